@@ -1,0 +1,79 @@
+// Child processes of the benchmark and what the kernel says about them (/proc): CPU time and memory.
+import { spawn, execFileSync } from 'node:child_process';
+import { openSync, readFileSync, closeSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import process from 'node:process';
+import { setTimeout, clearTimeout } from 'node:timers';
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** A port that was free a moment ago (the OS picks it; we release it for the child to bind). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function portOpen(port) {
+  return new Promise((resolve) => {
+    const sock = connect(port, '127.0.0.1');
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Starts a long-running child with its output in `logFile` (never a pipe we must drain: reading it
+ * would cost the runner CPU during measurements) and waits until it accepts TCP on `port`.
+ */
+export async function startService({ name, cmd, args, port, logFile, cwd, env, timeoutMs = 20_000 }) {
+  const fd = openSync(logFile, 'a');
+  const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  let exited = null;
+  child.once('exit', (code, signal) => (exited = { code, signal }));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`${name} exited during start (code ${exited.code}, signal ${exited.signal}); see ${logFile}`);
+    if (await portOpen(port)) return { name, pid: child.pid, port, child, logFile, stop: () => stopChild(child) };
+    await sleep(50);
+  }
+  stopChild(child);
+  throw new Error(`${name} did not listen on port ${port} within ${timeoutMs} ms; see ${logFile}`);
+}
+
+/** Stops one child we started, by its own pid. */
+export async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 12_000);
+  await gone;
+  clearTimeout(timer);
+}
+
+/** User+system CPU seconds the process (all its threads) has used so far. */
+export function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+/** Resident and peak-resident memory in MB. */
+export function memoryMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+}
+
+export { CLK_TCK };

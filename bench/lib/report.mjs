@@ -1,0 +1,84 @@
+// Turns measurements into one padded Markdown table (readable in a terminal and on GitHub) and verdicts.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ms = (us) => (us === null || us === undefined || Number.isNaN(us) ? '–' : (us / 1000).toFixed(2));
+const x = (r) => (r === null || r === undefined || Number.isNaN(r) ? '–' : `${r.toFixed(2)}x`);
+const n0 = (v) => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(0));
+
+/** A Markdown table with columns padded to equal width. */
+export function table(header, rows) {
+  const all = [header, ...rows].map((r) => r.map(String));
+  const w = header.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  const line = (r) => `| ${r.map((c, i) => c.padEnd(w[i])).join(' | ')} |`;
+  return [line(all[0]), `| ${w.map((n) => '-'.repeat(n)).join(' | ')} |`, ...all.slice(1).map(line)].join('\n');
+}
+
+export function matrixTable(cells, order) {
+  const rows = [...cells]
+    .sort((a, b) => a.mode.localeCompare(b.mode) || a.conns - b.conns || order.indexOf(a.target) - order.indexOf(b.target))
+    .map((c) => [
+      c.mode,
+      c.conns,
+      c.target,
+      n0(c.rps),
+      ms(c.p50_us),
+      ms(c.p99_us),
+      ms(c.added_p50_us),
+      ms(c.added_p99_us),
+      n0(c.cpu_us_per_req),
+      x(c.cpu_vs_floor),
+      x(c.rps_vs_floor),
+      x(c.cpu_vs_portkey),
+      c.upstream_connections,
+      c.errors,
+    ]);
+  return table(['mode', 'conns', 'target', 'req/s', 'p50 ms', 'p99 ms', '+p50 ms', '+p99 ms', 'CPU µs/req', 'CPU vs floor', 'req/s vs floor', 'CPU vs portkey', 'upstream conns opened', 'errors'], rows);
+}
+
+export function ttfbTable(ttfb, order) {
+  const direct = ttfb.direct;
+  const rows = order
+    .filter((t) => ttfb[t])
+    .map((t) => {
+      const r = ttfb[t];
+      return [t, r.n, ms(r.ttfb_p50_us), ms(r.ttfb_p99_us), t === 'direct' ? '–' : ms(r.ttfb_p50_us - direct.ttfb_p50_us), t === 'direct' ? '–' : ms(r.ttfb_p99_us - direct.ttfb_p99_us), ms(r.total_p50_us)];
+    });
+  return table(['target', 'requests', 'TTFB p50 ms', 'TTFB p99 ms', '+TTFB p50 ms', '+TTFB p99 ms', 'total p50 ms'], rows);
+}
+
+/** The issue's targets for Switchyard, each with the measured value and whether it is met. */
+export function verdicts(cells, ttfb) {
+  const cell = (mode, conns, target) => cells.find((c) => c.mode === mode && c.conns === conns && c.target === target);
+  const out = [];
+  const sy64 = cell('json', 64, 'switchyard');
+  const fl64 = cell('json', 64, 'floor');
+  if (sy64) out.push({ target: 'CPU per request ≤ 100 µs (json, 64 conns)', measured: `${n0(sy64.cpu_us_per_req)} µs (floor ${n0(fl64?.cpu_us_per_req)} µs)`, met: sy64.cpu_us_per_req <= 100 });
+  const sys64 = cell('stream', 64, 'switchyard');
+  if (sys64) out.push({ target: 'CPU per request ≤ 100 µs (stream, 64 conns)', measured: `${n0(sys64.cpu_us_per_req)} µs (floor ${n0(cell('stream', 64, 'floor')?.cpu_us_per_req)} µs)`, met: sys64.cpu_us_per_req <= 100 });
+  if (sy64 && fl64) out.push({ target: '≥ 80% of floor throughput at 64 conns (json)', measured: `${(sy64.rps_vs_floor * 100).toFixed(0)}% (${n0(sy64.rps)} vs ${n0(fl64.rps)} req/s)`, met: sy64.rps_vs_floor >= 0.8 });
+  const sy1 = cell('json', 1, 'switchyard');
+  const fl1 = cell('json', 1, 'floor');
+  if (sy1 && fl1) {
+    const ratio = sy1.added_p50_us / fl1.added_p50_us;
+    out.push({ target: 'added p50 latency at 1 conn ≤ 1.5x floor (json)', measured: `${ms(sy1.added_p50_us)} ms vs floor ${ms(fl1.added_p50_us)} ms (${x(ratio)})`, met: ratio <= 1.5 });
+  }
+  if (ttfb?.switchyard && ttfb?.direct) {
+    const add = ttfb.switchyard.ttfb_p50_us - ttfb.direct.ttfb_p50_us;
+    out.push({ target: 'streaming TTFB added < 1 ms (p50, 1 conn)', measured: `${ms(add)} ms (p99 ${ms(ttfb.switchyard.ttfb_p99_us - ttfb.direct.ttfb_p99_us)} ms)`, met: add < 1000 });
+  }
+  return out;
+}
+
+export function verdictTable(list) {
+  return table(['target', 'measured', 'met'], list.map((v) => [v.target, v.measured, v.met ? 'yes' : 'NO']));
+}
+
+/** Writes `<name>.json` and `<name>.md` under bench/results/. */
+export function writeResults(root, name, json, markdown) {
+  const dir = join(root, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify(json, null, 2) + '\n');
+  writeFileSync(join(dir, `${name}.md`), markdown + '\n');
+  return dir;
+}

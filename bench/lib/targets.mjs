@@ -1,0 +1,138 @@
+// Starts what the benchmark measures: the upstream, the floor proxy, Switchyard and Portkey's gateway.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, URL } from 'node:url';
+import { freePort, startService } from './procs.mjs';
+import process from 'node:process';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BENCH = join(ROOT, 'bench');
+export const PORTKEY_VERSION = '1.15.2';
+export const MODEL = 'gpt-4o-mini';
+
+/** Starts the bench upstream (`status` other than 200 makes it a failing primary). */
+export async function startUpstream(tmp, { name = 'upstream', chunks = 8, status = 200 } = {}) {
+  const port = await freePort();
+  const svc = await startService({
+    name,
+    cmd: process.execPath,
+    args: [join(BENCH, 'upstream.mjs'), '--port', String(port), '--chunks', String(chunks), '--status', String(status)],
+    port,
+    logFile: join(tmp, `${name}.log`),
+  });
+  return { ...svc, url: `http://127.0.0.1:${port}/v1/chat/completions`, base: `http://127.0.0.1:${port}/v1`, headers: {} };
+}
+
+export async function startFloor(tmp, upstream) {
+  const port = await freePort();
+  const svc = await startService({
+    name: 'floor',
+    cmd: process.execPath,
+    args: [join(BENCH, 'floor-proxy.mjs'), '--port', String(port), '--upstream', `http://127.0.0.1:${upstream.port}`],
+    port,
+    logFile: join(tmp, 'floor.log'),
+  });
+  return { ...svc, url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {} };
+}
+
+/**
+ * Builds dist/ when it is missing or older than any source file, so we measure the code in src/.
+ * --noEmitOnError: a tree that does not typecheck (someone mid-edit) must not replace a working dist/.
+ */
+export function ensureBuilt(log) {
+  const main = join(ROOT, 'dist/cli/main.js');
+  const stale = () => execFileSync('find', [join(ROOT, 'src'), '-name', '*.ts', '!', '-name', '*.test.ts', '-newer', main], { encoding: 'utf8' }).trim() !== '';
+  if (existsSync(main) && !stale()) return 'dist is up to date';
+  log('building dist/ (npm run build)...');
+  try {
+    execFileSync('npm', ['run', '--silent', 'build', '--', '--noEmitOnError'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    return 'built from src';
+  } catch (err) {
+    const first = String(err.stdout ?? '').split('\n').find((l) => l.includes('error TS')) ?? err.message;
+    if (!existsSync(main)) throw new Error(`npm run build failed and dist/ is missing: ${first}`);
+    log(`warning: src does not typecheck (${first.trim()}); benchmarking the last good dist/`);
+    return 'STALE: src does not typecheck, last good build used';
+  }
+}
+
+/** Whether this build's config schema knows the `ledger:` section. */
+export function ledgerSupported() {
+  const schema = join(ROOT, 'dist/config/schema.js');
+  return existsSync(schema) && /\bledger\s*:/.test(readFileSync(schema, 'utf8'));
+}
+
+function yamlFor({ port, deployments, ledger, tmp, routing }) {
+  const lines = ['server:', '  host: 127.0.0.1', `  port: ${port}`, 'logging:', '  level: info'];
+  // Nested settings as JSON flow mappings, which are YAML too.
+  if (routing) lines.push('routing:', ...Object.entries(routing).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`));
+  lines.push('deployments:');
+  for (const d of deployments) {
+    lines.push(`  - id: ${d.id}`, '    provider: openai-compatible', `    model: ${MODEL}`, `    endpoint: ${d.base}`, '    api_key: sk-bench');
+  }
+  lines.push('groups:', `  - name: ${MODEL}`, '    strategy: priority', `    deployments: [${deployments.map((d) => d.id).join(', ')}]`);
+  if (ledger) {
+    lines.push('ledger:', '  enabled: true', '  store: sqlite', `  path: ${join(tmp, 'ledger.sqlite')}`, `  spill_path: ${join(tmp, 'ledger-spill.jsonl')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Starts `switchyard serve` (the real CLI, access logs at info into a file) with the given deployments
+ * as one priority group. Returns the service plus what the config enabled.
+ */
+export async function startSwitchyard(tmp, deployments, { name = 'switchyard', routing, nodeArgs = [] } = {}) {
+  const port = await freePort();
+  const ledger = ledgerSupported();
+  const dir = join(tmp, name);
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, 'switchyard.yaml');
+  writeFileSync(config, yamlFor({ port, deployments, ledger, tmp: dir, routing }));
+  const svc = await startService({
+    name,
+    cmd: process.execPath,
+    args: [...nodeArgs, join(ROOT, 'bin/switchyard.js'), 'serve', '-c', config],
+    port,
+    logFile: join(dir, 'switchyard.log'),
+    cwd: dir,
+  });
+  return { ...svc, url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {}, ledger, ledgerFile: join(dir, 'ledger.sqlite'), config };
+}
+
+/**
+ * Installs Portkey's gateway into `tmp` and starts it. Returns `{ skipped: reason }` when it cannot be
+ * installed or started: the benchmark goes on without it.
+ */
+export async function startPortkey(tmp, upstream, log) {
+  const dir = join(tmp, 'portkey');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), '{"private":true}\n');
+  log(`installing @portkey-ai/gateway@${PORTKEY_VERSION} into ${dir}...`);
+  try {
+    // --ignore-scripts: its only install script is patch-package, which has nothing to patch in the build.
+    execFileSync('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--ignore-scripts', `@portkey-ai/gateway@${PORTKEY_VERSION}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 180_000,
+    });
+  } catch (err) {
+    return { skipped: `npm install @portkey-ai/gateway@${PORTKEY_VERSION} failed: ${String(err.stderr ?? err.message).split('\n').slice(-3).join(' ').trim()}` };
+  }
+  const entry = join(dir, 'node_modules/@portkey-ai/gateway/build/start-server.js');
+  if (!existsSync(entry)) return { skipped: `the installed package has no build/start-server.js` };
+  const port = await freePort();
+  try {
+    const svc = await startService({
+      name: 'portkey',
+      cmd: process.execPath,
+      args: [entry, `--port=${port}`, '--headless'],
+      port,
+      logFile: join(dir, 'portkey.log'),
+      cwd: dir,
+    });
+    // Its documented way to reach an OpenAI-compatible server at a custom base URL.
+    const headers = { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upstream.base, authorization: 'Bearer sk-bench' };
+    return { ...svc, url: `http://127.0.0.1:${port}/v1/chat/completions`, headers };
+  } catch (err) {
+    return { skipped: `could not start: ${err.message}` };
+  }
+}

@@ -1,0 +1,69 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { main } from './main.js';
+import { startDemo } from './demo.js';
+
+function capture(env: Record<string, string> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), env }, out, err };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'switchyard-cli-'));
+
+describe('switchyard CLI', () => {
+  it('check-config accepts a valid file', async () => {
+    const file = join(dir, 'ok.yaml');
+    writeFileSync(file, 'deployments:\n  - id: a\n    provider: openai-compatible\n    model: m\n    api_key: ${KEY}\n');
+    const c = capture({ KEY: 'sk-secret-value' });
+    expect(await main(['check-config', file], c.io)).toBe(0);
+    expect(c.out.join('\n')).toBe(`${file}: ok (1 deployments, 0 groups)`);
+  });
+
+  it('check-config prints every problem with its path and exits 1', async () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'deployments:\n  - id: a\n    provider: nope\n    model: m\n  - id: b\n    provider: openai-compatible\n    api_key: ${MISSING}\n');
+    const c = capture();
+    expect(await main(['check-config', file], c.io)).toBe(1);
+    const text = c.err.join('\n');
+    expect(text).toContain(`${file}: invalid config`);
+    expect(text).toContain('deployments[1].api_key: environment variable MISSING is not set');
+    expect(text).toContain('deployments[1].model:');
+  });
+
+  it('serve refuses to start with an invalid config, with the same messages', async () => {
+    const file = join(dir, 'bad-serve.yaml');
+    writeFileSync(file, 'deployments: []\n');
+    const c = capture();
+    expect(await main(['serve', '-c', file], c.io)).toBe(1);
+    expect(c.err.join('\n')).toContain('deployments: at least one deployment is required');
+    expect(c.err.join('\n')).toContain('refusing to start');
+  });
+
+  it('prints help and rejects unknown commands', async () => {
+    const c = capture();
+    expect(await main(['frobnicate'], c.io)).toBe(2);
+    expect(c.err[0]).toBe('switchyard: unknown command "frobnicate"');
+    expect(c.out.join('\n')).toContain('switchyard demo');
+  });
+
+  it('demo answers a chat request with no credentials', async () => {
+    const demo = await startDemo({ port: 0 });
+    try {
+      const res = await request(`${demo.server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hello!' }] }),
+      });
+      expect(res.statusCode).toBe(200);
+      const body = (await res.body.json()) as { choices: Array<{ message: { content: string } }> };
+      expect(body.choices[0]?.message.content).toContain('You said: Hello!');
+      expect(demo.configYaml).toContain('provider: openai-compatible');
+    } finally {
+      await demo.close();
+    }
+  });
+});

@@ -1,0 +1,31 @@
+import { parseArgs } from 'node:util';
+import { startDemo } from '../demo.js';
+import { createLogger } from '../logger.js';
+import { untilSignal } from '../signals.js';
+import type { Command } from '../command.js';
+
+export const demoCommand: Command = {
+  name: 'demo',
+  usage: 'switchyard demo [--port N] [--show-config]',
+  summary: 'run the gateway in front of built-in cloud simulators (no credentials)',
+  async run(args, io) {
+    const { values } = parseArgs({ args, options: { port: { type: 'string', short: 'p' }, 'show-config': { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } } });
+    const logger = createLogger(values.quiet ? 'warn' : 'info', process.stderr);
+    const demo = await startDemo({ port: values.port !== undefined ? Number(values.port) : undefined, logger });
+    const url = demo.server.url;
+    io.out(`Switchyard demo is running at ${url}`);
+    io.out(`Simulated upstreams: ${demo.sims.map((s) => `${s.name} (${s.url})`).join(', ')}`);
+    io.out(`Models: ${demo.gateway.models().join(', ')}\n`);
+    io.out('Try it:');
+    io.out(`  curl -s ${url}/v1/chat/completions -H 'content-type: application/json' \\`);
+    io.out(`    -d '{"model":"chat","messages":[{"role":"user","content":"Hello!"}]}'\n`);
+    io.out('  // with the openai SDK');
+    io.out(`  const client = new OpenAI({ baseURL: '${url}/v1', apiKey: 'unused' });`);
+    io.out(`  const r = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hello!' }] });\n`);
+    if (values['show-config']) io.out(`Config:\n${demo.configYaml}`);
+    io.out('Press Ctrl+C to stop.');
+    await untilSignal();
+    await demo.close();
+    return 0;
+  },
+};

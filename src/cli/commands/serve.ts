@@ -1,0 +1,46 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigFile } from '../../config/load.js';
+import { createGateway } from '../../gateway/gateway.js';
+import { startServer } from '../../server/server.js';
+import { statusRoute } from '../../server/status-route.js';
+import { createLogger } from '../logger.js';
+import { untilSignal } from '../signals.js';
+import type { Command } from '../command.js';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  usage: 'switchyard serve -c FILE [--port N] [--host H]',
+  summary: 'run the gateway from a config file',
+  async run(args, io) {
+    const { values } = parseArgs({
+      args,
+      options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, host: { type: 'string' } },
+      allowPositionals: false,
+    });
+    if (!values.config) {
+      io.err(`usage: ${this.usage}`);
+      return 2;
+    }
+    let config;
+    try {
+      config = loadConfigFile(values.config, io.env);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        io.err(err.message);
+        io.err('refusing to start with an invalid config');
+        return 1;
+      }
+      throw err;
+    }
+    const logger = createLogger(config.logging.level);
+    const gateway = createGateway(config, { logger });
+    const port = values.port !== undefined ? Number(values.port) : undefined;
+    const server = await startServer(gateway, { logger, port, host: values.host, routes: [statusRoute] });
+    logger.info({ url: server.url, deployments: config.deployments.length }, 'switchyard listening');
+    const signal = await untilSignal();
+    logger.info({ signal, graceMs: config.server.shutdown_grace_ms }, 'shutting down');
+    await server.shutdown();
+    logger.info({}, 'stopped');
+    return 0;
+  },
+};

@@ -1,0 +1,35 @@
+import { parseArgs } from 'node:util';
+import { startOpenAISim } from '../../sim/openai/index.js';
+import { startAzureSim } from '../../sim/azure/index.js';
+import { startAnthropicSim } from '../../sim/anthropic/index.js';
+import { startVertexSim } from '../../sim/vertex/index.js';
+import type { SimServer } from '../../sim/server.js';
+import { untilSignal } from '../signals.js';
+import type { Command } from '../command.js';
+
+/** Simulators the CLI can start on their own (for benchmarks, DR drills and manual testing). */
+const SIMULATORS: Record<string, (port: number | undefined, seed: number | undefined) => Promise<SimServer>> = {
+  openai: (port, seed) => startOpenAISim({ port, seed }),
+  azure: (port, seed) => startAzureSim({ port, seed }),
+  anthropic: (port, seed) => startAnthropicSim({ port, seed }),
+  vertex: (port, seed) => startVertexSim({ port, seed }),
+};
+
+export const simCommand: Command = {
+  name: 'sim',
+  usage: `switchyard sim ${Object.keys(SIMULATORS).join('|')} [--port N] [--seed N]`,
+  summary: 'run one cloud simulator (fault control at POST /__sim/faults)',
+  async run(args, io) {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { port: { type: 'string', short: 'p' }, seed: { type: 'string' } } });
+    const start = SIMULATORS[positionals[0] ?? ''];
+    if (!start) {
+      io.err(`usage: ${this.usage}`);
+      return 2;
+    }
+    const sim = await start(values.port !== undefined ? Number(values.port) : undefined, values.seed !== undefined ? Number(values.seed) : undefined);
+    io.out(`${sim.name} listening at ${sim.url}`);
+    await untilSignal();
+    await sim.close();
+    return 0;
+  },
+};

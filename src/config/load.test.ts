@@ -1,0 +1,118 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfigFile, parseConfig, parseConfigText } from './load.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'switchyard-config-'));
+
+const minimal = {
+  deployments: [{ id: 'a', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }],
+};
+
+function problemsOf(raw: unknown, env: Record<string, string> = {}): string[] {
+  const r = parseConfig(raw, env);
+  if (r.ok) throw new Error('expected the config to be invalid');
+  return r.problems.map((p) => `${p.path}: ${p.message}`);
+}
+
+describe('config', () => {
+  it('accepts a minimal config and fills defaults', () => {
+    const r = parseConfig(minimal, {});
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.server.port).toBe(4000);
+    expect(r.config.logging.log_prompts).toBe(false);
+    expect(r.config.deployments[0]?.tags).toEqual([]);
+  });
+
+  it('names an unknown provider with its path and the known ones', () => {
+    const problems = problemsOf({ deployments: [{ id: 'a', provider: 'bedrok', model: 'm' }] });
+    expect(problems).toEqual([expect.stringMatching(/^deployments\[0\]\.provider: unknown provider "bedrok"; expected one of .*openai-compatible/)]);
+  });
+
+  it('lists every problem at once, each with its path', () => {
+    const problems = problemsOf({
+      server: { port: 'eighty' },
+      deployments: [{ id: 'a', provider: 'openai-compatible' }, { id: 'a', provider: 'openai-compatible', model: 'm' }],
+      groups: [{ name: 'g', deployments: ['missing'] }],
+      surprise: true,
+    });
+    const text = problems.join('\n');
+    expect(text).toContain('server.port:');
+    expect(text).toContain('deployments[0].model:');
+    expect(text).toMatch(/\(root\): Unrecognized key: "surprise"/);
+    // Cross-reference checks need the shapes to be right first, so they report on a second pass.
+    const second = problemsOf({
+      deployments: [{ id: 'a', provider: 'openai-compatible', model: 'm' }, { id: 'a', provider: 'openai-compatible', model: 'm' }],
+      groups: [{ name: 'g', deployments: ['missing'] }],
+      default_group: 'nope',
+    }).join('\n');
+    expect(second).toContain('deployments[1].id: duplicate deployment id "a" (first at deployments[0])');
+    expect(second).toContain('groups[0].deployments[0]: unknown deployment "missing"; known: a');
+    expect(second).toContain('default_group: unknown group "nope"');
+  });
+
+  it('validates provider-specific options under the deployment path', () => {
+    const problems = problemsOf({ deployments: [{ id: 'a', provider: 'openai-compatible', model: 'm', endpoint: 'ftp://x' }] });
+    expect(problems.join('\n')).toContain('deployments[0].endpoint: expected an http(s) URL');
+  });
+
+  it('interpolates ${ENV} references and reports a missing variable by path without a value', () => {
+    const raw = { deployments: [{ ...minimal.deployments[0], api_key: '${OPENAI_KEY}' }] };
+    const ok = parseConfig(raw, { OPENAI_KEY: 'sk-live-123' });
+    expect(ok.ok && ok.config.deployments[0]?.api_key?.reveal()).toBe('sk-live-123');
+    expect(problemsOf(raw)).toEqual(['deployments[0].api_key: environment variable OPENAI_KEY is not set']);
+    const withDefault = parseConfig({ ...minimal, server: { host: '${HOST:-0.0.0.0}' } }, {});
+    expect(withDefault.ok && withDefault.config.server.host).toBe('0.0.0.0');
+  });
+
+  it('reads file: secret references and never prints the secret', () => {
+    const file = join(dir, 'key.txt');
+    writeFileSync(file, 'sk-from-file\n');
+    const r = parseConfig({ deployments: [{ ...minimal.deployments[0], api_key: `file:${file}` }] }, {});
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    const secret = r.config.deployments[0]?.api_key;
+    expect(secret?.reveal()).toBe('sk-from-file');
+    const shown = JSON.stringify(r.config) + inspect(r.config, { depth: 10 }) + String(secret);
+    expect(shown).not.toContain('sk-from-file');
+    expect(shown).toContain('[redacted]');
+  });
+
+  it('reports an unreadable secret file by path', () => {
+    const problems = problemsOf({ deployments: [{ ...minimal.deployments[0], api_key: 'file:/nonexistent/key' }] });
+    expect(problems).toEqual(['deployments[0].api_key: cannot read secret file /nonexistent/key (ENOENT)']);
+  });
+
+  it('reports YAML syntax errors with line and column', () => {
+    expect(() => parseConfigText('deployments:\n  - id: [unclosed\n', 'bad.yaml', {})).toThrowError(ConfigError);
+    try {
+      parseConfigText('deployments:\n  - id: [unclosed\n', 'bad.yaml', {});
+    } catch (err) {
+      expect((err as ConfigError).problems[0]?.path).toMatch(/^line \d+, column \d+$/);
+      expect((err as ConfigError).message).toMatch(/^bad\.yaml: invalid config/);
+    }
+  });
+
+  it('loads a YAML file', () => {
+    const file = join(dir, 'switchyard.yaml');
+    writeFileSync(
+      file,
+      [
+        'deployments:',
+        '  - id: primary',
+        '    provider: openai-compatible',
+        '    model: gpt-4o-mini',
+        '    endpoint: http://127.0.0.1:9/v1',
+        'groups:',
+        '  - name: chat',
+        '    aliases: [gpt-4o-mini]',
+        '    deployments: [primary]',
+      ].join('\n'),
+    );
+    const config = loadConfigFile(file, {});
+    expect(config.groups[0]?.aliases).toEqual(['gpt-4o-mini']);
+    expect(() => loadConfigFile(join(dir, 'missing.yaml'), {})).toThrowError(/cannot read config file \(ENOENT\)/);
+  });
+});

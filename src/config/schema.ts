@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import { resolveSecretRef, type Secret } from './secret.js';
+import { groupMembers, groupSchema, routingSchema } from '../routing/config.js';
+import { deploymentRoutingShape } from '../routing/deployment.js';
+import { budgetsSchema, ledgerSchema, pricingSchema } from '../ledger/config.js';
+
+/** A secret reference: a literal (usually `${ENV_VAR}`) or `file:/path`. Resolved at load time. */
+export const secretRef = z
+  .string()
+  .min(1, 'expected a secret reference (${ENV_VAR} or file:/path), got an empty string')
+  .transform((ref, ctx): Secret => {
+    try {
+      return resolveSecretRef(ref);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+
+/** Keys every deployment has; provider-specific keys are validated by the provider's own schema. */
+export const deploymentSchema = z.looseObject({
+  id: z.string().regex(idPattern, 'expected letters, digits, and . _ : - (starting with a letter or digit)'),
+  provider: z.string().min(1),
+  model: z.string().min(1),
+  region: z.string().min(1).optional(),
+  tags: z.array(z.string().min(1)).default([]),
+  endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  api_key: secretRef.optional(),
+  headers: z.record(z.string(), z.string()).default({}),
+  timeout_ms: z.number().int().positive().optional(),
+  // Routing fields (capabilities, context_window, provisioned): owned by src/routing/deployment.ts.
+  ...deploymentRoutingShape,
+});
+
+export type DeploymentBase = z.infer<typeof deploymentSchema>;
+
+/** A validated deployment, with its provider's options parsed. */
+export type DeploymentConfig = DeploymentBase & { options: unknown };
+
+export const serverSchema = z
+  .strictObject({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(4000),
+    body_limit_bytes: z.number().int().positive().default(4 * 1024 * 1024),
+    shutdown_grace_ms: z.number().int().min(0).default(10_000),
+    request_timeout_ms: z.number().int().positive().default(600_000),
+  })
+  .default({ host: '127.0.0.1', port: 4000, body_limit_bytes: 4 * 1024 * 1024, shutdown_grace_ms: 10_000, request_timeout_ms: 600_000 });
+
+export const loggingSchema = z
+  .strictObject({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    /** Prompts and completions are never logged unless this is set. */
+    log_prompts: z.boolean().default(false),
+  })
+  .default({ level: 'info', log_prompts: false });
+
+/** A client API key of the gateway itself; the tags attribute usage and drive budgets and residency. */
+export const apiKeySchema = z.strictObject({
+  id: z.string().regex(idPattern, 'expected letters, digits, and . _ : -'),
+  key: secretRef,
+  team: z.string().min(1).optional(),
+  user: z.string().min(1).optional(),
+  tags: z.record(z.string(), z.string()).default({}),
+  /** Geography every request of this key must stay in (matched against deployment tags). */
+  residency: z.string().min(1).optional(),
+});
+
+export type ApiKeyConfig = z.infer<typeof apiKeySchema>;
+
+export const configSchema = z
+  .strictObject({
+    server: serverSchema,
+    logging: loggingSchema,
+    routing: routingSchema,
+    /** Client keys; when empty the gateway accepts unauthenticated requests (local use, the demo). */
+    api_keys: z.array(apiKeySchema).default([]),
+    deployments: z.array(deploymentSchema).min(1, 'at least one deployment is required'),
+    groups: z.array(groupSchema).default([]),
+    default_group: z.string().optional(),
+    ledger: ledgerSchema,
+    budgets: budgetsSchema,
+    pricing: pricingSchema,
+  })
+  .superRefine((cfg, ctx) => {
+    const ids = new Map<string, number>();
+    cfg.deployments.forEach((d, i) => {
+      if (ids.has(d.id)) {
+        ctx.addIssue({ code: 'custom', path: ['deployments', i, 'id'], message: `duplicate deployment id "${d.id}" (first at deployments[${ids.get(d.id)}])` });
+      } else ids.set(d.id, i);
+    });
+    const names = new Map<string, string>();
+    cfg.groups.forEach((g, gi) => {
+      for (const name of [g.name, ...g.aliases]) {
+        const owner = names.get(name);
+        if (owner !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['groups', gi, 'name'], message: `model name "${name}" is already used by ${owner}` });
+        }
+        names.set(name, `groups[${gi}]`);
+      }
+      groupMembers(g).forEach((m, mi) => {
+        if (!ids.has(m.id)) {
+          ctx.addIssue({ code: 'custom', path: ['groups', gi, 'deployments', mi], message: `unknown deployment "${m.id}"; known: ${[...ids.keys()].join(', ')}` });
+        }
+      });
+    });
+    if (cfg.default_group !== undefined && !cfg.groups.some((g) => g.name === cfg.default_group)) {
+      ctx.addIssue({ code: 'custom', path: ['default_group'], message: `unknown group "${cfg.default_group}"` });
+    }
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+type ParsedConfig = z.infer<typeof configSchema>;
+
+/** The validated configuration the gateway runs on. */
+export type GatewayConfig = Omit<ParsedConfig, 'deployments'> & { deployments: DeploymentConfig[] };

@@ -1,0 +1,61 @@
+import type { GatewayError } from './errors.js';
+import type { Usage } from './types.js';
+
+export type Operation = 'chat' | 'stream' | 'embed';
+
+/** Why an attempt happened: the first try, a retry of the same deployment, a fallback, or a mirror. */
+export type AttemptRole = 'primary' | 'retry' | 'fallback' | 'shadow';
+
+/** One upstream attempt, reported when it ends (for streams: when the stream ends or breaks). */
+export interface AttemptRecord {
+  requestId: string;
+  attempt: number;
+  operation: Operation;
+  role: AttemptRole;
+  group: string | undefined;
+  deployment: string;
+  provider: string;
+  model: string;
+  region: string | undefined;
+  startedAt: number;
+  latencyMs: number;
+  /** Time to the first streamed content part. */
+  ttftMs: number | undefined;
+  usage: Usage | undefined;
+  /** True when usage was counted by the gateway because the upstream never reported it. */
+  usageEstimated: boolean;
+  outcome: 'ok' | 'error' | 'cancelled';
+  error: GatewayError | undefined;
+  /** Caller attribution: api key id, team, user and free-form tags. */
+  tags: Readonly<Record<string, string>>;
+}
+
+/** Anything that wants to hear about attempts: the ledger, metrics, stats. Must not throw or block. */
+export interface AttemptObserver {
+  onAttempt(record: AttemptRecord): void;
+}
+
+/** What admission control (budgets) sees of a request before any upstream is called. */
+export interface AdmissionRequest {
+  requestId: string;
+  operation: Operation;
+  group: string | undefined;
+  /** Deployment ids that may serve it, in planned order (for a cost estimate). */
+  candidates: readonly string[];
+  tags: Readonly<Record<string, string>>;
+  estimatedPromptTokens: number;
+  maxCompletionTokens: number | undefined;
+}
+
+/** A reservation held while a request runs; released once, after its last attempt was reported. */
+export interface AdmissionTicket {
+  release(): void;
+}
+
+/**
+ * Admission control: refuses a request (throwing a `budget_exceeded` GatewayError) or reserves its
+ * estimated cost until it ends, so that concurrent requests cannot overshoot a budget.
+ */
+export interface AdmissionControl {
+  admit(request: AdmissionRequest): Promise<AdmissionTicket> | AdmissionTicket;
+}

@@ -1,0 +1,24 @@
+import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from './types.js';
+
+/** What every provider call receives: cancellation reaches the upstream socket through `signal`. */
+export interface CallContext {
+  signal: AbortSignal;
+  requestId: string;
+}
+
+/** A deployment's provider: one instance per configured deployment (provider + model + region + endpoint). */
+export interface Provider {
+  /** Provider type, e.g. `openai-compatible`, `bedrock`. */
+  readonly type: string;
+  chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse>;
+  /**
+   * Opens a stream. The promise rejects on connection and HTTP status errors (before any content), so
+   * a router can still fall back; errors after that surface from the iterator, never as a clean end.
+   */
+  stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>>;
+  embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse>;
+  listModels(ctx: CallContext): Promise<ModelInfo[]>;
+  /** A cheap liveness probe of the upstream that, where the provider allows, is not billed. */
+  probe(ctx: CallContext): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import { request } from 'undici';
+import { resolveConfig } from '../config/load.js';
+import { startOpenAISim } from '../sim/openai/index.js';
+import type { SimServer } from '../sim/server.js';
+import { startServer, type RunningServer } from '../server/server.js';
+import { statusRoute } from '../server/status-route.js';
+import { createGateway, type GatewayStatus } from './gateway.js';
+
+/**
+ * End to end through the real server, the OpenAI simulator and the official SDK (no SDK retries):
+ * the primary answers 503 for a window under steady load; clients must see no error, traffic must
+ * move to the secondary and come back to the primary after recovery.
+ */
+describe('failover and failback through the server', () => {
+  let primary: SimServer;
+  let secondary: SimServer;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    primary = await startOpenAISim({ name: 'primary' });
+    secondary = await startOpenAISim({ name: 'secondary' });
+    const config = resolveConfig(
+      {
+        routing: {
+          max_attempts_per_deployment: 2,
+          attempt_timeout_ms: 2_000,
+          backoff: { base_ms: 5, cap_ms: 20 },
+          breaker: { consecutive_failures: 3, cool_off_ms: 150, max_cool_off_ms: 300 },
+          failback: { ramp_ms: 400, start_share: 0.2 },
+        },
+        deployments: [
+          { id: 'primary', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${primary.url}/v1` },
+          { id: 'secondary', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${secondary.url}/v1` },
+        ],
+        groups: [{ name: 'chat', strategy: 'priority', deployments: ['primary', 'secondary'] }],
+      },
+      {},
+    );
+    server = await startServer(createGateway(config), { port: 0, routes: [statusRoute] });
+  });
+
+  afterAll(async () => {
+    await server.shutdown(100);
+    await Promise.all([primary.close(), secondary.close()]);
+  });
+
+  it('serves every request while the primary returns 503, then moves traffic back', async () => {
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const served: Array<{ at: number; by: string }> = [];
+    const errors: unknown[] = [];
+    const start = Date.now();
+    const OUTAGE_FROM = 300;
+    const OUTAGE_MS = 900;
+    const RUN_MS = 2_800;
+    const worker = async (): Promise<void> => {
+      while (Date.now() - start < RUN_MS) {
+        try {
+          const { response, data } = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
+          if (!data.choices[0]?.message.content) throw new Error('empty answer');
+          served.push({ at: Date.now() - start, by: response.headers.get('x-switchyard-deployment') ?? '?' });
+        } catch (err) {
+          errors.push(err);
+        }
+      }
+    };
+    const outage = (async () => {
+      await new Promise((r) => setTimeout(r, OUTAGE_FROM));
+      primary.faults.add({ status: 503, duration_ms: OUTAGE_MS });
+    })();
+    await Promise.all([outage, worker(), worker(), worker(), worker()]);
+
+    const share = (from: number, to: number): { n: number; primary: number } => {
+      const inWindow = served.filter((s) => s.at >= from && s.at < to);
+      return { n: inWindow.length, primary: inWindow.filter((s) => s.by === 'primary').length / Math.max(1, inWindow.length) };
+    };
+    expect(errors).toEqual([]);
+    const before = share(0, OUTAGE_FROM);
+    const during = share(OUTAGE_FROM + 100, OUTAGE_FROM + OUTAGE_MS);
+    const after = share(RUN_MS - 400, RUN_MS + 1_000);
+    expect(before.primary).toBe(1);
+    expect(during.n).toBeGreaterThan(20);
+    // Only half-open trials reach the primary during the outage, and those fail over.
+    expect(during.primary).toBe(0);
+    expect(after.n).toBeGreaterThan(20);
+    expect(after.primary).toBe(1);
+    expect(primary.stats.total).toBeGreaterThan(served.filter((s) => s.by === 'primary').length);
+
+    const res = await request(`${server.url}/v1/switchyard/status`);
+    expect(res.statusCode).toBe(200);
+    const status = (await res.body.json()) as GatewayStatus;
+    const p = status.deployments.find((d) => d.id === 'primary');
+    expect(p?.errors.unavailable).toBeGreaterThanOrEqual(3);
+    expect(p?.breaker.state).toBe('closed');
+    expect(p?.breaker.trips).toBeGreaterThanOrEqual(1);
+    expect(p?.latencyMs?.p99).toBeGreaterThanOrEqual(p?.latencyMs?.p50 ?? 0);
+    expect(status.deployments.find((d) => d.id === 'secondary')?.successes).toBeGreaterThan(20);
+  });
+});

@@ -1,0 +1,272 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { AttemptRecord } from '../core/events.js';
+import type { ConfigInput } from '../config/schema.js';
+import type { ChatRequest, StreamPart } from '../core/types.js';
+import { FakeClock, FakeProvider, failure, rawDeployment, seeded } from '../routing/testing/fakes.js';
+import { MemoryStateStore } from '../state/memory.js';
+import { createGateway, type GatewayOptions } from './gateway.js';
+
+function build(raw: Omit<ConfigInput, 'deployments'> & { deployments: ConfigInput['deployments'] }, extra: GatewayOptions = {}) {
+  const providers = new Map<string, FakeProvider>();
+  const records: AttemptRecord[] = [];
+  const clock = extra.clock instanceof FakeClock ? extra.clock : new FakeClock();
+  const gateway = createGateway(raw, {
+    clock,
+    random: seeded(5),
+    observers: [{ onAttempt: (r) => records.push(r) }],
+    createProvider: (d) => {
+      const p = new FakeProvider(d.id);
+      providers.set(d.id, p);
+      return p;
+    },
+    ...extra,
+  });
+  return { gateway, clock, records, p: (id: string) => providers.get(id) as FakeProvider };
+}
+
+const twoDeployments = {
+  deployments: [rawDeployment('primary', { tags: ['us'] }), rawDeployment('secondary', { tags: ['eu'] })],
+  groups: [{ name: 'chat', deployments: ['primary', 'secondary'] }],
+};
+
+const hello = (over: Partial<ChatRequest> = {}): ChatRequest => ({ model: 'chat', messages: [{ role: 'user', content: 'hi' }], ...over });
+
+async function drain(parts: AsyncIterable<StreamPart>): Promise<string> {
+  let text = '';
+  for await (const p of parts) if (p.type === 'text') text += p.delta;
+  return text;
+}
+
+afterEach(() => vi.useRealTimers());
+
+describe('gateway streaming honesty', () => {
+  it('falls back when the primary fails before the first content part', async () => {
+    const { gateway, p } = build(twoDeployments);
+    p('primary').script = () => failure('unavailable');
+    const { parts, servedBy } = await gateway.stream(hello({ stream: true }));
+    expect(servedBy.deployment).toBe('secondary');
+    expect(await drain(parts)).toBe('Hello');
+  });
+
+  it('falls back when the primary stream ends before any content', async () => {
+    const { gateway, p } = build(twoDeployments);
+    p('primary').streamPlan = { chunks: ['x'], failAfter: 0 };
+    const { servedBy } = await gateway.stream(hello({ stream: true }));
+    expect(servedBy.deployment).toBe('secondary');
+  });
+
+  it('after the first content part, a failure surfaces as an error and never falls back', async () => {
+    const { gateway, p, records } = build(twoDeployments);
+    p('primary').streamPlan = { chunks: ['Hel', 'lo', '!'], failAfter: 2 };
+    const { parts, servedBy } = await gateway.stream(hello({ stream: true }));
+    expect(servedBy.deployment).toBe('primary');
+    const seen: string[] = [];
+    await expect(
+      (async () => {
+        for await (const part of parts) if (part.type === 'text') seen.push(part.delta);
+      })(),
+    ).rejects.toMatchObject({ kind: 'network' });
+    expect(seen).toEqual(['Hel', 'lo']);
+    expect(p('secondary').calls).toBe(0);
+    expect(records.at(-1)).toMatchObject({ deployment: 'primary', outcome: 'error', usageEstimated: true });
+    expect(gateway.status().deployments[0]).toMatchObject({ inFlight: 0, errors: { network: 1 } });
+  });
+
+  it('fails over when the first token does not arrive within the TTFT timeout', async () => {
+    vi.useFakeTimers();
+    const { gateway, p } = build({ ...twoDeployments, routing: { ttft_timeout_ms: 2_000, max_attempts_per_deployment: 1 } });
+    p('primary').script = () => 'hang';
+    const pending = gateway.stream(hello({ stream: true }));
+    await vi.advanceTimersByTimeAsync(2_000);
+    const { servedBy } = await pending;
+    expect(servedBy.deployment).toBe('secondary');
+    expect(gateway.status().deployments[0]?.errors).toEqual({ timeout: 1 });
+  });
+});
+
+describe('gateway selection and policy', () => {
+  it('applies the group system prompt and defaults identically whichever deployment serves', async () => {
+    const { gateway, p } = build({
+      ...twoDeployments,
+      groups: [{ name: 'chat', deployments: ['primary', 'secondary'], system_prompt: 'Be brief.', defaults: { temperature: 0.2, max_tokens: 300 } }],
+    });
+    await gateway.chat(hello());
+    p('primary').script = () => failure('unavailable');
+    await gateway.chat(hello());
+    const [first] = p('primary').requests;
+    const [second] = p('secondary').requests;
+    expect(first).toEqual(second);
+    expect(first).toMatchObject({ temperature: 0.2, max_tokens: 300, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }] });
+    // The client's own parameters win over defaults.
+    await gateway.chat(hello({ temperature: 1 }));
+    expect(p('secondary').requests.at(-1)).toMatchObject({ temperature: 1 });
+  });
+
+  it('honours an explicit override from options or the body, and strips the body field', async () => {
+    const { gateway, p } = build(twoDeployments);
+    expect((await gateway.chat(hello(), { override: 'secondary' })).servedBy.deployment).toBe('secondary');
+    const body = { ...hello(), switchyard: { deployment: 'secondary' } } as ChatRequest;
+    expect((await gateway.chat(body)).servedBy.deployment).toBe('secondary');
+    expect(p('secondary').requests.at(-1)).not.toHaveProperty('switchyard');
+  });
+
+  it('keeps a request with residency inside its geography', async () => {
+    const { gateway, p } = build(twoDeployments);
+    p('secondary').script = () => failure('unavailable');
+    await expect(gateway.chat(hello(), { residency: 'eu' })).rejects.toMatchObject({ kind: 'unavailable' });
+    expect(p('primary').calls).toBe(0);
+    await expect(gateway.chat(hello(), { residency: 'apac' })).rejects.toMatchObject({ kind: 'residency_violation' });
+  });
+
+  it('escalates through a named quality gate (cost-optimized)', async () => {
+    const { gateway, records } = build(
+      { ...twoDeployments, groups: [{ name: 'chat', strategy: 'cost-optimized', quality_gate: 'long', deployments: [{ id: 'primary', price: 9 }, { id: 'secondary', price: 1 }] }] },
+      { qualityGates: { long: (r, ctx) => ctx.deployment !== 'secondary' || String(r.message.content).length > 1_000 } },
+    );
+    const { servedBy } = await gateway.chat(hello());
+    expect(servedBy.deployment).toBe('primary');
+    expect(records.map((r) => `${r.deployment}:${r.outcome}:${r.role}`)).toEqual(['secondary:ok:primary', 'primary:ok:fallback']);
+  });
+
+  it('uses an injected price function over the config hints', async () => {
+    const { gateway } = build(
+      { ...twoDeployments, groups: [{ name: 'chat', strategy: 'cost-optimized', deployments: [{ id: 'primary', price: 9 }, { id: 'secondary', price: 1 }] }] },
+      { priceOf: (id) => (id === 'primary' ? 0.5 : undefined) },
+    );
+    expect((await gateway.chat(hello())).servedBy.deployment).toBe('primary');
+  });
+
+  it('refuses to start when a group names a quality gate it was not given', () => {
+    expect(() => build({ ...twoDeployments, groups: [{ name: 'chat', quality_gate: 'nope', deployments: ['primary'] }] })).toThrow(/quality gate/);
+  });
+});
+
+describe('gateway shadow traffic', () => {
+  it('mirrors to the standby, discards its answer and records a shadow attempt', async () => {
+    const { gateway, p, records } = build({ ...twoDeployments, groups: [{ name: 'chat', deployments: ['primary', 'secondary'], shadow: { share: 1 } }] });
+    const { response, servedBy } = await gateway.chat(hello({ stream: false }));
+    await new Promise((r) => setImmediate(r));
+    expect(servedBy.deployment).toBe('primary');
+    expect(response.message.content).toBe('answer from primary');
+    expect(p('secondary').calls).toBe(1);
+    expect(records.find((r) => r.role === 'shadow')).toMatchObject({ deployment: 'secondary', outcome: 'ok', attempt: 1001 });
+    expect(gateway.status().deployments[1]?.shadow).toEqual({ requests: 1, errors: 0 });
+  });
+
+  it('mirrors only the configured share, and never across a residency boundary', async () => {
+    const { gateway, p } = build({ ...twoDeployments, groups: [{ name: 'chat', deployments: ['secondary', 'primary'], shadow: { share: 0.25 } }] });
+    for (let i = 0; i < 400; i++) await gateway.chat(hello());
+    await new Promise((r) => setImmediate(r));
+    expect(Math.abs(p('primary').calls / 400 - 0.25)).toBeLessThan(0.06);
+    const before = p('primary').calls;
+    for (let i = 0; i < 50; i++) await gateway.chat(hello(), { residency: 'eu' });
+    expect(p('primary').calls).toBe(before);
+  });
+});
+
+describe('gateway resilience on a fake clock', () => {
+  it('fails over on breaker open, then fails back gradually without flapping', async () => {
+    const clock = new FakeClock();
+    const { gateway, p } = build(
+      {
+        ...twoDeployments,
+        routing: { max_attempts_per_deployment: 1, breaker: { consecutive_failures: 3, cool_off_ms: 10_000 }, failback: { ramp_ms: 60_000, start_share: 0.1 } },
+      },
+      { clock },
+    );
+    let outage = true;
+    p('primary').script = () => (outage ? failure('unavailable') : 'ok');
+    const served = async (n: number): Promise<number> => {
+      let primary = 0;
+      for (let i = 0; i < n; i++) if ((await gateway.chat(hello())).servedBy.deployment === 'primary') primary += 1;
+      return primary;
+    };
+    expect(await served(20)).toBe(0);
+    // Three failures opened the breaker; the rest went straight to the secondary.
+    expect(p('primary').calls).toBe(3);
+    expect(gateway.status().deployments[0]?.breaker.state).toBe('open');
+    outage = false;
+    clock.advance(10_000);
+    // The half-open trial succeeds and the ramp starts at 10%.
+    const shares: number[] = [];
+    for (let step = 0; step <= 6; step++) {
+      shares.push((await served(500)) / 500);
+      clock.advance(10_000);
+    }
+    expect(shares[0]).toBeLessThan(0.2);
+    expect(shares[6]).toBe(1);
+    for (let i = 1; i < shares.length; i++) expect(shares[i] as number).toBeGreaterThanOrEqual((shares[i - 1] as number) - 0.05);
+  });
+
+  it('a flaky primary re-trips on probation with a longer cool-off instead of flapping', async () => {
+    const clock = new FakeClock();
+    const { gateway, p } = build(
+      { ...twoDeployments, routing: { max_attempts_per_deployment: 1, breaker: { consecutive_failures: 3, cool_off_ms: 10_000 }, failback: { ramp_ms: 60_000, start_share: 1 } } },
+      { clock },
+    );
+    p('primary').script = () => failure('unavailable');
+    for (let i = 0; i < 3; i++) await gateway.chat(hello());
+    clock.advance(10_000);
+    p('primary').script = (n) => (n === 4 ? 'ok' : failure('unavailable'));
+    await gateway.chat(hello()); // the trial succeeds
+    await gateway.chat(hello()); // one failure on probation re-opens it
+    const breaker = gateway.status().deployments[0]?.breaker;
+    expect(breaker).toMatchObject({ state: 'open', trips: 2 });
+    expect((breaker?.retryAt ?? 0) - clock.now()).toBe(20_000);
+  });
+
+  it('a single-deployment group fails fast while open, then lets one trial through', async () => {
+    const clock = new FakeClock();
+    const { gateway, p } = build(
+      { deployments: [rawDeployment('only')], groups: [{ name: 'chat', deployments: ['only'] }], routing: { max_attempts_per_deployment: 1, breaker: { consecutive_failures: 2, cool_off_ms: 4_000 } } },
+      { clock },
+    );
+    p('only').script = () => failure('unavailable');
+    for (let i = 0; i < 2; i++) await gateway.chat(hello()).catch(() => undefined);
+    await expect(gateway.chat(hello())).rejects.toMatchObject({ kind: 'no_deployment_available', status: 503, retryAfterMs: 4_000 });
+    expect(p('only').calls).toBe(2);
+    clock.advance(4_000);
+    p('only').script = () => 'ok';
+    expect((await gateway.chat(hello())).servedBy.deployment).toBe('only');
+    expect(gateway.status().deployments[0]?.breaker.state).toBe('closed');
+  });
+
+  it('shares breaker state through the state store', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStateStore(clock);
+    const cfg = { deployments: [rawDeployment('only')], groups: [{ name: 'chat', deployments: ['only'] }], routing: { max_attempts_per_deployment: 1, breaker: { consecutive_failures: 1 } } };
+    const a = build(cfg, { clock, stateStore: store });
+    a.p('only').script = () => failure('unavailable');
+    await a.gateway.chat(hello()).catch(() => undefined);
+    await new Promise((r) => setImmediate(r));
+    expect(await store.get('switchyard:breaker:only')).toMatchObject({ state: 'open' });
+    const b = build(cfg, { clock, stateStore: store });
+    await new Promise((r) => setImmediate(r));
+    expect(b.gateway.status().deployments[0]?.breaker.state).toBe('open');
+    await expect(b.gateway.chat(hello())).rejects.toMatchObject({ kind: 'no_deployment_available' });
+  });
+
+  it('active-active: drains a failing deployment and keeps balancing across the healthy ones', async () => {
+    const { gateway, p } = build({
+      deployments: ['a', 'b', 'c'].map((id) => rawDeployment(id)),
+      groups: [{ name: 'chat', strategy: 'round-robin', deployments: ['a', 'b', 'c'] }],
+      routing: { max_attempts_per_deployment: 1, breaker: { consecutive_failures: 2, cool_off_ms: 60_000 } },
+    });
+    p('b').script = () => failure('overloaded');
+    const by: Record<string, number> = { a: 0, b: 0, c: 0 };
+    for (let i = 0; i < 60; i++) by[(await gateway.chat(hello())).servedBy.deployment] += 1;
+    expect(p('b').calls).toBe(2);
+    expect(by.b).toBe(0);
+    expect(Math.abs((by.a as number) - (by.c as number))).toBeLessThanOrEqual(2);
+  });
+
+  it('reports per-deployment stats', async () => {
+    const { gateway, p } = build(twoDeployments);
+    p('primary').script = (n) => (n % 4 === 0 ? failure('invalid_request') : 'ok');
+    for (let i = 0; i < 8; i++) await gateway.chat(hello()).catch(() => undefined);
+    const s = gateway.status().deployments[0];
+    expect(s).toMatchObject({ id: 'primary', requests: 8, successes: 6, errors: { invalid_request: 2 }, errorRate: 0.25, inFlight: 0, breaker: { state: 'closed' } });
+    expect(s?.latencyMs).toEqual({ p50: 0, p95: 0, p99: 0 });
+    expect(gateway.status().retryBudget.requests).toBe(8);
+  });
+});

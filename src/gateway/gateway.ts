@@ -1,0 +1,321 @@
+import { randomUUID } from 'node:crypto';
+import { GatewayError, toGatewayError } from '../core/errors.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { AdmissionControl, AdmissionTicket, AttemptObserver, Operation } from '../core/events.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { estimatePromptTokens } from '../core/estimate.js';
+import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
+import { validateChatRequest, validateEmbeddingRequest } from '../core/validate.js';
+import type { ConfigInput, DeploymentConfig, GatewayConfig } from '../config/schema.js';
+import type { Provider } from '../core/provider.js';
+import { isResolvedConfig, resolveConfig } from '../config/load.js';
+import type { RoutePlan } from '../routing/router.js';
+import { executeWithFallback, type Attempt, type ExecuteOptions, type ExecutePolicy } from '../routing/executor.js';
+import { chatCapabilities, type Needs } from '../routing/filters.js';
+import type { StateStore } from '../state/store.js';
+import { AttemptReporter, type RequestMeta } from './observe.js';
+import { openUntilContent, relay, type OpenedStream } from './stream.js';
+import { Engine, type GatewayStatus } from './engine.js';
+import { applyGroupPolicy, takeBodyHints } from './policy.js';
+import { ShadowMirror } from './shadow.js';
+
+export type { GatewayStatus } from './engine.js';
+
+/** Judges a cheaper tier's answer; false escalates the request to the next (dearer) deployment. */
+export type QualityGate = (response: ChatResponse, context: { request: ChatRequest; deployment: string; group: string | undefined }) => boolean;
+
+export interface GatewayOptions {
+  logger?: Logger;
+  clock?: Clock;
+  random?: () => number;
+  observers?: AttemptObserver[];
+  /** Budgets: consulted before any upstream call; the ticket is released when the request ends. */
+  admission?: AdmissionControl;
+  /** Price of a deployment for cost-optimized routing (e.g. the ledger's catalog); overrides `price` hints. */
+  priceOf?: (deploymentId: string) => number | undefined;
+  /** Quality gates by the name groups give in `quality_gate`. */
+  qualityGates?: Record<string, QualityGate>;
+  /** Where breaker state is shared (Redis across replicas); in-process only when absent. */
+  stateStore?: StateStore;
+  /** Supplies providers in-process (custom models, tests); deployments it returns undefined for use the registry. */
+  createProvider?: (deployment: DeploymentConfig) => Provider | undefined;
+}
+
+/** Per-request options from the caller (the HTTP server or an in-process user). */
+export interface RequestOptions {
+  signal?: AbortSignal;
+  requestId?: string;
+  /** Attribution for the ledger and budgets: api key id, team, user, free-form tags. */
+  tags?: Record<string, string>;
+  /** Geography that must serve the request (from the API key; never loosened by the client). */
+  residency?: string;
+  /** Explicit deployment (header `x-switchyard-deployment`); wins over the body's `switchyard.deployment`. */
+  override?: string;
+  /** Task type (header `x-switchyard-task`), routing `model: "default"` to the group serving it. */
+  task?: string;
+}
+
+/** Who answered a request. */
+export interface ServedBy {
+  deployment: string;
+  provider: string;
+  region: string | undefined;
+  model: string;
+  group: string | undefined;
+  attempts: number;
+  requestId: string;
+}
+
+export interface ChatResult {
+  response: ChatResponse;
+  servedBy: ServedBy;
+}
+
+export interface StreamResult {
+  servedBy: ServedBy;
+  parts: AsyncIterable<StreamPart>;
+}
+
+export interface EmbedResult {
+  response: EmbeddingResponse;
+  servedBy: ServedBy;
+}
+
+export interface Gateway {
+  readonly config: GatewayConfig;
+  chat(request: ChatRequest, options?: RequestOptions): Promise<ChatResult>;
+  /** Resolves once a deployment has produced its first content part; later failures throw from `parts`. */
+  stream(request: ChatRequest, options?: RequestOptions): Promise<StreamResult>;
+  embed(request: EmbeddingRequest, options?: RequestOptions): Promise<EmbedResult>;
+  /** Model names clients may ask for. */
+  models(): string[];
+  /** True when at least one deployment can take traffic. */
+  ready(): boolean;
+  /** Per-deployment statistics, breaker and health state. */
+  status(): GatewayStatus;
+  close(): Promise<void>;
+}
+
+const NO_TICKET: AdmissionTicket = { release: () => undefined };
+const NEVER = new AbortController().signal;
+
+/** Builds a gateway from a config (validated here unless it came from loadConfigFile). Usable in-process. */
+export function createGateway(input: ConfigInput | GatewayConfig, options: GatewayOptions = {}): Gateway {
+  const config = isResolvedConfig(input) ? input : resolveConfig(input);
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const routing = config.routing;
+  const engine = new Engine(config, { clock, random, logger, priceOf: options.priceOf, store: options.stateStore, createProvider: options.createProvider });
+  for (const g of config.groups) {
+    if (g.quality_gate !== undefined && !options.qualityGates?.[g.quality_gate]) {
+      throw new GatewayError({ kind: 'internal', message: `invalid routing config: group "${g.name}" names quality gate "${g.quality_gate}", which createGateway was not given` });
+    }
+  }
+  const reporter = new AttemptReporter(options.observers ?? [], logger, () => clock.now());
+  const shadows = new ShadowMirror(reporter, clock, routing.attempt_timeout_ms);
+  const policy: ExecutePolicy = {
+    clock,
+    random,
+    maxAttemptsPerDeployment: routing.max_attempts_per_deployment,
+    deadlineMs: routing.deadline_ms,
+    backoff: { baseMs: routing.backoff.base_ms, capMs: routing.backoff.cap_ms, maxRetryAfterMs: routing.backoff.max_retry_after_ms },
+    budget: engine.budget,
+    logger,
+  };
+  const streamTimeoutMs = Math.min(routing.attempt_timeout_ms, routing.ttft_timeout_ms);
+  void engine.hydrate().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'state store read failed'));
+  engine.health?.start();
+
+  async function begin(operation: Operation, opts: RequestOptions, plan: RoutePlan, promptTokens: number, maxTokens: number | undefined) {
+    const meta: RequestMeta = { requestId: opts.requestId ?? randomUUID(), operation, group: plan.group?.config.name, tags: opts.tags ?? {} };
+    const ticket = options.admission
+      ? await options.admission.admit({
+          requestId: meta.requestId,
+          operation,
+          group: meta.group,
+          candidates: plan.deployments.map((d) => d.id),
+          tags: meta.tags,
+          estimatedPromptTokens: promptTokens,
+          maxCompletionTokens: maxTokens,
+        })
+      : NO_TICKET;
+    return { meta, ticket };
+  }
+
+  function common<T>(plan: RoutePlan, meta: RequestMeta, opts: RequestOptions, needs: Needs, attemptTimeoutMs: number): ExecuteOptions<T> {
+    return {
+      signal: opts.signal ?? NEVER,
+      requestId: meta.requestId,
+      attemptTimeoutMs,
+      pinned: plan.pinned,
+      special: plan.group ? (kind, tried) => engine.router.special(plan, kind, needs, tried) : undefined,
+      onAttemptError: (attempt, error) => reporter.report(meta, attempt, { outcome: 'error', error }),
+    };
+  }
+
+  function prepareChat(raw: ChatRequest, opts: RequestOptions) {
+    const hints = takeBodyHints(raw);
+    const validated = validateChatRequest(raw);
+    const needs: Needs = { capabilities: chatCapabilities(validated), promptTokens: estimatePromptTokens(validated), residency: opts.residency };
+    const plan = engine.router.plan({ model: validated.model, needs, override: opts.override ?? hints.deployment, task: opts.task ?? hints.task });
+    const request = applyGroupPolicy(validated, plan.group);
+    return { request, needs, plan };
+  }
+
+  function maybeShadow(plan: RoutePlan, request: ChatRequest, needs: Needs, meta: RequestMeta): void {
+    const share = plan.group?.config.shadow?.share;
+    if (share === undefined || plan.pinned || random() >= share) return;
+    shadows.mirror(engine.router.shadowTargets(plan, plan.deployments[0]?.id ?? '', needs), request, meta);
+  }
+
+  function servedBy(attempt: Attempt, meta: RequestMeta): ServedBy {
+    const d = attempt.deployment.config;
+    return { deployment: d.id, provider: d.provider, region: d.region, model: d.model, group: meta.group, attempts: attempt.number, requestId: meta.requestId };
+  }
+
+  return {
+    config,
+
+    async chat(raw, opts = {}) {
+      const { request, needs, plan } = prepareChat(raw, opts);
+      const { meta, ticket } = await begin('chat', opts, plan, needs.promptTokens, request.max_completion_tokens ?? request.max_tokens);
+      try {
+        maybeShadow(plan, request, needs, meta);
+        const gateName = plan.group?.config.quality_gate;
+        const gate = gateName === undefined ? undefined : options.qualityGates?.[gateName];
+        const { value, attempt } = await executeWithFallback<ChatResponse>(
+          plan.deployments,
+          (a, s) => a.deployment.provider.chat(request, { signal: s, requestId: meta.requestId }),
+          policy,
+          {
+            ...common<ChatResponse>(plan, meta, opts, needs, routing.attempt_timeout_ms),
+            accept: gate ? (response, a) => gate(response, { request, deployment: a.deployment.id, group: meta.group }) : undefined,
+            // A rejected answer was still paid for.
+            onRejected: (a, response) => reporter.report(meta, a, { outcome: 'ok', usage: response.usage }),
+          },
+        );
+        reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage });
+        return { response: value, servedBy: servedBy(attempt, meta) };
+      } finally {
+        ticket.release();
+      }
+    },
+
+    async stream(raw, opts = {}) {
+      const { request, needs, plan } = prepareChat(raw, opts);
+      const { meta, ticket } = await begin('stream', opts, plan, needs.promptTokens, request.max_completion_tokens ?? request.max_tokens);
+      maybeShadow(plan, request, needs, meta);
+      const client = opts.signal ?? NEVER;
+      // Each attempt's upstream controller follows the client's signal until its stream is settled.
+      const upstream = new Map<number, { controller: AbortController; forward: () => void }>();
+      const unlink = (n: number): void => {
+        const u = upstream.get(n);
+        if (u) client.removeEventListener('abort', u.forward);
+      };
+      const executed = await executeWithFallback<OpenedStream>(
+        plan.deployments,
+        async (a, s) => {
+          // The stream outlives the attempt's timeout, so it gets its own controller.
+          const controller = new AbortController();
+          const forward = (): void => controller.abort(client.reason);
+          client.addEventListener('abort', forward, { once: true });
+          upstream.set(a.number, { controller, forward });
+          // The attempt signal (TTFT timeout) only guards the wait for the first content part.
+          const onAbort = (): void => controller.abort(s.reason);
+          s.addEventListener('abort', onAbort, { once: true });
+          try {
+            const parts = await a.deployment.provider.stream(request, { signal: controller.signal, requestId: meta.requestId });
+            return await raceAbort(openUntilContent(parts, a.startedAt, () => clock.now(), a.deployment.provider.type), s);
+          } catch (err) {
+            unlink(a.number);
+            throw err;
+          } finally {
+            s.removeEventListener('abort', onAbort);
+          }
+        },
+        policy,
+        { ...common<OpenedStream>(plan, meta, opts, needs, streamTimeoutMs), deferSuccess: true },
+      ).catch((err: unknown) => {
+        ticket.release();
+        throw err;
+      });
+      const { value: opened, attempt } = executed;
+      const state = attempt.deployment.state;
+      const parts = relay(
+        opened,
+        needs.promptTokens,
+        () => upstream.get(attempt.number)?.controller.abort(new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' })),
+        (s) => {
+          unlink(attempt.number);
+          const now = clock.now();
+          const error = s.error?.withDeployment(attempt.deployment.id, attempt.deployment.provider.type);
+          if (s.outcome === 'ok') state.succeed(now, now - attempt.startedAt, attempt.probe, opened.ttftMs);
+          else if (s.outcome === 'error' && error) {
+            state.fail(now, error, now - attempt.startedAt, attempt.probe);
+            logger.warn({ requestId: meta.requestId, deployment: attempt.deployment.id, kind: error.kind }, 'stream failed after first content');
+          } else state.abandon(attempt.probe);
+          reporter.report(meta, attempt, { outcome: s.outcome, usage: s.usage, usageEstimated: s.usageEstimated, error, ttftMs: opened.ttftMs });
+          ticket.release();
+        },
+      );
+      return { parts, servedBy: servedBy(attempt, meta) };
+    },
+
+    async embed(raw, opts = {}) {
+      const hints = takeBodyHints(raw);
+      const request = validateEmbeddingRequest(raw);
+      const inputs = typeof request.input === 'string' ? [request.input] : request.input;
+      const promptTokens = inputs.reduce((n, t) => n + Math.ceil(t.length / 4), 0);
+      // Embedding inputs are limited per input, not by a chat context window.
+      const needs: Needs = { capabilities: ['embeddings'], promptTokens: 0, residency: opts.residency };
+      const plan = engine.router.plan({ model: request.model, needs, override: opts.override ?? hints.deployment, task: opts.task ?? hints.task });
+      const { meta, ticket } = await begin('embed', opts, plan, promptTokens, 0);
+      try {
+        const { value, attempt } = await executeWithFallback<EmbeddingResponse>(
+          plan.deployments,
+          (a, s) => a.deployment.provider.embed(request, { signal: s, requestId: meta.requestId }),
+          policy,
+          common<EmbeddingResponse>(plan, meta, opts, needs, routing.attempt_timeout_ms),
+        );
+        reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage });
+        return { response: value, servedBy: servedBy(attempt, meta) };
+      } finally {
+        ticket.release();
+      }
+    },
+
+    models: () => engine.router.modelNames(),
+
+    ready: () => engine.ready(),
+
+    status: () => engine.status(),
+
+    async close() {
+      shadows.close();
+      await engine.health?.stop();
+      await Promise.all(
+        [...engine.deployments.values()].map((d) => d.provider.close().catch((err: unknown) => logger.warn({ err: toGatewayError(err).message }, 'provider close failed'))),
+      );
+    },
+  };
+}
+
+/** Rejects with the signal's reason when it aborts first (a provider iterator may ignore the abort). */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e as Error);
+      },
+    );
+  });
+}

@@ -1,0 +1,56 @@
+import type { AttemptObserver, AttemptRecord, Operation } from '../core/events.js';
+import type { GatewayError } from '../core/errors.js';
+import type { Usage } from '../core/types.js';
+import type { Logger } from '../core/logger.js';
+import type { Attempt } from '../routing/executor.js';
+
+export interface RequestMeta {
+  requestId: string;
+  operation: Operation;
+  group: string | undefined;
+  tags: Readonly<Record<string, string>>;
+}
+
+/** Fans attempt records out to observers; an observer that throws is logged, never fatal. */
+export class AttemptReporter {
+  constructor(
+    private readonly observers: readonly AttemptObserver[],
+    private readonly logger: Logger,
+    private readonly now: () => number,
+  ) {}
+
+  report(
+    meta: RequestMeta,
+    attempt: Attempt,
+    result: { outcome: AttemptRecord['outcome']; usage?: Usage; usageEstimated?: boolean; error?: GatewayError; ttftMs?: number },
+  ): void {
+    if (this.observers.length === 0) return;
+    const d = attempt.deployment.config;
+    const record: AttemptRecord = {
+      requestId: meta.requestId,
+      attempt: attempt.number,
+      operation: meta.operation,
+      role: attempt.role,
+      group: meta.group,
+      deployment: d.id,
+      provider: d.provider,
+      model: d.model,
+      region: d.region,
+      startedAt: attempt.startedAt,
+      latencyMs: this.now() - attempt.startedAt,
+      ttftMs: result.ttftMs,
+      usage: result.usage,
+      usageEstimated: result.usageEstimated ?? false,
+      outcome: result.outcome,
+      error: result.error,
+      tags: meta.tags,
+    };
+    for (const o of this.observers) {
+      try {
+        o.onAttempt(record);
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message }, 'attempt observer failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { toGatewayError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import type { ChatRequest } from '../core/types.js';
+import type { Deployment } from '../routing/router.js';
+import type { Attempt } from '../routing/executor.js';
+import type { AttemptReporter, RequestMeta } from './observe.js';
+
+/** Shadow attempts are numbered from here so they never collide with the request's own attempts. */
+export const SHADOW_ATTEMPT_BASE = 1000;
+
+/**
+ * Mirrors requests to standby deployments: answers are discarded, latency and errors are recorded
+ * (stats, breaker, AttemptRecords with role `shadow`), so standbys stay warm and known-good.
+ */
+export class ShadowMirror {
+  private readonly pending = new Set<AbortController>();
+
+  constructor(
+    private readonly reporter: AttemptReporter,
+    private readonly clock: Clock,
+    private readonly timeoutMs: number,
+  ) {}
+
+  mirror(targets: readonly Deployment[], request: ChatRequest, meta: RequestMeta): void {
+    if (targets.length === 0) return;
+    const body: ChatRequest = request.stream ? { ...request, stream: false, stream_options: undefined } : request;
+    targets.forEach((d, i) => this.send(d, body, { ...meta, operation: 'chat' }, SHADOW_ATTEMPT_BASE + i + 1));
+  }
+
+  private send(d: Deployment, request: ChatRequest, meta: RequestMeta, number: number): void {
+    const now = this.clock.now();
+    const slot = d.state.begin(now);
+    if (slot === undefined) return;
+    const attempt: Attempt = { number, role: 'shadow', deployment: d, startedAt: now, probe: slot === 'probe', cause: undefined };
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    this.pending.add(controller);
+    d.provider
+      .chat(request, { signal: controller.signal, requestId: meta.requestId })
+      .then(
+        (response) => {
+          const t = this.clock.now();
+          d.state.succeed(t, t - now, attempt.probe);
+          d.state.countShadow(true);
+          this.reporter.report(meta, attempt, { outcome: 'ok', usage: response.usage });
+        },
+        (err: unknown) => {
+          const t = this.clock.now();
+          const error = toGatewayError(err).withDeployment(d.id, d.provider.type);
+          if (error.kind === 'cancelled') d.state.abandon(attempt.probe);
+          else d.state.fail(t, error, t - now, attempt.probe);
+          d.state.countShadow(false);
+          this.reporter.report(meta, attempt, { outcome: error.kind === 'cancelled' ? 'cancelled' : 'error', error });
+        },
+      )
+      .finally(() => {
+        clearTimeout(timer);
+        this.pending.delete(controller);
+      });
+  }
+
+  /** Aborts mirrors still running (gateway close). */
+  close(): void {
+    for (const c of this.pending) c.abort();
+  }
+}

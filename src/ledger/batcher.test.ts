@@ -1,0 +1,144 @@
+import { mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { silentLogger } from '../core/logger.js';
+import { LedgerBatcher } from './batcher.js';
+import type { UsageEvent } from './event.js';
+import { openPostgres } from './store/postgres-driver.js';
+import { openSqlite } from './store/sqlite-driver.js';
+import { SqlLedgerStore, type LedgerStore } from './store/sql-store.js';
+import { DATABASE_URL, events, testSchema } from './testing/fixtures.js';
+import { TcpProxy } from './testing/tcp-proxy.js';
+
+const ALL = { from: 0, to: Date.parse('2100-01-01'), groupBy: [] as [] };
+const tmp = () => mkdtempSync(join(tmpdir(), 'ledger-'));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A store that fails on demand; `ackLost` writes the batch and then fails, as a dropped connection can. */
+class FlakyStore implements LedgerStore {
+  down = false;
+  ackLost = false;
+  calls = 0;
+  constructor(private readonly inner: LedgerStore) {}
+  get dialect() {
+    return this.inner.dialect;
+  }
+  async insert(e: readonly UsageEvent[]): Promise<number> {
+    this.calls += 1;
+    if (this.down) throw new Error('database is down');
+    const n = await this.inner.insert(e);
+    if (this.ackLost) {
+      this.ackLost = false;
+      throw new Error('connection reset after commit');
+    }
+    return n;
+  }
+  summarize: LedgerStore['summarize'] = (q) => this.inner.summarize(q);
+  close = () => this.inner.close();
+}
+
+const count = async (store: LedgerStore) => (await store.summarize(ALL))[0]?.attempts ?? 0;
+
+describe('ledger batcher', () => {
+  const open: Array<{ close(): Promise<void> }> = [];
+  afterEach(async () => {
+    for (const o of open.splice(0)) await o.close();
+  });
+
+  it('writes off the hot path in batches and flushes everything on close', async () => {
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    const flaky = new FlakyStore(store);
+    const b = new LedgerBatcher({ store: flaky, logger: silentLogger, batchSize: 100, flushIntervalMs: 60_000, maxBuffer: 10_000, spillPath: join(tmp(), 'spill.jsonl'), retryIntervalMs: 10 });
+    for (const e of events(250)) b.enqueue(e);
+    expect(flaky.calls).toBe(0); // enqueue never touches the store itself
+    await b.close();
+    expect(await count(store)).toBe(250);
+    await store.close();
+  });
+
+  it('loses nothing when the database fails mid-stream: buffers, spills past the bound, replays', async () => {
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    const flaky = new FlakyStore(store);
+    const spillPath = join(tmp(), 'spill.jsonl');
+    const b = new LedgerBatcher({ store: flaky, logger: silentLogger, batchSize: 50, flushIntervalMs: 5, maxBuffer: 200, spillPath, retryIntervalMs: 20 });
+    const all = events(3000);
+    for (let i = 0; i < all.length; i += 1) {
+      if (i === 500) flaky.down = true;
+      if (i === 2500) flaky.down = false;
+      if (i === 2600) flaky.ackLost = true;
+      b.enqueue(all[i] as UsageEvent);
+      if (i % 100 === 0) await sleep(2);
+    }
+    expect(b.stats().spilled).toBeGreaterThan(0);
+    await b.close();
+    expect(await count(store)).toBe(3000);
+    expect(existsSync(spillPath)).toBe(false);
+    await store.close();
+  });
+
+  it('spills on close while the database is down and replays on the next start', async () => {
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    const flaky = new FlakyStore(store);
+    const spillPath = join(tmp(), 'spill.jsonl');
+    const opts = { logger: silentLogger, batchSize: 50, flushIntervalMs: 5, maxBuffer: 1000, spillPath, retryIntervalMs: 10 };
+    const first = new LedgerBatcher({ store: flaky, ...opts });
+    flaky.down = true;
+    for (const e of events(120)) first.enqueue(e);
+    await first.close(50);
+    expect(existsSync(spillPath)).toBe(true);
+    expect(await count(store)).toBe(0);
+    const second = new LedgerBatcher({ store, ...opts });
+    await second.flush();
+    expect(await count(store)).toBe(120);
+    expect(second.stats().replayed).toBe(120);
+    await second.close();
+    await store.close();
+  });
+});
+
+const PG_URL = DATABASE_URL;
+if (PG_URL) {
+  describe('ledger batcher against PostgreSQL', () => {
+    const schema = testSchema('ledger_batch');
+    const admin = new pg.Client({ connectionString: PG_URL });
+
+    afterEach(async () => {
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+      await admin.end().catch(() => undefined);
+    });
+
+    it('counts every record after the database is killed mid-stream (backends terminated, then unreachable)', async () => {
+      await admin.connect();
+      const url = new URL(PG_URL);
+      const proxy = new TcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+      await proxy.start();
+      url.host = `127.0.0.1:${proxy.port}`;
+      const appName = `ledger-kill-${process.pid}`;
+      url.searchParams.set('application_name', appName);
+      const store = await SqlLedgerStore.open(openPostgres(url.toString(), schema, silentLogger));
+      const spillPath = join(tmp(), 'spill.jsonl');
+      const b = new LedgerBatcher({ store, logger: silentLogger, batchSize: 100, flushIntervalMs: 5, maxBuffer: 300, spillPath, retryIntervalMs: 25 });
+      const all = events(4000);
+      for (let i = 0; i < all.length; i += 1) {
+        if (i === 1000) await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [appName]);
+        if (i === 2000) await proxy.stop();
+        if (i === 3200) await proxy.start();
+        b.enqueue(all[i] as UsageEvent);
+        if (i % 100 === 0) await sleep(3);
+      }
+      expect(b.stats().failures).toBeGreaterThan(0);
+      expect(b.stats().spilled).toBeGreaterThan(0);
+      await b.close(5000);
+      const rows = await admin.query(`SELECT COUNT(*)::int AS n, COUNT(DISTINCT id)::int AS d FROM "${schema}".usage_events`);
+      expect(rows.rows[0]).toEqual({ n: 4000, d: 4000 });
+      await store.close();
+      await proxy.stop();
+    });
+  });
+} else {
+  describe.skip('ledger batcher against PostgreSQL (DATABASE_URL is not set)', () => {
+    it('skipped', () => undefined);
+  });
+}

@@ -1,0 +1,161 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Logger } from '../core/logger.js';
+import type { UsageEvent } from './event.js';
+import type { LedgerStore } from './store/sql-store.js';
+
+export interface BatcherOptions {
+  store: LedgerStore;
+  logger: Logger;
+  batchSize: number;
+  flushIntervalMs: number;
+  /** Events kept in memory while the store fails; beyond this they are appended to `spillPath`. */
+  maxBuffer: number;
+  spillPath: string;
+  /** Wait between write attempts while the store is down. */
+  retryIntervalMs: number;
+  now?: () => number;
+}
+
+export interface BatcherStats {
+  queued: number;
+  written: number;
+  spilled: number;
+  replayed: number;
+  failures: number;
+  storeDown: boolean;
+}
+
+/**
+ * Writes ledger events off the hot path: `enqueue` is an array push; a timer writes batches. While the
+ * store is down events stay in memory up to `maxBuffer`, then spill to a JSON-lines file that is
+ * replayed when the store is back (and on the next start). Event ids are idempotent, so replaying a
+ * file that was partly written already never double counts.
+ */
+export class LedgerBatcher {
+  private queue: UsageEvent[] = [];
+  private flushing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private nextRetryAt = 0;
+  private closed = false;
+  private readonly now: () => number;
+  private readonly counters = { written: 0, spilled: 0, replayed: 0, failures: 0, storeDown: false };
+
+  constructor(private readonly o: BatcherOptions) {
+    this.now = o.now ?? Date.now;
+    this.timer = setInterval(() => void this.flush(), o.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Queues an event; never throws and never waits. */
+  enqueue(event: UsageEvent): void {
+    if (this.closed) {
+      this.spill([event]);
+      return;
+    }
+    this.queue.push(event);
+    if (this.queue.length > this.o.maxBuffer) this.spill(this.queue.splice(0));
+    else if (this.queue.length >= this.o.batchSize && !this.counters.storeDown && !this.flushing) setImmediate(() => void this.flush());
+  }
+
+  stats(): BatcherStats {
+    return { queued: this.queue.length, ...this.counters };
+  }
+
+  /** Writes what is queued (and any spilled file) now; resolves when this round is done. */
+  flush(): Promise<void> {
+    this.flushing ??= this.writeAll().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async writeAll(): Promise<void> {
+    if (this.counters.storeDown && this.now() < this.nextRetryAt) return;
+    try {
+      await this.replaySpill();
+      while (this.queue.length > 0) {
+        // Taken out of the queue while in flight, so a concurrent spill cannot shift what we remove.
+        const batch = this.queue.splice(0, this.o.batchSize);
+        try {
+          await this.o.store.insert(batch);
+        } catch (err) {
+          this.queue = batch.concat(this.queue);
+          throw err;
+        }
+        this.counters.written += batch.length;
+      }
+      if (this.counters.storeDown) this.o.logger.info({ queued: this.queue.length }, 'ledger store is back; buffered events written');
+      this.counters.storeDown = false;
+    } catch (err) {
+      this.counters.failures += 1;
+      if (!this.counters.storeDown) this.o.logger.warn({ err: (err as Error).message, queued: this.queue.length }, 'ledger store unavailable; buffering events');
+      this.counters.storeDown = true;
+      this.nextRetryAt = this.now() + this.o.retryIntervalMs;
+      if (this.queue.length > this.o.maxBuffer) this.spill(this.queue.splice(0));
+    }
+  }
+
+  private get replayPath(): string {
+    return `${this.o.spillPath}.replaying`;
+  }
+
+  /** Appends events to the spill file (synchronous: rare, and it must not be lost to a crash). */
+  private spill(events: UsageEvent[]): void {
+    if (events.length === 0) return;
+    mkdirSync(dirname(this.o.spillPath), { recursive: true });
+    appendFileSync(this.o.spillPath, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    this.counters.spilled += events.length;
+    this.o.logger.warn({ events: events.length, path: this.o.spillPath }, 'ledger events spilled to file');
+  }
+
+  private async replaySpill(): Promise<void> {
+    for (;;) {
+      if (!existsSync(this.replayPath)) {
+        if (!existsSync(this.o.spillPath)) return;
+        // Renamed first, so events spilled meanwhile go to a fresh file and nothing is read twice.
+        renameSync(this.o.spillPath, this.replayPath);
+      }
+      await this.replayFile();
+    }
+  }
+
+  private async replayFile(): Promise<void> {
+    const events = readFileSync(this.replayPath, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim().length > 0)
+      .flatMap((l): UsageEvent[] => {
+        try {
+          return [JSON.parse(l) as UsageEvent];
+        } catch {
+          // A line cut short by a crash mid-append; the rest of the file is still good.
+          this.o.logger.warn({ path: this.replayPath }, 'skipping a truncated ledger spill line');
+          return [];
+        }
+      });
+    for (let i = 0; i < events.length; i += this.o.batchSize) await this.o.store.insert(events.slice(i, i + this.o.batchSize));
+    unlinkSync(this.replayPath);
+    this.counters.replayed += events.length;
+    if (events.length > 0) this.o.logger.info({ events: events.length }, 'replayed spilled ledger events');
+  }
+
+  /**
+   * Stops the timer and writes everything, retrying until `timeoutMs`; what still cannot be written
+   * is spilled to the file, to be replayed on the next start.
+   */
+  async close(timeoutMs = 5000): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const deadline = this.now() + timeoutMs;
+    for (;;) {
+      await this.flushing;
+      this.nextRetryAt = 0;
+      await this.flush();
+      const pending = this.queue.length > 0 || existsSync(this.o.spillPath) || existsSync(this.replayPath);
+      if (!pending || this.now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, Math.min(this.o.retryIntervalMs, 200)));
+    }
+    this.closed = true;
+    if (this.queue.length > 0) this.spill(this.queue.splice(0));
+  }
+}

@@ -1,0 +1,145 @@
+import { describe, expect, it, vi } from 'vitest';
+import { GatewayError } from '../../core/errors.js';
+import type { AdmissionRequest } from '../../core/events.js';
+import { makeUsage } from '../../core/types.js';
+import { resolveConfig } from '../../config/load.js';
+import type { ConfigInput } from '../../config/schema.js';
+import { createLedger } from '../index.js';
+import { attempt } from '../testing/fixtures.js';
+
+const NOW = Date.parse('2025-06-15T12:00:00Z');
+
+function config(budgets: ConfigInput['budgets'], ledger: ConfigInput['ledger'] = { path: ':memory:' }) {
+  return resolveConfig({
+    deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }],
+    budgets,
+    ledger,
+  });
+}
+
+const request = (id: string, tags: Record<string, string> = { key: 'k1', team: 'research' }): AdmissionRequest => ({
+  requestId: id,
+  operation: 'chat',
+  group: 'gpt-4o-mini',
+  candidates: ['oai'],
+  tags,
+  estimatedPromptTokens: 1000,
+  maxCompletionTokens: 500,
+});
+
+// gpt-4o-mini: 1000 x 0.15 + 500 x 0.60 = 450 micro-dollars reserved per request.
+const ESTIMATE = 0.00045;
+
+describe('budgets', () => {
+  it('a hard stop under 50 concurrent requests overshoots by at most one request estimate', async () => {
+    const ledger = await createLedger(config({ limits: [{ name: 'global-daily', period: 'daily', hard_usd: 0.01 }] }), { now: () => NOW });
+    let admitted = 0;
+    let refused = 0;
+    // Waves of 50 concurrent requests until the budget refuses everything.
+    for (let wave = 0; wave < 10; wave += 1) {
+      await Promise.all(
+        Array.from({ length: 50 }, async (_, i) => {
+          const id = `w${wave}-${i}`;
+          let ticket;
+          try {
+            ticket = await ledger.admission.admit(request(id));
+          } catch (err) {
+            expect(GatewayError.isInstance(err) && err.kind).toBe('budget_exceeded');
+            refused += 1;
+            return;
+          }
+          admitted += 1;
+          await new Promise((r) => setTimeout(r, (i * 7) % 5));
+          // The real answer uses every allowed token: the worst case for overshoot.
+          ledger.observer.onAttempt(attempt({ requestId: id, deployment: 'oai', provider: 'openai-compatible', startedAt: NOW, usage: makeUsage({ prompt: 1000, completion: 500 }) }));
+          ticket.release();
+        }),
+      );
+    }
+    await ledger.flush();
+    const [total] = await ledger.store!.summarize({ from: 0, to: NOW + 1, groupBy: [] });
+    expect(refused).toBeGreaterThan(0);
+    expect(total?.attempts).toBe(admitted);
+    expect(total!.costUsd).toBeGreaterThanOrEqual(0.01 - ESTIMATE);
+    expect(total!.costUsd).toBeLessThanOrEqual(0.01 + ESTIMATE + 1e-12);
+    await ledger.close();
+  });
+
+  it('refuses with budget_exceeded (429) naming the budget, its scope and when it resets', async () => {
+    const ledger = await createLedger(config({ limits: [{ name: 'research-monthly', period: 'monthly', per: 'team', hard_usd: 0.0001 }] }), { now: () => NOW });
+    const t = await ledger.admission.admit(request('a'));
+    ledger.observer.onAttempt(attempt({ requestId: 'a', deployment: 'oai', startedAt: NOW }));
+    t.release();
+    const err = await Promise.resolve(ledger.admission.admit(request('b'))).catch((e: unknown) => e);
+    expect(GatewayError.isInstance(err)).toBe(true);
+    const e = err as GatewayError;
+    expect(e.kind).toBe('budget_exceeded');
+    expect(e.status).toBe(429);
+    expect(e.message).toBe('Budget "research-monthly" (monthly, team=research) has reached its hard limit of $0.0001; it resets at 2025-07-01T00:00:00.000Z.');
+    expect(e.retryAfterMs).toBe(Date.parse('2025-07-01T00:00:00Z') - NOW);
+    // Another team has its own counter.
+    await expect(Promise.resolve(ledger.admission.admit(request('c', { key: 'k2', team: 'ops' })))).resolves.toBeDefined();
+    await ledger.close();
+  });
+
+  it('a soft limit warns and notifies once per period through the callback and the webhook', async () => {
+    const notices: unknown[] = [];
+    const posted: string[] = [];
+    const server = await import('node:http').then(({ createServer }) => {
+      const s = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c) => (body += c));
+        req.on('end', () => {
+          posted.push(body);
+          res.end('ok');
+        });
+      });
+      return new Promise<typeof s>((r) => s.listen(0, '127.0.0.1', () => r(s)));
+    });
+    const port = (server.address() as { port: number }).port;
+    const ledger = await createLedger(
+      config({ limits: [{ name: 'key-daily', period: 'daily', per: 'key', soft_usd: 0.0002, webhook: `http://127.0.0.1:${port}/hook` }] }),
+      { now: () => NOW, onSoftLimit: (n) => notices.push(n) },
+    );
+    for (let i = 0; i < 5; i += 1) {
+      const t = await ledger.admission.admit(request(`s${i}`));
+      ledger.observer.onAttempt(attempt({ requestId: `s${i}`, deployment: 'oai', startedAt: NOW }));
+      t.release();
+    }
+    await vi.waitFor(() => expect(posted).toHaveLength(1));
+    expect(notices).toEqual([{ budget: 'key-daily', period: 'daily', scope: 'key=k1', softUsd: 0.0002, spentUsd: 0.00021, resetsAt: '2025-06-16T00:00:00.000Z' }]);
+    expect(JSON.parse(posted[0] as string)).toEqual(notices[0]);
+    await ledger.close();
+    server.close();
+  });
+
+  it('releases the unused part of a reservation when the request ends', async () => {
+    const ledger = await createLedger(config({ limits: [{ name: 'g', period: 'daily', hard_usd: 0.0009 }] }), { now: () => NOW });
+    // Two reservations of 0.00045 reach the limit while both are in flight...
+    const a = await ledger.admission.admit(request('a'));
+    const b = await ledger.admission.admit(request('b'));
+    await expect(Promise.resolve(ledger.admission.admit(request('c')))).rejects.toThrow(/hard limit/);
+    // ...but they cost only 0.00021 each (1000 in, 100 out), so after settling there is room again.
+    ledger.observer.onAttempt(attempt({ requestId: 'a', deployment: 'oai', startedAt: NOW }));
+    ledger.observer.onAttempt(attempt({ requestId: 'b', deployment: 'oai', startedAt: NOW }));
+    a.release();
+    b.release();
+    await expect(Promise.resolve(ledger.admission.admit(request('d')))).resolves.toBeDefined();
+    await ledger.close();
+  });
+
+  it('picks up this period\'s spend from the ledger after a restart', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'budget-'));
+    const cfg = config({ limits: [{ name: 'k', period: 'daily', per: 'key', hard_usd: 0.0004 }] }, { path: join(dir, 'l.sqlite'), spill_path: join(dir, 'spill') });
+    const first = await createLedger(cfg, { now: () => NOW });
+    first.observer.onAttempt(attempt({ requestId: 'x', deployment: 'oai', startedAt: NOW, usage: makeUsage({ prompt: 2000, completion: 200 }) }));
+    await first.close();
+    const second = await createLedger(cfg, { now: () => NOW });
+    await expect(Promise.resolve(second.admission.admit(request('y')))).rejects.toThrow(/Budget "k" \(daily, key=k1\)/);
+    await expect(Promise.resolve(second.admission.admit(request('z', { key: 'k2' })))).resolves.toBeDefined();
+    await second.close();
+  });
+});

@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { resolveSecretRef, type Secret } from '../config/secret.js';
+
+/** USD per million tokens; the shape shared by the shipped catalog and config overrides. */
+export const priceFields = {
+  input: z.number().min(0),
+  output: z.number().min(0),
+  /** Absent: the model has no prompt cache, cached tokens (if any) are billed at `input`. */
+  cache_read: z.number().min(0).optional(),
+  /** Absent: cache writes cost the same as input (OpenAI, Gemini implicit caching). */
+  cache_write: z.number().min(0).optional(),
+};
+
+/** Higher prices that apply to the whole request once its prompt exceeds a threshold (Gemini Pro, Claude 1M). */
+export const longContextSchema = z.strictObject({
+  above_prompt_tokens: z.number().int().positive(),
+  ...priceFields,
+});
+
+/** One price: a model (and its aliases), optionally limited to regions or inference-profile prefixes. */
+export const priceEntrySchema = z.strictObject({
+  model: z.string().min(1),
+  aliases: z.array(z.string().min(1)).default([]),
+  /** Applies only in these regions / locations (e.g. Vertex `global`); absent: any region. */
+  regions: z.array(z.string().min(1)).optional(),
+  /** Applies only to these inference-profile prefixes (Bedrock `us.`, `eu.`, `global.` without the dot). */
+  profiles: z.array(z.string().min(1)).optional(),
+  ...priceFields,
+  long_context: longContextSchema.optional(),
+  /** When the price was read from its source (YYYY-MM-DD); defaults to the provider's date. */
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  source: z.string().min(1).optional(),
+  note: z.string().optional(),
+});
+
+export type PriceEntryInput = z.input<typeof priceEntrySchema>;
+export type PriceEntryConfig = z.infer<typeof priceEntrySchema>;
+
+const priceSchema = z.strictObject({ ...priceFields, long_context: longContextSchema.optional(), note: z.string().optional() });
+export type FixedPriceConfig = z.infer<typeof priceSchema>;
+
+/**
+ * `pricing:` in the config. `models` add to or replace catalog entries (same provider, model, regions
+ * and profiles); `deployments` price one deployment directly (self-hosted, negotiated rates).
+ */
+export const pricingSchema = z
+  .strictObject({
+    /** Extra catalog file (same format as pricing/catalog.json) merged over the shipped one. */
+    catalog_file: z.string().min(1).optional(),
+    /** Provider types priced as another catalog provider, e.g. `my-proxy: openai` (the catalog lists its own). */
+    provider_aliases: z.record(z.string(), z.string()).default({}),
+    models: z.array(priceEntrySchema.extend({ provider: z.string().min(1) })).default([]),
+    deployments: z.record(z.string(), priceSchema).default({}),
+  })
+  .default({ provider_aliases: {}, models: [], deployments: {} });
+
+export type PricingConfig = z.infer<typeof pricingSchema>;
+
+const secretUrl = z.string().min(1).transform((ref, ctx): Secret => {
+  try {
+    return resolveSecretRef(ref);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+const LEDGER_DEFAULTS = {
+  enabled: true,
+  store: 'sqlite' as const,
+  path: '.switchyard/ledger.sqlite',
+  schema: 'public',
+  batch_size: 500,
+  flush_interval_ms: 1000,
+  max_buffer: 50_000,
+  spill_path: '.switchyard/ledger-spill.jsonl',
+  retry_interval_ms: 2000,
+};
+
+/** `ledger:` in the config: where usage events go and how they are batched. */
+export const ledgerSchema = z
+  .strictObject({
+    enabled: z.boolean().default(LEDGER_DEFAULTS.enabled),
+    store: z.enum(['sqlite', 'postgres']).default(LEDGER_DEFAULTS.store),
+    /** SQLite file (created with its folder). */
+    path: z.string().min(1).default(LEDGER_DEFAULTS.path),
+    /** PostgreSQL connection URL, usually `${DATABASE_URL}`; it carries a password, so it is a secret. */
+    url: secretUrl.optional(),
+    /** PostgreSQL schema holding the tables (created if missing). */
+    schema: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(LEDGER_DEFAULTS.schema),
+    batch_size: z.number().int().positive().default(LEDGER_DEFAULTS.batch_size),
+    flush_interval_ms: z.number().int().positive().default(LEDGER_DEFAULTS.flush_interval_ms),
+    /** Events held in memory while the database is down; beyond this they spill to `spill_path`. */
+    max_buffer: z.number().int().positive().default(LEDGER_DEFAULTS.max_buffer),
+    spill_path: z.string().min(1).default(LEDGER_DEFAULTS.spill_path),
+    retry_interval_ms: z.number().int().positive().default(LEDGER_DEFAULTS.retry_interval_ms),
+  })
+  .superRefine((l, ctx) => {
+    if (l.enabled && l.store === 'postgres' && !l.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'store "postgres" needs a url (e.g. ${DATABASE_URL})' });
+  })
+  .default(LEDGER_DEFAULTS);
+
+export type LedgerConfig = z.infer<typeof ledgerSchema>;
+
+const tagName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a tag name (letters, digits, _ . -)');
+
+/** One budget: a USD limit per period for everyone, per key/team/user, or for requests with given tags. */
+export const budgetSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/),
+    period: z.enum(['daily', 'monthly']),
+    /** Crossing it logs a warning and notifies once per period. */
+    soft_usd: z.number().positive().optional(),
+    /** Requests are refused with `budget_exceeded` once spend plus reservations reach it. */
+    hard_usd: z.number().positive().optional(),
+    /** One counter per value of this tag (`key`, `team`, `user` or any tag); requests without it are not counted. */
+    per: tagName.optional(),
+    /** Only requests whose tags equal all of these (e.g. `{team: research}`). */
+    match: z.record(tagName, z.string()).default({}),
+    /** POSTed a JSON notice when the soft limit is crossed. */
+    webhook: z.url({ protocol: /^https?$/ }).optional(),
+  })
+  .refine((b) => b.soft_usd !== undefined || b.hard_usd !== undefined, { message: 'a budget needs soft_usd, hard_usd or both' });
+
+export type BudgetConfig = z.infer<typeof budgetSchema>;
+
+/** `budgets:` in the config. */
+export const budgetsSchema = z
+  .strictObject({
+    /** Completion tokens assumed for the reservation when a request sets no max_tokens. */
+    default_completion_tokens: z.number().int().positive().default(4096),
+    limits: z.array(budgetSchema).default([]),
+  })
+  .default({ default_completion_tokens: 4096, limits: [] });
+
+export type BudgetsConfig = z.infer<typeof budgetsSchema>;

@@ -1,0 +1,79 @@
+import type { AttemptRecord, AttemptRole, Operation } from '../core/events.js';
+import type { CostResult } from './pricing/price-book.js';
+
+/** One ledger row: a single upstream attempt with its tokens and cost. */
+export interface UsageEvent {
+  /** `requestId:attempt` (plus `:shadow` for mirrored calls): replays never double count. */
+  id: string;
+  /** When the attempt started, epoch ms. */
+  ts: number;
+  /** UTC day of `ts`, YYYY-MM-DD (a column, so grouping by day is the same SQL everywhere). */
+  day: string;
+  requestId: string;
+  attempt: number;
+  operation: Operation;
+  role: AttemptRole;
+  keyId: string | undefined;
+  team: string | undefined;
+  user: string | undefined;
+  tags: Record<string, string>;
+  group: string | undefined;
+  deployment: string;
+  provider: string;
+  model: string;
+  region: string | undefined;
+  promptTokens: number;
+  completionTokens: number;
+  cachedReadTokens: number;
+  cachedWriteTokens: number;
+  reasoningTokens: number;
+  totalTokens: number;
+  /** USD; undefined when the model has no known price (unpriced, never silently zero). */
+  costUsd: number | undefined;
+  usageEstimated: boolean;
+  latencyMs: number;
+  ttftMs: number | undefined;
+  status: AttemptRecord['outcome'];
+  errorKind: string | undefined;
+}
+
+/** UTC calendar day of an epoch-ms time. */
+export function utcDay(ts: number): string {
+  return new Date(ts).toISOString().slice(0, 10);
+}
+
+/** Builds the ledger event of an attempt record and its cost. */
+export function toUsageEvent(record: AttemptRecord, cost: CostResult): UsageEvent {
+  const u = record.usage;
+  const tags = record.tags;
+  return {
+    id: `${record.requestId}:${record.attempt}${record.role === 'shadow' ? ':shadow' : ''}`,
+    ts: record.startedAt,
+    day: utcDay(record.startedAt),
+    requestId: record.requestId,
+    attempt: record.attempt,
+    operation: record.operation,
+    role: record.role,
+    keyId: tags.key,
+    team: tags.team,
+    user: tags.user,
+    tags: { ...tags },
+    group: record.group,
+    deployment: record.deployment,
+    provider: record.provider,
+    model: record.model,
+    region: record.region,
+    promptTokens: u?.prompt ?? 0,
+    completionTokens: u?.completion ?? 0,
+    cachedReadTokens: u?.cachedRead ?? 0,
+    cachedWriteTokens: u?.cachedWrite ?? 0,
+    reasoningTokens: u?.reasoning ?? 0,
+    totalTokens: u?.total ?? 0,
+    costUsd: cost.usd,
+    usageEstimated: record.usageEstimated,
+    latencyMs: Math.max(0, Math.round(record.latencyMs)),
+    ttftMs: record.ttftMs === undefined ? undefined : Math.max(0, Math.round(record.ttftMs)),
+    status: record.outcome,
+    errorKind: record.error?.kind,
+  };
+}

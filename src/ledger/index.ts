@@ -1,0 +1,123 @@
+import type { AdmissionControl, AttemptObserver } from '../core/events.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import type { Usage } from '../core/types.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { LedgerBatcher, type BatcherStats } from './batcher.js';
+import { BudgetGuard, type SoftLimitNotice } from './budgets/guard.js';
+import { seedBudgets } from './budgets/seed.js';
+import { MemoryBudgetState, type BudgetState } from './budgets/state.js';
+import { toUsageEvent } from './event.js';
+import { PriceBook, type CostResult, type PriceKey } from './pricing/price-book.js';
+import { openStore } from './store/open.js';
+import type { LedgerStore } from './store/sql-store.js';
+
+export type { CostResult, PriceKey } from './pricing/price-book.js';
+export type { UsageEvent } from './event.js';
+export type { LedgerStore } from './store/sql-store.js';
+export type { UsageQuery, UsageRow, Dimension } from './store/query.js';
+export type { SoftLimitNotice } from './budgets/guard.js';
+export type { BudgetState } from './budgets/state.js';
+
+export interface LedgerOptions {
+  logger?: Logger;
+  now?: () => number;
+  /** Budget counters; defaults to this process's memory (seeded from the ledger at start). */
+  budgetState?: BudgetState;
+  /** Called once per budget counter and period when a soft limit is crossed. */
+  onSoftLimit?: (notice: SoftLimitNotice) => void;
+  /** A store to use instead of the configured one (tests, embedding). */
+  store?: LedgerStore;
+}
+
+/** Usage ledger, pricing and budgets, built from the gateway config. */
+export interface Ledger {
+  /** Pass to createGateway({ observers: [ledger.observer] }). */
+  readonly observer: AttemptObserver;
+  /** Pass to createGateway({ admission: ledger.admission }); admits everything when no budget is set. */
+  readonly admission: AdmissionControl;
+  /** Cost of an answer: `usd` undefined and `priced` false when the model has no known price. */
+  costOf(servedBy: PriceKey, usage: Usage | undefined): CostResult;
+  /**
+   * A deployment's blended price, USD per million tokens at 3 input : 1 output, for cost-optimised
+   * routing: createGateway({ priceOf: ledger.priceOf }). Undefined when the model is unpriced.
+   */
+  priceOf(deploymentId: string): number | undefined;
+  readonly prices: PriceBook;
+  /** Undefined when `ledger.enabled` is false. */
+  readonly store: LedgerStore | undefined;
+  /** Writes buffered events now. */
+  flush(): Promise<void>;
+  stats(): BatcherStats | undefined;
+  /** Flushes (spilling to file whatever the database cannot take) and closes the store. */
+  close(): Promise<void>;
+}
+
+/** Opens the ledger store (running migrations), seeds budgets and returns the gateway hooks. */
+export async function createLedger(config: GatewayConfig, options: LedgerOptions = {}): Promise<Ledger> {
+  const logger = (options.logger ?? silentLogger).child({ component: 'ledger' });
+  const now = options.now ?? Date.now;
+  const prices = PriceBook.fromConfig(config.pricing);
+  const deployments = new Map(config.deployments.map((d) => [d.id, { deployment: d.id, provider: d.provider, model: d.model, region: d.region }]));
+  const lc = config.ledger;
+  const store = options.store ?? (lc.enabled ? await openStore(lc, logger) : undefined);
+  const batcher = store
+    ? new LedgerBatcher({ store, logger, batchSize: lc.batch_size, flushIntervalMs: lc.flush_interval_ms, maxBuffer: lc.max_buffer, spillPath: lc.spill_path, retryIntervalMs: lc.retry_interval_ms, now })
+    : undefined;
+  // A spill file left by an earlier run is replayed right away.
+  if (batcher) void batcher.flush();
+
+  const state = options.budgetState ?? new MemoryBudgetState(now);
+  const guard = config.budgets.limits.length > 0
+    ? new BudgetGuard({
+        config: config.budgets,
+        state,
+        logger,
+        now,
+        onSoftLimit: options.onSoftLimit,
+        estimate: (request, completion) => {
+          let max = 0;
+          for (const id of request.candidates) {
+            const key = deployments.get(id);
+            const cost = key ? prices.maxCost(key, request.estimatedPromptTokens, completion) : undefined;
+            if (cost !== undefined && cost > max) max = cost;
+          }
+          return max;
+        },
+      })
+    : undefined;
+  if (guard && store) await seedBudgets(config.budgets, guard, state, store, now());
+
+  const unpricedWarned = new Set<string>();
+  const observer: AttemptObserver = {
+    onAttempt(record) {
+      const cost = prices.costOf(record, record.usage);
+      if (!cost.priced && !unpricedWarned.has(record.deployment)) {
+        unpricedWarned.add(record.deployment);
+        logger.warn({ deployment: record.deployment, provider: record.provider, model: record.model }, 'no price known for this model: its usage is recorded as unpriced');
+      }
+      const event = toUsageEvent(record, cost);
+      guard?.settle(event);
+      batcher?.enqueue(event);
+    },
+  };
+
+  return {
+    observer,
+    admission: guard ?? { admit: () => ({ release: () => undefined }) },
+    costOf: (servedBy, usage) => prices.costOf(servedBy, usage),
+    priceOf: (id) => {
+      const key = deployments.get(id);
+      const p = key ? prices.lookup(key) : undefined;
+      return p ? (3 * p.input + p.output) / 4 : undefined;
+    },
+    prices,
+    store,
+    flush: async () => batcher?.flush(),
+    stats: () => batcher?.stats(),
+    async close() {
+      await batcher?.close();
+      if (!options.store) await store?.close();
+      await state.close();
+    },
+  };
+}

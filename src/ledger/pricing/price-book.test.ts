@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { makeUsage } from '../../core/types.js';
+import { pricingSchema } from '../config.js';
+import { PriceBook } from './price-book.js';
+
+const book = PriceBook.fromConfig(undefined);
+const cost = (provider: string, model: string, usage: Parameters<typeof makeUsage>[0], region?: string) =>
+  book.costOf({ deployment: 'd', provider, model, region }, makeUsage(usage));
+
+describe('pricing catalog costs match hand-computed values', () => {
+  it('openai gpt-4o bills cached reads at the cache price', () => {
+    // 6000 x 2.50 + 4000 x 1.25 + 500 x 10 = 25,000 micro-dollars
+    expect(cost('openai', 'gpt-4o', { prompt: 10_000, cachedRead: 4_000, completion: 500 })).toEqual({ usd: 0.025, priced: true });
+  });
+
+  it('prices openai-compatible as openai and resolves dated aliases', () => {
+    expect(cost('openai-compatible', 'gpt-4o-mini-2024-07-18', { prompt: 1_000_000, completion: 1_000_000 }).usd).toBe(0.75);
+  });
+
+  it('bills reasoning tokens as part of completion (o3)', () => {
+    // 2000 x 2 + 3000 x 8 = 28,000
+    expect(cost('openai', 'o3', { prompt: 2_000, completion: 3_000, reasoning: 2_500 }).usd).toBe(0.028);
+  });
+
+  it('azure-openai gpt-4.1 with cached input', () => {
+    // 2000 x 2 + 6000 x 0.5 + 1000 x 8 = 15,000
+    expect(cost('azure-openai', 'gpt-4.1', { prompt: 8_000, cachedRead: 6_000, completion: 1_000 }).usd).toBe(0.015);
+  });
+
+  it('anthropic sonnet 4.5 bills cache reads and 5-minute cache writes apart from input', () => {
+    // 1000 x 3 + 8000 x 0.30 + 3000 x 3.75 + 700 x 15 = 27,150
+    expect(cost('anthropic', 'claude-sonnet-4-5-20250929', { prompt: 12_000, cachedRead: 8_000, cachedWrite: 3_000, completion: 700 }).usd).toBe(0.02715);
+  });
+
+  it('anthropic sonnet 4.5 above 200k prompt tokens uses the long-context prices for the whole request', () => {
+    // 250,000 x 6 + 1000 x 22.5 = 1,522,500
+    expect(cost('anthropic', 'claude-sonnet-4-5', { prompt: 250_000, completion: 1_000 }).usd).toBe(1.5225);
+  });
+
+  it('bedrock geographic profile us. carries the regional premium, global. does not', () => {
+    const usage = { prompt: 10_000, cachedRead: 5_000, cachedWrite: 2_000, completion: 1_000 };
+    // 3000 x 3.3 + 5000 x 0.33 + 2000 x 4.125 + 1000 x 16.5 = 36,300
+    expect(cost('bedrock', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', usage).usd).toBe(0.0363);
+    // 3000 x 3 + 5000 x 0.3 + 2000 x 3.75 + 1000 x 15 = 33,000
+    expect(cost('bedrock', 'global.anthropic.claude-sonnet-4-5-20250929-v1:0', usage).usd).toBe(0.033);
+    expect(cost('bedrock', 'anthropic.claude-sonnet-4-5-20250929-v1:0', usage).usd).toBe(0.0363);
+  });
+
+  it('bedrock older Claude through a profile prefix falls back to the base model price', () => {
+    // 1000 x 3 + 1000 x 15 = 18,000
+    expect(cost('bedrock', 'eu.anthropic.claude-3-7-sonnet-20250219-v1:0', { prompt: 1_000, completion: 1_000 }).usd).toBe(0.018);
+  });
+
+  it('bedrock Titan embeddings, Llama and Nova with cache reads', () => {
+    expect(cost('bedrock', 'amazon.titan-embed-text-v2:0', { prompt: 1_234 }).usd).toBe(0.00002468);
+    expect(cost('bedrock', 'meta.llama3-1-70b-instruct-v1:0', { prompt: 1_000, completion: 1_000 }).usd).toBe(0.00144);
+    // 1000 x 0.8 + 3000 x 0.2 + 200 x 3.2 = 2,040
+    expect(cost('bedrock', 'amazon.nova-pro-v1:0', { prompt: 4_000, cachedRead: 3_000, completion: 200 }).usd).toBe(0.00204);
+  });
+
+  it('vertex gemini 2.5 flash with cached content and thinking tokens', () => {
+    // 3000 x 0.30 + 2000 x 0.03 + 1000 x 2.50 = 3,460
+    expect(cost('vertex', 'gemini-2.5-flash', { prompt: 5_000, cachedRead: 2_000, completion: 1_000, reasoning: 600 }).usd).toBe(0.00346);
+  });
+
+  it('vertex gemini 2.5 pro above 200k prompt tokens uses the higher tier', () => {
+    // 200,000 x 2.5 + 100,000 x 0.25 + 2000 x 15 = 555,000
+    expect(cost('vertex', 'gemini-2.5-pro', { prompt: 300_000, cachedRead: 100_000, completion: 2_000 }).usd).toBe(0.555);
+  });
+
+  it('vertex Claude is cheaper on the global location than on a regional one', () => {
+    expect(cost('vertex', 'claude-sonnet-4-5@20250929', { prompt: 1_000, completion: 1_000 }, 'global').usd).toBe(0.018);
+    expect(cost('vertex', 'claude-sonnet-4-5@20250929', { prompt: 1_000, completion: 1_000 }, 'us-east5').usd).toBe(0.0198);
+  });
+
+  it('vertex embeddings', () => {
+    expect(cost('vertex', 'gemini-embedding-001', { prompt: 1_000 }).usd).toBe(0.00015);
+  });
+
+  it('reports a model without a price as unpriced, never as $0', () => {
+    expect(cost('openai-compatible', 'llama-3.1-8b-instruct', { prompt: 100, completion: 100 })).toEqual({ usd: undefined, priced: false });
+    expect(cost('nobody', 'gpt-4o', { prompt: 100 })).toEqual({ usd: undefined, priced: false });
+  });
+
+  it('every shipped price names its date and public source', () => {
+    for (const provider of ['openai', 'azure-openai', 'anthropic', 'bedrock', 'vertex']) {
+      const p = book.lookup({ deployment: 'x', provider, model: provider === 'bedrock' ? 'amazon.nova-lite-v1:0' : provider === 'vertex' ? 'gemini-2.5-flash' : provider === 'anthropic' ? 'claude-haiku-4-5' : 'gpt-4o', region: undefined });
+      expect(p?.source).toMatch(/^https:\/\//);
+      expect(p?.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    }
+  });
+});
+
+describe('pricing overrides from config', () => {
+  const config = pricingSchema.parse({
+    provider_aliases: { 'my-proxy': 'anthropic' },
+    models: [
+      { provider: 'openai', model: 'ft:gpt-4o-mini:acme', input: 0.3, output: 1.2, cache_read: 0.15 },
+      { provider: 'openai', model: 'gpt-4o', aliases: ['gpt-4o-2024-08-06'], input: 2, output: 8 },
+    ],
+    deployments: { 'vllm-b': { input: 0, output: 0, note: 'self-hosted' } },
+  });
+  const custom = PriceBook.fromConfig(config);
+
+  it('adds models, replaces catalog entries and prices deployments directly', () => {
+    const u = makeUsage({ prompt: 1_000_000, cachedRead: 500_000, completion: 1_000_000 });
+    expect(custom.costOf({ deployment: 'a', provider: 'openai', model: 'ft:gpt-4o-mini:acme', region: undefined }, u).usd).toBe(1.425);
+    // The replacement has no cache price, so cached tokens fall back to its input price.
+    expect(custom.costOf({ deployment: 'a', provider: 'openai', model: 'gpt-4o', region: undefined }, u).usd).toBe(10);
+    expect(custom.costOf({ deployment: 'vllm-b', provider: 'openai-compatible', model: 'llama', region: undefined }, u)).toEqual({ usd: 0, priced: true });
+    expect(custom.costOf({ deployment: 'a', provider: 'my-proxy', model: 'claude-haiku-4-5', region: undefined }, makeUsage({ prompt: 1_000_000 })).usd).toBe(1);
+  });
+});

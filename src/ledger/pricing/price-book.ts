@@ -1,0 +1,137 @@
+import type { PricingConfig, PriceEntryConfig, FixedPriceConfig } from '../config.js';
+import type { Usage } from '../../core/types.js';
+import { loadCatalog, shippedCatalogPath, type Catalog } from './catalog.js';
+import { costOfUsage, maxCostOf, type Price, type TokenPrices } from './cost.js';
+
+/** What a price is looked up by: the deployment that served (or may serve) a request. */
+export interface PriceKey {
+  deployment: string;
+  provider: string;
+  model: string;
+  region: string | undefined;
+}
+
+/** Cost of one answer: `usd` is undefined (and `priced` false) when no price is known. */
+export interface CostResult {
+  usd: number | undefined;
+  priced: boolean;
+}
+
+interface Entry {
+  provider: string;
+  names: Set<string>;
+  regions: string[] | undefined;
+  profiles: string[] | undefined;
+  price: Price;
+}
+
+/** Bedrock inference-profile prefixes: `us.anthropic.claude...` is priced from `anthropic.claude...`. */
+const PROFILE = /^(us|eu|apac|jp|au|ca|us-gov|global)\.(.+)$/;
+
+function tokenPrices(p: { input: number; output: number; cache_read?: number; cache_write?: number }): TokenPrices {
+  return { input: p.input, output: p.output, cacheRead: p.cache_read, cacheWrite: p.cache_write };
+}
+
+function toPrice(provider: string, model: string, e: FixedPriceConfig & { date?: string; source?: string }): Price {
+  return {
+    provider,
+    model,
+    ...tokenPrices(e),
+    longContext: e.long_context ? { ...tokenPrices(e.long_context), abovePromptTokens: e.long_context.above_prompt_tokens } : undefined,
+    date: e.date,
+    source: e.source,
+    note: e.note,
+  };
+}
+
+function sameScope(a: string[] | undefined, b: string[] | undefined): boolean {
+  return (a ?? []).slice().sort().join(',') === (b ?? []).slice().sort().join(',');
+}
+
+/**
+ * Prices of every known model: the shipped catalog, an optional extra catalog file, then config
+ * entries (which replace catalog entries of the same provider, model and scope), then per-deployment
+ * prices. Lookups are memoised per deployment and model, so costing an answer is a map hit.
+ */
+export class PriceBook {
+  private readonly entries: Entry[] = [];
+  private readonly providerAlias = new Map<string, string>();
+  private readonly deploymentPrices = new Map<string, Price>();
+  private readonly memo = new Map<string, Price | null>();
+
+  constructor(catalogs: readonly Catalog[], config?: PricingConfig) {
+    for (const catalog of catalogs) {
+      for (const [provider, p] of Object.entries(catalog.providers)) {
+        for (const alias of p.aliases) this.providerAlias.set(alias, provider);
+        for (const e of p.models) this.add(provider, { ...e, date: e.date ?? p.date, source: e.source ?? p.source });
+      }
+    }
+    if (!config) return;
+    for (const [from, to] of Object.entries(config.provider_aliases)) this.providerAlias.set(from, to);
+    for (const e of config.models) this.add(e.provider, { ...e, source: e.source ?? 'config' });
+    for (const [id, p] of Object.entries(config.deployments)) this.deploymentPrices.set(id, toPrice('deployment', id, { ...p, source: 'config' }));
+  }
+
+  /** The shipped catalog plus the config's additions. */
+  static fromConfig(config: PricingConfig | undefined): PriceBook {
+    const catalogs = [loadCatalog(shippedCatalogPath())];
+    if (config?.catalog_file) catalogs.push(loadCatalog(config.catalog_file));
+    return new PriceBook(catalogs, config);
+  }
+
+  private add(provider: string, e: PriceEntryConfig): void {
+    const entry: Entry = { provider, names: new Set([e.model, ...e.aliases]), regions: e.regions, profiles: e.profiles, price: toPrice(provider, e.model, e) };
+    const same = this.entries.findIndex((x) => x.provider === provider && x.price.model === e.model && sameScope(x.regions, e.regions) && sameScope(x.profiles, e.profiles));
+    if (same >= 0) this.entries[same] = entry;
+    else this.entries.push(entry);
+    this.memo.clear();
+  }
+
+  /** The price for a deployment's model, or undefined when none is known (reported as unpriced). */
+  lookup(key: PriceKey): Price | undefined {
+    const memoKey = `${key.deployment}\u0000${key.provider}\u0000${key.model}\u0000${key.region ?? ''}`;
+    const cached = this.memo.get(memoKey);
+    if (cached !== undefined) return cached ?? undefined;
+    const found = this.resolve(key);
+    this.memo.set(memoKey, found ?? null);
+    return found;
+  }
+
+  private resolve(key: PriceKey): Price | undefined {
+    const fixed = this.deploymentPrices.get(key.deployment);
+    if (fixed) return fixed;
+    const provider = this.providerAlias.get(key.provider) ?? key.provider;
+    const profileMatch = PROFILE.exec(key.model);
+    const attempts: Array<{ model: string; profile: string | undefined }> = [{ model: key.model, profile: undefined }];
+    if (profileMatch) attempts.unshift({ model: profileMatch[2] as string, profile: profileMatch[1] });
+    for (const { model, profile } of attempts) {
+      let best: Entry | undefined;
+      let bestScore = -1;
+      for (const e of this.entries) {
+        if (e.provider !== provider || !e.names.has(model)) continue;
+        if (e.profiles && (!profile || !e.profiles.includes(profile))) continue;
+        if (e.regions && (!key.region || !e.regions.includes(key.region))) continue;
+        const score = (e.profiles ? 2 : 0) + (e.regions ? 1 : 0);
+        if (score > bestScore) {
+          best = e;
+          bestScore = score;
+        }
+      }
+      if (best) return best.price;
+    }
+    return undefined;
+  }
+
+  /** Cost of an answer's usage on a deployment. */
+  costOf(key: PriceKey, usage: Usage | undefined): CostResult {
+    const price = this.lookup(key);
+    if (!price) return { usd: undefined, priced: false };
+    return { usd: usage ? costOfUsage(price, usage) : 0, priced: true };
+  }
+
+  /** Upper bound of a request's cost on a deployment, or undefined when unpriced. */
+  maxCost(key: PriceKey, promptTokens: number, completionTokens: number): number | undefined {
+    const price = this.lookup(key);
+    return price ? maxCostOf(price, promptTokens, completionTokens) : undefined;
+  }
+}

@@ -1,0 +1,88 @@
+import type { UsageRow } from '../store/query.js';
+
+/** A usage report: the query it answers and its rows, with a total. */
+export interface Report {
+  from: string;
+  to: string;
+  groupBy: string[];
+  rows: UsageRow[];
+  total: UsageRow;
+}
+
+const METRICS = [
+  ['requests', (r: UsageRow) => r.requests],
+  ['attempts', (r: UsageRow) => r.attempts],
+  ['prompt_tokens', (r: UsageRow) => r.promptTokens],
+  ['completion_tokens', (r: UsageRow) => r.completionTokens],
+  ['cached_read_tokens', (r: UsageRow) => r.cachedReadTokens],
+  ['cached_write_tokens', (r: UsageRow) => r.cachedWriteTokens],
+  ['reasoning_tokens', (r: UsageRow) => r.reasoningTokens],
+  ['cost_usd', (r: UsageRow) => r.costUsd],
+  ['unpriced_attempts', (r: UsageRow) => r.unpricedAttempts],
+  ['estimated_attempts', (r: UsageRow) => r.estimatedAttempts],
+  ['errors', (r: UsageRow) => r.errors],
+] as const;
+
+/** Sums rows into one (the report's total line). */
+export function totalOf(rows: readonly UsageRow[]): UsageRow {
+  const t: UsageRow = { keys: {}, requests: 0, attempts: 0, promptTokens: 0, completionTokens: 0, cachedReadTokens: 0, cachedWriteTokens: 0, reasoningTokens: 0, totalTokens: 0, costUsd: 0, unpricedAttempts: 0, estimatedAttempts: 0, errors: 0 };
+  for (const r of rows) {
+    t.requests += r.requests;
+    t.attempts += r.attempts;
+    t.promptTokens += r.promptTokens;
+    t.completionTokens += r.completionTokens;
+    t.cachedReadTokens += r.cachedReadTokens;
+    t.cachedWriteTokens += r.cachedWriteTokens;
+    t.reasoningTokens += r.reasoningTokens;
+    t.totalTokens += r.totalTokens;
+    t.costUsd += r.costUsd;
+    t.unpricedAttempts += r.unpricedAttempts;
+    t.estimatedAttempts += r.estimatedAttempts;
+    t.errors += r.errors;
+  }
+  t.costUsd = Math.round(t.costUsd * 1e10) / 1e10;
+  return t;
+}
+
+/** Dollars to the cent, sub-cent amounts to four significant digits so small costs stay visible. */
+export function formatUsd(n: number): string {
+  if (n === 0) return '0.00';
+  if (Math.abs(n) >= 0.01) return n.toFixed(2);
+  return String(Number(n.toPrecision(4)));
+}
+
+function cells(report: Report, r: UsageRow, money: (n: number) => string): string[] {
+  return [...report.groupBy.map((g) => r.keys[g] ?? ''), ...METRICS.map(([name, get]) => (name === 'cost_usd' ? money(get(r)) : String(get(r))))];
+}
+
+const header = (report: Report): string[] => [...report.groupBy, ...METRICS.map(([n]) => n)];
+
+/** Aligned plain-text table with a TOTAL line; unpriced usage is called out under it. */
+export function formatTable(report: Report): string {
+  const head = header(report);
+  const body = report.rows.map((r) => cells(report, r, formatUsd));
+  const total = cells(report, report.total, formatUsd);
+  if (report.groupBy.length > 0) total[0] = 'TOTAL';
+  const all = [head, ...body, total];
+  const widths = head.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
+  const numeric = (i: number): boolean => i >= report.groupBy.length;
+  const line = (row: string[]): string => row.map((c, i) => (numeric(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const out = [`Usage ${report.from} .. ${report.to}`, line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), widths.map((w) => '-'.repeat(w)).join('  '), line(total)];
+  if (report.total.unpricedAttempts > 0) out.push(`note: ${report.total.unpricedAttempts} attempts used models without a known price; their cost is not included.`);
+  return out.join('\n');
+}
+
+function csvCell(v: string): string {
+  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/** RFC 4180 CSV, one row per group, costs unrounded. */
+export function formatCsv(report: Report): string {
+  const rows = [header(report), ...report.rows.map((r) => cells(report, r, (n) => String(n)))];
+  return rows.map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
+}
+
+/** JSON: the query, the rows (keys plus metrics) and the total. */
+export function toJson(report: Report): Record<string, unknown> {
+  return { object: 'switchyard.usage', from: report.from, to: report.to, group_by: report.groupBy, data: report.rows, total: report.total };
+}

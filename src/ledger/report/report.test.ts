@@ -1,0 +1,168 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../cli/main.js';
+import { resolveConfig } from '../../config/load.js';
+import { makeUsage } from '../../core/types.js';
+import { createUsageRoute } from '../../server/usage-route.js';
+import type { Caller } from '../../server/auth.js';
+import type { RouteContext } from '../../server/routes.js';
+import { toUsageEvent, type UsageEvent } from '../event.js';
+import { openSqlite } from '../store/sqlite-driver.js';
+import { SqlLedgerStore } from '../store/sql-store.js';
+import { attempt } from '../testing/fixtures.js';
+import { advise, formatAdvice } from './advise.js';
+
+const D = (day: string, h = 12) => Date.parse(`${day}T${String(h).padStart(2, '0')}:00:00Z`);
+
+/** A small ledger with hand-checkable figures: 3 days, 2 providers, 2 keys, 1 unpriced attempt. */
+function fixture(): UsageEvent[] {
+  const e = (id: string, day: string, provider: string, deployment: string, key: string, usd: number | undefined) =>
+    toUsageEvent(attempt({ requestId: id, startedAt: D(day), provider, deployment, model: provider === 'bedrock' ? 'amazon.nova-pro-v1:0' : 'gpt-4o', tags: { key, team: key === 'alice' ? 'research' : 'ops' }, usage: makeUsage({ prompt: 100, completion: 10 }) }), { usd, priced: usd !== undefined });
+  return [
+    e('a1', '2025-06-01', 'openai', 'oai', 'alice', 1.25),
+    e('a2', '2025-06-01', 'bedrock', 'br', 'bob', 0.5),
+    e('a3', '2025-06-02', 'openai', 'oai', 'alice', 2),
+    e('a4', '2025-06-03', 'bedrock', 'br', 'bob', 0.25),
+    e('a5', '2025-06-03', 'bedrock', 'br', 'alice', 3),
+    e('a6', '2025-06-03', 'openai', 'self', 'bob', undefined),
+  ];
+}
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), env: {} } };
+}
+
+describe('switchyard report', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'report-'));
+  const db = join(dir, 'ledger.sqlite');
+  let store: SqlLedgerStore;
+  beforeAll(async () => {
+    store = await SqlLedgerStore.open(openSqlite(db));
+    await store.insert(fixture());
+  });
+  afterAll(async () => store.close());
+
+  const run = async (...args: string[]) => {
+    const c = io();
+    const code = await main(['report', '--sqlite', db, '--from', '2025-06-01', '--to', '2025-06-03', ...args], c.io);
+    return { code, text: c.out.join('\n'), err: c.err.join('\n') };
+  };
+
+  it('prints a table grouped by provider with a TOTAL line and an unpriced note', async () => {
+    const { code, text } = await run('--group-by', 'provider');
+    expect(code).toBe(0);
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('Usage 2025-06-01T00:00:00.000Z .. 2025-06-04T00:00:00.000Z');
+    expect(lines[1]).toMatch(/^provider\s+requests\s+attempts\s+prompt_tokens/);
+    expect(lines[3]).toMatch(/^bedrock\s+3\s+3\s+300\s+30\s.*\s3\.75\s+0\s+0\s+0$/);
+    expect(lines[4]).toMatch(/^openai\s+3\s+3\s+300\s+30\s.*\s3\.25\s+1\s+0\s+0$/);
+    expect(lines[6]).toMatch(/^TOTAL\s+6\s+6\s+600\s+60\s.*\s7\.00\s+1\s+0\s+0$/);
+    expect(lines[7]).toBe('note: 1 attempts used models without a known price; their cost is not included.');
+  });
+
+  it('writes CSV grouped by day and key, exact to the cent', async () => {
+    const { code, text } = await run('--group-by', 'day,key', '--format', 'csv');
+    expect(code).toBe(0);
+    expect(text.split('\r\n')).toEqual([
+      'day,key,requests,attempts,prompt_tokens,completion_tokens,cached_read_tokens,cached_write_tokens,reasoning_tokens,cost_usd,unpriced_attempts,estimated_attempts,errors',
+      '2025-06-03,alice,1,1,100,10,0,0,0,3,0,0,0',
+      '2025-06-02,alice,1,1,100,10,0,0,0,2,0,0,0',
+      '2025-06-01,alice,1,1,100,10,0,0,0,1.25,0,0,0',
+      '2025-06-01,bob,1,1,100,10,0,0,0,0.5,0,0,0',
+      '2025-06-03,bob,2,2,200,20,0,0,0,0.25,1,0,0',
+    ]);
+  });
+
+  it('answers JSON with rows and a total, and honours the date range', async () => {
+    const { text } = await run('--group-by', 'team', '--format', 'json', '--to', '2025-06-01');
+    const json = JSON.parse(text) as { total: { costUsd: number }; data: Array<{ keys: { team: string }; costUsd: number }> };
+    expect(json.total.costUsd).toBe(1.75);
+    expect(json.data.map((r) => [r.keys.team, r.costUsd])).toEqual([
+      ['research', 1.25],
+      ['ops', 0.5],
+    ]);
+  });
+
+  it('rejects an unknown group-by with the valid list', async () => {
+    const { code, err } = await run('--group-by', 'color');
+    expect(code).toBe(1);
+    expect(err).toContain('unknown group-by "color"; expected provider, model');
+  });
+
+  it('writes a self-contained HTML page with a daily chart per provider and the top spenders', async () => {
+    const file = join(dir, 'report.html');
+    const { code } = await run('--format', 'html', '--out', file);
+    expect(code).toBe(0);
+    const html = readFileSync(file, 'utf8');
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).not.toMatch(/<script|<link|src="http|href="http/);
+    const svg = /<svg id="daily-cost-chart"[^>]*>([\s\S]*?)<\/svg>/.exec(html)?.[1] ?? '';
+    const bars = [...svg.matchAll(/<rect class="bar" data-day="([^"]+)" data-provider="([^"]+)"/g)].map((m) => `${m[1]}/${m[2]}`);
+    expect(bars).toEqual(['2025-06-01/bedrock', '2025-06-01/openai', '2025-06-02/openai', '2025-06-03/bedrock']);
+    expect(svg).toContain('<title>2025-06-03 bedrock: $3.25</title>');
+    const topKeys = /<table id="top-keys">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';
+    expect([...topKeys.matchAll(/<tr><td>([^<]+)<\/td>.*?<td>(\$[^<]+)<\/td><\/tr>/g)].map((m) => `${m[1]} ${m[2]}`)).toEqual(['alice $6.25', 'bob $0.75']);
+    expect(html).toContain('id="unpriced"');
+  });
+});
+
+describe('report --advise', () => {
+  it('says where on-demand spend crossed the break-even of provisioned capacity and by how much', async () => {
+    const config = resolveConfig({
+      deployments: [
+        { id: 'on-demand', provider: 'openai-compatible', model: 'gpt-4o', endpoint: 'http://127.0.0.1:9/v1' },
+        { id: 'ptu', provider: 'openai-compatible', model: 'gpt-4o', endpoint: 'http://127.0.0.1:9/v1', provisioned: { monthly_usd: 608.75, capacity_rpm: 100 } },
+      ],
+    });
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    // 10 days: $10/day on-demand, except two $40 days; break-even is 608.75 / 30.4375 = $20/day.
+    const events = Array.from({ length: 10 }, (_, i) => {
+      const day = `2025-06-${String(i + 1).padStart(2, '0')}`;
+      return toUsageEvent(attempt({ requestId: `r${i}`, startedAt: D(day), deployment: 'on-demand', model: 'gpt-4o' }), { usd: i === 3 || i === 7 ? 40 : 10, priced: true });
+    });
+    events.push(toUsageEvent(attempt({ requestId: 'p', startedAt: D('2025-06-05'), deployment: 'ptu', model: 'gpt-4o' }), { usd: 5, priced: true }));
+    await store.insert(events);
+    const [a] = await advise(store, config, Date.parse('2025-06-01'), Date.parse('2025-06-11'));
+    expect(a).toMatchObject({ deployment: 'ptu', peers: ['on-demand'], days: 10, onDemandUsd: 160, breakEvenDailyUsd: 20, daysOverBreakEven: ['2025-06-04', '2025-06-08'], servedOnProvisionedUsd: 5, verdict: 'below-break-even' });
+    // 160 / 10 x 30.4375 = 487 projected; 487 - 608.75 = -121.75
+    expect(a?.projectedMonthlyUsd).toBe(487);
+    expect(a?.overBreakEvenUsd).toBe(-121.75);
+    expect(formatAdvice([a!])).toContain('Below break-even by $121.75/month (20%): on-demand is cheaper.');
+    await store.close();
+  });
+});
+
+describe('GET /v1/switchyard/usage', () => {
+  it('answers the report query as JSON; non-admin keys see only their own usage', async () => {
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    await store.insert(fixture());
+    const route = createUsageRoute(store, () => D('2025-06-03'));
+    let caller: Caller = { keyId: 'alice', residency: undefined, tags: { key: 'alice' } };
+    const server = createServer((req, res) => {
+      const ctx = { req, res, url: new URL(req.url ?? '/', 'http://x'), caller, requestId: 'r', signal: new AbortController().signal, bodyLimit: 1 } as unknown as RouteContext;
+      route.handle(ctx).catch((err: { status: number; toOpenAI(): unknown }) => {
+        res.writeHead(err.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(err.toOpenAI()));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/switchyard/usage`;
+    const own = (await (await fetch(`${base}?from=2025-06-01&to=2025-06-03&group_by=provider`)).json()) as { total: { costUsd: number }; group_by: string[] };
+    expect(own.group_by).toEqual(['provider']);
+    expect(own.total.costUsd).toBe(6.25);
+    caller = { keyId: 'root', residency: undefined, tags: { key: 'root', role: 'admin' } };
+    const all = (await (await fetch(`${base}?from=2025-06-01&to=2025-06-03&group_by=key`)).json()) as { total: { costUsd: number } };
+    expect(all.total.costUsd).toBe(7);
+    const bad = await fetch(`${base}?group_by=nope`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_usage_query');
+    server.close();
+    await store.close();
+  });
+});

@@ -1,0 +1,13 @@
+/** The little SQL surface the ledger needs; SQLite and PostgreSQL each implement it. */
+export interface SqlDriver {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Qualified table name (PostgreSQL tables live in the configured schema). */
+  table(name: string): string;
+  /** A JSON text column's string member, for grouping by a free-form tag. */
+  jsonText(column: string): string;
+  /** Runs statements with `?` placeholders; returns rows (empty for writes) and the rows changed. */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: T[]; changes: number }>;
+  /** Runs `fn` in one transaction holding a lock that serialises migrations across processes. */
+  migrationTransaction(fn: (q: SqlDriver['query']) => Promise<void>): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,62 @@
+import type { SqlDriver } from './driver.js';
+
+/**
+ * The one schema, as ordered migrations. Types are chosen to mean the same in SQLite and PostgreSQL
+ * (BIGINT, DOUBLE PRECISION, TEXT); `tags` is JSON text in both.
+ */
+const MIGRATIONS: ReadonlyArray<{ version: number; statements: (t: (name: string) => string) => string[] }> = [
+  {
+    version: 1,
+    statements: (t) => [
+      `CREATE TABLE IF NOT EXISTS ${t('usage_events')} (
+        id TEXT PRIMARY KEY,
+        ts BIGINT NOT NULL,
+        day TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        operation TEXT NOT NULL,
+        role TEXT NOT NULL,
+        key_id TEXT,
+        team TEXT,
+        user_id TEXT,
+        tags TEXT NOT NULL,
+        group_name TEXT,
+        deployment TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        region TEXT,
+        prompt_tokens BIGINT NOT NULL,
+        completion_tokens BIGINT NOT NULL,
+        cached_read_tokens BIGINT NOT NULL,
+        cached_write_tokens BIGINT NOT NULL,
+        reasoning_tokens BIGINT NOT NULL,
+        total_tokens BIGINT NOT NULL,
+        cost_usd DOUBLE PRECISION,
+        usage_estimated INTEGER NOT NULL,
+        latency_ms BIGINT NOT NULL,
+        ttft_ms BIGINT,
+        status TEXT NOT NULL,
+        error_kind TEXT
+      )`,
+      `CREATE INDEX IF NOT EXISTS usage_events_ts ON ${t('usage_events')} (ts)`,
+      `CREATE INDEX IF NOT EXISTS usage_events_key_ts ON ${t('usage_events')} (key_id, ts)`,
+    ],
+  },
+];
+
+/** Applies the migrations not yet recorded; safe to run from several processes at once. */
+export async function migrate(driver: SqlDriver): Promise<number[]> {
+  const applied: number[] = [];
+  await driver.migrationTransaction(async (q) => {
+    const table = driver.table('switchyard_ledger_migrations');
+    await q(`CREATE TABLE IF NOT EXISTS ${table} (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`);
+    const done = new Set((await q<{ version: number }>(`SELECT version FROM ${table}`)).rows.map((r) => Number(r.version)));
+    for (const m of MIGRATIONS) {
+      if (done.has(m.version)) continue;
+      for (const sql of m.statements((n) => driver.table(n))) await q(sql);
+      await q(`INSERT INTO ${table} (version, applied_at) VALUES (?, ?)`, [m.version, Date.now()]);
+      applied.push(m.version);
+    }
+  });
+  return applied;
+}

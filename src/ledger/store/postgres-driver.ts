@@ -1,0 +1,49 @@
+import pg from 'pg';
+import type { Logger } from '../../core/logger.js';
+import type { SqlDriver } from './driver.js';
+
+/** Rewrites `?` placeholders to PostgreSQL's `$n` (the ledger's SQL has no `?` inside literals). */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+const MIGRATION_LOCK = 0x5357_4c44; // "SWLD": one migrator at a time across replicas.
+
+/** A pg pool behind the driver surface. Tables live in `schema`, created when missing. */
+export function openPostgres(url: string, schema: string, logger: Logger, poolSize = 4): SqlDriver {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000, idleTimeoutMillis: 10_000 });
+  // An idle client whose server went away emits here; without a listener it would crash the process.
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'ledger database connection lost'));
+  const query: SqlDriver['query'] = async <T>(sql: string, params: readonly unknown[] = []) => {
+    const r = await pool.query(numbered(sql), params as unknown[]);
+    return { rows: r.rows as T[], changes: r.rowCount ?? 0 };
+  };
+  return {
+    dialect: 'postgres',
+    table: (name) => `"${schema}".${name}`,
+    jsonText: (column) => `(${column}::jsonb ->> ?)`,
+    query,
+    async migrationTransaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+        await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+        await fn(async <T>(sql: string, params: readonly unknown[] = []) => {
+          const r = await client.query(numbered(sql), params as unknown[]);
+          return { rows: r.rows as T[], changes: r.rowCount ?? 0 };
+        });
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

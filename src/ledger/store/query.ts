@@ -1,0 +1,67 @@
+/** What usage can be grouped by. `tag:NAME` groups by a free-form caller tag. */
+export const DIMENSIONS = ['provider', 'model', 'deployment', 'region', 'key', 'team', 'user', 'group', 'day', 'status', 'operation'] as const;
+export type BaseDimension = (typeof DIMENSIONS)[number];
+export type Dimension = BaseDimension | `tag:${string}`;
+
+/** Equality filters on the same dimensions. */
+export type UsageFilter = Partial<Record<BaseDimension, string>>;
+
+export interface UsageQuery {
+  /** Inclusive start, epoch ms. */
+  from: number;
+  /** Exclusive end, epoch ms. */
+  to: number;
+  groupBy: readonly Dimension[];
+  filter?: UsageFilter;
+}
+
+/** One group of a usage summary. */
+export interface UsageRow {
+  keys: Record<string, string | null>;
+  requests: number;
+  attempts: number;
+  promptTokens: number;
+  completionTokens: number;
+  cachedReadTokens: number;
+  cachedWriteTokens: number;
+  reasoningTokens: number;
+  totalTokens: number;
+  /** Sum over priced attempts. */
+  costUsd: number;
+  /** Attempts with usage but no known price: their cost is missing from `costUsd`. */
+  unpricedAttempts: number;
+  estimatedAttempts: number;
+  errors: number;
+}
+
+const TAG = /^tag:([A-Za-z0-9_.-]+)$/;
+
+/** Parses a comma-separated group-by list, rejecting unknown dimensions with the list of valid ones. */
+export function parseDimensions(text: string | undefined): Dimension[] {
+  if (!text) return [];
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      if ((DIMENSIONS as readonly string[]).includes(s)) return s as BaseDimension;
+      if (s === 'tag') throw new Error('group by tag needs a tag name: tag:NAME (e.g. tag:project)');
+      if (TAG.test(s)) return s as `tag:${string}`;
+      throw new Error(`unknown group-by "${s}"; expected ${DIMENSIONS.join(', ')} or tag:NAME`);
+    });
+}
+
+/** Parses YYYY-MM-DD (UTC midnight) or an ISO time; `endOfDay` makes a bare date inclusive of that day. */
+export function parseTime(text: string, endOfDay = false): number {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    const t = Date.parse(`${text}T00:00:00Z`);
+    if (!Number.isNaN(t)) return endOfDay ? t + 86_400_000 : t;
+  }
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw new Error(`invalid date "${text}"; expected YYYY-MM-DD or an ISO 8601 time`);
+  return t;
+}
+
+export function tagOf(d: Dimension): string | undefined {
+  return TAG.exec(d)?.[1];
+}

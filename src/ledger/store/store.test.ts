@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { silentLogger } from '../../core/logger.js';
+import { toUsageEvent } from '../event.js';
+import { attempt, DATABASE_URL, events, testSchema } from '../testing/fixtures.js';
+import { openPostgres } from './postgres-driver.js';
+import { openSqlite } from './sqlite-driver.js';
+import { SqlLedgerStore } from './sql-store.js';
+import { migrate } from './migrations.js';
+import type { SqlDriver } from './driver.js';
+
+const DAY = Date.parse('2025-06-01T00:00:00Z');
+const ALL = { from: DAY - 86_400_000, to: DAY + 10 * 86_400_000 };
+
+/** One suite, run against every store: the query layer must answer the same on both. */
+function storeSuite(name: string, open: () => Promise<SqlDriver>, cleanup: () => Promise<void> = async () => undefined) {
+  describe(`ledger store on ${name}`, () => {
+    let driver: SqlDriver;
+    let store: SqlLedgerStore;
+    beforeAll(async () => {
+      driver = await open();
+      store = await SqlLedgerStore.open(driver);
+    });
+    afterAll(async () => {
+      await store?.close();
+      await cleanup();
+    });
+
+    it('runs migrations once, then finds nothing to do', async () => {
+      expect(await migrate(driver)).toEqual([]);
+    });
+
+    it('inserts idempotently: the same event ids never count twice', async () => {
+      const batch = events(30);
+      expect(await store.insert(batch)).toBe(30);
+      expect(await store.insert(batch.slice(0, 10))).toBe(0);
+      const [total] = await store.summarize({ ...ALL, groupBy: [] });
+      expect(total?.attempts).toBe(30);
+      expect(total?.costUsd).toBeCloseTo(0.03, 10);
+    });
+
+    it('groups by provider, day, key and a free-form tag', async () => {
+      const byProvider = await store.summarize({ ...ALL, groupBy: ['provider'] });
+      expect(byProvider.map((r) => [r.keys.provider, r.attempts])).toEqual([
+        ['bedrock', 10],
+        ['openai', 10],
+        ['vertex', 10],
+      ]);
+      const byDay = await store.summarize({ ...ALL, groupBy: ['day'] });
+      expect(byDay.map((r) => r.keys.day).sort()).toEqual(['2025-06-01', '2025-06-02', '2025-06-03']);
+      const byTag = await store.summarize({ ...ALL, groupBy: ['key', 'tag:project'] });
+      expect(byTag.map((r) => `${r.keys.key}/${r.keys['tag:project']}=${r.attempts}`).sort()).toEqual(['k1/alpha=15', 'k2/beta=15']);
+    });
+
+    it('filters by date range (end exclusive) and by dimension', async () => {
+      const [day1] = await store.summarize({ from: DAY, to: DAY + 86_400_000, groupBy: [] });
+      expect(day1?.attempts).toBe(10);
+      const [k1] = await store.summarize({ ...ALL, groupBy: [], filter: { key: 'k1' } });
+      expect(k1?.attempts).toBe(15);
+    });
+
+    it('keeps unpriced usage apart instead of costing it at zero', async () => {
+      const e = toUsageEvent(attempt({ requestId: 'unpriced', startedAt: DAY + 5 * 86_400_000, model: 'mystery' }), { usd: undefined, priced: false });
+      await store.insert([e]);
+      const [row] = await store.summarize({ from: DAY + 5 * 86_400_000, to: DAY + 6 * 86_400_000, groupBy: ['model'] });
+      expect(row).toMatchObject({ keys: { model: 'mystery' }, costUsd: 0, unpricedAttempts: 1, promptTokens: 1000 });
+    });
+  });
+}
+
+storeSuite('SQLite', async () => openSqlite(':memory:'));
+
+const PG_URL = DATABASE_URL;
+if (PG_URL) {
+  const schema = testSchema('ledger_store');
+  storeSuite('PostgreSQL', async () => openPostgres(PG_URL, schema, silentLogger), async () => {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await c.end();
+  });
+} else {
+  describe.skip('ledger store on PostgreSQL (DATABASE_URL is not set)', () => {
+    it('skipped', () => undefined);
+  });
+}

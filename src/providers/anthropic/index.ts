@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import type { ProviderFactory } from '../registry.js';
+import { AnthropicProvider } from './provider.js';
+
+const options = z.looseObject({
+  /** API origin; `/v1/messages` is appended (a trailing `/v1` is tolerated). */
+  endpoint: z.url().default('https://api.anthropic.com'),
+  /** The `anthropic-version` header, pinned per deployment; it decides auth and sampling rules (see version.ts). */
+  anthropic_version: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a version date like 2023-06-01').default('2023-06-01'),
+  /** Values for the `anthropic-beta` header (e.g. prompt-caching or context-window betas). */
+  anthropic_beta: z.array(z.string().min(1)).default([]),
+  /** `max_tokens` is required by the Messages API: sent when the client gives none. */
+  max_tokens: z.number().int().positive().default(4096),
+  max_connections: z.number().int().positive().default(128),
+});
+
+export type AnthropicOptions = z.infer<typeof options>;
+
+/** The direct Anthropic Messages API (api.anthropic.com or a compatible proxy). */
+export const anthropic: ProviderFactory<AnthropicOptions> = {
+  type: 'anthropic',
+  options,
+  create: (deployment, opts, deps) => new AnthropicProvider(deployment, opts, deps.logger),
+};

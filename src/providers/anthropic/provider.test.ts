@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../config/load.js';
+import { GatewayError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { CallContext, Provider } from '../../core/provider.js';
+import type { ChatRequest, StreamPart } from '../../core/types.js';
+import { startAnthropicSim, type AnthropicSimServer } from '../../sim/anthropic/index.js';
+import { anthropic, type AnthropicOptions } from './index.js';
+
+function recordingLogger(warnings: string[]): Logger {
+  const logger: Logger = { debug() {}, info() {}, error() {}, warn: (_obj, msg) => warnings.push(msg ?? ''), child: () => logger };
+  return logger;
+}
+
+const ctx = (): CallContext => ({ signal: new AbortController().signal, requestId: 'test' });
+const ask = (content: string, extra: Partial<ChatRequest> = {}): ChatRequest => ({ model: 'x', messages: [{ role: 'user', content }], ...extra });
+
+async function drain(stream: AsyncIterable<StreamPart>): Promise<StreamPart[]> {
+  const parts: StreamPart[] = [];
+  for await (const p of stream) parts.push(p);
+  return parts;
+}
+
+describe('anthropic provider', () => {
+  let sim: AnthropicSimServer;
+  const providers: Provider[] = [];
+
+  function make(extra: Record<string, unknown>, warnings: string[] = []): Provider {
+    const parsed = parseConfig({ deployments: [{ id: 'a', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: sim.url, api_key: '${KEY}', ...extra }] }, { KEY: 'sk-ant-p' });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const d = parsed.config.deployments[0]!;
+    const p = anthropic.create(d, d.options as AnthropicOptions, { logger: recordingLogger(warnings) });
+    providers.push(p);
+    return p;
+  }
+
+  beforeAll(async () => {
+    sim = await startAnthropicSim({ apiKey: 'sk-ant-p', models: ['claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-opus-4-7'] });
+  });
+  afterAll(async () => {
+    await Promise.all(providers.map((p) => p.close()));
+    await sim.close();
+  });
+
+  it('sends x-api-key, version 2023-06-01 and sampling parameters by default', async () => {
+    const r = await make({}).chat(ask('hi', { temperature: 0.3, top_p: 0.9 }), ctx());
+    expect(r.message.content).toContain('You said: hi');
+    expect(sim.observed.last).toMatchObject({ auth: 'x-api-key', version: '2023-06-01', body: { temperature: 0.3, top_p: 0.9, max_tokens: 4096 } });
+  });
+
+  it('under 2026-10-21 sends the key as Bearer and omits sampling parameters, warning once', async () => {
+    const warnings: string[] = [];
+    const p = make({ anthropic_version: '2026-10-21', max_tokens: 256 }, warnings);
+    await p.chat(ask('one', { temperature: 0.3 }), ctx());
+    await p.chat(ask('two', { top_p: 0.5 }), ctx());
+    expect(sim.observed.last?.auth).toBe('bearer');
+    expect(sim.observed.last?.version).toBe('2026-10-21');
+    expect(sim.observed.last?.body).not.toHaveProperty('top_p');
+    expect(sim.observed.last?.body.max_tokens).toBe(256);
+    expect(warnings.filter((w) => w.includes('temperature/top_p/top_k'))).toHaveLength(1);
+  });
+
+  it('normalises prompt-cache usage: prompt includes cache writes and reads', async () => {
+    const p = make({});
+    const messages: ChatRequest['messages'] = [{ role: 'system', content: '[cache] a stable system prompt for caching' }, { role: 'user', content: 'q' }];
+    const first = await p.chat({ model: 'x', messages }, ctx());
+    const second = await p.chat({ model: 'x', messages }, ctx());
+    expect(first.usage.cachedWrite).toBeGreaterThan(0);
+    expect(second.usage.cachedRead).toBe(first.usage.cachedWrite);
+    expect(second.usage.prompt).toBe(first.usage.prompt);
+    expect(second.extensions?.anthropic?.usage).toMatchObject({ cache_read_input_tokens: second.usage.cachedRead });
+  });
+
+  it('streams text with finish and cache-inclusive usage', async () => {
+    const p = make({});
+    const plain = await p.chat(ask('stream me'), ctx());
+    const parts = await drain(await p.stream(ask('stream me'), ctx()));
+    const text = parts.map((x) => (x.type === 'text' ? x.delta : '')).join('');
+    expect(text).toBe(plain.message.content);
+    expect(parts.find((x) => x.type === 'finish')).toEqual({ type: 'finish', finishReason: 'stop' });
+    expect(parts.at(-1)).toEqual({ type: 'usage', usage: plain.usage });
+  });
+
+  it('maps 529 to overloaded and 429 to rate_limited with retry-after', async () => {
+    const p = make({});
+    sim.faults.add({ status: 529, count: 1 });
+    const overloaded = await p.chat(ask('x'), ctx()).catch((e: unknown) => e);
+    expect(GatewayError.isInstance(overloaded) && overloaded.kind).toBe('overloaded');
+    sim.faults.add({ status: 429, retry_after_s: 2, count: 1 });
+    const limited = await p.stream(ask('x'), ctx()).catch((e: unknown) => e);
+    expect(GatewayError.isInstance(limited) && [limited.kind, limited.retryAfterMs]).toEqual(['rate_limited', 2000]);
+  });
+
+  it('throws an in-stream error event from the iterator, after content', async () => {
+    const p = make({});
+    sim.faults.add({ stream_error_after_chunks: 1, count: 1 });
+    const parts: StreamPart[] = [];
+    const err = await (async () => {
+      for await (const part of await p.stream(ask('break me please'), ctx())) parts.push(part);
+    })().catch((e: unknown) => e);
+    expect(parts.some((x) => x.type === 'text')).toBe(true);
+    expect(GatewayError.isInstance(err) && err.kind).toBe('overloaded');
+  });
+
+  it('treats a cut stream as a network error, never a clean end', async () => {
+    const p = make({});
+    // The inter-chunk pause lets the first bytes leave before the cut, so the break happens mid-iteration.
+    sim.faults.add({ cut_after_chunks: 2, inter_chunk_ms: 20, count: 1 });
+    const stream = await p.stream(ask('cut me off here'), ctx());
+    const parts: StreamPart[] = [];
+    const err = await (async () => {
+      for await (const part of stream) parts.push(part);
+    })().catch((e: unknown) => e);
+    expect(parts.some((x) => x.type === 'text')).toBe(true);
+    expect(GatewayError.isInstance(err) && err.kind).toBe('network');
+  });
+
+  it('maps a wrong key to authentication and an unknown model to not_found', async () => {
+    const parsed = parseConfig({ deployments: [{ id: 'b', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: sim.url, api_key: '${KEY}' }] }, { KEY: 'wrong' });
+    if (!parsed.ok) throw new Error('config');
+    const d = parsed.config.deployments[0]!;
+    const wrong = anthropic.create(d, d.options as AnthropicOptions, { logger: recordingLogger([]) });
+    providers.push(wrong);
+    expect(await wrong.chat(ask('x'), ctx()).catch((e: GatewayError) => e.kind)).toBe('authentication');
+    expect(await make({ model: 'claude-nope' }).chat(ask('x'), ctx()).catch((e: GatewayError) => e.kind)).toBe('not_found');
+  });
+
+  it('lists models across pages and probes with GET /v1/models', async () => {
+    const p = make({});
+    const before = sim.stats.requests['GET /v1/models'] ?? 0;
+    await p.probe(ctx());
+    expect((await p.listModels(ctx())).map((m) => m.id)).toEqual(['claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-opus-4-7']);
+    expect((sim.stats.requests['GET /v1/models'] ?? 0) - before).toBeGreaterThanOrEqual(2);
+  });
+
+  it('rejects embeddings with invalid_request', async () => {
+    const err = await make({}).embed({ model: 'x', input: 'a' }, ctx()).catch((e: unknown) => e);
+    expect(GatewayError.isInstance(err) && [err.kind, err.code]).toEqual(['invalid_request', 'embeddings_not_supported']);
+  });
+
+  it('accepts an endpoint given with a trailing /v1', async () => {
+    const r = await make({ endpoint: `${sim.url}/v1/` }).chat(ask('hi'), ctx());
+    expect(r.finishReason).toBe('stop');
+  });
+});

@@ -1,0 +1,132 @@
+import type { Agent } from 'undici';
+import { GatewayError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { CallContext, Provider } from '../../core/provider.js';
+import type { ChatRequest, ChatResponse, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
+import type { DeploymentConfig } from '../../config/schema.js';
+import { createAgent, readJson, sendUpstream, transportError, type UpstreamResponse } from '../http.js';
+import { decodeSse } from '../sse.js';
+import { decodeMessagesResponse, decodeMessagesStream, encodeMessagesRequest, mapAnthropicError, type MessagesRequestBody } from '../dialects/anthropic-messages/index.js';
+import type { AnthropicOptions } from './index.js';
+import { versionRules, type VersionRules } from './version.js';
+
+const TYPE = 'anthropic';
+const MAX_MODEL_PAGES = 20;
+
+/** Re-throws socket failures while reading a streamed body as taxonomy errors. */
+async function* guardBody(body: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of body) yield chunk;
+  } catch (err) {
+    throw transportError(err, TYPE, signal);
+  }
+}
+
+export class AnthropicProvider implements Provider {
+  readonly type = TYPE;
+  private readonly agent: Agent;
+  private readonly base: string;
+  private readonly headers: Record<string, string>;
+  private readonly rules: VersionRules;
+  private readonly warned = new Set<string>();
+
+  constructor(
+    private readonly deployment: DeploymentConfig,
+    private readonly options: AnthropicOptions,
+    private readonly logger: Logger,
+  ) {
+    this.agent = createAgent({ connections: options.max_connections });
+    this.base = options.endpoint.replace(/\/+$/, '').replace(/\/v1$/, '');
+    this.rules = versionRules(options.anthropic_version);
+    this.headers = { 'content-type': 'application/json', ...deployment.headers, 'anthropic-version': options.anthropic_version };
+    if (options.anthropic_beta.length > 0) this.headers['anthropic-beta'] = options.anthropic_beta.join(',');
+    const key = deployment.api_key?.reveal();
+    if (key !== undefined) {
+      if (this.rules.authHeader === 'bearer') this.headers.authorization = `Bearer ${key}`;
+      else this.headers['x-api-key'] = key;
+    }
+  }
+
+  /** Logs each distinct adaptation once per deployment: it is a config fact, not a per-request event. */
+  private warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.logger.warn({ provider: TYPE, anthropicVersion: this.options.anthropic_version }, message);
+  }
+
+  private encode(request: ChatRequest, stream: boolean): MessagesRequestBody {
+    if (this.rules.omitSamplingParams && (request.temperature !== undefined || request.top_p !== undefined)) {
+      this.warnOnce(`anthropic-version ${this.options.anthropic_version} rejects temperature/top_p/top_k; they are omitted from requests.`);
+    }
+    return encodeMessagesRequest(request, {
+      model: this.deployment.model,
+      stream,
+      defaultMaxTokens: this.options.max_tokens,
+      omitSamplingParams: this.rules.omitSamplingParams,
+      onWarning: (w) => this.warnOnce(w),
+    });
+  }
+
+  private async send(method: 'GET' | 'POST', path: string, body: unknown, ctx: CallContext): Promise<UpstreamResponse> {
+    const res = await sendUpstream(
+      this.agent,
+      { url: new URL(this.base + path), method, headers: this.headers, body: body === undefined ? undefined : JSON.stringify(body), signal: ctx.signal },
+      TYPE,
+    );
+    if (res.status >= 400) {
+      const errBody = await readJson(res, TYPE, ctx.signal).catch(() => undefined);
+      throw mapAnthropicError(res.status, res.headers, errBody, TYPE);
+    }
+    return res;
+  }
+
+  async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
+    const res = await this.send('POST', '/v1/messages', this.encode(request, false), ctx);
+    return decodeMessagesResponse(await readJson(res, TYPE, ctx.signal), TYPE);
+  }
+
+  async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
+    const res = await this.send('POST', '/v1/messages', this.encode(request, true), ctx);
+    return decodeMessagesStream(decodeSse(guardBody(res.body, ctx.signal)), TYPE);
+  }
+
+  /** Anthropic has no embeddings API (it recommends Voyage AI); route embeddings elsewhere. */
+  embed(): Promise<EmbeddingResponse> {
+    return Promise.reject(
+      new GatewayError({
+        kind: 'invalid_request',
+        message: 'Anthropic has no embeddings API; route embedding models to another provider.',
+        provider: TYPE,
+        param: 'model',
+        code: 'embeddings_not_supported',
+      }),
+    );
+  }
+
+  async listModels(ctx: CallContext): Promise<ModelInfo[]> {
+    const models: ModelInfo[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < MAX_MODEL_PAGES; page++) {
+      const query = `?limit=1000${after === undefined ? '' : `&after_id=${encodeURIComponent(after)}`}`;
+      const body = (await readJson(await this.send('GET', `/v1/models${query}`, undefined, ctx), TYPE, ctx.signal)) as {
+        data?: Array<{ id?: unknown }>;
+        has_more?: unknown;
+        last_id?: unknown;
+      };
+      for (const m of body.data ?? []) if (typeof m.id === 'string') models.push({ id: m.id, ownedBy: TYPE });
+      if (body.has_more !== true || typeof body.last_id !== 'string') break;
+      after = body.last_id;
+    }
+    return models;
+  }
+
+  /** Listing models is free and checks both reachability and the key. */
+  async probe(ctx: CallContext): Promise<void> {
+    const res = await this.send('GET', '/v1/models?limit=1', undefined, ctx);
+    await res.body.dump();
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

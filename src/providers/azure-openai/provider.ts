@@ -1,0 +1,111 @@
+import type { Agent } from 'undici';
+import type { CallContext, Provider } from '../../core/provider.js';
+import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { GatewayError } from '../../core/errors.js';
+import type { DeploymentConfig } from '../../config/schema.js';
+import type { TokenCredential } from '@azure/identity';
+import { createAgent, readJson, sendUpstream, type UpstreamResponse } from '../http.js';
+import { decodeSse } from '../sse.js';
+import { decodeChatResponse, decodeEmbeddingResponse, encodeChatRequest, encodeEmbeddingRequest, mapOpenAIError } from '../dialects/openai-chat/index.js';
+import { COGNITIVE_SERVICES_SCOPE, type AzureOpenAIOptions } from './options.js';
+import { azureUrls, type AzureUrls } from './urls.js';
+import { apiKeyAuthorizer, entraAuthorizer, type Authorizer } from './auth.js';
+import { createCredential, EntraTokenSource } from './entra.js';
+import { AZURE_NAMESPACE, decodeAzureStream, responseFilters } from './filters.js';
+
+const TYPE = 'azure-openai';
+
+/** Test seams: a fake Entra credential and clock instead of @azure/identity and the wall clock. */
+export interface AzureOpenAIOverrides {
+  credential?: TokenCredential;
+  clock?: Clock;
+}
+
+/** Azure OpenAI: the openai-chat dialect on Azure's URLs, with api-key or Entra ID auth. */
+export class AzureOpenAIProvider implements Provider {
+  readonly type = TYPE;
+  private readonly agent: Agent;
+  private readonly urls: AzureUrls;
+  private readonly baseHeaders: Record<string, string>;
+  private readonly auth: Authorizer;
+
+  constructor(
+    deployment: DeploymentConfig,
+    private readonly options: AzureOpenAIOptions,
+    overrides: AzureOpenAIOverrides = {},
+  ) {
+    this.agent = createAgent({ connections: options.max_connections });
+    this.urls = azureUrls({ endpoint: options.endpoint, api: options.api, apiVersion: options.api_version, deploymentName: options.deployment_name ?? deployment.model });
+    this.baseHeaders = { 'content-type': 'application/json', ...deployment.headers };
+    const auth = options.auth ?? (deployment.api_key ? { type: 'api_key' as const } : undefined);
+    if (auth?.type === 'api_key') {
+      if (!deployment.api_key) throw new GatewayError({ kind: 'internal', message: 'azure-openai api_key auth without an api_key.', provider: TYPE });
+      this.auth = apiKeyAuthorizer(deployment.api_key);
+    } else {
+      const entra = auth ?? { type: 'entra' as const, credential: 'default' as const, scope: COGNITIVE_SERVICES_SCOPE };
+      const tokens = new EntraTokenSource({
+        credential: overrides.credential ?? (() => createCredential(entra)),
+        scope: entra.scope,
+        clock: overrides.clock ?? systemClock,
+      });
+      this.auth = entraAuthorizer(tokens);
+    }
+  }
+
+  private async send(url: URL, body: unknown, ctx: CallContext, method: 'GET' | 'POST' = 'POST'): Promise<UpstreamResponse> {
+    const headers = await this.auth.headers(this.baseHeaders, ctx.signal);
+    const res = await sendUpstream(this.agent, { url, method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: ctx.signal }, TYPE);
+    if (res.status >= 400) {
+      if (res.status === 401) this.auth.rejected();
+      const errBody = await readJson(res, TYPE, ctx.signal).catch(() => undefined);
+      throw mapOpenAIError(res.status, res.headers, errBody, TYPE);
+    }
+    return res;
+  }
+
+  async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
+    const res = await this.send(this.urls.chat, encodeChatRequest(request, this.urls.model, false), ctx);
+    const raw = await readJson(res, TYPE, ctx.signal);
+    const response = decodeChatResponse(raw, TYPE);
+    const filters = responseFilters(raw);
+    if (filters) response.extensions = { ...response.extensions, [AZURE_NAMESPACE]: filters };
+    return response;
+  }
+
+  async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
+    const res = await this.send(this.urls.chat, encodeChatRequest(request, this.urls.model, true), ctx);
+    return decodeAzureStream(decodeSse(res.body), TYPE);
+  }
+
+  async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
+    const res = await this.send(this.urls.embeddings, encodeEmbeddingRequest(request, this.urls.model), ctx);
+    return decodeEmbeddingResponse(await readJson(res, TYPE, ctx.signal), TYPE);
+  }
+
+  /** The models the resource offers (not its deployments: the data plane does not list those). */
+  async listModels(ctx: CallContext): Promise<ModelInfo[]> {
+    const res = await this.send(this.urls.models, undefined, ctx, 'GET');
+    const body = await readJson(res, TYPE, ctx.signal);
+    const data = (body as { data?: Array<{ id?: unknown; owned_by?: unknown }> }).data ?? [];
+    return data.filter((m) => typeof m.id === 'string').map((m) => ({ id: m.id as string, ownedBy: typeof m.owned_by === 'string' ? m.owned_by : TYPE }));
+  }
+
+  /**
+   * `models` (default): lists the resource's models, which is free and proves endpoint, network path
+   * and credential, but not that the deployment exists. `completion`: a 1-token chat to the deployment
+   * itself, billed at a token or two, which also catches a deleted or over-quota deployment.
+   */
+  async probe(ctx: CallContext): Promise<void> {
+    if (this.options.probe === 'models') {
+      await this.listModels(ctx);
+      return;
+    }
+    const res = await this.send(this.urls.chat, { model: this.urls.model, messages: [{ role: 'user', content: 'ping' }], max_completion_tokens: 1 }, ctx);
+    await readJson(res, TYPE, ctx.signal);
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * The conformance suite every provider must pass: one table of cases, run through the real server with
+ * the official `openai` SDK against the provider's simulator. Adding a provider = passing this suite:
+ *
+ *   runConformance({ name: 'bedrock', setup: async () => ({ sim, deployment: {...}, errors: {...} }) });
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import { parseConfig } from '../config/load.js';
+import { createGateway } from '../gateway/gateway.js';
+import { startServer, type RunningServer } from '../server/server.js';
+import type { SimServer } from '../sim/server.js';
+import type { FaultRule } from '../sim/faults.js';
+
+/** A fault rule for the simulator and the error the client must then see. */
+export interface ErrorCase {
+  fault: FaultRule;
+  status: number;
+  code: string;
+}
+
+export interface ConformanceSetup {
+  sim: SimServer;
+  /** Raw deployment config (as in switchyard.yaml) pointing at the simulator; its id is replaced. */
+  deployment: Record<string, unknown>;
+  /** Raw deployment config for embeddings, when the provider has them. */
+  embeddingDeployment?: Record<string, unknown>;
+  /** Environment for `${VAR}` references in the deployment config. */
+  env?: Record<string, string>;
+  /** Error cases keyed by the taxonomy kind the client should see. */
+  errors: {
+    rate_limited: ErrorCase;
+    unavailable: ErrorCase;
+    context_window_exceeded: ErrorCase;
+    invalid_request: ErrorCase;
+    content_filtered?: ErrorCase;
+    authentication?: ErrorCase;
+  };
+  /** A fault that breaks a stream after some content (cut or in-stream error). */
+  midStreamFault: FaultRule;
+  close?: () => Promise<void>;
+}
+
+export interface ConformanceTarget {
+  name: string;
+  setup(): Promise<ConformanceSetup>;
+}
+
+const TOOL = {
+  type: 'function' as const,
+  function: {
+    name: 'lookup',
+    description: 'Looks a query up.',
+    parameters: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] },
+  },
+};
+
+// A 1x1 transparent PNG.
+const PIXEL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
+
+/** Defines the suite for one provider. Call at the top level of a `*.test.ts` file. */
+export function runConformance(target: ConformanceTarget): void {
+  describe(`conformance: ${target.name}`, () => {
+    let setup: ConformanceSetup;
+    let server: RunningServer;
+    let client: OpenAI;
+
+    beforeAll(async () => {
+      setup = await target.setup();
+      const deployments: Array<Record<string, unknown>> = [{ ...setup.deployment, id: 'conf' }];
+      const groups: Array<Record<string, unknown>> = [];
+      if (setup.embeddingDeployment) {
+        deployments.push({ ...setup.embeddingDeployment, id: 'conf-embed' });
+        groups.push({ name: 'embed', deployments: ['conf-embed'] });
+      }
+      const parsed = parseConfig(
+        { routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 5_000 }, deployments, groups },
+        setup.env ?? {},
+      );
+      if (!parsed.ok) throw new Error(`conformance config invalid: ${JSON.stringify(parsed.problems)}`);
+      server = await startServer(createGateway(parsed.config), { port: 0 });
+      client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    });
+
+    afterAll(async () => {
+      await server?.shutdown(500);
+      await setup?.sim.close();
+      await setup?.close?.();
+    });
+
+    const ask = (content: string): OpenAI.Chat.ChatCompletionMessageParam[] => [{ role: 'user', content }];
+
+    it('answers a plain prompt with text, stop and usage', async () => {
+      const r = await client.chat.completions.create({ model: 'conf', messages: ask('Hello there') });
+      expect(r.choices[0]?.message.content).toContain('You said: Hello there');
+      expect(r.choices[0]?.finish_reason).toBe('stop');
+      expect(r.usage?.prompt_tokens).toBeGreaterThan(0);
+      expect(r.usage?.completion_tokens).toBeGreaterThan(0);
+      expect(r.usage?.total_tokens).toBe((r.usage?.prompt_tokens ?? 0) + (r.usage?.completion_tokens ?? 0));
+    });
+
+    it('passes a system prompt', async () => {
+      const withSystem = await client.chat.completions.create({
+        model: 'conf',
+        messages: [{ role: 'system', content: 'You are a terse assistant with a long system prompt.' }, ...ask('Hi')],
+      });
+      const without = await client.chat.completions.create({ model: 'conf', messages: ask('Hi') });
+      expect(withSystem.choices[0]?.message.content).toContain('You said: Hi');
+      expect(withSystem.usage?.prompt_tokens).toBeGreaterThan(without.usage?.prompt_tokens ?? 0);
+    });
+
+    it('answers the last turn of a multi-turn conversation', async () => {
+      const r = await client.chat.completions.create({
+        model: 'conf',
+        messages: [
+          { role: 'user', content: 'first question' },
+          { role: 'assistant', content: 'first answer' },
+          { role: 'user', content: 'second question' },
+        ],
+      });
+      expect(r.choices[0]?.message.content).toContain('You said: second question');
+    });
+
+    it('round-trips a tool call', async () => {
+      const first = await client.chat.completions.create({ model: 'conf', messages: ask('Please call the tool for cats'), tools: [TOOL] });
+      const choice = first.choices[0];
+      expect(choice?.finish_reason).toBe('tool_calls');
+      const call = choice?.message.tool_calls?.[0];
+      expect(call?.type).toBe('function');
+      if (call?.type !== 'function') throw new Error('expected a function tool call');
+      expect(call.function.name).toBe('lookup');
+      expect(JSON.parse(call.function.arguments)).toEqual({ query: 'Please call the tool for cats' });
+      const second = await client.chat.completions.create({
+        model: 'conf',
+        tools: [TOOL],
+        messages: [
+          ...ask('Please call the tool for cats'),
+          { role: 'assistant', content: null, tool_calls: [call] },
+          { role: 'tool', tool_call_id: call.id, content: 'cats are great' },
+        ],
+      });
+      expect(second.choices[0]?.message.content).toContain('The tool said: cats are great');
+      expect(second.choices[0]?.finish_reason).toBe('stop');
+    });
+
+    it('passes an image', async () => {
+      const r = await client.chat.completions.create({
+        model: 'conf',
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: PIXEL } }] }],
+      });
+      expect(r.choices[0]?.message.content).toContain('I see 1 image(s)');
+    });
+
+    it('honours a stop sequence', async () => {
+      const r = await client.chat.completions.create({ model: 'conf', messages: ask('stop here'), stop: ['said'] });
+      expect(r.choices[0]?.message.content).not.toContain('said');
+      expect(r.choices[0]?.finish_reason).toBe('stop');
+    });
+
+    it('reports finish_reason length when max tokens is hit', async () => {
+      const r = await client.chat.completions.create({ model: 'conf', messages: ask('a long answer please'), max_tokens: 3 });
+      expect(r.choices[0]?.finish_reason).toBe('length');
+      expect(r.usage?.completion_tokens).toBeLessThanOrEqual(3);
+    });
+
+    it('streams the same text as the plain answer, with usage', async () => {
+      const plain = await client.chat.completions.create({ model: 'conf', messages: ask('stream me') });
+      const stream = await client.chat.completions.create({ model: 'conf', messages: ask('stream me'), stream: true, stream_options: { include_usage: true } });
+      let text = '';
+      let finish: string | null = null;
+      let usage: OpenAI.CompletionUsage | undefined;
+      let chunks = 0;
+      for await (const chunk of stream) {
+        chunks += 1;
+        text += chunk.choices[0]?.delta.content ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        if (chunk.usage) usage = chunk.usage;
+      }
+      expect(chunks).toBeGreaterThan(2);
+      expect(text).toBe(plain.choices[0]?.message.content);
+      expect(finish).toBe('stop');
+      expect(usage?.completion_tokens).toBe(plain.usage?.completion_tokens);
+      expect(usage?.prompt_tokens).toBe(plain.usage?.prompt_tokens);
+    });
+
+    it('streams tool-call arguments', async () => {
+      const stream = await client.chat.completions.create({ model: 'conf', messages: ask('Please call the tool now'), tools: [TOOL], stream: true });
+      let args = '';
+      let name: string | undefined;
+      let finish: string | null = null;
+      for await (const chunk of stream) {
+        const tc = chunk.choices[0]?.delta.tool_calls?.[0];
+        if (tc?.function?.name) name = tc.function.name;
+        args += tc?.function?.arguments ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+      }
+      expect(name).toBe('lookup');
+      expect(JSON.parse(args)).toEqual({ query: 'Please call the tool now' });
+      expect(finish).toBe('tool_calls');
+    });
+
+    it('creates embeddings when the provider has them', async (ctx) => {
+      if (!setup.embeddingDeployment) return ctx.skip();
+      const r = await client.embeddings.create({ model: 'embed', input: ['alpha', 'beta'] });
+      expect(r.data).toHaveLength(2);
+      expect(r.data[0]?.embedding.length).toBeGreaterThan(0);
+      expect(r.data[0]?.embedding).not.toEqual(r.data[1]?.embedding);
+      expect(r.usage.prompt_tokens).toBeGreaterThan(0);
+    });
+
+    it('surfaces a mid-stream failure as an error, never a clean end', async () => {
+      setup.sim.faults.add({ ...setup.midStreamFault, count: 1 });
+      const stream = await client.chat.completions.create({ model: 'conf', messages: ask('this stream will break after a while'), stream: true });
+      let text = '';
+      await expect(
+        (async () => {
+          for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+        })(),
+      ).rejects.toThrow();
+      expect(text.length).toBeGreaterThan(0);
+    });
+
+    const kinds = ['rate_limited', 'unavailable', 'context_window_exceeded', 'invalid_request', 'content_filtered', 'authentication'] as const;
+    for (const kind of kinds) {
+      it(`maps the upstream's ${kind} error to the taxonomy`, async (ctx) => {
+        const c = setup.errors[kind];
+        if (!c) return ctx.skip();
+        setup.sim.faults.add({ ...c.fault, count: 1 });
+        const err = await client.chat.completions.create({ model: 'conf', messages: ask('trigger') }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(OpenAI.APIError);
+        expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(c.status);
+        expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe(c.code);
+      });
+    }
+  });
+}

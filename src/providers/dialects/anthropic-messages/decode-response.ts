@@ -1,0 +1,56 @@
+import { GatewayError } from '../../../core/errors.js';
+import type { AssistantMessage, ChatResponse, JsonObject, JsonValue, ToolCall } from '../../../core/types.js';
+import { mapStopReason } from './finish-reason.js';
+import { decodeAnthropicUsage } from './usage.js';
+
+/** Namespace of Anthropic-specific fields in `ChatResponse.extensions` and stream extension parts. */
+export const ANTHROPIC_NAMESPACE = 'anthropic';
+
+function malformed(provider: string, what: string): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a malformed response: ${what}.`, provider });
+}
+
+/**
+ * A Messages API response to the canonical response. Text blocks join into `content`, tool_use blocks
+ * become tool calls; every other block (thinking, server tools...) and the raw stop_reason, stop
+ * sequence and usage are kept under `extensions.anthropic`.
+ */
+export function decodeMessagesResponse(json: unknown, provider: string): ChatResponse {
+  if (json === null || typeof json !== 'object') throw malformed(provider, 'not an object');
+  const body = json as Record<string, unknown>;
+  if (!Array.isArray(body.content)) throw malformed(provider, 'no content array');
+  let text = '';
+  let sawText = false;
+  const toolCalls: ToolCall[] = [];
+  const otherBlocks: JsonValue[] = [];
+  const citations: JsonValue[] = [];
+  for (const raw of body.content as unknown[]) {
+    if (raw === null || typeof raw !== 'object') throw malformed(provider, 'content block is not an object');
+    const block = raw as Record<string, unknown>;
+    if (block.type === 'text' && typeof block.text === 'string') {
+      text += block.text;
+      sawText = true;
+      if (Array.isArray(block.citations)) citations.push(...(block.citations as JsonValue[]));
+    } else if (block.type === 'tool_use' && typeof block.id === 'string' && typeof block.name === 'string') {
+      toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
+    } else {
+      otherBlocks.push(block as JsonObject);
+    }
+  }
+  const message: AssistantMessage = { role: 'assistant', content: sawText || toolCalls.length === 0 ? text : null };
+  if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  const ext: JsonObject = { stop_reason: typeof body.stop_reason === 'string' ? body.stop_reason : null };
+  if (typeof body.stop_sequence === 'string') ext.stop_sequence = body.stop_sequence;
+  if (body.usage && typeof body.usage === 'object') ext.usage = body.usage as JsonObject;
+  if (otherBlocks.length > 0) ext.content_blocks = otherBlocks;
+  if (citations.length > 0) ext.citations = citations;
+  return {
+    id: typeof body.id === 'string' ? body.id : '',
+    model: typeof body.model === 'string' ? body.model : '',
+    created: Math.floor(Date.now() / 1000),
+    message,
+    finishReason: mapStopReason(body.stop_reason),
+    usage: decodeAnthropicUsage(body.usage),
+    extensions: { [ANTHROPIC_NAMESPACE]: ext },
+  };
+}

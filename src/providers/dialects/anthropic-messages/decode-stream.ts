@@ -1,0 +1,147 @@
+import { GatewayError } from '../../../core/errors.js';
+import type { FinishReason, JsonObject, JsonValue, StreamPart } from '../../../core/types.js';
+import type { SseEvent } from '../../sse.js';
+import { ANTHROPIC_NAMESPACE } from './decode-response.js';
+import { mapStopReason } from './finish-reason.js';
+import { mapAnthropicStreamError } from './map-error.js';
+import { readTokenCounts, toCanonicalUsage, type AnthropicTokenCounts } from './usage.js';
+
+type Json = Record<string, unknown>;
+
+/** What an open content block is, by its stream index. */
+type OpenBlock =
+  | { kind: 'text' }
+  | { kind: 'tool'; toolIndex: number }
+  | { kind: 'thinking'; thinking: string; signature: string }
+  | { kind: 'other'; block: JsonObject; partialJson: string };
+
+function malformedChunk(provider: string): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} sent a malformed stream event.`, provider });
+}
+
+/** Accumulated server-tool input; kept as the raw string when it does not parse. */
+function parseOr(json: string): JsonValue {
+  try {
+    return JSON.parse(json) as JsonValue;
+  } catch {
+    return json;
+  }
+}
+
+/**
+ * Messages API stream events to canonical parts. The event type is read from the JSON `type` (the SSE
+ * `event:` name is only a fallback) so Bedrock's InvokeModel chunks, which carry the same JSON without
+ * SSE names, decode too. Tool calls are numbered in order of appearance, as OpenAI clients expect.
+ * Usage is input counts from message_start merged with message_delta's cumulative counts, emitted at
+ * message_stop; an `error` event throws its GatewayError, and a stream ending before message_stop is a
+ * truncation, never a clean end.
+ */
+export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, provider: string): AsyncGenerator<StreamPart> {
+  let started = false;
+  let counts: AnthropicTokenCounts = {};
+  let finish: FinishReason | undefined;
+  let tools = 0;
+  const blocks = new Map<number, OpenBlock>();
+  for await (const ev of events) {
+    let data: Json;
+    try {
+      data = JSON.parse(ev.data) as Json;
+    } catch {
+      throw malformedChunk(provider);
+    }
+    if (data === null || typeof data !== 'object') throw malformedChunk(provider);
+    const type = typeof data.type === 'string' ? data.type : ev.event;
+    if (type === 'ping') continue;
+    if (type === 'error') throw mapAnthropicStreamError(data, provider);
+    if (!started) {
+      started = true;
+      const message = (type === 'message_start' ? data.message : undefined) as Json | undefined;
+      yield { type: 'start', id: typeof message?.id === 'string' ? message.id : undefined, model: typeof message?.model === 'string' ? message.model : undefined };
+    }
+    switch (type) {
+      case 'message_start':
+        counts = { ...counts, ...readTokenCounts((data.message as Json | undefined)?.usage) };
+        break;
+      case 'content_block_start': {
+        const index = Number(data.index);
+        const block = (data.content_block ?? {}) as Json;
+        if (block.type === 'text') {
+          blocks.set(index, { kind: 'text' });
+          if (typeof block.text === 'string' && block.text !== '') yield { type: 'text', delta: block.text };
+        } else if (block.type === 'tool_use') {
+          const toolIndex = tools++;
+          blocks.set(index, { kind: 'tool', toolIndex });
+          const input = block.input as Json | undefined;
+          const initial = input && typeof input === 'object' && Object.keys(input).length > 0 ? JSON.stringify(input) : '';
+          yield {
+            type: 'tool-call',
+            index: toolIndex,
+            id: typeof block.id === 'string' ? block.id : undefined,
+            name: typeof block.name === 'string' ? block.name : undefined,
+            argumentsDelta: initial,
+          };
+        } else if (block.type === 'thinking') {
+          blocks.set(index, { kind: 'thinking', thinking: typeof block.thinking === 'string' ? block.thinking : '', signature: '' });
+        } else {
+          blocks.set(index, { kind: 'other', block: block as JsonObject, partialJson: '' });
+        }
+        break;
+      }
+      case 'content_block_delta': {
+        const open = blocks.get(Number(data.index));
+        const delta = (data.delta ?? {}) as Json;
+        if (delta.type === 'text_delta' && typeof delta.text === 'string') {
+          if (delta.text !== '') yield { type: 'text', delta: delta.text };
+        } else if (delta.type === 'input_json_delta' && open?.kind === 'tool') {
+          if (typeof delta.partial_json === 'string' && delta.partial_json !== '') {
+            yield { type: 'tool-call', index: open.toolIndex, argumentsDelta: delta.partial_json };
+          }
+        } else if (delta.type === 'thinking_delta' && open?.kind === 'thinking' && typeof delta.thinking === 'string') {
+          open.thinking += delta.thinking;
+        } else if (delta.type === 'signature_delta' && open?.kind === 'thinking' && typeof delta.signature === 'string') {
+          open.signature += delta.signature;
+        } else if (delta.type === 'input_json_delta' && open?.kind === 'other' && typeof delta.partial_json === 'string') {
+          // Server-tool calls (web search...) run at Anthropic: their input is kept, not surfaced as a tool call.
+          open.partialJson += delta.partial_json;
+        } else if (delta.type === 'citations_delta' && delta.citation && typeof delta.citation === 'object') {
+          yield { type: 'extension', namespace: ANTHROPIC_NAMESPACE, data: { citation: delta.citation as JsonObject } };
+        } else if (!open) {
+          throw malformedChunk(provider);
+        }
+        break;
+      }
+      case 'content_block_stop': {
+        const index = Number(data.index);
+        const open = blocks.get(index);
+        blocks.delete(index);
+        if (open?.kind === 'thinking') {
+          yield { type: 'extension', namespace: ANTHROPIC_NAMESPACE, data: { content_block: { type: 'thinking', thinking: open.thinking, signature: open.signature } } };
+        } else if (open?.kind === 'other') {
+          const block = open.partialJson === '' ? open.block : { ...open.block, input: parseOr(open.partialJson) };
+          yield { type: 'extension', namespace: ANTHROPIC_NAMESPACE, data: { content_block: block } };
+        }
+        break;
+      }
+      case 'message_delta': {
+        const delta = (data.delta ?? {}) as Json;
+        counts = { ...counts, ...readTokenCounts(data.usage) };
+        if (delta.stop_reason !== undefined && delta.stop_reason !== null) {
+          const ext: JsonObject = { stop_reason: String(delta.stop_reason) };
+          if (typeof delta.stop_sequence === 'string') ext.stop_sequence = delta.stop_sequence;
+          yield { type: 'extension', namespace: ANTHROPIC_NAMESPACE, data: ext };
+          finish = mapStopReason(delta.stop_reason);
+          yield { type: 'finish', finishReason: finish };
+        }
+        break;
+      }
+      case 'message_stop':
+        if (finish === undefined) yield { type: 'finish', finishReason: 'stop' };
+        yield { type: 'usage', usage: toCanonicalUsage(counts) };
+        return;
+      default:
+        // Event types added after this was written carry nothing we can map; skipping keeps us working.
+        break;
+    }
+  }
+  throw new GatewayError({ kind: 'network', message: `Upstream ${provider} stream ended before message_stop.`, provider });
+}

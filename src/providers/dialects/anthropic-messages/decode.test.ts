@@ -1,0 +1,227 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../../core/errors.js';
+import type { StreamPart } from '../../../core/types.js';
+import type { SseEvent } from '../../sse.js';
+import { decodeMessagesResponse, decodeMessagesStream, mapAnthropicError, mapStopReason } from './index.js';
+
+describe('decodeMessagesResponse', () => {
+  it('joins text, maps tool_use to tool calls and keeps other blocks under extensions.anthropic', () => {
+    const r = decodeMessagesResponse(
+      {
+        id: 'msg_1',
+        type: 'message',
+        role: 'assistant',
+        model: 'claude-x',
+        content: [
+          { type: 'thinking', thinking: 'hmm', signature: 'sig' },
+          { type: 'text', text: 'Let me ', citations: [{ type: 'char_location', cited_text: 'x' }] },
+          { type: 'text', text: 'check.' },
+          { type: 'tool_use', id: 'toolu_1', name: 'lookup', input: { q: 'cats' } },
+        ],
+        stop_reason: 'tool_use',
+        stop_sequence: null,
+        usage: { input_tokens: 10, output_tokens: 5, cache_creation_input_tokens: 100, cache_read_input_tokens: 1000 },
+      },
+      'anthropic',
+    );
+    expect(r.message).toEqual({
+      role: 'assistant',
+      content: 'Let me check.',
+      tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'lookup', arguments: '{"q":"cats"}' } }],
+    });
+    expect(r.finishReason).toBe('tool_calls');
+    expect(r.usage).toEqual({ prompt: 1110, completion: 5, cachedRead: 1000, cachedWrite: 100, reasoning: 0, total: 1115 });
+    expect(r.extensions?.anthropic?.content_blocks).toEqual([{ type: 'thinking', thinking: 'hmm', signature: 'sig' }]);
+    expect(r.extensions?.anthropic?.stop_reason).toBe('tool_use');
+    expect(r.extensions?.anthropic?.citations).toEqual([{ type: 'char_location', cited_text: 'x' }]);
+  });
+
+  it('gives null content for a tool-only answer', () => {
+    const r = decodeMessagesResponse({ content: [{ type: 'tool_use', id: 't', name: 'f', input: {} }], stop_reason: 'tool_use', usage: { input_tokens: 1, output_tokens: 1 } }, 'a');
+    expect(r.message.content).toBeNull();
+  });
+
+  it('rejects a body without a content array', () => {
+    expect(() => decodeMessagesResponse({ type: 'message' }, 'a')).toThrow(/malformed/);
+  });
+});
+
+describe('mapStopReason', () => {
+  it.each([
+    ['end_turn', 'stop'],
+    ['stop_sequence', 'stop'],
+    ['max_tokens', 'length'],
+    ['model_context_window_exceeded', 'length'],
+    ['tool_use', 'tool_calls'],
+    ['refusal', 'content_filter'],
+    ['pause_turn', 'stop'],
+  ])('maps %s to %s', (raw, expected) => {
+    expect(mapStopReason(raw)).toBe(expected);
+  });
+});
+
+describe('mapAnthropicError', () => {
+  const err = (type: string, message = 'x') => ({ type: 'error', error: { type, message } });
+  it.each([
+    [400, err('invalid_request_error', 'prompt is too long: 210000 tokens > 200000 maximum'), 'context_window_exceeded', 400],
+    [400, err('invalid_request_error', 'Output blocked by content filtering policy'), 'content_filtered', 400],
+    [400, err('invalid_request_error', 'max_tokens: field required'), 'invalid_request', 400],
+    [401, err('authentication_error'), 'authentication', 502],
+    [403, err('permission_error'), 'permission', 502],
+    [404, err('not_found_error'), 'not_found', 404],
+    [413, err('request_too_large'), 'invalid_request', 400],
+    [429, err('rate_limit_error'), 'rate_limited', 429],
+    [500, err('api_error'), 'upstream_error', 502],
+    [503, err('api_error'), 'unavailable', 503],
+    [529, err('overloaded_error'), 'overloaded', 503],
+  ])('maps %i %j to %s', (status, body, kind, clientStatus) => {
+    const e = mapAnthropicError(status, {}, body, 'anthropic');
+    expect(e.kind).toBe(kind);
+    expect(e.status).toBe(clientStatus);
+    expect(e.upstreamStatus).toBe(status);
+  });
+
+  it('reads retry-after into retryAfterMs and keeps not_found fallbackable', () => {
+    expect(mapAnthropicError(429, { 'retry-after': '7' }, err('rate_limit_error'), 'a').retryAfterMs).toBe(7000);
+    expect(mapAnthropicError(404, {}, err('not_found_error'), 'a').fallbackable).toBe(true);
+  });
+});
+
+function sse(...events: Array<Record<string, unknown>>): AsyncIterable<SseEvent> {
+  return (async function* () {
+    for (const e of events) yield { event: String(e.type), data: JSON.stringify(e) };
+  })();
+}
+
+async function collect(events: AsyncIterable<SseEvent>): Promise<StreamPart[]> {
+  const parts: StreamPart[] = [];
+  for await (const p of decodeMessagesStream(events, 'anthropic')) parts.push(p);
+  return parts;
+}
+
+const start = {
+  type: 'message_start',
+  message: { id: 'msg_1', model: 'claude-x', content: [], usage: { input_tokens: 20, cache_read_input_tokens: 300, cache_creation_input_tokens: 0, output_tokens: 1 } },
+};
+
+describe('decodeMessagesStream', () => {
+  it('decodes text, finish and usage that includes cache tokens', async () => {
+    const parts = await collect(
+      sse(
+        start,
+        { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+        { type: 'ping' },
+        { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hel' } },
+        { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'lo' } },
+        { type: 'content_block_stop', index: 0 },
+        { type: 'message_delta', delta: { stop_reason: 'max_tokens', stop_sequence: null }, usage: { output_tokens: 9 } },
+        { type: 'message_stop' },
+      ),
+    );
+    expect(parts).toEqual([
+      { type: 'start', id: 'msg_1', model: 'claude-x' },
+      { type: 'text', delta: 'Hel' },
+      { type: 'text', delta: 'lo' },
+      { type: 'extension', namespace: 'anthropic', data: { stop_reason: 'max_tokens' } },
+      { type: 'finish', finishReason: 'length' },
+      { type: 'usage', usage: { prompt: 320, completion: 9, cachedRead: 300, cachedWrite: 0, reasoning: 0, total: 329 } },
+    ]);
+  });
+
+  it('numbers tool calls by appearance and streams input_json_delta as argument deltas', async () => {
+    const parts = await collect(
+      sse(
+        start,
+        { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+        { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Sure.' } },
+        { type: 'content_block_stop', index: 0 },
+        { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'toolu_a', name: 'lookup', input: {} } },
+        { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '' } },
+        { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"q":' } },
+        { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '"cats"}' } },
+        { type: 'content_block_stop', index: 1 },
+        { type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 12 } },
+        { type: 'message_stop' },
+      ),
+    );
+    const calls = parts.filter((p) => p.type === 'tool-call');
+    expect(calls).toEqual([
+      { type: 'tool-call', index: 0, id: 'toolu_a', name: 'lookup', argumentsDelta: '' },
+      { type: 'tool-call', index: 0, argumentsDelta: '{"q":' },
+      { type: 'tool-call', index: 0, argumentsDelta: '"cats"}' },
+    ]);
+    expect(parts).toContainEqual({ type: 'finish', finishReason: 'tool_calls' });
+  });
+
+  it('keeps thinking blocks as an extension part', async () => {
+    const parts = await collect(
+      sse(
+        start,
+        { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '' } },
+        { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'let me see' } },
+        { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'sig' } },
+        { type: 'content_block_stop', index: 0 },
+        { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 3 } },
+        { type: 'message_stop' },
+      ),
+    );
+    expect(parts).toContainEqual({ type: 'extension', namespace: 'anthropic', data: { content_block: { type: 'thinking', thinking: 'let me see', signature: 'sig' } } });
+  });
+
+  it('keeps server-tool blocks with their streamed input, and citations, as extension parts', async () => {
+    const parts = await collect(
+      sse(
+        start,
+        { type: 'content_block_start', index: 0, content_block: { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: {} } },
+        { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"query":"cats"}' } },
+        { type: 'content_block_stop', index: 0 },
+        { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } },
+        { type: 'content_block_delta', index: 1, delta: { type: 'citations_delta', citation: { type: 'web_search_result_location', url: 'https://x' } } },
+        { type: 'content_block_stop', index: 1 },
+        { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 3 } },
+        { type: 'message_stop' },
+      ),
+    );
+    expect(parts.filter((p) => p.type === 'tool-call')).toEqual([]);
+    expect(parts).toContainEqual({
+      type: 'extension',
+      namespace: 'anthropic',
+      data: { content_block: { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'cats' } } },
+    });
+    expect(parts).toContainEqual({ type: 'extension', namespace: 'anthropic', data: { citation: { type: 'web_search_result_location', url: 'https://x' } } });
+  });
+
+  it('throws the mapped GatewayError on an error event mid-stream', async () => {
+    const events = sse(
+      start,
+      { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hi' } },
+      { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+    );
+    const err = await collect(events).catch((e: unknown) => e);
+    expect(GatewayError.isInstance(err) && err.kind).toBe('overloaded');
+  });
+
+  it('treats a stream that ends without message_stop as a truncation', async () => {
+    const err = await collect(sse(start, { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } })).catch((e: unknown) => e);
+    expect(GatewayError.isInstance(err) && err.kind).toBe('network');
+  });
+
+  it('decodes events without SSE names (Bedrock InvokeModel chunks) by their JSON type', async () => {
+    const events = (async function* () {
+      for (const e of [start, { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } }, { type: 'message_stop' }]) {
+        yield { event: undefined, data: JSON.stringify(e) };
+      }
+    })();
+    const parts = await collect(events);
+    expect(parts.at(-1)).toEqual({ type: 'usage', usage: { prompt: 320, completion: 2, cachedRead: 300, cachedWrite: 0, reasoning: 0, total: 322 } });
+  });
+
+  it('rejects malformed event data', async () => {
+    const events = (async function* () {
+      yield { event: 'message_start', data: '{"type":' };
+    })();
+    const err = await collect(events).catch((e: unknown) => e);
+    expect(GatewayError.isInstance(err) && err.kind).toBe('bad_upstream_response');
+  });
+});

@@ -1,0 +1,92 @@
+import { GatewayError, parseRetryAfter, type ErrorKind } from '../../../core/errors.js';
+
+type Headers = Record<string, string | string[] | undefined>;
+
+function first(headers: Headers, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+const TOO_LONG = /prompt is too long|too many (input )?tokens|exceeds? (the )?(model'?s? )?context (window|length)|context window/i;
+const FILTERED = /content filtering policy/i;
+
+/** The kind an Anthropic error `type` stands for (also used for in-stream `error` events). */
+export function kindForAnthropicErrorType(type: string | undefined, message = ''): ErrorKind | undefined {
+  switch (type) {
+    case 'invalid_request_error':
+      if (TOO_LONG.test(message)) return 'context_window_exceeded';
+      if (FILTERED.test(message)) return 'content_filtered';
+      return 'invalid_request';
+    case 'request_too_large':
+      return 'invalid_request';
+    case 'authentication_error':
+      return 'authentication';
+    case 'permission_error':
+    case 'billing_error':
+      return 'permission';
+    case 'not_found_error':
+      return 'not_found';
+    case 'rate_limit_error':
+      return 'rate_limited';
+    case 'overloaded_error':
+      return 'overloaded';
+    case 'timeout_error':
+      return 'timeout';
+    case 'api_error':
+      return 'upstream_error';
+    default:
+      return undefined;
+  }
+}
+
+function kindForStatus(status: number): ErrorKind {
+  if (status === 429) return 'rate_limited';
+  if (status === 529) return 'overloaded';
+  if (status === 400 || status === 413 || status === 422) return 'invalid_request';
+  if (status === 401) return 'authentication';
+  if (status === 402 || status === 403) return 'permission';
+  if (status === 404) return 'not_found';
+  if (status === 408 || status === 504) return 'timeout';
+  if (status === 502 || status === 503) return 'unavailable';
+  if (status >= 500) return 'upstream_error';
+  return 'bad_upstream_response';
+}
+
+/** `{type:"error", error:{type, message}}` parts, tolerating anything else. */
+export function readAnthropicError(body: unknown): { type: string | undefined; message: string | undefined } {
+  const err = (body as { error?: { type?: unknown; message?: unknown } } | null)?.error;
+  return {
+    type: typeof err?.type === 'string' ? err.type : undefined,
+    message: typeof err?.message === 'string' ? err.message.slice(0, 300) : undefined,
+  };
+}
+
+/**
+ * An Anthropic error reply (direct API, Vertex rawPredict, Bedrock InvokeModel bodies) to the
+ * taxonomy. The status decides for throttling and server failures (a 503 stays `unavailable` whatever
+ * its type says); the error type refines 4xx answers. The message never includes the request.
+ */
+export function mapAnthropicError(status: number, headers: Headers, body: unknown, provider: string): GatewayError {
+  const { type, message } = readAnthropicError(body);
+  const byType = kindForAnthropicErrorType(type, message);
+  const kind = status >= 500 || status === 429 || !byType ? kindForStatus(status) : byType;
+  return new GatewayError({
+    kind,
+    message: `Upstream ${provider} returned ${status}${message ? `: ${message}` : ''}`,
+    provider,
+    upstreamStatus: status,
+    retryAfterMs: parseRetryAfter(first(headers, 'retry-after'), first(headers, 'retry-after-ms')),
+    // A deployment that lacks the model says nothing about the others.
+    fallbackable: kind === 'not_found' ? true : undefined,
+  });
+}
+
+/** An `error` event inside a 200 stream: the error type alone decides. */
+export function mapAnthropicStreamError(body: unknown, provider: string): GatewayError {
+  const { type, message } = readAnthropicError(body);
+  return new GatewayError({
+    kind: kindForAnthropicErrorType(type, message) ?? 'upstream_error',
+    message: `Upstream ${provider} failed mid-stream${message ? `: ${message}` : ''}`,
+    provider,
+  });
+}

@@ -1,0 +1,91 @@
+import { GatewayError } from '../../../core/errors.js';
+import type { JsonObject, StreamPart } from '../../../core/types.js';
+import { headerValue, type EventStreamMessage } from './event-stream.js';
+import { mapStopReason } from './finish-reason.js';
+import { mapStreamException } from './map-error.js';
+import { decodeBedrockUsage } from './usage.js';
+
+const utf8 = new TextDecoder();
+
+function payloadOf(message: EventStreamMessage, provider: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(utf8.decode(message.body));
+    if (parsed !== null && typeof parsed === 'object') return parsed as Record<string, unknown>;
+  } catch {
+    // Falls through to the malformed error below.
+  }
+  throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} sent a malformed stream event.`, provider });
+}
+
+/**
+ * ConverseStream events to canonical parts, emitted as they arrive: messageStart, contentBlockStart
+ * (a tool call's id and name), contentBlockDelta (text or tool-input JSON pieces), messageStop (the
+ * finish reason), metadata (usage, metrics). Exception frames become errors; a stream that ends
+ * before messageStop is a truncation, never a clean end.
+ */
+export async function* decodeConverseStream(messages: AsyncIterable<EventStreamMessage>, provider: string): AsyncGenerator<StreamPart> {
+  // Content block index -> canonical tool-call index (tool calls are numbered among themselves).
+  const toolIndex = new Map<number, number>();
+  let stopped = false;
+  for await (const message of messages) {
+    const messageType = headerValue(message, ':message-type');
+    if (messageType === 'exception') {
+      throw mapStreamException(headerValue(message, ':exception-type') ?? '', payloadOf(message, provider), provider);
+    }
+    if (messageType === 'error') {
+      const code = headerValue(message, ':error-code') ?? 'error';
+      throw new GatewayError({ kind: 'upstream_error', message: `Upstream ${provider} failed mid-stream: ${code}`, provider });
+    }
+    const event = payloadOf(message, provider);
+    switch (headerValue(message, ':event-type')) {
+      case 'messageStart':
+        yield { type: 'start' };
+        break;
+      case 'contentBlockStart': {
+        const start = (event.start ?? {}) as { toolUse?: { toolUseId?: unknown; name?: unknown } };
+        if (start.toolUse) {
+          const index = toolIndex.size;
+          toolIndex.set(Number(event.contentBlockIndex ?? 0), index);
+          yield {
+            type: 'tool-call',
+            index,
+            id: typeof start.toolUse.toolUseId === 'string' ? start.toolUse.toolUseId : undefined,
+            name: typeof start.toolUse.name === 'string' ? start.toolUse.name : undefined,
+            argumentsDelta: '',
+          };
+        }
+        break;
+      }
+      case 'contentBlockDelta': {
+        const delta = (event.delta ?? {}) as { text?: unknown; toolUse?: { input?: unknown }; reasoningContent?: { text?: unknown } };
+        if (typeof delta.text === 'string') {
+          if (delta.text !== '') yield { type: 'text', delta: delta.text };
+        } else if (delta.toolUse) {
+          const index = toolIndex.get(Number(event.contentBlockIndex ?? 0)) ?? 0;
+          yield { type: 'tool-call', index, argumentsDelta: typeof delta.toolUse.input === 'string' ? delta.toolUse.input : '' };
+        } else if (typeof delta.reasoningContent?.text === 'string') {
+          yield { type: 'extension', namespace: 'bedrock', data: { reasoningDelta: delta.reasoningContent.text } };
+        }
+        break;
+      }
+      case 'messageStop':
+        stopped = true;
+        yield { type: 'finish', finishReason: mapStopReason(event.stopReason) };
+        if (typeof event.stopReason === 'string') yield { type: 'extension', namespace: 'bedrock', data: { stopReason: event.stopReason } };
+        break;
+      case 'metadata': {
+        const usage = decodeBedrockUsage(event.usage);
+        if (usage) yield { type: 'usage', usage };
+        const data: JsonObject = {};
+        if (event.metrics && typeof event.metrics === 'object') data.metrics = event.metrics as JsonObject;
+        if (event.trace && typeof event.trace === 'object') data.trace = event.trace as JsonObject;
+        if (Object.keys(data).length > 0) yield { type: 'extension', namespace: 'bedrock', data };
+        break;
+      }
+      default:
+        // contentBlockStop and events newer than this adapter carry nothing canonical.
+        break;
+    }
+  }
+  if (!stopped) throw new GatewayError({ kind: 'network', message: `Upstream ${provider} stream ended before completion.`, provider });
+}

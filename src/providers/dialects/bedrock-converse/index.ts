@@ -1,0 +1,17 @@
+export type { ConverseRequestBody, BedrockUsage } from './wire.js';
+export { encodeConverseRequest, type EncodeOptions } from './encode-request.js';
+export { decodeConverseResponse } from './decode-response.js';
+export { decodeConverseStream } from './decode-stream.js';
+export { decodeEventStream, headerValue, type EventStreamMessage } from './event-stream.js';
+export { mapBedrockError, mapStreamException } from './map-error.js';
+export { mapStopReason } from './finish-reason.js';
+export { decodeBedrockUsage } from './usage.js';
+export {
+  embeddingFamily,
+  encodeTitanRequest,
+  decodeTitanResponse,
+  encodeCohereRequest,
+  decodeCohereResponse,
+  COHERE_BATCH,
+  type EmbeddingFamily,
+} from './embeddings.js';

@@ -1,0 +1,86 @@
+import { GatewayError, parseRetryAfter, type ErrorKind } from '../../../core/errors.js';
+
+type Headers = Record<string, string | string[] | undefined>;
+
+function first(headers: Headers, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+const TOO_LONG = /input is too long|too many (input )?tokens|prompt is too long|context (window|length)|maximum context length|exceeds? the maximum (number of )?(input )?tokens/i;
+
+/** An AWS error name (HTTP `x-amzn-errortype` or an in-stream `:exception-type`) to a taxonomy kind. */
+function kindOf(name: string, message: string, status: number | undefined): ErrorKind {
+  switch (name.toLowerCase()) {
+    case 'throttlingexception':
+    case 'servicequotaexceededexception':
+    case 'toomanyrequestsexception':
+      return 'rate_limited';
+    case 'serviceunavailableexception':
+    case 'modelnotreadyexception':
+      return 'unavailable';
+    case 'validationexception':
+      return TOO_LONG.test(message) ? 'context_window_exceeded' : 'invalid_request';
+    case 'accessdeniedexception':
+      return 'permission';
+    case 'unrecognizedclientexception':
+    case 'invalidsignatureexception':
+    case 'missingauthenticationtokenexception':
+    case 'expiredtokenexception':
+    case 'incompletesignatureexception':
+      return 'authentication';
+    case 'modeltimeoutexception':
+      return 'timeout';
+    case 'resourcenotfoundexception':
+      return 'not_found';
+    case 'modelerrorexception':
+    case 'modelstreamerrorexception':
+    case 'internalserverexception':
+      return 'upstream_error';
+  }
+  if (status === undefined) return 'upstream_error';
+  if (status === 429) return 'rate_limited';
+  if (status === 400) return TOO_LONG.test(message) ? 'context_window_exceeded' : 'invalid_request';
+  if (status === 401) return 'authentication';
+  if (status === 403) return 'permission';
+  if (status === 404) return 'not_found';
+  if (status === 408 || status === 504) return 'timeout';
+  if (status === 503) return 'unavailable';
+  if (status >= 500) return 'upstream_error';
+  return 'bad_upstream_response';
+}
+
+function build(kind: ErrorKind, name: string, message: string, provider: string, status?: number, retryAfterMs?: number): GatewayError {
+  const short = message.slice(0, 300);
+  return new GatewayError({
+    kind,
+    message: `Upstream ${provider} ${status === undefined ? 'failed mid-stream with' : `returned ${status}`} ${name || 'error'}${short ? `: ${short}` : ''}`,
+    provider,
+    upstreamStatus: status,
+    retryAfterMs,
+    // A region or account that lacks the model says nothing about the others.
+    fallbackable: kind === 'not_found' ? true : undefined,
+    // A daily token quota does not refill by retrying a few seconds later.
+    retryable: name.toLowerCase() === 'servicequotaexceededexception' ? false : undefined,
+  });
+}
+
+/**
+ * An AWS error reply (status, `x-amzn-errortype: Name:namespace`, `{"message"}`) to the taxonomy.
+ * Bedrock sends no retry-after; one set by a proxy in between is honoured.
+ */
+export function mapBedrockError(status: number, headers: Headers, body: unknown, provider: string): GatewayError {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const rawName = first(headers, 'x-amzn-errortype') ?? (typeof b.__type === 'string' ? b.__type : typeof b.code === 'string' ? b.code : '');
+  // Both `Name:http://internal.amazon.com/...` and `namespace#Name` appear in the wild.
+  const name = (rawName.split(':')[0] ?? '').split('#').pop() ?? '';
+  const message = typeof b.message === 'string' ? b.message : typeof b.Message === 'string' ? b.Message : '';
+  return build(kindOf(name, message, status), name, message, provider, status, parseRetryAfter(first(headers, 'retry-after')));
+}
+
+/** An in-stream `:message-type: exception` frame to the taxonomy. */
+export function mapStreamException(name: string, payload: unknown, provider: string): GatewayError {
+  const p = (payload ?? {}) as Record<string, unknown>;
+  const message = typeof p.message === 'string' ? p.message : '';
+  return build(kindOf(name, message, undefined), name, message, provider);
+}

@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../../core/errors.js';
+import type { StreamPart } from '../../../core/types.js';
+import type { SseEvent } from '../../sse.js';
+import { decodeGenerateContentResponse } from './decode-response.js';
+import { decodeGenerateContentStream } from './decode-stream.js';
+import { mapFinishReason } from './finish-reason.js';
+import { decodeUsageMetadata } from './usage.js';
+import { mapGoogleError } from './map-error.js';
+import { decodePredictEmbeddingResponse, encodePredictEmbeddingRequest } from './embeddings.js';
+
+const P = 'vertex';
+
+async function collect(chunks: unknown[]): Promise<StreamPart[]> {
+  async function* events(): AsyncGenerator<SseEvent> {
+    for (const c of chunks) yield { event: undefined, data: typeof c === 'string' ? c : JSON.stringify(c) };
+  }
+  const out: StreamPart[] = [];
+  for await (const p of decodeGenerateContentStream(events(), P)) out.push(p);
+  return out;
+}
+
+async function failure(chunks: unknown[]): Promise<GatewayError> {
+  const err = await collect(chunks).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!GatewayError.isInstance(err)) throw new Error(`expected a GatewayError, got ${String(err)}`);
+  return err;
+}
+
+const text = (t: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ candidates: [{ content: { role: 'model', parts: [{ text: t }] }, ...extra }], responseId: 'r1', modelVersion: 'gemini-2.5-flash' });
+
+describe('gemini finish reasons and usage', () => {
+  it('maps finish reasons, with a function call making it tool_calls', () => {
+    expect(mapFinishReason('STOP', false)).toBe('stop');
+    expect(mapFinishReason('MAX_TOKENS', false)).toBe('length');
+    for (const r of ['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'LANGUAGE']) expect(mapFinishReason(r, false)).toBe('content_filter');
+    expect(mapFinishReason('STOP', true)).toBe('tool_calls');
+    expect(mapFinishReason('SAFETY', true)).toBe('content_filter');
+    expect(mapFinishReason('OTHER', false)).toBe('stop');
+  });
+
+  it('counts cached content inside prompt and thoughts inside completion', () => {
+    expect(decodeUsageMetadata({ promptTokenCount: 100, cachedContentTokenCount: 60, candidatesTokenCount: 20, thoughtsTokenCount: 30, toolUsePromptTokenCount: 5, totalTokenCount: 155 })).toEqual({
+      prompt: 105,
+      completion: 50,
+      cachedRead: 60,
+      cachedWrite: 0,
+      reasoning: 30,
+      total: 155,
+    });
+    expect(decodeUsageMetadata(undefined)).toBeUndefined();
+  });
+});
+
+describe('gemini response decoding', () => {
+  it('decodes text, usage and keeps safety ratings and the raw finish reason under extensions.vertex', () => {
+    const r = decodeGenerateContentResponse(
+      {
+        ...text('Hello', { finishReason: 'STOP', safetyRatings: [{ category: 'HARM_CATEGORY_HARASSMENT', probability: 'NEGLIGIBLE' }] }),
+        usageMetadata: { promptTokenCount: 4, candidatesTokenCount: 2, totalTokenCount: 6 },
+        createTime: '2026-01-02T03:04:05Z',
+      },
+      P,
+    );
+    expect(r.message).toEqual({ role: 'assistant', content: 'Hello' });
+    expect(r.finishReason).toBe('stop');
+    expect(r.usage.total).toBe(6);
+    expect(r.id).toBe('r1');
+    expect(r.created).toBe(Date.parse('2026-01-02T03:04:05Z') / 1000);
+    expect(r.extensions?.vertex?.finishReason).toBe('STOP');
+    expect(r.extensions?.vertex?.safetyRatings).toEqual([{ category: 'HARM_CATEGORY_HARASSMENT', probability: 'NEGLIGIBLE' }]);
+  });
+
+  it('turns function calls into tool calls with stable synthesised ids and skips thought parts', () => {
+    const wire = {
+      candidates: [{ content: { role: 'model', parts: [{ text: 'thinking...', thought: true }, { functionCall: { name: 'lookup', args: { q: 'cats' } } }] }, finishReason: 'STOP' }],
+      responseId: 'r9',
+    };
+    const a = decodeGenerateContentResponse(wire, P);
+    const b = decodeGenerateContentResponse(wire, P);
+    expect(a.finishReason).toBe('tool_calls');
+    expect(a.message.content).toBeNull();
+    expect(a.message.tool_calls).toEqual([{ id: expect.stringMatching(/^call_/), type: 'function', function: { name: 'lookup', arguments: '{"q":"cats"}' } }]);
+    expect(a.message.tool_calls?.[0]?.id).toBe(b.message.tool_calls?.[0]?.id);
+    const withId = decodeGenerateContentResponse({ candidates: [{ content: { parts: [{ functionCall: { id: 'fc-1', name: 'f', args: {} } }] }, finishReason: 'STOP' }] }, P);
+    expect(withId.message.tool_calls?.[0]?.id).toBe('fc-1');
+  });
+
+  it('reports a SAFETY stop as content_filter with an empty answer', () => {
+    const r = decodeGenerateContentResponse({ candidates: [{ finishReason: 'SAFETY', safetyRatings: [{ blocked: true }] }] }, P);
+    expect(r.finishReason).toBe('content_filter');
+    expect(r.message.content).toBe('');
+  });
+
+  it('raises content_filtered for a blocked prompt and upstream_error for a malformed function call', () => {
+    const blocked = (() => {
+      try {
+        decodeGenerateContentResponse({ promptFeedback: { blockReason: 'SAFETY' } }, P);
+      } catch (e) {
+        return e as GatewayError;
+      }
+      return undefined;
+    })();
+    expect(blocked?.kind).toBe('content_filtered');
+    expect(() => decodeGenerateContentResponse({ candidates: [{ finishReason: 'MALFORMED_FUNCTION_CALL' }] }, P)).toThrow(expect.objectContaining({ kind: 'upstream_error', code: 'malformed_function_call' }));
+    expect(() => decodeGenerateContentResponse({}, P)).toThrow(expect.objectContaining({ kind: 'bad_upstream_response' }));
+  });
+});
+
+describe('gemini stream decoding', () => {
+  it('yields start, text, extension, finish, then the last usage, with no [DONE]', async () => {
+    const parts = await collect([text('Hel'), text('lo'), { ...text('!', { finishReason: 'STOP' }), usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 2, cachedContentTokenCount: 1, totalTokenCount: 5 } }]);
+    expect(parts.map((p) => p.type)).toEqual(['start', 'text', 'text', 'text', 'extension', 'finish', 'usage']);
+    expect(parts[0]).toEqual({ type: 'start', id: 'r1', model: 'gemini-2.5-flash' });
+    expect(parts.filter((p) => p.type === 'text').map((p) => (p.type === 'text' ? p.delta : '')).join('')).toBe('Hello!');
+    expect(parts.at(-2)).toEqual({ type: 'finish', finishReason: 'stop' });
+    expect(parts.at(-1)).toEqual({ type: 'usage', usage: { prompt: 3, completion: 2, cachedRead: 1, cachedWrite: 0, reasoning: 0, total: 5 } });
+  });
+
+  it('takes usage from a chunk that comes after the finishReason chunk', async () => {
+    const parts = await collect([text('a', { finishReason: 'MAX_TOKENS' }), { usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 1, thoughtsTokenCount: 4 } }]);
+    expect(parts.at(-2)).toEqual({ type: 'finish', finishReason: 'length' });
+    expect(parts.at(-1)).toEqual({ type: 'usage', usage: { prompt: 1, completion: 5, cachedRead: 0, cachedWrite: 0, reasoning: 4, total: 6 } });
+  });
+
+  it('streams a function call as one tool-call part and finishes with tool_calls', async () => {
+    const parts = await collect([{ candidates: [{ content: { parts: [{ functionCall: { name: 'lookup', args: { q: 'x' } } }] }, finishReason: 'STOP' }], responseId: 'r1' }]);
+    const call = parts.find((p) => p.type === 'tool-call');
+    expect(call).toEqual({ type: 'tool-call', index: 0, id: expect.stringMatching(/^call_/), name: 'lookup', argumentsDelta: '{"q":"x"}' });
+    const plain = decodeGenerateContentResponse({ candidates: [{ content: { parts: [{ functionCall: { name: 'lookup', args: { q: 'x' } } }] }, finishReason: 'STOP' }], responseId: 'r1' }, P);
+    expect(call?.type === 'tool-call' && call.id).toBe(plain.message.tool_calls?.[0]?.id);
+    expect(parts.at(-1)).toEqual({ type: 'finish', finishReason: 'tool_calls' });
+  });
+
+  it('treats a body that ends without a finishReason as a truncation', async () => {
+    expect((await failure([text('Hel'), text('lo')])).kind).toBe('network');
+  });
+
+  it('raises in-stream errors, blocked prompts and malformed chunks', async () => {
+    const inStream = await failure([text('a'), { error: { code: 429, message: 'Resource exhausted', status: 'RESOURCE_EXHAUSTED' } }]);
+    expect(inStream.kind).toBe('rate_limited');
+    expect((await failure([{ promptFeedback: { blockReason: 'PROHIBITED_CONTENT' } }])).kind).toBe('content_filtered');
+    expect((await failure(['{"candidates": ['])).kind).toBe('bad_upstream_response');
+    expect((await failure([{ candidates: [{ finishReason: 'MALFORMED_FUNCTION_CALL' }] }])).kind).toBe('upstream_error');
+  });
+
+  it('ends with content_filter on a SAFETY stop mid-answer', async () => {
+    const parts = await collect([text('partial'), { candidates: [{ content: { parts: [{ text: '' }] }, finishReason: 'SAFETY', safetyRatings: [{ blocked: true }] }] }]);
+    expect(parts.find((p) => p.type === 'extension')).toEqual({ type: 'extension', namespace: 'vertex', data: { finishReason: 'SAFETY', safetyRatings: [{ blocked: true }] } });
+    expect(parts.at(-1)).toEqual({ type: 'finish', finishReason: 'content_filter' });
+  });
+});
+
+describe('google error mapping', () => {
+  const err = (code: number, status: string, message = 'm', details?: unknown[]): unknown => ({ error: { code, status, message, details } });
+
+  it('maps statuses to the taxonomy', () => {
+    expect(mapGoogleError(429, {}, err(429, 'RESOURCE_EXHAUSTED'), P).kind).toBe('rate_limited');
+    expect(mapGoogleError(400, {}, err(400, 'INVALID_ARGUMENT', 'The input token count (2000000) exceeds the maximum number of tokens allowed (1048576).'), P).kind).toBe('context_window_exceeded');
+    expect(mapGoogleError(400, {}, err(400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.'), P).kind).toBe('invalid_request');
+    expect(mapGoogleError(401, {}, err(401, 'UNAUTHENTICATED'), P).kind).toBe('authentication');
+    expect(mapGoogleError(403, {}, err(403, 'PERMISSION_DENIED'), P).kind).toBe('permission');
+    const notFound = mapGoogleError(404, {}, err(404, 'NOT_FOUND'), P);
+    expect([notFound.kind, notFound.fallbackable]).toEqual(['not_found', true]);
+    expect(mapGoogleError(500, {}, err(500, 'INTERNAL'), P).kind).toBe('upstream_error');
+    expect(mapGoogleError(503, {}, err(503, 'UNAVAILABLE'), P).kind).toBe('unavailable');
+    expect(mapGoogleError(504, {}, err(504, 'DEADLINE_EXCEEDED'), P).kind).toBe('timeout');
+    expect(mapGoogleError(502, {}, 'not json', P).kind).toBe('unavailable');
+  });
+
+  it('reads the wait from google.rpc.RetryInfo, or a retry-after header', () => {
+    const info = mapGoogleError(429, {}, err(429, 'RESOURCE_EXHAUSTED', 'm', [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '2.5s' }]), P);
+    expect(info.retryAfterMs).toBe(2500);
+    expect(mapGoogleError(429, { 'retry-after': '3' }, err(429, 'RESOURCE_EXHAUSTED'), P).retryAfterMs).toBe(3000);
+  });
+});
+
+describe('text-embedding :predict', () => {
+  it('encodes instances with task type and dimensions and sums token counts', () => {
+    expect(encodePredictEmbeddingRequest(['a', 'b'], { dimensions: 8, taskType: 'RETRIEVAL_DOCUMENT' })).toEqual({
+      instances: [
+        { content: 'a', task_type: 'RETRIEVAL_DOCUMENT' },
+        { content: 'b', task_type: 'RETRIEVAL_DOCUMENT' },
+      ],
+      parameters: { outputDimensionality: 8 },
+    });
+    const r = decodePredictEmbeddingResponse(
+      { predictions: [{ embeddings: { values: [0.1], statistics: { token_count: 2 } } }, { embeddings: { values: [0.2], statistics: { token_count: 3 } } }] },
+      'text-embedding-005',
+      P,
+    );
+    expect(r.embeddings).toEqual([[0.1], [0.2]]);
+    expect(r.usage.prompt).toBe(5);
+    expect(() => decodePredictEmbeddingResponse({ predictions: [{}] }, 'm', P)).toThrow(GatewayError);
+  });
+});

@@ -1,0 +1,35 @@
+import { GatewayError } from '../../../core/errors.js';
+import { makeUsage, type EmbeddingResponse } from '../../../core/types.js';
+
+export interface PredictEmbeddingRequest {
+  instances: Array<{ content: string; task_type?: string }>;
+  parameters?: { outputDimensionality?: number };
+}
+
+/** Texts for a Vertex text-embedding `:predict` call. */
+export function encodePredictEmbeddingRequest(texts: string[], options: { dimensions?: number; taskType?: string }): PredictEmbeddingRequest {
+  const body: PredictEmbeddingRequest = {
+    instances: texts.map((content) => (options.taskType ? { content, task_type: options.taskType } : { content })),
+  };
+  if (options.dimensions !== undefined) body.parameters = { outputDimensionality: options.dimensions };
+  return body;
+}
+
+/** `predictions[].embeddings.values` with `statistics.token_count` into the canonical response. */
+export function decodePredictEmbeddingResponse(raw: unknown, model: string, provider: string): EmbeddingResponse {
+  const predictions = (raw as { predictions?: unknown } | null)?.predictions;
+  if (!Array.isArray(predictions)) {
+    throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned no predictions.`, provider });
+  }
+  let tokens = 0;
+  const embeddings = predictions.map((p: unknown) => {
+    const e = (p as { embeddings?: { values?: unknown; statistics?: { token_count?: unknown } } } | null)?.embeddings;
+    if (!e || !Array.isArray(e.values)) {
+      throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned an embedding without values.`, provider });
+    }
+    const count = e.statistics?.token_count;
+    if (typeof count === 'number' && Number.isFinite(count)) tokens += count;
+    return e.values as number[];
+  });
+  return { model, embeddings, usage: makeUsage({ prompt: tokens, total: tokens }) };
+}

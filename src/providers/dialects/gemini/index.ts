@@ -1,0 +1,10 @@
+export type * from './wire.js';
+export { encodeGenerateContentRequest, guessMimeType } from './encode-request.js';
+export { decodeGenerateContentResponse } from './decode-response.js';
+export { decodeGenerateContentStream } from './decode-stream.js';
+export { encodePredictEmbeddingRequest, decodePredictEmbeddingResponse, type PredictEmbeddingRequest } from './embeddings.js';
+export { mapGoogleError } from './map-error.js';
+export { mapFinishReason } from './finish-reason.js';
+export { decodeUsageMetadata } from './usage.js';
+export { toGeminiSchema, toGeminiParameters } from './schema.js';
+export { toolCallId } from './tool-ids.js';

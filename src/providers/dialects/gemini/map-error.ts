@@ -1,0 +1,57 @@
+import { GatewayError, parseRetryAfter, type ErrorKind } from '../../../core/errors.js';
+
+type Headers = Record<string, string | string[] | undefined>;
+
+function first(headers: Headers, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+const TOKEN_LIMIT = /token count.*exceeds|exceeds the maximum number of tokens|too many tokens|context (window|length)|input is too long/i;
+
+/** google.rpc.RetryInfo's retryDelay ("3s", "1.5s") in milliseconds. */
+function retryInfoMs(details: unknown): number | undefined {
+  if (!Array.isArray(details)) return undefined;
+  for (const d of details as Array<Record<string, unknown>>) {
+    const type = d['@type'];
+    if (typeof type === 'string' && type.endsWith('google.rpc.RetryInfo') && typeof d.retryDelay === 'string') {
+      const s = Number(d.retryDelay.replace(/s$/, ''));
+      if (Number.isFinite(s) && s >= 0) return s * 1000;
+    }
+  }
+  return undefined;
+}
+
+function kindFor(status: number, rpcStatus: string | undefined, message: string): ErrorKind {
+  if (status === 429 || rpcStatus === 'RESOURCE_EXHAUSTED') return 'rate_limited';
+  if (status === 400 && TOKEN_LIMIT.test(message)) return 'context_window_exceeded';
+  if (status === 400 || status === 422) return 'invalid_request';
+  if (status === 401) return 'authentication';
+  if (status === 403) return 'permission';
+  if (status === 404) return 'not_found';
+  if (status === 408 || status === 504) return 'timeout';
+  if (status === 502 || status === 503) return 'unavailable';
+  if (status >= 500) return 'upstream_error';
+  return 'bad_upstream_response';
+}
+
+/**
+ * A Google API error (`{error: {code, message, status, details}}`) to the taxonomy. Used for HTTP
+ * errors and for errors that arrive inside a stream. The upstream message is shortened and never
+ * includes the request.
+ */
+export function mapGoogleError(status: number, headers: Headers, body: unknown, provider: string): GatewayError {
+  const err = (body as { error?: Record<string, unknown> } | null | undefined)?.error;
+  const rpcStatus = typeof err?.status === 'string' ? err.status : undefined;
+  const message = typeof err?.message === 'string' ? err.message.slice(0, 300) : '';
+  const kind = kindFor(status, rpcStatus, message);
+  return new GatewayError({
+    kind,
+    message: `Upstream ${provider} returned ${status}${rpcStatus ? ` ${rpcStatus}` : ''}${message ? `: ${message}` : ''}`,
+    provider,
+    upstreamStatus: status,
+    retryAfterMs: parseRetryAfter(first(headers, 'retry-after')) ?? retryInfoMs(err?.details),
+    // A deployment that lacks the model (or a region without it) says nothing about the others.
+    fallbackable: kind === 'not_found' ? true : undefined,
+  });
+}

@@ -1,0 +1,76 @@
+import type { JsonObject, JsonValue } from '../../../core/types.js';
+
+/** Keys of Vertex's OpenAPI-subset Schema object; everything else is rejected by the API. */
+const PASS_THROUGH = new Set([
+  'description',
+  'title',
+  'nullable',
+  'default',
+  'example',
+  'minItems',
+  'maxItems',
+  'minProperties',
+  'maxProperties',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minimum',
+  'maximum',
+  'propertyOrdering',
+]);
+
+const FORMATS = new Set(['date-time', 'enum', 'int32', 'int64', 'float', 'double']);
+
+function isObject(v: JsonValue | undefined): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Converts a JSON Schema (as OpenAI tools carry it) into the OpenAPI subset Gemini accepts: drops
+ * `$schema`, `additionalProperties`, `$ref` and other unsupported keys, turns `type: [t, "null"]` into
+ * `nullable`, `const` into a one-value enum, and keeps only formats Gemini knows.
+ */
+export function toGeminiSchema(schema: JsonValue): JsonObject {
+  if (!isObject(schema)) return {};
+  const out: JsonObject = {};
+  const type = schema.type;
+  if (Array.isArray(type)) {
+    const nonNull = type.filter((t) => t !== 'null');
+    if (nonNull.length !== type.length) out.nullable = true;
+    if (nonNull.length >= 1) out.type = nonNull[0] as JsonValue;
+  } else if (typeof type === 'string') {
+    out.type = type;
+  }
+  for (const [key, value] of Object.entries(schema)) {
+    if (PASS_THROUGH.has(key)) out[key] = value;
+  }
+  if (typeof schema.format === 'string' && FORMATS.has(schema.format)) out.format = schema.format;
+  if (Array.isArray(schema.enum)) out.enum = schema.enum.map((v) => String(v));
+  else if (schema.const !== undefined && schema.const !== null) out.enum = [String(schema.const)];
+  if (out.enum !== undefined && out.type === undefined) out.type = 'string';
+  if (isObject(schema.properties)) {
+    const props: JsonObject = {};
+    for (const [name, sub] of Object.entries(schema.properties)) props[name] = toGeminiSchema(sub);
+    out.properties = props;
+  }
+  if (Array.isArray(schema.required)) out.required = schema.required;
+  if (schema.items !== undefined) out.items = toGeminiSchema(Array.isArray(schema.items) ? (schema.items[0] ?? {}) : schema.items);
+  const union = schema.anyOf ?? schema.oneOf;
+  if (Array.isArray(union)) {
+    const variants = union.filter((v) => !(isObject(v) && v.type === 'null'));
+    if (variants.length !== union.length) out.nullable = true;
+    if (variants.length === 1) Object.assign(out, toGeminiSchema(variants[0] as JsonValue));
+    else if (variants.length > 1) out.anyOf = variants.map((v) => toGeminiSchema(v));
+  }
+  if (Array.isArray(schema.allOf) && schema.allOf.length === 1) Object.assign(out, toGeminiSchema(schema.allOf[0] as JsonValue));
+  return out;
+}
+
+/** Function parameters for a declaration; an object schema without properties is omitted (Gemini rejects it). */
+export function toGeminiParameters(schema: JsonObject | undefined): JsonObject | undefined {
+  if (schema === undefined) return undefined;
+  const converted = toGeminiSchema(schema);
+  const props = converted.properties;
+  if (converted.type === 'object' && (!isObject(props) || Object.keys(props).length === 0)) return undefined;
+  return converted;
+}

@@ -1,0 +1,84 @@
+/** The Gemini (Vertex AI v1) wire shapes this dialect reads and writes; the simulator shares them. */
+import type { JsonObject } from '../../../core/types.js';
+
+export interface GeminiFunctionCall {
+  name: string;
+  args?: JsonObject;
+  /** Newer API versions may send an id; v1 usually does not. */
+  id?: string;
+}
+
+export interface GeminiFunctionResponse {
+  name: string;
+  response: JsonObject;
+}
+
+export type GeminiPart =
+  | { text: string; thought?: boolean }
+  | { inlineData: { mimeType: string; data: string } }
+  | { fileData: { mimeType: string; fileUri: string } }
+  | { functionCall: GeminiFunctionCall }
+  | { functionResponse: GeminiFunctionResponse };
+
+export interface GeminiContent {
+  role: 'user' | 'model';
+  parts: GeminiPart[];
+}
+
+export interface GeminiFunctionDeclaration {
+  name: string;
+  description?: string;
+  parameters?: JsonObject;
+}
+
+export interface GeminiGenerationConfig {
+  temperature?: number;
+  topP?: number;
+  maxOutputTokens?: number;
+  stopSequences?: string[];
+  seed?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  responseMimeType?: string;
+  responseSchema?: JsonObject;
+}
+
+export interface GeminiRequest {
+  contents: GeminiContent[];
+  systemInstruction?: { parts: Array<{ text: string }> };
+  tools?: Array<{ functionDeclarations: GeminiFunctionDeclaration[] }>;
+  toolConfig?: { functionCallingConfig: { mode: 'AUTO' | 'ANY' | 'NONE'; allowedFunctionNames?: string[] } };
+  generationConfig?: GeminiGenerationConfig;
+}
+
+export interface GeminiUsageMetadata {
+  promptTokenCount?: number;
+  candidatesTokenCount?: number;
+  totalTokenCount?: number;
+  cachedContentTokenCount?: number;
+  thoughtsTokenCount?: number;
+  toolUsePromptTokenCount?: number;
+}
+
+export interface GeminiCandidate {
+  content?: { role?: string; parts?: GeminiPart[] };
+  finishReason?: string;
+  finishMessage?: string;
+  safetyRatings?: JsonObject[];
+  citationMetadata?: JsonObject;
+  index?: number;
+}
+
+export interface GeminiResponse {
+  candidates?: GeminiCandidate[];
+  promptFeedback?: { blockReason?: string; blockReasonMessage?: string; safetyRatings?: JsonObject[] };
+  usageMetadata?: GeminiUsageMetadata;
+  modelVersion?: string;
+  responseId?: string;
+  createTime?: string;
+}
+
+/** Google's error envelope (google.rpc.Status as JSON). */
+export interface GoogleErrorBody {
+  error: { code: number; message: string; status: string; details?: JsonObject[] };
+}

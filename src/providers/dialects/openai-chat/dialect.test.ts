@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { decodeChatResponse, decodeChatStream, decodeUsage, encodeUsage, mapOpenAIError } from './index.js';
+import type { SseEvent } from '../../sse.js';
+import { GatewayError } from '../../../core/errors.js';
+import type { StreamPart } from '../../../core/types.js';
+import { decodeSse } from '../../sse.js';
+
+async function collect(events: SseEvent[]): Promise<StreamPart[]> {
+  const out: StreamPart[] = [];
+  for await (const p of decodeChatStream((async function* () { yield* events; })(), 'test')) out.push(p);
+  return out;
+}
+
+const data = (obj: unknown): SseEvent => ({ event: undefined, data: typeof obj === 'string' ? obj : JSON.stringify(obj) });
+
+describe('openai-chat dialect', () => {
+  it('keeps cached and reasoning tokens from the wire usage', () => {
+    const usage = decodeUsage({ prompt_tokens: 100, completion_tokens: 20, total_tokens: 120, prompt_tokens_details: { cached_tokens: 60 }, completion_tokens_details: { reasoning_tokens: 5 } });
+    expect(usage).toEqual({ prompt: 100, completion: 20, cachedRead: 60, cachedWrite: 0, reasoning: 5, total: 120 });
+    expect(encodeUsage(usage!)).toMatchObject({ prompt_tokens: 100, prompt_tokens_details: { cached_tokens: 60 }, completion_tokens_details: { reasoning_tokens: 5 } });
+  });
+
+  it('decodes a response with tool calls and maps the legacy function_call finish reason', () => {
+    const r = decodeChatResponse(
+      { id: 'x', model: 'm', created: 1, choices: [{ message: { role: 'assistant', content: null, tool_calls: [{ id: 't', type: 'function', function: { name: 'f', arguments: '{}' } }] }, finish_reason: 'function_call' }] },
+      'test',
+    );
+    expect(r.finishReason).toBe('tool_calls');
+    expect(r.message.tool_calls?.[0]?.function.name).toBe('f');
+    expect(r.usage.total).toBe(0);
+  });
+
+  it('refuses a response without choices as a bad upstream response', () => {
+    expect(() => decodeChatResponse({ id: 'x' }, 'test')).toThrowError(expect.objectContaining({ kind: 'bad_upstream_response' }));
+  });
+
+  it('decodes a stream into typed parts, skipping an empty first chunk with only filter results', async () => {
+    const parts = await collect([
+      data({ id: 'c', choices: [], prompt_filter_results: [] }),
+      data({ id: 'c', choices: [{ index: 0, delta: { role: 'assistant', content: 'Hel' } }] }),
+      data({ id: 'c', choices: [{ index: 0, delta: { content: 'lo' } }] }),
+      data({ id: 'c', choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 't1', function: { name: 'f', arguments: '{"a"' } }] } }] }),
+      data({ id: 'c', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
+      data({ id: 'c', choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } }),
+      data('[DONE]'),
+    ]);
+    expect(parts.map((p) => p.type)).toEqual(['start', 'text', 'text', 'tool-call', 'finish', 'usage']);
+    expect(parts[3]).toEqual({ type: 'tool-call', index: 0, id: 't1', name: 'f', argumentsDelta: '{"a"' });
+  });
+
+  it('treats a stream that ends without [DONE] as truncated', async () => {
+    await expect(collect([data({ id: 'c', choices: [{ index: 0, delta: { content: 'Hel' } }] })])).rejects.toSatisfy(
+      (e) => GatewayError.isInstance(e) && e.kind === 'network',
+    );
+  });
+
+  it('surfaces an error chunk mid-stream as an error', async () => {
+    await expect(collect([data({ error: { message: 'boom' } })])).rejects.toThrow(/boom/);
+  });
+
+  it('maps error statuses and codes into the taxonomy', () => {
+    const kind = (status: number, body: unknown = {}, headers: Record<string, string> = {}) => mapOpenAIError(status, headers, body, 'p');
+    expect(kind(429, {}, { 'retry-after-ms': '1500' })).toMatchObject({ kind: 'rate_limited', retryAfterMs: 1500, retryable: true });
+    expect(kind(429, { error: { code: 'insufficient_quota' } })).toMatchObject({ kind: 'rate_limited', retryable: false });
+    expect(kind(400, { error: { code: 'context_length_exceeded' } }).kind).toBe('context_window_exceeded');
+    expect(kind(400, { error: { code: 'content_filter', innererror: { code: 'ResponsibleAIPolicyViolation' } } }).kind).toBe('content_filtered');
+    expect(kind(400).kind).toBe('invalid_request');
+    expect(kind(401).kind).toBe('authentication');
+    expect(kind(404)).toMatchObject({ kind: 'not_found', fallbackable: true });
+    expect(kind(503).kind).toBe('unavailable');
+    expect(kind(529).kind).toBe('overloaded');
+    expect(kind(500).kind).toBe('upstream_error');
+  });
+
+  it('decodes SSE split across reads, with CRLF, comments and multi-line data', async () => {
+    const enc = new TextEncoder();
+    const pieces = [': ping\r\n\r\nda', 'ta: {"a":\r\ndata: 1}\r\n', '\r\nevent: x\ndata: y\n\n'];
+    const out: SseEvent[] = [];
+    for await (const e of decodeSse((async function* () { for (const p of pieces) yield enc.encode(p); })())) out.push(e);
+    expect(out).toEqual([{ event: undefined, data: '{"a":\n1}' }, { event: 'x', data: 'y' }]);
+  });
+});

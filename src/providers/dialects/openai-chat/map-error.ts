@@ -1,0 +1,43 @@
+import { GatewayError, parseRetryAfter, type ErrorKind } from '../../../core/errors.js';
+
+type Headers = Record<string, string | string[] | undefined>;
+
+function first(headers: Headers, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * An OpenAI-style error reply (OpenAI, Azure OpenAI, vLLM, Ollama) to the taxonomy. The upstream
+ * message is kept short and never includes the request.
+ */
+export function mapOpenAIError(status: number, headers: Headers, body: unknown, provider: string): GatewayError {
+  const err = (body as { error?: Record<string, unknown> } | null)?.error;
+  const code = typeof err?.code === 'string' ? err.code : undefined;
+  const upstreamMessage = typeof err?.message === 'string' ? err.message.slice(0, 300) : undefined;
+  const inner = (err?.innererror as Record<string, unknown> | undefined)?.code;
+  let kind: ErrorKind;
+  if (status === 429) kind = 'rate_limited';
+  else if (code === 'context_length_exceeded' || code === 'string_above_max_length') kind = 'context_window_exceeded';
+  else if (code === 'content_filter' || inner === 'ResponsibleAIPolicyViolation') kind = 'content_filtered';
+  else if (status === 400 || status === 422) kind = 'invalid_request';
+  else if (status === 401) kind = 'authentication';
+  else if (status === 403) kind = 'permission';
+  else if (status === 404) kind = 'not_found';
+  else if (status === 408 || status === 504) kind = 'timeout';
+  else if (status === 529) kind = 'overloaded';
+  else if (status === 502 || status === 503) kind = 'unavailable';
+  else if (status >= 500) kind = 'upstream_error';
+  else kind = 'bad_upstream_response';
+  return new GatewayError({
+    kind,
+    message: `Upstream ${provider} returned ${status}${upstreamMessage ? `: ${upstreamMessage}` : ''}`,
+    provider,
+    upstreamStatus: status,
+    retryAfterMs: parseRetryAfter(first(headers, 'retry-after'), first(headers, 'retry-after-ms')),
+    // A deployment that lacks the model says nothing about the others.
+    fallbackable: kind === 'not_found' ? true : undefined,
+    // An exhausted quota does not refill by waiting a few seconds.
+    retryable: code === 'insufficient_quota' ? false : undefined,
+  });
+}

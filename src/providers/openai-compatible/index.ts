@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import type { ProviderFactory } from '../registry.js';
+import { OpenAICompatibleProvider } from './provider.js';
+
+const options = z.looseObject({
+  /** Base URL including the version prefix, e.g. https://api.openai.com/v1 or http://vllm:8000/v1. */
+  endpoint: z.url().default('https://api.openai.com/v1'),
+  max_connections: z.number().int().positive().default(128),
+});
+
+export type OpenAICompatibleOptions = z.infer<typeof options>;
+
+/** OpenAI itself and every server that speaks its Chat Completions API (vLLM, Ollama, llama.cpp). */
+export const openaiCompatible: ProviderFactory<OpenAICompatibleOptions> = {
+  type: 'openai-compatible',
+  options,
+  create: (deployment, opts) => new OpenAICompatibleProvider(deployment, opts),
+};

@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+import type { Provider } from '../core/provider.js';
+import type { DeploymentConfig } from '../config/schema.js';
+import type { Logger } from '../core/logger.js';
+import { openaiCompatible } from './openai-compatible/index.js';
+import { azureOpenAI } from './azure-openai/index.js';
+import { anthropic } from './anthropic/index.js';
+import { vertex } from './vertex/index.js';
+
+/** What a provider factory receives besides its deployment. */
+export interface ProviderDeps {
+  logger: Logger;
+}
+
+/**
+ * One provider type. `options` validates the provider-specific keys of a deployment; its output is
+ * handed to `create` as `deployment.options`.
+ */
+export interface ProviderFactory<Options = unknown> {
+  readonly type: string;
+  readonly options: z.ZodType<Options>;
+  create(deployment: DeploymentConfig, options: Options, deps: ProviderDeps): Provider;
+}
+
+/** A provider factory with its options type erased, as the registry holds it. */
+export interface RegisteredProvider {
+  readonly type: string;
+  readonly options: z.ZodType<unknown>;
+  create(deployment: DeploymentConfig, options: unknown, deps: ProviderDeps): Provider;
+}
+
+/** Erases a factory's options type; safe because `create` only ever gets what `options` parsed. */
+export function defineProvider<Options>(factory: ProviderFactory<Options>): RegisteredProvider {
+  return {
+    type: factory.type,
+    options: factory.options,
+    create: (deployment, options, deps) => factory.create(deployment, options as Options, deps),
+  };
+}
+
+/** Every provider type Switchyard knows. Adding a provider: one folder and one line here. */
+export const PROVIDERS: ReadonlyArray<RegisteredProvider> = [
+  defineProvider(openaiCompatible),
+  defineProvider(azureOpenAI),
+  defineProvider(anthropic),
+  defineProvider(vertex),
+];
+
+export function findProvider(type: string): RegisteredProvider | undefined {
+  return PROVIDERS.find((p) => p.type === type);
+}

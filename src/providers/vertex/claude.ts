@@ -1,0 +1,36 @@
+import {
+  decodeMessagesResponse,
+  decodeMessagesStream,
+  encodeMessagesRequest,
+  mapAnthropicError,
+} from '../dialects/anthropic-messages/index.js';
+import { mapGoogleError } from '../dialects/gemini/index.js';
+import type { PublisherWire } from './publisher.js';
+
+export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
+
+/**
+ * An error body from rawPredict is Google's (`{error: {code, status}}`: auth, quota, routing) when
+ * Vertex itself refused, or Anthropic's (`{type: 'error', error: {type}}`) when the model did.
+ */
+function isGoogleError(body: unknown): boolean {
+  const err = (body as { error?: { status?: unknown } } | null | undefined)?.error;
+  return typeof err?.status === 'string';
+}
+
+/** Claude on Vertex (publisher `anthropic`): the Messages API body without `model`, via rawPredict. */
+export function claudeWire(provider: string, model: string, defaultMaxTokens: number): PublisherWire {
+  return {
+    chatMethod: (stream) => (stream ? 'streamRawPredict' : 'rawPredict'),
+    encodeChat: (request, stream) => encodeMessagesRequest(request, { anthropicVersion: VERTEX_ANTHROPIC_VERSION, stream, defaultMaxTokens }),
+    decodeChat: (json) => decodeMessagesResponse(json, provider),
+    decodeStream: (events) => decodeMessagesStream(events, provider),
+    mapError: (status, headers, body) => (isGoogleError(body) ? mapGoogleError(status, headers, body, provider) : mapAnthropicError(status, headers, body, provider)),
+    // Vertex's Claude token counter is a pseudo-model `count-tokens`; counting is free.
+    probe: () => ({
+      method: 'rawPredict',
+      publisherModel: 'count-tokens',
+      body: { anthropic_version: VERTEX_ANTHROPIC_VERSION, model, messages: [{ role: 'user', content: 'ping' }] },
+    }),
+  };
+}

@@ -1,0 +1,20 @@
+import {
+  decodeGenerateContentResponse,
+  decodeGenerateContentStream,
+  encodeGenerateContentRequest,
+  mapGoogleError,
+} from '../dialects/gemini/index.js';
+import type { PublisherWire } from './publisher.js';
+
+/** Gemini models (publisher `google`): generateContent and the SSE stream, Google error shapes. */
+export function geminiWire(provider: string): PublisherWire {
+  return {
+    chatMethod: (stream) => (stream ? 'streamGenerateContent?alt=sse' : 'generateContent'),
+    encodeChat: (request) => encodeGenerateContentRequest(request),
+    decodeChat: (json) => decodeGenerateContentResponse(json, provider),
+    decodeStream: (events) => decodeGenerateContentStream(events, provider),
+    mapError: (status, headers, body) => mapGoogleError(status, headers, body, provider),
+    // countTokens is free and checks credentials, the project and the model in one call.
+    probe: () => ({ method: 'countTokens', body: { contents: [{ role: 'user', parts: [{ text: 'ping' }] }] } }),
+  };
+}

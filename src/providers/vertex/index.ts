@@ -1,0 +1,26 @@
+import type { ProviderFactory } from '../registry.js';
+import { vertexOptions, type VertexOptions } from './options.js';
+import { VertexProvider } from './provider.js';
+
+export type { VertexOptions } from './options.js';
+
+/**
+ * GCP Vertex AI: Gemini (generateContent, SSE streaming), text embeddings (:predict) and Claude on
+ * Vertex (rawPredict with the Anthropic Messages body), authenticated with Google OAuth tokens.
+ *
+ *   - id: gemini-eu
+ *     provider: vertex
+ *     model: gemini-2.5-flash          # or claude-sonnet-4-5@20250929 with publisher: anthropic
+ *     project: my-project
+ *     region: europe-west4             # location; `global` uses aiplatform.googleapis.com
+ *     credentials_file: file:/etc/switchyard/sa.json   # omit for application default credentials
+ *
+ * `endpoint` replaces the Google host (private service connect, the simulator); the /v1/projects/...
+ * path is appended to it. The probe counts tokens (countTokens, or count-tokens:rawPredict for
+ * Claude): free, and it exercises credentials, project, location and model access in one call.
+ */
+export const vertex: ProviderFactory<VertexOptions> = {
+  type: 'vertex',
+  options: vertexOptions,
+  create: (deployment, opts) => new VertexProvider(deployment, opts),
+};

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GatewayError } from '../../core/errors.js';
+import { silentLogger } from '../../core/logger.js';
+import type { CallContext, Provider } from '../../core/provider.js';
+import type { StreamPart } from '../../core/types.js';
+import { parseConfig } from '../../config/load.js';
+import type { SimServer } from '../../sim/server.js';
+import { startVertexSim } from '../../sim/vertex/index.js';
+import { createSimServiceAccount, type SimServiceAccount } from '../../sim/vertex/credentials.js';
+import { vertex, type VertexOptions } from './index.js';
+import { vertexModelUrl } from './urls.js';
+
+const PROJECT = 'unit-project';
+const ctx = (): CallContext => ({ signal: new AbortController().signal, requestId: 'test' });
+
+function parse(deployment: Record<string, unknown>, env: Record<string, string> = {}): ReturnType<typeof parseConfig> {
+  return parseConfig({ deployments: [{ id: 'v', provider: 'vertex', model: 'gemini-2.5-flash', ...deployment }] }, env);
+}
+
+async function failure(p: Promise<unknown>): Promise<GatewayError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!GatewayError.isInstance(err)) throw new Error(`expected a GatewayError, got ${String(err)}`);
+  return err;
+}
+
+describe('vertex urls and options', () => {
+  it('uses the regional host, the bare host for global, and an endpoint override as given', () => {
+    const t = { project: 'p', location: 'europe-west4', publisher: 'google' as const, model: 'gemini-2.5-flash' };
+    expect(vertexModelUrl(t, 'generateContent').href).toBe('https://europe-west4-aiplatform.googleapis.com/v1/projects/p/locations/europe-west4/publishers/google/models/gemini-2.5-flash:generateContent');
+    expect(vertexModelUrl({ ...t, location: 'global' }, 'streamGenerateContent?alt=sse').href).toBe(
+      'https://aiplatform.googleapis.com/v1/projects/p/locations/global/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+    );
+    expect(vertexModelUrl({ ...t, publisher: 'anthropic', model: 'claude-sonnet-4-5@20250929', endpoint: 'https://psc.internal:8443/' }, 'rawPredict').href).toBe(
+      'https://psc.internal:8443/v1/projects/p/locations/europe-west4/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict',
+    );
+  });
+
+  it('takes the location from the deployment region and names the problems of a bad config', () => {
+    const ok = parse({ project: 'p', region: 'us-central1' });
+    expect(ok.ok && (ok.config.deployments[0]?.options as VertexOptions).location).toBe('us-central1');
+    const missing = parse({ project: 'p' });
+    expect(!missing.ok && missing.problems.map((p) => p.path)).toEqual(['deployments[0].location']);
+    const badJson = parse({ project: 'p', location: 'global', credentials_file: '${SA}' }, { SA: 'not json at all' });
+    expect(!badJson.ok && badJson.problems).toEqual([{ path: 'deployments[0].credentials_file', message: 'expected Google credentials JSON with a "type" field' }]);
+    expect(parse({ location: 'global' }).ok).toBe(false);
+  });
+});
+
+describe('vertex provider against the simulator', () => {
+  let sim: SimServer;
+  let account: SimServiceAccount;
+  const providers: Provider[] = [];
+
+  const make = (deployment: Record<string, unknown>, key: SimServiceAccount = account): Provider => {
+    const parsed = parse({ project: PROJECT, region: 'europe-west4', endpoint: sim.url, credentials_file: '${SA}', self_signed_jwt: true, ...deployment }, { SA: key.json });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const d = parsed.config.deployments[0];
+    if (!d) throw new Error('no deployment');
+    const p = vertex.create(d, d.options as VertexOptions, { logger: silentLogger });
+    providers.push(p);
+    return p;
+  };
+
+  beforeAll(async () => {
+    account = createSimServiceAccount(PROJECT);
+    sim = await startVertexSim({ publicKey: account.publicKey, project: PROJECT });
+  });
+
+  afterAll(async () => {
+    await Promise.all(providers.map((p) => p.close()));
+    await sim?.close();
+  });
+
+  it('signs a JWT the simulator verifies; a foreign key is an authentication error', async () => {
+    const r = await make({}).chat({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, ctx());
+    expect(r.message.content).toContain('You said: hi');
+    const err = await failure(make({}, createSimServiceAccount(PROJECT)).chat({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, ctx()));
+    expect([err.kind, err.upstreamStatus]).toEqual(['authentication', 401]);
+  });
+
+  it('reports cached content tokens inside the prompt', async () => {
+    const r = await make({}).chat({ model: 'x', messages: [{ role: 'system', content: '[cache] a long shared preamble' }, { role: 'user', content: 'hi there, how are you today?' }] }, ctx());
+    expect(r.usage.cachedRead).toBeGreaterThan(0);
+    expect(r.usage.prompt).toBeGreaterThan(r.usage.cachedRead);
+  });
+
+  it('maps a SAFETY finish to content_filter and keeps the safety ratings', async () => {
+    sim.faults.add({ error: 'SAFETY', count: 1 });
+    const r = await make({}).chat({ model: 'x', messages: [{ role: 'user', content: 'risky' }] }, ctx());
+    expect(r.finishReason).toBe('content_filter');
+    expect(r.extensions?.vertex?.safetyRatings).toEqual([expect.objectContaining({ blocked: true })]);
+  });
+
+  it('raises a malformed function call as a retryable upstream error', async () => {
+    sim.faults.add({ error: 'MALFORMED_FUNCTION_CALL', count: 1 });
+    const err = await failure(make({}).chat({ model: 'x', messages: [{ role: 'user', content: 'call' }] }, ctx()));
+    expect([err.kind, err.retryable]).toEqual(['upstream_error', true]);
+  });
+
+  it('carries the RetryInfo delay of a 429', async () => {
+    sim.faults.add({ status: 429, error: 'RESOURCE_EXHAUSTED', retry_after_s: 2, count: 1 });
+    const err = await failure(make({}).chat({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, ctx()));
+    expect([err.kind, err.retryAfterMs]).toEqual(['rate_limited', 2000]);
+  });
+
+  it('rejects the stream promise on an HTTP error, and fails the iterator on a cut stream', async () => {
+    sim.faults.add({ status: 503, error: 'UNAVAILABLE', count: 1 });
+    expect((await failure(make({}).stream({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, ctx()))).kind).toBe('unavailable');
+    // A short gap lets the first chunks reach the socket before the simulator cuts it.
+    sim.faults.add({ cut_after_chunks: 2, inter_chunk_ms: 5, count: 1 });
+    const parts = await make({}).stream({ model: 'x', messages: [{ role: 'user', content: 'a fairly long answer please' }] }, ctx());
+    const seen: StreamPart[] = [];
+    const err = await failure(
+      (async () => {
+        for await (const p of parts) seen.push(p);
+      })(),
+    );
+    expect(err.kind).toBe('network');
+    expect(seen.filter((p) => p.type === 'text').length).toBeGreaterThan(0);
+    expect(seen.some((p) => p.type === 'finish')).toBe(false);
+  });
+
+  it('sends gemini-embedding-001 one text per :predict call and text-embedding-005 in one call', async () => {
+    const before = sim.stats.requests['POST google:predict'] ?? 0;
+    const one = await make({ model: 'gemini-embedding-001' }).embed({ model: 'e', input: ['a', 'bb', 'ccc'], dimensions: 4 }, ctx());
+    expect(one.embeddings.map((e) => e.length)).toEqual([4, 4, 4]);
+    expect(one.usage.prompt).toBe(3);
+    expect((sim.stats.requests['POST google:predict'] ?? 0) - before).toBe(3);
+    const many = await make({ model: 'text-embedding-005' }).embed({ model: 'e', input: ['a', 'bb', 'ccc'] }, ctx());
+    expect(many.embeddings).toHaveLength(3);
+    expect((sim.stats.requests['POST google:predict'] ?? 0) - before).toBe(4);
+  });
+
+  it('probes with the free token counters: countTokens for Gemini, count-tokens:rawPredict for Claude', async () => {
+    await make({}).probe(ctx());
+    expect(sim.stats.requests['POST google:countTokens']).toBe(1);
+    await make({ publisher: 'anthropic', model: 'claude-sonnet-4-5@20250929' }).probe(ctx());
+    expect(sim.stats.requests['POST anthropic:rawPredict']).toBe(1);
+  });
+
+  it('speaks the Anthropic wire to Claude, whose own errors map through the Anthropic taxonomy', async () => {
+    const claude = make({ publisher: 'anthropic', model: 'claude-sonnet-4-5@20250929' });
+    const r = await claude.chat({ model: 'x', messages: [{ role: 'system', content: '[cache] shared' }, { role: 'user', content: 'hi' }] }, ctx());
+    expect(r.message.content).toContain('You said: hi');
+    expect(r.usage.cachedRead).toBeGreaterThan(0);
+    sim.faults.add({ status: 529, error: 'overloaded_error', count: 1 });
+    expect((await failure(claude.chat({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, ctx()))).kind).toBe('overloaded');
+    expect((await failure(claude.embed({ model: 'x', input: 'a' }, ctx()))).kind).toBe('invalid_request');
+  });
+});

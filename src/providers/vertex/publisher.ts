@@ -1,0 +1,17 @@
+import type { GatewayError } from '../../core/errors.js';
+import type { ChatRequest, ChatResponse, StreamPart } from '../../core/types.js';
+import type { SseEvent } from '../sse.js';
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/** What differs between model publishers on Vertex: the methods called and the wire format spoken. */
+export interface PublisherWire {
+  /** Model method for a chat call, e.g. `generateContent` or `streamRawPredict`. */
+  chatMethod(stream: boolean): string;
+  encodeChat(request: ChatRequest, stream: boolean): unknown;
+  decodeChat(json: unknown): ChatResponse;
+  decodeStream(events: AsyncIterable<SseEvent>): AsyncIterable<StreamPart>;
+  mapError(status: number, headers: Headers, body: unknown): GatewayError;
+  /** A free call that proves auth, quota project and model access: method and body. */
+  probe(): { method: string; body: unknown; publisherModel?: string };
+}

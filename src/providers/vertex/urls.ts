@@ -1,0 +1,22 @@
+/** Where a Vertex deployment's model lives. */
+export interface VertexTarget {
+  project: string;
+  location: string;
+  publisher: 'google' | 'anthropic';
+  model: string;
+  /** Overrides the Google host (private service connect, a proxy, the simulator). */
+  endpoint?: string;
+}
+
+/** The API host: regional, or the bare host for the `global` location. */
+export function vertexBase(target: Pick<VertexTarget, 'location' | 'endpoint'>): string {
+  if (target.endpoint !== undefined) return target.endpoint.replace(/\/+$/, '');
+  return target.location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${target.location}-aiplatform.googleapis.com`;
+}
+
+/** Full URL of a model method, e.g. `generateContent` or `streamGenerateContent?alt=sse`. */
+export function vertexModelUrl(target: VertexTarget, method: string): URL {
+  const model = encodeURIComponent(target.model).replace(/%40/g, '@');
+  const path = `/v1/projects/${encodeURIComponent(target.project)}/locations/${encodeURIComponent(target.location)}/publishers/${target.publisher}/models/${model}:${method}`;
+  return new URL(vertexBase(target) + path);
+}

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { CircuitBreaker } from './breaker.js';
+import { breakerSchema } from './config.js';
+import { SlidingWindow } from './window.js';
+
+const config = breakerSchema.parse({ consecutive_failures: 3, error_rate: 0.5, window_ms: 10_000, min_requests: 10, cool_off_ms: 1_000, max_cool_off_ms: 8_000 });
+const probation = { failures: 1, rampMs: 10_000 };
+
+describe('CircuitBreaker', () => {
+  it('opens after consecutive failures and refuses requests while open', () => {
+    const b = new CircuitBreaker(config, probation);
+    b.onFailure(0, false, 'unavailable');
+    b.onFailure(1, false, 'unavailable');
+    expect(b.current(2)).toBe('closed');
+    b.onFailure(2, false, 'unavailable');
+    expect(b.current(3)).toBe('open');
+    expect(b.allows(500)).toBe(false);
+    expect(b.retryAt(500)).toBe(1_002);
+  });
+
+  it('a success resets the consecutive count', () => {
+    const b = new CircuitBreaker(config, probation);
+    for (let i = 0; i < 5; i++) {
+      b.onFailure(i, false, 'timeout');
+      b.onFailure(i, false, 'timeout');
+      b.onSuccess(i, false);
+    }
+    // 10 failures of 15 calls is an error rate of 67% over the minimum volume of 10: that trips instead.
+    expect(b.current(10)).toBe('open');
+    expect(b.toJSON().reason).toMatch(/error rate/);
+  });
+
+  it('ignores the error rate below the minimum volume', () => {
+    const b = new CircuitBreaker(config, probation);
+    for (let i = 0; i < 4; i++) {
+      b.onFailure(i, false, 'timeout');
+      b.onSuccess(i, false);
+    }
+    expect(b.current(10)).toBe('closed');
+  });
+
+  it('forgets failures older than the window', () => {
+    const b = new CircuitBreaker({ ...config, consecutive_failures: 100 }, probation);
+    for (let i = 0; i < 6; i++) b.onFailure(i, false, 'timeout');
+    for (let i = 0; i < 4; i++) b.onSuccess(20_000 + i, false);
+    for (let i = 0; i < 5; i++) b.onSuccess(20_010 + i, false);
+    b.onFailure(20_100, false, 'timeout');
+    expect(b.current(20_100)).toBe('closed');
+  });
+
+  it('half-opens after the cool-off, lets one trial through, and closes on its success', () => {
+    const b = new CircuitBreaker(config, probation);
+    for (let i = 0; i < 3; i++) b.onFailure(0, false, 'unavailable');
+    expect(b.acquire(999)).toBeUndefined();
+    expect(b.current(1_000)).toBe('half-open');
+    expect(b.acquire(1_000)).toBe('probe');
+    expect(b.acquire(1_001)).toBeUndefined();
+    b.onSuccess(1_050, true);
+    expect(b.current(1_050)).toBe('closed');
+    expect(b.acquire(1_051)).toBe('normal');
+  });
+
+  it('re-opens on a failed trial with a cool-off that doubles on every trip, up to the cap', () => {
+    const b = new CircuitBreaker(config, probation);
+    for (let i = 0; i < 3; i++) b.onFailure(0, false, 'unavailable');
+    let t = 0;
+    const coolOffs: number[] = [];
+    for (let trip = 0; trip < 5; trip++) {
+      coolOffs.push(b.toJSON().coolOffMs);
+      t = (b.retryAt(t) as number) + 0;
+      expect(b.acquire(t)).toBe('probe');
+      b.onFailure(t, true, 'unavailable');
+    }
+    expect(coolOffs).toEqual([1_000, 2_000, 4_000, 8_000, 8_000]);
+    expect(b.toJSON().trips).toBe(6);
+  });
+
+  it('a cancelled trial gives its slot back', () => {
+    const b = new CircuitBreaker(config, probation);
+    for (let i = 0; i < 3; i++) b.onFailure(0, false, 'unavailable');
+    expect(b.acquire(1_000)).toBe('probe');
+    b.releaseProbe();
+    expect(b.acquire(1_000)).toBe('probe');
+  });
+
+  it('trips on a single failure while ramping back after recovery (hysteresis)', () => {
+    const b = new CircuitBreaker(config, probation);
+    for (let i = 0; i < 3; i++) b.onFailure(0, false, 'unavailable');
+    b.acquire(1_000);
+    b.onSuccess(1_000, true);
+    b.onFailure(2_000, false, 'unavailable');
+    expect(b.current(2_000)).toBe('open');
+    // Second trip soon after recovery: the cool-off has grown.
+    expect(b.toJSON().coolOffMs).toBe(2_000);
+  });
+
+  it('ramps the recovered share from the start share to 1 over the ramp', () => {
+    const b = new CircuitBreaker(config, probation);
+    expect(b.rampShare(0, 0.1)).toBe(1);
+    for (let i = 0; i < 3; i++) b.onFailure(0, false, 'unavailable');
+    b.acquire(1_000);
+    b.onSuccess(1_000, true);
+    expect(b.rampShare(1_000, 0.1)).toBeCloseTo(0.1);
+    expect(b.rampShare(6_000, 0.1)).toBeCloseTo(0.55);
+    expect(b.rampShare(11_000, 0.1)).toBe(1);
+  });
+
+  it('client errors do not count against the deployment', async () => {
+    const { countsAgainstHealth } = await import('./breaker.js');
+    expect(countsAgainstHealth('invalid_request')).toBe(false);
+    expect(countsAgainstHealth('context_window_exceeded')).toBe(false);
+    expect(countsAgainstHealth('unavailable')).toBe(true);
+    expect(countsAgainstHealth('rate_limited')).toBe(true);
+  });
+
+  it('is held open by health checks until released, then closes', () => {
+    const b = new CircuitBreaker(config, probation);
+    b.trip(0, 'health', true);
+    expect(b.current(100_000)).toBe('open');
+    b.release(100_000);
+    expect(b.current(100_000)).toBe('closed');
+  });
+
+  it('round-trips through toJSON/fromJSON (JSON text included)', () => {
+    const b = new CircuitBreaker(config, probation);
+    for (let i = 0; i < 3; i++) b.onFailure(0, false, 'unavailable');
+    const copy = CircuitBreaker.fromJSON(JSON.parse(JSON.stringify(b.toJSON())), config, probation);
+    expect(copy.toJSON()).toEqual(b.toJSON());
+    expect(copy.allows(500)).toBe(false);
+    expect(copy.current(1_000)).toBe('half-open');
+  });
+
+  it('reports every transition to its listener', () => {
+    const states: string[] = [];
+    const b = new CircuitBreaker(config, probation, (s) => states.push(s.state));
+    for (let i = 0; i < 3; i++) b.onFailure(0, false, 'unavailable');
+    b.acquire(1_000);
+    b.onSuccess(1_000, true);
+    expect(states).toEqual(['open', 'half-open', 'closed']);
+  });
+});
+
+describe('SlidingWindow', () => {
+  it('sums events inside the window and drops older buckets', () => {
+    const w = new SlidingWindow(1_000, 1, 10);
+    w.add(0, 0, 3);
+    w.add(500, 0, 2);
+    expect(w.sum(900, 0)).toBe(5);
+    expect(w.sum(1_050, 0)).toBe(2);
+    expect(w.sum(5_000, 0)).toBe(0);
+  });
+});

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load.js';
+
+const base = { id: 'd', provider: 'openai-compatible', model: 'm', endpoint: 'http://127.0.0.1:9/v1' };
+
+describe('routing config', () => {
+  it('accepts deployment routing fields and fills routing defaults', () => {
+    const parsed = parseConfig(
+      {
+        deployments: [{ ...base, capabilities: ['tools', 'vision'], context_window: 128_000, provisioned: { monthly_usd: 9_000, max_concurrency: 8, kind: 'azure-ptu' } }],
+        groups: [{ name: 'g', strategy: 'least-latency', deployments: ['d'], shadow: { share: 0.1 }, fallbacks: { content_filtered: ['d'] } }],
+      },
+      {},
+    );
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.config.deployments[0]).toMatchObject({ capabilities: ['tools', 'vision'], context_window: 128_000, provisioned: { max_concurrency: 8 } });
+    expect(parsed.config.routing).toMatchObject({ deadline_ms: 120_000, breaker: { consecutive_failures: 5 }, health: { enabled: false }, retry_budget: { ratio: 0.2 } });
+    expect(parsed.config.groups[0]).toMatchObject({ exploration: 0.1, fallbacks: { context_window_exceeded: [], content_filtered: ['d'] } });
+  });
+
+  it('names the path of a bad routing field', () => {
+    const parsed = parseConfig(
+      {
+        deployments: [{ ...base, capabilities: ['telepathy'], provisioned: { monthly_usd: 1 } }],
+        groups: [{ name: 'g', strategy: 'fastest', deployments: ['d'] }],
+        routing: { breaker: { error_rate: 2 } },
+      },
+      {},
+    );
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    const paths = parsed.problems.map((p) => p.path);
+    expect(paths).toEqual(expect.arrayContaining(['deployments[0].capabilities[0]', 'deployments[0].provisioned', 'groups[0].strategy', 'routing.breaker.error_rate']));
+  });
+});

@@ -1,0 +1,142 @@
+import { z } from 'zod';
+
+export const STRATEGIES = ['priority', 'round-robin', 'weighted', 'random', 'least-latency', 'least-busy', 'cost-optimized'] as const;
+export type StrategyName = (typeof STRATEGIES)[number];
+
+const memberSchema = z.union([
+  z.string().min(1),
+  z.strictObject({
+    id: z.string().min(1),
+    weight: z.number().positive().optional(),
+    /** Price hint for cost-optimized routing (any consistent unit, e.g. USD per 1M tokens). */
+    price: z.number().min(0).optional(),
+  }),
+]);
+
+const paramsSchema = z.strictObject({
+  temperature: z.number().min(0).max(2).optional(),
+  top_p: z.number().min(0).max(1).optional(),
+  max_tokens: z.number().int().positive().optional(),
+  presence_penalty: z.number().min(-2).max(2).optional(),
+  frequency_penalty: z.number().min(-2).max(2).optional(),
+  seed: z.number().int().optional(),
+});
+
+/** A model group: the name (and aliases) clients ask for, and the deployments that may serve it. */
+export const groupSchema = z.strictObject({
+  name: z.string().min(1),
+  aliases: z.array(z.string().min(1)).default([]),
+  /** Task types this group serves (e.g. coding, analysis, simple, vision), chosen by `x-switchyard-task`. */
+  tasks: z.array(z.string().min(1)).default([]),
+  strategy: z.enum(STRATEGIES).default('priority'),
+  deployments: z.array(memberSchema).min(1, 'a group needs at least one deployment'),
+  /** least-latency: share of requests sent to a random member so a recovered one gets measured again. */
+  exploration: z.number().min(0).max(1).default(0.1),
+  /** Name of a quality gate given to createGateway; a rejected answer escalates to the next member. */
+  quality_gate: z.string().min(1).optional(),
+  /** Where errors that ordinary fallback never takes may go: group names or deployment ids. */
+  fallbacks: z
+    .strictObject({
+      context_window_exceeded: z.array(z.string().min(1)).default([]),
+      content_filtered: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
+  /** Applied identically whichever deployment serves, so failover keeps tone and length. */
+  system_prompt: z.string().min(1).optional(),
+  defaults: paramsSchema.default({}),
+  /** Mirrors a share of requests to standby members; answers are discarded, attempts recorded. */
+  shadow: z
+    .strictObject({
+      share: z.number().min(0).max(1),
+      /** Standbys to mirror to; by default every member except the one serving. */
+      deployments: z.array(z.string().min(1)).optional(),
+    })
+    .optional(),
+});
+
+export type GroupConfig = z.infer<typeof groupSchema>;
+
+export const breakerSchema = z
+  .strictObject({
+    consecutive_failures: z.number().int().min(1).default(5),
+    /** Error rate over the window that opens the breaker, once `min_requests` were seen. */
+    error_rate: z.number().gt(0).max(1).default(0.5),
+    window_ms: z.number().int().positive().default(30_000),
+    min_requests: z.number().int().min(1).default(20),
+    cool_off_ms: z.number().int().positive().default(5_000),
+    max_cool_off_ms: z.number().int().positive().default(300_000),
+    cool_off_multiplier: z.number().min(1).default(2),
+    /** Concurrent trial requests let through while half-open. */
+    half_open_probes: z.number().int().min(1).default(1),
+    /** Trial successes that close a half-open breaker. */
+    half_open_successes: z.number().int().min(1).default(1),
+  })
+  .prefault({});
+
+export type BreakerConfig = z.infer<typeof breakerSchema>;
+
+export const healthSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    interval_ms: z.number().int().positive().default(15_000),
+    timeout_ms: z.number().int().positive().default(5_000),
+    /** `models` lists models (free where the provider allows); `request` sends a 1-token chat. */
+    mode: z.enum(['models', 'request']).default('models'),
+    failures_to_down: z.number().int().min(1).default(3),
+    successes_to_up: z.number().int().min(1).default(2),
+  })
+  .prefault({});
+
+export type HealthConfig = z.infer<typeof healthSchema>;
+
+export const routingSchema = z
+  .strictObject({
+    max_attempts_per_deployment: z.number().int().min(1).max(10).default(2),
+    attempt_timeout_ms: z.number().int().positive().default(60_000),
+    /** Whole-request deadline across retries and fallbacks. */
+    deadline_ms: z.number().int().positive().default(120_000),
+    /** Streams: the first content part must arrive within this, or the attempt fails over. */
+    ttft_timeout_ms: z.number().int().positive().default(30_000),
+    backoff: z
+      .strictObject({
+        base_ms: z.number().int().min(0).default(100),
+        cap_ms: z.number().int().min(0).default(2_000),
+        max_retry_after_ms: z.number().int().min(0).default(5_000),
+      })
+      .prefault({}),
+    /** Retries of the same deployment may be at most `ratio` of requests over `window_ms` (plus `min_retries`). */
+    retry_budget: z
+      .strictObject({
+        ratio: z.number().min(0).max(10).default(0.2),
+        window_ms: z.number().int().positive().default(10_000),
+        min_retries: z.number().int().min(0).default(10),
+      })
+      .prefault({}),
+    breaker: breakerSchema,
+    health: healthSchema,
+    /** Once a deployment recovers it gets a growing share of its traffic back over `ramp_ms`. */
+    failback: z
+      .strictObject({
+        ramp_ms: z.number().int().min(0).default(60_000),
+        start_share: z.number().min(0).max(1).default(0.1),
+        /** While ramping, this many consecutive failures re-open the breaker (hysteresis). */
+        probation_failures: z.number().int().min(1).default(1),
+      })
+      .prefault({}),
+    /** Unknown model names go to `default_group` instead of failing with model_not_found. */
+    unknown_model_to_default: z.boolean().default(false),
+  })
+  .prefault({});
+
+export type RoutingConfig = z.infer<typeof routingSchema>;
+
+export interface Member {
+  id: string;
+  weight: number;
+  price: number | undefined;
+}
+
+/** Members of a group with their weights, in configured order. */
+export function groupMembers(group: GroupConfig): Member[] {
+  return group.deployments.map((m) => (typeof m === 'string' ? { id: m, weight: 1, price: undefined } : { id: m.id, weight: m.weight ?? 1, price: m.price }));
+}

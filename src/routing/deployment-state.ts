@@ -1,0 +1,157 @@
+import type { ErrorKind, GatewayError } from '../core/errors.js';
+import type { DeploymentConfig, GatewayConfig } from '../config/schema.js';
+import { CircuitBreaker, countsAgainstHealth, type BreakerSnapshot, type BreakerState } from './breaker.js';
+import { Reservoir } from './reservoir.js';
+import { SlidingWindow } from './window.js';
+import type { DeploymentRouting } from './deployment.js';
+
+export interface HealthCheckResult {
+  at: number;
+  ok: boolean;
+  latencyMs: number;
+  error: ErrorKind | undefined;
+}
+
+export interface LatencySummary {
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+/** What GET /v1/switchyard/status shows of one deployment. */
+export interface DeploymentStatus {
+  id: string;
+  provider: string;
+  model: string;
+  region: string | undefined;
+  requests: number;
+  successes: number;
+  errors: Partial<Record<ErrorKind, number>>;
+  errorRate: number;
+  latencyMs: LatencySummary | undefined;
+  ttftMs: LatencySummary | undefined;
+  ewmaLatencyMs: number | undefined;
+  inFlight: number;
+  retries: number;
+  fallbacksFrom: Partial<Record<string, number>>;
+  shadow: { requests: number; errors: number };
+  breaker: { state: BreakerState; trips: number; reason: string | null; retryAt: number | undefined; rampShare: number };
+  health: { up: boolean; last: HealthCheckResult | undefined };
+  provisioned: { capacityRpm: number | undefined; maxConcurrency: number | undefined; lastMinuteRequests: number } | undefined;
+}
+
+const EWMA_ALPHA = 0.3;
+const MINUTE = 60_000;
+
+/**
+ * Everything the router knows about one deployment at run time: breaker, in-flight count, latency
+ * (EWMA for routing, a reservoir for percentiles), error counts, provisioned usage, last health check.
+ */
+export class DeploymentState {
+  readonly breaker: CircuitBreaker;
+  inFlight = 0;
+  requests = 0;
+  successes = 0;
+  retries = 0;
+  ewmaMs: number | undefined;
+  healthUp = true;
+  lastHealth: HealthCheckResult | undefined;
+  private readonly errors: Partial<Record<ErrorKind, number>> = {};
+  private readonly fallbacksFrom: Partial<Record<string, number>> = {};
+  private readonly shadow = { requests: 0, errors: 0 };
+  private readonly latency = new Reservoir();
+  private readonly ttft = new Reservoir();
+  /** Requests started in the last minute, for provisioned `capacity_rpm`. */
+  private readonly perMinute: SlidingWindow | undefined;
+
+  constructor(
+    readonly config: DeploymentConfig & DeploymentRouting,
+    routing: GatewayConfig['routing'],
+    onBreakerChange?: (snapshot: BreakerSnapshot) => void,
+  ) {
+    this.breaker = new CircuitBreaker(routing.breaker, { failures: routing.failback.probation_failures, rampMs: routing.failback.ramp_ms }, onBreakerChange);
+    if (config.provisioned?.capacity_rpm !== undefined) this.perMinute = new SlidingWindow(MINUTE, 1, 12);
+  }
+
+  /** Starts an attempt; returns 'probe' for a half-open trial, undefined when the breaker refuses. */
+  begin(now: number, force = false): 'normal' | 'probe' | undefined {
+    const slot = this.breaker.acquire(now) ?? (force ? 'normal' : undefined);
+    if (slot === undefined) return undefined;
+    this.inFlight += 1;
+    this.requests += 1;
+    this.perMinute?.add(now, 0);
+    return slot;
+  }
+
+  succeed(now: number, latencyMs: number, probe: boolean, ttftMs?: number): void {
+    this.inFlight -= 1;
+    this.successes += 1;
+    this.latency.add(latencyMs);
+    if (ttftMs !== undefined) this.ttft.add(ttftMs);
+    this.observeLatency(ttftMs ?? latencyMs);
+    this.breaker.onSuccess(now, probe);
+  }
+
+  fail(now: number, error: GatewayError, latencyMs: number, probe: boolean): void {
+    this.inFlight -= 1;
+    this.errors[error.kind] = (this.errors[error.kind] ?? 0) + 1;
+    // A timeout is a latency sample too: least-latency must not keep preferring a stalled deployment.
+    if (error.kind === 'timeout') this.observeLatency(latencyMs);
+    if (countsAgainstHealth(error.kind)) this.breaker.onFailure(now, probe, error.kind);
+    else if (probe) this.breaker.onSuccess(now, probe);
+  }
+
+  /** An attempt ended without a verdict on the deployment (the client cancelled). */
+  abandon(probe: boolean): void {
+    this.inFlight -= 1;
+    if (probe) this.breaker.releaseProbe();
+  }
+
+  countFallback(cause: string): void {
+    this.fallbacksFrom[cause] = (this.fallbacksFrom[cause] ?? 0) + 1;
+  }
+
+  countShadow(ok: boolean): void {
+    this.shadow.requests += 1;
+    if (!ok) this.shadow.errors += 1;
+  }
+
+  private observeLatency(ms: number): void {
+    this.ewmaMs = this.ewmaMs === undefined ? ms : this.ewmaMs + EWMA_ALPHA * (ms - this.ewmaMs);
+  }
+
+  /** True while a provisioned deployment still has reserved capacity left. */
+  hasProvisionedRoom(now: number): boolean {
+    const p = this.config.provisioned;
+    if (!p) return false;
+    if (p.max_concurrency !== undefined && this.inFlight >= p.max_concurrency) return false;
+    if (p.capacity_rpm !== undefined && (this.perMinute?.sum(now, 0) ?? 0) >= p.capacity_rpm) return false;
+    return true;
+  }
+
+  status(now: number, startShare: number): DeploymentStatus {
+    const failed = Object.values(this.errors).reduce((a, b) => (a ?? 0) + (b ?? 0), 0) ?? 0;
+    const snap = this.breaker.toJSON();
+    const p = this.config.provisioned;
+    return {
+      id: this.config.id,
+      provider: this.config.provider,
+      model: this.config.model,
+      region: this.config.region,
+      requests: this.requests,
+      successes: this.successes,
+      errors: { ...this.errors },
+      errorRate: this.requests === 0 ? 0 : failed / this.requests,
+      latencyMs: this.latency.percentiles(),
+      ttftMs: this.ttft.percentiles(),
+      ewmaLatencyMs: this.ewmaMs,
+      inFlight: this.inFlight,
+      retries: this.retries,
+      fallbacksFrom: { ...this.fallbacksFrom },
+      shadow: { ...this.shadow },
+      breaker: { state: this.breaker.current(now), trips: snap.trips, reason: snap.reason, retryAt: this.breaker.retryAt(now), rampShare: this.breaker.rampShare(now, startShare) },
+      health: { up: this.healthUp, last: this.lastHealth },
+      provisioned: p ? { capacityRpm: p.capacity_rpm, maxConcurrency: p.max_concurrency, lastMinuteRequests: this.perMinute?.sum(now, 0) ?? 0 } : undefined,
+    };
+  }
+}

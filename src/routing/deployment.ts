@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { provisionedSchema } from './provisioned.js';
+
+export const CAPABILITIES = ['tools', 'vision', 'json', 'embeddings', 'streaming'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+/**
+ * Routing fields of a deployment, spread into the config's deployment schema. `capabilities` left
+ * out means "not declared": the capability filter then lets every request through, so existing
+ * configs keep working; once declared, the list is strict.
+ */
+export const deploymentRoutingShape = {
+  capabilities: z.array(z.enum(CAPABILITIES)).optional(),
+  /** The model's context window in tokens (prompt + completion). */
+  context_window: z.number().int().positive().optional(),
+  provisioned: provisionedSchema.optional(),
+};
+
+export type DeploymentRouting = z.infer<z.ZodObject<typeof deploymentRoutingShape>>;

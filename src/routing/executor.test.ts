@@ -1,0 +1,220 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { GatewayError } from '../core/errors.js';
+import { silentLogger } from '../core/logger.js';
+import { executeWithFallback, type ExecuteOptions, type ExecutePolicy } from './executor.js';
+import { RetryBudget } from './retry-budget.js';
+import { FakeClock, failure, fakeDeployment, response, routing, seeded, type FakeProvider } from './testing/fakes.js';
+import type { Deployment } from './router.js';
+
+function policy(clock: FakeClock, over: Partial<ExecutePolicy> = {}): ExecutePolicy {
+  return {
+    clock,
+    random: () => 0.5,
+    maxAttemptsPerDeployment: 3,
+    deadlineMs: 60_000,
+    backoff: { baseMs: 100, capMs: 2_000, maxRetryAfterMs: 5_000 },
+    budget: new RetryBudget({ ratio: 1, window_ms: 10_000, min_retries: 100 }),
+    logger: silentLogger,
+    ...over,
+  };
+}
+
+const opts = (over: Partial<ExecuteOptions<unknown>> = {}): ExecuteOptions<unknown> => ({
+  signal: new AbortController().signal,
+  requestId: 'r1',
+  attemptTimeoutMs: 10_000,
+  ...over,
+});
+
+const chat = (a: { deployment: Deployment }, s: AbortSignal) => a.deployment.provider.chat({ model: 'm', messages: [] }, { signal: s, requestId: 'r1' });
+
+afterEach(() => vi.useRealTimers());
+
+describe('executeWithFallback', () => {
+  it('never retries or falls back on invalid_request (400)', async () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    const b = fakeDeployment('b');
+    a.provider.script = () => failure('invalid_request');
+    await expect(executeWithFallback([a, b], chat, policy(clock), opts())).rejects.toMatchObject({ kind: 'invalid_request' });
+    expect(a.provider.calls).toBe(1);
+    expect(b.provider.calls).toBe(0);
+  });
+
+  it('retries a 503 with jittered exponential backoff, then falls back', async () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    const b = fakeDeployment('b');
+    a.provider.script = () => failure('unavailable');
+    const roles: string[] = [];
+    const out = await executeWithFallback([a, b], chat, policy(clock, { random: () => 0.99 }), opts({ onAttemptError: (at) => roles.push(`${at.role}:${at.cause ?? ''}`) }));
+    expect(out.attempt.deployment.id).toBe('b');
+    expect(out.attempt.role).toBe('fallback');
+    expect(out.attempt.cause).toBe('unavailable');
+    expect(a.provider.calls).toBe(3);
+    expect(roles).toEqual(['primary:', 'retry:unavailable', 'retry:unavailable']);
+    // full jitter: random * min(cap, base * 2^(n-1))
+    expect(clock.sleeps).toEqual([99, 198]);
+    expect(a.state.retries).toBe(2);
+    expect(a.state.status(clock.now(), 0.1).fallbacksFrom).toEqual({ unavailable: 1 });
+  });
+
+  it('honours retry-after when it is within the cap, and falls back at once when it is longer', async () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    const b = fakeDeployment('b');
+    a.provider.script = (n) => (n === 1 ? failure('rate_limited', { retryAfterMs: 1_500 }) : 'ok');
+    const out = await executeWithFallback([a, b], chat, policy(clock), opts());
+    expect(out.attempt.deployment.id).toBe('a');
+    expect(clock.sleeps).toEqual([1_500]);
+
+    const c = fakeDeployment('c');
+    c.provider.script = () => failure('rate_limited', { retryAfterMs: 60_000 });
+    const out2 = await executeWithFallback([c, b], chat, policy(clock), opts());
+    expect(out2.attempt.deployment.id).toBe('b');
+    expect(c.provider.calls).toBe(1);
+  });
+
+  it('falls back without retrying on a bad credential', async () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    const b = fakeDeployment('b');
+    a.provider.script = () => failure('authentication');
+    await executeWithFallback([a, b], chat, policy(clock), opts());
+    expect(a.provider.calls).toBe(1);
+    expect(b.provider.calls).toBe(1);
+  });
+
+  it('sends context_window_exceeded only to the configured special fallback', async () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    const b = fakeDeployment('b');
+    const big = fakeDeployment('big');
+    a.provider.script = () => failure('context_window_exceeded');
+    await expect(executeWithFallback([a, b], chat, policy(clock), opts())).rejects.toMatchObject({ kind: 'context_window_exceeded' });
+    expect(b.provider.calls).toBe(0);
+    const out = await executeWithFallback([a, b], chat, policy(clock), opts({ special: (kind) => (kind === 'context_window_exceeded' ? [big] : []) }));
+    expect(out.attempt.deployment.id).toBe('big');
+    expect(out.attempt.cause).toBe('context_window_exceeded');
+    expect(b.provider.calls).toBe(0);
+  });
+
+  it('content_filtered without a special fallback fails fast', async () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    const b = fakeDeployment('b');
+    a.provider.script = () => failure('content_filtered');
+    await expect(executeWithFallback([a, b], chat, policy(clock), opts({ special: () => [] }))).rejects.toMatchObject({ kind: 'content_filtered' });
+    expect(b.provider.calls).toBe(0);
+  });
+
+  it('times out a hung attempt and falls back', async () => {
+    vi.useFakeTimers();
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    const b = fakeDeployment('b');
+    a.provider.script = () => 'hang';
+    const p = executeWithFallback([a, b], chat, policy(clock, { maxAttemptsPerDeployment: 1 }), opts({ attemptTimeoutMs: 1_000 }));
+    await vi.advanceTimersByTimeAsync(1_000);
+    const out = await p;
+    expect(out.attempt.deployment.id).toBe('b');
+    expect(out.attempt.cause).toBe('timeout');
+    expect(a.state.status(clock.now(), 0.1).errors).toEqual({ timeout: 1 });
+  });
+
+  it('stops at the total deadline instead of trying further deployments', async () => {
+    const clock = new FakeClock();
+    const ds = ['a', 'b', 'c'].map((id) => fakeDeployment(id));
+    for (const d of ds) d.provider.script = () => (clock.advance(400), failure('unavailable'));
+    const err = await executeWithFallback(ds, chat, policy(clock, { deadlineMs: 700, maxAttemptsPerDeployment: 1 }), opts()).catch((e: unknown) => e as GatewayError);
+    expect(err).toMatchObject({ kind: 'timeout', code: 'deadline_exceeded' });
+    expect(ds.map((d) => d.provider.calls)).toEqual([1, 1, 0]);
+  });
+
+  it('the retry budget caps attempts under a full outage', async () => {
+    const clock = new FakeClock();
+    const budget = new RetryBudget({ ratio: 0.2, window_ms: 10_000, min_retries: 0 });
+    // A breaker that never opens, so that only the budget stands between the outage and a retry storm.
+    const a = fakeDeployment('a', {}, routing({ breaker: { consecutive_failures: 10_000, min_requests: 10_000 } }));
+    a.provider.script = () => failure('unavailable');
+    const requests = 100;
+    for (let i = 0; i < requests; i++) {
+      await executeWithFallback([a], chat, policy(clock, { budget, maxAttemptsPerDeployment: 5, backoff: { baseMs: 0, capMs: 0, maxRetryAfterMs: 0 } }), opts()).catch(() => undefined);
+    }
+    // Without the budget: 500 upstream calls. With it: at most one extra call per five requests.
+    expect(a.provider.calls).toBeLessThanOrEqual(requests * 1.2);
+    expect(a.provider.calls).toBeGreaterThanOrEqual(requests);
+    expect(budget.snapshot(clock.now()).denied).toBeGreaterThan(0);
+  });
+
+  it('skips a deployment whose breaker opened after planning, and counts the skip', async () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    const b = fakeDeployment('b');
+    a.state.breaker.trip(clock.now(), 'test');
+    const out = await executeWithFallback([a, b], chat, policy(clock), opts());
+    expect(out.attempt.deployment.id).toBe('b');
+    expect(out.attempt.number).toBe(1);
+    expect(a.provider.calls).toBe(0);
+    expect(a.state.status(clock.now(), 0.1).fallbacksFrom).toEqual({ circuit_open: 1 });
+  });
+
+  it('a pinned deployment is tried despite an open breaker, and never falls back', async () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    const b = fakeDeployment('b');
+    a.state.breaker.trip(clock.now(), 'test');
+    a.provider.script = () => failure('unavailable');
+    await expect(executeWithFallback([a, b], chat, policy(clock, { maxAttemptsPerDeployment: 1 }), opts({ pinned: true }))).rejects.toMatchObject({ kind: 'unavailable' });
+    expect(a.provider.calls).toBe(1);
+    expect(b.provider.calls).toBe(0);
+  });
+
+  it('a quality gate escalates to the next tier, and keeps the last answer when every tier is rejected', async () => {
+    const clock = new FakeClock();
+    const cheap = fakeDeployment('cheap');
+    const dear = fakeDeployment('dear');
+    const rejected: string[] = [];
+    const accept = (v: unknown): boolean => !String((v as ReturnType<typeof response>).message.content).includes('cheap');
+    const out = await executeWithFallback([cheap, dear], chat, policy(clock), { ...opts(), accept, onRejected: (a) => rejected.push(a.deployment.id) } as ExecuteOptions<unknown>);
+    expect(out.attempt.deployment.id).toBe('dear');
+    expect(out.attempt.cause).toBe('quality_gate');
+    expect(rejected).toEqual(['cheap']);
+    const last = await executeWithFallback([cheap], chat, policy(clock), { ...opts(), accept: () => false } as ExecuteOptions<unknown>);
+    expect(last.attempt.deployment.id).toBe('cheap');
+  });
+
+  it('a client cancel stops at once and frees the in-flight slot', async () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    a.provider.script = () => 'hang';
+    const controller = new AbortController();
+    const p = executeWithFallback([a], chat, policy(clock), opts({ signal: controller.signal }));
+    expect(a.state.inFlight).toBe(1);
+    controller.abort();
+    await expect(p).rejects.toMatchObject({ kind: 'cancelled' });
+    expect(a.state.inFlight).toBe(0);
+  });
+
+  it('logs every retry and fallback with its cause', async () => {
+    const clock = new FakeClock();
+    const lines: Array<{ msg: string | undefined; cause: unknown }> = [];
+    const logger = { ...silentLogger, warn: (obj: object, msg?: string) => lines.push({ msg, cause: (obj as { cause?: unknown }).cause }) };
+    const a = fakeDeployment('a');
+    const b = fakeDeployment('b');
+    a.provider.script = (n) => (n === 1 ? failure('rate_limited') : failure('network'));
+    await executeWithFallback([a, b], chat, policy(clock, { logger, maxAttemptsPerDeployment: 2 }), opts());
+    expect(lines).toEqual([
+      { msg: 'retrying', cause: 'rate_limited' },
+      { msg: 'falling back', cause: 'network' },
+    ]);
+  });
+
+  it('with a seeded random, backoff delays stay under the exponential ceiling', async () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a') as Deployment & { provider: FakeProvider };
+    a.provider.script = (n) => (n < 4 ? failure('overloaded') : 'ok');
+    await executeWithFallback([a], chat, policy(clock, { random: seeded(3), maxAttemptsPerDeployment: 4 }), opts());
+    clock.sleeps.forEach((ms, i) => expect(ms).toBeLessThan(100 * 2 ** i));
+  });
+});

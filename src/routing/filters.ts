@@ -1,0 +1,50 @@
+import type { ChatRequest } from '../core/types.js';
+import type { Capability } from './deployment.js';
+import type { Deployment } from './router.js';
+
+/** What a request demands of the deployment that serves it. */
+export interface Needs {
+  capabilities: readonly Capability[];
+  promptTokens: number;
+  /** Geography every deployment must be tagged with (from the request or its API key). */
+  residency: string | undefined;
+}
+
+/** Filter stages in the order they apply; the stage that removed the last candidate names the error. */
+export const Stage = { Residency: 0, Capabilities: 1, ContextWindow: 2, Health: 3, Passed: 4 } as const;
+export type Stage = (typeof Stage)[keyof typeof Stage];
+
+/** Capabilities a chat request needs: tools, vision (images), json mode, streaming. */
+export function chatCapabilities(req: ChatRequest): Capability[] {
+  const caps: Capability[] = [];
+  if (req.tools && req.tools.length > 0) caps.push('tools');
+  if (req.response_format && req.response_format.type !== 'text') caps.push('json');
+  if (req.stream === true) caps.push('streaming');
+  for (const m of req.messages) {
+    if (m.role === 'user' && Array.isArray(m.content) && m.content.some((p) => p.type === 'image_url')) {
+      caps.push('vision');
+      break;
+    }
+  }
+  return caps;
+}
+
+function hasCapabilities(d: Deployment, needed: readonly Capability[]): boolean {
+  const declared = d.config.capabilities;
+  if (declared === undefined) return true;
+  for (const c of needed) if (!declared.includes(c)) return false;
+  return true;
+}
+
+/**
+ * The first stage a deployment fails for this request, or Stage.Passed. Residency is checked first and
+ * is never waived: no later stage (or fallback) can bring back a deployment outside the geography.
+ */
+export function firstFailedStage(d: Deployment, needs: Needs, now: number, checkHealth: boolean): Stage {
+  if (needs.residency !== undefined && !d.config.tags.includes(needs.residency)) return Stage.Residency;
+  if (needs.capabilities.length > 0 && !hasCapabilities(d, needs.capabilities)) return Stage.Capabilities;
+  const window = d.config.context_window;
+  if (window !== undefined && needs.promptTokens > window) return Stage.ContextWindow;
+  if (checkHealth && !d.state.breaker.allows(now)) return Stage.Health;
+  return Stage.Passed;
+}

@@ -1,0 +1,75 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { silentLogger } from '../core/logger.js';
+import { createGateway } from '../gateway/gateway.js';
+import { healthSchema } from './config.js';
+import { HealthChecker } from './health.js';
+import { FakeClock, FakeProvider, failure, fakeDeployment, rawDeployment } from './testing/fakes.js';
+
+afterEach(() => vi.useRealTimers());
+
+describe('HealthChecker', () => {
+  it('marks a deployment down after N failed probes and up after M successes, through its breaker', async () => {
+    const clock = new FakeClock();
+    const d = fakeDeployment('a');
+    const checker = new HealthChecker([d], healthSchema.parse({ enabled: true, failures_to_down: 2, successes_to_up: 3 }), clock, silentLogger);
+    d.provider.probeScript = () => failure('unavailable');
+    await checker.runOnce();
+    expect(d.state.healthUp).toBe(true);
+    await checker.runOnce();
+    expect(d.state.healthUp).toBe(false);
+    expect(d.state.breaker.current(clock.now())).toBe('open');
+    // Held open: the cool-off passing does not let traffic in while probes fail.
+    clock.advance(600_000);
+    expect(d.state.breaker.allows(clock.now())).toBe(false);
+    d.provider.probeScript = () => 'ok';
+    await checker.runOnce();
+    await checker.runOnce();
+    expect(d.state.healthUp).toBe(false);
+    await checker.runOnce();
+    expect(d.state.healthUp).toBe(true);
+    expect(d.state.breaker.current(clock.now())).toBe('closed');
+    expect(d.state.lastHealth).toMatchObject({ ok: true, at: clock.now() });
+  });
+
+  it('times out a hung probe', async () => {
+    vi.useFakeTimers();
+    const clock = new FakeClock();
+    const d = fakeDeployment('a');
+    d.provider.probeScript = () => 'hang';
+    const checker = new HealthChecker([d], healthSchema.parse({ enabled: true, timeout_ms: 500, failures_to_down: 1 }), clock, silentLogger);
+    const run = checker.runOnce();
+    await vi.advanceTimersByTimeAsync(500);
+    await run;
+    expect(d.state.lastHealth).toMatchObject({ ok: false, error: 'timeout' });
+    expect(d.state.healthUp).toBe(false);
+  });
+
+  it('is started by the gateway on its interval, off by default, and stopped on close', async () => {
+    vi.useFakeTimers();
+    const providers: FakeProvider[] = [];
+    const make = (health: Record<string, unknown> | undefined) =>
+      createGateway(
+        { deployments: [rawDeployment('a')], routing: health ? { health } : {} },
+        { createProvider: (dep) => (providers.push(new FakeProvider(dep.id)), providers.at(-1)) },
+      );
+    const off = make(undefined);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(providers[0]?.probes).toBe(0);
+    await off.close();
+    const on = make({ enabled: true, interval_ms: 1_000 });
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(providers[1]?.probes).toBe(3);
+    await on.close();
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(providers[1]?.probes).toBe(3);
+  });
+
+  it('a 1-token request probe goes through chat', async () => {
+    const clock = new FakeClock();
+    const d = fakeDeployment('a');
+    const checker = new HealthChecker([d], healthSchema.parse({ enabled: true, mode: 'request' }), clock, silentLogger);
+    await checker.runOnce();
+    expect(d.provider.requests[0]).toMatchObject({ max_tokens: 1 });
+    expect(d.provider.probes).toBe(0);
+  });
+});

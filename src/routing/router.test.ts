@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../config/load.js';
+import type { ConfigInput, GatewayConfig } from '../config/schema.js';
+import { DeploymentState } from './deployment-state.js';
+import { chatCapabilities, type Needs } from './filters.js';
+import { Router, type Deployment, type RouteRequest } from './router.js';
+import { FakeClock, FakeProvider, rawDeployment, seeded } from './testing/fakes.js';
+
+function setup(raw: Partial<ConfigInput> & { deployments: ConfigInput['deployments'] }, random = seeded(1)) {
+  const config: GatewayConfig = resolveConfig(raw as ConfigInput, {});
+  const clock = new FakeClock();
+  const deployments = new Map<string, Deployment>();
+  for (const d of config.deployments) deployments.set(d.id, { id: d.id, config: d, provider: new FakeProvider(d.id), state: new DeploymentState(d, config.routing) });
+  const router = new Router(config, deployments, {
+    random,
+    now: () => clock.now(),
+    failback: config.routing.failback,
+    unknownModelToDefault: config.routing.unknown_model_to_default,
+    defaultGroup: config.default_group,
+  });
+  const ids = (req: Partial<RouteRequest> & { model: string }): string[] => router.plan({ needs: needs(), ...req }).deployments.map((d) => d.id);
+  return { config, clock, deployments, router, ids, state: (id: string) => (deployments.get(id) as Deployment).state };
+}
+
+const needs = (over: Partial<Needs> = {}): Needs => ({ capabilities: [], promptTokens: 10, residency: undefined, ...over });
+
+/** The seed's task-type example: four groups a client picks by name, alias or task. */
+const taskConfig = {
+  deployments: [
+    rawDeployment('claude-bedrock', { tags: ['us'], capabilities: ['tools', 'json', 'streaming'], context_window: 200_000 }),
+    rawDeployment('gpt4o-azure', { tags: ['eu'], capabilities: ['tools', 'vision', 'json', 'streaming'], context_window: 128_000 }),
+    rawDeployment('gemini-vertex', { tags: ['eu'], capabilities: ['tools', 'vision', 'json', 'streaming'], context_window: 1_000_000 }),
+    rawDeployment('llama-vllm', { tags: ['eu', 'self-hosted'], capabilities: ['streaming'], context_window: 8_000 }),
+  ],
+  groups: [
+    { name: 'coding', aliases: ['code'], tasks: ['coding'], strategy: 'priority' as const, deployments: ['claude-bedrock', 'gpt4o-azure'] },
+    { name: 'analysis', tasks: ['analysis'], strategy: 'least-latency' as const, deployments: ['gemini-vertex', 'claude-bedrock'] },
+    { name: 'simple', aliases: ['gpt-4o-mini'], tasks: ['simple'], strategy: 'cost-optimized' as const, deployments: [{ id: 'llama-vllm', price: 0.1 }, { id: 'gpt4o-azure', price: 2.5 }] },
+    { name: 'vision', tasks: ['vision'], strategy: 'round-robin' as const, deployments: ['gpt4o-azure', 'gemini-vertex'] },
+  ],
+  default_group: 'simple',
+};
+
+describe('Router selection', () => {
+  it('expresses the coding / analysis / simple / vision task example', () => {
+    const { ids } = setup(taskConfig);
+    expect(ids({ model: 'coding' })).toEqual(['claude-bedrock', 'gpt4o-azure']);
+    expect(ids({ model: 'code' })).toEqual(['claude-bedrock', 'gpt4o-azure']);
+    expect(ids({ model: 'gpt-4o-mini' })).toEqual(['llama-vllm', 'gpt4o-azure']);
+    expect(ids({ model: 'default', task: 'vision' })[0]).toMatch(/gpt4o-azure|gemini-vertex/);
+    expect(ids({ model: 'default', task: 'analysis' }).sort()).toEqual(['claude-bedrock', 'gemini-vertex']);
+  });
+
+  it('`default` goes to default_group, unknown names fail unless configured otherwise', () => {
+    const { ids, router } = setup(taskConfig);
+    expect(ids({ model: 'default' })).toEqual(['llama-vllm', 'gpt4o-azure']);
+    expect(() => router.plan({ model: 'nope', needs: needs() })).toThrow(expect.objectContaining({ kind: 'not_found', code: 'model_not_found' }));
+    expect(() => router.plan({ model: 'default', task: 'poetry', needs: needs() })).toThrow(expect.objectContaining({ code: 'unknown_task' }));
+    const lenient = setup({ ...taskConfig, routing: { unknown_model_to_default: true } });
+    expect(lenient.ids({ model: 'nope' })).toEqual(['llama-vllm', 'gpt4o-azure']);
+  });
+
+  it('a deployment id is a model name of its own', () => {
+    expect(setup(taskConfig).ids({ model: 'gemini-vertex' })).toEqual(['gemini-vertex']);
+  });
+
+  it('an override pins one member of the group, without fallbacks, even with its breaker open', () => {
+    const { router, state, clock } = setup(taskConfig);
+    state('gpt4o-azure').breaker.trip(clock.now(), 'test');
+    const plan = router.plan({ model: 'coding', override: 'gpt4o-azure', needs: needs() });
+    expect(plan.deployments.map((d) => d.id)).toEqual(['gpt4o-azure']);
+    expect(plan.pinned).toBe(true);
+    expect(() => router.plan({ model: 'coding', override: 'llama-vllm', needs: needs() })).toThrow(expect.objectContaining({ code: 'invalid_deployment_override' }));
+  });
+});
+
+describe('Router filters', () => {
+  it('keeps only deployments tagged with the residency, in fallbacks too', () => {
+    const { ids } = setup(taskConfig);
+    expect(ids({ model: 'coding', needs: needs({ residency: 'eu' }) })).toEqual(['gpt4o-azure']);
+  });
+
+  it('never crosses the border even when every in-region deployment is down', () => {
+    const { router, state, clock } = setup(taskConfig);
+    state('gpt4o-azure').breaker.trip(clock.now(), 'down');
+    const err = (() => {
+      try {
+        router.plan({ model: 'coding', needs: needs({ residency: 'eu' }) });
+      } catch (e) {
+        return e;
+      }
+    })();
+    // The only eu member is down: the us one must not be offered.
+    expect(err).toMatchObject({ kind: 'no_deployment_available' });
+    expect(() => router.plan({ model: 'coding', needs: needs({ residency: 'apac' }) })).toThrow(expect.objectContaining({ kind: 'residency_violation', status: 403 }));
+    // An override cannot escape residency either.
+    expect(() => router.plan({ model: 'coding', override: 'claude-bedrock', needs: needs({ residency: 'eu' }) })).toThrow(expect.objectContaining({ kind: 'residency_violation' }));
+  });
+
+  it('residency also binds special fallbacks', () => {
+    const { router } = setup({
+      ...taskConfig,
+      default_group: undefined,
+      groups: [{ name: 'g', deployments: ['gpt4o-azure'], fallbacks: { context_window_exceeded: ['claude-bedrock', 'gemini-vertex'] } }],
+    });
+    const plan = router.plan({ model: 'g', needs: needs({ residency: 'eu' }) });
+    expect(router.special(plan, 'context_window_exceeded', needs({ residency: 'eu' }), new Set(['gpt4o-azure'])).map((d) => d.id)).toEqual(['gemini-vertex']);
+  });
+
+  it('filters by capabilities: vision requests skip text-only deployments', () => {
+    const { ids, router } = setup(taskConfig);
+    const req = { model: 'x', messages: [{ role: 'user' as const, content: [{ type: 'image_url' as const, image_url: { url: 'data:' } }] }] };
+    const caps = chatCapabilities(req);
+    expect(caps).toEqual(['vision']);
+    expect(ids({ model: 'simple', needs: needs({ capabilities: caps }) })).toEqual(['gpt4o-azure']);
+    expect(ids({ model: 'coding', needs: needs({ capabilities: ['tools'] }) })).toEqual(['claude-bedrock', 'gpt4o-azure']);
+    expect(() => router.plan({ model: 'llama-vllm', needs: needs({ capabilities: ['tools'] }) })).toThrow(expect.objectContaining({ code: 'unsupported_capability' }));
+  });
+
+  it('filters by context window, using the special fallback when nothing fits', () => {
+    const { ids, router } = setup({
+      ...taskConfig,
+      default_group: undefined,
+      groups: [
+        { name: 'small', deployments: ['llama-vllm', 'gpt4o-azure'], fallbacks: { context_window_exceeded: ['big'] } },
+        { name: 'big', deployments: ['gemini-vertex'] },
+        { name: 'tiny', deployments: ['llama-vllm'] },
+      ],
+    });
+    expect(ids({ model: 'small', needs: needs({ promptTokens: 50_000 }) })).toEqual(['gpt4o-azure']);
+    expect(ids({ model: 'small', needs: needs({ promptTokens: 500_000 }) })).toEqual(['gemini-vertex']);
+    expect(() => router.plan({ model: 'tiny', needs: needs({ promptTokens: 50_000 }) })).toThrow(expect.objectContaining({ kind: 'context_window_exceeded' }));
+  });
+
+  it('excludes open circuits, and reports when the first trial will be allowed', () => {
+    const { ids, router, state, clock } = setup(taskConfig);
+    state('claude-bedrock').breaker.trip(clock.now(), 'test');
+    expect(ids({ model: 'coding' })).toEqual(['gpt4o-azure']);
+    state('gpt4o-azure').breaker.trip(clock.now(), 'test');
+    expect(() => router.plan({ model: 'coding', needs: needs() })).toThrow(expect.objectContaining({ kind: 'no_deployment_available', retryAfterMs: 5_000 }));
+    clock.advance(5_000);
+    expect(ids({ model: 'coding' })).toEqual(['claude-bedrock', 'gpt4o-azure']);
+  });
+});
+
+describe('Router failback and capacity', () => {
+  it('fails back gradually: the recovered primary gets a growing share over the ramp', () => {
+    const { ids, state, clock } = setup({ ...taskConfig, routing: { failback: { ramp_ms: 60_000, start_share: 0.1 } } });
+    const primary = state('claude-bedrock').breaker;
+    primary.trip(clock.now(), 'outage');
+    clock.advance(5_000);
+    primary.acquire(clock.now());
+    primary.onSuccess(clock.now(), true);
+    const share = (): number => {
+      let first = 0;
+      for (let i = 0; i < 2_000; i++) if (ids({ model: 'coding' })[0] === 'claude-bedrock') first += 1;
+      return first / 2_000;
+    };
+    const shares = [share()];
+    for (let t = 0; t < 6; t++) {
+      clock.advance(10_000);
+      shares.push(share());
+    }
+    expect(shares[0]).toBeLessThan(0.15);
+    expect(Math.abs((shares[3] as number) - 0.55)).toBeLessThan(0.05);
+    expect(shares[6]).toBe(1);
+    // Monotonic: no flapping while the primary stays healthy.
+    for (let i = 1; i < shares.length; i++) expect(shares[i] as number).toBeGreaterThanOrEqual((shares[i - 1] as number) - 0.04);
+  });
+
+  it('prefers provisioned deployments up to their capacity, then spills to on-demand', () => {
+    const { ids, state, clock } = setup({
+      deployments: [rawDeployment('ondemand'), rawDeployment('ptu', { provisioned: { monthly_usd: 10_000, capacity_rpm: 3, max_concurrency: 2, kind: 'azure-ptu' } })],
+      groups: [{ name: 'g', deployments: ['ondemand', 'ptu'] }],
+    });
+    expect(ids({ model: 'g' })).toEqual(['ptu', 'ondemand']);
+    const ptu = state('ptu');
+    ptu.begin(clock.now());
+    ptu.begin(clock.now());
+    expect(ids({ model: 'g' })).toEqual(['ondemand', 'ptu']);
+    ptu.succeed(clock.now(), 10, false);
+    expect(ids({ model: 'g' })).toEqual(['ptu', 'ondemand']);
+    ptu.begin(clock.now());
+    ptu.succeed(clock.now(), 10, false);
+    ptu.succeed(clock.now(), 10, false);
+    // Three requests this minute: the rpm capacity is used up until the minute slides on.
+    expect(ids({ model: 'g' })).toEqual(['ondemand', 'ptu']);
+    clock.advance(61_000);
+    expect(ids({ model: 'g' })).toEqual(['ptu', 'ondemand']);
+  });
+
+  it('rejects references to unknown groups or deployments', () => {
+    expect(() => setup({ ...taskConfig, default_group: undefined, groups: [{ name: 'g', deployments: ['llama-vllm'], fallbacks: { content_filtered: ['nowhere'] } }] })).toThrow(/nowhere/);
+  });
+});

@@ -1,0 +1,6 @@
+import type { Strategy } from './strategy.js';
+
+/** Active-passive: always the configured order. */
+export function priorityStrategy(): Strategy {
+  return { name: 'priority', order: (candidates) => [...candidates] };
+}

@@ -1,0 +1,48 @@
+/**
+ * Counters over a sliding time window, kept in a fixed ring of buckets: constant memory, no
+ * allocation per event. `series` counters share each bucket (e.g. requests and failures).
+ */
+export class SlidingWindow {
+  private readonly counts: Float64Array;
+  private readonly bucketMs: number;
+  /** Absolute number of the newest bucket (time / bucketMs), or -1 before the first event. */
+  private head = -1;
+
+  constructor(
+    windowMs: number,
+    private readonly series: number,
+    private readonly buckets = 10,
+  ) {
+    this.bucketMs = Math.max(1, windowMs / buckets);
+    this.counts = new Float64Array(buckets * series);
+  }
+
+  private advance(now: number): void {
+    const abs = Math.floor(now / this.bucketMs);
+    if (this.head === -1 || abs - this.head >= this.buckets) {
+      if (this.head !== -1) this.counts.fill(0);
+      this.head = abs;
+      return;
+    }
+    while (this.head < abs) {
+      this.head += 1;
+      this.counts.fill(0, (this.head % this.buckets) * this.series, (this.head % this.buckets + 1) * this.series);
+    }
+  }
+
+  add(now: number, series: number, n = 1): void {
+    this.advance(now);
+    this.counts[(this.head % this.buckets) * this.series + series] += n;
+  }
+
+  sum(now: number, series: number): number {
+    this.advance(now);
+    let total = 0;
+    for (let b = 0; b < this.buckets; b++) total += this.counts[b * this.series + series] as number;
+    return total;
+  }
+
+  reset(): void {
+    this.counts.fill(0);
+  }
+}

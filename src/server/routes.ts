@@ -1,0 +1,105 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatewayError } from '../core/errors.js';
+import type { Gateway, ServedBy } from '../gateway/gateway.js';
+import { ChunkEncoder, encodeChatResponse, encodeEmbeddingResponse } from '../providers/dialects/openai-chat/index.js';
+import { parseJson, readBody, sendJson } from './http-util.js';
+import { writeData } from './sse.js';
+import type { Caller } from './auth.js';
+
+/** What a route handler gets for one request. */
+export interface RouteContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  gateway: Gateway;
+  caller: Caller;
+  requestId: string;
+  /** Aborts when the client disconnects. */
+  signal: AbortSignal;
+  bodyLimit: number;
+  /** Set by handlers so the access log can name who served the request. */
+  servedBy?: ServedBy;
+}
+
+export interface Route {
+  method: 'GET' | 'POST';
+  path: string;
+  /** Health routes answer without authentication. */
+  public?: boolean;
+  handle(ctx: RouteContext): Promise<void>;
+}
+
+function servedHeaders(s: ServedBy): Record<string, string> {
+  const h: Record<string, string> = {
+    'x-switchyard-deployment': s.deployment,
+    'x-switchyard-provider': s.provider,
+    'x-switchyard-attempts': String(s.attempts),
+    'x-request-id': s.requestId,
+  };
+  if (s.region) h['x-switchyard-region'] = s.region;
+  return h;
+}
+
+async function chatCompletions(ctx: RouteContext): Promise<void> {
+  const body = parseJson(await readBody(ctx.req, ctx.bodyLimit));
+  const opts = { signal: ctx.signal, requestId: ctx.requestId, tags: ctx.caller.tags };
+  if ((body as { stream?: unknown } | null)?.stream === true) return streamCompletion(ctx, body as Parameters<Gateway['stream']>[0], opts);
+  const { response, servedBy } = await ctx.gateway.chat(body as Parameters<Gateway['chat']>[0], opts);
+  ctx.servedBy = servedBy;
+  sendJson(ctx.res, 200, encodeChatResponse(response, (body as { model: string }).model), servedHeaders(servedBy));
+}
+
+async function streamCompletion(ctx: RouteContext, body: Parameters<Gateway['stream']>[0], opts: { signal: AbortSignal; requestId: string; tags: Record<string, string> }): Promise<void> {
+  const { parts, servedBy } = await ctx.gateway.stream(body, opts);
+  ctx.servedBy = servedBy;
+  const { res } = ctx;
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...servedHeaders(servedBy) });
+  const encoder = new ChunkEncoder(`chatcmpl-${ctx.requestId}`, body.model, Math.floor(Date.now() / 1000));
+  const includeUsage = body.stream_options?.include_usage === true;
+  try {
+    for await (const part of parts) {
+      if (res.destroyed) break;
+      if (part.type === 'usage') {
+        if (includeUsage) await writeData(res, encoder.usage(part.usage));
+        continue;
+      }
+      const json = encoder.encode(part);
+      if (json !== undefined) await writeData(res, json);
+    }
+  } catch (err) {
+    // After the first byte there is no fallback left: say so explicitly and never send [DONE].
+    const error = GatewayError.isInstance(err) ? err : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
+    if (!res.destroyed) res.end(`data: ${JSON.stringify(error.toOpenAI())}\n\n`);
+    return;
+  }
+  if (!res.destroyed) res.end('data: [DONE]\n\n');
+}
+
+async function embeddings(ctx: RouteContext): Promise<void> {
+  const body = parseJson(await readBody(ctx.req, ctx.bodyLimit));
+  const { response, servedBy } = await ctx.gateway.embed(body as Parameters<Gateway['embed']>[0], {
+    signal: ctx.signal,
+    requestId: ctx.requestId,
+    tags: ctx.caller.tags,
+  });
+  ctx.servedBy = servedBy;
+  const { model, encoding_format: format } = body as { model: string; encoding_format?: 'float' | 'base64' };
+  sendJson(ctx.res, 200, encodeEmbeddingResponse(response, model, format), servedHeaders(servedBy));
+}
+
+async function models(ctx: RouteContext): Promise<void> {
+  sendJson(ctx.res, 200, {
+    object: 'list',
+    data: ctx.gateway.models().map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchyard' })),
+  });
+}
+
+/** The OpenAI-compatible API. Feature routes (status, usage, metrics) are added by their modules. */
+export const API_ROUTES: readonly Route[] = [
+  { method: 'POST', path: '/v1/chat/completions', handle: chatCompletions },
+  { method: 'POST', path: '/chat/completions', handle: chatCompletions },
+  { method: 'POST', path: '/v1/embeddings', handle: embeddings },
+  { method: 'POST', path: '/embeddings', handle: embeddings },
+  { method: 'GET', path: '/v1/models', handle: models },
+  { method: 'GET', path: '/models', handle: models },
+];

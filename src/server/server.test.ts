@@ -1,0 +1,249 @@
+import { createServer as createHttp, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import { request } from 'undici';
+import { parseConfig } from '../config/load.js';
+import type { ConfigInput } from '../config/schema.js';
+import { createGateway } from '../gateway/gateway.js';
+import { startOpenAISim } from '../sim/openai/index.js';
+import type { SimServer } from '../sim/server.js';
+import { startServer, type RunningServer } from './server.js';
+
+function configFor(sim: SimServer, extra: Partial<ConfigInput> = {}): ConfigInput {
+  return {
+    server: { body_limit_bytes: 64 * 1024 },
+    routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 1_000 },
+    deployments: [{ id: 'sim-a', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'us-east-1', endpoint: `${sim.url}/v1` }],
+    groups: [{ name: 'chat', aliases: ['gpt-4o-mini'], deployments: ['sim-a'] }],
+    ...extra,
+  };
+}
+
+async function start(config: ConfigInput): Promise<RunningServer> {
+  const parsed = parseConfig(config, {});
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  return startServer(createGateway(parsed.config), { port: 0 });
+}
+
+async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}) {
+  const res = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  return { status: res.statusCode, headers: res.headers, json: (await res.body.json()) as { error: { message: string; type: string; code: string; param: string | null } } };
+}
+
+describe('HTTP server with the official openai SDK', () => {
+  let sim: SimServer;
+  let server: RunningServer;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    sim = await startOpenAISim();
+    server = await start(configFor(sim));
+    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  });
+
+  afterAll(async () => {
+    await server.shutdown(100);
+    await sim.close();
+  });
+
+  afterEach(() => sim.faults.clear());
+
+  it('completes a chat and names who served it', async () => {
+    const { data, response } = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
+    expect(data.choices[0]?.message.content).toBe('Hello from gpt-4o-mini! You said: Hi.');
+    expect(data.model).toBe('chat');
+    expect(response.headers.get('x-switchyard-deployment')).toBe('sim-a');
+    expect(response.headers.get('x-switchyard-provider')).toBe('openai-compatible');
+    expect(response.headers.get('x-switchyard-region')).toBe('us-east-1');
+    expect(response.headers.get('x-switchyard-attempts')).toBe('1');
+    expect(response.headers.get('x-request-id')).toBeTruthy();
+  });
+
+  it('streams with a usage chunk and [DONE] when asked', async () => {
+    const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(text).toBe('Hello from gpt-4o-mini! You said: Hi.');
+    expect(usage?.total_tokens).toBeGreaterThan(0);
+    const raw = await request(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Hi' }] }),
+    });
+    const body = await raw.body.text();
+    expect(body.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    expect(body).not.toContain('"usage"');
+  });
+
+  it('creates embeddings (float and base64) and lists models', async () => {
+    const asFloat = await client.embeddings.create({ model: 'sim-a', input: ['a', 'b'], encoding_format: 'float' });
+    const asBase64 = await client.embeddings.create({ model: 'sim-a', input: ['a', 'b'] });
+    expect(asFloat.data).toHaveLength(2);
+    expect(asBase64.data[0]?.embedding[0]).toBeCloseTo(asFloat.data[0]?.embedding[0] ?? NaN, 5);
+    const models = await client.models.list();
+    expect(models.data.map((m) => m.id).sort()).toEqual(['chat', 'gpt-4o-mini', 'sim-a']);
+  });
+
+  it('answers malformed JSON with 400 in the OpenAI error shape', async () => {
+    const r = await post(`${server.url}/v1/chat/completions`, '{"model": ');
+    expect(r.status).toBe(400);
+    expect(r.json.error).toEqual({ message: 'The request body is not valid JSON.', type: 'invalid_request_error', param: null, code: 'invalid_json' });
+  });
+
+  it('refuses an oversized body with 413', async () => {
+    const r = await post(`${server.url}/v1/chat/completions`, JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x'.repeat(100 * 1024) }] }));
+    expect(r.status).toBe(413);
+    expect(r.json.error.code).toBe('request_too_large');
+  });
+
+  it('answers an unknown model with 404 model_not_found', async () => {
+    const err = await client.chat.completions.create({ model: 'gpt-99', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((err as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
+  });
+
+  it('names the bad parameter of an invalid request', async () => {
+    const r = await post(`${server.url}/v1/chat/completions`, JSON.stringify({ model: 'chat', messages: [{ role: 'wizard', content: 'x' }] }));
+    expect(r.status).toBe(400);
+    expect(r.json.error.param).toBe('messages[0].role');
+    const t = await post(`${server.url}/v1/chat/completions`, JSON.stringify({ model: 'chat', temperature: 7, messages: [{ role: 'user', content: 'x' }] }));
+    expect(t.json.error.param).toBe('temperature');
+  });
+
+  it('answers unknown routes with 404 and wrong methods with 405', async () => {
+    expect((await post(`${server.url}/v1/nothing`, '{}')).status).toBe(404);
+    const r = await request(`${server.url}/v1/chat/completions`, { method: 'GET' });
+    expect(r.statusCode).toBe(405);
+    await r.body.dump();
+  });
+
+  it('maps an upstream 500 to 502 upstream_error and a 429 to rate_limited with retry-after', async () => {
+    sim.faults.add({ status: 500, count: 1 });
+    const e500 = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect((e500 as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+    expect((e500 as InstanceType<typeof OpenAI.APIError>).code).toBe('upstream_error');
+    sim.faults.add({ status: 429, retry_after_s: 7, count: 1 });
+    const r = await post(`${server.url}/v1/chat/completions`, JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }));
+    expect(r.status).toBe(429);
+    expect(r.json.error.code).toBe('rate_limited');
+    expect(r.headers['retry-after']).toBe('7');
+  });
+
+  it('maps a slow upstream to 504 timeout', async () => {
+    sim.faults.add({ latency_ms: 1_500, count: 1 });
+    const err = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(504);
+    expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('timeout');
+  });
+
+  it('maps a malformed upstream body to 502 bad_upstream_response', async () => {
+    sim.faults.add({ malformed: true, count: 1 });
+    const err = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+    expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('bad_upstream_response');
+  });
+
+  it('ends a stream that breaks after the first byte with an error event and no [DONE]', async () => {
+    sim.faults.add({ cut_after_chunks: 3, inter_chunk_ms: 20, count: 1 });
+    const raw = await request(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'tell me a long story' }] }),
+    });
+    expect(raw.statusCode).toBe(200);
+    const body = await raw.body.text();
+    expect(body).toContain('"content":"Hello "');
+    expect(body).toMatch(/data: \{"error":\{"message":"[^"]+","type":"server_error","param":null,"code":"network"\}\}\n\n$/);
+    expect(body).not.toContain('[DONE]');
+  });
+
+  it('answers liveness and readiness', async () => {
+    const live = await request(`${server.url}/healthz`);
+    expect(live.statusCode).toBe(200);
+    await live.body.dump();
+    const ready = await request(`${server.url}/readyz`);
+    expect(await ready.body.json()).toEqual({ status: 'ready' });
+  });
+});
+
+describe('client disconnects and shutdown', () => {
+  let upstream: Server;
+  let upstreamUrl: string;
+  const closed: string[] = [];
+
+  beforeAll(async () => {
+    // A raw upstream that never answers, so we can see whether the gateway hangs up on it.
+    upstream = createHttp((req: IncomingMessage) => {
+      req.resume();
+      req.socket.once('close', () => closed.push(req.url ?? ''));
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    upstream.closeAllConnections();
+    await new Promise((r) => upstream.close(r));
+  });
+
+  it('aborts the upstream call when the client goes away', async () => {
+    const server = await start({
+      routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 30_000 },
+      deployments: [{ id: 'hang', provider: 'openai-compatible', model: 'm', endpoint: `${upstreamUrl}/v1` }],
+    });
+    const controller = new AbortController();
+    const pending = request(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'hang', messages: [{ role: 'user', content: 'x' }] }),
+    }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 150));
+    const before = closed.length;
+    controller.abort();
+    await pending;
+    for (let i = 0; i < 40 && closed.length === before; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(closed.length).toBe(before + 1);
+    await server.shutdown(100);
+  });
+
+  it('finishes in-flight requests on shutdown while refusing readiness', async () => {
+    const sim = await startOpenAISim();
+    const server = await start(configFor(sim));
+    sim.faults.add({ latency_ms: 300, count: 1 });
+    const inflight = request(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }),
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const stopping = server.shutdown(5_000);
+    const res = await inflight;
+    expect(res.statusCode).toBe(200);
+    expect(((await res.body.json()) as { choices: unknown[] }).choices).toHaveLength(1);
+    await stopping;
+    await expect(request(`${server.url}/healthz`)).rejects.toThrow();
+    await sim.close();
+  });
+
+  it('requires a configured API key and tags the caller', async () => {
+    const sim = await startOpenAISim();
+    const server = await start({ ...configFor(sim), api_keys: [{ id: 'team-a-key', key: 'sk-gw-123', team: 'a' }] });
+    const anonymous = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'wrong', maxRetries: 0 });
+    const err = await anonymous.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
+    const authed = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'sk-gw-123', maxRetries: 0 });
+    const ok = await authed.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'x' }] });
+    expect(ok.choices).toHaveLength(1);
+    const health = await request(`${server.url}/healthz`);
+    expect(health.statusCode).toBe(200);
+    await health.body.dump();
+    await server.shutdown(100);
+    await sim.close();
+  });
+});

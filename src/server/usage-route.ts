@@ -1,0 +1,31 @@
+import { GatewayError } from '../core/errors.js';
+import type { LedgerStore } from '../ledger/store/sql-store.js';
+import { buildReport } from '../ledger/report/build.js';
+import { toJson } from '../ledger/report/formats.js';
+import { parseReportOptions } from '../ledger/report/options.js';
+import { sendJson } from './http-util.js';
+import type { Route } from './routes.js';
+
+/**
+ * GET /v1/switchyard/usage?from=YYYY-MM-DD&to=YYYY-MM-DD&group_by=provider,day — the `report` query as
+ * JSON. A caller whose API key is not tagged `role: admin` sees only its own key's usage.
+ */
+export function createUsageRoute(store: LedgerStore | undefined, now: () => number = Date.now): Route {
+  return {
+    method: 'GET',
+    path: '/v1/switchyard/usage',
+    async handle({ res, url, caller }) {
+      if (!store) throw new GatewayError({ kind: 'not_found', code: 'ledger_disabled', message: 'The usage ledger is disabled (ledger.enabled: false).' });
+      let opts;
+      try {
+        const q = url.searchParams;
+        opts = parseReportOptions({ from: q.get('from') ?? undefined, to: q.get('to') ?? undefined, groupBy: q.get('group_by') ?? undefined, format: 'json' }, now());
+      } catch (err) {
+        throw new GatewayError({ kind: 'invalid_request', code: 'invalid_usage_query', message: (err as Error).message });
+      }
+      const ownOnly = caller.keyId !== undefined && caller.tags.role !== 'admin';
+      const report = await buildReport(store, { ...opts, filter: ownOnly ? { key: caller.keyId } : undefined });
+      sendJson(res, 200, toJson(report));
+    },
+  };
+}

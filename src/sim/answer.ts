@@ -1,0 +1,118 @@
+/**
+ * The deterministic "model" behind every simulator, so one conformance table gives the same answers on
+ * every cloud. Each simulator maps its wire request into a ScriptInput and the Answer back to its wire.
+ */
+
+export interface ScriptTool {
+  name: string;
+}
+
+export interface ScriptInput {
+  model: string;
+  system: string;
+  /** Text of the last user turn. */
+  lastUser: string;
+  /** Results of tool calls in the last turn, when the conversation is answering a tool call. */
+  toolResults: string[];
+  /** All prompt text (system, every turn), for token counting. */
+  promptText: string;
+  images: number;
+  tools: ScriptTool[];
+  maxTokens?: number;
+  stop: string[];
+}
+
+export interface Answer {
+  /** Text chunks as they would stream. */
+  chunks: string[];
+  toolCall?: { id: string; name: string; arguments: string };
+  finish: 'stop' | 'length' | 'tool_calls' | 'stop_sequence';
+  promptTokens: number;
+  completionTokens: number;
+  /** Tokens served from a prompt cache (prompts whose system text asks for it). */
+  cachedTokens: number;
+}
+
+/** Roughly four characters a token, the usual rule of thumb; deterministic. */
+export function countTokens(text: string): number {
+  return text.length === 0 ? 0 : Math.ceil(text.length / 4);
+}
+
+const IMAGE_TOKENS = 85;
+
+/**
+ * Rules: a prompt containing "call the tool" with tools present produces a tool call to the first tool
+ * with arguments {"query": <last user text>}; tool results are summarised; otherwise the simulator
+ * answers "Hello from <model>! You said: <text>." in word chunks, honouring max tokens and stop
+ * sequences.
+ */
+export function scriptAnswer(input: ScriptInput): Answer {
+  const promptTokens = countTokens(input.promptText) + input.images * IMAGE_TOKENS;
+  const cachedTokens = input.system.includes('[cache]') ? countTokens(input.system) : 0;
+  const tool = input.tools[0];
+  if (tool && input.toolResults.length === 0 && /call the tool/i.test(input.lastUser)) {
+    const args = JSON.stringify({ query: input.lastUser });
+    return {
+      chunks: [],
+      toolCall: { id: `call_${simpleHash(input.lastUser).toString(16)}`, name: tool.name, arguments: args },
+      finish: 'tool_calls',
+      promptTokens,
+      completionTokens: countTokens(tool.name + args),
+      cachedTokens,
+    };
+  }
+  let text =
+    input.toolResults.length > 0
+      ? `The tool said: ${input.toolResults.join('; ')}.`
+      : `Hello from ${input.model}! ${input.images > 0 ? `I see ${input.images} image(s). ` : ''}You said: ${input.lastUser}.`;
+  let finish: Answer['finish'] = 'stop';
+  for (const stop of input.stop) {
+    const at = stop === '' ? -1 : text.indexOf(stop);
+    if (at !== -1) {
+      text = text.slice(0, at);
+      finish = 'stop_sequence';
+    }
+  }
+  let words = text.split(/(?<= )/);
+  if (input.maxTokens !== undefined) {
+    let budget = input.maxTokens;
+    const kept: string[] = [];
+    for (const w of words) {
+      const cost = countTokens(w);
+      if (cost > budget) {
+        finish = 'length';
+        break;
+      }
+      budget -= cost;
+      kept.push(w);
+    }
+    words = kept;
+  }
+  return { chunks: words, finish, promptTokens, completionTokens: countTokens(words.join('')), cachedTokens };
+}
+
+/** Deterministic unit vector for a text, so embeddings are stable across runs. */
+export function embedText(text: string, dimensions: number): number[] {
+  const out = new Array<number>(dimensions);
+  let h = simpleHash(text) || 1;
+  let norm = 0;
+  for (let i = 0; i < dimensions; i++) {
+    h ^= h << 13;
+    h ^= h >>> 17;
+    h ^= h << 5;
+    const v = ((h >>> 0) / 4294967296) * 2 - 1;
+    out[i] = v;
+    norm += v * v;
+  }
+  const scale = 1 / Math.sqrt(norm);
+  return out.map((v) => Math.round(v * scale * 1e6) / 1e6);
+}
+
+function simpleHash(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 16777619);
+  }
+  return h >>> 0;
+}

@@ -1,0 +1,110 @@
+import type { ServerResponse } from 'node:http';
+import { scriptAnswer, type Answer } from '../answer.js';
+import type { Fault } from '../faults.js';
+import { applyPreFault, sendJson, streamWithFaults } from '../server.js';
+import { sendAnthropicError, sendFaultError, streamErrorBody } from './errors.js';
+import { anthropicScriptInput, cachePrefix, type PromptCache } from './script.js';
+
+type Json = Record<string, unknown>;
+
+/** Context window of every simulated model; longer prompts get the API's "prompt is too long". */
+export const SIM_CONTEXT_TOKENS = 200_000;
+
+export interface MessagesContext {
+  /** The model answering (from the body, or from the URL on Vertex/Bedrock). */
+  model: string;
+  cache: PromptCache;
+}
+
+let counter = 0;
+
+const STOP_REASON: Record<Answer['finish'], string> = { stop: 'end_turn', stop_sequence: 'stop_sequence', length: 'max_tokens', tool_calls: 'tool_use' };
+
+/** Which stop sequence ended the answer: the one found earliest in the untruncated text. */
+function matchedStop(body: Json, model: string, stops: string[]): string | null {
+  const full = scriptAnswer({ ...anthropicScriptInput(body, model), stop: [], maxTokens: undefined }).chunks.join('');
+  let best: string | null = null;
+  let at = Infinity;
+  for (const s of stops) {
+    const i = s === '' ? -1 : full.indexOf(s);
+    if (i !== -1 && i < at) {
+      at = i;
+      best = s;
+    }
+  }
+  return best;
+}
+
+/** Splits tool input JSON into a few pieces so clients see several input_json_delta events. */
+function splitJson(json: string): string[] {
+  const size = Math.max(1, Math.ceil(json.length / 3));
+  const out: string[] = [];
+  for (let i = 0; i < json.length; i += size) out.push(json.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Answers one validated Messages request (JSON or SSE) with the scripted model, applying the fault.
+ * Exported for the Vertex (:rawPredict / :streamRawPredict) and Bedrock InvokeModel simulators.
+ */
+export async function answerMessages(res: ServerResponse, body: Json, fault: Fault, ctx: MessagesContext): Promise<void> {
+  if (!(await applyPreFault(fault, res))) return;
+  if (fault.status) return sendFaultError(res, fault);
+  const input = anthropicScriptInput(body, ctx.model);
+  const answer = scriptAnswer(input);
+  if (answer.promptTokens > SIM_CONTEXT_TOKENS) {
+    return sendAnthropicError(res, 400, 'invalid_request_error', `prompt is too long: ${answer.promptTokens} tokens > ${SIM_CONTEXT_TOKENS} maximum`);
+  }
+  const cached = ctx.cache.use(ctx.model, cachePrefix(body));
+  const usage = {
+    input_tokens: Math.max(0, answer.promptTokens - cached.read - cached.write),
+    cache_creation_input_tokens: cached.write,
+    cache_read_input_tokens: cached.read,
+    output_tokens: answer.completionTokens,
+    service_tier: 'standard',
+  };
+  const id = `msg_sim${++counter}`;
+  const stopReason = STOP_REASON[answer.finish];
+  const stopSequence = answer.finish === 'stop_sequence' ? matchedStop(body, ctx.model, input.stop) : null;
+  const tool = answer.toolCall ? { id: answer.toolCall.id.replace(/^call_/, 'toolu_'), name: answer.toolCall.name, args: answer.toolCall.arguments } : undefined;
+  if (body.stream !== true) {
+    if (fault.malformed) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"id": "broken", "content": [');
+      return;
+    }
+    const content: Json[] = tool ? [{ type: 'tool_use', id: tool.id, name: tool.name, input: JSON.parse(tool.args) as Json }] : [{ type: 'text', text: answer.chunks.join('') }];
+    sendJson(res, 200, { id, type: 'message', role: 'assistant', model: ctx.model, content, stop_reason: stopReason, stop_sequence: stopSequence, usage });
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': `req_${id}` });
+  const send = (event: string, data: Json): boolean => res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
+  send('message_start', {
+    message: { id, type: 'message', role: 'assistant', model: ctx.model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } },
+  });
+  if (fault.malformed) {
+    res.end('event: content_block_start\ndata: {"type": "content_block_start", "index": \n\n');
+    return;
+  }
+  send('content_block_start', { index: 0, content_block: tool ? { type: 'tool_use', id: tool.id, name: tool.name, input: {} } : { type: 'text', text: '' } });
+  send('ping', {});
+  const pieces = tool ? splitJson(tool.args) : answer.chunks;
+  const complete = await streamWithFaults(
+    pieces,
+    fault,
+    res,
+    (piece) => {
+      send('content_block_delta', { index: 0, delta: tool ? { type: 'input_json_delta', partial_json: piece } : { type: 'text_delta', text: piece } });
+    },
+    () => {
+      res.end(`event: error\ndata: ${JSON.stringify(streamErrorBody(fault))}\n\n`);
+    },
+  );
+  if (!complete) return;
+  send('content_block_stop', { index: 0 });
+  // message_delta carries the cumulative counts (service_tier only travels in message_start).
+  const { service_tier: _tier, ...cumulative } = usage;
+  send('message_delta', { delta: { stop_reason: stopReason, stop_sequence: stopSequence }, usage: cumulative });
+  send('message_stop', {});
+  res.end();
+}

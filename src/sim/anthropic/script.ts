@@ -1,0 +1,109 @@
+import { countTokens, type ScriptInput } from '../answer.js';
+
+type Json = Record<string, unknown>;
+
+function blocksOf(content: unknown): Json[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  return Array.isArray(content) ? (content as Json[]) : [];
+}
+
+function textOf(content: unknown): string {
+  return blocksOf(content)
+    .filter((b) => b.type === 'text' && typeof b.text === 'string')
+    .map((b) => b.text as string)
+    .join('');
+}
+
+/** The system prompt's text, whether a string or text blocks. */
+export function systemText(system: unknown): string {
+  return system === undefined ? '' : textOf(system);
+}
+
+/** Reads a (validated) Messages body into the shared script input, as the OpenAI simulator does. */
+export function anthropicScriptInput(body: Json, model: string): ScriptInput {
+  const system = systemText(body.system);
+  let lastUser = '';
+  let promptText = system;
+  let images = 0;
+  let toolResults: string[] = [];
+  for (const m of body.messages as Json[]) {
+    const blocks = blocksOf(m.content);
+    const text = textOf(blocks);
+    promptText += text;
+    if (m.role === 'assistant') {
+      toolResults = [];
+      continue;
+    }
+    images += blocks.filter((b) => b.type === 'image').length;
+    const results = blocks.filter((b) => b.type === 'tool_result').map((b) => textOf(b.content));
+    for (const r of results) promptText += r;
+    // Like an OpenAI user message after tool messages: new user text starts a fresh question.
+    if (text !== '') {
+      lastUser = text;
+      toolResults = [];
+    } else toolResults = results;
+  }
+  const choice = body.tool_choice as Json | undefined;
+  let tools = (Array.isArray(body.tools) ? (body.tools as Json[]) : []).map((t) => ({ name: String(t.name) }));
+  if (choice?.type === 'none') tools = [];
+  else if (choice?.type === 'tool') tools = tools.filter((t) => t.name === choice.name);
+  return {
+    model,
+    system,
+    lastUser,
+    toolResults,
+    promptText,
+    images,
+    tools,
+    maxTokens: body.max_tokens as number,
+    stop: Array.isArray(body.stop_sequences) ? (body.stop_sequences as string[]) : [],
+  };
+}
+
+function hasCacheControl(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'cache_control' in value;
+}
+
+/**
+ * The text of the prompt prefix a request asks to cache: up to its last `cache_control` mark
+ * (system, then messages), or the whole system prompt when it contains "[cache]" (the marker the
+ * other simulators use). Empty when nothing is to be cached.
+ */
+export function cachePrefix(body: Json): string {
+  let prefix = '';
+  let marked = '';
+  for (const b of Array.isArray(body.system) ? (body.system as Json[]) : []) {
+    prefix += typeof b.text === 'string' ? b.text : '';
+    if (hasCacheControl(b)) marked = prefix;
+  }
+  if (typeof body.system === 'string') prefix = body.system;
+  for (const m of body.messages as Json[]) {
+    for (const b of blocksOf(m.content)) {
+      prefix += b.type === 'text' && typeof b.text === 'string' ? b.text : b.type === 'tool_result' ? textOf(b.content) : '';
+      if (hasCacheControl(b)) marked = prefix;
+    }
+  }
+  if (marked !== '') return marked;
+  const system = systemText(body.system);
+  return system.includes('[cache]') ? system : '';
+}
+
+/**
+ * A prompt cache: the first request with a prefix writes it (cache_creation_input_tokens), later
+ * ones read it (cache_read_input_tokens). Unlike the real API there is no minimum length or TTL.
+ */
+export class PromptCache {
+  private readonly seen = new Set<string>();
+
+  /** Token counts of the cached prefix of one request. */
+  use(model: string, prefix: string): { write: number; read: number } {
+    if (prefix === '') return { write: 0, read: 0 };
+    const tokens = countTokens(prefix);
+    const key = `${model}\u0000${prefix}`;
+    if (this.seen.has(key)) return { write: 0, read: tokens };
+    // Bounded so a long-running simulator (benchmarks) does not grow without limit.
+    if (this.seen.size >= 10_000) this.seen.clear();
+    this.seen.add(key);
+    return { write: tokens, read: 0 };
+  }
+}

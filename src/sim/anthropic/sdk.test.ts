@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Anthropic from '@anthropic-ai/sdk';
+import { startAnthropicSim, type AnthropicSimServer } from './index.js';
+
+/** The official @anthropic-ai/sdk (1.x: anthropic-version 2026-10-21, key as Bearer) against the simulator. */
+describe('anthropic simulator with @anthropic-ai/sdk', () => {
+  let sim: AnthropicSimServer;
+  let client: Anthropic;
+  const model = 'claude-sonnet-4-6';
+  const tools: Anthropic.Tool[] = [{ name: 'lookup', description: 'Looks a query up.', input_schema: { type: 'object', properties: { query: { type: 'string' } } } }];
+
+  beforeAll(async () => {
+    sim = await startAnthropicSim({ apiKey: 'sk-ant-sdk' });
+    client = new Anthropic({ baseURL: sim.url, apiKey: 'sk-ant-sdk', maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await sim.close();
+  });
+
+  it('answers a plain message with text, end_turn and usage, authenticated the SDK way', async () => {
+    const m = await client.messages.create({ model, max_tokens: 100, messages: [{ role: 'user', content: 'Hello there' }] });
+    expect(m.type).toBe('message');
+    expect(m.content[0]).toMatchObject({ type: 'text', text: `Hello from ${model}! You said: Hello there.` });
+    expect(m.stop_reason).toBe('end_turn');
+    expect(m.usage.input_tokens).toBeGreaterThan(0);
+    expect(m.usage.output_tokens).toBeGreaterThan(0);
+    expect(sim.observed.last).toMatchObject({ auth: 'bearer', version: '2026-10-21' });
+  });
+
+  it('reports prompt-cache writes, then reads, for a cache_control system block', async () => {
+    const system: Anthropic.TextBlockParam[] = [{ type: 'text', text: 'A long and stable instruction block.', cache_control: { type: 'ephemeral' } }];
+    const first = await client.messages.create({ model, max_tokens: 50, system, messages: [{ role: 'user', content: 'one' }] });
+    const second = await client.messages.create({ model, max_tokens: 50, system, messages: [{ role: 'user', content: 'two' }] });
+    expect(first.usage.cache_creation_input_tokens).toBeGreaterThan(0);
+    expect(first.usage.cache_read_input_tokens).toBe(0);
+    expect(second.usage.cache_read_input_tokens).toBe(first.usage.cache_creation_input_tokens);
+    expect(second.usage.cache_creation_input_tokens).toBe(0);
+  });
+
+  it('calls a tool and accepts its result', async () => {
+    const first = await client.messages.create({ model, max_tokens: 100, tools, messages: [{ role: 'user', content: 'Please call the tool for cats' }] });
+    expect(first.stop_reason).toBe('tool_use');
+    const use = first.content.find((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use');
+    expect(use).toMatchObject({ name: 'lookup', input: { query: 'Please call the tool for cats' } });
+    const second = await client.messages.create({
+      model,
+      max_tokens: 100,
+      tools,
+      messages: [
+        { role: 'user', content: 'Please call the tool for cats' },
+        { role: 'assistant', content: first.content },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: use!.id, content: 'cats are great' }] },
+      ],
+    });
+    expect(second.content[0]).toMatchObject({ type: 'text', text: 'The tool said: cats are great.' });
+  });
+
+  it('streams text through the SDK stream helper with usage and stop reason', async () => {
+    const stream = client.messages.stream({ model, max_tokens: 100, messages: [{ role: 'user', content: 'stream me' }] });
+    const deltas: string[] = [];
+    stream.on('text', (t) => deltas.push(t));
+    const final = await stream.finalMessage();
+    expect(deltas.length).toBeGreaterThan(2);
+    expect(deltas.join('')).toBe(`Hello from ${model}! You said: stream me.`);
+    expect(final.stop_reason).toBe('end_turn');
+    expect(final.usage.output_tokens).toBeGreaterThan(1);
+    expect(final.usage.input_tokens).toBeGreaterThan(0);
+  });
+
+  it('streams the exact event sequence, tool input as input_json_delta', async () => {
+    const stream = await client.messages.create({ model, max_tokens: 100, tools, stream: true, messages: [{ role: 'user', content: 'Please call the tool now' }] });
+    const types: string[] = [];
+    let json = '';
+    for await (const ev of stream) {
+      types.push(ev.type);
+      if (ev.type === 'content_block_delta' && ev.delta.type === 'input_json_delta') json += ev.delta.partial_json;
+      if (ev.type === 'message_delta') expect(ev.delta.stop_reason).toBe('tool_use');
+    }
+    expect(types[0]).toBe('message_start');
+    expect(types.slice(-3)).toEqual(['content_block_stop', 'message_delta', 'message_stop']);
+    expect(JSON.parse(json)).toEqual({ query: 'Please call the tool now' });
+  });
+
+  it('throws the in-stream error event as an APIError of its type', async () => {
+    sim.faults.add({ stream_error_after_chunks: 2, count: 1 });
+    const stream = await client.messages.create({ model, max_tokens: 100, stream: true, messages: [{ role: 'user', content: 'this will break' }] });
+    let text = '';
+    const err = await (async () => {
+      for await (const ev of stream) if (ev.type === 'content_block_delta' && ev.delta.type === 'text_delta') text += ev.delta.text;
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).type).toBe('overloaded_error');
+    expect(text.length).toBeGreaterThan(0);
+  });
+
+  it('raises RateLimitError with retry-after on 429', async () => {
+    sim.faults.add({ status: 429, retry_after_s: 3, count: 1 });
+    const err = await client.messages.create({ model, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.RateLimitError);
+    const apiErr = err as InstanceType<typeof Anthropic.RateLimitError>;
+    expect(apiErr.headers?.get('retry-after')).toBe('3');
+    expect(apiErr.type).toBe('rate_limit_error');
+    expect(apiErr.requestID).toMatch(/^req_/);
+  });
+
+  it('raises OverloadedError on 529', async () => {
+    sim.faults.add({ status: 529, count: 1 });
+    const err = await client.messages.create({ model, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.OverloadedError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).status).toBe(529);
+    expect((err as InstanceType<typeof Anthropic.APIError>).type).toBe('overloaded_error');
+  });
+
+  it('rejects temperature under 2026-10-21 but accepts it when the client pins 2023-06-01', async () => {
+    // SDK 1.x no longer types `temperature`; a non-literal object still sends it, as older callers do.
+    const params: Anthropic.MessageCreateParamsNonStreaming = Object.assign({ model, max_tokens: 100, messages: [{ role: 'user' as const, content: 'x' }] }, { temperature: 0.5 });
+    const err = await client.messages.create(params).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((err as InstanceType<typeof Anthropic.BadRequestError>).apiMessage).toMatch(/temperature/);
+    const pinned = new Anthropic({ baseURL: sim.url, apiKey: 'sk-ant-sdk', maxRetries: 0, defaultHeaders: { 'anthropic-version': '2023-06-01' } });
+    const ok = await pinned.messages.create(params);
+    expect(ok.stop_reason).toBe('end_turn');
+    expect(sim.observed.last).toMatchObject({ version: '2023-06-01', body: { temperature: 0.5 } });
+  });
+
+  it('raises AuthenticationError for a wrong key and lists models', async () => {
+    const wrong = new Anthropic({ baseURL: sim.url, apiKey: 'nope', maxRetries: 0 });
+    await expect(wrong.messages.create({ model, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(Anthropic.AuthenticationError);
+    const ids: string[] = [];
+    for await (const m of client.models.list()) ids.push(m.id);
+    expect(ids).toContain(model);
+  });
+});

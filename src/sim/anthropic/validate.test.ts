@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { validateMessagesBody } from './validate.js';
+
+const opts = { requireModel: true, version: '2023-06-01' };
+const ok = { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
+
+describe('anthropic simulator request validation', () => {
+  it('accepts a minimal valid body', () => {
+    expect(validateMessagesBody(ok, opts)).toBeUndefined();
+  });
+
+  it.each([
+    ['a missing max_tokens', { ...ok, max_tokens: undefined }, /max_tokens/],
+    ['a system role inside messages', { ...ok, messages: [{ role: 'system', content: 'x' }] }, /role/],
+    ['an empty text block', { ...ok, messages: [{ role: 'user', content: [{ type: 'text', text: '' }] }] }, /non-empty/],
+    ['an unsupported image media type', { ...ok, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/bmp', data: 'AA' } }] }] }, /media_type/],
+    ['temperature above 1', { ...ok, temperature: 1.5 }, /temperature/],
+    [
+      'a tool_use without a tool_result after it',
+      { ...ok, messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {} }] }, { role: 'user', content: 'next' }] },
+      /without `tool_result`/,
+    ],
+    ['a tool_result for an unknown tool_use', { ...ok, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'zz', content: 'r' }] }] }, /unexpected `tool_use_id`/],
+    ['a tool_choice naming a missing tool', { ...ok, tools: [{ name: 'a', input_schema: {} }], tool_choice: { type: 'tool', name: 'b' } }, /tool_choice/],
+  ])('rejects %s', (_what, body, message) => {
+    expect(validateMessagesBody(body as Record<string, unknown>, opts)).toMatch(message);
+  });
+
+  it('rejects sampling parameters from anthropic-version 2026-10-21 on', () => {
+    expect(validateMessagesBody({ ...ok, top_k: 5 }, { ...opts, version: '2026-10-21' })).toMatch(/top_k.*2026-10-21/);
+    expect(validateMessagesBody({ ...ok, temperature: 0.5 }, opts)).toBeUndefined();
+    expect(validateMessagesBody({ ...ok, model: undefined, temperature: 0.5 }, { requireModel: false, version: 'vertex-2023-10-16' })).toBeUndefined();
+  });
+
+  it('wants no model in the body when the model is in the URL (Vertex, Bedrock)', () => {
+    expect(validateMessagesBody(ok, { requireModel: false, version: 'vertex-2023-10-16' })).toMatch(/model/);
+    expect(validateMessagesBody({ ...ok, model: undefined }, { requireModel: false, version: 'vertex-2023-10-16' })).toBeUndefined();
+  });
+});

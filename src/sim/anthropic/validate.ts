@@ -1,0 +1,139 @@
+/**
+ * The request checks api.anthropic.com makes that an adapter can get wrong, so tests prove the
+ * adapter rather than the simulator's leniency. Returns the error message of a 400, or undefined.
+ */
+
+type Json = Record<string, unknown>;
+
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+const SAMPLING = ['temperature', 'top_p', 'top_k'] as const;
+
+/** Versions from this date on reject sampling parameters (see PROVIDER-NOTES). */
+export const SAMPLING_REJECTED_FROM = '2026-10-21';
+
+export interface ValidateOptions {
+  /** Vertex rawPredict and Bedrock InvokeModel carry the model in the URL instead. */
+  requireModel: boolean;
+  /** The anthropic-version in force (header or body). */
+  version: string;
+}
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkBlock(block: unknown, where: string, role: string): string | undefined {
+  if (!isObject(block)) return `${where}: Input should be a valid dictionary`;
+  switch (block.type) {
+    case 'text':
+      if (typeof block.text !== 'string') return `${where}.text: Field required`;
+      if (block.text === '') return `${where}: text content blocks must be non-empty`;
+      return undefined;
+    case 'image': {
+      if (role !== 'user') return `${where}: image blocks are only allowed in user messages`;
+      const src = block.source;
+      if (!isObject(src)) return `${where}.source: Field required`;
+      if (src.type === 'base64') {
+        if (typeof src.media_type !== 'string' || !IMAGE_TYPES.has(src.media_type)) return `${where}.source.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`;
+        if (typeof src.data !== 'string' || src.data === '') return `${where}.source.data: Field required`;
+        return undefined;
+      }
+      if (src.type === 'url') return typeof src.url === 'string' ? undefined : `${where}.source.url: Field required`;
+      return `${where}.source.type: Input tag '${String(src.type)}' does not match any of the expected tags`;
+    }
+    case 'tool_use':
+      if (role !== 'assistant') return `${where}: tool_use blocks are only allowed in assistant messages`;
+      if (typeof block.id !== 'string' || typeof block.name !== 'string') return `${where}: tool_use blocks need an id and a name`;
+      return isObject(block.input) ? undefined : `${where}.input: Input should be a valid dictionary`;
+    case 'tool_result':
+      if (role !== 'user') return `${where}: tool_result blocks are only allowed in user messages`;
+      return typeof block.tool_use_id === 'string' ? undefined : `${where}.tool_use_id: Field required`;
+    default:
+      return `${where}.type: Input tag '${String(block.type)}' does not match any of the expected tags`;
+  }
+}
+
+function checkMessages(messages: unknown): string | undefined {
+  if (!Array.isArray(messages) || messages.length === 0) return 'messages: at least one message is required';
+  let pendingToolUses: string[] = [];
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as unknown;
+    if (!isObject(m)) return `messages.${i}: Input should be a valid dictionary`;
+    if (m.role !== 'user' && m.role !== 'assistant') return `messages.${i}.role: Input should be 'user' or 'assistant'`;
+    const blocks = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : m.content;
+    if (!Array.isArray(blocks)) return `messages.${i}.content: Input should be a valid list`;
+    const isLast = i === messages.length - 1;
+    if (blocks.length === 0 && !(isLast && m.role === 'assistant')) return `messages.${i}: all messages must have non-empty content except for the optional final assistant message`;
+    for (let j = 0; j < blocks.length; j++) {
+      const problem = checkBlock(blocks[j], `messages.${i}.content.${j}`, m.role);
+      if (problem) return problem;
+    }
+    const typed = blocks as Json[];
+    const results = typed.filter((b) => b.type === 'tool_result').map((b) => String(b.tool_use_id));
+    const stray = results.find((id) => !pendingToolUses.includes(id));
+    if (stray !== undefined) return `messages.${i}.content: unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${stray}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`;
+    const missing = pendingToolUses.filter((id) => !results.includes(id));
+    if (missing.length > 0) return `messages.${i}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
+    pendingToolUses = m.role === 'assistant' ? typed.filter((b) => b.type === 'tool_use').map((b) => String(b.id)) : [];
+  }
+  if (pendingToolUses.length > 0 && messages.length > 0) {
+    // A conversation may end on the assistant's tool_use only as a prefill, which the API rejects.
+    return `messages.${messages.length - 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${pendingToolUses.join(', ')}.`;
+  }
+  return undefined;
+}
+
+function checkSystem(system: unknown): string | undefined {
+  if (system === undefined || typeof system === 'string') return undefined;
+  if (!Array.isArray(system)) return 'system: Input should be a valid string or list';
+  for (let i = 0; i < system.length; i++) {
+    const b = system[i] as unknown;
+    if (!isObject(b) || b.type !== 'text' || typeof b.text !== 'string' || b.text === '') return `system.${i}: system blocks must be non-empty text blocks`;
+  }
+  return undefined;
+}
+
+function checkTools(body: Json): string | undefined {
+  const names = new Set<string>();
+  if (body.tools !== undefined) {
+    if (!Array.isArray(body.tools)) return 'tools: Input should be a valid list';
+    for (let i = 0; i < body.tools.length; i++) {
+      const t = body.tools[i] as unknown;
+      if (!isObject(t) || typeof t.name !== 'string' || !/^[a-zA-Z0-9_-]{1,128}$/.test(t.name)) return `tools.${i}.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'`;
+      if (!isObject(t.input_schema)) return `tools.${i}.input_schema: Field required`;
+      names.add(t.name);
+    }
+  }
+  const choice = body.tool_choice;
+  if (choice === undefined) return undefined;
+  if (!isObject(choice) || !['auto', 'any', 'tool', 'none'].includes(String(choice.type))) return 'tool_choice: Input tag does not match any of the expected tags';
+  if (choice.type === 'tool' && !names.has(String(choice.name))) return `tool_choice.name: tool '${String(choice.name)}' is not in tools`;
+  return undefined;
+}
+
+function checkNumber(body: Json, key: string, min: number, max: number): string | undefined {
+  const v = body[key];
+  if (v === undefined) return undefined;
+  return typeof v === 'number' && v >= min && v <= max ? undefined : `${key}: Input should be between ${min} and ${max}`;
+}
+
+export function validateMessagesBody(body: Json, opts: ValidateOptions): string | undefined {
+  if (opts.requireModel && (typeof body.model !== 'string' || body.model === '')) return 'model: Field required';
+  if (!opts.requireModel && body.model !== undefined) return 'model: Extra inputs are not permitted';
+  if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) return 'max_tokens: Field required';
+  // Only plain date versions follow the rule: 'vertex-2023-10-16' would compare above it as a string.
+  if (/^\d{4}-\d{2}-\d{2}$/.test(opts.version) && opts.version >= SAMPLING_REJECTED_FROM) {
+    const used = SAMPLING.find((k) => body[k] !== undefined);
+    if (used) return `${used}: is not supported with anthropic-version ${opts.version}`;
+  }
+  if (body.stop_sequences !== undefined && (!Array.isArray(body.stop_sequences) || body.stop_sequences.some((s) => typeof s !== 'string'))) {
+    return 'stop_sequences: Input should be a valid list of strings';
+  }
+  return (
+    checkNumber(body, 'temperature', 0, 1) ??
+    checkNumber(body, 'top_p', 0, 1) ??
+    checkSystem(body.system) ??
+    checkMessages(body.messages) ??
+    checkTools(body)
+  );
+}

@@ -1,0 +1,120 @@
+import type { ServerResponse } from 'node:http';
+import { scriptAnswer } from '../answer.js';
+import { openaiScriptInput } from '../openai/index.js';
+import { sendJson, streamWithFaults } from '../server.js';
+import type { Fault } from '../faults.js';
+import { outputFilterResults, promptFilterResults } from './wire.js';
+
+/** A simulated Azure deployment: the name clients address and the model version it serves. */
+export interface SimDeployment {
+  name: string;
+  model: string;
+}
+
+let counter = 0;
+
+/**
+ * Answers one chat completion as Azure does: content_filter_results on every choice,
+ * prompt_filter_results on the body (or, streaming, in a leading chunk with `choices: []`), and for
+ * an `error: content_filter_output` fault an answer cut short with finish_reason content_filter.
+ */
+export async function azureChat(
+  res: ServerResponse,
+  body: Record<string, unknown>,
+  deployment: SimDeployment,
+  fault: Fault,
+  quotaHeaders: (tokens: number) => Record<string, string>,
+): Promise<void> {
+  const answer = scriptAnswer({ ...openaiScriptInput(body), model: deployment.name });
+  const blocked = fault.error === 'content_filter_output';
+  const id = `chatcmpl-az${++counter}`;
+  const created = Math.floor(Date.now() / 1000);
+  let finish: string = answer.finish === 'stop_sequence' ? 'stop' : answer.finish;
+  let chunks = answer.chunks;
+  if (blocked) {
+    chunks = chunks.slice(0, Math.max(1, Math.floor(chunks.length / 2)));
+    finish = 'content_filter';
+  }
+  const toolCall = blocked ? undefined : answer.toolCall;
+  const completionTokens = blocked ? Math.ceil(chunks.join('').length / 4) : answer.completionTokens;
+  const usage = {
+    completion_tokens: completionTokens,
+    completion_tokens_details: { accepted_prediction_tokens: 0, audio_tokens: 0, reasoning_tokens: 0, rejected_prediction_tokens: 0 },
+    prompt_tokens: answer.promptTokens,
+    prompt_tokens_details: { audio_tokens: 0, cached_tokens: answer.cachedTokens },
+    total_tokens: answer.promptTokens + completionTokens,
+  };
+  const headers = quotaHeaders(usage.total_tokens);
+  const toolCalls = toolCall ? [{ id: toolCall.id, type: 'function', function: { name: toolCall.name, arguments: toolCall.arguments } }] : undefined;
+
+  if (body.stream !== true) {
+    if (fault.malformed) {
+      res.writeHead(200, { 'content-type': 'application/json', ...headers });
+      res.end('{"choices": [{"content_filter_results": {');
+      return;
+    }
+    const message: Record<string, unknown> = { annotations: [], content: toolCalls ? null : chunks.join(''), refusal: null, role: 'assistant' };
+    if (toolCalls) message.tool_calls = toolCalls;
+    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+    sendJson(res, 200, {
+      choices: [{ content_filter_results: outputFilterResults(blocked), finish_reason: finish, index: 0, logprobs: null, message }],
+      created,
+      id,
+      model: deployment.model,
+      object: 'chat.completion',
+      prompt_filter_results: promptFilterResults(),
+      system_fingerprint: 'fp_azsim',
+      usage,
+    });
+    return;
+  }
+
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
+  const send = (obj: unknown): void => {
+    res.write(`data: ${JSON.stringify(obj)}\n\n`);
+  };
+  const frame = (delta: Record<string, unknown>, finishReason: string | null, filters: Record<string, unknown>): void =>
+    send({
+      choices: [{ content_filter_results: filters, delta, finish_reason: finishReason, index: 0, logprobs: null }],
+      created,
+      id,
+      model: deployment.model,
+      object: 'chat.completion.chunk',
+      system_fingerprint: 'fp_azsim',
+    });
+  // Azure's leading chunk: no choices, only the prompt's filter annotations.
+  send({ choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: promptFilterResults() });
+  frame({ content: '', refusal: null, role: 'assistant' }, null, {});
+  if (fault.malformed) {
+    res.end('data: {"choices": [{"delta": \n\n');
+    return;
+  }
+  const pieces = toolCall ? splitArgs(toolCall.arguments) : chunks;
+  const complete = await streamWithFaults(
+    pieces,
+    fault,
+    res,
+    (piece, i) => {
+      if (!toolCall) return frame({ content: piece }, null, outputFilterResults(false));
+      const call: Record<string, unknown> = { index: 0, function: { arguments: piece } };
+      if (i === 0) Object.assign(call, { id: toolCall.id, type: 'function', function: { name: toolCall.name, arguments: piece } });
+      frame({ tool_calls: [call] }, null, {});
+    },
+    () => {
+      res.end(`data: ${JSON.stringify({ error: { message: fault.error_message ?? 'The server had an error while processing your request.', type: 'server_error', param: null, code: fault.error ?? 'server_error' } })}\n\n`);
+    },
+  );
+  if (!complete) return;
+  frame({}, finish, blocked ? outputFilterResults(true) : {});
+  const opts = body.stream_options as { include_usage?: boolean } | undefined;
+  if (opts?.include_usage) send({ choices: [], created, id, model: deployment.model, object: 'chat.completion.chunk', system_fingerprint: 'fp_azsim', usage });
+  res.end('data: [DONE]\n\n');
+}
+
+/** Splits tool-call arguments into a few pieces so clients see streamed argument deltas. */
+function splitArgs(args: string): string[] {
+  const size = Math.max(1, Math.ceil(args.length / 3));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i += size) out.push(args.slice(i, i + size));
+  return out.length > 0 ? out : [''];
+}

@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import { seededRandom } from './rng.js';
+
+/**
+ * One scripted fault. A rule applies to requests for `model` (or all), for the next `count` requests
+ * or for `duration_ms` from when it was added (or until removed). Several fields combine: a rule can
+ * add latency and cut the stream.
+ */
+export const faultRuleSchema = z.strictObject({
+  model: z.string().optional(),
+  count: z.number().int().positive().optional(),
+  duration_ms: z.number().int().positive().optional(),
+  /** Share of matching requests the rule hits (0..1), drawn from the seeded RNG. */
+  probability: z.number().min(0).max(1).optional(),
+  /** Answer with this HTTP status and the cloud's own error shape. */
+  status: z.number().int().min(400).max(599).optional(),
+  /** The cloud-specific error name (e.g. ThrottlingException, context_length_exceeded). */
+  error: z.string().optional(),
+  error_message: z.string().optional(),
+  retry_after_s: z.number().min(0).optional(),
+  latency_ms: z.number().int().min(0).optional(),
+  latency_jitter_ms: z.number().int().min(0).optional(),
+  ttft_ms: z.number().int().min(0).optional(),
+  inter_chunk_ms: z.number().int().min(0).optional(),
+  /** Destroy the socket before answering. */
+  reset: z.boolean().optional(),
+  /** Stop sending (but keep the connection open) after this many content chunks. */
+  stall_after_chunks: z.number().int().min(0).optional(),
+  /** Close the connection after this many content chunks, without a proper end. */
+  cut_after_chunks: z.number().int().min(0).optional(),
+  /** Send an in-stream error event after this many content chunks (where the wire format has one). */
+  stream_error_after_chunks: z.number().int().min(0).optional(),
+  /** Send a body that is not valid for the protocol. */
+  malformed: z.boolean().optional(),
+});
+
+export type FaultRule = z.infer<typeof faultRuleSchema>;
+
+/** What the simulator should do for one request; absent fields mean "behave normally". */
+export type Fault = Omit<FaultRule, 'model' | 'count' | 'duration_ms' | 'probability'> & { latencyMs: number };
+
+interface ActiveRule {
+  rule: FaultRule;
+  remaining: number;
+  until: number;
+}
+
+export interface FaultInjectorOptions {
+  seed?: number;
+  now?: () => number;
+}
+
+/** Holds the scripted faults of one simulator; tests and the control endpoint add and clear rules. */
+export class FaultInjector {
+  private rules: ActiveRule[] = [];
+  private readonly random: () => number;
+  private readonly now: () => number;
+
+  constructor(options: FaultInjectorOptions = {}) {
+    this.random = seededRandom(options.seed ?? 1);
+    this.now = options.now ?? Date.now;
+  }
+
+  add(rule: FaultRule): void {
+    const parsed = faultRuleSchema.parse(rule);
+    this.rules.push({
+      rule: parsed,
+      remaining: parsed.count ?? Number.POSITIVE_INFINITY,
+      until: parsed.duration_ms === undefined ? Number.POSITIVE_INFINITY : this.now() + parsed.duration_ms,
+    });
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  /** Decides the fault for one request to `model`, consuming counted rules. */
+  next(model: string): Fault {
+    const now = this.now();
+    this.rules = this.rules.filter((r) => r.remaining > 0 && r.until > now);
+    const fault: Fault = { latencyMs: 0 };
+    for (const active of this.rules) {
+      const { rule } = active;
+      if (rule.model !== undefined && rule.model !== model) continue;
+      if (rule.probability !== undefined && this.random() >= rule.probability) continue;
+      active.remaining -= 1;
+      const { model: _m, count: _c, duration_ms: _d, probability: _p, latency_ms, latency_jitter_ms, ...effects } = rule;
+      Object.assign(fault, effects);
+      fault.latencyMs += (latency_ms ?? 0) + (latency_jitter_ms ? Math.floor(this.random() * latency_jitter_ms) : 0);
+    }
+    return fault;
+  }
+}

@@ -1,0 +1,215 @@
+import type { ServerResponse } from 'node:http';
+import { scriptAnswer, embedText, countTokens, type ScriptInput } from '../answer.js';
+import { applyPreFault, sendJson, startSim, streamWithFaults, type SimServer } from '../server.js';
+import type { Fault } from '../faults.js';
+
+export interface OpenAISimOptions {
+  name?: string;
+  port?: number;
+  seed?: number;
+  /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  models?: string[];
+}
+
+type Msg = { role?: string; content?: unknown; tool_calls?: unknown[] };
+
+function textOf(content: unknown): { text: string; images: number } {
+  if (typeof content === 'string') return { text: content, images: 0 };
+  if (!Array.isArray(content)) return { text: '', images: 0 };
+  let text = '';
+  let images = 0;
+  for (const part of content as Array<{ type?: string; text?: string }>) {
+    if (part.type === 'text' && typeof part.text === 'string') text += part.text;
+    else if (part.type === 'image_url') images += 1;
+  }
+  return { text, images };
+}
+
+/** Reads an OpenAI chat body into the simulator's script input. */
+export function openaiScriptInput(body: Record<string, unknown>): ScriptInput {
+  const messages = (Array.isArray(body.messages) ? body.messages : []) as Msg[];
+  let system = '';
+  let lastUser = '';
+  let promptText = '';
+  let images = 0;
+  let toolResults: string[] = [];
+  for (const m of messages) {
+    const { text, images: n } = textOf(m.content);
+    promptText += text;
+    images += n;
+    if (m.role === 'system' || m.role === 'developer') system += text;
+    else if (m.role === 'user') {
+      lastUser = text;
+      toolResults = [];
+    } else if (m.role === 'tool') toolResults.push(text);
+    else if (m.role === 'assistant') toolResults = [];
+  }
+  const tools = (Array.isArray(body.tools) ? body.tools : []) as Array<{ function?: { name?: string } }>;
+  const stop = body.stop === undefined ? [] : Array.isArray(body.stop) ? (body.stop as string[]) : [String(body.stop)];
+  const maxTokens = (body.max_completion_tokens ?? body.max_tokens) as number | undefined;
+  return {
+    model: String(body.model ?? ''),
+    system,
+    lastUser,
+    toolResults,
+    promptText,
+    images,
+    tools: tools.map((t) => ({ name: t.function?.name ?? 'tool' })),
+    maxTokens,
+    stop,
+  };
+}
+
+function errorStatusBody(fault: Fault): { status: number; body: unknown; headers: Record<string, string> } {
+  const status = fault.status ?? 500;
+  const code = fault.error ?? (status === 429 ? 'rate_limit_exceeded' : status >= 500 ? 'server_error' : 'invalid_request');
+  const type = status === 429 ? 'rate_limit_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
+  const headers: Record<string, string> = {};
+  if (fault.retry_after_s !== undefined) headers['retry-after'] = String(fault.retry_after_s);
+  return { status, headers, body: { error: { message: fault.error_message ?? `Simulated ${status}`, type, param: null, code } } };
+}
+
+function sendError(res: ServerResponse, fault: Fault): void {
+  const { status, body, headers } = errorStatusBody(fault);
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+let counter = 0;
+
+/** An OpenAI-compatible upstream (OpenAI, vLLM, Ollama) with fault injection. */
+export function startOpenAISim(options: OpenAISimOptions = {}): Promise<SimServer> {
+  const name = options.name ?? 'openai-sim';
+  const models = options.models ?? ['gpt-4o-mini', 'text-embedding-3-small'];
+  return startSim({
+    name,
+    port: options.port,
+    seed: options.seed,
+    async handler({ req, res, url, body }, tools) {
+      const path = url.pathname.replace(/^\/v1/, '');
+      if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
+        sendJson(res, 401, { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
+        return true;
+      }
+      if (req.method === 'GET' && path === '/models') {
+        tools.count('GET /models');
+        sendJson(res, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: name })) });
+        return true;
+      }
+      if (req.method !== 'POST') return false;
+      let json: Record<string, unknown>;
+      try {
+        json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        sendJson(res, 400, { error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null } });
+        return true;
+      }
+      const model = String(json.model ?? '');
+      if (path === '/chat/completions') {
+        tools.count('POST /chat/completions');
+        await chat(res, json, tools.faults.next(model));
+        return true;
+      }
+      if (path === '/embeddings') {
+        tools.count('POST /embeddings');
+        const fault = tools.faults.next(model);
+        if (!(await applyPreFault(fault, res))) return true;
+        if (fault.status) {
+          sendError(res, fault);
+          return true;
+        }
+        const inputs = Array.isArray(json.input) ? (json.input as string[]) : [String(json.input)];
+        const dims = typeof json.dimensions === 'number' ? json.dimensions : 8;
+        const tokens = inputs.reduce((n, t) => n + countTokens(t), 0);
+        sendJson(res, 200, {
+          object: 'list',
+          data: inputs.map((t, index) => ({ object: 'embedding', index, embedding: embedText(t, dims) })),
+          model,
+          usage: { prompt_tokens: tokens, total_tokens: tokens },
+        });
+        return true;
+      }
+      return false;
+    },
+  });
+}
+
+async function chat(res: ServerResponse, body: Record<string, unknown>, fault: Fault): Promise<void> {
+  if (!(await applyPreFault(fault, res))) return;
+  if (fault.status) return sendError(res, fault);
+  const input = openaiScriptInput(body);
+  const answer = scriptAnswer(input);
+  const id = `chatcmpl-sim${++counter}`;
+  const created = Math.floor(Date.now() / 1000);
+  const finish = answer.finish === 'stop_sequence' ? 'stop' : answer.finish;
+  const usage = {
+    prompt_tokens: answer.promptTokens,
+    completion_tokens: answer.completionTokens,
+    total_tokens: answer.promptTokens + answer.completionTokens,
+    prompt_tokens_details: { cached_tokens: answer.cachedTokens },
+    completion_tokens_details: { reasoning_tokens: 0 },
+  };
+  const toolCalls = answer.toolCall
+    ? [{ id: answer.toolCall.id, type: 'function', function: { name: answer.toolCall.name, arguments: answer.toolCall.arguments } }]
+    : undefined;
+  if (body.stream !== true) {
+    if (fault.malformed) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"id": "broken", "choices": [');
+      return;
+    }
+    const message: Record<string, unknown> = { role: 'assistant', content: toolCalls ? null : answer.chunks.join(''), refusal: null };
+    if (toolCalls) message.tool_calls = toolCalls;
+    sendJson(res, 200, {
+      id,
+      object: 'chat.completion',
+      created,
+      model: body.model,
+      choices: [{ index: 0, message, logprobs: null, finish_reason: finish }],
+      usage,
+      system_fingerprint: 'fp_sim',
+    });
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  const frame = (delta: Record<string, unknown>, finishReason: string | null, extra?: Record<string, unknown>): void => {
+    res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, system_fingerprint: 'fp_sim', choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...extra })}\n\n`);
+  };
+  frame({ role: 'assistant', content: '' }, null);
+  if (fault.malformed) {
+    res.end('data: {"choices": [\n\n');
+    return;
+  }
+  const pieces = toolCalls ? splitArgs(answer.toolCall!.arguments) : answer.chunks;
+  const complete = await streamWithFaults(
+    pieces,
+    fault,
+    res,
+    (piece, i) => {
+      if (!toolCalls) return frame({ content: piece }, null);
+      const call: Record<string, unknown> = { index: 0, function: { arguments: piece } };
+      if (i === 0) Object.assign(call, { id: answer.toolCall!.id, type: 'function', function: { name: answer.toolCall!.name, arguments: piece } });
+      frame({ tool_calls: [call] }, null);
+    },
+    () => {
+      res.end(`data: ${JSON.stringify({ error: { message: fault.error_message ?? 'Simulated mid-stream failure', type: 'server_error', param: null, code: fault.error ?? 'server_error' } })}\n\n`);
+    },
+  );
+  if (!complete) return;
+  frame({}, finish);
+  const opts = body.stream_options as { include_usage?: boolean } | undefined;
+  if (opts?.include_usage) {
+    res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, system_fingerprint: 'fp_sim', choices: [], usage })}\n\n`);
+  }
+  res.end('data: [DONE]\n\n');
+}
+
+/** Splits tool-call arguments into a few pieces so clients see streamed argument deltas. */
+function splitArgs(args: string): string[] {
+  const size = Math.max(1, Math.ceil(args.length / 3));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i += size) out.push(args.slice(i, i + size));
+  return out.length > 0 ? out : [''];
+}

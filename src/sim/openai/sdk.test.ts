@@ -1,0 +1,85 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import { startOpenAISim } from './index.js';
+import type { SimServer } from '../server.js';
+
+// The official SDK must parse everything the simulator sends; if it cannot, the simulator is wrong.
+describe('OpenAI simulator, checked by the official openai SDK', () => {
+  let sim: SimServer;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    sim = await startOpenAISim({ apiKey: 'sk-sim', seed: 7 });
+    client = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: 'sk-sim', maxRetries: 0 });
+  });
+  afterAll(() => sim.close());
+  afterEach(() => sim.faults.clear());
+
+  it('answers chat completions', async () => {
+    const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'ping' }] });
+    expect(r.object).toBe('chat.completion');
+    expect(r.choices[0]?.message.content).toBe('Hello from gpt-4o-mini! You said: ping.');
+    expect(r.usage?.prompt_tokens_details?.cached_tokens).toBe(0);
+  });
+
+  it('answers with a tool call and streams its arguments', async () => {
+    const tools: OpenAI.Chat.ChatCompletionTool[] = [{ type: 'function', function: { name: 'weather', parameters: { type: 'object' } } }];
+    const r = await client.chat.completions.create({ model: 'm', tools, messages: [{ role: 'user', content: 'call the tool: Paris' }] });
+    const call = r.choices[0]?.message.tool_calls?.[0];
+    expect(call?.type === 'function' && call.function.name).toBe('weather');
+    const stream = client.chat.completions.stream({ model: 'm', tools, messages: [{ role: 'user', content: 'call the tool: Paris' }] });
+    const final = await stream.finalChatCompletion();
+    const streamed = final.choices[0]?.message.tool_calls?.[0];
+    expect(streamed?.type === 'function' && JSON.parse(streamed.function.arguments)).toEqual({ query: 'call the tool: Paris' });
+  });
+
+  it('streams with a usage chunk', async () => {
+    const stream = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+    let text = '';
+    let usage: OpenAI.CompletionUsage | undefined;
+    for await (const c of stream) {
+      text += c.choices[0]?.delta.content ?? '';
+      usage = c.usage ?? usage;
+    }
+    expect(text).toBe('Hello from m! You said: hi.');
+    expect(usage?.completion_tokens).toBeGreaterThan(0);
+  });
+
+  it('sends errors the SDK raises as typed errors, including mid-stream', async () => {
+    sim.faults.add({ status: 429, retry_after_s: 1, count: 1 });
+    const rate = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(rate).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((rate as InstanceType<typeof OpenAI.RateLimitError>).headers?.get('retry-after')).toBe('1');
+    sim.faults.add({ status: 400, error: 'context_length_exceeded', count: 1 });
+    const long = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect((long as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('context_length_exceeded');
+    sim.faults.add({ stream_error_after_chunks: 1, count: 1 });
+    const stream = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true });
+    await expect((async () => { for await (const _ of stream) void _; })()).rejects.toThrow(/Simulated mid-stream failure/);
+    const denied = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: 'wrong', maxRetries: 0 });
+    await expect(denied.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+
+  it('creates embeddings and lists models', async () => {
+    const e = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'hello', dimensions: 16, encoding_format: 'float' });
+    expect(e.data[0]?.embedding).toHaveLength(16);
+    const models = await client.models.list();
+    expect(models.data.map((m) => m.id)).toContain('gpt-4o-mini');
+  });
+
+  it('injects faults deterministically per model and per count', async () => {
+    sim.faults.add({ model: 'only-this', status: 503, count: 2 });
+    await expect(client.chat.completions.create({ model: 'only-this', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.InternalServerError);
+    await expect(client.chat.completions.create({ model: 'other', messages: [{ role: 'user', content: 'x' }] })).resolves.toBeTruthy();
+    await expect(client.chat.completions.create({ model: 'only-this', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.InternalServerError);
+    await expect(client.chat.completions.create({ model: 'only-this', messages: [{ role: 'user', content: 'x' }] })).resolves.toBeTruthy();
+  });
+
+  it('takes fault rules over its control endpoint', async () => {
+    const res = await fetch(`${sim.url}/__sim/faults`, { method: 'POST', body: JSON.stringify({ status: 502, count: 1 }) });
+    expect(res.status).toBe(200);
+    await expect(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.InternalServerError);
+    const bad = await fetch(`${sim.url}/__sim/faults`, { method: 'POST', body: JSON.stringify({ status: 'soon' }) });
+    expect(bad.status).toBe(400);
+  });
+});

@@ -1,0 +1,166 @@
+import type { ServerResponse } from 'node:http';
+import { countTokens, embedText, scriptAnswer, type Answer, type ScriptInput } from '../answer.js';
+import { applyPreFault, sendJson, streamWithFaults } from '../server.js';
+import type { Fault } from '../faults.js';
+import type { GeminiPart, GeminiRequest, GeminiResponse } from '../../providers/dialects/gemini/wire.js';
+import { googleError, sendFaultError, sendGoogleError } from './errors.js';
+
+/** Finish reasons a fault can force (the `error` of a rule without a status). */
+const FINISH_FAULTS = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'LANGUAGE', 'MALFORMED_FUNCTION_CALL', 'OTHER']);
+const PROMPT_BLOCKED = 'PROMPT_BLOCKED';
+
+const SAFETY_RATINGS = [
+  { category: 'HARM_CATEGORY_HATE_SPEECH', probability: 'NEGLIGIBLE', probabilityScore: 0.02, severity: 'HARM_SEVERITY_NEGLIGIBLE', severityScore: 0.01 },
+  { category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'NEGLIGIBLE', probabilityScore: 0.03, severity: 'HARM_SEVERITY_NEGLIGIBLE', severityScore: 0.02 },
+];
+const BLOCKED_RATINGS = [{ category: 'HARM_CATEGORY_DANGEROUS_CONTENT', probability: 'HIGH', probabilityScore: 0.97, severity: 'HARM_SEVERITY_HIGH', severityScore: 0.91, blocked: true }];
+
+function partText(part: GeminiPart): string {
+  return 'text' in part && typeof part.text === 'string' ? part.text : '';
+}
+
+/** Reads a generateContent body into the shared script input. */
+export function geminiScriptInput(body: GeminiRequest, model: string): ScriptInput {
+  const system = (body.systemInstruction?.parts ?? []).map(partText).join('');
+  let promptText = system;
+  let lastUser = '';
+  let images = 0;
+  let toolResults: string[] = [];
+  for (const content of body.contents ?? []) {
+    let text = '';
+    let results = 0;
+    for (const part of content.parts ?? []) {
+      text += partText(part);
+      if ('inlineData' in part || 'fileData' in part) images += 1;
+      if ('functionResponse' in part && part.functionResponse) {
+        const r = part.functionResponse.response;
+        const value = typeof r?.content === 'string' ? r.content : JSON.stringify(r ?? {});
+        promptText += value;
+        toolResults.push(value);
+        results += 1;
+      }
+    }
+    promptText += text;
+    if (content.role === 'model') toolResults = [];
+    else if (results === 0) {
+      lastUser = text;
+      toolResults = [];
+    }
+  }
+  const cfg = body.generationConfig ?? {};
+  return {
+    model,
+    system,
+    lastUser,
+    toolResults,
+    promptText,
+    images,
+    tools: (body.tools ?? []).flatMap((t) => t.functionDeclarations ?? []).map((d) => ({ name: d.name })),
+    maxTokens: cfg.maxOutputTokens,
+    stop: cfg.stopSequences ?? [],
+  };
+}
+
+let counter = 0;
+
+interface Reply {
+  base: Pick<GeminiResponse, 'modelVersion' | 'createTime' | 'responseId'>;
+  usage: NonNullable<GeminiResponse['usageMetadata']>;
+}
+
+function reply(model: string, answer: Answer): Reply {
+  const usage: Reply['usage'] = {
+    promptTokenCount: answer.promptTokens,
+    candidatesTokenCount: answer.completionTokens,
+    totalTokenCount: answer.promptTokens + answer.completionTokens,
+  };
+  if (answer.cachedTokens > 0) usage.cachedContentTokenCount = answer.cachedTokens;
+  Object.assign(usage, { trafficType: 'ON_DEMAND', promptTokensDetails: [{ modality: 'TEXT', tokenCount: answer.promptTokens }] });
+  return { base: { modelVersion: model, createTime: new Date().toISOString(), responseId: `sim-${(++counter).toString(36)}` }, usage };
+}
+
+function finishOf(answer: Answer): string {
+  return answer.finish === 'length' ? 'MAX_TOKENS' : 'STOP';
+}
+
+/** :generateContent and :streamGenerateContent for one request. */
+export async function generate(res: ServerResponse, body: GeminiRequest, model: string, stream: boolean, fault: Fault): Promise<void> {
+  if (!(await applyPreFault(fault, res))) return;
+  if (fault.status) return sendFaultError(res, fault);
+  if (!Array.isArray(body.contents) || body.contents.length === 0) {
+    return sendGoogleError(res, 400, 'INVALID_ARGUMENT', 'Unable to submit request because it has an empty contents field.');
+  }
+  const answer = scriptAnswer(geminiScriptInput(body, model));
+  const { base, usage } = reply(model, answer);
+  if (fault.error === PROMPT_BLOCKED) {
+    const blocked: GeminiResponse = { promptFeedback: { blockReason: 'PROHIBITED_CONTENT', blockReasonMessage: 'The prompt was blocked.' }, usageMetadata: { promptTokenCount: answer.promptTokens, totalTokenCount: answer.promptTokens }, ...base };
+    if (!stream) return sendJson(res, 200, blocked);
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    return void res.end(`data: ${JSON.stringify(blocked)}\r\n\r\n`);
+  }
+  const forced = fault.error !== undefined && FINISH_FAULTS.has(fault.error) ? fault.error : undefined;
+  const call = answer.toolCall;
+  const parts: GeminiPart[] = call ? [{ functionCall: { name: call.name, args: JSON.parse(call.arguments) as Record<string, string> } }] : [];
+  if (!stream) {
+    if (fault.malformed) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end('{"candidates": [');
+    }
+    if (forced) return sendJson(res, 200, { candidates: [{ finishReason: forced, safetyRatings: BLOCKED_RATINGS, finishMessage: `Simulated ${forced}` }], usageMetadata: usage, ...base });
+    const content = { role: 'model', parts: call ? parts : [{ text: answer.chunks.join('') }] };
+    return sendJson(res, 200, { candidates: [{ content, finishReason: finishOf(answer), safetyRatings: SAFETY_RATINGS, avgLogprobs: -0.12 }], usageMetadata: usage, ...base });
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+  // Vertex frames its SSE with CRLF line ends and sends no [DONE]: the finishReason chunk ends the answer.
+  const send = (chunk: Record<string, unknown>): void => void res.write(`data: ${JSON.stringify({ ...chunk, ...base })}\r\n\r\n`);
+  if (fault.malformed) return void res.end('data: {"candidates": [\r\n\r\n');
+  const pieces = call ? [''] : answer.chunks.length > 0 ? answer.chunks : [''];
+  const last = pieces.length - 1;
+  const cutAt = forced ? Math.floor(pieces.length / 2) : -1;
+  const complete = await streamWithFaults(
+    pieces,
+    fault,
+    res,
+    (piece, i) => {
+      if (i === cutAt) {
+        send({ candidates: [{ content: { role: 'model', parts: [{ text: '' }] }, finishReason: forced, safetyRatings: BLOCKED_RATINGS }], usageMetadata: usage });
+        return;
+      }
+      if (i > cutAt && cutAt >= 0) return;
+      const candidate: Record<string, unknown> = { content: { role: 'model', parts: call ? parts : [{ text: piece }] } };
+      if (i !== last) return send({ candidates: [candidate] });
+      send({ candidates: [{ ...candidate, finishReason: finishOf(answer), safetyRatings: SAFETY_RATINGS }], usageMetadata: usage });
+    },
+    () => void res.end(`data: ${JSON.stringify(googleError(500, 'INTERNAL', fault.error_message ?? 'Simulated mid-stream failure.'))}\r\n\r\n`),
+  );
+  if (complete) res.end();
+}
+
+/** :countTokens — free on Vertex; the provider's probe. */
+export function countTokensReply(res: ServerResponse, body: GeminiRequest, model: string): void {
+  const input = geminiScriptInput(body, model);
+  const total = countTokens(input.promptText) + input.images * 85;
+  sendJson(res, 200, { totalTokens: total, totalBillableCharacters: input.promptText.length });
+}
+
+/** :predict for the text-embedding models. gemini-embedding-001 takes a single instance, as on Vertex. */
+export async function predictEmbeddings(res: ServerResponse, body: Record<string, unknown>, model: string, fault: Fault): Promise<void> {
+  if (!(await applyPreFault(fault, res))) return;
+  if (fault.status) return sendFaultError(res, fault);
+  const instances = Array.isArray(body.instances) ? (body.instances as Array<{ content?: unknown }>) : [];
+  if (instances.length === 0 || instances.some((i) => typeof i.content !== 'string')) {
+    return sendGoogleError(res, 400, 'INVALID_ARGUMENT', 'Each instance must have a string "content".');
+  }
+  if (model.startsWith('gemini-embedding') && instances.length > 1) {
+    return sendGoogleError(res, 400, 'INVALID_ARGUMENT', `Model ${model} supports only one instance per request.`);
+  }
+  const params = (body.parameters ?? {}) as { outputDimensionality?: unknown };
+  const dims = typeof params.outputDimensionality === 'number' ? params.outputDimensionality : 768;
+  let chars = 0;
+  const predictions = instances.map((i) => {
+    const text = i.content as string;
+    chars += text.length;
+    return { embeddings: { values: embedText(text, dims), statistics: { token_count: countTokens(text), truncated: false } } };
+  });
+  sendJson(res, 200, { predictions, metadata: { billableCharacterCount: chars } });
+}

@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiError, FinishReason, GoogleGenAI, type GenerateContentResponse } from '@google/genai';
+import { JWT } from 'google-auth-library';
+import type { SimServer } from '../server.js';
+import { startVertexSim } from './index.js';
+import { createSimServiceAccount, type SimServiceAccount } from './credentials.js';
+
+// The official SDK in Vertex mode, pointed at the simulator, signing its own service-account JWT.
+const PROJECT = 'sdk-project';
+const LOCATION = 'europe-west4';
+const MODEL = 'gemini-2.5-flash';
+
+function client(sim: SimServer, account: Pick<SimServiceAccount, 'clientEmail' | 'privateKeyPem'>): GoogleGenAI {
+  const jwt = new JWT({ email: account.clientEmail, key: account.privateKeyPem, scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
+  jwt.useJWTAccessWithScope = true;
+  return new GoogleGenAI({ vertexai: true, project: PROJECT, location: LOCATION, apiVersion: 'v1', httpOptions: { baseUrl: sim.url }, googleAuthOptions: { authClient: jwt } });
+}
+
+describe('vertex simulator with @google/genai (Vertex mode, v1)', () => {
+  let sim: SimServer;
+  let account: SimServiceAccount;
+  let ai: GoogleGenAI;
+
+  beforeAll(async () => {
+    account = createSimServiceAccount(PROJECT);
+    sim = await startVertexSim({ publicKey: account.publicKey, project: PROJECT });
+    ai = client(sim, account);
+  });
+
+  afterAll(async () => {
+    await sim?.close();
+  });
+
+  it('answers generateContent with text, finish reason, safety ratings and usage', async () => {
+    const r = await ai.models.generateContent({ model: MODEL, contents: 'Hello there', config: { systemInstruction: 'Be brief.' } });
+    expect(r.text).toBe(`Hello from ${MODEL}! You said: Hello there.`);
+    expect(r.candidates?.[0]?.finishReason).toBe(FinishReason.STOP);
+    expect(r.candidates?.[0]?.safetyRatings?.length).toBeGreaterThan(0);
+    expect(r.usageMetadata?.promptTokenCount).toBeGreaterThan(0);
+    expect(r.usageMetadata?.totalTokenCount).toBe((r.usageMetadata?.promptTokenCount ?? 0) + (r.usageMetadata?.candidatesTokenCount ?? 0));
+    expect(r.responseId).toMatch(/^sim-/);
+    expect(sim.stats.requests['POST google:generateContent']).toBeGreaterThan(0);
+  });
+
+  it('reports cached content tokens when the system instruction asks for the cache', async () => {
+    const r = await ai.models.generateContent({ model: MODEL, contents: 'Hi', config: { systemInstruction: '[cache] A long shared preamble.' } });
+    expect(r.usageMetadata?.cachedContentTokenCount).toBeGreaterThan(0);
+  });
+
+  it('returns a function call for a declared tool and reads the function response back', async () => {
+    const tools = [{ functionDeclarations: [{ name: 'lookup', description: 'Looks a query up.', parametersJsonSchema: { type: 'object', properties: { query: { type: 'string' } } } }] }];
+    const first = await ai.models.generateContent({ model: MODEL, contents: 'Please call the tool for cats', config: { tools } });
+    expect(first.functionCalls).toEqual([{ name: 'lookup', args: { query: 'Please call the tool for cats' } }]);
+    const second = await ai.models.generateContent({
+      model: MODEL,
+      config: { tools },
+      contents: [
+        { role: 'user', parts: [{ text: 'Please call the tool for cats' }] },
+        { role: 'model', parts: [{ functionCall: { name: 'lookup', args: { query: 'cats' } } }] },
+        { role: 'user', parts: [{ functionResponse: { name: 'lookup', response: { content: 'cats are great' } } }] },
+      ],
+    });
+    expect(second.text).toBe('The tool said: cats are great.');
+  });
+
+  it('streams with generateContentStream, ending on the finishReason chunk that carries usage', async () => {
+    const chunks: GenerateContentResponse[] = [];
+    for await (const c of await ai.models.generateContentStream({ model: MODEL, contents: 'stream me please' })) chunks.push(c);
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(chunks.map((c) => c.text ?? '').join('')).toBe(`Hello from ${MODEL}! You said: stream me please.`);
+    const last = chunks[chunks.length - 1];
+    expect(last?.candidates?.[0]?.finishReason).toBe(FinishReason.STOP);
+    expect(last?.usageMetadata?.candidatesTokenCount).toBeGreaterThan(0);
+  });
+
+  it('streams a SAFETY stop when the fault asks for one', async () => {
+    sim.faults.add({ error: 'SAFETY', count: 1 });
+    const chunks: GenerateContentResponse[] = [];
+    for await (const c of await ai.models.generateContentStream({ model: MODEL, contents: 'tell me something risky' })) chunks.push(c);
+    const last = chunks[chunks.length - 1];
+    expect(last?.candidates?.[0]?.finishReason).toBe(FinishReason.SAFETY);
+    expect(last?.candidates?.[0]?.safetyRatings?.[0]?.blocked).toBe(true);
+  });
+
+  it('answers a blocked prompt with promptFeedback and no candidates', async () => {
+    sim.faults.add({ error: 'PROMPT_BLOCKED', count: 1 });
+    const r = await ai.models.generateContent({ model: MODEL, contents: 'blocked' });
+    expect(r.candidates ?? []).toHaveLength(0);
+    expect(r.promptFeedback?.blockReason).toBe('PROHIBITED_CONTENT');
+  });
+
+  it('embeds text through :predict for text-embedding models', async () => {
+    const r = await ai.models.embedContent({ model: 'text-embedding-005', contents: ['alpha', 'beta'], config: { outputDimensionality: 16 } });
+    expect(r.embeddings).toHaveLength(2);
+    expect(r.embeddings?.[0]?.values).toHaveLength(16);
+    expect(r.embeddings?.[0]?.statistics?.tokenCount).toBeGreaterThan(0);
+    expect(sim.stats.requests['POST google:predict']).toBe(1);
+  });
+
+  it('counts tokens', async () => {
+    const r = await ai.models.countTokens({ model: MODEL, contents: 'count these tokens' });
+    expect(r.totalTokens).toBeGreaterThan(0);
+  });
+
+  it('raises a 429 RESOURCE_EXHAUSTED as an ApiError', async () => {
+    sim.faults.add({ status: 429, error: 'RESOURCE_EXHAUSTED', count: 1 });
+    const err = await ai.models.generateContent({ model: MODEL, contents: 'hi' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(429);
+    expect((err as ApiError).message).toContain('RESOURCE_EXHAUSTED');
+  });
+
+  it('raises an in-stream error chunk from generateContentStream', async () => {
+    sim.faults.add({ stream_error_after_chunks: 2, count: 1 });
+    let text = '';
+    const err = await (async () => {
+      for await (const c of await ai.models.generateContentStream({ model: MODEL, contents: 'this stream will break after a while' })) text += c.text ?? '';
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(500);
+    expect(text.length).toBeGreaterThan(0);
+  });
+
+  it('rejects a token signed by another key with 401 UNAUTHENTICATED', async () => {
+    const stranger = createSimServiceAccount(PROJECT);
+    const err = await client(sim, stranger).models.generateContent({ model: MODEL, contents: 'hi' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(401);
+    expect((err as ApiError).message).toContain('UNAUTHENTICATED');
+  });
+});

@@ -1,0 +1,46 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { FakeClock } from '../routing/testing/fakes.js';
+import { MemoryStateStore } from './memory.js';
+import { RedisStateStore } from './redis.js';
+import type { StateStore } from './store.js';
+
+const REDIS_URL = process.env.REDIS_URL;
+if (!REDIS_URL) console.warn('REDIS_URL is not set: skipping the Redis state store tests');
+
+/** One suite every state store must pass. */
+function storeSuite(name: string, make: () => { store: StateStore; expire: (ms: number) => Promise<void> }): void {
+  describe(`${name} state store`, () => {
+    const { store, expire } = make();
+    const key = `test:${Math.random().toString(36).slice(2)}`;
+    afterAll(() => store.close());
+
+    it('stores, returns copies of, and deletes JSON values', async () => {
+      const value = { state: 'open', trips: 2, recoveredAt: null, list: [1, 'a'] };
+      await store.set(key, value);
+      const got = await store.get(key);
+      expect(got).toEqual(value);
+      expect(got).not.toBe(value);
+      await store.delete(key);
+      expect(await store.get(key)).toBeUndefined();
+    });
+
+    it('expires values after their ttl', async () => {
+      await store.set(`${key}:ttl`, 1, 50);
+      expect(await store.get(`${key}:ttl`)).toBe(1);
+      await expire(60);
+      expect(await store.get(`${key}:ttl`)).toBeUndefined();
+    });
+  });
+}
+
+storeSuite('memory', () => {
+  const clock = new FakeClock();
+  return { store: new MemoryStateStore(clock), expire: async (ms) => clock.advance(ms) };
+});
+
+describe.skipIf(!REDIS_URL)('redis', () => {
+  storeSuite('redis', () => ({
+    store: new RedisStateStore({ url: REDIS_URL, prefix: 'switchyard-test:' }),
+    expire: (ms) => new Promise((r) => setTimeout(r, ms)),
+  }));
+});
