@@ -1,13 +1,22 @@
 /** The in-process library API. */
 export { createGateway } from './gateway/gateway.js';
-export type { Gateway, GatewayOptions, RequestOptions, ChatResult, StreamResult, EmbedResult, ServedBy } from './gateway/gateway.js';
+export type { Gateway, GatewayOptions, RequestOptions, ChatResult, StreamResult, EmbedResult, ServedBy, QualityGate, GatewayStatus } from './gateway/gateway.js';
+export { createApp } from './app.js';
+export type { App, AppOptions } from './app.js';
 export { loadConfigFile, parseConfig, parseConfigText, resolveConfig, ConfigError } from './config/load.js';
 export type { ConfigInput, GatewayConfig, DeploymentConfig } from './config/schema.js';
 export { startServer, createHttpServer } from './server/server.js';
 export type { RunningServer, ServerOptions } from './server/server.js';
+export { statusRoute } from './server/status-route.js';
+export { createUsageRoute } from './server/usage-route.js';
+export { createLedger } from './ledger/index.js';
+export type { Ledger, LedgerOptions } from './ledger/index.js';
+export { MemoryStateStore } from './state/memory.js';
+export { RedisStateStore } from './state/redis.js';
+export type { StateStore } from './state/store.js';
 export { GatewayError, ERROR_KINDS, toGatewayError } from './core/errors.js';
 export type { ErrorKind, GatewayErrorInit } from './core/errors.js';
 export type * from './core/types.js';
 export type { Provider, CallContext } from './core/provider.js';
-export type { AttemptRecord, AttemptObserver } from './core/events.js';
+export type { AttemptRecord, AttemptObserver, AdmissionControl, AdmissionRequest, AdmissionTicket } from './core/events.js';
 export { PROVIDERS } from './providers/registry.js';

@@ -51,7 +51,7 @@ describe('switchyard CLI', () => {
   });
 
   it('demo answers a chat request with no credentials', async () => {
-    const demo = await startDemo({ port: 0 });
+    const demo = await startDemo({ port: 0, dataDir: join(dir, 'demo') });
     try {
       const res = await request(`${demo.server.url}/v1/chat/completions`, {
         method: 'POST',
@@ -61,6 +61,10 @@ describe('switchyard CLI', () => {
       expect(res.statusCode).toBe(200);
       const body = (await res.body.json()) as { choices: Array<{ message: { content: string } }> };
       expect(body.choices[0]?.message.content).toContain('You said: Hello!');
+      expect(Number(res.headers['x-switchyard-cost-usd'])).toBeGreaterThan(0);
+      const status = await request(`${demo.server.url}/v1/switchyard/status`);
+      expect(status.statusCode).toBe(200);
+      await status.body.dump();
       expect(demo.configYaml).toContain('provider: openai-compatible');
     } finally {
       await demo.close();

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { parseConfig } from '../config/load.js';
-import { createGateway, type Gateway } from '../gateway/gateway.js';
+import type { Gateway } from '../gateway/gateway.js';
+import { createApp } from '../app.js';
 import { startServer, type RunningServer } from '../server/server.js';
 import type { Logger } from '../core/logger.js';
 import type { SimServer } from '../sim/server.js';
@@ -16,13 +17,15 @@ export interface Demo {
 }
 
 /** Starts every demo simulator and a gateway in front of them. */
-export async function startDemo(options: { port?: number; host?: string; logger?: Logger } = {}): Promise<Demo> {
+export async function startDemo(options: { port?: number; host?: string; logger?: Logger; dataDir?: string } = {}): Promise<Demo> {
+  const dataDir = options.dataDir ?? '.switchyard';
   const upstreams = await Promise.all(DEMO_UPSTREAMS.map((start) => start()));
   const deployments = upstreams.flatMap((u) => u.deployments);
   const chatDeployments = deployments.filter((d) => !String(d.model).includes('embed')).map((d) => d.id as string);
   const raw = {
     server: { host: options.host ?? '127.0.0.1', port: options.port ?? 4000 },
     logging: { level: 'info' },
+    ledger: { store: 'sqlite', path: `${dataDir}/demo-ledger.sqlite`, spill_path: `${dataDir}/demo-ledger-spill.jsonl` },
     deployments,
     groups: [
       { name: 'chat', aliases: ['gpt-4o-mini', 'default'], strategy: 'priority', deployments: chatDeployments },
@@ -37,13 +40,15 @@ export async function startDemo(options: { port?: number; host?: string; logger?
     await Promise.all(sims.map((s) => s.close()));
     throw new Error(`demo config is invalid: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
   }
-  const gateway = createGateway(parsed.config, { logger: options.logger });
+  const app = await createApp(parsed.config, { logger: options.logger });
+  const gateway = app.gateway;
+  const serverOptions = { ...app.serverOptions, onClose: () => app.close() };
   let server: RunningServer;
   try {
-    server = await startServer(gateway, { logger: options.logger });
+    server = await startServer(gateway, serverOptions);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || options.port !== undefined) throw err;
-    server = await startServer(gateway, { logger: options.logger, port: 0 });
+    server = await startServer(gateway, { ...serverOptions, port: 0 });
   }
   return {
     server,

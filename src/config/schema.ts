@@ -70,6 +70,18 @@ export const apiKeySchema = z.strictObject({
 
 export type ApiKeyConfig = z.infer<typeof apiKeySchema>;
 
+/** Where state shared by replicas (breakers) lives: this process, or Redis for several replicas. */
+export const stateSchema = z
+  .strictObject({
+    store: z.enum(['memory', 'redis']).default('memory'),
+    redis_url: secretRef.optional(),
+    key_prefix: z.string().default('switchyard:'),
+  })
+  .superRefine((s, ctx) => {
+    if (s.store === 'redis' && !s.redis_url) ctx.addIssue({ code: 'custom', path: ['redis_url'], message: 'store "redis" needs a redis_url (e.g. ${REDIS_URL})' });
+  })
+  .default({ store: 'memory', key_prefix: 'switchyard:' });
+
 export const configSchema = z
   .strictObject({
     server: serverSchema,
@@ -80,6 +92,7 @@ export const configSchema = z
     deployments: z.array(deploymentSchema).min(1, 'at least one deployment is required'),
     groups: z.array(groupSchema).default([]),
     default_group: z.string().optional(),
+    state: stateSchema,
     ledger: ledgerSchema,
     budgets: budgetsSchema,
     pricing: pricingSchema,

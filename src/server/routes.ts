@@ -1,10 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../core/errors.js';
-import type { Gateway, ServedBy } from '../gateway/gateway.js';
+import type { Gateway, RequestOptions, ServedBy } from '../gateway/gateway.js';
 import { ChunkEncoder, encodeChatResponse, encodeEmbeddingResponse } from '../providers/dialects/openai-chat/index.js';
 import { parseJson, readBody, sendJson } from './http-util.js';
 import { writeData } from './sse.js';
 import type { Caller } from './auth.js';
+import type { Usage } from '../core/types.js';
+
+/** Prices an answer; `usd` is undefined when the model has no known price (never silently zero). */
+export type CostFn = (servedBy: ServedBy, usage: Usage | undefined) => { usd: number | undefined; priced: boolean };
 
 /** What a route handler gets for one request. */
 export interface RouteContext {
@@ -17,6 +21,7 @@ export interface RouteContext {
   /** Aborts when the client disconnects. */
   signal: AbortSignal;
   bodyLimit: number;
+  costOf: CostFn | undefined;
   /** Set by handlers so the access log can name who served the request. */
   servedBy?: ServedBy;
 }
@@ -27,6 +32,30 @@ export interface Route {
   /** Health routes answer without authentication. */
   public?: boolean;
   handle(ctx: RouteContext): Promise<void>;
+}
+
+/** Reads the routing hints a client may give; a key's residency is never loosened by a header. */
+function requestOptions(ctx: RouteContext): RequestOptions {
+  const h = ctx.req.headers;
+  const opts: RequestOptions = { signal: ctx.signal, requestId: ctx.requestId, tags: ctx.caller.tags };
+  const residency = ctx.caller.residency ?? (h['x-switchyard-residency'] as string | undefined);
+  if (residency) opts.residency = residency;
+  if (typeof h['x-switchyard-deployment'] === 'string') opts.override = h['x-switchyard-deployment'];
+  if (typeof h['x-switchyard-task'] === 'string') opts.task = h['x-switchyard-task'];
+  return opts;
+}
+
+/** The usage extension with the answer's cost; `cost_usd: null` marks an unpriced model. */
+function costExtension(ctx: RouteContext, servedBy: ServedBy, usage: Usage | undefined, estimated = false): { switchyard: Record<string, unknown> } | undefined {
+  if (!ctx.costOf) return undefined;
+  const cost = ctx.costOf(servedBy, usage);
+  const ext: Record<string, unknown> = { cost_usd: cost.priced ? cost.usd ?? null : null };
+  if (estimated) ext.estimated = true;
+  return { switchyard: ext };
+}
+
+function formatUsd(usd: number): string {
+  return usd.toFixed(10).replace(/0+$/, '').replace(/\.$/, '.0');
 }
 
 function servedHeaders(s: ServedBy): Record<string, string> {
@@ -42,25 +71,33 @@ function servedHeaders(s: ServedBy): Record<string, string> {
 
 async function chatCompletions(ctx: RouteContext): Promise<void> {
   const body = parseJson(await readBody(ctx.req, ctx.bodyLimit));
-  const opts = { signal: ctx.signal, requestId: ctx.requestId, tags: ctx.caller.tags };
+  const opts = requestOptions(ctx);
   if ((body as { stream?: unknown } | null)?.stream === true) return streamCompletion(ctx, body as Parameters<Gateway['stream']>[0], opts);
   const { response, servedBy } = await ctx.gateway.chat(body as Parameters<Gateway['chat']>[0], opts);
   ctx.servedBy = servedBy;
-  sendJson(ctx.res, 200, encodeChatResponse(response, (body as { model: string }).model), servedHeaders(servedBy));
+  const headers = servedHeaders(servedBy);
+  const cost = costExtension(ctx, servedBy, response.usage);
+  if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
+  sendJson(ctx.res, 200, encodeChatResponse(response, (body as { model: string }).model, cost), headers);
 }
 
-async function streamCompletion(ctx: RouteContext, body: Parameters<Gateway['stream']>[0], opts: { signal: AbortSignal; requestId: string; tags: Record<string, string> }): Promise<void> {
+async function streamCompletion(ctx: RouteContext, body: Parameters<Gateway['stream']>[0], opts: RequestOptions): Promise<void> {
   const { parts, servedBy } = await ctx.gateway.stream(body, opts);
   ctx.servedBy = servedBy;
   const { res } = ctx;
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...servedHeaders(servedBy) });
+  const head: Record<string, string> = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...servedHeaders(servedBy) };
+  // The cost is only known at the end: it travels as an HTTP trailer and in the usage chunk.
+  if (ctx.costOf) head.trailer = 'x-switchyard-cost-usd';
+  res.writeHead(200, head);
   const encoder = new ChunkEncoder(`chatcmpl-${ctx.requestId}`, body.model, Math.floor(Date.now() / 1000));
   const includeUsage = body.stream_options?.include_usage === true;
   try {
     for await (const part of parts) {
       if (res.destroyed) break;
       if (part.type === 'usage') {
-        if (includeUsage) await writeData(res, encoder.usage(part.usage));
+        const cost = costExtension(ctx, servedBy, part.usage);
+        if (cost && typeof cost.switchyard.cost_usd === 'number') res.addTrailers({ 'x-switchyard-cost-usd': formatUsd(cost.switchyard.cost_usd) });
+        if (includeUsage) await writeData(res, encoder.usage(part.usage, cost));
         continue;
       }
       const json = encoder.encode(part);
@@ -77,14 +114,13 @@ async function streamCompletion(ctx: RouteContext, body: Parameters<Gateway['str
 
 async function embeddings(ctx: RouteContext): Promise<void> {
   const body = parseJson(await readBody(ctx.req, ctx.bodyLimit));
-  const { response, servedBy } = await ctx.gateway.embed(body as Parameters<Gateway['embed']>[0], {
-    signal: ctx.signal,
-    requestId: ctx.requestId,
-    tags: ctx.caller.tags,
-  });
+  const { response, servedBy } = await ctx.gateway.embed(body as Parameters<Gateway['embed']>[0], requestOptions(ctx));
   ctx.servedBy = servedBy;
   const { model, encoding_format: format } = body as { model: string; encoding_format?: 'float' | 'base64' };
-  sendJson(ctx.res, 200, encodeEmbeddingResponse(response, model, format), servedHeaders(servedBy));
+  const headers = servedHeaders(servedBy);
+  const cost = costExtension(ctx, servedBy, response.usage);
+  if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
+  sendJson(ctx.res, 200, encodeEmbeddingResponse(response, model, format), headers);
 }
 
 async function models(ctx: RouteContext): Promise<void> {

@@ -247,3 +247,33 @@ describe('client disconnects and shutdown', () => {
     await sim.close();
   });
 });
+
+describe('cost reporting', () => {
+  it('sets x-switchyard-cost-usd and a usage extension, for streams as a trailer and in the usage chunk', async () => {
+    const sim = await startOpenAISim();
+    const parsed = parseConfig(configFor(sim), {});
+    if (!parsed.ok) throw new Error('bad config');
+    const server = await startServer(createGateway(parsed.config), {
+      port: 0,
+      costOf: (servedBy, usage) => (servedBy.deployment === 'sim-a' && usage ? { usd: usage.total * 0.000001, priced: true } : { usd: undefined, priced: false }),
+    });
+    const plain = await request(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }),
+    });
+    const body = (await plain.body.json()) as { usage: { total_tokens: number; switchyard: { cost_usd: number } } };
+    expect(body.usage.switchyard.cost_usd).toBeCloseTo(body.usage.total_tokens * 0.000001, 12);
+    expect(Number(plain.headers['x-switchyard-cost-usd'])).toBeCloseTo(body.usage.total_tokens * 0.000001, 12);
+    const streamed = await request(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Hi' }] }),
+    });
+    const text = await streamed.body.text();
+    expect(text).toMatch(/"switchyard":\{"cost_usd":0\.0000\d+\}/);
+    expect(Number(streamed.trailers['x-switchyard-cost-usd'])).toBeGreaterThan(0);
+    await server.shutdown(100);
+    await sim.close();
+  });
+});

@@ -7,12 +7,16 @@ import { silentLogger } from '../core/logger.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { createAuthenticator } from './auth.js';
 import { sendError, sendJson } from './http-util.js';
-import { API_ROUTES, type Route, type RouteContext } from './routes.js';
+import { API_ROUTES, type CostFn, type Route, type RouteContext } from './routes.js';
 
 export interface ServerOptions {
   logger?: Logger;
   /** Routes added by feature modules (status, usage, metrics). */
   routes?: readonly Route[];
+  /** Prices an answer for the `x-switchyard-cost-usd` header and the usage extension. */
+  costOf?: CostFn;
+  /** Runs after the server has drained; closes the gateway when not given. */
+  onClose?: () => Promise<void>;
 }
 
 export interface RunningServer {
@@ -71,6 +75,7 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
       requestId,
       signal: controller.signal,
       bodyLimit: cfg.body_limit_bytes,
+      costOf: options.costOf,
     };
     try {
       if (!route) {
@@ -150,7 +155,7 @@ export async function startServer(gateway: Gateway, options: ServerOptions & { p
       }
       for (const s of sockets) s.destroy();
       await closed;
-      await gateway.close();
+      await (options.onClose ? options.onClose() : gateway.close());
     },
   };
 }

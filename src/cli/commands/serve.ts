@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../../config/load.js';
-import { createGateway } from '../../gateway/gateway.js';
+import { createApp } from '../../app.js';
 import { startServer } from '../../server/server.js';
-import { statusRoute } from '../../server/status-route.js';
 import { createLogger } from '../logger.js';
 import { untilSignal } from '../signals.js';
 import type { Command } from '../command.js';
@@ -33,9 +32,9 @@ export const serveCommand: Command = {
       throw err;
     }
     const logger = createLogger(config.logging.level);
-    const gateway = createGateway(config, { logger });
+    const app = await createApp(config, { logger });
     const port = values.port !== undefined ? Number(values.port) : undefined;
-    const server = await startServer(gateway, { logger, port, host: values.host, routes: [statusRoute] });
+    const server = await startServer(app.gateway, { ...app.serverOptions, port, host: values.host, onClose: () => app.close() });
     logger.info({ url: server.url, deployments: config.deployments.length }, 'switchyard listening');
     const signal = await untilSignal();
     logger.info({ signal, graceMs: config.server.shutdown_grace_ms }, 'shutting down');

@@ -1,0 +1,51 @@
+import type { GatewayConfig } from './config/schema.js';
+import type { Logger } from './core/logger.js';
+import { silentLogger } from './core/logger.js';
+import { createGateway, type Gateway } from './gateway/gateway.js';
+import { createLedger, type Ledger } from './ledger/index.js';
+import type { Route } from './server/routes.js';
+import type { ServerOptions } from './server/server.js';
+import { statusRoute } from './server/status-route.js';
+import { createUsageRoute } from './server/usage-route.js';
+import { RedisStateStore } from './state/redis.js';
+import type { StateStore } from './state/store.js';
+
+/** Everything one config describes, wired together: the composition root of every runtime adapter. */
+export interface App {
+  gateway: Gateway;
+  ledger: Ledger;
+  /** Options for startServer / createHttpServer: feature routes and the cost of each answer. */
+  serverOptions: ServerOptions;
+  /** Closes the gateway's providers, flushes the ledger and disconnects shared state. */
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  logger?: Logger;
+}
+
+/** Builds the gateway with its ledger (usage, cost, budgets), shared state and feature routes. */
+export async function createApp(config: GatewayConfig, options: AppOptions = {}): Promise<App> {
+  const logger = options.logger ?? silentLogger;
+  const ledger = await createLedger(config, { logger });
+  const stateStore: StateStore | undefined =
+    config.state.store === 'redis' ? new RedisStateStore({ url: config.state.redis_url?.reveal(), prefix: config.state.key_prefix }) : undefined;
+  const gateway = createGateway(config, {
+    logger,
+    observers: [ledger.observer],
+    admission: ledger.admission,
+    priceOf: (id) => ledger.priceOf(id),
+    stateStore,
+  });
+  const routes: Route[] = [statusRoute, createUsageRoute(ledger.store)];
+  return {
+    gateway,
+    ledger,
+    serverOptions: { logger, routes, costOf: (servedBy, usage) => ledger.costOf(servedBy, usage) },
+    async close() {
+      await gateway.close();
+      await ledger.close();
+      await stateStore?.close();
+    },
+  };
+}
