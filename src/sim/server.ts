@@ -185,7 +185,7 @@ export async function streamWithFaults(
       return false;
     }
     if (fault.cut_after_chunks === i) {
-      res.socket?.destroy();
+      await cutConnection(res);
       return false;
     }
     if (fault.stream_error_after_chunks === i && fail) {
@@ -200,10 +200,22 @@ export async function streamWithFaults(
     return false;
   }
   if (fault.cut_after_chunks !== undefined && fault.cut_after_chunks >= chunks.length) {
-    res.socket?.destroy();
+    await cutConnection(res);
     return false;
   }
   return true;
+}
+
+/**
+ * Drops the connection mid-body once what was written has left the process, so the client really
+ * receives the first chunks and then a broken stream (not a reset that discards them).
+ */
+async function cutConnection(res: ServerResponse): Promise<void> {
+  const socket = res.socket;
+  if (!socket) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (socket.writableLength > 0) await new Promise<void>((resolve) => socket.once('drain', () => resolve()));
+  socket.destroy();
 }
 
 export { sendJson, readBody };
