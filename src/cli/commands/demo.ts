@@ -10,7 +10,7 @@ export const demoCommand: Command = {
   summary: 'run the gateway in front of built-in cloud simulators (no credentials)',
   async run(args, io) {
     const { values } = parseArgs({ args, options: { port: { type: 'string', short: 'p' }, 'show-config': { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } } });
-    const logger = createLogger(values.quiet ? 'warn' : 'info', process.stderr);
+    const logger = createLogger(values.quiet ? 'warn' : 'info', 2);
     const demo = await startDemo({ port: values.port !== undefined ? Number(values.port) : undefined, logger });
     const url = demo.server.url;
     io.out(`Switchyard demo is running at ${url}`);
