@@ -1,5 +1,6 @@
 import type { SimServer } from '../sim/server.js';
 import { startOpenAISim } from '../sim/openai/index.js';
+import { startBedrockSim, SIM_CREDENTIALS } from '../sim/bedrock/index.js';
 import { startAzureSim } from '../sim/azure/index.js';
 import { startVertexSim } from '../sim/vertex/index.js';
 import { createSimServiceAccount, writeSimServiceAccount } from '../sim/vertex/credentials.js';
@@ -59,6 +60,22 @@ export const DEMO_UPSTREAMS: ReadonlyArray<() => Promise<DemoUpstream>> = [
       groups: [
         { name: 'gemini-2.5-flash', deployments: ['vertex-europe-west4'] },
         { name: 'text-embedding-005', deployments: ['vertex-europe-west4-embed'] },
+      ],
+    };
+  },
+  async () => {
+    // SigV4 with throwaway keys the simulator verifies; a `us.` cross-region inference profile.
+    const sim = await startBedrockSim({ name: 'bedrock-sim-us-east-1', region: 'us-east-1' });
+    const common = { provider: 'bedrock', region: 'us-east-1', tags: ['us', 'aws'], endpoint: sim.url, access_key_id: SIM_CREDENTIALS.accessKeyId, secret_access_key: SIM_CREDENTIALS.secretAccessKey };
+    return {
+      sim,
+      deployments: [
+        { id: 'bedrock-us-east-1', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', ...common },
+        { id: 'bedrock-us-east-1-titan-embed', model: 'amazon.titan-embed-text-v2:0', ...common },
+      ],
+      groups: [
+        { name: 'claude-3-5-haiku', deployments: ['bedrock-us-east-1'] },
+        { name: 'titan-embed-text-v2', deployments: ['bedrock-us-east-1-titan-embed'] },
       ],
     };
   },

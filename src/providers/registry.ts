@@ -3,6 +3,7 @@ import type { Provider } from '../core/provider.js';
 import type { DeploymentConfig } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import { openaiCompatible } from './openai-compatible/index.js';
+import { bedrock } from './bedrock/index.js';
 import { azureOpenAI } from './azure-openai/index.js';
 import { anthropic } from './anthropic/index.js';
 import { vertex } from './vertex/index.js';
@@ -41,6 +42,7 @@ export function defineProvider<Options>(factory: ProviderFactory<Options>): Regi
 /** Every provider type Switchyard knows. Adding a provider: one folder and one line here. */
 export const PROVIDERS: ReadonlyArray<RegisteredProvider> = [
   defineProvider(openaiCompatible),
+  defineProvider(bedrock),
   defineProvider(azureOpenAI),
   defineProvider(anthropic),
   defineProvider(vertex),

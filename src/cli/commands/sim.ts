@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startOpenAISim } from '../../sim/openai/index.js';
+import { startBedrockSim } from '../../sim/bedrock/index.js';
 import { startAzureSim } from '../../sim/azure/index.js';
 import { startAnthropicSim } from '../../sim/anthropic/index.js';
 import { startVertexSim } from '../../sim/vertex/index.js';
@@ -10,6 +11,7 @@ import type { Command } from '../command.js';
 /** Simulators the CLI can start on their own (for benchmarks, DR drills and manual testing). */
 const SIMULATORS: Record<string, (port: number | undefined, seed: number | undefined) => Promise<SimServer>> = {
   openai: (port, seed) => startOpenAISim({ port, seed }),
+  bedrock: (port, seed) => startBedrockSim({ port, seed }),
   azure: (port, seed) => startAzureSim({ port, seed }),
   anthropic: (port, seed) => startAnthropicSim({ port, seed }),
   vertex: (port, seed) => startVertexSim({ port, seed }),

@@ -85,9 +85,10 @@ export interface EncodeOptions {
 /**
  * A canonical chat request to a Converse body (the model id travels in the URL). `tool_choice: none`
  * keeps the tool definitions (Converse requires them when the history holds tool blocks) but lets the
- * model choose; `n`, penalties and `seed` have no Converse equivalent and are not sent.
+ * model choose; penalties and `seed` have no Converse equivalent and are not sent; `n > 1` is refused.
  */
 export function encodeConverseRequest(request: ChatRequest, options: EncodeOptions = {}): ConverseRequestBody {
+  if (request.n !== undefined && request.n > 1) throw invalid('n', 'Bedrock Converse returns one choice; n must be 1.');
   const system: SystemBlock[] = [];
   const turns: ConverseMessage[] = [];
   request.messages.forEach((m, i) => {

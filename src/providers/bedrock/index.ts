@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { secretRef } from '../../config/schema.js';
+import type { ProviderFactory } from '../registry.js';
+import { defaultChainCredentials, staticCredentials, type CredentialSource } from './credentials.js';
+import { BedrockProvider } from './provider.js';
+
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+const options = z
+  .looseObject({
+    /** The AWS region the requests go to and are signed for (an inference profile's source region). */
+    region: z.string().regex(AWS_REGION, 'expected an AWS region such as us-east-1'),
+    /** Explicit keys; without them the AWS default credential chain is used. */
+    access_key_id: secretRef.optional(),
+    secret_access_key: secretRef.optional(),
+    session_token: secretRef.optional(),
+    /** Shared-config profile for the default chain. */
+    profile: z.string().min(1).optional(),
+    max_connections: z.number().int().positive().default(128),
+    /** InvokeModel body for embeddings; guessed from the model id when absent. */
+    embedding_family: z.enum(['titan', 'cohere']).optional(),
+    /** Titan takes one text a call: how many calls one embeddings request may run at once. */
+    embedding_concurrency: z.number().int().min(1).max(64).default(8),
+    cohere_input_type: z.enum(['search_document', 'search_query', 'classification', 'clustering']).default('search_document'),
+    /** Puts a cachePoint after the system prompt (Bedrock prompt caching, for models that have it). */
+    cache_system_prompt: z.boolean().default(false),
+  })
+  .superRefine((o, ctx) => {
+    if ((o.access_key_id === undefined) !== (o.secret_access_key === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [o.access_key_id === undefined ? 'access_key_id' : 'secret_access_key'], message: 'access_key_id and secret_access_key go together' });
+    }
+    if (o.session_token !== undefined && o.access_key_id === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['session_token'], message: 'session_token needs access_key_id and secret_access_key' });
+    }
+  });
+
+export type BedrockOptions = z.infer<typeof options>;
+
+function credentialsFor(o: BedrockOptions): CredentialSource {
+  if (o.access_key_id && o.secret_access_key) {
+    return staticCredentials({
+      accessKeyId: o.access_key_id.reveal(),
+      secretAccessKey: o.secret_access_key.reveal(),
+      ...(o.session_token ? { sessionToken: o.session_token.reveal() } : {}),
+    });
+  }
+  return defaultChainCredentials(o.profile);
+}
+
+/**
+ * AWS Bedrock Runtime: Converse / ConverseStream for chat, InvokeModel for Titan and Cohere embeddings.
+ * Requests are SigV4-signed (explicit keys or the default chain), or carry a Bedrock API key as a
+ * bearer token when the deployment sets `api_key`.
+ */
+export const bedrock: ProviderFactory<BedrockOptions> = {
+  type: 'bedrock',
+  options,
+  create: (deployment, opts) => new BedrockProvider(deployment, opts, deployment.api_key ? undefined : credentialsFor(opts)),
+};

@@ -1,0 +1,194 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseConfig } from '../../config/load.js';
+import { silentLogger } from '../../core/logger.js';
+import type { Provider } from '../../core/provider.js';
+import type { ChatRequest, StreamPart } from '../../core/types.js';
+import { embedText } from '../../sim/answer.js';
+import { startBedrockSim, SIM_CREDENTIALS } from '../../sim/bedrock/index.js';
+import type { SimServer } from '../../sim/server.js';
+import { bedrock, type BedrockOptions } from './index.js';
+
+const MODEL = 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
+const ctx = (): { signal: AbortSignal; requestId: string } => ({ signal: new AbortController().signal, requestId: 'req1' });
+const ask = (content: string): ChatRequest => ({ model: 'x', messages: [{ role: 'user', content }] });
+
+async function drain(parts: AsyncIterable<StreamPart>): Promise<StreamPart[]> {
+  const out: StreamPart[] = [];
+  for await (const p of parts) out.push(p);
+  return out;
+}
+
+describe('bedrock provider against the simulator', () => {
+  let sim: SimServer;
+  const providers: Provider[] = [];
+
+  function make(extra: Record<string, unknown> = {}, env: Record<string, string> = {}): Provider {
+    const parsed = parseConfig(
+      {
+        deployments: [
+          {
+            id: 'd',
+            provider: 'bedrock',
+            model: MODEL,
+            region: 'us-east-1',
+            endpoint: sim.url,
+            access_key_id: SIM_CREDENTIALS.accessKeyId,
+            secret_access_key: SIM_CREDENTIALS.secretAccessKey,
+            ...extra,
+          },
+        ],
+      },
+      env,
+    );
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const d = parsed.config.deployments[0]!;
+    const p = bedrock.create(d, d.options as BedrockOptions, { logger: silentLogger });
+    providers.push(p);
+    return p;
+  }
+
+  beforeAll(async () => {
+    sim = await startBedrockSim({ region: 'us-east-1', apiKey: 'bedrock-api-key-1' });
+  });
+  afterEach(() => {
+    sim.faults.clear();
+    vi.unstubAllEnvs();
+  });
+  afterAll(async () => {
+    await Promise.all(providers.map((p) => p.close()));
+    await sim.close();
+  });
+
+  it('maps ModelNotReady, AccessDenied, ModelTimeout and bad credentials into the taxonomy', async () => {
+    const p = make();
+    const cases: Array<[number, string, string]> = [
+      [429, 'ModelNotReadyException', 'unavailable'],
+      [403, 'AccessDeniedException', 'permission'],
+      [408, 'ModelTimeoutException', 'timeout'],
+      [500, 'InternalServerException', 'upstream_error'],
+    ];
+    for (const [status, error, kind] of cases) {
+      sim.faults.add({ status, error, count: 1 });
+      await expect(p.chat(ask('x'), ctx())).rejects.toMatchObject({ kind, upstreamStatus: status });
+    }
+    const wrong = make({ secret_access_key: 'wrong-secret' });
+    await expect(wrong.chat(ask('x'), ctx())).rejects.toMatchObject({ kind: 'authentication', upstreamStatus: 403 });
+  });
+
+  it('signs for the deployment region: a request signed for another region is refused', async () => {
+    const other = await startBedrockSim({ region: 'eu-west-1' });
+    try {
+      const p = make({ endpoint: other.url });
+      await expect(p.chat(ask('x'), ctx())).rejects.toMatchObject({ kind: 'authentication' });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('percent-encodes inference profile ids and ARNs in the path', async () => {
+    const p = make();
+    sim.faults.add({ model: MODEL, status: 503, count: 1 });
+    await expect(p.chat(ask('x'), ctx())).rejects.toMatchObject({ kind: 'unavailable' });
+    const arn = `arn:aws:bedrock:us-east-1:123456789012:inference-profile/${MODEL}`;
+    const r = await make({ model: arn }).chat(ask('hi'), ctx());
+    expect(r.message.content).toBe(`Hello from ${arn}! You said: hi.`);
+  });
+
+  it('surfaces an in-stream throttlingException as rate_limited after the text so far', async () => {
+    sim.faults.add({ stream_error_after_chunks: 2, error: 'ThrottlingException', count: 1 });
+    const parts: StreamPart[] = [];
+    const stream = await make().stream(ask('a stream that will be throttled'), ctx());
+    await expect(
+      (async () => {
+        for await (const p of stream) parts.push(p);
+      })(),
+    ).rejects.toMatchObject({ kind: 'rate_limited' });
+    expect(parts.filter((p) => p.type === 'text')).toHaveLength(2);
+  });
+
+  it('reports a cut stream as a network error and a corrupt frame as a bad upstream response', async () => {
+    sim.faults.add({ cut_after_chunks: 1, count: 1 });
+    await expect(drain(await make().stream(ask('cut me off'), ctx()))).rejects.toMatchObject({ kind: 'network' });
+    sim.faults.add({ malformed: true, count: 1 });
+    await expect(drain(await make().stream(ask('garbage'), ctx()))).rejects.toMatchObject({ kind: 'bad_upstream_response' });
+    sim.faults.add({ malformed: true, count: 1 });
+    await expect(make().chat(ask('garbage'), ctx())).rejects.toMatchObject({ kind: 'bad_upstream_response' });
+  });
+
+  it('reports finish_reason content_filter when a guardrail intervenes', async () => {
+    const p = make();
+    sim.faults.add({ error: 'guardrail_intervened', count: 2 });
+    const r = await p.chat(ask('something blocked'), ctx());
+    expect(r.finishReason).toBe('content_filter');
+    expect(r.extensions?.bedrock?.stopReason).toBe('guardrail_intervened');
+    const parts = await drain(await p.stream(ask('something blocked'), ctx()));
+    expect(parts).toContainEqual({ type: 'finish', finishReason: 'content_filter' });
+  });
+
+  it('marks the system prompt for caching and counts cache reads inside the prompt', async () => {
+    const request: ChatRequest = { model: 'x', messages: [{ role: 'system', content: 'A long shared system prompt for caching.' }, { role: 'user', content: 'hi' }] };
+    const cached = await make({ cache_system_prompt: true }).chat(request, ctx());
+    const plain = await make().chat(request, ctx());
+    expect(cached.usage.cachedRead).toBe(Math.ceil('A long shared system prompt for caching.'.length / 4));
+    expect(cached.usage.prompt).toBe(plain.usage.prompt);
+    expect(plain.usage.cachedRead).toBe(0);
+  });
+
+  it('embeds with Titan one call per input and sums the token counts', async () => {
+    const before = sim.stats.requests['POST /model/{id}/invoke'] ?? 0;
+    const p = make({ model: 'amazon.titan-embed-text-v2:0' });
+    const r = await p.embed({ model: 'e', input: ['alpha', 'beta', 'gamma delta'], dimensions: 256 }, ctx());
+    expect(r.embeddings).toEqual([embedText('alpha', 256), embedText('beta', 256), embedText('gamma delta', 256)]);
+    expect(r.usage.prompt).toBe(2 + 1 + 3);
+    expect((sim.stats.requests['POST /model/{id}/invoke'] ?? 0) - before).toBe(3);
+  });
+
+  it('fails a Titan batch with the first error', async () => {
+    sim.faults.add({ model: 'amazon.titan-embed-text-v2:0', status: 429, count: 1 });
+    await expect(make({ model: 'amazon.titan-embed-text-v2:0' }).embed({ model: 'e', input: ['a', 'b', 'c'] }, ctx())).rejects.toMatchObject({ kind: 'rate_limited' });
+  });
+
+  it('embeds with Cohere in batches of 96, keeping order', async () => {
+    // Its own simulator: aborted calls of other tests may still reach the shared one.
+    const own = await startBedrockSim();
+    try {
+      const inputs = Array.from({ length: 100 }, (_, i) => `text number ${i}`);
+      const r = await make({ model: 'cohere.embed-multilingual-v3', endpoint: own.url }).embed({ model: 'e', input: inputs }, ctx());
+      expect(r.embeddings).toHaveLength(100);
+      expect(r.embeddings[99]).toEqual(embedText('text number 99', 1024));
+      expect(own.stats.requests['POST /model/{id}/invoke']).toBe(2);
+      expect(r.usage.prompt).toBe(inputs.reduce((n, t) => n + Math.ceil(t.length / 4), 0));
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('authenticates with a Bedrock API key as a bearer token instead of SigV4', async () => {
+    const p = make({ access_key_id: undefined, secret_access_key: undefined, api_key: '${BEDROCK_KEY}' }, { BEDROCK_KEY: 'bedrock-api-key-1' });
+    expect((await p.chat(ask('hi'), ctx())).message.content).toContain('You said: hi');
+    const wrong = make({ access_key_id: undefined, secret_access_key: undefined, api_key: 'other-key' });
+    await expect(wrong.chat(ask('hi'), ctx())).rejects.toMatchObject({ kind: 'authentication' });
+  });
+
+  it('uses the AWS default credential chain when no keys are configured', async () => {
+    vi.stubEnv('AWS_ACCESS_KEY_ID', SIM_CREDENTIALS.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', SIM_CREDENTIALS.secretAccessKey);
+    const p = make({ access_key_id: undefined, secret_access_key: undefined });
+    expect((await p.chat(ask('hi'), ctx())).message.content).toContain('You said: hi');
+  });
+
+  it('probes with a one-token Converse and reports an outage', async () => {
+    const p = make();
+    const before = sim.stats.requests['POST /model/{id}/converse'] ?? 0;
+    await p.probe(ctx());
+    expect((sim.stats.requests['POST /model/{id}/converse'] ?? 0) - before).toBe(1);
+    sim.faults.add({ status: 503, count: 1 });
+    await expect(p.probe(ctx())).rejects.toMatchObject({ kind: 'unavailable' });
+  });
+
+  it('rejects an incomplete key pair and a region that is not an AWS region at config time', () => {
+    const bad = parseConfig({ deployments: [{ id: 'd', provider: 'bedrock', model: MODEL, region: 'us-east', access_key_id: 'AKID' }] }, {});
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.problems.map((p) => p.path).sort()).toEqual(['deployments[0].region', 'deployments[0].secret_access_key']);
+  });
+});

@@ -1,0 +1,173 @@
+import type { Agent } from 'undici';
+import { GatewayError } from '../../core/errors.js';
+import type { CallContext, Provider } from '../../core/provider.js';
+import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
+import { makeUsage } from '../../core/types.js';
+import type { DeploymentConfig } from '../../config/schema.js';
+import { createAgent, readJson, sendUpstream, transportError, type UpstreamResponse } from '../http.js';
+import {
+  COHERE_BATCH,
+  decodeCohereResponse,
+  decodeConverseResponse,
+  decodeConverseStream,
+  decodeEventStream,
+  decodeTitanResponse,
+  embeddingFamily,
+  encodeCohereRequest,
+  encodeConverseRequest,
+  encodeTitanRequest,
+  mapBedrockError,
+  type EmbeddingFamily,
+} from '../dialects/bedrock-converse/index.js';
+import type { CredentialSource } from './credentials.js';
+import { headerTokens, mapBounded } from './embed.js';
+import type { BedrockOptions } from './index.js';
+import { BedrockSigner } from './sign.js';
+
+const TYPE = 'bedrock';
+const EVENT_STREAM = 'application/vnd.amazon.eventstream';
+
+/** Maps a socket failure in the middle of a streamed body into the taxonomy. */
+async function* guardBody(body: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of body) yield chunk;
+  } catch (err) {
+    throw transportError(err, TYPE, signal);
+  }
+}
+
+export class BedrockProvider implements Provider {
+  readonly type = TYPE;
+  private readonly agent: Agent;
+  private readonly base: string;
+  private readonly signer: BedrockSigner | undefined;
+  private readonly bearer: string | undefined;
+
+  /** `credentials` is absent when the deployment authenticates with a Bedrock API key. */
+  constructor(
+    private readonly deployment: DeploymentConfig,
+    private readonly options: BedrockOptions,
+    credentials: CredentialSource | undefined,
+  ) {
+    this.agent = createAgent({ connections: options.max_connections });
+    // A VPC interface endpoint (or a simulator) replaces the public regional host.
+    this.base = (deployment.endpoint ?? `https://bedrock-runtime.${options.region}.amazonaws.com`).replace(/\/+$/, '');
+    this.bearer = deployment.api_key?.reveal();
+    this.signer = credentials && !this.bearer ? new BedrockSigner(this.guardedCredentials(credentials), options.region) : undefined;
+  }
+
+  /** Credential failures become `authentication` errors that name no secret. */
+  private guardedCredentials(source: CredentialSource): CredentialSource {
+    return async () => {
+      try {
+        return await source();
+      } catch (err) {
+        throw new GatewayError({ kind: 'authentication', message: `Could not load AWS credentials for ${TYPE}: ${(err as Error).name}.`, provider: TYPE, cause: err });
+      }
+    };
+  }
+
+  /** `/model/{id}/{op}`; inference-profile ids and ARNs are percent-encoded (`:` -> `%3A`, `/` -> `%2F`). */
+  private url(operation: string): URL {
+    return new URL(`${this.base}/model/${encodeURIComponent(this.deployment.model)}/${operation}`);
+  }
+
+  private async post(operation: string, payload: unknown, accept: string, ctx: CallContext): Promise<UpstreamResponse> {
+    const url = this.url(operation);
+    const body = JSON.stringify(payload);
+    let headers: Record<string, string> = { ...this.deployment.headers, 'content-type': 'application/json', accept };
+    if (this.bearer !== undefined) headers.authorization = `Bearer ${this.bearer}`;
+    else if (this.signer) headers = await this.signer.sign(url, headers, body);
+    const res = await sendUpstream(this.agent, { url, headers, body, signal: ctx.signal }, TYPE);
+    if (res.status >= 400) {
+      const errBody = await readJson(res, TYPE, ctx.signal).catch(() => undefined);
+      throw mapBedrockError(res.status, res.headers, errBody, TYPE);
+    }
+    return res;
+  }
+
+  async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
+    const body = encodeConverseRequest(request, { cacheSystemPrompt: this.options.cache_system_prompt });
+    const res = await this.post('converse', body, 'application/json', ctx);
+    const json = await readJson(res, TYPE, ctx.signal);
+    return decodeConverseResponse(json, TYPE, `chatcmpl-${ctx.requestId}`, this.deployment.model, Math.floor(Date.now() / 1000));
+  }
+
+  async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
+    const body = encodeConverseRequest(request, { cacheSystemPrompt: this.options.cache_system_prompt });
+    const res = await this.post('converse-stream', body, EVENT_STREAM, ctx);
+    return decodeConverseStream(decodeEventStream(guardBody(res.body, ctx.signal), TYPE), TYPE);
+  }
+
+  private family(): EmbeddingFamily {
+    const family = this.options.embedding_family ?? embeddingFamily(this.deployment.model);
+    if (!family) {
+      throw new GatewayError({ kind: 'invalid_request', message: `Deployment model ${this.deployment.model} is not a Titan or Cohere embedding model.`, provider: TYPE });
+    }
+    return family;
+  }
+
+  async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
+    const inputs = typeof request.input === 'string' ? [request.input] : request.input;
+    const family = this.family();
+    // Aborting in-flight calls after one fails; the caller's cancellation reaches them too.
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const sub: CallContext = { ...ctx, signal: controller.signal };
+    try {
+      if (family === 'titan') {
+        const rows = await mapBounded(
+          inputs,
+          this.options.embedding_concurrency,
+          async (text) => {
+            const res = await this.post('invoke', encodeTitanRequest(text, request.dimensions), 'application/json', sub);
+            const decoded = decodeTitanResponse(await readJson(res, TYPE, sub.signal), TYPE);
+            return { embedding: decoded.embedding, tokens: decoded.tokens || (headerTokens(res) ?? 0) };
+          },
+          () => controller.abort(),
+        );
+        const tokens = rows.reduce((n, r) => n + r.tokens, 0);
+        return { model: this.deployment.model, embeddings: rows.map((r) => r.embedding), usage: makeUsage({ prompt: tokens, total: tokens }) };
+      }
+      const batches: string[][] = [];
+      for (let i = 0; i < inputs.length; i += COHERE_BATCH) batches.push(inputs.slice(i, i + COHERE_BATCH));
+      const results = await mapBounded(
+        batches,
+        this.options.embedding_concurrency,
+        async (texts) => {
+          const res = await this.post('invoke', encodeCohereRequest(texts, this.options.cohere_input_type, request.dimensions), 'application/json', sub);
+          return { vectors: decodeCohereResponse(await readJson(res, TYPE, sub.signal), texts.length, TYPE), tokens: headerTokens(res) ?? 0 };
+        },
+        () => controller.abort(),
+      );
+      const tokens = results.reduce((n, r) => n + r.tokens, 0);
+      return { model: this.deployment.model, embeddings: results.flatMap((r) => r.vectors), usage: makeUsage({ prompt: tokens, total: tokens }) };
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Bedrock Runtime cannot list models; a deployment serves exactly its configured model. */
+  listModels(): Promise<ModelInfo[]> {
+    return Promise.resolve([{ id: this.deployment.model, ownedBy: TYPE }]);
+  }
+
+  /**
+   * Bedrock Runtime has no free call that proves credentials, region and model access together, so
+   * the probe is the smallest billed call: Converse with a one-word prompt and maxTokens 1 (about
+   * 2 input + 1 output tokens), or one Titan/Cohere embedding of one word.
+   */
+  async probe(ctx: CallContext): Promise<void> {
+    if (embeddingFamily(this.deployment.model) !== undefined || this.options.embedding_family !== undefined) {
+      await this.embed({ model: this.deployment.model, input: 'ping' }, ctx);
+      return;
+    }
+    const res = await this.post('converse', { messages: [{ role: 'user', content: [{ text: 'ping' }] }], inferenceConfig: { maxTokens: 1 } }, 'application/json', ctx);
+    await readJson(res, TYPE, ctx.signal);
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
+import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { GatewayError } from '../../../core/errors.js';
+import type { StreamPart } from '../../../core/types.js';
+import { decodeConverseResponse } from './decode-response.js';
+import { decodeConverseStream } from './decode-stream.js';
+import { decodeEventStream } from './event-stream.js';
+import { mapStopReason } from './finish-reason.js';
+import { mapBedrockError, mapStreamException } from './map-error.js';
+import { decodeBedrockUsage } from './usage.js';
+import { decodeCohereResponse, embeddingFamily } from './embeddings.js';
+
+const codec = new EventStreamCodec(toUtf8, fromUtf8);
+const s = (value: string): { type: 'string'; value: string } => ({ type: 'string', value });
+
+function event(type: string, payload: unknown): Uint8Array {
+  const headers: MessageHeaders = { ':message-type': s('event'), ':event-type': s(type), ':content-type': s('application/json') };
+  return codec.encode({ headers, body: fromUtf8(JSON.stringify(payload)) });
+}
+
+function exception(type: string, message: string): Uint8Array {
+  const headers: MessageHeaders = { ':message-type': s('exception'), ':exception-type': s(type), ':content-type': s('application/json') };
+  return codec.encode({ headers, body: fromUtf8(JSON.stringify({ message })) });
+}
+
+/** Delivers the frames in chunks of `size` bytes, so frames split across (and share) reads. */
+async function* chunked(frames: Uint8Array[], size: number): AsyncGenerator<Uint8Array> {
+  const all = Buffer.concat(frames);
+  for (let i = 0; i < all.length; i += size) yield all.subarray(i, i + size);
+}
+
+async function parts(frames: Uint8Array[], size = 7): Promise<StreamPart[]> {
+  const out: StreamPart[] = [];
+  for await (const p of decodeConverseStream(decodeEventStream(chunked(frames, size), 'bedrock'), 'bedrock')) out.push(p);
+  return out;
+}
+
+const usage = { inputTokens: 10, outputTokens: 5, totalTokens: 135, cacheReadInputTokens: 100, cacheWriteInputTokens: 20 };
+
+describe('bedrock-converse decoding', () => {
+  it('adds cache read and write tokens into the canonical prompt', () => {
+    expect(decodeBedrockUsage(usage)).toEqual({ prompt: 130, completion: 5, cachedRead: 100, cachedWrite: 20, reasoning: 0, total: 135 });
+    expect(decodeBedrockUsage({ inputTokens: 3, outputTokens: 2, totalTokens: 5 })).toEqual({ prompt: 3, completion: 2, cachedRead: 0, cachedWrite: 0, reasoning: 0, total: 5 });
+  });
+
+  it('maps every stop reason to a finish reason', () => {
+    expect(['end_turn', 'stop_sequence', 'tool_use', 'max_tokens', 'model_context_window_exceeded', 'guardrail_intervened', 'content_filtered', 'malformed_model_output'].map(mapStopReason)).toEqual([
+      'stop',
+      'stop',
+      'tool_calls',
+      'length',
+      'length',
+      'content_filter',
+      'content_filter',
+      'stop',
+    ]);
+  });
+
+  it('decodes a Converse response with text, tool use, usage and extensions', () => {
+    const r = decodeConverseResponse(
+      {
+        output: { message: { role: 'assistant', content: [{ text: 'Let me look.' }, { toolUse: { toolUseId: 'tu1', name: 'lookup', input: { q: 'a' } } }] } },
+        stopReason: 'tool_use',
+        usage,
+        metrics: { latencyMs: 12 },
+      },
+      'bedrock',
+      'id1',
+      'm',
+      1,
+    );
+    expect(r.message).toEqual({ role: 'assistant', content: 'Let me look.', tool_calls: [{ id: 'tu1', type: 'function', function: { name: 'lookup', arguments: '{"q":"a"}' } }] });
+    expect(r.finishReason).toBe('tool_calls');
+    expect(r.usage.prompt).toBe(130);
+    expect(r.extensions).toEqual({ bedrock: { stopReason: 'tool_use', metrics: { latencyMs: 12 } } });
+  });
+
+  it('refuses a response without an output message', () => {
+    expect(() => decodeConverseResponse({ stopReason: 'end_turn' }, 'bedrock', 'i', 'm', 1)).toThrow(GatewayError);
+  });
+
+  it('decodes a stream byte-split across reads into text, tool-call, finish and usage parts', async () => {
+    const out = await parts([
+      event('messageStart', { role: 'assistant' }),
+      event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hi ' } }),
+      event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'there' } }),
+      event('contentBlockStop', { contentBlockIndex: 0 }),
+      event('contentBlockStart', { contentBlockIndex: 1, start: { toolUse: { toolUseId: 'tu1', name: 'lookup' } } }),
+      event('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: '{"q":' } } }),
+      event('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: '"a"}' } } }),
+      event('contentBlockStop', { contentBlockIndex: 1 }),
+      event('messageStop', { stopReason: 'tool_use' }),
+      event('metadata', { usage, metrics: { latencyMs: 9 } }),
+    ]);
+    expect(out).toEqual([
+      { type: 'start' },
+      { type: 'text', delta: 'Hi ' },
+      { type: 'text', delta: 'there' },
+      { type: 'tool-call', index: 0, id: 'tu1', name: 'lookup', argumentsDelta: '' },
+      { type: 'tool-call', index: 0, argumentsDelta: '{"q":' },
+      { type: 'tool-call', index: 0, argumentsDelta: '"a"}' },
+      { type: 'finish', finishReason: 'tool_calls' },
+      { type: 'extension', namespace: 'bedrock', data: { stopReason: 'tool_use' } },
+      { type: 'usage', usage: { prompt: 130, completion: 5, cachedRead: 100, cachedWrite: 20, reasoning: 0, total: 135 } },
+      { type: 'extension', namespace: 'bedrock', data: { metrics: { latencyMs: 9 } } },
+    ]);
+  });
+
+  it('emits parts as frames arrive, before the stream ends', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    async function* body(): AsyncGenerator<Uint8Array> {
+      yield Buffer.concat([event('messageStart', { role: 'assistant' }), event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'early' } })]);
+      await gate;
+      yield event('messageStop', { stopReason: 'end_turn' });
+    }
+    const it = decodeConverseStream(decodeEventStream(body(), 'bedrock'), 'bedrock');
+    expect((await it.next()).value).toEqual({ type: 'start' });
+    expect((await it.next()).value).toEqual({ type: 'text', delta: 'early' });
+    release();
+    expect((await it.next()).value).toEqual({ type: 'finish', finishReason: 'stop' });
+  });
+
+  it('turns in-stream exceptions into taxonomy errors, never a clean end', async () => {
+    const start = [event('messageStart', { role: 'assistant' }), event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'a' } })];
+    await expect(parts([...start, exception('throttlingException', 'slow down')])).rejects.toMatchObject({ kind: 'rate_limited' });
+    await expect(parts([...start, exception('modelStreamErrorException', 'boom')])).rejects.toMatchObject({ kind: 'upstream_error' });
+    await expect(parts([...start, exception('validationException', 'Input is too long for requested model.')])).rejects.toMatchObject({ kind: 'context_window_exceeded' });
+    await expect(parts([...start, exception('serviceUnavailableException', 'x')])).rejects.toMatchObject({ kind: 'unavailable' });
+  });
+
+  it('treats a stream without messageStop, a cut frame or a bad CRC as errors', async () => {
+    const start = [event('messageStart', { role: 'assistant' }), event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'a' } })];
+    await expect(parts(start)).rejects.toMatchObject({ kind: 'network' });
+    const stop = event('messageStop', { stopReason: 'end_turn' });
+    await expect(parts([...start, stop.subarray(0, stop.length - 3)])).rejects.toMatchObject({ kind: 'network' });
+    const corrupt = Uint8Array.from(stop);
+    corrupt[corrupt.length - 1] ^= 0xff;
+    await expect(parts([...start, corrupt])).rejects.toMatchObject({ kind: 'bad_upstream_response' });
+    await expect(parts([Buffer.from('{"message":"not a frame at all"}')])).rejects.toMatchObject({ kind: 'bad_upstream_response' });
+  });
+
+  it('maps AWS error replies by x-amzn-errortype and message', () => {
+    const cases: Array<[number, string, string, string]> = [
+      [429, 'ThrottlingException', 'Too many requests', 'rate_limited'],
+      [429, 'ModelNotReadyException', 'not ready', 'unavailable'],
+      [503, 'ServiceUnavailableException', 'x', 'unavailable'],
+      [400, 'ValidationException', 'Input is too long for requested model.', 'context_window_exceeded'],
+      [400, 'ValidationException', 'Malformed input request', 'invalid_request'],
+      [403, 'AccessDeniedException', 'no access', 'permission'],
+      [403, 'UnrecognizedClientException', 'bad token', 'authentication'],
+      [403, 'InvalidSignatureException', 'bad signature', 'authentication'],
+      [408, 'ModelTimeoutException', 'slow', 'timeout'],
+      [500, 'InternalServerException', 'x', 'upstream_error'],
+      [424, 'ModelErrorException', 'x', 'upstream_error'],
+      [404, 'ResourceNotFoundException', 'x', 'not_found'],
+      [400, 'ServiceQuotaExceededException', 'quota', 'rate_limited'],
+    ];
+    for (const [status, name, message, kind] of cases) {
+      const err = mapBedrockError(status, { 'x-amzn-errortype': `${name}:http://internal.amazon.com/coral/com.amazon.bedrock/` }, { message }, 'bedrock');
+      expect([name, err.kind]).toEqual([name, kind]);
+    }
+    expect(mapBedrockError(400, {}, { message: 'Malformed', __type: 'com.amazon.bedrock#ValidationException' }, 'bedrock').kind).toBe('invalid_request');
+    expect(mapBedrockError(400, { 'x-amzn-errortype': 'ServiceQuotaExceededException' }, { message: 'q' }, 'bedrock').retryable).toBe(false);
+  });
+
+  it('keeps a retry-after header when one is present', () => {
+    const err = mapBedrockError(429, { 'x-amzn-errortype': 'ThrottlingException', 'retry-after': '3' }, { message: 'slow' }, 'bedrock');
+    expect(err.retryAfterMs).toBe(3000);
+    expect(err.upstreamStatus).toBe(429);
+    expect(mapStreamException('modelStreamErrorException', { message: 'x' }, 'bedrock').upstreamStatus).toBeUndefined();
+  });
+
+  it('recognises embedding families and both Cohere response shapes', () => {
+    expect(embeddingFamily('amazon.titan-embed-text-v2:0')).toBe('titan');
+    expect(embeddingFamily('us.cohere.embed-v4:0')).toBe('cohere');
+    expect(embeddingFamily('anthropic.claude-3-haiku')).toBeUndefined();
+    expect(decodeCohereResponse({ embeddings: [[1], [2]] }, 2, 'bedrock')).toEqual([[1], [2]]);
+    expect(decodeCohereResponse({ embeddings: { float: [[1]] } }, 1, 'bedrock')).toEqual([[1]]);
+    expect(() => decodeCohereResponse({ embeddings: [[1]] }, 2, 'bedrock')).toThrow(GatewayError);
+  });
+});

@@ -1,0 +1,149 @@
+import type { ServerResponse } from 'node:http';
+import { countTokens, scriptAnswer, type Answer, type ScriptInput } from '../answer.js';
+import type { Fault } from '../faults.js';
+import { sendJson, streamWithFaults } from '../server.js';
+import { requestId } from './errors.js';
+import { corruptFrame, eventFrame, exceptionFrame } from './eventstream.js';
+
+type Block = Record<string, unknown>;
+
+/** A Converse body read into the shared script input, plus whether the system prompt asks for caching. */
+export interface ConverseInput extends ScriptInput {
+  cachePoint: boolean;
+}
+
+function blockText(blocks: unknown): string {
+  if (!Array.isArray(blocks)) return '';
+  return (blocks as Block[]).map((b) => (typeof b.text === 'string' ? b.text : b.json !== undefined ? JSON.stringify(b.json) : '')).join('');
+}
+
+/** Reads a Converse request body (system, messages of content blocks, toolConfig, inferenceConfig). */
+export function converseScriptInput(model: string, body: Record<string, unknown>): ConverseInput {
+  const systemBlocks = (Array.isArray(body.system) ? body.system : []) as Block[];
+  const system = blockText(systemBlocks);
+  let promptText = system;
+  let lastUser = '';
+  let images = 0;
+  let toolResults: string[] = [];
+  for (const m of (Array.isArray(body.messages) ? body.messages : []) as Array<{ role?: string; content?: unknown }>) {
+    const blocks = (Array.isArray(m.content) ? m.content : []) as Block[];
+    if (m.role === 'assistant') {
+      toolResults = [];
+      promptText += blockText(blocks);
+      continue;
+    }
+    const results: string[] = [];
+    let text = '';
+    for (const b of blocks) {
+      if (typeof b.text === 'string') text += b.text;
+      else if (b.image) images += 1;
+      else if (b.toolResult) results.push(blockText((b.toolResult as { content?: unknown }).content));
+    }
+    promptText += text + results.join('');
+    toolResults = results;
+    if (text !== '') lastUser = text;
+  }
+  const toolConfig = (body.toolConfig ?? {}) as { tools?: Array<{ toolSpec?: { name?: string } }> };
+  const inference = (body.inferenceConfig ?? {}) as { maxTokens?: number; stopSequences?: string[] };
+  return {
+    model,
+    system,
+    lastUser,
+    toolResults,
+    promptText,
+    images,
+    tools: (toolConfig.tools ?? []).map((t) => ({ name: t.toolSpec?.name ?? 'tool' })),
+    maxTokens: inference.maxTokens,
+    stop: inference.stopSequences ?? [],
+    cachePoint: systemBlocks.some((b) => b.cachePoint !== undefined),
+  };
+}
+
+const STOP_REASON: Record<Answer['finish'], string> = { stop: 'end_turn', stop_sequence: 'stop_sequence', length: 'max_tokens', tool_calls: 'tool_use' };
+
+/** Bedrock's usage: `inputTokens` leaves out the tokens read from the prompt cache. */
+function usageOf(answer: Answer, input: ConverseInput): Record<string, number> {
+  const cached = answer.cachedTokens > 0 ? answer.cachedTokens : input.cachePoint ? countTokens(input.system) : 0;
+  const inputTokens = answer.promptTokens - cached;
+  const usage: Record<string, number> = { inputTokens, outputTokens: answer.completionTokens, totalTokens: answer.promptTokens + answer.completionTokens };
+  if (cached > 0 || input.cachePoint) Object.assign(usage, { cacheReadInputTokens: cached, cacheWriteInputTokens: 0 });
+  return usage;
+}
+
+const GUARDRAIL_TEXT = 'Sorry, the model cannot answer this question.';
+
+/** The answer for a request; a fault naming a filtering stop reason replaces it with a blocked one. */
+function answerFor(input: ConverseInput, fault: Fault): { answer: Answer; stopReason: string } {
+  const answer = scriptAnswer(input);
+  if (fault.error === 'guardrail_intervened' || fault.error === 'content_filtered') {
+    const blocked: Answer = { chunks: [GUARDRAIL_TEXT], finish: 'stop', promptTokens: answer.promptTokens, completionTokens: 0, cachedTokens: answer.cachedTokens };
+    return { answer: blocked, stopReason: fault.error };
+  }
+  return { answer, stopReason: STOP_REASON[answer.finish] };
+}
+
+/** POST /model/{id}/converse */
+export function converse(res: ServerResponse, input: ConverseInput, fault: Fault, startedAt: number): void {
+  const { answer, stopReason } = answerFor(input, fault);
+  if (fault.malformed) {
+    res.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': requestId() });
+    res.end('{"output":{"message":{"role":"assistant","content":[');
+    return;
+  }
+  const content: Block[] = [];
+  if (answer.toolCall) {
+    content.push({ toolUse: { toolUseId: answer.toolCall.id, name: answer.toolCall.name, input: JSON.parse(answer.toolCall.arguments) as unknown } });
+  } else content.push({ text: answer.chunks.join('') });
+  sendJson(res, 200, {
+    output: { message: { role: 'assistant', content } },
+    stopReason,
+    usage: usageOf(answer, input),
+    metrics: { latencyMs: Math.max(1, Date.now() - startedAt) },
+  });
+}
+
+/** Splits tool input JSON into a few pieces, as Bedrock streams it. */
+function splitInput(args: string): string[] {
+  const size = Math.max(1, Math.ceil(args.length / 3));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i += size) out.push(args.slice(i, i + size));
+  return out;
+}
+
+/** Lower-camel exception type for an in-stream error (`ThrottlingException` -> `throttlingException`). */
+function streamExceptionType(error: string | undefined): string {
+  const name = error ?? 'modelStreamErrorException';
+  return name.charAt(0).toLowerCase() + name.slice(1);
+}
+
+/** POST /model/{id}/converse-stream: binary event-stream frames with the fault's timing and breaks. */
+export async function converseStream(res: ServerResponse, input: ConverseInput, fault: Fault, startedAt: number): Promise<void> {
+  const { answer, stopReason } = answerFor(input, fault);
+  res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': requestId() });
+  res.write(eventFrame('messageStart', { role: 'assistant' }));
+  if (fault.malformed) {
+    res.end(corruptFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'broken' } }));
+    return;
+  }
+  const tool = answer.toolCall;
+  if (tool) res.write(eventFrame('contentBlockStart', { contentBlockIndex: 0, start: { toolUse: { toolUseId: tool.id, name: tool.name } } }));
+  const pieces = tool ? splitInput(tool.arguments) : answer.chunks;
+  const complete = await streamWithFaults(
+    pieces,
+    fault,
+    res,
+    (piece) => {
+      res.write(eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: tool ? { toolUse: { input: piece } } : { text: piece } }));
+    },
+    () => {
+      const type = streamExceptionType(fault.error);
+      const message = fault.error_message ?? (type === 'throttlingException' ? 'Too many requests, please wait before trying again.' : 'The model encountered an error while streaming.');
+      const payload = type === 'modelStreamErrorException' ? { message, originalStatusCode: 500, originalMessage: message } : { message };
+      res.end(exceptionFrame(type, payload));
+    },
+  );
+  if (!complete) return;
+  res.write(eventFrame('contentBlockStop', { contentBlockIndex: 0 }));
+  res.write(eventFrame('messageStop', { stopReason }));
+  res.end(eventFrame('metadata', { usage: usageOf(answer, input), metrics: { latencyMs: Math.max(1, Date.now() - startedAt) } }));
+}

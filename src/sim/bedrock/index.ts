@@ -1,0 +1,110 @@
+import type { IncomingMessage } from 'node:http';
+import { applyPreFault, startSim, type SimServer } from '../server.js';
+import { converse, converseScriptInput, converseStream } from './converse.js';
+import { sendAwsError, sendFaultError } from './errors.js';
+import { invoke } from './invoke.js';
+import { verifySigV4, type SimCredentials } from './sigv4.js';
+
+export interface BedrockSimOptions {
+  name?: string;
+  port?: number;
+  seed?: number;
+  /** The only credentials whose SigV4 signatures are accepted. */
+  credentials?: SimCredentials;
+  /** A Bedrock API key accepted as `Authorization: Bearer`. */
+  apiKey?: string;
+  /** When set, signatures must be scoped to this region. */
+  region?: string;
+  /** When set, other model ids are a ValidationException. */
+  models?: string[];
+  /** Prompts above this many tokens get "Input is too long for requested model." */
+  contextWindow?: number;
+  /** Serve h2c next to HTTP/1.1 (the AWS SDK's default handler speaks HTTP/2); on by default. */
+  h2c?: boolean;
+  now?: () => number;
+}
+
+/** Test credentials in AWS's format; never real ones. */
+export const SIM_CREDENTIALS: SimCredentials = { accessKeyId: 'AKIDSIMULATOR0000001', secretAccessKey: 'sim/secret/key/for/tests/only/000000000' };
+
+const ROUTE = /^\/model\/([^/]+)\/(converse|converse-stream|invoke)$/;
+
+function rawPath(req: IncomingMessage): string {
+  const raw = req.url ?? '/';
+  const q = raw.indexOf('?');
+  return q === -1 ? raw : raw.slice(0, q);
+}
+
+/**
+ * AWS Bedrock Runtime: Converse, ConverseStream (binary event stream) and InvokeModel for Titan and
+ * Cohere embeddings. Every request must be SigV4-signed for the configured credentials (or carry the
+ * configured API key); errors come in AWS's shape; fault rules script throttling, outages, in-stream
+ * exceptions, cuts, stalls and malformed frames.
+ */
+export function startBedrockSim(options: BedrockSimOptions = {}): Promise<SimServer> {
+  const credentials = options.credentials ?? SIM_CREDENTIALS;
+  const now = options.now ?? Date.now;
+  const contextWindow = options.contextWindow ?? 200_000;
+  return startSim({
+    name: options.name ?? 'bedrock-sim',
+    port: options.port,
+    seed: options.seed,
+    h2c: options.h2c ?? true,
+    async handler({ req, res, url, body }, tools) {
+      const route = ROUTE.exec(url.pathname);
+      if (req.method !== 'POST' || !route) return false;
+      // A Bedrock API key replaces SigV4.
+      const bearerOk = options.apiKey !== undefined && req.headers.authorization === `Bearer ${options.apiKey}`;
+      if (!bearerOk) {
+        const failure = await verifySigV4(
+          { method: req.method, rawPath: rawPath(req), query: url.searchParams, headers: req.headers, body },
+          { credentials, region: options.region, now: now() },
+        );
+        if (failure) {
+          tools.count('403 signature');
+          sendAwsError(res, failure.name, failure.message, 403);
+          return true;
+        }
+      }
+      const model = decodeURIComponent(route[1] as string);
+      const operation = route[2] as string;
+      tools.count(`POST /model/{id}/${operation}`);
+      const fault = tools.faults.next(model);
+      if (!(await applyPreFault(fault, res))) return true;
+      if (fault.status) {
+        sendFaultError(res, fault);
+        return true;
+      }
+      if (options.models && !options.models.includes(model)) {
+        sendAwsError(res, 'ValidationException', 'The provided model identifier is invalid.');
+        return true;
+      }
+      let json: Record<string, unknown>;
+      try {
+        const parsed: unknown = JSON.parse(body.toString('utf8'));
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+        json = parsed as Record<string, unknown>;
+      } catch {
+        sendAwsError(res, 'ValidationException', 'Malformed input request, please reformat your input and try again.');
+        return true;
+      }
+      if (operation === 'invoke') {
+        invoke(res, model, json);
+        return true;
+      }
+      const input = converseScriptInput(model, json);
+      if (!Array.isArray(json.messages) || json.messages.length === 0) {
+        sendAwsError(res, 'ValidationException', 'A conversation must start with a user message. Try again with a conversation that starts with a user message.');
+        return true;
+      }
+      if (input.promptText.length / 4 > contextWindow) {
+        sendAwsError(res, 'ValidationException', 'Input is too long for requested model.');
+        return true;
+      }
+      const startedAt = now();
+      if (operation === 'converse') converse(res, input, fault, startedAt);
+      else await converseStream(res, input, fault, startedAt);
+      return true;
+    },
+  });
+}

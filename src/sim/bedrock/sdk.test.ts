@@ -1,0 +1,194 @@
+/**
+ * The official AWS SDK against the Bedrock simulator: if the SDK cannot parse something, the simulator
+ * is wrong. The default client speaks HTTP/2 (h2c to an http:// endpoint), so the simulator serves
+ * h2c and HTTP/1.1 on one port; one case uses NodeHttpHandler to cover HTTP/1.1 too.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  BedrockRuntimeClient,
+  ConverseCommand,
+  ConverseStreamCommand,
+  InvokeModelCommand,
+  type ConverseStreamOutput,
+  type Message,
+  type Tool,
+} from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { request } from 'undici';
+import { startBedrockSim, SIM_CREDENTIALS } from './index.js';
+import type { SimServer } from '../server.js';
+import { BedrockSigner } from '../../providers/bedrock/sign.js';
+import { staticCredentials } from '../../providers/bedrock/credentials.js';
+
+const MODEL = 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
+const TOOL: Tool = {
+  toolSpec: { name: 'lookup', description: 'Looks a query up.', inputSchema: { json: { type: 'object', properties: { query: { type: 'string' } } } } },
+};
+const ask = (text: string): Message[] => [{ role: 'user', content: [{ text }] }];
+
+describe('bedrock simulator with @aws-sdk/client-bedrock-runtime', () => {
+  let sim: SimServer;
+  let client: BedrockRuntimeClient;
+  const clients: BedrockRuntimeClient[] = [];
+  const makeClient = (extra: Partial<ConstructorParameters<typeof BedrockRuntimeClient>[0]> = {}): BedrockRuntimeClient => {
+    const c = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: sim.url, credentials: SIM_CREDENTIALS, maxAttempts: 1, ...extra });
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    sim = await startBedrockSim({ region: 'us-east-1' });
+    client = makeClient();
+  });
+  afterAll(async () => {
+    for (const c of clients) c.destroy();
+    await sim.close();
+  });
+  beforeEach(() => sim.faults.clear());
+
+  async function collect(stream: AsyncIterable<ConverseStreamOutput> | undefined): Promise<ConverseStreamOutput[]> {
+    const events: ConverseStreamOutput[] = [];
+    for await (const ev of stream ?? []) events.push(ev);
+    return events;
+  }
+
+  it('parses a Converse answer with text, stop reason, usage and metrics (HTTP/2)', async () => {
+    const r = await client.send(new ConverseCommand({ modelId: MODEL, messages: ask('Hello there'), system: [{ text: 'Be brief.' }] }));
+    expect(r.output?.message?.content?.[0]?.text).toBe(`Hello from ${MODEL}! You said: Hello there.`);
+    expect(r.stopReason).toBe('end_turn');
+    expect(r.usage?.inputTokens).toBeGreaterThan(0);
+    expect(r.usage?.totalTokens).toBe((r.usage?.inputTokens ?? 0) + (r.usage?.outputTokens ?? 0));
+    expect(r.metrics?.latencyMs).toBeGreaterThan(0);
+  });
+
+  it('serves the same answer over HTTP/1.1 with NodeHttpHandler', async () => {
+    const h1 = makeClient({ requestHandler: new NodeHttpHandler() });
+    const r = await h1.send(new ConverseCommand({ modelId: MODEL, messages: ask('Hello there') }));
+    expect(r.output?.message?.content?.[0]?.text).toContain('You said: Hello there');
+  });
+
+  it('reports cache read tokens when the system prompt has a cachePoint', async () => {
+    const r = await client.send(new ConverseCommand({ modelId: MODEL, messages: ask('Hi'), system: [{ text: 'A long shared system prompt.' }, { cachePoint: { type: 'default' } }] }));
+    expect(r.usage?.cacheReadInputTokens).toBe(Math.ceil('A long shared system prompt.'.length / 4));
+    expect(r.usage?.totalTokens).toBe((r.usage?.inputTokens ?? 0) + (r.usage?.outputTokens ?? 0) + (r.usage?.cacheReadInputTokens ?? 0));
+  });
+
+  it('parses a tool use and answers a tool result', async () => {
+    const first = await client.send(new ConverseCommand({ modelId: MODEL, messages: ask('Please call the tool for cats'), toolConfig: { tools: [TOOL] } }));
+    expect(first.stopReason).toBe('tool_use');
+    const toolUse = first.output?.message?.content?.[0]?.toolUse;
+    expect(toolUse?.name).toBe('lookup');
+    expect(toolUse?.input).toEqual({ query: 'Please call the tool for cats' });
+    const second = await client.send(
+      new ConverseCommand({
+        modelId: MODEL,
+        toolConfig: { tools: [TOOL] },
+        messages: [
+          ...ask('Please call the tool for cats'),
+          { role: 'assistant', content: [{ toolUse: { toolUseId: toolUse?.toolUseId, name: 'lookup', input: toolUse?.input } }] },
+          { role: 'user', content: [{ toolResult: { toolUseId: toolUse?.toolUseId, content: [{ text: 'cats are great' }] } }] },
+        ],
+      }),
+    );
+    expect(second.output?.message?.content?.[0]?.text).toBe('The tool said: cats are great.');
+  });
+
+  it('streams text, the stop reason and usage as event-stream frames', async () => {
+    const plain = await client.send(new ConverseCommand({ modelId: MODEL, messages: ask('stream me') }));
+    const r = await client.send(new ConverseStreamCommand({ modelId: MODEL, messages: ask('stream me') }));
+    const events = await collect(r.stream);
+    expect(events[0]?.messageStart?.role).toBe('assistant');
+    const text = events.map((e) => e.contentBlockDelta?.delta?.text ?? '').join('');
+    expect(text).toBe(plain.output?.message?.content?.[0]?.text);
+    expect(events.filter((e) => e.contentBlockDelta).length).toBeGreaterThan(2);
+    expect(events.find((e) => e.messageStop)?.messageStop?.stopReason).toBe('end_turn');
+    const meta = events.at(-1)?.metadata;
+    expect(meta?.usage?.outputTokens).toBe(plain.usage?.outputTokens);
+    expect(meta?.metrics?.latencyMs).toBeGreaterThan(0);
+  });
+
+  it('streams a tool use: contentBlockStart, input deltas, tool_use stop', async () => {
+    const r = await client.send(new ConverseStreamCommand({ modelId: MODEL, messages: ask('Please call the tool now'), toolConfig: { tools: [TOOL] } }));
+    const events = await collect(r.stream);
+    expect(events.find((e) => e.contentBlockStart)?.contentBlockStart?.start?.toolUse?.name).toBe('lookup');
+    const input = events.map((e) => e.contentBlockDelta?.delta?.toolUse?.input ?? '').join('');
+    expect(JSON.parse(input)).toEqual({ query: 'Please call the tool now' });
+    expect(events.find((e) => e.messageStop)?.messageStop?.stopReason).toBe('tool_use');
+  });
+
+  it('raises an in-stream modelStreamErrorException after some content', async () => {
+    sim.faults.add({ stream_error_after_chunks: 2, count: 1 });
+    const r = await client.send(new ConverseStreamCommand({ modelId: MODEL, messages: ask('this stream will break') }));
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const e of r.stream ?? []) seen.push(e.contentBlockDelta?.delta?.text ?? '');
+    })().catch((e: unknown) => e);
+    expect((err as Error).name).toBe('ModelStreamErrorException');
+    expect(seen.join('')).not.toBe('');
+  });
+
+  it('raises an in-stream throttlingException', async () => {
+    sim.faults.add({ stream_error_after_chunks: 1, error: 'throttlingException', count: 1 });
+    const r = await client.send(new ConverseStreamCommand({ modelId: MODEL, messages: ask('throttle me midway') }));
+    const err = await collect(r.stream).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('ThrottlingException');
+  });
+
+  it('invokes Titan Text Embeddings v2', async () => {
+    const r = await client.send(
+      new InvokeModelCommand({ modelId: 'amazon.titan-embed-text-v2:0', contentType: 'application/json', body: JSON.stringify({ inputText: 'alpha', dimensions: 256, normalize: true }) }),
+    );
+    const body = JSON.parse(new TextDecoder().decode(r.body)) as { embedding: number[]; inputTextTokenCount: number };
+    expect(body.embedding).toHaveLength(256);
+    expect(body.inputTextTokenCount).toBe(2);
+  });
+
+  it('invokes Cohere embed with a batch', async () => {
+    const r = await client.send(
+      new InvokeModelCommand({ modelId: 'cohere.embed-english-v3', contentType: 'application/json', body: JSON.stringify({ texts: ['alpha', 'beta'], input_type: 'search_document' }) }),
+    );
+    const body = JSON.parse(new TextDecoder().decode(r.body)) as { embeddings: number[][]; id: string; texts: string[]; response_type: string };
+    expect(body.embeddings).toHaveLength(2);
+    expect(body.embeddings[0]).not.toEqual(body.embeddings[1]);
+    expect(body.response_type).toBe('embeddings_floats');
+    expect(body.texts).toEqual(['alpha', 'beta']);
+  });
+
+  it('answers scripted errors in AWS shape: throttling, input too long', async () => {
+    sim.faults.add({ status: 429, count: 1 });
+    const throttled = await client.send(new ConverseCommand({ modelId: MODEL, messages: ask('x') })).catch((e: unknown) => e);
+    expect((throttled as Error).name).toBe('ThrottlingException');
+    expect((throttled as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode).toBe(429);
+    sim.faults.add({ status: 400, error: 'ValidationException', error_message: 'Input is too long for requested model.', count: 1 });
+    const tooLong = await client.send(new ConverseCommand({ modelId: MODEL, messages: ask('x') })).catch((e: unknown) => e);
+    expect((tooLong as Error).name).toBe('ValidationException');
+    expect((tooLong as Error).message).toBe('Input is too long for requested model.');
+  });
+
+  it('refuses a bad signature and an unknown access key with 403', async () => {
+    const wrongSecret = makeClient({ credentials: { ...SIM_CREDENTIALS, secretAccessKey: 'not-the-secret' } });
+    const bad = await wrongSecret.send(new ConverseCommand({ modelId: MODEL, messages: ask('x') })).catch((e: unknown) => e);
+    expect((bad as Error).name).toBe('InvalidSignatureException');
+    expect((bad as { $metadata: { httpStatusCode: number } }).$metadata.httpStatusCode).toBe(403);
+    const wrongKey = makeClient({ credentials: { ...SIM_CREDENTIALS, accessKeyId: 'AKIDSOMEONEELSE00001' } });
+    const unknown = await wrongKey.send(new ConverseCommand({ modelId: MODEL, messages: ask('x') })).catch((e: unknown) => e);
+    expect((unknown as Error).name).toBe('UnrecognizedClientException');
+    const wrongRegion = makeClient({ region: 'eu-west-1' });
+    const region = await wrongRegion.send(new ConverseCommand({ modelId: MODEL, messages: ask('x') })).catch((e: unknown) => e);
+    expect((region as Error).name).toBe('InvalidSignatureException');
+  });
+
+  it('refuses a body that does not match its signed x-amz-content-sha256', async () => {
+    const signer = new BedrockSigner(staticCredentials(SIM_CREDENTIALS), 'us-east-1');
+    const url = new URL(`${sim.url}/model/${encodeURIComponent(MODEL)}/converse`);
+    const body = JSON.stringify({ messages: ask('original') });
+    const headers = await signer.sign(url, { 'content-type': 'application/json' }, body);
+    const ok = await request(url, { method: 'POST', headers, body });
+    expect(ok.statusCode).toBe(200);
+    await ok.body.dump();
+    const tampered = await request(url, { method: 'POST', headers, body: body.replace('original', 'tampered') });
+    expect(tampered.statusCode).toBe(403);
+    expect(tampered.headers['x-amzn-errortype']).toMatch(/^InvalidSignatureException:/);
+    await tampered.body.dump();
+  });
+});
