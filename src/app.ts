@@ -22,6 +22,8 @@ export interface App {
 
 export interface AppOptions {
   logger?: Logger;
+  /** The per-request access log; defaults to `logger`. */
+  accessLogger?: Logger;
 }
 
 /** Builds the gateway with its ledger (usage, cost, budgets), shared state and feature routes. */
@@ -41,7 +43,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
   return {
     gateway,
     ledger,
-    serverOptions: { logger, routes, costOf: (servedBy, usage) => ledger.costOf(servedBy, usage) },
+    serverOptions: { logger, accessLogger: options.accessLogger, routes, costOf: (servedBy, usage) => ledger.costOf(servedBy, usage) },
     async close() {
       await gateway.close();
       await ledger.close();

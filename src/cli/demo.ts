@@ -17,7 +17,7 @@ export interface Demo {
 }
 
 /** Starts every demo simulator and a gateway in front of them. */
-export async function startDemo(options: { port?: number; host?: string; logger?: Logger; dataDir?: string } = {}): Promise<Demo> {
+export async function startDemo(options: { port?: number; host?: string; logger?: Logger; accessLogger?: Logger; dataDir?: string } = {}): Promise<Demo> {
   const dataDir = options.dataDir ?? '.switchyard';
   const upstreams = await Promise.all(DEMO_UPSTREAMS.map((start) => start()));
   const deployments = upstreams.flatMap((u) => u.deployments);
@@ -40,7 +40,7 @@ export async function startDemo(options: { port?: number; host?: string; logger?
     await Promise.all(sims.map((s) => s.close()));
     throw new Error(`demo config is invalid: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
   }
-  const app = await createApp(parsed.config, { logger: options.logger });
+  const app = await createApp(parsed.config, { logger: options.logger, accessLogger: options.accessLogger });
   const gateway = app.gateway;
   const serverOptions = { ...app.serverOptions, onClose: () => app.close() };
   let server: RunningServer;

@@ -1,23 +1,34 @@
 import { pino } from 'pino';
 import type { Logger } from '../core/logger.js';
 
+export interface Loggers {
+  /** Everything but the access log; redaction censors secrets or prompts should one slip into a log object. */
+  logger: Logger;
+  /**
+   * One line per request, with a fixed set of fields that never hold a secret or a prompt; it skips
+   * redaction, which costs several microseconds per line on the hot path.
+   */
+  access: Logger;
+}
+
 /**
- * Structured JSON logs. Redaction is a second fence: the code never logs prompts or secrets, and
- * these paths are censored should one slip into a log object.
+ * Structured JSON logs on an asynchronous file-descriptor destination, which keeps log writes off the
+ * request path (a synchronous write per line costs the hot path several microseconds).
  */
-export function createLogger(level: string, destination: NodeJS.WritableStream | 1 | 2 = 1): Logger {
-  // An async file-descriptor destination keeps log writes off the request path (a sync write per line
-  // costs the hot path several microseconds); it flushes when the process ends.
-  const stream = typeof destination === 'number' ? pino.destination({ dest: destination, sync: false }) : destination;
-  return pino(
+export function createLoggers(level: string, destination: NodeJS.WritableStream | 1 | 2 = 1): Loggers {
+  const stream = (typeof destination === 'number' ? pino.destination({ dest: destination, sync: false }) : destination) as pino.DestinationStream;
+  const base = { service: 'switchyard' };
+  const logger = pino(
     {
       level,
-      base: { service: 'switchyard' },
+      base,
       redact: {
         paths: ['authorization', '*.authorization', 'api_key', '*.api_key', 'apiKey', '*.apiKey', 'messages', '*.messages', 'prompt', '*.prompt', 'secret', '*.secret'],
         censor: '[redacted]',
       },
     },
-    stream as pino.DestinationStream,
-  ) as unknown as Logger;
+    stream,
+  );
+  const access = pino({ level, base }, stream);
+  return { logger: logger as unknown as Logger, access: access as unknown as Logger };
 }

@@ -11,6 +11,8 @@ import { API_ROUTES, type CostFn, type Route, type RouteContext } from './routes
 
 export interface ServerOptions {
   logger?: Logger;
+  /** One line per request; defaults to `logger`. */
+  accessLogger?: Logger;
   /** Routes added by feature modules (status, usage, metrics). */
   routes?: readonly Route[];
   /** Prices an answer for the `x-switchyard-cost-usd` header and the usage extension. */
@@ -31,6 +33,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The HTTP front of a gateway, on node:http: the thinnest layer that measured fastest. */
 export function createHttpServer(gateway: Gateway, options: ServerOptions = {}): Server & { draining: boolean; inFlight: number } {
   const logger = options.logger ?? silentLogger;
+  const accessLog = options.accessLogger ?? logger;
   const cfg = gateway.config.server;
   const authenticate = createAuthenticator(gateway.config.api_keys);
   const table = new Map<string, Route>();
@@ -69,7 +72,12 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
     const ctx: RouteContext = {
       req,
       res,
-      url: new URL(req.url ?? '/', 'http://gateway.local'),
+      // Parsed on first use: only a few routes read the query string.
+      get url() {
+        const url = new URL(req.url ?? '/', 'http://gateway.local');
+        Object.defineProperty(this, 'url', { value: url });
+        return url;
+      },
       gateway,
       caller: { keyId: undefined, residency: undefined, tags: {} },
       requestId,
@@ -96,7 +104,7 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
     } finally {
       if (route && !route.public) {
         const s = ctx.servedBy;
-        logger.info(
+        accessLog.info(
           {
             requestId,
             method: req.method,

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { startDemo } from '../demo.js';
-import { createLogger } from '../logger.js';
+import { createLoggers } from '../logger.js';
 import { untilSignal } from '../signals.js';
 import type { Command } from '../command.js';
 
@@ -10,8 +10,8 @@ export const demoCommand: Command = {
   summary: 'run the gateway in front of built-in cloud simulators (no credentials)',
   async run(args, io) {
     const { values } = parseArgs({ args, options: { port: { type: 'string', short: 'p' }, 'show-config': { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } } });
-    const logger = createLogger(values.quiet ? 'warn' : 'info', 2);
-    const demo = await startDemo({ port: values.port !== undefined ? Number(values.port) : undefined, logger });
+    const { logger, access } = createLoggers(values.quiet ? 'warn' : 'info', 2);
+    const demo = await startDemo({ port: values.port !== undefined ? Number(values.port) : undefined, logger, accessLogger: access });
     const url = demo.server.url;
     io.out(`Switchyard demo is running at ${url}`);
     io.out(`Simulated upstreams: ${demo.sims.map((s) => `${s.name} (${s.url})`).join(', ')}`);

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../../config/load.js';
 import { createApp } from '../../app.js';
 import { startServer } from '../../server/server.js';
-import { createLogger } from '../logger.js';
+import { createLoggers } from '../logger.js';
 import { untilSignal } from '../signals.js';
 import type { Command } from '../command.js';
 
@@ -31,8 +31,8 @@ export const serveCommand: Command = {
       }
       throw err;
     }
-    const logger = createLogger(config.logging.level);
-    const app = await createApp(config, { logger });
+    const { logger, access } = createLoggers(config.logging.level);
+    const app = await createApp(config, { logger, accessLogger: access });
     const port = values.port !== undefined ? Number(values.port) : undefined;
     const server = await startServer(app.gateway, { ...app.serverOptions, port, host: values.host, onClose: () => app.close() });
     logger.info({ url: server.url, deployments: config.deployments.length }, 'switchyard listening');

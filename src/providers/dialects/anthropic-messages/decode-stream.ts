@@ -42,7 +42,10 @@ export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, pro
   let finish: FinishReason | undefined;
   let tools = 0;
   const blocks = new Map<number, OpenBlock>();
+  let stopped = false;
   for await (const ev of events) {
+    // Read on to the end of the body: leaving the loop early destroys the socket's body with an error.
+    if (stopped) continue;
     let data: Json;
     try {
       data = JSON.parse(ev.data) as Json;
@@ -137,11 +140,13 @@ export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, pro
       case 'message_stop':
         if (finish === undefined) yield { type: 'finish', finishReason: 'stop' };
         yield { type: 'usage', usage: toCanonicalUsage(counts) };
-        return;
+        stopped = true;
+        break;
       default:
         // Event types added after this was written carry nothing we can map; skipping keeps us working.
         break;
     }
   }
+  if (stopped) return;
   throw new GatewayError({ kind: 'network', message: `Upstream ${provider} stream ended before message_stop.`, provider });
 }

@@ -10,8 +10,15 @@ import { mapFinishReason } from './finish-reason.js';
  */
 export async function* decodeChatStream(events: AsyncIterable<SseEvent>, provider: string): AsyncGenerator<StreamPart> {
   let started = false;
+  let done = false;
   for await (const ev of events) {
-    if (ev.data === '[DONE]') return;
+    // Read on to the end of the body after [DONE]: leaving the loop early makes undici destroy the
+    // body with an AbortError (a stack trace and garbage on every request).
+    if (done) continue;
+    if (ev.data === '[DONE]') {
+      done = true;
+      continue;
+    }
     let chunk: Record<string, unknown>;
     try {
       chunk = JSON.parse(ev.data) as Record<string, unknown>;
@@ -54,5 +61,6 @@ export async function* decodeChatStream(events: AsyncIterable<SseEvent>, provide
       if (usage) yield { type: 'usage', usage };
     }
   }
+  if (done) return;
   throw new GatewayError({ kind: 'network', message: `Upstream ${provider} stream ended before completion.`, provider });
 }
