@@ -32,32 +32,26 @@ export function encodeEmbeddingResponse(res: EmbeddingResponse, model: string, f
 /** Writes canonical stream parts as OpenAI chat.completion.chunk JSON strings (without SSE framing). */
 export class ChunkEncoder {
   private sentRole = false;
+  /** Everything before `"choices"`, serialised once: only the delta changes from chunk to chunk. */
+  private readonly prefix: string;
 
-  constructor(
-    private readonly id: string,
-    private readonly model: string,
-    private readonly created: number,
-  ) {}
+  constructor(id: string, model: string, created: number) {
+    this.prefix = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},`;
+  }
 
-  private chunk(delta: Record<string, unknown>, finish: FinishReason | null): string {
+  private chunk(delta: string, finish: FinishReason | null): string {
     if (!this.sentRole) {
       this.sentRole = true;
-      delta = { role: 'assistant', ...delta };
+      delta = delta === '{}' ? '{"role":"assistant"}' : `{"role":"assistant",${delta.slice(1)}`;
     }
-    return JSON.stringify({
-      id: this.id,
-      object: 'chat.completion.chunk',
-      created: this.created,
-      model: this.model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-    });
+    return `${this.prefix}"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish === null ? 'null' : `"${finish}"`}}]}`;
   }
 
   /** The JSON for one part, or undefined for parts that have no OpenAI chunk. */
   encode(part: StreamPart): string | undefined {
     switch (part.type) {
       case 'text':
-        return this.chunk({ content: part.delta }, null);
+        return this.chunk(`{"content":${JSON.stringify(part.delta)}}`, null);
       case 'tool-call': {
         const call: Record<string, unknown> = { index: part.index };
         if (part.id !== undefined) call.id = part.id;
@@ -65,10 +59,10 @@ export class ChunkEncoder {
         const fn: Record<string, string> = { arguments: part.argumentsDelta };
         if (part.name !== undefined) fn.name = part.name;
         call.function = fn;
-        return this.chunk({ tool_calls: [call] }, null);
+        return this.chunk(JSON.stringify({ tool_calls: [call] }), null);
       }
       case 'finish':
-        return this.chunk({}, part.finishReason);
+        return this.chunk('{}', part.finishReason);
       default:
         return undefined;
     }
@@ -76,13 +70,6 @@ export class ChunkEncoder {
 
   /** The trailing usage chunk sent when the client asked for `stream_options.include_usage`. */
   usage(usage: Usage, extra?: Record<string, unknown>): string {
-    return JSON.stringify({
-      id: this.id,
-      object: 'chat.completion.chunk',
-      created: this.created,
-      model: this.model,
-      choices: [],
-      usage: extra ? { ...encodeUsage(usage), ...extra } : encodeUsage(usage),
-    });
+    return `${this.prefix}"choices":[],"usage":${JSON.stringify(extra ? { ...encodeUsage(usage), ...extra } : encodeUsage(usage))}}`;
   }
 }
