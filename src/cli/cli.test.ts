@@ -70,4 +70,30 @@ describe('switchyard CLI', () => {
       await demo.close();
     }
   });
+
+  it('demo serves three simulated clouds behind one endpoint, and fails over between them', async () => {
+    const demo = await startDemo({ port: 0, dataDir: join(dir, 'demo-clouds') });
+    const ask = async (model: string) => {
+      const res = await request(`${demo.server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Hello!' }] }),
+      });
+      const body = (await res.body.json()) as { choices?: Array<{ message: { content: string } }> };
+      return { status: res.statusCode, provider: res.headers['x-switchyard-provider'], deployment: res.headers['x-switchyard-deployment'], text: body.choices?.[0]?.message.content };
+    };
+    try {
+      expect(await ask('claude-3-5-haiku')).toMatchObject({ status: 200, provider: 'bedrock' });
+      expect(await ask('gpt-4o')).toMatchObject({ status: 200, provider: 'azure-openai' });
+      expect(await ask('gemini-2.5-flash')).toMatchObject({ status: 200, provider: 'vertex' });
+      expect(await ask('multicloud')).toMatchObject({ status: 200, provider: 'bedrock' });
+      const bedrock = demo.sims.find((s) => s.name.includes('bedrock'));
+      bedrock?.faults.add({ status: 503, error: 'ServiceUnavailableException', count: 10 });
+      const failedOver = await ask('multicloud');
+      expect(failedOver).toMatchObject({ status: 200, provider: 'azure-openai' });
+      expect(failedOver.text).toContain('You said: Hello!');
+    } finally {
+      await demo.close();
+    }
+  });
 });

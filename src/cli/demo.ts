@@ -16,6 +16,9 @@ export interface Demo {
   close(): Promise<void>;
 }
 
+const CLOUD_ORDER = ['bedrock', 'azure', 'vertex'];
+const byCloud = (a: string, b: string): number => CLOUD_ORDER.indexOf(a.split('-')[0] ?? '') - CLOUD_ORDER.indexOf(b.split('-')[0] ?? '');
+
 /** Starts every demo simulator and a gateway in front of them. */
 export async function startDemo(options: { port?: number; host?: string; logger?: Logger; accessLogger?: Logger; dataDir?: string } = {}): Promise<Demo> {
   const dataDir = options.dataDir ?? '.switchyard';
@@ -30,6 +33,8 @@ export async function startDemo(options: { port?: number; host?: string; logger?
     groups: [
       { name: 'chat', aliases: ['gpt-4o-mini', 'default'], strategy: 'priority', deployments: chatDeployments },
       { name: 'balanced', strategy: 'round-robin', deployments: chatDeployments },
+      // Active-passive across the three clouds: Claude on Bedrock, then GPT on Azure, then Gemini on Vertex.
+      { name: 'multicloud', strategy: 'priority', deployments: chatDeployments.filter((id) => /^(bedrock|azure|vertex)-/.test(id)).sort(byCloud) },
       ...upstreams.flatMap((u) => u.groups),
     ],
     default_group: 'chat',
@@ -54,7 +59,7 @@ export async function startDemo(options: { port?: number; host?: string; logger?
     server,
     gateway,
     sims,
-    configYaml: stringify(raw),
+    configYaml: stringify(raw, { aliasDuplicateObjects: false }),
     async close() {
       await server.shutdown(1_000);
       await Promise.all(sims.map((s) => s.close()));
