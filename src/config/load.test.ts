@@ -116,3 +116,20 @@ describe('config', () => {
     expect(() => loadConfigFile(join(dir, 'missing.yaml'), {})).toThrowError(/cannot read config file \(ENOENT\)/);
   });
 });
+
+describe('config routing references', () => {
+  it('reports unknown fallback targets and duplicate tasks at load time, before any gateway is built', () => {
+    const problems = problemsOf({
+      ...minimal,
+      groups: [
+        { name: 'coding', tasks: ['coding'], deployments: ['a'], fallbacks: { context_window_exceeded: ['x'] } },
+        { name: 'simple', tasks: ['coding'], deployments: ['a'], shadow: { share: 0.1, deployments: ['coding', 'nope'] } },
+      ],
+    });
+    expect(problems).toEqual([
+      'groups[0].fallbacks.context_window_exceeded[0]: unknown group or deployment "x"; known groups: coding, simple; deployments: a',
+      'groups[1].shadow.deployments[1]: unknown group or deployment "nope"; known groups: coding, simple; deployments: a',
+      'groups[1].tasks[0]: task "coding" is already served by groups[0]; a task picks exactly one group',
+    ]);
+  });
+});

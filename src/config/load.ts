@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { configSchema, type ConfigInput, type DeploymentConfig, type GatewayConfig } from './schema.js';
 import { formatPath, interpolateEnv, type ConfigProblem } from './interpolate.js';
 import { PROVIDERS, findProvider } from '../providers/registry.js';
+import { checkRoutingReferences } from '../routing/references.js';
 
 export type { ConfigProblem } from './interpolate.js';
 
@@ -46,6 +47,7 @@ export function parseConfig(
     problems.push(...zodProblems(parsed.error.issues).filter((p) => !explained.has(p.path)));
   }
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
+  problems.push(...checkRoutingReferences(parsed.data));
 
   const deployments: DeploymentConfig[] = [];
   parsed.data.deployments.forEach((d, i) => {

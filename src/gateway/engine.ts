@@ -1,14 +1,13 @@
 import { GatewayError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { JsonValue } from '../core/types.js';
 import type { DeploymentConfig, GatewayConfig } from '../config/schema.js';
 import type { Provider } from '../core/provider.js';
 import { findProvider } from '../providers/registry.js';
 import { Router } from '../routing/router.js';
 import type { Deployment } from '../routing/router.js';
 import { DeploymentState, type DeploymentStatus } from '../routing/deployment-state.js';
-import type { BreakerSnapshot } from '../routing/breaker.js';
+import { BreakerSync } from '../routing/breaker-sync.js';
 import { HealthChecker } from '../routing/health.js';
 import { RetryBudget } from '../routing/retry-budget.js';
 import type { StateStore } from '../state/store.js';
@@ -30,35 +29,28 @@ export interface EngineOptions {
   createProvider?: ((deployment: DeploymentConfig) => Provider | undefined) | undefined;
 }
 
-const breakerKey = (id: string): string => `switchyard:breaker:${id}`;
-
-function isSnapshot(v: JsonValue | undefined): v is BreakerSnapshot {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof v.state === 'string' && typeof v.coolOffMs === 'number';
-}
-
 /** The routing engine's run-time parts: deployments with their state, the router, health, budget. */
 export class Engine {
   readonly deployments = new Map<string, Deployment>();
   readonly router: Router;
   readonly budget: RetryBudget;
   readonly health: HealthChecker | undefined;
+  /** Shares breaker states with other replicas; absent without a state store. */
+  readonly sync: BreakerSync | undefined;
 
   constructor(
     private readonly config: GatewayConfig,
     private readonly options: EngineOptions,
   ) {
     const { logger, store } = options;
+    this.sync = store
+      ? new BreakerSync(store, this.deployments, { intervalMs: config.routing.state_sync_ms, ttlMs: config.routing.breaker.max_cool_off_ms * 2, logger })
+      : undefined;
     for (const d of config.deployments) {
       const custom = options.createProvider?.(d);
       const factory = custom ? undefined : findProvider(d.provider);
       if (!custom && !factory) throw new GatewayError({ kind: 'internal', message: `unknown provider ${d.provider}` });
-      // Breaker changes are written behind to the shared store; the hot path never waits on it.
-      const onChange = store
-        ? (s: BreakerSnapshot): void => {
-            store.set(breakerKey(d.id), s, config.routing.breaker.max_cool_off_ms * 2).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'state store write failed'));
-          }
-        : undefined;
-      const state = new DeploymentState(d, config.routing, onChange);
+      const state = new DeploymentState(d, config.routing, this.sync?.publisher(d.id));
       const provider = custom ?? (factory as NonNullable<typeof factory>).create(d, d.options, { logger: logger.child({ deployment: d.id }) });
       this.deployments.set(d.id, { id: d.id, config: d, provider, state });
     }
@@ -72,18 +64,6 @@ export class Engine {
     });
     this.budget = new RetryBudget(config.routing.retry_budget);
     if (config.routing.health.enabled) this.health = new HealthChecker([...this.deployments.values()], config.routing.health, options.clock, logger);
-  }
-
-  /** Adopts breaker states other replicas (or a previous run) left in the store. */
-  async hydrate(): Promise<void> {
-    const store = this.options.store;
-    if (!store) return;
-    await Promise.all(
-      [...this.deployments.values()].map(async (d) => {
-        const snap = await store.get(breakerKey(d.id));
-        if (isSnapshot(snap)) d.state.breaker.restore(snap);
-      }),
-    );
   }
 
   status(): GatewayStatus {

@@ -10,7 +10,7 @@ import type { ConfigInput, DeploymentConfig, GatewayConfig } from '../config/sch
 import type { Provider } from '../core/provider.js';
 import { isResolvedConfig, resolveConfig } from '../config/load.js';
 import type { RoutePlan } from '../routing/router.js';
-import { executeWithFallback, type Attempt, type ExecuteOptions, type ExecutePolicy } from '../routing/executor.js';
+import { executeWithFallback, type Attempt, type Executed, type ExecuteOptions, type ExecutePolicy } from '../routing/executor.js';
 import { chatCapabilities, type Needs } from '../routing/filters.js';
 import type { StateStore } from '../state/store.js';
 import { AttemptReporter, type RequestMeta } from './observe.js';
@@ -93,6 +93,11 @@ export interface Gateway {
   ready(): boolean;
   /** Per-deployment statistics, breaker and health state. */
   status(): GatewayStatus;
+  /**
+   * Pulls breaker states other replicas published to the state store now (a timer does it every
+   * `routing.state_sync_ms`; a serverless adapter calls it per invocation). No-op without a store.
+   */
+  syncState(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -124,7 +129,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
     logger,
   };
   const streamTimeoutMs = Math.min(routing.attempt_timeout_ms, routing.ttft_timeout_ms);
-  void engine.hydrate().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'state store read failed'));
+  engine.sync?.start();
   engine.health?.start();
 
   async function begin(operation: Operation, opts: RequestOptions, plan: RoutePlan, promptTokens: number, maxTokens: number | undefined) {
@@ -184,18 +189,33 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
         maybeShadow(plan, request, needs, meta);
         const gateName = plan.group?.config.quality_gate;
         const gate = gateName === undefined ? undefined : options.qualityGates?.[gateName];
-        const { value, attempt } = await executeWithFallback<ChatResponse>(
+        // An answer the upstream filtered (200, finish_reason content_filter) is a content_filtered
+        // failure only where the group says where such requests go; elsewhere it is returned as is.
+        const rerouteFiltered = !plan.pinned && (plan.group?.special.content_filtered.length ?? 0) > 0;
+        let filtered: Executed<ChatResponse> | undefined;
+        const executed = await executeWithFallback<ChatResponse>(
           plan.deployments,
-          (a, s) => a.deployment.provider.chat(request, { signal: s, requestId: meta.requestId }),
+          async (a, s) => {
+            const response = await a.deployment.provider.chat(request, { signal: s, requestId: meta.requestId });
+            if (!rerouteFiltered || response.finishReason !== 'content_filter') return response;
+            filtered = { value: response, attempt: a };
+            throw outputFiltered(a);
+          },
           policy,
           {
             ...common<ChatResponse>(plan, meta, opts, needs, routing.attempt_timeout_ms),
             accept: gate ? (response, a) => gate(response, { request, deployment: a.deployment.id, group: meta.group }) : undefined,
-            // A rejected answer was still paid for.
+            // A rejected or filtered answer was still paid for.
             onRejected: (a, response) => reporter.report(meta, a, { outcome: 'ok', usage: response.usage }),
+            onAttemptError: (a, error) => reporter.report(meta, a, { outcome: 'error', error, usage: filtered?.attempt === a ? filtered.value.usage : undefined }),
           },
-        );
-        reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage });
+        ).catch((err: unknown) => {
+          // Every fallback filtered too, or failed: the filtered answer is what the client would have had anyway.
+          if (filtered && !(GatewayError.isInstance(err) && err.kind === 'cancelled')) return filtered;
+          throw err;
+        });
+        const { value, attempt } = executed;
+        if (executed !== filtered) reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage });
         return { response: value, servedBy: servedBy(attempt, meta) };
       } finally {
         ticket.release();
@@ -291,14 +311,22 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
 
     status: () => engine.status(),
 
+    syncState: () => engine.sync?.pullOnce() ?? Promise.resolve(),
+
     async close() {
       shadows.close();
+      await engine.sync?.stop();
       await engine.health?.stop();
       await Promise.all(
         [...engine.deployments.values()].map((d) => d.provider.close().catch((err: unknown) => logger.warn({ err: toGatewayError(err).message }, 'provider close failed'))),
       );
     },
   };
+}
+
+function outputFiltered(a: Attempt): GatewayError {
+  const id = a.deployment.id;
+  return new GatewayError({ kind: 'content_filtered', message: `Deployment ${id} filtered its answer (finish_reason content_filter).`, code: 'content_filter', deployment: id, provider: a.deployment.provider.type });
 }
 
 /** Rejects with the signal's reason when it aborts first (a provider iterator may ignore the abort). */

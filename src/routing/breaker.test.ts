@@ -140,6 +140,63 @@ describe('CircuitBreaker', () => {
   });
 });
 
+describe('CircuitBreaker.adopt (replicas sharing state)', () => {
+  const opened = (at: number): CircuitBreaker => {
+    const b = new CircuitBreaker(config, probation);
+    for (let i = 0; i < 3; i++) b.onFailure(at, false, 'unavailable');
+    return b;
+  };
+
+  it('adopts a newer snapshot, cool-off included, and ignores its own or older ones', () => {
+    const a = opened(100);
+    const b = new CircuitBreaker(config, probation);
+    expect(b.adopt(a.toJSON())).toBe(true);
+    expect(b.current(500)).toBe('open');
+    expect(b.retryAt(500)).toBe(1_100);
+    expect(b.adopt(a.toJSON())).toBe(false);
+    expect(b.adopt(new CircuitBreaker(config, probation).toJSON())).toBe(false);
+  });
+
+  it('a close after a half-open wins over the half-open stamped at the same instant elsewhere', () => {
+    const a = opened(0);
+    const b = new CircuitBreaker(config, probation);
+    b.adopt(a.toJSON());
+    // Both half-open at 1_000 with the same stamp; b's trial succeeds within that very millisecond.
+    expect(a.current(1_000)).toBe('half-open');
+    expect(b.acquire(1_000)).toBe('probe');
+    b.onSuccess(1_000, true);
+    expect(a.adopt(b.toJSON())).toBe(true);
+    expect(a.current(1_000)).toBe('closed');
+    expect(b.adopt(a.toJSON())).toBe(false);
+  });
+
+  it('adopting a recovery elsewhere forgets local failures so they cannot re-trip at once', () => {
+    const a = opened(0);
+    a.acquire(1_000);
+    a.onSuccess(1_000, true);
+    const b = new CircuitBreaker({ ...config, consecutive_failures: 100, min_requests: 4 }, { failures: 100, rampMs: 0 });
+    for (let i = 0; i < 3; i++) b.onFailure(900, false, 'timeout');
+    expect(b.adopt(a.toJSON())).toBe(true);
+    b.onFailure(1_100, false, 'timeout');
+    expect(b.current(1_100)).toBe('closed');
+  });
+
+  it('a breaker held by local health checks is not overridden, and a held one elsewhere is not held here', () => {
+    const held = new CircuitBreaker(config, probation);
+    held.trip(0, 'health check failed', true);
+    expect(held.toJSON().held).toBe(true);
+    const b = new CircuitBreaker(config, probation);
+    expect(b.adopt(held.toJSON())).toBe(true);
+    // Not held here: it half-opens after the cool-off and probes on its own.
+    expect(b.current(1_000)).toBe('half-open');
+    const closed = opened(0);
+    closed.acquire(1_000);
+    closed.onSuccess(5_000, true);
+    expect(held.adopt(closed.toJSON())).toBe(false);
+    expect(held.current(10_000)).toBe('open');
+  });
+});
+
 describe('SlidingWindow', () => {
   it('sums events inside the window and drops older buckets', () => {
     const w = new SlidingWindow(1_000, 1, 10);

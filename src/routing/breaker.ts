@@ -15,6 +15,11 @@ export type BreakerSnapshot = {
   /** Held open by active health checks until they see the deployment up again. */
   held: boolean;
   reason: string | null;
+  /**
+   * Logical time of the last transition: wall time, but always past the transition it followed, so a
+   * replica can tell a newer snapshot from its own and causally later states win even within one ms.
+   */
+  changedAt: number;
 };
 
 /** Errors that say something about the deployment's health; a client's bad request does not. */
@@ -54,6 +59,7 @@ export class CircuitBreaker {
   private recoveredAt: number | undefined;
   private held = false;
   private reason: string | undefined;
+  private changedAt = 0;
   private readonly window: SlidingWindow;
 
   constructor(
@@ -72,6 +78,8 @@ export class CircuitBreaker {
       this.state = 'half-open';
       this.probes = 0;
       this.probeSuccesses = 0;
+      // Stamped by the cool-off, not by whoever asked first: every replica computes the same stamp.
+      this.stamp(this.openedAt + this.coolOffMs);
       this.changed();
     }
     return this.state;
@@ -136,8 +144,9 @@ export class CircuitBreaker {
 
   /** Opens the breaker; `hold` keeps it open until `release` (active health checks). */
   trip(now: number, reason: string, hold = false): void {
-    this.open(now, reason);
+    // Set first so the published snapshot says it is held.
     this.held = hold;
+    this.open(now, reason);
   }
 
   /** Health checks see the deployment up again: close and start the failback ramp. */
@@ -155,6 +164,7 @@ export class CircuitBreaker {
     this.openedAt = now;
     this.reason = reason;
     this.probes = 0;
+    this.stamp(now);
     this.changed();
   }
 
@@ -164,6 +174,7 @@ export class CircuitBreaker {
     this.recoveredAt = now;
     this.reason = undefined;
     this.window.reset();
+    this.stamp(now);
     this.changed();
   }
 
@@ -184,6 +195,7 @@ export class CircuitBreaker {
       recoveredAt: this.recoveredAt ?? null,
       held: this.held,
       reason: this.reason ?? null,
+      changedAt: this.changedAt,
     };
   }
 
@@ -196,15 +208,33 @@ export class CircuitBreaker {
     this.recoveredAt = s.recoveredAt ?? undefined;
     this.held = s.held;
     this.reason = s.reason ?? undefined;
+    this.changedAt = s.changedAt;
     this.probes = 0;
     this.probeSuccesses = 0;
     this.consecutive = 0;
+  }
+
+  /**
+   * Adopts a snapshot another replica published, when it is newer than this breaker's last transition.
+   * `held` stays local: each replica's own health checks decide it, and a breaker they hold is not
+   * overridden (its checks see the deployment down now). Returns whether the snapshot was adopted.
+   */
+  adopt(s: BreakerSnapshot): boolean {
+    if (this.held || s.changedAt <= this.changedAt) return false;
+    this.restore({ ...s, held: false });
+    // Failures counted before a recovery elsewhere must not re-trip the breaker at once.
+    if (s.state === 'closed') this.window.reset();
+    return true;
   }
 
   static fromJSON(s: BreakerSnapshot, config: BreakerConfig, probation: { failures: number; rampMs: number }): CircuitBreaker {
     const b = new CircuitBreaker(config, probation);
     b.restore(s);
     return b;
+  }
+
+  private stamp(at: number): void {
+    this.changedAt = Math.max(at, this.changedAt + 1);
   }
 
   private changed(): void {

@@ -123,6 +123,8 @@ export const routingSchema = z
         probation_failures: z.number().int().min(1).default(1),
       })
       .prefault({}),
+    /** With a shared state store: how often breaker states published by other replicas are pulled. */
+    state_sync_ms: z.number().int().positive().default(1_000),
     /** Unknown model names go to `default_group` instead of failing with model_not_found. */
     unknown_model_to_default: z.boolean().default(false),
   })

@@ -170,6 +170,17 @@ describe('executeWithFallback', () => {
     expect(b.provider.calls).toBe(0);
   });
 
+  it('a pinned deployment is not swapped for a special fallback either', async () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    const lax = fakeDeployment('lax');
+    a.provider.script = () => failure('content_filtered');
+    const special = () => [lax];
+    await expect(executeWithFallback([a], chat, policy(clock), opts({ pinned: true, special }))).rejects.toMatchObject({ kind: 'content_filtered' });
+    expect(lax.provider.calls).toBe(0);
+    expect((await executeWithFallback([a], chat, policy(clock), opts({ special }))).attempt.deployment.id).toBe('lax');
+  });
+
   it('a quality gate escalates to the next tier, and keeps the last answer when every tier is rejected', async () => {
     const clock = new FakeClock();
     const cheap = fakeDeployment('cheap');

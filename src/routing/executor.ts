@@ -181,7 +181,8 @@ type Decision = { kind: 'retry'; delayMs: number } | { kind: 'fallback' } | { ki
 const SPECIAL: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['context_window_exceeded', 'content_filtered']);
 
 function decide<T>(error: GatewayError, tryNo: number, options: ExecuteOptions<T>, policy: ExecutePolicy, deadlineAt: number, now: number): Decision {
-  if (SPECIAL.has(error.kind)) return options.special ? { kind: 'special' } : { kind: 'fail' };
+  // An explicit deployment choice is never swapped for another, special fallbacks included.
+  if (SPECIAL.has(error.kind)) return options.special && !options.pinned ? { kind: 'special' } : { kind: 'fail' };
   if (error.retryable && tryNo < policy.maxAttemptsPerDeployment) {
     const delay = retryDelay(tryNo, error.retryAfterMs, policy.backoff, policy.random);
     // A retry that cannot finish before the deadline, or that the budget refuses, becomes a fallback.

@@ -1,4 +1,4 @@
-import type { JsonValue } from '../core/types.js';
+import type { JsonObject, JsonValue } from '../core/types.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import type { StateStore } from './store.js';
@@ -19,8 +19,21 @@ export class MemoryStateStore implements StateStore {
     return JSON.parse(e.json) as JsonValue;
   }
 
+  async getMany(keys: readonly string[]): Promise<Array<JsonValue | undefined>> {
+    return Promise.all(keys.map((k) => this.get(k)));
+  }
+
   async set(key: string, value: JsonValue, ttlMs?: number): Promise<void> {
     this.entries.set(key, { json: JSON.stringify(value), expiresAt: ttlMs === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + ttlMs });
+  }
+
+  async setIfNewer(key: string, value: JsonObject, field: string, ttlMs?: number): Promise<boolean> {
+    const current = await this.get(key);
+    const stored = typeof current === 'object' && current !== null && !Array.isArray(current) ? current[field] : undefined;
+    const next = value[field];
+    if (typeof stored === 'number' && typeof next === 'number' && stored >= next) return false;
+    await this.set(key, value, ttlMs);
+    return true;
   }
 
   async delete(key: string): Promise<void> {

@@ -1,6 +1,19 @@
 import { Redis } from 'ioredis';
-import type { JsonValue } from '../core/types.js';
+import type { JsonObject, JsonValue } from '../core/types.js';
 import type { StateStore } from './store.js';
+
+/** Compare-and-set in one atomic step: replicas' writes may land in any order. */
+const SET_IF_NEWER = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, old = pcall(cjson.decode, current)
+  local stored = ok and type(old) == 'table' and tonumber(old[ARGV[2]]) or nil
+  local incoming = tonumber(ARGV[3])
+  if stored and incoming and stored >= incoming then return 0 end
+end
+if ARGV[4] == '' then redis.call('SET', KEYS[1], ARGV[1]) else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4]) end
+return 1
+`;
 
 /**
  * Shared state in Redis, so replicas see each other's breakers. Keys are namespaced by `prefix`;
@@ -23,10 +36,23 @@ export class RedisStateStore implements StateStore {
     return text === null ? undefined : (JSON.parse(text) as JsonValue);
   }
 
+  async getMany(keys: readonly string[]): Promise<Array<JsonValue | undefined>> {
+    if (keys.length === 0) return [];
+    const texts = await this.redis.mget(keys.map((k) => this.prefix + k));
+    return texts.map((t) => (t === null ? undefined : (JSON.parse(t) as JsonValue)));
+  }
+
   async set(key: string, value: JsonValue, ttlMs?: number): Promise<void> {
     const text = JSON.stringify(value);
     if (ttlMs === undefined) await this.redis.set(this.prefix + key, text);
     else await this.redis.set(this.prefix + key, text, 'PX', Math.max(1, Math.ceil(ttlMs)));
+  }
+
+  async setIfNewer(key: string, value: JsonObject, field: string, ttlMs?: number): Promise<boolean> {
+    const next = value[field];
+    const ttl = ttlMs === undefined ? '' : String(Math.max(1, Math.ceil(ttlMs)));
+    const stored = await this.redis.eval(SET_IF_NEWER, 1, this.prefix + key, JSON.stringify(value), field, typeof next === 'number' ? String(next) : '', ttl);
+    return stored === 1;
   }
 
   async delete(key: string): Promise<void> {

@@ -24,6 +24,26 @@ function storeSuite(name: string, make: () => { store: StateStore; expire: (ms: 
       expect(await store.get(key)).toBeUndefined();
     });
 
+    it('reads several keys in one call, undefined where a key is missing', async () => {
+      await store.set(`${key}:m1`, { state: 'open' });
+      await store.set(`${key}:m2`, 2);
+      expect(await store.getMany([`${key}:m1`, `${key}:missing`, `${key}:m2`])).toEqual([{ state: 'open' }, undefined, 2]);
+      expect(await store.getMany([])).toEqual([]);
+    });
+
+    it('setIfNewer keeps the newest value whichever order writes arrive in', async () => {
+      const k = `${key}:cas`;
+      expect(await store.setIfNewer(k, { v: 'first', at: 5 }, 'at')).toBe(true);
+      expect(await store.setIfNewer(k, { v: 'late', at: 3 }, 'at')).toBe(false);
+      expect(await store.setIfNewer(k, { v: 'same', at: 5 }, 'at')).toBe(false);
+      expect(await store.get(k)).toEqual({ v: 'first', at: 5 });
+      expect(await store.setIfNewer(k, { v: 'newer', at: 1_700_000_000_123 }, 'at', 10_000)).toBe(true);
+      expect(await store.get(k)).toEqual({ v: 'newer', at: 1_700_000_000_123 });
+      // A value without the field (another writer's junk) is replaced.
+      await store.set(k, 'junk');
+      expect(await store.setIfNewer(k, { at: 1 }, 'at')).toBe(true);
+    });
+
     it('expires values after their ttl', async () => {
       await store.set(`${key}:ttl`, 1, 50);
       expect(await store.get(`${key}:ttl`)).toBe(1);

@@ -62,6 +62,8 @@ export class FakeProvider implements Provider {
   probes = 0;
   readonly requests: ChatRequest[] = [];
   script: (call: number, req: ChatRequest) => Outcome = () => 'ok';
+  /** The answer of a chat call the script lets through. */
+  answer: (call: number) => ChatResponse = () => response(`answer from ${this.id}`, this.id);
   probeScript: (probe: number) => Outcome = () => 'ok';
   /** Stream parts to send; `error` after `failAfter` content parts. */
   streamPlan: { chunks: string[]; failAfter?: number } = { chunks: ['Hel', 'lo'] };
@@ -79,7 +81,8 @@ export class FakeProvider implements Provider {
   chat(req: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     this.calls += 1;
     this.requests.push(req);
-    return this.settle(this.script(this.calls, req), () => response(`answer from ${this.id}`, this.id), ctx);
+    const call = this.calls;
+    return this.settle(this.script(call, req), () => this.answer(call), ctx);
   }
 
   async stream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
