@@ -182,7 +182,7 @@ async function soak(tmp, upstream, services) {
     '',
     `${new Date().toISOString()} · ${info.nproc} cores · ${info.cpu} · node ${info.node} · ledger: ${ledger}`,
     '',
-    table(['requests', 'errors', 'seconds', 'CPU µs/req', 'RSS after warm-up MB', 'final RSS MB', 'peak RSS MB', 'growth MB'], [[r.requests, r.errors, r.seconds.toFixed(0), r.cpu_us_per_req.toFixed(0), r.baseline?.rss_mb.toFixed(1) ?? '–', r.final_rss_mb.toFixed(1), r.peak_rss_mb.toFixed(1), r.growth_mb?.toFixed(1) ?? '–']]),
+    table(['requests', 'errors', 'seconds', 'CPU µs/req', 'RSS after warm-up MB', 'final RSS MB', 'peak RSS MB', 'growth MB', 'trend MB (Q4-Q2 mean)'], [[r.requests, r.errors, r.seconds.toFixed(0), r.cpu_us_per_req.toFixed(0), r.baseline?.rss_mb.toFixed(1) ?? '–', r.final_rss_mb.toFixed(1), r.peak_rss_mb.toFixed(1), r.growth_mb?.toFixed(1) ?? '–', r.trend_mb?.toFixed(1) ?? '–']]),
     '',
     verdictTable([verdict]),
   ].join('\n');

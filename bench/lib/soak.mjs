@@ -40,6 +40,7 @@ export async function runSoak({ target, bodies, total, conns, tmp, log, warmSeco
   const last = samples[samples.length - 1];
   const mem = memoryMb(target.pid);
   return {
+    trend_mb: quarterTrend(samples),
     requests: sent,
     errors,
     seconds: (Date.now() - t0) / 1000,
@@ -50,4 +51,15 @@ export async function runSoak({ target, bodies, total, conns, tmp, log, warmSeco
     growth_mb: baseline ? last.rss_mb - baseline.rss_mb : null,
     samples,
   };
+}
+
+/**
+ * Mean RSS of the last quarter of the run minus that of the second quarter: robust to the GC
+ * sawtooth, near zero once memory has plateaued, positive while it still climbs (a leak).
+ */
+export function quarterTrend(samples) {
+  const q = Math.floor(samples.length / 4);
+  if (q < 1) return null;
+  const mean = (xs) => xs.reduce((a, x) => a + x.rss_mb, 0) / xs.length;
+  return mean(samples.slice(samples.length - q)) - mean(samples.slice(q, 2 * q));
 }

@@ -127,10 +127,16 @@ export type BudgetConfig = z.infer<typeof budgetSchema>;
 /** `budgets:` in the config. */
 export const budgetsSchema = z
   .strictObject({
+    /**
+     * Where budget counters live: `memory` (this process; exact for one replica) or `redis` (shared by
+     * every replica, at the top-level `state.redis_url` under `state.key_prefix`; needed as soon as
+     * several gateways enforce the same budgets).
+     */
+    state: z.enum(['memory', 'redis']).default('memory'),
     /** Completion tokens assumed for the reservation when a request sets no max_tokens. */
     default_completion_tokens: z.number().int().positive().default(4096),
     limits: z.array(budgetSchema).default([]),
   })
-  .default({ default_completion_tokens: 4096, limits: [] });
+  .default({ state: 'memory', default_completion_tokens: 4096, limits: [] });
 
 export type BudgetsConfig = z.infer<typeof budgetsSchema>;

@@ -4,8 +4,9 @@ import type { Usage } from '../core/types.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { LedgerBatcher, type BatcherStats } from './batcher.js';
 import { BudgetGuard, type SoftLimitNotice } from './budgets/guard.js';
-import { seedBudgets } from './budgets/seed.js';
-import { MemoryBudgetState, type BudgetState } from './budgets/state.js';
+import { openBudgetState } from './budgets/open-state.js';
+import { ledgerSpend } from './budgets/seed.js';
+import type { BudgetState } from './budgets/state.js';
 import { toUsageEvent } from './event.js';
 import { PriceBook, type CostResult, type PriceKey } from './pricing/price-book.js';
 import { openStore } from './store/open.js';
@@ -16,12 +17,17 @@ export type { UsageEvent } from './event.js';
 export type { LedgerStore } from './store/sql-store.js';
 export type { UsageQuery, UsageRow, Dimension } from './store/query.js';
 export type { SoftLimitNotice } from './budgets/guard.js';
-export type { BudgetState } from './budgets/state.js';
+export type { BudgetState, CounterRef } from './budgets/state.js';
+export { MemoryBudgetState } from './budgets/state.js';
+export { RedisBudgetState } from './budgets/redis-state.js';
 
 export interface LedgerOptions {
   logger?: Logger;
   now?: () => number;
-  /** Budget counters; defaults to this process's memory (seeded from the ledger at start). */
+  /**
+   * Budget counters to use instead of the configured `budgets.state` (left open by `close`). Either
+   * way each counter is seeded from the ledger the first time it is used.
+   */
   budgetState?: BudgetState;
   /** Called once per budget counter and period when a soft limit is crossed. */
   onSoftLimit?: (notice: SoftLimitNotice) => void;
@@ -52,7 +58,10 @@ export interface Ledger {
   close(): Promise<void>;
 }
 
-/** Opens the ledger store (running migrations), seeds budgets and returns the gateway hooks. */
+/**
+ * Opens the ledger store and budget state and returns the gateway hooks. Resolves even while
+ * PostgreSQL is unreachable: events buffer (and spill) and migrations run once it is back.
+ */
 export async function createLedger(config: GatewayConfig, options: LedgerOptions = {}): Promise<Ledger> {
   const logger = (options.logger ?? silentLogger).child({ component: 'ledger' });
   const now = options.now ?? Date.now;
@@ -66,14 +75,23 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
   // A spill file left by an earlier run is replayed right away.
   if (batcher) void batcher.flush();
 
-  const state = options.budgetState ?? new MemoryBudgetState(now);
-  const guard = config.budgets.limits.length > 0
+  const hasBudgets = config.budgets.limits.length > 0;
+  const ownedState = hasBudgets && !options.budgetState ? openBudgetState(config, logger, now) : undefined;
+  const state = options.budgetState ?? ownedState;
+  const guard = hasBudgets && state
     ? new BudgetGuard({
         config: config.budgets,
         state,
         logger,
         now,
         onSoftLimit: options.onSoftLimit,
+        seedRetryMs: lc.retry_interval_ms,
+        loadSpend: store
+          ? (ref, since) => {
+              const budget = config.budgets.limits.find((b) => b.name === ref.budget);
+              return budget ? ledgerSpend(store, budget, ref.value, ref.periodStart, since) : Promise.resolve(0);
+            }
+          : undefined,
         estimate: (request, completion) => {
           let max = 0;
           for (const id of request.candidates) {
@@ -85,7 +103,6 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
         },
       })
     : undefined;
-  if (guard && store) await seedBudgets(config.budgets, guard, state, store, now());
 
   const unpricedWarned = new Set<string>();
   const observer: AttemptObserver = {
@@ -117,7 +134,7 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
     async close() {
       await batcher?.close();
       if (!options.store) await store?.close();
-      await state.close();
+      await ownedState?.close();
     },
   };
 }

@@ -4,7 +4,10 @@ import type { AdmissionRequest } from '../../core/events.js';
 import { makeUsage } from '../../core/types.js';
 import { resolveConfig } from '../../config/load.js';
 import type { ConfigInput } from '../../config/schema.js';
-import { createLedger } from '../index.js';
+import { toUsageEvent } from '../event.js';
+import { createLedger, MemoryBudgetState } from '../index.js';
+import { openSqlite } from '../store/sqlite-driver.js';
+import { SqlLedgerStore, type LedgerStore } from '../store/sql-store.js';
 import { attempt } from '../testing/fixtures.js';
 
 const NOW = Date.parse('2025-06-15T12:00:00Z');
@@ -137,9 +140,42 @@ describe('budgets', () => {
     const first = await createLedger(cfg, { now: () => NOW });
     first.observer.onAttempt(attempt({ requestId: 'x', deployment: 'oai', startedAt: NOW, usage: makeUsage({ prompt: 2000, completion: 200 }) }));
     await first.close();
-    const second = await createLedger(cfg, { now: () => NOW });
+    // Restarted a minute later: the counter counts from its creation, the ledger supplies what came before.
+    const second = await createLedger(cfg, { now: () => NOW + 60_000 });
     await expect(Promise.resolve(second.admission.admit(request('y')))).rejects.toThrow(/Budget "k" \(daily, key=k1\)/);
     await expect(Promise.resolve(second.admission.admit(request('z', { key: 'k2' })))).resolves.toBeDefined();
     await second.close();
+  });
+
+  it('counts from now while the ledger cannot be read, and adds the earlier spend once it answers', async () => {
+    const inner = await SqlLedgerStore.open(openSqlite(':memory:'));
+    await inner.insert([toUsageEvent(attempt({ requestId: 'old', startedAt: NOW - 3_600_000, tags: { key: 'k1' } }), { usd: 0.0004, priced: true })]);
+    let down = true;
+    const store: LedgerStore = {
+      dialect: 'sqlite',
+      insert: (e) => inner.insert(e),
+      summarize: async (q) => {
+        if (down) throw new Error('database is down');
+        return inner.summarize(q);
+      },
+      close: () => inner.close(),
+    };
+    let clock = NOW;
+    const state = new MemoryBudgetState(() => clock);
+    const ledger = await createLedger(config({ limits: [{ name: 'k', period: 'daily', per: 'key', hard_usd: 0.001 }] }, { path: ':memory:', retry_interval_ms: 1000 }), { now: () => clock, store, budgetState: state });
+    // Admitted while the ledger is down: budgets keep counting this process's own spend.
+    const a = await ledger.admission.admit(request('a'));
+    a.release();
+    expect(state.peek('k|2025-06-15|k1')).toEqual({ spent: 0, reserved: 0 });
+    down = false;
+    clock += 1001; // past the retry interval: the next admission seeds in the background
+    const b = await ledger.admission.admit(request('b'));
+    await vi.waitFor(() => expect(state.peek('k|2025-06-15|k1')?.spent).toBeCloseTo(0.0004, 12));
+    // 0.0004 earlier + 0.00045 reserved < 0.001 admits one more; then the limit is reached.
+    await expect(Promise.resolve(ledger.admission.admit(request('c')))).resolves.toBeDefined();
+    await expect(Promise.resolve(ledger.admission.admit(request('d')))).rejects.toThrow(/hard limit/);
+    b.release();
+    await ledger.close();
+    await inner.close();
   });
 });

@@ -4,7 +4,7 @@ import type { Logger } from '../../core/logger.js';
 import type { BudgetConfig, BudgetsConfig } from '../config.js';
 import type { UsageEvent } from '../event.js';
 import { periodEnd, periodStart } from './period.js';
-import type { BudgetState, CounterRef } from './state.js';
+import type { BudgetState, CounterRef, ReserveResult } from './state.js';
 
 /** What a soft-limit notice says; also the webhook's JSON body. */
 export interface SoftLimitNotice {
@@ -27,6 +27,10 @@ export interface BudgetGuardOptions {
   onSoftLimit?: (notice: SoftLimitNotice) => void;
   /** Sends a webhook; injectable for tests. */
   postWebhook?: (url: string, body: SoftLimitNotice) => Promise<void>;
+  /** The ledger's spend of a counter's period before `since`; absent when there is no ledger. */
+  loadSpend?: (ref: CounterRef, since: number) => Promise<number>;
+  /** Wait before seeding a counter again after the ledger could not be read. */
+  seedRetryMs?: number;
 }
 
 interface Reservation {
@@ -46,11 +50,19 @@ async function defaultPost(url: string, body: SoftLimitNotice): Promise<void> {
  * Budgets as admission control, reserve-then-settle: a request reserves its worst-case cost on every
  * budget it falls under, is refused when any hard limit is already reached by spend plus reservations,
  * and its attempts' real costs replace the reservation as they are reported. Concurrent requests can
- * therefore overshoot a hard limit by at most the one reservation that was admitted last.
+ * therefore overshoot a hard limit by at most the one reservation that was admitted last; with a
+ * shared state (Redis) that holds across every replica. Each counter is seeded once with the ledger's
+ * spend from before it existed. When the state is unreachable, requests are admitted unchecked.
  */
 export class BudgetGuard implements AdmissionControl {
   private readonly reservations = new Map<string, Reservation>();
-  private readonly notified = new Set<string>();
+  /** Counters this process knows hold the ledger's earlier spend, with their expiry. */
+  private readonly seeded = new Map<string, number>();
+  /** Counters whose soft-limit notice this process sent or saw claimed (by the state, maybe by another replica). */
+  private readonly notified = new Map<string, number>();
+  private readonly seeding = new Map<string, Promise<void>>();
+  private readonly seedFailedAt = new Map<string, number>();
+  private stateDown = false;
   private readonly now: () => number;
 
   constructor(private readonly o: BudgetGuardOptions) {
@@ -64,21 +76,20 @@ export class BudgetGuard implements AdmissionControl {
       if (!Object.entries(b.match).every(([k, v]) => tags[k] === v)) continue;
       const value = b.per === undefined ? '*' : tags[b.per];
       if (value === undefined) continue;
-      refs.push({ counter: `${b.name}|${new Date(periodStart(ts, b.period)).toISOString().slice(0, 10)}|${value}`, hardUsd: b.hard_usd, expiresAt: periodEnd(ts, b.period) });
+      const start = periodStart(ts, b.period);
+      refs.push({ counter: `${b.name}|${new Date(start).toISOString().slice(0, 10)}|${value}`, budget: b.name, value, hardUsd: b.hard_usd, periodStart: start, expiresAt: periodEnd(ts, b.period) });
     }
     return refs;
   }
 
   private budgetOf(ref: CounterRef): BudgetConfig {
-    const name = ref.counter.slice(0, ref.counter.indexOf('|'));
-    return this.o.config.limits.find((b) => b.name === name) as BudgetConfig;
+    return this.o.config.limits.find((b) => b.name === ref.budget) as BudgetConfig;
   }
 
   private scopeOf(ref: CounterRef): string {
     const b = this.budgetOf(ref);
-    const value = ref.counter.slice(ref.counter.lastIndexOf('|') + 1);
     const parts = Object.entries(b.match).map(([k, v]) => `${k}=${v}`);
-    if (b.per !== undefined) parts.push(`${b.per}=${value}`);
+    if (b.per !== undefined) parts.push(`${b.per}=${ref.value}`);
     return parts.length > 0 ? parts.join(', ') : 'global';
   }
 
@@ -88,7 +99,21 @@ export class BudgetGuard implements AdmissionControl {
     if (refs.length === 0) return { release: () => undefined };
     const completion = request.maxCompletionTokens ?? this.o.config.default_completion_tokens;
     const amount = this.o.estimate(request, completion);
-    const result = await this.o.state.reserve(refs, amount);
+    await this.seedAll(refs);
+    let result: ReserveResult;
+    try {
+      result = await this.o.state.reserve(refs, amount);
+      this.stateUp();
+    } catch (err) {
+      // Availability over enforcement: an unreachable budget store must not take the gateway down.
+      this.stateFailed(err, 'budget state unavailable; admitting requests without budget checks');
+      return { release: () => undefined };
+    }
+    // A shared store that lost counters (restart, eviction) seeds them again, in the background.
+    for (const i of result.unseeded) {
+      const ref = refs[i] as CounterRef;
+      if (this.seeded.delete(ref.counter)) void this.seedOne(ref);
+    }
     if (!result.ok) {
       const ref = refs[result.refused] as CounterRef;
       const b = this.budgetOf(ref);
@@ -108,7 +133,7 @@ export class BudgetGuard implements AdmissionControl {
         released = true;
         this.reservations.delete(request.requestId);
         if (reservation.remaining > 0) {
-          this.o.state.release(reservation.refs.map((r) => r.counter), reservation.remaining).catch((err: unknown) => this.o.logger.warn({ err: (err as Error).message }, 'budget release failed'));
+          this.o.state.release(reservation.refs, reservation.remaining).catch((err: unknown) => this.o.logger.warn({ err: (err as Error).message }, 'budget release failed'));
         }
       },
     };
@@ -124,16 +149,80 @@ export class BudgetGuard implements AdmissionControl {
     const fromReserved = reservation ? Math.min(cost, reservation.remaining) : 0;
     if (reservation) reservation.remaining -= fromReserved;
     this.o.state.settle(refs, cost, fromReserved).then(
-      (spent) => refs.forEach((ref, i) => this.checkSoft(ref, spent[i] ?? 0)),
+      (spent) =>
+        refs.forEach((ref, i) => {
+          const s = spent[i];
+          if (s !== undefined) this.checkSoft(ref, s);
+        }),
       (err: unknown) => this.o.logger.warn({ err: (err as Error).message }, 'budget settle failed'),
     );
+  }
+
+  /**
+   * Seeds the counters this process has not seen seeded. The first seeding of a counter is awaited,
+   * so its first request already sees the ledger's spend; retries after a failure run in the
+   * background, so a database outage never holds requests.
+   */
+  private async seedAll(refs: readonly CounterRef[]): Promise<void> {
+    const waits: Array<Promise<void>> = [];
+    for (const ref of refs) {
+      if (this.seeded.has(ref.counter)) continue;
+      const failedAt = this.seedFailedAt.get(ref.counter);
+      if (failedAt === undefined) waits.push(this.seedOne(ref));
+      else if (this.now() - failedAt >= (this.o.seedRetryMs ?? 2000)) void this.seedOne(ref);
+    }
+    if (waits.length > 0) await Promise.all(waits);
+  }
+
+  private seedOne(ref: CounterRef): Promise<void> {
+    let p = this.seeding.get(ref.counter);
+    if (!p) {
+      p = this.seedNow(ref).finally(() => this.seeding.delete(ref.counter));
+      this.seeding.set(ref.counter, p);
+    }
+    return p;
+  }
+
+  private async seedNow(ref: CounterRef): Promise<void> {
+    try {
+      const status = await this.o.state.seedStatus(ref);
+      if (!status.seeded) await this.o.state.seed(ref, this.o.loadSpend ? await this.o.loadSpend(ref, status.since) : 0);
+      this.seedFailedAt.delete(ref.counter);
+      remember(this.seeded, ref, this.now());
+    } catch (err) {
+      if (!this.seedFailedAt.has(ref.counter)) this.o.logger.warn({ budget: ref.budget, err: (err as Error).message }, 'budget counter could not be seeded with the ledger\'s earlier spend; counting from now and retrying');
+      this.seedFailedAt.set(ref.counter, this.now());
+    }
+  }
+
+  private stateUp(): void {
+    if (this.stateDown) this.o.logger.info({}, 'budget state is back; budgets enforced again');
+    this.stateDown = false;
+  }
+
+  private stateFailed(err: unknown, message: string): void {
+    if (!this.stateDown) this.o.logger.warn({ err: (err as Error).message }, message);
+    this.stateDown = true;
   }
 
   private checkSoft(ref: CounterRef, spent: number): void {
     const b = this.budgetOf(ref);
     if (b.soft_usd === undefined || spent < b.soft_usd || this.notified.has(ref.counter)) return;
-    this.notified.add(ref.counter);
-    const notice: SoftLimitNotice = { budget: b.name, period: b.period, scope: this.scopeOf(ref), softUsd: b.soft_usd, spentUsd: Math.round(spent * 1e6) / 1e6, resetsAt: new Date(ref.expiresAt).toISOString() };
+    remember(this.notified, ref, this.now());
+    // With a shared state one replica claims the notice, so it goes out once overall.
+    this.o.state.claimNotice(ref).then(
+      (claimed) => {
+        if (claimed && b.soft_usd !== undefined) this.notify(ref, b, b.soft_usd, spent);
+      },
+      (err: unknown) => {
+        this.notified.delete(ref.counter);
+        this.o.logger.warn({ err: (err as Error).message }, 'budget notice claim failed');
+      },
+    );
+  }
+
+  private notify(ref: CounterRef, b: BudgetConfig, softUsd: number, spent: number): void {
+    const notice: SoftLimitNotice = { budget: b.name, period: b.period, scope: this.scopeOf(ref), softUsd, spentUsd: Math.round(spent * 1e6) / 1e6, resetsAt: new Date(ref.expiresAt).toISOString() };
     this.o.logger.warn({ ...notice }, 'budget soft limit reached');
     try {
       this.o.onSoftLimit?.(notice);
@@ -149,4 +238,10 @@ export class BudgetGuard implements AdmissionControl {
   get inFlight(): number {
     return this.reservations.size;
   }
+}
+
+/** Records a counter in a per-process set; expired entries are dropped as the set grows. */
+function remember(set: Map<string, number>, ref: CounterRef, now: number): void {
+  set.set(ref.counter, ref.expiresAt);
+  if (set.size % 1024 === 0) for (const [k, exp] of set) if (exp < now) set.delete(k);
 }

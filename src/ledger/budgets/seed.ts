@@ -1,37 +1,28 @@
-import type { BudgetsConfig } from '../config.js';
+import type { BudgetConfig } from '../config.js';
 import type { LedgerStore } from '../store/sql-store.js';
-import type { Dimension } from '../store/query.js';
-import { periodEnd, periodStart } from './period.js';
-import type { BudgetGuard } from './guard.js';
-import type { BudgetState } from './state.js';
+import type { BaseDimension, Dimension, UsageFilter } from '../store/query.js';
 
-const TAG_COLUMNS: Record<string, Dimension> = { key: 'key', team: 'team', user: 'user' };
-const dimensionOf = (tag: string): Dimension => TAG_COLUMNS[tag] ?? `tag:${tag}`;
+/** Tags that are ledger columns (filterable); any other tag is read from the JSON tags. */
+const TAG_COLUMNS: Record<string, BaseDimension> = { key: 'key', team: 'team', user: 'user' };
 
 /**
- * Loads this period's spend of every budget from the ledger, so a restart does not hand out a fresh
- * budget. Counters the state already knows (a shared store) are left alone.
+ * The ledger's spend in [from, to) of one budget counter: requests matching the budget's `match` and,
+ * for a `per` budget, carrying `value` in that tag. Used to seed a counter, so a restart (or a fresh
+ * shared store) does not hand out a fresh budget.
  */
-export async function seedBudgets(config: BudgetsConfig, guard: BudgetGuard, state: BudgetState, store: LedgerStore, now: number): Promise<void> {
-  for (const b of config.limits) {
-    const tags = [...new Set([...(b.per ? [b.per] : []), ...Object.keys(b.match)])];
-    const rows = await store.summarize({ from: periodStart(now, b.period), to: periodEnd(now, b.period), groupBy: tags.map(dimensionOf) });
-    const spent = new Map<string, { tags: Record<string, string>; usd: number }>();
-    for (const row of rows) {
-      const rowTags: Record<string, string> = {};
-      tags.forEach((t) => {
-        const v = row.keys[dimensionOf(t)];
-        if (v !== null && v !== undefined) rowTags[t] = v;
-      });
-      const ref = guard.countersFor(rowTags, now).find((r) => r.counter.startsWith(`${b.name}|`));
-      if (!ref) continue;
-      const cur = spent.get(ref.counter) ?? { tags: rowTags, usd: 0 };
-      cur.usd += row.costUsd;
-      spent.set(ref.counter, cur);
-    }
-    for (const [counter, { tags: t, usd }] of spent) {
-      const ref = guard.countersFor(t, now).find((r) => r.counter === counter);
-      if (ref) await state.seed(ref, usd);
-    }
+export async function ledgerSpend(store: LedgerStore, budget: BudgetConfig, value: string, from: number, to: number): Promise<number> {
+  const wanted: Record<string, string> = { ...budget.match };
+  if (budget.per !== undefined) wanted[budget.per] = value;
+  const filter: UsageFilter = {};
+  const grouped: Array<[tag: string, value: string]> = [];
+  for (const [tag, v] of Object.entries(wanted)) {
+    const column = TAG_COLUMNS[tag];
+    if (column) filter[column] = v;
+    else grouped.push([tag, v]);
   }
+  const groupBy: Dimension[] = grouped.map(([t]): Dimension => `tag:${t}`);
+  const rows = await store.summarize({ from, to, groupBy, filter });
+  let usd = 0;
+  for (const row of rows) if (grouped.every(([t, v]) => row.keys[`tag:${t}`] === v)) usd += row.costUsd;
+  return usd;
 }

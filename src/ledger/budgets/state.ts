@@ -1,29 +1,56 @@
 /** One budget counter touched by a request, with the hard limit that applies to it. */
 export interface CounterRef {
+  /** `budget|period-start-day|value`: unique per budget, period and scope value. */
   counter: string;
+  /** The budget's name. */
+  budget: string;
+  /** The value of the budget's `per` tag, or `*` for a budget without `per`. */
+  value: string;
   hardUsd: number | undefined;
+  /** When the counter's period started (epoch ms). */
+  periodStart: number;
   /** When the counter's period ends; a shared store may drop it afterwards. */
   expiresAt: number;
 }
 
-export type ReserveResult = { ok: true } | { ok: false; refused: number; spent: number; reserved: number };
+export type ReserveResult =
+  | { ok: true; unseeded: number[] }
+  | { ok: false; refused: number; spent: number; reserved: number; unseeded: number[] };
+
+/** Whether a counter already holds the ledger's spend from before it was created, and since when it counts. */
+export interface SeedStatus {
+  seeded: boolean;
+  /** When the counter was created: spend before this time is only in the ledger. */
+  since: number;
+}
 
 /**
  * Budget counters: settled spend and outstanding reservations per counter. Behind an interface so a
  * shared store keeps several replicas in agreement; every method is atomic for its counters.
+ *
+ * Seeding: a counter counts every cost settled from its creation (`since`) on; the ledger's spend of
+ * the period before `since` is added once by `seed`, by whichever replica gets there first.
  */
 export interface BudgetState {
   /**
    * Reserves `amount` on every counter when each is still under its hard limit (spent + reserved <
-   * hard); otherwise reserves nothing and names the first counter that refused.
+   * hard); otherwise reserves nothing and names the first counter that refused. `unseeded` lists
+   * the counters (by index) still missing the ledger's earlier spend.
    */
   reserve(refs: readonly CounterRef[], amount: number): Promise<ReserveResult>;
   /** Returns an unused reservation. */
-  release(counters: readonly string[], amount: number): Promise<void>;
-  /** Adds settled cost, turning `fromReserved` of a reservation into spend; returns each counter's spend. */
-  settle(refs: readonly CounterRef[], cost: number, fromReserved: number): Promise<number[]>;
-  /** Sets a counter's spend from the ledger when the state does not know it yet (a fresh start). */
-  seed(ref: CounterRef, spent: number): Promise<void>;
+  release(counters: readonly CounterRef[], amount: number): Promise<void>;
+  /**
+   * Adds settled cost, turning `fromReserved` of a reservation into spend; returns each counter's
+   * spend, undefined for a counter the state no longer holds (a shared store lost or expired it).
+   */
+  settle(refs: readonly CounterRef[], cost: number, fromReserved: number): Promise<Array<number | undefined>>;
+  /** Creates the counter when missing (its `since` is now) and says whether it was seeded. */
+  seedStatus(ref: CounterRef): Promise<SeedStatus>;
+  /** Adds the ledger's spend from before `since` unless the counter was seeded already. */
+  seed(ref: CounterRef, spentBefore: number): Promise<void>;
+  /** True for exactly one caller per counter (across replicas for a shared state): who sends the soft-limit notice. */
+  claimNotice(ref: CounterRef): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -31,6 +58,9 @@ interface Counter {
   spent: number;
   reserved: number;
   expiresAt: number;
+  since: number;
+  seeded: boolean;
+  noticed: boolean;
 }
 
 /** Budget counters in this process's memory: exact for one replica, the default. */
@@ -42,7 +72,7 @@ export class MemoryBudgetState implements BudgetState {
   private get(ref: CounterRef): Counter {
     let c = this.counters.get(ref.counter);
     if (!c) {
-      c = { spent: 0, reserved: 0, expiresAt: ref.expiresAt };
+      c = { spent: 0, reserved: 0, expiresAt: ref.expiresAt, since: this.now(), seeded: false, noticed: false };
       this.counters.set(ref.counter, c);
       if (this.counters.size % 1024 === 0) this.prune();
     }
@@ -56,23 +86,25 @@ export class MemoryBudgetState implements BudgetState {
 
   async reserve(refs: readonly CounterRef[], amount: number): Promise<ReserveResult> {
     // Checked and applied in one synchronous step: no interleaving between concurrent admissions.
+    const counters = refs.map((ref) => this.get(ref));
+    const unseeded = counters.flatMap((c, i) => (c.seeded ? [] : [i]));
     for (let i = 0; i < refs.length; i += 1) {
-      const ref = refs[i] as CounterRef;
-      const c = this.get(ref);
-      if (ref.hardUsd !== undefined && c.spent + c.reserved >= ref.hardUsd) return { ok: false, refused: i, spent: c.spent, reserved: c.reserved };
+      const hard = (refs[i] as CounterRef).hardUsd;
+      const c = counters[i] as Counter;
+      if (hard !== undefined && c.spent + c.reserved >= hard) return { ok: false, refused: i, spent: c.spent, reserved: c.reserved, unseeded };
     }
-    for (const ref of refs) this.get(ref).reserved += amount;
-    return { ok: true };
+    for (const c of counters) c.reserved += amount;
+    return { ok: true, unseeded };
   }
 
-  async release(counters: readonly string[], amount: number): Promise<void> {
-    for (const k of counters) {
-      const c = this.counters.get(k);
+  async release(refs: readonly CounterRef[], amount: number): Promise<void> {
+    for (const ref of refs) {
+      const c = this.counters.get(ref.counter);
       if (c) c.reserved = Math.max(0, c.reserved - amount);
     }
   }
 
-  async settle(refs: readonly CounterRef[], cost: number, fromReserved: number): Promise<number[]> {
+  async settle(refs: readonly CounterRef[], cost: number, fromReserved: number): Promise<Array<number | undefined>> {
     return refs.map((ref) => {
       const c = this.get(ref);
       c.spent += cost;
@@ -81,8 +113,23 @@ export class MemoryBudgetState implements BudgetState {
     });
   }
 
-  async seed(ref: CounterRef, spent: number): Promise<void> {
-    if (!this.counters.has(ref.counter)) this.counters.set(ref.counter, { spent, reserved: 0, expiresAt: ref.expiresAt });
+  async seedStatus(ref: CounterRef): Promise<SeedStatus> {
+    const c = this.get(ref);
+    return { seeded: c.seeded, since: c.since };
+  }
+
+  async seed(ref: CounterRef, spentBefore: number): Promise<void> {
+    const c = this.get(ref);
+    if (c.seeded) return;
+    c.seeded = true;
+    c.spent += spentBefore;
+  }
+
+  async claimNotice(ref: CounterRef): Promise<boolean> {
+    const c = this.get(ref);
+    if (c.noticed) return false;
+    c.noticed = true;
+    return true;
   }
 
   /** A counter's current figures (tests, diagnostics). */

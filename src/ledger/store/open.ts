@@ -4,11 +4,12 @@ import { openPostgres } from './postgres-driver.js';
 import { openSqlite } from './sqlite-driver.js';
 import { SqlLedgerStore } from './sql-store.js';
 
-/** Opens the configured store and runs its migrations. */
+/** Opens the configured store and runs its migrations (for PostgreSQL, as soon as the database is reachable). */
 export async function openStore(config: LedgerConfig, logger: Logger): Promise<SqlLedgerStore> {
   if (config.store === 'postgres') {
     if (!config.url) throw new Error('ledger.store is postgres but ledger.url is not set');
-    return SqlLedgerStore.open(openPostgres(config.url.reveal(), config.schema, logger));
+    // A database down at start must not stop the gateway: events buffer until it is back.
+    return SqlLedgerStore.connect(openPostgres(config.url.reveal(), config.schema, logger), { logger, retryMs: config.retry_interval_ms });
   }
   return SqlLedgerStore.open(openSqlite(config.path));
 }

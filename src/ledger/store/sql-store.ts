@@ -1,3 +1,4 @@
+import type { Logger } from '../../core/logger.js';
 import type { UsageEvent } from '../event.js';
 import type { SqlDriver } from './driver.js';
 import { migrate } from './migrations.js';
@@ -49,7 +50,15 @@ const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(
 
 /** One store for both databases: the SQL is shared, the driver supplies the dialect's few differences. */
 export class SqlLedgerStore implements LedgerStore {
-  private constructor(private readonly driver: SqlDriver) {}
+  private migrated = false;
+  private migrating: Promise<void> | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly driver: SqlDriver,
+    private readonly lazy?: { logger: Logger; retryMs: number },
+  ) {}
 
   get dialect(): 'sqlite' | 'postgres' {
     return this.driver.dialect;
@@ -58,7 +67,54 @@ export class SqlLedgerStore implements LedgerStore {
   /** Opens a store, running pending migrations first. */
   static async open(driver: SqlDriver): Promise<SqlLedgerStore> {
     await migrate(driver);
-    return new SqlLedgerStore(driver);
+    const store = new SqlLedgerStore(driver);
+    store.migrated = true;
+    return store;
+  }
+
+  /**
+   * Opens a store whose database may be unreachable right now: the gateway starts anyway, writes
+   * fail (so the batcher buffers and spills) and migrations are retried every `retryMs`, and before
+   * any use, until the database is back.
+   */
+  static async connect(driver: SqlDriver, options: { logger: Logger; retryMs: number }): Promise<SqlLedgerStore> {
+    const store = new SqlLedgerStore(driver, options);
+    await store.ready().catch(() => undefined);
+    return store;
+  }
+
+  /** True once the migrations have run. */
+  get isReady(): boolean {
+    return this.migrated;
+  }
+
+  private ready(): Promise<void> {
+    if (this.migrated) return Promise.resolve();
+    this.migrating ??= migrate(this.driver)
+      .then(() => {
+        this.migrated = true;
+        if (this.retry) this.lazy?.logger.info({}, 'ledger database reachable; migrations done');
+        clearTimeout(this.retry);
+        this.retry = undefined;
+      })
+      .catch((err: unknown) => {
+        if (!this.retry && this.lazy && !this.closed) {
+          this.lazy.logger.warn({ err: (err as Error).message }, 'ledger database unreachable; usage events are buffered and migrations retried until it is back');
+        }
+        this.scheduleRetry();
+        throw err;
+      })
+      .finally(() => {
+        this.migrating = undefined;
+      });
+    return this.migrating;
+  }
+
+  private scheduleRetry(): void {
+    if (!this.lazy || this.closed) return;
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => void this.ready().catch(() => undefined), this.lazy.retryMs);
+    this.retry.unref();
   }
 
   /** The driver, for components that share the database (budget counters). */
@@ -67,6 +123,7 @@ export class SqlLedgerStore implements LedgerStore {
   }
 
   async insert(events: readonly UsageEvent[]): Promise<number> {
+    await this.ready();
     let inserted = 0;
     for (let i = 0; i < events.length; i += CHUNK) {
       const chunk = events.slice(i, i + CHUNK);
@@ -78,6 +135,7 @@ export class SqlLedgerStore implements LedgerStore {
   }
 
   async summarize(q: UsageQuery): Promise<UsageRow[]> {
+    await this.ready();
     const params: unknown[] = [];
     const select: string[] = [];
     q.groupBy.forEach((d, i) => {
@@ -140,6 +198,9 @@ export class SqlLedgerStore implements LedgerStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retry);
+    this.retry = undefined;
     await this.driver.close();
   }
 }

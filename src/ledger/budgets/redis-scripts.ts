@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+
+/** A Lua script run with EVALSHA (EVAL once after a Redis restart forgot it). */
+export interface Script {
+  lua: string;
+  sha: string;
+}
+
+const script = (lua: string): Script => ({ lua, sha: createHash('sha1').update(lua).digest('hex') });
+
+/*
+ * Counter keys are hashes {spent, reserved, since, seeded}; amounts go through HINCRBYFLOAT, so the
+ * arithmetic is Redis's long double and never Lua's 14-digit tostring. Replies are strings, because
+ * Redis truncates Lua numbers to integers.
+ */
+
+/**
+ * KEYS: counters. ARGV: amount, now, then per key: hard limit ('' for none), ttl ms.
+ * Reply: {1, unseeded indexes...} or {0, refused index, spent, reserved, unseeded indexes...}.
+ */
+export const RESERVE = script(`
+local amount = ARGV[1]
+local unseeded = {}
+for i = 1, #KEYS do
+  if redis.call('HEXISTS', KEYS[i], 'seeded') == 0 then unseeded[#unseeded + 1] = tostring(i - 1) end
+end
+for i = 1, #KEYS do
+  local hard = ARGV[1 + 2 * i]
+  if hard ~= '' then
+    local v = redis.call('HMGET', KEYS[i], 'spent', 'reserved')
+    local spent = tonumber(v[1] or '0') or 0
+    local reserved = tonumber(v[2] or '0') or 0
+    if spent + reserved >= tonumber(hard) then
+      local reply = {'0', tostring(i - 1), v[1] or '0', v[2] or '0'}
+      for _, u in ipairs(unseeded) do reply[#reply + 1] = u end
+      return reply
+    end
+  end
+end
+for i = 1, #KEYS do
+  redis.call('HINCRBYFLOAT', KEYS[i], 'reserved', amount)
+  redis.call('HSETNX', KEYS[i], 'since', ARGV[2])
+  redis.call('PEXPIRE', KEYS[i], ARGV[2 + 2 * i])
+end
+local reply = {'1'}
+for _, u in ipairs(unseeded) do reply[#reply + 1] = u end
+return reply
+`);
+
+/** KEYS: counters. ARGV: amount. Never drives `reserved` below zero; a missing counter stays missing. */
+export const RELEASE = script(`
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    local r = tonumber(redis.call('HINCRBYFLOAT', KEYS[i], 'reserved', '-' .. ARGV[1]))
+    if r < 1e-12 then redis.call('HSET', KEYS[i], 'reserved', '0') end
+  end
+end
+return 1
+`);
+
+/**
+ * KEYS: counters. ARGV: cost, fromReserved. Reply: each counter's spend, '' for a missing counter
+ * (lost with a Redis restart: the cost is in the ledger and reaches the counter when it is re-seeded).
+ */
+export const SETTLE = script(`
+local reply = {}
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    reply[i] = redis.call('HINCRBYFLOAT', KEYS[i], 'spent', ARGV[1])
+    if tonumber(ARGV[2]) > 0 then
+      local r = tonumber(redis.call('HINCRBYFLOAT', KEYS[i], 'reserved', '-' .. ARGV[2]))
+      if r < 1e-12 then redis.call('HSET', KEYS[i], 'reserved', '0') end
+    end
+  else
+    reply[i] = ''
+  end
+end
+return reply
+`);
+
+/** KEYS: counter. ARGV: now, ttl ms. Creates the counter when missing. Reply: {seeded '0'|'1', since}. */
+export const SEED_STATUS = script(`
+if redis.call('HSETNX', KEYS[1], 'since', ARGV[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local v = redis.call('HMGET', KEYS[1], 'seeded', 'since')
+return {v[1] or '0', v[2]}
+`);
+
+/** KEYS: counter. ARGV: spend before `since`, now, ttl ms. Adds it once: the first replica wins. */
+export const SEED = script(`
+if redis.call('HEXISTS', KEYS[1], 'seeded') == 1 then return 0 end
+redis.call('HINCRBYFLOAT', KEYS[1], 'spent', ARGV[1])
+redis.call('HSET', KEYS[1], 'seeded', '1')
+redis.call('HSETNX', KEYS[1], 'since', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`);

@@ -1,0 +1,186 @@
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { Redis } from 'ioredis';
+import { GatewayError } from '../../core/errors.js';
+import type { AdmissionRequest } from '../../core/events.js';
+import { silentLogger } from '../../core/logger.js';
+import { makeUsage } from '../../core/types.js';
+import { ConfigError, resolveConfig } from '../../config/load.js';
+import type { ConfigInput } from '../../config/schema.js';
+import { toUsageEvent } from '../event.js';
+import { createLedger, type Ledger, type SoftLimitNotice } from '../index.js';
+import { openSqlite } from '../store/sqlite-driver.js';
+import { SqlLedgerStore } from '../store/sql-store.js';
+import { attempt } from '../testing/fixtures.js';
+import { RedisBudgetState } from './redis-state.js';
+
+const REDIS_URL = process.env.REDIS_URL;
+const NOW = Date.parse('2025-06-15T12:00:00Z');
+// gpt-4o-mini: 1000 x 0.15 + 500 x 0.60 = 450 micro-dollars reserved per request.
+const ESTIMATE = 0.00045;
+
+const request = (id: string, tags: Record<string, string> = { key: 'k1' }): AdmissionRequest => ({
+  requestId: id,
+  operation: 'chat',
+  group: 'gpt-4o-mini',
+  candidates: ['oai'],
+  tags,
+  estimatedPromptTokens: 1000,
+  maxCompletionTokens: 500,
+});
+
+function config(prefix: string, budgets: ConfigInput['budgets']) {
+  return resolveConfig({
+    deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }],
+    state: { redis_url: REDIS_URL, key_prefix: prefix },
+    ledger: { path: ':memory:' },
+    budgets,
+  });
+}
+
+/** One request through a replica: admitted or refused, and when admitted it uses every token allowed. */
+async function run(ledger: Ledger, id: string, delayMs: number): Promise<'admitted' | 'refused'> {
+  let ticket;
+  try {
+    ticket = await ledger.admission.admit(request(id));
+  } catch (err) {
+    expect(GatewayError.isInstance(err) && err.kind).toBe('budget_exceeded');
+    return 'refused';
+  }
+  await new Promise((r) => setTimeout(r, delayMs));
+  ledger.observer.onAttempt(attempt({ requestId: id, deployment: 'oai', startedAt: NOW, usage: makeUsage({ prompt: 1000, completion: 500 }) }));
+  ticket.release();
+  return 'admitted';
+}
+
+/** Waves of 50 concurrent requests, split across the replicas, until they refuse everything; total recorded spend. */
+async function spendUntilRefused(replicas: Ledger[]): Promise<{ total: number; admitted: number; refused: number }> {
+  let admitted = 0;
+  let refused = 0;
+  for (let wave = 0; wave < 10; wave += 1) {
+    const outcomes = await Promise.all(Array.from({ length: 50 }, (_, i) => run(replicas[i % replicas.length] as Ledger, `w${wave}-${i}`, (i * 7) % 5)));
+    admitted += outcomes.filter((o) => o === 'admitted').length;
+    refused += outcomes.filter((o) => o === 'refused').length;
+  }
+  let total = 0;
+  for (const r of replicas) {
+    await r.flush();
+    total += (await r.store!.summarize({ from: 0, to: NOW + 1, groupBy: [] }))[0]?.costUsd ?? 0;
+  }
+  return { total, admitted, refused };
+}
+
+if (REDIS_URL) {
+  describe('budgets shared through Redis', () => {
+    const admin = new Redis(REDIS_URL);
+    const prefixes: string[] = [];
+    const prefix = () => {
+      const p = `switchyard-test:${process.pid}:${Math.floor(Math.random() * 1e9)}:`;
+      prefixes.push(p);
+      return p;
+    };
+    afterAll(async () => {
+      for (const p of prefixes) {
+        const keys = await admin.keys(`${p}*`);
+        if (keys.length > 0) await admin.del(...keys);
+      }
+      await admin.quit();
+    });
+
+    it('two replicas sharing one Redis: 50 concurrent requests split across them overshoot by at most one estimate', async () => {
+      const cfg = config(prefix(), { state: 'redis', limits: [{ name: 'global-daily', period: 'daily', hard_usd: 0.01 }] });
+      const replicas = [await createLedger(cfg, { now: () => NOW }), await createLedger(cfg, { now: () => NOW })];
+      const { total, admitted, refused } = await spendUntilRefused(replicas);
+      expect(refused).toBeGreaterThan(0);
+      expect(admitted).toBeGreaterThan(0);
+      expect(total).toBeGreaterThanOrEqual(0.01 - ESTIMATE);
+      expect(total).toBeLessThanOrEqual(0.01 + ESTIMATE + 1e-12);
+      for (const r of replicas) await r.close();
+    });
+
+    it('the same two replicas with memory counters drift: each spends the whole budget (why Redis is needed)', async () => {
+      const cfg = config(prefix(), { state: 'memory', limits: [{ name: 'global-daily', period: 'daily', hard_usd: 0.01 }] });
+      const replicas = [await createLedger(cfg, { now: () => NOW }), await createLedger(cfg, { now: () => NOW })];
+      const { total } = await spendUntilRefused(replicas);
+      expect(total).toBeGreaterThan(0.01 + ESTIMATE);
+      for (const r of replicas) await r.close();
+    });
+
+    it('sends a soft-limit notice once overall, not once per replica', async () => {
+      const cfg = config(prefix(), { state: 'redis', limits: [{ name: 'key-daily', period: 'daily', per: 'key', soft_usd: 0.0002 }] });
+      const notices: SoftLimitNotice[] = [];
+      const replicas = [
+        await createLedger(cfg, { now: () => NOW, onSoftLimit: (n) => notices.push(n) }),
+        await createLedger(cfg, { now: () => NOW, onSoftLimit: (n) => notices.push(n) }),
+      ];
+      // Each attempt costs 0.00021 (1000 in, 100 out): every settle from the first on is over the soft limit.
+      for (let i = 0; i < 6; i += 1) {
+        const r = replicas[i % 2] as Ledger;
+        const t = await r.admission.admit(request(`s${i}`));
+        r.observer.onAttempt(attempt({ requestId: `s${i}`, deployment: 'oai', startedAt: NOW }));
+        t.release();
+      }
+      await vi.waitFor(() => expect(notices.length).toBeGreaterThan(0));
+      await new Promise((r) => setTimeout(r, 50)); // a second notice, if any, would arrive by now
+      expect(notices).toEqual([{ budget: 'key-daily', period: 'daily', scope: 'key=k1', softUsd: 0.0002, spentUsd: expect.any(Number), resetsAt: '2025-06-16T00:00:00.000Z' }]);
+      for (const r of replicas) await r.close();
+    });
+
+    it('seeds a fresh shared counter once from the ledger, whichever replica gets there first', async () => {
+      const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+      // Spent earlier today, before any replica started: 0.0004 for key k1.
+      await store.insert([toUsageEvent(attempt({ requestId: 'old', startedAt: NOW - 3_600_000, tags: { key: 'k1' } }), { usd: 0.0004, priced: true })]);
+      const p = prefix();
+      const cfg = config(p, { state: 'redis', limits: [{ name: 'k', period: 'daily', per: 'key', hard_usd: 0.001 }] });
+      const states = [0, 1].map(() => new RedisBudgetState({ url: REDIS_URL, prefix: p, logger: silentLogger, now: () => NOW }));
+      const replicas = await Promise.all(states.map((budgetState) => createLedger(cfg, { now: () => NOW, store, budgetState })));
+      // 0.0004 seeded + one reservation of 0.00045 < 0.001, two reach it: exactly two of ten are admitted.
+      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => (replicas[i % 2] as Ledger).admission.admit(request(`q${i}`))));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+      const ref = { counter: 'k|2025-06-15|k1', budget: 'k', value: 'k1', hardUsd: 0.001, periodStart: Date.parse('2025-06-15'), expiresAt: Date.parse('2025-06-16') };
+      const fields = await (states[0] as RedisBudgetState).peek(ref);
+      expect(Number(fields.spent)).toBeCloseTo(0.0004, 12);
+      expect(Number(fields.reserved)).toBeCloseTo(2 * ESTIMATE, 12);
+      expect(fields.seeded).toBe('1');
+      // The key expires an hour after the day ends.
+      const ttl = await admin.pttl(`${p}{budget}:${ref.counter}`);
+      expect(ttl).toBeGreaterThan(Date.parse('2025-06-16') - NOW);
+      expect(ttl).toBeLessThanOrEqual(Date.parse('2025-06-16') + 3_600_000 - NOW);
+      for (const r of replicas) await r.close();
+      for (const s of states) await s.close();
+      await store.close();
+    });
+
+    it('admits without budget checks while Redis is unreachable, rather than failing requests', async () => {
+      const cfg = resolveConfig({
+        deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }],
+        state: { redis_url: 'redis://127.0.0.1:9' },
+        ledger: { enabled: false },
+        budgets: { state: 'redis', limits: [{ name: 'g', period: 'daily', hard_usd: 0.0001 }] },
+      });
+      const ledger = await createLedger(cfg, { now: () => NOW });
+      await expect(Promise.resolve(ledger.admission.admit(request('down')))).resolves.toBeDefined();
+      // Once the outage is known, requests no longer wait for Redis to fail.
+      const started = performance.now();
+      await expect(Promise.resolve(ledger.admission.admit(request('down-2')))).resolves.toBeDefined();
+      expect(performance.now() - started).toBeLessThan(50);
+      await ledger.close();
+    });
+  });
+} else {
+  describe.skip('budgets shared through Redis (REDIS_URL is not set)', () => {
+    it('skipped', () => undefined);
+  });
+}
+
+describe('budgets.state config', () => {
+  it('refuses budgets.state "redis" without state.redis_url, naming the setting', async () => {
+    const cfg = resolveConfig({
+      deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }],
+      ledger: { enabled: false },
+      budgets: { state: 'redis', limits: [{ name: 'g', period: 'daily', hard_usd: 1 }] },
+    });
+    const err = await createLedger(cfg).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).problems).toEqual([{ path: 'budgets.state', message: 'budgets.state "redis" needs state.redis_url (e.g. ${REDIS_URL})' }]);
+  });
+});
