@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { AdmissionControl, AdmissionTicket, AttemptObserver, Operation } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { estimatePromptTokens } from '../core/estimate.js';
+import { raceAbort } from '../core/abort.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
 import { validateChatRequest, validateEmbeddingRequest } from '../core/validate.js';
 import type { ConfigInput, DeploymentConfig, GatewayConfig } from '../config/schema.js';
@@ -327,23 +328,4 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
 function outputFiltered(a: Attempt): GatewayError {
   const id = a.deployment.id;
   return new GatewayError({ kind: 'content_filtered', message: `Deployment ${id} filtered its answer (finish_reason content_filter).`, code: 'content_filter', deployment: id, provider: a.deployment.provider.type });
-}
-
-/** Rejects with the signal's reason when it aborts first (a provider iterator may ignore the abort). */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e as Error);
-      },
-    );
-  });
 }

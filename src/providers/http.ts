@@ -86,6 +86,15 @@ export async function readJson(res: UpstreamResponse, provider: string, signal: 
   }
 }
 
+/** Maps an upstream error status and its body (undefined when unreadable) into the taxonomy. */
+export type UpstreamErrorMapper = (status: number, headers: UpstreamResponse['headers'], body: unknown, provider: string) => GatewayError;
+
+/** The error an upstream error response stands for; an unreadable body still maps by its status. */
+export async function upstreamError(res: UpstreamResponse, provider: string, signal: AbortSignal, map: UpstreamErrorMapper): Promise<GatewayError> {
+  const body = await readJson(res, provider, signal).catch(() => undefined);
+  return map(res.status, res.headers, body, provider);
+}
+
 /** First value of a header that may repeat. */
 export function header(headers: UpstreamResponse['headers'], name: string): string | undefined {
   const v = headers[name];

@@ -116,3 +116,11 @@ function simpleHash(text: string): number {
   }
   return h >>> 0;
 }
+
+/** Splits tool-call arguments into a few pieces (at least one) so clients see streamed argument deltas. */
+export function splitArgs(args: string): string[] {
+  const size = Math.max(1, Math.ceil(args.length / 3));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i += size) out.push(args.slice(i, i + size));
+  return out.length > 0 ? out : [''];
+}

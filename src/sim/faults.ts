@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { seededRandom } from './rng.js';
+import { seededRandom } from '../core/random.js';
 
 /**
  * One scripted fault. A rule applies to requests for `model` (or all), for the next `count` requests

@@ -4,7 +4,7 @@ import type { Logger } from '../../core/logger.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { createAgent, readJson, sendUpstream, transportError, type UpstreamResponse } from '../http.js';
+import { bodyChunks, createAgent, readJson, sendUpstream, upstreamError, type UpstreamResponse } from '../http.js';
 import { decodeSse } from '../sse.js';
 import { decodeMessagesResponse, decodeMessagesStream, encodeMessagesRequest, mapAnthropicError, type MessagesRequestBody } from '../dialects/anthropic-messages/index.js';
 import type { AnthropicOptions } from './index.js';
@@ -12,15 +12,6 @@ import { versionRules, type VersionRules } from './version.js';
 
 const TYPE = 'anthropic';
 const MAX_MODEL_PAGES = 20;
-
-/** Re-throws socket failures while reading a streamed body as taxonomy errors. */
-async function* guardBody(body: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of body) yield chunk;
-  } catch (err) {
-    throw transportError(err, TYPE, signal);
-  }
-}
 
 export class AnthropicProvider implements Provider {
   readonly type = TYPE;
@@ -73,10 +64,7 @@ export class AnthropicProvider implements Provider {
       { url: new URL(this.base + path), method, headers: this.headers, body: body === undefined ? undefined : JSON.stringify(body), signal: ctx.signal },
       TYPE,
     );
-    if (res.status >= 400) {
-      const errBody = await readJson(res, TYPE, ctx.signal).catch(() => undefined);
-      throw mapAnthropicError(res.status, res.headers, errBody, TYPE);
-    }
+    if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapAnthropicError);
     return res;
   }
 
@@ -87,7 +75,7 @@ export class AnthropicProvider implements Provider {
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
     const res = await this.send('POST', '/v1/messages', this.encode(request, true), ctx);
-    return decodeMessagesStream(decodeSse(guardBody(res.body, ctx.signal)), TYPE);
+    return decodeMessagesStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), TYPE);
   }
 
   /** Anthropic has no embeddings API (it recommends Voyage AI); route embeddings elsewhere. */

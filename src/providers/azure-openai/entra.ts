@@ -1,5 +1,6 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { GatewayError } from '../../core/errors.js';
+import { raceAbort } from '../../core/abort.js';
 import type { Clock } from '../../core/clock.js';
 import type { EntraAuth } from './options.js';
 
@@ -51,7 +52,8 @@ export class EntraTokenSource {
       if (now >= refreshPoint(cached)) void this.refresh().catch(() => undefined);
       return cached.token;
     }
-    return (await abortable(this.refresh(), signal)).token;
+    // Lets this caller stop waiting for a shared refresh without cancelling it for the others.
+    return (await raceAbort(this.refresh(), signal, cancelled)).token;
   }
 
   /** Forgets the cached token (after the upstream rejected it with a 401). */
@@ -100,25 +102,6 @@ export class EntraTokenSource {
 function refreshPoint(token: AccessToken): number {
   const margin = token.expiresOnTimestamp - REFRESH_MARGIN_MS;
   return token.refreshAfterTimestamp !== undefined ? Math.min(token.refreshAfterTimestamp, margin) : margin;
-}
-
-/** Lets one caller stop waiting for a shared refresh without cancelling it for the others. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(cancelled(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(cancelled(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e as Error);
-      },
-    );
-  });
 }
 
 function cancelled(signal: AbortSignal): GatewayError {

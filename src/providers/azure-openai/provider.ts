@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
 import type { TokenCredential } from '@azure/identity';
-import { createAgent, readJson, sendUpstream, type UpstreamResponse } from '../http.js';
+import { bodyChunks, createAgent, readJson, sendUpstream, upstreamError, type UpstreamResponse } from '../http.js';
 import { decodeSse } from '../sse.js';
 import { decodeChatResponse, decodeEmbeddingResponse, encodeChatRequest, encodeEmbeddingRequest, mapOpenAIError } from '../dialects/openai-chat/index.js';
 import { COGNITIVE_SERVICES_SCOPE, type AzureOpenAIOptions } from './options.js';
@@ -58,8 +58,7 @@ export class AzureOpenAIProvider implements Provider {
     const res = await sendUpstream(this.agent, { url, method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: ctx.signal }, TYPE);
     if (res.status >= 400) {
       if (res.status === 401) this.auth.rejected();
-      const errBody = await readJson(res, TYPE, ctx.signal).catch(() => undefined);
-      throw mapOpenAIError(res.status, res.headers, errBody, TYPE);
+      throw await upstreamError(res, TYPE, ctx.signal, mapOpenAIError);
     }
     return res;
   }
@@ -75,7 +74,7 @@ export class AzureOpenAIProvider implements Provider {
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
     const res = await this.send(this.urls.chat, encodeChatRequest(request, this.urls.model, true), ctx);
-    return decodeAzureStream(decodeSse(res.body), TYPE);
+    return decodeAzureStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), TYPE);
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {

@@ -4,7 +4,7 @@ import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
 import { makeUsage } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { createAgent, readJson, sendUpstream, transportError, type UpstreamResponse } from '../http.js';
+import { bodyChunks, createAgent, readJson, sendUpstream, upstreamError, type UpstreamResponse } from '../http.js';
 import {
   COHERE_BATCH,
   decodeCohereResponse,
@@ -26,15 +26,6 @@ import { BedrockSigner } from './sign.js';
 
 const TYPE = 'bedrock';
 const EVENT_STREAM = 'application/vnd.amazon.eventstream';
-
-/** Maps a socket failure in the middle of a streamed body into the taxonomy. */
-async function* guardBody(body: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of body) yield chunk;
-  } catch (err) {
-    throw transportError(err, TYPE, signal);
-  }
-}
 
 export class BedrockProvider implements Provider {
   readonly type = TYPE;
@@ -79,10 +70,7 @@ export class BedrockProvider implements Provider {
     if (this.bearer !== undefined) headers.authorization = `Bearer ${this.bearer}`;
     else if (this.signer) headers = await this.signer.sign(url, headers, body);
     const res = await sendUpstream(this.agent, { url, headers, body, signal: ctx.signal }, TYPE);
-    if (res.status >= 400) {
-      const errBody = await readJson(res, TYPE, ctx.signal).catch(() => undefined);
-      throw mapBedrockError(res.status, res.headers, errBody, TYPE);
-    }
+    if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapBedrockError);
     return res;
   }
 
@@ -96,7 +84,7 @@ export class BedrockProvider implements Provider {
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
     const body = encodeConverseRequest(request, { cacheSystemPrompt: this.options.cache_system_prompt });
     const res = await this.post('converse-stream', body, EVENT_STREAM, ctx);
-    return decodeConverseStream(decodeEventStream(guardBody(res.body, ctx.signal), TYPE), TYPE);
+    return decodeConverseStream(decodeEventStream(bodyChunks(res, TYPE, ctx.signal), TYPE), TYPE);
   }
 
   private family(): EmbeddingFamily {

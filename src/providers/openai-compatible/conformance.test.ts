@@ -1,5 +1,6 @@
 import { runConformance } from '../conformance.js';
 import { startOpenAISim } from '../../sim/openai/index.js';
+import { OPENAI_WIRE_ERRORS } from '../testing/openai-wire-errors.js';
 
 runConformance({
   name: 'openai-compatible',
@@ -11,11 +12,7 @@ runConformance({
       embeddingDeployment: { provider: 'openai-compatible', model: 'text-embedding-3-small', endpoint: `${sim.url}/v1`, api_key: '${SIM_KEY}' },
       env: { SIM_KEY: 'sk-test' },
       errors: {
-        rate_limited: { fault: { status: 429, retry_after_s: 0 }, status: 429, code: 'rate_limited' },
-        unavailable: { fault: { status: 503 }, status: 503, code: 'unavailable' },
-        context_window_exceeded: { fault: { status: 400, error: 'context_length_exceeded' }, status: 400, code: 'context_window_exceeded' },
-        invalid_request: { fault: { status: 400, error: 'invalid_value' }, status: 400, code: 'invalid_request' },
-        content_filtered: { fault: { status: 400, error: 'content_filter' }, status: 400, code: 'content_filtered' },
+        ...OPENAI_WIRE_ERRORS,
         authentication: { fault: { status: 401, error: 'invalid_api_key' }, status: 502, code: 'authentication' },
       },
       midStreamFault: { stream_error_after_chunks: 2 },

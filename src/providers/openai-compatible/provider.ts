@@ -2,7 +2,7 @@ import type { Agent } from 'undici';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bodyChunks, createAgent, readJson, sendUpstream, type UpstreamResponse } from '../http.js';
+import { bodyChunks, createAgent, readJson, sendUpstream, upstreamError, type UpstreamResponse } from '../http.js';
 import { decodeSse } from '../sse.js';
 import {
   decodeChatResponse,
@@ -38,10 +38,7 @@ export class OpenAICompatibleProvider implements Provider {
       { url: new URL(this.base + path), headers: this.headers, body: JSON.stringify(body), signal: ctx.signal },
       TYPE,
     );
-    if (res.status >= 400) {
-      const errBody = await readJson(res, TYPE, ctx.signal).catch(() => undefined);
-      throw mapOpenAIError(res.status, res.headers, errBody, TYPE);
-    }
+    if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapOpenAIError);
     return res;
   }
 

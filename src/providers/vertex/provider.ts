@@ -4,7 +4,7 @@ import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Mo
 import { makeUsage } from '../../core/types.js';
 import { GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { createAgent, readJson, sendUpstream, transportError, type UpstreamResponse } from '../http.js';
+import { bodyChunks, createAgent, readJson, sendUpstream, upstreamError, type UpstreamResponse } from '../http.js';
 import { decodeSse } from '../sse.js';
 import { decodePredictEmbeddingResponse, encodePredictEmbeddingRequest } from '../dialects/gemini/index.js';
 import type { VertexOptions } from './options.js';
@@ -19,15 +19,6 @@ const TYPE = 'vertex';
 /** gemini-embedding-001 takes one instance per :predict call; the text-embedding models up to 250. */
 function defaultBatchSize(model: string): number {
   return model.startsWith('gemini-embedding') ? 1 : 250;
-}
-
-/** The body's bytes, with a socket failure mid-body mapped into the taxonomy rather than thrown raw. */
-async function* guardedBody(body: AsyncIterable<Uint8Array>, signal: AbortSignal): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of body) yield chunk;
-  } catch (err) {
-    throw transportError(err, TYPE, signal);
-  }
 }
 
 /** One Vertex AI deployment: a Gemini or Claude model (or an embedding model) in one project and location. */
@@ -55,10 +46,7 @@ export class VertexProvider implements Provider {
     const url = vertexModelUrl(model === undefined ? this.target : { ...this.target, model }, method);
     const headers = { ...this.headers, ...(await this.tokens.headers()) };
     const res = await sendUpstream(this.agent, { url, headers, body: JSON.stringify(body), signal: ctx.signal }, TYPE);
-    if (res.status >= 400) {
-      const errBody = await readJson(res, TYPE, ctx.signal).catch(() => undefined);
-      throw this.wire.mapError(res.status, res.headers, errBody);
-    }
+    if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, (status, headers, body) => this.wire.mapError(status, headers, body));
     return res;
   }
 
@@ -70,7 +58,7 @@ export class VertexProvider implements Provider {
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
     const res = await this.post(this.wire.chatMethod(true), this.wire.encodeChat(request, true), ctx);
-    return this.wire.decodeStream(decodeSse(guardedBody(res.body, ctx.signal)));
+    return this.wire.decodeStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)));
   }
 
   /** Text embeddings through :predict, in batches the model accepts, one call after another. */

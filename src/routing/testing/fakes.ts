@@ -1,5 +1,6 @@
 import { GatewayError, type ErrorKind } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
+import { seededRandom } from '../../core/random.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import { makeUsage, type ChatRequest, type ChatResponse, type EmbeddingResponse, type StreamPart } from '../../core/types.js';
 import type { ConfigInput, DeploymentConfig, GatewayConfig } from '../../config/schema.js';
@@ -27,14 +28,7 @@ export class FakeClock implements Clock {
 
 /** A seeded PRNG for reproducible distributions. */
 export function seeded(seed = 42): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededRandom(seed);
 }
 
 export function failure(kind: ErrorKind, extra: { retryAfterMs?: number; status?: number } = {}): GatewayError {

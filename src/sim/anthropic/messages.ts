@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { scriptAnswer, type Answer } from '../answer.js';
+import { scriptAnswer, splitArgs, type Answer } from '../answer.js';
 import type { Fault } from '../faults.js';
 import { applyPreFault, sendJson, streamWithFaults } from '../server.js';
 import { sendAnthropicError, sendFaultError, streamErrorBody } from './errors.js';
@@ -33,14 +33,6 @@ function matchedStop(body: Json, model: string, stops: string[]): string | null 
     }
   }
   return best;
-}
-
-/** Splits tool input JSON into a few pieces so clients see several input_json_delta events. */
-function splitJson(json: string): string[] {
-  const size = Math.max(1, Math.ceil(json.length / 3));
-  const out: string[] = [];
-  for (let i = 0; i < json.length; i += size) out.push(json.slice(i, i + size));
-  return out;
 }
 
 /**
@@ -88,7 +80,7 @@ export async function answerMessages(res: ServerResponse, body: Json, fault: Fau
   }
   send('content_block_start', { index: 0, content_block: tool ? { type: 'tool_use', id: tool.id, name: tool.name, input: {} } : { type: 'text', text: '' } });
   send('ping', {});
-  const pieces = tool ? splitJson(tool.args) : answer.chunks;
+  const pieces = tool ? splitArgs(tool.args) : answer.chunks;
   const complete = await streamWithFaults(
     pieces,
     fault,

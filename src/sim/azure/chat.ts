@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import { scriptAnswer } from '../answer.js';
+import { scriptAnswer, splitArgs } from '../answer.js';
 import { openaiScriptInput } from '../openai/index.js';
+import { toolCallDelta, toolCallsOf } from '../openai/wire.js';
 import { sendJson, streamWithFaults } from '../server.js';
 import type { Fault } from '../faults.js';
 import { outputFilterResults, promptFilterResults } from './wire.js';
@@ -45,7 +46,7 @@ export async function azureChat(
     total_tokens: answer.promptTokens + completionTokens,
   };
   const headers = quotaHeaders(usage.total_tokens);
-  const toolCalls = toolCall ? [{ id: toolCall.id, type: 'function', function: { name: toolCall.name, arguments: toolCall.arguments } }] : undefined;
+  const toolCalls = toolCall ? toolCallsOf(toolCall) : undefined;
 
   if (body.stream !== true) {
     if (fault.malformed) {
@@ -94,12 +95,7 @@ export async function azureChat(
     pieces,
     fault,
     res,
-    (piece, i) => {
-      if (!toolCall) return frame({ content: piece }, null, outputFilterResults(false));
-      const call: Record<string, unknown> = { index: 0, function: { arguments: piece } };
-      if (i === 0) Object.assign(call, { id: toolCall.id, type: 'function', function: { name: toolCall.name, arguments: piece } });
-      frame({ tool_calls: [call] }, null, {});
-    },
+    (piece, i) => (toolCall ? frame(toolCallDelta(toolCall, piece, i), null, {}) : frame({ content: piece }, null, outputFilterResults(false))),
     () => {
       res.end(`data: ${JSON.stringify({ error: { message: fault.error_message ?? 'The server had an error while processing your request.', type: 'server_error', param: null, code: fault.error ?? 'server_error' } })}\n\n`);
     },
@@ -109,12 +105,4 @@ export async function azureChat(
   const opts = body.stream_options as { include_usage?: boolean } | undefined;
   if (opts?.include_usage) send({ choices: [], created, id, model: deployment.model, object: 'chat.completion.chunk', system_fingerprint: 'fp_azsim', usage });
   res.end('data: [DONE]\n\n');
-}
-
-/** Splits tool-call arguments into a few pieces so clients see streamed argument deltas. */
-function splitArgs(args: string): string[] {
-  const size = Math.max(1, Math.ceil(args.length / 3));
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i += size) out.push(args.slice(i, i + size));
-  return out.length > 0 ? out : [''];
 }

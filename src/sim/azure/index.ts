@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { countTokens, embedText } from '../answer.js';
 import { applyPreFault, sendJson, startSim, type SimServer } from '../server.js';
+import { readJsonBody } from '../openai/wire.js';
 import { azureChat, type SimDeployment } from './chat.js';
 import { apiVersionNotSupported, deploymentNotFound, faultError, resourceNotFound, unauthorizedKey, unauthorizedToken, type WireError } from './wire.js';
 
@@ -126,13 +127,8 @@ export function startAzureSim(options: AzureSimOptions = {}): Promise<SimServer>
         sendJson(res, 200, { object: 'list', data });
         return true;
       }
-      let json: Record<string, unknown>;
-      try {
-        json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-      } catch {
-        sendJson(res, 400, { error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null } });
-        return true;
-      }
+      const json = readJsonBody(res, body);
+      if (!json) return true;
       const depName = r.style === 'v1' ? String(json.model ?? '') : r.deployment;
       const deployment = deployments.find((d) => d.name === depName);
       tools.count(`POST ${r.style === 'v1' ? '/openai/v1' : '/openai/deployments/{deployment}'}/${r.op === 'chat' ? 'chat/completions' : 'embeddings'}`);

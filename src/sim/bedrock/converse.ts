@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { countTokens, scriptAnswer, type Answer, type ScriptInput } from '../answer.js';
+import { countTokens, scriptAnswer, splitArgs, type Answer, type ScriptInput } from '../answer.js';
 import type { Fault } from '../faults.js';
 import { sendJson, streamWithFaults } from '../server.js';
 import { requestId } from './errors.js';
@@ -102,14 +102,6 @@ export function converse(res: ServerResponse, input: ConverseInput, fault: Fault
   });
 }
 
-/** Splits tool input JSON into a few pieces, as Bedrock streams it. */
-function splitInput(args: string): string[] {
-  const size = Math.max(1, Math.ceil(args.length / 3));
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i += size) out.push(args.slice(i, i + size));
-  return out;
-}
-
 /** Lower-camel exception type for an in-stream error (`ThrottlingException` -> `throttlingException`). */
 function streamExceptionType(error: string | undefined): string {
   const name = error ?? 'modelStreamErrorException';
@@ -127,7 +119,7 @@ export async function converseStream(res: ServerResponse, input: ConverseInput, 
   }
   const tool = answer.toolCall;
   if (tool) res.write(eventFrame('contentBlockStart', { contentBlockIndex: 0, start: { toolUse: { toolUseId: tool.id, name: tool.name } } }));
-  const pieces = tool ? splitInput(tool.arguments) : answer.chunks;
+  const pieces = tool ? splitArgs(tool.arguments) : answer.chunks;
   const complete = await streamWithFaults(
     pieces,
     fault,

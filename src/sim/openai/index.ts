@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import { scriptAnswer, embedText, countTokens, type ScriptInput } from '../answer.js';
+import { scriptAnswer, embedText, countTokens, splitArgs, type ScriptInput } from '../answer.js';
 import { applyPreFault, sendJson, startSim, streamWithFaults, type SimServer } from '../server.js';
 import type { Fault } from '../faults.js';
+import { readJsonBody, toolCallDelta, toolCallsOf } from './wire.js';
 
 export interface OpenAISimOptions {
   name?: string;
@@ -99,13 +100,8 @@ export function startOpenAISim(options: OpenAISimOptions = {}): Promise<SimServe
         return true;
       }
       if (req.method !== 'POST') return false;
-      let json: Record<string, unknown>;
-      try {
-        json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-      } catch {
-        sendJson(res, 400, { error: { message: 'We could not parse the JSON body of your request.', type: 'invalid_request_error', param: null, code: null } });
-        return true;
-      }
+      const json = readJsonBody(res, body);
+      if (!json) return true;
       const model = String(json.model ?? '');
       if (path === '/chat/completions') {
         tools.count('POST /chat/completions');
@@ -151,9 +147,8 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
     prompt_tokens_details: { cached_tokens: answer.cachedTokens },
     completion_tokens_details: { reasoning_tokens: 0 },
   };
-  const toolCalls = answer.toolCall
-    ? [{ id: answer.toolCall.id, type: 'function', function: { name: answer.toolCall.name, arguments: answer.toolCall.arguments } }]
-    : undefined;
+  const toolCall = answer.toolCall;
+  const toolCalls = toolCall ? toolCallsOf(toolCall) : undefined;
   if (body.stream !== true) {
     if (fault.malformed) {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -182,17 +177,12 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
     res.end('data: {"choices": [\n\n');
     return;
   }
-  const pieces = toolCalls ? splitArgs(answer.toolCall!.arguments) : answer.chunks;
+  const pieces = toolCall ? splitArgs(toolCall.arguments) : answer.chunks;
   const complete = await streamWithFaults(
     pieces,
     fault,
     res,
-    (piece, i) => {
-      if (!toolCalls) return frame({ content: piece }, null);
-      const call: Record<string, unknown> = { index: 0, function: { arguments: piece } };
-      if (i === 0) Object.assign(call, { id: answer.toolCall!.id, type: 'function', function: { name: answer.toolCall!.name, arguments: piece } });
-      frame({ tool_calls: [call] }, null);
-    },
+    (piece, i) => frame(toolCall ? toolCallDelta(toolCall, piece, i) : { content: piece }, null),
     () => {
       res.end(`data: ${JSON.stringify({ error: { message: fault.error_message ?? 'Simulated mid-stream failure', type: 'server_error', param: null, code: fault.error ?? 'server_error' } })}\n\n`);
     },
@@ -204,12 +194,4 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
     res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, system_fingerprint: 'fp_sim', choices: [], usage })}\n\n`);
   }
   res.end('data: [DONE]\n\n');
-}
-
-/** Splits tool-call arguments into a few pieces so clients see streamed argument deltas. */
-function splitArgs(args: string): string[] {
-  const size = Math.max(1, Math.ceil(args.length / 3));
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i += size) out.push(args.slice(i, i + size));
-  return out.length > 0 ? out : [''];
 }

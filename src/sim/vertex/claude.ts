@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { countTokens, scriptAnswer, type Answer } from '../answer.js';
+import { countTokens, scriptAnswer, splitArgs, type Answer } from '../answer.js';
 import { applyPreFault, sendJson, streamWithFaults } from '../server.js';
 import type { Fault } from '../faults.js';
 import { anthropicScriptInput } from '../anthropic/script.js';
@@ -85,11 +85,4 @@ export function claudeCountTokens(res: ServerResponse, body: Json): void {
   }
   const input = anthropicScriptInput(body, body.model);
   sendJson(res, 200, { input_tokens: countTokens(input.promptText) + input.images * 85 });
-}
-
-function splitArgs(args: string): string[] {
-  const size = Math.max(1, Math.ceil(args.length / 3));
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i += size) out.push(args.slice(i, i + size));
-  return out.length > 0 ? out : [''];
 }

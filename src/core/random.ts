@@ -1,4 +1,4 @@
-/** A small seeded PRNG (mulberry32) so that simulator faults and latencies are reproducible. */
+/** A small seeded PRNG (mulberry32): reproducible randomness for simulator faults and test distributions. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
