@@ -2,7 +2,7 @@ import type { Agent } from 'undici';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bodyChunks, createAgent, readJson, sendUpstream, upstreamError, type UpstreamResponse } from '../http.js';
+import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type UpstreamResponse } from '../http.js';
 import { decodeSse } from '../sse.js';
 import {
   decodeChatResponse,
@@ -19,48 +19,49 @@ const TYPE = 'openai-compatible';
 export class OpenAICompatibleProvider implements Provider {
   readonly type = TYPE;
   private readonly agent: Agent;
-  private readonly base: string;
   private readonly headers: Record<string, string>;
+  private readonly urls: { chat: URL; embeddings: URL; models: URL };
 
   constructor(
     private readonly deployment: DeploymentConfig,
     options: OpenAICompatibleOptions,
   ) {
     this.agent = createAgent({ connections: options.max_connections });
-    this.base = options.endpoint.replace(/\/+$/, '');
+    const base = options.endpoint.replace(/\/+$/, '');
+    this.urls = { chat: new URL(`${base}/chat/completions`), embeddings: new URL(`${base}/embeddings`), models: new URL(`${base}/models`) };
     this.headers = { 'content-type': 'application/json', ...deployment.headers };
     if (deployment.api_key) this.headers.authorization = `Bearer ${deployment.api_key.reveal()}`;
   }
 
-  private async post(path: string, body: unknown, ctx: CallContext): Promise<UpstreamResponse> {
-    const res = await sendUpstream(
-      this.agent,
-      { url: new URL(this.base + path), headers: this.headers, body: JSON.stringify(body), signal: ctx.signal },
-      TYPE,
-    );
-    if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapOpenAIError);
-    return res;
+  /** A non-streaming call: the whole answer, or its error mapped into the taxonomy. */
+  private async call(url: URL, body: unknown, ctx: CallContext): Promise<unknown> {
+    const res = await requestBuffered(this.agent, { url, headers: this.headers, body: JSON.stringify(body), signal: ctx.signal }, TYPE);
+    if (res.status >= 400) throw bufferedError(res, TYPE, mapOpenAIError);
+    return parseJsonBody(res, TYPE);
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-    const res = await this.post('/chat/completions', encodeChatRequest(request, this.deployment.model, false), ctx);
-    return decodeChatResponse(await readJson(res, TYPE, ctx.signal), TYPE);
+    return decodeChatResponse(await this.call(this.urls.chat, encodeChatRequest(request, this.deployment.model, false), ctx), TYPE);
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
-    const res = await this.post('/chat/completions', encodeChatRequest(request, this.deployment.model, true), ctx);
+    const res: UpstreamResponse = await sendUpstream(
+      this.agent,
+      { url: this.urls.chat, headers: this.headers, body: JSON.stringify(encodeChatRequest(request, this.deployment.model, true)), signal: ctx.signal },
+      TYPE,
+    );
+    if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapOpenAIError);
     return decodeChatStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), TYPE);
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-    const res = await this.post('/embeddings', encodeEmbeddingRequest(request, this.deployment.model), ctx);
-    return decodeEmbeddingResponse(await readJson(res, TYPE, ctx.signal), TYPE);
+    return decodeEmbeddingResponse(await this.call(this.urls.embeddings, encodeEmbeddingRequest(request, this.deployment.model), ctx), TYPE);
   }
 
   async listModels(ctx: CallContext): Promise<ModelInfo[]> {
-    const res = await sendUpstream(this.agent, { url: new URL(this.base + '/models'), method: 'GET', headers: this.headers, signal: ctx.signal }, TYPE);
-    const body = await readJson(res, TYPE, ctx.signal);
-    if (res.status >= 400) throw mapOpenAIError(res.status, res.headers, body, TYPE);
+    const res = await requestBuffered(this.agent, { url: this.urls.models, method: 'GET', headers: this.headers, signal: ctx.signal }, TYPE);
+    if (res.status >= 400) throw bufferedError(res, TYPE, mapOpenAIError);
+    const body = parseJsonBody(res, TYPE);
     const data = (body as { data?: Array<{ id?: unknown; owned_by?: unknown }> }).data ?? [];
     return data.filter((m) => typeof m.id === 'string').map((m) => ({ id: m.id as string, ownedBy: typeof m.owned_by === 'string' ? m.owned_by : TYPE }));
   }
