@@ -1,15 +1,16 @@
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { silentLogger } from '../core/logger.js';
 import { LedgerBatcher } from './batcher.js';
-import type { UsageEvent } from './event.js';
+import type { AttemptRecord } from '../core/events.js';
+import { toUsageEvent, type UsageEvent } from './event.js';
 import { openPostgres } from './store/postgres-driver.js';
 import { openSqlite } from './store/sqlite-driver.js';
 import { SqlLedgerStore, type LedgerStore } from './store/sql-store.js';
-import { DATABASE_URL, events, testSchema } from './testing/fixtures.js';
+import { attempt, DATABASE_URL, events, testSchema } from './testing/fixtures.js';
 import { TcpProxy } from './testing/tcp-proxy.js';
 
 const ALL = { from: 0, to: Date.parse('2100-01-01'), groupBy: [] as [] };
@@ -75,6 +76,32 @@ describe('ledger batcher', () => {
     await b.close();
     expect(await count(store)).toBe(3000);
     expect(existsSync(spillPath)).toBe(false);
+    await store.close();
+  });
+
+  it('queues attempt records as they are and builds (and prices) their rows when writing or spilling', async () => {
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    const flaky = new FlakyStore(store);
+    const spillPath = join(tmp(), 'spill.jsonl');
+    const built: string[] = [];
+    const toEvent = (r: AttemptRecord) => {
+      built.push(r.requestId);
+      return toUsageEvent(r, { usd: 0.5, priced: true });
+    };
+    const b = new LedgerBatcher({ store: flaky, logger: silentLogger, batchSize: 10, flushIntervalMs: 60_000, maxBuffer: 1000, spillPath, retryIntervalMs: 10, toEvent });
+    b.enqueue(attempt({ requestId: 'a' }));
+    b.enqueue(events(1)[0] as UsageEvent);
+    expect(built).toEqual([]); // nothing is built on the hot path
+    await b.flush();
+    expect(built).toEqual(['a']);
+    flaky.down = true;
+    b.enqueue(attempt({ requestId: 'b' }));
+    await b.close(0);
+    // Spilled as finished events, so a later start replays them priced.
+    const spilled = readFileSync(spillPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as UsageEvent);
+    expect(spilled.map((e) => [e.id, e.costUsd])).toEqual([['b:1', 0.5]]);
+    const rows = await store.summarize(ALL);
+    expect([rows[0]?.attempts, rows[0]?.costUsd]).toEqual([2, 0.501]);
     await store.close();
   });
 

@@ -1,7 +1,8 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { AttemptRecord } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
-import type { UsageEvent } from './event.js';
+import { toUsageEvent, type UsageEvent } from './event.js';
 import type { LedgerStore } from './store/sql-store.js';
 
 export interface BatcherOptions {
@@ -15,7 +16,14 @@ export interface BatcherOptions {
   /** Wait between write attempts while the store is down. */
   retryIntervalMs: number;
   now?: () => number;
+  /** Builds the row of a queued attempt record at write time (pricing it); default: unpriced. */
+  toEvent?: (record: AttemptRecord) => UsageEvent;
 }
+
+/** What the queue holds: finished events, or attempt records whose row is built when written. */
+type Queued = UsageEvent | AttemptRecord;
+
+const isEvent = (q: Queued): q is UsageEvent => 'id' in q;
 
 export interface BatcherStats {
   queued: number;
@@ -27,35 +35,56 @@ export interface BatcherStats {
 }
 
 /**
- * Writes ledger events off the hot path: `enqueue` is an array push; a timer writes batches. While the
+ * Writes ledger events off the hot path: `enqueue` is an array push; a timer writes batches. Attempt
+ * records are queued as they are and turned into rows only when written, so the hot path allocates
+ * nothing and what waits in the queue is the record the gateway built anyway. While the
  * store is down events stay in memory up to `maxBuffer`, then spill to a JSON-lines file that is
  * replayed when the store is back (and on the next start). Event ids are idempotent, so replaying a
  * file that was partly written already never double counts.
  */
 export class LedgerBatcher {
-  private queue: UsageEvent[] = [];
+  private queue: Queued[] = [];
   private flushing: Promise<void> | undefined;
+  private flushSoon = false;
   private timer: NodeJS.Timeout | undefined;
   private nextRetryAt = 0;
   private closed = false;
   private readonly now: () => number;
+  private readonly toEvent: (record: AttemptRecord) => UsageEvent;
   private readonly counters = { written: 0, spilled: 0, replayed: 0, failures: 0, storeDown: false };
 
   constructor(private readonly o: BatcherOptions) {
     this.now = o.now ?? Date.now;
+    this.toEvent = o.toEvent ?? ((record) => toUsageEvent(record, { usd: undefined, priced: false }));
     this.timer = setInterval(() => void this.flush(), o.flushIntervalMs);
     this.timer.unref();
   }
 
-  /** Queues an event; never throws and never waits. */
-  enqueue(event: UsageEvent): void {
+  /**
+   * Queues an event, or an attempt record to be turned into one when written (the record must not
+   * change afterwards; the gateway never changes a reported record). Never throws and never waits.
+   */
+  enqueue(item: UsageEvent | AttemptRecord): void {
     if (this.closed) {
-      this.spill([event]);
+      this.spill([item]);
       return;
     }
-    this.queue.push(event);
+    this.queue.push(item);
     if (this.queue.length > this.o.maxBuffer) this.spill(this.queue.splice(0));
-    else if (this.queue.length >= this.o.batchSize && !this.counters.storeDown && !this.flushing) setImmediate(() => void this.flush());
+    else if (this.queue.length >= this.o.batchSize && !this.counters.storeDown && !this.flushing && !this.flushSoon) {
+      // One scheduled flush however many events arrive before it runs.
+      this.flushSoon = true;
+      setImmediate(this.flushNow);
+    }
+  }
+
+  private readonly flushNow = (): void => {
+    this.flushSoon = false;
+    void this.flush();
+  };
+
+  private build(items: readonly Queued[]): UsageEvent[] {
+    return items.map((q) => (isEvent(q) ? q : this.toEvent(q)));
   }
 
   stats(): BatcherStats {
@@ -76,11 +105,11 @@ export class LedgerBatcher {
       await this.replaySpill();
       while (this.queue.length > 0) {
         // Taken out of the queue while in flight, so a concurrent spill cannot shift what we remove.
-        const batch = this.queue.splice(0, this.o.batchSize);
+        const batch = this.build(this.queue.splice(0, this.o.batchSize));
         try {
           await this.o.store.insert(batch);
         } catch (err) {
-          this.queue = batch.concat(this.queue);
+          this.queue = [...batch, ...this.queue];
           throw err;
         }
         this.counters.written += batch.length;
@@ -101,8 +130,9 @@ export class LedgerBatcher {
   }
 
   /** Appends events to the spill file (synchronous: rare, and it must not be lost to a crash). */
-  private spill(events: UsageEvent[]): void {
-    if (events.length === 0) return;
+  private spill(items: Queued[]): void {
+    if (items.length === 0) return;
+    const events = this.build(items);
     mkdirSync(dirname(this.o.spillPath), { recursive: true });
     appendFileSync(this.o.spillPath, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
     this.counters.spilled += events.length;

@@ -37,9 +37,20 @@ export interface UsageEvent {
   errorKind: string | undefined;
 }
 
+const DAY_MS = 86_400_000;
+// The last day formatted: nearly every event falls on it, so the string is built once a day.
+let dayStart = 0;
+let dayText = '1970-01-01';
+
 /** UTC calendar day of an epoch-ms time. */
 export function utcDay(ts: number): string {
-  return new Date(ts).toISOString().slice(0, 10);
+  if (ts >= dayStart && ts < dayStart + DAY_MS) return dayText;
+  const text = new Date(ts).toISOString().slice(0, 10);
+  if (Number.isFinite(ts)) {
+    dayStart = ts - (((ts % DAY_MS) + DAY_MS) % DAY_MS);
+    dayText = text;
+  }
+  return text;
 }
 
 /** Builds the ledger event of an attempt record and its cost. */

@@ -1,4 +1,4 @@
-import type { AdmissionControl, AttemptObserver } from '../core/events.js';
+import type { AdmissionControl, AttemptObserver, AttemptRecord } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Usage } from '../core/types.js';
 import type { GatewayConfig } from '../config/schema.js';
@@ -7,7 +7,7 @@ import { BudgetGuard, type SoftLimitNotice } from './budgets/guard.js';
 import { openBudgetState } from './budgets/open-state.js';
 import { ledgerSpend } from './budgets/seed.js';
 import type { BudgetState } from './budgets/state.js';
-import { toUsageEvent } from './event.js';
+import { toUsageEvent, type UsageEvent } from './event.js';
 import { PriceBook, type CostResult, type PriceKey } from './pricing/price-book.js';
 import { openStore } from './store/open.js';
 import type { LedgerStore } from './store/sql-store.js';
@@ -68,9 +68,22 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
   const prices = PriceBook.fromConfig(config.pricing);
   const deployments = new Map(config.deployments.map((d) => [d.id, { deployment: d.id, provider: d.provider, model: d.model, region: d.region }]));
   const lc = config.ledger;
+  const unpricedWarned = new Set<string>();
+  const priceOf = (record: AttemptRecord): number | undefined => {
+    const usd = prices.usdOf(record, record.usage);
+    if (usd === undefined && !unpricedWarned.has(record.deployment)) {
+      unpricedWarned.add(record.deployment);
+      logger.warn({ deployment: record.deployment, provider: record.provider, model: record.model }, 'no price known for this model: its usage is recorded as unpriced');
+    }
+    return usd;
+  };
+  const toEvent = (record: AttemptRecord): UsageEvent => {
+    const usd = priceOf(record);
+    return toUsageEvent(record, { usd, priced: usd !== undefined });
+  };
   const store = options.store ?? (lc.enabled ? await openStore(lc, logger) : undefined);
   const batcher = store
-    ? new LedgerBatcher({ store, logger, batchSize: lc.batch_size, flushIntervalMs: lc.flush_interval_ms, maxBuffer: lc.max_buffer, spillPath: lc.spill_path, retryIntervalMs: lc.retry_interval_ms, now })
+    ? new LedgerBatcher({ store, logger, batchSize: lc.batch_size, flushIntervalMs: lc.flush_interval_ms, maxBuffer: lc.max_buffer, spillPath: lc.spill_path, retryIntervalMs: lc.retry_interval_ms, now, toEvent })
     : undefined;
   // A spill file left by an earlier run is replayed right away.
   if (batcher) void batcher.flush();
@@ -104,17 +117,16 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
       })
     : undefined;
 
-  const unpricedWarned = new Set<string>();
+  // O(1) and allocation-free without budgets: the record itself is queued and priced when written.
   const observer: AttemptObserver = {
     onAttempt(record) {
-      const cost = prices.costOf(record, record.usage);
-      if (!cost.priced && !unpricedWarned.has(record.deployment)) {
-        unpricedWarned.add(record.deployment);
-        logger.warn({ deployment: record.deployment, provider: record.provider, model: record.model }, 'no price known for this model: its usage is recorded as unpriced');
-      }
-      const event = toUsageEvent(record, cost);
-      guard?.settle(event);
-      batcher?.enqueue(event);
+      if (guard) guard.settle(record, priceOf(record));
+      if (!batcher) {
+        if (!guard) priceOf(record); // still warns once about an unpriced model
+      } else if (record.error) {
+        // Built now: a queued record would keep the error (and what it references) alive until written.
+        batcher.enqueue(toEvent(record));
+      } else batcher.enqueue(record);
     },
   };
 

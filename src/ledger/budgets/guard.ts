@@ -1,8 +1,7 @@
 import { GatewayError } from '../../core/errors.js';
-import type { AdmissionControl, AdmissionRequest, AdmissionTicket } from '../../core/events.js';
+import type { AdmissionControl, AdmissionRequest, AdmissionTicket, AttemptRecord } from '../../core/events.js';
 import type { Logger } from '../../core/logger.js';
 import type { BudgetConfig, BudgetsConfig } from '../config.js';
-import type { UsageEvent } from '../event.js';
 import { periodEnd, periodStart } from './period.js';
 import type { BudgetState, CounterRef, ReserveResult } from './state.js';
 
@@ -139,12 +138,11 @@ export class BudgetGuard implements AdmissionControl {
     };
   }
 
-  /** Books an attempt's cost against its request's budgets. Unpriced attempts book nothing. */
-  settle(event: UsageEvent): void {
-    const cost = event.costUsd;
+  /** Books an attempt's cost (USD, undefined when unpriced) against its request's budgets. Unpriced attempts book nothing. */
+  settle(attempt: Pick<AttemptRecord, 'requestId' | 'tags' | 'startedAt'>, cost: number | undefined): void {
     if (cost === undefined || cost <= 0) return;
-    const reservation = this.reservations.get(event.requestId);
-    const refs = reservation?.refs ?? this.countersFor(event.tags, event.ts);
+    const reservation = this.reservations.get(attempt.requestId);
+    const refs = reservation?.refs ?? this.countersFor(attempt.tags, attempt.startedAt);
     if (refs.length === 0) return;
     const fromReserved = reservation ? Math.min(cost, reservation.remaining) : 0;
     if (reservation) reservation.remaining -= fromReserved;

@@ -13,6 +13,13 @@ describe('pricing catalog costs match hand-computed values', () => {
     expect(cost('openai', 'gpt-4o', { prompt: 10_000, cachedRead: 4_000, completion: 500 })).toEqual({ usd: 0.025, priced: true });
   });
 
+  it('re-resolves a deployment id whose model changed, and usdOf agrees with costOf', () => {
+    const u = makeUsage({ prompt: 1_000_000, completion: 1_000_000 });
+    expect(book.usdOf({ deployment: 'same-id', provider: 'openai', model: 'gpt-4o-mini', region: undefined }, u)).toBe(0.75);
+    expect(book.usdOf({ deployment: 'same-id', provider: 'openai', model: 'gpt-4o', region: undefined }, u)).toBe(book.costOf({ deployment: 'x', provider: 'openai', model: 'gpt-4o', region: undefined }, u).usd);
+    expect(book.usdOf({ deployment: 'same-id', provider: 'openai', model: 'no-such-model', region: undefined }, u)).toBeUndefined();
+  });
+
   it('prices openai-compatible as openai and resolves dated aliases', () => {
     expect(cost('openai-compatible', 'gpt-4o-mini-2024-07-18', { prompt: 1_000_000, completion: 1_000_000 }).usd).toBe(0.75);
   });

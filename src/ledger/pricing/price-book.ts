@@ -58,6 +58,8 @@ export class PriceBook {
   private readonly providerAlias = new Map<string, string>();
   private readonly deploymentPrices = new Map<string, Price>();
   private readonly memo = new Map<string, Price | null>();
+  /** Last resolution per deployment id: the hot path's lookup is a Map hit and three compares. */
+  private readonly byDeployment = new Map<string, { provider: string; model: string; region: string | undefined; price: Price | undefined }>();
 
   constructor(catalogs: readonly Catalog[], config?: PricingConfig) {
     for (const catalog of catalogs) {
@@ -85,10 +87,19 @@ export class PriceBook {
     if (same >= 0) this.entries[same] = entry;
     else this.entries.push(entry);
     this.memo.clear();
+    this.byDeployment.clear();
   }
 
   /** The price for a deployment's model, or undefined when none is known (reported as unpriced). */
   lookup(key: PriceKey): Price | undefined {
+    const last = this.byDeployment.get(key.deployment);
+    if (last && last.provider === key.provider && last.model === key.model && last.region === key.region) return last.price;
+    const price = this.lookupSlow(key);
+    this.byDeployment.set(key.deployment, { provider: key.provider, model: key.model, region: key.region, price });
+    return price;
+  }
+
+  private lookupSlow(key: PriceKey): Price | undefined {
     const memoKey = `${key.deployment}\u0000${key.provider}\u0000${key.model}\u0000${key.region ?? ''}`;
     const cached = this.memo.get(memoKey);
     if (cached !== undefined) return cached ?? undefined;
@@ -127,6 +138,13 @@ export class PriceBook {
     const price = this.lookup(key);
     if (!price) return { usd: undefined, priced: false };
     return { usd: usage ? costOfUsage(price, usage) : 0, priced: true };
+  }
+
+  /** Cost in USD of an answer's usage on a deployment; undefined when unpriced (no allocation, for the hot path). */
+  usdOf(key: PriceKey, usage: Usage | undefined): number | undefined {
+    const price = this.lookup(key);
+    if (!price) return undefined;
+    return usage ? costOfUsage(price, usage) : 0;
   }
 
   /** Upper bound of a request's cost on a deployment, or undefined when unpriced. */

@@ -7,6 +7,12 @@ export interface SqlDriver {
   jsonText(column: string): string;
   /** Runs statements with `?` placeholders; returns rows (empty for writes) and the rows changed. */
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: T[]; changes: number }>;
+  /**
+   * Inserts rows (values in `columns` order), skipping any whose `key` column value is already stored;
+   * returns how many were new. The SQL does not depend on the number of rows, so a driver that
+   * prepares statements keeps one per table.
+   */
+  insertRows(table: string, columns: readonly string[], key: string, rows: ReadonlyArray<readonly unknown[]>): Promise<number>;
   /** Runs `fn` in one transaction holding a lock that serialises migrations across processes. */
   migrationTransaction(fn: (q: SqlDriver['query']) => Promise<void>): Promise<void>;
   close(): Promise<void>;

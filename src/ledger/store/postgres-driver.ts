@@ -8,6 +8,9 @@ function numbered(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
+/** Rows per INSERT statement: one round trip per chunk, within PostgreSQL's 65,535 parameters. */
+const INSERT_CHUNK = 500;
+
 const MIGRATION_LOCK = 0x5357_4c44; // "SWLD": one migrator at a time across replicas.
 
 /** A pg pool behind the driver surface. Tables live in `schema`, created when missing. */
@@ -24,6 +27,19 @@ export function openPostgres(url: string, schema: string, logger: Logger, poolSi
     table: (name) => `"${schema}".${name}`,
     jsonText: (column) => `(${column}::jsonb ->> ?)`,
     query,
+    async insertRows(table, columns, key, rows) {
+      let inserted = 0;
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        const chunk = rows.slice(i, i + INSERT_CHUNK);
+        // pg sends unnamed statements (nothing is prepared server-side), so a VALUES list per chunk size costs nothing to keep.
+        const values: string[] = [];
+        let n = 0;
+        for (const row of chunk) values.push(`(${row.map(() => `$${++n}`).join(', ')})`);
+        const r = await pool.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values.join(', ')} ON CONFLICT (${key}) DO NOTHING`, chunk.flat());
+        inserted += r.rowCount ?? 0;
+      }
+      return inserted;
+    },
     async migrationTransaction(fn) {
       const client = await pool.connect();
       try {

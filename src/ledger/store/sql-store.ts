@@ -20,8 +20,6 @@ const COLUMNS = [
   'status', 'error_kind',
 ] as const;
 
-const ROW_PLACEHOLDERS = `(${COLUMNS.map(() => '?').join(', ')})`;
-const CHUNK = 500;
 
 const DIMENSION_COLUMN: Record<BaseDimension, string> = {
   provider: 'provider',
@@ -124,14 +122,7 @@ export class SqlLedgerStore implements LedgerStore {
 
   async insert(events: readonly UsageEvent[]): Promise<number> {
     await this.ready();
-    let inserted = 0;
-    for (let i = 0; i < events.length; i += CHUNK) {
-      const chunk = events.slice(i, i + CHUNK);
-      const sql = `INSERT INTO ${this.driver.table('usage_events')} (${COLUMNS.join(', ')}) VALUES ${chunk.map(() => ROW_PLACEHOLDERS).join(', ')} ON CONFLICT (id) DO NOTHING`;
-      const { changes } = await this.driver.query(sql, chunk.flatMap(values));
-      inserted += changes;
-    }
-    return inserted;
+    return this.driver.insertRows(this.driver.table('usage_events'), COLUMNS, 'id', events.map(values));
   }
 
   async summarize(q: UsageQuery): Promise<UsageRow[]> {

@@ -39,6 +39,17 @@ function storeSuite(name: string, open: () => Promise<SqlDriver>, cleanup: () =>
       expect(total?.costUsd).toBeCloseTo(0.03, 10);
     });
 
+    it('inserts batches of every size through one statement shape, idempotently', async () => {
+      // A batch size per flush used to mean a prepared multi-row statement per size (RSS grew by ~1 MB each).
+      const mine = events(60, 0.001, DAY + 20 * 86_400_000).map((e) => ({ ...e, id: `sizes-${e.id}` }));
+      let inserted = 0;
+      for (let size = 1, at = 0; at < mine.length; at += size, size += 1) inserted += await store.insert(mine.slice(at, at + size));
+      expect(inserted).toBe(60);
+      expect(await store.insert(mine)).toBe(0);
+      const [total] = await store.summarize({ from: DAY + 20 * 86_400_000, to: DAY + 30 * 86_400_000, groupBy: [] });
+      expect(total?.attempts).toBe(60);
+    });
+
     it('groups by provider, day, key and a free-form tag', async () => {
       const byProvider = await store.summarize({ ...ALL, groupBy: ['provider'] });
       expect(byProvider.map((r) => [r.keys.provider, r.attempts])).toEqual([
