@@ -277,3 +277,24 @@ describe('cost reporting', () => {
     await sim.close();
   });
 });
+
+describe('request ids', () => {
+  it('gives every request its own id, whatever x-request-id the client sends', async () => {
+    const sim = await startOpenAISim();
+    const server = await start(configFor(sim));
+    const ids = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const res = await request(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'client-id-1' },
+        body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }),
+      });
+      await res.body.dump();
+      ids.add(String(res.headers['x-request-id']));
+    }
+    expect(ids.size).toBe(3);
+    expect(ids.has('client-id-1')).toBe(false);
+    await server.shutdown(100);
+    await sim.close();
+  });
+});

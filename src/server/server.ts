@@ -59,8 +59,11 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
+    // Our own id always: the ledger keys usage events by it, so a client reusing an id must not be
+    // able to make later requests' usage vanish as duplicates. The client's id is kept for the log.
+    const requestId = randomUUID();
     const incomingId = req.headers['x-request-id'];
-    const requestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+    const clientRequestId = typeof incomingId === 'string' && REQUEST_ID.test(incomingId) ? incomingId : undefined;
     const q = req.url?.indexOf('?') ?? -1;
     const path = q === -1 ? (req.url ?? '/') : (req.url ?? '/').slice(0, q);
     const route = table.get(`${req.method} ${path}`);
@@ -107,6 +110,7 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
         accessLog.info(
           {
             requestId,
+            clientRequestId,
             method: req.method,
             path,
             status: res.statusCode,
