@@ -41,56 +41,117 @@ export interface StreamSettlement {
  * break or a client disconnect with whatever usage can be known, counted from the text when the
  * upstream never sent it. A stream without a finish part is a truncation and throws.
  */
-export async function* relay(
+export function relay(
   opened: OpenedStream,
   promptEstimate: number,
   abortUpstream: () => void,
   settle: (s: StreamSettlement) => void,
-): AsyncGenerator<StreamPart> {
-  let usage: Usage | undefined;
-  let finished = false;
-  let completionChars = 0;
-  let settled = false;
-  const account = (p: StreamPart): void => {
-    if (p.type === 'text') completionChars += p.delta.length;
-    else if (p.type === 'tool-call') completionChars += p.argumentsDelta.length + (p.name?.length ?? 0);
-    else if (p.type === 'usage') usage = p.usage;
-    else if (p.type === 'finish') finished = true;
+): AsyncIterableIterator<StreamPart> {
+  return new Relay(opened, promptEstimate, abortUpstream, settle);
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * The relay as a hand-written iterator rather than an async generator: each part costs one promise
+ * instead of a generator's queue and resumption. Behaves like the generator it replaced: parts in
+ * order, settled once, done for good after an error or an early return.
+ */
+class Relay implements AsyncIterableIterator<StreamPart> {
+  private usage: Usage | undefined;
+  private finished = false;
+  private completionChars = 0;
+  private settled = false;
+  private started = false;
+  private closed = false;
+  private headAt = 0;
+  private readonly onNext = (next: IteratorResult<StreamPart>): IteratorResult<StreamPart> => {
+    if (this.closed) return DONE;
+    if (next.done) {
+      this.closed = true;
+      if (!this.finished) return this.fail(new GatewayError({ kind: 'network', message: 'The upstream stream ended without finishing.' }));
+      this.settleOnce('ok');
+      return DONE;
+    }
+    this.account(next.value);
+    return next;
   };
-  const settleOnce = (outcome: StreamSettlement['outcome'], error?: GatewayError): void => {
-    if (settled) return;
-    settled = true;
-    const estimated = usage === undefined;
-    settle({
+  private readonly onError = (err: unknown): never => {
+    this.closed = true;
+    return this.fail(err);
+  };
+
+  constructor(
+    private readonly opened: OpenedStream,
+    private readonly promptEstimate: number,
+    private readonly abortUpstream: () => void,
+    private readonly settle: (s: StreamSettlement) => void,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<StreamPart>> {
+    if (this.closed) return Promise.resolve(DONE);
+    this.started = true;
+    const head = this.opened.head;
+    if (this.headAt < head.length) {
+      const p = head[this.headAt++] as StreamPart;
+      this.account(p);
+      return Promise.resolve({ done: false, value: p });
+    }
+    return this.opened.iterator.next().then(this.onNext, this.onError);
+  }
+
+  /** The consumer stopped early (client went away): stop the upstream and bill what we saw. */
+  return(): Promise<IteratorResult<StreamPart>> {
+    const wasOpen = !this.closed;
+    this.closed = true;
+    // Like a generator, one that was never started has nothing to clean up.
+    if (wasOpen && this.started && !this.settled) {
+      this.abortUpstream();
+      void this.opened.iterator.return?.();
+      this.settleOnce('cancelled', new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));
+    }
+    return Promise.resolve(DONE);
+  }
+
+  throw(err: unknown): Promise<IteratorResult<StreamPart>> {
+    if (this.closed || !this.started) {
+      this.closed = true;
+      return Promise.reject(err);
+    }
+    this.closed = true;
+    try {
+      return this.fail(err);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private account(p: StreamPart): void {
+    if (p.type === 'text') this.completionChars += p.delta.length;
+    else if (p.type === 'tool-call') this.completionChars += p.argumentsDelta.length + (p.name?.length ?? 0);
+    else if (p.type === 'usage') this.usage = p.usage;
+    else if (p.type === 'finish') this.finished = true;
+  }
+
+  private fail(err: unknown): never {
+    const error = toGatewayError(err);
+    this.settleOnce(error.kind === 'cancelled' ? 'cancelled' : 'error', error);
+    throw error;
+  }
+
+  private settleOnce(outcome: StreamSettlement['outcome'], error?: GatewayError): void {
+    if (this.settled) return;
+    this.settled = true;
+    const usage = this.usage;
+    this.settle({
       outcome,
-      usage: usage ?? makeUsage({ prompt: promptEstimate, completion: Math.ceil(completionChars / 4) }),
-      usageEstimated: estimated,
+      usage: usage ?? makeUsage({ prompt: this.promptEstimate, completion: Math.ceil(this.completionChars / 4) }),
+      usageEstimated: usage === undefined,
       error,
     });
-  };
-  try {
-    for (const p of opened.head) {
-      account(p);
-      yield p;
-    }
-    for (;;) {
-      const next = await opened.iterator.next();
-      if (next.done) break;
-      account(next.value);
-      yield next.value;
-    }
-    if (!finished) throw new GatewayError({ kind: 'network', message: 'The upstream stream ended without finishing.' });
-    settleOnce('ok');
-  } catch (err) {
-    const error = toGatewayError(err);
-    settleOnce(error.kind === 'cancelled' ? 'cancelled' : 'error', error);
-    throw error;
-  } finally {
-    if (!settled) {
-      // The consumer stopped early (client went away): stop the upstream and bill what we saw.
-      abortUpstream();
-      void opened.iterator.return?.();
-      settleOnce('cancelled', new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));
-    }
   }
 }

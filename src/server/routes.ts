@@ -3,7 +3,7 @@ import { GatewayError } from '../core/errors.js';
 import type { Gateway, RequestOptions, ServedBy } from '../gateway/gateway.js';
 import { ChunkEncoder, encodeChatResponse, encodeEmbeddingResponse } from '../providers/dialects/openai-chat/index.js';
 import { parseJson, readBody, sendJson } from './http-util.js';
-import { writeData } from './sse.js';
+import { SseWriter } from './sse.js';
 import type { Caller } from './auth.js';
 import type { Usage } from '../core/types.js';
 
@@ -54,8 +54,12 @@ function costExtension(ctx: RouteContext, servedBy: ServedBy, usage: Usage | und
   return { switchyard: ext };
 }
 
+/** At most ten decimals, trailing zeros dropped but one kept after the point (`0.5`, `2.0`). */
 function formatUsd(usd: number): string {
-  return usd.toFixed(10).replace(/0+$/, '').replace(/\.$/, '.0');
+  const s = usd.toFixed(10);
+  let end = s.length;
+  while (s.charCodeAt(end - 1) === 48 /* 0 */) end -= 1;
+  return s.charCodeAt(end - 1) === 46 /* . */ ? `${s.slice(0, end)}0` : s.slice(0, end);
 }
 
 function servedHeaders(s: ServedBy): Record<string, string> {
@@ -85,31 +89,36 @@ async function streamCompletion(ctx: RouteContext, body: Parameters<Gateway['str
   const { parts, servedBy } = await ctx.gateway.stream(body, opts);
   ctx.servedBy = servedBy;
   const { res } = ctx;
-  const head: Record<string, string> = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...servedHeaders(servedBy) };
+  const head = servedHeaders(servedBy);
+  head['content-type'] = 'text/event-stream';
+  head['cache-control'] = 'no-cache';
+  head.connection = 'keep-alive';
   // The cost is only known at the end: it travels as an HTTP trailer and in the usage chunk.
   if (ctx.costOf) head.trailer = 'x-switchyard-cost-usd';
   res.writeHead(200, head);
   const encoder = new ChunkEncoder(`chatcmpl-${ctx.requestId}`, body.model, Math.floor(Date.now() / 1000));
   const includeUsage = body.stream_options?.include_usage === true;
+  const out = new SseWriter(res);
   try {
     for await (const part of parts) {
       if (res.destroyed) break;
+      let json: string | undefined;
       if (part.type === 'usage') {
         const cost = costExtension(ctx, servedBy, part.usage);
         if (cost && typeof cost.switchyard.cost_usd === 'number') res.addTrailers({ 'x-switchyard-cost-usd': formatUsd(cost.switchyard.cost_usd) });
-        if (includeUsage) await writeData(res, encoder.usage(part.usage, cost));
-        continue;
-      }
-      const json = encoder.encode(part);
-      if (json !== undefined) await writeData(res, json);
+        if (includeUsage) json = encoder.usage(part.usage, cost);
+      } else json = encoder.encode(part);
+      if (json === undefined) continue;
+      const drained = out.add(json);
+      if (drained) await drained;
     }
   } catch (err) {
     // After the first byte there is no fallback left: say so explicitly and never send [DONE].
     const error = GatewayError.isInstance(err) ? err : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
-    if (!res.destroyed) res.end(`data: ${JSON.stringify(error.toOpenAI())}\n\n`);
+    out.end(JSON.stringify(error.toOpenAI()));
     return;
   }
-  if (!res.destroyed) res.end('data: [DONE]\n\n');
+  out.end('[DONE]');
 }
 
 async function embeddings(ctx: RouteContext): Promise<void> {

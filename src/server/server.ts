@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
-import type { Gateway } from '../gateway/gateway.js';
-import { createAuthenticator } from './auth.js';
+import type { Gateway, ServedBy } from '../gateway/gateway.js';
+import { createAuthenticator, type Caller } from './auth.js';
 import { sendError, sendJson } from './http-util.js';
 import { API_ROUTES, type CostFn, type Route, type RouteContext } from './routes.js';
 
@@ -29,6 +29,28 @@ export interface RunningServer {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** One request's context; a class so every request shares one shape and one `url` getter. */
+class RequestContext implements RouteContext {
+  caller: Caller = { keyId: undefined, residency: undefined, tags: {} };
+  servedBy: ServedBy | undefined = undefined;
+  private parsedUrl: URL | undefined;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly gateway: Gateway,
+    readonly requestId: string,
+    readonly signal: AbortSignal,
+    readonly bodyLimit: number,
+    readonly costOf: CostFn | undefined,
+  ) {}
+
+  /** Parsed on first use: only a few routes read the query string. */
+  get url(): URL {
+    return (this.parsedUrl ??= new URL(this.req.url ?? '/', 'http://gateway.local'));
+  }
+}
 
 /** The HTTP front of a gateway, on node:http: the thinnest layer that measured fastest. */
 export function createHttpServer(gateway: Gateway, options: ServerOptions = {}): Server & { draining: boolean; inFlight: number } {
@@ -72,22 +94,7 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
       if (!res.writableFinished) controller.abort(new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));
     });
     if (state.draining) res.setHeader('connection', 'close');
-    const ctx: RouteContext = {
-      req,
-      res,
-      // Parsed on first use: only a few routes read the query string.
-      get url() {
-        const url = new URL(req.url ?? '/', 'http://gateway.local');
-        Object.defineProperty(this, 'url', { value: url });
-        return url;
-      },
-      gateway,
-      caller: { keyId: undefined, residency: undefined, tags: {} },
-      requestId,
-      signal: controller.signal,
-      bodyLimit: cfg.body_limit_bytes,
-      costOf: options.costOf,
-    };
+    const ctx = new RequestContext(req, res, gateway, requestId, controller.signal, cfg.body_limit_bytes, options.costOf);
     try {
       if (!route) {
         const known = paths.has(path);

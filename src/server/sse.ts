@@ -1,28 +1,56 @@
 import type { ServerResponse } from 'node:http';
 
-const uncork = (res: ServerResponse): void => {
-  res.uncork();
-};
-
 /**
- * Writes one SSE `data:` frame. Frames written in the same turn of the event loop (the events of one
- * upstream read) leave in one syscall: the response is corked until the turn ends. Waits for the
- * socket to drain when the client reads slowly.
+ * Writes SSE `data:` frames. Frames added in the same turn of the event loop (the parts of one
+ * upstream read) are joined into one string and leave in one write at the end of the turn, and the
+ * last ones travel with the end of the response. `add` only returns a promise when the client reads
+ * slowly and the socket must drain first, so a fast stream allocates nothing per frame.
  */
-export async function writeData(res: ServerResponse, json: string): Promise<void> {
-  if (res.writableCorked === 0) {
-    res.cork();
-    setImmediate(uncork, res);
+export class SseWriter {
+  private pending = '';
+  private scheduled = false;
+  private draining: Promise<void> | undefined;
+  private readonly flushNow = (): void => {
+    this.scheduled = false;
+    this.flush();
+  };
+
+  constructor(private readonly res: ServerResponse) {}
+
+  /** Queues one frame; awaits only when the socket is backed up. */
+  add(json: string): Promise<void> | undefined {
+    this.pending += `data: ${json}\n\n`;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushNow);
+    }
+    return this.draining;
   }
-  if (!res.write(`data: ${json}\n\n`)) {
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        res.off('drain', done);
-        res.off('close', done);
-        resolve();
-      };
-      res.once('drain', done);
-      res.once('close', done);
-    });
+
+  /** Sends what is queued and ends the response with `last` (a frame without its `data: ` prefix). */
+  end(last: string): void {
+    const res = this.res;
+    const text = `${this.pending}data: ${last}\n\n`;
+    this.pending = '';
+    if (!res.destroyed) res.end(text);
+  }
+
+  private flush(): void {
+    const res = this.res;
+    if (this.pending === '' || res.destroyed || res.writableEnded) return;
+    const text = this.pending;
+    this.pending = '';
+    if (!res.write(text) && !this.draining) {
+      this.draining = new Promise<void>((resolve) => {
+        const done = (): void => {
+          res.off('drain', done);
+          res.off('close', done);
+          this.draining = undefined;
+          resolve();
+        };
+        res.once('drain', done);
+        res.once('close', done);
+      });
+    }
   }
 }

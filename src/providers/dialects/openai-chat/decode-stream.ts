@@ -1,6 +1,6 @@
 import { GatewayError } from '../../../core/errors.js';
 import type { StreamPart } from '../../../core/types.js';
-import type { SseEvent } from '../../sse.js';
+import { SseParser, takeSseBody, type SseEvent } from '../../sse.js';
 import { decodeUsage } from './usage.js';
 import { mapFinishReason } from './finish-reason.js';
 
@@ -8,20 +8,131 @@ import { mapFinishReason } from './finish-reason.js';
  * OpenAI chat-completion chunks to canonical stream parts. The stream must end with `[DONE]`; one
  * that stops short is a truncation and surfaces as an error, never as a clean end.
  */
-export async function* decodeChatStream(events: AsyncIterable<SseEvent>, provider: string): AsyncGenerator<StreamPart> {
-  let started = false;
-  let done = false;
+export function decodeChatStream(events: AsyncIterable<SseEvent>, provider: string): AsyncIterableIterator<StreamPart> {
+  const body = takeSseBody(events);
+  // Fused with the SSE parser when the events come straight from a body: one upstream read becomes
+  // its parts without an async hop per event or per part.
+  return body ? new ChatPartStream(body[Symbol.asyncIterator](), provider) : decodeEvents(events, provider);
+}
+
+async function* decodeEvents(events: AsyncIterable<SseEvent>, provider: string): AsyncGenerator<StreamPart> {
+  const state = new ChunkDecoder(provider);
+  // Reads on to the end of the body after [DONE]: leaving the loop early makes undici destroy the
+  // body with an AbortError (a stack trace and garbage on every request).
   for await (const ev of events) {
-    // Read on to the end of the body after [DONE]: leaving the loop early makes undici destroy the
-    // body with an AbortError (a stack trace and garbage on every request).
-    if (done) continue;
-    if (ev.data === '[DONE]') {
-      done = true;
-      continue;
+    const parts: StreamPart[] = [];
+    state.decode(ev.data, parts);
+    if (parts.length > 0) yield* parts;
+  }
+  state.finish();
+}
+
+/**
+ * Parts decoded a whole upstream read at a time and handed out from a queue. An error found mid-read
+ * is raised after the parts before it, as an event-by-event decoder would. Reads on to the end of the
+ * body after [DONE]: leaving early makes undici destroy the body with an AbortError.
+ */
+class ChatPartStream implements AsyncIterableIterator<StreamPart> {
+  private readonly parser = new SseParser();
+  private readonly state: ChunkDecoder;
+  private readonly queue: StreamPart[] = [];
+  private at = 0;
+  private failure: unknown;
+  private ended = false;
+
+  constructor(
+    private readonly body: AsyncIterator<Uint8Array>,
+    provider: string,
+  ) {
+    this.state = new ChunkDecoder(provider);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<StreamPart>> {
+    if (this.at < this.queue.length) return Promise.resolve({ done: false, value: this.queue[this.at++] as StreamPart });
+    return this.refill();
+  }
+
+  async return(): Promise<IteratorResult<StreamPart>> {
+    this.failure = undefined;
+    if (!this.ended) {
+      this.ended = true;
+      this.queue.length = 0;
+      this.at = 0;
+      await this.body.return?.();
     }
+    return { done: true, value: undefined };
+  }
+
+  private async refill(): Promise<IteratorResult<StreamPart>> {
+    for (;;) {
+      if (this.failure !== undefined) {
+        const failure = this.failure;
+        this.failure = undefined;
+        this.ended = true;
+        // As a for-await loop would on a throw: release the body (undici frees the connection).
+        await this.body.return?.().catch(() => undefined);
+        throw failure;
+      }
+      if (this.ended) return { done: true, value: undefined };
+      let read: IteratorResult<Uint8Array>;
+      try {
+        read = await this.body.next();
+      } catch (err) {
+        this.ended = true;
+        throw err;
+      }
+      if (this.ended) return { done: true, value: undefined };
+      this.queue.length = 0;
+      this.at = 0;
+      try {
+        if (read.done) {
+          this.ended = true;
+          const last = this.parser.end();
+          if (last) this.take(last.data);
+          this.state.finish();
+        } else {
+          const evs = this.parser.push(read.value);
+          for (let i = 0; i < evs.length; i++) this.take((evs[i] as SseEvent).data);
+        }
+      } catch (err) {
+        this.failure = err;
+      }
+      if (this.queue.length > 0) return { done: false, value: this.queue[this.at++] as StreamPart };
+    }
+  }
+
+  private take(data: string): void {
+    this.state.decode(data, this.queue);
+  }
+}
+
+/** The per-stream state of decoding: whether the start part went out and whether [DONE] arrived. */
+class ChunkDecoder {
+  done = false;
+  private started = false;
+
+  constructor(private readonly provider: string) {}
+
+  /** Throws unless [DONE] arrived: a stream that stops short is a truncation. */
+  finish(): void {
+    if (!this.done) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before completion.`, provider: this.provider });
+  }
+
+  /** Appends the parts of one event's data to `out` (none after [DONE], nor for [DONE] itself). */
+  decode(data: string, out: StreamPart[]): void {
+    if (this.done) return;
+    if (data === '[DONE]') {
+      this.done = true;
+      return;
+    }
+    const provider = this.provider;
     let chunk: Record<string, unknown>;
     try {
-      chunk = JSON.parse(ev.data) as Record<string, unknown>;
+      chunk = JSON.parse(data) as Record<string, unknown>;
     } catch {
       throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} sent a malformed stream chunk.`, provider });
     }
@@ -33,34 +144,34 @@ export async function* decodeChatStream(events: AsyncIterable<SseEvent>, provide
         provider,
       });
     }
-    if (!started) {
-      started = true;
-      yield { type: 'start', id: typeof chunk.id === 'string' ? chunk.id : undefined, model: typeof chunk.model === 'string' ? chunk.model : undefined };
+    if (!this.started) {
+      this.started = true;
+      out.push({ type: 'start', id: typeof chunk.id === 'string' ? chunk.id : undefined, model: typeof chunk.model === 'string' ? chunk.model : undefined });
     }
     const choices = chunk.choices as Array<Record<string, unknown>> | undefined;
     const choice = choices?.[0];
     if (choice) {
-      const delta = (choice.delta ?? {}) as Record<string, unknown>;
-      if (typeof delta.content === 'string' && delta.content !== '') yield { type: 'text', delta: delta.content };
-      if (Array.isArray(delta.tool_calls)) {
-        for (const tc of delta.tool_calls as Array<Record<string, unknown>>) {
-          const fn = (tc.function ?? {}) as Record<string, unknown>;
-          yield {
-            type: 'tool-call',
-            index: typeof tc.index === 'number' ? tc.index : 0,
-            id: typeof tc.id === 'string' ? tc.id : undefined,
-            name: typeof fn.name === 'string' ? fn.name : undefined,
-            argumentsDelta: typeof fn.arguments === 'string' ? fn.arguments : '',
-          };
+      const delta = choice.delta as Record<string, unknown> | undefined;
+      if (delta) {
+        if (typeof delta.content === 'string' && delta.content !== '') out.push({ type: 'text', delta: delta.content });
+        if (Array.isArray(delta.tool_calls)) {
+          for (const tc of delta.tool_calls as Array<Record<string, unknown>>) {
+            const fn = (tc.function ?? {}) as Record<string, unknown>;
+            out.push({
+              type: 'tool-call',
+              index: typeof tc.index === 'number' ? tc.index : 0,
+              id: typeof tc.id === 'string' ? tc.id : undefined,
+              name: typeof fn.name === 'string' ? fn.name : undefined,
+              argumentsDelta: typeof fn.arguments === 'string' ? fn.arguments : '',
+            });
+          }
         }
       }
-      if (choice.finish_reason) yield { type: 'finish', finishReason: mapFinishReason(choice.finish_reason) };
+      if (choice.finish_reason) out.push({ type: 'finish', finishReason: mapFinishReason(choice.finish_reason) });
     }
     if (chunk.usage) {
       const usage = decodeUsage(chunk.usage);
-      if (usage) yield { type: 'usage', usage };
+      if (usage) out.push({ type: 'usage', usage });
     }
   }
-  if (done) return;
-  throw new GatewayError({ kind: 'network', message: `Upstream ${provider} stream ended before completion.`, provider });
 }

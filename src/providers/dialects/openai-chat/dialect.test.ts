@@ -95,3 +95,63 @@ describe('ChunkEncoder', () => {
     expect(JSON.parse(first.encode({ type: 'finish', finishReason: 'stop' })!).choices[0].delta).toEqual({ role: 'assistant' });
   });
 });
+
+describe('decodeChatStream over a raw SSE body', () => {
+  const enc = new TextEncoder();
+  const body = (pieces: string[]): AsyncGenerator<Uint8Array> => (async function* () { for (const p of pieces) yield enc.encode(p); })();
+  const frame = (obj: unknown): string => `data: ${JSON.stringify(obj)}\n\n`;
+
+  it('decodes events split across reads, including a multi-byte character cut in two', async () => {
+    const text = frame({ id: 'c', model: 'm', choices: [{ delta: { content: 'héllo' } }] });
+    const cut = enc.encode(text);
+    const at = text.indexOf('é') + 1; // between the two bytes of é (only ASCII before it)
+    const pieces = async function* (): AsyncGenerator<Uint8Array> {
+      yield cut.slice(0, at);
+      yield cut.slice(at);
+      yield enc.encode(`${frame({ choices: [{ delta: {}, finish_reason: 'stop' }] })}data: [DONE]\n\n`);
+    };
+    const out: StreamPart[] = [];
+    for await (const p of decodeChatStream(decodeSse(pieces()), 'test')) out.push(p);
+    expect(out).toEqual([{ type: 'start', id: 'c', model: 'm' }, { type: 'text', delta: 'héllo' }, { type: 'finish', finishReason: 'stop' }]);
+  });
+
+  it('raises a bad chunk after the parts before it in the same read, then is done', async () => {
+    const it = decodeChatStream(decodeSse(body([`${frame({ choices: [{ delta: { content: 'a' } }] })}data: {oops\n\ndata: [DONE]\n\n`])), 'test');
+    expect((await it.next()).value).toMatchObject({ type: 'start' });
+    expect((await it.next()).value).toEqual({ type: 'text', delta: 'a' });
+    await expect(it.next()).rejects.toMatchObject({ kind: 'bad_upstream_response' });
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('treats a body that ends without [DONE] as a truncation', async () => {
+    const out: StreamPart[] = [];
+    const run = async (): Promise<void> => {
+      for await (const p of decodeChatStream(decodeSse(body([frame({ choices: [{ delta: { content: 'a' } }] })])), 'test')) out.push(p);
+    };
+    await expect(run()).rejects.toMatchObject({ kind: 'network' });
+    expect(out.map((p) => p.type)).toEqual(['start', 'text']);
+  });
+
+  it('reads the body to its end after [DONE] and releases it when the consumer stops early', async () => {
+    let read = 0;
+    let released = false;
+    const src = async function* (): AsyncGenerator<Uint8Array> {
+      try {
+        for (const p of [frame({ choices: [{ delta: { content: 'a' } }] }), frame({ choices: [{ delta: { content: 'b' } }] }), 'data: [DONE]\n\n', ': trailing\n\n']) {
+          read += 1;
+          yield enc.encode(p);
+        }
+      } finally {
+        released = true;
+      }
+    };
+    const all: StreamPart[] = [];
+    for await (const p of decodeChatStream(decodeSse(src()), 'test')) all.push(p);
+    expect(read).toBe(4);
+    read = 0;
+    released = false;
+    for await (const p of decodeChatStream(decodeSse(src()), 'test')) if (p.type === 'text') break;
+    expect(read).toBe(1);
+    expect(released).toBe(true);
+  });
+});

@@ -9,10 +9,15 @@ export function encodeChatResponse(res: ChatResponse, model: string, extra?: Rec
     created: res.created,
     model,
     choices: [{ index: 0, message: res.message, logprobs: null, finish_reason: res.finishReason }],
-    usage: extra ? { ...encodeUsage(res.usage), ...extra } : encodeUsage(res.usage),
+    usage: withExtra(encodeUsage(res.usage), extra),
   };
   if (res.extensions) body.switchyard_extensions = res.extensions;
   return body;
+}
+
+/** The wire usage with the gateway's extension keys added in place (encodeUsage returns a fresh object). */
+function withExtra(usage: object, extra: Record<string, unknown> | undefined): object {
+  return extra ? Object.assign(usage, extra) : usage;
 }
 
 /** A vector as OpenAI's base64 encoding: little-endian float32 bytes (what the openai SDK asks for). */
@@ -70,6 +75,6 @@ export class ChunkEncoder {
 
   /** The trailing usage chunk sent when the client asked for `stream_options.include_usage`. */
   usage(usage: Usage, extra?: Record<string, unknown>): string {
-    return `${this.prefix}"choices":[],"usage":${JSON.stringify(extra ? { ...encodeUsage(usage), ...extra } : encodeUsage(usage))}}`;
+    return `${this.prefix}"choices":[],"usage":${JSON.stringify(withExtra(encodeUsage(usage), extra))}}`;
   }
 }

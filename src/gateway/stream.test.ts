@@ -1,0 +1,58 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { StreamPart } from '../core/types.js';
+import { makeUsage } from '../core/types.js';
+import { openUntilContent, relay, type StreamSettlement } from './stream.js';
+
+async function* parts(list: StreamPart[], fail?: Error): AsyncGenerator<StreamPart> {
+  yield* list;
+  if (fail) throw fail;
+}
+
+async function open(list: StreamPart[], fail?: Error) {
+  return openUntilContent(parts(list, fail), 0, () => 5, 'test');
+}
+
+describe('relay', () => {
+  const usage = makeUsage({ prompt: 3, completion: 2 });
+
+  it('relays head and rest in order and settles once with the upstream usage', async () => {
+    const settle = vi.fn<(s: StreamSettlement) => void>();
+    const list: StreamPart[] = [{ type: 'start', id: 'a', model: 'm' }, { type: 'text', delta: 'hi' }, { type: 'finish', finishReason: 'stop' }, { type: 'usage', usage }];
+    const opened = await open(list);
+    const out: StreamPart[] = [];
+    for await (const p of relay(opened, 9, () => undefined, settle)) out.push(p);
+    expect(out).toEqual(list);
+    expect(settle).toHaveBeenCalledTimes(1);
+    expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'ok', usage, usageEstimated: false });
+  });
+
+  it('throws and settles an error with estimated usage when the stream ends without finishing', async () => {
+    const settle = vi.fn<(s: StreamSettlement) => void>();
+    const it = relay(await open([{ type: 'text', delta: 'abcdefgh' }]), 9, () => undefined, settle);
+    expect((await it.next()).value).toEqual({ type: 'text', delta: 'abcdefgh' });
+    await expect(it.next()).rejects.toMatchObject({ kind: 'network' });
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+    expect(settle).toHaveBeenCalledTimes(1);
+    expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'error', usage: { prompt: 9, completion: 2 }, usageEstimated: true });
+  });
+
+  it('on an early stop aborts the upstream and settles cancelled; never settles one never read', async () => {
+    const settle = vi.fn<(s: StreamSettlement) => void>();
+    const abort = vi.fn();
+    for await (const p of relay(await open([{ type: 'text', delta: 'a' }, { type: 'text', delta: 'b' }]), 1, abort, settle)) if (p.type === 'text') break;
+    expect(abort).toHaveBeenCalledTimes(1);
+    expect(settle.mock.calls.map((c) => c[0].outcome)).toEqual(['cancelled']);
+    const unread = relay(await open([{ type: 'text', delta: 'a' }]), 1, abort, settle);
+    await unread.return?.();
+    expect(settle).toHaveBeenCalledTimes(1);
+  });
+
+  it('settles an upstream failure mid-stream as an error once', async () => {
+    const settle = vi.fn<(s: StreamSettlement) => void>();
+    const it = relay(await open([{ type: 'text', delta: 'a' }], new Error('boom')), 1, () => undefined, settle);
+    await it.next();
+    await expect(it.next()).rejects.toMatchObject({ kind: 'internal' });
+    await it.return?.();
+    expect(settle.mock.calls.map((c) => c[0].outcome)).toEqual(['error']);
+  });
+});
