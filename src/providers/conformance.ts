@@ -143,6 +143,23 @@ export function runConformance(target: ConformanceTarget): void {
       expect(second.choices[0]?.finish_reason).toBe('stop');
     });
 
+    it('answers a new question that follows a tool result', async () => {
+      const first = await client.chat.completions.create({ model: 'conf', messages: ask('Please call the tool for dogs'), tools: [TOOL] });
+      const call = first.choices[0]?.message.tool_calls?.[0];
+      if (call?.type !== 'function') throw new Error('expected a function tool call');
+      const r = await client.chat.completions.create({
+        model: 'conf',
+        tools: [TOOL],
+        messages: [
+          ...ask('Please call the tool for dogs'),
+          { role: 'assistant', content: null, tool_calls: [call] },
+          { role: 'tool', tool_call_id: call.id, content: 'dogs are loyal' },
+          { role: 'user', content: 'and cats?' },
+        ],
+      });
+      expect(r.choices[0]?.message.content).toContain('You said: and cats?');
+    });
+
     it('passes an image', async () => {
       const r = await client.chat.completions.create({
         model: 'conf',

@@ -117,15 +117,14 @@ export function requestBuffered(agent: Dispatcher, req: UpstreamRequest, provide
 
 /** Parses a buffered JSON answer; an unparseable body is a bad_upstream_response, never a crash. */
 export function parseJsonBody(res: BufferedResponse, provider: string): unknown {
+  return parseUpstreamJson(res.body.toString('utf8'), res.status, provider);
+}
+
+function parseUpstreamJson(text: string, status: number, provider: string): unknown {
   try {
-    return JSON.parse(res.body.toString('utf8')) as unknown;
+    return JSON.parse(text) as unknown;
   } catch {
-    throw new GatewayError({
-      kind: 'bad_upstream_response',
-      message: `Upstream ${provider} returned a malformed body (status ${res.status}).`,
-      provider,
-      upstreamStatus: res.status,
-    });
+    throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a malformed body (status ${status}).`, provider, upstreamStatus: status });
   }
 }
 
@@ -166,17 +165,7 @@ export async function readText(res: UpstreamResponse, provider: string, signal: 
 
 /** Reads and parses a JSON body; an unparseable body is a bad_upstream_response, never a crash. */
 export async function readJson(res: UpstreamResponse, provider: string, signal: AbortSignal): Promise<unknown> {
-  const text = await readText(res, provider, signal);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new GatewayError({
-      kind: 'bad_upstream_response',
-      message: `Upstream ${provider} returned a malformed body (status ${res.status}).`,
-      provider,
-      upstreamStatus: res.status,
-    });
-  }
+  return parseUpstreamJson(await readText(res, provider, signal), res.status, provider);
 }
 
 /** Maps an upstream error status and its body (undefined when unreadable) into the taxonomy. */

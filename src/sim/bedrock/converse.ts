@@ -40,8 +40,11 @@ export function converseScriptInput(model: string, body: Record<string, unknown>
       else if (b.toolResult) results.push(blockText((b.toolResult as { content?: unknown }).content));
     }
     promptText += text + results.join('');
-    toolResults = results;
-    if (text !== '') lastUser = text;
+    // Like an OpenAI user message after tool messages: new user text starts a fresh question.
+    if (text !== '') {
+      lastUser = text;
+      toolResults = [];
+    } else toolResults = results;
   }
   const toolConfig = (body.toolConfig ?? {}) as { tools?: Array<{ toolSpec?: { name?: string } }> };
   const inference = (body.inferenceConfig ?? {}) as { maxTokens?: number; stopSequences?: string[] };

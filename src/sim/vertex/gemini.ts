@@ -42,7 +42,8 @@ export function geminiScriptInput(body: GeminiRequest, model: string): ScriptInp
     }
     promptText += text;
     if (content.role === 'model') toolResults = [];
-    else if (results === 0) {
+    else if (text !== '') {
+      // Like an OpenAI user message after tool messages: new user text starts a fresh question.
       lastUser = text;
       toolResults = [];
     }
