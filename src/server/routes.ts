@@ -99,10 +99,18 @@ async function streamCompletion(ctx: RouteContext, body: Parameters<Gateway['str
   const encoder = new ChunkEncoder(`chatcmpl-${ctx.requestId}`, body.model, Math.floor(Date.now() / 1000));
   const includeUsage = body.stream_options?.include_usage === true;
   const out = new SseWriter(res);
+  // Provider-specific stream data (filter results, raw stop reasons) is kept, never dropped: merged per
+  // namespace and sent in one chunk with empty choices before [DONE], like the usage chunk.
+  let extensions: Record<string, Record<string, unknown>> | undefined;
   try {
     for await (const part of parts) {
       if (res.destroyed) break;
       let json: string | undefined;
+      if (part.type === 'extension') {
+        extensions ??= {};
+        extensions[part.namespace] = { ...extensions[part.namespace], ...part.data };
+        continue;
+      }
       if (part.type === 'usage') {
         const cost = costExtension(ctx, servedBy, part.usage);
         if (cost && typeof cost.switchyard.cost_usd === 'number') res.addTrailers({ 'x-switchyard-cost-usd': formatUsd(cost.switchyard.cost_usd) });
@@ -118,6 +126,7 @@ async function streamCompletion(ctx: RouteContext, body: Parameters<Gateway['str
     out.end(JSON.stringify(error.toOpenAI()));
     return;
   }
+  if (extensions && !res.destroyed) out.add(encoder.extensions(extensions));
   out.end('[DONE]');
 }
 

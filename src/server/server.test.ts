@@ -298,3 +298,25 @@ describe('request ids', () => {
     await sim.close();
   });
 });
+
+describe('provider-specific stream data', () => {
+  it('keeps a provider extension in a final chunk with empty choices before [DONE]', async () => {
+    const { startAnthropicSim } = await import('../sim/anthropic/index.js');
+    const sim = await startAnthropicSim({ apiKey: 'sk-ant' });
+    const parsed = parseConfig({ deployments: [{ id: 'claude', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: sim.url, api_key: 'sk-ant' }] }, {});
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const server = await startServer(createGateway(parsed.config), { port: 0 });
+    const res = await request(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude', stream: true, messages: [{ role: 'user', content: 'Hi' }] }),
+    });
+    const frames = (await res.body.text()).trim().split('\n\n');
+    expect(frames.at(-1)).toBe('data: [DONE]');
+    const last = JSON.parse((frames.at(-2) ?? '').slice('data: '.length)) as { choices: unknown[]; switchyard_extensions: Record<string, { stop_reason?: string }> };
+    expect(last.choices).toEqual([]);
+    expect(last.switchyard_extensions.anthropic?.stop_reason).toBe('end_turn');
+    await server.shutdown(100);
+    await sim.close();
+  });
+});

@@ -77,4 +77,9 @@ export class ChunkEncoder {
   usage(usage: Usage, extra?: Record<string, unknown>): string {
     return `${this.prefix}"choices":[],"usage":${JSON.stringify(withExtra(encodeUsage(usage), extra))}}`;
   }
+
+  /** A chunk with no choices that carries provider-specific data under `switchyard_extensions`. */
+  extensions(extensions: Record<string, Record<string, unknown>>): string {
+    return `${this.prefix}"choices":[],"switchyard_extensions":${JSON.stringify(extensions)}}`;
+  }
 }
