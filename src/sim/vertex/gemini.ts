@@ -28,7 +28,6 @@ export function geminiScriptInput(body: GeminiRequest, model: string): ScriptInp
   let toolResults: string[] = [];
   for (const content of body.contents ?? []) {
     let text = '';
-    let results = 0;
     for (const part of content.parts ?? []) {
       text += partText(part);
       if ('inlineData' in part || 'fileData' in part) images += 1;
@@ -37,7 +36,6 @@ export function geminiScriptInput(body: GeminiRequest, model: string): ScriptInp
         const value = typeof r?.content === 'string' ? r.content : JSON.stringify(r ?? {});
         promptText += value;
         toolResults.push(value);
-        results += 1;
       }
     }
     promptText += text;
