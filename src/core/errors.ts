@@ -136,9 +136,11 @@ export class GatewayError extends Error {
 
   /** The OpenAI error JSON body. Never includes prompts, secrets or upstream bodies verbatim. */
   toOpenAI(): { error: { message: string; type: string; param: string | null; code: string } } {
+    // An upstream's words about our credentials can quote them (partial keys, signed requests).
+    const credentials = (this.kind === 'authentication' || this.kind === 'permission') && this.upstreamStatus !== undefined;
     return {
       error: {
-        message: this.message,
+        message: credentials ? `Upstream ${this.provider ?? 'provider'} refused the gateway's credentials (${this.upstreamStatus}).` : this.message,
         type: ERROR_KINDS[this.kind].openaiType,
         param: this.param ?? null,
         code: this.code,

@@ -266,7 +266,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       const parts = relay(
         opened,
         needs.promptTokens,
-        () => upstream.get(attempt.number)?.controller.abort(new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' })),
+        (reason) => upstream.get(attempt.number)?.controller.abort(reason),
         (s) => {
           unlink(attempt.number);
           const now = clock.now();
@@ -279,6 +279,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
           reporter.report(meta, attempt, { outcome: s.outcome, usage: s.usage, usageEstimated: s.usageEstimated, error, ttftMs: opened.ttftMs });
           ticket.release();
         },
+        routing.stream_idle_timeout_ms,
       );
       return { parts, servedBy: servedBy(attempt, meta) };
     },

@@ -1,4 +1,4 @@
-import { toGatewayError } from '../core/errors.js';
+import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { ChatRequest } from '../core/types.js';
 import type { Deployment } from '../routing/router.js';
@@ -33,7 +33,10 @@ export class ShadowMirror {
     if (slot === undefined) return;
     const attempt: Attempt = { number, role: 'shadow', deployment: d, startedAt: now, probe: slot === 'probe', cause: undefined };
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    const timer = setTimeout(
+      () => controller.abort(new GatewayError({ kind: 'timeout', message: `Shadow call to ${d.id} did not answer within ${this.timeoutMs} ms.` })),
+      this.timeoutMs,
+    );
     this.pending.add(controller);
     d.provider
       .chat(request, { signal: controller.signal, requestId: meta.requestId })

@@ -36,7 +36,7 @@ describe('relay', () => {
     expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'error', usage: { prompt: 9, completion: 2 }, usageEstimated: true });
   });
 
-  it('on an early stop aborts the upstream and settles cancelled; never settles one never read', async () => {
+  it('on an early stop aborts the upstream and settles cancelled, also when it was never read', async () => {
     const settle = vi.fn<(s: StreamSettlement) => void>();
     const abort = vi.fn();
     for await (const p of relay(await open([{ type: 'text', delta: 'a' }, { type: 'text', delta: 'b' }]), 1, abort, settle)) if (p.type === 'text') break;
@@ -44,7 +44,10 @@ describe('relay', () => {
     expect(settle.mock.calls.map((c) => c[0].outcome)).toEqual(['cancelled']);
     const unread = relay(await open([{ type: 'text', delta: 'a' }]), 1, abort, settle);
     await unread.return?.();
-    expect(settle).toHaveBeenCalledTimes(1);
+    expect(abort).toHaveBeenCalledTimes(2);
+    expect(settle.mock.calls.map((c) => c[0].outcome)).toEqual(['cancelled', 'cancelled']);
+    await unread.return?.();
+    expect(settle).toHaveBeenCalledTimes(2);
   });
 
   it('settles an upstream failure mid-stream as an error once', async () => {

@@ -44,10 +44,11 @@ export interface StreamSettlement {
 export function relay(
   opened: OpenedStream,
   promptEstimate: number,
-  abortUpstream: () => void,
+  abortUpstream: (reason: GatewayError) => void,
   settle: (s: StreamSettlement) => void,
+  idleTimeoutMs = 0,
 ): AsyncIterableIterator<StreamPart> {
-  return new Relay(opened, promptEstimate, abortUpstream, settle);
+  return new Relay(opened, promptEstimate, abortUpstream, settle, idleTimeoutMs);
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
@@ -65,7 +66,11 @@ class Relay implements AsyncIterableIterator<StreamPart> {
   private started = false;
   private closed = false;
   private headAt = 0;
+  /** When the upstream last gave a part; checked by one coarse interval, not a timer per part. */
+  private lastPartAt = Date.now();
+  private idleTimer: NodeJS.Timeout | undefined;
   private readonly onNext = (next: IteratorResult<StreamPart>): IteratorResult<StreamPart> => {
+    this.lastPartAt = Date.now();
     if (this.closed) return DONE;
     if (next.done) {
       this.closed = true;
@@ -84,9 +89,26 @@ class Relay implements AsyncIterableIterator<StreamPart> {
   constructor(
     private readonly opened: OpenedStream,
     private readonly promptEstimate: number,
-    private readonly abortUpstream: () => void,
+    private readonly abortUpstream: (reason: GatewayError) => void,
     private readonly settle: (s: StreamSettlement) => void,
+    private readonly idleTimeoutMs: number,
   ) {}
+
+  /** A stream that stalls after its first content is a failure (a timeout), not a hang. */
+  private watchIdle(): void {
+    if (this.idleTimeoutMs <= 0 || this.idleTimer) return;
+    this.idleTimer = setInterval(() => {
+      if (Date.now() - this.lastPartAt < this.idleTimeoutMs) return;
+      this.stopWatching();
+      this.abortUpstream(new GatewayError({ kind: 'timeout', message: `The upstream stream stalled for ${this.idleTimeoutMs} ms.` }));
+    }, Math.max(50, Math.floor(this.idleTimeoutMs / 4)));
+    this.idleTimer.unref();
+  }
+
+  private stopWatching(): void {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.idleTimer = undefined;
+  }
 
   [Symbol.asyncIterator](): this {
     return this;
@@ -94,7 +116,11 @@ class Relay implements AsyncIterableIterator<StreamPart> {
 
   next(): Promise<IteratorResult<StreamPart>> {
     if (this.closed) return Promise.resolve(DONE);
-    this.started = true;
+    if (!this.started) {
+      this.started = true;
+      this.lastPartAt = Date.now();
+      this.watchIdle();
+    }
     const head = this.opened.head;
     if (this.headAt < head.length) {
       const p = head[this.headAt++] as StreamPart;
@@ -108,9 +134,9 @@ class Relay implements AsyncIterableIterator<StreamPart> {
   return(): Promise<IteratorResult<StreamPart>> {
     const wasOpen = !this.closed;
     this.closed = true;
-    // Like a generator, one that was never started has nothing to clean up.
-    if (wasOpen && this.started && !this.settled) {
-      this.abortUpstream();
+    // Also when never started: the upstream is open and the request holds a reservation.
+    if (wasOpen && !this.settled) {
+      this.abortUpstream(new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));
       void this.opened.iterator.return?.();
       this.settleOnce('cancelled', new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));
     }
@@ -146,6 +172,7 @@ class Relay implements AsyncIterableIterator<StreamPart> {
   private settleOnce(outcome: StreamSettlement['outcome'], error?: GatewayError): void {
     if (this.settled) return;
     this.settled = true;
+    this.stopWatching();
     const usage = this.usage;
     this.settle({
       outcome,

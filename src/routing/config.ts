@@ -97,6 +97,8 @@ export const routingSchema = z
     deadline_ms: z.number().int().positive().default(120_000),
     /** Streams: the first content part must arrive within this, or the attempt fails over. */
     ttft_timeout_ms: z.number().int().positive().default(30_000),
+    /** Streams: after the first content, the longest silence before the stream fails as a timeout. */
+    stream_idle_timeout_ms: z.number().int().positive().default(60_000),
     backoff: z
       .strictObject({
         base_ms: z.number().int().min(0).default(100),

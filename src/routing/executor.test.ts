@@ -229,3 +229,14 @@ describe('executeWithFallback', () => {
     clock.sleeps.forEach((ms, i) => expect(ms).toBeLessThan(100 * 2 ** i));
   });
 });
+
+describe('a cancelled request', () => {
+  it('starts no attempt once the client has gone', async () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    const client = new AbortController();
+    client.abort();
+    await expect(executeWithFallback([a], chat, policy(clock), opts({ signal: client.signal }))).rejects.toMatchObject({ kind: 'cancelled' });
+    expect(a.provider.calls).toBe(0);
+  });
+});

@@ -87,6 +87,8 @@ export async function executeWithFallback<T>(
       if (remaining <= 0) {
         throw new GatewayError({ kind: 'timeout', message: `The request deadline of ${policy.deadlineMs} ms passed.`, code: 'deadline_exceeded', fallbackable: false, retryable: false });
       }
+      // A client that left (e.g. during admission or a backoff) gets no upstream call.
+      if (options.signal.aborted) throw cancelled(options.signal.reason);
       const slot = state.begin(now, options.pinned === true);
       if (slot === undefined) {
         // The breaker opened (or its one trial slot was taken) after planning.

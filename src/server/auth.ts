@@ -28,7 +28,8 @@ export function createAuthenticator(keys: readonly ApiKeyConfig[]): (req: Incomi
   }
   return (req) => {
     const header = req.headers.authorization ?? '';
-    const apiKey = header.startsWith('Bearer ') ? header.slice(7).trim() : (req.headers['api-key'] as string | undefined);
+    // The auth scheme is case-insensitive (RFC 7235).
+    const apiKey = /^bearer /i.test(header) ? header.slice(7).trim() : (req.headers['api-key'] as string | undefined);
     const caller = apiKey ? byDigest.get(digest(apiKey)) : undefined;
     if (!caller) {
       throw new GatewayError({ kind: 'authentication', status: 401, code: 'invalid_api_key', message: 'A valid API key is required (Authorization: Bearer <key>).' });

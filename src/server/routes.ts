@@ -92,10 +92,15 @@ async function streamCompletion(ctx: RouteContext, body: Parameters<Gateway['str
   const head = servedHeaders(servedBy);
   head['content-type'] = 'text/event-stream';
   head['cache-control'] = 'no-cache';
-  head.connection = 'keep-alive';
   // The cost is only known at the end: it travels as an HTTP trailer and in the usage chunk.
   if (ctx.costOf) head.trailer = 'x-switchyard-cost-usd';
-  res.writeHead(200, head);
+  try {
+    res.writeHead(200, head);
+  } catch (err) {
+    // Not one part will be read: close the upstream and settle the attempt now.
+    await parts[Symbol.asyncIterator]().return?.();
+    throw err;
+  }
   const encoder = new ChunkEncoder(`chatcmpl-${ctx.requestId}`, body.model, Math.floor(Date.now() / 1000));
   const includeUsage = body.stream_options?.include_usage === true;
   const out = new SseWriter(res);

@@ -320,3 +320,39 @@ describe('provider-specific stream data', () => {
     await sim.close();
   });
 });
+
+describe('review fixes at the edge', () => {
+  it('fails a stream that stalls after its first content as a timeout, without [DONE]', async () => {
+    const sim = await startOpenAISim();
+    const server = await start({ ...configFor(sim), routing: { max_attempts_per_deployment: 1, stream_idle_timeout_ms: 300 } });
+    sim.faults.add({ stall_after_chunks: 2, count: 1 });
+    const started = Date.now();
+    const res = await request(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'a long story' }] }),
+    });
+    const body = await res.body.text();
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(body).toContain('"content":"Hello "');
+    expect(body).toMatch(/"code":"timeout"\}\}\n\n$/);
+    expect(body).not.toContain('[DONE]');
+    await server.shutdown(100);
+    await sim.close();
+  });
+
+  it('accepts the bearer scheme in any case, and never echoes an upstream credential complaint', async () => {
+    const sim = await startOpenAISim({ apiKey: 'sk-right' });
+    const server = await start({
+      ...configFor(sim),
+      api_keys: [{ id: 'k', key: 'sk-gw' }],
+      deployments: [{ id: 'sim-a', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1`, api_key: 'sk-wrong-1234' }],
+    });
+    const r = await post(`${server.url}/v1/chat/completions`, JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }), { authorization: 'bearer sk-gw' });
+    expect(r.status).toBe(502);
+    expect(r.json.error.code).toBe('authentication');
+    expect(r.json.error.message).toBe("Upstream openai-compatible refused the gateway's credentials (401).");
+    await server.shutdown(100);
+    await sim.close();
+  });
+});

@@ -29,7 +29,7 @@ describe.skipIf(!CHROMIUM)(`HTML report in headless Chromium${CHROMIUM ? '' : ' 
     const file = join(mkdtempSync(join(tmpdir(), 'html-')), 'r.html');
     writeFileSync(file, formatHtml(await htmlData(store, report, from, to)));
     await store.close();
-    const dom = execFileSync(CHROMIUM as string, ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', `file://${file}`], { encoding: 'utf8', timeout: 15_000 });
+    const dom = execFileSync(CHROMIUM as string, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--dump-dom', `file://${file}`], { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'ignore'] });
     expect(dom).toContain('id="daily-cost-chart"');
     expect(dom.match(/class="bar"/g)).toHaveLength(3);
   });

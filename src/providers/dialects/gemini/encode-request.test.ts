@@ -51,8 +51,10 @@ describe('gemini request encoding', () => {
     expect(guessMimeType('https://x/y/noext')).toBe('image/jpeg');
   });
 
-  it('rejects an image URL that is neither a data URL nor http(s)/gs', () => {
-    expect(() => encodeGenerateContentRequest(base({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'ftp://x/y.png' } }] }] }))).toThrow(GatewayError);
+  it('rejects an image URL that is neither a data URL nor http(s), gs:// included (a client must not make the gateway read its buckets)', () => {
+    for (const url of ['ftp://x/y.png', 'gs://private-bucket/secret.png']) {
+      expect(() => encodeGenerateContentRequest(base({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }] }))).toThrow(GatewayError);
+    }
   });
 
   it('encodes tool calls as functionCall and tool results as functionResponse matched by name', () => {

@@ -33,11 +33,12 @@ export function guessMimeType(url: string): string {
 function imagePart(url: string, param: string): GeminiPart {
   if (url.startsWith('data:')) {
     const match = /^data:([^;,]+)(?:;[^,]*)?;base64,(.*)$/s.exec(url);
-    if (!match) throw invalid(param, `'${param}' must be a base64 data URL or an http(s) or gs:// URL.`);
+    if (!match) throw invalid(param, `'${param}' must be a base64 data URL or an http(s) URL.`);
     return { inlineData: { mimeType: match[1] as string, data: match[2] as string } };
   }
-  if (/^(https?|gs):\/\//i.test(url)) return { fileData: { mimeType: guessMimeType(url), fileUri: url } };
-  throw invalid(param, `'${param}' must be a base64 data URL or an http(s) or gs:// URL.`);
+  // gs:// is refused: Vertex would read the object with the gateway's own identity, on a client's say-so.
+  if (/^https?:\/\//i.test(url)) return { fileData: { mimeType: guessMimeType(url), fileUri: url } };
+  throw invalid(param, `'${param}' must be a base64 data URL or an http(s) URL.`);
 }
 
 function userParts(content: string | ContentPart[], param: string): GeminiPart[] {

@@ -140,7 +140,7 @@ class ChunkDecoder {
       const err = chunk.error as Record<string, unknown>;
       throw new GatewayError({
         kind: 'upstream_error',
-        message: `Upstream ${provider} failed mid-stream: ${typeof err.message === 'string' ? err.message : 'unknown error'}`,
+        message: `Upstream ${provider} failed mid-stream: ${typeof err.message === 'string' ? err.message.slice(0, 300) : 'unknown error'}`,
         provider,
       });
     }
