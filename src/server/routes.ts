@@ -103,7 +103,7 @@ async function streamCompletion(ctx: RouteContext, body: Parameters<Gateway['str
   }
   const encoder = new ChunkEncoder(`chatcmpl-${ctx.requestId}`, body.model, Math.floor(Date.now() / 1000));
   const includeUsage = body.stream_options?.include_usage === true;
-  const out = new SseWriter(res);
+  const out = new SseWriter(res, ctx.gateway.config.routing.stream_idle_timeout_ms);
   // Provider-specific stream data (filter results, raw stop reasons) is kept, never dropped: merged per
   // namespace and sent in one chunk with empty choices before [DONE], like the usage chunk.
   let extensions: Record<string, Record<string, unknown>> | undefined;

@@ -15,7 +15,11 @@ export class SseWriter {
     this.flush();
   };
 
-  constructor(private readonly res: ServerResponse) {}
+  /** `stallMs`: a client that reads nothing for this long is dropped (it would hold the upstream open). */
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly stallMs = 60_000,
+  ) {}
 
   /** Queues one frame; awaits only when the socket is backed up. */
   add(json: string): Promise<void> | undefined {
@@ -42,7 +46,10 @@ export class SseWriter {
     this.pending = '';
     if (!res.write(text) && !this.draining) {
       this.draining = new Promise<void>((resolve) => {
+        const stalled = setTimeout(() => res.destroy(), this.stallMs);
+        stalled.unref();
         const done = (): void => {
+          clearTimeout(stalled);
           res.off('drain', done);
           res.off('close', done);
           this.draining = undefined;
