@@ -156,11 +156,21 @@ export function transportError(err: unknown, provider: string, signal?: AbortSig
 
 /** Reads a whole upstream body as text, mapping a mid-body socket failure into the taxonomy. */
 export async function readText(res: UpstreamResponse, provider: string, signal: AbortSignal): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
   try {
-    return await res.body.text();
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BUFFERED_BYTES) {
+        res.body.destroy();
+        throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} answered with more than ${MAX_BUFFERED_BYTES} bytes.`, provider, upstreamStatus: res.status });
+      }
+      chunks.push(chunk as Buffer);
+    }
   } catch (err) {
     throw transportError(err, provider, signal);
   }
+  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 /** Reads and parses a JSON body; an unparseable body is a bad_upstream_response, never a crash. */

@@ -1,4 +1,8 @@
 import { StringDecoder } from 'node:string_decoder';
+import { GatewayError } from '../core/errors.js';
+
+/** A line longer than this is a broken upstream, not an event: refusing it bounds memory and rescans. */
+const MAX_LINE_CHARS = 8 * 1024 * 1024;
 
 /** One Server-Sent Event: `event` is absent when the stream names none (OpenAI, Gemini). */
 export interface SseEvent {
@@ -53,6 +57,9 @@ export class SseParser {
       else if (fieldEnd - lineStart === 5 && buffer.startsWith('event', lineStart)) this.event = buffer.slice(valueStart, end);
     }
     this.buffer = start === 0 ? buffer : buffer.slice(start);
+    if (this.buffer.length > MAX_LINE_CHARS) {
+      throw new GatewayError({ kind: 'bad_upstream_response', message: `An upstream stream line exceeded ${MAX_LINE_CHARS} characters.` });
+    }
     return out;
   }
 

@@ -108,22 +108,30 @@ async function streamCompletion(ctx: RouteContext, body: Parameters<Gateway['str
   // namespace and sent in one chunk with empty choices before [DONE], like the usage chunk.
   let extensions: Record<string, Record<string, unknown>> | undefined;
   try {
-    for await (const part of parts) {
-      if (res.destroyed) break;
-      let json: string | undefined;
-      if (part.type === 'extension') {
-        extensions ??= {};
-        extensions[part.namespace] = { ...extensions[part.namespace], ...part.data };
-        continue;
+    const iterator = parts[Symbol.asyncIterator]();
+    for await (const part of { [Symbol.asyncIterator]: () => iterator }) {
+      try {
+        if (res.destroyed) break;
+        let json: string | undefined;
+        if (part.type === 'extension') {
+          extensions ??= {};
+          extensions[part.namespace] = { ...extensions[part.namespace], ...part.data };
+          continue;
+        }
+        if (part.type === 'usage') {
+          const cost = costExtension(ctx, servedBy, part.usage);
+          if (cost && typeof cost.switchyard.cost_usd === 'number') res.addTrailers({ 'x-switchyard-cost-usd': formatUsd(cost.switchyard.cost_usd) });
+          if (includeUsage) json = encoder.usage(part.usage, cost);
+        } else json = encoder.encode(part);
+        if (json === undefined) continue;
+        const drained = out.add(json);
+        if (drained) await drained;
+      } catch (err) {
+        // A failure of our own while relaying is an error of the attempt, not a client disconnect:
+        // settle it as such before the loop's cleanup would record it as cancelled.
+        await iterator.throw?.(err).catch(() => undefined);
+        throw err;
       }
-      if (part.type === 'usage') {
-        const cost = costExtension(ctx, servedBy, part.usage);
-        if (cost && typeof cost.switchyard.cost_usd === 'number') res.addTrailers({ 'x-switchyard-cost-usd': formatUsd(cost.switchyard.cost_usd) });
-        if (includeUsage) json = encoder.usage(part.usage, cost);
-      } else json = encoder.encode(part);
-      if (json === undefined) continue;
-      const drained = out.add(json);
-      if (drained) await drained;
     }
   } catch (err) {
     // After the first byte there is no fallback left: say so explicitly and never send [DONE].

@@ -356,3 +356,30 @@ describe('review fixes at the edge', () => {
     await sim.close();
   });
 });
+
+describe('failures of the gateway itself while relaying a stream', () => {
+  it('are recorded as errors of the attempt, not as client disconnects', async () => {
+    const sim = await startOpenAISim();
+    const parsed = parseConfig(configFor(sim), {});
+    if (!parsed.ok) throw new Error('bad config');
+    const outcomes: string[] = [];
+    const gateway = createGateway(parsed.config, { observers: [{ onAttempt: (r) => outcomes.push(r.outcome) }] });
+    const server = await startServer(gateway, {
+      port: 0,
+      costOf: () => {
+        throw new Error('price book broke');
+      },
+    });
+    const res = await request(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'x' }] }),
+    });
+    const body = await res.body.text();
+    expect(body).toMatch(/"code":"internal"\}\}\n\n$/);
+    expect(body).not.toContain('[DONE]');
+    expect(outcomes).toEqual(['error']);
+    await server.shutdown(100);
+    await sim.close();
+  });
+});

@@ -155,3 +155,14 @@ describe('decodeChatStream over a raw SSE body', () => {
     expect(released).toBe(true);
   });
 });
+
+describe('SseParser', () => {
+  it('refuses a line that never ends instead of buffering it without bound', async () => {
+    const { SseParser } = await import('../../sse.js');
+    const parser = new SseParser();
+    const enc = new TextEncoder();
+    expect(parser.push(enc.encode('data: {"a":1}\n\n'))).toEqual([{ event: undefined, data: '{"a":1}' }]);
+    const huge = enc.encode('data: ' + 'x'.repeat(9 * 1024 * 1024));
+    expect(() => parser.push(huge)).toThrowError(expect.objectContaining({ kind: 'bad_upstream_response' }));
+  });
+});
