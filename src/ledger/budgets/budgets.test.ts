@@ -8,7 +8,7 @@ import { toUsageEvent } from '../event.js';
 import { createLedger, MemoryBudgetState } from '../index.js';
 import { openSqlite } from '../store/sqlite-driver.js';
 import { SqlLedgerStore, type LedgerStore } from '../store/sql-store.js';
-import { attempt } from '../testing/fixtures.js';
+import { admissionRequest, attempt } from '../testing/fixtures.js';
 
 const NOW = Date.parse('2025-06-15T12:00:00Z');
 
@@ -20,15 +20,7 @@ function config(budgets: ConfigInput['budgets'], ledger: ConfigInput['ledger'] =
   });
 }
 
-const request = (id: string, tags: Record<string, string> = { key: 'k1', team: 'research' }): AdmissionRequest => ({
-  requestId: id,
-  operation: 'chat',
-  group: 'gpt-4o-mini',
-  candidates: ['oai'],
-  tags,
-  estimatedPromptTokens: 1000,
-  maxCompletionTokens: 500,
-});
+const request = (id: string, tags: Record<string, string> = { key: 'k1', team: 'research' }): AdmissionRequest => admissionRequest(id, tags);
 
 // gpt-4o-mini: 1000 x 0.15 + 500 x 0.60 = 450 micro-dollars reserved per request.
 const ESTIMATE = 0.00045;

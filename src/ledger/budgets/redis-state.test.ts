@@ -10,7 +10,7 @@ import { toUsageEvent } from '../event.js';
 import { createLedger, type Ledger, type SoftLimitNotice } from '../index.js';
 import { openSqlite } from '../store/sqlite-driver.js';
 import { SqlLedgerStore } from '../store/sql-store.js';
-import { attempt } from '../testing/fixtures.js';
+import { admissionRequest, attempt } from '../testing/fixtures.js';
 import { RedisBudgetState } from './redis-state.js';
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -18,15 +18,7 @@ const NOW = Date.parse('2025-06-15T12:00:00Z');
 // gpt-4o-mini: 1000 x 0.15 + 500 x 0.60 = 450 micro-dollars reserved per request.
 const ESTIMATE = 0.00045;
 
-const request = (id: string, tags: Record<string, string> = { key: 'k1' }): AdmissionRequest => ({
-  requestId: id,
-  operation: 'chat',
-  group: 'gpt-4o-mini',
-  candidates: ['oai'],
-  tags,
-  estimatedPromptTokens: 1000,
-  maxCompletionTokens: 500,
-});
+const request = (id: string, tags: Record<string, string> = { key: 'k1' }): AdmissionRequest => admissionRequest(id, tags);
 
 function config(prefix: string, budgets: ConfigInput['budgets']) {
   return resolveConfig({

@@ -1,4 +1,4 @@
-import type { AttemptRecord } from '../../core/events.js';
+import type { AdmissionRequest, AttemptRecord } from '../../core/events.js';
 import { makeUsage, type Usage } from '../../core/types.js';
 import type { UsageEvent } from '../event.js';
 import { toUsageEvent } from '../event.js';
@@ -50,4 +50,9 @@ export const DATABASE_URL = process.env.DATABASE_URL;
 /** A schema name private to one test file run, so parallel runs never share tables. */
 export function testSchema(prefix: string): string {
   return `${prefix}_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+}
+
+/** An admission request for gpt-4o-mini on deployment `oai`: 1,000 prompt and at most 500 completion tokens. */
+export function admissionRequest(id: string, tags: Record<string, string>): AdmissionRequest {
+  return { requestId: id, operation: 'chat', group: 'gpt-4o-mini', candidates: ['oai'], tags, estimatedPromptTokens: 1000, maxCompletionTokens: 500 };
 }
