@@ -3,7 +3,7 @@ import { GatewayError, toGatewayError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { AdmissionControl, AdmissionTicket, AttemptObserver, Operation } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { estimatePromptTokens } from '../core/estimate.js';
+import { estimatePromptTokens, estimateTokens } from '../core/estimate.js';
 import { raceAbort } from '../core/abort.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
 import { validateChatRequest, validateEmbeddingRequest } from '../core/validate.js';
@@ -288,7 +288,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       const hints = takeBodyHints(raw);
       const request = validateEmbeddingRequest(raw);
       const inputs = typeof request.input === 'string' ? [request.input] : request.input;
-      const promptTokens = inputs.reduce((n, t) => n + Math.ceil(t.length / 4), 0);
+      const promptTokens = inputs.reduce((n, t) => n + estimateTokens(t), 0);
       // Embedding inputs are limited per input, not by a chat context window.
       const needs: Needs = { capabilities: ['embeddings'], promptTokens: 0, residency: opts.residency };
       const plan = engine.router.plan({ model: request.model, needs, override: opts.override ?? hints.deployment, task: opts.task ?? hints.task });
