@@ -132,4 +132,24 @@ describe('config routing references', () => {
       'groups[1].tasks[0]: task "coding" is already served by groups[0]; a task picks exactly one group',
     ]);
   });
+
+  it('accepts passthrough fields a deployment can carry', () => {
+    const r = parseConfig({ deployments: [{ ...minimal.deployments[0], passthrough: ['service_tier', 'store'] }] }, {});
+    expect(r.ok && r.config.deployments[0]?.passthrough).toEqual(['service_tier', 'store']);
+  });
+
+  it('refuses passthrough of a field Switchyard maps itself, with its path', () => {
+    expect(problemsOf({ deployments: [{ ...minimal.deployments[0], passthrough: ['temperature'] }] })).toEqual([
+      'deployments[0].passthrough[0]: "temperature" is a field Switchyard maps itself; passthrough is for other fields',
+    ]);
+  });
+
+  it('refuses passthrough where the wire format has no slot for it, or the dialect writes the field', () => {
+    const gemini = { id: 'g', provider: 'vertex', model: 'gemini-2.5-flash', project: 'p', region: 'europe-west4', passthrough: ['safetySettings'] };
+    expect(problemsOf({ deployments: [gemini] })).toEqual([expect.stringMatching(/^deployments\[0\]\.passthrough: Gemini requests have no free-form field/)]);
+    const claude = { id: 'c', provider: 'anthropic', model: 'claude', api_key: 'k', passthrough: ['system'] };
+    expect(problemsOf({ deployments: [claude] })).toEqual([expect.stringMatching(/^deployments\[0\]\.passthrough: "system" is a Messages API field/)]);
+    const titan = { id: 't', provider: 'bedrock', model: 'amazon.titan-embed-text-v2:0', region: 'us-east-1', passthrough: ['x'] };
+    expect(problemsOf({ deployments: [titan] })).toEqual(['deployments[0].passthrough: Bedrock embedding models take no passthrough fields']);
+  });
 });

@@ -64,6 +64,11 @@ export function parseConfig(
       problems.push(...zodProblems(options.error.issues, ['deployments', i]));
       return;
     }
+    const carry = d.passthrough.length > 0 ? factory.passthroughProblem(d.passthrough, d, options.data) : undefined;
+    if (carry !== undefined) {
+      problems.push({ path: `deployments[${i}].passthrough`, message: carry });
+      return;
+    }
     deployments.push({ ...d, options: options.data });
   });
   if (problems.length > 0) return { ok: false, problems };

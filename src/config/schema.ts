@@ -3,6 +3,7 @@ import { resolveSecretRef, type Secret } from './secret.js';
 import { groupMembers, groupSchema, routingSchema } from '../routing/config.js';
 import { deploymentRoutingShape } from '../routing/deployment.js';
 import { budgetsSchema, ledgerSchema, pricingSchema } from '../ledger/config.js';
+import { passthroughSchema } from './passthrough.js';
 
 /** A secret reference: a literal (usually `${ENV_VAR}`) or `file:/path`. Resolved at load time. */
 export const secretRef = z
@@ -30,6 +31,8 @@ export const deploymentSchema = z.looseObject({
   api_key: secretRef.optional(),
   headers: z.record(z.string(), z.string()).default({}),
   timeout_ms: z.number().int().positive().optional(),
+  /** Request fields beyond the mapped ones that may reach this deployment's upstream (see CONFIG.md). */
+  passthrough: passthroughSchema,
   // Routing fields (capabilities, context_window, provisioned): owned by src/routing/deployment.ts.
   ...deploymentRoutingShape,
 });

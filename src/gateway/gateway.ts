@@ -7,6 +7,7 @@ import { estimatePromptTokens, estimateTokens } from '../core/estimate.js';
 import { raceAbort } from '../core/abort.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
 import { validateChatRequest, validateEmbeddingRequest } from '../core/validate.js';
+import { CHAT_FIELDS, EMBEDDING_FIELDS, checkRequestFields, grantsRequestFields } from '../core/fields.js';
 import type { ConfigInput, DeploymentConfig, GatewayConfig } from '../config/schema.js';
 import type { Provider } from '../core/provider.js';
 import { isResolvedConfig, resolveConfig } from '../config/load.js';
@@ -149,13 +150,14 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
     return { meta, ticket };
   }
 
-  function common<T>(plan: RoutePlan, meta: RequestMeta, opts: RequestOptions, needs: Needs, attemptTimeoutMs: number): ExecuteOptions<T> {
+  function common<T>(plan: RoutePlan, meta: RequestMeta, opts: RequestOptions, needs: Needs, attemptTimeoutMs: number, body: object, known: ReadonlySet<string>): ExecuteOptions<T> {
     return {
       signal: opts.signal ?? NEVER,
       requestId: meta.requestId,
       attemptTimeoutMs,
       pinned: plan.pinned,
-      special: plan.group ? (kind, tried) => engine.router.special(plan, kind, needs, tried) : undefined,
+      // A special fallback that would not carry the request's passthrough fields is not offered it.
+      special: plan.group ? (kind, tried) => engine.router.special(plan, kind, needs, tried).filter((d) => grantsRequestFields(body, known, d)) : undefined,
       onAttemptError: (attempt, error) => reporter.report(meta, attempt, { outcome: 'error', error }),
     };
   }
@@ -165,6 +167,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
     const validated = validateChatRequest(raw);
     const needs: Needs = { capabilities: chatCapabilities(validated), promptTokens: estimatePromptTokens(validated), residency: opts.residency };
     const plan = engine.router.plan({ model: validated.model, needs, override: opts.override ?? hints.deployment, task: opts.task ?? hints.task });
+    checkRequestFields(validated, CHAT_FIELDS, plan.deployments);
     const request = applyGroupPolicy(validated, plan.group);
     return { request, needs, plan };
   }
@@ -204,7 +207,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
           },
           policy,
           {
-            ...common<ChatResponse>(plan, meta, opts, needs, routing.attempt_timeout_ms),
+            ...common<ChatResponse>(plan, meta, opts, needs, routing.attempt_timeout_ms, request, CHAT_FIELDS),
             accept: gate ? (response, a) => gate(response, { request, deployment: a.deployment.id, group: meta.group }) : undefined,
             // A rejected or filtered answer was still paid for.
             onRejected: (a, response) => reporter.report(meta, a, { outcome: 'ok', usage: response.usage }),
@@ -256,7 +259,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
           }
         },
         policy,
-        { ...common<OpenedStream>(plan, meta, opts, needs, streamTimeoutMs), deferSuccess: true },
+        { ...common<OpenedStream>(plan, meta, opts, needs, streamTimeoutMs, request, CHAT_FIELDS), deferSuccess: true },
       ).catch((err: unknown) => {
         ticket.release();
         throw err;
@@ -292,13 +295,14 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       // Embedding inputs are limited per input, not by a chat context window.
       const needs: Needs = { capabilities: ['embeddings'], promptTokens: 0, residency: opts.residency };
       const plan = engine.router.plan({ model: request.model, needs, override: opts.override ?? hints.deployment, task: opts.task ?? hints.task });
+      checkRequestFields(request, EMBEDDING_FIELDS, plan.deployments);
       const { meta, ticket } = await begin('embed', opts, plan, promptTokens, 0);
       try {
         const { value, attempt } = await executeWithFallback<EmbeddingResponse>(
           plan.deployments,
           (a, s) => a.deployment.provider.embed(request, { signal: s, requestId: meta.requestId }),
           policy,
-          common<EmbeddingResponse>(plan, meta, opts, needs, routing.attempt_timeout_ms),
+          common<EmbeddingResponse>(plan, meta, opts, needs, routing.attempt_timeout_ms, request, EMBEDDING_FIELDS),
         );
         reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage });
         return { response: value, servedBy: servedBy(attempt, meta) };

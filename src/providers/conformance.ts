@@ -11,6 +11,7 @@ import { createGateway } from '../gateway/gateway.js';
 import { startServer, type RunningServer } from '../server/server.js';
 import type { SimServer } from '../sim/server.js';
 import type { FaultRule } from '../sim/faults.js';
+import type { JsonValue } from '../core/types.js';
 
 /** A fault rule for the simulator and the error the client must then see. */
 export interface ErrorCase {
@@ -38,6 +39,13 @@ export interface ConformanceSetup {
   };
   /** A fault that breaks a stream after some content (cut or in-stream error). */
   midStreamFault: FaultRule;
+  /** Every top-level key the provider's upstream chat body may hold: built from mapped fields only. */
+  wireKeys: readonly string[];
+  /**
+   * A field the deployment can be configured to let through (`passthrough`), and where the upstream
+   * body then carries it; `refused` when the wire format has no slot and config load must say so.
+   */
+  passthrough: { field: string; value: JsonValue; carried: (wireBody: Record<string, unknown>) => unknown } | 'refused';
   close?: () => Promise<void>;
 }
 
@@ -68,6 +76,7 @@ export function runConformance(target: ConformanceTarget): void {
     beforeAll(async () => {
       setup = await target.setup();
       const deployments: Array<Record<string, unknown>> = [{ ...setup.deployment, id: 'conf' }];
+      if (setup.passthrough !== 'refused') deployments.push({ ...setup.deployment, id: 'conf-pass', passthrough: [setup.passthrough.field] });
       const groups: Array<Record<string, unknown>> = [];
       if (setup.embeddingDeployment) {
         deployments.push({ ...setup.embeddingDeployment, id: 'conf-embed' });
@@ -235,6 +244,79 @@ export function runConformance(target: ConformanceTarget): void {
         })(),
       ).rejects.toThrow();
       expect(text.length).toBeGreaterThan(0);
+    });
+
+    describe('no passthrough', () => {
+      const apiError = (e: unknown) => e as InstanceType<typeof OpenAI.APIError>;
+      // Extension fields real clients send (Azure "On Your Data", vLLM): not in the SDK's types.
+      const extra = { data_sources: [{ type: 'azure_search', parameters: { endpoint: 'https://search.example' } }], chat_template: '{{ messages }}' };
+      const sentBody = (): Record<string, unknown> => JSON.parse(setup.sim.lastRequest?.body.toString('utf8') ?? '{}') as Record<string, unknown>;
+
+      it('refuses an unknown field with a 400 naming it, and calls no upstream', async () => {
+        const before = setup.sim.stats.total;
+        const params = { model: 'conf', messages: ask('hello'), ...extra };
+        const err = apiError(await client.chat.completions.create(params).catch((e: unknown) => e));
+        expect(err).toBeInstanceOf(OpenAI.APIError);
+        expect(err.status).toBe(400);
+        expect(err.param).toBe('data_sources');
+        expect(err.message).toContain('data_sources');
+        const streamParams = { model: 'conf', messages: ask('hello'), stream: true as const, chat_template: '{{ x }}' };
+        const streamed = apiError(await client.chat.completions.create(streamParams).catch((e: unknown) => e));
+        expect(streamed.status).toBe(400);
+        expect(streamed.param).toBe('chat_template');
+        expect(setup.sim.stats.total).toBe(before);
+      });
+
+      it('sends an upstream body of mapped keys only', async () => {
+        await client.chat.completions.create({
+          model: 'conf',
+          messages: ask('Please call the tool for mapped keys'),
+          temperature: 0.5,
+          top_p: 0.9,
+          max_tokens: 50,
+          stop: ['zzz'],
+          user: 'u-1',
+          seed: 7,
+          tools: [TOOL],
+          tool_choice: 'auto',
+        });
+        const keys = Object.keys(sentBody());
+        expect(keys.length).toBeGreaterThan(1);
+        for (const key of keys) expect(setup.wireKeys).toContain(key);
+      });
+
+      it('lets exactly the fields of the passthrough list through', async (ctx) => {
+        const pass = setup.passthrough;
+        if (pass === 'refused') return ctx.skip();
+        const params = { model: 'conf-pass', messages: ask('hello'), [pass.field]: pass.value };
+        const withUnlisted = { ...params, chat_template: 'x' };
+        const refused = apiError(await client.chat.completions.create(withUnlisted).catch((e: unknown) => e));
+        expect(refused.status).toBe(400);
+        expect(refused.param).toBe('chat_template');
+        const r = await client.chat.completions.create(params);
+        expect(r.choices[0]?.message.content).toContain('You said: hello');
+        expect(pass.carried(sentBody())).toEqual(pass.value);
+        // The same field to a deployment that does not list it is refused.
+        const elsewhere = apiError(await client.chat.completions.create({ ...params, model: 'conf' }).catch((e: unknown) => e));
+        expect(elsewhere.status).toBe(400);
+        expect(elsewhere.param).toBe(pass.field);
+      });
+
+      it('refuses passthrough at config load where the wire format cannot carry it', (ctx) => {
+        if (setup.passthrough !== 'refused') return ctx.skip();
+        const parsed = parseConfig({ deployments: [{ ...setup.deployment, id: 'x', passthrough: ['service_tier'] }] }, setup.env ?? {});
+        expect(parsed.ok).toBe(false);
+        if (!parsed.ok) expect(parsed.problems.map((p) => p.path)).toContain('deployments[0].passthrough');
+      });
+
+      it('refuses an unknown embeddings field with a 400 naming it', async (ctx) => {
+        if (!setup.embeddingDeployment) return ctx.skip();
+        const before = setup.sim.stats.total;
+        const err = apiError(await client.embeddings.create({ model: 'embed', input: 'alpha', input_type: 'query' } as OpenAI.EmbeddingCreateParams).catch((e: unknown) => e));
+        expect(err.status).toBe(400);
+        expect(err.param).toBe('input_type');
+        expect(setup.sim.stats.total).toBe(before);
+      });
     });
 
     const kinds = ['rate_limited', 'unavailable', 'context_window_exceeded', 'invalid_request', 'content_filtered', 'authentication'] as const;

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Provider } from '../core/provider.js';
-import type { DeploymentConfig } from '../config/schema.js';
+import type { DeploymentBase, DeploymentConfig } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import { openaiCompatible } from './openai-compatible/index.js';
 import { bedrock } from './bedrock/index.js';
@@ -20,6 +20,12 @@ export interface ProviderDeps {
 export interface ProviderFactory<Options = unknown> {
   readonly type: string;
   readonly options: z.ZodType<Options>;
+  /**
+   * Why the deployment's `passthrough` fields cannot reach its upstream (no free-form slot in the wire
+   * format, or a field the dialect writes itself), or undefined when they can. Absent: the provider
+   * carries no passthrough fields at all.
+   */
+  readonly passthroughProblem?: (fields: readonly string[], deployment: DeploymentBase, options: Options) => string | undefined;
   create(deployment: DeploymentConfig, options: Options, deps: ProviderDeps): Provider;
 }
 
@@ -27,6 +33,7 @@ export interface ProviderFactory<Options = unknown> {
 export interface RegisteredProvider {
   readonly type: string;
   readonly options: z.ZodType<unknown>;
+  passthroughProblem(fields: readonly string[], deployment: DeploymentBase, options: unknown): string | undefined;
   create(deployment: DeploymentConfig, options: unknown, deps: ProviderDeps): Provider;
 }
 
@@ -35,6 +42,10 @@ export function defineProvider<Options>(factory: ProviderFactory<Options>): Regi
   return {
     type: factory.type,
     options: factory.options,
+    passthroughProblem: (fields, deployment, options) =>
+      factory.passthroughProblem
+        ? factory.passthroughProblem(fields, deployment, options as Options)
+        : `provider "${factory.type}" has no request slot that carries passthrough fields`,
     create: (deployment, options, deps) => factory.create(deployment, options as Options, deps),
   };
 }

@@ -26,12 +26,21 @@ export interface SimTools {
   count(name: string): void;
 }
 
+/** The last request the simulator served (control API calls excluded), for tests of what adapters send. */
+export interface SimRecordedRequest {
+  method: string;
+  path: string;
+  body: Buffer;
+}
+
 export interface SimServer {
   readonly name: string;
   readonly url: string;
   readonly port: number;
   readonly faults: FaultInjector;
   readonly stats: SimStats;
+  /** The last API request received, as sent on the wire; undefined before the first. */
+  readonly lastRequest: SimRecordedRequest | undefined;
   close(): Promise<void>;
 }
 
@@ -69,6 +78,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 export async function startSim(options: StartSimOptions): Promise<SimServer> {
   const faults = new FaultInjector({ seed: options.seed ?? 1 });
   const stats: SimStats = { requests: {}, total: 0 };
+  let lastRequest: SimRecordedRequest | undefined;
   const tools: SimTools = {
     faults,
     count(name) {
@@ -91,6 +101,7 @@ export async function startSim(options: StartSimOptions): Promise<SimServer> {
         return sendJson(res, 200, { ok: true });
       }
       if (url.pathname === '/__sim/stats') return sendJson(res, 200, stats);
+      lastRequest = { method: req.method ?? 'GET', path: url.pathname, body };
       const handled = await options.handler({ req, res, url, body }, tools);
       if (!handled && !res.headersSent) sendJson(res, 404, { error: { message: `no route ${req.method} ${url.pathname}` } });
     })().catch((err: unknown) => {
@@ -112,6 +123,9 @@ export async function startSim(options: StartSimOptions): Promise<SimServer> {
     port,
     faults,
     stats,
+    get lastRequest() {
+      return lastRequest;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         front.closeAll();

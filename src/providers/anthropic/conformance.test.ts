@@ -1,5 +1,6 @@
 import { runConformance } from '../conformance.js';
 import { startAnthropicSim } from '../../sim/anthropic/index.js';
+import { MESSAGES_WIRE_KEYS } from '../testing/wire-keys.js';
 
 // Both API version regimes: x-api-key with sampling parameters, and Bearer without them.
 for (const version of ['2023-06-01', '2026-10-21']) {
@@ -28,6 +29,8 @@ for (const version of ['2023-06-01', '2026-10-21']) {
           authentication: { fault: { status: 401, error: 'authentication_error' }, status: 502, code: 'authentication' },
         },
         midStreamFault: { stream_error_after_chunks: 2 },
+        wireKeys: MESSAGES_WIRE_KEYS,
+        passthrough: { field: 'service_tier', value: 'standard_only', carried: (body) => body.service_tier },
       };
     },
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ProviderFactory } from '../registry.js';
+import { messagesPassthroughProblem } from '../dialects/anthropic-messages/index.js';
 import { AnthropicProvider } from './provider.js';
 
 const options = z.looseObject({
@@ -20,5 +21,6 @@ export type AnthropicOptions = z.infer<typeof options>;
 export const anthropic: ProviderFactory<AnthropicOptions> = {
   type: 'anthropic',
   options,
+  passthroughProblem: (fields) => messagesPassthroughProblem(fields),
   create: (deployment, opts, deps) => new AnthropicProvider(deployment, opts, deps.logger),
 };

@@ -55,6 +55,7 @@ export class AnthropicProvider implements Provider {
       defaultMaxTokens: this.options.max_tokens,
       omitSamplingParams: this.rules.omitSamplingParams,
       onWarning: (w) => this.warnOnce(w),
+      passthrough: this.deployment.passthrough,
     });
   }
 

@@ -9,5 +9,7 @@ export { AzureOpenAIProvider, type AzureOpenAIOverrides } from './provider.js';
 export const azureOpenAI: ProviderFactory<AzureOpenAIOptions> = {
   type: 'azure-openai',
   options: azureOptionsSchema,
+  // Top-level body fields, as Azure reads its own extensions (data_sources is one: grant it knowingly).
+  passthroughProblem: () => undefined,
   create: (deployment, opts) => new AzureOpenAIProvider(deployment, opts),
 };

@@ -29,6 +29,7 @@ export class AzureOpenAIProvider implements Provider {
   private readonly urls: AzureUrls;
   private readonly baseHeaders: Record<string, string>;
   private readonly auth: Authorizer;
+  private readonly passthrough: readonly string[];
 
   constructor(
     deployment: DeploymentConfig,
@@ -38,6 +39,7 @@ export class AzureOpenAIProvider implements Provider {
     this.agent = createAgent({ connections: options.max_connections });
     this.urls = azureUrls({ endpoint: options.endpoint, api: options.api, apiVersion: options.api_version, deploymentName: options.deployment_name ?? deployment.model });
     this.baseHeaders = { 'content-type': 'application/json', ...deployment.headers };
+    this.passthrough = deployment.passthrough;
     const auth = options.auth ?? (deployment.api_key ? { type: 'api_key' as const } : undefined);
     if (auth?.type === 'api_key') {
       if (!deployment.api_key) throw new GatewayError({ kind: 'internal', message: 'azure-openai api_key auth without an api_key.', provider: TYPE });
@@ -64,7 +66,7 @@ export class AzureOpenAIProvider implements Provider {
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-    const res = await this.send(this.urls.chat, encodeChatRequest(request, this.urls.model, false), ctx);
+    const res = await this.send(this.urls.chat, encodeChatRequest(request, this.urls.model, false, this.passthrough), ctx);
     const raw = await readJson(res, TYPE, ctx.signal);
     const response = decodeChatResponse(raw, TYPE);
     const filters = responseFilters(raw);
@@ -73,12 +75,12 @@ export class AzureOpenAIProvider implements Provider {
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
-    const res = await this.send(this.urls.chat, encodeChatRequest(request, this.urls.model, true), ctx);
+    const res = await this.send(this.urls.chat, encodeChatRequest(request, this.urls.model, true, this.passthrough), ctx);
     return decodeAzureStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), TYPE);
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-    const res = await this.send(this.urls.embeddings, encodeEmbeddingRequest(request, this.urls.model), ctx);
+    const res = await this.send(this.urls.embeddings, encodeEmbeddingRequest(request, this.urls.model, this.passthrough), ctx);
     return decodeEmbeddingResponse(await readJson(res, TYPE, ctx.signal), TYPE);
   }
 

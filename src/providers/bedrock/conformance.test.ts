@@ -23,6 +23,8 @@ runConformance({
         authentication: { fault: { status: 403, error: 'UnrecognizedClientException', error_message: 'The security token included in the request is invalid.' }, status: 502, code: 'authentication' },
       },
       midStreamFault: { stream_error_after_chunks: 2 },
+      wireKeys: ['messages', 'system', 'inferenceConfig', 'toolConfig', 'outputConfig', 'additionalModelRequestFields'],
+      passthrough: { field: 'top_k', value: 5, carried: (body) => (body.additionalModelRequestFields as Record<string, unknown> | undefined)?.top_k },
     };
   },
 });

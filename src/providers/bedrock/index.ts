@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { secretRef } from '../../config/schema.js';
 import type { ProviderFactory } from '../registry.js';
 import { defaultChainCredentials, staticCredentials, type CredentialSource } from './credentials.js';
+import { embeddingFamily } from '../dialects/bedrock-converse/index.js';
 import { BedrockProvider } from './provider.js';
 
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
@@ -55,5 +56,8 @@ function credentialsFor(o: BedrockOptions): CredentialSource {
 export const bedrock: ProviderFactory<BedrockOptions> = {
   type: 'bedrock',
   options,
+  // Converse carries them in additionalModelRequestFields; the embedding bodies have no such slot.
+  passthroughProblem: (_fields, deployment, opts) =>
+    opts.embedding_family !== undefined || embeddingFamily(deployment.model) !== undefined ? 'Bedrock embedding models take no passthrough fields' : undefined,
   create: (deployment, opts) => new BedrockProvider(deployment, opts, deployment.api_key ? undefined : credentialsFor(opts)),
 };

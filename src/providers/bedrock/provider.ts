@@ -75,14 +75,14 @@ export class BedrockProvider implements Provider {
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-    const body = encodeConverseRequest(request, { cacheSystemPrompt: this.options.cache_system_prompt });
+    const body = encodeConverseRequest(request, { cacheSystemPrompt: this.options.cache_system_prompt, passthrough: this.deployment.passthrough });
     const res = await this.post('converse', body, 'application/json', ctx);
     const json = await readJson(res, TYPE, ctx.signal);
     return decodeConverseResponse(json, TYPE, `chatcmpl-${ctx.requestId}`, this.deployment.model, Math.floor(Date.now() / 1000));
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
-    const body = encodeConverseRequest(request, { cacheSystemPrompt: this.options.cache_system_prompt });
+    const body = encodeConverseRequest(request, { cacheSystemPrompt: this.options.cache_system_prompt, passthrough: this.deployment.passthrough });
     const res = await this.post('converse-stream', body, EVENT_STREAM, ctx);
     return decodeConverseStream(decodeEventStream(bodyChunks(res, TYPE, ctx.signal), TYPE), TYPE);
   }

@@ -1,6 +1,7 @@
 import { runConformance } from '../conformance.js';
 import { startOpenAISim } from '../../sim/openai/index.js';
 import { OPENAI_WIRE_ERRORS } from '../testing/openai-wire-errors.js';
+import { OPENAI_WIRE_KEYS } from '../testing/wire-keys.js';
 
 runConformance({
   name: 'openai-compatible',
@@ -16,6 +17,8 @@ runConformance({
         authentication: { fault: { status: 401, error: 'invalid_api_key' }, status: 502, code: 'authentication' },
       },
       midStreamFault: { stream_error_after_chunks: 2 },
+      wireKeys: OPENAI_WIRE_KEYS,
+      passthrough: { field: 'service_tier', value: 'flex', carried: (body) => body.service_tier },
     };
   },
 });

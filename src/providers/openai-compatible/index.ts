@@ -14,5 +14,7 @@ export type OpenAICompatibleOptions = z.infer<typeof options>;
 export const openaiCompatible: ProviderFactory<OpenAICompatibleOptions> = {
   type: 'openai-compatible',
   options,
+  // Every unmapped field travels top-level, where the OpenAI API (and vLLM, Ollama) read extensions.
+  passthroughProblem: () => undefined,
   create: (deployment, opts) => new OpenAICompatibleProvider(deployment, opts),
 };

@@ -41,13 +41,13 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-    return decodeChatResponse(await this.call(this.urls.chat, encodeChatRequest(request, this.deployment.model, false), ctx), TYPE);
+    return decodeChatResponse(await this.call(this.urls.chat, encodeChatRequest(request, this.deployment.model, false, this.deployment.passthrough), ctx), TYPE);
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
     const res: UpstreamResponse = await sendUpstream(
       this.agent,
-      { url: this.urls.chat, headers: this.headers, body: JSON.stringify(encodeChatRequest(request, this.deployment.model, true)), signal: ctx.signal },
+      { url: this.urls.chat, headers: this.headers, body: JSON.stringify(encodeChatRequest(request, this.deployment.model, true, this.deployment.passthrough)), signal: ctx.signal },
       TYPE,
     );
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapOpenAIError);
@@ -55,7 +55,7 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-    return decodeEmbeddingResponse(await this.call(this.urls.embeddings, encodeEmbeddingRequest(request, this.deployment.model), ctx), TYPE);
+    return decodeEmbeddingResponse(await this.call(this.urls.embeddings, encodeEmbeddingRequest(request, this.deployment.model, this.deployment.passthrough), ctx), TYPE);
   }
 
   async listModels(ctx: CallContext): Promise<ModelInfo[]> {

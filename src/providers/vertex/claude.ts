@@ -19,10 +19,10 @@ function isGoogleError(body: unknown): boolean {
 }
 
 /** Claude on Vertex (publisher `anthropic`): the Messages API body without `model`, via rawPredict. */
-export function claudeWire(provider: string, model: string, defaultMaxTokens: number): PublisherWire {
+export function claudeWire(provider: string, model: string, defaultMaxTokens: number, passthrough: readonly string[]): PublisherWire {
   return {
     chatMethod: (stream) => (stream ? 'streamRawPredict' : 'rawPredict'),
-    encodeChat: (request, stream) => encodeMessagesRequest(request, { anthropicVersion: VERTEX_ANTHROPIC_VERSION, stream, defaultMaxTokens }),
+    encodeChat: (request, stream) => encodeMessagesRequest(request, { anthropicVersion: VERTEX_ANTHROPIC_VERSION, stream, defaultMaxTokens, passthrough }),
     decodeChat: (json) => decodeMessagesResponse(json, provider),
     decodeStream: (events) => decodeMessagesStream(events, provider),
     mapError: (status, headers, body) => (isGoogleError(body) ? mapGoogleError(status, headers, body, provider) : mapAnthropicError(status, headers, body, provider)),

@@ -1,6 +1,7 @@
 import { runConformance } from '../conformance.js';
 import { startVertexSim } from '../../sim/vertex/index.js';
 import { createSimServiceAccount } from '../../sim/vertex/credentials.js';
+import { MESSAGES_WIRE_KEYS } from '../testing/wire-keys.js';
 
 const PROJECT = 'conf-project';
 
@@ -29,6 +30,9 @@ runConformance({
         authentication: { fault: { status: 401, error: 'UNAUTHENTICATED' }, status: 502, code: 'authentication' },
       },
       midStreamFault: { stream_error_after_chunks: 2 },
+      wireKeys: ['contents', 'systemInstruction', 'tools', 'toolConfig', 'generationConfig'],
+      // generationConfig is a closed schema: there is nowhere to put a field Switchyard does not map.
+      passthrough: 'refused',
     };
   },
 });
@@ -60,6 +64,8 @@ runConformance({
         authentication: { fault: { status: 401, error: 'UNAUTHENTICATED' }, status: 502, code: 'authentication' },
       },
       midStreamFault: { stream_error_after_chunks: 2 },
+      wireKeys: MESSAGES_WIRE_KEYS,
+      passthrough: { field: 'top_k', value: 5, carried: (body) => body.top_k },
     };
   },
 });

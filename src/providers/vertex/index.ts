@@ -1,4 +1,5 @@
 import type { ProviderFactory } from '../registry.js';
+import { messagesPassthroughProblem } from '../dialects/anthropic-messages/index.js';
 import { vertexOptions, type VertexOptions } from './options.js';
 import { VertexProvider } from './provider.js';
 
@@ -22,5 +23,8 @@ export type { VertexOptions } from './options.js';
 export const vertex: ProviderFactory<VertexOptions> = {
   type: 'vertex',
   options: vertexOptions,
+  // Claude takes them as Messages body fields; Gemini's generationConfig is a closed schema, not a free map.
+  passthroughProblem: (fields, _deployment, opts) =>
+    opts.publisher === 'anthropic' ? messagesPassthroughProblem(fields) : 'Gemini requests have no free-form field to carry passthrough fields (publisher google)',
   create: (deployment, opts) => new VertexProvider(deployment, opts),
 };

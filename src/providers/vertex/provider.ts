@@ -37,7 +37,7 @@ export class VertexProvider implements Provider {
   ) {
     this.agent = createAgent({ connections: options.max_connections });
     this.target = { project: options.project, location: options.location, publisher: options.publisher, model: deployment.model, endpoint: deployment.endpoint };
-    this.wire = options.publisher === 'anthropic' ? claudeWire(TYPE, deployment.model, options.default_max_tokens) : geminiWire(TYPE);
+    this.wire = options.publisher === 'anthropic' ? claudeWire(TYPE, deployment.model, options.default_max_tokens, deployment.passthrough) : geminiWire(TYPE);
     this.tokens = tokens ?? googleTokenSource({ credentials: options.credentials_file, selfSignedJwt: options.self_signed_jwt }, TYPE);
     this.headers = { 'content-type': 'application/json', ...deployment.headers };
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../core/errors.js';
 import type { ChatRequest } from '../../../core/types.js';
-import { encodeMessagesRequest } from './index.js';
+import { encodeMessagesRequest, messagesPassthroughProblem } from './index.js';
 
 const base = { stream: false, defaultMaxTokens: 1024 };
 const req = (r: Partial<ChatRequest>): ChatRequest => ({ model: 'claude', messages: [{ role: 'user', content: 'hi' }], ...r });
@@ -162,5 +162,17 @@ describe('encodeMessagesRequest', () => {
 
   it('rejects a conversation with only a system prompt', () => {
     expect(() => encodeMessagesRequest(req({ messages: [{ role: 'system', content: 'x' }] }), base)).toThrow(/At least one/);
+  });
+
+  it('adds listed passthrough fields at the top level of the body, and nothing unlisted', () => {
+    const request = { ...req({}), top_k: 5, mcp_servers: [{ url: 'https://x' }] } as ChatRequest;
+    const body = encodeMessagesRequest(request, { ...base, model: 'c', passthrough: ['top_k'] }) as unknown as Record<string, unknown>;
+    expect(body.top_k).toBe(5);
+    expect(body).not.toHaveProperty('mcp_servers');
+  });
+
+  it('names a passthrough field the encoder writes itself', () => {
+    expect(messagesPassthroughProblem(['top_k', 'system'])).toContain('"system"');
+    expect(messagesPassthroughProblem(['top_k', 'service_tier'])).toBeUndefined();
   });
 });

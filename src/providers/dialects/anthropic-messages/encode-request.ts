@@ -1,4 +1,5 @@
 import { GatewayError } from '../../../core/errors.js';
+import { copyPassthrough } from '../../../core/fields.js';
 import type { ChatRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../../../core/types.js';
 import { encodeConversation } from './encode-messages.js';
 import type { AnthropicTextBlock, AnthropicTool, AnthropicToolChoice, MessagesRequestBody } from './wire.js';
@@ -15,6 +16,17 @@ export interface EncodeMessagesOptions {
   omitSamplingParams?: boolean;
   /** Receives a short, prompt-free note for each request option the Messages API cannot express. */
   onWarning?: (message: string) => void;
+  /** Client fields the deployment lets through, copied as top-level body fields (e.g. `top_k`, `thinking`). */
+  passthrough?: readonly string[];
+}
+
+/** Body fields the encoder writes from mapped request fields; a passthrough field may not replace them. */
+export const MESSAGES_MAPPED_KEYS: ReadonlySet<string> = new Set(['model', 'anthropic_version', 'system', 'stop_sequences', 'metadata']);
+
+/** Why `fields` cannot be passthrough fields of a Messages API deployment, or undefined. */
+export function messagesPassthroughProblem(fields: readonly string[]): string | undefined {
+  const taken = fields.find((f) => MESSAGES_MAPPED_KEYS.has(f));
+  return taken === undefined ? undefined : `"${taken}" is a Messages API field Switchyard writes itself`;
 }
 
 const JSON_INSTRUCTION = 'Respond only with a single valid JSON object, with no prose and no code fences.';
@@ -80,6 +92,7 @@ export function encodeMessagesRequest(req: ChatRequest, opts: EncodeMessagesOpti
   }
   if (req.user !== undefined) body.metadata = { user_id: req.user };
   if (opts.stream) body.stream = true;
+  if (opts.passthrough && opts.passthrough.length > 0) copyPassthrough(req, opts.passthrough, body as unknown as Record<string, unknown>);
   for (const key of ['seed', 'presence_penalty', 'frequency_penalty'] as const) {
     if (req[key] !== undefined) opts.onWarning?.(`'${key}' is not supported by the Anthropic Messages API and was ignored.`);
   }

@@ -10,7 +10,7 @@
  *     (throws GatewayError on `error` events and when message_stop never comes)
  * - mapAnthropicError(status, headers, body, provider) -> GatewayError
  */
-export { encodeMessagesRequest, type EncodeMessagesOptions } from './encode-request.js';
+export { encodeMessagesRequest, messagesPassthroughProblem, type EncodeMessagesOptions } from './encode-request.js';
 export { encodeConversation, type EncodedConversation } from './encode-messages.js';
 export { decodeMessagesResponse, ANTHROPIC_NAMESPACE } from './decode-response.js';
 export { decodeMessagesStream } from './decode-stream.js';

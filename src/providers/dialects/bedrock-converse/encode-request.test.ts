@@ -113,4 +113,12 @@ describe('encodeConverseRequest', () => {
     const body = encodeConverseRequest({ model: 'm', messages: [{ role: 'system', content: 'long' }, { role: 'user', content: 'x' }] }, { cacheSystemPrompt: true });
     expect(body.system).toEqual([{ text: 'long' }, { cachePoint: { type: 'default' } }]);
   });
+
+  it('carries only listed passthrough fields, in additionalModelRequestFields', () => {
+    const request = { model: 'm', messages: [{ role: 'user', content: 'x' }], top_k: 5, guardrailConfig: { id: 'g' } } as unknown as ChatRequest;
+    const body = encodeConverseRequest(request, { passthrough: ['top_k'] });
+    expect(body.additionalModelRequestFields).toEqual({ top_k: 5 });
+    expect(body).not.toHaveProperty('guardrailConfig');
+    expect(encodeConverseRequest(request)).not.toHaveProperty('additionalModelRequestFields');
+  });
 });

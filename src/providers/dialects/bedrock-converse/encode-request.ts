@@ -1,4 +1,5 @@
 import { GatewayError } from '../../../core/errors.js';
+import { copyPassthrough } from '../../../core/fields.js';
 import type { ChatMessage, ChatRequest, ContentPart, JsonObject, TextPart } from '../../../core/types.js';
 import type { ContentBlock, ConverseMessage, ConverseRequestBody, ImageFormat, SystemBlock, ToolChoiceWire } from './wire.js';
 
@@ -80,6 +81,8 @@ function toolChoice(choice: ChatRequest['tool_choice']): ToolChoiceWire | undefi
 export interface EncodeOptions {
   /** Appends a cachePoint after the system text so Bedrock caches the prompt prefix. */
   cacheSystemPrompt?: boolean;
+  /** Client fields the deployment lets through, sent in `additionalModelRequestFields`. */
+  passthrough?: readonly string[];
 }
 
 /**
@@ -134,6 +137,11 @@ export function encodeConverseRequest(request: ChatRequest, options: EncodeOptio
   } else if (format?.type === 'json_object') {
     // JSON mode is structured output with the loosest object schema.
     body.outputConfig = { textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: JSON.stringify({ type: 'object' }), name: 'json_object' } } } };
+  }
+  if (options.passthrough && options.passthrough.length > 0) {
+    const extra: Record<string, unknown> = {};
+    copyPassthrough(request, options.passthrough, extra);
+    if (Object.keys(extra).length > 0) body.additionalModelRequestFields = extra;
   }
   return body;
 }

@@ -34,6 +34,8 @@ export interface ConverseRequestBody {
   inferenceConfig?: { maxTokens?: number; temperature?: number; topP?: number; stopSequences?: string[] };
   toolConfig?: { tools: ToolSpec[]; toolChoice?: ToolChoiceWire };
   outputConfig?: { textFormat: { type: 'json_schema'; structure: { jsonSchema: { schema: string; name?: string; description?: string } } } };
+  /** Model-native request fields Converse forwards as they are (e.g. Claude's `top_k`). */
+  additionalModelRequestFields?: Record<string, unknown>;
 }
 
 /** Token usage as Converse reports it: `inputTokens` excludes the cache read and write tokens. */

@@ -1,16 +1,45 @@
+import { copyPassthrough } from '../../../core/fields.js';
 import type { ChatRequest, EmbeddingRequest } from '../../../core/types.js';
 
-/** The wire body for an OpenAI-compatible chat call: the client's request with the deployment's model. */
-export function encodeChatRequest(request: ChatRequest, model: string, stream: boolean): Record<string, unknown> {
-  const body: Record<string, unknown> = { ...request, model, stream };
+/** The chat fields forwarded as the client gave them; model, stream and stream_options are the gateway's. */
+const FORWARDED = [
+  'messages',
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'max_completion_tokens',
+  'stop',
+  'response_format',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'user',
+  'seed',
+  'n',
+  'presence_penalty',
+  'frequency_penalty',
+] as const satisfies ReadonlyArray<keyof ChatRequest>;
+
+/**
+ * The wire body for an OpenAI-compatible chat call, built from the mapped fields only (never a spread
+ * of the client's body), plus the fields the deployment lets through (`passthrough`).
+ */
+export function encodeChatRequest(request: ChatRequest, model: string, stream: boolean, passthrough: readonly string[] = []): Record<string, unknown> {
+  const body: Record<string, unknown> = { model };
+  for (const key of FORWARDED) {
+    const v = request[key];
+    if (v !== undefined && v !== null) body[key] = v;
+  }
+  body.stream = stream;
   if (stream) body.stream_options = { include_usage: true };
-  else delete body.stream_options;
+  if (passthrough.length > 0) copyPassthrough(request, passthrough, body);
   return body;
 }
 
-export function encodeEmbeddingRequest(request: EmbeddingRequest, model: string): Record<string, unknown> {
+export function encodeEmbeddingRequest(request: EmbeddingRequest, model: string, passthrough: readonly string[] = []): Record<string, unknown> {
   const body: Record<string, unknown> = { input: request.input, model, encoding_format: 'float' };
   if (request.dimensions !== undefined) body.dimensions = request.dimensions;
   if (request.user !== undefined) body.user = request.user;
+  if (passthrough.length > 0) copyPassthrough(request, passthrough, body);
   return body;
 }

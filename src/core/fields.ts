@@ -1,0 +1,81 @@
+import { GatewayError } from './errors.js';
+
+/*
+ * The request fields the front doors understand. Anything else a client sends would otherwise switch
+ * on upstream features the operator never granted (Azure `data_sources`, `service_tier`, `store`,
+ * vLLM's `chat_template`), so it is refused unless every deployment the request may go to lets it
+ * through (`passthrough`). Switchyard's own body hint `switchyard` is taken off before this check.
+ */
+
+/** Every field of an OpenAI chat request that Switchyard maps (the keys of `ChatRequest`). */
+export const CHAT_FIELDS: ReadonlySet<string> = new Set([
+  'model',
+  'messages',
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'max_completion_tokens',
+  'stop',
+  'response_format',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'stream',
+  'stream_options',
+  'user',
+  'seed',
+  'n',
+  'presence_penalty',
+  'frequency_penalty',
+]);
+
+/** Every field of an OpenAI embeddings request that Switchyard maps (the keys of `EmbeddingRequest`). */
+export const EMBEDDING_FIELDS: ReadonlySet<string> = new Set(['model', 'input', 'dimensions', 'encoding_format', 'user']);
+
+/** What a deployment lets through beyond the mapped fields (its config's `passthrough`, fixed at load). */
+export interface PassthroughGrant {
+  readonly config: { readonly passthrough: readonly string[] };
+}
+
+/**
+ * Refuses (400 invalid_request, `param` = the field) the first field of `body` that is neither in
+ * `known` nor let through by every deployment in `targets` (the route plan; when it is empty no
+ * upstream sees the body and routing reports why). A null value asks for nothing and passes.
+ * Runs on every request: it walks the body's own keys and allocates nothing unless it throws.
+ */
+export function checkRequestFields(body: object, known: ReadonlySet<string>, targets: readonly PassthroughGrant[]): void {
+  const values = body as Record<string, unknown>;
+  for (const field in values) {
+    if (known.has(field) || values[field] === null) continue;
+    for (const t of targets) {
+      if (!t.config.passthrough.includes(field)) throw unrecognized(field, targets.length > 1);
+    }
+  }
+}
+
+/** True when the deployment lets through every unmapped field of `body` (for fallbacks chosen later). */
+export function grantsRequestFields(body: object, known: ReadonlySet<string>, target: PassthroughGrant): boolean {
+  const values = body as Record<string, unknown>;
+  for (const field in values) {
+    if (!known.has(field) && values[field] !== null && !target.config.passthrough.includes(field)) return false;
+  }
+  return true;
+}
+
+/** Copies the client's values of the fields a deployment lets through into an upstream body or slot. */
+export function copyPassthrough(request: object, fields: readonly string[], target: Record<string, unknown>): void {
+  const values = request as Record<string, unknown>;
+  for (const field of fields) {
+    const v = values[field];
+    if (v !== undefined && v !== null) target[field] = v;
+  }
+}
+
+const MAX_NAMED = 64;
+
+function unrecognized(field: string, several: boolean): GatewayError {
+  // The name is the client's own text: bounded, so a huge key cannot balloon the error.
+  const name = field.length > MAX_NAMED ? `${field.slice(0, MAX_NAMED)}...` : field;
+  const scope = several ? ' (it must be enabled for every deployment this request may be routed to)' : '';
+  return new GatewayError({ kind: 'invalid_request', message: `Unrecognized request argument supplied: ${name}${scope}.`, param: name, code: 'invalid_request' });
+}

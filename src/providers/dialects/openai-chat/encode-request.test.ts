@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatRequest } from '../../../core/types.js';
+import { encodeChatRequest, encodeEmbeddingRequest } from './encode-request.js';
+
+/** A client body as the gateway hands it on: unknown keys are still on the object. */
+const withExtras = (): ChatRequest =>
+  ({ model: 'client-name', messages: [{ role: 'user', content: 'hi' }], temperature: 0.3, stream: true, data_sources: [{ type: 'azure_search' }], store: true }) as unknown as ChatRequest;
+
+describe('openai-chat request encoding', () => {
+  it('builds the body from mapped fields only, never the client body spread', () => {
+    expect(encodeChatRequest(withExtras(), 'gpt-4o', false)).toEqual({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], temperature: 0.3, stream: false });
+  });
+
+  it('asks for stream usage itself when streaming', () => {
+    const body = encodeChatRequest(withExtras(), 'gpt-4o', true);
+    expect(body.stream).toBe(true);
+    expect(body.stream_options).toEqual({ include_usage: true });
+  });
+
+  it('adds exactly the passthrough fields the deployment lists', () => {
+    const body = encodeChatRequest(withExtras(), 'gpt-4o', false, ['data_sources']);
+    expect(body.data_sources).toEqual([{ type: 'azure_search' }]);
+    expect(body).not.toHaveProperty('store');
+  });
+
+  it('builds embeddings bodies from mapped fields plus listed passthrough fields', () => {
+    const request = { model: 'e', input: ['a'], input_type: 'query', truncate: 'END' } as unknown as Parameters<typeof encodeEmbeddingRequest>[0];
+    expect(encodeEmbeddingRequest(request, 'text-embedding-3-small', ['input_type'])).toEqual({ model: 'text-embedding-3-small', input: ['a'], encoding_format: 'float', input_type: 'query' });
+  });
+});
