@@ -1,6 +1,6 @@
 import type { ProviderFactory } from '../registry.js';
 import { vertexOptions, type VertexOptions } from './options.js';
-import { VertexProvider } from './provider.js';
+import { lazyProvider } from '../lazy.js';
 
 export type { VertexOptions } from './options.js';
 
@@ -22,5 +22,6 @@ export type { VertexOptions } from './options.js';
 export const vertex: ProviderFactory<VertexOptions> = {
   type: 'vertex',
   options: vertexOptions,
-  create: (deployment, opts) => new VertexProvider(deployment, opts),
+  // google-auth-library loads only for configs that name Vertex.
+  create: (deployment, opts) => lazyProvider('vertex', async () => new (await import('./provider.js')).VertexProvider(deployment, opts)),
 };
