@@ -13,6 +13,7 @@ import { measureTtfb } from './lib/ttfb.mjs';
 import { runSoak } from './lib/soak.mjs';
 import { runFailover } from './lib/failover.mjs';
 import { profileSwitchyard } from './lib/profile.mjs';
+import { measureColdStart } from './lib/cold-start.mjs';
 import { matrixTable, table, ttfbTable, verdicts, verdictTable, writeResults } from './lib/report.mjs';
 import process from 'node:process';
 
@@ -113,10 +114,12 @@ async function compare(tmp, upstream, services, mode, started) {
   const ttfbTargets = targets.filter((t) => !t.skip.stream);
   log(`streaming TTFB: ${settings.ttfbRequests} sequential requests per target`);
   const ttfb = await measureTtfb(ttfbTargets, BODIES.stream, { requests: settings.ttfbRequests, block: quick ? 50 : 100 });
+  const coldStart = await measureColdStart(ROOT, upstream, MODEL, quick ? 3 : 7);
+  log(`cold start: import + create ${coldStart.import_and_create_ms.toFixed(0)} ms, first request ${coldStart.first_request_ms.toFixed(0)} ms (median of ${coldStart.samples})`);
   const memory = Object.fromEntries(targets.map((t) => [t.name, memoryMb(t.pid)]));
   const ledgerBytes = sy.ledger ? fileSize(sy.ledgerFile) : null;
   log(`ledger: ${ledgerNote(sy.ledger, ledgerBytes)}`);
-  const verdictList = verdicts(cells, ttfb);
+  const verdictList = verdicts(cells, ttfb, coldStart);
 
   const order = ORDER.filter((n) => targets.some((t) => t.name === n));
   const memTable = table(['target', 'peak RSS MB', 'RSS now MB'], order.map((n) => [n, memory[n].hwm.toFixed(1), memory[n].rss.toFixed(1)]));
@@ -140,6 +143,10 @@ async function compare(tmp, upstream, services, mode, started) {
     '',
     ttfbTable(ttfb, order),
     '',
+    '## Cold start (fresh process, one openai-compatible deployment; median)',
+    '',
+    table(['import ms', 'create ms', 'import + create ms', 'first request ms'], [[coldStart.import_ms, coldStart.create_ms, coldStart.import_and_create_ms, coldStart.first_request_ms].map((v) => v.toFixed(1))]),
+    '',
     '## Memory',
     '',
     memTable,
@@ -149,7 +156,7 @@ async function compare(tmp, upstream, services, mode, started) {
     verdictTable(verdictList),
   ].join('\n');
   log('\n' + md);
-  const dir = writeResults(ROOT, mode, { mode, machine: info, settings, skipped, ledger: sy.ledger, ledgerBytes, cells, runs, ttfb, memory, verdicts: verdictList, seconds: (Date.now() - started) / 1000 }, md);
+  const dir = writeResults(ROOT, mode, { mode, machine: info, settings, skipped, ledger: sy.ledger, ledgerBytes, cells, runs, ttfb, coldStart, memory, verdicts: verdictList, seconds: (Date.now() - started) / 1000 }, md);
   log(`\nwrote ${dir}/${mode}.json and ${mode}.md`);
 }
 

@@ -7,7 +7,6 @@ import type { Route } from './server/routes.js';
 import type { ServerOptions } from './server/server.js';
 import { statusRoute } from './server/status-route.js';
 import { createUsageRoute } from './server/usage-route.js';
-import { RedisStateStore } from './state/redis.js';
 import type { StateStore } from './state/store.js';
 
 /** Everything one config describes, wired together: the composition root of every runtime adapter. */
@@ -30,8 +29,11 @@ export interface AppOptions {
 export async function createApp(config: GatewayConfig, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? silentLogger;
   const ledger = await createLedger(config, { logger });
+  // ioredis loads only for configs that share state through Redis.
   const stateStore: StateStore | undefined =
-    config.state.store === 'redis' ? new RedisStateStore({ url: config.state.redis_url?.reveal(), prefix: config.state.key_prefix }) : undefined;
+    config.state.store === 'redis'
+      ? new (await import('./state/redis.js')).RedisStateStore({ url: config.state.redis_url?.reveal(), prefix: config.state.key_prefix })
+      : undefined;
   const gateway = createGateway(config, {
     logger,
     observers: [ledger.observer],

@@ -12,7 +12,6 @@ export { createUsageRoute } from './server/usage-route.js';
 export { createLedger } from './ledger/index.js';
 export type { Ledger, LedgerOptions } from './ledger/index.js';
 export { MemoryStateStore } from './state/memory.js';
-export { RedisStateStore } from './state/redis.js';
 export type { StateStore } from './state/store.js';
 export { GatewayError, ERROR_KINDS, toGatewayError } from './core/errors.js';
 export type { ErrorKind, GatewayErrorInit } from './core/errors.js';

@@ -19,7 +19,6 @@ export type { UsageQuery, UsageRow, Dimension } from './store/query.js';
 export type { SoftLimitNotice } from './budgets/guard.js';
 export type { BudgetState, CounterRef } from './budgets/state.js';
 export { MemoryBudgetState } from './budgets/state.js';
-export { RedisBudgetState } from './budgets/redis-state.js';
 
 export interface LedgerOptions {
   logger?: Logger;
@@ -89,7 +88,7 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
   if (batcher) void batcher.flush();
 
   const hasBudgets = config.budgets.limits.length > 0;
-  const ownedState = hasBudgets && !options.budgetState ? openBudgetState(config, logger, now) : undefined;
+  const ownedState = hasBudgets && !options.budgetState ? await openBudgetState(config, logger, now) : undefined;
   const state = options.budgetState ?? ownedState;
   const guard = hasBudgets && state
     ? new BudgetGuard({

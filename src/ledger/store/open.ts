@@ -1,7 +1,5 @@
 import type { Logger } from '../../core/logger.js';
 import type { LedgerConfig } from '../config.js';
-import { openPostgres } from './postgres-driver.js';
-import { openSqlite } from './sqlite-driver.js';
 import { SqlLedgerStore } from './sql-store.js';
 
 /** Opens the configured store and runs its migrations (for PostgreSQL, as soon as the database is reachable). */
@@ -9,7 +7,10 @@ export async function openStore(config: LedgerConfig, logger: Logger): Promise<S
   if (config.store === 'postgres') {
     if (!config.url) throw new Error('ledger.store is postgres but ledger.url is not set');
     // A database down at start must not stop the gateway: events buffer until it is back.
+    const { openPostgres } = await import('./postgres-driver.js');
     return SqlLedgerStore.connect(openPostgres(config.url.reveal(), config.schema, logger), { logger, retryMs: config.retry_interval_ms });
   }
+  // Drivers load only when configured: a PostgreSQL deployment never loads the SQLite addon, and back.
+  const { openSqlite } = await import('./sqlite-driver.js');
   return SqlLedgerStore.open(openSqlite(config.path));
 }

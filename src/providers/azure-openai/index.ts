@@ -1,15 +1,19 @@
 import type { ProviderFactory } from '../registry.js';
 import { azureOptionsSchema, type AzureOpenAIOptions } from './options.js';
-import { AzureOpenAIProvider } from './provider.js';
+import { lazyProvider } from '../lazy.js';
 
 export type { AzureOpenAIOptions } from './options.js';
-export { AzureOpenAIProvider, type AzureOpenAIOverrides } from './provider.js';
 
 /** Azure OpenAI deployments (deployment-scoped URLs or the v1 API), with api-key or Entra ID auth. */
 export const azureOpenAI: ProviderFactory<AzureOpenAIOptions> = {
   type: 'azure-openai',
   options: azureOptionsSchema,
+<<<<<<< HEAD
   // Top-level body fields, as Azure reads its own extensions (data_sources is one: grant it knowingly).
   passthroughProblem: () => undefined,
   create: (deployment, opts) => new AzureOpenAIProvider(deployment, opts),
+=======
+  // @azure/identity loads only for configs that name Azure.
+  create: (deployment, opts) => lazyProvider('azure-openai', async () => new (await import('./provider.js')).AzureOpenAIProvider(deployment, opts)),
+>>>>>>> m-lazy
 };

@@ -1,4 +1,5 @@
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
+import type { BedrockOptions } from './index.js';
 
 /** AWS credentials as SigV4 needs them; `expiration` is set for temporary ones. */
 export interface AwsCredentials {
@@ -60,4 +61,16 @@ export function defaultChainCredentials(profile: string | undefined, now?: () =>
     if (c.expiration !== undefined) out.expiration = c.expiration;
     return out;
   }, now);
+}
+
+/** The deployment's explicit keys, or the AWS default chain (environment, SSO, IMDS, ECS, web identity). */
+export function credentialsFor(o: BedrockOptions): CredentialSource {
+  if (o.access_key_id && o.secret_access_key) {
+    return staticCredentials({
+      accessKeyId: o.access_key_id.reveal(),
+      secretAccessKey: o.secret_access_key.reveal(),
+      ...(o.session_token ? { sessionToken: o.session_token.reveal() } : {}),
+    });
+  }
+  return defaultChainCredentials(o.profile);
 }

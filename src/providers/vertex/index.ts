@@ -1,7 +1,7 @@
 import type { ProviderFactory } from '../registry.js';
 import { messagesPassthroughProblem } from '../dialects/anthropic-messages/index.js';
 import { vertexOptions, type VertexOptions } from './options.js';
-import { VertexProvider } from './provider.js';
+import { lazyProvider } from '../lazy.js';
 
 export type { VertexOptions } from './options.js';
 
@@ -26,5 +26,6 @@ export const vertex: ProviderFactory<VertexOptions> = {
   // Claude takes them as Messages body fields; Gemini's generationConfig is a closed schema, not a free map.
   passthroughProblem: (fields, _deployment, opts) =>
     opts.publisher === 'anthropic' ? messagesPassthroughProblem(fields) : 'Gemini requests have no free-form field to carry passthrough fields (publisher google)',
-  create: (deployment, opts) => new VertexProvider(deployment, opts),
+  // google-auth-library loads only for configs that name Vertex.
+  create: (deployment, opts) => lazyProvider('vertex', async () => new (await import('./provider.js')).VertexProvider(deployment, opts)),
 };

@@ -1,0 +1,34 @@
+// Cold start as a serverless platform sees it: a fresh process imports the package, creates a gateway for
+// a one-provider config, and sends its first request. Each sample is its own node process.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import process from 'node:process';
+
+const SCRIPT = (entry, base, model) => `
+const t0 = performance.now();
+const { createGateway } = await import(${JSON.stringify(entry)});
+const t1 = performance.now();
+const gateway = createGateway({
+  deployments: [{ id: 'cold', provider: 'openai-compatible', model: ${JSON.stringify(model)}, endpoint: ${JSON.stringify(base)} }],
+  groups: [{ name: 'chat', deployments: ['cold'] }],
+});
+const t2 = performance.now();
+await gateway.chat({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+const t3 = performance.now();
+await gateway.close();
+process.stdout.write(JSON.stringify({ import_ms: t1 - t0, create_ms: t2 - t1, first_request_ms: t3 - t2 }));
+`;
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Median over `samples` fresh processes of import, create and first-request times (ms). */
+export async function measureColdStart(root, upstream, model, samples = 5) {
+  const runs = [];
+  for (let i = 0; i < samples; i++) {
+    const { stdout: out } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', SCRIPT(join(root, 'dist/index.js'), upstream.base, model)], { encoding: 'utf8', timeout: 30_000 });
+    runs.push(JSON.parse(out));
+  }
+  const m = (k) => median(runs.map((r) => r[k]));
+  return { samples, import_ms: m('import_ms'), create_ms: m('create_ms'), import_and_create_ms: median(runs.map((r) => r.import_ms + r.create_ms)), first_request_ms: m('first_request_ms') };
+}

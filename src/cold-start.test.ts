@@ -1,0 +1,64 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { createGateway } from './index.js';
+
+const root = join(import.meta.dirname, '..');
+const dir = mkdtempSync(join(tmpdir(), 'switchyard-cold-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const HEAVY = {
+  aws: /\/node_modules\/(@aws-sdk|@smithy|@aws-crypto)\//,
+  google: /\/node_modules\/(google-auth-library|gaxios|gtoken)\//,
+  azure: /\/node_modules\/@azure\//,
+  sqlite: /\/node_modules\/better-sqlite3\//,
+  postgres: /\/node_modules\/(pg|pg-pool)\//,
+  redis: /\/node_modules\/ioredis\//,
+};
+
+/** Imports the package entry in a fresh process, creates a gateway for `deployments`, and lists what loaded. */
+function loadedBy(name: string, deployments: unknown[]): string[] {
+  const log = join(dir, `${name}.log`);
+  const script = `
+    const { createGateway } = await import(${JSON.stringify(join(root, 'src/index.ts'))});
+    const gateway = createGateway({ deployments: ${JSON.stringify(deployments)} });
+    await gateway.close();`;
+  execFileSync(process.execPath, ['--import', 'tsx', '--import', join(root, 'src/testing/record-loads.mjs'), '--input-type=module', '-e', script], {
+    cwd: root,
+    env: { ...process.env, SWITCHYARD_LOAD_LOG: log },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 30_000,
+  });
+  return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+}
+
+const heavyIn = (urls: string[]): string[] => Object.entries(HEAVY).filter(([, re]) => urls.some((u) => re.test(u))).map(([name]) => name);
+
+describe('cold start', () => {
+  it('loads no cloud SDK, database driver or Redis client for an openai-compatible config', () => {
+    const urls = loadedBy('openai', [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }]);
+    expect(urls.some((u) => u.includes('/src/providers/openai-compatible/provider.ts'))).toBe(true);
+    expect(heavyIn(urls)).toEqual([]);
+  });
+
+  it('loads the AWS SDK for a Bedrock config, and still no other cloud, database or Redis', () => {
+    const urls = loadedBy('bedrock', [{ id: 'br', provider: 'bedrock', model: 'anthropic.claude-3-haiku-20240307-v1:0', region: 'us-east-1' }]);
+    expect(heavyIn(urls)).toEqual(['aws']);
+  });
+
+  it('starts no timer unless the config enables health checks or state sync', async () => {
+    const intervals = vi.spyOn(globalThis, 'setInterval');
+    const timeouts = vi.spyOn(globalThis, 'setTimeout');
+    const deployments = [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }];
+    const plain = createGateway({ deployments });
+    expect(intervals).not.toHaveBeenCalled();
+    expect(timeouts).not.toHaveBeenCalled();
+    const checked = createGateway({ deployments, routing: { health: { enabled: true } } });
+    expect(intervals).toHaveBeenCalledTimes(1);
+    await plain.close();
+    await checked.close();
+    vi.restoreAllMocks();
+  });
+});

@@ -1,0 +1,50 @@
+import type { CallContext, Provider } from '../core/provider.js';
+import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../core/types.js';
+
+/**
+ * A provider whose implementation (and the cloud SDK behind it) is imported only when a config names
+ * it: a function bundle that only calls Bedrock never loads Google's or Azure's SDKs. The import starts
+ * at once, so by the first request it has usually finished; after that each call costs one check.
+ */
+export function lazyProvider(type: string, load: () => Promise<Provider>): Provider {
+  return new LazyProvider(type, load);
+}
+
+class LazyProvider implements Provider {
+  private loaded: Provider | undefined;
+  private readonly loading: Promise<Provider>;
+
+  constructor(
+    readonly type: string,
+    load: () => Promise<Provider>,
+  ) {
+    this.loading = load().then((p) => (this.loaded = p));
+    // A failed import surfaces on the first call; until then it must not be an unhandled rejection.
+    this.loading.catch(() => undefined);
+  }
+
+  async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
+    return (this.loaded ?? (await this.loading)).chat(request, ctx);
+  }
+
+  async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
+    return (this.loaded ?? (await this.loading)).stream(request, ctx);
+  }
+
+  async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
+    return (this.loaded ?? (await this.loading)).embed(request, ctx);
+  }
+
+  async listModels(ctx: CallContext): Promise<ModelInfo[]> {
+    return (this.loaded ?? (await this.loading)).listModels(ctx);
+  }
+
+  async probe(ctx: CallContext): Promise<void> {
+    return (this.loaded ?? (await this.loading)).probe(ctx);
+  }
+
+  async close(): Promise<void> {
+    const provider = await this.loading.catch(() => undefined);
+    await provider?.close();
+  }
+}
