@@ -8,12 +8,8 @@ export type { AzureOpenAIOptions } from './options.js';
 export const azureOpenAI: ProviderFactory<AzureOpenAIOptions> = {
   type: 'azure-openai',
   options: azureOptionsSchema,
-<<<<<<< HEAD
   // Top-level body fields, as Azure reads its own extensions (data_sources is one: grant it knowingly).
   passthroughProblem: () => undefined,
-  create: (deployment, opts) => new AzureOpenAIProvider(deployment, opts),
-=======
   // @azure/identity loads only for configs that name Azure.
   create: (deployment, opts) => lazyProvider('azure-openai', async () => new (await import('./provider.js')).AzureOpenAIProvider(deployment, opts)),
->>>>>>> m-lazy
 };

@@ -1,13 +1,8 @@
 import { z } from 'zod';
 import { secretRef } from '../../config/schema.js';
 import type { ProviderFactory } from '../registry.js';
-<<<<<<< HEAD
-import { defaultChainCredentials, staticCredentials, type CredentialSource } from './credentials.js';
 import { embeddingFamily } from '../dialects/bedrock-converse/index.js';
-import { BedrockProvider } from './provider.js';
-=======
 import { lazyProvider } from '../lazy.js';
->>>>>>> m-lazy
 
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
@@ -49,17 +44,13 @@ export type BedrockOptions = z.infer<typeof options>;
 export const bedrock: ProviderFactory<BedrockOptions> = {
   type: 'bedrock',
   options,
-<<<<<<< HEAD
   // Converse carries them in additionalModelRequestFields; the embedding bodies have no such slot.
   passthroughProblem: (_fields, deployment, opts) =>
     opts.embedding_family !== undefined || embeddingFamily(deployment.model) !== undefined ? 'Bedrock embedding models take no passthrough fields' : undefined,
-  create: (deployment, opts) => new BedrockProvider(deployment, opts, deployment.api_key ? undefined : credentialsFor(opts)),
-=======
   // The AWS SDK's credential chain and the signer load only for configs that name Bedrock.
   create: (deployment, opts) =>
     lazyProvider('bedrock', async () => {
       const [{ BedrockProvider }, { credentialsFor }] = await Promise.all([import('./provider.js'), import('./credentials.js')]);
       return new BedrockProvider(deployment, opts, deployment.api_key ? undefined : credentialsFor(opts));
     }),
->>>>>>> m-lazy
 };
