@@ -4,7 +4,9 @@ export type { Gateway, GatewayOptions, RequestOptions, ChatResult, StreamResult,
 export { createApp } from './app.js';
 export type { App, AppOptions } from './app.js';
 export { loadConfigFile, parseConfig, parseConfigText, resolveConfig, ConfigError } from './config/load.js';
-export type { ConfigInput, GatewayConfig, DeploymentConfig } from './config/schema.js';
+export type { ConfigInput, GatewayConfig, DeploymentConfig, ApiKeyConfig } from './config/schema.js';
+export { accessFor } from './routing/access.js';
+export type { Access } from './routing/access.js';
 export { startServer, createHttpServer } from './server/server.js';
 export type { RunningServer, ServerOptions } from './server/server.js';
 export { statusRoute } from './server/status-route.js';

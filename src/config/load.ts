@@ -5,6 +5,7 @@ import { configSchema, type ConfigInput, type DeploymentConfig, type GatewayConf
 import { formatPath, interpolateEnv, type ConfigProblem } from './interpolate.js';
 import { PROVIDERS, findProvider } from '../providers/registry.js';
 import { checkRoutingReferences } from '../routing/references.js';
+import { checkAccessReferences } from '../routing/access.js';
 
 export type { ConfigProblem } from './interpolate.js';
 
@@ -47,7 +48,7 @@ export function parseConfig(
     problems.push(...zodProblems(parsed.error.issues).filter((p) => !explained.has(p.path)));
   }
   if (!parsed.success || problems.length > 0) return { ok: false, problems };
-  problems.push(...checkRoutingReferences(parsed.data));
+  problems.push(...checkRoutingReferences(parsed.data), ...checkAccessReferences(parsed.data));
 
   const deployments: DeploymentConfig[] = [];
   parsed.data.deployments.forEach((d, i) => {

@@ -69,6 +69,14 @@ export const apiKeySchema = z.strictObject({
   tags: z.record(z.string(), z.string()).default({}),
   /** Geography every request of this key must stay in (matched against deployment tags). */
   residency: z.string().min(1).optional(),
+  /** `admin` may read gateway-wide status and everyone's usage; `user` only its own usage. */
+  role: z.enum(['admin', 'user']).default('user'),
+  /** Model names this key may ask for (group names, aliases, deployment ids); with `groups`, a union. */
+  models: z.array(z.string().min(1)).optional(),
+  /** Groups this key may use, by any of their names. Neither list: every group. */
+  groups: z.array(z.string().min(1)).optional(),
+  /** Deployment ids as model names for this key; overrides `routing.allow_direct_deployments`. */
+  allow_direct_deployments: z.boolean().optional(),
 });
 
 export type ApiKeyConfig = z.infer<typeof apiKeySchema>;
@@ -101,6 +109,7 @@ export const configSchema = z
     pricing: pricingSchema,
   })
   .superRefine((cfg, ctx) => {
+    checkApiKeys(cfg.api_keys, ctx);
     const ids = new Map<string, number>();
     cfg.deployments.forEach((d, i) => {
       if (ids.has(d.id)) {
@@ -126,6 +135,20 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['default_group'], message: `unknown group "${cfg.default_group}"` });
     }
   });
+
+/** Each key id and each key once: a repeated key would silently act as whichever came last. */
+function checkApiKeys(keys: readonly ApiKeyConfig[], ctx: z.RefinementCtx): void {
+  const ids = new Map<string, number>();
+  const secrets = new Map<string, number>();
+  keys.forEach((k, i) => {
+    const first = ids.get(k.id);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['api_keys', i, 'id'], message: `duplicate api key id "${k.id}" (first at api_keys[${first}])` });
+    else ids.set(k.id, i);
+    const same = secrets.get(k.key.reveal());
+    if (same !== undefined) ctx.addIssue({ code: 'custom', path: ['api_keys', i, 'key'], message: `the same key as api_keys[${same}]` });
+    else secrets.set(k.key.reveal(), i);
+  });
+}
 
 export type ConfigInput = z.input<typeof configSchema>;
 type ParsedConfig = z.infer<typeof configSchema>;

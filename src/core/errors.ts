@@ -17,6 +17,8 @@ export type ErrorKind =
   | 'invalid_request'
   | 'authentication'
   | 'permission'
+  | 'unauthenticated'
+  | 'forbidden'
   | 'not_found'
   | 'budget_exceeded'
   | 'residency_violation'
@@ -49,6 +51,9 @@ export const ERROR_KINDS: Readonly<Record<ErrorKind, KindTraits>> = {
   // A bad credential on one deployment says nothing about the others.
   authentication: { status: 502, retryable: false, fallbackable: true, openaiType: 'server_error' },
   permission: { status: 502, retryable: false, fallbackable: true, openaiType: 'server_error' },
+  // The client's own credentials: a missing or unknown API key, or a key not allowed what it asked for.
+  unauthenticated: { status: 401, retryable: false, fallbackable: false, openaiType: 'authentication_error' },
+  forbidden: { status: 403, retryable: false, fallbackable: false, openaiType: 'permission_error' },
   not_found: { status: 404, retryable: false, fallbackable: false, openaiType: 'invalid_request_error' },
   budget_exceeded: { status: 429, retryable: false, fallbackable: false, openaiType: 'insufficient_quota' },
   residency_violation: { status: 403, retryable: false, fallbackable: false, openaiType: 'permission_error' },

@@ -102,6 +102,21 @@ describe('gateway selection and policy', () => {
     expect(p('secondary').requests.at(-1)).toMatchObject({ temperature: 1 });
   });
 
+  it("gives a deployment named directly its group's system prompt, defaults and attribution", async () => {
+    const { gateway, p, records } = build({
+      ...twoDeployments,
+      routing: { allow_direct_deployments: true },
+      groups: [{ name: 'chat', deployments: ['primary', 'secondary'], system_prompt: 'Be brief.', defaults: { temperature: 0.2 } }],
+    });
+    const { servedBy } = await gateway.chat(hello({ model: 'secondary' }));
+    expect(servedBy).toMatchObject({ deployment: 'secondary', group: 'chat' });
+    expect(p('secondary').requests.at(-1)).toMatchObject({ temperature: 0.2, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }] });
+    expect(records.at(-1)).toMatchObject({ group: 'chat' });
+    const streamed = await gateway.stream(hello({ model: 'primary', stream: true }));
+    await drain(streamed.parts);
+    expect(p('primary').requests.at(-1)).toMatchObject({ messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }] });
+  });
+
   it('honours an explicit override from options or the body, and strips the body field', async () => {
     const { gateway, p } = build(twoDeployments);
     expect((await gateway.chat(hello(), { override: 'secondary' })).servedBy.deployment).toBe('secondary');

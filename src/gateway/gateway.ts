@@ -12,6 +12,7 @@ import type { ConfigInput, DeploymentConfig, GatewayConfig } from '../config/sch
 import type { Provider } from '../core/provider.js';
 import { isResolvedConfig, resolveConfig } from '../config/load.js';
 import type { RoutePlan } from '../routing/router.js';
+import type { Access } from '../routing/access.js';
 import { executeWithFallback, type Attempt, type Executed, type ExecuteOptions, type ExecutePolicy } from '../routing/executor.js';
 import { chatCapabilities, type Needs } from '../routing/filters.js';
 import type { StateStore } from '../state/store.js';
@@ -55,6 +56,8 @@ export interface RequestOptions {
   override?: string;
   /** Task type (header `x-switchyard-task`), routing `model: "default"` to the group serving it. */
   task?: string;
+  /** What the caller's API key may route to; the config's defaults (`routing.allow_direct_deployments`) when absent. */
+  access?: Access;
 }
 
 /** Who answered a request. */
@@ -89,8 +92,8 @@ export interface Gateway {
   /** Resolves once a deployment has produced its first content part; later failures throw from `parts`. */
   stream(request: ChatRequest, options?: RequestOptions): Promise<StreamResult>;
   embed(request: EmbeddingRequest, options?: RequestOptions): Promise<EmbedResult>;
-  /** Model names clients may ask for. */
-  models(): string[];
+  /** Model names callers without an API key of their own may ask for. */
+  models(): readonly string[];
   /** True when at least one deployment can take traffic. */
   ready(): boolean;
   /** Per-deployment statistics, breaker and health state. */
@@ -166,7 +169,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
     const hints = takeBodyHints(raw);
     const validated = validateChatRequest(raw);
     const needs: Needs = { capabilities: chatCapabilities(validated), promptTokens: estimatePromptTokens(validated), residency: opts.residency };
-    const plan = engine.router.plan({ model: validated.model, needs, override: opts.override ?? hints.deployment, task: opts.task ?? hints.task });
+    const plan = engine.router.plan({ model: validated.model, needs, override: opts.override ?? hints.deployment, task: opts.task ?? hints.task, access: opts.access });
     checkRequestFields(validated, CHAT_FIELDS, plan.deployments);
     const request = applyGroupPolicy(validated, plan.group);
     return { request, needs, plan };
@@ -294,7 +297,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       const promptTokens = inputs.reduce((n, t) => n + estimateTokens(t), 0);
       // Embedding inputs are limited per input, not by a chat context window.
       const needs: Needs = { capabilities: ['embeddings'], promptTokens: 0, residency: opts.residency };
-      const plan = engine.router.plan({ model: request.model, needs, override: opts.override ?? hints.deployment, task: opts.task ?? hints.task });
+      const plan = engine.router.plan({ model: request.model, needs, override: opts.override ?? hints.deployment, task: opts.task ?? hints.task, access: opts.access });
       checkRequestFields(request, EMBEDDING_FIELDS, plan.deployments);
       const { meta, ticket } = await begin('embed', opts, plan, promptTokens, 0);
       try {

@@ -83,7 +83,7 @@ export function runConformance(target: ConformanceTarget): void {
         groups.push({ name: 'embed', deployments: ['conf-embed'] });
       }
       const parsed = parseConfig(
-        { routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 5_000 }, deployments, groups },
+        { routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 5_000, allow_direct_deployments: true }, deployments, groups },
         setup.env ?? {},
       );
       if (!parsed.ok) throw new Error(`conformance config invalid: ${JSON.stringify(parsed.problems)}`);

@@ -129,6 +129,8 @@ export const routingSchema = z
     state_sync_ms: z.number().int().positive().default(1_000),
     /** Unknown model names go to `default_group` instead of failing with model_not_found. */
     unknown_model_to_default: z.boolean().default(false),
+    /** Deployment ids are model names too (under their group's policy); API keys may override it. */
+    allow_direct_deployments: z.boolean().default(false),
   })
   .prefault({});
 

@@ -4,6 +4,7 @@ import type { ConfigInput, GatewayConfig } from '../config/schema.js';
 import { DeploymentState } from './deployment-state.js';
 import { chatCapabilities, type Needs } from './filters.js';
 import { Router, type Deployment, type RouteRequest } from './router.js';
+import { accessFor } from './access.js';
 import { FakeClock, FakeProvider, rawDeployment, seeded } from './testing/fakes.js';
 
 function setup(raw: Partial<ConfigInput> & { deployments: ConfigInput['deployments'] }, random = seeded(1)) {
@@ -60,9 +61,6 @@ describe('Router selection', () => {
     expect(lenient.ids({ model: 'nope' })).toEqual(['llama-vllm', 'gpt4o-azure']);
   });
 
-  it('a deployment id is a model name of its own', () => {
-    expect(setup(taskConfig).ids({ model: 'gemini-vertex' })).toEqual(['gemini-vertex']);
-  });
 
   it('an override pins one member of the group, without fallbacks, even with its breaker open', () => {
     const { router, state, clock } = setup(taskConfig);
@@ -114,7 +112,7 @@ describe('Router filters', () => {
     expect(caps).toEqual(['vision']);
     expect(ids({ model: 'simple', needs: needs({ capabilities: caps }) })).toEqual(['gpt4o-azure']);
     expect(ids({ model: 'coding', needs: needs({ capabilities: ['tools'] }) })).toEqual(['claude-bedrock', 'gpt4o-azure']);
-    expect(() => router.plan({ model: 'llama-vllm', needs: needs({ capabilities: ['tools'] }) })).toThrow(expect.objectContaining({ code: 'unsupported_capability' }));
+    expect(() => router.plan({ model: 'simple', override: 'llama-vllm', needs: needs({ capabilities: ['tools'] }) })).toThrow(expect.objectContaining({ code: 'unsupported_capability' }));
   });
 
   it('filters by context window, using the special fallback when nothing fits', () => {
@@ -191,5 +189,55 @@ describe('Router failback and capacity', () => {
 
   it('rejects references to unknown groups or deployments', () => {
     expect(() => setup({ ...taskConfig, default_group: undefined, groups: [{ name: 'g', deployments: ['llama-vllm'], fallbacks: { content_filtered: ['nowhere'] } }] })).toThrow(/nowhere/);
+  });
+});
+
+describe('Router access', () => {
+  const withKey = (key: Record<string, unknown>, routing: Record<string, unknown> = {}) => {
+    const s = setup({ ...taskConfig, routing, api_keys: [{ id: 'k', key: 'sk-k', ...key }] });
+    return { ...s, access: accessFor(s.config, s.config.api_keys[0]) };
+  };
+
+  it('refuses deployment ids as model names unless the config allows them', () => {
+    const { router } = setup(taskConfig);
+    expect(() => router.plan({ model: 'llama-vllm', needs: needs() })).toThrow(expect.objectContaining({ kind: 'forbidden', status: 403, code: 'direct_deployment_disabled' }));
+    expect(() => router.plan({ model: 'simple', override: 'llama-vllm', needs: needs() })).not.toThrow();
+  });
+
+  it('serves a deployment named directly under its group, like the group with that deployment pinned', () => {
+    const { router } = setup({ ...taskConfig, routing: { allow_direct_deployments: true } });
+    const plan = router.plan({ model: 'llama-vllm', needs: needs() });
+    expect(plan.deployments.map((d) => d.id)).toEqual(['llama-vllm']);
+    expect(plan.group?.config.name).toBe('simple');
+    expect(plan.pinned).toBe(true);
+    expect(() => router.plan({ model: 'llama-vllm', override: 'gpt4o-azure', needs: needs() })).toThrow(expect.objectContaining({ code: 'invalid_deployment_override' }));
+  });
+
+  it('refuses a deployment of several groups as ambiguous, unless the key is limited to exactly one of them', () => {
+    const open = setup({ ...taskConfig, routing: { allow_direct_deployments: true } });
+    expect(() => open.router.plan({ model: 'gemini-vertex', needs: needs() })).toThrow(expect.objectContaining({ kind: 'invalid_request', code: 'ambiguous_deployment' }));
+    const { router, access } = withKey({ groups: ['vision'], allow_direct_deployments: true });
+    expect(router.plan({ model: 'gemini-vertex', needs: needs(), access }).group?.config.name).toBe('vision');
+  });
+
+  it('limits a key to its groups and models, by any name, task or default, and to their deployments', () => {
+    const { router, access } = withKey({ groups: ['coding'], models: ['gpt-4o-mini'], allow_direct_deployments: true });
+    const plan = (model: string, extra: Partial<RouteRequest> = {}) => router.plan({ model, needs: needs(), access, ...extra });
+    expect(plan('code').group?.config.name).toBe('coding');
+    expect(plan('simple').group?.config.name).toBe('simple');
+    expect(plan('default').group?.config.name).toBe('simple');
+    expect(plan('claude-bedrock').group?.config.name).toBe('coding');
+    const forbidden = expect.objectContaining({ kind: 'forbidden', status: 403, code: 'model_not_allowed' });
+    expect(() => plan('analysis')).toThrow(forbidden);
+    expect(() => plan('default', { task: 'analysis' })).toThrow(forbidden);
+    expect(() => plan('gemini-vertex')).toThrow(forbidden);
+    expect(() => plan('analysis', { override: 'claude-bedrock' })).toThrow(forbidden);
+  });
+
+  it("lets a key's own switch override the config's for direct deployments", () => {
+    const off = withKey({ allow_direct_deployments: false }, { allow_direct_deployments: true });
+    expect(() => off.router.plan({ model: 'llama-vllm', needs: needs(), access: off.access })).toThrow(expect.objectContaining({ code: 'direct_deployment_disabled' }));
+    const { router, access } = withKey({ allow_direct_deployments: true });
+    expect(router.plan({ model: 'llama-vllm', needs: needs(), access }).deployments.map((d) => d.id)).toEqual(['llama-vllm']);
   });
 });

@@ -2,6 +2,7 @@ import { GatewayError } from '../core/errors.js';
 import type { Provider } from '../core/provider.js';
 import type { DeploymentConfig, GatewayConfig } from '../config/schema.js';
 import { groupMembers, type GroupConfig } from './config.js';
+import { accessFor, type Access } from './access.js';
 import type { DeploymentState } from './deployment-state.js';
 import { firstFailedStage, Stage, type Needs } from './filters.js';
 import { createStrategy, type Candidate, type Strategy, type StrategyContext } from './strategies/index.js';
@@ -31,6 +32,8 @@ export interface RouteRequest {
   override?: string | undefined;
   /** Task type (header `x-switchyard-task`), used when the model is `default`. */
   task?: string | undefined;
+  /** What the caller (its API key) may route to; the config's defaults when absent. */
+  access?: Access | undefined;
 }
 
 export interface RoutePlan {
@@ -63,6 +66,8 @@ export class Router {
   private readonly groups = new Map<string, ResolvedGroup>();
   private readonly byName = new Map<string, ResolvedGroup>();
   private readonly byTask = new Map<string, ResolvedGroup>();
+  /** Access of callers without an API key of their own. */
+  private readonly defaultAccess: Access;
 
   constructor(
     config: GatewayConfig,
@@ -102,6 +107,7 @@ export class Router {
       }
     }
     if (options.defaultGroup !== undefined && !this.groups.has(options.defaultGroup)) throw configProblem(`default_group "${options.defaultGroup}" is not a group`);
+    this.defaultAccess = accessFor(config);
   }
 
   private targets(name: string, where: string): Deployment[] {
@@ -118,9 +124,9 @@ export class Router {
     return d;
   }
 
-  /** Every model name a client may ask for: group names, aliases and deployment ids. */
-  modelNames(): string[] {
-    return [...new Set([...this.byName.keys(), ...this.deployments.keys()])];
+  /** Every model name a caller without an API key may ask for: group names, aliases, direct deployments. */
+  modelNames(): readonly string[] {
+    return this.defaultAccess.models;
   }
 
   group(name: string): ResolvedGroup | undefined {
@@ -128,23 +134,24 @@ export class Router {
   }
 
   /**
-   * Which group or deployment a model name means. Group names and aliases first, then deployment ids;
-   * `default` (unless a group claims it) picks the task's group or `default_group`; other unknown
-   * names fail with model_not_found unless `routing.unknown_model_to_default` is set.
+   * Which group or deployment a model name means, if the caller may use it. Group names and aliases
+   * first, then deployment ids; `default` (unless a group claims it) picks the task's group or
+   * `default_group`; other unknown names fail with model_not_found unless
+   * `routing.unknown_model_to_default` is set.
    */
-  resolve(model: string, task: string | undefined): ResolvedGroup | Deployment {
+  resolve(model: string, task: string | undefined, access: Access = this.defaultAccess): ResolvedGroup | Deployment {
     const named = this.byName.get(model);
-    if (named) return named;
+    if (named) return allowed(named, access, model);
     const direct = this.deployments.get(model);
     if (direct) return direct;
     if (model === 'default' || this.options.unknownModelToDefault) {
       if (task !== undefined) {
         const byTask = this.byTask.get(task);
         if (!byTask) throw new GatewayError({ kind: 'invalid_request', message: `No group serves the task '${task}'.`, param: 'x-switchyard-task', code: 'unknown_task' });
-        return byTask;
+        return allowed(byTask, access, model);
       }
       const fallback = this.options.defaultGroup === undefined ? undefined : this.groups.get(this.options.defaultGroup);
-      if (fallback) return fallback;
+      if (fallback) return allowed(fallback, access, model);
     }
     throw new GatewayError({
       kind: 'not_found',
@@ -155,11 +162,12 @@ export class Router {
   }
 
   plan(req: RouteRequest): RoutePlan {
-    const target = this.resolve(req.model, req.task);
-    const group = isGroup(target) ? target : undefined;
-    if (req.override !== undefined) return this.pinned(req, group, target);
+    const access = req.access ?? this.defaultAccess;
+    const target = this.resolve(req.model, req.task, access);
+    if (!isGroup(target)) return this.direct(req, target, access);
+    const group = target;
+    if (req.override !== undefined) return this.pinned(req, group);
     const now = this.options.now();
-    if (!group) return { group, deployments: this.filter([target as Deployment], req.needs, now, true, req.model), pinned: false };
     const survivors: Candidate[] = [];
     let furthest: Stage = Stage.Residency;
     let retryAt = Number.POSITIVE_INFINITY;
@@ -202,18 +210,40 @@ export class Router {
     return pool.filter((d) => d.id !== serving && firstFailedStage(d, needs, now, true) === Stage.Passed);
   }
 
-  private pinned(req: RouteRequest, group: ResolvedGroup | undefined, target: ResolvedGroup | Deployment): RoutePlan {
+  /** An explicit choice of a member of the (allowed) group: no fallback, and the group's policy. */
+  private pinned(req: RouteRequest, group: ResolvedGroup): RoutePlan {
     const d = this.deployments.get(req.override as string);
-    const allowed = d !== undefined && (group ? group.members.some((m) => m.id === d.id) : d === target);
-    if (!d || !allowed) {
+    if (!d || !group.members.some((m) => m.id === d.id)) throw badOverride(req);
+    // An explicit choice is still bound by residency and capabilities; only health is waived.
+    return { group, deployments: this.filter([d], req.needs, this.options.now(), false, req.model), pinned: true };
+  }
+
+  /**
+   * A deployment named as the model: served exactly like its group with the deployment pinned, so the
+   * group's system prompt, defaults and budgets still apply. Refused unless the caller may name it.
+   */
+  private direct(req: RouteRequest, d: Deployment, access: Access): RoutePlan {
+    const route = access.direct.get(d.id);
+    if (route === undefined) {
       throw new GatewayError({
-        kind: 'invalid_request',
-        message: `Deployment '${req.override}' cannot serve the model '${req.model}'.`,
-        param: 'x-switchyard-deployment',
-        code: 'invalid_deployment_override',
+        kind: 'forbidden',
+        message: access.directEnabled
+          ? `This API key may not use the deployment '${d.id}'. Ask GET /v1/models for the names it may use.`
+          : `Deployment ids are not model names here; ask for a group (GET /v1/models lists them).`,
+        param: 'model',
+        code: access.directEnabled ? 'model_not_allowed' : 'direct_deployment_disabled',
       });
     }
-    // An explicit choice is still bound by residency and capabilities; only health is waived.
+    if (route.ambiguous !== undefined) {
+      throw new GatewayError({
+        kind: 'invalid_request',
+        message: `Deployment '${d.id}' belongs to several groups (${route.ambiguous.join(', ')}); ask for one of them as the model and pin the deployment with x-switchyard-deployment.`,
+        param: 'model',
+        code: 'ambiguous_deployment',
+      });
+    }
+    if (req.override !== undefined && req.override !== d.id) throw badOverride(req);
+    const group = route.group === undefined ? undefined : this.groups.get(route.group);
     return { group, deployments: this.filter([d], req.needs, this.options.now(), false, req.model), pinned: true };
   }
 
@@ -265,6 +295,20 @@ export class Router {
 
 function isGroup(t: ResolvedGroup | Deployment): t is ResolvedGroup {
   return (t as ResolvedGroup).members !== undefined;
+}
+
+function allowed(group: ResolvedGroup, access: Access, model: string): ResolvedGroup {
+  if (access.groups === undefined || access.groups.has(group.config.name)) return group;
+  throw new GatewayError({ kind: 'forbidden', message: `This API key may not use the model '${model}'. Ask GET /v1/models for the names it may use.`, param: 'model', code: 'model_not_allowed' });
+}
+
+function badOverride(req: RouteRequest): GatewayError {
+  return new GatewayError({
+    kind: 'invalid_request',
+    message: `Deployment '${req.override}' cannot serve the model '${req.model}'.`,
+    param: 'x-switchyard-deployment',
+    code: 'invalid_deployment_override',
+  });
 }
 
 function configProblem(message: string): GatewayError {

@@ -1,30 +1,42 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../core/errors.js';
-import type { ApiKeyConfig } from '../config/schema.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { accessFor, type Access } from '../routing/access.js';
 
 export interface Caller {
   keyId: string | undefined;
   residency: string | undefined;
   tags: Record<string, string>;
+  /** May read gateway-wide status and everyone's usage (`role: admin`, or no api_keys configured). */
+  admin: boolean;
+  /** What the caller may route to, precomputed per key. */
+  access: Access;
 }
 
-const ANONYMOUS: Caller = Object.freeze({ keyId: undefined, residency: undefined, tags: {} });
+const NO_ACCESS: Access = Object.freeze({ groups: new Set<string>(), directEnabled: false, direct: new Map(), models: [] });
+
+/** The caller of a public route (health checks): may do nothing else. */
+export const NOBODY: Caller = Object.freeze({ keyId: undefined, residency: undefined, tags: {}, admin: false, access: NO_ACCESS });
 
 const digest = (key: string): string => createHash('sha256').update(key).digest('hex');
 
 /**
  * Authenticates callers by their bearer key. Keys are looked up by their SHA-256, so a lookup takes the
- * same time whatever the key, and the plain keys are not kept in a map. No keys configured: open.
+ * same time whatever the key, and the plain keys are not kept in a map. No keys configured: open, and
+ * the one anonymous caller is an admin with the config's default access (local use, the demo).
  */
-export function createAuthenticator(keys: readonly ApiKeyConfig[]): (req: IncomingMessage) => Caller {
-  if (keys.length === 0) return () => ANONYMOUS;
+export function createAuthenticator(config: Pick<GatewayConfig, 'api_keys' | 'groups' | 'deployments' | 'routing'>): (req: IncomingMessage) => Caller {
+  if (config.api_keys.length === 0) {
+    const anonymous: Caller = Object.freeze({ keyId: undefined, residency: undefined, tags: {}, admin: true, access: accessFor(config) });
+    return () => anonymous;
+  }
   const byDigest = new Map<string, Caller>();
-  for (const k of keys) {
+  for (const k of config.api_keys) {
     const tags: Record<string, string> = { ...k.tags, key: k.id };
     if (k.team) tags.team = k.team;
     if (k.user) tags.user = k.user;
-    byDigest.set(digest(k.key.reveal()), { keyId: k.id, residency: k.residency, tags });
+    byDigest.set(digest(k.key.reveal()), { keyId: k.id, residency: k.residency, tags, admin: k.role === 'admin', access: accessFor(config, k) });
   }
   return (req) => {
     const header = req.headers.authorization ?? '';
@@ -32,8 +44,13 @@ export function createAuthenticator(keys: readonly ApiKeyConfig[]): (req: Incomi
     const apiKey = /^bearer /i.test(header) ? header.slice(7).trim() : (req.headers['api-key'] as string | undefined);
     const caller = apiKey ? byDigest.get(digest(apiKey)) : undefined;
     if (!caller) {
-      throw new GatewayError({ kind: 'authentication', status: 401, code: 'invalid_api_key', message: 'A valid API key is required (Authorization: Bearer <key>).' });
+      throw new GatewayError({ kind: 'unauthenticated', code: 'invalid_api_key', message: 'A valid API key is required (Authorization: Bearer <key>).' });
     }
     return caller;
   };
+}
+
+/** Refuses callers that are not admins (gateway-wide views). */
+export function requireAdmin(caller: Caller): void {
+  if (!caller.admin) throw new GatewayError({ kind: 'forbidden', code: 'admin_required', message: 'This route needs an API key with role: admin.' });
 }

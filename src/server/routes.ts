@@ -37,7 +37,7 @@ export interface Route {
 /** Reads the routing hints a client may give; a key's residency is never loosened by a header. */
 function requestOptions(ctx: RouteContext): RequestOptions {
   const h = ctx.req.headers;
-  const opts: RequestOptions = { signal: ctx.signal, requestId: ctx.requestId, tags: ctx.caller.tags };
+  const opts: RequestOptions = { signal: ctx.signal, requestId: ctx.requestId, tags: ctx.caller.tags, access: ctx.caller.access };
   const residency = ctx.caller.residency ?? (h['x-switchyard-residency'] as string | undefined);
   if (residency) opts.residency = residency;
   if (typeof h['x-switchyard-deployment'] === 'string') opts.override = h['x-switchyard-deployment'];
@@ -154,10 +154,11 @@ async function embeddings(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, encodeEmbeddingResponse(response, model, format), headers);
 }
 
+/** The model names the calling key may use. */
 async function models(ctx: RouteContext): Promise<void> {
   sendJson(ctx.res, 200, {
     object: 'list',
-    data: ctx.gateway.models().map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchyard' })),
+    data: ctx.caller.access.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchyard' })),
   });
 }
 

@@ -81,12 +81,12 @@ describe('HTTP server with the official openai SDK', () => {
   });
 
   it('creates embeddings (float and base64) and lists models', async () => {
-    const asFloat = await client.embeddings.create({ model: 'sim-a', input: ['a', 'b'], encoding_format: 'float' });
-    const asBase64 = await client.embeddings.create({ model: 'sim-a', input: ['a', 'b'] });
+    const asFloat = await client.embeddings.create({ model: 'chat', input: ['a', 'b'], encoding_format: 'float' });
+    const asBase64 = await client.embeddings.create({ model: 'chat', input: ['a', 'b'] });
     expect(asFloat.data).toHaveLength(2);
     expect(asBase64.data[0]?.embedding[0]).toBeCloseTo(asFloat.data[0]?.embedding[0] ?? NaN, 5);
     const models = await client.models.list();
-    expect(models.data.map((m) => m.id).sort()).toEqual(['chat', 'gpt-4o-mini', 'sim-a']);
+    expect(models.data.map((m) => m.id).sort()).toEqual(['chat', 'gpt-4o-mini']);
   });
 
   it('answers malformed JSON with 400 in the OpenAI error shape', async () => {
@@ -193,7 +193,7 @@ describe('client disconnects and shutdown', () => {
 
   it('aborts the upstream call when the client goes away', async () => {
     const server = await start({
-      routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 30_000 },
+      routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 30_000, allow_direct_deployments: true },
       deployments: [{ id: 'hang', provider: 'openai-compatible', model: 'm', endpoint: `${upstreamUrl}/v1` }],
     });
     const controller = new AbortController();
@@ -303,7 +303,7 @@ describe('provider-specific stream data', () => {
   it('keeps a provider extension in a final chunk with empty choices before [DONE]', async () => {
     const { startAnthropicSim } = await import('../sim/anthropic/index.js');
     const sim = await startAnthropicSim({ apiKey: 'sk-ant' });
-    const parsed = parseConfig({ deployments: [{ id: 'claude', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: sim.url, api_key: 'sk-ant' }] }, {});
+    const parsed = parseConfig({ routing: { allow_direct_deployments: true }, deployments: [{ id: 'claude', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: sim.url, api_key: 'sk-ant' }] }, {});
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
     const server = await startServer(createGateway(parsed.config), { port: 0 });
     const res = await request(`${server.url}/v1/chat/completions`, {

@@ -5,7 +5,7 @@ import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import type { Gateway, ServedBy } from '../gateway/gateway.js';
-import { createAuthenticator, type Caller } from './auth.js';
+import { createAuthenticator, NOBODY, type Caller } from './auth.js';
 import { sendError, sendJson } from './http-util.js';
 import { API_ROUTES, type CostFn, type Route, type RouteContext } from './routes.js';
 
@@ -32,7 +32,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** One request's context; a class so every request shares one shape and one `url` getter. */
 class RequestContext implements RouteContext {
-  caller: Caller = { keyId: undefined, residency: undefined, tags: {} };
+  caller: Caller = NOBODY;
   servedBy: ServedBy | undefined = undefined;
   private parsedUrl: URL | undefined;
 
@@ -57,7 +57,7 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
   const logger = options.logger ?? silentLogger;
   const accessLog = options.accessLogger ?? logger;
   const cfg = gateway.config.server;
-  const authenticate = createAuthenticator(gateway.config.api_keys);
+  const authenticate = createAuthenticator(gateway.config);
   const table = new Map<string, Route>();
   const paths = new Set<string>();
   for (const r of [...API_ROUTES, ...(options.routes ?? [])]) {

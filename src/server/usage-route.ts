@@ -8,7 +8,7 @@ import type { Route } from './routes.js';
 
 /**
  * GET /v1/switchyard/usage?from=YYYY-MM-DD&to=YYYY-MM-DD&group_by=provider,day — the `report` query as
- * JSON. A caller whose API key is not tagged `role: admin` sees only its own key's usage.
+ * JSON. A caller whose API key is not `role: admin` sees only its own key's usage.
  */
 export function createUsageRoute(store: LedgerStore | undefined, now: () => number = Date.now): Route {
   return {
@@ -23,7 +23,7 @@ export function createUsageRoute(store: LedgerStore | undefined, now: () => numb
       } catch (err) {
         throw new GatewayError({ kind: 'invalid_request', code: 'invalid_usage_query', message: (err as Error).message });
       }
-      const ownOnly = caller.keyId !== undefined && caller.tags.role !== 'admin';
+      const ownOnly = !caller.admin;
       const report = await buildReport(store, { ...opts, filter: ownOnly ? { key: caller.keyId } : undefined });
       sendJson(res, 200, toJson(report));
     },

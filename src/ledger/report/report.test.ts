@@ -8,7 +8,7 @@ import { main } from '../../cli/main.js';
 import { resolveConfig } from '../../config/load.js';
 import { makeUsage } from '../../core/types.js';
 import { createUsageRoute } from '../../server/usage-route.js';
-import type { Caller } from '../../server/auth.js';
+import { NOBODY, type Caller } from '../../server/auth.js';
 import type { RouteContext } from '../../server/routes.js';
 import { toUsageEvent, type UsageEvent } from '../event.js';
 import { openSqlite } from '../store/sqlite-driver.js';
@@ -139,11 +139,12 @@ describe('report --advise', () => {
 });
 
 describe('GET /v1/switchyard/usage', () => {
-  it('answers the report query as JSON; non-admin keys see only their own usage', async () => {
+  it('answers the report query as JSON; keys without role admin see only their own usage, whatever their tags say', async () => {
     const store = await SqlLedgerStore.open(openSqlite(':memory:'));
     await store.insert(fixture());
     const route = createUsageRoute(store, () => D('2025-06-03'));
-    let caller: Caller = { keyId: 'alice', residency: undefined, tags: { key: 'alice' } };
+    // A free-form tag is attribution, not a grant: only the key's `role` makes an admin.
+    let caller: Caller = { ...NOBODY, keyId: 'alice', tags: { key: 'alice', role: 'admin' }, admin: false };
     const server = createServer((req, res) => {
       const ctx = { req, res, url: new URL(req.url ?? '/', 'http://x'), caller, requestId: 'r', signal: new AbortController().signal, bodyLimit: 1 } as unknown as RouteContext;
       route.handle(ctx).catch((err: { status: number; toOpenAI(): unknown }) => {
@@ -156,7 +157,7 @@ describe('GET /v1/switchyard/usage', () => {
     const own = (await (await fetch(`${base}?from=2025-06-01&to=2025-06-03&group_by=provider`)).json()) as { total: { costUsd: number }; group_by: string[] };
     expect(own.group_by).toEqual(['provider']);
     expect(own.total.costUsd).toBe(6.25);
-    caller = { keyId: 'root', residency: undefined, tags: { key: 'root', role: 'admin' } };
+    caller = { ...NOBODY, keyId: 'root', tags: { key: 'root' }, admin: true };
     const all = (await (await fetch(`${base}?from=2025-06-01&to=2025-06-03&group_by=key`)).json()) as { total: { costUsd: number } };
     expect(all.total.costUsd).toBe(7);
     const bad = await fetch(`${base}?group_by=nope`);
