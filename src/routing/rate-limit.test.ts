@@ -76,19 +76,20 @@ describe('a 429 cools its deployment down', () => {
     expect(a.state.breaker.allows(clock.now())).toBe(true);
   });
 
-  it('sleeps on the last deployment only when the cool-down fits the deadline', async () => {
+  it('sleeps on the last deployment for the whole cool-down, only when it fits the deadline', async () => {
     const clock = new FakeClock();
     const a = fakeDeployment('a');
-    a.provider.script = (n) => (n === 1 ? failure('rate_limited', { retryAfterMs: 2_000 }) : 'ok');
+    // No retry-after: the default cool-down (1 s), not a short jittered backoff, before the retry.
+    a.provider.script = (n) => (n === 1 ? failure('rate_limited') : 'ok');
     expect((await run([a], clock)).attempt.number).toBe(2);
-    expect(clock.sleeps).toEqual([2_000]);
+    expect(clock.sleeps).toEqual([1_000]);
 
     const tight = fakeDeployment('tight');
     tight.provider.script = () => failure('rate_limited', { retryAfterMs: 2_000 });
     const err = await caught(run([tight], clock, { deadlineMs: 1_500 }));
     expect(err).toMatchObject({ kind: 'rate_limited', status: 429, retryAfterMs: 2_000 });
     expect(tight.provider.calls).toBe(1);
-    expect(clock.sleeps).toEqual([2_000]);
+    expect(clock.sleeps).toEqual([1_000]);
   });
 
   it('when every deployment is cooling, answers 429 with the shortest remaining cool-down', async () => {
