@@ -84,18 +84,9 @@ export async function executeWithFallback<T>(
     const state = deployment.state;
     tried.add(deployment.id);
     for (let tryNo = 1; ; tryNo++) {
-      const coolingMs = state.coolingFor(clock.now());
-      if (coolingMs > 0) {
-        // Throttled (by this request's 429 or another's): another deployment first; the last one is
-        // waited for when the wait fits, else the client hears 429 with the remaining cool-down.
-        if (!options.pinned && usableAfter(queue, i, clock.now())) {
-          logger.warn({ requestId: options.requestId, deployment: deployment.id, cause: 'rate_limited', next: queue[i + 1]?.id }, 'skipping deployment');
-          state.countFallback('rate_limited');
-          cause = 'rate_limited';
-          break;
-        }
-        if (coolingMs > policy.backoff.maxRetryAfterMs || clock.now() + coolingMs >= deadlineAt) throw throttled(deployment, coolingMs);
-        await clock.sleep(coolingMs, options.signal).catch(() => undefined);
+      if (state.coolingUntil > clock.now() && (await coolingGate(queue, i, policy, options, deadlineAt)) === 'skip') {
+        cause = 'rate_limited';
+        break;
       }
       const now = clock.now();
       const remaining = deadlineAt - now;
@@ -202,14 +193,32 @@ function usableAfter(queue: readonly Deployment[], i: number, now: number): bool
   return false;
 }
 
-function throttled(deployment: Deployment, coolingMs: number): GatewayError {
-  return new GatewayError({
-    kind: 'rate_limited',
-    message: `Deployment ${deployment.id} is rate-limited for another ${coolingMs} ms.`,
-    deployment: deployment.id,
-    provider: deployment.provider.type,
-    retryAfterMs: coolingMs,
-  });
+/**
+ * Before an attempt on a deployment cooling down after a 429 (this request's or another's): 'skip' it
+ * when a later one can serve; else wait out the cool-down when it fits the deadline and the longest
+ * retry-after we wait for ('go'), or fail with 429 and the shortest remaining cool-down.
+ */
+async function coolingGate<T>(queue: readonly Deployment[], i: number, policy: ExecutePolicy, options: ExecuteOptions<T>, deadlineAt: number): Promise<'skip' | 'go'> {
+  const { clock } = policy;
+  const deployment = queue[i] as Deployment;
+  const now = clock.now();
+  if (!options.pinned && usableAfter(queue, i, now)) {
+    policy.logger.warn({ requestId: options.requestId, deployment: deployment.id, cause: 'rate_limited', next: queue[i + 1]?.id }, 'skipping deployment');
+    deployment.state.countFallback('rate_limited');
+    return 'skip';
+  }
+  const coolingMs = deployment.state.coolingFor(now);
+  if (coolingMs > policy.backoff.maxRetryAfterMs || now + coolingMs >= deadlineAt) {
+    const error = new GatewayError({
+      kind: 'rate_limited',
+      message: `Deployment ${deployment.id} is rate-limited for another ${coolingMs} ms.`,
+      deployment: deployment.id,
+      provider: deployment.provider.type,
+    });
+    throw withClientRetryAfter(error, queue, now);
+  }
+  await clock.sleep(coolingMs, options.signal).catch(() => undefined);
+  return 'go';
 }
 
 /**
