@@ -136,6 +136,21 @@ describe.skipIf(!REDIS_URL)('breaker state shared across replicas (Redis)', () =
     expect(b.p('primary').calls).toBe(1);
   });
 
+  it('a 429 on replica A cools that deployment on replica B after one sync', async () => {
+    const clock = new FakeClock();
+    const observer = redis();
+    const a = replica(config(60_000), clock, redis());
+    const b = replica(config(60_000), clock, redis());
+    await Promise.all([a.gateway.syncState(), b.gateway.syncState()]);
+    a.p('primary').script = () => failure('rate_limited', { retryAfterMs: 5_000 });
+    expect(await servedBy(a.gateway)).toBe('secondary');
+    const until = clock.now() + 5_000;
+    await vi.waitFor(async () => expect(await observer.get('switchyard:cooling:primary')).toEqual({ until }), { timeout: 2_000, interval: 5 });
+    await b.gateway.syncState();
+    expect(await servedBy(b.gateway)).toBe('secondary');
+    expect(b.p('primary').calls).toBe(0);
+  });
+
   it("a recovery on B reaches A even when A's stale half-open is written after it", async () => {
     const clock = new FakeClock();
     const observer = redis();
