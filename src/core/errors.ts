@@ -62,6 +62,9 @@ export const ERROR_KINDS: Readonly<Record<ErrorKind, KindTraits>> = {
   internal: { status: 500, retryable: false, fallbackable: false, openaiType: 'server_error' },
 };
 
+/** The retry-after a 503 or 429 answer carries when nothing says when to come back. */
+export const DEFAULT_CLIENT_RETRY_AFTER_MS = 1_000;
+
 export interface GatewayErrorInit {
   kind: ErrorKind;
   message: string;
@@ -120,6 +123,12 @@ export class GatewayError extends Error {
   withDeployment(deployment: string, provider: string): GatewayError {
     if (this.deployment === deployment && this.provider === provider) return this;
     return new GatewayError({ ...this.toInit(), deployment, provider });
+  }
+
+  /** Returns a copy whose answer tells the client when to come back. */
+  withRetryAfter(ms: number): GatewayError {
+    if (this.retryAfterMs === ms) return this;
+    return new GatewayError({ ...this.toInit(), retryAfterMs: ms });
   }
 
   toInit(): GatewayErrorInit {

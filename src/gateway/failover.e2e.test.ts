@@ -98,3 +98,70 @@ describe('failover and failback through the server', () => {
     expect(status.deployments.find((d) => d.id === 'secondary')?.successes).toBeGreaterThan(20);
   });
 });
+
+/**
+ * The primary answers 429 with retry-after: 1 for a while. A rate limit is no outage: the throttled
+ * deployment is left alone for exactly its retry-after (one upstream call in that window), requests
+ * go to the secondary at once, and the primary serves again as soon as the wait is over.
+ */
+describe('a throttled primary through the server', () => {
+  let primary: SimServer;
+  let secondary: SimServer;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    primary = await startOpenAISim({ name: 'primary' });
+    secondary = await startOpenAISim({ name: 'secondary' });
+    const config = resolveConfig(
+      {
+        routing: { max_attempts_per_deployment: 2, attempt_timeout_ms: 2_000, breaker: { consecutive_failures: 2, cool_off_ms: 5_000 } },
+        deployments: [
+          { id: 'primary', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${primary.url}/v1` },
+          { id: 'secondary', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${secondary.url}/v1` },
+        ],
+        groups: [{ name: 'chat', strategy: 'priority', deployments: ['primary', 'secondary'] }],
+      },
+      {},
+    );
+    server = await startServer(createGateway(config), { port: 0, routes: [statusRoute] });
+  });
+
+  afterAll(async () => {
+    await server.shutdown(100);
+    await Promise.all([primary.close(), secondary.close()]);
+  });
+
+  it('calls the primary once in the retry-after window, serves every client from the secondary, then returns', async () => {
+    const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const errors: unknown[] = [];
+    const ask = async (): Promise<string> => {
+      const { response } = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
+      return response.headers.get('x-switchyard-deployment') ?? '?';
+    };
+    expect(await ask()).toBe('primary');
+    primary.faults.add({ status: 429, retry_after_s: 1, duration_ms: 900 });
+    const before = primary.stats.total;
+    const throttledAt = Date.now();
+    // The request that meets the 429 falls over at once instead of sleeping a second.
+    expect(await ask()).toBe('secondary');
+    expect(Date.now() - throttledAt).toBeLessThan(500);
+    const servedInWindow: string[] = [];
+    const worker = async (): Promise<void> => {
+      while (Date.now() - throttledAt < 900) servedInWindow.push(await ask().catch((err: unknown) => (errors.push(err), 'error')));
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    expect(errors).toEqual([]);
+    expect(servedInWindow.length).toBeGreaterThan(20);
+    expect(new Set(servedInWindow)).toEqual(new Set(['secondary']));
+    expect(primary.stats.total - before).toBe(1);
+    await new Promise((r) => setTimeout(r, Math.max(0, throttledAt + 1_050 - Date.now())));
+    expect(await ask()).toBe('primary');
+
+    const res = await request(`${server.url}/v1/switchyard/status`);
+    const status = (await res.body.json()) as GatewayStatus;
+    const p = status.deployments.find((d) => d.id === 'primary');
+    expect(p?.errors.rate_limited).toBe(1);
+    // A rate limit is no health verdict: the breaker never opened.
+    expect(p?.breaker).toMatchObject({ state: 'closed', trips: 0 });
+  });
+});

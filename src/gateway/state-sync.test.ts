@@ -81,6 +81,25 @@ describe('breaker state shared across replicas (memory store, fake timers)', () 
     expect(a.p('primary').calls).toBe(2);
   });
 
+  it('a 429 on replica A cools that deployment on replica B after one sync, for exactly its retry-after', async () => {
+    vi.useFakeTimers();
+    const clock = new FakeClock();
+    const store = new MemoryStateStore(clock);
+    const a = replica(config(1_000), clock, store);
+    const b = replica(config(1_000), clock, store);
+    a.p('primary').script = (n) => (n === 1 ? failure('rate_limited', { retryAfterMs: 5_000 }) : 'ok');
+    expect(await servedBy(a.gateway)).toBe('secondary');
+    await vi.advanceTimersByTimeAsync(1_000);
+    clock.advance(1_000);
+    expect(b.gateway.status().deployments.find((d) => d.id === 'primary')?.coolingUntil).toBe(clock.now() + 4_000);
+    for (let i = 0; i < 3; i++) expect(await servedBy(b.gateway)).toBe('secondary');
+    expect(b.p('primary').calls).toBe(0);
+    // The rate limit was no health verdict: neither replica opened a breaker.
+    expect(breaker(a.gateway)?.state).toBe('closed');
+    expect(breaker(b.gateway)?.state).toBe('closed');
+    clock.advance(4_000);
+    expect(await servedBy(b.gateway)).toBe('primary');
+  });
 });
 
 describe.skipIf(!REDIS_URL)('breaker state shared across replicas (Redis)', () => {
@@ -96,6 +115,7 @@ describe.skipIf(!REDIS_URL)('breaker state shared across replicas (Redis)', () =
     const cleaner = stores[0];
     await cleaner?.delete('switchyard:breaker:primary');
     await cleaner?.delete('switchyard:breaker:secondary');
+    await cleaner?.delete('switchyard:cooling:primary');
     await Promise.all(stores.splice(0).map((s) => s.close()));
   });
 
@@ -114,6 +134,21 @@ describe.skipIf(!REDIS_URL)('breaker state shared across replicas (Redis)', () =
     expect(breaker(b.gateway)).toMatchObject({ state: 'open', trips: 1 });
     expect(await servedBy(b.gateway)).toBe('secondary');
     expect(b.p('primary').calls).toBe(1);
+  });
+
+  it('a 429 on replica A cools that deployment on replica B after one sync', async () => {
+    const clock = new FakeClock();
+    const observer = redis();
+    const a = replica(config(60_000), clock, redis());
+    const b = replica(config(60_000), clock, redis());
+    await Promise.all([a.gateway.syncState(), b.gateway.syncState()]);
+    a.p('primary').script = () => failure('rate_limited', { retryAfterMs: 5_000 });
+    expect(await servedBy(a.gateway)).toBe('secondary');
+    const until = clock.now() + 5_000;
+    await vi.waitFor(async () => expect(await observer.get('switchyard:cooling:primary')).toEqual({ until }), { timeout: 2_000, interval: 5 });
+    await b.gateway.syncState();
+    expect(await servedBy(b.gateway)).toBe('secondary');
+    expect(b.p('primary').calls).toBe(0);
   });
 
   it("a recovery on B reaches A even when A's stale half-open is written after it", async () => {

@@ -83,7 +83,8 @@ export function runConformance(target: ConformanceTarget): void {
         groups.push({ name: 'embed', deployments: ['conf-embed'] });
       }
       const parsed = parseConfig(
-        { routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 5_000, allow_direct_deployments: true }, deployments, groups },
+        // Cases share one deployment: a 429 case without retry-after must not cool it for the next one.
+        { routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 5_000, rate_limit: { default_cool_down_ms: 1 }, allow_direct_deployments: true }, deployments, groups },
         setup.env ?? {},
       );
       if (!parsed.ok) throw new Error(`conformance config invalid: ${JSON.stringify(parsed.problems)}`);

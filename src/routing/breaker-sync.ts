@@ -7,6 +7,9 @@ import type { Deployment } from './router.js';
 /** Store key of one deployment's breaker snapshot. */
 export const breakerKey = (id: string): string => `switchyard:breaker:${id}`;
 
+/** Store key of one deployment's 429 cool-down: `{ until }`, a wall-clock time in ms. */
+export const coolingKey = (id: string): string => `switchyard:cooling:${id}`;
+
 const STATES: ReadonlySet<unknown> = new Set(['closed', 'open', 'half-open']);
 
 /** True for a well-formed snapshot (another version of Switchyard, or a hand edit, may have written junk). */
@@ -33,10 +36,11 @@ export interface BreakerSyncOptions {
 }
 
 /**
- * Shares breaker transitions between replicas through a StateStore. Each transition is written behind
- * (a request never waits for it), and every `intervalMs` one read of all deployments' snapshots adopts
- * those newer than the local breaker, so a breaker opened on one replica excludes its deployment on
- * the others within one interval. Requests never touch the store.
+ * Shares breaker transitions and 429 cool-downs between replicas through a StateStore. Each change is
+ * written behind (a request never waits for it), and every `intervalMs` one read of all deployments'
+ * keys adopts snapshots newer than the local breaker and cool-downs longer than the local one, so a
+ * breaker opened or a 429 received on one replica excludes its deployment on the others within one
+ * interval. Requests never touch the store.
  */
 export class BreakerSync {
   private timer: NodeJS.Timeout | undefined;
@@ -57,6 +61,13 @@ export class BreakerSync {
     };
   }
 
+  /** The cool-down listener that publishes one deployment's 429 cool-downs; they expire with the wait. */
+  coolingPublisher(id: string): (until: number, ms: number) => void {
+    return (until, ms) => {
+      this.store.setIfNewer(coolingKey(id), { until }, 'until', ms).catch((err: unknown) => this.options.logger.warn({ err: (err as Error).message, deployment: id }, 'state store write failed'));
+    };
+  }
+
   /** Pulls at once (adopting what other replicas or a previous run left), then every interval. */
   start(): void {
     if (this.timer) return;
@@ -74,7 +85,7 @@ export class BreakerSync {
     await this.running?.catch(() => undefined);
   }
 
-  /** Reads every deployment's snapshot once and adopts the newer ones; overlapping calls share one read. */
+  /** Reads every deployment's keys once and adopts the newer states; overlapping calls share one read. */
   pullOnce(): Promise<void> {
     this.running ??= this.pull().finally(() => (this.running = undefined));
     return this.running;
@@ -82,11 +93,15 @@ export class BreakerSync {
 
   private async pull(): Promise<void> {
     const list = [...this.deployments.values()];
-    const snapshots = await this.store.getMany(list.map((d) => breakerKey(d.id)));
+    const values = await this.store.getMany([...list.map((d) => breakerKey(d.id)), ...list.map((d) => coolingKey(d.id))]);
     list.forEach((d, i) => {
-      const s = snapshots[i];
+      const s = values[i];
       if (isBreakerSnapshot(s) && d.state.breaker.adopt(s)) {
         this.options.logger.info({ deployment: d.id, state: s.state, trips: s.trips, reason: s.reason }, 'breaker state adopted from the shared store');
+      }
+      const c = values[list.length + i];
+      if (typeof c === 'object' && c !== null && !Array.isArray(c) && typeof c.until === 'number' && d.state.adoptCooling(c.until)) {
+        this.options.logger.info({ deployment: d.id, until: c.until }, 'rate-limit cool-down adopted from the shared store');
       }
     });
   }

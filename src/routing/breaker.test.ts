@@ -105,12 +105,51 @@ describe('CircuitBreaker', () => {
     expect(b.rampShare(11_000, 0.1)).toBe(1);
   });
 
-  it('client errors do not count against the deployment', async () => {
+  it('grows the cool-off trip by trip up to a ceiling of 30 s by default', () => {
+    const defaults = breakerSchema.parse({ consecutive_failures: 1 });
+    expect(defaults.max_cool_off_ms).toBe(30_000);
+    const b = new CircuitBreaker(defaults, probation);
+    const coolOffs: number[] = [];
+    let t = 0;
+    for (let trip = 0; trip < 5; trip++) {
+      b.onFailure(t, false, 'unavailable');
+      coolOffs.push(b.toJSON().coolOffMs);
+      t = b.retryAt(t) as number;
+      expect(b.acquire(t)).toBe('probe');
+      b.onFailure(t, true, 'unavailable');
+      coolOffs.push(b.toJSON().coolOffMs);
+      t = b.retryAt(t) as number;
+      b.acquire(t);
+      b.onSuccess(t, true);
+    }
+    expect(coolOffs.slice(0, 4)).toEqual([5_000, 10_000, 20_000, 30_000]);
+    expect(Math.max(...coolOffs)).toBe(30_000);
+    // A configured first cool-off longer than the default ceiling is not cut short.
+    expect(breakerSchema.parse({ cool_off_ms: 60_000 }).max_cool_off_ms).toBe(60_000);
+    expect(breakerSchema.parse({ cool_off_ms: 1_000, max_cool_off_ms: 4_000 }).max_cool_off_ms).toBe(4_000);
+  });
+
+  it('a successful health probe that started after the breaker opened closes it, and failback stays gradual', () => {
+    const b = new CircuitBreaker(config, probation);
+    for (let i = 0; i < 3; i++) b.onFailure(100, false, 'unavailable');
+    // A probe that was already running when the breaker opened proves nothing about the outage.
+    expect(b.recoveredByProbe(150, 50)).toBe(false);
+    expect(b.current(150)).toBe('open');
+    expect(b.recoveredByProbe(400, 300)).toBe(true);
+    expect(b.current(400)).toBe('closed');
+    expect(b.rampShare(400, 0.1)).toBeCloseTo(0.1);
+    // A breaker the health checks hold is theirs to release.
+    b.trip(500, 'health', true);
+    expect(b.recoveredByProbe(900, 800)).toBe(false);
+  });
+
+  it('client errors and rate limits do not count against the deployment', async () => {
     const { countsAgainstHealth } = await import('./breaker.js');
     expect(countsAgainstHealth('invalid_request')).toBe(false);
     expect(countsAgainstHealth('context_window_exceeded')).toBe(false);
     expect(countsAgainstHealth('unavailable')).toBe(true);
-    expect(countsAgainstHealth('rate_limited')).toBe(true);
+    // A 429 says "less, please", not "broken": the deployment's cool-down deals with it.
+    expect(countsAgainstHealth('rate_limited')).toBe(false);
   });
 
   it('is held open by health checks until released, then closes', () => {

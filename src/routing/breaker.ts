@@ -22,9 +22,11 @@ export type BreakerSnapshot = {
   changedAt: number;
 };
 
-/** Errors that say something about the deployment's health; a client's bad request does not. */
+/**
+ * Errors that say something about the deployment's health. A client's bad request does not, and
+ * neither does a 429: the deployment works, it only asks for less, and its own cool-down handles that.
+ */
 const HEALTH_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>([
-  'rate_limited',
   'overloaded',
   'unavailable',
   'upstream_error',
@@ -153,6 +155,17 @@ export class CircuitBreaker {
   release(now: number): void {
     this.held = false;
     if (this.state !== 'closed') this.close(now);
+  }
+
+  /**
+   * An active health probe that started at `probeStartedAt` succeeded: a breaker opened by live traffic
+   * before that probe closes (the failback ramp starts), so recovery is noticed within one health
+   * interval rather than after a grown cool-off. Returns whether it closed.
+   */
+  recoveredByProbe(now: number, probeStartedAt: number): boolean {
+    if (this.held || this.current(now) === 'closed' || probeStartedAt < this.openedAt) return false;
+    this.close(now);
+    return true;
   }
 
   private open(now: number, reason: string): void {

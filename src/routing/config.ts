@@ -56,6 +56,9 @@ export const groupSchema = z.strictObject({
 
 export type GroupConfig = z.infer<typeof groupSchema>;
 
+/** The default ceiling of the growing cool-off, so a recovered deployment is tried again soon. */
+const MAX_COOL_OFF_MS = 30_000;
+
 export const breakerSchema = z
   .strictObject({
     consecutive_failures: z.number().int().min(1).default(5),
@@ -64,13 +67,16 @@ export const breakerSchema = z
     window_ms: z.number().int().positive().default(30_000),
     min_requests: z.number().int().min(1).default(20),
     cool_off_ms: z.number().int().positive().default(5_000),
-    max_cool_off_ms: z.number().int().positive().default(300_000),
+    /** Ceiling of the cool-off, which grows by `cool_off_multiplier` with each trip in a row. */
+    max_cool_off_ms: z.number().int().positive().optional(),
     cool_off_multiplier: z.number().min(1).default(2),
     /** Concurrent trial requests let through while half-open. */
     half_open_probes: z.number().int().min(1).default(1),
     /** Trial successes that close a half-open breaker. */
     half_open_successes: z.number().int().min(1).default(1),
   })
+  // Unset, the ceiling is 30 s, or the first cool-off when that is configured longer.
+  .transform((b) => ({ ...b, max_cool_off_ms: b.max_cool_off_ms ?? Math.max(MAX_COOL_OFF_MS, b.cool_off_ms) }))
   .prefault({});
 
 export type BreakerConfig = z.infer<typeof breakerSchema>;
@@ -104,6 +110,12 @@ export const routingSchema = z
         base_ms: z.number().int().min(0).default(100),
         cap_ms: z.number().int().min(0).default(2_000),
         max_retry_after_ms: z.number().int().min(0).default(5_000),
+      })
+      .prefault({}),
+    /** A 429 cools its deployment for the upstream's retry-after (or retry-after-ms), else this long. */
+    rate_limit: z
+      .strictObject({
+        default_cool_down_ms: z.number().int().positive().default(1_000),
       })
       .prefault({}),
     /** Retries of the same deployment may be at most `ratio` of requests over `window_ms` (plus `min_retries`). */

@@ -36,6 +36,8 @@ export interface DeploymentStatus {
   fallbacksFrom: Partial<Record<string, number>>;
   shadow: { requests: number; errors: number };
   breaker: { state: BreakerState; trips: number; reason: string | null; retryAt: number | undefined; rampShare: number };
+  /** Until when a 429 keeps this deployment out of rotation; undefined when it is not cooling. */
+  coolingUntil: number | undefined;
   health: { up: boolean; last: HealthCheckResult | undefined };
   provisioned: { capacityRpm: number | undefined; maxConcurrency: number | undefined; lastMinuteRequests: number } | undefined;
 }
@@ -56,6 +58,9 @@ export class DeploymentState {
   ewmaMs: number | undefined;
   healthUp = true;
   lastHealth: HealthCheckResult | undefined;
+  /** A 429 keeps the deployment out of rotation until then (shared with other replicas). */
+  coolingUntil = 0;
+  private readonly defaultCoolDownMs: number;
   private readonly errors: Partial<Record<ErrorKind, number>> = {};
   private readonly fallbacksFrom: Partial<Record<string, number>> = {};
   private readonly shadow = { requests: 0, errors: 0 };
@@ -68,7 +73,10 @@ export class DeploymentState {
     readonly config: DeploymentConfig & DeploymentRouting,
     routing: GatewayConfig['routing'],
     onBreakerChange?: (snapshot: BreakerSnapshot) => void,
+    /** Publishes a new cool-down (`until`, lasting `ms` from now) to other replicas. */
+    private readonly onCooling?: (until: number, ms: number) => void,
   ) {
+    this.defaultCoolDownMs = routing.rate_limit.default_cool_down_ms;
     this.breaker = new CircuitBreaker(routing.breaker, { failures: routing.failback.probation_failures, rampMs: routing.failback.ramp_ms }, onBreakerChange);
     if (config.provisioned?.capacity_rpm !== undefined) this.perMinute = new SlidingWindow(MINUTE, 1, 12);
   }
@@ -97,8 +105,32 @@ export class DeploymentState {
     this.errors[error.kind] = (this.errors[error.kind] ?? 0) + 1;
     // A timeout is a latency sample too: least-latency must not keep preferring a stalled deployment.
     if (error.kind === 'timeout') this.observeLatency(latencyMs);
-    if (countsAgainstHealth(error.kind)) this.breaker.onFailure(now, probe, error.kind);
+    if (error.kind === 'rate_limited') {
+      this.coolDown(now, error.retryAfterMs ?? this.defaultCoolDownMs);
+      // A throttled trial says nothing either way: the next trial, after the cool-down, decides.
+      if (probe) this.breaker.releaseProbe();
+    } else if (countsAgainstHealth(error.kind)) this.breaker.onFailure(now, probe, error.kind);
     else if (probe) this.breaker.onSuccess(now, probe);
+  }
+
+  /** Keeps the deployment out of rotation for `ms` (never shortens a longer cool-down). */
+  coolDown(now: number, ms: number): void {
+    const until = now + ms;
+    if (until <= this.coolingUntil) return;
+    this.coolingUntil = until;
+    this.onCooling?.(until, ms);
+  }
+
+  /** Adopts a cool-down another replica published; returns whether it extended this one. */
+  adoptCooling(until: number): boolean {
+    if (until <= this.coolingUntil) return false;
+    this.coolingUntil = until;
+    return true;
+  }
+
+  /** Milliseconds left of a 429 cool-down (0 when the deployment may be called). */
+  coolingFor(now: number): number {
+    return this.coolingUntil > now ? this.coolingUntil - now : 0;
   }
 
   /** An attempt ended without a verdict on the deployment (the client cancelled). */
@@ -150,6 +182,7 @@ export class DeploymentState {
       fallbacksFrom: { ...this.fallbacksFrom },
       shadow: { ...this.shadow },
       breaker: { state: this.breaker.current(now), trips: snap.trips, reason: snap.reason, retryAt: this.breaker.retryAt(now), rampShare: this.breaker.rampShare(now, startShare) },
+      coolingUntil: this.coolingUntil > now ? this.coolingUntil : undefined,
       health: { up: this.healthUp, last: this.lastHealth },
       provisioned: p ? { capacityRpm: p.capacity_rpm, maxConcurrency: p.max_concurrency, lastMinuteRequests: this.perMinute?.sum(now, 0) ?? 0 } : undefined,
     };

@@ -59,11 +59,11 @@ describe('executeWithFallback', () => {
     expect(a.state.status(clock.now(), 0.1).fallbacksFrom).toEqual({ unavailable: 1 });
   });
 
-  it('honours retry-after when it is within the cap, and falls back at once when it is longer', async () => {
+  it('honours retry-after on the last deployment when it is within the cap, and falls back at once when it is longer', async () => {
     const clock = new FakeClock();
     const a = fakeDeployment('a');
     const b = fakeDeployment('b');
-    a.provider.script = (n) => (n === 1 ? failure('rate_limited', { retryAfterMs: 1_500 }) : 'ok');
+    a.provider.script = (n) => (n === 1 ? failure('unavailable', { retryAfterMs: 1_500 }) : 'ok');
     const out = await executeWithFallback([a, b], chat, policy(clock), opts());
     expect(out.attempt.deployment.id).toBe('a');
     expect(clock.sleeps).toEqual([1_500]);
@@ -120,6 +120,48 @@ describe('executeWithFallback', () => {
     expect(out.attempt.deployment.id).toBe('b');
     expect(out.attempt.cause).toBe('timeout');
     expect(a.state.status(clock.now(), 0.1).errors).toEqual({ timeout: 1 });
+  });
+
+  it('falls over to another deployment after a timeout instead of retrying the hung one', async () => {
+    vi.useFakeTimers();
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    const b = fakeDeployment('b');
+    a.provider.script = () => 'hang';
+    const p = executeWithFallback([a, b], chat, policy(clock, { maxAttemptsPerDeployment: 3 }), opts({ attemptTimeoutMs: 1_000 }));
+    await vi.advanceTimersByTimeAsync(1_000);
+    const out = await p;
+    expect(out.attempt).toMatchObject({ number: 2, role: 'fallback', cause: 'timeout' });
+    expect(out.attempt.deployment.id).toBe('b');
+    expect(a.provider.calls).toBe(1);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('retries the same deployment after a timeout only when it is the last one and the deadline allows', async () => {
+    vi.useFakeTimers();
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    const b = fakeDeployment('b');
+    a.provider.script = () => 'hang';
+    b.provider.script = (n) => (n === 1 ? 'hang' : 'ok');
+    const p = executeWithFallback([a, b], chat, policy(clock, { maxAttemptsPerDeployment: 3 }), opts({ attemptTimeoutMs: 1_000 }));
+    await vi.advanceTimersByTimeAsync(2_000);
+    const out = await p;
+    expect(out.attempt).toMatchObject({ number: 3, role: 'retry', cause: 'timeout' });
+    expect([a.provider.calls, b.provider.calls]).toEqual([1, 2]);
+  });
+
+  it('a failed request answered 503 always tells the client when to come back', async () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a', {}, routing({ breaker: { consecutive_failures: 1, cool_off_ms: 4_000 } }));
+    const b = fakeDeployment('b', {}, routing({ breaker: { consecutive_failures: 100 } }));
+    a.provider.script = () => failure('unavailable');
+    b.provider.script = () => failure('unavailable');
+    // `a` tripped its breaker: the answer points at its trial; `b` alone says nothing, so the default.
+    const err = await executeWithFallback([a, b], chat, policy(clock, { maxAttemptsPerDeployment: 1 }), opts()).catch((e: unknown) => e as GatewayError);
+    expect(err).toMatchObject({ kind: 'unavailable', status: 503, retryAfterMs: 4_000 });
+    const alone = await executeWithFallback([b], chat, policy(clock, { maxAttemptsPerDeployment: 1 }), opts()).catch((e: unknown) => e as GatewayError);
+    expect(alone).toMatchObject({ kind: 'unavailable', status: 503, retryAfterMs: 1_000 });
   });
 
   it('stops at the total deadline instead of trying further deployments', async () => {
@@ -213,10 +255,10 @@ describe('executeWithFallback', () => {
     const logger = { ...silentLogger, warn: (obj: object, msg?: string) => lines.push({ msg, cause: (obj as { cause?: unknown }).cause }) };
     const a = fakeDeployment('a');
     const b = fakeDeployment('b');
-    a.provider.script = (n) => (n === 1 ? failure('rate_limited') : failure('network'));
+    a.provider.script = (n) => (n === 1 ? failure('overloaded') : failure('network'));
     await executeWithFallback([a, b], chat, policy(clock, { logger, maxAttemptsPerDeployment: 2 }), opts());
     expect(lines).toEqual([
-      { msg: 'retrying', cause: 'rate_limited' },
+      { msg: 'retrying', cause: 'overloaded' },
       { msg: 'falling back', cause: 'network' },
     ]);
   });

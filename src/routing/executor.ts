@@ -1,4 +1,4 @@
-import { GatewayError, toGatewayError, type ErrorKind } from '../core/errors.js';
+import { DEFAULT_CLIENT_RETRY_AFTER_MS, GatewayError, toGatewayError, type ErrorKind } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { AttemptRole } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
@@ -58,7 +58,9 @@ const cancelled = (cause?: unknown): GatewayError => new GatewayError({ kind: 'c
  * retryable errors (full-jitter backoff, retry-after honoured up to a cap, within the retry budget and
  * the deadline), falls back to the next deployment on fallbackable ones, sends
  * context_window_exceeded and content_filtered to their configured special fallbacks only, and fails
- * fast on everything else. Every retry and fallback is logged with its cause and counted.
+ * fast on everything else. A 429 or a timeout falls over at once while another deployment can serve;
+ * a deployment cooling down after a 429 is skipped, or waited for when it is the last one and the
+ * wait fits. Every retry and fallback is logged with its cause and counted.
  */
 export async function executeWithFallback<T>(
   deployments: readonly Deployment[],
@@ -82,6 +84,10 @@ export async function executeWithFallback<T>(
     const state = deployment.state;
     tried.add(deployment.id);
     for (let tryNo = 1; ; tryNo++) {
+      if (state.coolingUntil > clock.now() && (await coolingGate(queue, i, policy, options, deadlineAt)) === 'skip') {
+        cause = 'rate_limited';
+        break;
+      }
       const now = clock.now();
       const remaining = deadlineAt - now;
       if (remaining <= 0) {
@@ -130,7 +136,7 @@ export async function executeWithFallback<T>(
         state.fail(ended, error, ended - now, probe);
         options.onAttemptError?.(attempt, error);
         lastError = error;
-        const next = decide(error, tryNo, options, policy, deadlineAt, ended);
+        const next = decide(error, tryNo, options, policy, deadlineAt, ended, { hasNext: usableAfter(queue, i, ended), coolingMs: state.coolingFor(ended) });
         if (next.kind === 'retry') {
           logger.warn({ requestId: options.requestId, deployment: deployment.id, cause: error.kind, attempt: number, delayMs: next.delayMs }, 'retrying');
           state.retries += 1;
@@ -175,18 +181,87 @@ export async function executeWithFallback<T>(
   }
   // Every better tier failed after a gate rejection: the rejected answer beats an error.
   if (rejected) return rejected;
-  throw lastError ?? new GatewayError({ kind: 'no_deployment_available', message: 'No deployment is available for this model.' });
+  throw withClientRetryAfter(lastError ?? new GatewayError({ kind: 'no_deployment_available', message: 'No deployment is available for this model.' }), queue, clock.now());
+}
+
+/** True when a deployment after position `i` may be called now (breaker allows it, not cooling). */
+function usableAfter(queue: readonly Deployment[], i: number, now: number): boolean {
+  for (let j = i + 1; j < queue.length; j++) {
+    const s = (queue[j] as Deployment).state;
+    if (s.coolingFor(now) === 0 && s.breaker.allows(now)) return true;
+  }
+  return false;
+}
+
+/**
+ * Before an attempt on a deployment cooling down after a 429 (this request's or another's): 'skip' it
+ * when a later one can serve; else wait out the cool-down when it fits the deadline and the longest
+ * retry-after we wait for ('go'), or fail with 429 and the shortest remaining cool-down.
+ */
+async function coolingGate<T>(queue: readonly Deployment[], i: number, policy: ExecutePolicy, options: ExecuteOptions<T>, deadlineAt: number): Promise<'skip' | 'go'> {
+  const { clock } = policy;
+  const deployment = queue[i] as Deployment;
+  const now = clock.now();
+  if (!options.pinned && usableAfter(queue, i, now)) {
+    policy.logger.warn({ requestId: options.requestId, deployment: deployment.id, cause: 'rate_limited', next: queue[i + 1]?.id }, 'skipping deployment');
+    deployment.state.countFallback('rate_limited');
+    return 'skip';
+  }
+  const coolingMs = deployment.state.coolingFor(now);
+  if (coolingMs > policy.backoff.maxRetryAfterMs || now + coolingMs >= deadlineAt) {
+    const error = new GatewayError({
+      kind: 'rate_limited',
+      message: `Deployment ${deployment.id} is rate-limited for another ${coolingMs} ms.`,
+      deployment: deployment.id,
+      provider: deployment.provider.type,
+    });
+    throw withClientRetryAfter(error, queue, now);
+  }
+  await clock.sleep(coolingMs, options.signal).catch(() => undefined);
+  return 'go';
+}
+
+/**
+ * The final error tells the client when to come back: a 429 the shortest remaining cool-down of the
+ * planned deployments, a 503 the earliest breaker trial (at least the default when nothing says).
+ */
+function withClientRetryAfter(error: GatewayError, queue: readonly Deployment[], now: number): GatewayError {
+  if (error.kind === 'rate_limited') {
+    let shortest = Number.POSITIVE_INFINITY;
+    for (const d of queue) {
+      const ms = d.state.coolingFor(now);
+      if (ms > 0 && ms < shortest) shortest = ms;
+    }
+    return Number.isFinite(shortest) ? error.withRetryAfter(shortest) : error;
+  }
+  if (error.status !== 503 || error.retryAfterMs !== undefined) return error;
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const d of queue) earliest = Math.min(earliest, d.state.breaker.retryAt(now) ?? earliest);
+  return error.withRetryAfter(Number.isFinite(earliest) ? Math.max(DEFAULT_CLIENT_RETRY_AFTER_MS, earliest - now) : DEFAULT_CLIENT_RETRY_AFTER_MS);
 }
 
 type Decision = { kind: 'retry'; delayMs: number } | { kind: 'fallback' } | { kind: 'special' } | { kind: 'fail' };
 
 const SPECIAL: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['context_window_exceeded', 'content_filtered']);
 
-function decide<T>(error: GatewayError, tryNo: number, options: ExecuteOptions<T>, policy: ExecutePolicy, deadlineAt: number, now: number): Decision {
+/** Errors that say "not this deployment, not now": another deployment is tried before this one again. */
+const FALL_OVER_FIRST: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['rate_limited', 'timeout']);
+
+interface Standing {
+  /** Another planned deployment may be called now. */
+  hasNext: boolean;
+  /** What is left of this deployment's 429 cool-down. */
+  coolingMs: number;
+}
+
+function decide<T>(error: GatewayError, tryNo: number, options: ExecuteOptions<T>, policy: ExecutePolicy, deadlineAt: number, now: number, standing: Standing): Decision {
   // An explicit deployment choice is never swapped for another, special fallbacks included.
   if (SPECIAL.has(error.kind)) return options.special && !options.pinned ? { kind: 'special' } : { kind: 'fail' };
+  if (FALL_OVER_FIRST.has(error.kind) && standing.hasNext && !options.pinned) return { kind: 'fallback' };
   if (error.retryable && tryNo < policy.maxAttemptsPerDeployment) {
-    const delay = retryDelay(tryNo, error.retryAfterMs, policy.backoff, policy.random);
+    // A 429 is retried no sooner than its cool-down, which may be longer than the retry-after it gave.
+    const retryAfterMs = error.kind === 'rate_limited' && standing.coolingMs > 0 ? standing.coolingMs : error.retryAfterMs;
+    const delay = retryDelay(tryNo, retryAfterMs, policy.backoff, policy.random);
     // A retry that cannot finish before the deadline, or that the budget refuses, becomes a fallback.
     if (delay !== undefined && now + delay < deadlineAt) {
       if (policy.budget.tryRetry(now)) return { kind: 'retry', delayMs: delay };

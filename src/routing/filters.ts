@@ -11,7 +11,7 @@ export interface Needs {
 }
 
 /** Filter stages in the order they apply; the stage that removed the last candidate names the error. */
-export const Stage = { Residency: 0, Capabilities: 1, ContextWindow: 2, Health: 3, Passed: 4 } as const;
+export const Stage = { Residency: 0, Capabilities: 1, ContextWindow: 2, Health: 3, Cooling: 4, Passed: 5 } as const;
 export type Stage = (typeof Stage)[keyof typeof Stage];
 
 /** Capabilities a chat request needs: tools, vision (images), json mode, streaming. */
@@ -39,6 +39,8 @@ function hasCapabilities(d: Deployment, needed: readonly Capability[]): boolean 
 /**
  * The first stage a deployment fails for this request, or Stage.Passed. Residency is checked first and
  * is never waived: no later stage (or fallback) can bring back a deployment outside the geography.
+ * `checkHealth` false (an explicit choice) waives the breaker, not a 429 cool-down: the upstream asked
+ * for that wait, and calling it sooner only earns another 429.
  */
 export function firstFailedStage(d: Deployment, needs: Needs, now: number, checkHealth: boolean): Stage {
   if (needs.residency !== undefined && !d.config.tags.includes(needs.residency)) return Stage.Residency;
@@ -46,5 +48,13 @@ export function firstFailedStage(d: Deployment, needs: Needs, now: number, check
   const window = d.config.context_window;
   if (window !== undefined && needs.promptTokens > window) return Stage.ContextWindow;
   if (checkHealth && !d.state.breaker.allows(now)) return Stage.Health;
+  if (d.state.coolingUntil > now) return Stage.Cooling;
   return Stage.Passed;
+}
+
+/** When a deployment held back at `stage` may serve again, if anything says so. */
+export function availableAt(d: Deployment, stage: Stage, now: number): number | undefined {
+  if (stage === Stage.Cooling) return d.state.coolingUntil;
+  if (stage === Stage.Health) return d.state.breaker.retryAt(now);
+  return undefined;
 }

@@ -3,7 +3,7 @@ import { silentLogger } from '../core/logger.js';
 import { createGateway } from '../gateway/gateway.js';
 import { healthSchema } from './config.js';
 import { HealthChecker } from './health.js';
-import { FakeClock, FakeProvider, failure, fakeDeployment, rawDeployment } from './testing/fakes.js';
+import { FakeClock, FakeProvider, failure, fakeDeployment, rawDeployment, routing } from './testing/fakes.js';
 
 afterEach(() => vi.useRealTimers());
 
@@ -29,6 +29,32 @@ describe('HealthChecker', () => {
     expect(d.state.healthUp).toBe(true);
     expect(d.state.breaker.current(clock.now())).toBe('closed');
     expect(d.state.lastHealth).toMatchObject({ ok: true, at: clock.now() });
+  });
+
+  it('probes a breaker opened by live traffic and closes it within one interval of recovery', async () => {
+    const clock = new FakeClock();
+    const d = fakeDeployment('a', {}, routing({ breaker: { consecutive_failures: 3, cool_off_ms: 5_000 } }));
+    const checker = new HealthChecker([d], healthSchema.parse({ enabled: true, interval_ms: 1_000, successes_to_up: 2 }), clock, silentLogger);
+    // Three outages in a row grew the cool-off to 20 s.
+    for (let trip = 0; trip < 3; trip++) {
+      if (trip > 0) {
+        clock.advance(d.state.breaker.toJSON().coolOffMs);
+        expect(d.state.begin(clock.now())).toBe('probe');
+        d.state.fail(clock.now(), failure('unavailable'), 5, true);
+      } else for (let i = 0; i < 3; i++) d.state.fail(clock.now(), failure('unavailable'), 5, false);
+    }
+    expect(d.state.breaker.toJSON()).toMatchObject({ state: 'open', coolOffMs: 20_000 });
+    d.provider.probeScript = () => failure('unavailable');
+    clock.advance(1_000);
+    await checker.runOnce();
+    expect(d.state.breaker.current(clock.now())).toBe('open');
+    // The upstream recovers; the next health round (not a trial 20 s later) brings it back, ramping.
+    d.provider.probeScript = () => 'ok';
+    clock.advance(1_000);
+    await checker.runOnce();
+    expect(d.state.breaker.current(clock.now())).toBe('closed');
+    expect(d.state.breaker.rampShare(clock.now(), 0.1)).toBeCloseTo(0.1);
+    expect(d.state.healthUp).toBe(true);
   });
 
   it('times out a hung probe', async () => {

@@ -7,7 +7,9 @@ import type { Deployment } from './router.js';
 /**
  * Active health checks: probes every deployment on an interval; `failures_to_down` failures in a row
  * hold its breaker open, `successes_to_up` successes in a row release it (and the failback ramp
- * starts). One timer for all deployments, started by the gateway and stopped on close.
+ * starts). A breaker opened by live traffic is probed too: one success that started after it opened
+ * closes it, so recovery is noticed within one interval. One timer for all deployments, started by
+ * the gateway and stopped on close.
  */
 export class HealthChecker {
   private timer: NodeJS.Timeout | undefined;
@@ -79,6 +81,8 @@ export class HealthChecker {
         state.healthUp = true;
         state.breaker.release(now);
         this.logger.info({ deployment: d.id }, 'health check: deployment up');
+      } else if (state.breaker.recoveredByProbe(now, now - latencyMs)) {
+        this.logger.info({ deployment: d.id }, 'health check: open breaker closed by a successful probe');
       }
     } else {
       streak.failed += 1;

@@ -1,10 +1,10 @@
-import { GatewayError } from '../core/errors.js';
+import { DEFAULT_CLIENT_RETRY_AFTER_MS, GatewayError } from '../core/errors.js';
 import type { Provider } from '../core/provider.js';
 import type { DeploymentConfig, GatewayConfig } from '../config/schema.js';
 import { groupMembers, type GroupConfig } from './config.js';
 import { accessFor, type Access } from './access.js';
 import type { DeploymentState } from './deployment-state.js';
-import { firstFailedStage, Stage, type Needs } from './filters.js';
+import { availableAt, firstFailedStage, Stage, type Needs } from './filters.js';
 import { createStrategy, type Candidate, type Strategy, type StrategyContext } from './strategies/index.js';
 
 /** A configured deployment with its live provider and run-time state. */
@@ -177,7 +177,7 @@ export class Router {
       if (stage === Stage.Passed) survivors.push(m);
       else {
         if (stage > furthest) furthest = stage;
-        if (stage === Stage.Health) retryAt = Math.min(retryAt, d.state.breaker.retryAt(now) ?? retryAt);
+        retryAt = Math.min(retryAt, availableAt(d, stage, now) ?? retryAt);
       }
     }
     if (survivors.length === 0) {
@@ -256,7 +256,7 @@ export class Router {
       if (stage === Stage.Passed) out.push(d);
       else {
         if (stage > furthest) furthest = stage;
-        if (stage === Stage.Health) retryAt = Math.min(retryAt, d.state.breaker.retryAt(now) ?? retryAt);
+        retryAt = Math.min(retryAt, availableAt(d, stage, now) ?? retryAt);
       }
     }
     if (out.length === 0) throw filterError(furthest, { model, needs }, model, retryAt - now);
@@ -337,11 +337,19 @@ function filterError(stage: Stage, req: Pick<RouteRequest, 'model' | 'needs'>, n
         param: 'messages',
         code: 'context_length_exceeded',
       });
+    case Stage.Cooling:
+      // Some (or all) candidates are throttled: the client hears the upstream's own answer and wait.
+      return new GatewayError({
+        kind: 'rate_limited',
+        message: `Every deployment of '${name}' is rate-limited or unavailable; retry after the cool-down.`,
+        retryAfterMs: Math.max(0, retryInMs),
+      });
     default:
       return new GatewayError({
         kind: 'no_deployment_available',
         message: `Every deployment of '${name}' is unavailable (circuit open).`,
-        retryAfterMs: Number.isFinite(retryInMs) ? Math.max(0, retryInMs) : undefined,
+        // Breakers held by health checks say no time: the client still gets a hint.
+        retryAfterMs: Number.isFinite(retryInMs) ? Math.max(0, retryInMs) : DEFAULT_CLIENT_RETRY_AFTER_MS,
       });
   }
 }

@@ -122,16 +122,30 @@ describe('HTTP server with the official openai SDK', () => {
     await r.body.dump();
   });
 
-  it('maps an upstream 500 to 502 upstream_error and a 429 to rate_limited with retry-after', async () => {
+  it('maps an upstream 500 to 502 upstream_error', async () => {
     sim.faults.add({ status: 500, count: 1 });
     const e500 = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect((e500 as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
     expect((e500 as InstanceType<typeof OpenAI.APIError>).code).toBe('upstream_error');
-    sim.faults.add({ status: 429, retry_after_s: 7, count: 1 });
-    const r = await post(`${server.url}/v1/chat/completions`, JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }));
-    expect(r.status).toBe(429);
-    expect(r.json.error.code).toBe('rate_limited');
-    expect(r.headers['retry-after']).toBe('7');
+  });
+
+  it('maps a 429 to rate_limited with retry-after, and keeps the deployment cooling for that long', async () => {
+    // A gateway of its own: its only deployment stays out of rotation for the 7 s asked.
+    const own = await start(configFor(sim));
+    try {
+      sim.faults.add({ status: 429, retry_after_s: 7, count: 1 });
+      const body = JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x' }] });
+      const r = await post(`${own.url}/v1/chat/completions`, body);
+      expect(r.status).toBe(429);
+      expect(r.json.error.code).toBe('rate_limited');
+      expect(r.headers['retry-after']).toBe('7');
+      const calls = sim.stats.total;
+      const again = await post(`${own.url}/v1/chat/completions`, body);
+      expect([again.status, again.json.error.code, again.headers['retry-after']]).toEqual([429, 'rate_limited', '7']);
+      expect(sim.stats.total).toBe(calls);
+    } finally {
+      await own.shutdown(100);
+    }
   });
 
   it('maps a slow upstream to 504 timeout', async () => {
