@@ -30,6 +30,8 @@ export const deploymentSchema = z.looseObject({
   api_key: secretRef.optional(),
   headers: z.record(z.string(), z.string()).default({}),
   timeout_ms: z.number().int().positive().optional(),
+  /** Pass the upstream's scrubbed error text on to clients (debugging); otherwise it goes to the log only. */
+  expose_upstream_errors: z.boolean().default(false),
   // Routing fields (capabilities, context_window, provisioned): owned by src/routing/deployment.ts.
   ...deploymentRoutingShape,
 });

@@ -122,7 +122,7 @@ describe('HTTP server with the official openai SDK', () => {
     await r.body.dump();
   });
 
-  it('maps an upstream 500 to 502 upstream_error and a 429 to rate_limited with retry-after', async () => {
+  it('maps an upstream 500 to 502 upstream_error and a 429 to rate_limited with retry-after, naming who failed', async () => {
     sim.faults.add({ status: 500, count: 1 });
     const e500 = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect((e500 as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
@@ -131,7 +131,13 @@ describe('HTTP server with the official openai SDK', () => {
     const r = await post(`${server.url}/v1/chat/completions`, JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }));
     expect(r.status).toBe(429);
     expect(r.json.error.code).toBe('rate_limited');
+    expect(r.json.error.message).toBe('Upstream sim-a (openai-compatible) is rate limiting the gateway (HTTP 429).');
     expect(r.headers['retry-after']).toBe('7');
+    expect(r.headers['retry-after-ms']).toBe('7000');
+    expect(r.headers['x-switchyard-deployment']).toBe('sim-a');
+    expect(r.headers['x-switchyard-provider']).toBe('openai-compatible');
+    expect(r.headers['x-switchyard-region']).toBe('us-east-1');
+    expect(r.headers['x-switchyard-attempts']).toBe('1');
   });
 
   it('maps a slow upstream to 504 timeout', async () => {
@@ -351,7 +357,7 @@ describe('review fixes at the edge', () => {
     const r = await post(`${server.url}/v1/chat/completions`, JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }), { authorization: 'bearer sk-gw' });
     expect(r.status).toBe(502);
     expect(r.json.error.code).toBe('authentication');
-    expect(r.json.error.message).toBe("Upstream openai-compatible refused the gateway's credentials (401).");
+    expect(r.json.error.message).toBe("Upstream sim-a (openai-compatible) refused the gateway's credentials (HTTP 401).");
     await server.shutdown(100);
     await sim.close();
   });
