@@ -29,9 +29,9 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, REDACTED],
   // Authorization schemes (Bearer, Basic, AWS SigV4) and everything after them up to a delimiter.
   [/\b(Bearer|Basic|AWS4-HMAC-SHA256)\s+[^\s"',;}]+/gi, `$1 ${REDACTED}`],
-  // name=value / "name": "value" pairs whose name says what the value is.
+  // name=value / "name": "value" pairs whose name says what the value is (schemes were handled above).
   [
-    /\b((?:x-)?api[-_]?key|access[-_]?token|refresh[-_]?token|id[-_]?token|client[-_]?secret|secret(?:[-_]access)?[-_]?key|session[-_]?token|x-amz-security-token|security[-_]?token|password|signature|credential|authorization)(["']?\s*[:=]\s*["']?)[^\s"',;&}]+/gi,
+    /\b((?:x-)?api[-_]?key|access[-_]?token|refresh[-_]?token|id[-_]?token|client[-_]?secret|secret(?:[-_]access)?[-_]?key|session[-_]?token|x-amz-security-token|security[-_]?token|password|signature|credential|authorization)(["']?\s*[:=]\s*["']?)(?!(?:Bearer|Basic|AWS4-HMAC-SHA256)\s)[^\s"',;&}]+/gi,
     `$1$2${REDACTED}`,
   ],
   // JWTs (Vertex self-signed tokens, Entra ID tokens).

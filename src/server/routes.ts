@@ -135,7 +135,7 @@ async function streamCompletion(ctx: RouteContext, body: Parameters<Gateway['str
     }
   } catch (err) {
     // After the first byte there is no fallback left: say so explicitly and never send [DONE].
-    const error = GatewayError.isInstance(err) ? err : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
+    const error = GatewayError.isInstance(err) ? err.withDeployment(servedBy.deployment, servedBy.provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
     out.end(JSON.stringify(error.toOpenAI(exposesUpstream(ctx.gateway.config, servedBy.deployment))));
     return;
   }
