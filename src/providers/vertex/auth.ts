@@ -1,7 +1,7 @@
 import { GoogleAuth, type JWTInput } from 'google-auth-library';
 import { GatewayError } from '../../core/errors.js';
 import type { Secret } from '../../config/secret.js';
-import { registerSecret } from '../../core/scrub.js';
+import { registerSecret, scrub } from '../../core/scrub.js';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
@@ -30,8 +30,9 @@ export function googleTokenSource(options: { credentials?: Secret; selfSignedJwt
       try {
         got = await auth.getRequestHeaders();
       } catch (err) {
-        // The library's own message only (never its request config, which holds the signed assertion).
-        const reason = err instanceof Error ? err.message.split('\n')[0]?.slice(0, 200) : 'unknown error';
+        // The library's own message only (never its request config, which holds the signed assertion),
+        // scrubbed: it can quote the token endpoint's answer.
+        const reason = err instanceof Error ? scrub(err.message.split('\n')[0]?.slice(0, 200) ?? '') : 'unknown error';
         throw new GatewayError({ kind: 'authentication', message: `Upstream ${provider}: could not obtain Google credentials (${reason}).`, provider });
       }
       const authorization = got.get('authorization');
