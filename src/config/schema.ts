@@ -33,6 +33,8 @@ export const deploymentSchema = z.looseObject({
   timeout_ms: z.number().int().positive().optional(),
   /** Request fields beyond the mapped ones that may reach this deployment's upstream (see CONFIG.md). */
   passthrough: passthroughSchema,
+  /** Pass the upstream's scrubbed error text on to clients (debugging); otherwise it goes to the log only. */
+  expose_upstream_errors: z.boolean().default(false),
   // Routing fields (capabilities, context_window, provisioned): owned by src/routing/deployment.ts.
   ...deploymentRoutingShape,
 });

@@ -1,12 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
+import { registerSecret } from '../core/scrub.js';
 
-/** A secret value that never prints: logs, JSON and inspect all show `[redacted]`. */
+/**
+ * A secret value that never prints: logs, JSON and inspect all show `[redacted]`. Every one is known
+ * to the scrubber, so an upstream that echoes it back cannot pass it on.
+ */
 export class Secret {
   readonly #value: string;
 
   constructor(value: string) {
     this.#value = value;
+    registerSecret(value);
   }
 
   /** The secret itself, for the one place that sends it upstream. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError, parseRetryAfter, toGatewayError } from './errors.js';
+import { GatewayError, parseRetryAfter, toGatewayError, upstreamFailure } from './errors.js';
 
 describe('GatewayError', () => {
   it('takes status, retryability and the OpenAI type from its kind', () => {
@@ -9,12 +9,17 @@ describe('GatewayError', () => {
     expect(new GatewayError({ kind: 'invalid_request', message: 'x' })).toMatchObject({ status: 400, retryable: false, fallbackable: false });
   });
 
-  it("never repeats an upstream's words about the gateway's credentials to clients", () => {
-    const e = new GatewayError({ kind: 'authentication', message: 'Upstream p returned 401: Incorrect API key provided: sk-live-****abcd', provider: 'p', upstreamStatus: 401 });
-    expect(JSON.stringify(e.toOpenAI())).not.toContain('sk-live');
-    expect(e.toOpenAI().error.message).toBe("Upstream p refused the gateway's credentials (401).");
-    // The gateway's own authentication errors (no upstream) keep their message.
-    expect(new GatewayError({ kind: 'authentication', status: 401, message: 'A valid API key is required.' }).toOpenAI().error.message).toBe('A valid API key is required.');
+  it("writes its own message for an upstream's failure and keeps the upstream's words for exposing deployments only", () => {
+    const e = upstreamFailure({ kind: 'authentication', provider: 'p', upstreamStatus: 401, upstreamText: 'Incorrect API key provided: [redacted]' });
+    expect(e.toOpenAI().error.message).toBe("Upstream p refused the gateway's credentials (HTTP 401).");
+    expect(JSON.stringify(e.toOpenAI())).not.toContain('Incorrect');
+    const attributed = e.withDeployment('p-eu', 'p', { region: 'eu-west-1', attempts: 2 });
+    expect(attributed).toMatchObject({ deployment: 'p-eu', region: 'eu-west-1', attempts: 2 });
+    expect(attributed.toOpenAI().error.message).toBe("Upstream p-eu (p) refused the gateway's credentials (HTTP 401).");
+    expect(attributed.toOpenAI(true).error.message).toBe("Upstream p-eu (p) refused the gateway's credentials (HTTP 401). Upstream said: Incorrect API key provided: [redacted]");
+    expect(upstreamFailure({ kind: 'overloaded', provider: 'p' }).message).toBe('Upstream p is overloaded mid-stream.');
+    // The gateway's own errors keep their message when attributed.
+    expect(new GatewayError({ kind: 'timeout', message: 'Deployment d did not answer.' }).withDeployment('d', 'p').message).toBe('Deployment d did not answer.');
   });
 
   it('recognises copies from another instance of the package and wraps unknown throwables as internal', () => {

@@ -80,7 +80,44 @@ export interface GatewayErrorInit {
   /** Machine-readable code for the OpenAI error shape; defaults to the kind. */
   code?: string;
   param?: string;
+  /** The upstream's own words, already scrubbed: logged, and shown only by exposing deployments. */
+  upstreamText?: string;
+  /** Region of the deployment that failed last. */
+  region?: string;
+  /** Attempts made for the request when this error ended it. */
+  attempts?: number;
   cause?: unknown;
+}
+
+/** What each kind of upstream failure is called in the messages Switchyard writes. */
+const UPSTREAM_PHRASES: Readonly<Partial<Record<ErrorKind, string>>> = {
+  rate_limited: 'is rate limiting the gateway',
+  overloaded: 'is overloaded',
+  unavailable: 'is unavailable',
+  upstream_error: 'failed with a server error',
+  timeout: 'timed out',
+  bad_upstream_response: 'answered with an unexpected error',
+  context_window_exceeded: "rejected the request: the prompt does not fit the model's context window",
+  content_filtered: 'refused the request under its content filter',
+  invalid_request: 'rejected the request as invalid',
+  authentication: "refused the gateway's credentials",
+  permission: 'denied the gateway access',
+  not_found: 'does not know the requested model or resource',
+};
+
+/**
+ * The client-facing message for an upstream's error reply, written by us: who failed, how, and the
+ * HTTP status (none for failures inside a stream). Never any of the upstream's text.
+ */
+export function upstreamMessage(kind: ErrorKind, status: number | undefined, provider: string | undefined, deployment?: string): string {
+  const who = deployment !== undefined && deployment !== provider ? `${deployment} (${provider ?? 'provider'})` : (provider ?? 'provider');
+  const what = UPSTREAM_PHRASES[kind] ?? 'failed';
+  return `Upstream ${who} ${what}${status === undefined ? ' mid-stream' : ` (HTTP ${status})`}.`;
+}
+
+/** An upstream's error reply in the taxonomy, with Switchyard's message and the upstream's words kept apart. */
+export function upstreamFailure(init: Omit<GatewayErrorInit, 'message'> & { provider: string }): GatewayError {
+  return new GatewayError({ ...init, message: upstreamMessage(init.kind, init.upstreamStatus, init.provider, init.deployment) });
 }
 
 const BRAND = Symbol.for('switchyard.GatewayError');
@@ -96,6 +133,9 @@ export class GatewayError extends Error {
   readonly retryAfterMs: number | undefined;
   readonly code: string;
   readonly param: string | undefined;
+  readonly upstreamText: string | undefined;
+  readonly region: string | undefined;
+  readonly attempts: number | undefined;
   readonly [BRAND] = true;
 
   constructor(init: GatewayErrorInit) {
@@ -112,6 +152,9 @@ export class GatewayError extends Error {
     this.retryAfterMs = init.retryAfterMs;
     this.code = init.code ?? init.kind;
     this.param = init.param;
+    this.upstreamText = init.upstreamText;
+    this.region = init.region;
+    this.attempts = init.attempts;
   }
 
   /** True for GatewayErrors from any copy of this package. */
@@ -119,10 +162,20 @@ export class GatewayError extends Error {
     return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 
-  /** Returns a copy attributed to a deployment (the provider layer does not know its deployment id). */
-  withDeployment(deployment: string, provider: string): GatewayError {
-    if (this.deployment === deployment && this.provider === provider) return this;
-    return new GatewayError({ ...this.toInit(), deployment, provider });
+  /**
+   * Returns a copy attributed to a deployment (the provider layer does not know its deployment id), and
+   * optionally to its region and the attempt count, which error answers report in their headers.
+   */
+  withDeployment(deployment: string, provider: string, last: { region?: string; attempts?: number } = {}): GatewayError {
+    const region = last.region ?? this.region;
+    const attempts = last.attempts ?? this.attempts;
+    if (this.deployment === deployment && this.provider === provider && this.region === region && this.attempts === attempts) return this;
+    const init: GatewayErrorInit = { ...this.toInit(), deployment, provider, region, attempts };
+    // A message we wrote about an upstream names the deployment once it is known.
+    if (this.message === upstreamMessage(this.kind, this.upstreamStatus, this.provider, this.deployment)) {
+      init.message = upstreamMessage(this.kind, this.upstreamStatus, provider, deployment);
+    }
+    return new GatewayError(init);
   }
 
   /** Returns a copy whose answer tells the client when to come back. */
@@ -144,17 +197,21 @@ export class GatewayError extends Error {
       retryAfterMs: this.retryAfterMs,
       code: this.code,
       param: this.param,
+      upstreamText: this.upstreamText,
+      region: this.region,
+      attempts: this.attempts,
       cause: this.cause,
     };
   }
 
-  /** The OpenAI error JSON body. Never includes prompts, secrets or upstream bodies verbatim. */
-  toOpenAI(): { error: { message: string; type: string; param: string | null; code: string } } {
-    // An upstream's words about our credentials can quote them (partial keys, signed requests).
-    const credentials = (this.kind === 'authentication' || this.kind === 'permission') && this.upstreamStatus !== undefined;
+  /**
+   * The OpenAI error JSON body. Never includes prompts, secrets or upstream bodies verbatim; the
+   * upstream's scrubbed words only when `exposeUpstream` (a deployment's `expose_upstream_errors`).
+   */
+  toOpenAI(exposeUpstream = false): { error: { message: string; type: string; param: string | null; code: string } } {
     return {
       error: {
-        message: credentials ? `Upstream ${this.provider ?? 'provider'} refused the gateway's credentials (${this.upstreamStatus}).` : this.message,
+        message: exposeUpstream && this.upstreamText !== undefined ? `${this.message} Upstream said: ${this.upstreamText}` : this.message,
         type: ERROR_KINDS[this.kind].openaiType,
         param: this.param ?? null,
         code: this.code,

@@ -11,7 +11,10 @@ export interface RequestMeta {
   tags: Readonly<Record<string, string>>;
 }
 
-/** Fans attempt records out to observers; an observer that throws is logged, never fatal. */
+/**
+ * Fans attempt records out to observers (an observer that throws is logged, never fatal) and logs
+ * what an upstream said about a failed attempt.
+ */
 export class AttemptReporter {
   constructor(
     private readonly observers: readonly AttemptObserver[],
@@ -24,8 +27,16 @@ export class AttemptReporter {
     attempt: Attempt,
     result: { outcome: AttemptRecord['outcome']; usage?: Usage; usageEstimated?: boolean; error?: GatewayError; ttftMs?: number },
   ): void {
-    if (this.observers.length === 0) return;
     const d = attempt.deployment.config;
+    const error = result.error;
+    // Clients only get our words for an upstream failure; operators get the upstream's, scrubbed.
+    if (error?.upstreamText !== undefined) {
+      this.logger.warn(
+        { requestId: meta.requestId, deployment: d.id, provider: d.provider, attempt: attempt.number, kind: error.kind, status: error.upstreamStatus, upstream: error.upstreamText },
+        'upstream error',
+      );
+    }
+    if (this.observers.length === 0) return;
     const record: AttemptRecord = {
       requestId: meta.requestId,
       attempt: attempt.number,

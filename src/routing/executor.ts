@@ -132,7 +132,7 @@ export async function executeWithFallback<T>(
           state.abandon(probe);
           throw cancelled(raw);
         }
-        const error = toGatewayError(controller.signal.aborted ? controller.signal.reason : raw).withDeployment(deployment.id, deployment.provider.type);
+        const error = toGatewayError(controller.signal.aborted ? controller.signal.reason : raw).withDeployment(deployment.id, deployment.provider.type, { region: deployment.config.region, attempts: number });
         state.fail(ended, error, ended - now, probe);
         options.onAttemptError?.(attempt, error);
         lastError = error;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../core/errors.js';
+import type { GatewayConfig } from '../config/schema.js';
 
 /** Reads a request body up to `limit` bytes; larger bodies are refused with 413 before being buffered. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -49,13 +50,30 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, error: GatewayError, headers: Record<string, string> = {}): void {
+/** True when the deployment an error names lets clients see the upstream's (scrubbed) words. */
+export function exposesUpstream(config: GatewayConfig, deployment: string | undefined): boolean {
+  return deployment !== undefined && config.deployments.some((d) => d.id === deployment && d.expose_upstream_errors);
+}
+
+/**
+ * Answers with the error in the OpenAI shape. Headers name the deployment that failed last and the
+ * attempts made, as success answers do; a wait the upstream asked for goes on as retry-after and
+ * retry-after-ms.
+ */
+export function sendError(res: ServerResponse, error: GatewayError, headers: Record<string, string> = {}, exposeUpstream = false): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   const extra: Record<string, string> = { ...headers };
-  if (error.retryAfterMs !== undefined && (error.status === 429 || error.status === 503)) extra['retry-after'] = String(Math.ceil(error.retryAfterMs / 1000));
+  if (error.deployment !== undefined) extra['x-switchyard-deployment'] = error.deployment;
+  if (error.provider !== undefined) extra['x-switchyard-provider'] = error.provider;
+  if (error.region !== undefined) extra['x-switchyard-region'] = error.region;
+  if (error.attempts !== undefined) extra['x-switchyard-attempts'] = String(error.attempts);
+  if (error.retryAfterMs !== undefined && (error.status === 429 || error.status === 503)) {
+    extra['retry-after'] = String(Math.ceil(error.retryAfterMs / 1000));
+    extra['retry-after-ms'] = String(Math.ceil(error.retryAfterMs));
+  }
   // 499 is nginx's "client closed request"; the client is gone, so any status will do for the log.
-  sendJson(res, error.status, error.toOpenAI(), extra);
+  sendJson(res, error.status, error.toOpenAI(exposeUpstream), extra);
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../core/errors.js';
 import type { Gateway, RequestOptions, ServedBy } from '../gateway/gateway.js';
 import { ChunkEncoder, encodeChatResponse, encodeEmbeddingResponse } from '../providers/dialects/openai-chat/index.js';
-import { parseJson, readBody, sendJson } from './http-util.js';
+import { exposesUpstream, parseJson, readBody, sendJson } from './http-util.js';
 import { SseWriter } from './sse.js';
 import type { Caller } from './auth.js';
 import type { Usage } from '../core/types.js';
@@ -135,8 +135,8 @@ async function streamCompletion(ctx: RouteContext, body: Parameters<Gateway['str
     }
   } catch (err) {
     // After the first byte there is no fallback left: say so explicitly and never send [DONE].
-    const error = GatewayError.isInstance(err) ? err : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
-    out.end(JSON.stringify(error.toOpenAI()));
+    const error = GatewayError.isInstance(err) ? err.withDeployment(servedBy.deployment, servedBy.provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
+    out.end(JSON.stringify(error.toOpenAI(exposesUpstream(ctx.gateway.config, servedBy.deployment))));
     return;
   }
   if (extensions && !res.destroyed) out.add(encoder.extensions(extensions));

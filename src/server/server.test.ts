@@ -138,7 +138,13 @@ describe('HTTP server with the official openai SDK', () => {
       const r = await post(`${own.url}/v1/chat/completions`, body);
       expect(r.status).toBe(429);
       expect(r.json.error.code).toBe('rate_limited');
+      expect(r.json.error.message).toBe('Upstream sim-a (openai-compatible) is rate limiting the gateway (HTTP 429).');
       expect(r.headers['retry-after']).toBe('7');
+      expect(r.headers['retry-after-ms']).toBe('7000');
+      expect(r.headers['x-switchyard-deployment']).toBe('sim-a');
+      expect(r.headers['x-switchyard-provider']).toBe('openai-compatible');
+      expect(r.headers['x-switchyard-region']).toBe('us-east-1');
+      expect(r.headers['x-switchyard-attempts']).toBe('1');
       const calls = sim.stats.total;
       const again = await post(`${own.url}/v1/chat/completions`, body);
       expect([again.status, again.json.error.code, again.headers['retry-after']]).toEqual([429, 'rate_limited', '7']);
@@ -365,7 +371,7 @@ describe('review fixes at the edge', () => {
     const r = await post(`${server.url}/v1/chat/completions`, JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }), { authorization: 'bearer sk-gw' });
     expect(r.status).toBe(502);
     expect(r.json.error.code).toBe('authentication');
-    expect(r.json.error.message).toBe("Upstream openai-compatible refused the gateway's credentials (401).");
+    expect(r.json.error.message).toBe("Upstream sim-a (openai-compatible) refused the gateway's credentials (HTTP 401).");
     await server.shutdown(100);
     await sim.close();
   });

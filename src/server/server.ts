@@ -6,7 +6,7 @@ import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import type { Gateway, ServedBy } from '../gateway/gateway.js';
 import { createAuthenticator, NOBODY, type Caller } from './auth.js';
-import { sendError, sendJson } from './http-util.js';
+import { exposesUpstream, sendError, sendJson } from './http-util.js';
 import { API_ROUTES, type CostFn, type Route, type RouteContext } from './routes.js';
 
 export interface ServerOptions {
@@ -110,7 +110,7 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
     } catch (err) {
       const error = toGatewayError(err);
       if (error.kind === 'internal') logger.error({ requestId, err: (err as Error)?.stack }, 'internal error');
-      sendError(res, error, { 'x-request-id': requestId });
+      sendError(res, error, { 'x-request-id': requestId }, exposesUpstream(gateway.config, error.deployment));
     } finally {
       if (route && !route.public) {
         const s = ctx.servedBy;

@@ -1,6 +1,7 @@
 import { GoogleAuth, type JWTInput } from 'google-auth-library';
 import { GatewayError } from '../../core/errors.js';
 import type { Secret } from '../../config/secret.js';
+import { registerSecret, scrub } from '../../core/scrub.js';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
@@ -16,6 +17,10 @@ export interface TokenSource {
  */
 export function googleTokenSource(options: { credentials?: Secret; selfSignedJwt: boolean }, provider: string): TokenSource {
   const credentials = options.credentials ? (JSON.parse(options.credentials.reveal()) as JWTInput) : undefined;
+  // The whole file is registered as one secret; an upstream would echo its parts.
+  for (const part of [credentials?.private_key, credentials?.private_key_id, credentials?.client_secret, credentials?.refresh_token]) {
+    if (part) registerSecret(part);
+  }
   const auth = new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE], credentials });
   // A service account can sign its own scoped JWT (no token endpoint round trip); Google accepts it.
   if (options.selfSignedJwt) auth.useJWTAccessWithScope = true;
@@ -25,8 +30,9 @@ export function googleTokenSource(options: { credentials?: Secret; selfSignedJwt
       try {
         got = await auth.getRequestHeaders();
       } catch (err) {
-        // The library's own message only (never its request config, which holds the signed assertion).
-        const reason = err instanceof Error ? err.message.split('\n')[0]?.slice(0, 200) : 'unknown error';
+        // The library's own message only (never its request config, which holds the signed assertion),
+        // scrubbed: it can quote the token endpoint's answer.
+        const reason = err instanceof Error ? scrub(err.message.split('\n')[0]?.slice(0, 200) ?? '') : 'unknown error';
         throw new GatewayError({ kind: 'authentication', message: `Upstream ${provider}: could not obtain Google credentials (${reason}).`, provider });
       }
       const authorization = got.get('authorization');

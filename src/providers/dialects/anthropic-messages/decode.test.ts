@@ -81,6 +81,12 @@ describe('mapAnthropicError', () => {
     expect(e.upstreamStatus).toBe(status);
   });
 
+  it("writes its own message and keeps the upstream's, scrubbed, for the log", () => {
+    const e = mapAnthropicError(401, {}, err('authentication_error', 'invalid x-api-key sk-ant-api03-abcdefghij'), 'anthropic');
+    expect(e.message).toBe("Upstream anthropic refused the gateway's credentials (HTTP 401).");
+    expect(e.upstreamText).toBe('invalid x-api-key [redacted]');
+  });
+
   it('reads retry-after into retryAfterMs and keeps not_found fallbackable', () => {
     expect(mapAnthropicError(429, { 'retry-after': '7' }, err('rate_limit_error'), 'a').retryAfterMs).toBe(7000);
     expect(mapAnthropicError(404, {}, err('not_found_error'), 'a').fallbackable).toBe(true);

@@ -1,4 +1,5 @@
-import { GatewayError, parseRetryAfter, type ErrorKind } from '../../../core/errors.js';
+import { upstreamFailure, parseRetryAfter, type ErrorKind, type GatewayError } from '../../../core/errors.js';
+import { scrubUpstreamText } from '../../../core/scrub.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -57,23 +58,24 @@ export function readAnthropicError(body: unknown): { type: string | undefined; m
   const err = (body as { error?: { type?: unknown; message?: unknown } } | null)?.error;
   return {
     type: typeof err?.type === 'string' ? err.type : undefined,
-    message: typeof err?.message === 'string' ? err.message.slice(0, 300) : undefined,
+    message: typeof err?.message === 'string' ? err.message : undefined,
   };
 }
 
 /**
  * An Anthropic error reply (direct API, Vertex rawPredict, Bedrock InvokeModel bodies) to the
  * taxonomy. The status decides for throttling and server failures (a 503 stays `unavailable` whatever
- * its type says); the error type refines 4xx answers. The message never includes the request.
+ * its type says); the error type refines 4xx answers. The upstream's text is kept, scrubbed, for the
+ * log only.
  */
 export function mapAnthropicError(status: number, headers: Headers, body: unknown, provider: string): GatewayError {
   const { type, message } = readAnthropicError(body);
   const byType = kindForAnthropicErrorType(type, message);
   const kind = status >= 500 || status === 429 || !byType ? kindForStatus(status) : byType;
-  return new GatewayError({
+  return upstreamFailure({
     kind,
-    message: `Upstream ${provider} returned ${status}${message ? `: ${message}` : ''}`,
     provider,
+    upstreamText: scrubUpstreamText(message),
     upstreamStatus: status,
     retryAfterMs: parseRetryAfter(first(headers, 'retry-after'), first(headers, 'retry-after-ms')),
     // A deployment that lacks the model says nothing about the others.
@@ -84,9 +86,5 @@ export function mapAnthropicError(status: number, headers: Headers, body: unknow
 /** An `error` event inside a 200 stream: the error type alone decides. */
 export function mapAnthropicStreamError(body: unknown, provider: string): GatewayError {
   const { type, message } = readAnthropicError(body);
-  return new GatewayError({
-    kind: kindForAnthropicErrorType(type, message) ?? 'upstream_error',
-    message: `Upstream ${provider} failed mid-stream${message ? `: ${message}` : ''}`,
-    provider,
-  });
+  return upstreamFailure({ kind: kindForAnthropicErrorType(type, message) ?? 'upstream_error', provider, upstreamText: scrubUpstreamText(message) });
 }

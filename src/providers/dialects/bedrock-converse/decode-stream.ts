@@ -2,7 +2,7 @@ import { GatewayError } from '../../../core/errors.js';
 import type { JsonObject, StreamPart } from '../../../core/types.js';
 import { headerValue, type EventStreamMessage } from './event-stream.js';
 import { mapStopReason } from './finish-reason.js';
-import { mapStreamException } from './map-error.js';
+import { mapStreamErrorFrame, mapStreamException } from './map-error.js';
 import { decodeBedrockUsage } from './usage.js';
 
 const utf8 = new TextDecoder();
@@ -32,10 +32,7 @@ export async function* decodeConverseStream(messages: AsyncIterable<EventStreamM
     if (messageType === 'exception') {
       throw mapStreamException(headerValue(message, ':exception-type') ?? '', payloadOf(message, provider), provider);
     }
-    if (messageType === 'error') {
-      const code = headerValue(message, ':error-code') ?? 'error';
-      throw new GatewayError({ kind: 'upstream_error', message: `Upstream ${provider} failed mid-stream: ${code}`, provider });
-    }
+    if (messageType === 'error') throw mapStreamErrorFrame(headerValue(message, ':error-code'), headerValue(message, ':error-message'), provider);
     const event = payloadOf(message, provider);
     switch (headerValue(message, ':event-type')) {
       case 'messageStart':

@@ -128,6 +128,10 @@ describe('bedrock-converse decoding', () => {
     await expect(parts([...start, exception('modelStreamErrorException', 'boom')])).rejects.toMatchObject({ kind: 'upstream_error' });
     await expect(parts([...start, exception('validationException', 'Input is too long for requested model.')])).rejects.toMatchObject({ kind: 'context_window_exceeded' });
     await expect(parts([...start, exception('serviceUnavailableException', 'x')])).rejects.toMatchObject({ kind: 'unavailable' });
+    await expect(parts([...start, exception('modelStreamErrorException', 'signed with AKIAIOSFODNN7EXAMPLE')])).rejects.toMatchObject({
+      message: 'Upstream bedrock failed with a server error mid-stream.',
+      upstreamText: 'modelStreamErrorException: signed with [redacted]',
+    });
   });
 
   it('treats a stream without messageStop, a cut frame or a bad CRC as errors', async () => {

@@ -1,4 +1,5 @@
-import { GatewayError, parseRetryAfter, type ErrorKind } from '../../../core/errors.js';
+import { upstreamFailure, parseRetryAfter, type ErrorKind, type GatewayError } from '../../../core/errors.js';
+import { scrubUpstreamText } from '../../../core/scrub.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -51,12 +52,11 @@ function kindOf(name: string, message: string, status: number | undefined): Erro
 }
 
 function build(kind: ErrorKind, name: string, message: string, provider: string, status?: number, retryAfterMs?: number): GatewayError {
-  const short = message.slice(0, 300);
-  return new GatewayError({
+  return upstreamFailure({
     kind,
-    message: `Upstream ${provider} ${status === undefined ? 'failed mid-stream with' : `returned ${status}`} ${name || 'error'}${short ? `: ${short}` : ''}`,
     provider,
     upstreamStatus: status,
+    upstreamText: scrubUpstreamText(name ? `${name}: ${message}` : message),
     retryAfterMs,
     // A region or account that lacks the model says nothing about the others.
     fallbackable: kind === 'not_found' ? true : undefined,
@@ -83,4 +83,9 @@ export function mapStreamException(name: string, payload: unknown, provider: str
   const p = (payload ?? {}) as Record<string, unknown>;
   const message = typeof p.message === 'string' ? p.message : '';
   return build(kindOf(name, message, undefined), name, message, provider);
+}
+
+/** An in-stream `:message-type: error` frame (its `:error-code` and `:error-message` headers) to the taxonomy. */
+export function mapStreamErrorFrame(code: string | undefined, message: string | undefined, provider: string): GatewayError {
+  return upstreamFailure({ kind: 'upstream_error', provider, upstreamText: scrubUpstreamText([code, message].filter(Boolean).join(': ')) });
 }

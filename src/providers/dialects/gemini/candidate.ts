@@ -12,7 +12,8 @@ export function firstCandidate(body: GeminiResponse, provider: string): GeminiCa
   if (block) {
     throw new GatewayError({
       kind: 'content_filtered',
-      message: `Upstream ${provider} blocked the prompt (${block}).`,
+      // Only an enum name is repeated: the field is the upstream's, not ours.
+      message: `Upstream ${provider} blocked the prompt (${/^[A-Z_]{1,64}$/.test(block) ? block : 'unspecified reason'}).`,
       provider,
       upstreamStatus: 200,
     });

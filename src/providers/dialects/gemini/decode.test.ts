@@ -170,6 +170,11 @@ describe('google error mapping', () => {
     expect(mapGoogleError(502, {}, 'not json', P).kind).toBe('unavailable');
   });
 
+  it("names the violated field as param and keeps the upstream's words, scrubbed, out of the message", () => {
+    const bad = mapGoogleError(400, {}, err(400, 'INVALID_ARGUMENT', 'Bad token Bearer ya29.secret-token for field', [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: 'contents[0].parts', description: 'd' }] }]), P);
+    expect(bad).toMatchObject({ param: 'contents[0].parts', message: `Upstream ${P} rejected the request as invalid (HTTP 400).`, upstreamText: 'INVALID_ARGUMENT: Bad token Bearer [redacted] for field' });
+  });
+
   it('reads the wait from google.rpc.RetryInfo, or a retry-after header', () => {
     const info = mapGoogleError(429, {}, err(429, 'RESOURCE_EXHAUSTED', 'm', [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '2.5s' }]), P);
     expect(info.retryAfterMs).toBe(2500);

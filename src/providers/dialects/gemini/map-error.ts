@@ -1,4 +1,5 @@
-import { GatewayError, parseRetryAfter, type ErrorKind } from '../../../core/errors.js';
+import { upstreamFailure, parseRetryAfter, type ErrorKind, type GatewayError } from '../../../core/errors.js';
+import { safeParam, scrubUpstreamText } from '../../../core/scrub.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -35,20 +36,31 @@ function kindFor(status: number, rpcStatus: string | undefined, message: string)
   return 'bad_upstream_response';
 }
 
+/** The first field a google.rpc.BadRequest detail names as violated. */
+function violatedField(details: unknown): string | undefined {
+  if (!Array.isArray(details)) return undefined;
+  for (const d of details as Array<Record<string, unknown>>) {
+    const violations = d?.fieldViolations;
+    if (Array.isArray(violations)) return safeParam((violations[0] as Record<string, unknown> | undefined)?.field);
+  }
+  return undefined;
+}
+
 /**
  * A Google API error (`{error: {code, message, status, details}}`) to the taxonomy. Used for HTTP
- * errors and for errors that arrive inside a stream. The upstream message is shortened and never
- * includes the request.
+ * errors and for errors that arrive inside a stream. The upstream's text is kept, scrubbed, for the
+ * log only.
  */
 export function mapGoogleError(status: number, headers: Headers, body: unknown, provider: string): GatewayError {
   const err = (body as { error?: Record<string, unknown> } | null | undefined)?.error;
   const rpcStatus = typeof err?.status === 'string' ? err.status : undefined;
-  const message = typeof err?.message === 'string' ? err.message.slice(0, 300) : '';
+  const message = typeof err?.message === 'string' ? err.message : '';
   const kind = kindFor(status, rpcStatus, message);
-  return new GatewayError({
+  return upstreamFailure({
     kind,
-    message: `Upstream ${provider} returned ${status}${rpcStatus ? ` ${rpcStatus}` : ''}${message ? `: ${message}` : ''}`,
     provider,
+    upstreamText: scrubUpstreamText(rpcStatus ? `${rpcStatus}: ${message}` : message),
+    param: violatedField(err?.details),
     upstreamStatus: status,
     retryAfterMs: parseRetryAfter(first(headers, 'retry-after')) ?? retryInfoMs(err?.details),
     // A deployment that lacks the model (or a region without it) says nothing about the others.

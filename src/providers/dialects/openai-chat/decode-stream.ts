@@ -3,6 +3,7 @@ import type { StreamPart } from '../../../core/types.js';
 import { SseParser, takeSseBody, type SseEvent } from '../../sse.js';
 import { decodeUsage } from './usage.js';
 import { mapFinishReason } from './finish-reason.js';
+import { mapOpenAIStreamError } from './map-error.js';
 
 /**
  * OpenAI chat-completion chunks to canonical stream parts. The stream must end with `[DONE]`; one
@@ -136,14 +137,7 @@ class ChunkDecoder {
     } catch {
       throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} sent a malformed stream chunk.`, provider });
     }
-    if (chunk.error) {
-      const err = chunk.error as Record<string, unknown>;
-      throw new GatewayError({
-        kind: 'upstream_error',
-        message: `Upstream ${provider} failed mid-stream: ${typeof err.message === 'string' ? err.message.slice(0, 300) : 'unknown error'}`,
-        provider,
-      });
-    }
+    if (chunk.error) throw mapOpenAIStreamError(chunk.error as Record<string, unknown>, provider);
     if (!this.started) {
       this.started = true;
       out.push({ type: 'start', id: typeof chunk.id === 'string' ? chunk.id : undefined, model: typeof chunk.model === 'string' ? chunk.model : undefined });

@@ -54,8 +54,12 @@ describe('openai-chat dialect', () => {
     );
   });
 
-  it('surfaces an error chunk mid-stream as an error', async () => {
-    await expect(collect([data({ error: { message: 'boom' } })])).rejects.toThrow(/boom/);
+  it('surfaces an error chunk mid-stream as an error in our words, keeping the upstream text apart', async () => {
+    await expect(collect([data({ error: { message: 'boom' } })])).rejects.toMatchObject({
+      kind: 'upstream_error',
+      message: 'Upstream test failed with a server error mid-stream.',
+      upstreamText: 'boom',
+    });
   });
 
   it('maps error statuses and codes into the taxonomy', () => {

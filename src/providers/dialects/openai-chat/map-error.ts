@@ -1,4 +1,5 @@
-import { GatewayError, parseRetryAfter, type ErrorKind } from '../../../core/errors.js';
+import { upstreamFailure, parseRetryAfter, type ErrorKind, type GatewayError } from '../../../core/errors.js';
+import { safeParam, scrubUpstreamText } from '../../../core/scrub.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -8,13 +9,13 @@ function first(headers: Headers, name: string): string | undefined {
 }
 
 /**
- * An OpenAI-style error reply (OpenAI, Azure OpenAI, vLLM, Ollama) to the taxonomy. The upstream
- * message is kept short and never includes the request.
+ * An OpenAI-style error reply (OpenAI, Azure OpenAI, vLLM, Ollama) to the taxonomy. The client gets
+ * our message, the kind as code (the same whichever cloud failed) and the `param` the upstream named;
+ * the upstream's text, scrubbed, is kept for the log.
  */
 export function mapOpenAIError(status: number, headers: Headers, body: unknown, provider: string): GatewayError {
   const err = (body as { error?: Record<string, unknown> } | null)?.error;
   const code = typeof err?.code === 'string' ? err.code : undefined;
-  const upstreamMessage = typeof err?.message === 'string' ? err.message.slice(0, 300) : undefined;
   const inner = (err?.innererror as Record<string, unknown> | undefined)?.code;
   let kind: ErrorKind;
   if (status === 429) kind = 'rate_limited';
@@ -29,10 +30,11 @@ export function mapOpenAIError(status: number, headers: Headers, body: unknown, 
   else if (status === 502 || status === 503) kind = 'unavailable';
   else if (status >= 500) kind = 'upstream_error';
   else kind = 'bad_upstream_response';
-  return new GatewayError({
+  return upstreamFailure({
     kind,
-    message: `Upstream ${provider} returned ${status}${upstreamMessage ? `: ${upstreamMessage}` : ''}`,
     provider,
+    upstreamText: scrubUpstreamText(typeof err?.message === 'string' ? err.message : undefined),
+    param: safeParam(err?.param),
     upstreamStatus: status,
     retryAfterMs: parseRetryAfter(first(headers, 'retry-after'), first(headers, 'retry-after-ms')),
     // A deployment that lacks the model says nothing about the others.
@@ -40,4 +42,9 @@ export function mapOpenAIError(status: number, headers: Headers, body: unknown, 
     // An exhausted quota does not refill by waiting a few seconds.
     retryable: code === 'insufficient_quota' ? false : undefined,
   });
+}
+
+/** An `{"error": {...}}` chunk inside a 200 stream. */
+export function mapOpenAIStreamError(err: Record<string, unknown>, provider: string): GatewayError {
+  return upstreamFailure({ kind: 'upstream_error', provider, upstreamText: scrubUpstreamText(typeof err.message === 'string' ? err.message : undefined) });
 }

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { registerSecret, safeParam, scrub, scrubUpstreamText } from './scrub.js';
+
+describe('scrub', () => {
+  it('removes configured secret values wherever they appear, URL-encoded ones too', () => {
+    registerSecret('my config value/with+chars');
+    expect(scrub('key was my config value/with+chars; again: my%20config%20value%2Fwith%2Bchars')).toBe('key was [redacted]; again: [redacted]');
+  });
+
+  it('leaves short configured values alone: they are too likely to be ordinary words', () => {
+    registerSecret('model');
+    expect(scrub('unknown model')).toBe('unknown model');
+  });
+
+  it.each([
+    ['a bearer token', 'Authorization: Bearer abc.def-ghi_123', 'Authorization: Bearer [redacted]'],
+    ['a bearer token in prose', 'the token Bearer abcdefgh is expired', 'the token Bearer [redacted] is expired'],
+    ['a JWT', 'bad token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl here', 'bad token [redacted] here'],
+    ['an AWS access key id', 'The security token AKIAIOSFODNN7EXAMPLE is invalid', 'The security token [redacted] is invalid'],
+    ['a temporary AWS key id', 'ASIAY34FZKBOKMUTVV7A expired', '[redacted] expired'],
+    ['an OpenAI key', 'Incorrect API key provided: sk-proj-abcdef123456', 'Incorrect API key provided: [redacted]'],
+    ['a masked key', 'Incorrect API key provided: sk-live-****abcd', 'Incorrect API key provided: [redacted]'],
+    ['an Anthropic key', 'invalid x-api-key sk-ant-api03-xyzxyzxyz', 'invalid x-api-key [redacted]'],
+    ['an api-key pair', 'header api-key=0123abcd was rejected', 'header api-key=[redacted] was rejected'],
+    ['a JSON api_key field', '{"api_key": "hunter2hunter2"}', '{"api_key": "[redacted]"}'],
+    ['an AWS session token', 'x-amz-security-token: IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD', 'x-amz-security-token: [redacted]'],
+    ['a SigV4 credential', 'Credential=AKIAIOSFODNN7EXAMPLE/20240101/us-east-1/bedrock/aws4_request', 'Credential=[redacted]'],
+    ['a long opaque secret', 'secret is wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY ok', 'secret is [redacted] ok'],
+    ['a Google access token', 'token ya29.a0AfH6SMBx-abc_def was revoked', 'token [redacted] was revoked'],
+    ['a private key', 'key -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY----- end', 'key [redacted] end'],
+    ['a private key cut short', 'key -----BEGIN RSA PRIVATE KEY-----\nMIIEvQIBADANBg', 'key [redacted]'],
+  ])('removes %s', (_what, text, expected) => {
+    expect(scrub(text)).toBe(expected);
+  });
+
+  it('keeps ordinary error messages as they are', () => {
+    const text = 'messages.0.content: Input should be a valid list; model us.anthropic.claude-3-5-haiku-20241022-v1:0 (request 4f1c2a9e-1b2c-4d5e-8f90-123456789abc)';
+    expect(scrub(text)).toBe(text);
+  });
+
+  it('scrubs before shortening, so a secret cut in half cannot survive', () => {
+    registerSecret('0123456789-private-value-abcdef');
+    const text = `${'x'.repeat(490)} 0123456789-private-value-abcdef ${'y'.repeat(100)}`;
+    const kept = scrubUpstreamText(text) ?? '';
+    expect(kept).not.toContain('0123456789');
+    expect(kept.length).toBeLessThanOrEqual(501);
+    expect(scrubUpstreamText('   ')).toBeUndefined();
+  });
+});
+
+describe('safeParam', () => {
+  it('takes a parameter path and refuses free text or anything credential-like', () => {
+    expect(safeParam('messages[0].content')).toBe('messages[0].content');
+    expect(safeParam('generation_config.temperature')).toBe('generation_config.temperature');
+    expect(safeParam('see the docs')).toBeUndefined();
+    expect(safeParam('eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln')).toBeUndefined();
+    expect(safeParam(42)).toBeUndefined();
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * Removes anything that looks like a credential from text an upstream wrote, before it is logged or
+ * (where a deployment allows it) shown to a client. Upstreams echo what they were sent: partial keys,
+ * signed headers, whole tokens. Two nets: the exact secret values the config resolved, and patterns for
+ * credentials no config names (tokens minted at run time, keys of other accounts).
+ */
+
+const REDACTED = '[redacted]';
+
+/** Values shorter than this are too likely to be ordinary words to be replaced everywhere. */
+const MIN_SECRET_LENGTH = 8;
+/** Configs are loaded a few times per process at most; the bound only keeps reloads from growing it. */
+const MAX_SECRETS = 1024;
+
+const secrets = new Set<string>();
+
+/** Adds a configured secret value (and its URL-encoded form) to what `scrub` removes. */
+export function registerSecret(value: string): void {
+  if (value.length < MIN_SECRET_LENGTH) return;
+  for (const v of new Set([value, encodeURIComponent(value)])) {
+    secrets.delete(v);
+    secrets.add(v);
+  }
+  while (secrets.size > MAX_SECRETS) secrets.delete(secrets.values().next().value as string);
+}
+
+const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
+  // PEM private keys, also when cut off before their END line.
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, REDACTED],
+  // Authorization schemes (Bearer, Basic, AWS SigV4) and everything after them up to a delimiter.
+  [/\b(Bearer|Basic|AWS4-HMAC-SHA256)\s+[^\s"',;}]+/gi, `$1 ${REDACTED}`],
+  // name=value / "name": "value" pairs whose name says what the value is (schemes were handled above).
+  [
+    /\b((?:x-)?api[-_]?key|access[-_]?token|refresh[-_]?token|id[-_]?token|client[-_]?secret|secret(?:[-_]access)?[-_]?key|session[-_]?token|x-amz-security-token|security[-_]?token|password|signature|credential|authorization)(["']?\s*[:=]\s*["']?)(?!(?:Bearer|Basic|AWS4-HMAC-SHA256)\s)[^\s"',;&}]+/gi,
+    `$1$2${REDACTED}`,
+  ],
+  // JWTs (Vertex self-signed tokens, Entra ID tokens).
+  [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?/g, REDACTED],
+  // AWS access key ids (long-term AKIA, temporary ASIA).
+  [/\b(?:AKIA|ASIA)[A-Z0-9]{12,}\b/g, REDACTED],
+  // OpenAI / Anthropic style keys (sk-..., sk-proj-..., sk-ant-...), masked ones included.
+  [/\bsk-[A-Za-z0-9_*.-]{6,}/g, REDACTED],
+  // Google OAuth access tokens and API keys.
+  [/\bya29\.[A-Za-z0-9._-]+/g, REDACTED],
+  [/\bAIza[0-9A-Za-z_-]{20,}/g, REDACTED],
+  // Long opaque base64 or hex runs: AWS secret keys and session tokens, signatures.
+  [/[A-Za-z0-9+/]{40,}={0,2}/g, REDACTED],
+];
+
+/** `text` with every registered secret and every credential-like token replaced by `[redacted]`. */
+export function scrub(text: string): string {
+  let out = text;
+  for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
+  for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
+  return out;
+}
+
+/** Upstream text scanned for credentials: enough for any real error message. */
+const SCAN_CHARS = 8192;
+/** Upstream text kept after scrubbing, for the log (and for clients of exposing deployments). */
+const KEEP_CHARS = 500;
+
+/**
+ * An upstream's own words made safe to log: scrubbed first, then shortened, so a cut can never leave
+ * half a secret that no longer matches. Undefined when there is nothing to say.
+ */
+export function scrubUpstreamText(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  const clean = scrub(trimmed.length > SCAN_CHARS ? trimmed.slice(0, SCAN_CHARS) : trimmed);
+  return clean.length > KEEP_CHARS ? `${clean.slice(0, KEEP_CHARS)}…` : clean;
+}
+
+const PARAM_NAME = /^[A-Za-z0-9_.[\]-]{1,100}$/;
+
+/** A parameter path an upstream's error names in a structured field, when it is only that. */
+export function safeParam(value: unknown): string | undefined {
+  return typeof value === 'string' && PARAM_NAME.test(value) && scrub(value) === value ? value : undefined;
+}
