@@ -72,7 +72,7 @@ function yamlFor({ port, deployments, ledger, tmp, routing }) {
   }
   lines.push('groups:', `  - name: ${MODEL}`, '    strategy: priority', `    deployments: [${deployments.map((d) => d.id).join(', ')}]`);
   if (ledger) {
-    lines.push('ledger:', '  enabled: true', '  store: sqlite', `  path: ${join(tmp, 'ledger.sqlite')}`, `  spill_path: ${join(tmp, 'ledger-spill.jsonl')}`);
+    lines.push('ledger:', '  enabled: true', '  store: sqlite', `  path: ${join(tmp, 'ledger.sqlite')}`, `  spill_path: ${join(tmp, 'ledger-spill.jsonl')}`, `  journal_dir: ${join(tmp, 'ledger-journal')}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -58,4 +58,34 @@ describe('relay', () => {
     await it.return?.();
     expect(settle.mock.calls.map((c) => c[0].outcome)).toEqual(['error']);
   });
+  it('times a stalled stream out within 10 % of the idle limit, counted from the last part', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    try {
+      // The first part arrives at once; each later one when the test hands it over.
+      const waiting: ((r: IteratorResult<StreamPart>) => void)[] = [];
+      let reads = 0;
+      const upstream: AsyncIterable<StreamPart> = {
+        [Symbol.asyncIterator]: () => ({
+          next: () => (reads++ === 0 ? Promise.resolve({ done: false, value: { type: 'text', delta: 'a' } }) : new Promise((r) => waiting.push(r))),
+        }),
+      };
+      const opened = await openUntilContent(upstream, 0, () => 0, 'test');
+      const abort = vi.fn();
+      const it = relay(opened, 1, abort, () => undefined, 1000);
+      await it.next(); // the head part; the idle clock starts
+      const second = it.next();
+      await vi.advanceTimersByTimeAsync(130);
+      waiting.shift()?.({ done: false, value: { type: 'text', delta: 'b' } });
+      await second;
+      void it.next().catch(() => undefined);
+      // The last part came at t=130: the limit is reached at t=1130, tolerated between 1030 and 1230.
+      await vi.advanceTimersByTimeAsync(1030 - 130 - 1);
+      expect(abort).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(200);
+      expect(abort).toHaveBeenCalledTimes(1);
+      expect(abort.mock.calls[0]?.[0]).toMatchObject({ kind: 'timeout' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

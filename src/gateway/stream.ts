@@ -66,7 +66,7 @@ class Relay implements AsyncIterableIterator<StreamPart> {
   private started = false;
   private closed = false;
   private headAt = 0;
-  /** When the upstream last gave a part; checked by one coarse interval, not a timer per part. */
+  /** When the upstream last gave a part; checked by one timeout, not a timer per part. */
   private lastPartAt = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly onNext = (next: IteratorResult<StreamPart>): IteratorResult<StreamPart> => {
@@ -94,19 +94,30 @@ class Relay implements AsyncIterableIterator<StreamPart> {
     private readonly idleTimeoutMs: number,
   ) {}
 
-  /** A stream that stalls after its first content is a failure (a timeout), not a hang. */
+  /**
+   * A stream that stalls after its first content is a failure (a timeout), not a hang. One timeout,
+   * not one per part: when it fires early (parts arrived meanwhile) it is re-armed for exactly the
+   * time left, so it fires on time without touching a timer per part.
+   */
   private watchIdle(): void {
     if (this.idleTimeoutMs <= 0 || this.idleTimer) return;
-    this.idleTimer = setInterval(() => {
-      if (Date.now() - this.lastPartAt < this.idleTimeoutMs) return;
-      this.stopWatching();
-      this.abortUpstream(new GatewayError({ kind: 'timeout', message: `The upstream stream stalled for ${this.idleTimeoutMs} ms.` }));
-    }, Math.max(50, Math.floor(this.idleTimeoutMs / 4)));
+    this.armIdle(this.idleTimeoutMs);
+  }
+
+  private armIdle(ms: number): void {
+    this.idleTimer = setTimeout(this.checkIdle, ms);
     this.idleTimer.unref();
   }
 
+  private readonly checkIdle = (): void => {
+    const left = this.lastPartAt + this.idleTimeoutMs - Date.now();
+    if (left > 0) return this.armIdle(left);
+    this.idleTimer = undefined;
+    this.abortUpstream(new GatewayError({ kind: 'timeout', message: `The upstream stream stalled for ${this.idleTimeoutMs} ms.` }));
+  };
+
   private stopWatching(): void {
-    if (this.idleTimer) clearInterval(this.idleTimer);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
   }
 

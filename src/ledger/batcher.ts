@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type { AttemptRecord } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { toUsageEvent, type UsageEvent } from './event.js';
+import type { Journal } from './journal.js';
 import type { LedgerStore } from './store/sql-store.js';
 
 export interface BatcherOptions {
@@ -18,6 +19,8 @@ export interface BatcherOptions {
   now?: () => number;
   /** Builds the row of a queued attempt record at write time (pricing it); default: unpriced. */
   toEvent?: (record: AttemptRecord) => UsageEvent;
+  /** Each event is journaled as it is queued (built right away then) and released once stored. */
+  journal?: Journal;
 }
 
 /** What the queue holds: finished events, or attempt records whose row is built when written. */
@@ -35,9 +38,10 @@ export interface BatcherStats {
 }
 
 /**
- * Writes ledger events off the hot path: `enqueue` is an array push; a timer writes batches. Attempt
- * records are queued as they are and turned into rows only when written, so the hot path allocates
- * nothing and what waits in the queue is the record the gateway built anyway. While the
+ * Writes ledger events off the hot path: `enqueue` is an array push; a timer writes batches. Without
+ * a journal, attempt records are queued as they are and turned into rows only when written, so the
+ * hot path allocates nothing and what waits in the queue is the record the gateway built anyway;
+ * with one, each event is built and journaled as it is queued. While the
  * store is down events stay in memory up to `maxBuffer`, then spill to a JSON-lines file that is
  * replayed when the store is back (and on the next start). Event ids are idempotent, so replaying a
  * file that was partly written already never double counts.
@@ -69,7 +73,12 @@ export class LedgerBatcher {
       this.spill([item]);
       return;
     }
-    this.queue.push(item);
+    const journal = this.o.journal;
+    if (journal) {
+      const event = isEvent(item) ? item : this.toEvent(item);
+      journal.append(`${JSON.stringify(event)}\n`);
+      this.queue.push(event);
+    } else this.queue.push(item);
     if (this.queue.length > this.o.maxBuffer) this.spill(this.queue.splice(0));
     else if (this.queue.length >= this.o.batchSize && !this.counters.storeDown && !this.flushing && !this.flushSoon) {
       // One scheduled flush however many events arrive before it runs.
@@ -101,8 +110,11 @@ export class LedgerBatcher {
 
   private async writeAll(): Promise<void> {
     if (this.counters.storeDown && this.now() < this.nextRetryAt) return;
+    // Everything journaled so far is in the queue or the spill file: stored by the end of this round.
+    const sealed = this.o.journal?.seal() ?? 0;
     try {
       await this.replaySpill();
+      await this.replayJournal();
       while (this.queue.length > 0) {
         // Taken out of the queue while in flight, so a concurrent spill cannot shift what we remove.
         const batch = this.build(this.queue.splice(0, this.o.batchSize));
@@ -114,6 +126,7 @@ export class LedgerBatcher {
         }
         this.counters.written += batch.length;
       }
+      this.o.journal?.release(sealed);
       if (this.counters.storeDown) this.o.logger.info({ queued: this.queue.length }, 'ledger store is back; buffered events written');
       this.counters.storeDown = false;
     } catch (err) {
@@ -146,12 +159,21 @@ export class LedgerBatcher {
         // Renamed first, so events spilled meanwhile go to a fresh file and nothing is read twice.
         renameSync(this.o.spillPath, this.replayPath);
       }
-      await this.replayFile();
+      await this.replayFile(this.replayPath);
     }
   }
 
-  private async replayFile(): Promise<void> {
-    const events = readFileSync(this.replayPath, 'utf8')
+  /** Segments a killed process left behind; replaying one already stored is harmless. */
+  private async replayJournal(): Promise<void> {
+    const leftovers = this.o.journal?.leftovers;
+    while (leftovers && leftovers.length > 0) {
+      await this.replayFile(leftovers[0] as string);
+      leftovers.shift();
+    }
+  }
+
+  private async replayFile(path: string): Promise<void> {
+    const events = readFileSync(path, 'utf8')
       .split('\n')
       .filter((l) => l.trim().length > 0)
       .flatMap((l): UsageEvent[] => {
@@ -159,12 +181,12 @@ export class LedgerBatcher {
           return [JSON.parse(l) as UsageEvent];
         } catch {
           // A line cut short by a crash mid-append; the rest of the file is still good.
-          this.o.logger.warn({ path: this.replayPath }, 'skipping a truncated ledger spill line');
+          this.o.logger.warn({ path }, 'skipping a truncated ledger line');
           return [];
         }
       });
     for (let i = 0; i < events.length; i += this.o.batchSize) await this.o.store.insert(events.slice(i, i + this.o.batchSize));
-    unlinkSync(this.replayPath);
+    unlinkSync(path);
     this.counters.replayed += events.length;
     if (events.length > 0) this.o.logger.info({ events: events.length }, 'replayed spilled ledger events');
   }
@@ -187,5 +209,6 @@ export class LedgerBatcher {
     }
     this.closed = true;
     if (this.queue.length > 0) this.spill(this.queue.splice(0));
+    this.o.journal?.close();
   }
 }

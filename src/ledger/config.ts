@@ -75,6 +75,8 @@ const LEDGER_DEFAULTS = {
   max_buffer: 50_000,
   spill_path: '.switchyard/ledger-spill.jsonl',
   retry_interval_ms: 2000,
+  journal: true,
+  journal_dir: '.switchyard/ledger-journal',
 };
 
 /** `ledger:` in the config: where usage events go and how they are batched. */
@@ -94,6 +96,10 @@ export const ledgerSchema = z
     max_buffer: z.number().int().positive().default(LEDGER_DEFAULTS.max_buffer),
     spill_path: z.string().min(1).default(LEDGER_DEFAULTS.spill_path),
     retry_interval_ms: z.number().int().positive().default(LEDGER_DEFAULTS.retry_interval_ms),
+    /** Journal every event to a local file before the answer is sent, so a killed process loses none. */
+    journal: z.boolean().default(LEDGER_DEFAULTS.journal),
+    /** Folder of journal segments; one per process (segments of a dead process are replayed on start). */
+    journal_dir: z.string().min(1).default(LEDGER_DEFAULTS.journal_dir),
   })
   .superRefine((l, ctx) => {
     if (l.enabled && l.store === 'postgres' && !l.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'store "postgres" needs a url (e.g. ${DATABASE_URL})' });

@@ -3,6 +3,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import type { Usage } from '../core/types.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { LedgerBatcher, type BatcherStats } from './batcher.js';
+import { Journal } from './journal.js';
 import { BudgetGuard, type SoftLimitNotice } from './budgets/guard.js';
 import { openBudgetState } from './budgets/open-state.js';
 import { ledgerSpend } from './budgets/seed.js';
@@ -81,10 +82,11 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
     return toUsageEvent(record, { usd, priced: usd !== undefined });
   };
   const store = options.store ?? (lc.enabled ? await openStore(lc, logger) : undefined);
+  const journal = store && lc.journal ? new Journal(lc.journal_dir) : undefined;
   const batcher = store
-    ? new LedgerBatcher({ store, logger, batchSize: lc.batch_size, flushIntervalMs: lc.flush_interval_ms, maxBuffer: lc.max_buffer, spillPath: lc.spill_path, retryIntervalMs: lc.retry_interval_ms, now, toEvent })
+    ? new LedgerBatcher({ store, logger, batchSize: lc.batch_size, flushIntervalMs: lc.flush_interval_ms, maxBuffer: lc.max_buffer, spillPath: lc.spill_path, retryIntervalMs: lc.retry_interval_ms, now, toEvent, journal })
     : undefined;
-  // A spill file left by an earlier run is replayed right away.
+  // A spill file or journal left by an earlier run is replayed right away.
   if (batcher) void batcher.flush();
 
   const hasBudgets = config.budgets.limits.length > 0;
@@ -116,7 +118,7 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
       })
     : undefined;
 
-  // O(1) and allocation-free without budgets: the record itself is queued and priced when written.
+  // O(1) and allocation-free without budgets or journal: the record itself is queued and priced when written.
   const observer: AttemptObserver = {
     onAttempt(record) {
       if (guard) guard.settle(record, priceOf(record));

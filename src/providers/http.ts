@@ -1,15 +1,43 @@
-import { Agent, errors as undiciErrors, util as undiciUtil, type Dispatcher } from 'undici';
+import { Agent, buildConnector, errors as undiciErrors, util as undiciUtil, type Dispatcher } from 'undici';
 import { GatewayError } from '../core/errors.js';
 
+export interface PoolOptions {
+  connections?: number;
+  /** How long an idle keep-alive connection is kept; short, so a hung upstream's sockets go soon. */
+  keepAliveTimeoutMs?: number;
+  /** Time allowed to open a connection (TCP and TLS). */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * Opens connections, and closes at once one that carries no request. undici reconnects for a
+ * request aborted in flight before it notices the abort (it re-queues the request, connects, then
+ * drops it), which left one idle socket per aborted request for the whole keep-alive timeout. A
+ * request is written synchronously when its connection is handed over, so nothing written means
+ * the connection was opened for a request that is gone.
+ */
+function connectorFor(timeoutMs: number): buildConnector.connector {
+  const connect = buildConnector({ timeout: timeoutMs });
+  return (options, callback) =>
+    connect(options, (err, socket) => {
+      if (err || !socket) return callback(err, null);
+      callback(null, socket);
+      if (socket.bytesWritten === 0 && socket.writableLength === 0) socket.destroy();
+    });
+}
+
 /** A keep-alive connection pool per upstream origin; sized for a gateway, not a browser. */
-export function createAgent(options: { connections?: number; keepAliveTimeoutMs?: number } = {}): Agent {
+export function createAgent(options: PoolOptions = {}): Agent {
+  const keepAlive = options.keepAliveTimeoutMs ?? 4_000;
   return new Agent({
     connections: options.connections ?? 128,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
-    keepAliveMaxTimeout: 600_000,
+    keepAliveTimeout: keepAlive,
+    // An upstream's Keep-Alive hint may shorten the wait, never lengthen it past ours.
+    keepAliveMaxTimeout: keepAlive,
     headersTimeout: 0,
     bodyTimeout: 0,
     pipelining: 1,
+    connect: connectorFor(options.connectTimeoutMs ?? 5_000),
   });
 }
 

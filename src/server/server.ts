@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -27,6 +27,12 @@ export interface RunningServer {
   /** Stops accepting, lets in-flight requests finish up to the grace period, then closes the rest. */
   shutdown(graceMs?: number): Promise<void>;
 }
+
+/**
+ * How long a drain leaves idle keep-alive connections open: a client that sends on one meanwhile gets
+ * its answer (and `connection: close`); one that stays silent is closed after it.
+ */
+const IDLE_LINGER_MS = 1000;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -165,12 +171,17 @@ export async function startServer(gateway: Gateway, options: ServerOptions & { p
     port,
     async shutdown(graceMs = cfg.shutdown_grace_ms) {
       server.draining = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const deadline = Date.now() + graceMs;
-      while (server.inFlight > 0 && Date.now() < deadline) {
+      // Stop accepting with net's close, not http's: http's would also destroy idle keep-alive
+      // connections at once, resetting a request already on its way on one. Each request on them is
+      // answered with `connection: close` instead, and connections still idle are closed after a linger.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      const start = Date.now();
+      const deadline = start + graceMs;
+      const lingerUntil = start + Math.min(graceMs, IDLE_LINGER_MS);
+      for (;;) {
+        const now = Date.now();
+        if (now >= deadline || (server.inFlight === 0 && (sockets.size === 0 || now >= lingerUntil))) break;
         await new Promise((r) => setTimeout(r, 25));
-        server.closeIdleConnections();
       }
       for (const s of sockets) s.destroy();
       await closed;

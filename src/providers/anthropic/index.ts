@@ -13,6 +13,10 @@ const options = z.looseObject({
   /** `max_tokens` is required by the Messages API: sent when the client gives none. */
   max_tokens: z.number().int().positive().default(4096),
   max_connections: z.number().int().positive().default(128),
+  /** Idle keep-alive connections are closed after this; short, so a hung upstream's sockets go soon. */
+  keep_alive_timeout_ms: z.number().int().positive().default(4_000),
+  /** Time allowed to open a connection (TCP and TLS). */
+  connect_timeout_ms: z.number().int().positive().default(5_000),
 });
 
 export type AnthropicOptions = z.infer<typeof options>;

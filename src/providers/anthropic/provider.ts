@@ -26,7 +26,7 @@ export class AnthropicProvider implements Provider {
     private readonly options: AnthropicOptions,
     private readonly logger: Logger,
   ) {
-    this.agent = createAgent({ connections: options.max_connections });
+    this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     this.base = options.endpoint.replace(/\/+$/, '').replace(/\/v1$/, '');
     this.rules = versionRules(options.anthropic_version);
     this.headers = { 'content-type': 'application/json', ...deployment.headers, 'anthropic-version': options.anthropic_version };

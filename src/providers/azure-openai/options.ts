@@ -63,6 +63,10 @@ export const azureOptionsSchema = z
     /** Credentials travel over plain http only to loopback hosts unless this is set. */
     allow_insecure_http: z.boolean().default(false),
     max_connections: z.number().int().positive().default(128),
+    /** Idle keep-alive connections are closed after this; short, so a hung upstream's sockets go soon. */
+    keep_alive_timeout_ms: z.number().int().positive().default(4_000),
+    /** Time allowed to open a connection (TCP and TLS). */
+    connect_timeout_ms: z.number().int().positive().default(5_000),
     api_key: z.unknown().optional(),
   })
   .superRefine((o, ctx) => {

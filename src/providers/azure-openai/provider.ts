@@ -36,7 +36,7 @@ export class AzureOpenAIProvider implements Provider {
     private readonly options: AzureOpenAIOptions,
     overrides: AzureOpenAIOverrides = {},
   ) {
-    this.agent = createAgent({ connections: options.max_connections });
+    this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     this.urls = azureUrls({ endpoint: options.endpoint, api: options.api, apiVersion: options.api_version, deploymentName: options.deployment_name ?? deployment.model });
     this.baseHeaders = { 'content-type': 'application/json', ...deployment.headers };
     this.passthrough = deployment.passthrough;

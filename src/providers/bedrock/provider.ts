@@ -40,7 +40,7 @@ export class BedrockProvider implements Provider {
     private readonly options: BedrockOptions,
     credentials: CredentialSource | undefined,
   ) {
-    this.agent = createAgent({ connections: options.max_connections });
+    this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     // A VPC interface endpoint (or a simulator) replaces the public regional host.
     this.base = (deployment.endpoint ?? `https://bedrock-runtime.${options.region}.amazonaws.com`).replace(/\/+$/, '');
     this.bearer = deployment.api_key?.reveal();

@@ -6,6 +6,10 @@ const options = z.looseObject({
   /** Base URL including the version prefix, e.g. https://api.openai.com/v1 or http://vllm:8000/v1. */
   endpoint: z.url().default('https://api.openai.com/v1'),
   max_connections: z.number().int().positive().default(128),
+  /** Idle keep-alive connections are closed after this; short, so a hung upstream's sockets go soon. */
+  keep_alive_timeout_ms: z.number().int().positive().default(4_000),
+  /** Time allowed to open a connection (TCP and TLS). */
+  connect_timeout_ms: z.number().int().positive().default(5_000),
 });
 
 export type OpenAICompatibleOptions = z.infer<typeof options>;

@@ -26,7 +26,7 @@ export class OpenAICompatibleProvider implements Provider {
     private readonly deployment: DeploymentConfig,
     options: OpenAICompatibleOptions,
   ) {
-    this.agent = createAgent({ connections: options.max_connections });
+    this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     const base = options.endpoint.replace(/\/+$/, '');
     this.urls = { chat: new URL(`${base}/chat/completions`), embeddings: new URL(`${base}/embeddings`), models: new URL(`${base}/models`) };
     this.headers = { 'content-type': 'application/json', ...deployment.headers };

@@ -24,6 +24,10 @@ export const vertexOptions = z
     /** max_tokens sent to Claude when the client gives none (the Messages API requires one). */
     default_max_tokens: z.number().int().positive().default(4096),
     max_connections: z.number().int().positive().default(128),
+    /** Idle keep-alive connections are closed after this; short, so a hung upstream's sockets go soon. */
+    keep_alive_timeout_ms: z.number().int().positive().default(4_000),
+    /** Time allowed to open a connection (TCP and TLS). */
+    connect_timeout_ms: z.number().int().positive().default(5_000),
   })
   .superRefine((o, ctx) => {
     if (o.location === undefined && o.region === undefined) {

@@ -1,0 +1,63 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../core/logger.js';
+import { LedgerBatcher } from './batcher.js';
+import { Journal } from './journal.js';
+import { openSqlite } from './store/sqlite-driver.js';
+import { SqlLedgerStore } from './store/sql-store.js';
+import { attempt, events } from './testing/fixtures.js';
+
+const ALL = { from: 0, to: Date.parse('2100-01-01'), groupBy: [] as [] };
+
+async function setup(dir: string) {
+  const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+  const batcher = new LedgerBatcher({ store, logger: silentLogger, batchSize: 100, flushIntervalMs: 60_000, maxBuffer: 10_000, spillPath: join(dir, 'spill.jsonl'), retryIntervalMs: 10, journal: new Journal(join(dir, 'journal')) });
+  return { store, batcher, rows: async () => (await store.summarize(ALL))[0]?.attempts ?? 0 };
+}
+
+const segments = (dir: string) => readdirSync(join(dir, 'journal'));
+
+describe('ledger journal', () => {
+  it('has every queued event on disk before enqueue returns, and drops the segment once the batch is stored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    const { store, batcher, rows } = await setup(dir);
+    batcher.enqueue(attempt({ requestId: 'a' }));
+    batcher.enqueue(attempt({ requestId: 'b' }));
+    const [segment] = segments(dir);
+    expect(readFileSync(join(dir, 'journal', segment as string), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id)).toEqual(['a:1', 'b:1']);
+    await batcher.flush();
+    expect(await rows()).toBe(2);
+    expect(segments(dir)).toEqual([]);
+    await batcher.close();
+    await store.close();
+  });
+
+  it('replays the segments of a process that died once, without double counting what it had stored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    const first = await setup(dir);
+    const stored = events(3);
+    for (const e of stored) first.batcher.enqueue(e);
+    await first.batcher.flush();
+    for (const e of events(5)) first.batcher.enqueue(e); // 3 of them stored already, 2 only journaled
+    // An earlier incarnation with the same pid (a restarted container's pid 1) left this segment.
+    const [segment] = segments(dir);
+    writeFileSync(join(dir, 'journal', `${process.pid}-deadbeef-00000000.jsonl`), readFileSync(join(dir, 'journal', segment as string)));
+
+    const second = await setup(dir);
+    await second.store.insert(stored);
+    await second.batcher.flush();
+    expect(await second.rows()).toBe(5);
+    expect(second.batcher.stats().replayed).toBe(5);
+    // The first journal is still running: its segment is not a leftover.
+    expect(segments(dir)).toEqual([segment]);
+    await second.batcher.flush();
+    expect(await second.rows()).toBe(5);
+    for (const b of [first, second]) {
+      await b.batcher.close();
+      await b.store.close();
+    }
+    expect(segments(dir)).toEqual([]);
+  });
+});
