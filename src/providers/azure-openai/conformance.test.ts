@@ -15,6 +15,7 @@ async function setup(api: 'deployments' | 'v1'): Promise<ConformanceSetup> {
       authentication: { fault: { status: 401 }, status: 502, code: 'authentication' },
     },
     midStreamFault: { stream_error_after_chunks: 2 },
+    reasoning: 'tokens',
   };
 }
 
