@@ -1,4 +1,4 @@
-import type { AssistantMessage, ChatMessage, ChatRequest, Usage } from './types.js';
+import { makeUsage, type AssistantMessage, type ChatMessage, type ChatRequest, type ChatResponse, type Usage } from './types.js';
 
 /** Rough token count (four characters a token), for context-window checks and broken-stream billing. */
 export function estimateTokens(text: string): number {
@@ -17,6 +17,13 @@ function messageText(m: ChatMessage): string {
 /** Estimated completion tokens of an answer (text, tool calls, reasoning), for upstreams that report no usage. */
 export function estimateAnswerTokens(m: AssistantMessage): number {
   return estimateTokens(messageText(m) + (m.reasoning_content ?? ''));
+}
+
+/** An answer whose upstream reported no usage (`usageEstimated`) gets the gateway's estimate, never zero. */
+export function withEstimatedUsage(response: ChatResponse, promptTokens: number): ChatResponse {
+  if (!response.usageEstimated) return response;
+  response.usage = makeUsage({ prompt: promptTokens, completion: estimateAnswerTokens(response.message) });
+  return response;
 }
 
 /**

@@ -3,9 +3,9 @@ import { GatewayError, toGatewayError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { AdmissionControl, AdmissionTicket, AttemptObserver, Operation } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { estimateAnswerTokens, estimatePromptTokens, estimateTokens } from '../core/estimate.js';
+import { estimatePromptTokens, estimateTokens, withEstimatedUsage } from '../core/estimate.js';
 import { raceAbort } from '../core/abort.js';
-import { makeUsage, type ChatRequest, type ChatResponse, type EmbeddingRequest, type EmbeddingResponse, type StreamPart } from '../core/types.js';
+import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
 import { validateChatRequest, validateEmbeddingRequest } from '../core/validate.js';
 import type { ConfigInput, DeploymentConfig, GatewayConfig } from '../config/schema.js';
 import type { Provider } from '../core/provider.js';
@@ -197,7 +197,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
         const executed = await executeWithFallback<ChatResponse>(
           plan.deployments,
           async (a, s) => {
-            const response = withUsage(await a.deployment.provider.chat(request, { signal: s, requestId: meta.requestId }), needs.promptTokens);
+            const response = withEstimatedUsage(await a.deployment.provider.chat(request, { signal: s, requestId: meta.requestId }), needs.promptTokens);
             if (!rerouteFiltered || response.finishReason !== 'content_filter') return response;
             filtered = { value: response, attempt: a };
             throw outputFiltered(a);
@@ -327,13 +327,6 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       );
     },
   };
-}
-
-/** An answer whose upstream reported no usage gets the gateway's estimate (never silently zero). */
-function withUsage(response: ChatResponse, promptTokens: number): ChatResponse {
-  if (!response.usageEstimated) return response;
-  response.usage = makeUsage({ prompt: promptTokens, completion: estimateAnswerTokens(response.message) });
-  return response;
 }
 
 function outputFiltered(a: Attempt): GatewayError {
