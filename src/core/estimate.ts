@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatRequest } from './types.js';
+import { makeUsage, type AssistantMessage, type ChatMessage, type ChatRequest, type ChatResponse, type Usage } from './types.js';
 
 /** Rough token count (four characters a token), for context-window checks and broken-stream billing. */
 export function estimateTokens(text: string): number {
@@ -12,6 +12,27 @@ function messageText(m: ChatMessage): string {
   else if (Array.isArray(c)) for (const p of c) if (p.type === 'text') text += p.text;
   if (m.role === 'assistant' && m.tool_calls) for (const t of m.tool_calls) text += t.function.name + t.function.arguments;
   return text;
+}
+
+/** Estimated completion tokens of an answer (text, tool calls, reasoning), for upstreams that report no usage. */
+export function estimateAnswerTokens(m: AssistantMessage): number {
+  return estimateTokens(messageText(m) + (m.reasoning_content ?? ''));
+}
+
+/** An answer whose upstream reported no usage (`usageEstimated`) gets the gateway's estimate, never zero. */
+export function withEstimatedUsage(response: ChatResponse, promptTokens: number): ChatResponse {
+  if (!response.usageEstimated) return response;
+  response.usage = makeUsage({ prompt: promptTokens, completion: estimateAnswerTokens(response.message) });
+  return response;
+}
+
+/**
+ * Usage with its reasoning part counted from the reasoning text's length, for wire formats that include thinking
+ * in their output tokens without saying how many (Anthropic, Bedrock). Never more than the output.
+ */
+export function withReasoningTokens(usage: Usage, reasoningChars: number): Usage {
+  if (reasoningChars === 0 || usage.reasoning > 0) return usage;
+  return { ...usage, reasoning: Math.min(usage.completion, Math.ceil(reasoningChars / 4)) };
 }
 
 const IMAGE_TOKENS = 85;

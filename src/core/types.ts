@@ -42,6 +42,8 @@ export interface AssistantMessage {
   tool_calls?: ToolCall[];
   refusal?: string | null;
   name?: string;
+  /** The model's visible reasoning (thinking) text, under the name OpenAI-compatible servers use. */
+  reasoning_content?: string;
 }
 
 export interface ToolMessage {
@@ -113,6 +115,8 @@ export interface ChatResponse {
   message: AssistantMessage;
   finishReason: FinishReason;
   usage: Usage;
+  /** True when the upstream reported no usage and `usage` is the gateway's estimate. */
+  usageEstimated?: boolean;
   extensions?: Extensions;
 }
 
@@ -120,9 +124,12 @@ export interface ChatResponse {
 export type StreamPart =
   | { type: 'start'; id?: string; model?: string }
   | { type: 'text'; delta: string }
+  /** Reasoning (thinking) text; `signature` is the provider's integrity token for it, when it sends one. */
+  | { type: 'reasoning'; delta: string; signature?: string }
   | { type: 'tool-call'; index: number; id?: string; name?: string; argumentsDelta: string }
   | { type: 'finish'; finishReason: FinishReason }
-  | { type: 'usage'; usage: Usage }
+  /** `estimated`: the upstream reported no usage and the gateway counted it from the answer. */
+  | { type: 'usage'; usage: Usage; estimated?: boolean }
   | { type: 'extension'; namespace: string; data: JsonObject };
 
 export interface EmbeddingRequest {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AttemptRecord } from '../core/events.js';
 import type { ConfigInput } from '../config/schema.js';
-import type { ChatRequest, StreamPart } from '../core/types.js';
+import { makeUsage, type ChatRequest, type StreamPart } from '../core/types.js';
 import { FakeClock, FakeProvider, failure, rawDeployment, seeded } from '../routing/testing/fakes.js';
 import { MemoryStateStore } from '../state/memory.js';
 import { createGateway, type GatewayOptions } from './gateway.js';
@@ -283,5 +283,24 @@ describe('gateway resilience on a fake clock', () => {
     expect(s).toMatchObject({ id: 'primary', requests: 8, successes: 6, errors: { invalid_request: 2 }, errorRate: 0.25, inFlight: 0, breaker: { state: 'closed' } });
     expect(s?.latencyMs).toEqual({ p50: 0, p95: 0, p99: 0 });
     expect(gateway.status().retryBudget.requests).toBe(8);
+  });
+});
+
+describe('gateway usage honesty', () => {
+  it('estimates the usage of an answer whose upstream reported none and records it as estimated', async () => {
+    const { gateway, p, records } = build(twoDeployments);
+    p('primary').answer = () => ({
+      id: 'r',
+      model: 'm',
+      created: 1,
+      message: { role: 'assistant', content: 'twelve chars', reasoning_content: 'four' },
+      finishReason: 'stop',
+      usage: makeUsage({}),
+      usageEstimated: true,
+    });
+    const { response } = await gateway.chat(hello());
+    expect(response.usage.prompt).toBeGreaterThan(0);
+    expect(response.usage.completion).toBe(4);
+    expect(records.at(-1)).toMatchObject({ outcome: 'ok', usageEstimated: true, usage: { completion: 4 } });
   });
 });

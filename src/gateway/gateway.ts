@@ -3,7 +3,7 @@ import { GatewayError, toGatewayError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { AdmissionControl, AdmissionTicket, AttemptObserver, Operation } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { estimatePromptTokens, estimateTokens } from '../core/estimate.js';
+import { estimatePromptTokens, estimateTokens, withEstimatedUsage } from '../core/estimate.js';
 import { raceAbort } from '../core/abort.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
 import { validateChatRequest, validateEmbeddingRequest } from '../core/validate.js';
@@ -203,7 +203,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
         const executed = await executeWithFallback<ChatResponse>(
           plan.deployments,
           async (a, s) => {
-            const response = await a.deployment.provider.chat(request, { signal: s, requestId: meta.requestId });
+            const response = withEstimatedUsage(await a.deployment.provider.chat(request, { signal: s, requestId: meta.requestId }), needs.promptTokens);
             if (!rerouteFiltered || response.finishReason !== 'content_filter') return response;
             filtered = { value: response, attempt: a };
             throw outputFiltered(a);
@@ -213,8 +213,11 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
             ...common<ChatResponse>(plan, meta, opts, needs, routing.attempt_timeout_ms, request, CHAT_FIELDS),
             accept: gate ? (response, a) => gate(response, { request, deployment: a.deployment.id, group: meta.group }) : undefined,
             // A rejected or filtered answer was still paid for.
-            onRejected: (a, response) => reporter.report(meta, a, { outcome: 'ok', usage: response.usage }),
-            onAttemptError: (a, error) => reporter.report(meta, a, { outcome: 'error', error, usage: filtered?.attempt === a ? filtered.value.usage : undefined }),
+            onRejected: (a, response) => reporter.report(meta, a, { outcome: 'ok', usage: response.usage, usageEstimated: response.usageEstimated }),
+            onAttemptError: (a, error) => {
+              const paid = filtered?.attempt === a ? filtered.value : undefined;
+              reporter.report(meta, a, { outcome: 'error', error, usage: paid?.usage, usageEstimated: paid?.usageEstimated });
+            },
           },
         ).catch((err: unknown) => {
           // Every fallback filtered too, or failed: the filtered answer is what the client would have had anyway.
@@ -222,7 +225,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
           throw err;
         });
         const { value, attempt } = executed;
-        if (executed !== filtered) reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage });
+        if (executed !== filtered) reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage, usageEstimated: value.usageEstimated });
         return { response: value, servedBy: servedBy(attempt, meta) };
       } finally {
         ticket.release();

@@ -1,6 +1,7 @@
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { ChatRequest } from '../core/types.js';
+import { estimatePromptTokens, withEstimatedUsage } from '../core/estimate.js';
 import type { Deployment } from '../routing/router.js';
 import type { Attempt } from '../routing/executor.js';
 import type { AttemptReporter, RequestMeta } from './observe.js';
@@ -45,7 +46,8 @@ export class ShadowMirror {
           const t = this.clock.now();
           d.state.succeed(t, t - now, attempt.probe);
           d.state.countShadow(true);
-          this.reporter.report(meta, attempt, { outcome: 'ok', usage: response.usage });
+          const { usage, usageEstimated } = response.usageEstimated ? withEstimatedUsage(response, estimatePromptTokens(request)) : response;
+          this.reporter.report(meta, attempt, { outcome: 'ok', usage, usageEstimated });
         },
         (err: unknown) => {
           const t = this.clock.now();

@@ -12,6 +12,13 @@ async function open(list: StreamPart[], fail?: Error) {
   return openUntilContent(parts(list, fail), 0, () => 5, 'test');
 }
 
+describe('openUntilContent', () => {
+  it('counts reasoning as the first content: once sent, there is no fallback', async () => {
+    const opened = await openUntilContent(parts([{ type: 'start' }, { type: 'reasoning', delta: 'hm' }], new Error('later')), 0, () => 5, 'test');
+    expect(opened.head).toEqual([{ type: 'start' }, { type: 'reasoning', delta: 'hm' }]);
+  });
+});
+
 describe('relay', () => {
   const usage = makeUsage({ prompt: 3, completion: 2 });
 
@@ -34,6 +41,15 @@ describe('relay', () => {
     expect(await it.next()).toEqual({ done: true, value: undefined });
     expect(settle).toHaveBeenCalledTimes(1);
     expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'error', usage: { prompt: 9, completion: 2 }, usageEstimated: true });
+  });
+
+  it('ends a finished stream without upstream usage with an estimated usage part, settled as estimated', async () => {
+    const settle = vi.fn<(s: StreamSettlement) => void>();
+    const out: StreamPart[] = [];
+    for await (const p of relay(await open([{ type: 'reasoning', delta: 'abcd' }, { type: 'text', delta: 'efgh' }, { type: 'finish', finishReason: 'stop' }]), 9, () => undefined, settle)) out.push(p);
+    const estimated = makeUsage({ prompt: 9, completion: 2 });
+    expect(out.at(-1)).toEqual({ type: 'usage', usage: estimated, estimated: true });
+    expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'ok', usage: estimated, usageEstimated: true });
   });
 
   it('on an early stop aborts the upstream and settles cancelled, also when it was never read', async () => {

@@ -10,7 +10,8 @@ export interface OpenedStream {
   ttftMs: number;
 }
 
-const isContent = (p: StreamPart): boolean => p.type === 'text' || p.type === 'tool-call' || p.type === 'finish';
+/** Reasoning counts as content: once it reaches the client the answer is committed, with no fallback. */
+const isContent = (p: StreamPart): boolean => p.type === 'text' || p.type === 'reasoning' || p.type === 'tool-call' || p.type === 'finish';
 
 /**
  * Reads parts until the first content part, so that a failure before any content can still fall
@@ -75,8 +76,10 @@ class Relay implements AsyncIterableIterator<StreamPart> {
     if (next.done) {
       this.closed = true;
       if (!this.finished) return this.fail(new GatewayError({ kind: 'network', message: 'The upstream stream ended without finishing.' }));
+      const counted = this.usage === undefined;
       this.settleOnce('ok');
-      return DONE;
+      // The client that asked for usage gets the estimate the ledger records, marked as such.
+      return counted && this.usage ? { done: false, value: { type: 'usage', usage: this.usage, estimated: true } } : DONE;
     }
     this.account(next.value);
     return next;
@@ -168,7 +171,7 @@ class Relay implements AsyncIterableIterator<StreamPart> {
   }
 
   private account(p: StreamPart): void {
-    if (p.type === 'text') this.completionChars += p.delta.length;
+    if (p.type === 'text' || p.type === 'reasoning') this.completionChars += p.delta.length;
     else if (p.type === 'tool-call') this.completionChars += p.argumentsDelta.length + (p.name?.length ?? 0);
     else if (p.type === 'usage') this.usage = p.usage;
     else if (p.type === 'finish') this.finished = true;
@@ -184,12 +187,8 @@ class Relay implements AsyncIterableIterator<StreamPart> {
     if (this.settled) return;
     this.settled = true;
     this.stopWatching();
-    const usage = this.usage;
-    this.settle({
-      outcome,
-      usage: usage ?? makeUsage({ prompt: this.promptEstimate, completion: Math.ceil(this.completionChars / 4) }),
-      usageEstimated: usage === undefined,
-      error,
-    });
+    const usageEstimated = this.usage === undefined;
+    const usage = (this.usage ??= makeUsage({ prompt: this.promptEstimate, completion: Math.ceil(this.completionChars / 4) }));
+    this.settle({ outcome, usage, usageEstimated, error });
   }
 }

@@ -46,6 +46,11 @@ export interface ConformanceSetup {
    * body then carries it; `refused` when the wire format has no slot and config load must say so.
    */
   passthrough: { field: string; value: JsonValue; carried: (wireBody: Record<string, unknown>) => unknown } | 'refused';
+  /**
+   * What the upstream reveals of its reasoning for a prompt that asks to "think step by step": the
+   * text (the default), or only its token count (Azure OpenAI).
+   */
+  reasoning?: 'text' | 'tokens';
   close?: () => Promise<void>;
 }
 
@@ -208,6 +213,82 @@ export function runConformance(target: ConformanceTarget): void {
       expect(finish).toBe('stop');
       expect(usage?.completion_tokens).toBe(plain.usage?.completion_tokens);
       expect(usage?.prompt_tokens).toBe(plain.usage?.prompt_tokens);
+    });
+
+    /** The raw `data:` payloads of a streamed answer, [DONE] included, as the client receives them. */
+    async function rawStream(body: Record<string, unknown>): Promise<string[]> {
+      const res = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'conf', stream: true, messages: ask('stream my shape'), ...body }),
+      });
+      expect(res.status).toBe(200);
+      return (await res.text())
+        .split('\n\n')
+        .filter((f) => f.startsWith('data: '))
+        .map((f) => f.slice('data: '.length));
+    }
+
+    it('streams the exact shape of OpenAI chunks with include_usage: usage null on each, the usage chunk last', async () => {
+      const frames = await rawStream({ stream_options: { include_usage: true } });
+      expect(frames.at(-1)).toBe('[DONE]');
+      const chunks = frames.slice(0, -1).map((f) => JSON.parse(f) as { choices: unknown[]; usage?: unknown });
+      const last = chunks.at(-1);
+      expect(last?.choices).toEqual([]);
+      expect(last?.usage).toMatchObject({ prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number), total_tokens: expect.any(Number) });
+      expect(chunks.length).toBeGreaterThan(2);
+      for (const c of chunks.slice(0, -1)) {
+        expect(c.choices).toHaveLength(1);
+        expect(c.usage).toBeNull();
+      }
+    });
+
+    it('streams no chunk with empty choices (nor extras) without include_usage', async () => {
+      const frames = await rawStream({});
+      expect(frames.at(-1)).toBe('[DONE]');
+      for (const f of frames.slice(0, -1)) {
+        const c = JSON.parse(f) as Record<string, unknown>;
+        expect(c.choices).toHaveLength(1);
+        expect(c).not.toHaveProperty('usage');
+        expect(c).not.toHaveProperty('switchyard_extensions');
+      }
+    });
+
+    it('returns and streams the reasoning, and counts its tokens', async () => {
+      const messages = ask('Please think step by step about greetings');
+      const plain = await client.chat.completions.create({ model: 'conf', messages });
+      const reasoningTokens = plain.usage?.completion_tokens_details?.reasoning_tokens ?? 0;
+      expect(reasoningTokens).toBeGreaterThan(0);
+      expect(reasoningTokens).toBeLessThan(plain.usage?.completion_tokens ?? 0);
+      const reasoningOf = (m: object): unknown => (m as { reasoning_content?: unknown }).reasoning_content;
+      const message = plain.choices[0]?.message;
+      if (!message) throw new Error('expected a message');
+      expect(message.content).toContain('You said: Please think step by step');
+      const stream = await client.chat.completions.create({ model: 'conf', messages, stream: true, stream_options: { include_usage: true } });
+      let reasoning = '';
+      let text = '';
+      let usage: OpenAI.CompletionUsage | undefined;
+      for await (const chunk of stream) {
+        const delta = chunk.choices[0]?.delta;
+        if (delta) {
+          const r = reasoningOf(delta);
+          if (typeof r === 'string') {
+            expect(text).toBe('');
+            reasoning += r;
+          }
+          text += delta.content ?? '';
+        }
+        if (chunk.usage) usage = chunk.usage;
+      }
+      expect(text).toBe(message.content);
+      expect(usage?.completion_tokens_details?.reasoning_tokens).toBe(reasoningTokens);
+      if (setup.reasoning === 'tokens') {
+        expect(reasoningOf(message)).toBeUndefined();
+        expect(reasoning).toBe('');
+        return;
+      }
+      expect(reasoningOf(message)).toMatch(/^The user wrote ".*think step by step.*"\. A short friendly reply will do\.$/);
+      expect(reasoning).toBe(reasoningOf(message));
     });
 
     it('streams tool-call arguments', async () => {

@@ -44,6 +44,8 @@ export const groupSchema = z.strictObject({
   /** Applied identically whichever deployment serves, so failover keeps tone and length. */
   system_prompt: z.string().min(1).optional(),
   defaults: paramsSchema.default({}),
+  /** Streams carry provider-specific data (`switchyard_extensions`) on their last chunk; off, streams look exactly like OpenAI's. */
+  stream_extensions: z.boolean().default(false),
   /** Mirrors a share of requests to standby members; answers are discarded, attempts recorded. */
   shadow: z
     .strictObject({

@@ -5,7 +5,7 @@ import { ChunkEncoder, encodeChatResponse, encodeEmbeddingResponse } from '../pr
 import { exposesUpstream, parseJson, readBody, sendJson } from './http-util.js';
 import { SseWriter } from './sse.js';
 import type { Caller } from './auth.js';
-import type { Usage } from '../core/types.js';
+import type { FinishReason, StreamPart, Usage } from '../core/types.js';
 
 /** Prices an answer; `usd` is undefined when the model has no known price (never silently zero). */
 export type CostFn = (servedBy: ServedBy, usage: Usage | undefined) => { usd: number | undefined; priced: boolean };
@@ -47,7 +47,7 @@ function requestOptions(ctx: RouteContext): RequestOptions {
 
 /** The usage extension with the answer's cost; `cost_usd: null` marks an unpriced model. */
 function costExtension(ctx: RouteContext, servedBy: ServedBy, usage: Usage | undefined, estimated = false): { switchyard: Record<string, unknown> } | undefined {
-  if (!ctx.costOf) return undefined;
+  if (!ctx.costOf) return estimated ? { switchyard: { estimated: true } } : undefined;
   const cost = ctx.costOf(servedBy, usage);
   const ext: Record<string, unknown> = { cost_usd: cost.priced ? cost.usd ?? null : null };
   if (estimated) ext.estimated = true;
@@ -80,7 +80,7 @@ async function chatCompletions(ctx: RouteContext): Promise<void> {
   const { response, servedBy } = await ctx.gateway.chat(body as Parameters<Gateway['chat']>[0], opts);
   ctx.servedBy = servedBy;
   const headers = servedHeaders(servedBy);
-  const cost = costExtension(ctx, servedBy, response.usage);
+  const cost = costExtension(ctx, servedBy, response.usage, response.usageEstimated);
   if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
   sendJson(ctx.res, 200, encodeChatResponse(response, (body as { model: string }).model, cost), headers);
 }
@@ -101,28 +101,29 @@ async function streamCompletion(ctx: RouteContext, body: Parameters<Gateway['str
     await parts[Symbol.asyncIterator]().return?.();
     throw err;
   }
-  const encoder = new ChunkEncoder(`chatcmpl-${ctx.requestId}`, body.model, Math.floor(Date.now() / 1000));
   const includeUsage = body.stream_options?.include_usage === true;
+  const encoder = new ChunkEncoder(`chatcmpl-${ctx.requestId}`, body.model, Math.floor(Date.now() / 1000), includeUsage);
   const out = new SseWriter(res, ctx.gateway.config.routing.stream_idle_timeout_ms);
-  // Provider-specific stream data (filter results, raw stop reasons) is kept, never dropped: merged per
-  // namespace and sent in one chunk with empty choices before [DONE], like the usage chunk.
-  let extensions: Record<string, Record<string, unknown>> | undefined;
+  // Provider-specific stream data (filter results, raw stop reasons) only for clients that opted in:
+  // merged per namespace and carried by the last chunk, so the stream keeps OpenAI's shape.
+  const tail = wantsStreamExtensions(ctx, servedBy) ? new ExtensionTail() : undefined;
   try {
     const iterator = parts[Symbol.asyncIterator]();
     for await (const part of { [Symbol.asyncIterator]: () => iterator }) {
       try {
         if (res.destroyed) break;
         let json: string | undefined;
-        if (part.type === 'extension') {
-          extensions ??= {};
-          extensions[part.namespace] = { ...extensions[part.namespace], ...part.data };
-          continue;
-        }
         if (part.type === 'usage') {
-          const cost = costExtension(ctx, servedBy, part.usage);
+          const cost = costExtension(ctx, servedBy, part.usage, part.estimated);
           if (cost && typeof cost.switchyard.cost_usd === 'number') res.addTrailers({ 'x-switchyard-cost-usd': formatUsd(cost.switchyard.cost_usd) });
-          if (includeUsage) json = encoder.usage(part.usage, cost);
-        } else json = encoder.encode(part);
+          if (!includeUsage) continue;
+          if (tail) {
+            tail.usage = { usage: part.usage, cost };
+            continue;
+          }
+          json = encoder.usage(part.usage, cost);
+        } else if (tail && tail.take(part)) continue;
+        else json = encoder.encode(part);
         if (json === undefined) continue;
         const drained = out.add(json);
         if (drained) await drained;
@@ -139,8 +140,41 @@ async function streamCompletion(ctx: RouteContext, body: Parameters<Gateway['str
     out.end(JSON.stringify(error.toOpenAI(exposesUpstream(ctx.gateway.config, servedBy.deployment))));
     return;
   }
-  if (extensions && !res.destroyed) out.add(encoder.extensions(extensions));
+  if (tail && !res.destroyed) tail.flush(encoder, out);
   out.end('[DONE]');
+}
+
+/** Stream extensions are opt-in: the `x-switchyard-stream-extensions: true` header or the group's `stream_extensions`. */
+function wantsStreamExtensions(ctx: RouteContext, servedBy: ServedBy): boolean {
+  if (ctx.req.headers['x-switchyard-stream-extensions'] === 'true') return true;
+  return servedBy.group !== undefined && ctx.gateway.config.groups.some((g) => g.name === servedBy.group && g.stream_extensions);
+}
+
+/** Holds the finish and usage chunks of a stream with extensions, so the last chunk can carry them. */
+class ExtensionTail {
+  private extensions: Record<string, Record<string, unknown>> | undefined;
+  private finishReason: FinishReason | undefined;
+  usage: { usage: Usage; cost: Record<string, unknown> | undefined } | undefined;
+
+  /** Keeps extension and finish parts; false for parts to encode now. */
+  take(part: StreamPart): boolean {
+    if (part.type === 'extension') {
+      this.extensions ??= {};
+      this.extensions[part.namespace] = { ...this.extensions[part.namespace], ...part.data };
+      return true;
+    }
+    if (part.type === 'finish') {
+      this.finishReason = part.finishReason;
+      return true;
+    }
+    return false;
+  }
+
+  flush(encoder: ChunkEncoder, out: SseWriter): void {
+    const last = this.usage;
+    if (this.finishReason !== undefined) out.add(encoder.finish(this.finishReason, last ? undefined : this.extensions));
+    if (last) out.add(encoder.usage(last.usage, last.cost, this.extensions));
+  }
 }
 
 async function embeddings(ctx: RouteContext): Promise<void> {

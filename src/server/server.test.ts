@@ -319,25 +319,72 @@ describe('request ids', () => {
   });
 });
 
-describe('provider-specific stream data', () => {
-  it('keeps a provider extension in a final chunk with empty choices before [DONE]', async () => {
+describe('stream shape and provider-specific stream data', () => {
+  async function anthropicServer(group?: Record<string, unknown>) {
     const { startAnthropicSim } = await import('../sim/anthropic/index.js');
     const sim = await startAnthropicSim({ apiKey: 'sk-ant' });
-    const parsed = parseConfig({ routing: { allow_direct_deployments: true }, deployments: [{ id: 'claude', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: sim.url, api_key: 'sk-ant' }] }, {});
+    const groups = group ? [{ name: 'chat', deployments: ['claude'], ...group }] : [];
+    const parsed = parseConfig({ routing: { allow_direct_deployments: true }, deployments: [{ id: 'claude', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: sim.url, api_key: 'sk-ant' }], groups }, {});
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
     const server = await startServer(createGateway(parsed.config), { port: 0 });
-    const res = await request(`${server.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'claude', stream: true, messages: [{ role: 'user', content: 'Hi' }] }),
-    });
-    const frames = (await res.body.text()).trim().split('\n\n');
-    expect(frames.at(-1)).toBe('data: [DONE]');
-    const last = JSON.parse((frames.at(-2) ?? '').slice('data: '.length)) as { choices: unknown[]; switchyard_extensions: Record<string, { stop_reason?: string }> };
+    const chunks = async (model: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Array<Record<string, unknown>>> => {
+      const res = await request(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content: 'Hi' }], ...body }),
+      });
+      const frames = (await res.body.text()).trim().split('\n\n');
+      expect(frames.at(-1)).toBe('data: [DONE]');
+      return frames.slice(0, -1).map((f) => JSON.parse(f.slice('data: '.length)) as Record<string, unknown>);
+    };
+    return { chunks, close: async () => { await server.shutdown(100); await sim.close(); } };
+  }
+
+  it('sends no chunk with empty choices, and no extensions, unless asked', async () => {
+    const s = await anthropicServer();
+    const chunks = await s.chunks('claude', {});
+    for (const c of chunks) {
+      expect((c.choices as unknown[]).length).toBe(1);
+      expect(c).not.toHaveProperty('switchyard_extensions');
+      expect(c).not.toHaveProperty('usage');
+    }
+    await s.close();
+  });
+
+  it('with include_usage, gives every chunk "usage": null and ends with the usage chunk', async () => {
+    const s = await anthropicServer();
+    const chunks = await s.chunks('claude', { stream_options: { include_usage: true } });
+    const last = chunks.at(-1) ?? {};
     expect(last.choices).toEqual([]);
+    expect(last.usage).toMatchObject({ prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number) });
+    for (const c of chunks.slice(0, -1)) {
+      expect(c.usage).toBeNull();
+      expect((c.choices as unknown[]).length).toBe(1);
+    }
+    await s.close();
+  });
+
+  it('carries provider extensions on the last chunk for a client that opts in with a header', async () => {
+    const s = await anthropicServer();
+    const header = { 'x-switchyard-stream-extensions': 'true' };
+    const plain = await s.chunks('claude', {}, header);
+    const finish = plain.at(-1) as { choices: Array<{ finish_reason: string }>; switchyard_extensions: Record<string, { stop_reason?: string }> };
+    expect(finish.choices[0]?.finish_reason).toBe('stop');
+    expect(finish.switchyard_extensions.anthropic?.stop_reason).toBe('end_turn');
+    const withUsage = await s.chunks('claude', { stream_options: { include_usage: true } }, header);
+    const last = withUsage.at(-1) as { choices: unknown[]; usage: unknown; switchyard_extensions: Record<string, { stop_reason?: string }> };
+    expect(last.choices).toEqual([]);
+    expect(last.usage).not.toBeNull();
     expect(last.switchyard_extensions.anthropic?.stop_reason).toBe('end_turn');
-    await server.shutdown(100);
-    await sim.close();
+    expect(withUsage.filter((c) => 'switchyard_extensions' in c)).toHaveLength(1);
+    await s.close();
+  });
+
+  it('carries provider extensions for every client of a group with stream_extensions', async () => {
+    const s = await anthropicServer({ stream_extensions: true });
+    const chunks = await s.chunks('chat', {});
+    expect(chunks.at(-1)).toHaveProperty('switchyard_extensions.anthropic.stop_reason', 'end_turn');
+    await s.close();
   });
 });
 

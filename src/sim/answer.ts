@@ -31,6 +31,10 @@ export interface Answer {
   completionTokens: number;
   /** Tokens served from a prompt cache (prompts whose system text asks for it). */
   cachedTokens: number;
+  /** Reasoning (thinking) chunks, before the answer, for prompts that ask to "think step by step". */
+  reasoning?: string[];
+  /** The part of `completionTokens` spent on reasoning. */
+  reasoningTokens: number;
 }
 
 /** Roughly four characters a token, the usual rule of thumb; deterministic. */
@@ -44,9 +48,18 @@ const IMAGE_TOKENS = 85;
  * Rules: a prompt containing "call the tool" with tools present produces a tool call to the first tool
  * with arguments {"query": <last user text>}; tool results are summarised; otherwise the simulator
  * answers "Hello from <model>! You said: <text>." in word chunks, honouring max tokens and stop
- * sequences.
+ * sequences. A prompt containing "think step by step" first reasons, in word chunks counted into the
+ * completion tokens; each simulator sends that reasoning in its API's own shape.
  */
 export function scriptAnswer(input: ScriptInput): Answer {
+  const answer = scriptText(input);
+  if (answer.toolCall || !/think step by step/i.test(input.lastUser)) return answer;
+  const reasoning = `The user wrote "${input.lastUser}". A short friendly reply will do.`.split(/(?<= )/);
+  const reasoningTokens = countTokens(reasoning.join(''));
+  return { ...answer, reasoning, reasoningTokens, completionTokens: answer.completionTokens + reasoningTokens };
+}
+
+function scriptText(input: ScriptInput): Answer {
   const promptTokens = countTokens(input.promptText) + input.images * IMAGE_TOKENS;
   const cachedTokens = input.system.includes('[cache]') ? countTokens(input.system) : 0;
   const tool = input.tools[0];
@@ -59,6 +72,7 @@ export function scriptAnswer(input: ScriptInput): Answer {
       promptTokens,
       completionTokens: countTokens(tool.name + args),
       cachedTokens,
+      reasoningTokens: 0,
     };
   }
   let text =
@@ -88,7 +102,7 @@ export function scriptAnswer(input: ScriptInput): Answer {
     }
     words = kept;
   }
-  return { chunks: words, finish, promptTokens, completionTokens: countTokens(words.join('')), cachedTokens };
+  return { chunks: words, finish, promptTokens, completionTokens: countTokens(words.join('')), cachedTokens, reasoningTokens: 0 };
 }
 
 /** Deterministic unit vector for a text, so embeddings are stable across runs. */
@@ -115,6 +129,11 @@ function simpleHash(text: string): number {
     h = Math.imul(h, 16777619);
   }
   return h >>> 0;
+}
+
+/** A stand-in for the opaque signature the clouds attach to reasoning: base64, stable per text. */
+export function signatureOf(reasoning: string[]): string {
+  return Buffer.from(`sim-signature:${simpleHash(reasoning.join('')).toString(16)}`).toString('base64');
 }
 
 /** Splits tool-call arguments into a few pieces (at least one) so clients see streamed argument deltas. */

@@ -23,6 +23,7 @@ async function setup(api: 'deployments' | 'v1'): Promise<ConformanceSetup> {
       value: [{ type: 'azure_search', parameters: { endpoint: 'https://search.example', index_name: 'docs' } }],
       carried: (body) => body.data_sources,
     },
+    reasoning: 'tokens',
   };
 }
 

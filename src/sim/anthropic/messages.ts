@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { scriptAnswer, splitArgs, type Answer } from '../answer.js';
+import { scriptAnswer, signatureOf, splitArgs, type Answer } from '../answer.js';
 import type { Fault } from '../faults.js';
 import { applyPreFault, sendJson, streamWithFaults } from '../server.js';
 import { sendAnthropicError, sendFaultError, streamErrorBody } from './errors.js';
@@ -35,6 +35,24 @@ function matchedStop(body: Json, model: string, stops: string[]): string | null 
   return best;
 }
 
+/** The thinking block of an answer that reasoned. */
+export function thinkingBlock(reasoning: string[]): Json {
+  return { type: 'thinking', thinking: reasoning.join(''), signature: signatureOf(reasoning) };
+}
+
+/**
+ * Streams the thinking of an answer as the API does, as the first block: thinking_delta events, then
+ * a signature_delta. Returns the index of the next block.
+ */
+export function streamThinking(send: (event: string, data: Json) => unknown, reasoning: string[] | undefined): number {
+  if (!reasoning) return 0;
+  send('content_block_start', { index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } });
+  for (const thinking of reasoning) send('content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking } });
+  send('content_block_delta', { index: 0, delta: { type: 'signature_delta', signature: signatureOf(reasoning) } });
+  send('content_block_stop', { index: 0 });
+  return 1;
+}
+
 /**
  * Answers one validated Messages request (JSON or SSE) with the scripted model, applying the fault.
  * Exported for the Vertex (:rawPredict / :streamRawPredict) and Bedrock InvokeModel simulators.
@@ -66,6 +84,7 @@ export async function answerMessages(res: ServerResponse, body: Json, fault: Fau
       return;
     }
     const content: Json[] = tool ? [{ type: 'tool_use', id: tool.id, name: tool.name, input: JSON.parse(tool.args) as Json }] : [{ type: 'text', text: answer.chunks.join('') }];
+    if (answer.reasoning) content.unshift(thinkingBlock(answer.reasoning));
     sendJson(res, 200, { id, type: 'message', role: 'assistant', model: ctx.model, content, stop_reason: stopReason, stop_sequence: stopSequence, usage });
     return;
   }
@@ -78,7 +97,8 @@ export async function answerMessages(res: ServerResponse, body: Json, fault: Fau
     res.end('event: content_block_start\ndata: {"type": "content_block_start", "index": \n\n');
     return;
   }
-  send('content_block_start', { index: 0, content_block: tool ? { type: 'tool_use', id: tool.id, name: tool.name, input: {} } : { type: 'text', text: '' } });
+  const index = streamThinking(send, answer.reasoning);
+  send('content_block_start', { index, content_block: tool ? { type: 'tool_use', id: tool.id, name: tool.name, input: {} } : { type: 'text', text: '' } });
   send('ping', {});
   const pieces = tool ? splitArgs(tool.args) : answer.chunks;
   const complete = await streamWithFaults(
@@ -86,14 +106,14 @@ export async function answerMessages(res: ServerResponse, body: Json, fault: Fau
     fault,
     res,
     (piece) => {
-      send('content_block_delta', { index: 0, delta: tool ? { type: 'input_json_delta', partial_json: piece } : { type: 'text_delta', text: piece } });
+      send('content_block_delta', { index, delta: tool ? { type: 'input_json_delta', partial_json: piece } : { type: 'text_delta', text: piece } });
     },
     () => {
       res.end(`event: error\ndata: ${JSON.stringify(streamErrorBody(fault))}\n\n`);
     },
   );
   if (!complete) return;
-  send('content_block_stop', { index: 0 });
+  send('content_block_stop', { index });
   // message_delta carries the cumulative counts (service_tier only travels in message_start).
   const { service_tier: _tier, ...cumulative } = usage;
   send('message_delta', { delta: { stop_reason: stopReason, stop_sequence: stopSequence }, usage: cumulative });

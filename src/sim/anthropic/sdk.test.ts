@@ -27,6 +27,18 @@ describe('anthropic simulator with @anthropic-ai/sdk', () => {
     expect(sim.observed.last).toMatchObject({ auth: 'bearer', version: '2026-10-21' });
   });
 
+  it('answers with a thinking block first, and streams it as thinking and signature deltas', async () => {
+    const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'Think step by step, please' }];
+    const m = await client.messages.create({ model, max_tokens: 200, messages });
+    const thinking = m.content[0];
+    if (thinking?.type !== 'thinking') throw new Error('expected a thinking block first');
+    expect(thinking.thinking).toMatch(/^The user wrote/);
+    expect(thinking.signature).not.toBe('');
+    const streamed = await client.messages.stream({ model, max_tokens: 200, messages }).finalMessage();
+    expect(streamed.content[0]).toEqual(thinking);
+    expect(streamed.content[1]).toMatchObject({ type: 'text', text: expect.stringContaining('You said: Think step by step') });
+  });
+
   it('reports prompt-cache writes, then reads, for a cache_control system block', async () => {
     const system: Anthropic.TextBlockParam[] = [{ type: 'text', text: 'A long and stable instruction block.', cache_control: { type: 'ephemeral' } }];
     const first = await client.messages.create({ model, max_tokens: 50, system, messages: [{ role: 'user', content: 'one' }] });

@@ -37,10 +37,11 @@ export async function azureChat(
     finish = 'content_filter';
   }
   const toolCall = blocked ? undefined : answer.toolCall;
+  // Azure OpenAI reports reasoning tokens but never sends the reasoning text.
   const completionTokens = blocked ? Math.ceil(chunks.join('').length / 4) : answer.completionTokens;
   const usage = {
     completion_tokens: completionTokens,
-    completion_tokens_details: { accepted_prediction_tokens: 0, audio_tokens: 0, reasoning_tokens: 0, rejected_prediction_tokens: 0 },
+    completion_tokens_details: { accepted_prediction_tokens: 0, audio_tokens: 0, reasoning_tokens: blocked ? 0 : answer.reasoningTokens, rejected_prediction_tokens: 0 },
     prompt_tokens: answer.promptTokens,
     prompt_tokens_details: { audio_tokens: 0, cached_tokens: answer.cachedTokens },
     total_tokens: answer.promptTokens + completionTokens,

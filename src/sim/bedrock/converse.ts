@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { countTokens, scriptAnswer, splitArgs, type Answer, type ScriptInput } from '../answer.js';
+import { countTokens, scriptAnswer, signatureOf, splitArgs, type Answer, type ScriptInput } from '../answer.js';
 import type { Fault } from '../faults.js';
 import { sendJson, streamWithFaults } from '../server.js';
 import { requestId } from './errors.js';
@@ -79,7 +79,7 @@ const GUARDRAIL_TEXT = 'Sorry, the model cannot answer this question.';
 function answerFor(input: ConverseInput, fault: Fault): { answer: Answer; stopReason: string } {
   const answer = scriptAnswer(input);
   if (fault.error === 'guardrail_intervened' || fault.error === 'content_filtered') {
-    const blocked: Answer = { chunks: [GUARDRAIL_TEXT], finish: 'stop', promptTokens: answer.promptTokens, completionTokens: 0, cachedTokens: answer.cachedTokens };
+    const blocked: Answer = { chunks: [GUARDRAIL_TEXT], finish: 'stop', promptTokens: answer.promptTokens, completionTokens: 0, cachedTokens: answer.cachedTokens, reasoningTokens: 0 };
     return { answer: blocked, stopReason: fault.error };
   }
   return { answer, stopReason: STOP_REASON[answer.finish] };
@@ -94,6 +94,7 @@ export function converse(res: ServerResponse, input: ConverseInput, fault: Fault
     return;
   }
   const content: Block[] = [];
+  if (answer.reasoning) content.push({ reasoningContent: { reasoningText: { text: answer.reasoning.join(''), signature: signatureOf(answer.reasoning) } } });
   if (answer.toolCall) {
     content.push({ toolUse: { toolUseId: answer.toolCall.id, name: answer.toolCall.name, input: JSON.parse(answer.toolCall.arguments) as unknown } });
   } else content.push({ text: answer.chunks.join('') });
@@ -120,15 +121,23 @@ export async function converseStream(res: ServerResponse, input: ConverseInput, 
     res.end(corruptFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'broken' } }));
     return;
   }
+  // Reasoning comes first, as its own content block: text deltas, then the signature.
+  let index = 0;
+  if (answer.reasoning) {
+    for (const text of answer.reasoning) res.write(eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text } } }));
+    res.write(eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { signature: signatureOf(answer.reasoning) } } }));
+    res.write(eventFrame('contentBlockStop', { contentBlockIndex: 0 }));
+    index = 1;
+  }
   const tool = answer.toolCall;
-  if (tool) res.write(eventFrame('contentBlockStart', { contentBlockIndex: 0, start: { toolUse: { toolUseId: tool.id, name: tool.name } } }));
+  if (tool) res.write(eventFrame('contentBlockStart', { contentBlockIndex: index, start: { toolUse: { toolUseId: tool.id, name: tool.name } } }));
   const pieces = tool ? splitArgs(tool.arguments) : answer.chunks;
   const complete = await streamWithFaults(
     pieces,
     fault,
     res,
     (piece) => {
-      res.write(eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: tool ? { toolUse: { input: piece } } : { text: piece } }));
+      res.write(eventFrame('contentBlockDelta', { contentBlockIndex: index, delta: tool ? { toolUse: { input: piece } } : { text: piece } }));
     },
     () => {
       const type = streamExceptionType(fault.error);
@@ -138,7 +147,7 @@ export async function converseStream(res: ServerResponse, input: ConverseInput, 
     },
   );
   if (!complete) return;
-  res.write(eventFrame('contentBlockStop', { contentBlockIndex: 0 }));
+  res.write(eventFrame('contentBlockStop', { contentBlockIndex: index }));
   res.write(eventFrame('messageStop', { stopReason }));
   res.end(eventFrame('metadata', { usage: usageOf(answer, input), metrics: { latencyMs: Math.max(1, Date.now() - startedAt) } }));
 }

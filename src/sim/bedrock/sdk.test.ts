@@ -52,6 +52,18 @@ describe('bedrock simulator with @aws-sdk/client-bedrock-runtime', () => {
     return events;
   }
 
+  it('parses reasoningContent blocks, whole and streamed as text then signature deltas', async () => {
+    const r = await client.send(new ConverseCommand({ modelId: MODEL, messages: ask('Think step by step, please') }));
+    const [reasoning, text] = r.output?.message?.content ?? [];
+    expect(reasoning?.reasoningContent?.reasoningText?.text).toMatch(/^The user wrote/);
+    expect(reasoning?.reasoningContent?.reasoningText?.signature).toBeTruthy();
+    expect(text?.text).toContain('You said: Think step by step');
+    const events = await collect((await client.send(new ConverseStreamCommand({ modelId: MODEL, messages: ask('Think step by step, please') }))).stream);
+    const deltas = events.flatMap((e) => (e.contentBlockDelta?.delta?.reasoningContent ? [e.contentBlockDelta.delta.reasoningContent] : []));
+    expect(deltas.map((d) => d.text ?? '').join('')).toBe(reasoning?.reasoningContent?.reasoningText?.text);
+    expect(deltas.at(-1)?.signature).toBe(reasoning?.reasoningContent?.reasoningText?.signature);
+  });
+
   it('parses a Converse answer with text, stop reason, usage and metrics (HTTP/2)', async () => {
     const r = await client.send(new ConverseCommand({ modelId: MODEL, messages: ask('Hello there'), system: [{ text: 'Be brief.' }] }));
     expect(r.output?.message?.content?.[0]?.text).toBe(`Hello from ${MODEL}! You said: Hello there.`);

@@ -145,7 +145,7 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
     completion_tokens: answer.completionTokens,
     total_tokens: answer.promptTokens + answer.completionTokens,
     prompt_tokens_details: { cached_tokens: answer.cachedTokens },
-    completion_tokens_details: { reasoning_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: answer.reasoningTokens },
   };
   const toolCall = answer.toolCall;
   const toolCalls = toolCall ? toolCallsOf(toolCall) : undefined;
@@ -157,6 +157,8 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
     }
     const message: Record<string, unknown> = { role: 'assistant', content: toolCalls ? null : answer.chunks.join(''), refusal: null };
     if (toolCalls) message.tool_calls = toolCalls;
+    // vLLM and DeepSeek put the reasoning beside the answer.
+    if (answer.reasoning) message.reasoning_content = answer.reasoning.join('');
     sendJson(res, 200, {
       id,
       object: 'chat.completion',
@@ -177,6 +179,7 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
     res.end('data: {"choices": [\n\n');
     return;
   }
+  for (const piece of answer.reasoning ?? []) frame({ reasoning_content: piece }, null);
   const pieces = toolCall ? splitArgs(toolCall.arguments) : answer.chunks;
   const complete = await streamWithFaults(
     pieces,

@@ -3,6 +3,7 @@ import { countTokens, scriptAnswer, splitArgs, type Answer } from '../answer.js'
 import { applyPreFault, sendJson, streamWithFaults } from '../server.js';
 import type { Fault } from '../faults.js';
 import { anthropicScriptInput } from '../anthropic/script.js';
+import { streamThinking, thinkingBlock } from '../anthropic/messages.js';
 import { validateMessagesBody } from '../anthropic/validate.js';
 import { sendAnthropicError, sendFaultError as sendAnthropicFault, streamErrorBody } from '../anthropic/errors.js';
 import { sendFaultError as sendGoogleFault } from './errors.js';
@@ -53,7 +54,8 @@ export async function claudePredict(res: ServerResponse, body: Json, model: stri
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end('{"id": "broken", "content": [');
     }
-    const content = call ? [{ type: 'tool_use', id: `toolu_vrtx_${call.id.slice(5)}`, name: call.name, input: JSON.parse(call.arguments) as Json }] : [{ type: 'text', text: answer.chunks.join('') }];
+    const content: Json[] = call ? [{ type: 'tool_use', id: `toolu_vrtx_${call.id.slice(5)}`, name: call.name, input: JSON.parse(call.arguments) as Json }] : [{ type: 'text', text: answer.chunks.join('') }];
+    if (answer.reasoning) content.unshift(thinkingBlock(answer.reasoning));
     return sendJson(res, 200, { id, type: 'message', role: 'assistant', model, content, stop_reason: STOP_REASON[answer.finish], stop_sequence: stopSequence, usage });
   }
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
@@ -61,18 +63,19 @@ export async function claudePredict(res: ServerResponse, body: Json, model: stri
   event('message_start', { message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } });
   if (fault.malformed) return void res.end('event: content_block_delta\ndata: {"type": "content_block_delta", "delta": {\n\n');
   const block = call ? { type: 'tool_use', id: `toolu_vrtx_${call.id.slice(5)}`, name: call.name, input: {} } : { type: 'text', text: '' };
-  event('content_block_start', { index: 0, content_block: block });
+  const index = streamThinking(event, answer.reasoning);
+  event('content_block_start', { index, content_block: block });
   event('ping', {});
   const pieces = call ? splitArgs(call.arguments) : answer.chunks;
   const complete = await streamWithFaults(
     pieces,
     fault,
     res,
-    (piece) => event('content_block_delta', { index: 0, delta: call ? { type: 'input_json_delta', partial_json: piece } : { type: 'text_delta', text: piece } }),
+    (piece) => event('content_block_delta', { index, delta: call ? { type: 'input_json_delta', partial_json: piece } : { type: 'text_delta', text: piece } }),
     () => void res.end(`event: error\ndata: ${JSON.stringify(streamErrorBody(fault))}\n\n`),
   );
   if (!complete) return;
-  event('content_block_stop', { index: 0 });
+  event('content_block_stop', { index });
   event('message_delta', { delta: { stop_reason: STOP_REASON[answer.finish], stop_sequence: stopSequence }, usage: { output_tokens: answer.completionTokens } });
   event('message_stop', {});
   res.end();

@@ -68,12 +68,14 @@ interface Reply {
 }
 
 function reply(model: string, answer: Answer): Reply {
+  // Gemini counts thoughts apart from the candidates' tokens.
   const usage: Reply['usage'] = {
     promptTokenCount: answer.promptTokens,
-    candidatesTokenCount: answer.completionTokens,
+    candidatesTokenCount: answer.completionTokens - answer.reasoningTokens,
     totalTokenCount: answer.promptTokens + answer.completionTokens,
   };
   if (answer.cachedTokens > 0) usage.cachedContentTokenCount = answer.cachedTokens;
+  if (answer.reasoningTokens > 0) usage.thoughtsTokenCount = answer.reasoningTokens;
   Object.assign(usage, { trafficType: 'ON_DEMAND', promptTokensDetails: [{ modality: 'TEXT', tokenCount: answer.promptTokens }] });
   return { base: { modelVersion: model, createTime: new Date().toISOString(), responseId: `sim-${(++counter).toString(36)}` }, usage };
 }
@@ -106,13 +108,16 @@ export async function generate(res: ServerResponse, body: GeminiRequest, model: 
       return void res.end('{"candidates": [');
     }
     if (forced) return sendJson(res, 200, { candidates: [{ finishReason: forced, safetyRatings: BLOCKED_RATINGS, finishMessage: `Simulated ${forced}` }], usageMetadata: usage, ...base });
-    const content = { role: 'model', parts: call ? parts : [{ text: answer.chunks.join('') }] };
+    const thoughts: GeminiPart[] = answer.reasoning ? [{ text: answer.reasoning.join(''), thought: true }] : [];
+    const content = { role: 'model', parts: [...thoughts, ...(call ? parts : [{ text: answer.chunks.join('') }])] };
     return sendJson(res, 200, { candidates: [{ content, finishReason: finishOf(answer), safetyRatings: SAFETY_RATINGS, avgLogprobs: -0.12 }], usageMetadata: usage, ...base });
   }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
   // Vertex frames its SSE with CRLF line ends and sends no [DONE]: the finishReason chunk ends the answer.
   const send = (chunk: Record<string, unknown>): void => void res.write(`data: ${JSON.stringify({ ...chunk, ...base })}\r\n\r\n`);
   if (fault.malformed) return void res.end('data: {"candidates": [\r\n\r\n');
+  // Thought summaries stream first, as parts marked `thought: true`.
+  for (const text of answer.reasoning ?? []) send({ candidates: [{ content: { role: 'model', parts: [{ text, thought: true }] } }] });
   const pieces = call ? [''] : answer.chunks.length > 0 ? answer.chunks : [''];
   const last = pieces.length - 1;
   const cutAt = forced ? Math.floor(pieces.length / 2) : -1;

@@ -63,6 +63,17 @@ describe('vertex simulator with @google/genai (Vertex mode, v1)', () => {
     expect(second.text).toBe('The tool said: cats are great.');
   });
 
+  it('marks thought parts and counts thoughtsTokenCount apart from the candidates', async () => {
+    const r = await ai.models.generateContent({ model: MODEL, contents: 'Think step by step about this' });
+    const parts = r.candidates?.[0]?.content?.parts ?? [];
+    expect(parts[0]).toMatchObject({ thought: true, text: expect.stringMatching(/^The user wrote/) });
+    expect(r.text).toContain('You said: Think step by step');
+    expect(r.usageMetadata?.thoughtsTokenCount).toBeGreaterThan(0);
+    const chunks = [];
+    for await (const c of await ai.models.generateContentStream({ model: MODEL, contents: 'Think step by step about this' })) chunks.push(c);
+    expect(chunks[0]?.candidates?.[0]?.content?.parts?.[0]?.thought).toBe(true);
+  });
+
   it('streams with generateContentStream, ending on the finishReason chunk that carries usage', async () => {
     const chunks: GenerateContentResponse[] = [];
     for await (const c of await ai.models.generateContentStream({ model: MODEL, contents: 'stream me please' })) chunks.push(c);

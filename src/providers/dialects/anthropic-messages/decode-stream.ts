@@ -4,6 +4,7 @@ import type { SseEvent } from '../../sse.js';
 import { ANTHROPIC_NAMESPACE } from './decode-response.js';
 import { mapStopReason } from './finish-reason.js';
 import { mapAnthropicStreamError } from './map-error.js';
+import { withReasoningTokens } from '../../../core/estimate.js';
 import { readTokenCounts, toCanonicalUsage, type AnthropicTokenCounts } from './usage.js';
 
 type Json = Record<string, unknown>;
@@ -41,6 +42,8 @@ export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, pro
   let counts: AnthropicTokenCounts = {};
   let finish: FinishReason | undefined;
   let tools = 0;
+  // Anthropic counts thinking in output_tokens without saying how much: counted from the text.
+  let reasoningChars = 0;
   const blocks = new Map<number, OpenBlock>();
   let stopped = false;
   for await (const ev of events) {
@@ -84,7 +87,12 @@ export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, pro
             argumentsDelta: initial,
           };
         } else if (block.type === 'thinking') {
-          blocks.set(index, { kind: 'thinking', thinking: typeof block.thinking === 'string' ? block.thinking : '', signature: '' });
+          const thinking = typeof block.thinking === 'string' ? block.thinking : '';
+          blocks.set(index, { kind: 'thinking', thinking, signature: '' });
+          if (thinking !== '') {
+            reasoningChars += thinking.length;
+            yield { type: 'reasoning', delta: thinking };
+          }
         } else {
           blocks.set(index, { kind: 'other', block: block as JsonObject, partialJson: '' });
         }
@@ -101,8 +109,11 @@ export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, pro
           }
         } else if (delta.type === 'thinking_delta' && open?.kind === 'thinking' && typeof delta.thinking === 'string') {
           open.thinking += delta.thinking;
+          reasoningChars += delta.thinking.length;
+          if (delta.thinking !== '') yield { type: 'reasoning', delta: delta.thinking };
         } else if (delta.type === 'signature_delta' && open?.kind === 'thinking' && typeof delta.signature === 'string') {
           open.signature += delta.signature;
+          yield { type: 'reasoning', delta: '', signature: delta.signature };
         } else if (delta.type === 'input_json_delta' && open?.kind === 'other' && typeof delta.partial_json === 'string') {
           // Server-tool calls (web search...) run at Anthropic: their input is kept, not surfaced as a tool call.
           open.partialJson += delta.partial_json;
@@ -139,7 +150,8 @@ export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, pro
       }
       case 'message_stop':
         if (finish === undefined) yield { type: 'finish', finishReason: 'stop' };
-        yield { type: 'usage', usage: toCanonicalUsage(counts) };
+        // No counts at all: the relay estimates the usage rather than billing zero.
+        if (counts.input !== undefined || counts.output !== undefined) yield { type: 'usage', usage: withReasoningTokens(toCanonicalUsage(counts), reasoningChars) };
         stopped = true;
         break;
       default:

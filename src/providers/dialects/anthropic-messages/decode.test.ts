@@ -5,7 +5,7 @@ import type { SseEvent } from '../../sse.js';
 import { decodeMessagesResponse, decodeMessagesStream, mapAnthropicError, mapStopReason } from './index.js';
 
 describe('decodeMessagesResponse', () => {
-  it('joins text, maps tool_use to tool calls and keeps other blocks under extensions.anthropic', () => {
+  it('joins text, maps tool_use to tool calls, thinking to reasoning_content, and keeps other blocks under extensions.anthropic', () => {
     const r = decodeMessagesResponse(
       {
         id: 'msg_1',
@@ -28,9 +28,12 @@ describe('decodeMessagesResponse', () => {
       role: 'assistant',
       content: 'Let me check.',
       tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'lookup', arguments: '{"q":"cats"}' } }],
+      reasoning_content: 'hmm',
     });
     expect(r.finishReason).toBe('tool_calls');
-    expect(r.usage).toEqual({ prompt: 1110, completion: 5, cachedRead: 1000, cachedWrite: 100, reasoning: 0, total: 1115 });
+    // Thinking is part of output_tokens; its share is counted from the text (3 chars -> 1 token).
+    expect(r.usage).toEqual({ prompt: 1110, completion: 5, cachedRead: 1000, cachedWrite: 100, reasoning: 1, total: 1115 });
+    expect(r.usageEstimated).toBeUndefined();
     expect(r.extensions?.anthropic?.content_blocks).toEqual([{ type: 'thinking', thinking: 'hmm', signature: 'sig' }]);
     expect(r.extensions?.anthropic?.stop_reason).toBe('tool_use');
     expect(r.extensions?.anthropic?.citations).toEqual([{ type: 'char_location', cited_text: 'x' }]);
@@ -39,6 +42,11 @@ describe('decodeMessagesResponse', () => {
   it('gives null content for a tool-only answer', () => {
     const r = decodeMessagesResponse({ content: [{ type: 'tool_use', id: 't', name: 'f', input: {} }], stop_reason: 'tool_use', usage: { input_tokens: 1, output_tokens: 1 } }, 'a');
     expect(r.message.content).toBeNull();
+  });
+
+  it('marks an answer without usage as estimated instead of billing zero', () => {
+    const r = decodeMessagesResponse({ content: [{ type: 'text', text: 'hi' }], stop_reason: 'end_turn' }, 'a');
+    expect(r.usageEstimated).toBe(true);
   });
 
   it('rejects a body without a content array', () => {
@@ -159,18 +167,25 @@ describe('decodeMessagesStream', () => {
     expect(parts).toContainEqual({ type: 'finish', finishReason: 'tool_calls' });
   });
 
-  it('keeps thinking blocks as an extension part', async () => {
+  it('streams every thinking fragment as a reasoning part, the signature too, and keeps the block as an extension part', async () => {
     const parts = await collect(
       sse(
         start,
         { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '' } },
-        { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'let me see' } },
+        { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'let me' } },
+        { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: ' see' } },
         { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'sig' } },
         { type: 'content_block_stop', index: 0 },
         { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 3 } },
         { type: 'message_stop' },
       ),
     );
+    expect(parts.filter((p) => p.type === 'reasoning')).toEqual([
+      { type: 'reasoning', delta: 'let me' },
+      { type: 'reasoning', delta: ' see' },
+      { type: 'reasoning', delta: '', signature: 'sig' },
+    ]);
+    expect(parts.at(-1)).toEqual({ type: 'usage', usage: { prompt: 320, completion: 3, cachedRead: 300, cachedWrite: 0, reasoning: 3, total: 323 } });
     expect(parts).toContainEqual({ type: 'extension', namespace: 'anthropic', data: { content_block: { type: 'thinking', thinking: 'let me see', signature: 'sig' } } });
   });
 

@@ -1,6 +1,7 @@
 import { GatewayError } from '../../../core/errors.js';
 import type { AssistantMessage, ChatResponse, JsonObject, ToolCall } from '../../../core/types.js';
 import { ZERO_USAGE } from '../../../core/types.js';
+import { withReasoningTokens } from '../../../core/estimate.js';
 import { mapStopReason } from './finish-reason.js';
 import { decodeBedrockUsage } from './usage.js';
 
@@ -10,8 +11,9 @@ function malformed(provider: string, what: string): GatewayError {
 
 /**
  * A Converse response to the canonical response. Bedrock has no response id, so the caller supplies
- * one (the request id). Reasoning text, the stop reason, metrics and guardrail traces are kept under
- * `extensions.bedrock`.
+ * one (the request id). Reasoning text becomes `reasoning_content`; the stop reason, metrics and
+ * guardrail traces are kept under `extensions.bedrock`. An answer without a stop reason is malformed;
+ * one without usage is served with `usageEstimated` (the gateway counts it).
  */
 export function decodeConverseResponse(raw: unknown, provider: string, id: string, model: string, created: number): ChatResponse {
   if (raw === null || typeof raw !== 'object') throw malformed(provider, 'not an object');
@@ -19,6 +21,7 @@ export function decodeConverseResponse(raw: unknown, provider: string, id: strin
   const output = body.output as { message?: { content?: unknown } } | undefined;
   const content = output?.message?.content;
   if (!Array.isArray(content)) throw malformed(provider, 'no output message');
+  if (typeof body.stopReason !== 'string') throw malformed(provider, 'no stopReason');
   let text = '';
   let reasoning = '';
   const toolCalls: ToolCall[] = [];
@@ -38,18 +41,20 @@ export function decodeConverseResponse(raw: unknown, provider: string, id: strin
   }
   const message: AssistantMessage = { role: 'assistant', content: toolCalls.length > 0 && text === '' ? null : text };
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
-  const ext: JsonObject = {};
-  if (typeof body.stopReason === 'string') ext.stopReason = body.stopReason;
-  if (reasoning !== '') ext.reasoning = reasoning;
+  if (reasoning !== '') message.reasoning_content = reasoning;
+  const ext: JsonObject = { stopReason: body.stopReason };
   if (body.metrics && typeof body.metrics === 'object') ext.metrics = body.metrics as JsonObject;
   if (body.trace && typeof body.trace === 'object') ext.trace = body.trace as JsonObject;
-  return {
+  const usage = decodeBedrockUsage(body.usage);
+  const response: ChatResponse = {
     id,
     model,
     created,
     message,
     finishReason: mapStopReason(body.stopReason),
-    usage: decodeBedrockUsage(body.usage) ?? ZERO_USAGE,
+    usage: usage ? withReasoningTokens(usage, reasoning.length) : ZERO_USAGE,
     extensions: { bedrock: ext },
   };
+  if (!usage) response.usageEstimated = true;
+  return response;
 }

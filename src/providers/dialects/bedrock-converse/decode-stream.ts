@@ -4,6 +4,7 @@ import { headerValue, type EventStreamMessage } from './event-stream.js';
 import { mapStopReason } from './finish-reason.js';
 import { mapStreamErrorFrame, mapStreamException } from './map-error.js';
 import { decodeBedrockUsage } from './usage.js';
+import { withReasoningTokens } from '../../../core/estimate.js';
 
 const utf8 = new TextDecoder();
 
@@ -27,6 +28,8 @@ export async function* decodeConverseStream(messages: AsyncIterable<EventStreamM
   // Content block index -> canonical tool-call index (tool calls are numbered among themselves).
   const toolIndex = new Map<number, number>();
   let stopped = false;
+  // Bedrock counts thinking in outputTokens without saying how much: counted from the text.
+  let reasoningChars = 0;
   for await (const message of messages) {
     const messageType = headerValue(message, ':message-type');
     if (messageType === 'exception') {
@@ -54,14 +57,18 @@ export async function* decodeConverseStream(messages: AsyncIterable<EventStreamM
         break;
       }
       case 'contentBlockDelta': {
-        const delta = (event.delta ?? {}) as { text?: unknown; toolUse?: { input?: unknown }; reasoningContent?: { text?: unknown } };
+        const delta = (event.delta ?? {}) as { text?: unknown; toolUse?: { input?: unknown }; reasoningContent?: { text?: unknown; signature?: unknown } };
         if (typeof delta.text === 'string') {
           if (delta.text !== '') yield { type: 'text', delta: delta.text };
         } else if (delta.toolUse) {
           const index = toolIndex.get(Number(event.contentBlockIndex ?? 0)) ?? 0;
           yield { type: 'tool-call', index, argumentsDelta: typeof delta.toolUse.input === 'string' ? delta.toolUse.input : '' };
-        } else if (typeof delta.reasoningContent?.text === 'string') {
-          yield { type: 'extension', namespace: 'bedrock', data: { reasoningDelta: delta.reasoningContent.text } };
+        } else if (delta.reasoningContent) {
+          const { text, signature } = delta.reasoningContent;
+          if (typeof text === 'string' && text !== '') {
+            reasoningChars += text.length;
+            yield { type: 'reasoning', delta: text };
+          } else if (typeof signature === 'string') yield { type: 'reasoning', delta: '', signature };
         }
         break;
       }
@@ -72,7 +79,7 @@ export async function* decodeConverseStream(messages: AsyncIterable<EventStreamM
         break;
       case 'metadata': {
         const usage = decodeBedrockUsage(event.usage);
-        if (usage) yield { type: 'usage', usage };
+        if (usage) yield { type: 'usage', usage: withReasoningTokens(usage, reasoningChars) };
         const data: JsonObject = {};
         if (event.metrics && typeof event.metrics === 'object') data.metrics = event.metrics as JsonObject;
         if (event.trace && typeof event.trace === 'object') data.trace = event.trace as JsonObject;

@@ -76,6 +76,48 @@ describe('bedrock-converse decoding', () => {
     expect(r.extensions).toEqual({ bedrock: { stopReason: 'tool_use', metrics: { latencyMs: 12 } } });
   });
 
+  it('puts reasoning text in reasoning_content and counts its tokens into usage', () => {
+    const r = decodeConverseResponse(
+      {
+        output: { message: { role: 'assistant', content: [{ reasoningContent: { reasoningText: { text: 'Think first.', signature: 's' } } }, { text: 'Done.' }] } },
+        stopReason: 'end_turn',
+        usage: { inputTokens: 3, outputTokens: 8, totalTokens: 11 },
+      },
+      'bedrock',
+      'id1',
+      'm',
+      1,
+    );
+    expect(r.message).toEqual({ role: 'assistant', content: 'Done.', reasoning_content: 'Think first.' });
+    expect(r.usage).toMatchObject({ completion: 8, reasoning: 3 });
+  });
+
+  it('refuses a 200 without a stopReason, and serves one without usage with usage marked estimated', () => {
+    const output = { message: { role: 'assistant', content: [{ text: 'Hi' }] } };
+    expect(() => decodeConverseResponse({ output, usage }, 'bedrock', 'i', 'm', 1)).toThrow(expect.objectContaining({ kind: 'bad_upstream_response' }));
+    const r = decodeConverseResponse({ output, stopReason: 'end_turn' }, 'bedrock', 'i', 'm', 1);
+    expect(r.usageEstimated).toBe(true);
+  });
+
+  it('streams every reasoning fragment, not only the last, and its signature', async () => {
+    const out = await parts([
+      event('messageStart', { role: 'assistant' }),
+      event('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text: 'Let me ' } } }),
+      event('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text: 'think.' } } }),
+      event('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { signature: 'sig' } } }),
+      event('contentBlockStop', { contentBlockIndex: 0 }),
+      event('contentBlockDelta', { contentBlockIndex: 1, delta: { text: 'Hi' } }),
+      event('messageStop', { stopReason: 'end_turn' }),
+      event('metadata', { usage: { inputTokens: 2, outputTokens: 6, totalTokens: 8 } }),
+    ]);
+    expect(out.filter((p) => p.type === 'reasoning')).toEqual([
+      { type: 'reasoning', delta: 'Let me ' },
+      { type: 'reasoning', delta: 'think.' },
+      { type: 'reasoning', delta: '', signature: 'sig' },
+    ]);
+    expect(out).toContainEqual({ type: 'usage', usage: { prompt: 2, completion: 6, cachedRead: 0, cachedWrite: 0, reasoning: 4, total: 8 } });
+  });
+
   it('refuses a response without an output message', () => {
     expect(() => decodeConverseResponse({ stopReason: 'end_turn' }, 'bedrock', 'i', 'm', 1)).toThrow(GatewayError);
   });

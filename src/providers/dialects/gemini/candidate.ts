@@ -33,15 +33,18 @@ export function malformedCall(candidate: GeminiCandidate, provider: string): Gat
   });
 }
 
-/** The visible text of a candidate's parts (thought summaries are not answer text). */
-export function partsOf(candidate: GeminiCandidate): { text: string; calls: GeminiFunctionCall[] } {
+/** The answer text, thought summaries (reasoning, not answer text) and function calls of a candidate. */
+export function partsOf(candidate: GeminiCandidate): { text: string; reasoning: string; calls: GeminiFunctionCall[] } {
   let text = '';
+  let reasoning = '';
   const calls: GeminiFunctionCall[] = [];
   for (const part of candidate.content?.parts ?? []) {
-    if ('text' in part && typeof part.text === 'string' && part.thought !== true) text += part.text;
-    else if ('functionCall' in part && part.functionCall) calls.push(part.functionCall);
+    if ('text' in part && typeof part.text === 'string') {
+      if (part.thought === true) reasoning += part.text;
+      else text += part.text;
+    } else if ('functionCall' in part && part.functionCall) calls.push(part.functionCall);
   }
-  return { text, calls };
+  return { text, reasoning, calls };
 }
 
 /** Fields with no canonical home, kept under `extensions.vertex`. */

@@ -16,8 +16,9 @@ export function decodeGenerateContentResponse(raw: unknown, provider: string, no
   const candidate = firstCandidate(body, provider);
   const malformed = malformedCall(candidate, provider);
   if (malformed) throw malformed;
-  const { text, calls } = partsOf(candidate);
+  const { text, reasoning, calls } = partsOf(candidate);
   const message: AssistantMessage = { role: 'assistant', content: text === '' && calls.length > 0 ? null : text };
+  if (reasoning !== '') message.reasoning_content = reasoning;
   if (calls.length > 0) {
     message.tool_calls = calls.map((c, i): ToolCall => {
       const args = JSON.stringify(c.args ?? {});
@@ -25,13 +26,17 @@ export function decodeGenerateContentResponse(raw: unknown, provider: string, no
     });
   }
   const created = body.createTime ? Math.floor(Date.parse(body.createTime) / 1000) : NaN;
-  return {
+  const usage = decodeUsageMetadata(body.usageMetadata);
+  const response: ChatResponse = {
     id: body.responseId ?? '',
     model: body.modelVersion ?? '',
     created: Number.isFinite(created) ? created : Math.floor(now() / 1000),
     message,
     finishReason: mapFinishReason(candidate.finishReason, calls.length > 0),
-    usage: decodeUsageMetadata(body.usageMetadata) ?? ZERO_USAGE,
+    usage: usage ?? ZERO_USAGE,
     extensions: { [NAMESPACE]: vertexExtension(body, candidate) },
   };
+  // No usageMetadata: served, with the usage the gateway estimates.
+  if (!usage) response.usageEstimated = true;
+  return response;
 }

@@ -47,7 +47,7 @@ export async function* decodeGenerateContentStream(events: AsyncIterable<SseEven
     if (malformed) throw malformed;
     for (const part of candidate.content?.parts ?? []) {
       if ('text' in part && typeof part.text === 'string') {
-        if (part.thought !== true && part.text !== '') yield { type: 'text', delta: part.text };
+        if (part.text !== '') yield part.thought === true ? { type: 'reasoning', delta: part.text } : { type: 'text', delta: part.text };
       } else if ('functionCall' in part && part.functionCall) {
         const fc = part.functionCall;
         const args = JSON.stringify(fc.args ?? {});

@@ -109,6 +109,32 @@ describe('gemini response decoding', () => {
   });
 });
 
+describe('gemini thoughts', () => {
+  const thought = (t: string): Record<string, unknown> => ({ text: t, thought: true });
+
+  it('puts thought parts in reasoning_content, not in the answer, and counts thoughts as reasoning', () => {
+    const r = decodeGenerateContentResponse(
+      { candidates: [{ content: { role: 'model', parts: [thought('Pondering.'), { text: 'Answer.' }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 2, candidatesTokenCount: 2, thoughtsTokenCount: 3 } },
+      P,
+    );
+    expect(r.message).toEqual({ role: 'assistant', content: 'Answer.', reasoning_content: 'Pondering.' });
+    expect(r.usage).toMatchObject({ completion: 5, reasoning: 3 });
+  });
+
+  it('streams thought parts as reasoning parts', async () => {
+    const parts = await collect([{ candidates: [{ content: { parts: [thought('Hmm ')] } }] }, { candidates: [{ content: { parts: [thought('ok.')] } }] }, text('Yes', { finishReason: 'STOP' })]);
+    expect(parts.filter((p) => p.type === 'reasoning' || p.type === 'text')).toEqual([
+      { type: 'reasoning', delta: 'Hmm ' },
+      { type: 'reasoning', delta: 'ok.' },
+      { type: 'text', delta: 'Yes' },
+    ]);
+  });
+
+  it('serves an answer without usageMetadata with usage marked estimated', () => {
+    expect(decodeGenerateContentResponse(text('hi', { finishReason: 'STOP' }), P).usageEstimated).toBe(true);
+  });
+});
+
 describe('gemini stream decoding', () => {
   it('yields start, text, extension, finish, then the last usage, with no [DONE]', async () => {
     const parts = await collect([text('Hel'), text('lo'), { ...text('!', { finishReason: 'STOP' }), usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 2, cachedContentTokenCount: 1, totalTokenCount: 5 } }]);

@@ -8,6 +8,15 @@ function malformed(provider: string, what: string): GatewayError {
   return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a malformed response: ${what}.`, provider });
 }
 
+/**
+ * Reasoning text of a message or delta: `reasoning_content` (vLLM, DeepSeek), or `reasoning` as newer
+ * vLLM versions and some gateways name it.
+ */
+export function reasoningOf(m: Record<string, unknown>): string | undefined {
+  const r = m.reasoning_content ?? m.reasoning;
+  return typeof r === 'string' && r !== '' ? r : undefined;
+}
+
 /** A non-streaming chat completion from the wire into the canonical response. */
 export function decodeChatResponse(raw: unknown, provider: string): ChatResponse {
   if (raw === null || typeof raw !== 'object') throw malformed(provider, 'not an object');
@@ -23,14 +32,19 @@ export function decodeChatResponse(raw: unknown, provider: string): ChatResponse
   };
   if (Array.isArray(msg.tool_calls) && msg.tool_calls.length > 0) message.tool_calls = msg.tool_calls as ToolCall[];
   if (typeof msg.refusal === 'string') message.refusal = msg.refusal;
+  const reasoning = reasoningOf(msg);
+  if (reasoning !== undefined) message.reasoning_content = reasoning;
+  const usage = decodeUsage(body.usage);
   const response: ChatResponse = {
     id: typeof body.id === 'string' ? body.id : '',
     model: typeof body.model === 'string' ? body.model : '',
     created: typeof body.created === 'number' ? body.created : Math.floor(Date.now() / 1000),
     message,
     finishReason: mapFinishReason(choice.finish_reason),
-    usage: decodeUsage(body.usage) ?? ZERO_USAGE,
+    usage: usage ?? ZERO_USAGE,
   };
+  // No usage (some self-hosted servers): served, with the usage the gateway estimates.
+  if (!usage) response.usageEstimated = true;
   const filter = (choice.content_filter_results ?? body.prompt_filter_results) as JsonObject | undefined;
   if (filter) response.extensions = { azure: { content_filter_results: filter } };
   return response;

@@ -2,6 +2,7 @@ import { GatewayError } from '../../../core/errors.js';
 import type { StreamPart } from '../../../core/types.js';
 import { SseParser, takeSseBody, type SseEvent } from '../../sse.js';
 import { decodeUsage } from './usage.js';
+import { reasoningOf } from './decode-response.js';
 import { mapFinishReason } from './finish-reason.js';
 import { mapOpenAIStreamError } from './map-error.js';
 
@@ -147,6 +148,8 @@ class ChunkDecoder {
     if (choice) {
       const delta = choice.delta as Record<string, unknown> | undefined;
       if (delta) {
+        const reasoning = reasoningOf(delta);
+        if (reasoning !== undefined) out.push({ type: 'reasoning', delta: reasoning });
         if (typeof delta.content === 'string' && delta.content !== '') out.push({ type: 'text', delta: delta.content });
         if (Array.isArray(delta.tool_calls)) {
           for (const tc of delta.tool_calls as Array<Record<string, unknown>>) {

@@ -28,6 +28,24 @@ describe('openai-chat dialect', () => {
     expect(r.finishReason).toBe('tool_calls');
     expect(r.message.tool_calls?.[0]?.function.name).toBe('f');
     expect(r.usage.total).toBe(0);
+    expect(r.usageEstimated).toBe(true);
+  });
+
+  it('keeps reasoning_content (or reasoning) of a message and of stream deltas', async () => {
+    const r = decodeChatResponse({ choices: [{ message: { role: 'assistant', content: 'Hi', reasoning_content: 'Because.' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 2 } }, 'test');
+    expect(r.message).toEqual({ role: 'assistant', content: 'Hi', reasoning_content: 'Because.' });
+    expect(r.usageEstimated).toBeUndefined();
+    const parts = await collect([
+      data({ id: 'c', choices: [{ index: 0, delta: { role: 'assistant', reasoning_content: 'Hm' } }] }),
+      data({ id: 'c', choices: [{ index: 0, delta: { reasoning: 'm.' } }] }),
+      data({ id: 'c', choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: 'stop' }] }),
+      data('[DONE]'),
+    ]);
+    expect(parts.filter((p) => p.type === 'reasoning' || p.type === 'text')).toEqual([
+      { type: 'reasoning', delta: 'Hm' },
+      { type: 'reasoning', delta: 'm.' },
+      { type: 'text', delta: 'Hi' },
+    ]);
   });
 
   it('refuses a response without choices as a bad upstream response', () => {
@@ -97,6 +115,24 @@ describe('ChunkEncoder', () => {
     expect(usage).toMatchObject({ ...base, choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, switchyard: { cost_usd: 1 } } });
     const first = new ChunkEncoder('i', 'm', 1);
     expect(JSON.parse(first.encode({ type: 'finish', finishReason: 'stop' })!).choices[0].delta).toEqual({ role: 'assistant' });
+  });
+
+  it('adds "usage":null to every chunk with choices when the client asked for usage, and none otherwise', async () => {
+    const { ChunkEncoder } = await import('./encode-response.js');
+    const withUsage = new ChunkEncoder('i', 'm', 1, true);
+    for (const part of [{ type: 'text', delta: 'a' }, { type: 'reasoning', delta: 'r' }, { type: 'finish', finishReason: 'stop' }] as const) {
+      const chunk = JSON.parse(withUsage.encode(part)!) as Record<string, unknown>;
+      expect(chunk.usage).toBeNull();
+      expect(Object.keys(chunk).at(-1)).toBe('usage');
+    }
+    expect(JSON.parse(new ChunkEncoder('i', 'm', 1).encode({ type: 'text', delta: 'a' })!)).not.toHaveProperty('usage');
+  });
+
+  it('writes reasoning as delta.reasoning_content and skips a bare signature', async () => {
+    const { ChunkEncoder } = await import('./encode-response.js');
+    const e = new ChunkEncoder('i', 'm', 1);
+    expect(JSON.parse(e.encode({ type: 'reasoning', delta: 'think' })!).choices[0].delta).toEqual({ role: 'assistant', reasoning_content: 'think' });
+    expect(e.encode({ type: 'reasoning', delta: '', signature: 'sig' })).toBeUndefined();
   });
 });
 

@@ -34,22 +34,30 @@ export function encodeEmbeddingResponse(res: EmbeddingResponse, model: string, f
   };
 }
 
-/** Writes canonical stream parts as OpenAI chat.completion.chunk JSON strings (without SSE framing). */
+/**
+ * Writes canonical stream parts as OpenAI chat.completion.chunk JSON strings (without SSE framing).
+ * With `include_usage`, every chunk carries `"usage":null` and the usage chunk (empty choices) is the
+ * last, as OpenAI sends; without it no chunk has empty choices.
+ */
 export class ChunkEncoder {
   private sentRole = false;
   /** Everything before `"choices"`, serialised once: only the delta changes from chunk to chunk. */
   private readonly prefix: string;
+  /** What closes a chunk with choices: `"usage":null` when the client asked for usage. */
+  private readonly suffix: string;
 
-  constructor(id: string, model: string, created: number) {
+  constructor(id: string, model: string, created: number, includeUsage = false) {
     this.prefix = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},`;
+    this.suffix = includeUsage ? ',"usage":null}' : '}';
   }
 
-  private chunk(delta: string, finish: FinishReason | null): string {
+  private chunk(delta: string, finish: FinishReason | null, extensions?: Record<string, unknown>): string {
     if (!this.sentRole) {
       this.sentRole = true;
       delta = delta === '{}' ? '{"role":"assistant"}' : `{"role":"assistant",${delta.slice(1)}`;
     }
-    return `${this.prefix}"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish === null ? 'null' : `"${finish}"`}}]}`;
+    const choices = `${this.prefix}"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish === null ? 'null' : `"${finish}"`}}]`;
+    return extensions ? `${choices},"switchyard_extensions":${JSON.stringify(extensions)}${this.suffix}` : choices + this.suffix;
   }
 
   /** The JSON for one part, or undefined for parts that have no OpenAI chunk. */
@@ -57,6 +65,9 @@ export class ChunkEncoder {
     switch (part.type) {
       case 'text':
         return this.chunk(`{"content":${JSON.stringify(part.delta)}}`, null);
+      case 'reasoning':
+        // A signature alone has no OpenAI field: it stays with the provider's extensions.
+        return part.delta === '' ? undefined : this.chunk(`{"reasoning_content":${JSON.stringify(part.delta)}}`, null);
       case 'tool-call': {
         const call: Record<string, unknown> = { index: part.index };
         if (part.id !== undefined) call.id = part.id;
@@ -73,13 +84,14 @@ export class ChunkEncoder {
     }
   }
 
-  /** The trailing usage chunk sent when the client asked for `stream_options.include_usage`. */
-  usage(usage: Usage, extra?: Record<string, unknown>): string {
-    return `${this.prefix}"choices":[],"usage":${JSON.stringify(withExtra(encodeUsage(usage), extra))}}`;
+  /** The finish chunk carrying provider-specific data, for clients that opted in to stream extensions. */
+  finish(reason: FinishReason, extensions: Record<string, unknown> | undefined): string {
+    return this.chunk('{}', reason, extensions);
   }
 
-  /** A chunk with no choices that carries provider-specific data under `switchyard_extensions`. */
-  extensions(extensions: Record<string, Record<string, unknown>>): string {
-    return `${this.prefix}"choices":[],"switchyard_extensions":${JSON.stringify(extensions)}}`;
+  /** The trailing usage chunk sent when the client asked for `stream_options.include_usage`. */
+  usage(usage: Usage, extra?: Record<string, unknown>, extensions?: Record<string, unknown>): string {
+    const ext = extensions ? `,"switchyard_extensions":${JSON.stringify(extensions)}` : '';
+    return `${this.prefix}"choices":[],"usage":${JSON.stringify(withExtra(encodeUsage(usage), extra))}${ext}}`;
   }
 }
