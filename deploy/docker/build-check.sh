@@ -69,6 +69,7 @@ PID1=()
 EXPECT_UID=$(id -u)
 if [ "$EXPECT_UID" = 0 ]; then
   EXPECT_UID=65534
+  command -v setpriv >/dev/null || fail 'running as root needs setpriv (util-linux) to drop to nobody'
   chown 65534:65534 "$DATA"
   RUN_AS=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
   if unshare --pid --fork true 2>/dev/null && command -v pgrep >/dev/null; then PID1=(unshare --pid --fork); fi
