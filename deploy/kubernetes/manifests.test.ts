@@ -1,0 +1,241 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { ConfigMap, Namespace, Service, ServiceAccount, type IConfigMap, type IService, type IServiceAccount } from 'kubernetes-models/v1';
+import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1';
+import { HorizontalPodAutoscaler, type IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { NetworkPolicy, type INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import type { IIoK8sApiCoreV1Container as Container } from 'kubernetes-models/v1/Container';
+import { parseConfig } from '../../src/config/load.js';
+import type { GatewayConfig } from '../../src/config/schema.js';
+import { createApp } from '../../src/app.js';
+import { startServer } from '../../src/server/server.js';
+import { renderKustomization, type K8sObject } from './render.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const TARGETS = ['base', 'overlays/eks', 'overlays/gke', 'overlays/aks'] as const;
+type Target = (typeof TARGETS)[number];
+
+/** Every kind we ship, with its schema from kubernetes-models; an unknown kind fails the test. */
+const MODELS: Record<string, (o: K8sObject) => void> = {
+  'v1/Namespace': (o) => new Namespace(o as never).validate(),
+  'v1/ServiceAccount': (o) => new ServiceAccount(o as never).validate(),
+  'v1/ConfigMap': (o) => new ConfigMap(o as never).validate(),
+  'v1/Service': (o) => new Service(o as never).validate(),
+  'apps/v1/Deployment': (o) => new Deployment(o as never).validate(),
+  'autoscaling/v2/HorizontalPodAutoscaler': (o) => new HorizontalPodAutoscaler(o as never).validate(),
+  'policy/v1/PodDisruptionBudget': (o) => new PodDisruptionBudget(o as never).validate(),
+  'networking.k8s.io/v1/NetworkPolicy': (o) => new NetworkPolicy(o as never).validate(),
+};
+
+const rendered = new Map<Target, K8sObject[]>(TARGETS.map((t) => [t, renderKustomization(join(HERE, t))]));
+
+function one<T>(target: Target, kind: string, name?: string): T {
+  const found = rendered.get(target)!.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  expect(found, `${target}: one ${kind}${name ? ` ${name}` : ''}`).toHaveLength(1);
+  return found[0] as unknown as T;
+}
+
+const podSpec = (t: Target) => one<IDeployment>(t, 'Deployment').spec!.template.spec!;
+const container = (t: Target): Container => podSpec(t).containers.find((c) => c.name === 'switchyard')!;
+
+/** The config file the pods read: the ConfigMap key the container's `--config` path points at. */
+function configText(t: Target): string {
+  const c = container(t);
+  const path = c.args![c.args!.indexOf('--config') + 1];
+  const mount = c.volumeMounts!.find((m) => path.startsWith(`${m.mountPath}/`))!;
+  const volume = podSpec(t).volumes!.find((v) => v.name === mount.name)!;
+  const cm = one<IConfigMap>(t, 'ConfigMap', volume.configMap!.name);
+  const text = cm.data?.[posix.relative(mount.mountPath, path)];
+  expect(text, `${t}: ${path} is a key of ConfigMap ${cm.metadata!.name}`).toBeTypeOf('string');
+  return text!;
+}
+
+/** The `${VAR}` references of a config, each given a stand-in value (what the Secret would hold). */
+function stubEnv(text: string): Record<string, string> {
+  return Object.fromEntries([...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => [m[1], `stub-${m[1].toLowerCase()}`]));
+}
+
+/** The config as the gateway would run it: validated by the real schema, so defaults come from the code. */
+function gatewayConfig(t: Target, raw: unknown = parse(configText(t))): GatewayConfig {
+  const result = parseConfig(raw, stubEnv(configText(t)));
+  if (!result.ok) throw new Error(`${t}: ${result.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+  return result.config;
+}
+
+describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
+  it('every rendered object is valid against its Kubernetes schema', () => {
+    const objects = rendered.get(target)!;
+    expect(objects.length).toBeGreaterThanOrEqual(8);
+    for (const o of objects) {
+      const validate = MODELS[`${o.apiVersion}/${o.kind}`];
+      expect(validate, `${o.apiVersion} ${o.kind} has a schema`).toBeDefined();
+      expect(() => validate(o), `${o.kind}/${o.metadata.name}`).not.toThrow();
+      if (o.kind !== 'Namespace') expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('switchyard');
+    }
+  });
+
+  it('the config in the ConfigMap is valid, listens on all interfaces and writes only to the data volume', () => {
+    const config = gatewayConfig(target);
+    expect(config.server.host).toBe('0.0.0.0');
+    const c = container(target);
+    expect(c.securityContext?.readOnlyRootFilesystem).toBe(true);
+    const writable = c.volumeMounts!.filter((m) => !m.readOnly).map((m) => m.mountPath);
+    for (const path of [config.ledger.path, config.ledger.spill_path]) {
+      expect(writable.some((dir) => path.startsWith(`${dir}/`)), `${path} is on a writable volume (${writable.join(', ')})`).toBe(true);
+    }
+  });
+
+  it('the container port, probes and Service match the port the config gives the server', () => {
+    const port = gatewayConfig(target).server.port;
+    const c = container(target);
+    const http = c.ports!.find((p) => p.name === 'http');
+    expect(http?.containerPort).toBe(port);
+    expect(c.startupProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(c.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(c.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    const svc = one<IService>(target, 'Service');
+    expect(svc.spec?.ports?.map((p) => p.targetPort)).toEqual(['http']);
+    expect(svc.spec?.selector).toEqual(one<IDeployment>(target, 'Deployment').spec!.selector.matchLabels);
+  });
+
+  it('the termination grace period covers the preStop pause, the drain (server.shutdown_grace_ms) and a ledger flush', () => {
+    const graceMs = gatewayConfig(target).server.shutdown_grace_ms;
+    const pause = container(target).lifecycle?.preStop?.exec?.command;
+    expect(pause?.[0]).toBe('sleep');
+    const pauseMs = Number(pause?.[1]) * 1000;
+    expect(pauseMs).toBeGreaterThanOrEqual(3000);
+    const flushMarginMs = 5000;
+    expect(podSpec(target).terminationGracePeriodSeconds! * 1000).toBeGreaterThanOrEqual(pauseMs + graceMs + flushMarginMs);
+  });
+
+  it('runs unprivileged from the image of this version, spread across zones', () => {
+    const spec = podSpec(target);
+    expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(spec.securityContext!.runAsUser).toBeGreaterThan(0);
+    expect(container(target).securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(container(target).image).toBe(`switchyard:${PACKAGE.version}`);
+    expect(container(target).resources?.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
+    const labels = one<IDeployment>(target, 'Deployment').spec!.selector.matchLabels;
+    const zone = spec.topologySpreadConstraints?.find((c) => c.topologyKey === 'topology.kubernetes.io/zone');
+    expect(zone?.labelSelector?.matchLabels).toEqual(labels);
+  });
+
+  it('autoscales on CPU and on requests in flight, and keeps replicas through disruptions', () => {
+    const hpa = one<IHorizontalPodAutoscaler>(target, 'HorizontalPodAutoscaler');
+    expect(hpa.spec?.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: one<IDeployment>(target, 'Deployment').metadata!.name });
+    expect(hpa.spec?.minReplicas).toBeGreaterThanOrEqual(2);
+    const metrics = hpa.spec?.metrics ?? [];
+    expect(metrics.find((m) => m.type === 'Resource')?.resource).toMatchObject({ name: 'cpu', target: { type: 'Utilization' } });
+    expect(metrics.find((m) => m.type === 'Pods')?.pods).toMatchObject({ metric: { name: 'switchyard_requests_in_flight' }, target: { type: 'AverageValue' } });
+    const pdb = one<IPodDisruptionBudget>(target, 'PodDisruptionBudget');
+    expect(pdb.spec?.selector?.matchLabels).toEqual(one<IDeployment>(target, 'Deployment').spec!.selector.matchLabels);
+    expect(pdb.spec?.maxUnavailable).toBeLessThan(hpa.spec!.minReplicas!);
+  });
+
+  it('allows egress only to DNS, public HTTPS and the cloud identity endpoint', () => {
+    const policies = rendered.get(target)!.filter((o) => o.kind === 'NetworkPolicy') as unknown as INetworkPolicy[];
+    const ports = new Set<string>();
+    for (const p of policies) {
+      expect(p.spec?.policyTypes).toEqual(['Egress']);
+      expect(p.spec?.podSelector?.matchLabels).toEqual({ 'app.kubernetes.io/name': 'switchyard' });
+      for (const rule of p.spec?.egress ?? []) {
+        expect(rule.to?.length, 'every rule names its destinations').toBeGreaterThan(0);
+        for (const port of rule.ports ?? []) ports.add(`${port.protocol}/${port.port}`);
+        for (const to of rule.to ?? []) {
+          if (to.ipBlock && /^(0\.0\.0\.0|::)\/0$/.test(to.ipBlock.cidr)) {
+            expect(to.ipBlock.except, 'the open block excludes private and link-local ranges').toEqual(expect.arrayContaining([to.ipBlock.cidr === '::/0' ? 'fc00::/7' : '10.0.0.0/8', to.ipBlock.cidr === '::/0' ? 'fe80::/10' : '169.254.0.0/16']));
+          }
+        }
+      }
+    }
+    const identity: Record<Target, string[]> = { base: [], 'overlays/eks': ['TCP/80'], 'overlays/gke': ['TCP/80', 'TCP/988'], 'overlays/aks': [] };
+    expect([...ports].sort()).toEqual(['TCP/443', 'TCP/53', 'UDP/53', ...identity[target]].sort());
+  });
+
+  it('carries no static cloud credentials', () => {
+    const text = JSON.stringify(rendered.get(target));
+    for (const banned of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'GOOGLE_APPLICATION_CREDENTIALS', 'AZURE_CLIENT_SECRET', 'access_key_id', 'secret_access_key', 'credentials_file', 'client_secret', 'AKIA']) {
+      expect(text.includes(banned), `mentions ${banned}`).toBe(false);
+    }
+    for (const d of gatewayConfig(target).deployments) {
+      if (['bedrock', 'vertex', 'azure-openai'].includes(d.provider)) expect(d.api_key, `${d.id} uses the pod's identity`).toBeUndefined();
+    }
+  });
+
+  it('answers the probe paths when the server runs this config', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-k8s-'));
+    const raw = parse(configText(target)) as { ledger: Record<string, unknown> };
+    raw.ledger = { ...raw.ledger, path: join(dir, 'ledger.sqlite'), spill_path: join(dir, 'spill.jsonl') };
+    const app = await createApp(gatewayConfig(target, raw));
+    const server = await startServer(app.gateway, { ...app.serverOptions, port: 0, host: '127.0.0.1', onClose: () => app.close() });
+    try {
+      const c = container(target);
+      for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe]) {
+        const res = await fetch(`${server.url}${probe!.httpGet!.path}`);
+        expect(res.status, probe!.httpGet!.path).toBe(200);
+      }
+    } finally {
+      await server.shutdown(0);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('kubernetes overlays: cloud identity', () => {
+  const annotations = (t: Target) => one<IServiceAccount>(t, 'ServiceAccount', 'switchyard').metadata?.annotations ?? {};
+  const providers = (t: Target) => new Set(gatewayConfig(t).deployments.map((d) => d.provider));
+
+  it('EKS binds the service account to an IAM role (IRSA) and routes to Bedrock', () => {
+    expect(annotations('overlays/eks')['eks.amazonaws.com/role-arn']).toMatch(/^arn:aws:iam::\d{12}:role\/[\w+=,.@-]+$/);
+    expect(providers('overlays/eks')).toEqual(new Set(['bedrock']));
+  });
+
+  it('GKE binds the service account to a Google service account (Workload Identity) and routes to Vertex', () => {
+    expect(annotations('overlays/gke')['iam.gke.io/gcp-service-account']).toMatch(/^[a-z][a-z0-9-]+@[a-z][a-z0-9-]+\.iam\.gserviceaccount\.com$/);
+    expect(providers('overlays/gke')).toEqual(new Set(['vertex']));
+  });
+
+  it('AKS binds the service account to a managed identity (Azure Workload Identity) and routes to Azure OpenAI with Entra ID', () => {
+    expect(annotations('overlays/aks')['azure.workload.identity/client-id']).toMatch(/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/);
+    expect(one<IDeployment>('overlays/aks', 'Deployment').spec!.template.metadata!.labels).toMatchObject({ 'azure.workload.identity/use': 'true' });
+    expect(providers('overlays/aks')).toEqual(new Set(['azure-openai']));
+    for (const d of gatewayConfig('overlays/aks').deployments) expect(d.options).toMatchObject({ auth: { type: 'entra' } });
+  });
+
+  it('the base binds no cloud identity', () => {
+    expect(annotations('base')).toEqual({});
+  });
+});
+
+const kubectl = (() => {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+if (kubectl) {
+  describe('kubernetes manifests: the in-test renderer agrees with kubectl kustomize', () => {
+    const key = (o: K8sObject) => `${o.apiVersion}/${o.kind}/${o.metadata.name}`;
+    const byKey = (objects: K8sObject[]) => Object.fromEntries(objects.map((o) => [key(o), o]));
+
+    it.each(TARGETS)('%s', (target) => {
+      const yaml = execFileSync('kubectl', ['kustomize', join(HERE, target)], { encoding: 'utf8', timeout: 30_000 });
+      const theirs = parseAllDocuments(yaml).map((d) => d.toJS() as K8sObject);
+      expect(byKey(rendered.get(target)!)).toEqual(byKey(theirs));
+    });
+  });
+} else {
+  describe.skip('kubernetes manifests: the in-test renderer agrees with kubectl kustomize (kubectl is not installed)', () => {
+    it('skipped', () => undefined);
+  });
+}
