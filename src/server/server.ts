@@ -6,7 +6,7 @@ import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import type { Gateway, ServedBy } from '../gateway/gateway.js';
 import { createAuthenticator, type Caller } from './auth.js';
-import { sendError, sendJson } from './http-util.js';
+import { errorChain, sendError, sendJson } from './http-util.js';
 import { API_ROUTES, type CostFn, type Route, type RouteContext } from './routes.js';
 
 export interface ServerOptions {
@@ -109,7 +109,7 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
       await route.handle(ctx);
     } catch (err) {
       const error = toGatewayError(err);
-      if (error.kind === 'internal') logger.error({ requestId, err: (err as Error)?.stack }, 'internal error');
+      if (error.kind === 'internal') logger.error({ requestId, err: errorChain(err) }, 'internal error');
       sendError(res, error, { 'x-request-id': requestId });
     } finally {
       if (route && !route.public) {
