@@ -110,7 +110,7 @@ describe('fuzzed requests against every provider type', () => {
           { id: 'gemini', model: 'gemini-2.5-flash', ...gcp },
           { id: 'gemini-embed', model: 'gemini-embedding-001', ...gcp },
           { id: 'vertex-claude', publisher: 'anthropic', model: 'claude-sonnet-4-5@20250929', ...gcp, region: 'us-east5' },
-          { id: 'anthropic', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: anthropic.url, api_key: 'sk-ant' },
+          { id: 'anthropic', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: anthropic.url, api_key: 'sk-ant', max_output_tokens: 64_000 },
         ],
       },
       { AWS_KEY_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey, VERTEX_SA: account.json },
