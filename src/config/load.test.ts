@@ -54,6 +54,12 @@ describe('config', () => {
     expect(second).toContain('default_group: unknown group "nope"');
   });
 
+  it('refuses a headers timeout longer than the whole-request timeout, by path', () => {
+    expect(problemsOf({ ...minimal, server: { headers_timeout_ms: 40_000, body_timeout_ms: 30_000 } })).toEqual([
+      'server.headers_timeout_ms: must not exceed body_timeout_ms (the headers are part of the request)',
+    ]);
+  });
+
   it('validates provider-specific options under the deployment path', () => {
     const problems = problemsOf({ deployments: [{ id: 'a', provider: 'openai-compatible', model: 'm', endpoint: 'ftp://x' }] });
     expect(problems.join('\n')).toContain('deployments[0].endpoint: expected an http(s) URL');

@@ -44,15 +44,31 @@ export type DeploymentBase = z.infer<typeof deploymentSchema>;
 /** A validated deployment, with its provider's options parsed. */
 export type DeploymentConfig = DeploymentBase & { options: unknown };
 
+const SERVER_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 4000,
+  body_limit_bytes: 4 * 1024 * 1024,
+  shutdown_grace_ms: 10_000,
+  headers_timeout_ms: 10_000,
+  body_timeout_ms: 30_000,
+  max_connections: 10_000,
+};
+
 export const serverSchema = z
   .strictObject({
-    host: z.string().default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(4000),
-    body_limit_bytes: z.number().int().positive().default(4 * 1024 * 1024),
-    shutdown_grace_ms: z.number().int().min(0).default(10_000),
-    request_timeout_ms: z.number().int().positive().default(600_000),
+    host: z.string().default(SERVER_DEFAULTS.host),
+    port: z.number().int().min(0).max(65535).default(SERVER_DEFAULTS.port),
+    body_limit_bytes: z.number().int().positive().default(SERVER_DEFAULTS.body_limit_bytes),
+    shutdown_grace_ms: z.number().int().min(0).default(SERVER_DEFAULTS.shutdown_grace_ms),
+    /** A client must have sent all request headers within this long (slowloris). */
+    headers_timeout_ms: z.number().int().positive().default(SERVER_DEFAULTS.headers_timeout_ms),
+    /** ...and the whole request, body included, within this long; the answer may take longer. */
+    body_timeout_ms: z.number().int().positive().default(SERVER_DEFAULTS.body_timeout_ms),
+    /** Open connections beyond this are closed on accept. */
+    max_connections: z.number().int().positive().default(SERVER_DEFAULTS.max_connections),
   })
-  .default({ host: '127.0.0.1', port: 4000, body_limit_bytes: 4 * 1024 * 1024, shutdown_grace_ms: 10_000, request_timeout_ms: 600_000 });
+  .refine((s) => s.headers_timeout_ms <= s.body_timeout_ms, { path: ['headers_timeout_ms'], message: 'must not exceed body_timeout_ms (the headers are part of the request)' })
+  .default(SERVER_DEFAULTS);
 
 export const loggingSchema = z
   .strictObject({

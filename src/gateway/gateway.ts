@@ -14,7 +14,7 @@ import { isResolvedConfig, resolveConfig } from '../config/load.js';
 import type { RoutePlan } from '../routing/router.js';
 import type { Access } from '../routing/access.js';
 import { executeWithFallback, type Attempt, type Executed, type ExecuteOptions, type ExecutePolicy } from '../routing/executor.js';
-import { chatCapabilities, type Needs } from '../routing/filters.js';
+import { chatCapabilities, outputLimit, type Needs } from '../routing/filters.js';
 import type { StateStore } from '../state/store.js';
 import { AttemptReporter, type RequestMeta } from './observe.js';
 import { openUntilContent, relay, type OpenedStream } from './stream.js';
@@ -168,7 +168,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
   function prepareChat(raw: ChatRequest, opts: RequestOptions) {
     const hints = takeBodyHints(raw);
     const validated = validateChatRequest(raw);
-    const needs: Needs = { capabilities: chatCapabilities(validated), promptTokens: estimatePromptTokens(validated), residency: opts.residency };
+    const needs: Needs = { capabilities: chatCapabilities(validated), promptTokens: estimatePromptTokens(validated), residency: opts.residency, maxTokens: outputLimit(validated) };
     const plan = engine.router.plan({ model: validated.model, needs, override: opts.override ?? hints.deployment, task: opts.task ?? hints.task, access: opts.access });
     checkRequestFields(validated, CHAT_FIELDS, plan.deployments);
     const request = applyGroupPolicy(validated, plan.group);

@@ -13,6 +13,8 @@ export const deploymentRoutingShape = {
   capabilities: z.array(z.enum(CAPABILITIES)).optional(),
   /** The model's context window in tokens (prompt + completion). */
   context_window: z.number().int().positive().optional(),
+  /** The most completion tokens the model may produce; a request asking for more is refused here (400). */
+  max_output_tokens: z.number().int().positive().optional(),
   provisioned: provisionedSchema.optional(),
 };
 

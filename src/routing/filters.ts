@@ -8,11 +8,19 @@ export interface Needs {
   promptTokens: number;
   /** Geography every deployment must be tagged with (from the request or its API key). */
   residency: string | undefined;
+  /** The completion-token limit the client set, and under which name; absent when it set none. */
+  maxTokens?: { value: number; param: 'max_tokens' | 'max_completion_tokens' };
 }
 
 /** Filter stages in the order they apply; the stage that removed the last candidate names the error. */
-export const Stage = { Residency: 0, Capabilities: 1, ContextWindow: 2, Health: 3, Cooling: 4, Passed: 5 } as const;
+export const Stage = { Residency: 0, Capabilities: 1, ContextWindow: 2, OutputLimit: 3, Health: 4, Cooling: 5, Passed: 6 } as const;
 export type Stage = (typeof Stage)[keyof typeof Stage];
+
+/** The completion-token limit a chat request sets (max_completion_tokens wins, as upstream). */
+export function outputLimit(req: ChatRequest): Needs['maxTokens'] {
+  if (req.max_completion_tokens !== undefined) return { value: req.max_completion_tokens, param: 'max_completion_tokens' };
+  return req.max_tokens === undefined ? undefined : { value: req.max_tokens, param: 'max_tokens' };
+}
 
 /** Capabilities a chat request needs: tools, vision (images), json mode, streaming. */
 export function chatCapabilities(req: ChatRequest): Capability[] {
@@ -47,6 +55,8 @@ export function firstFailedStage(d: Deployment, needs: Needs, now: number, check
   if (needs.capabilities.length > 0 && !hasCapabilities(d, needs.capabilities)) return Stage.Capabilities;
   const window = d.config.context_window;
   if (window !== undefined && needs.promptTokens > window) return Stage.ContextWindow;
+  const maxOutput = d.config.max_output_tokens;
+  if (maxOutput !== undefined && needs.maxTokens !== undefined && needs.maxTokens.value > maxOutput) return Stage.OutputLimit;
   if (checkHealth && !d.state.breaker.allows(now)) return Stage.Health;
   if (d.state.coolingUntil > now) return Stage.Cooling;
   return Stage.Passed;

@@ -130,6 +130,22 @@ describe('Router filters', () => {
     expect(() => router.plan({ model: 'tiny', needs: needs({ promptTokens: 50_000 }) })).toThrow(expect.objectContaining({ kind: 'context_window_exceeded' }));
   });
 
+  it("refuses a completion limit above every deployment's max_output_tokens with 400 naming the parameter the client used", () => {
+    const { ids, router } = setup({
+      deployments: [rawDeployment('small-out', { max_output_tokens: 4_096 }), rawDeployment('big-out', { max_output_tokens: 64_000 }), rawDeployment('unstated')],
+      groups: [{ name: 'g', deployments: ['small-out', 'big-out'] }, { name: 'small', deployments: ['small-out'] }],
+    });
+    expect(ids({ model: 'g', needs: needs({ maxTokens: { value: 4_096, param: 'max_tokens' } }) })).toEqual(['small-out', 'big-out']);
+    expect(ids({ model: 'g', needs: needs({ maxTokens: { value: 10_000, param: 'max_tokens' } }) })).toEqual(['big-out']);
+    expect(ids({ model: 'unstated', needs: needs({ maxTokens: { value: 10_000_000, param: 'max_tokens' } }) })).toEqual(['unstated']);
+    expect(() => router.plan({ model: 'small', needs: needs({ maxTokens: { value: 5_000, param: 'max_completion_tokens' } }) })).toThrow(
+      expect.objectContaining({ kind: 'invalid_request', status: 400, param: 'max_completion_tokens', code: 'invalid_value' }),
+    );
+    expect(() => router.plan({ model: 'g', override: 'small-out', needs: needs({ maxTokens: { value: 5_000, param: 'max_tokens' } }) })).toThrow(
+      expect.objectContaining({ param: 'max_tokens' }),
+    );
+  });
+
   it('excludes open circuits, and reports when the first trial will be allowed', () => {
     const { ids, router, state, clock } = setup(taskConfig);
     state('claude-bedrock').breaker.trip(clock.now(), 'test');

@@ -344,6 +344,15 @@ function filterError(stage: Stage, req: Pick<RouteRequest, 'model' | 'needs'>, n
         message: `Every deployment of '${name}' is rate-limited or unavailable; retry after the cool-down.`,
         retryAfterMs: Math.max(0, retryInMs),
       });
+    case Stage.OutputLimit: {
+      const ask = req.needs.maxTokens;
+      return new GatewayError({
+        kind: 'invalid_request',
+        message: `${ask?.param} is too large: ${ask?.value}. It exceeds the output limit (max_output_tokens) of every deployment of '${name}'.`,
+        param: ask?.param,
+        code: 'invalid_value',
+      });
+    }
     default:
       return new GatewayError({
         kind: 'no_deployment_available',

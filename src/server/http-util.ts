@@ -32,8 +32,41 @@ function tooLarge(limit: number): GatewayError {
   return new GatewayError({ kind: 'invalid_request', status: 413, code: 'request_too_large', message: `The request body exceeds the limit of ${limit} bytes.` });
 }
 
-/** Parses a JSON body; anything unparseable is a 400 in the OpenAI shape. */
+/** Nesting deeper than this is refused before parsing: code downstream walks request JSON recursively. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * True when arrays and objects in a JSON text nest deeper than `limit`. A loop over the bytes, no
+ * recursion and no allocation; strings are skipped with `indexOf` (memchr), so brackets inside them
+ * do not count and prompt text costs little. Malformed text is left for JSON.parse to refuse.
+ */
+export function nestsDeeperThan(text: Buffer, limit: number): boolean {
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text[i];
+    if (c === 0x22 /* " */) {
+      let end = i;
+      for (;;) {
+        end = text.indexOf(0x22, end + 1);
+        if (end === -1) return false;
+        let k = end - 1;
+        while (text[k] === 0x5c /* \ */) k--;
+        if ((end - 1 - k) % 2 === 0) break;
+      }
+      i = end;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) depth--;
+  }
+  return false;
+}
+
+/** Parses a JSON body; anything unparseable or nested too deep is a 400 in the OpenAI shape. */
 export function parseJson(body: Buffer): unknown {
+  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+    throw new GatewayError({ kind: 'invalid_request', code: 'invalid_json', message: `The request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.` });
+  }
   try {
     return JSON.parse(body.toString('utf8')) as unknown;
   } catch {
@@ -76,4 +109,19 @@ export function sendError(res: ServerResponse, error: GatewayError, headers: Rec
   }
   // 499 is nginx's "client closed request"; the client is gone, so any status will do for the log.
   sendJson(res, error.status, error.toOpenAI(exposeUpstream), extra);
+}
+
+/**
+ * The stack of an error and of every error it wraps (`cause`), for the internal-error log line: the
+ * wrapper's own stack only says where the error was wrapped, not where it happened.
+ */
+export function errorChain(err: unknown): string {
+  const lines: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e !== undefined && depth < 8; depth++) {
+    lines.push(e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+    if (e !== undefined) lines.push('caused by:');
+  }
+  return lines.join('\n');
 }

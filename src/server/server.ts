@@ -1,12 +1,14 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions as HttpServerOptions, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import type { Gateway, ServedBy } from '../gateway/gateway.js';
+import type { GatewayConfig } from '../config/schema.js';
 import { createAuthenticator, NOBODY, type Caller } from './auth.js';
-import { exposesUpstream, sendError, sendJson } from './http-util.js';
+import { answerClientError } from './client-error.js';
+import { errorChain, exposesUpstream, sendError, sendJson } from './http-util.js';
 import { API_ROUTES, type CostFn, type Route, type RouteContext } from './routes.js';
 
 export interface ServerOptions {
@@ -56,6 +58,18 @@ class RequestContext implements RouteContext {
   get url(): URL {
     return (this.parsedUrl ??= new URL(this.req.url ?? '/', 'http://gateway.local'));
   }
+}
+
+/** Limits on what slow or greedy clients can hold: time to send the request, open connections. */
+function serverOptions(cfg: GatewayConfig['server']): HttpServerOptions {
+  return {
+    keepAliveTimeout: 65_000,
+    headersTimeout: cfg.headers_timeout_ms,
+    // Node's requestTimeout bounds receiving the request (headers and body), not the answer.
+    requestTimeout: cfg.body_timeout_ms,
+    // How often those timeouts are checked; Node's default (30 s) would let them run up to twice as long.
+    connectionsCheckingInterval: Math.min(1_000, cfg.headers_timeout_ms),
+  };
 }
 
 /** The HTTP front of a gateway, on node:http: the thinnest layer that measured fastest. */
@@ -115,7 +129,7 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
       await route.handle(ctx);
     } catch (err) {
       const error = toGatewayError(err);
-      if (error.kind === 'internal') logger.error({ requestId, err: (err as Error)?.stack }, 'internal error');
+      if (error.kind === 'internal') logger.error({ requestId, err: errorChain(err) }, 'internal error');
       sendError(res, error, { 'x-request-id': requestId }, exposesUpstream(gateway.config, error.deployment));
     } finally {
       if (route && !route.public) {
@@ -138,13 +152,15 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
     }
   }
 
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: cfg.request_timeout_ms }, (req, res) => {
+  const server = createServer(serverOptions(cfg), (req, res) => {
     state.inFlight += 1;
     res.once('close', () => {
       state.inFlight -= 1;
     });
     void handle(req, res);
   });
+  server.maxConnections = cfg.max_connections;
+  server.on('clientError', answerClientError);
   return Object.defineProperties(server, {
     draining: { get: () => state.draining, set: (v: boolean) => (state.draining = v) },
     inFlight: { get: () => state.inFlight },
