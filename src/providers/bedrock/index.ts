@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { secretRef } from '../../config/schema.js';
 import type { ProviderFactory } from '../registry.js';
-import { embeddingFamily } from '../dialects/bedrock-converse/index.js';
+// The dialect's index would load the AWS event-stream codec: only the model-family rule is needed here.
+import { embeddingFamily } from '../dialects/bedrock-converse/embeddings.js';
 import { lazyProvider } from '../lazy.js';
 
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
