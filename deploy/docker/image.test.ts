@@ -108,7 +108,7 @@ describe('Dockerfile', () => {
     const result = parseConfig(parse(read('deploy/docker/switchyard.yaml')), { SWITCHYARD_API_KEY: 'k', OPENAI_API_KEY: 'k' });
     if (!result.ok) throw new Error(JSON.stringify(result.problems));
     expect(result.config.server.host).toBe('0.0.0.0');
-    for (const path of [result.config.ledger.path, result.config.ledger.spill_path]) expect(path.startsWith(`${volume}/`), path).toBe(true);
+    for (const path of [result.config.ledger.path, result.config.ledger.spill_path, result.config.ledger.journal_dir]) expect(path.startsWith(`${volume}/`), path).toBe(true);
   });
 });
 

@@ -87,7 +87,7 @@ describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
     const c = container(target);
     expect(c.securityContext?.readOnlyRootFilesystem).toBe(true);
     const writable = c.volumeMounts!.filter((m) => !m.readOnly).map((m) => m.mountPath);
-    for (const path of [config.ledger.path, config.ledger.spill_path]) {
+    for (const path of [config.ledger.path, config.ledger.spill_path, config.ledger.journal_dir]) {
       expect(writable.some((dir) => path.startsWith(`${dir}/`)), `${path} is on a writable volume (${writable.join(', ')})`).toBe(true);
     }
   });
@@ -172,7 +172,7 @@ describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
   it('answers the probe paths when the server runs this config', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-k8s-'));
     const raw = parse(configText(target)) as { ledger: Record<string, unknown> };
-    raw.ledger = { ...raw.ledger, path: join(dir, 'ledger.sqlite'), spill_path: join(dir, 'spill.jsonl') };
+    raw.ledger = { ...raw.ledger, path: join(dir, 'ledger.sqlite'), spill_path: join(dir, 'spill.jsonl'), journal_dir: join(dir, 'journal') };
     const app = await createApp(gatewayConfig(target, raw));
     const server = await startServer(app.gateway, { ...app.serverOptions, port: 0, host: '127.0.0.1', onClose: () => app.close() });
     try {
