@@ -1,0 +1,107 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../src/config/load.js';
+
+const ROOT = new URL('../../', import.meta.url);
+const read = (path: string): string => readFileSync(new URL(path, ROOT), 'utf8');
+const json = <T>(path: string): T => JSON.parse(read(path)) as T;
+
+interface Resource {
+  type: string;
+  name: string;
+  scope?: string;
+  kind?: string;
+  sku?: { name?: string; tier?: string };
+  identity?: { type: string };
+  properties: Record<string, unknown>;
+}
+interface Site extends Resource {
+  properties: {
+    functionAppConfig: { runtime: { name: string; version: string }; deployment: { storage: { authentication: { type: string } } } };
+    siteConfig: { appSettings: Array<{ name: string; value: string }> };
+  };
+}
+
+const template = json<{ variables: Record<string, string>; resources: Resource[] }>('deploy/azure/azuredeploy.json');
+const ofType = (type: string): Resource[] => template.resources.filter((r) => r.type === type);
+const site = ofType('Microsoft.Web/sites')[0] as Site;
+const settings = new Map(site.properties.siteConfig.appSettings.map((s) => [s.name, s.value]));
+/** A template expression's variable references resolved once (the role ids are kept in variables). */
+const resolve = (text: string): string => text.replace(/variables\('([^']+)'\)/g, (_, name: string) => `'${template.variables[name] ?? name}'`);
+
+describe('deploy/azure: the Functions app folder', () => {
+  it('serves our paths at the root: host.json sets the route prefix to ""', () => {
+    const host = json<{ version: string; extensions: { http: { routePrefix: string } } }>('deploy/azure/app/host.json');
+    expect(host.version).toBe('2.0');
+    expect(host.extensions.http.routePrefix).toBe('');
+  });
+
+  it('loads the compiled adapter entry, src/adapters/azure-functions/main.ts, as an ES module', () => {
+    const app = json<{ main: string; type: string; dependencies: Record<string, string> }>('deploy/azure/app/package.json');
+    const build = json<{ compilerOptions: { rootDir: string; outDir: string } }>('tsconfig.build.json').compilerOptions;
+    expect(app.type).toBe('module');
+    expect(app.main.startsWith(`${build.outDir}/`)).toBe(true);
+    const source = `${build.rootDir}/${app.main.slice(build.outDir.length + 1).replace(/\.js$/, '.ts')}`;
+    expect(source).toBe('src/adapters/azure-functions/main.ts');
+    expect(existsSync(new URL('src/adapters/azure-functions/index.ts', ROOT))).toBe(true);
+  });
+
+  it('installs the @azure/functions range the package declares as its peer', () => {
+    const app = json<{ dependencies: Record<string, string> }>('deploy/azure/app/package.json');
+    const root = json<{ peerDependencies: Record<string, string> }>('package.json');
+    expect(app.dependencies['@azure/functions']).toBe(root.peerDependencies['@azure/functions']);
+  });
+
+  it('ships a config, named by SWITCHYARD_CONFIG, that the gateway accepts and that calls Azure OpenAI with the managed identity', () => {
+    const file = settings.get('SWITCHYARD_CONFIG') ?? '';
+    const config = parseConfigText(read(`deploy/azure/app/${file}`), file, { SWITCHYARD_CLIENT_KEY: 'k', DATABASE_URL: 'postgres://u@db/switchyard' });
+    const azure = config.deployments.filter((d) => d.provider === 'azure-openai');
+    expect(azure.length).toBeGreaterThan(0);
+    for (const d of azure) expect(d.options).toMatchObject({ auth: { type: 'entra', credential: 'managed_identity' } });
+    expect(config.ledger).toMatchObject({ store: 'postgres' });
+  });
+});
+
+describe('deploy/azure/azuredeploy.json', () => {
+  it('creates a Node 20 Function App on Flex Consumption with a system-assigned identity', () => {
+    expect(ofType('Microsoft.Web/serverfarms')[0]?.sku).toEqual({ tier: 'FlexConsumption', name: 'FC1' });
+    expect(site.kind).toBe('functionapp,linux');
+    expect(site.identity).toEqual({ type: 'SystemAssigned' });
+    expect(site.properties.functionAppConfig.runtime).toEqual({ name: 'node', version: '20' });
+    expect(site.properties.functionAppConfig.deployment.storage.authentication.type).toBe('SystemAssignedIdentity');
+  });
+
+  it('gives that identity the Cognitive Services OpenAI User role on the Azure OpenAI account', () => {
+    const onOpenAi = ofType('Microsoft.Authorization/roleAssignments').filter((r) => r.scope?.includes('Microsoft.CognitiveServices/accounts/'));
+    expect(onOpenAi).toHaveLength(1);
+    const props = onOpenAi[0]?.properties as { roleDefinitionId: string; principalId: string; principalType: string };
+    expect(resolve(props.roleDefinitionId)).toContain("'5e0bd9bd-7b93-4f28-af87-19fc36ad61bd'");
+    expect(resolve(props.principalId)).toMatch(/reference\(.*Microsoft\.Web\/sites.*'Full'\)\.identity\.principalId/s);
+    expect(props.principalType).toBe('ServicePrincipal');
+  });
+
+  it('reaches storage with the identity too: shared keys off, blob data role granted', () => {
+    expect(ofType('Microsoft.Storage/storageAccounts')[0]?.properties).toMatchObject({ allowSharedKeyAccess: false, allowBlobPublicAccess: false });
+    expect(settings.get('AzureWebJobsStorage__accountName')).toBeDefined();
+    const roles = ofType('Microsoft.Authorization/roleAssignments').map((r) => resolve((r.properties as { roleDefinitionId: string }).roleDefinitionId));
+    expect(roles.some((r) => r.includes("'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'"))).toBe(true);
+  });
+
+  it('puts no key, connection string or secret in app settings: secrets are Key Vault references', () => {
+    expect(settings.has('AzureWebJobsStorage')).toBe(false);
+    for (const [name, value] of settings) {
+      expect(value, name).not.toMatch(/AccountKey=|SharedAccessSignature|InstrumentationKey=|listKeys|listSecrets|password/i);
+      if (/KEY|SECRET|PASSWORD|TOKEN|CONNECTION|DATABASE_URL/i.test(name)) expect(value, name).toMatch(/^\[format\('@Microsoft\.KeyVault\(/);
+    }
+    expect(read('deploy/azure/azuredeploy.json')).not.toMatch(/listKeys|listSecrets|securestring/i);
+    const vaultRoles = ofType('Microsoft.Authorization/roleAssignments').filter((r) => r.scope?.includes('Microsoft.KeyVault/vaults/'));
+    expect(resolve((vaultRoles[0]?.properties as { roleDefinitionId: string }).roleDefinitionId)).toContain("'4633458b-17de-408a-b874-0445c86b69e6'");
+  });
+
+  it('turns basic-auth publishing (FTP, SCM) off and serves HTTPS only', () => {
+    const policies = ofType('Microsoft.Web/sites/basicPublishingCredentialsPolicies');
+    expect(policies.map((p) => p.name.replace(/.*\//, '').replace(/'.*$/, '')).sort()).toEqual(['ftp', 'scm']);
+    expect(policies.every((p) => p.properties.allow === false)).toBe(true);
+    expect(site.properties).toMatchObject({ httpsOnly: true });
+  });
+});

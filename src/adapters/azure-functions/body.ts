@@ -1,0 +1,53 @@
+import type { ReadableStream } from 'node:stream/web';
+import { GatewayError } from '../../core/errors.js';
+import type { BodyReader } from '../../http/exchange.js';
+
+/**
+ * A BodyReader over the platform's request stream (HTTP streaming mode): bytes are taken as they
+ * arrive, a declared or actual size over `limit` is refused with 413 and a client slower than
+ * `timeoutMs` with 408; either way the rest of the upload is cancelled, never buffered.
+ */
+export function webBodyReader(body: ReadableStream<Uint8Array>, contentLength: string | undefined): BodyReader {
+  return async (limit, timeoutMs) => {
+    if (Number(contentLength) > limit) {
+      body.cancel().catch(ignore);
+      throw tooLarge(limit);
+    }
+    const reader = body.getReader();
+    let expired = false;
+    // Cancelling settles the pending read with `done`, so the loop needs no race per chunk.
+    const timer = setTimeout(() => {
+      expired = true;
+      reader.cancel().catch(ignore);
+    }, timeoutMs);
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > limit) {
+          reader.cancel().catch(ignore);
+          throw tooLarge(limit);
+        }
+        chunks.push(value);
+      }
+    } catch (error) {
+      if (GatewayError.isInstance(error)) throw error;
+      throw new GatewayError({ kind: 'cancelled', message: 'The client aborted the upload.', cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (expired) {
+      throw new GatewayError({ kind: 'invalid_request', status: 408, code: 'request_timeout', message: `The request body did not arrive within ${timeoutMs} ms.` });
+    }
+    return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, size);
+  };
+}
+
+function tooLarge(limit: number): GatewayError {
+  return new GatewayError({ kind: 'invalid_request', status: 413, code: 'request_too_large', message: `The request body exceeds the limit of ${limit} bytes.` });
+}
+
+function ignore(): void {}

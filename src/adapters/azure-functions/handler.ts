@@ -1,0 +1,82 @@
+import type { HttpRequest as AzureRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { ReadableStream } from 'node:stream/web';
+import { GatewayError } from '../../core/errors.js';
+import { isBodyStream, type HttpHandler, type HttpRequest, type HttpResponse } from '../../http/exchange.js';
+import { webBodyReader } from './body.js';
+import { toWebStream } from './stream.js';
+
+export interface AzureHandlerOptions {
+  /**
+   * host.json's `extensions.http.routePrefix`, taken off the front of every path. Our host.json sets
+   * it to "" so clients call `/v1/...`; pass `api` when the app keeps Azure's default.
+   */
+  readonly routePrefix?: string;
+  /**
+   * Awaited once the answer is complete (for streams: after the last chunk, or after a cancel) and
+   * before the invocation ends, so the platform does not freeze the instance first: flush usage here.
+   */
+  readonly onSettled?: () => Promise<void>;
+}
+
+/** The function `app.http` runs for every request. */
+export type AzureHttpFunction = (request: AzureRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+
+/** Translates Azure Functions' HTTP trigger (v4 programming model, HTTP streaming on) to `handler`. */
+export function createAzureHandler(handler: HttpHandler, options: AzureHandlerOptions = {}): AzureHttpFunction {
+  const trimmed = options.routePrefix?.replace(/^\/+|\/+$/g, '') ?? '';
+  const prefix = trimmed === '' ? '' : `/${trimmed}`;
+  const onSettled = options.onSettled;
+  return async (request, context) => {
+    const settle = onSettled ? () => onSettled().catch((error: unknown) => context.error('switchyard: settling after the answer failed', stackOf(error))) : noSettle;
+    const controller = new AbortController();
+    let response: HttpResponse;
+    try {
+      response = await handler(toExchange(request, prefix, controller.signal));
+    } catch (error) {
+      // The handler answers its own errors; this is a bug, answered in the OpenAI shape all the same.
+      context.error('switchyard: the handler failed', stackOf(error));
+      await settle();
+      return { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify(INTERNAL.toOpenAI()) };
+    }
+    const headers = withoutTrailer(response.headers);
+    if (!isBodyStream(response.body)) {
+      await settle();
+      return { status: response.status, headers, body: response.body };
+    }
+    const abort = () => controller.abort(new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));
+    return { status: response.status, headers, body: toWebStream(response.body, settle, abort) };
+  };
+}
+
+function toExchange(request: AzureRequest, prefix: string, signal: AbortSignal): HttpRequest {
+  const url = new URL(request.url);
+  let path = url.pathname;
+  if (prefix !== '' && (path === prefix || path.startsWith(`${prefix}/`))) path = path.slice(prefix.length) || '/';
+  const headers: Record<string, string> = {};
+  // Headers yields lower-case names with repeated values already joined by ", ".
+  for (const [name, value] of request.headers) headers[name] = value;
+  const stream = request.body as ReadableStream<Uint8Array> | null;
+  return {
+    method: request.method.toUpperCase(),
+    path,
+    query: url.search.slice(1),
+    headers,
+    body: stream === null ? undefined : webBodyReader(stream, headers['content-length']),
+    signal,
+  };
+}
+
+/** Azure's HTTP proxy sends no trailers and drops the `trailer` header; drop it on the buffered path too. */
+function withoutTrailer(headers: Record<string, string>): Record<string, string> {
+  if (headers.trailer === undefined) return headers;
+  const { trailer: _trailer, ...rest } = headers;
+  return rest;
+}
+
+const INTERNAL = new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
+
+async function noSettle(): Promise<void> {}
+
+function stackOf(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
