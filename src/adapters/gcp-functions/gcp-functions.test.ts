@@ -196,6 +196,29 @@ describe('streaming backpressure and disconnects', () => {
     await vi.waitFor(() => expect(settled).toHaveBeenCalledTimes(1));
   });
 
+  it('settles without reporting an error when a stream fails because the client left', async () => {
+    const onError = vi.fn();
+    const settled = vi.fn(async () => undefined);
+    const url = await serve(
+      async (req) => ({
+        status: 200,
+        headers: { 'content-type': 'text/event-stream' },
+        body: (async function* () {
+          yield 'data: {}\n\n';
+          // The upstream read the signal cancels.
+          await new Promise((_resolve, reject) => req.signal.addEventListener('abort', () => reject(new Error('upstream aborted'))));
+        })(),
+      }),
+      { onError, onSettled: settled },
+    );
+    const socket = rawPost(url);
+    socket.resume();
+    await new Promise((resolve) => socket.once('data', resolve));
+    socket.destroy();
+    await vi.waitFor(() => expect(settled).toHaveBeenCalledTimes(1));
+    expect(onError).not.toHaveBeenCalled();
+  });
+
   it('aborts the request signal when the client leaves before the answer', async () => {
     const aborted = deferred<string>();
     const url = await serve(

@@ -39,7 +39,9 @@ export async function writeResponse(res: ServerResponse, response: HttpResponse,
     if (res.headersSent) res.destroy();
     await iterator.return?.().catch(() => undefined);
     await settle();
-    throw err;
+    // After a disconnect the stream failing (an aborted upstream) is expected, not worth reporting.
+    if (!conn.gone) throw err;
+    return;
   } finally {
     conn.iterator = undefined;
   }
