@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Deploys Switchyard as a Google Cloud Function (2nd gen) (docs/DEPLOY.md):
+#   PROJECT=my-project REGION=us-central1 CONFIG=switchyard.yaml deploy/gcp/deploy-function.sh
+# Optional: NAME (function name, default switchyard), SECRETS (passed to --set-secrets, e.g.
+# "SWITCHYARD_API_KEY=switchyard-api-key:latest"; grant the service account access to each secret).
+#
+# The function runs as a service account holding roles/aiplatform.user and nothing else. Vertex AI is
+# called with application default credentials from the metadata server: no key file, no key env.
+set -euo pipefail
+
+: "${PROJECT:?set PROJECT}" "${REGION:?set REGION}" "${CONFIG:?set CONFIG, the gateway config to deploy}"
+NAME="${NAME:-switchyard}"
+SA="switchyard@${PROJECT}.iam.gserviceaccount.com"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+# The function's URL is public (OpenAI clients cannot present Google identity tokens): the gateway's own
+# API keys are the only lock, so a config without them is refused.
+if ! grep -Eq '^api_keys:' "$CONFIG"; then
+  echo "refusing to deploy: $CONFIG has no api_keys and the function would be open to anyone" >&2
+  exit 1
+fi
+
+if ! gcloud iam service-accounts describe "$SA" --project "$PROJECT" >/dev/null 2>&1; then
+  gcloud iam service-accounts create switchyard --project "$PROJECT" --display-name "Switchyard gateway"
+fi
+gcloud projects add-iam-policy-binding "$PROJECT" \
+  --member "serviceAccount:$SA" --role roles/aiplatform.user --condition None >/dev/null
+
+# The function's source folder: function/ (package.json, index.js), the packed switchyard (npm pack runs
+# `prepare`, which builds dist/) and the config.
+STAGE="$(mktemp -d)"
+trap 'rm -rf "$STAGE"' EXIT
+cp "$ROOT/deploy/gcp/function/package.json" "$ROOT/deploy/gcp/function/index.js" "$STAGE/"
+cp "$CONFIG" "$STAGE/switchyard.yaml"
+VERSION="$(node -p "require('$ROOT/package.json').version")"
+(cd "$ROOT" && npm pack --pack-destination "$STAGE" >/dev/null)
+mv "$STAGE/switchyard-$VERSION.tgz" "$STAGE/switchyard.tgz"
+
+# --cpu 1 allows --concurrency above 1; --timeout 3600s is the 2nd gen maximum for HTTP, long streams included.
+gcloud functions deploy "$NAME" \
+  --gen2 --runtime nodejs20 --region "$REGION" --project "$PROJECT" \
+  --source "$STAGE" --entry-point switchyard --trigger-http --allow-unauthenticated \
+  --service-account "$SA" \
+  --set-env-vars SWITCHYARD_CONFIG=switchyard.yaml,NODE_ENV=production \
+  --memory 512Mi --cpu 1 --concurrency 80 --timeout 3600s \
+  ${SECRETS:+--set-secrets "$SECRETS"}

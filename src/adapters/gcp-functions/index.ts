@@ -1,0 +1,93 @@
+import type { ServerResponse } from 'node:http';
+import { http } from '@google-cloud/functions-framework';
+import { GatewayError } from '../../core/errors.js';
+import type { HttpHandler, HttpResponse } from '../../http/exchange.js';
+import { toHttpRequest, type GcpRequest } from './request.js';
+import { writeResponse, type Connection } from './respond.js';
+
+export type { GcpRequest } from './request.js';
+
+/** The handler itself, or how to build it on the first invocation (then cached; a failed build is retried). */
+export type HandlerSource = HttpHandler | { readonly create: () => Promise<HttpHandler> };
+
+export interface GcpOptions {
+  /**
+   * Awaited once per request after the body was produced and BEFORE the response ends (e.g. the ledger
+   * flush): Cloud Functions throttles the CPU once the response has ended, so later work may never run.
+   */
+  readonly onSettled?: () => Promise<void>;
+  /** Told of failures the client only sees as a 500 or a cut stream (a handler that threw, a failed onSettled). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** An HTTP function for functions-framework (Express req/res, node:http underneath). */
+export type GcpFunction = (req: GcpRequest, res: ServerResponse) => void;
+
+/** Builds the HTTP function that serves every request through `source`. */
+export function createGcpHandler(source: HandlerSource, options: GcpOptions = {}): GcpFunction {
+  const getHandler = cached(source);
+  const onError = options.onError ?? logError;
+  const onSettled = options.onSettled;
+  const settle = onSettled ? () => onSettled().catch(onError) : () => Promise.resolve();
+
+  async function serve(req: GcpRequest, res: ServerResponse): Promise<void> {
+    const controller = new AbortController();
+    const conn: Connection = { gone: false, iterator: undefined };
+    res.on('close', () => {
+      if (res.writableFinished) return;
+      conn.gone = true;
+      controller.abort();
+      conn.iterator?.return?.().catch(onError);
+    });
+    let response: HttpResponse;
+    try {
+      response = await (await getHandler())(toHttpRequest(req, controller.signal));
+    } catch (err) {
+      onError(err);
+      response = internalError();
+    }
+    try {
+      await writeResponse(res, response, conn, settle);
+    } catch (err) {
+      onError(err);
+      if (!res.headersSent && !conn.gone) sendInternalError(res);
+    }
+  }
+  return (req, res) => void serve(req, res);
+}
+
+/** Registers `name` with functions-framework (`--target=name`), serving every request through `source`. */
+export function registerGcpFunction(name: string, source: HandlerSource, options: GcpOptions = {}): void {
+  http(name, createGcpHandler(source, options));
+}
+
+function cached(source: HandlerSource): () => HttpHandler | Promise<HttpHandler> {
+  if (typeof source === 'function') return () => source;
+  let handler: HttpHandler | undefined;
+  let pending: Promise<HttpHandler> | undefined;
+  const build = (): Promise<HttpHandler> =>
+    source.create().then(
+      (built) => (handler = built),
+      (err: unknown) => {
+        pending = undefined;
+        throw err;
+      },
+    );
+  return () => handler ?? (pending ??= build());
+}
+
+function internalError(): HttpResponse {
+  const error = new GatewayError({ kind: 'internal', message: 'The gateway failed to handle the request.' });
+  return { status: error.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(error.toOpenAI()) };
+}
+
+function sendInternalError(res: ServerResponse): void {
+  const { status, headers, body } = internalError();
+  res.writeHead(status, headers).end(body);
+}
+
+/** Cloud Logging reads JSON lines; the name and message only, never a stack that may quote a request. */
+function logError(error: unknown): void {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : 'non-Error thrown';
+  process.stderr.write(`${JSON.stringify({ severity: 'ERROR', message: `switchyard gcp-functions adapter: ${message}` })}\n`);
+}

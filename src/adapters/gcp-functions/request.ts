@@ -1,0 +1,35 @@
+import type { IncomingMessage } from 'node:http';
+import type { HeaderMap, HttpRequest } from '../../http/exchange.js';
+import { streamBodyReader } from './body-reader.js';
+
+/** What functions-framework adds to node's request: the bytes its body parsers buffered, the client's address. */
+export interface GcpRequest extends IncomingMessage {
+  rawBody?: Buffer | undefined;
+  ip?: string | undefined;
+}
+
+/**
+ * The exchange's request for a functions-framework request. The framework has already buffered the body
+ * (and parsed it, which we ignore): its exact bytes go to the handler, which applies its own JSON limits.
+ * Without them (a plain node:http or Express server) the body is read from the stream under the handler's limits.
+ */
+export function toHttpRequest(req: GcpRequest, signal: AbortSignal): HttpRequest {
+  const url = req.url ?? '/';
+  const mark = url.indexOf('?');
+  return {
+    method: req.method ?? 'GET',
+    path: mark === -1 ? url : url.slice(0, mark),
+    query: mark === -1 ? '' : url.slice(mark + 1),
+    // node lower-cases names and joins repeats with ", "; only set-cookie stays an array, and clients don't send it.
+    headers: req.headers as HeaderMap,
+    body: req.rawBody ?? (hasUnreadBody(req) ? streamBodyReader(req) : undefined),
+    signal,
+    remoteAddress: req.ip ?? req.socket.remoteAddress,
+  };
+}
+
+/** The test body-parser uses: a body is announced by content-length or transfer-encoding. */
+function hasUnreadBody(req: IncomingMessage): boolean {
+  if (req.readableEnded) return false;
+  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+}
