@@ -36,6 +36,13 @@ describe('createStreamingLambdaHandler (Function URL, RESPONSE_STREAM)', () => {
     expect(stream.decode()).toEqual({ prelude: { statusCode: 204, headers: { 'x-request-id': 'r1' } }, body: '' });
   });
 
+  it('announces no trailers, which the response stream cannot send', async () => {
+    const stream = new RecordingResponseStream();
+    const handler = recordingHandler({ status: 200, headers: { 'content-type': 'text/event-stream', trailer: 'x-switchyard-cost-usd' }, body: 'data: [DONE]\n\n', trailers: () => ({ 'x-switchyard-cost-usd': '0.1' }) });
+    await invoke(handler, stream);
+    expect(stream.decode().prelude).toEqual({ statusCode: 200, headers: { 'content-type': 'text/event-stream' } });
+  });
+
   it('streams SSE chunks as they come, with the prelude on the wire before the first one', async () => {
     const stream = new RecordingResponseStream();
     const upstream = streamingHandler();

@@ -8,7 +8,9 @@ import { awslambdaRuntime, type ResponseStream } from './runtime.js';
  * errored or closed it), so the caller can abort the request and the upstream call with it.
  */
 export async function writeResponseStream(raw: ResponseStream, response: HttpResponse, gone: () => void): Promise<void> {
-  const out = awslambdaRuntime().HttpResponseStream.from(raw, { statusCode: response.status, headers: response.headers });
+  // Lambda's HTTP response stream has no trailers: don't announce any.
+  const { trailer: _unsent, ...headers } = response.headers;
+  const out = awslambdaRuntime().HttpResponseStream.from(raw, { statusCode: response.status, headers });
   const onGone = (): void => {
     if (!out.writableFinished) gone();
   };
