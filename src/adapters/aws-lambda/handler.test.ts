@@ -1,0 +1,130 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createLambdaHandler, lazyHandler } from './handler.js';
+import { fakeContext } from './testing/fake-runtime.js';
+import { fixture } from './testing/fixtures.js';
+import { JSON_ANSWER, SSE_CHUNKS, jsonHandler, recordingHandler, streamingHandler } from './testing/handlers.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('createLambdaHandler (buffered front doors)', () => {
+  it('answers an HTTP API event in the payload 2.0 result shape', async () => {
+    const result = await createLambdaHandler(jsonHandler)(fixture('http-api-v2'), fakeContext());
+    expect(result).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON_ANSWER, isBase64Encoded: false });
+  });
+
+  it('answers a REST API event in the proxy result shape', async () => {
+    const result = await createLambdaHandler(jsonHandler)(fixture('rest-api-v1'), fakeContext());
+    expect(result).toEqual({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON_ANSWER, isBase64Encoded: false });
+  });
+
+  it('answers an ALB with multi-value headers in multiValueHeaders, with a status description', async () => {
+    const result = await createLambdaHandler(jsonHandler)(fixture('alb'), fakeContext());
+    expect(result).toEqual({ statusCode: 200, statusDescription: '200 OK', multiValueHeaders: { 'content-type': ['application/json'] }, body: JSON_ANSWER, isBase64Encoded: false });
+  });
+
+  it('answers an ALB without multi-value headers in headers', async () => {
+    const { multiValueHeaders: _h, multiValueQueryStringParameters: _q, ...alb } = fixture('alb');
+    const result = await createLambdaHandler(jsonHandler)({ ...alb, headers: { accept: 'application/json' } }, fakeContext());
+    expect(result).toMatchObject({ statusCode: 200, statusDescription: '200 OK', headers: { 'content-type': 'application/json' } });
+  });
+
+  it('collects a streamed SSE body whole, since API Gateway and ALB cannot stream', async () => {
+    const upstream = streamingHandler();
+    upstream.push(...SSE_CHUNKS);
+    upstream.end();
+    const result = await createLambdaHandler(upstream.handler)(fixture('http-api-v2'), fakeContext());
+    expect(result).toEqual({ statusCode: 200, headers: { 'content-type': 'text/event-stream' }, body: SSE_CHUNKS.join(''), isBase64Encoded: false });
+  });
+
+  it('turns trailers into headers once the collected body is complete', async () => {
+    const handler = recordingHandler({
+      status: 200,
+      headers: { 'content-type': 'text/event-stream', trailer: 'x-switchyard-cost-usd' },
+      body: (async function* () {
+        yield 'data: [DONE]\n\n';
+      })(),
+      trailers: () => ({ 'x-switchyard-cost-usd': '0.000125' }),
+    });
+    const result = await createLambdaHandler(handler)(fixture('rest-api-v1'), fakeContext());
+    expect(result.headers).toEqual({ 'content-type': 'text/event-stream', 'x-switchyard-cost-usd': '0.000125' });
+  });
+
+  it('returns UTF-8 bytes of a textual type as text and other bytes base64-encoded', async () => {
+    const json = recordingHandler({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: new TextEncoder().encode(JSON_ANSWER) });
+    expect(await createLambdaHandler(json)(fixture('rest-api-v1'), fakeContext())).toMatchObject({ body: JSON_ANSWER, isBase64Encoded: false });
+    const bytes = new Uint8Array([0, 159, 146, 150]);
+    const binary = recordingHandler({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body: bytes });
+    expect(await createLambdaHandler(binary)(fixture('http-api-v2'), fakeContext())).toMatchObject({ body: 'AJ+Slg==', isBase64Encoded: true });
+    const invalid = recordingHandler({ status: 200, headers: { 'content-type': 'text/plain' }, body: bytes });
+    expect(await createLambdaHandler(invalid)(fixture('alb'), fakeContext())).toMatchObject({ body: 'AJ+Slg==', isBase64Encoded: true });
+  });
+
+  it('hands the handler the request the event describes', async () => {
+    const handler = recordingHandler({ status: 204, headers: {}, body: '' });
+    await createLambdaHandler(handler)(fixture('function-url'), fakeContext());
+    const [request] = handler.requests;
+    expect(request).toMatchObject({ method: 'POST', path: '/v1/chat/completions', query: '', remoteAddress: '203.0.113.9' });
+    expect(request?.headers.authorization).toBe('Bearer sk-test');
+    expect(request?.signal.aborted).toBe(false);
+  });
+
+  it('runs onSettled after the answer is complete and before the invocation returns', async () => {
+    const order: string[] = [];
+    const upstream = streamingHandler();
+    upstream.push(...SSE_CHUNKS);
+    upstream.end();
+    const onSettled = async (): Promise<void> => {
+      order.push(`settled after ${upstream.seen.pulled} chunks`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      order.push('flushed');
+    };
+    await createLambdaHandler(upstream.handler, { onSettled })(fixture('http-api-v2'), fakeContext());
+    order.push('returned');
+    expect(order).toEqual(['settled after 3 chunks', 'flushed', 'returned']);
+  });
+
+  it('runs onSettled when the handler fails, and fails the invocation', async () => {
+    const onSettled = vi.fn(() => Promise.resolve());
+    const failing = (): Promise<never> => Promise.reject(new Error('config invalid'));
+    await expect(createLambdaHandler(failing, { onSettled })(fixture('http-api-v2'), fakeContext())).rejects.toThrow('config invalid');
+    expect(onSettled).toHaveBeenCalledOnce();
+  });
+
+  it('aborts the request shortly before the invocation times out, so usage is settled before Lambda stops', async () => {
+    vi.useFakeTimers();
+    const upstream = streamingHandler();
+    upstream.push(SSE_CHUNKS[0] ?? '');
+    const invocation = createLambdaHandler(upstream.handler, { deadlineMarginMs: 500 })(fixture('http-api-v2'), fakeContext(3000));
+    await vi.advanceTimersByTimeAsync(2499);
+    expect(upstream.seen.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(upstream.seen.aborted).toBe(true);
+    expect((await invocation).body).toBe(SSE_CHUNKS[0]);
+  });
+});
+
+describe('lazyHandler', () => {
+  it('creates the handler on the first request and reuses it on warm invocations', async () => {
+    const create = vi.fn(() => Promise.resolve(jsonHandler));
+    const handler = createLambdaHandler(lazyHandler(create));
+    await handler(fixture('http-api-v2'), fakeContext());
+    await handler(fixture('alb'), fakeContext());
+    expect(create).toHaveBeenCalledOnce();
+  });
+
+  it('does not create anything before the first request', () => {
+    const create = vi.fn(() => Promise.resolve(jsonHandler));
+    lazyHandler(create);
+    expect(create).not.toHaveBeenCalled();
+  });
+
+  it('tries again on the next request when creation failed', async () => {
+    const create = vi.fn().mockRejectedValueOnce(new Error('SSM unreachable')).mockResolvedValue(jsonHandler);
+    const handler = createLambdaHandler(lazyHandler(create));
+    await expect(handler(fixture('http-api-v2'), fakeContext())).rejects.toThrow('SSM unreachable');
+    await expect(handler(fixture('http-api-v2'), fakeContext())).resolves.toMatchObject({ statusCode: 200 });
+    expect(create).toHaveBeenCalledTimes(2);
+  });
+});

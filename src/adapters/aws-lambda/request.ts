@@ -1,0 +1,77 @@
+import type { ALBEvent, APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { HttpRequest } from '../../http/exchange.js';
+
+/** API Gateway HTTP API (payload 2.0) and Function URLs share one shape; REST APIs and ALB have theirs. */
+export type LambdaHttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent | ALBEvent;
+
+type Multi = Readonly<Record<string, readonly string[] | undefined>>;
+type Single = Readonly<Record<string, string | undefined>>;
+
+export function isV2(event: LambdaHttpEvent): event is APIGatewayProxyEventV2 {
+  return 'version' in event && event.version === '2.0';
+}
+
+export function isAlb(event: LambdaHttpEvent): event is ALBEvent {
+  return 'elb' in event.requestContext;
+}
+
+/** Translates an HTTP event of any AWS front door into the runtime-neutral request. */
+export function toHttpRequest(event: LambdaHttpEvent, signal: AbortSignal): HttpRequest {
+  if (typeof event !== 'object' || event === null || typeof event.requestContext !== 'object' || event.requestContext === null) {
+    throw new TypeError('not an HTTP event: expected API Gateway (REST or HTTP API), Function URL or ALB');
+  }
+  const body = event.body === null || event.body === undefined ? undefined : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  if (isV2(event)) {
+    const headers = joinHeaders(undefined, event.headers);
+    if (event.cookies !== undefined && event.cookies.length > 0) headers.cookie = event.cookies.join('; ');
+    const http = event.requestContext.http;
+    return { method: http.method.toUpperCase(), path: v2Path(event), query: event.rawQueryString, headers, body, signal, remoteAddress: http.sourceIp };
+  }
+  if (typeof event.httpMethod !== 'string') throw new TypeError('not an HTTP event: no httpMethod');
+  const headers = joinHeaders(event.multiValueHeaders ?? undefined, event.headers ?? undefined);
+  const alb = isAlb(event);
+  // API Gateway hands query values decoded; ALB passes them as the client sent them (still encoded).
+  const encode = alb ? (s: string) => s : encodeURIComponent;
+  const query = joinQuery(event.multiValueQueryStringParameters ?? undefined, event.queryStringParameters ?? undefined, encode);
+  const remoteAddress = alb ? headers['x-forwarded-for']?.split(',')[0]?.trim() : (event as APIGatewayProxyEvent).requestContext.identity?.sourceIp;
+  return { method: event.httpMethod.toUpperCase(), path: event.path, query, headers, body, signal, remoteAddress };
+}
+
+/**
+ * HTTP APIs put a named stage in front of the path on their execute-api domain (`/prod/v1/...`);
+ * custom domains and `$default` don't. The gateway routes on the path the client meant.
+ */
+function v2Path(event: APIGatewayProxyEventV2): string {
+  const { stage, domainPrefix, apiId } = event.requestContext;
+  const prefix = `/${stage}`;
+  if (stage === '$default' || domainPrefix !== apiId || !event.rawPath.startsWith(prefix)) return event.rawPath;
+  const rest = event.rawPath.slice(prefix.length);
+  if (rest === '') return '/';
+  return rest.startsWith('/') ? rest : event.rawPath;
+}
+
+/** Lower-case names; repeated values joined with ", " (cookies with "; "). Multi-value wins when present. */
+function joinHeaders(multi: Multi | undefined, single: Single | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  const add = (name: string, value: string): void => {
+    const key = name.toLowerCase();
+    const prev = out[key];
+    out[key] = prev === undefined ? value : prev + (key === 'cookie' ? '; ' : ', ') + value;
+  };
+  if (multi !== undefined) {
+    for (const [name, values] of Object.entries(multi)) for (const v of values ?? []) add(name, v);
+  } else if (single !== undefined) {
+    for (const [name, value] of Object.entries(single)) if (value !== undefined) add(name, value);
+  }
+  return out;
+}
+
+function joinQuery(multi: Multi | undefined, single: Single | undefined, encode: (s: string) => string): string {
+  const parts: string[] = [];
+  if (multi !== undefined) {
+    for (const [name, values] of Object.entries(multi)) for (const v of values ?? []) parts.push(`${encode(name)}=${encode(v)}`);
+  } else if (single !== undefined) {
+    for (const [name, value] of Object.entries(single)) if (value !== undefined) parts.push(`${encode(name)}=${encode(value)}`);
+  }
+  return parts.join('&');
+}
