@@ -134,6 +134,7 @@ describe('Router filters', () => {
     const { ids, router } = setup({
       deployments: [rawDeployment('small-out', { max_output_tokens: 4_096 }), rawDeployment('big-out', { max_output_tokens: 64_000 }), rawDeployment('unstated')],
       groups: [{ name: 'g', deployments: ['small-out', 'big-out'] }, { name: 'small', deployments: ['small-out'] }],
+      routing: { allow_direct_deployments: true },
     });
     expect(ids({ model: 'g', needs: needs({ maxTokens: { value: 4_096, param: 'max_tokens' } }) })).toEqual(['small-out', 'big-out']);
     expect(ids({ model: 'g', needs: needs({ maxTokens: { value: 10_000, param: 'max_tokens' } }) })).toEqual(['big-out']);

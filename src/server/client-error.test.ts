@@ -9,7 +9,7 @@ import type { SimServer } from '../sim/server.js';
 import { startServer, type RunningServer } from './server.js';
 
 async function start(sim: SimServer, server: ConfigInput['server'] = {}): Promise<RunningServer> {
-  const parsed = parseConfig({ server, deployments: [{ id: 'sim', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1` }] }, {});
+  const parsed = parseConfig({ server, routing: { allow_direct_deployments: true }, deployments: [{ id: 'sim', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1` }] }, {});
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   return startServer(createGateway(parsed.config), { port: 0 });
 }

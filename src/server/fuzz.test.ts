@@ -99,7 +99,7 @@ describe('fuzzed requests against every provider type', () => {
     const parsed = parseConfig(
       {
         server: { body_limit_bytes: 1024 * 1024 },
-        routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 5_000 },
+        routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 5_000, allow_direct_deployments: true },
         deployments: [
           { id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${openai.url}/v1`, api_key: 'sk-test' },
           { id: 'openai-embed', provider: 'openai-compatible', model: 'text-embedding-3-small', endpoint: `${openai.url}/v1`, api_key: 'sk-test' },
