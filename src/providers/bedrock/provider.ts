@@ -29,8 +29,6 @@ const EVENT_STREAM = 'application/vnd.amazon.eventstream';
 
 export class BedrockProvider implements Provider {
   readonly type = TYPE;
-  /** On Converse, Claude models continue a final assistant message (inference profile ids included). */
-  readonly prefill: boolean;
   private readonly agent: Agent;
   private readonly base: string;
   private readonly signer: BedrockSigner | undefined;
@@ -42,7 +40,6 @@ export class BedrockProvider implements Provider {
     private readonly options: BedrockOptions,
     credentials: CredentialSource | undefined,
   ) {
-    this.prefill = /(^|\.)anthropic\.claude/.test(deployment.model);
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     // A VPC interface endpoint (or a simulator) replaces the public regional host.
     this.base = (deployment.endpoint ?? `https://bedrock-runtime.${options.region}.amazonaws.com`).replace(/\/+$/, '');

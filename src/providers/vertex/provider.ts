@@ -24,8 +24,6 @@ function defaultBatchSize(model: string): number {
 /** One Vertex AI deployment: a Gemini or Claude model (or an embedding model) in one project and location. */
 export class VertexProvider implements Provider {
   readonly type = TYPE;
-  /** Claude continues a final assistant message; Gemini does not reliably continue a final `model` turn. */
-  readonly prefill: boolean;
   private readonly agent: Agent;
   private readonly target: VertexTarget;
   private readonly wire: PublisherWire;
@@ -39,7 +37,6 @@ export class VertexProvider implements Provider {
   ) {
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     this.target = { project: options.project, location: options.location, publisher: options.publisher, model: deployment.model, endpoint: deployment.endpoint };
-    this.prefill = options.publisher === 'anthropic';
     this.wire = options.publisher === 'anthropic' ? claudeWire(TYPE, deployment.model, options.default_max_tokens, deployment.passthrough) : geminiWire(TYPE);
     this.tokens = tokens ?? googleTokenSource({ credentials: options.credentials_file, selfSignedJwt: options.self_signed_jwt }, TYPE);
     this.headers = { 'content-type': 'application/json', ...deployment.headers };
