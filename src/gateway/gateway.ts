@@ -4,7 +4,6 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { AdmissionControl, AdmissionTicket, AttemptObserver, Operation } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { estimatePromptTokens, estimateTokens, withEstimatedUsage } from '../core/estimate.js';
-import { raceAbort } from '../core/abort.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
 import { validateChatRequest, validateEmbeddingRequest } from '../core/validate.js';
 import { CHAT_FIELDS, EMBEDDING_FIELDS, checkRequestFields, grantsRequestFields } from '../core/fields.js';
@@ -17,7 +16,8 @@ import { executeWithFallback, type Attempt, type Executed, type ExecuteOptions, 
 import { chatCapabilities, type Needs } from '../routing/filters.js';
 import type { StateStore } from '../state/store.js';
 import { AttemptReporter, type RequestMeta } from './observe.js';
-import { openUntilContent, relay, type OpenedStream, type StreamSettlement } from './stream.js';
+import type { OpenedStream, StreamSettlement } from './stream.js';
+import { openStreamOn, type OpenedAttempt, type StreamDeps, type StreamOpening } from './open-stream.js';
 import { continuationRequest, resumable, type Resume } from './resume.js';
 import { Engine, type GatewayStatus } from './engine.js';
 import { applyGroupPolicy, takeBodyHints } from './policy.js';
@@ -107,21 +107,6 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** One stream opening: the request (per deployment: a continuation differs), where it may go, what it holds. */
-interface StreamOpening {
-  plan: RoutePlan;
-  meta: RequestMeta;
-  opts: RequestOptions;
-  needs: Needs;
-  ticket: AdmissionTicket;
-  deployments: readonly Deployment[];
-  requestFor: (deployment: Deployment) => ChatRequest;
-  /** Collects the deployments attempted, so a resume goes elsewhere. */
-  tried?: Set<string>;
-  continues?: { attempts: number; cause: string };
-  onSettled?: (settled: StreamSettlement) => void;
-}
-
 const NO_TICKET: AdmissionTicket = { release: () => undefined };
 const NEVER = new AbortController().signal;
 
@@ -200,70 +185,9 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
     shadows.mirror(engine.router.shadowTargets(plan, plan.deployments[0]?.id ?? '', needs), request, meta);
   }
 
-  /**
-   * Opens a stream on the first of `deployments` to produce content and relays it. The relay settles
-   * the attempt once (deployment state, attempt record), then releases the ticket and tells `onSettled`.
-   */
-  async function openStream(s: StreamOpening): Promise<{ parts: AsyncIterableIterator<StreamPart>; attempt: Attempt }> {
-    const { meta, ticket } = s;
-    const client = s.opts.signal ?? NEVER;
-    // Each attempt's upstream controller follows the client's signal until its stream is settled.
-    const upstream = new Map<number, { controller: AbortController; forward: () => void }>();
-    const unlink = (n: number): void => {
-      const u = upstream.get(n);
-      if (u) client.removeEventListener('abort', u.forward);
-    };
-    const executed = await executeWithFallback<OpenedStream>(
-      s.deployments,
-      async (a, signal) => {
-        s.tried?.add(a.deployment.id);
-        // The stream outlives the attempt's timeout, so it gets its own controller.
-        const controller = new AbortController();
-        const forward = (): void => controller.abort(client.reason);
-        client.addEventListener('abort', forward, { once: true });
-        upstream.set(a.number, { controller, forward });
-        // The attempt signal (TTFT timeout) only guards the wait for the first content part.
-        const onAbort = (): void => controller.abort(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        try {
-          const parts = await a.deployment.provider.stream(s.requestFor(a.deployment), { signal: controller.signal, requestId: meta.requestId });
-          return await raceAbort(openUntilContent(parts, a.startedAt, () => clock.now(), a.deployment.provider.type), signal);
-        } catch (err) {
-          unlink(a.number);
-          throw err;
-        } finally {
-          signal.removeEventListener('abort', onAbort);
-        }
-      },
-      policy,
-      { ...common<OpenedStream>(s.plan, meta, s.opts, s.needs, streamTimeoutMs, s.requestFor(s.deployments[0] as Deployment), CHAT_FIELDS), deferSuccess: true, continues: s.continues },
-    ).catch((err: unknown) => {
-      ticket.release();
-      throw err;
-    });
-    const { value: opened, attempt } = executed;
-    const state = attempt.deployment.state;
-    const parts = relay(
-      opened,
-      s.needs.promptTokens,
-      (reason) => upstream.get(attempt.number)?.controller.abort(reason),
-      (settled) => {
-        unlink(attempt.number);
-        const now = clock.now();
-        const error = settled.error?.withDeployment(attempt.deployment.id, attempt.deployment.provider.type);
-        if (settled.outcome === 'ok') state.succeed(now, now - attempt.startedAt, attempt.probe, opened.ttftMs);
-        else if (settled.outcome === 'error' && error) {
-          state.fail(now, error, now - attempt.startedAt, attempt.probe);
-          logger.warn({ requestId: meta.requestId, deployment: attempt.deployment.id, kind: error.kind }, 'stream failed after first content');
-        } else state.abandon(attempt.probe);
-        reporter.report(meta, attempt, { outcome: settled.outcome, usage: settled.usage, usageEstimated: settled.usageEstimated, error, ttftMs: opened.ttftMs });
-        ticket.release();
-        s.onSettled?.(settled);
-      },
-      routing.stream_idle_timeout_ms,
-    );
-    return { parts, attempt };
-  }
+  const streams: StreamDeps = { policy, reporter, clock, logger, idleTimeoutMs: routing.stream_idle_timeout_ms };
+  const openStream = (s: StreamOpening): Promise<OpenedAttempt> =>
+    openStreamOn(streams, s, common<OpenedStream>(s.plan, s.meta, s.opts, s.needs, streamTimeoutMs, s.requestFor(s.deployments[0] as Deployment), CHAT_FIELDS));
 
   function servedBy(attempt: Attempt, meta: RequestMeta): ServedBy {
     const d = attempt.deployment.config;
