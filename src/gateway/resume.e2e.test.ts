@@ -11,6 +11,7 @@ import type { FaultRule } from '../sim/faults.js';
 import type { SimServer } from '../sim/server.js';
 import { createSimServiceAccount } from '../sim/vertex/credentials.js';
 import { startVertexSim } from '../sim/vertex/index.js';
+import type { CostFn } from '../server/routes.js';
 import { startServer } from '../server/server.js';
 import { createGateway } from './gateway.js';
 import { CONTINUE_INSTRUCTION } from './resume.js';
@@ -100,12 +101,12 @@ afterAll(async () => {
   await Promise.all(Object.values(upstreams).map((u) => u.sim.close()));
 });
 
-function gatewayFor(from: string, to: string, records: AttemptRecord[], resume = true) {
+function gatewayFor(from: string, to: string, records: AttemptRecord[], resume = true, idleMs = 60_000) {
   const a = upstreams[from] as Upstream;
   const b = upstreams[to] as Upstream;
   const config = resolveConfig(
     {
-      routing: { max_attempts_per_deployment: 1 },
+      routing: { max_attempts_per_deployment: 1, stream_idle_timeout_ms: idleMs },
       deployments: [
         { id: from, ...a.deployment },
         { id: to, ...b.deployment },
@@ -195,6 +196,23 @@ describe('stream_resume limits', () => {
     }
   });
 
+  it('resumes a stream that stalled past the idle timeout', async () => {
+    upstreams.anthropic?.sim.faults.add({ stall_after_chunks: 3, count: 1 });
+    const records: AttemptRecord[] = [];
+    const gateway = gatewayFor('anthropic', 'bedrock', records, true, 150);
+    try {
+      const { parts } = await gateway.stream({ model: 'chat', messages: [{ role: 'user', content: QUESTION }], stream: true });
+      const text = textOf(await collect(parts));
+      expect(text).toBe(answerWords('claude-sonnet-4-6').slice(0, 3).join('') + answerWords('us.anthropic.claude-3-5-haiku-20241022-v1:0').slice(3).join(''));
+      expect(records.map((r) => [r.deployment, r.outcome, r.error?.kind])).toEqual([
+        ['anthropic', 'error', 'timeout'],
+        ['bedrock', 'ok', undefined],
+      ]);
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('does not resume a stream that broke inside a tool call', async () => {
     upstreams.anthropic?.sim.faults.add({ cut_after_chunks: 1, count: 1 });
     const records: AttemptRecord[] = [];
@@ -231,7 +249,10 @@ describe('stream_resume through the server', () => {
   it('keeps one SSE answer: the official SDK reads partial + continuation, the last chunk marks the resume', async () => {
     const records: AttemptRecord[] = [];
     const gateway = gatewayFor('openai', 'bedrock', records);
-    const server = await startServer(gateway, { port: 0 });
+    // Each deployment has its own price per token: the client's cost is each attempt at its own.
+    const perToken: Record<string, number> = { openai: 0.000001, bedrock: 0.000003 };
+    const costOf: CostFn = (by, usage) => ({ usd: (usage?.total ?? 0) * (perToken[by.deployment] ?? 0), priced: true });
+    const server = await startServer(gateway, { port: 0, costOf });
     try {
       upstreams.openai?.sim.faults.add({ stream_error_after_chunks: 4, count: 1 });
       const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
@@ -246,6 +267,9 @@ describe('stream_resume through the server', () => {
       // A stream_resume group carries stream extensions (the continuing provider's too) on its last chunk.
       expect(last.switchyard_extensions).toMatchObject({ switchyard: { resumed: { from: 'openai', to: 'bedrock' } }, bedrock: { stopReason: 'end_turn' } });
       expect(last.usage?.completion_tokens).toBe((records[0]?.usage?.completion ?? 0) + (records[1]?.usage?.completion ?? 0));
+      const cost = (last.usage as unknown as { switchyard: { cost_usd: number; estimated: boolean } }).switchyard;
+      expect(cost.estimated).toBe(true);
+      expect(cost.cost_usd).toBeCloseTo((records[0]?.usage?.total ?? 0) * 0.000001 + (records[1]?.usage?.total ?? 0) * 0.000003, 12);
       // Every other chunk keeps OpenAI's shape: one choice, no extension.
       for (const c of chunks.slice(0, -1)) expect(c.choices).toHaveLength(1);
     } finally {
