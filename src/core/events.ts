@@ -12,6 +12,8 @@ export interface AttemptRecord {
   attempt: number;
   operation: Operation;
   role: AttemptRole;
+  /** Why an attempt after the first happened: the previous error kind, `circuit_open`, `quality_gate`, `stream_resume`. */
+  cause?: string;
   group: string | undefined;
   deployment: string;
   provider: string;

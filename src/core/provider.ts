@@ -10,6 +10,11 @@ export interface CallContext {
 export interface Provider {
   /** Provider type, e.g. `openai-compatible`, `bedrock`. */
   readonly type: string;
+  /**
+   * True when the upstream continues a final assistant message (a prefill) instead of answering after
+   * it: Anthropic's Messages API, Claude on Bedrock Converse, vLLM's `continue_final_message`.
+   */
+  readonly prefill?: boolean;
   chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse>;
   /**
    * Opens a stream. The promise rejects on connection and HTTP status errors (before any content), so

@@ -120,6 +120,27 @@ export interface ChatResponse {
   extensions?: Extensions;
 }
 
+/** One upstream attempt's share of an answer several attempts produced, with what prices it. */
+export interface BilledAttempt {
+  deployment: string;
+  provider: string;
+  model: string;
+  region: string | undefined;
+  usage: Usage;
+}
+
+/** Adds two usage records field by field (both attempts of a resumed stream were billed). */
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    prompt: a.prompt + b.prompt,
+    completion: a.completion + b.completion,
+    cachedRead: a.cachedRead + b.cachedRead,
+    cachedWrite: a.cachedWrite + b.cachedWrite,
+    reasoning: a.reasoning + b.reasoning,
+    total: a.total + b.total,
+  };
+}
+
 /** One typed part of a streamed answer. A well-formed stream ends with `finish`, then optionally `usage`. */
 export type StreamPart =
   | { type: 'start'; id?: string; model?: string }
@@ -128,8 +149,12 @@ export type StreamPart =
   | { type: 'reasoning'; delta: string; signature?: string }
   | { type: 'tool-call'; index: number; id?: string; name?: string; argumentsDelta: string }
   | { type: 'finish'; finishReason: FinishReason }
-  /** `estimated`: the upstream reported no usage and the gateway counted it from the answer. */
-  | { type: 'usage'; usage: Usage; estimated?: boolean }
+  /**
+   * `estimated`: the upstream reported no usage and the gateway counted it from the answer. `attempts`:
+   * set when several upstream attempts produced the answer (a resumed stream), each with its own usage;
+   * `usage` is then their sum.
+   */
+  | { type: 'usage'; usage: Usage; estimated?: boolean; attempts?: readonly BilledAttempt[] }
   | { type: 'extension'; namespace: string; data: JsonObject };
 
 export interface EmbeddingRequest {

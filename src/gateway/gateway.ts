@@ -4,20 +4,21 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { AdmissionControl, AdmissionTicket, AttemptObserver, Operation } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { estimatePromptTokens, estimateTokens, withEstimatedUsage } from '../core/estimate.js';
-import { raceAbort } from '../core/abort.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
 import { validateChatRequest, validateEmbeddingRequest } from '../core/validate.js';
 import { CHAT_FIELDS, EMBEDDING_FIELDS, checkRequestFields, grantsRequestFields } from '../core/fields.js';
 import type { ConfigInput, DeploymentConfig, GatewayConfig } from '../config/schema.js';
 import type { Provider } from '../core/provider.js';
 import { isResolvedConfig, resolveConfig } from '../config/load.js';
-import type { RoutePlan } from '../routing/router.js';
+import type { Deployment, RoutePlan } from '../routing/router.js';
 import type { Access } from '../routing/access.js';
 import { executeWithFallback, type Attempt, type Executed, type ExecuteOptions, type ExecutePolicy } from '../routing/executor.js';
 import { chatCapabilities, outputLimit, type Needs } from '../routing/filters.js';
 import type { StateStore } from '../state/store.js';
 import { AttemptReporter, type RequestMeta } from './observe.js';
-import { openUntilContent, relay, type OpenedStream } from './stream.js';
+import type { OpenedStream, StreamSettlement } from './stream.js';
+import { openStreamOn, type OpenedAttempt, type StreamDeps, type StreamOpening } from './open-stream.js';
+import { continuationRequest, resumable, type Resume } from './resume.js';
 import { Engine, type GatewayStatus } from './engine.js';
 import { applyGroupPolicy, takeBodyHints } from './policy.js';
 import { ShadowMirror } from './shadow.js';
@@ -139,18 +140,21 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
 
   async function begin(operation: Operation, opts: RequestOptions, plan: RoutePlan, promptTokens: number, maxTokens: number | undefined) {
     const meta: RequestMeta = { requestId: opts.requestId ?? randomUUID(), operation, group: plan.group?.config.name, tags: opts.tags ?? {} };
-    const ticket = options.admission
-      ? await options.admission.admit({
-          requestId: meta.requestId,
-          operation,
-          group: meta.group,
-          candidates: plan.deployments.map((d) => d.id),
-          tags: meta.tags,
-          estimatedPromptTokens: promptTokens,
-          maxCompletionTokens: maxTokens,
-        })
-      : NO_TICKET;
-    return { meta, ticket };
+    return { meta, ticket: await admit(meta, plan.deployments, promptTokens, maxTokens) };
+  }
+
+  /** Budgets: a reservation for calls to `candidates`, or a refusal (budget_exceeded). */
+  async function admit(meta: RequestMeta, candidates: readonly Deployment[], promptTokens: number, maxTokens: number | undefined): Promise<AdmissionTicket> {
+    if (!options.admission) return NO_TICKET;
+    return options.admission.admit({
+      requestId: meta.requestId,
+      operation: meta.operation,
+      group: meta.group,
+      candidates: candidates.map((d) => d.id),
+      tags: meta.tags,
+      estimatedPromptTokens: promptTokens,
+      maxCompletionTokens: maxTokens,
+    });
   }
 
   function common<T>(plan: RoutePlan, meta: RequestMeta, opts: RequestOptions, needs: Needs, attemptTimeoutMs: number, body: object, known: ReadonlySet<string>): ExecuteOptions<T> {
@@ -180,6 +184,10 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
     if (share === undefined || plan.pinned || random() >= share) return;
     shadows.mirror(engine.router.shadowTargets(plan, plan.deployments[0]?.id ?? '', needs), request, meta);
   }
+
+  const streams: StreamDeps = { policy, reporter, clock, logger, idleTimeoutMs: routing.stream_idle_timeout_ms };
+  const openStream = (s: StreamOpening): Promise<OpenedAttempt> =>
+    openStreamOn(streams, s, common<OpenedStream>(s.plan, s.meta, s.opts, s.needs, streamTimeoutMs, s.requestFor(s.deployments[0] as Deployment), CHAT_FIELDS));
 
   function servedBy(attempt: Attempt, meta: RequestMeta): ServedBy {
     const d = attempt.deployment.config;
@@ -236,61 +244,44 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       const { request, needs, plan } = prepareChat(raw, opts);
       const { meta, ticket } = await begin('stream', opts, plan, needs.promptTokens, request.max_completion_tokens ?? request.max_tokens);
       maybeShadow(plan, request, needs, meta);
-      const client = opts.signal ?? NEVER;
-      // Each attempt's upstream controller follows the client's signal until its stream is settled.
-      const upstream = new Map<number, { controller: AbortController; forward: () => void }>();
-      const unlink = (n: number): void => {
-        const u = upstream.get(n);
-        if (u) client.removeEventListener('abort', u.forward);
+      if (plan.group?.config.stream_resume !== true || plan.pinned) {
+        const { parts, attempt } = await openStream({ plan, meta, opts, needs, ticket, deployments: plan.deployments, requestFor: () => request });
+        return { parts, servedBy: servedBy(attempt, meta) };
+      }
+      const tried = new Set<string>();
+      let broken: StreamSettlement | undefined;
+      const first = await openStream({ plan, meta, opts, needs, ticket, deployments: plan.deployments, requestFor: () => request, tried, onSettled: (s) => (broken = s) });
+      const resume: Resume = async (sent) => {
+        const spent = broken;
+        if (!spent) return undefined;
+        // Filtered and admitted as the longer of the two continuation requests (the instruction one).
+        const longest = continuationRequest(request, sent, false);
+        const more: Needs = { ...needs, promptTokens: estimatePromptTokens(longest) };
+        const deployments = engine.router.resumeTargets(plan, more, tried);
+        if (deployments.length === 0) return undefined;
+        const admitted = await admit(meta, deployments, more.promptTokens, longest.max_completion_tokens ?? longest.max_tokens);
+        const next = await openStream({
+          plan,
+          meta,
+          opts,
+          needs: more,
+          ticket: admitted,
+          deployments,
+          requestFor: (d) => continuationRequest(request, sent, d.provider.prefill === true),
+          tried,
+          continues: { attempts: first.attempt.number, cause: 'stream_resume' },
+        });
+        const from = first.attempt.deployment.config;
+        const to = next.attempt.deployment.config;
+        return {
+          parts: next.parts,
+          from: from.id,
+          to: to.id,
+          spent: { deployment: from.id, provider: from.provider, model: from.model, region: from.region, usage: spent.usage, estimated: spent.usageEstimated },
+          continuing: { deployment: to.id, provider: to.provider, model: to.model, region: to.region },
+        };
       };
-      const executed = await executeWithFallback<OpenedStream>(
-        plan.deployments,
-        async (a, s) => {
-          // The stream outlives the attempt's timeout, so it gets its own controller.
-          const controller = new AbortController();
-          const forward = (): void => controller.abort(client.reason);
-          client.addEventListener('abort', forward, { once: true });
-          upstream.set(a.number, { controller, forward });
-          // The attempt signal (TTFT timeout) only guards the wait for the first content part.
-          const onAbort = (): void => controller.abort(s.reason);
-          s.addEventListener('abort', onAbort, { once: true });
-          try {
-            const parts = await a.deployment.provider.stream(request, { signal: controller.signal, requestId: meta.requestId });
-            return await raceAbort(openUntilContent(parts, a.startedAt, () => clock.now(), a.deployment.provider.type), s);
-          } catch (err) {
-            unlink(a.number);
-            throw err;
-          } finally {
-            s.removeEventListener('abort', onAbort);
-          }
-        },
-        policy,
-        { ...common<OpenedStream>(plan, meta, opts, needs, streamTimeoutMs, request, CHAT_FIELDS), deferSuccess: true },
-      ).catch((err: unknown) => {
-        ticket.release();
-        throw err;
-      });
-      const { value: opened, attempt } = executed;
-      const state = attempt.deployment.state;
-      const parts = relay(
-        opened,
-        needs.promptTokens,
-        (reason) => upstream.get(attempt.number)?.controller.abort(reason),
-        (s) => {
-          unlink(attempt.number);
-          const now = clock.now();
-          const error = s.error?.withDeployment(attempt.deployment.id, attempt.deployment.provider.type);
-          if (s.outcome === 'ok') state.succeed(now, now - attempt.startedAt, attempt.probe, opened.ttftMs);
-          else if (s.outcome === 'error' && error) {
-            state.fail(now, error, now - attempt.startedAt, attempt.probe);
-            logger.warn({ requestId: meta.requestId, deployment: attempt.deployment.id, kind: error.kind }, 'stream failed after first content');
-          } else state.abandon(attempt.probe);
-          reporter.report(meta, attempt, { outcome: s.outcome, usage: s.usage, usageEstimated: s.usageEstimated, error, ttftMs: opened.ttftMs });
-          ticket.release();
-        },
-        routing.stream_idle_timeout_ms,
-      );
-      return { parts, servedBy: servedBy(attempt, meta) };
+      return { parts: resumable(first.parts, resume), servedBy: servedBy(first.attempt, meta) };
     },
 
     async embed(raw, opts = {}) {

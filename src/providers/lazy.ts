@@ -5,9 +5,10 @@ import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Mo
  * A provider whose implementation (and the cloud SDK behind it) is imported only when a config names
  * it: a function bundle that only calls Bedrock never loads Google's or Azure's SDKs. The import starts
  * at once, so by the first request it has usually finished; after that each call costs one check.
+ * `prefill` is known from the config, before the implementation loads.
  */
-export function lazyProvider(type: string, load: () => Promise<Provider>): Provider {
-  return new LazyProvider(type, load);
+export function lazyProvider(type: string, load: () => Promise<Provider>, prefill = false): Provider {
+  return new LazyProvider(type, load, prefill);
 }
 
 class LazyProvider implements Provider {
@@ -17,6 +18,7 @@ class LazyProvider implements Provider {
   constructor(
     readonly type: string,
     load: () => Promise<Provider>,
+    readonly prefill: boolean,
   ) {
     this.loading = load().then((p) => (this.loaded = p));
     // A failed import surfaces on the first call; until then it must not be an unhandled rejection.

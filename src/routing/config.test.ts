@@ -19,6 +19,25 @@ describe('routing config', () => {
     expect(parsed.config.groups[0]).toMatchObject({ exploration: 0.1, fallbacks: { context_window_exceeded: [], content_filtered: ['d'] } });
   });
 
+  it('turns stream extensions on for a stream_resume group unless it says otherwise', () => {
+    const parsed = parseConfig(
+      {
+        deployments: [base],
+        groups: [
+          { name: 'plain', deployments: ['d'] },
+          { name: 'resume', deployments: ['d'], stream_resume: true },
+          { name: 'quiet', deployments: ['d'], stream_resume: true, stream_extensions: false },
+        ],
+      },
+      {},
+    );
+    expect(parsed.ok && parsed.config.groups.map((g) => [g.stream_resume, g.stream_extensions])).toEqual([
+      [false, false],
+      [true, true],
+      [true, false],
+    ]);
+  });
+
   it('names the path of a bad routing field', () => {
     const parsed = parseConfig(
       {

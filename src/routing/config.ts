@@ -23,38 +23,45 @@ const paramsSchema = z.strictObject({
 });
 
 /** A model group: the name (and aliases) clients ask for, and the deployments that may serve it. */
-export const groupSchema = z.strictObject({
-  name: z.string().min(1),
-  aliases: z.array(z.string().min(1)).default([]),
-  /** Task types this group serves (e.g. coding, analysis, simple, vision), chosen by `x-switchyard-task`. */
-  tasks: z.array(z.string().min(1)).default([]),
-  strategy: z.enum(STRATEGIES).default('priority'),
-  deployments: z.array(memberSchema).min(1, 'a group needs at least one deployment'),
-  /** least-latency: share of requests sent to a random member so a recovered one gets measured again. */
-  exploration: z.number().min(0).max(1).default(0.1),
-  /** Name of a quality gate given to createGateway; a rejected answer escalates to the next member. */
-  quality_gate: z.string().min(1).optional(),
-  /** Where errors that ordinary fallback never takes may go: group names or deployment ids. */
-  fallbacks: z
-    .strictObject({
-      context_window_exceeded: z.array(z.string().min(1)).default([]),
-      content_filtered: z.array(z.string().min(1)).default([]),
-    })
-    .prefault({}),
-  /** Applied identically whichever deployment serves, so failover keeps tone and length. */
-  system_prompt: z.string().min(1).optional(),
-  defaults: paramsSchema.default({}),
-  /** Streams carry provider-specific data (`switchyard_extensions`) on their last chunk; off, streams look exactly like OpenAI's. */
-  stream_extensions: z.boolean().default(false),
-  /** Mirrors a share of requests to standby members; answers are discarded, attempts recorded. */
-  shadow: z
-    .strictObject({
-      share: z.number().min(0).max(1),
-      /** Standbys to mirror to; by default every member except the one serving. */
-      deployments: z.array(z.string().min(1)).optional(),
-    })
-    .optional(),
-});
+export const groupSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    aliases: z.array(z.string().min(1)).default([]),
+    /** Task types this group serves (e.g. coding, analysis, simple, vision), chosen by `x-switchyard-task`. */
+    tasks: z.array(z.string().min(1)).default([]),
+    strategy: z.enum(STRATEGIES).default('priority'),
+    deployments: z.array(memberSchema).min(1, 'a group needs at least one deployment'),
+    /** least-latency: share of requests sent to a random member so a recovered one gets measured again. */
+    exploration: z.number().min(0).max(1).default(0.1),
+    /** Name of a quality gate given to createGateway; a rejected answer escalates to the next member. */
+    quality_gate: z.string().min(1).optional(),
+    /** Where errors that ordinary fallback never takes may go: group names or deployment ids. */
+    fallbacks: z
+      .strictObject({
+        context_window_exceeded: z.array(z.string().min(1)).default([]),
+        content_filtered: z.array(z.string().min(1)).default([]),
+      })
+      .prefault({}),
+    /** Applied identically whichever deployment serves, so failover keeps tone and length. */
+    system_prompt: z.string().min(1).optional(),
+    defaults: paramsSchema.default({}),
+    /**
+     * Streams carry provider-specific data (`switchyard_extensions`) on their last chunk; off, streams look
+     * exactly like OpenAI's. Defaults to `stream_resume`, whose marker travels there.
+     */
+    stream_extensions: z.boolean().optional(),
+    /** A stream that breaks after its first text goes on from the next eligible deployment, in the same response. */
+    stream_resume: z.boolean().default(false),
+    /** Mirrors a share of requests to standby members; answers are discarded, attempts recorded. */
+    shadow: z
+      .strictObject({
+        share: z.number().min(0).max(1),
+        /** Standbys to mirror to; by default every member except the one serving. */
+        deployments: z.array(z.string().min(1)).optional(),
+      })
+      .optional(),
+  })
+  .transform((g) => ({ ...g, stream_extensions: g.stream_extensions ?? g.stream_resume }));
 
 export type GroupConfig = z.infer<typeof groupSchema>;
 

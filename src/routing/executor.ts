@@ -14,7 +14,7 @@ export interface Attempt {
   startedAt: number;
   /** A half-open breaker's trial request. */
   probe: boolean;
-  /** Why this attempt happened after the first: the previous error kind, `circuit_open` or `quality_gate`. */
+  /** Why this attempt happened after the first: the previous error kind, `circuit_open`, `quality_gate` or `stream_resume`. */
   cause: string | undefined;
 }
 
@@ -44,6 +44,8 @@ export interface ExecuteOptions<T> {
   deferSuccess?: boolean;
   onAttemptError?: (attempt: Attempt, error: GatewayError) => void;
   onRejected?: (attempt: Attempt, value: T) => void;
+  /** Goes on with a request that already made `attempts` attempts: the first one here is a fallback for `cause`. */
+  continues?: { attempts: number; cause: string };
 }
 
 export interface Executed<T> {
@@ -74,8 +76,8 @@ export async function executeWithFallback<T>(
   policy.budget.onRequest(started);
   let queue = deployments;
   const tried = new Set<string>();
-  let number = 0;
-  let cause: string | undefined;
+  let number = options.continues?.attempts ?? 0;
+  let cause = options.continues?.cause;
   let lastError: GatewayError | undefined;
   let rejected: Executed<T> | undefined;
 

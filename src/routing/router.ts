@@ -201,6 +201,15 @@ export class Router {
     return list.filter((d) => !tried.has(d.id) && firstFailedStage(d, relaxed, now, true) === Stage.Passed);
   }
 
+  /**
+   * Where a broken stream may go on: the plan's deployments not yet tried, in planned order, that pass
+   * every filter now (residency, capabilities, the longer prompt's context window, breaker, cool-down).
+   */
+  resumeTargets(plan: RoutePlan, needs: Needs, tried: ReadonlySet<string>): Deployment[] {
+    const now = this.options.now();
+    return plan.deployments.filter((d) => !tried.has(d.id) && firstFailedStage(d, needs, now, true) === Stage.Passed);
+  }
+
   /** Standby deployments a shadow copy of this request may go to (never the one serving it). */
   shadowTargets(plan: RoutePlan, serving: string, needs: Needs): Deployment[] {
     const g = plan.group;

@@ -5,10 +5,10 @@ import { ChunkEncoder, encodeChatResponse, encodeEmbeddingResponse } from '../pr
 import { exposesUpstream, parseJson, readBody, sendJson } from './http-util.js';
 import { SseWriter } from './sse.js';
 import type { Caller } from './auth.js';
-import type { FinishReason, StreamPart, Usage } from '../core/types.js';
+import type { BilledAttempt, FinishReason, StreamPart, Usage } from '../core/types.js';
 
 /** Prices an answer; `usd` is undefined when the model has no known price (never silently zero). */
-export type CostFn = (servedBy: ServedBy, usage: Usage | undefined) => { usd: number | undefined; priced: boolean };
+export type CostFn = (servedBy: Pick<ServedBy, 'deployment' | 'provider' | 'model' | 'region'>, usage: Usage | undefined) => { usd: number | undefined; priced: boolean };
 
 /** What a route handler gets for one request. */
 export interface RouteContext {
@@ -45,13 +45,26 @@ function requestOptions(ctx: RouteContext): RequestOptions {
   return opts;
 }
 
-/** The usage extension with the answer's cost; `cost_usd: null` marks an unpriced model. */
-function costExtension(ctx: RouteContext, servedBy: ServedBy, usage: Usage | undefined, estimated = false): { switchyard: Record<string, unknown> } | undefined {
+/**
+ * The usage extension with the answer's cost; `cost_usd: null` marks an unpriced model. An answer of
+ * several attempts (a resumed stream) costs each one's usage at its own deployment's price.
+ */
+function costExtension(ctx: RouteContext, servedBy: ServedBy, usage: Usage | undefined, estimated = false, attempts?: readonly BilledAttempt[]): { switchyard: Record<string, unknown> } | undefined {
   if (!ctx.costOf) return estimated ? { switchyard: { estimated: true } } : undefined;
-  const cost = ctx.costOf(servedBy, usage);
+  const cost = attempts ? costOfAttempts(ctx.costOf, attempts) : ctx.costOf(servedBy, usage);
   const ext: Record<string, unknown> = { cost_usd: cost.priced ? cost.usd ?? null : null };
   if (estimated) ext.estimated = true;
   return { switchyard: ext };
+}
+
+function costOfAttempts(costOf: CostFn, attempts: readonly BilledAttempt[]): ReturnType<CostFn> {
+  let usd = 0;
+  for (const a of attempts) {
+    const cost = costOf(a, a.usage);
+    if (!cost.priced || cost.usd === undefined) return { usd: undefined, priced: false };
+    usd += cost.usd;
+  }
+  return { usd, priced: true };
 }
 
 /** At most ten decimals, trailing zeros dropped but one kept after the point (`0.5`, `2.0`). */
@@ -114,7 +127,7 @@ async function streamCompletion(ctx: RouteContext, body: Parameters<Gateway['str
         if (res.destroyed) break;
         let json: string | undefined;
         if (part.type === 'usage') {
-          const cost = costExtension(ctx, servedBy, part.usage, part.estimated);
+          const cost = costExtension(ctx, servedBy, part.usage, part.estimated, part.attempts);
           if (cost && typeof cost.switchyard.cost_usd === 'number') res.addTrailers({ 'x-switchyard-cost-usd': formatUsd(cost.switchyard.cost_usd) });
           if (!includeUsage) continue;
           if (tail) {

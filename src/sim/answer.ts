@@ -20,6 +20,36 @@ export interface ScriptInput {
   tools: ScriptTool[];
   maxTokens?: number;
   stop: string[];
+  /**
+   * Assistant text the answer continues: a prefilled final assistant turn where the API continues one,
+   * or the assistant turn before a continuation instruction.
+   */
+  continues?: string;
+}
+
+/** A conversation turn as the answer engine reads it. */
+export interface Turn {
+  role: 'user' | 'assistant';
+  text: string;
+}
+
+/** What a model reads as "go on with your last answer" (the instruction Switchyard sends to resume a stream). */
+const CONTINUE_INSTRUCTION = /^continue exactly where you stopped/i;
+
+/**
+ * The question and, when the answer is to continue an earlier assistant text, that text: a final
+ * assistant turn where the API continues it (`prefill`), or the assistant turn a continuation
+ * instruction follows, whose question is then the user turn before it.
+ */
+export function readTurns(turns: readonly Turn[], prefill: boolean): { lastUser: string; continues?: string } {
+  const last = turns.at(-1);
+  const asked = (end: number): string => turns.slice(0, end).findLast((t) => t.role === 'user' && t.text !== '')?.text ?? '';
+  if (prefill && last?.role === 'assistant' && last.text !== '') return { lastUser: asked(turns.length - 1), continues: last.text };
+  const before = turns.at(-2);
+  if (last?.role === 'user' && CONTINUE_INSTRUCTION.test(last.text) && before?.role === 'assistant' && before.text !== '') {
+    return { lastUser: asked(turns.length - 2), continues: before.text };
+  }
+  return { lastUser: asked(turns.length) };
 }
 
 export interface Answer {
@@ -49,11 +79,13 @@ const IMAGE_TOKENS = 85;
  * with arguments {"query": <last user text>}; tool results are summarised; otherwise the simulator
  * answers "Hello from <model>! You said: <text>." in word chunks, honouring max tokens and stop
  * sequences. A prompt containing "think step by step" first reasons, in word chunks counted into the
- * completion tokens; each simulator sends that reasoning in its API's own shape.
+ * completion tokens; each simulator sends that reasoning in its API's own shape. An answer that
+ * continues earlier assistant text (`continues`) is the rest of that answer after as many words as the
+ * earlier text has, so a text cut from any model's answer goes on where it stopped.
  */
 export function scriptAnswer(input: ScriptInput): Answer {
   const answer = scriptText(input);
-  if (answer.toolCall || !/think step by step/i.test(input.lastUser)) return answer;
+  if (answer.toolCall || input.continues !== undefined || !/think step by step/i.test(input.lastUser)) return answer;
   const reasoning = `The user wrote "${input.lastUser}". A short friendly reply will do.`.split(/(?<= )/);
   const reasoningTokens = countTokens(reasoning.join(''));
   return { ...answer, reasoning, reasoningTokens, completionTokens: answer.completionTokens + reasoningTokens };
@@ -63,7 +95,7 @@ function scriptText(input: ScriptInput): Answer {
   const promptTokens = countTokens(input.promptText) + input.images * IMAGE_TOKENS;
   const cachedTokens = input.system.includes('[cache]') ? countTokens(input.system) : 0;
   const tool = input.tools[0];
-  if (tool && input.toolResults.length === 0 && /call the tool/i.test(input.lastUser)) {
+  if (tool && input.continues === undefined && input.toolResults.length === 0 && /call the tool/i.test(input.lastUser)) {
     const args = JSON.stringify({ query: input.lastUser });
     return {
       chunks: [],
@@ -79,6 +111,7 @@ function scriptText(input: ScriptInput): Answer {
     input.toolResults.length > 0
       ? `The tool said: ${input.toolResults.join('; ')}.`
       : `Hello from ${input.model}! ${input.images > 0 ? `I see ${input.images} image(s). ` : ''}You said: ${input.lastUser}.`;
+  if (input.continues !== undefined) text = continuation(text, input.continues);
   let finish: Answer['finish'] = 'stop';
   for (const stop of input.stop) {
     const at = stop === '' ? -1 : text.indexOf(stop);
@@ -103,6 +136,13 @@ function scriptText(input: ScriptInput): Answer {
     words = kept;
   }
   return { chunks: words, finish, promptTokens, completionTokens: countTokens(words.join('')), cachedTokens, reasoningTokens: 0 };
+}
+
+/** The rest of `text` after as many words as `earlier` has, starting with a space when `earlier` ends mid-line. */
+function continuation(text: string, earlier: string): string {
+  const written = earlier.split(/\s+/).filter((w) => w !== '').length;
+  const rest = text.split(/(?<= )/).slice(written).join('');
+  return rest !== '' && !/\s$/.test(earlier) ? ` ${rest}` : rest;
 }
 
 /** Deterministic unit vector for a text, so embeddings are stable across runs. */

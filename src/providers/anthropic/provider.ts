@@ -15,6 +15,8 @@ const MAX_MODEL_PAGES = 20;
 
 export class AnthropicProvider implements Provider {
   readonly type = TYPE;
+  /** A final assistant message is a prefill in the Messages API. */
+  readonly prefill = true;
   private readonly agent: Agent;
   private readonly base: string;
   private readonly headers: Record<string, string>;

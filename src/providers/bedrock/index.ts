@@ -54,8 +54,13 @@ export const bedrock: ProviderFactory<BedrockOptions> = {
     opts.embedding_family !== undefined || embeddingFamily(deployment.model) !== undefined ? 'Bedrock embedding models take no passthrough fields' : undefined,
   // The AWS SDK's credential chain and the signer load only for configs that name Bedrock.
   create: (deployment, opts) =>
-    lazyProvider('bedrock', async () => {
-      const [{ BedrockProvider }, { credentialsFor }] = await Promise.all([import('./provider.js'), import('./credentials.js')]);
-      return new BedrockProvider(deployment, opts, deployment.api_key ? undefined : credentialsFor(opts));
-    }),
+    lazyProvider(
+      'bedrock',
+      async () => {
+        const [{ BedrockProvider }, { credentialsFor }] = await Promise.all([import('./provider.js'), import('./credentials.js')]);
+        return new BedrockProvider(deployment, opts, deployment.api_key ? undefined : credentialsFor(opts));
+      },
+      // On Converse, Claude models continue a final assistant message (inference profile ids included).
+      /(^|\.)anthropic\.claude/.test(deployment.model),
+    ),
 };

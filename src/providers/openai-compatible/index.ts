@@ -10,6 +10,8 @@ const options = z.looseObject({
   keep_alive_timeout_ms: z.number().int().positive().default(4_000),
   /** Time allowed to open a connection (TCP and TLS). */
   connect_timeout_ms: z.number().int().positive().default(5_000),
+  /** The server continues a final assistant message (vLLM's `continue_final_message`); plain OpenAI does not. */
+  prefill: z.boolean().default(false),
 });
 
 export type OpenAICompatibleOptions = z.infer<typeof options>;

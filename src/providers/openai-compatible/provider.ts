@@ -18,6 +18,7 @@ const TYPE = 'openai-compatible';
 
 export class OpenAICompatibleProvider implements Provider {
   readonly type = TYPE;
+  readonly prefill: boolean;
   private readonly agent: Agent;
   private readonly headers: Record<string, string>;
   private readonly urls: { chat: URL; embeddings: URL; models: URL };
@@ -26,6 +27,7 @@ export class OpenAICompatibleProvider implements Provider {
     private readonly deployment: DeploymentConfig,
     options: OpenAICompatibleOptions,
   ) {
+    this.prefill = options.prefill;
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     const base = options.endpoint.replace(/\/+$/, '');
     this.urls = { chat: new URL(`${base}/chat/completions`), embeddings: new URL(`${base}/embeddings`), models: new URL(`${base}/models`) };
@@ -41,13 +43,13 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-    return decodeChatResponse(await this.call(this.urls.chat, encodeChatRequest(request, this.deployment.model, false, this.deployment.passthrough), ctx), TYPE);
+    return decodeChatResponse(await this.call(this.urls.chat, encodeChatRequest(request, this.deployment.model, false, this.deployment.passthrough, this.prefill), ctx), TYPE);
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
     const res: UpstreamResponse = await sendUpstream(
       this.agent,
-      { url: this.urls.chat, headers: this.headers, body: JSON.stringify(encodeChatRequest(request, this.deployment.model, true, this.deployment.passthrough)), signal: ctx.signal },
+      { url: this.urls.chat, headers: this.headers, body: JSON.stringify(encodeChatRequest(request, this.deployment.model, true, this.deployment.passthrough, this.prefill)), signal: ctx.signal },
       TYPE,
     );
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapOpenAIError);

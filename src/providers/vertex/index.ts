@@ -27,5 +27,6 @@ export const vertex: ProviderFactory<VertexOptions> = {
   passthroughProblem: (fields, _deployment, opts) =>
     opts.publisher === 'anthropic' ? messagesPassthroughProblem(fields) : 'Gemini requests have no free-form field to carry passthrough fields (publisher google)',
   // google-auth-library loads only for configs that name Vertex.
-  create: (deployment, opts) => lazyProvider('vertex', async () => new (await import('./provider.js')).VertexProvider(deployment, opts)),
+  // Claude continues a final assistant message; Gemini does not reliably continue a final `model` turn.
+  create: (deployment, opts) => lazyProvider('vertex', async () => new (await import('./provider.js')).VertexProvider(deployment, opts), opts.publisher === 'anthropic'),
 };

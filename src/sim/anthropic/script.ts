@@ -1,4 +1,4 @@
-import { countTokens, type ScriptInput } from '../answer.js';
+import { countTokens, readTurns, type ScriptInput, type Turn } from '../answer.js';
 
 type Json = Record<string, unknown>;
 
@@ -19,17 +19,22 @@ export function systemText(system: unknown): string {
   return system === undefined ? '' : textOf(system);
 }
 
-/** Reads a (validated) Messages body into the shared script input, as the OpenAI simulator does. */
+/**
+ * Reads a (validated) Messages body into the shared script input, as the OpenAI simulator does. A final
+ * assistant message is a prefill: the answer continues it.
+ */
 export function anthropicScriptInput(body: Json, model: string): ScriptInput {
   const system = systemText(body.system);
   let lastUser = '';
   let promptText = system;
   let images = 0;
   let toolResults: string[] = [];
+  const turns: Turn[] = [];
   for (const m of body.messages as Json[]) {
     const blocks = blocksOf(m.content);
     const text = textOf(blocks);
     promptText += text;
+    turns.push({ role: m.role === 'assistant' ? 'assistant' : 'user', text });
     if (m.role === 'assistant') {
       toolResults = [];
       continue;
@@ -47,10 +52,12 @@ export function anthropicScriptInput(body: Json, model: string): ScriptInput {
   let tools = (Array.isArray(body.tools) ? (body.tools as Json[]) : []).map((t) => ({ name: String(t.name) }));
   if (choice?.type === 'none') tools = [];
   else if (choice?.type === 'tool') tools = tools.filter((t) => t.name === choice.name);
+  const { continues, lastUser: asked } = readTurns(turns, true);
   return {
     model,
     system,
-    lastUser,
+    lastUser: continues === undefined ? lastUser : asked,
+    continues,
     toolResults,
     promptText,
     images,

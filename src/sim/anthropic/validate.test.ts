@@ -21,6 +21,7 @@ describe('anthropic simulator request validation', () => {
       /without `tool_result`/,
     ],
     ['a tool_result for an unknown tool_use', { ...ok, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'zz', content: 'r' }] }] }, /unexpected `tool_use_id`/],
+    ['a prefill ending with whitespace', { ...ok, messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'Hello ' }] }, /final assistant content cannot end with trailing whitespace/],
     ['a tool_choice naming a missing tool', { ...ok, tools: [{ name: 'a', input_schema: {} }], tool_choice: { type: 'tool', name: 'b' } }, /tool_choice/],
   ])('rejects %s', (_what, body, message) => {
     expect(validateMessagesBody(body as Record<string, unknown>, opts)).toMatch(message);

@@ -64,6 +64,10 @@ function checkMessages(messages: unknown): string | undefined {
     if (!Array.isArray(blocks)) return `messages.${i}.content: Input should be a valid list`;
     const isLast = i === messages.length - 1;
     if (blocks.length === 0 && !(isLast && m.role === 'assistant')) return `messages.${i}: all messages must have non-empty content except for the optional final assistant message`;
+    const lastBlock = blocks.at(-1) as unknown;
+    if (isLast && m.role === 'assistant' && isObject(lastBlock) && typeof lastBlock.text === 'string' && /\s$/.test(lastBlock.text)) {
+      return 'messages: final assistant content cannot end with trailing whitespace';
+    }
     for (let j = 0; j < blocks.length; j++) {
       const problem = checkBlock(blocks[j], `messages.${i}.content.${j}`, m.role);
       if (problem) return problem;

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { countTokens, scriptAnswer, signatureOf, splitArgs, type Answer, type ScriptInput } from '../answer.js';
+import { countTokens, readTurns, scriptAnswer, signatureOf, splitArgs, type Answer, type ScriptInput, type Turn } from '../answer.js';
 import type { Fault } from '../faults.js';
 import { sendJson, streamWithFaults } from '../server.js';
 import { requestId } from './errors.js';
@@ -17,7 +17,10 @@ function blockText(blocks: unknown): string {
   return (blocks as Block[]).map((b) => (typeof b.text === 'string' ? b.text : b.json !== undefined ? JSON.stringify(b.json) : '')).join('');
 }
 
-/** Reads a Converse request body (system, messages of content blocks, toolConfig, inferenceConfig). */
+/**
+ * Reads a Converse request body (system, messages of content blocks, toolConfig, inferenceConfig). A
+ * final assistant message is continued, as Claude models on Converse do.
+ */
 export function converseScriptInput(model: string, body: Record<string, unknown>): ConverseInput {
   const systemBlocks = (Array.isArray(body.system) ? body.system : []) as Block[];
   const system = blockText(systemBlocks);
@@ -25,11 +28,14 @@ export function converseScriptInput(model: string, body: Record<string, unknown>
   let lastUser = '';
   let images = 0;
   let toolResults: string[] = [];
+  const turns: Turn[] = [];
   for (const m of (Array.isArray(body.messages) ? body.messages : []) as Array<{ role?: string; content?: unknown }>) {
     const blocks = (Array.isArray(m.content) ? m.content : []) as Block[];
     if (m.role === 'assistant') {
       toolResults = [];
-      promptText += blockText(blocks);
+      const said = blockText(blocks);
+      promptText += said;
+      turns.push({ role: 'assistant', text: said });
       continue;
     }
     const results: string[] = [];
@@ -40,6 +46,7 @@ export function converseScriptInput(model: string, body: Record<string, unknown>
       else if (b.toolResult) results.push(blockText((b.toolResult as { content?: unknown }).content));
     }
     promptText += text + results.join('');
+    turns.push({ role: 'user', text });
     // Like an OpenAI user message after tool messages: new user text starts a fresh question.
     if (text !== '') {
       lastUser = text;
@@ -48,10 +55,12 @@ export function converseScriptInput(model: string, body: Record<string, unknown>
   }
   const toolConfig = (body.toolConfig ?? {}) as { tools?: Array<{ toolSpec?: { name?: string } }> };
   const inference = (body.inferenceConfig ?? {}) as { maxTokens?: number; stopSequences?: string[] };
+  const { continues, lastUser: asked } = readTurns(turns, /claude/i.test(model));
   return {
     model,
     system,
-    lastUser,
+    lastUser: continues === undefined ? lastUser : asked,
+    continues,
     toolResults,
     promptText,
     images,

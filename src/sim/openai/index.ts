@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { scriptAnswer, embedText, countTokens, splitArgs, type ScriptInput } from '../answer.js';
+import { scriptAnswer, embedText, countTokens, readTurns, splitArgs, type ScriptInput, type Turn } from '../answer.js';
 import { applyPreFault, sendJson, startSim, streamWithFaults, type SimServer } from '../server.js';
 import type { Fault } from '../faults.js';
 import { readJsonBody, toolCallDelta, toolCallsOf } from './wire.js';
@@ -27,7 +27,10 @@ function textOf(content: unknown): { text: string; images: number } {
   return { text, images };
 }
 
-/** Reads an OpenAI chat body into the simulator's script input. */
+/**
+ * Reads an OpenAI chat body into the simulator's script input. A final assistant message is continued
+ * only with vLLM's `continue_final_message`; otherwise the model answers after it.
+ */
 export function openaiScriptInput(body: Record<string, unknown>): ScriptInput {
   const messages = (Array.isArray(body.messages) ? body.messages : []) as Msg[];
   let system = '';
@@ -35,10 +38,12 @@ export function openaiScriptInput(body: Record<string, unknown>): ScriptInput {
   let promptText = '';
   let images = 0;
   let toolResults: string[] = [];
+  const turns: Turn[] = [];
   for (const m of messages) {
     const { text, images: n } = textOf(m.content);
     promptText += text;
     images += n;
+    if (m.role === 'user' || m.role === 'assistant') turns.push({ role: m.role, text });
     if (m.role === 'system' || m.role === 'developer') system += text;
     else if (m.role === 'user') {
       lastUser = text;
@@ -49,10 +54,12 @@ export function openaiScriptInput(body: Record<string, unknown>): ScriptInput {
   const tools = (Array.isArray(body.tools) ? body.tools : []) as Array<{ function?: { name?: string } }>;
   const stop = body.stop === undefined ? [] : Array.isArray(body.stop) ? (body.stop as string[]) : [String(body.stop)];
   const maxTokens = (body.max_completion_tokens ?? body.max_tokens) as number | undefined;
+  const { continues, lastUser: asked } = readTurns(turns, body.continue_final_message === true);
   return {
     model: String(body.model ?? ''),
     system,
-    lastUser,
+    lastUser: continues === undefined ? lastUser : asked,
+    continues,
     toolResults,
     promptText,
     images,
@@ -135,6 +142,11 @@ export function startOpenAISim(options: OpenAISimOptions = {}): Promise<SimServe
 async function chat(res: ServerResponse, body: Record<string, unknown>, fault: Fault): Promise<void> {
   if (!(await applyPreFault(fault, res))) return;
   if (fault.status) return sendError(res, fault);
+  // vLLM refuses to both continue the final message and open a new assistant turn (its default).
+  if (body.continue_final_message === true && body.add_generation_prompt !== false) {
+    const message = 'Cannot set both `continue_final_message` and `add_generation_prompt` to True.';
+    return sendJson(res, 400, { object: 'error', message, type: 'BadRequestError', param: null, code: 400 });
+  }
   const input = openaiScriptInput(body);
   const answer = scriptAnswer(input);
   const id = `chatcmpl-sim${++counter}`;

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { countTokens, embedText, scriptAnswer, type Answer, type ScriptInput } from '../answer.js';
+import { countTokens, embedText, readTurns, scriptAnswer, type Answer, type ScriptInput, type Turn } from '../answer.js';
 import { applyPreFault, sendJson, streamWithFaults } from '../server.js';
 import type { Fault } from '../faults.js';
 import type { GeminiPart, GeminiRequest, GeminiResponse } from '../../providers/dialects/gemini/wire.js';
@@ -19,13 +19,17 @@ function partText(part: GeminiPart): string {
   return 'text' in part && typeof part.text === 'string' ? part.text : '';
 }
 
-/** Reads a generateContent body into the shared script input. */
+/**
+ * Reads a generateContent body into the shared script input. A final `model` turn is not continued
+ * (Gemini answers after it); a continuation instruction after one is followed.
+ */
 export function geminiScriptInput(body: GeminiRequest, model: string): ScriptInput {
   const system = (body.systemInstruction?.parts ?? []).map(partText).join('');
   let promptText = system;
   let lastUser = '';
   let images = 0;
   let toolResults: string[] = [];
+  const turns: Turn[] = [];
   for (const content of body.contents ?? []) {
     let text = '';
     for (const part of content.parts ?? []) {
@@ -39,6 +43,7 @@ export function geminiScriptInput(body: GeminiRequest, model: string): ScriptInp
       }
     }
     promptText += text;
+    turns.push({ role: content.role === 'model' ? 'assistant' : 'user', text });
     if (content.role === 'model') toolResults = [];
     else if (text !== '') {
       // Like an OpenAI user message after tool messages: new user text starts a fresh question.
@@ -47,10 +52,12 @@ export function geminiScriptInput(body: GeminiRequest, model: string): ScriptInp
     }
   }
   const cfg = body.generationConfig ?? {};
+  const { continues, lastUser: asked } = readTurns(turns, false);
   return {
     model,
     system,
-    lastUser,
+    lastUser: continues === undefined ? lastUser : asked,
+    continues,
     toolResults,
     promptText,
     images,

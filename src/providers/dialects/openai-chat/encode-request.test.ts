@@ -17,6 +17,13 @@ describe('openai-chat request encoding', () => {
     expect(body.stream_options).toEqual({ include_usage: true });
   });
 
+  it('asks a prefill server (vLLM) to continue a final assistant message, and only then', () => {
+    const prefilled: ChatRequest = { model: 'm', messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'Hello' }] };
+    expect(encodeChatRequest(prefilled, 'llama', true, [], true)).toMatchObject({ continue_final_message: true, add_generation_prompt: false });
+    expect(encodeChatRequest(prefilled, 'gpt-4o', true)).not.toHaveProperty('continue_final_message');
+    expect(encodeChatRequest(withExtras(), 'llama', true, [], true)).not.toHaveProperty('continue_final_message');
+  });
+
   it('adds exactly the passthrough fields the deployment lists', () => {
     const body = encodeChatRequest(withExtras(), 'gpt-4o', false, ['data_sources']);
     expect(body.data_sources).toEqual([{ type: 'azure_search' }]);

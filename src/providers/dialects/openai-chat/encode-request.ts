@@ -22,9 +22,10 @@ const FORWARDED = [
 
 /**
  * The wire body for an OpenAI-compatible chat call, built from the mapped fields only (never a spread
- * of the client's body), plus the fields the deployment lets through (`passthrough`).
+ * of the client's body), plus the fields the deployment lets through (`passthrough`). On a server that
+ * continues a final assistant message (`prefill`, vLLM), a request ending with one asks for that.
  */
-export function encodeChatRequest(request: ChatRequest, model: string, stream: boolean, passthrough: readonly string[] = []): Record<string, unknown> {
+export function encodeChatRequest(request: ChatRequest, model: string, stream: boolean, passthrough: readonly string[] = [], prefill = false): Record<string, unknown> {
   const body: Record<string, unknown> = { model };
   for (const key of FORWARDED) {
     const v = request[key];
@@ -33,6 +34,10 @@ export function encodeChatRequest(request: ChatRequest, model: string, stream: b
   body.stream = stream;
   if (stream) body.stream_options = { include_usage: true };
   if (passthrough.length > 0) copyPassthrough(request, passthrough, body);
+  if (prefill && request.messages.at(-1)?.role === 'assistant') {
+    body.continue_final_message = true;
+    body.add_generation_prompt = false;
+  }
   return body;
 }
 

@@ -1,0 +1,106 @@
+import type { Clock } from '../core/clock.js';
+import type { AdmissionTicket } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
+import { raceAbort } from '../core/abort.js';
+import type { ChatRequest, StreamPart } from '../core/types.js';
+import { executeWithFallback, type Attempt, type ExecuteOptions, type ExecutePolicy } from '../routing/executor.js';
+import type { Needs } from '../routing/filters.js';
+import type { Deployment, RoutePlan } from '../routing/router.js';
+import type { RequestOptions } from './gateway.js';
+import type { AttemptReporter, RequestMeta } from './observe.js';
+import { openUntilContent, relay, type OpenedStream, type StreamSettlement } from './stream.js';
+
+/** What opening streams needs of the gateway. */
+export interface StreamDeps {
+  policy: ExecutePolicy;
+  reporter: AttemptReporter;
+  clock: Clock;
+  logger: Logger;
+  idleTimeoutMs: number;
+}
+
+/** One stream opening: the request (per deployment: a continuation differs), where it may go, what it holds. */
+export interface StreamOpening {
+  plan: RoutePlan;
+  meta: RequestMeta;
+  opts: RequestOptions;
+  needs: Needs;
+  ticket: AdmissionTicket;
+  deployments: readonly Deployment[];
+  requestFor: (deployment: Deployment) => ChatRequest;
+  /** Collects the deployments attempted, so a resume goes elsewhere. */
+  tried?: Set<string>;
+  continues?: { attempts: number; cause: string };
+  onSettled?: (settled: StreamSettlement) => void;
+}
+
+export interface OpenedAttempt {
+  parts: AsyncIterableIterator<StreamPart>;
+  attempt: Attempt;
+}
+
+/**
+ * Opens a stream on the first of `deployments` to produce content and relays it. The relay settles
+ * the attempt once (deployment state, attempt record), then releases the ticket and tells `onSettled`.
+ */
+export async function openStreamOn(deps: StreamDeps, s: StreamOpening, execution: ExecuteOptions<OpenedStream>): Promise<OpenedAttempt> {
+  const { policy, reporter, clock, logger } = deps;
+  const { meta, ticket } = s;
+  const client = execution.signal;
+  // Each attempt's upstream controller follows the client's signal until its stream is settled.
+  const upstream = new Map<number, { controller: AbortController; forward: () => void }>();
+  const unlink = (n: number): void => {
+    const u = upstream.get(n);
+    if (u) client.removeEventListener('abort', u.forward);
+  };
+  const executed = await executeWithFallback<OpenedStream>(
+    s.deployments,
+    async (a, signal) => {
+      s.tried?.add(a.deployment.id);
+      // The stream outlives the attempt's timeout, so it gets its own controller.
+      const controller = new AbortController();
+      const forward = (): void => controller.abort(client.reason);
+      client.addEventListener('abort', forward, { once: true });
+      upstream.set(a.number, { controller, forward });
+      // The attempt signal (TTFT timeout) only guards the wait for the first content part.
+      const onAbort = (): void => controller.abort(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        const parts = await a.deployment.provider.stream(s.requestFor(a.deployment), { signal: controller.signal, requestId: meta.requestId });
+        return await raceAbort(openUntilContent(parts, a.startedAt, () => clock.now(), a.deployment.provider.type), signal);
+      } catch (err) {
+        unlink(a.number);
+        throw err;
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+    },
+    policy,
+    { ...execution, deferSuccess: true, continues: s.continues },
+  ).catch((err: unknown) => {
+    ticket.release();
+    throw err;
+  });
+  const { value: opened, attempt } = executed;
+  const state = attempt.deployment.state;
+  const parts = relay(
+    opened,
+    s.needs.promptTokens,
+    (reason) => upstream.get(attempt.number)?.controller.abort(reason),
+    (settled) => {
+      unlink(attempt.number);
+      const now = clock.now();
+      const error = settled.error?.withDeployment(attempt.deployment.id, attempt.deployment.provider.type);
+      if (settled.outcome === 'ok') state.succeed(now, now - attempt.startedAt, attempt.probe, opened.ttftMs);
+      else if (settled.outcome === 'error' && error) {
+        state.fail(now, error, now - attempt.startedAt, attempt.probe);
+        logger.warn({ requestId: meta.requestId, deployment: attempt.deployment.id, kind: error.kind }, 'stream failed after first content');
+      } else state.abandon(attempt.probe);
+      reporter.report(meta, attempt, { outcome: settled.outcome, usage: settled.usage, usageEstimated: settled.usageEstimated, error, ttftMs: opened.ttftMs });
+      ticket.release();
+      s.onSettled?.(settled);
+    },
+    deps.idleTimeoutMs,
+  );
+  return { parts, attempt };
+}

@@ -1,0 +1,113 @@
+import { describe, expect, it, vi } from 'vitest';
+import { GatewayError } from '../core/errors.js';
+import { makeUsage, type ChatRequest, type StreamPart } from '../core/types.js';
+import { CONTINUE_INSTRUCTION, continuationRequest, resumable, type Continuation, type Resume } from './resume.js';
+
+async function* parts(list: StreamPart[], fail?: GatewayError): AsyncGenerator<StreamPart> {
+  yield* list;
+  if (fail) throw fail;
+}
+
+const broken = new GatewayError({ kind: 'network', message: 'cut' });
+const spentUsage = makeUsage({ prompt: 10, completion: 3 });
+const nextUsage = makeUsage({ prompt: 14, completion: 5 });
+
+function continuation(list: StreamPart[]): Continuation {
+  return {
+    parts: parts(list),
+    from: 'a',
+    to: 'b',
+    spent: { deployment: 'a', provider: 'openai-compatible', model: 'm', region: undefined, usage: spentUsage, estimated: true },
+    continuing: { deployment: 'b', provider: 'anthropic', model: 'c', region: 'eu' },
+  };
+}
+
+async function collect(it: AsyncIterable<StreamPart>): Promise<StreamPart[]> {
+  const out: StreamPart[] = [];
+  for await (const p of it) out.push(p);
+  return out;
+}
+
+describe('continuationRequest', () => {
+  const request: ChatRequest = { model: 'chat', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 100 };
+
+  it('gives a prefill deployment the text as a final assistant message, without trailing whitespace', () => {
+    expect(continuationRequest(request, 'Hello there ', true).messages).toEqual([
+      { role: 'user', content: 'Hi' },
+      { role: 'assistant', content: 'Hello there' },
+    ]);
+  });
+
+  it('asks any other deployment to continue after its partial answer', () => {
+    expect(continuationRequest(request, 'Hello there ', false).messages.slice(1)).toEqual([
+      { role: 'assistant', content: 'Hello there' },
+      { role: 'user', content: CONTINUE_INSTRUCTION },
+    ]);
+  });
+
+  it('lowers the token limit by what was already written, and asks again unchanged when no text was sent', () => {
+    expect(continuationRequest(request, 'x'.repeat(40), true).max_tokens).toBe(90);
+    expect(continuationRequest(request, '  ', true)).toBe(request);
+  });
+});
+
+describe('resumable', () => {
+  it('goes on from the continuation once the stream breaks after text, without repeating whitespace', async () => {
+    const resume = vi.fn<Resume>(async () =>
+      continuation([
+        { type: 'start', id: 'x' },
+        { type: 'reasoning', delta: 'thinking again' },
+        { type: 'text', delta: ' ' },
+        { type: 'text', delta: 'world' },
+        { type: 'finish', finishReason: 'stop' },
+        { type: 'usage', usage: nextUsage },
+      ]),
+    );
+    const out = await collect(resumable(parts([{ type: 'start' }, { type: 'text', delta: 'Hello ' }], broken), resume));
+    expect(resume).toHaveBeenCalledWith('Hello ', broken);
+    expect(out).toEqual([
+      { type: 'start' },
+      { type: 'text', delta: 'Hello ' },
+      { type: 'extension', namespace: 'switchyard', data: { resumed: { from: 'a', to: 'b' } } },
+      { type: 'text', delta: 'world' },
+      { type: 'finish', finishReason: 'stop' },
+      {
+        type: 'usage',
+        usage: makeUsage({ prompt: 24, completion: 8 }),
+        estimated: true,
+        attempts: [
+          { deployment: 'a', provider: 'openai-compatible', model: 'm', region: undefined, usage: spentUsage },
+          { deployment: 'b', provider: 'anthropic', model: 'c', region: 'eu', usage: nextUsage },
+        ],
+      },
+    ]);
+  });
+
+  it('keeps a continuation that starts with other whitespace than the client already has', async () => {
+    const out = await collect(resumable(parts([{ type: 'text', delta: 'Hello ' }], broken), async () => continuation([{ type: 'text', delta: '\nworld' }])));
+    expect(out.filter((p) => p.type === 'text').map((p) => (p.type === 'text' ? p.delta : ''))).toEqual(['Hello ', '\nworld']);
+  });
+
+  it('does not resume after a tool call or the finish, nor a cancellation or a filtered answer', async () => {
+    const resume = vi.fn<Resume>(async () => continuation([]));
+    await expect(collect(resumable(parts([{ type: 'text', delta: 'a' }, { type: 'tool-call', index: 0, argumentsDelta: '{' }], broken), resume))).rejects.toBe(broken);
+    await expect(collect(resumable(parts([{ type: 'text', delta: 'a' }, { type: 'finish', finishReason: 'stop' }], broken), resume))).rejects.toBe(broken);
+    const cancelled = new GatewayError({ kind: 'cancelled', message: 'gone' });
+    await expect(collect(resumable(parts([{ type: 'text', delta: 'a' }], cancelled), resume))).rejects.toBe(cancelled);
+    const filtered = new GatewayError({ kind: 'content_filtered', message: 'no' });
+    await expect(collect(resumable(parts([{ type: 'text', delta: 'a' }], filtered), resume))).rejects.toBe(filtered);
+    expect(resume).not.toHaveBeenCalled();
+  });
+
+  it('resumes once: the continuation breaking too ends the answer with its error', async () => {
+    const again = new GatewayError({ kind: 'overloaded', message: 'again' });
+    const resume = vi.fn<Resume>(async () => ({ ...continuation([]), parts: parts([{ type: 'text', delta: 'b' }], again) }));
+    await expect(collect(resumable(parts([{ type: 'text', delta: 'a' }], broken), resume))).rejects.toBe(again);
+    expect(resume).toHaveBeenCalledTimes(1);
+  });
+
+  it('ends with the original error when nothing can go on', async () => {
+    await expect(collect(resumable(parts([{ type: 'text', delta: 'a' }], broken), async () => undefined))).rejects.toBe(broken);
+    await expect(collect(resumable(parts([{ type: 'text', delta: 'a' }], broken), () => Promise.reject(new Error('budget'))))).rejects.toBe(broken);
+  });
+});

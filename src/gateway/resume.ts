@@ -1,0 +1,145 @@
+import { toGatewayError, type GatewayError } from '../core/errors.js';
+import { estimateTokens } from '../core/estimate.js';
+import { addUsage, type BilledAttempt, type ChatRequest, type StreamPart } from '../core/types.js';
+
+/** What a model that cannot be given a prefill is asked after its own partial answer. */
+export const CONTINUE_INSTRUCTION = 'Continue exactly where you stopped, without repeating anything.';
+
+/**
+ * The request that continues an answer of which `sent` already reached the client: the text as a final
+ * assistant message, which a deployment with `prefill` continues and any other is asked to continue by
+ * an instruction. Trailing whitespace is left out (Anthropic refuses a prefill ending with it; the
+ * continuation supplies it). The token limits shrink by what was already written.
+ */
+export function continuationRequest(request: ChatRequest, sent: string, prefill: boolean): ChatRequest {
+  const prefix = sent.trimEnd();
+  if (prefix === '') return request;
+  const messages = [...request.messages, { role: 'assistant' as const, content: prefix }];
+  if (!prefill) messages.push({ role: 'user', content: CONTINUE_INSTRUCTION });
+  const out: ChatRequest = { ...request, messages };
+  const written = estimateTokens(sent);
+  if (request.max_tokens !== undefined) out.max_tokens = Math.max(1, request.max_tokens - written);
+  if (request.max_completion_tokens !== undefined) out.max_completion_tokens = Math.max(1, request.max_completion_tokens - written);
+  return out;
+}
+
+/** A continuation opened after a stream broke. */
+export interface Continuation {
+  /** The continuing attempt's relayed parts. */
+  parts: AsyncIterator<StreamPart>;
+  /** The deployment whose stream broke and the one that goes on. */
+  from: string;
+  to: string;
+  /** What the broken attempt was billed, as recorded; `estimated` when counted by the gateway. */
+  spent: BilledAttempt & { estimated: boolean };
+  /** Who continues, to price its share of the usage. */
+  continuing: Omit<BilledAttempt, 'usage'>;
+}
+
+/** Opens the continuation of `sent` after `error`; undefined when nothing can go on (the error stands). */
+export type Resume = (sent: string, error: GatewayError) => Promise<Continuation | undefined>;
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * A relayed stream that, when it breaks after text and before any tool call or finish, goes on once
+ * from a continuation in the same answer: a `switchyard` extension part marks the resume, the
+ * continuation's start and reasoning parts are dropped (the client has had them), leading whitespace
+ * the client already has is not repeated, and its usage part reports both attempts.
+ */
+export function resumable(first: AsyncIterator<StreamPart>, resume: Resume): AsyncIterableIterator<StreamPart> {
+  return new ResumingStream(first, resume);
+}
+
+class ResumingStream implements AsyncIterableIterator<StreamPart> {
+  private sent = '';
+  /** False once a tool call or the finish reached the client: such an answer is not continued. */
+  private open = true;
+  private resumed: Continuation | undefined;
+  /** Trailing whitespace of what was sent, which the prefill left out: not to be sent twice. */
+  private skip = '';
+  private done = false;
+
+  constructor(
+    private current: AsyncIterator<StreamPart>,
+    private readonly resume: Resume,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<StreamPart>> {
+    if (this.done) return Promise.resolve(DONE);
+    return this.current.next().then(this.onNext, this.onError);
+  }
+
+  return(): Promise<IteratorResult<StreamPart>> {
+    this.done = true;
+    return this.current.return?.() ?? Promise.resolve(DONE);
+  }
+
+  throw(err: unknown): Promise<IteratorResult<StreamPart>> {
+    this.done = true;
+    return this.current.throw?.(err) ?? Promise.reject(err);
+  }
+
+  private readonly onNext = (r: IteratorResult<StreamPart>): IteratorResult<StreamPart> | Promise<IteratorResult<StreamPart>> => {
+    if (r.done) {
+      this.done = true;
+      return r;
+    }
+    const p = r.value;
+    if (this.resumed) return this.continued(p, this.resumed) ?? this.next();
+    if (p.type === 'text') this.sent += p.delta;
+    else if (p.type === 'tool-call' || p.type === 'finish') this.open = false;
+    return r;
+  };
+
+  private readonly onError = async (err: unknown): Promise<IteratorResult<StreamPart>> => {
+    const error = toGatewayError(err);
+    if (!this.open || this.resumed || error.kind === 'cancelled' || !error.fallbackable) {
+      this.done = true;
+      throw error;
+    }
+    this.open = false;
+    const c = await this.resume(this.sent, error).catch(() => undefined);
+    if (!c) {
+      this.done = true;
+      throw error;
+    }
+    this.resumed = c;
+    this.current = c.parts;
+    this.skip = this.sent.slice(this.sent.trimEnd().length);
+    this.sent = '';
+    return { done: false, value: { type: 'extension', namespace: 'switchyard', data: { resumed: { from: c.from, to: c.to } } } };
+  };
+
+  /** A continuation part as the client gets it, or undefined to drop it. */
+  private continued(p: StreamPart, c: Continuation): IteratorResult<StreamPart> | undefined {
+    switch (p.type) {
+      case 'start':
+      case 'reasoning':
+        return undefined;
+      case 'text': {
+        if (this.skip === '') return { done: false, value: p };
+        let i = 0;
+        while (i < p.delta.length && i < this.skip.length && p.delta[i] === this.skip[i]) i++;
+        if (i === p.delta.length) {
+          this.skip = this.skip.slice(i);
+          return undefined;
+        }
+        this.skip = '';
+        return { done: false, value: i === 0 ? p : { type: 'text', delta: p.delta.slice(i) } };
+      }
+      case 'usage': {
+        const { estimated, ...spent } = c.spent;
+        const value: StreamPart = { type: 'usage', usage: addUsage(spent.usage, p.usage), attempts: [spent, { ...c.continuing, usage: p.usage }] };
+        if (estimated || p.estimated) value.estimated = true;
+        return { done: false, value };
+      }
+      default:
+        return { done: false, value: p };
+    }
+  }
+}
