@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLambdaHandler, lazyHandler } from './handler.js';
+import { createLambdaHandler } from './handler.js';
+import { lazyHandler } from '../../http/lazy.js';
 import { fakeContext } from './testing/fake-runtime.js';
 import { fixture } from './testing/fixtures.js';
 import { JSON_ANSWER, SSE_CHUNKS, jsonHandler, recordingHandler, streamingHandler } from './testing/handlers.js';

@@ -21,21 +21,6 @@ export interface LambdaAdapterOptions {
 
 export type BufferedLambdaHandler = (event: LambdaHttpEvent, context: Context) => Promise<LambdaResult>;
 
-/**
- * A handler created on the first invocation and kept for the warm ones that follow (the config is
- * read and the gateway built once per instance). A failed creation is retried on the next call.
- */
-export function lazyHandler(create: () => Promise<HttpHandler>): HttpHandler {
-  let pending: Promise<HttpHandler> | undefined;
-  return async (request) => {
-    pending ??= create().catch((err: unknown) => {
-      pending = undefined;
-      throw err;
-    });
-    return (await pending)(request);
-  };
-}
-
 /** For buffered front doors: API Gateway (REST, HTTP API), ALB, Function URLs in BUFFERED mode. */
 export function createLambdaHandler(handler: HttpHandler, options: LambdaAdapterOptions = {}): BufferedLambdaHandler {
   return async (event, context) => {

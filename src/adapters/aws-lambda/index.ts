@@ -1,4 +1,5 @@
-export { createLambdaHandler, createStreamingLambdaHandler, lazyHandler } from './handler.js';
+export { createLambdaHandler, createStreamingLambdaHandler } from './handler.js';
+export { lazyHandler } from '../../http/lazy.js';
 export type { BufferedLambdaHandler, LambdaAdapterOptions } from './handler.js';
 export type { LambdaHttpEvent } from './request.js';
 export type { LambdaResult } from './result.js';

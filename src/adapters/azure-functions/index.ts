@@ -1,3 +1,3 @@
 export { createAzureHandler, type AzureHandlerOptions, type AzureHttpFunction } from './handler.js';
-export { lazyHandler } from './lazy.js';
+export { lazyHandler } from '../../http/lazy.js';
 export { registerAzureFunction } from './register.js';

@@ -6,13 +6,13 @@ import OpenAI from 'openai';
 import { request } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BodyStream, HttpHandler, HttpRequest, HttpResponse } from '../../http/exchange.js';
-import { registerGcpFunction, type GcpOptions, type HandlerSource } from './index.js';
+import { lazyHandler, registerGcpFunction, type GcpOptions } from './index.js';
 
 const servers: Server[] = [];
 let names = 0;
 
 /** Registers a function with functions-framework and serves it on loopback, as `functions-framework --target` would. */
-async function serve(source: HandlerSource, options?: GcpOptions): Promise<string> {
+async function serve(source: HttpHandler, options?: GcpOptions): Promise<string> {
   const name = `switchyard-test-${++names}`;
   registerGcpFunction(name, source, options);
   const server = getTestServer(name);
@@ -284,7 +284,7 @@ describe('settling before the response ends', () => {
 describe('failures', () => {
   it('builds a lazy handler once, on the first invocation, for concurrent requests', async () => {
     const create = vi.fn(async () => chat);
-    const url = await serve({ create });
+    const url = await serve(lazyHandler(create));
     expect(create).not.toHaveBeenCalled();
     const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'sk-test', maxRetries: 0 });
     const ask = () => client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] });
@@ -295,7 +295,7 @@ describe('failures', () => {
   it('answers 500 in the OpenAI shape when the handler cannot be built, and builds it again next time', async () => {
     const onError = vi.fn();
     const create = vi.fn<() => Promise<HttpHandler>>().mockRejectedValueOnce(new Error('secret manager unreachable')).mockResolvedValue(chat);
-    const url = await serve({ create }, { onError });
+    const url = await serve(lazyHandler(create), { onError });
     const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'sk-test', maxRetries: 0 });
     const ask = () => client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] });
     await expect(ask()).rejects.toMatchObject({ status: 500, error: { type: 'server_error', code: 'internal' } });

@@ -6,9 +6,7 @@ import { toHttpRequest, type GcpRequest } from './request.js';
 import { writeResponse, type Connection } from './respond.js';
 
 export type { GcpRequest } from './request.js';
-
-/** The handler itself, or how to build it on the first invocation (then cached; a failed build is retried). */
-export type HandlerSource = HttpHandler | { readonly create: () => Promise<HttpHandler> };
+export { lazyHandler } from '../../http/lazy.js';
 
 export interface GcpOptions {
   /**
@@ -23,9 +21,8 @@ export interface GcpOptions {
 /** An HTTP function for functions-framework (Express req/res, node:http underneath). */
 export type GcpFunction = (req: GcpRequest, res: ServerResponse) => void;
 
-/** Builds the HTTP function that serves every request through `source`. */
-export function createGcpHandler(source: HandlerSource, options: GcpOptions = {}): GcpFunction {
-  const getHandler = cached(source);
+/** Builds the HTTP function that serves every request through `handler` (see `lazyHandler` to build it on first use). */
+export function createGcpHandler(handler: HttpHandler, options: GcpOptions = {}): GcpFunction {
   const onError = options.onError ?? logError;
   const onSettled = options.onSettled;
   const settle = onSettled ? () => onSettled().catch(onError) : () => Promise.resolve();
@@ -41,7 +38,7 @@ export function createGcpHandler(source: HandlerSource, options: GcpOptions = {}
     });
     let response: HttpResponse;
     try {
-      response = await (await getHandler())(toHttpRequest(req, controller.signal));
+      response = await handler(toHttpRequest(req, controller.signal));
     } catch (err) {
       onError(err);
       response = internalError();
@@ -56,24 +53,9 @@ export function createGcpHandler(source: HandlerSource, options: GcpOptions = {}
   return (req, res) => void serve(req, res);
 }
 
-/** Registers `name` with functions-framework (`--target=name`), serving every request through `source`. */
-export function registerGcpFunction(name: string, source: HandlerSource, options: GcpOptions = {}): void {
-  http(name, createGcpHandler(source, options));
-}
-
-function cached(source: HandlerSource): () => HttpHandler | Promise<HttpHandler> {
-  if (typeof source === 'function') return () => source;
-  let handler: HttpHandler | undefined;
-  let pending: Promise<HttpHandler> | undefined;
-  const build = (): Promise<HttpHandler> =>
-    source.create().then(
-      (built) => (handler = built),
-      (err: unknown) => {
-        pending = undefined;
-        throw err;
-      },
-    );
-  return () => handler ?? (pending ??= build());
+/** Registers `name` with functions-framework (`--target=name`), serving every request through `handler`. */
+export function registerGcpFunction(name: string, handler: HttpHandler, options: GcpOptions = {}): void {
+  http(name, createGcpHandler(handler, options));
 }
 
 function internalError(): HttpResponse {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HttpHandler, HttpRequest } from '../../http/exchange.js';
+import type { HttpHandler, HttpRequest } from './exchange.js';
 import { lazyHandler } from './lazy.js';
 
 const request = { method: 'GET', path: '/v1/models', query: '', headers: {}, body: undefined, signal: new AbortController().signal } satisfies HttpRequest;

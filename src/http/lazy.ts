@@ -1,4 +1,4 @@
-import type { HttpHandler } from '../../http/exchange.js';
+import type { HttpHandler } from './exchange.js';
 
 /**
  * A handler created on first use (the config is loaded and the gateway built by the first
