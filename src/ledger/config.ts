@@ -83,7 +83,7 @@ const LEDGER_DEFAULTS = {
 export const ledgerSchema = z
   .strictObject({
     enabled: z.boolean().default(LEDGER_DEFAULTS.enabled),
-    store: z.enum(['sqlite', 'postgres']).default(LEDGER_DEFAULTS.store),
+    store: z.enum(['sqlite', 'postgres', 'stdout']).default(LEDGER_DEFAULTS.store),
     /** SQLite file (created with its folder). */
     path: z.string().min(1).default(LEDGER_DEFAULTS.path),
     /** PostgreSQL connection URL, usually `${DATABASE_URL}`; it carries a password, so it is a secret. */

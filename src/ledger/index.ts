@@ -100,7 +100,8 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
         now,
         onSoftLimit: options.onSoftLimit,
         seedRetryMs: lc.retry_interval_ms,
-        loadSpend: store
+        // A JSON-lines sink cannot be queried: counters start from zero (documented for serverless).
+        loadSpend: store && store.dialect !== 'jsonl'
           ? (ref, since) => {
               const budget = config.budgets.limits.find((b) => b.name === ref.budget);
               return budget ? ledgerSpend(store, budget, ref.value, ref.periodStart, since) : Promise.resolve(0);

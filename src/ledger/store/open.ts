@@ -1,9 +1,11 @@
 import type { Logger } from '../../core/logger.js';
 import type { LedgerConfig } from '../config.js';
-import { SqlLedgerStore } from './sql-store.js';
+import { SqlLedgerStore, type LedgerStore } from './sql-store.js';
+import { JsonLinesLedgerStore } from './stdout-store.js';
 
 /** Opens the configured store and runs its migrations (for PostgreSQL, as soon as the database is reachable). */
-export async function openStore(config: LedgerConfig, logger: Logger): Promise<SqlLedgerStore> {
+export async function openStore(config: LedgerConfig, logger: Logger): Promise<LedgerStore> {
+  if (config.store === 'stdout') return new JsonLinesLedgerStore();
   if (config.store === 'postgres') {
     if (!config.url) throw new Error('ledger.store is postgres but ledger.url is not set');
     // A database down at start must not stop the gateway: events buffer until it is back.

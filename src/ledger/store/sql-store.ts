@@ -6,7 +6,7 @@ import { tagOf, type BaseDimension, type UsageQuery, type UsageRow } from './que
 
 /** Where usage events are kept and summarised. */
 export interface LedgerStore {
-  readonly dialect: 'sqlite' | 'postgres';
+  readonly dialect: 'sqlite' | 'postgres' | 'jsonl';
   /** Inserts events, ignoring ids already stored; returns how many were new. */
   insert(events: readonly UsageEvent[]): Promise<number>;
   summarize(query: UsageQuery): Promise<UsageRow[]>;
