@@ -11,7 +11,7 @@ const headerValue = z.string().min(1).transform((ref, ctx): Secret => {
   }
 });
 
-const TRACING_DEFAULTS = { enabled: false, headers: {}, service_name: 'switchyard', sample_ratio: 1, record_content: false, export_timeout_ms: 10_000 };
+const TRACING_DEFAULTS = { enabled: false, headers: {}, service_name: 'switchyard', sample_ratio: 1, export_timeout_ms: 10_000 };
 
 export const tracingSchema = z
   .strictObject({
@@ -22,8 +22,6 @@ export const tracingSchema = z
     service_name: z.string().min(1).default(TRACING_DEFAULTS.service_name),
     /** Share of new traces recorded; a client's `traceparent` decides for its own trace. */
     sample_ratio: z.number().min(0).max(1).default(TRACING_DEFAULTS.sample_ratio),
-    /** Prompts and completions go into spans only when this is set. */
-    record_content: z.boolean().default(TRACING_DEFAULTS.record_content),
     export_timeout_ms: z.number().int().positive().default(TRACING_DEFAULTS.export_timeout_ms),
   })
   .superRefine((t, ctx) => {
