@@ -3,6 +3,7 @@ import type { Logger } from './core/logger.js';
 import { silentLogger } from './core/logger.js';
 import { createGateway, type Gateway } from './gateway/gateway.js';
 import { createLedger, type Ledger } from './ledger/index.js';
+import { createObservability, type MetricsEndpoint, type Observability } from './observability/index.js';
 import type { Route } from './server/routes.js';
 import type { ServerOptions } from './server/server.js';
 import { statusRoute } from './server/status-route.js';
@@ -13,6 +14,10 @@ import type { StateStore } from './state/store.js';
 export interface App {
   gateway: Gateway;
   ledger: Ledger;
+  /** GET /metrics: undefined when `observability.metrics.enabled` is false. */
+  metrics: MetricsEndpoint | undefined;
+  /** Per-request server spans (and the in-flight gauge): `startServerSpan(...)` ... `end(status, servedBy)`. */
+  observability: Observability;
   /** Options for startServer / createHttpServer: feature routes and the cost of each answer. */
   serverOptions: ServerOptions;
   /** Closes the gateway's providers, flushes the ledger and disconnects shared state. */
@@ -34,21 +39,26 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     config.state.store === 'redis'
       ? new (await import('./state/redis.js')).RedisStateStore({ url: config.state.redis_url?.reveal(), prefix: config.state.key_prefix })
       : undefined;
+  const observability = await createObservability(config, { logger, costOf: (r) => ledger.prices.usdOf(r, r.usage) });
   const gateway = createGateway(config, {
     logger,
-    observers: [ledger.observer],
+    observers: observability.observer ? [ledger.observer, observability.observer] : [ledger.observer],
     admission: ledger.admission,
     priceOf: (id) => ledger.priceOf(id),
     stateStore,
   });
+  observability.watch(() => gateway.status());
   const routes: Route[] = [statusRoute, createUsageRoute(ledger.store)];
   return {
     gateway,
     ledger,
+    metrics: observability.metrics,
+    observability,
     serverOptions: { logger, accessLogger: options.accessLogger, routes, costOf: (servedBy, usage) => ledger.costOf(servedBy, usage) },
     async close() {
       await gateway.close();
       await ledger.close();
+      await observability.close();
       await stateStore?.close();
     },
   };

@@ -19,6 +19,10 @@ export interface AttemptRecord {
   provider: string;
   model: string;
   region: string | undefined;
+  /** Why this attempt happened after the first (the previous error kind, `circuit_open`, `quality_gate`). */
+  cause: string | undefined;
+  /** The deployment the request fell back from to make this attempt (tried or skipped). */
+  fallbackFrom: string | undefined;
   startedAt: number;
   latencyMs: number;
   /** Time to the first streamed content part. */

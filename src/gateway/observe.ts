@@ -48,6 +48,8 @@ export class AttemptReporter {
       provider: d.provider,
       model: d.model,
       region: d.region,
+      cause: attempt.cause,
+      fallbackFrom: attempt.from,
       startedAt: attempt.startedAt,
       latencyMs: this.now() - attempt.startedAt,
       ttftMs: result.ttftMs,

@@ -63,6 +63,8 @@ export class CircuitBreaker {
   private reason: string | undefined;
   private changedAt = 0;
   private readonly window: SlidingWindow;
+  /** Transitions this process made, by the state entered (adopted snapshots do not count). */
+  private readonly entered: Record<BreakerState, number> = { closed: 0, open: 0, 'half-open': 0 };
 
   constructor(
     private readonly config: BreakerConfig,
@@ -199,6 +201,11 @@ export class CircuitBreaker {
     return startShare + (1 - startShare) * (elapsed / this.probation.rampMs);
   }
 
+  /** How many times this breaker entered each state (for metrics). */
+  transitions(): Readonly<Record<BreakerState, number>> {
+    return this.entered;
+  }
+
   toJSON(): BreakerSnapshot {
     return {
       state: this.state,
@@ -251,6 +258,7 @@ export class CircuitBreaker {
   }
 
   private changed(): void {
+    this.entered[this.state] += 1;
     this.onChange(this.toJSON());
   }
 }

@@ -35,10 +35,10 @@ export interface DeploymentStatus {
   retries: number;
   fallbacksFrom: Partial<Record<string, number>>;
   shadow: { requests: number; errors: number };
-  breaker: { state: BreakerState; trips: number; reason: string | null; retryAt: number | undefined; rampShare: number };
+  breaker: { state: BreakerState; trips: number; reason: string | null; retryAt: number | undefined; rampShare: number; transitions: Record<BreakerState, number> };
   /** Until when a 429 keeps this deployment out of rotation; undefined when it is not cooling. */
   coolingUntil: number | undefined;
-  health: { up: boolean; last: HealthCheckResult | undefined };
+  health: { up: boolean; last: HealthCheckResult | undefined; checks: { ok: number; failed: number } };
   provisioned: { capacityRpm: number | undefined; maxConcurrency: number | undefined; lastMinuteRequests: number } | undefined;
 }
 
@@ -58,6 +58,8 @@ export class DeploymentState {
   ewmaMs: number | undefined;
   healthUp = true;
   lastHealth: HealthCheckResult | undefined;
+  /** Active health check results so far. */
+  readonly healthChecks = { ok: 0, failed: 0 };
   /** A 429 keeps the deployment out of rotation until then (shared with other replicas). */
   coolingUntil = 0;
   private readonly defaultCoolDownMs: number;
@@ -181,9 +183,9 @@ export class DeploymentState {
       retries: this.retries,
       fallbacksFrom: { ...this.fallbacksFrom },
       shadow: { ...this.shadow },
-      breaker: { state: this.breaker.current(now), trips: snap.trips, reason: snap.reason, retryAt: this.breaker.retryAt(now), rampShare: this.breaker.rampShare(now, startShare) },
+      breaker: { state: this.breaker.current(now), trips: snap.trips, reason: snap.reason, retryAt: this.breaker.retryAt(now), rampShare: this.breaker.rampShare(now, startShare), transitions: { ...this.breaker.transitions() } },
       coolingUntil: this.coolingUntil > now ? this.coolingUntil : undefined,
-      health: { up: this.healthUp, last: this.lastHealth },
+      health: { up: this.healthUp, last: this.lastHealth, checks: { ...this.healthChecks } },
       provisioned: p ? { capacityRpm: p.capacity_rpm, maxConcurrency: p.max_concurrency, lastMinuteRequests: this.perMinute?.sum(now, 0) ?? 0 } : undefined,
     };
   }

@@ -16,6 +16,8 @@ export interface Attempt {
   probe: boolean;
   /** Why this attempt happened after the first: the previous error kind, `circuit_open`, `quality_gate` or `stream_resume`. */
   cause: string | undefined;
+  /** The deployment this request fell back from (tried or skipped); undefined on its first deployment and on retries. */
+  from: string | undefined;
 }
 
 /** Fixed per gateway. */
@@ -107,7 +109,8 @@ export async function executeWithFallback<T>(
       }
       number += 1;
       const probe = slot === 'probe';
-      const attempt: Attempt = { number, role: number === 1 ? 'primary' : tryNo > 1 ? 'retry' : 'fallback', deployment, startedAt: now, probe, cause };
+      const from = tryNo === 1 && i > 0 ? queue[i - 1]?.id : undefined;
+      const attempt: Attempt = { number, role: number === 1 ? 'primary' : tryNo > 1 ? 'retry' : 'fallback', deployment, startedAt: now, probe, cause, from };
       const timeoutMs = Math.min(options.attemptTimeoutMs, remaining);
       const controller = new AbortController();
       const timer = setTimeout(() => {

@@ -75,6 +75,7 @@ export class HealthChecker {
     const state = d.state;
     state.lastHealth = { at: now, ok: error === undefined, latencyMs, error: error?.kind };
     if (error === undefined) {
+      state.healthChecks.ok += 1;
       streak.ok += 1;
       streak.failed = 0;
       if (!state.healthUp && streak.ok >= this.config.successes_to_up) {
@@ -85,6 +86,7 @@ export class HealthChecker {
         this.logger.info({ deployment: d.id }, 'health check: open breaker closed by a successful probe');
       }
     } else {
+      state.healthChecks.failed += 1;
       streak.failed += 1;
       streak.ok = 0;
       if (state.healthUp && streak.failed >= this.config.failures_to_down) {

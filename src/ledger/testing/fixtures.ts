@@ -15,6 +15,8 @@ export function attempt(over: Partial<AttemptRecord> & { usage?: Usage } = {}): 
     provider: 'openai',
     model: 'gpt-4o-mini',
     region: 'us-east-1',
+    cause: undefined,
+    fallbackFrom: undefined,
     startedAt: Date.parse('2025-06-01T10:00:00Z'),
     latencyMs: 120,
     ttftMs: undefined,

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { resolveSecretRef, type Secret } from '../config/secret.js';
+
+/** An OTLP header value (e.g. an API key for a hosted collector): a literal, `${ENV}` or `file:/path`. */
+const headerValue = z.string().min(1).transform((ref, ctx): Secret => {
+  try {
+    return resolveSecretRef(ref);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+const TRACING_DEFAULTS = { enabled: false, headers: {}, service_name: 'switchyard', sample_ratio: 1, export_timeout_ms: 10_000 };
+
+export const tracingSchema = z
+  .strictObject({
+    enabled: z.boolean().default(TRACING_DEFAULTS.enabled),
+    /** The collector's OTLP/HTTP traces URL, e.g. http://otel-collector:4318/v1/traces. */
+    endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://otel-collector:4318/v1/traces' }).optional(),
+    headers: z.record(z.string(), headerValue).default(TRACING_DEFAULTS.headers),
+    service_name: z.string().min(1).default(TRACING_DEFAULTS.service_name),
+    /** Share of new traces recorded; a client's `traceparent` decides for its own trace. */
+    sample_ratio: z.number().min(0).max(1).default(TRACING_DEFAULTS.sample_ratio),
+    export_timeout_ms: z.number().int().positive().default(TRACING_DEFAULTS.export_timeout_ms),
+  })
+  .superRefine((t, ctx) => {
+    if (t.enabled && !t.endpoint) ctx.addIssue({ code: 'custom', path: ['endpoint'], message: 'tracing needs an endpoint (the collector\'s OTLP/HTTP traces URL)' });
+  })
+  .default(TRACING_DEFAULTS);
+
+export const observabilitySchema = z
+  .strictObject({
+    /** GET /metrics in the Prometheus text format, one registry per gateway. */
+    metrics: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
+    tracing: tracingSchema,
+  })
+  .default({ metrics: { enabled: true }, tracing: TRACING_DEFAULTS });
+
+export type ObservabilityConfig = z.infer<typeof observabilitySchema>;
+export type TracingConfig = z.infer<typeof tracingSchema>;

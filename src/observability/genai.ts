@@ -1,0 +1,61 @@
+import type { DeploymentConfig } from '../config/schema.js';
+import type { Operation } from '../core/events.js';
+
+/**
+ * `gen_ai.provider.name` of each provider type (OTel GenAI conventions, 1.37+). An OpenAI-compatible
+ * host counts as `openai`: the conventions name the API a client speaks when the product behind it
+ * cannot be known.
+ */
+const PROVIDER_NAMES: Readonly<Record<string, string>> = {
+  bedrock: 'aws.bedrock',
+  'azure-openai': 'azure.ai.openai',
+  vertex: 'gcp.vertex_ai',
+  anthropic: 'anthropic',
+  'openai-compatible': 'openai',
+};
+
+/** The `gen_ai.provider.name` of a provider type; `_OTHER` for a custom one (the conventions' fallback). */
+export function genAiProviderName(providerType: string): string {
+  return PROVIDER_NAMES[providerType] ?? '_OTHER';
+}
+
+/** The `gen_ai.operation.name` of a gateway operation. */
+export function genAiOperationName(operation: Operation): 'chat' | 'embeddings' {
+  return operation === 'embed' ? 'embeddings' : 'chat';
+}
+
+/** Hosts of providers whose endpoint is implied by the deployment rather than configured. */
+function defaultHost(d: DeploymentConfig): string | undefined {
+  const region = d.region ?? regionOption(d.options);
+  switch (d.provider) {
+    case 'bedrock':
+      return region ? `bedrock-runtime.${region}.amazonaws.com` : undefined;
+    case 'vertex':
+      return region === undefined ? undefined : region === 'global' ? 'aiplatform.googleapis.com' : `${region}-aiplatform.googleapis.com`;
+    default:
+      return undefined;
+  }
+}
+
+function stringOption(options: unknown, key: string): string | undefined {
+  if (typeof options !== 'object' || options === null) return undefined;
+  const value = (options as Record<string, unknown>)[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function regionOption(options: unknown): string | undefined {
+  return stringOption(options, 'region') ?? stringOption(options, 'location');
+}
+
+/** `server.address` of a deployment: its endpoint's host (configured or implied), or undefined. */
+export function serverAddress(d: DeploymentConfig): string | undefined {
+  const endpoint = d.endpoint ?? stringOption(d.options, 'endpoint');
+  if (endpoint !== undefined) {
+    try {
+      return new URL(endpoint).hostname;
+    } catch {
+      return undefined;
+    }
+  }
+  return defaultHost(d);
+}

@@ -1,0 +1,98 @@
+import type { AttemptObserver, AttemptRecord } from '../core/events.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import type { GatewayStatus } from '../gateway/engine.js';
+import { GatewayMetrics, type RequestServedBy } from './metrics.js';
+import type { ServerSpanStart, Tracer } from './tracing.js';
+
+export type { ServerSpanStart } from './tracing.js';
+export type { RequestServedBy } from './metrics.js';
+
+/** A client request being observed: ended once, when its answer (stream included) is finished. */
+export interface ServerSpan {
+  /** The `traceparent` naming this request's span, for upstream calls; undefined when tracing is off. */
+  readonly traceparent: string | undefined;
+  end(status: number, servedBy?: RequestServedBy, errorKind?: string): void;
+}
+
+/** What GET /metrics serves. */
+export interface MetricsEndpoint {
+  render(): Promise<string>;
+  readonly contentType: string;
+}
+
+/** Metrics and traces of one gateway, as the config asks for them. */
+export interface Observability {
+  /** Pass to createGateway({ observers }); undefined when metrics and tracing are both off. */
+  readonly observer: AttemptObserver | undefined;
+  /** Undefined when `observability.metrics.enabled` is false. */
+  readonly metrics: MetricsEndpoint | undefined;
+  /** Reads breakers, health and the retry budget from the gateway at scrape time. */
+  watch(status: () => GatewayStatus): void;
+  startServerSpan(start: ServerSpanStart): ServerSpan;
+  /** Exports the spans still queued. */
+  close(): Promise<void>;
+}
+
+export interface ObservabilityOptions {
+  logger?: Logger;
+  /** USD cost of an attempt's usage (the ledger's price book), for `switchyard_cost_usd_total`. */
+  costOf?: (record: AttemptRecord) => number | undefined;
+  now?: () => number;
+}
+
+const NO_SPAN: ServerSpan = { traceparent: undefined, end: () => undefined };
+
+/** Builds metrics and, only when tracing is enabled, loads the tracer and its OTLP exporter. */
+export async function createObservability(config: GatewayConfig, options: ObservabilityOptions = {}): Promise<Observability> {
+  const oc = config.observability;
+  const now = options.now ?? Date.now;
+  const metrics = oc.metrics.enabled ? new GatewayMetrics(config.deployments, { costOf: options.costOf }) : undefined;
+  const tracer = oc.tracing.enabled ? await loadTracer(config, options.logger ?? silentLogger, now) : undefined;
+  const observer = metrics && tracer ? both(metrics, tracer) : (metrics ?? tracer);
+  return {
+    observer,
+    metrics,
+    watch: (status) => metrics?.watch(status),
+    startServerSpan(start) {
+      if (!metrics && !tracer) return NO_SPAN;
+      const startedAt = now();
+      metrics?.requestStarted();
+      const ctx = tracer?.startServerSpan(start);
+      let ended = false;
+      return {
+        traceparent: ctx && tracer?.traceparent(ctx),
+        end(status, servedBy, errorKind) {
+          if (ended) return;
+          ended = true;
+          metrics?.requestEnded(start.route, status, (now() - startedAt) / 1000, servedBy, errorKind);
+          tracer?.endServerSpan(start.requestId, status, servedBy, errorKind);
+        },
+      };
+    },
+    close: async () => tracer?.close(),
+  };
+}
+
+function both(a: AttemptObserver, b: AttemptObserver): AttemptObserver {
+  return {
+    onAttempt(record) {
+      a.onAttempt(record);
+      b.onAttempt(record);
+    },
+  };
+}
+
+async function loadTracer(config: GatewayConfig, logger: Logger, now: () => number): Promise<Tracer> {
+  const t = config.observability.tracing;
+  const [{ Tracer }, { OtlpHttpExporter }] = await Promise.all([import('./tracing.js'), import('./otlp.js')]);
+  const exporter = new OtlpHttpExporter({
+    endpoint: t.endpoint as string,
+    headers: t.headers,
+    timeoutMs: t.export_timeout_ms,
+    resource: { 'service.name': t.service_name, 'telemetry.sdk.language': 'nodejs' },
+    scope: { name: 'switchyard' },
+    logger: logger.child({ component: 'tracing' }),
+  });
+  return new Tracer({ deployments: config.deployments, exporter, sampleRatio: t.sample_ratio, now });
+}

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../config/load.js';
+import { startOpenAISim } from '../sim/openai/index.js';
+import type { SimServer } from '../sim/server.js';
+import { createGateway, type Gateway } from '../gateway/gateway.js';
+import { GatewayMetrics } from './metrics.js';
+
+/** One sample line of the text format: name, labels, value. */
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+function parse(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1] as string] = l[2] as string;
+    samples.push({ name: m[1] as string, labels, value: Number(m[3]) });
+  }
+  return samples;
+}
+
+function value(samples: Sample[], name: string, labels: Record<string, string>): number | undefined {
+  return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+}
+
+describe('gateway metrics', () => {
+  let primary: SimServer;
+  let secondary: SimServer;
+  let gateway: Gateway;
+  let metrics: GatewayMetrics;
+
+  beforeAll(async () => {
+    primary = await startOpenAISim({ name: 'primary' });
+    secondary = await startOpenAISim({ name: 'secondary' });
+    const config = resolveConfig(
+      {
+        routing: { max_attempts_per_deployment: 2, backoff: { base_ms: 1, cap_ms: 2 }, breaker: { consecutive_failures: 3, cool_off_ms: 60_000 }, unknown_model_to_default: true },
+        deployments: [
+          { id: 'primary', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'eu', endpoint: `${primary.url}/v1` },
+          { id: 'secondary', provider: 'openai-compatible', model: 'gpt-4o', region: 'us', endpoint: `${secondary.url}/v1` },
+        ],
+        groups: [{ name: 'chat', strategy: 'priority', deployments: ['primary', 'secondary'] }],
+        default_group: 'chat',
+      },
+      {},
+    );
+    metrics = new GatewayMetrics(config.deployments, { costOf: (r) => (r.usage ? r.usage.total * 1e-6 : undefined) });
+    gateway = createGateway(config, { observers: [metrics] });
+    metrics.watch(() => gateway.status());
+  });
+
+  afterAll(async () => {
+    await gateway.close();
+    await Promise.all([primary.close(), secondary.close()]);
+  });
+
+  it('reports GenAI client metrics and gateway counters after requests, a retry and a fallback', async () => {
+    const tags = { key: 'alice', team: 'research' };
+    await gateway.chat({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }, { tags });
+    const stream = await gateway.stream({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }], stream_options: { include_usage: true } }, { tags });
+    for await (const part of stream.parts) void part;
+    // Request 3: 503, a retry, 503, a fallback to the secondary. Request 4: a third 503 opens the
+    // primary's breaker, so its retry is skipped and the request falls back with cause circuit_open.
+    primary.faults.add({ status: 503, count: 3 });
+    await gateway.chat({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }, { tags });
+    await gateway.chat({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }, { tags });
+
+    const text = await metrics.render();
+    const s = parse(text);
+    const genai = { gen_ai_operation_name: 'chat', gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o-mini', server_address: '127.0.0.1' };
+    expect(value(s, 'gen_ai_client_token_usage_count', { ...genai, gen_ai_token_type: 'input' })).toBe(2);
+    expect(value(s, 'gen_ai_client_token_usage_count', { ...genai, gen_ai_token_type: 'output' })).toBe(2);
+    expect(value(s, 'gen_ai_client_token_usage_sum', { ...genai, gen_ai_token_type: 'input' })).toBeGreaterThan(0);
+    expect(value(s, 'gen_ai_client_operation_duration_seconds_count', { ...genai, error_type: 'unavailable' })).toBe(3);
+    expect(value(s, 'gen_ai_client_operation_time_to_first_chunk_seconds_count', genai)).toBe(1);
+    expect(s.find((x) => x.name === 'gen_ai_client_operation_duration_seconds_count' && x.labels.gen_ai_request_model === 'gpt-4o' && !x.labels.error_type)?.value).toBe(2);
+
+    expect(value(s, 'switchyard_attempts_total', { deployment: 'primary', role: 'primary', outcome: 'error', error_kind: 'unavailable' })).toBe(2);
+    expect(value(s, 'switchyard_attempts_total', { deployment: 'primary', role: 'retry', outcome: 'error', error_kind: 'unavailable' })).toBe(1);
+    expect(value(s, 'switchyard_attempts_total', { deployment: 'secondary', role: 'fallback', outcome: 'ok', error_kind: '' })).toBe(2);
+    expect(value(s, 'switchyard_retries_total', { group: 'chat', deployment: 'primary', cause: 'unavailable' })).toBe(1);
+    expect(value(s, 'switchyard_fallbacks_total', { group: 'chat', from: 'primary', to: 'secondary', cause: 'unavailable' })).toBe(1);
+    expect(value(s, 'switchyard_fallbacks_total', { group: 'chat', from: 'primary', to: 'secondary', cause: 'circuit_open' })).toBe(1);
+    expect(value(s, 'switchyard_cost_usd_total', { provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'eu', key: 'alice', team: 'research' })).toBeGreaterThan(0);
+    expect(value(s, 'switchyard_breaker_state', { deployment: 'primary', state: 'open' })).toBe(1);
+    expect(value(s, 'switchyard_breaker_state', { deployment: 'secondary', state: 'closed' })).toBe(1);
+    expect(value(s, 'switchyard_breaker_transitions_total', { deployment: 'primary', state: 'open' })).toBe(1);
+    expect(value(s, 'switchyard_deployment_up', { deployment: 'primary' })).toBe(1);
+    expect(text).toContain('# TYPE gen_ai_client_token_usage histogram');
+    expect(metrics.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+  });
+
+  it('never turns a model name from a client into a label value', async () => {
+    await gateway.chat({ model: 'my-secret-finetune-9f8e7d', messages: [{ role: 'user', content: 'Hi' }] });
+    const text = await metrics.render();
+    expect(text).not.toContain('my-secret-finetune-9f8e7d');
+    expect(value(parse(text), 'gen_ai_client_operation_duration_seconds_count', { gen_ai_request_model: 'gpt-4o', gen_ai_provider_name: 'openai' })).toBeGreaterThan(0);
+  });
+
+  it('counts client requests in flight and by status once they end', async () => {
+    metrics.requestStarted();
+    metrics.requestStarted();
+    expect(value(parse(await metrics.render()), 'switchyard_requests_in_flight', {})).toBe(2);
+    metrics.requestEnded('/v1/chat/completions', 200, 0.5, { group: 'chat', deployment: 'secondary', region: 'us' }, undefined);
+    metrics.requestEnded('/v1/chat/completions', 404, 0.01, undefined, 'model_not_found');
+    const s = parse(await metrics.render());
+    expect(value(s, 'switchyard_requests_in_flight', {})).toBe(0);
+    expect(value(s, 'switchyard_requests_total', { route: '/v1/chat/completions', code: '200', group: 'chat', deployment: 'secondary', region: 'us' })).toBe(1);
+    expect(value(s, 'switchyard_requests_total', { code: '404', error_kind: 'model_not_found' })).toBe(1);
+  });
+
+  it('keeps each gateway in its own registry', async () => {
+    const other = new GatewayMetrics([]);
+    other.requestStarted();
+    expect(value(parse(await other.render()), 'switchyard_requests_in_flight', {})).toBe(1);
+    expect(value(parse(await metrics.render()), 'switchyard_requests_in_flight', {})).toBe(0);
+  });
+});

@@ -1,0 +1,158 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../config/load.js';
+import { startOpenAISim } from '../sim/openai/index.js';
+import type { SimServer } from '../sim/server.js';
+import { createGateway, type Gateway } from '../gateway/gateway.js';
+import { createObservability, type Observability } from './index.js';
+import { formatTraceparent, parseTraceparent } from './traceparent.js';
+
+interface OtlpValue {
+  stringValue?: string;
+  intValue?: string;
+  boolValue?: boolean;
+  doubleValue?: number;
+}
+interface OtlpSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes: Array<{ key: string; value: OtlpValue }>;
+  status: { code: number; message?: string };
+}
+interface Received {
+  headers: Record<string, string | string[] | undefined>;
+  body: { resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: OtlpValue }> }; scopeSpans: Array<{ scope: { name: string }; spans: OtlpSpan[] }> }> };
+}
+
+/** A fake OTLP/HTTP collector on loopback: decodes every JSON export it receives. */
+async function startCollector(): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
+  const received: Received[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      expect(req.method).toBe('POST');
+      expect(req.url).toBe('/v1/traces');
+      expect(req.headers['content-type']).toBe('application/json');
+      received.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Received['body'] });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/v1/traces`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+const attr = (span: OtlpSpan, key: string): string | number | boolean | undefined => {
+  const v = span.attributes.find((a) => a.key === key)?.value;
+  if (!v) return undefined;
+  return v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.boolValue ?? v.doubleValue));
+};
+
+describe('traces exported over OTLP/HTTP', () => {
+  let collector: Awaited<ReturnType<typeof startCollector>>;
+  let primary: SimServer;
+  let secondary: SimServer;
+  let gateway: Gateway;
+  let observability: Observability;
+
+  beforeAll(async () => {
+    collector = await startCollector();
+    primary = await startOpenAISim({ name: 'primary' });
+    secondary = await startOpenAISim({ name: 'secondary' });
+    const config = resolveConfig(
+      {
+        routing: { max_attempts_per_deployment: 2, backoff: { base_ms: 1, cap_ms: 2 } },
+        deployments: [
+          { id: 'primary', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${primary.url}/v1` },
+          { id: 'secondary', provider: 'openai-compatible', model: 'gpt-4o', endpoint: `${secondary.url}/v1` },
+        ],
+        groups: [{ name: 'chat', strategy: 'priority', deployments: ['primary', 'secondary'] }],
+        observability: { tracing: { enabled: true, endpoint: collector.url, headers: { authorization: 'Bearer ${OTLP_TOKEN_FOR_TEST}' }, service_name: 'gw-test' } },
+      },
+      { OTLP_TOKEN_FOR_TEST: 'collector-token' },
+    );
+    observability = await createObservability(config);
+    gateway = createGateway(config, { observers: observability.observer ? [observability.observer] : [] });
+  });
+
+  afterAll(async () => {
+    await gateway.close();
+    await Promise.all([primary.close(), secondary.close(), collector.close()]);
+  });
+
+  it('exports a server span with one client span per attempt: retries and fallbacks are siblings, content is never recorded', async () => {
+    const clientTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const clientSpan = '00f067aa0ba902b7';
+    const span = observability.startServerSpan({
+      method: 'POST',
+      route: '/v1/chat/completions',
+      headers: { traceparent: `00-${clientTrace}-${clientSpan}-01` },
+      requestId: 'req-traced',
+    });
+    expect(parseTraceparent(span.traceparent)?.traceId).toBe(clientTrace);
+    primary.faults.add({ status: 503, count: 2 });
+    const result = await gateway.chat({ model: 'chat', messages: [{ role: 'user', content: 'PROMPT-SECRET-TEXT' }] }, { requestId: 'req-traced' });
+    span.end(200, result.servedBy);
+    await observability.close();
+
+    expect(collector.received.length).toBeGreaterThan(0);
+    const request = collector.received[0] as Received;
+    expect(request.headers.authorization).toBe('Bearer collector-token');
+    const resource = request.body.resourceSpans[0]?.resource.attributes.find((a) => a.key === 'service.name');
+    expect(resource?.value.stringValue).toBe('gw-test');
+    const spans = collector.received.flatMap((r) => r.body.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans)));
+    const server = spans.find((s) => s.kind === 2);
+    const clients = spans.filter((s) => s.kind === 3);
+    expect(server).toMatchObject({ traceId: clientTrace, parentSpanId: clientSpan, name: 'POST /v1/chat/completions', status: { code: 0 } });
+    expect(attr(server as OtlpSpan, 'http.response.status_code')).toBe(200);
+    expect(clients.map((s) => [s.name, attr(s, 'switchyard.attempt.role'), attr(s, 'error.type') ?? null])).toEqual([
+      ['chat gpt-4o-mini', 'primary', 'unavailable'],
+      ['chat gpt-4o-mini', 'retry', 'unavailable'],
+      ['chat gpt-4o', 'fallback', null],
+    ]);
+    for (const c of clients) {
+      expect(c.traceId).toBe(clientTrace);
+      expect(c.parentSpanId).toBe(server?.spanId);
+      expect(BigInt(c.endTimeUnixNano)).toBeGreaterThanOrEqual(BigInt(c.startTimeUnixNano));
+      expect(attr(c, 'gen_ai.provider.name')).toBe('openai');
+      expect(attr(c, 'gen_ai.operation.name')).toBe('chat');
+      expect(attr(c, 'server.address')).toBe('127.0.0.1');
+    }
+    const ok = clients[2] as OtlpSpan;
+    expect(ok.status.code).toBe(0);
+    expect(attr(ok, 'gen_ai.usage.input_tokens')).toBeGreaterThan(0);
+    expect(attr(ok, 'gen_ai.usage.output_tokens')).toBeGreaterThan(0);
+    expect(attr(ok, 'switchyard.fallback_from')).toBe('primary');
+    expect(clients[0]?.status).toEqual({ code: 2, message: 'unavailable' });
+    expect(JSON.stringify(collector.received.map((r) => r.body))).not.toContain('PROMPT-SECRET-TEXT');
+  });
+
+  it('records nothing for a trace the client did not sample, yet passes its context on', async () => {
+    const parent = { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), sampled: false };
+    const span = observability.startServerSpan({ method: 'POST', route: '/v1/embeddings', headers: { traceparent: formatTraceparent(parent) }, requestId: 'req-unsampled' });
+    expect(parseTraceparent(span.traceparent)).toMatchObject({ traceId: parent.traceId, sampled: false });
+    await gateway.embed({ model: 'chat', input: 'hello' }, { requestId: 'req-unsampled' }).catch(() => undefined);
+    span.end(200);
+    await observability.close();
+    expect(JSON.stringify(collector.received.map((r) => r.body))).not.toContain(parent.traceId);
+    expect(JSON.stringify(collector.received.map((r) => r.body))).not.toContain('req-unsampled');
+  });
+});
+
+describe('traceparent', () => {
+  it('accepts a valid version 00 header and refuses invalid ones', () => {
+    expect(parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toEqual({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', sampled: true });
+    expect(parseTraceparent('01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-later')).toMatchObject({ sampled: false });
+    for (const bad of ['00-00000000000000000000000000000000-00f067aa0ba902b7-01', '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01', 'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01', 'garbage']) {
+      expect(parseTraceparent(bad)).toBeUndefined();
+    }
+    expect(parseTraceparent(['00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'x'])).toBeUndefined();
+  });
+});

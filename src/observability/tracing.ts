@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import type { AttemptObserver, AttemptRecord } from '../core/events.js';
+import type { DeploymentConfig } from '../config/schema.js';
+import { genAiOperationName, genAiProviderName, serverAddress } from './genai.js';
+import { SpanKind, type SpanData, type SpanExporter } from './otlp.js';
+import { formatTraceparent, parseTraceparent, type TraceContext } from './traceparent.js';
+
+/** What the HTTP layer knows of a request when it starts, as plain values. */
+export interface ServerSpanStart {
+  method: string;
+  /** The route template (`/v1/chat/completions`), never a raw path with ids in it. */
+  route: string;
+  headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  requestId: string;
+}
+
+export interface TracerOptions {
+  deployments: readonly DeploymentConfig[];
+  exporter: SpanExporter;
+  sampleRatio: number;
+  now?: () => number;
+  /** Spans queued before a batch is sent at once (otherwise every `flushIntervalMs`). */
+  batchSize?: number;
+  flushIntervalMs?: number;
+  /** Spans beyond this many waiting are dropped (a collector that is down must not grow memory). */
+  maxQueue?: number;
+}
+
+interface OpenServerSpan {
+  ctx: TraceContext;
+  parentSpanId: string | undefined;
+  startMs: number;
+  start: ServerSpanStart;
+}
+
+const spanId = (): string => randomBytes(8).toString('hex');
+const traceId = (): string => randomBytes(16).toString('hex');
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * One SERVER span per client request and one CLIENT span per upstream attempt, its child (so retries
+ * and fallbacks are sibling attempt spans). Attempts find their request's span by request id; spans
+ * are batched and exported off the request path. Prompt and completion content is never recorded.
+ */
+export class Tracer implements AttemptObserver {
+  private readonly open = new Map<string, OpenServerSpan>();
+  private readonly deployments = new Map<string, DeploymentConfig>();
+  private queue: SpanData[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private exporting: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
+  private readonly batchSize: number;
+  private readonly maxQueue: number;
+  /** Spans dropped because the queue was full. */
+  dropped = 0;
+
+  constructor(private readonly o: TracerOptions) {
+    for (const d of o.deployments) this.deployments.set(d.id, d);
+    this.now = o.now ?? Date.now;
+    this.batchSize = o.batchSize ?? 512;
+    this.maxQueue = o.maxQueue ?? 8192;
+    this.timer = setInterval(() => void this.flush(), o.flushIntervalMs ?? 1_000);
+    this.timer.unref();
+  }
+
+  /** Opens the request's SERVER span (child of the client's `traceparent` when valid); returns its context. */
+  startServerSpan(start: ServerSpanStart): TraceContext {
+    const parent = parseTraceparent(start.headers.traceparent);
+    const tid = parent?.traceId ?? traceId();
+    const ctx: TraceContext = { traceId: tid, spanId: spanId(), sampled: parent ? parent.sampled : this.sampleNew(tid) };
+    // Unsampled requests are kept too, so that their attempts are not sampled on their own.
+    this.open.set(start.requestId, { ctx, parentSpanId: parent?.spanId, startMs: this.now(), start });
+    return ctx;
+  }
+
+  /** Closes a SERVER span with the HTTP status and, when known, who served the request. */
+  endServerSpan(requestId: string, status: number, servedBy: { deployment: string; group: string | undefined } | undefined, errorKind: string | undefined): void {
+    const span = this.open.get(requestId);
+    if (!span) return;
+    this.open.delete(requestId);
+    if (!span.ctx.sampled) return;
+    const { start } = span;
+    this.push({
+      traceId: span.ctx.traceId,
+      spanId: span.ctx.spanId,
+      parentSpanId: span.parentSpanId,
+      name: `${start.method} ${start.route}`,
+      kind: SpanKind.SERVER,
+      startMs: span.startMs,
+      endMs: this.now(),
+      attributes: {
+        'http.request.method': start.method,
+        'http.route': start.route,
+        'http.response.status_code': status,
+        'switchyard.request_id': start.requestId,
+        'switchyard.group': servedBy?.group,
+        'switchyard.deployment': servedBy?.deployment,
+        'error.type': errorKind ?? (status >= 500 ? String(status) : undefined),
+      },
+      // Server spans: a 4xx is the client's error, not ours (HTTP semantic conventions).
+      status: status >= 500 ? { code: 2, message: errorKind ?? String(status) } : { code: 0 },
+    });
+  }
+
+  onAttempt(r: AttemptRecord): void {
+    const parent = this.open.get(r.requestId);
+    let tid: string;
+    if (parent) {
+      if (!parent.ctx.sampled) return;
+      tid = parent.ctx.traceId;
+    } else {
+      // In-process callers have no server span: a request's attempts still share one trace.
+      tid = UUID.test(r.requestId) ? r.requestId.replaceAll('-', '') : traceId();
+      if (!this.sampleNew(tid)) return;
+    }
+    const operation = genAiOperationName(r.operation);
+    const d = this.deployments.get(r.deployment);
+    const u = r.usage;
+    const failed = r.outcome !== 'ok';
+    this.push({
+      traceId: tid,
+      spanId: spanId(),
+      parentSpanId: parent?.ctx.spanId,
+      name: `${operation} ${r.model}`,
+      kind: SpanKind.CLIENT,
+      startMs: r.startedAt,
+      endMs: r.startedAt + r.latencyMs,
+      attributes: {
+        'gen_ai.operation.name': operation,
+        'gen_ai.provider.name': genAiProviderName(r.provider),
+        'gen_ai.request.model': r.model,
+        'gen_ai.request.stream': r.operation === 'stream' ? true : undefined,
+        'server.address': d ? serverAddress(d) : undefined,
+        'cloud.region': r.region,
+        'gen_ai.usage.input_tokens': u?.prompt,
+        'gen_ai.usage.output_tokens': u && r.operation !== 'embed' ? u.completion : undefined,
+        'gen_ai.usage.cache_read.input_tokens': u?.cachedRead || undefined,
+        'gen_ai.usage.cache_creation.input_tokens': u?.cachedWrite || undefined,
+        'gen_ai.usage.reasoning.output_tokens': u?.reasoning || undefined,
+        'error.type': failed ? (r.error?.kind ?? r.outcome) : undefined,
+        'switchyard.attempt': r.attempt,
+        'switchyard.attempt.role': r.role,
+        'switchyard.attempt.cause': r.cause,
+        'switchyard.fallback_from': r.fallbackFrom,
+        'switchyard.deployment': r.deployment,
+        'switchyard.group': r.group,
+        'switchyard.usage_estimated': r.usage ? r.usageEstimated : undefined,
+        'switchyard.time_to_first_chunk_ms': r.ttftMs,
+      },
+      status: r.outcome === 'error' ? { code: 2, message: r.error?.kind ?? 'error' } : { code: 0 },
+    });
+  }
+
+  /** The `traceparent` to send with a request made on behalf of `ctx`. */
+  traceparent(ctx: TraceContext): string {
+    return formatTraceparent(ctx);
+  }
+
+  /** Sends what is queued now; resolves when every export started so far has finished. */
+  flush(): Promise<void> {
+    if (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      this.exporting = this.exporting.then(() => this.o.exporter.export(batch));
+    }
+    return this.exporting;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  /** Ratio sampling by trace id (as OTel's TraceIdRatioBased), so every replica decides alike. */
+  private sampleNew(tid: string): boolean {
+    if (this.o.sampleRatio >= 1) return true;
+    return parseInt(tid.slice(16, 24), 16) / 0x1_0000_0000 < this.o.sampleRatio;
+  }
+
+  private push(span: SpanData): void {
+    if (this.queue.length >= this.maxQueue) {
+      this.dropped += 1;
+      return;
+    }
+    this.queue.push(span);
+    if (this.queue.length >= this.batchSize) void this.flush();
+  }
+}
