@@ -12,14 +12,12 @@ export interface AttemptRecord {
   attempt: number;
   operation: Operation;
   role: AttemptRole;
-  /** Why an attempt after the first happened: the previous error kind, `circuit_open`, `quality_gate`, `stream_resume`. */
-  cause?: string;
   group: string | undefined;
   deployment: string;
   provider: string;
   model: string;
   region: string | undefined;
-  /** Why this attempt happened after the first (the previous error kind, `circuit_open`, `quality_gate`). */
+  /** Why this attempt happened after the first (the previous error kind, `circuit_open`, `quality_gate`, `stream_resume`). */
   cause: string | undefined;
   /** The deployment the request fell back from to make this attempt (tried or skipped). */
   fallbackFrom: string | undefined;

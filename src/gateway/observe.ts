@@ -42,7 +42,6 @@ export class AttemptReporter {
       attempt: attempt.number,
       operation: meta.operation,
       role: attempt.role,
-      cause: attempt.cause,
       group: meta.group,
       deployment: d.id,
       provider: d.provider,
