@@ -5,6 +5,7 @@ import { deploymentRoutingShape } from '../routing/deployment.js';
 import { budgetsSchema, ledgerSchema, pricingSchema } from '../ledger/config.js';
 import { passthroughSchema } from './passthrough.js';
 import { observabilitySchema } from '../observability/config.js';
+import { keysSchema, residencySchema } from '../governance/config.js';
 
 /** A secret reference: a literal (usually `${ENV_VAR}`) or `file:/path`. Resolved at load time. */
 export const secretRef = z
@@ -127,6 +128,8 @@ export const configSchema = z
     budgets: budgetsSchema,
     pricing: pricingSchema,
     observability: observabilitySchema,
+    keys: keysSchema,
+    residency: residencySchema,
   })
   .superRefine((cfg, ctx) => {
     checkApiKeys(cfg.api_keys, ctx);

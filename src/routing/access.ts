@@ -23,6 +23,9 @@ export interface Access {
   readonly models: readonly string[];
 }
 
+/** The parts of a key that decide its access: config keys and virtual keys alike. */
+export type KeyPolicy = Pick<ApiKeyConfig, 'models' | 'groups' | 'allow_direct_deployments'>;
+
 interface AccessConfig {
   groups: readonly GroupConfig[];
   deployments: ReadonlyArray<{ id: string }>;
@@ -35,7 +38,7 @@ interface AccessConfig {
  * named directly gets the policy of the one group it belongs to; in several groups, of the one of those
  * the key is limited to; otherwise it is refused as ambiguous rather than served under a guessed policy.
  */
-export function accessFor(config: AccessConfig, key?: ApiKeyConfig): Access {
+export function accessFor(config: AccessConfig, key?: KeyPolicy): Access {
   const directEnabled = key?.allow_direct_deployments ?? config.routing.allow_direct_deployments;
   const named = new Set<string>();
   let groups: Set<string> | undefined;
@@ -87,7 +90,7 @@ function groupByName(config: Pick<AccessConfig, 'groups'>): Map<string, string> 
  * The names in API keys' allow-lists, checked when the config is loaded: unknown groups and model
  * names, deployment ids a key may not name directly, and deployments that would be ambiguous.
  */
-export function checkAccessReferences(config: AccessConfig & { api_keys: readonly ApiKeyConfig[] }): ConfigProblem[] {
+export function checkAccessReferences(config: AccessConfig & { api_keys: readonly KeyPolicy[] }): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const owner = groupByName(config);
   const deployments = new Set(config.deployments.map((d) => d.id));

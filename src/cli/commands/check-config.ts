@@ -1,10 +1,11 @@
 import { ConfigError, loadConfigFile } from '../../config/load.js';
+import { explainResidency, formatExplanation } from '../../routing/explain.js';
 import type { Command } from '../command.js';
 
 export const checkConfigCommand: Command = {
   name: 'check-config',
-  usage: 'switchyard check-config FILE',
-  summary: 'validate a config file and print every problem with its path',
+  usage: 'switchyard check-config FILE [--explain]',
+  summary: 'validate a config file; --explain proves where every key, team and residency can reach',
   async run(args, io) {
     const file = args.find((a) => !a.startsWith('-'));
     if (!file) {
@@ -14,7 +15,13 @@ export const checkConfigCommand: Command = {
     try {
       const config = loadConfigFile(file, io.env);
       io.out(`${file}: ok (${config.deployments.length} deployments, ${config.groups.length} groups)`);
-      return 0;
+      if (!args.includes('--explain')) return 0;
+      const explanation = explainResidency(config);
+      for (const line of formatExplanation(explanation)) io.out(line);
+      if (explanation.leaks.length === 0) return 0;
+      io.err(`${file}: ${explanation.leaks.length} path(s) can leave their residency:`);
+      for (const leak of explanation.leaks) io.err(`  ${leak}`);
+      return 1;
     } catch (err) {
       if (err instanceof ConfigError) {
         io.err(err.message);

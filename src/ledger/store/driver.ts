@@ -13,6 +13,11 @@ export interface SqlDriver {
    * prepares statements keeps one per table.
    */
   insertRows(table: string, columns: readonly string[], key: string, rows: ReadonlyArray<readonly unknown[]>): Promise<number>;
+  /**
+   * Runs `fn` in one transaction holding the lock `lock` (a PostgreSQL advisory lock; SQLite's write
+   * lock), so writers that read-then-write (the audit chain) are serialised across processes.
+   */
+  transaction<T>(lock: number, fn: (q: SqlDriver['query']) => Promise<T>): Promise<T>;
   /** Runs `fn` in one transaction holding a lock that serialises migrations across processes. */
   migrationTransaction(fn: (q: SqlDriver['query']) => Promise<void>): Promise<void>;
   close(): Promise<void>;

@@ -42,6 +42,41 @@ const MIGRATIONS: ReadonlyArray<{ version: number; statements: (t: (name: string
       `CREATE INDEX IF NOT EXISTS usage_events_key_ts ON ${t('usage_events')} (key_id, ts)`,
     ],
   },
+  {
+    // Virtual keys (src/governance/keys): the secret only as an HMAC; `policy` is JSON text;
+    // `revision` grows with every change, so replicas notice changes with one aggregate query.
+    version: 2,
+    statements: (t) => [
+      `CREATE TABLE IF NOT EXISTS ${t('virtual_keys')} (
+        id TEXT PRIMARY KEY,
+        hmac TEXT NOT NULL,
+        owner TEXT,
+        team TEXT,
+        policy TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        expires_at BIGINT,
+        revoked_at BIGINT,
+        revision BIGINT NOT NULL
+      )`,
+    ],
+  },
+  {
+    // The audit log (src/governance/audit): a hash chain in `seq` order.
+    version: 3,
+    statements: (t) => [
+      `CREATE TABLE IF NOT EXISTS ${t('audit_log')} (
+        seq BIGINT PRIMARY KEY,
+        ts BIGINT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        details TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 /** Applies the migrations not yet recorded; safe to run from several processes at once. */

@@ -40,23 +40,29 @@ export function openPostgres(url: string, schema: string, logger: Logger, poolSi
       }
       return inserted;
     },
-    async migrationTransaction(fn) {
+    async transaction<T>(lock: number, fn: (q: SqlDriver['query']) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-        await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-        await fn(async <T>(sql: string, params: readonly unknown[] = []) => {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [lock]);
+        const result = await fn(async <R>(sql: string, params: readonly unknown[] = []) => {
           const r = await client.query(numbered(sql), params as unknown[]);
-          return { rows: r.rows as T[], changes: r.rowCount ?? 0 };
+          return { rows: r.rows as R[], changes: r.rowCount ?? 0 };
         });
         await client.query('COMMIT');
+        return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
         client.release();
       }
+    },
+    async migrationTransaction(fn) {
+      await this.transaction(MIGRATION_LOCK, async (q) => {
+        await q(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+        await fn(q);
+      });
     },
     async close() {
       await pool.end();

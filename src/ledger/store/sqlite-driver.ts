@@ -49,6 +49,9 @@ export function openSqlite(path: string): SqlDriver {
     return insert;
   };
 
+  // One connection: transactions run one after another, or a second BEGIN would fail inside the first.
+  let queue: Promise<unknown> = Promise.resolve();
+
   const driver: SqlDriver = {
     dialect: 'sqlite',
     table: (name) => name,
@@ -59,15 +62,25 @@ export function openSqlite(path: string): SqlDriver {
     async insertRows(table, columns, key, rows) {
       return rows.length === 0 ? 0 : insertFor(table, columns, key)(rows);
     },
+    transaction(_lock, fn) {
+      const run = async (): Promise<Awaited<ReturnType<typeof fn>>> => {
+        // BEGIN IMMEDIATE takes the database's write lock: one writer across processes.
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(driver.query);
+          db.exec('COMMIT');
+          return result;
+        } catch (err) {
+          db.exec('ROLLBACK');
+          throw err;
+        }
+      };
+      const result = queue.then(run, run);
+      queue = result.catch(() => undefined);
+      return result;
+    },
     async migrationTransaction(fn) {
-      db.exec('BEGIN IMMEDIATE');
-      try {
-        await fn(driver.query);
-        db.exec('COMMIT');
-      } catch (err) {
-        db.exec('ROLLBACK');
-        throw err;
-      }
+      await driver.transaction(0, fn);
     },
     async close() {
       db.close();

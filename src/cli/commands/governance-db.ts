@@ -1,0 +1,23 @@
+import { loadConfigFile } from '../../config/load.js';
+import type { GatewayConfig } from '../../config/schema.js';
+import { silentLogger } from '../../core/logger.js';
+import { openStore } from '../../ledger/store/open.js';
+import type { SqlLedgerStore } from '../../ledger/store/sql-store.js';
+import { AuditLog } from '../../governance/audit/log.js';
+import type { CommandIO } from '../command.js';
+
+/** The ledger database of a config, with its audit log, for the keys and audit commands. */
+export interface GovernanceDb {
+  config: GatewayConfig;
+  store: SqlLedgerStore;
+  audit: AuditLog;
+  /** Who acts, in the audit log: the operating-system user running the CLI. */
+  actor: string;
+}
+
+/** Opens the ledger database `FILE` names (migrations run); the caller closes `store`. */
+export async function openGovernanceDb(file: string, io: CommandIO): Promise<GovernanceDb> {
+  const config = loadConfigFile(file, io.env);
+  const store = await openStore(config.ledger, silentLogger);
+  return { config, store, audit: new AuditLog(store.sql), actor: `cli:${io.env.USER ?? io.env.USERNAME ?? 'unknown'}` };
+}

@@ -1,0 +1,76 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { main } from '../main.js';
+
+function capture(env: Record<string, string>) {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), env }, out, err };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'sy-gov-cli-'));
+const db = join(dir, 'ledger.sqlite');
+const file = join(dir, 'config.yaml');
+writeFileSync(
+  file,
+  [
+    'deployments:',
+    '  - { id: a, provider: openai-compatible, model: m, endpoint: "http://127.0.0.1:9/v1" }',
+    'groups: [{ name: chat, deployments: [a] }]',
+    `ledger: { path: ${JSON.stringify(db)}, journal: false }`,
+    'keys:',
+    '  hmac_secret: ${SWITCHYARD_KEY_SECRET}',
+  ].join('\n'),
+);
+const env = { SWITCHYARD_KEY_SECRET: 's'.repeat(64), USER: 'ops' };
+
+describe('switchyard keys and audit', () => {
+  it('creates, lists, rotates and revokes keys, each change in the audit log', async () => {
+    const created = capture(env);
+    const rc = await main(['keys', 'create', '-c', file, '--owner', 'ana', '--groups', 'chat', '--policy', '{"rate_limits":{"requests_per_minute":60}}'], created.io);
+    expect(created.err).toEqual(['The key is shown this once; store it now.']);
+    expect(rc).toBe(0);
+    const key = JSON.parse(created.out.join('\n')) as { id: string; key: string; owner: string; groups: string[] };
+    expect(key).toMatchObject({ owner: 'ana', groups: ['chat'], rate_limits: { requests_per_minute: 60 } });
+    expect(key.key).toMatch(/^sy-/);
+
+    const listed = capture(env);
+    expect(await main(['keys', 'list', '-c', file], listed.io)).toBe(0);
+    expect(listed.out.join('\n')).toContain(key.id);
+    expect(listed.out.join('\n')).not.toContain(key.key);
+
+    expect(await main(['keys', 'rotate', key.id, '-c', file], capture(env).io)).toBe(0);
+    expect(await main(['keys', 'revoke', key.id, '-c', file], capture(env).io)).toBe(0);
+    const again = capture(env);
+    expect(await main(['keys', 'revoke', key.id, '-c', file], again.io)).toBe(1);
+    expect(again.err.join('\n')).toContain(`No active virtual key '${key.id}'`);
+    const bad = capture(env);
+    expect(await main(['keys', 'create', '-c', file, '--groups', 'nope'], bad.io)).toBe(1);
+    expect(bad.err.join('\n')).toContain("Invalid key field 'groups[0]'");
+
+    const exported = join(dir, 'audit.jsonl');
+    expect(await main(['audit', 'export', '-c', file, '--out', exported], capture(env).io)).toBe(0);
+    const lines = readFileSync(exported, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seq: number; actor: string; action: string; subject: string });
+    expect(lines.map((l) => [l.seq, l.actor, l.action, l.subject])).toEqual([
+      [1, 'cli:ops', 'key.created', `key:${key.id}`],
+      [2, 'cli:ops', 'key.rotated', `key:${key.id}`],
+      [3, 'cli:ops', 'key.revoked', `key:${key.id}`],
+    ]);
+  });
+
+  it('audit verify passes an intact log and names the entry edited in the database', async () => {
+    const ok = capture(env);
+    expect(await main(['audit', 'verify', '-c', file], ok.io)).toBe(0);
+    expect(ok.out).toEqual(['audit log ok: 3 entries, chain intact']);
+
+    const sqlite = new Database(db);
+    sqlite.prepare("UPDATE audit_log SET actor = 'cli:someone-else' WHERE seq = 2").run();
+    sqlite.close();
+    const broken = capture(env);
+    expect(await main(['audit', 'verify', '-c', file], broken.io)).toBe(1);
+    expect(broken.err.join('\n')).toContain('audit log broken at entry 2 (altered)');
+  });
+});

@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../../config/load.js';
+import { GatewayError } from '../../core/errors.js';
+import { keysAdmin } from '../../governance/keys/admin.js';
+import { KeyStore } from '../../governance/keys/store.js';
+import { silentLogger } from '../../core/logger.js';
+import type { Command } from '../command.js';
+import { openGovernanceDb } from './governance-db.js';
+
+const list = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
+
+export const keysCommand: Command = {
+  name: 'keys',
+  usage: 'switchyard keys create|list|revoke ID|rotate ID -c FILE [--owner O] [--team T] [--role admin] [--residency R] [--groups a,b] [--models a,b] [--expires-at ISO] [--policy JSON]',
+  summary: 'manage virtual keys in the ledger database (the secret is printed once)',
+  async run(args, io) {
+    const { values, positionals } = parseArgs({
+      args,
+      options: {
+        config: { type: 'string', short: 'c' },
+        owner: { type: 'string' },
+        team: { type: 'string' },
+        role: { type: 'string' },
+        residency: { type: 'string' },
+        groups: { type: 'string' },
+        models: { type: 'string' },
+        'expires-at': { type: 'string' },
+        policy: { type: 'string' },
+      },
+      allowPositionals: true,
+    });
+    const [action, id] = positionals;
+    const needsId = action === 'revoke' || action === 'rotate';
+    if (!values.config || !['create', 'list', 'revoke', 'rotate'].includes(action ?? '') || (needsId && !id)) {
+      io.err(`usage: ${this.usage}`);
+      return 2;
+    }
+    let db;
+    try {
+      db = await openGovernanceDb(values.config, io);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        io.err(err.message);
+        return 1;
+      }
+      throw err;
+    }
+    try {
+      const secret = db.config.keys.hmac_secret;
+      if (!secret) {
+        io.err('virtual keys need keys.hmac_secret in the config (e.g. ${SWITCHYARD_KEY_SECRET})');
+        return 1;
+      }
+      const admin = keysAdmin(new KeyStore({ driver: db.store.sql, hmacSecret: secret.reveal(), config: db.config, audit: db.audit, logger: silentLogger, refreshMs: db.config.keys.refresh_ms }));
+      let result: unknown;
+      if (action === 'list') result = await admin.list();
+      else if (action === 'revoke') result = await admin.revoke(id as string, db.actor);
+      else if (action === 'rotate') result = await admin.rotate(id as string, db.actor);
+      else {
+        let body: Record<string, unknown>;
+        try {
+          body = values.policy === undefined ? {} : (JSON.parse(values.policy) as Record<string, unknown>);
+        } catch {
+          io.err('--policy must be a JSON object');
+          return 2;
+        }
+        const flags = { owner: values.owner, team: values.team, role: values.role, residency: values.residency, groups: list(values.groups), models: list(values.models), expires_at: values['expires-at'] };
+        for (const [k, v] of Object.entries(flags)) if (v !== undefined) body[k] = v;
+        result = await admin.create(body, db.actor);
+      }
+      io.out(JSON.stringify(result, null, 2));
+      if (action === 'create' || action === 'rotate') io.err('The key is shown this once; store it now.');
+      return 0;
+    } catch (err) {
+      if (err instanceof GatewayError && err.status < 500) {
+        io.err(err.message);
+        return 1;
+      }
+      throw err;
+    } finally {
+      await db.store.close();
+    }
+  },
+};

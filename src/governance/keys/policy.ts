@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { GatewayError } from '../../core/errors.js';
+
+const name = z.string().min(1).max(200);
+
+/** A virtual key's budget: enforced like `budgets.limits` entries with `per: key` (see CONFIG.md). */
+const keyBudgetSchema = z
+  .strictObject({
+    period: z.enum(['daily', 'monthly']),
+    soft_usd: z.number().positive().optional(),
+    hard_usd: z.number().positive().optional(),
+  })
+  .refine((b) => b.soft_usd !== undefined || b.hard_usd !== undefined, { message: 'a budget needs soft_usd, hard_usd or both' });
+
+/** What a virtual key may do; the same policy fields as a config `api_keys` entry, plus its own limits. */
+export const keyPolicySchema = z.strictObject({
+  owner: name.optional(),
+  team: name.optional(),
+  tags: z.record(z.string().min(1), z.string()).default({}),
+  /** ISO 8601 time after which the key is refused. */
+  expires_at: z.iso.datetime({ offset: true }).optional(),
+  role: z.enum(['admin', 'user']).default('user'),
+  residency: name.optional(),
+  models: z.array(name).optional(),
+  groups: z.array(name).optional(),
+  allow_direct_deployments: z.boolean().optional(),
+  budgets: z.array(keyBudgetSchema).default([]),
+  rate_limits: z
+    .strictObject({
+      requests_per_minute: z.number().int().positive().optional(),
+      tokens_per_minute: z.number().int().positive().optional(),
+    })
+    .default({}),
+  metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+});
+
+export type KeyPolicy = z.infer<typeof keyPolicySchema>;
+
+/** Parses a key policy from a request body or the CLI; a bad field is a 400 naming its path. */
+export function parseKeyPolicy(input: unknown): KeyPolicy {
+  const parsed = keyPolicySchema.safeParse(input ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue?.path.map(String).join('.') ?? '';
+  throw new GatewayError({ kind: 'invalid_request', message: `Invalid key${path ? ` field '${path}'` : ''}: ${issue?.message ?? 'invalid'}.`, param: path || undefined, code: 'invalid_key_policy' });
+}

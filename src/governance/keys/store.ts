@@ -1,0 +1,233 @@
+import { GatewayError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { SqlDriver } from '../../ledger/store/driver.js';
+import { accessFor, checkAccessReferences, type Access } from '../../routing/access.js';
+import type { AuditEvent, AuditLog } from '../audit/log.js';
+import type { KeyPolicy } from './policy.js';
+import { newKeyId, newKeySecret, parseKey, secretMatches } from './secret.js';
+
+/** Who a virtual key authenticates as: the same shape as a config key's caller. */
+export interface KeyCaller {
+  keyId: string;
+  residency: string | undefined;
+  tags: Record<string, string>;
+  admin: boolean;
+  access: Access;
+}
+
+/** A virtual key as listed: its policy and state, never its secret or HMAC. */
+export interface VirtualKey extends KeyPolicy {
+  id: string;
+  created_at: string;
+  updated_at: string;
+  revoked_at: string | undefined;
+  status: 'active' | 'revoked' | 'expired';
+}
+
+/** The config parts a key's access is computed from. */
+export type PolicyConfig = Parameters<typeof accessFor>[0];
+
+export interface KeyStoreOptions {
+  driver: SqlDriver;
+  /** The server secret stored HMACs are keyed with (`keys.hmac_secret`). */
+  hmacSecret: string;
+  config: PolicyConfig;
+  /** Records key changes in the same transaction as the change. */
+  audit?: AuditLog | undefined;
+  logger: Logger;
+  /** Poll interval for changes made by other replicas (≤ 1 s). */
+  refreshMs: number;
+  now?: () => number;
+}
+
+interface Cached {
+  hmac: Buffer;
+  expiresAt: number | undefined;
+  caller: KeyCaller;
+}
+
+interface Row {
+  id: string;
+  hmac: string;
+  policy: string;
+  created_at: unknown;
+  updated_at: unknown;
+  expires_at: unknown;
+  revoked_at: unknown;
+}
+
+const KEYS_LOCK = 0x5357_4b59; // "SWKY": key writes without an audit log still serialise.
+const iso = (ms: unknown): string | undefined => (ms === null || ms === undefined ? undefined : new Date(Number(ms)).toISOString());
+
+/**
+ * Virtual keys in the ledger database, served from memory: `lookup` is synchronous (a map lookup and
+ * one HMAC), and every replica polls a cheap aggregate (count and revision sum) every `refreshMs`,
+ * reloading the keys when it changed, so a revocation anywhere takes effect everywhere within that.
+ * While the database is unreachable the last loaded keys keep working.
+ */
+export class KeyStore {
+  private cache = new Map<string, Cached>();
+  private mark = '';
+  private timer: NodeJS.Timeout | undefined;
+  private failing = false;
+  private readonly now: () => number;
+
+  constructor(private readonly o: KeyStoreOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  private get table(): string {
+    return this.o.driver.table('virtual_keys');
+  }
+
+  /** The caller a presented key authenticates as, or undefined (not a virtual key, unknown, revoked, expired). */
+  lookup(presented: string): KeyCaller | undefined {
+    const parsed = parseKey(presented);
+    if (!parsed) return undefined;
+    const hit = this.cache.get(parsed.id);
+    if (!hit || !secretMatches(this.o.hmacSecret, parsed.id, parsed.secret, hit.hmac)) return undefined;
+    if (hit.expiresAt !== undefined && this.now() >= hit.expiresAt) return undefined;
+    return hit.caller;
+  }
+
+  /** Loads the keys, then polls for changes until `stop`. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.o.refreshMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Reloads the keys if any changed since the last load; returns whether it reloaded. */
+  async refresh(): Promise<boolean> {
+    try {
+      const { rows } = await this.o.driver.query<{ n: unknown; r: unknown }>(`SELECT COUNT(*) AS n, COALESCE(SUM(revision), 0) AS r FROM ${this.table}`);
+      const mark = `${String(rows[0]?.n)}/${String(rows[0]?.r)}`;
+      if (mark === this.mark) return this.healthy(false);
+      const all = await this.o.driver.query<Row>(`SELECT id, hmac, policy, created_at, updated_at, expires_at, revoked_at FROM ${this.table} WHERE revoked_at IS NULL`);
+      const next = new Map<string, Cached>();
+      for (const r of all.rows) {
+        const policy = JSON.parse(r.policy) as KeyPolicy;
+        next.set(r.id, { hmac: Buffer.from(r.hmac, 'hex'), expiresAt: r.expires_at === null ? undefined : Number(r.expires_at), caller: this.callerOf(r.id, policy) });
+      }
+      this.cache = next;
+      this.mark = mark;
+      return this.healthy(true);
+    } catch (err) {
+      if (!this.failing) this.o.logger.warn({ err: (err as Error).message }, 'virtual keys could not be refreshed; serving the last loaded keys');
+      this.failing = true;
+      throw err;
+    }
+  }
+
+  private healthy(reloaded: boolean): boolean {
+    if (this.failing) this.o.logger.info({}, 'virtual keys refreshed again');
+    this.failing = false;
+    return reloaded;
+  }
+
+  /** Applies a new config (reload): every key's access is recomputed on the next refresh. */
+  setConfig(config: PolicyConfig): void {
+    this.o.config = config;
+    this.mark = '';
+  }
+
+  private callerOf(id: string, p: KeyPolicy): KeyCaller {
+    const tags: Record<string, string> = { ...p.tags, key: id };
+    if (p.team !== undefined) tags.team = p.team;
+    if (p.owner !== undefined) tags.user = p.owner;
+    return Object.freeze({ keyId: id, residency: p.residency, tags, admin: p.role === 'admin', access: accessFor(this.o.config, p) });
+  }
+
+  /** Refuses a policy naming groups or models the config does not have. */
+  private check(policy: KeyPolicy): void {
+    const [problem] = checkAccessReferences({ ...this.o.config, api_keys: [policy] });
+    if (problem) {
+      const param = problem.path.replace(/^api_keys\[0\]\.?/, '');
+      throw new GatewayError({ kind: 'invalid_request', message: `Invalid key field '${param}': ${problem.message}.`, param, code: 'invalid_key_policy' });
+    }
+    if (policy.expires_at !== undefined && Date.parse(policy.expires_at) <= this.now()) {
+      throw new GatewayError({ kind: 'invalid_request', message: 'Invalid key field \'expires_at\': the time has passed.', param: 'expires_at', code: 'invalid_key_policy' });
+    }
+  }
+
+  /** Runs a key write with its audit record in one transaction (or alone without an audit log). */
+  private async write<T>(event: AuditEvent, fn: (q: SqlDriver['query']) => Promise<T>): Promise<T> {
+    const result = this.o.audit ? (await this.o.audit.append(event, fn)).result : await this.o.driver.transaction(KEYS_LOCK, fn);
+    await this.refresh().catch(() => undefined);
+    return result;
+  }
+
+  /** Creates a key; the returned `key` is the only time its secret exists outside the caller's hands. */
+  async create(policy: KeyPolicy, actor: string): Promise<{ key: string; record: VirtualKey }> {
+    this.check(policy);
+    const id = newKeyId();
+    const { key, hmac } = newKeySecret(id, this.o.hmacSecret);
+    const now = this.now();
+    const expires = policy.expires_at === undefined ? null : Date.parse(policy.expires_at);
+    await this.write({ actor, action: 'key.created', subject: `key:${id}`, details: summary(policy) }, (q) =>
+      q(`INSERT INTO ${this.table} (id, hmac, owner, team, policy, created_at, updated_at, expires_at, revoked_at, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 1)`, [
+        id, hmac, policy.owner ?? null, policy.team ?? null, JSON.stringify(policy), now, now, expires,
+      ]),
+    );
+    return { key, record: (await this.get(id)) as VirtualKey };
+  }
+
+  /** Every key, newest first (revoked and expired ones included, marked). */
+  async list(): Promise<VirtualKey[]> {
+    const { rows } = await this.o.driver.query<Row>(`SELECT id, hmac, policy, created_at, updated_at, expires_at, revoked_at FROM ${this.table} ORDER BY created_at DESC, id`);
+    return rows.map((r) => this.view(r));
+  }
+
+  async get(id: string): Promise<VirtualKey | undefined> {
+    const { rows } = await this.o.driver.query<Row>(`SELECT id, hmac, policy, created_at, updated_at, expires_at, revoked_at FROM ${this.table} WHERE id = ?`, [id]);
+    return rows[0] && this.view(rows[0]);
+  }
+
+  /** Revokes a key at once on this replica, and within `refreshMs` on every other. */
+  async revoke(id: string, actor: string): Promise<VirtualKey> {
+    const now = this.now();
+    await this.write({ actor, action: 'key.revoked', subject: `key:${id}` }, async (q) => {
+      const r = await q(`UPDATE ${this.table} SET revoked_at = ?, updated_at = ?, revision = revision + 1 WHERE id = ? AND revoked_at IS NULL`, [now, now, id]);
+      if (r.changes === 0) throw notFound(id);
+    });
+    return (await this.get(id)) as VirtualKey;
+  }
+
+  /** Replaces a key's secret: the old one stops working, the new one is returned once. */
+  async rotate(id: string, actor: string): Promise<{ key: string; record: VirtualKey }> {
+    const { key, hmac } = newKeySecret(id, this.o.hmacSecret);
+    const now = this.now();
+    await this.write({ actor, action: 'key.rotated', subject: `key:${id}` }, async (q) => {
+      const r = await q(`UPDATE ${this.table} SET hmac = ?, updated_at = ?, revision = revision + 1 WHERE id = ? AND revoked_at IS NULL`, [hmac, now, id]);
+      if (r.changes === 0) throw notFound(id);
+    });
+    return { key, record: (await this.get(id)) as VirtualKey };
+  }
+
+  private view(r: Row): VirtualKey {
+    const policy = JSON.parse(r.policy) as KeyPolicy;
+    const expired = r.expires_at !== null && this.now() >= Number(r.expires_at);
+    return {
+      id: r.id,
+      ...policy,
+      created_at: iso(r.created_at) as string,
+      updated_at: iso(r.updated_at) as string,
+      revoked_at: iso(r.revoked_at),
+      status: r.revoked_at !== null ? 'revoked' : expired ? 'expired' : 'active',
+    };
+  }
+}
+
+function notFound(id: string): GatewayError {
+  return new GatewayError({ kind: 'not_found', message: `No active virtual key '${id}'.`, code: 'key_not_found' });
+}
+
+/** What the audit log keeps of a policy: who and what, no metadata values. */
+function summary(p: KeyPolicy): Record<string, unknown> {
+  return { owner: p.owner, team: p.team, role: p.role, residency: p.residency, models: p.models, groups: p.groups, expires_at: p.expires_at };
+}
