@@ -2,9 +2,10 @@ import { loadConfigFile } from '../../config/load.js';
 import type { GatewayConfig } from '../../config/schema.js';
 import { silentLogger } from '../../core/logger.js';
 import { openStore } from '../../ledger/store/open.js';
-import type { SqlLedgerStore } from '../../ledger/store/sql-store.js';
+import { SqlLedgerStore } from '../../ledger/store/sql-store.js';
 import { AuditLog } from '../../governance/audit/log.js';
 import type { CommandIO } from '../command.js';
+import { GatewayError } from '../../core/errors.js';
 
 /** The ledger database of a config, with its audit log, for the keys and audit commands. */
 export interface GovernanceDb {
@@ -19,5 +20,9 @@ export interface GovernanceDb {
 export async function openGovernanceDb(file: string, io: CommandIO): Promise<GovernanceDb> {
   const config = loadConfigFile(file, io.env);
   const store = await openStore(config.ledger, silentLogger);
+  if (!(store instanceof SqlLedgerStore)) {
+    await store.close();
+    throw new GatewayError({ kind: 'invalid_request', message: 'Keys and the audit log live in a database: set ledger.store to sqlite or postgres.' });
+  }
   return { config, store, audit: new AuditLog(store.sql), actor: `cli:${io.env.USER ?? io.env.USERNAME ?? 'unknown'}` };
 }
