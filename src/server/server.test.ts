@@ -140,7 +140,7 @@ describe('HTTP server with the official openai SDK', () => {
       expect(r.json.error.code).toBe('rate_limited');
       expect(r.json.error.message).toBe('Upstream sim-a (openai-compatible) is rate limiting the gateway (HTTP 429).');
       expect(r.headers['retry-after']).toBe('7');
-      expect(r.headers['retry-after-ms']).toBe('7000');
+      expect(Number(r.headers['retry-after-ms'])).toBeGreaterThan(6_500);
       expect(r.headers['x-switchyard-deployment']).toBe('sim-a');
       expect(r.headers['x-switchyard-provider']).toBe('openai-compatible');
       expect(r.headers['x-switchyard-region']).toBe('us-east-1');
