@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { parseConfig } from '../config/load.js';
-import { createGateway } from '../gateway/gateway.js';
-import { startOpenAISim } from '../sim/openai/index.js';
-import { startAzureSim } from '../sim/azure/index.js';
-import { startBedrockSim, SIM_CREDENTIALS } from '../sim/bedrock/index.js';
-import { startVertexSim } from '../sim/vertex/index.js';
-import { createSimServiceAccount } from '../sim/vertex/credentials.js';
-import { startAnthropicSim } from '../sim/anthropic/index.js';
-import type { SimServer } from '../sim/server.js';
-import { silentLogger, type Logger } from '../core/logger.js';
-import { startServer, type RunningServer } from './server.js';
+import { parseConfig } from '../../config/load.js';
+import { createGateway } from '../../gateway/gateway.js';
+import { startOpenAISim } from '../../sim/openai/index.js';
+import { startAzureSim } from '../../sim/azure/index.js';
+import { startBedrockSim, SIM_CREDENTIALS } from '../../sim/bedrock/index.js';
+import { startVertexSim } from '../../sim/vertex/index.js';
+import { createSimServiceAccount } from '../../sim/vertex/credentials.js';
+import { startAnthropicSim } from '../../sim/anthropic/index.js';
+import type { SimServer } from '../../sim/server.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
+import { startServer, type RunningServer } from '../../adapters/node/server.js';
 import { fuzzCases, type FuzzCase } from './testing/fuzz.js';
 
 // FUZZ_SEED and FUZZ_CHAT_CASES explore beyond the fixed run; the defaults keep `npm test` deterministic.
@@ -99,7 +99,7 @@ describe('fuzzed requests against every provider type', () => {
     const parsed = parseConfig(
       {
         server: { body_limit_bytes: 1024 * 1024 },
-        routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 5_000 },
+        routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 5_000, allow_direct_deployments: true },
         deployments: [
           { id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${openai.url}/v1`, api_key: 'sk-test' },
           { id: 'openai-embed', provider: 'openai-compatible', model: 'text-embedding-3-small', endpoint: `${openai.url}/v1`, api_key: 'sk-test' },
