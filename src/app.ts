@@ -4,10 +4,11 @@ import { silentLogger } from './core/logger.js';
 import { createGateway, type Gateway } from './gateway/gateway.js';
 import { createLedger, type Ledger } from './ledger/index.js';
 import { createObservability, type MetricsEndpoint, type Observability } from './observability/index.js';
-import type { Route } from './server/routes.js';
-import type { ServerOptions } from './server/server.js';
-import { statusRoute } from './server/status-route.js';
-import { createUsageRoute } from './server/usage-route.js';
+import type { ServerOptions } from './adapters/node/server.js';
+import type { HandlerOptions } from './http/handler.js';
+import type { Route } from './http/route.js';
+import { statusRoute } from './http/status-route.js';
+import { createUsageRoute } from './http/usage-route.js';
 import type { StateStore } from './state/store.js';
 
 /** Everything one config describes, wired together: the composition root of every runtime adapter. */
@@ -18,8 +19,15 @@ export interface App {
   metrics: MetricsEndpoint | undefined;
   /** Per-request server spans (and the in-flight gauge): `startServerSpan(...)` ... `end(status, servedBy)`. */
   observability: Observability;
-  /** Options for startServer / createHttpServer: feature routes and the cost of each answer. */
+  /**
+   * What the HTTP handler needs besides the gateway: loggers, feature routes and the cost of each
+   * answer: `createHttpHandler(app.gateway, app.handlerOptions)` in a serverless adapter.
+   */
+  handlerOptions: HandlerOptions;
+  /** The same options for `startServer` / `createHttpServer` (the Node adapter). */
   serverOptions: ServerOptions;
+  /** Writes buffered usage events to the store: for runtimes that freeze between requests. */
+  flush(): Promise<void>;
   /** Closes the gateway's providers, flushes the ledger and disconnects shared state. */
   close(): Promise<void>;
 }
@@ -49,12 +57,15 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
   });
   observability.watch(() => gateway.status());
   const routes: Route[] = [statusRoute, createUsageRoute(ledger.store)];
+  const handlerOptions: HandlerOptions = { logger, accessLogger: options.accessLogger, routes, costOf: (servedBy, usage) => ledger.costOf(servedBy, usage) };
   return {
     gateway,
     ledger,
     metrics: observability.metrics,
     observability,
-    serverOptions: { logger, accessLogger: options.accessLogger, routes, costOf: (servedBy, usage) => ledger.costOf(servedBy, usage) },
+    handlerOptions,
+    serverOptions: handlerOptions,
+    flush: () => ledger.flush(),
     async close() {
       await gateway.close();
       await ledger.close();

@@ -14,7 +14,7 @@ import type { IIoK8sApiCoreV1Container as Container } from 'kubernetes-models/v1
 import { parseConfig } from '../../src/config/load.js';
 import type { GatewayConfig } from '../../src/config/schema.js';
 import { createApp } from '../../src/app.js';
-import { startServer } from '../../src/server/server.js';
+import { startServer } from '../../src/adapters/node/server.js';
 import { renderKustomization, type K8sObject } from './render.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));

@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import { parseConfig } from '../config/load.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { createApp } from '../app.js';
-import { startServer, type RunningServer } from '../server/server.js';
+import { startServer, type RunningServer } from '../adapters/node/server.js';
 import type { Logger } from '../core/logger.js';
 import type { SimServer } from '../sim/server.js';
 import { DEMO_UPSTREAMS } from './demo-upstreams.js';

@@ -4,8 +4,8 @@ import { request } from 'undici';
 import { resolveConfig } from '../config/load.js';
 import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
-import { startServer, type RunningServer } from '../server/server.js';
-import { statusRoute } from '../server/status-route.js';
+import { startServer, type RunningServer } from '../adapters/node/server.js';
+import { statusRoute } from '../http/status-route.js';
 import { createGateway, type GatewayStatus } from './gateway.js';
 
 /**

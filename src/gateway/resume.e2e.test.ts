@@ -11,8 +11,8 @@ import type { FaultRule } from '../sim/faults.js';
 import type { SimServer } from '../sim/server.js';
 import { createSimServiceAccount } from '../sim/vertex/credentials.js';
 import { startVertexSim } from '../sim/vertex/index.js';
-import type { CostFn } from '../server/routes.js';
-import { startServer } from '../server/server.js';
+import type { CostFn } from '../http/route.js';
+import { startServer } from '../adapters/node/server.js';
 import { createGateway } from './gateway.js';
 import { CONTINUE_INSTRUCTION } from './resume.js';
 

@@ -11,6 +11,8 @@ export type HeaderMap = Readonly<Record<string, string | undefined>>;
 /**
  * Reads the whole request body, refusing more than `limit` bytes (413) and a client that takes longer
  * than `timeoutMs` to send it (408). Adapters whose platform already buffered the body pass the bytes.
+ * The handler calls it as `request.body(limit, timeoutMs)`, so an adapter's request class may
+ * implement it as a method (no closure per request).
  */
 export type BodyReader = (limit: number, timeoutMs: number) => Promise<Uint8Array>;
 

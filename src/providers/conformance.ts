@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { parseConfig } from '../config/load.js';
 import { createGateway } from '../gateway/gateway.js';
-import { startServer, type RunningServer } from '../server/server.js';
+import { startServer, type RunningServer } from '../adapters/node/server.js';
 import type { SimServer } from '../sim/server.js';
 import type { FaultRule } from '../sim/faults.js';
 import type { JsonValue } from '../core/types.js';

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../../config/load.js';
 import { createApp } from '../../app.js';
-import { startServer } from '../../server/server.js';
+import { startServer } from '../../adapters/node/server.js';
 import { createLoggers } from '../logger.js';
 import { untilSignal } from '../signals.js';
 import type { Command } from '../command.js';

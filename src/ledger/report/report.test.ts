@@ -1,15 +1,14 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { resolveConfig } from '../../config/load.js';
 import { makeUsage } from '../../core/types.js';
-import { createUsageRoute } from '../../server/usage-route.js';
-import { NOBODY, type Caller } from '../../server/auth.js';
-import type { RouteContext } from '../../server/routes.js';
+import type { GatewayError } from '../../core/errors.js';
+import { createUsageRoute } from '../../http/usage-route.js';
+import { NOBODY, type Caller } from '../../http/auth.js';
+import type { RouteContext } from '../../http/route.js';
 import { toUsageEvent, type UsageEvent } from '../event.js';
 import { openSqlite } from '../store/sqlite-driver.js';
 import { SqlLedgerStore } from '../store/sql-store.js';
@@ -145,25 +144,24 @@ describe('GET /v1/switchyard/usage', () => {
     const route = createUsageRoute(store, () => D('2025-06-03'));
     // A free-form tag is attribution, not a grant: only the key's `role` makes an admin.
     let caller: Caller = { ...NOBODY, keyId: 'alice', tags: { key: 'alice', role: 'admin' }, admin: false };
-    const server = createServer((req, res) => {
-      const ctx = { req, res, url: new URL(req.url ?? '/', 'http://x'), caller, requestId: 'r', signal: new AbortController().signal, bodyLimit: 1 } as unknown as RouteContext;
-      route.handle(ctx).catch((err: { status: number; toOpenAI(): unknown }) => {
-        res.writeHead(err.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(err.toOpenAI()));
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/switchyard/usage`;
-    const own = (await (await fetch(`${base}?from=2025-06-01&to=2025-06-03&group_by=provider`)).json()) as { total: { costUsd: number }; group_by: string[] };
+    const get = async (query: string): Promise<{ status: number; body: unknown }> => {
+      const ctx = { query: new URLSearchParams(query), caller } as unknown as RouteContext;
+      try {
+        const answer = await route.handle(ctx);
+        return { status: answer.status, body: JSON.parse(answer.body as string) };
+      } catch (err) {
+        return { status: (err as GatewayError).status, body: (err as GatewayError).toOpenAI() };
+      }
+    };
+    const own = (await get('from=2025-06-01&to=2025-06-03&group_by=provider')).body as { total: { costUsd: number }; group_by: string[] };
     expect(own.group_by).toEqual(['provider']);
     expect(own.total.costUsd).toBe(6.25);
     caller = { ...NOBODY, keyId: 'root', tags: { key: 'root' }, admin: true };
-    const all = (await (await fetch(`${base}?from=2025-06-01&to=2025-06-03&group_by=key`)).json()) as { total: { costUsd: number } };
+    const all = (await get('from=2025-06-01&to=2025-06-03&group_by=key')).body as { total: { costUsd: number } };
     expect(all.total.costUsd).toBe(7);
-    const bad = await fetch(`${base}?group_by=nope`);
+    const bad = await get('group_by=nope');
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('invalid_usage_query');
-    server.close();
+    expect((bad.body as { error: { code: string } }).error.code).toBe('invalid_usage_query');
     await store.close();
   });
 });

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { GatewayError } from '../core/errors.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { accessFor, type Access } from '../routing/access.js';
+import type { HeaderMap } from './exchange.js';
 
 export interface Caller {
   keyId: string | undefined;
@@ -26,7 +26,7 @@ const digest = (key: string): string => createHash('sha256').update(key).digest(
  * same time whatever the key, and the plain keys are not kept in a map. No keys configured: open, and
  * the one anonymous caller is an admin with the config's default access (local use, the demo).
  */
-export function createAuthenticator(config: Pick<GatewayConfig, 'api_keys' | 'groups' | 'deployments' | 'routing'>): (req: IncomingMessage) => Caller {
+export function createAuthenticator(config: Pick<GatewayConfig, 'api_keys' | 'groups' | 'deployments' | 'routing'>): (headers: HeaderMap) => Caller {
   if (config.api_keys.length === 0) {
     const anonymous: Caller = Object.freeze({ keyId: undefined, residency: undefined, tags: {}, admin: true, access: accessFor(config) });
     return () => anonymous;
@@ -38,10 +38,10 @@ export function createAuthenticator(config: Pick<GatewayConfig, 'api_keys' | 'gr
     if (k.user) tags.user = k.user;
     byDigest.set(digest(k.key.reveal()), { keyId: k.id, residency: k.residency, tags, admin: k.role === 'admin', access: accessFor(config, k) });
   }
-  return (req) => {
-    const header = req.headers.authorization ?? '';
+  return (headers) => {
+    const header = headers.authorization ?? '';
     // The auth scheme is case-insensitive (RFC 7235).
-    const apiKey = /^bearer /i.test(header) ? header.slice(7).trim() : (req.headers['api-key'] as string | undefined);
+    const apiKey = /^bearer /i.test(header) ? header.slice(7).trim() : headers['api-key'];
     const caller = apiKey ? byDigest.get(digest(apiKey)) : undefined;
     if (!caller) {
       throw new GatewayError({ kind: 'unauthenticated', code: 'invalid_api_key', message: 'A valid API key is required (Authorization: Bearer <key>).' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../core/errors.js';
-import { errorChain, MAX_JSON_DEPTH, nestsDeeperThan, parseJson } from './http-util.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan, parseJson } from './body.js';
 
 const nest = (depth: number): string => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 
@@ -29,14 +29,5 @@ describe('JSON nesting depth', () => {
     expect(GatewayError.isInstance(err) && err.status === 400 && err.code === 'invalid_json').toBe(true);
     expect((err as Error).message).toContain(String(MAX_JSON_DEPTH));
     expect(parseJson(Buffer.from(nest(MAX_JSON_DEPTH)))).toBeInstanceOf(Array);
-  });
-});
-
-describe('errorChain', () => {
-  it('carries the stack of the original error under the wrapper', () => {
-    const original = new TypeError("Cannot read properties of undefined (reading 'name')");
-    const text = errorChain(new GatewayError({ kind: 'internal', message: 'Internal gateway error.', cause: original }));
-    expect(text).toContain('GatewayError: Internal gateway error.');
-    expect(text).toContain("caused by:\nTypeError: Cannot read properties of undefined (reading 'name')\n    at ");
   });
 });

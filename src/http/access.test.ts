@@ -4,7 +4,7 @@ import { parseConfig } from '../config/load.js';
 import { createGateway } from '../gateway/gateway.js';
 import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
-import { startServer, type RunningServer } from './server.js';
+import { startServer, type RunningServer } from '../adapters/node/server.js';
 import { statusRoute } from './status-route.js';
 
 interface Answer {

@@ -1,15 +1,15 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { parseConfig } from '../config/load.js';
-import type { ConfigInput } from '../config/schema.js';
-import { createGateway } from '../gateway/gateway.js';
-import { startOpenAISim } from '../sim/openai/index.js';
-import type { SimServer } from '../sim/server.js';
+import { parseConfig } from '../../config/load.js';
+import type { ConfigInput } from '../../config/schema.js';
+import { createGateway } from '../../gateway/gateway.js';
+import { startOpenAISim } from '../../sim/openai/index.js';
+import type { SimServer } from '../../sim/server.js';
 import { startServer, type RunningServer } from './server.js';
 
 async function start(sim: SimServer, server: ConfigInput['server'] = {}): Promise<RunningServer> {
-  const parsed = parseConfig({ server, routing: { allow_direct_deployments: true }, deployments: [{ id: 'sim', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1` }] }, {});
+  const parsed = parseConfig({ server, deployments: [{ id: 'sim', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1` }], groups: [{ name: 'chat', deployments: ['sim'] }] }, {});
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   return startServer(createGateway(parsed.config), { port: 0 });
 }
@@ -42,7 +42,7 @@ function expectOpenAIError(text: string, status: number, code: string): void {
 }
 
 const POST = 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n';
-const BODY = '{"model":"sim","messages":[{"role":"user","content":"x"}]}';
+const BODY = '{"model":"chat","messages":[{"role":"user","content":"x"}]}';
 
 describe('malformed HTTP answered in the OpenAI error shape', () => {
   let sim: SimServer;

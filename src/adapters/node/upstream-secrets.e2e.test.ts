@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { parseConfig } from '../config/load.js';
-import type { ConfigInput } from '../config/schema.js';
-import type { Logger } from '../core/logger.js';
-import { createApp, type App } from '../app.js';
-import { createSimServiceAccount } from '../sim/vertex/credentials.js';
-import { eventFrame, exceptionFrame } from '../sim/bedrock/eventstream.js';
+import { parseConfig } from '../../config/load.js';
+import type { ConfigInput } from '../../config/schema.js';
+import type { Logger } from '../../core/logger.js';
+import { createApp, type App } from '../../app.js';
+import { createSimServiceAccount } from '../../sim/vertex/credentials.js';
+import { eventFrame, exceptionFrame } from '../../sim/bedrock/eventstream.js';
 import { startServer, type RunningServer } from './server.js';
 
 // Planted in the config: every one is a credential some provider sends upstream.

@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { request } from 'undici';
-import { parseConfig } from '../config/load.js';
-import type { ConfigInput } from '../config/schema.js';
-import { createGateway } from '../gateway/gateway.js';
-import { startOpenAISim } from '../sim/openai/index.js';
-import type { SimServer } from '../sim/server.js';
+import { parseConfig } from '../../config/load.js';
+import type { ConfigInput } from '../../config/schema.js';
+import { createGateway } from '../../gateway/gateway.js';
+import { startOpenAISim } from '../../sim/openai/index.js';
+import type { SimServer } from '../../sim/server.js';
 import { startServer, type RunningServer } from './server.js';
 
 function configFor(sim: SimServer, extra: Partial<ConfigInput> = {}): ConfigInput {
@@ -321,7 +321,7 @@ describe('request ids', () => {
 
 describe('stream shape and provider-specific stream data', () => {
   async function anthropicServer(group?: Record<string, unknown>) {
-    const { startAnthropicSim } = await import('../sim/anthropic/index.js');
+    const { startAnthropicSim } = await import('../../sim/anthropic/index.js');
     const sim = await startAnthropicSim({ apiKey: 'sk-ant' });
     const groups = group ? [{ name: 'chat', deployments: ['claude'], ...group }] : [];
     const parsed = parseConfig({ routing: { allow_direct_deployments: true }, deployments: [{ id: 'claude', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: sim.url, api_key: 'sk-ant' }], groups }, {});

@@ -3,7 +3,7 @@
  * the values of known fields replaced, removed or nested absurdly deep, plus raw-byte damage (invalid
  * UTF-8, truncation, non-objects). Deterministic for a seed, so a failure names a reproducible case.
  */
-import { seededRandom } from '../../core/random.js';
+import { seededRandom } from '../../../core/random.js';
 
 export interface FuzzCase {
   /** Reproduces the case: seed, index and the mutations applied. */

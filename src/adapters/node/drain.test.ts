@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../config/load.js';
-import { createGateway } from '../gateway/gateway.js';
+import { parseConfig } from '../../config/load.js';
+import { createGateway } from '../../gateway/gateway.js';
 import { startServer } from './server.js';
 
 /** Sends one keep-alive GET on `socket` and resolves with the raw response head. */

@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
 
 /**
- * Writes SSE `data:` frames. Frames added in the same turn of the event loop (the parts of one
- * upstream read) are joined into one string and leave in one write at the end of the turn, and the
+ * Writes a stream's chunks (SSE frames). Chunks added in the same turn of the event loop (the parts of
+ * one upstream read) are joined into one string and leave in one write at the end of the turn, and the
  * last ones travel with the end of the response. `add` only returns a promise when the client reads
- * slowly and the socket must drain first, so a fast stream allocates nothing per frame.
+ * slowly and the socket must drain first, so a fast stream allocates nothing per chunk.
  */
 export class SseWriter {
   private pending = '';
@@ -21,9 +21,9 @@ export class SseWriter {
     private readonly stallMs = 60_000,
   ) {}
 
-  /** Queues one frame; awaits only when the socket is backed up. */
-  add(json: string): Promise<void> | undefined {
-    this.pending += `data: ${json}\n\n`;
+  /** Queues one chunk; awaits only when the socket is backed up. */
+  add(chunk: string): Promise<void> | undefined {
+    this.pending += chunk;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flushNow);
@@ -31,12 +31,11 @@ export class SseWriter {
     return this.draining;
   }
 
-  /** Sends what is queued and ends the response with `last` (a frame without its `data: ` prefix). */
-  end(last: string): void {
-    const res = this.res;
-    const text = `${this.pending}data: ${last}\n\n`;
+  /** Sends what is queued and ends the response. */
+  end(): void {
+    const text = this.pending;
     this.pending = '';
-    if (!res.destroyed) res.end(text);
+    if (!this.res.destroyed) this.res.end(text);
   }
 
   private flush(): void {

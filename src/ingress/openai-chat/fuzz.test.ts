@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { parseConfig } from '../config/load.js';
-import { createGateway } from '../gateway/gateway.js';
-import { startOpenAISim } from '../sim/openai/index.js';
-import { startAzureSim } from '../sim/azure/index.js';
-import { startBedrockSim, SIM_CREDENTIALS } from '../sim/bedrock/index.js';
-import { startVertexSim } from '../sim/vertex/index.js';
-import { createSimServiceAccount } from '../sim/vertex/credentials.js';
-import { startAnthropicSim } from '../sim/anthropic/index.js';
-import type { SimServer } from '../sim/server.js';
-import { silentLogger, type Logger } from '../core/logger.js';
-import { startServer, type RunningServer } from './server.js';
+import { parseConfig } from '../../config/load.js';
+import { createGateway } from '../../gateway/gateway.js';
+import { startOpenAISim } from '../../sim/openai/index.js';
+import { startAzureSim } from '../../sim/azure/index.js';
+import { startBedrockSim, SIM_CREDENTIALS } from '../../sim/bedrock/index.js';
+import { startVertexSim } from '../../sim/vertex/index.js';
+import { createSimServiceAccount } from '../../sim/vertex/credentials.js';
+import { startAnthropicSim } from '../../sim/anthropic/index.js';
+import type { SimServer } from '../../sim/server.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
+import { startServer, type RunningServer } from '../../adapters/node/server.js';
 import { fuzzCases, type FuzzCase } from './testing/fuzz.js';
 
 // FUZZ_SEED and FUZZ_CHAT_CASES explore beyond the fixed run; the defaults keep `npm test` deterministic.

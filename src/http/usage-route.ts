@@ -3,8 +3,8 @@ import type { LedgerStore } from '../ledger/store/sql-store.js';
 import { buildReport } from '../ledger/report/build.js';
 import { toJson } from '../ledger/report/formats.js';
 import { parseReportOptions } from '../ledger/report/options.js';
-import { sendJson } from './http-util.js';
-import type { Route } from './routes.js';
+import { jsonResponse } from './respond.js';
+import type { Route } from './route.js';
 
 /**
  * GET /v1/switchyard/usage?from=YYYY-MM-DD&to=YYYY-MM-DD&group_by=provider,day — the `report` query as
@@ -14,18 +14,17 @@ export function createUsageRoute(store: LedgerStore | undefined, now: () => numb
   return {
     method: 'GET',
     path: '/v1/switchyard/usage',
-    async handle({ res, url, caller }) {
+    async handle({ query: q, caller }) {
       if (!store) throw new GatewayError({ kind: 'not_found', code: 'ledger_disabled', message: 'The usage ledger is disabled (ledger.enabled: false).' });
       let opts;
       try {
-        const q = url.searchParams;
         opts = parseReportOptions({ from: q.get('from') ?? undefined, to: q.get('to') ?? undefined, groupBy: q.get('group_by') ?? undefined, format: 'json' }, now());
       } catch (err) {
         throw new GatewayError({ kind: 'invalid_request', code: 'invalid_usage_query', message: (err as Error).message });
       }
       const ownOnly = !caller.admin;
       const report = await buildReport(store, { ...opts, filter: ownOnly ? { key: caller.keyId } : undefined });
-      sendJson(res, 200, toJson(report));
+      return jsonResponse(200, toJson(report));
     },
   };
 }

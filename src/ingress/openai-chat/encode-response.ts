@@ -1,5 +1,5 @@
-import type { ChatResponse, EmbeddingResponse, FinishReason, StreamPart, Usage } from '../../../core/types.js';
-import { encodeUsage } from './usage.js';
+import type { ChatResponse, EmbeddingResponse, FinishReason, StreamPart, Usage } from '../../core/types.js';
+import { encodeUsage } from '../../providers/dialects/openai-chat/usage.js';
 
 /** Canonical response to the OpenAI chat.completion JSON a client receives. */
 export function encodeChatResponse(res: ChatResponse, model: string, extra?: Record<string, unknown>): Record<string, unknown> {

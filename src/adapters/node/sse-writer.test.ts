@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SseWriter } from './sse.js';
+import { SseWriter } from './sse-writer.js';
 
 /** A response whose socket never drains, as with a client that stopped reading. */
 function stuckResponse(): ServerResponse & { written: string[] } {
@@ -25,11 +25,11 @@ function stuckResponse(): ServerResponse & { written: string[] } {
 afterEach(() => vi.useRealTimers());
 
 describe('SseWriter', () => {
-  it('joins the frames of one loop turn into one write', async () => {
+  it('joins the chunks of one loop turn into one write', async () => {
     const res = stuckResponse();
     const out = new SseWriter(res, 1_000);
-    out.add('{"a":1}');
-    out.add('{"b":2}');
+    out.add('data: {"a":1}\n\n');
+    out.add('data: {"b":2}\n\n');
     await new Promise((r) => setImmediate(r));
     expect(res.written).toEqual(['data: {"a":1}\n\ndata: {"b":2}\n\n']);
     res.destroy();
@@ -39,9 +39,9 @@ describe('SseWriter', () => {
     vi.useFakeTimers();
     const res = stuckResponse();
     const out = new SseWriter(res, 1_000);
-    out.add('{"a":1}');
+    out.add('data: {"a":1}\n\n');
     await vi.advanceTimersByTimeAsync(0);
-    const waiting = out.add('{"b":2}');
+    const waiting = out.add('data: {"b":2}\n\n');
     expect(waiting).toBeInstanceOf(Promise);
     await vi.advanceTimersByTimeAsync(999);
     expect(res.destroyed).toBe(false);

@@ -1,0 +1,103 @@
+import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import type { HttpResponse } from '../../http/exchange.js';
+import { writeAnswer } from './respond.js';
+
+/** A response that records what reaches the socket; `destroy()` is the client going away. */
+function response(): ServerResponse & { out: string[]; head: Record<string, unknown> | undefined; trailers: Record<string, string> | undefined } {
+  const res = new EventEmitter() as unknown as ServerResponse & { out: string[]; head: Record<string, unknown> | undefined; trailers: Record<string, string> | undefined; destroyed: boolean };
+  Object.assign(res, {
+    out: [] as string[],
+    head: undefined,
+    trailers: undefined,
+    destroyed: false,
+    writableEnded: false,
+    writeHead(status: number, headers: Record<string, unknown>) {
+      res.head = { status, ...headers };
+      return res;
+    },
+    write(text: string) {
+      res.out.push(text);
+      return true;
+    },
+    addTrailers(t: Record<string, string>) {
+      res.trailers = t;
+    },
+    end(text: string) {
+      res.out.push(`${text}<end>`);
+    },
+    destroy() {
+      res.destroyed = true;
+      res.emit('close');
+    },
+  });
+  return res;
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** A body stream of endless chunks, one per loop turn (as from a socket), that counts pulls and returns. */
+function endless(): AsyncIterableIterator<string> & { pulled: number; returned: number } {
+  const s = {
+    pulled: 0,
+    returned: 0,
+    [Symbol.asyncIterator]: () => s,
+    next: async (): Promise<IteratorResult<string>> => {
+      await tick();
+      return { done: false, value: `data: ${++s.pulled}\n\n` };
+    },
+    return: async (): Promise<IteratorResult<string>> => {
+      s.returned += 1;
+      return { done: true, value: undefined };
+    },
+  };
+  return s;
+}
+
+describe('writing the handler answer to node:http', () => {
+  it('sends a JSON body with its content-length in one end', () => {
+    const res = response();
+    writeAnswer(res, { status: 201, headers: { 'content-type': 'application/json' }, body: '{"é":1}' }, 1_000);
+    expect(res.head).toEqual({ status: 201, 'content-type': 'application/json', 'content-length': 8 });
+    expect(res.out).toEqual(['{"é":1}<end>']);
+  });
+
+  it('stops pulling and returns the stream once the client has gone', async () => {
+    const res = response();
+    const body = endless();
+    writeAnswer(res, { status: 200, headers: {}, body }, 1_000);
+    for (let i = 0; i < 5; i++) await tick();
+    expect(res.out.length).toBeGreaterThan(0);
+    res.destroy();
+    await tick();
+    await tick();
+    const pulled = body.pulled;
+    for (let i = 0; i < 5; i++) await tick();
+    expect(body.returned).toBe(1);
+    expect(body.pulled).toBe(pulled);
+  });
+
+  it('returns a stream it never starts when the client left before the answer', async () => {
+    const res = response();
+    res.destroy();
+    const body = endless();
+    writeAnswer(res, { status: 200, headers: {}, body }, 1_000);
+    await tick();
+    expect(body.pulled).toBe(0);
+    expect(body.returned).toBe(1);
+  });
+
+  it('writes the trailers the answer announced after the last chunk', async () => {
+    const res = response();
+    async function* two(): AsyncGenerator<string> {
+      yield 'data: 1\n\n';
+      yield 'data: [DONE]\n\n';
+    }
+    const answer: HttpResponse = { status: 200, headers: { trailer: 'x-switchyard-cost-usd' }, body: two(), trailers: () => ({ 'x-switchyard-cost-usd': '0.5' }) };
+    writeAnswer(res, answer, 1_000);
+    await tick();
+    expect(res.out).toEqual(['data: 1\n\ndata: [DONE]\n\n<end>']);
+    expect(res.trailers).toEqual({ 'x-switchyard-cost-usd': '0.5' });
+  });
+});

@@ -1,0 +1,117 @@
+import { createServer, type ServerOptions as HttpServerOptions, type Server, type ServerResponse } from 'node:http';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
+import { GatewayError } from '../../core/errors.js';
+import type { Gateway } from '../../gateway/gateway.js';
+import type { GatewayConfig } from '../../config/schema.js';
+import type { HttpHandler } from '../../http/exchange.js';
+import { createHttpHandler, type HandlerOptions } from '../../http/handler.js';
+import { answerClientError } from './client-error.js';
+import { NodeRequest } from './request.js';
+import { writeAnswer } from './respond.js';
+
+export interface ServerOptions extends Omit<HandlerOptions, 'isDraining'> {
+  /** Runs after the server has drained; closes the gateway when not given. */
+  onClose?: () => Promise<void>;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, lets in-flight requests finish up to the grace period, then closes the rest. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+/**
+ * How long a drain leaves idle keep-alive connections open: a client that sends on one meanwhile gets
+ * its answer (and `connection: close`); one that stays silent is closed after it.
+ */
+const IDLE_LINGER_MS = 1000;
+
+/** Limits on what slow or greedy clients can hold: time to send the request, open connections. */
+function serverOptions(cfg: GatewayConfig['server']): HttpServerOptions {
+  return {
+    keepAliveTimeout: 65_000,
+    headersTimeout: cfg.headers_timeout_ms,
+    // Node's requestTimeout bounds receiving the request (headers and body), not the answer.
+    requestTimeout: cfg.body_timeout_ms,
+    // How often those timeouts are checked; Node's default (30 s) would let them run up to twice as long.
+    connectionsCheckingInterval: Math.min(1_000, cfg.headers_timeout_ms),
+  };
+}
+
+/** One exchange: the handler's answer, written to the response. */
+async function serve(handle: HttpHandler, request: NodeRequest, res: ServerResponse, stallMs: number): Promise<void> {
+  let answer;
+  try {
+    answer = await handle(request);
+  } catch {
+    // The handler answers every error itself; a rejection would be a bug, not the request's fault.
+    res.destroy();
+    return;
+  }
+  writeAnswer(res, answer, stallMs);
+}
+
+/** The gateway's handler on node:http: the thinnest layer, which measured fastest. */
+export function createHttpServer(gateway: Gateway, options: ServerOptions = {}): Server & { draining: boolean; inFlight: number } {
+  const state = { draining: false, inFlight: 0 };
+  const handle = createHttpHandler(gateway, { ...options, isDraining: () => state.draining });
+  const cfg = gateway.config.server;
+  const stallMs = gateway.config.routing.stream_idle_timeout_ms;
+
+  const server = createServer(serverOptions(cfg), (req, res) => {
+    state.inFlight += 1;
+    const controller = new AbortController();
+    res.once('close', () => {
+      state.inFlight -= 1;
+      if (!res.writableFinished) controller.abort(new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));
+    });
+    if (state.draining) res.setHeader('connection', 'close');
+    void serve(handle, new NodeRequest(req, controller.signal), res, stallMs);
+  });
+  server.maxConnections = cfg.max_connections;
+  server.on('clientError', answerClientError);
+  return Object.defineProperties(server, {
+    draining: { get: () => state.draining, set: (v: boolean) => (state.draining = v) },
+    inFlight: { get: () => state.inFlight },
+  }) as Server & { draining: boolean; inFlight: number };
+}
+
+/** Starts the server and returns a handle for graceful shutdown. */
+export async function startServer(gateway: Gateway, options: ServerOptions & { port?: number; host?: string } = {}): Promise<RunningServer> {
+  const server = createHttpServer(gateway, options);
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+  });
+  const cfg = gateway.config.server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? cfg.port, options.host ?? cfg.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host ?? cfg.host;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    async shutdown(graceMs = cfg.shutdown_grace_ms) {
+      server.draining = true;
+      // Stop accepting with net's close, not http's: http's would also destroy idle keep-alive
+      // connections at once, resetting a request already on its way on one. Each request on them is
+      // answered with `connection: close` instead, and connections still idle are closed after a linger.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      const start = Date.now();
+      const deadline = start + graceMs;
+      const lingerUntil = start + Math.min(graceMs, IDLE_LINGER_MS);
+      for (;;) {
+        const now = Date.now();
+        if (now >= deadline || (server.inFlight === 0 && (sockets.size === 0 || now >= lingerUntil))) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      for (const s of sockets) s.destroy();
+      await closed;
+      await (options.onClose ? options.onClose() : gateway.close());
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { GatewayError } from '../core/errors.js';
+import type { HttpRequest } from './exchange.js';
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The request body under `limit` bytes (413) and `timeoutMs` (408): the bytes the platform buffered,
+ * or what the adapter's reader streams in. The reader is called as a method of the request, so an
+ * adapter may implement it as one (no closure per request).
+ */
+export function readBody(request: HttpRequest, limit: number, timeoutMs: number): Promise<Uint8Array> {
+  if (typeof request.body === 'function') return request.body(limit, timeoutMs);
+  const body = request.body;
+  if (body !== undefined && body.byteLength > limit) return Promise.reject(tooLarge(limit));
+  return Promise.resolve(body ?? EMPTY);
+}
+
+/** The 413 for a body over the limit, for adapters that count the bytes as they arrive. */
+export function tooLarge(limit: number): GatewayError {
+  return new GatewayError({ kind: 'invalid_request', status: 413, code: 'request_too_large', message: `The request body exceeds the limit of ${limit} bytes.` });
+}
+
+/** Nesting deeper than this is refused before parsing: code downstream walks request JSON recursively. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * True when arrays and objects in a JSON text nest deeper than `limit`. A loop over the bytes, no
+ * recursion and no allocation; strings are skipped with `indexOf` (memchr), so brackets inside them
+ * do not count and prompt text costs little. Malformed text is left for JSON.parse to refuse.
+ */
+export function nestsDeeperThan(text: Uint8Array, limit: number): boolean {
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text[i];
+    if (c === 0x22 /* " */) {
+      let end = i;
+      for (;;) {
+        end = text.indexOf(0x22, end + 1);
+        if (end === -1) return false;
+        let k = end - 1;
+        while (text[k] === 0x5c /* \ */) k--;
+        if ((end - 1 - k) % 2 === 0) break;
+      }
+      i = end;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) depth--;
+  }
+  return false;
+}
+
+/** Parses a JSON body; anything unparseable or nested too deep is a 400 invalid_json. */
+export function parseJson(body: Uint8Array): unknown {
+  if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+    throw new GatewayError({ kind: 'invalid_request', code: 'invalid_json', message: `The request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.` });
+  }
+  // Buffer's decoder is the fastest; a plain Uint8Array (from a serverless platform) is viewed, not copied.
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  try {
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  } catch {
+    throw new GatewayError({ kind: 'invalid_request', code: 'invalid_json', message: 'The request body is not valid JSON.' });
+  }
+}

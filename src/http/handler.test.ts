@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load.js';
+import type { ConfigInput } from '../config/schema.js';
+import type { Logger } from '../core/logger.js';
+import { silentLogger } from '../core/logger.js';
+import { createGateway, type Gateway } from '../gateway/gateway.js';
+import { startOpenAISim } from '../sim/openai/index.js';
+import type { SimServer } from '../sim/server.js';
+import { isBodyStream, type HttpHandler, type HttpRequest, type HttpResponse } from './exchange.js';
+import { createHttpHandler } from './handler.js';
+import { jsonResponse } from './respond.js';
+import type { Route } from './route.js';
+
+/** A request as a serverless adapter builds it: buffered bytes, lower-case headers. */
+function req(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, query = ''): HttpRequest {
+  const bytes = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : new TextEncoder().encode(JSON.stringify(body));
+  return { method, path, query, headers: { 'content-type': 'application/json', ...headers }, body: bytes, signal: new AbortController().signal };
+}
+
+const json = (answer: HttpResponse): { error: { type: string; code: string; message: string } } & Record<string, unknown> => JSON.parse(answer.body as string);
+
+function gatewayFor(sim: SimServer | undefined, extra: Partial<ConfigInput> = {}): Gateway {
+  const parsed = parseConfig(
+    {
+      server: { body_limit_bytes: 1024 },
+      routing: { max_attempts_per_deployment: 1 },
+      deployments: [{ id: 'sim-a', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim?.url ?? 'http://127.0.0.1:9'}/v1` }],
+      groups: [{ name: 'chat', deployments: ['sim-a'] }],
+      ...extra,
+    },
+    {},
+  );
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  return createGateway(parsed.config);
+}
+
+describe('the runtime-neutral handler, without node:http', () => {
+  let sim: SimServer;
+  let gateway: Gateway;
+  let handle: HttpHandler;
+  const lines: Array<Record<string, unknown>> = [];
+  const accessLogger: Logger = { ...silentLogger, info: (obj) => lines.push(obj as Record<string, unknown>) };
+  let draining = false;
+  const echo: Route = { method: 'GET', path: '/v1/echo', handle: async (ctx) => jsonResponse(200, { q: ctx.query.get('q'), key: ctx.caller.keyId }) };
+
+  beforeAll(async () => {
+    sim = await startOpenAISim();
+    gateway = gatewayFor(sim);
+    handle = createHttpHandler(gateway, { accessLogger, routes: [echo], isDraining: () => draining });
+  });
+
+  afterAll(async () => {
+    await gateway.close();
+    await sim.close();
+  });
+
+  it('answers a feature route with JSON, reading the query string', async () => {
+    const answer = await handle(req('GET', '/v1/echo', undefined, {}, 'q=a%20b'));
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-type']).toBe('application/json');
+    expect(json(answer)).toEqual({ q: 'a b' });
+  });
+
+  it('answers unknown paths with 404 and wrong methods with 405, in the OpenAI error shape with our request id', async () => {
+    const missing = await handle(req('GET', '/v2/nothing'));
+    expect(missing.status).toBe(404);
+    expect(json(missing).error).toMatchObject({ type: 'invalid_request_error', code: 'unknown_route' });
+    expect(missing.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const wrong = await handle(req('GET', '/v1/chat/completions'));
+    expect(wrong.status).toBe(405);
+    expect(json(wrong).error.code).toBe('method_not_allowed');
+  });
+
+  it('completes a chat from buffered body bytes and names who served it', async () => {
+    const answer = await handle(req('POST', '/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }));
+    expect(answer.status).toBe(200);
+    expect(answer.headers['x-switchyard-deployment']).toBe('sim-a');
+    expect((json(answer).choices as Array<{ message: { content: string } }>)[0]?.message.content).toContain('You said: Hi');
+  });
+
+  it('refuses bytes over the body limit with 413 and bad JSON with 400, never a 500', async () => {
+    const big = await handle(req('POST', '/v1/chat/completions', 'x'.repeat(2048)));
+    expect(big.status).toBe(413);
+    expect(json(big).error.code).toBe('request_too_large');
+    const bad = await handle(req('POST', '/v1/chat/completions', '{"model":'));
+    expect(bad.status).toBe(400);
+    expect(json(bad).error.code).toBe('invalid_json');
+  });
+
+  it('streams SSE frames as a body stream, logging the request once the stream has ended', async () => {
+    lines.length = 0;
+    const answer = await handle(req('POST', '/v1/chat/completions', { model: 'chat', stream: true, messages: [{ role: 'user', content: 'Hi' }] }));
+    expect(answer.headers['content-type']).toBe('text/event-stream');
+    expect(isBodyStream(answer.body)).toBe(true);
+    expect(lines).toEqual([]);
+    let text = '';
+    for await (const chunk of answer.body as AsyncIterable<string>) text += chunk;
+    expect(text.startsWith('data: {"id":"chatcmpl-')).toBe(true);
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ status: 200, path: '/v1/chat/completions', deployment: 'sim-a' });
+  });
+
+  it('answers readiness with 503 draining while the runtime drains', async () => {
+    expect((await handle(req('GET', '/readyz'))).status).toBe(200);
+    draining = true;
+    const answer = await handle(req('GET', '/readyz'));
+    draining = false;
+    expect(answer.status).toBe(503);
+    expect(json(answer)).toEqual({ status: 'draining' });
+  });
+});
+
+describe('authentication in the handler', () => {
+  const gateway = gatewayFor(undefined, { api_keys: [{ id: 'k', key: 'sk-k', role: 'admin' }] });
+  const handle = createHttpHandler(gateway, { routes: [{ method: 'GET', path: '/v1/who', handle: async (ctx) => jsonResponse(200, { key: ctx.caller.keyId }) }] });
+  afterAll(() => gateway.close());
+
+  it('answers a missing key with 401, takes a bearer key or api-key header, and lets health checks through', async () => {
+    const none = await handle(req('GET', '/v1/who'));
+    expect(none.status).toBe(401);
+    expect(json(none).error).toMatchObject({ type: 'authentication_error', code: 'invalid_api_key' });
+    expect(json(await handle(req('GET', '/v1/who', undefined, { authorization: 'Bearer sk-k' })))).toEqual({ key: 'k' });
+    expect(json(await handle(req('GET', '/v1/who', undefined, { 'api-key': 'sk-k' })))).toEqual({ key: 'k' });
+    expect((await handle(req('GET', '/healthz'))).status).toBe(200);
+  });
+});

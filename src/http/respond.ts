@@ -1,0 +1,47 @@
+import type { GatewayError } from '../core/errors.js';
+import type { GatewayConfig } from '../config/schema.js';
+import type { HttpResponse } from './exchange.js';
+
+/** A JSON answer. `headers` is taken over (content-type is added to it), never copied. */
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  headers['content-type'] = 'application/json';
+  return { status, headers, body: JSON.stringify(body) };
+}
+
+/**
+ * An error answer with `body` (the front door's error shape). Headers name the deployment that failed
+ * last and the attempts made, as success answers do; a wait the upstream asked for goes on as
+ * retry-after and retry-after-ms. `headers` is taken over.
+ */
+export function errorResponse(error: GatewayError, body: unknown, headers: Record<string, string>): HttpResponse {
+  if (error.deployment !== undefined) headers['x-switchyard-deployment'] = error.deployment;
+  if (error.provider !== undefined) headers['x-switchyard-provider'] = error.provider;
+  if (error.region !== undefined) headers['x-switchyard-region'] = error.region;
+  if (error.attempts !== undefined) headers['x-switchyard-attempts'] = String(error.attempts);
+  if (error.retryAfterMs !== undefined && (error.status === 429 || error.status === 503)) {
+    headers['retry-after'] = String(Math.ceil(error.retryAfterMs / 1000));
+    headers['retry-after-ms'] = String(Math.ceil(error.retryAfterMs));
+  }
+  // 499 is nginx's "client closed request"; the client is gone, so any status will do for the log.
+  return jsonResponse(error.status, body, headers);
+}
+
+/** True when the deployment an error names lets clients see the upstream's (scrubbed) words. */
+export function exposesUpstream(config: GatewayConfig, deployment: string | undefined): boolean {
+  return deployment !== undefined && config.deployments.some((d) => d.id === deployment && d.expose_upstream_errors);
+}
+
+/**
+ * The stack of an error and of every error it wraps (`cause`), for the internal-error log line: the
+ * wrapper's own stack only says where the error was wrapped, not where it happened.
+ */
+export function errorChain(err: unknown): string {
+  const lines: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e !== undefined && depth < 8; depth++) {
+    lines.push(e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+    if (e !== undefined) lines.push('caused by:');
+  }
+  return lines.join('\n');
+}

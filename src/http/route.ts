@@ -1,0 +1,43 @@
+import type { GatewayError } from '../core/errors.js';
+import type { Gateway, ServedBy } from '../gateway/gateway.js';
+import type { Usage } from '../core/types.js';
+import type { Caller } from './auth.js';
+import type { HttpRequest, HttpResponse } from './exchange.js';
+
+/** Prices an answer; `usd` is undefined when the model has no known price (never silently zero). */
+export type CostFn = (servedBy: Pick<ServedBy, 'deployment' | 'provider' | 'model' | 'region'>, usage: Usage | undefined) => { usd: number | undefined; priced: boolean };
+
+/** What a route gets for one request. */
+export interface RouteContext {
+  readonly request: HttpRequest;
+  readonly gateway: Gateway;
+  readonly caller: Caller;
+  /** Our own id for the request (the ledger keys usage by it); never the client's. */
+  readonly requestId: string;
+  readonly costOf: CostFn | undefined;
+  /** The query string's parameters, parsed on first use: only a few routes read them. */
+  readonly query: URLSearchParams;
+  /** Set by routes so the access log can name who served the request. */
+  servedBy: ServedBy | undefined;
+  /** The request body, read under the configured size limit and body timeout. */
+  body(): Promise<Uint8Array>;
+  /** A streamed answer calls this once it has ended: the access log line is written then. */
+  streamEnded(): void;
+}
+
+export interface Route {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  /** Health routes answer without authentication. */
+  readonly public?: boolean;
+  /** The answer, or a thrown GatewayError that the handler encodes in the front door's error shape. */
+  handle(ctx: RouteContext): Promise<HttpResponse>;
+}
+
+/** A front door: the routes of one client-facing API and the shape of its errors. */
+export interface Ingress {
+  readonly name: string;
+  readonly routes: readonly Route[];
+  /** The error body in this API's shape; `exposeUpstream` lets the upstream's scrubbed words through. */
+  encodeError(error: GatewayError, exposeUpstream: boolean): unknown;
+}

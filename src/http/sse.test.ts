@@ -1,0 +1,64 @@
+import { describe, expect, it, vi } from 'vitest';
+import { SseStream, type StreamEncoder } from './sse.js';
+
+/** Parts from an array, recording how the consumer closed them. */
+function parts(values: string[]): AsyncIterator<string> & { returned: number; thrown: unknown[] } {
+  let i = 0;
+  const it = {
+    returned: 0,
+    thrown: [] as unknown[],
+    next: async (): Promise<IteratorResult<string>> => (i < values.length ? { done: false, value: values[i++] as string } : { done: true, value: undefined }),
+    return: async (): Promise<IteratorResult<string>> => {
+      it.returned += 1;
+      return { done: true, value: undefined };
+    },
+    throw: async (err: unknown): Promise<IteratorResult<string>> => {
+      it.thrown.push(err);
+      throw err;
+    },
+  };
+  return it;
+}
+
+const upper: StreamEncoder<string> = {
+  part: (p) => (p === 'skip' ? undefined : JSON.stringify(p.toUpperCase())),
+  end: () => ['"last"', '[DONE]'],
+  error: (err) => JSON.stringify({ error: String(err) }),
+};
+
+async function drain(stream: AsyncIterable<string>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const chunk of stream) out.push(chunk);
+  return out;
+}
+
+describe('SseStream', () => {
+  it('frames each part as data, skips parts without a frame, and ends with the closing frames in one chunk', async () => {
+    const ended = vi.fn();
+    const out = await drain(new SseStream(parts(['a', 'skip', 'b']), upper, { streamEnded: ended }));
+    expect(out).toEqual(['data: "A"\n\n', 'data: "B"\n\n', 'data: "last"\n\ndata: [DONE]\n\n']);
+    expect(ended).toHaveBeenCalledTimes(1);
+  });
+
+  it('closes the parts when the consumer stops pulling (the client went away), and reports the end once', async () => {
+    const source = parts(['a', 'b', 'c']);
+    const ended = vi.fn();
+    const stream = new SseStream(source, upper, { streamEnded: ended });
+    expect((await stream.next()).value).toBe('data: "A"\n\n');
+    await stream.return();
+    await stream.return();
+    expect(source.returned).toBe(1);
+    expect(ended).toHaveBeenCalledTimes(1);
+    expect(await stream.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('ends with the error event when the parts fail, and fails the parts when encoding a part throws', async () => {
+    const failing: AsyncIterator<string> = { next: async () => Promise.reject(new Error('upstream broke')) };
+    expect(await drain(new SseStream(failing, upper, { streamEnded: () => undefined }))).toEqual(['data: {"error":"Error: upstream broke"}\n\n']);
+    const source = parts(['a']);
+    const bad: StreamEncoder<string> = { ...upper, part: () => { throw new Error('ours'); } };
+    expect(await drain(new SseStream(source, bad, { streamEnded: () => undefined }))).toEqual(['data: {"error":"Error: ours"}\n\n']);
+    expect(source.thrown).toHaveLength(1);
+    expect(source.returned).toBe(0);
+  });
+});

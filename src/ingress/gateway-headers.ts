@@ -1,0 +1,35 @@
+import type { RequestOptions, ServedBy } from '../gateway/gateway.js';
+import type { RouteContext } from '../http/route.js';
+
+/** Reads the routing hints a client may give; a key's residency is never loosened by a header. */
+export function requestOptions(ctx: RouteContext): RequestOptions {
+  const h = ctx.request.headers;
+  const opts: RequestOptions = { signal: ctx.request.signal, requestId: ctx.requestId, tags: ctx.caller.tags, access: ctx.caller.access };
+  const residency = ctx.caller.residency ?? h['x-switchyard-residency'];
+  if (residency) opts.residency = residency;
+  const override = h['x-switchyard-deployment'];
+  if (override !== undefined) opts.override = override;
+  const task = h['x-switchyard-task'];
+  if (task !== undefined) opts.task = task;
+  return opts;
+}
+
+/** The headers naming who served an answer, on every front door. */
+export function servedHeaders(s: ServedBy): Record<string, string> {
+  const h: Record<string, string> = {
+    'x-switchyard-deployment': s.deployment,
+    'x-switchyard-provider': s.provider,
+    'x-switchyard-attempts': String(s.attempts),
+    'x-request-id': s.requestId,
+  };
+  if (s.region) h['x-switchyard-region'] = s.region;
+  return h;
+}
+
+/** `x-switchyard-cost-usd`: at most ten decimals, trailing zeros dropped but one kept after the point (`0.5`, `2.0`). */
+export function formatUsd(usd: number): string {
+  const s = usd.toFixed(10);
+  let end = s.length;
+  while (s.charCodeAt(end - 1) === 48 /* 0 */) end -= 1;
+  return s.charCodeAt(end - 1) === 46 /* . */ ? `${s.slice(0, end)}0` : s.slice(0, end);
+}

@@ -1,0 +1,5 @@
+import type { Ingress } from '../http/route.js';
+import { openAIChat } from './openai-chat/index.js';
+
+/** Every front door the gateway serves; the first one's error shape also answers unknown routes. */
+export const INGRESSES: readonly Ingress[] = [openAIChat];

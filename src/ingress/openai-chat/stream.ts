@@ -1,0 +1,97 @@
+import { GatewayError } from '../../core/errors.js';
+import type { ServedBy } from '../../gateway/gateway.js';
+import type { FinishReason, StreamPart, Usage } from '../../core/types.js';
+import type { RouteContext } from '../../http/route.js';
+import { exposesUpstream } from '../../http/respond.js';
+import type { StreamEncoder } from '../../http/sse.js';
+import { formatUsd } from '../gateway-headers.js';
+import { costExtension } from './cost.js';
+import { ChunkEncoder } from './encode-response.js';
+
+const DONE_FRAMES: readonly string[] = Object.freeze(['[DONE]']);
+
+/**
+ * A chat completion stream in OpenAI's words: chat.completion.chunk frames, the usage chunk when asked
+ * for, `[DONE]`, or an error event (and no `[DONE]`) when it breaks after the first byte. The cost is
+ * only known at the end: it travels as an HTTP trailer and in the usage chunk.
+ */
+export class ChatStreamEncoder implements StreamEncoder<StreamPart> {
+  private readonly chunks: ChunkEncoder;
+  /** Provider-specific stream data for clients that opted in, carried by the last chunk. */
+  private readonly tail: ExtensionTail | undefined;
+  private cost: string | undefined;
+  /** The `x-switchyard-cost-usd` trailer, read by the adapter once the stream has ended. */
+  readonly trailers = (): Record<string, string> | undefined => (this.cost === undefined ? undefined : { 'x-switchyard-cost-usd': this.cost });
+
+  constructor(
+    private readonly ctx: RouteContext,
+    private readonly servedBy: ServedBy,
+    model: string,
+    private readonly includeUsage: boolean,
+  ) {
+    this.chunks = new ChunkEncoder(`chatcmpl-${ctx.requestId}`, model, Math.floor(Date.now() / 1000), includeUsage);
+    this.tail = wantsStreamExtensions(ctx, servedBy) ? new ExtensionTail() : undefined;
+  }
+
+  part(part: StreamPart): string | undefined {
+    if (part.type === 'usage') {
+      const cost = costExtension(this.ctx, this.servedBy, part.usage, part.estimated, part.attempts);
+      if (cost && typeof cost.switchyard.cost_usd === 'number') this.cost = formatUsd(cost.switchyard.cost_usd);
+      if (!this.includeUsage) return undefined;
+      if (this.tail) {
+        this.tail.usage = { usage: part.usage, cost };
+        return undefined;
+      }
+      return this.chunks.usage(part.usage, cost);
+    }
+    if (this.tail?.take(part)) return undefined;
+    return this.chunks.encode(part);
+  }
+
+  end(): readonly string[] {
+    return this.tail ? [...this.tail.flush(this.chunks), '[DONE]'] : DONE_FRAMES;
+  }
+
+  error(err: unknown): string {
+    // After the first byte there is no fallback left: say so explicitly and never send [DONE].
+    const { deployment, provider } = this.servedBy;
+    const error = GatewayError.isInstance(err) ? err.withDeployment(deployment, provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
+    return JSON.stringify(error.toOpenAI(exposesUpstream(this.ctx.gateway.config, deployment)));
+  }
+}
+
+/** Stream extensions are opt-in: the `x-switchyard-stream-extensions: true` header or the group's `stream_extensions`. */
+function wantsStreamExtensions(ctx: RouteContext, servedBy: ServedBy): boolean {
+  if (ctx.request.headers['x-switchyard-stream-extensions'] === 'true') return true;
+  return servedBy.group !== undefined && ctx.gateway.config.groups.some((g) => g.name === servedBy.group && g.stream_extensions);
+}
+
+/** Holds the finish and usage chunks of a stream with extensions, so the last chunk can carry them. */
+class ExtensionTail {
+  private extensions: Record<string, Record<string, unknown>> | undefined;
+  private finishReason: FinishReason | undefined;
+  usage: { usage: Usage; cost: Record<string, unknown> | undefined } | undefined;
+
+  /** Keeps extension and finish parts; false for parts to encode now. */
+  take(part: StreamPart): boolean {
+    if (part.type === 'extension') {
+      this.extensions ??= {};
+      this.extensions[part.namespace] = { ...this.extensions[part.namespace], ...part.data };
+      return true;
+    }
+    if (part.type === 'finish') {
+      this.finishReason = part.finishReason;
+      return true;
+    }
+    return false;
+  }
+
+  /** The held-back chunks: the finish, then the usage carrying the extensions (or the finish does). */
+  flush(encoder: ChunkEncoder): string[] {
+    const last = this.usage;
+    const out: string[] = [];
+    if (this.finishReason !== undefined) out.push(encoder.finish(this.finishReason, last ? undefined : this.extensions));
+    if (last) out.push(encoder.usage(last.usage, last.cost, this.extensions));
+    return out;
+  }
+}
