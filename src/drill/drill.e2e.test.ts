@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startOpenAISim } from '../sim/openai/index.js';
+import type { SimServer } from '../sim/server.js';
+import { prepareDrill, type DrillResult } from './run.js';
+import { loadScenario } from './scenario.js';
+
+const sims: SimServer[] = [];
+afterEach(async () => {
+  await Promise.all(sims.splice(0).map((s) => s.close()));
+});
+
+/** A primary in us-east and a standby in eu-west, each its own simulator, with fast breakers. */
+async function twoRegions(shadow?: number): Promise<{ config: Record<string, unknown>; primary: SimServer; standby: SimServer }> {
+  const primary = await startOpenAISim({ name: 'primary', models: ['gpt-4o-mini'] });
+  const standby = await startOpenAISim({ name: 'standby', models: ['gpt-4o-mini'] });
+  sims.push(primary, standby);
+  const config = {
+    deployments: [
+      { id: 'us-east', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'us-east', endpoint: `${primary.url}/v1` },
+      { id: 'eu-west', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'eu-west', endpoint: `${standby.url}/v1` },
+    ],
+    groups: [{ name: 'chat', strategy: 'priority', deployments: ['us-east', 'eu-west'], ...(shadow === undefined ? {} : { shadow: { share: shadow } }) }],
+    routing: {
+      backoff: { base_ms: 5, cap_ms: 20 },
+      breaker: { consecutive_failures: 3, cool_off_ms: 400 },
+      failback: { ramp_ms: 0 },
+      attempt_timeout_ms: 1_000,
+    },
+  };
+  return { config, primary, standby };
+}
+
+async function drill(config: unknown, scenario: string, shadow = true): Promise<DrillResult> {
+  const prepared = await prepareDrill({ config, group: 'chat', scenario: loadScenario(scenario), ratePerS: 40, durationMs: 4_000, shadow });
+  try {
+    return await prepared.run();
+  } finally {
+    await prepared.close();
+  }
+}
+
+describe('switchyard drill against the simulators', () => {
+  it('region outage: detects, fails over to the other region without client errors, and fails back', async () => {
+    const { config } = await twoRegions();
+    const result = await drill(config, 'region-outage');
+    const m = result.metrics;
+    expect(result.plan.targets).toEqual([{ deployment: 'us-east', via: 'simulator' }]);
+    expect(m.requests).toBe(160);
+    expect(m.errors.total).toBe(0);
+    expect(m.timeToDetectMs).toBeDefined();
+    expect(m.timeToFullFailoverMs).toBeLessThan(1_000);
+    expect(m.attemptsPerRequest.max).toBeGreaterThan(1);
+    expect(m.failbackMs).toBeDefined();
+    const during = result.timeline.slice(1, 2)[0];
+    expect(during?.served['eu-west']).toBeGreaterThan(0);
+    expect(result.timeline.some((b) => b.breakers['us-east'] === 'open')).toBe(true);
+    expect(result.cost.usd).toBeGreaterThan(0);
+    expect(result.plan.maxCostUsd).toBeGreaterThanOrEqual(result.cost.usd);
+  });
+});

@@ -1,0 +1,96 @@
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Effect } from '../scenario.js';
+
+/**
+ * A small TCP fault proxy the drill places in front of a deployment that is not a simulator: it
+ * passes bytes through, or delays, resets, blackholes, answers with an HTTP status, or cuts the
+ * answer after its first chunks. HTTP status injection needs the gateway to speak plain HTTP to it.
+ */
+export class FaultProxy {
+  private effect: Effect | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly passing = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    private readonly upstream: { host: string; port: number },
+    readonly url: string,
+  ) {}
+
+  /** Starts a proxy on 127.0.0.1 (a random port) forwarding to `upstream` (host and port). */
+  static async start(upstream: { host: string; port: number }, protocol = 'http:'): Promise<FaultProxy> {
+    let proxy: FaultProxy | undefined;
+    const server = createServer((socket) => proxy?.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    proxy = new FaultProxy(server, upstream, `${protocol}//127.0.0.1:${(server.address() as AddressInfo).port}`);
+    return proxy;
+  }
+
+  /** Applies an effect to new connections (undefined: pass through). Open connections are broken, as an outage breaks them. */
+  set(effect: Effect | undefined): void {
+    this.effect = effect;
+    if (effect) for (const s of this.passing) s.destroy();
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    const e = this.effect;
+    if (e?.refuse) return void socket.resetAndDestroy();
+    if (e?.blackhole) return void socket.resume();
+    if (e?.status !== undefined) return this.answerStatus(socket, e.status, e.retry_after_s);
+    socket.pause();
+    setTimeout(() => this.pipe(socket, e), e?.latency_ms ?? 0);
+  }
+
+  private answerStatus(socket: Socket, status: number, retryAfterS: number | undefined): void {
+    let head = '';
+    socket.on('data', (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      const body = JSON.stringify({ error: { message: `Fault proxy: injected ${status}`, type: status === 429 ? 'rate_limit_error' : 'server_error', code: null } });
+      const retry = retryAfterS === undefined ? '' : `retry-after: ${retryAfterS}\r\n`;
+      socket.end(`HTTP/1.1 ${status} Injected\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${retry}connection: close\r\n\r\n${body}`);
+    });
+  }
+
+  private pipe(socket: Socket, e: Effect | undefined): void {
+    if (socket.destroyed) return;
+    const upstream = connect(this.upstream.port, this.upstream.host);
+    this.passing.add(socket);
+    const done = (): void => {
+      this.passing.delete(socket);
+      socket.destroy();
+      upstream.destroy();
+    };
+    upstream.once('error', done).once('close', done);
+    socket.once('close', done);
+    let chunks = 0;
+    let firstByte = true;
+    upstream.on('data', (chunk: Buffer) => {
+      if (e?.ttft_ms && firstByte) {
+        firstByte = false;
+        upstream.pause();
+        setTimeout(() => {
+          socket.write(chunk);
+          upstream.resume();
+        }, e.ttft_ms);
+        return;
+      }
+      socket.write(chunk);
+      chunks += 1;
+      if (e?.cut_after_chunks !== undefined && chunks > e.cut_after_chunks) done();
+    });
+    socket.on('data', (chunk: Buffer) => upstream.write(chunk));
+    socket.resume();
+  }
+}

@@ -1,0 +1,183 @@
+import { toGatewayError } from '../core/errors.js';
+import type { AttemptRecord } from '../core/events.js';
+import type { ChatRequest } from '../core/types.js';
+import { estimatePromptTokens } from '../core/estimate.js';
+import { createGateway, type Gateway, type ServedBy } from '../gateway/gateway.js';
+import { PriceBook } from '../ledger/pricing/price-book.js';
+import { groupMembers } from '../routing/config.js';
+import type { BreakerState } from '../routing/breaker.js';
+import { runLoad, requestBudget } from './load.js';
+import { measure, type BreakerSample, type DrillMetrics, type RequestSample } from './measure.js';
+import { faultWindows, type FaultWindow, type Scenario } from './scenario.js';
+import { findGroup, placeTargets } from './targets.js';
+import { timeline, type TimelineBucket } from './timeline.js';
+
+export interface DrillOptions {
+  /** The config tree as read from YAML (env references not yet interpolated). */
+  config: unknown;
+  env?: Readonly<Record<string, string | undefined>>;
+  group: string;
+  scenario: Scenario;
+  ratePerS: number;
+  durationMs: number;
+  /** False: the group's shadow share is left out for this run (to compare with and without it). */
+  shadow?: boolean;
+  /** A request still unanswered after this long counts as a timeout. */
+  requestTimeoutMs?: number;
+  /** How often breaker states are sampled. */
+  sampleMs?: number;
+}
+
+/** What the drill will do, shown before it starts. */
+export interface DrillPlan {
+  group: string;
+  scenario: string;
+  ratePerS: number;
+  durationMs: number;
+  /** The most requests it sends. */
+  requests: number;
+  targets: Array<{ deployment: string; via: 'simulator' | 'proxy' }>;
+  windows: FaultWindow[];
+  shadowShare: number;
+  /** Upper bound from the pricing catalog; undefined when a member is unpriced. */
+  maxCostUsd: number | undefined;
+}
+
+export interface DrillResult {
+  plan: DrillPlan;
+  metrics: DrillMetrics;
+  cost: { usd: number; shadowUsd: number; shadowUsdPerHour: number; unpricedAttempts: number };
+  timeline: TimelineBucket[];
+}
+
+export interface PreparedDrill {
+  plan: DrillPlan;
+  run(): Promise<DrillResult>;
+  /** Stops fault proxies and the gateway; always call it. */
+  close(): Promise<void>;
+}
+
+const MAX_TOKENS = 32;
+const drillRequest = (model: string, stream: boolean): ChatRequest => ({
+  model,
+  messages: [{ role: 'user', content: 'Disaster-recovery drill: please answer briefly.' }],
+  max_tokens: MAX_TOKENS,
+  ...(stream ? { stream: true } : {}),
+});
+
+interface AttemptTally {
+  attempts: number;
+  touchedTarget: boolean;
+}
+
+/** Builds the in-process gateway and the fault targets, and computes the plan (with its cost ceiling). */
+export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill> {
+  const env = options.env ?? {};
+  const placed = await placeTargets(options.config, env, options.group, options.scenario, options.shadow ?? true);
+  const { config, targets } = placed;
+  const group = findGroup(config, options.group);
+  const members = groupMembers(group).map((m) => m.id);
+  const prices = PriceBook.fromConfig(config.pricing);
+  const request = drillRequest(group.name, options.scenario.stream);
+  const requests = requestBudget(options.ratePerS, options.durationMs);
+  const shadowShare = group.shadow?.share ?? 0;
+  const perRequest = members.map((id) => {
+    const d = config.deployments.find((x) => x.id === id);
+    return d ? prices.maxCost({ deployment: d.id, provider: d.provider, model: d.model, region: d.region }, estimatePromptTokens(request), MAX_TOKENS) : undefined;
+  });
+  const maxCostUsd = perRequest.some((c) => c === undefined) ? undefined : requests * Math.max(...(perRequest as number[])) * (1 + shadowShare * (members.length - 1));
+  const targetIds = targets.map((t) => t.deployment);
+  const plan: DrillPlan = {
+    group: group.name,
+    scenario: options.scenario.name,
+    ratePerS: options.ratePerS,
+    durationMs: options.durationMs,
+    requests,
+    targets: targets.map((t) => ({ deployment: t.deployment, via: t.via })),
+    windows: faultWindows(options.scenario, options.durationMs),
+    shadowShare,
+    maxCostUsd,
+  };
+
+  const tallies = new Map<string, AttemptTally>();
+  const cost = { usd: 0, shadowUsd: 0, shadowUsdPerHour: 0, unpricedAttempts: 0 };
+  let t0 = 0;
+  let firstFailureMs: number | undefined;
+  const onAttempt = (r: AttemptRecord): void => {
+    const usd = r.usage ? prices.usdOf(r, r.usage) : 0;
+    if (usd === undefined) cost.unpricedAttempts += 1;
+    if (r.role === 'shadow') cost.shadowUsd += usd ?? 0;
+    else cost.usd += usd ?? 0;
+    if (r.role === 'shadow') return;
+    const tally = tallies.get(r.requestId) ?? { attempts: 0, touchedTarget: false };
+    tally.attempts += 1;
+    tally.touchedTarget ||= targetIds.includes(r.deployment);
+    tallies.set(r.requestId, tally);
+    const endMs = r.startedAt + r.latencyMs - t0;
+    if (r.outcome === 'error' && targetIds.includes(r.deployment) && endMs >= (plan.windows[0]?.fromMs ?? Infinity)) firstFailureMs = Math.min(firstFailureMs ?? endMs, endMs);
+  };
+  const gateway = createGateway(config, { observers: [{ onAttempt }] });
+
+  return {
+    plan,
+    async run() {
+      t0 = Date.now();
+      const breakers: BreakerSample[] = [];
+      const sample = (): void => {
+        const states: Record<string, BreakerState> = {};
+        for (const d of gateway.status().deployments) if (members.includes(d.id)) states[d.id] = d.breaker.state;
+        breakers.push({ atMs: Date.now() - t0, states });
+      };
+      const sampler = setInterval(sample, options.sampleMs ?? 100);
+      const timers = plan.windows.flatMap((w) => [
+        setTimeout(() => void Promise.all(targets.map((t) => t.apply(w.effect, w.toMs - w.fromMs))).catch(() => undefined), w.fromMs),
+        setTimeout(() => void Promise.all(targets.map((t) => t.clear())), w.toMs),
+      ]);
+      const raw: Array<Omit<RequestSample, 'attempts' | 'touchedTarget'> & { id: string }> = [];
+      try {
+        await runLoad({
+          ratePerS: options.ratePerS,
+          durationMs: options.durationMs,
+          send: async (i) => {
+            const id = `drill-${i}`;
+            const startMs = Date.now() - t0;
+            const outcome = await sendOne(gateway, request, id, options.requestTimeoutMs ?? 10_000);
+            raw.push({ id, startMs, endMs: Date.now() - t0, ...outcome });
+          },
+        });
+      } finally {
+        clearInterval(sampler);
+        timers.forEach(clearTimeout);
+      }
+      sample();
+      const samples: RequestSample[] = raw.map(({ id, ...r }) => ({ ...r, attempts: tallies.get(id)?.attempts ?? 0, touchedTarget: tallies.get(id)?.touchedTarget ?? false }));
+      cost.shadowUsdPerHour = cost.shadowUsd / (options.durationMs / 3_600_000);
+      return {
+        plan,
+        metrics: measure({ requests: samples, breakers, windows: plan.windows, targets: targetIds, firstFailureMs }),
+        cost,
+        timeline: timeline(samples, breakers, targetIds, options.durationMs),
+      };
+    },
+    async close() {
+      await gateway.close();
+      await Promise.all(targets.map((t) => t.close()));
+    },
+  };
+}
+
+async function sendOne(gateway: Gateway, request: ChatRequest, requestId: string, timeoutMs: number): Promise<{ ok: boolean; errorKind: string | undefined; deployment: string | undefined }> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    let servedBy: ServedBy;
+    if (request.stream) {
+      const result = await gateway.stream(request, { requestId, signal });
+      // Errors after the first content (a cut stream) throw from the parts.
+      for await (const part of result.parts) void part;
+      servedBy = result.servedBy;
+    } else servedBy = (await gateway.chat(request, { requestId, signal })).servedBy;
+    return { ok: true, errorKind: undefined, deployment: servedBy.deployment };
+  } catch (err) {
+    return { ok: false, errorKind: signal.aborted ? 'timeout' : toGatewayError(err).kind, deployment: undefined };
+  }
+}
