@@ -19,14 +19,14 @@ export class FaultProxy {
 
   /** Starts a proxy on 127.0.0.1 (a random port) forwarding to `upstream` (host and port). */
   static async start(upstream: { host: string; port: number }, protocol = 'http:'): Promise<FaultProxy> {
-    let proxy: FaultProxy | undefined;
-    const server = createServer((socket) => proxy?.accept(socket));
+    const accept: { to?: FaultProxy } = {};
+    const server = createServer((socket) => accept.to?.accept(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
-    proxy = new FaultProxy(server, upstream, `${protocol}//127.0.0.1:${(server.address() as AddressInfo).port}`);
-    return proxy;
+    accept.to = new FaultProxy(server, upstream, `${protocol}//127.0.0.1:${(server.address() as AddressInfo).port}`);
+    return accept.to;
   }
 
   /** Applies an effect to new connections (undefined: pass through). Open connections are broken, as an outage breaks them. */
