@@ -58,3 +58,38 @@ describe('switchyard drill against the simulators', () => {
     expect(result.plan.maxCostUsd).toBeGreaterThanOrEqual(result.cost.usd);
   });
 });
+
+describe('switchyard drill through the fault proxy', () => {
+  it('a blackholed primary is detected by timeouts and its traffic moves to the standby', async () => {
+    const { config } = await twoRegions();
+    const prepared = await prepareDrill({ config, group: 'chat', scenario: loadScenario('blackhole'), ratePerS: 30, durationMs: 4_000, via: 'proxy' });
+    try {
+      expect(prepared.plan.targets).toEqual([{ deployment: 'us-east', via: 'proxy' }]);
+      const { metrics, timeline } = await prepared.run();
+      expect(metrics.errors.total).toBe(0);
+      expect(metrics.latencyMs.during.p99).toBeGreaterThanOrEqual(1_000);
+      expect(metrics.timeToDetectMs).toBeDefined();
+      expect(timeline[2]?.served['eu-west']).toBeGreaterThan(0);
+    } finally {
+      await prepared.close();
+    }
+  });
+});
+
+describe('shadow traffic keeps a cold standby warm', () => {
+  it('without shadow the failover spikes p95 on the cold standby; with the group shadow share it does not', async () => {
+    const run = async (shadow: boolean): Promise<DrillResult> => {
+      const { config, standby } = await twoRegions(1);
+      standby.faults.add({ cold_start: { idle_ms: 500, requests: 15, latency_ms: 400 } });
+      return drill(config, 'region-outage', shadow);
+    };
+    const cold = await run(false);
+    const warm = await run(true);
+    const coldP95 = cold.metrics.latencyMs.during.p95 ?? 0;
+    const warmP95 = warm.metrics.latencyMs.during.p95 ?? 0;
+    expect(coldP95).toBeGreaterThanOrEqual(400);
+    expect(warmP95).toBeLessThan(coldP95 - 250);
+    expect(cold.cost.shadowUsd).toBe(0);
+    expect(warm.cost.shadowUsdPerHour).toBeGreaterThan(0);
+  });
+});

@@ -22,6 +22,8 @@ export interface DrillOptions {
   durationMs: number;
   /** False: the group's shadow share is left out for this run (to compare with and without it). */
   shadow?: boolean;
+  /** `proxy`: put the fault proxy in front of simulators too (default: their fault API). */
+  via?: 'auto' | 'proxy';
   /** A request still unanswered after this long counts as a timeout. */
   requestTimeoutMs?: number;
   /** How often breaker states are sampled. */
@@ -73,7 +75,7 @@ interface AttemptTally {
 /** Builds the in-process gateway and the fault targets, and computes the plan (with its cost ceiling). */
 export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill> {
   const env = options.env ?? {};
-  const placed = await placeTargets(options.config, env, options.group, options.scenario, options.shadow ?? true);
+  const placed = await placeTargets(options.config, env, options.group, options.scenario, { shadow: options.shadow ?? true, via: options.via ?? 'auto' });
   const { config, targets } = placed;
   const group = findGroup(config, options.group);
   const members = groupMembers(group).map((m) => m.id);

@@ -43,9 +43,16 @@ export interface PlacedTargets {
 
 /**
  * Finds how to reach each target: a simulator's fault API, else a fault proxy the drill puts in front
- * of the deployment (its endpoint is rewritten to the proxy). `shadow: false` drops the group's shadow share.
+ * of the deployment (its endpoint is rewritten to the proxy); `via: proxy` uses the proxy for simulators
+ * too. `shadow: false` drops the group's shadow share.
  */
-export async function placeTargets(raw: unknown, env: Readonly<Record<string, string | undefined>>, groupName: string, scenario: Scenario, shadow: boolean): Promise<PlacedTargets> {
+export async function placeTargets(
+  raw: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  groupName: string,
+  scenario: Scenario,
+  opts: { shadow: boolean; via: 'auto' | 'proxy' },
+): Promise<PlacedTargets> {
   const tree = structuredClone(raw) as RawTree;
   const config = parseOrThrow(tree, env);
   const group = findGroup(config, groupName);
@@ -60,7 +67,7 @@ export async function placeTargets(raw: unknown, env: Readonly<Record<string, st
     for (const id of ids) {
       const at = origin(id);
       if (at === undefined) throw new Error(`deployment "${id}" has no endpoint, so the drill cannot put its fault proxy in front of it`);
-      if (await isSimulator(at)) {
+      if (opts.via === 'auto' && (await isSimulator(at))) {
         const shared = members.filter((m) => !ids.includes(m) && origin(m) === at);
         if (shared.length > 0) throw new Error(`target "${id}" shares its simulator with ${shared.join(', ')}: a simulator fault would hit both`);
         targets.push(simulatorTarget(id, at));
@@ -73,7 +80,7 @@ export async function placeTargets(raw: unknown, env: Readonly<Record<string, st
       const rawDeployment = tree.deployments?.find((d) => d.id === id);
       if (rawDeployment) rawDeployment.endpoint = `${proxy.url}${url.pathname}${url.search}`;
     }
-    if (!shadow) for (const g of tree.groups ?? []) if (g.name === group.name) delete g.shadow;
+    if (!opts.shadow) for (const g of tree.groups ?? []) if (g.name === group.name) delete g.shadow;
     return { config: parseOrThrow(tree, env), targets };
   } catch (err) {
     await Promise.all(targets.map((t) => t.close()));
