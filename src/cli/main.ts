@@ -4,8 +4,9 @@ import { checkConfigCommand } from './commands/check-config.js';
 import { demoCommand } from './commands/demo.js';
 import { simCommand } from './commands/sim.js';
 import { reportCommand } from './commands/report.js';
+import { drillCommand } from './commands/drill.js';
 
-const COMMANDS: readonly Command[] = [serveCommand, checkConfigCommand, demoCommand, simCommand, reportCommand];
+const COMMANDS: readonly Command[] = [serveCommand, checkConfigCommand, demoCommand, simCommand, reportCommand, drillCommand];
 
 function help(io: CommandIO): void {
   io.out('switchyard: one OpenAI-compatible API in front of every cloud\n');
