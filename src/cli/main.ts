@@ -5,8 +5,9 @@ import { demoCommand } from './commands/demo.js';
 import { simCommand } from './commands/sim.js';
 import { reportCommand } from './commands/report.js';
 import { drillCommand } from './commands/drill.js';
+import { consistencyCommand } from './commands/consistency.js';
 
-const COMMANDS: readonly Command[] = [serveCommand, checkConfigCommand, demoCommand, simCommand, reportCommand, drillCommand];
+const COMMANDS: readonly Command[] = [serveCommand, checkConfigCommand, demoCommand, simCommand, reportCommand, drillCommand, consistencyCommand];
 
 function help(io: CommandIO): void {
   io.out('switchyard: one OpenAI-compatible API in front of every cloud\n');
