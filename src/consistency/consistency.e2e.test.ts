@@ -47,7 +47,7 @@ describe('switchyard consistency against the simulators', () => {
   it('sends the default prompt set to every deployment, prints its cost first, and flags what differs', async () => {
     const c = capture();
     expect(await main(['consistency', '-c', configFile, '--group', 'chat', '--format', 'json'], c.io)).toBe(0);
-    expect(c.err[0]).toMatch(/^consistency: 5 prompts x 2 deployments = 10 requests; cost at most \$[\d.]+$/);
+    expect(c.err[0]).toMatch(/^consistency: 5 prompts x 2 deployments = 10 requests \(\+2 warm-up\); cost at most \$[\d.]+$/);
     const result = JSON.parse(c.out.join('\n')) as JsonResult;
     expect(result.object).toBe('switchyard.consistency');
     expect(result.prompts.map((p) => p.prompt)).toEqual(['plain-answer', 'json-mode', 'tool-call', 'long-context', 'refusal-prone']);

@@ -56,13 +56,16 @@ function validArguments(args: string, prompt: ConsistencyPrompt, name: string): 
   return !Array.isArray(required) || required.every((k) => typeof k === 'string' && k in value);
 }
 
+/** One short unmeasured request per deployment before the prompts. */
+export const WARMUP: ConsistencyPrompt = { name: 'warm-up', user: 'Hi', json: false, tools: [], max_tokens: 8 };
+
 /** Upper bound of the run's cost from the pricing catalog (undefined when a deployment is unpriced). */
 export function maxCost(config: GatewayConfig, group: GroupConfig, prompts: readonly ConsistencyPrompt[]): number | undefined {
   const prices = PriceBook.fromConfig(config.pricing);
   let total = 0;
   for (const id of groupMembers(group).map((m) => m.id)) {
     const d = config.deployments.find((x) => x.id === id);
-    for (const p of prompts) {
+    for (const p of [WARMUP, ...prompts]) {
       const c = d ? prices.maxCost({ deployment: d.id, provider: d.provider, model: d.model, region: d.region }, estimatePromptTokens(toRequest(group.name, p)), p.max_tokens) : undefined;
       if (c === undefined) return undefined;
       total += c;
@@ -77,6 +80,8 @@ export async function observe(config: GatewayConfig, group: GroupConfig, prompts
   const prices = PriceBook.fromConfig(config.pricing);
   const out: Observation[] = [];
   try {
+    // Lazy provider loading and new connections would otherwise be measured as the first prompt's latency.
+    await Promise.all(groupMembers(group).map((m) => gateway.chat(toRequest(group.name, WARMUP), { override: m.id }).catch(() => undefined)));
     for (const p of prompts) {
       for (const id of groupMembers(group).map((m) => m.id)) {
         const started = Date.now();

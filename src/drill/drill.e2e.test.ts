@@ -45,7 +45,9 @@ describe('switchyard drill against the simulators', () => {
     const result = await drill(config, 'region-outage');
     const m = result.metrics;
     expect(result.plan.targets).toEqual([{ deployment: 'us-east', via: 'simulator' }]);
-    expect(m.requests).toBe(160);
+    // Never more than rate x duration; a loaded machine may let the last scheduled ones slip past the end.
+    expect(m.requests).toBeLessThanOrEqual(160);
+    expect(m.requests).toBeGreaterThan(140);
     expect(m.errors.total).toBe(0);
     expect(m.timeToDetectMs).toBeDefined();
     expect(m.timeToFullFailoverMs).toBeLessThan(1_000);

@@ -36,8 +36,10 @@ export interface DrillPlan {
   scenario: string;
   ratePerS: number;
   durationMs: number;
-  /** The most requests it sends. */
+  /** The most requests it sends under load. */
   requests: number;
+  /** One unmeasured request per deployment first, so lazy provider loading and new connections do not count as "before". */
+  warmupRequests: number;
   targets: Array<{ deployment: string; via: 'simulator' | 'proxy' }>;
   windows: FaultWindow[];
   shadowShare: number;
@@ -60,6 +62,7 @@ export interface PreparedDrill {
 }
 
 const MAX_TOKENS = 32;
+const WARMUP = 'drill-warmup-';
 const drillRequest = (model: string, stream: boolean): ChatRequest => ({
   model,
   messages: [{ role: 'user', content: 'Disaster-recovery drill: please answer briefly.' }],
@@ -87,7 +90,7 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
     const d = config.deployments.find((x) => x.id === id);
     return d ? prices.maxCost({ deployment: d.id, provider: d.provider, model: d.model, region: d.region }, estimatePromptTokens(request), MAX_TOKENS) : undefined;
   });
-  const maxCostUsd = perRequest.some((c) => c === undefined) ? undefined : requests * Math.max(...(perRequest as number[])) * (1 + shadowShare * (members.length - 1));
+  const maxCostUsd = perRequest.some((c) => c === undefined) ? undefined : (requests * (1 + shadowShare * (members.length - 1)) + members.length) * Math.max(...(perRequest as number[]));
   const targetIds = targets.map((t) => t.deployment);
   const plan: DrillPlan = {
     group: group.name,
@@ -95,6 +98,7 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
     ratePerS: options.ratePerS,
     durationMs: options.durationMs,
     requests,
+    warmupRequests: members.length,
     targets: targets.map((t) => ({ deployment: t.deployment, via: t.via })),
     windows: faultWindows(options.scenario, options.durationMs),
     shadowShare,
@@ -110,7 +114,7 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
     if (usd === undefined) cost.unpricedAttempts += 1;
     if (r.role === 'shadow') cost.shadowUsd += usd ?? 0;
     else cost.usd += usd ?? 0;
-    if (r.role === 'shadow') return;
+    if (r.role === 'shadow' || r.requestId.startsWith(WARMUP)) return;
     const tally = tallies.get(r.requestId) ?? { attempts: 0, touchedTarget: false };
     tally.attempts += 1;
     tally.touchedTarget ||= targetIds.includes(r.deployment);
@@ -123,6 +127,7 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
   return {
     plan,
     async run() {
+      await Promise.all(members.map((id) => gateway.chat({ ...request, stream: false }, { override: id, requestId: `${WARMUP}${id}`, signal: AbortSignal.timeout(options.requestTimeoutMs ?? 10_000) }).catch(() => undefined)));
       t0 = Date.now();
       const breakers: BreakerSample[] = [];
       const sample = (): void => {

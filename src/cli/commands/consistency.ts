@@ -37,7 +37,7 @@ export const consistencyCommand: Command = {
     const prompts = values.prompts ? loadPrompts(values.prompts) : [...DEFAULT_PROMPTS];
     const ceiling = maxCost(config, group, prompts);
     const members = groupMembers(group).length;
-    io.err(`consistency: ${prompts.length} prompts x ${members} deployments = ${prompts.length * members} requests; cost at most ${ceiling === undefined ? 'unknown (a deployment has no price)' : `$${ceiling.toFixed(6)}`}`);
+    io.err(`consistency: ${prompts.length} prompts x ${members} deployments = ${prompts.length * members} requests (+${members} warm-up); cost at most ${ceiling === undefined ? 'unknown (a deployment has no price)' : `$${ceiling.toFixed(6)}`}`);
     const limit = values['max-cost'] === undefined ? undefined : Number(values['max-cost']);
     if (limit !== undefined && (ceiling === undefined || ceiling > limit)) {
       io.err(`refusing to start: above --max-cost $${limit}`);

@@ -45,14 +45,15 @@ describe('switchyard drill (CLI)', () => {
     const code = await main(['drill', '-c', configFile, '--group', 'chat', '--scenario', 'region-outage', '--rate', '30', '--duration', '3s', '--max-errors', '0', '--max-p95', '1ms', '--out', out], c.io);
     const text = c.out.join('\n');
     expect(code).toBe(3);
-    expect(c.out[0]).toContain('drill "region-outage" on group "chat": at most 90 requests (30/s for 3 s)');
+    expect(c.out[0]).toContain('drill "region-outage" on group "chat": at most 90 requests (30/s for 3 s) after 2 warm-up requests');
     expect(text).toMatch(/cost: at most \$[\d.]+ from the pricing catalog/);
     expect(text).toContain('faulty: primary (via simulator)');
     expect(text).toMatch(/SLOs {15}BROKEN: p95 latency (before|during|after) the fault \d+ ms \(max 1 ms\)/);
     expect(text).not.toContain('client-visible errors');
     const json = JSON.parse(readFileSync(join(out, 'drill.json'), 'utf8')) as { object: string; metrics: { requests: number }; breaches: string[] };
     expect(json.object).toBe('switchyard.drill');
-    expect(json.metrics.requests).toBe(90);
+    expect(json.metrics.requests).toBeLessThanOrEqual(90);
+    expect(json.metrics.requests).toBeGreaterThan(75);
     expect(json.breaches.length).toBeGreaterThan(0);
     const html = readFileSync(join(out, 'drill.html'), 'utf8');
     expect(html).toContain('class="fault-window"');

@@ -15,7 +15,7 @@ const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/go
 
 const none = percentiles([]);
 const result: DrillResult = {
-  plan: { group: 'chat', scenario: 'region-outage', ratePerS: 10, durationMs: 4_000, requests: 40, targets: [{ deployment: 'us-east', via: 'simulator' }], windows: [{ fromMs: 1_000, toMs: 2_500, effect: { status: 503 } }], shadowShare: 0, maxCostUsd: 0.01 },
+  plan: { group: 'chat', scenario: 'region-outage', ratePerS: 10, durationMs: 4_000, requests: 40, warmupRequests: 2, targets: [{ deployment: 'us-east', via: 'simulator' }], windows: [{ fromMs: 1_000, toMs: 2_500, effect: { status: 503 } }], shadowShare: 0, maxCostUsd: 0.01 },
   metrics: {
     faultStartMs: 1_000,
     faultEndMs: 2_500,

@@ -3,10 +3,10 @@ import { formatSummary } from './terminal.js';
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const PALETTE = ['#4e79a7', '#59a14f', '#f28e2b', '#76b7b2', '#edc948', '#b07aa1', '#9c755f', '#bab0ac'];
-const BREAKER = { closed: '#59a14f', 'half-open': '#edc948', open: '#e15759' } as const;
+const BREAKER = { closed: '#d5dbe0', 'half-open': '#edc948', open: '#e15759' } as const;
 const W = 900;
 const CHART_H = 220;
-const LEFT = 50;
+const LEFT = 120;
 
 /**
  * The drill's time line as one self-contained page: requests per second by serving deployment
@@ -23,7 +23,6 @@ export function formatDrillHtml(result: DrillResult, breaches: readonly string[]
   const maxP95 = Math.max(1, ...timeline.map((b) => b.p95Ms ?? 0));
   const y = (n: number): number => CHART_H - (n / maxRps) * (CHART_H - 20);
   const parts: string[] = [];
-  for (const w of plan.windows) parts.push(`<rect class="fault-window" x="${x(w.fromMs)}" y="0" width="${x(w.toMs) - x(w.fromMs)}" height="${CHART_H}" fill="#e15759" fill-opacity="0.12"><title>fault ${esc(JSON.stringify(w.effect))}</title></rect>`);
   for (const b of timeline) {
     let base = 0;
     const bx = LEFT + b.second * slot + 1;
@@ -35,20 +34,25 @@ export function formatDrillHtml(result: DrillResult, breaches: readonly string[]
     }
     if (b.errors > 0) parts.push(`<rect class="error-bar" x="${bx}" y="${y(base + b.errors)}" width="${slot - 2}" height="${y(base) - y(base + b.errors)}" fill="#000"><title>${b.second}s errors: ${b.errors}</title></rect>`);
   }
+  // Drawn over the bars, translucent, so the window shows whatever serves under it.
+  for (const w of plan.windows) parts.push(`<rect class="fault-window" x="${x(w.fromMs)}" y="0" width="${x(w.toMs) - x(w.fromMs)}" height="${CHART_H}" fill="#e15759" fill-opacity="0.18" stroke="#e15759" stroke-dasharray="3 3"><title>fault ${esc(JSON.stringify(w.effect))}</title></rect>`);
   const points = timeline.filter((b) => b.p95Ms !== undefined).map((b) => `${LEFT + (b.second + 0.5) * slot},${CHART_H - ((b.p95Ms as number) / maxP95) * (CHART_H - 20)}`);
   parts.push(`<polyline id="p95-line" points="${points.join(' ')}" fill="none" stroke="#333" stroke-width="2" stroke-dasharray="4 2"/>`);
   parts.push(`<text x="4" y="14" font-size="11">${maxRps} req/s</text><text x="${W - 120}" y="14" font-size="11">p95 max ${Math.round(maxP95)} ms</text>`);
   const targets = plan.targets.map((t) => t.deployment);
   targets.forEach((t, row) => {
     const ty = CHART_H + 10 + row * 18;
-    parts.push(`<text x="4" y="${ty + 11}" font-size="10">${esc(t.slice(0, 8))}</text>`);
+    parts.push(`<text x="4" y="${ty + 11}" font-size="10">${esc(t.length > 18 ? `${t.slice(0, 17)}…` : t)}</text>`);
     for (const b of timeline) {
       const state = (b.breakers[t] ?? 'closed') as keyof typeof BREAKER;
       parts.push(`<rect class="breaker-cell" data-state="${state}" x="${LEFT + b.second * slot}" y="${ty}" width="${slot}" height="14" fill="${BREAKER[state] ?? '#999'}"><title>${esc(t)} breaker ${state} at ${b.second}s</title></rect>`);
     }
   });
   const height = CHART_H + 20 + targets.length * 18;
-  const legend = deployments.map((d) => `<span><i style="background:${color(d)}"></i>${esc(d)}</span>`).join(' ');
+  const legend = [
+    ...deployments.map((d) => `<span><i style="background:${color(d)}"></i>${esc(d)}</span>`),
+    ...Object.entries(BREAKER).map(([state, c]) => `<span><i style="background:${c}"></i>breaker ${state}</span>`),
+  ].join(' ');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Switchyard drill: ${esc(plan.scenario)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}i{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}pre{background:#f6f6f6;padding:1em}.broken{color:#b00}</style></head>

@@ -9,7 +9,7 @@ const pct = (p: Percentiles): string => (p.count === 0 ? 'no answers' : `p50 ${m
 export function formatPlan(plan: DrillPlan): string {
   const windows = plan.windows.map((w) => `${(w.fromMs / 1000).toFixed(1)}-${(w.toMs / 1000).toFixed(1)} s`).join(', ');
   return [
-    `drill "${plan.scenario}" on group "${plan.group}": at most ${plan.requests} requests (${plan.ratePerS}/s for ${plan.durationMs / 1000} s)`,
+    `drill "${plan.scenario}" on group "${plan.group}": at most ${plan.requests} requests (${plan.ratePerS}/s for ${plan.durationMs / 1000} s) after ${plan.warmupRequests} warm-up requests`,
     `  faulty: ${plan.targets.map((t) => `${t.deployment} (via ${t.via})`).join(', ')}; fault window(s): ${windows || 'none'}`,
     `  cost: at most ${plan.maxCostUsd === undefined ? 'unknown (a deployment has no price)' : usd(plan.maxCostUsd)} from the pricing catalog` +
       (plan.shadowShare > 0 ? `, shadow share ${plan.shadowShare} included` : ''),
