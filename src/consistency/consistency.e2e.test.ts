@@ -71,4 +71,11 @@ describe('switchyard consistency against the simulators', () => {
     expect(html.match(/<tr/g)?.length).toBe(11);
     expect(html).toContain('class="flagged"');
   });
+
+  it('takes thresholds from the command line', async () => {
+    const c = capture();
+    expect(await main(['consistency', '-c', configFile, '--group', 'chat', '--format', 'json', '--token-spread', '10'], c.io)).toBe(0);
+    const result = JSON.parse(c.out.join('\n')) as JsonResult;
+    expect(result.prompts.find((p) => p.prompt === 'json-mode')?.flags.map((f) => f.kind)).not.toContain('tokens');
+  });
 });

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
-import { compareAll } from '../../consistency/compare.js';
+import { compareAll, DEFAULT_THRESHOLDS, type Thresholds } from '../../consistency/compare.js';
 import { DEFAULT_PROMPTS, loadPrompts } from '../../consistency/prompts.js';
 import { formatHtml, formatTable, toJson } from '../../consistency/report.js';
 import { maxCost, observe } from '../../consistency/run.js';
@@ -24,12 +24,16 @@ export const consistencyCommand: Command = {
         out: { type: 'string', short: 'o' },
         'max-cost': { type: 'string' },
         'fail-on-flags': { type: 'boolean' },
+        'length-ratio': { type: 'string' },
+        'token-spread': { type: 'string' },
+        'latency-ratio': { type: 'string' },
+        'min-similarity': { type: 'string' },
       },
       allowPositionals: false,
     });
     const format = values.format ?? 'table';
     if (!values.config || !values.group || !['table', 'json', 'html'].includes(format)) {
-      io.err(`usage: ${this.usage}\n  more: --max-cost USD (refuse above it), --fail-on-flags (exit 3 on any difference)`);
+      io.err(`usage: ${this.usage}\n  more: --max-cost USD (refuse above it), --fail-on-flags (exit 3 on any difference),\n        --length-ratio N, --token-spread N, --latency-ratio N, --min-similarity N (thresholds)`);
       return 2;
     }
     const config = parseOrThrow(parse(readFileSync(values.config, 'utf8')) as unknown, io.env);
@@ -43,7 +47,21 @@ export const consistencyCommand: Command = {
       io.err(`refusing to start: above --max-cost $${limit}`);
       return 1;
     }
-    const comparisons = compareAll(await observe(config, group, prompts));
+    const threshold = (flag: 'length-ratio' | 'token-spread' | 'latency-ratio' | 'min-similarity', fallback: number): number => {
+      const text = values[flag];
+      if (text === undefined) return fallback;
+      const n = Number(text);
+      if (!Number.isFinite(n) || n < 0) throw new Error(`--${flag}: expected a non-negative number, got "${text}"`);
+      return n;
+    };
+    const thresholds: Thresholds = {
+      ...DEFAULT_THRESHOLDS,
+      lengthRatio: threshold('length-ratio', DEFAULT_THRESHOLDS.lengthRatio),
+      tokenSpread: threshold('token-spread', DEFAULT_THRESHOLDS.tokenSpread),
+      latencyRatio: threshold('latency-ratio', DEFAULT_THRESHOLDS.latencyRatio),
+      minSimilarity: threshold('min-similarity', DEFAULT_THRESHOLDS.minSimilarity),
+    };
+    const comparisons = compareAll(await observe(config, group, prompts), thresholds);
     const text = format === 'json' ? JSON.stringify(toJson(group.name, comparisons), null, 2) : format === 'html' ? formatHtml(group.name, comparisons) : formatTable(comparisons);
     if (values.out) {
       writeFileSync(values.out, text);
