@@ -14,10 +14,13 @@ export interface RequestSample {
   touchedTarget: boolean;
 }
 
-/** Breaker states of every deployment of the group at one instant. */
+/** What routing thinks of a deployment: its breaker state, or `cooling` after a 429 (breaker closed). */
+export type RoutingState = BreakerState | 'cooling';
+
+/** Routing states of every deployment of the group at one instant. */
 export interface BreakerSample {
   atMs: number;
-  states: Record<string, BreakerState>;
+  states: Record<string, RoutingState>;
 }
 
 export interface MeasureInput {
@@ -40,7 +43,7 @@ export interface DrillMetrics {
   faultStartMs: number | undefined;
   faultEndMs: number | undefined;
   requests: number;
-  /** First failure on a target → a target's breaker open. */
+  /** First failure on a target → a target's breaker open (or, for 429s, the target cooling down). */
   timeToDetectMs: number | undefined;
   /**
    * Fault start → start of the first run of requests that all succeeded without touching a target
@@ -66,8 +69,8 @@ export function percentiles(values: readonly number[]): Percentiles {
   return { count: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
 }
 
-function firstOpen(breakers: readonly BreakerSample[], targets: readonly string[], afterMs: number): number | undefined {
-  return breakers.find((b) => b.atMs >= afterMs && targets.some((t) => b.states[t] === 'open'))?.atMs;
+function firstOpen(breakers: readonly BreakerSample[], targets: readonly string[], afterMs: number, states: readonly RoutingState[] = ['open']): number | undefined {
+  return breakers.find((b) => b.atMs >= afterMs && targets.some((t) => states.includes(b.states[t] ?? 'closed')))?.atMs;
 }
 
 /** Turns the raw samples of a run into the numbers the drill reports. */
@@ -81,7 +84,7 @@ export function measure(input: MeasureInput): DrillMetrics {
   for (const r of requests) if (!r.ok) byKind[r.errorKind ?? 'unknown'] = (byKind[r.errorKind ?? 'unknown'] ?? 0) + 1;
   const latency = (p: 'before' | 'during' | 'after'): Percentiles => percentiles(requests.filter((r) => r.ok && phase(r) === p).map((r) => r.endMs - r.startMs));
 
-  const detect = input.firstFailureMs === undefined ? undefined : firstOpen(breakers, targets, input.firstFailureMs);
+  const detect = input.firstFailureMs === undefined ? undefined : firstOpen(breakers, targets, input.firstFailureMs, ['open', 'cooling']);
   let fullFailover: number | undefined;
   if (faultStart !== undefined) {
     const during = requests.filter((r) => phase(r) === 'during').sort((a, b) => a.startMs - b.startMs);

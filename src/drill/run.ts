@@ -5,9 +5,8 @@ import { estimatePromptTokens } from '../core/estimate.js';
 import { createGateway, type Gateway, type ServedBy } from '../gateway/gateway.js';
 import { PriceBook } from '../ledger/pricing/price-book.js';
 import { groupMembers } from '../routing/config.js';
-import type { BreakerState } from '../routing/breaker.js';
 import { runLoad, requestBudget } from './load.js';
-import { measure, type BreakerSample, type DrillMetrics, type RequestSample } from './measure.js';
+import { measure, type BreakerSample, type DrillMetrics, type RequestSample, type RoutingState } from './measure.js';
 import { faultWindows, type FaultWindow, type Scenario } from './scenario.js';
 import { findGroup, placeTargets } from './targets.js';
 import { timeline, type TimelineBucket } from './timeline.js';
@@ -131,8 +130,11 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
       t0 = Date.now();
       const breakers: BreakerSample[] = [];
       const sample = (): void => {
-        const states: Record<string, BreakerState> = {};
-        for (const d of gateway.status().deployments) if (members.includes(d.id)) states[d.id] = d.breaker.state;
+        const states: Record<string, RoutingState> = {};
+        const status = gateway.status();
+        for (const d of status.deployments) {
+          if (members.includes(d.id)) states[d.id] = d.breaker.state === 'closed' && d.coolingUntil !== undefined && d.coolingUntil > status.at ? 'cooling' : d.breaker.state;
+        }
         breakers.push({ atMs: Date.now() - t0, states });
       };
       const sampler = setInterval(sample, options.sampleMs ?? 100);

@@ -8,7 +8,7 @@ export interface TimelineBucket {
   served: Record<string, number>;
   errors: number;
   p95Ms: number | undefined;
-  /** Breaker state of each target at the end of the second. */
+  /** Routing state of each target (breaker state, or cooling after a 429) at the end of the second. */
   breakers: Record<string, string>;
 }
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startOpenAISim } from '../../sim/openai/index.js';
 import type { SimServer } from '../../sim/server.js';
-import { FaultProxy } from './proxy.js';
+import { FaultProxy, sseCutOffset } from './proxy.js';
 
 const open: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
@@ -54,5 +54,32 @@ describe('drill fault proxy', () => {
     const res = await models(proxy.url);
     await res.body.dump();
     expect(Date.now() - started).toBeGreaterThanOrEqual(240);
+  });
+
+  it('cuts a streamed answer after N server-sent events, leaving the client a broken body', async () => {
+    const { proxy } = await proxied();
+    proxy.set({ cut_after_chunks: 2 });
+    const res = await request(`${proxy.url}/v1/chat/completions`, {
+      method: 'POST',
+      reset: true,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'tell me a rather long story please' }] }),
+    });
+    expect(res.statusCode).toBe(200);
+    let received = '';
+    await expect(
+      (async () => {
+        for await (const chunk of res.body) received += (chunk as Buffer).toString('utf8');
+      })(),
+    ).rejects.toThrow();
+    expect(received.match(/^data: /gm)).toHaveLength(2);
+    expect(received).not.toContain('[DONE]');
+  });
+
+  it('finds the end of the Nth event across chunk boundaries, after the headers', () => {
+    const state = { inBody: false, events: 0, carry: '' };
+    expect(sseCutOffset(state, Buffer.from('HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r'), 2)).toBeUndefined();
+    expect(sseCutOffset(state, Buffer.from('\ndata: 1\n'), 2)).toBeUndefined();
+    expect(sseCutOffset(state, Buffer.from('\ndata: 2\n\ndata: 3\n\n'), 2)).toBe('\ndata: 2\n\n'.length);
   });
 });

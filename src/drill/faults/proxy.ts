@@ -4,7 +4,7 @@ import type { Effect } from '../scenario.js';
 /**
  * A small TCP fault proxy the drill places in front of a deployment that is not a simulator: it
  * passes bytes through, or delays, resets, blackholes, answers with an HTTP status, or cuts the
- * answer after its first chunks. HTTP status injection needs the gateway to speak plain HTTP to it.
+ * answer after its first server-sent events. HTTP status injection needs the gateway to speak plain HTTP to it.
  */
 export class FaultProxy {
   private effect: Effect | undefined;
@@ -74,7 +74,7 @@ export class FaultProxy {
     };
     upstream.once('error', done).once('close', done);
     socket.once('close', done);
-    let chunks = 0;
+    const cut = e?.cut_after_chunks === undefined ? undefined : { n: e.cut_after_chunks, state: { inBody: false, events: 0, carry: '' } };
     let firstByte = true;
     upstream.on('data', (chunk: Buffer) => {
       if (e?.ttft_ms && firstByte) {
@@ -86,11 +86,47 @@ export class FaultProxy {
         }, e.ttft_ms);
         return;
       }
-      socket.write(chunk);
-      chunks += 1;
-      if (e?.cut_after_chunks !== undefined && chunks > e.cut_after_chunks) done();
+      const at = cut ? sseCutOffset(cut.state, chunk, cut.n) : undefined;
+      if (at === undefined) return void socket.write(chunk);
+      // A clean close without the final chunk: the client sees the body end early, as on a cut line.
+      upstream.destroy();
+      socket.end(chunk.subarray(0, at));
     });
     socket.on('data', (chunk: Buffer) => upstream.write(chunk));
     socket.resume();
   }
+}
+
+/** Where the proxy is in an answer it is going to cut: past the headers yet, events seen, a boundary's start. */
+export interface CutState {
+  inBody: boolean;
+  events: number;
+  carry: string;
+}
+
+/**
+ * The offset in `chunk` just after the body's `n`-th server-sent event (events end with a blank
+ * line), or undefined when that point is not in this chunk. Bytes map 1:1 through latin1.
+ */
+export function sseCutOffset(state: CutState, chunk: Buffer, n: number): number | undefined {
+  const base = state.carry.length;
+  const text = state.carry + chunk.toString('latin1');
+  let i = 0;
+  if (!state.inBody) {
+    const head = text.indexOf('\r\n\r\n');
+    if (head === -1) {
+      state.carry = text.slice(-3);
+      return undefined;
+    }
+    state.inBody = true;
+    i = head + 4;
+    if (n === 0) return Math.max(0, i - base);
+  }
+  for (let j = text.indexOf('\n\n', i); j !== -1; j = text.indexOf('\n\n', i)) {
+    i = j + 2;
+    state.events += 1;
+    if (state.events >= n) return Math.max(0, i - base);
+  }
+  state.carry = i === text.length ? '' : text.slice(-1);
+  return undefined;
 }

@@ -3,7 +3,7 @@ import { formatSummary } from './terminal.js';
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const PALETTE = ['#4e79a7', '#59a14f', '#f28e2b', '#76b7b2', '#edc948', '#b07aa1', '#9c755f', '#bab0ac'];
-const BREAKER = { closed: '#d5dbe0', 'half-open': '#edc948', open: '#e15759' } as const;
+const BREAKER = { closed: '#d5dbe0', cooling: '#9ecae9', 'half-open': '#edc948', open: '#e15759' } as const;
 const W = 900;
 const CHART_H = 220;
 const LEFT = 120;

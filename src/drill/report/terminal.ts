@@ -22,7 +22,7 @@ export function formatSummary(result: DrillResult, breaches: readonly string[]):
   const kinds = Object.entries(m.errors.byKind).map(([k, n]) => `${k} ${n}`).join(', ');
   return [
     `requests           ${m.requests}`,
-    `time to detect     ${ms(m.timeToDetectMs, 'no breaker opened')}`,
+    `time to detect     ${ms(m.timeToDetectMs, 'not detected (no breaker opened, no cool-down)')}`,
     `time to failover   ${ms(m.timeToFullFailoverMs)}`,
     `errors             ${m.errors.total}${kinds ? ` (${kinds})` : ''}`,
     `latency before     ${pct(m.latencyMs.before)}`,
