@@ -1,12 +1,13 @@
 import { toGatewayError } from '../core/errors.js';
-import type { AttemptRecord } from '../core/events.js';
 import type { ChatRequest } from '../core/types.js';
 import { estimatePromptTokens } from '../core/estimate.js';
+import type { GatewayConfig } from '../config/schema.js';
 import { createGateway, type Gateway, type ServedBy } from '../gateway/gateway.js';
 import { PriceBook } from '../ledger/pricing/price-book.js';
 import { groupMembers } from '../routing/config.js';
 import { runLoad, requestBudget } from './load.js';
-import { measure, type BreakerSample, type DrillMetrics, type RequestSample, type RoutingState } from './measure.js';
+import { measure, type DrillMetrics, type RequestSample } from './measure.js';
+import { DrillRecorder, sampleRouting, WARMUP } from './record.js';
 import { faultWindows, type FaultWindow, type Scenario } from './scenario.js';
 import { findGroup, placeTargets } from './targets.js';
 import { timeline, type TimelineBucket } from './timeline.js';
@@ -51,6 +52,8 @@ export interface DrillResult {
   metrics: DrillMetrics;
   cost: { usd: number; shadowUsd: number; shadowUsdPerHour: number; unpricedAttempts: number };
   timeline: TimelineBucket[];
+  /** Faults that could not be injected (the drill then measured less than it planned). */
+  injectionErrors: string[];
 }
 
 export interface PreparedDrill {
@@ -61,7 +64,6 @@ export interface PreparedDrill {
 }
 
 const MAX_TOKENS = 32;
-const WARMUP = 'drill-warmup-';
 const drillRequest = (model: string, stream: boolean): ChatRequest => ({
   model,
   messages: [{ role: 'user', content: 'Disaster-recovery drill: please answer briefly.' }],
@@ -69,9 +71,13 @@ const drillRequest = (model: string, stream: boolean): ChatRequest => ({
   ...(stream ? { stream: true } : {}),
 });
 
-interface AttemptTally {
-  attempts: number;
-  touchedTarget: boolean;
+/** The dearest member's most expensive answer to the drill's request (NaN when one is unpriced). */
+function mostPerCall(config: GatewayConfig, members: readonly string[], prices: PriceBook, request: ChatRequest): number {
+  const costs = members.map((id) => {
+    const d = config.deployments.find((x) => x.id === id);
+    return d ? prices.maxCost({ deployment: d.id, provider: d.provider, model: d.model, region: d.region }, estimatePromptTokens(request), MAX_TOKENS) : undefined;
+  });
+  return costs.some((c) => c === undefined) ? Number.NaN : Math.max(...(costs as number[]));
 }
 
 /** Builds the in-process gateway and the fault targets, and computes the plan (with its cost ceiling). */
@@ -85,11 +91,8 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
   const request = drillRequest(group.name, options.scenario.stream);
   const requests = requestBudget(options.ratePerS, options.durationMs);
   const shadowShare = group.shadow?.share ?? 0;
-  const perRequest = members.map((id) => {
-    const d = config.deployments.find((x) => x.id === id);
-    return d ? prices.maxCost({ deployment: d.id, provider: d.provider, model: d.model, region: d.region }, estimatePromptTokens(request), MAX_TOKENS) : undefined;
-  });
-  const maxCostUsd = perRequest.some((c) => c === undefined) ? undefined : (requests * (1 + shadowShare * (members.length - 1)) + members.length) * Math.max(...(perRequest as number[]));
+  const calls = requests * (1 + shadowShare * (members.length - 1)) + members.length;
+  const maxCostUsd = mostPerCall(config, members, prices, request) * calls;
   const targetIds = targets.map((t) => t.deployment);
   const plan: DrillPlan = {
     group: group.name,
@@ -101,46 +104,24 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
     targets: targets.map((t) => ({ deployment: t.deployment, via: t.via })),
     windows: faultWindows(options.scenario, options.durationMs),
     shadowShare,
-    maxCostUsd,
+    maxCostUsd: Number.isNaN(maxCostUsd) ? undefined : maxCostUsd,
   };
 
-  const tallies = new Map<string, AttemptTally>();
-  const cost = { usd: 0, shadowUsd: 0, shadowUsdPerHour: 0, unpricedAttempts: 0 };
-  let t0 = 0;
-  let firstFailureMs: number | undefined;
-  const onAttempt = (r: AttemptRecord): void => {
-    const usd = r.usage ? prices.usdOf(r, r.usage) : 0;
-    if (usd === undefined) cost.unpricedAttempts += 1;
-    if (r.role === 'shadow') cost.shadowUsd += usd ?? 0;
-    else cost.usd += usd ?? 0;
-    if (r.role === 'shadow' || r.requestId.startsWith(WARMUP)) return;
-    const tally = tallies.get(r.requestId) ?? { attempts: 0, touchedTarget: false };
-    tally.attempts += 1;
-    tally.touchedTarget ||= targetIds.includes(r.deployment);
-    tallies.set(r.requestId, tally);
-    const endMs = r.startedAt + r.latencyMs - t0;
-    if (r.outcome === 'error' && targetIds.includes(r.deployment) && endMs >= (plan.windows[0]?.fromMs ?? Infinity)) firstFailureMs = Math.min(firstFailureMs ?? endMs, endMs);
-  };
-  const gateway = createGateway(config, { observers: [{ onAttempt }] });
+  const recorder = new DrillRecorder(prices, targetIds, plan.windows[0]?.fromMs ?? Infinity);
+  const gateway = createGateway(config, { observers: [recorder] });
 
   return {
     plan,
     async run() {
       await Promise.all(members.map((id) => gateway.chat({ ...request, stream: false }, { override: id, requestId: `${WARMUP}${id}`, signal: AbortSignal.timeout(options.requestTimeoutMs ?? 10_000) }).catch(() => undefined)));
-      t0 = Date.now();
-      const breakers: BreakerSample[] = [];
-      const sample = (): void => {
-        const states: Record<string, RoutingState> = {};
-        const status = gateway.status();
-        for (const d of status.deployments) {
-          if (members.includes(d.id)) states[d.id] = d.breaker.state === 'closed' && d.coolingUntil !== undefined && d.coolingUntil > status.at ? 'cooling' : d.breaker.state;
-        }
-        breakers.push({ atMs: Date.now() - t0, states });
-      };
-      const sampler = setInterval(sample, options.sampleMs ?? 100);
+      const t0 = Date.now();
+      recorder.start(t0);
+      const routing = sampleRouting(gateway, members, t0, options.sampleMs ?? 100);
+      const injectionErrors: string[] = [];
+      const inject = (run: () => Promise<void>): void => void run().catch((err: unknown) => injectionErrors.push((err as Error).message));
       const timers = plan.windows.flatMap((w) => [
-        setTimeout(() => void Promise.all(targets.map((t) => t.apply(w.effect, w.toMs - w.fromMs))).catch(() => undefined), w.fromMs),
-        setTimeout(() => void Promise.all(targets.map((t) => t.clear())), w.toMs),
+        setTimeout(() => inject(() => Promise.all(targets.map((t) => t.apply(w.effect, w.toMs - w.fromMs))).then(() => undefined)), w.fromMs),
+        setTimeout(() => inject(() => Promise.all(targets.map((t) => t.clear())).then(() => undefined)), w.toMs),
       ]);
       const raw: Array<Omit<RequestSample, 'attempts' | 'touchedTarget'> & { id: string }> = [];
       try {
@@ -155,17 +136,18 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
           },
         });
       } finally {
-        clearInterval(sampler);
+        routing.stop();
         timers.forEach(clearTimeout);
       }
-      sample();
-      const samples: RequestSample[] = raw.map(({ id, ...r }) => ({ ...r, attempts: tallies.get(id)?.attempts ?? 0, touchedTarget: tallies.get(id)?.touchedTarget ?? false }));
-      cost.shadowUsdPerHour = cost.shadowUsd / (options.durationMs / 3_600_000);
+      const samples: RequestSample[] = raw.map(({ id, ...r }) => ({ ...r, ...recorder.tally(id) }));
+      const cost = { ...recorder.cost, shadowUsdPerHour: recorder.cost.shadowUsd / (options.durationMs / 3_600_000) };
+      const breakers = routing.samples;
       return {
         plan,
-        metrics: measure({ requests: samples, breakers, windows: plan.windows, targets: targetIds, firstFailureMs }),
+        metrics: measure({ requests: samples, breakers, windows: plan.windows, targets: targetIds, firstFailureMs: recorder.firstFailureMs }),
         cost,
         timeline: timeline(samples, breakers, targetIds, options.durationMs),
+        injectionErrors,
       };
     },
     async close() {

@@ -9,9 +9,9 @@ export interface DrillSlo {
   maxP95Ms?: number;
 }
 
-/** Every broken objective, as a sentence; empty when the drill met them all. */
-export function sloBreaches(metrics: DrillMetrics, slo: DrillSlo): string[] {
-  const out: string[] = [];
+/** Every broken objective, as a sentence; empty when the drill met them all. A fault that was not injected fails the drill too. */
+export function sloBreaches(metrics: DrillMetrics, slo: DrillSlo, injectionErrors: readonly string[] = []): string[] {
+  const out: string[] = injectionErrors.length > 0 ? [`${injectionErrors.length} fault injection(s) failed: the drill did not test what it planned`] : [];
   if (slo.maxErrors !== undefined && metrics.errors.total > slo.maxErrors) out.push(`${metrics.errors.total} client-visible errors (max ${slo.maxErrors})`);
   if (slo.maxRtoMs !== undefined && metrics.faultStartMs !== undefined) {
     const rto = metrics.timeToFullFailoverMs;

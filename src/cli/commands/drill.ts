@@ -93,7 +93,7 @@ export const drillCommand: Command = {
     if (values['compare-shadow']) return compareShadow(options, io, maxCost);
     const result = await runOnce(options, io, maxCost);
     if (!result) return 1;
-    const breaches = sloBreaches(result.metrics, slo);
+    const breaches = sloBreaches(result.metrics, slo, result.injectionErrors);
     io.out(formatSummary(result, breaches));
     if (values.out) {
       mkdirSync(values.out, { recursive: true });

@@ -29,6 +29,7 @@ const result: DrillResult = {
     flapped: false,
   },
   cost: { usd: 0.001, shadowUsd: 0, shadowUsdPerHour: 0, unpricedAttempts: 0 },
+  injectionErrors: [],
   timeline: [
     { second: 0, served: { 'us-east': 10 }, errors: 0, p95Ms: 12, breakers: { 'us-east': 'closed' } },
     { second: 1, served: { 'us-east': 2, 'eu-west': 7 }, errors: 1, p95Ms: 90, breakers: { 'us-east': 'open' } },

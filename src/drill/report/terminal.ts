@@ -32,6 +32,7 @@ export function formatSummary(result: DrillResult, breaches: readonly string[]):
     `failback           ${ms(m.failbackMs, 'not within the run')}${m.flapped ? ' (flapped: the breaker opened again)' : ''}`,
     `cost               ${usd(result.cost.usd)}${result.cost.shadowUsd > 0 ? `; shadow ${usd(result.cost.shadowUsd)} (${usd(result.cost.shadowUsdPerHour)}/hour at this rate)` : ''}` +
       (result.cost.unpricedAttempts > 0 ? `; ${result.cost.unpricedAttempts} attempts unpriced` : ''),
+    ...result.injectionErrors.map((e) => `FAULT NOT INJECTED ${e}`),
     breaches.length === 0 ? 'SLOs               met' : `SLOs               BROKEN: ${breaches.join('; ')}`,
   ].join('\n');
 }
