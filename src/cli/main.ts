@@ -6,8 +6,10 @@ import { simCommand } from './commands/sim.js';
 import { reportCommand } from './commands/report.js';
 import { keysCommand } from './commands/keys.js';
 import { auditCommand } from './commands/audit.js';
+import { drillCommand } from './commands/drill.js';
+import { consistencyCommand } from './commands/consistency.js';
 
-const COMMANDS: readonly Command[] = [serveCommand, checkConfigCommand, demoCommand, simCommand, reportCommand, keysCommand, auditCommand];
+const COMMANDS: readonly Command[] = [serveCommand, checkConfigCommand, demoCommand, simCommand, reportCommand, drillCommand, consistencyCommand, keysCommand, auditCommand];
 
 function help(io: CommandIO): void {
   io.out('switchyard: one OpenAI-compatible API in front of every cloud\n');

@@ -32,17 +32,26 @@ export const faultRuleSchema = z.strictObject({
   stream_error_after_chunks: z.number().int().min(0).optional(),
   /** Send a body that is not valid for the protocol. */
   malformed: z.boolean().optional(),
+  /**
+   * Cold standby: after `idle_ms` without requests (and before the first), the next `requests`
+   * requests each take `latency_ms` longer, as a cold cache or connection pool does.
+   */
+  cold_start: z
+    .strictObject({ idle_ms: z.number().int().min(0), requests: z.number().int().positive(), latency_ms: z.number().int().positive() })
+    .optional(),
 });
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
 /** What the simulator should do for one request; absent fields mean "behave normally". */
-export type Fault = Omit<FaultRule, 'model' | 'count' | 'duration_ms' | 'probability'> & { latencyMs: number };
+export type Fault = Omit<FaultRule, 'model' | 'count' | 'duration_ms' | 'probability' | 'cold_start'> & { latencyMs: number };
 
 interface ActiveRule {
   rule: FaultRule;
   remaining: number;
   until: number;
+  /** Cold-start requests still to slow down. */
+  cold: number;
 }
 
 export interface FaultInjectorOptions {
@@ -55,6 +64,7 @@ export class FaultInjector {
   private rules: ActiveRule[] = [];
   private readonly random: () => number;
   private readonly now: () => number;
+  private lastRequestAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: FaultInjectorOptions = {}) {
     this.random = seededRandom(options.seed ?? 1);
@@ -67,6 +77,7 @@ export class FaultInjector {
       rule: parsed,
       remaining: parsed.count ?? Number.POSITIVE_INFINITY,
       until: parsed.duration_ms === undefined ? Number.POSITIVE_INFINITY : this.now() + parsed.duration_ms,
+      cold: 0,
     });
   }
 
@@ -77,6 +88,8 @@ export class FaultInjector {
   /** Decides the fault for one request to `model`, consuming counted rules. */
   next(model: string): Fault {
     const now = this.now();
+    const idleMs = now - this.lastRequestAt;
+    this.lastRequestAt = now;
     this.rules = this.rules.filter((r) => r.remaining > 0 && r.until > now);
     const fault: Fault = { latencyMs: 0 };
     for (const active of this.rules) {
@@ -84,10 +97,18 @@ export class FaultInjector {
       if (rule.model !== undefined && rule.model !== model) continue;
       if (rule.probability !== undefined && this.random() >= rule.probability) continue;
       active.remaining -= 1;
-      const { model: _m, count: _c, duration_ms: _d, probability: _p, latency_ms, latency_jitter_ms, ...effects } = rule;
+      const { model: _m, count: _c, duration_ms: _d, probability: _p, cold_start, latency_ms, latency_jitter_ms, ...effects } = rule;
       Object.assign(fault, effects);
       fault.latencyMs += (latency_ms ?? 0) + (latency_jitter_ms ? Math.floor(this.random() * latency_jitter_ms) : 0);
+      if (cold_start) fault.latencyMs += this.coldLatency(active, cold_start, idleMs);
     }
     return fault;
+  }
+
+  private coldLatency(active: ActiveRule, cold: NonNullable<FaultRule['cold_start']>, idleMs: number): number {
+    if (idleMs >= cold.idle_ms) active.cold = cold.requests;
+    if (active.cold === 0) return 0;
+    active.cold -= 1;
+    return cold.latency_ms;
   }
 }

@@ -22,6 +22,7 @@ export const demoCommand: Command = {
     io.out('  // with the openai SDK');
     io.out(`  const client = new OpenAI({ baseURL: '${url}/v1', apiKey: 'unused' });`);
     io.out(`  const r = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hello!' }] });\n`);
+    io.out(`  // DR drill and cross-provider check: save --show-config's YAML as demo.yaml, then\n  switchyard drill -c demo.yaml --group multicloud --scenario region-outage --duration 20s --out drill\n  switchyard consistency -c demo.yaml --group multicloud\n`);
     if (values['show-config']) io.out(`Config:\n${demo.configYaml}`);
     io.out('Press Ctrl+C to stop.');
     await untilSignal();

@@ -1,0 +1,72 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
+import { compareAll, DEFAULT_THRESHOLDS, type Thresholds } from '../../consistency/compare.js';
+import { DEFAULT_PROMPTS, loadPrompts } from '../../consistency/prompts.js';
+import { formatHtml, formatTable, toJson } from '../../consistency/report.js';
+import { maxCost, observe } from '../../consistency/run.js';
+import { findGroup, parseOrThrow } from '../../drill/targets.js';
+import { groupMembers } from '../../routing/config.js';
+import type { Command } from '../command.js';
+
+export const consistencyCommand: Command = {
+  name: 'consistency',
+  usage: 'switchyard consistency -c FILE --group G [--prompts FILE] [--format table|json|html] [--out FILE]',
+  summary: 'send a prompt set to every deployment of a group and flag differences',
+  async run(args, io) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        config: { type: 'string', short: 'c' },
+        group: { type: 'string', short: 'g' },
+        prompts: { type: 'string', short: 'p' },
+        format: { type: 'string', short: 'f' },
+        out: { type: 'string', short: 'o' },
+        'max-cost': { type: 'string' },
+        'fail-on-flags': { type: 'boolean' },
+        'length-ratio': { type: 'string' },
+        'token-spread': { type: 'string' },
+        'latency-ratio': { type: 'string' },
+        'min-similarity': { type: 'string' },
+      },
+      allowPositionals: false,
+    });
+    const format = values.format ?? 'table';
+    if (!values.config || !values.group || !['table', 'json', 'html'].includes(format)) {
+      io.err(`usage: ${this.usage}\n  more: --max-cost USD (refuse above it), --fail-on-flags (exit 3 on any difference),\n        --length-ratio N, --token-spread N, --latency-ratio N, --min-similarity N (thresholds)`);
+      return 2;
+    }
+    const config = parseOrThrow(parse(readFileSync(values.config, 'utf8')) as unknown, io.env);
+    const group = findGroup(config, values.group);
+    const prompts = values.prompts ? loadPrompts(values.prompts) : [...DEFAULT_PROMPTS];
+    const ceiling = maxCost(config, group, prompts);
+    const members = groupMembers(group).length;
+    io.err(`consistency: ${prompts.length} prompts x ${members} deployments = ${prompts.length * members} requests (+${members} warm-up); cost at most ${ceiling === undefined ? 'unknown (a deployment has no price)' : `$${ceiling.toFixed(6)}`}`);
+    const limit = values['max-cost'] === undefined ? undefined : Number(values['max-cost']);
+    if (limit !== undefined && (ceiling === undefined || ceiling > limit)) {
+      io.err(`refusing to start: above --max-cost $${limit}`);
+      return 1;
+    }
+    const threshold = (flag: 'length-ratio' | 'token-spread' | 'latency-ratio' | 'min-similarity', fallback: number): number => {
+      const text = values[flag];
+      if (text === undefined) return fallback;
+      const n = Number(text);
+      if (!Number.isFinite(n) || n < 0) throw new Error(`--${flag}: expected a non-negative number, got "${text}"`);
+      return n;
+    };
+    const thresholds: Thresholds = {
+      ...DEFAULT_THRESHOLDS,
+      lengthRatio: threshold('length-ratio', DEFAULT_THRESHOLDS.lengthRatio),
+      tokenSpread: threshold('token-spread', DEFAULT_THRESHOLDS.tokenSpread),
+      latencyRatio: threshold('latency-ratio', DEFAULT_THRESHOLDS.latencyRatio),
+      minSimilarity: threshold('min-similarity', DEFAULT_THRESHOLDS.minSimilarity),
+    };
+    const comparisons = compareAll(await observe(config, group, prompts), thresholds);
+    const text = format === 'json' ? JSON.stringify(toJson(group.name, comparisons), null, 2) : format === 'html' ? formatHtml(group.name, comparisons) : formatTable(comparisons);
+    if (values.out) {
+      writeFileSync(values.out, text);
+      io.out(`wrote ${values.out}`);
+    } else io.out(text.trimEnd());
+    return values['fail-on-flags'] && comparisons.some((c) => c.flags.length > 0) ? 3 : 0;
+  },
+};

@@ -1,0 +1,79 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { startOpenAISim } from '../../sim/openai/index.js';
+import type { SimServer } from '../../sim/server.js';
+import { main } from '../main.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'switchyard-drill-'));
+const sims: SimServer[] = [];
+let configFile = '';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), env: {} }, out, err };
+}
+
+beforeAll(async () => {
+  const [a, b] = await Promise.all([startOpenAISim({ models: ['gpt-4o-mini'] }), startOpenAISim({ models: ['gpt-4o-mini'] })]);
+  sims.push(a, b);
+  configFile = join(dir, 'drill.yaml');
+  writeFileSync(
+    configFile,
+    stringify({
+      deployments: [
+        { id: 'primary', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'us-east', endpoint: `${a.url}/v1` },
+        { id: 'standby', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'eu-west', endpoint: `${b.url}/v1` },
+      ],
+      groups: [{ name: 'chat', strategy: 'priority', deployments: ['primary', 'standby'] }],
+      routing: { backoff: { base_ms: 5, cap_ms: 20 }, breaker: { consecutive_failures: 3, cool_off_ms: 400 }, failback: { ramp_ms: 0 } },
+    }),
+  );
+});
+
+afterAll(async () => {
+  await Promise.all(sims.map((s) => s.close()));
+});
+
+describe('switchyard drill (CLI)', () => {
+  it('prints the plan and its cost first, writes JSON and HTML, and exits 3 when an SLO is broken', async () => {
+    const c = capture();
+    const out = join(dir, 'run');
+    const code = await main(['drill', '-c', configFile, '--group', 'chat', '--scenario', 'region-outage', '--rate', '30', '--duration', '3s', '--max-errors', '0', '--max-p95', '1ms', '--out', out], c.io);
+    const text = c.out.join('\n');
+    expect(code).toBe(3);
+    expect(c.out[0]).toContain('drill "region-outage" on group "chat": at most 90 requests (30/s for 3 s) after 2 warm-up requests');
+    expect(text).toMatch(/cost: at most \$[\d.]+ from the pricing catalog/);
+    expect(text).toContain('faulty: primary (via simulator)');
+    expect(text).toMatch(/SLOs {15}BROKEN: p95 latency (before|during|after) the fault \d+ ms \(max 1 ms\)/);
+    expect(text).not.toContain('client-visible errors');
+    const json = JSON.parse(readFileSync(join(out, 'drill.json'), 'utf8')) as { object: string; metrics: { requests: number }; breaches: string[] };
+    expect(json.object).toBe('switchyard.drill');
+    expect(json.metrics.requests).toBeLessThanOrEqual(90);
+    expect(json.metrics.requests).toBeGreaterThan(75);
+    expect(json.breaches.length).toBeGreaterThan(0);
+    const html = readFileSync(join(out, 'drill.html'), 'utf8');
+    expect(html).toContain('class="fault-window"');
+    expect(html.match(/class="rps-bar"/g)?.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('exits 0 when the SLOs hold', async () => {
+    const c = capture();
+    const code = await main(['drill', '-c', configFile, '--group', 'chat', '--scenario', 'region-outage', '--rate', '30', '--duration', '3s', '--max-errors', '0', '--max-rto', '2s'], c.io);
+    expect(c.err).toEqual([]);
+    expect(c.out.join('\n')).toContain('SLOs               met');
+    expect(code).toBe(0);
+  });
+
+  it('prints a built-in scenario as YAML to start a team scenario from, and rejects an unknown scenario', async () => {
+    const c = capture();
+    expect(await main(['drill', '--print-scenario', 'flap'], c.io)).toBe(0);
+    expect(c.out.join('\n')).toContain('flap_period_s: 1');
+    const bad = capture();
+    expect(await main(['drill', '-c', configFile, '--group', 'chat', '--scenario', 'meteor'], bad.io)).toBe(1);
+    expect(bad.err.join('\n')).toContain('scenario "meteor" is neither built in');
+  });
+});

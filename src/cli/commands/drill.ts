@@ -1,0 +1,118 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
+import { BUILT_IN_SCENARIOS } from '../../drill/builtins.js';
+import { formatDrillHtml } from '../../drill/report/html.js';
+import { formatPlan, formatSummary } from '../../drill/report/terminal.js';
+import { prepareDrill, type DrillOptions, type DrillResult } from '../../drill/run.js';
+import { loadScenario } from '../../drill/scenario.js';
+import { sloBreaches, type DrillSlo } from '../../drill/slo.js';
+import type { Command, CommandIO } from '../command.js';
+
+/** "500ms", "6s", "2m" or plain seconds, in ms. */
+function durationMs(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new Error(`${flag}: expected a duration such as 30s, 500ms or 2m, got "${text}"`);
+  return Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1_000));
+}
+
+function positive(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${flag}: expected a non-negative number, got "${text}"`);
+  return n;
+}
+
+async function runOnce(options: DrillOptions, io: CommandIO, maxCostUsd: number | undefined): Promise<DrillResult | undefined> {
+  const prepared = await prepareDrill(options);
+  try {
+    io.out(formatPlan(prepared.plan));
+    const ceiling = prepared.plan.maxCostUsd;
+    if (maxCostUsd !== undefined && (ceiling === undefined || ceiling > maxCostUsd)) {
+      io.err(`refusing to start: the drill may cost ${ceiling === undefined ? 'an unknown amount' : `$${ceiling.toFixed(4)}`}, above --max-cost $${maxCostUsd}`);
+      return undefined;
+    }
+    return await prepared.run();
+  } finally {
+    await prepared.close();
+  }
+}
+
+export const drillCommand: Command = {
+  name: 'drill',
+  usage: 'switchyard drill -c FILE --group G --scenario S [--rate R] [--duration D] [--out DIR] [--max-errors N] [--max-rto D] [--max-p95 D]',
+  summary: 'disaster-recovery drill: inject a fault under load, measure failover',
+  async run(args, io) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        config: { type: 'string', short: 'c' },
+        group: { type: 'string', short: 'g' },
+        scenario: { type: 'string', short: 's' },
+        rate: { type: 'string' },
+        duration: { type: 'string' },
+        out: { type: 'string', short: 'o' },
+        'max-errors': { type: 'string' },
+        'max-rto': { type: 'string' },
+        'max-p95': { type: 'string' },
+        'max-cost': { type: 'string' },
+        via: { type: 'string' },
+        'no-shadow': { type: 'boolean' },
+        'compare-shadow': { type: 'boolean' },
+        'print-scenario': { type: 'string' },
+      },
+      allowPositionals: false,
+    });
+    if (values['print-scenario'] !== undefined) {
+      const text = BUILT_IN_SCENARIOS[values['print-scenario']];
+      if (text === undefined) throw new Error(`no built-in scenario "${values['print-scenario']}" (${Object.keys(BUILT_IN_SCENARIOS).join(', ')})`);
+      io.out(text.trimEnd());
+      return 0;
+    }
+    if (!values.config || !values.group || !values.scenario) {
+      io.err(`usage: ${this.usage}\n  more: --via auto|proxy, --no-shadow, --compare-shadow, --max-cost USD, --print-scenario NAME`);
+      return 2;
+    }
+    if (values.via !== undefined && values.via !== 'auto' && values.via !== 'proxy') throw new Error('--via: expected auto or proxy');
+    const slo: DrillSlo = {
+      maxErrors: values['max-errors'] === undefined ? undefined : positive(values['max-errors'], '--max-errors'),
+      maxRtoMs: values['max-rto'] === undefined ? undefined : durationMs(values['max-rto'], '--max-rto'),
+      maxP95Ms: values['max-p95'] === undefined ? undefined : durationMs(values['max-p95'], '--max-p95'),
+    };
+    const options: DrillOptions = {
+      config: parse(readFileSync(values.config, 'utf8')) as unknown,
+      env: io.env,
+      group: values.group,
+      scenario: loadScenario(values.scenario),
+      ratePerS: values.rate === undefined ? 20 : positive(values.rate, '--rate'),
+      durationMs: values.duration === undefined ? 30_000 : durationMs(values.duration, '--duration'),
+      shadow: !values['no-shadow'],
+      via: values.via as DrillOptions['via'],
+    };
+    const maxCost = values['max-cost'] === undefined ? undefined : positive(values['max-cost'], '--max-cost');
+    if (values['compare-shadow']) return compareShadow(options, io, maxCost);
+    const result = await runOnce(options, io, maxCost);
+    if (!result) return 1;
+    const breaches = sloBreaches(result.metrics, slo, result.injectionErrors);
+    io.out(formatSummary(result, breaches));
+    if (values.out) {
+      mkdirSync(values.out, { recursive: true });
+      writeFileSync(join(values.out, 'drill.json'), `${JSON.stringify({ object: 'switchyard.drill', ...result, slo, breaches }, null, 2)}\n`);
+      writeFileSync(join(values.out, 'drill.html'), formatDrillHtml(result, breaches));
+      io.out(`wrote ${join(values.out, 'drill.json')} and ${join(values.out, 'drill.html')}`);
+    }
+    return breaches.length > 0 ? 3 : 0;
+  },
+};
+
+/** Runs the drill without, then with, the group's shadow share and compares p95 during the fault. */
+async function compareShadow(options: DrillOptions, io: CommandIO, maxCost: number | undefined): Promise<number> {
+  const without = await runOnce({ ...options, shadow: false }, io, maxCost);
+  if (!without) return 1;
+  const withShadow = await runOnce({ ...options, shadow: true }, io, maxCost);
+  if (!withShadow) return 1;
+  const p95 = (r: DrillResult): string => `${r.metrics.latencyMs.during.p95 ?? '-'} ms`;
+  io.out(`p95 during the fault: without shadow ${p95(without)}, with shadow ${p95(withShadow)}`);
+  io.out(`shadow cost: $${withShadow.cost.shadowUsdPerHour.toFixed(4)} per hour at ${options.ratePerS} req/s (share ${withShadow.plan.shadowShare})`);
+  return 0;
+}

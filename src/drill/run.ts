@@ -1,0 +1,174 @@
+import { toGatewayError } from '../core/errors.js';
+import type { ChatRequest } from '../core/types.js';
+import { estimatePromptTokens } from '../core/estimate.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { createGateway, type Gateway, type ServedBy } from '../gateway/gateway.js';
+import { PriceBook } from '../ledger/pricing/price-book.js';
+import { groupMembers } from '../routing/config.js';
+import { runLoad, requestBudget } from './load.js';
+import { measure, type DrillMetrics, type RequestSample } from './measure.js';
+import { DrillRecorder, sampleRouting, WARMUP } from './record.js';
+import { faultWindows, type FaultWindow, type Scenario } from './scenario.js';
+import { findGroup, placeTargets } from './targets.js';
+import { timeline, type TimelineBucket } from './timeline.js';
+
+export interface DrillOptions {
+  /** The config tree as read from YAML (env references not yet interpolated). */
+  config: unknown;
+  env?: Readonly<Record<string, string | undefined>>;
+  group: string;
+  scenario: Scenario;
+  ratePerS: number;
+  durationMs: number;
+  /** False: the group's shadow share is left out for this run (to compare with and without it). */
+  shadow?: boolean;
+  /** `proxy`: put the fault proxy in front of simulators too (default: their fault API). */
+  via?: 'auto' | 'proxy';
+  /** A request still unanswered after this long counts as a timeout. */
+  requestTimeoutMs?: number;
+  /** How often breaker states are sampled. */
+  sampleMs?: number;
+}
+
+/** What the drill will do, shown before it starts. */
+export interface DrillPlan {
+  group: string;
+  scenario: string;
+  ratePerS: number;
+  durationMs: number;
+  /** The most requests it sends under load. */
+  requests: number;
+  /** One unmeasured request per deployment first, so lazy provider loading and new connections do not count as "before". */
+  warmupRequests: number;
+  targets: Array<{ deployment: string; via: 'simulator' | 'proxy' }>;
+  windows: FaultWindow[];
+  shadowShare: number;
+  /** Upper bound from the pricing catalog; undefined when a member is unpriced. */
+  maxCostUsd: number | undefined;
+}
+
+export interface DrillResult {
+  plan: DrillPlan;
+  metrics: DrillMetrics;
+  cost: { usd: number; shadowUsd: number; shadowUsdPerHour: number; unpricedAttempts: number };
+  timeline: TimelineBucket[];
+  /** Faults that could not be injected (the drill then measured less than it planned). */
+  injectionErrors: string[];
+}
+
+export interface PreparedDrill {
+  plan: DrillPlan;
+  run(): Promise<DrillResult>;
+  /** Stops fault proxies and the gateway; always call it. */
+  close(): Promise<void>;
+}
+
+const MAX_TOKENS = 32;
+const drillRequest = (model: string, stream: boolean): ChatRequest => ({
+  model,
+  messages: [{ role: 'user', content: 'Disaster-recovery drill: please answer briefly.' }],
+  max_tokens: MAX_TOKENS,
+  ...(stream ? { stream: true } : {}),
+});
+
+/** The dearest member's most expensive answer to the drill's request (NaN when one is unpriced). */
+function mostPerCall(config: GatewayConfig, members: readonly string[], prices: PriceBook, request: ChatRequest): number {
+  const costs = members.map((id) => {
+    const d = config.deployments.find((x) => x.id === id);
+    return d ? prices.maxCost({ deployment: d.id, provider: d.provider, model: d.model, region: d.region }, estimatePromptTokens(request), MAX_TOKENS) : undefined;
+  });
+  return costs.some((c) => c === undefined) ? Number.NaN : Math.max(...(costs as number[]));
+}
+
+/** Builds the in-process gateway and the fault targets, and computes the plan (with its cost ceiling). */
+export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill> {
+  const env = options.env ?? {};
+  const placed = await placeTargets(options.config, env, options.group, options.scenario, { shadow: options.shadow ?? true, via: options.via ?? 'auto' });
+  const { config, targets } = placed;
+  const group = findGroup(config, options.group);
+  const members = groupMembers(group).map((m) => m.id);
+  const prices = PriceBook.fromConfig(config.pricing);
+  const request = drillRequest(group.name, options.scenario.stream);
+  const requests = requestBudget(options.ratePerS, options.durationMs);
+  const shadowShare = group.shadow?.share ?? 0;
+  const calls = requests * (1 + shadowShare * (members.length - 1)) + members.length;
+  const maxCostUsd = mostPerCall(config, members, prices, request) * calls;
+  const targetIds = targets.map((t) => t.deployment);
+  const plan: DrillPlan = {
+    group: group.name,
+    scenario: options.scenario.name,
+    ratePerS: options.ratePerS,
+    durationMs: options.durationMs,
+    requests,
+    warmupRequests: members.length,
+    targets: targets.map((t) => ({ deployment: t.deployment, via: t.via })),
+    windows: faultWindows(options.scenario, options.durationMs),
+    shadowShare,
+    maxCostUsd: Number.isNaN(maxCostUsd) ? undefined : maxCostUsd,
+  };
+
+  const recorder = new DrillRecorder(prices, targetIds, plan.windows[0]?.fromMs ?? Infinity);
+  const gateway = createGateway(config, { observers: [recorder] });
+
+  return {
+    plan,
+    async run() {
+      await Promise.all(members.map((id) => gateway.chat({ ...request, stream: false }, { override: id, requestId: `${WARMUP}${id}`, signal: AbortSignal.timeout(options.requestTimeoutMs ?? 10_000) }).catch(() => undefined)));
+      const t0 = Date.now();
+      recorder.start(t0);
+      const routing = sampleRouting(gateway, members, t0, options.sampleMs ?? 100);
+      const injectionErrors: string[] = [];
+      const inject = (run: () => Promise<void>): void => void run().catch((err: unknown) => injectionErrors.push((err as Error).message));
+      const timers = plan.windows.flatMap((w) => [
+        setTimeout(() => inject(() => Promise.all(targets.map((t) => t.apply(w.effect, w.toMs - w.fromMs))).then(() => undefined)), w.fromMs),
+        setTimeout(() => inject(() => Promise.all(targets.map((t) => t.clear())).then(() => undefined)), w.toMs),
+      ]);
+      const raw: Array<Omit<RequestSample, 'attempts' | 'touchedTarget'> & { id: string }> = [];
+      try {
+        await runLoad({
+          ratePerS: options.ratePerS,
+          durationMs: options.durationMs,
+          send: async (i) => {
+            const id = `drill-${i}`;
+            const startMs = Date.now() - t0;
+            const outcome = await sendOne(gateway, request, id, options.requestTimeoutMs ?? 10_000);
+            raw.push({ id, startMs, endMs: Date.now() - t0, ...outcome });
+          },
+        });
+      } finally {
+        routing.stop();
+        timers.forEach(clearTimeout);
+      }
+      const samples: RequestSample[] = raw.map(({ id, ...r }) => ({ ...r, ...recorder.tally(id) }));
+      const cost = { ...recorder.cost, shadowUsdPerHour: recorder.cost.shadowUsd / (options.durationMs / 3_600_000) };
+      const breakers = routing.samples;
+      return {
+        plan,
+        metrics: measure({ requests: samples, breakers, windows: plan.windows, targets: targetIds, firstFailureMs: recorder.firstFailureMs }),
+        cost,
+        timeline: timeline(samples, breakers, targetIds, options.durationMs),
+        injectionErrors,
+      };
+    },
+    async close() {
+      await gateway.close();
+      await Promise.all(targets.map((t) => t.close()));
+    },
+  };
+}
+
+async function sendOne(gateway: Gateway, request: ChatRequest, requestId: string, timeoutMs: number): Promise<{ ok: boolean; errorKind: string | undefined; deployment: string | undefined }> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    let servedBy: ServedBy;
+    if (request.stream) {
+      const result = await gateway.stream(request, { requestId, signal });
+      // Errors after the first content (a cut stream) throw from the parts.
+      for await (const part of result.parts) void part;
+      servedBy = result.servedBy;
+    } else servedBy = (await gateway.chat(request, { requestId, signal })).servedBy;
+    return { ok: true, errorKind: undefined, deployment: servedBy.deployment };
+  } catch (err) {
+    return { ok: false, errorKind: signal.aborted ? 'timeout' : toGatewayError(err).kind, deployment: undefined };
+  }
+}

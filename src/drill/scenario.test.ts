@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { BUILT_IN_SCENARIOS } from './builtins.js';
+import { faultWindows, loadScenario, parseScenario } from './scenario.js';
+
+describe('drill scenarios', () => {
+  it('every built-in scenario is a valid scenario file', () => {
+    for (const name of Object.keys(BUILT_IN_SCENARIOS)) expect(loadScenario(name).name).toBe(name);
+  });
+
+  it('resolves percentages against the duration and seconds as given', () => {
+    const s = parseScenario({ name: 'x', faults: [{ start: '25%', end: 3, effect: { status: 503 } }] }, 'test');
+    expect(faultWindows(s, 8_000)).toEqual([{ fromMs: 2_000, toMs: 3_000, effect: { status: 503 } }]);
+  });
+
+  it('splits a flapping window into down spells, down first, and clips at the end of the run', () => {
+    const s = loadScenario('flap');
+    expect(faultWindows(s, 10_000).map((w) => [w.fromMs, w.toMs])).toEqual([
+      [2_000, 3_000],
+      [4_000, 5_000],
+      [6_000, 7_000],
+    ]);
+    const late = parseScenario({ name: 'late', faults: [{ start: 4, end: 60, effect: { latency_ms: 100 } }] }, 'test');
+    expect(faultWindows(late, 5_000)).toEqual([{ fromMs: 4_000, toMs: 5_000, effect: { latency_ms: 100 } }]);
+  });
+
+  it('names the path of what is wrong in a team scenario', () => {
+    expect(() => parseScenario({ name: 'x', faults: [{ start: 'soon', end: 2, effect: {} }] }, 'team.yaml')).toThrow(
+      /team\.yaml: invalid scenario\n {2}faults\.0\.start: .*\n {2}faults\.0\.effect: an effect needs at least one field/,
+    );
+  });
+});
