@@ -4,6 +4,7 @@ import { groupMembers, groupSchema, routingSchema } from '../routing/config.js';
 import { deploymentRoutingShape } from '../routing/deployment.js';
 import { budgetsSchema, ledgerSchema, pricingSchema } from '../ledger/config.js';
 import { passthroughSchema } from './passthrough.js';
+import { interruptionSchema } from '../ops/interruption/config.js';
 
 /** A secret reference: a literal (usually `${ENV_VAR}`) or `file:/path`. Resolved at load time. */
 export const secretRef = z
@@ -122,6 +123,8 @@ export const configSchema = z
     groups: z.array(groupSchema).default([]),
     default_group: z.string().optional(),
     state: stateSchema,
+    /** Spot / preemption notices for the machine the gateway runs on (src/ops/interruption). */
+    interruption: interruptionSchema,
     ledger: ledgerSchema,
     budgets: budgetsSchema,
     pricing: pricingSchema,
