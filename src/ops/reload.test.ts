@@ -5,6 +5,7 @@ import { silentLogger } from '../core/logger.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { FakeProvider, rawDeployment } from '../routing/testing/fakes.js';
 import { AppHolder, type Reloadable } from './reload.js';
+import { holderGateway } from './holder-gateway.js';
 
 const configWith = (...ids: string[]): GatewayConfig =>
   resolveConfig({ deployments: ids.map((id) => rawDeployment(id)), groups: [{ name: 'chat', deployments: ids }] });
@@ -89,5 +90,24 @@ describe('config reload', () => {
     next = () => ({ ...configWith('a', 'b'), server: { ...configWith('a').server, port: 9999 } });
     expect((await h.reload()).restartRequired).toEqual(['server']);
     expect(h.current.gateway.status().deployments.find((d) => d.id === 'a')?.drain).toMatchObject({ drained: true, reason: 'runbook' });
+  });
+});
+
+describe('holderGateway', () => {
+  it('finishes a stream that started before a reload on the old config, then closes the old generation', async () => {
+    const h = holder(configWith('a'));
+    const old = h.current;
+    const gateway = holderGateway(h);
+    const streamed = await gateway.stream({ ...hello, stream: true });
+    expect(streamed.servedBy.deployment).toBe('a');
+    next = () => configWith('b');
+    await h.reload();
+    expect((await gateway.chat({ ...hello })).servedBy.deployment).toBe('b');
+    expect(gateway.config.deployments.map((d) => d.id)).toEqual(['b']);
+    expect(old.closed).toBe(false);
+    const parts: string[] = [];
+    for await (const p of streamed.parts) parts.push(p.type);
+    expect(parts).toContain('finish');
+    await vi.waitFor(() => expect(old.closed).toBe(true));
   });
 });
