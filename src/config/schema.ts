@@ -6,6 +6,7 @@ import { budgetsSchema, ledgerSchema, pricingSchema } from '../ledger/config.js'
 import { passthroughSchema } from './passthrough.js';
 import { observabilitySchema } from '../observability/config.js';
 import { keysSchema, residencySchema } from '../governance/config.js';
+import { interruptionSchema } from '../ops/interruption/config.js';
 
 /** A secret reference: a literal (usually `${ENV_VAR}`) or `file:/path`. Resolved at load time. */
 export const secretRef = z
@@ -124,6 +125,8 @@ export const configSchema = z
     groups: z.array(groupSchema).default([]),
     default_group: z.string().optional(),
     state: stateSchema,
+    /** Spot / preemption notices for the machine the gateway runs on (src/ops/interruption). */
+    interruption: interruptionSchema,
     ledger: ledgerSchema,
     budgets: budgetsSchema,
     pricing: pricingSchema,

@@ -20,6 +20,13 @@ export interface GatewayStatus {
   retryBudget: { requests: number; retries: number; denied: number; ratio: number };
 }
 
+/** Who asked for an operator action and why: both go to the audit line in the log. */
+export interface OperatorAction {
+  /** The admin API key id, `signal`, `interruption-watcher`... */
+  actor?: string;
+  reason?: string;
+}
+
 export interface EngineOptions {
   clock: Clock;
   random: () => number;
@@ -50,7 +57,7 @@ export class Engine {
       const custom = options.createProvider?.(d);
       const factory = custom ? undefined : findProvider(d.provider);
       if (!custom && !factory) throw new GatewayError({ kind: 'internal', message: `unknown provider ${d.provider}` });
-      const state = new DeploymentState(d, config.routing, this.sync?.publisher(d.id), this.sync?.coolingPublisher(d.id));
+      const state = new DeploymentState(d, config.routing, this.sync?.publisher(d.id), this.sync?.coolingPublisher(d.id), this.sync?.drainPublisher(d.id));
       const provider = custom ?? (factory as NonNullable<typeof factory>).create(d, d.options, { logger: logger.child({ deployment: d.id }) });
       this.deployments.set(d.id, { id: d.id, config: d, provider, state });
     }
@@ -75,6 +82,31 @@ export class Engine {
       groups: this.config.groups.map((g) => ({ name: g.name, strategy: g.strategy, deployments: g.deployments.map((m) => (typeof m === 'string' ? m : m.id)) })),
       retryBudget: this.budget.snapshot(now),
     };
+  }
+
+  /** Takes a deployment out of routing (here at once, on other replicas within one state sync). */
+  drain(id: string, action: OperatorAction): DeploymentStatus {
+    return this.operate(id, 'drain', action, (d, now) => d.state.setDrained(now, true, action.reason ?? 'drained by an operator'));
+  }
+
+  /** Puts a drained deployment back into routing. */
+  undrain(id: string, action: OperatorAction): DeploymentStatus {
+    return this.operate(id, 'undrain', action, (d, now) => d.state.setDrained(now, false, null));
+  }
+
+  /** Closes a deployment's breaker with a clean history (no ramp); published like any transition. */
+  resetBreaker(id: string, action: OperatorAction): DeploymentStatus {
+    return this.operate(id, 'breaker reset', action, (d, now) => d.state.breaker.reset(now));
+  }
+
+  private operate(id: string, what: string, action: OperatorAction, apply: (d: Deployment, now: number) => unknown): DeploymentStatus {
+    const d = this.deployments.get(id);
+    if (!d) throw new GatewayError({ kind: 'not_found', status: 404, code: 'unknown_deployment', message: `Unknown deployment '${id}'.` });
+    const now = this.options.clock.now();
+    apply(d, now);
+    // The audit trail of manual failover: who did what to which deployment, and why.
+    this.options.logger.warn({ deployment: id, actor: action.actor, reason: action.reason, audit: true }, `operator: ${what}`);
+    return d.state.status(now, this.config.routing.failback.start_share);
   }
 
   /**

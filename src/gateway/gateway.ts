@@ -19,11 +19,12 @@ import { AttemptReporter, type RequestMeta } from './observe.js';
 import type { OpenedStream, StreamSettlement } from './stream.js';
 import { openStreamOn, type OpenedAttempt, type StreamDeps, type StreamOpening } from './open-stream.js';
 import { continuationRequest, resumable, type Resume } from './resume.js';
-import { Engine, type GatewayStatus } from './engine.js';
+import { Engine, type GatewayStatus, type OperatorAction } from './engine.js';
+import type { DeploymentStatus } from '../routing/deployment-state.js';
 import { applyGroupPolicy, takeBodyHints } from './policy.js';
 import { ShadowMirror } from './shadow.js';
 
-export type { GatewayStatus } from './engine.js';
+export type { GatewayStatus, OperatorAction } from './engine.js';
 
 /** Judges a cheaper tier's answer; false escalates the request to the next (dearer) deployment. */
 export type QualityGate = (response: ChatResponse, context: { request: ChatRequest; deployment: string; group: string | undefined }) => boolean;
@@ -104,6 +105,14 @@ export interface Gateway {
    * `routing.state_sync_ms`; a serverless adapter calls it per invocation). No-op without a store.
    */
   syncState(): Promise<void>;
+  /**
+   * Operator actions (the admin API), audited in the log and shared through the state store so every
+   * replica applies them within one `routing.state_sync_ms`. An unknown id is a not_found error.
+   * A drained deployment starts no request, not even an explicitly chosen one.
+   */
+  drain(id: string, action?: OperatorAction): DeploymentStatus;
+  undrain(id: string, action?: OperatorAction): DeploymentStatus;
+  resetBreaker(id: string, action?: OperatorAction): DeploymentStatus;
   close(): Promise<void>;
 }
 
@@ -315,6 +324,10 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
     status: () => engine.status(),
 
     syncState: () => engine.sync?.pullOnce() ?? Promise.resolve(),
+
+    drain: (id, action = {}) => engine.drain(id, action),
+    undrain: (id, action = {}) => engine.undrain(id, action),
+    resetBreaker: (id, action = {}) => engine.resetBreaker(id, action),
 
     async close() {
       shadows.close();

@@ -2,6 +2,7 @@ import type { Logger } from '../core/logger.js';
 import type { JsonValue } from '../core/types.js';
 import type { StateStore } from '../state/store.js';
 import type { BreakerSnapshot } from './breaker.js';
+import type { DrainSnapshot } from './deployment-state.js';
 import type { Deployment } from './router.js';
 
 /** Store key of one deployment's breaker snapshot. */
@@ -9,6 +10,9 @@ export const breakerKey = (id: string): string => `switchyard:breaker:${id}`;
 
 /** Store key of one deployment's 429 cool-down: `{ until }`, a wall-clock time in ms. */
 export const coolingKey = (id: string): string => `switchyard:cooling:${id}`;
+
+/** Store key of one deployment's drain: a DrainSnapshot, kept until an undrain replaces it. */
+export const drainKey = (id: string): string => `switchyard:drain:${id}`;
 
 const STATES: ReadonlySet<unknown> = new Set(['closed', 'open', 'half-open']);
 
@@ -27,6 +31,11 @@ export function isBreakerSnapshot(v: JsonValue | undefined): v is BreakerSnapsho
   );
 }
 
+function isDrainSnapshot(v: JsonValue | undefined): v is JsonValue & DrainSnapshot {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  return typeof v.drained === 'boolean' && typeof v.at === 'number' && (v.reason === null || typeof v.reason === 'string');
+}
+
 export interface BreakerSyncOptions {
   /** How often every deployment's snapshot is pulled (`routing.state_sync_ms`). */
   intervalMs: number;
@@ -36,7 +45,7 @@ export interface BreakerSyncOptions {
 }
 
 /**
- * Shares breaker transitions and 429 cool-downs between replicas through a StateStore. Each change is
+ * Shares breaker transitions, 429 cool-downs and drains between replicas through a StateStore. Each change is
  * written behind (a request never waits for it), and every `intervalMs` one read of all deployments'
  * keys adopts snapshots newer than the local breaker and cool-downs longer than the local one, so a
  * breaker opened or a 429 received on one replica excludes its deployment on the others within one
@@ -68,6 +77,13 @@ export class BreakerSync {
     };
   }
 
+  /** The drain listener that publishes one deployment's drains and undrains; they never expire. */
+  drainPublisher(id: string): (drain: DrainSnapshot) => void {
+    return (drain) => {
+      this.store.setIfNewer(drainKey(id), { ...drain }, 'at').catch((err: unknown) => this.options.logger.warn({ err: (err as Error).message, deployment: id }, 'state store write failed'));
+    };
+  }
+
   /** Pulls at once (adopting what other replicas or a previous run left), then every interval. */
   start(): void {
     if (this.timer) return;
@@ -93,7 +109,7 @@ export class BreakerSync {
 
   private async pull(): Promise<void> {
     const list = [...this.deployments.values()];
-    const values = await this.store.getMany([...list.map((d) => breakerKey(d.id)), ...list.map((d) => coolingKey(d.id))]);
+    const values = await this.store.getMany([...list.map((d) => breakerKey(d.id)), ...list.map((d) => coolingKey(d.id)), ...list.map((d) => drainKey(d.id))]);
     list.forEach((d, i) => {
       const s = values[i];
       if (isBreakerSnapshot(s) && d.state.breaker.adopt(s)) {
@@ -102,6 +118,10 @@ export class BreakerSync {
       const c = values[list.length + i];
       if (typeof c === 'object' && c !== null && !Array.isArray(c) && typeof c.until === 'number' && d.state.adoptCooling(c.until)) {
         this.options.logger.info({ deployment: d.id, until: c.until }, 'rate-limit cool-down adopted from the shared store');
+      }
+      const drain = values[2 * list.length + i];
+      if (isDrainSnapshot(drain) && d.state.adoptDrain({ drained: drain.drained, at: drain.at, reason: drain.reason })) {
+        this.options.logger.info({ deployment: d.id, drained: drain.drained, reason: drain.reason }, 'drain adopted from the shared store');
       }
     });
   }

@@ -153,6 +153,23 @@ export class CircuitBreaker {
     this.open(now, reason);
   }
 
+  /**
+   * An operator's reset (the admin API): closed at once with a clean history, no failback ramp and no
+   * grown cool-off; a health check that still sees the deployment down trips it again.
+   */
+  reset(now: number): void {
+    this.held = false;
+    this.state = 'closed';
+    this.trips = 0;
+    this.coolOffMs = this.config.cool_off_ms;
+    this.consecutive = 0;
+    this.recoveredAt = undefined;
+    this.reason = undefined;
+    this.window.reset();
+    this.stamp(now);
+    this.changed();
+  }
+
   /** Health checks see the deployment up again: close and start the failback ramp. */
   release(now: number): void {
     this.held = false;

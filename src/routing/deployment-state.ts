@@ -12,6 +12,17 @@ export interface HealthCheckResult {
   error: ErrorKind | undefined;
 }
 
+/** A deployment's drain: set and cleared by operators, shared through the state store (newest `at` wins). */
+export interface DrainSnapshot {
+  drained: boolean;
+  /** When it was set or cleared (wall clock, ms); 0 for "never". */
+  at: number;
+  /** Why (a runbook note, an interruption notice); null when cleared. */
+  reason: string | null;
+}
+
+const UNDRAINED: DrainSnapshot = { drained: false, at: 0, reason: null };
+
 export interface LatencySummary {
   p50: number;
   p95: number;
@@ -38,6 +49,8 @@ export interface DeploymentStatus {
   breaker: { state: BreakerState; trips: number; reason: string | null; retryAt: number | undefined; rampShare: number; transitions: Record<BreakerState, number> };
   /** Until when a 429 keeps this deployment out of rotation; undefined when it is not cooling. */
   coolingUntil: number | undefined;
+  /** Taken out of routing by an operator or an interruption notice. */
+  drain: DrainSnapshot;
   health: { up: boolean; last: HealthCheckResult | undefined; checks: { ok: number; failed: number } };
   provisioned: { capacityRpm: number | undefined; maxConcurrency: number | undefined; lastMinuteRequests: number } | undefined;
 }
@@ -62,6 +75,8 @@ export class DeploymentState {
   readonly healthChecks = { ok: 0, failed: 0 };
   /** A 429 keeps the deployment out of rotation until then (shared with other replicas). */
   coolingUntil = 0;
+  /** Taken out of routing by an operator or an interruption notice (shared with other replicas). */
+  drain: DrainSnapshot = UNDRAINED;
   private readonly defaultCoolDownMs: number;
   private readonly errors: Partial<Record<ErrorKind, number>> = {};
   private readonly fallbacksFrom: Partial<Record<string, number>> = {};
@@ -77,6 +92,8 @@ export class DeploymentState {
     onBreakerChange?: (snapshot: BreakerSnapshot) => void,
     /** Publishes a new cool-down (`until`, lasting `ms` from now) to other replicas. */
     private readonly onCooling?: (until: number, ms: number) => void,
+    /** Publishes a drain set or cleared here to other replicas. */
+    private readonly onDrain?: (drain: DrainSnapshot) => void,
   ) {
     this.defaultCoolDownMs = routing.rate_limit.default_cool_down_ms;
     this.breaker = new CircuitBreaker(routing.breaker, { failures: routing.failback.probation_failures, rampMs: routing.failback.ramp_ms }, onBreakerChange);
@@ -127,6 +144,20 @@ export class DeploymentState {
   adoptCooling(until: number): boolean {
     if (until <= this.coolingUntil) return false;
     this.coolingUntil = until;
+    return true;
+  }
+
+  /** Drains (or undrains) the deployment here and publishes it; stamped after the last change. */
+  setDrained(now: number, drained: boolean, reason: string | null): DrainSnapshot {
+    this.drain = { drained, at: Math.max(now, this.drain.at + 1), reason: drained ? reason : null };
+    this.onDrain?.(this.drain);
+    return this.drain;
+  }
+
+  /** Adopts a drain another replica published when it is newer than this one's; returns whether it did. */
+  adoptDrain(d: DrainSnapshot): boolean {
+    if (d.at <= this.drain.at) return false;
+    this.drain = d;
     return true;
   }
 
@@ -185,6 +216,7 @@ export class DeploymentState {
       shadow: { ...this.shadow },
       breaker: { state: this.breaker.current(now), trips: snap.trips, reason: snap.reason, retryAt: this.breaker.retryAt(now), rampShare: this.breaker.rampShare(now, startShare), transitions: { ...this.breaker.transitions() } },
       coolingUntil: this.coolingUntil > now ? this.coolingUntil : undefined,
+      drain: this.drain,
       health: { up: this.healthUp, last: this.lastHealth, checks: { ...this.healthChecks } },
       provisioned: p ? { capacityRpm: p.capacity_rpm, maxConcurrency: p.max_concurrency, lastMinuteRequests: this.perMinute?.sum(now, 0) ?? 0 } : undefined,
     };

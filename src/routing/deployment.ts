@@ -16,6 +16,11 @@ export const deploymentRoutingShape = {
   /** The most completion tokens the model may produce; a request asking for more is refused here (400). */
   max_output_tokens: z.number().int().positive().optional(),
   provisioned: provisionedSchema.optional(),
+  /**
+   * Runs on capacity that can be taken back (spot / preemptible nodes of a self-hosted model server):
+   * an interruption notice for it (POST /v1/switchyard/deployments/{id}/interruption) drains it.
+   */
+  interruptible: z.boolean().default(false),
 };
 
 export type DeploymentRouting = z.infer<z.ZodObject<typeof deploymentRoutingShape>>;

@@ -13,7 +13,7 @@ export interface Needs {
 }
 
 /** Filter stages in the order they apply; the stage that removed the last candidate names the error. */
-export const Stage = { Residency: 0, Capabilities: 1, ContextWindow: 2, OutputLimit: 3, Health: 4, Cooling: 5, Passed: 6 } as const;
+export const Stage = { Residency: 0, Capabilities: 1, ContextWindow: 2, OutputLimit: 3, Drained: 4, Health: 5, Cooling: 6, Passed: 7 } as const;
 export type Stage = (typeof Stage)[keyof typeof Stage];
 
 /** The completion-token limit a chat request sets (max_completion_tokens wins, as upstream). */
@@ -48,7 +48,8 @@ function hasCapabilities(d: Deployment, needed: readonly Capability[]): boolean 
  * The first stage a deployment fails for this request, or Stage.Passed. Residency is checked first and
  * is never waived: no later stage (or fallback) can bring back a deployment outside the geography.
  * `checkHealth` false (an explicit choice) waives the breaker, not a 429 cool-down: the upstream asked
- * for that wait, and calling it sooner only earns another 429.
+ * for that wait, and calling it sooner only earns another 429. Nor a drain: an operator (or a spot
+ * interruption) took the deployment out so that no request starts there.
  */
 export function firstFailedStage(d: Deployment, needs: Needs, now: number, checkHealth: boolean): Stage {
   if (needs.residency !== undefined && !d.config.tags.includes(needs.residency)) return Stage.Residency;
@@ -57,6 +58,7 @@ export function firstFailedStage(d: Deployment, needs: Needs, now: number, check
   if (window !== undefined && needs.promptTokens > window) return Stage.ContextWindow;
   const maxOutput = d.config.max_output_tokens;
   if (maxOutput !== undefined && needs.maxTokens !== undefined && needs.maxTokens.value > maxOutput) return Stage.OutputLimit;
+  if (d.state.drain.drained) return Stage.Drained;
   if (checkHealth && !d.state.breaker.allows(now)) return Stage.Health;
   if (d.state.coolingUntil > now) return Stage.Cooling;
   return Stage.Passed;

@@ -353,6 +353,12 @@ function filterError(stage: Stage, req: Pick<RouteRequest, 'model' | 'needs'>, n
         message: `Every deployment of '${name}' is rate-limited or unavailable; retry after the cool-down.`,
         retryAfterMs: Math.max(0, retryInMs),
       });
+    case Stage.Drained:
+      return new GatewayError({
+        kind: 'no_deployment_available',
+        message: `Every deployment of '${name}' is unavailable (drained).`,
+        retryAfterMs: DEFAULT_CLIENT_RETRY_AFTER_MS,
+      });
     case Stage.OutputLimit: {
       const ask = req.needs.maxTokens;
       return new GatewayError({

@@ -1,0 +1,78 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ConfigInput } from '../config/schema.js';
+import { createGateway, type Gateway } from '../gateway/gateway.js';
+import { FakeProvider, rawDeployment } from '../routing/testing/fakes.js';
+import { ADMIN_ROUTES, drainDeployment, matchAdminRoute, noticeInterruption, reloadConfig, resetBreaker, showConfig, undrainDeployment, type AdminTarget } from './admin.js';
+
+const opened: Gateway[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((g) => g.close()));
+});
+
+function target(extra: Partial<ConfigInput> = {}): AdminTarget {
+  const config: ConfigInput = {
+    deployments: [rawDeployment('gpu-spot', { interruptible: true, headers: { 'x-tenant-token': 'tenant-secret-123' } }), rawDeployment('hosted')],
+    groups: [{ name: 'chat', deployments: ['gpu-spot', 'hosted'] }],
+    api_keys: [{ id: 'ops', key: 'sk-admin-very-secret', role: 'admin' }],
+    ...extra,
+  };
+  const gateway = createGateway(config, { createProvider: (d) => new FakeProvider(d.id) });
+  opened.push(gateway);
+  return { gateway: () => gateway };
+}
+
+const call = (id: string, body?: unknown) => ({ params: { id }, body, actor: 'ops' });
+
+describe('admin operations', () => {
+  it('drains and undrains a deployment, with the reason given', async () => {
+    const t = target();
+    expect(await drainDeployment(t, call('hosted', { reason: 'maintenance window' }))).toMatchObject({ id: 'hosted', drain: { drained: true, reason: 'maintenance window' } });
+    expect(await undrainDeployment(t, call('hosted'))).toMatchObject({ drain: { drained: false } });
+  });
+
+  it('refuses a body with unknown fields as a 400 naming the field', async () => {
+    await expect(drainDeployment(target(), call('hosted', { reason: 'x', force: true }))).rejects.toMatchObject({ kind: 'invalid_request', status: 400 });
+    await expect(drainDeployment(target(), call('hosted', { reason: 7 }))).rejects.toMatchObject({ status: 400, param: 'reason' });
+  });
+
+  it('drains an interruptible deployment on an interruption notice, naming the deadline', async () => {
+    const status = await noticeInterruption(target(), call('gpu-spot', { deadline: '2030-01-01T00:02:00Z', source: 'aws' }));
+    expect(status).toMatchObject({ drain: { drained: true, reason: 'interruption notice from aws, capacity goes at 2030-01-01T00:02:00.000Z' } });
+  });
+
+  it('refuses an interruption notice for a deployment not marked interruptible (409)', async () => {
+    const t = target();
+    await expect(noticeInterruption(t, call('hosted', {}))).rejects.toMatchObject({ status: 409, code: 'not_interruptible' });
+    expect(t.gateway().status().deployments.find((d) => d.id === 'hosted')?.drain.drained).toBe(false);
+  });
+
+  it('answers 404 for an unknown deployment or breaker', async () => {
+    await expect(drainDeployment(target(), call('nope'))).rejects.toMatchObject({ status: 404, code: 'unknown_deployment' });
+    await expect(resetBreaker(target(), call('nope'))).rejects.toMatchObject({ status: 404 });
+    await expect(noticeInterruption(target(), call('nope'))).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('shows the running config with every secret redacted', async () => {
+    const shown = JSON.stringify(await showConfig(target({ ledger: { enabled: false, store: 'postgres', url: 'postgres://app:pg-pass-456@db/x' } }), call('')));
+    expect(shown).toContain('"gpu-spot"');
+    for (const secret of ['sk-admin-very-secret', 'tenant-secret-123', 'pg-pass-456']) expect(shown).not.toContain(secret);
+    expect(shown).toContain('"x-tenant-token":"[redacted]"');
+  });
+
+  it('answers 501 for a reload where the runtime cannot reload', async () => {
+    await expect(reloadConfig(target(), call(''))).rejects.toMatchObject({ status: 501 });
+  });
+});
+
+describe('admin routes', () => {
+  it('matches each path with its parameters, and tells a wrong method from an unknown path', () => {
+    expect(matchAdminRoute('POST', '/v1/switchyard/deployments/gpu%3Aa/drain')).toMatchObject({ route: { run: drainDeployment }, params: { id: 'gpu:a' } });
+    expect(matchAdminRoute('POST', '/v1/switchyard/breakers/x/reset')).toMatchObject({ route: { run: resetBreaker }, params: { id: 'x' } });
+    expect(matchAdminRoute('GET', '/v1/switchyard/config')).toMatchObject({ route: { run: showConfig } });
+    expect(matchAdminRoute('GET', '/v1/switchyard/reload')).toBe('method');
+    expect(matchAdminRoute('POST', '/v1/switchyard/deployments//drain')).toBeUndefined();
+    expect(matchAdminRoute('POST', '/v1/switchyard/status')).toBeUndefined();
+    expect(() => matchAdminRoute('POST', '/v1/switchyard/deployments/%E0%A4%A/drain')).toThrow(expect.objectContaining({ status: 400 }));
+    expect(ADMIN_ROUTES).toHaveLength(6);
+  });
+});

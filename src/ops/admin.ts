@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { GatewayError } from '../core/errors.js';
+import type { JsonValue } from '../core/types.js';
+import type { Gateway } from '../gateway/gateway.js';
+import type { DeploymentStatus } from '../routing/deployment-state.js';
+import { redactedConfig } from './redact.js';
+import type { ReloadResult } from './reload.js';
+
+/** What the admin operations need of the running process: the current gateway, and a reload. */
+export interface AdminTarget {
+  /** The gateway new requests go to (the AppHolder's current one). */
+  gateway(): Gateway;
+  /** Absent where the process cannot reload (serverless): the reload route answers 501 then. */
+  reload?: () => Promise<ReloadResult>;
+}
+
+/** One admin request, already authenticated as an admin key by the HTTP layer. */
+export interface AdminCall {
+  /** Path parameters: `id` of the deployment or breaker. */
+  params: Readonly<Record<string, string>>;
+  /** The parsed JSON body; undefined when the request had none. */
+  body: unknown;
+  /** Who asked (the admin key id), for the audit line. */
+  actor: string | undefined;
+}
+
+export type AdminOperation = (target: AdminTarget, call: AdminCall) => Promise<JsonValue | DeploymentStatus | ReloadResult>;
+
+const reasonBody = z.strictObject({ reason: z.string().min(1).max(500).optional() }).optional();
+
+const noticeBody = z.strictObject({
+  /** When the capacity goes away: RFC 3339 or ms since the epoch. */
+  deadline: z.union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()]).optional(),
+  /** Who noticed (aws, gcp, azure, a node agent's name): for the audit line. */
+  source: z.string().min(1).max(100).optional(),
+}).optional();
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const param = issue?.path.join('.') || undefined;
+  throw new GatewayError({ kind: 'invalid_request', message: `Invalid request body${param ? ` at ${param}` : ''}: ${issue?.message ?? 'unexpected shape'}.`, param, code: 'invalid_value' });
+}
+
+function id(call: AdminCall): string {
+  return call.params.id ?? '';
+}
+
+/** POST /v1/switchyard/deployments/{id}/drain `{ reason? }`: manual failover, audited. */
+export const drainDeployment: AdminOperation = async (target, call) => {
+  const { reason } = parse(reasonBody, call.body) ?? {};
+  return target.gateway().drain(id(call), { actor: call.actor, reason: reason ?? 'drained through the admin API' });
+};
+
+/** POST /v1/switchyard/deployments/{id}/undrain `{ reason? }`. */
+export const undrainDeployment: AdminOperation = async (target, call) => {
+  const { reason } = parse(reasonBody, call.body) ?? {};
+  return target.gateway().undrain(id(call), { actor: call.actor, reason });
+};
+
+/**
+ * POST /v1/switchyard/deployments/{id}/interruption `{ deadline?, source? }`: a spot/preemption notice
+ * for the node a self-hosted model server runs on (a node agent's webhook). Only a deployment marked
+ * `interruptible` takes one, so a misdirected notice cannot take a regular deployment out.
+ */
+export const noticeInterruption: AdminOperation = async (target, call) => {
+  const notice = parse(noticeBody, call.body) ?? {};
+  const gateway = target.gateway();
+  const d = gateway.config.deployments.find((x) => x.id === id(call));
+  if (!d) throw new GatewayError({ kind: 'not_found', status: 404, code: 'unknown_deployment', message: `Unknown deployment '${id(call)}'.` });
+  if (!d.interruptible) {
+    throw new GatewayError({ kind: 'invalid_request', status: 409, code: 'not_interruptible', message: `Deployment '${d.id}' is not marked interruptible; drain it instead.` });
+  }
+  const deadline = notice.deadline === undefined ? undefined : new Date(notice.deadline).toISOString();
+  const reason = `interruption notice${notice.source ? ` from ${notice.source}` : ''}${deadline ? `, capacity goes at ${deadline}` : ''}`;
+  return gateway.drain(d.id, { actor: call.actor, reason });
+};
+
+/** POST /v1/switchyard/breakers/{id}/reset. */
+export const resetBreaker: AdminOperation = async (target, call) => target.gateway().resetBreaker(id(call), { actor: call.actor });
+
+/** GET /v1/switchyard/config: the running config, secrets redacted. */
+export const showConfig: AdminOperation = async (target) => redactedConfig(target.gateway().config);
+
+/** POST /v1/switchyard/reload: validated first; an invalid file keeps the running config (422 saying why). */
+export const reloadConfig: AdminOperation = async (target) => {
+  if (!target.reload) throw new GatewayError({ kind: 'invalid_request', status: 501, code: 'reload_unsupported', message: 'This runtime cannot reload its config; redeploy instead.' });
+  return target.reload();
+};
+
+export interface AdminRoute {
+  method: 'GET' | 'POST';
+  /** Path segments; `:id` is a parameter. */
+  segments: readonly string[];
+  run: AdminOperation;
+}
+
+const route = (method: AdminRoute['method'], path: string, run: AdminOperation): AdminRoute => ({ method, segments: path.split('/').slice(1), run });
+
+/** Every admin route (admin keys only). */
+export const ADMIN_ROUTES: readonly AdminRoute[] = [
+  route('POST', '/v1/switchyard/deployments/:id/drain', drainDeployment),
+  route('POST', '/v1/switchyard/deployments/:id/undrain', undrainDeployment),
+  route('POST', '/v1/switchyard/deployments/:id/interruption', noticeInterruption),
+  route('POST', '/v1/switchyard/breakers/:id/reset', resetBreaker),
+  route('GET', '/v1/switchyard/config', showConfig),
+  route('POST', '/v1/switchyard/reload', reloadConfig),
+];
+
+/**
+ * Finds the admin route for a request: the route and its parameters, `'method'` when the path exists
+ * with another method (405), undefined when no admin route has this path.
+ */
+export function matchAdminRoute(method: string, path: string): { route: AdminRoute; params: Record<string, string> } | 'method' | undefined {
+  const parts = path.split('/').slice(1);
+  let wrongMethod = false;
+  for (const r of ADMIN_ROUTES) {
+    const params = matchSegments(r.segments, parts);
+    if (!params) continue;
+    if (r.method === method) return { route: r, params };
+    wrongMethod = true;
+  }
+  return wrongMethod ? 'method' : undefined;
+}
+
+function matchSegments(pattern: readonly string[], parts: readonly string[]): Record<string, string> | undefined {
+  if (pattern.length !== parts.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i] as string;
+    const v = parts[i] as string;
+    if (p.startsWith(':')) {
+      if (v === '') return undefined;
+      params[p.slice(1)] = decodeSegment(v);
+    } else if (p !== v) return undefined;
+  }
+  return params;
+}
+
+function decodeSegment(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    throw new GatewayError({ kind: 'invalid_request', message: 'The path has a malformed percent-encoding.', code: 'invalid_path' });
+  }
+}

@@ -1,0 +1,15 @@
+import { z } from 'zod';
+
+/** Watching the machine the gateway runs on for spot / preemption notices (`interruption:`). */
+export const interruptionSchema = z
+  .strictObject({
+    /** `auto` asks each cloud's metadata service once at start-up and watches the one that answers. */
+    provider: z.enum(['none', 'aws', 'gcp', 'azure', 'auto']).default('none'),
+    /** The metadata service's base URL; each cloud's own when absent (a simulator's in tests). */
+    metadata_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+    /** How often to ask; AWS recommends every 5 seconds for its two-minute notice. */
+    poll_ms: z.number().int().min(100).default(5_000),
+  })
+  .default({ provider: 'none', poll_ms: 5_000 });
+
+export type InterruptionConfig = z.infer<typeof interruptionSchema>;

@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { GatewayConfig } from '../config/schema.js';
+import { ConfigError, resolveConfig } from '../config/load.js';
+import { silentLogger } from '../core/logger.js';
+import { createGateway, type Gateway } from '../gateway/gateway.js';
+import { FakeProvider, rawDeployment } from '../routing/testing/fakes.js';
+import { AppHolder, type Reloadable } from './reload.js';
+import { holderGateway } from './holder-gateway.js';
+
+const configWith = (...ids: string[]): GatewayConfig =>
+  resolveConfig({ deployments: ids.map((id) => rawDeployment(id)), groups: [{ name: 'chat', deployments: ids }] });
+
+class TestApp implements Reloadable {
+  readonly gateway: Gateway;
+  closed = false;
+  constructor(config: GatewayConfig) {
+    this.gateway = createGateway(config, { createProvider: (d) => new FakeProvider(d.id) });
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.gateway.close();
+  }
+}
+
+let next: () => GatewayConfig;
+const built: TestApp[] = [];
+function holder(first: GatewayConfig, retireAfterMs = 60_000): AppHolder<TestApp> {
+  const app = new TestApp(first);
+  built.push(app);
+  return new AppHolder(app, {
+    load: () => next(),
+    build: async (c) => {
+      const a = new TestApp(c);
+      built.push(a);
+      return a;
+    },
+    logger: silentLogger,
+    retireAfterMs,
+  });
+}
+
+const hello = { model: 'chat', messages: [{ role: 'user' as const, content: 'hi' }] };
+
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(built.splice(0).map((a) => a.close()));
+});
+
+describe('config reload', () => {
+  it('sends new requests to the new config; a request in flight finishes on the old one, which closes after it', async () => {
+    const h = holder(configWith('a'));
+    const inFlight = h.enter();
+    next = () => configWith('b');
+    expect(await h.reload()).toEqual({ reloaded: true, deployments: 1, restartRequired: [] });
+    expect((await h.current.gateway.chat({ ...hello })).servedBy.deployment).toBe('b');
+    // The old generation still serves the request that started on it.
+    expect((await inFlight.app.gateway.chat({ ...hello })).servedBy.deployment).toBe('a');
+    expect(inFlight.app.closed).toBe(false);
+    h.leave(inFlight);
+    await vi.waitFor(() => expect(inFlight.app.closed).toBe(true));
+    expect(h.current.closed).toBe(false);
+  });
+
+  it('keeps the running config and says why when the new file is invalid', async () => {
+    const h = holder(configWith('a'));
+    const before = h.current;
+    next = () => {
+      throw new ConfigError('gateway.yaml', [{ path: 'deployments[0].model', message: 'Required' }]);
+    };
+    await expect(h.reload()).rejects.toMatchObject({ status: 422, code: 'invalid_config', message: expect.stringContaining('deployments[0].model: Required') });
+    expect(h.current).toBe(before);
+    expect(before.closed).toBe(false);
+  });
+
+  it('closes the old generation after retireAfterMs even if a request never leaves', async () => {
+    vi.useFakeTimers();
+    const h = holder(configWith('a'), 5_000);
+    const stuck = h.enter();
+    next = () => configWith('b');
+    await h.reload();
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(stuck.app.closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(stuck.app.closed).toBe(true);
+  });
+
+  it('keeps an operator drain across a reload, and names sections only a restart applies', async () => {
+    const h = holder(configWith('a', 'b'));
+    h.current.gateway.drain('a', { reason: 'runbook' });
+    next = () => ({ ...configWith('a', 'b'), server: { ...configWith('a').server, port: 9999 } });
+    expect((await h.reload()).restartRequired).toEqual(['server']);
+    expect(h.current.gateway.status().deployments.find((d) => d.id === 'a')?.drain).toMatchObject({ drained: true, reason: 'runbook' });
+  });
+});
+
+describe('holderGateway', () => {
+  it('finishes a stream that started before a reload on the old config, then closes the old generation', async () => {
+    const h = holder(configWith('a'));
+    const old = h.current;
+    const gateway = holderGateway(h);
+    const streamed = await gateway.stream({ ...hello, stream: true });
+    expect(streamed.servedBy.deployment).toBe('a');
+    next = () => configWith('b');
+    await h.reload();
+    expect((await gateway.chat({ ...hello })).servedBy.deployment).toBe('b');
+    expect(gateway.config.deployments.map((d) => d.id)).toEqual(['b']);
+    expect(old.closed).toBe(false);
+    const parts: string[] = [];
+    for await (const p of streamed.parts) parts.push(p.type);
+    expect(parts).toContain('finish');
+    await vi.waitFor(() => expect(old.closed).toBe(true));
+  });
+});

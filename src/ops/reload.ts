@@ -1,0 +1,133 @@
+import type { GatewayConfig } from '../config/schema.js';
+import { ConfigError } from '../config/load.js';
+import { GatewayError, toGatewayError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Gateway } from '../gateway/gateway.js';
+
+/** What the holder swaps: a gateway and whatever else one config built with it (an App). */
+export interface Reloadable {
+  readonly gateway: Gateway;
+  close(): Promise<void>;
+}
+
+export interface ReloadOptions<T extends Reloadable> {
+  /** Reads and validates the config file again; throws ConfigError for an invalid one. */
+  load: () => GatewayConfig;
+  /** Builds everything a config describes (createApp). */
+  build: (config: GatewayConfig) => Promise<T>;
+  logger: Logger;
+  /** The longest an old generation waits for its in-flight requests before it is closed anyway. */
+  retireAfterMs: number;
+}
+
+/** What a reload did: the new deployments, and sections that only a restart applies. */
+export interface ReloadResult {
+  reloaded: true;
+  deployments: number;
+  /** Config sections that changed but are read once at start-up (`server`: the listener). */
+  restartRequired: string[];
+}
+
+/** Sections whose changes the running process cannot apply: the listener was built from them. */
+const START_UP_ONLY = ['server'] as const;
+
+/** One config's app and the requests still running on it. */
+export interface Generation<T> {
+  readonly app: T;
+  inFlight: number;
+  /** Set when the generation is retired: resolves its wait once the last request leaves. */
+  idle: (() => void) | undefined;
+}
+
+/**
+ * Holds the running app and swaps it on reload. Each request takes the current generation with
+ * `enter()` and gives it back with `leave()`, so a request finishes on the config it started with;
+ * a replaced generation is closed once its last request has left (or after `retireAfterMs`).
+ */
+export class AppHolder<T extends Reloadable> {
+  private generation: Generation<T>;
+  private reloading: Promise<ReloadResult> | undefined;
+  private readonly retiring = new Set<Promise<void>>();
+
+  constructor(
+    app: T,
+    private readonly options: ReloadOptions<T>,
+  ) {
+    this.generation = { app, inFlight: 0, idle: undefined };
+  }
+
+  /** The app new requests use (status pages, admin actions); requests use enter/leave. */
+  get current(): T {
+    return this.generation.app;
+  }
+
+  /** Takes the current generation for one request; pass the returned token to `leave`. */
+  enter(): Generation<T> {
+    const g = this.generation;
+    g.inFlight += 1;
+    return g;
+  }
+
+  /** A request that `enter`ed has finished (answered, streamed out or abandoned). */
+  leave(g: Generation<T>): void {
+    g.inFlight -= 1;
+    if (g.inFlight === 0) g.idle?.();
+  }
+
+  /**
+   * Loads the file again and swaps in a new app built from it. An invalid file (or a build that fails)
+   * keeps the running app and throws a GatewayError saying why. Concurrent calls share one reload.
+   */
+  reload(): Promise<ReloadResult> {
+    this.reloading ??= this.swap().finally(() => (this.reloading = undefined));
+    return this.reloading;
+  }
+
+  /** Closes the current app and any generation still retiring (shutdown). */
+  async close(): Promise<void> {
+    await Promise.all(this.retiring);
+    await this.generation.app.close();
+  }
+
+  private async swap(): Promise<ReloadResult> {
+    const { logger } = this.options;
+    let config: GatewayConfig;
+    let next: T;
+    try {
+      config = this.options.load();
+      next = await this.options.build(config);
+    } catch (err) {
+      const message = err instanceof ConfigError ? err.message : toGatewayError(err).message;
+      logger.error({ err: message }, 'config reload refused; the running config stays');
+      throw new GatewayError({ kind: 'invalid_request', status: 422, code: 'invalid_config', message: `Config reload refused, the running config stays: ${message}` });
+    }
+    const old = this.generation;
+    carryDrains(old.app.gateway, next.gateway);
+    this.generation = { app: next, inFlight: 0, idle: undefined };
+    const restartRequired = START_UP_ONLY.filter((k) => JSON.stringify(old.app.gateway.config[k]) !== JSON.stringify(config[k]));
+    logger.warn({ deployments: config.deployments.length, restartRequired, audit: true }, 'config reloaded');
+    const retired = this.retire(old).finally(() => this.retiring.delete(retired));
+    this.retiring.add(retired);
+    return { reloaded: true, deployments: config.deployments.length, restartRequired };
+  }
+
+  private async retire(g: Generation<T>): Promise<void> {
+    if (g.inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        g.idle = resolve;
+        timer = setTimeout(resolve, this.options.retireAfterMs);
+      });
+      clearTimeout(timer);
+    }
+    await g.app.close().catch((err: unknown) => this.options.logger.warn({ err: toGatewayError(err).message }, 'closing the replaced config failed'));
+  }
+}
+
+/** An operator's drains survive a reload (a shared store would restore them too, a memory one not). */
+function carryDrains(from: Gateway, to: Gateway): void {
+  const known = new Set(to.config.deployments.map((d) => d.id));
+  for (const d of from.status().deployments) {
+    if (d.drain.drained && known.has(d.id)) to.drain(d.id, { actor: 'reload', reason: d.drain.reason ?? undefined });
+  }
+}
