@@ -5,6 +5,13 @@ export const checkConfigCommand: Command = {
   name: 'check-config',
   usage: 'switchyard check-config FILE',
   summary: 'validate a config file and print every problem with its path',
+  help: [
+    'Reads FILE (YAML), fills ${ENV} references from the environment, and reports every problem in one run:',
+    'YAML syntax, the schema, references between groups and deployments, provider options.',
+    'Exit code 0: valid; 1: problems (printed to stderr); 2: usage error.',
+    '',
+    'example: switchyard check-config switchyard.yaml',
+  ].join('\n'),
   async run(args, io) {
     const file = args.find((a) => !a.startsWith('-'));
     if (!file) {
