@@ -4,6 +4,7 @@ import { groupMembers, groupSchema, routingSchema } from '../routing/config.js';
 import { deploymentRoutingShape } from '../routing/deployment.js';
 import { budgetsSchema, ledgerSchema, pricingSchema } from '../ledger/config.js';
 import { passthroughSchema } from './passthrough.js';
+import { dashboardSchema } from '../dashboard/config.js';
 
 /** A secret reference: a literal (usually `${ENV_VAR}`) or `file:/path`. Resolved at load time. */
 export const secretRef = z
@@ -125,6 +126,7 @@ export const configShapeSchema = z.strictObject({
   ledger: ledgerSchema,
   budgets: budgetsSchema,
   pricing: pricingSchema,
+  dashboard: dashboardSchema,
 });
 
 export const configSchema = configShapeSchema.superRefine((cfg, ctx) => {

@@ -22,7 +22,8 @@ export const demoCommand: Command = {
     const url = demo.server.url;
     io.out(`Switchyard demo is running at ${url}`);
     io.out(`Simulated upstreams: ${demo.sims.map((s) => `${s.name} (${s.url})`).join(', ')}`);
-    io.out(`Models: ${demo.gateway.models().join(', ')}\n`);
+    io.out(`Models: ${demo.gateway.models().join(', ')}`);
+    io.out(`Dashboard: ${url}/dashboard (live health, breakers, latency and cost)\n`);
     io.out('Try it:');
     io.out(`  curl -s ${url}/v1/chat/completions -H 'content-type: application/json' \\`);
     io.out(`    -d '{"model":"chat","messages":[{"role":"user","content":"Hello!"}]}'\n`);
