@@ -50,6 +50,38 @@ describe('switchyard CLI', () => {
     expect(c.out.join('\n')).toContain('switchyard demo');
   });
 
+  it('explains each command with --help, -h or help COMMAND, without running it', async () => {
+    for (const name of ['serve', 'check-config', 'demo', 'sim', 'report']) {
+      for (const argv of [[name, '--help'], [name, '-h'], ['help', name]]) {
+        const c = capture();
+        expect(await main(argv, c.io)).toBe(0);
+        const text = c.out.join('\n');
+        expect(text).toMatch(new RegExp(`^usage: switchyard ${name}\\b`));
+        expect(text.split('\n').length).toBeGreaterThan(4);
+        expect(c.err).toEqual([]);
+      }
+    }
+    const c = capture();
+    await main(['report', '--help'], c.io);
+    expect(c.out.join('\n')).toContain('--wide');
+  });
+
+  it('check-config reports problems of every stage in words, in one run', async () => {
+    const file = join(dir, 'many.yaml');
+    writeFileSync(
+      file,
+      'deployments:\n  - { id: br, provider: bedrock, model: m }\n  - { id: x, provider: bedrok, model: m }\ngroups:\n  - { name: chat, strategy: fastest, deployments: [br, nope] }\n',
+    );
+    const c = capture();
+    expect(await main(['check-config', file], c.io)).toBe(1);
+    expect(c.err.join('\n').split('\n').slice(1)).toEqual([
+      expect.stringMatching(/^ {2}groups\[0\]\.strategy: expected one of "priority", /),
+      '  groups[0].deployments[1]: unknown deployment "nope"; known: br, x',
+      '  deployments[0].region: required: the AWS region, e.g. us-east-1',
+      expect.stringMatching(/^ {2}deployments\[1\]\.provider: unknown provider "bedrok"/),
+    ]);
+  });
+
   it('demo answers a chat request with no credentials', async () => {
     const demo = await startDemo({ port: 0, dataDir: join(dir, 'demo') });
     try {

@@ -3,6 +3,8 @@ export interface Command {
   name: string;
   usage: string;
   summary: string;
+  /** Options and examples, shown by `switchyard <command> --help`. */
+  help: string;
   /** Returns the process exit code; long-running commands resolve when they stop. */
   run(args: string[], io: CommandIO): Promise<number>;
 }
@@ -11,4 +13,8 @@ export interface CommandIO {
   out: (line: string) => void;
   err: (line: string) => void;
   env: Readonly<Record<string, string | undefined>>;
+  /** A transient status line for long work (on a terminal only); an empty string clears it. */
+  progress?: (status: string) => void;
+  /** The directory relative paths and default files are looked up in. */
+  cwd?: string;
 }

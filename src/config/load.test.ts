@@ -32,26 +32,57 @@ describe('config', () => {
     expect(problems).toEqual([expect.stringMatching(/^deployments\[0\]\.provider: unknown provider "bedrok"; expected one of .*openai-compatible/)]);
   });
 
-  it('lists every problem at once, each with its path', () => {
+  it('lists every problem at once, each with its path, cross-references included', () => {
     const problems = problemsOf({
       server: { port: 'eighty' },
-      deployments: [{ id: 'a', provider: 'openai-compatible' }, { id: 'a', provider: 'openai-compatible', model: 'm' }],
-      groups: [{ name: 'g', deployments: ['missing'] }],
+      deployments: [{ id: 'a', provider: 'openai-compatible' }, { id: 'b', provider: 'openai-compatible', model: 'm' }, { id: 'b', provider: 'openai-compatible', model: 'm' }],
+      groups: [{ name: 'g', deployments: ['missing', 'a'] }],
+      default_group: 'nope',
       surprise: true,
     });
-    const text = problems.join('\n');
-    expect(text).toContain('server.port:');
-    expect(text).toContain('deployments[0].model:');
-    expect(text).toMatch(/\(root\): Unrecognized key: "surprise"/);
-    // Cross-reference checks need the shapes to be right first, so they report on a second pass.
-    const second = problemsOf({
-      deployments: [{ id: 'a', provider: 'openai-compatible', model: 'm' }, { id: 'a', provider: 'openai-compatible', model: 'm' }],
-      groups: [{ name: 'g', deployments: ['missing'] }],
-      default_group: 'nope',
-    }).join('\n');
-    expect(second).toContain('deployments[1].id: duplicate deployment id "a" (first at deployments[0])');
-    expect(second).toContain('groups[0].deployments[0]: unknown deployment "missing"; known: a');
-    expect(second).toContain('default_group: unknown group "nope"');
+    expect(problems).toEqual([
+      'server.port: expected a number, got the text "eighty"',
+      expect.stringMatching(/^deployments\[0\]\.model: required: the model id the provider knows, e\.g\. gpt-4o-mini/),
+      expect.stringMatching(/^\(root\): unknown key "surprise"; expected one of server, logging/),
+      // The cross-reference checks run on what parsed, at the user's indices; "a" is not also called unknown.
+      'deployments[2].id: duplicate deployment id "b" (first at deployments[1])',
+      'groups[0].deployments[0]: unknown deployment "missing"; known: b',
+      'default_group: unknown group "nope"',
+    ]);
+  });
+
+  it('reports a bad strategy, an unknown provider, an unknown member and missing provider fields in one run', () => {
+    const problems = problemsOf({
+      deployments: [
+        { id: 'br', provider: 'bedrock', model: 'anthropic.claude-3-5-haiku-20241022-v1:0' },
+        { id: 'vx', provider: 'vertex', model: 'gemini-2.5-flash', region: 'europe-west4' },
+        { id: 'x', provider: 'bedrok', model: 'm' },
+      ],
+      groups: [{ name: 'chat', strategy: 'fastest', deployments: ['br', 'nope'] }],
+    });
+    expect(problems).toEqual([
+      'groups[0].strategy: expected one of "priority", "round-robin", "weighted", "random", "least-latency", "least-busy", "cost-optimized"; got the text "fastest"',
+      'groups[0].deployments[1]: unknown deployment "nope"; known: br, vx, x',
+      'deployments[0].region: required: the AWS region, e.g. us-east-1',
+      'deployments[1].project: required: the GCP project id, e.g. my-project',
+      expect.stringMatching(/^deployments\[2\]\.provider: unknown provider "bedrok"; expected one of /),
+    ]);
+  });
+
+  it('says what a misspelt key probably meant', () => {
+    expect(problemsOf({ ...minimal, groups: [{ name: 'g', deployments: ['a'], stratgy: 'priority' }] })).toEqual(['groups[0]: unknown key "stratgy"; did you mean "strategy"?']);
+  });
+
+  it('checks the provider options of a deployment whose common fields are also wrong', () => {
+    expect(problemsOf({ deployments: [{ id: 'b', provider: 'bedrock', model: 'm', tags: 'eu' }] })).toEqual([
+      'deployments[0].tags: expected a list, got the text "eu"',
+      'deployments[0].region: required: the AWS region, e.g. us-east-1',
+    ]);
+    expect(problemsOf({ deployments: [{ id: 'b', provider: 'bedrock', timeout_ms: 0 }] })).toEqual([
+      expect.stringMatching(/^deployments\[0\]\.model: required: /),
+      'deployments[0].timeout_ms: must be greater than 0',
+      'deployments[0].region: required: the AWS region, e.g. us-east-1',
+    ]);
   });
 
   it('refuses a headers timeout longer than the whole-request timeout, by path', () => {

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type ConfigInput, type DeploymentConfig, type GatewayConfig } from './schema.js';
+import { configSchema, configShapeSchema, type ConfigInput, type DeploymentBase, type DeploymentConfig, type GatewayConfig } from './schema.js';
+import { configIssueMessage } from './messages.js';
+import { aboutDropped, salvageConfig, type Salvaged } from './salvage.js';
 import { formatPath, interpolateEnv, type ConfigProblem } from './interpolate.js';
 import { PROVIDERS, findProvider } from '../providers/registry.js';
 import { checkRoutingReferences } from '../routing/references.js';
@@ -22,60 +24,95 @@ export class ConfigError extends Error {
 
 const RESOLVED = Symbol.for('switchyard.resolvedConfig');
 
+type ParsedConfig = z.infer<typeof configShapeSchema>;
+
 /** True for a config that came out of parseConfig (so it is not validated twice). */
 export function isResolvedConfig(config: ConfigInput | GatewayConfig): config is GatewayConfig {
   return (config as unknown as Record<symbol, unknown>)[RESOLVED] === true;
 }
 
+/** zod issues in words (see messages.ts), each named by its path. */
+const PARSE = { error: configIssueMessage } as const;
+
 function zodProblems(issues: ReadonlyArray<z.core.$ZodIssue>, prefix: PropertyKey[] = []): ConfigProblem[] {
   return issues.map((issue) => ({ path: formatPath([...prefix, ...issue.path]), message: issue.message }));
 }
 
+/** Collects problems; a later stage adds none at a path an earlier stage already explained. */
+class Problems {
+  readonly list: ConfigProblem[] = [];
+  private readonly paths = new Set<string>();
+
+  add(found: readonly ConfigProblem[]): void {
+    const fresh = found.filter((p) => !this.paths.has(p.path));
+    for (const p of fresh) this.paths.add(p.path);
+    this.list.push(...fresh);
+  }
+}
+
 /**
  * Validates a parsed config tree (env references not yet interpolated). Returns the typed config or
- * every problem found, each named by its path.
+ * every problem found, each named by its path. Every stage runs on what the earlier ones could parse,
+ * so one run reports the shape errors, the cross-references and the provider options together.
  */
 export function parseConfig(
   raw: unknown,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): { ok: true; config: GatewayConfig } | { ok: false; problems: ConfigProblem[] } {
-  const problems: ConfigProblem[] = [];
-  const interpolated = interpolateEnv(raw, env, problems);
-  const parsed = configSchema.safeParse(interpolated);
-  if (!parsed.success) {
-    // A missing variable already explains why the value at its path is empty.
-    const explained = new Set(problems.map((p) => p.path));
-    problems.push(...zodProblems(parsed.error.issues).filter((p) => !explained.has(p.path)));
+  const interpolationProblems: ConfigProblem[] = [];
+  const interpolated = interpolateEnv(raw, env, interpolationProblems);
+  const problems = new Problems();
+  // A missing variable already explains why the value at its path is empty.
+  problems.add(interpolationProblems);
+  const parsed = configSchema.safeParse(interpolated, PARSE);
+  let data: ParsedConfig | undefined;
+  let salvaged: Salvaged | undefined;
+  if (parsed.success) data = parsed.data;
+  else {
+    problems.add(zodProblems(parsed.error.issues));
+    salvaged = salvageConfig(interpolated);
+    const again = configSchema.safeParse(salvaged.input, PARSE);
+    if (!again.success) problems.add(later(zodProblems(again.error.issues), salvaged));
+    const shape = configShapeSchema.safeParse(salvaged.input, PARSE);
+    if (shape.success) data = shape.data;
   }
-  if (!parsed.success || problems.length > 0) return { ok: false, problems };
-  problems.push(...checkRoutingReferences(parsed.data), ...checkAccessReferences(parsed.data));
-
   const deployments: DeploymentConfig[] = [];
-  parsed.data.deployments.forEach((d, i) => {
-    const factory = findProvider(d.provider);
-    if (!factory) {
-      problems.push({
-        path: `deployments[${i}].provider`,
-        message: `unknown provider "${d.provider}"; expected one of ${PROVIDERS.map((p) => p.type).join(', ')}`,
-      });
-      return;
-    }
-    const options = factory.options.safeParse(d);
-    if (!options.success) {
-      problems.push(...zodProblems(options.error.issues, ['deployments', i]));
-      return;
-    }
-    const carry = d.passthrough.length > 0 ? factory.passthroughProblem(d.passthrough, d, options.data) : undefined;
-    if (carry !== undefined) {
-      problems.push({ path: `deployments[${i}].passthrough`, message: carry });
-      return;
-    }
-    deployments.push({ ...d, options: options.data });
-  });
-  if (problems.length > 0) return { ok: false, problems };
-  const config: GatewayConfig = { ...parsed.data, deployments };
+  if (data !== undefined) {
+    problems.add(later([...checkRoutingReferences(data), ...checkAccessReferences(data)], salvaged));
+    data.deployments.forEach((d, i) => {
+      const checked = checkProvider(d, i);
+      if ('options' in checked) deployments.push({ ...d, options: checked.options });
+      else problems.add(later(checked.problems, salvaged));
+    });
+  }
+  for (const { index, raw: entry } of salvaged?.droppedDeployments ?? []) {
+    const checked = checkProvider(entry as DeploymentBase, index);
+    if ('problems' in checked) problems.add(checked.problems);
+  }
+  if (data === undefined || problems.list.length > 0) return { ok: false, problems: problems.list };
+  const config: GatewayConfig = { ...data, deployments };
   Object.defineProperty(config, RESOLVED, { value: true, enumerable: false });
   return { ok: true, config };
+}
+
+/** Problems found on a salvaged config, at the user's paths, without those caused by dropped entries. */
+function later(found: ConfigProblem[], salvaged: Salvaged | undefined): ConfigProblem[] {
+  if (!salvaged) return found;
+  return found.map((p) => ({ path: salvaged.remap(p.path), message: salvaged.remap(p.message) })).filter((p) => !aboutDropped(p, salvaged));
+}
+
+/** The provider stage of one deployment: a known provider type, its options, its passthrough fields. */
+function checkProvider(d: DeploymentBase, i: number): { options: unknown } | { problems: ConfigProblem[] } {
+  if (typeof d.provider !== 'string') return { problems: [] };
+  const factory = findProvider(d.provider);
+  if (!factory) {
+    return { problems: [{ path: `deployments[${i}].provider`, message: `unknown provider "${d.provider}"; expected one of ${PROVIDERS.map((p) => p.type).join(', ')}` }] };
+  }
+  const options = factory.options.safeParse(d, PARSE);
+  if (!options.success) return { problems: zodProblems(options.error.issues, ['deployments', i]) };
+  const carry = Array.isArray(d.passthrough) && d.passthrough.length > 0 ? factory.passthroughProblem(d.passthrough, d, options.data) : undefined;
+  if (carry !== undefined) return { problems: [{ path: `deployments[${i}].passthrough`, message: carry }] };
+  return { options: options.data };
 }
 
 /** Parses YAML text into a config; YAML syntax errors are reported with line and column. */

@@ -7,6 +7,7 @@ import { passthroughSchema } from './passthrough.js';
 import { observabilitySchema } from '../observability/config.js';
 import { keysSchema, residencySchema } from '../governance/config.js';
 import { interruptionSchema } from '../ops/interruption/config.js';
+import { dashboardSchema } from '../dashboard/config.js';
 
 /** A secret reference: a literal (usually `${ENV_VAR}`) or `file:/path`. Resolved at load time. */
 export const secretRef = z
@@ -25,9 +26,9 @@ const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
 /** Keys every deployment has; provider-specific keys are validated by the provider's own schema. */
 export const deploymentSchema = z.looseObject({
-  id: z.string().regex(idPattern, 'expected letters, digits, and . _ : - (starting with a letter or digit)'),
-  provider: z.string().min(1),
-  model: z.string().min(1),
+  id: z.string().regex(idPattern, 'expected letters, digits, and . _ : - (starting with a letter or digit)').describe('the deployment id, e.g. bedrock-claude-eu'),
+  provider: z.string().min(1).describe('the provider type, e.g. bedrock, azure-openai, vertex, anthropic or openai-compatible'),
+  model: z.string().min(1).describe('the model id the provider knows, e.g. gpt-4o-mini or anthropic.claude-3-5-haiku-20241022-v1:0'),
   region: z.string().min(1).optional(),
   tags: z.array(z.string().min(1)).default([]),
   endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
@@ -114,53 +115,55 @@ export const stateSchema = z
   })
   .default({ store: 'memory', key_prefix: 'switchyard:' });
 
-export const configSchema = z
-  .strictObject({
-    server: serverSchema,
-    logging: loggingSchema,
-    routing: routingSchema,
-    /** Client keys; when empty the gateway accepts unauthenticated requests (local use, the demo). */
-    api_keys: z.array(apiKeySchema).default([]),
-    deployments: z.array(deploymentSchema).min(1, 'at least one deployment is required'),
-    groups: z.array(groupSchema).default([]),
-    default_group: z.string().optional(),
-    state: stateSchema,
-    /** Spot / preemption notices for the machine the gateway runs on (src/ops/interruption). */
-    interruption: interruptionSchema,
-    ledger: ledgerSchema,
-    budgets: budgetsSchema,
-    pricing: pricingSchema,
-    observability: observabilitySchema,
-    keys: keysSchema,
-    residency: residencySchema,
-  })
-  .superRefine((cfg, ctx) => {
-    checkApiKeys(cfg.api_keys, ctx);
-    const ids = new Map<string, number>();
-    cfg.deployments.forEach((d, i) => {
-      if (ids.has(d.id)) {
-        ctx.addIssue({ code: 'custom', path: ['deployments', i, 'id'], message: `duplicate deployment id "${d.id}" (first at deployments[${ids.get(d.id)}])` });
-      } else ids.set(d.id, i);
-    });
-    const names = new Map<string, string>();
-    cfg.groups.forEach((g, gi) => {
-      for (const name of [g.name, ...g.aliases]) {
-        const owner = names.get(name);
-        if (owner !== undefined) {
-          ctx.addIssue({ code: 'custom', path: ['groups', gi, 'name'], message: `model name "${name}" is already used by ${owner}` });
-        }
-        names.set(name, `groups[${gi}]`);
-      }
-      groupMembers(g).forEach((m, mi) => {
-        if (!ids.has(m.id)) {
-          ctx.addIssue({ code: 'custom', path: ['groups', gi, 'deployments', mi], message: `unknown deployment "${m.id}"; known: ${[...ids.keys()].join(', ')}` });
-        }
-      });
-    });
-    if (cfg.default_group !== undefined && !cfg.groups.some((g) => g.name === cfg.default_group)) {
-      ctx.addIssue({ code: 'custom', path: ['default_group'], message: `unknown group "${cfg.default_group}"` });
-    }
+/** The config's shape, without the cross-field checks (which need every section parsed first). */
+export const configShapeSchema = z.strictObject({
+  server: serverSchema,
+  logging: loggingSchema,
+  routing: routingSchema,
+  /** Client keys; when empty the gateway accepts unauthenticated requests (local use, the demo). */
+  api_keys: z.array(apiKeySchema).default([]),
+  deployments: z.array(deploymentSchema).min(1, 'at least one deployment is required'),
+  groups: z.array(groupSchema).default([]),
+  default_group: z.string().optional(),
+  state: stateSchema,
+  ledger: ledgerSchema,
+  budgets: budgetsSchema,
+  /** Spot / preemption notices for the machine the gateway runs on (src/ops/interruption). */
+  interruption: interruptionSchema,
+  pricing: pricingSchema,
+  observability: observabilitySchema,
+  keys: keysSchema,
+  residency: residencySchema,
+  dashboard: dashboardSchema,
+});
+
+export const configSchema = configShapeSchema.superRefine((cfg, ctx) => {
+  checkApiKeys(cfg.api_keys, ctx);
+  const ids = new Map<string, number>();
+  cfg.deployments.forEach((d, i) => {
+    if (ids.has(d.id)) {
+      ctx.addIssue({ code: 'custom', path: ['deployments', i, 'id'], message: `duplicate deployment id "${d.id}" (first at deployments[${ids.get(d.id)}])` });
+    } else ids.set(d.id, i);
   });
+  const names = new Map<string, string>();
+  cfg.groups.forEach((g, gi) => {
+    for (const name of [g.name, ...g.aliases]) {
+      const owner = names.get(name);
+      if (owner !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['groups', gi, 'name'], message: `model name "${name}" is already used by ${owner}` });
+      }
+      names.set(name, `groups[${gi}]`);
+    }
+    groupMembers(g).forEach((m, mi) => {
+      if (!ids.has(m.id)) {
+        ctx.addIssue({ code: 'custom', path: ['groups', gi, 'deployments', mi], message: `unknown deployment "${m.id}"; known: ${[...ids.keys()].join(', ')}` });
+      }
+    });
+  });
+  if (cfg.default_group !== undefined && !cfg.groups.some((g) => g.name === cfg.default_group)) {
+    ctx.addIssue({ code: 'custom', path: ['default_group'], message: `unknown group "${cfg.default_group}"` });
+  }
+});
 
 /** Each key id and each key once: a repeated key would silently act as whichever came last. */
 function checkApiKeys(keys: readonly ApiKeyConfig[], ctx: z.RefinementCtx): void {

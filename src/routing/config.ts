@@ -25,7 +25,7 @@ const paramsSchema = z.strictObject({
 /** A model group: the name (and aliases) clients ask for, and the deployments that may serve it. */
 export const groupSchema = z
   .strictObject({
-    name: z.string().min(1),
+    name: z.string().min(1).describe('the model name clients ask for, e.g. chat'),
     aliases: z.array(z.string().min(1)).default([]),
     /** Task types this group serves (e.g. coding, analysis, simple, vision), chosen by `x-switchyard-task`. */
     tasks: z.array(z.string().min(1)).default([]),

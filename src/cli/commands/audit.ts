@@ -9,6 +9,13 @@ export const auditCommand: Command = {
   name: 'audit',
   usage: 'switchyard audit verify|export -c FILE [--out FILE]',
   summary: 'verify the audit log hash chain, or export it as JSON lines (for a SIEM)',
+  help: [
+    'verify   recomputes the hash chain of the audit log in the ledger database of FILE and names the first',
+    '         altered, removed or reordered entry (exit 1), or says the chain is intact (exit 0).',
+    'export   writes every entry as one JSON line to stdout, or to --out FILE.',
+    '',
+    'example: switchyard audit verify -c switchyard.yaml',
+  ].join('\n'),
   async run(args, io) {
     const { values, positionals } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, out: { type: 'string', short: 'o' } }, allowPositionals: true });
     const [action] = positionals;

@@ -5,7 +5,16 @@ import type { Command } from '../command.js';
 export const checkConfigCommand: Command = {
   name: 'check-config',
   usage: 'switchyard check-config FILE [--explain]',
-  summary: 'validate a config file; --explain proves where every key, team and residency can reach',
+  summary: 'validate a config file and print every problem with its path; --explain proves where every key, team and residency can reach',
+  help: [
+    'Reads FILE (YAML), fills ${ENV} references from the environment, and reports every problem in one run:',
+    'YAML syntax, the schema, references between groups and deployments, provider options.',
+    '--explain: for every key, team and residency tag, every deployment a request can reach (groups, aliases,',
+    'fallbacks, shadows, direct names); fails when a path could leave the allowed regions.',
+    'Exit code 0: valid; 1: problems (printed to stderr); 2: usage error.',
+    '',
+    'example: switchyard check-config switchyard.yaml',
+  ].join('\n'),
   async run(args, io) {
     const file = args.find((a) => !a.startsWith('-'));
     if (!file) {

@@ -13,6 +13,15 @@ export const consistencyCommand: Command = {
   name: 'consistency',
   usage: 'switchyard consistency -c FILE --group G [--prompts FILE] [--format table|json|html] [--out FILE]',
   summary: 'send a prompt set to every deployment of a group and flag differences',
+  help: [
+    'Sends each prompt (the default set, or a YAML file with --prompts) to every deployment of group G, pinned with',
+    'no fallback, and compares finish reasons, JSON validity, tool calls, length, prompt tokens, latency, cost and',
+    'text similarity. The most it can cost is printed first; --max-cost USD refuses above it.',
+    'more: --fail-on-flags (exit 3 on any difference), --length-ratio N, --token-spread N, --latency-ratio N,',
+    '      --min-similarity N (thresholds)',
+    '',
+    'example: switchyard consistency -c switchyard.yaml --group chat --format html --out consistency.html',
+  ].join('\n'),
   async run(args, io) {
     const { values } = parseArgs({
       args,

@@ -8,6 +8,13 @@ export const demoCommand: Command = {
   name: 'demo',
   usage: 'switchyard demo [--port N] [--show-config]',
   summary: 'run the gateway in front of built-in cloud simulators (no credentials)',
+  help: [
+    'options:',
+    '  -p, --port N      listen on this port (default 4000, or any free port when it is taken)',
+    '      --show-config print the YAML config the demo runs on',
+    '  -q, --quiet       log warnings only',
+    'The ledger goes to .switchyard/demo-ledger.sqlite; `switchyard report` reads it when run in the same directory.',
+  ].join('\n'),
   async run(args, io) {
     const { values } = parseArgs({ args, options: { port: { type: 'string', short: 'p' }, 'show-config': { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } } });
     const { logger, access } = createLoggers(values.quiet ? 'warn' : 'info', 2);
@@ -15,7 +22,8 @@ export const demoCommand: Command = {
     const url = demo.server.url;
     io.out(`Switchyard demo is running at ${url}`);
     io.out(`Simulated upstreams: ${demo.sims.map((s) => `${s.name} (${s.url})`).join(', ')}`);
-    io.out(`Models: ${demo.gateway.models().join(', ')}\n`);
+    io.out(`Models: ${demo.gateway.models().join(', ')}`);
+    io.out(`Dashboard: ${url}/dashboard (live health, breakers, latency and cost)\n`);
     io.out('Try it:');
     io.out(`  curl -s ${url}/v1/chat/completions -H 'content-type: application/json' \\`);
     io.out(`    -d '{"model":"chat","messages":[{"role":"user","content":"Hello!"}]}'\n`);

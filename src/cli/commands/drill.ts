@@ -42,6 +42,15 @@ export const drillCommand: Command = {
   name: 'drill',
   usage: 'switchyard drill -c FILE --group G --scenario S [--rate R] [--duration D] [--out DIR] [--max-errors N] [--max-rto D] [--max-p95 D]',
   summary: 'disaster-recovery drill: inject a fault under load, measure failover',
+  help: [
+    'Runs a bounded load (at most rate x duration requests) through a gateway built from FILE, injects scenario S',
+    '(region-outage, throttle, slow, blackhole, flap, mid-stream-cut, or a YAML file), and measures time to detect,',
+    'time to failover, errors, latency before/during/after, attempts, failback and cost.',
+    'Exit 3 when an SLO (--max-errors, --max-rto, --max-p95) is broken; the plan and its cost are printed first.',
+    'more: --via auto|proxy, --no-shadow, --compare-shadow, --max-cost USD, --print-scenario NAME',
+    '',
+    'example: switchyard drill -c switchyard.yaml --group multicloud --scenario region-outage --max-rto 5s',
+  ].join('\n'),
   async run(args, io) {
     const { values } = parseArgs({
       args,

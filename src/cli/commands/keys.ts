@@ -13,6 +13,15 @@ export const keysCommand: Command = {
   name: 'keys',
   usage: 'switchyard keys create|list|revoke ID|rotate ID -c FILE [--owner O] [--team T] [--role admin] [--residency R] [--groups a,b] [--models a,b] [--expires-at ISO] [--policy JSON]',
   summary: 'manage virtual keys in the ledger database (the secret is printed once)',
+  help: [
+    'create   makes a key with the given policy and prints its secret once (only an HMAC is stored)',
+    'list     lists keys (never secrets)',
+    'revoke   revokes key ID; every replica stops accepting it within a second',
+    'rotate   issues a new secret for key ID; the old one stops working',
+    'needs keys.hmac_secret in the config and a SQL ledger (sqlite or postgres).',
+    '',
+    'example: switchyard keys create -c switchyard.yaml --owner alice --team search --groups chat',
+  ].join('\n'),
   async run(args, io) {
     const { values, positionals } = parseArgs({
       args,

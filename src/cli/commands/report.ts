@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../../config/load.js';
 import type { GatewayConfig } from '../../config/schema.js';
@@ -14,10 +15,34 @@ import { advise, formatAdvice } from '../../ledger/report/advise.js';
 import { parseReportOptions } from '../../ledger/report/options.js';
 import type { Command } from '../command.js';
 
+const DEFAULT_CONFIG = 'switchyard.yaml';
+const DEMO_LEDGER = '.switchyard/demo-ledger.sqlite';
+
+/** With no source named: the config in the working directory, else the ledger `switchyard demo` writes there. */
+function defaultSource(cwd: string): { config?: string; sqlite?: string } | undefined {
+  if (existsSync(join(cwd, DEFAULT_CONFIG))) return { config: join(cwd, DEFAULT_CONFIG) };
+  if (existsSync(join(cwd, DEMO_LEDGER))) return { sqlite: join(cwd, DEMO_LEDGER) };
+  return undefined;
+}
+
 export const reportCommand: Command = {
   name: 'report',
-  usage: 'switchyard report (-c FILE | --sqlite PATH | --postgres URL) [--from D] [--to D] [--group-by a,b] [--format table|csv|json|html] [--out FILE] [--advise]',
+  usage: 'switchyard report [-c FILE | --sqlite PATH | --postgres URL] [--from D] [--to D] [--group-by a,b] [--format table|csv|json|html] [--wide] [--out FILE] [--advise]',
   summary: 'usage and cost from the ledger; --advise: provisioned-throughput break-even',
+  help: [
+    'source (one of; default: ./switchyard.yaml, else the demo\'s ledger .switchyard/demo-ledger.sqlite):',
+    '  -c, --config FILE      the ledger the config names',
+    '      --sqlite PATH      a SQLite ledger file',
+    '      --postgres URL     a PostgreSQL ledger (--pg-schema NAME, default public)',
+    'options:',
+    '      --from D, --to D   YYYY-MM-DD (to includes its day) or ISO times; default: the last 30 days',
+    '  -g, --group-by a,b     provider, model, deployment, region, key, team, user, group, day, status, operation, tag:NAME',
+    '  -f, --format F         table (default), csv, json or html',
+    '      --wide             the table with every column (by default it fits 120 columns)',
+    '  -o, --out FILE         write to FILE instead of stdout',
+    '      --advise           provisioned-throughput break-even per deployment (needs -c)',
+    'example: switchyard report --from 2025-06-01 --group-by day,provider --format html --out usage.html',
+  ].join('\n'),
   async run(args, io) {
     const { values } = parseArgs({
       args,
@@ -32,12 +57,19 @@ export const reportCommand: Command = {
         format: { type: 'string', short: 'f' },
         out: { type: 'string', short: 'o' },
         advise: { type: 'boolean' },
+        wide: { type: 'boolean' },
       },
       allowPositionals: false,
     });
     if (!values.config && !values.sqlite && !values.postgres) {
-      io.err(`usage: ${this.usage}`);
-      return 2;
+      const found = defaultSource(io.cwd ?? process.cwd());
+      if (!found) {
+        io.err(`no ledger found: no ${DEFAULT_CONFIG} and no ${DEMO_LEDGER} here; name one (-c FILE, --sqlite PATH or --postgres URL)`);
+        io.err(`usage: ${this.usage}`);
+        return 2;
+      }
+      io.err(`reading ${found.config ? `the ledger of ${found.config}` : `the demo's ledger ${found.sqlite}`}`);
+      Object.assign(values, found);
     }
     let config: GatewayConfig | undefined;
     if (values.config) {
@@ -61,18 +93,25 @@ export const reportCommand: Command = {
       : values.postgres
         ? await SqlLedgerStore.open(openPostgres(values.postgres, values['pg-schema'] ?? 'public', silentLogger))
         : await openStore((config as GatewayConfig).ledger, silentLogger);
+    const progress = io.progress ?? (() => undefined);
     try {
       let text: string;
       if (values.advise) {
+        progress('reading the ledger for advice...');
         const advice = await advise(store, config as GatewayConfig, opts.from, opts.to);
         text = opts.format === 'json' ? JSON.stringify({ object: 'switchyard.advice', data: advice }, null, 2) : formatAdvice(advice);
       } else {
+        const steps = opts.format === 'html' ? 2 : 1;
+        progress(`summarizing usage ${opts.groupBy.length > 0 ? `by ${opts.groupBy.join(', ')} ` : ''}(1/${steps})...`);
         const report = await buildReport(store, opts);
         if (opts.format === 'csv') text = formatCsv(report);
         else if (opts.format === 'json') text = JSON.stringify(toJson(report), null, 2);
-        else if (opts.format === 'html') text = formatHtml(await htmlData(store, report, opts.from, opts.to));
-        else text = formatTable(report);
+        else if (opts.format === 'html') {
+          progress(`daily costs and top spenders (2/${steps})...`);
+          text = formatHtml(await htmlData(store, report, opts.from, opts.to));
+        } else text = formatTable(report, { wide: values.wide === true });
       }
+      progress('');
       if (values.out) {
         writeFileSync(values.out, text);
         io.out(`wrote ${values.out}`);

@@ -14,6 +14,13 @@ export const serveCommand: Command = {
   name: 'serve',
   usage: 'switchyard serve -c FILE [--port N] [--host H]',
   summary: 'run the gateway from a config file',
+  help: [
+    'options:',
+    '  -c, --config FILE   the YAML config (required); it is validated first, as check-config does',
+    '  -p, --port N        listen on this port instead of server.port',
+    '      --host H        listen on this address instead of server.host',
+    'Stops on SIGTERM or SIGINT, letting in-flight requests finish (server.shutdown_grace_ms).',
+  ].join('\n'),
   async run(args, io) {
     const { values } = parseArgs({
       args,

@@ -21,6 +21,13 @@ export const simCommand: Command = {
   name: 'sim',
   usage: `switchyard sim ${Object.keys(SIMULATORS).join('|')} [--port N] [--seed N]`,
   summary: 'run one cloud simulator (fault control at POST /__sim/faults)',
+  help: [
+    `clouds: ${Object.keys(SIMULATORS).join(', ')}`,
+    'options:',
+    '  -p, --port N   listen on this port (default: any free port)',
+    '      --seed N   seed for the simulated answers and latencies',
+    'example: switchyard sim bedrock --port 9001',
+  ].join('\n'),
   async run(args, io) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { port: { type: 'string', short: 'p' }, seed: { type: 'string' } } });
     const start = SIMULATORS[positionals[0] ?? ''];

@@ -51,20 +51,67 @@ export function formatUsd(n: number): string {
   return String(Number(n.toPrecision(4)));
 }
 
-function cells(report: Report, r: UsageRow, money: (n: number) => string): string[] {
-  return [...report.groupBy.map((g) => r.keys[g] ?? ''), ...METRICS.map(([name, get]) => (name === 'cost_usd' ? money(get(r)) : String(get(r))))];
+type Metric = readonly [string, (r: UsageRow) => number];
+
+/** The table's default columns: what fits a 120-column terminal next to provider and model. */
+const COMPACT: readonly Metric[] = [
+  ['requests', (r) => r.requests],
+  ['prompt', (r) => r.promptTokens],
+  ['completion', (r) => r.completionTokens],
+  ['cached', (r) => r.cachedReadTokens + r.cachedWriteTokens],
+  ['cost_usd', (r) => r.costUsd],
+  ['unpriced', (r) => r.unpricedAttempts],
+  ['errors', (r) => r.errors],
+];
+
+function cells(report: Report, r: UsageRow, money: (n: number) => string, metrics: readonly Metric[] = METRICS): string[] {
+  return [...report.groupBy.map((g) => r.keys[g] ?? ''), ...metrics.map(([name, get]) => (name === 'cost_usd' ? money(get(r)) : String(get(r))))];
 }
 
-const header = (report: Report): string[] => [...report.groupBy, ...METRICS.map(([n]) => n)];
+const header = (report: Report, metrics: readonly Metric[] = METRICS): string[] => [...report.groupBy, ...metrics.map(([n]) => n)];
 
-/** Aligned plain-text table with a TOTAL line; unpriced usage is called out under it. */
-export function formatTable(report: Report): string {
-  const head = header(report);
-  const body = report.rows.map((r) => cells(report, r, formatUsd));
-  const total = cells(report, report.total, formatUsd);
-  if (report.groupBy.length > 0) total[0] = 'TOTAL';
-  const all = [head, ...body, total];
-  const widths = head.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
+/** A cost for people: "unpriced" when nothing of it had a price, rather than a misleading 0.00. */
+export function costCell(r: UsageRow, prefix = ''): string {
+  return r.costUsd === 0 && r.unpricedAttempts > 0 ? 'unpriced' : `${prefix}${formatUsd(r.costUsd)}`;
+}
+
+const GAP = 2;
+const MIN_KEY_WIDTH = 12;
+
+/** Narrows the widest key columns (model ids get long) until the table fits `width`. */
+function fitWidths(widths: number[], keyColumns: number, width: number): number[] {
+  const out = [...widths];
+  let over = out.reduce((s, w) => s + w, 0) + GAP * (out.length - 1) - width;
+  while (over > 0) {
+    const keys = out.slice(0, keyColumns);
+    const widestWidth = Math.max(...keys);
+    const widest = keys.indexOf(widestWidth);
+    if (widest < 0 || widestWidth <= MIN_KEY_WIDTH) break;
+    // Down to the next widest at most, so long names share the cut instead of one losing everything.
+    const next = Math.max(MIN_KEY_WIDTH, ...keys.filter((_, i) => i !== widest));
+    const cut = Math.max(1, Math.min(over, widestWidth - next));
+    out[widest] = (out[widest] ?? 0) - cut;
+    over -= cut;
+  }
+  return out;
+}
+
+const clip = (text: string, width: number): string => (text.length <= width ? text : `${text.slice(0, width - 1)}~`);
+
+/**
+ * Aligned plain-text table with a TOTAL line; unpriced usage is called out under it. By default the
+ * compact columns, with long names clipped to fit `width`; `wide` shows every metric, unclipped.
+ */
+export function formatTable(report: Report, options: { wide?: boolean; width?: number } = {}): string {
+  const metrics = options.wide ? METRICS : COMPACT;
+  const rawHead = header(report, metrics);
+  const rawBody = report.rows.map((r) => cells(report, r, () => costCell(r), metrics));
+  const rawTotal = cells(report, report.total, () => costCell(report.total), metrics);
+  if (report.groupBy.length > 0) rawTotal[0] = 'TOTAL';
+  const natural = rawHead.map((_, i) => Math.max(...[rawHead, ...rawBody, rawTotal].map((row) => (row[i] ?? '').length)));
+  const widths = options.wide ? natural : fitWidths(natural, report.groupBy.length, options.width ?? 120);
+  const fit = (row: string[]): string[] => row.map((c, i) => clip(c, widths[i] ?? c.length));
+  const [head, body, total] = [fit(rawHead), rawBody.map(fit), fit(rawTotal)];
   const numeric = (i: number): boolean => i >= report.groupBy.length;
   const line = (row: string[]): string => row.map((c, i) => (numeric(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
   const out = [`Usage ${report.from} .. ${report.to}`, line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), widths.map((w) => '-'.repeat(w)).join('  '), line(total)];

@@ -1,6 +1,6 @@
 import type { LedgerStore } from '../store/sql-store.js';
 import type { UsageRow } from '../store/query.js';
-import { formatUsd, type Report } from './formats.js';
+import { costCell, formatUsd, type Report } from './formats.js';
 import { utcDay } from '../event.js';
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -35,6 +35,21 @@ function days(from: string, to: string, daily: UsageRow[]): string[] {
   return out.sort();
 }
 
+/**
+ * Round values for a y axis from 0 past `max`: about four steps of 1, 2, 2.5 or 5 times a power of ten,
+ * so labels read $0, $0.25, $0.50... rather than $0, $0.9375, $1.875.
+ */
+export function axisTicks(max: number): number[] {
+  if (!(max > 0)) return [0, 1];
+  const rough = max / 4;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const step = ([1, 2, 2.5, 5, 10].find((m) => m * power >= rough) ?? 10) * power;
+  const count = Math.ceil(max / step - 1e-9);
+  // Rounding to the step's decimals keeps 0.1 + 0.2 from labelling an axis 0.30000000000000004.
+  const decimals = Math.max(0, -Math.floor(Math.log10(step)) + 1);
+  return Array.from({ length: count + 1 }, (_, i) => Number((i * step).toFixed(decimals)));
+}
+
 /** A stacked bar chart of daily cost per provider, as inline SVG. */
 export function dailyChartSvg(report: Report, daily: UsageRow[]): string {
   const dayList = days(report.from, report.to, daily);
@@ -42,7 +57,8 @@ export function dailyChartSvg(report: Report, daily: UsageRow[]): string {
   const cost = new Map<string, number>();
   for (const r of daily) cost.set(`${r.keys.day}|${r.keys.provider ?? 'unknown'}`, r.costUsd);
   const totals = dayList.map((d) => providers.reduce((s, p) => s + (cost.get(`${d}|${p}`) ?? 0), 0));
-  const max = Math.max(0, ...totals) || 1;
+  const ticks = axisTicks(Math.max(0, ...totals));
+  const max = ticks[ticks.length - 1] ?? 1;
   const W = 760;
   const H = 280;
   const left = 64;
@@ -54,8 +70,7 @@ export function dailyChartSvg(report: Report, daily: UsageRow[]): string {
   const barW = Math.max(1, slot * 0.7);
   const y = (v: number): number => top + plotH - (v / max) * plotH;
   const parts: string[] = [];
-  for (let i = 0; i <= 4; i += 1) {
-    const v = (max * i) / 4;
+  for (const v of ticks) {
     parts.push(`<line x1="${left}" x2="${W - 16}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#ddd"/>`);
     parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11">$${esc(formatUsd(v))}</text>`);
   }
@@ -85,13 +100,13 @@ function table(title: string, id: string, head: string[], rows: string[][]): str
   return `<section><h2>${esc(title)}</h2><table id="${id}"><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table></section>`;
 }
 
-const spenderRows = (rows: UsageRow[], dim: string): string[][] => rows.map((r) => [r.keys[dim] ?? '(none)', String(r.requests), String(r.promptTokens + r.completionTokens), `$${formatUsd(r.costUsd)}`]);
+const spenderRows = (rows: UsageRow[], dim: string): string[][] => rows.map((r) => [r.keys[dim] ?? '(none)', String(r.requests), String(r.promptTokens + r.completionTokens), costCell(r, '$')]);
 
 /** A self-contained HTML page: totals, the daily cost chart per provider, top spenders, the grouped rows. */
 export function formatHtml(data: HtmlData): string {
   const { report } = data;
   const t = report.total;
-  const groupRows = report.rows.map((r) => [...report.groupBy.map((g) => r.keys[g] ?? ''), String(r.requests), String(r.promptTokens), String(r.completionTokens), String(r.cachedReadTokens + r.cachedWriteTokens), `$${formatUsd(r.costUsd)}`, String(r.unpricedAttempts)]);
+  const groupRows = report.rows.map((r) => [...report.groupBy.map((g) => r.keys[g] ?? ''), String(r.requests), String(r.promptTokens), String(r.completionTokens), String(r.cachedReadTokens + r.cachedWriteTokens), costCell(r, '$'), String(r.unpricedAttempts)]);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Switchyard usage ${esc(report.from.slice(0, 10))} to ${esc(report.to.slice(0, 10))}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">

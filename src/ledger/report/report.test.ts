@@ -1,4 +1,6 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +16,8 @@ import { openSqlite } from '../store/sqlite-driver.js';
 import { SqlLedgerStore } from '../store/sql-store.js';
 import { attempt } from '../testing/fixtures.js';
 import { advise, formatAdvice } from './advise.js';
+import { formatTable, totalOf } from './formats.js';
+import type { UsageRow } from '../store/query.js';
 
 const D = (day: string, h = 12) => Date.parse(`${day}T${String(h).padStart(2, '0')}:00:00Z`);
 
@@ -58,11 +62,60 @@ describe('switchyard report', () => {
     expect(code).toBe(0);
     const lines = text.split('\n');
     expect(lines[0]).toBe('Usage 2025-06-01T00:00:00.000Z .. 2025-06-04T00:00:00.000Z');
-    expect(lines[1]).toMatch(/^provider\s+requests\s+attempts\s+prompt_tokens/);
-    expect(lines[3]).toMatch(/^bedrock\s+3\s+3\s+300\s+30\s.*\s3\.75\s+0\s+0\s+0$/);
-    expect(lines[4]).toMatch(/^openai\s+3\s+3\s+300\s+30\s.*\s3\.25\s+1\s+0\s+0$/);
-    expect(lines[6]).toMatch(/^TOTAL\s+6\s+6\s+600\s+60\s.*\s7\.00\s+1\s+0\s+0$/);
+    expect(lines[1]).toMatch(/^provider\s+requests\s+prompt\s+completion\s+cached\s+cost_usd\s+unpriced\s+errors$/);
+    expect(lines[3]).toMatch(/^bedrock\s+3\s+300\s+30\s+0\s+3\.75\s+0\s+0$/);
+    expect(lines[4]).toMatch(/^openai\s+3\s+300\s+30\s+0\s+3\.25\s+1\s+0$/);
+    expect(lines[6]).toMatch(/^TOTAL\s+6\s+600\s+60\s+0\s+7\.00\s+1\s+0$/);
     expect(lines[7]).toBe('note: 1 attempts used models without a known price; their cost is not included.');
+  });
+
+  it('shows every column with --wide', async () => {
+    const { text } = await run('--group-by', 'provider', '--wide');
+    const lines = text.split('\n');
+    expect(lines[1]).toMatch(/^provider\s+requests\s+attempts\s+prompt_tokens\s+completion_tokens\s+cached_read_tokens\s+cached_write_tokens\s+reasoning_tokens\s+cost_usd\s+unpriced_attempts\s+estimated_attempts\s+errors$/);
+    expect(lines[6]).toMatch(/^TOTAL\s+6\s+6\s+600\s+60\s+0\s+0\s+0\s+7\.00\s+1\s+0\s+0$/);
+  });
+
+  it('says "unpriced" for a row with no priced usage, not $0.00', async () => {
+    const { text } = await run('--group-by', 'deployment');
+    expect(text.split('\n').find((l) => l.startsWith('self '))).toMatch(/^self\s+1\s+100\s+10\s+0\s+unpriced\s+1\s+0$/);
+  });
+
+  it('fits a 120-column terminal by default, clipping long names', () => {
+    const long = (model: string, usd: number): UsageRow => ({ ...totalOf([]), keys: { provider: 'bedrock', model, deployment: `${model}-eu-central-1-provisioned` }, requests: 123456, promptTokens: 987654321, completionTokens: 12345678, costUsd: usd });
+    const rows = [long('anthropic.claude-3-5-sonnet-20241022-v2:0', 1234.5), long('eu.anthropic.claude-3-7-sonnet-20250219-v1:0', 0.5)];
+    const report = { from: 'a', to: 'b', groupBy: ['provider', 'model', 'deployment'], rows, total: totalOf(rows) };
+    const lines = formatTable(report).split('\n');
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(120);
+    expect(lines[3]).toMatch(/^bedrock\s+anthropic\.claude-\S*~\s+anthropic\.claude-\S*~\s+123456/);
+    expect(Math.max(...formatTable(report, { wide: true }).split('\n').map((l) => l.length))).toBeGreaterThan(120);
+  });
+
+  it('reads the ledger of ./switchyard.yaml, else the demo\'s ledger, when no source is named', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'report-cwd-'));
+    const c = io();
+    expect(await main(['report'], { ...c.io, cwd })).toBe(2);
+    expect(c.err[0]).toMatch(/^no ledger found: no switchyard\.yaml and no \.switchyard\/demo-ledger\.sqlite here/);
+    mkdirSync(join(cwd, '.switchyard'));
+    const demoLedger = await SqlLedgerStore.open(openSqlite(join(cwd, '.switchyard', 'demo-ledger.sqlite')));
+    await demoLedger.insert(fixture());
+    await demoLedger.close();
+    const demo = io();
+    expect(await main(['report', '--from', '2025-06-01', '--to', '2025-06-03'], { ...demo.io, cwd })).toBe(0);
+    expect(demo.err[0]).toBe(`reading the demo's ledger ${join(cwd, '.switchyard', 'demo-ledger.sqlite')}`);
+    expect(demo.out.join('\n')).toMatch(/TOTAL\s+\s+6\s/);
+    writeFileSync(join(cwd, 'switchyard.yaml'), `ledger: { store: sqlite, path: ${join(cwd, 'other.sqlite')} }\ndeployments: [{ id: a, provider: openai-compatible, model: m }]\n`);
+    const configured = io();
+    expect(await main(['report'], { ...configured.io, cwd })).toBe(0);
+    expect(configured.err[0]).toBe(`reading the ledger of ${join(cwd, 'switchyard.yaml')}`);
+    expect(configured.out.join('\n')).toMatch(/TOTAL\s+0\s/);
+  });
+
+  it('shows progress on a terminal and clears it before printing', async () => {
+    const statuses: string[] = [];
+    const c = io();
+    expect(await main(['report', '--sqlite', db, '--format', 'html', '--out', join(dir, 'progress.html')], { ...c.io, progress: (s) => statuses.push(s) })).toBe(0);
+    expect(statuses).toEqual(['summarizing usage by provider, model (1/2)...', 'daily costs and top spenders (2/2)...', '']);
   });
 
   it('writes CSV grouped by day and key, exact to the cent', async () => {
@@ -105,6 +158,8 @@ describe('switchyard report', () => {
     const bars = [...svg.matchAll(/<rect class="bar" data-day="([^"]+)" data-provider="([^"]+)"/g)].map((m) => `${m[1]}/${m[2]}`);
     expect(bars).toEqual(['2025-06-01/bedrock', '2025-06-01/openai', '2025-06-02/openai', '2025-06-03/bedrock']);
     expect(svg).toContain('<title>2025-06-03 bedrock: $3.25</title>');
+    // The tallest day is $3.25: the axis goes up in round dollars.
+    expect([...svg.matchAll(/text-anchor="end" font-size="11">([^<]+)</g)].map((m) => m[1])).toEqual(['$0.00', '$1.00', '$2.00', '$3.00', '$4.00']);
     const topKeys = /<table id="top-keys">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';
     expect([...topKeys.matchAll(/<tr><td>([^<]+)<\/td>.*?<td>(\$[^<]+)<\/td><\/tr>/g)].map((m) => `${m[1]} ${m[2]}`)).toEqual(['alice $6.25', 'bob $0.75']);
     expect(html).toContain('id="unpriced"');

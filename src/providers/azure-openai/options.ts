@@ -50,7 +50,7 @@ export type AzureAuth = z.infer<typeof authSchema>;
  */
 export const azureOptionsSchema = z
   .looseObject({
-    endpoint: z.url({ protocol: /^https?$/, error: 'expected the resource URL, e.g. https://my-resource.openai.azure.com' }),
+    endpoint: z.url({ protocol: /^https?$/, error: 'expected the resource URL, e.g. https://my-resource.openai.azure.com' }).describe('the resource URL, e.g. https://my-resource.openai.azure.com'),
     /** `deployments`: /openai/deployments/{name}/...?api-version=; `v1`: /openai/v1/... with model = name. */
     api: z.enum(['deployments', 'v1']).default('deployments'),
     api_version: z.string().regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, 'expected an api-version like 2024-10-21').default(DEFAULT_API_VERSION),

@@ -10,7 +10,7 @@ const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const options = z
   .looseObject({
     /** The AWS region the requests go to and are signed for (an inference profile's source region). */
-    region: z.string().regex(AWS_REGION, 'expected an AWS region such as us-east-1'),
+    region: z.string().regex(AWS_REGION, 'expected an AWS region such as us-east-1').describe('the AWS region, e.g. us-east-1'),
     /** Explicit keys; without them the AWS default credential chain is used. */
     access_key_id: secretRef.optional(),
     secret_access_key: secretRef.optional(),

@@ -4,7 +4,7 @@ import { secretRef } from '../../config/schema.js';
 /** Vertex deployment keys. `location` defaults to the deployment's `region`. */
 export const vertexOptions = z
   .looseObject({
-    project: z.string().min(1, 'expected the GCP project id'),
+    project: z.string().min(1, 'expected the GCP project id').describe('the GCP project id, e.g. my-project'),
     location: z.string().min(1).optional(),
     region: z.string().min(1).optional(),
     /** Model publisher: google (Gemini, embeddings) or anthropic (Claude on Vertex). */

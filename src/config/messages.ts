@@ -1,0 +1,95 @@
+import type { z } from 'zod';
+
+/**
+ * Words for zod's issues, passed to `safeParse` as the error map. Messages a schema sets itself win over
+ * these; a field's `.describe()` text (what it is, with an example) completes "required:" messages.
+ */
+export function configIssueMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  const description = describedBy(issue);
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return `required: ${description ?? article(issue.expected)}`;
+      return `expected ${article(issue.expected)}, got ${shown(issue.input)}${description ? ` (${description})` : ''}`;
+    case 'invalid_value':
+      if (issue.values.length === 1) return `expected ${quoted(issue.values[0])}, got ${shown(issue.input)}`;
+      return `expected one of ${issue.values.map(quoted).join(', ')}; got ${shown(issue.input)}`;
+    case 'unrecognized_keys':
+      return issue.keys.map((k) => unknownKey(k, knownKeys(issue.inst))).join('; ');
+    case 'too_small':
+      return tooSmall(issue.origin, Number(issue.minimum), issue.inclusive !== false);
+    case 'too_big':
+      return tooBig(issue.origin, Number(issue.maximum), issue.inclusive !== false);
+    case 'invalid_format':
+      return issue.format === 'regex' ? `expected text matching ${String(issue.pattern)}` : `expected ${article(issue.format)}, got ${shown(issue.input)}`;
+    case 'invalid_union':
+      return `expected ${unionAlternatives(issue.errors) ?? 'another shape'}, got ${shown(issue.input)}`;
+    default:
+      return undefined;
+  }
+}
+
+function describedBy(issue: z.core.$ZodRawIssue): string | undefined {
+  const inst = issue.inst as { description?: unknown } | undefined;
+  return typeof inst?.description === 'string' ? inst.description : undefined;
+}
+
+const article = (noun: string): string => {
+  if (noun === 'url') return 'a URL';
+  if (noun === 'array') return 'a list';
+  if (noun === 'object') return 'a mapping (key: value)';
+  return /^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`;
+};
+
+const quoted = (v: unknown): string => (typeof v === 'string' ? `"${v}"` : String(v));
+
+/** The offending value for a message: short, and never a secret (config secrets are strings in `${}` or files). */
+function shown(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  if (input === null) return 'null (an empty value)';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'a mapping';
+  if (typeof input === 'string') return input.length > 40 ? `the text "${input.slice(0, 37)}..."` : `the text "${input}"`;
+  return `${typeof input} ${String(input)}`;
+}
+
+function tooSmall(origin: string, min: number, inclusive: boolean): string {
+  if (origin === 'string') return min <= 1 ? 'must not be empty' : `must be at least ${min} characters`;
+  if (origin === 'array') return `needs at least ${min} ${min === 1 ? 'entry' : 'entries'}`;
+  return inclusive ? `must be at least ${min}` : `must be greater than ${min}`;
+}
+
+function tooBig(origin: string, max: number, inclusive: boolean): string {
+  if (origin === 'string') return `must be at most ${max} characters`;
+  if (origin === 'array') return `takes at most ${max} ${max === 1 ? 'entry' : 'entries'}`;
+  return inclusive ? `must be at most ${max}` : `must be less than ${max}`;
+}
+
+function unionAlternatives(errors: ReadonlyArray<ReadonlyArray<z.core.$ZodIssue>>): string | undefined {
+  const expected = errors.map((branch) => (branch.length === 1 && branch[0]?.code === 'invalid_type' && branch[0].path.length === 0 ? branch[0].expected : undefined));
+  if (expected.some((e) => e === undefined)) return undefined;
+  return [...new Set(expected as string[])].map(article).join(' or ');
+}
+
+function knownKeys(inst: unknown): string[] {
+  const shape = (inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def?.shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+function unknownKey(key: string, known: readonly string[]): string {
+  const near = known.filter((k) => editDistance(k, key) <= Math.max(1, Math.floor(k.length / 4)));
+  if (near.length > 0) return `unknown key "${key}"; did you mean ${near.map((k) => `"${k}"`).join(' or ')}?`;
+  return known.length > 0 ? `unknown key "${key}"; expected one of ${known.join(', ')}` : `unknown key "${key}"`;
+}
+
+/** Levenshtein distance, for "did you mean" on misspelt keys. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}

@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { GatewayStatus } from '../gateway/engine.js';
+import { makeUsage } from '../core/types.js';
+import { toUsageEvent } from '../ledger/event.js';
+import { openSqlite } from '../ledger/store/sqlite-driver.js';
+import { SqlLedgerStore } from '../ledger/store/sql-store.js';
+import { attempt } from '../ledger/testing/fixtures.js';
+import type { DeploymentStatus } from '../routing/deployment-state.js';
+import { dashboardEvents, ledgerSnapshot, liveSnapshot } from './feed.js';
+import { dashboardPage } from './page.js';
+
+const dep = (id: string, region: string | undefined, breaker: 'closed' | 'open', up = true): DeploymentStatus =>
+  ({ id, provider: 'bedrock', model: 'm', region, requests: 4, successes: 3, errors: {}, errorRate: 0.25, latencyMs: { p50: 10, p95: 20, p99: 30 }, ttftMs: undefined, ewmaLatencyMs: 10, inFlight: 1, retries: 0, fallbacksFrom: {}, shadow: { requests: 0, errors: 0 }, breaker: { state: breaker, trips: 0, reason: null, retryAt: undefined, rampShare: 1 }, coolingUntil: undefined, health: { up, last: undefined }, provisioned: undefined }) as DeploymentStatus;
+const status = (deployments: DeploymentStatus[]): GatewayStatus => ({ at: 1, deployments, groups: [], retryBudget: { requests: 0, retries: 0, denied: 0, ratio: 0 } });
+
+afterEach(() => vi.useRealTimers());
+
+describe('dashboard feed', () => {
+  it('counts a deployment with an open breaker or a failed health check as down, per region', () => {
+    const s = liveSnapshot(status([dep('a', 'eu-west-1', 'open'), dep('b', 'eu-west-1', 'closed'), dep('c', undefined, 'closed', false)]));
+    expect(s.deployments.map((d) => [d.id, d.up, d.breaker])).toEqual([['a', false, 'open'], ['b', true, 'closed'], ['c', false, 'closed']]);
+    expect(s.regions).toEqual([{ region: 'eu-west-1', up: 1, total: 2 }, { region: 'unspecified', up: 0, total: 1 }]);
+  });
+
+  it("sums today's cost per provider and the last hour's extra attempts from the ledger", async () => {
+    const now = Date.parse('2025-06-03T12:00:00Z');
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    const e = (id: string, requestId: string, at: number, provider: string, usd: number | undefined) => toUsageEvent(attempt({ requestId, attempt: Number(id), startedAt: at, provider, usage: makeUsage({ prompt: 10 }) }), { usd, priced: usd !== undefined });
+    await store.insert([e('1', 'r1', now - 60_000, 'bedrock', 0.5), e('2', 'r1', now - 59_000, 'vertex', 0.25), e('1', 'r2', now - 2 * 3_600_000, 'bedrock', 1), e('1', 'r3', now - 1_000, 'self', undefined), e('1', 'r4', now - 86_400_000, 'bedrock', 7)]);
+    const l = await ledgerSnapshot(store, now);
+    await store.close();
+    expect(l.failoversLastHour).toBe(1);
+    expect(l.costToday).toEqual([{ provider: 'bedrock', usd: 1.5, unpricedAttempts: 0 }, { provider: 'vertex', usd: 0.25, unpricedAttempts: 0 }, { provider: 'self', usd: 0, unpricedAttempts: 1 }]);
+    expect(l.dailyChartSvg).toContain('data-day="2025-06-02" data-provider="bedrock"');
+  });
+
+  it('sends a frame at once, then one per interval, and stops its timer on return()', async () => {
+    vi.useFakeTimers();
+    const gateway = { status: vi.fn(() => status([dep('a', 'eu', 'closed')])) };
+    const res = dashboardEvents({ gateway, ledger: { store: undefined } }, new AbortController().signal, { intervalMs: 1_000 });
+    expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    const feed = res.body as AsyncIterableIterator<string>;
+    expect((await feed.next()).value).toMatch(/^retry: 2000\ndata: \{"at":1,"deployments":\[\{"id":"a"[^\n]*\}\n\n$/);
+    const second = feed.next();
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect((await second).value).toMatch(/^data: /);
+    const third = feed.next();
+    await feed.return?.();
+    expect(await third).toEqual({ done: true, value: undefined });
+    expect(vi.getTimerCount()).toBe(0);
+    expect(gateway.status).toHaveBeenCalledTimes(2);
+  });
+
+  it('ends when the client goes away (the signal aborts)', async () => {
+    vi.useFakeTimers();
+    const abort = new AbortController();
+    const feed = dashboardEvents({ gateway: { status: () => status([]) }, ledger: { store: undefined } }, abort.signal).body as AsyncIterableIterator<string>;
+    await feed.next();
+    const next = feed.next();
+    abort.abort();
+    expect(await next).toEqual({ done: true, value: undefined });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('dashboard page', () => {
+  it('is self-contained, accessible markup, with a CSP that allows exactly its own script', () => {
+    const page = dashboardPage();
+    const html = String(page.body);
+    expect(html).not.toMatch(/https?:\/\/|<link|src=/);
+    expect(html).toContain('aria-live="polite"');
+    expect(html).toMatch(/<table id="deployments"><caption>[^<]+<\/caption><thead><tr><th scope="col" class="text">Deployment<\/th>/);
+    const script = /<script>([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
+    const hash = createHash('sha256').update(script).digest('base64');
+    expect(page.headers['content-security-policy']).toContain(`script-src 'sha256-${hash}'`);
+    expect(page.headers['content-security-policy']).toContain("connect-src 'self'");
+  });
+});

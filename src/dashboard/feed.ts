@@ -1,0 +1,174 @@
+import type { GatewayStatus } from '../gateway/engine.js';
+import type { HttpResponse } from '../http/exchange.js';
+import type { LedgerStore } from '../ledger/store/sql-store.js';
+import type { BreakerState } from '../routing/breaker.js';
+import type { LatencySummary } from '../routing/deployment-state.js';
+import { dailyChartSvg } from '../ledger/report/html.js';
+import { totalOf } from '../ledger/report/formats.js';
+
+/** What the dashboard reads: the gateway's live status and, when there is one, the ledger. */
+export interface DashboardSource {
+  gateway: { status(): GatewayStatus };
+  ledger: { store: LedgerStore | undefined };
+}
+
+/** One deployment's row on the dashboard. */
+export interface DashboardDeployment {
+  id: string;
+  provider: string;
+  model: string;
+  region: string | null;
+  up: boolean;
+  breaker: BreakerState;
+  breakerReason: string | null;
+  latencyMs: LatencySummary | null;
+  ttftMs: LatencySummary | null;
+  errorRate: number;
+  inFlight: number;
+  requests: number;
+}
+
+/** Costs and failovers, from the ledger (absent when the ledger is disabled). */
+export interface DashboardLedger {
+  /** Attempts beyond each request's first (failovers and retries) in the last hour. */
+  failoversLastHour: number;
+  costToday: Array<{ provider: string; usd: number; unpricedAttempts: number }>;
+  /** The daily cost per provider of the last 14 days, as the report's SVG chart. */
+  dailyChartSvg: string;
+}
+
+/** The JSON document each SSE frame carries. */
+export interface DashboardSnapshot {
+  at: number;
+  deployments: DashboardDeployment[];
+  regions: Array<{ region: string; up: number; total: number }>;
+  ledger: DashboardLedger | null;
+}
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const CHART_DAYS = 14;
+
+/** The live part of a snapshot: cheap, from in-memory state. */
+export function liveSnapshot(status: GatewayStatus): Omit<DashboardSnapshot, 'ledger'> {
+  const deployments = status.deployments.map((d) => ({
+    id: d.id,
+    provider: d.provider,
+    model: d.model,
+    region: d.region ?? null,
+    up: d.health.up && d.breaker.state !== 'open',
+    breaker: d.breaker.state,
+    breakerReason: d.breaker.reason,
+    latencyMs: d.latencyMs ?? null,
+    ttftMs: d.ttftMs ?? null,
+    errorRate: d.errorRate,
+    inFlight: d.inFlight,
+    requests: d.requests,
+  }));
+  const regions = new Map<string, { up: number; total: number }>();
+  for (const d of deployments) {
+    const r = regions.get(d.region ?? 'unspecified') ?? { up: 0, total: 0 };
+    r.total += 1;
+    if (d.up) r.up += 1;
+    regions.set(d.region ?? 'unspecified', r);
+  }
+  return { at: status.at, deployments, regions: [...regions].map(([region, r]) => ({ region, ...r })).sort((a, b) => a.region.localeCompare(b.region)) };
+}
+
+/** The ledger part of a snapshot: three grouped queries, so the feed refreshes it less often. */
+export async function ledgerSnapshot(store: LedgerStore, now: number): Promise<DashboardLedger> {
+  const today = Math.floor(now / DAY) * DAY;
+  const chartFrom = today - (CHART_DAYS - 1) * DAY;
+  const [hour, providers, daily] = await Promise.all([
+    store.summarize({ from: now - HOUR, to: now + 1, groupBy: [] }),
+    store.summarize({ from: today, to: today + DAY, groupBy: ['provider'] }),
+    store.summarize({ from: chartFrom, to: today + DAY, groupBy: ['day', 'provider'] }),
+  ]);
+  const lastHour = totalOf(hour);
+  const range = { from: new Date(chartFrom).toISOString(), to: new Date(today + DAY).toISOString(), groupBy: ['day', 'provider'], rows: daily, total: totalOf(daily) };
+  return {
+    failoversLastHour: lastHour.attempts - lastHour.requests,
+    costToday: providers.map((r) => ({ provider: r.keys.provider ?? 'unknown', usd: r.costUsd, unpricedAttempts: r.unpricedAttempts })).sort((a, b) => b.usd - a.usd),
+    dailyChartSvg: dailyChartSvg(range, daily),
+  };
+}
+
+export interface FeedOptions {
+  /** Time between frames (one timer per connected dashboard). */
+  intervalMs?: number;
+  /** The ledger part is queried at most this often; frames in between repeat the last answer. */
+  ledgerEveryMs?: number;
+  now?: () => number;
+}
+
+/**
+ * SSE frames of snapshots: the first at once, then one per interval. The timer runs only while the
+ * client is connected: `return()` (the adapter's call when the client goes away) or the signal stops it.
+ */
+export class SnapshotFeed implements AsyncIterableIterator<string> {
+  private timer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+  private done = false;
+  private first = true;
+  private ledger: DashboardLedger | null = null;
+  private ledgerAt = -Infinity;
+  private readonly intervalMs: number;
+  private readonly ledgerEveryMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly source: DashboardSource,
+    signal: AbortSignal,
+    options: FeedOptions = {},
+  ) {
+    this.intervalMs = options.intervalMs ?? 1_000;
+    this.ledgerEveryMs = options.ledgerEveryMs ?? 5_000;
+    this.now = options.now ?? Date.now;
+    if (signal.aborted) this.done = true;
+    else signal.addEventListener('abort', () => void this.return(), { once: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<string>> {
+    if (!this.first && !this.done) {
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        this.timer = setTimeout(resolve, this.intervalMs);
+      });
+    }
+    if (this.done) return { done: true, value: undefined };
+    const prefix = this.first ? 'retry: 2000\n' : '';
+    this.first = false;
+    return { done: false, value: `${prefix}data: ${JSON.stringify(await this.snapshot())}\n\n` };
+  }
+
+  async return(): Promise<IteratorResult<string>> {
+    this.done = true;
+    clearTimeout(this.timer);
+    this.wake?.();
+    return { done: true, value: undefined };
+  }
+
+  private async snapshot(): Promise<DashboardSnapshot> {
+    const now = this.now();
+    const store = this.source.ledger.store;
+    if (store && now - this.ledgerAt >= this.ledgerEveryMs) {
+      // A failing ledger query must not end the live view: the last figures stay until the next try.
+      this.ledger = await ledgerSnapshot(store, now).catch(() => this.ledger);
+      this.ledgerAt = now;
+    }
+    return { ...liveSnapshot(this.source.gateway.status()), ledger: this.ledger };
+  }
+}
+
+/** GET /dashboard/events: the live snapshot stream (the caller has checked the admin key). */
+export function dashboardEvents(app: DashboardSource, signal: AbortSignal, options: FeedOptions = {}): HttpResponse {
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' },
+    body: new SnapshotFeed(app, signal, options),
+  };
+}
