@@ -1,8 +1,10 @@
 import type { GatewayConfig } from './config/schema.js';
+import { composeAdmission } from './core/admission.js';
 import type { Logger } from './core/logger.js';
 import { silentLogger } from './core/logger.js';
 import { createGateway, type Gateway } from './gateway/gateway.js';
 import { createLedger, type Ledger } from './ledger/index.js';
+import { openRateLimiter } from './limits/open.js';
 import type { Route } from './server/routes.js';
 import type { ServerOptions } from './server/server.js';
 import { statusRoute } from './server/status-route.js';
@@ -34,10 +36,11 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     config.state.store === 'redis'
       ? new (await import('./state/redis.js')).RedisStateStore({ url: config.state.redis_url?.reveal(), prefix: config.state.key_prefix })
       : undefined;
+  const limits = await openRateLimiter(config, logger);
   const gateway = createGateway(config, {
     logger,
-    observers: [ledger.observer],
-    admission: ledger.admission,
+    observers: limits ? [ledger.observer, limits.limiter] : [ledger.observer],
+    admission: limits ? composeAdmission([ledger.admission, limits.limiter]) : ledger.admission,
     priceOf: (id) => ledger.priceOf(id),
     stateStore,
   });
@@ -49,6 +52,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     async close() {
       await gateway.close();
       await ledger.close();
+      await limits?.close();
       await stateStore?.close();
     },
   };

@@ -4,6 +4,7 @@ import { groupMembers, groupSchema, routingSchema } from '../routing/config.js';
 import { deploymentRoutingShape } from '../routing/deployment.js';
 import { budgetsSchema, ledgerSchema, pricingSchema } from '../ledger/config.js';
 import { passthroughSchema } from './passthrough.js';
+import { keyRateLimitSchema, rateLimitsSchema } from '../limits/config.js';
 
 /** A secret reference: a literal (usually `${ENV_VAR}`) or `file:/path`. Resolved at load time. */
 export const secretRef = z
@@ -95,6 +96,8 @@ export const apiKeySchema = z.strictObject({
   groups: z.array(z.string().min(1)).optional(),
   /** Deployment ids as model names for this key; overrides `routing.allow_direct_deployments`. */
   allow_direct_deployments: z.boolean().optional(),
+  /** This key's own requests and tokens per minute and per day (a `rate_limits` rule matching only it). */
+  rate_limit: keyRateLimitSchema.optional(),
 });
 
 export type ApiKeyConfig = z.infer<typeof apiKeySchema>;
@@ -124,10 +127,18 @@ export const configSchema = z
     state: stateSchema,
     ledger: ledgerSchema,
     budgets: budgetsSchema,
+    /** Requests and tokens per minute and per day, per key, team or tag (src/limits/config.ts). */
+    rate_limits: rateLimitsSchema,
     pricing: pricingSchema,
   })
   .superRefine((cfg, ctx) => {
     checkApiKeys(cfg.api_keys, ctx);
+    const rules = new Map<string, number>();
+    cfg.rate_limits.forEach((r, i) => {
+      const first = rules.get(r.name);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['rate_limits', i, 'name'], message: `duplicate rate limit name "${r.name}" (first at rate_limits[${first}])` });
+      else rules.set(r.name, i);
+    });
     const ids = new Map<string, number>();
     cfg.deployments.forEach((d, i) => {
       if (ids.has(d.id)) {

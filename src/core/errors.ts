@@ -86,6 +86,8 @@ export interface GatewayErrorInit {
   region?: string;
   /** Attempts made for the request when this error ended it. */
   attempts?: number;
+  /** Response headers the answer must carry besides retry-after (e.g. `x-ratelimit-*` of a refused request). */
+  headers?: Readonly<Record<string, string>>;
   cause?: unknown;
 }
 
@@ -136,6 +138,7 @@ export class GatewayError extends Error {
   readonly upstreamText: string | undefined;
   readonly region: string | undefined;
   readonly attempts: number | undefined;
+  readonly headers: Readonly<Record<string, string>> | undefined;
   readonly [BRAND] = true;
 
   constructor(init: GatewayErrorInit) {
@@ -155,6 +158,7 @@ export class GatewayError extends Error {
     this.upstreamText = init.upstreamText;
     this.region = init.region;
     this.attempts = init.attempts;
+    this.headers = init.headers;
   }
 
   /** True for GatewayErrors from any copy of this package. */
@@ -200,6 +204,7 @@ export class GatewayError extends Error {
       upstreamText: this.upstreamText,
       region: this.region,
       attempts: this.attempts,
+      headers: this.headers,
       cause: this.cause,
     };
   }

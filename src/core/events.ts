@@ -52,11 +52,14 @@ export interface AdmissionRequest {
 /** A reservation held while a request runs; released once, after its last attempt was reported. */
 export interface AdmissionTicket {
   release(): void;
+  /** Response headers the admission wants the client to see (e.g. `x-ratelimit-*`); absent when none. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
- * Admission control: refuses a request (throwing a `budget_exceeded` GatewayError) or reserves its
- * estimated cost until it ends, so that concurrent requests cannot overshoot a budget.
+ * Admission control: refuses a request (throwing a `budget_exceeded` or `rate_limited` GatewayError)
+ * or reserves its estimated cost or tokens until it ends, so that concurrent requests cannot overshoot
+ * a budget or a rate limit.
  */
 export interface AdmissionControl {
   admit(request: AdmissionRequest): Promise<AdmissionTicket> | AdmissionTicket;

@@ -33,7 +33,7 @@ export interface GatewayOptions {
   clock?: Clock;
   random?: () => number;
   observers?: AttemptObserver[];
-  /** Budgets: consulted before any upstream call; the ticket is released when the request ends. */
+  /** Budgets and rate limits: consulted before any upstream call; the ticket is released when the request ends. */
   admission?: AdmissionControl;
   /** Price of a deployment for cost-optimized routing (e.g. the ledger's catalog); overrides `price` hints. */
   priceOf?: (deploymentId: string) => number | undefined;
@@ -72,19 +72,25 @@ export interface ServedBy {
   requestId: string;
 }
 
+/** Response headers admission control asks the answer to carry (`x-ratelimit-*`); absent when none. */
+export type ResultHeaders = Readonly<Record<string, string>> | undefined;
+
 export interface ChatResult {
   response: ChatResponse;
   servedBy: ServedBy;
+  headers?: ResultHeaders;
 }
 
 export interface StreamResult {
   servedBy: ServedBy;
   parts: AsyncIterable<StreamPart>;
+  headers?: ResultHeaders;
 }
 
 export interface EmbedResult {
   response: EmbeddingResponse;
   servedBy: ServedBy;
+  headers?: ResultHeaders;
 }
 
 export interface Gateway {
@@ -234,7 +240,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
         });
         const { value, attempt } = executed;
         if (executed !== filtered) reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage, usageEstimated: value.usageEstimated });
-        return { response: value, servedBy: servedBy(attempt, meta) };
+        return { response: value, servedBy: servedBy(attempt, meta), headers: ticket.headers };
       } finally {
         ticket.release();
       }
@@ -246,7 +252,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       maybeShadow(plan, request, needs, meta);
       if (plan.group?.config.stream_resume !== true || plan.pinned) {
         const { parts, attempt } = await openStream({ plan, meta, opts, needs, ticket, deployments: plan.deployments, requestFor: () => request });
-        return { parts, servedBy: servedBy(attempt, meta) };
+        return { parts, servedBy: servedBy(attempt, meta), headers: ticket.headers };
       }
       const tried = new Set<string>();
       let broken: StreamSettlement | undefined;
@@ -281,7 +287,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
           continuing: { deployment: to.id, provider: to.provider, model: to.model, region: to.region },
         };
       };
-      return { parts: resumable(first.parts, resume), servedBy: servedBy(first.attempt, meta) };
+      return { parts: resumable(first.parts, resume), servedBy: servedBy(first.attempt, meta), headers: ticket.headers };
     },
 
     async embed(raw, opts = {}) {
@@ -302,7 +308,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
           common<EmbeddingResponse>(plan, meta, opts, needs, routing.attempt_timeout_ms, request, EMBEDDING_FIELDS),
         );
         reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage });
-        return { response: value, servedBy: servedBy(attempt, meta) };
+        return { response: value, servedBy: servedBy(attempt, meta), headers: ticket.headers };
       } finally {
         ticket.release();
       }
