@@ -13,7 +13,7 @@ import { isResolvedConfig, resolveConfig } from '../config/load.js';
 import type { Deployment, RoutePlan } from '../routing/router.js';
 import type { Access } from '../routing/access.js';
 import { executeWithFallback, type Attempt, type Executed, type ExecuteOptions, type ExecutePolicy } from '../routing/executor.js';
-import { chatCapabilities, outputLimit, type Needs } from '../routing/filters.js';
+import { chatCapabilities, outputLimit, quotaTokens, type Needs } from '../routing/filters.js';
 import type { StateStore } from '../state/store.js';
 import { AttemptReporter, type RequestMeta } from './observe.js';
 import type { OpenedStream, StreamSettlement } from './stream.js';
@@ -168,6 +168,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       signal: opts.signal ?? NEVER,
       requestId: meta.requestId,
       attemptTimeoutMs,
+      quotaTokens: quotaTokens(needs),
       pinned: plan.pinned,
       // A special fallback that would not carry the request's passthrough fields is not offered it.
       special: plan.group ? (kind, tried) => engine.router.special(plan, kind, needs, tried).filter((d) => grantsRequestFields(body, known, d)) : undefined,

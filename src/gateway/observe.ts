@@ -29,6 +29,9 @@ export class AttemptReporter {
   ): void {
     const d = attempt.deployment.config;
     const error = result.error;
+    const quota = attempt.deployment.state.quota;
+    // The quota counted the estimate when the attempt started; the real usage replaces it.
+    if (quota && result.usage) quota.correct(this.now(), result.usage.prompt + result.usage.completion - (attempt.quotaTokens ?? 0));
     // Clients only get our words for an upstream failure; operators get the upstream's, scrubbed.
     if (error?.upstreamText !== undefined) {
       this.logger.warn(

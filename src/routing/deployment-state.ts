@@ -4,6 +4,7 @@ import { CircuitBreaker, countsAgainstHealth, type BreakerSnapshot, type Breaker
 import { Reservoir } from './reservoir.js';
 import { SlidingWindow } from './window.js';
 import type { DeploymentRouting } from './deployment.js';
+import { QuotaMeter, type QuotaStatus } from './quota.js';
 
 export interface HealthCheckResult {
   at: number;
@@ -40,6 +41,8 @@ export interface DeploymentStatus {
   coolingUntil: number | undefined;
   health: { up: boolean; last: HealthCheckResult | undefined };
   provisioned: { capacityRpm: number | undefined; maxConcurrency: number | undefined; lastMinuteRequests: number } | undefined;
+  /** Use of the provider's quota in the last minute and the headroom left; undefined without `quota`. */
+  quota: QuotaStatus | undefined;
 }
 
 const EWMA_ALPHA = 0.3;
@@ -58,8 +61,10 @@ export class DeploymentState {
   ewmaMs: number | undefined;
   healthUp = true;
   lastHealth: HealthCheckResult | undefined;
-  /** A 429 keeps the deployment out of rotation until then (shared with other replicas). */
+  /** A 429 or a used-up quota keeps the deployment out of rotation until then (shared with other replicas). */
   coolingUntil = 0;
+  /** The provider's quota and its use in the last minute; undefined when none is declared. */
+  readonly quota: QuotaMeter | undefined;
   private readonly defaultCoolDownMs: number;
   private readonly errors: Partial<Record<ErrorKind, number>> = {};
   private readonly fallbacksFrom: Partial<Record<string, number>> = {};
@@ -79,15 +84,25 @@ export class DeploymentState {
     this.defaultCoolDownMs = routing.rate_limit.default_cool_down_ms;
     this.breaker = new CircuitBreaker(routing.breaker, { failures: routing.failback.probation_failures, rampMs: routing.failback.ramp_ms }, onBreakerChange);
     if (config.provisioned?.capacity_rpm !== undefined) this.perMinute = new SlidingWindow(MINUTE, 1, 12);
+    if (config.quota) this.quota = new QuotaMeter(config.quota);
   }
 
-  /** Starts an attempt; returns 'probe' for a half-open trial, undefined when the breaker refuses. */
-  begin(now: number, force = false): 'normal' | 'probe' | undefined {
+  /**
+   * Starts an attempt of about `tokens` tokens; returns 'probe' for a half-open trial, undefined when
+   * the breaker refuses. An attempt that uses up the deployment's quota cools it down until the
+   * quota's window frees, as a 429 would (and shared with other replicas the same way), but before
+   * the upstream has to say so.
+   */
+  begin(now: number, force = false, tokens = 0): 'normal' | 'probe' | undefined {
     const slot = this.breaker.acquire(now) ?? (force ? 'normal' : undefined);
     if (slot === undefined) return undefined;
     this.inFlight += 1;
     this.requests += 1;
     this.perMinute?.add(now, 0);
+    if (this.quota) {
+      this.quota.add(now, tokens);
+      if (this.quota.exhausted(now)) this.coolDown(now, this.quota.freesAt(now) - now);
+    }
     return slot;
   }
 
@@ -185,6 +200,7 @@ export class DeploymentState {
       coolingUntil: this.coolingUntil > now ? this.coolingUntil : undefined,
       health: { up: this.healthUp, last: this.lastHealth },
       provisioned: p ? { capacityRpm: p.capacity_rpm, maxConcurrency: p.max_concurrency, lastMinuteRequests: this.perMinute?.sum(now, 0) ?? 0 } : undefined,
+      quota: this.quota?.status(now),
     };
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { provisionedSchema } from './provisioned.js';
+import { quotaSchema } from './quota.js';
 
 export const CAPABILITIES = ['tools', 'vision', 'json', 'embeddings', 'streaming'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
@@ -16,6 +17,8 @@ export const deploymentRoutingShape = {
   /** The most completion tokens the model may produce; a request asking for more is refused here (400). */
   max_output_tokens: z.number().int().positive().optional(),
   provisioned: provisionedSchema.optional(),
+  /** The provider's own quota for this deployment (requests and tokens per minute); see quota.ts. */
+  quota: quotaSchema.optional(),
 };
 
 export type DeploymentRouting = z.infer<z.ZodObject<typeof deploymentRoutingShape>>;
