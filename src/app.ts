@@ -37,12 +37,16 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
       ? new (await import('./state/redis.js')).RedisStateStore({ url: config.state.redis_url?.reveal(), prefix: config.state.key_prefix })
       : undefined;
   const limits = await openRateLimiter(config, logger);
+  const redisUrl = config.state.redis_url?.reveal();
+  const responseCache =
+    config.cache.store === 'redis' && redisUrl ? new (await import('./cache/redis-store.js')).RedisResponseCache({ url: redisUrl, prefix: config.state.key_prefix }) : undefined;
   const gateway = createGateway(config, {
     logger,
     observers: limits ? [ledger.observer, limits.limiter] : [ledger.observer],
     admission: limits ? composeAdmission([ledger.admission, limits.limiter]) : ledger.admission,
     priceOf: (id) => ledger.priceOf(id),
     stateStore,
+    responseCache,
   });
   const routes: Route[] = [statusRoute, createUsageRoute(ledger.store)];
   return {

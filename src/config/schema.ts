@@ -5,6 +5,7 @@ import { deploymentRoutingShape } from '../routing/deployment.js';
 import { budgetsSchema, ledgerSchema, pricingSchema } from '../ledger/config.js';
 import { passthroughSchema } from './passthrough.js';
 import { keyRateLimitSchema, rateLimitsSchema } from '../limits/config.js';
+import { cacheSchema } from '../cache/config.js';
 
 /** A secret reference: a literal (usually `${ENV_VAR}`) or `file:/path`. Resolved at load time. */
 export const secretRef = z
@@ -129,10 +130,13 @@ export const configSchema = z
     budgets: budgetsSchema,
     /** Requests and tokens per minute and per day, per key, team or tag (src/limits/config.ts). */
     rate_limits: rateLimitsSchema,
+    /** Where the response cache keeps answers (groups and clients opt in). */
+    cache: cacheSchema,
     pricing: pricingSchema,
   })
   .superRefine((cfg, ctx) => {
     checkApiKeys(cfg.api_keys, ctx);
+    if (cfg.cache.store === 'redis' && !cfg.state.redis_url) ctx.addIssue({ code: 'custom', path: ['cache', 'store'], message: 'cache.store "redis" needs state.redis_url (e.g. ${REDIS_URL})' });
     const rules = new Map<string, number>();
     cfg.rate_limits.forEach((r, i) => {
       const first = rules.get(r.name);

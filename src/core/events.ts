@@ -30,6 +30,8 @@ export interface AttemptRecord {
   error: GatewayError | undefined;
   /** Caller attribution: api key id, team, user and free-form tags. */
   tags: Readonly<Record<string, string>>;
+  /** An answer from the response cache: no upstream call, cost 0 (`usage` is what it saved). */
+  cacheHit?: boolean;
 }
 
 /** Anything that wants to hear about attempts: the ledger, metrics, stats. Must not throw or block. */

@@ -22,6 +22,9 @@ import { continuationRequest, resumable, type Resume } from './resume.js';
 import { Engine, type GatewayStatus } from './engine.js';
 import { applyGroupPolicy, takeBodyHints } from './policy.js';
 import { ShadowMirror } from './shadow.js';
+import { GatewayCache } from './cached.js';
+import { ResponseCache, type CacheRequestOptions } from '../cache/layer.js';
+import { MemoryResponseCache, type ResponseCacheStore } from '../cache/store.js';
 
 export type { GatewayStatus } from './engine.js';
 
@@ -43,10 +46,12 @@ export interface GatewayOptions {
   stateStore?: StateStore;
   /** Supplies providers in-process (custom models, tests); deployments it returns undefined for use the registry. */
   createProvider?: (deployment: DeploymentConfig) => Provider | undefined;
+  /** Where cached answers live (Redis across replicas); an in-process LRU of `cache.max_entries` when absent. */
+  responseCache?: ResponseCacheStore;
 }
 
-/** Per-request options from the caller (the HTTP server or an in-process user). */
-export interface RequestOptions {
+/** Per-request options from the caller (the HTTP server or an in-process user); `cache` is `x-switchyard-cache`. */
+export interface RequestOptions extends CacheRequestOptions {
   signal?: AbortSignal;
   requestId?: string;
   /** Attribution for the ledger and budgets: api key id, team, user, free-form tags. */
@@ -75,16 +80,21 @@ export interface ServedBy {
 /** Response headers admission control asks the answer to carry (`x-ratelimit-*`); absent when none. */
 export type ResultHeaders = Readonly<Record<string, string>> | undefined;
 
+/** `x-switchyard-cache`: whether a request that used the response cache was answered from it. */
+export type CacheStatus = 'hit' | 'miss' | undefined;
+
 export interface ChatResult {
   response: ChatResponse;
   servedBy: ServedBy;
   headers?: ResultHeaders;
+  cache?: CacheStatus;
 }
 
 export interface StreamResult {
   servedBy: ServedBy;
   parts: AsyncIterable<StreamPart>;
   headers?: ResultHeaders;
+  cache?: CacheStatus;
 }
 
 export interface EmbedResult {
@@ -141,11 +151,15 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
     logger,
   };
   const streamTimeoutMs = Math.min(routing.attempt_timeout_ms, routing.ttft_timeout_ms);
+  const responseCache = new ResponseCache(options.responseCache ?? new MemoryResponseCache(config.cache.max_entries, () => clock.now()), logger);
+  const caching = new GatewayCache(responseCache, reporter, engine.deployments, clock);
   engine.sync?.start();
   engine.health?.start();
 
+  const metaFor = (operation: Operation, opts: RequestOptions, plan: RoutePlan): RequestMeta => ({ requestId: opts.requestId ?? randomUUID(), operation, group: plan.group?.config.name, tags: opts.tags ?? {} });
+
   async function begin(operation: Operation, opts: RequestOptions, plan: RoutePlan, promptTokens: number, maxTokens: number | undefined) {
-    const meta: RequestMeta = { requestId: opts.requestId ?? randomUUID(), operation, group: plan.group?.config.name, tags: opts.tags ?? {} };
+    const meta = metaFor(operation, opts, plan);
     return { meta, ticket: await admit(meta, plan.deployments, promptTokens, maxTokens) };
   }
 
@@ -206,6 +220,9 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
 
     async chat(raw, opts = {}) {
       const { request, needs, plan } = prepareChat(raw, opts);
+      const pending = caching.lookup(request, plan, opts.tags ?? {}, opts);
+      const lookup = pending && (await pending);
+      if (lookup?.hit) return { response: lookup.hit.response, servedBy: caching.hit(lookup.hit, metaFor('chat', opts, plan)), cache: 'hit' };
       const { meta, ticket } = await begin('chat', opts, plan, needs.promptTokens, request.max_completion_tokens ?? request.max_tokens);
       try {
         maybeShadow(plan, request, needs, meta);
@@ -241,7 +258,8 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
         });
         const { value, attempt } = executed;
         if (executed !== filtered) reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage, usageEstimated: value.usageEstimated });
-        return { response: value, servedBy: servedBy(attempt, meta), headers: ticket.headers };
+        if (lookup) caching.save(lookup, value, attempt);
+        return { response: value, servedBy: servedBy(attempt, meta), headers: ticket.headers, cache: lookup && 'miss' };
       } finally {
         ticket.release();
       }
@@ -249,11 +267,14 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
 
     async stream(raw, opts = {}) {
       const { request, needs, plan } = prepareChat(raw, opts);
+      const pending = caching.lookup(request, plan, opts.tags ?? {}, opts);
+      const lookup = pending && (await pending);
+      if (lookup?.hit) return { parts: caching.replay(lookup.hit), servedBy: caching.hit(lookup.hit, metaFor('stream', opts, plan)), cache: 'hit' };
       const { meta, ticket } = await begin('stream', opts, plan, needs.promptTokens, request.max_completion_tokens ?? request.max_tokens);
       maybeShadow(plan, request, needs, meta);
       if (plan.group?.config.stream_resume !== true || plan.pinned) {
         const { parts, attempt } = await openStream({ plan, meta, opts, needs, ticket, deployments: plan.deployments, requestFor: () => request });
-        return { parts, servedBy: servedBy(attempt, meta), headers: ticket.headers };
+        return { parts: lookup ? caching.record(lookup, parts, attempt) : parts, servedBy: servedBy(attempt, meta), headers: ticket.headers, cache: lookup && 'miss' };
       }
       const tried = new Set<string>();
       let broken: StreamSettlement | undefined;
@@ -288,7 +309,8 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
           continuing: { deployment: to.id, provider: to.provider, model: to.model, region: to.region },
         };
       };
-      return { parts: resumable(first.parts, resume), servedBy: servedBy(first.attempt, meta), headers: ticket.headers };
+      const parts = resumable(first.parts, resume);
+      return { parts: lookup ? caching.record(lookup, parts, first.attempt) : parts, servedBy: servedBy(first.attempt, meta), headers: ticket.headers, cache: lookup && 'miss' };
     },
 
     async embed(raw, opts = {}) {
@@ -327,6 +349,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       shadows.close();
       await engine.sync?.stop();
       await engine.health?.stop();
+      await responseCache.close();
       await Promise.all(
         [...engine.deployments.values()].map((d) => d.provider.close().catch((err: unknown) => logger.warn({ err: toGatewayError(err).message }, 'provider close failed'))),
       );

@@ -71,9 +71,9 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
     };
   }
 
-  /** Books an attempt's real tokens against its request's counters (shadow copies are the gateway's, not the caller's). */
+  /** Books an attempt's real tokens against its request's counters (shadow copies and cache hits used none of the caller's). */
   onAttempt(record: AttemptRecord): void {
-    if (record.role === 'shadow' || record.usage === undefined) return;
+    if (record.role === 'shadow' || record.cacheHit === true || record.usage === undefined) return;
     const used = record.usage.prompt + record.usage.completion;
     if (used <= 0) return;
     const reservation = this.reservations.get(record.requestId);
