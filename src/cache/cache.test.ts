@@ -135,3 +135,13 @@ describe('cache keys and the memory LRU', () => {
     expect([await lru.get('a'), await lru.get('b'), await lru.get('c')].map((x) => x !== undefined)).toEqual([true, false, true]);
   });
 });
+
+describe('a response cache store that fails', () => {
+  it('is a miss, never an error', async () => {
+    const failing = { get: () => Promise.reject(new Error('ECONNREFUSED')), set: () => Promise.reject(new Error('ECONNREFUSED')), close: async () => undefined };
+    const { gateway, provider } = build({ cache: { enabled: true } }, { responseCache: failing });
+    expect((await gateway.chat(ask())).cache).toBe('miss');
+    expect((await gateway.chat(ask())).cache).toBe('miss');
+    expect(provider.calls).toBe(2);
+  });
+});
