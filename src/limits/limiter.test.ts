@@ -115,3 +115,17 @@ describe('the reset header format', () => {
     expect([formatReset(20), formatReset(1000), formatReset(1500), formatReset(360_000), formatReset(3_600_000), formatReset(-5)]).toEqual(['20ms', '1s', '1.5s', '6m0s', '1h0m0s', '0ms']);
   });
 });
+
+describe('a resumed stream', () => {
+  it('counts its continuation as tokens of the same request, not as another request', async () => {
+    const { limiter: l } = limiter([rule({ name: 'rpm', requests_per_minute: 1, tokens_per_minute: 10_000 })]);
+    const first = await l.admit(request('r1'));
+    const continuation = await l.admit(request('r1'));
+    expect(continuation.headers?.['x-ratelimit-remaining-requests']).toBe('0');
+    expect(continuation.headers?.['x-ratelimit-remaining-tokens']).toBe('9600');
+    first.release();
+    continuation.release();
+    expect(l.inFlight).toBe(0);
+    expect((await refusal(l.admit(request('r2')))).kind).toBe('rate_limited');
+  });
+});

@@ -44,9 +44,11 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
     const refs = countersFor(this.o.rules, request.tags, now);
     if (refs.length === 0) return NONE;
     const tokens = request.estimatedPromptTokens + (request.maxCompletionTokens ?? this.o.defaultCompletionTokens);
+    // A resumed stream's continuation is admitted again under the same id: its tokens count, not another request.
+    const continuation = this.reservations.has(request.requestId);
     let result: TakeResult;
     try {
-      result = await this.o.state.take(refs, tokens);
+      result = await this.o.state.take(refs, tokens, continuation ? 0 : 1);
       if (this.stateDown) this.o.logger.info({}, 'rate-limit state is back; limits enforced again');
       this.stateDown = false;
     } catch (err) {
@@ -65,7 +67,7 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
       release: () => {
         if (released) return;
         released = true;
-        this.reservations.delete(request.requestId);
+        if (this.reservations.get(request.requestId) === reservation) this.reservations.delete(request.requestId);
         if (reservation.remaining > 0) this.o.state.release(refs, reservation.remaining).catch((err: unknown) => this.warn(err, 'rate-limit release failed'));
       },
     };

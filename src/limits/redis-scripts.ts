@@ -9,11 +9,13 @@ const script = (lua: string): Script => ({ lua, sha: createHash('sha1').update(l
  */
 
 /**
- * KEYS: counters. ARGV: tokens, then per key: request limit ('' for none), token limit ('' for none), ttl ms.
+ * KEYS: counters. ARGV: tokens, requests (1, or 0 for a continuation), then per key: request limit ('' for none),
+ * token limit ('' for none), ttl ms.
  * Reply: {'1', requests, tokens, ...per key} or {'0', refused index, 'requests'|'tokens', requests, tokens, ...per key}.
  */
 export const TAKE = script(`
 local tokens = tonumber(ARGV[1])
+local count = tonumber(ARGV[2])
 local figures = {}
 local refused = nil
 for i = 1, #KEYS do
@@ -23,9 +25,9 @@ for i = 1, #KEYS do
   figures[#figures + 1] = tostring(requests)
   figures[#figures + 1] = tostring(used)
   if refused == nil then
-    local rl = ARGV[2 + 3 * (i - 1)]
-    local tl = ARGV[3 + 3 * (i - 1)]
-    if rl ~= '' and requests >= tonumber(rl) then refused = {tostring(i - 1), 'requests'}
+    local rl = ARGV[3 + 3 * (i - 1)]
+    local tl = ARGV[4 + 3 * (i - 1)]
+    if rl ~= '' and count > 0 and requests >= tonumber(rl) then refused = {tostring(i - 1), 'requests'}
     elseif tl ~= '' and used > 0 and used + tokens > tonumber(tl) then refused = {tostring(i - 1), 'tokens'} end
   end
 end
@@ -36,9 +38,9 @@ if refused ~= nil then
 end
 local reply = {'1'}
 for i = 1, #KEYS do
-  reply[#reply + 1] = tostring(redis.call('HINCRBY', KEYS[i], 'requests', 1))
+  reply[#reply + 1] = tostring(redis.call('HINCRBY', KEYS[i], 'requests', count))
   reply[#reply + 1] = tostring(redis.call('HINCRBY', KEYS[i], 'tokens', tokens))
-  redis.call('PEXPIRE', KEYS[i], ARGV[4 + 3 * (i - 1)])
+  redis.call('PEXPIRE', KEYS[i], ARGV[5 + 3 * (i - 1)])
 end
 return reply
 `);

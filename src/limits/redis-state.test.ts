@@ -58,6 +58,13 @@ if (REDIS_URL) {
       expect((await b.admit(request('t3', { key: 'k9' }, { maxCompletionTokens: 500 }))).headers?.['x-ratelimit-remaining-tokens']).toBe('250');
     });
 
+    it("counts a resumed stream's continuation as tokens only", async () => {
+      const a = replica([{ name: 'cont', per: 'key', requests_per_minute: 1, tokens_per_minute: 10_000 }]);
+      await a.admit(request('c1', { key: 'kc' }));
+      expect((await a.admit(request('c1', { key: 'kc' }))).headers?.['x-ratelimit-remaining-tokens']).toBe('9600');
+      await refusal(a.admit(request('c2', { key: 'kc' })));
+    });
+
     it('starts a fresh counter when the window turns', async () => {
       const a = replica([{ name: 'turn', requests_per_minute: 1 }]);
       await a.admit(request('w1'));

@@ -63,9 +63,9 @@ export class RedisRateLimitState implements RateLimitState {
     }
   }
 
-  async take(refs: readonly LimitRef[], tokens: number): Promise<TakeResult> {
+  async take(refs: readonly LimitRef[], tokens: number, requests: 0 | 1 = 1): Promise<TakeResult> {
     const now = this.now();
-    const args = [String(tokens)];
+    const args = [String(tokens), String(requests)];
     for (const r of refs) args.push(r.requestLimit === undefined ? '' : String(r.requestLimit), r.tokenLimit === undefined ? '' : String(r.tokenLimit), String(Math.max(1, r.resetAt + GRACE_MS - now)));
     const reply = (await this.run(TAKE, this.keys(refs), args)) as string[];
     if (reply[0] === '1') return { ok: true, figures: pairs(reply, 1) };

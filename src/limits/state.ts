@@ -19,9 +19,10 @@ export interface RateLimitState {
    * Counts one request and reserves `tokens` on every counter when each has room: a request limit
    * not yet reached, and a token limit the reservation fits under (a window holding nothing yet
    * admits one request larger than the whole limit, so no request is refused for ever). Otherwise
-   * takes nothing and names the first counter that refused, and why.
+   * takes nothing and names the first counter that refused, and why. `requests` 0 (a continuation of
+   * a request already counted) reserves tokens only.
    */
-  take(refs: readonly LimitRef[], tokens: number): Promise<TakeResult>;
+  take(refs: readonly LimitRef[], tokens: number, requests?: 0 | 1): Promise<TakeResult>;
   /** Returns an unused reservation. */
   release(refs: readonly LimitRef[], tokens: number): Promise<void>;
   /** Adds tokens used, turning `fromReserved` of a reservation into use. */
@@ -54,17 +55,17 @@ export class MemoryRateLimitState implements RateLimitState {
     for (const [k, c] of this.counters) if (c.resetAt < now) this.counters.delete(k);
   }
 
-  async take(refs: readonly LimitRef[], tokens: number): Promise<TakeResult> {
+  async take(refs: readonly LimitRef[], tokens: number, requests: 0 | 1 = 1): Promise<TakeResult> {
     // Checked and applied in one synchronous step: no interleaving between concurrent admissions.
     const counters = refs.map((ref) => this.get(ref));
     for (let i = 0; i < refs.length; i += 1) {
       const ref = refs[i] as LimitRef;
       const c = counters[i] as Counter;
-      if (ref.requestLimit !== undefined && c.requests >= ref.requestLimit) return { ok: false, refused: i, by: 'requests', figures: counters.map(figures) };
+      if (requests > 0 && ref.requestLimit !== undefined && c.requests >= ref.requestLimit) return { ok: false, refused: i, by: 'requests', figures: counters.map(figures) };
       if (ref.tokenLimit !== undefined && c.tokens > 0 && c.tokens + tokens > ref.tokenLimit) return { ok: false, refused: i, by: 'tokens', figures: counters.map(figures) };
     }
     for (const c of counters) {
-      c.requests += 1;
+      c.requests += requests;
       c.tokens += tokens;
     }
     return { ok: true, figures: counters.map(figures) };
