@@ -182,6 +182,12 @@ export class GatewayError extends Error {
     return new GatewayError(init);
   }
 
+  /** Returns a copy whose answer carries these headers too (the request's rate-limit headers); itself when it has some. */
+  withHeaders(headers: Readonly<Record<string, string>> | undefined): GatewayError {
+    if (headers === undefined || this.headers !== undefined) return this;
+    return new GatewayError({ ...this.toInit(), headers });
+  }
+
   /** Returns a copy whose answer tells the client when to come back. */
   withRetryAfter(ms: number): GatewayError {
     if (this.retryAfterMs === ms) return this;

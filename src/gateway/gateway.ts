@@ -260,6 +260,8 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
         if (executed !== filtered) reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage, usageEstimated: value.usageEstimated });
         if (lookup) caching.save(lookup, value, attempt);
         return { response: value, servedBy: servedBy(attempt, meta), headers: ticket.headers, cache: lookup && 'miss' };
+      } catch (err) {
+        return failWith(err, ticket);
       } finally {
         ticket.release();
       }
@@ -273,12 +275,23 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       const { meta, ticket } = await begin('stream', opts, plan, needs.promptTokens, request.max_completion_tokens ?? request.max_tokens);
       maybeShadow(plan, request, needs, meta);
       if (plan.group?.config.stream_resume !== true || plan.pinned) {
-        const { parts, attempt } = await openStream({ plan, meta, opts, needs, ticket, deployments: plan.deployments, requestFor: () => request });
+        let opened: OpenedAttempt;
+        try {
+          opened = await openStream({ plan, meta, opts, needs, ticket, deployments: plan.deployments, requestFor: () => request });
+        } catch (err) {
+          return failWith(err, ticket);
+        }
+        const { parts, attempt } = opened;
         return { parts: lookup ? caching.record(lookup, parts, attempt) : parts, servedBy: servedBy(attempt, meta), headers: ticket.headers, cache: lookup && 'miss' };
       }
       const tried = new Set<string>();
       let broken: StreamSettlement | undefined;
-      const first = await openStream({ plan, meta, opts, needs, ticket, deployments: plan.deployments, requestFor: () => request, tried, onSettled: (s) => (broken = s) });
+      let first: OpenedAttempt;
+      try {
+        first = await openStream({ plan, meta, opts, needs, ticket, deployments: plan.deployments, requestFor: () => request, tried, onSettled: (s) => (broken = s) });
+      } catch (err) {
+        return failWith(err, ticket);
+      }
       const resume: Resume = async (sent) => {
         const spent = broken;
         if (!spent) return undefined;
@@ -332,6 +345,8 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
         );
         reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage });
         return { response: value, servedBy: servedBy(attempt, meta), headers: ticket.headers };
+      } catch (err) {
+        return failWith(err, ticket);
       } finally {
         ticket.release();
       }
@@ -355,6 +370,11 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       );
     },
   };
+}
+
+/** Rethrows a request's failure with its admission headers (`x-ratelimit-*`), which every answer carries. */
+function failWith(err: unknown, ticket: AdmissionTicket): never {
+  throw GatewayError.isInstance(err) ? err.withHeaders(ticket.headers) : err;
 }
 
 function outputFiltered(a: Attempt): GatewayError {

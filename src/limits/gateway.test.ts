@@ -4,7 +4,7 @@ import { GatewayError } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
 import type { ChatRequest } from '../core/types.js';
 import { createGateway } from '../gateway/gateway.js';
-import { FakeClock, FakeProvider, rawDeployment } from '../routing/testing/fakes.js';
+import { FakeClock, FakeProvider, failure, rawDeployment } from '../routing/testing/fakes.js';
 import { openRateLimiter } from './open.js';
 
 const hello: ChatRequest = { model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 10 };
@@ -45,6 +45,16 @@ describe('rate limits in the gateway', () => {
     expect((err as GatewayError).headers?.['x-ratelimit-remaining-requests']).toBe('0');
     // Refused before any upstream call.
     expect(provider.calls).toBe(calls);
+  });
+
+  it("carries the request's headers on an upstream failure too, for chat and streams", async () => {
+    const { gateway, provider } = await build();
+    provider.script = () => failure('invalid_request');
+    const chat = await gateway.chat(hello, { tags }).then(() => undefined, (e: unknown) => e as GatewayError);
+    expect(chat?.kind).toBe('invalid_request');
+    expect(chat?.headers?.['x-ratelimit-remaining-requests']).toBe('1');
+    const stream = await gateway.stream({ ...hello, stream: true }, { tags }).then(() => undefined, (e: unknown) => e as GatewayError);
+    expect(stream?.headers?.['x-ratelimit-remaining-requests']).toBe('0');
   });
 
   it('leaves callers no rule matches without headers', async () => {
