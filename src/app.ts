@@ -1,4 +1,5 @@
 import type { GatewayConfig } from './config/schema.js';
+import { composeAdmission } from './core/admission.js';
 import type { Logger } from './core/logger.js';
 import { silentLogger } from './core/logger.js';
 import { createGateway, type Gateway } from './gateway/gateway.js';
@@ -9,6 +10,7 @@ import type { HandlerOptions } from './http/handler.js';
 import type { Route } from './http/route.js';
 import { statusRoute } from './http/status-route.js';
 import { createUsageRoute } from './http/usage-route.js';
+import { openRateLimiter } from './limits/open.js';
 import type { StateStore } from './state/store.js';
 
 /** Everything one config describes, wired together: the composition root of every runtime adapter. */
@@ -48,12 +50,20 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
       ? new (await import('./state/redis.js')).RedisStateStore({ url: config.state.redis_url?.reveal(), prefix: config.state.key_prefix })
       : undefined;
   const observability = await createObservability(config, { logger, costOf: (r) => ledger.prices.usdOf(r, r.usage) });
+  const limits = await openRateLimiter(config, logger);
+  const redisUrl = config.state.redis_url?.reveal();
+  const responseCache =
+    config.cache.store === 'redis' && redisUrl ? new (await import('./cache/redis-store.js')).RedisResponseCache({ url: redisUrl, prefix: config.state.key_prefix }) : undefined;
+  const observers = [ledger.observer];
+  if (observability.observer) observers.push(observability.observer);
+  if (limits) observers.push(limits.limiter);
   const gateway = createGateway(config, {
     logger,
-    observers: observability.observer ? [ledger.observer, observability.observer] : [ledger.observer],
-    admission: ledger.admission,
+    observers,
+    admission: limits ? composeAdmission([ledger.admission, limits.limiter]) : ledger.admission,
     priceOf: (id) => ledger.priceOf(id),
     stateStore,
+    responseCache,
   });
   observability.watch(() => gateway.status());
   const routes: Route[] = [statusRoute, createUsageRoute(ledger.store)];
@@ -70,6 +80,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
       await gateway.close();
       await ledger.close();
       await observability.close();
+      await limits?.close();
       await stateStore?.close();
     },
   };

@@ -8,6 +8,8 @@ import { observabilitySchema } from '../observability/config.js';
 import { keysSchema, residencySchema } from '../governance/config.js';
 import { interruptionSchema } from '../ops/interruption/config.js';
 import { dashboardSchema } from '../dashboard/config.js';
+import { keyRateLimitSchema, rateLimitsSchema } from '../limits/config.js';
+import { cacheSchema } from '../cache/config.js';
 
 /** A secret reference: a literal (usually `${ENV_VAR}`) or `file:/path`. Resolved at load time. */
 export const secretRef = z
@@ -99,6 +101,8 @@ export const apiKeySchema = z.strictObject({
   groups: z.array(z.string().min(1)).optional(),
   /** Deployment ids as model names for this key; overrides `routing.allow_direct_deployments`. */
   allow_direct_deployments: z.boolean().optional(),
+  /** This key's own requests and tokens per minute and per day (a `rate_limits` rule matching only it). */
+  rate_limit: keyRateLimitSchema.optional(),
 });
 
 export type ApiKeyConfig = z.infer<typeof apiKeySchema>;
@@ -128,6 +132,10 @@ export const configShapeSchema = z.strictObject({
   state: stateSchema,
   ledger: ledgerSchema,
   budgets: budgetsSchema,
+  /** Requests and tokens per minute and per day, per key, team or tag (src/limits/config.ts). */
+  rate_limits: rateLimitsSchema,
+  /** Where the response cache keeps answers (groups and clients opt in). */
+  cache: cacheSchema,
   /** Spot / preemption notices for the machine the gateway runs on (src/ops/interruption). */
   interruption: interruptionSchema,
   pricing: pricingSchema,
@@ -139,6 +147,13 @@ export const configShapeSchema = z.strictObject({
 
 export const configSchema = configShapeSchema.superRefine((cfg, ctx) => {
   checkApiKeys(cfg.api_keys, ctx);
+  if (cfg.cache.store === 'redis' && !cfg.state.redis_url) ctx.addIssue({ code: 'custom', path: ['cache', 'store'], message: 'cache.store "redis" needs state.redis_url (e.g. ${REDIS_URL})' });
+  const rules = new Map<string, number>();
+  cfg.rate_limits.forEach((r, i) => {
+    const first = rules.get(r.name);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['rate_limits', i, 'name'], message: `duplicate rate limit name "${r.name}" (first at rate_limits[${first}])` });
+    else rules.set(r.name, i);
+  });
   const ids = new Map<string, number>();
   cfg.deployments.forEach((d, i) => {
     if (ids.has(d.id)) {

@@ -86,6 +86,8 @@ export interface GatewayErrorInit {
   region?: string;
   /** Attempts made for the request when this error ended it. */
   attempts?: number;
+  /** Response headers the answer must carry besides retry-after (e.g. `x-ratelimit-*` of a refused request). */
+  headers?: Readonly<Record<string, string>>;
   cause?: unknown;
 }
 
@@ -136,6 +138,7 @@ export class GatewayError extends Error {
   readonly upstreamText: string | undefined;
   readonly region: string | undefined;
   readonly attempts: number | undefined;
+  readonly headers: Readonly<Record<string, string>> | undefined;
   readonly [BRAND] = true;
 
   constructor(init: GatewayErrorInit) {
@@ -155,6 +158,7 @@ export class GatewayError extends Error {
     this.upstreamText = init.upstreamText;
     this.region = init.region;
     this.attempts = init.attempts;
+    this.headers = init.headers;
   }
 
   /** True for GatewayErrors from any copy of this package. */
@@ -176,6 +180,12 @@ export class GatewayError extends Error {
       init.message = upstreamMessage(this.kind, this.upstreamStatus, provider, deployment);
     }
     return new GatewayError(init);
+  }
+
+  /** Returns a copy whose answer carries these headers too (the request's rate-limit headers); itself when it has some. */
+  withHeaders(headers: Readonly<Record<string, string>> | undefined): GatewayError {
+    if (headers === undefined || this.headers !== undefined) return this;
+    return new GatewayError({ ...this.toInit(), headers });
   }
 
   /** Returns a copy whose answer tells the client when to come back. */
@@ -200,6 +210,7 @@ export class GatewayError extends Error {
       upstreamText: this.upstreamText,
       region: this.region,
       attempts: this.attempts,
+      headers: this.headers,
       cause: this.cause,
     };
   }

@@ -32,6 +32,8 @@ export interface AttemptRecord {
   error: GatewayError | undefined;
   /** Caller attribution: api key id, team, user and free-form tags. */
   tags: Readonly<Record<string, string>>;
+  /** An answer from the response cache: no upstream call, cost 0 (`usage` is what it saved). */
+  cacheHit?: boolean;
 }
 
 /** Anything that wants to hear about attempts: the ledger, metrics, stats. Must not throw or block. */
@@ -54,11 +56,14 @@ export interface AdmissionRequest {
 /** A reservation held while a request runs; released once, after its last attempt was reported. */
 export interface AdmissionTicket {
   release(): void;
+  /** Response headers the admission wants the client to see (e.g. `x-ratelimit-*`); absent when none. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
- * Admission control: refuses a request (throwing a `budget_exceeded` GatewayError) or reserves its
- * estimated cost until it ends, so that concurrent requests cannot overshoot a budget.
+ * Admission control: refuses a request (throwing a `budget_exceeded` or `rate_limited` GatewayError)
+ * or reserves its estimated cost or tokens until it ends, so that concurrent requests cannot overshoot
+ * a budget or a rate limit.
  */
 export interface AdmissionControl {
   admit(request: AdmissionRequest): Promise<AdmissionTicket> | AdmissionTicket;

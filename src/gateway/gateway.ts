@@ -13,7 +13,7 @@ import { isResolvedConfig, resolveConfig } from '../config/load.js';
 import type { Deployment, RoutePlan } from '../routing/router.js';
 import type { Access } from '../routing/access.js';
 import { executeWithFallback, type Attempt, type Executed, type ExecuteOptions, type ExecutePolicy } from '../routing/executor.js';
-import { chatCapabilities, outputLimit, type Needs } from '../routing/filters.js';
+import { chatCapabilities, outputLimit, quotaTokens, type Needs } from '../routing/filters.js';
 import type { StateStore } from '../state/store.js';
 import { AttemptReporter, type RequestMeta } from './observe.js';
 import type { OpenedStream, StreamSettlement } from './stream.js';
@@ -23,6 +23,9 @@ import { Engine, type GatewayStatus, type OperatorAction } from './engine.js';
 import type { DeploymentStatus } from '../routing/deployment-state.js';
 import { applyGroupPolicy, takeBodyHints } from './policy.js';
 import { ShadowMirror } from './shadow.js';
+import { GatewayCache } from './cached.js';
+import { ResponseCache, type CacheRequestOptions } from '../cache/layer.js';
+import { MemoryResponseCache, type ResponseCacheStore } from '../cache/store.js';
 
 export type { GatewayStatus, OperatorAction } from './engine.js';
 
@@ -34,7 +37,7 @@ export interface GatewayOptions {
   clock?: Clock;
   random?: () => number;
   observers?: AttemptObserver[];
-  /** Budgets: consulted before any upstream call; the ticket is released when the request ends. */
+  /** Budgets and rate limits: consulted before any upstream call; the ticket is released when the request ends. */
   admission?: AdmissionControl;
   /** Price of a deployment for cost-optimized routing (e.g. the ledger's catalog); overrides `price` hints. */
   priceOf?: (deploymentId: string) => number | undefined;
@@ -44,10 +47,12 @@ export interface GatewayOptions {
   stateStore?: StateStore;
   /** Supplies providers in-process (custom models, tests); deployments it returns undefined for use the registry. */
   createProvider?: (deployment: DeploymentConfig) => Provider | undefined;
+  /** Where cached answers live (Redis across replicas); an in-process LRU of `cache.max_entries` when absent. */
+  responseCache?: ResponseCacheStore;
 }
 
-/** Per-request options from the caller (the HTTP server or an in-process user). */
-export interface RequestOptions {
+/** Per-request options from the caller (the HTTP server or an in-process user); `cache` is `x-switchyard-cache`. */
+export interface RequestOptions extends CacheRequestOptions {
   signal?: AbortSignal;
   requestId?: string;
   /** Attribution for the ledger and budgets: api key id, team, user, free-form tags. */
@@ -73,19 +78,30 @@ export interface ServedBy {
   requestId: string;
 }
 
+/** Response headers admission control asks the answer to carry (`x-ratelimit-*`); absent when none. */
+export type ResultHeaders = Readonly<Record<string, string>> | undefined;
+
+/** `x-switchyard-cache`: whether a request that used the response cache was answered from it. */
+export type CacheStatus = 'hit' | 'miss' | undefined;
+
 export interface ChatResult {
   response: ChatResponse;
   servedBy: ServedBy;
+  headers?: ResultHeaders;
+  cache?: CacheStatus;
 }
 
 export interface StreamResult {
   servedBy: ServedBy;
   parts: AsyncIterable<StreamPart>;
+  headers?: ResultHeaders;
+  cache?: CacheStatus;
 }
 
 export interface EmbedResult {
   response: EmbeddingResponse;
   servedBy: ServedBy;
+  headers?: ResultHeaders;
 }
 
 export interface Gateway {
@@ -144,11 +160,15 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
     logger,
   };
   const streamTimeoutMs = Math.min(routing.attempt_timeout_ms, routing.ttft_timeout_ms);
+  const responseCache = new ResponseCache(options.responseCache ?? new MemoryResponseCache(config.cache.max_entries, () => clock.now()), logger);
+  const caching = new GatewayCache(responseCache, reporter, engine.deployments, clock);
   engine.sync?.start();
   engine.health?.start();
 
+  const metaFor = (operation: Operation, opts: RequestOptions, plan: RoutePlan): RequestMeta => ({ requestId: opts.requestId ?? randomUUID(), operation, group: plan.group?.config.name, tags: opts.tags ?? {} });
+
   async function begin(operation: Operation, opts: RequestOptions, plan: RoutePlan, promptTokens: number, maxTokens: number | undefined) {
-    const meta: RequestMeta = { requestId: opts.requestId ?? randomUUID(), operation, group: plan.group?.config.name, tags: opts.tags ?? {} };
+    const meta = metaFor(operation, opts, plan);
     return { meta, ticket: await admit(meta, plan.deployments, promptTokens, maxTokens) };
   }
 
@@ -171,6 +191,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       signal: opts.signal ?? NEVER,
       requestId: meta.requestId,
       attemptTimeoutMs,
+      quotaTokens: quotaTokens(needs),
       pinned: plan.pinned,
       // A special fallback that would not carry the request's passthrough fields is not offered it.
       special: plan.group ? (kind, tried) => engine.router.special(plan, kind, needs, tried).filter((d) => grantsRequestFields(body, known, d)) : undefined,
@@ -208,6 +229,9 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
 
     async chat(raw, opts = {}) {
       const { request, needs, plan } = prepareChat(raw, opts);
+      const pending = caching.lookup(request, plan, opts.tags ?? {}, opts);
+      const lookup = pending && (await pending);
+      if (lookup?.hit) return { response: lookup.hit.response, servedBy: caching.hit(lookup.hit, metaFor('chat', opts, plan)), cache: 'hit' };
       const { meta, ticket } = await begin('chat', opts, plan, needs.promptTokens, request.max_completion_tokens ?? request.max_tokens);
       try {
         maybeShadow(plan, request, needs, meta);
@@ -243,7 +267,10 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
         });
         const { value, attempt } = executed;
         if (executed !== filtered) reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage, usageEstimated: value.usageEstimated });
-        return { response: value, servedBy: servedBy(attempt, meta) };
+        if (lookup) caching.save(lookup, value, attempt);
+        return { response: value, servedBy: servedBy(attempt, meta), headers: ticket.headers, cache: lookup && 'miss' };
+      } catch (err) {
+        return failWith(err, ticket);
       } finally {
         ticket.release();
       }
@@ -251,15 +278,29 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
 
     async stream(raw, opts = {}) {
       const { request, needs, plan } = prepareChat(raw, opts);
+      const pending = caching.lookup(request, plan, opts.tags ?? {}, opts);
+      const lookup = pending && (await pending);
+      if (lookup?.hit) return { parts: caching.replay(lookup.hit), servedBy: caching.hit(lookup.hit, metaFor('stream', opts, plan)), cache: 'hit' };
       const { meta, ticket } = await begin('stream', opts, plan, needs.promptTokens, request.max_completion_tokens ?? request.max_tokens);
       maybeShadow(plan, request, needs, meta);
       if (plan.group?.config.stream_resume !== true || plan.pinned) {
-        const { parts, attempt } = await openStream({ plan, meta, opts, needs, ticket, deployments: plan.deployments, requestFor: () => request });
-        return { parts, servedBy: servedBy(attempt, meta) };
+        let opened: OpenedAttempt;
+        try {
+          opened = await openStream({ plan, meta, opts, needs, ticket, deployments: plan.deployments, requestFor: () => request });
+        } catch (err) {
+          return failWith(err, ticket);
+        }
+        const { parts, attempt } = opened;
+        return { parts: lookup ? caching.record(lookup, parts, attempt) : parts, servedBy: servedBy(attempt, meta), headers: ticket.headers, cache: lookup && 'miss' };
       }
       const tried = new Set<string>();
       let broken: StreamSettlement | undefined;
-      const first = await openStream({ plan, meta, opts, needs, ticket, deployments: plan.deployments, requestFor: () => request, tried, onSettled: (s) => (broken = s) });
+      let first: OpenedAttempt;
+      try {
+        first = await openStream({ plan, meta, opts, needs, ticket, deployments: plan.deployments, requestFor: () => request, tried, onSettled: (s) => (broken = s) });
+      } catch (err) {
+        return failWith(err, ticket);
+      }
       const resume: Resume = async (sent) => {
         const spent = broken;
         if (!spent) return undefined;
@@ -290,7 +331,8 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
           continuing: { deployment: to.id, provider: to.provider, model: to.model, region: to.region },
         };
       };
-      return { parts: resumable(first.parts, resume), servedBy: servedBy(first.attempt, meta) };
+      const parts = resumable(first.parts, resume);
+      return { parts: lookup ? caching.record(lookup, parts, first.attempt) : parts, servedBy: servedBy(first.attempt, meta), headers: ticket.headers, cache: lookup && 'miss' };
     },
 
     async embed(raw, opts = {}) {
@@ -311,7 +353,9 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
           common<EmbeddingResponse>(plan, meta, opts, needs, routing.attempt_timeout_ms, request, EMBEDDING_FIELDS),
         );
         reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage });
-        return { response: value, servedBy: servedBy(attempt, meta) };
+        return { response: value, servedBy: servedBy(attempt, meta), headers: ticket.headers };
+      } catch (err) {
+        return failWith(err, ticket);
       } finally {
         ticket.release();
       }
@@ -333,11 +377,17 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       shadows.close();
       await engine.sync?.stop();
       await engine.health?.stop();
+      await responseCache.close();
       await Promise.all(
         [...engine.deployments.values()].map((d) => d.provider.close().catch((err: unknown) => logger.warn({ err: toGatewayError(err).message }, 'provider close failed'))),
       );
     },
   };
+}
+
+/** Rethrows a request's failure with its admission headers (`x-ratelimit-*`), which every answer carries. */
+function failWith(err: unknown, ticket: AdmissionTicket): never {
+  throw GatewayError.isInstance(err) ? err.withHeaders(ticket.headers) : err;
 }
 
 function outputFiltered(a: Attempt): GatewayError {

@@ -25,10 +25,13 @@ export class AttemptReporter {
   report(
     meta: RequestMeta,
     attempt: Attempt,
-    result: { outcome: AttemptRecord['outcome']; usage?: Usage; usageEstimated?: boolean; error?: GatewayError; ttftMs?: number },
+    result: { outcome: AttemptRecord['outcome']; usage?: Usage; usageEstimated?: boolean; error?: GatewayError; ttftMs?: number; cacheHit?: boolean },
   ): void {
     const d = attempt.deployment.config;
     const error = result.error;
+    const quota = attempt.deployment.state.quota;
+    // The quota counted the estimate when the attempt started; the real usage replaces it.
+    if (quota && result.usage && result.cacheHit !== true) quota.correct(this.now(), result.usage.prompt + result.usage.completion - (attempt.quotaTokens ?? 0));
     // Clients only get our words for an upstream failure; operators get the upstream's, scrubbed.
     if (error?.upstreamText !== undefined) {
       this.logger.warn(
@@ -58,6 +61,7 @@ export class AttemptReporter {
       error: result.error,
       tags: meta.tags,
     };
+    if (result.cacheHit === true) record.cacheHit = true;
     for (const o of this.observers) {
       try {
         o.onAttempt(record);

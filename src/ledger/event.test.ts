@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { utcDay } from './event.js';
+import { resolveConfig } from '../config/load.js';
+import { makeUsage } from '../core/types.js';
+import { toUsageEvent, utcDay } from './event.js';
+import { createLedger } from './index.js';
+import { admissionRequest, attempt } from './testing/fixtures.js';
 
 const iso = (ts: number) => new Date(ts).toISOString().slice(0, 10);
 
@@ -8,5 +12,31 @@ describe('utcDay', () => {
     const midnight = Date.parse('2025-06-02T00:00:00Z');
     const times = [midnight - 1, midnight, midnight + 1, midnight - 1, midnight + 86_399_999, midnight + 86_400_000, 0, -1, Date.parse('2024-02-29T23:59:59.999Z'), midnight];
     for (const t of times) expect(utcDay(t)).toBe(iso(t));
+  });
+});
+
+describe('a cache hit in the ledger', () => {
+  it('costs 0 and records what the answer would have cost', () => {
+    const hit = toUsageEvent(attempt({ cacheHit: true }), { usd: 0.42, priced: true });
+    expect([hit.cacheHit, hit.costUsd, hit.savedUsd]).toEqual([true, 0, 0.42]);
+    const paid = toUsageEvent(attempt(), { usd: 0.42, priced: true });
+    expect([paid.cacheHit, paid.costUsd, paid.savedUsd]).toEqual([undefined, 0.42, undefined]);
+  });
+
+  it('is not charged to budgets', async () => {
+    const config = resolveConfig({
+      deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }],
+      ledger: { enabled: false },
+      budgets: { limits: [{ name: 'tiny', period: 'daily', hard_usd: 0.0001 }] },
+    });
+    const ledger = await createLedger(config);
+    const big = makeUsage({ prompt: 1_000_000, completion: 0 });
+    ledger.observer.onAttempt(attempt({ requestId: 'hit', cacheHit: true, usage: big, startedAt: Date.now() }));
+    await new Promise((r) => setTimeout(r, 10));
+    (await ledger.admission.admit(admissionRequest('next', { key: 'k1' }))).release();
+    ledger.observer.onAttempt(attempt({ requestId: 'paid', usage: big, startedAt: Date.now() }));
+    await new Promise((r) => setTimeout(r, 10));
+    await expect(Promise.resolve(ledger.admission.admit(admissionRequest('after', { key: 'k1' })))).rejects.toThrow(/hard limit/);
+    await ledger.close();
   });
 });

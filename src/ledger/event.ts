@@ -35,6 +35,9 @@ export interface UsageEvent {
   ttftMs: number | undefined;
   status: AttemptRecord['outcome'];
   errorKind: string | undefined;
+  /** Answered from the response cache: `costUsd` is 0 and `savedUsd` what the answer would have cost. */
+  cacheHit?: boolean;
+  savedUsd?: number | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -53,11 +56,11 @@ export function utcDay(ts: number): string {
   return text;
 }
 
-/** Builds the ledger event of an attempt record and its cost. */
+/** Builds the ledger event of an attempt record and its cost (for a cache hit: the cost it saved). */
 export function toUsageEvent(record: AttemptRecord, cost: CostResult): UsageEvent {
   const u = record.usage;
   const tags = record.tags;
-  return {
+  const event: UsageEvent = {
     id: `${record.requestId}:${record.attempt}${record.role === 'shadow' ? ':shadow' : ''}`,
     ts: record.startedAt,
     day: utcDay(record.startedAt),
@@ -87,4 +90,10 @@ export function toUsageEvent(record: AttemptRecord, cost: CostResult): UsageEven
     status: record.outcome,
     errorKind: record.error?.kind,
   };
+  if (record.cacheHit === true) {
+    event.cacheHit = true;
+    event.costUsd = 0;
+    event.savedUsd = cost.usd;
+  }
+  return event;
 }

@@ -122,7 +122,8 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
   // O(1) and allocation-free without budgets or journal: the record itself is queued and priced when written.
   const observer: AttemptObserver = {
     onAttempt(record) {
-      if (guard) guard.settle(record, priceOf(record));
+      // A cache hit cost nothing: budgets are not charged for it.
+      if (guard && record.cacheHit !== true) guard.settle(record, priceOf(record));
       if (!batcher) {
         if (!guard) priceOf(record); // still warns once about an unpriced model
       } else if (record.error) {

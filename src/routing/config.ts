@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { groupCacheSchema } from '../cache/config.js';
 
 export const STRATEGIES = ['priority', 'round-robin', 'weighted', 'random', 'least-latency', 'least-busy', 'cost-optimized'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
@@ -52,6 +53,8 @@ export const groupSchema = z
     stream_extensions: z.boolean().optional(),
     /** A stream that breaks after its first text goes on from the next eligible deployment, in the same response. */
     stream_resume: z.boolean().default(false),
+    /** Exact-match answer cache for this group (see src/cache/); clients may also opt in per request. */
+    cache: groupCacheSchema.optional(),
     /** Mirrors a share of requests to standby members; answers are discarded, attempts recorded. */
     shadow: z
       .strictObject({

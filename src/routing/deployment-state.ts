@@ -4,6 +4,7 @@ import { CircuitBreaker, countsAgainstHealth, type BreakerSnapshot, type Breaker
 import { Reservoir } from './reservoir.js';
 import { SlidingWindow } from './window.js';
 import type { DeploymentRouting } from './deployment.js';
+import { QuotaMeter, type QuotaStatus } from './quota.js';
 
 export interface HealthCheckResult {
   at: number;
@@ -53,6 +54,8 @@ export interface DeploymentStatus {
   drain: DrainSnapshot;
   health: { up: boolean; last: HealthCheckResult | undefined; checks: { ok: number; failed: number } };
   provisioned: { capacityRpm: number | undefined; maxConcurrency: number | undefined; lastMinuteRequests: number } | undefined;
+  /** Use of the provider's quota in the last minute and the headroom left; undefined without `quota`. */
+  quota: QuotaStatus | undefined;
 }
 
 const EWMA_ALPHA = 0.3;
@@ -73,10 +76,12 @@ export class DeploymentState {
   lastHealth: HealthCheckResult | undefined;
   /** Active health check results so far. */
   readonly healthChecks = { ok: 0, failed: 0 };
-  /** A 429 keeps the deployment out of rotation until then (shared with other replicas). */
+  /** A 429 or a used-up quota keeps the deployment out of rotation until then (shared with other replicas). */
   coolingUntil = 0;
   /** Taken out of routing by an operator or an interruption notice (shared with other replicas). */
   drain: DrainSnapshot = UNDRAINED;
+  /** The provider's quota and its use in the last minute; undefined when none is declared. */
+  readonly quota: QuotaMeter | undefined;
   private readonly defaultCoolDownMs: number;
   private readonly errors: Partial<Record<ErrorKind, number>> = {};
   private readonly fallbacksFrom: Partial<Record<string, number>> = {};
@@ -98,15 +103,25 @@ export class DeploymentState {
     this.defaultCoolDownMs = routing.rate_limit.default_cool_down_ms;
     this.breaker = new CircuitBreaker(routing.breaker, { failures: routing.failback.probation_failures, rampMs: routing.failback.ramp_ms }, onBreakerChange);
     if (config.provisioned?.capacity_rpm !== undefined) this.perMinute = new SlidingWindow(MINUTE, 1, 12);
+    if (config.quota) this.quota = new QuotaMeter(config.quota);
   }
 
-  /** Starts an attempt; returns 'probe' for a half-open trial, undefined when the breaker refuses. */
-  begin(now: number, force = false): 'normal' | 'probe' | undefined {
+  /**
+   * Starts an attempt of about `tokens` tokens; returns 'probe' for a half-open trial, undefined when
+   * the breaker refuses. An attempt that uses up the deployment's quota cools it down until the
+   * quota's window frees, as a 429 would (and shared with other replicas the same way), but before
+   * the upstream has to say so.
+   */
+  begin(now: number, force = false, tokens = 0): 'normal' | 'probe' | undefined {
     const slot = this.breaker.acquire(now) ?? (force ? 'normal' : undefined);
     if (slot === undefined) return undefined;
     this.inFlight += 1;
     this.requests += 1;
     this.perMinute?.add(now, 0);
+    if (this.quota) {
+      this.quota.add(now, tokens);
+      if (this.quota.exhausted(now)) this.coolDown(now, this.quota.freesAt(now) - now);
+    }
     return slot;
   }
 
@@ -219,6 +234,7 @@ export class DeploymentState {
       drain: this.drain,
       health: { up: this.healthUp, last: this.lastHealth, checks: { ...this.healthChecks } },
       provisioned: p ? { capacityRpm: p.capacity_rpm, maxConcurrency: p.max_concurrency, lastMinuteRequests: this.perMinute?.sum(now, 0) ?? 0 } : undefined,
+      quota: this.quota?.status(now),
     };
   }
 }

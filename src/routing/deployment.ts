@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { provisionedSchema } from './provisioned.js';
+import { quotaSchema } from './quota.js';
 
 export const CAPABILITIES = ['tools', 'vision', 'json', 'embeddings', 'streaming'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
@@ -21,6 +22,8 @@ export const deploymentRoutingShape = {
    * an interruption notice for it (POST /v1/switchyard/deployments/{id}/interruption) drains it.
    */
   interruptible: z.boolean().default(false),
+  /** The provider's own quota for this deployment (requests and tokens per minute); see quota.ts. */
+  quota: quotaSchema.optional(),
 };
 
 export type DeploymentRouting = z.infer<z.ZodObject<typeof deploymentRoutingShape>>;

@@ -18,6 +18,8 @@ export interface Attempt {
   cause: string | undefined;
   /** The deployment this request fell back from (tried or skipped); undefined on its first deployment and on retries. */
   from: string | undefined;
+  /** Tokens counted against the deployment's quota when the attempt started (corrected on its real usage). */
+  quotaTokens?: number;
 }
 
 /** Fixed per gateway. */
@@ -48,6 +50,8 @@ export interface ExecuteOptions<T> {
   onRejected?: (attempt: Attempt, value: T) => void;
   /** Goes on with a request that already made `attempts` attempts: the first one here is a fallback for `cause`. */
   continues?: { attempts: number; cause: string };
+  /** The request's token estimate (prompt plus max_tokens), counted against deployment quotas. */
+  quotaTokens?: number;
 }
 
 export interface Executed<T> {
@@ -99,7 +103,7 @@ export async function executeWithFallback<T>(
       }
       // A client that left (e.g. during admission or a backoff) gets no upstream call.
       if (options.signal.aborted) throw cancelled(options.signal.reason);
-      const slot = state.begin(now, options.pinned === true);
+      const slot = state.begin(now, options.pinned === true, options.quotaTokens);
       if (slot === undefined) {
         // The breaker opened (or its one trial slot was taken) after planning.
         logger.warn({ requestId: options.requestId, deployment: deployment.id, cause: 'circuit_open', next: queue[i + 1]?.id }, 'skipping deployment');
@@ -110,7 +114,7 @@ export async function executeWithFallback<T>(
       number += 1;
       const probe = slot === 'probe';
       const from = tryNo === 1 && i > 0 ? queue[i - 1]?.id : undefined;
-      const attempt: Attempt = { number, role: number === 1 ? 'primary' : tryNo > 1 ? 'retry' : 'fallback', deployment, startedAt: now, probe, cause, from };
+      const attempt: Attempt = { number, role: number === 1 ? 'primary' : tryNo > 1 ? 'retry' : 'fallback', deployment, startedAt: now, probe, cause, from, quotaTokens: options.quotaTokens };
       const timeoutMs = Math.min(options.attemptTimeoutMs, remaining);
       const controller = new AbortController();
       const timer = setTimeout(() => {

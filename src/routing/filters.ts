@@ -13,7 +13,7 @@ export interface Needs {
 }
 
 /** Filter stages in the order they apply; the stage that removed the last candidate names the error. */
-export const Stage = { Residency: 0, Capabilities: 1, ContextWindow: 2, OutputLimit: 3, Drained: 4, Health: 5, Cooling: 6, Passed: 7 } as const;
+export const Stage = { Residency: 0, Capabilities: 1, ContextWindow: 2, OutputLimit: 3, Drained: 4, Health: 5, Cooling: 6, Quota: 7, Passed: 8 } as const;
 export type Stage = (typeof Stage)[keyof typeof Stage];
 
 /** The completion-token limit a chat request sets (max_completion_tokens wins, as upstream). */
@@ -48,8 +48,8 @@ function hasCapabilities(d: Deployment, needed: readonly Capability[]): boolean 
  * The first stage a deployment fails for this request, or Stage.Passed. Residency is checked first and
  * is never waived: no later stage (or fallback) can bring back a deployment outside the geography.
  * `checkHealth` false (an explicit choice) waives the breaker, not a 429 cool-down: the upstream asked
- * for that wait, and calling it sooner only earns another 429. Nor a drain: an operator (or a spot
- * interruption) took the deployment out so that no request starts there.
+ * for that wait, and calling it sooner only earns another 429. Nor the quota, which would earn one. Nor a
+ * drain: an operator (or a spot interruption) took the deployment out so that no request starts there.
  */
 export function firstFailedStage(d: Deployment, needs: Needs, now: number, checkHealth: boolean): Stage {
   if (needs.residency !== undefined && !d.config.tags.includes(needs.residency)) return Stage.Residency;
@@ -61,12 +61,19 @@ export function firstFailedStage(d: Deployment, needs: Needs, now: number, check
   if (d.state.drain.drained) return Stage.Drained;
   if (checkHealth && !d.state.breaker.allows(now)) return Stage.Health;
   if (d.state.coolingUntil > now) return Stage.Cooling;
+  if (d.state.quota?.full(now, quotaTokens(needs)) === true) return Stage.Quota;
   return Stage.Passed;
+}
+
+/** Tokens a request is counted for against a deployment's quota: the prompt estimate plus max_tokens. */
+export function quotaTokens(needs: Needs): number {
+  return needs.promptTokens + (needs.maxTokens?.value ?? 0);
 }
 
 /** When a deployment held back at `stage` may serve again, if anything says so. */
 export function availableAt(d: Deployment, stage: Stage, now: number): number | undefined {
   if (stage === Stage.Cooling) return d.state.coolingUntil;
+  if (stage === Stage.Quota) return d.state.quota?.freesAt(now);
   if (stage === Stage.Health) return d.state.breaker.retryAt(now);
   return undefined;
 }

@@ -274,7 +274,8 @@ export class Router {
 
   /**
    * Final order: a recovering deployment keeps its place only for its ramp share of requests (else it
-   * moves behind the others), then provisioned deployments with room go first and those at capacity last.
+   * moves behind the others), then provisioned deployments with room go first and those at capacity
+   * last, and deployments near their quota move behind those with headroom.
    */
   private arrange(ordered: readonly Candidate[], now: number): Deployment[] {
     const startShare = this.options.failback.start_share;
@@ -286,7 +287,7 @@ export class Router {
       if (share < 1 && this.options.random() >= share) demoted.push(d);
       else head.push(d);
     }
-    const all = demoted.length === 0 ? head : head.concat(demoted);
+    const all = byQuota(demoted.length === 0 ? head : head.concat(demoted), now);
     let provisioned = false;
     for (const d of all) if (d.config.provisioned) provisioned = true;
     if (!provisioned) return all;
@@ -300,6 +301,15 @@ export class Router {
     }
     return withRoom.concat(onDemand, full);
   }
+}
+
+/** Deployments near their quota after the others, each part in its order; the list itself when none is near. */
+function byQuota(list: Deployment[], now: number): Deployment[] {
+  let near: Deployment[] | undefined;
+  for (const d of list) if (d.state.quota?.near(now) === true) (near ??= []).push(d);
+  if (near === undefined || near.length === list.length) return list;
+  const nearSet = near;
+  return list.filter((d) => !nearSet.includes(d)).concat(nearSet);
 }
 
 function isGroup(t: ResolvedGroup | Deployment): t is ResolvedGroup {
@@ -346,8 +356,9 @@ function filterError(stage: Stage, req: Pick<RouteRequest, 'model' | 'needs'>, n
         param: 'messages',
         code: 'context_length_exceeded',
       });
+    case Stage.Quota:
     case Stage.Cooling:
-      // Some (or all) candidates are throttled: the client hears the upstream's own answer and wait.
+      // Some (or all) candidates are throttled or at their quota: the client hears when to come back.
       return new GatewayError({
         kind: 'rate_limited',
         message: `Every deployment of '${name}' is rate-limited or unavailable; retry after the cool-down.`,

@@ -42,6 +42,17 @@ export class SlidingWindow {
     return total;
   }
 
+  /** When the oldest bucket holding anything leaves the window; undefined when every bucket is empty. */
+  nextDrop(now: number): number | undefined {
+    this.advance(now);
+    for (let abs = this.head - this.buckets + 1; abs <= this.head; abs++) {
+      if (abs < 0) continue;
+      const slot = (abs % this.buckets) * this.series;
+      for (let s = 0; s < this.series; s++) if (this.counts[slot + s] !== 0) return (abs + this.buckets) * this.bucketMs;
+    }
+    return undefined;
+  }
+
   reset(): void {
     this.counts.fill(0);
   }

@@ -18,6 +18,8 @@ const METRICS = [
   ['cached_write_tokens', (r: UsageRow) => r.cachedWriteTokens],
   ['reasoning_tokens', (r: UsageRow) => r.reasoningTokens],
   ['cost_usd', (r: UsageRow) => r.costUsd],
+  ['cache_hits', (r: UsageRow) => r.cacheHits],
+  ['saved_usd', (r: UsageRow) => r.savedUsd],
   ['unpriced_attempts', (r: UsageRow) => r.unpricedAttempts],
   ['estimated_attempts', (r: UsageRow) => r.estimatedAttempts],
   ['errors', (r: UsageRow) => r.errors],
@@ -25,7 +27,7 @@ const METRICS = [
 
 /** Sums rows into one (the report's total line). */
 export function totalOf(rows: readonly UsageRow[]): UsageRow {
-  const t: UsageRow = { keys: {}, requests: 0, attempts: 0, promptTokens: 0, completionTokens: 0, cachedReadTokens: 0, cachedWriteTokens: 0, reasoningTokens: 0, totalTokens: 0, costUsd: 0, unpricedAttempts: 0, estimatedAttempts: 0, errors: 0 };
+  const t: UsageRow = { keys: {}, requests: 0, attempts: 0, promptTokens: 0, completionTokens: 0, cachedReadTokens: 0, cachedWriteTokens: 0, reasoningTokens: 0, totalTokens: 0, costUsd: 0, cacheHits: 0, savedUsd: 0, unpricedAttempts: 0, estimatedAttempts: 0, errors: 0 };
   for (const r of rows) {
     t.requests += r.requests;
     t.attempts += r.attempts;
@@ -36,11 +38,14 @@ export function totalOf(rows: readonly UsageRow[]): UsageRow {
     t.reasoningTokens += r.reasoningTokens;
     t.totalTokens += r.totalTokens;
     t.costUsd += r.costUsd;
+    t.cacheHits += r.cacheHits;
+    t.savedUsd += r.savedUsd;
     t.unpricedAttempts += r.unpricedAttempts;
     t.estimatedAttempts += r.estimatedAttempts;
     t.errors += r.errors;
   }
   t.costUsd = Math.round(t.costUsd * 1e10) / 1e10;
+  t.savedUsd = Math.round(t.savedUsd * 1e10) / 1e10;
   return t;
 }
 
@@ -65,7 +70,7 @@ const COMPACT: readonly Metric[] = [
 ];
 
 function cells(report: Report, r: UsageRow, money: (n: number) => string, metrics: readonly Metric[] = METRICS): string[] {
-  return [...report.groupBy.map((g) => r.keys[g] ?? ''), ...metrics.map(([name, get]) => (name === 'cost_usd' ? money(get(r)) : String(get(r))))];
+  return [...report.groupBy.map((g) => r.keys[g] ?? ''), ...metrics.map(([name, get]) => (name === 'cost_usd' || name === 'saved_usd' ? money(get(r)) : String(get(r))))];
 }
 
 const header = (report: Report, metrics: readonly Metric[] = METRICS): string[] => [...report.groupBy, ...metrics.map(([n]) => n)];

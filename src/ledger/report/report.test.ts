@@ -19,7 +19,7 @@ import type { UsageRow } from '../store/query.js';
 
 const D = (day: string, h = 12) => Date.parse(`${day}T${String(h).padStart(2, '0')}:00:00Z`);
 
-/** A small ledger with hand-checkable figures: 3 days, 2 providers, 2 keys, 1 unpriced attempt. */
+/** A small ledger with hand-checkable figures: 3 days, 2 providers, 2 keys, 1 unpriced attempt, 1 cache hit. */
 function fixture(): UsageEvent[] {
   const e = (id: string, day: string, provider: string, deployment: string, key: string, usd: number | undefined) =>
     toUsageEvent(attempt({ requestId: id, startedAt: D(day), provider, deployment, model: provider === 'bedrock' ? 'amazon.nova-pro-v1:0' : 'gpt-4o', tags: { key, team: key === 'alice' ? 'research' : 'ops' }, usage: makeUsage({ prompt: 100, completion: 10 }) }), { usd, priced: usd !== undefined });
@@ -30,6 +30,8 @@ function fixture(): UsageEvent[] {
     e('a4', '2025-06-03', 'bedrock', 'br', 'bob', 0.25),
     e('a5', '2025-06-03', 'bedrock', 'br', 'alice', 3),
     e('a6', '2025-06-03', 'openai', 'self', 'bob', undefined),
+    // Answered from the response cache: costs nothing, saved what the answer would have cost.
+    toUsageEvent(attempt({ requestId: 'a7', startedAt: D('2025-06-02'), provider: 'openai', deployment: 'oai', model: 'gpt-4o', tags: { key: 'alice', team: 'research' }, usage: makeUsage({ prompt: 100, completion: 10 }), cacheHit: true }), { usd: 0.75, priced: true }),
   ];
 }
 
@@ -62,8 +64,8 @@ describe('switchyard report', () => {
     expect(lines[0]).toBe('Usage 2025-06-01T00:00:00.000Z .. 2025-06-04T00:00:00.000Z');
     expect(lines[1]).toMatch(/^provider\s+requests\s+prompt\s+completion\s+cached\s+cost_usd\s+unpriced\s+errors$/);
     expect(lines[3]).toMatch(/^bedrock\s+3\s+300\s+30\s+0\s+3\.75\s+0\s+0$/);
-    expect(lines[4]).toMatch(/^openai\s+3\s+300\s+30\s+0\s+3\.25\s+1\s+0$/);
-    expect(lines[6]).toMatch(/^TOTAL\s+6\s+600\s+60\s+0\s+7\.00\s+1\s+0$/);
+    expect(lines[4]).toMatch(/^openai\s+4\s+400\s+40\s+0\s+3\.25\s+1\s+0$/);
+    expect(lines[6]).toMatch(/^TOTAL\s+7\s+700\s+70\s+0\s+7\.00\s+1\s+0$/);
     expect(lines[7]).toBe('note: 1 attempts used models without a known price; their cost is not included.');
   });
 
@@ -120,12 +122,12 @@ describe('switchyard report', () => {
     const { code, text } = await run('--group-by', 'day,key', '--format', 'csv');
     expect(code).toBe(0);
     expect(text.split('\r\n')).toEqual([
-      'day,key,requests,attempts,prompt_tokens,completion_tokens,cached_read_tokens,cached_write_tokens,reasoning_tokens,cost_usd,unpriced_attempts,estimated_attempts,errors',
-      '2025-06-03,alice,1,1,100,10,0,0,0,3,0,0,0',
-      '2025-06-02,alice,1,1,100,10,0,0,0,2,0,0,0',
-      '2025-06-01,alice,1,1,100,10,0,0,0,1.25,0,0,0',
-      '2025-06-01,bob,1,1,100,10,0,0,0,0.5,0,0,0',
-      '2025-06-03,bob,2,2,200,20,0,0,0,0.25,1,0,0',
+      'day,key,requests,attempts,prompt_tokens,completion_tokens,cached_read_tokens,cached_write_tokens,reasoning_tokens,cost_usd,cache_hits,saved_usd,unpriced_attempts,estimated_attempts,errors',
+      '2025-06-03,alice,1,1,100,10,0,0,0,3,0,0,0,0,0',
+      '2025-06-02,alice,2,2,200,20,0,0,0,2,1,0.75,0,0,0',
+      '2025-06-01,alice,1,1,100,10,0,0,0,1.25,0,0,0,0,0',
+      '2025-06-01,bob,1,1,100,10,0,0,0,0.5,0,0,0,0,0',
+      '2025-06-03,bob,2,2,200,20,0,0,0,0.25,0,0,1,0,0',
     ]);
   });
 

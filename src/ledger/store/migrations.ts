@@ -77,6 +77,14 @@ const MIGRATIONS: ReadonlyArray<{ version: number; statements: (t: (name: string
       )`,
     ],
   },
+  {
+    // Answers from the response cache: cost 0, and the cost they saved.
+    version: 4,
+    statements: (t) => [
+      `ALTER TABLE ${t('usage_events')} ADD COLUMN cache_hit INTEGER NOT NULL DEFAULT 0`,
+      `ALTER TABLE ${t('usage_events')} ADD COLUMN saved_usd DOUBLE PRECISION`,
+    ],
+  },
 ];
 
 /** Applies the migrations not yet recorded; safe to run from several processes at once. */

@@ -28,6 +28,9 @@ export interface UsageRow {
   totalTokens: number;
   /** Sum over priced attempts. */
   costUsd: number;
+  /** Requests answered from the response cache, and what those answers would have cost. */
+  cacheHits: number;
+  savedUsd: number;
   /** Attempts with usage but no known price: their cost is missing from `costUsd`. */
   unpricedAttempts: number;
   estimatedAttempts: number;

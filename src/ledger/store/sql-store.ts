@@ -17,7 +17,7 @@ const COLUMNS = [
   'id', 'ts', 'day', 'request_id', 'attempt', 'operation', 'role', 'key_id', 'team', 'user_id', 'tags', 'group_name',
   'deployment', 'provider', 'model', 'region', 'prompt_tokens', 'completion_tokens', 'cached_read_tokens',
   'cached_write_tokens', 'reasoning_tokens', 'total_tokens', 'cost_usd', 'usage_estimated', 'latency_ms', 'ttft_ms',
-  'status', 'error_kind',
+  'status', 'error_kind', 'cache_hit', 'saved_usd',
 ] as const;
 
 
@@ -40,7 +40,7 @@ function values(e: UsageEvent): unknown[] {
     e.id, e.ts, e.day, e.requestId, e.attempt, e.operation, e.role, e.keyId ?? null, e.team ?? null, e.user ?? null,
     JSON.stringify(e.tags), e.group ?? null, e.deployment, e.provider, e.model, e.region ?? null, e.promptTokens,
     e.completionTokens, e.cachedReadTokens, e.cachedWriteTokens, e.reasoningTokens, e.totalTokens, e.costUsd ?? null,
-    e.usageEstimated ? 1 : 0, e.latencyMs, e.ttftMs ?? null, e.status, e.errorKind ?? null,
+    e.usageEstimated ? 1 : 0, e.latencyMs, e.ttftMs ?? null, e.status, e.errorKind ?? null, e.cacheHit === true ? 1 : 0, e.savedUsd ?? null,
   ];
 }
 
@@ -154,6 +154,8 @@ export class SqlLedgerStore implements LedgerStore {
       'SUM(reasoning_tokens) AS reasoning_tokens',
       'SUM(total_tokens) AS total_tokens',
       'SUM(cost_usd) AS cost_usd',
+      'SUM(cache_hit) AS cache_hits',
+      'SUM(saved_usd) AS saved_usd',
       'SUM(CASE WHEN cost_usd IS NULL AND total_tokens > 0 THEN 1 ELSE 0 END) AS unpriced',
       'SUM(usage_estimated) AS estimated',
       "SUM(CASE WHEN status <> 'ok' THEN 1 ELSE 0 END) AS errors",
@@ -180,6 +182,8 @@ export class SqlLedgerStore implements LedgerStore {
           reasoningTokens: num(r.reasoning_tokens),
           totalTokens: num(r.total_tokens),
           costUsd: Math.round(num(r.cost_usd) * 1e10) / 1e10,
+          cacheHits: num(r.cache_hits),
+          savedUsd: Math.round(num(r.saved_usd) * 1e10) / 1e10,
           unpricedAttempts: num(r.unpriced),
           estimatedAttempts: num(r.estimated),
           errors: num(r.errors),

@@ -1,0 +1,67 @@
+import type { Clock } from '../core/clock.js';
+import type { ChatRequest, StreamPart } from '../core/types.js';
+import type { CacheLookup, CacheRequestOptions, ResponseCache } from '../cache/layer.js';
+import type { CachedAnswer } from '../cache/store.js';
+import { answerParts, recording, replay } from '../cache/replay.js';
+import type { Attempt } from '../routing/executor.js';
+import type { Deployment, RoutePlan } from '../routing/router.js';
+import type { AttemptReporter, RequestMeta } from './observe.js';
+
+/** Who served a cached answer: the deployment that first gave it, with no attempt made now. */
+export interface CacheHitServedBy {
+  deployment: string;
+  provider: string;
+  region: string | undefined;
+  model: string;
+  group: string | undefined;
+  attempts: number;
+  requestId: string;
+}
+
+/**
+ * The response cache as the gateway uses it: looks requests up before admission, records a hit in
+ * the ledger (cost 0, the saved cost priced there), and stores answers (streams once they ended cleanly).
+ */
+export class GatewayCache {
+  constructor(
+    private readonly cache: ResponseCache,
+    private readonly reporter: AttemptReporter,
+    private readonly deployments: ReadonlyMap<string, Deployment>,
+    private readonly clock: Clock,
+  ) {}
+
+  lookup(request: ChatRequest, plan: RoutePlan, tags: Readonly<Record<string, string>>, opts: CacheRequestOptions): Promise<CacheLookup> | undefined {
+    // A pinned deployment is part of what was asked for; otherwise the group is.
+    const target = plan.pinned || !plan.group ? `${plan.group?.config.name ?? ''}/${plan.deployments[0]?.id ?? ''}` : plan.group.config.name;
+    return this.cache.lookup(request, target, tags, plan.group?.config.cache, opts);
+  }
+
+  /** Reports a hit to the observers (the ledger books it at cost 0 with what it saved) and says who served it. */
+  hit(answer: CachedAnswer, meta: RequestMeta): CacheHitServedBy {
+    const deployment = this.deployments.get(answer.deployment);
+    if (deployment) {
+      const attempt: Attempt = { number: 1, role: 'primary', deployment, startedAt: this.clock.now(), probe: false, cause: 'cache_hit', from: undefined };
+      this.reporter.report(meta, attempt, { outcome: 'ok', usage: answer.response.usage, usageEstimated: answer.response.usageEstimated, cacheHit: true });
+    }
+    return { deployment: answer.deployment, provider: answer.provider, region: answer.region, model: answer.model, group: meta.group, attempts: 0, requestId: meta.requestId };
+  }
+
+  /** A hit's answer as a stream. */
+  replay(answer: CachedAnswer): AsyncIterable<StreamPart> {
+    return replay(answerParts(answer.response));
+  }
+
+  save(lookup: CacheLookup, response: Parameters<ResponseCache['save']>[1], attempt: Attempt): void {
+    this.cache.save(lookup, response, by(attempt));
+  }
+
+  /** Relays a live stream and stores its answer once it ended cleanly. */
+  record(lookup: CacheLookup, parts: AsyncIterable<StreamPart>, attempt: Attempt): AsyncIterableIterator<StreamPart> {
+    return recording(parts, (response) => this.cache.save(lookup, response, by(attempt)));
+  }
+}
+
+function by(attempt: Attempt): Omit<CachedAnswer, 'response'> {
+  const d = attempt.deployment.config;
+  return { deployment: d.id, provider: d.provider, model: d.model, region: d.region };
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../core/errors.js';
+import type { ChatRequest } from '../core/types.js';
+import { FakeClock, FakeProvider, failure, rawDeployment } from '../routing/testing/fakes.js';
+import { createGateway } from './gateway.js';
+
+const hello: ChatRequest = { model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 50 };
+
+/** A fake upstream that enforces its own requests-per-minute quota as the cloud does: a 429 past it. */
+function quotaUpstream(id: string, rpm: number, clock: FakeClock, throttled: string[]): FakeProvider {
+  const p = new FakeProvider(id);
+  const calls: number[] = [];
+  p.script = () => {
+    const now = clock.now();
+    while (calls.length > 0 && (calls[0] as number) <= now - 60_000) calls.shift();
+    if (calls.length >= rpm) {
+      throttled.push(id);
+      return failure('rate_limited', { retryAfterMs: 10_000 });
+    }
+    calls.push(now);
+    return 'ok';
+  };
+  return p;
+}
+
+function build(quotas: { a: number; b: number }) {
+  const clock = new FakeClock();
+  const throttled: string[] = [];
+  const providers = new Map<string, FakeProvider>();
+  const gateway = createGateway(
+    {
+      deployments: [rawDeployment('a', { quota: { rpm: quotas.a } }), rawDeployment('b', { quota: { rpm: quotas.b } })],
+      groups: [{ name: 'chat', strategy: 'priority', deployments: ['a', 'b'] }],
+    },
+    {
+      clock,
+      createProvider: (d) => {
+        const p = quotaUpstream(d.id, d.id === 'a' ? quotas.a : quotas.b, clock, throttled);
+        providers.set(d.id, p);
+        return p;
+      },
+    },
+  );
+  return { gateway, clock, throttled, p: (id: string) => providers.get(id) as FakeProvider };
+}
+
+describe('quota-aware routing', () => {
+  it('spreads a load above one deployment’s quota to the other before any upstream answers 429', async () => {
+    const { gateway, clock, throttled, p } = build({ a: 10, b: 100 });
+    const served: string[] = [];
+    // 90 requests a minute, for three minutes: far above a's 10 rpm, within a + b.
+    for (let i = 0; i < 270; i++) {
+      served.push((await gateway.chat(hello)).servedBy.deployment);
+      clock.advance(667);
+    }
+    expect(throttled).toEqual([]);
+    expect(served.filter((d) => d === 'a').length).toBeGreaterThanOrEqual(24);
+    expect(p('a').calls + p('b').calls).toBe(270);
+    const a = gateway.status().deployments.find((d) => d.id === 'a');
+    expect(a?.quota?.rpm).toBe(10);
+    expect(a?.quota?.lastMinuteRequests).toBeLessThanOrEqual(10);
+  });
+
+  it('prefers the deployment with headroom once the first passes prefer_below of its quota', async () => {
+    const { gateway } = build({ a: 10, b: 100 });
+    const served: string[] = [];
+    for (let i = 0; i < 10; i++) served.push((await gateway.chat(hello)).servedBy.deployment);
+    // 8 of 10 (the default prefer_below 0.8) on the preferred deployment, then the one with headroom.
+    expect(served).toEqual(['a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'b', 'b']);
+  });
+
+  it('answers 429 with retry-after when every deployment is at its quota, without calling an upstream', async () => {
+    const { gateway, clock, throttled, p } = build({ a: 2, b: 2 });
+    for (let i = 0; i < 4; i++) await gateway.chat(hello);
+    clock.advance(1_000);
+    const err = await gateway.chat(hello).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(GatewayError.isInstance(err) && err.kind).toBe('rate_limited');
+    // The four requests were counted in the 5 s bucket starting at t0; they leave the quota's window
+    // once a full minute has passed for each (65 s after the bucket began), 64 s from now.
+    expect((err as GatewayError).retryAfterMs).toBe(64_000);
+    expect(p('a').calls + p('b').calls).toBe(4);
+    clock.advance(64_000);
+    expect((await gateway.chat(hello)).servedBy.deployment).toBe('a');
+    expect(throttled).toEqual([]);
+  });
+});

@@ -1,0 +1,113 @@
+import { GatewayError } from '../core/errors.js';
+import type { AdmissionControl, AdmissionRequest, AdmissionTicket, AttemptObserver, AttemptRecord } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
+import type { RateLimitRule } from './config.js';
+import { countersFor, type LimitRef } from './counters.js';
+import { formatReset, rateLimitHeaders } from './headers.js';
+import type { RateLimitState, TakeResult } from './state.js';
+
+export interface RateLimiterOptions {
+  rules: readonly RateLimitRule[];
+  state: RateLimitState;
+  logger: Logger;
+  /** Completion tokens reserved for a request that sets no max_tokens. */
+  defaultCompletionTokens: number;
+  now?: () => number;
+}
+
+interface Reservation {
+  refs: LimitRef[];
+  remaining: number;
+}
+
+const NONE: AdmissionTicket = { release: () => undefined };
+
+/**
+ * Rate limits as admission control, reserve-then-settle like budgets: a request counts one request
+ * and reserves its estimated tokens (prompt plus max_tokens) on every counter it falls under, or is
+ * refused with a 429 `rate_limited` naming the rule and when its window resets; its attempts' real
+ * usage replaces the reservation as they are reported. The ticket carries OpenAI's
+ * `x-ratelimit-*` headers; a refusal carries them too. When the state is unreachable, requests are
+ * admitted unchecked.
+ */
+export class RateLimiter implements AdmissionControl, AttemptObserver {
+  private readonly reservations = new Map<string, Reservation>();
+  private readonly now: () => number;
+  private stateDown = false;
+
+  constructor(private readonly o: RateLimiterOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  async admit(request: AdmissionRequest): Promise<AdmissionTicket> {
+    const now = this.now();
+    const refs = countersFor(this.o.rules, request.tags, now);
+    if (refs.length === 0) return NONE;
+    const tokens = request.estimatedPromptTokens + (request.maxCompletionTokens ?? this.o.defaultCompletionTokens);
+    // A resumed stream's continuation is admitted again under the same id: its tokens count, not another request.
+    const continuation = this.reservations.has(request.requestId);
+    let result: TakeResult;
+    try {
+      result = await this.o.state.take(refs, tokens, continuation ? 0 : 1);
+      if (this.stateDown) this.o.logger.info({}, 'rate-limit state is back; limits enforced again');
+      this.stateDown = false;
+    } catch (err) {
+      // Availability over enforcement: an unreachable limit store must not take the gateway down.
+      if (!this.stateDown) this.o.logger.warn({ err: (err as Error).message }, 'rate-limit state unavailable; admitting requests without rate limits');
+      this.stateDown = true;
+      return NONE;
+    }
+    const headers = rateLimitHeaders(refs, result.figures, now);
+    if (!result.ok) throw refusal(refs[result.refused] as LimitRef, result.by, request.tags, headers, now);
+    const reservation: Reservation = { refs, remaining: tokens };
+    this.reservations.set(request.requestId, reservation);
+    let released = false;
+    return {
+      headers,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (this.reservations.get(request.requestId) === reservation) this.reservations.delete(request.requestId);
+        if (reservation.remaining > 0) this.o.state.release(refs, reservation.remaining).catch((err: unknown) => this.warn(err, 'rate-limit release failed'));
+      },
+    };
+  }
+
+  /** Books an attempt's real tokens against its request's counters (shadow copies and cache hits used none of the caller's). */
+  onAttempt(record: AttemptRecord): void {
+    if (record.role === 'shadow' || record.cacheHit === true || record.usage === undefined) return;
+    const used = record.usage.prompt + record.usage.completion;
+    if (used <= 0) return;
+    const reservation = this.reservations.get(record.requestId);
+    const refs = reservation?.refs ?? countersFor(this.o.rules, record.tags, record.startedAt);
+    if (refs.length === 0) return;
+    const fromReserved = reservation ? Math.min(used, reservation.remaining) : 0;
+    if (reservation) reservation.remaining -= fromReserved;
+    this.o.state.settle(refs, used, fromReserved).catch((err: unknown) => this.warn(err, 'rate-limit settle failed'));
+  }
+
+  private warn(err: unknown, message: string): void {
+    this.o.logger.warn({ err: (err as Error).message }, message);
+  }
+
+  /** Requests holding a reservation right now. */
+  get inFlight(): number {
+    return this.reservations.size;
+  }
+}
+
+function refusal(ref: LimitRef, by: 'requests' | 'tokens', tags: Readonly<Record<string, string>>, headers: Record<string, string>, now: number): GatewayError {
+  const limit = by === 'requests' ? ref.requestLimit : ref.tokenLimit;
+  const wait = ref.resetAt - now;
+  const who = tags.key !== undefined ? ` for key ${tags.key}` : '';
+  return new GatewayError({
+    kind: 'rate_limited',
+    code: 'rate_limit_exceeded',
+    message: `Rate limit "${ref.rule}" reached${who}: ${limit} ${by} per ${ref.window}. Try again in ${formatReset(wait)}.`,
+    retryAfterMs: Math.max(0, wait),
+    // The caller's own limit: no other deployment or retry inside the gateway can help.
+    retryable: false,
+    fallbackable: false,
+    headers,
+  });
+}

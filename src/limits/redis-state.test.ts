@@ -1,0 +1,80 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { silentLogger } from '../core/logger.js';
+import { makeUsage } from '../core/types.js';
+import { attempt } from '../ledger/testing/fixtures.js';
+import { RateLimiter } from './limiter.js';
+import { RedisRateLimitState } from './redis-state.js';
+import { refusal, request, rule } from './testing/fixtures.js';
+
+const REDIS_URL = process.env.REDIS_URL;
+const START = Date.parse('2025-06-15T12:00:30Z');
+
+if (REDIS_URL) {
+  describe('rate limits shared through Redis', () => {
+    const prefix = `sy-test-rl-${process.pid}-${Date.now()}:`;
+    const admin = new Redis(REDIS_URL);
+    const states: RedisRateLimitState[] = [];
+    const clock = { t: START };
+    /** One gateway replica's limiter, with its own connection. */
+    const replica = (rules: Parameters<typeof rule>[0][]) => {
+      const state = new RedisRateLimitState({ url: REDIS_URL, prefix, logger: silentLogger, now: () => clock.t });
+      states.push(state);
+      return new RateLimiter({ rules: rules.map(rule), state, logger: silentLogger, defaultCompletionTokens: 1000, now: () => clock.t });
+    };
+    afterAll(async () => {
+      await Promise.all(states.map((s) => s.close()));
+      const keys = await admin.keys(`${prefix}*`);
+      if (keys.length > 0) await admin.del(...keys);
+      await admin.quit();
+    });
+
+    it('two replicas admit exactly requests_per_minute between them, however their calls interleave', async () => {
+      const rules = [{ name: 'rpm', per: 'key', requests_per_minute: 5 }];
+      const a = replica(rules);
+      const b = replica(rules);
+      const outcomes = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).admit(request(`r${i}`)).then(() => 'ok', (e: unknown) => (e as { kind: string }).kind)));
+      expect(outcomes.filter((o) => o === 'ok')).toHaveLength(5);
+      expect(outcomes.filter((o) => o === 'rate_limited')).toHaveLength(7);
+    });
+
+    it('shares token reservations and settles them on real usage across replicas', async () => {
+      const rules = [{ name: 'tpm', tokens_per_minute: 1000 }];
+      const a = replica(rules);
+      const b = replica(rules);
+      const t = await a.admit(request('t1', { key: 'k9' }, { maxCompletionTokens: 500 }));
+      expect(t.headers?.['x-ratelimit-remaining-tokens']).toBe('400');
+      const err = await refusal(b.admit(request('t2', { key: 'k9' }, { maxCompletionTokens: 500 })));
+      expect(err.headers?.['x-ratelimit-remaining-tokens']).toBe('400');
+      expect(err.retryAfterMs).toBe(30_000);
+      a.onAttempt(attempt({ requestId: 't1', usage: makeUsage({ prompt: 100, completion: 50 }) }));
+      t.release();
+      // Settling and releasing are fire-and-forget: wait until Redis holds the 150 used.
+      for (let i = 0; i < 50; i += 1) {
+        const keys = await admin.keys(`${prefix}{ratelimit}:tpm|*`);
+        if (keys[0] && (await admin.hget(keys[0], 'tokens')) === '150') break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect((await b.admit(request('t3', { key: 'k9' }, { maxCompletionTokens: 500 }))).headers?.['x-ratelimit-remaining-tokens']).toBe('250');
+    });
+
+    it("counts a resumed stream's continuation as tokens only", async () => {
+      const a = replica([{ name: 'cont', per: 'key', requests_per_minute: 1, tokens_per_minute: 10_000 }]);
+      await a.admit(request('c1', { key: 'kc' }));
+      expect((await a.admit(request('c1', { key: 'kc' }))).headers?.['x-ratelimit-remaining-tokens']).toBe('9600');
+      await refusal(a.admit(request('c2', { key: 'kc' })));
+    });
+
+    it('starts a fresh counter when the window turns', async () => {
+      const a = replica([{ name: 'turn', requests_per_minute: 1 }]);
+      await a.admit(request('w1'));
+      await refusal(a.admit(request('w2')));
+      clock.t += 30_000;
+      await a.admit(request('w3'));
+    });
+  });
+} else {
+  describe.skip('rate limits shared through Redis (REDIS_URL is not set)', () => {
+    it('two replicas share counters', () => undefined);
+  });
+}

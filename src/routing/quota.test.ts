@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { QuotaMeter, quotaSchema } from './quota.js';
+import { fakeDeployment } from './testing/fakes.js';
+
+const T0 = 1_000_000_020_000; // on a 5 s bucket boundary
+
+describe('a deployment quota', () => {
+  it('is near at prefer_below, full when the next request would go past it, and frees as the oldest requests leave the minute', () => {
+    const q = new QuotaMeter(quotaSchema.parse({ rpm: 5, prefer_below: 0.6 }));
+    for (let i = 0; i < 2; i++) q.add(T0, 0);
+    expect(q.near(T0)).toBe(false);
+    q.add(T0 + 10_000, 0);
+    expect(q.near(T0 + 10_000)).toBe(true);
+    q.add(T0 + 10_000, 0);
+    expect(q.full(T0 + 10_000, 0)).toBe(false);
+    q.add(T0 + 10_000, 0);
+    expect(q.full(T0 + 10_000, 0)).toBe(true);
+    expect(q.exhausted(T0 + 10_000)).toBe(true);
+    // The two requests of T0 leave the window a minute after their bucket.
+    expect(q.freesAt(T0 + 10_000)).toBe(T0 + 60_000 + 5_000);
+    expect(q.full(T0 + 64_999, 0)).toBe(true);
+    expect(q.full(T0 + 65_000, 0)).toBe(false);
+    expect(q.status(T0 + 65_000)).toEqual({ rpm: 5, tpm: undefined, lastMinuteRequests: 3, lastMinuteTokens: 0, headroom: 0.4 });
+  });
+
+  it("counts tokens, is corrected to the real usage, and refuses a request that would not fit the minute's tokens", () => {
+    const q = new QuotaMeter(quotaSchema.parse({ tpm: 1000 }));
+    q.add(T0, 900);
+    expect(q.full(T0, 200)).toBe(true);
+    q.correct(T0 + 1, -700);
+    expect(q.full(T0 + 1, 200)).toBe(false);
+    expect(q.status(T0 + 1).headroom).toBeCloseTo(0.8);
+  });
+
+  it('admits one request of any size into an idle minute, so a large prompt is never refused for ever', () => {
+    const q = new QuotaMeter(quotaSchema.parse({ tpm: 1000 }));
+    expect(q.full(T0, 5000)).toBe(false);
+  });
+
+  it('cools its deployment down until the window frees once an attempt uses it up', () => {
+    const d = fakeDeployment('a', { quota: quotaSchema.parse({ rpm: 2 }) });
+    d.state.begin(T0);
+    expect(d.state.coolingUntil).toBe(0);
+    d.state.begin(T0 + 5_000);
+    expect(d.state.coolingUntil).toBe(T0 + 65_000);
+    expect(d.state.status(T0 + 5_000, 0.1).quota).toMatchObject({ rpm: 2, lastMinuteRequests: 2, headroom: 0 });
+  });
+
+  it('rejects a quota without rpm or tpm', () => {
+    expect(quotaSchema.safeParse({ prefer_below: 0.5 }).success).toBe(false);
+  });
+});
