@@ -4,6 +4,7 @@ import { createApp } from '../../app.js';
 import { startServer } from '../../server/server.js';
 import { createLoggers } from '../logger.js';
 import { untilSignal } from '../signals.js';
+import { reportEventLoopDelayOnSignal } from '../event-loop-delay.js';
 import type { Command } from '../command.js';
 
 export const serveCommand: Command = {
@@ -36,7 +37,9 @@ export const serveCommand: Command = {
     const port = values.port !== undefined ? Number(values.port) : undefined;
     const server = await startServer(app.gateway, { ...app.serverOptions, port, host: values.host, onClose: () => app.close() });
     logger.info({ url: server.url, deployments: config.deployments.length }, 'switchyard listening');
+    const stopEld = io.env.SWITCHYARD_BENCH_ELD === '1' ? reportEventLoopDelayOnSignal(io.out) : undefined;
     const signal = await untilSignal();
+    stopEld?.();
     logger.info({ signal, graceMs: config.server.shutdown_grace_ms }, 'shutting down');
     await server.shutdown();
     logger.info({}, 'stopped');
