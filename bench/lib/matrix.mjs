@@ -1,5 +1,5 @@
 // The main measurement: every target under the same wrk load, in interleaved rounds.
-import { cpuSeconds } from './procs.mjs';
+import { cpuSeconds, eventLoopDelay } from './procs.mjs';
 import { runWrk, writeScript } from './wrk.mjs';
 /* global fetch */
 
@@ -50,12 +50,14 @@ export async function runMatrix({ targets, upstream, bodies, conns, seconds, rou
         for (const t of order) {
           if (!runnable(t, mode)) continue;
           const up0 = await upstreamStats(upstream);
+          if (t.eld) await eventLoopDelay(t); // starts the cell's histogram afresh
           const cpu0 = cpuSeconds(t.pid);
           const w = await runWrk({ url: t.url, script: scripts.get(`${t.name}/${mode}`), connections: c, seconds });
           const cpu = cpuSeconds(t.pid) - cpu0;
+          const eld = t.eld ? await eventLoopDelay(t) : undefined;
           const up1 = await upstreamStats(upstream);
-          runs.push({ round: r, mode, conns: c, target: t.name, ...w, cpu_s: cpu, upstream_connections: up1.connections - up0.connections });
-          log(`  round ${r + 1}/${rounds} ${mode.padEnd(6)} c=${String(c).padStart(2)} ${t.name.padEnd(10)} ${w.rps.toFixed(0).padStart(6)} req/s  p50 ${(w.p50_us / 1000).toFixed(2)} ms  p99 ${(w.p99_us / 1000).toFixed(2)} ms  cpu ${((cpu / Math.max(1, w.requests)) * 1e6).toFixed(0)} µs/req${w.errors ? `  errors ${w.errors}` : ''}`);
+          runs.push({ round: r, mode, conns: c, target: t.name, ...w, cpu_s: cpu, eld_p99_ms: eld?.p99_ms ?? null, upstream_connections: up1.connections - up0.connections });
+          log(`  round ${r + 1}/${rounds} ${mode.padEnd(6)} c=${String(c).padStart(2)} ${t.name.padEnd(10)} ${w.rps.toFixed(0).padStart(6)} req/s  p50 ${(w.p50_us / 1000).toFixed(2)} ms  p99 ${(w.p99_us / 1000).toFixed(2)} ms  cpu ${((cpu / Math.max(1, w.requests)) * 1e6).toFixed(0)} µs/req${eld ? `  eld p99 ${eld.p99_ms} ms` : ''}${w.errors ? `  errors ${w.errors}` : ''}`);
         }
       }
     }
@@ -87,6 +89,7 @@ function aggregate(runs) {
       p50_us: median(rs.map((r) => r.p50_us)),
       p99_us: median(rs.map((r) => r.p99_us)),
       cpu_us_per_req: requests ? (cpu / requests) * 1e6 : NaN,
+      eld_p99_ms: rs.some((r) => r.eld_p99_ms !== null) ? median(rs.map((r) => r.eld_p99_ms ?? NaN)) : null,
       upstream_connections: rs.reduce((a, r) => a + r.upstream_connections, 0),
     });
   }

@@ -1,6 +1,7 @@
 // Child processes of the benchmark and what the kernel says about them (/proc): CPU time and memory.
 import { spawn, execFileSync } from 'node:child_process';
-import { openSync, readFileSync, closeSync } from 'node:fs';
+import { openSync, readFileSync, readSync, closeSync, statSync, fstatSync } from 'node:fs';
+import { Buffer } from 'node:buffer';
 import { createServer, connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import process from 'node:process';
@@ -77,3 +78,26 @@ export function memoryMb(pid) {
 }
 
 export { CLK_TCK };
+
+/**
+ * Event-loop delay inside a Switchyard started with SWITCHYARD_BENCH_ELD=1: SIGUSR2 makes it print
+ * the histogram since the previous signal into its log; resolves with that line's figures.
+ */
+export async function eventLoopDelay(svc, timeoutMs = 3_000) {
+  svc.eldSeq = (svc.eldSeq ?? 0) + 1;
+  // Only what the log gained since the signal is read: access logs make the whole file large.
+  const from = statSync(svc.logFile).size;
+  process.kill(svc.pid, 'SIGUSR2');
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    await sleep(20);
+    const fd = openSync(svc.logFile, 'r');
+    const buf = Buffer.alloc(Math.max(0, fstatSync(fd).size - from));
+    readSync(fd, buf, 0, buf.length, from);
+    closeSync(fd);
+    const line = buf.toString('utf8').split('\n').find((l) => l.startsWith('{"switchyard_eld"'));
+    const eld = line ? JSON.parse(line).switchyard_eld : undefined;
+    if (eld?.seq === svc.eldSeq) return eld;
+  }
+  return undefined;
+}

@@ -27,13 +27,14 @@ export function matrixTable(cells, order) {
       ms(c.added_p50_us),
       ms(c.added_p99_us),
       n0(c.cpu_us_per_req),
+      c.eld_p99_ms === null || c.eld_p99_ms === undefined ? '–' : c.eld_p99_ms.toFixed(2),
       x(c.cpu_vs_floor),
       x(c.rps_vs_floor),
       x(c.cpu_vs_portkey),
       c.upstream_connections,
       c.errors,
     ]);
-  return table(['mode', 'conns', 'target', 'req/s', 'p50 ms', 'p99 ms', '+p50 ms', '+p99 ms', 'CPU µs/req', 'CPU vs floor', 'req/s vs floor', 'CPU vs portkey', 'upstream conns opened', 'errors'], rows);
+  return table(['mode', 'conns', 'target', 'req/s', 'p50 ms', 'p99 ms', '+p50 ms', '+p99 ms', 'CPU µs/req', 'event-loop delay p99 ms', 'CPU vs floor', 'req/s vs floor', 'CPU vs portkey', 'upstream conns opened', 'errors'], rows);
 }
 
 export function ttfbTable(ttfb, order) {

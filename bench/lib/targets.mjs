@@ -95,8 +95,9 @@ export async function startSwitchyard(tmp, deployments, { name = 'switchyard', r
     port,
     logFile: join(dir, 'switchyard.log'),
     cwd: dir,
+    env: { SWITCHYARD_BENCH_ELD: '1' },
   });
-  return { ...svc, url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {}, ledger, ledgerFile: join(dir, 'ledger.sqlite'), config };
+  return { ...svc, eld: true, url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {}, ledger, ledgerFile: join(dir, 'ledger.sqlite'), config };
 }
 
 /**

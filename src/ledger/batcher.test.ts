@@ -6,7 +6,7 @@ import pg from 'pg';
 import { silentLogger } from '../core/logger.js';
 import { LedgerBatcher } from './batcher.js';
 import type { AttemptRecord } from '../core/events.js';
-import { toUsageEvent, type UsageEvent } from './event.js';
+import { eventId, toUsageEvent, type UsageEvent } from './event.js';
 import { openPostgres } from './store/postgres-driver.js';
 import { openSqlite } from './store/sqlite-driver.js';
 import { SqlLedgerStore, type LedgerStore } from './store/sql-store.js';
@@ -99,7 +99,7 @@ describe('ledger batcher', () => {
     await b.close(0);
     // Spilled as finished events, so a later start replays them priced.
     const spilled = readFileSync(spillPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as UsageEvent);
-    expect(spilled.map((e) => [e.id, e.costUsd])).toEqual([['b:1', 0.5]]);
+    expect(spilled.map((e) => [e.id, e.costUsd])).toEqual([[eventId(attempt({ requestId: 'b' })), 0.5]]);
     const rows = await store.summarize(ALL);
     expect([rows[0]?.attempts, rows[0]?.costUsd]).toEqual([2, 0.501]);
     await store.close();

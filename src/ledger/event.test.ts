@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/load.js';
 import { makeUsage } from '../core/types.js';
-import { toUsageEvent, utcDay } from './event.js';
+import { eventId, toUsageEvent, utcDay } from './event.js';
 import { createLedger } from './index.js';
 import { admissionRequest, attempt } from './testing/fixtures.js';
 
@@ -38,5 +38,19 @@ describe('a cache hit in the ledger', () => {
     await new Promise((r) => setTimeout(r, 10));
     await expect(Promise.resolve(ledger.admission.admit(admissionRequest('after', { key: 'k1' })))).rejects.toThrow(/hard limit/);
     await ledger.close();
+  });
+});
+
+describe('eventId', () => {
+  it('sorts by start time across request ids, so new keys append to the primary-key index', () => {
+    const ids = [0, 1, 15, 16, 1_000, Date.parse('2025-06-01T10:00:00Z'), Date.parse('2100-01-01T00:00:00Z')].map((t, i) => eventId(attempt({ startedAt: t, requestId: `${9 - i}-uuid` })));
+    expect([...ids].sort()).toEqual(ids);
+  });
+
+  it('is the same for a replayed attempt and differs for retries and shadows', () => {
+    const a = attempt({ requestId: 'r' });
+    expect(eventId({ ...a })).toBe(eventId(a));
+    expect(new Set([eventId(a), eventId({ ...a, attempt: 2 }), eventId({ ...a, role: 'shadow' })]).size).toBe(3);
+    expect(eventId(a)).toMatch(/^[0-9a-f]{12}:r:1$/);
   });
 });

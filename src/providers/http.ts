@@ -183,7 +183,7 @@ export function transportError(err: unknown, provider: string, signal?: AbortSig
 }
 
 /** Reads a whole upstream body as text, mapping a mid-body socket failure into the taxonomy. */
-export async function readText(res: UpstreamResponse, provider: string, signal: AbortSignal): Promise<string> {
+async function readText(res: UpstreamResponse, provider: string, signal: AbortSignal): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -202,7 +202,7 @@ export async function readText(res: UpstreamResponse, provider: string, signal: 
 }
 
 /** Reads and parses a JSON body; an unparseable body is a bad_upstream_response, never a crash. */
-export async function readJson(res: UpstreamResponse, provider: string, signal: AbortSignal): Promise<unknown> {
+async function readJson(res: UpstreamResponse, provider: string, signal: AbortSignal): Promise<unknown> {
   return parseUpstreamJson(await readText(res, provider, signal), res.status, provider);
 }
 

@@ -8,6 +8,7 @@ import { drainGraceMs, reloadOnSighup } from '../../ops/lifecycle.js';
 import { startServer, type ServerOptions } from '../../adapters/node/server.js';
 import { createLoggers } from '../logger.js';
 import { untilSignal } from '../signals.js';
+import { reportEventLoopDelayOnSignal } from '../event-loop-delay.js';
 import type { Command } from '../command.js';
 
 export const serveCommand: Command = {
@@ -52,6 +53,7 @@ export const serveCommand: Command = {
     const server = await startServer(holderGateway(holder), { ...currentServerOptions(holder), port, host: values.host, onClose: () => holder.close() });
     logger.info({ url: server.url, deployments: config.deployments.length }, 'switchyard listening');
     const stopReloads = reloadOnSighup(() => holder.reload(), logger);
+    const stopEld = io.env.SWITCHYARD_BENCH_ELD === '1' ? reportEventLoopDelayOnSignal(io.out) : undefined;
     // A spot / preemption notice drains like SIGTERM (readyz 503 at once), but ends before the deadline.
     const watcher = new InterruptionWatcher(config.interruption, {
       logger,
@@ -60,6 +62,7 @@ export const serveCommand: Command = {
     await watcher.start();
     const ended = await Promise.race([untilSignal(), watcher.handled.then(() => 'interruption' as const)]);
     stopReloads();
+    stopEld?.();
     watcher.stop();
     if (ended !== 'interruption') {
       logger.info({ signal: ended, graceMs: config.server.shutdown_grace_ms }, 'shutting down');

@@ -2,17 +2,33 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { SqlDriver } from './driver.js';
+import { SqliteWriter } from './sqlite-writer.js';
 
 /** Prepared statements kept per connection; only fixed SQL (queries, one-row inserts) is ever cached. */
 const MAX_STATEMENTS = 64;
 
-/** better-sqlite3 behind the driver surface. Calls are synchronous and short (batched inserts). */
-export function openSqlite(path: string): SqlDriver {
+export interface SqliteOptions {
+  /**
+   * Where usage-event inserts run: `worker` (default for a file) on a writer thread with its own
+   * connection, so neither inserts nor WAL checkpoints block the event loop; `inline` on this
+   * connection (the only choice for `:memory:`, which a second connection cannot see).
+   */
+  inserts?: 'worker' | 'inline';
+}
+
+/**
+ * better-sqlite3 behind the driver surface. Queries, migrations and the rare admin transactions run
+ * on this (main-thread) connection and are short; bulk inserts go to the writer thread.
+ */
+export function openSqlite(path: string, options: SqliteOptions = {}): SqlDriver {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('synchronous = NORMAL');
+  const writer = path !== ':memory:' && options.inserts !== 'inline' ? new SqliteWriter(path) : undefined;
+  // Checkpoints belong to the writer thread: one here would stall the event loop on a big WAL.
+  if (writer) db.pragma('wal_autocheckpoint = 0');
   const statements = new Map<string, Database.Statement>();
 
   const prepare = (sql: string): Database.Statement => {
@@ -34,8 +50,7 @@ export function openSqlite(path: string): SqlDriver {
   // batch size would prepare (and cache) a ~1 MB program for every distinct size, which is what
   // made RSS climb by hundreds of MB and cost ~20 µs per row in prepares.
   const inserts = new Map<string, (rows: ReadonlyArray<readonly unknown[]>) => number>();
-  const insertFor = (table: string, columns: readonly string[], key: string): ((rows: ReadonlyArray<readonly unknown[]>) => number) => {
-    const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (${key}) DO NOTHING`;
+  const insertFor = (sql: string): ((rows: ReadonlyArray<readonly unknown[]>) => number) => {
     let insert = inserts.get(sql);
     if (!insert) {
       const stmt = db.prepare(sql);
@@ -60,7 +75,9 @@ export function openSqlite(path: string): SqlDriver {
       return run(sql, params) as { rows: T[]; changes: number };
     },
     async insertRows(table, columns, key, rows) {
-      return rows.length === 0 ? 0 : insertFor(table, columns, key)(rows);
+      if (rows.length === 0) return 0;
+      const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (${key}) DO NOTHING`;
+      return writer ? writer.insert(sql, rows) : insertFor(sql)(rows);
     },
     transaction(_lock, fn) {
       const run = async (): Promise<Awaited<ReturnType<typeof fn>>> => {
@@ -83,6 +100,7 @@ export function openSqlite(path: string): SqlDriver {
       await driver.transaction(0, fn);
     },
     async close() {
+      await writer?.close();
       db.close();
     },
   };

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { silentLogger } from '../../core/logger.js';
@@ -80,6 +84,43 @@ function storeSuite(name: string, open: () => Promise<SqlDriver>, cleanup: () =>
 }
 
 storeSuite('SQLite', async () => openSqlite(':memory:'));
+
+const fileDir = mkdtempSync(join(tmpdir(), 'ledger-store-'));
+storeSuite('SQLite with the writer thread', async () => openSqlite(join(fileDir, 'ledger.sqlite')), async () => rmSync(fileDir, { recursive: true, force: true }));
+
+describe('SQLite writer thread', () => {
+  it('inserts on a writer thread: a held write lock delays a batch without blocking the event loop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ledger-writer-'));
+    const path = join(dir, 'ledger.sqlite');
+    const store = await SqlLedgerStore.open(openSqlite(path));
+    const batch = events(50);
+    expect(await store.insert(batch.slice(0, 1))).toBe(1);
+    const blocker = new Database(path);
+    blocker.exec('BEGIN IMMEDIATE');
+    let stored: number | undefined;
+    const inserting = store.insert(batch.slice(1)).then((n) => (stored = n));
+    // Inline, this insert would hold the thread for the whole busy timeout and then fail SQLITE_BUSY.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(stored).toBeUndefined();
+    blocker.exec('ROLLBACK');
+    expect(await inserting).toBe(49);
+    blocker.close();
+    // The main connection leaves WAL checkpoints to the writer thread.
+    expect((await store.sql.query<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint')).rows).toEqual([{ wal_autocheckpoint: 0 }]);
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('rejects a batch the writer cannot store, and the next batch gets through', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ledger-writer-'));
+    const driver = openSqlite(join(dir, 'ledger.sqlite'));
+    await expect(driver.insertRows('no_such_table', ['id'], 'id', [['x']])).rejects.toThrow(/no such table/);
+    const store = await SqlLedgerStore.open(driver);
+    expect(await store.insert(events(3))).toBe(3);
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
 
 const PG_URL = DATABASE_URL;
 if (PG_URL) {

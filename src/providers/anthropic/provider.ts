@@ -4,7 +4,7 @@ import type { Logger } from '../../core/logger.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bodyChunks, createAgent, readJson, sendUpstream, upstreamError, type UpstreamResponse } from '../http.js';
+import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
 import { decodeMessagesResponse, decodeMessagesStream, encodeMessagesRequest, mapAnthropicError, type MessagesRequestBody } from '../dialects/anthropic-messages/index.js';
 import type { AnthropicOptions } from './index.js';
@@ -19,6 +19,7 @@ export class AnthropicProvider implements Provider {
   readonly prefill = true;
   private readonly agent: Agent;
   private readonly base: string;
+  private readonly messagesUrl: URL;
   private readonly headers: Record<string, string>;
   private readonly rules: VersionRules;
   private readonly warned = new Set<string>();
@@ -30,6 +31,7 @@ export class AnthropicProvider implements Provider {
   ) {
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     this.base = options.endpoint.replace(/\/+$/, '').replace(/\/v1$/, '');
+    this.messagesUrl = new URL(`${this.base}/v1/messages`);
     this.rules = versionRules(options.anthropic_version);
     this.headers = { 'content-type': 'application/json', ...deployment.headers, 'anthropic-version': options.anthropic_version };
     if (options.anthropic_beta.length > 0) this.headers['anthropic-beta'] = options.anthropic_beta.join(',');
@@ -61,23 +63,24 @@ export class AnthropicProvider implements Provider {
     });
   }
 
-  private async send(method: 'GET' | 'POST', path: string, body: unknown, ctx: CallContext): Promise<UpstreamResponse> {
-    const res = await sendUpstream(
-      this.agent,
-      { url: new URL(this.base + path), method, headers: this.headers, body: body === undefined ? undefined : JSON.stringify(body), signal: ctx.signal },
-      TYPE,
-    );
-    if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapAnthropicError);
+  private request(method: 'GET' | 'POST', url: URL, body: unknown, ctx: CallContext): UpstreamRequest {
+    return { url, method, headers: this.headers, body: body === undefined ? undefined : JSON.stringify(body), signal: ctx.signal };
+  }
+
+  /** A non-streaming call: the whole answer, or its error mapped into the taxonomy. */
+  private async send(method: 'GET' | 'POST', url: URL, body: unknown, ctx: CallContext): Promise<BufferedResponse> {
+    const res = await requestBuffered(this.agent, this.request(method, url, body, ctx), TYPE);
+    if (res.status >= 400) throw bufferedError(res, TYPE, mapAnthropicError);
     return res;
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-    const res = await this.send('POST', '/v1/messages', this.encode(request, false), ctx);
-    return decodeMessagesResponse(await readJson(res, TYPE, ctx.signal), TYPE);
+    return decodeMessagesResponse(parseJsonBody(await this.send('POST', this.messagesUrl, this.encode(request, false), ctx), TYPE), TYPE);
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
-    const res = await this.send('POST', '/v1/messages', this.encode(request, true), ctx);
+    const res = await sendUpstream(this.agent, this.request('POST', this.messagesUrl, this.encode(request, true), ctx), TYPE);
+    if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapAnthropicError);
     return decodeMessagesStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), TYPE);
   }
 
@@ -99,7 +102,7 @@ export class AnthropicProvider implements Provider {
     let after: string | undefined;
     for (let page = 0; page < MAX_MODEL_PAGES; page++) {
       const query = `?limit=1000${after === undefined ? '' : `&after_id=${encodeURIComponent(after)}`}`;
-      const body = (await readJson(await this.send('GET', `/v1/models${query}`, undefined, ctx), TYPE, ctx.signal)) as {
+      const body = parseJsonBody(await this.send('GET', new URL(`${this.base}/v1/models${query}`), undefined, ctx), TYPE) as {
         data?: Array<{ id?: unknown }>;
         has_more?: unknown;
         last_id?: unknown;
@@ -113,8 +116,7 @@ export class AnthropicProvider implements Provider {
 
   /** Listing models is free and checks both reachability and the key. */
   async probe(ctx: CallContext): Promise<void> {
-    const res = await this.send('GET', '/v1/models?limit=1', undefined, ctx);
-    await res.body.dump();
+    await this.send('GET', new URL(`${this.base}/v1/models?limit=1`), undefined, ctx);
   }
 
   async close(): Promise<void> {

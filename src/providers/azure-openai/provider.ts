@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
 import type { TokenCredential } from '@azure/identity';
-import { bodyChunks, createAgent, readJson, sendUpstream, upstreamError, type UpstreamResponse } from '../http.js';
+import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
 import { decodeChatResponse, decodeEmbeddingResponse, encodeChatRequest, encodeEmbeddingRequest, mapOpenAIError } from '../dialects/openai-chat/index.js';
 import { COGNITIVE_SERVICES_SCOPE, type AzureOpenAIOptions } from './options.js';
@@ -55,19 +55,23 @@ export class AzureOpenAIProvider implements Provider {
     }
   }
 
-  private async send(url: URL, body: unknown, ctx: CallContext, method: 'GET' | 'POST' = 'POST'): Promise<UpstreamResponse> {
+  private async request(url: URL, body: unknown, ctx: CallContext, method: 'GET' | 'POST'): Promise<UpstreamRequest> {
     const headers = await this.auth.headers(this.baseHeaders, ctx.signal);
-    const res = await sendUpstream(this.agent, { url, method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: ctx.signal }, TYPE);
+    return { url, method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: ctx.signal };
+  }
+
+  /** A non-streaming call: the whole answer, or its error mapped into the taxonomy. */
+  private async send(url: URL, body: unknown, ctx: CallContext, method: 'GET' | 'POST' = 'POST'): Promise<BufferedResponse> {
+    const res = await requestBuffered(this.agent, await this.request(url, body, ctx, method), TYPE);
     if (res.status >= 400) {
       if (res.status === 401) this.auth.rejected();
-      throw await upstreamError(res, TYPE, ctx.signal, mapOpenAIError);
+      throw bufferedError(res, TYPE, mapOpenAIError);
     }
     return res;
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-    const res = await this.send(this.urls.chat, encodeChatRequest(request, this.urls.model, false, this.passthrough), ctx);
-    const raw = await readJson(res, TYPE, ctx.signal);
+    const raw = parseJsonBody(await this.send(this.urls.chat, encodeChatRequest(request, this.urls.model, false, this.passthrough), ctx), TYPE);
     const response = decodeChatResponse(raw, TYPE);
     const filters = responseFilters(raw);
     if (filters) response.extensions = { ...response.extensions, [AZURE_NAMESPACE]: filters };
@@ -75,19 +79,22 @@ export class AzureOpenAIProvider implements Provider {
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
-    const res = await this.send(this.urls.chat, encodeChatRequest(request, this.urls.model, true, this.passthrough), ctx);
+    const res = await sendUpstream(this.agent, await this.request(this.urls.chat, encodeChatRequest(request, this.urls.model, true, this.passthrough), ctx, 'POST'), TYPE);
+    if (res.status >= 400) {
+      if (res.status === 401) this.auth.rejected();
+      throw await upstreamError(res, TYPE, ctx.signal, mapOpenAIError);
+    }
     return decodeAzureStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), TYPE);
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
     const res = await this.send(this.urls.embeddings, encodeEmbeddingRequest(request, this.urls.model, this.passthrough), ctx);
-    return decodeEmbeddingResponse(await readJson(res, TYPE, ctx.signal), TYPE);
+    return decodeEmbeddingResponse(parseJsonBody(res, TYPE), TYPE);
   }
 
   /** The models the resource offers (not its deployments: the data plane does not list those). */
   async listModels(ctx: CallContext): Promise<ModelInfo[]> {
-    const res = await this.send(this.urls.models, undefined, ctx, 'GET');
-    const body = await readJson(res, TYPE, ctx.signal);
+    const body = parseJsonBody(await this.send(this.urls.models, undefined, ctx, 'GET'), TYPE);
     const data = (body as { data?: Array<{ id?: unknown; owned_by?: unknown }> }).data ?? [];
     return data.filter((m) => typeof m.id === 'string').map((m) => ({ id: m.id as string, ownedBy: typeof m.owned_by === 'string' ? m.owned_by : TYPE }));
   }
@@ -102,8 +109,7 @@ export class AzureOpenAIProvider implements Provider {
       await this.listModels(ctx);
       return;
     }
-    const res = await this.send(this.urls.chat, { model: this.urls.model, messages: [{ role: 'user', content: 'ping' }], max_completion_tokens: 1 }, ctx);
-    await readJson(res, TYPE, ctx.signal);
+    parseJsonBody(await this.send(this.urls.chat, { model: this.urls.model, messages: [{ role: 'user', content: 'ping' }], max_completion_tokens: 1 }, ctx), TYPE);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { UpstreamResponse } from '../http.js';
+import type { BufferedResponse } from '../http.js';
 
 /**
  * Runs `fn` over `items` with at most `limit` in flight, keeping order. After the first failure no
@@ -31,7 +31,7 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
 }
 
 /** Bedrock reports InvokeModel input tokens in a header for every model family. */
-export function headerTokens(res: UpstreamResponse): number | undefined {
+export function headerTokens(res: Pick<BufferedResponse, 'headers'>): number | undefined {
   const v = res.headers['x-amzn-bedrock-input-token-count'];
   const n = Number(Array.isArray(v) ? v[0] : v);
   return Number.isFinite(n) && n >= 0 && v !== undefined ? n : undefined;

@@ -4,7 +4,7 @@ import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
 import { makeUsage } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bodyChunks, createAgent, readJson, sendUpstream, upstreamError, type UpstreamResponse } from '../http.js';
+import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import {
   COHERE_BATCH,
   decodeCohereResponse,
@@ -63,27 +63,33 @@ export class BedrockProvider implements Provider {
     return new URL(`${this.base}/model/${encodeURIComponent(this.deployment.model)}/${operation}`);
   }
 
-  private async post(operation: string, payload: unknown, accept: string, ctx: CallContext): Promise<UpstreamResponse> {
+  /** The request to send, signed over the exact body bytes and headers that go on the wire. */
+  private async request(operation: string, payload: unknown, accept: string, ctx: CallContext): Promise<UpstreamRequest> {
     const url = this.url(operation);
     const body = JSON.stringify(payload);
     let headers: Record<string, string> = { ...this.deployment.headers, 'content-type': 'application/json', accept };
     if (this.bearer !== undefined) headers.authorization = `Bearer ${this.bearer}`;
     else if (this.signer) headers = await this.signer.sign(url, headers, body);
-    const res = await sendUpstream(this.agent, { url, headers, body, signal: ctx.signal }, TYPE);
-    if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapBedrockError);
+    return { url, headers, body, signal: ctx.signal };
+  }
+
+  /** A non-streaming call: the whole answer, or its error mapped into the taxonomy. */
+  private async post(operation: string, payload: unknown, ctx: CallContext): Promise<BufferedResponse> {
+    const res = await requestBuffered(this.agent, await this.request(operation, payload, 'application/json', ctx), TYPE);
+    if (res.status >= 400) throw bufferedError(res, TYPE, mapBedrockError);
     return res;
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     const body = encodeConverseRequest(request, { cacheSystemPrompt: this.options.cache_system_prompt, passthrough: this.deployment.passthrough });
-    const res = await this.post('converse', body, 'application/json', ctx);
-    const json = await readJson(res, TYPE, ctx.signal);
+    const json = parseJsonBody(await this.post('converse', body, ctx), TYPE);
     return decodeConverseResponse(json, TYPE, `chatcmpl-${ctx.requestId}`, this.deployment.model, Math.floor(Date.now() / 1000));
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
     const body = encodeConverseRequest(request, { cacheSystemPrompt: this.options.cache_system_prompt, passthrough: this.deployment.passthrough });
-    const res = await this.post('converse-stream', body, EVENT_STREAM, ctx);
+    const res = await sendUpstream(this.agent, await this.request('converse-stream', body, EVENT_STREAM, ctx), TYPE);
+    if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapBedrockError);
     return decodeConverseStream(decodeEventStream(bodyChunks(res, TYPE, ctx.signal), TYPE), TYPE);
   }
 
@@ -109,8 +115,8 @@ export class BedrockProvider implements Provider {
           inputs,
           this.options.embedding_concurrency,
           async (text) => {
-            const res = await this.post('invoke', encodeTitanRequest(text, request.dimensions), 'application/json', sub);
-            const decoded = decodeTitanResponse(await readJson(res, TYPE, sub.signal), TYPE);
+            const res = await this.post('invoke', encodeTitanRequest(text, request.dimensions), sub);
+            const decoded = decodeTitanResponse(parseJsonBody(res, TYPE), TYPE);
             return { embedding: decoded.embedding, tokens: decoded.tokens || (headerTokens(res) ?? 0) };
           },
           () => controller.abort(),
@@ -124,8 +130,8 @@ export class BedrockProvider implements Provider {
         batches,
         this.options.embedding_concurrency,
         async (texts) => {
-          const res = await this.post('invoke', encodeCohereRequest(texts, this.options.cohere_input_type, request.dimensions), 'application/json', sub);
-          return { vectors: decodeCohereResponse(await readJson(res, TYPE, sub.signal), texts.length, TYPE), tokens: headerTokens(res) ?? 0 };
+          const res = await this.post('invoke', encodeCohereRequest(texts, this.options.cohere_input_type, request.dimensions), sub);
+          return { vectors: decodeCohereResponse(parseJsonBody(res, TYPE), texts.length, TYPE), tokens: headerTokens(res) ?? 0 };
         },
         () => controller.abort(),
       );
@@ -151,8 +157,7 @@ export class BedrockProvider implements Provider {
       await this.embed({ model: this.deployment.model, input: 'ping' }, ctx);
       return;
     }
-    const res = await this.post('converse', { messages: [{ role: 'user', content: [{ text: 'ping' }] }], inferenceConfig: { maxTokens: 1 } }, 'application/json', ctx);
-    await readJson(res, TYPE, ctx.signal);
+    parseJsonBody(await this.post('converse', { messages: [{ role: 'user', content: [{ text: 'ping' }] }], inferenceConfig: { maxTokens: 1 } }, ctx), TYPE);
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@ import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Mo
 import { makeUsage } from '../../core/types.js';
 import { GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bodyChunks, createAgent, readJson, sendUpstream, upstreamError, type UpstreamResponse } from '../http.js';
+import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type UpstreamErrorMapper, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
 import { decodePredictEmbeddingResponse, encodePredictEmbeddingRequest } from '../dialects/gemini/index.js';
 import type { VertexOptions } from './options.js';
@@ -29,6 +29,7 @@ export class VertexProvider implements Provider {
   private readonly wire: PublisherWire;
   private readonly tokens: TokenSource;
   private readonly headers: Record<string, string>;
+  private readonly mapError: UpstreamErrorMapper;
 
   constructor(
     private readonly deployment: DeploymentConfig,
@@ -40,24 +41,30 @@ export class VertexProvider implements Provider {
     this.wire = options.publisher === 'anthropic' ? claudeWire(TYPE, deployment.model, options.default_max_tokens, deployment.passthrough) : geminiWire(TYPE);
     this.tokens = tokens ?? googleTokenSource({ credentials: options.credentials_file, selfSignedJwt: options.self_signed_jwt }, TYPE);
     this.headers = { 'content-type': 'application/json', ...deployment.headers };
+    this.mapError = (status, headers, body) => this.wire.mapError(status, headers, body);
   }
 
-  private async post(method: string, body: unknown, ctx: CallContext, model?: string): Promise<UpstreamResponse> {
+  private async request(method: string, body: unknown, ctx: CallContext, model?: string): Promise<UpstreamRequest> {
     const url = vertexModelUrl(model === undefined ? this.target : { ...this.target, model }, method);
     const headers = { ...this.headers, ...(await this.tokens.headers()) };
-    const res = await sendUpstream(this.agent, { url, headers, body: JSON.stringify(body), signal: ctx.signal }, TYPE);
-    if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, (status, headers, body) => this.wire.mapError(status, headers, body));
-    return res;
+    return { url, headers, body: JSON.stringify(body), signal: ctx.signal };
+  }
+
+  /** A non-streaming call: the parsed answer, or its error mapped into the taxonomy. */
+  private async post(method: string, body: unknown, ctx: CallContext, model?: string): Promise<unknown> {
+    const res = await requestBuffered(this.agent, await this.request(method, body, ctx, model), TYPE);
+    if (res.status >= 400) throw bufferedError(res, TYPE, this.mapError);
+    return parseJsonBody(res, TYPE);
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-    const res = await this.post(this.wire.chatMethod(false), this.wire.encodeChat(request, false), ctx);
-    const response = this.wire.decodeChat(await readJson(res, TYPE, ctx.signal));
+    const response = this.wire.decodeChat(await this.post(this.wire.chatMethod(false), this.wire.encodeChat(request, false), ctx));
     return response.model === '' ? { ...response, model: this.deployment.model } : response;
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
-    const res = await this.post(this.wire.chatMethod(true), this.wire.encodeChat(request, true), ctx);
+    const res = await sendUpstream(this.agent, await this.request(this.wire.chatMethod(true), this.wire.encodeChat(request, true), ctx), TYPE);
+    if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, this.mapError);
     return this.wire.decodeStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)));
   }
 
@@ -72,8 +79,7 @@ export class VertexProvider implements Provider {
     let tokens = 0;
     for (let i = 0; i < texts.length; i += size) {
       const body = encodePredictEmbeddingRequest(texts.slice(i, i + size), { dimensions: request.dimensions, taskType: this.options.embedding_task_type });
-      const res = await this.post('predict', body, ctx);
-      const part = decodePredictEmbeddingResponse(await readJson(res, TYPE, ctx.signal), this.deployment.model, TYPE);
+      const part = decodePredictEmbeddingResponse(await this.post('predict', body, ctx), this.deployment.model, TYPE);
       embeddings.push(...part.embeddings);
       tokens += part.usage.prompt;
     }
@@ -88,8 +94,7 @@ export class VertexProvider implements Provider {
   /** A token-count call: free, and it proves credentials, project, location and model access. */
   async probe(ctx: CallContext): Promise<void> {
     const { method, body, publisherModel } = this.wire.probe();
-    const res = await this.post(method, body, ctx, publisherModel);
-    await readJson(res, TYPE, ctx.signal);
+    await this.post(method, body, ctx, publisherModel);
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,114 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * The writer thread's script. Plain JavaScript evaluated by the worker (a file path would differ
+ * between the TypeScript sources under test and dist/). It opens its own connection and runs each
+ * batch as one transaction of a prepared single-row INSERT; WAL checkpoints (PASSIVE, every ~4 MB of
+ * WAL) run on its commits, so neither inserts nor checkpoints ever hold up the event loop.
+ */
+const WRITER_SCRIPT = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path);
+db.pragma('journal_mode = WAL');
+db.pragma('busy_timeout = 5000');
+db.pragma('synchronous = NORMAL');
+db.pragma('wal_autocheckpoint = 1000');
+const inserts = new Map();
+parentPort.on('message', (m) => {
+  if (m.sql === undefined) {
+    db.close();
+    parentPort.postMessage({ id: m.id, changes: 0 });
+    parentPort.close();
+    return;
+  }
+  try {
+    let insert = inserts.get(m.sql);
+    if (!insert) {
+      const stmt = db.prepare(m.sql);
+      insert = db.transaction((rows) => {
+        let changes = 0;
+        for (const row of rows) changes += stmt.run(row).changes;
+        return changes;
+      });
+      inserts.set(m.sql, insert);
+    }
+    parentPort.postMessage({ id: m.id, changes: insert(m.rows) });
+  } catch (err) {
+    parentPort.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) });
+  }
+});
+`;
+
+interface Reply {
+  id: number;
+  changes: number;
+  error?: string;
+}
+
+interface Pending {
+  resolve: (changes: number) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * Runs batched INSERTs on a worker thread with its own SQLite connection. Started on the first
+ * batch; keeps the process alive only while a batch is in flight; a writer that died is replaced
+ * on the next batch (the failed batches were rejected, so the batcher kept or spilled them).
+ */
+export class SqliteWriter {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private closing = false;
+
+  constructor(private readonly path: string) {}
+
+  /** Runs `sql` once per row in one transaction on the writer; resolves with the rows changed. */
+  insert(sql: string, rows: ReadonlyArray<readonly unknown[]>): Promise<number> {
+    return this.send(sql, rows);
+  }
+
+  /** Closes the writer's connection (checkpointing the WAL) once the batches sent before have run. */
+  async close(): Promise<void> {
+    if (!this.worker) return;
+    const worker = this.worker;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    this.closing = true;
+    await this.send(undefined, []).catch(() => undefined);
+    await exited;
+  }
+
+  private send(sql: string | undefined, rows: ReadonlyArray<readonly unknown[]>): Promise<number> {
+    const worker = (this.worker ??= this.spawn());
+    const id = this.nextId++;
+    if (this.pending.size === 0) worker.ref();
+    return new Promise<number>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, sql, rows });
+    });
+  }
+
+  private spawn(): Worker {
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    const worker = new Worker(WRITER_SCRIPT, { eval: true, workerData: { driver, path: this.path } });
+    worker.on('message', (reply: Reply) => {
+      const p = this.pending.get(reply.id);
+      if (!p) return;
+      this.pending.delete(reply.id);
+      // Idle, the writer must not keep the process alive; closing, its exit is still awaited.
+      if (this.pending.size === 0 && !this.closing) worker.unref();
+      if (reply.error === undefined) p.resolve(reply.changes);
+      else p.reject(new Error(reply.error));
+    });
+    const fail = (err: Error): void => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`SQLite writer thread exited (code ${code}).`)));
+    return worker;
+  }
+}
