@@ -8,6 +8,8 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import process from 'node:process';
+import { performance } from 'node:perf_hooks';
+import console from 'node:console';
 import { ROOT } from './lib/targets.mjs';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '5000' } } });

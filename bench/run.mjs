@@ -14,7 +14,7 @@ import { runSoak } from './lib/soak.mjs';
 import { runFailover } from './lib/failover.mjs';
 import { profileSwitchyard } from './lib/profile.mjs';
 import { measureColdStart } from './lib/cold-start.mjs';
-import { matrixTable, table, ttfbTable, verdicts, verdictTable, writeResults } from './lib/report.mjs';
+import { matrixTable, workersTable, table, ttfbTable, verdicts, verdictTable, writeResults } from './lib/report.mjs';
 import process from 'node:process';
 
 const { values: opt } = parseArgs({
@@ -37,7 +37,7 @@ const BODIES = {
   json: JSON.stringify({ model: MODEL, messages, max_tokens: 64, temperature: 0.2 }),
   stream: JSON.stringify({ model: MODEL, messages, max_tokens: 64, temperature: 0.2, stream: true, stream_options: { include_usage: true } }),
 };
-const ORDER = ['direct', 'floor', 'switchyard', 'portkey'];
+const ORDER = ['direct', 'floor', 'switchyard', 'switchyard-workers2', 'portkey'];
 
 function machine() {
   return { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
@@ -83,7 +83,9 @@ async function compare(tmp, upstream, services, mode, started) {
   services.push(floor);
   const sy = await startSwitchyard(tmp, [{ id: 'bench-upstream', base: upstream.base }]);
   services.push(sy);
-  const targets = [direct, floor, { ...sy, name: 'switchyard' }];
+  const sy2 = await startSwitchyard(tmp, [{ id: 'bench-upstream', base: upstream.base }], { name: 'switchyard-workers2', workers: 2 });
+  services.push(sy2);
+  const targets = [direct, floor, { ...sy, name: 'switchyard' }, { ...sy2, name: 'switchyard-workers2' }];
   const skipped = {};
   if (quick || opt['no-portkey']) skipped.portkey = quick ? 'not run in --quick' : '--no-portkey';
   else {
@@ -138,6 +140,10 @@ async function compare(tmp, upstream, services, mode, started) {
     '## Throughput, latency, CPU',
     '',
     matrixTable(cells, order),
+    '',
+    '## Workers: `serve --workers 2` against one process (same run; CPU and memory summed over the primary and its workers)',
+    '',
+    workersTable(cells),
     '',
     '## Streaming time to first byte (1 connection, sequential)',
     '',

@@ -12,6 +12,7 @@ import { statusRoute } from './http/status-route.js';
 import { createUsageRoute } from './http/usage-route.js';
 import { openRateLimiter } from './limits/open.js';
 import type { StateStore } from './state/store.js';
+import type { BudgetState } from './ledger/budgets/state.js';
 
 /** Everything one config describes, wired together: the composition root of every runtime adapter. */
 export interface App {
@@ -38,17 +39,22 @@ export interface AppOptions {
   logger?: Logger;
   /** The per-request access log; defaults to `logger`. */
   accessLogger?: Logger;
+  /** Shared state to use instead of `state.store`'s (a cluster worker's, held by the primary); left open by `close`. */
+  stateStore?: StateStore;
+  /** Budget counters to use instead of `budgets.state`'s; left open by `close`. */
+  budgetState?: BudgetState;
 }
 
 /** Builds the gateway with its ledger (usage, cost, budgets), shared state and feature routes. */
 export async function createApp(config: GatewayConfig, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? silentLogger;
-  const ledger = await createLedger(config, { logger });
+  const ledger = await createLedger(config, { logger, budgetState: options.budgetState });
   // ioredis loads only for configs that share state through Redis.
-  const stateStore: StateStore | undefined =
-    config.state.store === 'redis'
+  const ownedStore: StateStore | undefined =
+    options.stateStore === undefined && config.state.store === 'redis'
       ? new (await import('./state/redis.js')).RedisStateStore({ url: config.state.redis_url?.reveal(), prefix: config.state.key_prefix })
       : undefined;
+  const stateStore = options.stateStore ?? ownedStore;
   const observability = await createObservability(config, { logger, costOf: (r) => ledger.prices.usdOf(r, r.usage) });
   const limits = await openRateLimiter(config, logger);
   const redisUrl = config.state.redis_url?.reveal();
@@ -81,7 +87,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
       await ledger.close();
       await observability.close();
       await limits?.close();
-      await stateStore?.close();
+      await ownedStore?.close();
     },
   };
 }

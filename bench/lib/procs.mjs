@@ -1,6 +1,6 @@
 // Child processes of the benchmark and what the kernel says about them (/proc): CPU time and memory.
 import { spawn, execFileSync } from 'node:child_process';
-import { openSync, readFileSync, readSync, closeSync, statSync, fstatSync } from 'node:fs';
+import { openSync, readFileSync, readdirSync, readSync, closeSync, statSync, fstatSync } from 'node:fs';
 import { Buffer } from 'node:buffer';
 import { createServer, connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -62,19 +62,41 @@ export async function stopChild(child) {
   clearTimeout(timer);
 }
 
-/** User+system CPU seconds the process (all its threads) has used so far. */
-export function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+/** The process and its descendants (a `serve --workers N` primary and its workers). */
+function tree(pid) {
+  const out = [pid];
+  for (let i = 0; i < out.length; i += 1) {
+    for (const task of readdirSync(`/proc/${out[i]}/task`)) {
+      const kids = readFileSync(`/proc/${out[i]}/task/${task}/children`, 'utf8').trim();
+      if (kids) out.push(...kids.split(' ').map(Number));
+    }
+  }
+  return out;
 }
 
-/** Resident and peak-resident memory in MB. */
+/** User+system CPU seconds the process (all its threads) and its children have used so far. */
+export function cpuSeconds(pid) {
+  let sum = 0;
+  for (const p of tree(pid)) {
+    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    sum += (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  }
+  return sum;
+}
+
+/** Resident and peak-resident memory in MB, summed over the process and its children. */
 export function memoryMb(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
+  let rss = 0;
+  let hwm = 0;
+  for (const p of tree(pid)) {
+    const status = readFileSync(`/proc/${p}/status`, 'utf8');
+    const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+    rss += kb('VmRSS') / 1024;
+    hwm += kb('VmHWM') / 1024;
+  }
+  return { rss, hwm };
 }
 
 export { CLK_TCK };

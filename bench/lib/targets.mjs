@@ -79,9 +79,9 @@ function yamlFor({ port, deployments, ledger, tmp, routing }) {
 
 /**
  * Starts `switchyard serve` (the real CLI, access logs at info into a file) with the given deployments
- * as one priority group. Returns the service plus what the config enabled.
+ * as one priority group, in `workers` processes. Returns the service plus what the config enabled.
  */
-export async function startSwitchyard(tmp, deployments, { name = 'switchyard', routing, nodeArgs = [] } = {}) {
+export async function startSwitchyard(tmp, deployments, { name = 'switchyard', routing, nodeArgs = [], workers = 1 } = {}) {
   const port = await freePort();
   const ledger = ledgerSupported();
   const dir = join(tmp, name);
@@ -91,7 +91,8 @@ export async function startSwitchyard(tmp, deployments, { name = 'switchyard', r
   const svc = await startService({
     name,
     cmd: process.execPath,
-    args: [...nodeArgs, join(ROOT, 'bin/switchyard.js'), 'serve', '-c', config],
+    // Explicit: `serve` alone runs one worker per core.
+    args: [...nodeArgs, join(ROOT, 'bin/switchyard.js'), 'serve', '-c', config, '--workers', String(workers)],
     port,
     logFile: join(dir, 'switchyard.log'),
     cwd: dir,

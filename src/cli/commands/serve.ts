@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../../config/load.js';
 import { createApp, type App } from '../../app.js';
@@ -9,11 +10,14 @@ import { startServer, type ServerOptions } from '../../adapters/node/server.js';
 import { createLoggers } from '../logger.js';
 import { untilSignal } from '../signals.js';
 import { reportEventLoopDelayOnSignal } from '../event-loop-delay.js';
+import { cpuLimit } from '../../cluster/cpu.js';
+import { runPrimary } from '../../cluster/primary.js';
+import { workerShared } from '../../cluster/worker.js';
 import type { Command } from '../command.js';
 
 export const serveCommand: Command = {
   name: 'serve',
-  usage: 'switchyard serve -c FILE [--port N] [--host H]',
+  usage: 'switchyard serve -c FILE [--port N] [--host H] [--workers N]',
   summary: 'run the gateway from a config file',
   help: [
     'options:',
@@ -25,11 +29,13 @@ export const serveCommand: Command = {
   async run(args, io) {
     const { values } = parseArgs({
       args,
-      options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, host: { type: 'string' } },
+      options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, host: { type: 'string' }, workers: { type: 'string', short: 'w' } },
       allowPositionals: false,
     });
-    if (!values.config) {
-      io.err(`usage: ${this.usage}`);
+    // One worker per core of the container's CPU limit unless told; one worker means no cluster at all.
+    const workers = values.workers === undefined ? cpuLimit() : Number(values.workers);
+    if (!values.config || !Number.isInteger(workers) || workers < 1) {
+      io.err(`usage: ${this.usage}  (--workers: a whole number, at least 1)`);
       return 2;
     }
     let config;
@@ -43,13 +49,19 @@ export const serveCommand: Command = {
       }
       throw err;
     }
-    const { logger, access } = createLoggers(config.logging.level);
+    const loggers = createLoggers(config.logging.level);
+    if (workers > 1 && cluster.isPrimary) return runPrimary({ workers, logger: loggers.logger });
+    // A worker's lines say which worker wrote them; its breakers and budgets live in the primary.
+    const logger = cluster.worker ? loggers.logger.child({ worker: cluster.worker.id }) : loggers.logger;
+    const access = cluster.worker ? loggers.access.child({ worker: cluster.worker.id }) : loggers.access;
+    const shared = workerShared(config);
     const file = values.config;
-    const build = (c: typeof config): Promise<App> => createApp(c, { logger, accessLogger: access });
+    const build = (c: typeof config): Promise<App> => createApp(c, { logger, accessLogger: access, stateStore: shared?.stateStore, budgetState: shared?.budgetState });
     const app = await build(config);
     // Reloads (SIGHUP, POST /v1/switchyard/reload) swap the app; requests finish on the one they began on.
     const holder = new AppHolder(app, { load: () => loadConfigFile(file, io.env), build, logger, retireAfterMs: config.server.shutdown_grace_ms });
     const port = values.port !== undefined ? Number(values.port) : undefined;
+    shared?.onStateChange(() => holder.current.gateway.syncState());
     const server = await startServer(holderGateway(holder), { ...currentServerOptions(holder), port, host: values.host, onClose: () => holder.close() });
     logger.info({ url: server.url, deployments: config.deployments.length }, 'switchyard listening');
     const stopReloads = reloadOnSighup(() => holder.reload(), logger);
@@ -69,6 +81,7 @@ export const serveCommand: Command = {
       await server.shutdown();
     }
     logger.info({}, 'stopped');
+    shared?.close();
     return 0;
   },
 };

@@ -1,0 +1,90 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from '../core/logger.js';
+import { MemoryStateStore } from '../state/memory.js';
+import { STATE_CHANGED, STATE_TARGET, stateHandlers } from '../state/ipc.js';
+import { MemoryBudgetState } from '../ledger/budgets/state.js';
+import { BUDGETS_TARGET, budgetHandlers } from '../ledger/budgets/ipc-state.js';
+import { answer, isCall, type PushMessage } from './rpc.js';
+
+export interface PrimaryOptions {
+  workers: number;
+  logger: Logger;
+  /** Crashed workers restarted within `restartWindowMs` before the primary gives up. */
+  maxRestarts?: number;
+  restartWindowMs?: number;
+}
+
+/**
+ * The primary of `serve --workers N`: forks the workers (they share the listening port), holds the
+ * state they share (breakers, cool-downs, drains, budget counters) and pushes every state change to
+ * all of them. SIGTERM/SIGINT are forwarded to every worker, which drains and exits; SIGHUP (reload)
+ * too. A crashed worker is restarted, at most `maxRestarts` times per window. Resolves with the exit
+ * code once every worker has exited.
+ */
+export function runPrimary(options: PrimaryOptions): Promise<number> {
+  const { logger } = options;
+  const maxRestarts = options.maxRestarts ?? 5;
+  const windowMs = options.restartWindowMs ?? 60_000;
+  // Advanced serialization keeps `undefined` (a missing key, a lost counter) distinct from null.
+  cluster.setupPrimary({ serialization: 'advanced' });
+  const store = new MemoryStateStore();
+  const broadcast = (message: PushMessage): void => {
+    for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(message);
+  };
+  const targets = {
+    [STATE_TARGET]: stateHandlers(store, (key) => broadcast({ sy: 'push', topic: STATE_CHANGED, data: key })),
+    [BUDGETS_TARGET]: budgetHandlers(new MemoryBudgetState()),
+  };
+  const onMessage = (worker: Worker, message: unknown): void => {
+    if (!isCall(message)) return;
+    void answer(targets, message).then((reply) => {
+      if (worker.isConnected()) worker.send(reply);
+    });
+  };
+  cluster.on('message', onMessage);
+
+  let stopping = false;
+  let failed = false;
+  const restarts: number[] = [];
+  const forward = (signal: NodeJS.Signals): void => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
+  };
+  const onStop = (signal: NodeJS.Signals): void => {
+    if (!stopping) logger.info({ signal, workers: Object.keys(cluster.workers ?? {}).length }, 'draining every worker');
+    stopping = true;
+    forward('SIGTERM');
+  };
+  const onHup = (): void => forward('SIGHUP');
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
+  process.on('SIGHUP', onHup);
+
+  return new Promise((resolve) => {
+    cluster.on('exit', (worker, code, signal) => {
+      const crashed = !stopping && (code !== 0 || signal !== null);
+      if (crashed) {
+        const now = Date.now();
+        while (restarts.length > 0 && (restarts[0] as number) < now - windowMs) restarts.shift();
+        if (restarts.length < maxRestarts) {
+          restarts.push(now);
+          logger.warn({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker exited unexpectedly: restarting it');
+          cluster.fork();
+        } else {
+          failed = true;
+          logger.error({ worker: worker.id, code, signal, restarts: restarts.length, windowMs }, 'workers keep crashing: stopping');
+          onStop('SIGTERM');
+        }
+      }
+      if (Object.keys(cluster.workers ?? {}).length > 0) return;
+      process.off('SIGTERM', onStop);
+      process.off('SIGINT', onStop);
+      process.off('SIGHUP', onHup);
+      cluster.off('message', onMessage);
+      void store.close();
+      logger.info({}, 'every worker has stopped');
+      resolve(failed ? 1 : 0);
+    });
+    for (let i = 0; i < options.workers; i += 1) cluster.fork();
+    logger.info({ pid: process.pid, workers: options.workers }, 'switchyard primary started');
+  });
+}

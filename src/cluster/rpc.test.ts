@@ -1,0 +1,86 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { MemoryStateStore } from '../state/memory.js';
+import { IpcStateStore, STATE_CHANGED, stateHandlers } from '../state/ipc.js';
+import { MemoryBudgetState, type CounterRef } from '../ledger/budgets/state.js';
+import { IpcBudgetState, budgetHandlers } from '../ledger/budgets/ipc-state.js';
+import { answer, isCall, RpcClient, type Channel, type Handlers, type PushMessage } from './rpc.js';
+
+/** A primary in this process: workers' channels deliver calls to `answer` and replies back, asynchronously like IPC. */
+function primary(targets: Record<string, Handlers>) {
+  const workers: EventEmitter[] = [];
+  const channel = (): Channel => {
+    const toWorker = new EventEmitter();
+    workers.push(toWorker);
+    return {
+      send(message) {
+        setImmediate(() => {
+          if (isCall(message)) void answer(targets, message).then((reply) => setImmediate(() => toWorker.emit('message', reply)));
+        });
+        return true;
+      },
+      on: (event, l) => toWorker.on(event, l),
+      off: (event, l) => toWorker.off(event, l),
+    };
+  };
+  const push = (m: PushMessage): void => workers.forEach((w) => w.emit('message', m));
+  return { channel, push };
+}
+
+const ref = (counter: string, hardUsd: number): CounterRef => ({ counter, budget: 'b', value: '*', hardUsd, periodStart: 0, expiresAt: Date.now() + 60_000 });
+
+describe('calls from workers to the primary', () => {
+  it('two workers share one store, and every write that changed something is announced to all', async () => {
+    const announced: string[] = [];
+    const p = primary({ state: stateHandlers(new MemoryStateStore(), (key) => announced.push(key)) });
+    const a = new IpcStateStore(new RpcClient(p.channel()));
+    const b = new IpcStateStore(new RpcClient(p.channel()));
+    expect(await a.setIfNewer('k', { at: 2, state: 'open' }, 'at')).toBe(true);
+    expect(await b.setIfNewer('k', { at: 1, state: 'closed' }, 'at')).toBe(false);
+    expect(await b.getMany(['k', 'missing'])).toEqual([{ at: 2, state: 'open' }, undefined]);
+    expect(announced).toEqual(['k']);
+    await b.delete('k');
+    expect(await a.get('k')).toBeUndefined();
+    expect(announced).toEqual(['k', 'k']);
+  });
+
+  it('reservations from several workers never overspend a hard limit: the primary checks and applies each in one step', async () => {
+    const state = new MemoryBudgetState();
+    const p = primary({ budgets: budgetHandlers(state) });
+    const workers = [new IpcBudgetState(new RpcClient(p.channel())), new IpcBudgetState(new RpcClient(p.channel()))];
+    const r = ref('b|0|*', 1);
+    // Each reservation is 0.3 USD: at most four fit under 1 USD (the fourth starts at 0.9).
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (workers[i % 2] as IpcBudgetState).reserve([r], 0.3)));
+    expect(results.filter((x) => x.ok)).toHaveLength(4);
+    expect(await (workers[1] as IpcBudgetState).settle([r], 0.2, 0.3)).toEqual([0.2]);
+    expect(await (workers[0] as IpcBudgetState).claimNotice(r)).toBe(true);
+    expect(await (workers[1] as IpcBudgetState).claimNotice(r)).toBe(false);
+  });
+
+  it('delivers the primary\'s pushes to the topic\'s listener', async () => {
+    const p = primary({});
+    const client = new RpcClient(p.channel());
+    const got: unknown[] = [];
+    client.onPush(STATE_CHANGED, (key) => got.push(key));
+    p.push({ sy: 'push', topic: STATE_CHANGED, data: 'switchyard:breaker:oai' });
+    p.push({ sy: 'push', topic: 'other', data: 1 });
+    expect(got).toEqual(['switchyard:breaker:oai']);
+    client.close();
+  });
+
+  it('fails a call the primary does not answer in time, and one to an unknown method at once', async () => {
+    const silent = new EventEmitter();
+    const stuck = new RpcClient({ send: () => true, on: (e, l) => silent.on(e, l), off: (e, l) => silent.off(e, l) }, 40);
+    await expect(stuck.call('state', 'get', ['k'])).rejects.toThrow(/did not answer within 40 ms/);
+    stuck.close();
+    const p = primary({ state: {} });
+    await expect(new RpcClient(p.channel()).call('state', 'constructor', [])).rejects.toThrow(/no shared method state.constructor/);
+  });
+
+  it('fails at once without a channel to the primary', async () => {
+    const none = new EventEmitter();
+    const client = new RpcClient({ on: (e, l) => none.on(e, l), off: (e, l) => none.off(e, l) });
+    await expect(client.call('state', 'get', ['k'])).rejects.toThrow(/no channel to the primary/);
+    client.close();
+  });
+});

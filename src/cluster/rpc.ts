@@ -1,0 +1,132 @@
+/**
+ * Calls from cluster workers to objects the primary holds (shared state, budget counters), over the
+ * cluster's IPC channel. The primary answers calls in arrival order, so an operation that is atomic
+ * on its in-memory object stays atomic across workers; it also pushes notices to every worker.
+ */
+
+export interface CallMessage {
+  sy: 'call';
+  id: number;
+  target: string;
+  method: string;
+  args: readonly unknown[];
+}
+
+export interface ReplyMessage {
+  sy: 'reply';
+  id: number;
+  value?: unknown;
+  /** Set when the call failed: the error's message. */
+  error?: string;
+}
+
+export interface PushMessage {
+  sy: 'push';
+  topic: string;
+  data: unknown;
+}
+
+/** One method the primary exposes; arguments arrive as the worker sent them. */
+export type Handler = (args: readonly unknown[]) => Promise<unknown>;
+export type Handlers = Readonly<Record<string, Handler>>;
+
+function isObject(m: unknown): m is Record<string, unknown> {
+  return typeof m === 'object' && m !== null;
+}
+
+export function isCall(m: unknown): m is CallMessage {
+  return isObject(m) && m.sy === 'call' && typeof m.id === 'number' && typeof m.target === 'string' && typeof m.method === 'string' && Array.isArray(m.args);
+}
+
+/** Runs one call against the exposed targets; an unknown target or method is an error reply. */
+export async function answer(targets: Readonly<Record<string, Handlers>>, call: CallMessage): Promise<ReplyMessage> {
+  const handler = Object.hasOwn(targets, call.target) && Object.hasOwn(targets[call.target] as Handlers, call.method) ? (targets[call.target] as Handlers)[call.method] : undefined;
+  if (!handler) return { sy: 'reply', id: call.id, error: `no shared method ${call.target}.${call.method}` };
+  try {
+    return { sy: 'reply', id: call.id, value: await handler(call.args) };
+  } catch (err) {
+    return { sy: 'reply', id: call.id, error: (err as Error).message };
+  }
+}
+
+/** The worker's end of the IPC channel (`process` in a cluster worker). */
+export interface Channel {
+  send?(message: unknown): boolean;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  off(event: 'message', listener: (message: unknown) => void): unknown;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  deadline: number;
+}
+
+/**
+ * Sends calls to the primary and matches replies by id. A call unanswered within `timeoutMs` (the
+ * primary is gone or stuck) fails; one sweeping timer checks deadlines, not a timer per call.
+ */
+export class RpcClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly pushListeners = new Map<string, (data: unknown) => void>();
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly onMessage = (m: unknown): void => this.receive(m);
+
+  constructor(
+    private readonly channel: Channel,
+    private readonly timeoutMs = 2_000,
+    private readonly now: () => number = Date.now,
+  ) {
+    channel.on('message', this.onMessage);
+    this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.floor(timeoutMs / 4)));
+    this.sweeper.unref();
+  }
+
+  call(target: string, method: string, args: readonly unknown[]): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const message: CallMessage = { sy: 'call', id, target, method, args };
+      if (!this.channel.send?.(message)) {
+        reject(new Error(`shared state unavailable: no channel to the primary process (${target}.${method})`));
+        return;
+      }
+      this.pending.set(id, { resolve, reject, deadline: this.now() + this.timeoutMs });
+    });
+  }
+
+  /** Listens to the primary's pushes on one topic (one listener per topic). */
+  onPush(topic: string, listener: (data: unknown) => void): void {
+    this.pushListeners.set(topic, listener);
+  }
+
+  /** Fails the calls still waiting and stops listening. */
+  close(): void {
+    clearInterval(this.sweeper);
+    this.channel.off('message', this.onMessage);
+    for (const p of this.pending.values()) p.reject(new Error('shared state client closed'));
+    this.pending.clear();
+  }
+
+  private receive(m: unknown): void {
+    if (!isObject(m)) return;
+    if (m.sy === 'reply' && typeof m.id === 'number') {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (typeof m.error === 'string') p.reject(new Error(m.error));
+      else p.resolve(m.value);
+    } else if (m.sy === 'push' && typeof m.topic === 'string') {
+      this.pushListeners.get(m.topic)?.(m.data);
+    }
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const [id, p] of this.pending) {
+      if (p.deadline > now) continue;
+      this.pending.delete(id);
+      p.reject(new Error(`the primary process did not answer within ${this.timeoutMs} ms`));
+    }
+  }
+}

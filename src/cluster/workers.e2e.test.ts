@@ -1,0 +1,144 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client } from 'undici';
+import { startOpenAISim } from '../sim/openai/index.js';
+import { openSqlite } from '../ledger/store/sqlite-driver.js';
+
+const CHILD = fileURLToPath(new URL('../ledger/testing/serve-child.ts', import.meta.url));
+const cleanup: Array<() => Promise<unknown> | void> = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+interface Gateway {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+  /** Every JSON log line so far, from the primary and the workers. */
+  lines(): Array<Record<string, unknown>>;
+}
+
+function serveWorkers(configPath: string): Promise<Gateway> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, 'serve', '-c', configPath, '--port', '0', '--host', '127.0.0.1', '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  cleanup.push(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let out = '';
+  const lines = (): Array<Record<string, unknown>> =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      // Both workers listen on the one port the primary hands out.
+      const listening = lines().filter((l) => l.msg === 'switchyard listening');
+      if (listening.length === 2) resolve({ child, url: listening[0]?.url as string, exited, lines });
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited (${code}) before listening: ${out}`)));
+  });
+}
+
+const body = JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+
+/** One request on a connection of its own, so the primary hands it to the next worker. */
+async function onNewConnection(url: string, path: string, method: 'GET' | 'POST' = 'POST'): Promise<{ status: number; text: string }> {
+  const client = new Client(url);
+  try {
+    const res = await client.request({ path, method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? body : undefined });
+    return { status: res.statusCode, text: await res.body.text() };
+  } finally {
+    await client.close();
+  }
+}
+
+describe('switchyard serve --workers 2', () => {
+  it('serves from both workers into one SQLite ledger (a row per request, no SQLITE_BUSY) and exits 0 on SIGTERM', async () => {
+    const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
+    cleanup.push(() => sim.close());
+    const dir = mkdtempSync(join(tmpdir(), 'workers-'));
+    const ledgerPath = join(dir, 'ledger.sqlite');
+    const configPath = join(dir, 'switchyard.yaml');
+    writeFileSync(
+      configPath,
+      [
+        'deployments:',
+        `  - { id: oai, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${sim.url}/v1" }`,
+        'groups:',
+        '  - { name: chat, deployments: [oai] }',
+        'logging: { level: info }',
+        // Flushing often makes both workers write the database at the same time.
+        `ledger: { store: sqlite, path: "${ledgerPath}", flush_interval_ms: 20, spill_path: "${join(dir, 'spill.jsonl')}", journal_dir: "${join(dir, 'journal')}" }`,
+      ].join('\n'),
+    );
+    const gw = await serveWorkers(configPath);
+    const answers = await Promise.all(Array.from({ length: 40 }, () => onNewConnection(gw.url, '/v1/chat/completions')));
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+    const workers = new Set(gw.lines().filter((l) => l.msg === 'request').map((l) => l.worker));
+    expect(workers.size).toBe(2);
+
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+    const text = JSON.stringify(gw.lines());
+    expect(text).not.toMatch(/SQLITE_BUSY|database is locked/);
+    const db = openSqlite(ledgerPath);
+    const { rows } = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM usage_events');
+    await db.close();
+    expect(Number(rows[0]?.n)).toBe(40);
+  }, 30_000);
+
+  it('a breaker opened through one worker is open in the other within moments, through the primary', async () => {
+    const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
+    cleanup.push(() => sim.close());
+    const dir = mkdtempSync(join(tmpdir(), 'workers-breaker-'));
+    const configPath = join(dir, 'switchyard.yaml');
+    writeFileSync(
+      configPath,
+      [
+        'deployments:',
+        `  - { id: oai, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${sim.url}/v1" }`,
+        'groups:',
+        '  - { name: chat, deployments: [oai] }',
+        'logging: { level: info }',
+        'ledger: { enabled: false }',
+        // A long sync interval: only the primary's push can make the other worker see the breaker in time.
+        'routing: { max_attempts_per_deployment: 1, state_sync_ms: 60000, breaker: { consecutive_failures: 2, cool_off_ms: 60000 } }',
+      ].join('\n'),
+    );
+    const gw = await serveWorkers(configPath);
+    sim.faults.add({ status: 500, count: 2 });
+    // One connection: both failures reach the same worker.
+    const one = new Client(gw.url);
+    cleanup.push(() => one.close());
+    for (let i = 0; i < 2; i += 1) {
+      const res = await one.request({ path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      await res.body.text();
+    }
+    const opened = Date.now();
+    await new Promise((r) => setTimeout(r, 300));
+    // New connections alternate between the workers: every one of them sees the breaker open.
+    for (let i = 0; i < 4; i += 1) {
+      const status = await onNewConnection(gw.url, '/v1/switchyard/status', 'GET');
+      const breaker = (JSON.parse(status.text) as { deployments: Array<{ breaker: { state: string } }> }).deployments[0]?.breaker.state;
+      expect(breaker).toBe('open');
+    }
+    const adopted = gw.lines().filter((l) => l.msg === 'breaker state adopted from the shared store');
+    expect(adopted.length).toBeGreaterThan(0);
+    expect(Number(adopted[0]?.time) - opened).toBeLessThan(1_000);
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+  }, 30_000);
+
+  it('refuses a worker count that is not a whole number', async () => {
+    const res = spawn(process.execPath, ['--import', 'tsx', CHILD, 'serve', '-c', 'x.yaml', '--workers', 'two'], { stdio: 'ignore' });
+    expect(await new Promise((r) => res.once('exit', r))).toBe(2);
+  }, 15_000);
+});
+

@@ -1,0 +1,52 @@
+import type { Handlers, RpcClient } from '../../cluster/rpc.js';
+import type { BudgetState, CounterRef, ReserveResult, SeedStatus } from './state.js';
+
+/** The RPC target name of the shared budget counters. */
+export const BUDGETS_TARGET = 'budgets';
+
+/** The primary's side: each call runs on one in-memory BudgetState, whose methods are atomic. */
+export function budgetHandlers(state: BudgetState): Handlers {
+  return {
+    reserve: ([refs, amount]) => state.reserve(refs as CounterRef[], amount as number),
+    release: ([refs, amount]) => state.release(refs as CounterRef[], amount as number),
+    settle: ([refs, cost, fromReserved]) => state.settle(refs as CounterRef[], cost as number, fromReserved as number),
+    seedStatus: ([ref]) => state.seedStatus(ref as CounterRef),
+    seed: ([ref, spentBefore]) => state.seed(ref as CounterRef, spentBefore as number),
+    claimNotice: ([ref]) => state.claimNotice(ref as CounterRef),
+  };
+}
+
+/**
+ * A cluster worker's budget counters, held by the primary: a reservation is checked and applied in
+ * one step there, so workers together never overspend a hard limit. Costs one IPC round trip per
+ * reservation and settlement, like Redis's one network round trip.
+ */
+export class IpcBudgetState implements BudgetState {
+  constructor(private readonly rpc: RpcClient) {}
+
+  async reserve(refs: readonly CounterRef[], amount: number): Promise<ReserveResult> {
+    return (await this.rpc.call(BUDGETS_TARGET, 'reserve', [refs, amount])) as ReserveResult;
+  }
+
+  async release(refs: readonly CounterRef[], amount: number): Promise<void> {
+    await this.rpc.call(BUDGETS_TARGET, 'release', [refs, amount]);
+  }
+
+  async settle(refs: readonly CounterRef[], cost: number, fromReserved: number): Promise<Array<number | undefined>> {
+    return (await this.rpc.call(BUDGETS_TARGET, 'settle', [refs, cost, fromReserved])) as Array<number | undefined>;
+  }
+
+  async seedStatus(ref: CounterRef): Promise<SeedStatus> {
+    return (await this.rpc.call(BUDGETS_TARGET, 'seedStatus', [ref])) as SeedStatus;
+  }
+
+  async seed(ref: CounterRef, spentBefore: number): Promise<void> {
+    await this.rpc.call(BUDGETS_TARGET, 'seed', [ref, spentBefore]);
+  }
+
+  async claimNotice(ref: CounterRef): Promise<boolean> {
+    return (await this.rpc.call(BUDGETS_TARGET, 'claimNotice', [ref])) === true;
+  }
+
+  async close(): Promise<void> {}
+}
