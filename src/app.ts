@@ -10,6 +10,7 @@ import type { Route } from './http/route.js';
 import { statusRoute } from './http/status-route.js';
 import { createUsageRoute } from './http/usage-route.js';
 import type { StateStore } from './state/store.js';
+import { attachResponsesStore } from './ingress/openai-responses/store/attach.js';
 
 /** Everything one config describes, wired together: the composition root of every runtime adapter. */
 export interface App {
@@ -56,6 +57,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     stateStore,
   });
   observability.watch(() => gateway.status());
+  attachResponsesStore(gateway, ledger.store, logger);
   const routes: Route[] = [statusRoute, createUsageRoute(ledger.store)];
   const handlerOptions: HandlerOptions = { logger, accessLogger: options.accessLogger, routes, costOf: (servedBy, usage) => ledger.costOf(servedBy, usage) };
   return {

@@ -7,6 +7,7 @@ import { passthroughSchema } from './passthrough.js';
 import { observabilitySchema } from '../observability/config.js';
 import { keysSchema, residencySchema } from '../governance/config.js';
 import { interruptionSchema } from '../ops/interruption/config.js';
+import { responsesSchema } from '../ingress/openai-responses/config.js';
 
 /** A secret reference: a literal (usually `${ENV_VAR}`) or `file:/path`. Resolved at load time. */
 export const secretRef = z
@@ -133,6 +134,7 @@ export const configSchema = z
     observability: observabilitySchema,
     keys: keysSchema,
     residency: residencySchema,
+    responses: responsesSchema,
   })
   .superRefine((cfg, ctx) => {
     checkApiKeys(cfg.api_keys, ctx);
