@@ -13,6 +13,7 @@ import { createUsageRoute } from './http/usage-route.js';
 import { openRateLimiter } from './limits/open.js';
 import type { StateStore } from './state/store.js';
 import type { BudgetState } from './ledger/budgets/state.js';
+import { attachResponsesStore } from './ingress/openai-responses/store/attach.js';
 
 /** Everything one config describes, wired together: the composition root of every runtime adapter. */
 export interface App {
@@ -72,6 +73,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     responseCache,
   });
   observability.watch(() => gateway.status());
+  attachResponsesStore(gateway, ledger.store, logger);
   const routes: Route[] = [statusRoute, createUsageRoute(ledger.store)];
   const handlerOptions: HandlerOptions = { logger, accessLogger: options.accessLogger, routes, costOf: (servedBy, usage) => ledger.costOf(servedBy, usage) };
   return {

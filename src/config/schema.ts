@@ -10,6 +10,7 @@ import { interruptionSchema } from '../ops/interruption/config.js';
 import { dashboardSchema } from '../dashboard/config.js';
 import { keyRateLimitSchema, rateLimitsSchema } from '../limits/config.js';
 import { cacheSchema } from '../cache/config.js';
+import { responsesSchema } from '../ingress/openai-responses/config.js';
 
 /** A secret reference: a literal (usually `${ENV_VAR}`) or `file:/path`. Resolved at load time. */
 export const secretRef = z
@@ -143,6 +144,8 @@ export const configShapeSchema = z.strictObject({
   keys: keysSchema,
   residency: residencySchema,
   dashboard: dashboardSchema,
+  /** The OpenAI Responses front door: stored conversations for previous_response_id (off by default). */
+  responses: responsesSchema,
 });
 
 export const configSchema = configShapeSchema.superRefine((cfg, ctx) => {

@@ -40,6 +40,17 @@ describe('SseStream', () => {
     expect(ended).toHaveBeenCalledTimes(1);
   });
 
+  it('writes the frames of an encoder that frames its own named events as they are', async () => {
+    const named: StreamEncoder<string> = {
+      framed: true,
+      part: (p) => `event: t\ndata: "${p}"\n\nevent: t\ndata: "${p}2"\n\n`,
+      end: () => ['event: done\ndata: {}\n\n'],
+      error: () => 'event: error\ndata: {}\n\n',
+    };
+    const out = await drain(new SseStream(parts(['a']), named, { streamEnded: () => undefined }));
+    expect(out).toEqual(['event: t\ndata: "a"\n\nevent: t\ndata: "a2"\n\n', 'event: done\ndata: {}\n\n']);
+  });
+
   it('closes the parts when the consumer stops pulling (the client went away), and reports the end once', async () => {
     const source = parts(['a', 'b', 'c']);
     const ended = vi.fn();

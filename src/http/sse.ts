@@ -8,6 +8,11 @@ export interface StreamEncoder<P> {
   end(): readonly string[];
   /** The data of the event that ends a stream which failed after its first byte. */
   error(err: unknown): string;
+  /**
+   * True when the encoder writes whole frames itself (named events: `event: <type>` lines, several
+   * frames for one part); otherwise each string is one frame's data.
+   */
+  readonly framed?: boolean;
 }
 
 /** Told once when a stream has ended, however it ended: the access log is written then. */
@@ -17,7 +22,8 @@ export interface StreamListener {
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
-const frame = (data: string): string => `data: ${data}\n\n`;
+const dataFrame = (data: string): string => `data: ${data}\n\n`;
+const asIs = (frames: string): string => frames;
 
 /**
  * Server-sent events from a stream of parts: each `next()` reads parts until one makes a frame and
@@ -28,26 +34,29 @@ const frame = (data: string): string => `data: ${data}\n\n`;
 export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined> {
   /** open → closing (last frames handed out) → closed (listener told). */
   private state: 'open' | 'closing' | 'closed' = 'open';
+  private readonly frame: (data: string) => string;
   private readonly onPart = (r: IteratorResult<P>): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => {
     if (this.state !== 'open') return this.next();
-    if (r.done) return this.last(this.encoder.end().map(frame).join(''));
+    if (r.done) return this.last(this.encoder.end().map(this.frame).join(''));
     let data: string | undefined;
     try {
       data = this.encoder.part(r.value);
     } catch (err) {
       // A failure of our own while relaying is an error of the attempt, not a client disconnect.
-      const failed = (): IteratorResult<string, undefined> => this.last(frame(this.encoder.error(err)));
+      const failed = (): IteratorResult<string, undefined> => this.last(this.frame(this.encoder.error(err)));
       return this.parts.throw ? this.parts.throw(err).then(failed, failed) : failed();
     }
-    return data === undefined ? this.next() : { done: false, value: frame(data) };
+    return data === undefined ? this.next() : { done: false, value: this.frame(data) };
   };
-  private readonly onError = (err: unknown): IteratorResult<string, undefined> => (this.state === 'open' ? this.last(frame(this.encoder.error(err))) : this.closed());
+  private readonly onError = (err: unknown): IteratorResult<string, undefined> => (this.state === 'open' ? this.last(this.frame(this.encoder.error(err))) : this.closed());
 
   constructor(
     private readonly parts: AsyncIterator<P>,
     private readonly encoder: StreamEncoder<P>,
     private readonly listener: StreamListener,
-  ) {}
+  ) {
+    this.frame = encoder.framed === true ? asIs : dataFrame;
+  }
 
   [Symbol.asyncIterator](): this {
     return this;

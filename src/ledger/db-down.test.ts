@@ -57,7 +57,7 @@ if (PG_URL) {
         // No flush call: the store's retry runs the migrations, the batcher's timer writes the backlog.
         await vi.waitFor(
           async () => {
-            expect(await tables()).toEqual(['audit_log', 'switchyard_ledger_migrations', 'usage_events', 'virtual_keys']);
+            expect(await tables()).toEqual(['audit_log', 'responses', 'switchyard_ledger_migrations', 'usage_events', 'virtual_keys']);
             const rows = await admin.query(`SELECT COUNT(*)::int AS n, COUNT(DISTINCT request_id)::int AS r FROM "${schema}".usage_events`);
             expect(rows.rows[0]).toEqual({ n: 10, r: 10 });
             expect(app.ledger.stats()).toMatchObject({ storeDown: false, queued: 0, replayed: stats?.spilled });

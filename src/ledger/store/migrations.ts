@@ -85,6 +85,21 @@ const MIGRATIONS: ReadonlyArray<{ version: number; statements: (t: (name: string
       `ALTER TABLE ${t('usage_events')} ADD COLUMN saved_usd DOUBLE PRECISION`,
     ],
   },
+  {
+    // Stored conversations of the OpenAI Responses front door (`previous_response_id`): the messages
+    // up to each response as JSON text, readable only by the key that made it, deleted after retention.
+    version: 5,
+    statements: (t) => [
+      `CREATE TABLE IF NOT EXISTS ${t('responses')} (
+        id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        messages TEXT NOT NULL
+      )`,
+      `CREATE INDEX IF NOT EXISTS responses_expires ON ${t('responses')} (expires_at)`,
+    ],
+  },
 ];
 
 /** Applies the migrations not yet recorded; safe to run from several processes at once. */

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+
+const STORE_DEFAULTS = { enabled: false, retention_hours: 24, max_memory_responses: 10_000 };
+
+/**
+ * The OpenAI Responses front door (`responses:` in the config). Stored conversations hold prompts and
+ * answers, so storage is off unless enabled; they live in the ledger database when there is one (SQLite
+ * or PostgreSQL), in memory otherwise, and are deleted after `retention_hours`.
+ */
+export const responsesSchema = z
+  .strictObject({
+    store: z
+      .strictObject({
+        enabled: z.boolean().default(STORE_DEFAULTS.enabled),
+        retention_hours: z.number().positive().max(24 * 365).default(STORE_DEFAULTS.retention_hours),
+        /** Without a ledger database: the most conversations kept in memory (the oldest go first). */
+        max_memory_responses: z.number().int().positive().default(STORE_DEFAULTS.max_memory_responses),
+      })
+      .default(STORE_DEFAULTS),
+  })
+  .default({ store: STORE_DEFAULTS });
+
+export type ResponsesConfig = z.infer<typeof responsesSchema>;

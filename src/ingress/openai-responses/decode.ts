@@ -1,0 +1,171 @@
+import type { ChatMessage, ChatRequest, JsonObject, ResponseFormat, ToolChoice, ToolDefinition } from '../../core/types.js';
+import { bad, decodeInput, isObject } from './decode-input.js';
+
+/** What the Response object repeats back of the request (OpenAI echoes these). */
+export interface Echo {
+  instructions: string | null;
+  metadata: Record<string, string> | null;
+  tools: unknown[];
+  tool_choice: unknown;
+  temperature: number | null;
+  top_p: number | null;
+  max_output_tokens: number | null;
+  parallel_tool_calls: boolean;
+  previous_response_id: string | null;
+  text: { format: unknown };
+  reasoning: { effort: unknown; summary: unknown };
+}
+
+/** A Responses request: the canonical chat request it asks for, and what the front door keeps for itself. */
+export interface ResponsesRequest {
+  model: string;
+  stream: boolean;
+  /** The client asked to keep the response (`store`, true unless false); storage may still be off. */
+  store: boolean;
+  previousResponseId: string | undefined;
+  /** The system message made of `instructions`; not carried into later turns, as OpenAI does. */
+  instructions: ChatMessage | undefined;
+  /** This request's input turns (a stored conversation carries them on). */
+  input: ChatMessage[];
+  /** Everything but the messages, which the route builds from history, instructions and input. */
+  chat: Omit<ChatRequest, 'messages'>;
+  echo: Echo;
+}
+
+/**
+ * Fields accepted and deliberately not forwarded: `metadata` is echoed, `reasoning` has no canonical
+ * field (providers reason at their configured level), `include`, `truncation`, `service_tier`,
+ * `stream_options`, `safety_identifier`, `prompt_cache_key` and `text.verbosity` change nothing here.
+ */
+const IGNORED = new Set(['metadata', 'reasoning', 'include', 'truncation', 'service_tier', 'stream_options', 'safety_identifier', 'prompt_cache_key', 'store']);
+const MAPPED = new Set(['model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'text', 'max_output_tokens', 'temperature', 'top_p', 'stream', 'previous_response_id', 'user', 'switchyard']);
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+function num(body: Record<string, unknown>, key: string, min: number, max: number, integer = false): number | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+    throw bad(key, `'${key}' must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}.`);
+  }
+  return v;
+}
+
+function optBool(body: Record<string, unknown>, key: string): boolean | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw bad(key, `'${key}' must be a boolean.`);
+  return v;
+}
+
+function decodeTools(tools: unknown): ToolDefinition[] {
+  if (!Array.isArray(tools)) throw bad('tools', "'tools' must be an array.");
+  return tools.map((t: unknown, i) => {
+    const p = `tools[${i}]`;
+    if (!isObject(t)) throw bad(p, `'${p}' must be an object.`);
+    if (t.type !== 'function') throw bad(`${p}.type`, `Tool type '${String(t.type).slice(0, 40)}' is not supported by this gateway; only 'function' tools are.`, 'unsupported_tool');
+    if (typeof t.name !== 'string' || !NAME.test(t.name)) throw bad(`${p}.name`, `'${p}.name' must be 1 to 64 letters, digits, underscores or dashes.`);
+    const fn: ToolDefinition['function'] = { name: t.name };
+    if (t.description !== undefined && t.description !== null) {
+      if (typeof t.description !== 'string') throw bad(`${p}.description`, `'${p}.description' must be a string.`);
+      fn.description = t.description;
+    }
+    if (t.parameters !== undefined && t.parameters !== null) {
+      if (!isObject(t.parameters)) throw bad(`${p}.parameters`, `'${p}.parameters' must be a JSON Schema object.`);
+      fn.parameters = t.parameters as JsonObject;
+    }
+    const strict = optBool(t, 'strict');
+    if (strict !== undefined) fn.strict = strict;
+    return { type: 'function', function: fn };
+  });
+}
+
+function decodeToolChoice(choice: unknown, tools: readonly ToolDefinition[]): ToolChoice {
+  if (choice === 'none' || choice === 'auto' || choice === 'required') return choice;
+  if (!isObject(choice) || choice.type !== 'function') throw bad('tool_choice', "'tool_choice' must be 'none', 'auto', 'required' or {type: 'function', name}.");
+  const name = choice.name;
+  if (typeof name !== 'string' || !tools.some((t) => t.function.name === name)) throw bad('tool_choice.name', "'tool_choice.name' must name a function in 'tools'.");
+  return { type: 'function', function: { name } };
+}
+
+function decodeFormat(textConfig: unknown): ResponseFormat | undefined {
+  if (!isObject(textConfig)) throw bad('text', "'text' must be an object.");
+  const f = textConfig.format;
+  if (f === undefined || f === null) return undefined;
+  if (!isObject(f)) throw bad('text.format', "'text.format' must be an object.");
+  if (f.type === 'text' || f.type === 'json_object') return { type: f.type };
+  if (f.type !== 'json_schema') throw bad('text.format.type', "'text.format.type' must be 'text', 'json_object' or 'json_schema'.");
+  if (typeof f.name !== 'string' || !NAME.test(f.name)) throw bad('text.format.name', "'text.format.name' must be 1 to 64 letters, digits, underscores or dashes.");
+  if (!isObject(f.schema)) throw bad('text.format.schema', "'text.format.schema' must be a JSON Schema object.");
+  const js: Extract<ResponseFormat, { type: 'json_schema' }>['json_schema'] = { name: f.name, schema: f.schema as JsonObject };
+  const strict = optBool(f, 'strict');
+  if (strict !== undefined) js.strict = strict;
+  if (typeof f.description === 'string') js.description = f.description;
+  return { type: 'json_schema', json_schema: js };
+}
+
+function decodeMetadata(v: unknown): Record<string, string> | null {
+  if (v === undefined || v === null) return null;
+  if (!isObject(v) || Object.keys(v).length > 16 || !Object.values(v).every((s) => typeof s === 'string' && s.length <= 512)) {
+    throw bad('metadata', "'metadata' must be an object of at most 16 string values of up to 512 characters.");
+  }
+  return v as Record<string, string>;
+}
+
+/** Checks a Responses request body and maps it; every error names the Responses parameter. */
+export function decodeResponsesRequest(body: unknown): ResponsesRequest {
+  if (!isObject(body)) throw bad('', 'The request body must be a JSON object.');
+  for (const key in body) {
+    if (!MAPPED.has(key) && !IGNORED.has(key) && body[key] !== null) throw bad(key, `Unrecognized request argument supplied: ${key.slice(0, 64)}`, 'unrecognized_field');
+  }
+  if (typeof body.model !== 'string' || body.model === '') throw bad('model', "'model' is required and must be a string.");
+  const input = decodeInput(body.input);
+  const instructions = body.instructions ?? null;
+  if (instructions !== null && typeof instructions !== 'string') throw bad('instructions', "'instructions' must be a string.");
+  const previous = body.previous_response_id ?? undefined;
+  if (previous !== undefined && typeof previous !== 'string') throw bad('previous_response_id', "'previous_response_id' must be a string.");
+  if (input.length === 0 && previous === undefined) throw bad('input', "'input' must not be empty.");
+
+  const chat: Omit<ChatRequest, 'messages'> = { model: body.model };
+  const tools = body.tools === undefined || body.tools === null ? [] : decodeTools(body.tools);
+  if (tools.length > 0) chat.tools = tools;
+  if (body.tool_choice !== undefined && body.tool_choice !== null) chat.tool_choice = decodeToolChoice(body.tool_choice, tools);
+  const parallel = optBool(body, 'parallel_tool_calls');
+  if (parallel !== undefined) chat.parallel_tool_calls = parallel;
+  const format = body.text === undefined || body.text === null ? undefined : decodeFormat(body.text);
+  if (format && format.type !== 'text') chat.response_format = format;
+  const maxOutput = num(body, 'max_output_tokens', 16, 10_000_000, true);
+  // max_output_tokens counts reasoning too, as max_completion_tokens does.
+  if (maxOutput !== undefined) chat.max_completion_tokens = maxOutput;
+  const temperature = num(body, 'temperature', 0, 2);
+  if (temperature !== undefined) chat.temperature = temperature;
+  const topP = num(body, 'top_p', 0, 1);
+  if (topP !== undefined) chat.top_p = topP;
+  if (typeof body.user === 'string') chat.user = body.user;
+  if (body.switchyard !== undefined) (chat as Record<string, unknown>).switchyard = body.switchyard;
+  const stream = optBool(body, 'stream') ?? false;
+  const reasoning = isObject(body.reasoning) ? body.reasoning : {};
+
+  return {
+    model: body.model,
+    stream,
+    store: optBool(body, 'store') ?? true,
+    previousResponseId: previous,
+    instructions: instructions === null ? undefined : { role: 'system', content: instructions },
+    input,
+    chat,
+    echo: {
+      instructions,
+      metadata: decodeMetadata(body.metadata),
+      tools: tools.map((t) => ({ type: 'function', name: t.function.name, description: t.function.description ?? null, parameters: t.function.parameters ?? null, strict: t.function.strict ?? true })),
+      tool_choice: body.tool_choice ?? 'auto',
+      temperature: temperature ?? null,
+      top_p: topP ?? null,
+      max_output_tokens: maxOutput ?? null,
+      parallel_tool_calls: parallel ?? true,
+      previous_response_id: previous ?? null,
+      text: { format: isObject(body.text) && isObject(body.text.format) ? body.text.format : { type: 'text' } },
+      reasoning: { effort: reasoning.effort ?? null, summary: reasoning.summary ?? null },
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { ResponseEvents } from './events.js';
+import { ResponseIds, type ResponseFrame } from './encode.js';
+import { decodeResponsesRequest } from './decode.js';
+
+const frame: ResponseFrame = { id: 'resp_1', createdAt: 1, model: 'm', echo: decodeResponsesRequest({ model: 'm', input: 'x' }).echo, stored: false };
+
+function parse(raw: string): Array<Record<string, unknown>> {
+  return raw
+    .split('\n\n')
+    .filter((f) => f !== '')
+    .map((f) => {
+      const [event, data] = f.split('\n');
+      const json = JSON.parse((data ?? '').slice('data: '.length)) as Record<string, unknown>;
+      expect(event).toBe(`event: ${String(json.type)}`);
+      return json;
+    });
+}
+
+describe('Responses stream events', () => {
+  it('streams one item at a time: reasoning summary, then the message, then each function call, then completed', () => {
+    const e = new ResponseEvents(frame, new ResponseIds('abc'));
+    e.start();
+    e.reasoning('Let me ');
+    e.reasoning('think.');
+    e.text('Hi');
+    e.toolCall(0, 'call_1', 'f', '{"a"');
+    e.toolCall(0, undefined, undefined, ':1}');
+    e.toolCall(1, 'call_2', 'g', '{}');
+    e.finish('tool_calls', { input_tokens: 1 });
+    const events = parse(e.take());
+    expect(events.map((x) => `${String(x.type)}@${String(x.output_index ?? '-')}`)).toEqual([
+      'response.created@-',
+      'response.in_progress@-',
+      'response.output_item.added@0',
+      'response.reasoning_summary_part.added@0',
+      'response.reasoning_summary_text.delta@0',
+      'response.reasoning_summary_text.delta@0',
+      'response.reasoning_summary_text.done@0',
+      'response.reasoning_summary_part.done@0',
+      'response.output_item.done@0',
+      'response.output_item.added@1',
+      'response.content_part.added@1',
+      'response.output_text.delta@1',
+      'response.output_text.done@1',
+      'response.content_part.done@1',
+      'response.output_item.done@1',
+      'response.output_item.added@2',
+      'response.function_call_arguments.delta@2',
+      'response.function_call_arguments.delta@2',
+      'response.function_call_arguments.done@2',
+      'response.output_item.done@2',
+      'response.output_item.added@3',
+      'response.function_call_arguments.delta@3',
+      'response.function_call_arguments.done@3',
+      'response.output_item.done@3',
+      'response.completed@-',
+    ]);
+    expect(events.map((x) => x.sequence_number)).toEqual(events.map((_, i) => i));
+    expect(events[18]).toMatchObject({ arguments: '{"a":1}', name: 'f' });
+    const done = events.at(-1)?.response as { output: unknown[]; status: string; usage: unknown };
+    expect(done.status).toBe('completed');
+    expect(done.output).toEqual([
+      { id: 'rs_abc01', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Let me think.' }] },
+      { id: 'msg_abc02', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Hi', annotations: [], logprobs: [] }] },
+      { id: 'fc_abc03', type: 'function_call', status: 'completed', call_id: 'call_1', name: 'f', arguments: '{"a":1}' },
+      { id: 'fc_abc04', type: 'function_call', status: 'completed', call_id: 'call_2', name: 'g', arguments: '{}' },
+    ]);
+  });
+
+  it('ends a cut answer with response.incomplete and the reason', () => {
+    const e = new ResponseEvents(frame, new ResponseIds('abc'));
+    e.start();
+    e.text('Hi');
+    e.finish('length', null);
+    const last = parse(e.take()).at(-1);
+    expect(last).toMatchObject({ type: 'response.incomplete', response: { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } } });
+  });
+
+  it('writes an error event with code, message and param', () => {
+    const e = new ResponseEvents(frame, new ResponseIds('abc'));
+    e.start();
+    e.take();
+    e.error('server_error', 'Upstream failed.', null);
+    expect(parse(e.take())).toEqual([{ type: 'error', sequence_number: 2, code: 'server_error', message: 'Upstream failed.', param: null }]);
+  });
+});

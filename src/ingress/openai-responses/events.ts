@@ -1,0 +1,131 @@
+import type { FinishReason } from '../../core/types.js';
+import { outputText, responseObject, statusOf, type FunctionCallItem, type MessageItem, type OutputItem, type ReasoningItem, type ResponseFrame, type ResponseIds } from './encode.js';
+
+/** The item being streamed: its output index and what it has accumulated so far. */
+type Open =
+  | { kind: 'message'; index: number; item: MessageItem; text: string }
+  | { kind: 'reasoning'; index: number; item: ReasoningItem; text: string }
+  | { kind: 'call'; index: number; item: FunctionCallItem; callIndex: number };
+
+/**
+ * Writes the typed events of a Responses stream in the order OpenAI sends them: one output item at a
+ * time, each opened (`output_item.added`, its part added), filled by deltas and closed (`.done` events,
+ * `output_item.done`) before the next starts. Every event carries its `type` and `sequence_number`.
+ */
+export class ResponseEvents {
+  readonly output: OutputItem[] = [];
+  private seq = 0;
+  private open: Open | undefined;
+  private out = '';
+
+  constructor(
+    private readonly frame: ResponseFrame,
+    private readonly ids: ResponseIds,
+  ) {}
+
+  /** `response.created` and `response.in_progress`. */
+  start(): void {
+    const response = responseObject(this.frame, { status: 'in_progress', incomplete_details: null }, [], null);
+    this.emit('response.created', { response });
+    this.emit('response.in_progress', { response });
+  }
+
+  text(delta: string): void {
+    const o = this.open?.kind === 'message' ? this.open : this.openMessage();
+    o.text += delta;
+    this.emit('response.output_text.delta', { item_id: o.item.id, output_index: o.index, content_index: 0, delta, logprobs: [] });
+  }
+
+  reasoning(delta: string): void {
+    const o = this.open?.kind === 'reasoning' ? this.open : this.openReasoning();
+    o.text += delta;
+    this.emit('response.reasoning_summary_text.delta', { item_id: o.item.id, output_index: o.index, summary_index: 0, delta });
+  }
+
+  /** A tool-call part: a new call index opens a function_call item, later parts add to its arguments. */
+  toolCall(callIndex: number, id: string | undefined, name: string | undefined, delta: string): void {
+    let o = this.open;
+    if (o?.kind !== 'call' || o.callIndex !== callIndex) {
+      this.close('completed');
+      const item: FunctionCallItem = { id: this.ids.next('fc'), type: 'function_call', status: 'in_progress', call_id: id ?? '', name: name ?? '', arguments: '' };
+      o = { kind: 'call', index: this.output.length, item, callIndex };
+      this.open = o;
+      this.output.push(item);
+      this.emit('response.output_item.added', { output_index: o.index, item: { ...item } });
+    }
+    if (delta === '') return;
+    o.item.arguments += delta;
+    this.emit('response.function_call_arguments.delta', { item_id: o.item.id, output_index: o.index, delta });
+  }
+
+  /** Closes the open item and ends with `response.completed` (or `response.incomplete`) carrying everything. */
+  finish(finish: FinishReason | undefined, usage: Record<string, unknown> | null): void {
+    const state = statusOf(finish);
+    this.close(state.status === 'incomplete' ? 'incomplete' : 'completed');
+    const response = responseObject(this.frame, state, this.output, usage);
+    this.emit(state.status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response });
+  }
+
+  /** The `error` event that ends a stream which broke. */
+  error(code: string, message: string, param: string | null): void {
+    this.emit('error', { code, message, param });
+  }
+
+  /** The frames written since the last call. */
+  take(): string {
+    const s = this.out;
+    this.out = '';
+    return s;
+  }
+
+  private openMessage(): Extract<Open, { kind: 'message' }> {
+    this.close('completed');
+    const item: MessageItem = { id: this.ids.next('msg'), type: 'message', status: 'in_progress', role: 'assistant', content: [] };
+    const o = { kind: 'message' as const, index: this.output.length, item, text: '' };
+    this.open = o;
+    this.output.push(item);
+    this.emit('response.output_item.added', { output_index: o.index, item: { ...item, content: [] } });
+    this.emit('response.content_part.added', { item_id: item.id, output_index: o.index, content_index: 0, part: outputText('') });
+    return o;
+  }
+
+  private openReasoning(): Extract<Open, { kind: 'reasoning' }> {
+    this.close('completed');
+    const item: ReasoningItem = { id: this.ids.next('rs'), type: 'reasoning', summary: [] };
+    const o = { kind: 'reasoning' as const, index: this.output.length, item, text: '' };
+    this.open = o;
+    this.output.push(item);
+    this.emit('response.output_item.added', { output_index: o.index, item: { ...item, summary: [] } });
+    this.emit('response.reasoning_summary_part.added', { item_id: item.id, output_index: o.index, summary_index: 0, part: { type: 'summary_text', text: '' } });
+    return o;
+  }
+
+  private close(status: 'completed' | 'incomplete'): void {
+    const o = this.open;
+    if (!o) return;
+    this.open = undefined;
+    const base = { item_id: o.item.id, output_index: o.index };
+    if (o.kind === 'message') {
+      const part = outputText(o.text);
+      this.emit('response.output_text.done', { ...base, content_index: 0, text: o.text, logprobs: [] });
+      this.emit('response.content_part.done', { ...base, content_index: 0, part });
+      o.item.content = [part];
+      o.item.status = status;
+    } else if (o.kind === 'reasoning') {
+      const part = { type: 'summary_text' as const, text: o.text };
+      this.emit('response.reasoning_summary_text.done', { ...base, summary_index: 0, text: o.text });
+      this.emit('response.reasoning_summary_part.done', { ...base, summary_index: 0, part });
+      o.item.summary = [part];
+    } else {
+      this.emit('response.function_call_arguments.done', { ...base, name: o.item.name, arguments: o.item.arguments });
+      o.item.status = status;
+    }
+    this.emit('response.output_item.done', { output_index: o.index, item: o.item });
+  }
+
+  private emit(type: string, fields: Record<string, unknown>): void {
+    const data = JSON.stringify({ type, sequence_number: this.seq, ...fields });
+    this.seq += 1;
+    this.out += `event: ${type}\ndata: ${data}\n\n`;
+  }
+}

@@ -1,0 +1,275 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import { request } from 'undici';
+import { parseConfig } from '../../config/load.js';
+import { createGateway } from '../../gateway/gateway.js';
+import { startOpenAISim } from '../../sim/openai/index.js';
+import { startAzureSim } from '../../sim/azure/index.js';
+import { startBedrockSim, SIM_CREDENTIALS } from '../../sim/bedrock/index.js';
+import { startVertexSim } from '../../sim/vertex/index.js';
+import { createSimServiceAccount } from '../../sim/vertex/credentials.js';
+import { startAnthropicSim } from '../../sim/anthropic/index.js';
+import type { SimServer } from '../../sim/server.js';
+import { startServer, type RunningServer } from '../../adapters/node/server.js';
+
+const PROJECT = 'responses-project';
+const PROVIDERS = ['openai', 'azure', 'bedrock', 'gemini', 'vertex-claude', 'anthropic'] as const;
+const WEATHER = { type: 'function' as const, name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { query: { type: 'string' } } }, strict: false };
+
+/** The `store` field OpenAI sends in a Response (the SDK's type leaves it out). */
+const stored = (r: object): unknown => (r as { store?: unknown }).store;
+
+/** The SSE events of a raw stream, in order. */
+function events(raw: string): Array<{ event: string; data: Record<string, unknown> }> {
+  return raw
+    .split('\n\n')
+    .filter((f) => f.trim() !== '')
+    .map((f) => {
+      const event = /^event: (.*)$/m.exec(f)?.[1] ?? '';
+      const data = JSON.parse(/^data: (.*)$/m.exec(f)?.[1] ?? 'null') as Record<string, unknown>;
+      return { event, data };
+    });
+}
+
+describe('the OpenAI Responses front door, through the server and the official SDK', () => {
+  const sims: Record<string, SimServer> = {};
+  let server: RunningServer;
+  let closedServer: RunningServer;
+  let client: OpenAI;
+  let other: OpenAI;
+
+  beforeAll(async () => {
+    const account = createSimServiceAccount(PROJECT);
+    const [openai, azure, bedrock, vertex, anthropic, primary] = await Promise.all([
+      startOpenAISim({ apiKey: 'sk-test' }),
+      startAzureSim({ apiKey: 'az-key' }),
+      startBedrockSim({ region: 'us-east-1' }),
+      startVertexSim({ publicKey: account.publicKey, project: PROJECT }),
+      startAnthropicSim({ apiKey: 'sk-ant' }),
+      startOpenAISim({ apiKey: 'sk-test', name: 'primary' }),
+    ]);
+    Object.assign(sims, { openai, azure, bedrock, vertex, anthropic, primary });
+    const aws = { region: 'us-east-1', endpoint: bedrock.url, access_key_id: '${AWS_KEY_ID}', secret_access_key: '${AWS_SECRET}' };
+    const gcp = { provider: 'vertex', project: PROJECT, region: 'europe-west4', endpoint: vertex.url, credentials_file: '${VERTEX_SA}', self_signed_jwt: true };
+    const deployments = [
+      { id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${openai.url}/v1`, api_key: 'sk-test' },
+      { id: 'azure', provider: 'azure-openai', model: 'gpt-4o', endpoint: azure.url, api_version: '2024-10-21', api_key: 'az-key' },
+      { id: 'bedrock', provider: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', ...aws },
+      { id: 'gemini', model: 'gemini-2.5-flash', ...gcp },
+      { id: 'vertex-claude', publisher: 'anthropic', model: 'claude-sonnet-4-5@20250929', ...gcp, region: 'us-east5' },
+      { id: 'anthropic', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: anthropic.url, api_key: 'sk-ant', max_output_tokens: 64_000 },
+      { id: 'primary', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${primary.url}/v1`, api_key: 'sk-test' },
+      { id: 'backup', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${openai.url}/v1`, api_key: 'sk-test' },
+      { id: 'us-openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${openai.url}/v1`, api_key: 'sk-test', tags: ['us'] },
+      { id: 'eu-gemini', model: 'gemini-2.5-flash', ...gcp, tags: ['eu'] },
+    ];
+    const env = { AWS_KEY_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey, VERTEX_SA: account.json, K1: 'key-one', K2: 'key-two', K3: 'key-eu' };
+    const base = {
+      routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 5_000, allow_direct_deployments: true },
+      api_keys: [
+        { id: 'one', key: '${K1}' },
+        { id: 'two', key: '${K2}' },
+        { id: 'eu', key: '${K3}', residency: 'eu' },
+      ],
+      deployments,
+      groups: [
+        { name: 'failover', strategy: 'priority', deployments: ['primary', 'backup'] },
+        { name: 'anywhere', strategy: 'priority', deployments: ['us-openai', 'eu-gemini'] },
+      ],
+    };
+    const parsed = parseConfig({ ...base, responses: { store: { enabled: true } } }, env);
+    const closed = parseConfig(base, env);
+    if (!parsed.ok || !closed.ok) throw new Error(JSON.stringify(parsed.ok ? closed : parsed));
+    server = await startServer(createGateway(parsed.config), { port: 0 });
+    closedServer = await startServer(createGateway(closed.config), { port: 0 });
+    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'key-one', maxRetries: 0 });
+    other = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'key-two', maxRetries: 0 });
+  });
+
+  afterAll(async () => {
+    await server.shutdown(100);
+    await closedServer.shutdown(100);
+    await Promise.all(Object.values(sims).map((s) => s.close()));
+  });
+
+  describe.each(PROVIDERS)('routed to %s', (model) => {
+    it('answers responses.create with a message item, usage and instructions echoed', async () => {
+      const res = await client.responses.create({ model, instructions: 'Be brief.', input: 'Hi there', store: false });
+      expect(res.id).toMatch(/^resp_/);
+      expect(res.object).toBe('response');
+      expect(res.status).toBe('completed');
+      expect(res.instructions).toBe('Be brief.');
+      expect(res.output_text).toContain('You said: Hi there.');
+      expect(res.output[0]).toMatchObject({ type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', annotations: [] }] });
+      expect(res.usage?.input_tokens).toBeGreaterThan(0);
+      expect(res.usage?.total_tokens).toBe((res.usage?.input_tokens ?? 0) + (res.usage?.output_tokens ?? 0));
+      expect(res.usage?.output_tokens_details.reasoning_tokens).toBe(0);
+    });
+
+    it('streams with responses.stream to the same text and a completed response', async () => {
+      const stream = client.responses.stream({ model, input: 'Hi there', store: false });
+      let deltas = '';
+      stream.on('response.output_text.delta', (e) => (deltas += e.delta));
+      const final = await stream.finalResponse();
+      expect(final.status).toBe('completed');
+      expect(final.output_text).toContain('You said: Hi there.');
+      expect(deltas).toBe(final.output_text);
+      expect(final.usage?.output_tokens).toBeGreaterThan(0);
+    });
+
+    it('calls a function tool and continues from previous_response_id with its output', async () => {
+      const first = await client.responses.create({ model, input: 'Please call the tool for Paris', tools: [WEATHER] });
+      const call = first.output.find((o) => o.type === 'function_call');
+      expect(call).toMatchObject({ type: 'function_call', name: 'get_weather', status: 'completed' });
+      if (call?.type !== 'function_call') throw new Error('no function call');
+      expect(JSON.parse(call.arguments)).toEqual({ query: 'Please call the tool for Paris' });
+      const second = await client.responses.create({
+        model,
+        previous_response_id: first.id,
+        input: [{ type: 'function_call_output', call_id: call.call_id, output: 'sunny, 21C' }],
+        tools: [WEATHER],
+      });
+      expect(second.output_text).toBe('The tool said: sunny, 21C.');
+      expect(second.previous_response_id).toBe(first.id);
+    });
+
+    it('continues a function call handed back as input items, without stored state', async () => {
+      const stream = client.responses.stream({ model, input: 'Please call the tool for Oslo', tools: [WEATHER], store: false });
+      const argDeltas: string[] = [];
+      stream.on('response.function_call_arguments.delta', (e) => argDeltas.push(e.delta));
+      const first = await stream.finalResponse();
+      const call = first.output.find((o) => o.type === 'function_call');
+      if (call?.type !== 'function_call') throw new Error('no function call');
+      expect(argDeltas.join('')).toBe(call.arguments);
+      const second = await client.responses.create({
+        model,
+        input: [{ role: 'user', content: 'Please call the tool for Oslo' }, ...(first.output as unknown as OpenAI.Responses.ResponseInputItem[]), { type: 'function_call_output', call_id: call.call_id, output: 'snow' }],
+        tools: [WEATHER],
+        store: false,
+      });
+      expect(second.output_text).toBe('The tool said: snow.');
+    });
+
+    it('reasons when asked to think step by step: a reasoning item with a summary (where the API shows reasoning) and reasoning tokens', async () => {
+      const res = await client.responses.create({ model, input: 'Think step by step: hello', store: false });
+      expect(res.usage?.output_tokens_details.reasoning_tokens).toBeGreaterThan(0);
+      const reasoning = res.output.find((o) => o.type === 'reasoning');
+      // Azure OpenAI counts reasoning tokens but never sends the reasoning text.
+      if (model === 'azure') return expect(reasoning).toBeUndefined();
+      if (reasoning?.type !== 'reasoning') throw new Error(`no reasoning item from ${model}`);
+      expect(reasoning.summary[0]?.text).toContain('A short friendly reply will do.');
+      expect(res.output.at(-1)?.type).toBe('message');
+      const stream = client.responses.stream({ model, input: 'Think step by step: hello', store: false });
+      let summary = '';
+      stream.on('response.reasoning_summary_text.delta', (e) => (summary += e.delta));
+      await stream.finalResponse();
+      expect(summary).toBe(reasoning.summary[0]?.text);
+    });
+  });
+
+  it('sends text.format json_schema upstream as response_format', async () => {
+    const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'], additionalProperties: false };
+    const res = await client.responses.create({ model: 'openai', input: 'Hi', store: false, text: { format: { type: 'json_schema', name: 'reply', schema, strict: true } } });
+    expect(res.text?.format).toMatchObject({ type: 'json_schema', name: 'reply' });
+    const sent = JSON.parse(sims.openai?.lastRequest?.body.toString() ?? '{}') as Record<string, unknown>;
+    expect(sent.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'reply', schema, strict: true } });
+    expect(sent).not.toHaveProperty('metadata');
+  });
+
+  it('writes the typed events in the documented order, each with a sequence number', async () => {
+    const res = await request(`${server.url}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer key-one', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'openai', input: 'Hi', stream: true, store: false }),
+    });
+    expect(res.headers['content-type']).toBe('text/event-stream');
+    const all = events(await res.body.text());
+    const types = all.map((e) => e.event);
+    expect(types.filter((t) => t !== 'response.output_text.delta')).toEqual([
+      'response.created',
+      'response.in_progress',
+      'response.output_item.added',
+      'response.content_part.added',
+      'response.output_text.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      'response.completed',
+    ]);
+    expect(types.indexOf('response.output_text.delta')).toBe(4);
+    expect(all.map((e) => e.data.sequence_number)).toEqual(all.map((_, i) => i));
+    expect(all.every((e) => e.data.type === e.event)).toBe(true);
+    const completed = all.at(-1)?.data.response as Record<string, unknown>;
+    expect(completed).toMatchObject({ status: 'completed', usage: { input_tokens: expect.any(Number) } });
+  });
+
+  it('ends a stream that breaks after its first byte with an error event and no completion', async () => {
+    sims.anthropic?.faults.add({ stream_error_after_chunks: 2, count: 1 });
+    const res = await request(`${server.url}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer key-one' },
+      body: JSON.stringify({ model: 'anthropic', input: 'Hi there my friend', stream: true, store: false }),
+    });
+    const all = events(await res.body.text());
+    expect(all.at(-1)).toMatchObject({ event: 'error', data: { type: 'error', code: expect.any(String), message: expect.stringContaining('anthropic') } });
+    expect(all.some((e) => e.event === 'response.completed')).toBe(false);
+    sims.anthropic?.faults.add({ stream_error_after_chunks: 2, count: 1 });
+    const stream = client.responses.stream({ model: 'anthropic', input: 'Hi there my friend', store: false });
+    await expect(stream.finalResponse()).rejects.toThrow(/anthropic/);
+  });
+
+  it('answers an upstream failure before the first byte in the OpenAI error shape', async () => {
+    sims.bedrock?.faults.add({ status: 400, error: 'ValidationException', count: 2 });
+    await expect(client.responses.create({ model: 'bedrock', input: 'Hi', store: false })).rejects.toMatchObject({ status: 400, type: 'invalid_request_error' });
+    await expect(client.responses.stream({ model: 'bedrock', input: 'Hi', store: false }).finalResponse()).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('fails over and keeps residency exactly as the chat door does', async () => {
+    sims.primary?.faults.add({ status: 503, count: 2 });
+    const { data, response } = await client.responses.create({ model: 'failover', input: 'Hi', store: false }).withResponse();
+    expect(response.headers.get('x-switchyard-deployment')).toBe('backup');
+    expect(response.headers.get('x-switchyard-attempts')).toBe('2');
+    expect(data.output_text).toContain('gpt-4o-mini');
+    const eu = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'key-eu', maxRetries: 0 });
+    const served = await eu.responses.create({ model: 'anywhere', input: 'Hi', store: false }).withResponse();
+    expect(served.response.headers.get('x-switchyard-deployment')).toBe('eu-gemini');
+    const chat = await eu.chat.completions.create({ model: 'anywhere', messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
+    expect(chat.response.headers.get('x-switchyard-deployment')).toBe('eu-gemini');
+  });
+
+  it("keeps one key's stored responses from another key", async () => {
+    const first = await client.responses.create({ model: 'openai', input: 'Remember me' });
+    expect(stored(first)).toBe(true);
+    await expect(other.responses.create({ model: 'openai', previous_response_id: first.id, input: 'Hi' })).rejects.toMatchObject({ status: 400, code: 'previous_response_not_found' });
+    const unstored = await client.responses.create({ model: 'openai', input: 'Forget me', store: false });
+    expect(stored(unstored)).toBe(false);
+    await expect(client.responses.create({ model: 'openai', previous_response_id: unstored.id, input: 'Hi' })).rejects.toMatchObject({ status: 400, param: 'previous_response_id' });
+  });
+
+  it('refuses previous_response_id when storage is disabled, and stores nothing for store: true', async () => {
+    const closed = new OpenAI({ baseURL: `${closedServer.url}/v1`, apiKey: 'key-one', maxRetries: 0 });
+    const res = await closed.responses.create({ model: 'openai', input: 'Hi', store: true });
+    expect(stored(res)).toBe(false);
+    await expect(closed.responses.create({ model: 'openai', previous_response_id: res.id, input: 'Hi' })).rejects.toMatchObject({
+      status: 400,
+      code: 'response_storage_disabled',
+      message: expect.stringContaining('storage is disabled'),
+    });
+  });
+
+  it('refuses built-in tools by name, and unknown fields, with a 400', async () => {
+    await expect(client.responses.create({ model: 'openai', input: 'Hi', tools: [{ type: 'web_search' }] })).rejects.toMatchObject({
+      status: 400,
+      param: 'tools[0].type',
+      message: expect.stringContaining("'web_search' is not supported"),
+    });
+    const res = await request(`${server.url}/v1/responses`, { method: 'POST', headers: { authorization: 'Bearer key-one' }, body: JSON.stringify({ model: 'openai', input: 'Hi', background: true }) });
+    expect(res.statusCode).toBe(400);
+    expect(await res.body.json()).toMatchObject({ error: { param: 'background', type: 'invalid_request_error' } });
+  });
+
+  it('reports a cut at max_output_tokens as an incomplete response', async () => {
+    const res = await client.responses.create({ model: 'openai', input: 'Hi there, this is a rather long message to answer', max_output_tokens: 16, store: false });
+    expect(res.status).toBe('incomplete');
+    expect(res.incomplete_details).toEqual({ reason: 'max_output_tokens' });
+  });
+});

@@ -1,0 +1,66 @@
+import { GatewayError } from '../../core/errors.js';
+import type { ChatMessage, ChatRequest } from '../../core/types.js';
+import { parseJson } from '../../http/body.js';
+import type { HttpResponse } from '../../http/exchange.js';
+import { jsonResponse } from '../../http/respond.js';
+import type { Route, RouteContext } from '../../http/route.js';
+import { SseStream } from '../../http/sse.js';
+import { formatUsd, requestOptions, servedHeaders } from '../gateway-headers.js';
+import { costExtension } from '../openai-chat/cost.js';
+import { decodeResponsesRequest, type ResponsesRequest } from './decode.js';
+import { assistantTurn, encodeResponsesUsage, outputItems, ResponseIds, responseObject, statusOf, type ResponseFrame } from './encode.js';
+import { conversationsOf, type Conversations } from './store/conversations.js';
+import { ResponsesStreamEncoder } from './stream.js';
+
+/** The conversation before the answer: a stored one continued, then this request's input. */
+async function conversation(req: ResponsesRequest, conversations: Conversations | undefined, owner: string): Promise<ChatMessage[]> {
+  if (req.previousResponseId === undefined) return req.input;
+  if (!conversations) {
+    throw new GatewayError({
+      kind: 'invalid_request',
+      code: 'response_storage_disabled',
+      param: 'previous_response_id',
+      message: "'previous_response_id' needs stored responses, and response storage is disabled on this gateway (responses.store.enabled).",
+    });
+  }
+  return [...(await conversations.history(req.previousResponseId, owner)), ...req.input];
+}
+
+async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
+  const req = decodeResponsesRequest(parseJson(await ctx.body()));
+  const conversations = conversationsOf(ctx.gateway);
+  const owner = ctx.caller.keyId ?? '';
+  const history = await conversation(req, conversations, owner);
+  // Instructions apply to this response only: a later one continuing it does not inherit them.
+  const chat: ChatRequest = { ...req.chat, messages: req.instructions ? [req.instructions, ...history] : history };
+  const keep = req.store && conversations !== undefined ? conversations : undefined;
+  const ids = new ResponseIds(ctx.requestId);
+  const frame: ResponseFrame = { id: ids.response, createdAt: Math.floor(Date.now() / 1000), model: req.model, echo: req.echo, stored: keep !== undefined };
+
+  if (req.stream) {
+    chat.stream = true;
+    const { parts, servedBy } = await ctx.gateway.stream(chat, requestOptions(ctx));
+    ctx.servedBy = servedBy;
+    const headers = servedHeaders(servedBy);
+    headers['content-type'] = 'text/event-stream';
+    headers['cache-control'] = 'no-cache';
+    if (ctx.costOf) headers.trailer = 'x-switchyard-cost-usd';
+    const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, ids, keep && { conversations: keep, owner, messages: history });
+    return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
+  }
+
+  const { response, servedBy } = await ctx.gateway.chat(chat, requestOptions(ctx));
+  ctx.servedBy = servedBy;
+  const headers = servedHeaders(servedBy);
+  const cost = costExtension(ctx, servedBy, response.usage, response.usageEstimated);
+  if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
+  const output = outputItems(response, ids);
+  if (keep) await keep.save(ids.response, owner, [...history, assistantTurn(output)]);
+  return jsonResponse(200, responseObject(frame, statusOf(response.finishReason), output, encodeResponsesUsage(response.usage, cost)), headers);
+}
+
+/** The OpenAI Responses API, with and without the `/v1` prefix. */
+export const OPENAI_RESPONSES_ROUTES: readonly Route[] = [
+  { method: 'POST', path: '/v1/responses', handle: createResponse },
+  { method: 'POST', path: '/responses', handle: createResponse },
+];

@@ -1,0 +1,51 @@
+import type { ChatMessage } from '../../../core/types.js';
+import type { ConversationStore } from './store.js';
+
+interface Entry {
+  owner: string;
+  expiresAt: number;
+  messages: readonly ChatMessage[];
+}
+
+/**
+ * Conversations in this process, for gateways without a ledger database. One retention for all, so
+ * the Map's insertion order is expiry order: a sweep stops at the first live entry.
+ */
+export class MemoryConversationStore implements ConversationStore {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly retentionMs: number,
+    private readonly maxEntries: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  save(id: string, owner: string, messages: readonly ChatMessage[]): Promise<void> {
+    this.sweep();
+    this.entries.delete(id);
+    this.entries.set(id, { owner, expiresAt: this.now() + this.retentionMs, messages });
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.maxEntries) break;
+      this.entries.delete(oldest);
+    }
+    return Promise.resolve();
+  }
+
+  load(id: string, owner: string): Promise<ChatMessage[] | undefined> {
+    const e = this.entries.get(id);
+    const live = e !== undefined && e.owner === owner && e.expiresAt > this.now();
+    return Promise.resolve(live ? [...e.messages] : undefined);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const [id, e] of this.entries) {
+      if (e.expiresAt > now) break;
+      this.entries.delete(id);
+    }
+  }
+}

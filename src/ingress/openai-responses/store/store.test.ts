@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { silentLogger } from '../../../core/logger.js';
+import type { ChatMessage } from '../../../core/types.js';
+import type { SqlDriver } from '../../../ledger/store/driver.js';
+import { migrate } from '../../../ledger/store/migrations.js';
+import { openPostgres } from '../../../ledger/store/postgres-driver.js';
+import { openSqlite } from '../../../ledger/store/sqlite-driver.js';
+import { DATABASE_URL, testSchema } from '../../../ledger/testing/fixtures.js';
+import { MemoryConversationStore } from './memory.js';
+import { SqlConversationStore } from './sql.js';
+import type { ConversationStore } from './store.js';
+
+const HOUR = 3_600_000;
+const turn = (text: string): ChatMessage[] => [{ role: 'user', content: text }, { role: 'assistant', content: `re: ${text}` }];
+
+/** One suite for every store: what a key saved only it reads back, and only until the retention ends. */
+function conversationSuite(name: string, open: (now: () => number) => Promise<ConversationStore>, cleanup: () => Promise<void> = async () => undefined): void {
+  describe(`stored conversations in ${name}`, () => {
+    let clock = 1_000_000;
+    let store: ConversationStore;
+    beforeAll(async () => {
+      store = await open(() => clock);
+    });
+    afterAll(cleanup);
+
+    it('gives a saved conversation back to the key that saved it, and to no other', async () => {
+      await store.save('resp_a', 'one', turn('hi'));
+      expect(await store.load('resp_a', 'one')).toEqual(turn('hi'));
+      expect(await store.load('resp_a', 'two')).toBeUndefined();
+      expect(await store.load('resp_missing', 'one')).toBeUndefined();
+    });
+
+    it('forgets a conversation once its retention has passed, and sweeps it out on a later save', async () => {
+      await store.save('resp_old', 'one', turn('old'));
+      clock += 24 * HOUR;
+      expect(await store.load('resp_old', 'one')).toBeUndefined();
+      await store.save('resp_new', 'one', turn('new'));
+      expect(await store.load('resp_new', 'one')).toEqual(turn('new'));
+      clock -= 24 * HOUR;
+      // Swept, not merely hidden: turning the clock back does not bring it back.
+      expect(await store.load('resp_old', 'one')).toBeUndefined();
+      clock += 24 * HOUR;
+    });
+  });
+}
+
+conversationSuite('memory', async (now) => new MemoryConversationStore(24 * HOUR, 100, now));
+
+let sqlite: SqlDriver | undefined;
+conversationSuite(
+  'SQLite',
+  async (now) => {
+    sqlite = openSqlite(':memory:');
+    await migrate(sqlite);
+    return new SqlConversationStore(sqlite, 24 * HOUR, now);
+  },
+  async () => sqlite?.close(),
+);
+
+if (DATABASE_URL) {
+  const schema = testSchema('responses_store');
+  let driver: SqlDriver | undefined;
+  conversationSuite(
+    'PostgreSQL',
+    async (now) => {
+      driver = openPostgres(DATABASE_URL as string, schema, silentLogger);
+      await migrate(driver);
+      return new SqlConversationStore(driver, 24 * HOUR, now);
+    },
+    async () => {
+      await driver?.close();
+      const client = new pg.Client({ connectionString: DATABASE_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+    },
+  );
+}
+
+describe('stored conversations in memory, bounded', () => {
+  it('drops the oldest conversations beyond its limit', async () => {
+    const store = new MemoryConversationStore(HOUR, 2, () => 0);
+    for (const id of ['r1', 'r2', 'r3']) await store.save(id, 'k', turn(id));
+    expect(store.size).toBe(2);
+    expect(await store.load('r1', 'k')).toBeUndefined();
+    expect(await store.load('r3', 'k')).toEqual(turn('r3'));
+  });
+});

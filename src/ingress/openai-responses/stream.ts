@@ -1,0 +1,99 @@
+import { GatewayError } from '../../core/errors.js';
+import type { ChatMessage, FinishReason, StreamPart } from '../../core/types.js';
+import type { ServedBy } from '../../gateway/gateway.js';
+import { exposesUpstream } from '../../http/respond.js';
+import type { RouteContext } from '../../http/route.js';
+import type { StreamEncoder } from '../../http/sse.js';
+import { formatUsd } from '../gateway-headers.js';
+import { costExtension } from '../openai-chat/cost.js';
+import { assistantTurn, encodeResponsesUsage, type ResponseFrame, type ResponseIds } from './encode.js';
+import { ResponseEvents } from './events.js';
+import type { Conversations } from './store/conversations.js';
+
+/** Where a stream that ended well is kept (`previous_response_id`), when it is to be kept. */
+export interface StreamStorage {
+  conversations: Conversations;
+  owner: string;
+  /** The conversation before this response's answer. */
+  messages: ChatMessage[];
+}
+
+const NOTHING: readonly string[] = Object.freeze([]);
+
+/**
+ * A Responses stream: canonical parts as typed events, `response.completed` (with usage and cost) at
+ * the end, or an `error` event and no completion when the stream breaks after its first byte. The cost
+ * also travels as the `x-switchyard-cost-usd` trailer, as on the chat door.
+ */
+export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
+  readonly framed = true;
+  private readonly events: ResponseEvents;
+  private started = false;
+  private finishReason: FinishReason | undefined;
+  private usage: Record<string, unknown> | null = null;
+  private cost: string | undefined;
+  private readonly responseId: string;
+  readonly trailers = (): Record<string, string> | undefined => (this.cost === undefined ? undefined : { 'x-switchyard-cost-usd': this.cost });
+
+  constructor(
+    private readonly ctx: RouteContext,
+    private readonly servedBy: ServedBy,
+    frame: ResponseFrame,
+    ids: ResponseIds,
+    private readonly storage: StreamStorage | undefined,
+  ) {
+    this.events = new ResponseEvents(frame, ids);
+    this.responseId = ids.response;
+  }
+
+  part(part: StreamPart): string | undefined {
+    if (!this.started) {
+      this.started = true;
+      this.events.start();
+    }
+    switch (part.type) {
+      case 'text':
+        this.events.text(part.delta);
+        break;
+      case 'reasoning':
+        // A signature alone has no Responses field (the summary is all a client sees of reasoning).
+        if (part.delta !== '') this.events.reasoning(part.delta);
+        break;
+      case 'tool-call':
+        this.events.toolCall(part.index, part.id, part.name, part.argumentsDelta);
+        break;
+      case 'finish':
+        this.finishReason = part.finishReason;
+        break;
+      case 'usage': {
+        const cost = costExtension(this.ctx, this.servedBy, part.usage, part.estimated, part.attempts);
+        if (cost && typeof cost.switchyard.cost_usd === 'number') this.cost = formatUsd(cost.switchyard.cost_usd);
+        this.usage = encodeResponsesUsage(part.usage, cost);
+        break;
+      }
+      default:
+        break;
+    }
+    const frames = this.events.take();
+    return frames === '' ? undefined : frames;
+  }
+
+  end(): readonly string[] {
+    if (!this.started) this.events.start();
+    this.events.finish(this.finishReason, this.usage);
+    if (this.storage) {
+      const { conversations, owner, messages } = this.storage;
+      void conversations.save(this.responseId, owner, [...messages, assistantTurn(this.events.output)]);
+    }
+    const frames = this.events.take();
+    return frames === '' ? NOTHING : [frames];
+  }
+
+  error(err: unknown): string {
+    const { deployment, provider } = this.servedBy;
+    const error = GatewayError.isInstance(err) ? err.withDeployment(deployment, provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
+    const body = error.toOpenAI(exposesUpstream(this.ctx.gateway.config, deployment)).error;
+    this.events.error(body.code, body.message, body.param);
+    return this.events.take();
+  }
+}
