@@ -8,6 +8,11 @@ export interface StreamEncoder<P> {
   end(): readonly string[];
   /** The data of the event that ends a stream which failed after its first byte. */
   error(err: unknown): string;
+  /**
+   * True when `part`, `end` and `error` return whole SSE frames (APIs whose events are named, as
+   * Anthropic's `event: message_start`), which are then sent as they are instead of as `data:` lines.
+   */
+  readonly framesEvents?: boolean;
 }
 
 /** Told once when a stream has ended, however it ended: the access log is written then. */
@@ -18,6 +23,7 @@ export interface StreamListener {
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 const frame = (data: string): string => `data: ${data}\n\n`;
+const asIs = (frames: string): string => frames;
 
 /**
  * Server-sent events from a stream of parts: each `next()` reads parts until one makes a frame and
@@ -30,24 +36,28 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
   private state: 'open' | 'closing' | 'closed' = 'open';
   private readonly onPart = (r: IteratorResult<P>): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => {
     if (this.state !== 'open') return this.next();
-    if (r.done) return this.last(this.encoder.end().map(frame).join(''));
+    if (r.done) return this.last(this.encoder.end().map(this.frame).join(''));
     let data: string | undefined;
     try {
       data = this.encoder.part(r.value);
     } catch (err) {
       // A failure of our own while relaying is an error of the attempt, not a client disconnect.
-      const failed = (): IteratorResult<string, undefined> => this.last(frame(this.encoder.error(err)));
+      const failed = (): IteratorResult<string, undefined> => this.last(this.frame(this.encoder.error(err)));
       return this.parts.throw ? this.parts.throw(err).then(failed, failed) : failed();
     }
-    return data === undefined ? this.next() : { done: false, value: frame(data) };
+    return data === undefined ? this.next() : { done: false, value: this.frame(data) };
   };
-  private readonly onError = (err: unknown): IteratorResult<string, undefined> => (this.state === 'open' ? this.last(frame(this.encoder.error(err))) : this.closed());
+  private readonly onError = (err: unknown): IteratorResult<string, undefined> => (this.state === 'open' ? this.last(this.frame(this.encoder.error(err))) : this.closed());
+  /** Chosen once: `data:` framing, or the encoder's own frames. */
+  private readonly frame: (text: string) => string;
 
   constructor(
     private readonly parts: AsyncIterator<P>,
     private readonly encoder: StreamEncoder<P>,
     private readonly listener: StreamListener,
-  ) {}
+  ) {
+    this.frame = encoder.framesEvents === true ? asIs : frame;
+  }
 
   [Symbol.asyncIterator](): this {
     return this;
