@@ -1,5 +1,6 @@
 import type { Ingress } from '../http/route.js';
+import { anthropicMessages } from './anthropic-messages/index.js';
 import { openAIChat } from './openai-chat/index.js';
 
 /** Every front door the gateway serves; the first one's error shape also answers unknown routes. */
-export const INGRESSES: readonly Ingress[] = [openAIChat];
+export const INGRESSES: readonly Ingress[] = [openAIChat, anthropicMessages];
