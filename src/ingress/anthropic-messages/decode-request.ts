@@ -73,12 +73,14 @@ function userTurn(content: unknown, param: string, out: ChatMessage[]): void {
   if (parts.length > 0) out.push({ role: 'user', content: parts });
 }
 
-/** An assistant turn: text, tool_use blocks as tool calls, thinking text as reasoning_content. */
+/**
+ * An assistant turn: text, and tool_use blocks as tool calls. Thinking blocks sent back are checked
+ * and dropped: no dialect sends reasoning upstream yet, and OpenAI-compatible servers refuse it.
+ */
 function assistantTurn(content: unknown, param: string): AssistantMessage {
   if (typeof content === 'string') return { role: 'assistant', content };
   const text: TextPart[] = [];
   const calls: ToolCall[] = [];
-  let reasoning = '';
   (content as unknown[]).forEach((block, i) => {
     const p = `${param}.${i}`;
     if (!isObject(block)) fail(p, 'must be an object');
@@ -86,12 +88,11 @@ function assistantTurn(content: unknown, param: string): AssistantMessage {
     else if (block.type === 'tool_use') {
       if (!isObject(block.input)) fail(`${p}.input`, 'must be an object');
       calls.push({ id: str(block.id, `${p}.id`), type: 'function', function: { name: str(block.name, `${p}.name`), arguments: JSON.stringify(block.input) } });
-    } else if (block.type === 'thinking') reasoning += str(block.thinking, `${p}.thinking`);
+    } else if (block.type === 'thinking') str(block.thinking, `${p}.thinking`);
     else if (block.type !== 'redacted_thinking') fail(`${p}.type`, "must be 'text', 'tool_use', 'thinking' or 'redacted_thinking' in an assistant message");
   });
   const message: AssistantMessage = { role: 'assistant', content: text.length > 0 || calls.length === 0 ? text : null };
   if (calls.length > 0) message.tool_calls = calls;
-  if (reasoning !== '') message.reasoning_content = reasoning;
   return message;
 }
 
