@@ -9,6 +9,11 @@ export type JsonObject = { [key: string]: JsonValue };
 export interface TextPart {
   type: 'text';
   text: string;
+  /**
+   * A prompt-cache mark (Anthropic's `cache_control`, as clients send it on either front door): the
+   * Anthropic dialect copies it, the Bedrock dialect writes a cache point after a marked system text.
+   */
+  cache_control?: { type: 'ephemeral'; ttl?: string };
 }
 
 export interface ImagePart {

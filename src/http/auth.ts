@@ -41,10 +41,11 @@ export function createAuthenticator(config: Pick<GatewayConfig, 'api_keys' | 'gr
   return (headers) => {
     const header = headers.authorization ?? '';
     // The auth scheme is case-insensitive (RFC 7235).
-    const apiKey = /^bearer /i.test(header) ? header.slice(7).trim() : headers['api-key'];
+    // `api-key` is Azure OpenAI's header, `x-api-key` Anthropic's: clients of either find their usual one.
+    const apiKey = /^bearer /i.test(header) ? header.slice(7).trim() : (headers['api-key'] ?? headers['x-api-key']);
     const caller = apiKey ? byDigest.get(digest(apiKey)) : undefined;
     if (!caller) {
-      throw new GatewayError({ kind: 'unauthenticated', code: 'invalid_api_key', message: 'A valid API key is required (Authorization: Bearer <key>).' });
+      throw new GatewayError({ kind: 'unauthenticated', code: 'invalid_api_key', message: 'A valid API key is required (Authorization: Bearer <key>, or x-api-key).' });
     }
     return caller;
   };

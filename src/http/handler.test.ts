@@ -116,12 +116,14 @@ describe('authentication in the handler', () => {
   const handle = createHttpHandler(gateway, { routes: [{ method: 'GET', path: '/v1/who', handle: async (ctx) => jsonResponse(200, { key: ctx.caller.keyId }) }] });
   afterAll(() => gateway.close());
 
-  it('answers a missing key with 401, takes a bearer key or api-key header, and lets health checks through', async () => {
+  it('answers a missing key with 401, takes a bearer key, api-key or x-api-key header, and lets health checks through', async () => {
     const none = await handle(req('GET', '/v1/who'));
     expect(none.status).toBe(401);
     expect(json(none).error).toMatchObject({ type: 'authentication_error', code: 'invalid_api_key' });
     expect(json(await handle(req('GET', '/v1/who', undefined, { authorization: 'Bearer sk-k' })))).toEqual({ key: 'k' });
     expect(json(await handle(req('GET', '/v1/who', undefined, { 'api-key': 'sk-k' })))).toEqual({ key: 'k' });
+    expect(json(await handle(req('GET', '/v1/who', undefined, { 'x-api-key': 'sk-k' })))).toEqual({ key: 'k' });
+    expect((await handle(req('GET', '/v1/who', undefined, { 'x-api-key': 'sk-wrong' }))).status).toBe(401);
     expect((await handle(req('GET', '/healthz'))).status).toBe(200);
   });
 });

@@ -33,6 +33,17 @@ async function drain(stream: AsyncIterable<string>): Promise<string[]> {
 }
 
 describe('SseStream', () => {
+  it('sends the frames of an encoder that names its events as they are, closing and error frames too', async () => {
+    const named: StreamEncoder<string> = {
+      framed: true,
+      part: (p) => `event: part\ndata: "${p}"\n\n`,
+      end: () => ['event: stop\ndata: {}\n\n'],
+      error: () => 'event: error\ndata: {}\n\n',
+    };
+    expect(await drain(new SseStream(parts(['a']), named, { streamEnded: () => undefined }))).toEqual(['event: part\ndata: "a"\n\n', 'event: stop\ndata: {}\n\n']);
+    const failing = { next: async (): Promise<IteratorResult<string>> => Promise.reject(new Error('x')) };
+    expect(await drain(new SseStream(failing, named, { streamEnded: () => undefined }))).toEqual(['event: error\ndata: {}\n\n']);
+  });
   it('frames each part as data, skips parts without a frame, and ends with the closing frames in one chunk', async () => {
     const ended = vi.fn();
     const out = await drain(new SseStream(parts(['a', 'skip', 'b']), upper, { streamEnded: ended }));

@@ -31,7 +31,7 @@ describe('encodeMessagesRequest', () => {
   });
 
   it('passes cache_control marks on text parts through', () => {
-    const part = { type: 'text' as const, text: 'Long context', cache_control: { type: 'ephemeral' } };
+    const part = { type: 'text' as const, text: 'Long context', cache_control: { type: 'ephemeral' as const } };
     const body = encodeMessagesRequest(req({ messages: [{ role: 'system', content: [part] }, { role: 'user', content: 'hi' }] }), base);
     expect(body.system).toEqual([{ type: 'text', text: 'Long context', cache_control: { type: 'ephemeral' } }]);
   });

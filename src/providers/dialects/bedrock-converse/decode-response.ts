@@ -25,6 +25,8 @@ export function decodeConverseResponse(raw: unknown, provider: string, id: strin
   let text = '';
   let reasoning = '';
   const toolCalls: ToolCall[] = [];
+  // Kept whole (signatures, redacted reasoning): a client must send them back to continue with thinking.
+  const reasoningBlocks: JsonObject[] = [];
   for (const block of content as Array<Record<string, unknown>>) {
     if (typeof block.text === 'string') text += block.text;
     else if (block.toolUse && typeof block.toolUse === 'object') {
@@ -37,6 +39,7 @@ export function decodeConverseResponse(raw: unknown, provider: string, id: strin
     } else if (block.reasoningContent && typeof block.reasoningContent === 'object') {
       const rt = (block.reasoningContent as { reasoningText?: { text?: unknown } }).reasoningText?.text;
       if (typeof rt === 'string') reasoning += rt;
+      reasoningBlocks.push(block.reasoningContent as JsonObject);
     }
   }
   const message: AssistantMessage = { role: 'assistant', content: toolCalls.length > 0 && text === '' ? null : text };
@@ -45,6 +48,7 @@ export function decodeConverseResponse(raw: unknown, provider: string, id: strin
   const ext: JsonObject = { stopReason: body.stopReason };
   if (body.metrics && typeof body.metrics === 'object') ext.metrics = body.metrics as JsonObject;
   if (body.trace && typeof body.trace === 'object') ext.trace = body.trace as JsonObject;
+  if (reasoningBlocks.length > 0) ext.reasoningContent = reasoningBlocks;
   const usage = decodeBedrockUsage(body.usage);
   const response: ChatResponse = {
     id,

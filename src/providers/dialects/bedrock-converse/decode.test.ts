@@ -76,7 +76,7 @@ describe('bedrock-converse decoding', () => {
     expect(r.extensions).toEqual({ bedrock: { stopReason: 'tool_use', metrics: { latencyMs: 12 } } });
   });
 
-  it('puts reasoning text in reasoning_content and counts its tokens into usage', () => {
+  it('puts reasoning text in reasoning_content, keeps the signed blocks in the extensions and counts its tokens into usage', () => {
     const r = decodeConverseResponse(
       {
         output: { message: { role: 'assistant', content: [{ reasoningContent: { reasoningText: { text: 'Think first.', signature: 's' } } }, { text: 'Done.' }] } },
@@ -89,6 +89,7 @@ describe('bedrock-converse decoding', () => {
       1,
     );
     expect(r.message).toEqual({ role: 'assistant', content: 'Done.', reasoning_content: 'Think first.' });
+    expect(r.extensions?.bedrock?.reasoningContent).toEqual([{ reasoningText: { text: 'Think first.', signature: 's' } }]);
     expect(r.usage).toMatchObject({ completion: 8, reasoning: 3 });
   });
 

@@ -109,6 +109,24 @@ describe('encodeConverseRequest', () => {
     expect(object.outputConfig?.textFormat.structure.jsonSchema.schema).toBe('{"type":"object"}');
   });
 
+  it('writes a cachePoint after system and user texts that carry a cache_control mark, once', () => {
+    const mark = { type: 'ephemeral' as const };
+    const body = encodeConverseRequest(
+      {
+        model: 'm',
+        messages: [
+          { role: 'system', content: [{ type: 'text', text: 'long', cache_control: mark }] },
+          { role: 'user', content: [{ type: 'text', text: 'doc', cache_control: mark }, { type: 'text', text: 'q' }] },
+        ],
+      },
+      { cacheSystemPrompt: true },
+    );
+    expect(body.system).toEqual([{ text: 'long' }, { cachePoint: { type: 'default' } }]);
+    expect(body.messages[0]?.content).toEqual([{ text: 'doc' }, { cachePoint: { type: 'default' } }, { text: 'q' }]);
+    const plain = encodeConverseRequest({ model: 'm', messages: [{ role: 'system', content: [{ type: 'text', text: 'long' }] }, { role: 'user', content: 'x' }] });
+    expect(plain.system).toEqual([{ text: 'long' }]);
+  });
+
   it('appends a cachePoint after the system prompt when asked', () => {
     const body = encodeConverseRequest({ model: 'm', messages: [{ role: 'system', content: 'long' }, { role: 'user', content: 'x' }] }, { cacheSystemPrompt: true });
     expect(body.system).toEqual([{ text: 'long' }, { cachePoint: { type: 'default' } }]);

@@ -23,9 +23,24 @@ function imageBlock(url: string, param: string): ContentBlock {
   return { image: { format, source: { bytes: m[2] as string } } };
 }
 
+const CACHE_POINT = Object.freeze({ cachePoint: Object.freeze({ type: 'default' as const }) });
+
+/** True when a text carries a prompt-cache mark (Anthropic's `cache_control`), which Converse writes as a cache point after it. */
+function cacheMarked(content: string | TextPart[] | null): boolean {
+  return Array.isArray(content) && content.some((p) => p.cache_control !== undefined);
+}
+
 function userBlocks(content: string | ContentPart[], param: string): ContentBlock[] {
   if (typeof content === 'string') return content === '' ? [] : [{ text: content }];
-  return content.map((p, i) => (p.type === 'text' ? { text: p.text } : imageBlock(p.image_url.url, `${param}[${i}].image_url.url`)));
+  const out: ContentBlock[] = [];
+  content.forEach((p, i) => {
+    if (p.type !== 'text') out.push(imageBlock(p.image_url.url, `${param}[${i}].image_url.url`));
+    else {
+      out.push({ text: p.text });
+      if (p.cache_control !== undefined) out.push(CACHE_POINT);
+    }
+  });
+  return out;
 }
 
 function parseArguments(args: string, param: string): JsonObject {
@@ -98,11 +113,12 @@ export function encodeConverseRequest(request: ChatRequest, options: EncodeOptio
     if (m.role === 'system' || m.role === 'developer') {
       const text = textOf(m.content);
       if (text !== '') system.push({ text });
+      if (text !== '' && cacheMarked(m.content)) system.push(CACHE_POINT);
     } else turns.push(toBlocks(m as Exclude<ChatMessage, { role: 'system' | 'developer' }>, i));
   });
   const body: ConverseRequestBody = { messages: mergeTurns(turns) };
   if (system.length > 0) {
-    if (options.cacheSystemPrompt) system.push({ cachePoint: { type: 'default' } });
+    if (options.cacheSystemPrompt && !('cachePoint' in (system[system.length - 1] as SystemBlock))) system.push(CACHE_POINT);
     body.system = system;
   }
   const inference: NonNullable<ConverseRequestBody['inferenceConfig']> = {};

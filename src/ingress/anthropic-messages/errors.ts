@@ -1,0 +1,37 @@
+import { GatewayError, type ErrorKind } from '../../core/errors.js';
+
+/** Anthropic's error `type` for each kind; 5xx kinds without their own Anthropic type are `api_error`. */
+const TYPES: Readonly<Partial<Record<ErrorKind, string>>> = {
+  invalid_request: 'invalid_request_error',
+  context_window_exceeded: 'invalid_request_error',
+  content_filtered: 'invalid_request_error',
+  unauthenticated: 'authentication_error',
+  forbidden: 'permission_error',
+  residency_violation: 'permission_error',
+  not_found: 'not_found_error',
+  rate_limited: 'rate_limit_error',
+  budget_exceeded: 'rate_limit_error',
+  overloaded: 'overloaded_error',
+  timeout: 'timeout_error',
+};
+
+export interface AnthropicErrorBody {
+  type: 'error';
+  error: { type: string; message: string };
+}
+
+/**
+ * An error in the Messages API's shape, `{"type":"error","error":{type,message}}`, at the status the
+ * gateway chose (the SDK retries 429 and 5xx alike). The upstream's scrubbed words only when exposed.
+ */
+export function toAnthropicError(error: GatewayError, exposeUpstream: boolean): AnthropicErrorBody {
+  const type = error.status === 413 ? 'request_too_large' : (TYPES[error.kind] ?? 'api_error');
+  const message = exposeUpstream && error.upstreamText !== undefined ? `${error.message} Upstream said: ${error.upstreamText}` : error.message;
+  return { type: 'error', error: { type, message } };
+}
+
+/** The error event that ends a stream which broke after its first byte, attributed to the deployment that served it. */
+export function streamErrorData(err: unknown, deployment: string, provider: string, exposeUpstream: boolean): string {
+  const error = GatewayError.isInstance(err) ? err.withDeployment(deployment, provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
+  return JSON.stringify(toAnthropicError(error, exposeUpstream));
+}

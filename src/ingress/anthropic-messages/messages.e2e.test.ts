@@ -1,0 +1,260 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import Anthropic from '@anthropic-ai/sdk';
+import { request } from 'undici';
+import { parseConfig } from '../../config/load.js';
+import { createGateway } from '../../gateway/gateway.js';
+import type { AttemptRecord } from '../../core/events.js';
+import { startServer, type RunningServer } from '../../adapters/node/server.js';
+import { startAnthropicSim } from '../../sim/anthropic/index.js';
+import { startBedrockSim, SIM_CREDENTIALS } from '../../sim/bedrock/index.js';
+import { startVertexSim } from '../../sim/vertex/index.js';
+import { createSimServiceAccount } from '../../sim/vertex/credentials.js';
+import { startOpenAISim } from '../../sim/openai/index.js';
+import type { SimServer } from '../../sim/server.js';
+
+/** Every provider behind the door; `signed`: the upstream signs its thinking (Claude everywhere). */
+const TARGETS = [
+  { id: 'anthropic', model: 'claude-sonnet-4-6', signed: true },
+  { id: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', signed: true },
+  { id: 'vertex-claude', model: 'claude-sonnet-4-5@20250929', signed: true },
+  { id: 'gemini', model: 'gemini-2.5-flash', signed: false },
+  { id: 'openai', model: 'gpt-4o-mini', signed: false },
+] as const;
+
+const LOOKUP = { name: 'lookup', description: 'Looks a query up.', input_schema: { type: 'object' as const, properties: { query: { type: 'string' } }, required: ['query'] } };
+const KEY = 'sk-switchyard';
+const EU_KEY = 'sk-switchyard-eu';
+const PROJECT = 'door-project';
+
+interface RawEvent {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** The events of an SSE body, in order, with their JSON. */
+function parseSse(text: string): RawEvent[] {
+  return text
+    .split('\n\n')
+    .filter((f) => f.trim() !== '')
+    .map((f) => {
+      const event = /^event: (.*)$/m.exec(f)?.[1] ?? '';
+      const data = /^data: (.*)$/m.exec(f)?.[1] ?? 'null';
+      return { event, data: JSON.parse(data) as Record<string, unknown> };
+    });
+}
+
+describe('the Anthropic Messages front door', () => {
+  const sims: SimServer[] = [];
+  let anthropicSim: SimServer;
+  let server: RunningServer;
+  let client: Anthropic;
+  const attempts: AttemptRecord[] = [];
+
+  const post = async (path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; text: string }> => {
+    const res = await request(`${server.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', 'x-api-key': KEY, ...headers } });
+    return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
+  };
+
+  beforeAll(async () => {
+    const account = createSimServiceAccount(PROJECT);
+    const [anthropic, bedrock, vertex, openai] = await Promise.all([
+      startAnthropicSim({ apiKey: 'sk-ant' }),
+      startBedrockSim({ region: 'us-east-1' }),
+      startVertexSim({ publicKey: account.publicKey, project: PROJECT }),
+      startOpenAISim({ apiKey: 'sk-oa' }),
+    ]);
+    anthropicSim = anthropic;
+    sims.push(anthropic, bedrock, vertex, openai);
+    const gcp = { provider: 'vertex', project: PROJECT, region: 'europe-west4', endpoint: vertex.url, credentials_file: '${VERTEX_SA}', self_signed_jwt: true };
+    const parsed = parseConfig(
+      {
+        routing: { max_attempts_per_deployment: 1, allow_direct_deployments: true },
+        api_keys: [
+          { id: 'k', key: KEY },
+          { id: 'eu', key: EU_KEY, residency: 'eu' },
+        ],
+        deployments: [
+          { id: 'anthropic', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: anthropic.url, api_key: 'sk-ant', tags: ['us'] },
+          { id: 'anthropic-haiku', provider: 'anthropic', model: 'claude-haiku-4-5', endpoint: anthropic.url, api_key: 'sk-ant', tags: ['us'] },
+          { id: 'bedrock', provider: 'bedrock', model: TARGETS[1].model, region: 'us-east-1', endpoint: bedrock.url, access_key_id: '${AWS_ID}', secret_access_key: '${AWS_SECRET}', tags: ['us'] },
+          { id: 'vertex-claude', publisher: 'anthropic', model: TARGETS[2].model, ...gcp, region: 'us-east5', tags: ['us'] },
+          { id: 'gemini', model: 'gemini-2.5-flash', ...gcp, tags: ['eu'] },
+          { id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${openai.url}/v1`, api_key: 'sk-oa', region: 'us', tags: ['us'] },
+        ],
+        groups: [
+          { name: 'claude', strategy: 'priority', deployments: ['anthropic-haiku', 'bedrock'] },
+          { name: 'anywhere', strategy: 'priority', deployments: ['openai', 'gemini'] },
+        ],
+      },
+      { AWS_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey, VERTEX_SA: account.json },
+    );
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const gateway = createGateway(parsed.config, { observers: [{ onAttempt: (r) => attempts.push(r) }] });
+    server = await startServer(gateway, { port: 0 });
+    client = new Anthropic({ baseURL: server.url, apiKey: KEY, maxRetries: 0 });
+  });
+
+  afterAll(async () => {
+    await server.shutdown(100);
+    await Promise.all(sims.map((s) => s.close()));
+  });
+
+  beforeEach(() => {
+    for (const s of sims) s.faults.clear();
+  });
+
+  describe.each(TARGETS)('routed to $id', (t) => {
+    it('answers messages.create with a Messages API message', async () => {
+      const m = await client.messages.create({ model: t.id, max_tokens: 64, system: 'Be brief.', messages: [{ role: 'user', content: 'hi' }] });
+      expect(m).toMatchObject({ type: 'message', role: 'assistant', model: t.id, stop_reason: 'end_turn', stop_sequence: null });
+      expect(m.id).toMatch(/^msg_[0-9a-f]{32}$/);
+      expect(m.content).toEqual([{ type: 'text', text: `Hello from ${t.model}! You said: hi.` }]);
+      expect(m.usage.input_tokens).toBeGreaterThan(0);
+      expect(m.usage.output_tokens).toBeGreaterThan(0);
+    });
+
+    it('streams the same message, event by event in the documented order', async () => {
+      const body = { model: t.id, max_tokens: 64, messages: [{ role: 'user' as const, content: 'hi' }] };
+      const final = await client.messages.stream(body).finalMessage();
+      expect(final.content).toEqual([{ type: 'text', text: `Hello from ${t.model}! You said: hi.` }]);
+      expect(final.stop_reason).toBe('end_turn');
+      expect(final.usage.input_tokens).toBeGreaterThan(0);
+      const raw = await post('/v1/messages', { ...body, stream: true });
+      expect(raw.headers['content-type']).toBe('text/event-stream');
+      const names = parseSse(raw.text).map((e) => e.event);
+      expect(names.join(' ')).toMatch(/^message_start content_block_start ping (content_block_delta )+content_block_stop message_delta message_stop$/);
+    });
+
+    it('round-trips a tool call: tool_use out, tool_result back in', async () => {
+      const first = await client.messages.create({ model: t.id, max_tokens: 64, tools: [LOOKUP], messages: [{ role: 'user', content: 'Please call the tool' }] });
+      expect(first.stop_reason).toBe('tool_use');
+      const use = first.content.find((b) => b.type === 'tool_use');
+      if (use?.type !== 'tool_use') throw new Error('expected a tool_use block');
+      expect(use).toMatchObject({ name: 'lookup', input: { query: 'Please call the tool' } });
+      const streamed = await client.messages.stream({ model: t.id, max_tokens: 64, tools: [LOOKUP], messages: [{ role: 'user', content: 'Please call the tool' }] }).finalMessage();
+      expect(streamed.content.find((b) => b.type === 'tool_use')).toMatchObject({ name: 'lookup', input: { query: 'Please call the tool' } });
+      const second = await client.messages.create({
+        model: t.id,
+        max_tokens: 64,
+        tools: [LOOKUP],
+        messages: [
+          { role: 'user', content: 'Please call the tool' },
+          { role: 'assistant', content: first.content },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: 'sunny' }] },
+        ],
+      });
+      expect(second.content).toEqual([{ type: 'text', text: 'The tool said: sunny.' }]);
+    });
+
+    it(`answers with the thinking first${t.signed ? ', signed, whole and streamed' : ''}`, async () => {
+      const ask = { model: t.id, max_tokens: 256, messages: [{ role: 'user' as const, content: 'think step by step: hi' }] };
+      const m = await client.messages.create(ask);
+      const thinking = m.content[0];
+      if (thinking?.type !== 'thinking') throw new Error(`expected a thinking block first from ${t.id}`);
+      expect(thinking.thinking).toMatch(/^The user wrote/);
+      if (t.signed) expect(thinking.signature).not.toBe('');
+      const streamed = await client.messages.stream(ask).finalMessage();
+      expect(streamed.content[0]).toEqual(thinking);
+      expect(streamed.content[1]).toEqual(m.content[1]);
+    });
+
+    it('counts tokens, saying the count is an estimate', async () => {
+      const counted = await client.messages.countTokens({ model: t.id, system: 'Be brief.', messages: [{ role: 'user', content: 'hello there' }], tools: [LOOKUP] });
+      expect(counted.input_tokens).toBeGreaterThan(0);
+      const raw = await post('/v1/messages/count_tokens', { model: t.id, messages: [{ role: 'user', content: 'hello there' }] });
+      expect(raw.headers['x-switchyard-estimated']).toBe('true');
+    });
+  });
+
+  it('relays an Anthropic upstream stream chunk by chunk as the API itself sends it', async () => {
+    const body = { model: 'anthropic', max_tokens: 64, messages: [{ role: 'user', content: 'think step by step: hi' }], stream: true };
+    const ours = parseSse((await post('/v1/messages', body)).text);
+    const direct = await request(`${anthropicSim.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': 'sk-ant', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ ...body, model: 'claude-sonnet-4-6' }),
+    });
+    const theirs = parseSse(await direct.body.text());
+    expect(ours.map((e) => e.event)).toEqual(theirs.map((e) => e.event));
+    // Block events carry the same JSON; only ids and the usage we can know only at the end differ.
+    const blocks = (events: RawEvent[]): unknown[] => events.filter((e) => e.event.startsWith('content_block')).map((e) => e.data);
+    expect(blocks(ours)).toEqual(blocks(theirs));
+    expect(ours.find((e) => e.event === 'message_delta')?.data.delta).toEqual(theirs.find((e) => e.event === 'message_delta')?.data.delta);
+  });
+
+  it('carries cache_control marks to an Anthropic upstream and reports cache reads in usage', async () => {
+    const system = [{ type: 'text' as const, text: `[cache] ${'Long shared context. '.repeat(40)}`, cache_control: { type: 'ephemeral' as const } }];
+    await client.messages.create({ model: 'anthropic', max_tokens: 32, system, messages: [{ role: 'user', content: 'hi' }] });
+    const sent = JSON.parse(anthropicSim.lastRequest?.body.toString() ?? '{}') as { system: unknown };
+    expect(sent.system).toEqual(system);
+    const again = await client.messages.create({ model: 'anthropic', max_tokens: 32, system, messages: [{ role: 'user', content: 'hi' }] });
+    expect((again.usage.cache_read_input_tokens ?? 0) + (again.usage.cache_creation_input_tokens ?? 0)).toBeGreaterThan(0);
+  });
+
+  it('accepts x-api-key and bearer keys, echoes anthropic-version, ignores betas, and refuses a bad key in Anthropic shape', async () => {
+    const body = { model: 'openai', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] };
+    const ok = await post('/v1/messages', body, { 'anthropic-version': '2023-06-01', 'anthropic-beta': 'some-future-beta-2030-01-01' });
+    expect(ok.status).toBe(200);
+    expect(ok.headers['anthropic-version']).toBe('2023-06-01');
+    expect((await post('/v1/messages', body, { 'x-api-key': '', authorization: `Bearer ${KEY}` })).status).toBe(200);
+    const bad = await post('/v1/messages', body, { 'x-api-key': 'sk-wrong' });
+    expect(bad.status).toBe(401);
+    expect(JSON.parse(bad.text)).toEqual({ type: 'error', error: { type: 'authentication_error', message: expect.any(String) } });
+  });
+
+  it('refuses bad input before the first byte with a 400 in Anthropic shape, naming the parameter', async () => {
+    const err = await client.messages.create({ model: 'anthropic', messages: [{ role: 'user', content: 'hi' }] } as unknown as Anthropic.MessageCreateParamsNonStreaming).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((err as InstanceType<typeof Anthropic.BadRequestError>).error).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: must be an integer of at least 1' } });
+    for (const body of [
+      { model: 'anthropic', max_tokens: 8, messages: [{ role: 'robot', content: 'hi' }] },
+      { model: 'anthropic', max_tokens: 8, messages: [{ role: 'user', content: [{ type: 'document', source: {} }] }] },
+      { model: 'anthropic', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }], tools: [{ type: 'web_search_20250305', name: 'web_search' }] },
+      { model: 'anthropic', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }], frobnicate: true },
+      '[not json',
+    ]) {
+      const res = await request(`${server.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': KEY }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+      expect(res.statusCode).toBe(400);
+      expect(((await res.body.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
+    }
+  });
+
+  it('answers an upstream failure before the first byte with its status in Anthropic shape', async () => {
+    anthropicSim.faults.add({ model: 'claude-sonnet-4-6', status: 429, error: 'rate_limit_error', retry_after_s: 0 });
+    const limited = await client.messages.create({ model: 'anthropic', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    expect(limited).toBeInstanceOf(Anthropic.RateLimitError);
+    expect((limited as InstanceType<typeof Anthropic.RateLimitError>).error).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
+    anthropicSim.faults.add({ model: 'claude-sonnet-4-6', status: 500, error: 'api_error' });
+    const failed = await post('/v1/messages', { model: 'anthropic', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }], stream: true });
+    expect(failed.status).toBe(502);
+    expect(JSON.parse(failed.text)).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+  });
+
+  it('ends a stream that breaks after its first byte with an SSE error event, which the SDK raises', async () => {
+    anthropicSim.faults.add({ model: 'claude-sonnet-4-6', stream_error_after_chunks: 2, count: 2 });
+    const body = { model: 'anthropic', max_tokens: 64, messages: [{ role: 'user' as const, content: 'hi there friend' }] };
+    const raw = parseSse((await post('/v1/messages', { ...body, stream: true })).text);
+    expect(raw[0]?.event).toBe('message_start');
+    expect(raw.at(-1)).toEqual({ event: 'error', data: { type: 'error', error: { type: expect.stringMatching(/_error$/), message: expect.stringContaining('anthropic') } } });
+    expect(raw.map((e) => e.event)).not.toContain('message_stop');
+    await expect(client.messages.stream(body).finalMessage()).rejects.toBeInstanceOf(Anthropic.APIError);
+  });
+
+  it('fails over and keeps residency exactly as the OpenAI door does, recording which door was used', async () => {
+    const ask = (path: string, key: string, model: string, body: object): Promise<{ status: number; headers: Record<string, unknown>; text: string }> =>
+      post(path, { model, ...body }, { 'x-api-key': '', authorization: `Bearer ${key}` });
+    const doors = [
+      ['/v1/messages', { max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }],
+      ['/v1/chat/completions', { max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }],
+    ] as const;
+    for (const [path, body] of doors) {
+      anthropicSim.faults.add({ model: 'claude-haiku-4-5', status: 529, error: 'overloaded_error', count: 1 });
+      const failover = await ask(path, KEY, 'claude', body);
+      expect([path, failover.status, failover.headers['x-switchyard-deployment'], failover.headers['x-switchyard-attempts']]).toEqual([path, 200, 'bedrock', '2']);
+      const eu = await ask(path, EU_KEY, 'anywhere', body);
+      expect([path, eu.status, eu.headers['x-switchyard-deployment']]).toEqual([path, 200, 'gemini']);
+    }
+    const byDoor = attempts.filter((a) => a.tags.key === 'eu').map((a) => a.tags.ingress);
+    expect(byDoor).toEqual(['anthropic-messages', undefined]);
+  });
+});

@@ -1,0 +1,70 @@
+import { estimatePromptTokens } from '../../core/estimate.js';
+import type { RequestOptions } from '../../gateway/gateway.js';
+import { parseJson } from '../../http/body.js';
+import type { HttpResponse } from '../../http/exchange.js';
+import { jsonResponse } from '../../http/respond.js';
+import type { Route, RouteContext } from '../../http/route.js';
+import { SseStream } from '../../http/sse.js';
+import { formatUsd, requestOptions, servedHeaders } from '../gateway-headers.js';
+import { costExtension } from '../openai-chat/cost.js';
+import { decodeMessagesRequest } from './decode-request.js';
+import { encodeMessage } from './encode-response.js';
+import { MessagesStreamEncoder } from './stream.js';
+
+/** The door's name, recorded with every attempt as the `ingress` tag (the ledger keeps tags). */
+export const INGRESS_TAG = 'anthropic-messages';
+
+/** A version as clients send it (`2023-06-01`); anything else is not echoed. */
+const VERSION = /^[A-Za-z0-9._-]{1,32}$/;
+
+/** The routing options of this door: the shared hints, with the door named in the tags. */
+function options(ctx: RouteContext): RequestOptions {
+  const opts = requestOptions(ctx);
+  opts.tags = { ...opts.tags, ingress: INGRESS_TAG };
+  return opts;
+}
+
+/** Headers every answer of this door carries: who served it, and the client's anthropic-version echoed. */
+function answerHeaders(ctx: RouteContext, served: Record<string, string>): Record<string, string> {
+  const version = ctx.request.headers['anthropic-version'];
+  if (version !== undefined && VERSION.test(version)) served['anthropic-version'] = version;
+  return served;
+}
+
+async function messages(ctx: RouteContext): Promise<HttpResponse> {
+  const { request, stream } = decodeMessagesRequest(parseJson(await ctx.body()));
+  if (stream) {
+    request.stream = true;
+    const { parts, servedBy } = await ctx.gateway.stream(request, options(ctx));
+    ctx.servedBy = servedBy;
+    const headers = answerHeaders(ctx, servedHeaders(servedBy));
+    headers['content-type'] = 'text/event-stream';
+    headers['cache-control'] = 'no-cache';
+    if (ctx.costOf) headers.trailer = 'x-switchyard-cost-usd';
+    const encoder = new MessagesStreamEncoder(ctx, servedBy, request.model);
+    return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
+  }
+  const { response, servedBy } = await ctx.gateway.chat(request, options(ctx));
+  ctx.servedBy = servedBy;
+  const headers = answerHeaders(ctx, servedHeaders(servedBy));
+  const cost = costExtension(ctx, servedBy, response.usage, response.usageEstimated);
+  if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
+  if (response.usageEstimated) headers['x-switchyard-usage-estimated'] = 'true';
+  return jsonResponse(200, encodeMessage(response, request.model, ctx.requestId), headers);
+}
+
+/**
+ * The gateway's own estimate of the prompt's tokens (four characters a token, a fixed cost per image),
+ * said to be one by `x-switchyard-estimated: true`: no provider is called, so the count is the same
+ * whichever deployment would serve the request, and it costs nothing.
+ */
+async function countTokens(ctx: RouteContext): Promise<HttpResponse> {
+  const { request } = decodeMessagesRequest(parseJson(await ctx.body()), true);
+  return jsonResponse(200, { input_tokens: estimatePromptTokens(request) }, answerHeaders(ctx, { 'x-switchyard-estimated': 'true' }));
+}
+
+/** The Anthropic Messages API. */
+export const ANTHROPIC_MESSAGES_ROUTES: readonly Route[] = [
+  { method: 'POST', path: '/v1/messages', handle: messages },
+  { method: 'POST', path: '/v1/messages/count_tokens', handle: countTokens },
+];

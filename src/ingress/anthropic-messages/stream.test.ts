@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../core/errors.js';
+import { makeUsage, type StreamPart } from '../../core/types.js';
+import type { RouteContext } from '../../http/route.js';
+import type { ServedBy } from '../../gateway/gateway.js';
+import { MessagesStreamEncoder } from './stream.js';
+import { stopOf } from './encode-response.js';
+
+const ctx = { requestId: '0000-1111', costOf: undefined, gateway: { config: { deployments: [] } } } as unknown as RouteContext;
+const servedBy: ServedBy = { deployment: 'd', provider: 'p', region: undefined, model: 'm', group: undefined, attempts: 1, requestId: '0000-1111' };
+
+/** The events an encoder writes for some parts, as [event, data] pairs. */
+function events(parts: StreamPart[]): Array<[string, unknown]> {
+  const e = new MessagesStreamEncoder(ctx, servedBy, 'claude');
+  const text = parts.map((p) => e.part(p) ?? '').join('') + e.end().join('');
+  return [...text.matchAll(/event: (.*)\ndata: (.*)\n\n/g)].map((m) => [m[1] as string, JSON.parse(m[2] as string)]);
+}
+
+describe('MessagesStreamEncoder', () => {
+  it('opens a new tool_use block per tool call and streams arguments as input_json_delta', () => {
+    const out = events([
+      { type: 'tool-call', index: 0, id: 'a', name: 'f', argumentsDelta: '{"x":' },
+      { type: 'tool-call', index: 0, argumentsDelta: '1}' },
+      { type: 'tool-call', index: 1, id: 'b', name: 'g', argumentsDelta: '' },
+      { type: 'finish', finishReason: 'tool_calls' },
+      { type: 'usage', usage: makeUsage({ prompt: 10, completion: 4, cachedRead: 6 }) },
+    ]);
+    expect(out.map(([name]) => name)).toEqual([
+      'message_start', 'content_block_start', 'ping', 'content_block_delta', 'content_block_delta', 'content_block_stop',
+      'content_block_start', 'content_block_stop', 'message_delta', 'message_stop',
+    ]);
+    expect(out[1]?.[1]).toEqual({ type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'a', name: 'f', input: {} } });
+    expect(out[4]?.[1]).toEqual({ type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '1}' } });
+    expect(out[6]?.[1]).toMatchObject({ index: 1, content_block: { type: 'tool_use', id: 'b', name: 'g' } });
+    expect(out[8]?.[1]).toEqual({
+      type: 'message_delta',
+      delta: { stop_reason: 'tool_use', stop_sequence: null },
+      usage: { input_tokens: 4, cache_creation_input_tokens: 0, cache_read_input_tokens: 6, output_tokens: 4 },
+    });
+  });
+
+  it('writes reasoning as a thinking block with thinking and signature deltas, before the text', () => {
+    const out = events([
+      { type: 'reasoning', delta: 'hmm' },
+      { type: 'reasoning', delta: '', signature: 'sig' },
+      { type: 'text', delta: 'Hi' },
+      { type: 'finish', finishReason: 'stop' },
+    ]);
+    expect(out.slice(1, 8)).toEqual([
+      ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } }],
+      ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'hmm' } }],
+      ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'sig' } }],
+      ['content_block_stop', { type: 'content_block_stop', index: 0 }],
+      ['content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } }],
+      ['ping', { type: 'ping' }],
+      ['content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'Hi' } }],
+    ]);
+  });
+
+  it('ends a broken stream with an error event in Anthropic shape', () => {
+    const e = new MessagesStreamEncoder(ctx, servedBy, 'claude');
+    const frame = e.error(new GatewayError({ kind: 'overloaded', message: 'Upstream p is overloaded mid-stream.' }));
+    expect(frame).toBe('event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Upstream p is overloaded mid-stream."}}\n\n');
+  });
+});
+
+describe('stopOf', () => {
+  it('maps canonical finish reasons and prefers an Anthropic upstream\'s own stop_sequence', () => {
+    expect(['stop', 'length', 'tool_calls', 'content_filter'].map((f) => stopOf(f as 'stop', undefined).reason)).toEqual(['end_turn', 'max_tokens', 'tool_use', 'refusal']);
+    expect(stopOf('stop', { stop_reason: 'stop_sequence', stop_sequence: '###' })).toEqual({ reason: 'stop_sequence', sequence: '###' });
+    expect(stopOf('stop', { stop_reason: 'made_up' })).toEqual({ reason: 'end_turn', sequence: null });
+  });
+});

@@ -1,0 +1,127 @@
+import type { FinishReason, StreamPart, Usage } from '../../core/types.js';
+import type { ServedBy } from '../../gateway/gateway.js';
+import { exposesUpstream } from '../../http/respond.js';
+import type { RouteContext } from '../../http/route.js';
+import type { StreamEncoder } from '../../http/sse.js';
+import { ANTHROPIC_NAMESPACE } from '../../providers/dialects/anthropic-messages/decode-response.js';
+import { formatUsd } from '../gateway-headers.js';
+import { costExtension } from '../openai-chat/cost.js';
+import { streamErrorData } from './errors.js';
+import { encodeUsage, messageId, stopOf, type RawStop } from './encode-response.js';
+
+const frame = (event: string, data: string): string => `event: ${event}\ndata: ${data}\n\n`;
+
+const PING = frame('ping', '{"type": "ping"}');
+const MESSAGE_STOP = frame('message_stop', '{"type":"message_stop"}');
+const TEXT_BLOCK = '{"type":"text","text":""}';
+const THINKING_BLOCK = '{"type":"thinking","thinking":"","signature":""}';
+
+type BlockKind = 'text' | 'thinking' | 'tool';
+
+/**
+ * Canonical stream parts as the Messages API streams them: message_start, then per content block
+ * content_block_start / _delta (text_delta, thinking_delta, signature_delta, input_json_delta) / _stop,
+ * a ping after the first text or tool block starts, and at the end message_delta (stop reason, whole usage) and
+ * message_stop. A block closes when a part of another kind (or another tool call) arrives. The usage is
+ * only known at the end: message_start says 0 input tokens and message_delta carries the totals
+ * (cumulative, as the API's own message_delta does); the cost travels as an HTTP trailer.
+ */
+export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
+  readonly framed = true;
+  private started = false;
+  /** Index of the open (or last) content block; -1 before the first. */
+  private index = -1;
+  private open: BlockKind | undefined;
+  private pinged = false;
+  /** The canonical index of the tool call whose block is open. */
+  private openTool = -1;
+  private finish: FinishReason = 'stop';
+  private rawStop: RawStop | undefined;
+  private usage: Usage | undefined;
+  private cost: string | undefined;
+  readonly trailers = (): Record<string, string> | undefined => (this.cost === undefined ? undefined : { 'x-switchyard-cost-usd': this.cost });
+
+  constructor(
+    private readonly ctx: RouteContext,
+    private readonly servedBy: ServedBy,
+    private readonly model: string,
+  ) {}
+
+  part(part: StreamPart): string | undefined {
+    switch (part.type) {
+      case 'start':
+        return this.started ? undefined : this.begin();
+      case 'text':
+        return part.delta === '' ? undefined : this.into('text', TEXT_BLOCK) + this.delta(`{"type":"text_delta","text":${JSON.stringify(part.delta)}}`);
+      case 'reasoning': {
+        let out = this.into('thinking', THINKING_BLOCK);
+        if (part.delta !== '') out += this.delta(`{"type":"thinking_delta","thinking":${JSON.stringify(part.delta)}}`);
+        if (part.signature !== undefined) out += this.delta(`{"type":"signature_delta","signature":${JSON.stringify(part.signature)}}`);
+        return out;
+      }
+      case 'tool-call': {
+        let out = '';
+        if (this.open !== 'tool' || this.openTool !== part.index) {
+          const id = part.id ?? `toolu_${this.ctx.requestId.replaceAll('-', '')}_${part.index}`;
+          out = this.into('tool', `{"type":"tool_use","id":${JSON.stringify(id)},"name":${JSON.stringify(part.name ?? '')},"input":{}}`, true);
+          this.openTool = part.index;
+        }
+        if (part.argumentsDelta !== '') out += this.delta(`{"type":"input_json_delta","partial_json":${JSON.stringify(part.argumentsDelta)}}`);
+        return out === '' ? undefined : out;
+      }
+      case 'finish':
+        this.finish = part.finishReason;
+        return this.close() || undefined;
+      case 'usage': {
+        this.usage = part.usage;
+        const cost = costExtension(this.ctx, this.servedBy, part.usage, part.estimated, part.attempts);
+        if (cost && typeof cost.switchyard.cost_usd === 'number') this.cost = formatUsd(cost.switchyard.cost_usd);
+        return undefined;
+      }
+      case 'extension':
+        if (part.namespace === ANTHROPIC_NAMESPACE && part.data.stop_reason !== undefined) this.rawStop = part.data as RawStop;
+        return undefined;
+    }
+  }
+
+  end(): readonly string[] {
+    const stop = stopOf(this.finish, this.rawStop);
+    const usage = this.usage ? JSON.stringify(encodeUsage(this.usage)) : '{"output_tokens":0}';
+    const delta = `{"type":"message_delta","delta":{"stop_reason":"${stop.reason}","stop_sequence":${JSON.stringify(stop.sequence)}},"usage":${usage}}`;
+    return [(this.started ? '' : this.begin()) + this.close() + frame('message_delta', delta) + MESSAGE_STOP];
+  }
+
+  error(err: unknown): string {
+    const { deployment, provider } = this.servedBy;
+    return frame('error', streamErrorData(err, deployment, provider, exposesUpstream(this.ctx.gateway.config, deployment)));
+  }
+
+  private begin(): string {
+    this.started = true;
+    const message = `{"id":"${messageId(this.ctx.requestId)}","type":"message","role":"assistant","model":${JSON.stringify(this.model)},"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":0,"output_tokens":0}}`;
+    return frame('message_start', `{"type":"message_start","message":${message}}`);
+  }
+
+  /** The frames that make `kind` the open block: message_start first, the open block's stop, the new block's start. */
+  private into(kind: BlockKind, block: string, always = false): string {
+    if (this.open === kind && !always) return '';
+    let out = (this.started ? '' : this.begin()) + this.close();
+    this.index += 1;
+    this.open = kind;
+    out += frame('content_block_start', `{"type":"content_block_start","index":${this.index},"content_block":${block}}`);
+    // The API pings once, after the start of the first block that is not thinking.
+    if (this.pinged || kind === 'thinking') return out;
+    this.pinged = true;
+    return out + PING;
+  }
+
+  private delta(delta: string): string {
+    return frame('content_block_delta', `{"type":"content_block_delta","index":${this.index},"delta":${delta}}`);
+  }
+
+  private close(): string {
+    if (this.open === undefined) return '';
+    this.open = undefined;
+    return frame('content_block_stop', `{"type":"content_block_stop","index":${this.index}}`);
+  }
+}
