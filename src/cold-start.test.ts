@@ -18,13 +18,9 @@ const HEAVY = {
   redis: /\/node_modules\/ioredis\//,
 };
 
-/** Imports the package entry in a fresh process, creates a gateway for `deployments`, and lists what loaded. */
-function loadedBy(name: string, deployments: unknown[]): string[] {
+/** Runs `script` (an ES module body) in a fresh process and lists the modules it loaded. */
+function loadedWhile(name: string, script: string): string[] {
   const log = join(dir, `${name}.log`);
-  const script = `
-    const { createGateway } = await import(${JSON.stringify(join(root, 'src/index.ts'))});
-    const gateway = createGateway({ deployments: ${JSON.stringify(deployments)} });
-    await gateway.close();`;
   execFileSync(process.execPath, ['--import', 'tsx', '--import', join(root, 'src/testing/record-loads.mjs'), '--input-type=module', '-e', script], {
     cwd: root,
     env: { ...process.env, SWITCHYARD_LOAD_LOG: log },
@@ -32,6 +28,16 @@ function loadedBy(name: string, deployments: unknown[]): string[] {
     timeout: 30_000,
   });
   return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+}
+
+/** Imports the package entry, creates a gateway for `deployments`, and lists what loaded. */
+function loadedBy(name: string, deployments: unknown[]): string[] {
+  return loadedWhile(
+    name,
+    `const { createGateway } = await import(${JSON.stringify(join(root, 'src/index.ts'))});
+    const gateway = createGateway({ deployments: ${JSON.stringify(deployments)} });
+    await gateway.close();`,
+  );
 }
 
 const heavyIn = (urls: string[]): string[] => Object.entries(HEAVY).filter(([, re]) => urls.some((u) => re.test(u))).map(([name]) => name);
@@ -46,6 +52,19 @@ describe('cold start', () => {
   it('loads the AWS SDK for a Bedrock config, and still no other cloud, database or Redis', () => {
     const urls = loadedBy('bedrock', [{ id: 'br', provider: 'bedrock', model: 'anthropic.claude-3-haiku-20240307-v1:0', region: 'us-east-1' }]);
     expect(heavyIn(urls)).toEqual(['aws']);
+  });
+
+  it('loads neither Azure Functions nor functions-framework, nor any SDK or driver, for switchyard/aws-lambda and its main', () => {
+    // The Lambda runtime installs the awslambda global before it loads the handler's module.
+    const urls = loadedWhile(
+      'aws-lambda',
+      `globalThis.awslambda = { streamifyResponse: (handler) => handler };
+      await import(${JSON.stringify(join(root, 'src/adapters/aws-lambda/index.ts'))});
+      await import(${JSON.stringify(join(root, 'src/adapters/aws-lambda/main.ts'))});`,
+    );
+    expect(urls.some((u) => u.endsWith('/src/adapters/aws-lambda/main.ts'))).toBe(true);
+    expect(urls.filter((u) => /\/node_modules\/(@azure\/functions|@google-cloud\/functions-framework)\//.test(u))).toEqual([]);
+    expect(heavyIn(urls)).toEqual([]);
   });
 
   it('starts no timer unless the config enables health checks or state sync', async () => {

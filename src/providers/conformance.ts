@@ -3,12 +3,14 @@
  * the official `openai` SDK against the provider's simulator. Adding a provider = passing this suite:
  *
  *   runConformance({ name: 'bedrock', setup: async () => ({ sim, deployment: {...}, errors: {...} }) });
+ *
+ * The same cases run through each runtime adapter by passing its front (see the adapters' testing/ folders).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { parseConfig } from '../config/load.js';
-import { createGateway } from '../gateway/gateway.js';
-import { startServer, type RunningServer } from '../adapters/node/server.js';
+import { createGateway, type Gateway } from '../gateway/gateway.js';
+import { startServer } from '../adapters/node/server.js';
 import type { SimServer } from '../sim/server.js';
 import type { FaultRule } from '../sim/faults.js';
 import type { JsonValue } from '../core/types.js';
@@ -54,6 +56,21 @@ export interface ConformanceSetup {
   close?: () => Promise<void>;
 }
 
+/** How the suite's client reaches the gateway: a base URL, and how to stop serving it. */
+export interface ConformanceFront {
+  readonly name: string;
+  serve(gateway: Gateway): Promise<{ url: string; close(): Promise<void> }>;
+}
+
+/** The gateway on node:http (`startServer`), the default front. */
+export const nodeFront: ConformanceFront = {
+  name: 'node',
+  async serve(gateway) {
+    const server = await startServer(gateway, { port: 0 });
+    return { url: server.url, close: () => server.shutdown(500) };
+  },
+};
+
 export interface ConformanceTarget {
   name: string;
   setup(): Promise<ConformanceSetup>;
@@ -71,11 +88,11 @@ const TOOL = {
 // A 1x1 transparent PNG.
 const PIXEL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
 
-/** Defines the suite for one provider. Call at the top level of a `*.test.ts` file. */
-export function runConformance(target: ConformanceTarget): void {
-  describe(`conformance: ${target.name}`, () => {
+/** Defines the suite for one provider, served through `front`. Call at the top level of a `*.test.ts` file. */
+export function runConformance(target: ConformanceTarget, front: ConformanceFront = nodeFront): void {
+  describe(front === nodeFront ? `conformance: ${target.name}` : `conformance: ${target.name} through ${front.name}`, () => {
     let setup: ConformanceSetup;
-    let server: RunningServer;
+    let server: { url: string; close(): Promise<void> };
     let client: OpenAI;
 
     beforeAll(async () => {
@@ -93,12 +110,12 @@ export function runConformance(target: ConformanceTarget): void {
         setup.env ?? {},
       );
       if (!parsed.ok) throw new Error(`conformance config invalid: ${JSON.stringify(parsed.problems)}`);
-      server = await startServer(createGateway(parsed.config), { port: 0 });
+      server = await front.serve(createGateway(parsed.config));
       client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     });
 
     afterAll(async () => {
-      await server?.shutdown(500);
+      await server?.close();
       await setup?.sim.close();
       await setup?.close?.();
     });

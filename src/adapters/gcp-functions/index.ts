@@ -7,6 +7,7 @@ import { writeResponse, type Connection } from './respond.js';
 
 export type { GcpRequest } from './request.js';
 export { lazyHandler } from '../../http/lazy.js';
+export { createServerlessEntry, type ServerlessEntry, type ServerlessEntryOptions } from '../serverless-entry.js';
 
 export interface GcpOptions {
   /**

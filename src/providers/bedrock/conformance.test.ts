@@ -1,30 +1,4 @@
 import { runConformance } from '../conformance.js';
-import { startBedrockSim, SIM_CREDENTIALS } from '../../sim/bedrock/index.js';
+import { bedrockTarget } from './testing/conformance-target.js';
 
-runConformance({
-  name: 'bedrock',
-  async setup() {
-    const sim = await startBedrockSim({ region: 'us-east-1' });
-    const keys = { access_key_id: '${AWS_KEY_ID}', secret_access_key: '${AWS_SECRET}' };
-    return {
-      sim,
-      deployment: { provider: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', region: 'us-east-1', endpoint: sim.url, ...keys },
-      embeddingDeployment: { provider: 'bedrock', model: 'amazon.titan-embed-text-v2:0', region: 'us-east-1', endpoint: sim.url, ...keys },
-      env: { AWS_KEY_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey },
-      errors: {
-        rate_limited: { fault: { status: 429, error: 'ThrottlingException', retry_after_s: 0 }, status: 429, code: 'rate_limited' },
-        unavailable: { fault: { status: 503, error: 'ServiceUnavailableException' }, status: 503, code: 'unavailable' },
-        context_window_exceeded: {
-          fault: { status: 400, error: 'ValidationException', error_message: 'Input is too long for requested model.' },
-          status: 400,
-          code: 'context_window_exceeded',
-        },
-        invalid_request: { fault: { status: 400, error: 'ValidationException', error_message: 'Malformed input request.' }, status: 400, code: 'invalid_request' },
-        authentication: { fault: { status: 403, error: 'UnrecognizedClientException', error_message: 'The security token included in the request is invalid.' }, status: 502, code: 'authentication' },
-      },
-      midStreamFault: { stream_error_after_chunks: 2 },
-      wireKeys: ['messages', 'system', 'inferenceConfig', 'toolConfig', 'outputConfig', 'additionalModelRequestFields'],
-      passthrough: { field: 'top_k', value: 5, carried: (body) => (body.additionalModelRequestFields as Record<string, unknown> | undefined)?.top_k },
-    };
-  },
-});
+runConformance(bedrockTarget);

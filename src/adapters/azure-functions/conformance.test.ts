@@ -1,0 +1,7 @@
+import { runConformance } from '../../providers/conformance.js';
+import { bedrockTarget } from '../../providers/bedrock/testing/conformance-target.js';
+import { openaiCompatibleTarget } from '../../providers/openai-compatible/testing/conformance-target.js';
+import { azureFront } from './testing/conformance-front.js';
+
+runConformance(openaiCompatibleTarget, azureFront);
+runConformance(bedrockTarget, azureFront);

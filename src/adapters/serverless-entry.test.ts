@@ -1,0 +1,159 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createApp, type App } from '../app.js';
+import type { HttpRequest, HttpResponse } from '../http/exchange.js';
+import { startOpenAISim } from '../sim/openai/index.js';
+import type { SimServer } from '../sim/server.js';
+import { createServerlessEntry, type ServerlessEntryOptions } from './serverless-entry.js';
+
+let sim: SimServer;
+let dir: string;
+const apps: App[] = [];
+
+beforeAll(async () => {
+  sim = await startOpenAISim();
+});
+afterAll(async () => {
+  await sim.close();
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const app of apps.splice(0)) await app.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const gatewayYaml = (): string =>
+  `routing: { allow_direct_deployments: true }\ndeployments:\n  - { id: sim, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${sim.url}/v1" }\n`;
+
+/** A config file in a fresh folder: one openai-compatible deployment on the simulator, then `ledger`. */
+function writeConfig(ledger: string, name = 'switchyard.yaml'): string {
+  dir = mkdtempSync(join(tmpdir(), 'switchyard-entry-'));
+  const deployment = gatewayYaml();
+  mkdirSync(join(dir, 'conf'), { recursive: true });
+  writeFileSync(join(dir, name), `${deployment}ledger:\n${ledger}`);
+  return dir;
+}
+
+const NO_LEDGER = '  enabled: false\n';
+
+/** An entry whose apps are closed after each test; `built` counts the apps made. */
+function entryFor(options: ServerlessEntryOptions = {}) {
+  const logs = new PassThrough();
+  let text = '';
+  logs.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  const build = vi.fn(async (...args: Parameters<typeof createApp>) => {
+    const app = await createApp(...args);
+    apps.push(app);
+    return app;
+  });
+  const entry = createServerlessEntry({ baseDir: dir, env: {}, logs, createApp: build, ...options });
+  return { entry, build, logs: () => text };
+}
+
+const request = (method: string, path: string, body?: unknown): HttpRequest => ({
+  method,
+  path,
+  query: '',
+  headers: body === undefined ? {} : { 'content-type': 'application/json' },
+  body: body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(body)),
+  signal: new AbortController().signal,
+});
+const chat = request('POST', '/v1/chat/completions', { model: 'sim', messages: [{ role: 'user', content: 'Hello entry' }] });
+const text = (response: HttpResponse): string => (typeof response.body === 'string' ? response.body : '');
+
+describe('createServerlessEntry', () => {
+  it('builds the app on the first invocation, not at creation, and keeps it for the next ones', async () => {
+    writeConfig(NO_LEDGER);
+    const { entry, build } = entryFor();
+    expect(build).not.toHaveBeenCalled();
+    expect((await entry.handler(chat)).status).toBe(200);
+    expect((await entry.handler(request('GET', '/healthz'))).status).toBe(200);
+    expect(build).toHaveBeenCalledTimes(1);
+  });
+
+  it('reads the file SWITCHYARD_CONFIG names, relative to the base directory', async () => {
+    writeConfig(NO_LEDGER, 'conf/gateway.yaml');
+    const { entry } = entryFor({ env: { SWITCHYARD_CONFIG: 'conf/gateway.yaml' } });
+    const answer = await entry.handler(chat);
+    expect(answer.status).toBe(200);
+    expect(text(answer)).toContain('You said: Hello entry');
+  });
+
+  it('answers 500 in the OpenAI shape and logs why when the build fails, then builds again on the next invocation', async () => {
+    writeConfig(NO_LEDGER, 'conf/other.yaml');
+    const { entry, build, logs } = entryFor();
+    const failed = await entry.handler(chat);
+    expect(failed.status).toBe(500);
+    expect(JSON.parse(text(failed))).toMatchObject({ error: { type: 'server_error', code: 'internal' } });
+    expect(logs()).toContain('cannot read config file');
+    await entry.onSettled();
+    writeFileSync(join(dir, 'switchyard.yaml'), `${gatewayYaml()}ledger:\n${NO_LEDGER}`);
+    expect((await entry.handler(chat)).status).toBe(200);
+    expect(build).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses a SQLite ledger, which an instance loses with its disk, and names postgres and stdout instead', async () => {
+    writeConfig('  store: sqlite\n');
+    const { entry, build, logs } = entryFor();
+    expect((await entry.handler(chat)).status).toBe(500);
+    expect(build).not.toHaveBeenCalled();
+    expect(logs()).toMatch(/ledger\.store: sqlite .*postgres.* or .*stdout.*ledger\.enabled: false/);
+  });
+
+  it('flushes the ledger in onSettled: the usage line is on stdout once it resolves, not before', async () => {
+    writeConfig(`  store: stdout\n  flush_interval_ms: 600000\n  journal: false\n`);
+    const usage: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      if (String(chunk).includes('switchyard_usage')) {
+        usage.push(String(chunk));
+        (rest.find((r) => typeof r === 'function') as (() => void) | undefined)?.();
+        return true;
+      }
+      return write(chunk, ...(rest as [BufferEncoding]));
+    });
+    const { entry } = entryFor();
+    expect((await entry.handler(chat)).status).toBe(200);
+    expect(usage).toEqual([]);
+    await entry.onSettled();
+    expect(usage).toHaveLength(1);
+    expect(JSON.parse(usage[0] ?? '{}')).toMatchObject({ switchyard_usage: { deployment: 'sim' } });
+  });
+
+  it('pulls shared state before every invocation is routed', async () => {
+    writeConfig(NO_LEDGER);
+    let release = (): void => {};
+    const sync = vi.fn(() => new Promise<void>((resolve) => (release = resolve)));
+    const { entry } = entryFor({
+      createApp: async (...args) => {
+        const app = await createApp(...args);
+        apps.push(app);
+        app.gateway.syncState = sync;
+        return app;
+      },
+    });
+    let answered = false;
+    const calls = sim.stats.total;
+    const first = entry.handler(chat).then((r) => ((answered = true), r));
+    await vi.waitFor(() => expect(sync).toHaveBeenCalledTimes(1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(answered).toBe(false);
+    expect(sim.stats.total).toBe(calls);
+    release();
+    expect((await first).status).toBe(200);
+    const second = entry.handler(chat);
+    await vi.waitFor(() => expect(sync).toHaveBeenCalledTimes(2));
+    release();
+    expect((await second).status).toBe(200);
+  });
+
+  it('resolves onSettled before any invocation', async () => {
+    writeConfig(NO_LEDGER);
+    const { entry, build } = entryFor();
+    await expect(entry.onSettled()).resolves.toBeUndefined();
+    expect(build).not.toHaveBeenCalled();
+  });
+});
