@@ -9,6 +9,11 @@ import type { HandlerOptions } from './http/handler.js';
 import type { Route } from './http/route.js';
 import { statusRoute } from './http/status-route.js';
 import { createUsageRoute } from './http/usage-route.js';
+import { createAuthenticator } from './http/auth.js';
+import { metricsRoute } from './http/metrics-route.js';
+import { createGovernance, type Governance } from './governance/index.js';
+import type { AdminTarget } from './ops/admin.js';
+import { createAdminRoutes } from './ops/admin-routes.js';
 import type { StateStore } from './state/store.js';
 
 /** Everything one config describes, wired together: the composition root of every runtime adapter. */
@@ -23,11 +28,13 @@ export interface App {
    * What the HTTP handler needs besides the gateway: loggers, feature routes and the cost of each
    * answer: `createHttpHandler(app.gateway, app.handlerOptions)` in a serverless adapter.
    */
-  handlerOptions: HandlerOptions;
+  handlerOptions: HandlerOptions & Required<Pick<HandlerOptions, 'authenticate'>>;
   /** The same options for `startServer` / `createHttpServer` (the Node adapter). */
-  serverOptions: ServerOptions;
+  serverOptions: ServerOptions & Required<Pick<HandlerOptions, 'authenticate'>>;
   /** Writes buffered usage events to the store: for runtimes that freeze between requests. */
   flush(): Promise<void>;
+  /** The audit log and virtual keys (with a SQL ledger store). */
+  governance: Governance;
   /** Closes the gateway's providers, flushes the ledger and disconnects shared state. */
   close(): Promise<void>;
 }
@@ -36,12 +43,21 @@ export interface AppOptions {
   logger?: Logger;
   /** The per-request access log; defaults to `logger`. */
   accessLogger?: Logger;
+  /**
+   * What the admin routes act on: the process's current gateway and its reload (an AppHolder's, in
+   * `serve`). Defaults to this app's gateway, without reloads (the reload route answers 501).
+   */
+  admin?: AdminTarget;
 }
 
 /** Builds the gateway with its ledger (usage, cost, budgets), shared state and feature routes. */
 export async function createApp(config: GatewayConfig, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? silentLogger;
   const ledger = await createLedger(config, { logger });
+  const governance = await createGovernance(config, ledger.store, logger).catch(async (err: unknown) => {
+    await ledger.close();
+    throw err;
+  });
   // ioredis loads only for configs that share state through Redis.
   const stateStore: StateStore | undefined =
     config.state.store === 'redis'
@@ -56,8 +72,23 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     stateStore,
   });
   observability.watch(() => gateway.status());
-  const routes: Route[] = [statusRoute, createUsageRoute(ledger.store)];
-  const handlerOptions: HandlerOptions = { logger, accessLogger: options.accessLogger, routes, costOf: (servedBy, usage) => ledger.costOf(servedBy, usage) };
+  const admin = options.admin ?? { gateway: () => gateway };
+  const routes: Route[] = [
+    statusRoute,
+    createUsageRoute(ledger.store),
+    ...createAdminRoutes(admin, { audit: governance.audit, logger }),
+    ...governance.routes,
+  ];
+  if (observability.metrics) routes.push(metricsRoute(observability.metrics, config.observability.metrics.public));
+  const handlerOptions: App['handlerOptions'] = {
+    logger,
+    accessLogger: options.accessLogger,
+    routes,
+    costOf: (servedBy, usage) => ledger.costOf(servedBy, usage),
+    authenticate: createAuthenticator(config, governance.keys),
+    startSpan: observability.metrics || observability.observer ? (start) => observability.startServerSpan(start) : undefined,
+    onError: governance.onError,
+  };
   return {
     gateway,
     ledger,
@@ -65,8 +96,10 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     observability,
     handlerOptions,
     serverOptions: handlerOptions,
+    governance,
     flush: () => ledger.flush(),
     async close() {
+      governance.close();
       await gateway.close();
       await ledger.close();
       await observability.close();

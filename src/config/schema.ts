@@ -136,6 +136,9 @@ export const configSchema = z
   })
   .superRefine((cfg, ctx) => {
     checkApiKeys(cfg.api_keys, ctx);
+    if (cfg.keys.hmac_secret && !(cfg.ledger.enabled && (cfg.ledger.store === 'sqlite' || cfg.ledger.store === 'postgres'))) {
+      ctx.addIssue({ code: 'custom', path: ['keys', 'hmac_secret'], message: 'virtual keys live in the ledger database: they need ledger.enabled with store sqlite or postgres' });
+    }
     const ids = new Map<string, number>();
     cfg.deployments.forEach((d, i) => {
       if (ids.has(d.id)) {

@@ -2,10 +2,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../../config/load.js';
 import { createApp, type App } from '../../app.js';
 import { AppHolder } from '../../ops/reload.js';
-import { holderGateway } from '../../ops/holder-gateway.js';
+import { holderGateway, holderServerOptions } from '../../ops/holder-gateway.js';
 import { InterruptionWatcher } from '../../ops/interruption/watcher.js';
 import { drainGraceMs, reloadOnSighup } from '../../ops/lifecycle.js';
-import { startServer, type ServerOptions } from '../../adapters/node/server.js';
+import { startServer } from '../../adapters/node/server.js';
 import { createLoggers } from '../logger.js';
 import { untilSignal } from '../signals.js';
 import type { Command } from '../command.js';
@@ -37,12 +37,14 @@ export const serveCommand: Command = {
     }
     const { logger, access } = createLoggers(config.logging.level);
     const file = values.config;
-    const build = (c: typeof config): Promise<App> => createApp(c, { logger, accessLogger: access });
+    // Admin actions go to whichever app is current, and may reload it (POST /v1/switchyard/reload).
+    const admin = { gateway: () => holder.current.gateway, reload: () => holder.reload() };
+    const build = (c: typeof config): Promise<App> => createApp(c, { logger, accessLogger: access, admin });
     const app = await build(config);
     // Reloads (SIGHUP, POST /v1/switchyard/reload) swap the app; requests finish on the one they began on.
-    const holder = new AppHolder(app, { load: () => loadConfigFile(file, io.env), build, logger, retireAfterMs: config.server.shutdown_grace_ms });
+    const holder: AppHolder<App> = new AppHolder(app, { load: () => loadConfigFile(file, io.env), build, logger, retireAfterMs: config.server.shutdown_grace_ms });
     const port = values.port !== undefined ? Number(values.port) : undefined;
-    const server = await startServer(holderGateway(holder), { ...currentServerOptions(holder), port, host: values.host, onClose: () => holder.close() });
+    const server = await startServer(holderGateway(holder), { ...holderServerOptions(holder), port, host: values.host, onClose: () => holder.close() });
     logger.info({ url: server.url, deployments: config.deployments.length }, 'switchyard listening');
     const stopReloads = reloadOnSighup(() => holder.reload(), logger);
     // A spot / preemption notice drains like SIGTERM (readyz 503 at once), but ends before the deadline.
@@ -62,13 +64,3 @@ export const serveCommand: Command = {
     return 0;
   },
 };
-
-/** Feature routes and pricing of whichever app is current, so a reload's new ledger serves them. */
-function currentServerOptions(holder: AppHolder<App>): ServerOptions {
-  const first = holder.current.serverOptions;
-  const routes = (first.routes ?? []).map((r) => ({
-    ...r,
-    handle: (ctx: Parameters<typeof r.handle>[0]) => (holder.current.serverOptions.routes?.find((x) => x.method === r.method && x.path === r.path) ?? r).handle(ctx),
-  }));
-  return { ...first, routes, costOf: (servedBy, usage) => holder.current.serverOptions.costOf?.(servedBy, usage) ?? { usd: undefined, priced: false } };
-}
