@@ -11,6 +11,11 @@ import type { Route } from './http/route.js';
 import { statusRoute } from './http/status-route.js';
 import { createUsageRoute } from './http/usage-route.js';
 import { openRateLimiter } from './limits/open.js';
+import { createAuthenticator } from './http/auth.js';
+import { metricsRoute } from './http/metrics-route.js';
+import { createGovernance, type Governance } from './governance/index.js';
+import type { AdminTarget } from './ops/admin.js';
+import { createAdminRoutes } from './ops/admin-routes.js';
 import type { StateStore } from './state/store.js';
 import type { BudgetState } from './ledger/budgets/state.js';
 import { attachResponsesStore } from './ingress/openai-responses/store/attach.js';
@@ -27,11 +32,13 @@ export interface App {
    * What the HTTP handler needs besides the gateway: loggers, feature routes and the cost of each
    * answer: `createHttpHandler(app.gateway, app.handlerOptions)` in a serverless adapter.
    */
-  handlerOptions: HandlerOptions;
+  handlerOptions: HandlerOptions & Required<Pick<HandlerOptions, 'authenticate'>>;
   /** The same options for `startServer` / `createHttpServer` (the Node adapter). */
-  serverOptions: ServerOptions;
+  serverOptions: ServerOptions & Required<Pick<HandlerOptions, 'authenticate'>>;
   /** Writes buffered usage events to the store: for runtimes that freeze between requests. */
   flush(): Promise<void>;
+  /** The audit log and virtual keys (with a SQL ledger store). */
+  governance: Governance;
   /** Closes the gateway's providers, flushes the ledger and disconnects shared state. */
   close(): Promise<void>;
 }
@@ -44,12 +51,21 @@ export interface AppOptions {
   stateStore?: StateStore;
   /** Budget counters to use instead of `budgets.state`'s; left open by `close`. */
   budgetState?: BudgetState;
+  /**
+   * What the admin routes act on: the process's current gateway and its reload (an AppHolder's, in
+   * `serve`). Defaults to this app's gateway, without reloads (the reload route answers 501).
+   */
+  admin?: AdminTarget;
 }
 
 /** Builds the gateway with its ledger (usage, cost, budgets), shared state and feature routes. */
 export async function createApp(config: GatewayConfig, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? silentLogger;
   const ledger = await createLedger(config, { logger, budgetState: options.budgetState });
+  const governance = await createGovernance(config, ledger.store, logger).catch(async (err: unknown) => {
+    await ledger.close();
+    throw err;
+  });
   // ioredis loads only for configs that share state through Redis.
   const ownedStore: StateStore | undefined =
     options.stateStore === undefined && config.state.store === 'redis'
@@ -74,8 +90,23 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
   });
   observability.watch(() => gateway.status());
   attachResponsesStore(gateway, ledger.store, logger);
-  const routes: Route[] = [statusRoute, createUsageRoute(ledger.store)];
-  const handlerOptions: HandlerOptions = { logger, accessLogger: options.accessLogger, routes, costOf: (servedBy, usage) => ledger.costOf(servedBy, usage) };
+  const admin = options.admin ?? { gateway: () => gateway };
+  const routes: Route[] = [
+    statusRoute,
+    createUsageRoute(ledger.store),
+    ...createAdminRoutes(admin, { audit: governance.audit, logger }),
+    ...governance.routes,
+  ];
+  if (observability.metrics) routes.push(metricsRoute(observability.metrics, config.observability.metrics.public));
+  const handlerOptions: App['handlerOptions'] = {
+    logger,
+    accessLogger: options.accessLogger,
+    routes,
+    costOf: (servedBy, usage) => ledger.costOf(servedBy, usage),
+    authenticate: createAuthenticator(config, governance.keys),
+    startSpan: observability.metrics || observability.observer ? (start) => observability.startServerSpan(start) : undefined,
+    onError: governance.onError,
+  };
   return {
     gateway,
     ledger,
@@ -83,8 +114,10 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     observability,
     handlerOptions,
     serverOptions: handlerOptions,
+    governance,
     flush: () => ledger.flush(),
     async close() {
+      governance.close();
       await gateway.close();
       await ledger.close();
       await observability.close();

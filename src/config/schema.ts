@@ -150,6 +150,9 @@ export const configShapeSchema = z.strictObject({
 
 export const configSchema = configShapeSchema.superRefine((cfg, ctx) => {
   checkApiKeys(cfg.api_keys, ctx);
+  if (cfg.keys.hmac_secret && !(cfg.ledger.enabled && (cfg.ledger.store === 'sqlite' || cfg.ledger.store === 'postgres'))) {
+    ctx.addIssue({ code: 'custom', path: ['keys', 'hmac_secret'], message: 'virtual keys live in the ledger database: they need ledger.enabled with store sqlite or postgres' });
+  }
   if (cfg.cache.store === 'redis' && !cfg.state.redis_url) ctx.addIssue({ code: 'custom', path: ['cache', 'store'], message: 'cache.store "redis" needs state.redis_url (e.g. ${REDIS_URL})' });
   const rules = new Map<string, number>();
   cfg.rate_limits.forEach((r, i) => {

@@ -21,13 +21,24 @@ export const NOBODY: Caller = Object.freeze({ keyId: undefined, residency: undef
 
 const digest = (key: string): string => createHash('sha256').update(key).digest('hex');
 
+/** Keys created at run time (src/governance/keys): `sy-...` tokens, looked up in memory. */
+export interface VirtualKeyLookup {
+  lookup(token: string): Caller | undefined;
+}
+
+const VIRTUAL_PREFIX = 'sy-';
+
 /**
- * Authenticates callers by their bearer key. Keys are looked up by their SHA-256, so a lookup takes the
- * same time whatever the key, and the plain keys are not kept in a map. No keys configured: open, and
- * the one anonymous caller is an admin with the config's default access (local use, the demo).
+ * Authenticates callers by their bearer key. Config keys are looked up by their SHA-256, so a lookup
+ * takes the same time whatever the key, and the plain keys are not kept in a map; `sy-` tokens go to the
+ * virtual keys when there are any. No keys of either kind: open, and the one anonymous caller is an
+ * admin with the config's default access (local use, the demo).
  */
-export function createAuthenticator(config: Pick<GatewayConfig, 'api_keys' | 'groups' | 'deployments' | 'routing'>): (headers: HeaderMap) => Caller {
-  if (config.api_keys.length === 0) {
+export function createAuthenticator(
+  config: Pick<GatewayConfig, 'api_keys' | 'groups' | 'deployments' | 'routing'>,
+  virtual?: VirtualKeyLookup,
+): (headers: HeaderMap) => Caller {
+  if (config.api_keys.length === 0 && !virtual) {
     const anonymous: Caller = Object.freeze({ keyId: undefined, residency: undefined, tags: {}, admin: true, access: accessFor(config) });
     return () => anonymous;
   }
@@ -43,7 +54,9 @@ export function createAuthenticator(config: Pick<GatewayConfig, 'api_keys' | 'gr
     // The auth scheme is case-insensitive (RFC 7235).
     // `api-key` is Azure OpenAI's header, `x-api-key` Anthropic's: clients of either find their usual one.
     const apiKey = /^bearer /i.test(header) ? header.slice(7).trim() : (headers['api-key'] ?? headers['x-api-key']);
-    const caller = apiKey ? byDigest.get(digest(apiKey)) : undefined;
+    let caller: Caller | undefined;
+    // A config key may happen to start with `sy-` too: it is looked up when no virtual key matched.
+    if (apiKey) caller = (virtual && apiKey.startsWith(VIRTUAL_PREFIX) ? virtual.lookup(apiKey) : undefined) ?? byDigest.get(digest(apiKey));
     if (!caller) {
       throw new GatewayError({ kind: 'unauthenticated', code: 'invalid_api_key', message: 'A valid API key is required (Authorization: Bearer <key>, or x-api-key).' });
     }
@@ -54,4 +67,9 @@ export function createAuthenticator(config: Pick<GatewayConfig, 'api_keys' | 'gr
 /** Refuses callers that are not admins (gateway-wide views). */
 export function requireAdmin(caller: Caller): void {
   if (!caller.admin) throw new GatewayError({ kind: 'forbidden', code: 'admin_required', message: 'This route needs an API key with role: admin.' });
+}
+
+/** Who acts, in the audit log: the caller's key (`key:<id>`), or `anonymous` on a gateway without keys. */
+export function auditActor(caller: Caller): string {
+  return caller.keyId === undefined ? 'anonymous' : `key:${caller.keyId}`;
 }

@@ -6,9 +6,10 @@ import type { Gateway, ServedBy } from '../gateway/gateway.js';
 import { INGRESSES } from '../ingress/index.js';
 import { createAuthenticator, NOBODY, type Caller } from './auth.js';
 import { readBody } from './body.js';
-import { isBodyStream, type HttpHandler, type HttpRequest, type HttpResponse } from './exchange.js';
+import { isBodyStream, type HeaderMap, type HttpHandler, type HttpRequest, type HttpResponse } from './exchange.js';
 import { errorChain, errorResponse, exposesUpstream, jsonResponse } from './respond.js';
-import type { CostFn, Ingress, Route, RouteContext } from './route.js';
+import type { CostFn, Ingress, RequestSpan, Route, RouteContext, StartSpan } from './route.js';
+import { NO_PARAMS, RouteTable, type Entry } from './route-table.js';
 
 export interface HandlerOptions {
   logger?: Logger;
@@ -16,18 +17,18 @@ export interface HandlerOptions {
   accessLogger?: Logger;
   /** The front doors; all of them (src/ingress/) when not given. */
   ingresses?: readonly Ingress[];
-  /** Routes added by feature modules (status, usage); their errors take the first front door's shape. */
+  /** Routes added by feature modules (status, usage, admin); their errors take the first front door's shape. */
   routes?: readonly Route[];
   /** Prices an answer for the `x-switchyard-cost-usd` header and the usage extension. */
   costOf?: CostFn;
   /** True while the runtime drains for shutdown: readiness then answers 503. */
   isDraining?: () => boolean;
-}
-
-/** A route with the front door whose error shape it answers in. */
-interface Entry {
-  route: Route;
-  ingress: Ingress;
+  /** Who a request's credentials name; the gateway config's `api_keys` when not given. Called per request. */
+  authenticate?: (headers: HeaderMap) => Caller;
+  /** Opens each authenticated request's span (metrics, traces); ended with the access log line. */
+  startSpan?: StartSpan;
+  /** Told of every error answer of a routed request (policy denials go to the audit log). */
+  onError?: (error: GatewayError, ctx: RouteContext) => void;
 }
 
 /** What the handler shares with every request's context: set up once, never per request. */
@@ -45,7 +46,11 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 class RequestContext implements RouteContext {
   caller: Caller = NOBODY;
   servedBy: ServedBy | undefined = undefined;
+  params: Readonly<Record<string, string>> = NO_PARAMS;
+  span: RequestSpan | undefined = undefined;
+  errorKind: string | undefined = undefined;
   private parsedQuery: URLSearchParams | undefined;
+  private bodyRead: Promise<Uint8Array> | undefined;
   private readonly started = performance.now();
 
   constructor(
@@ -67,16 +72,18 @@ class RequestContext implements RouteContext {
   }
 
   body(): Promise<Uint8Array> {
-    return readBody(this.request, this.shared.bodyLimit, this.shared.bodyTimeoutMs);
+    return (this.bodyRead ??= readBody(this.request, this.shared.bodyLimit, this.shared.bodyTimeoutMs));
   }
 
   streamEnded(): void {
-    this.logAccess(200);
+    this.finish(200);
   }
 
-  logAccess(status: number): void {
+  /** The request is over (its answer, or its stream, has ended): the access log line and the span's end. */
+  finish(status: number): void {
     const id = this.request.headers['x-request-id'];
     const s = this.servedBy;
+    this.span?.end(status, s, this.errorKind);
     this.shared.accessLog.info(
       {
         requestId: this.requestId,
@@ -94,18 +101,13 @@ class RequestContext implements RouteContext {
   }
 }
 
-/** The routes by path, then by method: a miss on the method is a 405, a miss on the path a 404. */
-function routeTable(ingresses: readonly Ingress[], features: readonly Route[], health: readonly Route[]): Map<string, Map<string, Entry>> {
+/** The front doors' routes, then the feature and health routes answering in the first front door's shape. */
+function routeTable(ingresses: readonly Ingress[], features: readonly Route[], health: readonly Route[]): RouteTable {
   const fallback = ingresses[0];
   if (!fallback) throw new Error('createHttpHandler needs at least one front door (ingress).');
-  const table = new Map<string, Map<string, Entry>>();
-  const add = (route: Route, ingress: Ingress): void => {
-    const methods = table.get(route.path) ?? new Map<string, Entry>();
-    methods.set(route.method, { route, ingress });
-    table.set(route.path, methods);
-  };
-  for (const ingress of ingresses) for (const r of ingress.routes) add(r, ingress);
-  for (const r of [...features, ...health]) add(r, fallback);
+  const table = new RouteTable();
+  for (const ingress of ingresses) for (const r of ingress.routes) table.add(r, ingress);
+  for (const r of [...features, ...health]) table.add(r, fallback);
   return table;
 }
 
@@ -125,7 +127,8 @@ function unrouted(request: HttpRequest, knownPath: boolean): GatewayError {
 export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}): HttpHandler {
   const logger = options.logger ?? silentLogger;
   const isDraining = options.isDraining ?? (() => false);
-  const authenticate = createAuthenticator(gateway.config);
+  const authenticate = options.authenticate ?? createAuthenticator(gateway.config);
+  const { startSpan, onError } = options;
   const health: Route[] = [
     { method: 'GET', path: '/healthz', public: true, handle: async () => jsonResponse(200, { status: 'ok' }) },
     {
@@ -154,21 +157,28 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
     // Our own id always: the ledger keys usage events by it, so a client reusing an id must not be
     // able to make later requests' usage vanish as duplicates. The client's id is kept for the log.
     const ctx = new RequestContext(request, randomUUID(), shared);
-    const methods = table.get(request.path);
-    const entry = methods?.get(request.method);
+    let entry: Entry | undefined;
     let answer: HttpResponse;
     try {
-      if (!entry) throw unrouted(request, methods !== undefined);
-      if (!entry.route.public) ctx.caller = authenticate(request.headers);
+      const found = table.find(request.method, request.path);
+      entry = found.entry;
+      if (!entry) throw unrouted(request, found.knownPath);
+      ctx.params = found.params;
+      if (!entry.route.public) {
+        if (startSpan) ctx.span = startSpan({ method: request.method, route: entry.route.path, headers: request.headers, requestId: ctx.requestId });
+        ctx.caller = authenticate(request.headers);
+      }
       answer = await entry.route.handle(ctx);
     } catch (err) {
       const error = toGatewayError(err);
+      ctx.errorKind = error.kind;
       if (error.kind === 'internal') logger.error({ requestId: ctx.requestId, err: errorChain(err) }, 'internal error');
+      if (entry && onError) onError(error, ctx);
       const body = (entry?.ingress ?? fallback).encodeError(error, exposesUpstream(gateway.config, error.deployment));
       answer = errorResponse(error, body, { 'x-request-id': ctx.requestId });
     }
-    // A stream logs when it ends (RouteContext.streamEnded); anything else is answered now.
-    if (entry && !entry.route.public && !isBodyStream(answer.body)) ctx.logAccess(answer.status);
+    // A stream finishes when it ends (RouteContext.streamEnded); anything else is answered now.
+    if (entry && !entry.route.public && !isBodyStream(answer.body)) ctx.finish(answer.status);
     return answer;
   };
 }

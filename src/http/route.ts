@@ -17,9 +17,11 @@ export interface RouteContext {
   readonly costOf: CostFn | undefined;
   /** The query string's parameters, parsed on first use: only a few routes read them. */
   readonly query: URLSearchParams;
+  /** The path's `{name}` segments, percent-decoded (`/v1/switchyard/keys/{id}/revoke`); empty elsewhere. */
+  readonly params: Readonly<Record<string, string>>;
   /** Set by routes so the access log can name who served the request. */
   servedBy: ServedBy | undefined;
-  /** The request body, read under the configured size limit and body timeout. */
+  /** The request body, read under the configured size limit and body timeout (once: later calls share it). */
   body(): Promise<Uint8Array>;
   /** A streamed answer calls this once it has ended: the access log line is written then. */
   streamEnded(): void;
@@ -27,6 +29,7 @@ export interface RouteContext {
 
 export interface Route {
   readonly method: 'GET' | 'POST';
+  /** An exact path, or one with `{name}` segments (matched only when no exact path does). */
   readonly path: string;
   /** Health routes answer without authentication. */
   readonly public?: boolean;
@@ -41,3 +44,11 @@ export interface Ingress {
   /** The error body in this API's shape; `exposeUpstream` lets the upstream's scrubbed words through. */
   encodeError(error: GatewayError, exposeUpstream: boolean): unknown;
 }
+
+/** One request as metrics and traces see it: opened when routed, ended once when the answer (or stream) ends. */
+export interface RequestSpan {
+  end(status: number, servedBy: Pick<ServedBy, 'group' | 'deployment' | 'region'> | undefined, errorKind: string | undefined): void;
+}
+
+/** Opens a request's span; `route` is the route's path template, `requestId` the one the gateway is given. */
+export type StartSpan = (start: { method: string; route: string; headers: HttpRequest['headers']; requestId: string }) => RequestSpan;

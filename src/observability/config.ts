@@ -32,10 +32,16 @@ export const tracingSchema = z
 export const observabilitySchema = z
   .strictObject({
     /** GET /metrics in the Prometheus text format, one registry per gateway. */
-    metrics: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
+    metrics: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Scrapes need no API key (the series carry no secrets or prompts); false: admin keys only. */
+        public: z.boolean().default(true),
+      })
+      .default({ enabled: true, public: true }),
     tracing: tracingSchema,
   })
-  .default({ metrics: { enabled: true }, tracing: TRACING_DEFAULTS });
+  .default({ metrics: { enabled: true, public: true }, tracing: TRACING_DEFAULTS });
 
 export type ObservabilityConfig = z.infer<typeof observabilitySchema>;
 export type TracingConfig = z.infer<typeof tracingSchema>;

@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/load.js';
 import { startOpenAISim } from '../sim/openai/index.js';
@@ -7,53 +5,7 @@ import type { SimServer } from '../sim/server.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { createObservability, type Observability } from './index.js';
 import { formatTraceparent, parseTraceparent } from './traceparent.js';
-
-interface OtlpValue {
-  stringValue?: string;
-  intValue?: string;
-  boolValue?: boolean;
-  doubleValue?: number;
-}
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
-  attributes: Array<{ key: string; value: OtlpValue }>;
-  status: { code: number; message?: string };
-}
-interface Received {
-  headers: Record<string, string | string[] | undefined>;
-  body: { resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: OtlpValue }> }; scopeSpans: Array<{ scope: { name: string }; spans: OtlpSpan[] }> }> };
-}
-
-/** A fake OTLP/HTTP collector on loopback: decodes every JSON export it receives. */
-async function startCollector(): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      expect(req.method).toBe('POST');
-      expect(req.url).toBe('/v1/traces');
-      expect(req.headers['content-type']).toBe('application/json');
-      received.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Received['body'] });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/v1/traces`, received, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-const attr = (span: OtlpSpan, key: string): string | number | boolean | undefined => {
-  const v = span.attributes.find((a) => a.key === key)?.value;
-  if (!v) return undefined;
-  return v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.boolValue ?? v.doubleValue));
-};
+import { attr, startCollector, type OtlpSpan, type Received } from './testing/collector.js';
 
 describe('traces exported over OTLP/HTTP', () => {
   let collector: Awaited<ReturnType<typeof startCollector>>;

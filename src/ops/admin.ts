@@ -91,57 +91,22 @@ export const reloadConfig: AdminOperation = async (target) => {
 
 export interface AdminRoute {
   method: 'GET' | 'POST';
-  /** Path segments; `:id` is a parameter. */
-  segments: readonly string[];
+  /** The path; `{id}` is a parameter. */
+  path: string;
   run: AdminOperation;
+  /** The audit log's action, and what its subject names (`deployment:<id>`, `config`). */
+  action: string;
+  subject: string;
 }
 
-const route = (method: AdminRoute['method'], path: string, run: AdminOperation): AdminRoute => ({ method, segments: path.split('/').slice(1), run });
+const route = (method: AdminRoute['method'], path: string, run: AdminOperation, action: string, subject: string): AdminRoute => ({ method, path, run, action, subject });
 
 /** Every admin route (admin keys only). */
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
-  route('POST', '/v1/switchyard/deployments/:id/drain', drainDeployment),
-  route('POST', '/v1/switchyard/deployments/:id/undrain', undrainDeployment),
-  route('POST', '/v1/switchyard/deployments/:id/interruption', noticeInterruption),
-  route('POST', '/v1/switchyard/breakers/:id/reset', resetBreaker),
-  route('GET', '/v1/switchyard/config', showConfig),
-  route('POST', '/v1/switchyard/reload', reloadConfig),
+  route('POST', '/v1/switchyard/deployments/{id}/drain', drainDeployment, 'deployment.drained', 'deployment'),
+  route('POST', '/v1/switchyard/deployments/{id}/undrain', undrainDeployment, 'deployment.undrained', 'deployment'),
+  route('POST', '/v1/switchyard/deployments/{id}/interruption', noticeInterruption, 'deployment.interruption_noticed', 'deployment'),
+  route('POST', '/v1/switchyard/breakers/{id}/reset', resetBreaker, 'breaker.reset', 'breaker'),
+  route('GET', '/v1/switchyard/config', showConfig, 'config.viewed', 'config'),
+  route('POST', '/v1/switchyard/reload', reloadConfig, 'config.reloaded', 'config'),
 ];
-
-/**
- * Finds the admin route for a request: the route and its parameters, `'method'` when the path exists
- * with another method (405), undefined when no admin route has this path.
- */
-export function matchAdminRoute(method: string, path: string): { route: AdminRoute; params: Record<string, string> } | 'method' | undefined {
-  const parts = path.split('/').slice(1);
-  let wrongMethod = false;
-  for (const r of ADMIN_ROUTES) {
-    const params = matchSegments(r.segments, parts);
-    if (!params) continue;
-    if (r.method === method) return { route: r, params };
-    wrongMethod = true;
-  }
-  return wrongMethod ? 'method' : undefined;
-}
-
-function matchSegments(pattern: readonly string[], parts: readonly string[]): Record<string, string> | undefined {
-  if (pattern.length !== parts.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < pattern.length; i++) {
-    const p = pattern[i] as string;
-    const v = parts[i] as string;
-    if (p.startsWith(':')) {
-      if (v === '') return undefined;
-      params[p.slice(1)] = decodeSegment(v);
-    } else if (p !== v) return undefined;
-  }
-  return params;
-}
-
-function decodeSegment(v: string): string {
-  try {
-    return decodeURIComponent(v);
-  } catch {
-    throw new GatewayError({ kind: 'invalid_request', message: 'The path has a malformed percent-encoding.', code: 'invalid_path' });
-  }
-}

@@ -1,5 +1,9 @@
 import type { Gateway, StreamResult } from '../gateway/gateway.js';
 import type { StreamPart } from '../core/types.js';
+import type { App } from '../app.js';
+import type { ServerOptions } from '../adapters/node/server.js';
+import { GatewayError } from '../core/errors.js';
+import type { RequestSpan } from '../http/route.js';
 import type { AppHolder, Generation, Reloadable } from './reload.js';
 
 /**
@@ -58,3 +62,31 @@ async function* leaveAfter<T extends Reloadable>(parts: AsyncIterable<StreamPart
     holder.leave(g);
   }
 }
+
+/**
+ * The handler options of whichever app is current, so a reload's new keys, ledger, metrics and routes
+ * serve the next request. The route table is built once: a route only the new config has (e.g. GET
+ * /metrics turned on) needs a restart; one it no longer has answers 404.
+ */
+export function holderServerOptions(holder: AppHolder<App>): ServerOptions {
+  const first = holder.current.serverOptions;
+  const now = (): App['serverOptions'] => holder.current.serverOptions;
+  const routes = (first.routes ?? []).map((r) => ({
+    ...r,
+    handle(ctx: Parameters<typeof r.handle>[0]) {
+      const route = now().routes?.find((x) => x.method === r.method && x.path === r.path);
+      if (!route) throw new GatewayError({ kind: 'not_found', code: 'unknown_route', message: `Unknown route ${ctx.request.path}.` });
+      return route.handle(ctx);
+    },
+  }));
+  return {
+    ...first,
+    routes,
+    costOf: (servedBy, usage) => now().costOf?.(servedBy, usage) ?? { usd: undefined, priced: false },
+    authenticate: (headers) => now().authenticate(headers),
+    startSpan: (start) => now().startSpan?.(start) ?? NO_SPAN,
+    onError: (error, ctx) => now().onError?.(error, ctx),
+  };
+}
+
+const NO_SPAN: RequestSpan = { end: () => undefined };

@@ -3,10 +3,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../../config/load.js';
 import { createApp, type App } from '../../app.js';
 import { AppHolder } from '../../ops/reload.js';
-import { holderGateway } from '../../ops/holder-gateway.js';
+import { holderGateway, holderServerOptions } from '../../ops/holder-gateway.js';
 import { InterruptionWatcher } from '../../ops/interruption/watcher.js';
 import { drainGraceMs, reloadOnSighup } from '../../ops/lifecycle.js';
-import { startServer, type ServerOptions } from '../../adapters/node/server.js';
+import { startServer } from '../../adapters/node/server.js';
 import { createLoggers } from '../logger.js';
 import { untilSignal } from '../signals.js';
 import { reportEventLoopDelayOnSignal } from '../event-loop-delay.js';
@@ -56,13 +56,15 @@ export const serveCommand: Command = {
     const access = cluster.worker ? loggers.access.child({ worker: cluster.worker.id }) : loggers.access;
     const shared = workerShared(config);
     const file = values.config;
-    const build = (c: typeof config): Promise<App> => createApp(c, { logger, accessLogger: access, stateStore: shared?.stateStore, budgetState: shared?.budgetState });
+    // Admin actions go to whichever app is current, and may reload it (POST /v1/switchyard/reload).
+    const admin = { gateway: () => holder.current.gateway, reload: () => holder.reload() };
+    const build = (c: typeof config): Promise<App> => createApp(c, { logger, accessLogger: access, admin, stateStore: shared?.stateStore, budgetState: shared?.budgetState });
     const app = await build(config);
     // Reloads (SIGHUP, POST /v1/switchyard/reload) swap the app; requests finish on the one they began on.
-    const holder = new AppHolder(app, { load: () => loadConfigFile(file, io.env), build, logger, retireAfterMs: config.server.shutdown_grace_ms });
+    const holder: AppHolder<App> = new AppHolder(app, { load: () => loadConfigFile(file, io.env), build, logger, retireAfterMs: config.server.shutdown_grace_ms });
     const port = values.port !== undefined ? Number(values.port) : undefined;
     shared?.onStateChange(() => holder.current.gateway.syncState());
-    const server = await startServer(holderGateway(holder), { ...currentServerOptions(holder), port, host: values.host, onClose: () => holder.close() });
+    const server = await startServer(holderGateway(holder), { ...holderServerOptions(holder), port, host: values.host, onClose: () => holder.close() });
     logger.info({ url: server.url, deployments: config.deployments.length }, 'switchyard listening');
     const stopReloads = reloadOnSighup(() => holder.reload(), logger);
     const stopEld = io.env.SWITCHYARD_BENCH_ELD === '1' ? reportEventLoopDelayOnSignal(io.out) : undefined;
@@ -85,13 +87,3 @@ export const serveCommand: Command = {
     return 0;
   },
 };
-
-/** Feature routes and pricing of whichever app is current, so a reload's new ledger serves them. */
-function currentServerOptions(holder: AppHolder<App>): ServerOptions {
-  const first = holder.current.serverOptions;
-  const routes = (first.routes ?? []).map((r) => ({
-    ...r,
-    handle: (ctx: Parameters<typeof r.handle>[0]) => (holder.current.serverOptions.routes?.find((x) => x.method === r.method && x.path === r.path) ?? r).handle(ctx),
-  }));
-  return { ...first, routes, costOf: (servedBy, usage) => holder.current.serverOptions.costOf?.(servedBy, usage) ?? { usd: undefined, priced: false } };
-}

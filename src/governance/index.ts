@@ -1,0 +1,66 @@
+import type { GatewayConfig } from '../config/schema.js';
+import type { GatewayError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { LedgerStore } from '../ledger/index.js';
+import { SqlLedgerStore } from '../ledger/store/sql-store.js';
+import { parseJson } from '../http/body.js';
+import type { Route, RouteContext } from '../http/route.js';
+import { DenialRecorder } from './audit/denials.js';
+import { AuditLog } from './audit/log.js';
+import { keysAdmin } from './keys/admin.js';
+import { createKeysRoutes } from './keys/routes.js';
+import { KeyStore } from './keys/store.js';
+
+/** The audit log and virtual keys of one config, when its ledger lives in a SQL database. */
+export interface Governance {
+  /** Undefined without a SQL ledger store. */
+  readonly audit: AuditLog | undefined;
+  /** Undefined unless `keys.hmac_secret` is set (and the ledger store is SQL). */
+  readonly keys: KeyStore | undefined;
+  /** The `/v1/switchyard/keys` routes, when there are virtual keys. */
+  readonly routes: readonly Route[];
+  /** Records a policy refusal (budget, residency, permission) in the audit log; for the handler's `onError`. */
+  readonly onError: ((error: GatewayError, ctx: RouteContext) => void) | undefined;
+  close(): void;
+}
+
+/** Builds the audit log, the denial recorder and (with `keys.hmac_secret`) the virtual keys, loaded before it resolves. */
+export async function createGovernance(config: GatewayConfig, store: LedgerStore | undefined, logger: Logger): Promise<Governance> {
+  const secret = config.keys.hmac_secret;
+  if (!(store instanceof SqlLedgerStore)) {
+    if (secret) throw new Error('keys.hmac_secret is set but virtual keys live in the ledger database: set ledger.enabled and ledger.store to sqlite or postgres.');
+    return { audit: undefined, keys: undefined, routes: [], onError: undefined, close: () => undefined };
+  }
+  const audit = new AuditLog(store.sql);
+  const denials = new DenialRecorder(audit, logger);
+  let keys: KeyStore | undefined;
+  if (secret) {
+    keys = new KeyStore({ driver: store.sql, hmacSecret: secret.reveal(), config, audit, logger: logger.child({ component: 'keys' }), refreshMs: config.keys.refresh_ms });
+    await keys.start();
+  }
+  return {
+    audit,
+    keys,
+    routes: keys ? createKeysRoutes(keysAdmin(keys)) : [],
+    onError(error, ctx) {
+      if (!DenialRecorder.audits(error.kind)) return;
+      const keyId = ctx.caller.keyId;
+      // The model asked for is in the body the route read (a GET has none: the route names the subject).
+      void ctx.body().then(
+        (bytes) => denials.denied(keyId, error, modelOf(bytes) ?? ctx.request.path),
+        () => undefined,
+      );
+    },
+    close: () => keys?.stop(),
+  };
+}
+
+function modelOf(bytes: Uint8Array): string | undefined {
+  if (bytes.byteLength === 0) return undefined;
+  try {
+    const model = (parseJson(bytes) as { model?: unknown } | null)?.model;
+    return typeof model === 'string' ? model.slice(0, 200) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,25 @@
+import { requireAdmin } from './auth.js';
+import type { Route } from './route.js';
+
+/** What GET /metrics serves (src/observability). */
+export interface MetricsSource {
+  render(): Promise<string>;
+  readonly contentType: string;
+}
+
+/**
+ * GET /metrics in the Prometheus text format. Public by default, as scrapers send no API key (the
+ * series carry no secrets or prompts, and their labels come from the config); `isPublic: false` asks
+ * for an admin key.
+ */
+export function metricsRoute(metrics: MetricsSource, isPublic: boolean): Route {
+  return {
+    method: 'GET',
+    path: '/metrics',
+    public: isPublic,
+    async handle({ caller }) {
+      if (!isPublic) requireAdmin(caller);
+      return { status: 200, headers: { 'content-type': metrics.contentType }, body: await metrics.render() };
+    },
+  };
+}

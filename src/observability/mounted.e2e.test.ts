@@ -1,0 +1,114 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { createApp, type App } from '../app.js';
+import { startServer, type RunningServer } from '../adapters/node/server.js';
+import { resolveConfig } from '../config/load.js';
+import type { ConfigInput } from '../config/schema.js';
+import { startOpenAISim } from '../sim/openai/index.js';
+import type { SimServer } from '../sim/server.js';
+import { attr, spansOf, startCollector } from './testing/collector.js';
+
+const USER = 'sk-user-metrics-test';
+const ADMIN = 'sk-admin-metrics-test';
+
+async function serve(sims: SimServer[], extra: Partial<ConfigInput> = {}): Promise<{ app: App; server: RunningServer }> {
+  const config = resolveConfig(
+    {
+      routing: { max_attempts_per_deployment: 2, backoff: { base_ms: 1, cap_ms: 2 } },
+      deployments: sims.map((s, i) => ({ id: `d${i}`, provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${s.url}/v1` })),
+      groups: [{ name: 'chat', strategy: 'priority', deployments: sims.map((_, i) => `d${i}`) }],
+      api_keys: [
+        { id: 'user', key: USER },
+        { id: 'ops', key: ADMIN, role: 'admin' },
+      ],
+      ledger: { enabled: false },
+      ...extra,
+    },
+    {},
+  );
+  const app = await createApp(config);
+  const server = await startServer(app.gateway, { ...app.serverOptions, port: 0, host: '127.0.0.1', onClose: () => app.close() });
+  return { app, server };
+}
+
+async function scrape(url: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string | undefined; text: string }> {
+  const res = await request(`${url}/metrics`, { headers });
+  return { status: res.statusCode, type: res.headers['content-type'] as string | undefined, text: await res.body.text() };
+}
+
+describe('GET /metrics and per-request spans, mounted in the server', () => {
+  let sim: SimServer;
+  let collector: Awaited<ReturnType<typeof startCollector>>;
+  let running: { app: App; server: RunningServer };
+
+  beforeAll(async () => {
+    sim = await startOpenAISim({ name: 'metrics' });
+    collector = await startCollector();
+    running = await serve([sim], { observability: { tracing: { enabled: true, endpoint: collector.url } } });
+  });
+
+  afterAll(async () => {
+    await running.server.shutdown(100);
+    await Promise.all([sim.close(), collector.close()]);
+  });
+
+  it('serves the Prometheus text without an API key, counting each request by route and status', async () => {
+    const client = new OpenAI({ baseURL: `${running.server.url}/v1`, apiKey: USER, maxRetries: 0 });
+    await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] });
+    await expect(new OpenAI({ baseURL: `${running.server.url}/v1`, apiKey: 'sk-wrong', maxRetries: 0 }).models.list()).rejects.toMatchObject({ status: 401 });
+    const m = await scrape(running.server.url);
+    expect(m.status).toBe(200);
+    expect(m.type).toBe(running.app.metrics?.contentType);
+    expect(m.text).toMatch(/switchyard_requests_total\{route="\/v1\/chat\/completions",code="200",group="chat",deployment="d0",region="",error_kind=""\} 1/);
+    expect(m.text).toMatch(/switchyard_requests_total\{route="\/v1\/models",code="401",group="",deployment="",region="",error_kind="unauthenticated"\} 1/);
+    expect(m.text).toContain('gen_ai_client_operation_duration_seconds_bucket');
+    expect(m.text).toContain('switchyard_breaker_state{deployment="d0",state="closed"} 1');
+    expect(m.text).toMatch(/^switchyard_requests_in_flight 0$/m);
+  });
+
+  it('holds a stream in the in-flight gauge until it ends', async () => {
+    sim.faults.add({ inter_chunk_ms: 150, count: 1 });
+    const client = new OpenAI({ baseURL: `${running.server.url}/v1`, apiKey: USER, maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'one two three four' }] });
+    const it = stream[Symbol.asyncIterator]();
+    await it.next();
+    expect((await scrape(running.server.url)).text).toMatch(/^switchyard_requests_in_flight 1$/m);
+    while (!(await it.next()).done);
+    await expect.poll(async () => (await scrape(running.server.url)).text).toMatch(/^switchyard_requests_in_flight 0$/m);
+  });
+
+  it('exports the server span under the gateway request id, as the parent of its attempt spans', async () => {
+    sim.faults.add({ status: 503, count: 1 });
+    const client = new OpenAI({ baseURL: `${running.server.url}/v1`, apiKey: USER, maxRetries: 0 });
+    const { response } = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
+    const requestId = response.headers.get('x-request-id');
+    let spans = spansOf(collector.received);
+    await expect.poll(() => (spans = spansOf(collector.received)).some((s) => attr(s, 'switchyard.request_id') === requestId), { timeout: 5_000 }).toBe(true);
+    const server = spans.find((s) => attr(s, 'switchyard.request_id') === requestId);
+    expect(server).toMatchObject({ name: 'POST /v1/chat/completions', kind: 2 });
+    expect(attr(server!, 'http.response.status_code')).toBe(200);
+    const attempts = spans.filter((s) => s.parentSpanId === server!.spanId);
+    expect(attempts.map((s) => attr(s, 'switchyard.attempt.role'))).toEqual(['primary', 'retry']);
+    expect(attempts.every((s) => s.traceId === server!.traceId)).toBe(true);
+  });
+});
+
+describe('GET /metrics behind an admin key', () => {
+  it('asks for an admin key when observability.metrics.public is false, and is gone when metrics are off', async () => {
+    const sim = await startOpenAISim({ name: 'private-metrics' });
+    const closed = await serve([sim], { observability: { metrics: { public: false } } });
+    const off = await serve([sim], { observability: { metrics: { enabled: false } } });
+    try {
+      expect((await scrape(closed.server.url)).status).toBe(401);
+      expect((await scrape(closed.server.url, { authorization: `Bearer ${USER}` })).status).toBe(403);
+      const admin = await scrape(closed.server.url, { authorization: `Bearer ${ADMIN}` });
+      expect(admin.status).toBe(200);
+      expect(admin.text).toContain('switchyard_requests_in_flight');
+      expect((await scrape(off.server.url)).status).toBe(404);
+    } finally {
+      await Promise.all([closed.server.shutdown(100), off.server.shutdown(100)]);
+      await sim.close();
+    }
+  });
+});
