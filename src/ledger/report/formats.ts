@@ -69,8 +69,8 @@ const COMPACT: readonly Metric[] = [
   ['errors', (r) => r.errors],
 ];
 
-function cells(report: Report, r: UsageRow, money: (n: number) => string, metrics: readonly Metric[] = METRICS): string[] {
-  return [...report.groupBy.map((g) => r.keys[g] ?? ''), ...metrics.map(([name, get]) => (name === 'cost_usd' || name === 'saved_usd' ? money(get(r)) : String(get(r))))];
+function cells(report: Report, r: UsageRow, money: (n: number, name: string) => string, metrics: readonly Metric[] = METRICS): string[] {
+  return [...report.groupBy.map((g) => r.keys[g] ?? ''), ...metrics.map(([name, get]) => (name === 'cost_usd' || name === 'saved_usd' ? money(get(r), name) : String(get(r))))];
 }
 
 const header = (report: Report, metrics: readonly Metric[] = METRICS): string[] => [...report.groupBy, ...metrics.map(([n]) => n)];
@@ -110,8 +110,9 @@ const clip = (text: string, width: number): string => (text.length <= width ? te
 export function formatTable(report: Report, options: { wide?: boolean; width?: number } = {}): string {
   const metrics = options.wide ? METRICS : COMPACT;
   const rawHead = header(report, metrics);
-  const rawBody = report.rows.map((r) => cells(report, r, () => costCell(r), metrics));
-  const rawTotal = cells(report, report.total, () => costCell(report.total), metrics);
+  // Saved money is never "unpriced": only the cost column says so.
+  const rawBody = report.rows.map((r) => cells(report, r, (n, name) => (name === 'cost_usd' ? costCell(r) : formatUsd(n)), metrics));
+  const rawTotal = cells(report, report.total, (n, name) => (name === 'cost_usd' ? costCell(report.total) : formatUsd(n)), metrics);
   if (report.groupBy.length > 0) rawTotal[0] = 'TOTAL';
   const natural = rawHead.map((_, i) => Math.max(...[rawHead, ...rawBody, rawTotal].map((row) => (row[i] ?? '').length)));
   const widths = options.wide ? natural : fitWidths(natural, report.groupBy.length, options.width ?? 120);

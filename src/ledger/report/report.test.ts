@@ -72,8 +72,8 @@ describe('switchyard report', () => {
   it('shows every column with --wide', async () => {
     const { text } = await run('--group-by', 'provider', '--wide');
     const lines = text.split('\n');
-    expect(lines[1]).toMatch(/^provider\s+requests\s+attempts\s+prompt_tokens\s+completion_tokens\s+cached_read_tokens\s+cached_write_tokens\s+reasoning_tokens\s+cost_usd\s+unpriced_attempts\s+estimated_attempts\s+errors$/);
-    expect(lines[6]).toMatch(/^TOTAL\s+6\s+6\s+600\s+60\s+0\s+0\s+0\s+7\.00\s+1\s+0\s+0$/);
+    expect(lines[1]).toMatch(/^provider\s+requests\s+attempts\s+prompt_tokens\s+completion_tokens\s+cached_read_tokens\s+cached_write_tokens\s+reasoning_tokens\s+cost_usd\s+cache_hits\s+saved_usd\s+unpriced_attempts\s+estimated_attempts\s+errors$/);
+    expect(lines[6]).toMatch(/^TOTAL\s+7\s+7\s+700\s+70\s+0\s+0\s+0\s+7\.00\s+1\s+0\.75\s+1\s+0\s+0$/);
   });
 
   it('says "unpriced" for a row with no priced usage, not $0.00', async () => {
@@ -103,7 +103,7 @@ describe('switchyard report', () => {
     const demo = io();
     expect(await main(['report', '--from', '2025-06-01', '--to', '2025-06-03'], { ...demo.io, cwd })).toBe(0);
     expect(demo.err[0]).toBe(`reading the demo's ledger ${join(cwd, '.switchyard', 'demo-ledger.sqlite')}`);
-    expect(demo.out.join('\n')).toMatch(/TOTAL\s+\s+6\s/);
+    expect(demo.out.join('\n')).toMatch(/TOTAL\s+\s+7\s/);
     writeFileSync(join(cwd, 'switchyard.yaml'), `ledger: { store: sqlite, path: ${join(cwd, 'other.sqlite')} }\ndeployments: [{ id: a, provider: openai-compatible, model: m }]\n`);
     const configured = io();
     expect(await main(['report'], { ...configured.io, cwd })).toBe(0);
