@@ -62,7 +62,7 @@ export function ledgerSupported() {
   return existsSync(schema) && /\bledger\s*:/.test(readFileSync(schema, 'utf8'));
 }
 
-function yamlFor({ port, deployments, ledger, tmp, routing }) {
+function yamlFor({ port, deployments, ledger, tmp, routing, journal = true, extra = [] }) {
   const lines = ['server:', '  host: 127.0.0.1', `  port: ${port}`, 'logging:', '  level: info'];
   // Nested settings as JSON flow mappings, which are YAML too.
   if (routing) lines.push('routing:', ...Object.entries(routing).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`));
@@ -72,8 +72,9 @@ function yamlFor({ port, deployments, ledger, tmp, routing }) {
   }
   lines.push('groups:', `  - name: ${MODEL}`, '    strategy: priority', `    deployments: [${deployments.map((d) => d.id).join(', ')}]`);
   if (ledger) {
-    lines.push('ledger:', '  enabled: true', '  store: sqlite', `  path: ${join(tmp, 'ledger.sqlite')}`, `  spill_path: ${join(tmp, 'ledger-spill.jsonl')}`, `  journal_dir: ${join(tmp, 'ledger-journal')}`);
+    lines.push('ledger:', '  enabled: true', '  store: sqlite', `  path: ${join(tmp, 'ledger.sqlite')}`, `  spill_path: ${join(tmp, 'ledger-spill.jsonl')}`, `  journal_dir: ${join(tmp, 'ledger-journal')}`, `  journal: ${journal}`);
   }
+  lines.push(...extra);
   return lines.join('\n') + '\n';
 }
 
@@ -81,13 +82,13 @@ function yamlFor({ port, deployments, ledger, tmp, routing }) {
  * Starts `switchyard serve` (the real CLI, access logs at info into a file) with the given deployments
  * as one priority group, in `workers` processes. Returns the service plus what the config enabled.
  */
-export async function startSwitchyard(tmp, deployments, { name = 'switchyard', routing, nodeArgs = [], workers = 1 } = {}) {
+export async function startSwitchyard(tmp, deployments, { name = 'switchyard', routing, nodeArgs = [], workers = 1, journal = true, extra = [] } = {}) {
   const port = await freePort();
   const ledger = ledgerSupported();
   const dir = join(tmp, name);
   mkdirSync(dir, { recursive: true });
   const config = join(dir, 'switchyard.yaml');
-  writeFileSync(config, yamlFor({ port, deployments, ledger, tmp: dir, routing }));
+  writeFileSync(config, yamlFor({ port, deployments, ledger, tmp: dir, routing, journal, extra }));
   const svc = await startService({
     name,
     cmd: process.execPath,
@@ -98,7 +99,8 @@ export async function startSwitchyard(tmp, deployments, { name = 'switchyard', r
     cwd: dir,
     env: { SWITCHYARD_BENCH_ELD: '1' },
   });
-  return { ...svc, eld: true, url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {}, ledger, ledgerFile: join(dir, 'ledger.sqlite'), config };
+  // The delay hook lives in the serving process: with workers, a signal to the primary would end it.
+  return { ...svc, eld: workers === 1, url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {}, ledger, ledgerFile: join(dir, 'ledger.sqlite'), config };
 }
 
 /**
