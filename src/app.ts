@@ -16,6 +16,7 @@ import { metricsRoute } from './http/metrics-route.js';
 import { createGovernance, type Governance } from './governance/index.js';
 import type { AdminTarget } from './ops/admin.js';
 import { createAdminRoutes } from './ops/admin-routes.js';
+import { createDashboardRoutes } from './dashboard/routes.js';
 import type { StateStore } from './state/store.js';
 import type { BudgetState } from './ledger/budgets/state.js';
 import { attachResponsesStore } from './ingress/openai-responses/store/attach.js';
@@ -96,6 +97,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     createUsageRoute(ledger.store),
     ...createAdminRoutes(admin, { audit: governance.audit, logger }),
     ...governance.routes,
+    ...createDashboardRoutes({ gateway, ledger }, config.dashboard),
   ];
   if (observability.metrics) routes.push(metricsRoute(observability.metrics, config.observability.metrics.public));
   const handlerOptions: App['handlerOptions'] = {

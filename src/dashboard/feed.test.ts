@@ -53,15 +53,18 @@ describe('dashboard feed', () => {
     expect(gateway.status).toHaveBeenCalledTimes(2);
   });
 
-  it('ends when the client goes away (the signal aborts)', async () => {
+  it('ends when the client goes away (the signal aborts), telling its listener once', async () => {
     vi.useFakeTimers();
     const abort = new AbortController();
-    const feed = dashboardEvents({ gateway: { status: () => status([]) }, ledger: { store: undefined } }, abort.signal).body as AsyncIterableIterator<string>;
+    const listener = { streamEnded: vi.fn() };
+    const feed = dashboardEvents({ gateway: { status: () => status([]) }, ledger: { store: undefined } }, abort.signal, { listener }).body as AsyncIterableIterator<string>;
     await feed.next();
     const next = feed.next();
     abort.abort();
     expect(await next).toEqual({ done: true, value: undefined });
     expect(vi.getTimerCount()).toBe(0);
+    await feed.return?.();
+    expect(listener.streamEnded).toHaveBeenCalledTimes(1);
   });
 });
 

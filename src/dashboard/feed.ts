@@ -1,5 +1,6 @@
 import type { GatewayStatus } from '../gateway/engine.js';
 import type { HttpResponse } from '../http/exchange.js';
+import type { StreamListener } from '../http/sse.js';
 import type { LedgerStore } from '../ledger/store/sql-store.js';
 import type { BreakerState } from '../routing/breaker.js';
 import type { LatencySummary } from '../routing/deployment-state.js';
@@ -99,7 +100,11 @@ export interface FeedOptions {
   /** The ledger part is queried at most this often; frames in between repeat the last answer. */
   ledgerEveryMs?: number;
   now?: () => number;
+  /** Told once when the feed has ended (the request's access log line is written then). */
+  listener?: StreamListener;
 }
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
  * SSE frames of snapshots: the first at once, then one per interval. The timer runs only while the
@@ -109,12 +114,14 @@ export class SnapshotFeed implements AsyncIterableIterator<string> {
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
   private done = false;
+  private ended = false;
   private first = true;
   private ledger: DashboardLedger | null = null;
   private ledgerAt = -Infinity;
   private readonly intervalMs: number;
   private readonly ledgerEveryMs: number;
   private readonly now: () => number;
+  private readonly listener: StreamListener | undefined;
 
   constructor(
     private readonly source: DashboardSource,
@@ -124,6 +131,7 @@ export class SnapshotFeed implements AsyncIterableIterator<string> {
     this.intervalMs = options.intervalMs ?? 1_000;
     this.ledgerEveryMs = options.ledgerEveryMs ?? 5_000;
     this.now = options.now ?? Date.now;
+    this.listener = options.listener;
     if (signal.aborted) this.done = true;
     else signal.addEventListener('abort', () => void this.return(), { once: true });
   }
@@ -139,7 +147,7 @@ export class SnapshotFeed implements AsyncIterableIterator<string> {
         this.timer = setTimeout(resolve, this.intervalMs);
       });
     }
-    if (this.done) return { done: true, value: undefined };
+    if (this.done) return this.end();
     const prefix = this.first ? 'retry: 2000\n' : '';
     this.first = false;
     return { done: false, value: `${prefix}data: ${JSON.stringify(await this.snapshot())}\n\n` };
@@ -149,7 +157,15 @@ export class SnapshotFeed implements AsyncIterableIterator<string> {
     this.done = true;
     clearTimeout(this.timer);
     this.wake?.();
-    return { done: true, value: undefined };
+    return this.end();
+  }
+
+  private end(): IteratorReturnResult<undefined> {
+    if (!this.ended) {
+      this.ended = true;
+      this.listener?.streamEnded();
+    }
+    return DONE;
   }
 
   private async snapshot(): Promise<DashboardSnapshot> {

@@ -24,6 +24,29 @@ describe('openai-chat request encoding', () => {
     expect(encodeChatRequest(withExtras(), 'llama', true, [], true)).not.toHaveProperty('continue_final_message');
   });
 
+  it('builds content parts field by field, so a cache_control mark never reaches the upstream', () => {
+    const request: ChatRequest = {
+      model: 'm',
+      messages: [
+        { role: 'system', content: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }] },
+        { role: 'user', content: [{ type: 'text', text: 'What is this?', cache_control: { type: 'ephemeral', ttl: '1h' } }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } }] },
+        { role: 'assistant', content: 'A picture.' },
+      ],
+    };
+    const body = encodeChatRequest(request, 'gpt-4o', false);
+    expect(JSON.stringify(body)).not.toContain('cache_control');
+    expect(body.messages).toEqual([
+      { role: 'system', content: [{ type: 'text', text: 'Be brief.' }] },
+      { role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } }] },
+      { role: 'assistant', content: 'A picture.' },
+    ]);
+  });
+
+  it('passes the messages array as it is when every content is a string', () => {
+    const request: ChatRequest = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
+    expect(encodeChatRequest(request, 'gpt-4o', false).messages).toBe(request.messages);
+  });
+
   it('adds exactly the passthrough fields the deployment lists', () => {
     const body = encodeChatRequest(withExtras(), 'gpt-4o', false, ['data_sources']);
     expect(body.data_sources).toEqual([{ type: 'azure_search' }]);

@@ -1,9 +1,8 @@
 import { copyPassthrough } from '../../../core/fields.js';
-import type { ChatRequest, EmbeddingRequest } from '../../../core/types.js';
+import type { ChatMessage, ChatRequest, ContentPart, EmbeddingRequest } from '../../../core/types.js';
 
-/** The chat fields forwarded as the client gave them; model, stream and stream_options are the gateway's. */
+/** The chat fields forwarded as the client gave them; model, stream and stream_options are the gateway's, messages are encoded. */
 const FORWARDED = [
-  'messages',
   'temperature',
   'top_p',
   'max_tokens',
@@ -26,7 +25,7 @@ const FORWARDED = [
  * continues a final assistant message (`prefill`, vLLM), a request ending with one asks for that.
  */
 export function encodeChatRequest(request: ChatRequest, model: string, stream: boolean, passthrough: readonly string[] = [], prefill = false): Record<string, unknown> {
-  const body: Record<string, unknown> = { model };
+  const body: Record<string, unknown> = { model, messages: encodeMessages(request.messages) };
   for (const key of FORWARDED) {
     const v = request[key];
     if (v !== undefined && v !== null) body[key] = v;
@@ -39,6 +38,22 @@ export function encodeChatRequest(request: ChatRequest, model: string, stream: b
     body.add_generation_prompt = false;
   }
   return body;
+}
+
+/**
+ * The messages with their content parts built field by field: canonical parts carry marks meant for
+ * other dialects (`cache_control`), which an OpenAI-compatible server may reject. Messages whose content
+ * is a string, the common case, are passed as they are, and so is the array when all of them are.
+ */
+function encodeMessages(messages: readonly ChatMessage[]): readonly unknown[] {
+  if (!messages.some((m) => Array.isArray(m.content))) return messages;
+  return messages.map((m) => (Array.isArray(m.content) ? { ...m, content: m.content.map(encodePart) } : m));
+}
+
+function encodePart(part: ContentPart): Record<string, unknown> {
+  if (part.type === 'text') return { type: 'text', text: part.text };
+  const { url, detail } = part.image_url;
+  return { type: 'image_url', image_url: detail === undefined ? { url } : { url, detail } };
 }
 
 export function encodeEmbeddingRequest(request: EmbeddingRequest, model: string, passthrough: readonly string[] = []): Record<string, unknown> {

@@ -1,0 +1,25 @@
+import { requireAdmin } from '../http/auth.js';
+import type { Route } from '../http/route.js';
+import type { DashboardConfig } from './config.js';
+import { dashboardEvents, type DashboardSource } from './feed.js';
+import { dashboardPage } from './page.js';
+
+/**
+ * GET /dashboard and GET /dashboard/events; none when `dashboard.enabled` is false (both then 404).
+ * The page is public: it is static and carries no data, and a browser cannot send the admin key when
+ * it navigates to it (the page's script sends it to the feed, which is admin-only).
+ */
+export function createDashboardRoutes(source: DashboardSource, config: DashboardConfig): Route[] {
+  if (!config.enabled) return [];
+  return [
+    { method: 'GET', path: '/dashboard', public: true, handle: async () => dashboardPage() },
+    {
+      method: 'GET',
+      path: '/dashboard/events',
+      handle: async (ctx) => {
+        requireAdmin(ctx.caller);
+        return dashboardEvents(source, ctx.request.signal, { intervalMs: config.update_ms, listener: ctx });
+      },
+    },
+  ];
+}
