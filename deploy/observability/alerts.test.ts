@@ -98,6 +98,8 @@ describe('alert rules and the Grafana dashboard', () => {
         groups: [{ name: 'chat', strategy: 'priority', deployments: ['eu', 'us'] }],
         api_keys: [{ id: 'user', key: 'sk-alerts-test' }],
         ledger: { enabled: false },
+        // Crossed by the first priced request: the soft-limit counter gets a series.
+        budgets: { limits: [{ name: 'daily', period: 'daily', soft_usd: 1e-9 }] },
       },
       {},
     );
@@ -151,6 +153,7 @@ describe('alert rules and the Grafana dashboard', () => {
     expect(families.has('switchyard_request_latency_seconds_bucket')).toBe(false);
     expect(families.get('switchyard_request_duration_seconds_bucket')?.labels).toContain('region');
     expect(families.get('switchyard_breaker_state')?.labels).not.toContain('group');
+    expect(families.get('switchyard_budget_soft_limit_reached_total')?.labels).toContain('budget');
     expect(() => selectors('sum(rate(x[5m]')).toThrow(/syntax error/);
   });
 });
