@@ -62,7 +62,10 @@ export interface AppOptions {
 /** Builds the gateway with its ledger (usage, cost, budgets), shared state and feature routes. */
 export async function createApp(config: GatewayConfig, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? silentLogger;
-  const ledger = await createLedger(config, { logger, budgetState: options.budgetState });
+  // Built before the ledger, whose soft-limit notices it counts; it prices attempts only once requests flow.
+  const observability = await createObservability(config, { logger, costOf: (r) => ledger.prices.usdOf(r, r.usage) });
+  const ledger = await createLedger(config, { logger, budgetState: options.budgetState, onSoftLimit: (notice) => observability.softLimitReached(notice) });
+  observability.watchLedger(() => ledger.stats());
   const governance = await createGovernance(config, ledger.store, logger).catch(async (err: unknown) => {
     await ledger.close();
     throw err;
@@ -73,7 +76,6 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
       ? new (await import('./state/redis.js')).RedisStateStore({ url: config.state.redis_url?.reveal(), prefix: config.state.key_prefix })
       : undefined;
   const stateStore = options.stateStore ?? ownedStore;
-  const observability = await createObservability(config, { logger, costOf: (r) => ledger.prices.usdOf(r, r.usage) });
   const limits = await openRateLimiter(config, logger);
   const redisUrl = config.state.redis_url?.reveal();
   const responseCache =

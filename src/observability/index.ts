@@ -2,6 +2,8 @@ import type { AttemptObserver, AttemptRecord } from '../core/events.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { GatewayStatus } from '../gateway/engine.js';
+import type { BatcherStats } from '../ledger/batcher.js';
+import type { SoftLimitNotice } from '../ledger/budgets/guard.js';
 import { GatewayMetrics, type RequestServedBy } from './metrics.js';
 import type { ServerSpanStart, Tracer } from './tracing.js';
 
@@ -29,6 +31,10 @@ export interface Observability {
   readonly metrics: MetricsEndpoint | undefined;
   /** Reads breakers, health and the retry budget from the gateway at scrape time. */
   watch(status: () => GatewayStatus): void;
+  /** Reads the ledger's queue and spill counters at scrape time. */
+  watchLedger(stats: () => BatcherStats | undefined): void;
+  /** Counts a budget counter crossing its soft limit (pass as the ledger's `onSoftLimit`). */
+  softLimitReached(notice: SoftLimitNotice): void;
   startServerSpan(start: ServerSpanStart): ServerSpan;
   /** Exports the spans still queued. */
   close(): Promise<void>;
@@ -54,6 +60,8 @@ export async function createObservability(config: GatewayConfig, options: Observ
     observer,
     metrics,
     watch: (status) => metrics?.watch(status),
+    watchLedger: (stats) => metrics?.watchLedger(stats),
+    softLimitReached: (notice) => metrics?.softLimitReached(notice.budget),
     startServerSpan(start) {
       if (!metrics && !tracer) return NO_SPAN;
       const startedAt = now();

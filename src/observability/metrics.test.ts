@@ -3,6 +3,7 @@ import { resolveConfig } from '../config/load.js';
 import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
+import type { BatcherStats } from '../ledger/batcher.js';
 import { GatewayMetrics } from './metrics.js';
 
 /** One sample line of the text format: name, labels, value. */
@@ -91,6 +92,7 @@ describe('gateway metrics', () => {
     expect(value(s, 'switchyard_breaker_state', { deployment: 'secondary', state: 'closed' })).toBe(1);
     expect(value(s, 'switchyard_breaker_transitions_total', { deployment: 'primary', state: 'open' })).toBe(1);
     expect(value(s, 'switchyard_deployment_up', { deployment: 'primary' })).toBe(1);
+    expect(value(s, 'switchyard_group_deployments_available', { group: 'chat' })).toBe(1);
     expect(text).toContain('# TYPE gen_ai_client_token_usage histogram');
     expect(metrics.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
   });
@@ -112,6 +114,22 @@ describe('gateway metrics', () => {
     expect(value(s, 'switchyard_requests_in_flight', {})).toBe(0);
     expect(value(s, 'switchyard_requests_total', { route: '/v1/chat/completions', code: '200', group: 'chat', deployment: 'secondary', region: 'us' })).toBe(1);
     expect(value(s, 'switchyard_requests_total', { code: '404', error_kind: 'model_not_found' })).toBe(1);
+    expect(value(s, 'switchyard_request_duration_seconds_count', { route: '/v1/chat/completions', code: '200', region: 'us' })).toBe(1);
+  });
+
+  it('reads the ledger queue and spill counters at scrape time, and counts soft limits by budget', async () => {
+    const other = new GatewayMetrics([]);
+    const ledger: { stats: BatcherStats | undefined } = { stats: undefined };
+    other.watchLedger(() => ledger.stats);
+    expect(value(parse(await other.render()), 'switchyard_ledger_spilled_events_total', {})).toBe(0);
+    ledger.stats = { queued: 7, written: 10, spilled: 3, replayed: 1, failures: 2, storeDown: true };
+    other.softLimitReached('monthly');
+    const s = parse(await other.render());
+    expect(value(s, 'switchyard_ledger_queued_events', {})).toBe(7);
+    expect(value(s, 'switchyard_ledger_store_down', {})).toBe(1);
+    expect(value(s, 'switchyard_ledger_spilled_events_total', {})).toBe(3);
+    expect(value(s, 'switchyard_ledger_replayed_events_total', {})).toBe(1);
+    expect(value(s, 'switchyard_budget_soft_limit_reached_total', { budget: 'monthly' })).toBe(1);
   });
 
   it('keeps each gateway in its own registry', async () => {

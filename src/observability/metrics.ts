@@ -2,7 +2,8 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AttemptObserver, AttemptRecord, Operation } from '../core/events.js';
 import type { DeploymentConfig } from '../config/schema.js';
 import type { GatewayStatus } from '../gateway/engine.js';
-import { registerStatusCollectors } from './scrape.js';
+import type { BatcherStats } from '../ledger/batcher.js';
+import { registerLedgerCollectors, registerStatusCollectors } from './scrape.js';
 import { genAiOperationName, genAiProviderName, serverAddress } from './genai.js';
 
 /** Bucket boundaries the GenAI conventions advise for `gen_ai.client.token.usage`. */
@@ -57,6 +58,7 @@ export class GatewayMetrics implements AttemptObserver {
   private readonly inFlight: Gauge;
   private readonly requests: Counter;
   private readonly requestDuration: Histogram;
+  private readonly softLimits: Counter;
 
   constructor(
     deployments: readonly DeploymentConfig[],
@@ -113,9 +115,15 @@ export class GatewayMetrics implements AttemptObserver {
     });
     this.requestDuration = new Histogram({
       name: 'switchyard_request_duration_seconds',
-      help: 'Client request duration, to the end of the answer (streams included).',
-      labelNames: ['route', 'code'],
+      help: 'Client request duration, to the end of the answer (streams included), by serving region.',
+      labelNames: ['route', 'code', 'region'],
       buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.softLimits = new Counter({
+      name: 'switchyard_budget_soft_limit_reached_total',
+      help: 'Budget counters that crossed their soft limit (one per counter and period), by budget.',
+      labelNames: ['budget'],
       registers,
     });
   }
@@ -125,6 +133,16 @@ export class GatewayMetrics implements AttemptObserver {
     if (this.status) return;
     this.status = status;
     registerStatusCollectors(this.registry, () => this.snapshot ?? status());
+  }
+
+  /** Adds the ledger's write queue and spill counters, read at scrape time. */
+  watchLedger(stats: () => BatcherStats | undefined): void {
+    registerLedgerCollectors(this.registry, stats);
+  }
+
+  /** A budget counter crossed its soft limit (the ledger's `onSoftLimit`). */
+  softLimitReached(budget: string): void {
+    this.softLimits.inc({ budget });
   }
 
   /** The Prometheus text exposition of every metric, read at scrape time. */
@@ -167,8 +185,9 @@ export class GatewayMetrics implements AttemptObserver {
   requestEnded(route: string, status: number, seconds: number, servedBy: RequestServedBy | undefined, errorKind: string | undefined): void {
     this.inFlight.dec();
     const code = String(status);
-    this.requests.inc({ route, code, group: servedBy?.group ?? '', deployment: servedBy?.deployment ?? '', region: servedBy?.region ?? '', error_kind: errorKind ?? '' });
-    this.requestDuration.observe({ route, code }, seconds);
+    const region = servedBy?.region ?? '';
+    this.requests.inc({ route, code, group: servedBy?.group ?? '', deployment: servedBy?.deployment ?? '', region, error_kind: errorKind ?? '' });
+    this.requestDuration.observe({ route, code, region }, seconds);
   }
 
   private labelsOf(r: AttemptRecord): LabelSets {

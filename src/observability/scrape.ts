@@ -1,7 +1,14 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { GatewayStatus } from '../gateway/engine.js';
+import type { BatcherStats } from '../ledger/batcher.js';
 
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
+
+type DeploymentStatus = GatewayStatus['deployments'][number];
+
+function isAvailable(d: DeploymentStatus): boolean {
+  return d.health.up && d.breaker.state !== 'open' && d.coolingUntil === undefined && !d.drain.drained;
+}
 
 /**
  * Registers the series read from the gateway's status when Prometheus scrapes (breakers, health,
@@ -74,6 +81,18 @@ export function registerStatusCollectors(registry: Registry, read: () => Gateway
       for (const d of read().deployments) this.set({ deployment: d.id }, d.coolingUntil === undefined ? 0 : 1);
     },
   });
+  new Gauge({
+    name: 'switchyard_group_deployments_available',
+    help: 'Deployments of a group that can take traffic: health up, breaker not open, not cooling down, not drained.',
+    labelNames: ['group'],
+    registers,
+    collect() {
+      this.reset();
+      const status = read();
+      const available = new Set(status.deployments.filter(isAvailable).map((d) => d.id));
+      for (const g of status.groups) this.set({ group: g.name }, g.deployments.filter((id) => available.has(id)).length);
+    },
+  });
   new Counter({
     name: 'switchyard_retry_budget_exhausted_total',
     help: 'Retries refused because the retry budget was spent.',
@@ -81,6 +100,54 @@ export function registerStatusCollectors(registry: Registry, read: () => Gateway
     collect() {
       this.reset();
       this.inc(read().retryBudget.denied);
+    },
+  });
+}
+
+/**
+ * Registers the ledger's write queue and spill series, read from `read()` at scrape time; they stay
+ * at 0 while the ledger is disabled (`read` returns undefined).
+ */
+export function registerLedgerCollectors(registry: Registry, read: () => BatcherStats | undefined): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'switchyard_ledger_queued_events',
+    help: 'Usage events waiting in memory to be written to the ledger store.',
+    registers,
+    collect() {
+      this.reset();
+      const s = read();
+      if (s) this.set(s.queued);
+    },
+  });
+  new Gauge({
+    name: 'switchyard_ledger_store_down',
+    help: 'The ledger store is failing writes (1) or not (0).',
+    registers,
+    collect() {
+      this.reset();
+      const s = read();
+      if (s) this.set(s.storeDown ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'switchyard_ledger_spilled_events_total',
+    help: 'Usage events appended to the spill file because the store could not take them.',
+    registers,
+    collect() {
+      this.reset();
+      const s = read();
+      if (s) this.inc(s.spilled);
+    },
+  });
+  new Counter({
+    name: 'switchyard_ledger_replayed_events_total',
+    help: 'Spilled usage events written back to the store from the spill file.',
+    registers,
+    collect() {
+      this.reset();
+      const s = read();
+      if (s) this.inc(s.replayed);
     },
   });
 }

@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import { parser } from '@prometheus-io/lezer-promql';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { startServer, type RunningServer } from '../../src/adapters/node/server.js';
+import { createApp, type App } from '../../src/app.js';
+import { resolveConfig } from '../../src/config/load.js';
+import { startOpenAISim } from '../../src/sim/openai/index.js';
+import type { SimServer } from '../../src/sim/server.js';
+
+const read = (name: string): string => readFileSync(new URL(name, import.meta.url), 'utf8');
+
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+interface Dashboard {
+  panels: Array<{ title: string; targets?: Array<{ expr: string }> }>;
+}
+
+const rules = (parseYaml(read('alerts.yaml')) as { groups: Array<{ name: string; rules: Rule[] }> }).groups.flatMap((g) => g.rules);
+const dashboard = JSON.parse(read('grafana-dashboard.json')) as Dashboard;
+/** Grafana's range variables, given values so the expression parses as plain PromQL. */
+const withoutGrafanaVariables = (expr: string): string => expr.replaceAll('$__rate_interval', '5m').replaceAll('$__range', '1h');
+const panelExprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}"`, expr: withoutGrafanaVariables(t.expr) })));
+const ruleExprs = rules.map((r) => ({ where: `alert ${r.alert ?? r.record ?? '?'}`, expr: r.expr }));
+
+/** A series an expression selects: its metric name and the labels it matches on. */
+interface Selector {
+  metric: string;
+  labels: string[];
+}
+
+/** Every vector selector of a PromQL expression; throws on a syntax error. */
+function selectors(expr: string): Selector[] {
+  const found: Selector[] = [];
+  const tree = parser.parse(expr);
+  tree.iterate({
+    enter(node) {
+      if (node.type.isError) throw new Error(`syntax error at ${node.from} in: ${expr}`);
+      if (node.name !== 'VectorSelector') return;
+      const id = node.node.getChild('Identifier');
+      const matchers = node.node.getChild('LabelMatchers');
+      const labels = (matchers?.getChildren('UnquotedLabelMatcher') ?? []).map((m) => {
+        const name = m.getChild('LabelName');
+        return name ? expr.slice(name.from, name.to) : '';
+      });
+      found.push({ metric: id ? expr.slice(id.from, id.to) : '', labels });
+    },
+  });
+  return found;
+}
+
+/** What a scrape exports: each series' type and the label names its samples carry. */
+interface Exported {
+  type: string;
+  labels: Set<string>;
+}
+
+/** Metric families of a text exposition, keyed by every name PromQL can select (histogram parts too). */
+function exported(text: string): Map<string, Exported> {
+  const families = new Map<string, Exported>();
+  for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    const [name, type] = [m[1] as string, m[2] as string];
+    const family = { type, labels: new Set<string>() };
+    const names = type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
+    for (const n of names) families.set(n, family);
+  }
+  for (const m of text.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}/gm)) {
+    const family = families.get(m[1] as string);
+    for (const l of (m[2] as string).matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g)) family?.labels.add(l[1] as string);
+  }
+  return families;
+}
+
+describe('alert rules and the Grafana dashboard', () => {
+  let primary: SimServer;
+  let secondary: SimServer;
+  let app: App;
+  let server: RunningServer;
+  let families: Map<string, Exported>;
+
+  beforeAll(async () => {
+    primary = await startOpenAISim({ name: 'alerts-primary' });
+    secondary = await startOpenAISim({ name: 'alerts-secondary' });
+    const config = resolveConfig(
+      {
+        routing: { max_attempts_per_deployment: 2, backoff: { base_ms: 1, cap_ms: 2 } },
+        deployments: [
+          { id: 'eu', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'eu-west-1', endpoint: `${primary.url}/v1` },
+          { id: 'us', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'us-east-1', endpoint: `${secondary.url}/v1` },
+        ],
+        groups: [{ name: 'chat', strategy: 'priority', deployments: ['eu', 'us'] }],
+        api_keys: [{ id: 'user', key: 'sk-alerts-test' }],
+        ledger: { enabled: false },
+        // Crossed by the first priced request: the soft-limit counter gets a series.
+        budgets: { limits: [{ name: 'daily', period: 'daily', soft_usd: 1e-9 }] },
+      },
+      {},
+    );
+    app = await createApp(config);
+    server = await startServer(app.gateway, { ...app.serverOptions, port: 0, host: '127.0.0.1', onClose: () => app.close() });
+    const chat = (): Promise<number> =>
+      request(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sk-alerts-test', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }),
+      }).then(async (res) => (await res.body.dump(), res.statusCode));
+    expect(await chat()).toBe(200);
+    primary.faults.add({ status: 503, count: 2 });
+    expect(await chat()).toBe(200); // retried, then served by the fallback
+    primary.faults.add({ status: 503, count: 2 });
+    secondary.faults.add({ status: 503, count: 2 });
+    expect(await chat()).toBe(503);
+    families = exported((await app.metrics?.render()) ?? '');
+  });
+
+  afterAll(async () => {
+    await server.shutdown(100);
+    await Promise.all([primary.close(), secondary.close()]);
+  });
+
+  it('gives every alert a duration, a severity and a summary', () => {
+    expect(rules.length).toBeGreaterThan(0);
+    for (const r of rules) {
+      expect(r.alert, r.expr).toMatch(/^Switchyard[A-Za-z]+$/);
+      expect(r.for, r.alert).toMatch(/^\d+[smh]$/);
+      expect(['info', 'warning', 'critical'], r.alert).toContain(r.labels?.severity);
+      expect(r.annotations?.summary, r.alert).toBeTruthy();
+    }
+  });
+
+  it.each([...ruleExprs, ...panelExprs])('$where selects only series the gateway exports, by labels they carry', ({ expr }) => {
+    const used = selectors(expr);
+    expect(used.length).toBeGreaterThan(0);
+    for (const s of used) {
+      const family = families.get(s.metric);
+      expect(family, `${s.metric} is not exported`).toBeDefined();
+      // Series never observed in this run have no samples to read their labels from.
+      if (!family || family.labels.size === 0) continue;
+      for (const label of s.labels) expect([...family.labels], `${s.metric} has no label ${label}`).toContain(label);
+    }
+  });
+
+  it('rejects a metric the gateway does not export and a label its series do not carry', () => {
+    expect(families.has('switchyard_requests_total')).toBe(true);
+    expect(families.has('switchyard_request_duration_seconds_bucket')).toBe(true);
+    expect(families.has('switchyard_request_latency_seconds_bucket')).toBe(false);
+    expect(families.get('switchyard_request_duration_seconds_bucket')?.labels).toContain('region');
+    expect(families.get('switchyard_breaker_state')?.labels).not.toContain('group');
+    expect(families.get('switchyard_budget_soft_limit_reached_total')?.labels).toContain('budget');
+    expect(() => selectors('sum(rate(x[5m]')).toThrow(/syntax error/);
+  });
+});
