@@ -1,28 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startOpenAISim } from '../sim/openai/index.js';
 import { openSqlite } from './store/sqlite-driver.js';
-
-const CHILD = fileURLToPath(new URL('./testing/serve-child.ts', import.meta.url));
-
-/** Starts `switchyard serve` in a child process and resolves with it and its URL once it listens. */
-function serve(configPath: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, 'serve', '-c', configPath, '--port', '0', '--host', '127.0.0.1', '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) resolve({ child, url: m[1] as string });
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code}) before listening: ${out}`)));
-  });
-}
+import { serveProcess } from '../testing/serve-process.js';
 
 describe('a replica killed with SIGKILL', () => {
   it('loses no usage of the requests it answered: the journal is replayed on restart, without duplicates', async () => {
@@ -43,7 +26,7 @@ describe('a replica killed with SIGKILL', () => {
       ].join('\n'),
     );
     try {
-      const first = await serve(configPath);
+      const first = await serveProcess(configPath);
       const answered: string[] = [];
       let stop = false;
       const worker = async (): Promise<void> => {
@@ -65,9 +48,9 @@ describe('a replica killed with SIGKILL', () => {
       await load;
       expect(answered.length).toBeGreaterThan(0);
 
-      const second = await serve(configPath);
+      const second = await serveProcess(configPath);
       second.child.kill('SIGTERM');
-      await new Promise((r) => second.child.once('exit', r));
+      await second.exited;
       const db = openSqlite(ledgerPath);
       const { rows } = await db.query<{ request_id: string }>('SELECT request_id FROM usage_events');
       await db.close();
