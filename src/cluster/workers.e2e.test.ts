@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from 'undici';
 import { startOpenAISim } from '../sim/openai/index.js';
 import { openSqlite } from '../ledger/store/sqlite-driver.js';
-import { serveProcess, spawnSwitchyard } from '../testing/serve-process.js';
+import { serveProcess, spawnSwitchyard, writeServeConfig } from '../testing/serve-process.js';
 
 const cleanup: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
@@ -31,19 +31,10 @@ describe('switchyard serve --workers 2', () => {
     cleanup.push(() => sim.close());
     const dir = mkdtempSync(join(tmpdir(), 'workers-'));
     const ledgerPath = join(dir, 'ledger.sqlite');
-    const configPath = join(dir, 'switchyard.yaml');
-    writeFileSync(
-      configPath,
-      [
-        'deployments:',
-        `  - { id: oai, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${sim.url}/v1" }`,
-        'groups:',
-        '  - { name: chat, deployments: [oai] }',
-        'logging: { level: info }',
-        // Flushing often makes both workers write the database at the same time.
-        `ledger: { store: sqlite, path: "${ledgerPath}", flush_interval_ms: 20, spill_path: "${join(dir, 'spill.jsonl')}", journal_dir: "${join(dir, 'journal')}" }`,
-      ].join('\n'),
-    );
+    const configPath = writeServeConfig(dir, sim.url, [
+      // Flushing often makes both workers write the database at the same time.
+      `ledger: { store: sqlite, path: "${ledgerPath}", flush_interval_ms: 20, spill_path: "${join(dir, 'spill.jsonl')}", journal_dir: "${join(dir, 'journal')}" }`,
+    ]);
     const gw = await serveProcess(configPath, { workers: 2, cleanup });
     const answers = await Promise.all(Array.from({ length: 40 }, () => onNewConnection(gw.url, '/v1/chat/completions')));
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
@@ -64,20 +55,11 @@ describe('switchyard serve --workers 2', () => {
     const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
     cleanup.push(() => sim.close());
     const dir = mkdtempSync(join(tmpdir(), 'workers-breaker-'));
-    const configPath = join(dir, 'switchyard.yaml');
-    writeFileSync(
-      configPath,
-      [
-        'deployments:',
-        `  - { id: oai, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${sim.url}/v1" }`,
-        'groups:',
-        '  - { name: chat, deployments: [oai] }',
-        'logging: { level: info }',
-        'ledger: { enabled: false }',
-        // A long sync interval: only the primary's push can make the other worker see the breaker in time.
-        'routing: { max_attempts_per_deployment: 1, state_sync_ms: 60000, breaker: { consecutive_failures: 2, cool_off_ms: 60000 } }',
-      ].join('\n'),
-    );
+    const configPath = writeServeConfig(dir, sim.url, [
+      'ledger: { enabled: false }',
+      // A long sync interval: only the primary's push can make the other worker see the breaker in time.
+      'routing: { max_attempts_per_deployment: 1, state_sync_ms: 60000, breaker: { consecutive_failures: 2, cool_off_ms: 60000 } }',
+    ]);
     const gw = await serveProcess(configPath, { workers: 2, cleanup });
     sim.faults.add({ status: 500, count: 2 });
     // One connection: both failures reach the same worker.

@@ -1,30 +1,21 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startOpenAISim } from '../sim/openai/index.js';
 import { openSqlite } from './store/sqlite-driver.js';
-import { serveProcess } from '../testing/serve-process.js';
+import { serveProcess, writeServeConfig } from '../testing/serve-process.js';
 
 describe('a replica killed with SIGKILL', () => {
   it('loses no usage of the requests it answered: the journal is replayed on restart, without duplicates', async () => {
     const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
     const dir = mkdtempSync(join(tmpdir(), 'sigkill-'));
     const ledgerPath = join(dir, 'ledger.sqlite');
-    const configPath = join(dir, 'switchyard.yaml');
-    writeFileSync(
-      configPath,
-      [
-        'deployments:',
-        `  - { id: oai, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${sim.url}/v1" }`,
-        'groups:',
-        '  - { name: chat, deployments: [oai] }',
-        'logging: { level: info }',
-        // A long flush interval: every event answered before the kill is still only in memory (and the journal).
-        `ledger: { store: sqlite, path: "${ledgerPath}", flush_interval_ms: 60000, spill_path: "${join(dir, 'spill.jsonl')}", journal_dir: "${join(dir, 'journal')}" }`,
-      ].join('\n'),
-    );
+    const configPath = writeServeConfig(dir, sim.url, [
+      // A long flush interval: every event answered before the kill is still only in memory (and the journal).
+      `ledger: { store: sqlite, path: "${ledgerPath}", flush_interval_ms: 60000, spill_path: "${join(dir, 'spill.jsonl')}", journal_dir: "${join(dir, 'journal')}" }`,
+    ]);
     try {
       const first = await serveProcess(configPath);
       const answered: string[] = [];

@@ -5,29 +5,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startOpenAISim } from '../sim/openai/index.js';
 import { startMetadataSim } from '../sim/metadata/index.js';
-import { serveProcess } from '../testing/serve-process.js';
+import { serveProcess, writeServeConfig } from '../testing/serve-process.js';
 
 const cleanup: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-function config(dir: string, simUrl: string, group: string, extra: string[] = []): string {
-  const path = join(dir, 'switchyard.yaml');
-  writeFileSync(
-    path,
-    [
-      'deployments:',
-      `  - { id: oai, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${simUrl}/v1" }`,
-      'groups:',
-      `  - { name: ${group}, deployments: [oai] }`,
-      'logging: { level: info }',
-      'ledger: { enabled: false }',
-      ...extra,
-    ].join('\n'),
-  );
-  return path;
-}
+/** The config with ledger off, serving group `group`. */
+const config = (dir: string, simUrl: string, group: string, extra: string[] = []): string => writeServeConfig(dir, simUrl, ['ledger: { enabled: false }', ...extra], group);
 
 const chat = (url: string, model: string) =>
   request(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });

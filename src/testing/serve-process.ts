@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CHILD = fileURLToPath(new URL('../ledger/testing/serve-child.ts', import.meta.url));
@@ -53,4 +55,15 @@ export function serveProcess(configPath: string, { workers = 1, cleanup }: Serve
     });
     child.once('exit', (code) => reject(new Error(`gateway exited (${code}) before listening: ${out}`)));
   });
+}
+
+/**
+ * Writes `dir/switchyard.yaml` (and returns its path): one openai-compatible deployment `oai` at the
+ * simulator `simUrl`, alone in group `group`, info logs, then the `extra` lines (ledger, routing...).
+ */
+export function writeServeConfig(dir: string, simUrl: string, extra: readonly string[], group = 'chat'): string {
+  const path = join(dir, 'switchyard.yaml');
+  const lines = ['deployments:', `  - { id: oai, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${simUrl}/v1" }`, 'groups:', `  - { name: ${group}, deployments: [oai] }`, 'logging: { level: info }', ...extra];
+  writeFileSync(path, lines.join('\n'));
+  return path;
 }
