@@ -1,46 +1,27 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startOpenAISim } from '../sim/openai/index.js';
+import { serveProcess, type ServeProcess } from '../testing/serve-process.js';
 
 const DATABASE_URL = process.env.DATABASE_URL;
 const REDIS_URL = process.env.REDIS_URL;
 if (!DATABASE_URL || !REDIS_URL) console.warn('DATABASE_URL or REDIS_URL is not set: skipping the multi-replica proof');
 
-const CHILD = fileURLToPath(new URL('../ledger/testing/serve-child.ts', import.meta.url));
 const cleanup: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-interface Replica {
-  child: ChildProcess;
-  port: number;
-  exited: Promise<number | null>;
-}
-
-function replica(configPath: string): Promise<Replica> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, 'serve', '-c', configPath, '--port', '0', '--host', '127.0.0.1', '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  cleanup.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /"url":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(out);
-      if (m) resolve({ child, port: Number(m[1]), exited });
-    });
-    child.once('exit', (code) => reject(new Error(`replica exited (${code}) before listening: ${out}`)));
-  });
+/** A replica and its port (the balancer addresses replicas by port). */
+async function replica(configPath: string): Promise<ServeProcess & { port: number }> {
+  const gw = await serveProcess(configPath, { cleanup });
+  return { ...gw, port: Number(new URL(gw.url).port) };
 }
 
 /**

@@ -1,50 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from 'undici';
 import { startOpenAISim } from '../sim/openai/index.js';
 import { openSqlite } from '../ledger/store/sqlite-driver.js';
+import { serveProcess, spawnSwitchyard, writeServeConfig } from '../testing/serve-process.js';
 
-const CHILD = fileURLToPath(new URL('../ledger/testing/serve-child.ts', import.meta.url));
 const cleanup: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
-
-interface Gateway {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-  /** Every JSON log line so far, from the primary and the workers. */
-  lines(): Array<Record<string, unknown>>;
-}
-
-function serveWorkers(configPath: string): Promise<Gateway> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, 'serve', '-c', configPath, '--port', '0', '--host', '127.0.0.1', '--workers', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  cleanup.push(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let out = '';
-  const lines = (): Array<Record<string, unknown>> =>
-    out
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      // Both workers listen on the one port the primary hands out.
-      const listening = lines().filter((l) => l.msg === 'switchyard listening');
-      if (listening.length === 2) resolve({ child, url: listening[0]?.url as string, exited, lines });
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code}) before listening: ${out}`)));
-  });
-}
 
 const body = JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
 
@@ -65,20 +31,11 @@ describe('switchyard serve --workers 2', () => {
     cleanup.push(() => sim.close());
     const dir = mkdtempSync(join(tmpdir(), 'workers-'));
     const ledgerPath = join(dir, 'ledger.sqlite');
-    const configPath = join(dir, 'switchyard.yaml');
-    writeFileSync(
-      configPath,
-      [
-        'deployments:',
-        `  - { id: oai, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${sim.url}/v1" }`,
-        'groups:',
-        '  - { name: chat, deployments: [oai] }',
-        'logging: { level: info }',
-        // Flushing often makes both workers write the database at the same time.
-        `ledger: { store: sqlite, path: "${ledgerPath}", flush_interval_ms: 20, spill_path: "${join(dir, 'spill.jsonl')}", journal_dir: "${join(dir, 'journal')}" }`,
-      ].join('\n'),
-    );
-    const gw = await serveWorkers(configPath);
+    const configPath = writeServeConfig(dir, sim.url, [
+      // Flushing often makes both workers write the database at the same time.
+      `ledger: { store: sqlite, path: "${ledgerPath}", flush_interval_ms: 20, spill_path: "${join(dir, 'spill.jsonl')}", journal_dir: "${join(dir, 'journal')}" }`,
+    ]);
+    const gw = await serveProcess(configPath, { workers: 2, cleanup });
     const answers = await Promise.all(Array.from({ length: 40 }, () => onNewConnection(gw.url, '/v1/chat/completions')));
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
     const workers = new Set(gw.lines().filter((l) => l.msg === 'request').map((l) => l.worker));
@@ -98,21 +55,12 @@ describe('switchyard serve --workers 2', () => {
     const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
     cleanup.push(() => sim.close());
     const dir = mkdtempSync(join(tmpdir(), 'workers-breaker-'));
-    const configPath = join(dir, 'switchyard.yaml');
-    writeFileSync(
-      configPath,
-      [
-        'deployments:',
-        `  - { id: oai, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${sim.url}/v1" }`,
-        'groups:',
-        '  - { name: chat, deployments: [oai] }',
-        'logging: { level: info }',
-        'ledger: { enabled: false }',
-        // A long sync interval: only the primary's push can make the other worker see the breaker in time.
-        'routing: { max_attempts_per_deployment: 1, state_sync_ms: 60000, breaker: { consecutive_failures: 2, cool_off_ms: 60000 } }',
-      ].join('\n'),
-    );
-    const gw = await serveWorkers(configPath);
+    const configPath = writeServeConfig(dir, sim.url, [
+      'ledger: { enabled: false }',
+      // A long sync interval: only the primary's push can make the other worker see the breaker in time.
+      'routing: { max_attempts_per_deployment: 1, state_sync_ms: 60000, breaker: { consecutive_failures: 2, cool_off_ms: 60000 } }',
+    ]);
+    const gw = await serveProcess(configPath, { workers: 2, cleanup });
     sim.faults.add({ status: 500, count: 2 });
     // One connection: both failures reach the same worker.
     const one = new Client(gw.url);
@@ -137,7 +85,7 @@ describe('switchyard serve --workers 2', () => {
   }, 30_000);
 
   it('refuses a worker count that is not a whole number', async () => {
-    const res = spawn(process.execPath, ['--import', 'tsx', CHILD, 'serve', '-c', 'x.yaml', '--workers', 'two'], { stdio: 'ignore' });
+    const res = spawnSwitchyard(['serve', '-c', 'x.yaml', '--workers', 'two']);
     expect(await new Promise((r) => res.once('exit', r))).toBe(2);
   }, 15_000);
 });

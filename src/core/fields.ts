@@ -1,4 +1,5 @@
 import { GatewayError } from './errors.js';
+import type { ChatRequest } from './types.js';
 
 /*
  * The request fields the front doors understand. Anything else a client sends would otherwise switch
@@ -7,8 +8,11 @@ import { GatewayError } from './errors.js';
  * through (`passthrough`). Switchyard's own body hint `switchyard` is taken off before this check.
  */
 
-/** Every field of an OpenAI chat request that Switchyard maps (the keys of `ChatRequest`). */
-export const CHAT_FIELDS: ReadonlySet<string> = new Set([
+/**
+ * Every field of an OpenAI chat request that Switchyard maps (the keys of `ChatRequest`): the one list
+ * the field check, the OpenAI dialect's encoder (same order) and the wire-key tests derive from.
+ */
+export const CHAT_FIELD_NAMES = [
   'model',
   'messages',
   'temperature',
@@ -27,7 +31,9 @@ export const CHAT_FIELDS: ReadonlySet<string> = new Set([
   'n',
   'presence_penalty',
   'frequency_penalty',
-]);
+] as const satisfies ReadonlyArray<keyof ChatRequest>;
+
+export const CHAT_FIELDS: ReadonlySet<string> = new Set(CHAT_FIELD_NAMES);
 
 /** Every field of an OpenAI embeddings request that Switchyard maps (the keys of `EmbeddingRequest`). */
 export const EMBEDDING_FIELDS: ReadonlySet<string> = new Set(['model', 'input', 'dimensions', 'encoding_format', 'user']);

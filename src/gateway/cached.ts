@@ -5,18 +5,8 @@ import type { CachedAnswer } from '../cache/store.js';
 import { answerParts, recording, replay } from '../cache/replay.js';
 import type { Attempt } from '../routing/executor.js';
 import type { Deployment, RoutePlan } from '../routing/router.js';
+import type { ServedBy } from './gateway.js';
 import type { AttemptReporter, RequestMeta } from './observe.js';
-
-/** Who served a cached answer: the deployment that first gave it, with no attempt made now. */
-export interface CacheHitServedBy {
-  deployment: string;
-  provider: string;
-  region: string | undefined;
-  model: string;
-  group: string | undefined;
-  attempts: number;
-  requestId: string;
-}
 
 /**
  * The response cache as the gateway uses it: looks requests up before admission, records a hit in
@@ -36,8 +26,11 @@ export class GatewayCache {
     return this.cache.lookup(request, target, tags, plan.group?.config.cache, opts);
   }
 
-  /** Reports a hit to the observers (the ledger books it at cost 0 with what it saved) and says who served it. */
-  hit(answer: CachedAnswer, meta: RequestMeta): CacheHitServedBy {
+  /**
+   * Reports a hit to the observers (the ledger books it at cost 0 with what it saved) and says who
+   * served it: the deployment that first gave the answer, with no attempt made now.
+   */
+  hit(answer: CachedAnswer, meta: RequestMeta): ServedBy {
     const deployment = this.deployments.get(answer.deployment);
     if (deployment) {
       const attempt: Attempt = { number: 1, role: 'primary', deployment, startedAt: this.clock.now(), probe: false, cause: 'cache_hit', from: undefined };

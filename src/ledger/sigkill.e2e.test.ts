@@ -1,49 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startOpenAISim } from '../sim/openai/index.js';
 import { openSqlite } from './store/sqlite-driver.js';
-
-const CHILD = fileURLToPath(new URL('./testing/serve-child.ts', import.meta.url));
-
-/** Starts `switchyard serve` in a child process and resolves with it and its URL once it listens. */
-function serve(configPath: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, 'serve', '-c', configPath, '--port', '0', '--host', '127.0.0.1', '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) resolve({ child, url: m[1] as string });
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code}) before listening: ${out}`)));
-  });
-}
+import { serveProcess, writeServeConfig } from '../testing/serve-process.js';
 
 describe('a replica killed with SIGKILL', () => {
   it('loses no usage of the requests it answered: the journal is replayed on restart, without duplicates', async () => {
     const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
     const dir = mkdtempSync(join(tmpdir(), 'sigkill-'));
     const ledgerPath = join(dir, 'ledger.sqlite');
-    const configPath = join(dir, 'switchyard.yaml');
-    writeFileSync(
-      configPath,
-      [
-        'deployments:',
-        `  - { id: oai, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${sim.url}/v1" }`,
-        'groups:',
-        '  - { name: chat, deployments: [oai] }',
-        'logging: { level: info }',
-        // A long flush interval: every event answered before the kill is still only in memory (and the journal).
-        `ledger: { store: sqlite, path: "${ledgerPath}", flush_interval_ms: 60000, spill_path: "${join(dir, 'spill.jsonl')}", journal_dir: "${join(dir, 'journal')}" }`,
-      ].join('\n'),
-    );
+    const configPath = writeServeConfig(dir, sim.url, [
+      // A long flush interval: every event answered before the kill is still only in memory (and the journal).
+      `ledger: { store: sqlite, path: "${ledgerPath}", flush_interval_ms: 60000, spill_path: "${join(dir, 'spill.jsonl')}", journal_dir: "${join(dir, 'journal')}" }`,
+    ]);
     try {
-      const first = await serve(configPath);
+      const first = await serveProcess(configPath);
       const answered: string[] = [];
       let stop = false;
       const worker = async (): Promise<void> => {
@@ -65,9 +39,9 @@ describe('a replica killed with SIGKILL', () => {
       await load;
       expect(answered.length).toBeGreaterThan(0);
 
-      const second = await serve(configPath);
+      const second = await serveProcess(configPath);
       second.child.kill('SIGTERM');
-      await new Promise((r) => second.child.once('exit', r));
+      await second.exited;
       const db = openSqlite(ledgerPath);
       const { rows } = await db.query<{ request_id: string }>('SELECT request_id FROM usage_events');
       await db.close();

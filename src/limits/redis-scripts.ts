@@ -1,7 +1,4 @@
-import type { Script } from '../ledger/budgets/redis-scripts.js';
-import { createHash } from 'node:crypto';
-
-const script = (lua: string): Script => ({ lua, sha: createHash('sha1').update(lua).digest('hex') });
+import { script } from '../state/lua-script.js';
 
 /*
  * Counter keys are hashes {requests, tokens} (tokens: used plus reserved, integers), expiring when

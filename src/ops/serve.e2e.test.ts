@@ -1,52 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { startOpenAISim } from '../sim/openai/index.js';
 import { startMetadataSim } from '../sim/metadata/index.js';
+import { serveProcess, writeServeConfig } from '../testing/serve-process.js';
 
-const CHILD = fileURLToPath(new URL('../ledger/testing/serve-child.ts', import.meta.url));
 const cleanup: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-function serve(configPath: string): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, 'serve', '-c', configPath, '--port', '0', '--host', '127.0.0.1', '--workers', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  cleanup.push(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) resolve({ child, url: m[1] as string, exited });
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited (${code}) before listening: ${out}`)));
-  });
-}
-
-function config(dir: string, simUrl: string, group: string, extra: string[] = []): string {
-  const path = join(dir, 'switchyard.yaml');
-  writeFileSync(
-    path,
-    [
-      'deployments:',
-      `  - { id: oai, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${simUrl}/v1" }`,
-      'groups:',
-      `  - { name: ${group}, deployments: [oai] }`,
-      'logging: { level: info }',
-      'ledger: { enabled: false }',
-      ...extra,
-    ].join('\n'),
-  );
-  return path;
-}
+/** The config with ledger off, serving group `group`. */
+const config = (dir: string, simUrl: string, group: string, extra: string[] = []): string => writeServeConfig(dir, simUrl, ['ledger: { enabled: false }', ...extra], group);
 
 const chat = (url: string, model: string) =>
   request(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }) });
@@ -57,7 +24,7 @@ describe('switchyard serve: interruption notices and reloads', () => {
     const meta = await startMetadataSim();
     cleanup.push(() => sim.close(), () => meta.close());
     const dir = mkdtempSync(join(tmpdir(), 'interrupt-'));
-    const gw = await serve(config(dir, sim.url, 'chat', [`interruption: { provider: gcp, metadata_url: "${meta.url}", poll_ms: 100 }`, 'server: { shutdown_grace_ms: 20000 }']));
+    const gw = await serveProcess(config(dir, sim.url, 'chat', [`interruption: { provider: gcp, metadata_url: "${meta.url}", poll_ms: 100 }`, 'server: { shutdown_grace_ms: 20000 }']), { cleanup });
     expect((await request(`${gw.url}/readyz`)).statusCode).toBe(200);
     sim.faults.add({ latency_ms: 1_500 });
     const slow = chat(gw.url, 'chat');
@@ -82,7 +49,7 @@ describe('switchyard serve: interruption notices and reloads', () => {
     const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
     cleanup.push(() => sim.close());
     const dir = mkdtempSync(join(tmpdir(), 'reload-'));
-    const gw = await serve(config(dir, sim.url, 'chat'));
+    const gw = await serveProcess(config(dir, sim.url, 'chat'), { cleanup });
     expect((await chat(gw.url, 'chat')).statusCode).toBe(200);
     config(dir, sim.url, 'assistant');
     gw.child.kill('SIGHUP');

@@ -1,7 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../../config/load.js';
 import type { Command } from '../command.js';
 import { openGovernanceDb } from './governance-db.js';
 
@@ -23,16 +22,8 @@ export const auditCommand: Command = {
       io.err(`usage: ${this.usage}`);
       return 2;
     }
-    let db;
-    try {
-      db = await openGovernanceDb(values.config, io);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        io.err(err.message);
-        return 1;
-      }
-      throw err;
-    }
+    const db = await openGovernanceDb(values.config, io);
+    if (!db) return 1;
     try {
       if (action === 'verify') {
         const verdict = await db.audit.verify();

@@ -1,4 +1,4 @@
-import { loadConfigFile } from '../../config/load.js';
+import { ConfigError, loadConfigFile } from '../../config/load.js';
 import type { GatewayConfig } from '../../config/schema.js';
 import { silentLogger } from '../../core/logger.js';
 import { openStore } from '../../ledger/store/open.js';
@@ -16,9 +16,19 @@ export interface GovernanceDb {
   actor: string;
 }
 
-/** Opens the ledger database `FILE` names (migrations run); the caller closes `store`. */
-export async function openGovernanceDb(file: string, io: CommandIO): Promise<GovernanceDb> {
-  const config = loadConfigFile(file, io.env);
+/**
+ * Opens the ledger database `FILE` names (migrations run); the caller closes `store`. An invalid
+ * config is printed and gives undefined (the command exits 1).
+ */
+export async function openGovernanceDb(file: string, io: CommandIO): Promise<GovernanceDb | undefined> {
+  let config;
+  try {
+    config = loadConfigFile(file, io.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.err(err.message);
+    return undefined;
+  }
   const store = await openStore(config.ledger, silentLogger);
   if (!(store instanceof SqlLedgerStore)) {
     await store.close();

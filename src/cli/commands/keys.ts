@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../../config/load.js';
 import { GatewayError } from '../../core/errors.js';
 import { keysAdmin } from '../../governance/keys/admin.js';
 import { KeyStore } from '../../governance/keys/store.js';
@@ -44,16 +43,8 @@ export const keysCommand: Command = {
       io.err(`usage: ${this.usage}`);
       return 2;
     }
-    let db;
-    try {
-      db = await openGovernanceDb(values.config, io);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        io.err(err.message);
-        return 1;
-      }
-      throw err;
-    }
+    const db = await openGovernanceDb(values.config, io);
+    if (!db) return 1;
     try {
       const secret = db.config.keys.hmac_secret;
       if (!secret) {

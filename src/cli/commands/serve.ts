@@ -65,6 +65,8 @@ export const serveCommand: Command = {
     const port = values.port !== undefined ? Number(values.port) : undefined;
     shared?.onStateChange(() => holder.current.gateway.syncState());
     const server = await startServer(holderGateway(holder), { ...holderServerOptions(holder), port, host: values.host, onClose: () => holder.close() });
+    // Signals are caught before the server says it listens: a SIGTERM right after still drains.
+    const signalled = untilSignal();
     logger.info({ url: server.url, deployments: config.deployments.length }, 'switchyard listening');
     const stopReloads = reloadOnSighup(() => holder.reload(), logger);
     const stopEld = io.env.SWITCHYARD_BENCH_ELD === '1' ? reportEventLoopDelayOnSignal(io.out) : undefined;
@@ -74,7 +76,7 @@ export const serveCommand: Command = {
       onNotice: (notice) => server.shutdown(drainGraceMs(notice, config.server.shutdown_grace_ms, Date.now())),
     });
     await watcher.start();
-    const ended = await Promise.race([untilSignal(), watcher.handled.then(() => 'interruption' as const)]);
+    const ended = await Promise.race([signalled, watcher.handled.then(() => 'interruption' as const)]);
     stopReloads();
     stopEld?.();
     watcher.stop();

@@ -1,12 +1,4 @@
-import { createHash } from 'node:crypto';
-
-/** A Lua script run with EVALSHA (EVAL once after a Redis restart forgot it). */
-export interface Script {
-  lua: string;
-  sha: string;
-}
-
-const script = (lua: string): Script => ({ lua, sha: createHash('sha1').update(lua).digest('hex') });
+import { script } from '../../state/lua-script.js';
 
 /*
  * Counter keys are hashes {spent, reserved, since, seeded}; amounts go through HINCRBYFLOAT, so the

@@ -1,23 +1,10 @@
-import { copyPassthrough } from '../../../core/fields.js';
+import { CHAT_FIELD_NAMES, copyPassthrough } from '../../../core/fields.js';
 import type { ChatMessage, ChatRequest, ContentPart, EmbeddingRequest } from '../../../core/types.js';
 
+type Forwarded = Exclude<(typeof CHAT_FIELD_NAMES)[number], 'model' | 'stream' | 'stream_options' | 'messages'>;
+
 /** The chat fields forwarded as the client gave them; model, stream and stream_options are the gateway's, messages are encoded. */
-const FORWARDED = [
-  'temperature',
-  'top_p',
-  'max_tokens',
-  'max_completion_tokens',
-  'stop',
-  'response_format',
-  'tools',
-  'tool_choice',
-  'parallel_tool_calls',
-  'user',
-  'seed',
-  'n',
-  'presence_penalty',
-  'frequency_penalty',
-] as const satisfies ReadonlyArray<keyof ChatRequest>;
+const FORWARDED = CHAT_FIELD_NAMES.filter((key): key is Forwarded => key !== 'model' && key !== 'stream' && key !== 'stream_options' && key !== 'messages');
 
 /**
  * The wire body for an OpenAI-compatible chat call, built from the mapped fields only (never a spread
