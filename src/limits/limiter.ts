@@ -46,7 +46,7 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
 
   async admit(request: AdmissionRequest): Promise<AdmissionTicket> {
     const now = this.now();
-    const refs = this.countersFor(request.tags, now);
+    const refs = this.countersFor(request.tags, request.group, now);
     if (refs.length === 0) return NONE;
     const tokens = request.estimatedPromptTokens + (request.maxCompletionTokens ?? this.o.defaultCompletionTokens);
     // A resumed stream's continuation is admitted again under the same id: its tokens count, not another request.
@@ -84,7 +84,7 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
     const used = record.usage.prompt + record.usage.completion;
     if (used <= 0) return;
     const reservation = this.reservations.get(record.requestId);
-    const refs = reservation?.refs ?? this.countersFor(record.tags, record.startedAt);
+    const refs = reservation?.refs ?? this.countersFor(record.tags, record.group, record.startedAt);
     if (refs.length === 0) return;
     const fromReserved = reservation ? Math.min(used, reservation.remaining) : 0;
     if (reservation) reservation.remaining -= fromReserved;
@@ -92,10 +92,10 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
   }
 
   /** The counters of the config's rules, then of the caller's own key rules. */
-  private countersFor(tags: Readonly<Record<string, string>>, now: number): LimitRef[] {
-    const refs = countersFor(this.o.rules, tags, now);
+  private countersFor(tags: Readonly<Record<string, string>>, group: string | undefined, now: number): LimitRef[] {
+    const refs = countersFor(this.o.rules, tags, group, now);
     const own = tags.key !== undefined ? this.o.keyRules?.(tags.key) : undefined;
-    return own ? countersFor(own, tags, now, refs) : refs;
+    return own ? countersFor(own, tags, group, now, refs) : refs;
   }
 
   private warn(err: unknown, message: string): void {

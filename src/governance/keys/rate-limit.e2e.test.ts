@@ -62,9 +62,10 @@ describe('a virtual key with its own rate limit, through the server', () => {
     expect(third.status).toBe(429);
     expect(third.json).toMatchObject({ error: { type: 'rate_limit_error', code: 'rate_limit_exceeded' } });
     expect((third.json.error as { message: string }).message).toContain(`"key:${id}"`);
-    expect(third.headers['retry-after']).toMatch(/^(39|40)$/);
+    expect(Number(third.headers['retry-after'])).toBeGreaterThan(30);
+    expect(Number(third.headers['retry-after'])).toBeLessThanOrEqual(40);
     expect(third.headers).toMatchObject({ 'x-ratelimit-limit-requests': '2', 'x-ratelimit-remaining-requests': '0' });
-    expect(third.headers['x-ratelimit-reset-requests']).toMatch(/^(39|40)(\.\d+)?s$/);
+    expect(third.headers['x-ratelimit-reset-requests']).toMatch(/^[34]\d(\.\d+)?s$/);
 
     // The admin key has no limit of its own: the virtual key's rule is that key's alone.
     for (let i = 0; i < 3; i++) expect((await chat(server.url, ADMIN)).status).toBe(200);
