@@ -76,7 +76,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
       ? new (await import('./state/redis.js')).RedisStateStore({ url: config.state.redis_url?.reveal(), prefix: config.state.key_prefix })
       : undefined;
   const stateStore = options.stateStore ?? ownedStore;
-  const limits = await openRateLimiter(config, logger);
+  const limits = await openRateLimiter(config, logger, Date.now, undefined, governance.keys?.rateLimitRules);
   const redisUrl = config.state.redis_url?.reveal();
   const responseCache =
     config.cache.store === 'redis' && redisUrl ? new (await import('./cache/redis-store.js')).RedisResponseCache({ url: redisUrl, prefix: config.state.key_prefix }) : undefined;

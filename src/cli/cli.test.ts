@@ -1,10 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { request } from 'undici';
 import { main } from './main.js';
-import { startDemo } from './demo.js';
+import { DEMO_LIMITED_RPM, startDemo } from './demo.js';
 
 function capture(env: Record<string, string> = {}) {
   const out: string[] = [];
@@ -100,6 +100,33 @@ describe('switchyard CLI', () => {
       expect(demo.configYaml).toContain('provider: openai-compatible');
     } finally {
       await demo.close();
+    }
+  });
+
+  it('demo\'s "limited" group answers its requests per minute, then 429 rate_limited with retry-after, while "chat" stays open', async () => {
+    // Twenty seconds into a minute (the clock runs on from there), so every request falls in one window.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-03-02T10:00:20Z'), shouldAdvanceTime: true });
+    const demo = await startDemo({ port: 0, dataDir: join(dir, 'demo-limited') });
+    const ask = async (model: string) => {
+      const res = await request(`${demo.server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Hi' }] }),
+      });
+      return { status: res.statusCode, headers: res.headers, body: (await res.body.json()) as { error?: { code: string } } };
+    };
+    try {
+      for (let i = 0; i < DEMO_LIMITED_RPM; i++) expect((await ask('limited')).status).toBe(200);
+      const refused = await ask('limited');
+      expect(refused.status).toBe(429);
+      expect(refused.body.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' });
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(30);
+      expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(40);
+      expect(refused.headers['x-ratelimit-remaining-requests']).toBe('0');
+      expect((await ask('chat')).status).toBe(200);
+    } finally {
+      await demo.close();
+      vi.useRealTimers();
     }
   });
 

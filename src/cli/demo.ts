@@ -16,6 +16,9 @@ export interface Demo {
   close(): Promise<void>;
 }
 
+/** Requests per minute the demo's `limited` group answers; the next ones get 429 rate_limited. */
+export const DEMO_LIMITED_RPM = 3;
+
 const CLOUD_ORDER = ['bedrock', 'azure', 'vertex'];
 const byCloud = (a: string, b: string): number => CLOUD_ORDER.indexOf(a.split('-')[0] ?? '') - CLOUD_ORDER.indexOf(b.split('-')[0] ?? '');
 
@@ -35,9 +38,12 @@ export async function startDemo(options: { port?: number; host?: string; logger?
       { name: 'balanced', strategy: 'round-robin', deployments: chatDeployments },
       // Active-passive across the three clouds: Claude on Bedrock, then GPT on Azure, then Gemini on Vertex.
       { name: 'multicloud', strategy: 'priority', deployments: chatDeployments.filter((id) => /^(bedrock|azure|vertex)-/.test(id)).sort(byCloud) },
+      // The same models under a rate limit, to show a 429 without closing the open gateway to keys.
+      { name: 'limited', strategy: 'priority', deployments: chatDeployments },
       ...upstreams.flatMap((u) => u.groups),
     ],
     default_group: 'chat',
+    rate_limits: [{ name: 'demo-limited', group: 'limited', requests_per_minute: DEMO_LIMITED_RPM }],
   };
   const parsed = parseConfig(raw, {});
   const sims = upstreams.map((u) => u.sim);

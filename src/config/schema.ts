@@ -181,6 +181,9 @@ export const configSchema = configShapeSchema.superRefine((cfg, ctx) => {
       }
     });
   });
+  cfg.rate_limits.forEach((r, i) => {
+    if (r.group !== undefined && !cfg.groups.some((g) => g.name === r.group)) ctx.addIssue({ code: 'custom', path: ['rate_limits', i, 'group'], message: `unknown group "${r.group}"` });
+  });
   if (cfg.default_group !== undefined && !cfg.groups.some((g) => g.name === cfg.default_group)) {
     ctx.addIssue({ code: 'custom', path: ['default_group'], message: `unknown group "${cfg.default_group}"` });
   }

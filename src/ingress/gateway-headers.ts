@@ -14,9 +14,10 @@ export function requestOptions(ctx: RouteContext): RequestOptions {
   return opts;
 }
 
-/** The headers naming who served an answer, on every front door. */
-export function servedHeaders(s: ServedBy): Record<string, string> {
+/** The headers naming who served an answer, on every front door, after admission's (`x-ratelimit-*`) when there are some. */
+export function servedHeaders(s: ServedBy, admission?: Readonly<Record<string, string>>): Record<string, string> {
   const h: Record<string, string> = {
+    ...admission,
     'x-switchyard-deployment': s.deployment,
     'x-switchyard-provider': s.provider,
     'x-switchyard-attempts': String(s.attempts),

@@ -21,13 +21,15 @@ export const keyRateLimitSchema = z.strictObject(limitFields).refine(someLimit, 
 
 /**
  * One rate limit rule: requests and tokens per minute and per day, for requests whose tags equal
- * `match` (`key`, `team`, `user` or any tag), one shared counter, or one counter per value of `per`.
+ * `match` (`key`, `team`, `user` or any tag) and, with `group`, routed to that group: one shared counter, or one counter per value of `per`.
  */
 export const rateLimitSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/),
     /** Only requests whose tags equal all of these (e.g. `{team: research}`); empty: every request. */
     match: z.record(tagName, z.string()).default({}),
+    /** Only requests routed to this group (by its name or any of its aliases). */
+    group: z.string().min(1).optional(),
     /** One counter per value of this tag (`key`: each key its own limit); requests without it are not counted. */
     per: tagName.optional(),
     ...limitFields,

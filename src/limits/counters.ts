@@ -17,13 +17,13 @@ export interface LimitRef {
 }
 
 /**
- * The counters a request with these tags falls under at `now`: for every matching rule, a minute
+ * The counters a request with these tags, routed to `group`, falls under at `now`: for every matching rule, a minute
  * and/or a day counter. Windows are fixed and aligned to the minute and the UTC day, so replicas
- * agree on them without talking.
+ * agree on them without talking. Appends to `refs` when given.
  */
-export function countersFor(rules: readonly RateLimitRule[], tags: Readonly<Record<string, string>>, now: number): LimitRef[] {
-  const refs: LimitRef[] = [];
+export function countersFor(rules: readonly RateLimitRule[], tags: Readonly<Record<string, string>>, group: string | undefined, now: number, refs: LimitRef[] = []): LimitRef[] {
   for (const r of rules) {
+    if (r.group !== undefined && r.group !== group) continue;
     let matches = true;
     for (const k in r.match) if (tags[k] !== r.match[k]) matches = false;
     if (!matches) continue;

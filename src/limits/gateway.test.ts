@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../config/load.js';
+import { parseConfig, resolveConfig } from '../config/load.js';
 import { GatewayError } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
 import type { ChatRequest } from '../core/types.js';
@@ -60,5 +60,10 @@ describe('rate limits in the gateway', () => {
   it('leaves callers no rule matches without headers', async () => {
     const { gateway } = await build();
     expect((await gateway.chat(hello, { tags: { key: 'other' } })).headers).toBeUndefined();
+  });
+
+  it('refuses a rule naming a group the config does not have, at its path', () => {
+    const parsed = parseConfig({ deployments: [rawDeployment('a')], groups: [{ name: 'chat', deployments: ['a'] }], rate_limits: [{ name: 'x', group: 'chta', requests_per_minute: 1 }] }, {});
+    expect(parsed.ok ? [] : parsed.problems).toEqual([expect.objectContaining({ path: 'rate_limits[0].group', message: 'unknown group "chta"' })]);
   });
 });

@@ -9,6 +9,11 @@ import type { RateLimitState, TakeResult } from './state.js';
 export interface RateLimiterOptions {
   rules: readonly RateLimitRule[];
   state: RateLimitState;
+  /**
+   * The rules of a key that appeared at run time (a virtual key's own `rate_limits`), by key id;
+   * called on every request with a `key` tag, so it must be cheap (a map lookup).
+   */
+  keyRules?: (keyId: string) => readonly RateLimitRule[] | undefined;
   logger: Logger;
   /** Completion tokens reserved for a request that sets no max_tokens. */
   defaultCompletionTokens: number;
@@ -41,7 +46,7 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
 
   async admit(request: AdmissionRequest): Promise<AdmissionTicket> {
     const now = this.now();
-    const refs = countersFor(this.o.rules, request.tags, now);
+    const refs = this.countersFor(request.tags, request.group, now);
     if (refs.length === 0) return NONE;
     const tokens = request.estimatedPromptTokens + (request.maxCompletionTokens ?? this.o.defaultCompletionTokens);
     // A resumed stream's continuation is admitted again under the same id: its tokens count, not another request.
@@ -79,11 +84,18 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
     const used = record.usage.prompt + record.usage.completion;
     if (used <= 0) return;
     const reservation = this.reservations.get(record.requestId);
-    const refs = reservation?.refs ?? countersFor(this.o.rules, record.tags, record.startedAt);
+    const refs = reservation?.refs ?? this.countersFor(record.tags, record.group, record.startedAt);
     if (refs.length === 0) return;
     const fromReserved = reservation ? Math.min(used, reservation.remaining) : 0;
     if (reservation) reservation.remaining -= fromReserved;
     this.o.state.settle(refs, used, fromReserved).catch((err: unknown) => this.warn(err, 'rate-limit settle failed'));
+  }
+
+  /** The counters of the config's rules, then of the caller's own key rules. */
+  private countersFor(tags: Readonly<Record<string, string>>, group: string | undefined, now: number): LimitRef[] {
+    const refs = countersFor(this.o.rules, tags, group, now);
+    const own = tags.key !== undefined ? this.o.keyRules?.(tags.key) : undefined;
+    return own ? countersFor(own, tags, group, now, refs) : refs;
   }
 
   private warn(err: unknown, message: string): void {

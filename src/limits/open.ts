@@ -1,7 +1,7 @@
 import type { GatewayConfig } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import type { RateLimitRule } from './config.js';
-import { RateLimiter } from './limiter.js';
+import { RateLimiter, type RateLimiterOptions } from './limiter.js';
 import { MemoryRateLimitState, type RateLimitState } from './state.js';
 
 /** Every rate limit of a config: the `rate_limits` rules, then each API key's own `rate_limit`. */
@@ -17,18 +17,25 @@ export interface OpenedLimiter {
 }
 
 /**
- * The rate limiter a config asks for, or undefined when it sets no limit. Counters live in Redis when
+ * The rate limiter a config asks for, or undefined when it sets no limit and has no run-time keys
+ * (`keyRules`: virtual keys' own limits, by key id). Counters live in Redis when
  * `state.store` is `redis` (every replica enforces the same limits), else in this process's memory.
  */
-export async function openRateLimiter(config: GatewayConfig, logger: Logger, now: () => number = Date.now, state?: RateLimitState): Promise<OpenedLimiter | undefined> {
+export async function openRateLimiter(
+  config: GatewayConfig,
+  logger: Logger,
+  now: () => number = Date.now,
+  state?: RateLimitState,
+  keyRules?: RateLimiterOptions['keyRules'],
+): Promise<OpenedLimiter | undefined> {
   const rules = rateLimitRules(config);
-  if (rules.length === 0) return undefined;
+  if (rules.length === 0 && !keyRules) return undefined;
   let owned: RateLimitState | undefined;
   if (!state) {
     const url = config.state.store === 'redis' ? config.state.redis_url : undefined;
     // ioredis loads only for configs that share limits through Redis.
     owned = url ? new (await import('./redis-state.js')).RedisRateLimitState({ url: url.reveal(), prefix: config.state.key_prefix, logger, now }) : new MemoryRateLimitState(now);
   }
-  const limiter = new RateLimiter({ rules, state: state ?? (owned as RateLimitState), logger, now, defaultCompletionTokens: config.budgets.default_completion_tokens });
+  const limiter = new RateLimiter({ rules, keyRules, state: state ?? (owned as RateLimitState), logger, now, defaultCompletionTokens: config.budgets.default_completion_tokens });
   return { limiter, close: async () => owned?.close() };
 }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { startDemo } from '../demo.js';
+import { DEMO_LIMITED_RPM, startDemo } from '../demo.js';
 import { createLoggers } from '../logger.js';
 import { untilSignal } from '../signals.js';
 import type { Command } from '../command.js';
@@ -30,6 +30,8 @@ export const demoCommand: Command = {
     io.out('  // with the openai SDK');
     io.out(`  const client = new OpenAI({ baseURL: '${url}/v1', apiKey: 'unused' });`);
     io.out(`  const r = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hello!' }] });\n`);
+    io.out(`  // the "limited" group allows ${DEMO_LIMITED_RPM} requests a minute: the next get 429 rate_limited with retry-after`);
+    io.out(`  for i in $(seq ${DEMO_LIMITED_RPM + 1}); do curl -s -o /dev/null -w '%{http_code}\\n' ${url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"limited","messages":[{"role":"user","content":"Hi"}]}'; done\n`);
     io.out(`  // DR drill and cross-provider check: save --show-config's YAML as demo.yaml, then\n  switchyard drill -c demo.yaml --group multicloud --scenario region-outage --duration 20s --out drill\n  switchyard consistency -c demo.yaml --group multicloud\n`);
     if (values['show-config']) io.out(`Config:\n${demo.configYaml}`);
     io.out('Press Ctrl+C to stop.');

@@ -3,7 +3,7 @@ import { GatewayError } from '../../core/errors.js';
 
 const name = z.string().min(1).max(200);
 
-/** A virtual key's budget: enforced like `budgets.limits` entries with `per: key` (see CONFIG.md). */
+/** A virtual key's budget: stored and listed, not yet enforced (use a `budgets.limits` entry matching the key). */
 const keyBudgetSchema = z
   .strictObject({
     period: z.enum(['daily', 'monthly']),
@@ -25,6 +25,7 @@ export const keyPolicySchema = z.strictObject({
   groups: z.array(name).optional(),
   allow_direct_deployments: z.boolean().optional(),
   budgets: z.array(keyBudgetSchema).default([]),
+  /** Enforced by the rate limiter as a rule `key:<id>`, like a config key's `rate_limit`. */
   rate_limits: z
     .strictObject({
       requests_per_minute: z.number().int().positive().optional(),

@@ -3,6 +3,7 @@ import type { Logger } from '../../core/logger.js';
 import type { SqlDriver } from '../../ledger/store/driver.js';
 import { accessFor, checkAccessReferences, type Access } from '../../routing/access.js';
 import type { AuditEvent, AuditLog } from '../audit/log.js';
+import type { RateLimitRule } from '../../limits/config.js';
 import type { KeyPolicy } from './policy.js';
 import { newKeyId, newKeySecret, parseKey, secretMatches } from './secret.js';
 
@@ -67,6 +68,8 @@ const iso = (ms: unknown): string | undefined => (ms === null || ms === undefine
  */
 export class KeyStore {
   private cache = new Map<string, Cached>();
+  /** Each active key's own rate limit as a rule named `key:<id>`, like a config key's `rate_limit`. */
+  private limits = new Map<string, readonly RateLimitRule[]>();
   private mark = '';
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
@@ -90,6 +93,9 @@ export class KeyStore {
     return hit.caller;
   }
 
+  /** A key's own rate-limit rules, for the rate limiter's hot path (a map lookup); bound, so it can be passed on. */
+  readonly rateLimitRules = (keyId: string): readonly RateLimitRule[] | undefined => this.limits.get(keyId);
+
   /** Loads the keys, then polls for changes until `stop`. */
   async start(): Promise<void> {
     await this.refresh();
@@ -110,11 +116,15 @@ export class KeyStore {
       if (mark === this.mark) return this.healthy(false);
       const all = await this.o.driver.query<Row>(`SELECT id, hmac, policy, created_at, updated_at, expires_at, revoked_at FROM ${this.table} WHERE revoked_at IS NULL`);
       const next = new Map<string, Cached>();
+      const limits = new Map<string, readonly RateLimitRule[]>();
       for (const r of all.rows) {
         const policy = JSON.parse(r.policy) as KeyPolicy;
         next.set(r.id, { hmac: Buffer.from(r.hmac, 'hex'), expiresAt: r.expires_at === null ? undefined : Number(r.expires_at), caller: this.callerOf(r.id, policy) });
+        const rule = rateLimitRuleOf(r.id, policy);
+        if (rule) limits.set(r.id, [rule]);
       }
       this.cache = next;
+      this.limits = limits;
       this.mark = mark;
       return this.healthy(true);
     } catch (err) {
@@ -221,6 +231,12 @@ export class KeyStore {
       status: r.revoked_at !== null ? 'revoked' : expired ? 'expired' : 'active',
     };
   }
+}
+
+function rateLimitRuleOf(id: string, p: KeyPolicy): RateLimitRule | undefined {
+  const { requests_per_minute, tokens_per_minute } = p.rate_limits ?? {};
+  if (requests_per_minute === undefined && tokens_per_minute === undefined) return undefined;
+  return { name: `key:${id}`, match: { key: id }, requests_per_minute, tokens_per_minute };
 }
 
 function notFound(id: string): GatewayError {
