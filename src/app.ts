@@ -64,7 +64,9 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
   const logger = options.logger ?? silentLogger;
   // Built before the ledger, whose soft-limit notices it counts; it prices attempts only once requests flow.
   const observability = await createObservability(config, { logger, costOf: (r) => ledger.prices.usdOf(r, r.usage) });
-  const ledger = await createLedger(config, { logger, budgetState: options.budgetState, onSoftLimit: (notice) => observability.softLimitReached(notice) });
+  // Virtual keys' budgets: the key store is built on the ledger's database, so it is looked up late.
+  const keyBudgets = config.keys.hmac_secret ? (keyId: string) => governance.keys?.budgetLimits(keyId) : undefined;
+  const ledger = await createLedger(config, { logger, budgetState: options.budgetState, onSoftLimit: (notice) => observability.softLimitReached(notice), keyBudgets });
   observability.watchLedger(() => ledger.stats());
   const governance = await createGovernance(config, ledger.store, logger).catch(async (err: unknown) => {
     await ledger.close();

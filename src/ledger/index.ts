@@ -8,6 +8,7 @@ import { BudgetGuard, type SoftLimitNotice } from './budgets/guard.js';
 import { openBudgetState } from './budgets/open-state.js';
 import { ledgerSpend } from './budgets/seed.js';
 import type { BudgetState } from './budgets/state.js';
+import type { BudgetConfig } from './config.js';
 import { toUsageEvent, type UsageEvent } from './event.js';
 import { PriceBook, type CostResult, type PriceKey } from './pricing/price-book.js';
 import { openStore } from './store/open.js';
@@ -33,6 +34,8 @@ export interface LedgerOptions {
   onSoftLimit?: (notice: SoftLimitNotice) => void;
   /** A store to use instead of the configured one (tests, embedding). */
   store?: LedgerStore;
+  /** Virtual keys' own budgets by key id (the KeyStore's map lookup); budgets are enforced when it is given. */
+  keyBudgets?: (keyId: string) => readonly BudgetConfig[] | undefined;
 }
 
 /** Usage ledger, pricing and budgets, built from the gateway config. */
@@ -89,10 +92,10 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
   // A spill file or journal left by an earlier run is replayed right away.
   if (batcher) void batcher.flush();
 
-  const hasBudgets = config.budgets.limits.length > 0;
+  const hasBudgets = config.budgets.limits.length > 0 || options.keyBudgets !== undefined;
   const ownedState = hasBudgets && !options.budgetState ? await openBudgetState(config, logger, now) : undefined;
   const state = options.budgetState ?? ownedState;
-  const guard = hasBudgets && state
+  const guard: BudgetGuard | undefined = hasBudgets && state
     ? new BudgetGuard({
         config: config.budgets,
         state,
@@ -100,10 +103,11 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
         now,
         onSoftLimit: options.onSoftLimit,
         seedRetryMs: lc.retry_interval_ms,
+        keyBudgets: options.keyBudgets,
         // A JSON-lines sink cannot be queried: counters start from zero (documented for serverless).
         loadSpend: store && store.dialect !== 'jsonl'
           ? (ref, since) => {
-              const budget = config.budgets.limits.find((b) => b.name === ref.budget);
+              const budget = guard?.budgetOf(ref);
               return budget ? ledgerSpend(store, budget, ref.value, ref.periodStart, since) : Promise.resolve(0);
             }
           : undefined,

@@ -3,7 +3,7 @@ import { GatewayError } from '../../core/errors.js';
 
 const name = z.string().min(1).max(200);
 
-/** A virtual key's budget: stored and listed, not yet enforced (use a `budgets.limits` entry matching the key). */
+/** A virtual key's budget: enforced by the budget guard as a budget `key:<id>:<period>` counted for that key alone. */
 const keyBudgetSchema = z
   .strictObject({
     period: z.enum(['daily', 'monthly']),
@@ -24,7 +24,10 @@ export const keyPolicySchema = z.strictObject({
   models: z.array(name).optional(),
   groups: z.array(name).optional(),
   allow_direct_deployments: z.boolean().optional(),
-  budgets: z.array(keyBudgetSchema).default([]),
+  budgets: z
+    .array(keyBudgetSchema)
+    .default([])
+    .refine((bs) => new Set(bs.map((b) => b.period)).size === bs.length, { message: 'at most one budget per period' }),
   /** Enforced by the rate limiter as a rule `key:<id>`, like a config key's `rate_limit`. */
   rate_limits: z
     .strictObject({

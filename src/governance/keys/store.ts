@@ -4,6 +4,7 @@ import type { SqlDriver } from '../../ledger/store/driver.js';
 import { accessFor, checkAccessReferences, type Access } from '../../routing/access.js';
 import type { AuditEvent, AuditLog } from '../audit/log.js';
 import type { RateLimitRule } from '../../limits/config.js';
+import type { BudgetConfig } from '../../ledger/config.js';
 import type { KeyPolicy } from './policy.js';
 import { newKeyId, newKeySecret, parseKey, secretMatches } from './secret.js';
 
@@ -70,6 +71,8 @@ export class KeyStore {
   private cache = new Map<string, Cached>();
   /** Each active key's own rate limit as a rule named `key:<id>`, like a config key's `rate_limit`. */
   private limits = new Map<string, readonly RateLimitRule[]>();
+  /** Each active key's own budgets, as budgets `key:<id>:<period>` counted per key. */
+  private budgets = new Map<string, readonly BudgetConfig[]>();
   private mark = '';
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
@@ -96,6 +99,9 @@ export class KeyStore {
   /** A key's own rate-limit rules, for the rate limiter's hot path (a map lookup); bound, so it can be passed on. */
   readonly rateLimitRules = (keyId: string): readonly RateLimitRule[] | undefined => this.limits.get(keyId);
 
+  /** A key's own budgets, for the budget guard's hot path (a map lookup); bound, so it can be passed on. */
+  readonly budgetLimits = (keyId: string): readonly BudgetConfig[] | undefined => this.budgets.get(keyId);
+
   /** Loads the keys, then polls for changes until `stop`. */
   async start(): Promise<void> {
     await this.refresh();
@@ -117,14 +123,17 @@ export class KeyStore {
       const all = await this.o.driver.query<Row>(`SELECT id, hmac, policy, created_at, updated_at, expires_at, revoked_at FROM ${this.table} WHERE revoked_at IS NULL`);
       const next = new Map<string, Cached>();
       const limits = new Map<string, readonly RateLimitRule[]>();
+      const budgets = new Map<string, readonly BudgetConfig[]>();
       for (const r of all.rows) {
         const policy = JSON.parse(r.policy) as KeyPolicy;
         next.set(r.id, { hmac: Buffer.from(r.hmac, 'hex'), expiresAt: r.expires_at === null ? undefined : Number(r.expires_at), caller: this.callerOf(r.id, policy) });
         const rule = rateLimitRuleOf(r.id, policy);
         if (rule) limits.set(r.id, [rule]);
+        if (policy.budgets?.length) budgets.set(r.id, budgetsOf(r.id, policy));
       }
       this.cache = next;
       this.limits = limits;
+      this.budgets = budgets;
       this.mark = mark;
       return this.healthy(true);
     } catch (err) {
@@ -237,6 +246,10 @@ function rateLimitRuleOf(id: string, p: KeyPolicy): RateLimitRule | undefined {
   const { requests_per_minute, tokens_per_minute } = p.rate_limits ?? {};
   if (requests_per_minute === undefined && tokens_per_minute === undefined) return undefined;
   return { name: `key:${id}`, match: { key: id }, requests_per_minute, tokens_per_minute };
+}
+
+function budgetsOf(id: string, p: KeyPolicy): BudgetConfig[] {
+  return p.budgets.map((b) => ({ name: `key:${id}:${b.period}`, period: b.period, soft_usd: b.soft_usd, hard_usd: b.hard_usd, per: 'key', match: {} }));
 }
 
 function notFound(id: string): GatewayError {

@@ -30,6 +30,11 @@ export interface BudgetGuardOptions {
   loadSpend?: (ref: CounterRef, since: number) => Promise<number>;
   /** Wait before seeding a counter again after the ledger could not be read. */
   seedRetryMs?: number;
+  /**
+   * A virtual key's own budgets (a map lookup, on the hot path), named `key:<id>:<period>` and counted
+   * `per: key`; enforced like the config's limits for requests carrying that key.
+   */
+  keyBudgets?: (keyId: string) => readonly BudgetConfig[] | undefined;
 }
 
 interface Reservation {
@@ -71,22 +76,19 @@ export class BudgetGuard implements AdmissionControl {
   /** The counters a request with these tags falls under at time `ts`. */
   countersFor(tags: Readonly<Record<string, string>>, ts: number): CounterRef[] {
     const refs: CounterRef[] = [];
-    for (const b of this.o.config.limits) {
-      if (!Object.entries(b.match).every(([k, v]) => tags[k] === v)) continue;
-      const value = b.per === undefined ? '*' : tags[b.per];
-      if (value === undefined) continue;
-      const start = periodStart(ts, b.period);
-      refs.push({ counter: `${b.name}|${new Date(start).toISOString().slice(0, 10)}|${value}`, budget: b.name, value, hardUsd: b.hard_usd, periodStart: start, expiresAt: periodEnd(ts, b.period) });
-    }
+    for (const b of this.o.config.limits) addCounter(refs, b, tags, ts);
+    const keyId = tags.key;
+    const own = keyId === undefined ? undefined : this.o.keyBudgets?.(keyId);
+    if (own) for (const b of own) addCounter(refs, b, tags, ts);
     return refs;
   }
 
-  private budgetOf(ref: CounterRef): BudgetConfig {
-    return this.o.config.limits.find((b) => b.name === ref.budget) as BudgetConfig;
+  /** The budget a counter belongs to; undefined for a key budget gone since (key revoked or changed). */
+  budgetOf(ref: CounterRef): BudgetConfig | undefined {
+    return this.o.config.limits.find((b) => b.name === ref.budget) ?? this.o.keyBudgets?.(ref.value)?.find((b) => b.name === ref.budget);
   }
 
-  private scopeOf(ref: CounterRef): string {
-    const b = this.budgetOf(ref);
+  private scopeOf(ref: CounterRef, b: BudgetConfig): string {
     const parts = Object.entries(b.match).map(([k, v]) => `${k}=${v}`);
     if (b.per !== undefined) parts.push(`${b.per}=${ref.value}`);
     return parts.length > 0 ? parts.join(', ') : 'global';
@@ -117,9 +119,10 @@ export class BudgetGuard implements AdmissionControl {
       const ref = refs[result.refused] as CounterRef;
       const b = this.budgetOf(ref);
       const resets = new Date(ref.expiresAt).toISOString();
+      const scope = b ? ` (${b.period}, ${this.scopeOf(ref, b)})` : '';
       throw new GatewayError({
         kind: 'budget_exceeded',
-        message: `Budget "${b.name}" (${b.period}, ${this.scopeOf(ref)}) has reached its hard limit of ${usd(ref.hardUsd ?? 0)}; it resets at ${resets}.`,
+        message: `Budget "${ref.budget}"${scope} has reached its hard limit of ${usd(ref.hardUsd ?? 0)}; it resets at ${resets}.`,
         retryAfterMs: Math.max(0, ref.expiresAt - now),
       });
     }
@@ -205,12 +208,13 @@ export class BudgetGuard implements AdmissionControl {
 
   private checkSoft(ref: CounterRef, spent: number): void {
     const b = this.budgetOf(ref);
-    if (b.soft_usd === undefined || spent < b.soft_usd || this.notified.has(ref.counter)) return;
+    const soft = b?.soft_usd;
+    if (b === undefined || soft === undefined || spent < soft || this.notified.has(ref.counter)) return;
     remember(this.notified, ref, this.now());
     // With a shared state one replica claims the notice, so it goes out once overall.
     this.o.state.claimNotice(ref).then(
       (claimed) => {
-        if (claimed && b.soft_usd !== undefined) this.notify(ref, b, b.soft_usd, spent);
+        if (claimed) this.notify(ref, b, soft, spent);
       },
       (err: unknown) => {
         this.notified.delete(ref.counter);
@@ -220,7 +224,7 @@ export class BudgetGuard implements AdmissionControl {
   }
 
   private notify(ref: CounterRef, b: BudgetConfig, softUsd: number, spent: number): void {
-    const notice: SoftLimitNotice = { budget: b.name, period: b.period, scope: this.scopeOf(ref), softUsd, spentUsd: Math.round(spent * 1e6) / 1e6, resetsAt: new Date(ref.expiresAt).toISOString() };
+    const notice: SoftLimitNotice = { budget: b.name, period: b.period, scope: this.scopeOf(ref, b), softUsd, spentUsd: Math.round(spent * 1e6) / 1e6, resetsAt: new Date(ref.expiresAt).toISOString() };
     this.o.logger.warn({ ...notice }, 'budget soft limit reached');
     try {
       this.o.onSoftLimit?.(notice);
@@ -236,6 +240,15 @@ export class BudgetGuard implements AdmissionControl {
   get inFlight(): number {
     return this.reservations.size;
   }
+}
+
+/** Adds the counter of budget `b` a request with these tags falls under at `ts`, if any. */
+function addCounter(refs: CounterRef[], b: BudgetConfig, tags: Readonly<Record<string, string>>, ts: number): void {
+  for (const k in b.match) if (tags[k] !== b.match[k]) return;
+  const value = b.per === undefined ? '*' : tags[b.per];
+  if (value === undefined) return;
+  const start = periodStart(ts, b.period);
+  refs.push({ counter: `${b.name}|${new Date(start).toISOString().slice(0, 10)}|${value}`, budget: b.name, value, hardUsd: b.hard_usd, periodStart: start, expiresAt: periodEnd(ts, b.period) });
 }
 
 /** Records a counter in a per-process set; expired entries are dropped as the set grows. */
