@@ -34,6 +34,8 @@ export interface AttemptRecord {
   tags: Readonly<Record<string, string>>;
   /** An answer from the response cache: no upstream call, cost 0 (`usage` is what it saved). */
   cacheHit?: boolean;
+  /** Share of the deployment's provider quota left (0..1) once this attempt is counted; absent without a quota. */
+  quotaHeadroom?: number;
 }
 
 /** Anything that wants to hear about attempts: the ledger, metrics, stats. Must not throw or block. */

@@ -62,6 +62,7 @@ export class AttemptReporter {
       tags: meta.tags,
     };
     if (result.cacheHit === true) record.cacheHit = true;
+    else if (quota) record.quotaHeadroom = quota.headroom(this.now());
     for (const o of this.observers) {
       try {
         o.onAttempt(record);

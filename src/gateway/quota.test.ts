@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../core/errors.js';
+import type { AttemptRecord } from '../core/events.js';
 import type { ChatRequest } from '../core/types.js';
 import { FakeClock, FakeProvider, failure, rawDeployment } from '../routing/testing/fakes.js';
 import { createGateway } from './gateway.js';
@@ -85,5 +86,25 @@ describe('quota-aware routing', () => {
     clock.advance(64_000);
     expect((await gateway.chat(hello)).servedBy.deployment).toBe('a');
     expect(throttled).toEqual([]);
+  });
+
+  it('records the deployment’s quota headroom on each attempt, and none for a deployment without a quota', async () => {
+    const clock = new FakeClock();
+    const records: AttemptRecord[] = [];
+    const gateway = createGateway(
+      {
+        deployments: [rawDeployment('a', { quota: { rpm: 4, prefer_below: 1 } }), rawDeployment('free')],
+        groups: [{ name: 'chat', strategy: 'priority', deployments: ['a'] }, { name: 'open', strategy: 'priority', deployments: ['free'] }],
+      },
+      { clock, observers: [{ onAttempt: (r) => records.push(r) }], createProvider: (d) => new FakeProvider(d.id) },
+    );
+    for (let i = 0; i < 3; i++) await gateway.chat(hello);
+    await gateway.chat({ ...hello, model: 'open' });
+    expect(records.map((r) => [r.deployment, r.quotaHeadroom])).toEqual([
+      ['a', 0.75],
+      ['a', 0.5],
+      ['a', 0.25],
+      ['free', undefined],
+    ]);
   });
 });

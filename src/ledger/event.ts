@@ -42,6 +42,8 @@ export interface UsageEvent {
   /** Answered from the response cache: `costUsd` is 0 and `savedUsd` what the answer would have cost. */
   cacheHit?: boolean;
   savedUsd?: number | undefined;
+  /** The deployment's provider-quota headroom (0..1) after this attempt; undefined without a quota. */
+  quotaHeadroom?: number | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -100,6 +102,7 @@ export function toUsageEvent(record: AttemptRecord, cost: CostResult): UsageEven
     status: record.outcome,
     errorKind: record.error?.kind,
   };
+  if (record.quotaHeadroom !== undefined) event.quotaHeadroom = record.quotaHeadroom;
   if (record.cacheHit === true) {
     event.cacheHit = true;
     event.costUsd = 0;

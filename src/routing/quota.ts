@@ -82,13 +82,18 @@ export class QuotaMeter {
     return this.window.nextDrop(now) ?? now;
   }
 
+  /** The smaller share of the quota left (requests or tokens), 0..1. */
+  headroom(now: number): number {
+    return Math.max(0, 1 - this.used(now));
+  }
+
   status(now: number): QuotaStatus {
     return {
       rpm: this.config.rpm,
       tpm: this.config.tpm,
       lastMinuteRequests: this.window.sum(now, REQUESTS),
       lastMinuteTokens: Math.max(0, this.window.sum(now, TOKENS)),
-      headroom: Math.max(0, 1 - this.used(now)),
+      headroom: this.headroom(now),
     };
   }
 }

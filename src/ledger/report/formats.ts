@@ -43,6 +43,7 @@ export function totalOf(rows: readonly UsageRow[]): UsageRow {
     t.unpricedAttempts += r.unpricedAttempts;
     t.estimatedAttempts += r.estimatedAttempts;
     t.errors += r.errors;
+    if (r.minQuotaHeadroom !== undefined && (t.minQuotaHeadroom === undefined || r.minQuotaHeadroom < t.minQuotaHeadroom)) t.minQuotaHeadroom = r.minQuotaHeadroom;
   }
   t.costUsd = Math.round(t.costUsd * 1e10) / 1e10;
   t.savedUsd = Math.round(t.savedUsd * 1e10) / 1e10;
@@ -56,7 +57,11 @@ export function formatUsd(n: number): string {
   return String(Number(n.toPrecision(4)));
 }
 
-type Metric = readonly [string, (r: UsageRow) => number];
+/** A column; undefined shows as `-` (a measure that does not apply to the row). */
+type Metric = readonly [string, (r: UsageRow) => number | undefined];
+
+/** `--wide`: every metric, and the lowest quota headroom its attempts saw (`-` without a quota). */
+const WIDE: readonly Metric[] = [...METRICS, ['min_quota_headroom', (r) => r.minQuotaHeadroom]];
 
 /** The table's default columns: what fits a 120-column terminal next to provider and model. */
 const COMPACT: readonly Metric[] = [
@@ -70,7 +75,8 @@ const COMPACT: readonly Metric[] = [
 ];
 
 function cells(report: Report, r: UsageRow, money: (n: number, name: string) => string, metrics: readonly Metric[] = METRICS): string[] {
-  return [...report.groupBy.map((g) => r.keys[g] ?? ''), ...metrics.map(([name, get]) => (name === 'cost_usd' || name === 'saved_usd' ? money(get(r), name) : String(get(r))))];
+  const cell = (name: string, v: number | undefined): string => (v === undefined ? '-' : name === 'cost_usd' || name === 'saved_usd' ? money(v, name) : name === 'min_quota_headroom' ? v.toFixed(2) : String(v));
+  return [...report.groupBy.map((g) => r.keys[g] ?? ''), ...metrics.map(([name, get]) => cell(name, get(r)))];
 }
 
 const header = (report: Report, metrics: readonly Metric[] = METRICS): string[] => [...report.groupBy, ...metrics.map(([n]) => n)];
@@ -108,7 +114,7 @@ const clip = (text: string, width: number): string => (text.length <= width ? te
  * compact columns, with long names clipped to fit `width`; `wide` shows every metric, unclipped.
  */
 export function formatTable(report: Report, options: { wide?: boolean; width?: number } = {}): string {
-  const metrics = options.wide ? METRICS : COMPACT;
+  const metrics = options.wide ? WIDE : COMPACT;
   const rawHead = header(report, metrics);
   // Saved money is never "unpriced": only the cost column says so.
   const rawBody = report.rows.map((r) => cells(report, r, (n, name) => (name === 'cost_usd' ? costCell(r) : formatUsd(n)), metrics));

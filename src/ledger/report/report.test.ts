@@ -19,14 +19,14 @@ import type { UsageRow } from '../store/query.js';
 
 const D = (day: string, h = 12) => Date.parse(`${day}T${String(h).padStart(2, '0')}:00:00Z`);
 
-/** A small ledger with hand-checkable figures: 3 days, 2 providers, 2 keys, 1 unpriced attempt, 1 cache hit. */
+/** A small ledger with hand-checkable figures: 3 days, 2 providers, 2 keys, 1 unpriced attempt, 1 cache hit; `oai` has a quota. */
 function fixture(): UsageEvent[] {
   const e = (id: string, day: string, provider: string, deployment: string, key: string, usd: number | undefined) =>
     toUsageEvent(attempt({ requestId: id, startedAt: D(day), provider, deployment, model: provider === 'bedrock' ? 'amazon.nova-pro-v1:0' : 'gpt-4o', tags: { key, team: key === 'alice' ? 'research' : 'ops' }, usage: makeUsage({ prompt: 100, completion: 10 }) }), { usd, priced: usd !== undefined });
   return [
-    e('a1', '2025-06-01', 'openai', 'oai', 'alice', 1.25),
+    { ...e('a1', '2025-06-01', 'openai', 'oai', 'alice', 1.25), quotaHeadroom: 0.4 },
     e('a2', '2025-06-01', 'bedrock', 'br', 'bob', 0.5),
-    e('a3', '2025-06-02', 'openai', 'oai', 'alice', 2),
+    { ...e('a3', '2025-06-02', 'openai', 'oai', 'alice', 2), quotaHeadroom: 0.15 },
     e('a4', '2025-06-03', 'bedrock', 'br', 'bob', 0.25),
     e('a5', '2025-06-03', 'bedrock', 'br', 'alice', 3),
     e('a6', '2025-06-03', 'openai', 'self', 'bob', undefined),
@@ -69,11 +69,13 @@ describe('switchyard report', () => {
     expect(lines[7]).toBe('note: 1 attempts used models without a known price; their cost is not included.');
   });
 
-  it('shows every column with --wide', async () => {
+  it('shows every column with --wide, and the lowest quota headroom each row saw (- without a quota)', async () => {
     const { text } = await run('--group-by', 'provider', '--wide');
     const lines = text.split('\n');
-    expect(lines[1]).toMatch(/^provider\s+requests\s+attempts\s+prompt_tokens\s+completion_tokens\s+cached_read_tokens\s+cached_write_tokens\s+reasoning_tokens\s+cost_usd\s+cache_hits\s+saved_usd\s+unpriced_attempts\s+estimated_attempts\s+errors$/);
-    expect(lines[6]).toMatch(/^TOTAL\s+7\s+7\s+700\s+70\s+0\s+0\s+0\s+7\.00\s+1\s+0\.75\s+1\s+0\s+0$/);
+    expect(lines[1]).toMatch(/^provider\s+requests\s+attempts\s+prompt_tokens\s+completion_tokens\s+cached_read_tokens\s+cached_write_tokens\s+reasoning_tokens\s+cost_usd\s+cache_hits\s+saved_usd\s+unpriced_attempts\s+estimated_attempts\s+errors\s+min_quota_headroom$/);
+    expect(lines[3]).toMatch(/^bedrock\s.*\s+-$/);
+    expect(lines[4]).toMatch(/^openai\s.*\s+0\.15$/);
+    expect(lines[6]).toMatch(/^TOTAL\s+7\s+7\s+700\s+70\s+0\s+0\s+0\s+7\.00\s+1\s+0\.75\s+1\s+0\s+0\s+0\.15$/);
   });
 
   it('says "unpriced" for a row with no priced usage, not $0.00', async () => {

@@ -100,6 +100,11 @@ const MIGRATIONS: ReadonlyArray<{ version: number; statements: (t: (name: string
       `CREATE INDEX IF NOT EXISTS responses_expires ON ${t('responses')} (expires_at)`,
     ],
   },
+  {
+    // The deployment's provider-quota headroom after each attempt (NULL without a declared quota).
+    version: 6,
+    statements: (t) => [`ALTER TABLE ${t('usage_events')} ADD COLUMN quota_headroom DOUBLE PRECISION`],
+  },
 ];
 
 /** Applies the migrations not yet recorded; safe to run from several processes at once. */

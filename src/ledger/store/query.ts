@@ -35,6 +35,8 @@ export interface UsageRow {
   unpricedAttempts: number;
   estimatedAttempts: number;
   errors: number;
+  /** The lowest provider-quota headroom (0..1) any attempt saw; absent when none went to a deployment with a quota. */
+  minQuotaHeadroom?: number;
 }
 
 const TAG = /^tag:([A-Za-z0-9_.-]+)$/;

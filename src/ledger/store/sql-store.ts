@@ -17,7 +17,7 @@ const COLUMNS = [
   'id', 'ts', 'day', 'request_id', 'attempt', 'operation', 'role', 'key_id', 'team', 'user_id', 'tags', 'group_name',
   'deployment', 'provider', 'model', 'region', 'prompt_tokens', 'completion_tokens', 'cached_read_tokens',
   'cached_write_tokens', 'reasoning_tokens', 'total_tokens', 'cost_usd', 'usage_estimated', 'latency_ms', 'ttft_ms',
-  'status', 'error_kind', 'cache_hit', 'saved_usd',
+  'status', 'error_kind', 'cache_hit', 'saved_usd', 'quota_headroom',
 ] as const;
 
 
@@ -41,6 +41,7 @@ function values(e: UsageEvent): unknown[] {
     JSON.stringify(e.tags), e.group ?? null, e.deployment, e.provider, e.model, e.region ?? null, e.promptTokens,
     e.completionTokens, e.cachedReadTokens, e.cachedWriteTokens, e.reasoningTokens, e.totalTokens, e.costUsd ?? null,
     e.usageEstimated ? 1 : 0, e.latencyMs, e.ttftMs ?? null, e.status, e.errorKind ?? null, e.cacheHit === true ? 1 : 0, e.savedUsd ?? null,
+    e.quotaHeadroom ?? null,
   ];
 }
 
@@ -156,6 +157,7 @@ export class SqlLedgerStore implements LedgerStore {
       'SUM(cost_usd) AS cost_usd',
       'SUM(cache_hit) AS cache_hits',
       'SUM(saved_usd) AS saved_usd',
+      'MIN(quota_headroom) AS min_quota_headroom',
       'SUM(CASE WHEN cost_usd IS NULL AND total_tokens > 0 THEN 1 ELSE 0 END) AS unpriced',
       'SUM(usage_estimated) AS estimated',
       "SUM(CASE WHEN status <> 'ok' THEN 1 ELSE 0 END) AS errors",
@@ -165,13 +167,13 @@ export class SqlLedgerStore implements LedgerStore {
     const { rows } = await this.driver.query<Record<string, unknown>>(sql, params);
     return rows
       .filter((r) => num(r.attempts) > 0)
-      .map((r) => {
+      .map((r): UsageRow => {
         const keys: Record<string, string | null> = {};
         q.groupBy.forEach((d, i) => {
           const v = r[`g${i}`];
           keys[d] = v === null || v === undefined ? null : String(v);
         });
-        return {
+        const row: UsageRow = {
           keys,
           requests: num(r.requests),
           attempts: num(r.attempts),
@@ -188,6 +190,8 @@ export class SqlLedgerStore implements LedgerStore {
           estimatedAttempts: num(r.estimated),
           errors: num(r.errors),
         };
+        if (r.min_quota_headroom !== null && r.min_quota_headroom !== undefined) row.minQuotaHeadroom = Number(r.min_quota_headroom);
+        return row;
       })
       .sort((a, b) => b.costUsd - a.costUsd || JSON.stringify(Object.values(a.keys)).localeCompare(JSON.stringify(Object.values(b.keys))));
   }

@@ -80,6 +80,18 @@ function storeSuite(name: string, open: () => Promise<SqlDriver>, cleanup: () =>
       const [row] = await store.summarize({ from: DAY + 5 * 86_400_000, to: DAY + 6 * 86_400_000, groupBy: ['model'] });
       expect(row).toMatchObject({ keys: { model: 'mystery' }, costUsd: 0, unpricedAttempts: 1, promptTokens: 1000 });
     });
+
+    it('keeps each attempt’s quota headroom and reports the lowest per deployment (none without a quota)', async () => {
+      const at = DAY + 7 * 86_400_000;
+      const ev = (id: string, deployment: string, quotaHeadroom: number | undefined) =>
+        toUsageEvent(attempt({ requestId: id, startedAt: at, deployment, quotaHeadroom }), { usd: 0.001, priced: true });
+      await store.insert([ev('q1', 'quota', 0.75), ev('q2', 'quota', 0.25), ev('q3', 'quota', 0.5), ev('q4', 'plain', undefined)]);
+      const rows = await store.summarize({ from: at, to: at + 86_400_000, groupBy: ['deployment'] });
+      expect(rows.map((r) => [r.keys.deployment, r.minQuotaHeadroom])).toEqual([
+        ['quota', 0.25],
+        ['plain', undefined],
+      ]);
+    });
   });
 }
 
