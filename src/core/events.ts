@@ -34,6 +34,29 @@ export interface AttemptRecord {
   tags: Readonly<Record<string, string>>;
   /** An answer from the response cache: no upstream call, cost 0 (`usage` is what it saved). */
   cacheHit?: boolean;
+  /** The request's sampling scalars (never its content), for trace attributes. */
+  params?: RequestParams;
+  /** What the upstream said of its answer, for trace attributes. */
+  response?: ResponseFacts;
+}
+
+/** Scalars of a chat request that describe it without its content. */
+export interface RequestParams {
+  maxTokens: number | undefined;
+  temperature: number | undefined;
+  topP: number | undefined;
+}
+
+/** Scalars of an upstream answer that describe it without its content. */
+export interface ResponseFacts {
+  id: string | undefined;
+  model: string | undefined;
+  finishReason: string | undefined;
+}
+
+/** Hands out the W3C `traceparent` of an attempt before it starts (its span is exported after it ends). */
+export interface AttemptTracing {
+  attemptTraceparent(requestId: string, attempt: number): string | undefined;
 }
 
 /** Anything that wants to hear about attempts: the ledger, metrics, stats. Must not throw or block. */

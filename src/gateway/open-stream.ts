@@ -66,7 +66,7 @@ export async function openStreamOn(deps: StreamDeps, s: StreamOpening, execution
       const onAbort = (): void => controller.abort(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
       try {
-        const parts = await a.deployment.provider.stream(s.requestFor(a.deployment), { signal: controller.signal, requestId: meta.requestId });
+        const parts = await a.deployment.provider.stream(s.requestFor(a.deployment), reporter.callContext(meta, a, controller.signal));
         return await raceAbort(openUntilContent(parts, a.startedAt, () => clock.now(), a.deployment.provider.type), signal);
       } catch (err) {
         unlink(a.number);
