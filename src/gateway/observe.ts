@@ -1,9 +1,22 @@
 import type { AttemptObserver, AttemptRecord, AttemptTracing, Operation, RequestParams } from '../core/events.js';
 import type { GatewayError } from '../core/errors.js';
-import type { ChatRequest, ChatResponse, Usage } from '../core/types.js';
+import type { ChatRequest, FinishReason, StreamPart, Usage } from '../core/types.js';
 import type { CallContext } from '../core/provider.js';
 import type { Logger } from '../core/logger.js';
 import type { Attempt } from '../routing/executor.js';
+
+/** What an attempt's answer said of itself (a ChatResponse is one); only read when tracing is on. */
+export interface AnswerFacts {
+  id?: string;
+  model?: string;
+  finishReason?: FinishReason;
+}
+
+/** A streamed answer's facts: the start part's id and model (read before the first content) and its finish reason. */
+export function streamedAnswer(head: readonly StreamPart[], finishReason: FinishReason | undefined): AnswerFacts {
+  const start = head.find((p) => p.type === 'start');
+  return { id: start?.id, model: start?.model, finishReason };
+}
 
 export interface RequestMeta {
   requestId: string;
@@ -26,6 +39,11 @@ export class AttemptReporter {
     private readonly tracing?: AttemptTracing,
   ) {}
 
+  /** True when attempt records feed spans (so callers build their `answer` facts). */
+  get traced(): boolean {
+    return this.tracing !== undefined;
+  }
+
   /** What a provider call for `attempt` carries: with the attempt span's `traceparent` when tracing is on. */
   callContext(meta: RequestMeta, attempt: Attempt, signal: AbortSignal): CallContext {
     if (!this.tracing) return { signal, requestId: meta.requestId };
@@ -40,7 +58,7 @@ export class AttemptReporter {
   report(
     meta: RequestMeta,
     attempt: Attempt,
-    result: { outcome: AttemptRecord['outcome']; usage?: Usage; usageEstimated?: boolean; error?: GatewayError; ttftMs?: number; cacheHit?: boolean; answer?: ChatResponse },
+    result: { outcome: AttemptRecord['outcome']; usage?: Usage; usageEstimated?: boolean; error?: GatewayError; ttftMs?: number; cacheHit?: boolean; answer?: AnswerFacts },
   ): void {
     const d = attempt.deployment.config;
     const error = result.error;

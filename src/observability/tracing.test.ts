@@ -115,6 +115,25 @@ describe('traces exported over OTLP/HTTP', () => {
     expect(JSON.stringify(collector.received.map((r) => r.body))).not.toContain('PROMPT-SECRET-TEXT');
   });
 
+  it('records a streamed attempt\'s response id, model and finish reason from its parts', async () => {
+    const clientTrace = '6bf92f3577b34da6a3ce929d0e0e4736';
+    const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: { traceparent: `00-${clientTrace}-20f067aa0ba902b7-01` }, requestId: 'req-streamed' });
+    const result = await gateway.stream({ model: 'chat', messages: [{ role: 'user', content: 'hi' }], stream: true, temperature: 0 }, { requestId: 'req-streamed' });
+    let id: string | undefined;
+    for await (const p of result.parts) if (p.type === 'start') id = p.id;
+    span.end(200, result.servedBy);
+    await observability.close();
+
+    const attempt = spansOf(collector.received).find((s) => s.traceId === clientTrace && s.kind === 3) as OtlpSpan;
+    expect(attempt.spanId).toBe(parseTraceparent(primary.lastRequest?.headers.traceparent)?.spanId);
+    expect(id).toBeDefined();
+    expect(attr(attempt, 'gen_ai.response.id')).toBe(id);
+    expect(attr(attempt, 'gen_ai.response.model')).toBe('gpt-4o-mini');
+    expect(attr(attempt, 'gen_ai.request.stream')).toBe(true);
+    expect(attr(attempt, 'gen_ai.request.temperature')).toBe(0);
+    expect(attempt.attributes.find((a) => a.key === 'gen_ai.response.finish_reasons')?.value).toEqual({ arrayValue: { values: [{ stringValue: 'stop' }] } });
+  });
+
   it('records nothing for a trace the client did not sample, yet passes its context on', async () => {
     const parent = { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), sampled: false };
     const span = observability.startServerSpan({ method: 'POST', route: '/v1/embeddings', headers: { traceparent: formatTraceparent(parent) }, requestId: 'req-unsampled' });
