@@ -88,6 +88,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
   const gateway = createGateway(config, {
     logger,
     observers,
+    tracing: observability.tracing,
     admission: limits ? composeAdmission([ledger.admission, limits.limiter]) : ledger.admission,
     priceOf: (id) => ledger.priceOf(id),
     stateStore,

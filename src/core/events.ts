@@ -36,6 +36,29 @@ export interface AttemptRecord {
   cacheHit?: boolean;
   /** Share of the deployment's provider quota left (0..1) once this attempt is counted; absent without a quota. */
   quotaHeadroom?: number;
+  /** The request's sampling scalars (never its content), for trace attributes. */
+  params?: RequestParams;
+  /** What the upstream said of its answer, for trace attributes. */
+  response?: ResponseFacts;
+}
+
+/** Scalars of a chat request that describe it without its content. */
+export interface RequestParams {
+  maxTokens: number | undefined;
+  temperature: number | undefined;
+  topP: number | undefined;
+}
+
+/** Scalars of an upstream answer that describe it without its content. */
+export interface ResponseFacts {
+  id: string | undefined;
+  model: string | undefined;
+  finishReason: string | undefined;
+}
+
+/** Hands out the W3C `traceparent` of an attempt before it starts (its span is exported after it ends). */
+export interface AttemptTracing {
+  attemptTraceparent(requestId: string, attempt: number): string | undefined;
 }
 
 /** Anything that wants to hear about attempts: the ledger, metrics, stats. Must not throw or block. */

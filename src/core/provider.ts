@@ -4,6 +4,8 @@ import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Mo
 export interface CallContext {
   signal: AbortSignal;
   requestId: string;
+  /** W3C `traceparent` naming the attempt's span, sent upstream as is; absent when tracing is off. */
+  traceparent?: string;
 }
 
 /** A deployment's provider: one instance per configured deployment (provider + model + region + endpoint). */

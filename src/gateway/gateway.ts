@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import type { AdmissionControl, AdmissionTicket, AttemptObserver, Operation } from '../core/events.js';
+import type { AdmissionControl, AdmissionTicket, AttemptObserver, AttemptTracing, Operation } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { estimatePromptTokens, estimateTokens, withEstimatedUsage } from '../core/estimate.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
@@ -37,6 +37,8 @@ export interface GatewayOptions {
   clock?: Clock;
   random?: () => number;
   observers?: AttemptObserver[];
+  /** Hands out each attempt's `traceparent` for its upstream call (the tracer); none is sent when absent. */
+  tracing?: AttemptTracing;
   /** Budgets and rate limits: consulted before any upstream call; the ticket is released when the request ends. */
   admission?: AdmissionControl;
   /** Price of a deployment for cost-optimized routing (e.g. the ledger's catalog); overrides `price` hints. */
@@ -148,7 +150,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       throw new GatewayError({ kind: 'internal', message: `invalid routing config: group "${g.name}" names quality gate "${g.quality_gate}", which createGateway was not given` });
     }
   }
-  const reporter = new AttemptReporter(options.observers ?? [], logger, () => clock.now());
+  const reporter = new AttemptReporter(options.observers ?? [], logger, () => clock.now(), options.tracing);
   const shadows = new ShadowMirror(reporter, clock, routing.attempt_timeout_ms);
   const policy: ExecutePolicy = {
     clock,
@@ -233,6 +235,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       const lookup = pending && (await pending);
       if (lookup?.hit) return { response: lookup.hit.response, servedBy: caching.hit(lookup.hit, metaFor('chat', opts, plan)), cache: 'hit' };
       const { meta, ticket } = await begin('chat', opts, plan, needs.promptTokens, request.max_completion_tokens ?? request.max_tokens);
+      reporter.describe(meta, request);
       try {
         maybeShadow(plan, request, needs, meta);
         const gateName = plan.group?.config.quality_gate;
@@ -244,7 +247,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
         const executed = await executeWithFallback<ChatResponse>(
           plan.deployments,
           async (a, s) => {
-            const response = withEstimatedUsage(await a.deployment.provider.chat(request, { signal: s, requestId: meta.requestId }), needs.promptTokens);
+            const response = withEstimatedUsage(await a.deployment.provider.chat(request, reporter.callContext(meta, a, s)), needs.promptTokens);
             if (!rerouteFiltered || response.finishReason !== 'content_filter') return response;
             filtered = { value: response, attempt: a };
             throw outputFiltered(a);
@@ -254,10 +257,10 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
             ...common<ChatResponse>(plan, meta, opts, needs, routing.attempt_timeout_ms, request, CHAT_FIELDS),
             accept: gate ? (response, a) => gate(response, { request, deployment: a.deployment.id, group: meta.group }) : undefined,
             // A rejected or filtered answer was still paid for.
-            onRejected: (a, response) => reporter.report(meta, a, { outcome: 'ok', usage: response.usage, usageEstimated: response.usageEstimated }),
+            onRejected: (a, response) => reporter.report(meta, a, { outcome: 'ok', usage: response.usage, usageEstimated: response.usageEstimated, answer: response }),
             onAttemptError: (a, error) => {
               const paid = filtered?.attempt === a ? filtered.value : undefined;
-              reporter.report(meta, a, { outcome: 'error', error, usage: paid?.usage, usageEstimated: paid?.usageEstimated });
+              reporter.report(meta, a, { outcome: 'error', error, usage: paid?.usage, usageEstimated: paid?.usageEstimated, answer: paid });
             },
           },
         ).catch((err: unknown) => {
@@ -266,7 +269,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
           throw err;
         });
         const { value, attempt } = executed;
-        if (executed !== filtered) reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage, usageEstimated: value.usageEstimated });
+        if (executed !== filtered) reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage, usageEstimated: value.usageEstimated, answer: value });
         if (lookup) caching.save(lookup, value, attempt);
         return { response: value, servedBy: servedBy(attempt, meta), headers: ticket.headers, cache: lookup && 'miss' };
       } catch (err) {
@@ -282,6 +285,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       const lookup = pending && (await pending);
       if (lookup?.hit) return { parts: caching.replay(lookup.hit), servedBy: caching.hit(lookup.hit, metaFor('stream', opts, plan)), cache: 'hit' };
       const { meta, ticket } = await begin('stream', opts, plan, needs.promptTokens, request.max_completion_tokens ?? request.max_tokens);
+      reporter.describe(meta, request);
       maybeShadow(plan, request, needs, meta);
       if (plan.group?.config.stream_resume !== true || plan.pinned) {
         let opened: OpenedAttempt;
@@ -348,7 +352,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       try {
         const { value, attempt } = await executeWithFallback<EmbeddingResponse>(
           plan.deployments,
-          (a, s) => a.deployment.provider.embed(request, { signal: s, requestId: meta.requestId }),
+          (a, s) => a.deployment.provider.embed(request, reporter.callContext(meta, a, s)),
           policy,
           common<EmbeddingResponse>(plan, meta, opts, needs, routing.attempt_timeout_ms, request, EMBEDDING_FIELDS),
         );

@@ -1,14 +1,30 @@
-import type { AttemptObserver, AttemptRecord, Operation } from '../core/events.js';
+import type { AttemptObserver, AttemptRecord, AttemptTracing, Operation, RequestParams } from '../core/events.js';
 import type { GatewayError } from '../core/errors.js';
-import type { Usage } from '../core/types.js';
+import type { ChatRequest, FinishReason, StreamPart, Usage } from '../core/types.js';
+import type { CallContext } from '../core/provider.js';
 import type { Logger } from '../core/logger.js';
 import type { Attempt } from '../routing/executor.js';
+
+/** What an attempt's answer said of itself (a ChatResponse is one); only read when tracing is on. */
+export interface AnswerFacts {
+  id?: string;
+  model?: string;
+  finishReason?: FinishReason;
+}
+
+/** A streamed answer's facts: the start part's id and model (read before the first content) and its finish reason. */
+export function streamedAnswer(head: readonly StreamPart[], finishReason: FinishReason | undefined): AnswerFacts {
+  const start = head.find((p) => p.type === 'start');
+  return { id: start?.id, model: start?.model, finishReason };
+}
 
 export interface RequestMeta {
   requestId: string;
   operation: Operation;
   group: string | undefined;
   tags: Readonly<Record<string, string>>;
+  /** Set only when tracing is on (the spans are its only reader). */
+  params?: RequestParams;
 }
 
 /**
@@ -20,12 +36,29 @@ export class AttemptReporter {
     private readonly observers: readonly AttemptObserver[],
     private readonly logger: Logger,
     private readonly now: () => number,
+    private readonly tracing?: AttemptTracing,
   ) {}
+
+  /** True when attempt records feed spans (so callers build their `answer` facts). */
+  get traced(): boolean {
+    return this.tracing !== undefined;
+  }
+
+  /** What a provider call for `attempt` carries: with the attempt span's `traceparent` when tracing is on. */
+  callContext(meta: RequestMeta, attempt: Attempt, signal: AbortSignal): CallContext {
+    if (!this.tracing) return { signal, requestId: meta.requestId };
+    return { signal, requestId: meta.requestId, traceparent: this.tracing.attemptTraceparent(meta.requestId, attempt.number) };
+  }
+
+  /** Keeps the request's sampling scalars (not its content) for the attempt spans, when tracing is on. */
+  describe(meta: RequestMeta, request: ChatRequest): void {
+    if (this.tracing) meta.params = { maxTokens: request.max_completion_tokens ?? request.max_tokens, temperature: request.temperature, topP: request.top_p };
+  }
 
   report(
     meta: RequestMeta,
     attempt: Attempt,
-    result: { outcome: AttemptRecord['outcome']; usage?: Usage; usageEstimated?: boolean; error?: GatewayError; ttftMs?: number; cacheHit?: boolean },
+    result: { outcome: AttemptRecord['outcome']; usage?: Usage; usageEstimated?: boolean; error?: GatewayError; ttftMs?: number; cacheHit?: boolean; answer?: AnswerFacts },
   ): void {
     const d = attempt.deployment.config;
     const error = result.error;
@@ -63,6 +96,8 @@ export class AttemptReporter {
     };
     if (result.cacheHit === true) record.cacheHit = true;
     else if (quota) record.quotaHeadroom = quota.headroom(this.now());
+    if (meta.params) record.params = meta.params;
+    if (this.tracing && result.answer) record.response = { id: result.answer.id, model: result.answer.model, finishReason: result.answer.finishReason };
     for (const o of this.observers) {
       try {
         o.onAttempt(record);

@@ -7,7 +7,7 @@ import { executeWithFallback, type Attempt, type ExecuteOptions, type ExecutePol
 import type { Needs } from '../routing/filters.js';
 import type { Deployment, RoutePlan } from '../routing/router.js';
 import type { RequestOptions } from './gateway.js';
-import type { AttemptReporter, RequestMeta } from './observe.js';
+import { streamedAnswer, type AttemptReporter, type RequestMeta } from './observe.js';
 import { openUntilContent, relay, type OpenedStream, type StreamSettlement } from './stream.js';
 
 /** What opening streams needs of the gateway. */
@@ -66,7 +66,7 @@ export async function openStreamOn(deps: StreamDeps, s: StreamOpening, execution
       const onAbort = (): void => controller.abort(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
       try {
-        const parts = await a.deployment.provider.stream(s.requestFor(a.deployment), { signal: controller.signal, requestId: meta.requestId });
+        const parts = await a.deployment.provider.stream(s.requestFor(a.deployment), reporter.callContext(meta, a, controller.signal));
         return await raceAbort(openUntilContent(parts, a.startedAt, () => clock.now(), a.deployment.provider.type), signal);
       } catch (err) {
         unlink(a.number);
@@ -96,7 +96,8 @@ export async function openStreamOn(deps: StreamDeps, s: StreamOpening, execution
         state.fail(now, error, now - attempt.startedAt, attempt.probe);
         logger.warn({ requestId: meta.requestId, deployment: attempt.deployment.id, kind: error.kind }, 'stream failed after first content');
       } else state.abandon(attempt.probe);
-      reporter.report(meta, attempt, { outcome: settled.outcome, usage: settled.usage, usageEstimated: settled.usageEstimated, error, ttftMs: opened.ttftMs });
+      const answer = reporter.traced ? streamedAnswer(opened.head, settled.finishReason) : undefined;
+      reporter.report(meta, attempt, { outcome: settled.outcome, usage: settled.usage, usageEstimated: settled.usageEstimated, error, ttftMs: opened.ttftMs, answer });
       ticket.release();
       s.onSettled?.(settled);
     },

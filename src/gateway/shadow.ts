@@ -40,14 +40,14 @@ export class ShadowMirror {
     );
     this.pending.add(controller);
     d.provider
-      .chat(request, { signal: controller.signal, requestId: meta.requestId })
+      .chat(request, this.reporter.callContext(meta, attempt, controller.signal))
       .then(
         (response) => {
           const t = this.clock.now();
           d.state.succeed(t, t - now, attempt.probe);
           d.state.countShadow(true);
           const { usage, usageEstimated } = response.usageEstimated ? withEstimatedUsage(response, estimatePromptTokens(request)) : response;
-          this.reporter.report(meta, attempt, { outcome: 'ok', usage, usageEstimated });
+          this.reporter.report(meta, attempt, { outcome: 'ok', usage, usageEstimated, answer: response });
         },
         (err: unknown) => {
           const t = this.clock.now();

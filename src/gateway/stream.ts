@@ -1,5 +1,5 @@
 import { GatewayError, toGatewayError } from '../core/errors.js';
-import type { StreamPart, Usage } from '../core/types.js';
+import type { FinishReason, StreamPart, Usage } from '../core/types.js';
 import { makeUsage } from '../core/types.js';
 
 /** A stream whose first content part has already arrived (so routing is settled). */
@@ -35,6 +35,8 @@ export interface StreamSettlement {
   usage: Usage;
   usageEstimated: boolean;
   error?: GatewayError;
+  /** The upstream's finish reason, when the stream got that far. */
+  finishReason: FinishReason | undefined;
 }
 
 /**
@@ -61,7 +63,7 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
  */
 class Relay implements AsyncIterableIterator<StreamPart> {
   private usage: Usage | undefined;
-  private finished = false;
+  private finishReason: FinishReason | undefined;
   private completionChars = 0;
   private settled = false;
   private started = false;
@@ -75,7 +77,7 @@ class Relay implements AsyncIterableIterator<StreamPart> {
     if (this.closed) return DONE;
     if (next.done) {
       this.closed = true;
-      if (!this.finished) return this.fail(new GatewayError({ kind: 'network', message: 'The upstream stream ended without finishing.' }));
+      if (this.finishReason === undefined) return this.fail(new GatewayError({ kind: 'network', message: 'The upstream stream ended without finishing.' }));
       const counted = this.usage === undefined;
       this.settleOnce('ok');
       // The client that asked for usage gets the estimate the ledger records, marked as such.
@@ -174,7 +176,7 @@ class Relay implements AsyncIterableIterator<StreamPart> {
     if (p.type === 'text' || p.type === 'reasoning') this.completionChars += p.delta.length;
     else if (p.type === 'tool-call') this.completionChars += p.argumentsDelta.length + (p.name?.length ?? 0);
     else if (p.type === 'usage') this.usage = p.usage;
-    else if (p.type === 'finish') this.finished = true;
+    else if (p.type === 'finish') this.finishReason = p.finishReason;
   }
 
   private fail(err: unknown): never {
@@ -189,6 +191,6 @@ class Relay implements AsyncIterableIterator<StreamPart> {
     this.stopWatching();
     const usageEstimated = this.usage === undefined;
     const usage = (this.usage ??= makeUsage({ prompt: this.promptEstimate, completion: Math.ceil(this.completionChars / 4) }));
-    this.settle({ outcome, usage, usageEstimated, error });
+    this.settle({ outcome, usage, usageEstimated, error, finishReason: this.finishReason });
   }
 }

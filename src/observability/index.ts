@@ -1,4 +1,4 @@
-import type { AttemptObserver, AttemptRecord } from '../core/events.js';
+import type { AttemptObserver, AttemptRecord, AttemptTracing } from '../core/events.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { GatewayStatus } from '../gateway/engine.js';
@@ -27,6 +27,8 @@ export interface MetricsEndpoint {
 export interface Observability {
   /** Pass to createGateway({ observers }); undefined when metrics and tracing are both off. */
   readonly observer: AttemptObserver | undefined;
+  /** Pass to createGateway({ tracing }): upstream calls carry their attempt's `traceparent`. Undefined when tracing is off. */
+  readonly tracing: AttemptTracing | undefined;
   /** Undefined when `observability.metrics.enabled` is false. */
   readonly metrics: MetricsEndpoint | undefined;
   /** Reads breakers, health and the retry budget from the gateway at scrape time. */
@@ -58,6 +60,7 @@ export async function createObservability(config: GatewayConfig, options: Observ
   const observer = metrics && tracer ? both(metrics, tracer) : (metrics ?? tracer);
   return {
     observer,
+    tracing: tracer,
     metrics,
     watch: (status) => metrics?.watch(status),
     watchLedger: (stats) => metrics?.watchLedger(stats),

@@ -5,7 +5,7 @@ import type { SimServer } from '../sim/server.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { createObservability, type Observability } from './index.js';
 import { formatTraceparent, parseTraceparent } from './traceparent.js';
-import { attr, startCollector, type OtlpSpan, type Received } from './testing/collector.js';
+import { attr, spansOf, startCollector, type OtlpSpan, type Received } from './testing/collector.js';
 
 describe('traces exported over OTLP/HTTP', () => {
   let collector: Awaited<ReturnType<typeof startCollector>>;
@@ -31,7 +31,7 @@ describe('traces exported over OTLP/HTTP', () => {
       { OTLP_TOKEN_FOR_TEST: 'collector-token' },
     );
     observability = await createObservability(config);
-    gateway = createGateway(config, { observers: observability.observer ? [observability.observer] : [] });
+    gateway = createGateway(config, { observers: observability.observer ? [observability.observer] : [], tracing: observability.tracing });
   });
 
   afterAll(async () => {
@@ -86,6 +86,54 @@ describe('traces exported over OTLP/HTTP', () => {
     expect(JSON.stringify(collector.received.map((r) => r.body))).not.toContain('PROMPT-SECRET-TEXT');
   });
 
+  it('sends each attempt its own traceparent upstream, naming the attempt span, and records the GenAI request and response scalars', async () => {
+    const clientTrace = '5bf92f3577b34da6a3ce929d0e0e4736';
+    const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: { traceparent: `00-${clientTrace}-10f067aa0ba902b7-01` }, requestId: 'req-propagated' });
+    primary.faults.add({ status: 503, count: 1 });
+    const result = await gateway.chat(
+      { model: 'chat', messages: [{ role: 'user', content: 'PROMPT-SECRET-TEXT' }], max_tokens: 64, temperature: 0.5, top_p: 0.9 },
+      { requestId: 'req-propagated' },
+    );
+    span.end(200, result.servedBy);
+    await observability.close();
+
+    const sent = parseTraceparent(primary.lastRequest?.headers.traceparent);
+    expect(sent).toMatchObject({ traceId: clientTrace, sampled: true });
+    const clients = spansOf(collector.received).filter((s) => s.traceId === clientTrace && s.kind === 3);
+    expect(clients).toHaveLength(2);
+    const [failed, ok] = clients as [OtlpSpan, OtlpSpan];
+    expect(ok.spanId).toBe(sent?.spanId);
+    expect(failed.spanId).not.toBe(ok.spanId);
+    expect(attr(ok, 'gen_ai.request.max_tokens')).toBe(64);
+    expect(attr(ok, 'gen_ai.request.temperature')).toBe(0.5);
+    expect(attr(ok, 'gen_ai.request.top_p')).toBe(0.9);
+    expect(attr(ok, 'gen_ai.request.stream')).toBe(false);
+    expect(attr(ok, 'gen_ai.response.id')).toBe(result.response.id);
+    expect(attr(ok, 'gen_ai.response.model')).toBe(result.response.model);
+    expect(ok.attributes.find((a) => a.key === 'gen_ai.response.finish_reasons')?.value).toEqual({ arrayValue: { values: [{ stringValue: 'stop' }] } });
+    expect(attr(failed, 'gen_ai.response.id')).toBeUndefined();
+    expect(JSON.stringify(collector.received.map((r) => r.body))).not.toContain('PROMPT-SECRET-TEXT');
+  });
+
+  it('records a streamed attempt\'s response id, model and finish reason from its parts', async () => {
+    const clientTrace = '6bf92f3577b34da6a3ce929d0e0e4736';
+    const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: { traceparent: `00-${clientTrace}-20f067aa0ba902b7-01` }, requestId: 'req-streamed' });
+    const result = await gateway.stream({ model: 'chat', messages: [{ role: 'user', content: 'hi' }], stream: true, temperature: 0 }, { requestId: 'req-streamed' });
+    let id: string | undefined;
+    for await (const p of result.parts) if (p.type === 'start') id = p.id;
+    span.end(200, result.servedBy);
+    await observability.close();
+
+    const attempt = spansOf(collector.received).find((s) => s.traceId === clientTrace && s.kind === 3) as OtlpSpan;
+    expect(attempt.spanId).toBe(parseTraceparent(primary.lastRequest?.headers.traceparent)?.spanId);
+    expect(id).toBeDefined();
+    expect(attr(attempt, 'gen_ai.response.id')).toBe(id);
+    expect(attr(attempt, 'gen_ai.response.model')).toBe('gpt-4o-mini');
+    expect(attr(attempt, 'gen_ai.request.stream')).toBe(true);
+    expect(attr(attempt, 'gen_ai.request.temperature')).toBe(0);
+    expect(attempt.attributes.find((a) => a.key === 'gen_ai.response.finish_reasons')?.value).toEqual({ arrayValue: { values: [{ stringValue: 'stop' }] } });
+  });
+
   it('records nothing for a trace the client did not sample, yet passes its context on', async () => {
     const parent = { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), sampled: false };
     const span = observability.startServerSpan({ method: 'POST', route: '/v1/embeddings', headers: { traceparent: formatTraceparent(parent) }, requestId: 'req-unsampled' });
@@ -93,6 +141,7 @@ describe('traces exported over OTLP/HTTP', () => {
     await gateway.embed({ model: 'chat', input: 'hello' }, { requestId: 'req-unsampled' }).catch(() => undefined);
     span.end(200);
     await observability.close();
+    expect(primary.lastRequest?.headers.traceparent).toBe(span.traceparent);
     expect(JSON.stringify(collector.received.map((r) => r.body))).not.toContain(parent.traceId);
     expect(JSON.stringify(collector.received.map((r) => r.body))).not.toContain('req-unsampled');
   });

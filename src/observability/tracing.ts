@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AttemptObserver, AttemptRecord } from '../core/events.js';
+import type { AttemptObserver, AttemptRecord, AttemptTracing } from '../core/events.js';
 import type { DeploymentConfig } from '../config/schema.js';
 import { genAiOperationName, genAiProviderName, serverAddress } from './genai.js';
 import { SpanKind, type SpanData, type SpanExporter } from './otlp.js';
@@ -31,6 +31,8 @@ interface OpenServerSpan {
   parentSpanId: string | undefined;
   startMs: number;
   start: ServerSpanStart;
+  /** Span ids handed to attempts before they ran (their upstream calls' `traceparent`), by attempt number. */
+  attempts?: Map<number, string>;
 }
 
 const spanId = (): string => randomBytes(8).toString('hex');
@@ -42,7 +44,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * and fallbacks are sibling attempt spans). Attempts find their request's span by request id; spans
  * are batched and exported off the request path. Prompt and completion content is never recorded.
  */
-export class Tracer implements AttemptObserver {
+export class Tracer implements AttemptObserver, AttemptTracing {
   private readonly open = new Map<string, OpenServerSpan>();
   private readonly deployments = new Map<string, DeploymentConfig>();
   private queue: SpanData[] = [];
@@ -102,8 +104,24 @@ export class Tracer implements AttemptObserver {
     });
   }
 
+  /**
+   * The `traceparent` an attempt sends upstream: its span's id, chosen now and used when the span is
+   * exported after the attempt. Unsampled requests pass their own context on (the W3C flag says 00).
+   * In-process callers without a server span send none.
+   */
+  attemptTraceparent(requestId: string, attempt: number): string | undefined {
+    const parent = this.open.get(requestId);
+    if (!parent) return undefined;
+    if (!parent.ctx.sampled) return formatTraceparent(parent.ctx);
+    const id = spanId();
+    (parent.attempts ??= new Map()).set(attempt, id);
+    return formatTraceparent({ traceId: parent.ctx.traceId, spanId: id, sampled: true });
+  }
+
   onAttempt(r: AttemptRecord): void {
     const parent = this.open.get(r.requestId);
+    const reserved = parent?.attempts?.get(r.attempt);
+    if (reserved !== undefined) parent?.attempts?.delete(r.attempt);
     let tid: string;
     if (parent) {
       if (!parent.ctx.sampled) return;
@@ -117,9 +135,11 @@ export class Tracer implements AttemptObserver {
     const d = this.deployments.get(r.deployment);
     const u = r.usage;
     const failed = r.outcome !== 'ok';
+    const p = r.params;
+    const answer = r.response;
     this.push({
       traceId: tid,
-      spanId: spanId(),
+      spanId: reserved ?? spanId(),
       parentSpanId: parent?.ctx.spanId,
       name: `${operation} ${r.model}`,
       kind: SpanKind.CLIENT,
@@ -129,7 +149,13 @@ export class Tracer implements AttemptObserver {
         'gen_ai.operation.name': operation,
         'gen_ai.provider.name': genAiProviderName(r.provider),
         'gen_ai.request.model': r.model,
-        'gen_ai.request.stream': r.operation === 'stream' ? true : undefined,
+        'gen_ai.request.stream': r.operation === 'embed' ? undefined : r.operation === 'stream',
+        'gen_ai.request.max_tokens': p?.maxTokens,
+        'gen_ai.request.temperature': p?.temperature,
+        'gen_ai.request.top_p': p?.topP,
+        'gen_ai.response.id': answer?.id,
+        'gen_ai.response.model': answer?.model,
+        'gen_ai.response.finish_reasons': answer?.finishReason === undefined ? undefined : [answer.finishReason],
         'server.address': d ? serverAddress(d) : undefined,
         'cloud.region': r.region,
         'gen_ai.usage.input_tokens': u?.prompt,

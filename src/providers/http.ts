@@ -59,6 +59,11 @@ export interface UpstreamRequest {
  * Sends one upstream request and maps transport failures into the taxonomy. The URL always comes
  * from config, never from a client.
  */
+/** `headers` with the W3C `traceparent` of the attempt added when there is one (a copy only then). */
+export function withTraceparent(headers: Record<string, string>, traceparent: string | undefined): Record<string, string> {
+  return traceparent === undefined ? headers : { ...headers, traceparent };
+}
+
 export async function sendUpstream(agent: Dispatcher, req: UpstreamRequest, provider: string): Promise<UpstreamResponse> {
   try {
     const res = await agent.request({

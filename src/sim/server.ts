@@ -30,6 +30,8 @@ export interface SimTools {
 export interface SimRecordedRequest {
   method: string;
   path: string;
+  /** Lower-case names, as Node gives them (so tests can see what a client sent, e.g. `traceparent`). */
+  headers: NodeJS.Dict<string | string[]>;
   body: Buffer;
 }
 
@@ -101,7 +103,7 @@ export async function startSim(options: StartSimOptions): Promise<SimServer> {
         return sendJson(res, 200, { ok: true });
       }
       if (url.pathname === '/__sim/stats') return sendJson(res, 200, stats);
-      lastRequest = { method: req.method ?? 'GET', path: url.pathname, body };
+      lastRequest = { method: req.method ?? 'GET', path: url.pathname, headers: req.headers, body };
       const handled = await options.handler({ req, res, url, body }, tools);
       if (!handled && !res.headersSent) sendJson(res, 404, { error: { message: `no route ${req.method} ${url.pathname}` } });
     })().catch((err: unknown) => {

@@ -4,7 +4,7 @@ import type { Logger } from '../../core/logger.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type BufferedResponse, type UpstreamRequest } from '../http.js';
+import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceparent, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
 import { decodeMessagesResponse, decodeMessagesStream, encodeMessagesRequest, mapAnthropicError, type MessagesRequestBody } from '../dialects/anthropic-messages/index.js';
 import type { AnthropicOptions } from './index.js';
@@ -64,7 +64,7 @@ export class AnthropicProvider implements Provider {
   }
 
   private request(method: 'GET' | 'POST', url: URL, body: unknown, ctx: CallContext): UpstreamRequest {
-    return { url, method, headers: this.headers, body: body === undefined ? undefined : JSON.stringify(body), signal: ctx.signal };
+    return { url, method, headers: withTraceparent(this.headers, ctx.traceparent), body: body === undefined ? undefined : JSON.stringify(body), signal: ctx.signal };
   }
 
   /** A non-streaming call: the whole answer, or its error mapped into the taxonomy. */

@@ -105,6 +105,15 @@ describe('AzureOpenAIProvider with an api key', () => {
     expect(seenTokens.length).toBe(before); // no bearer was sent
   });
 
+  it('sends the attempt\'s traceparent upstream with the api key, and none when there is none', async () => {
+    const p = provider({ api_key: KEY });
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    await collect(await p.stream({ ...ask('t'), stream: true }, { ...ctx(), traceparent }));
+    expect(sim.lastRequest?.headers).toMatchObject({ traceparent, 'api-key': KEY });
+    await p.chat(ask('u'), ctx());
+    expect(sim.lastRequest?.headers.traceparent).toBeUndefined();
+  });
+
   it('maps a wrong key to authentication', async () => {
     const err = await fail(provider({ api_key: 'bad-key-zz9' }).chat(ask('x'), ctx()));
     expect(err.kind).toBe('authentication');

@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
 import type { TokenCredential } from '@azure/identity';
-import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type BufferedResponse, type UpstreamRequest } from '../http.js';
+import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceparent, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
 import { decodeChatResponse, decodeEmbeddingResponse, encodeChatRequest, encodeEmbeddingRequest, mapOpenAIError } from '../dialects/openai-chat/index.js';
 import { COGNITIVE_SERVICES_SCOPE, type AzureOpenAIOptions } from './options.js';
@@ -56,7 +56,7 @@ export class AzureOpenAIProvider implements Provider {
   }
 
   private async request(url: URL, body: unknown, ctx: CallContext, method: 'GET' | 'POST'): Promise<UpstreamRequest> {
-    const headers = await this.auth.headers(this.baseHeaders, ctx.signal);
+    const headers = await this.auth.headers(withTraceparent(this.baseHeaders, ctx.traceparent), ctx.signal);
     return { url, method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: ctx.signal };
   }
 

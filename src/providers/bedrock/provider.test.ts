@@ -75,6 +75,15 @@ describe('bedrock provider against the simulator', () => {
     await expect(wrong.chat(ask('x'), ctx())).rejects.toMatchObject({ kind: 'authentication', upstreamStatus: 403 });
   });
 
+  it('sends the attempt\'s traceparent upstream inside the SigV4 signature, which the simulator verifies', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    await drain(await make().stream(ask('hi'), { ...ctx(), traceparent }));
+    expect(sim.lastRequest?.headers.traceparent).toBe(traceparent);
+    expect(sim.lastRequest?.headers.authorization).toMatch(/SignedHeaders=[a-z0-9;-]*traceparent/);
+    await make().chat(ask('hi'), ctx());
+    expect(sim.lastRequest?.headers.traceparent).toBeUndefined();
+  });
+
   it('signs for the deployment region: a request signed for another region is refused', async () => {
     const other = await startBedrockSim({ region: 'eu-west-1' });
     try {

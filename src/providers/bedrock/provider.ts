@@ -68,6 +68,8 @@ export class BedrockProvider implements Provider {
     const url = this.url(operation);
     const body = JSON.stringify(payload);
     let headers: Record<string, string> = { ...this.deployment.headers, 'content-type': 'application/json', accept };
+    // Added before signing: SigV4 then covers it, and it reaches AWS unchanged.
+    if (ctx.traceparent !== undefined) headers.traceparent = ctx.traceparent;
     if (this.bearer !== undefined) headers.authorization = `Bearer ${this.bearer}`;
     else if (this.signer) headers = await this.signer.sign(url, headers, body);
     return { url, headers, body, signal: ctx.signal };

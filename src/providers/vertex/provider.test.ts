@@ -81,6 +81,15 @@ describe('vertex provider against the simulator', () => {
     expect([err.kind, err.upstreamStatus]).toEqual(['authentication', 401]);
   });
 
+  it('sends the attempt\'s traceparent upstream with the access token, and none when there is none', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const p = make({});
+    await p.chat({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, { ...ctx(), traceparent });
+    expect(sim.lastRequest?.headers).toMatchObject({ traceparent, authorization: expect.stringMatching(/^Bearer /) as unknown });
+    await p.chat({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, ctx());
+    expect(sim.lastRequest?.headers.traceparent).toBeUndefined();
+  });
+
   it('reports cached content tokens inside the prompt', async () => {
     const r = await make({}).chat({ model: 'x', messages: [{ role: 'system', content: '[cache] a long shared preamble' }, { role: 'user', content: 'hi there, how are you today?' }] }, ctx());
     expect(r.usage.cachedRead).toBeGreaterThan(0);

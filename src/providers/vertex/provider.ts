@@ -47,6 +47,7 @@ export class VertexProvider implements Provider {
   private async request(method: string, body: unknown, ctx: CallContext, model?: string): Promise<UpstreamRequest> {
     const url = vertexModelUrl(model === undefined ? this.target : { ...this.target, model }, method);
     const headers = { ...this.headers, ...(await this.tokens.headers()) };
+    if (ctx.traceparent !== undefined) headers.traceparent = ctx.traceparent;
     return { url, headers, body: JSON.stringify(body), signal: ctx.signal };
   }
 
