@@ -1,4 +1,4 @@
-import type { RequestOptions, ServedBy } from '../gateway/gateway.js';
+import type { CacheStatus, RequestOptions, ServedBy } from '../gateway/gateway.js';
 import type { RouteContext } from '../http/route.js';
 
 /** Reads the routing hints a client may give; a key's residency is never loosened by a header. */
@@ -11,11 +11,18 @@ export function requestOptions(ctx: RouteContext): RequestOptions {
   if (override !== undefined) opts.override = override;
   const task = h['x-switchyard-task'];
   if (task !== undefined) opts.task = task;
+  // The response cache: the client may opt in or out, and flag tools whose follow-ups must never be cached.
+  const cache = h['x-switchyard-cache'];
+  if (cache === 'on' || cache === 'off') opts.cache = cache;
+  if (h['x-switchyard-tool-side-effects'] === 'true') opts.toolSideEffects = true;
   return opts;
 }
 
-/** The headers naming who served an answer, on every front door, after admission's (`x-ratelimit-*`) when there are some. */
-export function servedHeaders(s: ServedBy, admission?: Readonly<Record<string, string>>): Record<string, string> {
+/**
+ * The headers naming who served an answer, on every front door, after admission's (`x-ratelimit-*`) when
+ * there are some, and `x-switchyard-cache: hit|miss` when the request used the response cache.
+ */
+export function servedHeaders(s: ServedBy, admission?: Readonly<Record<string, string>>, cache?: CacheStatus): Record<string, string> {
   const h: Record<string, string> = {
     ...admission,
     'x-switchyard-deployment': s.deployment,
@@ -24,6 +31,7 @@ export function servedHeaders(s: ServedBy, admission?: Readonly<Record<string, s
     'x-request-id': s.requestId,
   };
   if (s.region) h['x-switchyard-region'] = s.region;
+  if (cache) h['x-switchyard-cache'] = cache;
   return h;
 }
 

@@ -35,18 +35,18 @@ async function messages(ctx: RouteContext): Promise<HttpResponse> {
   const { request, stream } = decodeMessagesRequest(parseJson(await ctx.body()));
   if (stream) {
     request.stream = true;
-    const { parts, servedBy, headers: admitted } = await ctx.gateway.stream(request, options(ctx));
+    const { parts, servedBy, headers: admitted, cache } = await ctx.gateway.stream(request, options(ctx));
     ctx.servedBy = servedBy;
-    const headers = answerHeaders(ctx, servedHeaders(servedBy, admitted));
+    const headers = answerHeaders(ctx, servedHeaders(servedBy, admitted, cache));
     headers['content-type'] = 'text/event-stream';
     headers['cache-control'] = 'no-cache';
     if (ctx.costOf) headers.trailer = 'x-switchyard-cost-usd';
     const encoder = new MessagesStreamEncoder(ctx, servedBy, request.model);
     return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
   }
-  const { response, servedBy, headers: admitted } = await ctx.gateway.chat(request, options(ctx));
+  const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(request, options(ctx));
   ctx.servedBy = servedBy;
-  const headers = answerHeaders(ctx, servedHeaders(servedBy, admitted));
+  const headers = answerHeaders(ctx, servedHeaders(servedBy, admitted, cache));
   const cost = costExtension(ctx, servedBy, response.usage, response.usageEstimated);
   if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
   if (response.usageEstimated) headers['x-switchyard-usage-estimated'] = 'true';

@@ -14,7 +14,8 @@ export function costExtension(
   attempts?: readonly BilledAttempt[],
 ): { switchyard: Record<string, unknown> } | undefined {
   if (!ctx.costOf) return estimated ? { switchyard: { estimated: true } } : undefined;
-  const cost = attempts ? costOfAttempts(ctx.costOf, attempts) : ctx.costOf(servedBy, usage);
+  // A cache hit (no upstream attempt) costs nothing; the ledger books what it saved.
+  const cost = servedBy.attempts === 0 ? { usd: 0, priced: true } : attempts ? costOfAttempts(ctx.costOf, attempts) : ctx.costOf(servedBy, usage);
   const ext: Record<string, unknown> = { cost_usd: cost.priced ? cost.usd ?? null : null };
   if (estimated) ext.estimated = true;
   return { switchyard: ext };

@@ -15,18 +15,18 @@ type StreamBody = Parameters<Gateway['stream']>[0];
 async function chatCompletions(ctx: RouteContext): Promise<HttpResponse> {
   const body = parseJson(await ctx.body());
   if ((body as { stream?: unknown } | null)?.stream === true) return streamCompletion(ctx, body as StreamBody);
-  const { response, servedBy, headers: admitted } = await ctx.gateway.chat(body as ChatBody, requestOptions(ctx));
+  const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(body as ChatBody, requestOptions(ctx));
   ctx.servedBy = servedBy;
-  const headers = servedHeaders(servedBy, admitted);
+  const headers = servedHeaders(servedBy, admitted, cache);
   const cost = costExtension(ctx, servedBy, response.usage, response.usageEstimated);
   if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
   return jsonResponse(200, encodeChatResponse(response, (body as { model: string }).model, cost), headers);
 }
 
 async function streamCompletion(ctx: RouteContext, body: StreamBody): Promise<HttpResponse> {
-  const { parts, servedBy, headers: admitted } = await ctx.gateway.stream(body, requestOptions(ctx));
+  const { parts, servedBy, headers: admitted, cache } = await ctx.gateway.stream(body, requestOptions(ctx));
   ctx.servedBy = servedBy;
-  const headers = servedHeaders(servedBy, admitted);
+  const headers = servedHeaders(servedBy, admitted, cache);
   headers['content-type'] = 'text/event-stream';
   headers['cache-control'] = 'no-cache';
   if (ctx.costOf) headers.trailer = 'x-switchyard-cost-usd';

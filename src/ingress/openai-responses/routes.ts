@@ -39,9 +39,9 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
 
   if (req.stream) {
     chat.stream = true;
-    const { parts, servedBy, headers: admitted } = await ctx.gateway.stream(chat, requestOptions(ctx));
+    const { parts, servedBy, headers: admitted, cache } = await ctx.gateway.stream(chat, requestOptions(ctx));
     ctx.servedBy = servedBy;
-    const headers = servedHeaders(servedBy, admitted);
+    const headers = servedHeaders(servedBy, admitted, cache);
     headers['content-type'] = 'text/event-stream';
     headers['cache-control'] = 'no-cache';
     if (ctx.costOf) headers.trailer = 'x-switchyard-cost-usd';
@@ -49,9 +49,9 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
     return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
   }
 
-  const { response, servedBy, headers: admitted } = await ctx.gateway.chat(chat, requestOptions(ctx));
+  const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(chat, requestOptions(ctx));
   ctx.servedBy = servedBy;
-  const headers = servedHeaders(servedBy, admitted);
+  const headers = servedHeaders(servedBy, admitted, cache);
   const cost = costExtension(ctx, servedBy, response.usage, response.usageEstimated);
   if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
   const output = outputItems(response, ids);

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { parseConfig } from '../config/load.js';
+import { createGateway } from '../gateway/gateway.js';
+import { startServer, type RunningServer } from '../adapters/node/server.js';
+import { startOpenAISim } from '../sim/openai/index.js';
+import type { SimServer } from '../sim/server.js';
+
+/** The response cache as a client sees it: `x-switchyard-cache` in and out, and a hit costing nothing. */
+describe('response cache through the server', () => {
+  let sim: SimServer;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    sim = await startOpenAISim({ name: 'cache-sim' });
+    const parsed = parseConfig(
+      {
+        deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1` }],
+        groups: [
+          { name: 'cached', deployments: ['oai'], cache: { enabled: true, ttl_ms: 60_000, deterministic_only: false } },
+          { name: 'plain', deployments: ['oai'] },
+        ],
+      },
+      {},
+    );
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    // A flat price per token, so a paid answer has a cost and a hit visibly has none.
+    server = await startServer(createGateway(parsed.config), { port: 0, costOf: (_by, usage) => ({ usd: (usage?.total ?? 0) * 0.000001, priced: true }) });
+  });
+
+  afterAll(async () => {
+    await server.shutdown(100);
+    await sim.close();
+  });
+
+  async function ask(model: string, content: string, headers: Record<string, string> = {}, temperature?: number) {
+    const res = await request(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ model, temperature, messages: [{ role: 'user', content }] }),
+    });
+    const json = (await res.body.json()) as { choices: Array<{ message: { content: string } }> };
+    return { status: res.statusCode, headers: res.headers, text: json.choices[0]?.message.content };
+  }
+
+  it('says miss, then hit for the same request; the hit reaches no upstream and costs 0', async () => {
+    const first = await ask('cached', 'cache me');
+    expect(first.headers['x-switchyard-cache']).toBe('miss');
+    expect(Number(first.headers['x-switchyard-cost-usd'])).toBeGreaterThan(0);
+    const calls = sim.stats.total;
+    const second = await ask('cached', 'cache me');
+    expect(second.headers['x-switchyard-cache']).toBe('hit');
+    expect(second.headers['x-switchyard-cost-usd']).toBe('0.0');
+    expect(second.text).toBe(first.text);
+    expect(sim.stats.total).toBe(calls);
+  });
+
+  it('lets a client opt out with x-switchyard-cache: off, and opt in on a group that does not cache', async () => {
+    const off = await ask('cached', 'cache me', { 'x-switchyard-cache': 'off' });
+    expect(off.headers['x-switchyard-cache']).toBeUndefined();
+    expect((await ask('plain', 'opt in')).headers['x-switchyard-cache']).toBeUndefined();
+    // Opting in without a group setting caches deterministic requests only.
+    expect((await ask('plain', 'opt in', { 'x-switchyard-cache': 'on' })).headers['x-switchyard-cache']).toBeUndefined();
+    expect((await ask('plain', 'opt in', { 'x-switchyard-cache': 'on' }, 0)).headers['x-switchyard-cache']).toBe('miss');
+    expect((await ask('plain', 'opt in', { 'x-switchyard-cache': 'on' }, 0)).headers['x-switchyard-cache']).toBe('hit');
+  });
+});
