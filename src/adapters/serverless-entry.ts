@@ -5,7 +5,7 @@ import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import type { HttpHandler } from '../http/exchange.js';
-import { createHttpHandler } from '../http/handler.js';
+import { createHttpHandler, defaultErrorResponse } from '../http/handler.js';
 import { jsonResponse } from '../http/respond.js';
 
 export interface ServerlessEntryOptions {
@@ -64,7 +64,7 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
       built = await pending;
     } catch (error) {
       createLoggers('error', logs).logger.error({ err: error instanceof Error ? error.message : String(error) }, 'switchyard could not start');
-      return jsonResponse(NOT_STARTED.status, NOT_STARTED.toOpenAI());
+      return defaultErrorResponse(NOT_STARTED);
     }
     // Other instances' breaker, cool-down and drain states, before this request is routed.
     await built.app.gateway.syncState().catch((error: unknown) => built.app.handlerOptions.logger?.warn({ err: (error as Error).message }, 'state store read failed'));

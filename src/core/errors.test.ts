@@ -2,21 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError, parseRetryAfter, toGatewayError, upstreamFailure } from './errors.js';
 
 describe('GatewayError', () => {
-  it('takes status, retryability and the OpenAI type from its kind', () => {
+  it('takes status and retryability from its kind', () => {
     const e = new GatewayError({ kind: 'rate_limited', message: 'slow down', retryAfterMs: 2000 });
     expect(e).toMatchObject({ status: 429, retryable: true, fallbackable: true, code: 'rate_limited' });
-    expect(e.toOpenAI()).toEqual({ error: { message: 'slow down', type: 'rate_limit_error', param: null, code: 'rate_limited' } });
+    expect(e.clientMessage()).toBe('slow down');
     expect(new GatewayError({ kind: 'invalid_request', message: 'x' })).toMatchObject({ status: 400, retryable: false, fallbackable: false });
   });
 
   it("writes its own message for an upstream's failure and keeps the upstream's words for exposing deployments only", () => {
     const e = upstreamFailure({ kind: 'authentication', provider: 'p', upstreamStatus: 401, upstreamText: 'Incorrect API key provided: [redacted]' });
-    expect(e.toOpenAI().error.message).toBe("Upstream p refused the gateway's credentials (HTTP 401).");
-    expect(JSON.stringify(e.toOpenAI())).not.toContain('Incorrect');
+    expect(e.clientMessage()).toBe("Upstream p refused the gateway's credentials (HTTP 401).");
+    expect(e.clientMessage()).not.toContain('Incorrect');
     const attributed = e.withDeployment('p-eu', 'p', { region: 'eu-west-1', attempts: 2 });
     expect(attributed).toMatchObject({ deployment: 'p-eu', region: 'eu-west-1', attempts: 2 });
-    expect(attributed.toOpenAI().error.message).toBe("Upstream p-eu (p) refused the gateway's credentials (HTTP 401).");
-    expect(attributed.toOpenAI(true).error.message).toBe("Upstream p-eu (p) refused the gateway's credentials (HTTP 401). Upstream said: Incorrect API key provided: [redacted]");
+    expect(attributed.clientMessage()).toBe("Upstream p-eu (p) refused the gateway's credentials (HTTP 401).");
+    expect(attributed.clientMessage(true)).toBe("Upstream p-eu (p) refused the gateway's credentials (HTTP 401). Upstream said: Incorrect API key provided: [redacted]");
     expect(upstreamFailure({ kind: 'overloaded', provider: 'p' }).message).toBe('Upstream p is overloaded mid-stream.');
     // The gateway's own errors keep their message when attributed.
     expect(new GatewayError({ kind: 'timeout', message: 'Deployment d did not answer.' }).withDeployment('d', 'p').message).toBe('Deployment d did not answer.');

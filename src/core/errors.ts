@@ -32,34 +32,32 @@ interface KindTraits {
   retryable: boolean;
   /** Worth trying the next deployment of the group. */
   fallbackable: boolean;
-  /** The `type` of the OpenAI error shape. */
-  openaiType: string;
 }
 
 export const ERROR_KINDS: Readonly<Record<ErrorKind, KindTraits>> = {
-  rate_limited: { status: 429, retryable: true, fallbackable: true, openaiType: 'rate_limit_error' },
-  overloaded: { status: 503, retryable: true, fallbackable: true, openaiType: 'server_error' },
-  unavailable: { status: 503, retryable: true, fallbackable: true, openaiType: 'server_error' },
-  upstream_error: { status: 502, retryable: true, fallbackable: true, openaiType: 'server_error' },
-  timeout: { status: 504, retryable: true, fallbackable: true, openaiType: 'timeout_error' },
-  network: { status: 502, retryable: true, fallbackable: true, openaiType: 'server_error' },
-  bad_upstream_response: { status: 502, retryable: false, fallbackable: true, openaiType: 'server_error' },
+  rate_limited: { status: 429, retryable: true, fallbackable: true },
+  overloaded: { status: 503, retryable: true, fallbackable: true },
+  unavailable: { status: 503, retryable: true, fallbackable: true },
+  upstream_error: { status: 502, retryable: true, fallbackable: true },
+  timeout: { status: 504, retryable: true, fallbackable: true },
+  network: { status: 502, retryable: true, fallbackable: true },
+  bad_upstream_response: { status: 502, retryable: false, fallbackable: true },
   // Only configured special fallbacks (a bigger-context model, a laxer filter) may take these.
-  context_window_exceeded: { status: 400, retryable: false, fallbackable: false, openaiType: 'invalid_request_error' },
-  content_filtered: { status: 400, retryable: false, fallbackable: false, openaiType: 'invalid_request_error' },
-  invalid_request: { status: 400, retryable: false, fallbackable: false, openaiType: 'invalid_request_error' },
+  context_window_exceeded: { status: 400, retryable: false, fallbackable: false },
+  content_filtered: { status: 400, retryable: false, fallbackable: false },
+  invalid_request: { status: 400, retryable: false, fallbackable: false },
   // A bad credential on one deployment says nothing about the others.
-  authentication: { status: 502, retryable: false, fallbackable: true, openaiType: 'server_error' },
-  permission: { status: 502, retryable: false, fallbackable: true, openaiType: 'server_error' },
+  authentication: { status: 502, retryable: false, fallbackable: true },
+  permission: { status: 502, retryable: false, fallbackable: true },
   // The client's own credentials: a missing or unknown API key, or a key not allowed what it asked for.
-  unauthenticated: { status: 401, retryable: false, fallbackable: false, openaiType: 'authentication_error' },
-  forbidden: { status: 403, retryable: false, fallbackable: false, openaiType: 'permission_error' },
-  not_found: { status: 404, retryable: false, fallbackable: false, openaiType: 'invalid_request_error' },
-  budget_exceeded: { status: 429, retryable: false, fallbackable: false, openaiType: 'insufficient_quota' },
-  residency_violation: { status: 403, retryable: false, fallbackable: false, openaiType: 'permission_error' },
-  no_deployment_available: { status: 503, retryable: false, fallbackable: false, openaiType: 'server_error' },
-  cancelled: { status: 499, retryable: false, fallbackable: false, openaiType: 'request_cancelled' },
-  internal: { status: 500, retryable: false, fallbackable: false, openaiType: 'server_error' },
+  unauthenticated: { status: 401, retryable: false, fallbackable: false },
+  forbidden: { status: 403, retryable: false, fallbackable: false },
+  not_found: { status: 404, retryable: false, fallbackable: false },
+  budget_exceeded: { status: 429, retryable: false, fallbackable: false },
+  residency_violation: { status: 403, retryable: false, fallbackable: false },
+  no_deployment_available: { status: 503, retryable: false, fallbackable: false },
+  cancelled: { status: 499, retryable: false, fallbackable: false },
+  internal: { status: 500, retryable: false, fallbackable: false },
 };
 
 /** The retry-after a 503 or 429 answer carries when nothing says when to come back. */
@@ -77,7 +75,7 @@ export interface GatewayErrorInit {
   upstreamStatus?: number;
   /** Milliseconds the upstream asked us to wait before trying again. */
   retryAfterMs?: number;
-  /** Machine-readable code for the OpenAI error shape; defaults to the kind. */
+  /** Machine-readable code for error bodies; defaults to the kind. */
   code?: string;
   param?: string;
   /** The upstream's own words, already scrubbed: logged, and shown only by exposing deployments. */
@@ -194,6 +192,15 @@ export class GatewayError extends Error {
     return new GatewayError({ ...this.toInit(), retryAfterMs: ms });
   }
 
+  /**
+   * The message a client reads, whatever the front door's error shape. Never includes prompts, secrets or
+   * upstream bodies verbatim; the upstream's scrubbed words only when `exposeUpstream` (a deployment's
+   * `expose_upstream_errors`).
+   */
+  clientMessage(exposeUpstream = false): string {
+    return exposeUpstream && this.upstreamText !== undefined ? `${this.message} Upstream said: ${this.upstreamText}` : this.message;
+  }
+
   toInit(): GatewayErrorInit {
     return {
       kind: this.kind,
@@ -212,21 +219,6 @@ export class GatewayError extends Error {
       attempts: this.attempts,
       headers: this.headers,
       cause: this.cause,
-    };
-  }
-
-  /**
-   * The OpenAI error JSON body. Never includes prompts, secrets or upstream bodies verbatim; the
-   * upstream's scrubbed words only when `exposeUpstream` (a deployment's `expose_upstream_errors`).
-   */
-  toOpenAI(exposeUpstream = false): { error: { message: string; type: string; param: string | null; code: string } } {
-    return {
-      error: {
-        message: exposeUpstream && this.upstreamText !== undefined ? `${this.message} Upstream said: ${this.upstreamText}` : this.message,
-        type: ERROR_KINDS[this.kind].openaiType,
-        param: this.param ?? null,
-        code: this.code,
-      },
     };
   }
 }

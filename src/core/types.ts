@@ -1,96 +1,171 @@
 /**
- * Canonical request and response types. The OpenAI Chat Completions and Embeddings shapes are the
- * lingua franca on the way in; every dialect maps from these and back to them.
+ * The canonical, provider-neutral model every front door decodes into and every provider dialect encodes
+ * from. It belongs to no wire format: names are ours (camelCase), content is always a list of typed
+ * parts, and what one API calls `tool_calls`, `tool_use` or `functionCall` is a `tool-call` part here.
+ * Front doors (`src/ingress/<api>/`) own their wire shapes; dialects (`src/providers/dialects/<wire>/`)
+ * own the upstreams'. Nothing here knows either.
  */
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
+/**
+ * A prompt-cache hint on the part it ends (Anthropic's `cache_control`; a Bedrock cache point after the
+ * part). Upstreams without explicit caching ignore it (and cache on their own).
+ */
+export interface CacheControl {
+  type: 'ephemeral';
+  /** How long the cache entry should live; the upstream's default (5 minutes) when absent. */
+  ttl?: '5m' | '1h';
+}
+
 export interface TextPart {
   type: 'text';
   text: string;
-  /**
-   * A prompt-cache mark (Anthropic's `cache_control`, as clients send it on either front door): the
-   * Anthropic dialect copies it, the Bedrock dialect writes a cache point after a marked system text.
-   */
-  cache_control?: { type: 'ephemeral'; ttl?: string };
+  cacheControl?: CacheControl;
 }
+
+/** Where a binary input comes from: inline bytes (base64) or a URL the upstream fetches itself. */
+export type MediaSource = { type: 'base64'; mediaType: string; data: string } | { type: 'url'; url: string; mediaType?: string };
 
 export interface ImagePart {
-  type: 'image_url';
-  image_url: { url: string; detail?: 'auto' | 'low' | 'high' };
+  type: 'image';
+  source: MediaSource;
+  /** OpenAI's image detail level; other upstreams ignore it. */
+  detail?: 'auto' | 'low' | 'high';
+  cacheControl?: CacheControl;
 }
 
-export type ContentPart = TextPart | ImagePart;
+/** A document (PDF, plain text, ...) given to the model as input. */
+export interface FilePart {
+  type: 'file';
+  source: MediaSource;
+  filename?: string;
+  cacheControl?: CacheControl;
+}
 
-export interface ToolCall {
+/** A call the model made to one of the request's tools. `arguments` is the JSON text the model wrote. */
+export interface ToolCallPart {
+  type: 'tool-call';
   id: string;
-  type: 'function';
-  function: { name: string; arguments: string };
+  name: string;
+  arguments: string;
 }
+
+/**
+ * The model's reasoning (thinking) text. `signature` is the provider's integrity token for it (Anthropic,
+ * Bedrock, Gemini thought signatures): a multi-turn conversation must send it back unchanged for the
+ * upstream to accept the reasoning. `provider` names whose signature it is, so it only goes back there.
+ */
+export interface ReasoningPart {
+  type: 'reasoning';
+  text: string;
+  signature?: string;
+  provider?: string;
+}
+
+/** Reasoning the provider returned encrypted (Anthropic's `redacted_thinking`): opaque, sent back as is. */
+export interface RedactedReasoningPart {
+  type: 'redacted-reasoning';
+  data: string;
+  provider?: string;
+}
+
+export type UserPart = TextPart | ImagePart | FilePart;
+export type AssistantPart = TextPart | ReasoningPart | RedactedReasoningPart | ToolCallPart;
+/** What a tool returned: text, and images where the upstream takes them in tool results. */
+export type ToolResultContent = TextPart | ImagePart;
 
 export interface SystemMessage {
-  role: 'system' | 'developer';
-  content: string | TextPart[];
-  name?: string;
+  role: 'system';
+  content: TextPart[];
 }
 
 export interface UserMessage {
   role: 'user';
-  content: string | ContentPart[];
-  name?: string;
+  content: UserPart[];
 }
 
 export interface AssistantMessage {
   role: 'assistant';
-  content: string | TextPart[] | null;
-  tool_calls?: ToolCall[];
-  refusal?: string | null;
-  name?: string;
-  /** The model's visible reasoning (thinking) text, under the name OpenAI-compatible servers use. */
-  reasoning_content?: string;
+  /** In the order the model produced them: reasoning, text and tool calls. Never empty. */
+  content: AssistantPart[];
 }
 
+/** The result of one tool call (`toolCallId` names the `tool-call` part it answers). */
 export interface ToolMessage {
   role: 'tool';
-  content: string | TextPart[];
-  tool_call_id: string;
+  toolCallId: string;
+  content: ToolResultContent[];
+  /** True when the tool failed and `content` describes the failure (Anthropic's `is_error`). */
+  isError?: boolean;
 }
 
-export type ChatMessage = SystemMessage | UserMessage | AssistantMessage | ToolMessage;
+export type Message = SystemMessage | UserMessage | AssistantMessage | ToolMessage;
 
 export interface ToolDefinition {
-  type: 'function';
-  function: { name: string; description?: string; parameters?: JsonObject; strict?: boolean };
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments. */
+  parameters?: JsonObject;
+  /** Ask the upstream to enforce the schema exactly (OpenAI's strict mode), where it can. */
+  strict?: boolean;
+  cacheControl?: CacheControl;
 }
 
-export type ToolChoice = 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
+export type ToolChoice = { type: 'auto' } | { type: 'none' } | { type: 'required' } | { type: 'tool'; name: string };
 
 export type ResponseFormat =
   | { type: 'text' }
-  | { type: 'json_object' }
-  | { type: 'json_schema'; json_schema: { name: string; schema?: JsonObject; strict?: boolean; description?: string } };
+  /** A JSON answer; with `schema`, one matching it (`name` is required by some upstreams, so it is kept). */
+  | { type: 'json'; schema?: JsonObject; name?: string; description?: string; strict?: boolean };
 
-/** An OpenAI Chat Completions request, as accepted from clients. */
+export type ReasoningEffort = 'minimal' | 'low' | 'medium' | 'high';
+
+/**
+ * Whether and how much the model should reason before answering. `enabled: false` turns reasoning off
+ * where the upstream allows it. Dialects map `effort` and `budgetTokens` to what their upstream takes
+ * (OpenAI's `reasoning_effort`, Anthropic's and Bedrock Claude's `thinking.budget_tokens`, Gemini's
+ * `thinkingConfig.thinkingBudget`), converting one into the other when only one is given.
+ */
+export interface ReasoningRequest {
+  enabled: boolean;
+  effort?: ReasoningEffort;
+  budgetTokens?: number;
+}
+
+/** A canonical chat request: what the gateway routes and every dialect encodes. */
 export interface ChatRequest {
+  /** The model, group or alias the client asked for (the router resolves it to deployments). */
   model: string;
-  messages: ChatMessage[];
+  /** The conversation, system messages included. Never empty. */
+  messages: Message[];
+  maxOutputTokens?: number;
   temperature?: number;
-  top_p?: number;
-  max_tokens?: number;
-  max_completion_tokens?: number;
-  stop?: string | string[];
-  response_format?: ResponseFormat;
-  tools?: ToolDefinition[];
-  tool_choice?: ToolChoice;
-  parallel_tool_calls?: boolean;
-  stream?: boolean;
-  stream_options?: { include_usage?: boolean };
-  user?: string;
+  topP?: number;
+  topK?: number;
+  stopSequences?: string[];
   seed?: number;
-  n?: number;
-  presence_penalty?: number;
-  frequency_penalty?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  responseFormat?: ResponseFormat;
+  tools?: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
+  reasoning?: ReasoningRequest;
+  /** The end user the client acts for (OpenAI's `user`, Anthropic's `metadata.user_id`). */
+  user?: string;
+  /**
+   * Per-wire-family hints from the front door that only dialects of that family read, by namespace
+   * (e.g. `openai: { max_tokens_field: 'max_completion_tokens' }`). Never a way to add upstream fields.
+   */
+  providerOptions?: Readonly<Record<string, JsonObject>>;
+  /**
+   * Body fields the front door does not map, under the client's own names. The gateway refuses the
+   * request unless every deployment it may go to lists each of them in `passthrough`; dialects copy
+   * only the fields their deployment lists.
+   */
+  passthrough?: Readonly<Record<string, JsonValue>>;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
@@ -98,8 +173,8 @@ export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 /**
  * Canonical token usage. `prompt` counts every input token, cached ones included; `cachedRead` and
  * `cachedWrite` are the parts of `prompt` read from / written to a prompt cache. `reasoning` is the part
- * of `completion` spent on hidden reasoning. Dialects whose wire format reports cache tokens apart from
- * input tokens (Anthropic, Bedrock) add them into `prompt`, so pricing never double counts.
+ * of `completion` spent on reasoning. Dialects whose wire format reports cache tokens apart from input
+ * tokens (Anthropic, Bedrock) add them into `prompt`, so pricing never double counts.
  */
 export interface Usage {
   prompt: number;
@@ -110,19 +185,33 @@ export interface Usage {
   total: number;
 }
 
+/** A request setting the upstream could not honour and that the dialect dropped or changed. */
+export interface Warning {
+  type: 'unsupported-setting' | 'other';
+  /** The canonical setting, e.g. `temperature`, `toolChoice`. */
+  setting?: string;
+  message: string;
+}
+
 /** Provider-specific fields that have no canonical home, kept under the provider's namespace. */
-export type Extensions = Record<string, JsonObject>;
+export type ProviderMetadata = Record<string, JsonObject>;
 
 export interface ChatResponse {
   id: string;
   model: string;
   created: number;
-  message: AssistantMessage;
+  /** The answer's parts in order: reasoning, text, tool calls. */
+  content: AssistantPart[];
+  /** Text the model gave instead of an answer when it declined (OpenAI's `refusal`). */
+  refusal?: string;
   finishReason: FinishReason;
   usage: Usage;
   /** True when the upstream reported no usage and `usage` is the gateway's estimate. */
   usageEstimated?: boolean;
-  extensions?: Extensions;
+  /** The upstream's own usage object, as it sent it (for audits; never priced). */
+  rawUsage?: JsonObject;
+  warnings?: Warning[];
+  providerMetadata?: ProviderMetadata;
 }
 
 /** One upstream attempt's share of an answer several attempts produced, with what prices it. */
@@ -148,26 +237,30 @@ export function addUsage(a: Usage, b: Usage): Usage {
 
 /** One typed part of a streamed answer. A well-formed stream ends with `finish`, then optionally `usage`. */
 export type StreamPart =
-  | { type: 'start'; id?: string; model?: string }
+  | { type: 'start'; id?: string; model?: string; warnings?: Warning[] }
   | { type: 'text'; delta: string }
-  /** Reasoning (thinking) text; `signature` is the provider's integrity token for it, when it sends one. */
-  | { type: 'reasoning'; delta: string; signature?: string }
+  /** Reasoning text; `signature` is the provider's integrity token for the reasoning so far, when it sends one. */
+  | { type: 'reasoning'; delta: string; signature?: string; provider?: string }
+  | { type: 'redacted-reasoning'; data: string; provider?: string }
+  /** A tool call's pieces: `id` and `name` on its first part, then argument text; `index` keeps calls apart. */
   | { type: 'tool-call'; index: number; id?: string; name?: string; argumentsDelta: string }
-  | { type: 'finish'; finishReason: FinishReason }
+  | { type: 'finish'; finishReason: FinishReason; refusal?: string }
   /**
    * `estimated`: the upstream reported no usage and the gateway counted it from the answer. `attempts`:
    * set when several upstream attempts produced the answer (a resumed stream), each with its own usage;
    * `usage` is then their sum.
    */
-  | { type: 'usage'; usage: Usage; estimated?: boolean; attempts?: readonly BilledAttempt[] }
-  | { type: 'extension'; namespace: string; data: JsonObject };
+  | { type: 'usage'; usage: Usage; estimated?: boolean; attempts?: readonly BilledAttempt[]; raw?: JsonObject }
+  /** Provider-specific data with no canonical home, under the provider's namespace. */
+  | { type: 'provider-metadata'; namespace: string; data: JsonObject };
 
+/** A canonical embeddings request. How vectors are written back (floats, base64) is the front door's business. */
 export interface EmbeddingRequest {
   model: string;
-  input: string | string[];
+  input: string[];
   dimensions?: number;
-  encoding_format?: 'float' | 'base64';
   user?: string;
+  passthrough?: Readonly<Record<string, JsonValue>>;
 }
 
 export interface EmbeddingResponse {
@@ -196,3 +289,21 @@ export function makeUsage(parts: Partial<Usage>): Usage {
 }
 
 export const ZERO_USAGE: Usage = Object.freeze(makeUsage({}));
+
+/** The text parts of an answer or message, joined. */
+export function textOf(parts: readonly { type: string; text?: string }[]): string {
+  let text = '';
+  for (const p of parts) if (p.type === 'text') text += (p as TextPart).text;
+  return text;
+}
+
+/** The reasoning budget a dialect sends when the request gave only an effort (Anthropic's minimum is 1,024). */
+export const REASONING_BUDGETS: Readonly<Record<ReasoningEffort, number>> = { minimal: 1_024, low: 2_048, medium: 8_192, high: 24_576 };
+
+/** The effort a dialect sends when the request gave only a token budget. */
+export function effortForBudget(budgetTokens: number): ReasoningEffort {
+  if (budgetTokens <= REASONING_BUDGETS.minimal) return 'minimal';
+  if (budgetTokens <= REASONING_BUDGETS.low) return 'low';
+  if (budgetTokens <= REASONING_BUDGETS.medium) return 'medium';
+  return 'high';
+}

@@ -182,3 +182,12 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
     return answer;
   };
 }
+
+/**
+ * An error answered outside any route (a serverless entry that could not build its app, an adapter's
+ * own failure): in the default front door's error shape, so runtimes carry no wire format of their own.
+ */
+export function defaultErrorResponse(error: GatewayError): HttpResponse {
+  const fallback = INGRESSES[0] as Ingress;
+  return errorResponse(error, fallback.encodeError(error, false), {});
+}

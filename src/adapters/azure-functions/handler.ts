@@ -2,6 +2,7 @@ import type { HttpRequest as AzureRequest, HttpResponseInit, InvocationContext }
 import type { ReadableStream } from 'node:stream/web';
 import { GatewayError } from '../../core/errors.js';
 import { isBodyStream, type HttpHandler, type HttpRequest, type HttpResponse } from '../../http/exchange.js';
+import { defaultErrorResponse } from '../../http/handler.js';
 import { webBodyReader } from './body.js';
 import { toWebStream } from './stream.js';
 
@@ -36,7 +37,8 @@ export function createAzureHandler(handler: HttpHandler, options: AzureHandlerOp
       // The handler answers its own errors; this is a bug, answered in the OpenAI shape all the same.
       context.error('switchyard: the handler failed', stackOf(error));
       await settle();
-      return { status: 500, headers: { 'content-type': 'application/json' }, body: JSON.stringify(INTERNAL.toOpenAI()) };
+      const { status, headers, body } = defaultErrorResponse(INTERNAL);
+      return { status, headers, body: body as string };
     }
     const headers = withoutTrailer(response.headers);
     if (!isBodyStream(response.body)) {

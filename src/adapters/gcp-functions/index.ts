@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { http } from '@google-cloud/functions-framework';
 import { GatewayError } from '../../core/errors.js';
 import type { HttpHandler, HttpResponse } from '../../http/exchange.js';
+import { defaultErrorResponse } from '../../http/handler.js';
 import { toHttpRequest, type GcpRequest } from './request.js';
 import { writeResponse, type Connection } from './respond.js';
 
@@ -61,7 +62,7 @@ export function registerGcpFunction(name: string, handler: HttpHandler, options:
 
 function internalError(): HttpResponse {
   const error = new GatewayError({ kind: 'internal', message: 'The gateway failed to handle the request.' });
-  return { status: error.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(error.toOpenAI()) };
+  return defaultErrorResponse(error);
 }
 
 function sendInternalError(res: ServerResponse): void {

@@ -6,6 +6,7 @@ import { exposesUpstream } from '../../http/respond.js';
 import type { StreamEncoder } from '../../http/sse.js';
 import { formatUsd } from '../gateway-headers.js';
 import { costExtension } from './cost.js';
+import { openAIErrorBody } from './errors.js';
 import { ChunkEncoder } from './encode-response.js';
 
 const DONE_FRAMES: readonly string[] = Object.freeze(['[DONE]']);
@@ -56,7 +57,7 @@ export class ChatStreamEncoder implements StreamEncoder<StreamPart> {
     // After the first byte there is no fallback left: say so explicitly and never send [DONE].
     const { deployment, provider } = this.servedBy;
     const error = GatewayError.isInstance(err) ? err.withDeployment(deployment, provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
-    return JSON.stringify(error.toOpenAI(exposesUpstream(this.ctx.gateway.config, deployment)));
+    return JSON.stringify(openAIErrorBody(error, exposesUpstream(this.ctx.gateway.config, deployment)));
   }
 }
 

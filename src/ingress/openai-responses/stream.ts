@@ -6,6 +6,7 @@ import type { RouteContext } from '../../http/route.js';
 import type { StreamEncoder } from '../../http/sse.js';
 import { formatUsd } from '../gateway-headers.js';
 import { costExtension } from '../openai-chat/cost.js';
+import { openAIErrorBody } from '../openai-chat/errors.js';
 import { assistantTurn, encodeResponsesUsage, type ResponseFrame, type ResponseIds } from './encode.js';
 import { ResponseEvents } from './events.js';
 import type { Conversations } from './store/conversations.js';
@@ -92,7 +93,7 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
   error(err: unknown): string {
     const { deployment, provider } = this.servedBy;
     const error = GatewayError.isInstance(err) ? err.withDeployment(deployment, provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
-    const body = error.toOpenAI(exposesUpstream(this.ctx.gateway.config, deployment)).error;
+    const body = openAIErrorBody(error, exposesUpstream(this.ctx.gateway.config, deployment)).error;
     this.events.error(body.code, body.message, body.param);
     return this.events.take();
   }

@@ -6,6 +6,7 @@ import { main } from '../../cli/main.js';
 import { resolveConfig } from '../../config/load.js';
 import { makeUsage } from '../../core/types.js';
 import type { GatewayError } from '../../core/errors.js';
+import { openAIErrorBody } from '../../ingress/openai-chat/errors.js';
 import { createUsageRoute } from '../../http/usage-route.js';
 import { NOBODY, type Caller } from '../../http/auth.js';
 import type { RouteContext } from '../../http/route.js';
@@ -207,7 +208,7 @@ describe('GET /v1/switchyard/usage', () => {
         const answer = await route.handle(ctx);
         return { status: answer.status, body: JSON.parse(answer.body as string) };
       } catch (err) {
-        return { status: (err as GatewayError).status, body: (err as GatewayError).toOpenAI() };
+        return { status: (err as GatewayError).status, body: openAIErrorBody(err as GatewayError) };
       }
     };
     const own = (await get('from=2025-06-01&to=2025-06-03&group_by=provider')).body as { total: { costUsd: number }; group_by: string[] };
