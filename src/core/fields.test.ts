@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from './errors.js';
-import { CHAT_FIELDS, checkRequestFields, copyPassthrough, grantsRequestFields } from './fields.js';
+import { NO_FIELDS, checkRequestFields, copyPassthrough, grantsRequestFields, unmappedFields } from './fields.js';
+
+/** A door's mapped fields, for these tests. */
+const CHAT_FIELDS: ReadonlySet<string> = new Set(['model', 'messages', 'temperature']);
 
 const grant = (...passthrough: string[]) => ({ config: { passthrough } });
 const body = (extra: Record<string, unknown> = {}) => ({ model: 'm', messages: [], temperature: 0.2, ...extra });
@@ -54,5 +57,27 @@ describe('request fields', () => {
     const target: Record<string, unknown> = { model: 'm' };
     copyPassthrough(body({ service_tier: 'flex', store: true }), ['service_tier', 'metadata'], target);
     expect(target).toEqual({ model: 'm', service_tier: 'flex' });
+  });
+
+  it('checks a passthrough object (only unmapped fields) against no mapped fields', () => {
+    expect(() => checkRequestFields({ store: true }, NO_FIELDS, [grant('store')])).not.toThrow();
+    expect(refusal(() => checkRequestFields({ store: true }, NO_FIELDS, [grant()])).param).toBe('store');
+  });
+});
+
+describe('unmapped fields', () => {
+  it("collects a body's fields a door does not map, leaving out nulls", () => {
+    expect(unmappedFields(body({ service_tier: 'flex', logprobs: null, metadata: { a: 'b' } }), CHAT_FIELDS)).toEqual({ service_tier: 'flex', metadata: { a: 'b' } });
+  });
+
+  it('gives undefined when every field is mapped', () => {
+    expect(unmappedFields(body(), CHAT_FIELDS)).toBeUndefined();
+  });
+
+  it("keeps a client's __proto__ key as a plain field that the check then refuses", () => {
+    const fields = unmappedFields(JSON.parse('{"model":"m","__proto__":{"polluted":true}}') as Record<string, unknown>, CHAT_FIELDS);
+    expect(Object.getPrototypeOf(fields)).toBe(Object.prototype);
+    expect((fields as Record<string, unknown>).polluted).toBeUndefined();
+    expect(refusal(() => checkRequestFields(fields as object, NO_FIELDS, [grant()])).param).toBe('__proto__');
   });
 });

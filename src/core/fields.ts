@@ -1,42 +1,32 @@
 import { GatewayError } from './errors.js';
-import type { ChatRequest } from './types.js';
+import type { JsonValue } from './types.js';
 
 /*
- * The request fields the front doors understand. Anything else a client sends would otherwise switch
- * on upstream features the operator never granted (Azure `data_sources`, `service_tier`, `store`,
- * vLLM's `chat_template`), so it is refused unless every deployment the request may go to lets it
- * through (`passthrough`). Switchyard's own body hint `switchyard` is taken off before this check.
+ * Request fields a front door does not map. Such a field would otherwise switch on upstream features
+ * the operator never granted (Azure `data_sources`, `service_tier`, `store`, vLLM's `chat_template`),
+ * so the door hands it over in the request's `passthrough`, and it is refused unless every deployment
+ * the request may go to lets it through (`passthrough` in the deployment's config).
  */
+
+/** No mapped fields: for checking a request's `passthrough`, which holds only unmapped ones. */
+export const NO_FIELDS: ReadonlySet<string> = new Set();
 
 /**
- * Every field of an OpenAI chat request that Switchyard maps (the keys of `ChatRequest`): the one list
- * the field check, the OpenAI dialect's encoder (same order) and the wire-key tests derive from.
+ * The fields of a client's body that are not in `known` (the door's mapped fields), under their own
+ * names; null values ask for nothing and are left out. Undefined when there are none, so a usual
+ * request allocates nothing.
  */
-export const CHAT_FIELD_NAMES = [
-  'model',
-  'messages',
-  'temperature',
-  'top_p',
-  'max_tokens',
-  'max_completion_tokens',
-  'stop',
-  'response_format',
-  'tools',
-  'tool_choice',
-  'parallel_tool_calls',
-  'stream',
-  'stream_options',
-  'user',
-  'seed',
-  'n',
-  'presence_penalty',
-  'frequency_penalty',
-] as const satisfies ReadonlyArray<keyof ChatRequest>;
-
-export const CHAT_FIELDS: ReadonlySet<string> = new Set(CHAT_FIELD_NAMES);
-
-/** Every field of an OpenAI embeddings request that Switchyard maps (the keys of `EmbeddingRequest`). */
-export const EMBEDDING_FIELDS: ReadonlySet<string> = new Set(['model', 'input', 'dimensions', 'encoding_format', 'user']);
+export function unmappedFields(body: Record<string, unknown>, known: ReadonlySet<string>): Record<string, JsonValue> | undefined {
+  let out: Record<string, JsonValue> | undefined;
+  for (const field in body) {
+    const v = body[field];
+    if (known.has(field) || v === null || v === undefined) continue;
+    out ??= {};
+    // A client's `__proto__` key is data: defined as an own field, it cannot replace the prototype.
+    Object.defineProperty(out, field, { value: v as JsonValue, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
 
 /** What a deployment lets through beyond the mapped fields (its config's `passthrough`, fixed at load). */
 export interface PassthroughGrant {

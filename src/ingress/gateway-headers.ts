@@ -1,15 +1,19 @@
 import type { CacheStatus, RequestOptions, ServedBy } from '../gateway/gateway.js';
 import type { RouteContext } from '../http/route.js';
+import { NO_HINTS, type BodyHints } from './body-hints.js';
 
-/** Reads the routing hints a client may give; a key's residency is never loosened by a header. */
-export function requestOptions(ctx: RouteContext): RequestOptions {
+/**
+ * Reads the routing hints a client may give, in headers or (`hints`) the body's `switchyard` field; a
+ * header wins over the body, and a key's residency is never loosened by a header.
+ */
+export function requestOptions(ctx: RouteContext, hints: BodyHints = NO_HINTS): RequestOptions {
   const h = ctx.request.headers;
   const opts: RequestOptions = { signal: ctx.request.signal, requestId: ctx.requestId, tags: ctx.caller.tags, access: ctx.caller.access };
   const residency = ctx.caller.residency ?? h['x-switchyard-residency'];
   if (residency) opts.residency = residency;
-  const override = h['x-switchyard-deployment'];
+  const override = h['x-switchyard-deployment'] ?? hints.deployment;
   if (override !== undefined) opts.override = override;
-  const task = h['x-switchyard-task'];
+  const task = h['x-switchyard-task'] ?? hints.task;
   if (task !== undefined) opts.task = task;
   // The response cache: the client may opt in or out, and flag tools whose follow-ups must never be cached.
   const cache = h['x-switchyard-cache'];

@@ -1,5 +1,55 @@
 import { describe, expect, it } from 'vitest';
-import { ChunkEncoder } from './encode-response.js';
+import type { ChatResponse } from '../../core/types.js';
+import { ZERO_USAGE } from '../../core/types.js';
+import { ChunkEncoder, encodeChatResponse } from './encode-response.js';
+
+function answer(content: ChatResponse['content'], more: Partial<ChatResponse> = {}): ChatResponse {
+  return { id: 'chatcmpl-1', model: 'upstream-model', created: 7, content, finishReason: 'stop', usage: ZERO_USAGE, ...more };
+}
+
+const messageOf = (res: ChatResponse): unknown => (encodeChatResponse(res, 'chat').choices as Array<{ message: unknown }>)[0]?.message;
+
+describe('encodeChatResponse', () => {
+  it("writes OpenAI's chat.completion, keys in OpenAI's order, with the model the client asked for", () => {
+    const body = encodeChatResponse(answer([{ type: 'text', text: 'Hello' }]), 'chat', { switchyard: { cost_usd: 0.5 } });
+    expect(JSON.stringify(body)).toBe(
+      '{"id":"chatcmpl-1","object":"chat.completion","created":7,"model":"chat","choices":[{"index":0,"message":{"role":"assistant","content":"Hello"},"logprobs":null,"finish_reason":"stop"}],' +
+        '"usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0},"switchyard":{"cost_usd":0.5}}}',
+    );
+  });
+
+  it('joins text parts into content and writes tool calls, refusal and reasoning after it, in that order', () => {
+    const res = answer(
+      [
+        { type: 'reasoning', text: 'Think', signature: 'sig', provider: 'anthropic' },
+        { type: 'redacted-reasoning', data: 'opaque' },
+        { type: 'reasoning', text: 'ing.' },
+        { type: 'text', text: 'Let me ' },
+        { type: 'text', text: 'look.' },
+        { type: 'tool-call', id: 'c1', name: 'lookup', arguments: '{"q":"x"}' },
+        { type: 'tool-call', id: 'c2', name: 'fetch', arguments: '{}' },
+      ],
+      { finishReason: 'tool_calls' },
+    );
+    expect(JSON.stringify(messageOf(res))).toBe(
+      '{"role":"assistant","content":"Let me look.","tool_calls":[{"id":"c1","type":"function","function":{"name":"lookup","arguments":"{\\"q\\":\\"x\\"}"}},' +
+        '{"id":"c2","type":"function","function":{"name":"fetch","arguments":"{}"}}],"reasoning_content":"Thinking."}',
+    );
+  });
+
+  it('gives null content to an answer of only tool calls or a refusal, and empty content to an empty answer', () => {
+    expect(messageOf(answer([{ type: 'tool-call', id: 'c1', name: 'f', arguments: '{}' }]))).toMatchObject({ content: null });
+    expect(messageOf(answer([], { refusal: 'I cannot help with that.' }))).toEqual({ role: 'assistant', content: null, refusal: 'I cannot help with that.' });
+    expect(messageOf(answer([]))).toEqual({ role: 'assistant', content: '' });
+    expect(messageOf(answer([{ type: 'text', text: '' }, { type: 'tool-call', id: 'c1', name: 'f', arguments: '{}' }]))).toMatchObject({ content: '' });
+  });
+
+  it('writes provider metadata as switchyard_extensions', () => {
+    const body = encodeChatResponse(answer([{ type: 'text', text: 'x' }], { providerMetadata: { azure: { content_filter_results: {} } } }), 'chat');
+    expect(body.switchyard_extensions).toEqual({ azure: { content_filter_results: {} } });
+    expect(encodeChatResponse(answer([]), 'chat')).not.toHaveProperty('switchyard_extensions');
+  });
+});
 
 describe('ChunkEncoder', () => {
   it('writes the same JSON a plain serialisation would, role on the first chunk only', () => {
@@ -28,5 +78,18 @@ describe('ChunkEncoder', () => {
     const e = new ChunkEncoder('i', 'm', 1);
     expect(JSON.parse(e.encode({ type: 'reasoning', delta: 'think' })!).choices[0].delta).toEqual({ role: 'assistant', reasoning_content: 'think' });
     expect(e.encode({ type: 'reasoning', delta: '', signature: 'sig' })).toBeUndefined();
+  });
+
+  it('writes no chunk for redacted reasoning, provider metadata or the start', () => {
+    const e = new ChunkEncoder('i', 'm', 1);
+    expect(e.encode({ type: 'redacted-reasoning', data: 'opaque' })).toBeUndefined();
+    expect(e.encode({ type: 'provider-metadata', namespace: 'anthropic', data: { stop_reason: 'end_turn' } })).toBeUndefined();
+    expect(e.encode({ type: 'start', id: 'x', model: 'y' })).toBeUndefined();
+  });
+
+  it("puts a refusal in the finish chunk's delta", () => {
+    const e = new ChunkEncoder('i', 'm', 1);
+    e.encode({ type: 'text', delta: '' });
+    expect(JSON.parse(e.encode({ type: 'finish', finishReason: 'stop', refusal: 'No.' })!).choices[0]).toEqual({ index: 0, delta: { refusal: 'No.' }, logprobs: null, finish_reason: 'stop' });
   });
 });

@@ -8,11 +8,38 @@ export function encodeChatResponse(res: ChatResponse, model: string, extra?: Rec
     object: 'chat.completion',
     created: res.created,
     model,
-    choices: [{ index: 0, message: res.message, logprobs: null, finish_reason: res.finishReason }],
+    choices: [{ index: 0, message: encodeMessage(res), logprobs: null, finish_reason: res.finishReason }],
     usage: withExtra(encodeUsage(res.usage), extra),
   };
-  if (res.extensions) body.switchyard_extensions = res.extensions;
+  if (res.providerMetadata) body.switchyard_extensions = res.providerMetadata;
   return body;
+}
+
+interface WireToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/**
+ * The answer's parts as OpenAI's assistant message, in one pass: text joined into `content` (null when
+ * there is none and the answer is tool calls or a refusal), tool calls, the refusal, and reasoning as
+ * `reasoning_content` (the name OpenAI-compatible servers use). Redacted reasoning has no OpenAI form.
+ */
+function encodeMessage(res: ChatResponse): Record<string, unknown> {
+  let text: string | undefined;
+  let reasoning = '';
+  let calls: WireToolCall[] | undefined;
+  for (const part of res.content) {
+    if (part.type === 'text') text = text === undefined ? part.text : text + part.text;
+    else if (part.type === 'reasoning') reasoning += part.text;
+    else if (part.type === 'tool-call') (calls ??= []).push({ id: part.id, type: 'function', function: { name: part.name, arguments: part.arguments } });
+  }
+  const message: Record<string, unknown> = { role: 'assistant', content: text ?? (calls || res.refusal !== undefined ? null : '') };
+  if (calls) message.tool_calls = calls;
+  if (res.refusal !== undefined) message.refusal = res.refusal;
+  if (reasoning !== '') message.reasoning_content = reasoning;
+  return message;
 }
 
 /** The wire usage with the gateway's extension keys added in place (encodeUsage returns a fresh object). */
@@ -66,7 +93,7 @@ export class ChunkEncoder {
       case 'text':
         return this.chunk(`{"content":${JSON.stringify(part.delta)}}`, null);
       case 'reasoning':
-        // A signature alone has no OpenAI field: it stays with the provider's extensions.
+        // A signature alone has no OpenAI field: it stays with the provider's metadata.
         return part.delta === '' ? undefined : this.chunk(`{"reasoning_content":${JSON.stringify(part.delta)}}`, null);
       case 'tool-call': {
         const call: Record<string, unknown> = { index: part.index };
@@ -78,15 +105,20 @@ export class ChunkEncoder {
         return this.chunk(JSON.stringify({ tool_calls: [call] }), null);
       }
       case 'finish':
-        return this.chunk('{}', part.finishReason);
+        return this.finish(part.finishReason, part.refusal);
       default:
+        // start, usage (see usage()), provider metadata (opt-in, see the stream encoder), and redacted
+        // reasoning, which has no OpenAI representation.
         return undefined;
     }
   }
 
-  /** The finish chunk carrying provider-specific data, for clients that opted in to stream extensions. */
-  finish(reason: FinishReason, extensions: Record<string, unknown> | undefined): string {
-    return this.chunk('{}', reason, extensions);
+  /**
+   * The finish chunk, with the refusal (when the model declined) in its delta, and provider-specific
+   * data for clients that opted in to stream extensions.
+   */
+  finish(reason: FinishReason, refusal: string | undefined, extensions?: Record<string, unknown>): string {
+    return this.chunk(refusal === undefined ? '{}' : `{"refusal":${JSON.stringify(refusal)}}`, reason, extensions);
   }
 
   /** The trailing usage chunk sent when the client asked for `stream_options.include_usage`. */

@@ -1,6 +1,6 @@
 import { GatewayError } from '../../core/errors.js';
 import type { ServedBy } from '../../gateway/gateway.js';
-import type { FinishReason, StreamPart, Usage } from '../../core/types.js';
+import type { StreamPart, Usage } from '../../core/types.js';
 import type { RouteContext } from '../../http/route.js';
 import { exposesUpstream } from '../../http/respond.js';
 import type { StreamEncoder } from '../../http/sse.js';
@@ -70,18 +70,18 @@ function wantsStreamExtensions(ctx: RouteContext, servedBy: ServedBy): boolean {
 /** Holds the finish and usage chunks of a stream with extensions, so the last chunk can carry them. */
 class ExtensionTail {
   private extensions: Record<string, Record<string, unknown>> | undefined;
-  private finishReason: FinishReason | undefined;
+  private finishPart: Extract<StreamPart, { type: 'finish' }> | undefined;
   usage: { usage: Usage; cost: Record<string, unknown> | undefined } | undefined;
 
-  /** Keeps extension and finish parts; false for parts to encode now. */
+  /** Keeps provider metadata and finish parts; false for parts to encode now. */
   take(part: StreamPart): boolean {
-    if (part.type === 'extension') {
+    if (part.type === 'provider-metadata') {
       this.extensions ??= {};
       this.extensions[part.namespace] = { ...this.extensions[part.namespace], ...part.data };
       return true;
     }
     if (part.type === 'finish') {
-      this.finishReason = part.finishReason;
+      this.finishPart = part;
       return true;
     }
     return false;
@@ -91,7 +91,8 @@ class ExtensionTail {
   flush(encoder: ChunkEncoder): string[] {
     const last = this.usage;
     const out: string[] = [];
-    if (this.finishReason !== undefined) out.push(encoder.finish(this.finishReason, last ? undefined : this.extensions));
+    const finish = this.finishPart;
+    if (finish) out.push(encoder.finish(finish.finishReason, finish.refusal, last ? undefined : this.extensions));
     if (last) out.push(encoder.usage(last.usage, last.cost, this.extensions));
     return out;
   }

@@ -1,0 +1,29 @@
+import { unmappedFields } from '../../core/fields.js';
+import type { EmbeddingRequest } from '../../core/types.js';
+import { bad, isObject, optional, optionalNumber, optionalString } from './check.js';
+import { EMBEDDING_FIELDS } from './fields.js';
+
+/** A decoded embeddings request, with how the client wants its vectors written back. */
+export interface DecodedEmbeddings {
+  request: EmbeddingRequest;
+  encodingFormat: 'float' | 'base64';
+}
+
+/** Checks an OpenAI embeddings body and converts it; throws invalid_request naming the parameter. */
+export function decodeEmbeddingRequest(body: unknown): DecodedEmbeddings {
+  if (!isObject(body)) throw bad('', 'The request body must be a JSON object.');
+  if (typeof body.model !== 'string' || body.model === '') throw bad('model', "'model' is required and must be a string.");
+  const input = body.input;
+  const ok = typeof input === 'string' || (Array.isArray(input) && input.length > 0 && input.length <= 2048 && input.every((s) => typeof s === 'string'));
+  if (!ok) throw bad('input', "'input' must be a string or a non-empty array of up to 2048 strings.");
+  const request: EmbeddingRequest = { model: body.model, input: typeof input === 'string' ? [input] : (input as string[]) };
+  const dimensions = optionalNumber(body, 'dimensions', 1, 65_536, true);
+  if (dimensions !== undefined) request.dimensions = dimensions;
+  const format = optional(body, 'encoding_format');
+  if (format !== undefined && format !== 'float' && format !== 'base64') throw bad('encoding_format', "'encoding_format' must be 'float' or 'base64'.");
+  const user = optionalString(body, 'user');
+  if (user !== undefined) request.user = user;
+  const passthrough = unmappedFields(body, EMBEDDING_FIELDS);
+  if (passthrough) request.passthrough = passthrough;
+  return { request, encodingFormat: format === 'base64' ? 'base64' : 'float' };
+}

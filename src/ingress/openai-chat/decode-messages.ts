@@ -1,0 +1,168 @@
+import type {
+  AssistantMessage,
+  AssistantPart,
+  CacheControl,
+  FilePart,
+  ImagePart,
+  MediaSource,
+  Message,
+  TextPart,
+  ToolCallPart,
+  UserPart,
+} from '../../core/types.js';
+import { bad, isObject, optional, optionalString } from './check.js';
+
+/*
+ * OpenAI chat messages to canonical ones, checked as they are read. `developer` is a system message;
+ * string content is one text part; `data:` image URLs become inline bytes; `name` is checked and
+ * dropped (no upstream but OpenAI's reads it).
+ */
+
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
+const DETAILS = new Set(['auto', 'low', 'high']);
+/** The head of a base64 data URL; only the head is matched, never the (large) data. */
+const DATA_URL = /^data:([^;,]+);base64,/;
+
+/** One message of `messages`, at index `i`. */
+export function decodeMessage(m: unknown, i: number): Message {
+  const param = `messages[${i}]`;
+  if (!isObject(m)) throw bad(param, `'${param}' must be an object.`);
+  const role = m.role;
+  if (typeof role !== 'string' || !ROLES.has(role)) throw bad(`${param}.role`, `'${param}.role' must be one of system, developer, user, assistant, tool.`);
+  optionalString(m, 'name', `${param}.name`);
+  switch (role) {
+    case 'assistant':
+      return assistantMessage(m, param);
+    case 'user':
+      return { role: 'user', content: userContent(m.content, `${param}.content`) };
+    case 'tool': {
+      const content = textContent(m.content, `${param}.content`);
+      if (typeof m.tool_call_id !== 'string') throw bad(`${param}.tool_call_id`, `'${param}.tool_call_id' is required for tool messages.`);
+      return { role: 'tool', toolCallId: m.tool_call_id, content };
+    }
+    default:
+      return { role: 'system', content: textContent(m.content, `${param}.content`) };
+  }
+}
+
+/** `data:<media type>;base64,<data>` as inline bytes, or undefined for any other text. */
+export function base64DataUrl(url: string): MediaSource | undefined {
+  const head = DATA_URL.exec(url);
+  return head ? { type: 'base64', mediaType: head[1] as string, data: url.slice(head[0].length) } : undefined;
+}
+
+function partsOf(content: unknown, param: string): unknown[] {
+  if (!Array.isArray(content)) throw bad(param, `'${param}' must be a string or an array of content parts.`);
+  return content;
+}
+
+function partAt(parts: unknown[], i: number, param: string): { part: Record<string, unknown>; p: string } {
+  const part = parts[i];
+  const p = `${param}[${i}]`;
+  if (!isObject(part)) throw bad(p, `'${p}' must be an object.`);
+  return { part, p };
+}
+
+/** Content that may only be text (system, assistant and tool messages). */
+function textContent(content: unknown, param: string): TextPart[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  const parts = partsOf(content, param);
+  const out: TextPart[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const { part, p } = partAt(parts, i, param);
+    if (part.type !== 'text') throw bad(`${p}.type`, `'${p}.type' must be 'text'.`);
+    out.push(textPart(part, p));
+  }
+  return out;
+}
+
+function userContent(content: unknown, param: string): UserPart[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  const parts = partsOf(content, param);
+  const out: UserPart[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const { part, p } = partAt(parts, i, param);
+    if (part.type === 'text') out.push(textPart(part, p));
+    else if (part.type === 'image_url') out.push(imagePart(part, p));
+    else if (part.type === 'file') out.push(filePart(part, p));
+    else throw bad(`${p}.type`, `'${p}.type' must be 'text', 'image_url' or 'file'.`);
+  }
+  return out;
+}
+
+function textPart(part: Record<string, unknown>, p: string): TextPart {
+  if (typeof part.text !== 'string') throw bad(`${p}.text`, `'${p}.text' must be a string.`);
+  const mark = optional(part, 'cache_control');
+  return mark === undefined ? { type: 'text', text: part.text } : { type: 'text', text: part.text, cacheControl: cacheControl(mark, `${p}.cache_control`) };
+}
+
+/** Anthropic's prompt-cache mark, which clients of this door send on text parts too. */
+function cacheControl(mark: unknown, param: string): CacheControl {
+  if (!isObject(mark) || mark.type !== 'ephemeral') throw bad(`${param}.type`, `'${param}.type' must be 'ephemeral'.`);
+  const ttl = optional(mark, 'ttl');
+  if (ttl === undefined) return { type: 'ephemeral' };
+  if (ttl !== '5m' && ttl !== '1h') throw bad(`${param}.ttl`, `'${param}.ttl' must be '5m' or '1h'.`);
+  return { type: 'ephemeral', ttl };
+}
+
+function imagePart(part: Record<string, unknown>, p: string): ImagePart {
+  const image = part.image_url;
+  if (!isObject(image) || typeof image.url !== 'string') throw bad(`${p}.image_url.url`, `'${p}.image_url.url' must be a string.`);
+  const detail = optional(image, 'detail');
+  if (detail !== undefined && !DETAILS.has(detail as string)) throw bad(`${p}.image_url.detail`, `'${p}.image_url.detail' must be 'auto', 'low' or 'high'.`);
+  const out: ImagePart = { type: 'image', source: base64DataUrl(image.url) ?? { type: 'url', url: image.url } };
+  if (detail !== undefined) out.detail = detail as ImagePart['detail'];
+  return out;
+}
+
+/** An inline file (`file_data`); a `file_id` would need OpenAI's file store, which no other upstream has. */
+function filePart(part: Record<string, unknown>, p: string): FilePart {
+  const file = part.file;
+  if (!isObject(file)) throw bad(`${p}.file`, `'${p}.file' must be an object.`);
+  if (optional(file, 'file_id') !== undefined) {
+    throw bad(`${p}.file.file_id`, `'${p}.file.file_id' is not supported: Switchyard has no file store. Send the file inline as 'file_data'.`);
+  }
+  const data = file.file_data;
+  const source = typeof data === 'string' ? base64DataUrl(data) : undefined;
+  if (!source) throw bad(`${p}.file.file_data`, `'${p}.file.file_data' must be a base64 data URL (data:<media type>;base64,<data>).`);
+  const filename = optionalString(file, 'filename', `${p}.file.filename`);
+  return filename === undefined ? { type: 'file', source } : { type: 'file', source, filename };
+}
+
+function toolCalls(calls: unknown, param: string): ToolCallPart[] {
+  if (!Array.isArray(calls)) throw bad(param, `'${param}' must be an array.`);
+  const out: ToolCallPart[] = [];
+  for (let j = 0; j < calls.length; j++) {
+    const tc: unknown = calls[j];
+    const fn = isObject(tc) ? tc.function : undefined;
+    const typeOk = isObject(tc) && (tc.type === undefined || tc.type === 'function');
+    if (!typeOk || typeof tc.id !== 'string' || !isObject(fn) || typeof fn.name !== 'string' || typeof fn.arguments !== 'string') {
+      throw bad(`${param}[${j}]`, `'${param}[${j}]' must have an id and a function with name and arguments strings.`);
+    }
+    out.push({ type: 'tool-call', id: tc.id, name: fn.name, arguments: fn.arguments });
+  }
+  return out;
+}
+
+/**
+ * An assistant turn as parts in the order the model produced them: `reasoning_content`, the text, a
+ * `refusal` (the words the client saw), then the tool calls.
+ */
+function assistantMessage(m: Record<string, unknown>, param: string): AssistantMessage {
+  const rawCalls = optional(m, 'tool_calls');
+  const calls = rawCalls === undefined ? undefined : toolCalls(rawCalls, `${param}.tool_calls`);
+  const content = optional(m, 'content');
+  // A refused turn, as OpenAI answers it, has null content and the refusal.
+  const refusal = optionalString(m, 'refusal', `${param}.refusal`);
+  if (content === undefined && !calls && refusal === undefined) throw bad(`${param}.content`, `'${param}.content' is required unless 'tool_calls' is given.`);
+  const text = content === undefined ? undefined : textContent(content, `${param}.content`);
+  const reasoning = optionalString(m, 'reasoning_content', `${param}.reasoning_content`);
+  const parts: AssistantPart[] = [];
+  if (reasoning) parts.push({ type: 'reasoning', text: reasoning });
+  if (text) for (const t of text) if (t.text !== '' || t.cacheControl) parts.push(t);
+  if (refusal) parts.push({ type: 'text', text: refusal });
+  if (calls) for (const c of calls) parts.push(c);
+  // An empty turn stays a turn: the conversation's order of roles is the client's.
+  if (parts.length === 0) parts.push({ type: 'text', text: '' });
+  return { role: 'assistant', content: parts };
+}

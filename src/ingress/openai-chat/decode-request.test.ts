@@ -1,0 +1,272 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../core/errors.js';
+import { decodeChatCompletionRequest } from './decode-request.js';
+
+const TOOL = { type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } };
+const USER = { role: 'user', content: 'x' };
+
+function decode(body: Record<string, unknown>) {
+  return decodeChatCompletionRequest({ model: 'm', messages: [USER], ...body });
+}
+
+function paramOf(body: Record<string, unknown>): string | undefined {
+  try {
+    decode(body);
+  } catch (err) {
+    if (GatewayError.isInstance(err) && err.status === 400) return err.param;
+    throw err;
+  }
+  return undefined;
+}
+
+function refusalOf(body: Record<string, unknown>): GatewayError {
+  try {
+    decode(body);
+  } catch (err) {
+    if (GatewayError.isInstance(err)) return err;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('chat request validation', () => {
+  it('refuses a body that is not an object, and a missing model or messages, in OpenAI words', () => {
+    expect(() => decodeChatCompletionRequest([])).toThrow(expect.objectContaining({ param: '', message: 'The request body must be a JSON object.' }));
+    expect(refusalOf({ model: '' }).message).toBe("'model' is required and must be a string.");
+    expect(refusalOf({ messages: [] }).message).toBe("'messages' must be a non-empty array.");
+  });
+
+  it('refuses a tool_choice that is not none, auto, required or a function object, naming tool_choice', () => {
+    expect(paramOf({ tools: [TOOL], tool_choice: 'always' })).toBe('tool_choice');
+    expect(paramOf({ tools: [TOOL], tool_choice: 7 })).toBe('tool_choice');
+    expect(paramOf({ tools: [TOOL], tool_choice: { type: 'tool', function: { name: 'lookup' } } })).toBe('tool_choice.type');
+    expect(paramOf({ tools: [TOOL], tool_choice: { type: 'function' } })).toBe('tool_choice.function.name');
+    expect(paramOf({ tools: [TOOL], tool_choice: { type: 'function', function: { name: 'other' } } })).toBe('tool_choice.function.name');
+    expect(paramOf({ tool_choice: { type: 'function', function: { name: 'lookup' } } })).toBe('tool_choice.function.name');
+    expect(refusalOf({ tools: [TOOL], tool_choice: { type: 'function', function: { name: 'other' } } }).message).toBe("'tool_choice.function.name' names 'other', which is not in 'tools'.");
+  });
+
+  it('accepts the tool_choice forms OpenAI documents', () => {
+    for (const choice of ['none', 'auto', 'required', { type: 'function', function: { name: 'lookup' } }]) {
+      expect(paramOf({ tools: [TOOL], tool_choice: choice })).toBeUndefined();
+    }
+  });
+
+  it('refuses a json_schema response_format without its json_schema object or with a non-object schema', () => {
+    expect(paramOf({ response_format: { type: 'json_schema' } })).toBe('response_format.json_schema');
+    expect(paramOf({ response_format: { type: 'json_schema', json_schema: {} } })).toBe('response_format.json_schema.name');
+    expect(paramOf({ response_format: { type: 'json_schema', json_schema: { name: 'a', schema: 'x' } } })).toBe('response_format.json_schema.schema');
+    expect(paramOf({ response_format: { type: 'json_schema', json_schema: { name: 'a', schema: {}, strict: 'yes' } } })).toBe('response_format.json_schema.strict');
+    expect(paramOf({ response_format: 'json' })).toBe('response_format.type');
+    expect(paramOf({ response_format: { type: 'json_schema', json_schema: { name: 'a', schema: { type: 'object' } } } })).toBeUndefined();
+  });
+
+  it('checks tool definitions field by field', () => {
+    expect(paramOf({ tools: [{ type: 'function', function: { name: 'has space' } }] })).toBe('tools[0].function.name');
+    expect(paramOf({ tools: [{ type: 'function', function: { name: 'f', parameters: [] } }] })).toBe('tools[0].function.parameters');
+    expect(paramOf({ tools: [{ type: 'function', function: { name: 'f', description: 1 } }] })).toBe('tools[0].function.description');
+    expect(paramOf({ tools: [{ type: 'custom', custom: { name: 'f' } }] })).toBe('tools[0]');
+  });
+
+  it('checks the numbers against their ranges, with the message OpenAI gives', () => {
+    expect(refusalOf({ temperature: 3 }).message).toBe("'temperature' must be a number between 0 and 2.");
+    expect(refusalOf({ max_tokens: 1.5 }).message).toBe("'max_tokens' must be an integer between 1 and 10000000.");
+    expect(paramOf({ top_p: -0.1 })).toBe('top_p');
+    expect(paramOf({ max_completion_tokens: 0 })).toBe('max_completion_tokens');
+    expect(paramOf({ presence_penalty: '1' })).toBe('presence_penalty');
+    expect(paramOf({ frequency_penalty: 2.5 })).toBe('frequency_penalty');
+    expect(paramOf({ seed: 0.5 })).toBe('seed');
+    expect(refusalOf({ n: 2 }).message).toBe("Only 'n': 1 is supported.");
+    expect(paramOf({ stop: ['a', 'b', 'c', 'd', 'e'] })).toBe('stop');
+  });
+
+  it('checks the types of the remaining optional fields', () => {
+    expect(paramOf({ parallel_tool_calls: 'no' })).toBe('parallel_tool_calls');
+    expect(paramOf({ stream: 'yes' })).toBe('stream');
+    expect(paramOf({ stream_options: true })).toBe('stream_options');
+    expect(paramOf({ stream_options: { include_usage: 1 } })).toBe('stream_options.include_usage');
+    expect(paramOf({ user: 5 })).toBe('user');
+    expect(paramOf({ reasoning_effort: 'max' })).toBe('reasoning_effort');
+    expect(paramOf({ messages: [{ role: 'user', content: 'x', name: 3 }] })).toBe('messages[0].name');
+    expect(paramOf({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'u', detail: 'max' } }] }] })).toBe('messages[0].content[0].image_url.detail');
+  });
+
+  it('checks every message: role, content by role, tool calls and tool call ids', () => {
+    expect(paramOf({ messages: ['hi'] })).toBe('messages[0]');
+    expect(refusalOf({ messages: [{ role: 'function', content: 'x' }] }).message).toBe("'messages[0].role' must be one of system, developer, user, assistant, tool.");
+    expect(paramOf({ messages: [{ role: 'user', content: 3 }] })).toBe('messages[0].content');
+    expect(paramOf({ messages: [{ role: 'user', content: [{ type: 'text', text: 1 }] }] })).toBe('messages[0].content[0].text');
+    expect(refusalOf({ messages: [{ role: 'user', content: [{ type: 'input_audio' }] }] }).message).toBe("'messages[0].content[0].type' must be 'text', 'image_url' or 'file'.");
+    expect(refusalOf({ messages: [{ role: 'system', content: [{ type: 'image_url', image_url: { url: 'u' } }] }] }).message).toBe("'messages[0].content[0].type' must be 'text'.");
+    expect(paramOf({ messages: [{ role: 'tool', content: 'r' }] })).toBe('messages[0].tool_call_id');
+    expect(paramOf({ messages: [{ role: 'assistant' }] })).toBe('messages[0].content');
+    expect(paramOf({ messages: [{ role: 'assistant', tool_calls: [{ id: 'c', function: { name: 'f' } }] }] })).toBe('messages[0].tool_calls[0]');
+    expect(paramOf({ messages: [{ role: 'assistant', content: 'x', refusal: 1 }] })).toBe('messages[0].refusal');
+    expect(paramOf({ messages: [{ role: 'assistant', content: 'x', reasoning_content: {} }] })).toBe('messages[0].reasoning_content');
+  });
+
+  it('refuses a file by id, naming file_id: there is no file store', () => {
+    const err = refusalOf({ messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-abc' } }] }] });
+    expect(err.param).toBe('messages[0].content[0].file.file_id');
+    expect(err.message).toContain('no file store');
+    expect(paramOf({ messages: [{ role: 'user', content: [{ type: 'file', file: { file_data: 'JVBERi0=' } }] }] })).toBe('messages[0].content[0].file.file_data');
+    expect(paramOf({ messages: [{ role: 'user', content: [{ type: 'file' }] }] })).toBe('messages[0].content[0].file');
+  });
+
+  it('checks cache_control marks on text parts', () => {
+    expect(paramOf({ messages: [{ role: 'system', content: [{ type: 'text', text: 's', cache_control: { type: 'persistent' } }] }, USER] })).toBe('messages[0].content[0].cache_control.type');
+    expect(paramOf({ messages: [{ role: 'user', content: [{ type: 'text', text: 's', cache_control: { type: 'ephemeral', ttl: '1d' } }] }] })).toBe('messages[0].content[0].cache_control.ttl');
+  });
+});
+
+describe('chat request decoding', () => {
+  it('makes system and developer messages system messages, and string content one text part', () => {
+    const { request } = decode({ messages: [{ role: 'developer', content: 'Be brief.' }, { role: 'system', content: [{ type: 'text', text: 'JSON.' }] }, USER] });
+    expect(request.messages).toEqual([
+      { role: 'system', content: [{ type: 'text', text: 'Be brief.' }] },
+      { role: 'system', content: [{ type: 'text', text: 'JSON.' }] },
+      { role: 'user', content: [{ type: 'text', text: 'x' }] },
+    ]);
+  });
+
+  it('gives a minimal request only the model and messages', () => {
+    expect(decode({})).toEqual({ request: { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }] }, stream: false, includeUsage: false });
+  });
+
+  it('decodes data URL images into inline bytes and keeps other URLs and the detail', () => {
+    const { request } = decode({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'low' } },
+            { type: 'image_url', image_url: { url: 'https://example.com/cat.jpg' } },
+            { type: 'image_url', image_url: { url: 'data:text/plain,hello' } },
+          ],
+        },
+      ],
+    });
+    expect(request.messages[0]?.content).toEqual([
+      { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: 'iVBORw0KGgo=' }, detail: 'low' },
+      { type: 'image', source: { type: 'url', url: 'https://example.com/cat.jpg' } },
+      { type: 'image', source: { type: 'url', url: 'data:text/plain,hello' } },
+    ]);
+  });
+
+  it('decodes an inline file with its filename', () => {
+    const { request } = decode({ messages: [{ role: 'user', content: [{ type: 'file', file: { file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' } }] }] });
+    expect(request.messages[0]?.content).toEqual([{ type: 'file', source: { type: 'base64', mediaType: 'application/pdf', data: 'JVBERi0=' }, filename: 'a.pdf' }]);
+  });
+
+  it('carries cache_control marks on text parts as cache hints', () => {
+    const { request } = decode({
+      messages: [
+        { role: 'system', content: [{ type: 'text', text: 'long', cache_control: { type: 'ephemeral' } }] },
+        { role: 'user', content: [{ type: 'text', text: 'doc', cache_control: { type: 'ephemeral', ttl: '1h' } }] },
+      ],
+    });
+    expect(request.messages[0]?.content).toEqual([{ type: 'text', text: 'long', cacheControl: { type: 'ephemeral' } }]);
+    expect(request.messages[1]?.content).toEqual([{ type: 'text', text: 'doc', cacheControl: { type: 'ephemeral', ttl: '1h' } }]);
+  });
+
+  it('makes an assistant turn reasoning, text, refusal and tool-call parts, in that order', () => {
+    const { request } = decode({
+      messages: [
+        USER,
+        {
+          role: 'assistant',
+          content: 'Let me look.',
+          reasoning_content: 'The user wants a lookup.',
+          tool_calls: [{ id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }],
+        },
+        { role: 'tool', tool_call_id: 'c1', content: 'found' },
+        { role: 'assistant', content: null, refusal: 'I cannot help with that.' },
+      ],
+    });
+    expect(request.messages.slice(1)).toEqual([
+      {
+        role: 'assistant',
+        content: [
+          { type: 'reasoning', text: 'The user wants a lookup.' },
+          { type: 'text', text: 'Let me look.' },
+          { type: 'tool-call', id: 'c1', name: 'lookup', arguments: '{"q":"x"}' },
+        ],
+      },
+      { role: 'tool', toolCallId: 'c1', content: [{ type: 'text', text: 'found' }] },
+      { role: 'assistant', content: [{ type: 'text', text: 'I cannot help with that.' }] },
+    ]);
+  });
+
+  it('gives a tool-call-only assistant turn only its tool calls, and an empty turn one empty text', () => {
+    const call = { id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{}' } };
+    const { request } = decode({ messages: [USER, { role: 'assistant', content: '', tool_calls: [call] }, { role: 'assistant', content: '' }, USER] });
+    expect(request.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'tool-call', id: 'c1', name: 'lookup', arguments: '{}' }] });
+    expect(request.messages[2]).toEqual({ role: 'assistant', content: [{ type: 'text', text: '' }] });
+  });
+
+  it('maps tools, tool_choice and parallel_tool_calls', () => {
+    const tool = { type: 'function', function: { name: 'lookup', description: 'Looks up.', parameters: { type: 'object' }, strict: true } };
+    const { request } = decode({ tools: [tool], tool_choice: { type: 'function', function: { name: 'lookup' } }, parallel_tool_calls: false });
+    expect(request.tools).toEqual([{ name: 'lookup', description: 'Looks up.', parameters: { type: 'object' }, strict: true }]);
+    expect(request.toolChoice).toEqual({ type: 'tool', name: 'lookup' });
+    expect(request.parallelToolCalls).toBe(false);
+    expect(decode({ tools: [tool], tool_choice: 'required' }).request.toolChoice).toEqual({ type: 'required' });
+  });
+
+  it('maps response_format to a JSON answer, with the schema and its name', () => {
+    expect(decode({ response_format: { type: 'text' } }).request.responseFormat).toEqual({ type: 'text' });
+    expect(decode({ response_format: { type: 'json_object' } }).request.responseFormat).toEqual({ type: 'json' });
+    const schema = { type: 'object', properties: { a: { type: 'string' } } };
+    const js = { name: 'answer', schema, strict: true, description: 'The answer.' };
+    expect(decode({ response_format: { type: 'json_schema', json_schema: js } }).request.responseFormat).toEqual({ type: 'json', name: 'answer', schema, description: 'The answer.', strict: true });
+  });
+
+  it('maps the sampling settings to their canonical names, and a stop string to a list', () => {
+    const { request } = decode({ temperature: 0.5, top_p: 0.9, seed: 7, presence_penalty: 0.1, frequency_penalty: -0.1, stop: 'END', user: 'u1', n: 1 });
+    expect(request).toMatchObject({ temperature: 0.5, topP: 0.9, seed: 7, presencePenalty: 0.1, frequencyPenalty: -0.1, stopSequences: ['END'], user: 'u1' });
+    expect(decode({ stop: ['a', 'b'] }).request.stopSequences).toEqual(['a', 'b']);
+  });
+
+  it('takes either name of the output limit, and tells the OpenAI dialects when the client used max_completion_tokens', () => {
+    expect(decode({ max_tokens: 50 }).request).not.toHaveProperty('providerOptions');
+    expect(decode({ max_tokens: 50 }).request.maxOutputTokens).toBe(50);
+    const { request } = decode({ max_completion_tokens: 80 });
+    expect(request.maxOutputTokens).toBe(80);
+    expect(request.providerOptions).toEqual({ openai: { max_tokens_field: 'max_completion_tokens' } });
+  });
+
+  it('maps reasoning_effort to a reasoning request, none turning it off', () => {
+    expect(decode({ reasoning_effort: 'high' }).request.reasoning).toEqual({ enabled: true, effort: 'high' });
+    expect(decode({ reasoning_effort: 'minimal' }).request.reasoning).toEqual({ enabled: true, effort: 'minimal' });
+    expect(decode({ reasoning_effort: 'none' }).request.reasoning).toEqual({ enabled: false });
+  });
+
+  it('returns stream and include_usage beside the request, not in it', () => {
+    const decoded = decode({ stream: true, stream_options: { include_usage: true } });
+    expect(decoded).toMatchObject({ stream: true, includeUsage: true });
+    expect(Object.keys(decoded.request).sort()).toEqual(['messages', 'model']);
+    expect(decode({ stream: true, stream_options: {} })).toMatchObject({ stream: true, includeUsage: false });
+  });
+
+  it('carries fields it does not map in passthrough under their own names, dropping nulls', () => {
+    const { request } = decode({ service_tier: 'flex', store: true, logprobs: null, metadata: { a: 'b' } });
+    expect(request.passthrough).toEqual({ service_tier: 'flex', store: true, metadata: { a: 'b' } });
+    expect(decode({}).request).not.toHaveProperty('passthrough');
+  });
+
+  it('treats optional fields sent as null as absent', () => {
+    const body = { tool_choice: null, response_format: null, stream: null, stream_options: null, user: null, stop: null, n: null, reasoning_effort: null };
+    const decoded = decode(body);
+    expect(Object.keys(decoded.request).sort()).toEqual(['messages', 'model']);
+    expect(decoded.stream).toBe(false);
+    const assistant = decode({ messages: [USER, { role: 'assistant', content: 'a', tool_calls: null, refusal: null, reasoning_content: null, name: null }] });
+    expect(assistant.request.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'text', text: 'a' }] });
+  });
+
+  it('leaves the client body as it was', () => {
+    const body = { model: 'm', messages: [USER], temperature: null, stop: 'x' };
+    const copy = structuredClone(body);
+    decodeChatCompletionRequest(body);
+    expect(body).toEqual(copy);
+  });
+});
