@@ -15,6 +15,7 @@ type Path = ReadonlyArray<string | number>;
 type Rng = () => number;
 
 const PIXEL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
+const PDF = 'data:application/pdf;base64,JVBERi0xLjQK';
 const TOOL = { type: 'function', function: { name: 'lookup', description: 'Looks a query up.', parameters: { type: 'object', properties: { q: { type: 'string' } } } } };
 
 function chatTemplates(model: string): Array<Record<string, unknown>> {
@@ -41,6 +42,19 @@ function chatTemplates(model: string): Array<Record<string, unknown>> {
       top_p: 0.9,
       seed: 7,
     },
+    {
+      model,
+      messages: [
+        { role: 'system', content: [{ type: 'text', text: 'Long instructions.', cache_control: { type: 'ephemeral', ttl: '5m' } }] },
+        { role: 'user', content: [{ type: 'text', text: 'Summarise.' }, { type: 'file', file: { file_data: PDF, filename: 'a.pdf' } }] },
+        { role: 'assistant', content: 'Earlier answer.', reasoning_content: 'Thought about it.' },
+        { role: 'user', content: 'And now?' },
+        { role: 'assistant', content: null, refusal: 'I cannot help with that.' },
+        { role: 'user', content: 'Please.' },
+      ],
+      reasoning_effort: 'low',
+      max_completion_tokens: 64,
+    },
   ];
 }
 
@@ -58,6 +72,9 @@ const CHAT_PATHS: Path[] = [
   ['temperature'], ['top_p'], ['max_tokens'], ['max_completion_tokens'], ['stop'], ['stop', 0], ['seed'], ['n'], ['stream'],
   ['stream_options'], ['stream_options', 'include_usage'], ['user'], ['parallel_tool_calls'], ['presence_penalty'], ['frequency_penalty'],
   ['switchyard'], ['switchyard', 'deployment'], ['switchyard', 'task'],
+  ['reasoning_effort'], ['messages', 0, 'content', 0, 'cache_control'], ['messages', 0, 'content', 0, 'cache_control', 'ttl'],
+  ['messages', 1, 'content', 1, 'file'], ['messages', 1, 'content', 1, 'file', 'file_data'], ['messages', 1, 'content', 1, 'file', 'file_id'],
+  ['messages', 1, 'content', 1, 'file', 'filename'], ['messages', 2, 'reasoning_content'], ['messages', 4, 'refusal'],
 ];
 
 const EMBED_PATHS: Path[] = [['model'], ['input'], ['input', 0], ['input', 1], ['dimensions'], ['encoding_format'], ['user'], ['switchyard']];
@@ -99,6 +116,9 @@ const WEIRD: Array<(rng: Rng) => unknown> = [
   () => ({ type: 'text', text: 'x' }),
   () => ({ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }),
   () => ({ type: 'image_url', image_url: { url: 'data:image/png;base64,!!!' } }),
+  () => ({ type: 'file', file: { file_data: 'data:application/pdf;base64,!!!' } }),
+  () => ({ type: 'file', file: { file_id: 'file-abc' } }),
+  () => ({ type: 'ephemeral', ttl: '1h' }),
   () => ({ type: 'json_schema', json_schema: {} }),
   () => ({ type: 'json_schema' }),
   () => ({ name: 'x', schema: 'not a schema' }),
