@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatRequest, ChatResponse, EmbeddingRequest, StreamPart } from '../../core/types.js';
+import { makeUsage } from '../../core/types.js';
+import type { Gateway, RequestOptions, ServedBy } from '../../gateway/gateway.js';
+import type { BodyStream, HttpResponse } from '../../http/exchange.js';
+import type { RouteContext } from '../../http/route.js';
+import { OPENAI_CHAT_ROUTES } from './routes.js';
+
+/*
+ * The door end to end against a gateway that records what it is given: the canonical request and
+ * routing options go in, canonical answers come back, and the client sees OpenAI's bytes.
+ */
+
+const SERVED: ServedBy = { deployment: 'd1', provider: 'openai-compatible', region: undefined, model: 'gpt-x', group: undefined, attempts: 1, requestId: 'req-1' };
+const USAGE = makeUsage({ prompt: 3, completion: 2 });
+
+interface Recorded {
+  request?: ChatRequest | EmbeddingRequest;
+  options?: RequestOptions;
+}
+
+function fakeGateway(recorded: Recorded, parts: StreamPart[] = []): Gateway {
+  const answer: ChatResponse = { id: 'up-1', model: 'gpt-x', created: 7, content: [{ type: 'text', text: 'Hi!' }], finishReason: 'stop', usage: USAGE };
+  async function* stream(): AsyncGenerator<StreamPart> {
+    yield* parts;
+  }
+  const gateway = {
+    config: { groups: [], deployments: [] },
+    chat: async (request: ChatRequest, options: RequestOptions) => {
+      Object.assign(recorded, { request, options });
+      return { response: answer, servedBy: SERVED };
+    },
+    stream: async (request: ChatRequest, options: RequestOptions) => {
+      Object.assign(recorded, { request, options });
+      return { parts: stream(), servedBy: SERVED };
+    },
+    embed: async (request: EmbeddingRequest, options: RequestOptions) => {
+      Object.assign(recorded, { request, options });
+      return { response: { model: 'e', embeddings: [[0.5, -1]], usage: makeUsage({ prompt: 2 }) }, servedBy: SERVED };
+    },
+  };
+  return gateway as unknown as Gateway;
+}
+
+async function call(path: string, body: unknown, gateway: Gateway, headers: Record<string, string> = {}): Promise<HttpResponse> {
+  const route = OPENAI_CHAT_ROUTES.find((r) => r.path === path);
+  if (!route) throw new Error(`no route ${path}`);
+  const bytes = Buffer.from(JSON.stringify(body));
+  const ctx: RouteContext = {
+    request: { method: 'POST', path, query: '', headers, body: bytes, signal: new AbortController().signal },
+    gateway,
+    caller: { keyId: undefined, residency: undefined, tags: {}, admin: true, access: { groups: new Set(), directEnabled: true, direct: new Map(), models: [] } },
+    requestId: 'req-1',
+    costOf: undefined,
+    query: new URLSearchParams(),
+    params: {},
+    servedBy: undefined,
+    body: async () => bytes,
+    streamEnded: () => undefined,
+  };
+  return route.handle(ctx);
+}
+
+async function frames(body: HttpResponse['body']): Promise<string> {
+  let out = '';
+  for await (const frame of body as BodyStream) out += frame;
+  return out;
+}
+
+describe('the chat completions route', () => {
+  it('hands the gateway the canonical request and answers with the chat.completion bytes', async () => {
+    const recorded: Recorded = {};
+    const res = await call('/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'Hello' }], max_tokens: 5 }, fakeGateway(recorded));
+    expect(recorded.request).toEqual({ model: 'chat', messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello' }] }], maxOutputTokens: 5 });
+    expect(res.status).toBe(200);
+    expect(res.headers).toMatchObject({ 'x-switchyard-deployment': 'd1', 'content-type': 'application/json' });
+    expect(res.body).toBe(
+      '{"id":"up-1","object":"chat.completion","created":7,"model":"chat","choices":[{"index":0,"message":{"role":"assistant","content":"Hi!"},"logprobs":null,"finish_reason":"stop"}],' +
+        '"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}',
+    );
+  });
+
+  it('takes the switchyard body hints off the body into the routing options; headers win', async () => {
+    const recorded: Recorded = {};
+    const body = { model: 'chat', messages: [{ role: 'user', content: 'x' }], switchyard: { deployment: 'from-body', task: 'summarize' } };
+    await call('/v1/chat/completions', body, fakeGateway(recorded));
+    expect(recorded.options).toMatchObject({ override: 'from-body', task: 'summarize' });
+    expect(recorded.request).not.toHaveProperty('passthrough');
+    await call('/chat/completions', body, fakeGateway(recorded), { 'x-switchyard-deployment': 'from-header', 'x-switchyard-task': 'code' });
+    expect(recorded.options).toMatchObject({ override: 'from-header', task: 'code' });
+  });
+
+  it('refuses a bad body before calling the gateway', async () => {
+    const recorded: Recorded = {};
+    await expect(call('/v1/chat/completions', { model: 'chat', messages: [], stream: true }, fakeGateway(recorded))).rejects.toMatchObject({ param: 'messages' });
+    expect(recorded.request).toBeUndefined();
+  });
+
+  it('streams chunks, the usage chunk when asked for, then [DONE]', async () => {
+    const recorded: Recorded = {};
+    const parts: StreamPart[] = [
+      { type: 'start', id: 'up', model: 'gpt-x' },
+      { type: 'reasoning', delta: 'Hm.' },
+      { type: 'redacted-reasoning', data: 'opaque' },
+      { type: 'text', delta: 'Hi' },
+      { type: 'provider-metadata', namespace: 'anthropic', data: { stop_reason: 'end_turn' } },
+      { type: 'finish', finishReason: 'stop' },
+      { type: 'usage', usage: USAGE },
+    ];
+    const res = await call('/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: true } }, fakeGateway(recorded, parts));
+    expect(recorded.request).toEqual({ model: 'chat', messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }] });
+    expect(res.headers['content-type']).toBe('text/event-stream');
+    const text = await frames(res.body);
+    const data = text.split('\n\n').filter((f) => f !== '').map((f) => f.slice('data: '.length));
+    expect(data.at(-1)).toBe('[DONE]');
+    const chunks = data.slice(0, -1).map((d) => JSON.parse(d) as { choices: Array<{ delta: unknown; finish_reason: unknown }>; usage: unknown });
+    expect(chunks.map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', reasoning_content: 'Hm.' }, { content: 'Hi' }, {}, undefined]);
+    expect(chunks.at(-1)?.usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 });
+    expect(text).not.toContain('switchyard_extensions');
+  });
+
+  it('carries provider metadata on the last chunk for a client that opts in', async () => {
+    const parts: StreamPart[] = [
+      { type: 'text', delta: 'Hi' },
+      { type: 'provider-metadata', namespace: 'anthropic', data: { stop_reason: 'end_turn' } },
+      { type: 'finish', finishReason: 'stop' },
+    ];
+    const res = await call('/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'x' }], stream: true }, fakeGateway({}, parts), { 'x-switchyard-stream-extensions': 'true' });
+    const data = (await frames(res.body)).split('\n\n').filter((f) => f !== '');
+    expect(JSON.parse(data.at(-2)?.slice('data: '.length) ?? '')).toMatchObject({ choices: [{ finish_reason: 'stop' }], switchyard_extensions: { anthropic: { stop_reason: 'end_turn' } } });
+  });
+});
+
+describe('the embeddings route', () => {
+  it('hands the gateway a list of inputs and writes the vectors in the format asked for', async () => {
+    const recorded: Recorded = {};
+    const res = await call('/v1/embeddings', { model: 'e', input: 'hello', encoding_format: 'base64', switchyard: { task: 'search' } }, fakeGateway(recorded));
+    expect(recorded.request).toEqual({ model: 'e', input: ['hello'] });
+    expect(recorded.options).toMatchObject({ task: 'search' });
+    const body = JSON.parse(res.body as string) as { data: Array<{ embedding: string }>; model: string };
+    expect(body.model).toBe('e');
+    expect(Buffer.from(body.data[0]?.embedding ?? '', 'base64')).toEqual(Buffer.from(new Float32Array([0.5, -1]).buffer));
+  });
+});
