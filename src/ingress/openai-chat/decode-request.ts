@@ -107,9 +107,13 @@ function decodeToolChoice(choice: unknown, tools: readonly ToolDefinition[] | un
   if (choice.type !== 'function') throw bad('tool_choice.type', "'tool_choice.type' must be 'function'.");
   const fn = choice.function;
   if (!isObject(fn) || typeof fn.name !== 'string') throw bad('tool_choice.function.name', "'tool_choice.function.name' must be a string.");
-  const name = fn.name;
-  if (!tools?.some((t) => t.name === name)) throw bad('tool_choice.function.name', `'tool_choice.function.name' names '${name.slice(0, 64)}', which is not in 'tools'.`);
-  return { type: 'tool', name };
+  if (!hasTool(tools, fn.name)) throw bad('tool_choice.function.name', `'tool_choice.function.name' names '${fn.name.slice(0, 64)}', which is not in 'tools'.`);
+  return { type: 'tool', name: fn.name };
+}
+
+function hasTool(tools: readonly ToolDefinition[] | undefined, name: string): boolean {
+  if (tools) for (const t of tools) if (t.name === name) return true;
+  return false;
 }
 
 function decodeResponseFormat(rf: unknown): ResponseFormat {
