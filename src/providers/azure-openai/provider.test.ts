@@ -114,6 +114,21 @@ describe('AzureOpenAIProvider with an api key', () => {
     expect(sim.lastRequest?.headers.traceparent).toBeUndefined();
   });
 
+  it("limits output with max_completion_tokens, which Azure's reasoning models require", async () => {
+    await provider({ api_key: KEY }).chat(ask('short', { maxOutputTokens: 16 }), ctx());
+    const body = JSON.parse(sim.lastRequest?.body.toString() ?? '{}') as Record<string, unknown>;
+    expect(body.max_completion_tokens).toBe(16);
+    expect(body).not.toHaveProperty('max_tokens');
+  });
+
+  it('answers without topK, which Azure does not take, and says so in a warning', async () => {
+    const p = provider({ api_key: KEY });
+    const r = await p.chat(ask('hi', { topK: 5 }), ctx());
+    expect(r.warnings).toEqual([expect.objectContaining({ type: 'unsupported-setting', setting: 'topK' })]);
+    const parts = await collect(await p.stream(ask('hi', { topK: 5 }), ctx()));
+    expect(parts[0]).toMatchObject({ type: 'start', warnings: [{ setting: 'topK' }] });
+  });
+
   it('maps a wrong key to authentication', async () => {
     const err = await fail(provider({ api_key: 'bad-key-zz9' }).chat(ask('x'), ctx()));
     expect(err.kind).toBe('authentication');

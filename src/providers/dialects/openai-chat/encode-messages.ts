@@ -23,6 +23,7 @@ function encodeMessage(message: Message, at: number, provider: string): WireObje
     case 'assistant':
       return encodeAssistant(message);
     case 'tool':
+      // OpenAI has no error flag on tool results: `isError` results travel as their text, which says so.
       return { role: 'tool', tool_call_id: message.toolCallId, content: encodeToolContent(message, at, provider) };
   }
 }

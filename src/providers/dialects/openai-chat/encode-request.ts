@@ -56,7 +56,7 @@ export interface EncodedChatRequest {
   warnings: Warning[] | undefined;
 }
 
-const TOP_K_WARNING: Warning = { type: 'unsupported-setting', setting: 'topK', message: 'topK is not supported by the OpenAI Chat Completions API and was not sent.' };
+const TOP_K_WARNING: Warning = Object.freeze({ type: 'unsupported-setting', setting: 'topK', message: 'topK is not supported by the OpenAI Chat Completions API and was not sent.' });
 
 /**
  * The wire body of an OpenAI-compatible chat call, built from the canonical fields only (never a
@@ -92,7 +92,10 @@ function maxTokensField(request: ChatRequest, options: ChatEncodeOptions): MaxTo
   return options.maxTokensField ?? (request.providerOptions?.openai?.max_tokens_field === 'max_completion_tokens' ? 'max_completion_tokens' : 'max_tokens');
 }
 
-/** The effort asked for, or the one a budget amounts to. Nothing when off: `reasoning_effort: 'none'` is not universal. */
+/**
+ * The effort asked for, or the one a budget amounts to; with neither, the model's default. Nothing when
+ * off: `reasoning_effort: 'none'` is not universal.
+ */
 function reasoningEffort(reasoning: ReasoningRequest): ReasoningEffort | undefined {
   if (!reasoning.enabled) return undefined;
   return reasoning.effort ?? (reasoning.budgetTokens !== undefined ? effortForBudget(reasoning.budgetTokens) : undefined);
