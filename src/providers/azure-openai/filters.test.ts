@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamPart } from '../../core/types.js';
 import type { SseEvent } from '../sse.js';
-import { decodeAzureStream, responseFilters } from './filters.js';
+import { decodeAzureStream } from './filters.js';
 
 async function* events(...chunks: Array<unknown>): AsyncGenerator<SseEvent> {
   for (const c of chunks) yield { event: undefined, data: typeof c === 'string' ? c : JSON.stringify(c) };
@@ -30,11 +30,11 @@ describe('decodeAzureStream', () => {
       ),
     );
     expect(parts[0]).toEqual({ type: 'start', id: 'chatcmpl-1', model: 'gpt-4o-2024-08-06' });
-    expect(parts[1]).toEqual({ type: 'extension', namespace: 'azure', data: { prompt_filter_results: promptResults } });
+    expect(parts[1]).toEqual({ type: 'provider-metadata', namespace: 'azure', data: { prompt_filter_results: promptResults } });
     expect(parts.slice(2)).toEqual([
       { type: 'text', delta: 'Hi' },
       { type: 'finish', finishReason: 'stop' },
-      { type: 'usage', usage: { prompt: 3, completion: 1, cachedRead: 0, cachedWrite: 0, reasoning: 0, total: 4 } },
+      { type: 'usage', usage: { prompt: 3, completion: 1, cachedRead: 0, cachedWrite: 0, reasoning: 0, total: 4 }, raw: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 } },
     ]);
   });
 
@@ -44,9 +44,15 @@ describe('decodeAzureStream', () => {
       decodeAzureStream(events(chunk({ content: 'Once' }, null), chunk({}, 'content_filter', { violence, hate: { filtered: false, severity: 'safe' } }), '[DONE]'), 'azure-openai'),
     );
     const types = parts.map((p) => p.type);
-    expect(types).toEqual(['start', 'text', 'extension', 'finish']);
-    expect(parts[2]).toEqual({ type: 'extension', namespace: 'azure', data: { content_filter_results: { violence } } });
+    expect(types).toEqual(['start', 'text', 'provider-metadata', 'finish']);
+    expect(parts[2]).toEqual({ type: 'provider-metadata', namespace: 'azure', data: { content_filter_results: { violence } } });
     expect(parts[3]).toEqual({ type: 'finish', finishReason: 'content_filter' });
+  });
+
+  it('puts the encoding warnings on the start part', async () => {
+    const warnings = [{ type: 'unsupported-setting' as const, setting: 'topK', message: 'dropped' }];
+    const parts = await collect(decodeAzureStream(events(chunk({ content: 'Hi' }, 'stop'), '[DONE]'), 'azure-openai', warnings));
+    expect(parts[0]).toEqual({ type: 'start', id: 'chatcmpl-1', model: 'gpt-4o-2024-08-06', warnings });
   });
 
   it('still reports a stream cut before [DONE] as an error', async () => {
@@ -55,13 +61,5 @@ describe('decodeAzureStream', () => {
 
   it('lets the dialect report a malformed chunk that looks like a filter chunk', async () => {
     await expect(collect(decodeAzureStream(events('{"prompt_filter_results": ['), 'azure-openai'))).rejects.toMatchObject({ kind: 'bad_upstream_response' });
-  });
-});
-
-describe('responseFilters', () => {
-  it('keeps both prompt and output annotations of a completion', () => {
-    const body = { choices: [{ content_filter_results: { violence: { filtered: true, severity: 'high' } } }], prompt_filter_results: promptResults };
-    expect(responseFilters(body)).toEqual({ prompt_filter_results: promptResults, content_filter_results: { violence: { filtered: true, severity: 'high' } } });
-    expect(responseFilters({ choices: [{}] })).toBeUndefined();
   });
 });

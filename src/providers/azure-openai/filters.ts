@@ -1,22 +1,9 @@
-import type { JsonObject, JsonValue, StreamPart } from '../../core/types.js';
+import type { JsonObject, JsonValue, StreamPart, Warning } from '../../core/types.js';
 import type { SseEvent } from '../sse.js';
-import { decodeChatStream } from '../dialects/openai-chat/index.js';
-
-/** Extension namespace for Azure's content-filter annotations. */
-export const AZURE_NAMESPACE = 'azure';
+import { AZURE_NAMESPACE, decodeChatStream } from '../dialects/openai-chat/index.js';
 
 function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** The filter annotations of a non-streamed completion, both prompt and output side. */
-export function responseFilters(body: unknown): JsonObject | undefined {
-  if (!isObject(body)) return undefined;
-  const out: JsonObject = {};
-  if (Array.isArray(body.prompt_filter_results)) out.prompt_filter_results = body.prompt_filter_results;
-  const choice = Array.isArray(body.choices) ? body.choices[0] : undefined;
-  if (isObject(choice) && isObject(choice.content_filter_results)) out.content_filter_results = choice.content_filter_results;
-  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** Only chunks that flag something or carry prompt results are worth a second JSON parse. */
@@ -26,9 +13,10 @@ const INTERESTING = /prompt_filter_results|"filtered":\s*true|"detected":\s*true
  * Decodes an Azure chat stream with the openai-chat dialect, adding what Azure sends on top: the
  * leading `choices: []` chunk with only prompt_filter_results is consumed here (it is not the start of
  * the answer), and flagged content_filter_results are merged by category. Both surface as
- * cumulative `extension` parts in the `azure` namespace: the last one seen is the complete record.
+ * cumulative `provider-metadata` parts in the `azure` namespace: the last one seen is the complete
+ * record. (A non-streamed completion's annotations are decoded by the dialect.)
  */
-export async function* decodeAzureStream(events: AsyncIterable<SseEvent>, provider: string): AsyncGenerator<StreamPart> {
+export async function* decodeAzureStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: Warning[]): AsyncGenerator<StreamPart> {
   const state: JsonObject = {};
   let dirty = false;
 
@@ -68,10 +56,10 @@ export async function* decodeAzureStream(events: AsyncIterable<SseEvent>, provid
   const flush = (): StreamPart | undefined => {
     if (!dirty) return undefined;
     dirty = false;
-    return { type: 'extension', namespace: AZURE_NAMESPACE, data: structuredClone(state) };
+    return { type: 'provider-metadata', namespace: AZURE_NAMESPACE, data: structuredClone(state) };
   };
 
-  for await (const part of decodeChatStream(tap(), provider)) {
+  for await (const part of decodeChatStream(tap(), provider, warnings)) {
     if (part.type === 'finish') {
       const ext = flush();
       if (ext) yield ext;

@@ -4,7 +4,7 @@ import { parseConfig } from '../../config/load.js';
 import type { DeploymentConfig } from '../../config/schema.js';
 import { GatewayError } from '../../core/errors.js';
 import type { CallContext } from '../../core/provider.js';
-import type { StreamPart } from '../../core/types.js';
+import { textOf, type ChatRequest, type StreamPart } from '../../core/types.js';
 import type { SimServer } from '../../sim/server.js';
 import { startAzureSim } from '../../sim/azure/index.js';
 import { AzureOpenAIProvider, type AzureOpenAIOverrides } from './provider.js';
@@ -33,7 +33,7 @@ afterEach(async () => {
 afterAll(() => sim.close());
 
 const ctx = (): CallContext => ({ signal: new AbortController().signal, requestId: 'r1' });
-const ask = (content: string) => ({ model: 'ignored', messages: [{ role: 'user' as const, content }] });
+const ask = (text: string, extra: Partial<ChatRequest> = {}): ChatRequest => ({ model: 'ignored', messages: [{ role: 'user', content: [{ type: 'text', text }] }], ...extra });
 
 function provider(extra: Record<string, unknown>, overrides: AzureOpenAIOverrides = {}): AzureOpenAIProvider {
   const r = parseConfig({ deployments: [{ id: 'az', provider: 'azure-openai', model: 'gpt-4o', endpoint: sim.url, ...extra }] }, {});
@@ -71,7 +71,7 @@ describe('AzureOpenAIProvider with Entra ID', () => {
   it('sends a cached bearer token from the credential, which the simulator verifies', async () => {
     const credential = fakeCredential();
     const p = provider({ auth: { type: 'entra', credential: 'managed_identity' } }, { credential });
-    for (let i = 0; i < 3; i++) expect((await p.chat(ask('hi'), ctx())).message.content).toContain('You said: hi');
+    for (let i = 0; i < 3; i++) expect(textOf((await p.chat(ask('hi'), ctx())).content)).toContain('You said: hi');
     expect(credential.calls).toEqual(['https://cognitiveservices.azure.com/.default']);
     expect(seenTokens.slice(-3)).toEqual(['entra-1', 'entra-1', 'entra-1']);
   });
@@ -83,7 +83,7 @@ describe('AzureOpenAIProvider with Entra ID', () => {
     validTokens.clear(); // revoked
     const err = await fail(p.chat(ask('hi'), ctx()));
     expect(err.kind).toBe('authentication');
-    expect((await p.chat(ask('again'), ctx())).message.content).toContain('again');
+    expect(textOf((await p.chat(ask('again'), ctx())).content)).toContain('again');
     expect(credential.calls).toHaveLength(2);
   });
 
@@ -101,17 +101,32 @@ describe('AzureOpenAIProvider with an api key', () => {
     const dep = provider({ api_key: KEY, deployment_name: 'gpt-4o', model: 'gpt-4o-2024-08-06' });
     const v1 = provider({ api_key: KEY, api: 'v1' });
     expect((await dep.chat(ask('a'), ctx())).model).toBe('gpt-4o-2024-08-06');
-    expect((await v1.chat(ask('b'), ctx())).message.content).toContain('You said: b');
+    expect(textOf((await v1.chat(ask('b'), ctx())).content)).toContain('You said: b');
     expect(seenTokens.length).toBe(before); // no bearer was sent
   });
 
   it('sends the attempt\'s traceparent upstream with the api key, and none when there is none', async () => {
     const p = provider({ api_key: KEY });
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    await collect(await p.stream({ ...ask('t'), stream: true }, { ...ctx(), traceparent }));
+    await collect(await p.stream(ask('t'), { ...ctx(), traceparent }));
     expect(sim.lastRequest?.headers).toMatchObject({ traceparent, 'api-key': KEY });
     await p.chat(ask('u'), ctx());
     expect(sim.lastRequest?.headers.traceparent).toBeUndefined();
+  });
+
+  it("limits output with max_completion_tokens, which Azure's reasoning models require", async () => {
+    await provider({ api_key: KEY }).chat(ask('short', { maxOutputTokens: 16 }), ctx());
+    const body = JSON.parse(sim.lastRequest?.body.toString() ?? '{}') as Record<string, unknown>;
+    expect(body.max_completion_tokens).toBe(16);
+    expect(body).not.toHaveProperty('max_tokens');
+  });
+
+  it('answers without topK, which Azure does not take, and says so in a warning', async () => {
+    const p = provider({ api_key: KEY });
+    const r = await p.chat(ask('hi', { topK: 5 }), ctx());
+    expect(r.warnings).toEqual([expect.objectContaining({ type: 'unsupported-setting', setting: 'topK' })]);
+    const parts = await collect(await p.stream(ask('hi', { topK: 5 }), ctx()));
+    expect(parts[0]).toMatchObject({ type: 'start', warnings: [{ setting: 'topK' }] });
   });
 
   it('maps a wrong key to authentication', async () => {
@@ -121,23 +136,23 @@ describe('AzureOpenAIProvider with an api key', () => {
     expect(err.message).not.toContain('bad-key-zz9');
   });
 
-  it('keeps prompt and output filter results under extensions.azure', async () => {
+  it('keeps prompt and output filter results as azure provider metadata', async () => {
     const r = await provider({ api_key: KEY }).chat(ask('hi'), ctx());
-    expect(r.extensions?.azure).toHaveProperty('prompt_filter_results.0.content_filter_results.jailbreak.detected', false);
-    expect(r.extensions?.azure).toHaveProperty('content_filter_results.violence.filtered', false);
+    expect(r.providerMetadata?.azure).toHaveProperty('prompt_filter_results.0.content_filter_results.jailbreak.detected', false);
+    expect(r.providerMetadata?.azure).toHaveProperty('content_filter_results.violence.filtered', false);
   });
 
   it('reports finish_reason content_filter with the filter results when the output is filtered', async () => {
     sim.faults.add({ error: 'content_filter_output', count: 1 });
     const r = await provider({ api_key: KEY }).chat(ask('a long story please'), ctx());
     expect(r.finishReason).toBe('content_filter');
-    expect(r.extensions?.azure).toHaveProperty('content_filter_results.violence', { filtered: true, severity: 'medium' });
+    expect(r.providerMetadata?.azure).toHaveProperty('content_filter_results.violence', { filtered: true, severity: 'medium' });
   });
 
-  it('streams an output-filtered answer as text, an azure extension and finish content_filter', async () => {
+  it('streams an output-filtered answer as text, azure provider metadata and finish content_filter', async () => {
     sim.faults.add({ error: 'content_filter_output', count: 1 });
     const parts = await collect(await provider({ api_key: KEY }).stream(ask('a long story please'), ctx()));
-    const ext = parts.filter((p) => p.type === 'extension');
+    const ext = parts.filter((p) => p.type === 'provider-metadata');
     expect(ext[0]).toMatchObject({ namespace: 'azure', data: { prompt_filter_results: [{ prompt_index: 0 }] } });
     expect(ext.at(-1)).toMatchObject({ data: { content_filter_results: { violence: { filtered: true } } } });
     expect(parts.find((p) => p.type === 'finish')).toEqual({ type: 'finish', finishReason: 'content_filter' });

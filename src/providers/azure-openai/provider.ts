@@ -7,12 +7,12 @@ import type { DeploymentConfig } from '../../config/schema.js';
 import type { TokenCredential } from '@azure/identity';
 import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceparent, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
-import { decodeChatResponse, decodeEmbeddingResponse, encodeChatRequest, encodeEmbeddingRequest, mapOpenAIError } from '../dialects/openai-chat/index.js';
+import { decodeChatResponse, decodeEmbeddingResponse, encodeChatRequest, encodeEmbeddingRequest, mapOpenAIError, type ChatEncodeOptions } from '../dialects/openai-chat/index.js';
 import { COGNITIVE_SERVICES_SCOPE, type AzureOpenAIOptions } from './options.js';
 import { azureUrls, type AzureUrls } from './urls.js';
 import { apiKeyAuthorizer, entraAuthorizer, type Authorizer } from './auth.js';
 import { createCredential, EntraTokenSource } from './entra.js';
-import { AZURE_NAMESPACE, decodeAzureStream, responseFilters } from './filters.js';
+import { decodeAzureStream } from './filters.js';
 
 const TYPE = 'azure-openai';
 
@@ -30,6 +30,8 @@ export class AzureOpenAIProvider implements Provider {
   private readonly baseHeaders: Record<string, string>;
   private readonly auth: Authorizer;
   private readonly passthrough: readonly string[];
+  /** How requests are encoded, fixed per deployment: one object per stream mode, none per request. */
+  private readonly encoding: { chat: ChatEncodeOptions; stream: ChatEncodeOptions };
 
   constructor(
     deployment: DeploymentConfig,
@@ -40,6 +42,9 @@ export class AzureOpenAIProvider implements Provider {
     this.urls = azureUrls({ endpoint: options.endpoint, api: options.api, apiVersion: options.api_version, deploymentName: options.deployment_name ?? deployment.model });
     this.baseHeaders = { 'content-type': 'application/json', ...deployment.headers };
     this.passthrough = deployment.passthrough;
+    // Azure's reasoning models (o-series, gpt-5) refuse max_tokens; every model takes max_completion_tokens.
+    const chat: ChatEncodeOptions = { model: this.urls.model, provider: TYPE, stream: false, passthrough: this.passthrough, maxTokensField: 'max_completion_tokens' };
+    this.encoding = { chat, stream: { ...chat, stream: true } };
     const auth = options.auth ?? (deployment.api_key ? { type: 'api_key' as const } : undefined);
     if (auth?.type === 'api_key') {
       if (!deployment.api_key) throw new GatewayError({ kind: 'internal', message: 'azure-openai api_key auth without an api_key.', provider: TYPE });
@@ -71,20 +76,18 @@ export class AzureOpenAIProvider implements Provider {
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-    const raw = parseJsonBody(await this.send(this.urls.chat, encodeChatRequest(request, this.urls.model, false, this.passthrough), ctx), TYPE);
-    const response = decodeChatResponse(raw, TYPE);
-    const filters = responseFilters(raw);
-    if (filters) response.extensions = { ...response.extensions, [AZURE_NAMESPACE]: filters };
-    return response;
+    const { body, warnings } = encodeChatRequest(request, this.encoding.chat);
+    return decodeChatResponse(parseJsonBody(await this.send(this.urls.chat, body, ctx), TYPE), TYPE, warnings);
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
-    const res = await sendUpstream(this.agent, await this.request(this.urls.chat, encodeChatRequest(request, this.urls.model, true, this.passthrough), ctx, 'POST'), TYPE);
+    const { body, warnings } = encodeChatRequest(request, this.encoding.stream);
+    const res = await sendUpstream(this.agent, await this.request(this.urls.chat, body, ctx, 'POST'), TYPE);
     if (res.status >= 400) {
       if (res.status === 401) this.auth.rejected();
       throw await upstreamError(res, TYPE, ctx.signal, mapOpenAIError);
     }
-    return decodeAzureStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), TYPE);
+    return decodeAzureStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), TYPE, warnings);
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {

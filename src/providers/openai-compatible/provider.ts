@@ -11,6 +11,7 @@ import {
   encodeChatRequest,
   encodeEmbeddingRequest,
   mapOpenAIError,
+  type ChatEncodeOptions,
 } from '../dialects/openai-chat/index.js';
 import type { OpenAICompatibleOptions } from './index.js';
 
@@ -20,6 +21,8 @@ export class OpenAICompatibleProvider implements Provider {
   readonly type = TYPE;
   readonly prefill: boolean;
   private readonly agent: Agent;
+  /** How requests are encoded, fixed per deployment: one object per stream mode, none per request. */
+  private readonly encoding: { chat: ChatEncodeOptions; stream: ChatEncodeOptions };
   private readonly headers: Record<string, string>;
   private readonly urls: { chat: URL; embeddings: URL; models: URL };
 
@@ -28,6 +31,8 @@ export class OpenAICompatibleProvider implements Provider {
     options: OpenAICompatibleOptions,
   ) {
     this.prefill = options.prefill;
+    const chat: ChatEncodeOptions = { model: deployment.model, provider: TYPE, stream: false, passthrough: deployment.passthrough, prefill: options.prefill };
+    this.encoding = { chat, stream: { ...chat, stream: true } };
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     const base = options.endpoint.replace(/\/+$/, '');
     this.urls = { chat: new URL(`${base}/chat/completions`), embeddings: new URL(`${base}/embeddings`), models: new URL(`${base}/models`) };
@@ -43,17 +48,15 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-    return decodeChatResponse(await this.call(this.urls.chat, encodeChatRequest(request, this.deployment.model, false, this.deployment.passthrough, this.prefill), ctx), TYPE);
+    const { body, warnings } = encodeChatRequest(request, this.encoding.chat);
+    return decodeChatResponse(await this.call(this.urls.chat, body, ctx), TYPE, warnings);
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
-    const res: UpstreamResponse = await sendUpstream(
-      this.agent,
-      { url: this.urls.chat, headers: withTraceparent(this.headers, ctx.traceparent), body: JSON.stringify(encodeChatRequest(request, this.deployment.model, true, this.deployment.passthrough, this.prefill)), signal: ctx.signal },
-      TYPE,
-    );
+    const { body, warnings } = encodeChatRequest(request, this.encoding.stream);
+    const res: UpstreamResponse = await sendUpstream(this.agent, { url: this.urls.chat, headers: withTraceparent(this.headers, ctx.traceparent), body: JSON.stringify(body), signal: ctx.signal }, TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapOpenAIError);
-    return decodeChatStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), TYPE);
+    return decodeChatStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), TYPE, warnings);
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {

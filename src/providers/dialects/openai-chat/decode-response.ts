@@ -1,11 +1,19 @@
 import { GatewayError } from '../../../core/errors.js';
-import type { AssistantMessage, ChatResponse, EmbeddingResponse, JsonObject, ToolCall } from '../../../core/types.js';
+import type { AssistantPart, ChatResponse, EmbeddingResponse, JsonObject, Warning } from '../../../core/types.js';
 import { ZERO_USAGE } from '../../../core/types.js';
 import { decodeUsage } from './usage.js';
 import { mapFinishReason } from './finish-reason.js';
+import { azureFilterResults } from './azure-filters.js';
+
+/** Whose reasoning the parts this dialect decodes are: OpenAI-compatible servers sign none of it. */
+export const REASONING_PROVIDER = 'openai';
 
 function malformed(provider: string, what: string): GatewayError {
   return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a malformed response: ${what}.`, provider });
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**
@@ -17,48 +25,62 @@ export function reasoningOf(m: Record<string, unknown>): string | undefined {
   return typeof r === 'string' && r !== '' ? r : undefined;
 }
 
-/** A non-streaming chat completion from the wire into the canonical response. */
-export function decodeChatResponse(raw: unknown, provider: string): ChatResponse {
-  if (raw === null || typeof raw !== 'object') throw malformed(provider, 'not an object');
-  const body = raw as Record<string, unknown>;
-  const choices = body.choices;
+/** The answer's parts in order: reasoning, text, tool calls. */
+function decodeContent(msg: Record<string, unknown>): AssistantPart[] {
+  const content: AssistantPart[] = [];
+  const reasoning = reasoningOf(msg);
+  if (reasoning !== undefined) content.push({ type: 'reasoning', text: reasoning, provider: REASONING_PROVIDER });
+  if (typeof msg.content === 'string') content.push({ type: 'text', text: msg.content });
+  if (Array.isArray(msg.tool_calls)) {
+    for (const tc of msg.tool_calls as unknown[]) {
+      if (!isObject(tc)) continue;
+      const fn = isObject(tc.function) ? tc.function : {};
+      content.push({
+        type: 'tool-call',
+        id: typeof tc.id === 'string' ? tc.id : '',
+        name: typeof fn.name === 'string' ? fn.name : '',
+        arguments: typeof fn.arguments === 'string' ? fn.arguments : '',
+      });
+    }
+  }
+  return content;
+}
+
+/** A non-streaming chat completion from the wire into the canonical response; `warnings` come from encoding. */
+export function decodeChatResponse(raw: unknown, provider: string, warnings?: Warning[]): ChatResponse {
+  if (!isObject(raw)) throw malformed(provider, 'not an object');
+  const choices = raw.choices;
   if (!Array.isArray(choices) || choices.length === 0) throw malformed(provider, 'no choices');
   const choice = choices[0] as Record<string, unknown>;
-  const msg = choice.message as Record<string, unknown> | undefined;
-  if (!msg || typeof msg !== 'object') throw malformed(provider, 'choice without message');
-  const message: AssistantMessage = {
-    role: 'assistant',
-    content: typeof msg.content === 'string' ? msg.content : null,
-  };
-  if (Array.isArray(msg.tool_calls) && msg.tool_calls.length > 0) message.tool_calls = msg.tool_calls as ToolCall[];
-  if (typeof msg.refusal === 'string') message.refusal = msg.refusal;
-  const reasoning = reasoningOf(msg);
-  if (reasoning !== undefined) message.reasoning_content = reasoning;
-  const usage = decodeUsage(body.usage);
+  const msg = choice.message;
+  if (!isObject(msg)) throw malformed(provider, 'choice without message');
+  const usage = decodeUsage(raw.usage);
   const response: ChatResponse = {
-    id: typeof body.id === 'string' ? body.id : '',
-    model: typeof body.model === 'string' ? body.model : '',
-    created: typeof body.created === 'number' ? body.created : Math.floor(Date.now() / 1000),
-    message,
+    id: typeof raw.id === 'string' ? raw.id : '',
+    model: typeof raw.model === 'string' ? raw.model : '',
+    created: typeof raw.created === 'number' ? raw.created : Math.floor(Date.now() / 1000),
+    content: decodeContent(msg),
     finishReason: mapFinishReason(choice.finish_reason),
     usage: usage ?? ZERO_USAGE,
   };
+  if (typeof msg.refusal === 'string') response.refusal = msg.refusal;
   // No usage (some self-hosted servers): served, with the usage the gateway estimates.
   if (!usage) response.usageEstimated = true;
-  const filter = (choice.content_filter_results ?? body.prompt_filter_results) as JsonObject | undefined;
-  if (filter) response.extensions = { azure: { content_filter_results: filter } };
+  else response.rawUsage = raw.usage as JsonObject;
+  if (warnings) response.warnings = warnings;
+  const filters = azureFilterResults(raw);
+  if (filters) response.providerMetadata = { azure: filters };
   return response;
 }
 
 export function decodeEmbeddingResponse(raw: unknown, provider: string): EmbeddingResponse {
-  if (raw === null || typeof raw !== 'object') throw malformed(provider, 'not an object');
-  const body = raw as Record<string, unknown>;
-  if (!Array.isArray(body.data)) throw malformed(provider, 'no data');
-  const rows = (body.data as Array<Record<string, unknown>>).slice().sort((a, b) => Number(a.index) - Number(b.index));
+  if (!isObject(raw)) throw malformed(provider, 'not an object');
+  if (!Array.isArray(raw.data)) throw malformed(provider, 'no data');
+  const rows = (raw.data as Array<Record<string, unknown>>).slice().sort((a, b) => Number(a.index) - Number(b.index));
   const embeddings = rows.map((r) => {
     if (!Array.isArray(r.embedding)) throw malformed(provider, 'embedding is not an array');
     return r.embedding as number[];
   });
-  const usage = decodeUsage(body.usage) ?? ZERO_USAGE;
-  return { model: typeof body.model === 'string' ? body.model : '', embeddings, usage: { ...usage, total: usage.prompt } };
+  const usage = decodeUsage(raw.usage) ?? ZERO_USAGE;
+  return { model: typeof raw.model === 'string' ? raw.model : '', embeddings, usage: { ...usage, total: usage.prompt } };
 }

@@ -1,24 +1,25 @@
 import { GatewayError } from '../../../core/errors.js';
-import type { StreamPart } from '../../../core/types.js';
+import type { JsonObject, StreamPart, Warning } from '../../../core/types.js';
 import { SseParser, takeSseBody, type SseEvent } from '../../sse.js';
 import { decodeUsage } from './usage.js';
-import { reasoningOf } from './decode-response.js';
+import { REASONING_PROVIDER, reasoningOf } from './decode-response.js';
 import { mapFinishReason } from './finish-reason.js';
 import { mapOpenAIStreamError } from './map-error.js';
 
 /**
- * OpenAI chat-completion chunks to canonical stream parts. The stream must end with `[DONE]`; one
- * that stops short is a truncation and surfaces as an error, never as a clean end.
+ * OpenAI chat-completion chunks to canonical stream parts; `warnings` from encoding go on the start
+ * part. The stream must end with `[DONE]`; one that stops short is a truncation and surfaces as an
+ * error, never as a clean end.
  */
-export function decodeChatStream(events: AsyncIterable<SseEvent>, provider: string): AsyncIterableIterator<StreamPart> {
+export function decodeChatStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: Warning[]): AsyncIterableIterator<StreamPart> {
   const body = takeSseBody(events);
+  const state = new ChunkDecoder(provider, warnings);
   // Fused with the SSE parser when the events come straight from a body: one upstream read becomes
   // its parts without an async hop per event or per part.
-  return body ? new ChatPartStream(body[Symbol.asyncIterator](), provider) : decodeEvents(events, provider);
+  return body ? new ChatPartStream(body[Symbol.asyncIterator](), state) : decodeEvents(events, state);
 }
 
-async function* decodeEvents(events: AsyncIterable<SseEvent>, provider: string): AsyncGenerator<StreamPart> {
-  const state = new ChunkDecoder(provider);
+async function* decodeEvents(events: AsyncIterable<SseEvent>, state: ChunkDecoder): AsyncGenerator<StreamPart> {
   // Reads on to the end of the body after [DONE]: leaving the loop early makes undici destroy the
   // body with an AbortError (a stack trace and garbage on every request).
   for await (const ev of events) {
@@ -36,7 +37,6 @@ async function* decodeEvents(events: AsyncIterable<SseEvent>, provider: string):
  */
 class ChatPartStream implements AsyncIterableIterator<StreamPart> {
   private readonly parser = new SseParser();
-  private readonly state: ChunkDecoder;
   private readonly queue: StreamPart[] = [];
   private at = 0;
   private failure: unknown;
@@ -44,10 +44,8 @@ class ChatPartStream implements AsyncIterableIterator<StreamPart> {
 
   constructor(
     private readonly body: AsyncIterator<Uint8Array>,
-    provider: string,
-  ) {
-    this.state = new ChunkDecoder(provider);
-  }
+    private readonly state: ChunkDecoder,
+  ) {}
 
   [Symbol.asyncIterator](): this {
     return this;
@@ -112,12 +110,19 @@ class ChatPartStream implements AsyncIterableIterator<StreamPart> {
   }
 }
 
-/** The per-stream state of decoding: whether the start part went out and whether [DONE] arrived. */
+/**
+ * The per-stream state of decoding: whether the start part went out, whether [DONE] arrived, and the
+ * refusal text so far (OpenAI streams it in deltas; the finish part carries it whole).
+ */
 class ChunkDecoder {
   done = false;
   private started = false;
+  private refusal: string | undefined;
 
-  constructor(private readonly provider: string) {}
+  constructor(
+    private readonly provider: string,
+    private readonly warnings: Warning[] | undefined,
+  ) {}
 
   /** Throws unless [DONE] arrived: a stream that stops short is a truncation. */
   finish(): void {
@@ -141,34 +146,42 @@ class ChunkDecoder {
     if (chunk.error) throw mapOpenAIStreamError(chunk.error as Record<string, unknown>, provider);
     if (!this.started) {
       this.started = true;
-      out.push({ type: 'start', id: typeof chunk.id === 'string' ? chunk.id : undefined, model: typeof chunk.model === 'string' ? chunk.model : undefined });
+      const id = typeof chunk.id === 'string' ? chunk.id : undefined;
+      const model = typeof chunk.model === 'string' ? chunk.model : undefined;
+      out.push(this.warnings ? { type: 'start', id, model, warnings: this.warnings } : { type: 'start', id, model });
     }
     const choices = chunk.choices as Array<Record<string, unknown>> | undefined;
     const choice = choices?.[0];
     if (choice) {
       const delta = choice.delta as Record<string, unknown> | undefined;
-      if (delta) {
-        const reasoning = reasoningOf(delta);
-        if (reasoning !== undefined) out.push({ type: 'reasoning', delta: reasoning });
-        if (typeof delta.content === 'string' && delta.content !== '') out.push({ type: 'text', delta: delta.content });
-        if (Array.isArray(delta.tool_calls)) {
-          for (const tc of delta.tool_calls as Array<Record<string, unknown>>) {
-            const fn = (tc.function ?? {}) as Record<string, unknown>;
-            out.push({
-              type: 'tool-call',
-              index: typeof tc.index === 'number' ? tc.index : 0,
-              id: typeof tc.id === 'string' ? tc.id : undefined,
-              name: typeof fn.name === 'string' ? fn.name : undefined,
-              argumentsDelta: typeof fn.arguments === 'string' ? fn.arguments : '',
-            });
-          }
-        }
+      if (delta) this.decodeDelta(delta, out);
+      if (choice.finish_reason) {
+        const finishReason = mapFinishReason(choice.finish_reason);
+        out.push(this.refusal === undefined ? { type: 'finish', finishReason } : { type: 'finish', finishReason, refusal: this.refusal });
       }
-      if (choice.finish_reason) out.push({ type: 'finish', finishReason: mapFinishReason(choice.finish_reason) });
     }
     if (chunk.usage) {
       const usage = decodeUsage(chunk.usage);
-      if (usage) out.push({ type: 'usage', usage });
+      if (usage) out.push({ type: 'usage', usage, raw: chunk.usage as JsonObject });
+    }
+  }
+
+  private decodeDelta(delta: Record<string, unknown>, out: StreamPart[]): void {
+    const reasoning = reasoningOf(delta);
+    if (reasoning !== undefined) out.push({ type: 'reasoning', delta: reasoning, provider: REASONING_PROVIDER });
+    if (typeof delta.content === 'string' && delta.content !== '') out.push({ type: 'text', delta: delta.content });
+    if (typeof delta.refusal === 'string') this.refusal = (this.refusal ?? '') + delta.refusal;
+    if (Array.isArray(delta.tool_calls)) {
+      for (const tc of delta.tool_calls as Array<Record<string, unknown>>) {
+        const fn = (tc.function ?? {}) as Record<string, unknown>;
+        out.push({
+          type: 'tool-call',
+          index: typeof tc.index === 'number' ? tc.index : 0,
+          id: typeof tc.id === 'string' ? tc.id : undefined,
+          name: typeof fn.name === 'string' ? fn.name : undefined,
+          argumentsDelta: typeof fn.arguments === 'string' ? fn.arguments : '',
+        });
+      }
     }
   }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeChatResponse, decodeChatStream, decodeUsage, encodeUsage, mapOpenAIError } from './index.js';
 import type { SseEvent } from '../../sse.js';
 import { GatewayError } from '../../../core/errors.js';
-import type { StreamPart } from '../../../core/types.js';
+import type { StreamPart, Warning } from '../../../core/types.js';
 import { decodeSse } from '../../sse.js';
 
 async function collect(events: SseEvent[]): Promise<StreamPart[]> {
@@ -20,20 +20,30 @@ describe('openai-chat dialect', () => {
     expect(encodeUsage(usage!)).toMatchObject({ prompt_tokens: 100, prompt_tokens_details: { cached_tokens: 60 }, completion_tokens_details: { reasoning_tokens: 5 } });
   });
 
-  it('decodes a response with tool calls and maps the legacy function_call finish reason', () => {
+  it('decodes a response with tool calls into tool-call parts and maps the legacy function_call finish reason', () => {
     const r = decodeChatResponse(
       { id: 'x', model: 'm', created: 1, choices: [{ message: { role: 'assistant', content: null, tool_calls: [{ id: 't', type: 'function', function: { name: 'f', arguments: '{}' } }] }, finish_reason: 'function_call' }] },
       'test',
     );
     expect(r.finishReason).toBe('tool_calls');
-    expect(r.message.tool_calls?.[0]?.function.name).toBe('f');
+    expect(r.content).toEqual([{ type: 'tool-call', id: 't', name: 'f', arguments: '{}' }]);
     expect(r.usage.total).toBe(0);
     expect(r.usageEstimated).toBe(true);
+    expect(r).not.toHaveProperty('rawUsage');
   });
 
-  it('keeps reasoning_content (or reasoning) of a message and of stream deltas', async () => {
+  it('decodes the answer text as a text part and keeps the upstream usage object as it came', () => {
+    const usage = { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 } };
+    const r = decodeChatResponse({ id: 'x', model: 'm', created: 1, choices: [{ message: { role: 'assistant', content: 'Hi' }, finish_reason: 'stop' }], usage }, 'test');
+    expect(r).toEqual({ id: 'x', model: 'm', created: 1, content: [{ type: 'text', text: 'Hi' }], finishReason: 'stop', usage: { prompt: 1, completion: 2, cachedRead: 0, cachedWrite: 0, reasoning: 0, total: 3 }, rawUsage: usage });
+  });
+
+  it('decodes reasoning_content (or reasoning) of a message and of stream deltas as OpenAI reasoning', async () => {
     const r = decodeChatResponse({ choices: [{ message: { role: 'assistant', content: 'Hi', reasoning_content: 'Because.' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 2 } }, 'test');
-    expect(r.message).toEqual({ role: 'assistant', content: 'Hi', reasoning_content: 'Because.' });
+    expect(r.content).toEqual([
+      { type: 'reasoning', text: 'Because.', provider: 'openai' },
+      { type: 'text', text: 'Hi' },
+    ]);
     expect(r.usageEstimated).toBeUndefined();
     const parts = await collect([
       data({ id: 'c', choices: [{ index: 0, delta: { role: 'assistant', reasoning_content: 'Hm' } }] }),
@@ -42,10 +52,41 @@ describe('openai-chat dialect', () => {
       data('[DONE]'),
     ]);
     expect(parts.filter((p) => p.type === 'reasoning' || p.type === 'text')).toEqual([
-      { type: 'reasoning', delta: 'Hm' },
-      { type: 'reasoning', delta: 'm.' },
+      { type: 'reasoning', delta: 'Hm', provider: 'openai' },
+      { type: 'reasoning', delta: 'm.', provider: 'openai' },
       { type: 'text', delta: 'Hi' },
     ]);
+  });
+
+  it('keeps a refusal apart from the answer, whole on the response and on the finish part of a stream', async () => {
+    const r = decodeChatResponse({ choices: [{ message: { role: 'assistant', content: null, refusal: "I can't help with that." }, finish_reason: 'stop' }] }, 'test');
+    expect(r.refusal).toBe("I can't help with that.");
+    expect(r.content).toEqual([]);
+    const parts = await collect([
+      data({ id: 'c', choices: [{ index: 0, delta: { role: 'assistant', content: null, refusal: "I can't" } }] }),
+      data({ id: 'c', choices: [{ index: 0, delta: { refusal: ' help with that.' } }] }),
+      data({ id: 'c', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
+      data('[DONE]'),
+    ]);
+    expect(parts.slice(1)).toEqual([{ type: 'finish', finishReason: 'stop', refusal: "I can't help with that." }]);
+  });
+
+  it('puts the encoding warnings on the response and on the start part of a stream', async () => {
+    const warnings: Warning[] = [{ type: 'unsupported-setting', setting: 'topK', message: 'dropped' }];
+    const r = decodeChatResponse({ choices: [{ message: { content: 'Hi' }, finish_reason: 'stop' }] }, 'test', warnings);
+    expect(r.warnings).toBe(warnings);
+    const parts: StreamPart[] = [];
+    const events = [data({ id: 'c', model: 'm', choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: 'stop' }] }), data('[DONE]')];
+    for await (const p of decodeChatStream((async function* () { yield* events; })(), 'test', warnings)) parts.push(p);
+    expect(parts[0]).toEqual({ type: 'start', id: 'c', model: 'm', warnings });
+  });
+
+  it("keeps Azure's prompt and output filter results as azure provider metadata", () => {
+    const promptResults = [{ prompt_index: 0, content_filter_results: { jailbreak: { filtered: false, detected: false } } }];
+    const output = { violence: { filtered: true, severity: 'high' } };
+    const r = decodeChatResponse({ choices: [{ message: { content: 'x' }, finish_reason: 'content_filter', content_filter_results: output }], prompt_filter_results: promptResults }, 'test');
+    expect(r.providerMetadata).toEqual({ azure: { prompt_filter_results: promptResults, content_filter_results: output } });
+    expect(decodeChatResponse({ choices: [{ message: { content: 'x' } }] }, 'test')).not.toHaveProperty('providerMetadata');
   });
 
   it('refuses a response without choices as a bad upstream response', () => {
@@ -64,6 +105,11 @@ describe('openai-chat dialect', () => {
     ]);
     expect(parts.map((p) => p.type)).toEqual(['start', 'text', 'text', 'tool-call', 'finish', 'usage']);
     expect(parts[3]).toEqual({ type: 'tool-call', index: 0, id: 't1', name: 'f', argumentsDelta: '{"a"' });
+    expect(parts[5]).toEqual({
+      type: 'usage',
+      usage: { prompt: 3, completion: 2, cachedRead: 0, cachedWrite: 0, reasoning: 0, total: 5 },
+      raw: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+    });
   });
 
   it('treats a stream that ends without [DONE] as truncated', async () => {

@@ -1,60 +1,236 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatRequest } from '../../../core/types.js';
-import { encodeChatRequest, encodeEmbeddingRequest } from './encode-request.js';
+import type { ChatRequest, Message } from '../../../core/types.js';
+import { encodeChatRequest, encodeEmbeddingRequest, type ChatEncodeOptions } from './encode-request.js';
 
-/** A client body as the gateway hands it on: unknown keys are still on the object. */
-const withExtras = (): ChatRequest =>
-  ({ model: 'client-name', messages: [{ role: 'user', content: 'hi' }], temperature: 0.3, stream: true, data_sources: [{ type: 'azure_search' }], store: true }) as unknown as ChatRequest;
+const OPTIONS: ChatEncodeOptions = { model: 'gpt-4o', provider: 'test', stream: false };
+const user = (text: string): Message => ({ role: 'user', content: [{ type: 'text', text }] });
+const ask = (extra: Partial<ChatRequest> = {}): ChatRequest => ({ model: 'client-name', messages: [user('hi')], ...extra });
+const encode = (request: ChatRequest, options: Partial<ChatEncodeOptions> = {}) => encodeChatRequest(request, { ...OPTIONS, ...options });
+const bodyOf = (request: ChatRequest, options: Partial<ChatEncodeOptions> = {}) => encode(request, options).body;
 
 describe('openai-chat request encoding', () => {
-  it('builds the body from mapped fields only, never the client body spread', () => {
-    expect(encodeChatRequest(withExtras(), 'gpt-4o', false)).toEqual({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], temperature: 0.3, stream: false });
+  it('sends a plain one-text-part message as a string, as the upstream saw it before', () => {
+    expect(bodyOf(ask({ temperature: 0.3 }))).toEqual({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], temperature: 0.3, stream: false });
+  });
+
+  it('maps every canonical setting to its OpenAI field, in the order the upstream saw before', () => {
+    const body = bodyOf(
+      ask({
+        temperature: 0.5,
+        topP: 0.9,
+        maxOutputTokens: 50,
+        stopSequences: ['zzz'],
+        responseFormat: { type: 'json' },
+        tools: [{ name: 'f', description: 'does f', parameters: { type: 'object' }, strict: true, cacheControl: { type: 'ephemeral' } }],
+        toolChoice: { type: 'tool', name: 'f' },
+        parallelToolCalls: false,
+        user: 'u-1',
+        seed: 7,
+        presencePenalty: 0.1,
+        frequencyPenalty: 0.2,
+      }),
+    );
+    expect(body).toEqual({
+      model: 'gpt-4o',
+      messages: [{ role: 'user', content: 'hi' }],
+      temperature: 0.5,
+      top_p: 0.9,
+      max_tokens: 50,
+      stop: ['zzz'],
+      response_format: { type: 'json_object' },
+      tools: [{ type: 'function', function: { name: 'f', description: 'does f', parameters: { type: 'object' }, strict: true } }],
+      tool_choice: { type: 'function', function: { name: 'f' } },
+      parallel_tool_calls: false,
+      user: 'u-1',
+      seed: 7,
+      presence_penalty: 0.1,
+      frequency_penalty: 0.2,
+      stream: false,
+    });
+    expect(Object.keys(body)).toEqual(['model', 'messages', 'temperature', 'top_p', 'max_tokens', 'stop', 'response_format', 'tools', 'tool_choice', 'parallel_tool_calls', 'user', 'seed', 'presence_penalty', 'frequency_penalty', 'stream']);
+  });
+
+  it.each([
+    [{ type: 'auto' } as const, 'auto'],
+    [{ type: 'none' } as const, 'none'],
+    [{ type: 'required' } as const, 'required'],
+  ])('sends tool choice %j as %j', (toolChoice, wire) => {
+    expect(bodyOf(ask({ toolChoice })).tool_choice).toBe(wire);
+  });
+
+  it('sends a JSON schema answer format with a name, defaulting it to "response"', () => {
+    const schema = { type: 'object' };
+    expect(bodyOf(ask({ responseFormat: { type: 'json', schema } })).response_format).toEqual({ type: 'json_schema', json_schema: { name: 'response', schema } });
+    expect(bodyOf(ask({ responseFormat: { type: 'json', schema, name: 'city', strict: true, description: 'A city.' } })).response_format).toEqual({
+      type: 'json_schema',
+      json_schema: { name: 'city', schema, strict: true, description: 'A city.' },
+    });
+    expect(bodyOf(ask({ responseFormat: { type: 'text' } })).response_format).toEqual({ type: 'text' });
   });
 
   it('asks for stream usage itself when streaming', () => {
-    const body = encodeChatRequest(withExtras(), 'gpt-4o', true);
+    const body = bodyOf(ask(), { stream: true });
     expect(body.stream).toBe(true);
     expect(body.stream_options).toEqual({ include_usage: true });
   });
 
-  it('asks a prefill server (vLLM) to continue a final assistant message, and only then', () => {
-    const prefilled: ChatRequest = { model: 'm', messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'Hello' }] };
-    expect(encodeChatRequest(prefilled, 'llama', true, [], true)).toMatchObject({ continue_final_message: true, add_generation_prompt: false });
-    expect(encodeChatRequest(prefilled, 'gpt-4o', true)).not.toHaveProperty('continue_final_message');
-    expect(encodeChatRequest(withExtras(), 'llama', true, [], true)).not.toHaveProperty('continue_final_message');
+  describe('output limit', () => {
+    it('sends max_tokens by default', () => {
+      expect(bodyOf(ask({ maxOutputTokens: 64 }))).toMatchObject({ max_tokens: 64 });
+    });
+
+    it('sends max_completion_tokens when the client named that field', () => {
+      const body = bodyOf(ask({ maxOutputTokens: 64, providerOptions: { openai: { max_tokens_field: 'max_completion_tokens' } } }));
+      expect(body.max_completion_tokens).toBe(64);
+      expect(body).not.toHaveProperty('max_tokens');
+    });
+
+    it('sends the field the provider requires whatever the client named (Azure)', () => {
+      const body = bodyOf(ask({ maxOutputTokens: 64, providerOptions: { openai: { max_tokens_field: 'max_tokens' } } }), { maxTokensField: 'max_completion_tokens' });
+      expect(body.max_completion_tokens).toBe(64);
+      expect(body).not.toHaveProperty('max_tokens');
+    });
   });
 
-  it('builds content parts field by field, so a cache_control mark never reaches the upstream', () => {
-    const request: ChatRequest = {
-      model: 'm',
-      messages: [
-        { role: 'system', content: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }] },
-        { role: 'user', content: [{ type: 'text', text: 'What is this?', cache_control: { type: 'ephemeral', ttl: '1h' } }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } }] },
-        { role: 'assistant', content: 'A picture.' },
-      ],
-    };
-    const body = encodeChatRequest(request, 'gpt-4o', false);
-    expect(JSON.stringify(body)).not.toContain('cache_control');
-    expect(body.messages).toEqual([
-      { role: 'system', content: [{ type: 'text', text: 'Be brief.' }] },
-      { role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA', detail: 'low' } }] },
-      { role: 'assistant', content: 'A picture.' },
-    ]);
+  describe('reasoning', () => {
+    it('sends the requested effort as reasoning_effort', () => {
+      expect(bodyOf(ask({ reasoning: { enabled: true, effort: 'low' } })).reasoning_effort).toBe('low');
+    });
+
+    it('turns a token budget alone into the effort it amounts to', () => {
+      expect(bodyOf(ask({ reasoning: { enabled: true, budgetTokens: 1_024 } })).reasoning_effort).toBe('minimal');
+      expect(bodyOf(ask({ reasoning: { enabled: true, budgetTokens: 8_000 } })).reasoning_effort).toBe('medium');
+      expect(bodyOf(ask({ reasoning: { enabled: true, budgetTokens: 32_000 } })).reasoning_effort).toBe('high');
+    });
+
+    it('prefers the effort over the budget when both are given', () => {
+      expect(bodyOf(ask({ reasoning: { enabled: true, effort: 'high', budgetTokens: 1_024 } })).reasoning_effort).toBe('high');
+    });
+
+    it("sends nothing when reasoning is off, as reasoning_effort 'none' is not universal", () => {
+      expect(bodyOf(ask({ reasoning: { enabled: false, effort: 'high' } }))).not.toHaveProperty('reasoning_effort');
+    });
   });
 
-  it('passes the messages array as it is when every content is a string', () => {
-    const request: ChatRequest = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
-    expect(encodeChatRequest(request, 'gpt-4o', false).messages).toBe(request.messages);
+  it('drops topK, which OpenAI does not take, with a warning', () => {
+    const { body, warnings } = encode(ask({ topK: 40 }));
+    expect(body).not.toHaveProperty('top_k');
+    expect(warnings).toEqual([{ type: 'unsupported-setting', setting: 'topK', message: expect.stringContaining('topK') }]);
+    expect(encode(ask()).warnings).toBeUndefined();
   });
 
-  it('adds exactly the passthrough fields the deployment lists', () => {
-    const body = encodeChatRequest(withExtras(), 'gpt-4o', false, ['data_sources']);
+  it('copies exactly the passthrough fields the deployment lists', () => {
+    const request = ask({ passthrough: { data_sources: [{ type: 'azure_search' }], store: true } });
+    const body = bodyOf(request, { passthrough: ['data_sources', 'service_tier'] });
     expect(body.data_sources).toEqual([{ type: 'azure_search' }]);
     expect(body).not.toHaveProperty('store');
+    expect(body).not.toHaveProperty('service_tier');
+    expect(bodyOf(request)).not.toHaveProperty('data_sources');
+  });
+
+  it('asks a prefill server (vLLM) to continue a final assistant message, and only then', () => {
+    const prefilled = ask({ messages: [user('hi'), { role: 'assistant', content: [{ type: 'text', text: 'Hello' }] }] });
+    expect(bodyOf(prefilled, { stream: true, prefill: true })).toMatchObject({ continue_final_message: true, add_generation_prompt: false });
+    expect(bodyOf(prefilled, { stream: true })).not.toHaveProperty('continue_final_message');
+    expect(bodyOf(ask(), { stream: true, prefill: true })).not.toHaveProperty('continue_final_message');
   });
 
   it('builds embeddings bodies from mapped fields plus listed passthrough fields', () => {
-    const request = { model: 'e', input: ['a'], input_type: 'query', truncate: 'END' } as unknown as Parameters<typeof encodeEmbeddingRequest>[0];
+    const request = { model: 'e', input: ['a'], passthrough: { input_type: 'query', truncate: 'END' } };
     expect(encodeEmbeddingRequest(request, 'text-embedding-3-small', ['input_type'])).toEqual({ model: 'text-embedding-3-small', input: ['a'], encoding_format: 'float', input_type: 'query' });
+  });
+});
+
+describe('openai-chat message encoding', () => {
+  const messagesOf = (messages: Message[]): unknown => bodyOf(ask({ messages })).messages;
+
+  it('sends system messages with role system and never a cache hint (OpenAI caches on its own)', () => {
+    const messages = messagesOf([
+      { role: 'system', content: [{ type: 'text', text: 'Be brief.', cacheControl: { type: 'ephemeral' } }] },
+      { role: 'user', content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b', cacheControl: { type: 'ephemeral', ttl: '1h' } }] },
+    ]);
+    expect(JSON.stringify(messages)).not.toMatch(/cache/i);
+    expect(messages).toEqual([
+      { role: 'system', content: [{ type: 'text', text: 'Be brief.' }] },
+      { role: 'user', content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] },
+    ]);
+  });
+
+  it('reassembles an inline image into the data URL it came from, keeping the detail', () => {
+    const messages = messagesOf([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'What is this?' },
+          { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: 'iVBORw0KGgo=' }, detail: 'low' },
+          { type: 'image', source: { type: 'url', url: 'https://example.com/cat.jpg' } },
+        ],
+      },
+    ]);
+    expect(messages).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'What is this?' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'low' } },
+          { type: 'image_url', image_url: { url: 'https://example.com/cat.jpg' } },
+        ],
+      },
+    ]);
+  });
+
+  it.each(['data:image/png;base64,iVBORw0KGgo=', 'data:image/jpeg;base64,/9j/4AAQSkZJRg==', 'data:image/webp;base64,UklGRg=='])(
+    'gives the upstream the data URL %s exactly as the client sent it to the OpenAI door',
+    (url) => {
+      // What the openai-chat front door makes of a data URL: a base64 source.
+      const [, mediaType = '', data = ''] = /^data:([^;,]+);base64,(.*)$/s.exec(url) ?? [];
+      const messages = messagesOf([{ role: 'user', content: [{ type: 'image', source: { type: 'base64', mediaType, data } }] }]);
+      expect(messages).toEqual([{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }]);
+    },
+  );
+
+  it('sends an inline file as file_data with its name', () => {
+    const messages = messagesOf([{ role: 'user', content: [{ type: 'file', source: { type: 'base64', mediaType: 'application/pdf', data: 'JVBERi0=' }, filename: 'a.pdf' }] }]);
+    expect(messages).toEqual([{ role: 'user', content: [{ type: 'file', file: { file_data: 'data:application/pdf;base64,JVBERi0=', filename: 'a.pdf' } }] }]);
+  });
+
+  it('refuses a file given by URL, naming the part, as OpenAI takes no file URLs', () => {
+    const request = ask({ messages: [user('hi'), { role: 'user', content: [{ type: 'text', text: 'read' }, { type: 'file', source: { type: 'url', url: 'https://example.com/a.pdf' } }] }] });
+    expect(() => encode(request)).toThrowError(expect.objectContaining({ kind: 'invalid_request', status: 400, param: 'messages[1].content[1]', fallbackable: true }));
+  });
+
+  it('sends assistant turns as joined text plus tool calls, null content when they only call tools, and no reasoning', () => {
+    const messages = messagesOf([
+      user('hi'),
+      {
+        role: 'assistant',
+        content: [
+          { type: 'reasoning', text: 'Let me think.', signature: 'sig', provider: 'anthropic' },
+          { type: 'redacted-reasoning', data: 'opaque' },
+          { type: 'text', text: 'Hel' },
+          { type: 'text', text: 'lo' },
+        ],
+      },
+      { role: 'assistant', content: [{ type: 'reasoning', text: 'Hm.', provider: 'openai' }, { type: 'tool-call', id: 'call_1', name: 'f', arguments: '{"a":1}' }] },
+      { role: 'tool', toolCallId: 'call_1', content: [{ type: 'text', text: '42' }] },
+    ]);
+    expect(messages).toEqual([
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'Hello' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] },
+      { role: 'tool', tool_call_id: 'call_1', content: '42' },
+    ]);
+  });
+
+  it('sends several text parts of a tool result as text parts', () => {
+    const messages = messagesOf([{ role: 'tool', toolCallId: 't', content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }], isError: true }]);
+    expect(messages).toEqual([{ role: 'tool', tool_call_id: 't', content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] }]);
+  });
+
+  it('refuses an image in a tool result rather than answering without it', () => {
+    const request = ask({
+      messages: [user('hi'), { role: 'tool', toolCallId: 't', content: [{ type: 'text', text: 'chart:' }, { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: 'AAAA' } }] }],
+    });
+    expect(() => encode(request)).toThrowError(expect.objectContaining({ kind: 'invalid_request', param: 'messages[1].content[1]' }));
   });
 });

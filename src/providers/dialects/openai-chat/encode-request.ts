@@ -1,52 +1,137 @@
-import { CHAT_FIELD_NAMES, copyPassthrough } from '../../../core/fields.js';
-import type { ChatMessage, ChatRequest, ContentPart, EmbeddingRequest } from '../../../core/types.js';
-
-type Forwarded = Exclude<(typeof CHAT_FIELD_NAMES)[number], 'model' | 'stream' | 'stream_options' | 'messages'>;
-
-/** The chat fields forwarded as the client gave them; model, stream and stream_options are the gateway's, messages are encoded. */
-const FORWARDED = CHAT_FIELD_NAMES.filter((key): key is Forwarded => key !== 'model' && key !== 'stream' && key !== 'stream_options' && key !== 'messages');
+import { copyPassthrough } from '../../../core/fields.js';
+import { effortForBudget } from '../../../core/types.js';
+import type { ChatRequest, EmbeddingRequest, ReasoningEffort, ReasoningRequest, ResponseFormat, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
+import { encodeMessages } from './encode-messages.js';
 
 /**
- * The wire body for an OpenAI-compatible chat call, built from the mapped fields only (never a spread
- * of the client's body), plus the fields the deployment lets through (`passthrough`). On a server that
- * continues a final assistant message (`prefill`, vLLM), a request ending with one asks for that.
+ * The top-level keys a chat body from this dialect may hold besides the deployment's passthrough
+ * fields, in the order it writes them.
  */
-export function encodeChatRequest(request: ChatRequest, model: string, stream: boolean, passthrough: readonly string[] = [], prefill = false): Record<string, unknown> {
-  const body: Record<string, unknown> = { model, messages: encodeMessages(request.messages) };
-  for (const key of FORWARDED) {
-    const v = request[key];
-    if (v !== undefined && v !== null) body[key] = v;
-  }
-  body.stream = stream;
-  if (stream) body.stream_options = { include_usage: true };
-  if (passthrough.length > 0) copyPassthrough(request, passthrough, body);
-  if (prefill && request.messages.at(-1)?.role === 'assistant') {
+export const OPENAI_CHAT_WIRE_KEYS = [
+  'model',
+  'messages',
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'max_completion_tokens',
+  'stop',
+  'response_format',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'reasoning_effort',
+  'user',
+  'seed',
+  'presence_penalty',
+  'frequency_penalty',
+  'stream',
+  'stream_options',
+  'continue_final_message',
+  'add_generation_prompt',
+] as const;
+
+export type MaxTokensField = 'max_tokens' | 'max_completion_tokens';
+
+/** What a provider fixes once per deployment (and per stream mode): build it once, not per request. */
+export interface ChatEncodeOptions {
+  /** The upstream's model name (Azure: the deployment name). */
+  model: string;
+  /** The upstream provider's type, for error messages. */
+  provider: string;
+  stream: boolean;
+  /** The body fields the deployment lets through from `request.passthrough`. */
+  passthrough?: readonly string[];
+  /** The server continues a final assistant message (vLLM's `continue_final_message`). */
+  prefill?: boolean;
+  /**
+   * The output limit's field when the provider needs one regardless of the client (Azure: its
+   * reasoning models refuse `max_tokens`); otherwise `providerOptions.openai.max_tokens_field` decides.
+   */
+  maxTokensField?: MaxTokensField;
+}
+
+/** The wire body, and what the upstream could not honour (for the response's and stream's `warnings`). */
+export interface EncodedChatRequest {
+  body: Record<string, unknown>;
+  warnings: Warning[] | undefined;
+}
+
+const TOP_K_WARNING: Warning = Object.freeze({ type: 'unsupported-setting', setting: 'topK', message: 'topK is not supported by the OpenAI Chat Completions API and was not sent.' });
+
+/**
+ * The wire body of an OpenAI-compatible chat call, built from the canonical fields only (never a
+ * spread of the client's body), plus the passthrough fields the deployment lists.
+ */
+export function encodeChatRequest(request: ChatRequest, options: ChatEncodeOptions): EncodedChatRequest {
+  const body: Record<string, unknown> = { model: options.model, messages: encodeMessages(request.messages, options.provider) };
+  if (request.temperature !== undefined) body.temperature = request.temperature;
+  if (request.topP !== undefined) body.top_p = request.topP;
+  if (request.maxOutputTokens !== undefined) body[maxTokensField(request, options)] = request.maxOutputTokens;
+  if (request.stopSequences !== undefined) body.stop = request.stopSequences;
+  if (request.responseFormat !== undefined) body.response_format = encodeResponseFormat(request.responseFormat);
+  if (request.tools !== undefined) body.tools = encodeTools(request.tools);
+  if (request.toolChoice !== undefined) body.tool_choice = encodeToolChoice(request.toolChoice);
+  if (request.parallelToolCalls !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
+  const effort = request.reasoning && reasoningEffort(request.reasoning);
+  if (effort) body.reasoning_effort = effort;
+  if (request.user !== undefined) body.user = request.user;
+  if (request.seed !== undefined) body.seed = request.seed;
+  if (request.presencePenalty !== undefined) body.presence_penalty = request.presencePenalty;
+  if (request.frequencyPenalty !== undefined) body.frequency_penalty = request.frequencyPenalty;
+  body.stream = options.stream;
+  if (options.stream) body.stream_options = { include_usage: true };
+  if (request.passthrough && options.passthrough && options.passthrough.length > 0) copyPassthrough(request.passthrough, options.passthrough, body);
+  if (options.prefill && request.messages.at(-1)?.role === 'assistant') {
     body.continue_final_message = true;
     body.add_generation_prompt = false;
   }
-  return body;
+  return { body, warnings: request.topK !== undefined ? [TOP_K_WARNING] : undefined };
+}
+
+function maxTokensField(request: ChatRequest, options: ChatEncodeOptions): MaxTokensField {
+  return options.maxTokensField ?? (request.providerOptions?.openai?.max_tokens_field === 'max_completion_tokens' ? 'max_completion_tokens' : 'max_tokens');
 }
 
 /**
- * The messages with their content parts built field by field: canonical parts carry marks meant for
- * other dialects (`cache_control`), which an OpenAI-compatible server may reject. Messages whose content
- * is a string, the common case, are passed as they are, and so is the array when all of them are.
+ * The effort asked for, or the one a budget amounts to; with neither, the model's default. Nothing when
+ * off: `reasoning_effort: 'none'` is not universal.
  */
-function encodeMessages(messages: readonly ChatMessage[]): readonly unknown[] {
-  if (!messages.some((m) => Array.isArray(m.content))) return messages;
-  return messages.map((m) => (Array.isArray(m.content) ? { ...m, content: m.content.map(encodePart) } : m));
+function reasoningEffort(reasoning: ReasoningRequest): ReasoningEffort | undefined {
+  if (!reasoning.enabled) return undefined;
+  return reasoning.effort ?? (reasoning.budgetTokens !== undefined ? effortForBudget(reasoning.budgetTokens) : undefined);
 }
 
-function encodePart(part: ContentPart): Record<string, unknown> {
-  if (part.type === 'text') return { type: 'text', text: part.text };
-  const { url, detail } = part.image_url;
-  return { type: 'image_url', image_url: detail === undefined ? { url } : { url, detail } };
+function encodeResponseFormat(format: ResponseFormat): Record<string, unknown> {
+  if (format.type === 'text') return { type: 'text' };
+  if (format.schema === undefined) return { type: 'json_object' };
+  const jsonSchema: Record<string, unknown> = { name: format.name ?? 'response', schema: format.schema };
+  if (format.strict !== undefined) jsonSchema.strict = format.strict;
+  if (format.description !== undefined) jsonSchema.description = format.description;
+  return { type: 'json_schema', json_schema: jsonSchema };
 }
 
+function encodeTools(tools: readonly ToolDefinition[]): Record<string, unknown>[] {
+  const out = new Array<Record<string, unknown>>(tools.length);
+  for (let i = 0; i < tools.length; i++) {
+    const tool = tools[i] as ToolDefinition;
+    const fn: Record<string, unknown> = { name: tool.name };
+    if (tool.description !== undefined) fn.description = tool.description;
+    if (tool.parameters !== undefined) fn.parameters = tool.parameters;
+    if (tool.strict !== undefined) fn.strict = tool.strict;
+    out[i] = { type: 'function', function: fn };
+  }
+  return out;
+}
+
+function encodeToolChoice(choice: ToolChoice): string | Record<string, unknown> {
+  return choice.type === 'tool' ? { type: 'function', function: { name: choice.name } } : choice.type;
+}
+
+/** Embeddings as floats (how the client gets them back is the front door's business). */
 export function encodeEmbeddingRequest(request: EmbeddingRequest, model: string, passthrough: readonly string[] = []): Record<string, unknown> {
   const body: Record<string, unknown> = { input: request.input, model, encoding_format: 'float' };
   if (request.dimensions !== undefined) body.dimensions = request.dimensions;
   if (request.user !== undefined) body.user = request.user;
-  if (passthrough.length > 0) copyPassthrough(request, passthrough, body);
+  if (request.passthrough && passthrough.length > 0) copyPassthrough(request.passthrough, passthrough, body);
   return body;
 }

@@ -1,6 +1,7 @@
-export { encodeChatRequest, encodeEmbeddingRequest } from './encode-request.js';
+export { encodeChatRequest, encodeEmbeddingRequest, OPENAI_CHAT_WIRE_KEYS, type ChatEncodeOptions, type EncodedChatRequest, type MaxTokensField } from './encode-request.js';
 export { decodeChatResponse, decodeEmbeddingResponse } from './decode-response.js';
 export { decodeChatStream } from './decode-stream.js';
+export { AZURE_NAMESPACE, azureFilterResults } from './azure-filters.js';
 export { mapOpenAIError } from './map-error.js';
 export { decodeUsage, encodeUsage } from './usage.js';
 export { mapFinishReason } from './finish-reason.js';

@@ -1,0 +1,111 @@
+import { GatewayError } from '../../../core/errors.js';
+import type { AssistantMessage, MediaSource, Message, TextPart, ToolMessage, UserPart } from '../../../core/types.js';
+
+type WireObject = Record<string, unknown>;
+
+/**
+ * The canonical conversation as OpenAI chat messages, built field by field in one pass. Cache hints
+ * are never sent (OpenAI caches on its own); reasoning from earlier turns stays behind, as
+ * OpenAI-compatible servers refuse it in history.
+ */
+export function encodeMessages(messages: readonly Message[], provider: string): WireObject[] {
+  const out = new Array<WireObject>(messages.length);
+  for (let i = 0; i < messages.length; i++) out[i] = encodeMessage(messages[i] as Message, i, provider);
+  return out;
+}
+
+function encodeMessage(message: Message, at: number, provider: string): WireObject {
+  switch (message.role) {
+    case 'system':
+      return { role: 'system', content: encodeTextContent(message.content) };
+    case 'user':
+      return { role: 'user', content: encodeUserContent(message.content, at, provider) };
+    case 'assistant':
+      return encodeAssistant(message);
+    case 'tool':
+      // OpenAI has no error flag on tool results: `isError` results travel as their text, which says so.
+      return { role: 'tool', tool_call_id: message.toolCallId, content: encodeToolContent(message, at, provider) };
+  }
+}
+
+/** One unmarked text part travels as a plain string: what clients send most, and what upstreams saw before. */
+function plainText(parts: readonly UserPart[] | readonly TextPart[] | ToolMessage['content']): string | undefined {
+  const only = parts.length === 1 ? parts[0] : undefined;
+  return only?.type === 'text' && only.cacheControl === undefined ? only.text : undefined;
+}
+
+function encodeTextContent(parts: readonly TextPart[]): string | WireObject[] {
+  const plain = plainText(parts);
+  if (plain !== undefined) return plain;
+  const out = new Array<WireObject>(parts.length);
+  for (let j = 0; j < parts.length; j++) out[j] = { type: 'text', text: (parts[j] as TextPart).text };
+  return out;
+}
+
+function encodeUserContent(parts: readonly UserPart[], at: number, provider: string): string | WireObject[] {
+  const plain = plainText(parts);
+  if (plain !== undefined) return plain;
+  const out = new Array<WireObject>(parts.length);
+  for (let j = 0; j < parts.length; j++) {
+    const part = parts[j] as UserPart;
+    if (part.type === 'text') out[j] = { type: 'text', text: part.text };
+    else if (part.type === 'image') {
+      const url = mediaUrl(part.source);
+      out[j] = { type: 'image_url', image_url: part.detail === undefined ? { url } : { url, detail: part.detail } };
+    } else {
+      // OpenAI reads files inline only (file_data) or by its own file ids, never from a URL.
+      if (part.source.type === 'url') throw unsupportedPart(at, j, provider, 'a file from a URL; send its bytes (base64) instead');
+      const file_data = mediaUrl(part.source);
+      out[j] = { type: 'file', file: part.filename === undefined ? { file_data } : { file_data, filename: part.filename } };
+    }
+  }
+  return out;
+}
+
+/** Inline bytes as the `data:` URL OpenAI reads; a URL as it is. */
+function mediaUrl(source: MediaSource): string {
+  return source.type === 'base64' ? `data:${source.mediaType};base64,${source.data}` : source.url;
+}
+
+/** Text joined (null when the turn only called tools) and the tool calls; reasoning is not sent back. */
+function encodeAssistant(message: AssistantMessage): WireObject {
+  let text: string | undefined;
+  let calls: WireObject[] | undefined;
+  for (const part of message.content) {
+    if (part.type === 'text') text = text === undefined ? part.text : text + part.text;
+    else if (part.type === 'tool-call') (calls ??= []).push({ id: part.id, type: 'function', function: { name: part.name, arguments: part.arguments } });
+  }
+  const out: WireObject = { role: 'assistant', content: text ?? (calls ? null : '') };
+  if (calls) out.tool_calls = calls;
+  return out;
+}
+
+/**
+ * Tool results as text. OpenAI tool messages take text only, and an image result is refused rather
+ * than dropped: the model would answer without what the tool returned, and a warning would reach the
+ * client only after the tokens were spent. The error lets the router try a deployment that takes it.
+ */
+function encodeToolContent(message: ToolMessage, at: number, provider: string): string | WireObject[] {
+  const parts = message.content;
+  const plain = plainText(parts);
+  if (plain !== undefined) return plain;
+  const out = new Array<WireObject>(parts.length);
+  for (let j = 0; j < parts.length; j++) {
+    const part = parts[j] as ToolMessage['content'][number];
+    if (part.type !== 'text') throw unsupportedPart(at, j, provider, 'an image in a tool result; OpenAI tool messages take text only');
+    out[j] = { type: 'text', text: part.text };
+  }
+  return out;
+}
+
+function unsupportedPart(at: number, j: number, provider: string, what: string): GatewayError {
+  const param = `messages[${at}].content[${j}]`;
+  return new GatewayError({
+    kind: 'invalid_request',
+    message: `Upstream ${provider} cannot take ${param}: ${what}.`,
+    param,
+    provider,
+    // Another deployment's upstream may take the part; a request problem, so no health penalty.
+    fallbackable: true,
+  });
+}
