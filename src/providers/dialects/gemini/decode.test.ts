@@ -147,7 +147,8 @@ describe('gemini thoughts', () => {
   });
 
   it('serves an answer without usageMetadata with usage marked estimated', () => {
-    expect(decodeGenerateContentResponse(text('hi', { finishReason: 'STOP' }), P).usageEstimated).toBe(true);
+    const r = decodeGenerateContentResponse(text('hi', { finishReason: 'STOP' }), P);
+    expect([r.usageEstimated, r.rawUsage]).toEqual([true, undefined]);
   });
 });
 
