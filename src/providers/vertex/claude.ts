@@ -22,7 +22,8 @@ function isGoogleError(body: unknown): boolean {
 export function claudeWire(provider: string, model: string, defaultMaxTokens: number, passthrough: readonly string[]): PublisherWire {
   return {
     chatMethod: (stream) => (stream ? 'streamRawPredict' : 'rawPredict'),
-    encodeChat: (request, stream) => encodeMessagesRequest(request, { anthropicVersion: VERTEX_ANTHROPIC_VERSION, stream, defaultMaxTokens, passthrough }),
+    // The Messages dialect reports what it cannot carry itself; nothing is added here.
+    encodeChat: (request, stream) => ({ body: encodeMessagesRequest(request, { anthropicVersion: VERTEX_ANTHROPIC_VERSION, stream, defaultMaxTokens, passthrough }), warnings: [] }),
     decodeChat: (json) => decodeMessagesResponse(json, provider),
     decodeStream: (events) => decodeMessagesStream(events, provider),
     mapError: (status, headers, body) => (isGoogleError(body) ? mapGoogleError(status, headers, body, provider) : mapAnthropicError(status, headers, body, provider)),

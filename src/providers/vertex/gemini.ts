@@ -11,8 +11,8 @@ export function geminiWire(provider: string): PublisherWire {
   return {
     chatMethod: (stream) => (stream ? 'streamGenerateContent?alt=sse' : 'generateContent'),
     encodeChat: (request) => encodeGenerateContentRequest(request),
-    decodeChat: (json) => decodeGenerateContentResponse(json, provider),
-    decodeStream: (events) => decodeGenerateContentStream(events, provider),
+    decodeChat: (json, warnings) => decodeGenerateContentResponse(json, provider, { warnings }),
+    decodeStream: (events, warnings) => decodeGenerateContentStream(events, provider, warnings),
     mapError: (status, headers, body) => mapGoogleError(status, headers, body, provider),
     // countTokens is free and checks credentials, the project and the model in one call.
     probe: () => ({ method: 'countTokens', body: { contents: [{ role: 'user', parts: [{ text: 'ping' }] }] } }),

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../core/errors.js';
 import { silentLogger } from '../../core/logger.js';
 import type { CallContext, Provider } from '../../core/provider.js';
-import type { StreamPart } from '../../core/types.js';
+import { textOf, type Message, type StreamPart } from '../../core/types.js';
 import { parseConfig } from '../../config/load.js';
 import type { SimServer } from '../../sim/server.js';
 import { startVertexSim } from '../../sim/vertex/index.js';
@@ -12,6 +12,8 @@ import { vertexModelUrl } from './urls.js';
 
 const PROJECT = 'unit-project';
 const ctx = (): CallContext => ({ signal: new AbortController().signal, requestId: 'test' });
+const user = (text: string): Message => ({ role: 'user', content: [{ type: 'text', text }] });
+const system = (text: string): Message => ({ role: 'system', content: [{ type: 'text', text }] });
 
 function parse(deployment: Record<string, unknown>, env: Record<string, string> = {}): ReturnType<typeof parseConfig> {
   return parseConfig({ deployments: [{ id: 'v', provider: 'vertex', model: 'gemini-2.5-flash', ...deployment }] }, env);
@@ -75,52 +77,52 @@ describe('vertex provider against the simulator', () => {
   });
 
   it('signs a JWT the simulator verifies; a foreign key is an authentication error', async () => {
-    const r = await make({}).chat({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, ctx());
-    expect(r.message.content).toContain('You said: hi');
-    const err = await failure(make({}, createSimServiceAccount(PROJECT)).chat({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, ctx()));
+    const r = await make({}).chat({ model: 'x', messages: [user('hi')] }, ctx());
+    expect(textOf(r.content)).toContain('You said: hi');
+    const err = await failure(make({}, createSimServiceAccount(PROJECT)).chat({ model: 'x', messages: [user('hi')] }, ctx()));
     expect([err.kind, err.upstreamStatus]).toEqual(['authentication', 401]);
   });
 
   it('sends the attempt\'s traceparent upstream with the access token, and none when there is none', async () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const p = make({});
-    await p.chat({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, { ...ctx(), traceparent });
+    await p.chat({ model: 'x', messages: [user('hi')] }, { ...ctx(), traceparent });
     expect(sim.lastRequest?.headers).toMatchObject({ traceparent, authorization: expect.stringMatching(/^Bearer /) as unknown });
-    await p.chat({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, ctx());
+    await p.chat({ model: 'x', messages: [user('hi')] }, ctx());
     expect(sim.lastRequest?.headers.traceparent).toBeUndefined();
   });
 
   it('reports cached content tokens inside the prompt', async () => {
-    const r = await make({}).chat({ model: 'x', messages: [{ role: 'system', content: '[cache] a long shared preamble' }, { role: 'user', content: 'hi there, how are you today?' }] }, ctx());
+    const r = await make({}).chat({ model: 'x', messages: [system('[cache] a long shared preamble'), user('hi there, how are you today?')] }, ctx());
     expect(r.usage.cachedRead).toBeGreaterThan(0);
     expect(r.usage.prompt).toBeGreaterThan(r.usage.cachedRead);
   });
 
   it('maps a SAFETY finish to content_filter and keeps the safety ratings', async () => {
     sim.faults.add({ error: 'SAFETY', count: 1 });
-    const r = await make({}).chat({ model: 'x', messages: [{ role: 'user', content: 'risky' }] }, ctx());
+    const r = await make({}).chat({ model: 'x', messages: [user('risky')] }, ctx());
     expect(r.finishReason).toBe('content_filter');
-    expect(r.extensions?.vertex?.safetyRatings).toEqual([expect.objectContaining({ blocked: true })]);
+    expect(r.providerMetadata?.vertex?.safetyRatings).toEqual([expect.objectContaining({ blocked: true })]);
   });
 
   it('raises a malformed function call as a retryable upstream error', async () => {
     sim.faults.add({ error: 'MALFORMED_FUNCTION_CALL', count: 1 });
-    const err = await failure(make({}).chat({ model: 'x', messages: [{ role: 'user', content: 'call' }] }, ctx()));
+    const err = await failure(make({}).chat({ model: 'x', messages: [user('call')] }, ctx()));
     expect([err.kind, err.retryable]).toEqual(['upstream_error', true]);
   });
 
   it('carries the RetryInfo delay of a 429', async () => {
     sim.faults.add({ status: 429, error: 'RESOURCE_EXHAUSTED', retry_after_s: 2, count: 1 });
-    const err = await failure(make({}).chat({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, ctx()));
+    const err = await failure(make({}).chat({ model: 'x', messages: [user('hi')] }, ctx()));
     expect([err.kind, err.retryAfterMs]).toEqual(['rate_limited', 2000]);
   });
 
   it('rejects the stream promise on an HTTP error, and fails the iterator on a cut stream', async () => {
     sim.faults.add({ status: 503, error: 'UNAVAILABLE', count: 1 });
-    expect((await failure(make({}).stream({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, ctx()))).kind).toBe('unavailable');
+    expect((await failure(make({}).stream({ model: 'x', messages: [user('hi')] }, ctx()))).kind).toBe('unavailable');
     // A short gap lets the first chunks reach the socket before the simulator cuts it.
     sim.faults.add({ cut_after_chunks: 2, inter_chunk_ms: 5, count: 1 });
-    const parts = await make({}).stream({ model: 'x', messages: [{ role: 'user', content: 'a fairly long answer please' }] }, ctx());
+    const parts = await make({}).stream({ model: 'x', messages: [user('a fairly long answer please')] }, ctx());
     const seen: StreamPart[] = [];
     const err = await failure(
       (async () => {
@@ -130,6 +132,32 @@ describe('vertex provider against the simulator', () => {
     expect(err.kind).toBe('network');
     expect(seen.filter((p) => p.type === 'text').length).toBeGreaterThan(0);
     expect(seen.some((p) => p.type === 'finish')).toBe(false);
+  });
+
+  it('round-trips a tool call with thinking on, reporting what Gemini could not take as warnings', async () => {
+    const p = make({});
+    const tools = [{ name: 'lookup', parameters: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] } }];
+    const ask = user('Please call the tool for cats');
+    const first = await p.chat({ model: 'x', messages: [ask], tools, parallelToolCalls: false, reasoning: { enabled: true, effort: 'low' } }, ctx());
+    const sent = JSON.parse(sim.lastRequest?.body.toString('utf8') ?? '{}') as { generationConfig?: unknown };
+    expect(sent.generationConfig).toEqual({ thinkingConfig: { thinkingBudget: 2048, includeThoughts: true } });
+    expect(first.finishReason).toBe('tool_calls');
+    expect(first.warnings).toEqual([expect.objectContaining({ type: 'unsupported-setting', setting: 'parallelToolCalls' })]);
+    const call = first.content.find((c) => c.type === 'tool-call');
+    if (call?.type !== 'tool-call') throw new Error('expected a tool call');
+    expect(JSON.parse(call.arguments)).toEqual({ query: 'Please call the tool for cats' });
+    const second = await p.chat({ model: 'x', tools, messages: [ask, { role: 'assistant', content: first.content }, { role: 'tool', toolCallId: call.id, content: [{ type: 'text', text: 'cats are great' }] }] }, ctx());
+    expect(textOf(second.content)).toContain('The tool said: cats are great');
+  });
+
+  it('streams thoughts as Google reasoning after a start part that carries the warnings', async () => {
+    const parts: StreamPart[] = [];
+    for await (const part of await make({}).stream({ model: 'x', messages: [user('think step by step: hi')], parallelToolCalls: false }, ctx())) parts.push(part);
+    expect(parts[0]).toMatchObject({ type: 'start', warnings: [expect.objectContaining({ setting: 'parallelToolCalls' })] });
+    const reasoning = parts.filter((p) => p.type === 'reasoning');
+    expect(reasoning.length).toBeGreaterThan(0);
+    expect(reasoning.every((p) => p.provider === 'google')).toBe(true);
+    expect(parts.some((p) => p.type === 'text')).toBe(true);
   });
 
   it('sends gemini-embedding-001 one text per :predict call and text-embedding-005 in one call', async () => {
@@ -152,11 +180,11 @@ describe('vertex provider against the simulator', () => {
 
   it('speaks the Anthropic wire to Claude, whose own errors map through the Anthropic taxonomy', async () => {
     const claude = make({ publisher: 'anthropic', model: 'claude-sonnet-4-5@20250929' });
-    const r = await claude.chat({ model: 'x', messages: [{ role: 'system', content: '[cache] shared' }, { role: 'user', content: 'hi' }] }, ctx());
-    expect(r.message.content).toContain('You said: hi');
+    const r = await claude.chat({ model: 'x', messages: [system('[cache] shared'), user('hi')] }, ctx());
+    expect(textOf(r.content)).toContain('You said: hi');
     expect(r.usage.cachedRead).toBeGreaterThan(0);
     sim.faults.add({ status: 529, error: 'overloaded_error', count: 1 });
-    expect((await failure(claude.chat({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }, ctx()))).kind).toBe('overloaded');
-    expect((await failure(claude.embed({ model: 'x', input: 'a' }, ctx()))).kind).toBe('invalid_request');
+    expect((await failure(claude.chat({ model: 'x', messages: [user('hi')] }, ctx()))).kind).toBe('overloaded');
+    expect((await failure(claude.embed({ model: 'x', input: ['a'] }, ctx()))).kind).toBe('invalid_request');
   });
 });

@@ -59,14 +59,16 @@ export class VertexProvider implements Provider {
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-    const response = this.wire.decodeChat(await this.post(this.wire.chatMethod(false), this.wire.encodeChat(request, false), ctx));
+    const { body, warnings } = this.wire.encodeChat(request, false);
+    const response = this.wire.decodeChat(await this.post(this.wire.chatMethod(false), body, ctx), warnings);
     return response.model === '' ? { ...response, model: this.deployment.model } : response;
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
-    const res = await sendUpstream(this.agent, await this.request(this.wire.chatMethod(true), this.wire.encodeChat(request, true), ctx), TYPE);
+    const { body, warnings } = this.wire.encodeChat(request, true);
+    const res = await sendUpstream(this.agent, await this.request(this.wire.chatMethod(true), body, ctx), TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, this.mapError);
-    return this.wire.decodeStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)));
+    return this.wire.decodeStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), warnings);
   }
 
   /** Text embeddings through :predict, in batches the model accepts, one call after another. */
@@ -74,12 +76,11 @@ export class VertexProvider implements Provider {
     if (this.options.publisher !== 'google') {
       throw new GatewayError({ kind: 'invalid_request', message: 'Embeddings are served by Google publisher models on Vertex (text-embedding-*, gemini-embedding-001).', provider: TYPE });
     }
-    const texts = typeof request.input === 'string' ? [request.input] : request.input;
     const size = this.options.embedding_batch_size ?? defaultBatchSize(this.deployment.model);
     const embeddings: number[][] = [];
     let tokens = 0;
-    for (let i = 0; i < texts.length; i += size) {
-      const body = encodePredictEmbeddingRequest(texts.slice(i, i + size), { dimensions: request.dimensions, taskType: this.options.embedding_task_type });
+    for (let i = 0; i < request.input.length; i += size) {
+      const body = encodePredictEmbeddingRequest(request.input.slice(i, i + size), { dimensions: request.dimensions, taskType: this.options.embedding_task_type });
       const part = decodePredictEmbeddingResponse(await this.post('predict', body, ctx), this.deployment.model, TYPE);
       embeddings.push(...part.embeddings);
       tokens += part.usage.prompt;

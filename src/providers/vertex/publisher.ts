@@ -1,5 +1,5 @@
 import type { GatewayError } from '../../core/errors.js';
-import type { ChatRequest, ChatResponse, StreamPart } from '../../core/types.js';
+import type { ChatRequest, ChatResponse, StreamPart, Warning } from '../../core/types.js';
 import type { SseEvent } from '../sse.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -8,9 +8,10 @@ type Headers = Record<string, string | string[] | undefined>;
 export interface PublisherWire {
   /** Model method for a chat call, e.g. `generateContent` or `streamRawPredict`. */
   chatMethod(stream: boolean): string;
-  encodeChat(request: ChatRequest, stream: boolean): unknown;
-  decodeChat(json: unknown): ChatResponse;
-  decodeStream(events: AsyncIterable<SseEvent>): AsyncIterable<StreamPart>;
+  /** The upstream body, and the request settings it could not carry (reported with the answer). */
+  encodeChat(request: ChatRequest, stream: boolean): { body: unknown; warnings: Warning[] };
+  decodeChat(json: unknown, warnings: Warning[]): ChatResponse;
+  decodeStream(events: AsyncIterable<SseEvent>, warnings: Warning[]): AsyncIterable<StreamPart>;
   mapError(status: number, headers: Headers, body: unknown): GatewayError;
   /** A free call that proves auth, quota project and model access: method and body. */
   probe(): { method: string; body: unknown; publisherModel?: string };

@@ -1,6 +1,8 @@
 import { GatewayError } from '../../../core/errors.js';
-import type { JsonObject } from '../../../core/types.js';
+import type { AssistantPart, JsonObject, ReasoningPart, ToolCallPart } from '../../../core/types.js';
 import type { GeminiCandidate, GeminiFunctionCall, GeminiResponse } from './wire.js';
+import { GOOGLE_PROVIDER } from './signatures.js';
+import { toolCallId } from './tool-ids.js';
 
 export const NAMESPACE = 'vertex';
 
@@ -33,22 +35,63 @@ export function malformedCall(candidate: GeminiCandidate, provider: string): Gat
   });
 }
 
-/** The answer text, thought summaries (reasoning, not answer text) and function calls of a candidate. */
-export function partsOf(candidate: GeminiCandidate): { text: string; reasoning: string; calls: GeminiFunctionCall[] } {
-  let text = '';
-  let reasoning = '';
-  const calls: GeminiFunctionCall[] = [];
-  for (const part of candidate.content?.parts ?? []) {
-    if ('text' in part && typeof part.text === 'string') {
-      if (part.thought === true) reasoning += part.text;
-      else text += part.text;
-    } else if ('functionCall' in part && part.functionCall) calls.push(part.functionCall);
-  }
-  return { text, reasoning, calls };
+/** A function call as a tool-call part; Gemini v1 sends no id, so a stable one is derived. */
+export function toolCallPart(call: GeminiFunctionCall, responseId: string | undefined, index: number): ToolCallPart {
+  const args = JSON.stringify(call.args ?? {});
+  return { type: 'tool-call', id: call.id ?? toolCallId(responseId, index, call.name, args), name: call.name, arguments: args };
 }
 
-/** Fields with no canonical home, kept under `extensions.vertex`. */
-export function vertexExtension(body: GeminiResponse, candidate: GeminiCandidate | undefined): JsonObject {
+/** A Gemini signature on a text or function-call part: an empty reasoning part just before that part. */
+function signatureMarker(signature: string): ReasoningPart {
+  return { type: 'reasoning', text: '', signature, provider: GOOGLE_PROVIDER };
+}
+
+/** Adds text to the last part when it is text too: one text part per run of text. */
+function appendText(content: AssistantPart[], text: string): void {
+  if (text === '') return;
+  const last = content[content.length - 1];
+  if (last?.type === 'text') last.text += text;
+  else content.push({ type: 'text', text });
+}
+
+/** Adds a thought to the last reasoning part unless that one is already signed (a signature ends it). */
+function appendThought(content: AssistantPart[], text: string, signature: string | undefined): void {
+  const last = content[content.length - 1];
+  if (last?.type === 'reasoning' && last.signature === undefined && text !== '') {
+    last.text += text;
+    if (signature !== undefined) last.signature = signature;
+  } else if (text !== '' || signature !== undefined) {
+    const part: ReasoningPart = { type: 'reasoning', text, provider: GOOGLE_PROVIDER };
+    if (signature !== undefined) part.signature = signature;
+    content.push(part);
+  }
+}
+
+/**
+ * A candidate's parts as canonical content, in order: thoughts (reasoning, with their signatures),
+ * answer text and function calls. A signature Gemini put on a text or a call precedes it as an empty
+ * reasoning part, which the encoder puts back on that part.
+ */
+export function contentOf(candidate: GeminiCandidate, responseId: string | undefined): { content: AssistantPart[]; calls: number } {
+  const content: AssistantPart[] = [];
+  let calls = 0;
+  for (const part of candidate.content?.parts ?? []) {
+    if ('functionCall' in part && part.functionCall) {
+      if (part.thoughtSignature !== undefined) content.push(signatureMarker(part.thoughtSignature));
+      content.push(toolCallPart(part.functionCall, responseId, calls++));
+    } else if ('text' in part && typeof part.text === 'string') {
+      if (part.thought === true) appendThought(content, part.text, part.thoughtSignature);
+      else {
+        if (part.thoughtSignature !== undefined) content.push(signatureMarker(part.thoughtSignature));
+        appendText(content, part.text);
+      }
+    }
+  }
+  return { content, calls };
+}
+
+/** Fields with no canonical home, kept under `providerMetadata.vertex`. */
+export function vertexMetadata(body: GeminiResponse, candidate: GeminiCandidate | undefined): JsonObject {
   const ext: JsonObject = {};
   if (candidate?.finishReason !== undefined) ext.finishReason = candidate.finishReason;
   if (candidate?.finishMessage !== undefined) ext.finishMessage = candidate.finishMessage;

@@ -55,7 +55,7 @@ describe('gemini finish reasons and usage', () => {
 });
 
 describe('gemini response decoding', () => {
-  it('decodes text, usage and keeps safety ratings and the raw finish reason under extensions.vertex', () => {
+  it('decodes text, usage with the raw usageMetadata, and keeps safety ratings and the raw finish reason under providerMetadata.vertex', () => {
     const r = decodeGenerateContentResponse(
       {
         ...text('Hello', { finishReason: 'STOP', safetyRatings: [{ category: 'HARM_CATEGORY_HARASSMENT', probability: 'NEGLIGIBLE' }] }),
@@ -64,16 +64,27 @@ describe('gemini response decoding', () => {
       },
       P,
     );
-    expect(r.message).toEqual({ role: 'assistant', content: 'Hello' });
+    expect(r.content).toEqual([{ type: 'text', text: 'Hello' }]);
     expect(r.finishReason).toBe('stop');
     expect(r.usage.total).toBe(6);
+    expect(r.rawUsage).toEqual({ promptTokenCount: 4, candidatesTokenCount: 2, totalTokenCount: 6 });
+    expect(r.usageEstimated).toBeUndefined();
+    expect(r.warnings).toBeUndefined();
     expect(r.id).toBe('r1');
     expect(r.created).toBe(Date.parse('2026-01-02T03:04:05Z') / 1000);
-    expect(r.extensions?.vertex?.finishReason).toBe('STOP');
-    expect(r.extensions?.vertex?.safetyRatings).toEqual([{ category: 'HARM_CATEGORY_HARASSMENT', probability: 'NEGLIGIBLE' }]);
+    expect(r.providerMetadata?.vertex?.finishReason).toBe('STOP');
+    expect(r.providerMetadata?.vertex?.safetyRatings).toEqual([{ category: 'HARM_CATEGORY_HARASSMENT', probability: 'NEGLIGIBLE' }]);
   });
 
-  it('turns function calls into tool calls with stable synthesised ids and skips thought parts', () => {
+  it('joins consecutive text parts and carries the encoder\'s warnings', () => {
+    const warnings = [{ type: 'unsupported-setting' as const, setting: 'parallelToolCalls', message: 'ignored' }];
+    const r = decodeGenerateContentResponse({ candidates: [{ content: { parts: [{ text: 'Hel' }, { text: 'lo' }] }, finishReason: 'STOP' }] }, P, { warnings, now: () => 5_000 });
+    expect(r.content).toEqual([{ type: 'text', text: 'Hello' }]);
+    expect(r.warnings).toEqual(warnings);
+    expect(r.created).toBe(5);
+  });
+
+  it('turns function calls into tool calls with stable synthesised ids, after the thoughts', () => {
     const wire = {
       candidates: [{ content: { role: 'model', parts: [{ text: 'thinking...', thought: true }, { functionCall: { name: 'lookup', args: { q: 'cats' } } }] }, finishReason: 'STOP' }],
       responseId: 'r9',
@@ -81,17 +92,19 @@ describe('gemini response decoding', () => {
     const a = decodeGenerateContentResponse(wire, P);
     const b = decodeGenerateContentResponse(wire, P);
     expect(a.finishReason).toBe('tool_calls');
-    expect(a.message.content).toBeNull();
-    expect(a.message.tool_calls).toEqual([{ id: expect.stringMatching(/^call_/), type: 'function', function: { name: 'lookup', arguments: '{"q":"cats"}' } }]);
-    expect(a.message.tool_calls?.[0]?.id).toBe(b.message.tool_calls?.[0]?.id);
+    expect(a.content).toEqual([
+      { type: 'reasoning', text: 'thinking...', provider: 'google' },
+      { type: 'tool-call', id: expect.stringMatching(/^call_/) as unknown, name: 'lookup', arguments: '{"q":"cats"}' },
+    ]);
+    expect(a.content[1]).toEqual(b.content[1]);
     const withId = decodeGenerateContentResponse({ candidates: [{ content: { parts: [{ functionCall: { id: 'fc-1', name: 'f', args: {} } }] }, finishReason: 'STOP' }] }, P);
-    expect(withId.message.tool_calls?.[0]?.id).toBe('fc-1');
+    expect(withId.content[0]).toMatchObject({ type: 'tool-call', id: 'fc-1' });
   });
 
   it('reports a SAFETY stop as content_filter with an empty answer', () => {
     const r = decodeGenerateContentResponse({ candidates: [{ finishReason: 'SAFETY', safetyRatings: [{ blocked: true }] }] }, P);
     expect(r.finishReason).toBe('content_filter');
-    expect(r.message.content).toBe('');
+    expect(r.content).toEqual([]);
   });
 
   it('raises content_filtered for a blocked prompt and upstream_error for a malformed function call', () => {
@@ -112,43 +125,51 @@ describe('gemini response decoding', () => {
 describe('gemini thoughts', () => {
   const thought = (t: string): Record<string, unknown> => ({ text: t, thought: true });
 
-  it('puts thought parts in reasoning_content, not in the answer, and counts thoughts as reasoning', () => {
+  it('decodes thought parts as Google reasoning parts, not answer text, and counts thoughts as reasoning', () => {
     const r = decodeGenerateContentResponse(
       { candidates: [{ content: { role: 'model', parts: [thought('Pondering.'), { text: 'Answer.' }] }, finishReason: 'STOP' }], usageMetadata: { promptTokenCount: 2, candidatesTokenCount: 2, thoughtsTokenCount: 3 } },
       P,
     );
-    expect(r.message).toEqual({ role: 'assistant', content: 'Answer.', reasoning_content: 'Pondering.' });
+    expect(r.content).toEqual([
+      { type: 'reasoning', text: 'Pondering.', provider: 'google' },
+      { type: 'text', text: 'Answer.' },
+    ]);
     expect(r.usage).toMatchObject({ completion: 5, reasoning: 3 });
   });
 
   it('streams thought parts as reasoning parts', async () => {
     const parts = await collect([{ candidates: [{ content: { parts: [thought('Hmm ')] } }] }, { candidates: [{ content: { parts: [thought('ok.')] } }] }, text('Yes', { finishReason: 'STOP' })]);
     expect(parts.filter((p) => p.type === 'reasoning' || p.type === 'text')).toEqual([
-      { type: 'reasoning', delta: 'Hmm ' },
-      { type: 'reasoning', delta: 'ok.' },
+      { type: 'reasoning', delta: 'Hmm ', provider: 'google' },
+      { type: 'reasoning', delta: 'ok.', provider: 'google' },
       { type: 'text', delta: 'Yes' },
     ]);
   });
 
   it('serves an answer without usageMetadata with usage marked estimated', () => {
-    expect(decodeGenerateContentResponse(text('hi', { finishReason: 'STOP' }), P).usageEstimated).toBe(true);
+    const r = decodeGenerateContentResponse(text('hi', { finishReason: 'STOP' }), P);
+    expect([r.usageEstimated, r.rawUsage]).toEqual([true, undefined]);
   });
 });
 
 describe('gemini stream decoding', () => {
-  it('yields start, text, extension, finish, then the last usage, with no [DONE]', async () => {
+  it('yields start, text, provider metadata, finish, then the last usage with its raw numbers, with no [DONE]', async () => {
     const parts = await collect([text('Hel'), text('lo'), { ...text('!', { finishReason: 'STOP' }), usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 2, cachedContentTokenCount: 1, totalTokenCount: 5 } }]);
-    expect(parts.map((p) => p.type)).toEqual(['start', 'text', 'text', 'text', 'extension', 'finish', 'usage']);
+    expect(parts.map((p) => p.type)).toEqual(['start', 'text', 'text', 'text', 'provider-metadata', 'finish', 'usage']);
     expect(parts[0]).toEqual({ type: 'start', id: 'r1', model: 'gemini-2.5-flash' });
     expect(parts.filter((p) => p.type === 'text').map((p) => (p.type === 'text' ? p.delta : '')).join('')).toBe('Hello!');
     expect(parts.at(-2)).toEqual({ type: 'finish', finishReason: 'stop' });
-    expect(parts.at(-1)).toEqual({ type: 'usage', usage: { prompt: 3, completion: 2, cachedRead: 1, cachedWrite: 0, reasoning: 0, total: 5 } });
+    expect(parts.at(-1)).toEqual({
+      type: 'usage',
+      usage: { prompt: 3, completion: 2, cachedRead: 1, cachedWrite: 0, reasoning: 0, total: 5 },
+      raw: { promptTokenCount: 3, candidatesTokenCount: 2, cachedContentTokenCount: 1, totalTokenCount: 5 },
+    });
   });
 
   it('takes usage from a chunk that comes after the finishReason chunk', async () => {
     const parts = await collect([text('a', { finishReason: 'MAX_TOKENS' }), { usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 1, thoughtsTokenCount: 4 } }]);
     expect(parts.at(-2)).toEqual({ type: 'finish', finishReason: 'length' });
-    expect(parts.at(-1)).toEqual({ type: 'usage', usage: { prompt: 1, completion: 5, cachedRead: 0, cachedWrite: 0, reasoning: 4, total: 6 } });
+    expect(parts.at(-1)).toMatchObject({ type: 'usage', usage: { prompt: 1, completion: 5, cachedRead: 0, cachedWrite: 0, reasoning: 4, total: 6 } });
   });
 
   it('streams a function call as one tool-call part and finishes with tool_calls', async () => {
@@ -156,7 +177,7 @@ describe('gemini stream decoding', () => {
     const call = parts.find((p) => p.type === 'tool-call');
     expect(call).toEqual({ type: 'tool-call', index: 0, id: expect.stringMatching(/^call_/), name: 'lookup', argumentsDelta: '{"q":"x"}' });
     const plain = decodeGenerateContentResponse({ candidates: [{ content: { parts: [{ functionCall: { name: 'lookup', args: { q: 'x' } } }] }, finishReason: 'STOP' }], responseId: 'r1' }, P);
-    expect(call?.type === 'tool-call' && call.id).toBe(plain.message.tool_calls?.[0]?.id);
+    expect(call?.type === 'tool-call' && call.id).toBe(plain.content[0]?.type === 'tool-call' && plain.content[0].id);
     expect(parts.at(-1)).toEqual({ type: 'finish', finishReason: 'tool_calls' });
   });
 
@@ -174,7 +195,7 @@ describe('gemini stream decoding', () => {
 
   it('ends with content_filter on a SAFETY stop mid-answer', async () => {
     const parts = await collect([text('partial'), { candidates: [{ content: { parts: [{ text: '' }] }, finishReason: 'SAFETY', safetyRatings: [{ blocked: true }] }] }]);
-    expect(parts.find((p) => p.type === 'extension')).toEqual({ type: 'extension', namespace: 'vertex', data: { finishReason: 'SAFETY', safetyRatings: [{ blocked: true }] } });
+    expect(parts.find((p) => p.type === 'provider-metadata')).toEqual({ type: 'provider-metadata', namespace: 'vertex', data: { finishReason: 'SAFETY', safetyRatings: [{ blocked: true }] } });
     expect(parts.at(-1)).toEqual({ type: 'finish', finishReason: 'content_filter' });
   });
 });

@@ -1,24 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../core/errors.js';
-import type { ChatRequest } from '../../../core/types.js';
-import { encodeGenerateContentRequest, guessMimeType } from './encode-request.js';
+import type { AssistantPart, ChatRequest, Message, UserPart } from '../../../core/types.js';
+import { encodeGenerateContentRequest } from './encode-request.js';
+import { guessMimeType } from './encode-messages.js';
 import { toGeminiSchema } from './schema.js';
+import type { GeminiRequest } from './wire.js';
 
-const base = (extra: Partial<ChatRequest>): ChatRequest => ({ model: 'g', messages: [{ role: 'user', content: 'hi' }], ...extra });
+const user = (text: string): Message => ({ role: 'user', content: [{ type: 'text', text }] });
+const assistant = (...content: AssistantPart[]): Message => ({ role: 'assistant', content });
+const base = (extra: Partial<ChatRequest>): ChatRequest => ({ model: 'g', messages: [user('hi')], ...extra });
+const encode = (extra: Partial<ChatRequest>): GeminiRequest => encodeGenerateContentRequest(base(extra)).body;
+const withUserParts = (...content: UserPart[]): GeminiRequest => encode({ messages: [{ role: 'user', content }] });
+const call = (id: string, name: string, args: string): AssistantPart => ({ type: 'tool-call', id, name, arguments: args });
 
-describe('gemini request encoding', () => {
-  it('moves system and developer messages into systemInstruction and maps roles to user/model', () => {
-    const body = encodeGenerateContentRequest(
-      base({
-        messages: [
-          { role: 'system', content: 'Be terse.' },
-          { role: 'developer', content: [{ type: 'text', text: 'No emojis.' }] },
-          { role: 'user', content: 'q1' },
-          { role: 'assistant', content: 'a1' },
-          { role: 'user', content: 'q2' },
-        ],
-      }),
-    );
+describe('gemini request encoding: messages', () => {
+  it('moves system messages into systemInstruction and maps roles to user/model', () => {
+    const body = encode({
+      messages: [
+        { role: 'system', content: [{ type: 'text', text: 'Be terse.' }] },
+        { role: 'system', content: [{ type: 'text', text: 'No ' }, { type: 'text', text: 'emojis.' }] },
+        user('q1'),
+        assistant({ type: 'text', text: 'a1' }),
+        user('q2'),
+      ],
+    });
     expect(body.systemInstruction).toEqual({ parts: [{ text: 'Be terse.' }, { text: 'No emojis.' }] });
     expect(body.contents).toEqual([
       { role: 'user', parts: [{ text: 'q1' }] },
@@ -27,88 +32,131 @@ describe('gemini request encoding', () => {
     ]);
   });
 
-  it('sends data-URL images as inlineData and http images as fileData with a guessed MIME type', () => {
-    const body = encodeGenerateContentRequest(
-      base({
-        messages: [
-          {
-            role: 'user',
-            content: [
-              { type: 'text', text: 'look' },
-              { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
-              { type: 'image_url', image_url: { url: 'https://example.com/cat.webp?x=1' } },
-            ],
-          },
-        ],
-      }),
+  it('sends base64 images and files as inlineData and URL images as fileData, guessing an image type the source does not give', () => {
+    const body = withUserParts(
+      { type: 'text', text: 'look' },
+      { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: 'AAAA' }, detail: 'high' },
+      { type: 'image', source: { type: 'url', url: 'https://example.com/cat.webp?x=1' } },
+      { type: 'image', source: { type: 'url', url: 'https://example.com/raw', mediaType: 'image/gif' } },
+      { type: 'file', source: { type: 'base64', mediaType: 'application/pdf', data: 'JVBE' }, filename: 'a.pdf' },
+      { type: 'file', source: { type: 'url', url: 'https://example.com/doc', mediaType: 'application/pdf' } },
     );
     expect(body.contents[0]?.parts).toEqual([
       { text: 'look' },
       { inlineData: { mimeType: 'image/png', data: 'AAAA' } },
       { fileData: { mimeType: 'image/webp', fileUri: 'https://example.com/cat.webp?x=1' } },
+      { fileData: { mimeType: 'image/gif', fileUri: 'https://example.com/raw' } },
+      { inlineData: { mimeType: 'application/pdf', data: 'JVBE' } },
+      { fileData: { mimeType: 'application/pdf', fileUri: 'https://example.com/doc' } },
     ]);
     expect(guessMimeType('https://x/y/photo.JPG')).toBe('image/jpeg');
     expect(guessMimeType('https://x/y/noext')).toBe('image/jpeg');
   });
 
-  it('rejects an image URL that is neither a data URL nor http(s), gs:// included (a client must not make the gateway read its buckets)', () => {
+  it('refuses a file URL without a media type, naming the part', () => {
+    const err = (() => {
+      try {
+        withUserParts({ type: 'text', text: 'read' }, { type: 'file', source: { type: 'url', url: 'https://example.com/doc.bin' } });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toMatchObject({ kind: 'invalid_request', param: 'messages[0].content[1]' });
+  });
+
+  it('refuses a URL that is neither inline nor http(s), gs:// included (a client must not make the gateway read its buckets)', () => {
     for (const url of ['ftp://x/y.png', 'gs://private-bucket/secret.png']) {
-      expect(() => encodeGenerateContentRequest(base({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }] }))).toThrow(GatewayError);
+      expect(() => withUserParts({ type: 'image', source: { type: 'url', url } })).toThrow(GatewayError);
+      expect(() => withUserParts({ type: 'file', source: { type: 'url', url, mediaType: 'application/pdf' } })).toThrow(GatewayError);
     }
   });
 
-  it('encodes tool calls as functionCall and tool results as functionResponse matched by name', () => {
-    const body = encodeGenerateContentRequest(
-      base({
-        messages: [
-          { role: 'user', content: 'weather in Oslo and Rome?' },
-          {
-            role: 'assistant',
-            content: null,
-            tool_calls: [
-              { id: 'call_a', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } },
-              { id: 'call_b', type: 'function', function: { name: 'time', arguments: '' } },
-            ],
-          },
-          { role: 'tool', tool_call_id: 'call_a', content: '3C' },
-          { role: 'tool', tool_call_id: 'call_b', content: [{ type: 'text', text: 'noon' }] },
-        ],
-      }),
-    );
+  it('encodes tool calls as functionCall and tool results as functionResponse named by the matching call', () => {
+    const body = encode({
+      messages: [
+        user('weather in Oslo and Rome?'),
+        assistant(call('call_a', 'weather', '{"city":"Oslo"}'), call('call_b', 'time', '')),
+        { role: 'tool', toolCallId: 'call_a', content: [{ type: 'text', text: '3C' }] },
+        { role: 'tool', toolCallId: 'call_b', content: [{ type: 'text', text: 'no clock' }], isError: true },
+      ],
+    });
     expect(body.contents).toEqual([
       { role: 'user', parts: [{ text: 'weather in Oslo and Rome?' }] },
       { role: 'model', parts: [{ functionCall: { name: 'weather', args: { city: 'Oslo' } } }, { functionCall: { name: 'time', args: {} } }] },
       {
         role: 'user',
-        parts: [
-          { functionResponse: { name: 'weather', response: { content: '3C' } } },
-          { functionResponse: { name: 'time', response: { content: 'noon' } } },
-        ],
+        parts: [{ functionResponse: { name: 'weather', response: { content: '3C' } } }, { functionResponse: { name: 'time', response: { error: 'no clock' } } }],
       },
     ]);
   });
 
-  it('refuses a tool message whose id matches no earlier call, and non-object arguments', () => {
-    const orphan = base({ messages: [{ role: 'user', content: 'x' }, { role: 'tool', tool_call_id: 'nope', content: 'r' }] });
-    expect(() => encodeGenerateContentRequest(orphan)).toThrow(/does not match/);
-    const badArgs = base({ messages: [{ role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '[1]' } }] }] });
-    expect(() => encodeGenerateContentRequest(badArgs)).toThrow(/JSON object/);
+  it('refuses a tool message whose id matches no earlier call, non-object arguments and images in tool results', () => {
+    expect(() => encode({ messages: [user('x'), { role: 'tool', toolCallId: 'nope', content: [{ type: 'text', text: 'r' }] }] })).toThrow(/does not match/);
+    const badArgs = (args: string): ChatRequest => base({ messages: [user('x'), assistant(call('c', 'f', args))] });
+    expect(() => encodeGenerateContentRequest(badArgs('[1]'))).toThrow(expect.objectContaining({ kind: 'invalid_request', param: 'messages[1].content[0].arguments' }));
+    expect(() => encodeGenerateContentRequest(badArgs('{"a":'))).toThrow(expect.objectContaining({ kind: 'invalid_request' }));
+    const image = base({
+      messages: [user('x'), assistant(call('c', 'f', '{}')), { role: 'tool', toolCallId: 'c', content: [{ type: 'image', source: { type: 'base64', mediaType: 'image/png', data: 'AA' } }] }],
+    });
+    expect(() => encodeGenerateContentRequest(image)).toThrow(expect.objectContaining({ kind: 'invalid_request', param: 'messages[2].content[0]' }));
+  });
+});
+
+describe('gemini request encoding: reasoning history and thought signatures', () => {
+  const model = (...content: AssistantPart[]): GeminiRequest['contents'][number]['parts'] | undefined => encode({ messages: [user('q'), assistant(...content)] }).contents[1]?.parts;
+
+  it('sends Google reasoning back as thoughts with their signatures and drops other providers\' reasoning', () => {
+    expect(
+      model(
+        { type: 'reasoning', text: 'Anthropic thinking', signature: 'anthropic-sig', provider: 'anthropic' },
+        { type: 'redacted-reasoning', data: 'opaque', provider: 'anthropic' },
+        { type: 'reasoning', text: 'no provider' },
+        { type: 'reasoning', text: 'Pondering.', signature: 'sig-t', provider: 'google' },
+        { type: 'text', text: 'Answer.' },
+      ),
+    ).toEqual([{ text: 'Pondering.', thought: true, thoughtSignature: 'sig-t' }, { text: 'Answer.' }]);
   });
 
-  it('declares tools with Gemini-safe schemas and maps every tool_choice', () => {
-    const tools: ChatRequest['tools'] = [
-      {
-        type: 'function',
-        function: {
-          name: 'lookup',
-          description: 'Looks up.',
-          parameters: { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', additionalProperties: false, properties: { q: { type: 'string' } }, required: ['q'] },
-        },
-      },
-      { type: 'function', function: { name: 'ping', parameters: { type: 'object', properties: {} } } },
-    ];
-    const body = encodeGenerateContentRequest(base({ tools, tool_choice: 'required' }));
-    expect(body.tools).toEqual([
+  it('puts a signature that precedes a function call or a text back on that part', () => {
+    expect(
+      model(
+        { type: 'reasoning', text: 'Need data.', provider: 'google' },
+        { type: 'reasoning', text: '', signature: 'sig-call', provider: 'google' },
+        call('c1', 'lookup', '{"q":"x"}'),
+        call('c2', 'lookup', '{"q":"y"}'),
+      ),
+    ).toEqual([
+      { text: 'Need data.', thought: true },
+      { functionCall: { name: 'lookup', args: { q: 'x' } }, thoughtSignature: 'sig-call' },
+      { functionCall: { name: 'lookup', args: { q: 'y' } } },
+    ]);
+    expect(model({ type: 'reasoning', text: '', signature: 'sig-text', provider: 'google' }, { type: 'text', text: 'Done.' })).toEqual([{ text: 'Done.', thoughtSignature: 'sig-text' }]);
+    expect(model({ type: 'text', text: 'Done.' }, { type: 'reasoning', text: '', signature: 'sig-end', provider: 'google' })).toEqual([{ text: 'Done.' }, { text: '', thoughtSignature: 'sig-end' }]);
+  });
+
+  it('moves a signature merged into the thoughts before a function call onto the call, where Gemini wants it', () => {
+    expect(model({ type: 'reasoning', text: 'Need data.', signature: 'sig-call', provider: 'google' }, call('c1', 'lookup', '{}'))).toEqual([
+      { text: 'Need data.', thought: true },
+      { functionCall: { name: 'lookup', args: {} }, thoughtSignature: 'sig-call' },
+    ]);
+  });
+});
+
+describe('gemini request encoding: tools and settings', () => {
+  const tools: ChatRequest['tools'] = [
+    {
+      name: 'lookup',
+      description: 'Looks up.',
+      parameters: { $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', additionalProperties: false, properties: { q: { type: 'string' } }, required: ['q'] },
+      strict: true,
+      cacheControl: { type: 'ephemeral' },
+    },
+    { name: 'ping', parameters: { type: 'object', properties: {} } },
+  ];
+
+  it('declares tools with Gemini-safe schemas', () => {
+    expect(encode({ tools }).tools).toEqual([
       {
         functionDeclarations: [
           { name: 'lookup', description: 'Looks up.', parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } },
@@ -116,32 +164,63 @@ describe('gemini request encoding', () => {
         ],
       },
     ]);
-    expect(body.toolConfig).toEqual({ functionCallingConfig: { mode: 'ANY' } });
-    expect(encodeGenerateContentRequest(base({ tools, tool_choice: 'auto' })).toolConfig?.functionCallingConfig.mode).toBe('AUTO');
-    expect(encodeGenerateContentRequest(base({ tools, tool_choice: 'none' })).toolConfig?.functionCallingConfig.mode).toBe('NONE');
-    expect(encodeGenerateContentRequest(base({ tools, tool_choice: { type: 'function', function: { name: 'ping' } } })).toolConfig).toEqual({
-      functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['ping'] },
-    });
-    expect(encodeGenerateContentRequest(base({ tools })).toolConfig).toBeUndefined();
   });
 
-  it('maps sampling, limits, stop sequences, seed and JSON mode into generationConfig', () => {
-    const body = encodeGenerateContentRequest(
-      base({ temperature: 0.3, top_p: 0.9, max_tokens: 50, max_completion_tokens: 40, stop: 'END', seed: 7, presence_penalty: 0.1, frequency_penalty: 0.2, response_format: { type: 'json_object' } }),
-    );
-    expect(body.generationConfig).toEqual({
+  it('maps every tool choice to a function calling mode', () => {
+    expect(encode({ tools, toolChoice: { type: 'auto' } }).toolConfig).toEqual({ functionCallingConfig: { mode: 'AUTO' } });
+    expect(encode({ tools, toolChoice: { type: 'none' } }).toolConfig).toEqual({ functionCallingConfig: { mode: 'NONE' } });
+    expect(encode({ tools, toolChoice: { type: 'required' } }).toolConfig).toEqual({ functionCallingConfig: { mode: 'ANY' } });
+    expect(encode({ tools, toolChoice: { type: 'tool', name: 'ping' } }).toolConfig).toEqual({ functionCallingConfig: { mode: 'ANY', allowedFunctionNames: ['ping'] } });
+    expect(encode({ tools }).toolConfig).toBeUndefined();
+    expect(encode({ toolChoice: { type: 'none' } }).toolConfig).toBeUndefined();
+  });
+
+  it('warns that parallel tool calls cannot be turned off, and warns of nothing else', () => {
+    expect(encodeGenerateContentRequest(base({ tools, parallelToolCalls: false })).warnings).toEqual([
+      { type: 'unsupported-setting', setting: 'parallelToolCalls', message: expect.stringContaining('parallel') as unknown },
+    ]);
+    const quiet = base({
+      tools,
+      parallelToolCalls: true,
+      topK: 3,
+      user: 'u1',
+      messages: [{ role: 'system', content: [{ type: 'text', text: 'long preamble', cacheControl: { type: 'ephemeral', ttl: '1h' } }] }, user('q')],
+    });
+    expect(encodeGenerateContentRequest(quiet).warnings).toEqual([]);
+  });
+
+  it('maps sampling, limits, stop sequences, seed and penalties into generationConfig, topK natively', () => {
+    expect(encode({ temperature: 0.3, topP: 0.9, topK: 40, maxOutputTokens: 40, stopSequences: ['END'], seed: 7, presencePenalty: 0.1, frequencyPenalty: 0.2 }).generationConfig).toEqual({
       temperature: 0.3,
       topP: 0.9,
+      topK: 40,
       maxOutputTokens: 40,
       stopSequences: ['END'],
       seed: 7,
       presencePenalty: 0.1,
       frequencyPenalty: 0.2,
-      responseMimeType: 'application/json',
     });
-    const schema = encodeGenerateContentRequest(base({ response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object', properties: { a: { type: ['integer', 'null'] } }, additionalProperties: false } } } }));
-    expect(schema.generationConfig).toEqual({ responseMimeType: 'application/json', responseSchema: { type: 'object', properties: { a: { type: 'integer', nullable: true } } } });
-    expect(encodeGenerateContentRequest(base({})).generationConfig).toBeUndefined();
+    expect(encode({}).generationConfig).toBeUndefined();
+    expect(encode({ responseFormat: { type: 'text' } }).generationConfig).toBeUndefined();
+  });
+
+  it('asks for JSON, with the cleaned schema when the format gives one', () => {
+    expect(encode({ responseFormat: { type: 'json' } }).generationConfig).toEqual({ responseMimeType: 'application/json' });
+    const schema = { type: 'object', properties: { a: { type: ['integer', 'null'] } }, additionalProperties: false };
+    expect(encode({ responseFormat: { type: 'json', schema, name: 'x', strict: true } }).generationConfig).toEqual({
+      responseMimeType: 'application/json',
+      responseSchema: { type: 'object', properties: { a: { type: 'integer', nullable: true } } },
+    });
+  });
+
+  it('maps reasoning to thinkingConfig: an explicit budget, an effort\'s budget, medium by default, and zero when off', () => {
+    const thinking = (reasoning: ChatRequest['reasoning']): unknown => encode({ reasoning }).generationConfig?.thinkingConfig;
+    expect(thinking({ enabled: true, budgetTokens: 5000, effort: 'high' })).toEqual({ thinkingBudget: 5000, includeThoughts: true });
+    expect(thinking({ enabled: true, effort: 'low' })).toEqual({ thinkingBudget: 2048, includeThoughts: true });
+    expect(thinking({ enabled: true, effort: 'high' })).toEqual({ thinkingBudget: 24576, includeThoughts: true });
+    expect(thinking({ enabled: true })).toEqual({ thinkingBudget: 8192, includeThoughts: true });
+    expect(thinking({ enabled: false })).toEqual({ thinkingBudget: 0 });
+    expect(thinking(undefined)).toBeUndefined();
   });
 });
 

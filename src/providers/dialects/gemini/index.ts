@@ -1,6 +1,7 @@
 export type * from './wire.js';
-export { encodeGenerateContentRequest, guessMimeType } from './encode-request.js';
-export { decodeGenerateContentResponse } from './decode-response.js';
+export { encodeGenerateContentRequest, type EncodedGeminiRequest } from './encode-request.js';
+export { guessMimeType } from './encode-messages.js';
+export { decodeGenerateContentResponse, type DecodeResponseOptions } from './decode-response.js';
 export { decodeGenerateContentStream } from './decode-stream.js';
 export { encodePredictEmbeddingRequest, decodePredictEmbeddingResponse, type PredictEmbeddingRequest } from './embeddings.js';
 export { mapGoogleError } from './map-error.js';
@@ -8,3 +9,4 @@ export { mapFinishReason } from './finish-reason.js';
 export { decodeUsageMetadata } from './usage.js';
 export { toGeminiSchema, toGeminiParameters } from './schema.js';
 export { toolCallId } from './tool-ids.js';
+export { GOOGLE_PROVIDER } from './signatures.js';

@@ -13,11 +13,15 @@ export interface GeminiFunctionResponse {
   response: JsonObject;
 }
 
+/**
+ * `thoughtSignature` is Gemini's token for the reasoning behind the part it sits on (a thought, the
+ * answer's last text, the first function call of a step); it must go back on that same part.
+ */
 export type GeminiPart =
-  | { text: string; thought?: boolean }
+  | { text: string; thought?: boolean; thoughtSignature?: string }
   | { inlineData: { mimeType: string; data: string } }
   | { fileData: { mimeType: string; fileUri: string } }
-  | { functionCall: GeminiFunctionCall }
+  | { functionCall: GeminiFunctionCall; thoughtSignature?: string }
   | { functionResponse: GeminiFunctionResponse };
 
 export interface GeminiContent {
@@ -31,9 +35,17 @@ export interface GeminiFunctionDeclaration {
   parameters?: JsonObject;
 }
 
+export interface GeminiThinkingConfig {
+  /** Tokens the model may think for; 0 turns thinking off (on models that allow it). */
+  thinkingBudget: number;
+  /** Return thought summaries as parts marked `thought: true`. */
+  includeThoughts?: boolean;
+}
+
 export interface GeminiGenerationConfig {
   temperature?: number;
   topP?: number;
+  topK?: number;
   maxOutputTokens?: number;
   stopSequences?: string[];
   seed?: number;
@@ -41,13 +53,16 @@ export interface GeminiGenerationConfig {
   frequencyPenalty?: number;
   responseMimeType?: string;
   responseSchema?: JsonObject;
+  thinkingConfig?: GeminiThinkingConfig;
 }
+
+export type GeminiFunctionCallingMode = 'AUTO' | 'ANY' | 'NONE';
 
 export interface GeminiRequest {
   contents: GeminiContent[];
   systemInstruction?: { parts: Array<{ text: string }> };
   tools?: Array<{ functionDeclarations: GeminiFunctionDeclaration[] }>;
-  toolConfig?: { functionCallingConfig: { mode: 'AUTO' | 'ANY' | 'NONE'; allowedFunctionNames?: string[] } };
+  toolConfig?: { functionCallingConfig: { mode: GeminiFunctionCallingMode; allowedFunctionNames?: string[] } };
   generationConfig?: GeminiGenerationConfig;
 }
 

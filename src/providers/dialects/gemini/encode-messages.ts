@@ -1,0 +1,145 @@
+import { GatewayError } from '../../../core/errors.js';
+import { textOf } from '../../../core/types.js';
+import type { AssistantPart, FilePart, ImagePart, JsonObject, Message, ReasoningPart, ToolMessage, UserPart } from '../../../core/types.js';
+import type { GeminiContent, GeminiPart, GeminiRequest } from './wire.js';
+import { GOOGLE_PROVIDER } from './signatures.js';
+
+function invalid(param: string, message: string): GatewayError {
+  return new GatewayError({ kind: 'invalid_request', message, param });
+}
+
+const MIME_BY_EXTENSION: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  heic: 'image/heic',
+  heif: 'image/heif',
+  pdf: 'application/pdf',
+};
+
+/** Guesses an image's MIME type from its URL path; Gemini needs one for fileData. */
+export function guessMimeType(url: string): string {
+  const path = url.split(/[?#]/)[0] ?? '';
+  const ext = path.slice(path.lastIndexOf('.') + 1).toLowerCase();
+  return MIME_BY_EXTENSION[ext] ?? 'image/jpeg';
+}
+
+const DATA_URL = /^data:([^;,]+)(?:;[^,]*)?;base64,(.*)$/s;
+
+/** An image or file: inline bytes as inlineData, an http(s) URL as fileData (Vertex fetches it). */
+function mediaPart(part: ImagePart | FilePart, param: string): GeminiPart {
+  const source = part.source;
+  if (source.type === 'base64') return { inlineData: { mimeType: source.mediaType, data: source.data } };
+  const inline = DATA_URL.exec(source.url);
+  if (inline) return { inlineData: { mimeType: inline[1] as string, data: inline[2] as string } };
+  // gs:// is refused: Vertex would read the object with the gateway's own identity, on a client's say-so.
+  if (!/^https?:\/\//i.test(source.url)) throw invalid(param, `'${param}' must be inline (base64) data or an http(s) URL.`);
+  // An image's type can be told from its URL as Gemini expects; a document's cannot be guessed safely.
+  const mimeType = source.mediaType ?? (part.type === 'image' ? guessMimeType(source.url) : undefined);
+  if (mimeType === undefined) throw invalid(param, `'${param}' needs a media type: Gemini reads a file URL only with its MIME type.`);
+  return { fileData: { mimeType, fileUri: source.url } };
+}
+
+function userParts(content: UserPart[], param: string): GeminiPart[] {
+  return content.map((p, j) => (p.type === 'text' ? { text: p.text } : mediaPart(p, `${param}.content[${j}]`)));
+}
+
+function parseArguments(args: string, param: string): JsonObject {
+  if (args.trim() === '') return {};
+  try {
+    const parsed = JSON.parse(args) as unknown;
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as JsonObject;
+  } catch {
+    // fall through to the error below
+  }
+  throw invalid(param, `'${param}' must be a JSON object for Gemini function calls.`);
+}
+
+function signed<T extends GeminiPart>(part: T, signature: string | undefined): T {
+  return signature === undefined ? part : { ...part, thoughtSignature: signature };
+}
+
+/**
+ * Whether a Google reasoning part's signature belongs to the part after it (see signatures.ts). One on
+ * reasoning text right before a function call goes to the call too: Gemini signs calls, not the
+ * thoughts before them, and a stream accumulator may have merged the call's signature into those.
+ */
+function signatureGoesForward(part: ReasoningPart, next: AssistantPart | undefined): boolean {
+  if (part.signature === undefined) return false;
+  return next?.type === 'tool-call' || (part.text === '' && next?.type === 'text');
+}
+
+/**
+ * An assistant message as model parts, in order. Google reasoning goes back as thoughts with their
+ * signatures; reasoning of other providers (and redacted reasoning) is dropped, never sent as text.
+ */
+function modelParts(content: AssistantPart[], param: string, callNames: Map<string, string>): GeminiPart[] {
+  const out: GeminiPart[] = [];
+  let pending: string | undefined;
+  content.forEach((p, j) => {
+    if (p.type === 'reasoning') {
+      if (p.provider !== GOOGLE_PROVIDER) return;
+      const forward = signatureGoesForward(p, content[j + 1]);
+      if (p.text !== '') out.push(signed({ text: p.text, thought: true }, forward ? undefined : p.signature));
+      else if (p.signature !== undefined && !forward) out.push({ text: '', thoughtSignature: p.signature });
+      if (forward) pending = p.signature;
+    } else if (p.type === 'text') {
+      if (p.text !== '' || pending !== undefined) out.push(signed({ text: p.text }, pending));
+      pending = undefined;
+    } else if (p.type === 'tool-call') {
+      callNames.set(p.id, p.name);
+      out.push(signed({ functionCall: { name: p.name, args: parseArguments(p.arguments, `${param}.content[${j}].arguments`) } }, pending));
+      pending = undefined;
+    }
+  });
+  return out;
+}
+
+/** A tool result as functionResponse; Gemini's convention puts a failure under `error`. */
+function functionResponse(m: ToolMessage, param: string, callNames: Map<string, string>): GeminiPart {
+  const name = callNames.get(m.toolCallId);
+  if (name === undefined) throw invalid(`${param}.toolCallId`, `'${param}.toolCallId' does not match any earlier assistant tool call.`);
+  m.content.forEach((p, j) => {
+    if (p.type !== 'text') throw invalid(`${param}.content[${j}]`, `'${param}.content[${j}]': Gemini takes only text in tool results.`);
+  });
+  const text = textOf(m.content);
+  return { functionResponse: { name, response: m.isError === true ? { error: text } : { content: text } } };
+}
+
+/** Appends parts to the last content when it has the same role: Gemini wants one turn per role switch. */
+function push(contents: GeminiContent[], role: GeminiContent['role'], parts: GeminiPart[]): void {
+  if (parts.length === 0) return;
+  const last = contents[contents.length - 1];
+  if (last && last.role === role) last.parts.push(...parts);
+  else contents.push({ role, parts });
+}
+
+/** The conversation as Gemini contents; system messages become the systemInstruction. */
+export function encodeMessages(messages: Message[]): Pick<GeminiRequest, 'contents' | 'systemInstruction'> {
+  const contents: GeminiContent[] = [];
+  const system: Array<{ text: string }> = [];
+  // Gemini names a function response by the function, not by a call id.
+  const callNames = new Map<string, string>();
+  messages.forEach((m, i) => {
+    const param = `messages[${i}]`;
+    switch (m.role) {
+      case 'system':
+        system.push({ text: textOf(m.content) });
+        return;
+      case 'user':
+        push(contents, 'user', userParts(m.content, param));
+        return;
+      case 'assistant':
+        push(contents, 'model', modelParts(m.content, param, callNames));
+        return;
+      case 'tool':
+        push(contents, 'user', [functionResponse(m, param, callNames)]);
+        return;
+    }
+  });
+  const out: Pick<GeminiRequest, 'contents' | 'systemInstruction'> = { contents };
+  if (system.length > 0) out.systemInstruction = { parts: system };
+  return out;
+}
