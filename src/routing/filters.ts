@@ -73,7 +73,7 @@ export function firstFailedStage(d: Deployment, needs: Needs, now: number, check
   return Stage.Passed;
 }
 
-/** Tokens a request is counted for against a deployment's quota: the prompt estimate plus max_tokens. */
+/** Tokens a request is counted for against a deployment's quota: the prompt estimate plus its output limit. */
 export function quotaTokens(needs: Needs): number {
   return needs.promptTokens + (needs.maxTokens?.value ?? 0);
 }
