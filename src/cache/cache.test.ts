@@ -5,9 +5,10 @@ import { createGateway, type GatewayOptions } from '../gateway/gateway.js';
 import type { ConfigInput } from '../config/schema.js';
 import { FakeClock, FakeProvider, failure, rawDeployment } from '../routing/testing/fakes.js';
 import { cacheKey } from './key.js';
-import { MemoryResponseCache } from './store.js';
+import { MemoryResponseCache, isCachedAnswer } from './store.js';
+import { answer, answerText, userRequest, userText } from '../testing/canonical.js';
 
-const ask = (over: Partial<ChatRequest> = {}): ChatRequest => ({ model: 'chat', messages: [{ role: 'user', content: 'hi' }], temperature: 0, ...over });
+const ask = (over: Partial<ChatRequest> = {}): ChatRequest => userRequest('chat', 'hi', { temperature: 0, ...over });
 
 function build(group: Record<string, unknown> = {}, extra: GatewayOptions = {}) {
   const clock = new FakeClock();
@@ -31,7 +32,7 @@ describe('the response cache', () => {
     expect(first.cache).toBe('miss');
     const second = await gateway.chat(ask(), { tags: { key: 'k1' } });
     expect(second.cache).toBe('hit');
-    expect(second.response.message).toEqual(first.response.message);
+    expect(second.response.content).toEqual(first.response.content);
     expect(second.servedBy).toMatchObject({ deployment: 'a', attempts: 0 });
     expect(provider.calls).toBe(1);
     expect(records.map((r) => r.cacheHit === true)).toEqual([false, true]);
@@ -68,9 +69,9 @@ describe('the response cache', () => {
     const { gateway, provider } = build({ cache: { enabled: true } });
     const followUp = ask({
       messages: [
-        { role: 'user', content: 'pay the invoice' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'pay', arguments: '{}' } }] },
-        { role: 'tool', tool_call_id: 'c1', content: 'paid' },
+        userText('pay the invoice'),
+        { role: 'assistant', content: [{ type: 'tool-call', id: 'c1', name: 'pay', arguments: '{}' }] },
+        { role: 'tool', toolCallId: 'c1', content: [{ type: 'text', text: 'paid' }] },
       ],
     });
     await gateway.chat(followUp, { toolSideEffects: true });
@@ -96,42 +97,56 @@ describe('the response cache', () => {
 
   it('replays a cached answer as a stream, and caches a streamed answer once it ended cleanly', async () => {
     const { gateway, provider } = build({ cache: { enabled: true } });
-    const live = await gateway.stream(ask({ stream: true }));
+    const live = await gateway.stream(ask());
     expect(live.cache).toBe('miss');
     expect(await text(live.parts)).toEqual(['start', 'text:Hel', 'text:lo', 'finish', 'usage']);
-    const again = await gateway.stream(ask({ stream: true }));
+    const again = await gateway.stream(ask());
     expect(again.cache).toBe('hit');
     expect(await text(again.parts)).toEqual(['start', 'text:Hello', 'finish', 'usage']);
     // The same request without streaming gets the streamed answer too.
-    expect((await gateway.chat(ask())).response.message.content).toBe('Hello');
+    expect(answerText((await gateway.chat(ask())).response)).toBe('Hello');
     expect(provider.calls).toBe(1);
   });
 
   it('stores nothing from a stream that broke', async () => {
     const { gateway, provider } = build({ cache: { enabled: true } });
     provider.streamPlan = { chunks: ['Hel', 'lo'], failAfter: 1 };
-    const broken = await gateway.stream(ask({ stream: true }));
+    const broken = await gateway.stream(ask());
     await expect(text(broken.parts)).rejects.toThrow();
     provider.streamPlan = { chunks: ['Hel', 'lo'] };
-    expect((await gateway.stream(ask({ stream: true }))).cache).toBe('miss');
+    expect((await gateway.stream(ask())).cache).toBe('miss');
   });
 });
 
 describe('cache keys and the memory LRU', () => {
-  it('hash field order alike and ignore how the answer is delivered', () => {
-    const a = cacheKey({ model: 'm', messages: [{ role: 'user', content: 'x' }], temperature: 0, stream: true }, 'g', 's');
-    const b = cacheKey({ temperature: 0, messages: [{ content: 'x', role: 'user' }], model: 'm' }, 'g', 's');
+  it('hash field order alike and leave absent fields out', () => {
+    const a = cacheKey({ model: 'm', messages: [userText('x')], temperature: 0, topP: undefined }, 'g', 's');
+    const b = cacheKey({ temperature: 0, messages: [{ content: [{ text: 'x', type: 'text' }], role: 'user' }], model: 'm' }, 'g', 's');
     expect(a).toBe(b);
     expect(cacheKey({ model: 'm', messages: [] }, 'g', 'other')).not.toBe(cacheKey({ model: 'm', messages: [] }, 'g', 's'));
   });
 
+  it('tell apart requests that differ in reasoning, provider options or passthrough fields', () => {
+    const key = (over: Partial<ChatRequest>): string => cacheKey(userRequest('m', 'x', over), 'g', 's');
+    const keys = [
+      key({}),
+      key({ reasoning: { enabled: true, effort: 'low' } }),
+      key({ reasoning: { enabled: true, effort: 'high' } }),
+      key({ providerOptions: { openai: { max_tokens_field: 'max_completion_tokens' } } }),
+      key({ passthrough: { service_tier: 'flex' } }),
+      key({ passthrough: { service_tier: 'auto' } }),
+    ];
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(key({ passthrough: { a: 1, b: 2 } })).toBe(key({ passthrough: { b: 2, a: 1 } }));
+  });
+
   it('drops the least recently used answer past max_entries', async () => {
     const lru = new MemoryResponseCache(2, () => 0);
-    const answer = { response: { id: 'r', model: 'm', created: 0, message: { role: 'assistant' as const, content: 'x' }, finishReason: 'stop' as const, usage: { prompt: 1, completion: 1, cachedRead: 0, cachedWrite: 0, reasoning: 0, total: 2 } }, deployment: 'a', provider: 'p', model: 'm', region: undefined };
-    await lru.set('a', answer, 1000);
-    await lru.set('b', answer, 1000);
+    const entry = { response: answer('x'), deployment: 'a', provider: 'p', model: 'm', region: undefined };
+    await lru.set('a', entry, 1000);
+    await lru.set('b', entry, 1000);
     await lru.get('a');
-    await lru.set('c', answer, 1000);
+    await lru.set('c', entry, 1000);
     expect([await lru.get('a'), await lru.get('b'), await lru.get('c')].map((x) => x !== undefined)).toEqual([true, false, true]);
   });
 });
@@ -143,5 +158,23 @@ describe('a response cache store that fails', () => {
     expect((await gateway.chat(ask())).cache).toBe('miss');
     expect((await gateway.chat(ask())).cache).toBe('miss');
     expect(provider.calls).toBe(2);
+  });
+});
+
+describe('stored entries', () => {
+  const by = { deployment: 'a', provider: 'p', model: 'm', region: undefined };
+
+  it('of the canonical shape are answers', () => {
+    expect(isCachedAnswer({ response: answer('x'), ...by })).toBe(true);
+    expect(isCachedAnswer(JSON.parse(JSON.stringify({ response: answer(''), ...by })))).toBe(true);
+  });
+
+  it('of an older shape (an OpenAI-style message), or anything else, are not', () => {
+    const old = { response: { id: 'r', model: 'm', created: 0, message: { role: 'assistant', content: 'x' }, finishReason: 'stop', usage: answer('x').usage }, ...by };
+    expect(isCachedAnswer(old)).toBe(false);
+    expect(isCachedAnswer({ response: { ...answer('x'), content: ['x'] }, ...by })).toBe(false);
+    expect(isCachedAnswer({ response: answer('x') })).toBe(false);
+    expect(isCachedAnswer(null)).toBe(false);
+    expect(isCachedAnswer('x')).toBe(false);
   });
 });

@@ -1,12 +1,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { ChatRequest } from '../core/types.js';
+import { answerText, userRequest } from '../testing/canonical.js';
 import { createGateway } from '../gateway/gateway.js';
 import { FakeProvider, rawDeployment } from '../routing/testing/fakes.js';
 import { RedisResponseCache } from './redis-store.js';
+import { cacheKey } from './key.js';
 
 const REDIS_URL = process.env.REDIS_URL;
-const ask: ChatRequest = { model: 'chat', messages: [{ role: 'user', content: 'shared?' }], temperature: 0 };
+const ask: ChatRequest = userRequest('chat', 'shared?', { temperature: 0 });
 
 if (REDIS_URL) {
   describe('the response cache shared through Redis', () => {
@@ -32,11 +34,30 @@ if (REDIS_URL) {
       for (let i = 0; i < 50 && (await admin.keys(`${prefix}cache:*`)).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
       const hit = await two.chat(ask, { tags: { team: 't' } });
       expect(hit.cache).toBe('hit');
-      expect(hit.response.message.content).toBe('answer from a');
+      expect(answerText(hit.response)).toBe('answer from a');
       expect(providers.map((p) => p.calls)).toEqual([1, 0]);
       const [key] = await admin.keys(`${prefix}cache:*`);
       expect(await admin.pttl(key as string)).toBeGreaterThan(59_000);
       await Promise.all(replicas.map((g) => g.close()));
+    });
+
+    it('treats an entry of an older shape, or one that is not JSON, as a miss', async () => {
+      const store = new RedisResponseCache({ url: REDIS_URL, prefix });
+      const old = { response: { id: 'r', model: 'm', created: 0, message: { role: 'assistant', content: 'x' }, finishReason: 'stop', usage: {} }, deployment: 'a', provider: 'p', model: 'm' };
+      await admin.set(`${prefix}cache:old`, JSON.stringify(old), 'PX', 60_000);
+      await admin.set(`${prefix}cache:garbled`, '{"response":', 'PX', 60_000);
+      expect(await store.get('old')).toBeUndefined();
+      expect(await store.get('garbled')).toBeUndefined();
+      const gateway = createGateway(
+        { deployments: [rawDeployment('a')], groups: [{ name: 'chat', deployments: ['a'], cache: { enabled: true } }] },
+        { createProvider: () => new FakeProvider('a'), responseCache: store },
+      );
+      // An old entry under the very key the request hashes to is a miss (and is overwritten), not a failure.
+      await admin.set(`${prefix}cache:${cacheKey(ask, 'chat', '*')}`, JSON.stringify(old), 'PX', 60_000);
+      expect((await gateway.chat(ask)).cache).toBe('miss');
+      for (let i = 0; i < 50 && (await store.get(cacheKey(ask, 'chat', '*'))) === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+      expect((await gateway.chat(ask)).cache).toBe('hit');
+      await gateway.close();
     });
   });
 } else {

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { CachedAnswer, ResponseCacheStore } from './store.js';
+import { isCachedAnswer, type CachedAnswer, type ResponseCacheStore } from './store.js';
 
 /** Cached answers in Redis (shared by every replica), as JSON under `{prefix}cache:{key}` with a TTL. */
 export class RedisResponseCache implements ResponseCacheStore {
@@ -22,7 +22,10 @@ export class RedisResponseCache implements ResponseCacheStore {
   async get(key: string): Promise<CachedAnswer | undefined> {
     if (this.down) throw new Error('response cache: Redis unreachable');
     const json = await this.redis.get(this.prefix + key);
-    return json === null ? undefined : (JSON.parse(json) as CachedAnswer);
+    if (json === null) return undefined;
+    // What another version of Switchyard stored (or anything unreadable) is a miss, not a failure.
+    const value: unknown = parseOrUndefined(json);
+    return isCachedAnswer(value) ? value : undefined;
   }
 
   async set(key: string, answer: CachedAnswer, ttlMs: number): Promise<void> {
@@ -32,5 +35,13 @@ export class RedisResponseCache implements ResponseCacheStore {
 
   async close(): Promise<void> {
     if (this.owned) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+function parseOrUndefined(json: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch {
+    return undefined;
   }
 }

@@ -1,14 +1,34 @@
-import type { ChatResponse, StreamPart, ToolCall, Usage } from '../core/types.js';
+import type { AssistantPart, ChatResponse, JsonObject, StreamPart, ToolCallPart } from '../core/types.js';
 
-/** A cached answer as the stream parts an upstream would have sent: start, reasoning, text, tool calls, finish, usage. */
+/** The gateway's own per-delivery markers (a stream resume): about how an answer arrived, not what it says. */
+const GATEWAY_NAMESPACE = 'switchyard';
+
+/**
+ * A cached answer as the stream parts an upstream would have sent: start, its content parts in order
+ * (reasoning, redacted reasoning, text, tool calls), provider metadata, finish, usage.
+ */
 export function answerParts(response: ChatResponse): StreamPart[] {
-  const m = response.message;
-  const parts: StreamPart[] = [{ type: 'start', id: response.id, model: response.model }];
-  if (m.reasoning_content) parts.push({ type: 'reasoning', delta: m.reasoning_content });
-  const text = typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text).join('');
-  if (text.length > 0) parts.push({ type: 'text', delta: text });
-  m.tool_calls?.forEach((t, index) => parts.push({ type: 'tool-call', index, id: t.id, name: t.function.name, argumentsDelta: t.function.arguments }));
-  parts.push({ type: 'finish', finishReason: response.finishReason }, { type: 'usage', usage: response.usage });
+  const start: StreamPart = { type: 'start', id: response.id, model: response.model };
+  if (response.warnings && response.warnings.length > 0) start.warnings = response.warnings;
+  const parts: StreamPart[] = [start];
+  let toolIndex = 0;
+  for (const p of response.content) {
+    if (p.type === 'text') {
+      if (p.text.length > 0) parts.push({ type: 'text', delta: p.text });
+    } else if (p.type === 'reasoning') {
+      const r: StreamPart = { type: 'reasoning', delta: p.text };
+      if (p.signature !== undefined) r.signature = p.signature;
+      if (p.provider !== undefined) r.provider = p.provider;
+      parts.push(r);
+    } else if (p.type === 'redacted-reasoning') {
+      parts.push(p.provider === undefined ? { type: 'redacted-reasoning', data: p.data } : { type: 'redacted-reasoning', data: p.data, provider: p.provider });
+    } else {
+      parts.push({ type: 'tool-call', index: toolIndex++, id: p.id, name: p.name, argumentsDelta: p.arguments });
+    }
+  }
+  for (const [namespace, data] of Object.entries(response.providerMetadata ?? {})) parts.push({ type: 'provider-metadata', namespace, data });
+  parts.push(response.refusal === undefined ? { type: 'finish', finishReason: response.finishReason } : { type: 'finish', finishReason: response.finishReason, refusal: response.refusal });
+  parts.push(response.usageEstimated ? { type: 'usage', usage: response.usage, estimated: true } : { type: 'usage', usage: response.usage });
   return parts;
 }
 
@@ -17,43 +37,96 @@ export async function* replay(parts: readonly StreamPart[]): AsyncGenerator<Stre
   for (const p of parts) yield p;
 }
 
+/** Assembles a streamed answer from its parts, in order: consecutive text (or reasoning) deltas make one part. */
+class AnswerBuilder {
+  private id = '';
+  private model = '';
+  private readonly content: AssistantPart[] = [];
+  private readonly tools = new Map<number, ToolCallPart>();
+  private finish: StreamPart & { type: 'finish' } = { type: 'finish', finishReason: 'stop' };
+  private finished = false;
+  private usage: (StreamPart & { type: 'usage' }) | undefined;
+  private warnings: ChatResponse['warnings'];
+  private metadata: Record<string, JsonObject> | undefined;
+
+  take(p: StreamPart): void {
+    const last = this.content[this.content.length - 1];
+    switch (p.type) {
+      case 'start':
+        this.id = p.id ?? this.id;
+        this.model = p.model ?? this.model;
+        if (p.warnings) this.warnings = p.warnings;
+        return;
+      case 'text':
+        if (last?.type === 'text') last.text += p.delta;
+        else this.content.push({ type: 'text', text: p.delta });
+        return;
+      case 'reasoning':
+        return this.reason(p, last);
+      case 'redacted-reasoning':
+        this.content.push(p.provider === undefined ? { type: 'redacted-reasoning', data: p.data } : { type: 'redacted-reasoning', data: p.data, provider: p.provider });
+        return;
+      case 'tool-call':
+        return this.call(p);
+      case 'provider-metadata':
+        if (p.namespace !== GATEWAY_NAMESPACE) (this.metadata ??= {})[p.namespace] = { ...this.metadata?.[p.namespace], ...p.data };
+        return;
+      case 'finish':
+        this.finish = p;
+        this.finished = true;
+        return;
+      case 'usage':
+        this.usage = p;
+    }
+  }
+
+  private reason(p: StreamPart & { type: 'reasoning' }, last: AssistantPart | undefined): void {
+    const part = last?.type === 'reasoning' ? last : { type: 'reasoning' as const, text: '' };
+    if (part !== last) this.content.push(part);
+    part.text += p.delta;
+    if (p.signature !== undefined) part.signature = p.signature;
+    if (p.provider !== undefined) part.provider = p.provider;
+  }
+
+  private call(p: StreamPart & { type: 'tool-call' }): void {
+    let t = this.tools.get(p.index);
+    if (!t) {
+      t = { type: 'tool-call', id: '', name: '', arguments: '' };
+      this.tools.set(p.index, t);
+      this.content.push(t);
+    }
+    if (p.id !== undefined) t.id = p.id;
+    if (p.name !== undefined) t.name += p.name;
+    t.arguments += p.argumentsDelta;
+  }
+
+  /** The answer, once the stream delivered a finish and a usage part; undefined before. */
+  response(): ChatResponse | undefined {
+    if (!this.finished || !this.usage) return undefined;
+    const response: ChatResponse = { id: this.id, model: this.model, created: Math.floor(Date.now() / 1000), content: this.content, finishReason: this.finish.finishReason, usage: this.usage.usage };
+    if (this.finish.refusal !== undefined) response.refusal = this.finish.refusal;
+    if (this.usage.estimated) response.usageEstimated = true;
+    if (this.usage.raw) response.rawUsage = this.usage.raw;
+    if (this.warnings) response.warnings = this.warnings;
+    if (this.metadata) response.providerMetadata = this.metadata;
+    return response;
+  }
+}
+
 /**
  * Relays a live stream while assembling its answer, and hands the answer to `complete` once the
  * stream has ended cleanly with a finish and a usage part; a broken or cancelled stream stores nothing.
  */
 export function recording(parts: AsyncIterable<StreamPart>, complete: (response: ChatResponse) => void): AsyncIterableIterator<StreamPart> {
   const it = parts[Symbol.asyncIterator]();
-  let id = '';
-  let model = '';
-  let text = '';
-  let reasoning = '';
-  const tools: ToolCall[] = [];
-  let finish: ChatResponse['finishReason'] | undefined;
-  let usage: Usage | undefined;
-  const take = (p: StreamPart): void => {
-    if (p.type === 'text') text += p.delta;
-    else if (p.type === 'reasoning') reasoning += p.delta;
-    else if (p.type === 'tool-call') {
-      const t = (tools[p.index] ??= { id: '', type: 'function', function: { name: '', arguments: '' } });
-      if (p.id !== undefined) t.id = p.id;
-      if (p.name !== undefined) t.function.name += p.name;
-      t.function.arguments += p.argumentsDelta;
-    } else if (p.type === 'finish') finish = p.finishReason;
-    else if (p.type === 'usage') usage = p.usage;
-    else if (p.type === 'start') {
-      id = p.id ?? id;
-      model = p.model ?? model;
-    }
-  };
+  const answer = new AnswerBuilder();
   const self: AsyncIterableIterator<StreamPart> = {
     async next() {
       const r = await it.next();
-      if (!r.done) take(r.value);
-      else if (finish !== undefined && usage !== undefined) {
-        const message: ChatResponse['message'] = { role: 'assistant', content: text.length > 0 || tools.length === 0 ? text : null };
-        if (tools.length > 0) message.tool_calls = tools;
-        if (reasoning.length > 0) message.reasoning_content = reasoning;
-        complete({ id, model, created: Math.floor(Date.now() / 1000), message, finishReason: finish, usage });
+      if (!r.done) answer.take(r.value);
+      else {
+        const response = answer.response();
+        if (response) complete(response);
       }
       return r;
     },

@@ -9,6 +9,22 @@ export interface CachedAnswer {
   region: string | undefined;
 }
 
+/**
+ * True when a stored value is an answer of today's shape (canonical content parts). Entries another
+ * version wrote (an OpenAI-shaped `message`, say) are misses rather than answers that break a replay.
+ */
+export function isCachedAnswer(value: unknown): value is CachedAnswer {
+  if (typeof value !== 'object' || value === null) return false;
+  const { response, deployment } = value as Partial<Record<keyof CachedAnswer, unknown>>;
+  if (typeof deployment !== 'string' || typeof response !== 'object' || response === null) return false;
+  const r = response as Partial<Record<keyof ChatResponse, unknown>>;
+  return Array.isArray(r.content) && typeof r.finishReason === 'string' && typeof r.usage === 'object' && r.usage !== null && r.content.every(isPart);
+}
+
+function isPart(p: unknown): boolean {
+  return typeof p === 'object' && p !== null && typeof (p as { type?: unknown }).type === 'string';
+}
+
 /** Where cached answers live: this process (LRU) or Redis. Failures are the caller's to swallow. */
 export interface ResponseCacheStore {
   get(key: string): Promise<CachedAnswer | undefined>;

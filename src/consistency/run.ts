@@ -1,6 +1,6 @@
 import { estimatePromptTokens } from '../core/estimate.js';
 import { toGatewayError } from '../core/errors.js';
-import type { ChatRequest } from '../core/types.js';
+import { textOf, type ChatRequest, type JsonObject } from '../core/types.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { createGateway } from '../gateway/gateway.js';
 import { PriceBook } from '../ledger/pricing/price-book.js';
@@ -27,10 +27,13 @@ export interface Observation {
 export function toRequest(model: string, p: ConsistencyPrompt): ChatRequest {
   return {
     model,
-    messages: [...(p.system === undefined ? [] : [{ role: 'system' as const, content: p.system }]), { role: 'user', content: p.user }],
-    max_tokens: p.max_tokens,
-    ...(p.json ? { response_format: { type: 'json_object' as const } } : {}),
-    ...(p.tools.length > 0 ? { tools: p.tools.map((t) => ({ type: 'function' as const, function: { name: t.name, description: t.description, parameters: t.parameters as Record<string, never> } })) } : {}),
+    messages: [
+      ...(p.system === undefined ? [] : [{ role: 'system' as const, content: [{ type: 'text' as const, text: p.system }] }]),
+      { role: 'user', content: [{ type: 'text', text: p.user }] },
+    ],
+    maxOutputTokens: p.max_tokens,
+    ...(p.json ? { responseFormat: { type: 'json' as const } } : {}),
+    ...(p.tools.length > 0 ? { tools: p.tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters as JsonObject })) } : {}),
   };
 }
 
@@ -87,9 +90,8 @@ export async function observe(config: GatewayConfig, group: GroupConfig, prompts
         const started = Date.now();
         try {
           const { response, servedBy } = await gateway.chat(toRequest(group.name, p), { override: id });
-          const content = response.message.content;
-          const text = typeof content === 'string' ? content : (content ?? []).map((c) => c.text).join('');
-          const call = response.message.tool_calls?.[0];
+          const text = textOf(response.content);
+          const call = response.content.find((c) => c.type === 'tool-call');
           out.push({
             prompt: p.name,
             deployment: id,
@@ -98,7 +100,7 @@ export async function observe(config: GatewayConfig, group: GroupConfig, prompts
             finishReason: response.finishReason,
             text,
             validJson: p.json ? parses(text) : undefined,
-            toolCall: call ? { name: call.function.name, validArguments: validArguments(call.function.arguments, p, call.function.name) } : undefined,
+            toolCall: call ? { name: call.name, validArguments: validArguments(call.arguments, p, call.name) } : undefined,
             promptTokens: response.usage.prompt,
             completionTokens: response.usage.completion,
             latencyMs: Date.now() - started,

@@ -1,28 +1,45 @@
-import { makeUsage, type AssistantMessage, type ChatMessage, type ChatRequest, type ChatResponse, type Usage } from './types.js';
+import { makeUsage, type AssistantPart, type ChatRequest, type ChatResponse, type Message, type Usage } from './types.js';
 
 /** Rough token count (four characters a token), for context-window checks and broken-stream billing. */
 export function estimateTokens(text: string): number {
   return text.length === 0 ? 0 : Math.ceil(text.length / 4);
 }
 
-function messageText(m: ChatMessage): string {
-  const c = m.content;
-  let text = '';
-  if (typeof c === 'string') text = c;
-  else if (Array.isArray(c)) for (const p of c) if (p.type === 'text') text += p.text;
-  if (m.role === 'assistant' && m.tool_calls) for (const t of m.tool_calls) text += t.function.name + t.function.arguments;
-  return text;
+const IMAGE_TOKENS = 85;
+/** A document's size is unknown until the upstream reads it: a page's worth, so it is never free. */
+const FILE_TOKENS = 500;
+const MESSAGE_OVERHEAD = 4;
+
+/** Characters of a message's (or an answer's) parts that the model reads or wrote as text. */
+function partsChars(parts: readonly Message['content'][number][]): number {
+  let chars = 0;
+  for (const p of parts) {
+    if (p.type === 'text' || p.type === 'reasoning') chars += p.text.length;
+    else if (p.type === 'tool-call') chars += p.name.length + p.arguments.length;
+  }
+  return chars;
+}
+
+/** Tokens of a message's images and files, at a fixed cost each. */
+function mediaTokens(parts: readonly Message['content'][number][]): number {
+  let tokens = 0;
+  for (const p of parts) {
+    if (p.type === 'image') tokens += IMAGE_TOKENS;
+    else if (p.type === 'file') tokens += FILE_TOKENS;
+  }
+  return tokens;
 }
 
 /** Estimated completion tokens of an answer (text, tool calls, reasoning), for upstreams that report no usage. */
-export function estimateAnswerTokens(m: AssistantMessage): number {
-  return estimateTokens(messageText(m) + (m.reasoning_content ?? ''));
+export function estimateAnswerTokens(content: readonly AssistantPart[]): number {
+  const chars = partsChars(content);
+  return chars === 0 ? 0 : Math.ceil(chars / 4);
 }
 
 /** An answer whose upstream reported no usage (`usageEstimated`) gets the gateway's estimate, never zero. */
 export function withEstimatedUsage(response: ChatResponse, promptTokens: number): ChatResponse {
   if (!response.usageEstimated) return response;
-  response.usage = makeUsage({ prompt: promptTokens, completion: estimateAnswerTokens(response.message) });
+  response.usage = makeUsage({ prompt: promptTokens, completion: estimateAnswerTokens(response.content) });
   return response;
 }
 
@@ -35,15 +52,12 @@ export function withReasoningTokens(usage: Usage, reasoningChars: number): Usage
   return { ...usage, reasoning: Math.min(usage.completion, Math.ceil(reasoningChars / 4)) };
 }
 
-const IMAGE_TOKENS = 85;
-const MESSAGE_OVERHEAD = 4;
-
-/** Estimated prompt tokens of a chat request: text, tool schemas and a fixed cost per image. */
+/** Estimated prompt tokens of a chat request: text, tool calls, reasoning, tool schemas and a fixed cost per image or file. */
 export function estimatePromptTokens(req: ChatRequest): number {
   let tokens = 0;
   for (const m of req.messages) {
-    tokens += MESSAGE_OVERHEAD + estimateTokens(messageText(m));
-    if (Array.isArray(m.content)) for (const p of m.content) if (p.type === 'image_url') tokens += IMAGE_TOKENS;
+    const chars = partsChars(m.content);
+    tokens += MESSAGE_OVERHEAD + (chars === 0 ? 0 : Math.ceil(chars / 4)) + mediaTokens(m.content);
   }
   if (req.tools) tokens += estimateTokens(JSON.stringify(req.tools));
   return tokens;

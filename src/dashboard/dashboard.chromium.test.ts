@@ -13,6 +13,7 @@ import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
 import { dashboardEvents } from './feed.js';
 import { dashboardPage } from './page.js';
+import { userRequest } from '../testing/canonical.js';
 
 /**
  * The dashboard in a real headless Chromium, against a running gateway with simulated upstreams: the
@@ -71,7 +72,7 @@ describe.skipIf(!CHROMIUM)(`dashboard in headless Chromium${CHROMIUM ? '' : ' (s
     server = serve(app, frames);
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dashboard`;
-    await app.gateway.chat({ model: 'chat', messages: [{ role: 'user', content: 'Hello!' }] });
+    await app.gateway.chat(userRequest('chat', 'Hello!'));
   });
 
   afterAll(async () => {
@@ -88,7 +89,7 @@ describe.skipIf(!CHROMIUM)(`dashboard in headless Chromium${CHROMIUM ? '' : ' (s
     let openedAt = 0;
     for (let i = 0; i < 5 && openedAt === 0; i += 1) {
       const before = Date.now();
-      await app.gateway.chat({ model: 'chat', messages: [{ role: 'user', content: 'Hello!' }] });
+      await app.gateway.chat(userRequest('chat', 'Hello!'));
       if (app.gateway.status().deployments[0]?.breaker.state === 'open') openedAt = before;
     }
     expect(openedAt).toBeGreaterThan(0);

@@ -64,11 +64,10 @@ export interface PreparedDrill {
 }
 
 const MAX_TOKENS = 32;
-const drillRequest = (model: string, stream: boolean): ChatRequest => ({
+const drillRequest = (model: string): ChatRequest => ({
   model,
-  messages: [{ role: 'user', content: 'Disaster-recovery drill: please answer briefly.' }],
-  max_tokens: MAX_TOKENS,
-  ...(stream ? { stream: true } : {}),
+  messages: [{ role: 'user', content: [{ type: 'text', text: 'Disaster-recovery drill: please answer briefly.' }] }],
+  maxOutputTokens: MAX_TOKENS,
 });
 
 /** The dearest member's most expensive answer to the drill's request (NaN when one is unpriced). */
@@ -88,7 +87,8 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
   const group = findGroup(config, options.group);
   const members = groupMembers(group).map((m) => m.id);
   const prices = PriceBook.fromConfig(config.pricing);
-  const request = drillRequest(group.name, options.scenario.stream);
+  const request = drillRequest(group.name);
+  const stream = options.scenario.stream;
   const requests = requestBudget(options.ratePerS, options.durationMs);
   const shadowShare = group.shadow?.share ?? 0;
   const calls = requests * (1 + shadowShare * (members.length - 1)) + members.length;
@@ -113,7 +113,7 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
   return {
     plan,
     async run() {
-      await Promise.all(members.map((id) => gateway.chat({ ...request, stream: false }, { override: id, requestId: `${WARMUP}${id}`, signal: AbortSignal.timeout(options.requestTimeoutMs ?? 10_000) }).catch(() => undefined)));
+      await Promise.all(members.map((id) => gateway.chat(request, { override: id, requestId: `${WARMUP}${id}`, signal: AbortSignal.timeout(options.requestTimeoutMs ?? 10_000) }).catch(() => undefined)));
       const t0 = Date.now();
       recorder.start(t0);
       const routing = sampleRouting(gateway, members, t0, options.sampleMs ?? 100);
@@ -131,7 +131,7 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
           send: async (i) => {
             const id = `drill-${i}`;
             const startMs = Date.now() - t0;
-            const outcome = await sendOne(gateway, request, id, options.requestTimeoutMs ?? 10_000);
+            const outcome = await sendOne(gateway, request, stream, id, options.requestTimeoutMs ?? 10_000);
             raw.push({ id, startMs, endMs: Date.now() - t0, ...outcome });
           },
         });
@@ -157,11 +157,11 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
   };
 }
 
-async function sendOne(gateway: Gateway, request: ChatRequest, requestId: string, timeoutMs: number): Promise<{ ok: boolean; errorKind: string | undefined; deployment: string | undefined }> {
+async function sendOne(gateway: Gateway, request: ChatRequest, stream: boolean, requestId: string, timeoutMs: number): Promise<{ ok: boolean; errorKind: string | undefined; deployment: string | undefined }> {
   const signal = AbortSignal.timeout(timeoutMs);
   try {
     let servedBy: ServedBy;
-    if (request.stream) {
+    if (stream) {
       const result = await gateway.stream(request, { requestId, signal });
       // Errors after the first content (a cut stream) throw from the parts.
       for await (const part of result.parts) void part;

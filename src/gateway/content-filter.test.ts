@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../core/events.js';
 import type { ConfigInput } from '../config/schema.js';
 import type { ChatRequest } from '../core/types.js';
+import { userRequest } from '../testing/canonical.js';
 import { startAzureSim } from '../sim/azure/index.js';
 import type { SimServer } from '../sim/server.js';
 import { FakeClock, FakeProvider, failure, rawDeployment, response } from '../routing/testing/fakes.js';
@@ -26,7 +27,7 @@ afterEach(async () => {
 });
 afterAll(() => sim.close());
 
-const ask: ChatRequest = { model: 'chat', messages: [{ role: 'user', content: 'tell me a long story please' }] };
+const ask: ChatRequest = userRequest('chat', 'tell me a long story please');
 const azure = (id: string) => ({ id, provider: 'azure-openai', model: id, endpoint: sim.url, api_key: KEY });
 
 function gateway(config: ConfigInput, extra: GatewayOptions = {}) {
@@ -92,7 +93,7 @@ describe('answers filtered by the upstream, in-process providers', () => {
     });
     const { response: answer, servedBy } = await g.chat({ ...ask });
     expect(servedBy.deployment).toBe('lax');
-    expect(answer).toMatchObject({ finishReason: 'content_filter', message: { content: 'partial from lax' } });
+    expect(answer).toMatchObject({ finishReason: 'content_filter', content: [{ type: 'text', text: 'partial from lax' }] });
     expect([p('strict').calls, p('lax').calls, p('laxer').calls]).toEqual([1, 1, 1]);
   });
 

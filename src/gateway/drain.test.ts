@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ConfigInput } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import type { ChatRequest } from '../core/types.js';
+import { userRequest } from '../testing/canonical.js';
 import { GatewayError } from '../core/errors.js';
 import { FakeClock, FakeProvider, failure, rawDeployment, seeded } from '../routing/testing/fakes.js';
 import { MemoryStateStore } from '../state/memory.js';
@@ -9,7 +10,7 @@ import type { StateStore } from '../state/store.js';
 import { createGateway, type Gateway } from './gateway.js';
 
 const opened: Gateway[] = [];
-const hello: ChatRequest = { model: 'chat', messages: [{ role: 'user', content: 'hi' }] };
+const hello: ChatRequest = userRequest('chat', 'hi');
 const config: ConfigInput = {
   deployments: [rawDeployment('primary'), rawDeployment('secondary')],
   groups: [{ name: 'chat', deployments: ['primary', 'secondary'] }],

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AttemptRecord } from '../core/events.js';
 import type { ConfigInput } from '../config/schema.js';
-import { makeUsage, type ChatRequest, type StreamPart } from '../core/types.js';
+import type { ChatRequest, StreamPart } from '../core/types.js';
+import { answer, answerText, assistantText, systemText, userRequest, userText } from '../testing/canonical.js';
 import { FakeClock, FakeProvider, failure, rawDeployment, seeded } from '../routing/testing/fakes.js';
 import { MemoryStateStore } from '../state/memory.js';
 import { createGateway, type GatewayOptions } from './gateway.js';
@@ -29,7 +30,7 @@ const twoDeployments = {
   groups: [{ name: 'chat', deployments: ['primary', 'secondary'] }],
 };
 
-const hello = (over: Partial<ChatRequest> = {}): ChatRequest => ({ model: 'chat', messages: [{ role: 'user', content: 'hi' }], ...over });
+const hello = (over: Partial<ChatRequest> = {}): ChatRequest => userRequest('chat', 'hi', over);
 
 async function drain(parts: AsyncIterable<StreamPart>): Promise<string> {
   let text = '';
@@ -43,7 +44,7 @@ describe('gateway streaming honesty', () => {
   it('falls back when the primary fails before the first content part', async () => {
     const { gateway, p } = build(twoDeployments);
     p('primary').script = () => failure('unavailable');
-    const { parts, servedBy } = await gateway.stream(hello({ stream: true }));
+    const { parts, servedBy } = await gateway.stream(hello());
     expect(servedBy.deployment).toBe('secondary');
     expect(await drain(parts)).toBe('Hello');
   });
@@ -51,14 +52,14 @@ describe('gateway streaming honesty', () => {
   it('falls back when the primary stream ends before any content', async () => {
     const { gateway, p } = build(twoDeployments);
     p('primary').streamPlan = { chunks: ['x'], failAfter: 0 };
-    const { servedBy } = await gateway.stream(hello({ stream: true }));
+    const { servedBy } = await gateway.stream(hello());
     expect(servedBy.deployment).toBe('secondary');
   });
 
   it('after the first content part, a failure surfaces as an error and never falls back', async () => {
     const { gateway, p, records } = build(twoDeployments);
     p('primary').streamPlan = { chunks: ['Hel', 'lo', '!'], failAfter: 2 };
-    const { parts, servedBy } = await gateway.stream(hello({ stream: true }));
+    const { parts, servedBy } = await gateway.stream(hello());
     expect(servedBy.deployment).toBe('primary');
     const seen: string[] = [];
     await expect(
@@ -76,7 +77,7 @@ describe('gateway streaming honesty', () => {
     vi.useFakeTimers();
     const { gateway, p } = build({ ...twoDeployments, routing: { ttft_timeout_ms: 2_000, max_attempts_per_deployment: 1 } });
     p('primary').script = () => 'hang';
-    const pending = gateway.stream(hello({ stream: true }));
+    const pending = gateway.stream(hello());
     await vi.advanceTimersByTimeAsync(2_000);
     const { servedBy } = await pending;
     expect(servedBy.deployment).toBe('secondary');
@@ -88,7 +89,7 @@ describe('gateway selection and policy', () => {
   it('applies the group system prompt and defaults identically whichever deployment serves', async () => {
     const { gateway, p } = build({
       ...twoDeployments,
-      groups: [{ name: 'chat', deployments: ['primary', 'secondary'], system_prompt: 'Be brief.', defaults: { temperature: 0.2, max_tokens: 300 } }],
+      groups: [{ name: 'chat', deployments: ['primary', 'secondary'], system_prompt: 'Be brief.', defaults: { temperature: 0.2, top_p: 0.9, max_tokens: 300, seed: 7 } }],
     });
     await gateway.chat(hello());
     p('primary').script = () => failure('unavailable');
@@ -96,10 +97,10 @@ describe('gateway selection and policy', () => {
     const [first] = p('primary').requests;
     const [second] = p('secondary').requests;
     expect(first).toEqual(second);
-    expect(first).toMatchObject({ temperature: 0.2, max_tokens: 300, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }] });
+    expect(first).toMatchObject({ temperature: 0.2, topP: 0.9, maxOutputTokens: 300, seed: 7, messages: [systemText('Be brief.'), userText('hi')] });
     // The client's own parameters win over defaults.
-    await gateway.chat(hello({ temperature: 1 }));
-    expect(p('secondary').requests.at(-1)).toMatchObject({ temperature: 1 });
+    await gateway.chat(hello({ temperature: 1, maxOutputTokens: 50 }));
+    expect(p('secondary').requests.at(-1)).toMatchObject({ temperature: 1, maxOutputTokens: 50 });
   });
 
   it("gives a deployment named directly its group's system prompt, defaults and attribution", async () => {
@@ -110,19 +111,22 @@ describe('gateway selection and policy', () => {
     });
     const { servedBy } = await gateway.chat(hello({ model: 'secondary' }));
     expect(servedBy).toMatchObject({ deployment: 'secondary', group: 'chat' });
-    expect(p('secondary').requests.at(-1)).toMatchObject({ temperature: 0.2, messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }] });
+    expect(p('secondary').requests.at(-1)).toMatchObject({ temperature: 0.2, messages: [systemText('Be brief.'), userText('hi')] });
     expect(records.at(-1)).toMatchObject({ group: 'chat' });
-    const streamed = await gateway.stream(hello({ model: 'primary', stream: true }));
+    const streamed = await gateway.stream(hello({ model: 'primary' }));
     await drain(streamed.parts);
-    expect(p('primary').requests.at(-1)).toMatchObject({ messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }] });
+    expect(p('primary').requests.at(-1)).toMatchObject({ messages: [systemText('Be brief.'), userText('hi')] });
   });
 
-  it('honours an explicit override from options or the body, and strips the body field', async () => {
-    const { gateway, p } = build(twoDeployments);
+  it('honours an explicit override from the options', async () => {
+    const { gateway } = build(twoDeployments);
     expect((await gateway.chat(hello(), { override: 'secondary' })).servedBy.deployment).toBe('secondary');
-    const body = { ...hello(), switchyard: { deployment: 'secondary' } } as ChatRequest;
-    expect((await gateway.chat(body)).servedBy.deployment).toBe('secondary');
-    expect(p('secondary').requests.at(-1)).not.toHaveProperty('switchyard');
+  });
+
+  it('refuses a completion limit no deployment can give under the name the client used', async () => {
+    const { gateway } = build({ ...twoDeployments, deployments: [rawDeployment('primary', { max_output_tokens: 100 }), rawDeployment('secondary', { max_output_tokens: 100 })] });
+    await expect(gateway.chat(hello({ maxOutputTokens: 500 }), { maxTokensParam: 'max_completion_tokens' })).rejects.toMatchObject({ kind: 'invalid_request', param: 'max_completion_tokens' });
+    await expect(gateway.chat(hello({ maxOutputTokens: 500 }))).rejects.toMatchObject({ kind: 'invalid_request', param: 'maxOutputTokens' });
   });
 
   it('keeps a request with residency inside its geography', async () => {
@@ -136,7 +140,7 @@ describe('gateway selection and policy', () => {
   it('escalates through a named quality gate (cost-optimized)', async () => {
     const { gateway, records } = build(
       { ...twoDeployments, groups: [{ name: 'chat', strategy: 'cost-optimized', quality_gate: 'long', deployments: [{ id: 'primary', price: 9 }, { id: 'secondary', price: 1 }] }] },
-      { qualityGates: { long: (r, ctx) => ctx.deployment !== 'secondary' || String(r.message.content).length > 1_000 } },
+      { qualityGates: { long: (r, ctx) => ctx.deployment !== 'secondary' || answerText(r).length > 1_000 } },
     );
     const { servedBy } = await gateway.chat(hello());
     expect(servedBy.deployment).toBe('primary');
@@ -159,10 +163,10 @@ describe('gateway selection and policy', () => {
 describe('gateway shadow traffic', () => {
   it('mirrors to the standby, discards its answer and records a shadow attempt', async () => {
     const { gateway, p, records } = build({ ...twoDeployments, groups: [{ name: 'chat', deployments: ['primary', 'secondary'], shadow: { share: 1 } }] });
-    const { response, servedBy } = await gateway.chat(hello({ stream: false }));
+    const { response, servedBy } = await gateway.chat(hello());
     await new Promise((r) => setImmediate(r));
     expect(servedBy.deployment).toBe('primary');
-    expect(response.message.content).toBe('answer from primary');
+    expect(answerText(response)).toBe('answer from primary');
     expect(p('secondary').calls).toBe(1);
     expect(records.find((r) => r.role === 'shadow')).toMatchObject({ deployment: 'secondary', outcome: 'ok', attempt: 1001 });
     expect(gateway.status().deployments[1]?.shadow).toEqual({ requests: 1, errors: 0 });
@@ -289,18 +293,29 @@ describe('gateway resilience on a fake clock', () => {
 describe('gateway usage honesty', () => {
   it('estimates the usage of an answer whose upstream reported none and records it as estimated', async () => {
     const { gateway, p, records } = build(twoDeployments);
-    p('primary').answer = () => ({
-      id: 'r',
-      model: 'm',
-      created: 1,
-      message: { role: 'assistant', content: 'twelve chars', reasoning_content: 'four' },
-      finishReason: 'stop',
-      usage: makeUsage({}),
-      usageEstimated: true,
-    });
+    p('primary').answer = () => answer('twelve chars', {}, { content: [{ type: 'reasoning', text: 'four' }, { type: 'text', text: 'twelve chars' }], usageEstimated: true });
     const { response } = await gateway.chat(hello());
     expect(response.usage.prompt).toBeGreaterThan(0);
     expect(response.usage.completion).toBe(4);
     expect(records.at(-1)).toMatchObject({ outcome: 'ok', usageEstimated: true, usage: { completion: 4 } });
+  });
+});
+
+describe('gateway request invariants', () => {
+  it('refuses, as invalid_request naming the field, what an in-process caller could break and no dialect could encode', async () => {
+    const { gateway, p } = build(twoDeployments);
+    await expect(gateway.chat({ model: 'chat', messages: [] })).rejects.toMatchObject({ kind: 'invalid_request', status: 400, param: 'messages' });
+    await expect(gateway.chat({ model: 'chat', messages: [userText('hi'), { role: 'assistant', content: [] }] })).rejects.toMatchObject({ param: 'messages[1].content' });
+    const tools = [{ name: 'lookup', parameters: { type: 'object' } }];
+    await expect(gateway.stream(hello({ tools, toolChoice: { type: 'tool', name: 'other' } }))).rejects.toMatchObject({ kind: 'invalid_request', param: 'toolChoice.name' });
+    await expect(gateway.embed({ model: 'chat', input: [] })).rejects.toMatchObject({ kind: 'invalid_request', param: 'input' });
+    expect(p('primary')?.calls ?? 0).toBe(0);
+  });
+
+  it('passes a well-formed conversation through unchanged', async () => {
+    const { gateway, p } = build(twoDeployments);
+    const asked = hello({ messages: [userText('hi'), assistantText('hello'), userText('again')], tools: [{ name: 'lookup' }], toolChoice: { type: 'tool', name: 'lookup' } });
+    await gateway.chat(asked);
+    expect(p('primary').requests.at(-1)).toEqual(asked);
   });
 });

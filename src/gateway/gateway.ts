@@ -5,8 +5,7 @@ import type { AdmissionControl, AdmissionTicket, AttemptObserver, AttemptTracing
 import { silentLogger, type Logger } from '../core/logger.js';
 import { estimatePromptTokens, estimateTokens, withEstimatedUsage } from '../core/estimate.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
-import { validateChatRequest, validateEmbeddingRequest } from '../core/validate.js';
-import { CHAT_FIELDS, EMBEDDING_FIELDS, checkRequestFields, grantsRequestFields } from '../core/fields.js';
+import { checkRequestFields, grantsRequestFields } from '../core/fields.js';
 import type { ConfigInput, DeploymentConfig, GatewayConfig } from '../config/schema.js';
 import type { Provider } from '../core/provider.js';
 import { isResolvedConfig, resolveConfig } from '../config/load.js';
@@ -21,7 +20,8 @@ import { openStreamOn, type OpenedAttempt, type StreamDeps, type StreamOpening }
 import { continuationRequest, resumable, type Resume } from './resume.js';
 import { Engine, type GatewayStatus, type OperatorAction } from './engine.js';
 import type { DeploymentStatus } from '../routing/deployment-state.js';
-import { applyGroupPolicy, takeBodyHints } from './policy.js';
+import { applyGroupPolicy } from './policy.js';
+import { checkChatRequest, checkEmbeddingRequest } from './check.js';
 import { ShadowMirror } from './shadow.js';
 import { GatewayCache } from './cached.js';
 import { ResponseCache, type CacheRequestOptions } from '../cache/layer.js';
@@ -61,10 +61,16 @@ export interface RequestOptions extends CacheRequestOptions {
   tags?: Record<string, string>;
   /** Geography that must serve the request (from the API key; never loosened by the client). */
   residency?: string;
-  /** Explicit deployment (header `x-switchyard-deployment`); wins over the body's `switchyard.deployment`. */
+  /** Explicit deployment (header `x-switchyard-deployment`, else the body's `switchyard.deployment`). */
   override?: string;
-  /** Task type (header `x-switchyard-task`), routing `model: "default"` to the group serving it. */
+  /** Task type (header `x-switchyard-task`, else the body's `switchyard.task`), routing `model: "default"` to the group serving it. */
   task?: string;
+  /**
+   * The client's name for the completion-token limit (`max_tokens`, `max_completion_tokens`,
+   * `max_output_tokens`), so that a limit no deployment can give is refused in the client's terms;
+   * `maxOutputTokens` when absent.
+   */
+  maxTokensParam?: string;
   /** What the caller's API key may route to; the config's defaults (`routing.allow_direct_deployments`) when absent. */
   access?: Access;
 }
@@ -135,6 +141,9 @@ export interface Gateway {
 }
 
 const NO_TICKET: AdmissionTicket = { release: () => undefined };
+/** Canonical requests have no unmapped fields of their own: only `passthrough` holds any. */
+const MAPPED_NONE: ReadonlySet<string> = new Set();
+const NO_PASSTHROUGH: Readonly<Record<string, never>> = Object.freeze({});
 const NEVER = new AbortController().signal;
 
 /** Builds a gateway from a config (validated here unless it came from loadConfigFile). Usable in-process. */
@@ -188,7 +197,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
     });
   }
 
-  function common<T>(plan: RoutePlan, meta: RequestMeta, opts: RequestOptions, needs: Needs, attemptTimeoutMs: number, body: object, known: ReadonlySet<string>): ExecuteOptions<T> {
+  function common<T>(plan: RoutePlan, meta: RequestMeta, opts: RequestOptions, needs: Needs, attemptTimeoutMs: number, passthrough: object): ExecuteOptions<T> {
     return {
       signal: opts.signal ?? NEVER,
       requestId: meta.requestId,
@@ -196,18 +205,22 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       quotaTokens: quotaTokens(needs),
       pinned: plan.pinned,
       // A special fallback that would not carry the request's passthrough fields is not offered it.
-      special: plan.group ? (kind, tried) => engine.router.special(plan, kind, needs, tried).filter((d) => grantsRequestFields(body, known, d)) : undefined,
+      special: plan.group ? (kind, tried) => engine.router.special(plan, kind, needs, tried).filter((d) => grantsRequestFields(passthrough, MAPPED_NONE, d)) : undefined,
       onAttemptError: (attempt, error) => reporter.report(meta, attempt, { outcome: 'error', error }),
     };
   }
 
-  function prepareChat(raw: ChatRequest, opts: RequestOptions) {
-    const hints = takeBodyHints(raw);
-    const validated = validateChatRequest(raw);
-    const needs: Needs = { capabilities: chatCapabilities(validated), promptTokens: estimatePromptTokens(validated), residency: opts.residency, maxTokens: outputLimit(validated) };
-    const plan = engine.router.plan({ model: validated.model, needs, override: opts.override ?? hints.deployment, task: opts.task ?? hints.task, access: opts.access });
-    checkRequestFields(validated, CHAT_FIELDS, plan.deployments);
-    const request = applyGroupPolicy(validated, plan.group);
+  function prepareChat(asked: ChatRequest, opts: RequestOptions, streaming: boolean) {
+    checkChatRequest(asked);
+    const needs: Needs = {
+      capabilities: chatCapabilities(asked, streaming),
+      promptTokens: estimatePromptTokens(asked),
+      residency: opts.residency,
+      maxTokens: outputLimit(asked, opts.maxTokensParam),
+    };
+    const plan = engine.router.plan({ model: asked.model, needs, override: opts.override, task: opts.task, access: opts.access });
+    checkRequestFields(asked.passthrough ?? NO_PASSTHROUGH, MAPPED_NONE, plan.deployments);
+    const request = applyGroupPolicy(asked, plan.group);
     return { request, needs, plan };
   }
 
@@ -219,7 +232,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
 
   const streams: StreamDeps = { policy, reporter, clock, logger, idleTimeoutMs: routing.stream_idle_timeout_ms };
   const openStream = (s: StreamOpening): Promise<OpenedAttempt> =>
-    openStreamOn(streams, s, common<OpenedStream>(s.plan, s.meta, s.opts, s.needs, streamTimeoutMs, s.requestFor(s.deployments[0] as Deployment), CHAT_FIELDS));
+    openStreamOn(streams, s, common<OpenedStream>(s.plan, s.meta, s.opts, s.needs, streamTimeoutMs, s.requestFor(s.deployments[0] as Deployment).passthrough ?? NO_PASSTHROUGH));
 
   function servedBy(attempt: Attempt, meta: RequestMeta): ServedBy {
     const d = attempt.deployment.config;
@@ -229,12 +242,12 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
   return {
     config,
 
-    async chat(raw, opts = {}) {
-      const { request, needs, plan } = prepareChat(raw, opts);
+    async chat(asked, opts = {}) {
+      const { request, needs, plan } = prepareChat(asked, opts, false);
       const pending = caching.lookup(request, plan, opts.tags ?? {}, opts);
       const lookup = pending && (await pending);
       if (lookup?.hit) return { response: lookup.hit.response, servedBy: caching.hit(lookup.hit, metaFor('chat', opts, plan)), cache: 'hit' };
-      const { meta, ticket } = await begin('chat', opts, plan, needs.promptTokens, request.max_completion_tokens ?? request.max_tokens);
+      const { meta, ticket } = await begin('chat', opts, plan, needs.promptTokens, request.maxOutputTokens);
       reporter.describe(meta, request);
       try {
         maybeShadow(plan, request, needs, meta);
@@ -254,7 +267,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
           },
           policy,
           {
-            ...common<ChatResponse>(plan, meta, opts, needs, routing.attempt_timeout_ms, request, CHAT_FIELDS),
+            ...common<ChatResponse>(plan, meta, opts, needs, routing.attempt_timeout_ms, request.passthrough ?? NO_PASSTHROUGH),
             accept: gate ? (response, a) => gate(response, { request, deployment: a.deployment.id, group: meta.group }) : undefined,
             // A rejected or filtered answer was still paid for.
             onRejected: (a, response) => reporter.report(meta, a, { outcome: 'ok', usage: response.usage, usageEstimated: response.usageEstimated, answer: response }),
@@ -279,12 +292,12 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       }
     },
 
-    async stream(raw, opts = {}) {
-      const { request, needs, plan } = prepareChat(raw, opts);
+    async stream(asked, opts = {}) {
+      const { request, needs, plan } = prepareChat(asked, opts, true);
       const pending = caching.lookup(request, plan, opts.tags ?? {}, opts);
       const lookup = pending && (await pending);
       if (lookup?.hit) return { parts: caching.replay(lookup.hit), servedBy: caching.hit(lookup.hit, metaFor('stream', opts, plan)), cache: 'hit' };
-      const { meta, ticket } = await begin('stream', opts, plan, needs.promptTokens, request.max_completion_tokens ?? request.max_tokens);
+      const { meta, ticket } = await begin('stream', opts, plan, needs.promptTokens, request.maxOutputTokens);
       reporter.describe(meta, request);
       maybeShadow(plan, request, needs, meta);
       if (plan.group?.config.stream_resume !== true || plan.pinned) {
@@ -313,7 +326,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
         const more: Needs = { ...needs, promptTokens: estimatePromptTokens(longest) };
         const deployments = engine.router.resumeTargets(plan, more, tried);
         if (deployments.length === 0) return undefined;
-        const admitted = await admit(meta, deployments, more.promptTokens, longest.max_completion_tokens ?? longest.max_tokens);
+        const admitted = await admit(meta, deployments, more.promptTokens, longest.maxOutputTokens);
         const next = await openStream({
           plan,
           meta,
@@ -339,22 +352,21 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       return { parts: lookup ? caching.record(lookup, parts, first.attempt) : parts, servedBy: servedBy(first.attempt, meta), headers: ticket.headers, cache: lookup && 'miss' };
     },
 
-    async embed(raw, opts = {}) {
-      const hints = takeBodyHints(raw);
-      const request = validateEmbeddingRequest(raw);
-      const inputs = typeof request.input === 'string' ? [request.input] : request.input;
-      const promptTokens = inputs.reduce((n, t) => n + estimateTokens(t), 0);
+    async embed(request, opts = {}) {
+      checkEmbeddingRequest(request);
+      const promptTokens = request.input.reduce((n, t) => n + estimateTokens(t), 0);
       // Embedding inputs are limited per input, not by a chat context window.
       const needs: Needs = { capabilities: ['embeddings'], promptTokens: 0, residency: opts.residency };
-      const plan = engine.router.plan({ model: request.model, needs, override: opts.override ?? hints.deployment, task: opts.task ?? hints.task, access: opts.access });
-      checkRequestFields(request, EMBEDDING_FIELDS, plan.deployments);
+      const plan = engine.router.plan({ model: request.model, needs, override: opts.override, task: opts.task, access: opts.access });
+      const passthrough = request.passthrough ?? NO_PASSTHROUGH;
+      checkRequestFields(passthrough, MAPPED_NONE, plan.deployments);
       const { meta, ticket } = await begin('embed', opts, plan, promptTokens, 0);
       try {
         const { value, attempt } = await executeWithFallback<EmbeddingResponse>(
           plan.deployments,
           (a, s) => a.deployment.provider.embed(request, reporter.callContext(meta, a, s)),
           policy,
-          common<EmbeddingResponse>(plan, meta, opts, needs, routing.attempt_timeout_ms, request, EMBEDDING_FIELDS),
+          common<EmbeddingResponse>(plan, meta, opts, needs, routing.attempt_timeout_ms, passthrough),
         );
         reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage });
         return { response: value, servedBy: servedBy(attempt, meta), headers: ticket.headers };

@@ -52,7 +52,7 @@ export class AttemptReporter {
 
   /** Keeps the request's sampling scalars (not its content) for the attempt spans, when tracing is on. */
   describe(meta: RequestMeta, request: ChatRequest): void {
-    if (this.tracing) meta.params = { maxTokens: request.max_completion_tokens ?? request.max_tokens, temperature: request.temperature, topP: request.top_p };
+    if (this.tracing) meta.params = { maxTokens: request.maxOutputTokens, temperature: request.temperature, topP: request.topP };
   }
 
   report(

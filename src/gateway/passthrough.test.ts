@@ -4,6 +4,7 @@ import { GatewayError } from '../core/errors.js';
 import type { ConfigInput } from '../config/schema.js';
 import type { ChatRequest, EmbeddingRequest } from '../core/types.js';
 import { FakeProvider, rawDeployment, response } from '../routing/testing/fakes.js';
+import { userRequest } from '../testing/canonical.js';
 import { createGateway } from './gateway.js';
 
 function build(config: ConfigInput) {
@@ -26,8 +27,8 @@ function build(config: ConfigInput) {
   return { gateway, admitted: () => admitted, p: (id: string) => providers.get(id) as FakeProvider };
 }
 
-/** A client body with fields the OpenAI types do not know. */
-const ask = (extra: Record<string, unknown>): ChatRequest => ({ model: 'chat', messages: [{ role: 'user', content: 'hi' }], ...extra }) as ChatRequest;
+/** A request carrying client fields its front door does not map. */
+const ask = (passthrough: ChatRequest['passthrough']): ChatRequest => userRequest('chat', 'hi', { passthrough });
 
 async function refusal(promise: Promise<unknown>): Promise<GatewayError> {
   const err = await promise.then(
@@ -44,6 +45,11 @@ describe('fields outside the mapped set', () => {
     groups: [{ name: 'chat', strategy: 'priority', deployments: ['a', 'b'] }],
   };
 
+  it('a null value asks for nothing and passes', async () => {
+    const { gateway } = build(config);
+    expect((await gateway.chat(ask({ data_sources: null }))).servedBy.deployment).toBe('a');
+  });
+
   it('are refused with a 400 naming the field before admission and before any upstream call', async () => {
     const { gateway, admitted, p } = build(config);
     const err = await refusal(gateway.chat(ask({ data_sources: [{ type: 'azure_search' }] })));
@@ -56,7 +62,7 @@ describe('fields outside the mapped set', () => {
     const { gateway, p } = build(config);
     const { servedBy } = await gateway.chat(ask({ service_tier: 'flex' }));
     expect(servedBy.deployment).toBe('a');
-    expect(p('a').requests[0]).toMatchObject({ service_tier: 'flex' });
+    expect(p('a').requests[0]).toMatchObject({ passthrough: { service_tier: 'flex' } });
     expect((await refusal(gateway.chat(ask({ store: true })))).param).toBe('store');
   });
 
@@ -68,8 +74,8 @@ describe('fields outside the mapped set', () => {
 
   it('in streams and embeddings are refused the same way', async () => {
     const { gateway } = build(config);
-    expect((await refusal(gateway.stream(ask({ stream: true, chat_template: 'x' })))).param).toBe('chat_template');
-    const embed = { model: 'chat', input: 'x', input_type: 'query' } as EmbeddingRequest;
+    expect((await refusal(gateway.stream(ask({ chat_template: 'x' })))).param).toBe('chat_template');
+    const embed: EmbeddingRequest = { model: 'chat', input: ['x'], passthrough: { input_type: 'query' } };
     expect((await refusal(gateway.embed(embed))).param).toBe('input_type');
   });
 

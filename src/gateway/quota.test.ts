@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../core/errors.js';
 import type { AttemptRecord } from '../core/events.js';
 import type { ChatRequest } from '../core/types.js';
+import { userRequest } from '../testing/canonical.js';
 import { FakeClock, FakeProvider, failure, rawDeployment } from '../routing/testing/fakes.js';
 import { createGateway } from './gateway.js';
 
-const hello: ChatRequest = { model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 50 };
+const hello: ChatRequest = userRequest('chat', 'hi', { maxOutputTokens: 50 });
 
 /** A fake upstream that enforces its own requests-per-minute quota as the cloud does: a 429 past it. */
 function quotaUpstream(id: string, rpm: number, clock: FakeClock, throttled: string[]): FakeProvider {

@@ -15,6 +15,7 @@ import type { CostFn } from '../http/route.js';
 import { startServer } from '../adapters/node/server.js';
 import { createGateway } from './gateway.js';
 import { CONTINUE_INSTRUCTION } from './resume.js';
+import { userRequest } from '../testing/canonical.js';
 
 /**
  * Streams cut at seeded random points on one provider go on from another in the same answer: the
@@ -150,7 +151,7 @@ describe('stream_resume across provider pairs', () => {
         const records: AttemptRecord[] = [];
         const gateway = gatewayFor(from, to, records);
         try {
-          const { parts, servedBy } = await gateway.stream({ model: 'chat', messages: [{ role: 'user', content: QUESTION }], stream: true });
+          const { parts, servedBy } = await gateway.stream(userRequest('chat', QUESTION));
           const out = await collect(parts);
           const partial = words.slice(0, cut).join('');
           const continuation = answerWords(b.model).slice(partial.trim().split(/\s+/).length).join('');
@@ -158,7 +159,7 @@ describe('stream_resume across provider pairs', () => {
           expect(servedBy.deployment).toBe(from);
           b.carried(JSON.parse(b.sim.lastRequest?.body.toString() ?? '{}') as Record<string, unknown>, partial.trimEnd());
 
-          expect(out).toContainEqual({ type: 'extension', namespace: 'switchyard', data: { resumed: { from, to } } });
+          expect(out).toContainEqual({ type: 'provider-metadata', namespace: 'switchyard', data: { resumed: { from, to } } });
           expect(out.filter((p) => p.type === 'finish')).toEqual([{ type: 'finish', finishReason: 'stop' }]);
           expect(records.map((r) => [r.deployment, r.role, r.outcome, r.cause])).toEqual([
             [from, 'primary', 'error', undefined],
@@ -189,7 +190,7 @@ describe('stream_resume limits', () => {
     upstreams.openai?.sim.faults.add({ cut_after_chunks: 3, count: 1 });
     const plain = gatewayFor('openai', 'anthropic', [], false);
     try {
-      const { parts } = await plain.stream({ model: 'chat', messages: [{ role: 'user', content: QUESTION }], stream: true });
+      const { parts } = await plain.stream(userRequest('chat', QUESTION));
       await expect(collect(parts)).rejects.toMatchObject({ kind: 'network' });
     } finally {
       await plain.close();
@@ -201,7 +202,7 @@ describe('stream_resume limits', () => {
     const records: AttemptRecord[] = [];
     const gateway = gatewayFor('anthropic', 'bedrock', records, true, 150);
     try {
-      const { parts } = await gateway.stream({ model: 'chat', messages: [{ role: 'user', content: QUESTION }], stream: true });
+      const { parts } = await gateway.stream(userRequest('chat', QUESTION));
       const text = textOf(await collect(parts));
       expect(text).toBe(answerWords('claude-sonnet-4-6').slice(0, 3).join('') + answerWords('us.anthropic.claude-3-5-haiku-20241022-v1:0').slice(3).join(''));
       expect(records.map((r) => [r.deployment, r.outcome, r.error?.kind])).toEqual([
@@ -218,8 +219,7 @@ describe('stream_resume limits', () => {
     const records: AttemptRecord[] = [];
     const gateway = gatewayFor('anthropic', 'openai', records);
     try {
-      const tools = [{ type: 'function' as const, function: { name: 'search', parameters: { type: 'object' } } }];
-      const { parts } = await gateway.stream({ model: 'chat', messages: [{ role: 'user', content: 'Please call the tool now' }], tools, stream: true });
+      const { parts } = await gateway.stream(userRequest('chat', 'Please call the tool now', { tools: [{ name: 'search', parameters: { type: 'object' } }] }));
       await expect(collect(parts)).rejects.toMatchObject({ kind: 'network' });
       expect(records.map((r) => r.deployment)).toEqual(['anthropic']);
     } finally {
@@ -233,7 +233,7 @@ describe('stream_resume limits', () => {
     const records: AttemptRecord[] = [];
     const gateway = gatewayFor('openai', 'anthropic', records);
     try {
-      const { parts } = await gateway.stream({ model: 'chat', messages: [{ role: 'user', content: QUESTION }], stream: true });
+      const { parts } = await gateway.stream(userRequest('chat', QUESTION));
       await expect(collect(parts)).rejects.toMatchObject({ kind: 'network' });
       expect(records.map((r) => [r.deployment, r.outcome, r.cause])).toEqual([
         ['openai', 'error', undefined],

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../core/errors.js';
 import { makeUsage, type ChatRequest, type StreamPart } from '../core/types.js';
+import { assistantText, userRequest, userText } from '../testing/canonical.js';
 import { CONTINUE_INSTRUCTION, continuationRequest, resumable, type Continuation, type Resume } from './resume.js';
 
 async function* parts(list: StreamPart[], fail?: GatewayError): AsyncGenerator<StreamPart> {
@@ -29,24 +30,23 @@ async function collect(it: AsyncIterable<StreamPart>): Promise<StreamPart[]> {
 }
 
 describe('continuationRequest', () => {
-  const request: ChatRequest = { model: 'chat', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 100 };
+  const request: ChatRequest = userRequest('chat', 'Hi', { maxOutputTokens: 100, reasoning: { enabled: true, effort: 'low' } });
 
   it('gives a prefill deployment the text as a final assistant message, without trailing whitespace', () => {
-    expect(continuationRequest(request, 'Hello there ', true).messages).toEqual([
-      { role: 'user', content: 'Hi' },
-      { role: 'assistant', content: 'Hello there' },
-    ]);
+    const continued = continuationRequest(request, 'Hello there ', true);
+    expect(continued.messages).toEqual([userText('Hi'), assistantText('Hello there')]);
+    // Upstreams that take a prefill refuse one with reasoning on.
+    expect(continued.reasoning).toBeUndefined();
   });
 
   it('asks any other deployment to continue after its partial answer', () => {
-    expect(continuationRequest(request, 'Hello there ', false).messages.slice(1)).toEqual([
-      { role: 'assistant', content: 'Hello there' },
-      { role: 'user', content: CONTINUE_INSTRUCTION },
-    ]);
+    const continued = continuationRequest(request, 'Hello there ', false);
+    expect(continued.messages.slice(1)).toEqual([assistantText('Hello there'), userText(CONTINUE_INSTRUCTION)]);
+    expect(continued.reasoning).toEqual({ enabled: true, effort: 'low' });
   });
 
   it('lowers the token limit by what was already written, and asks again unchanged when no text was sent', () => {
-    expect(continuationRequest(request, 'x'.repeat(40), true).max_tokens).toBe(90);
+    expect(continuationRequest(request, 'x'.repeat(40), true).maxOutputTokens).toBe(90);
     expect(continuationRequest(request, '  ', true)).toBe(request);
   });
 });
@@ -57,18 +57,21 @@ describe('resumable', () => {
       continuation([
         { type: 'start', id: 'x' },
         { type: 'reasoning', delta: 'thinking again' },
+        { type: 'redacted-reasoning', data: 'opaque' },
         { type: 'text', delta: ' ' },
         { type: 'text', delta: 'world' },
         { type: 'finish', finishReason: 'stop' },
         { type: 'usage', usage: nextUsage },
       ]),
     );
-    const out = await collect(resumable(parts([{ type: 'start' }, { type: 'text', delta: 'Hello ' }], broken), resume));
+    const first: StreamPart[] = [{ type: 'start' }, { type: 'redacted-reasoning', data: 'sealed', provider: 'anthropic' }, { type: 'text', delta: 'Hello ' }];
+    const out = await collect(resumable(parts(first, broken), resume));
     expect(resume).toHaveBeenCalledWith('Hello ', broken);
     expect(out).toEqual([
       { type: 'start' },
+      { type: 'redacted-reasoning', data: 'sealed', provider: 'anthropic' },
       { type: 'text', delta: 'Hello ' },
-      { type: 'extension', namespace: 'switchyard', data: { resumed: { from: 'a', to: 'b' } } },
+      { type: 'provider-metadata', namespace: 'switchyard', data: { resumed: { from: 'a', to: 'b' } } },
       { type: 'text', delta: 'world' },
       { type: 'finish', finishReason: 'stop' },
       {

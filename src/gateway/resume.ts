@@ -1,6 +1,6 @@
 import { toGatewayError, type GatewayError } from '../core/errors.js';
 import { estimateTokens } from '../core/estimate.js';
-import { addUsage, type BilledAttempt, type ChatRequest, type StreamPart } from '../core/types.js';
+import { addUsage, type BilledAttempt, type ChatRequest, type Message, type StreamPart } from '../core/types.js';
 
 /** What a model that cannot be given a prefill is asked after its own partial answer. */
 export const CONTINUE_INSTRUCTION = 'Continue exactly where you stopped, without repeating anything.';
@@ -9,17 +9,18 @@ export const CONTINUE_INSTRUCTION = 'Continue exactly where you stopped, without
  * The request that continues an answer of which `sent` already reached the client: the text as a final
  * assistant message, which a deployment with `prefill` continues and any other is asked to continue by
  * an instruction. Trailing whitespace is left out (Anthropic refuses a prefill ending with it; the
- * continuation supplies it). The token limits shrink by what was already written.
+ * continuation supplies it). The token limit shrinks by what was already written. A prefill is not
+ * asked to reason: the upstreams that take one (Anthropic's) refuse it with reasoning on, and the
+ * client already had the first attempt's reasoning.
  */
 export function continuationRequest(request: ChatRequest, sent: string, prefill: boolean): ChatRequest {
   const prefix = sent.trimEnd();
   if (prefix === '') return request;
-  const messages = [...request.messages, { role: 'assistant' as const, content: prefix }];
-  if (!prefill) messages.push({ role: 'user', content: CONTINUE_INSTRUCTION });
+  const messages: Message[] = [...request.messages, { role: 'assistant', content: [{ type: 'text', text: prefix }] }];
+  if (!prefill) messages.push({ role: 'user', content: [{ type: 'text', text: CONTINUE_INSTRUCTION }] });
   const out: ChatRequest = { ...request, messages };
-  const written = estimateTokens(sent);
-  if (request.max_tokens !== undefined) out.max_tokens = Math.max(1, request.max_tokens - written);
-  if (request.max_completion_tokens !== undefined) out.max_completion_tokens = Math.max(1, request.max_completion_tokens - written);
+  if (request.maxOutputTokens !== undefined) out.maxOutputTokens = Math.max(1, request.maxOutputTokens - estimateTokens(sent));
+  if (prefill && request.reasoning !== undefined) out.reasoning = undefined;
   return out;
 }
 
@@ -43,8 +44,8 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
 
 /**
  * A relayed stream that, when it breaks after text and before any tool call or finish, goes on once
- * from a continuation in the same answer: a `switchyard` extension part marks the resume, the
- * continuation's start and reasoning parts are dropped (the client has had them), leading whitespace
+ * from a continuation in the same answer: a `switchyard` provider-metadata part marks the resume, the
+ * continuation's start and reasoning parts (redacted ones too) are dropped (the client has had them), leading whitespace
  * the client already has is not repeated, and its usage part reports both attempts.
  */
 export function resumable(first: AsyncIterator<StreamPart>, resume: Resume): AsyncIterableIterator<StreamPart> {
@@ -112,7 +113,7 @@ class ResumingStream implements AsyncIterableIterator<StreamPart> {
     this.current = c.parts;
     this.skip = this.sent.slice(this.sent.trimEnd().length);
     this.sent = '';
-    return { done: false, value: { type: 'extension', namespace: 'switchyard', data: { resumed: { from: c.from, to: c.to } } } };
+    return { done: false, value: { type: 'provider-metadata', namespace: 'switchyard', data: { resumed: { from: c.from, to: c.to } } } };
   };
 
   /** A continuation part as the client gets it, or undefined to drop it. */
@@ -120,6 +121,7 @@ class ResumingStream implements AsyncIterableIterator<StreamPart> {
     switch (p.type) {
       case 'start':
       case 'reasoning':
+      case 'redacted-reasoning':
         return undefined;
       case 'text': {
         if (this.skip === '') return { done: false, value: p };

@@ -24,8 +24,8 @@ export class ShadowMirror {
 
   mirror(targets: readonly Deployment[], request: ChatRequest, meta: RequestMeta): void {
     if (targets.length === 0) return;
-    const body: ChatRequest = request.stream ? { ...request, stream: false, stream_options: undefined } : request;
-    targets.forEach((d, i) => this.send(d, body, { ...meta, operation: 'chat' }, SHADOW_ATTEMPT_BASE + i + 1));
+    // A canonical request says nothing of delivery: the mirror is a plain chat call whatever the client asked.
+    targets.forEach((d, i) => this.send(d, request, { ...meta, operation: 'chat' }, SHADOW_ATTEMPT_BASE + i + 1));
   }
 
   private send(d: Deployment, request: ChatRequest, meta: RequestMeta, number: number): void {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ConfigInput } from '../config/schema.js';
 import type { ChatRequest } from '../core/types.js';
+import { userRequest } from '../testing/canonical.js';
 import { FakeClock, FakeProvider, failure, rawDeployment, seeded } from '../routing/testing/fakes.js';
 import { MemoryStateStore } from '../state/memory.js';
 import { RedisStateStore } from '../state/redis.js';
@@ -28,7 +29,7 @@ function replica(config: ConfigInput, clock: FakeClock, stateStore: StateStore) 
 }
 
 const opened: Gateway[] = [];
-const hello: ChatRequest = { model: 'chat', messages: [{ role: 'user', content: 'hi' }] };
+const hello: ChatRequest = userRequest('chat', 'hi');
 const config = (syncMs: number): ConfigInput => ({
   deployments: [rawDeployment('primary'), rawDeployment('secondary')],
   groups: [{ name: 'chat', deployments: ['primary', 'secondary'] }],

@@ -17,6 +17,12 @@ describe('openUntilContent', () => {
     const opened = await openUntilContent(parts([{ type: 'start' }, { type: 'reasoning', delta: 'hm' }], new Error('later')), 0, () => 5, 'test');
     expect(opened.head).toEqual([{ type: 'start' }, { type: 'reasoning', delta: 'hm' }]);
   });
+
+  it('counts redacted reasoning as content too, and provider metadata not', async () => {
+    const head: StreamPart[] = [{ type: 'start' }, { type: 'provider-metadata', namespace: 'anthropic', data: { a: 1 } }, { type: 'redacted-reasoning', data: 'sealed' }];
+    expect((await open([...head, { type: 'text', delta: 'x' }])).head).toEqual(head);
+    await expect(open([{ type: 'start' }, { type: 'provider-metadata', namespace: 'anthropic', data: {} }])).rejects.toMatchObject({ kind: 'network' });
+  });
 });
 
 describe('relay', () => {

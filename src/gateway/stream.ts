@@ -10,8 +10,8 @@ export interface OpenedStream {
   ttftMs: number;
 }
 
-/** Reasoning counts as content: once it reaches the client the answer is committed, with no fallback. */
-const isContent = (p: StreamPart): boolean => p.type === 'text' || p.type === 'reasoning' || p.type === 'tool-call' || p.type === 'finish';
+/** Reasoning (redacted too) counts as content: once it reaches the client the answer is committed, with no fallback. */
+const isContent = (p: StreamPart): boolean => p.type === 'text' || p.type === 'reasoning' || p.type === 'redacted-reasoning' || p.type === 'tool-call' || p.type === 'finish';
 
 /**
  * Reads parts until the first content part, so that a failure before any content can still fall

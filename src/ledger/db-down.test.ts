@@ -8,6 +8,7 @@ import { resolveConfig } from '../config/load.js';
 import { startOpenAISim } from '../sim/openai/index.js';
 import { DATABASE_URL, testSchema } from './testing/fixtures.js';
 import { TcpProxy } from './testing/tcp-proxy.js';
+import { answerText, userRequest } from '../testing/canonical.js';
 
 const PG_URL = DATABASE_URL;
 if (PG_URL) {
@@ -42,8 +43,8 @@ if (PG_URL) {
       try {
         // The gateway serves (budgets included) although the ledger cannot be written.
         for (let i = 0; i < 10; i += 1) {
-          const { response } = await app.gateway.chat({ model: 'chat', messages: [{ role: 'user', content: `Hello ${i}` }] }, { tags: { key: 'k1' }, requestId: `down-${i}` });
-          expect(response.message.content).toBeTruthy();
+          const { response } = await app.gateway.chat(userRequest('chat', `Hello ${i}`), { tags: { key: 'k1' }, requestId: `down-${i}` });
+          expect(answerText(response)).toBeTruthy();
         }
         await app.ledger.flush();
         const stats = app.ledger.stats();

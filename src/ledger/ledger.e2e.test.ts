@@ -7,6 +7,7 @@ import { resolveConfig } from '../config/load.js';
 import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
 import { createLedger, type Ledger } from './index.js';
+import { userRequest } from '../testing/canonical.js';
 
 describe('ledger wired into the gateway', () => {
   let sim: SimServer;
@@ -33,7 +34,7 @@ describe('ledger wired into the gateway', () => {
   const rows = async () => (await ledger.store!.summarize({ from: 0, to: Date.now() + 1000, groupBy: ['status'] })).reduce((m, r) => ({ ...m, [r.keys.status ?? '']: r }), {} as Record<string, { attempts: number; costUsd: number; estimatedAttempts: number }>);
 
   it('records a chat answer with the same cost the server would show', async () => {
-    const { response, servedBy } = await gateway.chat({ model: 'chat', messages: [{ role: 'user', content: 'Hello there' }] }, { tags: { key: 'k1' } });
+    const { response, servedBy } = await gateway.chat(userRequest('chat', 'Hello there'), { tags: { key: 'k1' } });
     const cost = ledger.costOf(servedBy, response.usage);
     expect(cost.priced).toBe(true);
     expect(cost.usd).toBe(Math.round(((response.usage.prompt - response.usage.cachedRead) * 0.15 + response.usage.cachedRead * 0.075 + response.usage.completion * 0.6) * 1e4) / 1e10);
@@ -45,7 +46,7 @@ describe('ledger wired into the gateway', () => {
 
   it('still records and bills a stream whose client disconnects before the final usage, marked estimated', async () => {
     sim.faults.add({ inter_chunk_ms: 30, count: 1 });
-    const { parts } = await gateway.stream({ model: 'chat', messages: [{ role: 'user', content: 'Tell me a long story please' }], stream: true });
+    const { parts } = await gateway.stream(userRequest('chat', 'Tell me a long story please'));
     let seen = 0;
     for await (const p of parts) {
       if (p.type === 'text' && ++seen === 2) break; // the client goes away mid-answer

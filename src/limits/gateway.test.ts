@@ -6,8 +6,9 @@ import type { ChatRequest } from '../core/types.js';
 import { createGateway } from '../gateway/gateway.js';
 import { FakeClock, FakeProvider, failure, rawDeployment } from '../routing/testing/fakes.js';
 import { openRateLimiter } from './open.js';
+import { userRequest } from '../testing/canonical.js';
 
-const hello: ChatRequest = { model: 'chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 10 };
+const hello: ChatRequest = userRequest('chat', 'hi', { maxOutputTokens: 10 });
 
 async function build() {
   const config = resolveConfig({
@@ -32,7 +33,7 @@ describe('rate limits in the gateway', () => {
     const { gateway, provider } = await build();
     const chat = await gateway.chat(hello, { tags });
     expect(chat.headers).toMatchObject({ 'x-ratelimit-limit-requests': '2', 'x-ratelimit-remaining-requests': '1', 'x-ratelimit-reset-requests': '15s', 'x-ratelimit-limit-tokens': '10000' });
-    const stream = await gateway.stream({ ...hello, stream: true }, { tags });
+    const stream = await gateway.stream(hello, { tags });
     for await (const part of stream.parts) void part;
     expect(stream.headers?.['x-ratelimit-remaining-requests']).toBe('0');
     const calls = provider.calls;
@@ -53,7 +54,7 @@ describe('rate limits in the gateway', () => {
     const chat = await gateway.chat(hello, { tags }).then(() => undefined, (e: unknown) => e as GatewayError);
     expect(chat?.kind).toBe('invalid_request');
     expect(chat?.headers?.['x-ratelimit-remaining-requests']).toBe('1');
-    const stream = await gateway.stream({ ...hello, stream: true }, { tags }).then(() => undefined, (e: unknown) => e as GatewayError);
+    const stream = await gateway.stream(hello, { tags }).then(() => undefined, (e: unknown) => e as GatewayError);
     expect(stream?.headers?.['x-ratelimit-remaining-requests']).toBe('0');
   });
 

@@ -5,6 +5,7 @@ import type { SimServer } from '../sim/server.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import type { BatcherStats } from '../ledger/batcher.js';
 import { GatewayMetrics } from './metrics.js';
+import { userRequest } from '../testing/canonical.js';
 
 /** One sample line of the text format: name, labels, value. */
 interface Sample {
@@ -62,14 +63,14 @@ describe('gateway metrics', () => {
 
   it('reports GenAI client metrics and gateway counters after requests, a retry and a fallback', async () => {
     const tags = { key: 'alice', team: 'research' };
-    await gateway.chat({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }, { tags });
-    const stream = await gateway.stream({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }], stream_options: { include_usage: true } }, { tags });
+    await gateway.chat(userRequest('chat', 'Hi'), { tags });
+    const stream = await gateway.stream(userRequest('chat', 'Hi'), { tags });
     for await (const part of stream.parts) void part;
     // Request 3: 503, a retry, 503, a fallback to the secondary. Request 4: a third 503 opens the
     // primary's breaker, so its retry is skipped and the request falls back with cause circuit_open.
     primary.faults.add({ status: 503, count: 3 });
-    await gateway.chat({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }, { tags });
-    await gateway.chat({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }, { tags });
+    await gateway.chat(userRequest('chat', 'Hi'), { tags });
+    await gateway.chat(userRequest('chat', 'Hi'), { tags });
 
     const text = await metrics.render();
     const s = parse(text);
@@ -98,7 +99,7 @@ describe('gateway metrics', () => {
   });
 
   it('never turns a model name from a client into a label value', async () => {
-    await gateway.chat({ model: 'my-secret-finetune-9f8e7d', messages: [{ role: 'user', content: 'Hi' }] });
+    await gateway.chat(userRequest('my-secret-finetune-9f8e7d', 'Hi'));
     const text = await metrics.render();
     expect(text).not.toContain('my-secret-finetune-9f8e7d');
     expect(value(parse(text), 'gen_ai_client_operation_duration_seconds_count', { gen_ai_request_model: 'gpt-4o', gen_ai_provider_name: 'openai' })).toBeGreaterThan(0);

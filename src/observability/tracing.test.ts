@@ -6,6 +6,7 @@ import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { createObservability, type Observability } from './index.js';
 import { formatTraceparent, parseTraceparent } from './traceparent.js';
 import { attr, spansOf, startCollector, type OtlpSpan, type Received } from './testing/collector.js';
+import { userRequest } from '../testing/canonical.js';
 
 describe('traces exported over OTLP/HTTP', () => {
   let collector: Awaited<ReturnType<typeof startCollector>>;
@@ -50,7 +51,7 @@ describe('traces exported over OTLP/HTTP', () => {
     });
     expect(parseTraceparent(span.traceparent)?.traceId).toBe(clientTrace);
     primary.faults.add({ status: 503, count: 2 });
-    const result = await gateway.chat({ model: 'chat', messages: [{ role: 'user', content: 'PROMPT-SECRET-TEXT' }] }, { requestId: 'req-traced' });
+    const result = await gateway.chat(userRequest('chat', 'PROMPT-SECRET-TEXT'), { requestId: 'req-traced' });
     span.end(200, result.servedBy);
     await observability.close();
 
@@ -91,7 +92,7 @@ describe('traces exported over OTLP/HTTP', () => {
     const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: { traceparent: `00-${clientTrace}-10f067aa0ba902b7-01` }, requestId: 'req-propagated' });
     primary.faults.add({ status: 503, count: 1 });
     const result = await gateway.chat(
-      { model: 'chat', messages: [{ role: 'user', content: 'PROMPT-SECRET-TEXT' }], max_tokens: 64, temperature: 0.5, top_p: 0.9 },
+      userRequest('chat', 'PROMPT-SECRET-TEXT', { maxOutputTokens: 64, temperature: 0.5, topP: 0.9 }),
       { requestId: 'req-propagated' },
     );
     span.end(200, result.servedBy);
@@ -118,7 +119,7 @@ describe('traces exported over OTLP/HTTP', () => {
   it('records a streamed attempt\'s response id, model and finish reason from its parts', async () => {
     const clientTrace = '6bf92f3577b34da6a3ce929d0e0e4736';
     const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: { traceparent: `00-${clientTrace}-20f067aa0ba902b7-01` }, requestId: 'req-streamed' });
-    const result = await gateway.stream({ model: 'chat', messages: [{ role: 'user', content: 'hi' }], stream: true, temperature: 0 }, { requestId: 'req-streamed' });
+    const result = await gateway.stream(userRequest('chat', 'hi', { temperature: 0 }), { requestId: 'req-streamed' });
     let id: string | undefined;
     for await (const p of result.parts) if (p.type === 'start') id = p.id;
     span.end(200, result.servedBy);
@@ -138,7 +139,7 @@ describe('traces exported over OTLP/HTTP', () => {
     const parent = { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), sampled: false };
     const span = observability.startServerSpan({ method: 'POST', route: '/v1/embeddings', headers: { traceparent: formatTraceparent(parent) }, requestId: 'req-unsampled' });
     expect(parseTraceparent(span.traceparent)).toMatchObject({ traceId: parent.traceId, sampled: false });
-    await gateway.embed({ model: 'chat', input: 'hello' }, { requestId: 'req-unsampled' }).catch(() => undefined);
+    await gateway.embed({ model: 'chat', input: ['hello'] }, { requestId: 'req-unsampled' }).catch(() => undefined);
     span.end(200);
     await observability.close();
     expect(primary.lastRequest?.headers.traceparent).toBe(span.traceparent);

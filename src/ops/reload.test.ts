@@ -6,6 +6,7 @@ import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { FakeProvider, rawDeployment } from '../routing/testing/fakes.js';
 import { AppHolder, type Reloadable } from './reload.js';
 import { holderGateway } from './holder-gateway.js';
+import { userRequest } from '../testing/canonical.js';
 
 const configWith = (...ids: string[]): GatewayConfig =>
   resolveConfig({ deployments: ids.map((id) => rawDeployment(id)), groups: [{ name: 'chat', deployments: ids }] });
@@ -39,7 +40,7 @@ function holder(first: GatewayConfig, retireAfterMs = 60_000): AppHolder<TestApp
   });
 }
 
-const hello = { model: 'chat', messages: [{ role: 'user' as const, content: 'hi' }] };
+const hello = userRequest('chat', 'hi');
 
 afterEach(async () => {
   vi.useRealTimers();
@@ -98,7 +99,7 @@ describe('holderGateway', () => {
     const h = holder(configWith('a'));
     const old = h.current;
     const gateway = holderGateway(h);
-    const streamed = await gateway.stream({ ...hello, stream: true });
+    const streamed = await gateway.stream({ ...hello });
     expect(streamed.servedBy.deployment).toBe('a');
     next = () => configWith('b');
     await h.reload();

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { provisionedSchema } from './provisioned.js';
 import { quotaSchema } from './quota.js';
 
-export const CAPABILITIES = ['tools', 'vision', 'json', 'embeddings', 'streaming'] as const;
+export const CAPABILITIES = ['tools', 'vision', 'files', 'json', 'embeddings', 'streaming'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 /**

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
+import { textOf } from '../core/types.js';
 import { executeWithFallback, type ExecuteOptions, type ExecutePolicy } from './executor.js';
 import { RetryBudget } from './retry-budget.js';
 import { FakeClock, failure, fakeDeployment, response, routing, seeded, type FakeProvider } from './testing/fakes.js';
@@ -228,7 +229,7 @@ describe('executeWithFallback', () => {
     const cheap = fakeDeployment('cheap');
     const dear = fakeDeployment('dear');
     const rejected: string[] = [];
-    const accept = (v: unknown): boolean => !String((v as ReturnType<typeof response>).message.content).includes('cheap');
+    const accept = (v: unknown): boolean => !textOf((v as ReturnType<typeof response>).content).includes('cheap');
     const out = await executeWithFallback([cheap, dear], chat, policy(clock), { ...opts(), accept, onRejected: (a) => rejected.push(a.deployment.id) } as ExecuteOptions<unknown>);
     expect(out.attempt.deployment.id).toBe('dear');
     expect(out.attempt.cause).toBe('quality_gate');

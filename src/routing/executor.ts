@@ -50,7 +50,7 @@ export interface ExecuteOptions<T> {
   onRejected?: (attempt: Attempt, value: T) => void;
   /** Goes on with a request that already made `attempts` attempts: the first one here is a fallback for `cause`. */
   continues?: { attempts: number; cause: string };
-  /** The request's token estimate (prompt plus max_tokens), counted against deployment quotas. */
+  /** The request's token estimate (prompt plus output limit), counted against deployment quotas. */
   quotaTokens?: number;
 }
 

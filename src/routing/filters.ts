@@ -9,31 +9,39 @@ export interface Needs {
   /** Geography every deployment must be tagged with (from the request or its API key). */
   residency: string | undefined;
   /** The completion-token limit the client set, and under which name; absent when it set none. */
-  maxTokens?: { value: number; param: 'max_tokens' | 'max_completion_tokens' };
+  maxTokens?: { value: number; param: string };
 }
 
 /** Filter stages in the order they apply; the stage that removed the last candidate names the error. */
 export const Stage = { Residency: 0, Capabilities: 1, ContextWindow: 2, OutputLimit: 3, Drained: 4, Health: 5, Cooling: 6, Quota: 7, Passed: 8 } as const;
 export type Stage = (typeof Stage)[keyof typeof Stage];
 
-/** The completion-token limit a chat request sets (max_completion_tokens wins, as upstream). */
-export function outputLimit(req: ChatRequest): Needs['maxTokens'] {
-  if (req.max_completion_tokens !== undefined) return { value: req.max_completion_tokens, param: 'max_completion_tokens' };
-  return req.max_tokens === undefined ? undefined : { value: req.max_tokens, param: 'max_tokens' };
+/**
+ * The completion-token limit a chat request sets, named as the client named it (`param`, the front
+ * door's own name for it) so that a refusal speaks the client's language; absent when it set none.
+ */
+export function outputLimit(req: ChatRequest, param = 'maxOutputTokens'): Needs['maxTokens'] {
+  return req.maxOutputTokens === undefined ? undefined : { value: req.maxOutputTokens, param };
 }
 
-/** Capabilities a chat request needs: tools, vision (images), json mode, streaming. */
-export function chatCapabilities(req: ChatRequest): Capability[] {
+/** Capabilities a chat request needs: tools, vision (any image part), files (any file part), json mode, streaming. */
+export function chatCapabilities(req: ChatRequest, streaming: boolean): Capability[] {
   const caps: Capability[] = [];
   if (req.tools && req.tools.length > 0) caps.push('tools');
-  if (req.response_format && req.response_format.type !== 'text') caps.push('json');
-  if (req.stream === true) caps.push('streaming');
+  if (req.responseFormat && req.responseFormat.type !== 'text') caps.push('json');
+  if (streaming) caps.push('streaming');
+  let vision = false;
+  let files = false;
   for (const m of req.messages) {
-    if (m.role === 'user' && Array.isArray(m.content) && m.content.some((p) => p.type === 'image_url')) {
-      caps.push('vision');
-      break;
+    // Users send images and files; tools may return images.
+    if (m.role !== 'user' && m.role !== 'tool') continue;
+    for (const p of m.content) {
+      if (p.type === 'image') vision = true;
+      else if (p.type === 'file') files = true;
     }
   }
+  if (vision) caps.push('vision');
+  if (files) caps.push('files');
   return caps;
 }
 
@@ -65,7 +73,7 @@ export function firstFailedStage(d: Deployment, needs: Needs, now: number, check
   return Stage.Passed;
 }
 
-/** Tokens a request is counted for against a deployment's quota: the prompt estimate plus max_tokens. */
+/** Tokens a request is counted for against a deployment's quota: the prompt estimate plus its output limit. */
 export function quotaTokens(needs: Needs): number {
   return needs.promptTokens + (needs.maxTokens?.value ?? 0);
 }

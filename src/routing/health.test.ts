@@ -95,7 +95,7 @@ describe('HealthChecker', () => {
     const d = fakeDeployment('a');
     const checker = new HealthChecker([d], healthSchema.parse({ enabled: true, mode: 'request' }), clock, silentLogger);
     await checker.runOnce();
-    expect(d.provider.requests[0]).toMatchObject({ max_tokens: 1 });
+    expect(d.provider.requests[0]).toMatchObject({ maxOutputTokens: 1 });
     expect(d.provider.probes).toBe(0);
   });
 });

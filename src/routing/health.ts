@@ -56,7 +56,7 @@ export class HealthChecker {
     try {
       const ctx = { signal: controller.signal, requestId: `health-${d.id}` };
       if (this.config.mode === 'request') {
-        await d.provider.chat({ model: d.config.model, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 }, ctx);
+        await d.provider.chat({ model: d.config.model, messages: [{ role: 'user', content: [{ type: 'text', text: 'ping' }] }], maxOutputTokens: 1 }, ctx);
       } else {
         await d.provider.probe(ctx);
       }

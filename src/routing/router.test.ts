@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/load.js';
 import type { ConfigInput, GatewayConfig } from '../config/schema.js';
 import { DeploymentState } from './deployment-state.js';
+import type { ChatRequest, ImagePart } from '../core/types.js';
 import { chatCapabilities, type Needs } from './filters.js';
 import { Router, type Deployment, type RouteRequest } from './router.js';
 import { accessFor } from './access.js';
@@ -107,8 +108,9 @@ describe('Router filters', () => {
 
   it('filters by capabilities: vision requests skip text-only deployments', () => {
     const { ids, router } = setup(taskConfig);
-    const req = { model: 'x', messages: [{ role: 'user' as const, content: [{ type: 'image_url' as const, image_url: { url: 'data:' } }] }] };
-    const caps = chatCapabilities(req);
+    const image: ImagePart = { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: 'iVBO' } };
+    const req: ChatRequest = { model: 'x', messages: [{ role: 'user', content: [{ type: 'text', text: 'what is it?' }, image] }] };
+    const caps = chatCapabilities(req, false);
     expect(caps).toEqual(['vision']);
     expect(ids({ model: 'simple', needs: needs({ capabilities: caps }) })).toEqual(['gpt4o-azure']);
     expect(ids({ model: 'coding', needs: needs({ capabilities: ['tools'] }) })).toEqual(['claude-bedrock', 'gpt4o-azure']);

@@ -1,7 +1,28 @@
-import { CHAT_FIELD_NAMES } from '../../core/fields.js';
-
-/** The top-level keys an OpenAI Chat Completions body from Switchyard may hold (mapped fields only). */
-export const OPENAI_WIRE_KEYS: readonly string[] = CHAT_FIELD_NAMES;
+/**
+ * The top-level keys an OpenAI Chat Completions body from Switchyard may hold (what the openai-chat
+ * dialect maps from the canonical request; passthrough fields are checked apart).
+ */
+export const OPENAI_WIRE_KEYS: readonly string[] = [
+  'model',
+  'messages',
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'max_completion_tokens',
+  'stop',
+  'response_format',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'stream',
+  'stream_options',
+  'user',
+  'seed',
+  'n',
+  'presence_penalty',
+  'frequency_penalty',
+  'reasoning_effort',
+];
 
 /** The top-level keys of a Messages API body from Switchyard (`model` or, on Vertex, `anthropic_version`). */
-export const MESSAGES_WIRE_KEYS = ['model', 'anthropic_version', 'max_tokens', 'messages', 'system', 'temperature', 'top_p', 'stop_sequences', 'tools', 'tool_choice', 'metadata', 'stream'];
+export const MESSAGES_WIRE_KEYS = ['model', 'anthropic_version', 'max_tokens', 'messages', 'system', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'tools', 'tool_choice', 'metadata', 'stream', 'thinking'];

@@ -40,7 +40,7 @@ export function response(text: string, from = 'fake'): ChatResponse {
     id: `resp-${from}`,
     model: from,
     created: 0,
-    message: { role: 'assistant', content: text },
+    content: [{ type: 'text', text }],
     finishReason: 'stop',
     usage: makeUsage({ prompt: 10, completion: 5 }),
   };

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { makeUsage, type ChatResponse, type StreamPart } from '../core/types.js';
+import { answerParts, recording, replay } from './replay.js';
+
+const full: ChatResponse = {
+  id: 'resp-1',
+  model: 'claude',
+  created: 0,
+  content: [
+    { type: 'reasoning', text: 'Let me think.', signature: 'sig-1', provider: 'anthropic' },
+    { type: 'redacted-reasoning', data: 'sealed', provider: 'anthropic' },
+    { type: 'text', text: 'Calling two tools.' },
+    { type: 'tool-call', id: 'c1', name: 'lookup', arguments: '{"q":"a"}' },
+    { type: 'tool-call', id: 'c2', name: 'fetch', arguments: '{}' },
+  ],
+  finishReason: 'tool_calls',
+  usage: makeUsage({ prompt: 12, completion: 7, reasoning: 3 }),
+  warnings: [{ type: 'unsupported-setting', setting: 'topK', message: 'topK is not supported' }],
+  providerMetadata: { anthropic: { container: 'c-1' } },
+};
+
+async function recorded(parts: readonly StreamPart[]): Promise<ChatResponse | undefined> {
+  let stored: ChatResponse | undefined;
+  for await (const p of recording(replay(parts), (r) => (stored = r))) void p;
+  return stored;
+}
+
+describe('replaying a cached answer as a stream', () => {
+  it('sends its parts in order, as an upstream would: start (with warnings), content, provider metadata, finish, usage', () => {
+    expect(answerParts(full)).toEqual([
+      { type: 'start', id: 'resp-1', model: 'claude', warnings: full.warnings },
+      { type: 'reasoning', delta: 'Let me think.', signature: 'sig-1', provider: 'anthropic' },
+      { type: 'redacted-reasoning', data: 'sealed', provider: 'anthropic' },
+      { type: 'text', delta: 'Calling two tools.' },
+      { type: 'tool-call', index: 0, id: 'c1', name: 'lookup', argumentsDelta: '{"q":"a"}' },
+      { type: 'tool-call', index: 1, id: 'c2', name: 'fetch', argumentsDelta: '{}' },
+      { type: 'provider-metadata', namespace: 'anthropic', data: { container: 'c-1' } },
+      { type: 'finish', finishReason: 'tool_calls' },
+      { type: 'usage', usage: full.usage },
+    ]);
+  });
+
+  it('records back the very answer it replays', async () => {
+    expect(await recorded(answerParts(full))).toEqual({ ...full, created: expect.any(Number) });
+  });
+});
+
+describe('recording a live stream', () => {
+  it('joins deltas into parts, keeps the last reasoning signature, and a refusal, estimate and raw usage', async () => {
+    const usage = makeUsage({ prompt: 3, completion: 2 });
+    const answer = await recorded([
+      { type: 'start', id: 'x', model: 'm' },
+      { type: 'reasoning', delta: 'a' },
+      { type: 'reasoning', delta: 'b', signature: 'sig', provider: 'bedrock' },
+      { type: 'text', delta: 'Hel' },
+      { type: 'text', delta: 'lo' },
+      { type: 'tool-call', index: 0, id: 'c1', name: 'f', argumentsDelta: '{"a"' },
+      { type: 'tool-call', index: 0, argumentsDelta: ':1}' },
+      { type: 'finish', finishReason: 'stop', refusal: 'no' },
+      { type: 'usage', usage, estimated: true, raw: { input_tokens: 3 } },
+    ]);
+    expect(answer).toMatchObject({
+      id: 'x',
+      model: 'm',
+      content: [
+        { type: 'reasoning', text: 'ab', signature: 'sig', provider: 'bedrock' },
+        { type: 'text', text: 'Hello' },
+        { type: 'tool-call', id: 'c1', name: 'f', arguments: '{"a":1}' },
+      ],
+      refusal: 'no',
+      usage,
+      usageEstimated: true,
+      rawUsage: { input_tokens: 3 },
+    });
+  });
+
+  it("leaves out the gateway's own delivery markers (a resume), and stores nothing without a finish and usage", async () => {
+    const answer = await recorded([
+      { type: 'text', delta: 'a' },
+      { type: 'provider-metadata', namespace: 'switchyard', data: { resumed: { from: 'a', to: 'b' } } },
+      { type: 'finish', finishReason: 'stop' },
+      { type: 'usage', usage: makeUsage({}) },
+    ]);
+    expect(answer?.providerMetadata).toBeUndefined();
+    expect(await recorded([{ type: 'text', delta: 'a' }, { type: 'finish', finishReason: 'stop' }])).toBeUndefined();
+  });
+});

@@ -1,0 +1,31 @@
+import { GatewayError } from '../core/errors.js';
+import type { ChatRequest, EmbeddingRequest } from '../core/types.js';
+
+/*
+ * Front doors validate what clients send in their own terms. These are the few invariants of the
+ * canonical request that every dialect relies on and an in-process caller could still break; the
+ * parameter is named canonically, as the in-process caller wrote it.
+ */
+
+/** Refuses (400 invalid_request) a chat request no dialect could encode. */
+export function checkChatRequest(request: ChatRequest): void {
+  const { messages, toolChoice } = request;
+  if (!Array.isArray(messages) || messages.length === 0) throw invalid('messages', 'messages must be a non-empty list.');
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    if (!Array.isArray(m?.content)) throw invalid(`messages[${i}].content`, `messages[${i}].content must be a list of parts.`);
+    if (m.role === 'assistant' && m.content.length === 0) throw invalid(`messages[${i}].content`, `messages[${i}] is an assistant message without content.`);
+  }
+  if (toolChoice?.type === 'tool' && !request.tools?.some((t) => t.name === toolChoice.name)) {
+    throw invalid('toolChoice.name', `toolChoice names the tool '${toolChoice.name}', which is not among the request's tools.`);
+  }
+}
+
+/** Refuses (400 invalid_request) an embeddings request without input. */
+export function checkEmbeddingRequest(request: EmbeddingRequest): void {
+  if (!Array.isArray(request.input) || request.input.length === 0) throw invalid('input', 'input must be a non-empty list of strings.');
+}
+
+function invalid(param: string, message: string): GatewayError {
+  return new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_request' });
+}
