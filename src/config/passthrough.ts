@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CHAT_FIELDS, EMBEDDING_FIELDS } from '../core/fields.js';
+import { CHAT_FIELDS, EMBEDDING_FIELDS } from '../ingress/openai-chat/fields.js';
 
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -18,6 +18,8 @@ async function chatCompletions(ctx: RouteContext): Promise<HttpResponse> {
   const hints = takeBodyHints(body);
   const { request, stream, includeUsage } = decodeChatCompletionRequest(body);
   const options = requestOptions(ctx, hints);
+  // A refused output limit is named as the client spelled it.
+  if (request.maxOutputTokens !== undefined) options.maxTokensParam = request.providerOptions?.openai?.max_tokens_field === 'max_completion_tokens' ? 'max_completion_tokens' : 'max_tokens';
   if (stream) return streamCompletion(ctx, request, options, includeUsage);
   const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(request, options);
   ctx.servedBy = servedBy;

@@ -1,7 +1,7 @@
 import { runConformance, type ConformanceSetup } from '../conformance.js';
 import { startAzureSim } from '../../sim/azure/index.js';
 import { OPENAI_WIRE_ERRORS } from '../testing/openai-wire-errors.js';
-import { OPENAI_CHAT_WIRE_KEYS } from '../dialects/openai-chat/index.js';
+import { OPENAI_WIRE_KEYS } from '../testing/wire-keys.js';
 
 async function setup(api: 'deployments' | 'v1'): Promise<ConformanceSetup> {
   const sim = await startAzureSim({ apiKey: 'az-test-key' });
@@ -16,7 +16,7 @@ async function setup(api: 'deployments' | 'v1'): Promise<ConformanceSetup> {
       authentication: { fault: { status: 401 }, status: 502, code: 'authentication' },
     },
     midStreamFault: { stream_error_after_chunks: 2 },
-    wireKeys: OPENAI_CHAT_WIRE_KEYS,
+    wireKeys: OPENAI_WIRE_KEYS,
     // "On Your Data": only when the operator grants it.
     passthrough: {
       field: 'data_sources',

@@ -1,6 +1,7 @@
 /**
- * The top-level keys an OpenAI Chat Completions body from Switchyard may hold (what the openai-chat
- * dialect maps from the canonical request; passthrough fields are checked apart).
+ * The top-level keys an OpenAI Chat Completions body from Switchyard may hold, written out here rather
+ * than taken from the dialect so the conformance check does not grade the dialect by its own list
+ * (passthrough fields are checked apart).
  */
 export const OPENAI_WIRE_KEYS: readonly string[] = [
   'model',
@@ -18,10 +19,12 @@ export const OPENAI_WIRE_KEYS: readonly string[] = [
   'stream_options',
   'user',
   'seed',
-  'n',
   'presence_penalty',
   'frequency_penalty',
   'reasoning_effort',
+  // vLLM's prefill switches, sent only to deployments that continue a final assistant message.
+  'continue_final_message',
+  'add_generation_prompt',
 ];
 
 /** The top-level keys of a Messages API body from Switchyard (`model` or, on Vertex, `anthropic_version`). */

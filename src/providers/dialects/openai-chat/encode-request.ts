@@ -3,33 +3,6 @@ import { effortForBudget } from '../../../core/types.js';
 import type { ChatRequest, EmbeddingRequest, ReasoningEffort, ReasoningRequest, ResponseFormat, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
 import { encodeMessages } from './encode-messages.js';
 
-/**
- * The top-level keys a chat body from this dialect may hold besides the deployment's passthrough
- * fields, in the order it writes them.
- */
-export const OPENAI_CHAT_WIRE_KEYS = [
-  'model',
-  'messages',
-  'temperature',
-  'top_p',
-  'max_tokens',
-  'max_completion_tokens',
-  'stop',
-  'response_format',
-  'tools',
-  'tool_choice',
-  'parallel_tool_calls',
-  'reasoning_effort',
-  'user',
-  'seed',
-  'presence_penalty',
-  'frequency_penalty',
-  'stream',
-  'stream_options',
-  'continue_final_message',
-  'add_generation_prompt',
-] as const;
-
 export type MaxTokensField = 'max_tokens' | 'max_completion_tokens';
 
 /** What a provider fixes once per deployment (and per stream mode): build it once, not per request. */

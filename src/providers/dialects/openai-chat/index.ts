@@ -1,4 +1,4 @@
-export { encodeChatRequest, encodeEmbeddingRequest, OPENAI_CHAT_WIRE_KEYS, type ChatEncodeOptions, type EncodedChatRequest, type MaxTokensField } from './encode-request.js';
+export { encodeChatRequest, encodeEmbeddingRequest, type ChatEncodeOptions, type EncodedChatRequest, type MaxTokensField } from './encode-request.js';
 export { decodeChatResponse, decodeEmbeddingResponse } from './decode-response.js';
 export { decodeChatStream } from './decode-stream.js';
 export { AZURE_NAMESPACE, azureFilterResults } from './azure-filters.js';

@@ -1,7 +1,7 @@
 import type { ConformanceTarget } from '../../conformance.js';
 import { startOpenAISim } from '../../../sim/openai/index.js';
 import { OPENAI_WIRE_ERRORS } from '../../testing/openai-wire-errors.js';
-import { OPENAI_CHAT_WIRE_KEYS } from '../../dialects/openai-chat/index.js';
+import { OPENAI_WIRE_KEYS } from '../../testing/wire-keys.js';
 
 /** The openai-compatible provider against its simulator: the shared conformance suite's target. */
 export const openaiCompatibleTarget: ConformanceTarget = {
@@ -18,7 +18,7 @@ export const openaiCompatibleTarget: ConformanceTarget = {
         authentication: { fault: { status: 401, error: 'invalid_api_key' }, status: 502, code: 'authentication' },
       },
       midStreamFault: { stream_error_after_chunks: 2 },
-      wireKeys: OPENAI_CHAT_WIRE_KEYS,
+      wireKeys: OPENAI_WIRE_KEYS,
       passthrough: { field: 'service_tier', value: 'flex', carried: (body) => body.service_tier },
     };
   },
