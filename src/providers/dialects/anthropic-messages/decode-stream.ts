@@ -1,7 +1,8 @@
 import { GatewayError } from '../../../core/errors.js';
-import type { FinishReason, JsonObject, JsonValue, StreamPart } from '../../../core/types.js';
+import type { FinishReason, JsonObject, JsonValue, StreamPart, Warning } from '../../../core/types.js';
 import type { SseEvent } from '../../sse.js';
 import { ANTHROPIC_NAMESPACE } from './decode-response.js';
+import { ANTHROPIC_REASONING_PROVIDER as CLAUDE } from './encode-messages.js';
 import { mapStopReason } from './finish-reason.js';
 import { mapAnthropicStreamError } from './map-error.js';
 import { withReasoningTokens } from '../../../core/estimate.js';
@@ -13,7 +14,7 @@ type Json = Record<string, unknown>;
 type OpenBlock =
   | { kind: 'text' }
   | { kind: 'tool'; toolIndex: number }
-  | { kind: 'thinking'; thinking: string; signature: string }
+  | { kind: 'thinking' }
   | { kind: 'other'; block: JsonObject; partialJson: string };
 
 function malformedChunk(provider: string): GatewayError {
@@ -29,17 +30,24 @@ function parseOr(json: string): JsonValue {
   }
 }
 
+/** message_delta's usage is cumulative: its fields replace message_start's. */
+function mergeRaw(raw: JsonObject, usage: unknown): JsonObject {
+  return usage !== null && typeof usage === 'object' ? { ...raw, ...(usage as JsonObject) } : raw;
+}
+
 /**
  * Messages API stream events to canonical parts. The event type is read from the JSON `type` (the SSE
  * `event:` name is only a fallback) so Bedrock's InvokeModel chunks, which carry the same JSON without
- * SSE names, decode too. Tool calls are numbered in order of appearance, as OpenAI clients expect.
- * Usage is input counts from message_start merged with message_delta's cumulative counts, emitted at
+ * SSE names, decode too. Tool calls are numbered in order of appearance; thinking streams as
+ * reasoning parts whose last carries the block's signature. Usage is input counts from message_start
+ * merged with message_delta's cumulative counts (the raw objects merged the same way), emitted at
  * message_stop; an `error` event throws its GatewayError, and a stream ending before message_stop is a
- * truncation, never a clean end.
+ * truncation, never a clean end. `warnings` (the encoder's) ride on the start part.
  */
-export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, provider: string): AsyncGenerator<StreamPart> {
+export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: readonly Warning[]): AsyncGenerator<StreamPart> {
   let started = false;
   let counts: AnthropicTokenCounts = {};
+  let rawUsage: JsonObject = {};
   let finish: FinishReason | undefined;
   let tools = 0;
   // Anthropic counts thinking in output_tokens without saying how much: counted from the text.
@@ -62,12 +70,17 @@ export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, pro
     if (!started) {
       started = true;
       const message = (type === 'message_start' ? data.message : undefined) as Json | undefined;
-      yield { type: 'start', id: typeof message?.id === 'string' ? message.id : undefined, model: typeof message?.model === 'string' ? message.model : undefined };
+      const start: StreamPart = { type: 'start', id: typeof message?.id === 'string' ? message.id : undefined, model: typeof message?.model === 'string' ? message.model : undefined };
+      if (warnings && warnings.length > 0) start.warnings = [...warnings];
+      yield start;
     }
     switch (type) {
-      case 'message_start':
-        counts = { ...counts, ...readTokenCounts((data.message as Json | undefined)?.usage) };
+      case 'message_start': {
+        const usage = (data.message as Json | undefined)?.usage;
+        counts = { ...counts, ...readTokenCounts(usage) };
+        rawUsage = mergeRaw(rawUsage, usage);
         break;
+      }
       case 'content_block_start': {
         const index = Number(data.index);
         const block = (data.content_block ?? {}) as Json;
@@ -88,11 +101,14 @@ export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, pro
           };
         } else if (block.type === 'thinking') {
           const thinking = typeof block.thinking === 'string' ? block.thinking : '';
-          blocks.set(index, { kind: 'thinking', thinking, signature: '' });
+          blocks.set(index, { kind: 'thinking' });
           if (thinking !== '') {
             reasoningChars += thinking.length;
-            yield { type: 'reasoning', delta: thinking };
+            yield { type: 'reasoning', delta: thinking, provider: CLAUDE };
           }
+        } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') {
+          blocks.set(index, { kind: 'thinking' });
+          yield { type: 'redacted-reasoning', data: block.data, provider: CLAUDE };
         } else {
           blocks.set(index, { kind: 'other', block: block as JsonObject, partialJson: '' });
         }
@@ -108,17 +124,15 @@ export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, pro
             yield { type: 'tool-call', index: open.toolIndex, argumentsDelta: delta.partial_json };
           }
         } else if (delta.type === 'thinking_delta' && open?.kind === 'thinking' && typeof delta.thinking === 'string') {
-          open.thinking += delta.thinking;
           reasoningChars += delta.thinking.length;
-          if (delta.thinking !== '') yield { type: 'reasoning', delta: delta.thinking };
+          if (delta.thinking !== '') yield { type: 'reasoning', delta: delta.thinking, provider: CLAUDE };
         } else if (delta.type === 'signature_delta' && open?.kind === 'thinking' && typeof delta.signature === 'string') {
-          open.signature += delta.signature;
-          yield { type: 'reasoning', delta: '', signature: delta.signature };
+          yield { type: 'reasoning', delta: '', signature: delta.signature, provider: CLAUDE };
         } else if (delta.type === 'input_json_delta' && open?.kind === 'other' && typeof delta.partial_json === 'string') {
           // Server-tool calls (web search...) run at Anthropic: their input is kept, not surfaced as a tool call.
           open.partialJson += delta.partial_json;
         } else if (delta.type === 'citations_delta' && delta.citation && typeof delta.citation === 'object') {
-          yield { type: 'extension', namespace: ANTHROPIC_NAMESPACE, data: { citation: delta.citation as JsonObject } };
+          yield { type: 'provider-metadata', namespace: ANTHROPIC_NAMESPACE, data: { citation: delta.citation as JsonObject } };
         } else if (!open) {
           throw malformedChunk(provider);
         }
@@ -128,21 +142,20 @@ export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, pro
         const index = Number(data.index);
         const open = blocks.get(index);
         blocks.delete(index);
-        if (open?.kind === 'thinking') {
-          yield { type: 'extension', namespace: ANTHROPIC_NAMESPACE, data: { content_block: { type: 'thinking', thinking: open.thinking, signature: open.signature } } };
-        } else if (open?.kind === 'other') {
+        if (open?.kind === 'other') {
           const block = open.partialJson === '' ? open.block : { ...open.block, input: parseOr(open.partialJson) };
-          yield { type: 'extension', namespace: ANTHROPIC_NAMESPACE, data: { content_block: block } };
+          yield { type: 'provider-metadata', namespace: ANTHROPIC_NAMESPACE, data: { content_block: block } };
         }
         break;
       }
       case 'message_delta': {
         const delta = (data.delta ?? {}) as Json;
         counts = { ...counts, ...readTokenCounts(data.usage) };
+        rawUsage = mergeRaw(rawUsage, data.usage);
         if (delta.stop_reason !== undefined && delta.stop_reason !== null) {
           const ext: JsonObject = { stop_reason: String(delta.stop_reason) };
           if (typeof delta.stop_sequence === 'string') ext.stop_sequence = delta.stop_sequence;
-          yield { type: 'extension', namespace: ANTHROPIC_NAMESPACE, data: ext };
+          yield { type: 'provider-metadata', namespace: ANTHROPIC_NAMESPACE, data: ext };
           finish = mapStopReason(delta.stop_reason);
           yield { type: 'finish', finishReason: finish };
         }
@@ -151,7 +164,9 @@ export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, pro
       case 'message_stop':
         if (finish === undefined) yield { type: 'finish', finishReason: 'stop' };
         // No counts at all: the relay estimates the usage rather than billing zero.
-        if (counts.input !== undefined || counts.output !== undefined) yield { type: 'usage', usage: withReasoningTokens(toCanonicalUsage(counts), reasoningChars) };
+        if (counts.input !== undefined || counts.output !== undefined) {
+          yield { type: 'usage', usage: withReasoningTokens(toCanonicalUsage(counts), reasoningChars), raw: rawUsage };
+        }
         stopped = true;
         break;
       default:
