@@ -35,6 +35,62 @@ function mergeRaw(raw: JsonObject, usage: unknown): JsonObject {
   return usage !== null && typeof usage === 'object' ? { ...raw, ...(usage as JsonObject) } : raw;
 }
 
+interface Counters {
+  /** Tool calls so far: they are numbered in order of appearance. */
+  tools: number;
+  /** Anthropic counts thinking in output_tokens without saying how much: counted from the text. */
+  reasoningChars: number;
+}
+
+/** A content_block_start: what the block is, and the part its opening content makes, if any. */
+function startBlock(block: Json, counters: Counters): { open: OpenBlock; part?: StreamPart } {
+  if (block.type === 'text') {
+    return { open: { kind: 'text' }, part: typeof block.text === 'string' && block.text !== '' ? { type: 'text', delta: block.text } : undefined };
+  }
+  if (block.type === 'tool_use') {
+    const toolIndex = counters.tools++;
+    const input = block.input as Json | undefined;
+    const initial = input && typeof input === 'object' && Object.keys(input).length > 0 ? JSON.stringify(input) : '';
+    const id = typeof block.id === 'string' ? block.id : undefined;
+    const name = typeof block.name === 'string' ? block.name : undefined;
+    return { open: { kind: 'tool', toolIndex }, part: { type: 'tool-call', index: toolIndex, id, name, argumentsDelta: initial } };
+  }
+  if (block.type === 'thinking') {
+    const thinking = typeof block.thinking === 'string' ? block.thinking : '';
+    counters.reasoningChars += thinking.length;
+    return { open: { kind: 'thinking' }, part: thinking === '' ? undefined : { type: 'reasoning', delta: thinking, provider: CLAUDE } };
+  }
+  if (block.type === 'redacted_thinking' && typeof block.data === 'string') {
+    return { open: { kind: 'thinking' }, part: { type: 'redacted-reasoning', data: block.data, provider: CLAUDE } };
+  }
+  return { open: { kind: 'other', block: block as JsonObject, partialJson: '' } };
+}
+
+/** A content_block_delta as a part (or nothing); a delta for no open block is malformed. */
+function deltaPart(delta: Json, open: OpenBlock | undefined, counters: Counters, provider: string): StreamPart | undefined {
+  if (delta.type === 'text_delta' && typeof delta.text === 'string') return delta.text === '' ? undefined : { type: 'text', delta: delta.text };
+  if (delta.type === 'input_json_delta' && open?.kind === 'tool') {
+    return typeof delta.partial_json === 'string' && delta.partial_json !== '' ? { type: 'tool-call', index: open.toolIndex, argumentsDelta: delta.partial_json } : undefined;
+  }
+  if (delta.type === 'thinking_delta' && open?.kind === 'thinking' && typeof delta.thinking === 'string') {
+    counters.reasoningChars += delta.thinking.length;
+    return delta.thinking === '' ? undefined : { type: 'reasoning', delta: delta.thinking, provider: CLAUDE };
+  }
+  if (delta.type === 'signature_delta' && open?.kind === 'thinking' && typeof delta.signature === 'string') {
+    return { type: 'reasoning', delta: '', signature: delta.signature, provider: CLAUDE };
+  }
+  if (delta.type === 'input_json_delta' && open?.kind === 'other' && typeof delta.partial_json === 'string') {
+    // Server-tool calls (web search...) run at Anthropic: their input is kept, not surfaced as a tool call.
+    open.partialJson += delta.partial_json;
+    return undefined;
+  }
+  if (delta.type === 'citations_delta' && delta.citation && typeof delta.citation === 'object') {
+    return { type: 'provider-metadata', namespace: ANTHROPIC_NAMESPACE, data: { citation: delta.citation as JsonObject } };
+  }
+  if (!open) throw malformedChunk(provider);
+  return undefined;
+}
+
 /**
  * Messages API stream events to canonical parts. The event type is read from the JSON `type` (the SSE
  * `event:` name is only a fallback) so Bedrock's InvokeModel chunks, which carry the same JSON without
@@ -49,9 +105,7 @@ export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, pro
   let counts: AnthropicTokenCounts = {};
   let rawUsage: JsonObject = {};
   let finish: FinishReason | undefined;
-  let tools = 0;
-  // Anthropic counts thinking in output_tokens without saying how much: counted from the text.
-  let reasoningChars = 0;
+  const counters: Counters = { tools: 0, reasoningChars: 0 };
   const blocks = new Map<number, OpenBlock>();
   let stopped = false;
   for await (const ev of events) {
@@ -82,60 +136,14 @@ export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, pro
         break;
       }
       case 'content_block_start': {
-        const index = Number(data.index);
-        const block = (data.content_block ?? {}) as Json;
-        if (block.type === 'text') {
-          blocks.set(index, { kind: 'text' });
-          if (typeof block.text === 'string' && block.text !== '') yield { type: 'text', delta: block.text };
-        } else if (block.type === 'tool_use') {
-          const toolIndex = tools++;
-          blocks.set(index, { kind: 'tool', toolIndex });
-          const input = block.input as Json | undefined;
-          const initial = input && typeof input === 'object' && Object.keys(input).length > 0 ? JSON.stringify(input) : '';
-          yield {
-            type: 'tool-call',
-            index: toolIndex,
-            id: typeof block.id === 'string' ? block.id : undefined,
-            name: typeof block.name === 'string' ? block.name : undefined,
-            argumentsDelta: initial,
-          };
-        } else if (block.type === 'thinking') {
-          const thinking = typeof block.thinking === 'string' ? block.thinking : '';
-          blocks.set(index, { kind: 'thinking' });
-          if (thinking !== '') {
-            reasoningChars += thinking.length;
-            yield { type: 'reasoning', delta: thinking, provider: CLAUDE };
-          }
-        } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') {
-          blocks.set(index, { kind: 'thinking' });
-          yield { type: 'redacted-reasoning', data: block.data, provider: CLAUDE };
-        } else {
-          blocks.set(index, { kind: 'other', block: block as JsonObject, partialJson: '' });
-        }
+        const opened = startBlock((data.content_block ?? {}) as Json, counters);
+        blocks.set(Number(data.index), opened.open);
+        if (opened.part) yield opened.part;
         break;
       }
       case 'content_block_delta': {
-        const open = blocks.get(Number(data.index));
-        const delta = (data.delta ?? {}) as Json;
-        if (delta.type === 'text_delta' && typeof delta.text === 'string') {
-          if (delta.text !== '') yield { type: 'text', delta: delta.text };
-        } else if (delta.type === 'input_json_delta' && open?.kind === 'tool') {
-          if (typeof delta.partial_json === 'string' && delta.partial_json !== '') {
-            yield { type: 'tool-call', index: open.toolIndex, argumentsDelta: delta.partial_json };
-          }
-        } else if (delta.type === 'thinking_delta' && open?.kind === 'thinking' && typeof delta.thinking === 'string') {
-          reasoningChars += delta.thinking.length;
-          if (delta.thinking !== '') yield { type: 'reasoning', delta: delta.thinking, provider: CLAUDE };
-        } else if (delta.type === 'signature_delta' && open?.kind === 'thinking' && typeof delta.signature === 'string') {
-          yield { type: 'reasoning', delta: '', signature: delta.signature, provider: CLAUDE };
-        } else if (delta.type === 'input_json_delta' && open?.kind === 'other' && typeof delta.partial_json === 'string') {
-          // Server-tool calls (web search...) run at Anthropic: their input is kept, not surfaced as a tool call.
-          open.partialJson += delta.partial_json;
-        } else if (delta.type === 'citations_delta' && delta.citation && typeof delta.citation === 'object') {
-          yield { type: 'provider-metadata', namespace: ANTHROPIC_NAMESPACE, data: { citation: delta.citation as JsonObject } };
-        } else if (!open) {
-          throw malformedChunk(provider);
-        }
+        const part = deltaPart((data.delta ?? {}) as Json, blocks.get(Number(data.index)), counters, provider);
+        if (part) yield part;
         break;
       }
       case 'content_block_stop': {
@@ -165,7 +173,7 @@ export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, pro
         if (finish === undefined) yield { type: 'finish', finishReason: 'stop' };
         // No counts at all: the relay estimates the usage rather than billing zero.
         if (counts.input !== undefined || counts.output !== undefined) {
-          yield { type: 'usage', usage: withReasoningTokens(toCanonicalUsage(counts), reasoningChars), raw: rawUsage };
+          yield { type: 'usage', usage: withReasoningTokens(toCanonicalUsage(counts), counters.reasoningChars), raw: rawUsage };
         }
         stopped = true;
         break;
