@@ -295,8 +295,8 @@ describe('encodeMessagesRequest: reasoning', () => {
     expect(warnings.map((w) => w.setting)).toEqual(['maxOutputTokens']);
   });
 
-  it('sends thinking disabled when reasoning is turned off, and nothing when not asked', () => {
-    expect(thinking({ reasoning: { enabled: false, effort: 'high' } }).thinking).toEqual({ type: 'disabled' });
+  it('sends no thinking when reasoning is turned off (some models refuse type disabled) or not asked for', () => {
+    expect(thinking({ reasoning: { enabled: false, effort: 'high' } })).not.toHaveProperty('thinking');
     expect(thinking({})).not.toHaveProperty('thinking');
   });
 

@@ -98,8 +98,8 @@ export function encodeMessagesRequest(req: ChatRequest, opts: EncodeMessagesOpti
     const choice = encodeToolChoice(req.toolChoice, req.parallelToolCalls);
     if (choice) body.tool_choice = choice;
   }
+  // Reasoning turned off sends nothing: some Claude models refuse `{type:'disabled'}`, older ones any `thinking`.
   if (plan.budgetTokens !== undefined) body.thinking = { type: 'enabled', budget_tokens: plan.budgetTokens };
-  else if (req.reasoning?.enabled === false) body.thinking = { type: 'disabled' };
   if (req.user !== undefined) body.metadata = { user_id: req.user };
   if (opts.stream) body.stream = true;
   if (opts.passthrough && opts.passthrough.length > 0 && req.passthrough) copyPassthrough(req.passthrough, opts.passthrough, body as unknown as Record<string, unknown>);

@@ -77,7 +77,10 @@ export type AnthropicToolChoice =
   | { type: 'tool'; name: string; disable_parallel_tool_use?: boolean }
   | { type: 'none' };
 
-export type AnthropicThinkingConfig = { type: 'enabled'; budget_tokens: number } | { type: 'disabled' };
+export interface AnthropicThinkingConfig {
+  type: 'enabled';
+  budget_tokens: number;
+}
 
 /** A Messages API request body. `model` is absent for Vertex rawPredict and Bedrock InvokeModel. */
 export interface MessagesRequestBody {
