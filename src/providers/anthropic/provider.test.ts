@@ -3,7 +3,7 @@ import { parseConfig } from '../../config/load.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { CallContext, Provider } from '../../core/provider.js';
-import type { ChatRequest, StreamPart } from '../../core/types.js';
+import { textOf, type ChatRequest, type StreamPart } from '../../core/types.js';
 import { startAnthropicSim, type AnthropicSimServer } from '../../sim/anthropic/index.js';
 import { anthropic, type AnthropicOptions } from './index.js';
 
@@ -13,7 +13,7 @@ function recordingLogger(warnings: string[]): Logger {
 }
 
 const ctx = (): CallContext => ({ signal: new AbortController().signal, requestId: 'test' });
-const ask = (content: string, extra: Partial<ChatRequest> = {}): ChatRequest => ({ model: 'x', messages: [{ role: 'user', content }], ...extra });
+const ask = (content: string, extra: Partial<ChatRequest> = {}): ChatRequest => ({ model: 'x', messages: [{ role: 'user', content: [{ type: 'text', text: content }] }], ...extra });
 
 async function drain(stream: AsyncIterable<StreamPart>): Promise<StreamPart[]> {
   const parts: StreamPart[] = [];
@@ -47,23 +47,27 @@ describe('anthropic provider', () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     await p.chat(ask('hi'), { ...ctx(), traceparent });
     expect(sim.lastRequest?.headers.traceparent).toBe(traceparent);
-    await drain(await p.stream(ask('hi', { stream: true }), ctx()));
+    await drain(await p.stream(ask('hi'), ctx()));
     expect(sim.lastRequest?.headers.traceparent).toBeUndefined();
-    await drain(await p.stream(ask('hi', { stream: true }), { ...ctx(), traceparent }));
+    await drain(await p.stream(ask('hi'), { ...ctx(), traceparent }));
     expect(sim.lastRequest?.headers).toMatchObject({ traceparent, 'x-api-key': 'sk-ant-p' });
   });
 
   it('sends x-api-key, version 2023-06-01 and sampling parameters by default', async () => {
-    const r = await make({}).chat(ask('hi', { temperature: 0.3, top_p: 0.9 }), ctx());
-    expect(r.message.content).toContain('You said: hi');
-    expect(sim.observed.last).toMatchObject({ auth: 'x-api-key', version: '2023-06-01', body: { temperature: 0.3, top_p: 0.9, max_tokens: 4096 } });
+    const r = await make({}).chat(ask('hi', { temperature: 0.3, topP: 0.9, topK: 20 }), ctx());
+    expect(textOf(r.content)).toContain('You said: hi');
+    expect(r.warnings).toBeUndefined();
+    expect(sim.observed.last).toMatchObject({ auth: 'x-api-key', version: '2023-06-01', body: { temperature: 0.3, top_p: 0.9, top_k: 20, max_tokens: 4096 } });
   });
 
-  it('under 2026-10-21 sends the key as Bearer and omits sampling parameters, warning once', async () => {
+  it('under 2026-10-21 sends the key as Bearer and omits sampling parameters, reporting Warnings and logging once', async () => {
     const warnings: string[] = [];
     const p = make({ anthropic_version: '2026-10-21', max_tokens: 256 }, warnings);
-    await p.chat(ask('one', { temperature: 0.3 }), ctx());
-    await p.chat(ask('two', { top_p: 0.5 }), ctx());
+    const first = await p.chat(ask('one', { temperature: 0.3 }), ctx());
+    await p.chat(ask('two', { topP: 0.5 }), ctx());
+    expect(first.warnings).toEqual([{ type: 'unsupported-setting', setting: 'temperature', message: expect.any(String) }]);
+    const parts = await drain(await p.stream(ask('three', { topK: 5 }), ctx()));
+    expect(parts[0]).toMatchObject({ type: 'start', warnings: [{ type: 'unsupported-setting', setting: 'topK' }] });
     expect(sim.observed.last?.auth).toBe('bearer');
     expect(sim.observed.last?.version).toBe('2026-10-21');
     expect(sim.observed.last?.body).not.toHaveProperty('top_p');
@@ -73,13 +77,16 @@ describe('anthropic provider', () => {
 
   it('normalises prompt-cache usage: prompt includes cache writes and reads', async () => {
     const p = make({});
-    const messages: ChatRequest['messages'] = [{ role: 'system', content: '[cache] a stable system prompt for caching' }, { role: 'user', content: 'q' }];
+    const messages: ChatRequest['messages'] = [
+      { role: 'system', content: [{ type: 'text', text: '[cache] a stable system prompt for caching' }] },
+      { role: 'user', content: [{ type: 'text', text: 'q' }] },
+    ];
     const first = await p.chat({ model: 'x', messages }, ctx());
     const second = await p.chat({ model: 'x', messages }, ctx());
     expect(first.usage.cachedWrite).toBeGreaterThan(0);
     expect(second.usage.cachedRead).toBe(first.usage.cachedWrite);
     expect(second.usage.prompt).toBe(first.usage.prompt);
-    expect(second.extensions?.anthropic?.usage).toMatchObject({ cache_read_input_tokens: second.usage.cachedRead });
+    expect(second.rawUsage).toMatchObject({ cache_read_input_tokens: second.usage.cachedRead });
   });
 
   it('streams text with finish and cache-inclusive usage', async () => {
@@ -87,9 +94,9 @@ describe('anthropic provider', () => {
     const plain = await p.chat(ask('stream me'), ctx());
     const parts = await drain(await p.stream(ask('stream me'), ctx()));
     const text = parts.map((x) => (x.type === 'text' ? x.delta : '')).join('');
-    expect(text).toBe(plain.message.content);
+    expect(text).toBe(textOf(plain.content));
     expect(parts.find((x) => x.type === 'finish')).toEqual({ type: 'finish', finishReason: 'stop' });
-    expect(parts.at(-1)).toEqual({ type: 'usage', usage: plain.usage });
+    expect(parts.at(-1)).toMatchObject({ type: 'usage', usage: plain.usage, raw: { output_tokens: plain.usage.completion } });
   });
 
   it('maps 529 to overloaded and 429 to rate_limited with retry-after', async () => {
@@ -145,7 +152,7 @@ describe('anthropic provider', () => {
   });
 
   it('rejects embeddings with invalid_request', async () => {
-    const err = await make({}).embed({ model: 'x', input: 'a' }, ctx()).catch((e: unknown) => e);
+    const err = await make({}).embed({ model: 'x', input: ['a'] }, ctx()).catch((e: unknown) => e);
     expect(GatewayError.isInstance(err) && [err.kind, err.code]).toEqual(['invalid_request', 'embeddings_not_supported']);
   });
 

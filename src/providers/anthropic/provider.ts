@@ -2,7 +2,7 @@ import type { Agent } from 'undici';
 import { GatewayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { CallContext, Provider } from '../../core/provider.js';
-import type { ChatRequest, ChatResponse, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
+import type { ChatRequest, ChatResponse, EmbeddingResponse, ModelInfo, StreamPart, Warning } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
 import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceparent, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
@@ -49,8 +49,9 @@ export class AnthropicProvider implements Provider {
     this.logger.warn({ provider: TYPE, anthropicVersion: this.options.anthropic_version }, message);
   }
 
-  private encode(request: ChatRequest, stream: boolean): MessagesRequestBody {
-    if (this.rules.omitSamplingParams && (request.temperature !== undefined || request.top_p !== undefined)) {
+  /** The request body; what it had to drop or change goes onto `warnings`, which the answer reports. */
+  private encode(request: ChatRequest, stream: boolean, warnings: Warning[]): MessagesRequestBody {
+    if (this.rules.omitSamplingParams && (request.temperature !== undefined || request.topP !== undefined || request.topK !== undefined)) {
       this.warnOnce(`anthropic-version ${this.options.anthropic_version} rejects temperature/top_p/top_k; they are omitted from requests.`);
     }
     return encodeMessagesRequest(request, {
@@ -58,7 +59,7 @@ export class AnthropicProvider implements Provider {
       stream,
       defaultMaxTokens: this.options.max_tokens,
       omitSamplingParams: this.rules.omitSamplingParams,
-      onWarning: (w) => this.warnOnce(w),
+      warnings,
       passthrough: this.deployment.passthrough,
     });
   }
@@ -75,13 +76,16 @@ export class AnthropicProvider implements Provider {
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-    return decodeMessagesResponse(parseJsonBody(await this.send('POST', this.messagesUrl, this.encode(request, false), ctx), TYPE), TYPE);
+    const warnings: Warning[] = [];
+    const body = this.encode(request, false, warnings);
+    return decodeMessagesResponse(parseJsonBody(await this.send('POST', this.messagesUrl, body, ctx), TYPE), TYPE, warnings);
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
-    const res = await sendUpstream(this.agent, this.request('POST', this.messagesUrl, this.encode(request, true), ctx), TYPE);
+    const warnings: Warning[] = [];
+    const res = await sendUpstream(this.agent, this.request('POST', this.messagesUrl, this.encode(request, true, warnings), ctx), TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapAnthropicError);
-    return decodeMessagesStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), TYPE);
+    return decodeMessagesStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), TYPE, warnings);
   }
 
   /** Anthropic has no embeddings API (it recommends Voyage AI); route embeddings elsewhere. */

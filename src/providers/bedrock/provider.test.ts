@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { parseConfig } from '../../config/load.js';
 import { silentLogger } from '../../core/logger.js';
 import type { Provider } from '../../core/provider.js';
-import type { ChatRequest, StreamPart } from '../../core/types.js';
+import { textOf, type ChatRequest, type StreamPart } from '../../core/types.js';
 import { embedText } from '../../sim/answer.js';
 import { startBedrockSim, SIM_CREDENTIALS } from '../../sim/bedrock/index.js';
 import type { SimServer } from '../../sim/server.js';
@@ -10,7 +10,7 @@ import { bedrock, type BedrockOptions } from './index.js';
 
 const MODEL = 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
 const ctx = (): { signal: AbortSignal; requestId: string } => ({ signal: new AbortController().signal, requestId: 'req1' });
-const ask = (content: string): ChatRequest => ({ model: 'x', messages: [{ role: 'user', content }] });
+const ask = (content: string, extra: Partial<ChatRequest> = {}): ChatRequest => ({ model: 'x', messages: [{ role: 'user', content: [{ type: 'text', text: content }] }], ...extra });
 
 async function drain(parts: AsyncIterable<StreamPart>): Promise<StreamPart[]> {
   const out: StreamPart[] = [];
@@ -100,7 +100,7 @@ describe('bedrock provider against the simulator', () => {
     await expect(p.chat(ask('x'), ctx())).rejects.toMatchObject({ kind: 'unavailable' });
     const arn = `arn:aws:bedrock:us-east-1:123456789012:inference-profile/${MODEL}`;
     const r = await make({ model: arn }).chat(ask('hi'), ctx());
-    expect(r.message.content).toBe(`Hello from ${arn}! You said: hi.`);
+    expect(textOf(r.content)).toBe(`Hello from ${arn}! You said: hi.`);
   });
 
   it('surfaces an in-stream throttlingException as rate_limited after the text so far', async () => {
@@ -129,18 +129,43 @@ describe('bedrock provider against the simulator', () => {
     sim.faults.add({ error: 'guardrail_intervened', count: 2 });
     const r = await p.chat(ask('something blocked'), ctx());
     expect(r.finishReason).toBe('content_filter');
-    expect(r.extensions?.bedrock?.stopReason).toBe('guardrail_intervened');
+    expect(r.providerMetadata?.bedrock?.stopReason).toBe('guardrail_intervened');
     const parts = await drain(await p.stream(ask('something blocked'), ctx()));
     expect(parts).toContainEqual({ type: 'finish', finishReason: 'content_filter' });
   });
 
   it('marks the system prompt for caching and counts cache reads inside the prompt', async () => {
-    const request: ChatRequest = { model: 'x', messages: [{ role: 'system', content: 'A long shared system prompt for caching.' }, { role: 'user', content: 'hi' }] };
+    const request: ChatRequest = {
+      model: 'x',
+      messages: [
+        { role: 'system', content: [{ type: 'text', text: 'A long shared system prompt for caching.' }] },
+        { role: 'user', content: [{ type: 'text', text: 'hi' }] },
+      ],
+    };
     const cached = await make({ cache_system_prompt: true }).chat(request, ctx());
     const plain = await make().chat(request, ctx());
     expect(cached.usage.cachedRead).toBe(Math.ceil('A long shared system prompt for caching.'.length / 4));
     expect(cached.usage.prompt).toBe(plain.usage.prompt);
     expect(plain.usage.cachedRead).toBe(0);
+  });
+
+  it('reports what it could not send as Warnings, on the answer and on the start part', async () => {
+    const p = make();
+    const r = await p.chat(ask('hi', { seed: 7 }), ctx());
+    expect(r.warnings).toEqual([{ type: 'unsupported-setting', setting: 'seed', message: expect.any(String) }]);
+    const parts = await drain(await p.stream(ask('hi', { presencePenalty: 0.5 }), ctx()));
+    expect(parts[0]).toMatchObject({ type: 'start', warnings: [{ setting: 'presencePenalty' }] });
+  });
+
+  it('sends top_k and thinking to a Claude model in additionalModelRequestFields', async () => {
+    await make().chat(ask('hi', { topK: 10 }), ctx());
+    expect(JSON.parse(String(sim.lastRequest?.body))).toMatchObject({ additionalModelRequestFields: { top_k: 10 } });
+    const r = await make().chat(ask('hi', { topK: 10, reasoning: { enabled: true, effort: 'high' } }), ctx());
+    expect(JSON.parse(String(sim.lastRequest?.body))).toMatchObject({
+      inferenceConfig: { maxTokens: 24_576 + 4096 },
+      additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 24_576 } },
+    });
+    expect(r.warnings?.map((w) => w.setting)).toEqual(['topK']);
   });
 
   it('embeds with Titan one call per input and sums the token counts', async () => {
@@ -174,7 +199,7 @@ describe('bedrock provider against the simulator', () => {
 
   it('authenticates with a Bedrock API key as a bearer token instead of SigV4', async () => {
     const p = make({ access_key_id: undefined, secret_access_key: undefined, api_key: '${BEDROCK_KEY}' }, { BEDROCK_KEY: 'bedrock-api-key-1' });
-    expect((await p.chat(ask('hi'), ctx())).message.content).toContain('You said: hi');
+    expect(textOf((await p.chat(ask('hi'), ctx())).content)).toContain('You said: hi');
     const wrong = make({ access_key_id: undefined, secret_access_key: undefined, api_key: 'other-key' });
     await expect(wrong.chat(ask('hi'), ctx())).rejects.toMatchObject({ kind: 'authentication' });
   });
@@ -183,7 +208,7 @@ describe('bedrock provider against the simulator', () => {
     vi.stubEnv('AWS_ACCESS_KEY_ID', SIM_CREDENTIALS.accessKeyId);
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', SIM_CREDENTIALS.secretAccessKey);
     const p = make({ access_key_id: undefined, secret_access_key: undefined });
-    expect((await p.chat(ask('hi'), ctx())).message.content).toContain('You said: hi');
+    expect(textOf((await p.chat(ask('hi'), ctx())).content)).toContain('You said: hi');
   });
 
   it('probes with a one-token Converse and reports an outage', async () => {

@@ -1,7 +1,7 @@
 import type { Agent } from 'undici';
 import { GatewayError } from '../../core/errors.js';
 import type { CallContext, Provider } from '../../core/provider.js';
-import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
+import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart, Warning } from '../../core/types.js';
 import { makeUsage } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
 import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type BufferedResponse, type UpstreamRequest } from '../http.js';
@@ -17,6 +17,7 @@ import {
   encodeConverseRequest,
   encodeTitanRequest,
   mapBedrockError,
+  type ConverseRequestBody,
   type EmbeddingFamily,
 } from '../dialects/bedrock-converse/index.js';
 import type { CredentialSource } from './credentials.js';
@@ -82,17 +83,23 @@ export class BedrockProvider implements Provider {
     return res;
   }
 
+  /** The Converse body; what it had to drop or change goes onto `warnings`, which the answer reports. */
+  private encode(request: ChatRequest, warnings: Warning[]): ConverseRequestBody {
+    const { model, passthrough } = this.deployment;
+    return encodeConverseRequest(request, { model, cacheSystemPrompt: this.options.cache_system_prompt, passthrough, warnings });
+  }
+
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
-    const body = encodeConverseRequest(request, { cacheSystemPrompt: this.options.cache_system_prompt, passthrough: this.deployment.passthrough });
-    const json = parseJsonBody(await this.post('converse', body, ctx), TYPE);
-    return decodeConverseResponse(json, TYPE, `chatcmpl-${ctx.requestId}`, this.deployment.model, Math.floor(Date.now() / 1000));
+    const warnings: Warning[] = [];
+    const json = parseJsonBody(await this.post('converse', this.encode(request, warnings), ctx), TYPE);
+    return decodeConverseResponse(json, TYPE, `chatcmpl-${ctx.requestId}`, this.deployment.model, Math.floor(Date.now() / 1000), warnings);
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
-    const body = encodeConverseRequest(request, { cacheSystemPrompt: this.options.cache_system_prompt, passthrough: this.deployment.passthrough });
-    const res = await sendUpstream(this.agent, await this.request('converse-stream', body, EVENT_STREAM, ctx), TYPE);
+    const warnings: Warning[] = [];
+    const res = await sendUpstream(this.agent, await this.request('converse-stream', this.encode(request, warnings), EVENT_STREAM, ctx), TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapBedrockError);
-    return decodeConverseStream(decodeEventStream(bodyChunks(res, TYPE, ctx.signal), TYPE), TYPE);
+    return decodeConverseStream(decodeEventStream(bodyChunks(res, TYPE, ctx.signal), TYPE), TYPE, this.deployment.model, warnings);
   }
 
   private family(): EmbeddingFamily {
@@ -104,7 +111,7 @@ export class BedrockProvider implements Provider {
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-    const inputs = typeof request.input === 'string' ? [request.input] : request.input;
+    const inputs = request.input;
     const family = this.family();
     // Aborting in-flight calls after one fails; the caller's cancellation reaches them too.
     const controller = new AbortController();
@@ -156,7 +163,7 @@ export class BedrockProvider implements Provider {
    */
   async probe(ctx: CallContext): Promise<void> {
     if (embeddingFamily(this.deployment.model) !== undefined || this.options.embedding_family !== undefined) {
-      await this.embed({ model: this.deployment.model, input: 'ping' }, ctx);
+      await this.embed({ model: this.deployment.model, input: ['ping'] }, ctx);
       return;
     }
     parseJsonBody(await this.post('converse', { messages: [{ role: 'user', content: [{ text: 'ping' }] }], inferenceConfig: { maxTokens: 1 } }, ctx), TYPE);

@@ -1,10 +1,11 @@
 import { GatewayError } from '../../../core/errors.js';
-import type { AssistantMessage, ChatResponse, JsonObject, JsonValue, ToolCall } from '../../../core/types.js';
+import type { AssistantPart, ChatResponse, JsonObject, JsonValue, Warning } from '../../../core/types.js';
+import { withReasoningTokens } from '../../../core/estimate.js';
+import { ANTHROPIC_REASONING_PROVIDER } from './encode-messages.js';
 import { mapStopReason } from './finish-reason.js';
 import { decodeAnthropicUsage } from './usage.js';
-import { withReasoningTokens } from '../../../core/estimate.js';
 
-/** Namespace of Anthropic-specific fields in `ChatResponse.extensions` and stream extension parts. */
+/** Namespace of Anthropic-specific fields in `ChatResponse.providerMetadata` and 'provider-metadata' stream parts. */
 export const ANTHROPIC_NAMESPACE = 'anthropic';
 
 function malformed(provider: string, what: string): GatewayError {
@@ -16,53 +17,65 @@ function hasTokenCounts(usage: unknown): boolean {
   return usage !== null && typeof usage === 'object' && typeof (usage as Record<string, unknown>).input_tokens === 'number' && typeof (usage as Record<string, unknown>).output_tokens === 'number';
 }
 
-/**
- * A Messages API response to the canonical response. Text blocks join into `content`, tool_use blocks
- * become tool calls, thinking text becomes `reasoning_content`; every other block (thinking blocks with
- * their signatures too, server tools...) and the raw stop_reason, stop sequence and usage are kept
- * under `extensions.anthropic`. An answer without usage is served with `usageEstimated`.
- */
-export function decodeMessagesResponse(json: unknown, provider: string): ChatResponse {
-  if (json === null || typeof json !== 'object') throw malformed(provider, 'not an object');
-  const body = json as Record<string, unknown>;
-  if (!Array.isArray(body.content)) throw malformed(provider, 'no content array');
-  let text = '';
-  let sawText = false;
-  let reasoning = '';
-  const toolCalls: ToolCall[] = [];
-  const otherBlocks: JsonValue[] = [];
-  const citations: JsonValue[] = [];
-  for (const raw of body.content as unknown[]) {
+interface DecodedContent {
+  parts: AssistantPart[];
+  /** Blocks with no canonical home (server tools and their results), kept whole. */
+  other: JsonObject[];
+  citations: JsonValue[];
+  reasoningChars: number;
+}
+
+/** Content blocks to parts in order; adjacent text blocks (split by citations) join into one text part. */
+function decodeContent(blocks: unknown[], provider: string): DecodedContent {
+  const out: DecodedContent = { parts: [], other: [], citations: [], reasoningChars: 0 };
+  for (const raw of blocks) {
     if (raw === null || typeof raw !== 'object') throw malformed(provider, 'content block is not an object');
     const block = raw as Record<string, unknown>;
     if (block.type === 'text' && typeof block.text === 'string') {
-      text += block.text;
-      sawText = true;
-      if (Array.isArray(block.citations)) citations.push(...(block.citations as JsonValue[]));
+      const last = out.parts[out.parts.length - 1];
+      if (last?.type === 'text') last.text += block.text;
+      else out.parts.push({ type: 'text', text: block.text });
+      if (Array.isArray(block.citations)) out.citations.push(...(block.citations as JsonValue[]));
     } else if (block.type === 'tool_use' && typeof block.id === 'string' && typeof block.name === 'string') {
-      toolCalls.push({ id: block.id, type: 'function', function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) } });
-    } else {
-      if (block.type === 'thinking' && typeof block.thinking === 'string') reasoning += block.thinking;
-      otherBlocks.push(block as JsonObject);
-    }
+      out.parts.push({ type: 'tool-call', id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
+    } else if (block.type === 'thinking' && typeof block.thinking === 'string') {
+      out.reasoningChars += block.thinking.length;
+      const part: AssistantPart = { type: 'reasoning', text: block.thinking, provider: ANTHROPIC_REASONING_PROVIDER };
+      if (typeof block.signature === 'string' && block.signature !== '') part.signature = block.signature;
+      out.parts.push(part);
+    } else if (block.type === 'redacted_thinking' && typeof block.data === 'string') {
+      out.parts.push({ type: 'redacted-reasoning', data: block.data, provider: ANTHROPIC_REASONING_PROVIDER });
+    } else out.other.push(block as JsonObject);
   }
-  const message: AssistantMessage = { role: 'assistant', content: sawText || toolCalls.length === 0 ? text : null };
-  if (toolCalls.length > 0) message.tool_calls = toolCalls;
-  if (reasoning !== '') message.reasoning_content = reasoning;
-  const ext: JsonObject = { stop_reason: typeof body.stop_reason === 'string' ? body.stop_reason : null };
-  if (typeof body.stop_sequence === 'string') ext.stop_sequence = body.stop_sequence;
-  if (body.usage && typeof body.usage === 'object') ext.usage = body.usage as JsonObject;
-  if (otherBlocks.length > 0) ext.content_blocks = otherBlocks;
-  if (citations.length > 0) ext.citations = citations;
+  return out;
+}
+
+/**
+ * A Messages API response to the canonical response. Text, tool_use, thinking (with its signature)
+ * and redacted thinking become parts; the raw stop_reason and stop sequence, server-tool blocks and
+ * citations stay under `providerMetadata.anthropic`, the raw usage in `rawUsage`. An answer without
+ * usage is served with `usageEstimated`. `warnings` are the encoder's, reported with the answer.
+ */
+export function decodeMessagesResponse(json: unknown, provider: string, warnings?: readonly Warning[]): ChatResponse {
+  if (json === null || typeof json !== 'object') throw malformed(provider, 'not an object');
+  const body = json as Record<string, unknown>;
+  if (!Array.isArray(body.content)) throw malformed(provider, 'no content array');
+  const content = decodeContent(body.content as unknown[], provider);
+  const meta: JsonObject = { stop_reason: typeof body.stop_reason === 'string' ? body.stop_reason : null };
+  if (typeof body.stop_sequence === 'string') meta.stop_sequence = body.stop_sequence;
+  if (content.other.length > 0) meta.content_blocks = content.other;
+  if (content.citations.length > 0) meta.citations = content.citations;
   const response: ChatResponse = {
     id: typeof body.id === 'string' ? body.id : '',
     model: typeof body.model === 'string' ? body.model : '',
     created: Math.floor(Date.now() / 1000),
-    message,
+    content: content.parts,
     finishReason: mapStopReason(body.stop_reason),
-    usage: withReasoningTokens(decodeAnthropicUsage(body.usage), reasoning.length),
-    extensions: { [ANTHROPIC_NAMESPACE]: ext },
+    usage: withReasoningTokens(decodeAnthropicUsage(body.usage), content.reasoningChars),
+    providerMetadata: { [ANTHROPIC_NAMESPACE]: meta },
   };
+  if (body.usage !== null && typeof body.usage === 'object') response.rawUsage = body.usage as JsonObject;
   if (!hasTokenCounts(body.usage)) response.usageEstimated = true;
+  if (warnings && warnings.length > 0) response.warnings = [...warnings];
   return response;
 }

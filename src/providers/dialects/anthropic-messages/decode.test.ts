@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../core/errors.js';
-import type { StreamPart } from '../../../core/types.js';
+import type { StreamPart, Warning } from '../../../core/types.js';
 import type { SseEvent } from '../../sse.js';
-import { decodeMessagesResponse, decodeMessagesStream, mapAnthropicError, mapStopReason } from './index.js';
+import { decodeMessagesResponse, decodeMessagesStream, encodeMessagesRequest, mapAnthropicError, mapStopReason } from './index.js';
 
 describe('decodeMessagesResponse', () => {
-  it('joins text, maps tool_use to tool calls, thinking to reasoning_content, and keeps other blocks under extensions.anthropic', () => {
+  it('decodes thinking, text and tool_use into parts in order, keeping raw usage and stop reason apart', () => {
+    const usage = { input_tokens: 10, output_tokens: 5, cache_creation_input_tokens: 100, cache_read_input_tokens: 1000 };
     const r = decodeMessagesResponse(
       {
         id: 'msg_1',
@@ -14,39 +15,53 @@ describe('decodeMessagesResponse', () => {
         model: 'claude-x',
         content: [
           { type: 'thinking', thinking: 'hmm', signature: 'sig' },
+          { type: 'redacted_thinking', data: 'opaque' },
           { type: 'text', text: 'Let me ', citations: [{ type: 'char_location', cited_text: 'x' }] },
           { type: 'text', text: 'check.' },
           { type: 'tool_use', id: 'toolu_1', name: 'lookup', input: { q: 'cats' } },
         ],
         stop_reason: 'tool_use',
         stop_sequence: null,
-        usage: { input_tokens: 10, output_tokens: 5, cache_creation_input_tokens: 100, cache_read_input_tokens: 1000 },
+        usage,
       },
       'anthropic',
     );
-    expect(r.message).toEqual({
-      role: 'assistant',
-      content: 'Let me check.',
-      tool_calls: [{ id: 'toolu_1', type: 'function', function: { name: 'lookup', arguments: '{"q":"cats"}' } }],
-      reasoning_content: 'hmm',
-    });
+    expect(r.content).toEqual([
+      { type: 'reasoning', text: 'hmm', signature: 'sig', provider: 'anthropic' },
+      { type: 'redacted-reasoning', data: 'opaque', provider: 'anthropic' },
+      { type: 'text', text: 'Let me check.' },
+      { type: 'tool-call', id: 'toolu_1', name: 'lookup', arguments: '{"q":"cats"}' },
+    ]);
     expect(r.finishReason).toBe('tool_calls');
     // Thinking is part of output_tokens; its share is counted from the text (3 chars -> 1 token).
     expect(r.usage).toEqual({ prompt: 1110, completion: 5, cachedRead: 1000, cachedWrite: 100, reasoning: 1, total: 1115 });
+    expect(r.rawUsage).toEqual(usage);
     expect(r.usageEstimated).toBeUndefined();
-    expect(r.extensions?.anthropic?.content_blocks).toEqual([{ type: 'thinking', thinking: 'hmm', signature: 'sig' }]);
-    expect(r.extensions?.anthropic?.stop_reason).toBe('tool_use');
-    expect(r.extensions?.anthropic?.citations).toEqual([{ type: 'char_location', cited_text: 'x' }]);
+    expect(r.providerMetadata).toEqual({ anthropic: { stop_reason: 'tool_use', citations: [{ type: 'char_location', cited_text: 'x' }] } });
+    expect(r.warnings).toBeUndefined();
   });
 
-  it('gives null content for a tool-only answer', () => {
+  it('keeps server-tool blocks and the stop sequence in providerMetadata', () => {
+    const server = { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'cats' } };
+    const r = decodeMessagesResponse({ content: [server, { type: 'text', text: 'END?' }], stop_reason: 'stop_sequence', stop_sequence: 'END', usage: { input_tokens: 1, output_tokens: 1 } }, 'a');
+    expect(r.providerMetadata?.anthropic).toEqual({ stop_reason: 'stop_sequence', stop_sequence: 'END', content_blocks: [server] });
+  });
+
+  it("reports the encoder's warnings with the answer", () => {
+    const warning = { type: 'unsupported-setting' as const, setting: 'seed', message: 'no seed' };
+    const r = decodeMessagesResponse({ content: [{ type: 'text', text: 'hi' }], stop_reason: 'end_turn', usage: { input_tokens: 1, output_tokens: 1 } }, 'a', [warning]);
+    expect(r.warnings).toEqual([warning]);
+  });
+
+  it('gives only a tool-call part for a tool-only answer', () => {
     const r = decodeMessagesResponse({ content: [{ type: 'tool_use', id: 't', name: 'f', input: {} }], stop_reason: 'tool_use', usage: { input_tokens: 1, output_tokens: 1 } }, 'a');
-    expect(r.message.content).toBeNull();
+    expect(r.content).toEqual([{ type: 'tool-call', id: 't', name: 'f', arguments: '{}' }]);
   });
 
   it('marks an answer without usage as estimated instead of billing zero', () => {
     const r = decodeMessagesResponse({ content: [{ type: 'text', text: 'hi' }], stop_reason: 'end_turn' }, 'a');
     expect(r.usageEstimated).toBe(true);
+    expect(r.rawUsage).toBeUndefined();
   });
 
   it('rejects a body without a content array', () => {
@@ -107,9 +122,9 @@ function sse(...events: Array<Record<string, unknown>>): AsyncIterable<SseEvent>
   })();
 }
 
-async function collect(events: AsyncIterable<SseEvent>): Promise<StreamPart[]> {
+async function collect(events: AsyncIterable<SseEvent>, warnings?: Warning[]): Promise<StreamPart[]> {
   const parts: StreamPart[] = [];
-  for await (const p of decodeMessagesStream(events, 'anthropic')) parts.push(p);
+  for await (const p of decodeMessagesStream(events, 'anthropic', warnings)) parts.push(p);
   return parts;
 }
 
@@ -136,9 +151,13 @@ describe('decodeMessagesStream', () => {
       { type: 'start', id: 'msg_1', model: 'claude-x' },
       { type: 'text', delta: 'Hel' },
       { type: 'text', delta: 'lo' },
-      { type: 'extension', namespace: 'anthropic', data: { stop_reason: 'max_tokens' } },
+      { type: 'provider-metadata', namespace: 'anthropic', data: { stop_reason: 'max_tokens' } },
       { type: 'finish', finishReason: 'length' },
-      { type: 'usage', usage: { prompt: 320, completion: 9, cachedRead: 300, cachedWrite: 0, reasoning: 0, total: 329 } },
+      {
+        type: 'usage',
+        usage: { prompt: 320, completion: 9, cachedRead: 300, cachedWrite: 0, reasoning: 0, total: 329 },
+        raw: { input_tokens: 20, cache_read_input_tokens: 300, cache_creation_input_tokens: 0, output_tokens: 9 },
+      },
     ]);
   });
 
@@ -167,29 +186,38 @@ describe('decodeMessagesStream', () => {
     expect(parts).toContainEqual({ type: 'finish', finishReason: 'tool_calls' });
   });
 
-  it('streams every thinking fragment as a reasoning part, the signature too, and keeps the block as an extension part', async () => {
+  it('streams thinking as anthropic reasoning parts, the signature last, and redacted thinking whole', async () => {
     const parts = await collect(
       sse(
         start,
-        { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '' } },
+        { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } },
         { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'let me' } },
         { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: ' see' } },
         { type: 'content_block_delta', index: 0, delta: { type: 'signature_delta', signature: 'sig' } },
         { type: 'content_block_stop', index: 0 },
+        { type: 'content_block_start', index: 1, content_block: { type: 'redacted_thinking', data: 'opaque' } },
+        { type: 'content_block_stop', index: 1 },
         { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 3 } },
         { type: 'message_stop' },
       ),
     );
-    expect(parts.filter((p) => p.type === 'reasoning')).toEqual([
-      { type: 'reasoning', delta: 'let me' },
-      { type: 'reasoning', delta: ' see' },
-      { type: 'reasoning', delta: '', signature: 'sig' },
+    expect(parts.filter((p) => p.type === 'reasoning' || p.type === 'redacted-reasoning')).toEqual([
+      { type: 'reasoning', delta: 'let me', provider: 'anthropic' },
+      { type: 'reasoning', delta: ' see', provider: 'anthropic' },
+      { type: 'reasoning', delta: '', signature: 'sig', provider: 'anthropic' },
+      { type: 'redacted-reasoning', data: 'opaque', provider: 'anthropic' },
     ]);
-    expect(parts.at(-1)).toEqual({ type: 'usage', usage: { prompt: 320, completion: 3, cachedRead: 300, cachedWrite: 0, reasoning: 3, total: 323 } });
-    expect(parts).toContainEqual({ type: 'extension', namespace: 'anthropic', data: { content_block: { type: 'thinking', thinking: 'let me see', signature: 'sig' } } });
+    expect(parts.at(-1)).toMatchObject({ type: 'usage', usage: { prompt: 320, completion: 3, cachedRead: 300, cachedWrite: 0, reasoning: 3, total: 323 } });
+    expect(parts.some((p) => p.type === 'provider-metadata' && 'content_block' in p.data)).toBe(false);
   });
 
-  it('keeps server-tool blocks with their streamed input, and citations, as extension parts', async () => {
+  it("puts the encoder's warnings on the start part", async () => {
+    const warning = { type: 'unsupported-setting' as const, setting: 'topK', message: 'dropped' };
+    const parts = await collect(sse(start, { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } }, { type: 'message_stop' }), [warning]);
+    expect(parts[0]).toEqual({ type: 'start', id: 'msg_1', model: 'claude-x', warnings: [warning] });
+  });
+
+  it('keeps server-tool blocks with their streamed input, and citations, as provider-metadata parts', async () => {
     const parts = await collect(
       sse(
         start,
@@ -205,11 +233,11 @@ describe('decodeMessagesStream', () => {
     );
     expect(parts.filter((p) => p.type === 'tool-call')).toEqual([]);
     expect(parts).toContainEqual({
-      type: 'extension',
+      type: 'provider-metadata',
       namespace: 'anthropic',
       data: { content_block: { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'cats' } } },
     });
-    expect(parts).toContainEqual({ type: 'extension', namespace: 'anthropic', data: { citation: { type: 'web_search_result_location', url: 'https://x' } } });
+    expect(parts).toContainEqual({ type: 'provider-metadata', namespace: 'anthropic', data: { citation: { type: 'web_search_result_location', url: 'https://x' } } });
   });
 
   it('throws the mapped GatewayError on an error event mid-stream', async () => {
@@ -235,7 +263,7 @@ describe('decodeMessagesStream', () => {
       }
     })();
     const parts = await collect(events);
-    expect(parts.at(-1)).toEqual({ type: 'usage', usage: { prompt: 320, completion: 2, cachedRead: 300, cachedWrite: 0, reasoning: 0, total: 322 } });
+    expect(parts.at(-1)).toMatchObject({ type: 'usage', usage: { prompt: 320, completion: 2, cachedRead: 300, cachedWrite: 0, reasoning: 0, total: 322 } });
   });
 
   it('rejects malformed event data', async () => {
@@ -244,5 +272,39 @@ describe('decodeMessagesStream', () => {
     })();
     const err = await collect(events).catch((e: unknown) => e);
     expect(GatewayError.isInstance(err) && err.kind).toBe('bad_upstream_response');
+  });
+});
+
+describe('thinking round trip', () => {
+  it("sends a decoded answer's thinking back upstream with its signature, as Claude requires", () => {
+    const answer = decodeMessagesResponse(
+      {
+        content: [
+          { type: 'thinking', thinking: 'Use the tool.', signature: 'EqQBCkYIBxgC' },
+          { type: 'redacted_thinking', data: 'EmwKAhgB' },
+          { type: 'tool_use', id: 'toolu_1', name: 'lookup', input: { q: 'x' } },
+        ],
+        stop_reason: 'tool_use',
+        usage: { input_tokens: 1, output_tokens: 1 },
+      },
+      'anthropic',
+    );
+    const body = encodeMessagesRequest(
+      {
+        model: 'claude',
+        messages: [
+          { role: 'user', content: [{ type: 'text', text: 'q' }] },
+          { role: 'assistant', content: answer.content },
+          { role: 'tool', toolCallId: 'toolu_1', content: [{ type: 'text', text: 'found' }] },
+        ],
+        reasoning: { enabled: true },
+      },
+      { stream: false, defaultMaxTokens: 16_000 },
+    );
+    expect(body.messages[1]?.content).toEqual([
+      { type: 'thinking', thinking: 'Use the tool.', signature: 'EqQBCkYIBxgC' },
+      { type: 'redacted_thinking', data: 'EmwKAhgB' },
+      { type: 'tool_use', id: 'toolu_1', name: 'lookup', input: { q: 'x' } },
+    ]);
   });
 });

@@ -1,62 +1,81 @@
 import { GatewayError } from '../../../core/errors.js';
-import type { ChatMessage, ContentPart, TextPart } from '../../../core/types.js';
-import type { AnthropicCacheControl, AnthropicContentBlock, AnthropicImageBlock, AnthropicMessage, AnthropicTextBlock } from './wire.js';
+import type { AssistantPart, CacheControl, FilePart, ImagePart, Message, TextPart, ToolMessage, UserPart } from '../../../core/types.js';
+import type {
+  AnthropicCacheControl,
+  AnthropicContentBlock,
+  AnthropicDocumentBlock,
+  AnthropicImageBlock,
+  AnthropicMessage,
+  AnthropicTextBlock,
+  AnthropicToolResultBlock,
+} from './wire.js';
+
+/** Whose reasoning signatures Claude accepts back (the same on the Anthropic API, Vertex and Bedrock). */
+export const ANTHROPIC_REASONING_PROVIDER = 'anthropic';
 
 function bad(param: string, message: string): GatewayError {
   return new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_request' });
 }
 
-/**
- * Clients may mark a text part with Anthropic's `cache_control` (as LiteLLM and the Anthropic docs
- * show); the canonical type has no field for it, so it is read off the raw part and passed through.
- */
-function cacheControlOf(part: object): AnthropicCacheControl | undefined {
-  const cc = (part as { cache_control?: unknown }).cache_control;
-  if (typeof cc !== 'object' || cc === null || (cc as { type?: unknown }).type !== 'ephemeral') return undefined;
-  const ttl = (cc as { ttl?: unknown }).ttl;
-  return typeof ttl === 'string' ? { type: 'ephemeral', ttl } : { type: 'ephemeral' };
+function cacheControl(cc: CacheControl): AnthropicCacheControl {
+  return cc.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: cc.ttl };
 }
 
-/** Text parts to text blocks; empty texts are dropped because the Messages API rejects them. */
-export function textBlocks(content: string | TextPart[] | null | undefined): AnthropicTextBlock[] {
-  if (content === null || content === undefined) return [];
-  if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
+/** A text part as a text block, or nothing for an empty text (the Messages API rejects those). */
+function textBlock(part: TextPart): AnthropicTextBlock | undefined {
+  if (part.text === '') return undefined;
+  const block: AnthropicTextBlock = { type: 'text', text: part.text };
+  if (part.cacheControl) block.cache_control = cacheControl(part.cacheControl);
+  return block;
+}
+
+/** Text parts to text blocks, empty ones dropped. */
+export function textBlocks(parts: readonly TextPart[]): AnthropicTextBlock[] {
   const out: AnthropicTextBlock[] = [];
-  for (const part of content) {
-    if (part.text === '') continue;
-    const block: AnthropicTextBlock = { type: 'text', text: part.text };
-    const cc = cacheControlOf(part);
-    if (cc) block.cache_control = cc;
-    out.push(block);
+  for (const part of parts) {
+    const block = textBlock(part);
+    if (block) out.push(block);
   }
   return out;
 }
 
-const DATA_URL = /^data:([^;,]+);base64,(.+)$/s;
-
-function imageBlock(url: string, param: string): AnthropicImageBlock {
-  const data = DATA_URL.exec(url);
-  if (data) return { type: 'image', source: { type: 'base64', media_type: data[1] as string, data: data[2] as string } };
-  if (/^https?:\/\//i.test(url)) return { type: 'image', source: { type: 'url', url } };
-  throw bad(param, `'${param}' must be a base64 data URL or an http(s) URL for this provider.`);
+function imageBlock(part: ImagePart): AnthropicImageBlock {
+  const { source } = part;
+  const block: AnthropicImageBlock =
+    source.type === 'base64'
+      ? { type: 'image', source: { type: 'base64', media_type: source.mediaType, data: source.data } }
+      : { type: 'image', source: { type: 'url', url: source.url } };
+  if (part.cacheControl) block.cache_control = cacheControl(part.cacheControl);
+  return block;
 }
 
-function userBlocks(content: string | ContentPart[], param: string): AnthropicContentBlock[] {
-  if (typeof content === 'string') return textBlocks(content);
+/** A file as a document block: a PDF (base64 or URL) or plain text, which the API takes as text rather than base64. */
+function documentBlock(part: FilePart, param: string): AnthropicDocumentBlock {
+  const { source } = part;
+  let block: AnthropicDocumentBlock;
+  if (source.type === 'url') block = { type: 'document', source: { type: 'url', url: source.url } };
+  else if (source.mediaType === 'application/pdf') block = { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: source.data } };
+  else if (source.mediaType.startsWith('text/')) {
+    block = { type: 'document', source: { type: 'text', media_type: 'text/plain', data: Buffer.from(source.data, 'base64').toString('utf8') } };
+  } else throw bad(param, `'${param}' has media type ${source.mediaType}; this provider takes PDF and plain-text documents.`);
+  if (part.filename !== undefined && part.filename !== '') block.title = part.filename;
+  if (part.cacheControl) block.cache_control = cacheControl(part.cacheControl);
+  return block;
+}
+
+function userBlocks(parts: readonly UserPart[], param: string): AnthropicContentBlock[] {
   const out: AnthropicContentBlock[] = [];
-  content.forEach((part, i) => {
-    if (part.type === 'text') out.push(...textBlocks([part]));
-    else {
-      const block = imageBlock(part.image_url.url, `${param}[${i}].image_url.url`);
-      const cc = cacheControlOf(part);
-      if (cc) block.cache_control = cc;
-      out.push(block);
-    }
+  parts.forEach((part, j) => {
+    if (part.type === 'text') {
+      const block = textBlock(part);
+      if (block) out.push(block);
+    } else if (part.type === 'image') out.push(imageBlock(part));
+    else out.push(documentBlock(part, `${param}[${j}]`));
   });
   return out;
 }
 
-/** Tool-call arguments as the object Anthropic's `tool_use.input` needs; "" means no arguments. */
+/** Tool-call arguments as the object `tool_use.input` needs; "" means no arguments. */
 function toolInput(args: string, param: string): Record<string, unknown> {
   if (args.trim() === '') return {};
   let parsed: unknown;
@@ -71,17 +90,61 @@ function toolInput(args: string, param: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/**
+ * Assistant parts in order. Reasoning goes back only as Claude's own, signed thinking (or redacted
+ * thinking): reasoning from another provider, or without its signature, would be refused, so it is dropped.
+ */
+function assistantBlocks(parts: readonly AssistantPart[], param: string): AnthropicContentBlock[] {
+  const out: AnthropicContentBlock[] = [];
+  parts.forEach((part, j) => {
+    switch (part.type) {
+      case 'text': {
+        const block = textBlock(part);
+        if (block) out.push(block);
+        break;
+      }
+      case 'reasoning':
+        if (part.provider === ANTHROPIC_REASONING_PROVIDER && part.signature) out.push({ type: 'thinking', thinking: part.text, signature: part.signature });
+        break;
+      case 'redacted-reasoning':
+        if (part.provider === ANTHROPIC_REASONING_PROVIDER) out.push({ type: 'redacted_thinking', data: part.data });
+        break;
+      case 'tool-call':
+        out.push({ type: 'tool_use', id: part.id, name: part.name, input: toolInput(part.arguments, `${param}[${j}].arguments`) });
+        break;
+    }
+  });
+  return out;
+}
+
+/** A tool message as a tool_result block: a lone plain text travels as a string, anything else as blocks. */
+function toolResultBlock(m: ToolMessage): AnthropicToolResultBlock {
+  const only = m.content[0];
+  let content: AnthropicToolResultBlock['content'];
+  if (m.content.length === 1 && only?.type === 'text' && !only.cacheControl) content = only.text;
+  else {
+    content = [];
+    for (const part of m.content) {
+      const block = part.type === 'text' ? textBlock(part) : imageBlock(part);
+      if (block) content.push(block);
+    }
+  }
+  const block: AnthropicToolResultBlock = { type: 'tool_result', tool_use_id: m.toolCallId, content };
+  if (m.isError) block.is_error = true;
+  return block;
+}
+
 export interface EncodedConversation {
   system: AnthropicTextBlock[];
   messages: AnthropicMessage[];
 }
 
 /**
- * OpenAI messages to Anthropic's system + alternating turns: system/developer messages (wherever they
- * are) join `system`; tool results become `tool_result` blocks of a user turn; consecutive turns of
- * the same role are merged, since the Messages API wants user and assistant to alternate.
+ * Canonical messages to Anthropic's system + alternating turns: system messages (wherever they are)
+ * join `system`; tool results become `tool_result` blocks of a user turn; consecutive turns of the
+ * same role are merged, since the Messages API wants user and assistant to alternate.
  */
-export function encodeConversation(messages: readonly ChatMessage[]): EncodedConversation {
+export function encodeConversation(messages: readonly Message[]): EncodedConversation {
   const system: AnthropicTextBlock[] = [];
   const turns: AnthropicMessage[] = [];
   const push = (role: AnthropicMessage['role'], blocks: AnthropicContentBlock[]): void => {
@@ -91,28 +154,20 @@ export function encodeConversation(messages: readonly ChatMessage[]): EncodedCon
     else turns.push({ role, content: blocks });
   };
   messages.forEach((m, i) => {
-    const param = `messages[${i}]`;
+    const param = `messages[${i}].content`;
     switch (m.role) {
       case 'system':
-      case 'developer':
         system.push(...textBlocks(m.content));
         break;
       case 'user':
-        push('user', userBlocks(m.content, `${param}.content`));
+        push('user', userBlocks(m.content, param));
         break;
-      case 'assistant': {
-        const blocks: AnthropicContentBlock[] = textBlocks(m.content);
-        (m.tool_calls ?? []).forEach((tc, j) => {
-          blocks.push({ type: 'tool_use', id: tc.id, name: tc.function.name, input: toolInput(tc.function.arguments, `${param}.tool_calls[${j}].function.arguments`) });
-        });
-        push('assistant', blocks);
+      case 'assistant':
+        push('assistant', assistantBlocks(m.content, param));
         break;
-      }
-      case 'tool': {
-        const content = typeof m.content === 'string' ? m.content : textBlocks(m.content);
-        push('user', [{ type: 'tool_result', tool_use_id: m.tool_call_id, content }]);
+      case 'tool':
+        push('user', [toolResultBlock(m)]);
         break;
-      }
     }
   });
   if (turns.length === 0) throw bad('messages', 'At least one user or assistant message with content is required by this provider.');

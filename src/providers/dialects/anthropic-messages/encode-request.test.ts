@@ -1,10 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../core/errors.js';
-import type { ChatRequest } from '../../../core/types.js';
+import type { ChatRequest, Message, Warning } from '../../../core/types.js';
 import { encodeMessagesRequest, messagesPassthroughProblem } from './index.js';
 
 const base = { stream: false, defaultMaxTokens: 1024 };
-const req = (r: Partial<ChatRequest>): ChatRequest => ({ model: 'claude', messages: [{ role: 'user', content: 'hi' }], ...r });
+const text = (t: string) => ({ type: 'text' as const, text: t });
+const user = (t: string): Message => ({ role: 'user', content: [text(t)] });
+const req = (r: Partial<ChatRequest>): ChatRequest => ({ model: 'claude', messages: [user('hi')], ...r });
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
 
 describe('encodeMessagesRequest', () => {
   it('sets model, the default max_tokens and no anthropic_version for the direct API', () => {
@@ -13,53 +24,66 @@ describe('encodeMessagesRequest', () => {
   });
 
   it('omits model and puts anthropic_version in the body for Vertex', () => {
-    const body = encodeMessagesRequest(req({ max_completion_tokens: 50, max_tokens: 10 }), { ...base, stream: true, anthropicVersion: 'vertex-2023-10-16' });
+    const body = encodeMessagesRequest(req({ maxOutputTokens: 50 }), { ...base, stream: true, anthropicVersion: 'vertex-2023-10-16' });
     expect(body.model).toBeUndefined();
     expect(body.anthropic_version).toBe('vertex-2023-10-16');
     expect(body.max_tokens).toBe(50);
     expect(body.stream).toBe(true);
   });
 
-  it('merges system and developer messages into system, as a string when there is one', () => {
-    expect(encodeMessagesRequest(req({ messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'hi' }] }), base).system).toBe('Be terse.');
-    const body = encodeMessagesRequest(
-      req({ messages: [{ role: 'system', content: 'One.' }, { role: 'user', content: 'hi' }, { role: 'developer', content: [{ type: 'text', text: 'Two.' }] }] }),
-      base,
-    );
-    expect(body.system).toEqual([{ type: 'text', text: 'One.' }, { type: 'text', text: 'Two.' }]);
+  it('merges system messages into system, as a string when there is one plain text', () => {
+    expect(encodeMessagesRequest(req({ messages: [{ role: 'system', content: [text('Be terse.')] }, user('hi')] }), base).system).toBe('Be terse.');
+    const body = encodeMessagesRequest(req({ messages: [{ role: 'system', content: [text('One.')] }, user('hi'), { role: 'system', content: [text('Two.')] }] }), base);
+    expect(body.system).toEqual([text('One.'), text('Two.')]);
     expect(body.messages).toHaveLength(1);
   });
 
-  it('passes cache_control marks on text parts through', () => {
-    const part = { type: 'text' as const, text: 'Long context', cache_control: { type: 'ephemeral' as const } };
-    const body = encodeMessagesRequest(req({ messages: [{ role: 'system', content: [part] }, { role: 'user', content: 'hi' }] }), base);
-    expect(body.system).toEqual([{ type: 'text', text: 'Long context', cache_control: { type: 'ephemeral' } }]);
-  });
-
-  it('merges consecutive same-role turns so roles alternate', () => {
-    const body = encodeMessagesRequest(
-      req({ messages: [{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }, { role: 'assistant', content: 'c' }, { role: 'assistant', content: 'd' }, { role: 'user', content: 'e' }] }),
-      base,
-    );
-    expect(body.messages.map((m) => [m.role, m.content.length])).toEqual([['user', 2], ['assistant', 2], ['user', 1]]);
-  });
-
-  it('maps tool calls to tool_use and tool messages to one user turn of tool_result blocks, results first', () => {
+  it('writes cacheControl as cache_control on system, user, image, document and tool blocks', () => {
+    const cc = { type: 'ephemeral' as const };
     const body = encodeMessagesRequest(
       req({
         messages: [
-          { role: 'user', content: 'weather?' },
+          { role: 'system', content: [{ type: 'text', text: 'Long context', cacheControl: { type: 'ephemeral', ttl: '1h' } }] },
           {
-            role: 'assistant',
-            content: 'Checking.',
-            tool_calls: [
-              { id: 'toolu_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } },
-              { id: 'toolu_2', type: 'function', function: { name: 'time', arguments: '' } },
+            role: 'user',
+            content: [
+              { type: 'text', text: 'doc', cacheControl: cc },
+              { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: 'AAAA' }, cacheControl: cc },
+              { type: 'file', source: { type: 'base64', mediaType: 'application/pdf', data: 'JVBE' }, cacheControl: cc },
             ],
           },
-          { role: 'tool', tool_call_id: 'toolu_1', content: 'sunny' },
-          { role: 'tool', tool_call_id: 'toolu_2', content: [{ type: 'text', text: 'noon' }] },
-          { role: 'user', content: 'thanks' },
+        ],
+        tools: [{ name: 'lookup', cacheControl: cc }],
+      }),
+      base,
+    );
+    expect(body.system).toEqual([{ type: 'text', text: 'Long context', cache_control: { type: 'ephemeral', ttl: '1h' } }]);
+    expect(body.messages[0]?.content.map((b) => (b as { cache_control?: unknown }).cache_control)).toEqual([cc, cc, cc]);
+    expect(body.tools).toEqual([{ name: 'lookup', input_schema: { type: 'object', properties: {} }, cache_control: cc }]);
+  });
+
+  it('merges consecutive same-role turns so roles alternate', () => {
+    const assistant = (t: string): Message => ({ role: 'assistant', content: [text(t)] });
+    const body = encodeMessagesRequest(req({ messages: [user('a'), user('b'), assistant('c'), assistant('d'), user('e')] }), base);
+    expect(body.messages.map((m) => [m.role, m.content.length])).toEqual([['user', 2], ['assistant', 2], ['user', 1]]);
+  });
+
+  it('maps tool calls to tool_use and consecutive tool messages to one user turn of tool_result blocks, results first', () => {
+    const body = encodeMessagesRequest(
+      req({
+        messages: [
+          user('weather?'),
+          {
+            role: 'assistant',
+            content: [
+              text('Checking.'),
+              { type: 'tool-call', id: 'toolu_1', name: 'weather', arguments: '{"city":"Paris"}' },
+              { type: 'tool-call', id: 'toolu_2', name: 'time', arguments: '' },
+            ],
+          },
+          { role: 'tool', toolCallId: 'toolu_1', content: [text('sunny')] },
+          { role: 'tool', toolCallId: 'toolu_2', content: [text('clock broken')], isError: true },
+          user('thanks'),
         ],
       }),
       base,
@@ -76,34 +100,47 @@ describe('encodeMessagesRequest', () => {
       role: 'user',
       content: [
         { type: 'tool_result', tool_use_id: 'toolu_1', content: 'sunny' },
-        { type: 'tool_result', tool_use_id: 'toolu_2', content: [{ type: 'text', text: 'noon' }] },
+        { type: 'tool_result', tool_use_id: 'toolu_2', content: 'clock broken', is_error: true },
         { type: 'text', text: 'thanks' },
       ],
     });
   });
 
-  it('rejects tool-call arguments that are not a JSON object', () => {
-    const bad = req({ messages: [{ role: 'user', content: 'x' }, { role: 'assistant', content: null, tool_calls: [{ id: 't', type: 'function', function: { name: 'f', arguments: '[1]' } }] }] });
-    const err = (() => {
-      try {
-        encodeMessagesRequest(bad, base);
-      } catch (e) {
-        return e;
-      }
-    })();
-    expect(GatewayError.isInstance(err) && err.kind === 'invalid_request' && err.param === 'messages[1].tool_calls[0].function.arguments').toBe(true);
+  it('sends a tool result with images as text and image blocks', () => {
+    const body = encodeMessagesRequest(
+      req({
+        messages: [
+          user('draw'),
+          { role: 'assistant', content: [{ type: 'tool-call', id: 't', name: 'draw', arguments: '{}' }] },
+          { role: 'tool', toolCallId: 't', content: [text('done'), { type: 'image', source: { type: 'url', url: 'https://x/c.png' } }] },
+        ],
+      }),
+      base,
+    );
+    expect(body.messages[2]?.content).toEqual([
+      { type: 'tool_result', tool_use_id: 't', content: [{ type: 'text', text: 'done' }, { type: 'image', source: { type: 'url', url: 'https://x/c.png' } }] },
+    ]);
   });
 
-  it('maps data URLs to base64 image sources and http URLs to url sources', () => {
+  it('rejects tool-call arguments that are not a JSON object, naming the part', () => {
+    const err = thrown(() =>
+      encodeMessagesRequest(req({ messages: [user('x'), { role: 'assistant', content: [{ type: 'tool-call', id: 't', name: 'f', arguments: '[1]' }] }] }), base),
+    );
+    expect(GatewayError.isInstance(err) && [err.kind, err.param]).toEqual(['invalid_request', 'messages[1].content[0].arguments']);
+    const broken = thrown(() => encodeMessagesRequest(req({ messages: [user('x'), { role: 'assistant', content: [text('a'), { type: 'tool-call', id: 't', name: 'f', arguments: '{"a":' }] }] }), base));
+    expect(GatewayError.isInstance(broken) && broken.param).toBe('messages[1].content[1].arguments');
+  });
+
+  it('maps base64 and URL images to their sources', () => {
     const body = encodeMessagesRequest(
       req({
         messages: [
           {
             role: 'user',
             content: [
-              { type: 'text', text: 'look' },
-              { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
-              { type: 'image_url', image_url: { url: 'https://example.com/cat.jpg' } },
+              text('look'),
+              { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: 'AAAA' } },
+              { type: 'image', source: { type: 'url', url: 'https://example.com/cat.jpg' }, detail: 'high' },
             ],
           },
         ],
@@ -115,64 +152,169 @@ describe('encodeMessagesRequest', () => {
       { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAAA' } },
       { type: 'image', source: { type: 'url', url: 'https://example.com/cat.jpg' } },
     ]);
-    expect(() => encodeMessagesRequest(req({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'ftp://x/y.png' } }] }] }), base)).toThrow(
-      /data URL or an http/,
-    );
   });
 
-  it('maps tools and every tool_choice form', () => {
-    const tools = [{ type: 'function' as const, function: { name: 'lookup', description: 'Looks up.', parameters: { type: 'object', properties: {} } } }];
-    const choice = (tool_choice: ChatRequest['tool_choice'], parallel_tool_calls?: boolean) =>
-      encodeMessagesRequest(req({ tools, tool_choice, parallel_tool_calls }), base).tool_choice;
-    expect(encodeMessagesRequest(req({ tools }), base).tools).toEqual([{ name: 'lookup', description: 'Looks up.', input_schema: { type: 'object', properties: {} } }]);
-    expect(choice(undefined)).toBeUndefined();
-    expect(choice('auto', false)).toEqual({ type: 'auto', disable_parallel_tool_use: true });
-    expect(choice('required')).toEqual({ type: 'any' });
-    expect(choice('none')).toEqual({ type: 'none' });
-    expect(choice({ type: 'function', function: { name: 'lookup' } })).toEqual({ type: 'tool', name: 'lookup' });
-    expect(encodeMessagesRequest(req({ tool_choice: 'required' }), base).tool_choice).toBeUndefined();
-  });
-
-  it('maps sampling parameters and stop sequences, clamping temperature to 0..1', () => {
-    const body = encodeMessagesRequest(req({ temperature: 1.5, top_p: 0.9, stop: 'END', user: 'u-1' }), base);
-    expect(body).toMatchObject({ temperature: 1, top_p: 0.9, stop_sequences: ['END'], metadata: { user_id: 'u-1' } });
-    expect(encodeMessagesRequest(req({ stop: ['a', 'b'] }), base).stop_sequences).toEqual(['a', 'b']);
-  });
-
-  it('omits sampling parameters when asked (API versions that reject them)', () => {
-    const body = encodeMessagesRequest(req({ temperature: 0.2, top_p: 0.5 }), { ...base, omitSamplingParams: true });
-    expect(body.temperature).toBeUndefined();
-    expect(body.top_p).toBeUndefined();
-  });
-
-  it('asks for JSON with a system instruction for response_format', () => {
+  it('maps files to document blocks: base64 PDF, plain text as text, URL; other types are refused', () => {
     const body = encodeMessagesRequest(
-      req({ response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } } }),
+      req({
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'file', source: { type: 'base64', mediaType: 'application/pdf', data: 'JVBERi0=' }, filename: 'report.pdf' },
+              { type: 'file', source: { type: 'base64', mediaType: 'text/plain', data: Buffer.from('plain words').toString('base64') } },
+              { type: 'file', source: { type: 'url', url: 'https://example.com/a.pdf' } },
+            ],
+          },
+        ],
+      }),
       base,
     );
-    expect(body.system).toMatch(/valid JSON object[\s\S]*\{"type":"object"\}/);
+    expect(body.messages[0]?.content).toEqual([
+      { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBERi0=' }, title: 'report.pdf' },
+      { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'plain words' } },
+      { type: 'document', source: { type: 'url', url: 'https://example.com/a.pdf' } },
+    ]);
+    const err = thrown(() => encodeMessagesRequest(req({ messages: [{ role: 'user', content: [{ type: 'file', source: { type: 'base64', mediaType: 'application/zip', data: 'UEs=' } }] }] }), base));
+    expect(GatewayError.isInstance(err) && [err.kind, err.param]).toEqual(['invalid_request', 'messages[0].content[0]']);
   });
 
-  it('warns about options without an equivalent and rejects n > 1', () => {
-    const warnings: string[] = [];
-    encodeMessagesRequest(req({ seed: 1, presence_penalty: 0.5 }), { ...base, onWarning: (w) => warnings.push(w) });
-    expect(warnings).toHaveLength(2);
-    expect(() => encodeMessagesRequest(req({ n: 2 }), base)).toThrow(/'n'/);
+  it("sends back only Claude's own signed reasoning as thinking, and its redacted reasoning", () => {
+    const body = encodeMessagesRequest(
+      req({
+        messages: [
+          user('q'),
+          {
+            role: 'assistant',
+            content: [
+              { type: 'reasoning', text: 'mine', signature: 'sig-1', provider: 'anthropic' },
+              { type: 'redacted-reasoning', data: 'opaque', provider: 'anthropic' },
+              { type: 'reasoning', text: 'unsigned', provider: 'anthropic' },
+              { type: 'reasoning', text: 'gemini thought', signature: 'g-sig', provider: 'google' },
+              { type: 'redacted-reasoning', data: 'other', provider: 'openai' },
+              text('answer'),
+            ],
+          },
+          user('more'),
+        ],
+      }),
+      base,
+    );
+    expect(body.messages[1]?.content).toEqual([
+      { type: 'thinking', thinking: 'mine', signature: 'sig-1' },
+      { type: 'redacted_thinking', data: 'opaque' },
+      { type: 'text', text: 'answer' },
+    ]);
+  });
+
+  it('maps tools and every tool choice form', () => {
+    const tools = [{ name: 'lookup', description: 'Looks up.', parameters: { type: 'object', properties: {} } }];
+    const choice = (toolChoice: ChatRequest['toolChoice'], parallelToolCalls?: boolean) => encodeMessagesRequest(req({ tools, toolChoice, parallelToolCalls }), base).tool_choice;
+    expect(encodeMessagesRequest(req({ tools }), base).tools).toEqual([{ name: 'lookup', description: 'Looks up.', input_schema: { type: 'object', properties: {} } }]);
+    expect(choice(undefined)).toBeUndefined();
+    expect(choice({ type: 'auto' }, false)).toEqual({ type: 'auto', disable_parallel_tool_use: true });
+    expect(choice({ type: 'required' })).toEqual({ type: 'any' });
+    expect(choice({ type: 'required' }, false)).toEqual({ type: 'any', disable_parallel_tool_use: true });
+    expect(choice({ type: 'none' })).toEqual({ type: 'none' });
+    expect(choice({ type: 'tool', name: 'lookup' })).toEqual({ type: 'tool', name: 'lookup' });
+    expect(encodeMessagesRequest(req({ toolChoice: { type: 'required' } }), base).tool_choice).toBeUndefined();
+  });
+
+  it('maps sampling (top_k natively), stop sequences and user; clamps temperature to 0..1 with a warning', () => {
+    const warnings: Warning[] = [];
+    const body = encodeMessagesRequest(req({ temperature: 1.5, topP: 0.9, topK: 40, stopSequences: ['END', ''], user: 'u-1' }), { ...base, warnings });
+    expect(body).toMatchObject({ temperature: 1, top_p: 0.9, top_k: 40, stop_sequences: ['END'], metadata: { user_id: 'u-1' } });
+    expect(warnings).toEqual([{ type: 'unsupported-setting', setting: 'temperature', message: expect.stringContaining('1.5') }]);
+  });
+
+  it('omits sampling parameters for API versions that reject them, with a warning for each', () => {
+    const warnings: Warning[] = [];
+    const body = encodeMessagesRequest(req({ temperature: 0.2, topP: 0.5, topK: 3 }), { ...base, omitSamplingParams: true, warnings });
+    expect(body).not.toHaveProperty('temperature');
+    expect(body).not.toHaveProperty('top_p');
+    expect(body).not.toHaveProperty('top_k');
+    expect(warnings.map((w) => w.setting)).toEqual(['temperature', 'topP', 'topK']);
+  });
+
+  it('asks for JSON with a system instruction, the schema included', () => {
+    const body = encodeMessagesRequest(req({ responseFormat: { type: 'json', name: 'x', schema: { type: 'object' } } }), base);
+    expect(body.system).toMatch(/valid JSON object[\s\S]*\{"type":"object"\}/);
+    expect(encodeMessagesRequest(req({ responseFormat: { type: 'text' } }), base).system).toBeUndefined();
+  });
+
+  it('warns about settings without an equivalent instead of failing', () => {
+    const warnings: Warning[] = [];
+    const body = encodeMessagesRequest(req({ seed: 1, presencePenalty: 0.5, frequencyPenalty: 0.1 }), { ...base, warnings });
+    expect(warnings.map((w) => [w.type, w.setting])).toEqual([
+      ['unsupported-setting', 'seed'],
+      ['unsupported-setting', 'presencePenalty'],
+      ['unsupported-setting', 'frequencyPenalty'],
+    ]);
+    expect(body).not.toHaveProperty('seed');
   });
 
   it('rejects a conversation with only a system prompt', () => {
-    expect(() => encodeMessagesRequest(req({ messages: [{ role: 'system', content: 'x' }] }), base)).toThrow(/At least one/);
+    expect(() => encodeMessagesRequest(req({ messages: [{ role: 'system', content: [text('x')] }] }), base)).toThrow(/At least one/);
   });
 
   it('adds listed passthrough fields at the top level of the body, and nothing unlisted', () => {
-    const request = { ...req({}), top_k: 5, mcp_servers: [{ url: 'https://x' }] } as ChatRequest;
-    const body = encodeMessagesRequest(request, { ...base, model: 'c', passthrough: ['top_k'] }) as unknown as Record<string, unknown>;
-    expect(body.top_k).toBe(5);
+    const request = req({ passthrough: { service_tier: 'auto', mcp_servers: [{ url: 'https://x' }] } });
+    const body = encodeMessagesRequest(request, { ...base, model: 'c', passthrough: ['service_tier'] }) as unknown as Record<string, unknown>;
+    expect(body.service_tier).toBe('auto');
     expect(body).not.toHaveProperty('mcp_servers');
+    expect(encodeMessagesRequest(request, { ...base, model: 'c' })).not.toHaveProperty('service_tier');
   });
 
   it('names a passthrough field the encoder writes itself', () => {
     expect(messagesPassthroughProblem(['top_k', 'system'])).toContain('"system"');
     expect(messagesPassthroughProblem(['top_k', 'service_tier'])).toBeUndefined();
+  });
+});
+
+describe('encodeMessagesRequest: reasoning', () => {
+  const thinking = (r: Partial<ChatRequest>, warnings: Warning[] = []) => encodeMessagesRequest(req(r), { ...base, defaultMaxTokens: 4096, warnings });
+
+  it('maps an effort to its budget (medium when none is given)', () => {
+    expect(thinking({ reasoning: { enabled: true, effort: 'low' } }).thinking).toEqual({ type: 'enabled', budget_tokens: 2048 });
+    expect(thinking({ reasoning: { enabled: true } }).thinking).toEqual({ type: 'enabled', budget_tokens: 8192 });
+  });
+
+  it('sends a budget as it is, above 1,024, and raises a smaller one with a warning', () => {
+    expect(thinking({ reasoning: { enabled: true, budgetTokens: 3000, effort: 'high' } }).thinking).toEqual({ type: 'enabled', budget_tokens: 3000 });
+    const warnings: Warning[] = [];
+    expect(thinking({ reasoning: { enabled: true, budgetTokens: 500 } }, warnings).thinking).toEqual({ type: 'enabled', budget_tokens: 1024 });
+    expect(warnings.map((w) => w.setting)).toEqual(['reasoning']);
+  });
+
+  it('keeps max_tokens above the budget: the default gets the budget on top, a small explicit one too, with a warning', () => {
+    expect(thinking({ reasoning: { enabled: true, budgetTokens: 2000 } }).max_tokens).toBe(4096);
+    expect(thinking({ reasoning: { enabled: true, effort: 'medium' } }).max_tokens).toBe(8192 + 4096);
+    expect(thinking({ maxOutputTokens: 20_000, reasoning: { enabled: true, effort: 'medium' } }).max_tokens).toBe(20_000);
+    const warnings: Warning[] = [];
+    expect(thinking({ maxOutputTokens: 1000, reasoning: { enabled: true, budgetTokens: 2000 } }, warnings).max_tokens).toBe(3000);
+    expect(warnings.map((w) => w.setting)).toEqual(['maxOutputTokens']);
+  });
+
+  it('sends no thinking when reasoning is turned off (some models refuse type disabled) or not asked for', () => {
+    expect(thinking({ reasoning: { enabled: false, effort: 'high' } })).not.toHaveProperty('thinking');
+    expect(thinking({})).not.toHaveProperty('thinking');
+  });
+
+  it('drops temperature, top_k and a top_p under 0.95 while thinking, with warnings', () => {
+    const warnings: Warning[] = [];
+    const body = thinking({ temperature: 0.5, topK: 5, topP: 0.5, reasoning: { enabled: true } }, warnings);
+    expect(body).not.toHaveProperty('temperature');
+    expect(body).not.toHaveProperty('top_k');
+    expect(body).not.toHaveProperty('top_p');
+    expect(warnings.map((w) => w.setting)).toEqual(['temperature', 'topK', 'topP']);
+    expect(thinking({ topP: 0.97, reasoning: { enabled: true } }).top_p).toBe(0.97);
+  });
+
+  it('turns thinking off when the tool choice forces a tool call, with a warning', () => {
+    const warnings: Warning[] = [];
+    const body = thinking({ tools: [{ name: 'f' }], toolChoice: { type: 'tool', name: 'f' }, reasoning: { enabled: true } }, warnings);
+    expect(body).not.toHaveProperty('thinking');
+    expect(body.tool_choice).toEqual({ type: 'tool', name: 'f' });
+    expect(warnings.map((w) => w.setting)).toEqual(['reasoning']);
   });
 });

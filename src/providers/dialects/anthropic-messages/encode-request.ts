@@ -1,6 +1,6 @@
-import { GatewayError } from '../../../core/errors.js';
 import { copyPassthrough } from '../../../core/fields.js';
-import type { ChatRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../../../core/types.js';
+import type { ChatRequest, ResponseFormat, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
+import { forcesToolUse, planClaudeGeneration, unsupported, type ClaudeGeneration } from './claude-generation.js';
 import { encodeConversation } from './encode-messages.js';
 import type { AnthropicTextBlock, AnthropicTool, AnthropicToolChoice, MessagesRequestBody } from './wire.js';
 
@@ -10,13 +10,13 @@ export interface EncodeMessagesOptions {
   /** Put into the body as `anthropic_version` (Vertex: 'vertex-2023-10-16', Bedrock: 'bedrock-2023-05-31'). */
   anthropicVersion?: string;
   stream: boolean;
-  /** `max_tokens` is required by the Messages API: used when the client sets neither max_tokens nor max_completion_tokens. */
+  /** `max_tokens` is required by the Messages API: used when the request sets no maxOutputTokens. */
   defaultMaxTokens: number;
-  /** Drop temperature/top_p (API versions that reject sampling parameters). */
+  /** Drop temperature/top_p/top_k (API versions that reject sampling parameters). */
   omitSamplingParams?: boolean;
-  /** Receives a short, prompt-free note for each request option the Messages API cannot express. */
-  onWarning?: (message: string) => void;
-  /** Client fields the deployment lets through, copied as top-level body fields (e.g. `top_k`, `thinking`). */
+  /** Receives a Warning for each request setting the Messages API cannot take as given (pass it to the decoder). */
+  warnings?: Warning[];
+  /** Client fields the deployment lets through, copied as top-level body fields (e.g. `service_tier`). */
   passthrough?: readonly string[];
 }
 
@@ -32,69 +32,79 @@ export function messagesPassthroughProblem(fields: readonly string[]): string | 
 const JSON_INSTRUCTION = 'Respond only with a single valid JSON object, with no prose and no code fences.';
 
 /**
- * response_format has no Messages API field (structured outputs are a beta), so JSON mode is asked for
- * with a system instruction; a json_schema adds the schema to that instruction. The answer comes back
- * as ordinary text, which is what an OpenAI client expects in `content`.
+ * response_format has no Messages API field (structured outputs are a beta), so JSON is asked for
+ * with a system instruction, which a schema joins. The answer comes back as ordinary text.
  */
 function jsonInstruction(format: ResponseFormat | undefined): string | undefined {
   if (!format || format.type === 'text') return undefined;
-  if (format.type === 'json_object') return JSON_INSTRUCTION;
-  const schema = format.json_schema.schema;
-  return schema ? `${JSON_INSTRUCTION} It must conform to this JSON Schema:\n${JSON.stringify(schema)}` : JSON_INSTRUCTION;
+  return format.schema ? `${JSON_INSTRUCTION} It must conform to this JSON Schema:\n${JSON.stringify(format.schema)}` : JSON_INSTRUCTION;
 }
 
 function encodeTool(tool: ToolDefinition): AnthropicTool {
-  const out: AnthropicTool = { name: tool.function.name, input_schema: tool.function.parameters ?? { type: 'object', properties: {} } };
-  if (tool.function.description !== undefined) out.description = tool.function.description;
+  const out: AnthropicTool = { name: tool.name, input_schema: tool.parameters ?? { type: 'object', properties: {} } };
+  if (tool.description !== undefined) out.description = tool.description;
+  if (tool.cacheControl) out.cache_control = tool.cacheControl.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: tool.cacheControl.ttl };
   return out;
 }
 
-/** OpenAI tool_choice to Anthropic's: 'required' is 'any'; parallel_tool_calls:false disables parallel use. */
+/** Canonical tool choice to Anthropic's: 'required' is 'any'; parallelToolCalls false disables parallel use. */
 function encodeToolChoice(choice: ToolChoice | undefined, parallel: boolean | undefined): AnthropicToolChoice | undefined {
-  if (choice === 'none') return { type: 'none' };
+  if (choice?.type === 'none') return { type: 'none' };
   const noParallel = parallel === false ? { disable_parallel_tool_use: true } : {};
-  if (choice === undefined || choice === 'auto') return parallel === false ? { type: 'auto', ...noParallel } : undefined;
-  if (choice === 'required') return { type: 'any', ...noParallel };
-  return { type: 'tool', name: choice.function.name, ...noParallel };
+  if (choice === undefined || choice.type === 'auto') return parallel === false ? { type: 'auto', ...noParallel } : undefined;
+  if (choice.type === 'required') return { type: 'any', ...noParallel };
+  return { type: 'tool', name: choice.name, ...noParallel };
 }
 
+/** Sampling settings into the body: none under API versions that reject them, temperature clamped to 0..1. */
+function setSampling(body: MessagesRequestBody, plan: ClaudeGeneration, omit: boolean | undefined, warnings: Warning[]): void {
+  const given = { temperature: plan.temperature, topP: plan.topP, topK: plan.topK };
+  if (omit) {
+    for (const [setting, value] of Object.entries(given)) {
+      if (value !== undefined) warnings.push(unsupported(setting, `This deployment's anthropic-version rejects ${setting}; it was not sent.`));
+    }
+    return;
+  }
+  if (given.temperature !== undefined) {
+    body.temperature = Math.min(1, Math.max(0, given.temperature));
+    if (body.temperature !== given.temperature) warnings.push(unsupported('temperature', `Claude takes temperature from 0 to 1; ${given.temperature} was sent as ${body.temperature}.`));
+  }
+  if (given.topP !== undefined) body.top_p = given.topP;
+  if (given.topK !== undefined) body.top_k = given.topK;
+}
+
+const UNMAPPED = ['seed', 'presencePenalty', 'frequencyPenalty'] as const;
+
 /**
- * A canonical (OpenAI-shaped) chat request to a Messages API body. Temperature is clamped to
- * Anthropic's 0..1 range (OpenAI allows up to 2). seed and the penalties have no equivalent and are
- * reported through `onWarning`; n > 1 cannot be honoured and is rejected.
+ * A canonical chat request to a Messages API body, from an allow-list of fields. Settings the API
+ * cannot take (seed, penalties; sampling where the version or thinking forbids it) are dropped with a
+ * Warning in `opts.warnings`.
  */
 export function encodeMessagesRequest(req: ChatRequest, opts: EncodeMessagesOptions): MessagesRequestBody {
-  if (req.n !== undefined && req.n > 1) {
-    throw new GatewayError({ kind: 'invalid_request', message: "'n' greater than 1 is not supported by this provider.", param: 'n', code: 'invalid_request' });
-  }
+  const warnings = opts.warnings ?? [];
   const { system, messages } = encodeConversation(req.messages);
-  const instruction = jsonInstruction(req.response_format);
+  const instruction = jsonInstruction(req.responseFormat);
   if (instruction) system.push({ type: 'text', text: instruction });
-  const body: MessagesRequestBody = {
-    max_tokens: req.max_completion_tokens ?? req.max_tokens ?? opts.defaultMaxTokens,
-    messages,
-  };
+  const plan = planClaudeGeneration(req, opts.defaultMaxTokens, forcesToolUse(req), warnings);
+  const body: MessagesRequestBody = { max_tokens: plan.maxTokens, messages };
   if (opts.model !== undefined) body.model = opts.model;
   if (opts.anthropicVersion !== undefined) body.anthropic_version = opts.anthropicVersion;
   if (system.length > 0) body.system = encodeSystem(system);
-  if (!opts.omitSamplingParams) {
-    if (req.temperature !== undefined) body.temperature = Math.min(1, Math.max(0, req.temperature));
-    if (req.top_p !== undefined) body.top_p = req.top_p;
-  }
-  if (req.stop !== undefined) {
-    const stops = (Array.isArray(req.stop) ? req.stop : [req.stop]).filter((s) => s !== '');
-    if (stops.length > 0) body.stop_sequences = stops;
-  }
+  setSampling(body, plan, opts.omitSamplingParams, warnings);
+  const stops = req.stopSequences?.filter((s) => s !== '');
+  if (stops && stops.length > 0) body.stop_sequences = stops;
   if (req.tools && req.tools.length > 0) {
     body.tools = req.tools.map(encodeTool);
-    const choice = encodeToolChoice(req.tool_choice, req.parallel_tool_calls);
+    const choice = encodeToolChoice(req.toolChoice, req.parallelToolCalls);
     if (choice) body.tool_choice = choice;
   }
+  // Reasoning turned off sends nothing: some Claude models refuse `{type:'disabled'}`, older ones any `thinking`.
+  if (plan.budgetTokens !== undefined) body.thinking = { type: 'enabled', budget_tokens: plan.budgetTokens };
   if (req.user !== undefined) body.metadata = { user_id: req.user };
   if (opts.stream) body.stream = true;
-  if (opts.passthrough && opts.passthrough.length > 0) copyPassthrough(req, opts.passthrough, body as unknown as Record<string, unknown>);
-  for (const key of ['seed', 'presence_penalty', 'frequency_penalty'] as const) {
-    if (req[key] !== undefined) opts.onWarning?.(`'${key}' is not supported by the Anthropic Messages API and was ignored.`);
+  if (opts.passthrough && opts.passthrough.length > 0 && req.passthrough) copyPassthrough(req.passthrough, opts.passthrough, body as unknown as Record<string, unknown>);
+  for (const key of UNMAPPED) {
+    if (req[key] !== undefined) warnings.push(unsupported(key, `The Anthropic Messages API has no ${key}; it was not sent.`));
   }
   return body;
 }

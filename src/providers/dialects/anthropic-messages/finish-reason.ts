@@ -2,7 +2,7 @@ import type { FinishReason } from '../../../core/types.js';
 
 /**
  * Anthropic stop_reason to canonical. pause_turn (a server-tool loop paused, to be continued by the
- * caller) has no OpenAI equivalent and maps to stop; the raw value is kept in the extensions.
+ * caller) has no canonical equivalent and maps to stop; the raw value is kept in providerMetadata.
  */
 export function mapStopReason(raw: unknown): FinishReason {
   switch (raw) {

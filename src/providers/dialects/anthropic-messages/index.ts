@@ -3,15 +3,17 @@
  * (:rawPredict / :streamRawPredict: call with `model` omitted and anthropicVersion 'vertex-2023-10-16')
  * and Bedrock InvokeModel (anthropicVersion 'bedrock-2023-05-31'). Pure mapping, no I/O:
  *
- * - encodeMessagesRequest(req, { model?, anthropicVersion?, stream, defaultMaxTokens, omitSamplingParams?, onWarning? })
- *     -> MessagesRequestBody
- * - decodeMessagesResponse(json, provider) -> ChatResponse
- * - decodeMessagesStream(events: AsyncIterable<SseEvent>, provider) -> AsyncGenerator<StreamPart>
- *     (throws GatewayError on `error` events and when message_stop never comes)
+ * - encodeMessagesRequest(req, { model?, anthropicVersion?, stream, defaultMaxTokens, omitSamplingParams?, warnings?, passthrough? })
+ *     -> MessagesRequestBody (settings it drops or changes are pushed onto `warnings`)
+ * - decodeMessagesResponse(json, provider, warnings?) -> ChatResponse (with those warnings)
+ * - decodeMessagesStream(events: AsyncIterable<SseEvent>, provider, warnings?) -> AsyncGenerator<StreamPart>
+ *     (warnings on the start part; throws GatewayError on `error` events and when message_stop never comes)
  * - mapAnthropicError(status, headers, body, provider) -> GatewayError
+ * - planClaudeGeneration(...): Claude's thinking / max_tokens / sampling rules, shared with Bedrock Converse.
  */
 export { encodeMessagesRequest, messagesPassthroughProblem, type EncodeMessagesOptions } from './encode-request.js';
-export { encodeConversation, type EncodedConversation } from './encode-messages.js';
+export { encodeConversation, ANTHROPIC_REASONING_PROVIDER, type EncodedConversation } from './encode-messages.js';
+export { planClaudeGeneration, forcesToolUse, unsupported, MIN_THINKING_BUDGET, type ClaudeGeneration } from './claude-generation.js';
 export { decodeMessagesResponse, ANTHROPIC_NAMESPACE } from './decode-response.js';
 export { decodeMessagesStream } from './decode-stream.js';
 export { mapAnthropicError, mapAnthropicStreamError, kindForAnthropicErrorType, readAnthropicError } from './map-error.js';

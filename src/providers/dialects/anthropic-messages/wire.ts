@@ -2,7 +2,7 @@
 
 export interface AnthropicCacheControl {
   type: 'ephemeral';
-  ttl?: string;
+  ttl?: '5m' | '1h';
 }
 
 export interface AnthropicTextBlock {
@@ -17,6 +17,25 @@ export interface AnthropicImageBlock {
   cache_control?: AnthropicCacheControl;
 }
 
+/** A PDF (base64 or URL) or a plain-text document (its text, not base64). */
+export interface AnthropicDocumentBlock {
+  type: 'document';
+  source: { type: 'base64'; media_type: 'application/pdf'; data: string } | { type: 'text'; media_type: 'text/plain'; data: string } | { type: 'url'; url: string };
+  title?: string;
+  cache_control?: AnthropicCacheControl;
+}
+
+export interface AnthropicThinkingBlock {
+  type: 'thinking';
+  thinking: string;
+  signature: string;
+}
+
+export interface AnthropicRedactedThinkingBlock {
+  type: 'redacted_thinking';
+  data: string;
+}
+
 export interface AnthropicToolUseBlock {
   type: 'tool_use';
   id: string;
@@ -27,10 +46,18 @@ export interface AnthropicToolUseBlock {
 export interface AnthropicToolResultBlock {
   type: 'tool_result';
   tool_use_id: string;
-  content: string | AnthropicTextBlock[];
+  content: string | Array<AnthropicTextBlock | AnthropicImageBlock>;
+  is_error?: boolean;
 }
 
-export type AnthropicContentBlock = AnthropicTextBlock | AnthropicImageBlock | AnthropicToolUseBlock | AnthropicToolResultBlock;
+export type AnthropicContentBlock =
+  | AnthropicTextBlock
+  | AnthropicImageBlock
+  | AnthropicDocumentBlock
+  | AnthropicThinkingBlock
+  | AnthropicRedactedThinkingBlock
+  | AnthropicToolUseBlock
+  | AnthropicToolResultBlock;
 
 export interface AnthropicMessage {
   role: 'user' | 'assistant';
@@ -41,6 +68,7 @@ export interface AnthropicTool {
   name: string;
   description?: string;
   input_schema: Record<string, unknown>;
+  cache_control?: AnthropicCacheControl;
 }
 
 export type AnthropicToolChoice =
@@ -48,6 +76,11 @@ export type AnthropicToolChoice =
   | { type: 'any'; disable_parallel_tool_use?: boolean }
   | { type: 'tool'; name: string; disable_parallel_tool_use?: boolean }
   | { type: 'none' };
+
+export interface AnthropicThinkingConfig {
+  type: 'enabled';
+  budget_tokens: number;
+}
 
 /** A Messages API request body. `model` is absent for Vertex rawPredict and Bedrock InvokeModel. */
 export interface MessagesRequestBody {
@@ -58,9 +91,11 @@ export interface MessagesRequestBody {
   system?: string | AnthropicTextBlock[];
   temperature?: number;
   top_p?: number;
+  top_k?: number;
   stop_sequences?: string[];
   tools?: AnthropicTool[];
   tool_choice?: AnthropicToolChoice;
+  thinking?: AnthropicThinkingConfig;
   metadata?: { user_id: string };
   stream?: boolean;
 }

@@ -1,8 +1,10 @@
 import { GatewayError } from '../../../core/errors.js';
-import type { JsonObject, StreamPart } from '../../../core/types.js';
+import type { JsonObject, StreamPart, Warning } from '../../../core/types.js';
 import { headerValue, type EventStreamMessage } from './event-stream.js';
+import { BEDROCK_NAMESPACE } from './decode-response.js';
 import { mapStopReason } from './finish-reason.js';
 import { mapStreamErrorFrame, mapStreamException } from './map-error.js';
+import { reasoningProviderFor } from './model-family.js';
 import { decodeBedrockUsage } from './usage.js';
 import { withReasoningTokens } from '../../../core/estimate.js';
 
@@ -18,13 +20,28 @@ function payloadOf(message: EventStreamMessage, provider: string): Record<string
   throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} sent a malformed stream event.`, provider });
 }
 
+/** A reasoningContent delta as a part: text, the signature that ends a block, or redacted (encrypted) reasoning. */
+function reasoningDelta(delta: { text?: unknown; signature?: unknown; redactedContent?: unknown }, reasoningProvider: string): StreamPart | undefined {
+  if (typeof delta.text === 'string' && delta.text !== '') return { type: 'reasoning', delta: delta.text, provider: reasoningProvider };
+  if (typeof delta.signature === 'string') return { type: 'reasoning', delta: '', signature: delta.signature, provider: reasoningProvider };
+  if (typeof delta.redactedContent === 'string') return { type: 'redacted-reasoning', data: delta.redactedContent, provider: reasoningProvider };
+  return undefined;
+}
+
 /**
- * ConverseStream events to canonical parts, emitted as they arrive: messageStart, contentBlockStart
- * (a tool call's id and name), contentBlockDelta (text or tool-input JSON pieces), messageStop (the
- * finish reason), metadata (usage, metrics). Exception frames become errors; a stream that ends
- * before messageStop is a truncation, never a clean end.
+ * ConverseStream events to canonical parts, emitted as they arrive: messageStart (the start part,
+ * carrying the encoder's `warnings`), contentBlockStart (a tool call's id and name), contentBlockDelta
+ * (text, tool-input JSON pieces, reasoning: named `anthropic` for Claude models), messageStop (the
+ * finish reason), metadata (usage with its raw numbers, metrics). Exception frames become errors; a
+ * stream that ends before messageStop is a truncation, never a clean end.
  */
-export async function* decodeConverseStream(messages: AsyncIterable<EventStreamMessage>, provider: string): AsyncGenerator<StreamPart> {
+export async function* decodeConverseStream(
+  messages: AsyncIterable<EventStreamMessage>,
+  provider: string,
+  model: string,
+  warnings?: readonly Warning[],
+): AsyncGenerator<StreamPart> {
+  const reasoningProvider = reasoningProviderFor(model);
   // Content block index -> canonical tool-call index (tool calls are numbered among themselves).
   const toolIndex = new Map<number, number>();
   let stopped = false;
@@ -39,7 +56,7 @@ export async function* decodeConverseStream(messages: AsyncIterable<EventStreamM
     const event = payloadOf(message, provider);
     switch (headerValue(message, ':event-type')) {
       case 'messageStart':
-        yield { type: 'start' };
+        yield warnings && warnings.length > 0 ? { type: 'start', warnings: [...warnings] } : { type: 'start' };
         break;
       case 'contentBlockStart': {
         const start = (event.start ?? {}) as { toolUse?: { toolUseId?: unknown; name?: unknown } };
@@ -57,33 +74,31 @@ export async function* decodeConverseStream(messages: AsyncIterable<EventStreamM
         break;
       }
       case 'contentBlockDelta': {
-        const delta = (event.delta ?? {}) as { text?: unknown; toolUse?: { input?: unknown }; reasoningContent?: { text?: unknown; signature?: unknown } };
+        const delta = (event.delta ?? {}) as { text?: unknown; toolUse?: { input?: unknown }; reasoningContent?: { text?: unknown; signature?: unknown; redactedContent?: unknown } };
         if (typeof delta.text === 'string') {
           if (delta.text !== '') yield { type: 'text', delta: delta.text };
         } else if (delta.toolUse) {
           const index = toolIndex.get(Number(event.contentBlockIndex ?? 0)) ?? 0;
           yield { type: 'tool-call', index, argumentsDelta: typeof delta.toolUse.input === 'string' ? delta.toolUse.input : '' };
         } else if (delta.reasoningContent) {
-          const { text, signature } = delta.reasoningContent;
-          if (typeof text === 'string' && text !== '') {
-            reasoningChars += text.length;
-            yield { type: 'reasoning', delta: text };
-          } else if (typeof signature === 'string') yield { type: 'reasoning', delta: '', signature };
+          const part = reasoningDelta(delta.reasoningContent, reasoningProvider);
+          if (part?.type === 'reasoning') reasoningChars += part.delta.length;
+          if (part) yield part;
         }
         break;
       }
       case 'messageStop':
         stopped = true;
         yield { type: 'finish', finishReason: mapStopReason(event.stopReason) };
-        if (typeof event.stopReason === 'string') yield { type: 'extension', namespace: 'bedrock', data: { stopReason: event.stopReason } };
+        if (typeof event.stopReason === 'string') yield { type: 'provider-metadata', namespace: BEDROCK_NAMESPACE, data: { stopReason: event.stopReason } };
         break;
       case 'metadata': {
         const usage = decodeBedrockUsage(event.usage);
-        if (usage) yield { type: 'usage', usage: withReasoningTokens(usage, reasoningChars) };
+        if (usage) yield { type: 'usage', usage: withReasoningTokens(usage, reasoningChars), raw: event.usage as JsonObject };
         const data: JsonObject = {};
         if (event.metrics && typeof event.metrics === 'object') data.metrics = event.metrics as JsonObject;
         if (event.trace && typeof event.trace === 'object') data.trace = event.trace as JsonObject;
-        if (Object.keys(data).length > 0) yield { type: 'extension', namespace: 'bedrock', data };
+        if (Object.keys(data).length > 0) yield { type: 'provider-metadata', namespace: BEDROCK_NAMESPACE, data };
         break;
       }
       default:

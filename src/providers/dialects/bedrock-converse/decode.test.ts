@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { GatewayError } from '../../../core/errors.js';
-import type { StreamPart } from '../../../core/types.js';
+import type { StreamPart, Warning } from '../../../core/types.js';
 import { decodeConverseResponse } from './decode-response.js';
+import { encodeConverseRequest } from './encode-request.js';
 import { decodeConverseStream } from './decode-stream.js';
 import { decodeEventStream } from './event-stream.js';
 import { mapStopReason } from './finish-reason.js';
@@ -30,9 +31,11 @@ async function* chunked(frames: Uint8Array[], size: number): AsyncGenerator<Uint
   for (let i = 0; i < all.length; i += size) yield all.subarray(i, i + size);
 }
 
-async function parts(frames: Uint8Array[], size = 7): Promise<StreamPart[]> {
+const CLAUDE = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+
+async function parts(frames: Uint8Array[], size = 7, model = 'm', warnings?: Warning[]): Promise<StreamPart[]> {
   const out: StreamPart[] = [];
-  for await (const p of decodeConverseStream(decodeEventStream(chunked(frames, size), 'bedrock'), 'bedrock')) out.push(p);
+  for await (const p of decodeConverseStream(decodeEventStream(chunked(frames, size), 'bedrock'), 'bedrock', model, warnings)) out.push(p);
   return out;
 }
 
@@ -57,7 +60,7 @@ describe('bedrock-converse decoding', () => {
     ]);
   });
 
-  it('decodes a Converse response with text, tool use, usage and extensions', () => {
+  it('decodes a Converse response into text and tool-call parts, usage, raw usage and provider metadata', () => {
     const r = decodeConverseResponse(
       {
         output: { message: { role: 'assistant', content: [{ text: 'Let me look.' }, { toolUse: { toolUseId: 'tu1', name: 'lookup', input: { q: 'a' } } }] } },
@@ -70,27 +73,63 @@ describe('bedrock-converse decoding', () => {
       'm',
       1,
     );
-    expect(r.message).toEqual({ role: 'assistant', content: 'Let me look.', tool_calls: [{ id: 'tu1', type: 'function', function: { name: 'lookup', arguments: '{"q":"a"}' } }] });
+    expect(r.content).toEqual([
+      { type: 'text', text: 'Let me look.' },
+      { type: 'tool-call', id: 'tu1', name: 'lookup', arguments: '{"q":"a"}' },
+    ]);
     expect(r.finishReason).toBe('tool_calls');
     expect(r.usage.prompt).toBe(130);
-    expect(r.extensions).toEqual({ bedrock: { stopReason: 'tool_use', metrics: { latencyMs: 12 } } });
+    expect(r.rawUsage).toEqual(usage);
+    expect(r.providerMetadata).toEqual({ bedrock: { stopReason: 'tool_use', metrics: { latencyMs: 12 } } });
+    expect(r.warnings).toBeUndefined();
   });
 
-  it('puts reasoning text in reasoning_content, keeps the signed blocks in the extensions and counts its tokens into usage', () => {
-    const r = decodeConverseResponse(
-      {
-        output: { message: { role: 'assistant', content: [{ reasoningContent: { reasoningText: { text: 'Think first.', signature: 's' } } }, { text: 'Done.' }] } },
-        stopReason: 'end_turn',
-        usage: { inputTokens: 3, outputTokens: 8, totalTokens: 11 },
+  it('decodes signed and redacted reasoning into parts named anthropic for Claude models, and counts its tokens into usage', () => {
+    const warning = { type: 'unsupported-setting' as const, setting: 'seed', message: 'no seed' };
+    const body = {
+      output: {
+        message: {
+          role: 'assistant',
+          content: [{ reasoningContent: { reasoningText: { text: 'Think first.', signature: 's' } } }, { reasoningContent: { redactedContent: 'b3BhcXVl' } }, { text: 'Done.' }],
+        },
       },
+      stopReason: 'end_turn',
+      usage: { inputTokens: 3, outputTokens: 8, totalTokens: 11 },
+    };
+    const r = decodeConverseResponse(body, 'bedrock', 'id1', CLAUDE, 1, [warning]);
+    expect(r.content).toEqual([
+      { type: 'reasoning', text: 'Think first.', signature: 's', provider: 'anthropic' },
+      { type: 'redacted-reasoning', data: 'b3BhcXVl', provider: 'anthropic' },
+      { type: 'text', text: 'Done.' },
+    ]);
+    expect(r.usage).toMatchObject({ completion: 8, reasoning: 3 });
+    expect(r.warnings).toEqual([warning]);
+    expect(decodeConverseResponse(body, 'bedrock', 'id1', 'deepseek.r1-v1:0', 1).content[0]).toMatchObject({ type: 'reasoning', provider: 'bedrock' });
+  });
+
+  it('round-trips signed reasoning: a decoded Claude answer goes back as the same reasoningContent', () => {
+    const block = { reasoningContent: { reasoningText: { text: 'Use the tool.', signature: 'EqQBCkYIBxgC' } } };
+    const answer = decodeConverseResponse(
+      { output: { message: { role: 'assistant', content: [block, { toolUse: { toolUseId: 't1', name: 'f', input: {} } }] } }, stopReason: 'tool_use' },
       'bedrock',
       'id1',
-      'm',
+      CLAUDE,
       1,
     );
-    expect(r.message).toEqual({ role: 'assistant', content: 'Done.', reasoning_content: 'Think first.' });
-    expect(r.extensions?.bedrock?.reasoningContent).toEqual([{ reasoningText: { text: 'Think first.', signature: 's' } }]);
-    expect(r.usage).toMatchObject({ completion: 8, reasoning: 3 });
+    const body = encodeConverseRequest(
+      {
+        model: 'x',
+        messages: [
+          { role: 'user', content: [{ type: 'text', text: 'q' }] },
+          { role: 'assistant', content: answer.content },
+          { role: 'tool', toolCallId: 't1', content: [{ type: 'text', text: 'r' }] },
+        ],
+        tools: [{ name: 'f' }],
+        reasoning: { enabled: true },
+      },
+      { model: CLAUDE },
+    );
+    expect(body.messages[1]?.content).toEqual([block, { toolUse: { toolUseId: 't1', name: 'f', input: {} } }]);
   });
 
   it('refuses a 200 without a stopReason, and serves one without usage with usage marked estimated', () => {
@@ -100,23 +139,40 @@ describe('bedrock-converse decoding', () => {
     expect(r.usageEstimated).toBe(true);
   });
 
-  it('streams every reasoning fragment, not only the last, and its signature', async () => {
-    const out = await parts([
+  it('streams every reasoning fragment, its signature and redacted reasoning, named anthropic for Claude models', async () => {
+    const out = await parts(
+      [
       event('messageStart', { role: 'assistant' }),
       event('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text: 'Let me ' } } }),
       event('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text: 'think.' } } }),
       event('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { signature: 'sig' } } }),
       event('contentBlockStop', { contentBlockIndex: 0 }),
-      event('contentBlockDelta', { contentBlockIndex: 1, delta: { text: 'Hi' } }),
+      event('contentBlockDelta', { contentBlockIndex: 1, delta: { reasoningContent: { redactedContent: 'b3BhcXVl' } } }),
+      event('contentBlockStop', { contentBlockIndex: 1 }),
+      event('contentBlockDelta', { contentBlockIndex: 2, delta: { text: 'Hi' } }),
       event('messageStop', { stopReason: 'end_turn' }),
       event('metadata', { usage: { inputTokens: 2, outputTokens: 6, totalTokens: 8 } }),
+      ],
+      7,
+      CLAUDE,
+    );
+    expect(out.filter((p) => p.type === 'reasoning' || p.type === 'redacted-reasoning')).toEqual([
+      { type: 'reasoning', delta: 'Let me ', provider: 'anthropic' },
+      { type: 'reasoning', delta: 'think.', provider: 'anthropic' },
+      { type: 'reasoning', delta: '', signature: 'sig', provider: 'anthropic' },
+      { type: 'redacted-reasoning', data: 'b3BhcXVl', provider: 'anthropic' },
     ]);
-    expect(out.filter((p) => p.type === 'reasoning')).toEqual([
-      { type: 'reasoning', delta: 'Let me ' },
-      { type: 'reasoning', delta: 'think.' },
-      { type: 'reasoning', delta: '', signature: 'sig' },
-    ]);
-    expect(out).toContainEqual({ type: 'usage', usage: { prompt: 2, completion: 6, cachedRead: 0, cachedWrite: 0, reasoning: 4, total: 8 } });
+    expect(out).toContainEqual({
+      type: 'usage',
+      usage: { prompt: 2, completion: 6, cachedRead: 0, cachedWrite: 0, reasoning: 4, total: 8 },
+      raw: { inputTokens: 2, outputTokens: 6, totalTokens: 8 },
+    });
+  });
+
+  it("puts the encoder's warnings on the start part", async () => {
+    const warning = { type: 'unsupported-setting' as const, setting: 'topK', message: 'dropped' };
+    const out = await parts([event('messageStart', { role: 'assistant' }), event('messageStop', { stopReason: 'end_turn' })], 7, 'm', [warning]);
+    expect(out[0]).toEqual({ type: 'start', warnings: [warning] });
   });
 
   it('refuses a response without an output message', () => {
@@ -144,9 +200,9 @@ describe('bedrock-converse decoding', () => {
       { type: 'tool-call', index: 0, argumentsDelta: '{"q":' },
       { type: 'tool-call', index: 0, argumentsDelta: '"a"}' },
       { type: 'finish', finishReason: 'tool_calls' },
-      { type: 'extension', namespace: 'bedrock', data: { stopReason: 'tool_use' } },
-      { type: 'usage', usage: { prompt: 130, completion: 5, cachedRead: 100, cachedWrite: 20, reasoning: 0, total: 135 } },
-      { type: 'extension', namespace: 'bedrock', data: { metrics: { latencyMs: 9 } } },
+      { type: 'provider-metadata', namespace: 'bedrock', data: { stopReason: 'tool_use' } },
+      { type: 'usage', usage: { prompt: 130, completion: 5, cachedRead: 100, cachedWrite: 20, reasoning: 0, total: 135 }, raw: usage },
+      { type: 'provider-metadata', namespace: 'bedrock', data: { metrics: { latencyMs: 9 } } },
     ]);
   });
 
@@ -158,7 +214,7 @@ describe('bedrock-converse decoding', () => {
       await gate;
       yield event('messageStop', { stopReason: 'end_turn' });
     }
-    const it = decodeConverseStream(decodeEventStream(body(), 'bedrock'), 'bedrock');
+    const it = decodeConverseStream(decodeEventStream(body(), 'bedrock'), 'bedrock', 'm');
     expect((await it.next()).value).toEqual({ type: 'start' });
     expect((await it.next()).value).toEqual({ type: 'text', delta: 'early' });
     release();

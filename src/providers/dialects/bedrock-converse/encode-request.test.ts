@@ -1,22 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../core/errors.js';
-import type { ChatRequest } from '../../../core/types.js';
-import { encodeConverseRequest } from './encode-request.js';
+import type { ChatRequest, Message, Warning } from '../../../core/types.js';
+import { documentName } from './encode-messages.js';
+import { encodeConverseRequest, type EncodeOptions } from './encode-request.js';
 
+const CLAUDE = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+const NOVA = 'amazon.nova-pro-v1:0';
 const PIXEL = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
-const TOOL = { type: 'function' as const, function: { name: 'lookup', description: 'Looks up.', parameters: { type: 'object', properties: { q: { type: 'string' } } } } };
+const TOOL = { name: 'lookup', description: 'Looks up.', parameters: { type: 'object', properties: { q: { type: 'string' } } } };
+const CP = { cachePoint: { type: 'default' } };
+const text = (t: string) => ({ type: 'text' as const, text: t });
+const user = (t: string): Message => ({ role: 'user', content: [text(t)] });
+const req = (r: Partial<ChatRequest>): ChatRequest => ({ model: 'm', messages: [user('x')], ...r });
+const encode = (r: Partial<ChatRequest>, opts: Partial<EncodeOptions> = {}) => encodeConverseRequest(req(r), { model: NOVA, ...opts });
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
 
 describe('encodeConverseRequest', () => {
-  it('moves system and developer messages into system blocks and keeps turns in order', () => {
-    const body = encodeConverseRequest({
-      model: 'm',
-      messages: [
-        { role: 'system', content: 'Be brief.' },
-        { role: 'developer', content: [{ type: 'text', text: 'Use English.' }] },
-        { role: 'user', content: 'first' },
-        { role: 'assistant', content: 'answer' },
-        { role: 'user', content: 'second' },
-      ],
+  it('moves system messages into system blocks and keeps turns in order', () => {
+    const body = encode({
+      messages: [{ role: 'system', content: [text('Be brief.')] }, { role: 'system', content: [text('Use English.')] }, user('first'), { role: 'assistant', content: [text('answer')] }, user('second')],
     });
     expect(body.system).toEqual([{ text: 'Be brief.' }, { text: 'Use English.' }]);
     expect(body.messages).toEqual([
@@ -27,40 +37,63 @@ describe('encodeConverseRequest', () => {
     expect(body.inferenceConfig).toBeUndefined();
   });
 
-  it('turns a base64 data URL into image bytes with its format', () => {
-    const body = encodeConverseRequest({
-      model: 'm',
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${PIXEL}` } }] }],
-    });
+  it('turns a base64 image into image bytes with its format', () => {
+    const body = encode({ messages: [{ role: 'user', content: [text('What is this?'), { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: PIXEL } }] }] });
     expect(body.messages[0]?.content).toEqual([{ text: 'What is this?' }, { image: { format: 'png', source: { bytes: PIXEL } } }]);
   });
 
-  it('refuses web image URLs and unknown image types as invalid requests', () => {
-    const web = (): unknown => encodeConverseRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x/y.png' } }] }] });
-    expect(web).toThrow(GatewayError);
-    expect(() => encodeConverseRequest({ model: 'm', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/tiff;base64,AA==' } }] }] })).toThrow(
-      /tiff/,
-    );
+  it('refuses image URLs and unknown image types as invalid requests naming the part', () => {
+    const web = thrown(() => encode({ messages: [{ role: 'user', content: [text('a'), { type: 'image', source: { type: 'url', url: 'https://x/y.png' } }] }] }));
+    expect(GatewayError.isInstance(web) && [web.kind, web.param]).toEqual(['invalid_request', 'messages[0].content[1]']);
+    expect(() => encode({ messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', mediaType: 'image/tiff', data: 'AA==' } }] }] })).toThrow(/tiff/);
   });
 
-  it('maps tool calls to toolUse and merges tool results with the next user text into one user turn', () => {
-    const body = encodeConverseRequest({
-      model: 'm',
-      tools: [TOOL],
-      tool_choice: 'required',
+  it('turns files into document blocks with their format and a name Bedrock accepts', () => {
+    const body = encode({
       messages: [
-        { role: 'user', content: 'call it' },
         {
-          role: 'assistant',
-          content: null,
-          tool_calls: [
-            { id: 't1', type: 'function', function: { name: 'lookup', arguments: '{"q":"a"}' } },
-            { id: 't2', type: 'function', function: { name: 'lookup', arguments: '' } },
+          role: 'user',
+          content: [
+            { type: 'file', source: { type: 'base64', mediaType: 'application/pdf', data: 'JVBE' }, filename: 'Q3 report_v2.final.pdf' },
+            { type: 'file', source: { type: 'base64', mediaType: 'text/markdown', data: 'IyBh' } },
+            { type: 'file', source: { type: 'base64', mediaType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', data: 'UEs=' }, filename: 'data (1).xlsx' },
           ],
         },
-        { role: 'tool', tool_call_id: 't1', content: 'A' },
-        { role: 'tool', tool_call_id: 't2', content: [{ type: 'text', text: 'B' }] },
-        { role: 'user', content: 'thanks' },
+      ],
+    });
+    expect(body.messages[0]?.content).toEqual([
+      { document: { format: 'pdf', name: 'Q3 report-v2-final-pdf', source: { bytes: 'JVBE' } } },
+      { document: { format: 'md', name: 'document-2', source: { bytes: 'IyBh' } } },
+      { document: { format: 'xlsx', name: 'data (1)-xlsx', source: { bytes: 'UEs=' } } },
+    ]);
+    const zip = thrown(() => encode({ messages: [{ role: 'user', content: [{ type: 'file', source: { type: 'base64', mediaType: 'application/zip', data: 'UEs=' } }] }] }));
+    expect(GatewayError.isInstance(zip) && [zip.kind, zip.param]).toEqual(['invalid_request', 'messages[0].content[0]']);
+    expect(() => encode({ messages: [{ role: 'user', content: [{ type: 'file', source: { type: 'url', url: 'https://x/a.pdf' } }] }] })).toThrow(/not URLs/);
+  });
+
+  it('sanitises document names: single spaces, at most 200 characters, a default when nothing is left', () => {
+    expect(documentName('a\t\t b', 1)).toBe('a b');
+    expect(documentName('x'.repeat(300), 1)).toHaveLength(200);
+    expect(documentName('   ', 3)).toBe('document-3');
+    expect(documentName('[draft] (v2)', 1)).toBe('[draft] (v2)');
+  });
+
+  it('maps tool calls to toolUse and merges tool results (error status included) with the next user text into one user turn', () => {
+    const body = encode({
+      tools: [TOOL],
+      toolChoice: { type: 'required' },
+      messages: [
+        user('call it'),
+        {
+          role: 'assistant',
+          content: [
+            { type: 'tool-call', id: 't1', name: 'lookup', arguments: '{"q":"a"}' },
+            { type: 'tool-call', id: 't2', name: 'lookup', arguments: '' },
+          ],
+        },
+        { role: 'tool', toolCallId: 't1', content: [text('A'), { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: PIXEL } }] },
+        { role: 'tool', toolCallId: 't2', content: [text('lookup failed')], isError: true },
+        user('thanks'),
       ],
     });
     expect(body.messages[1]).toEqual({
@@ -69,74 +102,147 @@ describe('encodeConverseRequest', () => {
     });
     expect(body.messages[2]).toEqual({
       role: 'user',
-      content: [{ toolResult: { toolUseId: 't1', content: [{ text: 'A' }] } }, { toolResult: { toolUseId: 't2', content: [{ text: 'B' }] } }, { text: 'thanks' }],
+      content: [
+        { toolResult: { toolUseId: 't1', content: [{ text: 'A' }, { image: { format: 'png', source: { bytes: PIXEL } } }] } },
+        { toolResult: { toolUseId: 't2', content: [{ text: 'lookup failed' }], status: 'error' } },
+        { text: 'thanks' },
+      ],
     });
-    expect(body.toolConfig).toEqual({
-      tools: [{ toolSpec: { name: 'lookup', description: 'Looks up.', inputSchema: { json: TOOL.function.parameters } } }],
-      toolChoice: { any: {} },
-    });
+    expect(body.toolConfig).toEqual({ tools: [{ toolSpec: { name: 'lookup', description: 'Looks up.', inputSchema: { json: TOOL.parameters } } }], toolChoice: { any: {} } });
   });
 
-  it('maps tool_choice auto, a named function, and none (tools kept, no choice)', () => {
-    const base: ChatRequest = { model: 'm', tools: [TOOL], messages: [{ role: 'user', content: 'x' }] };
-    expect(encodeConverseRequest({ ...base, tool_choice: 'auto' }).toolConfig?.toolChoice).toEqual({ auto: {} });
-    expect(encodeConverseRequest({ ...base, tool_choice: { type: 'function', function: { name: 'lookup' } } }).toolConfig?.toolChoice).toEqual({ tool: { name: 'lookup' } });
-    const none = encodeConverseRequest({ ...base, tool_choice: 'none' });
-    expect(none.toolConfig?.tools).toHaveLength(1);
-    expect(none.toolConfig?.toolChoice).toBeUndefined();
+  it('maps tool choice auto and a named tool', () => {
+    expect(encode({ tools: [TOOL], toolChoice: { type: 'auto' } }).toolConfig?.toolChoice).toEqual({ auto: {} });
+    expect(encode({ tools: [TOOL], toolChoice: { type: 'tool', name: 'lookup' } }).toolConfig?.toolChoice).toEqual({ tool: { name: 'lookup' } });
   });
 
-  it('refuses more than one choice', () => {
-    expect(() => encodeConverseRequest({ model: 'm', n: 2, messages: [{ role: 'user', content: 'x' }] })).toThrow(/n must be 1/);
+  it('leaves the tools out for tool choice none, with a warning, unless the conversation holds tool calls', () => {
+    const warnings: Warning[] = [];
+    expect(encode({ tools: [TOOL], toolChoice: { type: 'none' } }, { warnings })).not.toHaveProperty('toolConfig');
+    expect(warnings.map((w) => w.setting)).toEqual(['toolChoice']);
+    const history: Message[] = [user('q'), { role: 'assistant', content: [{ type: 'tool-call', id: 't', name: 'lookup', arguments: '{}' }] }, { role: 'tool', toolCallId: 't', content: [text('r')] }];
+    const kept = encode({ tools: [TOOL], toolChoice: { type: 'none' }, messages: history }, { warnings });
+    expect(kept.toolConfig).toEqual({ tools: [{ toolSpec: { name: 'lookup', description: 'Looks up.', inputSchema: { json: TOOL.parameters } } }] });
+    expect(warnings).toHaveLength(2);
   });
 
-  it('refuses tool-call arguments that are not a JSON object', () => {
-    const bad = (): unknown =>
-      encodeConverseRequest({ model: 'm', messages: [{ role: 'assistant', content: null, tool_calls: [{ id: 't', type: 'function', function: { name: 'f', arguments: '[1]' } }] }] });
-    expect(bad).toThrow(/JSON object/);
+  it('refuses tool-call arguments that are not a JSON object, naming the part', () => {
+    const err = thrown(() => encode({ messages: [{ role: 'assistant', content: [{ type: 'tool-call', id: 't', name: 'f', arguments: '[1]' }] }] }));
+    expect(GatewayError.isInstance(err) && [err.kind, err.param]).toEqual(['invalid_request', 'messages[0].content[0].arguments']);
   });
 
   it('maps sampling parameters, max tokens and stop sequences into inferenceConfig', () => {
-    const body = encodeConverseRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], temperature: 0.2, top_p: 0.9, max_completion_tokens: 50, max_tokens: 10, stop: 'END' });
+    const body = encode({ temperature: 0.2, topP: 0.9, maxOutputTokens: 50, stopSequences: ['END'] });
     expect(body.inferenceConfig).toEqual({ maxTokens: 50, temperature: 0.2, topP: 0.9, stopSequences: ['END'] });
   });
 
-  it('maps json_schema and json_object response formats to structured output', () => {
+  it('maps JSON answers, with and without a schema, to structured output', () => {
     const schema = { type: 'object', properties: { a: { type: 'number' } } };
-    const withSchema = encodeConverseRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], response_format: { type: 'json_schema', json_schema: { name: 'A', schema } } });
-    expect(withSchema.outputConfig).toEqual({ textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: JSON.stringify(schema), name: 'A' } } } });
-    const object = encodeConverseRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], response_format: { type: 'json_object' } });
-    expect(object.outputConfig?.textFormat.structure.jsonSchema.schema).toBe('{"type":"object"}');
+    expect(encode({ responseFormat: { type: 'json', name: 'A', schema } }).outputConfig).toEqual({
+      textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: JSON.stringify(schema), name: 'A' } } },
+    });
+    expect(encode({ responseFormat: { type: 'json' } }).outputConfig?.textFormat.structure.jsonSchema).toEqual({ schema: '{"type":"object"}', name: 'json_object' });
+    expect(encode({ responseFormat: { type: 'text' } })).not.toHaveProperty('outputConfig');
   });
 
-  it('writes a cachePoint after system and user texts that carry a cache_control mark, once', () => {
-    const mark = { type: 'ephemeral' as const };
-    const body = encodeConverseRequest(
-      {
-        model: 'm',
-        messages: [
-          { role: 'system', content: [{ type: 'text', text: 'long', cache_control: mark }] },
-          { role: 'user', content: [{ type: 'text', text: 'doc', cache_control: mark }, { type: 'text', text: 'q' }] },
-        ],
-      },
-      { cacheSystemPrompt: true },
-    );
-    expect(body.system).toEqual([{ text: 'long' }, { cachePoint: { type: 'default' } }]);
-    expect(body.messages[0]?.content).toEqual([{ text: 'doc' }, { cachePoint: { type: 'default' } }, { text: 'q' }]);
-    const plain = encodeConverseRequest({ model: 'm', messages: [{ role: 'system', content: [{ type: 'text', text: 'long' }] }, { role: 'user', content: 'x' }] });
-    expect(plain.system).toEqual([{ text: 'long' }]);
+  it('writes a cachePoint after each system, user, tool-result part and tool that carries a cache hint', () => {
+    const cc = { type: 'ephemeral' as const };
+    const body = encode({
+      messages: [
+        { role: 'system', content: [{ type: 'text', text: 'long', cacheControl: cc }, text('short')] },
+        { role: 'user', content: [{ type: 'text', text: 'doc', cacheControl: cc }, { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: PIXEL }, cacheControl: cc }, text('q')] },
+        { role: 'assistant', content: [{ type: 'tool-call', id: 't', name: 'lookup', arguments: '{}' }] },
+        { role: 'tool', toolCallId: 't', content: [{ type: 'text', text: 'r', cacheControl: cc }] },
+      ],
+      tools: [{ ...TOOL, cacheControl: cc }, { name: 'other' }],
+    });
+    expect(body.system).toEqual([{ text: 'long' }, CP, { text: 'short' }]);
+    expect(body.messages[0]?.content).toEqual([{ text: 'doc' }, CP, { image: { format: 'png', source: { bytes: PIXEL } } }, CP, { text: 'q' }]);
+    expect(body.messages[2]?.content).toEqual([{ toolResult: { toolUseId: 't', content: [{ text: 'r' }] } }, CP]);
+    expect(body.toolConfig?.tools).toEqual([{ toolSpec: { name: 'lookup', description: 'Looks up.', inputSchema: { json: TOOL.parameters } } }, CP, { toolSpec: { name: 'other', inputSchema: { json: { type: 'object', properties: {} } } } }]);
+    expect(encode({ messages: [{ role: 'system', content: [text('long')] }, user('x')] }).system).toEqual([{ text: 'long' }]);
   });
 
-  it('appends a cachePoint after the system prompt when asked', () => {
-    const body = encodeConverseRequest({ model: 'm', messages: [{ role: 'system', content: 'long' }, { role: 'user', content: 'x' }] }, { cacheSystemPrompt: true });
-    expect(body.system).toEqual([{ text: 'long' }, { cachePoint: { type: 'default' } }]);
+  it('appends a cachePoint after the system prompt when the deployment asks, once', () => {
+    expect(encode({ messages: [{ role: 'system', content: [text('long')] }, user('x')] }, { cacheSystemPrompt: true }).system).toEqual([{ text: 'long' }, CP]);
+    const marked = encode({ messages: [{ role: 'system', content: [{ type: 'text', text: 'long', cacheControl: { type: 'ephemeral' } }] }, user('x')] }, { cacheSystemPrompt: true });
+    expect(marked.system).toEqual([{ text: 'long' }, CP]);
   });
 
   it('carries only listed passthrough fields, in additionalModelRequestFields', () => {
-    const request = { model: 'm', messages: [{ role: 'user', content: 'x' }], top_k: 5, guardrailConfig: { id: 'g' } } as unknown as ChatRequest;
-    const body = encodeConverseRequest(request, { passthrough: ['top_k'] });
+    const request = req({ passthrough: { top_k: 5, guardrailConfig: { id: 'g' } } });
+    const body = encodeConverseRequest(request, { model: NOVA, passthrough: ['top_k'] });
     expect(body.additionalModelRequestFields).toEqual({ top_k: 5 });
     expect(body).not.toHaveProperty('guardrailConfig');
-    expect(encodeConverseRequest(request)).not.toHaveProperty('additionalModelRequestFields');
+    expect(encodeConverseRequest(request, { model: NOVA })).not.toHaveProperty('additionalModelRequestFields');
+  });
+
+  it('warns about settings Converse has no field for', () => {
+    const warnings: Warning[] = [];
+    encode({ seed: 1, presencePenalty: 0.1, frequencyPenalty: 0.2 }, { warnings });
+    expect(warnings.map((w) => w.setting)).toEqual(['seed', 'presencePenalty', 'frequencyPenalty']);
+  });
+});
+
+describe('encodeConverseRequest: Claude model fields and reasoning', () => {
+  const claude = (r: Partial<ChatRequest>, warnings: Warning[] = []) => encode(r, { model: CLAUDE, warnings });
+
+  it('sends top_k to Claude models as a model field, and warns for others', () => {
+    expect(claude({ topK: 40 }).additionalModelRequestFields).toEqual({ top_k: 40 });
+    const warnings: Warning[] = [];
+    expect(encode({ topK: 40, reasoning: { enabled: true } }, { warnings })).not.toHaveProperty('additionalModelRequestFields');
+    expect(warnings.map((w) => w.setting)).toEqual(['topK', 'reasoning']);
+  });
+
+  it('maps an effort-only request to a thinking budget, with maxTokens above it', () => {
+    const body = claude({ reasoning: { enabled: true, effort: 'high' } });
+    expect(body.additionalModelRequestFields).toEqual({ thinking: { type: 'enabled', budget_tokens: 24_576 } });
+    expect(body.inferenceConfig).toEqual({ maxTokens: 24_576 + 4096 });
+  });
+
+  it('maps a budget-only request as given, keeping a larger maxTokens', () => {
+    const body = claude({ maxOutputTokens: 10_000, reasoning: { enabled: true, budgetTokens: 5000 } });
+    expect(body.additionalModelRequestFields).toEqual({ thinking: { type: 'enabled', budget_tokens: 5000 } });
+    expect(body.inferenceConfig).toEqual({ maxTokens: 10_000 });
+  });
+
+  it('sends nothing for disabled reasoning', () => {
+    expect(claude({ reasoning: { enabled: false } })).not.toHaveProperty('additionalModelRequestFields');
+  });
+
+  it("drops temperature and top_k while thinking, with warnings, and passthrough fields still join", () => {
+    const warnings: Warning[] = [];
+    const body = encodeConverseRequest(req({ temperature: 0.7, topK: 5, reasoning: { enabled: true, budgetTokens: 2048 }, passthrough: { anthropic_beta: ['x'] } }), {
+      model: CLAUDE,
+      warnings,
+      passthrough: ['anthropic_beta'],
+    });
+    expect(body.inferenceConfig).toEqual({ maxTokens: 4096 });
+    expect(body.additionalModelRequestFields).toEqual({ thinking: { type: 'enabled', budget_tokens: 2048 }, anthropic_beta: ['x'] });
+    expect(warnings.map((w) => w.setting)).toEqual(['temperature', 'topK']);
+  });
+
+  it('sends signed reasoning from Claude or Bedrock back as reasoningContent, and drops the rest', () => {
+    const body = claude({
+      messages: [
+        user('q'),
+        {
+          role: 'assistant',
+          content: [
+            { type: 'reasoning', text: 'thought', signature: 'sig', provider: 'anthropic' },
+            { type: 'redacted-reasoning', data: 'b3BhcXVl', provider: 'bedrock' },
+            { type: 'reasoning', text: 'unsigned', provider: 'anthropic' },
+            { type: 'reasoning', text: 'other', signature: 's', provider: 'google' },
+            text('answer'),
+          ],
+        },
+        user('more'),
+      ],
+    });
+    expect(body.messages[1]?.content).toEqual([
+      { reasoningContent: { reasoningText: { text: 'thought', signature: 'sig' } } },
+      { reasoningContent: { redactedContent: 'b3BhcXVl' } },
+      { text: 'answer' },
+    ]);
   });
 });

@@ -1,11 +1,13 @@
 export type { ConverseRequestBody, BedrockUsage } from './wire.js';
 export { encodeConverseRequest, type EncodeOptions } from './encode-request.js';
-export { decodeConverseResponse } from './decode-response.js';
+export { encodeConversation, documentName, type EncodedConversation } from './encode-messages.js';
+export { decodeConverseResponse, BEDROCK_NAMESPACE } from './decode-response.js';
 export { decodeConverseStream } from './decode-stream.js';
 export { decodeEventStream, headerValue, type EventStreamMessage } from './event-stream.js';
 export { mapBedrockError, mapStreamException } from './map-error.js';
 export { mapStopReason } from './finish-reason.js';
 export { decodeBedrockUsage } from './usage.js';
+export { isClaudeModel, reasoningProviderFor } from './model-family.js';
 export {
   embeddingFamily,
   encodeTitanRequest,

@@ -1,21 +1,32 @@
 /**
  * The Bedrock Converse wire shapes this dialect reads and writes (a subset of the service model of
- * `@aws-sdk/client-bedrock-runtime`, as JSON on the wire: image bytes travel base64-encoded).
+ * `@aws-sdk/client-bedrock-runtime`, as JSON on the wire: bytes travel base64-encoded).
  */
 import type { JsonObject } from '../../../core/types.js';
 
 export type ImageFormat = 'png' | 'jpeg' | 'gif' | 'webp';
+export type DocumentFormat = 'pdf' | 'csv' | 'doc' | 'docx' | 'xls' | 'xlsx' | 'html' | 'txt' | 'md';
 
-export type ToolResultContent = { text: string } | { json: JsonObject };
+/** Marks the end of a prompt prefix Bedrock may cache. */
+export type CachePointBlock = { cachePoint: { type: 'default' } };
+export type ImageBlock = { image: { format: ImageFormat; source: { bytes: string } } };
+export type DocumentBlock = { document: { format: DocumentFormat; name: string; source: { bytes: string } } };
+
+export type ToolResultContent = { text: string } | { json: JsonObject } | ImageBlock;
+
+/** Signed reasoning text, or reasoning the model returned encrypted. */
+export type ReasoningBlock = { reasoningContent: { reasoningText: { text: string; signature?: string } } | { redactedContent: string } };
 
 export type ContentBlock =
   | { text: string }
-  | { image: { format: ImageFormat; source: { bytes: string } } }
+  | ImageBlock
+  | DocumentBlock
+  | ReasoningBlock
   | { toolUse: { toolUseId: string; name: string; input: JsonObject } }
   | { toolResult: { toolUseId: string; content: ToolResultContent[]; status?: 'success' | 'error' } }
-  | { cachePoint: { type: 'default' } };
+  | CachePointBlock;
 
-export type SystemBlock = { text: string } | { cachePoint: { type: 'default' } };
+export type SystemBlock = { text: string } | CachePointBlock;
 
 export interface ConverseMessage {
   role: 'user' | 'assistant';
@@ -32,9 +43,9 @@ export interface ConverseRequestBody {
   messages: ConverseMessage[];
   system?: SystemBlock[];
   inferenceConfig?: { maxTokens?: number; temperature?: number; topP?: number; stopSequences?: string[] };
-  toolConfig?: { tools: ToolSpec[]; toolChoice?: ToolChoiceWire };
+  toolConfig?: { tools: Array<ToolSpec | CachePointBlock>; toolChoice?: ToolChoiceWire };
   outputConfig?: { textFormat: { type: 'json_schema'; structure: { jsonSchema: { schema: string; name?: string; description?: string } } } };
-  /** Model-native request fields Converse forwards as they are (e.g. Claude's `top_k`). */
+  /** Model-native request fields Converse forwards as they are (e.g. Claude's `top_k`, `thinking`). */
   additionalModelRequestFields?: Record<string, unknown>;
 }
 

@@ -1,0 +1,170 @@
+import { GatewayError } from '../../../core/errors.js';
+import type { AssistantPart, FilePart, ImagePart, JsonObject, Message, ToolMessage, UserPart } from '../../../core/types.js';
+import type { CachePointBlock, ContentBlock, ConverseMessage, DocumentBlock, DocumentFormat, ImageBlock, ImageFormat, SystemBlock, ToolResultContent } from './wire.js';
+
+function invalid(param: string, message: string): GatewayError {
+  return new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_request' });
+}
+
+export const CACHE_POINT: CachePointBlock = Object.freeze({ cachePoint: Object.freeze({ type: 'default' as const }) });
+
+/** Reasoning from these providers carries a signature Bedrock accepts back. */
+const SIGNED_REASONING = new Set(['anthropic', 'bedrock']);
+
+const IMAGE_FORMATS: Readonly<Record<string, ImageFormat>> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' };
+
+const DOCUMENT_FORMATS: Readonly<Record<string, DocumentFormat>> = {
+  'application/pdf': 'pdf',
+  'text/csv': 'csv',
+  'application/msword': 'doc',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+  'application/vnd.ms-excel': 'xls',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+  'text/html': 'html',
+  'text/plain': 'txt',
+  'text/markdown': 'md',
+};
+
+/** Converse takes bytes (or S3), never web URLs. */
+function imageBlock(part: ImagePart, param: string): ImageBlock {
+  const { source } = part;
+  if (source.type !== 'base64') throw invalid(param, 'Bedrock accepts images only as inline base64 data, not URLs.');
+  const format = IMAGE_FORMATS[source.mediaType.toLowerCase()];
+  if (!format) throw invalid(param, `Bedrock does not accept image type ${source.mediaType}; use png, jpeg, gif or webp.`);
+  return { image: { format, source: { bytes: source.data } } };
+}
+
+/**
+ * A document name as Bedrock allows it: letters, digits, single spaces, hyphens, parentheses and
+ * square brackets, at most 200 characters; anything else becomes a hyphen.
+ */
+export function documentName(filename: string | undefined, ordinal: number): string {
+  const name = (filename ?? '')
+    .replace(/[^A-Za-z0-9\s()[\]-]/g, '-')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 200)
+    .trim();
+  return name === '' ? `document-${ordinal}` : name;
+}
+
+function documentBlock(part: FilePart, param: string, ordinal: number): DocumentBlock {
+  const { source } = part;
+  if (source.type !== 'base64') throw invalid(param, 'Bedrock accepts documents only as inline base64 data, not URLs.');
+  const format = DOCUMENT_FORMATS[source.mediaType.toLowerCase()];
+  if (!format) throw invalid(param, `Bedrock does not accept document type ${source.mediaType}; use pdf, csv, doc, docx, xls, xlsx, html, txt or md.`);
+  return { document: { format, name: documentName(part.filename, ordinal), source: { bytes: source.data } } };
+}
+
+function parseArguments(args: string, param: string): JsonObject {
+  if (args.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(args);
+  } catch {
+    throw invalid(param, 'Tool call arguments must be a JSON object.');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid(param, 'Tool call arguments must be a JSON object.');
+  return parsed as JsonObject;
+}
+
+/** Counts documents across the request, so unnamed ones get distinct names. */
+interface Counter {
+  documents: number;
+}
+
+/** User parts to blocks, with a cache point after each part that carries a cache hint. */
+function userBlocks(parts: readonly UserPart[], param: string, counter: Counter): ContentBlock[] {
+  const out: ContentBlock[] = [];
+  parts.forEach((part, j) => {
+    if (part.type === 'text') {
+      if (part.text !== '') out.push({ text: part.text });
+    } else if (part.type === 'image') out.push(imageBlock(part, `${param}[${j}]`));
+    else out.push(documentBlock(part, `${param}[${j}]`, ++counter.documents));
+    if (part.cacheControl) out.push(CACHE_POINT);
+  });
+  return out;
+}
+
+/** Assistant parts in order; reasoning goes back only signed and from a provider whose signature Bedrock takes. */
+function assistantBlocks(parts: readonly AssistantPart[], param: string): ContentBlock[] {
+  const out: ContentBlock[] = [];
+  parts.forEach((part, j) => {
+    switch (part.type) {
+      case 'text':
+        if (part.text !== '') out.push({ text: part.text });
+        break;
+      case 'reasoning':
+        if (part.signature && part.provider !== undefined && SIGNED_REASONING.has(part.provider)) {
+          out.push({ reasoningContent: { reasoningText: { text: part.text, signature: part.signature } } });
+        }
+        break;
+      case 'redacted-reasoning':
+        if (part.provider !== undefined && SIGNED_REASONING.has(part.provider)) out.push({ reasoningContent: { redactedContent: part.data } });
+        break;
+      case 'tool-call':
+        out.push({ toolUse: { toolUseId: part.id, name: part.name, input: parseArguments(part.arguments, `${param}[${j}].arguments`) } });
+        break;
+    }
+  });
+  return out;
+}
+
+/** A tool message as a toolResult block (in a user turn), followed by a cache point when a part asks for one. */
+function toolResultBlocks(m: ToolMessage, param: string): ContentBlock[] {
+  const content: ToolResultContent[] = [];
+  m.content.forEach((part, j) => {
+    if (part.type === 'text') content.push({ text: part.text });
+    else content.push(imageBlock(part, `${param}[${j}]`));
+  });
+  const result: ContentBlock = { toolResult: m.isError ? { toolUseId: m.toolCallId, content, status: 'error' } : { toolUseId: m.toolCallId, content } };
+  return m.content.some((p) => p.cacheControl) ? [result, CACHE_POINT] : [result];
+}
+
+/** Converse requires alternating roles: consecutive turns of one role (tool results, then a user text) merge. */
+function pushTurn(turns: ConverseMessage[], role: ConverseMessage['role'], blocks: ContentBlock[]): void {
+  if (blocks.length === 0) return;
+  const last = turns[turns.length - 1];
+  if (last && last.role === role) last.content.push(...blocks);
+  else turns.push({ role, content: blocks });
+}
+
+export interface EncodedConversation {
+  system: SystemBlock[];
+  messages: ConverseMessage[];
+  /** True when a turn holds toolUse or toolResult blocks (Converse then requires the tool definitions). */
+  usesTools: boolean;
+}
+
+/** Canonical messages to Converse system blocks and alternating turns, cache points where parts ask for them. */
+export function encodeConversation(messages: readonly Message[]): EncodedConversation {
+  const system: SystemBlock[] = [];
+  const turns: ConverseMessage[] = [];
+  const counter: Counter = { documents: 0 };
+  let usesTools = false;
+  messages.forEach((m, i) => {
+    const param = `messages[${i}].content`;
+    switch (m.role) {
+      case 'system':
+        for (const part of m.content) {
+          if (part.text !== '') system.push({ text: part.text });
+          if (part.cacheControl && part.text !== '') system.push(CACHE_POINT);
+        }
+        break;
+      case 'user':
+        pushTurn(turns, 'user', userBlocks(m.content, param, counter));
+        break;
+      case 'assistant': {
+        const blocks = assistantBlocks(m.content, param);
+        usesTools ||= blocks.some((b) => 'toolUse' in b);
+        pushTurn(turns, 'assistant', blocks);
+        break;
+      }
+      case 'tool':
+        usesTools = true;
+        pushTurn(turns, 'user', toolResultBlocks(m, param));
+        break;
+    }
+  });
+  return { system, messages: turns, usesTools };
+}
