@@ -64,7 +64,33 @@ export function geminiScriptInput(body: GeminiRequest, model: string): ScriptInp
     tools: (body.tools ?? []).flatMap((t) => t.functionDeclarations ?? []).map((d) => ({ name: d.name })),
     maxTokens: cfg.maxOutputTokens,
     stop: cfg.stopSequences ?? [],
+    reason: thoughtsRequested(thinkingConfigOf(body)),
   };
+}
+
+interface ThinkingConfig {
+  thinkingBudget?: unknown;
+  includeThoughts?: unknown;
+}
+
+function thinkingConfigOf(body: GeminiRequest): ThinkingConfig | undefined {
+  return (body.generationConfig as { thinkingConfig?: ThinkingConfig } | undefined)?.thinkingConfig;
+}
+
+/** Thought summaries come back only with `includeThoughts`; a budget of 0 turns thinking off. */
+function thoughtsRequested(cfg: ThinkingConfig | undefined): boolean | undefined {
+  if (cfg === undefined) return undefined;
+  return cfg.thinkingBudget !== 0 && cfg.includeThoughts === true;
+}
+
+/** Gemini 2.5 Flash's thinking budget: -1 (dynamic) or 0 to 24,576 tokens. */
+function thinkingProblem(cfg: ThinkingConfig | undefined): string | undefined {
+  if (cfg?.thinkingBudget === undefined) return undefined;
+  const budget = cfg.thinkingBudget;
+  if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < -1 || budget > 24_576) {
+    return 'The thinking budget must be -1 or an integer between 0 and 24576.';
+  }
+  return undefined;
 }
 
 let counter = 0;
@@ -98,6 +124,8 @@ export async function generate(res: ServerResponse, body: GeminiRequest, model: 
   if (!Array.isArray(body.contents) || body.contents.length === 0) {
     return sendGoogleError(res, 400, 'INVALID_ARGUMENT', 'Unable to submit request because it has an empty contents field.');
   }
+  const thinking = thinkingProblem(thinkingConfigOf(body));
+  if (thinking !== undefined) return sendGoogleError(res, 400, 'INVALID_ARGUMENT', thinking);
   const answer = scriptAnswer(geminiScriptInput(body, model));
   const { base, usage } = reply(model, answer);
   if (fault.error === PROMPT_BLOCKED) {
