@@ -121,3 +121,9 @@ export function thinkingRequested(thinking: unknown): boolean | undefined {
   if (typeof thinking !== 'object' || thinking === null) return undefined;
   return (thinking as Json).type === 'enabled';
 }
+
+/** The input tokens of a Messages body as the scripted model counts them (the count_tokens endpoints). */
+export function countInputTokens(body: Json, model: string): number {
+  const input = anthropicScriptInput(body, model);
+  return countTokens(input.promptText) + input.images * 85;
+}

@@ -19,6 +19,8 @@ export interface ValidateOptions {
   requireModel: boolean;
   /** The anthropic-version in force (header or body). */
   version: string;
+  /** `/v1/messages/count_tokens`, which takes no max_tokens. */
+  counting?: boolean;
 }
 
 function isObject(v: unknown): v is Json {
@@ -163,7 +165,9 @@ function checkNumber(body: Json, key: string, min: number, max: number): string 
 export function validateMessagesBody(body: Json, opts: ValidateOptions): string | undefined {
   if (opts.requireModel && (typeof body.model !== 'string' || body.model === '')) return 'model: Field required';
   if (!opts.requireModel && body.model !== undefined) return 'model: Extra inputs are not permitted';
-  if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) return 'max_tokens: Field required';
+  const maxTokens = body.max_tokens;
+  if (!opts.counting && (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1)) return 'max_tokens: Field required';
+  if (opts.counting && maxTokens !== undefined) return 'max_tokens: Extra inputs are not permitted';
   // Only plain date versions follow the rule: 'vertex-2023-10-16' would compare above it as a string.
   if (/^\d{4}-\d{2}-\d{2}$/.test(opts.version) && opts.version >= SAMPLING_REJECTED_FROM) {
     const used = SAMPLING.find((k) => body[k] !== undefined);
