@@ -21,6 +21,12 @@ export interface ScriptInput {
   maxTokens?: number;
   stop: string[];
   /**
+   * Whether the request asked the model to reason, in its API's own words (Anthropic's `thinking`,
+   * OpenAI's `reasoning_effort`, Gemini's `thinkingConfig`): true reasons, false never does, absent
+   * leaves it to the prompt ("think step by step").
+   */
+  reason?: boolean;
+  /**
    * Assistant text the answer continues: a prefilled final assistant turn where the API continues one,
    * or the assistant turn before a continuation instruction.
    */
@@ -85,7 +91,8 @@ const IMAGE_TOKENS = 85;
  */
 export function scriptAnswer(input: ScriptInput): Answer {
   const answer = scriptText(input);
-  if (answer.toolCall || input.continues !== undefined || !/think step by step/i.test(input.lastUser)) return answer;
+  const reason = input.reason ?? /think step by step/i.test(input.lastUser);
+  if (answer.toolCall || input.continues !== undefined || !reason) return answer;
   const reasoning = `The user wrote "${input.lastUser}". A short friendly reply will do.`.split(/(?<= )/);
   const reasoningTokens = countTokens(reasoning.join(''));
   return { ...answer, reasoning, reasoningTokens, completionTokens: answer.completionTokens + reasoningTokens };

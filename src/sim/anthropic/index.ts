@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { sendJson, startSim, type SimServer } from '../server.js';
 import { sendAnthropicError } from './errors.js';
 import { answerMessages } from './messages.js';
-import { PromptCache } from './script.js';
+import { countInputTokens, PromptCache } from './script.js';
 import { validateMessagesBody } from './validate.js';
 
 export { answerMessages, type MessagesContext } from './messages.js';
@@ -82,8 +82,9 @@ export async function startAnthropicSim(options: AnthropicSimOptions = {}): Prom
         else sendJson(res, 200, { type: 'model', id, display_name: id, created_at: '2025-09-29T00:00:00Z' });
         return true;
       }
-      if (req.method !== 'POST' || url.pathname !== '/v1/messages') return false;
-      tools.count('POST /v1/messages');
+      const counting = url.pathname === '/v1/messages/count_tokens';
+      if (req.method !== 'POST' || (url.pathname !== '/v1/messages' && !counting)) return false;
+      tools.count(`POST ${url.pathname}`);
       let json: Record<string, unknown>;
       try {
         json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
@@ -96,7 +97,7 @@ export async function startAnthropicSim(options: AnthropicSimOptions = {}): Prom
         return true;
       }
       observed.last = { auth: auth.mode, version, body: json };
-      const problem = validateMessagesBody(json, { requireModel: true, version });
+      const problem = validateMessagesBody(json, { requireModel: true, version, counting });
       if (problem) {
         sendAnthropicError(res, 400, 'invalid_request_error', problem);
         return true;
@@ -106,7 +107,8 @@ export async function startAnthropicSim(options: AnthropicSimOptions = {}): Prom
         sendAnthropicError(res, 404, 'not_found_error', `model: ${model}`);
         return true;
       }
-      await answerMessages(res, json, tools.faults.next(model), { model, cache });
+      if (counting) sendJson(res, 200, { input_tokens: countInputTokens(json, model) });
+      else await answerMessages(res, json, tools.faults.next(model), { model, cache });
       return true;
     },
   });

@@ -64,6 +64,7 @@ export function anthropicScriptInput(body: Json, model: string): ScriptInput {
     tools,
     maxTokens: body.max_tokens as number,
     stop: Array.isArray(body.stop_sequences) ? (body.stop_sequences as string[]) : [],
+    reason: thinkingRequested(body.thinking),
   };
 }
 
@@ -113,4 +114,16 @@ export class PromptCache {
     this.seen.add(key);
     return { write: tokens, read: 0 };
   }
+}
+
+/** Anthropic's `thinking` setting as the script reads it: on, off, or not said. */
+export function thinkingRequested(thinking: unknown): boolean | undefined {
+  if (typeof thinking !== 'object' || thinking === null) return undefined;
+  return (thinking as Json).type === 'enabled';
+}
+
+/** The input tokens of a Messages body as the scripted model counts them (the count_tokens endpoints). */
+export function countInputTokens(body: Json, model: string): number {
+  const input = anthropicScriptInput(body, model);
+  return countTokens(input.promptText) + input.images * 85;
 }

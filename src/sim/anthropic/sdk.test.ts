@@ -27,6 +27,26 @@ describe('anthropic simulator with @anthropic-ai/sdk', () => {
     expect(sim.observed.last).toMatchObject({ auth: 'bearer', version: '2026-10-21' });
   });
 
+  it('thinks when `thinking` is enabled, keeps signed thinking in later turns and refuses a tampered one', async () => {
+    const thinking = { type: 'enabled' as const, budget_tokens: 1024 };
+    const m = await client.messages.create({ model, max_tokens: 2048, thinking, messages: [{ role: 'user', content: 'Hello' }] });
+    const block = m.content[0];
+    if (block?.type !== 'thinking') throw new Error('expected a thinking block first');
+    const next = (b: Anthropic.ContentBlockParam): Promise<Anthropic.Message> =>
+      client.messages.create({ model, max_tokens: 2048, thinking, messages: [{ role: 'user', content: 'Hello' }, { role: 'assistant', content: [b, { type: 'text', text: 'Hi.' }] }, { role: 'user', content: 'Again' }] });
+    await expect(next({ type: 'thinking', thinking: block.thinking, signature: block.signature })).resolves.toMatchObject({ type: 'message' });
+    await expect(next({ type: 'thinking', thinking: `${block.thinking} (edited)`, signature: block.signature })).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+    const off = await client.messages.create({ model, max_tokens: 200, thinking: { type: 'disabled' }, messages: [{ role: 'user', content: 'Think step by step, please' }] });
+    expect(off.content.map((b) => b.type)).toEqual(['text']);
+  });
+
+  it('refuses a thinking budget under 1,024 tokens or not below max_tokens, as the API does', async () => {
+    const ask = (budget: number, maxTokens: number): Promise<unknown> =>
+      client.messages.create({ model, max_tokens: maxTokens, thinking: { type: 'enabled', budget_tokens: budget }, messages: [{ role: 'user', content: 'Hello' }] }).catch((e: unknown) => e);
+    expect(await ask(512, 4096)).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(await ask(2048, 2048)).toBeInstanceOf(Anthropic.BadRequestError);
+  });
+
   it('answers with a thinking block first, and streams it as thinking and signature deltas', async () => {
     const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'Think step by step, please' }];
     const m = await client.messages.create({ model, max_tokens: 200, messages });

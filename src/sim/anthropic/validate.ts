@@ -3,9 +3,12 @@
  * adapter rather than the simulator's leniency. Returns the error message of a 400, or undefined.
  */
 
+import { signatureOf } from '../answer.js';
+
 type Json = Record<string, unknown>;
 
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+const DOCUMENT_TYPES = new Set(['application/pdf', 'text/plain']);
 const SAMPLING = ['temperature', 'top_p', 'top_k'] as const;
 
 /** Versions from this date on reject sampling parameters (see PROVIDER-NOTES). */
@@ -16,6 +19,8 @@ export interface ValidateOptions {
   requireModel: boolean;
   /** The anthropic-version in force (header or body). */
   version: string;
+  /** `/v1/messages/count_tokens`, which takes no max_tokens. */
+  counting?: boolean;
 }
 
 function isObject(v: unknown): v is Json {
@@ -41,6 +46,18 @@ function checkBlock(block: unknown, where: string, role: string): string | undef
       if (src.type === 'url') return typeof src.url === 'string' ? undefined : `${where}.source.url: Field required`;
       return `${where}.source.type: Input tag '${String(src.type)}' does not match any of the expected tags`;
     }
+    case 'document':
+      if (role !== 'user') return `${where}: document blocks are only allowed in user messages`;
+      return checkDocument(block.source, `${where}.source`);
+    case 'thinking':
+      if (role !== 'assistant') return `${where}: thinking blocks are only allowed in assistant messages`;
+      if (typeof block.thinking !== 'string') return `${where}.thinking: Field required`;
+      // The API refuses thinking it did not sign, or that was changed after signing.
+      if (typeof block.signature !== 'string' || block.signature !== signatureOf([block.thinking])) return `${where}: Invalid \`signature\` in \`thinking\` block`;
+      return undefined;
+    case 'redacted_thinking':
+      if (role !== 'assistant') return `${where}: redacted_thinking blocks are only allowed in assistant messages`;
+      return typeof block.data === 'string' && block.data !== '' ? undefined : `${where}.data: Field required`;
     case 'tool_use':
       if (role !== 'assistant') return `${where}: tool_use blocks are only allowed in assistant messages`;
       if (typeof block.id !== 'string' || typeof block.name !== 'string') return `${where}: tool_use blocks need an id and a name`;
@@ -51,6 +68,30 @@ function checkBlock(block: unknown, where: string, role: string): string | undef
     default:
       return `${where}.type: Input tag '${String(block.type)}' does not match any of the expected tags`;
   }
+}
+
+function checkDocument(src: unknown, where: string): string | undefined {
+  if (!isObject(src)) return `${where}: Field required`;
+  if (src.type === 'url') return typeof src.url === 'string' ? undefined : `${where}.url: Field required`;
+  if (src.type !== 'base64' && src.type !== 'text') return `${where}.type: Input tag '${String(src.type)}' does not match any of the expected tags`;
+  if (typeof src.media_type !== 'string' || !DOCUMENT_TYPES.has(src.media_type)) return `${where}.media_type: Input should be 'application/pdf' or 'text/plain'`;
+  return typeof src.data === 'string' && src.data !== '' ? undefined : `${where}.data: Field required`;
+}
+
+/** Extended thinking's rules: a budget of at least 1,024 tokens below max_tokens, no sampling changes, no forced tool use. */
+function checkThinking(body: Json): string | undefined {
+  const t = body.thinking;
+  if (t === undefined) return undefined;
+  if (!isObject(t) || (t.type !== 'enabled' && t.type !== 'disabled')) return "thinking: Input tag does not match any of the expected tags: 'enabled', 'disabled'";
+  if (t.type === 'disabled') return undefined;
+  const budget = t.budget_tokens;
+  if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1024) return 'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024';
+  if (typeof body.max_tokens === 'number' && budget >= body.max_tokens) return '`max_tokens` must be greater than `thinking.budget_tokens`';
+  if (body.temperature !== undefined && body.temperature !== 1) return '`temperature` may only be set to 1 when thinking is enabled';
+  if (body.top_k !== undefined) return '`top_k` is not compatible with thinking';
+  const choice = body.tool_choice;
+  if (isObject(choice) && (choice.type === 'any' || choice.type === 'tool')) return 'Thinking may not be enabled when tool_choice forces tool use.';
+  return undefined;
 }
 
 function checkMessages(messages: unknown): string | undefined {
@@ -124,7 +165,9 @@ function checkNumber(body: Json, key: string, min: number, max: number): string 
 export function validateMessagesBody(body: Json, opts: ValidateOptions): string | undefined {
   if (opts.requireModel && (typeof body.model !== 'string' || body.model === '')) return 'model: Field required';
   if (!opts.requireModel && body.model !== undefined) return 'model: Extra inputs are not permitted';
-  if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) return 'max_tokens: Field required';
+  const maxTokens = body.max_tokens;
+  if (!opts.counting && (typeof maxTokens !== 'number' || !Number.isInteger(maxTokens) || maxTokens < 1)) return 'max_tokens: Field required';
+  if (opts.counting && maxTokens !== undefined) return 'max_tokens: Extra inputs are not permitted';
   // Only plain date versions follow the rule: 'vertex-2023-10-16' would compare above it as a string.
   if (/^\d{4}-\d{2}-\d{2}$/.test(opts.version) && opts.version >= SAMPLING_REJECTED_FROM) {
     const used = SAMPLING.find((k) => body[k] !== undefined);
@@ -136,6 +179,7 @@ export function validateMessagesBody(body: Json, opts: ValidateOptions): string 
   return (
     checkNumber(body, 'temperature', 0, 1) ??
     checkNumber(body, 'top_p', 0, 1) ??
+    checkThinking(body) ??
     checkSystem(body.system) ??
     checkMessages(body.messages) ??
     checkTools(body)

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { scriptAnswer, splitArgs } from '../answer.js';
-import { openaiScriptInput } from '../openai/index.js';
+import { openaiScriptInput, reasoningEffortProblem } from '../openai/index.js';
 import { toolCallDelta, toolCallsOf } from '../openai/wire.js';
 import { sendJson, streamWithFaults } from '../server.js';
 import type { Fault } from '../faults.js';
@@ -26,6 +26,8 @@ export async function azureChat(
   fault: Fault,
   quotaHeaders: (tokens: number) => Record<string, string>,
 ): Promise<void> {
+  const effort = reasoningEffortProblem(body);
+  if (effort) return sendJson(res, effort.status, effort.body);
   const answer = scriptAnswer({ ...openaiScriptInput(body), model: deployment.name });
   const blocked = fault.error === 'content_filter_output';
   const id = `chatcmpl-az${++counter}`;

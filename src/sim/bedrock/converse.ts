@@ -68,7 +68,39 @@ export function converseScriptInput(model: string, body: Record<string, unknown>
     maxTokens: inference.maxTokens,
     stop: inference.stopSequences ?? [],
     cachePoint: systemBlocks.some((b) => b.cachePoint !== undefined),
+    reason: claudeThinking(model, body),
   };
+}
+
+/** Claude's extended thinking on Converse, asked for through `additionalModelRequestFields.thinking`. */
+function claudeThinking(model: string, body: Record<string, unknown>): boolean | undefined {
+  const thinking = (body.additionalModelRequestFields as { thinking?: { type?: unknown } } | undefined)?.thinking;
+  if (!/claude/i.test(model) || thinking === undefined) return undefined;
+  return thinking.type === 'enabled';
+}
+
+/**
+ * What Bedrock (and Claude behind it) refuses that an adapter can get wrong: a thinking budget under 1,024
+ * tokens or not below maxTokens, and reasoning handed back with a signature that is not the model's.
+ */
+export function converseProblem(model: string, body: Record<string, unknown>): string | undefined {
+  const thinking = (body.additionalModelRequestFields as { thinking?: { type?: unknown; budget_tokens?: unknown } } | undefined)?.thinking;
+  if (thinking?.type === 'enabled') {
+    if (!/claude/i.test(model)) return 'The model returned the following errors: thinking is not supported by this model.';
+    const budget = thinking.budget_tokens;
+    const maxTokens = (body.inferenceConfig as { maxTokens?: unknown } | undefined)?.maxTokens;
+    if (typeof budget !== 'number' || budget < 1024) return 'The model returned the following errors: thinking.enabled.budget_tokens: Input should be greater than or equal to 1024';
+    if (typeof maxTokens === 'number' && budget >= maxTokens) return 'The model returned the following errors: `max_tokens` must be greater than `thinking.budget_tokens`';
+  }
+  for (const m of (Array.isArray(body.messages) ? body.messages : []) as Array<{ role?: string; content?: unknown }>) {
+    for (const b of (Array.isArray(m.content) ? m.content : []) as Block[]) {
+      const reasoning = (b.reasoningContent as { reasoningText?: { text?: unknown; signature?: unknown } } | undefined)?.reasoningText;
+      if (reasoning && (typeof reasoning.text !== 'string' || reasoning.signature !== signatureOf([reasoning.text]))) {
+        return 'The model returned the following errors: Invalid `signature` in `thinking` block';
+      }
+    }
+  }
+  return undefined;
 }
 
 const STOP_REASON: Record<Answer['finish'], string> = { stop: 'end_turn', stop_sequence: 'stop_sequence', length: 'max_tokens', tool_calls: 'tool_use' };

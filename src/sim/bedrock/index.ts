@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { applyPreFault, startSim, type SimServer } from '../server.js';
-import { converse, converseScriptInput, converseStream } from './converse.js';
+import { converse, converseProblem, converseScriptInput, converseStream } from './converse.js';
 import { sendAwsError, sendFaultError } from './errors.js';
 import { invoke } from './invoke.js';
 import { verifySigV4, type SimCredentials } from './sigv4.js';
@@ -95,6 +95,11 @@ export function startBedrockSim(options: BedrockSimOptions = {}): Promise<SimSer
       const input = converseScriptInput(model, json);
       if (!Array.isArray(json.messages) || json.messages.length === 0) {
         sendAwsError(res, 'ValidationException', 'A conversation must start with a user message. Try again with a conversation that starts with a user message.');
+        return true;
+      }
+      const problem = converseProblem(model, json);
+      if (problem !== undefined) {
+        sendAwsError(res, 'ValidationException', problem);
         return true;
       }
       if (input.promptText.length / 4 > contextWindow) {

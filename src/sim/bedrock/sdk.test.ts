@@ -52,6 +52,25 @@ describe('bedrock simulator with @aws-sdk/client-bedrock-runtime', () => {
     return events;
   }
 
+  it("thinks when additionalModelRequestFields asks for Claude's thinking, and refuses a tampered signature or a small budget", async () => {
+    const thinking = { thinking: { type: 'enabled', budget_tokens: 1024 } };
+    const r = await client.send(new ConverseCommand({ modelId: MODEL, messages: ask('Hello'), inferenceConfig: { maxTokens: 2048 }, additionalModelRequestFields: thinking }));
+    const reasoning = r.output?.message?.content?.[0]?.reasoningContent?.reasoningText;
+    expect(reasoning?.text).toMatch(/^The user wrote/);
+    const again = (signature: string | undefined): Promise<unknown> =>
+      client.send(
+        new ConverseCommand({
+          modelId: MODEL,
+          inferenceConfig: { maxTokens: 2048 },
+          messages: [...ask('Hello'), { role: 'assistant', content: [{ reasoningContent: { reasoningText: { text: reasoning?.text ?? '', signature } } }, { text: 'Hi.' }] }, ...ask('Again')],
+        }),
+      );
+    await expect(again(reasoning?.signature)).resolves.toBeDefined();
+    await expect(again('forged')).rejects.toThrow(/signature/);
+    const small = client.send(new ConverseCommand({ modelId: MODEL, messages: ask('Hello'), inferenceConfig: { maxTokens: 2048 }, additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 100 } } }));
+    await expect(small).rejects.toThrow(/budget_tokens/);
+  });
+
   it('parses reasoningContent blocks, whole and streamed as text then signature deltas', async () => {
     const r = await client.send(new ConverseCommand({ modelId: MODEL, messages: ask('Think step by step, please') }));
     const [reasoning, text] = r.output?.message?.content ?? [];

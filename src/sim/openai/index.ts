@@ -66,7 +66,18 @@ export function openaiScriptInput(body: Record<string, unknown>): ScriptInput {
     tools: tools.map((t) => ({ name: t.function?.name ?? 'tool' })),
     maxTokens,
     stop,
+    reason: typeof body.reasoning_effort === 'string' ? body.reasoning_effort !== 'none' : undefined,
   };
+}
+
+const REASONING_EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high']);
+
+/** OpenAI's answer to a `reasoning_effort` it does not know, or undefined when the body has none or a good one. */
+export function reasoningEffortProblem(body: Record<string, unknown>): { status: number; body: unknown } | undefined {
+  const effort = body.reasoning_effort;
+  if (effort === undefined || (typeof effort === 'string' && REASONING_EFFORTS.has(effort))) return undefined;
+  const message = `Invalid value: '${String(effort)}'. Supported values are: 'none', 'minimal', 'low', 'medium', and 'high'.`;
+  return { status: 400, body: { error: { message, type: 'invalid_request_error', param: 'reasoning_effort', code: 'invalid_value' } } };
 }
 
 function errorStatusBody(fault: Fault): { status: number; body: unknown; headers: Record<string, string> } {
@@ -147,6 +158,8 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
     const message = 'Cannot set both `continue_final_message` and `add_generation_prompt` to True.';
     return sendJson(res, 400, { object: 'error', message, type: 'BadRequestError', param: null, code: 400 });
   }
+  const effort = reasoningEffortProblem(body);
+  if (effort) return sendJson(res, effort.status, effort.body);
   const input = openaiScriptInput(body);
   const answer = scriptAnswer(input);
   const id = `chatcmpl-sim${++counter}`;

@@ -22,6 +22,15 @@ describe('OpenAI simulator, checked by the official openai SDK', () => {
     expect(r.usage?.prompt_tokens_details?.cached_tokens).toBe(0);
   });
 
+  it('reasons when reasoning_effort asks for it (vLLM-style reasoning_content) and refuses an unknown effort', async () => {
+    const r = await client.chat.completions.create({ model: 'gpt-4o-mini', reasoning_effort: 'low', messages: [{ role: 'user', content: 'ping' }] });
+    expect((r.choices[0]?.message as { reasoning_content?: string }).reasoning_content).toMatch(/^The user wrote/);
+    expect(r.usage?.completion_tokens_details?.reasoning_tokens).toBeGreaterThan(0);
+    const bad = await client.chat.completions.create({ model: 'gpt-4o-mini', reasoning_effort: 'extreme' as 'low', messages: [{ role: 'user', content: 'ping' }] }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((bad as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('reasoning_effort');
+  });
+
   it('answers with a tool call and streams its arguments', async () => {
     const tools: OpenAI.Chat.ChatCompletionTool[] = [{ type: 'function', function: { name: 'weather', parameters: { type: 'object' } } }];
     const r = await client.chat.completions.create({ model: 'm', tools, messages: [{ role: 'user', content: 'call the tool: Paris' }] });

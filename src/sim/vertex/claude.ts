@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import { countTokens, scriptAnswer, splitArgs, type Answer } from '../answer.js';
+import { scriptAnswer, splitArgs, type Answer } from '../answer.js';
 import { applyPreFault, sendJson, streamWithFaults } from '../server.js';
 import type { Fault } from '../faults.js';
-import { anthropicScriptInput } from '../anthropic/script.js';
+import { anthropicScriptInput, countInputTokens } from '../anthropic/script.js';
 import { streamThinking, thinkingBlock } from '../anthropic/messages.js';
 import { validateMessagesBody } from '../anthropic/validate.js';
 import { sendAnthropicError, sendFaultError as sendAnthropicFault, streamErrorBody } from '../anthropic/errors.js';
@@ -86,6 +86,5 @@ export function claudeCountTokens(res: ServerResponse, body: Json): void {
   if (typeof body.model !== 'string' || !Array.isArray(body.messages)) {
     return sendAnthropicError(res, 400, 'invalid_request_error', 'model and messages are required');
   }
-  const input = anthropicScriptInput(body, body.model);
-  sendJson(res, 200, { input_tokens: countTokens(input.promptText) + input.images * 85 });
+  sendJson(res, 200, { input_tokens: countInputTokens(body, body.model) });
 }

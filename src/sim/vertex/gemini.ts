@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { countTokens, embedText, readTurns, scriptAnswer, type Answer, type ScriptInput, type Turn } from '../answer.js';
+import { countTokens, embedText, readTurns, scriptAnswer, signatureOf, type Answer, type ScriptInput, type Turn } from '../answer.js';
 import { applyPreFault, sendJson, streamWithFaults } from '../server.js';
 import type { Fault } from '../faults.js';
 import type { GeminiPart, GeminiRequest, GeminiResponse } from '../../providers/dialects/gemini/wire.js';
@@ -64,7 +64,44 @@ export function geminiScriptInput(body: GeminiRequest, model: string): ScriptInp
     tools: (body.tools ?? []).flatMap((t) => t.functionDeclarations ?? []).map((d) => ({ name: d.name })),
     maxTokens: cfg.maxOutputTokens,
     stop: cfg.stopSequences ?? [],
+    reason: thoughtsRequested(thinkingConfigOf(body)),
   };
+}
+
+interface ThinkingConfig {
+  thinkingBudget?: unknown;
+  includeThoughts?: unknown;
+}
+
+function thinkingConfigOf(body: GeminiRequest): ThinkingConfig | undefined {
+  return (body.generationConfig as { thinkingConfig?: ThinkingConfig } | undefined)?.thinkingConfig;
+}
+
+/** Thought summaries come back only with `includeThoughts`; a budget of 0 turns thinking off. */
+function thoughtsRequested(cfg: ThinkingConfig | undefined): boolean | undefined {
+  if (cfg === undefined) return undefined;
+  return cfg.thinkingBudget !== 0 && cfg.includeThoughts === true;
+}
+
+/** A `thoughtSignature` handed back that this "model" never wrote (signatures are opaque, but tied to their model). */
+function forgedSignature(body: GeminiRequest): boolean {
+  for (const content of body.contents ?? []) {
+    for (const part of content.parts ?? []) {
+      const signature = (part as { thoughtSignature?: unknown }).thoughtSignature;
+      if (signature !== undefined && (typeof signature !== 'string' || !Buffer.from(signature, 'base64').toString('utf8').startsWith('sim-signature:'))) return true;
+    }
+  }
+  return false;
+}
+
+/** Gemini 2.5 Flash's thinking budget: -1 (dynamic) or 0 to 24,576 tokens. */
+function thinkingProblem(cfg: ThinkingConfig | undefined): string | undefined {
+  if (cfg?.thinkingBudget === undefined) return undefined;
+  const budget = cfg.thinkingBudget;
+  if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < -1 || budget > 24_576) {
+    return 'The thinking budget must be -1 or an integer between 0 and 24576.';
+  }
+  return undefined;
 }
 
 let counter = 0;
@@ -98,8 +135,20 @@ export async function generate(res: ServerResponse, body: GeminiRequest, model: 
   if (!Array.isArray(body.contents) || body.contents.length === 0) {
     return sendGoogleError(res, 400, 'INVALID_ARGUMENT', 'Unable to submit request because it has an empty contents field.');
   }
-  const answer = scriptAnswer(geminiScriptInput(body, model));
+  const thinking = thinkingProblem(thinkingConfigOf(body));
+  if (thinking !== undefined) return sendGoogleError(res, 400, 'INVALID_ARGUMENT', thinking);
+  if (forgedSignature(body)) return sendGoogleError(res, 400, 'INVALID_ARGUMENT', 'Thought signature is not valid.');
+  const input = geminiScriptInput(body, model);
+  const answer = scriptAnswer(input);
   const { base, usage } = reply(model, answer);
+  // With thinking on, Gemini signs the step: on its first function call, else on the answer's last text part.
+  const signature = input.reason === true ? signatureOf(answer.reasoning ?? [answer.toolCall?.arguments ?? answer.chunks.join('')]) : undefined;
+  const signed = (part: GeminiPart): GeminiPart => {
+    if (signature === undefined) return part;
+    const withSignature: GeminiPart & { thoughtSignature?: string } = { ...part };
+    withSignature.thoughtSignature = signature;
+    return withSignature;
+  };
   if (fault.error === PROMPT_BLOCKED) {
     const blocked: GeminiResponse = { promptFeedback: { blockReason: 'PROHIBITED_CONTENT', blockReasonMessage: 'The prompt was blocked.' }, usageMetadata: { promptTokenCount: answer.promptTokens, totalTokenCount: answer.promptTokens }, ...base };
     if (!stream) return sendJson(res, 200, blocked);
@@ -108,7 +157,7 @@ export async function generate(res: ServerResponse, body: GeminiRequest, model: 
   }
   const forced = fault.error !== undefined && FINISH_FAULTS.has(fault.error) ? fault.error : undefined;
   const call = answer.toolCall;
-  const parts: GeminiPart[] = call ? [{ functionCall: { name: call.name, args: JSON.parse(call.arguments) as Record<string, string> } }] : [];
+  const parts: GeminiPart[] = call ? [signed({ functionCall: { name: call.name, args: JSON.parse(call.arguments) as Record<string, string> } })] : [];
   if (!stream) {
     if (fault.malformed) {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -116,7 +165,7 @@ export async function generate(res: ServerResponse, body: GeminiRequest, model: 
     }
     if (forced) return sendJson(res, 200, { candidates: [{ finishReason: forced, safetyRatings: BLOCKED_RATINGS, finishMessage: `Simulated ${forced}` }], usageMetadata: usage, ...base });
     const thoughts: GeminiPart[] = answer.reasoning ? [{ text: answer.reasoning.join(''), thought: true }] : [];
-    const content = { role: 'model', parts: [...thoughts, ...(call ? parts : [{ text: answer.chunks.join('') }])] };
+    const content = { role: 'model', parts: [...thoughts, ...(call ? parts : [signed({ text: answer.chunks.join('') })])] };
     return sendJson(res, 200, { candidates: [{ content, finishReason: finishOf(answer), safetyRatings: SAFETY_RATINGS, avgLogprobs: -0.12 }], usageMetadata: usage, ...base });
   }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
@@ -138,7 +187,7 @@ export async function generate(res: ServerResponse, body: GeminiRequest, model: 
         return;
       }
       if (i > cutAt && cutAt >= 0) return;
-      const candidate: Record<string, unknown> = { content: { role: 'model', parts: call ? parts : [{ text: piece }] } };
+      const candidate: Record<string, unknown> = { content: { role: 'model', parts: call ? parts : [i === last ? signed({ text: piece }) : { text: piece }] } };
       if (i !== last) return send({ candidates: [candidate] });
       send({ candidates: [{ ...candidate, finishReason: finishOf(answer), safetyRatings: SAFETY_RATINGS }], usageMetadata: usage });
     },

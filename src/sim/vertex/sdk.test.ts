@@ -42,6 +42,20 @@ describe('vertex simulator with @google/genai (Vertex mode, v1)', () => {
     expect(sim.stats.requests['POST google:generateContent']).toBeGreaterThan(0);
   });
 
+  it('returns thought parts when thinkingConfig includes thoughts, none with a budget of 0, and refuses a budget out of range', async () => {
+    const thought = await ai.models.generateContent({ model: MODEL, contents: 'Hello', config: { thinkingConfig: { thinkingBudget: 1024, includeThoughts: true } } });
+    expect(thought.candidates?.[0]?.content?.parts?.[0]).toMatchObject({ thought: true, text: expect.stringMatching(/^The user wrote/) });
+    const off = await ai.models.generateContent({ model: MODEL, contents: 'Think step by step: hello', config: { thinkingConfig: { thinkingBudget: 0 } } });
+    expect(off.candidates?.[0]?.content?.parts?.some((p) => p.thought === true)).toBe(false);
+    await expect(ai.models.generateContent({ model: MODEL, contents: 'Hello', config: { thinkingConfig: { thinkingBudget: 100_000 } } })).rejects.toThrow(/thinking budget/);
+    const signature = thought.candidates?.[0]?.content?.parts?.at(-1)?.thoughtSignature;
+    expect(signature).toBeTruthy();
+    const history = [{ role: 'user', parts: [{ text: 'Hello' }] }, { role: 'model', parts: [{ text: 'Hi.', thoughtSignature: signature }] }, { role: 'user', parts: [{ text: 'Again' }] }];
+    await expect(ai.models.generateContent({ model: MODEL, contents: history })).resolves.toBeDefined();
+    history[1] = { role: 'model', parts: [{ text: 'Hi.', thoughtSignature: 'Zm9yZ2Vk' }] };
+    await expect(ai.models.generateContent({ model: MODEL, contents: history })).rejects.toThrow(/signature/);
+  });
+
   it('reports cached content tokens when the system instruction asks for the cache', async () => {
     const r = await ai.models.generateContent({ model: MODEL, contents: 'Hi', config: { systemInstruction: '[cache] A long shared preamble.' } });
     expect(r.usageMetadata?.cachedContentTokenCount).toBeGreaterThan(0);

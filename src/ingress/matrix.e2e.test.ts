@@ -1,0 +1,316 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { parseConfig } from '../config/load.js';
+import type { AttemptRecord } from '../core/events.js';
+import { createGateway } from '../gateway/gateway.js';
+import { startServer, type RunningServer } from '../adapters/node/server.js';
+import { startAnthropicSim } from '../sim/anthropic/index.js';
+import { startAzureSim } from '../sim/azure/index.js';
+import { startBedrockSim, SIM_CREDENTIALS } from '../sim/bedrock/index.js';
+import { startOpenAISim } from '../sim/openai/index.js';
+import type { SimServer } from '../sim/server.js';
+import { createSimServiceAccount } from '../sim/vertex/credentials.js';
+import { startVertexSim } from '../sim/vertex/index.js';
+
+/*
+ * One matrix: every front door, each driven by its own official SDK, × every provider, through the real
+ * server, × the cases a client relies on. The simulators answer deterministically ("Hello from <model>!
+ * You said: <text>."), reason when the request's own reasoning setting asks for it, and check what the
+ * real APIs check (thinking budgets, signatures), so a case passes only when the door and the provider's
+ * dialect both carried the request faithfully.
+ */
+
+const PROJECT = 'matrix-project';
+const KEY = 'sk-matrix';
+const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+
+interface Target {
+  /** The deployment id, which clients name as the model. */
+  id: string;
+  /** The simulator serving it and the model name faults are scripted for. */
+  sim: string;
+  model: string;
+  /** The provider returns reasoning text (Azure OpenAI reports reasoning tokens only). */
+  showsReasoning: boolean;
+}
+
+const TARGETS: readonly Target[] = [
+  { id: 'openai', sim: 'openai', model: 'gpt-4o-mini', showsReasoning: true },
+  { id: 'azure', sim: 'azure', model: 'gpt-4o', showsReasoning: false },
+  { id: 'bedrock', sim: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', showsReasoning: true },
+  { id: 'gemini', sim: 'vertex', model: 'gemini-2.5-flash', showsReasoning: true },
+  { id: 'vertex-claude', sim: 'vertex', model: 'claude-sonnet-4-5@20250929', showsReasoning: true },
+  { id: 'anthropic', sim: 'anthropic', model: 'claude-sonnet-4-6', showsReasoning: true },
+];
+
+/** What every door's client must get for each case, whatever the wire. */
+interface Door {
+  name: string;
+  /** The `ingress` the ledger records for a request through this door. */
+  ingress: string;
+  chat(model: string, text: string): Promise<string>;
+  /** Streams an answer; returns its text and the usage the stream reported. */
+  stream(model: string, text: string): Promise<{ text: string; inputTokens: number; outputTokens: number }>;
+  /** Asks for a tool call, hands back the result 'sunny', and returns the final answer. */
+  toolRoundTrip(model: string): Promise<{ arguments: unknown; answer: string }>;
+  image(model: string): Promise<string>;
+  /** Asks for reasoning through the door's own setting; returns the reasoning text shown and the answer. */
+  reason(model: string): Promise<{ reasoning: string; answer: string }>;
+  /** The error the client raises when the upstream fails before the first byte. */
+  failBefore(model: string): Promise<unknown>;
+  /** The error the client raises when the stream breaks after its first bytes. */
+  failAfter(model: string): Promise<unknown>;
+}
+
+const LOOKUP_SCHEMA = { type: 'object' as const, properties: { query: { type: 'string' } }, required: ['query'] };
+
+function openAIChatDoor(client: OpenAI): Door {
+  const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'lookup', description: 'Looks a query up.', parameters: LOOKUP_SCHEMA } }];
+  return {
+    name: 'Chat Completions (openai SDK)',
+    ingress: 'openai-chat',
+    async chat(model, text) {
+      const r = await client.chat.completions.create({ model, messages: [{ role: 'user', content: text }] });
+      return r.choices[0]?.message.content ?? '';
+    },
+    async stream(model, text) {
+      const stream = await client.chat.completions.create({ model, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: text }] });
+      let out = '';
+      let usage: OpenAI.CompletionUsage | undefined;
+      for await (const chunk of stream) {
+        out += chunk.choices[0]?.delta.content ?? '';
+        if (chunk.usage) usage = chunk.usage;
+      }
+      return { text: out, inputTokens: usage?.prompt_tokens ?? 0, outputTokens: usage?.completion_tokens ?? 0 };
+    },
+    async toolRoundTrip(model) {
+      const ask: OpenAI.ChatCompletionMessageParam = { role: 'user', content: 'Please call the tool' };
+      const first = await client.chat.completions.create({ model, tools, messages: [ask] });
+      const message = first.choices[0]?.message;
+      const call = message?.tool_calls?.[0];
+      if (!message || call?.type !== 'function') throw new Error('expected a function call');
+      const second = await client.chat.completions.create({ model, tools, messages: [ask, message, { role: 'tool', tool_call_id: call.id, content: 'sunny' }] });
+      return { arguments: JSON.parse(call.function.arguments) as unknown, answer: second.choices[0]?.message.content ?? '' };
+    },
+    async image(model) {
+      const r = await client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } }] }],
+      });
+      return r.choices[0]?.message.content ?? '';
+    },
+    async reason(model) {
+      const r = await client.chat.completions.create({ model, reasoning_effort: 'low', max_completion_tokens: 4096, messages: [{ role: 'user', content: 'hi' }] });
+      const message = r.choices[0]?.message as (OpenAI.ChatCompletionMessage & { reasoning_content?: string }) | undefined;
+      expect(r.usage?.completion_tokens_details?.reasoning_tokens).toBeGreaterThan(0);
+      return { reasoning: message?.reasoning_content ?? '', answer: message?.content ?? '' };
+    },
+    failBefore: (model) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e),
+    async failAfter(model) {
+      try {
+        const stream = await client.chat.completions.create({ model, stream: true, messages: [{ role: 'user', content: 'hi there my good friend' }] });
+        for await (const chunk of stream) void chunk;
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    },
+  };
+}
+
+function anthropicDoor(client: Anthropic): Door {
+  const tools: Anthropic.Tool[] = [{ name: 'lookup', description: 'Looks a query up.', input_schema: LOOKUP_SCHEMA }];
+  const textOf = (m: Anthropic.Message): string => m.content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('');
+  return {
+    name: 'Messages (@anthropic-ai/sdk)',
+    ingress: 'anthropic-messages',
+    chat: async (model, text) => textOf(await client.messages.create({ model, max_tokens: 256, messages: [{ role: 'user', content: text }] })),
+    async stream(model, text) {
+      const m = await client.messages.stream({ model, max_tokens: 256, messages: [{ role: 'user', content: text }] }).finalMessage();
+      return { text: textOf(m), inputTokens: m.usage.input_tokens, outputTokens: m.usage.output_tokens };
+    },
+    async toolRoundTrip(model) {
+      const ask: Anthropic.MessageParam = { role: 'user', content: 'Please call the tool' };
+      const first = await client.messages.create({ model, max_tokens: 256, tools, messages: [ask] });
+      const use = first.content.find((b) => b.type === 'tool_use');
+      if (use?.type !== 'tool_use') throw new Error('expected a tool_use block');
+      const second = await client.messages.create({
+        model,
+        max_tokens: 256,
+        tools,
+        messages: [ask, { role: 'assistant', content: first.content }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: 'sunny' }] }],
+      });
+      return { arguments: use.input, answer: textOf(second) };
+    },
+    async image(model) {
+      const m = await client.messages.create({
+        model,
+        max_tokens: 256,
+        messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } }] }],
+      });
+      return textOf(m);
+    },
+    async reason(model) {
+      const m = await client.messages.create({ model, max_tokens: 4096, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: [{ role: 'user', content: 'hi' }] });
+      const thinking = m.content.find((b) => b.type === 'thinking');
+      // The thinking goes back in the next turn, as extended thinking requires; the upstream checks it.
+      const next = await client.messages.create({
+        model,
+        max_tokens: 4096,
+        thinking: { type: 'enabled', budget_tokens: 1024 },
+        messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: m.content }, { role: 'user', content: 'and again' }],
+      });
+      expect(textOf(next)).toContain('You said: and again.');
+      return { reasoning: thinking?.type === 'thinking' ? thinking.thinking : '', answer: textOf(m) };
+    },
+    failBefore: (model) => client.messages.create({ model, max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e),
+    failAfter: (model) =>
+      client.messages
+        .stream({ model, max_tokens: 256, messages: [{ role: 'user', content: 'hi there my good friend' }] })
+        .finalMessage()
+        .then(() => undefined)
+        .catch((e: unknown) => e),
+  };
+}
+
+function responsesDoor(client: OpenAI): Door {
+  const tools: OpenAI.Responses.FunctionTool[] = [{ type: 'function', name: 'lookup', description: 'Looks a query up.', parameters: LOOKUP_SCHEMA, strict: false }];
+  return {
+    name: 'Responses (openai SDK)',
+    ingress: 'openai-responses',
+    chat: async (model, text) => (await client.responses.create({ model, input: text })).output_text,
+    async stream(model, text) {
+      const r = await client.responses.stream({ model, input: text }).finalResponse();
+      return { text: r.output_text, inputTokens: r.usage?.input_tokens ?? 0, outputTokens: r.usage?.output_tokens ?? 0 };
+    },
+    async toolRoundTrip(model) {
+      const ask: OpenAI.Responses.ResponseInputItem = { role: 'user', content: 'Please call the tool' };
+      const first = await client.responses.create({ model, tools, input: [ask] });
+      const call = first.output.find((o) => o.type === 'function_call');
+      if (call?.type !== 'function_call') throw new Error('expected a function_call item');
+      const second = await client.responses.create({ model, tools, input: [ask, call, { type: 'function_call_output', call_id: call.call_id, output: 'sunny' }] });
+      return { arguments: JSON.parse(call.arguments) as unknown, answer: second.output_text };
+    },
+    async image(model) {
+      const r = await client.responses.create({
+        model,
+        input: [{ role: 'user', content: [{ type: 'input_text', text: 'What is this?' }, { type: 'input_image', image_url: `data:image/png;base64,${PNG}`, detail: 'auto' }] }],
+      });
+      return r.output_text;
+    },
+    async reason(model) {
+      const r = await client.responses.create({ model, reasoning: { effort: 'low' }, max_output_tokens: 4096, input: 'hi' });
+      expect(r.usage?.output_tokens_details.reasoning_tokens).toBeGreaterThan(0);
+      const item = r.output.find((o) => o.type === 'reasoning');
+      const reasoning = item?.type === 'reasoning' ? item.summary.map((s) => s.text).join('') : '';
+      return { reasoning, answer: r.output_text };
+    },
+    failBefore: (model) => client.responses.create({ model, input: 'hi' }).catch((e: unknown) => e),
+    failAfter: (model) =>
+      client.responses
+        .stream({ model, input: 'hi there my good friend' })
+        .finalResponse()
+        .then(() => undefined)
+        .catch((e: unknown) => e),
+  };
+}
+
+describe('every front door × every provider, through the server and each door’s official SDK', () => {
+  const sims: Record<string, SimServer> = {};
+  const attempts: AttemptRecord[] = [];
+  let server: RunningServer;
+  const doors: Door[] = [];
+
+  beforeAll(async () => {
+    const account = createSimServiceAccount(PROJECT);
+    const [openai, azure, bedrock, vertex, anthropic] = await Promise.all([
+      startOpenAISim({ apiKey: 'sk-oa' }),
+      startAzureSim({ apiKey: 'az-key' }),
+      startBedrockSim({ region: 'us-east-1' }),
+      startVertexSim({ publicKey: account.publicKey, project: PROJECT }),
+      startAnthropicSim({ apiKey: 'sk-ant' }),
+    ]);
+    Object.assign(sims, { openai, azure, bedrock, vertex, anthropic });
+    const gcp = { provider: 'vertex', project: PROJECT, region: 'europe-west4', endpoint: vertex.url, credentials_file: '${VERTEX_SA}', self_signed_jwt: true };
+    const parsed = parseConfig(
+      {
+        routing: { max_attempts_per_deployment: 1, allow_direct_deployments: true },
+        api_keys: [{ id: 'k', key: KEY }],
+        deployments: [
+          { id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${openai.url}/v1`, api_key: 'sk-oa' },
+          { id: 'azure', provider: 'azure-openai', model: 'gpt-4o', endpoint: azure.url, api_version: '2024-10-21', api_key: 'az-key' },
+          { id: 'bedrock', provider: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', region: 'us-east-1', endpoint: bedrock.url, access_key_id: '${AWS_ID}', secret_access_key: '${AWS_SECRET}' },
+          { id: 'gemini', model: 'gemini-2.5-flash', ...gcp },
+          { id: 'vertex-claude', publisher: 'anthropic', model: 'claude-sonnet-4-5@20250929', ...gcp, region: 'us-east5' },
+          { id: 'anthropic', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: anthropic.url, api_key: 'sk-ant' },
+        ],
+      },
+      { AWS_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey, VERTEX_SA: account.json },
+    );
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    server = await startServer(createGateway(parsed.config, { observers: [{ onAttempt: (r) => attempts.push(r) }] }), { port: 0 });
+    const openAIClient = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY, maxRetries: 0 });
+    doors.push(openAIChatDoor(openAIClient), anthropicDoor(new Anthropic({ baseURL: server.url, apiKey: KEY, maxRetries: 0 })), responsesDoor(openAIClient));
+  });
+
+  afterAll(async () => {
+    await server.shutdown(100);
+    await Promise.all(Object.values(sims).map((s) => s.close()));
+  });
+
+  beforeEach(() => {
+    for (const sim of Object.values(sims)) sim.faults.clear();
+    attempts.length = 0;
+  });
+
+  const door = (i: number): Door => doors[i] as Door;
+  const sim = (t: Target): SimServer => sims[t.sim] as SimServer;
+
+  describe.each([0, 1, 2].map((index) => ({ index, name: ['Chat Completions', 'Messages', 'Responses'][index] })))('$name door', ({ index }) => {
+    describe.each(TARGETS)('routed to $id', (t) => {
+      it('answers', async () => {
+        expect(await door(index).chat(t.id, 'hi')).toBe(`Hello from ${t.model}! You said: hi.`);
+        expect(attempts.map((a) => [a.deployment, a.tags?.ingress ?? 'openai-chat'])).toEqual([[t.id, door(index).ingress]]);
+      });
+
+      it('streams with usage', async () => {
+        const s = await door(index).stream(t.id, 'stream this');
+        expect(s.text).toBe(`Hello from ${t.model}! You said: stream this.`);
+        expect(s.inputTokens).toBeGreaterThan(0);
+        expect(s.outputTokens).toBeGreaterThan(0);
+      });
+
+      it('round-trips a tool call', async () => {
+        expect(await door(index).toolRoundTrip(t.id)).toEqual({ arguments: { query: 'Please call the tool' }, answer: 'The tool said: sunny.' });
+      });
+
+      it('takes an image', async () => {
+        expect(await door(index).image(t.id)).toBe(`Hello from ${t.model}! I see 1 image(s). You said: What is this?.`);
+      });
+
+      it(`reasons when the door's own setting asks${t.showsReasoning ? ', showing the reasoning' : ''}`, async () => {
+        const r = await door(index).reason(t.id);
+        expect(r.answer).toBe(`Hello from ${t.model}! You said: hi.`);
+        if (t.showsReasoning) expect(r.reasoning).toMatch(/^The user wrote "hi"/);
+        else expect(r.reasoning).toBe('');
+      });
+
+      it('reports an upstream failure before the first byte with its status, in the door’s error shape', async () => {
+        sim(t).faults.add({ model: t.model, status: 503, count: 1 });
+        const error = await door(index).failBefore(t.id);
+        const expected = index === 1 ? Anthropic.APIError : OpenAI.APIError;
+        expect(error).toBeInstanceOf(expected);
+        expect((error as { status?: number }).status).toBe(503);
+      });
+
+      it('raises a stream that breaks after its first byte, never a clean end', async () => {
+        sim(t).faults.add({ model: t.model, stream_error_after_chunks: 2, count: 1 });
+        const error = await door(index).failAfter(t.id);
+        // The openai SDK's Responses stream rejects with the `error` event itself; the others raise an APIError.
+        if (index === 2) expect(error).toMatchObject({ type: 'error', code: expect.any(String), message: expect.stringContaining(t.id) });
+        else expect(error).toBeInstanceOf(index === 1 ? Anthropic.APIError : OpenAI.APIError);
+      });
+    });
+  });
+});
