@@ -57,6 +57,30 @@ describe('MessagesStreamEncoder', () => {
     ]);
   });
 
+  it('starts a new thinking block after a signed one, writes redacted thinking whole, and ignores other provider metadata', () => {
+    const out = events([
+      { type: 'reasoning', delta: 'one', signature: 's1', provider: 'anthropic' },
+      { type: 'reasoning', delta: 'two', signature: 's2', provider: 'anthropic' },
+      { type: 'redacted-reasoning', data: 'opaque', provider: 'anthropic' },
+      { type: 'provider-metadata', namespace: 'gemini', data: { stop_reason: 'x' } },
+      { type: 'text', delta: 'Hi' },
+      { type: 'provider-metadata', namespace: 'anthropic', data: { stop_reason: 'stop_sequence', stop_sequence: '###' } },
+      { type: 'finish', finishReason: 'stop' },
+    ]);
+    const starts = out.filter(([name]) => name === 'content_block_start').map(([, data]) => (data as { content_block: unknown }).content_block);
+    expect(starts).toEqual([
+      { type: 'thinking', thinking: '', signature: '' },
+      { type: 'thinking', thinking: '', signature: '' },
+      { type: 'redacted_thinking', data: 'opaque' },
+      { type: 'text', text: '' },
+    ]);
+    expect(out.map(([name]) => name).join(' ')).toBe(
+      'message_start content_block_start content_block_delta content_block_delta content_block_stop content_block_start content_block_delta content_block_delta content_block_stop ' +
+        'content_block_start content_block_stop content_block_start ping content_block_delta content_block_stop message_delta message_stop',
+    );
+    expect(out.at(-2)?.[1]).toMatchObject({ delta: { stop_reason: 'stop_sequence', stop_sequence: '###' } });
+  });
+
   it('ends a broken stream with an error event in Anthropic shape', () => {
     const e = new MessagesStreamEncoder(ctx, servedBy, 'claude');
     const frame = e.error(new GatewayError({ kind: 'overloaded', message: 'Upstream p is overloaded mid-stream.' }));
