@@ -5,7 +5,7 @@ import type { HttpResponse } from '../../http/exchange.js';
 import { jsonResponse } from '../../http/respond.js';
 import type { Route, RouteContext } from '../../http/route.js';
 import { SseStream } from '../../http/sse.js';
-import { takeBodyHints } from '../body-hints.js';
+import { takeBodyHints, type BodyHints } from '../body-hints.js';
 import { formatUsd, requestOptions, servedHeaders } from '../gateway-headers.js';
 import { costExtension } from '../openai-chat/cost.js';
 import { decodeMessagesRequest } from './decode-request.js';
@@ -14,8 +14,6 @@ import { MessagesStreamEncoder } from './stream.js';
 
 /** The door's name, recorded with every attempt as the `ingress` tag (the ledger keeps tags). */
 export const INGRESS_TAG = 'anthropic-messages';
-
-type BodyHints = ReturnType<typeof takeBodyHints>;
 
 /** A version as clients send it (`2023-06-01`); anything else is not echoed. */
 const VERSION = /^[A-Za-z0-9._-]{1,32}$/;
