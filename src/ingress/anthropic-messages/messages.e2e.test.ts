@@ -217,6 +217,12 @@ describe('the Anthropic Messages front door', () => {
     expect((again.usage.cache_read_input_tokens ?? 0) + (again.usage.cache_creation_input_tokens ?? 0)).toBeGreaterThan(0);
   });
 
+  it('takes the switchyard routing hint off the body, as every door does', async () => {
+    const res = await post('/v1/messages', { model: 'claude', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }], switchyard: { deployment: 'bedrock' } });
+    expect([res.status, res.headers['x-switchyard-deployment']]).toEqual([200, 'bedrock']);
+    expect(JSON.parse(bedrockSim.lastRequest?.body.toString() ?? '{}')).not.toHaveProperty('switchyard');
+  });
+
   it('accepts x-api-key and bearer keys, echoes anthropic-version, ignores betas, and refuses a bad key in Anthropic shape', async () => {
     const body = { model: 'openai', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] };
     const ok = await post('/v1/messages', body, { 'anthropic-version': '2023-06-01', 'anthropic-beta': 'some-future-beta-2030-01-01' });
