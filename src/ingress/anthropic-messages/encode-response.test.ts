@@ -45,9 +45,17 @@ describe('encodeMessage', () => {
     });
   });
 
-  it('gives unsigned reasoning an empty signature, skips empty text and keeps a Claude upstream\'s own stop sequence', () => {
+  it('gives other upstreams\' reasoning an empty signature, skips empty text and keeps a Claude upstream\'s own stop sequence', () => {
     const m = encodeMessage(
-      answer({ content: [{ type: 'reasoning', text: 'Hm.' }, { type: 'text', text: '' }], providerMetadata: { anthropic: { stop_reason: 'stop_sequence', stop_sequence: '###' } } }),
+      answer({
+        content: [
+          { type: 'reasoning', text: 'Hm.', signature: 'gsig', provider: 'google' },
+          { type: 'reasoning', text: '', signature: 'gsig2', provider: 'google' },
+          { type: 'redacted-reasoning', data: 'x', provider: 'bedrock' },
+          { type: 'text', text: '' },
+        ],
+        providerMetadata: { anthropic: { stop_reason: 'stop_sequence', stop_sequence: '###' } },
+      }),
       'c',
       'r',
     );

@@ -1,4 +1,5 @@
 import type { AssistantPart, ChatResponse, FinishReason, JsonValue, Usage } from '../../core/types.js';
+import { ANTHROPIC_PROVIDER } from './decode-content.js';
 
 /**
  * The provider-metadata namespace in which a Claude upstream's dialect keeps what the canonical answer
@@ -44,14 +45,24 @@ export function messageId(requestId: string): string {
   return `msg_${requestId.replaceAll('-', '')}`;
 }
 
+/**
+ * The signature a thinking block carries: Claude's own (from any Claude host). Another provider's
+ * (Gemini's thought signatures) is not written: a client sends thinking back as Claude's.
+ */
+export function claudeSignature(part: { signature?: string; provider?: string }): string | undefined {
+  return part.provider === ANTHROPIC_PROVIDER ? part.signature : undefined;
+}
+
 /** A canonical answer part as the Messages API's content block; empty text has no block. */
 function contentBlock(part: AssistantPart): JsonValue | undefined {
   switch (part.type) {
-    case 'reasoning':
-      // Upstreams that do not sign their reasoning still give a thinking block; its signature is then empty.
-      return { type: 'thinking', thinking: part.text, signature: part.signature ?? '' };
+    case 'reasoning': {
+      // Reasoning of other upstreams is a thinking block with an empty signature; a foreign signature alone is nothing.
+      const signature = claudeSignature(part);
+      return signature === undefined && part.text === '' ? undefined : { type: 'thinking', thinking: part.text, signature: signature ?? '' };
+    }
     case 'redacted-reasoning':
-      return { type: 'redacted_thinking', data: part.data };
+      return part.provider === ANTHROPIC_PROVIDER ? { type: 'redacted_thinking', data: part.data } : undefined;
     case 'text':
       return part.text === '' ? undefined : { type: 'text', text: part.text };
     case 'tool-call':

@@ -5,8 +5,9 @@ import type { RouteContext } from '../../http/route.js';
 import type { StreamEncoder } from '../../http/sse.js';
 import { formatUsd } from '../gateway-headers.js';
 import { costExtension } from '../openai-chat/cost.js';
+import { ANTHROPIC_PROVIDER } from './decode-content.js';
 import { streamErrorData } from './errors.js';
-import { ANTHROPIC_METADATA, encodeUsage, messageId, stopOf, type RawStop } from './encode-response.js';
+import { ANTHROPIC_METADATA, claudeSignature, encodeUsage, messageId, stopOf, type RawStop } from './encode-response.js';
 
 const frame = (event: string, data: string): string => `event: ${event}\ndata: ${data}\n\n`;
 
@@ -22,7 +23,8 @@ type BlockKind = 'text' | 'thinking' | 'redacted' | 'tool';
  * content_block_start / _delta (text_delta, thinking_delta, signature_delta, input_json_delta) / _stop,
  * a ping after the first text or tool block starts, and at the end message_delta (stop reason, whole usage) and
  * message_stop. A block closes when a part of another kind (or another tool call) arrives, a thinking
- * block also once signed; a redacted_thinking block comes whole in its start. The usage is
+ * block also once signed; a redacted_thinking block comes whole in its start. Only Claude's signatures
+ * and redacted thinking are written: a client sends them back as Claude's. The usage is
  * only known at the end: message_start says 0 input tokens and message_delta carries the totals
  * (cumulative, as the API's own message_delta does); the cost travels as an HTTP trailer.
  */
@@ -56,17 +58,20 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
       case 'text':
         return part.delta === '' ? undefined : this.into('text', TEXT_BLOCK) + this.delta(`{"type":"text_delta","text":${JSON.stringify(part.delta)}}`);
       case 'reasoning': {
+        const signature = claudeSignature(part);
+        if (part.delta === '' && signature === undefined) return undefined;
         // A signature ends its thinking block: reasoning after it is another block.
         let out = this.into('thinking', THINKING_BLOCK, this.signed);
         this.signed = false;
         if (part.delta !== '') out += this.delta(`{"type":"thinking_delta","thinking":${JSON.stringify(part.delta)}}`);
-        if (part.signature !== undefined) {
-          out += this.delta(`{"type":"signature_delta","signature":${JSON.stringify(part.signature)}}`);
+        if (signature !== undefined) {
+          out += this.delta(`{"type":"signature_delta","signature":${JSON.stringify(signature)}}`);
           this.signed = true;
         }
         return out;
       }
       case 'redacted-reasoning':
+        if (part.provider !== ANTHROPIC_PROVIDER) return undefined;
         return this.into('redacted', `{"type":"redacted_thinking","data":${JSON.stringify(part.data)}}`, true);
       case 'tool-call': {
         let out = '';

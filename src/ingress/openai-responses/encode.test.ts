@@ -42,6 +42,15 @@ describe('Responses output items', () => {
     });
   });
 
+  it('writes a signature with no reasoning text (a Gemini thought signature) only as encrypted content', () => {
+    const parts: ChatResponse['content'] = [{ type: 'text', text: 'Hi.' }, { type: 'reasoning', text: '', signature: 'gsig', provider: 'google' }];
+    expect(outputItems(answer(parts), new ResponseIds('abc'), false).map((i) => i.type)).toEqual(['message']);
+    const items = outputItems(answer(parts), new ResponseIds('abc'), true);
+    expect(items[1]).toEqual({ id: 'rs_abc02', type: 'reasoning', summary: [], encrypted_content: expect.stringMatching(/^swy1\./) });
+    const again = decodeResponsesRequest({ model: 'm', input: [{ role: 'user', content: 'hi' }, ...items, { role: 'user', content: 'more' }] });
+    expect(again.input[1]).toEqual({ role: 'assistant', content: [{ type: 'text', text: 'Hi.' }, { type: 'reasoning', text: '', signature: 'gsig', provider: 'google' }] });
+  });
+
   it('gives an answer without text or calls its empty message, and marks a cut one incomplete', () => {
     expect(outputItems(answer([{ type: 'reasoning', text: 'Hm.' }], 'length'), new ResponseIds('abc'), false)).toEqual([
       { id: 'rs_abc01', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Hm.' }] },

@@ -120,7 +120,7 @@ export function reasoningItem(id: string, text: string, encrypted: string | unde
 
 /**
  * A canonical answer's output items, in the order of its parts: a reasoning item per reasoning part
- * (redacted reasoning only as encrypted content), one message per run of text, a function_call per
+ * (reasoning without text only as encrypted content), one message per run of text, a function_call per
  * tool call. An answer without text or calls still has its (empty) message, as OpenAI's has.
  */
 export function outputItems(res: ChatResponse, ids: ResponseIds, encryptedReasoning: boolean): OutputItem[] {
@@ -136,11 +136,11 @@ export function outputItems(res: ChatResponse, ids: ResponseIds, encryptedReason
         (message.content[0] as MessageItem['content'][number]).text += part.text;
         continue;
       case 'reasoning':
-        out.push(reasoningItem(ids.next('rs'), part.text, encryptedReasoning ? sealReasoning(part) : undefined));
-        break;
       case 'redacted-reasoning': {
+        // Reasoning with no text to show (redacted, a signature alone) is an item only to carry its encrypted content.
         const sealed = encryptedReasoning ? sealReasoning(part) : undefined;
-        if (sealed !== undefined) out.push(reasoningItem(ids.next('rs'), '', sealed));
+        const text = part.type === 'reasoning' ? part.text : '';
+        if (text !== '' || sealed !== undefined) out.push(reasoningItem(ids.next('rs'), text, sealed));
         break;
       }
       case 'tool-call':

@@ -48,13 +48,17 @@ export class ResponseEvents {
    * sealed signature) when the client asked for encrypted content.
    */
   sealReasoning(encrypted: string | undefined): void {
-    if (this.open?.kind !== 'reasoning') return;
+    if (this.open?.kind !== 'reasoning') {
+      // A signature of no reasoning text shown (a Gemini thought signature) is an item only when it is given out.
+      if (encrypted !== undefined) this.opaqueReasoning(encrypted);
+      return;
+    }
     this.open.sealed = true;
     if (encrypted !== undefined) this.open.item.encrypted_content = encrypted;
   }
 
-  /** Reasoning the upstream redacted: a whole reasoning item with no summary, only its encrypted content. */
-  redactedReasoning(encrypted: string): void {
+  /** Reasoning with nothing to show (redacted, a signature alone): a whole reasoning item with only its encrypted content. */
+  opaqueReasoning(encrypted: string): void {
     this.close('completed');
     const index = this.output.length;
     const item = reasoningItem(this.ids.next('rs'), '', encrypted);

@@ -71,7 +71,7 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
       case 'redacted-reasoning': {
         // Redacted reasoning has nothing to show: only a client that asked for encrypted content sees it.
         const sealed = this.encryptedReasoning ? sealReasoning(part) : undefined;
-        if (sealed !== undefined) this.events.redactedReasoning(sealed);
+        if (sealed !== undefined) this.events.opaqueReasoning(sealed);
         break;
       }
       case 'tool-call':
