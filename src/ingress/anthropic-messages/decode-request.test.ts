@@ -3,6 +3,17 @@ import { GatewayError } from '../../core/errors.js';
 import { decodeMessagesRequest } from './decode-request.js';
 
 const base = { model: 'm', max_tokens: 8 };
+const hi = [{ role: 'user', content: 'hi' }];
+
+/** The message of the 400 a body gets, or 'accepted'. */
+function problem(body: unknown, counting = false): string {
+  try {
+    decodeMessagesRequest(body, counting);
+    return 'accepted';
+  } catch (err) {
+    return GatewayError.isInstance(err) && err.status === 400 ? err.message : 'not a 400';
+  }
+}
 
 describe('decodeMessagesRequest', () => {
   it('maps system, images, tool use and results, tools and choices to the canonical request', () => {
@@ -12,48 +23,137 @@ describe('decodeMessagesRequest', () => {
       system: [{ type: 'text', text: 'Rules.', cache_control: { type: 'ephemeral', ttl: '1h' } }],
       stop_sequences: ['###'],
       metadata: { user_id: 'u1' },
-      thinking: { type: 'enabled', budget_tokens: 1024 },
-      tools: [{ name: 'f', description: 'F.', input_schema: { type: 'object' } }],
+      top_k: 5,
+      tools: [{ name: 'f', description: 'F.', input_schema: { type: 'object' }, cache_control: { type: 'ephemeral' } }],
       tool_choice: { type: 'any', disable_parallel_tool_use: true },
       messages: [
         { role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAA' } }, { type: 'text', text: 'what?' }] },
-        { role: 'assistant', content: [{ type: 'thinking', thinking: 'hm', signature: 's' }, { type: 'tool_use', id: 't1', name: 'f', input: { a: 1 } }] },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: { a: 1 } }] },
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: 'ok' }] }, { type: 'text', text: 'go on' }] },
       ],
     });
     expect(stream).toBe(true);
     expect(request).toEqual({
       model: 'm',
-      max_tokens: 8,
-      stop: ['###'],
+      maxOutputTokens: 8,
+      stopSequences: ['###'],
+      topK: 5,
       user: 'u1',
-      tools: [{ type: 'function', function: { name: 'f', description: 'F.', parameters: { type: 'object' } } }],
-      tool_choice: 'required',
-      parallel_tool_calls: false,
+      tools: [{ name: 'f', description: 'F.', parameters: { type: 'object' }, cacheControl: { type: 'ephemeral' } }],
+      toolChoice: { type: 'required' },
+      parallelToolCalls: false,
       messages: [
-        { role: 'system', content: [{ type: 'text', text: 'Rules.', cache_control: { type: 'ephemeral', ttl: '1h' } }] },
-        { role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,AAA' } }, { type: 'text', text: 'what?' }] },
-        { role: 'assistant', content: null, tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] },
-        { role: 'tool', tool_call_id: 't1', content: [{ type: 'text', text: 'ok' }] },
+        { role: 'system', content: [{ type: 'text', text: 'Rules.', cacheControl: { type: 'ephemeral', ttl: '1h' } }] },
+        { role: 'user', content: [{ type: 'image', source: { type: 'base64', mediaType: 'image/png', data: 'AAA' } }, { type: 'text', text: 'what?' }] },
+        { role: 'assistant', content: [{ type: 'tool-call', id: 't1', name: 'f', arguments: '{"a":1}' }] },
+        { role: 'tool', toolCallId: 't1', content: [{ type: 'text', text: 'ok' }] },
         { role: 'user', content: [{ type: 'text', text: 'go on' }] },
       ],
     });
   });
 
-  it('names the Anthropic parameter of what it refuses, and needs max_tokens except for counting', () => {
-    const problem = (body: unknown, counting = false): string => {
-      try {
-        decodeMessagesRequest(body, counting);
-        return 'accepted';
-      } catch (err) {
-        return GatewayError.isInstance(err) && err.status === 400 ? err.message : 'not a 400';
-      }
+  it('maps thinking to reasoning, and signed and redacted thinking in the history to Anthropic reasoning parts in order', () => {
+    const { request } = decodeMessagesRequest({
+      ...base,
+      max_tokens: 4096,
+      thinking: { type: 'enabled', budget_tokens: 2048 },
+      messages: [
+        { role: 'user', content: 'Weather?' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'thinking', thinking: 'Look it up.', signature: 'sig-1' },
+            { type: 'redacted_thinking', data: 'opaque' },
+            { type: 'text', text: 'Checking.' },
+            { type: 'tool_use', id: 't1', name: 'f', input: {} },
+          ],
+        },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'rain', is_error: true }] },
+      ],
+    });
+    expect(request.reasoning).toEqual({ enabled: true, budgetTokens: 2048 });
+    expect(request.messages.slice(1)).toEqual([
+      {
+        role: 'assistant',
+        content: [
+          { type: 'reasoning', text: 'Look it up.', signature: 'sig-1', provider: 'anthropic' },
+          { type: 'redacted-reasoning', data: 'opaque', provider: 'anthropic' },
+          { type: 'text', text: 'Checking.' },
+          { type: 'tool-call', id: 't1', name: 'f', arguments: '{}' },
+        ],
+      },
+      { role: 'tool', toolCallId: 't1', content: [{ type: 'text', text: 'rain' }], isError: true },
+    ]);
+    expect(decodeMessagesRequest({ ...base, thinking: { type: 'disabled' }, messages: hi }).request.reasoning).toEqual({ enabled: false });
+  });
+
+  it('maps documents to file parts and keeps every cache_control as a cache hint on its part', () => {
+    const cc = { type: 'ephemeral' };
+    const { request } = decodeMessagesRequest({
+      ...base,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBE' }, title: 'report.pdf', cache_control: cc },
+            { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'plain words' } },
+            { type: 'document', source: { type: 'url', url: 'https://example.com/a.pdf' } },
+            { type: 'image', source: { type: 'url', url: 'https://example.com/a.png' }, cache_control: cc },
+          ],
+        },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {} }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: 'a' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AA' } }], cache_control: cc }] },
+      ],
+    });
+    expect(request.messages).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'file', source: { type: 'base64', mediaType: 'application/pdf', data: 'JVBE' }, filename: 'report.pdf', cacheControl: cc },
+          { type: 'file', source: { type: 'base64', mediaType: 'text/plain', data: Buffer.from('plain words').toString('base64') } },
+          { type: 'file', source: { type: 'url', url: 'https://example.com/a.pdf', mediaType: 'application/pdf' } },
+          { type: 'image', source: { type: 'url', url: 'https://example.com/a.png' }, cacheControl: cc },
+        ],
+      },
+      { role: 'assistant', content: [{ type: 'tool-call', id: 't1', name: 'f', arguments: '{}' }] },
+      { role: 'tool', toolCallId: 't1', content: [{ type: 'text', text: 'a' }, { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: 'AA' } , cacheControl: cc }] },
+    ]);
+  });
+
+  it('maps every tool_choice, and drops an empty final assistant prefill', () => {
+    const tools = [{ name: 'f', input_schema: { type: 'object' } }];
+    const choice = (tool_choice: unknown): unknown => {
+      const { request } = decodeMessagesRequest({ ...base, tools, tool_choice, messages: hi });
+      return [request.toolChoice, request.parallelToolCalls];
     };
-    expect(problem({ model: 'm', messages: [{ role: 'user', content: 'hi' }] })).toBe('max_tokens: must be an integer of at least 1');
-    expect(problem({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }, true)).toBe('accepted');
+    expect(choice({ type: 'auto' })).toEqual([{ type: 'auto' }, undefined]);
+    expect(choice({ type: 'none', disable_parallel_tool_use: true })).toEqual([{ type: 'none' }, undefined]);
+    expect(choice({ type: 'tool', name: 'f' })).toEqual([{ type: 'tool', name: 'f' }, undefined]);
+    const prefill = decodeMessagesRequest({ ...base, messages: [...hi, { role: 'assistant', content: '' }] });
+    expect(prefill.request.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'hi' }] }]);
+  });
+
+  it('names the Anthropic parameter of what it refuses, and needs max_tokens except for counting', () => {
+    expect(problem({ model: 'm', messages: hi })).toBe('max_tokens: must be an integer of at least 1');
+    expect(problem({ model: 'm', messages: hi }, true)).toBe('accepted');
     expect(problem({ ...base, messages: [{ role: 'user', content: [{ type: 'text' }] }] })).toBe('messages.0.content.0.text: must be a string');
-    expect(problem({ ...base, temperature: 1.5, messages: [{ role: 'user', content: 'hi' }] })).toBe('temperature: must be a number between 0 and 1');
-    expect(problem({ ...base, tool_choice: { type: 'tool', name: 'x' }, messages: [{ role: 'user', content: 'hi' }] })).toBe("tool_choice.name: names 'x', which is not in 'tools'");
-    expect(problem({ ...base, messages: [{ role: 'user', content: 'hi' }], system: [{ type: 'text', text: 'a', cache_control: { type: 'forever' } }] })).toBe("system.0.cache_control.type: must be 'ephemeral'");
+    expect(problem({ ...base, temperature: 1.5, messages: hi })).toBe('temperature: must be a number between 0 and 1');
+    expect(problem({ ...base, tool_choice: { type: 'tool', name: 'x' }, messages: hi })).toBe("tool_choice.name: names 'x', which is not in 'tools'");
+    expect(problem({ ...base, messages: hi, system: [{ type: 'text', text: 'a', cache_control: { type: 'forever' } }] })).toBe("system.0.cache_control.type: must be 'ephemeral'");
+    expect(problem({ ...base, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'base64', media_type: 'image/png', data: 'A' } }] }] })).toBe(
+      "messages.0.content.0.source.media_type: must be 'application/pdf'",
+    );
+    expect(problem({ ...base, messages: [...hi, { role: 'assistant', content: [] }, ...hi] })).toBe(
+      'messages.1.content: all messages must have non-empty content except for the optional final assistant message',
+    );
+    expect(problem({ ...base, top_k: 1.5, messages: hi })).toBe('top_k: must be an integer of at least 0');
+    expect(problem({ ...base, context_management: { edits: [] }, service_tier: 'auto', messages: hi })).toBe('accepted');
+  });
+
+  it('checks thinking as the API does: a budget of at least 1,024 tokens, below max_tokens', () => {
+    expect(problem({ ...base, max_tokens: 4096, thinking: { type: 'enabled', budget_tokens: 512 }, messages: hi })).toBe('thinking.budget_tokens: must be an integer of at least 1024');
+    expect(problem({ ...base, max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 2048 }, messages: hi })).toBe('max_tokens: must be greater than thinking.budget_tokens');
+    expect(problem({ model: 'm', thinking: { type: 'enabled', budget_tokens: 2048 }, messages: hi }, true)).toBe('accepted');
+    expect(problem({ ...base, thinking: { type: 'sometimes' }, messages: hi })).toBe("thinking.type: must be 'enabled' or 'disabled'");
   });
 });

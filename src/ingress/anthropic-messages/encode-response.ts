@@ -1,5 +1,11 @@
-import type { ChatResponse, FinishReason, JsonValue, Usage } from '../../core/types.js';
-import { ANTHROPIC_NAMESPACE } from '../../providers/dialects/anthropic-messages/decode-response.js';
+import type { AssistantPart, ChatResponse, FinishReason, JsonValue, Usage } from '../../core/types.js';
+import { ANTHROPIC_PROVIDER } from './decode-content.js';
+
+/**
+ * The provider-metadata namespace in which a Claude upstream's dialect keeps what the canonical answer
+ * cannot say: its own `stop_reason` and `stop_sequence`.
+ */
+export const ANTHROPIC_METADATA = 'anthropic';
 
 /** Anthropic's stop_reason for a canonical finish reason. */
 const STOP_REASONS: Readonly<Record<FinishReason, string>> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal' };
@@ -39,47 +45,39 @@ export function messageId(requestId: string): string {
   return `msg_${requestId.replaceAll('-', '')}`;
 }
 
-type Block = { [key: string]: JsonValue };
-const isBlock = (b: JsonValue): b is Block => typeof b === 'object' && b !== null && !Array.isArray(b);
-
-/** Bedrock's reasoningContent blocks (kept by its dialect) as Anthropic thinking blocks. */
-function fromConverse(block: Block): JsonValue[] {
-  const rt = block.reasoningText;
-  if (isBlock(rt) && typeof rt.text === 'string') return [{ type: 'thinking', thinking: rt.text, signature: typeof rt.signature === 'string' ? rt.signature : '' }];
-  return typeof block.redactedContent === 'string' ? [{ type: 'redacted_thinking', data: block.redactedContent }] : [];
-}
-
 /**
- * Thinking blocks of the answer: a Claude upstream's own, with their signatures and redacted ones
- * (Anthropic and Vertex keep whole blocks, Bedrock its reasoningContent), else the reasoning text of
- * any other upstream as one thinking block without a signature.
+ * The signature a thinking block carries: Claude's own (from any Claude host). Another provider's
+ * (Gemini's thought signatures) is not written: a client sends thinking back as Claude's.
  */
-function thinkingBlocks(res: ChatResponse): JsonValue[] {
-  const kept = res.extensions?.[ANTHROPIC_NAMESPACE]?.content_blocks;
-  if (Array.isArray(kept)) {
-    const own = kept.filter((b) => isBlock(b) && (b.type === 'thinking' || b.type === 'redacted_thinking'));
-    if (own.length > 0) return own;
-  }
-  const converse = res.extensions?.bedrock?.reasoningContent;
-  if (Array.isArray(converse) && converse.length > 0) return converse.filter(isBlock).flatMap(fromConverse);
-  const reasoning = res.message.reasoning_content;
-  return reasoning ? [{ type: 'thinking', thinking: reasoning, signature: '' }] : [];
+export function claudeSignature(part: { signature?: string; provider?: string }): string | undefined {
+  return part.provider === ANTHROPIC_PROVIDER ? part.signature : undefined;
 }
 
-function textOf(content: ChatResponse['message']['content']): string {
-  if (content === null) return '';
-  return typeof content === 'string' ? content : content.map((p) => p.text).join('');
+/** A canonical answer part as the Messages API's content block; empty text has no block. */
+function contentBlock(part: AssistantPart): JsonValue | undefined {
+  switch (part.type) {
+    case 'reasoning': {
+      // Reasoning of other upstreams is a thinking block with an empty signature; a foreign signature alone is nothing.
+      const signature = claudeSignature(part);
+      return signature === undefined && part.text === '' ? undefined : { type: 'thinking', thinking: part.text, signature: signature ?? '' };
+    }
+    case 'redacted-reasoning':
+      return part.provider === ANTHROPIC_PROVIDER ? { type: 'redacted_thinking', data: part.data } : undefined;
+    case 'text':
+      return part.text === '' ? undefined : { type: 'text', text: part.text };
+    case 'tool-call':
+      return { type: 'tool_use', id: part.id, name: part.name, input: toolInput(part.arguments) };
+  }
 }
 
 /** A canonical answer as the Messages API's `message` object; `model` is the name the client asked for. */
 export function encodeMessage(res: ChatResponse, model: string, requestId: string): Record<string, unknown> {
-  const content: JsonValue[] = thinkingBlocks(res);
-  const text = textOf(res.message.content);
-  if (text !== '') content.push({ type: 'text', text });
-  for (const call of res.message.tool_calls ?? []) {
-    content.push({ type: 'tool_use', id: call.id, name: call.function.name, input: toolInput(call.function.arguments) });
+  const content: JsonValue[] = [];
+  for (const part of res.content) {
+    const block = contentBlock(part);
+    if (block !== undefined) content.push(block);
   }
-  const stop = stopOf(res.finishReason, res.extensions?.[ANTHROPIC_NAMESPACE] as RawStop | undefined);
+  const stop = stopOf(res.finishReason, res.providerMetadata?.[ANTHROPIC_METADATA] as RawStop | undefined);
   return {
     id: messageId(requestId),
     type: 'message',

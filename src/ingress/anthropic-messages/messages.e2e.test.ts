@@ -46,6 +46,7 @@ function parseSse(text: string): RawEvent[] {
 describe('the Anthropic Messages front door', () => {
   const sims: SimServer[] = [];
   let anthropicSim: SimServer;
+  let bedrockSim: SimServer;
   let server: RunningServer;
   let client: Anthropic;
   const attempts: AttemptRecord[] = [];
@@ -64,6 +65,7 @@ describe('the Anthropic Messages front door', () => {
       startOpenAISim({ apiKey: 'sk-oa' }),
     ]);
     anthropicSim = anthropic;
+    bedrockSim = bedrock;
     sims.push(anthropic, bedrock, vertex, openai);
     const gcp = { provider: 'vertex', project: PROJECT, region: 'europe-west4', endpoint: vertex.url, credentials_file: '${VERTEX_SA}', self_signed_jwt: true };
     const parsed = parseConfig(
@@ -182,6 +184,30 @@ describe('the Anthropic Messages front door', () => {
     expect(ours.find((e) => e.event === 'message_delta')?.data.delta).toEqual(theirs.find((e) => e.event === 'message_delta')?.data.delta);
   });
 
+  it('asks a Claude upstream for thinking with the budget the client gave', async () => {
+    const thinking = { type: 'enabled' as const, budget_tokens: 1024 };
+    const m = await client.messages.create({ model: 'anthropic', max_tokens: 2048, thinking, messages: [{ role: 'user', content: 'think step by step: hi' }] });
+    expect(JSON.parse(anthropicSim.lastRequest?.body.toString() ?? '{}')).toMatchObject({ max_tokens: 2048, thinking });
+    expect(m.content[0]).toMatchObject({ type: 'thinking', signature: expect.stringMatching(/.+/) });
+    const refused = await client.messages.create({ model: 'anthropic', max_tokens: 1024, thinking, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    expect((refused as InstanceType<typeof Anthropic.BadRequestError>).error).toEqual({
+      type: 'error',
+      error: { type: 'invalid_request_error', message: 'max_tokens: must be greater than thinking.budget_tokens' },
+    });
+  });
+
+  it('sends signed thinking back to Claude unchanged in the next turn', async () => {
+    const thinking = { type: 'enabled' as const, budget_tokens: 1024 };
+    const asked = { role: 'user' as const, content: 'think step by step: hi' };
+    const first = await client.messages.create({ model: 'bedrock', max_tokens: 2048, thinking, messages: [asked] });
+    const block = first.content[0];
+    if (block?.type !== 'thinking') throw new Error('expected a thinking block first');
+    const second = await client.messages.create({ model: 'bedrock', max_tokens: 2048, thinking, messages: [asked, { role: 'assistant', content: first.content }, { role: 'user', content: 'thanks' }] });
+    expect(second.content.at(-1)).toMatchObject({ type: 'text', text: expect.stringContaining('You said: thanks.') });
+    const sent = JSON.parse(bedrockSim.lastRequest?.body.toString() ?? '{}') as { messages: Array<{ content: unknown[] }> };
+    expect(sent.messages[1]?.content[0]).toEqual({ reasoningContent: { reasoningText: { text: block.thinking, signature: block.signature } } });
+  });
+
   it('carries cache_control marks to an Anthropic upstream and reports cache reads in usage', async () => {
     const system = [{ type: 'text' as const, text: `[cache] ${'Long shared context. '.repeat(40)}`, cache_control: { type: 'ephemeral' as const } }];
     await client.messages.create({ model: 'anthropic', max_tokens: 32, system, messages: [{ role: 'user', content: 'hi' }] });
@@ -189,6 +215,12 @@ describe('the Anthropic Messages front door', () => {
     expect(sent.system).toEqual(system);
     const again = await client.messages.create({ model: 'anthropic', max_tokens: 32, system, messages: [{ role: 'user', content: 'hi' }] });
     expect((again.usage.cache_read_input_tokens ?? 0) + (again.usage.cache_creation_input_tokens ?? 0)).toBeGreaterThan(0);
+  });
+
+  it('takes the switchyard routing hint off the body, as every door does', async () => {
+    const res = await post('/v1/messages', { model: 'claude', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }], switchyard: { deployment: 'bedrock' } });
+    expect([res.status, res.headers['x-switchyard-deployment']]).toEqual([200, 'bedrock']);
+    expect(JSON.parse(bedrockSim.lastRequest?.body.toString() ?? '{}')).not.toHaveProperty('switchyard');
   });
 
   it('accepts x-api-key and bearer keys, echoes anthropic-version, ignores betas, and refuses a bad key in Anthropic shape', async () => {

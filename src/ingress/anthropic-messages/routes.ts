@@ -5,6 +5,7 @@ import type { HttpResponse } from '../../http/exchange.js';
 import { jsonResponse } from '../../http/respond.js';
 import type { Route, RouteContext } from '../../http/route.js';
 import { SseStream } from '../../http/sse.js';
+import { takeBodyHints, type BodyHints } from '../body-hints.js';
 import { formatUsd, requestOptions, servedHeaders } from '../gateway-headers.js';
 import { costExtension } from '../openai-chat/cost.js';
 import { decodeMessagesRequest } from './decode-request.js';
@@ -18,8 +19,8 @@ export const INGRESS_TAG = 'anthropic-messages';
 const VERSION = /^[A-Za-z0-9._-]{1,32}$/;
 
 /** The routing options of this door: the shared hints, with the door named in the tags. */
-function options(ctx: RouteContext): RequestOptions {
-  const opts = requestOptions(ctx);
+function options(ctx: RouteContext, hints: BodyHints): RequestOptions {
+  const opts = requestOptions(ctx, hints);
   opts.tags = { ...opts.tags, ingress: INGRESS_TAG };
   return opts;
 }
@@ -32,10 +33,12 @@ function answerHeaders(ctx: RouteContext, served: Record<string, string>): Recor
 }
 
 async function messages(ctx: RouteContext): Promise<HttpResponse> {
-  const { request, stream } = decodeMessagesRequest(parseJson(await ctx.body()));
+  const body = parseJson(await ctx.body());
+  // Switchyard's own `switchyard` field is taken off first: it is no Messages API parameter.
+  const hints = takeBodyHints(body);
+  const { request, stream } = decodeMessagesRequest(body);
   if (stream) {
-    request.stream = true;
-    const { parts, servedBy, headers: admitted, cache } = await ctx.gateway.stream(request, options(ctx));
+    const { parts, servedBy, headers: admitted, cache } = await ctx.gateway.stream(request, options(ctx, hints));
     ctx.servedBy = servedBy;
     const headers = answerHeaders(ctx, servedHeaders(servedBy, admitted, cache));
     headers['content-type'] = 'text/event-stream';
@@ -44,7 +47,7 @@ async function messages(ctx: RouteContext): Promise<HttpResponse> {
     const encoder = new MessagesStreamEncoder(ctx, servedBy, request.model);
     return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
   }
-  const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(request, options(ctx));
+  const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(request, options(ctx, hints));
   ctx.servedBy = servedBy;
   const headers = answerHeaders(ctx, servedHeaders(servedBy, admitted, cache));
   const cost = costExtension(ctx, servedBy, response.usage, response.usageEstimated);
@@ -59,7 +62,9 @@ async function messages(ctx: RouteContext): Promise<HttpResponse> {
  * whichever deployment would serve the request, and it costs nothing.
  */
 async function countTokens(ctx: RouteContext): Promise<HttpResponse> {
-  const { request } = decodeMessagesRequest(parseJson(await ctx.body()), true);
+  const body = parseJson(await ctx.body());
+  takeBodyHints(body);
+  const { request } = decodeMessagesRequest(body, true);
   return jsonResponse(200, { input_tokens: estimatePromptTokens(request) }, answerHeaders(ctx, { 'x-switchyard-estimated': 'true' }));
 }
 

@@ -41,8 +41,8 @@ describe('MessagesStreamEncoder', () => {
 
   it('writes reasoning as a thinking block with thinking and signature deltas, before the text', () => {
     const out = events([
-      { type: 'reasoning', delta: 'hmm' },
-      { type: 'reasoning', delta: '', signature: 'sig' },
+      { type: 'reasoning', delta: 'hmm', provider: 'anthropic' },
+      { type: 'reasoning', delta: '', signature: 'sig', provider: 'anthropic' },
       { type: 'text', delta: 'Hi' },
       { type: 'finish', finishReason: 'stop' },
     ]);
@@ -54,6 +54,49 @@ describe('MessagesStreamEncoder', () => {
       ['content_block_start', { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } }],
       ['ping', { type: 'ping' }],
       ['content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'Hi' } }],
+    ]);
+  });
+
+  it('starts a new thinking block after a signed one, writes redacted thinking whole, and ignores other provider metadata', () => {
+    const out = events([
+      { type: 'reasoning', delta: 'one', signature: 's1', provider: 'anthropic' },
+      { type: 'reasoning', delta: 'two', signature: 's2', provider: 'anthropic' },
+      { type: 'redacted-reasoning', data: 'opaque', provider: 'anthropic' },
+      { type: 'provider-metadata', namespace: 'gemini', data: { stop_reason: 'x' } },
+      { type: 'text', delta: 'Hi' },
+      { type: 'provider-metadata', namespace: 'anthropic', data: { stop_reason: 'stop_sequence', stop_sequence: '###' } },
+      { type: 'finish', finishReason: 'stop' },
+    ]);
+    const starts = out.filter(([name]) => name === 'content_block_start').map(([, data]) => (data as { content_block: unknown }).content_block);
+    expect(starts).toEqual([
+      { type: 'thinking', thinking: '', signature: '' },
+      { type: 'thinking', thinking: '', signature: '' },
+      { type: 'redacted_thinking', data: 'opaque' },
+      { type: 'text', text: '' },
+    ]);
+    expect(out.map(([name]) => name).join(' ')).toBe(
+      'message_start content_block_start content_block_delta content_block_delta content_block_stop content_block_start content_block_delta content_block_delta content_block_stop ' +
+        'content_block_start content_block_stop content_block_start ping content_block_delta content_block_stop message_delta message_stop',
+    );
+    expect(out.at(-2)?.[1]).toMatchObject({ delta: { stop_reason: 'stop_sequence', stop_sequence: '###' } });
+  });
+
+  it('writes the reasoning of other upstreams as unsigned thinking, and their signatures and redacted data not at all', () => {
+    const out = events([
+      { type: 'reasoning', delta: 'hmm', provider: 'google' },
+      { type: 'reasoning', delta: '', signature: 'gsig', provider: 'google' },
+      { type: 'redacted-reasoning', data: 'opaque', provider: 'bedrock' },
+      { type: 'text', delta: 'Hi' },
+      { type: 'reasoning', delta: '', signature: 'late', provider: 'google' },
+      { type: 'finish', finishReason: 'stop' },
+    ]);
+    expect(out.filter(([name]) => name.startsWith('content_block')).map(([, data]) => data)).toEqual([
+      { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'hmm' } },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } },
+      { type: 'content_block_delta', index: 1, delta: { type: 'text_delta', text: 'Hi' } },
+      { type: 'content_block_stop', index: 1 },
     ]);
   });
 

@@ -3,11 +3,11 @@ import type { ServedBy } from '../../gateway/gateway.js';
 import { exposesUpstream } from '../../http/respond.js';
 import type { RouteContext } from '../../http/route.js';
 import type { StreamEncoder } from '../../http/sse.js';
-import { ANTHROPIC_NAMESPACE } from '../../providers/dialects/anthropic-messages/decode-response.js';
 import { formatUsd } from '../gateway-headers.js';
 import { costExtension } from '../openai-chat/cost.js';
+import { ANTHROPIC_PROVIDER } from './decode-content.js';
 import { streamErrorData } from './errors.js';
-import { encodeUsage, messageId, stopOf, type RawStop } from './encode-response.js';
+import { ANTHROPIC_METADATA, claudeSignature, encodeUsage, messageId, stopOf, type RawStop } from './encode-response.js';
 
 const frame = (event: string, data: string): string => `event: ${event}\ndata: ${data}\n\n`;
 
@@ -16,13 +16,15 @@ const MESSAGE_STOP = frame('message_stop', '{"type":"message_stop"}');
 const TEXT_BLOCK = '{"type":"text","text":""}';
 const THINKING_BLOCK = '{"type":"thinking","thinking":"","signature":""}';
 
-type BlockKind = 'text' | 'thinking' | 'tool';
+type BlockKind = 'text' | 'thinking' | 'redacted' | 'tool';
 
 /**
  * Canonical stream parts as the Messages API streams them: message_start, then per content block
  * content_block_start / _delta (text_delta, thinking_delta, signature_delta, input_json_delta) / _stop,
  * a ping after the first text or tool block starts, and at the end message_delta (stop reason, whole usage) and
- * message_stop. A block closes when a part of another kind (or another tool call) arrives. The usage is
+ * message_stop. A block closes when a part of another kind (or another tool call) arrives, a thinking
+ * block also once signed; a redacted_thinking block comes whole in its start. Only Claude's signatures
+ * and redacted thinking are written: a client sends them back as Claude's. The usage is
  * only known at the end: message_start says 0 input tokens and message_delta carries the totals
  * (cumulative, as the API's own message_delta does); the cost travels as an HTTP trailer.
  */
@@ -33,6 +35,8 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
   private index = -1;
   private open: BlockKind | undefined;
   private pinged = false;
+  /** The open thinking block has its signature. */
+  private signed = false;
   /** The canonical index of the tool call whose block is open. */
   private openTool = -1;
   private finish: FinishReason = 'stop';
@@ -54,11 +58,21 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
       case 'text':
         return part.delta === '' ? undefined : this.into('text', TEXT_BLOCK) + this.delta(`{"type":"text_delta","text":${JSON.stringify(part.delta)}}`);
       case 'reasoning': {
-        let out = this.into('thinking', THINKING_BLOCK);
+        const signature = claudeSignature(part);
+        if (part.delta === '' && signature === undefined) return undefined;
+        // A signature ends its thinking block: reasoning after it is another block.
+        let out = this.into('thinking', THINKING_BLOCK, this.signed);
+        this.signed = false;
         if (part.delta !== '') out += this.delta(`{"type":"thinking_delta","thinking":${JSON.stringify(part.delta)}}`);
-        if (part.signature !== undefined) out += this.delta(`{"type":"signature_delta","signature":${JSON.stringify(part.signature)}}`);
+        if (signature !== undefined) {
+          out += this.delta(`{"type":"signature_delta","signature":${JSON.stringify(signature)}}`);
+          this.signed = true;
+        }
         return out;
       }
+      case 'redacted-reasoning':
+        if (part.provider !== ANTHROPIC_PROVIDER) return undefined;
+        return this.into('redacted', `{"type":"redacted_thinking","data":${JSON.stringify(part.data)}}`, true);
       case 'tool-call': {
         let out = '';
         if (this.open !== 'tool' || this.openTool !== part.index) {
@@ -78,8 +92,9 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
         if (cost && typeof cost.switchyard.cost_usd === 'number') this.cost = formatUsd(cost.switchyard.cost_usd);
         return undefined;
       }
-      case 'extension':
-        if (part.namespace === ANTHROPIC_NAMESPACE && part.data.stop_reason !== undefined) this.rawStop = part.data as RawStop;
+      case 'provider-metadata':
+        // Only a Claude upstream's own stop reason matters here; other provider data has no place in the stream.
+        if (part.namespace === ANTHROPIC_METADATA && part.data.stop_reason !== undefined) this.rawStop = part.data as RawStop;
         return undefined;
     }
   }
@@ -110,7 +125,7 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
     this.open = kind;
     out += frame('content_block_start', `{"type":"content_block_start","index":${this.index},"content_block":${block}}`);
     // The API pings once, after the start of the first block that is not thinking.
-    if (this.pinged || kind === 'thinking') return out;
+    if (this.pinged || kind === 'thinking' || kind === 'redacted') return out;
     this.pinged = true;
     return out + PING;
   }

@@ -1,10 +1,12 @@
 import { GatewayError } from '../../core/errors.js';
-import type { AssistantMessage, ChatMessage, ContentPart, TextPart, ToolCall } from '../../core/types.js';
+import type { AssistantMessage, AssistantPart, Message, TextPart, ToolResultContent, UserPart } from '../../core/types.js';
+import { dataUrlSource, mediaSource } from './media.js';
+import { reasoningPart } from './reasoning.js';
 
 /*
- * A Responses `input` (a string, or a list of items) as canonical chat messages. Function calls and
- * their outputs become an assistant turn's tool calls and tool messages; consecutive function calls
- * (and the assistant text before them) are one assistant turn, as the Chat API wants them.
+ * A Responses `input` (a string, or a list of items) as canonical messages. Reasoning items, function
+ * calls and the assistant message after reasoning are one assistant turn, in item order; function call
+ * outputs become tool messages; developer messages are system messages.
  */
 
 export function bad(param: string, message: string, code = 'invalid_request'): GatewayError {
@@ -22,7 +24,28 @@ function text(v: unknown, param: string): string {
   return v;
 }
 
-function inputPart(part: unknown, p: string, role: string): ContentPart {
+function imagePart(part: Record<string, unknown>, p: string): UserPart {
+  if (typeof part.image_url !== 'string') throw bad(`${p}.image_url`, `'${p}.image_url' must be a URL or data URL string (file_id images are not supported).`);
+  const detail = part.detail ?? 'auto';
+  if (!DETAILS.has(detail as string)) throw bad(`${p}.detail`, `'${p}.detail' must be 'auto', 'low' or 'high'.`);
+  return { type: 'image', source: mediaSource(part.image_url), detail: detail as 'auto' | 'low' | 'high' };
+}
+
+/** An input_file: inline as a base64 `data:` URL, or a URL; uploaded files (`file_id`) are not ours to read. */
+function filePart(part: Record<string, unknown>, p: string): UserPart {
+  let file: UserPart;
+  if (typeof part.file_data === 'string') {
+    const source = dataUrlSource(part.file_data);
+    if (!source) throw bad(`${p}.file_data`, `'${p}.file_data' must be a base64 data URL (data:<media type>;base64,...).`);
+    file = { type: 'file', source };
+  } else if (typeof part.file_url === 'string') file = { type: 'file', source: { type: 'url', url: part.file_url } };
+  else throw bad(`${p}.file_data`, `'${p}' needs 'file_data' or 'file_url' (file_id files are not supported).`);
+  if (typeof part.filename === 'string') file.filename = part.filename;
+  return file;
+}
+
+/** One content part of a message; images and files only where the role may send them. */
+function inputPart(part: unknown, p: string, role: string): UserPart {
   if (!isObject(part)) throw bad(p, `'${p}' must be an object.`);
   switch (part.type) {
     case 'input_text':
@@ -30,29 +53,37 @@ function inputPart(part: unknown, p: string, role: string): ContentPart {
       return { type: 'text', text: text(part.text, `${p}.text`) };
     case 'refusal':
       return { type: 'text', text: text(part.refusal, `${p}.refusal`) };
-    case 'input_image': {
-      if (role !== 'user') throw bad(`${p}.type`, `'${p}.type' input_image is only allowed in user messages.`);
-      if (typeof part.image_url !== 'string') throw bad(`${p}.image_url`, `'${p}.image_url' must be a URL or data URL string (file_id images are not supported).`);
-      const detail = part.detail ?? 'auto';
-      if (!DETAILS.has(detail as string)) throw bad(`${p}.detail`, `'${p}.detail' must be 'auto', 'low' or 'high'.`);
-      return { type: 'image_url', image_url: { url: part.image_url, detail: detail as 'auto' | 'low' | 'high' } };
-    }
+    case 'input_image':
+      if (role !== 'user' && role !== 'tool') throw bad(`${p}.type`, `'${p}.type' input_image is only allowed in user messages.`);
+      return imagePart(part, p);
+    case 'input_file':
+      if (role !== 'user') throw bad(`${p}.type`, `'${p}.type' input_file is only allowed in user messages.`);
+      return filePart(part, p);
     default:
-      throw bad(`${p}.type`, `'${p}.type' must be 'input_text', 'input_image' or 'output_text' (${String(part.type).slice(0, 40)} is not supported).`);
+      throw bad(`${p}.type`, `'${p}.type' must be 'input_text', 'input_image', 'input_file' or 'output_text' (${String(part.type).slice(0, 40)} is not supported).`);
   }
 }
 
-function content(v: unknown, param: string, role: string): string | ContentPart[] {
-  if (typeof v === 'string') return v;
+function content(v: unknown, param: string, role: string): UserPart[] {
+  if (typeof v === 'string') return [{ type: 'text', text: v }];
   if (!Array.isArray(v)) throw bad(param, `'${param}' must be a string or an array of content parts.`);
   return v.map((part, i) => inputPart(part, `${param}[${i}]`, role));
 }
 
-const textOnly = (parts: string | ContentPart[]): string | TextPart[] => parts as string | TextPart[];
+/** Parts other roles than user send are text only (inputPart refuses the rest for them). */
+const textOnly = (parts: UserPart[]): TextPart[] => parts as TextPart[];
 
-/** Builds messages item by item; an open assistant turn collects function calls until another item ends it. */
+const isReasoning = (p: AssistantPart | undefined): boolean => p?.type === 'reasoning' || p?.type === 'redacted-reasoning';
+
+function summaryText(summary: unknown, p: string): string {
+  if (summary === undefined || summary === null) return '';
+  if (!Array.isArray(summary)) throw bad(`${p}.summary`, `'${p}.summary' must be an array of summary_text parts.`);
+  return summary.map((s: unknown, i) => (isObject(s) ? text(s.text, `${p}.summary[${i}].text`) : text(s, `${p}.summary[${i}]`))).join('\n\n');
+}
+
+/** Builds messages item by item; an open assistant turn collects what belongs to it until another item ends it. */
 class Conversation {
-  readonly messages: ChatMessage[] = [];
+  readonly messages: Message[] = [];
   private open: AssistantMessage | undefined;
 
   message(item: Record<string, unknown>, p: string): void {
@@ -60,57 +91,55 @@ class Conversation {
     if (role !== 'user' && role !== 'assistant' && role !== 'system' && role !== 'developer') {
       throw bad(`${p}.role`, `'${p}.role' must be one of user, assistant, system, developer.`);
     }
-    const body = content(item.content, `${p}.content`, role);
-    if (role === 'assistant') {
-      const turn: AssistantMessage = { role: 'assistant', content: textOnly(body) };
-      this.push(turn);
-      this.open = turn;
-      return;
-    }
-    this.push(role === 'user' ? { role, content: body } : { role, content: textOnly(body) });
+    const parts = content(item.content, `${p}.content`, role);
+    if (role === 'user') this.push({ role, content: parts });
+    else if (role !== 'assistant') this.push({ role: 'system', content: textOnly(parts) });
+    // The message after reasoning is that reasoning's answer: one turn.
+    else if (this.open && isReasoning(this.open.content.at(-1))) this.open.content.push(...textOnly(parts));
+    else this.openTurn(textOnly(parts));
   }
 
   functionCall(item: Record<string, unknown>, p: string): void {
-    const call: ToolCall = {
-      id: text(item.call_id, `${p}.call_id`),
-      type: 'function',
-      function: { name: text(item.name, `${p}.name`), arguments: text(item.arguments, `${p}.arguments`) },
-    };
-    if (this.open) {
-      (this.open.tool_calls ??= []).push(call);
-      return;
-    }
-    const turn: AssistantMessage = { role: 'assistant', content: null, tool_calls: [call] };
-    this.messages.push(turn);
-    this.open = turn;
+    const call: AssistantPart = { type: 'tool-call', id: text(item.call_id, `${p}.call_id`), name: text(item.name, `${p}.name`), arguments: text(item.arguments, `${p}.arguments`) };
+    if (this.open) this.open.content.push(call);
+    else this.openTurn([call]);
+  }
+
+  reasoning(item: Record<string, unknown>, p: string): void {
+    const encrypted = item.encrypted_content;
+    if (encrypted !== undefined && encrypted !== null && typeof encrypted !== 'string') throw bad(`${p}.encrypted_content`, `'${p}.encrypted_content' must be a string.`);
+    const part = reasoningPart(summaryText(item.summary, p), encrypted ?? undefined);
+    if (!part) return;
+    if (this.open) this.open.content.push(part);
+    else this.openTurn([part]);
   }
 
   functionOutput(item: Record<string, unknown>, p: string): void {
     const out = item.output;
-    let body: string | TextPart[];
-    if (typeof out === 'string') body = out;
+    let body: ToolResultContent[];
+    if (typeof out === 'string') body = [{ type: 'text', text: out }];
     else if (Array.isArray(out)) {
-      body = out.map((part, i) => {
-        const c = inputPart(part, `${p}.output[${i}]`, 'tool');
-        if (c.type !== 'text') throw bad(`${p}.output[${i}].type`, `'${p}.output[${i}].type' must be 'input_text'.`);
-        return c;
-      });
-    } else throw bad(`${p}.output`, `'${p}.output' must be a string or an array of input_text parts.`);
-    this.push({ role: 'tool', tool_call_id: text(item.call_id, `${p}.call_id`), content: body });
+      // inputPart refuses files for the tool role, so what it gives back is text or an image.
+      body = out.map((part, i) => inputPart(part, `${p}.output[${i}]`, 'tool') as ToolResultContent);
+    } else throw bad(`${p}.output`, `'${p}.output' must be a string or an array of input_text and input_image parts.`);
+    this.push({ role: 'tool', toolCallId: text(item.call_id, `${p}.call_id`), content: body });
   }
 
-  private push(m: ChatMessage): void {
+  private openTurn(parts: AssistantPart[]): void {
+    const turn: AssistantMessage = { role: 'assistant', content: parts };
+    this.messages.push(turn);
+    this.open = turn;
+  }
+
+  private push(m: Message): void {
     this.open = undefined;
     this.messages.push(m);
   }
 }
 
-/**
- * The messages of a Responses `input`. Reasoning items a client hands back are dropped: the canonical
- * request has no place for another model's reasoning, and upstreams re-derive it.
- */
-export function decodeInput(input: unknown): ChatMessage[] {
-  if (typeof input === 'string') return [{ role: 'user', content: input }];
+/** The messages of a Responses `input`. */
+export function decodeInput(input: unknown): Message[] {
+  if (typeof input === 'string') return [{ role: 'user', content: [{ type: 'text', text: input }] }];
   if (!Array.isArray(input)) throw bad('input', "'input' must be a string or an array of input items.");
   const conversation = new Conversation();
   input.forEach((item: unknown, i) => {
@@ -120,7 +149,8 @@ export function decodeInput(input: unknown): ChatMessage[] {
     if (type === 'message') conversation.message(item, p);
     else if (type === 'function_call') conversation.functionCall(item, p);
     else if (type === 'function_call_output') conversation.functionOutput(item, p);
-    else if (type !== 'reasoning') throw bad(`${p}.type`, `Input items of type '${String(type).slice(0, 40)}' are not supported by this gateway.`, 'unsupported_item');
+    else if (type === 'reasoning') conversation.reasoning(item, p);
+    else throw bad(`${p}.type`, `Input items of type '${String(type).slice(0, 40)}' are not supported by this gateway.`, 'unsupported_item');
   });
   return conversation.messages;
 }

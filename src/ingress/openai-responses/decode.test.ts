@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../core/errors.js';
 import { decodeResponsesRequest } from './decode.js';
+import { sealReasoning } from './reasoning.js';
 
 function refusal(body: unknown): { param: string | undefined; message: string; status: number } {
   try {
@@ -13,39 +14,85 @@ function refusal(body: unknown): { param: string | undefined; message: string; s
 }
 
 describe('decoding a Responses request', () => {
-  it('maps input items to chat turns: function calls join the assistant turn before them, outputs become tool messages, reasoning is dropped', () => {
+  it('maps input items to canonical turns: function calls join the assistant turn before them, outputs become tool messages', () => {
     const req = decodeResponsesRequest({
       model: 'm',
       instructions: 'Be brief.',
       input: [
         { role: 'developer', content: 'Use metric units.' },
-        { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Weather?' }, { type: 'input_image', image_url: 'data:image/png;base64,AA', detail: 'low' }] },
-        { type: 'reasoning', id: 'rs_1', summary: [] },
+        {
+          type: 'message',
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'Weather?' },
+            { type: 'input_image', image_url: 'data:image/png;base64,AA', detail: 'low' },
+            { type: 'input_image', image_url: 'https://example.com/a.png' },
+            { type: 'input_file', file_data: 'data:application/pdf;base64,JVBE', filename: 'a.pdf' },
+            { type: 'input_file', file_url: 'https://example.com/b.pdf' },
+          ],
+        },
         { type: 'message', role: 'assistant', id: 'msg_1', status: 'completed', content: [{ type: 'output_text', text: 'Checking.', annotations: [] }] },
         { type: 'function_call', call_id: 'c1', name: 'weather', arguments: '{"city":"Oslo"}' },
         { type: 'function_call', call_id: 'c2', name: 'weather', arguments: '{"city":"Rome"}' },
         { type: 'function_call_output', call_id: 'c1', output: 'snow' },
-        { type: 'function_call_output', call_id: 'c2', output: [{ type: 'input_text', text: 'sun' }] },
+        { type: 'function_call_output', call_id: 'c2', output: [{ type: 'input_text', text: 'sun' }, { type: 'input_image', image_url: 'https://example.com/sun.png' }] },
       ],
     });
-    expect(req.instructions).toEqual({ role: 'system', content: 'Be brief.' });
+    expect(req.instructions).toEqual({ role: 'system', content: [{ type: 'text', text: 'Be brief.' }] });
     expect(req.input).toEqual([
-      { role: 'developer', content: 'Use metric units.' },
-      { role: 'user', content: [{ type: 'text', text: 'Weather?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AA', detail: 'low' } }] },
+      { role: 'system', content: [{ type: 'text', text: 'Use metric units.' }] },
       {
-        role: 'assistant',
-        content: [{ type: 'text', text: 'Checking.' }],
-        tool_calls: [
-          { id: 'c1', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } },
-          { id: 'c2', type: 'function', function: { name: 'weather', arguments: '{"city":"Rome"}' } },
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Weather?' },
+          { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: 'AA' }, detail: 'low' },
+          { type: 'image', source: { type: 'url', url: 'https://example.com/a.png' }, detail: 'auto' },
+          { type: 'file', source: { type: 'base64', mediaType: 'application/pdf', data: 'JVBE' }, filename: 'a.pdf' },
+          { type: 'file', source: { type: 'url', url: 'https://example.com/b.pdf' } },
         ],
       },
-      { role: 'tool', tool_call_id: 'c1', content: 'snow' },
-      { role: 'tool', tool_call_id: 'c2', content: [{ type: 'text', text: 'sun' }] },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'text', text: 'Checking.' },
+          { type: 'tool-call', id: 'c1', name: 'weather', arguments: '{"city":"Oslo"}' },
+          { type: 'tool-call', id: 'c2', name: 'weather', arguments: '{"city":"Rome"}' },
+        ],
+      },
+      { role: 'tool', toolCallId: 'c1', content: [{ type: 'text', text: 'snow' }] },
+      { role: 'tool', toolCallId: 'c2', content: [{ type: 'text', text: 'sun' }, { type: 'image', source: { type: 'url', url: 'https://example.com/sun.png' }, detail: 'auto' }] },
     ]);
   });
 
-  it('maps tools, tool_choice, text.format and limits, and forwards neither metadata, reasoning nor store', () => {
+  it('makes reasoning items, the message after them and their function calls one assistant turn, ours with their sealed signature', () => {
+    const sealed = sealReasoning({ type: 'reasoning', text: 'Plan.', signature: 'sig', provider: 'anthropic' });
+    const req = decodeResponsesRequest({
+      model: 'm',
+      input: [
+        { role: 'user', content: 'Weather?' },
+        { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'Plan.' }], encrypted_content: sealed },
+        { type: 'reasoning', id: 'rs_2', summary: [], encrypted_content: sealReasoning({ type: 'redacted-reasoning', data: 'opaque', provider: 'anthropic' }) },
+        { type: 'reasoning', id: 'rs_3', summary: [{ type: 'summary_text', text: 'Elsewhere.' }], encrypted_content: 'gAAAA-not-ours' },
+        { type: 'reasoning', id: 'rs_4', summary: [] },
+        { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Checking.' }] },
+        { type: 'function_call', call_id: 'c1', name: 'weather', arguments: '{}' },
+        { type: 'function_call_output', call_id: 'c1', output: 'snow' },
+      ],
+    });
+    expect(req.input[1]).toEqual({
+      role: 'assistant',
+      content: [
+        { type: 'reasoning', text: 'Plan.', signature: 'sig', provider: 'anthropic' },
+        { type: 'redacted-reasoning', data: 'opaque', provider: 'anthropic' },
+        { type: 'reasoning', text: 'Elsewhere.', signature: 'gAAAA-not-ours' },
+        { type: 'text', text: 'Checking.' },
+        { type: 'tool-call', id: 'c1', name: 'weather', arguments: '{}' },
+      ],
+    });
+    expect(req.input).toHaveLength(3);
+  });
+
+  it('maps tools, tool_choice, text.format, limits and reasoning effort, and forwards neither metadata nor store', () => {
     const schema = { type: 'object', properties: {} };
     const req = decodeResponsesRequest({
       model: 'm',
@@ -56,30 +103,46 @@ describe('decoding a Responses request', () => {
       max_output_tokens: 64,
       temperature: 0.5,
       top_p: 0.9,
+      user: 'u1',
       metadata: { team: 'a' },
-      reasoning: { effort: 'high' },
+      reasoning: { effort: 'high', summary: 'auto' },
+      include: ['reasoning.encrypted_content'],
       store: false,
       parallel_tool_calls: false,
     });
     expect(req.chat).toEqual({
       model: 'm',
-      tools: [{ type: 'function', function: { name: 'f', description: 'd', parameters: schema, strict: true } }],
-      tool_choice: { type: 'function', function: { name: 'f' } },
-      parallel_tool_calls: false,
-      response_format: { type: 'json_schema', json_schema: { name: 'out', schema, strict: true } },
-      max_completion_tokens: 64,
+      tools: [{ name: 'f', description: 'd', parameters: schema, strict: true }],
+      toolChoice: { type: 'tool', name: 'f' },
+      parallelToolCalls: false,
+      responseFormat: { type: 'json', name: 'out', schema, strict: true },
+      maxOutputTokens: 64,
+      providerOptions: { openai: { max_tokens_field: 'max_completion_tokens' } },
       temperature: 0.5,
-      top_p: 0.9,
+      topP: 0.9,
+      user: 'u1',
+      reasoning: { enabled: true, effort: 'high' },
     });
     expect(req.store).toBe(false);
+    expect(req.encryptedReasoning).toBe(true);
     expect(req.echo.metadata).toEqual({ team: 'a' });
-    expect(req.echo.reasoning).toEqual({ effort: 'high', summary: null });
+    expect(req.echo.reasoning).toEqual({ effort: 'high', summary: 'auto' });
+  });
+
+  it('turns reasoning off for effort none, asks for JSON for json_object, and refuses an unknown effort', () => {
+    const chat = (body: Record<string, unknown>): unknown => decodeResponsesRequest({ model: 'm', input: 'x', ...body }).chat;
+    expect(chat({ reasoning: { effort: 'none' } })).toEqual({ model: 'm', reasoning: { enabled: false } });
+    expect(chat({ reasoning: { summary: 'auto' }, text: { format: { type: 'json_object' } } })).toEqual({ model: 'm', responseFormat: { type: 'json' } });
+    expect(chat({ text: { format: { type: 'text' } } })).toEqual({ model: 'm' });
+    expect(refusal({ model: 'm', input: 'x', reasoning: { effort: 'extreme' } })).toMatchObject({ status: 400, param: 'reasoning.effort' });
   });
 
   it('refuses built-in tools, unsupported items and unknown fields with a 400 naming the parameter', () => {
     expect(refusal({ model: 'm', input: 'x', tools: [{ type: 'file_search', vector_store_ids: [] }] })).toMatchObject({ status: 400, param: 'tools[0].type', message: expect.stringContaining("'file_search' is not supported") });
     expect(refusal({ model: 'm', input: [{ type: 'item_reference', id: 'x' }] })).toMatchObject({ status: 400, param: 'input[0].type' });
-    expect(refusal({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'f' }] }] })).toMatchObject({ param: 'input[0].content[0].type' });
+    expect(refusal({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'f' }] }] })).toMatchObject({ param: 'input[0].content[0].file_data' });
+    expect(refusal({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_file', file_data: 'JVBE' }] }] })).toMatchObject({ param: 'input[0].content[0].file_data' });
+    expect(refusal({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_audio' }] }] })).toMatchObject({ param: 'input[0].content[0].type' });
     expect(refusal({ model: 'm', input: 'x', conversation: 'conv_1' })).toMatchObject({ param: 'conversation' });
     expect(refusal({ model: 'm', input: 'x', text: { format: { type: 'json_schema', name: 'n' } } })).toMatchObject({ param: 'text.format.schema' });
     expect(refusal({ model: 'm', input: [] })).toMatchObject({ param: 'input' });

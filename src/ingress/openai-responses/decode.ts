@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatRequest, JsonObject, ResponseFormat, ToolChoice, ToolDefinition } from '../../core/types.js';
+import type { ChatRequest, JsonObject, Message, ReasoningRequest, ResponseFormat, SystemMessage, ToolChoice, ToolDefinition } from '../../core/types.js';
 import { bad, decodeInput, isObject } from './decode-input.js';
 
 /** What the Response object repeats back of the request (OpenAI echoes these). */
@@ -24,21 +24,28 @@ export interface ResponsesRequest {
   store: boolean;
   previousResponseId: string | undefined;
   /** The system message made of `instructions`; not carried into later turns, as OpenAI does. */
-  instructions: ChatMessage | undefined;
+  instructions: SystemMessage | undefined;
   /** This request's input turns (a stored conversation carries them on). */
-  input: ChatMessage[];
+  input: Message[];
+  /** The client asked for reasoning items' `encrypted_content` (`include`), to hand them back statelessly. */
+  encryptedReasoning: boolean;
   /** Everything but the messages, which the route builds from history, instructions and input. */
   chat: Omit<ChatRequest, 'messages'>;
   echo: Echo;
 }
 
 /**
- * Fields accepted and deliberately not forwarded: `metadata` is echoed, `reasoning` has no canonical
- * field (providers reason at their configured level), `include`, `truncation`, `service_tier`,
- * `stream_options`, `safety_identifier`, `prompt_cache_key` and `text.verbosity` change nothing here.
+ * Fields accepted and deliberately not forwarded: `metadata` is echoed, `store` and `include` are the
+ * front door's own business; `truncation`, `service_tier`, `stream_options`, `safety_identifier`,
+ * `prompt_cache_key`, `reasoning.summary` and `text.verbosity` have no canonical home and change nothing.
  */
-const IGNORED = new Set(['metadata', 'reasoning', 'include', 'truncation', 'service_tier', 'stream_options', 'safety_identifier', 'prompt_cache_key', 'store']);
-const MAPPED = new Set(['model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'text', 'max_output_tokens', 'temperature', 'top_p', 'stream', 'previous_response_id', 'user', 'switchyard']);
+const IGNORED = new Set(['metadata', 'include', 'truncation', 'service_tier', 'stream_options', 'safety_identifier', 'prompt_cache_key', 'store']);
+const MAPPED = new Set(['model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'text', 'max_output_tokens', 'temperature', 'top_p', 'stream', 'previous_response_id', 'user', 'reasoning']);
+
+/** How the Responses API counts the output limit: reasoning included, as `max_completion_tokens` does. */
+const OPENAI_LIMIT_FIELD = { openai: { max_tokens_field: 'max_completion_tokens' } } as const;
+
+const EFFORTS = new Set(['minimal', 'low', 'medium', 'high']);
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -65,27 +72,27 @@ function decodeTools(tools: unknown): ToolDefinition[] {
     if (!isObject(t)) throw bad(p, `'${p}' must be an object.`);
     if (t.type !== 'function') throw bad(`${p}.type`, `Tool type '${String(t.type).slice(0, 40)}' is not supported by this gateway; only 'function' tools are.`, 'unsupported_tool');
     if (typeof t.name !== 'string' || !NAME.test(t.name)) throw bad(`${p}.name`, `'${p}.name' must be 1 to 64 letters, digits, underscores or dashes.`);
-    const fn: ToolDefinition['function'] = { name: t.name };
+    const tool: ToolDefinition = { name: t.name };
     if (t.description !== undefined && t.description !== null) {
       if (typeof t.description !== 'string') throw bad(`${p}.description`, `'${p}.description' must be a string.`);
-      fn.description = t.description;
+      tool.description = t.description;
     }
     if (t.parameters !== undefined && t.parameters !== null) {
       if (!isObject(t.parameters)) throw bad(`${p}.parameters`, `'${p}.parameters' must be a JSON Schema object.`);
-      fn.parameters = t.parameters as JsonObject;
+      tool.parameters = t.parameters as JsonObject;
     }
     const strict = optBool(t, 'strict');
-    if (strict !== undefined) fn.strict = strict;
-    return { type: 'function', function: fn };
+    if (strict !== undefined) tool.strict = strict;
+    return tool;
   });
 }
 
 function decodeToolChoice(choice: unknown, tools: readonly ToolDefinition[]): ToolChoice {
-  if (choice === 'none' || choice === 'auto' || choice === 'required') return choice;
+  if (choice === 'none' || choice === 'auto' || choice === 'required') return { type: choice };
   if (!isObject(choice) || choice.type !== 'function') throw bad('tool_choice', "'tool_choice' must be 'none', 'auto', 'required' or {type: 'function', name}.");
   const name = choice.name;
-  if (typeof name !== 'string' || !tools.some((t) => t.function.name === name)) throw bad('tool_choice.name', "'tool_choice.name' must name a function in 'tools'.");
-  return { type: 'function', function: { name } };
+  if (typeof name !== 'string' || !tools.some((t) => t.name === name)) throw bad('tool_choice.name', "'tool_choice.name' must name a function in 'tools'.");
+  return { type: 'tool', name };
 }
 
 function decodeFormat(textConfig: unknown): ResponseFormat | undefined {
@@ -93,15 +100,31 @@ function decodeFormat(textConfig: unknown): ResponseFormat | undefined {
   const f = textConfig.format;
   if (f === undefined || f === null) return undefined;
   if (!isObject(f)) throw bad('text.format', "'text.format' must be an object.");
-  if (f.type === 'text' || f.type === 'json_object') return { type: f.type };
+  if (f.type === 'text') return { type: 'text' };
+  if (f.type === 'json_object') return { type: 'json' };
   if (f.type !== 'json_schema') throw bad('text.format.type', "'text.format.type' must be 'text', 'json_object' or 'json_schema'.");
   if (typeof f.name !== 'string' || !NAME.test(f.name)) throw bad('text.format.name', "'text.format.name' must be 1 to 64 letters, digits, underscores or dashes.");
   if (!isObject(f.schema)) throw bad('text.format.schema', "'text.format.schema' must be a JSON Schema object.");
-  const js: Extract<ResponseFormat, { type: 'json_schema' }>['json_schema'] = { name: f.name, schema: f.schema as JsonObject };
+  const json: ResponseFormat = { type: 'json', schema: f.schema as JsonObject, name: f.name };
   const strict = optBool(f, 'strict');
-  if (strict !== undefined) js.strict = strict;
-  if (typeof f.description === 'string') js.description = f.description;
-  return { type: 'json_schema', json_schema: js };
+  if (strict !== undefined) json.strict = strict;
+  if (typeof f.description === 'string') json.description = f.description;
+  return json;
+}
+
+/** `reasoning.effort` as the canonical reasoning request: `none` turns reasoning off. */
+function decodeReasoning(reasoning: Record<string, unknown>): ReasoningRequest | undefined {
+  const effort = reasoning.effort;
+  if (effort === undefined || effort === null) return undefined;
+  if (effort === 'none') return { enabled: false };
+  if (typeof effort !== 'string' || !EFFORTS.has(effort)) throw bad('reasoning.effort', "'reasoning.effort' must be 'none', 'minimal', 'low', 'medium' or 'high'.");
+  return { enabled: true, effort: effort as NonNullable<ReasoningRequest['effort']> };
+}
+
+function includes(v: unknown, what: string): boolean {
+  if (v === undefined || v === null) return false;
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw bad('include', "'include' must be an array of strings.");
+  return v.includes(what);
 }
 
 function decodeMetadata(v: unknown): Record<string, string> | null {
@@ -129,35 +152,40 @@ export function decodeResponsesRequest(body: unknown): ResponsesRequest {
   const chat: Omit<ChatRequest, 'messages'> = { model: body.model };
   const tools = body.tools === undefined || body.tools === null ? [] : decodeTools(body.tools);
   if (tools.length > 0) chat.tools = tools;
-  if (body.tool_choice !== undefined && body.tool_choice !== null) chat.tool_choice = decodeToolChoice(body.tool_choice, tools);
+  if (body.tool_choice !== undefined && body.tool_choice !== null) chat.toolChoice = decodeToolChoice(body.tool_choice, tools);
   const parallel = optBool(body, 'parallel_tool_calls');
-  if (parallel !== undefined) chat.parallel_tool_calls = parallel;
+  if (parallel !== undefined) chat.parallelToolCalls = parallel;
   const format = body.text === undefined || body.text === null ? undefined : decodeFormat(body.text);
-  if (format && format.type !== 'text') chat.response_format = format;
+  if (format && format.type !== 'text') chat.responseFormat = format;
   const maxOutput = num(body, 'max_output_tokens', 16, 10_000_000, true);
-  // max_output_tokens counts reasoning too, as max_completion_tokens does.
-  if (maxOutput !== undefined) chat.max_completion_tokens = maxOutput;
+  if (maxOutput !== undefined) {
+    chat.maxOutputTokens = maxOutput;
+    chat.providerOptions = OPENAI_LIMIT_FIELD;
+  }
   const temperature = num(body, 'temperature', 0, 2);
   if (temperature !== undefined) chat.temperature = temperature;
   const topP = num(body, 'top_p', 0, 1);
-  if (topP !== undefined) chat.top_p = topP;
+  if (topP !== undefined) chat.topP = topP;
   if (typeof body.user === 'string') chat.user = body.user;
-  if (body.switchyard !== undefined) (chat as Record<string, unknown>).switchyard = body.switchyard;
   const stream = optBool(body, 'stream') ?? false;
+  if (body.reasoning !== undefined && body.reasoning !== null && !isObject(body.reasoning)) throw bad('reasoning', "'reasoning' must be an object.");
   const reasoning = isObject(body.reasoning) ? body.reasoning : {};
+  const reasoningRequest = decodeReasoning(reasoning);
+  if (reasoningRequest) chat.reasoning = reasoningRequest;
 
   return {
     model: body.model,
     stream,
     store: optBool(body, 'store') ?? true,
     previousResponseId: previous,
-    instructions: instructions === null ? undefined : { role: 'system', content: instructions },
+    instructions: instructions === null ? undefined : { role: 'system', content: [{ type: 'text', text: instructions }] },
     input,
+    encryptedReasoning: includes(body.include, 'reasoning.encrypted_content'),
     chat,
     echo: {
       instructions,
       metadata: decodeMetadata(body.metadata),
-      tools: tools.map((t) => ({ type: 'function', name: t.function.name, description: t.function.description ?? null, parameters: t.function.parameters ?? null, strict: t.function.strict ?? true })),
+      tools: tools.map((t) => ({ type: 'function', name: t.name, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? true })),
       tool_choice: body.tool_choice ?? 'auto',
       temperature: temperature ?? null,
       top_p: topP ?? null,

@@ -1,5 +1,6 @@
-import type { AssistantMessage, ChatResponse, FinishReason, ToolCall, Usage } from '../../core/types.js';
+import type { ChatResponse, FinishReason, Usage } from '../../core/types.js';
 import type { Echo } from './decode.js';
+import { sealReasoning } from './reasoning.js';
 
 /** Output items as the Responses API words them. */
 export interface MessageItem {
@@ -21,6 +22,8 @@ export interface ReasoningItem {
   id: string;
   type: 'reasoning';
   summary: Array<{ type: 'summary_text'; text: string }>;
+  /** Only when the request's `include` asks for it. */
+  encrypted_content?: string;
 }
 export type OutputItem = MessageItem | FunctionCallItem | ReasoningItem;
 
@@ -108,39 +111,44 @@ export function responseObject(
   };
 }
 
-function reasoningText(m: AssistantMessage): string | undefined {
-  return m.reasoning_content === undefined || m.reasoning_content === '' ? undefined : m.reasoning_content;
+/** A reasoning item; `encrypted` (the sealed signature or redacted data) only when the client asked for it. */
+export function reasoningItem(id: string, text: string, encrypted: string | undefined): ReasoningItem {
+  const item: ReasoningItem = { id, type: 'reasoning', summary: text === '' ? [] : [{ type: 'summary_text', text }] };
+  if (encrypted !== undefined) item.encrypted_content = encrypted;
+  return item;
 }
 
-function messageText(m: AssistantMessage): string {
-  if (m.content === null) return '';
-  return typeof m.content === 'string' ? m.content : m.content.map((p) => p.text).join('');
-}
-
-/** A canonical answer's output items: reasoning, then the message, then the function calls. */
-export function outputItems(res: ChatResponse, ids: ResponseIds): OutputItem[] {
-  const m = res.message;
+/**
+ * A canonical answer's output items, in the order of its parts: a reasoning item per reasoning part
+ * (reasoning without text only as encrypted content), one message per run of text, a function_call per
+ * tool call. An answer without text or calls still has its (empty) message, as OpenAI's has.
+ */
+export function outputItems(res: ChatResponse, ids: ResponseIds, encryptedReasoning: boolean): OutputItem[] {
   const done = res.finishReason === 'length' ? 'incomplete' : 'completed';
   const out: OutputItem[] = [];
-  const reasoning = reasoningText(m);
-  if (reasoning !== undefined) out.push({ id: ids.next('rs'), type: 'reasoning', summary: [{ type: 'summary_text', text: reasoning }] });
-  const text = messageText(m);
-  if (text !== '' || !m.tool_calls?.length) out.push({ id: ids.next('msg'), type: 'message', status: done, role: 'assistant', content: [outputText(text)] });
-  for (const call of m.tool_calls ?? []) {
-    out.push({ id: ids.next('fc'), type: 'function_call', status: done, call_id: call.id, name: call.function.name, arguments: call.function.arguments });
+  const newMessage = (): MessageItem => ({ id: ids.next('msg'), type: 'message', status: done, role: 'assistant', content: [outputText('')] });
+  let message: MessageItem | undefined;
+  for (const part of res.content) {
+    switch (part.type) {
+      case 'text':
+        if (part.text === '') continue;
+        if (!message) out.push((message = newMessage()));
+        (message.content[0] as MessageItem['content'][number]).text += part.text;
+        continue;
+      case 'reasoning':
+      case 'redacted-reasoning': {
+        // Reasoning with no text to show (redacted, a signature alone) is an item only to carry its encrypted content.
+        const sealed = encryptedReasoning ? sealReasoning(part) : undefined;
+        const text = part.type === 'reasoning' ? part.text : '';
+        if (text !== '' || sealed !== undefined) out.push(reasoningItem(ids.next('rs'), text, sealed));
+        break;
+      }
+      case 'tool-call':
+        out.push({ id: ids.next('fc'), type: 'function_call', status: done, call_id: part.id, name: part.name, arguments: part.arguments });
+        break;
+    }
+    message = undefined;
   }
+  if (!out.some((item) => item.type !== 'reasoning')) out.push(newMessage());
   return out;
-}
-
-/** The assistant turn output items make, for a stored conversation. */
-export function assistantTurn(output: readonly OutputItem[]): AssistantMessage {
-  let text = '';
-  const calls: ToolCall[] = [];
-  for (const item of output) {
-    if (item.type === 'message') for (const c of item.content) text += c.text;
-    else if (item.type === 'function_call') calls.push({ id: item.call_id, type: 'function', function: { name: item.name, arguments: item.arguments } });
-  }
-  const turn: AssistantMessage = { role: 'assistant', content: text === '' && calls.length > 0 ? null : text };
-  if (calls.length > 0) turn.tool_calls = calls;
-  return turn;
 }

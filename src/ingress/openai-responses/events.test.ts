@@ -68,6 +68,30 @@ describe('Responses stream events', () => {
     ]);
   });
 
+  it('starts a new reasoning item after a sealed one, carries the encrypted content, and writes reasoning with nothing to show as a whole item', () => {
+    const e = new ResponseEvents(frame, new ResponseIds('abc'));
+    e.start();
+    e.reasoning('One.');
+    e.sealReasoning('swy1.one');
+    e.reasoning('Two.');
+    e.sealReasoning(undefined);
+    e.opaqueReasoning('swy1.hidden');
+    e.text('Hi');
+    e.sealReasoning(undefined);
+    e.sealReasoning('swy1.late');
+    e.finish('stop', null);
+    const events = parse(e.take());
+    const done = events.filter((x) => x.type === 'response.output_item.done').map((x) => x.item);
+    expect(done).toEqual([
+      { id: 'rs_abc01', type: 'reasoning', summary: [{ type: 'summary_text', text: 'One.' }], encrypted_content: 'swy1.one' },
+      { id: 'rs_abc02', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Two.' }] },
+      { id: 'rs_abc03', type: 'reasoning', summary: [], encrypted_content: 'swy1.hidden' },
+      { id: 'msg_abc04', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Hi', annotations: [], logprobs: [] }] },
+      { id: 'rs_abc05', type: 'reasoning', summary: [], encrypted_content: 'swy1.late' },
+    ]);
+    expect(events.filter((x) => x.output_index === 2).map((x) => x.type)).toEqual(['response.output_item.added', 'response.output_item.done']);
+  });
+
   it('ends a cut answer with response.incomplete and the reason', () => {
     const e = new ResponseEvents(frame, new ResponseIds('abc'));
     e.start();

@@ -1,10 +1,10 @@
 import type { FinishReason } from '../../core/types.js';
-import { outputText, responseObject, statusOf, type FunctionCallItem, type MessageItem, type OutputItem, type ReasoningItem, type ResponseFrame, type ResponseIds } from './encode.js';
+import { outputText, reasoningItem, responseObject, statusOf, type FunctionCallItem, type MessageItem, type OutputItem, type ReasoningItem, type ResponseFrame, type ResponseIds } from './encode.js';
 
 /** The item being streamed: its output index and what it has accumulated so far. */
 type Open =
   | { kind: 'message'; index: number; item: MessageItem; text: string }
-  | { kind: 'reasoning'; index: number; item: ReasoningItem; text: string }
+  | { kind: 'reasoning'; index: number; item: ReasoningItem; text: string; sealed: boolean }
   | { kind: 'call'; index: number; item: FunctionCallItem; callIndex: number };
 
 /**
@@ -36,10 +36,35 @@ export class ResponseEvents {
     this.emit('response.output_text.delta', { item_id: o.item.id, output_index: o.index, content_index: 0, delta, logprobs: [] });
   }
 
+  /** Reasoning text: a summary delta of the open reasoning item, or of a new one once the open one is sealed. */
   reasoning(delta: string): void {
-    const o = this.open?.kind === 'reasoning' ? this.open : this.openReasoning();
+    const o = this.open?.kind === 'reasoning' && !this.open.sealed ? this.open : this.openReasoning();
     o.text += delta;
     this.emit('response.reasoning_summary_text.delta', { item_id: o.item.id, output_index: o.index, summary_index: 0, delta });
+  }
+
+  /**
+   * The reasoning so far is signed: the open reasoning item is complete, and carries `encrypted` (the
+   * sealed signature) when the client asked for encrypted content.
+   */
+  sealReasoning(encrypted: string | undefined): void {
+    if (this.open?.kind !== 'reasoning') {
+      // A signature of no reasoning text shown (a Gemini thought signature) is an item only when it is given out.
+      if (encrypted !== undefined) this.opaqueReasoning(encrypted);
+      return;
+    }
+    this.open.sealed = true;
+    if (encrypted !== undefined) this.open.item.encrypted_content = encrypted;
+  }
+
+  /** Reasoning with nothing to show (redacted, a signature alone): a whole reasoning item with only its encrypted content. */
+  opaqueReasoning(encrypted: string): void {
+    this.close('completed');
+    const index = this.output.length;
+    const item = reasoningItem(this.ids.next('rs'), '', encrypted);
+    this.output.push(item);
+    this.emit('response.output_item.added', { output_index: index, item });
+    this.emit('response.output_item.done', { output_index: index, item });
   }
 
   /** A tool-call part: a new call index opens a function_call item, later parts add to its arguments. */
@@ -92,7 +117,7 @@ export class ResponseEvents {
   private openReasoning(): Extract<Open, { kind: 'reasoning' }> {
     this.close('completed');
     const item: ReasoningItem = { id: this.ids.next('rs'), type: 'reasoning', summary: [] };
-    const o = { kind: 'reasoning' as const, index: this.output.length, item, text: '' };
+    const o = { kind: 'reasoning' as const, index: this.output.length, item, text: '', sealed: false };
     this.open = o;
     this.output.push(item);
     this.emit('response.output_item.added', { output_index: o.index, item: { ...item, summary: [] } });

@@ -176,6 +176,26 @@ describe('the OpenAI Responses front door, through the server and the official S
     expect(sent).not.toHaveProperty('metadata');
   });
 
+  it('asks Claude to think with the budget of the reasoning effort', async () => {
+    await client.responses.create({ model: 'anthropic', input: 'Hi', reasoning: { effort: 'low' }, max_output_tokens: 4096, store: false });
+    const sent = JSON.parse(sims.anthropic?.lastRequest?.body.toString() ?? '{}') as Record<string, unknown>;
+    expect(sent.thinking).toEqual({ type: 'enabled', budget_tokens: 2048 });
+  });
+
+  it('hands signed reasoning back to Claude, from a stored conversation and from encrypted reasoning items', async () => {
+    const first = await client.responses.create({ model: 'bedrock', input: 'Think step by step: hello', include: ['reasoning.encrypted_content'] });
+    const reasoning = first.output.find((o) => o.type === 'reasoning');
+    if (reasoning?.type !== 'reasoning') throw new Error('no reasoning item');
+    expect(reasoning.encrypted_content).toMatch(/^swy1\./);
+    const resent = (): unknown => (JSON.parse(sims.bedrock?.lastRequest?.body.toString() ?? '{}') as { messages: Array<{ content: unknown[] }> }).messages[1]?.content[0];
+    await client.responses.create({ model: 'bedrock', previous_response_id: first.id, input: 'Thanks', store: false });
+    const fromStore = resent();
+    expect(fromStore).toEqual({ reasoningContent: { reasoningText: { text: reasoning.summary[0]?.text, signature: expect.stringMatching(/.+/) } } });
+    const handedBack = first.output as unknown as OpenAI.Responses.ResponseInputItem[];
+    await client.responses.create({ model: 'bedrock', input: [{ role: 'user', content: 'Think step by step: hello' }, ...handedBack, { role: 'user', content: 'Thanks' }], store: false });
+    expect(resent()).toEqual(fromStore);
+  });
+
   it('writes the typed events in the documented order, each with a sequence number', async () => {
     const res = await request(`${server.url}/v1/responses`, {
       method: 'POST',

@@ -1,19 +1,21 @@
 import { GatewayError } from '../../core/errors.js';
-import type { ChatMessage, ChatRequest } from '../../core/types.js';
+import type { ChatRequest, Message } from '../../core/types.js';
 import { parseJson } from '../../http/body.js';
 import type { HttpResponse } from '../../http/exchange.js';
 import { jsonResponse } from '../../http/respond.js';
 import type { Route, RouteContext } from '../../http/route.js';
 import { SseStream } from '../../http/sse.js';
+import { takeBodyHints } from '../body-hints.js';
 import { formatUsd, requestOptions, servedHeaders } from '../gateway-headers.js';
 import { costExtension } from '../openai-chat/cost.js';
 import { decodeResponsesRequest, type ResponsesRequest } from './decode.js';
-import { assistantTurn, encodeResponsesUsage, outputItems, ResponseIds, responseObject, statusOf, type ResponseFrame } from './encode.js';
+import { answerTurn } from './answer.js';
+import { encodeResponsesUsage, outputItems, ResponseIds, responseObject, statusOf, type ResponseFrame } from './encode.js';
 import { conversationsOf, type Conversations } from './store/conversations.js';
 import { ResponsesStreamEncoder } from './stream.js';
 
 /** The conversation before the answer: a stored one continued, then this request's input. */
-async function conversation(req: ResponsesRequest, conversations: Conversations | undefined, owner: string): Promise<ChatMessage[]> {
+async function conversation(req: ResponsesRequest, conversations: Conversations | undefined, owner: string): Promise<Message[]> {
   if (req.previousResponseId === undefined) return req.input;
   if (!conversations) {
     throw new GatewayError({
@@ -27,7 +29,11 @@ async function conversation(req: ResponsesRequest, conversations: Conversations 
 }
 
 async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
-  const req = decodeResponsesRequest(parseJson(await ctx.body()));
+  const body = parseJson(await ctx.body());
+  // Switchyard's own `switchyard` field is taken off first: it is no Responses API parameter.
+  const hints = takeBodyHints(body);
+  const req = decodeResponsesRequest(body);
+  const options = requestOptions(ctx, hints);
   const conversations = conversationsOf(ctx.gateway);
   const owner = ctx.caller.keyId ?? '';
   const history = await conversation(req, conversations, owner);
@@ -38,24 +44,23 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
   const frame: ResponseFrame = { id: ids.response, createdAt: Math.floor(Date.now() / 1000), model: req.model, echo: req.echo, stored: keep !== undefined };
 
   if (req.stream) {
-    chat.stream = true;
-    const { parts, servedBy, headers: admitted, cache } = await ctx.gateway.stream(chat, requestOptions(ctx));
+    const { parts, servedBy, headers: admitted, cache } = await ctx.gateway.stream(chat, options);
     ctx.servedBy = servedBy;
     const headers = servedHeaders(servedBy, admitted, cache);
     headers['content-type'] = 'text/event-stream';
     headers['cache-control'] = 'no-cache';
     if (ctx.costOf) headers.trailer = 'x-switchyard-cost-usd';
-    const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, ids, keep && { conversations: keep, owner, messages: history });
+    const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, ids, keep && { conversations: keep, owner, messages: history }, req.encryptedReasoning);
     return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
   }
 
-  const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(chat, requestOptions(ctx));
+  const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(chat, options);
   ctx.servedBy = servedBy;
   const headers = servedHeaders(servedBy, admitted, cache);
   const cost = costExtension(ctx, servedBy, response.usage, response.usageEstimated);
   if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
-  const output = outputItems(response, ids);
-  if (keep) await keep.save(ids.response, owner, [...history, assistantTurn(output)]);
+  const output = outputItems(response, ids, req.encryptedReasoning);
+  if (keep) await keep.save(ids.response, owner, [...history, answerTurn(response.content)]);
   return jsonResponse(200, responseObject(frame, statusOf(response.finishReason), output, encodeResponsesUsage(response.usage, cost)), headers);
 }
 

@@ -1,5 +1,5 @@
 import { GatewayError } from '../../core/errors.js';
-import type { ChatMessage, FinishReason, StreamPart } from '../../core/types.js';
+import type { FinishReason, Message, StreamPart } from '../../core/types.js';
 import type { ServedBy } from '../../gateway/gateway.js';
 import { exposesUpstream } from '../../http/respond.js';
 import type { RouteContext } from '../../http/route.js';
@@ -7,8 +7,10 @@ import type { StreamEncoder } from '../../http/sse.js';
 import { formatUsd } from '../gateway-headers.js';
 import { costExtension } from '../openai-chat/cost.js';
 import { openAIErrorBody } from '../openai-chat/errors.js';
-import { assistantTurn, encodeResponsesUsage, type ResponseFrame, type ResponseIds } from './encode.js';
+import { AnswerParts, answerTurn } from './answer.js';
+import { encodeResponsesUsage, type ResponseFrame, type ResponseIds } from './encode.js';
 import { ResponseEvents } from './events.js';
+import { sealReasoning } from './reasoning.js';
 import type { Conversations } from './store/conversations.js';
 
 /** Where a stream that ended well is kept (`previous_response_id`), when it is to be kept. */
@@ -16,7 +18,7 @@ export interface StreamStorage {
   conversations: Conversations;
   owner: string;
   /** The conversation before this response's answer. */
-  messages: ChatMessage[];
+  messages: Message[];
 }
 
 const NOTHING: readonly string[] = Object.freeze([]);
@@ -34,6 +36,8 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
   private usage: Record<string, unknown> | null = null;
   private cost: string | undefined;
   private readonly responseId: string;
+  /** The answer's canonical parts, collected only when the response is to be stored. */
+  private readonly answer: AnswerParts | undefined;
   readonly trailers = (): Record<string, string> | undefined => (this.cost === undefined ? undefined : { 'x-switchyard-cost-usd': this.cost });
 
   constructor(
@@ -42,9 +46,12 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
     frame: ResponseFrame,
     ids: ResponseIds,
     private readonly storage: StreamStorage | undefined,
+    /** The client asked for reasoning items' encrypted content (`include`). */
+    private readonly encryptedReasoning: boolean,
   ) {
     this.events = new ResponseEvents(frame, ids);
     this.responseId = ids.response;
+    this.answer = storage && new AnswerParts();
   }
 
   part(part: StreamPart): string | undefined {
@@ -52,14 +59,21 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
       this.started = true;
       this.events.start();
     }
+    this.answer?.add(part);
     switch (part.type) {
       case 'text':
         this.events.text(part.delta);
         break;
       case 'reasoning':
-        // A signature alone has no Responses field (the summary is all a client sees of reasoning).
         if (part.delta !== '') this.events.reasoning(part.delta);
+        if (part.signature !== undefined) this.events.sealReasoning(this.encryptedReasoning ? sealReasoning({ type: 'reasoning', text: '', signature: part.signature, provider: part.provider }) : undefined);
         break;
+      case 'redacted-reasoning': {
+        // Redacted reasoning has nothing to show: only a client that asked for encrypted content sees it.
+        const sealed = this.encryptedReasoning ? sealReasoning(part) : undefined;
+        if (sealed !== undefined) this.events.opaqueReasoning(sealed);
+        break;
+      }
       case 'tool-call':
         this.events.toolCall(part.index, part.id, part.name, part.argumentsDelta);
         break;
@@ -82,9 +96,9 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
   end(): readonly string[] {
     if (!this.started) this.events.start();
     this.events.finish(this.finishReason, this.usage);
-    if (this.storage) {
+    if (this.storage && this.answer) {
       const { conversations, owner, messages } = this.storage;
-      void conversations.save(this.responseId, owner, [...messages, assistantTurn(this.events.output)]);
+      void conversations.save(this.responseId, owner, [...messages, answerTurn(this.answer.parts)]);
     }
     const frames = this.events.take();
     return frames === '' ? NOTHING : [frames];

@@ -44,8 +44,8 @@ describe('stored responses in an app with a SQLite ledger', () => {
     const { rows } = await store.sql.query<{ id: string; owner: string; messages: string }>(`SELECT id, owner, messages FROM responses`);
     expect(rows.map((r) => r.id)).toEqual([first.id]);
     expect(JSON.parse(rows[0]?.messages ?? '[]')).toEqual([
-      { role: 'user', content: 'Remember the number 7' },
-      { role: 'assistant', content: first.output_text },
+      { role: 'user', content: [{ type: 'text', text: 'Remember the number 7' }] },
+      { role: 'assistant', content: [{ type: 'text', text: first.output_text }] },
     ]);
     const second = await client.responses.create({ model: 'chat', previous_response_id: first.id, input: 'What was it?' });
     expect(second.output_text).toContain('You said: What was it?');

@@ -1,9 +1,10 @@
 import { GatewayError } from '../../../core/errors.js';
 import { silentLogger, type Logger } from '../../../core/logger.js';
-import type { ChatMessage } from '../../../core/types.js';
+import type { Message } from '../../../core/types.js';
 import type { Gateway } from '../../../gateway/gateway.js';
 import { MemoryConversationStore } from './memory.js';
 import type { ConversationStore } from './store.js';
+import { storedMessages } from './stored.js';
 
 /**
  * A gateway's stored conversations. A save runs in the background once the answer is out; a request
@@ -17,7 +18,7 @@ export class Conversations {
     private readonly logger: Logger,
   ) {}
 
-  save(id: string, owner: string, messages: readonly ChatMessage[]): Promise<void> {
+  save(id: string, owner: string, messages: readonly Message[]): Promise<void> {
     const saving = this.store
       .save(id, owner, messages)
       .catch((err: unknown) => this.logger.warn({ err: err instanceof Error ? err.message : String(err), responseId: id }, 'could not store a response'))
@@ -26,10 +27,10 @@ export class Conversations {
     return saving;
   }
 
-  /** The conversation up to `id`; a 400 naming `previous_response_id` when it is not there for this caller. */
-  async history(id: string, owner: string): Promise<ChatMessage[]> {
+  /** The conversation up to `id`; a 400 naming `previous_response_id` when it is not there for this caller or unreadable. */
+  async history(id: string, owner: string): Promise<Message[]> {
     await this.pending.get(id);
-    let messages: ChatMessage[] | undefined;
+    let messages: unknown;
     try {
       messages = await this.store.load(id, owner);
     } catch (err) {
@@ -38,7 +39,7 @@ export class Conversations {
     if (messages === undefined) {
       throw new GatewayError({ kind: 'invalid_request', code: 'previous_response_not_found', param: 'previous_response_id', message: `Previous response with id '${id.slice(0, 80)}' not found.` });
     }
-    return messages;
+    return storedMessages(messages, id);
   }
 }
 

@@ -1,10 +1,10 @@
-import type { ChatMessage } from '../../../core/types.js';
+import type { Message } from '../../../core/types.js';
 import type { ConversationStore } from './store.js';
 
 interface Entry {
   owner: string;
   expiresAt: number;
-  messages: readonly ChatMessage[];
+  messages: readonly Message[];
 }
 
 /**
@@ -20,7 +20,7 @@ export class MemoryConversationStore implements ConversationStore {
     private readonly now: () => number = Date.now,
   ) {}
 
-  save(id: string, owner: string, messages: readonly ChatMessage[]): Promise<void> {
+  save(id: string, owner: string, messages: readonly Message[]): Promise<void> {
     this.sweep();
     this.entries.delete(id);
     this.entries.set(id, { owner, expiresAt: this.now() + this.retentionMs, messages });
@@ -31,7 +31,7 @@ export class MemoryConversationStore implements ConversationStore {
     return Promise.resolve();
   }
 
-  load(id: string, owner: string): Promise<ChatMessage[] | undefined> {
+  load(id: string, owner: string): Promise<Message[] | undefined> {
     const e = this.entries.get(id);
     const live = e !== undefined && e.owner === owner && e.expiresAt > this.now();
     return Promise.resolve(live ? [...e.messages] : undefined);

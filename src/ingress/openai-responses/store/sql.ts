@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../../../core/types.js';
+import type { Message } from '../../../core/types.js';
 import type { SqlDriver } from '../../../ledger/store/driver.js';
 import type { ConversationStore } from './store.js';
 
@@ -18,7 +18,7 @@ export class SqlConversationStore implements ConversationStore {
     this.table = driver.table('responses');
   }
 
-  async save(id: string, owner: string, messages: readonly ChatMessage[]): Promise<void> {
+  async save(id: string, owner: string, messages: readonly Message[]): Promise<void> {
     const now = this.now();
     if (now >= this.nextSweep) {
       this.nextSweep = now + SWEEP_EVERY_MS;
@@ -27,9 +27,9 @@ export class SqlConversationStore implements ConversationStore {
     await this.driver.insertRows(this.table, ['id', 'owner', 'created_at', 'expires_at', 'messages'], 'id', [[id, owner, now, now + this.retentionMs, JSON.stringify(messages)]]);
   }
 
-  async load(id: string, owner: string): Promise<ChatMessage[] | undefined> {
+  async load(id: string, owner: string): Promise<unknown> {
     const { rows } = await this.driver.query<{ messages: string }>(`SELECT messages FROM ${this.table} WHERE id = ? AND owner = ? AND expires_at > ?`, [id, owner, this.now()]);
     const row = rows[0];
-    return row === undefined ? undefined : (JSON.parse(row.messages) as ChatMessage[]);
+    return row === undefined ? undefined : (JSON.parse(row.messages) as unknown);
   }
 }

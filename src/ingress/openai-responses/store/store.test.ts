@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { silentLogger } from '../../../core/logger.js';
-import type { ChatMessage } from '../../../core/types.js';
+import type { Message } from '../../../core/types.js';
 import type { SqlDriver } from '../../../ledger/store/driver.js';
 import { migrate } from '../../../ledger/store/migrations.js';
 import { openPostgres } from '../../../ledger/store/postgres-driver.js';
@@ -12,7 +12,10 @@ import { SqlConversationStore } from './sql.js';
 import type { ConversationStore } from './store.js';
 
 const HOUR = 3_600_000;
-const turn = (text: string): ChatMessage[] => [{ role: 'user', content: text }, { role: 'assistant', content: `re: ${text}` }];
+const turn = (text: string): Message[] => [
+  { role: 'user', content: [{ type: 'text', text }] },
+  { role: 'assistant', content: [{ type: 'text', text: `re: ${text}` }] },
+];
 
 /** One suite for every store: what a key saved only it reads back, and only until the retention ends. */
 function conversationSuite(name: string, open: (now: () => number) => Promise<ConversationStore>, cleanup: () => Promise<void> = async () => undefined): void {

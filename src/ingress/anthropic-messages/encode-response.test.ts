@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { makeUsage, type ChatResponse } from '../../core/types.js';
+import { encodeMessage } from './encode-response.js';
+import { decodeMessagesRequest } from './decode-request.js';
+
+const answer = (over: Partial<ChatResponse>): ChatResponse => ({
+  id: 'up',
+  model: 'claude',
+  created: 0,
+  content: [],
+  finishReason: 'stop',
+  usage: makeUsage({ prompt: 10, completion: 5, cachedRead: 4 }),
+  ...over,
+});
+
+describe('encodeMessage', () => {
+  it('writes the content blocks in the order of the parts: signed and redacted thinking, text, tool_use', () => {
+    const m = encodeMessage(
+      answer({
+        finishReason: 'tool_calls',
+        content: [
+          { type: 'reasoning', text: 'Plan.', signature: 'sig', provider: 'anthropic' },
+          { type: 'redacted-reasoning', data: 'opaque', provider: 'anthropic' },
+          { type: 'text', text: 'Calling.' },
+          { type: 'tool-call', id: 't1', name: 'f', arguments: '{"a":1}' },
+        ],
+      }),
+      'claude-door',
+      '0000-1111',
+    );
+    expect(m).toEqual({
+      id: 'msg_00001111',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-door',
+      content: [
+        { type: 'thinking', thinking: 'Plan.', signature: 'sig' },
+        { type: 'redacted_thinking', data: 'opaque' },
+        { type: 'text', text: 'Calling.' },
+        { type: 'tool_use', id: 't1', name: 'f', input: { a: 1 } },
+      ],
+      stop_reason: 'tool_use',
+      stop_sequence: null,
+      usage: { input_tokens: 6, cache_creation_input_tokens: 0, cache_read_input_tokens: 4, output_tokens: 5 },
+    });
+  });
+
+  it('gives other upstreams\' reasoning an empty signature, skips empty text and keeps a Claude upstream\'s own stop sequence', () => {
+    const m = encodeMessage(
+      answer({
+        content: [
+          { type: 'reasoning', text: 'Hm.', signature: 'gsig', provider: 'google' },
+          { type: 'reasoning', text: '', signature: 'gsig2', provider: 'google' },
+          { type: 'redacted-reasoning', data: 'x', provider: 'bedrock' },
+          { type: 'text', text: '' },
+        ],
+        providerMetadata: { anthropic: { stop_reason: 'stop_sequence', stop_sequence: '###' } },
+      }),
+      'c',
+      'r',
+    );
+    expect(m).toMatchObject({ content: [{ type: 'thinking', thinking: 'Hm.', signature: '' }], stop_reason: 'stop_sequence', stop_sequence: '###' });
+  });
+
+  it('round-trips thinking: the blocks it writes decode back to the very same parts', () => {
+    const content: ChatResponse['content'] = [
+      { type: 'reasoning', text: 'Plan.', signature: 'sig', provider: 'anthropic' },
+      { type: 'redacted-reasoning', data: 'opaque', provider: 'anthropic' },
+      { type: 'text', text: 'Done.' },
+    ];
+    const m = encodeMessage(answer({ content }), 'c', 'r');
+    const { request } = decodeMessagesRequest({ model: 'c', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: m.content }, { role: 'user', content: 'again' }] });
+    expect(request.messages[1]).toEqual({ role: 'assistant', content });
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { makeUsage, type ChatResponse } from '../../core/types.js';
+import { decodeResponsesRequest } from './decode.js';
+import { outputItems, ResponseIds } from './encode.js';
+
+const answer = (content: ChatResponse['content'], finishReason: ChatResponse['finishReason'] = 'stop'): ChatResponse => ({
+  id: 'up',
+  model: 'm',
+  created: 0,
+  content,
+  finishReason,
+  usage: makeUsage({ prompt: 1, completion: 1 }),
+});
+
+const REASONED: ChatResponse['content'] = [
+  { type: 'reasoning', text: 'Plan.', signature: 'sig', provider: 'anthropic' },
+  { type: 'redacted-reasoning', data: 'opaque', provider: 'anthropic' },
+  { type: 'text', text: 'Calling ' },
+  { type: 'text', text: 'now.' },
+  { type: 'tool-call', id: 'c1', name: 'f', arguments: '{}' },
+];
+
+describe('Responses output items', () => {
+  it('writes the parts in order: a reasoning item with the summary, one message per run of text, a function_call per call', () => {
+    expect(outputItems(answer(REASONED, 'tool_calls'), new ResponseIds('abc'), false)).toEqual([
+      { id: 'rs_abc01', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Plan.' }] },
+      { id: 'msg_abc02', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Calling now.', annotations: [], logprobs: [] }] },
+      { id: 'fc_abc03', type: 'function_call', status: 'completed', call_id: 'c1', name: 'f', arguments: '{}' },
+    ]);
+  });
+
+  it('seals signatures and redacted reasoning into encrypted_content when asked, and they decode back to the same parts', () => {
+    const items = outputItems(answer(REASONED, 'tool_calls'), new ResponseIds('abc'), true);
+    expect(items.slice(0, 2)).toMatchObject([
+      { type: 'reasoning', summary: [{ type: 'summary_text', text: 'Plan.' }], encrypted_content: expect.stringMatching(/^swy1\./) },
+      { type: 'reasoning', summary: [], encrypted_content: expect.stringMatching(/^swy1\./) },
+    ]);
+    const again = decodeResponsesRequest({ model: 'm', input: [{ role: 'user', content: 'hi' }, ...items, { type: 'function_call_output', call_id: 'c1', output: 'ok' }] });
+    expect(again.input[1]).toEqual({
+      role: 'assistant',
+      content: [REASONED[0], REASONED[1], { type: 'text', text: 'Calling now.' }, REASONED[4]],
+    });
+  });
+
+  it('writes a signature with no reasoning text (a Gemini thought signature) only as encrypted content', () => {
+    const parts: ChatResponse['content'] = [{ type: 'text', text: 'Hi.' }, { type: 'reasoning', text: '', signature: 'gsig', provider: 'google' }];
+    expect(outputItems(answer(parts), new ResponseIds('abc'), false).map((i) => i.type)).toEqual(['message']);
+    const items = outputItems(answer(parts), new ResponseIds('abc'), true);
+    expect(items[1]).toEqual({ id: 'rs_abc02', type: 'reasoning', summary: [], encrypted_content: expect.stringMatching(/^swy1\./) });
+    const again = decodeResponsesRequest({ model: 'm', input: [{ role: 'user', content: 'hi' }, ...items, { role: 'user', content: 'more' }] });
+    expect(again.input[1]).toEqual({ role: 'assistant', content: [{ type: 'text', text: 'Hi.' }, { type: 'reasoning', text: '', signature: 'gsig', provider: 'google' }] });
+  });
+
+  it('gives an answer without text or calls its empty message, and marks a cut one incomplete', () => {
+    expect(outputItems(answer([{ type: 'reasoning', text: 'Hm.' }], 'length'), new ResponseIds('abc'), false)).toEqual([
+      { id: 'rs_abc01', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Hm.' }] },
+      { id: 'msg_abc02', type: 'message', status: 'incomplete', role: 'assistant', content: [{ type: 'output_text', text: '', annotations: [], logprobs: [] }] },
+    ]);
+  });
+});

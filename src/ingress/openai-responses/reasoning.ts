@@ -1,0 +1,56 @@
+import type { ReasoningPart, RedactedReasoningPart } from '../../core/types.js';
+
+/*
+ * A reasoning item's `encrypted_content` is opaque to clients: ours carries the canonical reasoning's
+ * signature (or redacted data) and whose it is, so a client that hands the item back (stateless, with
+ * `include: ["reasoning.encrypted_content"]`) gets the reasoning to the same upstream again.
+ */
+
+const PREFIX = 'swy1.';
+
+interface Sealed {
+  /** The provider whose signature or data it is. */
+  p?: string;
+  /** A signature of reasoning text. */
+  s?: string;
+  /** Redacted reasoning's data. */
+  r?: string;
+}
+
+/** The `encrypted_content` of a reasoning part; undefined when it has nothing to seal (no signature). */
+export function sealReasoning(part: ReasoningPart | RedactedReasoningPart): string | undefined {
+  const sealed: Sealed = part.type === 'reasoning' ? { s: part.signature } : { r: part.data };
+  if (sealed.s === undefined && sealed.r === undefined) return undefined;
+  if (part.provider !== undefined) sealed.p = part.provider;
+  return PREFIX + Buffer.from(JSON.stringify(sealed)).toString('base64url');
+}
+
+function unseal(encrypted: string): Sealed | undefined {
+  if (!encrypted.startsWith(PREFIX)) return undefined;
+  try {
+    const sealed = JSON.parse(Buffer.from(encrypted.slice(PREFIX.length), 'base64url').toString('utf8')) as unknown;
+    return typeof sealed === 'object' && sealed !== null ? (sealed as Sealed) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/**
+ * A reasoning item handed back as a canonical part: its summary as the text, ours sealed as we wrote it;
+ * anyone else's encrypted content as a signature of no known provider (dialects send that nowhere).
+ */
+export function reasoningPart(summary: string, encrypted: string | undefined): ReasoningPart | RedactedReasoningPart | undefined {
+  if (encrypted === undefined) return summary === '' ? undefined : { type: 'reasoning', text: summary };
+  const sealed = unseal(encrypted);
+  if (!sealed) return { type: 'reasoning', text: summary, signature: encrypted };
+  const provider = str(sealed.p);
+  const redacted = str(sealed.r);
+  if (redacted !== undefined) return provider === undefined ? { type: 'redacted-reasoning', data: redacted } : { type: 'redacted-reasoning', data: redacted, provider };
+  const part: ReasoningPart = { type: 'reasoning', text: summary };
+  const signature = str(sealed.s);
+  if (signature !== undefined) part.signature = signature;
+  if (provider !== undefined) part.provider = provider;
+  return part;
+}
