@@ -6,7 +6,6 @@ import type { GatewayConfig } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import type { HttpHandler } from '../http/exchange.js';
 import { createHttpHandler, defaultErrorResponse } from '../http/handler.js';
-import { jsonResponse } from '../http/respond.js';
 
 export interface ServerlessEntryOptions {
   /** Where `SWITCHYARD_CONFIG` is read and `${VAR}` references resolve; default `process.env`. */
