@@ -132,6 +132,34 @@ describe('gateway metrics', () => {
     expect(value(s, 'switchyard_budget_soft_limit_reached_total', { budget: 'monthly' })).toBe(1);
   });
 
+  it('exports budget spend and hard limits read at scrape time, once per scrape, and survives an unreachable state', async () => {
+    const other = new GatewayMetrics([]);
+    expect(await other.render()).toContain('# TYPE switchyard_budget_spend_usd gauge');
+    let reads = 0;
+    let down = false;
+    other.watchBudgets(async () => {
+      reads += 1;
+      if (down) throw new Error('Redis unreachable');
+      return [
+        { budget: 'daily', period: 'daily', scope: 'global', spentUsd: 8.5, limitUsd: 10 },
+        { budget: 'per-key', period: 'monthly', scope: 'key=alice', spentUsd: 1.25, limitUsd: undefined },
+        { budget: 'team', period: 'monthly', scope: 'team=research', spentUsd: undefined, limitUsd: 50 },
+      ];
+    });
+    const s = parse(await other.render());
+    expect(reads).toBe(1);
+    expect(value(s, 'switchyard_budget_spend_usd', { budget: 'daily', period: 'daily', scope: 'global' })).toBe(8.5);
+    expect(value(s, 'switchyard_budget_limit_usd', { budget: 'daily', period: 'daily', scope: 'global' })).toBe(10);
+    expect(value(s, 'switchyard_budget_spend_usd', { budget: 'per-key', scope: 'key=alice' })).toBe(1.25);
+    expect(value(s, 'switchyard_budget_limit_usd', { budget: 'per-key' })).toBeUndefined();
+    expect(value(s, 'switchyard_budget_spend_usd', { budget: 'team' })).toBeUndefined();
+    expect(value(s, 'switchyard_budget_limit_usd', { budget: 'team', scope: 'team=research' })).toBe(50);
+    down = true;
+    const text = await other.render();
+    expect(text).toContain('# TYPE switchyard_budget_spend_usd gauge');
+    expect(value(parse(text), 'switchyard_budget_spend_usd', { budget: 'daily' })).toBeUndefined();
+  });
+
   it('keeps each gateway in its own registry', async () => {
     const other = new GatewayMetrics([]);
     other.requestStarted();

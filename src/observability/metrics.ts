@@ -5,7 +5,8 @@ import type { GatewayStatus } from '../gateway/engine.js';
 import type { BatcherStats } from '../ledger/batcher.js';
 import { AttemptSeries } from './attempt-series.js';
 import { RequestSeries, type RequestServedBy } from './request-series.js';
-import { registerLedgerCollectors, registerStatusCollectors } from './scrape.js';
+import type { BudgetSpend } from '../ledger/budgets/guard.js';
+import { registerBudgetCollectors, registerLedgerCollectors, registerStatusCollectors } from './scrape.js';
 
 export type { RequestServedBy } from './request-series.js';
 
@@ -27,6 +28,8 @@ export class GatewayMetrics implements AttemptObserver {
   private readonly softLimits: Counter;
   private status: (() => GatewayStatus) | undefined;
   private snapshot: GatewayStatus | undefined;
+  private budgets: (() => Promise<readonly BudgetSpend[]>) | undefined;
+  private budgetSnapshot: Promise<readonly BudgetSpend[]> | undefined;
 
   constructor(deployments: readonly DeploymentConfig[], options: MetricsOptions = {}) {
     // Registration order is the exposition's order: the attempt series, then the request series.
@@ -38,6 +41,18 @@ export class GatewayMetrics implements AttemptObserver {
       labelNames: ['budget'],
       registers: [this.registry],
     });
+    // Exported (empty) before a budget source is watched, so dashboards and alerts always find them.
+    registerBudgetCollectors(this.registry, () => this.budgetSnapshot ?? this.readBudgets());
+  }
+
+  /** Reads budget spend and limits from the budget guard at scrape time. */
+  watchBudgets(spending: () => Promise<readonly BudgetSpend[]>): void {
+    this.budgets = spending;
+  }
+
+  /** An unreachable budget state costs the scrape its budget series, never the scrape. */
+  private readBudgets(): Promise<readonly BudgetSpend[]> {
+    return this.budgets ? this.budgets().catch(() => []) : Promise.resolve([]);
   }
 
   /** Adds the series read from the gateway's status at scrape time (breakers, health, retry budget). */
@@ -61,6 +76,7 @@ export class GatewayMetrics implements AttemptObserver {
   render(): Promise<string> {
     // One status snapshot per scrape: prom-client runs every collector synchronously within metrics().
     this.snapshot = this.status?.();
+    this.budgetSnapshot = this.readBudgets();
     return this.registry.metrics();
   }
 
