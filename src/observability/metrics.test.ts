@@ -4,6 +4,7 @@ import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import type { BatcherStats } from '../ledger/batcher.js';
+import { attempt } from '../ledger/testing/fixtures.js';
 import { GatewayMetrics } from './metrics.js';
 
 /** One sample line of the text format: name, labels, value. */
@@ -158,6 +159,18 @@ describe('gateway metrics', () => {
     const text = await other.render();
     expect(text).toContain('# TYPE switchyard_budget_spend_usd gauge');
     expect(value(parse(text), 'switchyard_budget_spend_usd', { budget: 'daily' })).toBeUndefined();
+  });
+
+  it('labels attempts with the deployment as it is now, after a reload changed its model, and merges deployments with equal labels', async () => {
+    const other = new GatewayMetrics([]);
+    other.onAttempt(attempt({ deployment: 'a', model: 'gpt-4o-mini' }));
+    other.onAttempt(attempt({ deployment: 'a', model: 'gpt-4o' }));
+    other.onAttempt(attempt({ deployment: 'b', model: 'gpt-4o' }));
+    const s = parse(await other.render());
+    const count = (model: string) => value(s, 'gen_ai_client_operation_duration_seconds_count', { gen_ai_request_model: model });
+    expect([count('gpt-4o-mini'), count('gpt-4o')]).toEqual([1, 2]);
+    expect(s.filter((x) => x.name === 'gen_ai_client_operation_duration_seconds_count')).toHaveLength(2);
+    expect(value(s, 'switchyard_attempts_total', { deployment: 'a' })).toBe(2);
   });
 
   it('keeps each gateway in its own registry', async () => {
