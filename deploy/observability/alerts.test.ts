@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { startServer, type RunningServer } from '../../src/adapters/node/server.js';
 import { createApp, type App } from '../../src/app.js';
 import { resolveConfig } from '../../src/config/load.js';
+import { BudgetGuard } from '../../src/ledger/budgets/guard.js';
 import { startOpenAISim } from '../../src/sim/openai/index.js';
 import type { SimServer } from '../../src/sim/server.js';
 
@@ -98,12 +99,15 @@ describe('alert rules and the Grafana dashboard', () => {
         groups: [{ name: 'chat', strategy: 'priority', deployments: ['eu', 'us'] }],
         api_keys: [{ id: 'user', key: 'sk-alerts-test' }],
         ledger: { enabled: false },
-        // Crossed by the first priced request: the soft-limit counter gets a series.
-        budgets: { limits: [{ name: 'daily', period: 'daily', soft_usd: 1e-9 }] },
+        // Crossed by the first priced request: the soft-limit counter gets a series; the spend and limit gauges too.
+        budgets: { limits: [{ name: 'daily', period: 'daily', soft_usd: 1e-9, hard_usd: 100 }] },
       },
       {},
     );
     app = await createApp(config);
+    // What src/app.ts does once it wires the budget guard to the metrics (see docs/OBSERVABILITY.md).
+    const guard = app.ledger.admission;
+    if (guard instanceof BudgetGuard) app.observability.watchBudgets(() => guard.spending());
     server = await startServer(app.gateway, { ...app.serverOptions, port: 0, host: '127.0.0.1', onClose: () => app.close() });
     const chat = (): Promise<number> =>
       request(`${server.url}/v1/chat/completions`, {
@@ -154,6 +158,8 @@ describe('alert rules and the Grafana dashboard', () => {
     expect(families.get('switchyard_request_duration_seconds_bucket')?.labels).toContain('region');
     expect(families.get('switchyard_breaker_state')?.labels).not.toContain('group');
     expect(families.get('switchyard_budget_soft_limit_reached_total')?.labels).toContain('budget');
+    expect([...(families.get('switchyard_budget_spend_usd')?.labels ?? [])]).toEqual(['budget', 'period', 'scope']);
+    expect([...(families.get('switchyard_budget_limit_usd')?.labels ?? [])]).toEqual(['budget', 'period', 'scope']);
     expect(() => selectors('sum(rate(x[5m]')).toThrow(/syntax error/);
   });
 });

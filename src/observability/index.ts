@@ -3,7 +3,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { GatewayStatus } from '../gateway/engine.js';
 import type { BatcherStats } from '../ledger/batcher.js';
-import type { SoftLimitNotice } from '../ledger/budgets/guard.js';
+import type { BudgetSpend, SoftLimitNotice } from '../ledger/budgets/guard.js';
 import { GatewayMetrics, type RequestServedBy } from './metrics.js';
 import type { ServerSpanStart, Tracer } from './tracing.js';
 
@@ -35,6 +35,8 @@ export interface Observability {
   watch(status: () => GatewayStatus): void;
   /** Reads the ledger's queue and spill counters at scrape time. */
   watchLedger(stats: () => BatcherStats | undefined): void;
+  /** Reads budget spend and hard limits at scrape time (the ledger's budget guard, `BudgetGuard.spending`). */
+  watchBudgets(spending: () => Promise<readonly BudgetSpend[]>): void;
   /** Counts a budget counter crossing its soft limit (pass as the ledger's `onSoftLimit`). */
   softLimitReached(notice: SoftLimitNotice): void;
   startServerSpan(start: ServerSpanStart): ServerSpan;
@@ -64,6 +66,7 @@ export async function createObservability(config: GatewayConfig, options: Observ
     metrics,
     watch: (status) => metrics?.watch(status),
     watchLedger: (stats) => metrics?.watchLedger(stats),
+    watchBudgets: (spending) => metrics?.watchBudgets(spending),
     softLimitReached: (notice) => metrics?.softLimitReached(notice.budget),
     startServerSpan(start) {
       if (!metrics && !tracer) return NO_SPAN;

@@ -4,6 +4,7 @@ import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import type { BatcherStats } from '../ledger/batcher.js';
+import { attempt } from '../ledger/testing/fixtures.js';
 import { GatewayMetrics } from './metrics.js';
 import { userRequest } from '../testing/canonical.js';
 
@@ -131,6 +132,46 @@ describe('gateway metrics', () => {
     expect(value(s, 'switchyard_ledger_spilled_events_total', {})).toBe(3);
     expect(value(s, 'switchyard_ledger_replayed_events_total', {})).toBe(1);
     expect(value(s, 'switchyard_budget_soft_limit_reached_total', { budget: 'monthly' })).toBe(1);
+  });
+
+  it('exports budget spend and hard limits read at scrape time, once per scrape, and survives an unreachable state', async () => {
+    const other = new GatewayMetrics([]);
+    expect(await other.render()).toContain('# TYPE switchyard_budget_spend_usd gauge');
+    let reads = 0;
+    let down = false;
+    other.watchBudgets(async () => {
+      reads += 1;
+      if (down) throw new Error('Redis unreachable');
+      return [
+        { budget: 'daily', period: 'daily', scope: 'global', spentUsd: 8.5, limitUsd: 10 },
+        { budget: 'per-key', period: 'monthly', scope: 'key=alice', spentUsd: 1.25, limitUsd: undefined },
+        { budget: 'team', period: 'monthly', scope: 'team=research', spentUsd: undefined, limitUsd: 50 },
+      ];
+    });
+    const s = parse(await other.render());
+    expect(reads).toBe(1);
+    expect(value(s, 'switchyard_budget_spend_usd', { budget: 'daily', period: 'daily', scope: 'global' })).toBe(8.5);
+    expect(value(s, 'switchyard_budget_limit_usd', { budget: 'daily', period: 'daily', scope: 'global' })).toBe(10);
+    expect(value(s, 'switchyard_budget_spend_usd', { budget: 'per-key', scope: 'key=alice' })).toBe(1.25);
+    expect(value(s, 'switchyard_budget_limit_usd', { budget: 'per-key' })).toBeUndefined();
+    expect(value(s, 'switchyard_budget_spend_usd', { budget: 'team' })).toBeUndefined();
+    expect(value(s, 'switchyard_budget_limit_usd', { budget: 'team', scope: 'team=research' })).toBe(50);
+    down = true;
+    const text = await other.render();
+    expect(text).toContain('# TYPE switchyard_budget_spend_usd gauge');
+    expect(value(parse(text), 'switchyard_budget_spend_usd', { budget: 'daily' })).toBeUndefined();
+  });
+
+  it('labels attempts with the deployment as it is now, after a reload changed its model, and merges deployments with equal labels', async () => {
+    const other = new GatewayMetrics([]);
+    other.onAttempt(attempt({ deployment: 'a', model: 'gpt-4o-mini' }));
+    other.onAttempt(attempt({ deployment: 'a', model: 'gpt-4o' }));
+    other.onAttempt(attempt({ deployment: 'b', model: 'gpt-4o' }));
+    const s = parse(await other.render());
+    const count = (model: string) => value(s, 'gen_ai_client_operation_duration_seconds_count', { gen_ai_request_model: model });
+    expect([count('gpt-4o-mini'), count('gpt-4o')]).toEqual([1, 2]);
+    expect(s.filter((x) => x.name === 'gen_ai_client_operation_duration_seconds_count')).toHaveLength(2);
+    expect(value(s, 'switchyard_attempts_total', { deployment: 'a' })).toBe(2);
   });
 
   it('keeps each gateway in its own registry', async () => {

@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { GatewayStatus } from '../gateway/engine.js';
 import type { BatcherStats } from '../ledger/batcher.js';
+import type { BudgetSpend } from '../ledger/budgets/guard.js';
 
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
 
@@ -148,6 +149,34 @@ export function registerLedgerCollectors(registry: Registry, read: () => Batcher
       this.reset();
       const s = read();
       if (s) this.inc(s.replayed);
+    },
+  });
+}
+
+/**
+ * Registers budget spend and hard limit per budget counter (budget, period, scope), read from the
+ * budget state at scrape time; `read` resolves to the spending of the scrape under way.
+ */
+export function registerBudgetCollectors(registry: Registry, read: () => Promise<readonly BudgetSpend[]>): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'switchyard_budget_spend_usd',
+    help: 'Spend in USD of each budget counter in its current period (the budget state; shared across replicas with Redis).',
+    labelNames: ['budget', 'period', 'scope'],
+    registers,
+    async collect() {
+      this.reset();
+      for (const b of await read()) if (b.spentUsd !== undefined) this.set({ budget: b.budget, period: b.period, scope: b.scope }, b.spentUsd);
+    },
+  });
+  new Gauge({
+    name: 'switchyard_budget_limit_usd',
+    help: 'Hard limit in USD of each budget counter (requests are refused once its spend reaches it).',
+    labelNames: ['budget', 'period', 'scope'],
+    registers,
+    async collect() {
+      this.reset();
+      for (const b of await read()) if (b.limitUsd !== undefined) this.set({ budget: b.budget, period: b.period, scope: b.scope }, b.limitUsd);
     },
   });
 }

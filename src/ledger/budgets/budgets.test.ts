@@ -6,6 +6,7 @@ import { resolveConfig } from '../../config/load.js';
 import type { ConfigInput } from '../../config/schema.js';
 import { toUsageEvent } from '../event.js';
 import { createLedger, MemoryBudgetState } from '../index.js';
+import { BudgetGuard } from './guard.js';
 import { openSqlite } from '../store/sqlite-driver.js';
 import { SqlLedgerStore, type LedgerStore } from '../store/sql-store.js';
 import { admissionRequest, attempt } from '../testing/fixtures.js';
@@ -169,5 +170,40 @@ describe('budgets', () => {
     b.release();
     await ledger.close();
     await inner.close();
+  });
+
+  it('reports each counter\'s spend and hard limit of the current period, for metrics', async () => {
+    let clock = NOW;
+    const ledger = await createLedger(
+      config({
+        limits: [
+          { name: 'global', period: 'daily', hard_usd: 1 },
+          { name: 'research', period: 'monthly', soft_usd: 0.5, match: { team: 'research' } },
+          { name: 'per-key', period: 'daily', per: 'key', hard_usd: 0.2 },
+        ],
+      }),
+      { now: () => clock },
+    );
+    const guard = ledger.admission as BudgetGuard;
+    // Before any request: the config's budgets without `per` with their limit, no spend held yet.
+    expect(await guard.spending()).toEqual([
+      { budget: 'global', period: 'daily', scope: 'global', spentUsd: undefined, limitUsd: 1 },
+      { budget: 'research', period: 'monthly', scope: 'team=research', spentUsd: undefined, limitUsd: undefined },
+    ]);
+    const ticket = await ledger.admission.admit(request('a'));
+    ledger.observer.onAttempt(attempt({ requestId: 'a', deployment: 'oai', provider: 'openai-compatible', startedAt: NOW, usage: makeUsage({ prompt: 1000, completion: 500 }) }));
+    ticket.release();
+    await vi.waitFor(async () => expect((await guard.spending()).map((b) => [b.budget, b.scope, b.spentUsd, b.limitUsd])).toEqual([
+      ['global', 'global', ESTIMATE, 1],
+      ['research', 'team=research', ESTIMATE, undefined],
+      ['per-key', 'key=k1', ESTIMATE, 0.2],
+    ]));
+    // The next day the daily counters start over; yesterday's per-key counter is no longer reported.
+    clock += 86_400_000;
+    expect((await guard.spending()).map((b) => [b.budget, b.spentUsd])).toEqual([
+      ['global', undefined],
+      ['research', ESTIMATE],
+    ]);
+    await ledger.close();
   });
 });

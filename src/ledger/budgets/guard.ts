@@ -5,6 +5,17 @@ import type { BudgetConfig, BudgetsConfig } from '../config.js';
 import { periodEnd, periodStart } from './period.js';
 import type { BudgetState, CounterRef, ReserveResult } from './state.js';
 
+/** One budget counter's spend in the current period, for metrics. */
+export interface BudgetSpend {
+  budget: string;
+  period: BudgetConfig['period'];
+  /** `global`, or the matched tags and the `per` value (`team=research, key=k1`). */
+  scope: string;
+  spentUsd: number | undefined;
+  /** The hard limit; undefined for a budget with a soft limit only. */
+  limitUsd: number | undefined;
+}
+
 /** What a soft-limit notice says; also the webhook's JSON body. */
 export interface SoftLimitNotice {
   budget: string;
@@ -65,6 +76,8 @@ export class BudgetGuard implements AdmissionControl {
   /** Counters whose soft-limit notice this process sent or saw claimed (by the state, maybe by another replica). */
   private readonly notified = new Map<string, number>();
   private readonly seeding = new Map<string, Promise<void>>();
+  /** Every counter this process has used, for `spending()`; entered when first seeded. */
+  private readonly known = new Map<string, CounterRef>();
   private readonly seedFailedAt = new Map<string, number>();
   private stateDown = false;
   private readonly now: () => number;
@@ -178,6 +191,7 @@ export class BudgetGuard implements AdmissionControl {
   private seedOne(ref: CounterRef): Promise<void> {
     let p = this.seeding.get(ref.counter);
     if (!p) {
+      this.known.set(ref.counter, ref);
       p = this.seedNow(ref).finally(() => this.seeding.delete(ref.counter));
       this.seeding.set(ref.counter, p);
     }
@@ -234,6 +248,27 @@ export class BudgetGuard implements AdmissionControl {
     if (b.webhook) {
       (this.o.postWebhook ?? defaultPost)(b.webhook, notice).catch((err: unknown) => this.o.logger.warn({ budget: b.name, err: (err as Error).message }, 'budget webhook failed'));
     }
+  }
+
+  /**
+   * The spend of every budget counter of the current period: the config's budgets without `per`
+   * (held or not) and the counters this process has used. Read from the state, so with a shared
+   * state every replica reports the same figures. Runs at scrape time, never on the request path.
+   */
+  async spending(): Promise<BudgetSpend[]> {
+    const now = this.now();
+    const refs: CounterRef[] = [];
+    for (const b of this.o.config.limits) if (b.per === undefined) addCounter(refs, b, b.match, now);
+    const global = new Set(refs.map((r) => r.counter));
+    for (const [counter, ref] of this.known) {
+      if (ref.expiresAt <= now) this.known.delete(counter);
+      else if (!global.has(counter)) refs.push(ref);
+    }
+    const spent = await this.o.state.spent(refs);
+    return refs.flatMap((ref, i) => {
+      const b = this.budgetOf(ref);
+      return b ? [{ budget: b.name, period: b.period, scope: this.scopeOf(ref, b), spentUsd: spent[i], limitUsd: b.hard_usd }] : [];
+    });
   }
 
   /** Requests holding a reservation right now. */

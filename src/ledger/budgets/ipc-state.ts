@@ -13,6 +13,7 @@ export function budgetHandlers(state: BudgetState): Handlers {
     seedStatus: ([ref]) => state.seedStatus(ref as CounterRef),
     seed: ([ref, spentBefore]) => state.seed(ref as CounterRef, spentBefore as number),
     claimNotice: ([ref]) => state.claimNotice(ref as CounterRef),
+    spent: ([refs]) => state.spent(refs as CounterRef[]),
   };
 }
 
@@ -46,6 +47,10 @@ export class IpcBudgetState implements BudgetState {
 
   async claimNotice(ref: CounterRef): Promise<boolean> {
     return (await this.rpc.call(BUDGETS_TARGET, 'claimNotice', [ref])) === true;
+  }
+
+  async spent(refs: readonly CounterRef[]): Promise<Array<number | undefined>> {
+    return (await this.rpc.call(BUDGETS_TARGET, 'spent', [refs])) as Array<number | undefined>;
   }
 
   async close(): Promise<void> {}

@@ -86,3 +86,12 @@ redis.call('HSETNX', KEYS[1], 'since', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 `);
+
+/** KEYS: counters. Reply: each counter's spend ('0' before any), '' for a missing counter. */
+export const SPENT = script(`
+local reply = {}
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then reply[i] = redis.call('HGET', KEYS[i], 'spent') or '0' else reply[i] = '' end
+end
+return reply
+`);

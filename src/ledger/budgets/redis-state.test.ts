@@ -11,6 +11,7 @@ import { createLedger, type Ledger, type SoftLimitNotice } from '../index.js';
 import { openSqlite } from '../store/sqlite-driver.js';
 import { SqlLedgerStore } from '../store/sql-store.js';
 import { admissionRequest, attempt } from '../testing/fixtures.js';
+import type { BudgetGuard } from './guard.js';
 import { RedisBudgetState } from './redis-state.js';
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -140,6 +141,16 @@ if (REDIS_URL) {
       for (const r of replicas) await r.close();
       for (const s of states) await s.close();
       await store.close();
+    });
+
+    it('every replica reports the shared spend of a counter (the budget metrics read it at scrape time)', async () => {
+      const cfg = config(prefix(), { state: 'redis', limits: [{ name: 'k', period: 'daily', per: 'key', hard_usd: 0.01 }] });
+      const replicas = [await createLedger(cfg, { now: () => NOW }), await createLedger(cfg, { now: () => NOW })];
+      for (let i = 0; i < 4; i += 1) await run(replicas[i % 2] as Ledger, `m${i}`, 0);
+      for (const r of replicas) {
+        await vi.waitFor(async () => expect(await (r.admission as BudgetGuard).spending()).toEqual([{ budget: 'k', period: 'daily', scope: 'key=k1', spentUsd: expect.closeTo(4 * ESTIMATE, 12), limitUsd: 0.01 }]));
+      }
+      for (const r of replicas) await r.close();
     });
 
     it('admits without budget checks while Redis is unreachable, rather than failing requests', async () => {

@@ -1,5 +1,5 @@
 import { RedisCounters, type RedisCountersOptions } from '../../state/redis-client.js';
-import { RELEASE, RESERVE, SEED, SEED_STATUS, SETTLE } from './redis-scripts.js';
+import { RELEASE, RESERVE, SEED, SEED_STATUS, SETTLE, SPENT } from './redis-scripts.js';
 import type { BudgetState, CounterRef, ReserveResult, SeedStatus } from './state.js';
 
 /** Counters outlive their period by this much, so answers that finish just after a reset still settle. */
@@ -66,6 +66,12 @@ export class RedisBudgetState implements BudgetState {
     this.counters.check();
     const ok = await this.counters.redis.set(`${this.prefix}{budget}:notice:${ref.counter}`, '1', 'PX', Number(this.ttl(ref)), 'NX');
     return ok === 'OK';
+  }
+
+  async spent(refs: readonly CounterRef[]): Promise<Array<number | undefined>> {
+    if (refs.length === 0) return [];
+    const reply = (await this.counters.run(SPENT, refs.map((r) => this.key(r)), [])) as string[];
+    return reply.map((v) => (v === '' ? undefined : Number(v)));
   }
 
   /** A counter's raw fields (tests, diagnostics). */

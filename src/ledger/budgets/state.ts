@@ -51,6 +51,8 @@ export interface BudgetState {
   seed(ref: CounterRef, spentBefore: number): Promise<void>;
   /** True for exactly one caller per counter (across replicas for a shared state): who sends the soft-limit notice. */
   claimNotice(ref: CounterRef): Promise<boolean>;
+  /** Each counter's settled spend, undefined for a counter the state does not hold (metrics, at scrape time). */
+  spent(refs: readonly CounterRef[]): Promise<Array<number | undefined>>;
   close(): Promise<void>;
 }
 
@@ -130,6 +132,10 @@ export class MemoryBudgetState implements BudgetState {
     if (c.noticed) return false;
     c.noticed = true;
     return true;
+  }
+
+  async spent(refs: readonly CounterRef[]): Promise<Array<number | undefined>> {
+    return refs.map((ref) => this.counters.get(ref.counter)?.spent);
   }
 
   /** A counter's current figures (tests, diagnostics). */
