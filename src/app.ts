@@ -68,6 +68,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
   const keyBudgets = config.keys.hmac_secret ? (keyId: string) => governance.keys?.budgetLimits(keyId) : undefined;
   const ledger = await createLedger(config, { logger, budgetState: options.budgetState, onSoftLimit: (notice) => observability.softLimitReached(notice), keyBudgets });
   observability.watchLedger(() => ledger.stats());
+  observability.watchBudgets(() => ledger.budgetSpending());
   const governance = await createGovernance(config, ledger.store, logger).catch(async (err: unknown) => {
     await ledger.close();
     throw err;

@@ -6,7 +6,6 @@ import { parse as parseYaml } from 'yaml';
 import { startServer, type RunningServer } from '../../src/adapters/node/server.js';
 import { createApp, type App } from '../../src/app.js';
 import { resolveConfig } from '../../src/config/load.js';
-import { BudgetGuard } from '../../src/ledger/budgets/guard.js';
 import { startOpenAISim } from '../../src/sim/openai/index.js';
 import type { SimServer } from '../../src/sim/server.js';
 
@@ -105,9 +104,6 @@ describe('alert rules and the Grafana dashboard', () => {
       {},
     );
     app = await createApp(config);
-    // What src/app.ts does once it wires the budget guard to the metrics (see docs/OBSERVABILITY.md).
-    const guard = app.ledger.admission;
-    if (guard instanceof BudgetGuard) app.observability.watchBudgets(() => guard.spending());
     server = await startServer(app.gateway, { ...app.serverOptions, port: 0, host: '127.0.0.1', onClose: () => app.close() });
     const chat = (): Promise<number> =>
       request(`${server.url}/v1/chat/completions`, {

@@ -4,7 +4,7 @@ import type { Usage } from '../core/types.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { LedgerBatcher, type BatcherStats } from './batcher.js';
 import { Journal } from './journal.js';
-import { BudgetGuard, type SoftLimitNotice } from './budgets/guard.js';
+import { BudgetGuard, type BudgetSpend, type SoftLimitNotice } from './budgets/guard.js';
 import { openBudgetState } from './budgets/open-state.js';
 import { ledgerSpend } from './budgets/seed.js';
 import type { BudgetState } from './budgets/state.js';
@@ -57,6 +57,8 @@ export interface Ledger {
   /** Writes buffered events now. */
   flush(): Promise<void>;
   stats(): BatcherStats | undefined;
+  /** Each configured budget's spend and limit this period (the metrics read it at scrape time); none without budgets. */
+  budgetSpending(): Promise<readonly BudgetSpend[]>;
   /** Flushes (spilling to file whatever the database cannot take) and closes the store. */
   close(): Promise<void>;
 }
@@ -140,6 +142,7 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
   return {
     observer,
     admission: guard ?? { admit: () => ({ release: () => undefined }) },
+    budgetSpending: async () => (guard ? guard.spending() : []),
     costOf: (servedBy, usage) => prices.costOf(servedBy, usage),
     priceOf: (id) => {
       const key = deployments.get(id);
