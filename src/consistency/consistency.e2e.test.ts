@@ -72,9 +72,12 @@ describe('switchyard consistency against the simulators', () => {
     expect(html).toContain('class="flagged"');
   });
 
-  it('takes thresholds from the command line', async () => {
+  it('takes thresholds from the command line, counting requests on a terminal', async () => {
     const c = capture();
-    expect(await main(['consistency', '-c', configFile, '--group', 'chat', '--format', 'json', '--token-spread', '10'], c.io)).toBe(0);
+    const statuses: string[] = [];
+    expect(await main(['consistency', '-c', configFile, '--group', 'chat', '--format', 'json', '--token-spread', '10'], { ...c.io, progress: (s) => statuses.push(s) })).toBe(0);
+    expect(statuses.slice(0, 2)).toEqual(['consistency: 1/10 requests...', 'consistency: 2/10 requests...']);
+    expect(statuses.slice(-2)).toEqual(['consistency: 10/10 requests...', '']);
     const result = JSON.parse(c.out.join('\n')) as JsonResult;
     expect(result.prompts.find((p) => p.prompt === 'json-mode')?.flags.map((f) => f.kind)).not.toContain('tokens');
   });

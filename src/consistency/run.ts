@@ -77,8 +77,16 @@ export function maxCost(config: GatewayConfig, group: GroupConfig, prompts: read
   return total;
 }
 
-/** Sends every prompt to every deployment of the group (pinned, no fallback), one at a time. */
-export async function observe(config: GatewayConfig, group: GroupConfig, prompts: readonly ConsistencyPrompt[]): Promise<Observation[]> {
+/**
+ * Sends every prompt to every deployment of the group (pinned, no fallback), one at a time.
+ * `onProgress` hears after each request how many of the total are done (a terminal shows it).
+ */
+export async function observe(
+  config: GatewayConfig,
+  group: GroupConfig,
+  prompts: readonly ConsistencyPrompt[],
+  onProgress: (done: number, total: number) => void = () => undefined,
+): Promise<Observation[]> {
   const gateway = createGateway(config);
   const prices = PriceBook.fromConfig(config.pricing);
   const out: Observation[] = [];
@@ -110,6 +118,7 @@ export async function observe(config: GatewayConfig, group: GroupConfig, prompts
           const e = toGatewayError(err);
           out.push({ prompt: p.name, deployment: id, ok: false, error: `${e.kind}: ${e.message}`, finishReason: undefined, text: '', validJson: undefined, toolCall: undefined, promptTokens: undefined, completionTokens: undefined, latencyMs: Date.now() - started, costUsd: undefined });
         }
+        onProgress(out.length, prompts.length * groupMembers(group).length);
       }
     }
   } finally {

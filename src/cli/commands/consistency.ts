@@ -70,7 +70,10 @@ export const consistencyCommand: Command = {
       latencyRatio: threshold('latency-ratio', DEFAULT_THRESHOLDS.latencyRatio),
       minSimilarity: threshold('min-similarity', DEFAULT_THRESHOLDS.minSimilarity),
     };
-    const comparisons = compareAll(await observe(config, group, prompts), thresholds);
+    const progress = io.progress ?? (() => undefined);
+    const observed = await observe(config, group, prompts, (done, total) => progress(`consistency: ${done}/${total} requests...`));
+    progress('');
+    const comparisons = compareAll(observed, thresholds);
     const text = format === 'json' ? JSON.stringify(toJson(group.name, comparisons), null, 2) : format === 'html' ? formatHtml(group.name, comparisons) : formatTable(comparisons);
     if (values.out) {
       writeFileSync(values.out, text);

@@ -60,9 +60,12 @@ describe('switchyard drill (CLI)', () => {
     expect(html.match(/class="rps-bar"/g)?.length).toBeGreaterThanOrEqual(3);
   });
 
-  it('exits 0 when the SLOs hold', async () => {
+  it('exits 0 when the SLOs hold, saying on a terminal how far the load has run', async () => {
     const c = capture();
-    const code = await main(['drill', '-c', configFile, '--group', 'chat', '--scenario', 'region-outage', '--rate', '30', '--duration', '3s', '--max-errors', '0', '--max-rto', '2s'], c.io);
+    const statuses: string[] = [];
+    const code = await main(['drill', '-c', configFile, '--group', 'chat', '--scenario', 'region-outage', '--rate', '30', '--duration', '3s', '--max-errors', '0', '--max-rto', '2s'], { ...c.io, progress: (s) => statuses.push(s) });
+    expect(statuses[0]).toMatch(/^drilling: \d+ s of 3 s\.\.\.$/);
+    expect(statuses.at(-1)).toBe('');
     expect(c.err).toEqual([]);
     expect(c.out.join('\n')).toContain('SLOs               met');
     expect(code).toBe(0);

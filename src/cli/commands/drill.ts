@@ -32,9 +32,23 @@ async function runOnce(options: DrillOptions, io: CommandIO, maxCostUsd: number 
       io.err(`refusing to start: the drill may cost ${ceiling === undefined ? 'an unknown amount' : `$${ceiling.toFixed(4)}`}, above --max-cost $${maxCostUsd}`);
       return undefined;
     }
-    return await prepared.run();
+    return await withProgress(io, prepared.plan.durationMs, () => prepared.run());
   } finally {
     await prepared.close();
+  }
+}
+
+/** On a terminal, says once a second how far the drill's load has run. */
+async function withProgress<T>(io: CommandIO, durationMs: number, run: () => Promise<T>): Promise<T> {
+  const progress = io.progress;
+  if (!progress) return run();
+  const started = Date.now();
+  const tick = setInterval(() => progress(`drilling: ${Math.round((Date.now() - started) / 1000)} s of ${Math.round(durationMs / 1000)} s...`), 1_000);
+  try {
+    return await run();
+  } finally {
+    clearInterval(tick);
+    progress('');
   }
 }
 
