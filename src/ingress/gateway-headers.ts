@@ -2,13 +2,32 @@ import type { CacheStatus, RequestOptions, ServedBy } from '../gateway/gateway.j
 import type { RouteContext } from '../http/route.js';
 import { NO_HINTS, type BodyHints } from './body-hints.js';
 
+/** The front doors, as the `ingress` tag every attempt carries into the ledger, metrics and budgets. */
+export type IngressName = 'openai-chat' | 'openai-responses' | 'anthropic-messages';
+
+type Tags = Readonly<Record<string, string>>;
+
+/** A caller's tags with the door added, made once per caller and door (callers' tag objects live as long as their keys). */
+const tagged: Record<IngressName, WeakMap<Tags, Tags>> = { 'openai-chat': new WeakMap(), 'openai-responses': new WeakMap(), 'anthropic-messages': new WeakMap() };
+
+function tagsWithIngress(tags: Tags, ingress: IngressName): Tags {
+  const cache = tagged[ingress];
+  let out = cache.get(tags);
+  if (out === undefined) {
+    out = Object.freeze({ ...tags, ingress });
+    cache.set(tags, out);
+  }
+  return out;
+}
+
 /**
  * Reads the routing hints a client may give, in headers or (`hints`) the body's `switchyard` field; a
- * header wins over the body, and a key's residency is never loosened by a header.
+ * header wins over the body, and a key's residency is never loosened by a header. The door's name goes
+ * into the tags, so the ledger records which door each request used.
  */
-export function requestOptions(ctx: RouteContext, hints: BodyHints = NO_HINTS): RequestOptions {
+export function requestOptions(ctx: RouteContext, ingress: IngressName, hints: BodyHints = NO_HINTS): RequestOptions {
   const h = ctx.request.headers;
-  const opts: RequestOptions = { signal: ctx.request.signal, requestId: ctx.requestId, tags: ctx.caller.tags, access: ctx.caller.access };
+  const opts: RequestOptions = { signal: ctx.request.signal, requestId: ctx.requestId, tags: tagsWithIngress(ctx.caller.tags, ingress), access: ctx.caller.access };
   const residency = ctx.caller.residency ?? h['x-switchyard-residency'];
   if (residency) opts.residency = residency;
   const override = h['x-switchyard-deployment'] ?? hints.deployment;

@@ -271,7 +271,7 @@ describe('every front door Ã— every provider, through the server and each doorâ€
     describe.each(TARGETS)('routed to $id', (t) => {
       it('answers', async () => {
         expect(await door(index).chat(t.id, 'hi')).toBe(`Hello from ${t.model}! You said: hi.`);
-        expect(attempts.map((a) => [a.deployment, a.tags?.ingress ?? 'openai-chat'])).toEqual([[t.id, door(index).ingress]]);
+        expect(attempts.map((a) => [a.deployment, a.tags.ingress])).toEqual([[t.id, door(index).ingress]]);
       });
 
       it('streams with usage', async () => {

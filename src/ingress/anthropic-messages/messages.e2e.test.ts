@@ -287,6 +287,6 @@ describe('the Anthropic Messages front door', () => {
       expect([path, eu.status, eu.headers['x-switchyard-deployment']]).toEqual([path, 200, 'gemini']);
     }
     const byDoor = attempts.filter((a) => a.tags.key === 'eu').map((a) => a.tags.ingress);
-    expect(byDoor).toEqual(['anthropic-messages', undefined]);
+    expect(byDoor).toEqual(['anthropic-messages', 'openai-chat']);
   });
 });

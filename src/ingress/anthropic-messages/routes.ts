@@ -1,29 +1,18 @@
 import { estimatePromptTokens } from '../../core/estimate.js';
-import type { RequestOptions } from '../../gateway/gateway.js';
 import { parseJson } from '../../http/body.js';
 import type { HttpResponse } from '../../http/exchange.js';
 import { jsonResponse } from '../../http/respond.js';
 import type { Route, RouteContext } from '../../http/route.js';
 import { SseStream } from '../../http/sse.js';
-import { takeBodyHints, type BodyHints } from '../body-hints.js';
+import { takeBodyHints } from '../body-hints.js';
 import { formatUsd, requestOptions, servedHeaders } from '../gateway-headers.js';
 import { costExtension } from '../openai-chat/cost.js';
 import { decodeMessagesRequest } from './decode-request.js';
 import { encodeMessage } from './encode-response.js';
 import { MessagesStreamEncoder } from './stream.js';
 
-/** The door's name, recorded with every attempt as the `ingress` tag (the ledger keeps tags). */
-export const INGRESS_TAG = 'anthropic-messages';
-
 /** A version as clients send it (`2023-06-01`); anything else is not echoed. */
 const VERSION = /^[A-Za-z0-9._-]{1,32}$/;
-
-/** The routing options of this door: the shared hints, with the door named in the tags. */
-function options(ctx: RouteContext, hints: BodyHints): RequestOptions {
-  const opts = requestOptions(ctx, hints);
-  opts.tags = { ...opts.tags, ingress: INGRESS_TAG };
-  return opts;
-}
 
 /** Headers every answer of this door carries: who served it, and the client's anthropic-version echoed. */
 function answerHeaders(ctx: RouteContext, served: Record<string, string>): Record<string, string> {
@@ -38,7 +27,7 @@ async function messages(ctx: RouteContext): Promise<HttpResponse> {
   const hints = takeBodyHints(body);
   const { request, stream } = decodeMessagesRequest(body);
   if (stream) {
-    const { parts, servedBy, headers: admitted, cache } = await ctx.gateway.stream(request, options(ctx, hints));
+    const { parts, servedBy, headers: admitted, cache } = await ctx.gateway.stream(request, requestOptions(ctx, 'anthropic-messages', hints));
     ctx.servedBy = servedBy;
     const headers = answerHeaders(ctx, servedHeaders(servedBy, admitted, cache));
     headers['content-type'] = 'text/event-stream';
@@ -47,7 +36,7 @@ async function messages(ctx: RouteContext): Promise<HttpResponse> {
     const encoder = new MessagesStreamEncoder(ctx, servedBy, request.model);
     return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
   }
-  const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(request, options(ctx, hints));
+  const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(request, requestOptions(ctx, 'anthropic-messages', hints));
   ctx.servedBy = servedBy;
   const headers = answerHeaders(ctx, servedHeaders(servedBy, admitted, cache));
   const cost = costExtension(ctx, servedBy, response.usage, response.usageEstimated);

@@ -17,7 +17,7 @@ async function chatCompletions(ctx: RouteContext): Promise<HttpResponse> {
   const body = parseJson(await ctx.body());
   const hints = takeBodyHints(body);
   const { request, stream, includeUsage } = decodeChatCompletionRequest(body);
-  const options = requestOptions(ctx, hints);
+  const options = requestOptions(ctx, 'openai-chat', hints);
   // A refused output limit is named as the client spelled it.
   if (request.maxOutputTokens !== undefined) options.maxTokensParam = request.providerOptions?.openai?.max_tokens_field === 'max_completion_tokens' ? 'max_completion_tokens' : 'max_tokens';
   if (stream) return streamCompletion(ctx, request, options, includeUsage);
@@ -44,7 +44,7 @@ async function embeddings(ctx: RouteContext): Promise<HttpResponse> {
   const body = parseJson(await ctx.body());
   const hints = takeBodyHints(body);
   const { request, encodingFormat } = decodeEmbeddingRequest(body);
-  const { response, servedBy, headers: admitted } = await ctx.gateway.embed(request, requestOptions(ctx, hints));
+  const { response, servedBy, headers: admitted } = await ctx.gateway.embed(request, requestOptions(ctx, 'openai-chat', hints));
   ctx.servedBy = servedBy;
   const headers = servedHeaders(servedBy, admitted);
   const cost = costExtension(ctx, servedBy, response.usage);

@@ -33,7 +33,7 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
   // Switchyard's own `switchyard` field is taken off first: it is no Responses API parameter.
   const hints = takeBodyHints(body);
   const req = decodeResponsesRequest(body);
-  const options = requestOptions(ctx, hints);
+  const options = requestOptions(ctx, 'openai-responses', hints);
   const conversations = conversationsOf(ctx.gateway);
   const owner = ctx.caller.keyId ?? '';
   const history = await conversation(req, conversations, owner);
