@@ -24,6 +24,12 @@ export interface Provider {
    */
   stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>>;
   embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse>;
+  /**
+   * The request's input tokens as this upstream counts them, from the very body a chat call would send
+   * (less what the counter refuses). Present only where the upstream's counter is free; the gateway
+   * estimates for the others.
+   */
+  countTokens?(request: ChatRequest, ctx: CallContext): Promise<number>;
   listModels(ctx: CallContext): Promise<ModelInfo[]>;
   /** A cheap liveness probe of the upstream that, where the provider allows, is not billed. */
   probe(ctx: CallContext): Promise<void>;

@@ -23,11 +23,13 @@ import type { DeploymentStatus } from '../routing/deployment-state.js';
 import { applyGroupPolicy } from './policy.js';
 import { checkChatRequest, checkEmbeddingRequest } from './check.js';
 import { ShadowMirror } from './shadow.js';
+import { countPlannedTokens, type TokenCount } from './count-tokens.js';
 import { GatewayCache } from './cached.js';
 import { ResponseCache, type CacheRequestOptions } from '../cache/layer.js';
 import { MemoryResponseCache, type ResponseCacheStore } from '../cache/store.js';
 
 export type { GatewayStatus, OperatorAction } from './engine.js';
+export type { TokenCount } from './count-tokens.js';
 
 /** Judges a cheaper tier's answer; false escalates the request to the next (dearer) deployment. */
 export type QualityGate = (response: ChatResponse, context: { request: ChatRequest; deployment: string; group: string | undefined }) => boolean;
@@ -118,6 +120,12 @@ export interface Gateway {
   /** Resolves once a deployment has produced its first content part; later failures throw from `parts`. */
   stream(request: ChatRequest, options?: RequestOptions): Promise<StreamResult>;
   embed(request: EmbeddingRequest, options?: RequestOptions): Promise<EmbedResult>;
+  /**
+   * The request's input tokens, routed as `chat` would route it (access, residency, the group's system
+   * prompt): counted by the first planned deployment whose upstream counts for free, else the gateway's
+   * estimate (`estimated`). Free: nothing is admitted against budgets or written to the ledger.
+   */
+  countTokens(request: ChatRequest, options?: RequestOptions): Promise<TokenCount>;
   /** Model names callers without an API key of their own may ask for. */
   models(): readonly string[];
   /** True when at least one deployment can take traffic. */
@@ -375,6 +383,11 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
       } finally {
         ticket.release();
       }
+    },
+
+    async countTokens(asked, opts = {}) {
+      const { request, plan } = prepareChat(asked, opts, false);
+      return countPlannedTokens(request, plan, opts, { logger, timeoutMs: routing.attempt_timeout_ms });
     },
 
     models: () => engine.router.modelNames(),

@@ -44,6 +44,14 @@ export function holderGateway<T extends Reloadable>(holder: AppHolder<T>): Gatew
         holder.leave(g);
       }
     },
+    async countTokens(request, options) {
+      const g = holder.enter();
+      try {
+        return await g.app.gateway.countTokens(request, options);
+      } finally {
+        holder.leave(g);
+      }
+    },
     models: () => current().models(),
     ready: () => current().ready(),
     status: () => current().status(),

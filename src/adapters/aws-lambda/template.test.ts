@@ -35,7 +35,7 @@ const MODEL_ARN = /^arn:aws[a-z-]*:bedrock:[a-z0-9-*]*:[0-9*]*:(foundation-model
 describe('deploy/aws-sam/template.yaml', () => {
   it('lets the function invoke Bedrock models and nothing else', () => {
     expect(statements).toHaveLength(1);
-    expect(statements[0]?.Action).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']);
+    expect(statements[0]?.Action).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream', 'bedrock:CountTokens']);
     expect(statements[0]?.Resource).toEqual({ Ref: 'BedrockModelArns' });
     const arns = template.Parameters.BedrockModelArns;
     expect(arns?.Type).toBe('CommaDelimitedList');

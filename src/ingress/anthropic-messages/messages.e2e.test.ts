@@ -12,18 +12,22 @@ import { createSimServiceAccount } from '../../sim/vertex/credentials.js';
 import { startOpenAISim } from '../../sim/openai/index.js';
 import type { SimServer } from '../../sim/server.js';
 
-/** Every provider behind the door; `signed`: the upstream signs its thinking (Claude everywhere). */
+/**
+ * Every provider behind the door; `signed`: the upstream signs its thinking (Claude everywhere);
+ * `counts`: the upstream counts tokens for free (OpenAI has no counter: the gateway estimates).
+ */
 const TARGETS = [
-  { id: 'anthropic', model: 'claude-sonnet-4-6', signed: true },
-  { id: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', signed: true },
-  { id: 'vertex-claude', model: 'claude-sonnet-4-5@20250929', signed: true },
-  { id: 'gemini', model: 'gemini-2.5-flash', signed: false },
-  { id: 'openai', model: 'gpt-4o-mini', signed: false },
+  { id: 'anthropic', model: 'claude-sonnet-4-6', signed: true, counts: true },
+  { id: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', signed: true, counts: true },
+  { id: 'vertex-claude', model: 'claude-sonnet-4-5@20250929', signed: true, counts: true },
+  { id: 'gemini', model: 'gemini-2.5-flash', signed: false, counts: true },
+  { id: 'openai', model: 'gpt-4o-mini', signed: false, counts: false },
 ] as const;
 
 const LOOKUP = { name: 'lookup', description: 'Looks a query up.', input_schema: { type: 'object' as const, properties: { query: { type: 'string' } }, required: ['query'] } };
 const KEY = 'sk-switchyard';
 const EU_KEY = 'sk-switchyard-eu';
+const CLAUDE_KEY = 'sk-switchyard-claude';
 const PROJECT = 'door-project';
 
 interface RawEvent {
@@ -74,10 +78,12 @@ describe('the Anthropic Messages front door', () => {
         api_keys: [
           { id: 'k', key: KEY },
           { id: 'eu', key: EU_KEY, residency: 'eu' },
+          { id: 'claude-only', key: CLAUDE_KEY, models: ['claude'] },
         ],
         deployments: [
           { id: 'anthropic', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: anthropic.url, api_key: 'sk-ant', tags: ['us'] },
           { id: 'anthropic-haiku', provider: 'anthropic', model: 'claude-haiku-4-5', endpoint: anthropic.url, api_key: 'sk-ant', tags: ['us'] },
+          { id: 'anthropic-opus', provider: 'anthropic', model: 'claude-opus-4-7', endpoint: anthropic.url, api_key: 'sk-ant', tags: ['us'] },
           { id: 'bedrock', provider: 'bedrock', model: TARGETS[1].model, region: 'us-east-1', endpoint: bedrock.url, access_key_id: '${AWS_ID}', secret_access_key: '${AWS_SECRET}', tags: ['us'] },
           { id: 'vertex-claude', publisher: 'anthropic', model: TARGETS[2].model, ...gcp, region: 'us-east5', tags: ['us'] },
           { id: 'gemini', model: 'gemini-2.5-flash', ...gcp, tags: ['eu'] },
@@ -86,6 +92,7 @@ describe('the Anthropic Messages front door', () => {
         groups: [
           { name: 'claude', strategy: 'priority', deployments: ['anthropic-haiku', 'bedrock'] },
           { name: 'anywhere', strategy: 'priority', deployments: ['openai', 'gemini'] },
+          { name: 'briefed', strategy: 'priority', deployments: ['anthropic-opus'], system_prompt: 'Always answer in plain English.' },
         ],
       },
       { AWS_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey, VERTEX_SA: account.json },
@@ -160,12 +167,33 @@ describe('the Anthropic Messages front door', () => {
       expect(streamed.content[1]).toEqual(m.content[1]);
     });
 
-    it('counts tokens, saying the count is an estimate', async () => {
-      const counted = await client.messages.countTokens({ model: t.id, system: 'Be brief.', messages: [{ role: 'user', content: 'hello there' }], tools: [LOOKUP] });
+    it(t.counts ? 'counts tokens with the upstream counter, exactly as messages.create is billed' : 'counts tokens with the gateway estimate, saying so', async () => {
+      const body = { model: t.id, system: 'Be brief.', messages: [{ role: 'user' as const, content: 'hello there' }], tools: [LOOKUP] };
+      const counted = await client.messages.countTokens(body);
       expect(counted.input_tokens).toBeGreaterThan(0);
-      const raw = await post('/v1/messages/count_tokens', { model: t.id, messages: [{ role: 'user', content: 'hello there' }] });
-      expect(raw.headers['x-switchyard-estimated']).toBe('true');
+      const raw = await post('/v1/messages/count_tokens', body);
+      expect([raw.status, JSON.parse(raw.text)]).toEqual([200, { input_tokens: counted.input_tokens }]);
+      if (!t.counts) {
+        expect(raw.headers['x-switchyard-estimated']).toBe('true');
+        return;
+      }
+      expect(raw.headers).not.toHaveProperty('x-switchyard-estimated');
+      expect(raw.headers['x-switchyard-deployment']).toBe(t.id);
+      const created = await client.messages.create({ ...body, max_tokens: 64 });
+      expect(counted.input_tokens).toBe(created.usage.input_tokens);
     });
+  });
+
+  it("counts with the group's system prompt, and refuses a model the key may not use exactly as messages does", async () => {
+    const body = { model: 'briefed', messages: [{ role: 'user' as const, content: 'hello there' }] };
+    const briefed = await client.messages.countTokens(body);
+    expect(briefed.input_tokens).toBe((await client.messages.create({ ...body, max_tokens: 64 })).usage.input_tokens);
+    const bare = await client.messages.countTokens({ ...body, model: 'anthropic' });
+    expect(briefed.input_tokens - bare.input_tokens).toBe(Math.ceil('Always answer in plain English.'.length / 4));
+    const asClaudeOnly = { 'x-api-key': CLAUDE_KEY };
+    const counting = await post('/v1/messages/count_tokens', body, asClaudeOnly);
+    const chatting = await post('/v1/messages', { ...body, max_tokens: 64 }, asClaudeOnly);
+    expect([counting.status, JSON.parse(counting.text)]).toEqual([403, JSON.parse(chatting.text)]);
   });
 
   it('relays an Anthropic upstream stream chunk by chunk as the API itself sends it', async () => {

@@ -1,4 +1,3 @@
-import { estimatePromptTokens } from '../../core/estimate.js';
 import { parseJson } from '../../http/body.js';
 import type { HttpResponse } from '../../http/exchange.js';
 import { jsonResponse } from '../../http/respond.js';
@@ -46,15 +45,19 @@ async function messages(ctx: RouteContext): Promise<HttpResponse> {
 }
 
 /**
- * The gateway's own estimate of the prompt's tokens (four characters a token, a fixed cost per image),
- * said to be one by `x-switchyard-estimated: true`: no provider is called, so the count is the same
- * whichever deployment would serve the request, and it costs nothing.
+ * The prompt's input tokens, routed as the Messages request would be: counted by the upstream it would go
+ * to where that upstream counts for free (with the headers naming that deployment), else the gateway's
+ * estimate (four characters a token, a fixed cost per image), said to be one by `x-switchyard-estimated:
+ * true`. Counting is never billed.
  */
 async function countTokens(ctx: RouteContext): Promise<HttpResponse> {
   const body = parseJson(await ctx.body());
-  takeBodyHints(body);
+  const hints = takeBodyHints(body);
   const { request } = decodeMessagesRequest(body, true);
-  return jsonResponse(200, { input_tokens: estimatePromptTokens(request) }, answerHeaders(ctx, { 'x-switchyard-estimated': 'true' }));
+  const { inputTokens, servedBy } = await ctx.gateway.countTokens(request, requestOptions(ctx, 'anthropic-messages', hints));
+  ctx.servedBy = servedBy;
+  const headers = servedBy ? servedHeaders(servedBy) : { 'x-switchyard-estimated': 'true' };
+  return jsonResponse(200, { input_tokens: inputTokens }, answerHeaders(ctx, headers));
 }
 
 /** The Anthropic Messages API. */

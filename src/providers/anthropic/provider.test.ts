@@ -160,4 +160,30 @@ describe('anthropic provider', () => {
     const r = await make({ endpoint: `${sim.url}/v1/` }).chat(ask('hi'), ctx());
     expect(r.finishReason).toBe('stop');
   });
+  it('counts input tokens with /v1/messages/count_tokens, sending only the prompt fields, as the chat call is billed', async () => {
+    const p = make({ anthropic_version: '2026-10-21' });
+    const request = ask('hello there', {
+      messages: [
+        { role: 'system', content: [{ type: 'text', text: 'Be brief.' }] },
+        { role: 'user', content: [{ type: 'text', text: 'hello there' }] },
+      ],
+      tools: [{ name: 'lookup', parameters: { type: 'object', properties: { query: { type: 'string' } } } }],
+      toolChoice: { type: 'auto' },
+      maxOutputTokens: 64,
+      temperature: 0.5,
+      stopSequences: ['END'],
+      user: 'u-1',
+    });
+    const counted = await p.countTokens?.(request, ctx());
+    expect(sim.lastRequest?.path).toBe('/v1/messages/count_tokens');
+    expect(Object.keys(sim.observed.last?.body ?? {}).sort()).toEqual(['messages', 'model', 'system', 'tools']);
+    expect(sim.observed.last).toMatchObject({ auth: 'bearer', version: '2026-10-21', body: { model: 'claude-sonnet-4-6', system: 'Be brief.' } });
+    const answered = await p.chat(request, ctx());
+    expect(counted).toBe(answered.usage.prompt);
+  });
+
+  it('maps a refused count like a refused call: an unknown model is not_found', async () => {
+    const err = await make({ model: 'claude-nope' }).countTokens?.(ask('x'), ctx()).catch((e: unknown) => e);
+    expect(GatewayError.isInstance(err) && err.kind).toBe('not_found');
+  });
 });

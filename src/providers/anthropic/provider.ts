@@ -6,7 +6,15 @@ import type { ChatRequest, ChatResponse, EmbeddingResponse, ModelInfo, StreamPar
 import type { DeploymentConfig } from '../../config/schema.js';
 import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceparent, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
-import { decodeMessagesResponse, decodeMessagesStream, encodeMessagesRequest, mapAnthropicError, type MessagesRequestBody } from '../dialects/anthropic-messages/index.js';
+import {
+  decodeMessagesResponse,
+  decodeMessagesStream,
+  encodeCountTokensRequest,
+  encodeMessagesRequest,
+  mapAnthropicError,
+  type MessagesRequestBody,
+} from '../dialects/anthropic-messages/index.js';
+import { readTokenCount } from '../token-count.js';
 import type { AnthropicOptions } from './index.js';
 import { versionRules, type VersionRules } from './version.js';
 
@@ -20,6 +28,7 @@ export class AnthropicProvider implements Provider {
   private readonly agent: Agent;
   private readonly base: string;
   private readonly messagesUrl: URL;
+  private readonly countTokensUrl: URL;
   private readonly headers: Record<string, string>;
   private readonly rules: VersionRules;
   private readonly warned = new Set<string>();
@@ -32,6 +41,7 @@ export class AnthropicProvider implements Provider {
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     this.base = options.endpoint.replace(/\/+$/, '').replace(/\/v1$/, '');
     this.messagesUrl = new URL(`${this.base}/v1/messages`);
+    this.countTokensUrl = new URL(`${this.base}/v1/messages/count_tokens`);
     this.rules = versionRules(options.anthropic_version);
     this.headers = { 'content-type': 'application/json', ...deployment.headers, 'anthropic-version': options.anthropic_version };
     if (options.anthropic_beta.length > 0) this.headers['anthropic-beta'] = options.anthropic_beta.join(',');
@@ -86,6 +96,12 @@ export class AnthropicProvider implements Provider {
     const res = await sendUpstream(this.agent, this.request('POST', this.messagesUrl, this.encode(request, true, warnings), ctx), TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapAnthropicError);
     return decodeMessagesStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), TYPE, warnings);
+  }
+
+  /** `/v1/messages/count_tokens`, which is free: the prompt of the body a chat call would send. */
+  async countTokens(request: ChatRequest, ctx: CallContext): Promise<number> {
+    const body = encodeCountTokensRequest(this.encode(request, false, []), this.deployment.model);
+    return readTokenCount(parseJsonBody(await this.send('POST', this.countTokensUrl, body, ctx), TYPE), 'input_tokens', TYPE);
   }
 
   /** Anthropic has no embeddings API (it recommends Voyage AI); route embeddings elsewhere. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { secretRef } from '../../config/schema.js';
+import type { Provider } from '../../core/provider.js';
 import type { ProviderFactory } from '../registry.js';
 // The dialect's index would load the AWS event-stream codec: only the model-family rule is needed here.
 import { embeddingFamily } from '../dialects/bedrock-converse/embeddings.js';
@@ -41,6 +42,9 @@ const options = z
 
 export type BedrockOptions = z.infer<typeof options>;
 
+/** Claude models: base ids, inference profile ids (`us.anthropic.claude-...`) and ARNs naming them. */
+const CLAUDE = /(^|\.)anthropic\.claude/;
+
 /**
  * AWS Bedrock Runtime: Converse / ConverseStream for chat, InvokeModel for Titan and Cohere embeddings.
  * Requests are SigV4-signed (explicit keys or the default chain), or carry a Bedrock API key as a
@@ -53,14 +57,14 @@ export const bedrock: ProviderFactory<BedrockOptions> = {
   passthroughProblem: (_fields, deployment, opts) =>
     opts.embedding_family !== undefined || embeddingFamily(deployment.model) !== undefined ? 'Bedrock embedding models take no passthrough fields' : undefined,
   // The AWS SDK's credential chain and the signer load only for configs that name Bedrock.
-  create: (deployment, opts) =>
-    lazyProvider(
-      'bedrock',
-      async () => {
-        const [{ BedrockProvider }, { credentialsFor }] = await Promise.all([import('./provider.js'), import('./credentials.js')]);
-        return new BedrockProvider(deployment, opts, deployment.api_key ? undefined : credentialsFor(opts));
-      },
-      // On Converse, Claude models continue a final assistant message (inference profile ids included).
-      /(^|\.)anthropic\.claude/.test(deployment.model),
-    ),
+  create: (deployment, opts) => {
+    // On Converse, Claude models continue a final assistant message (inference profile ids included);
+    // CountTokens counts only for Claude models (Nova and others are refused), so only they count.
+    const claude = CLAUDE.test(deployment.model);
+    const load = async (): Promise<Provider> => {
+      const [{ BedrockProvider }, { credentialsFor }] = await Promise.all([import('./provider.js'), import('./credentials.js')]);
+      return new BedrockProvider(deployment, opts, deployment.api_key ? undefined : credentialsFor(opts));
+    };
+    return lazyProvider('bedrock', load, claude, claude);
+  },
 };

@@ -168,6 +168,41 @@ describe('bedrock provider against the simulator', () => {
     expect(r.warnings?.map((w) => w.setting)).toEqual(['topK']);
   });
 
+  it('counts tokens with CountTokens under the foundation model id, sending only the prompt, as Converse bills it', async () => {
+    const p = make();
+    const request = ask('Please count me', {
+      messages: [
+        { role: 'system', content: [{ type: 'text', text: 'Be brief.' }] },
+        { role: 'user', content: [{ type: 'text', text: 'Please count me' }] },
+      ],
+      tools: [{ name: 'lookup', parameters: { type: 'object', properties: { query: { type: 'string' } } } }],
+      maxOutputTokens: 4096,
+      temperature: 0.2,
+      topK: 5,
+      stopSequences: ['END'],
+      reasoning: { enabled: true, budgetTokens: 2048 },
+    });
+    const counted = await p.countTokens?.(request, ctx());
+    expect(sim.lastRequest?.path).toBe('/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/count-tokens');
+    const sent = JSON.parse(sim.lastRequest?.body.toString('utf8') ?? '{}') as { input: { converse: Record<string, unknown> } };
+    expect(Object.keys(sent)).toEqual(['input']);
+    expect(Object.keys(sent.input.converse).sort()).toEqual(['messages', 'system', 'toolConfig']);
+    const answered = await p.chat(request, ctx());
+    expect(counted).toBe(answered.usage.prompt);
+  });
+
+  it('maps a refused count like a refused call (an ARN the counter does not take: invalid_request), quoting no upstream text', async () => {
+    const p = make({ model: `arn:aws:bedrock:us-east-1:123456789012:inference-profile/${MODEL}` });
+    const err = (await p.countTokens?.(ask('x'), ctx()).catch((e: unknown) => e)) as Error & { kind?: string };
+    expect(err.kind).toBe('invalid_request');
+    expect(err.message).not.toContain('counting tokens');
+  });
+
+  it('has no token counter for models CountTokens does not count (the gateway estimates for them)', () => {
+    expect(make({ model: 'amazon.nova-lite-v1:0' }).countTokens).toBeUndefined();
+    expect(make().countTokens).toBeTypeOf('function');
+  });
+
   it('embeds with Titan one call per input and sums the token counts', async () => {
     const before = sim.stats.requests['POST /model/{id}/invoke'] ?? 0;
     const p = make({ model: 'amazon.titan-embed-text-v2:0' });

@@ -7,6 +7,7 @@ import type { DeploymentConfig } from '../../config/schema.js';
 import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import {
   COHERE_BATCH,
+  countTokensModelId,
   decodeCohereResponse,
   decodeConverseResponse,
   decodeConverseStream,
@@ -15,12 +16,14 @@ import {
   embeddingFamily,
   encodeCohereRequest,
   encodeConverseRequest,
+  encodeCountTokensRequest,
   encodeTitanRequest,
   mapBedrockError,
   type ConverseRequestBody,
   type EmbeddingFamily,
 } from '../dialects/bedrock-converse/index.js';
 import type { CredentialSource } from './credentials.js';
+import { readTokenCount } from '../token-count.js';
 import { headerTokens, mapBounded } from './embed.js';
 import type { BedrockOptions } from './index.js';
 import { BedrockSigner } from './sign.js';
@@ -60,13 +63,13 @@ export class BedrockProvider implements Provider {
   }
 
   /** `/model/{id}/{op}`; inference-profile ids and ARNs are percent-encoded (`:` -> `%3A`, `/` -> `%2F`). */
-  private url(operation: string): URL {
-    return new URL(`${this.base}/model/${encodeURIComponent(this.deployment.model)}/${operation}`);
+  private url(operation: string, modelId: string): URL {
+    return new URL(`${this.base}/model/${encodeURIComponent(modelId)}/${operation}`);
   }
 
   /** The request to send, signed over the exact body bytes and headers that go on the wire. */
-  private async request(operation: string, payload: unknown, accept: string, ctx: CallContext): Promise<UpstreamRequest> {
-    const url = this.url(operation);
+  private async request(operation: string, payload: unknown, accept: string, ctx: CallContext, modelId = this.deployment.model): Promise<UpstreamRequest> {
+    const url = this.url(operation, modelId);
     const body = JSON.stringify(payload);
     let headers: Record<string, string> = { ...this.deployment.headers, 'content-type': 'application/json', accept };
     // Added before signing: SigV4 then covers it, and it reaches AWS unchanged.
@@ -77,8 +80,8 @@ export class BedrockProvider implements Provider {
   }
 
   /** A non-streaming call: the whole answer, or its error mapped into the taxonomy. */
-  private async post(operation: string, payload: unknown, ctx: CallContext): Promise<BufferedResponse> {
-    const res = await requestBuffered(this.agent, await this.request(operation, payload, 'application/json', ctx), TYPE);
+  private async post(operation: string, payload: unknown, ctx: CallContext, modelId?: string): Promise<BufferedResponse> {
+    const res = await requestBuffered(this.agent, await this.request(operation, payload, 'application/json', ctx, modelId), TYPE);
     if (res.status >= 400) throw bufferedError(res, TYPE, mapBedrockError);
     return res;
   }
@@ -100,6 +103,16 @@ export class BedrockProvider implements Provider {
     const res = await sendUpstream(this.agent, await this.request('converse-stream', this.encode(request, warnings), EVENT_STREAM, ctx), TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapBedrockError);
     return decodeConverseStream(decodeEventStream(bodyChunks(res, TYPE, ctx.signal), TYPE), TYPE, this.deployment.model, warnings);
+  }
+
+  /**
+   * The CountTokens API (free): the prompt of the Converse body a chat call would send, counted by the
+   * foundation model behind the deployment's model id (CountTokens refuses inference profile ids).
+   */
+  async countTokens(request: ChatRequest, ctx: CallContext): Promise<number> {
+    const body = encodeCountTokensRequest(this.encode(request, []));
+    const res = await this.post('count-tokens', body, ctx, countTokensModelId(this.deployment.model));
+    return readTokenCount(parseJsonBody(res, TYPE), 'inputTokens', TYPE);
   }
 
   private family(): EmbeddingFamily {

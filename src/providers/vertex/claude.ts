@@ -1,8 +1,11 @@
+import type { ChatRequest } from '../../core/types.js';
 import {
   decodeMessagesResponse,
   decodeMessagesStream,
+  encodeCountTokensRequest,
   encodeMessagesRequest,
   mapAnthropicError,
+  type MessagesRequestBody,
 } from '../dialects/anthropic-messages/index.js';
 import { mapGoogleError } from '../dialects/gemini/index.js';
 import type { PublisherWire } from './publisher.js';
@@ -20,10 +23,12 @@ function isGoogleError(body: unknown): boolean {
 
 /** Claude on Vertex (publisher `anthropic`): the Messages API body without `model`, via rawPredict. */
 export function claudeWire(provider: string, model: string, defaultMaxTokens: number, passthrough: readonly string[]): PublisherWire {
+  const encode = (request: ChatRequest, stream: boolean): MessagesRequestBody =>
+    encodeMessagesRequest(request, { anthropicVersion: VERTEX_ANTHROPIC_VERSION, stream, defaultMaxTokens, passthrough });
   return {
     chatMethod: (stream) => (stream ? 'streamRawPredict' : 'rawPredict'),
     // The Messages dialect reports what it cannot carry itself; nothing is added here.
-    encodeChat: (request, stream) => ({ body: encodeMessagesRequest(request, { anthropicVersion: VERTEX_ANTHROPIC_VERSION, stream, defaultMaxTokens, passthrough }), warnings: [] }),
+    encodeChat: (request, stream) => ({ body: encode(request, stream), warnings: [] }),
     decodeChat: (json) => decodeMessagesResponse(json, provider),
     decodeStream: (events) => decodeMessagesStream(events, provider),
     mapError: (status, headers, body) => (isGoogleError(body) ? mapGoogleError(status, headers, body, provider) : mapAnthropicError(status, headers, body, provider)),
@@ -33,5 +38,6 @@ export function claudeWire(provider: string, model: string, defaultMaxTokens: nu
       publisherModel: 'count-tokens',
       body: { anthropic_version: VERTEX_ANTHROPIC_VERSION, model, messages: [{ role: 'user', content: 'ping' }] },
     }),
+    countTokens: (request) => ({ method: 'rawPredict', publisherModel: 'count-tokens', body: encodeCountTokensRequest(encode(request, false), model), countField: 'input_tokens' }),
   };
 }

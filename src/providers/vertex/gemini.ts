@@ -1,6 +1,7 @@
 import {
   decodeGenerateContentResponse,
   decodeGenerateContentStream,
+  encodeCountTokensRequest,
   encodeGenerateContentRequest,
   mapGoogleError,
 } from '../dialects/gemini/index.js';
@@ -16,5 +17,6 @@ export function geminiWire(provider: string): PublisherWire {
     mapError: (status, headers, body) => mapGoogleError(status, headers, body, provider),
     // countTokens is free and checks credentials, the project and the model in one call.
     probe: () => ({ method: 'countTokens', body: { contents: [{ role: 'user', parts: [{ text: 'ping' }] }] } }),
+    countTokens: (request) => ({ method: 'countTokens', body: encodeCountTokensRequest(encodeGenerateContentRequest(request).body), countField: 'totalTokens' }),
   };
 }

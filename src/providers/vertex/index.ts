@@ -28,5 +28,6 @@ export const vertex: ProviderFactory<VertexOptions> = {
     opts.publisher === 'anthropic' ? messagesPassthroughProblem(fields) : 'Gemini requests have no free-form field to carry passthrough fields (publisher google)',
   // google-auth-library loads only for configs that name Vertex.
   // Claude continues a final assistant message; Gemini does not reliably continue a final `model` turn.
-  create: (deployment, opts) => lazyProvider('vertex', async () => new (await import('./provider.js')).VertexProvider(deployment, opts), opts.publisher === 'anthropic'),
+  // Both publishers count tokens for free (countTokens, count-tokens:rawPredict).
+  create: (deployment, opts) => lazyProvider('vertex', async () => new (await import('./provider.js')).VertexProvider(deployment, opts), opts.publisher === 'anthropic', true),
 };

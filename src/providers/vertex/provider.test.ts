@@ -187,4 +187,33 @@ describe('vertex provider against the simulator', () => {
     expect((await failure(claude.chat({ model: 'x', messages: [user('hi')] }, ctx()))).kind).toBe('overloaded');
     expect((await failure(claude.embed({ model: 'x', input: ['a'] }, ctx()))).kind).toBe('invalid_request');
   });
+  it("counts Gemini tokens with :countTokens: the generateContent body less toolConfig, as generateContent bills it", async () => {
+    const gemini = make({});
+    const request = {
+      model: 'x',
+      messages: [system('Be brief.'), user('count these words')],
+      tools: [{ name: 'lookup', parameters: { type: 'object', properties: { query: { type: 'string' } } } }],
+      toolChoice: { type: 'required' as const },
+      maxOutputTokens: 64,
+    };
+    const counted = await gemini.countTokens?.(request, ctx());
+    expect(sim.lastRequest?.path).toBe(`/v1/projects/${PROJECT}/locations/europe-west4/publishers/google/models/gemini-2.5-flash:countTokens`);
+    expect(Object.keys(JSON.parse(sim.lastRequest?.body.toString('utf8') ?? '{}') as object).sort()).toEqual(['contents', 'generationConfig', 'systemInstruction', 'tools']);
+    expect(counted).toBe((await gemini.chat(request, ctx())).usage.prompt);
+  });
+
+  it('counts Claude tokens with count-tokens:rawPredict, naming the model in the body, as rawPredict bills it', async () => {
+    const claude = make({ publisher: 'anthropic', model: 'claude-sonnet-4-5@20250929' });
+    const request = { model: 'x', messages: [system('Be brief.'), user('count these words')], maxOutputTokens: 64, temperature: 0.5 };
+    const counted = await claude.countTokens?.(request, ctx());
+    expect(sim.lastRequest?.path).toBe(`/v1/projects/${PROJECT}/locations/europe-west4/publishers/anthropic/models/count-tokens:rawPredict`);
+    const sent = JSON.parse(sim.lastRequest?.body.toString('utf8') ?? '{}') as Record<string, unknown>;
+    expect(sent).toEqual({ model: 'claude-sonnet-4-5@20250929', anthropic_version: 'vertex-2023-10-16', system: 'Be brief.', messages: [{ role: 'user', content: [{ type: 'text', text: 'count these words' }] }] });
+    expect(counted).toBe((await claude.chat(request, ctx())).usage.prompt);
+  });
+
+  it('maps a refused count like a refused call: another project is a permission error', async () => {
+    const elsewhere = make({ project: 'someone-elses' });
+    expect((await failure(elsewhere.countTokens?.({ model: 'x', messages: [user('hi')] }, ctx()) ?? Promise.resolve())).kind).toBe('permission');
+  });
 });

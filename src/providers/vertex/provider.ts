@@ -6,6 +6,7 @@ import { GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
 import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type UpstreamErrorMapper, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
+import { readTokenCount } from '../token-count.js';
 import { decodePredictEmbeddingResponse, encodePredictEmbeddingRequest } from '../dialects/gemini/index.js';
 import type { VertexOptions } from './options.js';
 import { googleTokenSource, type TokenSource } from './auth.js';
@@ -86,6 +87,12 @@ export class VertexProvider implements Provider {
       tokens += part.usage.prompt;
     }
     return { model: this.deployment.model, embeddings, usage: makeUsage({ prompt: tokens, total: tokens }) };
+  }
+
+  /** The publisher's free counter: Gemini's countTokens, or Claude's count-tokens:rawPredict. */
+  async countTokens(request: ChatRequest, ctx: CallContext): Promise<number> {
+    const { method, body, publisherModel, countField } = this.wire.countTokens(request);
+    return readTokenCount(await this.post(method, body, ctx, publisherModel), countField, TYPE);
   }
 
   /** Vertex lists publisher models only in v1beta1; a deployment serves exactly its configured model. */

@@ -4,6 +4,13 @@ import type { SseEvent } from '../sse.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
+/** A call to a model method; `publisherModel` names the model when it is not the deployment's. */
+export interface ModelCall {
+  method: string;
+  body: unknown;
+  publisherModel?: string;
+}
+
 /** What differs between model publishers on Vertex: the methods called and the wire format spoken. */
 export interface PublisherWire {
   /** Model method for a chat call, e.g. `generateContent` or `streamRawPredict`. */
@@ -14,5 +21,7 @@ export interface PublisherWire {
   decodeStream(events: AsyncIterable<SseEvent>, warnings: Warning[]): AsyncIterable<StreamPart>;
   mapError(status: number, headers: Headers, body: unknown): GatewayError;
   /** A free call that proves auth, quota project and model access: method and body. */
-  probe(): { method: string; body: unknown; publisherModel?: string };
+  probe(): ModelCall;
+  /** The free token counter's call for a chat request, and the answer's field that holds the count. */
+  countTokens(request: ChatRequest): ModelCall & { countField: string };
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { applyPreFault, startSim, type SimServer } from '../server.js';
 import { converse, converseProblem, converseScriptInput, converseStream } from './converse.js';
+import { countTokensReply } from './count-tokens.js';
 import { sendAwsError, sendFaultError } from './errors.js';
 import { invoke } from './invoke.js';
 import { verifySigV4, type SimCredentials } from './sigv4.js';
@@ -27,7 +28,7 @@ export interface BedrockSimOptions {
 /** Test credentials in AWS's format; never real ones. */
 export const SIM_CREDENTIALS: SimCredentials = { accessKeyId: 'AKIDSIMULATOR0000001', secretAccessKey: 'sim/secret/key/for/tests/only/000000000' };
 
-const ROUTE = /^\/model\/([^/]+)\/(converse|converse-stream|invoke)$/;
+const ROUTE = /^\/model\/([^/]+)\/(converse|converse-stream|invoke|count-tokens)$/;
 
 function rawPath(req: IncomingMessage): string {
   const raw = req.url ?? '/';
@@ -36,8 +37,8 @@ function rawPath(req: IncomingMessage): string {
 }
 
 /**
- * AWS Bedrock Runtime: Converse, ConverseStream (binary event stream) and InvokeModel for Titan and
- * Cohere embeddings. Every request must be SigV4-signed for the configured credentials (or carry the
+ * AWS Bedrock Runtime: Converse, ConverseStream (binary event stream), InvokeModel for Titan and
+ * Cohere embeddings, and CountTokens for Converse input. Every request must be SigV4-signed for the configured credentials (or carry the
  * configured API key); errors come in AWS's shape; fault rules script throttling, outages, in-stream
  * exceptions, cuts, stalls and malformed frames.
  */
@@ -69,6 +70,11 @@ export function startBedrockSim(options: BedrockSimOptions = {}): Promise<SimSer
       const model = decodeURIComponent(route[1] as string);
       const operation = route[2] as string;
       tools.count(`POST /model/{id}/${operation}`);
+      // Counting is free and no inference: fault rules script the model's calls, not it.
+      if (operation === 'count-tokens') {
+        countTokensReply(res, model, body);
+        return true;
+      }
       const fault = tools.faults.next(model);
       if (!(await applyPreFault(fault, res))) return true;
       if (fault.status) {

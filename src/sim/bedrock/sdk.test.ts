@@ -8,6 +8,7 @@ import {
   BedrockRuntimeClient,
   ConverseCommand,
   ConverseStreamCommand,
+  CountTokensCommand,
   InvokeModelCommand,
   type ConverseStreamOutput,
   type Message,
@@ -163,6 +164,20 @@ describe('bedrock simulator with @aws-sdk/client-bedrock-runtime', () => {
     const r = await client.send(new ConverseStreamCommand({ modelId: MODEL, messages: ask('throttle me midway') }));
     const err = await collect(r.stream).catch((e: unknown) => e);
     expect((err as Error).name).toBe('ThrottlingException');
+  });
+
+  it('counts Converse input with CountTokens: what Converse bills as input, for bare Claude model ids only', async () => {
+    const converse = { messages: ask('Please call the tool for cats'), system: [{ text: 'Be brief.' }], toolConfig: { tools: [TOOL] } };
+    const counted = await client.send(new CountTokensCommand({ modelId: 'anthropic.claude-3-5-haiku-20241022-v1:0', input: { converse } }));
+    const billed = await client.send(new ConverseCommand({ modelId: MODEL, ...converse }));
+    expect(counted.inputTokens).toBeGreaterThan(0);
+    expect(counted.inputTokens).toBe(billed.usage?.inputTokens);
+    const profile = await client.send(new CountTokensCommand({ modelId: MODEL, input: { converse } })).catch((e: unknown) => e);
+    expect((profile as Error).name).toBe('ValidationException');
+    expect((profile as Error).message).toMatch(/doesn't support counting tokens/);
+    const unsigned = makeClient({ credentials: { ...SIM_CREDENTIALS, secretAccessKey: 'not-the-secret' } });
+    const refused = await unsigned.send(new CountTokensCommand({ modelId: 'anthropic.claude-3-5-haiku-20241022-v1:0', input: { converse } })).catch((e: unknown) => e);
+    expect((refused as Error).name).toBe('InvalidSignatureException');
   });
 
   it('invokes Titan Text Embeddings v2', async () => {

@@ -8,10 +8,12 @@
  * - decodeMessagesResponse(json, provider, warnings?) -> ChatResponse (with those warnings)
  * - decodeMessagesStream(events: AsyncIterable<SseEvent>, provider, warnings?) -> AsyncGenerator<StreamPart>
  *     (warnings on the start part; throws GatewayError on `error` events and when message_stop never comes)
+ * - encodeCountTokensRequest(body, model) -> the count_tokens body for that request body
  * - mapAnthropicError(status, headers, body, provider) -> GatewayError
  * - planClaudeGeneration(...): Claude's thinking / max_tokens / sampling rules, shared with Bedrock Converse.
  */
 export { encodeMessagesRequest, messagesPassthroughProblem, type EncodeMessagesOptions } from './encode-request.js';
+export { encodeCountTokensRequest } from './count-tokens.js';
 export { encodeConversation, ANTHROPIC_REASONING_PROVIDER, type EncodedConversation } from './encode-messages.js';
 export { planClaudeGeneration, forcesToolUse, unsupported, MIN_THINKING_BUDGET, type ClaudeGeneration } from './claude-generation.js';
 export { decodeMessagesResponse, ANTHROPIC_NAMESPACE } from './decode-response.js';

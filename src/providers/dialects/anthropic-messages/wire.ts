@@ -99,3 +99,17 @@ export interface MessagesRequestBody {
   metadata?: { user_id: string };
   stream?: boolean;
 }
+
+/**
+ * A count_tokens body (`/v1/messages/count_tokens`; Vertex's `count-tokens:rawPredict`, which also
+ * takes `anthropic_version`). It answers `{ input_tokens }`.
+ */
+export interface MessagesCountTokensBody {
+  model: string;
+  anthropic_version?: string;
+  messages: AnthropicMessage[];
+  system?: string | AnthropicTextBlock[];
+  tools?: AnthropicTool[];
+  tool_choice?: AnthropicToolChoice;
+  thinking?: AnthropicThinkingConfig;
+}

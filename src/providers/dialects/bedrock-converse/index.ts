@@ -1,5 +1,6 @@
-export type { ConverseRequestBody, BedrockUsage } from './wire.js';
+export type { ConverseRequestBody, CountTokensBody, BedrockUsage } from './wire.js';
 export { encodeConverseRequest, type EncodeOptions } from './encode-request.js';
+export { encodeCountTokensRequest, countTokensModelId } from './count-tokens.js';
 export { encodeConversation, documentName, type EncodedConversation } from './encode-messages.js';
 export { decodeConverseResponse, BEDROCK_NAMESPACE } from './decode-response.js';
 export { decodeConverseStream } from './decode-stream.js';

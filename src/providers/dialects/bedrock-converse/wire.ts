@@ -49,6 +49,11 @@ export interface ConverseRequestBody {
   additionalModelRequestFields?: Record<string, unknown>;
 }
 
+/** A CountTokens body counting a Converse request (the SDK's CountTokensInput `converse` member). */
+export interface CountTokensBody {
+  input: { converse: Pick<ConverseRequestBody, 'messages' | 'system' | 'toolConfig'> };
+}
+
 /** Token usage as Converse reports it: `inputTokens` excludes the cache read and write tokens. */
 export interface BedrockUsage {
   inputTokens: number;

@@ -1,5 +1,6 @@
 export type * from './wire.js';
 export { encodeGenerateContentRequest, type EncodedGeminiRequest } from './encode-request.js';
+export { encodeCountTokensRequest } from './count-tokens.js';
 export { guessMimeType } from './encode-messages.js';
 export { decodeGenerateContentResponse, type DecodeResponseOptions } from './decode-response.js';
 export { decodeGenerateContentStream } from './decode-stream.js';

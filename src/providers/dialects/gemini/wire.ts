@@ -66,6 +66,9 @@ export interface GeminiRequest {
   generationConfig?: GeminiGenerationConfig;
 }
 
+/** A `:countTokens` body; it answers `{ totalTokens, totalBillableCharacters? }`. */
+export type GeminiCountTokensRequest = Omit<GeminiRequest, 'toolConfig'>;
+
 export interface GeminiUsageMetadata {
   promptTokenCount?: number;
   candidatesTokenCount?: number;

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { toGatewayError } from '../core/errors.js';
+import { estimatePromptTokens } from '../core/estimate.js';
+import type { Logger } from '../core/logger.js';
+import type { ChatRequest } from '../core/types.js';
+import type { Deployment, RoutePlan } from '../routing/router.js';
+import type { ServedBy } from './gateway.js';
+
+/** A prompt's input tokens: counted by the upstream a chat request would go to, or the gateway's estimate. */
+export interface TokenCount {
+  inputTokens: number;
+  /** True when no upstream counted (no planned deployment has a free counter, or its counter failed). */
+  estimated: boolean;
+  /** The deployment whose upstream counted; absent for an estimate. */
+  servedBy?: ServedBy;
+}
+
+export interface CountingSettings {
+  logger: Logger;
+  /** How long the counter may take (the chat attempt timeout) before the estimate answers instead. */
+  timeoutMs: number;
+}
+
+/**
+ * Counts a planned request (the group's system prompt already in it) with the first planned deployment
+ * whose provider has a free counter. Counting costs nothing, so nothing is admitted, billed or reported
+ * to the breakers; when the counter fails for any reason the estimate answers, marked as one.
+ */
+export async function countPlannedTokens(
+  request: ChatRequest,
+  plan: RoutePlan,
+  opts: { signal?: AbortSignal; requestId?: string },
+  settings: CountingSettings,
+): Promise<TokenCount> {
+  const counter = plan.deployments.find((d) => d.provider.countTokens !== undefined);
+  const requestId = opts.requestId ?? randomUUID();
+  if (counter?.provider.countTokens) {
+    const timeout = AbortSignal.timeout(settings.timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    try {
+      const inputTokens = await counter.provider.countTokens(request, { signal, requestId });
+      return { inputTokens, estimated: false, servedBy: servedBy(counter, plan, requestId) };
+    } catch (err) {
+      settings.logger.warn({ requestId, deployment: counter.id, kind: toGatewayError(err).kind }, 'token counting failed; answering the estimate');
+    }
+  }
+  return { inputTokens: estimatePromptTokens(request), estimated: true };
+}
+
+function servedBy(d: Deployment, plan: RoutePlan, requestId: string): ServedBy {
+  const c = d.config;
+  return { deployment: c.id, provider: c.provider, region: c.region, model: c.model, group: plan.group?.config.name, attempts: 1, requestId };
+}

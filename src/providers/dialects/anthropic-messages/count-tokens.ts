@@ -1,0 +1,16 @@
+import type { MessagesCountTokensBody, MessagesRequestBody } from './wire.js';
+
+/**
+ * The count_tokens body for a Messages request body: the fields that make up the prompt (messages,
+ * system, tools, tool choice, thinking) and the model. The counter refuses generation settings
+ * (max_tokens, sampling, stop sequences, stream, metadata) and anything passed through.
+ */
+export function encodeCountTokensRequest(body: MessagesRequestBody, model: string): MessagesCountTokensBody {
+  const out: MessagesCountTokensBody = { model, messages: body.messages };
+  if (body.anthropic_version !== undefined) out.anthropic_version = body.anthropic_version;
+  if (body.system !== undefined) out.system = body.system;
+  if (body.tools !== undefined) out.tools = body.tools;
+  if (body.tool_choice !== undefined) out.tool_choice = body.tool_choice;
+  if (body.thinking !== undefined) out.thinking = body.thinking;
+  return out;
+}

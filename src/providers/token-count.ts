@@ -1,0 +1,11 @@
+import { GatewayError } from '../core/errors.js';
+
+/**
+ * The token count a counting endpoint answered under `field` (`input_tokens`, `totalTokens`,
+ * `inputTokens`): a non-negative integer, or a bad_upstream_response error that quotes nothing back.
+ */
+export function readTokenCount(json: unknown, field: string, provider: string): number {
+  const value = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[field] : undefined;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+  throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} answered a token count without a valid ${field}.`, provider });
+}
