@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type { parseDocument as ParseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, configShapeSchema, type ConfigInput, type DeploymentBase, type DeploymentConfig, type GatewayConfig } from './schema.js';
 import { configIssueMessage } from './messages.js';
@@ -115,13 +116,21 @@ function checkProvider(d: DeploymentBase, i: number): { options: unknown } | { p
   return { options: options.data };
 }
 
+let parseYaml: typeof ParseDocument | undefined;
+
+/** yaml's parser, required on first use: a gateway built from an object (createGateway) never loads it. */
+function yamlParser(): typeof ParseDocument {
+  parseYaml ??= (createRequire(import.meta.url)('yaml') as { parseDocument: typeof ParseDocument }).parseDocument;
+  return parseYaml;
+}
+
 /** Parses YAML text into a config; YAML syntax errors are reported with line and column. */
 export function parseConfigText(
   text: string,
   source: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): GatewayConfig {
-  const doc = parseDocument(text, { prettyErrors: true });
+  const doc = yamlParser()(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       source,
