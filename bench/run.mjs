@@ -117,7 +117,7 @@ async function compare(tmp, upstream, services, mode, started) {
   log(`streaming TTFB: ${settings.ttfbRequests} sequential requests per target`);
   const ttfb = await measureTtfb(ttfbTargets, BODIES.stream, { requests: settings.ttfbRequests, block: quick ? 50 : 100 });
   const coldStart = await measureColdStart(ROOT, upstream, MODEL, quick ? 3 : 7);
-  log(`cold start: import + create ${coldStart.import_and_create_ms.toFixed(0)} ms, first request ${coldStart.first_request_ms.toFixed(0)} ms (median of ${coldStart.samples})`);
+  log(`cold start: import + create ${coldStart.import_and_create_ms.toFixed(0)} ms (CPU ${coldStart.import_and_create_cpu_ms.toFixed(0)} ms), first request ${coldStart.first_request_ms.toFixed(0)} ms (median of ${coldStart.samples})`);
   const memory = Object.fromEntries(targets.map((t) => [t.name, memoryMb(t.pid)]));
   const ledgerBytes = sy.ledger ? fileSize(sy.ledgerFile) : null;
   log(`ledger: ${ledgerNote(sy.ledger, ledgerBytes)}`);
@@ -151,7 +151,10 @@ async function compare(tmp, upstream, services, mode, started) {
     '',
     '## Cold start (fresh process, one openai-compatible deployment; median)',
     '',
-    table(['import ms', 'create ms', 'import + create ms', 'first request ms'], [[coldStart.import_ms, coldStart.create_ms, coldStart.import_and_create_ms, coldStart.first_request_ms].map((v) => v.toFixed(1))]),
+    table(
+      ['import ms', 'create ms', 'import + create ms', 'first request ms', 'import + create CPU ms', 'first request CPU ms'],
+      [[coldStart.import_ms, coldStart.create_ms, coldStart.import_and_create_ms, coldStart.first_request_ms, coldStart.import_and_create_cpu_ms, coldStart.first_request_cpu_ms].map((v) => v.toFixed(1))],
+    ),
     '',
     '## Memory',
     '',

@@ -49,6 +49,12 @@ describe('cold start', () => {
     expect(heavyIn(urls)).toEqual([]);
   });
 
+  it('imports neither the whole of undici nor yaml for a gateway built from an object', () => {
+    // undici's pool and request pieces are required on the first pool, yaml on the first YAML text.
+    const urls = loadedBy('no-yaml', [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }]);
+    expect(urls.filter((u) => /\/node_modules\/(undici|yaml)\//.test(u))).toEqual([]);
+  });
+
   it('loads the AWS SDK for a Bedrock config, and still no other cloud, database or Redis', () => {
     const urls = loadedBy('bedrock', [{ id: 'br', provider: 'bedrock', model: 'anthropic.claude-3-haiku-20240307-v1:0', region: 'us-east-1' }]);
     expect(heavyIn(urls)).toEqual(['aws']);
