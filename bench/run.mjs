@@ -38,7 +38,7 @@ const BODIES = {
   json: JSON.stringify({ model: MODEL, messages, max_tokens: 64, temperature: 0.2 }),
   stream: JSON.stringify({ model: MODEL, messages, max_tokens: 64, temperature: 0.2, stream: true, stream_options: { include_usage: true } }),
 };
-const ORDER = ['direct', 'floor', 'switchyard', 'switchyard-workers2', 'switchyard-obs-off', 'switchyard-tracing', 'switchyard-failover', 'switchyard-failover-no-breaker', 'portkey'];
+const ORDER = ['direct', 'floor', 'floor-workers2', 'switchyard', 'switchyard-workers2', 'switchyard-obs-off', 'switchyard-tracing', 'switchyard-failover', 'switchyard-failover-no-breaker', 'portkey'];
 
 function machine() {
   return { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
@@ -86,7 +86,10 @@ async function compare(tmp, upstream, services, mode, started) {
   services.push(sy);
   const sy2 = await startSwitchyard(tmp, [{ id: 'bench-upstream', base: upstream.base }], { name: 'switchyard-workers2', workers: 2 });
   services.push(sy2);
-  const targets = [direct, floor, { ...sy, name: 'switchyard' }, { ...sy2, name: 'switchyard-workers2' }];
+  // The floor in two processes too: what a second worker can buy while wrk and the upstream share the cores.
+  const floor2 = await startFloor(tmp, upstream, { name: 'floor-workers2', workers: 2 });
+  services.push(floor2);
+  const targets = [direct, floor, floor2, { ...sy, name: 'switchyard' }, { ...sy2, name: 'switchyard-workers2' }];
   // Metrics/tracing on vs off and failover, at 64 connections: full runs only (quick stays ~35 s).
   if (!quick) targets.push(...(await startVariants(tmp, upstream, services)));
   const skipped = {};
@@ -144,7 +147,7 @@ async function compare(tmp, upstream, services, mode, started) {
     '',
     matrixTable(cells, order),
     '',
-    '## Workers: `serve --workers 2` against one process (same run; CPU and memory summed over the primary and its workers)',
+    '## Workers: `serve --workers 2` against one process, and the floor proxy likewise (same run; CPU and memory summed over the primary and its workers)',
     '',
     workersTable(cells),
     '',

@@ -37,17 +37,26 @@ export function matrixTable(cells, order) {
   return table(['mode', 'conns', 'target', 'req/s', 'p50 ms', 'p99 ms', '+p50 ms', '+p99 ms', 'CPU µs/req', 'event-loop delay p99 ms', 'CPU vs floor', 'req/s vs floor', 'CPU vs portkey', 'upstream conns opened', 'errors'], rows);
 }
 
-/** `switchyard-workers2` against `switchyard` (one process), cell by cell of the same run. */
+/**
+ * `switchyard-workers2` against `switchyard` (one process), cell by cell of the same run, beside the
+ * floor proxy's own two-process ratio: the ceiling this machine allows with wrk and the upstream on it.
+ */
 export function workersTable(cells) {
-  const one = new Map(cells.filter((c) => c.target === 'switchyard').map((c) => [`${c.mode} ${c.conns}`, c]));
+  const byCell = (target) => new Map(cells.filter((c) => c.target === target).map((c) => [`${c.mode} ${c.conns}`, c]));
+  const one = byCell('switchyard');
+  const floor = byCell('floor');
+  const floor2 = byCell('floor-workers2');
   const rows = cells
     .filter((c) => c.target === 'switchyard-workers2' && one.has(`${c.mode} ${c.conns}`))
     .sort((a, b) => a.mode.localeCompare(b.mode) || a.conns - b.conns)
     .map((c) => {
-      const s = one.get(`${c.mode} ${c.conns}`);
-      return [c.mode, c.conns, n0(s.rps), n0(c.rps), x(c.rps / s.rps), ms(s.p50_us), ms(c.p50_us), n0(s.cpu_us_per_req), n0(c.cpu_us_per_req)];
+      const key = `${c.mode} ${c.conns}`;
+      const s = one.get(key);
+      const f1 = floor.get(key);
+      const f2 = floor2.get(key);
+      return [c.mode, c.conns, n0(s.rps), n0(c.rps), x(c.rps / s.rps), n0(f1?.rps), n0(f2?.rps), f1 && f2 ? x(f2.rps / f1.rps) : '–', ms(s.p50_us), ms(c.p50_us), n0(s.cpu_us_per_req), n0(c.cpu_us_per_req)];
     });
-  return table(['mode', 'conns', '1 process req/s', '2 workers req/s', 'ratio', '1 process p50 ms', '2 workers p50 ms', '1 process CPU µs/req', '2 workers CPU µs/req'], rows);
+  return table(['mode', 'conns', '1 process req/s', '2 workers req/s', 'ratio', 'floor 1 process req/s', 'floor 2 workers req/s', 'floor ratio', '1 process p50 ms', '2 workers p50 ms', '1 process CPU µs/req', '2 workers CPU µs/req'], rows);
 }
 
 export function ttfbTable(ttfb, order) {
