@@ -38,7 +38,7 @@ const BODIES = {
   json: JSON.stringify({ model: MODEL, messages, max_tokens: 64, temperature: 0.2 }),
   stream: JSON.stringify({ model: MODEL, messages, max_tokens: 64, temperature: 0.2, stream: true, stream_options: { include_usage: true } }),
 };
-const ORDER = ['direct', 'floor', 'floor-workers2', 'switchyard', 'switchyard-workers2', 'switchyard-obs-off', 'switchyard-tracing', 'switchyard-failover', 'switchyard-failover-no-breaker', 'portkey'];
+const ORDER = ['direct', 'floor', 'floor-workers2', 'switchyard', 'switchyard-workers2', 'switchyard-default', 'switchyard-obs-off', 'switchyard-tracing', 'switchyard-failover', 'switchyard-failover-no-breaker', 'portkey'];
 
 function machine() {
   return { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };

@@ -9,7 +9,7 @@ export const VARIANT_CONNS = [64];
 /**
  * Starts the variants; every one is `{ ...service, name, conns: [64] }` ready for runMatrix, and the
  * helpers they need (the 503 primary, the no-op OTLP collector) are pushed onto `services` to stop.
- * The default `switchyard` target has metrics on and tracing off.
+ * The default config has metrics on and tracing off.
  */
 export async function startVariants(tmp, upstream, services) {
   const healthy = { id: 'bench-upstream', base: upstream.base };
@@ -19,7 +19,10 @@ export async function startVariants(tmp, upstream, services) {
   const primary = await startUpstream(tmp, { name: 'primary-503', status: 503 });
   services.push(primary);
   const failing = { id: 'primary-503', base: primary.base };
+  // The default config again, run only where the variants run: the like-for-like reference (the main
+  // `switchyard` target also serves the 1- and 16-connection cells, so it is warmer).
   const specs = [
+    { name: 'switchyard-default', deployments: [healthy] },
     { name: 'switchyard-obs-off', deployments: [healthy], extra: ['observability:', '  metrics: {enabled: false}'] },
     {
       name: 'switchyard-tracing',
@@ -51,7 +54,7 @@ export function observabilityTable(cells) {
       if (!off) continue;
       for (const [target, what] of [
         ['switchyard-obs-off', 'metrics off, tracing off'],
-        ['switchyard', 'metrics on, tracing off (default)'],
+        ['switchyard-default', 'metrics on, tracing off (default)'],
         ['switchyard-tracing', 'metrics on, tracing on (OTLP/HTTP to a local sink)'],
       ]) {
         const c = cellOf(cells, mode, conns, target);
@@ -67,9 +70,9 @@ export function failoverTable(cells) {
   const rows = [];
   for (const mode of ['json', 'stream']) {
     for (const conns of VARIANT_CONNS) {
-      const healthy = cellOf(cells, mode, conns, 'switchyard');
+      const healthy = cellOf(cells, mode, conns, 'switchyard-default');
       for (const [target, what] of [
-        ['switchyard', 'healthy (one deployment)'],
+        ['switchyard-default', 'healthy (one deployment)'],
         ['switchyard-failover', 'primary 503, defaults (breaker opens)'],
         ['switchyard-failover-no-breaker', 'primary 503, breaker held closed'],
       ]) {
