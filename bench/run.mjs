@@ -178,7 +178,7 @@ async function compare(tmp, upstream, services, mode, started) {
     '',
     memTable,
     '',
-    '## Targets (issue #7)',
+    '## Targets (issue #18; TTFB from #7)',
     '',
     verdictTable(verdictList),
   ].join('\n');
