@@ -14,6 +14,7 @@ import { runSoak } from './lib/soak.mjs';
 import { runFailover } from './lib/failover.mjs';
 import { profileSwitchyard } from './lib/profile.mjs';
 import { measureColdStart } from './lib/cold-start.mjs';
+import { failoverTable, observabilityTable, startVariants, VARIANT_CONNS } from './lib/variants.mjs';
 import { matrixTable, workersTable, table, ttfbTable, verdicts, verdictTable, writeResults } from './lib/report.mjs';
 import process from 'node:process';
 
@@ -37,7 +38,7 @@ const BODIES = {
   json: JSON.stringify({ model: MODEL, messages, max_tokens: 64, temperature: 0.2 }),
   stream: JSON.stringify({ model: MODEL, messages, max_tokens: 64, temperature: 0.2, stream: true, stream_options: { include_usage: true } }),
 };
-const ORDER = ['direct', 'floor', 'switchyard', 'switchyard-workers2', 'portkey'];
+const ORDER = ['direct', 'floor', 'floor-workers2', 'switchyard', 'switchyard-workers2', 'switchyard-default', 'switchyard-obs-off', 'switchyard-tracing', 'switchyard-failover', 'switchyard-failover-no-breaker', 'portkey'];
 
 function machine() {
   return { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
@@ -85,7 +86,12 @@ async function compare(tmp, upstream, services, mode, started) {
   services.push(sy);
   const sy2 = await startSwitchyard(tmp, [{ id: 'bench-upstream', base: upstream.base }], { name: 'switchyard-workers2', workers: 2 });
   services.push(sy2);
-  const targets = [direct, floor, { ...sy, name: 'switchyard' }, { ...sy2, name: 'switchyard-workers2' }];
+  // The floor in two processes too: what a second worker can buy while wrk and the upstream share the cores.
+  const floor2 = await startFloor(tmp, upstream, { name: 'floor-workers2', workers: 2 });
+  services.push(floor2);
+  const targets = [direct, floor, floor2, { ...sy, name: 'switchyard' }, { ...sy2, name: 'switchyard-workers2' }];
+  // Metrics/tracing on vs off and failover, at 64 connections: full runs only (quick stays ~35 s).
+  if (!quick) targets.push(...(await startVariants(tmp, upstream, services)));
   const skipped = {};
   if (quick || opt['no-portkey']) skipped.portkey = quick ? 'not run in --quick' : '--no-portkey';
   else {
@@ -113,11 +119,11 @@ async function compare(tmp, upstream, services, mode, started) {
   }
   log(`matrix: ${settings.rounds} rounds x ${MODES.length} modes x conns ${settings.conns.join('/')} x ${targets.length} targets, ${settings.seconds} s each`);
   const { runs, cells } = await runMatrix({ targets, upstream, bodies: BODIES, ...settings, tmp, log });
-  const ttfbTargets = targets.filter((t) => !t.skip.stream);
+  const ttfbTargets = targets.filter((t) => !t.skip.stream && !t.conns);
   log(`streaming TTFB: ${settings.ttfbRequests} sequential requests per target`);
   const ttfb = await measureTtfb(ttfbTargets, BODIES.stream, { requests: settings.ttfbRequests, block: quick ? 50 : 100 });
   const coldStart = await measureColdStart(ROOT, upstream, MODEL, quick ? 3 : 7);
-  log(`cold start: import + create ${coldStart.import_and_create_ms.toFixed(0)} ms, first request ${coldStart.first_request_ms.toFixed(0)} ms (median of ${coldStart.samples})`);
+  log(`cold start: import + create ${coldStart.import_and_create_ms.toFixed(0)} ms (CPU ${coldStart.import_and_create_cpu_ms.toFixed(0)} ms), first request ${coldStart.first_request_ms.toFixed(0)} ms (median of ${coldStart.samples})`);
   const memory = Object.fromEntries(targets.map((t) => [t.name, memoryMb(t.pid)]));
   const ledgerBytes = sy.ledger ? fileSize(sy.ledgerFile) : null;
   log(`ledger: ${ledgerNote(sy.ledger, ledgerBytes)}`);
@@ -141,23 +147,38 @@ async function compare(tmp, upstream, services, mode, started) {
     '',
     matrixTable(cells, order),
     '',
-    '## Workers: `serve --workers 2` against one process (same run; CPU and memory summed over the primary and its workers)',
+    '## Workers: `serve --workers 2` against one process, and the floor proxy likewise (same run; CPU and memory summed over the primary and its workers)',
     '',
     workersTable(cells),
     '',
+    ...(quick
+      ? []
+      : [
+          `## Metrics and tracing off / on (same run, ${VARIANT_CONNS.join(', ')} connections)`,
+          '',
+          observabilityTable(cells),
+          '',
+          `## Failover: primary answering 503, secondary the bench upstream (same run, ${VARIANT_CONNS.join(', ')} connections)`,
+          '',
+          failoverTable(cells),
+          '',
+        ]),
     '## Streaming time to first byte (1 connection, sequential)',
     '',
     ttfbTable(ttfb, order),
     '',
     '## Cold start (fresh process, one openai-compatible deployment; median)',
     '',
-    table(['import ms', 'create ms', 'import + create ms', 'first request ms'], [[coldStart.import_ms, coldStart.create_ms, coldStart.import_and_create_ms, coldStart.first_request_ms].map((v) => v.toFixed(1))]),
+    table(
+      ['import ms', 'create ms', 'import + create ms', 'first request ms', 'import + create CPU ms', 'first request CPU ms'],
+      [[coldStart.import_ms, coldStart.create_ms, coldStart.import_and_create_ms, coldStart.first_request_ms, coldStart.import_and_create_cpu_ms, coldStart.first_request_cpu_ms].map((v) => v.toFixed(1))],
+    ),
     '',
     '## Memory',
     '',
     memTable,
     '',
-    '## Targets (issue #7)',
+    '## Targets (issue #18; TTFB from #7)',
     '',
     verdictTable(verdictList),
   ].join('\n');

@@ -49,6 +49,22 @@ describe('cold start', () => {
     expect(heavyIn(urls)).toEqual([]);
   });
 
+  it('imports neither the whole of undici nor yaml for a gateway built from an object', () => {
+    // undici's pool and request pieces are required on the first pool, yaml on the first YAML text.
+    const urls = loadedBy('no-yaml', [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }]);
+    expect(urls.filter((u) => /\/node_modules\/(undici|yaml)\//.test(u))).toEqual([]);
+  });
+
+  it('loads no other command for `switchyard serve`', () => {
+    const urls = loadedWhile(
+      'cli-serve',
+      `const { main } = await import(${JSON.stringify(join(root, 'src/cli/main.ts'))});
+      await main(['serve', '--help'], { out: () => undefined, err: () => undefined, env: {} });`,
+    );
+    expect(urls.some((u) => u.endsWith('/src/cli/commands/serve.ts'))).toBe(true);
+    expect(urls.filter((u) => /\/src\/cli\/commands\/(?!serve\.ts)[^/]+\.ts$/.test(u))).toEqual([]);
+  });
+
   it('loads the AWS SDK for a Bedrock config, and still no other cloud, database or Redis', () => {
     const urls = loadedBy('bedrock', [{ id: 'br', provider: 'bedrock', model: 'anthropic.claude-3-haiku-20240307-v1:0', region: 'us-east-1' }]);
     expect(heavyIn(urls)).toEqual(['aws']);

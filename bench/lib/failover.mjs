@@ -18,7 +18,7 @@ async function startFailingSim(tmp) {
 }
 
 // Thresholds no benchmark reaches: the breaker stays closed, so every request pays for the failing primary.
-const NO_BREAKER = { consecutive_failures: 1_000_000_000, min_requests: 1_000_000_000 };
+export const NO_BREAKER = { consecutive_failures: 1_000_000_000, min_requests: 1_000_000_000 };
 
 /**
  * Four Switchyards side by side: healthy (secondary only); failover with the defaults (the breaker

@@ -30,10 +30,15 @@ const median = (xs) => {
  * Runs rounds x modes x connections x targets. Targets rotate their order each round so no target
  * always runs right after the same neighbour. CPU is the target process's own user+sys time.
  */
-const upstreamStats = async (upstream) => (await fetch(`http://127.0.0.1:${upstream.port}/__stats`)).json();
+const upstreamStats = async (svc) => (await fetch(`http://127.0.0.1:${svc.port}/__stats`)).json();
+
+/** Requests a bench upstream (a failover variant's 503 primary) has served, not counting this query. */
+const requestsServed = async (svc) => (await upstreamStats(svc)).requests;
 
 export async function runMatrix({ targets, upstream, bodies, conns, seconds, rounds, warmupSeconds, tmp, log }) {
   const runnable = (t, mode) => !t.skip?.[mode];
+  // A target with its own `conns` (the full run's variants) runs only at those.
+  const runsAt = (t, c) => !t.conns || t.conns.includes(c);
   const scripts = new Map();
   for (const t of targets) for (const mode of MODES) scripts.set(`${t.name}/${mode}`, writeScript(tmp, `${t.name}-${mode}`, bodies[mode], t.headers));
   for (const t of targets) {
@@ -48,15 +53,17 @@ export async function runMatrix({ targets, upstream, bodies, conns, seconds, rou
       for (const c of conns) {
         const order = targets.map((_, i) => targets[(i + r) % targets.length]);
         for (const t of order) {
-          if (!runnable(t, mode)) continue;
+          if (!runnable(t, mode) || !runsAt(t, c)) continue;
           const up0 = await upstreamStats(upstream);
+          const primary0 = t.primary ? await requestsServed(t.primary) : 0;
           if (t.eld) await eventLoopDelay(t); // starts the cell's histogram afresh
           const cpu0 = cpuSeconds(t.pid);
           const w = await runWrk({ url: t.url, script: scripts.get(`${t.name}/${mode}`), connections: c, seconds });
           const cpu = cpuSeconds(t.pid) - cpu0;
           const eld = t.eld ? await eventLoopDelay(t) : undefined;
           const up1 = await upstreamStats(upstream);
-          runs.push({ round: r, mode, conns: c, target: t.name, ...w, cpu_s: cpu, eld_p99_ms: eld?.p99_ms ?? null, upstream_connections: up1.connections - up0.connections });
+          const primaryRequests = t.primary ? (await requestsServed(t.primary)) - primary0 - 1 : undefined;
+          runs.push({ round: r, mode, conns: c, target: t.name, ...w, cpu_s: cpu, eld_p99_ms: eld?.p99_ms ?? null, upstream_connections: up1.connections - up0.connections, primary_requests: primaryRequests });
           log(`  round ${r + 1}/${rounds} ${mode.padEnd(6)} c=${String(c).padStart(2)} ${t.name.padEnd(10)} ${w.rps.toFixed(0).padStart(6)} req/s  p50 ${(w.p50_us / 1000).toFixed(2)} ms  p99 ${(w.p99_us / 1000).toFixed(2)} ms  cpu ${((cpu / Math.max(1, w.requests)) * 1e6).toFixed(0)} µs/req${eld ? `  eld p99 ${eld.p99_ms} ms` : ''}${w.errors ? `  errors ${w.errors}` : ''}`);
         }
       }
@@ -91,6 +98,7 @@ function aggregate(runs) {
       cpu_us_per_req: requests ? (cpu / requests) * 1e6 : NaN,
       eld_p99_ms: rs.some((r) => r.eld_p99_ms !== null) ? median(rs.map((r) => r.eld_p99_ms ?? NaN)) : null,
       upstream_connections: rs.reduce((a, r) => a + r.upstream_connections, 0),
+      primary_requests: rs[0].primary_requests === undefined ? undefined : rs.reduce((a, r) => a + r.primary_requests, 0),
     });
   }
   const find = (mode, conns, target) => cells.find((c) => c.mode === mode && c.conns === conns && c.target === target);

@@ -24,14 +24,15 @@ export async function startUpstream(tmp, { name = 'upstream', chunks = 8, status
   return { ...svc, url: `http://127.0.0.1:${port}/v1/chat/completions`, base: `http://127.0.0.1:${port}/v1`, headers: {} };
 }
 
-export async function startFloor(tmp, upstream) {
+/** Starts the floor proxy, in `workers` cluster processes when more than one. */
+export async function startFloor(tmp, upstream, { name = 'floor', workers = 1 } = {}) {
   const port = await freePort();
   const svc = await startService({
-    name: 'floor',
+    name,
     cmd: process.execPath,
-    args: [join(BENCH, 'floor-proxy.mjs'), '--port', String(port), '--upstream', `http://127.0.0.1:${upstream.port}`],
+    args: [join(BENCH, 'floor-proxy.mjs'), '--port', String(port), '--upstream', `http://127.0.0.1:${upstream.port}`, '--workers', String(workers)],
     port,
-    logFile: join(tmp, 'floor.log'),
+    logFile: join(tmp, `${name}.log`),
   });
   return { ...svc, url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {} };
 }

@@ -4,6 +4,7 @@ import type { AttemptRecord } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { toUsageEvent, type UsageEvent } from './event.js';
 import type { Journal } from './journal.js';
+import { eventFromLine, journalLine } from './journal-line.js';
 import type { LedgerStore } from './store/sql-store.js';
 
 export interface BatcherOptions {
@@ -76,7 +77,7 @@ export class LedgerBatcher {
     const journal = this.o.journal;
     if (journal) {
       const event = isEvent(item) ? item : this.toEvent(item);
-      journal.append(`${JSON.stringify(event)}\n`);
+      journal.append(journalLine(event));
       this.queue.push(event);
     } else this.queue.push(item);
     if (this.queue.length > this.o.maxBuffer) this.spill(this.queue.splice(0));
@@ -178,7 +179,7 @@ export class LedgerBatcher {
       .filter((l) => l.trim().length > 0)
       .flatMap((l): UsageEvent[] => {
         try {
-          return [JSON.parse(l) as UsageEvent];
+          return [eventFromLine(JSON.parse(l))];
         } catch {
           // A line cut short by a crash mid-append; the rest of the file is still good.
           this.o.logger.warn({ path }, 'skipping a truncated ledger line');

@@ -6,6 +6,7 @@ import { silentLogger } from '../core/logger.js';
 import { LedgerBatcher } from './batcher.js';
 import { eventId } from './event.js';
 import { Journal } from './journal.js';
+import { eventFromLine } from './journal-line.js';
 import { openSqlite } from './store/sqlite-driver.js';
 import { SqlLedgerStore } from './store/sql-store.js';
 import { attempt, events } from './testing/fixtures.js';
@@ -27,7 +28,7 @@ describe('ledger journal', () => {
     batcher.enqueue(attempt({ requestId: 'a' }));
     batcher.enqueue(attempt({ requestId: 'b' }));
     const [segment] = segments(dir);
-    expect(readFileSync(join(dir, 'journal', segment as string), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id)).toEqual([eventId(attempt({ requestId: 'a' })), eventId(attempt({ requestId: 'b' }))]);
+    expect(readFileSync(join(dir, 'journal', segment as string), 'utf8').trim().split('\n').map((l) => eventFromLine(JSON.parse(l)).id)).toEqual([eventId(attempt({ requestId: 'a' })), eventId(attempt({ requestId: 'b' }))]);
     await batcher.flush();
     expect(await rows()).toBe(2);
     expect(segments(dir)).toEqual([]);

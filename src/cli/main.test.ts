@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { main } from './main.js';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), env: {} }, out, err };
+}
+
+describe('the CLI command table', () => {
+  it('lists every command in help, and each name loads the command of that name', async () => {
+    const listing = capture();
+    expect(await main(['--help'], listing.io)).toBe(0);
+    const names = listing.out.flatMap((l) => /^ {2}switchyard (\S+)/.exec(l)?.[1] ?? []);
+    expect(names).toEqual(['serve', 'check-config', 'demo', 'sim', 'report', 'drill', 'consistency', 'keys', 'audit']);
+    for (const name of names) {
+      const c = capture();
+      expect(await main(['help', name], c.io)).toBe(0);
+      expect(c.out.join('\n')).toMatch(new RegExp(`^usage: switchyard ${name}\\b`));
+    }
+  });
+});
