@@ -4,6 +4,7 @@ import type { Provider } from '../../core/provider.js';
 import type { ProviderFactory } from '../registry.js';
 // The dialect's index would load the AWS event-stream codec: only the model-family rule is needed here.
 import { embeddingFamily } from '../dialects/bedrock-converse/embeddings.js';
+import { conversePassthroughProblem } from '../dialects/bedrock-converse/encode-request.js';
 import { lazyProvider } from '../lazy.js';
 
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
@@ -53,9 +54,11 @@ const CLAUDE = /(^|\.)anthropic\.claude/;
 export const bedrock: ProviderFactory<BedrockOptions> = {
   type: 'bedrock',
   options,
-  // Converse carries them in additionalModelRequestFields; the embedding bodies have no such slot.
-  passthroughProblem: (_fields, deployment, opts) =>
-    opts.embedding_family !== undefined || embeddingFamily(deployment.model) !== undefined ? 'Bedrock embedding models take no passthrough fields' : undefined,
+  // Converse carries them in additionalModelRequestFields (except the fields it writes there itself); the embedding bodies have no such slot.
+  passthroughProblem: (fields, deployment, opts) =>
+    opts.embedding_family !== undefined || embeddingFamily(deployment.model) !== undefined
+      ? 'Bedrock embedding models take no passthrough fields'
+      : conversePassthroughProblem(fields, deployment.model),
   // The AWS SDK's credential chain and the signer load only for configs that name Bedrock.
   create: (deployment, opts) => {
     // On Converse, Claude models continue a final assistant message (inference profile ids included);

@@ -260,4 +260,15 @@ describe('bedrock provider against the simulator', () => {
     expect(bad.ok).toBe(false);
     if (!bad.ok) expect(bad.problems.map((p) => p.path).sort()).toEqual(['deployments[0].region', 'deployments[0].secret_access_key']);
   });
+
+  it('refuses at config time passthrough of the model fields it writes for Claude (thinking, top_k), and lets others through', () => {
+    const passthrough = (model: string, fields: string[]) => parseConfig({ deployments: [{ id: 'd', provider: 'bedrock', model, region: 'us-east-1', passthrough: fields }] }, {});
+    for (const field of ['thinking', 'top_k']) {
+      const refused = passthrough(MODEL, ['anthropic_beta', field]);
+      expect(refused.ok).toBe(false);
+      if (!refused.ok) expect(refused.problems).toEqual([expect.objectContaining({ path: 'deployments[0].passthrough', message: expect.stringContaining(`"${field}"`) })]);
+    }
+    expect(passthrough(MODEL, ['anthropic_beta']).ok).toBe(true);
+    expect(passthrough('meta.llama3-70b-instruct-v1:0', ['top_k']).ok).toBe(true);
+  });
 });

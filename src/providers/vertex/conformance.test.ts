@@ -65,7 +65,7 @@ runConformance({
       },
       midStreamFault: { stream_error_after_chunks: 2 },
       wireKeys: MESSAGES_WIRE_KEYS,
-      passthrough: { field: 'top_k', value: 5, carried: (body) => body.top_k },
+      passthrough: { field: 'service_tier', value: 'standard_only', carried: (body) => body.service_tier },
     };
   },
 });

@@ -47,6 +47,36 @@ describe('anthropic simulator with @anthropic-ai/sdk', () => {
     expect(await ask(2048, 2048)).toBeInstanceOf(Anthropic.BadRequestError);
   });
 
+  it('refuses thinking in a tool loop whose assistant turn does not open with thinking, as the API does', async () => {
+    const thinking = { type: 'enabled' as const, budget_tokens: 1024 };
+    const signed = (await client.messages.create({ model, max_tokens: 2048, thinking, messages: [{ role: 'user', content: 'Hello' }] })).content[0];
+    if (signed?.type !== 'thinking') throw new Error('expected a thinking block first');
+    const use: Anthropic.ToolUseBlockParam = { type: 'tool_use', id: 'toolu_1', name: 'lookup', input: { query: 'cats' } };
+    const loop = (assistant: Anthropic.ContentBlockParam[], after: Anthropic.MessageParam[] = [], on = true): Promise<unknown> =>
+      client.messages
+        .create({
+          model,
+          max_tokens: 2048,
+          ...(on ? { thinking } : {}),
+          tools,
+          messages: [
+            { role: 'user', content: 'Please call the tool for cats' },
+            { role: 'assistant', content: assistant },
+            { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'cats are great' }] },
+            ...after,
+          ],
+        })
+        .catch((e: unknown) => e);
+    const refused = await loop([{ type: 'text', text: 'Let me look.' }, use]);
+    expect(refused).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((refused as Error).message).toMatch(/Expected `thinking` or `redacted_thinking`, but found `text`.*must start with a thinking block/);
+    expect(await loop([{ type: 'thinking', thinking: signed.thinking, signature: signed.signature }, use])).toMatchObject({ type: 'message' });
+    expect(await loop([{ type: 'redacted_thinking', data: 'opaque' }, use])).toMatchObject({ type: 'message' });
+    expect(await loop([use], [], false)).toMatchObject({ type: 'message' });
+    // A new user question starts a new assistant turn, which may think.
+    expect(await loop([use], [{ role: 'assistant', content: 'Cats are great.' }, { role: 'user', content: 'And dogs?' }])).toMatchObject({ type: 'message' });
+  });
+
   it('answers with a thinking block first, and streams it as thinking and signature deltas', async () => {
     const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'Think step by step, please' }];
     const m = await client.messages.create({ model, max_tokens: 200, messages });

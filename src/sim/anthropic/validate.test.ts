@@ -22,6 +22,20 @@ describe('anthropic simulator request validation', () => {
     ],
     ['a tool_result for an unknown tool_use', { ...ok, messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'zz', content: 'r' }] }] }, /unexpected `tool_use_id`/],
     ['a prefill ending with whitespace', { ...ok, messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'Hello ' }] }, /final assistant content cannot end with trailing whitespace/],
+    [
+      'thinking in a tool loop whose assistant turn does not open with thinking',
+      {
+        ...ok,
+        max_tokens: 2048,
+        thinking: { type: 'enabled', budget_tokens: 1024 },
+        messages: [
+          { role: 'user', content: 'q' },
+          { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {} }] },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'r' }] },
+        ],
+      },
+      /^messages\.1\.content\.0\.type: Expected `thinking` or `redacted_thinking`, but found `tool_use`/,
+    ],
     ['a tool_choice naming a missing tool', { ...ok, tools: [{ name: 'a', input_schema: {} }], tool_choice: { type: 'tool', name: 'b' } }, /tool_choice/],
   ])('rejects %s', (_what, body, message) => {
     expect(validateMessagesBody(body as Record<string, unknown>, opts)).toMatch(message);

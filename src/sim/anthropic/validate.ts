@@ -94,6 +94,51 @@ function checkThinking(body: Json): string | undefined {
   return undefined;
 }
 
+/** A message reduced to its role and block types (Messages API names), for the rules that look only at those. */
+export interface TurnShape {
+  role: string;
+  types: readonly string[];
+}
+
+const THINKING_TYPES = new Set(['thinking', 'redacted_thinking']);
+
+function onlyToolResults(turn: TurnShape | undefined): boolean {
+  return turn !== undefined && turn.types.length > 0 && turn.types.every((t) => t === 'tool_result');
+}
+
+/**
+ * With thinking on, an assistant turn in a tool loop must open with thinking: when the last user
+ * message holds tool results, the assistant message after the last user message that is not only
+ * tool results (where the turn began) must start with a thinking or redacted_thinking block. A new
+ * user question starts a new turn, which may think whatever came before.
+ */
+export function thinkingTurnProblem(turns: readonly TurnShape[]): string | undefined {
+  let last = turns.length - 1;
+  while (last >= 0 && turns[last]?.role !== 'user') last -= 1;
+  if (last < 0 || !turns[last]?.types.includes('tool_result')) return undefined;
+  let opening = last - 1;
+  while (opening >= 2 && onlyToolResults(turns[opening - 1])) opening -= 2;
+  const turn = turns[opening];
+  const first = turn?.types[0];
+  if (turn?.role !== 'assistant' || (first !== undefined && THINKING_TYPES.has(first))) return undefined;
+  return (
+    `messages.${opening}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`${first ?? 'nothing'}\`. ` +
+    'When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). ' +
+    'We recommend you include thinking blocks from previous turns. To avoid this requirement, disable `thinking`. ' +
+    'Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking'
+  );
+}
+
+/** The thinking-turn rule for a Messages body whose messages already passed checkMessages. */
+function checkThinkingTurn(body: Json): string | undefined {
+  if (!isObject(body.thinking) || body.thinking.type !== 'enabled') return undefined;
+  const turns = (body.messages as Json[]).map((m) => ({
+    role: String(m.role),
+    types: typeof m.content === 'string' ? ['text'] : (m.content as Json[]).map((b) => String(b.type)),
+  }));
+  return thinkingTurnProblem(turns);
+}
+
 function checkMessages(messages: unknown): string | undefined {
   if (!Array.isArray(messages) || messages.length === 0) return 'messages: at least one message is required';
   let pendingToolUses: string[] = [];
@@ -182,6 +227,7 @@ export function validateMessagesBody(body: Json, opts: ValidateOptions): string 
     checkThinking(body) ??
     checkSystem(body.system) ??
     checkMessages(body.messages) ??
+    checkThinkingTurn(body) ??
     checkTools(body)
   );
 }

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { countTokens, readTurns, scriptAnswer, signatureOf, splitArgs, type Answer, type ScriptInput, type Turn } from '../answer.js';
 import type { Fault } from '../faults.js';
 import { sendJson, streamWithFaults } from '../server.js';
+import { thinkingTurnProblem, type TurnShape } from '../anthropic/validate.js';
 import { requestId } from './errors.js';
 import { corruptFrame, eventFrame, exceptionFrame } from './eventstream.js';
 
@@ -81,18 +82,22 @@ function claudeThinking(model: string, body: Record<string, unknown>): boolean |
 
 /**
  * What Bedrock (and Claude behind it) refuses that an adapter can get wrong: a thinking budget under 1,024
- * tokens or not below maxTokens, and reasoning handed back with a signature that is not the model's.
+ * tokens or not below maxTokens, thinking in a tool loop whose assistant turn does not open with thinking,
+ * and reasoning handed back with a signature that is not the model's.
  */
 export function converseProblem(model: string, body: Record<string, unknown>): string | undefined {
   const thinking = (body.additionalModelRequestFields as { thinking?: { type?: unknown; budget_tokens?: unknown } } | undefined)?.thinking;
+  const messages = (Array.isArray(body.messages) ? body.messages : []) as Array<{ role?: string; content?: unknown }>;
   if (thinking?.type === 'enabled') {
     if (!/claude/i.test(model)) return 'The model returned the following errors: thinking is not supported by this model.';
     const budget = thinking.budget_tokens;
     const maxTokens = (body.inferenceConfig as { maxTokens?: unknown } | undefined)?.maxTokens;
     if (typeof budget !== 'number' || budget < 1024) return 'The model returned the following errors: thinking.enabled.budget_tokens: Input should be greater than or equal to 1024';
     if (typeof maxTokens === 'number' && budget >= maxTokens) return 'The model returned the following errors: `max_tokens` must be greater than `thinking.budget_tokens`';
+    const turnProblem = thinkingTurnProblem(messages.map(claudeTurnShape));
+    if (turnProblem) return `The model returned the following errors: ${turnProblem}`;
   }
-  for (const m of (Array.isArray(body.messages) ? body.messages : []) as Array<{ role?: string; content?: unknown }>) {
+  for (const m of messages) {
     for (const b of (Array.isArray(m.content) ? m.content : []) as Block[]) {
       const reasoning = (b.reasoningContent as { reasoningText?: { text?: unknown; signature?: unknown } } | undefined)?.reasoningText;
       if (reasoning && (typeof reasoning.text !== 'string' || reasoning.signature !== signatureOf([reasoning.text]))) {
@@ -101,6 +106,19 @@ export function converseProblem(model: string, body: Record<string, unknown>): s
     }
   }
   return undefined;
+}
+
+/** A Converse message as Claude sees it behind Converse: Messages API block types, cache points left out. */
+function claudeTurnShape(m: { role?: string; content?: unknown }): TurnShape {
+  const types: string[] = [];
+  for (const b of (Array.isArray(m.content) ? m.content : []) as Block[]) {
+    if (b.cachePoint !== undefined) continue;
+    if (b.reasoningContent !== undefined) types.push((b.reasoningContent as { redactedContent?: unknown }).redactedContent === undefined ? 'thinking' : 'redacted_thinking');
+    else if (b.toolUse !== undefined) types.push('tool_use');
+    else if (b.toolResult !== undefined) types.push('tool_result');
+    else types.push(b.image !== undefined ? 'image' : b.document !== undefined ? 'document' : 'text');
+  }
+  return { role: String(m.role), types };
 }
 
 const STOP_REASON: Record<Answer['finish'], string> = { stop: 'end_turn', stop_sequence: 'stop_sequence', length: 'max_tokens', tool_calls: 'tool_use' };

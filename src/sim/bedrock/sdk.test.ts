@@ -72,6 +72,31 @@ describe('bedrock simulator with @aws-sdk/client-bedrock-runtime', () => {
     await expect(small).rejects.toThrow(/budget_tokens/);
   });
 
+  it("refuses Claude's thinking in a tool loop whose assistant turn does not open with reasoning, as Bedrock does", async () => {
+    const thinking = { thinking: { type: 'enabled', budget_tokens: 1024 } };
+    const r = await client.send(new ConverseCommand({ modelId: MODEL, messages: ask('Hello'), inferenceConfig: { maxTokens: 2048 }, additionalModelRequestFields: thinking }));
+    const signed = r.output?.message?.content?.[0]?.reasoningContent;
+    expect(signed?.reasoningText?.signature).toBeTruthy();
+    const use = { toolUse: { toolUseId: 't1', name: 'lookup', input: { query: 'cats' } } };
+    const loop = (assistant: NonNullable<Message['content']>, on = true): Promise<unknown> =>
+      client.send(
+        new ConverseCommand({
+          modelId: MODEL,
+          inferenceConfig: { maxTokens: 2048 },
+          toolConfig: { tools: [TOOL] },
+          ...(on ? { additionalModelRequestFields: thinking } : {}),
+          messages: [
+            ...ask('Please call the tool for cats'),
+            { role: 'assistant', content: assistant },
+            { role: 'user', content: [{ toolResult: { toolUseId: 't1', content: [{ text: 'cats are great' }] } }] },
+          ],
+        }),
+      );
+    await expect(loop([use])).rejects.toThrow(/Expected `thinking` or `redacted_thinking`, but found `tool_use`.*must start with a thinking block/);
+    await expect(loop([{ reasoningContent: signed }, use] as NonNullable<Message['content']>)).resolves.toBeDefined();
+    await expect(loop([use], false)).resolves.toBeDefined();
+  });
+
   it('parses reasoningContent blocks, whole and streamed as text then signature deltas', async () => {
     const r = await client.send(new ConverseCommand({ modelId: MODEL, messages: ask('Think step by step, please') }));
     const [reasoning, text] = r.output?.message?.content ?? [];

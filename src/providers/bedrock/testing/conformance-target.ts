@@ -25,7 +25,7 @@ export const bedrockTarget: ConformanceTarget = {
       },
       midStreamFault: { stream_error_after_chunks: 2 },
       wireKeys: ['messages', 'system', 'inferenceConfig', 'toolConfig', 'outputConfig', 'additionalModelRequestFields'],
-      passthrough: { field: 'top_k', value: 5, carried: (body) => (body.additionalModelRequestFields as Record<string, unknown> | undefined)?.top_k },
+      passthrough: { field: 'anthropic_beta', value: ['token-efficient-tools-2025-02-19'], carried: (body) => (body.additionalModelRequestFields as Record<string, unknown> | undefined)?.anthropic_beta },
     };
   },
 };

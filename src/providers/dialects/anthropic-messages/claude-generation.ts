@@ -1,4 +1,4 @@
-import { REASONING_BUDGETS, type ChatRequest, type Warning } from '../../../core/types.js';
+import { REASONING_BUDGETS, type ChatRequest, type ReasoningRequest, type Warning } from '../../../core/types.js';
 
 /** Anthropic's smallest thinking budget. */
 export const MIN_THINKING_BUDGET = 1_024;
@@ -22,30 +22,56 @@ export interface ClaudeGeneration {
 
 /**
  * max_tokens, the thinking budget and the sampling settings of a Claude request (Anthropic, Vertex,
- * Bedrock), following Anthropic's documented rules: the budget is at least 1,024 and below
- * max_tokens (which counts thinking too), so a max_tokens at or under the budget gets the budget
- * added on top; thinking cannot be combined with temperature, top_k, a top_p under 0.95, or a
- * forced tool choice (thinking is then turned off). Everything changed is reported in `warnings`.
+ * Bedrock), following Anthropic's documented rules. maxOutputTokens is the whole output, thinking
+ * included (as Claude's max_tokens is), so it is sent as it is and the budget fits below it: an
+ * explicit budget is lowered under it, a budget from an effort takes at most half of it, and when no
+ * budget of at least 1,024 fits, thinking is off. Without maxOutputTokens, a default at or under the
+ * budget gets the budget added on top. Thinking cannot be combined with temperature, top_k or a top_p
+ * under 0.95 (they are dropped), nor happen at all when `obstacle` says why (see thinkingObstacle).
+ * Everything changed is reported in `warnings`.
  */
-export function planClaudeGeneration(req: ChatRequest, defaultMaxTokens: number, forcedToolUse: boolean, warnings: Warning[]): ClaudeGeneration {
+export function planClaudeGeneration(req: ChatRequest, defaultMaxTokens: number, obstacle: string | undefined, warnings: Warning[]): ClaudeGeneration {
   const plan: ClaudeGeneration = { maxTokens: req.maxOutputTokens ?? defaultMaxTokens, temperature: req.temperature, topP: req.topP, topK: req.topK };
   if (req.reasoning?.enabled !== true) return plan;
-  if (forcedToolUse) {
-    warnings.push(unsupported('reasoning', 'Claude cannot reason when the tool choice forces a tool call; reasoning was turned off.'));
+  if (obstacle !== undefined) {
+    warnings.push(unsupported('reasoning', obstacle));
     return plan;
   }
-  let budget = req.reasoning.budgetTokens ?? REASONING_BUDGETS[req.reasoning.effort ?? 'medium'];
+  const budget = thinkingBudget(req.reasoning, req.maxOutputTokens, warnings);
+  if (budget === undefined) return plan;
+  plan.budgetTokens = budget;
+  if (req.maxOutputTokens === undefined && plan.maxTokens <= budget) plan.maxTokens += budget;
+  dropSamplingForThinking(plan, warnings);
+  return plan;
+}
+
+/** The thinking budget within the output cap (which counts thinking too), or undefined when none of at least 1,024 fits. */
+function thinkingBudget(reasoning: ReasoningRequest, cap: number | undefined, warnings: Warning[]): number | undefined {
+  if (cap !== undefined && cap <= MIN_THINKING_BUDGET) {
+    warnings.push(unsupported('reasoning', `Claude counts reasoning in maxOutputTokens (${cap}), which leaves no room for its smallest reasoning budget of ${MIN_THINKING_BUDGET} tokens; reasoning was turned off.`));
+    return undefined;
+  }
+  if (reasoning.budgetTokens === undefined) {
+    const preset = REASONING_BUDGETS[reasoning.effort ?? 'medium'];
+    if (cap === undefined) return preset;
+    const budget = Math.min(preset, Math.floor(cap / 2));
+    if (budget >= MIN_THINKING_BUDGET) return budget;
+    warnings.push(unsupported('reasoning', `Reasoning may take at most half of maxOutputTokens (${cap}), under Claude's smallest reasoning budget of ${MIN_THINKING_BUDGET} tokens; reasoning was turned off.`));
+    return undefined;
+  }
+  let budget = reasoning.budgetTokens;
   if (budget < MIN_THINKING_BUDGET) {
     warnings.push(unsupported('reasoning', `Claude's smallest reasoning budget is ${MIN_THINKING_BUDGET} tokens; ${budget} was raised to it.`));
     budget = MIN_THINKING_BUDGET;
   }
-  plan.budgetTokens = budget;
-  if (plan.maxTokens <= budget) {
-    if (req.maxOutputTokens !== undefined) {
-      warnings.push(unsupported('maxOutputTokens', `Claude counts reasoning in max_tokens, which must exceed the reasoning budget: max_tokens sent as ${budget} + ${plan.maxTokens}.`));
-    }
-    plan.maxTokens += budget;
+  if (cap !== undefined && budget >= cap) {
+    warnings.push(unsupported('reasoning', `Claude counts reasoning in maxOutputTokens (${cap}), so the reasoning budget must be below it; ${budget} was lowered to ${cap - 1}.`));
+    budget = cap - 1;
   }
+  return budget;
+}
+
+function dropSamplingForThinking(plan: ClaudeGeneration, warnings: Warning[]): void {
   if (plan.temperature !== undefined) {
     warnings.push(unsupported('temperature', 'Claude takes no temperature while reasoning; it was not sent.'));
     plan.temperature = undefined;
@@ -58,11 +84,67 @@ export function planClaudeGeneration(req: ChatRequest, defaultMaxTokens: number,
     warnings.push(unsupported('topP', `Claude takes top_p only from ${MIN_TOP_P_WHEN_THINKING} to 1 while reasoning; it was not sent.`));
     plan.topP = undefined;
   }
-  return plan;
 }
 
 /** Whether a request's tool choice forces a tool call (Anthropic `any` / `tool`). */
 export function forcesToolUse(req: ChatRequest): boolean {
   const type = req.toolChoice?.type;
   return (type === 'required' || type === 'tool') && (req.tools?.length ?? 0) > 0;
+}
+
+/** A turn of an encoded Claude conversation (Messages API or Converse), blocks of any wire shape. */
+interface ClaudeTurn<Block> {
+  role: 'user' | 'assistant';
+  content: readonly Block[];
+}
+
+/** How to tell a wire format's tool results and thinking blocks apart. */
+export interface ClaudeBlockKinds<Block> {
+  isToolResult(block: Block): boolean;
+  /** Thinking or redacted thinking, as Claude signed it. */
+  isThinking(block: Block): boolean;
+  /** Blocks that carry no content (Converse cache points): they neither open a message nor end a tool loop. */
+  isMarker?(block: Block): boolean;
+}
+
+/**
+ * Whether the conversation is inside a tool loop whose assistant turn does not open with Claude's
+ * thinking: the last user turn holds tool results, and the assistant message that began answering
+ * (the first after the last user turn that is not only tool results) does not start with a thinking
+ * block. Claude refuses thinking then ("a final assistant message must start with a thinking block");
+ * clients of other APIs, which cannot send Claude's signatures back, always end up here mid-loop. A
+ * new user question starts a new turn, where thinking may be on again.
+ */
+export function toolLoopLacksThinking<Block>(turns: ReadonlyArray<ClaudeTurn<Block>>, kinds: ClaudeBlockKinds<Block>): boolean {
+  let last = turns.length - 1;
+  while (last >= 0 && turns[last]?.role !== 'user') last -= 1;
+  const lastUser = turns[last];
+  if (!lastUser || toolResultsIn(lastUser, kinds) === 'none') return false;
+  let opening = last - 1;
+  while (opening >= 2 && toolResultsIn(turns[opening - 1], kinds) === 'only') opening -= 2;
+  const turn = turns[opening];
+  if (turn?.role !== 'assistant') return false;
+  const first = turn.content.find((block) => kinds.isMarker?.(block) !== true);
+  return first === undefined || !kinds.isThinking(first);
+}
+
+/** Whether a turn holds no tool results, only tool results (cache markers aside), or some among other content. */
+function toolResultsIn<Block>(turn: ClaudeTurn<Block> | undefined, kinds: ClaudeBlockKinds<Block>): 'none' | 'only' | 'some' {
+  let results = 0;
+  let others = 0;
+  for (const block of turn?.content ?? []) {
+    if (kinds.isToolResult(block)) results += 1;
+    else if (kinds.isMarker?.(block) !== true) others += 1;
+  }
+  if (results === 0) return 'none';
+  return others === 0 ? 'only' : 'some';
+}
+
+/** Why Claude cannot think for this request, or undefined when it can. */
+export function thinkingObstacle(req: ChatRequest, toolLoopWithoutThinking: boolean): string | undefined {
+  if (forcesToolUse(req)) return 'Claude cannot reason when the tool choice forces a tool call; reasoning was turned off.';
+  if (toolLoopWithoutThinking) {
+    return "Claude reasons in a tool loop only when the assistant turn that called the tools starts with Claude's own signed reasoning, which this conversation does not carry; reasoning was turned off.";
+  }
+  return undefined;
 }

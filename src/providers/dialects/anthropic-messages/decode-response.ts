@@ -35,7 +35,8 @@ function decodeContent(blocks: unknown[], provider: string): DecodedContent {
       const last = out.parts[out.parts.length - 1];
       if (last?.type === 'text') last.text += block.text;
       else out.parts.push({ type: 'text', text: block.text });
-      if (Array.isArray(block.citations)) out.citations.push(...(block.citations as JsonValue[]));
+      // A loop, not push(...citations): spreading a huge array as arguments overflows the stack.
+      if (Array.isArray(block.citations)) for (const citation of block.citations as JsonValue[]) out.citations.push(citation);
     } else if (block.type === 'tool_use' && typeof block.id === 'string' && typeof block.name === 'string') {
       out.parts.push({ type: 'tool-call', id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
     } else if (block.type === 'thinking' && typeof block.thinking === 'string') {
@@ -52,8 +53,8 @@ function decodeContent(blocks: unknown[], provider: string): DecodedContent {
 
 /**
  * A Messages API response to the canonical response. Text, tool_use, thinking (with its signature)
- * and redacted thinking become parts; the raw stop_reason and stop sequence, server-tool blocks and
- * citations stay under `providerMetadata.anthropic`, the raw usage in `rawUsage`. An answer without
+ * and redacted thinking become parts; the raw stop_reason, stop sequence and usage, server-tool blocks
+ * and citations stay under `providerMetadata.anthropic` (the raw usage in `rawUsage` too). An answer without
  * usage is served with `usageEstimated`. `warnings` are the encoder's, reported with the answer.
  */
 export function decodeMessagesResponse(json: unknown, provider: string, warnings?: readonly Warning[]): ChatResponse {
@@ -63,6 +64,8 @@ export function decodeMessagesResponse(json: unknown, provider: string, warnings
   const content = decodeContent(body.content as unknown[], provider);
   const meta: JsonObject = { stop_reason: typeof body.stop_reason === 'string' ? body.stop_reason : null };
   if (typeof body.stop_sequence === 'string') meta.stop_sequence = body.stop_sequence;
+  const rawUsage = body.usage !== null && typeof body.usage === 'object' ? (body.usage as JsonObject) : undefined;
+  if (rawUsage) meta.usage = rawUsage;
   if (content.other.length > 0) meta.content_blocks = content.other;
   if (content.citations.length > 0) meta.citations = content.citations;
   const response: ChatResponse = {
@@ -74,7 +77,7 @@ export function decodeMessagesResponse(json: unknown, provider: string, warnings
     usage: withReasoningTokens(decodeAnthropicUsage(body.usage), content.reasoningChars),
     providerMetadata: { [ANTHROPIC_NAMESPACE]: meta },
   };
-  if (body.usage !== null && typeof body.usage === 'object') response.rawUsage = body.usage as JsonObject;
+  if (rawUsage) response.rawUsage = rawUsage;
   if (!hasTokenCounts(body.usage)) response.usageEstimated = true;
   if (warnings && warnings.length > 0) response.warnings = [...warnings];
   return response;

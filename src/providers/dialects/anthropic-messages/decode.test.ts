@@ -37,20 +37,27 @@ describe('decodeMessagesResponse', () => {
     expect(r.usage).toEqual({ prompt: 1110, completion: 5, cachedRead: 1000, cachedWrite: 100, reasoning: 1, total: 1115 });
     expect(r.rawUsage).toEqual(usage);
     expect(r.usageEstimated).toBeUndefined();
-    expect(r.providerMetadata).toEqual({ anthropic: { stop_reason: 'tool_use', citations: [{ type: 'char_location', cited_text: 'x' }] } });
+    // The raw usage also stays in providerMetadata, where Chat Completions clients read it (switchyard_extensions).
+    expect(r.providerMetadata).toEqual({ anthropic: { stop_reason: 'tool_use', usage, citations: [{ type: 'char_location', cited_text: 'x' }] } });
     expect(r.warnings).toBeUndefined();
   });
 
   it('keeps server-tool blocks and the stop sequence in providerMetadata', () => {
     const server = { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'cats' } };
     const r = decodeMessagesResponse({ content: [server, { type: 'text', text: 'END?' }], stop_reason: 'stop_sequence', stop_sequence: 'END', usage: { input_tokens: 1, output_tokens: 1 } }, 'a');
-    expect(r.providerMetadata?.anthropic).toEqual({ stop_reason: 'stop_sequence', stop_sequence: 'END', content_blocks: [server] });
+    expect(r.providerMetadata?.anthropic).toEqual({ stop_reason: 'stop_sequence', stop_sequence: 'END', usage: { input_tokens: 1, output_tokens: 1 }, content_blocks: [server] });
   });
 
   it("reports the encoder's warnings with the answer", () => {
     const warning = { type: 'unsupported-setting' as const, setting: 'seed', message: 'no seed' };
     const r = decodeMessagesResponse({ content: [{ type: 'text', text: 'hi' }], stop_reason: 'end_turn', usage: { input_tokens: 1, output_tokens: 1 } }, 'a', [warning]);
     expect(r.warnings).toEqual([warning]);
+  });
+
+  it('decodes an answer with 200,000 citations without overflowing the stack', () => {
+    const citations = Array.from({ length: 200_000 }, () => ({ type: 'char_location', cited_text: 'x' }));
+    const r = decodeMessagesResponse({ content: [{ type: 'text', text: 'hi', citations }], stop_reason: 'end_turn', usage: { input_tokens: 1, output_tokens: 1 } }, 'a');
+    expect((r.providerMetadata?.anthropic as { citations: unknown[] }).citations).toHaveLength(200_000);
   });
 
   it('gives only a tool-call part for a tool-only answer', () => {
@@ -62,6 +69,7 @@ describe('decodeMessagesResponse', () => {
     const r = decodeMessagesResponse({ content: [{ type: 'text', text: 'hi' }], stop_reason: 'end_turn' }, 'a');
     expect(r.usageEstimated).toBe(true);
     expect(r.rawUsage).toBeUndefined();
+    expect(r.providerMetadata?.anthropic).not.toHaveProperty('usage');
   });
 
   it('rejects a body without a content array', () => {

@@ -9,6 +9,7 @@ import type {
   AnthropicTextBlock,
   AnthropicToolResultBlock,
 } from './wire.js';
+import { parseToolArguments } from '../tool-arguments.js';
 
 /** Whose reasoning signatures Claude accepts back (the same on the Anthropic API, Vertex and Bedrock). */
 export const ANTHROPIC_REASONING_PROVIDER = 'anthropic';
@@ -75,21 +76,6 @@ function userBlocks(parts: readonly UserPart[], param: string): AnthropicContent
   return out;
 }
 
-/** Tool-call arguments as the object `tool_use.input` needs; "" means no arguments. */
-function toolInput(args: string, param: string): Record<string, unknown> {
-  if (args.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(args);
-  } catch {
-    throw bad(param, `'${param}' must be a JSON object to be sent to this provider.`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw bad(param, `'${param}' must be a JSON object to be sent to this provider.`);
-  }
-  return parsed as Record<string, unknown>;
-}
-
 /**
  * Assistant parts in order. Reasoning goes back only as Claude's own, signed thinking (or redacted
  * thinking): reasoning from another provider, or without its signature, would be refused, so it is dropped.
@@ -110,7 +96,7 @@ function assistantBlocks(parts: readonly AssistantPart[], param: string): Anthro
         if (part.provider === ANTHROPIC_REASONING_PROVIDER) out.push({ type: 'redacted_thinking', data: part.data });
         break;
       case 'tool-call':
-        out.push({ type: 'tool_use', id: part.id, name: part.name, input: toolInput(part.arguments, `${param}[${j}].arguments`) });
+        out.push({ type: 'tool_use', id: part.id, name: part.name, input: parseToolArguments(part.arguments, `${param}[${j}].arguments`) });
         break;
     }
   });
@@ -150,14 +136,15 @@ export function encodeConversation(messages: readonly Message[]): EncodedConvers
   const push = (role: AnthropicMessage['role'], blocks: AnthropicContentBlock[]): void => {
     if (blocks.length === 0) return;
     const last = turns[turns.length - 1];
-    if (last && last.role === role) last.content.push(...blocks);
-    else turns.push({ role, content: blocks });
+    if (last?.role !== role) turns.push({ role, content: blocks });
+    // A loop, not push(...blocks): spreading a huge turn's blocks as arguments overflows the stack.
+    else for (const block of blocks) last.content.push(block);
   };
   messages.forEach((m, i) => {
     const param = `messages[${i}].content`;
     switch (m.role) {
       case 'system':
-        system.push(...textBlocks(m.content));
+        for (const block of textBlocks(m.content)) system.push(block);
         break;
       case 'user':
         push('user', userBlocks(m.content, param));

@@ -265,9 +265,39 @@ describe('encodeMessagesRequest', () => {
     expect(encodeMessagesRequest(request, { ...base, model: 'c' })).not.toHaveProperty('service_tier');
   });
 
-  it('names a passthrough field the encoder writes itself', () => {
-    expect(messagesPassthroughProblem(['top_k', 'system'])).toContain('"system"');
-    expect(messagesPassthroughProblem(['top_k', 'service_tier'])).toBeUndefined();
+  it('names a passthrough field the encoder writes itself: any of them would replace the planned value', () => {
+    expect(messagesPassthroughProblem(['service_tier', 'system'])).toContain('"system"');
+    for (const field of ['thinking', 'top_k', 'temperature', 'top_p', 'max_tokens', 'messages', 'tools', 'tool_choice', 'stream']) {
+      expect(messagesPassthroughProblem([field])).toContain(`"${field}"`);
+    }
+    expect(messagesPassthroughProblem(['service_tier', 'context_management'])).toBeUndefined();
+  });
+
+  it('writes no top-level field that a passthrough field could replace', () => {
+    const full = req({
+      maxOutputTokens: 4000,
+      topP: 0.97,
+      stopSequences: ['x'],
+      user: 'u',
+      tools: [{ name: 'f' }],
+      toolChoice: { type: 'auto' },
+      parallelToolCalls: false,
+      reasoning: { enabled: true, budgetTokens: 2000 },
+      messages: [{ role: 'system', content: [text('s')] }, user('hi')],
+    });
+    const keys = [
+      ...Object.keys(encodeMessagesRequest(full, { ...base, model: 'c', anthropicVersion: 'v', stream: true })),
+      ...Object.keys(encodeMessagesRequest(req({ temperature: 0.5, topK: 3 }), base)),
+    ];
+    expect(messagesPassthroughProblem(keys.sort())).toBeDefined();
+    for (const key of keys) expect(messagesPassthroughProblem([key])).toBeDefined();
+  });
+
+  it('encodes a turn of 200,000 parts, and 200,000 system parts, without overflowing the stack', () => {
+    const many = Array.from({ length: 200_000 }, (_, i) => text(`p${i}`));
+    const body = encodeMessagesRequest(req({ messages: [{ role: 'system', content: many }, user('a'), { role: 'user', content: many }] }), base);
+    expect(body.messages[0]?.content).toHaveLength(200_001);
+    expect(body.system).toHaveLength(200_000);
   });
 });
 
@@ -286,13 +316,36 @@ describe('encodeMessagesRequest: reasoning', () => {
     expect(warnings.map((w) => w.setting)).toEqual(['reasoning']);
   });
 
-  it('keeps max_tokens above the budget: the default gets the budget on top, a small explicit one too, with a warning', () => {
+  it('without maxOutputTokens, sends the default max_tokens, with the budget on top when the default is not above it', () => {
     expect(thinking({ reasoning: { enabled: true, budgetTokens: 2000 } }).max_tokens).toBe(4096);
     expect(thinking({ reasoning: { enabled: true, effort: 'medium' } }).max_tokens).toBe(8192 + 4096);
-    expect(thinking({ maxOutputTokens: 20_000, reasoning: { enabled: true, effort: 'medium' } }).max_tokens).toBe(20_000);
+  });
+
+  it('sends maxOutputTokens as max_tokens, reasoning included: an effort takes at most half of it', () => {
+    expect(thinking({ maxOutputTokens: 20_000, reasoning: { enabled: true, effort: 'medium' } })).toMatchObject({ max_tokens: 20_000, thinking: { budget_tokens: 8192 } });
+    expect(thinking({ maxOutputTokens: 10_000, reasoning: { enabled: true, effort: 'high' } })).toMatchObject({ max_tokens: 10_000, thinking: { budget_tokens: 5000 } });
+    expect(thinking({ maxOutputTokens: 2048, reasoning: { enabled: true, effort: 'minimal' } })).toMatchObject({ max_tokens: 2048, thinking: { budget_tokens: 1024 } });
+  });
+
+  it('turns thinking off, with a warning, when half of maxOutputTokens is under the smallest budget (effort high, 64 tokens)', () => {
     const warnings: Warning[] = [];
-    expect(thinking({ maxOutputTokens: 1000, reasoning: { enabled: true, budgetTokens: 2000 } }, warnings).max_tokens).toBe(3000);
-    expect(warnings.map((w) => w.setting)).toEqual(['maxOutputTokens']);
+    const body = thinking({ maxOutputTokens: 64, reasoning: { enabled: true, effort: 'high' } }, warnings);
+    expect(body.max_tokens).toBe(64);
+    expect(body).not.toHaveProperty('thinking');
+    expect(warnings).toEqual([expect.objectContaining({ type: 'unsupported-setting', setting: 'reasoning' })]);
+    expect(thinking({ maxOutputTokens: 2047, reasoning: { enabled: true, effort: 'minimal' } })).not.toHaveProperty('thinking');
+  });
+
+  it('lowers an explicit budget under maxOutputTokens with a warning, or turns thinking off when no budget of 1,024 fits', () => {
+    const warnings: Warning[] = [];
+    expect(thinking({ maxOutputTokens: 3000, reasoning: { enabled: true, budgetTokens: 5000 } }, warnings)).toMatchObject({ max_tokens: 3000, thinking: { budget_tokens: 2999 } });
+    expect(warnings.map((w) => w.setting)).toEqual(['reasoning']);
+    expect(thinking({ maxOutputTokens: 3000, reasoning: { enabled: true, budgetTokens: 2999 } })).toMatchObject({ max_tokens: 3000, thinking: { budget_tokens: 2999 } });
+    const off: Warning[] = [];
+    const body = thinking({ maxOutputTokens: 1000, reasoning: { enabled: true, budgetTokens: 2000 } }, off);
+    expect(body.max_tokens).toBe(1000);
+    expect(body).not.toHaveProperty('thinking');
+    expect(off.map((w) => w.setting)).toEqual(['reasoning']);
   });
 
   it('sends no thinking when reasoning is turned off (some models refuse type disabled) or not asked for', () => {
@@ -308,6 +361,43 @@ describe('encodeMessagesRequest: reasoning', () => {
     expect(body).not.toHaveProperty('top_p');
     expect(warnings.map((w) => w.setting)).toEqual(['temperature', 'topK', 'topP']);
     expect(thinking({ topP: 0.97, reasoning: { enabled: true } }).top_p).toBe(0.97);
+  });
+
+  const toolLoop = (assistant: Message['content']): Message[] => [
+    user('Please call the tool'),
+    { role: 'assistant', content: assistant } as Message,
+    { role: 'tool', toolCallId: 'toolu_1', content: [text('sunny')] },
+  ];
+  const call = { type: 'tool-call' as const, id: 'toolu_1', name: 'lookup', arguments: '{"q":"x"}' };
+
+  it("turns thinking off in a tool loop whose assistant turn does not start with Claude's signed reasoning (Chat Completions clients), with a warning", () => {
+    for (const reasoning of [[], [{ type: 'reasoning' as const, text: 'I should call it' }], [{ type: 'reasoning' as const, text: 't', signature: 's', provider: 'google' }]]) {
+      const warnings: Warning[] = [];
+      const body = thinking({ tools: [{ name: 'lookup' }], reasoning: { enabled: true, effort: 'low' }, messages: toolLoop([...reasoning, call]) }, warnings);
+      expect(body).not.toHaveProperty('thinking');
+      expect(warnings).toEqual([expect.objectContaining({ type: 'unsupported-setting', setting: 'reasoning', message: expect.stringContaining('tool loop') })]);
+    }
+  });
+
+  it('keeps thinking in a tool loop that starts with signed or redacted reasoning, and once a new user question starts a new turn', () => {
+    const signed = thinking({ reasoning: { enabled: true }, messages: toolLoop([{ type: 'reasoning', text: 't', signature: 's', provider: 'anthropic' }, call]) });
+    expect(signed.thinking).toEqual({ type: 'enabled', budget_tokens: 8192 });
+    const redacted = thinking({ reasoning: { enabled: true }, messages: toolLoop([{ type: 'redacted-reasoning', data: 'x', provider: 'anthropic' }, call]) });
+    expect(redacted.thinking).toEqual({ type: 'enabled', budget_tokens: 8192 });
+    const moved = thinking({ reasoning: { enabled: true }, messages: [...toolLoop([call]), { role: 'assistant', content: [text('Sunny.')] }, user('And tomorrow?')] });
+    expect(moved.thinking).toEqual({ type: 'enabled', budget_tokens: 8192 });
+  });
+
+  it('looks at the assistant message that opened the turn, through several tool steps', () => {
+    const opening: Message['content'] = [{ type: 'reasoning', text: 't', signature: 's', provider: 'anthropic' }, call];
+    const second = { ...call, id: 'toolu_2' };
+    const steps = (first: Message['content']): Message[] => [
+      ...toolLoop(first),
+      { role: 'assistant', content: [second] },
+      { role: 'tool', toolCallId: 'toolu_2', content: [text('rain')] },
+    ];
+    expect(thinking({ reasoning: { enabled: true }, messages: steps(opening) })).toHaveProperty('thinking');
+    expect(thinking({ reasoning: { enabled: true }, messages: steps([call]) })).not.toHaveProperty('thinking');
   });
 
   it('turns thinking off when the tool choice forces a tool call, with a warning', () => {

@@ -1,8 +1,8 @@
 import { copyPassthrough } from '../../../core/fields.js';
 import type { ChatRequest, ResponseFormat, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
-import { forcesToolUse, planClaudeGeneration, unsupported, type ClaudeGeneration } from './claude-generation.js';
+import { planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from './claude-generation.js';
 import { encodeConversation } from './encode-messages.js';
-import type { AnthropicTextBlock, AnthropicTool, AnthropicToolChoice, MessagesRequestBody } from './wire.js';
+import type { AnthropicContentBlock, AnthropicTextBlock, AnthropicTool, AnthropicToolChoice, MessagesRequestBody } from './wire.js';
 
 export interface EncodeMessagesOptions {
   /** The upstream model id; omit for Vertex rawPredict and Bedrock InvokeModel (model in the URL). */
@@ -20,14 +20,35 @@ export interface EncodeMessagesOptions {
   passthrough?: readonly string[];
 }
 
-/** Body fields the encoder writes from mapped request fields; a passthrough field may not replace them. */
-export const MESSAGES_MAPPED_KEYS: ReadonlySet<string> = new Set(['model', 'anthropic_version', 'system', 'stop_sequences', 'metadata']);
+/** Every body field the encoder writes; a passthrough field would replace the planned value, so none may be one. */
+export const MESSAGES_MAPPED_KEYS: ReadonlySet<string> = new Set([
+  'model',
+  'anthropic_version',
+  'max_tokens',
+  'messages',
+  'system',
+  'temperature',
+  'top_p',
+  'top_k',
+  'stop_sequences',
+  'tools',
+  'tool_choice',
+  'thinking',
+  'metadata',
+  'stream',
+]);
 
 /** Why `fields` cannot be passthrough fields of a Messages API deployment, or undefined. */
 export function messagesPassthroughProblem(fields: readonly string[]): string | undefined {
   const taken = fields.find((f) => MESSAGES_MAPPED_KEYS.has(f));
   return taken === undefined ? undefined : `"${taken}" is a Messages API field Switchyard writes itself`;
 }
+
+/** Tool results and Claude's thinking among Messages API blocks. */
+const BLOCK_KINDS: ClaudeBlockKinds<AnthropicContentBlock> = {
+  isToolResult: (block) => block.type === 'tool_result',
+  isThinking: (block) => block.type === 'thinking' || block.type === 'redacted_thinking',
+};
 
 const JSON_INSTRUCTION = 'Respond only with a single valid JSON object, with no prose and no code fences.';
 
@@ -85,7 +106,8 @@ export function encodeMessagesRequest(req: ChatRequest, opts: EncodeMessagesOpti
   const { system, messages } = encodeConversation(req.messages);
   const instruction = jsonInstruction(req.responseFormat);
   if (instruction) system.push({ type: 'text', text: instruction });
-  const plan = planClaudeGeneration(req, opts.defaultMaxTokens, forcesToolUse(req), warnings);
+  const obstacle = thinkingObstacle(req, req.reasoning?.enabled === true && toolLoopLacksThinking(messages, BLOCK_KINDS));
+  const plan = planClaudeGeneration(req, opts.defaultMaxTokens, obstacle, warnings);
   const body: MessagesRequestBody = { max_tokens: plan.maxTokens, messages };
   if (opts.model !== undefined) body.model = opts.model;
   if (opts.anthropicVersion !== undefined) body.anthropic_version = opts.anthropicVersion;

@@ -15,7 +15,7 @@
 export { encodeMessagesRequest, messagesPassthroughProblem, type EncodeMessagesOptions } from './encode-request.js';
 export { encodeCountTokensRequest } from './count-tokens.js';
 export { encodeConversation, ANTHROPIC_REASONING_PROVIDER, type EncodedConversation } from './encode-messages.js';
-export { planClaudeGeneration, forcesToolUse, unsupported, MIN_THINKING_BUDGET, type ClaudeGeneration } from './claude-generation.js';
+export { planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, MIN_THINKING_BUDGET, type ClaudeGeneration, type ClaudeBlockKinds } from './claude-generation.js';
 export { decodeMessagesResponse, ANTHROPIC_NAMESPACE } from './decode-response.js';
 export { decodeMessagesStream } from './decode-stream.js';
 export { mapAnthropicError, mapAnthropicStreamError, kindForAnthropicErrorType, readAnthropicError } from './map-error.js';

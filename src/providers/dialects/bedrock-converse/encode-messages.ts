@@ -1,5 +1,6 @@
 import { GatewayError } from '../../../core/errors.js';
-import type { AssistantPart, FilePart, ImagePart, JsonObject, Message, ToolMessage, UserPart } from '../../../core/types.js';
+import type { AssistantPart, FilePart, ImagePart, Message, ToolMessage, UserPart } from '../../../core/types.js';
+import { parseToolArguments } from '../tool-arguments.js';
 import type { CachePointBlock, ContentBlock, ConverseMessage, DocumentBlock, DocumentFormat, ImageBlock, ImageFormat, SystemBlock, ToolResultContent } from './wire.js';
 
 function invalid(param: string, message: string): GatewayError {
@@ -8,8 +9,8 @@ function invalid(param: string, message: string): GatewayError {
 
 export const CACHE_POINT: CachePointBlock = Object.freeze({ cachePoint: Object.freeze({ type: 'default' as const }) });
 
-/** Reasoning from these providers carries a signature Bedrock accepts back. */
-const SIGNED_REASONING = new Set(['anthropic', 'bedrock']);
+/** Whose reasoning Claude on Bedrock takes back (signed): Claude's own, valid on every Claude host. */
+const CLAUDE_REASONING_PROVIDER = 'anthropic';
 
 const IMAGE_FORMATS: Readonly<Record<string, ImageFormat>> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' };
 
@@ -56,18 +57,6 @@ function documentBlock(part: FilePart, param: string, ordinal: number): Document
   return { document: { format, name: documentName(part.filename, ordinal), source: { bytes: source.data } } };
 }
 
-function parseArguments(args: string, param: string): JsonObject {
-  if (args.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(args);
-  } catch {
-    throw invalid(param, 'Tool call arguments must be a JSON object.');
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid(param, 'Tool call arguments must be a JSON object.');
-  return parsed as JsonObject;
-}
-
 /** Counts documents across the request, so unnamed ones get distinct names. */
 interface Counter {
   documents: number;
@@ -86,8 +75,12 @@ function userBlocks(parts: readonly UserPart[], param: string, counter: Counter)
   return out;
 }
 
-/** Assistant parts in order; reasoning goes back only signed and from a provider whose signature Bedrock takes. */
-function assistantBlocks(parts: readonly AssistantPart[], param: string): ContentBlock[] {
+/**
+ * Assistant parts in order. Reasoning goes back only to Claude models, and only Claude's own (signed, or
+ * redacted): a signature is the model family's, and Converse takes reasoning back from no other model
+ * family we can vouch for (the 'bedrock' label does not say which model reasoned), so it is dropped there.
+ */
+function assistantBlocks(parts: readonly AssistantPart[], param: string, claude: boolean): ContentBlock[] {
   const out: ContentBlock[] = [];
   parts.forEach((part, j) => {
     switch (part.type) {
@@ -95,15 +88,15 @@ function assistantBlocks(parts: readonly AssistantPart[], param: string): Conten
         if (part.text !== '') out.push({ text: part.text });
         break;
       case 'reasoning':
-        if (part.signature && part.provider !== undefined && SIGNED_REASONING.has(part.provider)) {
+        if (claude && part.signature && part.provider === CLAUDE_REASONING_PROVIDER) {
           out.push({ reasoningContent: { reasoningText: { text: part.text, signature: part.signature } } });
         }
         break;
       case 'redacted-reasoning':
-        if (part.provider !== undefined && SIGNED_REASONING.has(part.provider)) out.push({ reasoningContent: { redactedContent: part.data } });
+        if (claude && part.provider === CLAUDE_REASONING_PROVIDER) out.push({ reasoningContent: { redactedContent: part.data } });
         break;
       case 'tool-call':
-        out.push({ toolUse: { toolUseId: part.id, name: part.name, input: parseArguments(part.arguments, `${param}[${j}].arguments`) } });
+        out.push({ toolUse: { toolUseId: part.id, name: part.name, input: parseToolArguments(part.arguments, `${param}[${j}].arguments`) } });
         break;
     }
   });
@@ -125,8 +118,9 @@ function toolResultBlocks(m: ToolMessage, param: string): ContentBlock[] {
 function pushTurn(turns: ConverseMessage[], role: ConverseMessage['role'], blocks: ContentBlock[]): void {
   if (blocks.length === 0) return;
   const last = turns[turns.length - 1];
-  if (last && last.role === role) last.content.push(...blocks);
-  else turns.push({ role, content: blocks });
+  if (last?.role !== role) turns.push({ role, content: blocks });
+  // A loop, not push(...blocks): spreading a huge turn's blocks as arguments overflows the stack.
+  else for (const block of blocks) last.content.push(block);
 }
 
 export interface EncodedConversation {
@@ -136,8 +130,11 @@ export interface EncodedConversation {
   usesTools: boolean;
 }
 
-/** Canonical messages to Converse system blocks and alternating turns, cache points where parts ask for them. */
-export function encodeConversation(messages: readonly Message[]): EncodedConversation {
+/**
+ * Canonical messages to Converse system blocks and alternating turns, cache points where parts ask for
+ * them. `claude`: whether the target is a Claude model (isClaudeModel), the only ones that get reasoning back.
+ */
+export function encodeConversation(messages: readonly Message[], claude: boolean): EncodedConversation {
   const system: SystemBlock[] = [];
   const turns: ConverseMessage[] = [];
   const counter: Counter = { documents: 0 };
@@ -155,7 +152,7 @@ export function encodeConversation(messages: readonly Message[]): EncodedConvers
         pushTurn(turns, 'user', userBlocks(m.content, param, counter));
         break;
       case 'assistant': {
-        const blocks = assistantBlocks(m.content, param);
+        const blocks = assistantBlocks(m.content, param, claude);
         usesTools ||= blocks.some((b) => 'toolUse' in b);
         pushTurn(turns, 'assistant', blocks);
         break;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../core/errors.js';
 import type { ChatRequest, Message, Warning } from '../../../core/types.js';
 import { documentName } from './encode-messages.js';
-import { encodeConverseRequest, type EncodeOptions } from './encode-request.js';
+import { CLAUDE_MODEL_FIELDS, conversePassthroughProblem, encodeConverseRequest, type EncodeOptions } from './encode-request.js';
 
 const CLAUDE = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const NOVA = 'amazon.nova-pro-v1:0';
@@ -222,27 +222,69 @@ describe('encodeConverseRequest: Claude model fields and reasoning', () => {
     expect(warnings.map((w) => w.setting)).toEqual(['temperature', 'topK']);
   });
 
-  it('sends signed reasoning from Claude or Bedrock back as reasoningContent, and drops the rest', () => {
-    const body = claude({
-      messages: [
-        user('q'),
-        {
-          role: 'assistant',
-          content: [
-            { type: 'reasoning', text: 'thought', signature: 'sig', provider: 'anthropic' },
-            { type: 'redacted-reasoning', data: 'b3BhcXVl', provider: 'bedrock' },
-            { type: 'reasoning', text: 'unsigned', provider: 'anthropic' },
-            { type: 'reasoning', text: 'other', signature: 's', provider: 'google' },
-            text('answer'),
-          ],
-        },
-        user('more'),
-      ],
-    });
-    expect(body.messages[1]?.content).toEqual([
+  const history = (parts: Message['content']): Partial<ChatRequest> => ({ messages: [user('q'), { role: 'assistant', content: parts } as Message, user('more')] });
+  const mixed: Message['content'] = [
+    { type: 'reasoning', text: 'thought', signature: 'sig', provider: 'anthropic' },
+    { type: 'redacted-reasoning', data: 'b3BhcXVl', provider: 'anthropic' },
+    { type: 'redacted-reasoning', data: 'YmVkcm9jaw==', provider: 'bedrock' },
+    { type: 'reasoning', text: 'nova', signature: 'nsig', provider: 'bedrock' },
+    { type: 'reasoning', text: 'unsigned', provider: 'anthropic' },
+    { type: 'reasoning', text: 'other', signature: 's', provider: 'google' },
+    text('answer'),
+  ];
+
+  it("sends Claude models only Claude's own reasoning back: signed, or redacted", () => {
+    expect(claude(history(mixed)).messages[1]?.content).toEqual([
       { reasoningContent: { reasoningText: { text: 'thought', signature: 'sig' } } },
       { reasoningContent: { redactedContent: 'b3BhcXVl' } },
       { text: 'answer' },
     ]);
+  });
+
+  it('sends other models no reasoning back at all, whoever signed it', () => {
+    expect(encode(history(mixed)).messages[1]?.content).toEqual([{ text: 'answer' }]);
+  });
+
+  const toolLoop = (assistant: Message['content']): Partial<ChatRequest> => ({
+    tools: [TOOL],
+    reasoning: { enabled: true, effort: 'low' },
+    messages: [user('Please call the tool'), { role: 'assistant', content: assistant } as Message, { role: 'tool', toolCallId: 't1', content: [{ type: 'text', text: 'sunny', cacheControl: { type: 'ephemeral' } }] }],
+  });
+  const call = { type: 'tool-call' as const, id: 't1', name: 'lookup', arguments: '{"q":"x"}' };
+
+  it("turns Claude's thinking off, with a warning, in a tool loop whose assistant turn does not start with Claude's signed reasoning", () => {
+    const warnings: Warning[] = [];
+    const body = claude(toolLoop([{ type: 'reasoning', text: 'I should call it' }, call]), warnings);
+    expect(body).not.toHaveProperty('additionalModelRequestFields');
+    expect(warnings).toEqual([expect.objectContaining({ type: 'unsupported-setting', setting: 'reasoning', message: expect.stringContaining('tool loop') })]);
+    const signed = claude(toolLoop([{ type: 'reasoning', text: 't', signature: 's', provider: 'anthropic' }, call]));
+    expect(signed.additionalModelRequestFields).toEqual({ thinking: { type: 'enabled', budget_tokens: 2048 } });
+  });
+
+  it('sends maxOutputTokens as maxTokens with the budget inside it, or no thinking when none of 1,024 fits', () => {
+    expect(claude({ maxOutputTokens: 10_000, reasoning: { enabled: true, effort: 'high' } })).toMatchObject({
+      inferenceConfig: { maxTokens: 10_000 },
+      additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 5000 } },
+    });
+    const warnings: Warning[] = [];
+    const small = claude({ maxOutputTokens: 64, reasoning: { enabled: true, effort: 'high' } }, warnings);
+    expect(small.inferenceConfig).toEqual({ maxTokens: 64 });
+    expect(small).not.toHaveProperty('additionalModelRequestFields');
+    expect(warnings.map((w) => w.setting)).toEqual(['reasoning']);
+  });
+
+  it('encodes a turn of 200,000 parts without overflowing the stack', () => {
+    const many = Array.from({ length: 200_000 }, (_, i) => text(`p${i}`));
+    const body = encode({ messages: [user('a'), { role: 'user', content: many }] });
+    expect(body.messages[0]?.content).toHaveLength(200_001);
+  });
+
+  it('refuses passthrough of the model fields it writes for Claude models (thinking, top_k), not for others', () => {
+    expect(conversePassthroughProblem(['anthropic_beta', 'thinking'], CLAUDE)).toContain('"thinking"');
+    expect(conversePassthroughProblem(['top_k'], CLAUDE)).toContain('"top_k"');
+    expect(conversePassthroughProblem(['anthropic_beta'], CLAUDE)).toBeUndefined();
+    expect(conversePassthroughProblem(['top_k'], 'meta.llama3-70b-instruct-v1:0')).toBeUndefined();
+    const written = Object.keys(claude({ topK: 3 }).additionalModelRequestFields ?? {}).concat(Object.keys(claude({ reasoning: { enabled: true } }).additionalModelRequestFields ?? {}));
+    expect(written.sort()).toEqual([...CLAUDE_MODEL_FIELDS].sort());
   });
 });

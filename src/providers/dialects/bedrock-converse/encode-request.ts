@@ -1,12 +1,29 @@
 import { copyPassthrough } from '../../../core/fields.js';
 import type { ChatRequest, ToolDefinition, Warning } from '../../../core/types.js';
-import { forcesToolUse, planClaudeGeneration, unsupported, type ClaudeGeneration } from '../anthropic-messages/claude-generation.js';
+import { planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from '../anthropic-messages/claude-generation.js';
 import { CACHE_POINT, encodeConversation } from './encode-messages.js';
 import { isClaudeModel } from './model-family.js';
-import type { CachePointBlock, ConverseRequestBody, ToolChoiceWire, ToolSpec } from './wire.js';
+import type { CachePointBlock, ContentBlock, ConverseMessage, ConverseRequestBody, ToolChoiceWire, ToolSpec } from './wire.js';
 
 /** maxTokens for a Claude model that reasons when the request gives none (the budget must stay below it). */
 const CLAUDE_DEFAULT_MAX_TOKENS = 4_096;
+
+/** Model fields the encoder writes into additionalModelRequestFields for Claude models; no passthrough field may replace them. */
+export const CLAUDE_MODEL_FIELDS: ReadonlySet<string> = new Set(['thinking', 'top_k']);
+
+/** Why `fields` cannot be passthrough fields of a Converse deployment of `model`, or undefined. */
+export function conversePassthroughProblem(fields: readonly string[], model: string): string | undefined {
+  if (!isClaudeModel(model)) return undefined;
+  const taken = fields.find((f) => CLAUDE_MODEL_FIELDS.has(f));
+  return taken === undefined ? undefined : `"${taken}" is a Claude model field Switchyard writes itself into additionalModelRequestFields`;
+}
+
+/** Tool results and Claude's thinking among Converse blocks; cache points carry no content. */
+const BLOCK_KINDS: ClaudeBlockKinds<ContentBlock> = {
+  isToolResult: (block) => 'toolResult' in block,
+  isThinking: (block) => 'reasoningContent' in block,
+  isMarker: (block) => 'cachePoint' in block,
+};
 
 export interface EncodeOptions {
   /** The deployment's model id: Claude models take top_k and thinking in additionalModelRequestFields. */
@@ -70,7 +87,7 @@ function setResponseFormat(body: ConverseRequestBody, request: ChatRequest): voi
  * Sampling, maxTokens and reasoning. Claude models follow Claude's thinking rules and take top_k and
  * thinking as model fields; other models get neither (with a Warning).
  */
-function generation(request: ChatRequest, claude: boolean, warnings: Warning[]): { plan: ClaudeGeneration; extra: Record<string, unknown> } {
+function generation(request: ChatRequest, claude: boolean, messages: readonly ConverseMessage[], warnings: Warning[]): { plan: ClaudeGeneration; extra: Record<string, unknown> } {
   const extra: Record<string, unknown> = {};
   if (!claude) {
     if (request.topK !== undefined) warnings.push(unsupported('topK', 'Bedrock Converse takes top_k only for Claude models here; it was not sent.'));
@@ -78,7 +95,8 @@ function generation(request: ChatRequest, claude: boolean, warnings: Warning[]):
     const plan: ClaudeGeneration = { maxTokens: request.maxOutputTokens ?? 0, temperature: request.temperature, topP: request.topP };
     return { plan, extra };
   }
-  const plan = planClaudeGeneration(request, CLAUDE_DEFAULT_MAX_TOKENS, forcesToolUse(request), warnings);
+  const obstacle = thinkingObstacle(request, request.reasoning?.enabled === true && toolLoopLacksThinking(messages, BLOCK_KINDS));
+  const plan = planClaudeGeneration(request, CLAUDE_DEFAULT_MAX_TOKENS, obstacle, warnings);
   if (plan.topK !== undefined) extra.top_k = plan.topK;
   if (plan.budgetTokens !== undefined) extra.thinking = { type: 'enabled', budget_tokens: plan.budgetTokens };
   return { plan, extra };
@@ -89,13 +107,14 @@ const UNMAPPED = ['seed', 'presencePenalty', 'frequencyPenalty'] as const;
 /** A canonical chat request to a Converse body (the model id travels in the URL), from an allow-list of fields. */
 export function encodeConverseRequest(request: ChatRequest, options: EncodeOptions): ConverseRequestBody {
   const warnings = options.warnings ?? [];
-  const { system, messages, usesTools } = encodeConversation(request.messages);
+  const claude = isClaudeModel(options.model);
+  const { system, messages, usesTools } = encodeConversation(request.messages, claude);
   const body: ConverseRequestBody = { messages };
   if (system.length > 0) {
     if (options.cacheSystemPrompt && !('cachePoint' in (system[system.length - 1] as object))) system.push(CACHE_POINT);
     body.system = system;
   }
-  const { plan, extra } = generation(request, isClaudeModel(options.model), warnings);
+  const { plan, extra } = generation(request, claude, messages, warnings);
   const inference: NonNullable<ConverseRequestBody['inferenceConfig']> = {};
   if (request.maxOutputTokens !== undefined || plan.budgetTokens !== undefined) inference.maxTokens = plan.maxTokens;
   if (plan.temperature !== undefined) inference.temperature = plan.temperature;

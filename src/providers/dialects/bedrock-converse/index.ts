@@ -1,5 +1,5 @@
 export type { ConverseRequestBody, CountTokensBody, BedrockUsage } from './wire.js';
-export { encodeConverseRequest, type EncodeOptions } from './encode-request.js';
+export { encodeConverseRequest, conversePassthroughProblem, CLAUDE_MODEL_FIELDS, type EncodeOptions } from './encode-request.js';
 export { encodeCountTokensRequest, countTokensModelId } from './count-tokens.js';
 export { encodeConversation, documentName, type EncodedConversation } from './encode-messages.js';
 export { decodeConverseResponse, BEDROCK_NAMESPACE } from './decode-response.js';
