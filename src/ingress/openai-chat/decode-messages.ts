@@ -6,16 +6,20 @@ import type {
   ImagePart,
   MediaSource,
   Message,
+  SystemMessage,
   TextPart,
   ToolCallPart,
+  UserMessage,
   UserPart,
 } from '../../core/types.js';
 import { bad, isObject, optional, optionalString } from './check.js';
 
 /*
  * OpenAI chat messages to canonical ones, checked as they are read. `developer` is a system message;
- * string content is one text part; `data:` image URLs become inline bytes; `name` is checked and
- * dropped (no upstream but OpenAI's reads it).
+ * string content is one text part; `data:` image URLs become inline bytes; `name` is kept on system,
+ * user and assistant messages (OpenAI and Azure read it; other upstreams ignore it). `developer` becoming
+ * `system` is intended: every upstream has a system prompt, few a developer role, and OpenAI treats
+ * a system message to its reasoning models as a developer one.
  */
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
@@ -29,20 +33,25 @@ export function decodeMessage(m: unknown, i: number): Message {
   if (!isObject(m)) throw bad(param, `'${param}' must be an object.`);
   const role = m.role;
   if (typeof role !== 'string' || !ROLES.has(role)) throw bad(`${param}.role`, `'${param}.role' must be one of system, developer, user, assistant, tool.`);
-  optionalString(m, 'name', `${param}.name`);
+  const name = optionalString(m, 'name', `${param}.name`);
   switch (role) {
     case 'assistant':
-      return assistantMessage(m, param);
+      return named(assistantMessage(m, param), name);
     case 'user':
-      return { role: 'user', content: userContent(m.content, `${param}.content`) };
+      return named<UserMessage>({ role: 'user', content: userContent(m.content, `${param}.content`) }, name);
     case 'tool': {
       const content = textContent(m.content, `${param}.content`);
       if (typeof m.tool_call_id !== 'string') throw bad(`${param}.tool_call_id`, `'${param}.tool_call_id' is required for tool messages.`);
       return { role: 'tool', toolCallId: m.tool_call_id, content };
     }
     default:
-      return { role: 'system', content: textContent(m.content, `${param}.content`) };
+      return named<SystemMessage>({ role: 'system', content: textContent(m.content, `${param}.content`) }, name);
   }
+}
+
+function named<T extends SystemMessage | UserMessage | AssistantMessage>(message: T, name: string | undefined): T {
+  if (name !== undefined) message.name = name;
+  return message;
 }
 
 /** `data:<media type>;base64,<data>` as inline bytes, or undefined for any other text. */

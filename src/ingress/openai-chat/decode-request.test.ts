@@ -129,6 +129,23 @@ describe('chat request decoding', () => {
     ]);
   });
 
+  it("keeps the participant's name of system, developer, user and assistant messages", () => {
+    const { request } = decode({
+      messages: [
+        { role: 'developer', content: 'Be brief.', name: 'ops' },
+        { role: 'user', content: 'x', name: 'alice' },
+        { role: 'assistant', content: 'y', name: 'bot' },
+        { role: 'system', content: 'z', name: 'policy' },
+      ],
+    });
+    expect(request.messages).toEqual([
+      { role: 'system', content: [{ type: 'text', text: 'Be brief.' }], name: 'ops' },
+      { role: 'user', content: [{ type: 'text', text: 'x' }], name: 'alice' },
+      { role: 'assistant', content: [{ type: 'text', text: 'y' }], name: 'bot' },
+      { role: 'system', content: [{ type: 'text', text: 'z' }], name: 'policy' },
+    ]);
+  });
+
   it('gives a minimal request only the model and messages', () => {
     expect(decode({})).toEqual({ request: { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }] }, stream: false, includeUsage: false });
   });
