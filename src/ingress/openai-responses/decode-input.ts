@@ -81,6 +81,11 @@ function summaryText(summary: unknown, p: string): string {
   return summary.map((s: unknown, i) => (isObject(s) ? text(s.text, `${p}.summary[${i}].text`) : text(s, `${p}.summary[${i}]`))).join('\n\n');
 }
 
+/** Appends one by one: `push(...parts)` overflows the stack on a long enough list. */
+function appendAll<T>(to: T[], parts: readonly T[]): void {
+  for (const part of parts) to.push(part);
+}
+
 /** Builds messages item by item; an open assistant turn collects what belongs to it until another item ends it. */
 class Conversation {
   readonly messages: Message[] = [];
@@ -95,7 +100,7 @@ class Conversation {
     if (role === 'user') this.push({ role, content: parts });
     else if (role !== 'assistant') this.push({ role: 'system', content: textOnly(parts) });
     // The message after reasoning is that reasoning's answer: one turn.
-    else if (this.open && isReasoning(this.open.content.at(-1))) this.open.content.push(...textOnly(parts));
+    else if (this.open && isReasoning(this.open.content.at(-1))) appendAll(this.open.content, textOnly(parts));
     else this.openTurn(textOnly(parts));
   }
 

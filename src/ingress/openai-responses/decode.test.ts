@@ -92,6 +92,20 @@ describe('decoding a Responses request', () => {
     expect(req.input).toHaveLength(3);
   });
 
+  it('joins an assistant message of 200,000 parts to the reasoning before it without overflowing the stack', () => {
+    const content = Array.from({ length: 200_000 }, () => ({ type: 'output_text', text: 'x' }));
+    const sealed = sealReasoning({ type: 'reasoning', text: 'Plan.', signature: 'sig', provider: 'anthropic' });
+    const req = decodeResponsesRequest({
+      model: 'm',
+      input: [
+        { role: 'user', content: 'Go' },
+        { type: 'reasoning', id: 'rs_1', summary: [], encrypted_content: sealed },
+        { type: 'message', role: 'assistant', content },
+      ],
+    });
+    expect(req.input[1]?.content).toHaveLength(200_001);
+  });
+
   it('maps tools, tool_choice, text.format, limits and reasoning effort, and forwards neither metadata nor store', () => {
     const schema = { type: 'object', properties: {} };
     const req = decodeResponsesRequest({

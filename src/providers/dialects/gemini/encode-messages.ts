@@ -112,7 +112,8 @@ function functionResponse(m: ToolMessage, param: string, callNames: Map<string, 
 function push(contents: GeminiContent[], role: GeminiContent['role'], parts: GeminiPart[]): void {
   if (parts.length === 0) return;
   const last = contents[contents.length - 1];
-  if (last && last.role === role) last.parts.push(...parts);
+  // One by one: `push(...parts)` overflows the stack on a long enough list.
+  if (last && last.role === role) for (const part of parts) last.parts.push(part);
   else contents.push({ role, parts });
 }
 

@@ -32,6 +32,13 @@ describe('gemini request encoding: messages', () => {
     ]);
   });
 
+  it('merges a turn of 200,000 parts into the one before it of the same role without overflowing the stack', () => {
+    const many: UserPart[] = Array.from({ length: 200_000 }, () => ({ type: 'text', text: 'x' }));
+    const body = encode({ messages: [user('first'), { role: 'user', content: many }] });
+    expect(body.contents).toHaveLength(1);
+    expect(body.contents[0]?.parts).toHaveLength(200_001);
+  });
+
   it('sends base64 images and files as inlineData and URL images as fileData, guessing an image type the source does not give', () => {
     const body = withUserParts(
       { type: 'text', text: 'look' },
