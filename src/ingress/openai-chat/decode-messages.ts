@@ -12,7 +12,9 @@ import type {
   UserMessage,
   UserPart,
 } from '../../core/types.js';
-import { bad, isObject, optional, optionalString } from './check.js';
+import { isObject } from '../../core/json.js';
+import { isDataUrl, parseDataUrl } from '../../core/media.js';
+import { bad, optional, optionalString } from './check.js';
 
 /*
  * OpenAI chat messages to canonical ones, checked as they are read. `developer` is a system message;
@@ -24,8 +26,6 @@ import { bad, isObject, optional, optionalString } from './check.js';
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
 const DETAILS = new Set(['auto', 'low', 'high']);
-/** The head of a base64 data URL; only the head is matched, never the (large) data. */
-const DATA_URL = /^data:([^;,]+);base64,/;
 
 /** One message of `messages`, at index `i`. */
 export function decodeMessage(m: unknown, i: number): Message {
@@ -55,9 +55,17 @@ function named<T extends SystemMessage | UserMessage | AssistantMessage>(message
 }
 
 /** `data:<media type>;base64,<data>` as inline bytes, or undefined for any other text. */
-export function base64DataUrl(url: string): MediaSource | undefined {
-  const head = DATA_URL.exec(url);
-  return head ? { type: 'base64', mediaType: head[1] as string, data: url.slice(head[0].length) } : undefined;
+function base64DataUrl(url: string): MediaSource | undefined {
+  const inline = parseDataUrl(url);
+  return inline && { type: 'base64', mediaType: inline.mediaType, data: inline.data };
+}
+
+/** An image URL as a source: inline bytes for a base64 data URL; any other data URL no upstream reads. */
+function imageSource(url: string, param: string): MediaSource {
+  const inline = base64DataUrl(url);
+  if (inline) return inline;
+  if (isDataUrl(url)) throw bad(param, `'${param}' must be a base64 data URL (data:<media type>;base64,<data>) or an http(s) URL.`);
+  return { type: 'url', url };
 }
 
 function partsOf(content: unknown, param: string): unknown[] {
@@ -88,6 +96,8 @@ function textContent(content: unknown, param: string): TextPart[] {
 function userContent(content: unknown, param: string): UserPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   const parts = partsOf(content, param);
+  // OpenAI's own words; every other upstream refuses an empty turn too, after the gateway chose it.
+  if (parts.length === 0) throw bad(param, `Invalid '${param}': empty array. Expected an array with minimum length 1, but got an empty array instead.`);
   const out: UserPart[] = [];
   for (let i = 0; i < parts.length; i++) {
     const { part, p } = partAt(parts, i, param);
@@ -119,7 +129,7 @@ function imagePart(part: Record<string, unknown>, p: string): ImagePart {
   if (!isObject(image) || typeof image.url !== 'string') throw bad(`${p}.image_url.url`, `'${p}.image_url.url' must be a string.`);
   const detail = optional(image, 'detail');
   if (detail !== undefined && !DETAILS.has(detail as string)) throw bad(`${p}.image_url.detail`, `'${p}.image_url.detail' must be 'auto', 'low' or 'high'.`);
-  const out: ImagePart = { type: 'image', source: base64DataUrl(image.url) ?? { type: 'url', url: image.url } };
+  const out: ImagePart = { type: 'image', source: imageSource(image.url, `${p}.image_url.url`) };
   if (detail !== undefined) out.detail = detail as ImagePart['detail'];
   return out;
 }

@@ -1,4 +1,6 @@
 import { GatewayError } from '../../core/errors.js';
+import { isObject } from '../../core/json.js';
+import { isDataUrl } from '../../core/media.js';
 import type { AssistantMessage, AssistantPart, Message, TextPart, ToolResultContent, UserPart } from '../../core/types.js';
 import { dataUrlSource, mediaSource } from './media.js';
 import { reasoningPart } from './reasoning.js';
@@ -13,10 +15,6 @@ export function bad(param: string, message: string, code = 'invalid_request'): G
   return new GatewayError({ kind: 'invalid_request', message, param, code });
 }
 
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 const DETAILS = new Set(['auto', 'low', 'high']);
 
 function text(v: unknown, param: string): string {
@@ -28,7 +26,10 @@ function imagePart(part: Record<string, unknown>, p: string): UserPart {
   if (typeof part.image_url !== 'string') throw bad(`${p}.image_url`, `'${p}.image_url' must be a URL or data URL string (file_id images are not supported).`);
   const detail = part.detail ?? 'auto';
   if (!DETAILS.has(detail as string)) throw bad(`${p}.detail`, `'${p}.detail' must be 'auto', 'low' or 'high'.`);
-  return { type: 'image', source: mediaSource(part.image_url), detail: detail as 'auto' | 'low' | 'high' };
+  const source = mediaSource(part.image_url);
+  // A data URL that is not base64 would reach the upstream as a URL no upstream fetches.
+  if (source.type === 'url' && isDataUrl(source.url)) throw bad(`${p}.image_url`, `'${p}.image_url' must be a base64 data URL (data:<media type>;base64,...) or an http(s) URL.`);
+  return { type: 'image', source, detail: detail as 'auto' | 'low' | 'high' };
 }
 
 /** An input_file: inline as a base64 `data:` URL, or a URL; uploaded files (`file_id`) are not ours to read. */
@@ -67,6 +68,8 @@ function inputPart(part: unknown, p: string, role: string): UserPart {
 function content(v: unknown, param: string, role: string): UserPart[] {
   if (typeof v === 'string') return [{ type: 'text', text: v }];
   if (!Array.isArray(v)) throw bad(param, `'${param}' must be a string or an array of content parts.`);
+  // OpenAI's own words; every other upstream refuses an empty user turn too, after the gateway chose it.
+  if (v.length === 0 && role === 'user') throw bad(param, `Invalid '${param}': empty array. Expected an array with minimum length 1, but got an empty array instead.`);
   return v.map((part, i) => inputPart(part, `${param}[${i}]`, role));
 }
 

@@ -164,6 +164,15 @@ describe('decoding a Responses request', () => {
     expect(refusal({ model: 'm', input: 'x', tool_choice: { type: 'function', name: 'g' } })).toMatchObject({ param: 'tool_choice.name' });
   });
 
+  it('refuses with its own 400 what an upstream would refuse: an empty user content, a non-base64 data URL, a user that is not a string', () => {
+    expect(refusal({ model: 'm', input: [{ role: 'user', content: [] }] })).toMatchObject({ status: 400, param: 'input[0].content' });
+    const image = (url: string) => ({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_image', image_url: url }] }] });
+    expect(refusal(image('data:image/png,abc'))).toMatchObject({ status: 400, param: 'input[0].content[0].image_url' });
+    expect(decodeResponsesRequest(image('data:image/png;base64,AAA')).input[0]?.content).toEqual([{ type: 'image', source: { type: 'base64', mediaType: 'image/png', data: 'AAA' }, detail: 'auto' }]);
+    expect(refusal({ model: 'm', input: 'x', user: 123 })).toMatchObject({ status: 400, param: 'user' });
+    expect(decodeResponsesRequest({ model: 'm', input: 'x', user: 'u-1' }).chat.user).toBe('u-1');
+  });
+
   it('accepts an empty input when it continues a stored response', () => {
     expect(decodeResponsesRequest({ model: 'm', input: [], previous_response_id: 'resp_1' }).previousResponseId).toBe('resp_1');
   });

@@ -60,6 +60,10 @@ describe('gemini request encoding: messages', () => {
     expect(guessMimeType('https://x/y/noext')).toBe('image/jpeg');
   });
 
+  it('sends a base64 data URL given as a URL inline', () => {
+    expect(withUserParts({ type: 'image', source: { type: 'url', url: 'data:image/png;base64,AAAA' } }).contents[0]?.parts).toEqual([{ inlineData: { mimeType: 'image/png', data: 'AAAA' } }]);
+  });
+
   it('refuses a file URL without a media type, naming the part', () => {
     const err = (() => {
       try {
@@ -73,7 +77,7 @@ describe('gemini request encoding: messages', () => {
   });
 
   it('refuses a URL that is neither inline nor http(s), gs:// included (a client must not make the gateway read its buckets)', () => {
-    for (const url of ['ftp://x/y.png', 'gs://private-bucket/secret.png']) {
+    for (const url of ['ftp://x/y.png', 'gs://private-bucket/secret.png', 'data:image/png,abc']) {
       expect(() => withUserParts({ type: 'image', source: { type: 'url', url } })).toThrow(GatewayError);
       expect(() => withUserParts({ type: 'file', source: { type: 'url', url, mediaType: 'application/pdf' } })).toThrow(GatewayError);
     }
