@@ -89,6 +89,16 @@ function appendAll<T>(to: T[], parts: readonly T[]): void {
   for (const part of parts) to.push(part);
 }
 
+/**
+ * Puts a signature written after the message it signs back before that message's text, where the
+ * canonical model keeps a signature of the text after it (the Gemini encoder moves it onto that text).
+ */
+function insertBeforeTrailingText(content: AssistantPart[], part: AssistantPart): void {
+  let at = content.length;
+  while (at > 0 && content[at - 1]?.type === 'text') at -= 1;
+  content.splice(at, 0, part);
+}
+
 /** Builds messages item by item; an open assistant turn collects what belongs to it until another item ends it. */
 class Conversation {
   readonly messages: Message[] = [];
@@ -116,10 +126,12 @@ class Conversation {
   reasoning(item: Record<string, unknown>, p: string): void {
     const encrypted = item.encrypted_content;
     if (encrypted !== undefined && encrypted !== null && typeof encrypted !== 'string') throw bad(`${p}.encrypted_content`, `'${p}.encrypted_content' must be a string.`);
-    const part = reasoningPart(summaryText(item.summary, p), encrypted ?? undefined);
-    if (!part) return;
-    if (this.open) this.open.content.push(part);
-    else this.openTurn([part]);
+    const handed = reasoningPart(summaryText(item.summary, p), encrypted ?? undefined);
+    if (!handed) return;
+    const { part, ofMessageBefore } = handed;
+    if (!this.open) this.openTurn([part]);
+    else if (ofMessageBefore) insertBeforeTrailingText(this.open.content, part);
+    else this.open.content.push(part);
   }
 
   functionOutput(item: Record<string, unknown>, p: string): void {
