@@ -79,17 +79,23 @@ export type ToolResultContent = TextPart | ImagePart;
 export interface SystemMessage {
   role: 'system';
   content: TextPart[];
+  /** The participant's name (OpenAI's `name`); upstreams without one ignore it. */
+  name?: string;
 }
 
 export interface UserMessage {
   role: 'user';
   content: UserPart[];
+  /** The participant's name (OpenAI's `name`); upstreams without one ignore it. */
+  name?: string;
 }
 
 export interface AssistantMessage {
   role: 'assistant';
   /** In the order the model produced them: reasoning, text and tool calls. Never empty. */
   content: AssistantPart[];
+  /** The participant's name (OpenAI's `name`); upstreams without one ignore it. */
+  name?: string;
 }
 
 /** The result of one tool call (`toolCallId` names the `tool-call` part it answers). */

@@ -35,6 +35,9 @@ interface Target {
   showsReasoning: boolean;
 }
 
+/** All an OpenAI deployment does here, reasoning included (it lets `reasoning_effort` through). */
+const REASONS = ['tools', 'vision', 'files', 'json', 'streaming', 'reasoning'];
+
 const TARGETS: readonly Target[] = [
   { id: 'openai', sim: 'openai', model: 'gpt-4o-mini', showsReasoning: true },
   { id: 'azure', sim: 'azure', model: 'gpt-4o', showsReasoning: false },
@@ -238,8 +241,9 @@ describe('every front door Ã— every provider, through the server and each doorâ€
         routing: { max_attempts_per_deployment: 1, allow_direct_deployments: true },
         api_keys: [{ id: 'k', key: KEY }],
         deployments: [
-          { id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${openai.url}/v1`, api_key: 'sk-oa' },
-          { id: 'azure', provider: 'azure-openai', model: 'gpt-4o', endpoint: azure.url, api_version: '2024-10-21', api_key: 'az-key' },
+          // The simulators reason with any model: `reasoning` is how an operator says so of gpt-4o(-mini).
+          { id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${openai.url}/v1`, api_key: 'sk-oa', capabilities: REASONS },
+          { id: 'azure', provider: 'azure-openai', model: 'gpt-4o', endpoint: azure.url, api_version: '2024-10-21', api_key: 'az-key', capabilities: REASONS },
           { id: 'bedrock', provider: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', region: 'us-east-1', endpoint: bedrock.url, access_key_id: '${AWS_ID}', secret_access_key: '${AWS_SECRET}' },
           { id: 'gemini', model: 'gemini-2.5-flash', ...gcp },
           { id: 'vertex-claude', publisher: 'anthropic', model: 'claude-sonnet-4-5@20250929', ...gcp, region: 'us-east5' },

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { provisionedSchema } from './provisioned.js';
 import { quotaSchema } from './quota.js';
 
-export const CAPABILITIES = ['tools', 'vision', 'files', 'json', 'embeddings', 'streaming'] as const;
+/**
+ * What a deployment can do. `reasoning` is the one a request never needs: it tells the openai-chat
+ * dialect that the model takes `reasoning_effort` (without it the setting is dropped with a warning),
+ * and is not a routing filter.
+ */
+export const CAPABILITIES = ['tools', 'vision', 'files', 'json', 'embeddings', 'streaming', 'reasoning'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 /**

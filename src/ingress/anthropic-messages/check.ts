@@ -1,13 +1,10 @@
 import { GatewayError } from '../../core/errors.js';
+import { isObject } from '../../core/json.js';
 import type { CacheControl } from '../../core/types.js';
 
 /** A 400 invalid_request_error naming the parameter as Anthropic does (`messages.0.content`). */
 export function fail(param: string, problem: string): never {
   throw new GatewayError({ kind: 'invalid_request', message: `${param}: ${problem}`, param, code: 'invalid_request' });
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export function str(v: unknown, param: string): string {

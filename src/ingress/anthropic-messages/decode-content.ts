@@ -1,5 +1,6 @@
 import type { AssistantPart, FilePart, ImagePart, Message, TextPart, ToolMessage, ToolResultContent, UserPart } from '../../core/types.js';
-import { cacheControlOf, fail, isObject, str } from './check.js';
+import { isObject } from '../../core/json.js';
+import { cacheControlOf, fail, str } from './check.js';
 
 /*
  * Anthropic content blocks as canonical parts, checked with Anthropic's parameter names
@@ -89,8 +90,11 @@ export function userTurn(content: unknown, param: string, out: Message[]): void 
     out.push({ role: 'user', content: [{ type: 'text', text: content }] });
     return;
   }
+  const blocks = content as unknown[];
+  // Anthropic's own words: an empty turn would otherwise vanish, and the roles with it.
+  if (blocks.length === 0) fail(param, 'all messages must have non-empty content except for the optional final assistant message');
   const parts: UserPart[] = [];
-  (content as unknown[]).forEach((block, i) => {
+  blocks.forEach((block, i) => {
     const p = `${param}.${i}`;
     if (!isObject(block)) fail(p, 'must be an object');
     if (block.type === 'text') parts.push(textPart(block, p));

@@ -146,6 +146,9 @@ describe('decodeMessagesRequest', () => {
     expect(problem({ ...base, messages: [...hi, { role: 'assistant', content: [] }, ...hi] })).toBe(
       'messages.1.content: all messages must have non-empty content except for the optional final assistant message',
     );
+    expect(problem({ ...base, messages: [{ role: 'user', content: [] }] })).toBe(
+      'messages.0.content: all messages must have non-empty content except for the optional final assistant message',
+    );
     expect(problem({ ...base, top_k: 1.5, messages: hi })).toBe('top_k: must be an integer of at least 0');
     expect(problem({ ...base, context_management: { edits: [] }, service_tier: 'auto', messages: hi })).toBe('accepted');
   });

@@ -1,5 +1,6 @@
 import type { ChatRequest, Message, ReasoningRequest, ToolDefinition } from '../../core/types.js';
-import { cacheControlOf, checkCount, fail, int, isObject, num, str } from './check.js';
+import { isObject } from '../../core/json.js';
+import { cacheControlOf, checkCount, fail, int, num, str } from './check.js';
 import { assistantParts, systemMessage, userTurn } from './decode-content.js';
 
 /*

@@ -11,10 +11,6 @@ export function bad(param: string, message: string): GatewayError {
   return new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_request' });
 }
 
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** The value of an optional field, undefined when absent or null. */
 export function optional(obj: Record<string, unknown>, key: string): unknown {
   const v = obj[key];

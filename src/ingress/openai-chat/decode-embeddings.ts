@@ -1,6 +1,7 @@
 import { unmappedFields } from '../../core/fields.js';
 import type { EmbeddingRequest } from '../../core/types.js';
-import { bad, isObject, optional, optionalNumber, optionalString } from './check.js';
+import { isObject } from '../../core/json.js';
+import { bad, optional, optionalNumber, optionalString } from './check.js';
 import { EMBEDDING_FIELDS } from './fields.js';
 
 /** A decoded embeddings request, with how the client wants its vectors written back. */

@@ -6,22 +6,26 @@ import type {
   ImagePart,
   MediaSource,
   Message,
+  SystemMessage,
   TextPart,
   ToolCallPart,
+  UserMessage,
   UserPart,
 } from '../../core/types.js';
-import { bad, isObject, optional, optionalString } from './check.js';
+import { isObject } from '../../core/json.js';
+import { isDataUrl, parseDataUrl } from '../../core/media.js';
+import { bad, optional, optionalString } from './check.js';
 
 /*
  * OpenAI chat messages to canonical ones, checked as they are read. `developer` is a system message;
- * string content is one text part; `data:` image URLs become inline bytes; `name` is checked and
- * dropped (no upstream but OpenAI's reads it).
+ * string content is one text part; `data:` image URLs become inline bytes; `name` is kept on system,
+ * user and assistant messages (OpenAI and Azure read it; other upstreams ignore it). `developer` becoming
+ * `system` is intended: every upstream has a system prompt, few a developer role, and OpenAI treats
+ * a system message to its reasoning models as a developer one.
  */
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
 const DETAILS = new Set(['auto', 'low', 'high']);
-/** The head of a base64 data URL; only the head is matched, never the (large) data. */
-const DATA_URL = /^data:([^;,]+);base64,/;
 
 /** One message of `messages`, at index `i`. */
 export function decodeMessage(m: unknown, i: number): Message {
@@ -29,26 +33,39 @@ export function decodeMessage(m: unknown, i: number): Message {
   if (!isObject(m)) throw bad(param, `'${param}' must be an object.`);
   const role = m.role;
   if (typeof role !== 'string' || !ROLES.has(role)) throw bad(`${param}.role`, `'${param}.role' must be one of system, developer, user, assistant, tool.`);
-  optionalString(m, 'name', `${param}.name`);
+  const name = optionalString(m, 'name', `${param}.name`);
   switch (role) {
     case 'assistant':
-      return assistantMessage(m, param);
+      return named(assistantMessage(m, param), name);
     case 'user':
-      return { role: 'user', content: userContent(m.content, `${param}.content`) };
+      return named<UserMessage>({ role: 'user', content: userContent(m.content, `${param}.content`) }, name);
     case 'tool': {
       const content = textContent(m.content, `${param}.content`);
       if (typeof m.tool_call_id !== 'string') throw bad(`${param}.tool_call_id`, `'${param}.tool_call_id' is required for tool messages.`);
       return { role: 'tool', toolCallId: m.tool_call_id, content };
     }
     default:
-      return { role: 'system', content: textContent(m.content, `${param}.content`) };
+      return named<SystemMessage>({ role: 'system', content: textContent(m.content, `${param}.content`) }, name);
   }
 }
 
+function named<T extends SystemMessage | UserMessage | AssistantMessage>(message: T, name: string | undefined): T {
+  if (name !== undefined) message.name = name;
+  return message;
+}
+
 /** `data:<media type>;base64,<data>` as inline bytes, or undefined for any other text. */
-export function base64DataUrl(url: string): MediaSource | undefined {
-  const head = DATA_URL.exec(url);
-  return head ? { type: 'base64', mediaType: head[1] as string, data: url.slice(head[0].length) } : undefined;
+function base64DataUrl(url: string): MediaSource | undefined {
+  const inline = parseDataUrl(url);
+  return inline && { type: 'base64', mediaType: inline.mediaType, data: inline.data };
+}
+
+/** An image URL as a source: inline bytes for a base64 data URL; any other data URL no upstream reads. */
+function imageSource(url: string, param: string): MediaSource {
+  const inline = base64DataUrl(url);
+  if (inline) return inline;
+  if (isDataUrl(url)) throw bad(param, `'${param}' must be a base64 data URL (data:<media type>;base64,<data>) or an http(s) URL.`);
+  return { type: 'url', url };
 }
 
 function partsOf(content: unknown, param: string): unknown[] {
@@ -79,6 +96,8 @@ function textContent(content: unknown, param: string): TextPart[] {
 function userContent(content: unknown, param: string): UserPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   const parts = partsOf(content, param);
+  // OpenAI's own words; every other upstream refuses an empty turn too, after the gateway chose it.
+  if (parts.length === 0) throw bad(param, `Invalid '${param}': empty array. Expected an array with minimum length 1, but got an empty array instead.`);
   const out: UserPart[] = [];
   for (let i = 0; i < parts.length; i++) {
     const { part, p } = partAt(parts, i, param);
@@ -110,7 +129,7 @@ function imagePart(part: Record<string, unknown>, p: string): ImagePart {
   if (!isObject(image) || typeof image.url !== 'string') throw bad(`${p}.image_url.url`, `'${p}.image_url.url' must be a string.`);
   const detail = optional(image, 'detail');
   if (detail !== undefined && !DETAILS.has(detail as string)) throw bad(`${p}.image_url.detail`, `'${p}.image_url.detail' must be 'auto', 'low' or 'high'.`);
-  const out: ImagePart = { type: 'image', source: base64DataUrl(image.url) ?? { type: 'url', url: image.url } };
+  const out: ImagePart = { type: 'image', source: imageSource(image.url, `${p}.image_url.url`) };
   if (detail !== undefined) out.detail = detail as ImagePart['detail'];
   return out;
 }

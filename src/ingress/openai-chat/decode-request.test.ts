@@ -105,6 +105,15 @@ describe('chat request validation', () => {
     expect(paramOf({ messages: [{ role: 'assistant', content: 'x', reasoning_content: {} }] })).toBe('messages[0].reasoning_content');
   });
 
+  it('refuses what every upstream would: an empty user content list and a data URL that is not base64', () => {
+    expect(paramOf({ messages: [{ role: 'user', content: [] }] })).toBe('messages[0].content');
+    const image = (url: string) => ({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }] });
+    expect(paramOf(image('data:image/png,abc'))).toBe('messages[0].content[0].image_url.url');
+    expect(paramOf(image('data:;base64,AAA'))).toBe('messages[0].content[0].image_url.url');
+    expect(paramOf(image('data:image/png;base64,AAA'))).toBeUndefined();
+    expect(paramOf(image('https://example.com/cat.png'))).toBeUndefined();
+  });
+
   it('refuses a file by id, naming file_id: there is no file store', () => {
     const err = refusalOf({ messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-abc' } }] }] });
     expect(err.param).toBe('messages[0].content[0].file.file_id');
@@ -129,6 +138,23 @@ describe('chat request decoding', () => {
     ]);
   });
 
+  it("keeps the participant's name of system, developer, user and assistant messages", () => {
+    const { request } = decode({
+      messages: [
+        { role: 'developer', content: 'Be brief.', name: 'ops' },
+        { role: 'user', content: 'x', name: 'alice' },
+        { role: 'assistant', content: 'y', name: 'bot' },
+        { role: 'system', content: 'z', name: 'policy' },
+      ],
+    });
+    expect(request.messages).toEqual([
+      { role: 'system', content: [{ type: 'text', text: 'Be brief.' }], name: 'ops' },
+      { role: 'user', content: [{ type: 'text', text: 'x' }], name: 'alice' },
+      { role: 'assistant', content: [{ type: 'text', text: 'y' }], name: 'bot' },
+      { role: 'system', content: [{ type: 'text', text: 'z' }], name: 'policy' },
+    ]);
+  });
+
   it('gives a minimal request only the model and messages', () => {
     expect(decode({})).toEqual({ request: { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }] }, stream: false, includeUsage: false });
   });
@@ -141,7 +167,6 @@ describe('chat request decoding', () => {
           content: [
             { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'low' } },
             { type: 'image_url', image_url: { url: 'https://example.com/cat.jpg' } },
-            { type: 'image_url', image_url: { url: 'data:text/plain,hello' } },
           ],
         },
       ],
@@ -149,7 +174,6 @@ describe('chat request decoding', () => {
     expect(request.messages[0]?.content).toEqual([
       { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: 'iVBORw0KGgo=' }, detail: 'low' },
       { type: 'image', source: { type: 'url', url: 'https://example.com/cat.jpg' } },
-      { type: 'image', source: { type: 'url', url: 'data:text/plain,hello' } },
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { unmappedFields } from '../../core/fields.js';
 import type { ChatRequest, JsonObject, Message, ReasoningRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../../core/types.js';
-import { bad, checkName, isObject, optional, optionalBoolean, optionalNumber, optionalString } from './check.js';
+import { isObject } from '../../core/json.js';
+import { bad, checkName, optional, optionalBoolean, optionalNumber, optionalString } from './check.js';
 import { decodeMessage } from './decode-messages.js';
 import { CHAT_FIELDS } from './fields.js';
 

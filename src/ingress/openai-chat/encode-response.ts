@@ -93,7 +93,7 @@ export class ChunkEncoder {
       case 'text':
         return this.chunk(`{"content":${JSON.stringify(part.delta)}}`, null);
       case 'reasoning':
-        // A signature alone has no OpenAI field: it stays with the provider's metadata.
+        // A signature has no Chat Completions field: a signature-only part has nothing to send.
         return part.delta === '' ? undefined : this.chunk(`{"reasoning_content":${JSON.stringify(part.delta)}}`, null);
       case 'tool-call': {
         const call: Record<string, unknown> = { index: part.index };

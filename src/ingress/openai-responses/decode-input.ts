@@ -1,4 +1,6 @@
 import { GatewayError } from '../../core/errors.js';
+import { isObject } from '../../core/json.js';
+import { isDataUrl } from '../../core/media.js';
 import type { AssistantMessage, AssistantPart, Message, TextPart, ToolResultContent, UserPart } from '../../core/types.js';
 import { dataUrlSource, mediaSource } from './media.js';
 import { reasoningPart } from './reasoning.js';
@@ -13,10 +15,6 @@ export function bad(param: string, message: string, code = 'invalid_request'): G
   return new GatewayError({ kind: 'invalid_request', message, param, code });
 }
 
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 const DETAILS = new Set(['auto', 'low', 'high']);
 
 function text(v: unknown, param: string): string {
@@ -28,7 +26,10 @@ function imagePart(part: Record<string, unknown>, p: string): UserPart {
   if (typeof part.image_url !== 'string') throw bad(`${p}.image_url`, `'${p}.image_url' must be a URL or data URL string (file_id images are not supported).`);
   const detail = part.detail ?? 'auto';
   if (!DETAILS.has(detail as string)) throw bad(`${p}.detail`, `'${p}.detail' must be 'auto', 'low' or 'high'.`);
-  return { type: 'image', source: mediaSource(part.image_url), detail: detail as 'auto' | 'low' | 'high' };
+  const source = mediaSource(part.image_url);
+  // A data URL that is not base64 would reach the upstream as a URL no upstream fetches.
+  if (source.type === 'url' && isDataUrl(source.url)) throw bad(`${p}.image_url`, `'${p}.image_url' must be a base64 data URL (data:<media type>;base64,...) or an http(s) URL.`);
+  return { type: 'image', source, detail: detail as 'auto' | 'low' | 'high' };
 }
 
 /** An input_file: inline as a base64 `data:` URL, or a URL; uploaded files (`file_id`) are not ours to read. */
@@ -67,6 +68,8 @@ function inputPart(part: unknown, p: string, role: string): UserPart {
 function content(v: unknown, param: string, role: string): UserPart[] {
   if (typeof v === 'string') return [{ type: 'text', text: v }];
   if (!Array.isArray(v)) throw bad(param, `'${param}' must be a string or an array of content parts.`);
+  // OpenAI's own words; every other upstream refuses an empty user turn too, after the gateway chose it.
+  if (v.length === 0 && role === 'user') throw bad(param, `Invalid '${param}': empty array. Expected an array with minimum length 1, but got an empty array instead.`);
   return v.map((part, i) => inputPart(part, `${param}[${i}]`, role));
 }
 
@@ -79,6 +82,21 @@ function summaryText(summary: unknown, p: string): string {
   if (summary === undefined || summary === null) return '';
   if (!Array.isArray(summary)) throw bad(`${p}.summary`, `'${p}.summary' must be an array of summary_text parts.`);
   return summary.map((s: unknown, i) => (isObject(s) ? text(s.text, `${p}.summary[${i}].text`) : text(s, `${p}.summary[${i}]`))).join('\n\n');
+}
+
+/** Appends one by one: `push(...parts)` overflows the stack on a long enough list. */
+function appendAll<T>(to: T[], parts: readonly T[]): void {
+  for (const part of parts) to.push(part);
+}
+
+/**
+ * Puts a signature written after the message it signs back before that message's text, where the
+ * canonical model keeps a signature of the text after it (the Gemini encoder moves it onto that text).
+ */
+function insertBeforeTrailingText(content: AssistantPart[], part: AssistantPart): void {
+  let at = content.length;
+  while (at > 0 && content[at - 1]?.type === 'text') at -= 1;
+  content.splice(at, 0, part);
 }
 
 /** Builds messages item by item; an open assistant turn collects what belongs to it until another item ends it. */
@@ -95,7 +113,7 @@ class Conversation {
     if (role === 'user') this.push({ role, content: parts });
     else if (role !== 'assistant') this.push({ role: 'system', content: textOnly(parts) });
     // The message after reasoning is that reasoning's answer: one turn.
-    else if (this.open && isReasoning(this.open.content.at(-1))) this.open.content.push(...textOnly(parts));
+    else if (this.open && isReasoning(this.open.content.at(-1))) appendAll(this.open.content, textOnly(parts));
     else this.openTurn(textOnly(parts));
   }
 
@@ -108,10 +126,12 @@ class Conversation {
   reasoning(item: Record<string, unknown>, p: string): void {
     const encrypted = item.encrypted_content;
     if (encrypted !== undefined && encrypted !== null && typeof encrypted !== 'string') throw bad(`${p}.encrypted_content`, `'${p}.encrypted_content' must be a string.`);
-    const part = reasoningPart(summaryText(item.summary, p), encrypted ?? undefined);
-    if (!part) return;
-    if (this.open) this.open.content.push(part);
-    else this.openTurn([part]);
+    const handed = reasoningPart(summaryText(item.summary, p), encrypted ?? undefined);
+    if (!handed) return;
+    const { part, ofMessageBefore } = handed;
+    if (!this.open) this.openTurn([part]);
+    else if (ofMessageBefore) insertBeforeTrailingText(this.open.content, part);
+    else this.open.content.push(part);
   }
 
   functionOutput(item: Record<string, unknown>, p: string): void {

@@ -92,6 +92,20 @@ describe('decoding a Responses request', () => {
     expect(req.input).toHaveLength(3);
   });
 
+  it('joins an assistant message of 200,000 parts to the reasoning before it without overflowing the stack', () => {
+    const content = Array.from({ length: 200_000 }, () => ({ type: 'output_text', text: 'x' }));
+    const sealed = sealReasoning({ type: 'reasoning', text: 'Plan.', signature: 'sig', provider: 'anthropic' });
+    const req = decodeResponsesRequest({
+      model: 'm',
+      input: [
+        { role: 'user', content: 'Go' },
+        { type: 'reasoning', id: 'rs_1', summary: [], encrypted_content: sealed },
+        { type: 'message', role: 'assistant', content },
+      ],
+    });
+    expect(req.input[1]?.content).toHaveLength(200_001);
+  });
+
   it('maps tools, tool_choice, text.format, limits and reasoning effort, and forwards neither metadata nor store', () => {
     const schema = { type: 'object', properties: {} };
     const req = decodeResponsesRequest({
@@ -148,6 +162,15 @@ describe('decoding a Responses request', () => {
     expect(refusal({ model: 'm', input: [] })).toMatchObject({ param: 'input' });
     expect(refusal({ model: 'm', input: 'x', metadata: { n: 1 } })).toMatchObject({ param: 'metadata' });
     expect(refusal({ model: 'm', input: 'x', tool_choice: { type: 'function', name: 'g' } })).toMatchObject({ param: 'tool_choice.name' });
+  });
+
+  it('refuses with its own 400 what an upstream would refuse: an empty user content, a non-base64 data URL, a user that is not a string', () => {
+    expect(refusal({ model: 'm', input: [{ role: 'user', content: [] }] })).toMatchObject({ status: 400, param: 'input[0].content' });
+    const image = (url: string) => ({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_image', image_url: url }] }] });
+    expect(refusal(image('data:image/png,abc'))).toMatchObject({ status: 400, param: 'input[0].content[0].image_url' });
+    expect(decodeResponsesRequest(image('data:image/png;base64,AAA')).input[0]?.content).toEqual([{ type: 'image', source: { type: 'base64', mediaType: 'image/png', data: 'AAA' }, detail: 'auto' }]);
+    expect(refusal({ model: 'm', input: 'x', user: 123 })).toMatchObject({ status: 400, param: 'user' });
+    expect(decodeResponsesRequest({ model: 'm', input: 'x', user: 'u-1' }).chat.user).toBe('u-1');
   });
 
   it('accepts an empty input when it continues a stored response', () => {

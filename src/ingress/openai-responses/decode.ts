@@ -1,5 +1,6 @@
 import type { ChatRequest, JsonObject, Message, ReasoningRequest, ResponseFormat, SystemMessage, ToolChoice, ToolDefinition } from '../../core/types.js';
-import { bad, decodeInput, isObject } from './decode-input.js';
+import { isObject } from '../../core/json.js';
+import { bad, decodeInput } from './decode-input.js';
 
 /** What the Response object repeats back of the request (OpenAI echoes these). */
 export interface Echo {
@@ -167,6 +168,7 @@ export function decodeResponsesRequest(body: unknown): ResponsesRequest {
   const topP = num(body, 'top_p', 0, 1);
   if (topP !== undefined) chat.topP = topP;
   if (typeof body.user === 'string') chat.user = body.user;
+  else if (body.user !== undefined && body.user !== null) throw bad('user', "'user' must be a string.");
   const stream = optBool(body, 'stream') ?? false;
   if (body.reasoning !== undefined && body.reasoning !== null && !isObject(body.reasoning)) throw bad('reasoning', "'reasoning' must be an object.");
   const reasoning = isObject(body.reasoning) ? body.reasoning : {};

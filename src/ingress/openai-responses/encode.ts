@@ -1,6 +1,6 @@
-import type { ChatResponse, FinishReason, Usage } from '../../core/types.js';
+import type { AssistantPart, ChatResponse, FinishReason, Usage } from '../../core/types.js';
 import type { Echo } from './decode.js';
-import { sealReasoning } from './reasoning.js';
+import { isSignatureOnly, sealReasoning } from './reasoning.js';
 
 /** Output items as the Responses API words them. */
 export interface MessageItem {
@@ -121,14 +121,25 @@ export function reasoningItem(id: string, text: string, encrypted: string | unde
 /**
  * A canonical answer's output items, in the order of its parts: a reasoning item per reasoning part
  * (reasoning without text only as encrypted content), one message per run of text, a function_call per
- * tool call. An answer without text or calls still has its (empty) message, as OpenAI's has.
+ * tool call. A signature of the text after it (Gemini signs the answer's text) is written after that
+ * message, as a stream must write it, so the two agree. An answer without text or calls still has its
+ * (empty) message, as OpenAI's has.
  */
 export function outputItems(res: ChatResponse, ids: ResponseIds, encryptedReasoning: boolean): OutputItem[] {
   const done = res.finishReason === 'length' ? 'incomplete' : 'completed';
   const out: OutputItem[] = [];
   const newMessage = (): MessageItem => ({ id: ids.next('msg'), type: 'message', status: done, role: 'assistant', content: [outputText('')] });
   let message: MessageItem | undefined;
-  for (const part of res.content) {
+  /** Sealed signatures of the open message's text, written when it ends. */
+  let trailing: string[] = [];
+  const endMessage = (): void => {
+    message = undefined;
+    for (const sealed of trailing) out.push(reasoningItem(ids.next('rs'), '', sealed));
+    trailing = [];
+  };
+  const content = res.content;
+  for (let i = 0; i < content.length; i++) {
+    const part = content[i] as AssistantPart;
     switch (part.type) {
       case 'text':
         if (part.text === '') continue;
@@ -138,17 +149,27 @@ export function outputItems(res: ChatResponse, ids: ResponseIds, encryptedReason
       case 'reasoning':
       case 'redacted-reasoning': {
         // Reasoning with no text to show (redacted, a signature alone) is an item only to carry its encrypted content.
-        const sealed = encryptedReasoning ? sealReasoning(part) : undefined;
+        const signsText = isSignatureOnly(part) && startsText(content[i + 1]);
+        const sealed = encryptedReasoning ? sealReasoning(part, signsText) : undefined;
         const text = part.type === 'reasoning' ? part.text : '';
-        if (text !== '' || sealed !== undefined) out.push(reasoningItem(ids.next('rs'), text, sealed));
-        break;
+        if (sealed === undefined && text === '') continue;
+        if (signsText && sealed !== undefined) {
+          trailing.push(sealed);
+          continue;
+        }
+        endMessage();
+        out.push(reasoningItem(ids.next('rs'), text, sealed));
+        continue;
       }
       case 'tool-call':
+        endMessage();
         out.push({ id: ids.next('fc'), type: 'function_call', status: done, call_id: part.id, name: part.name, arguments: part.arguments });
-        break;
+        continue;
     }
-    message = undefined;
   }
+  endMessage();
   if (!out.some((item) => item.type !== 'reasoning')) out.push(newMessage());
   return out;
 }
+
+const startsText = (part: AssistantPart | undefined): boolean => part?.type === 'text' && part.text !== '';

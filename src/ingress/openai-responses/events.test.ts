@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ResponseEvents } from './events.js';
-import { ResponseIds, type ResponseFrame } from './encode.js';
+import type { ChatResponse } from '../../core/types.js';
+import { outputItems, ResponseIds, type ResponseFrame } from './encode.js';
 import { decodeResponsesRequest } from './decode.js';
+import { sealReasoning } from './reasoning.js';
 
 const frame: ResponseFrame = { id: 'resp_1', createdAt: 1, model: 'm', echo: decodeResponsesRequest({ model: 'm', input: 'x' }).echo, stored: false };
 
@@ -16,6 +18,15 @@ function parse(raw: string): Array<Record<string, unknown>> {
       return json;
     });
 }
+
+const answer = (content: ChatResponse['content']): ChatResponse => ({
+  id: 'r',
+  model: 'm',
+  created: 1,
+  content,
+  finishReason: 'stop',
+  usage: { prompt: 1, completion: 1, cachedRead: 0, cachedWrite: 0, reasoning: 0, total: 2 },
+});
 
 describe('Responses stream events', () => {
   it('streams one item at a time: reasoning summary, then the message, then each function call, then completed', () => {
@@ -68,28 +79,76 @@ describe('Responses stream events', () => {
     ]);
   });
 
-  it('starts a new reasoning item after a sealed one, carries the encrypted content, and writes reasoning with nothing to show as a whole item', () => {
-    const e = new ResponseEvents(frame, new ResponseIds('abc'));
+  it('starts a new reasoning item after a sealed one, carries the encrypted content, and writes redacted reasoning as a whole item', () => {
+    const e = new ResponseEvents(frame, new ResponseIds('abc'), true);
     e.start();
     e.reasoning('One.');
-    e.sealReasoning('swy1.one');
+    e.signature('sig-1', 'anthropic');
     e.reasoning('Two.');
-    e.sealReasoning(undefined);
     e.opaqueReasoning('swy1.hidden');
     e.text('Hi');
-    e.sealReasoning(undefined);
-    e.sealReasoning('swy1.late');
     e.finish('stop', null);
     const events = parse(e.take());
     const done = events.filter((x) => x.type === 'response.output_item.done').map((x) => x.item);
     expect(done).toEqual([
-      { id: 'rs_abc01', type: 'reasoning', summary: [{ type: 'summary_text', text: 'One.' }], encrypted_content: 'swy1.one' },
+      { id: 'rs_abc01', type: 'reasoning', summary: [{ type: 'summary_text', text: 'One.' }], encrypted_content: sealReasoning({ type: 'reasoning', text: '', signature: 'sig-1', provider: 'anthropic' }) },
       { id: 'rs_abc02', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Two.' }] },
       { id: 'rs_abc03', type: 'reasoning', summary: [], encrypted_content: 'swy1.hidden' },
       { id: 'msg_abc04', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Hi', annotations: [], logprobs: [] }] },
-      { id: 'rs_abc05', type: 'reasoning', summary: [], encrypted_content: 'swy1.late' },
     ]);
     expect(events.filter((x) => x.output_index === 2).map((x) => x.type)).toEqual(['response.output_item.added', 'response.output_item.done']);
+  });
+
+  describe('a signature of the answer (Gemini signs its text or its first call)', () => {
+    const thought: ChatResponse['content'][number] = { type: 'reasoning', text: 'Plan.', provider: 'google' };
+    const signed = (text: string): ChatResponse['content'] => [thought, { type: 'text', text: 'Hello ' }, { type: 'reasoning', text: '', signature: 'gsig', provider: 'google' }, { type: 'text', text: text }];
+
+    function streamed(encrypted: boolean, then: (e: ResponseEvents) => void): unknown[] {
+      const e = new ResponseEvents(frame, new ResponseIds('abc'), encrypted);
+      e.start();
+      e.reasoning('Plan.');
+      e.signature('tsig', 'google');
+      e.text('Hello ');
+      e.signature('gsig', 'google');
+      then(e);
+      e.finish('stop', null);
+      const done = parse(e.take()).at(-1)?.response as { output: unknown[] };
+      return done.output;
+    }
+
+    it('never splits the message: it is written after it, in a stream as in a whole answer', () => {
+      const stream = streamed(true, (e) => e.text('world.'));
+      const whole = outputItems(answer([{ ...thought, signature: 'tsig' }, ...signed('world.').slice(1)]), new ResponseIds('abc'), true);
+      expect(stream).toEqual(whole);
+      expect(whole.map((item) => item.type)).toEqual(['reasoning', 'message', 'reasoning']);
+      expect(whole[1]).toMatchObject({ content: [{ text: 'Hello world.' }] });
+    });
+
+    it('adds no item and keeps one message when the client did not ask for encrypted content', () => {
+      expect(streamed(false, (e) => e.text('world.')).map((item) => (item as { type: string }).type)).toEqual(['reasoning', 'message']);
+      expect(outputItems(answer(signed('world.')), new ResponseIds('abc'), false).map((item) => item.type)).toEqual(['reasoning', 'message']);
+    });
+
+    it('decodes back before the text it signs, so Gemini gets it on that text', () => {
+      const items = outputItems(answer(signed('world.')), new ResponseIds('abc'), true);
+      const again = decodeResponsesRequest({ model: 'm', input: [{ role: 'user', content: 'x' }, ...items] });
+      expect(again.input[1]).toEqual({
+        role: 'assistant',
+        // The thought had no signature to seal, so only its text comes back.
+        content: [{ type: 'reasoning', text: 'Plan.' }, { type: 'reasoning', text: '', signature: 'gsig', provider: 'google' }, { type: 'text', text: 'Hello world.' }],
+      });
+    });
+
+    it('stays a whole item before the call it signs', () => {
+      const stream = streamed(true, (e) => e.toolCall(0, 'c1', 'f', '{}'));
+      expect(stream.map((item) => (item as { type: string }).type)).toEqual(['reasoning', 'message', 'reasoning', 'function_call']);
+      const whole = outputItems(
+        answer([{ ...thought, signature: 'tsig' }, { type: 'text', text: 'Hello ' }, { type: 'reasoning', text: '', signature: 'gsig', provider: 'google' }, { type: 'tool-call', id: 'c1', name: 'f', arguments: '{}' }]),
+        new ResponseIds('abc'),
+        true,
+      );
+      expect(stream).toEqual(whole);
+    });
   });
 
   it('ends a cut answer with response.incomplete and the reason', () => {

@@ -1,4 +1,5 @@
-import type { FinishReason } from '../../core/types.js';
+import type { FinishReason, ReasoningPart } from '../../core/types.js';
+import { sealReasoning } from './reasoning.js';
 import { outputText, reasoningItem, responseObject, statusOf, type FunctionCallItem, type MessageItem, type OutputItem, type ReasoningItem, type ResponseFrame, type ResponseIds } from './encode.js';
 
 /** The item being streamed: its output index and what it has accumulated so far. */
@@ -17,10 +18,16 @@ export class ResponseEvents {
   private seq = 0;
   private open: Open | undefined;
   private out = '';
+  /** Signatures of a part not begun yet (only kept when they are given out). */
+  private readonly unplaced: ReasoningPart[] = [];
+  /** Signatures of the open message's text, written after it. */
+  private readonly trailing: ReasoningPart[] = [];
 
   constructor(
     private readonly frame: ResponseFrame,
     private readonly ids: ResponseIds,
+    /** The client asked for reasoning items' encrypted content (`include`). */
+    private readonly encryptedReasoning = false,
   ) {}
 
   /** `response.created` and `response.in_progress`. */
@@ -32,45 +39,49 @@ export class ResponseEvents {
 
   text(delta: string): void {
     const o = this.open?.kind === 'message' ? this.open : this.openMessage();
+    // Signatures waiting for this text sign the message: written after it.
+    for (const part of this.unplaced) this.trailing.push(part);
+    this.unplaced.length = 0;
     o.text += delta;
     this.emit('response.output_text.delta', { item_id: o.item.id, output_index: o.index, content_index: 0, delta, logprobs: [] });
   }
 
   /** Reasoning text: a summary delta of the open reasoning item, or of a new one once the open one is sealed. */
   reasoning(delta: string): void {
+    this.placeSignatures();
     const o = this.open?.kind === 'reasoning' && !this.open.sealed ? this.open : this.openReasoning();
     o.text += delta;
     this.emit('response.reasoning_summary_text.delta', { item_id: o.item.id, output_index: o.index, summary_index: 0, delta });
   }
 
   /**
-   * The reasoning so far is signed: the open reasoning item is complete, and carries `encrypted` (the
-   * sealed signature) when the client asked for encrypted content.
+   * A signature. It seals the open reasoning item, which is then complete (and carries the sealed
+   * signature when the client asked for encrypted content). Without one, it is a signature of what comes
+   * next (Gemini signs the answer's text or a call): it waits for that part, and one of text is written
+   * after the message, as the whole answer writes it (see `outputItems`), never in the middle of it.
    */
-  sealReasoning(encrypted: string | undefined): void {
-    if (this.open?.kind !== 'reasoning') {
-      // A signature of no reasoning text shown (a Gemini thought signature) is an item only when it is given out.
-      if (encrypted !== undefined) this.opaqueReasoning(encrypted);
-      return;
+  signature(signature: string, provider: string | undefined): void {
+    const open = this.open;
+    if (open?.kind === 'reasoning' && !open.sealed) {
+      open.sealed = true;
+      if (this.encryptedReasoning) open.item.encrypted_content = sealReasoning({ type: 'reasoning', text: '', signature, provider }) as string;
+    } else if (this.encryptedReasoning) {
+      this.unplaced.push({ type: 'reasoning', text: '', signature, provider });
     }
-    this.open.sealed = true;
-    if (encrypted !== undefined) this.open.item.encrypted_content = encrypted;
   }
 
-  /** Reasoning with nothing to show (redacted, a signature alone): a whole reasoning item with only its encrypted content. */
+  /** Reasoning with nothing to show (redacted reasoning): a whole reasoning item with only its encrypted content. */
   opaqueReasoning(encrypted: string): void {
+    this.placeSignatures();
     this.close('completed');
-    const index = this.output.length;
-    const item = reasoningItem(this.ids.next('rs'), '', encrypted);
-    this.output.push(item);
-    this.emit('response.output_item.added', { output_index: index, item });
-    this.emit('response.output_item.done', { output_index: index, item });
+    this.wholeReasoningItem(encrypted);
   }
 
   /** A tool-call part: a new call index opens a function_call item, later parts add to its arguments. */
   toolCall(callIndex: number, id: string | undefined, name: string | undefined, delta: string): void {
     let o = this.open;
     if (o?.kind !== 'call' || o.callIndex !== callIndex) {
+      this.placeSignatures();
       this.close('completed');
       const item: FunctionCallItem = { id: this.ids.next('fc'), type: 'function_call', status: 'in_progress', call_id: id ?? '', name: name ?? '', arguments: '' };
       o = { kind: 'call', index: this.output.length, item, callIndex };
@@ -86,6 +97,7 @@ export class ResponseEvents {
   /** Closes the open item and ends with `response.completed` (or `response.incomplete`) carrying everything. */
   finish(finish: FinishReason | undefined, usage: Record<string, unknown> | null): void {
     const state = statusOf(finish);
+    this.placeSignatures();
     this.close(state.status === 'incomplete' ? 'incomplete' : 'completed');
     const response = responseObject(this.frame, state, this.output, usage);
     this.emit(state.status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response });
@@ -101,6 +113,22 @@ export class ResponseEvents {
     const s = this.out;
     this.out = '';
     return s;
+  }
+
+  /** Signatures that no text followed: whole items before what comes next, which they sign. */
+  private placeSignatures(): void {
+    if (this.unplaced.length === 0) return;
+    this.close('completed');
+    for (const part of this.unplaced) this.wholeReasoningItem(sealReasoning(part) as string);
+    this.unplaced.length = 0;
+  }
+
+  private wholeReasoningItem(encrypted: string): void {
+    const index = this.output.length;
+    const item = reasoningItem(this.ids.next('rs'), '', encrypted);
+    this.output.push(item);
+    this.emit('response.output_item.added', { output_index: index, item });
+    this.emit('response.output_item.done', { output_index: index, item });
   }
 
   private openMessage(): Extract<Open, { kind: 'message' }> {
@@ -146,6 +174,9 @@ export class ResponseEvents {
       o.item.status = status;
     }
     this.emit('response.output_item.done', { output_index: o.index, item: o.item });
+    // Only a message has trailing signatures (of its text).
+    for (const signed of this.trailing) this.wholeReasoningItem(sealReasoning(signed, true) as string);
+    this.trailing.length = 0;
   }
 
   private emit(type: string, fields: Record<string, unknown>): void {

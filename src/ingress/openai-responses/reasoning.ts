@@ -1,4 +1,4 @@
-import type { ReasoningPart, RedactedReasoningPart } from '../../core/types.js';
+import type { AssistantPart, ReasoningPart, RedactedReasoningPart } from '../../core/types.js';
 
 /*
  * A reasoning item's `encrypted_content` is opaque to clients: ours carries the canonical reasoning's
@@ -15,14 +15,28 @@ interface Sealed {
   s?: string;
   /** Redacted reasoning's data. */
   r?: string;
+  /** 1: the signature is of the message before the item (Gemini signs the answer's text), not of what follows. */
+  b?: 1;
 }
 
-/** The `encrypted_content` of a reasoning part; undefined when it has nothing to seal (no signature). */
-export function sealReasoning(part: ReasoningPart | RedactedReasoningPart): string | undefined {
+/**
+ * The `encrypted_content` of a reasoning part; undefined when it has nothing to seal (no signature).
+ * `ofMessageBefore` marks a signature-only part written after the message it signs.
+ */
+export function sealReasoning(part: ReasoningPart | RedactedReasoningPart, ofMessageBefore = false): string | undefined {
   const sealed: Sealed = part.type === 'reasoning' ? { s: part.signature } : { r: part.data };
   if (sealed.s === undefined && sealed.r === undefined) return undefined;
   if (part.provider !== undefined) sealed.p = part.provider;
+  if (ofMessageBefore) sealed.b = 1;
   return PREFIX + Buffer.from(JSON.stringify(sealed)).toString('base64url');
+}
+
+/**
+ * A reasoning part with no text, only a signature: in Gemini's answers, the signature of the text or
+ * call after it (see providers/dialects/gemini/signatures.ts).
+ */
+export function isSignatureOnly(part: AssistantPart): part is ReasoningPart & { signature: string } {
+  return part.type === 'reasoning' && part.text === '' && part.signature !== undefined;
 }
 
 function unseal(encrypted: string): Sealed | undefined {
@@ -37,20 +51,28 @@ function unseal(encrypted: string): Sealed | undefined {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** A reasoning item handed back: its canonical part, and whether it signs the message before it. */
+export interface HandedBackReasoning {
+  part: ReasoningPart | RedactedReasoningPart;
+  ofMessageBefore: boolean;
+}
+
 /**
  * A reasoning item handed back as a canonical part: its summary as the text, ours sealed as we wrote it;
  * anyone else's encrypted content as a signature of no known provider (dialects send that nowhere).
  */
-export function reasoningPart(summary: string, encrypted: string | undefined): ReasoningPart | RedactedReasoningPart | undefined {
-  if (encrypted === undefined) return summary === '' ? undefined : { type: 'reasoning', text: summary };
+export function reasoningPart(summary: string, encrypted: string | undefined): HandedBackReasoning | undefined {
+  if (encrypted === undefined) return summary === '' ? undefined : { part: { type: 'reasoning', text: summary }, ofMessageBefore: false };
   const sealed = unseal(encrypted);
-  if (!sealed) return { type: 'reasoning', text: summary, signature: encrypted };
+  if (!sealed) return { part: { type: 'reasoning', text: summary, signature: encrypted }, ofMessageBefore: false };
   const provider = str(sealed.p);
   const redacted = str(sealed.r);
-  if (redacted !== undefined) return provider === undefined ? { type: 'redacted-reasoning', data: redacted } : { type: 'redacted-reasoning', data: redacted, provider };
+  if (redacted !== undefined) {
+    return { part: provider === undefined ? { type: 'redacted-reasoning', data: redacted } : { type: 'redacted-reasoning', data: redacted, provider }, ofMessageBefore: false };
+  }
   const part: ReasoningPart = { type: 'reasoning', text: summary };
   const signature = str(sealed.s);
   if (signature !== undefined) part.signature = signature;
   if (provider !== undefined) part.provider = provider;
-  return part;
+  return { part, ofMessageBefore: sealed.b === 1 && isSignatureOnly(part) };
 }

@@ -49,7 +49,7 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
     /** The client asked for reasoning items' encrypted content (`include`). */
     private readonly encryptedReasoning: boolean,
   ) {
-    this.events = new ResponseEvents(frame, ids);
+    this.events = new ResponseEvents(frame, ids, encryptedReasoning);
     this.responseId = ids.response;
     this.answer = storage && new AnswerParts();
   }
@@ -66,7 +66,7 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
         break;
       case 'reasoning':
         if (part.delta !== '') this.events.reasoning(part.delta);
-        if (part.signature !== undefined) this.events.sealReasoning(this.encryptedReasoning ? sealReasoning({ type: 'reasoning', text: '', signature: part.signature, provider: part.provider }) : undefined);
+        if (part.signature !== undefined) this.events.signature(part.signature, part.provider);
         break;
       case 'redacted-reasoning': {
         // Redacted reasoning has nothing to show: only a client that asked for encrypted content sees it.

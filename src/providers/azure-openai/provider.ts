@@ -7,7 +7,7 @@ import type { DeploymentConfig } from '../../config/schema.js';
 import type { TokenCredential } from '@azure/identity';
 import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceparent, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
-import { decodeChatResponse, decodeEmbeddingResponse, encodeChatRequest, encodeEmbeddingRequest, mapOpenAIError, type ChatEncodeOptions } from '../dialects/openai-chat/index.js';
+import { decodeChatResponse, decodeEmbeddingResponse, encodeChatRequest, encodeEmbeddingRequest, mapOpenAIError, reasoningEffortsFor, type ChatEncodeOptions } from '../dialects/openai-chat/index.js';
 import { COGNITIVE_SERVICES_SCOPE, type AzureOpenAIOptions } from './options.js';
 import { azureUrls, type AzureUrls } from './urls.js';
 import { apiKeyAuthorizer, entraAuthorizer, type Authorizer } from './auth.js';
@@ -43,7 +43,15 @@ export class AzureOpenAIProvider implements Provider {
     this.baseHeaders = { 'content-type': 'application/json', ...deployment.headers };
     this.passthrough = deployment.passthrough;
     // Azure's reasoning models (o-series, gpt-5) refuse max_tokens; every model takes max_completion_tokens.
-    const chat: ChatEncodeOptions = { model: this.urls.model, provider: TYPE, stream: false, passthrough: this.passthrough, maxTokensField: 'max_completion_tokens' };
+    const chat: ChatEncodeOptions = {
+      model: this.urls.model,
+      provider: TYPE,
+      stream: false,
+      passthrough: this.passthrough,
+      maxTokensField: 'max_completion_tokens',
+      // Judged by the model, not the Azure deployment's name, which the operator chose freely.
+      reasoningEfforts: reasoningEffortsFor(deployment.model, deployment.capabilities),
+    };
     this.encoding = { chat, stream: { ...chat, stream: true } };
     const auth = options.auth ?? (deployment.api_key ? { type: 'api_key' as const } : undefined);
     if (auth?.type === 'api_key') {

@@ -11,6 +11,7 @@ import {
   encodeChatRequest,
   encodeEmbeddingRequest,
   mapOpenAIError,
+  reasoningEffortsFor,
   type ChatEncodeOptions,
 } from '../dialects/openai-chat/index.js';
 import type { OpenAICompatibleOptions } from './index.js';
@@ -31,7 +32,14 @@ export class OpenAICompatibleProvider implements Provider {
     options: OpenAICompatibleOptions,
   ) {
     this.prefill = options.prefill;
-    const chat: ChatEncodeOptions = { model: deployment.model, provider: TYPE, stream: false, passthrough: deployment.passthrough, prefill: options.prefill };
+    const chat: ChatEncodeOptions = {
+      model: deployment.model,
+      provider: TYPE,
+      stream: false,
+      passthrough: deployment.passthrough,
+      prefill: options.prefill,
+      reasoningEfforts: reasoningEffortsFor(deployment.model, deployment.capabilities),
+    };
     this.encoding = { chat, stream: { ...chat, stream: true } };
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     const base = options.endpoint.replace(/\/+$/, '');

@@ -83,7 +83,7 @@ export class VertexProvider implements Provider {
     for (let i = 0; i < request.input.length; i += size) {
       const body = encodePredictEmbeddingRequest(request.input.slice(i, i + size), { dimensions: request.dimensions, taskType: this.options.embedding_task_type });
       const part = decodePredictEmbeddingResponse(await this.post('predict', body, ctx), this.deployment.model, TYPE);
-      embeddings.push(...part.embeddings);
+      for (const embedding of part.embeddings) embeddings.push(embedding);
       tokens += part.usage.prompt;
     }
     return { model: this.deployment.model, embeddings, usage: makeUsage({ prompt: tokens, total: tokens }) };

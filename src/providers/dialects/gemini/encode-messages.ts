@@ -1,4 +1,5 @@
 import { GatewayError } from '../../../core/errors.js';
+import { parseDataUrl } from '../../../core/media.js';
 import { textOf } from '../../../core/types.js';
 import type { AssistantPart, FilePart, ImagePart, JsonObject, Message, ReasoningPart, ToolMessage, UserPart } from '../../../core/types.js';
 import type { GeminiContent, GeminiPart, GeminiRequest } from './wire.js';
@@ -26,14 +27,12 @@ export function guessMimeType(url: string): string {
   return MIME_BY_EXTENSION[ext] ?? 'image/jpeg';
 }
 
-const DATA_URL = /^data:([^;,]+)(?:;[^,]*)?;base64,(.*)$/s;
-
 /** An image or file: inline bytes as inlineData, an http(s) URL as fileData (Vertex fetches it). */
 function mediaPart(part: ImagePart | FilePart, param: string): GeminiPart {
   const source = part.source;
   if (source.type === 'base64') return { inlineData: { mimeType: source.mediaType, data: source.data } };
-  const inline = DATA_URL.exec(source.url);
-  if (inline) return { inlineData: { mimeType: inline[1] as string, data: inline[2] as string } };
+  const inline = parseDataUrl(source.url);
+  if (inline) return { inlineData: { mimeType: inline.mediaType, data: inline.data } };
   // gs:// is refused: Vertex would read the object with the gateway's own identity, on a client's say-so.
   if (!/^https?:\/\//i.test(source.url)) throw invalid(param, `'${param}' must be inline (base64) data or an http(s) URL.`);
   // An image's type can be told from its URL as Gemini expects; a document's cannot be guessed safely.
@@ -112,7 +111,8 @@ function functionResponse(m: ToolMessage, param: string, callNames: Map<string, 
 function push(contents: GeminiContent[], role: GeminiContent['role'], parts: GeminiPart[]): void {
   if (parts.length === 0) return;
   const last = contents[contents.length - 1];
-  if (last && last.role === role) last.parts.push(...parts);
+  // One by one: `push(...parts)` overflows the stack on a long enough list.
+  if (last && last.role === role) for (const part of parts) last.parts.push(part);
   else contents.push({ role, parts });
 }
 

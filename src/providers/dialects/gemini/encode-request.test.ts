@@ -32,6 +32,13 @@ describe('gemini request encoding: messages', () => {
     ]);
   });
 
+  it('merges a turn of 200,000 parts into the one before it of the same role without overflowing the stack', () => {
+    const many: UserPart[] = Array.from({ length: 200_000 }, () => ({ type: 'text', text: 'x' }));
+    const body = encode({ messages: [user('first'), { role: 'user', content: many }] });
+    expect(body.contents).toHaveLength(1);
+    expect(body.contents[0]?.parts).toHaveLength(200_001);
+  });
+
   it('sends base64 images and files as inlineData and URL images as fileData, guessing an image type the source does not give', () => {
     const body = withUserParts(
       { type: 'text', text: 'look' },
@@ -53,6 +60,10 @@ describe('gemini request encoding: messages', () => {
     expect(guessMimeType('https://x/y/noext')).toBe('image/jpeg');
   });
 
+  it('sends a base64 data URL given as a URL inline', () => {
+    expect(withUserParts({ type: 'image', source: { type: 'url', url: 'data:image/png;base64,AAAA' } }).contents[0]?.parts).toEqual([{ inlineData: { mimeType: 'image/png', data: 'AAAA' } }]);
+  });
+
   it('refuses a file URL without a media type, naming the part', () => {
     const err = (() => {
       try {
@@ -66,7 +77,7 @@ describe('gemini request encoding: messages', () => {
   });
 
   it('refuses a URL that is neither inline nor http(s), gs:// included (a client must not make the gateway read its buckets)', () => {
-    for (const url of ['ftp://x/y.png', 'gs://private-bucket/secret.png']) {
+    for (const url of ['ftp://x/y.png', 'gs://private-bucket/secret.png', 'data:image/png,abc']) {
       expect(() => withUserParts({ type: 'image', source: { type: 'url', url } })).toThrow(GatewayError);
       expect(() => withUserParts({ type: 'file', source: { type: 'url', url, mediaType: 'application/pdf' } })).toThrow(GatewayError);
     }

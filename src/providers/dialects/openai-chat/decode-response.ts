@@ -1,4 +1,5 @@
 import { GatewayError } from '../../../core/errors.js';
+import { isObject } from '../../../core/json.js';
 import type { AssistantPart, ChatResponse, EmbeddingResponse, JsonObject, Warning } from '../../../core/types.js';
 import { ZERO_USAGE } from '../../../core/types.js';
 import { decodeUsage } from './usage.js';
@@ -10,10 +11,6 @@ export const REASONING_PROVIDER = 'openai';
 
 function malformed(provider: string, what: string): GatewayError {
   return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a malformed response: ${what}.`, provider });
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**

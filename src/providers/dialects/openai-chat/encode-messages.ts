@@ -17,15 +17,21 @@ export function encodeMessages(messages: readonly Message[], provider: string): 
 function encodeMessage(message: Message, at: number, provider: string): WireObject {
   switch (message.role) {
     case 'system':
-      return { role: 'system', content: encodeTextContent(message.content) };
+      return withName({ role: 'system', content: encodeTextContent(message.content) }, message.name);
     case 'user':
-      return { role: 'user', content: encodeUserContent(message.content, at, provider) };
+      return withName({ role: 'user', content: encodeUserContent(message.content, at, provider) }, message.name);
     case 'assistant':
       return encodeAssistant(message);
     case 'tool':
       // OpenAI has no error flag on tool results: `isError` results travel as their text, which says so.
       return { role: 'tool', tool_call_id: message.toolCallId, content: encodeToolContent(message, at, provider) };
   }
+}
+
+/** The participant's `name`, which OpenAI and Azure read (to tell speakers of one role apart). */
+function withName(out: WireObject, name: string | undefined): WireObject {
+  if (name !== undefined) out.name = name;
+  return out;
 }
 
 /** One unmarked text part travels as a plain string: what clients send most, and what upstreams saw before. */
@@ -75,7 +81,7 @@ function encodeAssistant(message: AssistantMessage): WireObject {
     if (part.type === 'text') text = text === undefined ? part.text : text + part.text;
     else if (part.type === 'tool-call') (calls ??= []).push({ id: part.id, type: 'function', function: { name: part.name, arguments: part.arguments } });
   }
-  const out: WireObject = { role: 'assistant', content: text ?? (calls ? null : '') };
+  const out = withName({ role: 'assistant', content: text ?? (calls ? null : '') }, message.name);
   if (calls) out.tool_calls = calls;
   return out;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest, Message } from '../../../core/types.js';
 import { encodeChatRequest, encodeEmbeddingRequest, type ChatEncodeOptions } from './encode-request.js';
+import { reasoningEffortsFor } from './reasoning.js';
 
 const OPTIONS: ChatEncodeOptions = { model: 'gpt-4o', provider: 'test', stream: false };
 const user = (text: string): Message => ({ role: 'user', content: [{ type: 'text', text }] });
@@ -93,22 +94,63 @@ describe('openai-chat request encoding', () => {
   });
 
   describe('reasoning', () => {
-    it('sends the requested effort as reasoning_effort', () => {
-      expect(bodyOf(ask({ reasoning: { enabled: true, effort: 'low' } })).reasoning_effort).toBe('low');
+    const gpt5 = { model: 'gpt-5-mini' };
+    it('sends the requested effort as reasoning_effort to a reasoning model', () => {
+      expect(bodyOf(ask({ reasoning: { enabled: true, effort: 'low' } }), { model: 'o3-mini' }).reasoning_effort).toBe('low');
     });
 
     it('turns a token budget alone into the effort it amounts to', () => {
-      expect(bodyOf(ask({ reasoning: { enabled: true, budgetTokens: 1_024 } })).reasoning_effort).toBe('minimal');
-      expect(bodyOf(ask({ reasoning: { enabled: true, budgetTokens: 8_000 } })).reasoning_effort).toBe('medium');
-      expect(bodyOf(ask({ reasoning: { enabled: true, budgetTokens: 32_000 } })).reasoning_effort).toBe('high');
+      expect(bodyOf(ask({ reasoning: { enabled: true, budgetTokens: 1_024 } }), gpt5).reasoning_effort).toBe('minimal');
+      expect(bodyOf(ask({ reasoning: { enabled: true, budgetTokens: 8_000 } }), gpt5).reasoning_effort).toBe('medium');
+      expect(bodyOf(ask({ reasoning: { enabled: true, budgetTokens: 32_000 } }), gpt5).reasoning_effort).toBe('high');
+    });
+
+    it("sends 'low' for 'minimal' to models outside the GPT-5 family, which refuse 'minimal'", () => {
+      expect(bodyOf(ask({ reasoning: { enabled: true, budgetTokens: 1_024 } }), { model: 'o4-mini' }).reasoning_effort).toBe('low');
+      expect(bodyOf(ask({ reasoning: { enabled: true, effort: 'minimal' } }), { model: 'deepseek-ai/DeepSeek-R1' }).reasoning_effort).toBe('low');
     });
 
     it('prefers the effort over the budget when both are given', () => {
-      expect(bodyOf(ask({ reasoning: { enabled: true, effort: 'high', budgetTokens: 1_024 } })).reasoning_effort).toBe('high');
+      expect(bodyOf(ask({ reasoning: { enabled: true, effort: 'high', budgetTokens: 1_024 } }), gpt5).reasoning_effort).toBe('high');
     });
 
     it("sends nothing when reasoning is off, as reasoning_effort 'none' is not universal", () => {
-      expect(bodyOf(ask({ reasoning: { enabled: false, effort: 'high' } }))).not.toHaveProperty('reasoning_effort');
+      expect(bodyOf(ask({ reasoning: { enabled: false, effort: 'high' } }), gpt5)).not.toHaveProperty('reasoning_effort');
+    });
+
+    it('drops reasoning with a warning for a model that refuses reasoning_effort (gpt-4o, gpt-4.1)', () => {
+      for (const model of ['gpt-4o', 'gpt-4.1-mini']) {
+        const { body, warnings } = encode(ask({ reasoning: { enabled: true, effort: 'high' } }), { model });
+        expect(body).not.toHaveProperty('reasoning_effort');
+        expect(warnings).toEqual([expect.objectContaining({ type: 'unsupported-setting', setting: 'reasoning' })]);
+      }
+    });
+
+    it("sends reasoning to any model whose deployment lists the 'reasoning' capability, and to none that lists others only", () => {
+      const listed = reasoningEffortsFor('gpt-4o', ['tools', 'reasoning']);
+      expect(bodyOf(ask({ reasoning: { enabled: true, budgetTokens: 1_024 } }), { reasoningEfforts: listed }).reasoning_effort).toBe('low');
+      const unlisted = reasoningEffortsFor('o3', ['tools']);
+      expect(encode(ask({ reasoning: { enabled: true, effort: 'high' } }), { reasoningEfforts: unlisted }).body).not.toHaveProperty('reasoning_effort');
+    });
+  });
+
+  describe('which models take reasoning_effort when the deployment declares no capabilities', () => {
+    it.each([
+      ['o1', 'low-to-high'],
+      ['o3-mini', 'low-to-high'],
+      ['o4-mini-2025-04-16', 'low-to-high'],
+      ['gpt-5', 'minimal-to-high'],
+      ['gpt-5.1-codex', 'minimal-to-high'],
+      ['openai/gpt-oss-120b', 'low-to-high'],
+      ['deepseek-ai/DeepSeek-R1-Distill-Qwen-7B', 'low-to-high'],
+      ['Qwen/QwQ-32B', 'low-to-high'],
+      ['qwen3:8b', 'low-to-high'],
+      ['gpt-4o', 'none'],
+      ['gpt-4.1', 'none'],
+      ['omni-moderation-latest', 'none'],
+      ['meta-llama/Llama-3.1-8B-Instruct', 'none'],
+    ] as const)('%s: %s', (model, efforts) => {
+      expect(reasoningEffortsFor(model, undefined)).toBe(efforts);
     });
   });
 
@@ -197,6 +239,19 @@ describe('openai-chat message encoding', () => {
   it('refuses a file given by URL, naming the part, as OpenAI takes no file URLs', () => {
     const request = ask({ messages: [user('hi'), { role: 'user', content: [{ type: 'text', text: 'read' }, { type: 'file', source: { type: 'url', url: 'https://example.com/a.pdf' } }] }] });
     expect(() => encode(request)).toThrowError(expect.objectContaining({ kind: 'invalid_request', status: 400, param: 'messages[1].content[1]', fallbackable: true }));
+  });
+
+  it("sends the participant's name of system, user and assistant messages, as OpenAI and Azure read it", () => {
+    const messages = messagesOf([
+      { role: 'system', content: [{ type: 'text', text: 'Be brief.' }], name: 'ops' },
+      { role: 'user', content: [{ type: 'text', text: 'hi' }], name: 'alice' },
+      { role: 'assistant', content: [{ type: 'tool-call', id: 'c', name: 'f', arguments: '{}' }], name: 'bot' },
+    ]);
+    expect(messages).toEqual([
+      { role: 'system', content: 'Be brief.', name: 'ops' },
+      { role: 'user', content: 'hi', name: 'alice' },
+      { role: 'assistant', content: null, name: 'bot', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{}' } }] },
+    ]);
   });
 
   it('sends assistant turns as joined text plus tool calls, null content when they only call tools, and no reasoning', () => {

@@ -1,7 +1,7 @@
 import { copyPassthrough } from '../../../core/fields.js';
-import { effortForBudget } from '../../../core/types.js';
-import type { ChatRequest, EmbeddingRequest, ReasoningEffort, ReasoningRequest, ResponseFormat, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
+import type { ChatRequest, EmbeddingRequest, ResponseFormat, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
 import { encodeMessages } from './encode-messages.js';
+import { reasoningEffort, reasoningEffortsFor, type ReasoningEfforts } from './reasoning.js';
 
 export type MaxTokensField = 'max_tokens' | 'max_completion_tokens';
 
@@ -21,6 +21,11 @@ export interface ChatEncodeOptions {
    * reasoning models refuse `max_tokens`); otherwise `providerOptions.openai.max_tokens_field` decides.
    */
   maxTokensField?: MaxTokensField;
+  /**
+   * Which `reasoning_effort` values the deployment's model takes (`reasoningEffortsFor`); judged by
+   * `model` when absent.
+   */
+  reasoningEfforts?: ReasoningEfforts;
 }
 
 /** The wire body, and what the upstream could not honour (for the response's and stream's `warnings`). */
@@ -30,6 +35,11 @@ export interface EncodedChatRequest {
 }
 
 const TOP_K_WARNING: Warning = Object.freeze({ type: 'unsupported-setting', setting: 'topK', message: 'topK is not supported by the OpenAI Chat Completions API and was not sent.' });
+const REASONING_WARNING: Warning = Object.freeze({
+  type: 'unsupported-setting',
+  setting: 'reasoning',
+  message: "The upstream model does not take reasoning_effort, so it was not sent; list the 'reasoning' capability on its deployment if it does.",
+});
 
 /**
  * The wire body of an OpenAI-compatible chat call, built from the canonical fields only (never a
@@ -45,8 +55,13 @@ export function encodeChatRequest(request: ChatRequest, options: ChatEncodeOptio
   if (request.tools !== undefined) body.tools = encodeTools(request.tools);
   if (request.toolChoice !== undefined) body.tool_choice = encodeToolChoice(request.toolChoice);
   if (request.parallelToolCalls !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
-  const effort = request.reasoning && reasoningEffort(request.reasoning);
-  if (effort) body.reasoning_effort = effort;
+  let warnings: Warning[] | undefined;
+  if (request.reasoning?.enabled) {
+    const efforts = options.reasoningEfforts ?? reasoningEffortsFor(options.model, undefined);
+    const effort = reasoningEffort(request.reasoning, efforts);
+    if (effort) body.reasoning_effort = effort;
+    else if (efforts === 'none') warnings = [REASONING_WARNING];
+  }
   if (request.user !== undefined) body.user = request.user;
   if (request.seed !== undefined) body.seed = request.seed;
   if (request.presencePenalty !== undefined) body.presence_penalty = request.presencePenalty;
@@ -58,20 +73,12 @@ export function encodeChatRequest(request: ChatRequest, options: ChatEncodeOptio
     body.continue_final_message = true;
     body.add_generation_prompt = false;
   }
-  return { body, warnings: request.topK !== undefined ? [TOP_K_WARNING] : undefined };
+  if (request.topK !== undefined) (warnings ??= []).push(TOP_K_WARNING);
+  return { body, warnings };
 }
 
 function maxTokensField(request: ChatRequest, options: ChatEncodeOptions): MaxTokensField {
   return options.maxTokensField ?? (request.providerOptions?.openai?.max_tokens_field === 'max_completion_tokens' ? 'max_completion_tokens' : 'max_tokens');
-}
-
-/**
- * The effort asked for, or the one a budget amounts to; with neither, the model's default. Nothing when
- * off: `reasoning_effort: 'none'` is not universal.
- */
-function reasoningEffort(reasoning: ReasoningRequest): ReasoningEffort | undefined {
-  if (!reasoning.enabled) return undefined;
-  return reasoning.effort ?? (reasoning.budgetTokens !== undefined ? effortForBudget(reasoning.budgetTokens) : undefined);
 }
 
 function encodeResponseFormat(format: ResponseFormat): Record<string, unknown> {

@@ -1,0 +1,22 @@
+/** Inline bytes given as a `data:` URL: the media type and the base64 text, undecoded. */
+export interface DataUrl {
+  mediaType: string;
+  data: string;
+}
+
+/** The head of a base64 data URL; only the head is matched, never the (large) data. */
+const BASE64_DATA_URL = /^data:([\w.+-]+\/[\w.+-]+);base64,/;
+
+/**
+ * `data:<type>/<subtype>;base64,<data>` as its parts, or undefined for anything else, percent-encoded
+ * data URLs (`data:image/png,...`) included: every upstream takes inline bytes as base64 only.
+ */
+export function parseDataUrl(url: string): DataUrl | undefined {
+  const head = BASE64_DATA_URL.exec(url);
+  return head ? { mediaType: head[1] as string, data: url.slice(head[0].length) } : undefined;
+}
+
+/** Whether the URL is a `data:` URL at all (one `parseDataUrl` may still refuse). */
+export function isDataUrl(url: string): boolean {
+  return url.length >= 5 && url.slice(0, 5).toLowerCase() === 'data:';
+}

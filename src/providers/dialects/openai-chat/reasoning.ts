@@ -1,0 +1,39 @@
+import { effortForBudget } from '../../../core/types.js';
+import type { ReasoningEffort, ReasoningRequest } from '../../../core/types.js';
+
+/**
+ * Which `reasoning_effort` values an upstream model takes: none (gpt-4o, gpt-4.1 refuse the field),
+ * 'low' to 'high' (o-series, open reasoning models), or 'minimal' too (the GPT-5 family only).
+ */
+export type ReasoningEfforts = 'none' | 'low-to-high' | 'minimal-to-high';
+
+/**
+ * Model names that take `reasoning_effort` when the deployment declares no capabilities, matched on the
+ * name after any `org/` prefix: OpenAI's o-series, GPT-5 and gpt-oss, and the reasoning models vLLM
+ * serves (DeepSeek-R1, QwQ, Qwen3). Deliberately short: any other model gets reasoning by listing the
+ * `reasoning` capability on its deployment.
+ */
+const REASONING_MODEL = /^(?:o[1-9]|gpt-5|gpt-oss|deepseek-r1|qwq|qwen3)(?:[-.:_]|$)/i;
+const MINIMAL_EFFORT_MODEL = /^gpt-5(?:[-.:_]|$)/i;
+
+/**
+ * What the deployment's model takes, decided once per deployment: its declared `capabilities` when it
+ * has any (the operator's lever), otherwise its model name.
+ */
+export function reasoningEffortsFor(model: string, capabilities: readonly string[] | undefined): ReasoningEfforts {
+  const name = model.slice(model.lastIndexOf('/') + 1);
+  const reasons = capabilities === undefined ? REASONING_MODEL.test(name) : capabilities.includes('reasoning');
+  if (!reasons) return 'none';
+  return MINIMAL_EFFORT_MODEL.test(name) ? 'minimal-to-high' : 'low-to-high';
+}
+
+/**
+ * The effort asked for, or the one a budget amounts to, lifted to 'low' where the model has no
+ * 'minimal'; with neither, the model's default. Nothing when off: `reasoning_effort: 'none'` is not
+ * universal.
+ */
+export function reasoningEffort(reasoning: ReasoningRequest, efforts: ReasoningEfforts): ReasoningEffort | undefined {
+  if (!reasoning.enabled || efforts === 'none') return undefined;
+  const effort = reasoning.effort ?? (reasoning.budgetTokens !== undefined ? effortForBudget(reasoning.budgetTokens) : undefined);
+  return effort === 'minimal' && efforts !== 'minimal-to-high' ? 'low' : effort;
+}
