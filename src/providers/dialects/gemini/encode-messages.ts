@@ -1,9 +1,10 @@
 import { GatewayError } from '../../../core/errors.js';
 import { parseDataUrl } from '../../../core/media.js';
 import { textOf } from '../../../core/types.js';
-import type { AssistantPart, FilePart, ImagePart, JsonObject, Message, ReasoningPart, ToolMessage, UserPart } from '../../../core/types.js';
+import type { AssistantPart, FilePart, ImagePart, Message, ReasoningPart, ToolMessage, UserPart } from '../../../core/types.js';
 import type { GeminiContent, GeminiPart, GeminiRequest } from './wire.js';
 import { GOOGLE_PROVIDER } from './signatures.js';
+import { parseToolArguments } from '../tool-arguments.js';
 
 function invalid(param: string, message: string): GatewayError {
   return new GatewayError({ kind: 'invalid_request', message, param });
@@ -45,17 +46,6 @@ function userParts(content: UserPart[], param: string): GeminiPart[] {
   return content.map((p, j) => (p.type === 'text' ? { text: p.text } : mediaPart(p, `${param}.content[${j}]`)));
 }
 
-function parseArguments(args: string, param: string): JsonObject {
-  if (args.trim() === '') return {};
-  try {
-    const parsed = JSON.parse(args) as unknown;
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as JsonObject;
-  } catch {
-    // fall through to the error below
-  }
-  throw invalid(param, `'${param}' must be a JSON object for Gemini function calls.`);
-}
-
 function signed<T extends GeminiPart>(part: T, signature: string | undefined): T {
   return signature === undefined ? part : { ...part, thoughtSignature: signature };
 }
@@ -89,7 +79,7 @@ function modelParts(content: AssistantPart[], param: string, callNames: Map<stri
       pending = undefined;
     } else if (p.type === 'tool-call') {
       callNames.set(p.id, p.name);
-      out.push(signed({ functionCall: { name: p.name, args: parseArguments(p.arguments, `${param}.content[${j}].arguments`) } }, pending));
+      out.push(signed({ functionCall: { name: p.name, args: parseToolArguments(p.arguments, `${param}.content[${j}].arguments`, 'Gemini') } }, pending));
       pending = undefined;
     }
   });
