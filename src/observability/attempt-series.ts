@@ -46,6 +46,9 @@ export class AttemptSeries {
   private readonly retries: CounterCells;
   private readonly fallbacks: CounterCells;
   private readonly cost: CounterCells;
+  private readonly cacheHits: CounterCells;
+  /** Cache-hit cells by group and deployment. */
+  private readonly hits = new Map<string, CounterCell>();
   private readonly chat = new Map<string, DeploymentCells>();
   private readonly embed = new Map<string, DeploymentCells>();
 
@@ -66,9 +69,12 @@ export class AttemptSeries {
     this.retries = new CounterCells('switchyard_retries_total', 'Retries of the same deployment, by the error that caused them.', registry);
     this.fallbacks = new CounterCells('switchyard_fallbacks_total', 'Attempts made on a deployment after falling back from another (tried or skipped), by cause.', registry);
     this.cost = new CounterCells('switchyard_cost_usd_total', 'Cost of upstream usage in USD (priced models only), by provider, model, region, API key and team.', registry);
+    this.cacheHits = new CounterCells('switchyard_cache_hits_total', 'Requests answered from the response cache, by group and the deployment whose answer was cached.', registry);
   }
 
   record(r: AttemptRecord): void {
+    // A cached answer made no upstream call: it is no GenAI operation and no attempt.
+    if (r.cacheHit === true) return this.recordCacheHit(r);
     const cells = this.cellsOf(r);
     const seconds = r.latencyMs / 1000;
     const errorKind = r.error?.kind;
@@ -86,6 +92,17 @@ export class AttemptSeries {
     if (r.fallbackFrom !== undefined) this.fallbackCell(cells, r, group, r.fallbackFrom).value += 1;
     const usd = usage && this.costOf ? this.costOf(r) : undefined;
     if (usd !== undefined && usd > 0) this.costCell(cells, r).value += usd;
+  }
+
+  private recordCacheHit(r: AttemptRecord): void {
+    const group = r.group ?? '';
+    const key = group + SEP + r.deployment;
+    let cell = this.hits.get(key);
+    if (!cell) {
+      cell = this.cacheHits.cell({ group, deployment: r.deployment });
+      this.hits.set(key, cell);
+    }
+    cell.value += 1;
   }
 
   private cellsOf(r: AttemptRecord): DeploymentCells {

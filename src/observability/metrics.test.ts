@@ -174,6 +174,17 @@ describe('gateway metrics', () => {
     expect(value(s, 'switchyard_attempts_total', { deployment: 'a' })).toBe(2);
   });
 
+  it('counts answers from the response cache by group and deployment, as no upstream operation or attempt', async () => {
+    const other = new GatewayMetrics([]);
+    other.onAttempt(attempt({ deployment: 'a', group: 'chat', cacheHit: true }));
+    other.onAttempt(attempt({ deployment: 'a', group: 'chat', cacheHit: true }));
+    other.onAttempt(attempt({ deployment: 'a', group: 'chat' }));
+    const s = parse(await other.render());
+    expect(value(s, 'switchyard_cache_hits_total', { group: 'chat', deployment: 'a' })).toBe(2);
+    expect(value(s, 'switchyard_attempts_total', { deployment: 'a' })).toBe(1);
+    expect(value(s, 'gen_ai_client_operation_duration_seconds_count', {})).toBe(1);
+  });
+
   it('keeps each gateway in its own registry', async () => {
     const other = new GatewayMetrics([]);
     other.requestStarted();
