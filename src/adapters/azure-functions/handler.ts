@@ -34,7 +34,7 @@ export function createAzureHandler(handler: HttpHandler, options: AzureHandlerOp
     try {
       response = await handler(toExchange(request, prefix, controller.signal));
     } catch (error) {
-      // The handler answers its own errors; this is a bug, answered in the OpenAI shape all the same.
+      // The handler answers its own errors; this is a bug, answered in the default front door's shape all the same.
       context.error('switchyard: the handler failed', stackOf(error));
       await settle();
       const { status, headers, body } = defaultErrorResponse(INTERNAL);

@@ -1,4 +1,6 @@
 import type { Duplex } from 'node:stream';
+import { GatewayError } from '../../core/errors.js';
+import { defaultErrorResponse } from '../../http/handler.js';
 
 /** The statuses Node's HTTP parser failures map to; anything else it rejects is a plain 400. */
 const BY_CODE: Record<string, { status: number; reason: string; code: string; message: string }> = {
@@ -14,8 +16,8 @@ interface ServerSocket extends Duplex {
 
 /**
  * `clientError` handler: requests Node's parser refuses (two Content-Lengths, Content-Length with
- * chunked, NUL in a header, oversized headers) or that arrive too slowly get an answer in the OpenAI
- * error shape instead of Node's bare one, then the connection is closed: after a framing error nothing
+ * chunked, NUL in a header, oversized headers) or that arrive too slowly get an answer in the default
+ * front door's error shape instead of Node's bare one, then the connection is closed: after a framing error nothing
  * more on it can be trusted. The parser's own reason stays out of the body: it quotes request bytes.
  */
 export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
@@ -25,6 +27,7 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
     return;
   }
   const e = BY_CODE[err.code ?? ''] ?? MALFORMED;
-  const body = JSON.stringify({ error: { message: e.message, type: 'invalid_request_error', param: null, code: e.code } });
+  const error = new GatewayError({ kind: 'invalid_request', status: e.status, message: e.message, code: e.code });
+  const body = defaultErrorResponse(error).body as string;
   s.end(`HTTP/1.1 ${e.status} ${e.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
