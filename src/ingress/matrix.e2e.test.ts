@@ -1,9 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { parseConfig } from '../config/load.js';
 import type { AttemptRecord } from '../core/events.js';
 import { createGateway } from '../gateway/gateway.js';
+import { createLedger, type Ledger } from '../ledger/index.js';
 import { startServer, type RunningServer } from '../adapters/node/server.js';
 import { startAnthropicSim } from '../sim/anthropic/index.js';
 import { startAzureSim } from '../sim/azure/index.js';
@@ -316,5 +320,65 @@ describe('every front door Ã— every provider, through the server and each doorâ€
         else expect(error).toBeInstanceOf(index === 1 ? Anthropic.APIError : OpenAI.APIError);
       });
     });
+  });
+});
+
+describe('accounting and budgets are the same whichever door a request used', () => {
+  let sim: SimServer;
+  let ledger: Ledger;
+  let server: RunningServer;
+  const ask = { model: 'chat', text: 'How much does this cost?' };
+
+  beforeAll(async () => {
+    sim = await startOpenAISim({ apiKey: 'sk-oa' });
+    const dir = mkdtempSync(join(tmpdir(), 'matrix-ledger-'));
+    const parsed = parseConfig({
+      api_keys: [
+        { id: 'free', key: 'sk-free' },
+        { id: 'tight', key: 'sk-tight' },
+      ],
+      deployments: [{ id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1`, api_key: 'sk-oa' }],
+      groups: [{ name: 'chat', deployments: ['openai'] }],
+      ledger: { path: join(dir, 'ledger.sqlite'), spill_path: join(dir, 'spill.jsonl') },
+      budgets: { limits: [{ name: 'tight', period: 'daily', match: { key: 'tight' }, hard_usd: 0.000_000_1 }] },
+    });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    ledger = await createLedger(parsed.config);
+    server = await startServer(createGateway(parsed.config, { observers: [ledger.observer], admission: ledger.admission, priceOf: ledger.priceOf }), { port: 0 });
+  });
+
+  afterAll(async () => {
+    await server.shutdown(100);
+    await ledger.close();
+    await sim.close();
+  });
+
+  const doorsFor = (key: string): Door[] => {
+    const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key, maxRetries: 0 });
+    return [openAIChatDoor(openai), anthropicDoor(new Anthropic({ baseURL: server.url, apiKey: key, maxRetries: 0 })), responsesDoor(openai)];
+  };
+
+  it('records every door in the ledger as the ingress tag, each answer priced alike', async () => {
+    for (const d of doorsFor('sk-free')) expect(await d.chat(ask.model, ask.text)).toBe(`Hello from gpt-4o-mini! You said: ${ask.text}.`);
+    await ledger.flush();
+    const rows = await ledger.store!.summarize({ from: 0, to: Date.now() + 1000, groupBy: ['tag:ingress'] });
+    expect(rows.map((r) => r.keys['tag:ingress']).sort()).toEqual(['anthropic-messages', 'openai-chat', 'openai-responses']);
+    const costs = rows.map((r) => r.costUsd);
+    expect(costs[0]).toBeGreaterThan(0);
+    // The same prompt costs the same whichever door it came through (the Messages door has no system prompt either).
+    expect(new Set(costs).size).toBe(1);
+  });
+
+  it("refuses a spent budget on every door, in that door's own error shape", async () => {
+    const [chat, messages, responses] = doorsFor('sk-tight') as [Door, Door, Door];
+    // Admission refuses once the spend has reached the limit: the first answer spends it.
+    expect(await messages.chat(ask.model, ask.text)).toContain('You said');
+    const refused = await Promise.all([chat.failBefore(ask.model), messages.failBefore(ask.model), responses.failBefore(ask.model)]);
+    expect(refused[0]).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((refused[0] as InstanceType<typeof OpenAI.RateLimitError>).code).toBe('budget_exceeded');
+    expect(refused[1]).toBeInstanceOf(Anthropic.RateLimitError);
+    expect((refused[1] as InstanceType<typeof Anthropic.RateLimitError>).error).toMatchObject({ type: 'error', error: { type: expect.any(String) } });
+    expect(refused[2]).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((refused[2] as InstanceType<typeof OpenAI.RateLimitError>).code).toBe('budget_exceeded');
   });
 });
