@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { AdmissionControl, AdmissionTicket, AttemptObserver, AttemptTracing, Operation } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { estimatePromptTokens, estimateTokens, withEstimatedUsage } from '../core/estimate.js';
-import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
+import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart, Warning } from '../core/types.js';
 import { checkRequestFields, grantsRequestFields } from '../core/fields.js';
 import type { ConfigInput, DeploymentConfig, GatewayConfig } from '../config/schema.js';
 import type { Provider } from '../core/provider.js';
@@ -104,6 +104,8 @@ export interface ChatResult {
 export interface StreamResult {
   servedBy: ServedBy;
   parts: AsyncIterable<StreamPart>;
+  /** Settings the serving provider could not honour (from the stream's start part). */
+  warnings?: readonly Warning[];
   headers?: ResultHeaders;
   cache?: CacheStatus;
 }
@@ -315,8 +317,8 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
         } catch (err) {
           return failWith(err, ticket);
         }
-        const { parts, attempt } = opened;
-        return { parts: lookup ? caching.record(lookup, parts, attempt) : parts, servedBy: servedBy(attempt, meta), headers: ticket.headers, cache: lookup && 'miss' };
+        const { parts, attempt, warnings } = opened;
+        return { parts: lookup ? caching.record(lookup, parts, attempt) : parts, servedBy: servedBy(attempt, meta), headers: ticket.headers, cache: lookup && 'miss', warnings };
       }
       const tried = new Set<string>();
       let broken: StreamSettlement | undefined;
@@ -357,7 +359,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
         };
       };
       const parts = resumable(first.parts, resume);
-      return { parts: lookup ? caching.record(lookup, parts, first.attempt) : parts, servedBy: servedBy(first.attempt, meta), headers: ticket.headers, cache: lookup && 'miss' };
+      return { parts: lookup ? caching.record(lookup, parts, first.attempt) : parts, servedBy: servedBy(first.attempt, meta), headers: ticket.headers, cache: lookup && 'miss', warnings: first.warnings };
     },
 
     async embed(request, opts = {}) {

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { AdmissionTicket } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { raceAbort } from '../core/abort.js';
-import type { ChatRequest, StreamPart } from '../core/types.js';
+import type { ChatRequest, StreamPart, Warning } from '../core/types.js';
 import { executeWithFallback, type Attempt, type ExecuteOptions, type ExecutePolicy } from '../routing/executor.js';
 import type { Needs } from '../routing/filters.js';
 import type { Deployment, RoutePlan } from '../routing/router.js';
@@ -37,6 +37,8 @@ export interface StreamOpening {
 export interface OpenedAttempt {
   parts: AsyncIterableIterator<StreamPart>;
   attempt: Attempt;
+  /** Settings the provider could not honour, from the start part read before the first content. */
+  warnings: readonly Warning[] | undefined;
 }
 
 /**
@@ -103,5 +105,6 @@ export async function openStreamOn(deps: StreamDeps, s: StreamOpening, execution
     },
     deps.idleTimeoutMs,
   );
-  return { parts, attempt };
+  const start = opened.head.find((p) => p.type === 'start');
+  return { parts, attempt, warnings: start?.type === 'start' ? start.warnings : undefined };
 }

@@ -1,3 +1,4 @@
+import type { Warning } from '../core/types.js';
 import type { CacheStatus, RequestOptions, ServedBy } from '../gateway/gateway.js';
 import type { RouteContext } from '../http/route.js';
 import { NO_HINTS, type BodyHints } from './body-hints.js';
@@ -43,9 +44,10 @@ export function requestOptions(ctx: RouteContext, ingress: IngressName, hints: B
 
 /**
  * The headers naming who served an answer, on every front door, after admission's (`x-ratelimit-*`) when
- * there are some, and `x-switchyard-cache: hit|miss` when the request used the response cache.
+ * there are some, `x-switchyard-cache: hit|miss` when the request used the response cache, and
+ * `x-switchyard-warnings` naming the settings the serving provider could not honour (dropped or changed).
  */
-export function servedHeaders(s: ServedBy, admission?: Readonly<Record<string, string>>, cache?: CacheStatus): Record<string, string> {
+export function servedHeaders(s: ServedBy, admission?: Readonly<Record<string, string>>, cache?: CacheStatus, warnings?: readonly Warning[]): Record<string, string> {
   const h: Record<string, string> = {
     ...admission,
     'x-switchyard-deployment': s.deployment,
@@ -55,7 +57,13 @@ export function servedHeaders(s: ServedBy, admission?: Readonly<Record<string, s
   };
   if (s.region) h['x-switchyard-region'] = s.region;
   if (cache) h['x-switchyard-cache'] = cache;
+  if (warnings !== undefined && warnings.length > 0) h['x-switchyard-warnings'] = warningsHeader(warnings);
   return h;
+}
+
+/** The settings a provider could not honour, once each, in the order they were reported (`topK, reasoning`). */
+function warningsHeader(warnings: readonly Warning[]): string {
+  return [...new Set(warnings.map((w) => w.setting ?? w.type))].join(', ');
 }
 
 /** `x-switchyard-cost-usd`: at most ten decimals, trailing zeros dropped but one kept after the point (`0.5`, `2.0`). */

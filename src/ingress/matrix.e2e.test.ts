@@ -273,6 +273,21 @@ describe('every front door Ã— every provider, through the server and each doorâ€
   });
 
   const door = (i: number): Door => doors[i] as Door;
+
+  it('names the settings a provider could not honour in x-switchyard-warnings, whole and streamed', async () => {
+    const ask = async (stream: boolean): Promise<string | string[] | undefined> => {
+      const res = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
+        body: JSON.stringify({ model: 'anthropic', seed: 7, frequency_penalty: 0.5, stream, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      await res.text();
+      return res.headers.get('x-switchyard-warnings') ?? undefined;
+    };
+    expect(await ask(false)).toBe('seed, frequencyPenalty');
+    expect(await ask(true)).toBe('seed, frequencyPenalty');
+  });
+
   const sim = (t: Target): SimServer => sims[t.sim] as SimServer;
 
   describe.each([0, 1, 2].map((index) => ({ index, name: ['Chat Completions', 'Messages', 'Responses'][index] })))('$name door', ({ index }) => {

@@ -26,9 +26,9 @@ async function messages(ctx: RouteContext): Promise<HttpResponse> {
   const hints = takeBodyHints(body);
   const { request, stream } = decodeMessagesRequest(body);
   if (stream) {
-    const { parts, servedBy, headers: admitted, cache } = await ctx.gateway.stream(request, requestOptions(ctx, 'anthropic-messages', hints));
+    const { parts, servedBy, headers: admitted, cache, warnings } = await ctx.gateway.stream(request, requestOptions(ctx, 'anthropic-messages', hints));
     ctx.servedBy = servedBy;
-    const headers = answerHeaders(ctx, servedHeaders(servedBy, admitted, cache));
+    const headers = answerHeaders(ctx, servedHeaders(servedBy, admitted, cache, warnings));
     headers['content-type'] = 'text/event-stream';
     headers['cache-control'] = 'no-cache';
     if (ctx.costOf) headers.trailer = 'x-switchyard-cost-usd';
@@ -37,7 +37,7 @@ async function messages(ctx: RouteContext): Promise<HttpResponse> {
   }
   const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(request, requestOptions(ctx, 'anthropic-messages', hints));
   ctx.servedBy = servedBy;
-  const headers = answerHeaders(ctx, servedHeaders(servedBy, admitted, cache));
+  const headers = answerHeaders(ctx, servedHeaders(servedBy, admitted, cache, response.warnings));
   const cost = costExtension(ctx, servedBy, response.usage, response.usageEstimated);
   if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
   if (response.usageEstimated) headers['x-switchyard-usage-estimated'] = 'true';

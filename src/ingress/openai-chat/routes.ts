@@ -23,16 +23,16 @@ async function chatCompletions(ctx: RouteContext): Promise<HttpResponse> {
   if (stream) return streamCompletion(ctx, request, options, includeUsage);
   const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(request, options);
   ctx.servedBy = servedBy;
-  const headers = servedHeaders(servedBy, admitted, cache);
+  const headers = servedHeaders(servedBy, admitted, cache, response.warnings);
   const cost = costExtension(ctx, servedBy, response.usage, response.usageEstimated);
   if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
   return jsonResponse(200, encodeChatResponse(response, request.model, cost), headers);
 }
 
 async function streamCompletion(ctx: RouteContext, request: ChatRequest, options: RequestOptions, includeUsage: boolean): Promise<HttpResponse> {
-  const { parts, servedBy, headers: admitted, cache } = await ctx.gateway.stream(request, options);
+  const { parts, servedBy, headers: admitted, cache, warnings } = await ctx.gateway.stream(request, options);
   ctx.servedBy = servedBy;
-  const headers = servedHeaders(servedBy, admitted, cache);
+  const headers = servedHeaders(servedBy, admitted, cache, warnings);
   headers['content-type'] = 'text/event-stream';
   headers['cache-control'] = 'no-cache';
   if (ctx.costOf) headers.trailer = 'x-switchyard-cost-usd';

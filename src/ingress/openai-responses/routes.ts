@@ -44,9 +44,9 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
   const frame: ResponseFrame = { id: ids.response, createdAt: Math.floor(Date.now() / 1000), model: req.model, echo: req.echo, stored: keep !== undefined };
 
   if (req.stream) {
-    const { parts, servedBy, headers: admitted, cache } = await ctx.gateway.stream(chat, options);
+    const { parts, servedBy, headers: admitted, cache, warnings } = await ctx.gateway.stream(chat, options);
     ctx.servedBy = servedBy;
-    const headers = servedHeaders(servedBy, admitted, cache);
+    const headers = servedHeaders(servedBy, admitted, cache, warnings);
     headers['content-type'] = 'text/event-stream';
     headers['cache-control'] = 'no-cache';
     if (ctx.costOf) headers.trailer = 'x-switchyard-cost-usd';
@@ -56,7 +56,7 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
 
   const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(chat, options);
   ctx.servedBy = servedBy;
-  const headers = servedHeaders(servedBy, admitted, cache);
+  const headers = servedHeaders(servedBy, admitted, cache, response.warnings);
   const cost = costExtension(ctx, servedBy, response.usage, response.usageEstimated);
   if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
   const output = outputItems(response, ids, req.encryptedReasoning);
