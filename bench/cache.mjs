@@ -24,7 +24,7 @@ const gateway = createGateway({
   groups: [{ name: 'chat', deployments: ['up'], cache: { enabled: true } }],
   cache: { max_entries: n * 2 },
 });
-const ask = (text) => ({ model: 'chat', temperature: 0, messages: [{ role: 'user', content: text }] });
+const ask = (text) => ({ model: 'chat', temperature: 0, messages: [{ role: 'user', content: [{ type: 'text', text }] }] });
 
 async function cpuPerRequest(label, make) {
   for (let i = 0; i < 200; i++) await gateway.chat(make(`warm-${label}-${i}`));

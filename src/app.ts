@@ -1,25 +1,19 @@
 import type { GatewayConfig } from './config/schema.js';
-import { composeAdmission } from './core/admission.js';
 import type { Logger } from './core/logger.js';
 import { silentLogger } from './core/logger.js';
 import { createGateway, type Gateway } from './gateway/gateway.js';
 import { createLedger, type Ledger } from './ledger/index.js';
-import { createObservability, type MetricsEndpoint, type Observability } from './observability/index.js';
+import type { MetricsEndpoint, Observability } from './observability/index.js';
 import type { ServerOptions } from './adapters/node/server.js';
 import type { HandlerOptions } from './http/handler.js';
 import type { Route } from './http/route.js';
 import { statusRoute } from './http/status-route.js';
 import { createUsageRoute } from './http/usage-route.js';
-import { openRateLimiter } from './limits/open.js';
 import { createAuthenticator } from './http/auth.js';
-import { metricsRoute } from './http/metrics-route.js';
-import { createGovernance, type Governance } from './governance/index.js';
+import type { Governance } from './governance/index.js';
 import type { AdminTarget } from './ops/admin.js';
-import { createAdminRoutes } from './ops/admin-routes.js';
-import { createDashboardRoutes } from './dashboard/routes.js';
 import type { StateStore } from './state/store.js';
 import type { BudgetState } from './ledger/budgets/state.js';
-import { attachResponsesStore } from './ingress/openai-responses/store/attach.js';
 
 /** Everything one config describes, wired together: the composition root of every runtime adapter. */
 export interface App {
@@ -62,6 +56,8 @@ export interface AppOptions {
 /** Builds the gateway with its ledger (usage, cost, budgets), shared state and feature routes. */
 export async function createApp(config: GatewayConfig, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? silentLogger;
+  const { createObservability, createGovernance, openRateLimiter, composeAdmission, attachResponsesStore, createAdminRoutes, createDashboardRoutes, metricsRoute } =
+    await loadAppFeatures();
   // Built before the ledger, whose soft-limit notices it counts; it prices attempts only once requests flow.
   const observability = await createObservability(config, { logger, costOf: (r) => ledger.prices.usdOf(r, r.usage) });
   // Virtual keys' budgets: the key store is built on the ledger's database, so it is looked up late.
@@ -132,5 +128,33 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
       await limits?.close();
       await ownedStore?.close();
     },
+  };
+}
+
+/**
+ * What only an app uses (prom-client's metrics, governance, the dashboard, admin routes, rate limits,
+ * the Responses store), imported when an app is built: `import('switchyard')` for `createGateway`
+ * alone never pays for them (~35 ms of a cold start).
+ */
+async function loadAppFeatures() {
+  const [observability, governance, limits, admission, responses, admin, dashboard, metrics] = await Promise.all([
+    import('./observability/index.js'),
+    import('./governance/index.js'),
+    import('./limits/open.js'),
+    import('./core/admission.js'),
+    import('./ingress/openai-responses/store/attach.js'),
+    import('./ops/admin-routes.js'),
+    import('./dashboard/routes.js'),
+    import('./http/metrics-route.js'),
+  ]);
+  return {
+    createObservability: observability.createObservability,
+    createGovernance: governance.createGovernance,
+    openRateLimiter: limits.openRateLimiter,
+    composeAdmission: admission.composeAdmission,
+    attachResponsesStore: responses.attachResponsesStore,
+    createAdminRoutes: admin.createAdminRoutes,
+    createDashboardRoutes: dashboard.createDashboardRoutes,
+    metricsRoute: metrics.metricsRoute,
   };
 }

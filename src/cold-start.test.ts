@@ -40,6 +40,10 @@ function loadedBy(name: string, deployments: unknown[]): string[] {
   );
 }
 
+/** Modules only `createApp` needs: metrics, governance, dashboard, admin routes, rate limits, the Responses store. */
+const APP_ONLY =
+  /\/node_modules\/prom-client\/|\/src\/(observability\/(index|metrics)|governance\/index|dashboard\/routes|ops\/admin-routes|limits\/open|ingress\/openai-responses\/store\/attach|http\/metrics-route|core\/admission)\.ts$/;
+
 const heavyIn = (urls: string[]): string[] => Object.entries(HEAVY).filter(([, re]) => urls.some((u) => re.test(u))).map(([name]) => name);
 
 describe('cold start', () => {
@@ -53,6 +57,21 @@ describe('cold start', () => {
     // undici's pool and request pieces are required on the first pool, yaml on the first YAML text.
     const urls = loadedBy('no-yaml', [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }]);
     expect(urls.filter((u) => /\/node_modules\/(undici|yaml)\//.test(u))).toEqual([]);
+  });
+
+  it('imports no app-only feature for createGateway alone, and prom-client only where an app builds metrics', () => {
+    const deployments = [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }];
+    const gatewayOnly = loadedBy('gateway-only', deployments);
+    expect(gatewayOnly.filter((u) => APP_ONLY.test(u))).toEqual([]);
+    const app = (name: string, metrics: boolean): string[] =>
+      loadedWhile(
+        name,
+        `const { createApp, parseConfig } = await import(${JSON.stringify(join(root, 'src/index.ts'))});
+        const app = await createApp(parseConfig({ deployments: ${JSON.stringify(deployments)}, observability: { metrics: { enabled: ${metrics} } } }).config);
+        await app.close();`,
+      );
+    expect(app('app-metrics', true).some((u) => u.includes('/node_modules/prom-client/'))).toBe(true);
+    expect(app('app-no-metrics', false).filter((u) => u.includes('/node_modules/prom-client/'))).toEqual([]);
   });
 
   it('loads no other command for `switchyard serve`', () => {

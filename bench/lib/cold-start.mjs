@@ -17,7 +17,7 @@ const gateway = createGateway({
 });
 const t2 = performance.now();
 const c2 = cpu();
-await gateway.chat({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+await gateway.chat({ model: 'chat', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] });
 const t3 = performance.now();
 const c3 = cpu();
 await gateway.close();

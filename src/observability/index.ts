@@ -4,7 +4,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import type { GatewayStatus } from '../gateway/engine.js';
 import type { BatcherStats } from '../ledger/batcher.js';
 import type { BudgetSpend, SoftLimitNotice } from '../ledger/budgets/guard.js';
-import { GatewayMetrics, type RequestServedBy } from './metrics.js';
+import type { GatewayMetrics, RequestServedBy } from './metrics.js';
 import type { ServerSpanStart, Tracer } from './tracing.js';
 
 export type { ServerSpanStart } from './tracing.js';
@@ -57,7 +57,10 @@ const NO_SPAN: ServerSpan = { traceparent: undefined, end: () => undefined };
 export async function createObservability(config: GatewayConfig, options: ObservabilityOptions = {}): Promise<Observability> {
   const oc = config.observability;
   const now = options.now ?? Date.now;
-  const metrics = oc.metrics.enabled ? new GatewayMetrics(config.deployments, { costOf: options.costOf }) : undefined;
+  // prom-client loads only when a registry is built: a config with metrics off never imports it.
+  const metrics: GatewayMetrics | undefined = oc.metrics.enabled
+    ? new (await import('./metrics.js')).GatewayMetrics(config.deployments, { costOf: options.costOf })
+    : undefined;
   const tracer = oc.tracing.enabled ? await loadTracer(config, options.logger ?? silentLogger, now) : undefined;
   const observer = metrics && tracer ? both(metrics, tracer) : (metrics ?? tracer);
   return {

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { AttemptObserver, AttemptRecord, AttemptTracing } from '../core/events.js';
 import type { DeploymentConfig } from '../config/schema.js';
+import { spanId, traceId } from './ids.js';
 import { genAiOperationName, genAiProviderName, serverAddress } from './genai.js';
 import { SpanKind, type SpanData, type SpanExporter } from './otlp.js';
 import { formatTraceparent, parseTraceparent, type TraceContext } from './traceparent.js';
@@ -35,8 +35,6 @@ interface OpenServerSpan {
   attempts?: Map<number, string>;
 }
 
-const spanId = (): string => randomBytes(8).toString('hex');
-const traceId = (): string => randomBytes(16).toString('hex');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**

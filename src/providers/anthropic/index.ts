@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ProviderFactory } from '../registry.js';
 import { messagesPassthroughProblem } from '../dialects/anthropic-messages/index.js';
-import { AnthropicProvider } from './provider.js';
+import { lazyProvider } from '../lazy.js';
 
 const options = z.looseObject({
   /** API origin; `/v1/messages` is appended (a trailing `/v1` is tolerated). */
@@ -26,5 +26,7 @@ export const anthropic: ProviderFactory<AnthropicOptions> = {
   type: 'anthropic',
   options,
   passthroughProblem: (fields) => messagesPassthroughProblem(fields),
-  create: (deployment, opts, deps) => new AnthropicProvider(deployment, opts, deps.logger),
+  // The provider and its Messages codec load only for configs that name Anthropic; it continues a final
+  // assistant message (prefill) and counts tokens (count_tokens).
+  create: (deployment, opts, deps) => lazyProvider('anthropic', async () => new (await import('./provider.js')).AnthropicProvider(deployment, opts, deps.logger), true, true),
 };
