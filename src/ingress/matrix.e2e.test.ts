@@ -61,9 +61,13 @@ interface Door {
   stream(model: string, text: string): Promise<{ text: string; inputTokens: number; outputTokens: number }>;
   /** Asks for a tool call, hands back the result 'sunny', and returns the final answer. */
   toolRoundTrip(model: string): Promise<{ arguments: unknown; answer: string }>;
+  /** Streams an answer that calls a tool; returns the call's name and parsed arguments as the client assembled them. */
+  streamToolCall(model: string): Promise<{ name: string; arguments: unknown }>;
   image(model: string): Promise<string>;
   /** Asks for reasoning through the door's own setting; returns the reasoning text shown and the answer. */
   reason(model: string): Promise<{ reasoning: string; answer: string }>;
+  /** The same, streamed: the reasoning and the answer as the client assembled them from the events. */
+  streamReasoning(model: string): Promise<{ reasoning: string; answer: string }>;
   /** The error the client raises when the upstream fails before the first byte. */
   failBefore(model: string): Promise<unknown>;
   /** The error the client raises when the stream breaks after its first bytes. */
@@ -100,6 +104,22 @@ function openAIChatDoor(client: OpenAI): Door {
       const second = await client.chat.completions.create({ model, tools, messages: [ask, message, { role: 'tool', tool_call_id: call.id, content: 'sunny' }] });
       return { arguments: JSON.parse(call.function.arguments) as unknown, answer: second.choices[0]?.message.content ?? '' };
     },
+    async streamToolCall(model) {
+      const stream = await client.chat.completions.create({ model, tools, stream: true, messages: [{ role: 'user', content: 'Please call the tool' }] });
+      let name = '';
+      let args = '';
+      let finish: string | null | undefined;
+      for await (const chunk of stream) {
+        const choice = chunk.choices[0];
+        for (const d of choice?.delta.tool_calls ?? []) {
+          name += d.function?.name ?? '';
+          args += d.function?.arguments ?? '';
+        }
+        finish = choice?.finish_reason ?? finish;
+      }
+      expect(finish).toBe('tool_calls');
+      return { name, arguments: JSON.parse(args) as unknown };
+    },
     async image(model) {
       const r = await client.chat.completions.create({
         model,
@@ -112,6 +132,17 @@ function openAIChatDoor(client: OpenAI): Door {
       const message = r.choices[0]?.message as (OpenAI.ChatCompletionMessage & { reasoning_content?: string }) | undefined;
       expect(r.usage?.completion_tokens_details?.reasoning_tokens).toBeGreaterThan(0);
       return { reasoning: message?.reasoning_content ?? '', answer: message?.content ?? '' };
+    },
+    async streamReasoning(model) {
+      const stream = await client.chat.completions.create({ model, reasoning_effort: 'low', max_completion_tokens: 4096, stream: true, messages: [{ role: 'user', content: 'hi' }] });
+      let reasoning = '';
+      let answer = '';
+      for await (const chunk of stream) {
+        const delta = chunk.choices[0]?.delta as ({ content?: string | null; reasoning_content?: string } | undefined);
+        reasoning += delta?.reasoning_content ?? '';
+        answer += delta?.content ?? '';
+      }
+      return { reasoning, answer };
     },
     failBefore: (model) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e),
     async failAfter(model) {
@@ -150,6 +181,12 @@ function anthropicDoor(client: Anthropic): Door {
       });
       return { arguments: use.input, answer: textOf(second) };
     },
+    async streamToolCall(model) {
+      const m = await client.messages.stream({ model, max_tokens: 256, tools, messages: [{ role: 'user', content: 'Please call the tool' }] }).finalMessage();
+      expect(m.stop_reason).toBe('tool_use');
+      const use = m.content.find((b) => b.type === 'tool_use');
+      return use?.type === 'tool_use' ? { name: use.name, arguments: use.input } : { name: '', arguments: undefined };
+    },
     async image(model) {
       const m = await client.messages.create({
         model,
@@ -169,6 +206,11 @@ function anthropicDoor(client: Anthropic): Door {
         messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: m.content }, { role: 'user', content: 'and again' }],
       });
       expect(textOf(next)).toContain('You said: and again.');
+      return { reasoning: thinking?.type === 'thinking' ? thinking.thinking : '', answer: textOf(m) };
+    },
+    async streamReasoning(model) {
+      const m = await client.messages.stream({ model, max_tokens: 4096, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: [{ role: 'user', content: 'hi' }] }).finalMessage();
+      const thinking = m.content.find((b) => b.type === 'thinking');
       return { reasoning: thinking?.type === 'thinking' ? thinking.thinking : '', answer: textOf(m) };
     },
     failBefore: (model) => client.messages.create({ model, max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e),
@@ -199,6 +241,11 @@ function responsesDoor(client: OpenAI): Door {
       const second = await client.responses.create({ model, tools, input: [ask, call, { type: 'function_call_output', call_id: call.call_id, output: 'sunny' }] });
       return { arguments: JSON.parse(call.arguments) as unknown, answer: second.output_text };
     },
+    async streamToolCall(model) {
+      const r = await client.responses.stream({ model, tools, input: 'Please call the tool' }).finalResponse();
+      const call = r.output.find((o) => o.type === 'function_call');
+      return call?.type === 'function_call' ? { name: call.name, arguments: JSON.parse(call.arguments) as unknown } : { name: '', arguments: undefined };
+    },
     async image(model) {
       const r = await client.responses.create({
         model,
@@ -212,6 +259,11 @@ function responsesDoor(client: OpenAI): Door {
       const item = r.output.find((o) => o.type === 'reasoning');
       const reasoning = item?.type === 'reasoning' ? item.summary.map((s) => s.text).join('') : '';
       return { reasoning, answer: r.output_text };
+    },
+    async streamReasoning(model) {
+      const r = await client.responses.stream({ model, reasoning: { effort: 'low' }, max_output_tokens: 4096, input: 'hi' }).finalResponse();
+      const item = r.output.find((o) => o.type === 'reasoning');
+      return { reasoning: item?.type === 'reasoning' ? item.summary.map((s) => s.text).join('') : '', answer: r.output_text };
     },
     failBefore: (model) => client.responses.create({ model, input: 'hi' }).catch((e: unknown) => e),
     failAfter: (model) =>
@@ -308,12 +360,23 @@ describe('every front door Ã— every provider, through the server and each doorâ€
         expect(await door(index).toolRoundTrip(t.id)).toEqual({ arguments: { query: 'Please call the tool' }, answer: 'The tool said: sunny.' });
       });
 
+      it('streams a tool call', async () => {
+        expect(await door(index).streamToolCall(t.id)).toEqual({ name: 'lookup', arguments: { query: 'Please call the tool' } });
+      });
+
       it('takes an image', async () => {
         expect(await door(index).image(t.id)).toBe(`Hello from ${t.model}! I see 1 image(s). You said: What is this?.`);
       });
 
       it(`reasons when the door's own setting asks${t.showsReasoning ? ', showing the reasoning' : ''}`, async () => {
         const r = await door(index).reason(t.id);
+        expect(r.answer).toBe(`Hello from ${t.model}! You said: hi.`);
+        if (t.showsReasoning) expect(r.reasoning).toMatch(/^The user wrote "hi"/);
+        else expect(r.reasoning).toBe('');
+      });
+
+      it(`streams the reasoning the door's own setting asked for${t.showsReasoning ? '' : ' (none shown by this provider)'}`, async () => {
+        const r = await door(index).streamReasoning(t.id);
         expect(r.answer).toBe(`Hello from ${t.model}! You said: hi.`);
         if (t.showsReasoning) expect(r.reasoning).toMatch(/^The user wrote "hi"/);
         else expect(r.reasoning).toBe('');
