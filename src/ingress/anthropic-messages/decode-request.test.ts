@@ -133,6 +133,17 @@ describe('decodeMessagesRequest', () => {
     expect(prefill.request.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'hi' }] }]);
   });
 
+  it('pairs every tool_result with a tool_use of the message before it, as the Messages API does', () => {
+    const use = { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {} }] };
+    const result = (id: string) => ({ role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content: 'ok' }] });
+    expect(problem({ ...base, messages: [...hi, use, result('t1')] })).toBe('accepted');
+    expect(problem({ ...base, messages: [...hi, use, result('t9')] })).toBe(
+      'messages.2.content.0.tool_use_id: must name a tool_use block of the previous (assistant) message: each tool_result answers one',
+    );
+    expect(problem({ ...base, messages: [result('t1')] })).toMatch(/^messages\.0\.content\.0\.tool_use_id: /);
+    expect(problem({ ...base, messages: [...hi, use, ...hi] })).toBe('messages.2.content: must hold a tool_result for each tool_use of the previous message (unanswered: t1)');
+  });
+
   it('names the Anthropic parameter of what it refuses, and needs max_tokens except for counting', () => {
     expect(problem({ model: 'm', messages: hi })).toBe('max_tokens: must be an integer of at least 1');
     expect(problem({ model: 'm', messages: hi }, true)).toBe('accepted');

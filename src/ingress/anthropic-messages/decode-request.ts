@@ -2,6 +2,7 @@ import type { ChatRequest, Message, ReasoningRequest, ToolDefinition } from '../
 import { isObject } from '../../core/json.js';
 import { cacheControlOf, checkCount, fail, int, num, str } from './check.js';
 import { assistantParts, systemMessage, userTurn } from './decode-content.js';
+import { checkToolPairing } from './tool-pairing.js';
 
 /*
  * An Anthropic Messages request to the canonical chat request. Checked here, with Anthropic's
@@ -41,6 +42,7 @@ function conversation(body: Record<string, unknown>): Message[] {
       else if (i !== messages.length - 1) fail(`${p}.content`, 'all messages must have non-empty content except for the optional final assistant message');
     } else fail(`${p}.role`, "must be 'user' or 'assistant'");
   });
+  checkToolPairing(messages);
   return out;
 }
 
