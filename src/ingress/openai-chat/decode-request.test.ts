@@ -223,9 +223,19 @@ describe('chat request decoding', () => {
 
   it('gives a tool-call-only assistant turn only its tool calls, and an empty turn one empty text', () => {
     const call = { id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{}' } };
-    const { request } = decode({ messages: [USER, { role: 'assistant', content: '', tool_calls: [call] }, { role: 'assistant', content: '' }, USER] });
+    const { request } = decode({ messages: [USER, { role: 'assistant', content: '', tool_calls: [call] }, { role: 'tool', tool_call_id: 'c1', content: 'x' }, { role: 'assistant', content: '' }, USER] });
     expect(request.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'tool-call', id: 'c1', name: 'lookup', arguments: '{}' }] });
-    expect(request.messages[2]).toEqual({ role: 'assistant', content: [{ type: 'text', text: '' }] });
+    expect(request.messages[3]).toEqual({ role: 'assistant', content: [{ type: 'text', text: '' }] });
+  });
+
+  it('takes tool messages only as answers to the calls of the assistant message before them, each call answered', () => {
+    const call = (id: string) => ({ id, type: 'function', function: { name: 'lookup', arguments: '{}' } });
+    const asks = { role: 'assistant', content: null, tool_calls: [call('c1'), call('c2')] };
+    const answer = (id: string) => ({ role: 'tool', tool_call_id: id, content: 'x' });
+    expect(decode({ messages: [USER, asks, answer('c2'), answer('c1'), USER] }).request.messages).toHaveLength(5);
+    expect(refusalOf({ messages: [USER, answer('c1')] })).toMatchObject({ param: 'messages[1].tool_call_id', message: expect.stringContaining("must be a response to a preceding message with 'tool_calls'") });
+    expect(paramOf({ messages: [USER, asks, answer('c3')] })).toBe('messages[2].tool_call_id');
+    expect(refusalOf({ messages: [USER, asks, answer('c1'), USER] })).toMatchObject({ param: 'messages[3]', message: "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'." });
   });
 
   it('maps tools, tool_choice and parallel_tool_calls', () => {

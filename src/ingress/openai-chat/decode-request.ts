@@ -4,6 +4,7 @@ import { isObject } from '../../core/json.js';
 import { bad, checkName, optional, optionalBoolean, optionalNumber, optionalString } from './check.js';
 import { decodeMessage } from './decode-messages.js';
 import { CHAT_FIELDS } from './fields.js';
+import { checkToolMessages } from './tool-messages.js';
 
 /*
  * An OpenAI Chat Completions body to the canonical request, checked and converted in one pass. Errors
@@ -30,6 +31,7 @@ export function decodeChatCompletionRequest(body: unknown): DecodedChatCompletio
   if (!Array.isArray(raw) || raw.length === 0) throw bad('messages', "'messages' must be a non-empty array.");
   const messages = new Array<Message>(raw.length);
   for (let i = 0; i < raw.length; i++) messages[i] = decodeMessage(raw[i], i);
+  checkToolMessages(messages);
   const request: ChatRequest = { model: body.model, messages };
   decodeSettings(body, request);
   const tools = optional(body, 'tools');
