@@ -276,6 +276,11 @@ describe('the OpenAI Responses front door, through the server and the official S
     });
   });
 
+  it('refuses a function_call_output that answers no function_call of the conversation, as the API does', async () => {
+    const orphan = client.responses.create({ model: 'openai', input: [{ role: 'user', content: 'Hi' }, { type: 'function_call_output', call_id: 'call_nowhere', output: 'sunny' }] });
+    await expect(orphan).rejects.toMatchObject({ status: 400, param: 'input', message: expect.stringContaining('No tool call found for function call output with call_id call_nowhere') });
+  });
+
   it('refuses built-in tools by name, and unknown fields, with a 400', async () => {
     await expect(client.responses.create({ model: 'openai', input: 'Hi', tools: [{ type: 'web_search' }] })).rejects.toMatchObject({
       status: 400,

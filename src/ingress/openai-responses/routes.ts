@@ -28,6 +28,21 @@ async function conversation(req: ResponsesRequest, conversations: Conversations 
   return [...(await conversations.history(req.previousResponseId, owner)), ...req.input];
 }
 
+/**
+ * Every `function_call_output` answers a `function_call` earlier in the conversation (the input or the
+ * stored response it continues), as the Responses API requires: refused here, in its words, rather than
+ * by an upstream in another API's.
+ */
+function checkCallOutputs(history: readonly Message[]): void {
+  const calls = new Set<string>();
+  for (const m of history) {
+    if (m.role === 'assistant') for (const p of m.content) if (p.type === 'tool-call') calls.add(p.id);
+    if (m.role === 'tool' && !calls.has(m.toolCallId)) {
+      throw new GatewayError({ kind: 'invalid_request', code: 'invalid_request', param: 'input', message: `No tool call found for function call output with call_id ${m.toolCallId.slice(0, 64)}.` });
+    }
+  }
+}
+
 async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
   const body = parseJson(await ctx.body());
   // Switchyard's own `switchyard` field is taken off first: it is no Responses API parameter.
@@ -37,6 +52,7 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
   const conversations = conversationsOf(ctx.gateway);
   const owner = ctx.caller.keyId ?? '';
   const history = await conversation(req, conversations, owner);
+  checkCallOutputs(history);
   // Instructions apply to this response only: a later one continuing it does not inherit them.
   const chat: ChatRequest = { ...req.chat, messages: req.instructions ? [req.instructions, ...history] : history };
   const keep = req.store && conversations !== undefined ? conversations : undefined;
