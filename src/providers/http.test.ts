@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, requestBuffered, sendUpstream } from './http.js';
@@ -44,4 +44,117 @@ describe('upstream connection pool', () => {
       await agent.close();
     });
   }
+});
+
+describe('a streamed upstream body', () => {
+  // An upstream whose handler each test sets: it writes what and when the test says.
+  let upstream: Server;
+  let url: URL;
+  let respond: (res: ServerResponse) => void = () => undefined;
+  let closed = 0;
+  beforeAll(async () => {
+    upstream = createServer((_req, res) => respond(res));
+    upstream.on('connection', (socket) => socket.once('close', () => (closed += 1)));
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    url = new URL(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1/chat/completions`);
+  });
+  afterAll(async () => {
+    upstream.closeAllConnections();
+    await new Promise((r) => upstream.close(r));
+  });
+  const send = (agent: ReturnType<typeof createAgent>, signal = new AbortController().signal) =>
+    sendUpstream(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal }, 'sim');
+  const readAll = async (body: AsyncIterable<Uint8Array>): Promise<string> => {
+    let text = '';
+    for await (const chunk of body) text += Buffer.from(chunk).toString('utf8');
+    return text;
+  };
+
+  it('yields every chunk in order and ends, leaving the connection to the pool', async () => {
+    respond = (res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+      setTimeout(() => res.end('data: 2\n\n'), 20);
+    };
+    const agent = createAgent();
+    const before = closed;
+    const res = await send(agent);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/event-stream');
+    expect(await readAll(res.body)).toBe('data: 1\n\ndata: 2\n\n');
+    expect(closed).toBe(before);
+    await agent.close();
+  });
+
+  it('pauses the socket while the reader lags, and resumes it: a large body arrives whole', async () => {
+    const piece = 'x'.repeat(16 * 1024);
+    respond = (res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      for (let i = 0; i < 64; i++) res.write(piece);
+      res.end();
+    };
+    const agent = createAgent();
+    const res = await send(agent);
+    // Let the whole megabyte try to arrive before reading a byte: only the high-water mark may be held.
+    await new Promise((r) => setTimeout(r, 100));
+    expect((await readAll(res.body)).length).toBe(64 * piece.length);
+    await agent.close();
+  });
+
+  it('raises a connection lost mid-body as a network error, after the chunks that came before it', async () => {
+    respond = (res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: 1\n\n', () => setTimeout(() => res.destroy(), 20));
+    };
+    const agent = createAgent();
+    const res = await send(agent);
+    const it = res.body[Symbol.asyncIterator]();
+    expect(Buffer.from((await it.next()).value as Uint8Array).toString()).toBe('data: 1\n\n');
+    await expect(it.next()).rejects.toMatchObject({ kind: 'network', provider: 'sim' });
+    await agent.close();
+  });
+
+  /** Answers with one event and holds the response open; resolves when the upstream sees its socket close. */
+  const holdOpen = (): Promise<void> =>
+    new Promise<void>((closedSocket) => {
+      respond = (res) => {
+        res.socket?.once('close', () => closedSocket());
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: 1\n\n');
+      };
+    });
+
+  it('aborts the upstream exchange when the client goes away mid-body, with the client\'s reason', async () => {
+    const socketClosed = holdOpen();
+    const agent = createAgent();
+    const client = new AbortController();
+    const res = await send(agent, client.signal);
+    const it = res.body[Symbol.asyncIterator]();
+    await it.next();
+    const pending = it.next();
+    client.abort(new Error('client left'));
+    await expect(pending).rejects.toMatchObject({ kind: 'cancelled' });
+    await socketClosed;
+    await agent.close();
+  });
+
+  it('closes the upstream connection when the reader stops early', async () => {
+    const socketClosed = holdOpen();
+    const agent = createAgent();
+    const res = await send(agent);
+    for await (const chunk of res.body) {
+      expect(chunk.length).toBeGreaterThan(0);
+      break;
+    }
+    await socketClosed;
+    await agent.close();
+  });
+
+  it('refuses at once, without a connection, when the client has already gone', async () => {
+    const agent = createAgent();
+    const client = new AbortController();
+    client.abort(new Error('gone'));
+    await expect(send(agent, client.signal)).rejects.toMatchObject({ kind: 'cancelled' });
+    await agent.close();
+  });
 });

@@ -72,7 +72,7 @@ export function createAgent(options: PoolOptions = {}): Agent {
 export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
+  body: UpstreamBody;
 }
 
 export interface UpstreamRequest {
@@ -92,20 +92,165 @@ export function withTraceparent(headers: Record<string, string>, traceparent: st
   return traceparent === undefined ? headers : { ...headers, traceparent };
 }
 
-export async function sendUpstream(agent: Dispatcher, req: UpstreamRequest, provider: string): Promise<UpstreamResponse> {
-  try {
-    // undici's request() on this agent, without the full package that installs it on Dispatcher.
-    const res = await undici().request.call(agent, {
-      origin: req.url.origin,
-      path: req.url.pathname + req.url.search,
-      method: req.method ?? 'POST',
-      headers: req.headers,
-      body: req.body,
-      signal: req.signal,
-    });
-    return { status: res.statusCode, headers: res.headers, body: res.body };
-  } catch (err) {
-    throw transportError(err, provider, req.signal);
+/**
+ * Sends one upstream request and resolves with its status and headers once they arrive; the body is
+ * read from `body` as it streams. It drives undici's dispatcher with a small handler, like
+ * `requestBuffered`, instead of `request()`: no Node Readable per response and no stream machinery
+ * per chunk, one plain abort listener for the whole exchange.
+ */
+export function sendUpstream(agent: Dispatcher, req: UpstreamRequest, provider: string): Promise<UpstreamResponse> {
+  const { signal } = req;
+  if (signal.aborted) return Promise.reject(transportError(signal.reason, provider, signal));
+  return new Promise<UpstreamResponse>((resolve, reject) => {
+    const body = new UpstreamBody(provider, signal);
+    let started = false;
+    const fail = (err: unknown): void => {
+      const error = transportError(err, provider, signal);
+      if (started) body.fail(error);
+      else {
+        body.settle();
+        reject(error);
+      }
+    };
+    const handler: Dispatcher.DispatchHandler = {
+      onConnect(abort) {
+        body.attach(abort);
+      },
+      onHeaders(statusCode, rawHeaders, resume) {
+        started = true;
+        body.resumeUpstream = resume;
+        resolve({ status: statusCode, headers: undici().parseHeaders(rawHeaders) as UpstreamResponse['headers'], body });
+        return true;
+      },
+      onData: (chunk) => body.push(chunk),
+      onComplete: () => body.end(),
+      onError: fail,
+    };
+    try {
+      agent.dispatch({ origin: req.url.origin, path: req.url.pathname + req.url.search, method: req.method ?? 'POST', headers: req.headers, body: req.body }, handler);
+    } catch (err) {
+      fail(err);
+    }
+  });
+}
+
+/** Bytes an upstream body may run ahead of its reader before the socket is paused. */
+const BODY_HIGH_WATER = 64 * 1024;
+
+/**
+ * A streamed upstream body: the chunks undici hands over, read as an async iterator. It holds up to
+ * BODY_HIGH_WATER bytes the reader has not taken, then pauses the socket until it has. `return()` or
+ * `destroy()` before the end aborts the upstream request (its connection cannot be reused mid-body).
+ * Failures, the client's abort included, surface from `next()` mapped into the taxonomy.
+ */
+export class UpstreamBody implements AsyncIterableIterator<Buffer> {
+  /** Set once the response starts: lets undici read the socket again after a pause. */
+  resumeUpstream: (() => void) | undefined;
+  private readonly chunks: Buffer[] = [];
+  private buffered = 0;
+  private paused = false;
+  private waiter: { resolve: (r: IteratorResult<Buffer>) => void; reject: (err: unknown) => void } | undefined;
+  private error: GatewayError | undefined;
+  private ended = false;
+  private settled = false;
+  private abortUpstream: ((reason: Error) => void) | undefined;
+  private readonly onAbort = (): void => this.abort(this.signal.reason as Error);
+
+  constructor(
+    private readonly provider: string,
+    private readonly signal: AbortSignal,
+  ) {
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** The dispatcher's abort for this request; a client that left before the connection came is honoured now. */
+  attach(abort: (reason: Error) => void): void {
+    this.abortUpstream = abort;
+    if (this.signal.aborted) abort(this.signal.reason as Error);
+  }
+
+  /** A chunk from the socket; false asks undici to pause it until the reader catches up. */
+  push(chunk: Buffer): boolean {
+    if (this.settled) return true;
+    const waiter = this.waiter;
+    if (waiter) {
+      this.waiter = undefined;
+      waiter.resolve({ done: false, value: chunk });
+      return true;
+    }
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (this.buffered < BODY_HIGH_WATER) return true;
+    this.paused = true;
+    return false;
+  }
+
+  /** The body is complete. */
+  end(): void {
+    this.ended = true;
+    this.settle();
+    const waiter = this.waiter;
+    if (waiter && this.chunks.length === 0) {
+      this.waiter = undefined;
+      waiter.resolve({ done: true, value: undefined });
+    }
+  }
+
+  /** The exchange failed mid-body: the reader gets the error after the chunks that came before it. */
+  fail(error: GatewayError): void {
+    if (this.ended) return;
+    this.error ??= error;
+    this.ended = true;
+    this.settle();
+    const waiter = this.waiter;
+    if (waiter) {
+      this.waiter = undefined;
+      waiter.reject(error);
+    }
+  }
+
+  /** Stops listening for the client's abort: the exchange is over one way or another. */
+  settle(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.signal.removeEventListener('abort', this.onAbort);
+  }
+
+  next(): Promise<IteratorResult<Buffer>> {
+    const chunk = this.chunks.shift();
+    if (chunk !== undefined) {
+      this.buffered -= chunk.length;
+      if (this.paused && this.buffered < BODY_HIGH_WATER / 2) {
+        this.paused = false;
+        this.resumeUpstream?.();
+      }
+      return Promise.resolve({ done: false, value: chunk });
+    }
+    if (this.error) return Promise.reject(this.error);
+    if (this.ended) return Promise.resolve({ done: true, value: undefined });
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  /** The reader stops early: the rest of the body is not wanted. */
+  return(): Promise<IteratorResult<Buffer>> {
+    this.destroy();
+    return Promise.resolve({ done: true, value: undefined });
+  }
+
+  /** Drops the body; an exchange still running is aborted (undici closes its connection). */
+  destroy(): void {
+    this.chunks.length = 0;
+    this.buffered = 0;
+    if (!this.ended) this.abort(new GatewayError({ kind: 'cancelled', message: 'The upstream body was not read to its end.', provider: this.provider }));
+  }
+
+  private abort(reason: Error): void {
+    this.fail(transportError(reason, this.provider, this.signal));
+    this.abortUpstream?.(reason);
   }
 }
 
@@ -225,12 +370,12 @@ async function readText(res: UpstreamResponse, provider: string, signal: AbortSi
   let size = 0;
   try {
     for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
+      size += chunk.length;
       if (size > MAX_BUFFERED_BYTES) {
         res.body.destroy();
         throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} answered with more than ${MAX_BUFFERED_BYTES} bytes.`, provider, upstreamStatus: res.status });
       }
-      chunks.push(chunk as Buffer);
+      chunks.push(chunk);
     }
   } catch (err) {
     throw transportError(err, provider, signal);
@@ -258,11 +403,10 @@ export function header(headers: UpstreamResponse['headers'], name: string): stri
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Iterates a streamed upstream body, mapping a mid-stream socket failure into the taxonomy. */
-export async function* bodyChunks(res: UpstreamResponse, provider: string, signal: AbortSignal): AsyncGenerator<Uint8Array> {
-  try {
-    for await (const chunk of res.body) yield chunk as Uint8Array;
-  } catch (err) {
-    throw transportError(err, provider, signal);
-  }
+/**
+ * A streamed upstream body as its chunks. The body itself maps a mid-stream socket failure or the
+ * client's abort into the taxonomy, so this adds no async layer per chunk.
+ */
+export function bodyChunks(res: UpstreamResponse): AsyncIterable<Uint8Array> {
+  return res.body;
 }

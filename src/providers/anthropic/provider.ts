@@ -95,7 +95,7 @@ export class AnthropicProvider implements Provider {
     const warnings: Warning[] = [];
     const res = await sendUpstream(this.agent, this.request('POST', this.messagesUrl, this.encode(request, true, warnings), ctx), TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapAnthropicError);
-    return decodeMessagesStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), TYPE, warnings);
+    return decodeMessagesStream(decodeSse(bodyChunks(res)), TYPE, warnings);
   }
 
   /** `/v1/messages/count_tokens`, which is free: the prompt of the body a chat call would send. */

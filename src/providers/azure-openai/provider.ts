@@ -95,7 +95,7 @@ export class AzureOpenAIProvider implements Provider {
       if (res.status === 401) this.auth.rejected();
       throw await upstreamError(res, TYPE, ctx.signal, mapOpenAIError);
     }
-    return decodeAzureStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), TYPE, warnings);
+    return decodeAzureStream(decodeSse(bodyChunks(res)), TYPE, warnings);
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {

@@ -102,7 +102,7 @@ export class BedrockProvider implements Provider {
     const warnings: Warning[] = [];
     const res = await sendUpstream(this.agent, await this.request('converse-stream', this.encode(request, warnings), EVENT_STREAM, ctx), TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapBedrockError);
-    return decodeConverseStream(decodeEventStream(bodyChunks(res, TYPE, ctx.signal), TYPE), TYPE, this.deployment.model, warnings);
+    return decodeConverseStream(decodeEventStream(bodyChunks(res), TYPE), TYPE, this.deployment.model, warnings);
   }
 
   /**

@@ -64,7 +64,7 @@ export class OpenAICompatibleProvider implements Provider {
     const { body, warnings } = encodeChatRequest(request, this.encoding.stream);
     const res: UpstreamResponse = await sendUpstream(this.agent, { url: this.urls.chat, headers: withTraceparent(this.headers, ctx.traceparent), body: JSON.stringify(body), signal: ctx.signal }, TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapOpenAIError);
-    return decodeChatStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), TYPE, warnings);
+    return decodeChatStream(decodeSse(bodyChunks(res)), TYPE, warnings);
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {

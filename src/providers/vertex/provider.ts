@@ -69,7 +69,7 @@ export class VertexProvider implements Provider {
     const { body, warnings } = this.wire.encodeChat(request, true);
     const res = await sendUpstream(this.agent, await this.request(this.wire.chatMethod(true), body, ctx), TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, this.mapError);
-    return this.wire.decodeStream(decodeSse(bodyChunks(res, TYPE, ctx.signal)), warnings);
+    return this.wire.decodeStream(decodeSse(bodyChunks(res)), warnings);
   }
 
   /** Text embeddings through :predict, in batches the model accepts, one call after another. */
