@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { silentLogger } from '../core/logger.js';
+import { eventFromLine } from './journal-line.js';
 import { LedgerBatcher } from './batcher.js';
 import type { AttemptRecord } from '../core/events.js';
 import { eventId, toUsageEvent, type UsageEvent } from './event.js';
@@ -98,7 +99,7 @@ describe('ledger batcher', () => {
     b.enqueue(attempt({ requestId: 'b' }));
     await b.close(0);
     // Spilled as finished events, so a later start replays them priced.
-    const spilled = readFileSync(spillPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as UsageEvent);
+    const spilled = readFileSync(spillPath, 'utf8').trim().split('\n').map((l) => eventFromLine(JSON.parse(l)));
     expect(spilled.map((e) => [e.id, e.costUsd])).toEqual([[eventId(attempt({ requestId: 'b' })), 0.5]]);
     const rows = await store.summarize(ALL);
     expect([rows[0]?.attempts, rows[0]?.costUsd]).toEqual([2, 0.501]);

@@ -24,10 +24,13 @@ export interface BatcherOptions {
   journal?: Journal;
 }
 
-/** What the queue holds: finished events, or attempt records whose row is built when written. */
-type Queued = UsageEvent | AttemptRecord;
+/**
+ * What the queue holds: journal lines (with a journal: the event was built and journaled when queued),
+ * finished events, or attempt records whose row is built when written.
+ */
+type Queued = string | UsageEvent | AttemptRecord;
 
-const isEvent = (q: Queued): q is UsageEvent => 'id' in q;
+const isEvent = (q: UsageEvent | AttemptRecord): q is UsageEvent => 'id' in q;
 
 export interface BatcherStats {
   queued: number;
@@ -76,9 +79,10 @@ export class LedgerBatcher {
     }
     const journal = this.o.journal;
     if (journal) {
-      const event = isEvent(item) ? item : this.toEvent(item);
-      journal.append(journalLine(event));
-      this.queue.push(event);
+      // The line is what waits in the queue: one flat string, and the very text a store can insert.
+      const line = journalLine(isEvent(item) ? item : this.toEvent(item));
+      journal.append(line);
+      this.queue.push(line);
     } else this.queue.push(item);
     if (this.queue.length > this.o.maxBuffer) this.spill(this.queue.splice(0));
     else if (this.queue.length >= this.o.batchSize && !this.counters.storeDown && !this.flushing && !this.flushSoon) {
@@ -93,8 +97,24 @@ export class LedgerBatcher {
     void this.flush();
   };
 
-  private build(items: readonly Queued[]): UsageEvent[] {
-    return items.map((q) => (isEvent(q) ? q : this.toEvent(q)));
+  private event(q: Queued): UsageEvent {
+    if (typeof q === 'string') return eventFromLine(JSON.parse(q));
+    return isEvent(q) ? q : this.toEvent(q);
+  }
+
+  private line(q: Queued): string {
+    return typeof q === 'string' ? q : journalLine(isEvent(q) ? q : this.toEvent(q));
+  }
+
+  /** One batch to the store: as journal text when it takes that (nothing parsed or built here), else as events. */
+  private insert(batch: readonly Queued[]): Promise<number> {
+    const store = this.o.store;
+    if (store.insertLines) {
+      let text = '';
+      for (const q of batch) text += this.line(q);
+      return store.insertLines(text);
+    }
+    return store.insert(batch.map((q) => this.event(q)));
   }
 
   stats(): BatcherStats {
@@ -118,9 +138,9 @@ export class LedgerBatcher {
       await this.replayJournal();
       while (this.queue.length > 0) {
         // Taken out of the queue while in flight, so a concurrent spill cannot shift what we remove.
-        const batch = this.build(this.queue.splice(0, this.o.batchSize));
+        const batch = this.queue.splice(0, this.o.batchSize);
         try {
-          await this.o.store.insert(batch);
+          await this.insert(batch);
         } catch (err) {
           this.queue = [...batch, ...this.queue];
           throw err;
@@ -146,11 +166,12 @@ export class LedgerBatcher {
   /** Appends events to the spill file (synchronous: rare, and it must not be lost to a crash). */
   private spill(items: Queued[]): void {
     if (items.length === 0) return;
-    const events = this.build(items);
+    let text = '';
+    for (const q of items) text += this.line(q);
     mkdirSync(dirname(this.o.spillPath), { recursive: true });
-    appendFileSync(this.o.spillPath, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-    this.counters.spilled += events.length;
-    this.o.logger.warn({ events: events.length, path: this.o.spillPath }, 'ledger events spilled to file');
+    appendFileSync(this.o.spillPath, text);
+    this.counters.spilled += items.length;
+    this.o.logger.warn({ events: items.length, path: this.o.spillPath }, 'ledger events spilled to file');
   }
 
   private async replaySpill(): Promise<void> {

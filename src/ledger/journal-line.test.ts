@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../core/errors.js';
 import { toUsageEvent, type UsageEvent } from './event.js';
-import { eventFromLine, journalLine } from './journal-line.js';
+import { eventFromLine, journalLine, LEDGER_FIELDS, ledgerRow } from './journal-line.js';
+import { COLUMNS } from './store/sql-store.js';
 import { attempt } from './testing/fixtures.js';
 
 const replayed = (event: UsageEvent): UsageEvent => eventFromLine(JSON.parse(journalLine(event)));
@@ -25,6 +26,29 @@ describe('a journal line', () => {
     const line = journalLine(event);
     expect(line.indexOf('\n')).toBe(line.length - 1);
     expect(line.length).toBeLessThan(JSON.stringify(event).length * 0.7);
+  });
+
+  it('is the event\'s SQL row: unset values null, tags as JSON text, flags 0 or 1', () => {
+    const event = toUsageEvent(attempt({ tags: { app: 'x' } }), { usd: undefined, priced: false });
+    const row = JSON.parse(journalLine(event)) as unknown[];
+    expect(row).toEqual(ledgerRow(event));
+    expect(row[LEDGER_FIELDS.indexOf('tags')]).toBe('{"app":"x"}');
+    expect(row[LEDGER_FIELDS.indexOf('costUsd')]).toBeNull();
+    expect([row[LEDGER_FIELDS.indexOf('usageEstimated')], row[LEDGER_FIELDS.indexOf('cacheHit')]]).toEqual([0, 0]);
+    const hit = toUsageEvent(attempt({ cacheHit: true, usageEstimated: true }), { usd: 0.1, priced: true });
+    expect(ledgerRow(hit)[LEDGER_FIELDS.indexOf('cacheHit')]).toBe(1);
+    expect(ledgerRow(hit)[LEDGER_FIELDS.indexOf('usageEstimated')]).toBe(1);
+  });
+
+  it('reads the array lines of earlier builds (tags as an object, flags as booleans)', () => {
+    const event = toUsageEvent(attempt({ cacheHit: true, tags: { app: 'x' } }), { usd: 0.1, priced: true });
+    const earlier = LEDGER_FIELDS.map((f) => event[f] ?? null);
+    expect(eventFromLine(JSON.parse(JSON.stringify(earlier)))).toStrictEqual(event);
+  });
+
+  it('follows the ledger table\'s column order', () => {
+    const snake = (f: string) => ({ requestId: 'request_id', keyId: 'key_id', user: 'user_id', group: 'group_name' } as Record<string, string>)[f] ?? f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    expect(LEDGER_FIELDS.map(snake)).toEqual([...COLUMNS]);
   });
 
   it('leaves keyed-object lines (spill files, older journals) as they are', () => {

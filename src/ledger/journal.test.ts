@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../core/logger.js';
 import { LedgerBatcher } from './batcher.js';
-import { eventId } from './event.js';
+import type { AttemptRecord } from '../core/events.js';
+import { eventId, toUsageEvent } from './event.js';
 import { Journal } from './journal.js';
-import { eventFromLine } from './journal-line.js';
+import { eventFromLine, ledgerRow } from './journal-line.js';
 import { openSqlite } from './store/sqlite-driver.js';
-import { SqlLedgerStore } from './store/sql-store.js';
+import { COLUMNS, SqlLedgerStore } from './store/sql-store.js';
 import { attempt, events } from './testing/fixtures.js';
 
 const ALL = { from: 0, to: Date.parse('2100-01-01'), groupBy: [] as [] };
@@ -32,6 +33,25 @@ describe('ledger journal', () => {
     await batcher.flush();
     expect(await rows()).toBe(2);
     expect(segments(dir)).toEqual([]);
+    await batcher.close();
+    await store.close();
+  });
+
+  it('hands a batch to the SQLite writer thread as the journal\'s text: every value arrives as the row', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    const store = await SqlLedgerStore.open(openSqlite(join(dir, 'ledger.sqlite')));
+    const toEvent = (r: AttemptRecord) => toUsageEvent(r, { usd: r.cacheHit ? undefined : 0.25, priced: !r.cacheHit });
+    const batcher = new LedgerBatcher({ store, logger: silentLogger, batchSize: 2, flushIntervalMs: 60_000, maxBuffer: 10_000, spillPath: join(dir, 'spill.jsonl'), retryIntervalMs: 10, journal: new Journal(join(dir, 'journal')), toEvent });
+    const records = [
+      attempt({ requestId: 'plain', tags: { key: 'k1', app: 'caf\u00e9 "quoted"' } }),
+      attempt({ requestId: 'hit', cacheHit: true, quotaHeadroom: 0.5, usageEstimated: true, ttftMs: 7 }),
+      attempt({ requestId: 'third', region: undefined }),
+    ];
+    for (const r of records) batcher.enqueue(r);
+    await batcher.flush();
+    const { rows } = await store.sql.query<Record<string, unknown>>(`SELECT ${COLUMNS.join(', ')} FROM usage_events ORDER BY id`);
+    const expected = records.map((r) => ledgerRow(toEvent(r))).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(rows.map((row) => COLUMNS.map((c) => row[c]))).toEqual(expected);
     await batcher.close();
     await store.close();
   });

@@ -1,5 +1,6 @@
 import type { Logger } from '../../core/logger.js';
 import type { UsageEvent } from '../event.js';
+import { ledgerRow } from '../journal-line.js';
 import type { SqlDriver } from './driver.js';
 import { migrate } from './migrations.js';
 import { tagOf, type BaseDimension, type UsageQuery, type UsageRow } from './query.js';
@@ -9,17 +10,22 @@ export interface LedgerStore {
   readonly dialect: 'sqlite' | 'postgres' | 'jsonl';
   /** Inserts events, ignoring ids already stored; returns how many were new. */
   insert(events: readonly UsageEvent[]): Promise<number>;
+  /**
+   * The same for events given as journal lines (`journalLine`, concatenated): a store that can hand
+   * the text to its writer as is offers this, and the batcher then never builds rows on the event loop.
+   */
+  insertLines?(lines: string): Promise<number>;
   summarize(query: UsageQuery): Promise<UsageRow[]>;
   close(): Promise<void>;
 }
 
-const COLUMNS = [
+/** The usage_events columns, in the order of `ledgerRow` (LEDGER_FIELDS). */
+export const COLUMNS = [
   'id', 'ts', 'day', 'request_id', 'attempt', 'operation', 'role', 'key_id', 'team', 'user_id', 'tags', 'group_name',
   'deployment', 'provider', 'model', 'region', 'prompt_tokens', 'completion_tokens', 'cached_read_tokens',
   'cached_write_tokens', 'reasoning_tokens', 'total_tokens', 'cost_usd', 'usage_estimated', 'latency_ms', 'ttft_ms',
   'status', 'error_kind', 'cache_hit', 'saved_usd', 'quota_headroom',
 ] as const;
-
 
 const DIMENSION_COLUMN: Record<BaseDimension, string> = {
   provider: 'provider',
@@ -35,14 +41,15 @@ const DIMENSION_COLUMN: Record<BaseDimension, string> = {
   operation: 'operation',
 };
 
-function values(e: UsageEvent): unknown[] {
-  return [
-    e.id, e.ts, e.day, e.requestId, e.attempt, e.operation, e.role, e.keyId ?? null, e.team ?? null, e.user ?? null,
-    JSON.stringify(e.tags), e.group ?? null, e.deployment, e.provider, e.model, e.region ?? null, e.promptTokens,
-    e.completionTokens, e.cachedReadTokens, e.cachedWriteTokens, e.reasoningTokens, e.totalTokens, e.costUsd ?? null,
-    e.usageEstimated ? 1 : 0, e.latencyMs, e.ttftMs ?? null, e.status, e.errorKind ?? null, e.cacheHit === true ? 1 : 0, e.savedUsd ?? null,
-    e.quotaHeadroom ?? null,
-  ];
+/** The rows of concatenated journal lines. */
+export function parseRows(lines: string): unknown[][] {
+  const rows: unknown[][] = [];
+  let start = 0;
+  for (let nl = lines.indexOf('\n'); nl !== -1; nl = lines.indexOf('\n', start)) {
+    rows.push(JSON.parse(lines.slice(start, nl)) as unknown[]);
+    start = nl + 1;
+  }
+  return rows;
 }
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
@@ -123,7 +130,14 @@ export class SqlLedgerStore implements LedgerStore {
 
   async insert(events: readonly UsageEvent[]): Promise<number> {
     await this.ready();
-    return this.driver.insertRows(this.driver.table('usage_events'), COLUMNS, 'id', events.map(values));
+    return this.driver.insertRows(this.driver.table('usage_events'), COLUMNS, 'id', events.map(ledgerRow));
+  }
+
+  async insertLines(lines: string): Promise<number> {
+    await this.ready();
+    const table = this.driver.table('usage_events');
+    if (this.driver.insertJsonRows) return this.driver.insertJsonRows(table, COLUMNS, 'id', lines);
+    return this.driver.insertRows(table, COLUMNS, 'id', parseRows(lines));
   }
 
   async summarize(q: UsageQuery): Promise<UsageRow[]> {

@@ -16,6 +16,9 @@ export interface SqliteOptions {
   inserts?: 'worker' | 'inline';
 }
 
+const insertSql = (table: string, columns: readonly string[], key: string): string =>
+  `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (${key}) DO NOTHING`;
+
 /**
  * better-sqlite3 behind the driver surface. Queries, migrations and the rare admin transactions run
  * on this (main-thread) connection and are short; bulk inserts go to the writer thread.
@@ -76,9 +79,14 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqlDriver
     },
     async insertRows(table, columns, key, rows) {
       if (rows.length === 0) return 0;
-      const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (${key}) DO NOTHING`;
+      const sql = insertSql(table, columns, key);
       return writer ? writer.insert(sql, rows) : insertFor(sql)(rows);
     },
+    ...(writer && {
+      async insertJsonRows(table: string, columns: readonly string[], key: string, lines: string) {
+        return lines === '' ? 0 : writer.insertLines(insertSql(table, columns, key), lines);
+      },
+    }),
     transaction(_lock, fn) {
       const run = async (): Promise<Awaited<ReturnType<typeof fn>>> => {
         // BEGIN IMMEDIATE takes the database's write lock: one writer across processes.

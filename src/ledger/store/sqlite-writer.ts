@@ -5,7 +5,9 @@ import { Worker } from 'node:worker_threads';
  * The writer thread's script. Plain JavaScript evaluated by the worker (a file path would differ
  * between the TypeScript sources under test and dist/). It opens its own connection and runs each
  * batch as one transaction of a prepared single-row INSERT; WAL checkpoints (PASSIVE, every ~4 MB of
- * WAL) run on its commits, so neither inserts nor checkpoints ever hold up the event loop.
+ * WAL) run on its commits, so neither inserts nor checkpoints ever hold up the event loop. A batch
+ * comes as rows, or as JSON array lines (one string: a copy to send, where rows cost a structured
+ * clone per value) that it parses itself.
  */
 const WRITER_SCRIPT = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -16,6 +18,15 @@ db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = NORMAL');
 db.pragma('wal_autocheckpoint = 1000');
 const inserts = new Map();
+function rowsOf(lines) {
+  const rows = [];
+  let start = 0;
+  for (let nl = lines.indexOf('\\n'); nl !== -1; nl = lines.indexOf('\\n', start)) {
+    rows.push(JSON.parse(lines.slice(start, nl)));
+    start = nl + 1;
+  }
+  return rows;
+}
 parentPort.on('message', (m) => {
   if (m.sql === undefined) {
     db.close();
@@ -34,7 +45,7 @@ parentPort.on('message', (m) => {
       });
       inserts.set(m.sql, insert);
     }
-    parentPort.postMessage({ id: m.id, changes: insert(m.rows) });
+    parentPort.postMessage({ id: m.id, changes: insert(m.lines === undefined ? m.rows : rowsOf(m.lines)) });
   } catch (err) {
     parentPort.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) });
   }
@@ -67,7 +78,12 @@ export class SqliteWriter {
 
   /** Runs `sql` once per row in one transaction on the writer; resolves with the rows changed. */
   insert(sql: string, rows: ReadonlyArray<readonly unknown[]>): Promise<number> {
-    return this.send(sql, rows);
+    return this.send({ sql, rows });
+  }
+
+  /** The same for rows given as JSON array lines, each ending in a newline. */
+  insertLines(sql: string, lines: string): Promise<number> {
+    return this.send({ sql, lines });
   }
 
   /** Closes the writer's connection (checkpointing the WAL) once the batches sent before have run. */
@@ -76,17 +92,17 @@ export class SqliteWriter {
     const worker = this.worker;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     this.closing = true;
-    await this.send(undefined, []).catch(() => undefined);
+    await this.send({ sql: undefined }).catch(() => undefined);
     await exited;
   }
 
-  private send(sql: string | undefined, rows: ReadonlyArray<readonly unknown[]>): Promise<number> {
+  private send(batch: { sql: string | undefined; rows?: ReadonlyArray<readonly unknown[]>; lines?: string }): Promise<number> {
     const worker = (this.worker ??= this.spawn());
     const id = this.nextId++;
     if (this.pending.size === 0) worker.ref();
     return new Promise<number>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, sql, rows });
+      worker.postMessage({ id, ...batch });
     });
   }
 

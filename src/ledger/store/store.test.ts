@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { silentLogger } from '../../core/logger.js';
 import { toUsageEvent } from '../event.js';
+import { journalLine } from '../journal-line.js';
 import { attempt, DATABASE_URL, events, testSchema } from '../testing/fixtures.js';
 import { openPostgres } from './postgres-driver.js';
 import { openSqlite } from './sqlite-driver.js';
@@ -52,6 +53,20 @@ function storeSuite(name: string, open: () => Promise<SqlDriver>, cleanup: () =>
       expect(await store.insert(mine)).toBe(0);
       const [total] = await store.summarize({ from: DAY + 20 * 86_400_000, to: DAY + 30 * 86_400_000, groupBy: [] });
       expect(total?.attempts).toBe(60);
+    });
+
+    it('inserts events given as journal lines exactly as it inserts the events, idempotently', async () => {
+      const day = DAY + 40 * 86_400_000;
+      const hit = toUsageEvent(attempt({ requestId: 'lines-hit', startedAt: day, cacheHit: true, quotaHeadroom: 0.5, tags: { key: 'k9', app: 'a"b' } }), { usd: 0, priced: true });
+      const mine = [...events(5, 0.002, day).map((e) => ({ ...e, id: `lines-${e.id}` })), hit];
+      const lines = mine.map(journalLine).join('');
+      expect(await store.insertLines(lines)).toBe(6);
+      expect(await store.insertLines(lines)).toBe(0);
+      const [total] = await store.summarize({ from: day, to: day + 5 * 86_400_000, groupBy: [] });
+      expect([total?.attempts, total?.cacheHits]).toEqual([6, 1]);
+      expect(total?.costUsd).toBeCloseTo(0.01, 10);
+      const byApp = await store.summarize({ from: day, to: day + 5 * 86_400_000, groupBy: ['tag:app'] });
+      expect(byApp.map((r) => r.keys['tag:app']).sort()).toEqual(['a"b', null].sort());
     });
 
     it('groups by provider, day, key and a free-form tag', async () => {
