@@ -1,8 +1,10 @@
+import type { CancelSignal } from './cancel.js';
+
 /** Time, injected wherever behaviour depends on it so tests can use a fake clock. */
 export interface Clock {
   now(): number;
   /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  sleep(ms: number, signal?: CancelSignal): Promise<void>;
 }
 
 export const systemClock: Clock = {

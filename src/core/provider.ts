@@ -1,8 +1,9 @@
+import type { CancelSignal } from './cancel.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from './types.js';
 
 /** What every provider call receives: cancellation reaches the upstream socket through `signal`. */
 export interface CallContext {
-  signal: AbortSignal;
+  signal: CancelSignal;
   requestId: string;
   /** W3C `traceparent` naming the attempt's span, sent upstream as is; absent when tracing is off. */
   traceparent?: string;

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../core/cancel.js';
 import type { GatewayStatus } from '../gateway/engine.js';
 import type { HttpResponse } from '../http/exchange.js';
 import type { StreamListener } from '../http/sse.js';
@@ -125,7 +126,7 @@ export class SnapshotFeed implements AsyncIterableIterator<string> {
 
   constructor(
     private readonly source: DashboardSource,
-    signal: AbortSignal,
+    signal: CancelSignal,
     options: FeedOptions = {},
   ) {
     this.intervalMs = options.intervalMs ?? 1_000;
@@ -181,7 +182,7 @@ export class SnapshotFeed implements AsyncIterableIterator<string> {
 }
 
 /** GET /dashboard/events: the live snapshot stream (the caller has checked the admin key). */
-export function dashboardEvents(app: DashboardSource, signal: AbortSignal, options: FeedOptions = {}): HttpResponse {
+export function dashboardEvents(app: DashboardSource, signal: CancelSignal, options: FeedOptions = {}): HttpResponse {
   return {
     status: 200,
     headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' },

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { toAbortSignal, type CancelSignal } from '../core/cancel.js';
 import { toGatewayError } from '../core/errors.js';
 import { estimatePromptTokens } from '../core/estimate.js';
 import type { Logger } from '../core/logger.js';
@@ -29,14 +30,14 @@ export interface CountingSettings {
 export async function countPlannedTokens(
   request: ChatRequest,
   plan: RoutePlan,
-  opts: { signal?: AbortSignal; requestId?: string },
+  opts: { signal?: CancelSignal; requestId?: string },
   settings: CountingSettings,
 ): Promise<TokenCount> {
   const counter = plan.deployments.find((d) => d.provider.countTokens !== undefined);
   const requestId = opts.requestId ?? randomUUID();
   if (counter?.provider.countTokens) {
     const timeout = AbortSignal.timeout(settings.timeoutMs);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    const signal = opts.signal ? AbortSignal.any([toAbortSignal(opts.signal), timeout]) : timeout;
     try {
       const inputTokens = await counter.provider.countTokens(request, { signal, requestId });
       return { inputTokens, estimated: false, servedBy: servedBy(counter, plan, requestId) };

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Canceller, type CancelSignal } from '../core/cancel.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { AdmissionControl, AdmissionTicket, AttemptObserver, AttemptTracing, Operation } from '../core/events.js';
@@ -57,7 +58,8 @@ export interface GatewayOptions {
 
 /** Per-request options from the caller (the HTTP server or an in-process user); `cache` is `x-switchyard-cache`. */
 export interface RequestOptions extends CacheRequestOptions {
-  signal?: AbortSignal;
+  /** Aborts the request; a real AbortSignal is one. */
+  signal?: CancelSignal;
   requestId?: string;
   /** Attribution for the ledger and budgets: api key id, team, user, free-form tags. */
   tags?: Record<string, string>;
@@ -154,7 +156,7 @@ const NO_TICKET: AdmissionTicket = { release: () => undefined };
 /** Canonical requests have no unmapped fields of their own: only `passthrough` holds any. */
 const MAPPED_NONE: ReadonlySet<string> = new Set();
 const NO_PASSTHROUGH: Readonly<Record<string, never>> = Object.freeze({});
-const NEVER = new AbortController().signal;
+const NEVER: CancelSignal = new Canceller();
 
 /** Builds a gateway from a config (validated here unless it came from loadConfigFile). Usable in-process. */
 export function createGateway(input: ConfigInput | GatewayConfig, options: GatewayOptions = {}): Gateway {

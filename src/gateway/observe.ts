@@ -1,6 +1,7 @@
 import type { AttemptObserver, AttemptRecord, AttemptTracing, Operation, RequestParams } from '../core/events.js';
 import type { GatewayError } from '../core/errors.js';
 import type { ChatRequest, FinishReason, StreamPart, Usage } from '../core/types.js';
+import type { CancelSignal } from '../core/cancel.js';
 import type { CallContext } from '../core/provider.js';
 import type { Logger } from '../core/logger.js';
 import type { Attempt } from '../routing/executor.js';
@@ -45,7 +46,7 @@ export class AttemptReporter {
   }
 
   /** What a provider call for `attempt` carries: with the attempt span's `traceparent` when tracing is on. */
-  callContext(meta: RequestMeta, attempt: Attempt, signal: AbortSignal): CallContext {
+  callContext(meta: RequestMeta, attempt: Attempt, signal: CancelSignal): CallContext {
     if (!this.tracing) return { signal, requestId: meta.requestId };
     return { signal, requestId: meta.requestId, traceparent: this.tracing.attemptTraceparent(meta.requestId, attempt.number) };
   }

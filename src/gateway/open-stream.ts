@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import type { AdmissionTicket } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { raceAbort } from '../core/abort.js';
+import { Canceller } from '../core/cancel.js';
 import type { ChatRequest, StreamPart, Warning } from '../core/types.js';
 import { executeWithFallback, type Attempt, type ExecuteOptions, type ExecutePolicy } from '../routing/executor.js';
 import type { Needs } from '../routing/filters.js';
@@ -50,7 +51,7 @@ export async function openStreamOn(deps: StreamDeps, s: StreamOpening, execution
   const { meta, ticket } = s;
   const client = execution.signal;
   // Each attempt's upstream controller follows the client's signal until its stream is settled.
-  const upstream = new Map<number, { controller: AbortController; forward: () => void }>();
+  const upstream = new Map<number, { controller: Canceller; forward: () => void }>();
   const unlink = (n: number): void => {
     const u = upstream.get(n);
     if (u) client.removeEventListener('abort', u.forward);
@@ -60,7 +61,7 @@ export async function openStreamOn(deps: StreamDeps, s: StreamOpening, execution
     async (a, signal) => {
       s.tried?.add(a.deployment.id);
       // The stream outlives the attempt's timeout, so it gets its own controller.
-      const controller = new AbortController();
+      const controller = new Canceller();
       const forward = (): void => controller.abort(client.reason);
       client.addEventListener('abort', forward, { once: true });
       upstream.set(a.number, { controller, forward });

@@ -1,3 +1,4 @@
+import { Canceller } from '../core/cancel.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { ChatRequest } from '../core/types.js';
@@ -14,7 +15,7 @@ export const SHADOW_ATTEMPT_BASE = 1000;
  * (stats, breaker, AttemptRecords with role `shadow`), so standbys stay warm and known-good.
  */
 export class ShadowMirror {
-  private readonly pending = new Set<AbortController>();
+  private readonly pending = new Set<Canceller>();
 
   constructor(
     private readonly reporter: AttemptReporter,
@@ -33,7 +34,7 @@ export class ShadowMirror {
     const slot = d.state.begin(now);
     if (slot === undefined) return;
     const attempt: Attempt = { number, role: 'shadow', deployment: d, startedAt: now, probe: slot === 'probe', cause: undefined, from: undefined };
-    const controller = new AbortController();
+    const controller = new Canceller();
     const timer = setTimeout(
       () => controller.abort(new GatewayError({ kind: 'timeout', message: `Shadow call to ${d.id} did not answer within ${this.timeoutMs} ms.` })),
       this.timeoutMs,

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { Agent, buildConnector as BuildConnector, Dispatcher, util as UndiciUtil } from 'undici';
+import type { CancelSignal } from '../core/cancel.js';
 import { GatewayError } from '../core/errors.js';
 
 /** The four pieces of undici the gateway uses. */
@@ -80,7 +81,7 @@ export interface UpstreamRequest {
   method?: 'GET' | 'POST';
   headers: Record<string, string>;
   body?: string | Uint8Array;
-  signal: AbortSignal;
+  signal: CancelSignal;
 }
 
 /**
@@ -158,7 +159,7 @@ export class UpstreamBody implements AsyncIterableIterator<Buffer> {
 
   constructor(
     private readonly provider: string,
-    private readonly signal: AbortSignal,
+    private readonly signal: CancelSignal,
   ) {
     signal.addEventListener('abort', this.onAbort, { once: true });
   }
@@ -350,7 +351,7 @@ export function bufferedError(res: BufferedResponse, provider: string, map: Upst
 const UNDICI_TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** Maps a socket-level failure (or our own abort) to a GatewayError. */
-export function transportError(err: unknown, provider: string, signal?: AbortSignal): GatewayError {
+export function transportError(err: unknown, provider: string, signal?: CancelSignal): GatewayError {
   if (GatewayError.isInstance(err)) return err;
   if (signal?.aborted) {
     const reason: unknown = signal.reason;
@@ -365,7 +366,7 @@ export function transportError(err: unknown, provider: string, signal?: AbortSig
 }
 
 /** Reads a whole upstream body as text, mapping a mid-body socket failure into the taxonomy. */
-async function readText(res: UpstreamResponse, provider: string, signal: AbortSignal): Promise<string> {
+async function readText(res: UpstreamResponse, provider: string, signal: CancelSignal): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -384,7 +385,7 @@ async function readText(res: UpstreamResponse, provider: string, signal: AbortSi
 }
 
 /** Reads and parses a JSON body; an unparseable body is a bad_upstream_response, never a crash. */
-async function readJson(res: UpstreamResponse, provider: string, signal: AbortSignal): Promise<unknown> {
+async function readJson(res: UpstreamResponse, provider: string, signal: CancelSignal): Promise<unknown> {
   return parseUpstreamJson(await readText(res, provider, signal), res.status, provider);
 }
 
@@ -392,7 +393,7 @@ async function readJson(res: UpstreamResponse, provider: string, signal: AbortSi
 export type UpstreamErrorMapper = (status: number, headers: UpstreamResponse['headers'], body: unknown, provider: string) => GatewayError;
 
 /** The error an upstream error response stands for; an unreadable body still maps by its status. */
-export async function upstreamError(res: UpstreamResponse, provider: string, signal: AbortSignal, map: UpstreamErrorMapper): Promise<GatewayError> {
+export async function upstreamError(res: UpstreamResponse, provider: string, signal: CancelSignal, map: UpstreamErrorMapper): Promise<GatewayError> {
   const body = await readJson(res, provider, signal).catch(() => undefined);
   return map(res.status, res.headers, body, provider);
 }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { CancelSignal } from '../core/cancel.js';
 import { GatewayError } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
 import { textOf } from '../core/types.js';
@@ -27,7 +28,7 @@ const opts = (over: Partial<ExecuteOptions<unknown>> = {}): ExecuteOptions<unkno
   ...over,
 });
 
-const chat = (a: { deployment: Deployment }, s: AbortSignal) => a.deployment.provider.chat({ model: 'm', messages: [] }, { signal: s, requestId: 'r1' });
+const chat = (a: { deployment: Deployment }, s: CancelSignal) => a.deployment.provider.chat({ model: 'm', messages: [] }, { signal: s, requestId: 'r1' });
 
 afterEach(() => vi.useRealTimers());
 

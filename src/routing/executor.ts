@@ -1,4 +1,5 @@
 import { DEFAULT_CLIENT_RETRY_AFTER_MS, GatewayError, toGatewayError, type ErrorKind } from '../core/errors.js';
+import { Canceller, type CancelSignal } from '../core/cancel.js';
 import type { Clock } from '../core/clock.js';
 import type { AttemptRole } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
@@ -35,7 +36,7 @@ export interface ExecutePolicy {
 
 /** Per request. */
 export interface ExecuteOptions<T> {
-  signal: AbortSignal;
+  signal: CancelSignal;
   requestId: string;
   attemptTimeoutMs: number;
   /** An explicit override: retries only, no fallback, an open breaker does not refuse it. */
@@ -72,7 +73,7 @@ const cancelled = (cause?: unknown): GatewayError => new GatewayError({ kind: 'c
  */
 export async function executeWithFallback<T>(
   deployments: readonly Deployment[],
-  run: (attempt: Attempt, signal: AbortSignal) => Promise<T>,
+  run: (attempt: Attempt, signal: CancelSignal) => Promise<T>,
   policy: ExecutePolicy,
   options: ExecuteOptions<T>,
 ): Promise<Executed<T>> {
@@ -116,7 +117,7 @@ export async function executeWithFallback<T>(
       const from = tryNo === 1 && i > 0 ? queue[i - 1]?.id : undefined;
       const attempt: Attempt = { number, role: number === 1 ? 'primary' : tryNo > 1 ? 'retry' : 'fallback', deployment, startedAt: now, probe, cause, from, quotaTokens: options.quotaTokens };
       const timeoutMs = Math.min(options.attemptTimeoutMs, remaining);
-      const controller = new AbortController();
+      const controller = new Canceller();
       const timer = setTimeout(() => {
         const deadline = timeoutMs < options.attemptTimeoutMs;
         controller.abort(

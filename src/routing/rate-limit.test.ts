@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/load.js';
+import type { CancelSignal } from '../core/cancel.js';
 import { GatewayError } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
 import { DeploymentState } from './deployment-state.js';
@@ -22,7 +23,7 @@ function policy(clock: FakeClock, over: Partial<ExecutePolicy> = {}): ExecutePol
 }
 
 const opts = (over: Partial<ExecuteOptions<unknown>> = {}): ExecuteOptions<unknown> => ({ signal: new AbortController().signal, requestId: 'r1', attemptTimeoutMs: 10_000, ...over });
-const chat = (a: { deployment: Deployment }, s: AbortSignal) => a.deployment.provider.chat({ model: 'm', messages: [] }, { signal: s, requestId: 'r1' });
+const chat = (a: { deployment: Deployment }, s: CancelSignal) => a.deployment.provider.chat({ model: 'm', messages: [] }, { signal: s, requestId: 'r1' });
 const run = (ds: Deployment[], clock: FakeClock, over: Partial<ExecutePolicy> = {}) => executeWithFallback(ds, chat, policy(clock, over), opts());
 const caught = (p: Promise<unknown>): Promise<GatewayError> => p.then(() => Promise.reject(new Error('expected a failure')), (e: unknown) => e as GatewayError);
 

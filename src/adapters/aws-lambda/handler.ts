@@ -1,4 +1,5 @@
 import type { Context, StreamifyHandler } from 'aws-lambda';
+import { Canceller, type CancelSignal } from '../../core/cancel.js';
 import type { HttpHandler } from '../../http/exchange.js';
 import { toHttpRequest, type LambdaHttpEvent } from './request.js';
 import { toLambdaResult, type LambdaResult } from './result.js';
@@ -50,13 +51,13 @@ export function createStreamingLambdaHandler(handler: HttpHandler, options: Lamb
 }
 
 interface Invocation {
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   readonly abort: () => void;
   readonly stop: () => void;
 }
 
 function startInvocation(context: Context, options: LambdaAdapterOptions): Invocation {
-  const controller = new AbortController();
+  const controller = new Canceller();
   const margin = options.deadlineMarginMs ?? 1000;
   const timer = setTimeout(
     () => controller.abort(new DOMException('the Lambda invocation is about to time out', 'TimeoutError')),

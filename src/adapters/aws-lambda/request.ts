@@ -1,4 +1,5 @@
 import type { ALBEvent, APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { CancelSignal } from '../../core/cancel.js';
 import type { HttpRequest } from '../../http/exchange.js';
 
 /** API Gateway HTTP API (payload 2.0) and Function URLs share one shape; REST APIs and ALB have theirs. */
@@ -16,7 +17,7 @@ export function isAlb(event: LambdaHttpEvent): event is ALBEvent {
 }
 
 /** Translates an HTTP event of any AWS front door into the runtime-neutral request. */
-export function toHttpRequest(event: LambdaHttpEvent, signal: AbortSignal): HttpRequest {
+export function toHttpRequest(event: LambdaHttpEvent, signal: CancelSignal): HttpRequest {
   if (typeof event !== 'object' || event === null || typeof event.requestContext !== 'object' || event.requestContext === null) {
     throw new TypeError('not an HTTP event: expected API Gateway (REST or HTTP API), Function URL or ALB');
   }

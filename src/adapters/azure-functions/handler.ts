@@ -1,5 +1,6 @@
 import type { HttpRequest as AzureRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { ReadableStream } from 'node:stream/web';
+import { Canceller, type CancelSignal } from '../../core/cancel.js';
 import { GatewayError } from '../../core/errors.js';
 import { isBodyStream, type HttpHandler, type HttpRequest, type HttpResponse } from '../../http/exchange.js';
 import { defaultErrorResponse } from '../../http/handler.js';
@@ -29,7 +30,7 @@ export function createAzureHandler(handler: HttpHandler, options: AzureHandlerOp
   const onSettled = options.onSettled;
   return async (request, context) => {
     const settle = onSettled ? () => onSettled().catch((error: unknown) => context.error('switchyard: settling after the answer failed', stackOf(error))) : noSettle;
-    const controller = new AbortController();
+    const controller = new Canceller();
     let response: HttpResponse;
     try {
       response = await handler(toExchange(request, prefix, controller.signal));
@@ -50,7 +51,7 @@ export function createAzureHandler(handler: HttpHandler, options: AzureHandlerOp
   };
 }
 
-function toExchange(request: AzureRequest, prefix: string, signal: AbortSignal): HttpRequest {
+function toExchange(request: AzureRequest, prefix: string, signal: CancelSignal): HttpRequest {
   const url = new URL(request.url);
   let path = url.pathname;
   if (prefix !== '' && (path === prefix || path.startsWith(`${prefix}/`))) path = path.slice(prefix.length) || '/';

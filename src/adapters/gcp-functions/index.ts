@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { http } from '@google-cloud/functions-framework';
+import { Canceller } from '../../core/cancel.js';
 import { GatewayError } from '../../core/errors.js';
 import type { HttpHandler, HttpResponse } from '../../http/exchange.js';
 import { defaultErrorResponse } from '../../http/handler.js';
@@ -30,7 +31,7 @@ export function createGcpHandler(handler: HttpHandler, options: GcpOptions = {})
   const settle = onSettled ? () => onSettled().catch(onError) : () => Promise.resolve();
 
   async function serve(req: GcpRequest, res: ServerResponse): Promise<void> {
-    const controller = new AbortController();
+    const controller = new Canceller();
     const conn: Connection = { gone: false, iterator: undefined };
     res.on('close', () => {
       if (res.writableFinished) return;

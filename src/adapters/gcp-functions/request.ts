@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { CancelSignal } from '../../core/cancel.js';
 import type { HeaderMap, HttpRequest } from '../../http/exchange.js';
 import { streamBodyReader } from './body-reader.js';
 
@@ -13,7 +14,7 @@ export interface GcpRequest extends IncomingMessage {
  * (and parsed it, which we ignore): its exact bytes go to the handler, which applies its own JSON limits.
  * Without them (a plain node:http or Express server) the body is read from the stream under the handler's limits.
  */
-export function toHttpRequest(req: GcpRequest, signal: AbortSignal): HttpRequest {
+export function toHttpRequest(req: GcpRequest, signal: CancelSignal): HttpRequest {
   const url = req.url ?? '/';
   const mark = url.indexOf('?');
   return {

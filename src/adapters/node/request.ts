@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { CancelSignal } from '../../core/cancel.js';
 import { GatewayError } from '../../core/errors.js';
 import { tooLarge } from '../../http/body.js';
 import type { HeaderMap, HttpRequest } from '../../http/exchange.js';
@@ -15,7 +16,7 @@ export class NodeRequest implements HttpRequest {
 
   constructor(
     private readonly req: IncomingMessage,
-    readonly signal: AbortSignal,
+    readonly signal: CancelSignal,
   ) {
     const url = req.url ?? '/';
     const q = url.indexOf('?');

@@ -1,5 +1,6 @@
 import { createServer, type ServerOptions as HttpServerOptions, type Server, type ServerResponse } from 'node:http';
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
+import { Canceller } from '../../core/cancel.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway/gateway.js';
 import type { GatewayConfig } from '../../config/schema.js';
@@ -61,7 +62,8 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
 
   const server = createServer(serverOptions(cfg), (req, res) => {
     state.inFlight += 1;
-    const controller = new AbortController();
+    // A Canceller, not an AbortController: an AbortSignal is an EventTarget, ~11 µs to build and listen to.
+    const controller = new Canceller();
     res.once('close', () => {
       state.inFlight -= 1;
       if (!res.writableFinished) controller.abort(new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));

@@ -1,9 +1,10 @@
 import type { Secret } from '../../config/secret.js';
+import type { CancelSignal } from '../../core/cancel.js';
 import type { EntraTokenSource } from './entra.js';
 
 /** Adds the credential of one request; a wrapper around the HTTP call, as SigV4 is for Bedrock. */
 export interface Authorizer {
-  headers(base: Record<string, string>, signal: AbortSignal): Promise<Record<string, string>>;
+  headers(base: Record<string, string>, signal: CancelSignal): Promise<Record<string, string>>;
   /** Called when the upstream answered 401, so a revoked token is not reused. */
   rejected(): void;
 }

@@ -1,6 +1,7 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { GatewayError } from '../../core/errors.js';
 import { raceAbort } from '../../core/abort.js';
+import type { CancelSignal } from '../../core/cancel.js';
 import type { Clock } from '../../core/clock.js';
 import type { EntraAuth } from './options.js';
 
@@ -45,7 +46,7 @@ export class EntraTokenSource {
   constructor(private readonly options: EntraTokenSourceOptions) {}
 
   /** A valid bearer token, fetching or refreshing it as needed. */
-  async token(signal: AbortSignal): Promise<string> {
+  async token(signal: CancelSignal): Promise<string> {
     const now = this.options.clock.now();
     const cached = this.cached;
     if (cached && now < cached.expiresOnTimestamp) {
@@ -104,7 +105,7 @@ function refreshPoint(token: AccessToken): number {
   return token.refreshAfterTimestamp !== undefined ? Math.min(token.refreshAfterTimestamp, margin) : margin;
 }
 
-function cancelled(signal: AbortSignal): GatewayError {
+function cancelled(signal: CancelSignal): GatewayError {
   const reason: unknown = signal.reason;
   if (GatewayError.isInstance(reason)) return reason;
   return new GatewayError({ kind: 'cancelled', message: 'The request was cancelled.', provider: PROVIDER });

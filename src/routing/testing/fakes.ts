@@ -1,4 +1,5 @@
 import { GatewayError, type ErrorKind } from '../../core/errors.js';
+import type { CancelSignal } from '../../core/cancel.js';
 import type { Clock } from '../../core/clock.js';
 import { seededRandom } from '../../core/random.js';
 import type { CallContext, Provider } from '../../core/provider.js';
@@ -15,7 +16,7 @@ export class FakeClock implements Clock {
   now(): number {
     return this.t;
   }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  sleep(ms: number, signal?: CancelSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
     this.sleeps.push(ms);
     this.t += ms;

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../../../core/cancel.js';
 import type { BodyStream, HttpHandler, HttpRequest, HttpResponse } from '../../../http/exchange.js';
 
 export const JSON_ANSWER = '{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Grüß dich!"},"finish_reason":"stop"}]}';
@@ -28,7 +29,7 @@ export function streamingHandler(headers: Record<string, string> = { 'content-ty
     wake?.();
     wake = undefined;
   };
-  async function* body(signal: AbortSignal): BodyStream {
+  async function* body(signal: CancelSignal): BodyStream {
     signal.addEventListener('abort', () => {
       seen.aborted = true;
       notify();
