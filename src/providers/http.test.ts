@@ -1,6 +1,8 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Canceller } from '../core/cancel.js';
+import { GatewayError } from '../core/errors.js';
 import { createAgent, requestBuffered, sendUpstream } from './http.js';
 
 describe('upstream connection pool', () => {
@@ -40,6 +42,32 @@ describe('upstream connection pool', () => {
       await Promise.all(calls);
       // Long enough for any replacement connection to be opened (it takes a few ms), far below keep-alive.
       await new Promise((r) => setTimeout(r, 500));
+      expect(open).toBe(0);
+      await agent.close();
+    });
+
+    // The request path cancels with a Canceller, not an AbortSignal: the call must honour it all the same.
+    it(`rejects a ${name} request in flight with a Canceller's reason and closes its socket`, async () => {
+      const agent = createAgent();
+      const canceller = new Canceller();
+      const call = send(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: canceller }, 'hung');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(open).toBe(1);
+      const reason = new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' });
+      canceller.abort(reason);
+      await expect(call).rejects.toBe(reason);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(open).toBe(0);
+      await agent.close();
+    });
+
+    it(`never sends a ${name} request whose Canceller already aborted`, async () => {
+      const agent = createAgent();
+      const canceller = new Canceller();
+      canceller.abort();
+      const call = send(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: canceller }, 'hung');
+      await expect(call).rejects.toMatchObject({ kind: 'cancelled' });
+      await new Promise((r) => setTimeout(r, 100));
       expect(open).toBe(0);
       await agent.close();
     });

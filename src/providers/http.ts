@@ -84,10 +84,6 @@ export interface UpstreamRequest {
   signal: CancelSignal;
 }
 
-/**
- * Sends one upstream request and maps transport failures into the taxonomy. The URL always comes
- * from config, never from a client.
- */
 /** `headers` with the W3C `traceparent` of the attempt added when there is one (a copy only then). */
 export function withTraceparent(headers: Record<string, string>, traceparent: string | undefined): Record<string, string> {
   return traceparent === undefined ? headers : { ...headers, traceparent };
@@ -95,7 +91,8 @@ export function withTraceparent(headers: Record<string, string>, traceparent: st
 
 /**
  * Sends one upstream request and resolves with its status and headers once they arrive; the body is
- * read from `body` as it streams. It drives undici's dispatcher with a small handler, like
+ * read from `body` as it streams. Transport failures map into the taxonomy; the URL always comes from
+ * config, never from a client. It drives undici's dispatcher with a small handler, like
  * `requestBuffered`, instead of `request()`: no Node Readable per response and no stream machinery
  * per chunk, one plain abort listener for the whole exchange.
  */

@@ -1,0 +1,100 @@
+// A/B of Switchyard builds or configs against each other and the floor, interleaved in one run: on this
+// shared 2-core machine a change is only believed as a ratio measured side by side.
+//
+// Usage: node bench/ab.mjs [--rounds 6] [--seconds 3] [--conns 64] <name>=<root>[#<node flag>...][@<regex>=><replacement>...] ...
+//   <root>     a Switchyard package folder with dist/ built (a copy of an older build, or this one)
+//   #<flag>    a node flag for that target (e.g. #--max-semi-space-size=32)
+//   @a=>b      an edit of the bench config (YAML; `\n` in b is a newline), e.g. "@journal: true=>journal: false"
+// The first named target is the baseline: every other one is reported as its per-round CPU ratio to it
+// (the median, with each round's ratio) and as its total CPU per request against the floor's.
+// Example: node bench/ab.mjs before=/tmp/old-build after=. "nojournal=.@journal: true=>journal: false"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import process from 'node:process';
+import { runMatrix } from './lib/matrix.mjs';
+import { freePort, startService, stopChild } from './lib/procs.mjs';
+import { ensureBuilt, MODEL, startFloor, startSwitchyard, startUpstream } from './lib/targets.mjs';
+
+const { values: opt, positionals: specs } = parseArgs({
+  allowPositionals: true,
+  options: { rounds: { type: 'string', default: '6' }, seconds: { type: 'string', default: '3' }, conns: { type: 'string', default: '64' } },
+});
+if (specs.length === 0) throw new Error('name at least one target: <name>=<root>[#flag][@edit]');
+
+/** `name=root#flag@a=>b` → its parts. */
+function parseSpec(spec) {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) throw new Error(`not a target: ${spec}`);
+  const [rootAndFlags, ...edits] = spec.slice(eq + 1).split('@');
+  const [root, ...nodeFlags] = rootAndFlags.split('#');
+  return { name: spec.slice(0, eq), root: resolve(root), nodeFlags, edits: edits.map((e) => e.split('=>')) };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const messages = [
+  { role: 'system', content: 'You are a concise assistant for a benchmark.' },
+  { role: 'user', content: 'Write one short sentence about latency in distributed systems, and mention a proxy.' },
+];
+const BODIES = {
+  json: JSON.stringify({ model: MODEL, messages, max_tokens: 64, temperature: 0.2 }),
+  stream: JSON.stringify({ model: MODEL, messages, max_tokens: 64, temperature: 0.2, stream: true, stream_options: { include_usage: true } }),
+};
+
+const log = (line) => process.stdout.write(`${line}\n`);
+ensureBuilt(log);
+const tmp = mkdtempSync(join(tmpdir(), 'switchyard-ab-'));
+const services = [];
+try {
+  const upstream = await startUpstream(tmp);
+  services.push(upstream);
+  const floor = await startFloor(tmp, upstream);
+  services.push(floor);
+  // The bench's own config for this build, as the template every target edits.
+  const template = await startSwitchyard(tmp, [{ id: 'bench-upstream', base: upstream.base }], { name: 'template' });
+  await stopChild(template.child);
+  const yaml = readFileSync(template.config, 'utf8');
+  const targets = [{ ...floor, name: 'floor' }];
+  for (const { name, root, nodeFlags, edits } of specs.map(parseSpec)) {
+    const port = await freePort();
+    const dir = join(tmp, name);
+    mkdirSync(dir, { recursive: true });
+    let text = yaml.replace(/port: \d+/, `port: ${port}`).replaceAll(join(tmp, 'template'), dir);
+    for (const [from, to] of edits) text = text.replace(new RegExp(from, 'm'), to.replaceAll('\\n', '\n'));
+    const config = join(dir, 'switchyard.yaml');
+    writeFileSync(config, text);
+    const args = [...nodeFlags, join(root, 'bin/switchyard.js'), 'serve', '-c', config, '--workers', '1'];
+    const svc = await startService({ name, cmd: process.execPath, args, port, logFile: join(dir, 'switchyard.log'), cwd: dir });
+    services.push(svc);
+    targets.push({ ...svc, name, url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {} });
+  }
+  const conns = Number(opt.conns);
+  log(`${specs.length} target(s) and the floor, ${opt.rounds} interleaved rounds x ${opt.seconds} s at ${conns} connections`);
+  const { runs, cells } = await runMatrix({ targets, upstream, bodies: BODIES, conns: [conns], seconds: Number(opt.seconds), rounds: Number(opt.rounds), warmupSeconds: 2, tmp, log: () => undefined });
+  const names = targets.map((t) => t.name);
+  const [baseline, ...others] = names.slice(1);
+  for (const mode of ['json', 'stream']) {
+    const rounds = new Map();
+    for (const r of runs.filter((x) => x.mode === mode)) {
+      if (!rounds.has(r.round)) rounds.set(r.round, {});
+      rounds.get(r.round)[r.target] = (r.cpu_s / r.requests) * 1e6;
+    }
+    const cell = (target) => cells.find((c) => c.mode === mode && c.target === target);
+    for (const n of names) {
+      const c = cell(n);
+      log(`${mode.padEnd(6)} ${n.padEnd(14)} ${c.cpu_us_per_req.toFixed(0).padStart(5)} µs/req  ${(c.cpu_us_per_req / cell('floor').cpu_us_per_req).toFixed(2)}x floor  ${c.rps.toFixed(0).padStart(6)} req/s  p50 ${(c.p50_us / 1000).toFixed(2)} ms  p99 ${(c.p99_us / 1000).toFixed(2)} ms`);
+    }
+    for (const n of others) {
+      const ratios = [...rounds.values()].map((r) => r[n] / r[baseline]);
+      log(`${mode.padEnd(6)} ${n} / ${baseline}: median ${median(ratios).toFixed(3)}x (rounds ${ratios.map((x) => x.toFixed(2)).join(' ')})`);
+    }
+  }
+} finally {
+  for (const s of services.reverse()) await s.stop();
+  rmSync(tmp, { recursive: true, force: true });
+}
