@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { raceAbort } from './abort.js';
-import { Canceller, toAbortSignal, type CancelSignal } from './cancel.js';
+import { Canceller, NEVER_CANCELLED, toAbortSignal, type CancelSignal } from './cancel.js';
 
 interface Control {
   signal: CancelSignal;
@@ -138,5 +138,15 @@ describe('toAbortSignal', () => {
     const signal = toAbortSignal(c);
     expect(signal.aborted).toBe(true);
     expect(signal.reason).toBe('early');
+  });
+});
+
+describe('the signal of a request that gives none', () => {
+  it('never aborts, and cannot be made to', () => {
+    NEVER_CANCELLED.addEventListener('abort', () => undefined);
+    expect([NEVER_CANCELLED.aborted, NEVER_CANCELLED.reason]).toEqual([false, undefined]);
+    expect(() => {
+      (NEVER_CANCELLED as { aborted: boolean }).aborted = true;
+    }).toThrow(TypeError);
   });
 });

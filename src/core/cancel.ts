@@ -91,6 +91,17 @@ export class Canceller implements CancelSignal {
 }
 
 /**
+ * A signal that never aborts, for callers that give none: listeners are not even kept, so a
+ * long-lived shared instance never collects the in-flight requests' listeners.
+ */
+export const NEVER_CANCELLED: CancelSignal = Object.freeze({
+  aborted: false,
+  reason: undefined,
+  addEventListener: () => undefined,
+  removeEventListener: () => undefined,
+});
+
+/**
  * A real AbortSignal for an API that insists on one (`AbortSignal.any`, `fetch`, SDKs): the signal
  * itself when it is one, else a new one that follows it (its listener stays until `signal` aborts, so
  * not for a signal that lives long). Off the hot path only: it builds an EventTarget.

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Canceller, type CancelSignal } from '../core/cancel.js';
+import { NEVER_CANCELLED, type CancelSignal } from '../core/cancel.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { AdmissionControl, AdmissionTicket, AttemptObserver, AttemptTracing, Operation } from '../core/events.js';
@@ -156,7 +156,6 @@ const NO_TICKET: AdmissionTicket = { release: () => undefined };
 /** Canonical requests have no unmapped fields of their own: only `passthrough` holds any. */
 const MAPPED_NONE: ReadonlySet<string> = new Set();
 const NO_PASSTHROUGH: Readonly<Record<string, never>> = Object.freeze({});
-const NEVER: CancelSignal = new Canceller();
 
 /** Builds a gateway from a config (validated here unless it came from loadConfigFile). Usable in-process. */
 export function createGateway(input: ConfigInput | GatewayConfig, options: GatewayOptions = {}): Gateway {
@@ -211,7 +210,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
 
   function common<T>(plan: RoutePlan, meta: RequestMeta, opts: RequestOptions, needs: Needs, attemptTimeoutMs: number, passthrough: object): ExecuteOptions<T> {
     return {
-      signal: opts.signal ?? NEVER,
+      signal: opts.signal ?? NEVER_CANCELLED,
       requestId: meta.requestId,
       attemptTimeoutMs,
       quotaTokens: quotaTokens(needs),
