@@ -400,11 +400,3 @@ export function header(headers: UpstreamResponse['headers'], name: string): stri
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
-
-/**
- * A streamed upstream body as its chunks. The body itself maps a mid-stream socket failure or the
- * client's abort into the taxonomy, so this adds no async layer per chunk.
- */
-export function bodyChunks(res: UpstreamResponse): AsyncIterable<Uint8Array> {
-  return res.body;
-}

@@ -4,7 +4,7 @@ import type { Logger } from '../../core/logger.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingResponse, ModelInfo, StreamPart, Warning } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceparent, type BufferedResponse, type UpstreamRequest } from '../http.js';
+import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceparent, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
 import {
   decodeMessagesResponse,
@@ -95,7 +95,7 @@ export class AnthropicProvider implements Provider {
     const warnings: Warning[] = [];
     const res = await sendUpstream(this.agent, this.request('POST', this.messagesUrl, this.encode(request, true, warnings), ctx), TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapAnthropicError);
-    return decodeMessagesStream(decodeSse(bodyChunks(res)), TYPE, warnings);
+    return decodeMessagesStream(decodeSse(res.body), TYPE, warnings);
   }
 
   /** `/v1/messages/count_tokens`, which is free: the prompt of the body a chat call would send. */

@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
 import type { TokenCredential } from '@azure/identity';
-import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceparent, type BufferedResponse, type UpstreamRequest } from '../http.js';
+import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceparent, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
 import { decodeChatResponse, decodeEmbeddingResponse, encodeChatRequest, encodeEmbeddingRequest, mapOpenAIError, reasoningEffortsFor, type ChatEncodeOptions } from '../dialects/openai-chat/index.js';
 import { COGNITIVE_SERVICES_SCOPE, type AzureOpenAIOptions } from './options.js';
@@ -95,7 +95,7 @@ export class AzureOpenAIProvider implements Provider {
       if (res.status === 401) this.auth.rejected();
       throw await upstreamError(res, TYPE, ctx.signal, mapOpenAIError);
     }
-    return decodeAzureStream(decodeSse(bodyChunks(res)), TYPE, warnings);
+    return decodeAzureStream(decodeSse(res.body), TYPE, warnings);
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {

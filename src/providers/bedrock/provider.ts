@@ -4,7 +4,7 @@ import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart, Warning } from '../../core/types.js';
 import { makeUsage } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type BufferedResponse, type UpstreamRequest } from '../http.js';
+import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import {
   COHERE_BATCH,
   countTokensModelId,
@@ -102,7 +102,7 @@ export class BedrockProvider implements Provider {
     const warnings: Warning[] = [];
     const res = await sendUpstream(this.agent, await this.request('converse-stream', this.encode(request, warnings), EVENT_STREAM, ctx), TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapBedrockError);
-    return decodeConverseStream(decodeEventStream(bodyChunks(res), TYPE), TYPE, this.deployment.model, warnings);
+    return decodeConverseStream(decodeEventStream(res.body, TYPE), TYPE, this.deployment.model, warnings);
   }
 
   /**

@@ -2,7 +2,7 @@ import type { Agent } from 'undici';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceparent, type UpstreamResponse } from '../http.js';
+import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceparent, type UpstreamResponse } from '../http.js';
 import { decodeSse } from '../sse.js';
 import {
   decodeChatResponse,
@@ -64,7 +64,7 @@ export class OpenAICompatibleProvider implements Provider {
     const { body, warnings } = encodeChatRequest(request, this.encoding.stream);
     const res: UpstreamResponse = await sendUpstream(this.agent, { url: this.urls.chat, headers: withTraceparent(this.headers, ctx.traceparent), body: JSON.stringify(body), signal: ctx.signal }, TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapOpenAIError);
-    return decodeChatStream(decodeSse(bodyChunks(res)), TYPE, warnings);
+    return decodeChatStream(decodeSse(res.body), TYPE, warnings);
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {

@@ -4,7 +4,7 @@ import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Mo
 import { makeUsage } from '../../core/types.js';
 import { GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bodyChunks, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type UpstreamErrorMapper, type UpstreamRequest } from '../http.js';
+import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type UpstreamErrorMapper, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
 import { readTokenCount } from '../token-count.js';
 import { decodePredictEmbeddingResponse, encodePredictEmbeddingRequest } from '../dialects/gemini/index.js';
@@ -69,7 +69,7 @@ export class VertexProvider implements Provider {
     const { body, warnings } = this.wire.encodeChat(request, true);
     const res = await sendUpstream(this.agent, await this.request(this.wire.chatMethod(true), body, ctx), TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, this.mapError);
-    return this.wire.decodeStream(decodeSse(bodyChunks(res)), warnings);
+    return this.wire.decodeStream(decodeSse(res.body), warnings);
   }
 
   /** Text embeddings through :predict, in batches the model accepts, one call after another. */
