@@ -60,6 +60,45 @@ describe('ledger batcher', () => {
     await store.close();
   });
 
+  it('leaves events that arrive while a batch is in flight for the next round, unless they fill a batch', async () => {
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    const sizes: number[] = [];
+    let release: () => void = () => undefined;
+    const gated: LedgerStore = {
+      dialect: store.dialect,
+      insert: async (batch) => {
+        sizes.push(batch.length);
+        await new Promise<void>((r) => (release = r));
+        return store.insert(batch);
+      },
+      summarize: (q) => store.summarize(q),
+      close: () => store.close(),
+    };
+    const b = new LedgerBatcher({ store: gated, logger: silentLogger, batchSize: 10, flushIntervalMs: 60_000, maxBuffer: 10_000, spillPath: join(tmp(), 'spill.jsonl'), retryIntervalMs: 10 });
+    const all = events(40);
+    for (const e of all.slice(0, 10)) b.enqueue(e); // a full batch: written right away
+    await sleep(5);
+    expect(sizes).toEqual([10]);
+    for (const e of all.slice(10, 13)) b.enqueue(e); // a trickle while that batch is in flight
+    release();
+    await sleep(5);
+    expect(sizes).toEqual([10]); // not a transaction of 3 of its own
+    expect(b.stats().queued).toBe(3);
+    for (const e of all.slice(13, 25)) b.enqueue(e); // now a full batch waits: it goes next
+    await sleep(5);
+    expect(sizes).toEqual([10, 10]);
+    release();
+    await sleep(5);
+    const flushed = b.flush(); // an explicit flush (and close) still writes everything queued
+    await sleep(5);
+    release();
+    await flushed;
+    expect(sizes).toEqual([10, 10, 5]);
+    expect(await count(store)).toBe(25);
+    await b.close();
+    await store.close();
+  });
+
   it('loses nothing when the database fails mid-stream: buffers, spills past the bound, replays', async () => {
     const store = await SqlLedgerStore.open(openSqlite(':memory:'));
     const flaky = new FlakyStore(store);

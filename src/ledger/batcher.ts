@@ -136,9 +136,14 @@ export class LedgerBatcher {
     try {
       await this.replaySpill();
       await this.replayJournal();
-      while (this.queue.length > 0) {
+      // What was queued when the round began, then only full batches: events trickling in while a
+      // batch is in flight wait for the next round instead of each becoming a transaction of their own
+      // (at 5,000 requests/s that was a commit every ~30 rows, costing more than the rows).
+      let owed = this.queue.length;
+      while ((owed > 0 && this.queue.length > 0) || this.queue.length >= this.o.batchSize) {
         // Taken out of the queue while in flight, so a concurrent spill cannot shift what we remove.
         const batch = this.queue.splice(0, this.o.batchSize);
+        owed -= batch.length;
         try {
           await this.insert(batch);
         } catch (err) {
