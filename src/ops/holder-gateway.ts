@@ -34,7 +34,7 @@ export function holderGateway<T extends Reloadable>(holder: AppHolder<T>): Gatew
         holder.leave(g);
         throw err;
       }
-      return { servedBy: result.servedBy, parts: leaveAfter(result.parts, holder, g) };
+      return { ...result, parts: new LeaveAfter(result.parts[Symbol.asyncIterator](), () => holder.leave(g)) };
     },
     async embed(request, options) {
       const g = holder.enter();
@@ -63,11 +63,53 @@ export function holderGateway<T extends Reloadable>(holder: AppHolder<T>): Gatew
   };
 }
 
-async function* leaveAfter<T extends Reloadable>(parts: AsyncIterable<StreamPart>, holder: AppHolder<T>, g: Generation<T>): AsyncIterable<StreamPart> {
-  try {
-    yield* parts;
-  } finally {
-    holder.leave(g);
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * A stream's parts that leave the generation once the stream is over: ended, failed or returned, even
+ * returned before its first part (the client went away before the answer), which an async generator
+ * would neither pass on to the parts (leaving the upstream open) nor run its `finally` for.
+ * Hand-written: one promise per part and no generator to resume.
+ */
+export class LeaveAfter implements AsyncIterableIterator<StreamPart> {
+  private left = false;
+  private readonly onNext = (r: IteratorResult<StreamPart>): IteratorResult<StreamPart> => {
+    if (r.done === true) this.leave();
+    return r;
+  };
+  private readonly onError = (err: unknown): never => {
+    this.leave();
+    throw err;
+  };
+
+  constructor(
+    private readonly parts: AsyncIterator<StreamPart>,
+    private readonly onLeave: () => void,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<StreamPart>> {
+    if (this.left) return Promise.resolve(DONE);
+    return this.parts.next().then(this.onNext, this.onError);
+  }
+
+  async return(): Promise<IteratorResult<StreamPart>> {
+    if (this.left) return DONE;
+    try {
+      await this.parts.return?.();
+    } finally {
+      this.leave();
+    }
+    return DONE;
+  }
+
+  private leave(): void {
+    if (this.left) return;
+    this.left = true;
+    this.onLeave();
   }
 }
 

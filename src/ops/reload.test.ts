@@ -7,15 +7,25 @@ import { FakeProvider, rawDeployment } from '../routing/testing/fakes.js';
 import { AppHolder, type Reloadable } from './reload.js';
 import { holderGateway } from './holder-gateway.js';
 import { userRequest } from '../testing/canonical.js';
+import type { AdmissionControl } from '../core/events.js';
 
 const configWith = (...ids: string[]): GatewayConfig =>
   resolveConfig({ deployments: ids.map((id) => rawDeployment(id)), groups: [{ name: 'chat', deployments: ids }] });
 
+/** Every request is admitted with this header, as a rate limiter's `x-ratelimit-*`. */
+const admission: AdmissionControl = { admit: () => ({ release: () => undefined, headers: { 'x-ratelimit-remaining-requests': '41' } }) };
+
 class TestApp implements Reloadable {
   readonly gateway: Gateway;
   closed = false;
+  /** Attempts settled as cancelled (a stream closed before its end). */
+  cancelled = 0;
   constructor(config: GatewayConfig) {
-    this.gateway = createGateway(config, { createProvider: (d) => new FakeProvider(d.id) });
+    this.gateway = createGateway(config, {
+      createProvider: (d) => new FakeProvider(d.id),
+      admission,
+      observers: [{ onAttempt: (r) => void (r.outcome === 'cancelled' && (this.cancelled += 1)) }],
+    });
   }
   async close(): Promise<void> {
     this.closed = true;
@@ -109,6 +119,25 @@ describe('holderGateway', () => {
     const parts: string[] = [];
     for await (const p of streamed.parts) parts.push(p.type);
     expect(parts).toContain('finish');
+    await vi.waitFor(() => expect(old.closed).toBe(true));
+  });
+
+  it('passes a stream on whole, not just its parts: the admission headers (x-ratelimit-*) reach the client', async () => {
+    const h = holder(configWith('a'));
+    const streamed = await holderGateway(h).stream({ ...hello });
+    expect(streamed.headers).toEqual({ 'x-ratelimit-remaining-requests': '41' });
+    for await (const _ of streamed.parts) void _;
+  });
+
+  it('a stream returned before its first part closes the upstream stream and still leaves its generation', async () => {
+    const h = holder(configWith('a'));
+    const old = h.current;
+    const streamed = await holderGateway(h).stream({ ...hello });
+    next = () => configWith('b');
+    await h.reload();
+    // The client went away before the answer: nothing is read, the stream is only returned.
+    await streamed.parts[Symbol.asyncIterator]().return?.();
+    expect(old.cancelled).toBe(1);
     await vi.waitFor(() => expect(old.closed).toBe(true));
   });
 });
