@@ -1,7 +1,7 @@
 import type { GatewayConfig } from './config/schema.js';
 import type { Logger } from './core/logger.js';
 import { silentLogger } from './core/logger.js';
-import { createGateway, type Gateway } from './gateway/gateway.js';
+import { createGateway, type Gateway, type GatewayOptions } from './gateway/gateway.js';
 import { createLedger, type Ledger } from './ledger/index.js';
 import type { MetricsEndpoint, Observability } from './observability/index.js';
 import type { ServerOptions } from './adapters/node/server.js';
@@ -51,6 +51,8 @@ export interface AppOptions {
    * `serve`). Defaults to this app's gateway, without reloads (the reload route answers 501).
    */
   admin?: AdminTarget;
+  /** Supplies providers in-process (custom models, tests, the in-process benchmark); the registry's otherwise. */
+  createProvider?: GatewayOptions['createProvider'];
 }
 
 /** Builds the gateway with its ledger (usage, cost, budgets), shared state and feature routes. */
@@ -90,6 +92,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     priceOf: (id) => ledger.priceOf(id),
     stateStore,
     responseCache,
+    createProvider: options.createProvider,
   });
   observability.watch(() => gateway.status());
   attachResponsesStore(gateway, ledger.store, logger);

@@ -4,7 +4,7 @@ import type { App } from '../app.js';
 import type { ServerOptions } from '../adapters/node/server.js';
 import { GatewayError } from '../core/errors.js';
 import type { RequestSpan } from '../http/route.js';
-import type { AppHolder, Generation, Reloadable } from './reload.js';
+import type { AppHolder, Reloadable } from './reload.js';
 
 /**
  * A Gateway that sends each request to the holder's current generation and keeps that generation

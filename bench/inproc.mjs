@@ -1,0 +1,135 @@
+// CPU per request of Switchyard's own code, in-process: the runtime-neutral handler of a real app (the
+// bench config: ledger on with SQLite and journal, metrics, access log to a file) driven by 64 concurrent
+// callers, with an in-memory provider answering at once. No sockets, no upstream client, no wrk: what is
+// left is the front door, routing, the gateway, the ledger and the logs, measured far more steadily than
+// a loopback run on this shared machine (a change of 2-3 % shows; in `ab.mjs` it drowns).
+// Needs dist/ (npx tsc -p tsconfig.build.json). Usage:
+//   node bench/inproc.mjs [--requests 40000] [--conns 64] [--rounds 5] [--mode json,stream] [--no-ledger] [--no-journal] [--log-level info]
+// A/B of two builds: node bench/inproc.mjs --root /tmp/old-build, then without --root; compare the medians.
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import process from 'node:process';
+import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
+import { ROOT } from './lib/targets.mjs';
+
+const { values: opt } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '40000' },
+    conns: { type: 'string', default: '64' },
+    rounds: { type: 'string', default: '5' },
+    mode: { type: 'string', default: 'json,stream' },
+    root: { type: 'string', default: ROOT },
+    'no-ledger': { type: 'boolean', default: false },
+    'no-journal': { type: 'boolean', default: false },
+    'log-level': { type: 'string', default: 'info' },
+  },
+});
+const root = resolve(opt.root);
+const load = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
+const [{ createApp }, { createHttpHandler }, { resolveConfig }, { createLoggers }, { NEVER_CANCELLED }, { makeUsage }] = await Promise.all([
+  load('app.js'),
+  load('http/handler.js'),
+  load('config/load.js'),
+  load('cli/logger.js'),
+  load('core/cancel.js'),
+  load('core/types.js'),
+]);
+
+const MODEL = 'gpt-4o-mini';
+const tmp = mkdtempSync(join(tmpdir(), 'switchyard-inproc-'));
+const raw = {
+  logging: { level: opt['log-level'] },
+  deployments: [{ id: 'mem', provider: 'openai-compatible', model: MODEL, endpoint: 'http://127.0.0.1:9/v1', api_key: 'sk-bench' }],
+  groups: [{ name: MODEL, strategy: 'priority', deployments: ['mem'] }],
+};
+if (opt['no-ledger']) raw.ledger = { enabled: false };
+else {
+  raw.ledger = { enabled: true, store: 'sqlite', path: join(tmp, 'ledger.sqlite'), spill_path: join(tmp, 'spill.jsonl'), journal_dir: join(tmp, 'journal'), journal: !opt['no-journal'] };
+}
+const config = resolveConfig(raw);
+
+const TEXT = 'Hello from the benchmark upstream. This answer is fixed.';
+const WORDS = Array.from({ length: 8 }, (_, i) => `word${i} `);
+/** Answers at once, as the bench upstream's answers decode: one text answer, or 8 deltas, finish and usage. */
+const memoryProvider = {
+  type: 'openai-compatible',
+  chat: async () => ({ id: 'chatcmpl-bench', model: MODEL, created: 1700000000, content: [{ type: 'text', text: TEXT }], finishReason: 'stop', usage: makeUsage({ prompt: 42, completion: 12 }) }),
+  stream: async () => parts(),
+  embed: async () => ({ model: MODEL, embeddings: [[0, 1]], usage: makeUsage({ prompt: 1 }) }),
+  listModels: async () => [{ id: MODEL, ownedBy: 'bench' }],
+  probe: async () => undefined,
+  close: async () => undefined,
+};
+async function* parts() {
+  yield { type: 'start', id: 'chatcmpl-bench', model: MODEL };
+  for (const delta of WORDS) yield { type: 'text', delta };
+  yield { type: 'finish', finishReason: 'stop' };
+  yield { type: 'usage', usage: makeUsage({ prompt: 42, completion: 8 }) };
+}
+
+const logFd = openSync(join(tmp, 'access.log'), 'a');
+const loggers = createLoggers(opt['log-level'], logFd);
+const app = await createApp(config, { logger: loggers.logger, accessLogger: loggers.access, createProvider: () => memoryProvider });
+const handle = createHttpHandler(app.gateway, app.handlerOptions);
+
+const messages = [
+  { role: 'system', content: 'You are a concise assistant for a benchmark.' },
+  { role: 'user', content: 'Write one short sentence about latency in distributed systems, and mention a proxy.' },
+];
+const BODIES = {
+  json: Buffer.from(JSON.stringify({ model: MODEL, messages, max_tokens: 64, temperature: 0.2 })),
+  stream: Buffer.from(JSON.stringify({ model: MODEL, messages, max_tokens: 64, temperature: 0.2, stream: true, stream_options: { include_usage: true } })),
+};
+const request = (body) => ({
+  method: 'POST',
+  path: '/v1/chat/completions',
+  query: '',
+  headers: { host: '127.0.0.1', 'content-type': 'application/json', 'content-length': String(body.length), 'user-agent': 'wrk' },
+  body,
+  signal: NEVER_CANCELLED,
+});
+
+async function one(body) {
+  const answer = await handle(request(body));
+  if (answer.status !== 200) throw new Error(`status ${answer.status}: ${typeof answer.body === 'string' ? answer.body : ''}`);
+  if (typeof answer.body === 'object' && !(answer.body instanceof Uint8Array)) for await (const frame of answer.body) void frame;
+}
+
+/** `n` requests from `conns` concurrent callers; CPU of the whole process (all threads) per request. */
+async function run(body, n, conns) {
+  let left = n;
+  const caller = async () => {
+    while (left-- > 0) await one(body);
+  };
+  const cpu = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: conns }, caller));
+  const used = process.cpuUsage(cpu);
+  return { cpuUs: (used.user + used.system) / n, wallUs: ((performance.now() - t0) * 1000) / n };
+}
+
+const n = Number(opt.requests);
+const conns = Number(opt.conns);
+const modes = opt.mode.split(',');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+try {
+  for (const mode of modes) await run(BODIES[mode], n / 2, conns); // warm-up: JIT and the ledger's writer
+  const results = Object.fromEntries(modes.map((m) => [m, []]));
+  for (let r = 0; r < Number(opt.rounds); r++) {
+    for (const mode of modes) {
+      await app.flush();
+      results[mode].push(await run(BODIES[mode], n, conns));
+    }
+  }
+  for (const mode of modes) {
+    const cpu = results[mode].map((x) => x.cpuUs);
+    process.stdout.write(`${mode.padEnd(6)} ${root} ${median(cpu).toFixed(1)} µs CPU/req median (rounds ${cpu.map((c) => c.toFixed(1)).join(' ')}), ${conns} callers, ${opt['no-ledger'] ? 'ledger off' : opt['no-journal'] ? 'ledger on, no journal' : 'ledger on'}, log ${opt['log-level']}\n`);
+  }
+} finally {
+  await app.close();
+  rmSync(tmp, { recursive: true, force: true });
+}
