@@ -66,7 +66,7 @@ export function holderGateway<T extends Reloadable>(holder: AppHolder<T>): Gatew
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
- * A stream's parts that leave the generation once the stream is over: ended, failed or returned, even
+ * A stream's parts that leave the generation once the stream is over: ended, failed, thrown into or returned, even
  * returned before its first part (the client went away before the answer), which an async generator
  * would neither pass on to the parts (leaving the upstream open) nor run its `finally` for.
  * Hand-written: one promise per part and no generator to resume.
@@ -94,6 +94,15 @@ export class LeaveAfter implements AsyncIterableIterator<StreamPart> {
   next(): Promise<IteratorResult<StreamPart>> {
     if (this.left) return Promise.resolve(DONE);
     return this.parts.next().then(this.onNext, this.onError);
+  }
+
+  /** A failure of the consumer's own (an encoder's) goes on to the parts, which settle the attempt as an error. */
+  throw(err: unknown): Promise<IteratorResult<StreamPart>> {
+    if (this.left || !this.parts.throw) {
+      this.leave();
+      return Promise.reject(err);
+    }
+    return this.parts.throw(err).then(this.onNext, this.onError);
   }
 
   async return(): Promise<IteratorResult<StreamPart>> {

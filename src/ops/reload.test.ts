@@ -18,13 +18,21 @@ const admission: AdmissionControl = { admit: () => ({ release: () => undefined, 
 class TestApp implements Reloadable {
   readonly gateway: Gateway;
   closed = false;
-  /** Attempts settled as cancelled (a stream closed before its end). */
+  /** Attempts settled as cancelled (a stream closed before its end) and as errors. */
   cancelled = 0;
+  errored = 0;
   constructor(config: GatewayConfig) {
     this.gateway = createGateway(config, {
       createProvider: (d) => new FakeProvider(d.id),
       admission,
-      observers: [{ onAttempt: (r) => void (r.outcome === 'cancelled' && (this.cancelled += 1)) }],
+      observers: [
+        {
+          onAttempt: (r) => {
+            if (r.outcome === 'cancelled') this.cancelled += 1;
+            if (r.outcome === 'error') this.errored += 1;
+          },
+        },
+      ],
     });
   }
   async close(): Promise<void> {
@@ -138,6 +146,19 @@ describe('holderGateway', () => {
     // The client went away before the answer: nothing is read, the stream is only returned.
     await streamed.parts[Symbol.asyncIterator]().return?.();
     expect(old.cancelled).toBe(1);
+    await vi.waitFor(() => expect(old.closed).toBe(true));
+  });
+
+  it('passes a failure thrown into the parts (an encoder of ours failing) on to the stream, which settles as an error, and leaves', async () => {
+    const h = holder(configWith('a'));
+    const old = h.current;
+    const streamed = await holderGateway(h).stream({ ...hello });
+    const parts = streamed.parts[Symbol.asyncIterator]();
+    expect((await parts.next()).done).toBe(false);
+    next = () => configWith('b');
+    await h.reload();
+    await expect(parts.throw?.(new Error('encoder broke'))).rejects.toThrow();
+    expect(old.errored).toBe(1);
     await vi.waitFor(() => expect(old.closed).toBe(true));
   });
 });
