@@ -3,6 +3,7 @@ import type { Logger } from './core/logger.js';
 import { silentLogger } from './core/logger.js';
 import { createGateway, type Gateway, type GatewayOptions } from './gateway/gateway.js';
 import { createLedger, type Ledger } from './ledger/index.js';
+import { journalsCommitted } from './ledger/journal.js';
 import type { MetricsEndpoint, Observability } from './observability/index.js';
 import type { ServerOptions } from './adapters/node/server.js';
 import type { HandlerOptions } from './http/handler.js';
@@ -113,6 +114,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     authenticate: createAuthenticator(config, governance.keys),
     startSpan: observability.metrics || observability.observer ? (start) => observability.startServerSpan(start) : undefined,
     onError: governance.onError,
+    beforeAnswer: journalsCommitted,
   };
   return {
     gateway,

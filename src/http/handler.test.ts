@@ -127,3 +127,23 @@ describe('authentication in the handler', () => {
     expect((await handle(req('GET', '/healthz'))).status).toBe(200);
   });
 });
+
+describe('answers wait for what requests recorded to be durable (beforeAnswer)', () => {
+  const gateway = gatewayFor(undefined);
+  afterAll(() => gateway.close());
+
+  it('returns an answer, error answers too, only once beforeAnswer has resolved', async () => {
+    let release: () => void = () => undefined;
+    let pending: Promise<void> | undefined = new Promise<void>((r) => (release = r));
+    const handle = createHttpHandler(gateway, { routes: [{ method: 'GET', path: '/v1/ok', handle: async () => jsonResponse(200, { ok: true }) }], beforeAnswer: () => pending });
+    let answered = 0;
+    const ok = handle(req('GET', '/v1/ok')).then((a) => ((answered += 1), a));
+    const missing = handle(req('GET', '/v1/nope')).then((a) => ((answered += 1), a));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(answered).toBe(0);
+    release();
+    pending = undefined;
+    expect((await ok).status).toBe(200);
+    expect((await missing).status).toBe(404);
+  });
+});

@@ -29,6 +29,12 @@ export interface HandlerOptions {
   startSpan?: StartSpan;
   /** Told of every error answer of a routed request (policy denials go to the audit log). */
   onError?: (error: GatewayError, ctx: RouteContext) => void;
+  /**
+   * Resolves once what requests recorded is durable (the ledger's journal; undefined when nothing
+   * waits). No answer leaves before: a whole answer is returned after it, a stream's closing frames
+   * wait for it.
+   */
+  beforeAnswer?: () => Promise<void> | undefined;
 }
 
 /** What the handler shares with every request's context: set up once, never per request. */
@@ -38,6 +44,7 @@ interface Shared {
   accessLog: Logger;
   bodyLimit: number;
   bodyTimeoutMs: number;
+  beforeAnswer: (() => Promise<void> | undefined) | undefined;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -77,6 +84,10 @@ class RequestContext implements RouteContext {
 
   streamEnded(): void {
     this.finish(200);
+  }
+
+  beforeEnd(): Promise<void> | undefined {
+    return this.shared.beforeAnswer?.();
   }
 
   /** The request is over (its answer, or its stream, has ended): the access log line and the span's end. */
@@ -151,6 +162,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
     accessLog: options.accessLogger ?? logger,
     bodyLimit: gateway.config.server.body_limit_bytes,
     bodyTimeoutMs: gateway.config.server.body_timeout_ms,
+    beforeAnswer: options.beforeAnswer,
   };
 
   return async function handle(request) {
@@ -179,6 +191,8 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
     }
     // A stream finishes when it ends (RouteContext.streamEnded); anything else is answered now.
     if (entry && !entry.route.public && !isBodyStream(answer.body)) ctx.finish(answer.status);
+    const durable = shared.beforeAnswer?.();
+    if (durable) await durable;
     return answer;
   };
 }

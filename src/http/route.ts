@@ -25,6 +25,8 @@ export interface RouteContext {
   body(): Promise<Uint8Array>;
   /** A streamed answer calls this once it has ended: the access log line is written then. */
   streamEnded(): void;
+  /** What a streamed answer's closing frames wait for: the usage it recorded reaching the ledger's journal. */
+  beforeEnd(): Promise<void> | undefined;
 }
 
 export interface Route {

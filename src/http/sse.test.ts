@@ -83,4 +83,19 @@ describe('SseStream', () => {
     expect(source.thrown).toHaveLength(1);
     expect(source.returned).toBe(0);
   });
+
+  it('holds the closing frames, the error event too, until the listener\'s beforeEnd resolves', async () => {
+    for (const source of [parts(['a']), { next: async (): Promise<IteratorResult<string>> => Promise.reject(new Error('broke')) }]) {
+      let release: () => void = () => undefined;
+      const durable = new Promise<void>((r) => (release = r));
+      const stream = new SseStream(source, upper, { streamEnded: () => undefined, beforeEnd: () => durable });
+      const frames = drain(stream);
+      let ended = false;
+      void frames.then(() => (ended = true));
+      await new Promise((r) => setTimeout(r, 10));
+      expect(ended).toBe(false);
+      release();
+      expect((await frames).at(-1)).toMatch(/\[DONE\]|broke/);
+    }
+  });
 });

@@ -18,6 +18,8 @@ export interface StreamEncoder<P> {
 /** Told once when a stream has ended, however it ended: the access log is written then. */
 export interface StreamListener {
   streamEnded(): void;
+  /** What the closing frames wait for (the usage the stream recorded reaching the journal); undefined: nothing. */
+  beforeEnd?(): Promise<void> | undefined;
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
@@ -37,18 +39,19 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
   private readonly frame: (data: string) => string;
   private readonly onPart = (r: IteratorResult<P>): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => {
     if (this.state !== 'open') return this.next();
-    if (r.done) return this.last(this.encoder.end().map(this.frame).join(''));
+    if (r.done) return this.closing(this.last(this.encoder.end().map(this.frame).join('')));
     let data: string | undefined;
     try {
       data = this.encoder.part(r.value);
     } catch (err) {
       // A failure of our own while relaying is an error of the attempt, not a client disconnect.
-      const failed = (): IteratorResult<string, undefined> => this.last(this.frame(this.encoder.error(err)));
+      const failed = (): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => this.closing(this.last(this.frame(this.encoder.error(err))));
       return this.parts.throw ? this.parts.throw(err).then(failed, failed) : failed();
     }
     return data === undefined ? this.next() : { done: false, value: this.frame(data) };
   };
-  private readonly onError = (err: unknown): IteratorResult<string, undefined> => (this.state === 'open' ? this.last(this.frame(this.encoder.error(err))) : this.closed());
+  private readonly onError = (err: unknown): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> =>
+    this.state === 'open' ? this.closing(this.last(this.frame(this.encoder.error(err)))) : this.closed();
 
   constructor(
     private readonly parts: AsyncIterator<P>,
@@ -74,6 +77,12 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
       await this.parts.return?.();
     }
     return this.closed();
+  }
+
+  /** The closing frames, once the listener's `beforeEnd` allows (the stream's usage is journaled). */
+  private closing(result: IteratorResult<string, undefined>): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> {
+    const durable = this.listener.beforeEnd?.();
+    return durable ? durable.then(() => result) : result;
   }
 
   private last(text: string): IteratorResult<string, undefined> {

@@ -87,7 +87,10 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
     return toUsageEvent(record, { usd, priced: usd !== undefined });
   };
   const store = options.store ?? (lc.enabled ? await openStore(lc, logger) : undefined);
-  const journal = store && lc.journal ? new Journal(lc.journal_dir) : undefined;
+  const journal =
+    store && lc.journal
+      ? new Journal(lc.journal_dir, (err) => logger.error({ err: (err as Error).message, dir: lc.journal_dir }, 'ledger journal write failed; these events are kept for the store in memory only'))
+      : undefined;
   const batcher = store
     ? new LedgerBatcher({ store, logger, batchSize: lc.batch_size, flushIntervalMs: lc.flush_interval_ms, maxBuffer: lc.max_buffer, spillPath: lc.spill_path, retryIntervalMs: lc.retry_interval_ms, now, toEvent, journal })
     : undefined;

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { silentLogger } from '../core/logger.js';
 import { LedgerBatcher } from './batcher.js';
 import type { AttemptRecord } from '../core/events.js';
 import { eventId, toUsageEvent } from './event.js';
-import { Journal } from './journal.js';
+import { Journal, journalsCommitted } from './journal.js';
 import { eventFromLine, ledgerRow } from './journal-line.js';
 import { openSqlite } from './store/sqlite-driver.js';
 import { COLUMNS, SqlLedgerStore } from './store/sql-store.js';
@@ -23,11 +23,17 @@ async function setup(dir: string) {
 const segments = (dir: string) => readdirSync(join(dir, 'journal'));
 
 describe('ledger journal', () => {
-  it('has every queued event on disk before enqueue returns, and drops the segment once the batch is stored', async () => {
+  it('writes the events queued in one turn together at its end, says when (journalsCommitted), and drops the segment once stored', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'journal-'));
     const { store, batcher, rows } = await setup(dir);
+    expect(journalsCommitted()).toBeUndefined(); // nothing waits
     batcher.enqueue(attempt({ requestId: 'a' }));
     batcher.enqueue(attempt({ requestId: 'b' }));
+    expect(segments(dir)).toEqual([]); // not yet: one write at the end of the turn
+    const committed = journalsCommitted();
+    expect(committed).toBeInstanceOf(Promise);
+    await committed;
+    expect(journalsCommitted()).toBeUndefined();
     const [segment] = segments(dir);
     expect(readFileSync(join(dir, 'journal', segment as string), 'utf8').trim().split('\n').map((l) => eventFromLine(JSON.parse(l)).id)).toEqual([eventId(attempt({ requestId: 'a' })), eventId(attempt({ requestId: 'b' }))]);
     await batcher.flush();
@@ -63,6 +69,7 @@ describe('ledger journal', () => {
     for (const e of stored) first.batcher.enqueue(e);
     await first.batcher.flush();
     for (const e of events(5)) first.batcher.enqueue(e); // 3 of them stored already, 2 only journaled
+    await journalsCommitted();
     // An earlier incarnation with the same pid (a restarted container's pid 1) left this segment.
     const [segment] = segments(dir);
     writeFileSync(join(dir, 'journal', `${process.pid}-deadbeef-00000000.jsonl`), readFileSync(join(dir, 'journal', segment as string)));
@@ -81,5 +88,16 @@ describe('ledger journal', () => {
       await b.store.close();
     }
     expect(segments(dir)).toEqual([]);
+  });
+
+  it('never holds answers on a broken disk: a failed write is reported and the waiters are released', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    const errors: unknown[] = [];
+    const journal = new Journal(join(dir, 'journal'), (err) => errors.push(err));
+    rmSync(join(dir, 'journal'), { recursive: true }); // the segment cannot be opened now
+    journal.append('["x"]\n');
+    await journalsCommitted();
+    expect(errors).toHaveLength(1);
+    expect(journalsCommitted()).toBeUndefined();
   });
 });

@@ -57,6 +57,7 @@ async function call(path: string, body: unknown, gateway: Gateway, headers: Reco
     servedBy: undefined,
     body: async () => bytes,
     streamEnded: () => undefined,
+    beforeEnd: () => undefined,
   };
   return route.handle(ctx);
 }
