@@ -15,6 +15,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# `npm run build`: tsc (types, checks), then scripts/bundle.mjs writes dist/bundle/, what the image runs.
+COPY scripts ./scripts
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS deps

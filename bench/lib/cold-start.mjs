@@ -1,6 +1,8 @@
 // Cold start as a serverless platform sees it: a fresh process imports the package, creates a gateway for
-// a one-provider config, and sends its first request. Each sample is its own node process.
+// a one-provider config, and sends its first request. Each sample is its own node process. The package is
+// imported through its package.json `exports` (the bundle, dist/bundle/index.js, where the build has one).
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import process from 'node:process';
@@ -31,9 +33,11 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
  * the process's CPU time, which other work on a shared machine disturbs far less.
  */
 export async function measureColdStart(root, upstream, model, samples = 5) {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const entry = join(root, pkg.exports?.['.']?.default ?? pkg.main ?? 'dist/index.js');
   const runs = [];
   for (let i = 0; i < samples; i++) {
-    const { stdout: out } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', SCRIPT(join(root, 'dist/index.js'), upstream.base, model)], { encoding: 'utf8', timeout: 30_000 });
+    const { stdout: out } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', SCRIPT(entry, upstream.base, model)], { encoding: 'utf8', timeout: 30_000 });
     runs.push(JSON.parse(out));
   }
   const m = (k) => median(runs.map((r) => r[k]));

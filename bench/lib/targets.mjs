@@ -38,23 +38,26 @@ export async function startFloor(tmp, upstream, { name = 'floor', workers = 1 } 
 }
 
 /**
- * Builds dist/ when it is missing or older than any source file, so we measure the code in src/.
- * --noEmitOnError: a tree that does not typecheck (someone mid-edit) must not replace a working dist/.
+ * Builds dist/ when it is missing or older than any source file, so we measure the code in src/: tsc,
+ * then the bundles the CLI runs (scripts/bundle.mjs, built from src/ too).
+ * --noEmitOnError: a tree that does not typecheck (someone mid-edit) must not replace a working dist/,
+ * so the bundles are rebuilt only after tsc succeeded.
  */
 export function ensureBuilt(log) {
-  const main = join(ROOT, 'dist/cli/main.js');
+  const main = join(ROOT, 'dist/bundle/cli.js');
   const stale = () => execFileSync('find', [join(ROOT, 'src'), '-name', '*.ts', '!', '-name', '*.test.ts', '-newer', main], { encoding: 'utf8' }).trim() !== '';
-  if (existsSync(main) && !stale()) return 'dist is up to date';
-  log('building dist/ (npm run build)...');
+  if (existsSync(main) && existsSync(join(ROOT, 'dist/cli/main.js')) && !stale()) return 'dist is up to date';
+  log('building dist/ (tsc, then scripts/bundle.mjs)...');
   try {
-    execFileSync('npm', ['run', '--silent', 'build', '--', '--noEmitOnError'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    return 'built from src';
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--noEmitOnError'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     const first = String(err.stdout ?? '').split('\n').find((l) => l.includes('error TS')) ?? err.message;
-    if (!existsSync(main)) throw new Error(`npm run build failed and dist/ is missing: ${first}`);
+    if (!existsSync(main)) throw new Error(`the build failed and dist/ is missing: ${first}`);
     log(`warning: src does not typecheck (${first.trim()}); benchmarking the last good dist/`);
     return 'STALE: src does not typecheck, last good build used';
   }
+  execFileSync(process.execPath, [join(ROOT, 'scripts/bundle.mjs')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  return 'built from src';
 }
 
 /** Whether this build's config schema knows the `ledger:` section. */

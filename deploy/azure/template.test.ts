@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ENTRIES } from '../../scripts/bundle.mjs';
 import { parseConfigText } from '../../src/config/load.js';
 
 const ROOT = new URL('../../', import.meta.url);
@@ -36,14 +37,13 @@ describe('deploy/azure: the Functions app folder', () => {
     expect(host.extensions.http.routePrefix).toBe('');
   });
 
-  it('loads the compiled adapter entry, src/adapters/azure-functions/main.ts, as an ES module', () => {
+  it('loads the bundle of the adapter entry, src/adapters/azure-functions/main.ts, as an ES module', () => {
     const app = json<{ main: string; type: string; dependencies: Record<string, string> }>('deploy/azure/app/package.json');
-    const build = json<{ compilerOptions: { rootDir: string; outDir: string } }>('tsconfig.build.json').compilerOptions;
     expect(app.type).toBe('module');
-    expect(app.main.startsWith(`${build.outDir}/`)).toBe(true);
-    const source = `${build.rootDir}/${app.main.slice(build.outDir.length + 1).replace(/\.js$/, '.ts')}`;
+    expect(app.main).toMatch(/^dist\/bundle\/[^/]+\.js$/);
+    const source = ENTRIES[app.main.slice('dist/bundle/'.length, -'.js'.length) as keyof typeof ENTRIES];
     expect(source).toBe('src/adapters/azure-functions/main.ts');
-    expect(existsSync(new URL('src/adapters/azure-functions/index.ts', ROOT))).toBe(true);
+    expect(existsSync(new URL(source, ROOT))).toBe(true);
   });
 
   it('installs the @azure/functions range the package declares as its peer', () => {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Repeats the Dockerfile's build without Docker (base images cannot be pulled everywhere the tests run)
 # and starts the result the way the image does:
-#   build stage    tsc -p tsconfig.build.json, with this checkout's dev dependencies
+#   build stage    tsc -p tsconfig.build.json, then scripts/bundle.mjs (dist/bundle/, what bin/ runs),
+#                  with this checkout's dev dependencies
 #   deps stage     npm ci --omit=dev --ignore-scripts in a copy of package.json + package-lock.json
 #   runtime stage  package.json `files` + dist + node_modules, owned by root; the server runs as nobody
 #                  (uid 65534) with deploy/docker/switchyard.yaml, its ledger in a data dir it owns,
@@ -43,6 +44,7 @@ TSC=$!
 (cd "$APP" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline) >"$WORK/npm.log" 2>&1 &
 NPM=$!
 wait "$TSC" || { cat "$WORK/tsc.log"; fail 'tsc'; }
+node scripts/bundle.mjs --outdir "$APP/dist/bundle" || fail 'scripts/bundle.mjs'
 wait "$NPM" || { cat "$WORK/npm.log"; fail 'npm ci --omit=dev'; }
 step "$(tail -n 1 "$WORK/npm.log")"
 for dev in typescript vitest eslint tsx; do

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, type ScalarTag, type CollectionTag, type YAMLSeq } from 'yaml';
+import { ENTRIES } from '../../../scripts/bundle.mjs';
 import { parseConfigText } from '../../config/load.js';
 
 const root = new URL('../../../', import.meta.url);
@@ -54,11 +55,12 @@ describe('deploy/aws-sam/template.yaml', () => {
     expect(Number(/^nodejs(\d+)/.exec(String(fn.Runtime))?.[1])).toBeGreaterThanOrEqual(20);
   });
 
-  it('points the handler at the build of a source file that exists', () => {
+  it('points the handler at the bundle of src/adapters/aws-lambda/main.ts', () => {
     const [module, exported] = String(fn.Handler).split(/\.(?=[^.]+$)/);
     expect(exported).toBe('handler');
-    expect(module).toMatch(/^dist\//);
-    const source = `${module?.replace(/^dist\//, 'src/')}.ts`;
+    expect(module).toMatch(/^dist\/bundle\//);
+    const source = ENTRIES[String(module?.slice('dist/bundle/'.length)) as keyof typeof ENTRIES];
+    expect(source).toBe('src/adapters/aws-lambda/main.ts');
     expect(existsSync(new URL(source, root)), `${source} exists`).toBe(true);
   });
 
