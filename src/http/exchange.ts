@@ -39,7 +39,14 @@ export interface HttpRequest {
  * one was handed to the platform (backpressure), and calls `return()` when the client goes away so the
  * handler can close its upstream and settle usage.
  */
-export type BodyStream = AsyncIterable<string>;
+export type BodyStream = AsyncIterable<string> & {
+  /**
+   * True once the stream's last frames are decided and only wait to be released (until the usage they
+   * close is journaled, within the event-loop turn): an adapter that gathers a turn's chunks into one
+   * write may hold them and send them with the end, one write to the client instead of two.
+   */
+  readonly ending?: boolean;
+};
 
 export interface HttpResponse {
   readonly status: number;

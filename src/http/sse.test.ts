@@ -84,6 +84,13 @@ describe('SseStream', () => {
     expect(source.returned).toBe(0);
   });
 
+  it('is not ending while parts flow', async () => {
+    const stream = new SseStream(parts(['a', 'b']), upper, { streamEnded: () => undefined });
+    expect(stream.ending).toBe(false);
+    expect(await stream.next()).toEqual({ done: false, value: 'data: "A"\n\n' });
+    expect(stream.ending).toBe(false);
+  });
+
   it('holds the closing frames, the error event too, until the listener\'s beforeEnd resolves', async () => {
     for (const source of [parts(['a']), { next: async (): Promise<IteratorResult<string>> => Promise.reject(new Error('broke')) }]) {
       let release: () => void = () => undefined;
@@ -94,6 +101,8 @@ describe('SseStream', () => {
       void frames.then(() => (ended = true));
       await new Promise((r) => setTimeout(r, 10));
       expect(ended).toBe(false);
+      // What is left is the closing frames: a writer may hold the rest of the turn for them.
+      expect(stream.ending).toBe(true);
       release();
       expect((await frames).at(-1)).toMatch(/\[DONE\]|broke/);
     }

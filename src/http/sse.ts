@@ -65,6 +65,11 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
     return this;
   }
 
+  /** The parts have ended (or failed): what is left is the closing frames, once `beforeEnd` allows. */
+  get ending(): boolean {
+    return this.state !== 'open';
+  }
+
   next(): Promise<IteratorResult<string, undefined>> {
     if (this.state !== 'open') return Promise.resolve(this.closed());
     return this.parts.next().then(this.onPart, this.onError);

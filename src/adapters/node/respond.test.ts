@@ -100,4 +100,25 @@ describe('writing the handler answer to node:http', () => {
     expect(res.out).toEqual(['data: 1\n\ndata: [DONE]\n\n<end>']);
     expect(res.trailers).toEqual({ 'x-switchyard-cost-usd': '0.5' });
   });
+
+  it('sends the last read of a stream with its closing frames in one write, when those wait for the journal', async () => {
+    const res = response();
+    // Frames of one upstream read, then closing frames released a turn later (the journal barrier).
+    const frames = ['data: 1\n\n', 'data: 2\n\n'];
+    const body = {
+      ending: false,
+      [Symbol.asyncIterator]: () => body,
+      next: async (): Promise<IteratorResult<string>> => {
+        const frame = frames.shift();
+        if (frame !== undefined) return { done: false, value: frame };
+        if (body.ending) return { done: true, value: undefined };
+        body.ending = true;
+        await tick();
+        return { done: false, value: 'data: [DONE]\n\n' };
+      },
+    };
+    writeAnswer(res, { status: 200, headers: {}, body }, 1_000);
+    for (let i = 0; i < 4; i++) await tick();
+    expect(res.out).toEqual(['data: 1\n\ndata: 2\n\ndata: [DONE]\n\n<end>']);
+  });
 });

@@ -26,7 +26,7 @@ export function writeAnswer(res: ServerResponse, answer: HttpResponse, stallMs: 
  */
 async function pump(res: ServerResponse, answer: HttpResponse, body: BodyStream, stallMs: number): Promise<void> {
   const chunks = body[Symbol.asyncIterator]();
-  const out = new SseWriter(res, stallMs);
+  const out = new SseWriter(res, stallMs, body);
   try {
     for (;;) {
       if (res.destroyed) {

@@ -3,8 +3,10 @@ import type { ServerResponse } from 'node:http';
 /**
  * Writes a stream's chunks (SSE frames). Chunks added in the same turn of the event loop (the parts of
  * one upstream read) are joined into one string and leave in one write at the end of the turn, and the
- * last ones travel with the end of the response. `add` only returns a promise when the client reads
- * slowly and the socket must drain first, so a fast stream allocates nothing per chunk.
+ * last ones travel with the end of the response: once the source is `ending`, what is queued waits for
+ * the closing frames (held until the stream's usage is journaled) and leaves in the same write. `add`
+ * only returns a promise when the client reads slowly and the socket must drain first, so a fast
+ * stream allocates nothing per chunk.
  */
 export class SseWriter {
   private pending = '';
@@ -19,6 +21,7 @@ export class SseWriter {
   constructor(
     private readonly res: ServerResponse,
     private readonly stallMs = 60_000,
+    private readonly source: { readonly ending?: boolean } = {},
   ) {}
 
   /** Queues one chunk; awaits only when the socket is backed up. */
@@ -40,7 +43,7 @@ export class SseWriter {
 
   private flush(): void {
     const res = this.res;
-    if (this.pending === '' || res.destroyed || res.writableEnded) return;
+    if (this.pending === '' || res.destroyed || res.writableEnded || this.source.ending === true) return;
     const text = this.pending;
     this.pending = '';
     if (!res.write(text) && !this.draining) {
