@@ -4,7 +4,10 @@
 // left is the front door, routing, the gateway, the ledger and the logs, measured far more steadily than
 // a loopback run on this shared machine (a change of 2-3 % shows; in `ab.mjs` it drowns).
 // Needs dist/ (npx tsc -p tsconfig.build.json). Usage:
-//   node bench/inproc.mjs [--requests 40000] [--conns 64] [--rounds 5] [--mode json,stream] [--no-ledger] [--no-journal] [--log-level info]
+//   node bench/inproc.mjs [--requests 40000] [--conns 64] [--rounds 5] [--mode json,stream] [--no-ledger] [--no-journal] [--log-level info] [--provider memory|wire]
+// --provider wire: the real openai-compatible provider (request encoding, the dispatch handlers, SSE
+// parsing, the dialect decoders) over a stand-in for undici's Agent that answers with the bench
+// upstream's exact bytes one event-loop turn later; only sockets and undici's HTTP client are left out.
 // A/B of two builds: node bench/inproc.mjs --root /tmp/old-build, then without --root; compare the medians.
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,17 +29,19 @@ const { values: opt } = parseArgs({
     'no-ledger': { type: 'boolean', default: false },
     'no-journal': { type: 'boolean', default: false },
     'log-level': { type: 'string', default: 'info' },
+    provider: { type: 'string', default: 'memory' },
   },
 });
 const root = resolve(opt.root);
 const load = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
-const [{ createApp }, { createHttpHandler }, { resolveConfig }, { createLoggers }, { NEVER_CANCELLED }, { makeUsage }] = await Promise.all([
+const [{ createApp }, { createHttpHandler }, { resolveConfig }, { createLoggers }, { NEVER_CANCELLED }, { makeUsage }, { OpenAICompatibleProvider }] = await Promise.all([
   load('app.js'),
   load('http/handler.js'),
   load('config/load.js'),
   load('cli/logger.js'),
   load('core/cancel.js'),
   load('core/types.js'),
+  load('providers/openai-compatible/provider.js'),
 ]);
 
 const MODEL = 'gpt-4o-mini';
@@ -71,9 +76,54 @@ async function* parts() {
   yield { type: 'usage', usage: makeUsage({ prompt: 42, completion: 8 }) };
 }
 
+// The bench upstream's answers (bench/upstream.mjs), byte for byte.
+const created = 1_700_000_000;
+const CHAT_BODY = Buffer.from(
+  JSON.stringify({
+    id: 'chatcmpl-bench',
+    object: 'chat.completion',
+    created,
+    model: MODEL,
+    choices: [{ index: 0, message: { role: 'assistant', content: TEXT, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 42, completion_tokens: 12, total_tokens: 54, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } },
+    system_fingerprint: 'fp_bench',
+  }),
+);
+const sseFrame = (obj) => `data: ${JSON.stringify(obj)}\n\n`;
+const sseChunk = (delta, finish) => ({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created, model: MODEL, system_fingerprint: 'fp_bench', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+const STREAM_BODY = Buffer.from(
+  [
+    sseFrame(sseChunk({ role: 'assistant', content: '' }, null)),
+    ...WORDS.map((w) => sseFrame(sseChunk({ content: w }, null))),
+    sseFrame(sseChunk({}, 'stop')),
+    sseFrame({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created, model: MODEL, choices: [], usage: { prompt_tokens: 42, completion_tokens: 8, total_tokens: 50 } }),
+    'data: [DONE]\n\n',
+  ].join(''),
+);
+const rawHeaders = (type, length) => [Buffer.from('content-type'), Buffer.from(type), ...(length === undefined ? [] : [Buffer.from('content-length'), Buffer.from(String(length))])];
+/** undici's Agent as the provider drives it: `dispatch(options, handler)`, answered in the next turn, as a socket read would be. */
+const wireAgent = {
+  dispatch(options, handler) {
+    const stream = typeof options.body === 'string' && options.body.includes('"stream":true');
+    setImmediate(() => {
+      handler.onConnect(() => undefined);
+      handler.onHeaders(200, stream ? rawHeaders('text/event-stream') : rawHeaders('application/json', CHAT_BODY.length), () => undefined, '');
+      handler.onData(stream ? STREAM_BODY : CHAT_BODY);
+      handler.onComplete([]);
+    });
+    return true;
+  },
+  close: async () => undefined,
+};
+function wireProvider(deployment) {
+  const provider = new OpenAICompatibleProvider(deployment, { endpoint: 'http://127.0.0.1:9/v1', prefill: false });
+  provider.agent = wireAgent;
+  return provider;
+}
+
 const logFd = openSync(join(tmp, 'access.log'), 'a');
 const loggers = createLoggers(opt['log-level'], logFd);
-const app = await createApp(config, { logger: loggers.logger, accessLogger: loggers.access, createProvider: () => memoryProvider });
+const app = await createApp(config, { logger: loggers.logger, accessLogger: loggers.access, createProvider: opt.provider === 'wire' ? wireProvider : () => memoryProvider });
 const handle = createHttpHandler(app.gateway, app.handlerOptions);
 
 const messages = [
@@ -127,7 +177,7 @@ try {
   }
   for (const mode of modes) {
     const cpu = results[mode].map((x) => x.cpuUs);
-    process.stdout.write(`${mode.padEnd(6)} ${root} ${median(cpu).toFixed(1)} µs CPU/req median (rounds ${cpu.map((c) => c.toFixed(1)).join(' ')}), ${conns} callers, ${opt['no-ledger'] ? 'ledger off' : opt['no-journal'] ? 'ledger on, no journal' : 'ledger on'}, log ${opt['log-level']}\n`);
+    process.stdout.write(`${mode.padEnd(6)} ${root} ${median(cpu).toFixed(1)} µs CPU/req median (rounds ${cpu.map((c) => c.toFixed(1)).join(' ')}), ${conns} callers, ${opt['no-ledger'] ? 'ledger off' : opt['no-journal'] ? 'ledger on, no journal' : 'ledger on'}, log ${opt['log-level']}, provider ${opt.provider}\n`);
   }
 } finally {
   await app.close();
