@@ -72,9 +72,9 @@ export async function bundle(outdir = 'dist/bundle') {
     tsconfig: join(ROOT, 'tsconfig.build.json'),
     external: externals(),
     plugins: [englishOnlyZodLocales],
-    // Whitespace and syntax only: stack traces keep our function names (full minification saves ~5 ms more).
-    minifyWhitespace: true,
-    minifySyntax: true,
+    // Not minified: stack traces and the source line Node prints for an uncaught error stay readable.
+    // Whitespace and syntax minification measured within noise of this (~120 ms import either way); full
+    // minification saved ~10 ms more but mangles every name in a stack trace.
     legalComments: 'eof',
     logLevel: 'warning',
     metafile: true,
