@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import process from 'node:process';
 import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
+import { setImmediate } from 'node:timers';
 import { ROOT } from './lib/targets.mjs';
 
 const { values: opt } = parseArgs({
