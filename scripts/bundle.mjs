@@ -76,6 +76,8 @@ export async function bundle(outdir = 'dist/bundle') {
     // Whitespace and syntax minification measured within noise of this (~120 ms import either way); full
     // minification saved ~10 ms more but mangles every name in a stack trace.
     legalComments: 'eof',
+    // Read only under `node --enable-source-maps`: stack traces then name src/*.ts lines.
+    sourcemap: true,
     logLevel: 'warning',
     metafile: true,
   });
