@@ -5,7 +5,16 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { LambdaHttpEvent } from '../src/adapters/aws-lambda/request.js';
+import type { ResponseStream } from '../src/adapters/aws-lambda/runtime.js';
+import { RecordingResponseStream, fakeAwslambda, fakeContext } from '../src/adapters/aws-lambda/testing/fake-runtime.js';
+import { fixture } from '../src/adapters/aws-lambda/testing/fixtures.js';
+import { STREAMED_CHAT, writeEntryConfig } from '../src/adapters/testing/entry-config.js';
+import { startOpenAISim } from '../src/sim/openai/index.js';
+import type { SimServer } from '../src/sim/server.js';
 import { bundle, ENTRIES, ROOT } from './bundle.mjs';
 
 const run = promisify(execFile);
@@ -20,6 +29,8 @@ const out = mkdtempSync(join(ROOT, 'node_modules/.cache/switchyard-bundle-'));
 const loadLog = join(out, 'loads.log');
 let upstream: Server;
 let base = '';
+let sim: SimServer;
+let entryConfig: ReturnType<typeof writeEntryConfig>;
 
 beforeAll(async () => {
   await bundle(out);
@@ -41,9 +52,15 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`;
+  sim = await startOpenAISim();
+  entryConfig = writeEntryConfig(sim.url);
 }, 60_000);
 
 afterAll(async () => {
+  vi.unstubAllGlobals();
+  vi.unstubAllEnvs();
+  entryConfig?.remove();
+  await sim?.close();
   await new Promise((resolve) => upstream?.close(resolve));
   rmSync(out, { recursive: true, force: true });
 });
@@ -97,5 +114,41 @@ describe('scripts/bundle.mjs', () => {
     );
     expect(failed?.code).toBe(1);
     expect(failed?.stderr).toContain('deployments[0].model: expected a string, got number 7');
+  });
+
+  // The bundles import the platform libraries as externals: these load them natively, as a platform
+  // would, and drive them with the same tools as the adapters' own main.test.ts.
+  it('runs the SAM handler from its bundle: a streamed answer built from the config SWITCHYARD_CONFIG names', async () => {
+    vi.stubGlobal('awslambda', fakeAwslambda);
+    vi.stubEnv('SWITCHYARD_CONFIG', entryConfig.path);
+    type Invoke = (event: LambdaHttpEvent, stream: ResponseStream, context: Context) => Promise<void>;
+    const { handler } = (await import(join(out, 'aws-lambda-main.js'))) as { handler: Invoke };
+    const stream = new RecordingResponseStream();
+    await handler({ ...fixture('function-url'), body: STREAMED_CHAT }, stream as unknown as ResponseStream, fakeContext());
+    const { prelude, body } = stream.decode();
+    expect(prelude).toMatchObject({ statusCode: 200, headers: { 'content-type': 'text/event-stream' } });
+    expect(body).toContain('Hello');
+    expect(body.endsWith('data: [DONE]\n\n')).toBe(true);
+  });
+
+  it('registers the Cloud Functions function switchyard from its bundle, which streams an answer', async () => {
+    vi.stubEnv('SWITCHYARD_CONFIG', entryConfig.path);
+    await import(join(out, 'gcp-functions-main.js'));
+    const server = getTestServer('switchyard');
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: STREAMED_CHAT,
+      });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toContain('Hello');
+      expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
