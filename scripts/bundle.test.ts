@@ -5,14 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { getTestServer } from '@google-cloud/functions-framework/testing';
-import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { LambdaHttpEvent } from '../src/adapters/aws-lambda/request.js';
-import type { ResponseStream } from '../src/adapters/aws-lambda/runtime.js';
-import { RecordingResponseStream, fakeAwslambda, fakeContext } from '../src/adapters/aws-lambda/testing/fake-runtime.js';
-import { fixture } from '../src/adapters/aws-lambda/testing/fixtures.js';
-import { STREAMED_CHAT, writeEntryConfig } from '../src/adapters/testing/entry-config.js';
+import { streamFromLambdaMain } from '../src/adapters/aws-lambda/testing/invoke-main.js';
+import { postToRegisteredFunction } from '../src/adapters/gcp-functions/testing/post-to-function.js';
+import { writeEntryConfig } from '../src/adapters/testing/entry-config.js';
 import { startOpenAISim } from '../src/sim/openai/index.js';
 import type { SimServer } from '../src/sim/server.js';
 import { bundle, ENTRIES, ROOT } from './bundle.mjs';
@@ -119,36 +115,17 @@ describe('scripts/bundle.mjs', () => {
   // The bundles import the platform libraries as externals: these load them natively, as a platform
   // would, and drive them with the same tools as the adapters' own main.test.ts.
   it('runs the SAM handler from its bundle: a streamed answer built from the config SWITCHYARD_CONFIG names', async () => {
-    vi.stubGlobal('awslambda', fakeAwslambda);
     vi.stubEnv('SWITCHYARD_CONFIG', entryConfig.path);
-    type Invoke = (event: LambdaHttpEvent, stream: ResponseStream, context: Context) => Promise<void>;
-    const { handler } = (await import(join(out, 'aws-lambda-main.js'))) as { handler: Invoke };
-    const stream = new RecordingResponseStream();
-    await handler({ ...fixture('function-url'), body: STREAMED_CHAT }, stream as unknown as ResponseStream, fakeContext());
-    const { prelude, body } = stream.decode();
+    const { prelude, body } = await streamFromLambdaMain(() => import(join(out, 'aws-lambda-main.js')), vi.stubGlobal);
     expect(prelude).toMatchObject({ statusCode: 200, headers: { 'content-type': 'text/event-stream' } });
-    expect(body).toContain('Hello');
     expect(body.endsWith('data: [DONE]\n\n')).toBe(true);
   });
 
   it('registers the Cloud Functions function switchyard from its bundle, which streams an answer', async () => {
     vi.stubEnv('SWITCHYARD_CONFIG', entryConfig.path);
     await import(join(out, 'gcp-functions-main.js'));
-    const server = getTestServer('switchyard');
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: STREAMED_CHAT,
-      });
-      expect(res.status).toBe(200);
-      const text = await res.text();
-      expect(text).toContain('Hello');
-      expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
-    } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    const res = await postToRegisteredFunction('switchyard');
+    expect(res.status).toBe(200);
+    expect(res.body.endsWith('data: [DONE]\n\n')).toBe(true);
   });
 });

@@ -1,9 +1,8 @@
-import type { AddressInfo } from 'node:net';
-import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startOpenAISim } from '../../sim/openai/index.js';
 import type { SimServer } from '../../sim/server.js';
-import { STREAMED_CHAT, writeEntryConfig } from '../testing/entry-config.js';
+import { writeEntryConfig } from '../testing/entry-config.js';
+import { postToRegisteredFunction } from './testing/post-to-function.js';
 
 let sim: SimServer;
 let config: ReturnType<typeof writeEntryConfig>;
@@ -21,22 +20,10 @@ describe('src/adapters/gcp-functions/main.ts (switchyard/gcp-functions/main)', (
   it('registers the function switchyard, which streams an answer built from the config SWITCHYARD_CONFIG names', async () => {
     vi.stubEnv('SWITCHYARD_CONFIG', config.path);
     await import('./main.js');
-    const server = getTestServer('switchyard');
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: STREAMED_CHAT,
-      });
-      expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toBe('text/event-stream');
-      const body = await res.text();
-      expect(body).toContain('Hello');
-      expect(body.endsWith('data: [DONE]\n\n')).toBe(true);
-    } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    const res = await postToRegisteredFunction('switchyard');
+    expect(res.status).toBe(200);
+    expect(res.contentType).toBe('text/event-stream');
+    expect(res.body).toContain('Hello');
+    expect(res.body.endsWith('data: [DONE]\n\n')).toBe(true);
   });
 });
