@@ -109,11 +109,7 @@ export class LedgerBatcher {
   /** One batch to the store: as journal text when it takes that (nothing parsed or built here), else as events. */
   private insert(batch: readonly Queued[]): Promise<number> {
     const store = this.o.store;
-    if (store.insertLines) {
-      let text = '';
-      for (const q of batch) text += this.line(q);
-      return store.insertLines(text);
-    }
+    if (store.insertLines) return store.insertLines(batch.map((q) => this.line(q)));
     return store.insert(batch.map((q) => this.event(q)));
   }
 

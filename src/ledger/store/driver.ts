@@ -14,10 +14,10 @@ export interface SqlDriver {
    */
   insertRows(table: string, columns: readonly string[], key: string, rows: ReadonlyArray<readonly unknown[]>): Promise<number>;
   /**
-   * The same for rows given as JSON array lines (each ending in a newline), parsed where they are
-   * written: a driver with a writer thread offers this, so the event loop builds no rows.
+   * The same for rows given as JSON array lines (one string each), parsed where they are written: a
+   * driver with a writer thread offers this, so the event loop builds no rows.
    */
-  insertJsonRows?(table: string, columns: readonly string[], key: string, lines: string): Promise<number>;
+  insertJsonRows?(table: string, columns: readonly string[], key: string, lines: readonly string[]): Promise<number>;
   /**
    * Runs `fn` in one transaction holding the lock `lock` (a PostgreSQL advisory lock; SQLite's write
    * lock), so writers that read-then-write (the audit chain) are serialised across processes.

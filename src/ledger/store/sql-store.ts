@@ -11,10 +11,10 @@ export interface LedgerStore {
   /** Inserts events, ignoring ids already stored; returns how many were new. */
   insert(events: readonly UsageEvent[]): Promise<number>;
   /**
-   * The same for events given as journal lines (`journalLine`, concatenated): a store that can hand
+   * The same for events given as journal lines (`journalLine`, one string each): a store that can hand
    * the text to its writer as is offers this, and the batcher then never builds rows on the event loop.
    */
-  insertLines?(lines: string): Promise<number>;
+  insertLines?(lines: readonly string[]): Promise<number>;
   summarize(query: UsageQuery): Promise<UsageRow[]>;
   close(): Promise<void>;
 }
@@ -41,15 +41,9 @@ const DIMENSION_COLUMN: Record<BaseDimension, string> = {
   operation: 'operation',
 };
 
-/** The rows of concatenated journal lines. */
-export function parseRows(lines: string): unknown[][] {
-  const rows: unknown[][] = [];
-  let start = 0;
-  for (let nl = lines.indexOf('\n'); nl !== -1; nl = lines.indexOf('\n', start)) {
-    rows.push(JSON.parse(lines.slice(start, nl)) as unknown[]);
-    start = nl + 1;
-  }
-  return rows;
+/** The rows of journal lines. */
+export function parseRows(lines: readonly string[]): unknown[][] {
+  return lines.map((line) => JSON.parse(line) as unknown[]);
 }
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
@@ -133,7 +127,7 @@ export class SqlLedgerStore implements LedgerStore {
     return this.driver.insertRows(this.driver.table('usage_events'), COLUMNS, 'id', events.map(ledgerRow));
   }
 
-  async insertLines(lines: string): Promise<number> {
+  async insertLines(lines: readonly string[]): Promise<number> {
     await this.ready();
     const table = this.driver.table('usage_events');
     if (this.driver.insertJsonRows) return this.driver.insertJsonRows(table, COLUMNS, 'id', lines);

@@ -83,8 +83,8 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqlDriver
       return writer ? writer.insert(sql, rows) : insertFor(sql)(rows);
     },
     ...(writer && {
-      async insertJsonRows(table: string, columns: readonly string[], key: string, lines: string) {
-        return lines === '' ? 0 : writer.insertLines(insertSql(table, columns, key), lines);
+      async insertJsonRows(table: string, columns: readonly string[], key: string, lines: readonly string[]) {
+        return lines.length === 0 ? 0 : writer.insertLines(insertSql(table, columns, key), lines);
       },
     }),
     transaction(_lock, fn) {

@@ -6,8 +6,9 @@ import { Worker } from 'node:worker_threads';
  * between the TypeScript sources under test and dist/). It opens its own connection and runs each
  * batch as one transaction of a prepared single-row INSERT; WAL checkpoints (PASSIVE, every ~4 MB of
  * WAL) run on its commits, so neither inserts nor checkpoints ever hold up the event loop. A batch
- * comes as rows, or as JSON array lines (one string: a copy to send, where rows cost a structured
- * clone per value) that it parses itself.
+ * comes as rows, or as JSON array lines that it parses itself (rows cost a structured clone per
+ * value). The lines travel as an array of strings, not joined: one ~115 KB string per batch measured
+ * ~600 µs to post (flattening it and copying it, each a fresh large allocation), the array ~60-110 µs.
  */
 const WRITER_SCRIPT = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -18,15 +19,6 @@ db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = NORMAL');
 db.pragma('wal_autocheckpoint = 1000');
 const inserts = new Map();
-function rowsOf(lines) {
-  const rows = [];
-  let start = 0;
-  for (let nl = lines.indexOf('\\n'); nl !== -1; nl = lines.indexOf('\\n', start)) {
-    rows.push(JSON.parse(lines.slice(start, nl)));
-    start = nl + 1;
-  }
-  return rows;
-}
 parentPort.on('message', (m) => {
   if (m.sql === undefined) {
     db.close();
@@ -45,7 +37,7 @@ parentPort.on('message', (m) => {
       });
       inserts.set(m.sql, insert);
     }
-    parentPort.postMessage({ id: m.id, changes: insert(m.lines === undefined ? m.rows : rowsOf(m.lines)) });
+    parentPort.postMessage({ id: m.id, changes: insert(m.lines === undefined ? m.rows : m.lines.map((line) => JSON.parse(line))) });
   } catch (err) {
     parentPort.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) });
   }
@@ -81,8 +73,8 @@ export class SqliteWriter {
     return this.send({ sql, rows });
   }
 
-  /** The same for rows given as JSON array lines, each ending in a newline. */
-  insertLines(sql: string, lines: string): Promise<number> {
+  /** The same for rows given as JSON array lines, one string each. */
+  insertLines(sql: string, lines: readonly string[]): Promise<number> {
     return this.send({ sql, lines });
   }
 
@@ -96,7 +88,7 @@ export class SqliteWriter {
     await exited;
   }
 
-  private send(batch: { sql: string | undefined; rows?: ReadonlyArray<readonly unknown[]>; lines?: string }): Promise<number> {
+  private send(batch: { sql: string | undefined; rows?: ReadonlyArray<readonly unknown[]>; lines?: readonly string[] }): Promise<number> {
     const worker = (this.worker ??= this.spawn());
     const id = this.nextId++;
     if (this.pending.size === 0) worker.ref();

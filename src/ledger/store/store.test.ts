@@ -59,7 +59,7 @@ function storeSuite(name: string, open: () => Promise<SqlDriver>, cleanup: () =>
       const day = DAY + 40 * 86_400_000;
       const hit = toUsageEvent(attempt({ requestId: 'lines-hit', startedAt: day, cacheHit: true, quotaHeadroom: 0.5, tags: { key: 'k9', app: 'a"b' } }), { usd: 0, priced: true });
       const mine = [...events(5, 0.002, day).map((e) => ({ ...e, id: `lines-${e.id}` })), hit];
-      const lines = mine.map(journalLine).join('');
+      const lines = mine.map(journalLine);
       expect(await store.insertLines(lines)).toBe(6);
       expect(await store.insertLines(lines)).toBe(0);
       const [total] = await store.summarize({ from: day, to: day + 5 * 86_400_000, groupBy: [] });
