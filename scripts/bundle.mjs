@@ -9,7 +9,7 @@
 // files (and the module tree the benchmarks import piece by piece).
 //
 // Usage: node scripts/bundle.mjs [--outdir dist/bundle]
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, resolve } from 'node:path';
 import process from 'node:process';
@@ -59,6 +59,9 @@ function externals() {
 /** Writes the bundles into `outdir` (absolute, or relative to the package root); resolves with their paths. */
 export async function bundle(outdir = 'dist/bundle') {
   const out = resolve(ROOT, outdir);
+  // Chunk names carry content hashes: without this, each rebuild would leave the last one's chunks
+  // behind, and npm pack would ship them.
+  rmSync(out, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: Object.entries(ENTRIES).map(([name, src]) => ({ in: src, out: name })),

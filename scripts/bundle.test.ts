@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -81,6 +81,19 @@ describe('scripts/bundle.mjs', () => {
     }
     expect(`./${pkg.main}`).toBe(pkg.exports['.']?.default);
     expect(readFileSync(join(ROOT, 'bin/switchyard.js'), 'utf8')).toContain("'../dist/bundle/cli.js'");
+  });
+
+  it('replaces an earlier build instead of leaving its chunks behind', async () => {
+    const dir = mkdtempSync(join(ROOT, 'node_modules/.cache/switchyard-rebundle-'));
+    try {
+      mkdirSync(join(dir, 'chunks'));
+      writeFileSync(join(dir, 'chunks/chunk-STALE.js'), 'export {};');
+      const written = await bundle(dir);
+      expect(existsSync(join(dir, 'chunks/chunk-STALE.js'))).toBe(false);
+      expect(readdirSync(join(dir, 'chunks')).length).toBe(written.filter((f) => f.includes('/chunks/')).length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('builds a gateway that answers, loading zod from the bundle rather than ~100 files of node_modules', async () => {
