@@ -6,8 +6,9 @@
 // Needs dist/ (npx tsc -p tsconfig.build.json). Usage:
 //   node bench/inproc.mjs [--requests 40000] [--conns 64] [--rounds 5] [--mode json,stream] [--no-ledger] [--no-journal] [--log-level info] [--provider memory|wire]
 // --provider wire: the real openai-compatible provider (request encoding, the dispatch handlers, SSE
-// parsing, the dialect decoders) over a stand-in for undici's Agent that answers with the bench
-// upstream's exact bytes one event-loop turn later; only sockets and undici's HTTP client are left out.
+// parsing, the dialect decoders) over a stand-in for the transport's Agent that answers with the bench
+// upstream's exact bytes one event-loop turn later; only sockets and the HTTP/1.1 client are left out
+// (`bench/transport.mjs` measures those).
 // A/B of two builds: node bench/inproc.mjs --root /tmp/old-build, then without --root; compare the medians.
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,18 +102,17 @@ const STREAM_BODY = Buffer.from(
     'data: [DONE]\n\n',
   ].join(''),
 );
-const rawHeaders = (type, length) => [Buffer.from('content-type'), Buffer.from(type), ...(length === undefined ? [] : [Buffer.from('content-length'), Buffer.from(String(length))])];
-/** undici's Agent as the provider drives it: `dispatch(options, handler)`, answered in the next turn, as a socket read would be. */
+const headers = (type, length) => (length === undefined ? { 'content-type': type } : { 'content-type': type, 'content-length': String(length) });
+/** The transport's Agent as the provider drives it: `dispatch(request, handler)`, answered in the next turn, as a socket read would be. */
 const wireAgent = {
   dispatch(options, handler) {
     const stream = typeof options.body === 'string' && options.body.includes('"stream":true');
     setImmediate(() => {
       handler.onConnect(() => undefined);
-      handler.onHeaders(200, stream ? rawHeaders('text/event-stream') : rawHeaders('application/json', CHAT_BODY.length), () => undefined, '');
+      handler.onHeaders(200, stream ? headers('text/event-stream') : headers('application/json', CHAT_BODY.length), () => undefined);
       handler.onData(stream ? STREAM_BODY : CHAT_BODY);
-      handler.onComplete([]);
+      handler.onComplete();
     });
-    return true;
   },
   close: async () => undefined,
 };

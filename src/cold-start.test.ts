@@ -53,8 +53,8 @@ describe('cold start', () => {
     expect(heavyIn(urls)).toEqual([]);
   });
 
-  it('imports neither the whole of undici nor yaml for a gateway built from an object', () => {
-    // undici's pool and request pieces are required on the first pool, yaml on the first YAML text.
+  it('imports neither undici nor yaml for a gateway built from an object', () => {
+    // Upstream calls go through providers/transport (node:net); yaml is required on the first YAML text.
     const urls = loadedBy('no-yaml', [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }]);
     expect(urls.filter((u) => /\/node_modules\/(undici|yaml)\//.test(u))).toEqual([]);
   });

@@ -91,6 +91,15 @@ describe('config', () => {
     ]);
   });
 
+  it('refuses a deployment header that could split the upstream request, or that frames it, by path', () => {
+    const headers = { 'x-ok': 'fine', 'x-split': 'v\r\nx-injected: 1', 'bad name': 'v', 'Transfer-Encoding': 'chunked' };
+    expect(problemsOf({ deployments: [{ ...minimal.deployments[0], headers }] })).toEqual([
+      'deployments[0].headers.x-split: the header has a character a header value cannot carry (control characters, CR/LF, non-ASCII)',
+      'deployments[0].headers.bad name: the header is not a valid header name',
+      'deployments[0].headers.Transfer-Encoding: the header frames the request or the connection, which the upstream client sets itself',
+    ]);
+  });
+
   it('validates provider-specific options under the deployment path', () => {
     const problems = problemsOf({ deployments: [{ id: 'a', provider: 'openai-compatible', model: 'm', endpoint: 'ftp://x' }] });
     expect(problems.join('\n')).toContain('deployments[0].endpoint: expected an http(s) URL');

@@ -11,6 +11,7 @@ import { dashboardSchema } from '../dashboard/config.js';
 import { keyRateLimitSchema, rateLimitsSchema } from '../limits/config.js';
 import { cacheSchema } from '../cache/config.js';
 import { responsesSchema } from '../ingress/openai-responses/config.js';
+import { headerProblem } from '../providers/transport/request-head.js';
 
 /** A secret reference: a literal (usually `${ENV_VAR}`) or `file:/path`. Resolved at load time. */
 export const secretRef = z
@@ -36,7 +37,16 @@ export const deploymentSchema = z.looseObject({
   tags: z.array(z.string().min(1)).default([]),
   endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
   api_key: secretRef.optional(),
-  headers: z.record(z.string(), z.string()).default({}),
+  /** Extra headers on every upstream request; checked here, so a bad one never reaches a socket. */
+  headers: z
+    .record(z.string(), z.string())
+    .default({})
+    .superRefine((headers, ctx) => {
+      for (const [name, value] of Object.entries(headers)) {
+        const problem = headerProblem(name, value);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: `the header ${problem}` });
+      }
+    }),
   timeout_ms: z.number().int().positive().optional(),
   /** Request fields beyond the mapped ones that may reach this deployment's upstream (see CONFIG.md). */
   passthrough: passthroughSchema,

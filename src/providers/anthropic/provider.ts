@@ -1,4 +1,4 @@
-import type { Agent } from 'undici';
+import type { Agent } from '../transport/agent.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { CallContext, Provider } from '../../core/provider.js';

@@ -1,4 +1,4 @@
-import type { Agent } from 'undici';
+import type { Agent } from '../transport/agent.js';
 import { GatewayError } from '../../core/errors.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart, Warning } from '../../core/types.js';

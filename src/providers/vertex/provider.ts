@@ -1,4 +1,4 @@
-import type { Agent } from 'undici';
+import type { Agent } from '../transport/agent.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
 import { makeUsage } from '../../core/types.js';

@@ -1,0 +1,289 @@
+/** Response headers: lower-case names; a repeated header becomes an array of its values in order. */
+export type ResponseHeaders = Record<string, string | string[] | undefined>;
+
+/** What the parser found at the end of a response's head. */
+export interface ResponseHead {
+  status: number;
+  headers: ResponseHeaders;
+  /** The upstream's `Keep-Alive: timeout=N` hint, in ms, when it sent one. */
+  keepAliveHintMs: number | undefined;
+}
+
+/** Where a parsed response goes; `onBody` chunks are views of the socket's buffers, valid until consumed. */
+export interface ResponseEvents {
+  onHead(head: ResponseHead): void;
+  onBody(chunk: Buffer): void;
+  /** The response is complete; `reusable` says whether the connection may carry another request. */
+  onEnd(reusable: boolean): void;
+}
+
+/** A reply that is not HTTP/1.1 as RFC 9112 frames it. The connection cannot be used again. */
+export class ResponseParseError extends Error {
+  readonly code = 'UPSTREAM_HTTP_PARSE';
+}
+
+/** The head (status line and headers) may not exceed this; Node's own limit is 16 KiB. */
+export const MAX_HEAD_BYTES = 64 * 1024;
+/** A chunk-size line or a trailer line may not exceed this. */
+const MAX_LINE_BYTES = 4 * 1024;
+/** A chunk may not announce more than this (13 hex digits would pass 2^53). */
+const MAX_CHUNK_HEX_DIGITS = 12;
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// Field values: visible ASCII, obs-text, SP and HTAB; a CR, LF or NUL inside one is a smuggling attempt.
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\0\r\n]*)?$/;
+const HEX = /^[0-9A-Fa-f]+$/;
+const CRLF_CRLF = Buffer.from('\r\n\r\n');
+
+const enum State {
+  Head,
+  FixedBody,
+  ChunkSize,
+  ChunkData,
+  ChunkDataEnd,
+  Trailers,
+  UntilClose,
+  Done,
+}
+
+/**
+ * An incremental HTTP/1.1 response parser for one connection: feed it the socket's bytes as they
+ * come (`execute`), and the socket's end (`finish`). Bodies are framed by Content-Length, chunked
+ * Transfer-Encoding or the connection's close, as RFC 9112 §6.3 orders them; 1xx answers are
+ * skipped; a framing it cannot trust (two lengths, a malformed chunk, a header with a CR or NUL)
+ * is an error, never a guess. `expect()` arms it for the next response on the same connection.
+ */
+export class ResponseParser {
+  private state = State.Done;
+  private pending: Buffer | undefined;
+  private remaining = 0;
+  private keepAlive = false;
+  private bodyless = false;
+  private ended = false;
+
+  constructor(private readonly events: ResponseEvents) {}
+
+  /** Arms the parser for the answer to a request just sent (`bodyless` for HEAD). */
+  expect(bodyless: boolean): void {
+    this.state = State.Head;
+    this.pending = undefined;
+    this.bodyless = bodyless;
+  }
+
+  /** Whether a response is being read (armed and not yet complete). */
+  get busy(): boolean {
+    return this.state !== State.Done;
+  }
+
+  /** Stops reading the current response (its exchange was abandoned); the connection is not reused. */
+  reset(): void {
+    this.state = State.Done;
+    this.pending = undefined;
+    this.ended = false;
+  }
+
+  /** Consumes bytes from the socket; throws ResponseParseError on a malformed reply. */
+  execute(data: Buffer): void {
+    if (this.state === State.Done) throw new ResponseParseError('The upstream sent bytes while no request was waiting for an answer.');
+    let buf = data;
+    if (this.pending !== undefined) {
+      buf = Buffer.concat([this.pending, data]);
+      this.pending = undefined;
+    }
+    let at = 0;
+    while (at < buf.length && this.busy) {
+      switch (this.state) {
+        case State.Head:
+          at = this.head(buf, at);
+          break;
+        case State.FixedBody: {
+          const n = Math.min(this.remaining, buf.length - at);
+          this.remaining -= n;
+          const chunk = buf.subarray(at, at + n);
+          at += n;
+          this.events.onBody(chunk);
+          if (this.remaining === 0) this.complete();
+          break;
+        }
+        case State.ChunkSize:
+          at = this.chunkSize(buf, at);
+          break;
+        case State.ChunkData: {
+          const n = Math.min(this.remaining, buf.length - at);
+          this.remaining -= n;
+          const chunk = buf.subarray(at, at + n);
+          at += n;
+          if (this.remaining === 0) this.state = State.ChunkDataEnd;
+          this.events.onBody(chunk);
+          break;
+        }
+        case State.ChunkDataEnd:
+          if (buf.length - at < 2) {
+            at = this.keep(buf, at);
+            break;
+          }
+          if (buf[at] !== 13 || buf[at + 1] !== 10) throw new ResponseParseError('A chunk did not end with CRLF.');
+          at += 2;
+          this.state = State.ChunkSize;
+          break;
+        case State.Trailers:
+          at = this.trailer(buf, at);
+          break;
+        case State.UntilClose:
+          this.events.onBody(at === 0 ? buf : buf.subarray(at));
+          at = buf.length;
+          break;
+      }
+    }
+    if (this.ended) {
+      this.ended = false;
+      // Bytes after a complete response: nothing was asked for them, so the connection is not trusted again.
+      this.events.onEnd(this.keepAlive && at === buf.length);
+    }
+  }
+
+  /** The upstream closed its side: completes a close-delimited body, else the reply was cut short. */
+  finish(): void {
+    if (this.state === State.UntilClose) {
+      this.state = State.Done;
+      this.events.onEnd(false);
+      return;
+    }
+    if (this.state !== State.Done) throw new ResponseParseError('The upstream closed the connection before its response was complete.');
+  }
+
+  private keep(buf: Buffer, at: number): number {
+    this.pending = at === 0 ? buf : buf.subarray(at);
+    return buf.length;
+  }
+
+  private head(buf: Buffer, at: number): number {
+    const end = buf.indexOf(CRLF_CRLF, at);
+    if (end === -1) {
+      if (buf.length - at > MAX_HEAD_BYTES) throw new ResponseParseError(`The upstream's response head exceeded ${MAX_HEAD_BYTES} bytes.`);
+      return this.keep(buf, at);
+    }
+    if (end - at > MAX_HEAD_BYTES) throw new ResponseParseError(`The upstream's response head exceeded ${MAX_HEAD_BYTES} bytes.`);
+    this.startBody(buf.toString('latin1', at, end));
+    return end + 4;
+  }
+
+  private startBody(text: string): void {
+    const lines = text.split('\r\n');
+    const statusLine = STATUS_LINE.exec(lines[0] as string);
+    if (statusLine === null) throw new ResponseParseError('The upstream did not answer with an HTTP/1.x status line.');
+    const status = Number(statusLine[2]);
+    if (status < 200) {
+      // 1xx: informational, another head follows (101 would switch protocols, which we never ask for).
+      if (status === 101 || status < 100) throw new ResponseParseError(`The upstream answered with status ${status}.`);
+      return;
+    }
+    const headers: ResponseHeaders = {};
+    for (let i = 1; i < lines.length; i++) addHeader(headers, lines[i] as string);
+    const connection = lowerList(headers.connection);
+    this.keepAlive = statusLine[1] === '1' ? !connection.includes('close') : connection.includes('keep-alive');
+    const framing = bodyFraming(headers, status, this.bodyless);
+    this.events.onHead({ status, headers, keepAliveHintMs: keepAliveHint(headers['keep-alive']) });
+    if (framing === 'none') return this.complete();
+    if (framing === 'chunked') {
+      // Both framings at once is how requests get smuggled: read as chunked, then close (RFC 9112 §6.1).
+      if (headers['content-length'] !== undefined) this.keepAlive = false;
+      this.state = State.ChunkSize;
+      return;
+    }
+    if (framing === 'close') {
+      this.keepAlive = false;
+      this.state = State.UntilClose;
+      return;
+    }
+    if (framing === 0) return this.complete();
+    this.remaining = framing;
+    this.state = State.FixedBody;
+  }
+
+  private chunkSize(buf: Buffer, at: number): number {
+    const eol = buf.indexOf(10, at);
+    if (eol === -1 || eol - at > MAX_LINE_BYTES) {
+      if (buf.length - at > MAX_LINE_BYTES) throw new ResponseParseError('A chunk-size line was too long.');
+      return this.keep(buf, at);
+    }
+    if (buf[eol - 1] !== 13 || eol - 1 < at) throw new ResponseParseError('A chunk-size line did not end with CRLF.');
+    const line = buf.toString('latin1', at, eol - 1);
+    const semi = line.indexOf(';');
+    const hex = (semi === -1 ? line : line.slice(0, semi)).trimEnd();
+    if (!HEX.test(hex) || hex.length > MAX_CHUNK_HEX_DIGITS) throw new ResponseParseError('A chunk size was not a hexadecimal number.');
+    const size = parseInt(hex, 16);
+    if (size === 0) this.state = State.Trailers;
+    else {
+      this.remaining = size;
+      this.state = State.ChunkData;
+    }
+    return eol + 1;
+  }
+
+  private trailer(buf: Buffer, at: number): number {
+    const eol = buf.indexOf(10, at);
+    if (eol === -1) {
+      if (buf.length - at > MAX_LINE_BYTES) throw new ResponseParseError('A trailer line was too long.');
+      return this.keep(buf, at);
+    }
+    if (buf[eol - 1] !== 13 || eol - 1 < at) throw new ResponseParseError('A trailer line did not end with CRLF.');
+    // Trailers are read past, not used: no upstream we call puts anything we need there.
+    if (eol - 1 === at) this.complete();
+    return eol + 1;
+  }
+
+  private complete(): void {
+    this.state = State.Done;
+    this.ended = true;
+  }
+}
+
+function addHeader(headers: ResponseHeaders, line: string): void {
+  const colon = line.indexOf(':');
+  if (colon <= 0) throw new ResponseParseError('The upstream sent a malformed header line.');
+  const name = line.slice(0, colon);
+  // A name with a space before the colon, or a line folded onto the previous one, is refused (RFC 9112 §5.1-5.2).
+  if (!TOKEN.test(name)) throw new ResponseParseError('The upstream sent a malformed header name.');
+  const value = line.slice(colon + 1).trim();
+  if (BAD_VALUE.test(value)) throw new ResponseParseError('The upstream sent a header value with control characters.');
+  const key = name.toLowerCase();
+  const had = headers[key];
+  if (had === undefined) headers[key] = value;
+  else if (typeof had === 'string') headers[key] = [had, value];
+  else had.push(value);
+}
+
+function lowerList(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  const joined = typeof value === 'string' ? value : value.join(',');
+  return joined.toLowerCase().split(',').map((s) => s.trim());
+}
+
+/** How the body is delimited: none, a byte count, chunked, or the connection's close (RFC 9112 §6.3). */
+function bodyFraming(headers: ResponseHeaders, status: number, bodyless: boolean): 'none' | 'chunked' | 'close' | number {
+  if (bodyless || status === 204 || status === 304) return 'none';
+  const te = headers['transfer-encoding'];
+  if (te !== undefined) {
+    const codings = lowerList(te);
+    return codings[codings.length - 1] === 'chunked' ? 'chunked' : 'close';
+  }
+  const cl = headers['content-length'];
+  if (cl === undefined) return 'close';
+  let length: number | undefined;
+  for (const part of (typeof cl === 'string' ? cl : cl.join(',')).split(',')) {
+    const digits = part.trim();
+    if (!/^\d{1,15}$/.test(digits)) throw new ResponseParseError('The upstream sent an invalid Content-Length.');
+    const n = Number(digits);
+    if (length !== undefined && n !== length) throw new ResponseParseError('The upstream sent conflicting Content-Length values.');
+    length = n;
+  }
+  return length as number;
+}
+
+function keepAliveHint(value: string | string[] | undefined): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = /(?:^|[\s,])timeout\s*=\s*(\d+)/i.exec(value);
+  return m === null ? undefined : Number(m[1]) * 1000;
+}
