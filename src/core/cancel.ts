@@ -8,7 +8,7 @@ type AbortListener = () => void;
 
 /**
  * The part of AbortSignal the gateway uses. A real AbortSignal is one, so embedders and tests may still
- * pass theirs; undici's `request()` accepts one too (it duck-types `addEventListener`).
+ * pass theirs.
  */
 export interface CancelSignal {
   readonly aborted: boolean;

@@ -34,7 +34,7 @@ describe('upstream connection pool', () => {
       const calls = controllers.map((c) => send(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: c.signal }, 'hung').catch(() => undefined));
       await new Promise((r) => setTimeout(r, 200));
       expect(open).toBe(20);
-      // Clients go away one by one, as they do (all in one turn happens to let undici drop the replacements).
+      // Clients go away one by one, as they do.
       for (const c of controllers) {
         c.abort(new Error('client went away'));
         await new Promise((r) => setTimeout(r, 5));

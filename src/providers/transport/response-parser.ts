@@ -29,11 +29,11 @@ const MAX_LINE_BYTES = 4 * 1024;
 /** A chunk may not announce more than this (13 hex digits would pass 2^53). */
 const MAX_CHUNK_HEX_DIGITS = 12;
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Field values: visible ASCII, obs-text, SP and HTAB; a CR, LF or NUL inside one is a smuggling attempt.
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\0\r\n]*)?$/;
 const HEX = /^[0-9A-Fa-f]+$/;
+const DIGITS = /^\d{1,15}$/;
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
 
 const enum State {
@@ -240,15 +240,29 @@ export class ResponseParser {
   }
 }
 
+/** 1 for each ASCII character a header name (an RFC 9110 token) may hold. */
+const TOKEN_CHARS = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN_CHARS[c.charCodeAt(0)] = 1;
+
+/** The header name lower-cased, or undefined when it is not a token; one pass, no copy when already lower-case. */
+function headerKey(name: string): string | undefined {
+  let upper = false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 128 || TOKEN_CHARS[c] === 0) return undefined;
+    if (c >= 65 && c <= 90) upper = true;
+  }
+  return upper ? name.toLowerCase() : name;
+}
+
 function addHeader(headers: ResponseHeaders, line: string): void {
   const colon = line.indexOf(':');
   if (colon <= 0) throw new ResponseParseError('The upstream sent a malformed header line.');
-  const name = line.slice(0, colon);
   // A name with a space before the colon, or a line folded onto the previous one, is refused (RFC 9112 §5.1-5.2).
-  if (!TOKEN.test(name)) throw new ResponseParseError('The upstream sent a malformed header name.');
+  const key = headerKey(line.slice(0, colon));
+  if (key === undefined) throw new ResponseParseError('The upstream sent a malformed header name.');
   const value = line.slice(colon + 1).trim();
   if (BAD_VALUE.test(value)) throw new ResponseParseError('The upstream sent a header value with control characters.');
-  const key = name.toLowerCase();
   const had = headers[key];
   if (had === undefined) headers[key] = value;
   else if (typeof had === 'string') headers[key] = [had, value];
@@ -257,6 +271,7 @@ function addHeader(headers: ResponseHeaders, line: string): void {
 
 function lowerList(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
+  if (value === 'keep-alive' || value === 'close') return [value];
   const joined = typeof value === 'string' ? value : value.join(',');
   return joined.toLowerCase().split(',').map((s) => s.trim());
 }
@@ -271,10 +286,11 @@ function bodyFraming(headers: ResponseHeaders, status: number, bodyless: boolean
   }
   const cl = headers['content-length'];
   if (cl === undefined) return 'close';
+  if (typeof cl === 'string' && DIGITS.test(cl)) return Number(cl);
   let length: number | undefined;
   for (const part of (typeof cl === 'string' ? cl : cl.join(',')).split(',')) {
     const digits = part.trim();
-    if (!/^\d{1,15}$/.test(digits)) throw new ResponseParseError('The upstream sent an invalid Content-Length.');
+    if (!DIGITS.test(digits)) throw new ResponseParseError('The upstream sent an invalid Content-Length.');
     const n = Number(digits);
     if (length !== undefined && n !== length) throw new ResponseParseError('The upstream sent conflicting Content-Length values.');
     length = n;

@@ -20,8 +20,8 @@ export function decodeChatStream(events: AsyncIterable<SseEvent>, provider: stri
 }
 
 async function* decodeEvents(events: AsyncIterable<SseEvent>, state: ChunkDecoder): AsyncGenerator<StreamPart> {
-  // Reads on to the end of the body after [DONE]: leaving the loop early makes undici destroy the
-  // body with an AbortError (a stack trace and garbage on every request).
+  // Reads on to the end of the body after [DONE]: leaving the loop early aborts the exchange and
+  // closes a connection that could have been reused.
   for await (const ev of events) {
     const parts: StreamPart[] = [];
     state.decode(ev.data, parts);
@@ -33,7 +33,7 @@ async function* decodeEvents(events: AsyncIterable<SseEvent>, state: ChunkDecode
 /**
  * Parts decoded a whole upstream read at a time and handed out from a queue. An error found mid-read
  * is raised after the parts before it, as an event-by-event decoder would. Reads on to the end of the
- * body after [DONE]: leaving early makes undici destroy the body with an AbortError.
+ * body after [DONE]: leaving early aborts the exchange and closes its connection.
  */
 class ChatPartStream implements AsyncIterableIterator<StreamPart> {
   private readonly parser = new SseParser();
@@ -73,7 +73,7 @@ class ChatPartStream implements AsyncIterableIterator<StreamPart> {
         const failure = this.failure;
         this.failure = undefined;
         this.ended = true;
-        // As a for-await loop would on a throw: release the body (undici frees the connection).
+        // As a for-await loop would on a throw: release the body (the exchange is aborted).
         await this.body.return?.().catch(() => undefined);
         throw failure;
       }
