@@ -52,11 +52,6 @@ export class Agent {
     this.closing = true;
     await Promise.all([...this.pools.values()].map((pool) => pool.close()));
   }
-
-  /** Open connections per origin (tests and status). */
-  connectionCount(origin: string): number {
-    return this.pools.get(origin)?.size ?? 0;
-  }
 }
 
 /** The connections to one origin, the exchanges waiting for one, and the idle ones (newest last). */
@@ -80,10 +75,6 @@ class OriginPool implements ConnectionOwner {
     this.secure = url.protocol === 'https:';
     this.host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     this.port = url.port === '' ? (this.secure ? 443 : 80) : Number(url.port);
-  }
-
-  get size(): number {
-    return this.connections.size;
   }
 
   dispatch(request: OutgoingRequest, handler: ExchangeHandler): void {

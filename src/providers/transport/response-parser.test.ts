@@ -154,6 +154,14 @@ describe('ResponseParser', () => {
     expect(ends).toEqual([true, true]);
   });
 
+  it('reports no end for a fixed-length body reset by its last byte’s reader', () => {
+    const events: string[] = [];
+    const parser = new ResponseParser({ onHead: () => events.push('head'), onBody: () => (events.push('body'), parser.reset()), onEnd: () => events.push('end') });
+    parser.expect(false);
+    parser.execute(Buffer.from(head(['HTTP/1.1 200 OK', 'Content-Length: 2']) + 'ok'));
+    expect(events).toEqual(['head', 'body']);
+  });
+
   it('stops at once when reset mid-body, and reports nothing more', () => {
     const events: string[] = [];
     const parser = new ResponseParser({ onHead: () => events.push('head'), onBody: () => (events.push('body'), parser.reset()), onEnd: () => events.push('end') });

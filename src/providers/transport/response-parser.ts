@@ -97,27 +97,17 @@ export class ResponseParser {
         case State.Head:
           at = this.head(buf, at);
           break;
-        case State.FixedBody: {
-          const n = Math.min(this.remaining, buf.length - at);
-          this.remaining -= n;
-          const chunk = buf.subarray(at, at + n);
-          at += n;
-          this.events.onBody(chunk);
-          if (this.remaining === 0) this.complete();
+        case State.FixedBody:
+          at = this.body(buf, at);
+          if (this.remaining === 0 && this.state === State.FixedBody) this.complete();
           break;
-        }
         case State.ChunkSize:
           at = this.chunkSize(buf, at);
           break;
-        case State.ChunkData: {
-          const n = Math.min(this.remaining, buf.length - at);
-          this.remaining -= n;
-          const chunk = buf.subarray(at, at + n);
-          at += n;
-          if (this.remaining === 0) this.state = State.ChunkDataEnd;
-          this.events.onBody(chunk);
+        case State.ChunkData:
+          at = this.body(buf, at);
+          if (this.remaining === 0 && this.state === State.ChunkData) this.state = State.ChunkDataEnd;
           break;
-        }
         case State.ChunkDataEnd:
           if (buf.length - at < 2) {
             at = this.keep(buf, at);
@@ -151,6 +141,14 @@ export class ResponseParser {
       return;
     }
     if (this.state !== State.Done) throw new ResponseParseError('The upstream closed the connection before its response was complete.');
+  }
+
+  /** Hands on up to `remaining` body bytes from `at`; the state is the caller's to move (unless reset meanwhile). */
+  private body(buf: Buffer, at: number): number {
+    const n = Math.min(this.remaining, buf.length - at);
+    this.remaining -= n;
+    this.events.onBody(buf.subarray(at, at + n));
+    return at + n;
   }
 
   private keep(buf: Buffer, at: number): number {
