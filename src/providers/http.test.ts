@@ -71,6 +71,16 @@ describe('upstream connection pool', () => {
       expect(open).toBe(0);
       await agent.close();
     });
+
+    it(`refuses a ${name} request whose credential carries a line break as this deployment's authentication fault, sending nothing`, async () => {
+      const agent = createAgent();
+      const call = send(agent, { url, headers: { authorization: 'Bearer sk-from-a-file\n' }, body: '{}', signal: new Canceller() }, 'hung');
+      const error = await call.catch((err: unknown) => err);
+      expect(error).toMatchObject({ kind: 'authentication', retryable: false });
+      expect(String((error as Error).message)).not.toContain('sk-from-a-file');
+      expect(open).toBe(0);
+      await agent.close();
+    });
   }
 });
 

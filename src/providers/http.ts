@@ -289,6 +289,11 @@ export function transportError(err: unknown, provider: string, signal?: CancelSi
     return new GatewayError({ kind: 'cancelled', message: 'The request was cancelled.', provider, cause: err });
   }
   const code = (err as { code?: string }).code ?? 'error';
+  if (code === 'INVALID_REQUEST_HEADER') {
+    // A header this deployment builds (a credential with a line break, say) cannot be sent: not worth
+    // a retry, but the next deployment may be fine.
+    return new GatewayError({ kind: 'authentication', message: `The request to upstream ${provider} has a header that cannot be sent (a credential with a line break?).`, provider, cause: err });
+  }
   if (TIMEOUTS.has(code)) {
     return new GatewayError({ kind: 'timeout', message: `Upstream ${provider} timed out.`, provider, cause: err });
   }

@@ -13,7 +13,7 @@ export interface AgentOptions {
   keepAliveTimeoutMs: number;
   /** Time allowed to open a connection (TCP and TLS). */
   connectTimeoutMs: number;
-  /** Extra trusted CAs for TLS upstreams (tests; Node's defaults and NODE_EXTRA_CA_CERTS otherwise). */
+  /** The CAs trusted for TLS upstreams in place of Node's (tests); unset, Node's defaults and NODE_EXTRA_CA_CERTS. */
   ca?: string | Buffer;
 }
 
@@ -64,6 +64,7 @@ class OriginPool implements ConnectionOwner {
   private tlsSession: Buffer | undefined;
   private sweep: NodeJS.Timeout | undefined;
   private drained: (() => void) | undefined;
+  private closedAll: Promise<void> | undefined;
   private readonly host: string;
   private readonly port: number;
   private readonly secure: boolean;
@@ -128,17 +129,19 @@ class OriginPool implements ConnectionOwner {
   }
 
   close(): Promise<void> {
+    if (this.closedAll !== undefined) return this.closedAll;
     this.closing = true;
     for (const connection of this.idle.splice(0)) connection.destroy();
-    if (this.connections.size === 0 && this.queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => (this.drained = resolve));
+    this.closedAll = this.connections.size === 0 && this.queue.length === 0 ? Promise.resolve() : new Promise((resolve) => (this.drained = resolve));
+    return this.closedAll;
   }
 
   private takeIdle(): Connection | undefined {
     if (this.idle.length === 0) return undefined;
     const now = Date.now();
     for (let connection = this.idle.pop(); connection !== undefined; connection = this.idle.pop()) {
-      if (now - connection.idleSince < connection.keepAliveMs) return connection;
+      // A socket the upstream closed or reset is destroyed at once, but leaves `idle` only on 'close', a turn later.
+      if (now - connection.idleSince < connection.keepAliveMs && connection.socket.writable) return connection;
       connection.destroy();
     }
     return undefined;

@@ -34,6 +34,10 @@ export class Exchange {
   settled = false;
   /** Handed to `onConnect`: cancels the exchange wherever it is. */
   readonly abort = (reason: Error): void => this.owner.abort(this, reason);
+  /** Handed to `onHeaders`: reads the socket on after a pause, while this exchange is still on it. */
+  readonly resume = (): void => {
+    if (!this.settled) this.connection?.resume(this);
+  };
 
   constructor(
     readonly request: OutgoingRequest,
@@ -70,11 +74,6 @@ export class Connection implements ResponseEvents {
   private paused = false;
   private error: Error | undefined;
   private readonly parser = new ResponseParser(this);
-  private readonly resume = (): void => {
-    if (!this.paused) return;
-    this.paused = false;
-    this.socket.resume();
-  };
 
   constructor(
     readonly socket: Socket,
@@ -143,7 +142,7 @@ export class Connection implements ResponseEvents {
       // As undici does: a second less than the upstream promised, so we never reuse a socket it is closing.
       this.keepAliveMs = Math.min(this.keepAliveMs, head.keepAliveHintMs - 1_000);
     }
-    if (exchange.handler.onHeaders(head.status, head.headers, this.resume) === false) this.pause();
+    if (exchange.handler.onHeaders(head.status, head.headers, exchange.resume) === false) this.pause();
   }
 
   onBody(chunk: Buffer): void {
@@ -156,12 +155,24 @@ export class Connection implements ResponseEvents {
     if (exchange === undefined) return;
     this.exchange = undefined;
     exchange.settled = true;
+    // Before the connection can carry the next exchange: a throwing handler then fails no one else's.
+    exchange.handler.onComplete();
     // An answer that came before the whole request was written leaves the connection mid-request.
     if (reusable && this.socket.writableLength === 0 && this.keepAliveMs > 0) {
-      this.resume();
+      this.unpause();
       this.owner.ready(this);
     } else this.socket.destroy();
-    exchange.handler.onComplete();
+  }
+
+  /** The exchange's reader caught up: read on, if that exchange is still the one on this socket. */
+  resume(exchange: Exchange): void {
+    if (this.exchange === exchange) this.unpause();
+  }
+
+  private unpause(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.socket.resume();
   }
 
   private pause(): void {

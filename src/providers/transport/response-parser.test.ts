@@ -95,6 +95,20 @@ describe('ResponseParser', () => {
     expect(parsed.ends).toEqual([false]);
   });
 
+  it('closes after an HTTP/1.0 answer framed by Transfer-Encoding, keep-alive or not (RFC 9112 §6.1)', () => {
+    expect(parse(head(['HTTP/1.0 200 OK', 'Connection: keep-alive', 'Transfer-Encoding: chunked']) + '2\r\nok\r\n0\r\n\r\n').ends).toEqual([false]);
+  });
+
+  it('reads a chunk size padded with leading zeros', () => {
+    expect(parse(head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']) + '00000000000000002\r\nok\r\n0\r\n\r\n').body).toBe('ok');
+  });
+
+  it('joins a head that trickles in a byte a read only once it is whole, and refuses one past the limit', () => {
+    const long = head(['HTTP/1.1 200 OK', `X-Long: ${'a'.repeat(30_000)}`, 'Content-Length: 2']) + 'ok';
+    expect(parse(long, { step: 1 }).body).toBe('ok');
+    expect(() => parse(`HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(MAX_HEAD_BYTES)}`, { step: 1 })).toThrow(/exceeded/);
+  });
+
   it('accepts a list of equal Content-Length values', () => {
     expect(parse(head(['HTTP/1.1 200 OK', 'Content-Length: 2, 2']) + 'ok').body).toBe('ok');
   });
@@ -123,6 +137,15 @@ describe('ResponseParser', () => {
       ['an end before the announced length', head(['HTTP/1.1 200 OK', 'Content-Length: 5']) + 'ok', { eof: true }],
       ['an end before the last chunk', head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']) + '2\r\nok\r\n', { eof: true }],
       ['an end before the head is complete', 'HTTP/1.1 200 OK\r\nContent-', { eof: true }],
+      ['a vertical tab at the edge of a value (trim would hide it)', head(['HTTP/1.1 200 OK', 'Content-Length: 2\x0b']) + 'ok'],
+      ['a form feed before a value', head(['HTTP/1.1 200 OK', 'Transfer-Encoding:\x0cchunked']) + '0\r\n\r\n'],
+      ['a bare LF ending a value', head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked\n', 'Content-Length: 2']) + 'ok'],
+      ['a no-break space after a length', head(['HTTP/1.1 200 OK', 'Content-Length: 2\xa0']) + 'ok'],
+      ['a malformed header in an interim answer', head(['HTTP/1.1 100 Continue', 'X-A: a\rb']) + head(['HTTP/1.1 200 OK', 'Content-Length: 0'])],
+      ['more than ten interim answers', head(['HTTP/1.1 100 Continue']).repeat(11) + head(['HTTP/1.1 200 OK', 'Content-Length: 0'])],
+      ['chunked applied twice', head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked, chunked']) + '0\r\n\r\n'],
+      ['a NUL in a chunk extension', head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']) + '2;a=\0\r\nok\r\n0\r\n\r\n'],
+      ['a trailer line without a colon', head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']) + '0\r\ngarbage\r\n\r\n'],
     ];
     for (const [name, wire, options] of cases) {
       it(name, () => {

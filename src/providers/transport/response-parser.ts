@@ -33,8 +33,14 @@ const MAX_CHUNK_HEX_DIGITS = 12;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\0\r\n]*)?$/;
 const HEX = /^[0-9A-Fa-f]+$/;
+const LEADING_ZEROS = /^0+(?=.)/;
+/** Optional whitespace (SP and HTAB only) at the edges of a list element. */
+const OWS_EDGES = /^[ \t]+|[ \t]+$/g;
 const DIGITS = /^\d{1,15}$/;
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
+/** 1xx answers one exchange may receive before its final one. */
+const MAX_INTERIM = 10;
 
 const enum State {
   Head,
@@ -56,7 +62,12 @@ const enum State {
  */
 export class ResponseParser {
   private state = State.Done;
-  private pending: Buffer | undefined;
+  /** Bytes of an unfinished head or line, kept as they came (a head trickling in is joined once, not per read). */
+  private readonly pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** The last three bytes kept: a head's blank line may straddle two reads. */
+  private pendingTail: Buffer = EMPTY;
+  private interim = 0;
   private remaining = 0;
   private keepAlive = false;
   private bodyless = false;
@@ -67,7 +78,8 @@ export class ResponseParser {
   /** Arms the parser for the answer to a request just sent (`bodyless` for HEAD). */
   expect(bodyless: boolean): void {
     this.state = State.Head;
-    this.pending = undefined;
+    this.dropPending();
+    this.interim = 0;
     this.bodyless = bodyless;
   }
 
@@ -79,7 +91,7 @@ export class ResponseParser {
   /** Stops reading the current response (its exchange was abandoned); the connection is not reused. */
   reset(): void {
     this.state = State.Done;
-    this.pending = undefined;
+    this.dropPending();
     this.ended = false;
   }
 
@@ -87,9 +99,15 @@ export class ResponseParser {
   execute(data: Buffer): void {
     if (this.state === State.Done) throw new ResponseParseError('The upstream sent bytes while no request was waiting for an answer.');
     let buf = data;
-    if (this.pending !== undefined) {
-      buf = Buffer.concat([this.pending, data]);
-      this.pending = undefined;
+    if (this.pending.length > 0) {
+      if (this.state === State.Head && !headEndsIn(this.pendingTail, data)) {
+        if (this.pendingBytes + data.length > MAX_HEAD_BYTES) throw new ResponseParseError(`The upstream's response head exceeded ${MAX_HEAD_BYTES} bytes.`);
+        this.hold(data);
+        return;
+      }
+      this.pending.push(data);
+      buf = Buffer.concat(this.pending, this.pendingBytes + data.length);
+      this.dropPending();
     }
     let at = 0;
     while (at < buf.length && this.busy) {
@@ -152,8 +170,20 @@ export class ResponseParser {
   }
 
   private keep(buf: Buffer, at: number): number {
-    this.pending = at === 0 ? buf : buf.subarray(at);
+    this.hold(at === 0 ? buf : buf.subarray(at));
     return buf.length;
+  }
+
+  private hold(bytes: Buffer): void {
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+    this.pendingTail = bytes.length >= 3 ? bytes.subarray(bytes.length - 3) : Buffer.concat([this.pendingTail, bytes]).subarray(-3);
+  }
+
+  private dropPending(): void {
+    this.pending.length = 0;
+    this.pendingBytes = 0;
+    this.pendingTail = EMPTY;
   }
 
   private head(buf: Buffer, at: number): number {
@@ -172,15 +202,18 @@ export class ResponseParser {
     const statusLine = STATUS_LINE.exec(lines[0] as string);
     if (statusLine === null) throw new ResponseParseError('The upstream did not answer with an HTTP/1.x status line.');
     const status = Number(statusLine[2]);
+    const headers: ResponseHeaders = {};
+    for (let i = 1; i < lines.length; i++) addHeader(headers, lines[i] as string);
     if (status < 200) {
       // 1xx: informational, another head follows (101 would switch protocols, which we never ask for).
       if (status === 101 || status < 100) throw new ResponseParseError(`The upstream answered with status ${status}.`);
+      if (++this.interim > MAX_INTERIM) throw new ResponseParseError(`The upstream sent more than ${MAX_INTERIM} interim (1xx) answers.`);
       return;
     }
-    const headers: ResponseHeaders = {};
-    for (let i = 1; i < lines.length; i++) addHeader(headers, lines[i] as string);
     const connection = lowerList(headers.connection);
-    this.keepAlive = statusLine[1] === '1' ? !connection.includes('close') : connection.includes('keep-alive');
+    const http11 = statusLine[1] === '1';
+    // Transfer-Encoding in an HTTP/1.0 answer is faulty framing: read it, then close (RFC 9112 §6.1).
+    this.keepAlive = http11 ? !connection.includes('close') : connection.includes('keep-alive') && headers['transfer-encoding'] === undefined;
     const framing = bodyFraming(headers, status, this.bodyless);
     this.events.onHead({ status, headers, keepAliveHintMs: keepAliveHint(headers['keep-alive']) });
     if (framing === 'none') return this.complete();
@@ -208,8 +241,9 @@ export class ResponseParser {
     }
     if (buf[eol - 1] !== 13 || eol - 1 < at) throw new ResponseParseError('A chunk-size line did not end with CRLF.');
     const line = buf.toString('latin1', at, eol - 1);
+    if (BAD_VALUE.test(line)) throw new ResponseParseError('A chunk-size line held control characters.');
     const semi = line.indexOf(';');
-    const hex = (semi === -1 ? line : line.slice(0, semi)).trimEnd();
+    const hex = (semi === -1 ? line : line.slice(0, semi)).trimEnd().replace(LEADING_ZEROS, '');
     if (!HEX.test(hex) || hex.length > MAX_CHUNK_HEX_DIGITS) throw new ResponseParseError('A chunk size was not a hexadecimal number.');
     const size = parseInt(hex, 16);
     if (size === 0) this.state = State.Trailers;
@@ -227,8 +261,9 @@ export class ResponseParser {
       return this.keep(buf, at);
     }
     if (buf[eol - 1] !== 13 || eol - 1 < at) throw new ResponseParseError('A trailer line did not end with CRLF.');
-    // Trailers are read past, not used: no upstream we call puts anything we need there.
+    // Trailers are checked as header lines, then dropped: no upstream we call puts anything we need there.
     if (eol - 1 === at) this.complete();
+    else addHeader({}, buf.toString('latin1', at, eol - 1));
     return eol + 1;
   }
 
@@ -253,14 +288,25 @@ function headerKey(name: string): string | undefined {
   return upper ? name.toLowerCase() : name;
 }
 
+/** Whether the blank line ending a head is in `data`, or straddles the kept bytes' `tail` and it. */
+function headEndsIn(tail: Buffer, data: Buffer): boolean {
+  return data.indexOf(CRLF_CRLF) !== -1 || Buffer.concat([tail, data.subarray(0, 3)]).indexOf(CRLF_CRLF) !== -1;
+}
+
 function addHeader(headers: ResponseHeaders, line: string): void {
   const colon = line.indexOf(':');
   if (colon <= 0) throw new ResponseParseError('The upstream sent a malformed header line.');
   // A name with a space before the colon, or a line folded onto the previous one, is refused (RFC 9112 §5.1-5.2).
   const key = headerKey(line.slice(0, colon));
   if (key === undefined) throw new ResponseParseError('The upstream sent a malformed header name.');
-  const value = line.slice(colon + 1).trim();
-  if (BAD_VALUE.test(value)) throw new ResponseParseError('The upstream sent a header value with control characters.');
+  // Checked before trimming, and only SP and HTAB trimmed: String.prototype.trim would also eat a
+  // vertical tab, form feed or NBSP that another parser on the path might read differently.
+  if (BAD_VALUE.test(line)) throw new ResponseParseError('The upstream sent a header value with control characters.');
+  let start = colon + 1;
+  let end = line.length;
+  while (start < end && (line.charCodeAt(start) === 32 || line.charCodeAt(start) === 9)) start++;
+  while (end > start && (line.charCodeAt(end - 1) === 32 || line.charCodeAt(end - 1) === 9)) end--;
+  const value = line.slice(start, end);
   const had = headers[key];
   if (had === undefined) headers[key] = value;
   else if (typeof had === 'string') headers[key] = [had, value];
@@ -271,7 +317,7 @@ function lowerList(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
   if (value === 'keep-alive' || value === 'close') return [value];
   const joined = typeof value === 'string' ? value : value.join(',');
-  return joined.toLowerCase().split(',').map((s) => s.trim());
+  return joined.toLowerCase().split(',').map((s) => s.replace(OWS_EDGES, ''));
 }
 
 /** How the body is delimited: none, a byte count, chunked, or the connection's close (RFC 9112 §6.3). */
@@ -280,6 +326,7 @@ function bodyFraming(headers: ResponseHeaders, status: number, bodyless: boolean
   const te = headers['transfer-encoding'];
   if (te !== undefined) {
     const codings = lowerList(te);
+    if (codings.indexOf('chunked') !== codings.lastIndexOf('chunked')) throw new ResponseParseError('The upstream applied chunked more than once.');
     return codings[codings.length - 1] === 'chunked' ? 'chunked' : 'close';
   }
   const cl = headers['content-length'];
@@ -287,7 +334,7 @@ function bodyFraming(headers: ResponseHeaders, status: number, bodyless: boolean
   if (typeof cl === 'string' && DIGITS.test(cl)) return Number(cl);
   let length: number | undefined;
   for (const part of (typeof cl === 'string' ? cl : cl.join(',')).split(',')) {
-    const digits = part.trim();
+    const digits = part.replace(OWS_EDGES, '');
     if (!DIGITS.test(digits)) throw new ResponseParseError('The upstream sent an invalid Content-Length.');
     const n = Number(digits);
     if (length !== undefined && n !== length) throw new ResponseParseError('The upstream sent conflicting Content-Length values.');
