@@ -177,20 +177,20 @@ describe('ResponseParser', () => {
     expect(ends).toEqual([true, true]);
   });
 
-  it('reports no end for a fixed-length body reset by its last byte’s reader', () => {
-    const events: string[] = [];
-    const parser = new ResponseParser({ onHead: () => events.push('head'), onBody: () => (events.push('body'), parser.reset()), onEnd: () => events.push('end') });
-    parser.expect(false);
-    parser.execute(Buffer.from(head(['HTTP/1.1 200 OK', 'Content-Length: 2']) + 'ok'));
-    expect(events).toEqual(['head', 'body']);
-  });
-
-  it('stops at once when reset mid-body, and reports nothing more', () => {
-    const events: string[] = [];
-    const parser = new ResponseParser({ onHead: () => events.push('head'), onBody: () => (events.push('body'), parser.reset()), onEnd: () => events.push('end') });
-    parser.expect(false);
-    parser.execute(Buffer.from(head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']) + '1\r\na\r\n1\r\nb\r\n0\r\n\r\n'));
-    expect(events).toEqual(['head', 'body']);
+  describe('reset by the body’s reader (its exchange abandoned)', () => {
+    const cases: Array<[string, string]> = [
+      ['a fixed-length body, at its last byte', head(['HTTP/1.1 200 OK', 'Content-Length: 2']) + 'ok'],
+      ['a chunked body, mid-body', head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']) + '1\r\na\r\n1\r\nb\r\n0\r\n\r\n'],
+    ];
+    for (const [name, wire] of cases) {
+      it(`stops at once for ${name}, and reports no end`, () => {
+        const events: string[] = [];
+        const parser = new ResponseParser({ onHead: () => events.push('head'), onBody: () => (events.push('body'), parser.reset()), onEnd: () => events.push('end') });
+        parser.expect(false);
+        parser.execute(Buffer.from(wire));
+        expect(events).toEqual(['head', 'body']);
+      });
+    }
   });
 
   it('answers any mangling of valid replies with a response or a ResponseParseError, nothing else (seeded fuzz)', () => {
