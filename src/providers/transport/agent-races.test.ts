@@ -94,6 +94,36 @@ describe('Agent at the edges of a connection’s life', () => {
     await up.close();
   });
 
+  it('never writes a request onto a connection its upstream closed right after answering, queued or in sequence', async () => {
+    // Keep-alive by default (no Connection: close), then the close: a misbehaving upstream, or one
+    // timing out its idle connections at that moment. The FIN arrives a turn after the answer.
+    let accepted = 0;
+    const server = createServer((socket) => {
+      accepted += 1;
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.end(`HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nc${accepted}`));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/x`);
+    const agent = new Agent({ connections: 1, keepAliveTimeoutMs: 10_000, connectTimeoutMs: 1_000 });
+    agents.push(agent);
+    const send = (): Promise<string> => new Promise((resolve) => agent.dispatch({ url, method: 'POST', headers: {}, body: '{}' }, collect(resolve)));
+    expect(await Promise.all([send(), send()])).toEqual(['c1', 'c2']);
+    expect(await send()).toBe('c3');
+    expect(await send()).toBe('c4');
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+
+  it('lets a call made as the last answer completes wait for that connection rather than open another', async () => {
+    const up = await upstream();
+    const agent = new Agent({ connections: 4, keepAliveTimeoutMs: 10_000, connectTimeoutMs: 1_000 });
+    agents.push(agent);
+    const send = (): Promise<string> => new Promise((resolve) => agent.dispatch({ url: up.url, method: 'POST', headers: {}, body: '{}' }, collect(resolve)));
+    for (let i = 0; i < 5; i++) expect(await send()).toBe('ok');
+    expect(up.serverSockets).toHaveLength(1);
+    await up.close();
+  });
+
   it('resolves every close() call, not only the last', async () => {
     const up = await upstream();
     const agent = new Agent({ connections: 1, keepAliveTimeoutMs: 10_000, connectTimeoutMs: 1_000 });

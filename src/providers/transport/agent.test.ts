@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { createServer as createTcpServer, Socket, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Agent, type AgentOptions } from './agent.js';
 import type { ResponseHeaders } from './response-parser.js';
 
@@ -109,6 +110,16 @@ describe('Agent', () => {
     const models = await send(agent, up.url, { method: 'GET' });
     expect(models.status).toBe(200);
     expect(seen[20]?.method).toBe('GET');
+  });
+
+  it('turns off Nagle’s algorithm on its sockets, so the tail of a request never waits for an ACK', async () => {
+    const noDelay = vi.spyOn(Socket.prototype, 'setNoDelay');
+    cleanups.push(async () => noDelay.mockRestore());
+    const up = await upstream((req, res) => req.resume().on('end', () => res.end('ok')));
+    await send(agentWith(), up.url);
+    // The upstream's own server sockets call it too; ours are those whose peer is the upstream's port.
+    const ours = noDelay.mock.calls.filter((_, i) => (noDelay.mock.contexts[i] as Socket).remotePort === Number(up.url.port));
+    expect(ours).toEqual([[true]]);
   });
 
   it('opens no more connections than allowed, and serves waiting calls in order as connections free up', async () => {
@@ -291,16 +302,25 @@ describe('Agent', () => {
       return () => rmSync(dir, { recursive: true, force: true });
     });
 
-    async function httpsUpstream(): Promise<{ port: number; sessions: { new: number; resumed: number } }> {
-      const server = createHttpsServer({ cert, key, keepAliveTimeout: 10_000 }, (req, res) => res.end(`tls ${req.headers.host}`));
-      const sessions = { new: 0, resumed: 0 };
+    /** `resetNext`: the first request on a resumed session is answered with a TCP reset. */
+    async function httpsUpstream(): Promise<{ port: number; sessions: { new: number; resumed: number }; resetNext: boolean }> {
+      const up = { port: 0, sessions: { new: 0, resumed: 0 }, resetNext: false };
+      const server = createHttpsServer({ cert, key, keepAliveTimeout: 10_000 }, (req, res) => {
+        if (up.resetNext && (req.socket as TLSSocket).isSessionReused()) {
+          up.resetNext = false;
+          return (req.socket as TLSSocket & { _parent?: Socket })._parent?.resetAndDestroy();
+        }
+        res.end(`tls ${req.headers.host}`);
+      });
+      const sessions = up.sessions;
       server.on('secureConnection', (socket) => (socket.isSessionReused() ? (sessions.resumed += 1) : (sessions.new += 1)));
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
       cleanups.push(() => {
         server.closeAllConnections();
         return new Promise((r) => server.close(() => r()));
       });
-      return { port: (server.address() as AddressInfo).port, sessions };
+      up.port = (server.address() as AddressInfo).port;
+      return up;
     }
 
     it('verifies the upstream’s certificate against the host name, and resumes TLS sessions', async () => {
@@ -311,6 +331,28 @@ describe('Agent', () => {
       await sleep(200);
       expect((await send(agent, url)).body).toBe(`tls localhost:${up.port}`);
       expect(up.sessions).toEqual({ new: 1, resumed: 1 });
+    });
+
+    it('forgets a TLS session once a connection that used it fails', async () => {
+      const up = await httpsUpstream();
+      up.resetNext = true;
+      const agent = agentWith({ ca: cert, keepAliveTimeoutMs: 50 });
+      const url = new URL(`https://localhost:${up.port}/v1`);
+      expect((await send(agent, url)).body).toBe(`tls localhost:${up.port}`);
+      await sleep(200);
+      await expect(send(agent, url)).rejects.toMatchObject({ code: 'ECONNRESET' });
+      expect((await send(agent, url)).body).toBe(`tls localhost:${up.port}`);
+      expect(up.sessions).toEqual({ new: 2, resumed: 1 });
+    });
+
+    it('turns off Nagle’s algorithm on TLS sockets too', async () => {
+      const noDelay = vi.spyOn(Socket.prototype, 'setNoDelay');
+      cleanups.push(async () => noDelay.mockRestore());
+      const up = await httpsUpstream();
+      await send(agentWith({ ca: cert }), new URL(`https://localhost:${up.port}/v1`));
+      const ours = noDelay.mock.calls.filter((_, i) => (noDelay.mock.contexts[i] as Socket).remotePort === up.port);
+      expect(ours).toEqual([[true]]);
+      expect(noDelay.mock.contexts.some((s) => s instanceof TLSSocket && s.remotePort === up.port)).toBe(true);
     });
 
     it('refuses a certificate that names another host, and one nobody trusts', async () => {

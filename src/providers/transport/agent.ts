@@ -60,6 +60,10 @@ class OriginPool implements ConnectionOwner {
   private readonly connections = new Set<Connection>();
   private readonly idle: Connection[] = [];
   private readonly queue: Exchange[] = [];
+  /** Answered connections waiting out a poll phase before they carry another request. */
+  private readonly cooling = new Set<Connection>();
+  /** Those answered in the current turn of the event loop. */
+  private answered: Connection[] = [];
   private connecting = 0;
   private tlsSession: Buffer | undefined;
   private sweep: NodeJS.Timeout | undefined;
@@ -92,7 +96,7 @@ class OriginPool implements ConnectionOwner {
     const connection = this.takeIdle();
     if (connection !== undefined) return connection.send(exchange);
     this.queue.push(exchange);
-    if (this.connections.size < this.options.connections && this.connecting < this.queue.length) this.open();
+    this.openForQueue();
   }
 
   abort(exchange: Exchange, reason: Error): void {
@@ -102,6 +106,31 @@ class OriginPool implements ConnectionOwner {
     const at = this.queue.indexOf(exchange);
     if (at !== -1) this.queue.splice(at, 1);
     exchange.fail(reason);
+  }
+
+  /**
+   * Not reused in the turn its answer completed, nor in the check phase right after, but once the
+   * loop has polled the sockets again: an upstream that closes right after answering (its FIN, or
+   * stray bytes, read by then) is dropped before it carries another request. undici waits one check
+   * phase (GHSA-35p6-xmwp-9g52), which a close sent a moment after the answer still beats. Meanwhile
+   * a waiting exchange counts on the connection rather than opening another.
+   */
+  released(connection: Connection): void {
+    this.cooling.add(connection);
+    this.answered.push(connection);
+    if (this.answered.length === 1) setImmediate(this.waitForPoll);
+  }
+
+  /** In the check phase: the turn's answered connections go back after the next poll (an immediate set here runs after it). */
+  private readonly waitForPoll = (): void => {
+    const batch = this.answered;
+    this.answered = [];
+    setImmediate(() => this.reuse(batch));
+  };
+
+  private reuse(batch: Connection[]): void {
+    for (const connection of batch) if (this.cooling.delete(connection) && connection.reusable) this.ready(connection);
+    this.openForQueue();
   }
 
   ready(connection: Connection): void {
@@ -124,7 +153,8 @@ class OriginPool implements ConnectionOwner {
     this.connections.delete(connection);
     const at = this.idle.indexOf(connection);
     if (at !== -1) this.idle.splice(at, 1);
-    if (this.queue.length > this.connecting && this.connections.size < this.options.connections) this.open();
+    this.cooling.delete(connection);
+    this.openForQueue();
     if (this.connections.size === 0 && this.queue.length === 0) this.drained?.();
   }
 
@@ -134,6 +164,11 @@ class OriginPool implements ConnectionOwner {
     for (const connection of this.idle.splice(0)) connection.destroy();
     this.closedAll = this.connections.size === 0 && this.queue.length === 0 ? Promise.resolve() : new Promise((resolve) => (this.drained = resolve));
     return this.closedAll;
+  }
+
+  /** Opens a connection when more exchanges wait than connections opening or about to be free. */
+  private openForQueue(): void {
+    if (this.queue.length > this.connecting + this.cooling.size && this.connections.size < this.options.connections) this.open();
   }
 
   private takeIdle(): Connection | undefined {
@@ -159,7 +194,11 @@ class OriginPool implements ConnectionOwner {
           ca: this.options.ca,
         })
       : connectTcp({ host: this.host, port: this.port });
-    if (this.secure) socket.on('session', (session: Buffer) => (this.tlsSession = session));
+    if (this.secure) {
+      socket.on('session', (session: Buffer) => (this.tlsSession = session));
+      // As Node's https.Agent does: a session whose connection failed is not offered again.
+      socket.once('error', () => (this.tlsSession = undefined));
+    }
     const connection = new Connection(socket, this, this.options.keepAliveTimeoutMs, this.options.connectTimeoutMs, this.secure);
     this.connections.add(connection);
     socket.once(this.secure ? 'secureConnect' : 'connect', () => (this.connecting -= 1));

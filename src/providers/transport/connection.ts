@@ -55,8 +55,10 @@ export class Exchange {
 
 /** What a connection tells its pool. */
 export interface ConnectionOwner {
-  /** The connection is open and free: give it the next exchange or keep it idle. */
+  /** The connection has just opened: give it the next exchange or keep it idle. */
   ready(connection: Connection): void;
+  /** The connection's answer is complete and it may carry another, once it is known to be still open. */
+  released(connection: Connection): void;
   /** The socket is gone (closed, failed or destroyed). */
   closed(connection: Connection, err: Error | undefined): void;
 }
@@ -105,6 +107,11 @@ export class Connection implements ResponseEvents {
 
   get connected(): boolean {
     return this.open;
+  }
+
+  /** Open, idle, and neither closed nor sent to by the upstream since its last answer. */
+  get reusable(): boolean {
+    return this.open && this.exchange === undefined && !this.socket.destroyed && this.socket.writable;
   }
 
   /** Writes the exchange's request; the response comes back through the parser's events. */
@@ -160,7 +167,7 @@ export class Connection implements ResponseEvents {
     // An answer that came before the whole request was written leaves the connection mid-request.
     if (reusable && this.socket.writableLength === 0 && this.keepAliveMs > 0) {
       this.unpause();
-      this.owner.ready(this);
+      this.owner.released(this);
     } else this.socket.destroy();
   }
 

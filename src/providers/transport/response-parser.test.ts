@@ -73,6 +73,22 @@ describe('ResponseParser', () => {
     expect(parsed.heads[0]?.headers).toEqual({ 'x-request-id': 'abc', 'set-cookie': ['a=1', 'b=2'], 'content-length': '0' });
   });
 
+  it('reads headers and trailers named like Object.prototype members as plain headers', () => {
+    const parsed = expectSplitInvariant(head(['HTTP/1.1 200 OK', 'Constructor: a', 'constructor: b', '__proto__: c', 'toString: d', 'Transfer-Encoding: chunked']) + '2\r\nok\r\n0\r\nconstructor: e\r\n__proto__: f\r\n\r\n');
+    expect(parsed.body).toBe('ok');
+    expect(parsed.ends).toEqual([true]);
+    expect(Object.entries(parsed.heads[0]?.headers ?? {})).toEqual([
+      ['constructor', ['a', 'b']],
+      ['__proto__', 'c'],
+      ['tostring', 'd'],
+      ['transfer-encoding', 'chunked'],
+    ]);
+  });
+
+  it('reads a chunk size followed by blanks before its extension', () => {
+    expect(expectSplitInvariant(head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']) + '2 \t;a=b\r\nok\r\n0\r\n\r\n').body).toBe('ok');
+  });
+
   it('reuses a connection by HTTP/1.1 default and by HTTP/1.0 keep-alive only, never after Connection: close', () => {
     expect(parse(head(['HTTP/1.1 200 OK', 'Connection: close', 'Content-Length: 0'])).ends).toEqual([false]);
     expect(parse(head(['HTTP/1.0 200 OK', 'Content-Length: 0'])).ends).toEqual([false]);
@@ -145,6 +161,7 @@ describe('ResponseParser', () => {
       ['more than ten interim answers', head(['HTTP/1.1 100 Continue']).repeat(11) + head(['HTTP/1.1 200 OK', 'Content-Length: 0'])],
       ['chunked applied twice', head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked, chunked']) + '0\r\n\r\n'],
       ['a NUL in a chunk extension', head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']) + '2;a=\0\r\nok\r\n0\r\n\r\n'],
+      ['a no-break space after a chunk size', head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']) + '2\xa0\r\nok\r\n0\r\n\r\n'],
       ['a trailer line without a colon', head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']) + '0\r\ngarbage\r\n\r\n'],
     ];
     for (const [name, wire, options] of cases) {

@@ -33,6 +33,7 @@ const MAX_CHUNK_HEX_DIGITS = 12;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\0\r\n]*)?$/;
 const HEX = /^[0-9A-Fa-f]+$/;
+const TRAILING_BLANKS = /[ \t]+$/;
 const LEADING_ZEROS = /^0+(?=.)/;
 /** Optional whitespace (SP and HTAB only) at the edges of a list element. */
 const OWS_EDGES = /^[ \t]+|[ \t]+$/g;
@@ -202,7 +203,8 @@ export class ResponseParser {
     const statusLine = STATUS_LINE.exec(lines[0] as string);
     if (statusLine === null) throw new ResponseParseError('The upstream did not answer with an HTTP/1.x status line.');
     const status = Number(statusLine[2]);
-    const headers: ResponseHeaders = {};
+    // No prototype: a header named `constructor` or `__proto__` is a header like any other.
+    const headers: ResponseHeaders = Object.create(null) as ResponseHeaders;
     for (let i = 1; i < lines.length; i++) addHeader(headers, lines[i] as string);
     if (status < 200) {
       // 1xx: informational, another head follows (101 would switch protocols, which we never ask for).
@@ -243,7 +245,8 @@ export class ResponseParser {
     const line = buf.toString('latin1', at, eol - 1);
     if (BAD_VALUE.test(line)) throw new ResponseParseError('A chunk-size line held control characters.');
     const semi = line.indexOf(';');
-    const hex = (semi === -1 ? line : line.slice(0, semi)).trimEnd().replace(LEADING_ZEROS, '');
+    // Only SP and HTAB trimmed (BWS before an extension), as for header values: trimEnd would also eat a NBSP.
+    const hex = (semi === -1 ? line : line.slice(0, semi)).replace(TRAILING_BLANKS, '').replace(LEADING_ZEROS, '');
     if (!HEX.test(hex) || hex.length > MAX_CHUNK_HEX_DIGITS) throw new ResponseParseError('A chunk size was not a hexadecimal number.');
     const size = parseInt(hex, 16);
     if (size === 0) this.state = State.Trailers;
@@ -263,7 +266,7 @@ export class ResponseParser {
     if (buf[eol - 1] !== 13 || eol - 1 < at) throw new ResponseParseError('A trailer line did not end with CRLF.');
     // Trailers are checked as header lines, then dropped: no upstream we call puts anything we need there.
     if (eol - 1 === at) this.complete();
-    else addHeader({}, buf.toString('latin1', at, eol - 1));
+    else addHeader(Object.create(null) as ResponseHeaders, buf.toString('latin1', at, eol - 1));
     return eol + 1;
   }
 
