@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { TLSSocket } from 'node:tls';
-import { createServer as createTcpServer, Socket, type AddressInfo, type Server as TcpServer } from 'node:net';
+import { connect as connectTcp, createServer as createTcpServer, Socket, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -343,6 +343,37 @@ describe('Agent', () => {
       await expect(send(agent, url)).rejects.toMatchObject({ code: 'ECONNRESET' });
       expect((await send(agent, url)).body).toBe(`tls localhost:${up.port}`);
       expect(up.sessions).toEqual({ new: 2, resumed: 1 });
+    });
+
+    it('gives up on a TLS handshake that trickles in past the connect timeout, though bytes keep coming', async () => {
+      const up = await httpsUpstream();
+      // A relay that passes the upstream's handshake on a byte every 20 ms: never idle, never done in time.
+      const relay = createTcpServer((client) => {
+        client.on('error', () => undefined);
+        const upstreamSocket = connectTcp(up.port, '127.0.0.1');
+        upstreamSocket.on('error', () => undefined);
+        client.on('data', (d: Buffer) => upstreamSocket.write(d));
+        const bytes: number[] = [];
+        upstreamSocket.on('data', (d: Buffer) => bytes.push(...d));
+        const drip = setInterval(() => {
+          if (client.destroyed) {
+            clearInterval(drip);
+            upstreamSocket.destroy();
+          } else if (bytes.length > 0) client.write(Buffer.from([bytes.shift() as number]));
+        }, 20);
+        client.on('close', () => {
+          clearInterval(drip);
+          upstreamSocket.destroy();
+        });
+      });
+      await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+      cleanups.push(() => {
+        relay.close();
+      });
+      const started = Date.now();
+      const url = new URL(`https://localhost:${(relay.address() as AddressInfo).port}/v1`);
+      await expect(send(agentWith({ ca: cert, connectTimeoutMs: 300 }), url)).rejects.toMatchObject({ code: 'CONNECT_TIMEOUT' });
+      expect(Date.now() - started).toBeLessThan(1_500);
     });
 
     it('turns off Nagle’s algorithm on TLS sockets too', async () => {
