@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Client } from 'undici';
 import { startOpenAISim } from '../sim/openai/index.js';
 import { openSqlite } from '../ledger/store/sqlite-driver.js';
@@ -38,8 +38,9 @@ describe('switchyard serve --workers 2', () => {
     const gw = await serveProcess(configPath, { workers: 2, cleanup });
     const answers = await Promise.all(Array.from({ length: 40 }, () => onNewConnection(gw.url, '/v1/chat/completions')));
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
-    const workers = new Set(gw.lines().filter((l) => l.msg === 'request').map((l) => l.worker));
-    expect(workers.size).toBe(2);
+    // Access lines leave in batches (~4 KB or 200 ms): wait for both workers' to arrive.
+    const workers = (): number => new Set(gw.lines().filter((l) => l.msg === 'request').map((l) => l.worker)).size;
+    await vi.waitFor(() => expect(workers()).toBe(2), { timeout: 2_000, interval: 50 });
 
     gw.child.kill('SIGTERM');
     expect(await gw.exited).toBe(0);
