@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -23,4 +23,29 @@ describe('the CLI loggers', () => {
     const lines = run(`for (let i = 0; i < 50; i++) access.info({ i }, 'request');\nlogger.warn({}, 'bye');\nprocess.exit(0);`);
     expect(lines.map((l) => l.i ?? l.msg)).toEqual([...Array.from({ length: 50 }, (_, i) => i), 'bye']);
   });
+
+  it('keep the event loop running while the log reader stalls, and write every line once it reads again', async () => {
+    // ~200 KB of lines while nobody reads the pipe (64 KB): a synchronous write would block the loop.
+    const script = [
+      `import { createLoggers } from ${JSON.stringify(logger)};`,
+      "const { access } = createLoggers('info');",
+      'let last = Date.now(), maxGap = 0;',
+      'const beat = setInterval(() => { const now = Date.now(); maxGap = Math.max(maxGap, now - last); last = now; }, 10);',
+      "const pad = 'x'.repeat(300);",
+      "for (let i = 0; i < 600; i++) access.info({ i, pad }, 'request');",
+      "setTimeout(() => { clearInterval(beat); process.stderr.write(`maxGap=${maxGap}\\n`); }, 1000);",
+    ].join('\n');
+    const child = spawn(tsx, ['--eval', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.pause();
+    await new Promise((r) => setTimeout(r, 1_500));
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.resume();
+    await new Promise((r) => child.on('exit', r));
+    const gap = Number(/maxGap=(\d+)/.exec(err)?.[1]);
+    expect(gap).toBeLessThan(500);
+    expect(out.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { i: number }).i)).toEqual(Array.from({ length: 600 }, (_, i) => i));
+  }, 20_000);
 });

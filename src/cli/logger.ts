@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import type { Logger } from '../core/logger.js';
-import { LineBatch } from './line-batch.js';
+import { batchedFdDestination } from './log-destination.js';
 
 export interface Loggers {
   /** Everything but the access log; redaction censors secrets or prompts should one slip into a log object. */
@@ -12,26 +12,9 @@ export interface Loggers {
   access: Logger;
 }
 
-/**
- * Lines gather up to about this many bytes before one write, or wait at most FLUSH_MS: at full load a
- * write per access line would be a system call per request. A SIGKILL can lose the last FLUSH_MS of
- * lines; an exit writes them.
- */
-const BUFFER_BYTES = 4096;
-const FLUSH_MS = 200;
-
-/**
- * Structured JSON logs on a batched file-descriptor destination. A batch is written synchronously
- * (pino's default destination mode): one write of ~4 KB per dozen requests at full load, and nothing
- * is left in flight in the thread pool when the process exits.
- */
+/** Structured JSON logs; to a file descriptor, in batches written off the event loop (`log-destination.ts`). */
 export function createLoggers(level: string, destination: NodeJS.WritableStream | 1 | 2 = 1): Loggers {
-  let stream: pino.DestinationStream;
-  if (typeof destination === 'number') {
-    const batch = new LineBatch(pino.destination({ dest: destination, sync: true }), BUFFER_BYTES, FLUSH_MS);
-    process.once('exit', () => batch.flush());
-    stream = batch;
-  } else stream = destination as pino.DestinationStream;
+  const stream = (typeof destination === 'number' ? batchedFdDestination(destination) : destination) as pino.DestinationStream;
   const base = { service: 'switchyard' };
   const logger = pino(
     {

@@ -1,0 +1,52 @@
+import { writeSync } from 'node:fs';
+import sonicBoom from 'sonic-boom';
+import { LineBatch } from './line-batch.js';
+
+/** A batch's size at most: PIPE_BUF, so one write to a pipe is atomic. */
+const BATCH_BYTES = 4096;
+/** How long a line may wait for others; a SIGKILL can lose this much, an exit writes it. */
+const BATCH_WAIT_MS = 200;
+
+// A CommonJS module: its default export is the class, which also carries itself as `SonicBoom`.
+const { SonicBoom } = sonicBoom;
+type SonicBoom = InstanceType<typeof SonicBoom>;
+
+interface Destination {
+  readonly fd: number;
+  readonly batch: LineBatch;
+  readonly out: SonicBoom;
+}
+
+/** Every batched destination of the process, written out synchronously by one exit listener. */
+const destinations = new Set<Destination>();
+
+function writeAllAtExit(): void {
+  for (const { fd, batch, out } of destinations) {
+    const text = batch.take();
+    try {
+      out.flushSync();
+      if (text !== '') writeSync(fd, text);
+    } catch {
+      // Nowhere left to report a log that cannot be written.
+    }
+  }
+}
+
+/**
+ * Log lines to a file descriptor in batches (`LineBatch`), each written asynchronously by sonic-boom
+ * (the thread pool: a reader that stalls never blocks the event loop; what waits meanwhile is held in
+ * memory). At exit what waits is written synchronously; a batch still in the thread pool then may be
+ * lost, as with pino's own asynchronous destination.
+ */
+export function batchedFdDestination(fd: number): LineBatch {
+  const out = new SonicBoom({ fd, sync: false, minLength: 0, maxWrite: BATCH_BYTES });
+  let broken = false;
+  // EPIPE (the reader is gone) stops the logs; any other write error drops that batch. Never a crash.
+  out.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') broken = true;
+  });
+  const batch = new LineBatch({ write: (text) => broken || out.write(text) }, BATCH_BYTES, BATCH_WAIT_MS);
+  if (destinations.size === 0) process.once('exit', writeAllAtExit);
+  destinations.add({ fd, batch, out });
+  return batch;
+}
