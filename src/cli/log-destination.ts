@@ -23,11 +23,16 @@ const destinations = new Set<Destination>();
 function writeAllAtExit(): void {
   for (const { fd, batch, out } of destinations) {
     const text = batch.take();
+    // Nowhere is left to report a log that cannot be written; what waits is still tried after a failure.
     try {
       out.flushSync();
+    } catch {
+      /* sonic-boom's queue could not be written */
+    }
+    try {
       if (text !== '') writeSync(fd, text);
     } catch {
-      // Nowhere left to report a log that cannot be written.
+      /* nor this batch */
     }
   }
 }

@@ -176,7 +176,7 @@ class OriginPool implements ConnectionOwner {
     const now = Date.now();
     for (let connection = this.idle.pop(); connection !== undefined; connection = this.idle.pop()) {
       // A socket the upstream closed or reset is destroyed at once, but leaves `idle` only on 'close', a turn later.
-      if (now - connection.idleSince < connection.keepAliveMs && connection.socket.writable) return connection;
+      if (now - connection.idleSince < connection.keepAliveMs && connection.reusable) return connection;
       connection.destroy();
     }
     return undefined;
