@@ -4,7 +4,11 @@
 // left is the front door, routing, the gateway, the ledger and the logs, measured far more steadily than
 // a loopback run on this shared machine (a change of 2-3 % shows; in `ab.mjs` it drowns).
 // Needs dist/ (npx tsc -p tsconfig.build.json). Usage:
-//   node bench/inproc.mjs [--requests 40000] [--conns 64] [--rounds 5] [--mode json,stream] [--no-ledger] [--no-journal] [--log-level info] [--provider memory|wire]
+//   node bench/inproc.mjs [--requests 40000] [--conns 64] [--rounds 5] [--mode json,stream] [--no-ledger] [--no-journal] [--log-level info] [--provider memory|wire] [--maps]
+// --maps: instead of CPU, the hidden classes (V8 maps) the requests create, from two runs under
+// `node --log-maps` with N and 2N requests: their difference per request, by the property whose
+// addition made each one. A steady request path creates none; one per request (an object given a
+// key after a spread, on Node 20) made every function reading such objects megamorphic.
 // --provider wire: the real openai-compatible provider (request encoding, the dispatch handlers, SSE
 // parsing, the dialect decoders) over a stand-in for the transport's Agent that answers with the bench
 // upstream's exact bytes one event-loop turn later; only sockets and the HTTP/1.1 client are left out
@@ -32,9 +36,47 @@ const { values: opt } = parseArgs({
     'no-journal': { type: 'boolean', default: false },
     'log-level': { type: 'string', default: 'info' },
     provider: { type: 'string', default: 'memory' },
+    maps: { type: 'boolean', default: false },
   },
 });
+
 const root = resolve(opt.root);
+if (opt.maps) await countMaps();
+
+/** The --maps report (see the header); exits when done. */
+async function countMaps() {
+  const { execFileSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-maps-'));
+  const n = Number(opt.requests) / 4;
+  const transitions = (mode, requests) => {
+    const log = join(dir, `${mode}-${requests}.log`);
+    const args = ['--log-maps', `--logfile=${log}`, '--no-logfile-per-isolate', fileURLToPath(import.meta.url), '--root', opt.root, '--provider', opt.provider, '--mode', mode, '--rounds', '1', '--requests', String(requests), '--conns', opt.conns, '--log-level', opt['log-level']];
+    if (opt['no-ledger']) args.push('--no-ledger');
+    if (opt['no-journal']) args.push('--no-journal');
+    execFileSync(process.execPath, args, { stdio: 'ignore' });
+    const byKey = new Map();
+    for (const line of readFileSync(log, 'latin1').split('\n')) {
+      if (!line.startsWith('map,Transition,')) continue;
+      const key = line.slice(line.lastIndexOf(',') + 1);
+      byKey.set(key, (byKey.get(key) ?? 0) + 1);
+    }
+    return byKey;
+  };
+  for (const mode of opt.mode.split(',')) {
+    const small = transitions(mode, n);
+    const large = transitions(mode, 2 * n);
+    // A run makes n/2 warm-up requests and n measured ones: the larger made 1.5n more.
+    const extra = 1.5 * n;
+    const grown = [...large].map(([key, count]) => [key, (count - (small.get(key) ?? 0)) / extra]).filter(([, perRequest]) => perRequest >= 0.01);
+    const total = grown.reduce((sum, [, perRequest]) => sum + perRequest, 0);
+    const detail = grown.sort((a, b) => b[1] - a[1]).slice(0, 8).map(([key, perRequest]) => `${key} ${perRequest.toFixed(2)}`).join(', ');
+    process.stdout.write(`${mode.padEnd(6)} ${root} ${total.toFixed(2)} new hidden classes per request${detail ? ` (by added property: ${detail})` : ''}, provider ${opt.provider}\n`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
 const load = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
 const [{ createApp }, { createHttpHandler }, { resolveConfig }, { createLoggers }, { NEVER_CANCELLED }, { makeUsage }, { OpenAICompatibleProvider }] = await Promise.all([
   load('app.js'),

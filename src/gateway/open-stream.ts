@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.js';
 import { raceAbort } from '../core/abort.js';
 import { Canceller } from '../core/cancel.js';
 import type { ChatRequest, StreamPart, Warning } from '../core/types.js';
-import { executeWithFallback, type Attempt, type ExecuteOptions, type ExecutePolicy } from '../routing/executor.js';
+import { executeWithFallback, type Attempt, type ExecuteOptions, type ExecutePolicy, type Executed } from '../routing/executor.js';
 import type { Needs } from '../routing/filters.js';
 import type { Deployment, RoutePlan } from '../routing/router.js';
 import type { RequestOptions } from './gateway.js';
@@ -45,6 +45,7 @@ export interface OpenedAttempt {
 /**
  * Opens a stream on the first of `deployments` to produce content and relays it. The relay settles
  * the attempt once (deployment state, attempt record), then releases the ticket and tells `onSettled`.
+ * `execution` defers success (the relay settles it) and carries `s.continues`.
  */
 export async function openStreamOn(deps: StreamDeps, s: StreamOpening, execution: ExecuteOptions<OpenedStream>): Promise<OpenedAttempt> {
   const { policy, reporter, clock, logger } = deps;
@@ -56,34 +57,37 @@ export async function openStreamOn(deps: StreamDeps, s: StreamOpening, execution
     const u = upstream.get(n);
     if (u) client.removeEventListener('abort', u.forward);
   };
-  const executed = await executeWithFallback<OpenedStream>(
-    s.deployments,
-    async (a, signal) => {
-      s.tried?.add(a.deployment.id);
-      // The stream outlives the attempt's timeout, so it gets its own controller.
-      const controller = new Canceller();
-      const forward = (): void => controller.abort(client.reason);
-      client.addEventListener('abort', forward, { once: true });
-      upstream.set(a.number, { controller, forward });
-      // The attempt signal (TTFT timeout) only guards the wait for the first content part.
-      const onAbort = (): void => controller.abort(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      try {
-        const parts = await a.deployment.provider.stream(s.requestFor(a.deployment), reporter.callContext(meta, a, controller.signal));
-        return await raceAbort(openUntilContent(parts, a.startedAt, () => clock.now(), a.deployment.provider.type), signal);
-      } catch (err) {
-        unlink(a.number);
-        throw err;
-      } finally {
-        signal.removeEventListener('abort', onAbort);
-      }
-    },
-    policy,
-    { ...execution, deferSuccess: true, continues: s.continues },
-  ).catch((err: unknown) => {
+  let executed: Executed<OpenedStream>;
+  try {
+    executed = await executeWithFallback<OpenedStream>(
+      s.deployments,
+      async (a, signal) => {
+        s.tried?.add(a.deployment.id);
+        // The stream outlives the attempt's timeout, so it gets its own controller.
+        const controller = new Canceller();
+        const forward = (): void => controller.abort(client.reason);
+        client.addEventListener('abort', forward, { once: true });
+        upstream.set(a.number, { controller, forward });
+        // The attempt signal (TTFT timeout) only guards the wait for the first content part.
+        const onAbort = (): void => controller.abort(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          const parts = await a.deployment.provider.stream(s.requestFor(a.deployment), reporter.callContext(meta, a, controller.signal));
+          return await raceAbort(openUntilContent(parts, a.startedAt, () => clock.now(), a.deployment.provider.type), signal);
+        } catch (err) {
+          unlink(a.number);
+          throw err;
+        } finally {
+          signal.removeEventListener('abort', onAbort);
+        }
+      },
+      policy,
+      execution,
+    );
+  } catch (err) {
     ticket.release();
     throw err;
-  });
+  }
   const { value: opened, attempt } = executed;
   const state = attempt.deployment.state;
   const parts = relay(

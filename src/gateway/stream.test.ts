@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { StreamPart } from '../core/types.js';
 import { makeUsage } from '../core/types.js';
+import type { ReadyIterator } from '../core/ready.js';
 import { openUntilContent, relay, type StreamSettlement } from './stream.js';
 
 async function* parts(list: StreamPart[], fail?: Error): AsyncGenerator<StreamPart> {
@@ -27,6 +28,44 @@ describe('openUntilContent', () => {
 
 describe('relay', () => {
   const usage = makeUsage({ prompt: 3, completion: 2 });
+
+  /** An upstream whose parts come in reads: `next()` gives the next part (waiting for a read), `takeReady()` only those of the last read. */
+  function inReads(batches: StreamPart[][]): ReadyIterator<StreamPart> {
+    let read: StreamPart[] = [];
+    let b = 0;
+    return {
+      next: async () => {
+        if (read.length === 0) {
+          if (b >= batches.length) return { done: true, value: undefined };
+          read = [...(batches[b++] as StreamPart[])];
+        }
+        return { done: false, value: read.shift() as StreamPart };
+      },
+      takeReady: () => read.shift(),
+    };
+  }
+
+  it('hands out the parts already at hand without a promise, accounted like the rest, once next() started it', async () => {
+    const settle = vi.fn<(s: StreamSettlement) => void>();
+    const opened = await openUntilContent(
+      { [Symbol.asyncIterator]: () => inReads([[{ type: 'start' }, { type: 'text', delta: 'hi' }, { type: 'text', delta: 'there' }], [{ type: 'finish', finishReason: 'stop' }, { type: 'usage', usage }]]) },
+      0,
+      () => 5,
+      'test',
+    );
+    const it = relay(opened, 9, () => undefined, settle);
+    expect(it.takeReady()).toBeUndefined();
+    expect(await it.next()).toEqual({ done: false, value: { type: 'start' } });
+    expect(it.takeReady()).toEqual({ type: 'text', delta: 'hi' }); // read while opening
+    expect(it.takeReady()).toEqual({ type: 'text', delta: 'there' }); // the rest of the upstream's read
+    expect(it.takeReady()).toBeUndefined();
+    expect(await it.next()).toEqual({ done: false, value: { type: 'finish', finishReason: 'stop' } });
+    expect(it.takeReady()).toEqual({ type: 'usage', usage });
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+    expect(it.takeReady()).toBeUndefined();
+    expect(settle).toHaveBeenCalledTimes(1);
+    expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'ok', usage, usageEstimated: false, finishReason: 'stop' });
+  });
 
   it('relays head and rest in order and settles once with the upstream usage', async () => {
     const settle = vi.fn<(s: StreamSettlement) => void>();

@@ -1,6 +1,7 @@
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { FinishReason, StreamPart, Usage } from '../core/types.js';
 import { makeUsage } from '../core/types.js';
+import { readyIterator, type ReadyIterator } from '../core/ready.js';
 
 /** A stream whose first content part has already arrived (so routing is settled). */
 export interface OpenedStream {
@@ -50,7 +51,7 @@ export function relay(
   abortUpstream: (reason: GatewayError) => void,
   settle: (s: StreamSettlement) => void,
   idleTimeoutMs = 0,
-): AsyncIterableIterator<StreamPart> {
+): AsyncIterableIterator<StreamPart> & ReadyIterator<StreamPart> {
   return new Relay(opened, promptEstimate, abortUpstream, settle, idleTimeoutMs);
 }
 
@@ -61,7 +62,7 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
  * instead of a generator's queue and resumption. Behaves like the generator it replaced: parts in
  * order, settled once, done for good after an error or an early return.
  */
-class Relay implements AsyncIterableIterator<StreamPart> {
+class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPart> {
   private usage: Usage | undefined;
   private finishReason: FinishReason | undefined;
   private completionChars = 0;
@@ -72,6 +73,7 @@ class Relay implements AsyncIterableIterator<StreamPart> {
   /** When the upstream last gave a part; checked by one timeout, not a timer per part. */
   private lastPartAt = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
+  private readonly upstream: ReadyIterator<StreamPart> | undefined;
   private readonly onNext = (next: IteratorResult<StreamPart>): IteratorResult<StreamPart> => {
     this.lastPartAt = Date.now();
     if (this.closed) return DONE;
@@ -97,7 +99,9 @@ class Relay implements AsyncIterableIterator<StreamPart> {
     private readonly abortUpstream: (reason: GatewayError) => void,
     private readonly settle: (s: StreamSettlement) => void,
     private readonly idleTimeoutMs: number,
-  ) {}
+  ) {
+    this.upstream = readyIterator(opened.iterator);
+  }
 
   /**
    * A stream that stalls after its first content is a failure (a timeout), not a hang. One timeout,
@@ -144,6 +148,18 @@ class Relay implements AsyncIterableIterator<StreamPart> {
       return Promise.resolve({ done: false, value: p });
     }
     return this.opened.iterator.next().then(this.onNext, this.onError);
+  }
+
+  /**
+   * A part already at hand (the opened head, or the rest of the upstream's last read), accounted as
+   * `next()` would; only once `next()` has started the relay. Its arrival time is the last `next()`'s.
+   */
+  takeReady(): StreamPart | undefined {
+    if (this.closed || !this.started) return undefined;
+    const head = this.opened.head;
+    const p = this.headAt < head.length ? head[this.headAt++] : this.upstream?.takeReady();
+    if (p !== undefined) this.account(p);
+    return p;
   }
 
   /** The consumer stopped early (client went away): stop the upstream and bill what we saw. */

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { ReadyIterator } from '../core/ready.js';
 import { SseStream, type StreamEncoder } from './sse.js';
 
 /** Parts from an array, recording how the consumer closed them. */
@@ -12,6 +13,28 @@ function parts(values: string[]): AsyncIterator<string> & { returned: number; th
       it.returned += 1;
       return { done: true, value: undefined };
     },
+    throw: async (err: unknown): Promise<IteratorResult<string>> => {
+      it.thrown.push(err);
+      throw err;
+    },
+  };
+  return it;
+}
+
+/** Parts that arrive in reads: `next()` gives the next part (waiting for a read), `takeReady()` only those of the last read. */
+function reads(batches: string[][]): ReadyIterator<string> & { thrown: unknown[] } {
+  let read: string[] = [];
+  let b = 0;
+  const it = {
+    thrown: [] as unknown[],
+    next: async (): Promise<IteratorResult<string>> => {
+      if (read.length === 0) {
+        if (b >= batches.length) return { done: true, value: undefined };
+        read = [...(batches[b++] as string[])];
+      }
+      return { done: false, value: read.shift() as string };
+    },
+    takeReady: (): string | undefined => read.shift(),
     throw: async (err: unknown): Promise<IteratorResult<string>> => {
       it.thrown.push(err);
       throw err;
@@ -82,6 +105,18 @@ describe('SseStream', () => {
     expect(await drain(new SseStream(source, bad, { streamEnded: () => undefined }))).toEqual(['data: {"error":"Error: ours"}\n\n']);
     expect(source.thrown).toHaveLength(1);
     expect(source.returned).toBe(0);
+  });
+
+  it('answers with the frames of every part already at hand: one chunk per upstream read, not per part', async () => {
+    const out = await drain(new SseStream(reads([['a', 'skip', 'b'], ['skip'], ['c']]), upper, { streamEnded: () => undefined }));
+    expect(out).toEqual(['data: "A"\n\ndata: "B"\n\n', 'data: "C"\n\n', 'data: "last"\n\ndata: [DONE]\n\n']);
+  });
+
+  it('sends the frames of the parts before one it cannot encode, then the error event', async () => {
+    const source = reads([['a', 'bad', 'c']]);
+    const picky: StreamEncoder<string> = { ...upper, part: (p) => { if (p === 'bad') throw new Error('ours'); return upper.part(p); } };
+    expect(await drain(new SseStream(source, picky, { streamEnded: () => undefined }))).toEqual(['data: "A"\n\ndata: {"error":"Error: ours"}\n\n']);
+    expect(source.thrown).toHaveLength(1);
   });
 
   it('is not ending while parts flow', async () => {

@@ -1,3 +1,4 @@
+import { readyIterator, type ReadyIterator } from '../core/ready.js';
 import type { BodyStream } from './exchange.js';
 
 /** How one API words a stream: the data of each frame, the frames that end it, the error event. */
@@ -29,7 +30,8 @@ const asIs = (frames: string): string => frames;
 
 /**
  * Server-sent events from a stream of parts: each `next()` reads parts until one makes a frame and
- * answers with it, one promise per part (a hand-written iterator, not an async generator). The last
+ * answers with the frames of it and of every part already at hand (`ReadyIterator`): one promise per
+ * upstream read rather than per part (a hand-written iterator, not an async generator). The last
  * value carries the closing frames; `return()` (the client went away) closes the parts, so the
  * upstream stops and the attempt settles.
  */
@@ -37,18 +39,25 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
   /** open → closing (last frames handed out) → closed (listener told). */
   private state: 'open' | 'closing' | 'closed' = 'open';
   private readonly frame: (data: string) => string;
+  private readonly ready: ReadyIterator<P> | undefined;
   private readonly onPart = (r: IteratorResult<P>): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => {
     if (this.state !== 'open') return this.next();
     if (r.done) return this.closing(this.last(this.encoder.end().map(this.frame).join('')));
-    let data: string | undefined;
+    let text = '';
+    let part: P | undefined = r.value;
     try {
-      data = this.encoder.part(r.value);
+      // The parts already at hand (the rest of the same upstream read) join this value: no promise each.
+      while (part !== undefined) {
+        const data = this.encoder.part(part);
+        if (data !== undefined) text += this.frame(data);
+        part = this.ready?.takeReady();
+      }
     } catch (err) {
       // A failure of our own while relaying is an error of the attempt, not a client disconnect.
-      const failed = (): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => this.closing(this.last(this.frame(this.encoder.error(err))));
+      const failed = (): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => this.closing(this.last(text + this.frame(this.encoder.error(err))));
       return this.parts.throw ? this.parts.throw(err).then(failed, failed) : failed();
     }
-    return data === undefined ? this.next() : { done: false, value: this.frame(data) };
+    return text === '' ? this.next() : { done: false, value: text };
   };
   private readonly onError = (err: unknown): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> =>
     this.state === 'open' ? this.closing(this.last(this.frame(this.encoder.error(err)))) : this.closed();
@@ -59,6 +68,7 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
     private readonly listener: StreamListener,
   ) {
     this.frame = encoder.framed === true ? asIs : dataFrame;
+    this.ready = readyIterator(parts);
   }
 
   [Symbol.asyncIterator](): this {

@@ -48,13 +48,12 @@ export function requestOptions(ctx: RouteContext, ingress: IngressName, hints: B
  * `x-switchyard-warnings` naming the settings the serving provider could not honour (dropped or changed).
  */
 export function servedHeaders(s: ServedBy, admission?: Readonly<Record<string, string>>, cache?: CacheStatus, warnings?: readonly Warning[]): Record<string, string> {
-  const h: Record<string, string> = {
-    ...admission,
-    'x-switchyard-deployment': s.deployment,
-    'x-switchyard-provider': s.provider,
-    'x-switchyard-attempts': String(s.attempts),
-    'x-request-id': s.requestId,
-  };
+  // Not `{ ...admission, ... }`: on Node 20 keys added after a spread give each map a hidden class of its own.
+  const h: Record<string, string> = admission === undefined ? {} : Object.assign({}, admission);
+  h['x-switchyard-deployment'] = s.deployment;
+  h['x-switchyard-provider'] = s.provider;
+  h['x-switchyard-attempts'] = String(s.attempts);
+  h['x-request-id'] = s.requestId;
   if (s.region) h['x-switchyard-region'] = s.region;
   if (cache) h['x-switchyard-cache'] = cache;
   if (warnings !== undefined && warnings.length > 0) h['x-switchyard-warnings'] = warningsHeader(warnings);

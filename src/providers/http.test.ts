@@ -3,7 +3,23 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Canceller } from '../core/cancel.js';
 import { GatewayError } from '../core/errors.js';
-import { createAgent, requestBuffered, sendUpstream } from './http.js';
+import { setFlagsFromString } from 'node:v8';
+import { createAgent, requestBuffered, sendUpstream, withTraceparent } from './http.js';
+
+setFlagsFromString('--allow-natives-syntax');
+/** V8's own answer: do two objects share a hidden class (map)? */
+const sameHiddenClass = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
+
+describe('withTraceparent', () => {
+  it('copies the headers only with a traceparent, every copy of one hidden class (no per-request shape)', () => {
+    const base = { 'content-type': 'application/json', authorization: 'Bearer k' };
+    expect(withTraceparent(base, undefined)).toBe(base);
+    const copies = Array.from({ length: 50 }, (_, n) => withTraceparent(base, `00-${n}-01`));
+    expect(copies[49]).toEqual({ ...base, traceparent: '00-49-01' });
+    expect(base).not.toHaveProperty('traceparent');
+    expect(sameHiddenClass(copies[48] as object, copies[49] as object)).toBe(true);
+  });
+});
 
 describe('upstream connection pool', () => {
   // An upstream that accepts connections and never answers; it counts the sockets it holds.

@@ -157,20 +157,20 @@ export class ResponseEvents {
     const o = this.open;
     if (!o) return;
     this.open = undefined;
-    const base = { item_id: o.item.id, output_index: o.index };
+    const id = o.item.id;
     if (o.kind === 'message') {
       const part = outputText(o.text);
-      this.emit('response.output_text.done', { ...base, content_index: 0, text: o.text, logprobs: [] });
-      this.emit('response.content_part.done', { ...base, content_index: 0, part });
+      this.emit('response.output_text.done', { item_id: id, output_index: o.index, content_index: 0, text: o.text, logprobs: [] });
+      this.emit('response.content_part.done', { item_id: id, output_index: o.index, content_index: 0, part });
       o.item.content = [part];
       o.item.status = status;
     } else if (o.kind === 'reasoning') {
       const part = { type: 'summary_text' as const, text: o.text };
-      this.emit('response.reasoning_summary_text.done', { ...base, summary_index: 0, text: o.text });
-      this.emit('response.reasoning_summary_part.done', { ...base, summary_index: 0, part });
+      this.emit('response.reasoning_summary_text.done', { item_id: id, output_index: o.index, summary_index: 0, text: o.text });
+      this.emit('response.reasoning_summary_part.done', { item_id: id, output_index: o.index, summary_index: 0, part });
       o.item.summary = [part];
     } else {
-      this.emit('response.function_call_arguments.done', { ...base, name: o.item.name, arguments: o.item.arguments });
+      this.emit('response.function_call_arguments.done', { item_id: id, output_index: o.index, name: o.item.name, arguments: o.item.arguments });
       o.item.status = status;
     }
     this.emit('response.output_item.done', { output_index: o.index, item: o.item });

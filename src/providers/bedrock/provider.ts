@@ -71,7 +71,7 @@ export class BedrockProvider implements Provider {
   private async request(operation: string, payload: unknown, accept: string, ctx: CallContext, modelId = this.deployment.model): Promise<UpstreamRequest> {
     const url = this.url(operation, modelId);
     const body = JSON.stringify(payload);
-    let headers: Record<string, string> = { ...this.deployment.headers, 'content-type': 'application/json', accept };
+    let headers: Record<string, string> = Object.assign({}, this.deployment.headers, { 'content-type': 'application/json', accept });
     // Added before signing: SigV4 then covers it, and it reaches AWS unchanged.
     if (ctx.traceparent !== undefined) headers.traceparent = ctx.traceparent;
     if (this.bearer !== undefined) headers.authorization = `Bearer ${this.bearer}`;

@@ -55,7 +55,7 @@ export class BedrockSigner {
       hostname: url.hostname,
       port: url.port === '' ? undefined : Number(url.port),
       path: url.pathname,
-      headers: { ...headers, host: url.host },
+      headers: Object.assign({}, headers, { host: url.host }),
       body,
     });
     const signed = await this.signer.sign(request);

@@ -47,7 +47,7 @@ function userParts(content: UserPart[], param: string): GeminiPart[] {
 }
 
 function signed<T extends GeminiPart>(part: T, signature: string | undefined): T {
-  return signature === undefined ? part : { ...part, thoughtSignature: signature };
+  return signature === undefined ? part : Object.assign({}, part, { thoughtSignature: signature });
 }
 
 /**

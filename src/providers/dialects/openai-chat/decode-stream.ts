@@ -1,4 +1,5 @@
 import { GatewayError } from '../../../core/errors.js';
+import type { ReadyIterator } from '../../../core/ready.js';
 import type { JsonObject, StreamPart, Warning } from '../../../core/types.js';
 import { SseParser, takeSseBody, type SseEvent } from '../../sse.js';
 import { decodeUsage } from './usage.js';
@@ -35,7 +36,7 @@ async function* decodeEvents(events: AsyncIterable<SseEvent>, state: ChunkDecode
  * is raised after the parts before it, as an event-by-event decoder would. Reads on to the end of the
  * body after [DONE]: leaving early aborts the exchange and closes its connection.
  */
-class ChatPartStream implements AsyncIterableIterator<StreamPart> {
+class ChatPartStream implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPart> {
   private readonly parser = new SseParser();
   private readonly queue: StreamPart[] = [];
   private at = 0;
@@ -54,6 +55,11 @@ class ChatPartStream implements AsyncIterableIterator<StreamPart> {
   next(): Promise<IteratorResult<StreamPart>> {
     if (this.at < this.queue.length) return Promise.resolve({ done: false, value: this.queue[this.at++] as StreamPart });
     return this.refill();
+  }
+
+  /** The next part of the last read, if any is left; a failure found in that read waits for `next()`. */
+  takeReady(): StreamPart | undefined {
+    return this.at < this.queue.length ? this.queue[this.at++] : undefined;
   }
 
   async return(): Promise<IteratorResult<StreamPart>> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readyIterator } from '../../../core/ready.js';
 import { decodeChatResponse, decodeChatStream, decodeUsage, encodeUsage, mapOpenAIError } from './index.js';
 import type { SseEvent } from '../../sse.js';
 import { GatewayError } from '../../../core/errors.js';
@@ -174,6 +175,17 @@ describe('decodeChatStream over a raw SSE body', () => {
     expect((await it.next()).value).toEqual({ type: 'text', delta: 'a' });
     await expect(it.next()).rejects.toMatchObject({ kind: 'bad_upstream_response' });
     expect(await it.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('hands out the rest of a read\'s parts without a promise, and leaves a bad chunk in it to next()', async () => {
+    const it = decodeChatStream(decodeSse(body([`${frame({ choices: [{ delta: { content: 'a' } }] })}${frame({ choices: [{ delta: { content: 'b' } }] })}data: {oops\n\n`])), 'test');
+    const ready = readyIterator(it);
+    expect(ready?.takeReady()).toBeUndefined(); // nothing read yet
+    expect((await it.next()).value).toMatchObject({ type: 'start' });
+    expect(ready?.takeReady()).toEqual({ type: 'text', delta: 'a' });
+    expect(ready?.takeReady()).toEqual({ type: 'text', delta: 'b' });
+    expect(ready?.takeReady()).toBeUndefined();
+    await expect(it.next()).rejects.toMatchObject({ kind: 'bad_upstream_response' });
   });
 
   it('treats a body that ends without [DONE] as a truncation', async () => {
