@@ -4,7 +4,7 @@
 // left is the front door, routing, the gateway, the ledger and the logs, measured far more steadily than
 // a loopback run on this shared machine (a change of 2-3 % shows; in `ab.mjs` it drowns).
 // Needs dist/ (npx tsc -p tsconfig.build.json). Usage:
-//   node bench/inproc.mjs [--requests 40000] [--conns 64] [--rounds 5] [--mode json,stream] [--no-ledger] [--no-journal] [--log-level info] [--provider memory|wire] [--maps]
+//   node bench/inproc.mjs [--requests 40000] [--conns 64] [--rounds 5] [--mode json,stream] [--no-ledger] [--no-journal] [--log-level info] [--provider memory|wire] [--door openai-chat|anthropic-messages|openai-responses] [--maps]
 // --maps: instead of CPU, the hidden classes (V8 maps) the requests create, from two runs under
 // `node --log-maps` with N and 2N requests: their difference per request, by the property whose
 // addition made each one. A steady request path creates none; one per request (an object given a
@@ -37,6 +37,7 @@ const { values: opt } = parseArgs({
     'log-level': { type: 'string', default: 'info' },
     provider: { type: 'string', default: 'memory' },
     maps: { type: 'boolean', default: false },
+    door: { type: 'string', default: 'openai-chat' },
   },
 });
 
@@ -50,9 +51,9 @@ async function countMaps() {
   const { fileURLToPath } = await import('node:url');
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-maps-'));
   const n = Number(opt.requests) / 4;
-  const transitions = (mode, requests) => {
-    const log = join(dir, `${mode}-${requests}.log`);
-    const args = ['--log-maps', `--logfile=${log}`, '--no-logfile-per-isolate', fileURLToPath(import.meta.url), '--root', opt.root, '--provider', opt.provider, '--mode', mode, '--rounds', '1', '--requests', String(requests), '--conns', opt.conns, '--log-level', opt['log-level']];
+  const transitions = (requests) => {
+    const log = join(dir, `${requests}.log`);
+    const args = ['--log-maps', `--logfile=${log}`, '--no-logfile-per-isolate', fileURLToPath(import.meta.url), '--root', opt.root, '--provider', opt.provider, '--door', opt.door, '--mode', opt.mode, '--rounds', '1', '--requests', String(requests), '--conns', opt.conns, '--log-level', opt['log-level']];
     if (opt['no-ledger']) args.push('--no-ledger');
     if (opt['no-journal']) args.push('--no-journal');
     execFileSync(process.execPath, args, { stdio: 'ignore' });
@@ -64,16 +65,16 @@ async function countMaps() {
     }
     return byKey;
   };
-  for (const mode of opt.mode.split(',')) {
-    const small = transitions(mode, n);
-    const large = transitions(mode, 2 * n);
-    // A run makes n/2 warm-up requests and n measured ones: the larger made 1.5n more.
-    const extra = 1.5 * n;
-    const grown = [...large].map(([key, count]) => [key, (count - (small.get(key) ?? 0)) / extra]).filter(([, perRequest]) => perRequest >= 0.01);
-    const total = grown.reduce((sum, [, perRequest]) => sum + perRequest, 0);
-    const detail = grown.sort((a, b) => b[1] - a[1]).slice(0, 8).map(([key, perRequest]) => `${key} ${perRequest.toFixed(2)}`).join(', ');
-    process.stdout.write(`${mode.padEnd(6)} ${root} ${total.toFixed(2)} new hidden classes per request${detail ? ` (by added property: ${detail})` : ''}, provider ${opt.provider}\n`);
-  }
+  // All modes in each run: two processes in all (the modes' classes are told apart with --mode).
+  const mode = opt.mode;
+  const small = transitions(n);
+  const large = transitions(2 * n);
+  // A run makes n/2 warm-up requests and n measured ones per mode: the larger made 1.5n more of each.
+  const extra = 1.5 * n * mode.split(',').length;
+  const grown = [...large].map(([key, count]) => [key, (count - (small.get(key) ?? 0)) / extra]).filter(([, perRequest]) => perRequest >= 0.01);
+  const total = grown.reduce((sum, [, perRequest]) => sum + perRequest, 0);
+  const detail = grown.sort((a, b) => b[1] - a[1]).slice(0, 8).map(([key, perRequest]) => `${key} ${perRequest.toFixed(2)}`).join(', ');
+  process.stdout.write(`${mode} ${root} ${total.toFixed(2)} new hidden classes per request${detail ? ` (by added property: ${detail})` : ''}, ${opt.door}, provider ${opt.provider}\n`);
   rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }
@@ -173,13 +174,32 @@ const messages = [
   { role: 'system', content: 'You are a concise assistant for a benchmark.' },
   { role: 'user', content: 'Write one short sentence about latency in distributed systems, and mention a proxy.' },
 ];
-const BODIES = {
-  json: Buffer.from(JSON.stringify({ model: MODEL, messages, max_tokens: 64, temperature: 0.2 })),
-  stream: Buffer.from(JSON.stringify({ model: MODEL, messages, max_tokens: 64, temperature: 0.2, stream: true, stream_options: { include_usage: true } })),
+const system = messages[0].content;
+const user = messages[1].content;
+/** Per front door: its path and its json and stream bodies, asking the same of the same deployment. */
+const DOORS = {
+  'openai-chat': {
+    path: '/v1/chat/completions',
+    json: { model: MODEL, messages, max_tokens: 64, temperature: 0.2 },
+    stream: { model: MODEL, messages, max_tokens: 64, temperature: 0.2, stream: true, stream_options: { include_usage: true } },
+  },
+  'anthropic-messages': {
+    path: '/v1/messages',
+    json: { model: MODEL, system, messages: [{ role: 'user', content: user }], max_tokens: 64, temperature: 0.2 },
+    stream: { model: MODEL, system, messages: [{ role: 'user', content: user }], max_tokens: 64, temperature: 0.2, stream: true },
+  },
+  'openai-responses': {
+    path: '/v1/responses',
+    json: { model: MODEL, instructions: system, input: user, max_output_tokens: 64, temperature: 0.2, store: false },
+    stream: { model: MODEL, instructions: system, input: user, max_output_tokens: 64, temperature: 0.2, store: false, stream: true },
+  },
 };
+const door = DOORS[opt.door];
+if (!door) throw new Error(`--door: one of ${Object.keys(DOORS).join(', ')}`);
+const BODIES = { json: Buffer.from(JSON.stringify(door.json)), stream: Buffer.from(JSON.stringify(door.stream)) };
 const request = (body) => ({
   method: 'POST',
-  path: '/v1/chat/completions',
+  path: door.path,
   query: '',
   headers: { host: '127.0.0.1', 'content-type': 'application/json', 'content-length': String(body.length), 'user-agent': 'wrk' },
   body,
@@ -220,7 +240,7 @@ try {
   }
   for (const mode of modes) {
     const cpu = results[mode].map((x) => x.cpuUs);
-    process.stdout.write(`${mode.padEnd(6)} ${root} ${median(cpu).toFixed(1)} µs CPU/req median (rounds ${cpu.map((c) => c.toFixed(1)).join(' ')}), ${conns} callers, ${opt['no-ledger'] ? 'ledger off' : opt['no-journal'] ? 'ledger on, no journal' : 'ledger on'}, log ${opt['log-level']}, provider ${opt.provider}\n`);
+    process.stdout.write(`${mode.padEnd(6)} ${root} ${median(cpu).toFixed(1)} µs CPU/req median (rounds ${cpu.map((c) => c.toFixed(1)).join(' ')}), ${conns} callers, ${opt['no-ledger'] ? 'ledger off' : opt['no-journal'] ? 'ledger on, no journal' : 'ledger on'}, log ${opt['log-level']}, ${opt.door}, provider ${opt.provider}\n`);
   }
 } finally {
   await app.close();

@@ -53,8 +53,9 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
   const owner = ctx.caller.keyId ?? '';
   const history = await conversation(req, conversations, owner);
   checkCallOutputs(history);
-  // Instructions apply to this response only: a later one continuing it does not inherit them.
-  const chat: ChatRequest = { ...req.chat, messages: req.instructions ? [req.instructions, ...history] : history };
+  // Instructions apply to this response only: a later one continuing it does not inherit them. Not
+  // `{ ...req.chat, messages }`: on Node 20 that makes every request a hidden class of its own.
+  const chat: ChatRequest = Object.assign({}, req.chat, { messages: req.instructions ? [req.instructions, ...history] : history });
   const keep = req.store && conversations !== undefined ? conversations : undefined;
   const ids = new ResponseIds(ctx.requestId);
   const frame: ResponseFrame = { id: ids.response, createdAt: Math.floor(Date.now() / 1000), model: req.model, echo: req.echo, stored: keep !== undefined };
