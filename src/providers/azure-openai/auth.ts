@@ -5,7 +5,7 @@ import type { EntraTokenSource } from './entra.js';
 /**
  * Adds the credential of one request; a wrapper around the HTTP call, as SigV4 is for Bedrock. Copies
  * with Object.assign: on Node 20 a key added after a spread (`{ ...base, key }`) gives every copy a
- * hidden class of its own (see docs/ARCHITECTURE.md, "Hot path").
+ * hidden class of its own (docs/ARCHITECTURE.md, Conventions).
  */
 export interface Authorizer {
   headers(base: Record<string, string>, signal: CancelSignal): Promise<Record<string, string>>;
