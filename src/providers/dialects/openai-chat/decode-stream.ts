@@ -2,6 +2,7 @@ import { GatewayError } from '../../../core/errors.js';
 import type { ReadyIterator } from '../../../core/ready.js';
 import type { JsonObject, StreamPart, Warning } from '../../../core/types.js';
 import { SseParser, takeSseBody, type SseEvent } from '../../sse.js';
+import { StringSlot } from '../../string-slot.js';
 import { decodeUsage } from './usage.js';
 import { REASONING_PROVIDER, reasoningOf } from './decode-response.js';
 import { mapFinishReason } from './finish-reason.js';
@@ -116,14 +117,27 @@ class ChatPartStream implements AsyncIterableIterator<StreamPart>, ReadyIterator
   }
 }
 
+/** A part a chunk can make alone, again and again with only its string changing: see StringSlot. */
+type SlotPart = Extract<StreamPart, { type: 'text' | 'reasoning' | 'tool-call' }>;
+
+/** The slots a stream learns: text, reasoning and one tool's arguments cover nearly every chunk. */
+const MAX_SLOTS = 4;
+
+interface Slot {
+  readonly sample: SlotPart;
+  readonly strings: StringSlot;
+}
+
 /**
- * The per-stream state of decoding: whether the start part went out, whether [DONE] arrived, and the
- * refusal text so far (OpenAI streams it in deltas; the finish part carries it whole).
+ * The per-stream state of decoding: whether the start part went out, whether [DONE] arrived, the
+ * refusal text so far (OpenAI streams it in deltas; the finish part carries it whole), and the shapes
+ * of the chunks that only carry the next token (read without JSON.parse once learned).
  */
 class ChunkDecoder {
   done = false;
   private started = false;
   private refusal: string | undefined;
+  private slots: Slot[] | undefined;
 
   constructor(
     private readonly provider: string,
@@ -142,6 +156,7 @@ class ChunkDecoder {
       this.done = true;
       return;
     }
+    if (this.slots !== undefined && this.readSlots(data, out)) return;
     const provider = this.provider;
     let chunk: Record<string, unknown>;
     try {
@@ -150,16 +165,19 @@ class ChunkDecoder {
       throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} sent a malformed stream chunk.`, provider });
     }
     if (chunk.error) throw mapOpenAIStreamError(chunk.error as Record<string, unknown>, provider);
+    const learning = this.started;
     if (!this.started) {
       this.started = true;
       const id = typeof chunk.id === 'string' ? chunk.id : undefined;
       const model = typeof chunk.model === 'string' ? chunk.model : undefined;
       out.push(this.warnings ? { type: 'start', id, model, warnings: this.warnings } : { type: 'start', id, model });
     }
+    const before = out.length;
     const choices = chunk.choices as Array<Record<string, unknown>> | undefined;
     const choice = choices?.[0];
+    let delta: Record<string, unknown> | undefined;
     if (choice) {
-      const delta = choice.delta as Record<string, unknown> | undefined;
+      delta = choice.delta as Record<string, unknown> | undefined;
       if (delta) this.decodeDelta(delta, out);
       if (choice.finish_reason) {
         const finishReason = mapFinishReason(choice.finish_reason);
@@ -170,24 +188,69 @@ class ChunkDecoder {
       const usage = decodeUsage(chunk.usage);
       if (usage) out.push({ type: 'usage', usage, raw: chunk.usage as JsonObject });
     }
+    // A chunk whose only effect was one token's part (no refusal to accumulate) teaches its shape.
+    if (learning && out.length === before + 1 && typeof delta?.refusal !== 'string') this.learn(data, out[before] as StreamPart);
+  }
+
+  /** The part of a chunk of a learned shape, if `data` is one; false: parse it. */
+  private readSlots(data: string, out: StreamPart[]): boolean {
+    for (const slot of this.slots as Slot[]) {
+      const value = slot.strings.read(data);
+      if (value === undefined) continue;
+      const part = withValue(slot.sample, value);
+      if (part) out.push(part);
+      return true;
+    }
+    return false;
+  }
+
+  private learn(data: string, part: StreamPart): void {
+    if (part.type !== 'text' && part.type !== 'reasoning' && !(part.type === 'tool-call' && part.id === undefined && part.name === undefined)) return;
+    const slots = (this.slots ??= []);
+    let slot = slots.find((s) => sameKind(s.sample, part));
+    if (!slot) {
+      if (slots.length === MAX_SLOTS) return;
+      slot = { sample: part, strings: new StringSlot() };
+      slots.push(slot);
+    }
+    slot.strings.learn(data, part.type === 'tool-call' ? part.argumentsDelta : part.delta);
   }
 
   private decodeDelta(delta: Record<string, unknown>, out: StreamPart[]): void {
     const reasoning = reasoningOf(delta);
-    if (reasoning !== undefined) out.push({ type: 'reasoning', delta: reasoning, provider: REASONING_PROVIDER });
-    if (typeof delta.content === 'string' && delta.content !== '') out.push({ type: 'text', delta: delta.content });
+    if (reasoning !== undefined) out.push(reasoningPart(reasoning));
+    if (typeof delta.content === 'string' && delta.content !== '') out.push(textPart(delta.content));
     if (typeof delta.refusal === 'string') this.refusal = (this.refusal ?? '') + delta.refusal;
     if (Array.isArray(delta.tool_calls)) {
       for (const tc of delta.tool_calls as Array<Record<string, unknown>>) {
         const fn = (tc.function ?? {}) as Record<string, unknown>;
-        out.push({
-          type: 'tool-call',
-          index: typeof tc.index === 'number' ? tc.index : 0,
-          id: typeof tc.id === 'string' ? tc.id : undefined,
-          name: typeof fn.name === 'string' ? fn.name : undefined,
-          argumentsDelta: typeof fn.arguments === 'string' ? fn.arguments : '',
-        });
+        out.push(
+          toolCallPart(
+            typeof tc.index === 'number' ? tc.index : 0,
+            typeof tc.id === 'string' ? tc.id : undefined,
+            typeof fn.name === 'string' ? fn.name : undefined,
+            typeof fn.arguments === 'string' ? fn.arguments : '',
+          ),
+        );
       }
     }
   }
+}
+
+const textPart = (delta: string): SlotPart => ({ type: 'text', delta });
+const reasoningPart = (delta: string): SlotPart => ({ type: 'reasoning', delta, provider: REASONING_PROVIDER });
+const toolCallPart = (index: number, id: string | undefined, name: string | undefined, argumentsDelta: string): SlotPart => ({ type: 'tool-call', index, id, name, argumentsDelta });
+
+function sameKind(a: SlotPart, b: SlotPart): boolean {
+  return a.type === b.type && (a.type !== 'tool-call' || a.index === (b as typeof a).index);
+}
+
+/**
+ * The part a chunk of `sample`'s shape makes with `value` in its slot, as decodeDelta would make it:
+ * empty text or reasoning makes none; a tool call's arguments, even empty, make one.
+ */
+function withValue(sample: SlotPart, value: string): StreamPart | undefined {
+  if (sample.type === 'tool-call') return toolCallPart(sample.index, undefined, undefined, value);
+  if (value === '') return undefined;
+  return sample.type === 'text' ? textPart(value) : reasoningPart(value);
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readyIterator } from '../../../core/ready.js';
 import { decodeChatResponse, decodeChatStream, decodeUsage, encodeUsage, mapOpenAIError } from './index.js';
 import type { SseEvent } from '../../sse.js';
@@ -218,6 +218,71 @@ describe('decodeChatStream over a raw SSE body', () => {
     for await (const p of decodeChatStream(decodeSse(src()), 'test')) if (p.type === 'text') break;
     expect(read).toBe(1);
     expect(released).toBe(true);
+  });
+});
+
+describe('decodeChatStream on a run of chunks that differ only in their token', () => {
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null): SseEvent =>
+    data({ id: 'chatcmpl-9', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+
+  /** The parts of `events` and how many times JSON.parse ran for them. */
+  async function decodeCounting(events: SseEvent[]): Promise<{ parts: StreamPart[]; parses: number }> {
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const parts = await collect(events);
+      return { parts, parses: parse.mock.calls.length };
+    } finally {
+      parse.mockRestore();
+    }
+  }
+
+  it('parses two token chunks to learn their shape and reads the rest without JSON.parse', async () => {
+    const words = ['Once', ' upon', ' a', ' time', ' there', ' was', ' "quoted"\n', ' café', '', ' end'];
+    const { parts, parses } = await decodeCounting([chunk({ role: 'assistant', content: '' }), ...words.map((w) => chunk({ content: w })), chunk({}, 'stop'), data('[DONE]')]);
+    expect(parts).toEqual([
+      { type: 'start', id: 'chatcmpl-9', model: 'm' },
+      ...words.filter((w) => w !== '').map((delta) => ({ type: 'text', delta })),
+      { type: 'finish', finishReason: 'stop' },
+    ]);
+    // The role chunk, two to learn, one escaped token, the finish chunk.
+    expect(parses).toBe(5);
+  });
+
+  it('learns reasoning and tool-argument runs too, an empty argument piece still making its part', async () => {
+    const reasoning = ['Let', ' me', ' think', '.'];
+    const args = ['{"q', 'uery"', ':', '', '"cats"}'];
+    const { parts, parses } = await decodeCounting([
+      chunk({ role: 'assistant', content: null }),
+      ...reasoning.map((r) => chunk({ reasoning_content: r })),
+      chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'search', arguments: '' } }] }),
+      ...args.map((a) => chunk({ tool_calls: [{ index: 0, function: { arguments: a } }] })),
+      chunk({}, 'tool_calls'),
+      data('[DONE]'),
+    ]);
+    expect(parts).toEqual([
+      { type: 'start', id: 'chatcmpl-9', model: 'm' },
+      ...reasoning.map((delta) => ({ type: 'reasoning', delta, provider: 'openai' })),
+      { type: 'tool-call', index: 0, id: 'call_1', name: 'search', argumentsDelta: '' },
+      ...args.map((argumentsDelta) => ({ type: 'tool-call', index: 0, id: undefined, name: undefined, argumentsDelta })),
+      { type: 'finish', finishReason: 'tool_calls' },
+    ]);
+    expect(parses).toBeLessThan(1 + reasoning.length + 1 + args.length + 1);
+  });
+
+  it('parses any chunk that departs from the learned shape: a finish, a refusal, usage, another choice', async () => {
+    const { parts } = await decodeCounting([
+      chunk({ role: 'assistant', content: '' }),
+      chunk({ content: 'a' }),
+      chunk({ content: 'b' }),
+      chunk({ content: 'c' }, 'length'),
+      chunk({ content: 'd', refusal: 'No' }),
+      data({ id: 'chatcmpl-9', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'e' }, logprobs: null, finish_reason: null }], usage: { prompt_tokens: 1, completion_tokens: 5, total_tokens: 6 } }),
+      chunk({ content: 'f' }),
+      chunk({}, 'stop'),
+      data('[DONE]'),
+    ]);
+    expect(parts.map((p) => (p.type === 'text' ? p.delta : p.type))).toEqual(['start', 'a', 'b', 'c', 'finish', 'd', 'e', 'usage', 'f', 'finish']);
+    expect(parts.at(-1)).toEqual({ type: 'finish', finishReason: 'stop', refusal: 'No' });
   });
 });
 
