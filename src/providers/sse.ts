@@ -1,8 +1,12 @@
-import { StringDecoder } from 'node:string_decoder';
 import { GatewayError } from '../core/errors.js';
+import { Utf8Chunks } from './utf8-chunks.js';
 
-/** A line longer than this is a broken upstream, not an event: refusing it bounds memory and rescans. */
+/** A line (or an event's data) longer than this is a broken upstream, not an event: refusing it bounds memory and rescans. */
 const MAX_LINE_CHARS = 8 * 1024 * 1024;
+
+function tooLong(): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `An upstream stream line or event exceeded ${MAX_LINE_CHARS} characters.` });
+}
 
 /** One Server-Sent Event: `event` is absent when the stream names none (OpenAI, Gemini). */
 export interface SseEvent {
@@ -16,12 +20,12 @@ export interface SseEvent {
  * can turn one upstream read into parts without an async hop per event.
  */
 export class SseParser {
-  // Node's StringDecoder: the same UTF-8 handling as a streaming TextDecoder at a fraction of the cost.
-  private readonly decoder = new StringDecoder('utf8');
+  private readonly decoder = new Utf8Chunks();
   private buffer = '';
   private first = true;
   private event: string | undefined;
-  private data: string[] = [];
+  /** The event's data lines joined so far; undefined before its first (a string, not an array: one line is the rule). */
+  private data: string | undefined;
 
   /** The events completed by `chunk`, in order (often none, often several). */
   push(chunk: Uint8Array): SseEvent[] {
@@ -41,9 +45,9 @@ export class SseParser {
       const lineStart = start;
       start = nl + 1;
       if (end === lineStart) {
-        if (this.data.length > 0) out.push({ event: this.event, data: this.data.length === 1 ? (this.data[0] as string) : this.data.join('\n') });
+        if (this.data !== undefined) out.push({ event: this.event, data: this.data });
         this.event = undefined;
-        this.data = [];
+        this.data = undefined;
         continue;
       }
       if (buffer.charCodeAt(lineStart) === 58 /* : */) continue;
@@ -53,20 +57,22 @@ export class SseParser {
       let valueStart = hasValue ? colon + 1 : end;
       if (buffer.charCodeAt(valueStart) === 32 && valueStart < end) valueStart += 1;
       // Compare field names in place: only the value is ever sliced out of the buffer.
-      if (fieldEnd - lineStart === 4 && buffer.startsWith('data', lineStart)) this.data.push(buffer.slice(valueStart, end));
+      if (fieldEnd - lineStart === 4 && buffer.startsWith('data', lineStart)) {
+        const line = buffer.slice(valueStart, end);
+        this.data = this.data === undefined ? line : `${this.data}\n${line}`;
+        if (this.data.length > MAX_LINE_CHARS) throw tooLong();
+      }
       else if (fieldEnd - lineStart === 5 && buffer.startsWith('event', lineStart)) this.event = buffer.slice(valueStart, end);
     }
     this.buffer = start === 0 ? buffer : buffer.slice(start);
-    if (this.buffer.length > MAX_LINE_CHARS) {
-      throw new GatewayError({ kind: 'bad_upstream_response', message: `An upstream stream line exceeded ${MAX_LINE_CHARS} characters.` });
-    }
+    if (this.buffer.length > MAX_LINE_CHARS) throw tooLong();
     return out;
   }
 
   /** The event left when the body ends: only one whose lines all arrived complete counts. */
   end(): SseEvent | undefined {
     this.buffer += this.decoder.end();
-    return this.data.length > 0 && this.buffer === '' ? { event: this.event, data: this.data.join('\n') } : undefined;
+    return this.data !== undefined && this.buffer === '' ? { event: this.event, data: this.data } : undefined;
   }
 }
 

@@ -295,4 +295,13 @@ describe('SseParser', () => {
     const huge = enc.encode('data: ' + 'x'.repeat(9 * 1024 * 1024));
     expect(() => parser.push(huge)).toThrowError(expect.objectContaining({ kind: 'bad_upstream_response' }));
   });
+
+  it('refuses an event whose data lines add up past the bound, each line short', async () => {
+    const { SseParser } = await import('../../sse.js');
+    const parser = new SseParser();
+    const line = new TextEncoder().encode(`data: ${'x'.repeat(1024 * 1024)}\n`);
+    expect(() => {
+      for (let i = 0; i < 9; i++) parser.push(line);
+    }).toThrowError(expect.objectContaining({ kind: 'bad_upstream_response' }));
+  });
 });
