@@ -4,7 +4,7 @@
 // left is the front door, routing, the gateway, the ledger and the logs, measured far more steadily than
 // a loopback run on this shared machine (a change of 2-3 % shows; in `ab.mjs` it drowns).
 // Needs dist/ (npx tsc -p tsconfig.build.json). Usage:
-//   node bench/inproc.mjs [--requests 40000] [--conns 64] [--rounds 5] [--mode json,stream] [--no-ledger] [--no-journal] [--log-level info] [--provider memory|wire] [--door openai-chat|anthropic-messages|openai-responses] [--maps]
+//   node bench/inproc.mjs [--requests 40000] [--conns 64] [--rounds 5] [--mode json,stream] [--no-ledger] [--no-journal] [--log-level info] [--provider memory|wire] [--door openai-chat|anthropic-messages|openai-responses] [--chunks 8] [--maps]
 // --maps: instead of CPU, the hidden classes (V8 maps) the requests create, from two runs under
 // `node --log-maps` with N and 2N requests: their difference per request, by the property whose
 // addition made each one. A steady request path creates none; one per request (an object given a
@@ -13,6 +13,7 @@
 // parsing, the dialect decoders) over a stand-in for the transport's Agent that answers with the bench
 // upstream's exact bytes one event-loop turn later; only sockets and the HTTP/1.1 client are left out
 // (`bench/transport.mjs` measures those).
+// --chunks N: the stream's token chunks (8, as the bench upstream sends; a long answer has hundreds).
 // A/B of two builds: node bench/inproc.mjs --root /tmp/old-build, then without --root; compare the medians.
 import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,7 @@ const { values: opt } = parseArgs({
     provider: { type: 'string', default: 'memory' },
     maps: { type: 'boolean', default: false },
     door: { type: 'string', default: 'openai-chat' },
+    chunks: { type: 'string', default: '8' },
   },
 });
 
@@ -53,7 +55,7 @@ async function countMaps() {
   const n = Number(opt.requests) / 4;
   const transitions = (requests) => {
     const log = join(dir, `${requests}.log`);
-    const args = ['--log-maps', `--logfile=${log}`, '--no-logfile-per-isolate', fileURLToPath(import.meta.url), '--root', opt.root, '--provider', opt.provider, '--door', opt.door, '--mode', opt.mode, '--rounds', '1', '--requests', String(requests), '--conns', opt.conns, '--log-level', opt['log-level']];
+    const args = ['--log-maps', `--logfile=${log}`, '--no-logfile-per-isolate', fileURLToPath(import.meta.url), '--root', opt.root, '--provider', opt.provider, '--door', opt.door, '--chunks', opt.chunks, '--mode', opt.mode, '--rounds', '1', '--requests', String(requests), '--conns', opt.conns, '--log-level', opt['log-level']];
     if (opt['no-ledger']) args.push('--no-ledger');
     if (opt['no-journal']) args.push('--no-journal');
     execFileSync(process.execPath, args, { stdio: 'ignore' });
@@ -103,7 +105,7 @@ else {
 const config = resolveConfig(raw);
 
 const TEXT = 'Hello from the benchmark upstream. This answer is fixed.';
-const WORDS = Array.from({ length: 8 }, (_, i) => `word${i} `);
+const WORDS = Array.from({ length: Number(opt.chunks) }, (_, i) => `word${i} `);
 /** Answers at once, as the bench upstream's answers decode: one text answer, or 8 deltas, finish and usage. */
 const memoryProvider = {
   type: 'openai-compatible',
@@ -118,7 +120,7 @@ async function* parts() {
   yield { type: 'start', id: 'chatcmpl-bench', model: MODEL };
   for (const delta of WORDS) yield { type: 'text', delta };
   yield { type: 'finish', finishReason: 'stop' };
-  yield { type: 'usage', usage: makeUsage({ prompt: 42, completion: 8 }) };
+  yield { type: 'usage', usage: makeUsage({ prompt: 42, completion: WORDS.length }) };
 }
 
 // The bench upstream's answers (bench/upstream.mjs), byte for byte.
@@ -141,7 +143,7 @@ const STREAM_BODY = Buffer.from(
     sseFrame(sseChunk({ role: 'assistant', content: '' }, null)),
     ...WORDS.map((w) => sseFrame(sseChunk({ content: w }, null))),
     sseFrame(sseChunk({}, 'stop')),
-    sseFrame({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created, model: MODEL, choices: [], usage: { prompt_tokens: 42, completion_tokens: 8, total_tokens: 50 } }),
+    sseFrame({ id: 'chatcmpl-bench', object: 'chat.completion.chunk', created, model: MODEL, choices: [], usage: { prompt_tokens: 42, completion_tokens: WORDS.length, total_tokens: 42 + WORDS.length } }),
     'data: [DONE]\n\n',
   ].join(''),
 );

@@ -64,6 +64,15 @@ describe('ChunkEncoder', () => {
     expect(JSON.parse(first.encode({ type: 'finish', finishReason: 'stop' })!).choices[0].delta).toEqual({ role: 'assistant' });
   });
 
+  it("writes a text chunk after the first byte for byte as OpenAI's key order serialises, with and without usage", () => {
+    for (const includeUsage of [false, true]) {
+      const e = new ChunkEncoder('chatcmpl-1', 'gpt-x', 9, includeUsage);
+      e.encode({ type: 'text', delta: 'Hi' });
+      const chunk = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 9, model: 'gpt-x', choices: [{ index: 0, delta: { content: ' "there"\n' }, logprobs: null, finish_reason: null }] };
+      expect(e.encode({ type: 'text', delta: ' "there"\n' })).toBe(JSON.stringify(includeUsage ? { ...chunk, usage: null } : chunk));
+    }
+  });
+
   it('adds "usage":null to every chunk with choices when the client asked for usage, and none otherwise', () => {
     const withUsage = new ChunkEncoder('i', 'm', 1, true);
     for (const part of [{ type: 'text', delta: 'a' }, { type: 'reasoning', delta: 'r' }, { type: 'finish', finishReason: 'stop' }] as const) {

@@ -72,10 +72,15 @@ export class ChunkEncoder {
   private readonly prefix: string;
   /** What closes a chunk with choices: `"usage":null` when the client asked for usage. */
   private readonly suffix: string;
+  /** A text chunk (after the first) around its JSON string: most chunks are one, two concatenations each. */
+  private readonly textHead: string;
+  private readonly textTail: string;
 
   constructor(id: string, model: string, created: number, includeUsage = false) {
     this.prefix = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},`;
     this.suffix = includeUsage ? ',"usage":null}' : '}';
+    this.textHead = `${this.prefix}"choices":[{"index":0,"delta":{"content":`;
+    this.textTail = `},"logprobs":null,"finish_reason":null}]${this.suffix}`;
   }
 
   private chunk(delta: string, finish: FinishReason | null, extensions?: Record<string, unknown>): string {
@@ -91,7 +96,7 @@ export class ChunkEncoder {
   encode(part: StreamPart): string | undefined {
     switch (part.type) {
       case 'text':
-        return this.chunk(`{"content":${JSON.stringify(part.delta)}}`, null);
+        return this.sentRole ? this.textHead + JSON.stringify(part.delta) + this.textTail : this.chunk(`{"content":${JSON.stringify(part.delta)}}`, null);
       case 'reasoning':
         // A signature has no Chat Completions field: a signature-only part has nothing to send.
         return part.delta === '' ? undefined : this.chunk(`{"reasoning_content":${JSON.stringify(part.delta)}}`, null);

@@ -7,6 +7,7 @@ import { mapStopReason } from './finish-reason.js';
 import { mapAnthropicStreamError } from './map-error.js';
 import { withReasoningTokens } from '../../../core/estimate.js';
 import { readTokenCounts, toCanonicalUsage, type AnthropicTokenCounts } from './usage.js';
+import { DeltaShapes } from './delta-shapes.js';
 
 type Json = Record<string, unknown>;
 
@@ -107,17 +108,22 @@ export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, pro
   let finish: FinishReason | undefined;
   const counters: Counters = { tools: 0, reasoningChars: 0 };
   const blocks = new Map<number, OpenBlock>();
+  // Token deltas after the first two of a kind are read without JSON.parse.
+  const shapes = new DeltaShapes();
   let stopped = false;
   for await (const ev of events) {
     // Read on to the end of the body: leaving the loop early destroys the socket's body with an error.
     if (stopped) continue;
-    let data: Json;
-    try {
-      data = JSON.parse(ev.data) as Json;
-    } catch {
-      throw malformedChunk(provider);
+    let data = shapes.read(ev.data);
+    if (data === undefined) {
+      try {
+        data = JSON.parse(ev.data) as Json;
+      } catch {
+        throw malformedChunk(provider);
+      }
+      if (data === null || typeof data !== 'object') throw malformedChunk(provider);
+      shapes.learn(ev.data, data);
     }
-    if (data === null || typeof data !== 'object') throw malformedChunk(provider);
     const type = typeof data.type === 'string' ? data.type : ev.event;
     if (type === 'ping') continue;
     if (type === 'error') throw mapAnthropicStreamError(data, provider);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../../../core/errors.js';
 import type { StreamPart, Warning } from '../../../core/types.js';
 import type { SseEvent } from '../../sse.js';
@@ -280,6 +280,63 @@ describe('decodeMessagesStream', () => {
     })();
     const err = await collect(events).catch((e: unknown) => e);
     expect(GatewayError.isInstance(err) && err.kind).toBe('bad_upstream_response');
+  });
+});
+
+describe('decodeMessagesStream on runs of token deltas', () => {
+  const delta = (index: number, d: Record<string, unknown>): Record<string, unknown> => ({ type: 'content_block_delta', index, delta: d });
+
+  it('reads the deltas after the first two of a kind without JSON.parse, with the parts a parse gives', async () => {
+    const thinking = ['Let', ' me', ' check', ' the', ' units', '.'];
+    const text = ['The', ' answer', ' is', ' "42"\n', ' – ', 'done'];
+    const args = ['{"q', 'uery":', '', '"cats"', '}'];
+    const events = sse(
+      start,
+      { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } },
+      ...thinking.map((t) => delta(0, { type: 'thinking_delta', thinking: t })),
+      delta(0, { type: 'signature_delta', signature: 'sig' }),
+      { type: 'content_block_stop', index: 0 },
+      { type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } },
+      ...text.map((t) => delta(1, { type: 'text_delta', text: t })),
+      { type: 'content_block_stop', index: 1 },
+      { type: 'content_block_start', index: 2, content_block: { type: 'tool_use', id: 'toolu_a', name: 'lookup', input: {} } },
+      ...args.map((a) => delta(2, { type: 'input_json_delta', partial_json: a })),
+      { type: 'content_block_stop', index: 2 },
+      { type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 30 } },
+      { type: 'message_stop' },
+    );
+    const parse = vi.spyOn(JSON, 'parse');
+    let parts: StreamPart[];
+    let parses: number;
+    try {
+      parts = await collect(events);
+      parses = parse.mock.calls.length;
+    } finally {
+      parse.mockRestore();
+    }
+    expect(parts.filter((p) => p.type === 'reasoning' || p.type === 'text' || p.type === 'tool-call')).toEqual([
+      ...thinking.map((d) => ({ type: 'reasoning', delta: d, provider: 'anthropic' })),
+      { type: 'reasoning', delta: '', signature: 'sig', provider: 'anthropic' },
+      ...text.map((d) => ({ type: 'text', delta: d })),
+      { type: 'tool-call', index: 0, id: 'toolu_a', name: 'lookup', argumentsDelta: '' },
+      ...args.filter((a) => a !== '').map((a) => ({ type: 'tool-call', index: 0, argumentsDelta: a })),
+    ]);
+    // Thinking still counts toward the reasoning tokens it is read for.
+    expect(parts.at(-1)).toMatchObject({ type: 'usage', usage: { reasoning: Math.ceil(thinking.join('').length / 4) } });
+    // 10 other events, two deltas of each kind to learn it, and the three strings with escapes (' "42"\n',
+    // 'uery":' when it confirms the tool shape, '"cats"'), each parsed alone: 19 of 33.
+    expect(parses).toBe(10 + 3 * 2 + 3);
+  });
+
+  it("lets the block's state decide for a delta read by shape: a thinking delta after its block stopped is malformed", async () => {
+    const events = sse(
+      start,
+      { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } },
+      ...['a', 'b', 'c'].map((t) => delta(0, { type: 'thinking_delta', thinking: t })),
+      { type: 'content_block_stop', index: 0 },
+      delta(0, { type: 'thinking_delta', thinking: 'd' }),
+    );
+    await expect(collect(events)).rejects.toMatchObject({ kind: 'bad_upstream_response' });
   });
 });
 
