@@ -61,8 +61,7 @@ export class SseParser {
         const line = buffer.slice(valueStart, end);
         this.data = this.data === undefined ? line : `${this.data}\n${line}`;
         if (this.data.length > MAX_LINE_CHARS) throw tooLong();
-      }
-      else if (fieldEnd - lineStart === 5 && buffer.startsWith('event', lineStart)) this.event = buffer.slice(valueStart, end);
+      } else if (fieldEnd - lineStart === 5 && buffer.startsWith('event', lineStart)) this.event = buffer.slice(valueStart, end);
     }
     this.buffer = start === 0 ? buffer : buffer.slice(start);
     if (this.buffer.length > MAX_LINE_CHARS) throw tooLong();
