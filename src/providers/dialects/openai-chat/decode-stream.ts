@@ -3,6 +3,7 @@ import type { ReadyIterator } from '../../../core/ready.js';
 import type { JsonObject, StreamPart, Warning } from '../../../core/types.js';
 import { SseParser, takeSseBody, type SseEvent } from '../../sse.js';
 import { StringSlot } from '../../string-slot.js';
+import { withoutObfuscation } from './obfuscation.js';
 import { decodeUsage } from './usage.js';
 import { REASONING_PROVIDER, reasoningOf } from './decode-response.js';
 import { mapFinishReason } from './finish-reason.js';
@@ -156,7 +157,9 @@ class ChunkDecoder {
       this.done = true;
       return;
     }
-    if (this.slots !== undefined && this.readSlots(data, out)) return;
+    // OpenAI pads every chunk with a random `obfuscation` member; the shapes are learned without it.
+    const shaped = this.started ? withoutObfuscation(data) : data;
+    if (this.slots !== undefined && this.readSlots(shaped, out)) return;
     const provider = this.provider;
     let chunk: Record<string, unknown>;
     try {
@@ -189,7 +192,7 @@ class ChunkDecoder {
       if (usage) out.push({ type: 'usage', usage, raw: chunk.usage as JsonObject });
     }
     // A chunk whose only effect was one token's part (no refusal to accumulate) teaches its shape.
-    if (learning && out.length === before + 1 && typeof delta?.refusal !== 'string') this.learn(data, out[before] as StreamPart);
+    if (learning && out.length === before + 1 && typeof delta?.refusal !== 'string') this.learn(shaped, out[before] as StreamPart);
   }
 
   /** The part of a chunk of a learned shape, if `data` is one; false: parse it. */

@@ -269,6 +269,22 @@ describe('decodeChatStream on a run of chunks that differ only in their token', 
     expect(parses).toBeLessThan(1 + reasoning.length + 1 + args.length + 1);
   });
 
+  it("reads OpenAI's chunks by shape too, each padded with a random obfuscation member", async () => {
+    const words = ['It', ' was', ' a', ' dark', ' and', ' stormy', ' night'];
+    const padded = (delta: Record<string, unknown>, i: number, finish: string | null = null): SseEvent =>
+      data({ id: 'chatcmpl-9', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o', service_tier: 'default', system_fingerprint: 'fp_1', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], obfuscation: 'xK9'.repeat(i % 4) });
+    const { parts, parses } = await decodeCounting([
+      padded({ role: 'assistant', content: '', refusal: null }, 0),
+      ...words.map((w, i) => padded({ content: w }, i + 1)),
+      data('{"id":"chatcmpl-9","object":"chat.completion.chunk","created":1,"model":"gpt-4o","service_tier":"default","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"content":" again"},"logprobs":null,"finish_reason":null}],"obfuscation":"a\\"b"}'),
+      padded({}, 9, 'stop'),
+      data('[DONE]'),
+    ]);
+    expect(parts).toEqual([{ type: 'start', id: 'chatcmpl-9', model: 'gpt-4o' }, ...[...words, ' again'].map((delta) => ({ type: 'text', delta })), { type: 'finish', finishReason: 'stop' }]);
+    // The role chunk, two to learn, the one whose padding has an escape, the finish chunk.
+    expect(parses).toBe(5);
+  });
+
   it('parses any chunk that departs from the learned shape: a finish, a refusal, usage, another choice', async () => {
     const { parts } = await decodeCounting([
       chunk({ role: 'assistant', content: '' }),
