@@ -17,8 +17,8 @@ export class Utf8Chunks {
       this.carry = undefined;
     }
     const end = completeEnd(bytes);
-    // A copy: the transport may reuse the chunk's memory once this returns.
-    if (end < bytes.length) this.carry = bytes.slice(end);
+    // A copy (Buffer#slice would be a view): the transport may reuse the chunk's memory once this returns.
+    if (end < bytes.length) this.carry = Uint8Array.prototype.slice.call(bytes, end);
     return asBuffer(bytes).toString('utf8', 0, end);
   }
 
