@@ -66,13 +66,7 @@ function fits(data: string, prefix: string, suffix: string): boolean {
 function stringToken(data: string, start: number, end: number): string | undefined {
   const last = end - 1;
   if (data.charCodeAt(start) !== 34 || data.charCodeAt(last) !== 34 || last === start) return undefined;
-  let i = start + 1;
-  for (; i < last; i++) {
-    const c = data.charCodeAt(i);
-    // A quote, a backslash or a raw control character: let JSON.parse decide.
-    if (c === 34 || c === 92 || c < 32) break;
-  }
-  if (i === last) return data.slice(start + 1, last);
+  if (isPlainStringBody(data, start + 1, last)) return data.slice(start + 1, last);
   let value: unknown;
   try {
     value = JSON.parse(data.slice(start, end));
@@ -80,4 +74,16 @@ function stringToken(data: string, start: number, end: number): string | undefin
     return undefined;
   }
   return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Whether `data[start, end)` holds no quote, backslash or raw control character: between two quotes it
+ * is then one JSON string whose value is that text as is. Anything else is for JSON.parse to decide.
+ */
+export function isPlainStringBody(data: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = data.charCodeAt(i);
+    if (c === 34 || c === 92 || c < 32) return false;
+  }
+  return true;
 }

@@ -1,3 +1,5 @@
+import { isPlainStringBody } from '../../string-slot.js';
+
 const MEMBER = ',"obfuscation":"';
 
 /**
@@ -12,10 +14,5 @@ export function withoutObfuscation(data: string): string {
   const end = data.length - 2;
   if (end < MEMBER.length || data.charCodeAt(end + 1) !== 125 /* } */ || data.charCodeAt(end) !== 34 /* " */) return data;
   const at = data.lastIndexOf(MEMBER, end - 1);
-  if (at === -1) return data;
-  for (let i = at + MEMBER.length; i < end; i++) {
-    const c = data.charCodeAt(i);
-    if (c === 34 || c === 92 || c < 32) return data;
-  }
-  return `${data.slice(0, at)}}`;
+  return at !== -1 && isPlainStringBody(data, at + MEMBER.length, end) ? `${data.slice(0, at)}}` : data;
 }
