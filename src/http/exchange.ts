@@ -32,6 +32,18 @@ export interface HttpRequest {
   readonly signal: CancelSignal;
   /** The client's address as the platform reports it, for logs only. */
   readonly remoteAddress?: string | undefined;
+  /**
+   * Runs `task` once the answer has been handed to the platform (written whole, ended, or the client
+   * gone), so what a request leaves for afterwards (its access log line, its span's end) is not part
+   * of its latency. A runtime without that moment leaves this out and the handler runs the task before
+   * it answers: a serverless invocation may be frozen as soon as it returns.
+   */
+  afterAnswer?(task: AfterAnswer): void;
+}
+
+/** What a request leaves for after its answer. */
+export interface AfterAnswer {
+  answered(): void;
 }
 
 /**

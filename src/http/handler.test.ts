@@ -6,7 +6,7 @@ import { silentLogger } from '../core/logger.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
-import { isBodyStream, type HttpHandler, type HttpRequest, type HttpResponse } from './exchange.js';
+import { isBodyStream, type AfterAnswer, type HttpHandler, type HttpRequest, type HttpResponse } from './exchange.js';
 import { createHttpHandler } from './handler.js';
 import { jsonResponse } from './respond.js';
 import type { Route } from './route.js';
@@ -99,6 +99,21 @@ describe('the runtime-neutral handler, without node:http', () => {
     expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ status: 200, path: '/v1/chat/completions', deployment: 'sim-a' });
+  });
+
+  it("leaves the access line for after the answer when the runtime says when that is (afterAnswer)", async () => {
+    lines.length = 0;
+    const later: AfterAnswer[] = [];
+    const answer = await handle({ ...req('GET', '/v1/echo', undefined, {}, 'q=x'), afterAnswer: (task) => later.push(task) });
+    expect(answer.status).toBe(200);
+    expect(lines).toEqual([]);
+    expect(later).toHaveLength(1);
+    later[0]?.answered();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ status: 200, path: '/v1/echo' });
+    // Without it (a serverless invocation may be frozen once it returns) the line is written before answering.
+    await handle(req('GET', '/v1/echo'));
+    expect(lines).toHaveLength(2);
   });
 
   it('answers readiness with 503 draining while the runtime drains', async () => {

@@ -6,7 +6,7 @@ import type { Gateway, ServedBy } from '../gateway/gateway.js';
 import { INGRESSES } from '../ingress/index.js';
 import { createAuthenticator, NOBODY, type Caller } from './auth.js';
 import { readBody } from './body.js';
-import { isBodyStream, type HeaderMap, type HttpHandler, type HttpRequest, type HttpResponse } from './exchange.js';
+import { isBodyStream, type AfterAnswer, type HeaderMap, type HttpHandler, type HttpRequest, type HttpResponse } from './exchange.js';
 import { errorChain, errorResponse, exposesUpstream, jsonResponse } from './respond.js';
 import type { CostFn, Ingress, RequestSpan, Route, RouteContext, StartSpan } from './route.js';
 import { NO_PARAMS, RouteTable, type Entry } from './route-table.js';
@@ -41,6 +41,7 @@ export interface HandlerOptions {
 interface Shared {
   gateway: Gateway;
   costOf: CostFn | undefined;
+  logger: Logger;
   accessLog: Logger;
   bodyLimit: number;
   bodyTimeoutMs: number;
@@ -50,7 +51,7 @@ interface Shared {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** One request's context; a class so every request shares one shape and one lazy `query` getter. */
-class RequestContext implements RouteContext {
+class RequestContext implements RouteContext, AfterAnswer {
   caller: Caller = NOBODY;
   servedBy: ServedBy | undefined = undefined;
   params: Readonly<Record<string, string>> = NO_PARAMS;
@@ -59,6 +60,7 @@ class RequestContext implements RouteContext {
   private parsedQuery: URLSearchParams | undefined;
   private bodyRead: Promise<Uint8Array> | undefined;
   private readonly started = performance.now();
+  private status = 0;
 
   constructor(
     readonly request: HttpRequest,
@@ -90,8 +92,27 @@ class RequestContext implements RouteContext {
     return this.shared.beforeAnswer?.();
   }
 
-  /** The request is over (its answer, or its stream, has ended): the access log line and the span's end. */
+  /**
+   * The request is over (its answer decided, or its stream ended): its access log line and its span's
+   * end follow once the runtime has sent the answer, where it can tell (`HttpRequest.afterAnswer`).
+   */
   finish(status: number): void {
+    this.status = status;
+    if (this.request.afterAnswer) this.request.afterAnswer(this);
+    else this.answered();
+  }
+
+  /** The access log line and the span's end. Never throws: the runtime may call it from an event listener. */
+  answered(): void {
+    try {
+      this.record();
+    } catch (err) {
+      this.shared.logger.error({ requestId: this.requestId, err: errorChain(err) }, 'access log or span failed');
+    }
+  }
+
+  private record(): void {
+    const status = this.status;
     const id = this.request.headers['x-request-id'];
     const s = this.servedBy;
     this.span?.end(status, s, this.errorKind);
@@ -159,6 +180,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
   const shared: Shared = {
     gateway,
     costOf: options.costOf,
+    logger,
     accessLog: options.accessLogger ?? logger,
     bodyLimit: gateway.config.server.body_limit_bytes,
     bodyTimeoutMs: gateway.config.server.body_timeout_ms,

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { CancelSignal } from '../../core/cancel.js';
 import { GatewayError } from '../../core/errors.js';
 import { tooLarge } from '../../http/body.js';
-import type { HeaderMap, HttpRequest } from '../../http/exchange.js';
+import type { AfterAnswer, HeaderMap, HttpRequest } from '../../http/exchange.js';
 
 /**
  * A node:http request as the handler's exchange. Node already lower-cases header names; the body is
@@ -13,6 +13,8 @@ export class NodeRequest implements HttpRequest {
   readonly path: string;
   readonly query: string;
   readonly headers: HeaderMap;
+  private after: AfterAnswer | undefined = undefined;
+  private over = false;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -25,6 +27,20 @@ export class NodeRequest implements HttpRequest {
     this.query = q === -1 ? '' : url.slice(q + 1);
     // Only set-cookie is ever an array in Node's typings, and no client request carries it to us.
     this.headers = req.headers as HeaderMap;
+  }
+
+  /** Runs `task` once `answered()` is called: at once when it has been already. */
+  afterAnswer(task: AfterAnswer): void {
+    if (this.over) task.answered();
+    else this.after = task;
+  }
+
+  /** The response has closed (written and ended, or the connection gone): runs what waited for it. */
+  answered(): void {
+    this.over = true;
+    const task = this.after;
+    this.after = undefined;
+    task?.answered();
   }
 
   /**

@@ -1,4 +1,4 @@
-import { createServer as createHttp, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
@@ -8,7 +8,9 @@ import type { ConfigInput } from '../../config/schema.js';
 import { createGateway } from '../../gateway/gateway.js';
 import { startOpenAISim } from '../../sim/openai/index.js';
 import type { SimServer } from '../../sim/server.js';
-import { startServer, type RunningServer } from './server.js';
+import type { Logger } from '../../core/logger.js';
+import { silentLogger } from '../../core/logger.js';
+import { createHttpServer, startServer, type RunningServer } from './server.js';
 
 function configFor(sim: SimServer, extra: Partial<ConfigInput> = {}): ConfigInput {
   return {
@@ -448,5 +450,66 @@ describe('failures of the gateway itself while relaying a stream', () => {
     expect(outcomes).toEqual(['error']);
     await server.shutdown(100);
     await sim.close();
+  });
+});
+
+describe('the access log line, written once the answer is out', () => {
+  let sim: SimServer;
+  let server: Server & { draining: boolean; inFlight: number };
+  let url: string;
+  let res: ServerResponse | undefined;
+  /** Each access line with whether the response had been ended when it was written. */
+  const lines: Array<{ status: unknown; ended: boolean | undefined }> = [];
+  const accessLogger: Logger = { ...silentLogger, info: (obj) => lines.push({ status: (obj as { status?: unknown }).status, ended: res?.writableEnded }) };
+
+  beforeAll(async () => {
+    sim = await startOpenAISim();
+    const parsed = parseConfig(configFor(sim), {});
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    server = createHttpServer(createGateway(parsed.config), { accessLogger });
+    server.on('request', (_req: IncomingMessage, r: ServerResponse) => (res = r));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    await sim.close();
+  });
+
+  const chat = (extra: Record<string, unknown> = {}) =>
+    request(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }], ...extra }) });
+
+  it('after a whole answer and after a stream has ended, not before: the log is not part of the latency', async () => {
+    lines.length = 0;
+    await (await chat()).body.dump();
+    await (await chat({ stream: true })).body.text();
+    const bad = await request(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model":' });
+    await bad.body.dump();
+    expect(lines).toEqual([
+      { status: 200, ended: true },
+      { status: 200, ended: true },
+      { status: 400, ended: true },
+    ]);
+  });
+
+  it('once for a request whose client left before its answer', async () => {
+    lines.length = 0;
+    sim.faults.add({ latency_ms: 300, count: 1 });
+    const controller = new AbortController();
+    const pending = request(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }),
+    }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    controller.abort();
+    await pending;
+    for (let i = 0; i < 40 && lines.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(lines).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(lines).toHaveLength(1);
   });
 });

@@ -64,12 +64,16 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
     state.inFlight += 1;
     // A Canceller, not an AbortController: an AbortSignal is an EventTarget, ~11 µs to build and listen to.
     const controller = new Canceller();
+    const request = new NodeRequest(req, controller.signal);
+    // 'close' follows the answer's last write (or the connection's end): the access log line and the
+    // span's end run then, outside the request's latency.
     res.once('close', () => {
       state.inFlight -= 1;
       if (!res.writableFinished) controller.abort(new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));
+      request.answered();
     });
     if (state.draining) res.setHeader('connection', 'close');
-    void serve(handle, new NodeRequest(req, controller.signal), res, stallMs);
+    void serve(handle, request, res, stallMs);
   });
   server.maxConnections = cfg.max_connections;
   server.on('clientError', answerClientError);
