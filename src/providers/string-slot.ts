@@ -87,3 +87,67 @@ export function isPlainStringBody(data: string, start: number, end: number): boo
   }
   return true;
 }
+
+/** What `StringSlots.read` found: the shape's sample and the string in its slot. */
+export interface SlotHit<S> {
+  readonly sample: S;
+  readonly value: string;
+}
+
+/**
+ * The shapes one stream learns, a StringSlot each, told apart by a sample of what they decode to (a
+ * part kind, a block index): text, reasoning and a tool's arguments cover nearly every chunk, so a
+ * handful are kept, the first come.
+ */
+export class StringSlots<S> {
+  private readonly slots: Array<{ readonly sample: S; readonly strings: StringSlot }> = [];
+  /** Reused by every read: a hit is consumed at once, so reading allocates nothing. */
+  private readonly hit: { sample: S | undefined; value: string } = { sample: undefined, value: '' };
+
+  constructor(
+    private readonly max: number,
+    private readonly same: (a: S, b: S) => boolean,
+  ) {}
+
+  /** The learned shape `data` has and the string in its slot, valid until the next read; undefined: parse `data`. */
+  read(data: string): SlotHit<S> | undefined {
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i] as (typeof slots)[number];
+      const value = slot.strings.read(data);
+      if (value === undefined) continue;
+      this.hit.sample = slot.sample;
+      this.hit.value = value;
+      return this.hit as SlotHit<S>;
+    }
+    return undefined;
+  }
+
+  /** Tells the shape of `sample`'s kind that `data`, parsed the usual way, decoded to `sample` alone, carrying `value`. */
+  learn(data: string, sample: S, value: string): void {
+    let slot = this.slots.find((s) => this.same(s.sample, sample));
+    if (!slot) {
+      if (this.slots.length === this.max) return;
+      slot = { sample, strings: new StringSlot() };
+      this.slots.push(slot);
+    }
+    slot.strings.learn(data, value);
+  }
+}
+
+/**
+ * `data`, one JSON object's text, without its last member when that member is `member` (`,"name":"`)
+ * with a plain string value closing the object; `data` itself otherwise. Providers pad each stream
+ * chunk with random characters against length side channels (OpenAI's `obfuscation`, Bedrock's
+ * `p`); nothing reads them, and without them a stream's chunks keep one shape for StringSlot. Only a
+ * member that closes the object is taken, and only when its value has no quote, backslash or control
+ * character: the `"` after the comma then starts a key (a string there could only be followed by
+ * `:`), its value is one string, and the last `}` closes the object itself, so the rest parses as the
+ * whole would, that member aside.
+ */
+export function withoutPadding(data: string, member: string): string {
+  const end = data.length - 2;
+  if (end < member.length || data.charCodeAt(end + 1) !== 125 /* } */ || data.charCodeAt(end) !== 34 /* " */) return data;
+  const at = data.lastIndexOf(member, end - 1);
+  return at !== -1 && isPlainStringBody(data, at + member.length, end) ? `${data.slice(0, at)}}` : data;
+}

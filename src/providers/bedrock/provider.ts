@@ -11,7 +11,6 @@ import {
   decodeCohereResponse,
   decodeConverseResponse,
   decodeConverseStream,
-  decodeEventStream,
   decodeTitanResponse,
   embeddingFamily,
   encodeCohereRequest,
@@ -102,7 +101,7 @@ export class BedrockProvider implements Provider {
     const warnings: Warning[] = [];
     const res = await sendUpstream(this.agent, await this.request('converse-stream', this.encode(request, warnings), EVENT_STREAM, ctx), TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapBedrockError);
-    return decodeConverseStream(decodeEventStream(res.body, TYPE), TYPE, this.deployment.model, warnings);
+    return decodeConverseStream(res.body, TYPE, this.deployment.model, warnings);
   }
 
   /**

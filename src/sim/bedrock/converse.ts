@@ -4,7 +4,7 @@ import type { Fault } from '../faults.js';
 import { sendJson, streamWithFaults } from '../server.js';
 import { thinkingTurnProblem, type TurnShape } from '../anthropic/validate.js';
 import { requestId } from './errors.js';
-import { corruptFrame, eventFrame, exceptionFrame } from './eventstream.js';
+import { corruptFrame, eventFrame, exceptionFrame, withPadding } from './eventstream.js';
 
 type Block = Record<string, unknown>;
 
@@ -175,7 +175,7 @@ function streamExceptionType(error: string | undefined): string {
 export async function converseStream(res: ServerResponse, input: ConverseInput, fault: Fault, startedAt: number): Promise<void> {
   const { answer, stopReason } = answerFor(input, fault);
   res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': requestId() });
-  res.write(eventFrame('messageStart', { role: 'assistant' }));
+  res.write(eventFrame('messageStart', withPadding({ role: 'assistant' })));
   if (fault.malformed) {
     res.end(corruptFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'broken' } }));
     return;
@@ -183,8 +183,8 @@ export async function converseStream(res: ServerResponse, input: ConverseInput, 
   // Reasoning comes first, as its own content block: text deltas, then the signature.
   let index = 0;
   if (answer.reasoning) {
-    for (const text of answer.reasoning) res.write(eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text } } }));
-    res.write(eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { signature: signatureOf(answer.reasoning) } } }));
+    for (const text of answer.reasoning) res.write(eventFrame('contentBlockDelta', withPadding({ contentBlockIndex: 0, delta: { reasoningContent: { text } } })));
+    res.write(eventFrame('contentBlockDelta', withPadding({ contentBlockIndex: 0, delta: { reasoningContent: { signature: signatureOf(answer.reasoning) } } })));
     res.write(eventFrame('contentBlockStop', { contentBlockIndex: 0 }));
     index = 1;
   }
@@ -196,7 +196,7 @@ export async function converseStream(res: ServerResponse, input: ConverseInput, 
     fault,
     res,
     (piece) => {
-      res.write(eventFrame('contentBlockDelta', { contentBlockIndex: index, delta: tool ? { toolUse: { input: piece } } : { text: piece } }));
+      res.write(eventFrame('contentBlockDelta', withPadding({ contentBlockIndex: index, delta: tool ? { toolUse: { input: piece } } : { text: piece } })));
     },
     () => {
       const type = streamExceptionType(fault.error);

@@ -1,4 +1,4 @@
-import { StringSlot } from '../../string-slot.js';
+import { StringSlots } from '../../string-slot.js';
 
 type Json = Record<string, unknown>;
 
@@ -12,8 +12,9 @@ const MAX_SHAPES = 4;
 interface Shape {
   readonly type: DeltaType;
   readonly index: number;
-  readonly strings: StringSlot;
 }
+
+const sameShape = (a: Shape, b: Shape): boolean => a.type === b.type && a.index === b.index;
 
 const isDeltaType = (type: unknown): type is DeltaType => type === 'text_delta' || type === 'thinking_delta' || type === 'input_json_delta';
 
@@ -24,17 +25,12 @@ const isDeltaType = (type: unknown): type is DeltaType => type === 'text_delta' 
  * code, with the block's state as it is then.
  */
 export class DeltaShapes {
-  private readonly shapes: Shape[] = [];
+  private readonly slots = new StringSlots<Shape>(MAX_SHAPES, sameShape);
 
   /** The event `data` stands for when it has a learned shape; undefined: parse it. */
   read(data: string): Json | undefined {
-    const shapes = this.shapes;
-    for (let i = 0; i < shapes.length; i++) {
-      const shape = shapes[i] as Shape;
-      const value = shape.strings.read(data);
-      if (value !== undefined) return { type: 'content_block_delta', index: shape.index, delta: deltaOf(shape.type, value) };
-    }
-    return undefined;
+    const hit = this.slots.read(data);
+    return hit === undefined ? undefined : { type: 'content_block_delta', index: hit.sample.index, delta: deltaOf(hit.sample.type, hit.value) };
   }
 
   /** Told of every event parsed the usual way (`event` is the parse of `data`). */
@@ -44,14 +40,7 @@ export class DeltaShapes {
     if (delta === null || typeof delta !== 'object' || !isDeltaType(delta.type)) return;
     const type = delta.type;
     const value = delta[FIELDS[type]];
-    if (typeof value !== 'string') return;
-    let shape = this.shapes.find((s) => s.type === type && s.index === event.index);
-    if (!shape) {
-      if (this.shapes.length === MAX_SHAPES) return;
-      shape = { type, index: event.index, strings: new StringSlot() };
-      this.shapes.push(shape);
-    }
-    shape.strings.learn(data, value);
+    if (typeof value === 'string') this.slots.learn(data, { type, index: event.index }, value);
   }
 }
 

@@ -1,6 +1,8 @@
 import { GatewayError } from '../../../core/errors.js';
 import type { JsonObject, StreamPart, Warning } from '../../../core/types.js';
-import { headerValue, type EventStreamMessage } from './event-stream.js';
+import { PartStream, type ReadDecoder } from '../../part-stream.js';
+import { ConverseDeltaShapes } from './delta-shapes.js';
+import { EventStreamParser, type EventStreamMessage } from './event-stream.js';
 import { BEDROCK_NAMESPACE } from './decode-response.js';
 import { mapStopReason } from './finish-reason.js';
 import { mapStreamErrorFrame, mapStreamException } from './map-error.js';
@@ -8,11 +10,9 @@ import { reasoningProviderFor } from './model-family.js';
 import { decodeBedrockUsage } from './usage.js';
 import { withReasoningTokens } from '../../../core/estimate.js';
 
-const utf8 = new TextDecoder();
-
-function payloadOf(message: EventStreamMessage, provider: string): Record<string, unknown> {
+function parsePayload(message: EventStreamMessage, provider: string): Record<string, unknown> {
   try {
-    const parsed: unknown = JSON.parse(utf8.decode(message.body));
+    const parsed: unknown = JSON.parse(message.payload);
     if (parsed !== null && typeof parsed === 'object') return parsed as Record<string, unknown>;
   } catch {
     // Falls through to the malformed error below.
@@ -29,82 +29,111 @@ function reasoningDelta(delta: { text?: unknown; signature?: unknown; redactedCo
 }
 
 /**
- * ConverseStream events to canonical parts, emitted as they arrive: messageStart (the start part,
- * carrying the encoder's `warnings`), contentBlockStart (a tool call's id and name), contentBlockDelta
- * (text, tool-input JSON pieces, reasoning: named `anthropic` for Claude models), messageStop (the
- * finish reason), metadata (usage with its raw numbers, metrics). Exception frames become errors; a
- * stream that ends before messageStop is a truncation, never a clean end.
+ * A ConverseStream body (`application/vnd.amazon.eventstream`) to canonical parts, emitted as frames
+ * arrive, a whole upstream read at a time: messageStart (the start part, carrying the encoder's
+ * `warnings`), contentBlockStart (a tool call's id and name), contentBlockDelta (text, tool-input JSON
+ * pieces, reasoning: named `anthropic` for Claude models), messageStop (the finish reason), metadata
+ * (usage with its raw numbers, metrics). Exception frames become errors; a stream that ends before
+ * messageStop is a truncation, never a clean end.
  */
-export async function* decodeConverseStream(
-  messages: AsyncIterable<EventStreamMessage>,
-  provider: string,
-  model: string,
-  warnings?: readonly Warning[],
-): AsyncGenerator<StreamPart> {
-  const reasoningProvider = reasoningProviderFor(model);
-  // Content block index -> canonical tool-call index (tool calls are numbered among themselves).
-  const toolIndex = new Map<number, number>();
-  let stopped = false;
-  // Bedrock counts thinking in outputTokens without saying how much: counted from the text.
-  let reasoningChars = 0;
-  for await (const message of messages) {
-    const messageType = headerValue(message, ':message-type');
-    if (messageType === 'exception') {
-      throw mapStreamException(headerValue(message, ':exception-type') ?? '', payloadOf(message, provider), provider);
+export function decodeConverseStream(body: AsyncIterable<Uint8Array>, provider: string, model: string, warnings?: readonly Warning[]): AsyncIterableIterator<StreamPart> {
+  return new PartStream(body[Symbol.asyncIterator](), new ConverseReads(provider, model, warnings));
+}
+
+/** The event-stream framing and the Converse event decoder fused, with the stream's state. */
+class ConverseReads implements ReadDecoder {
+  private readonly frames: EventStreamParser;
+  private readonly shapes = new ConverseDeltaShapes();
+  private readonly reasoningProvider: string;
+  /** Content block index -> canonical tool-call index (tool calls are numbered among themselves). */
+  private readonly toolIndex = new Map<number, number>();
+  private stopped = false;
+  /** Bedrock counts thinking in outputTokens without saying how much: counted from the text. */
+  private reasoningChars = 0;
+
+  constructor(
+    private readonly provider: string,
+    model: string,
+    private readonly warnings: readonly Warning[] | undefined,
+  ) {
+    this.frames = new EventStreamParser(provider);
+    this.reasoningProvider = reasoningProviderFor(model);
+  }
+
+  push(chunk: Uint8Array, out: StreamPart[]): void {
+    const messages = this.frames.push(chunk);
+    for (let i = 0; i < messages.length; i++) this.decode(messages[i] as EventStreamMessage, out);
+  }
+
+  end(): void {
+    this.frames.end();
+    if (!this.stopped) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before completion.`, provider: this.provider });
+  }
+
+  private decode(message: EventStreamMessage, out: StreamPart[]): void {
+    const provider = this.provider;
+    if (message.messageType === 'exception') throw mapStreamException(message.exceptionType ?? '', parsePayload(message, provider), provider);
+    if (message.messageType === 'error') throw mapStreamErrorFrame(message.errorCode, message.errorMessage, provider);
+    if (message.eventType === 'contentBlockDelta') {
+      // Token after token: read by shape once learned (no JSON.parse), else parsed and learned from.
+      const shaped = this.shapes.shapeOf(message.payload);
+      let event = this.shapes.read(shaped);
+      if (event === undefined) {
+        event = parsePayload(message, provider);
+        this.shapes.learn(shaped, event);
+      }
+      this.delta(event, out);
+      return;
     }
-    if (messageType === 'error') throw mapStreamErrorFrame(headerValue(message, ':error-code'), headerValue(message, ':error-message'), provider);
-    const event = payloadOf(message, provider);
-    switch (headerValue(message, ':event-type')) {
+    const event = parsePayload(message, provider);
+    switch (message.eventType) {
       case 'messageStart':
-        yield warnings && warnings.length > 0 ? { type: 'start', warnings: [...warnings] } : { type: 'start' };
+        out.push(this.warnings && this.warnings.length > 0 ? { type: 'start', warnings: [...this.warnings] } : { type: 'start' });
         break;
       case 'contentBlockStart': {
         const start = (event.start ?? {}) as { toolUse?: { toolUseId?: unknown; name?: unknown } };
         if (start.toolUse) {
-          const index = toolIndex.size;
-          toolIndex.set(Number(event.contentBlockIndex ?? 0), index);
-          yield {
-            type: 'tool-call',
-            index,
-            id: typeof start.toolUse.toolUseId === 'string' ? start.toolUse.toolUseId : undefined,
-            name: typeof start.toolUse.name === 'string' ? start.toolUse.name : undefined,
-            argumentsDelta: '',
-          };
-        }
-        break;
-      }
-      case 'contentBlockDelta': {
-        const delta = (event.delta ?? {}) as { text?: unknown; toolUse?: { input?: unknown }; reasoningContent?: { text?: unknown; signature?: unknown; redactedContent?: unknown } };
-        if (typeof delta.text === 'string') {
-          if (delta.text !== '') yield { type: 'text', delta: delta.text };
-        } else if (delta.toolUse) {
-          const index = toolIndex.get(Number(event.contentBlockIndex ?? 0)) ?? 0;
-          yield { type: 'tool-call', index, argumentsDelta: typeof delta.toolUse.input === 'string' ? delta.toolUse.input : '' };
-        } else if (delta.reasoningContent) {
-          const part = reasoningDelta(delta.reasoningContent, reasoningProvider);
-          if (part?.type === 'reasoning') reasoningChars += part.delta.length;
-          if (part) yield part;
+          const index = this.toolIndex.size;
+          this.toolIndex.set(Number(event.contentBlockIndex ?? 0), index);
+          const id = typeof start.toolUse.toolUseId === 'string' ? start.toolUse.toolUseId : undefined;
+          out.push({ type: 'tool-call', index, id, name: typeof start.toolUse.name === 'string' ? start.toolUse.name : undefined, argumentsDelta: '' });
         }
         break;
       }
       case 'messageStop':
-        stopped = true;
-        yield { type: 'finish', finishReason: mapStopReason(event.stopReason) };
-        if (typeof event.stopReason === 'string') yield { type: 'provider-metadata', namespace: BEDROCK_NAMESPACE, data: { stopReason: event.stopReason } };
+        this.stopped = true;
+        out.push({ type: 'finish', finishReason: mapStopReason(event.stopReason) });
+        if (typeof event.stopReason === 'string') out.push({ type: 'provider-metadata', namespace: BEDROCK_NAMESPACE, data: { stopReason: event.stopReason } });
         break;
-      case 'metadata': {
-        const usage = decodeBedrockUsage(event.usage);
-        if (usage) yield { type: 'usage', usage: withReasoningTokens(usage, reasoningChars), raw: event.usage as JsonObject };
-        const data: JsonObject = {};
-        if (event.metrics && typeof event.metrics === 'object') data.metrics = event.metrics as JsonObject;
-        if (event.trace && typeof event.trace === 'object') data.trace = event.trace as JsonObject;
-        if (Object.keys(data).length > 0) yield { type: 'provider-metadata', namespace: BEDROCK_NAMESPACE, data };
+      case 'metadata':
+        this.metadata(event, out);
         break;
-      }
       default:
         // contentBlockStop and events newer than this adapter carry nothing canonical.
         break;
     }
   }
-  if (!stopped) throw new GatewayError({ kind: 'network', message: `Upstream ${provider} stream ended before completion.`, provider });
+
+  private delta(event: Record<string, unknown>, out: StreamPart[]): void {
+    const delta = (event.delta ?? {}) as { text?: unknown; toolUse?: { input?: unknown }; reasoningContent?: { text?: unknown; signature?: unknown; redactedContent?: unknown } };
+    if (typeof delta.text === 'string') {
+      if (delta.text !== '') out.push({ type: 'text', delta: delta.text });
+    } else if (delta.toolUse) {
+      const index = this.toolIndex.get(Number(event.contentBlockIndex ?? 0)) ?? 0;
+      out.push({ type: 'tool-call', index, argumentsDelta: typeof delta.toolUse.input === 'string' ? delta.toolUse.input : '' });
+    } else if (delta.reasoningContent) {
+      const part = reasoningDelta(delta.reasoningContent, this.reasoningProvider);
+      if (part?.type === 'reasoning') this.reasoningChars += part.delta.length;
+      if (part) out.push(part);
+    }
+  }
+
+  private metadata(event: Record<string, unknown>, out: StreamPart[]): void {
+    const usage = decodeBedrockUsage(event.usage);
+    if (usage) out.push({ type: 'usage', usage: withReasoningTokens(usage, this.reasoningChars), raw: event.usage as JsonObject });
+    const data: JsonObject = {};
+    if (event.metrics && typeof event.metrics === 'object') data.metrics = event.metrics as JsonObject;
+    if (event.trace && typeof event.trace === 'object') data.trace = event.trace as JsonObject;
+    if (Object.keys(data).length > 0) out.push({ type: 'provider-metadata', namespace: BEDROCK_NAMESPACE, data });
+  }
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { GatewayError } from '../../../core/errors.js';
@@ -6,7 +6,6 @@ import type { StreamPart, Warning } from '../../../core/types.js';
 import { decodeConverseResponse } from './decode-response.js';
 import { encodeConverseRequest } from './encode-request.js';
 import { decodeConverseStream } from './decode-stream.js';
-import { decodeEventStream } from './event-stream.js';
 import { mapStopReason } from './finish-reason.js';
 import { mapBedrockError, mapStreamException } from './map-error.js';
 import { decodeBedrockUsage } from './usage.js';
@@ -35,7 +34,7 @@ const CLAUDE = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 
 async function parts(frames: Uint8Array[], size = 7, model = 'm', warnings?: Warning[]): Promise<StreamPart[]> {
   const out: StreamPart[] = [];
-  for await (const p of decodeConverseStream(decodeEventStream(chunked(frames, size), 'bedrock'), 'bedrock', model, warnings)) out.push(p);
+  for await (const p of decodeConverseStream(chunked(frames, size), 'bedrock', model, warnings)) out.push(p);
   return out;
 }
 
@@ -206,6 +205,49 @@ describe('bedrock-converse decoding', () => {
     ]);
   });
 
+  it("reads Bedrock's padded token deltas by shape, without JSON.parse, into the parts parsing gives", async () => {
+    // As Bedrock sends them: a `p` member last in messageStart and every contentBlockDelta, its length
+    // changing each time (aws/aws-sdk-js-v3#6919).
+    let n = 0;
+    const pad = (payload: Record<string, unknown>) => ({ ...payload, p: 'abcdefghijklmnopqrstuvwxyz0123456789'.slice(0, 1 + ((n += 7) % 36)) });
+    const reasoning = ['Let ', 'me ', 'think', ' "hard"\n'];
+    const text = ['Hel', 'lo ', 'wörld', '', ' ✓'];
+    const input = ['{"q":', ' "cats"', '}'];
+    const frames = [
+      event('messageStart', pad({ role: 'assistant' })),
+      ...reasoning.map((t) => event('contentBlockDelta', pad({ contentBlockIndex: 0, delta: { reasoningContent: { text: t } } }))),
+      event('contentBlockDelta', pad({ contentBlockIndex: 0, delta: { reasoningContent: { signature: 'sig' } } })),
+      event('contentBlockStop', { contentBlockIndex: 0 }),
+      ...text.map((t) => event('contentBlockDelta', pad({ contentBlockIndex: 1, delta: { text: t } }))),
+      event('contentBlockStop', { contentBlockIndex: 1 }),
+      event('contentBlockStart', { contentBlockIndex: 2, start: { toolUse: { toolUseId: 'tu1', name: 'lookup' } } }),
+      ...input.map((i) => event('contentBlockDelta', pad({ contentBlockIndex: 2, delta: { toolUse: { input: i } } }))),
+      event('contentBlockStop', { contentBlockIndex: 2 }),
+      event('messageStop', { stopReason: 'tool_use' }),
+      event('metadata', { usage: { inputTokens: 2, outputTokens: 9, totalTokens: 11 } }),
+    ];
+    const parse = vi.spyOn(JSON, 'parse');
+    let out: StreamPart[];
+    let parses: number;
+    try {
+      out = await parts(frames, 64, CLAUDE);
+      parses = parse.mock.calls.length;
+    } finally {
+      parse.mockRestore();
+    }
+    expect(out.filter((p) => p.type === 'reasoning' || p.type === 'text' || p.type === 'tool-call')).toEqual([
+      ...reasoning.map((d) => ({ type: 'reasoning', delta: d, provider: 'anthropic' })),
+      { type: 'reasoning', delta: '', signature: 'sig', provider: 'anthropic' },
+      ...text.filter((t) => t !== '').map((d) => ({ type: 'text', delta: d })),
+      { type: 'tool-call', index: 0, id: 'tu1', name: 'lookup', argumentsDelta: '' },
+      ...input.map((i) => ({ type: 'tool-call', index: 0, argumentsDelta: i })),
+    ]);
+    expect(out).toContainEqual(expect.objectContaining({ type: 'usage', usage: expect.objectContaining({ reasoning: Math.ceil(reasoning.join('').length / 4) }) }));
+    // 7 other events, the signature, two deltas of each kind to learn it, and the strings with escapes,
+    // each parsed alone (' "hard"\n', and ' "cats"' when it confirms the tool's shape): 16 of 21.
+    expect(parses).toBe(7 + 1 + 3 * 2 + 2);
+  });
+
   it('emits parts as frames arrive, before the stream ends', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
@@ -214,7 +256,7 @@ describe('bedrock-converse decoding', () => {
       await gate;
       yield event('messageStop', { stopReason: 'end_turn' });
     }
-    const it = decodeConverseStream(decodeEventStream(body(), 'bedrock'), 'bedrock', 'm');
+    const it = decodeConverseStream(body(), 'bedrock', 'm');
     expect((await it.next()).value).toEqual({ type: 'start' });
     expect((await it.next()).value).toEqual({ type: 'text', delta: 'early' });
     release();

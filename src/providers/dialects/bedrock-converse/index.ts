@@ -4,7 +4,6 @@ export { encodeCountTokensRequest, countTokensModelId } from './count-tokens.js'
 export { encodeConversation, documentName, type EncodedConversation } from './encode-messages.js';
 export { decodeConverseResponse, BEDROCK_NAMESPACE } from './decode-response.js';
 export { decodeConverseStream } from './decode-stream.js';
-export { decodeEventStream, headerValue, type EventStreamMessage } from './event-stream.js';
 export { mapBedrockError, mapStreamException } from './map-error.js';
 export { mapStopReason } from './finish-reason.js';
 export { decodeBedrockUsage } from './usage.js';

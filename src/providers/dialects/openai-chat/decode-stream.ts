@@ -1,8 +1,8 @@
 import { GatewayError } from '../../../core/errors.js';
-import type { ReadyIterator } from '../../../core/ready.js';
 import type { JsonObject, StreamPart, Warning } from '../../../core/types.js';
+import { PartStream, type ReadDecoder } from '../../part-stream.js';
 import { SseParser, takeSseBody, type SseEvent } from '../../sse.js';
-import { StringSlot } from '../../string-slot.js';
+import { StringSlots } from '../../string-slot.js';
 import { withoutObfuscation } from './obfuscation.js';
 import { decodeUsage } from './usage.js';
 import { REASONING_PROVIDER, reasoningOf } from './decode-response.js';
@@ -19,7 +19,7 @@ export function decodeChatStream(events: AsyncIterable<SseEvent>, provider: stri
   const state = new ChunkDecoder(provider, warnings);
   // Fused with the SSE parser when the events come straight from a body: one upstream read becomes
   // its parts without an async hop per event or per part.
-  return body ? new ChatPartStream(body[Symbol.asyncIterator](), state) : decodeEvents(events, state);
+  return body ? new PartStream(body[Symbol.asyncIterator](), new ChatReads(state)) : decodeEvents(events, state);
 }
 
 async function* decodeEvents(events: AsyncIterable<SseEvent>, state: ChunkDecoder): AsyncGenerator<StreamPart> {
@@ -33,88 +33,21 @@ async function* decodeEvents(events: AsyncIterable<SseEvent>, state: ChunkDecode
   state.finish();
 }
 
-/**
- * Parts decoded a whole upstream read at a time and handed out from a queue. An error found mid-read
- * is raised after the parts before it, as an event-by-event decoder would. Reads on to the end of the
- * body after [DONE]: leaving early aborts the exchange and closes its connection.
- */
-class ChatPartStream implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPart> {
+/** The SSE framing and the chunk decoder fused: one upstream read to its parts in one call. */
+class ChatReads implements ReadDecoder {
   private readonly parser = new SseParser();
-  private readonly queue: StreamPart[] = [];
-  private at = 0;
-  private failure: unknown;
-  private ended = false;
 
-  constructor(
-    private readonly body: AsyncIterator<Uint8Array>,
-    private readonly state: ChunkDecoder,
-  ) {}
+  constructor(private readonly state: ChunkDecoder) {}
 
-  [Symbol.asyncIterator](): this {
-    return this;
+  push(chunk: Uint8Array, out: StreamPart[]): void {
+    const events = this.parser.push(chunk);
+    for (let i = 0; i < events.length; i++) this.state.decode((events[i] as SseEvent).data, out);
   }
 
-  next(): Promise<IteratorResult<StreamPart>> {
-    if (this.at < this.queue.length) return Promise.resolve({ done: false, value: this.queue[this.at++] as StreamPart });
-    return this.refill();
-  }
-
-  /** The next part of the last read, if any is left; a failure found in that read waits for `next()`. */
-  takeReady(): StreamPart | undefined {
-    return this.at < this.queue.length ? this.queue[this.at++] : undefined;
-  }
-
-  async return(): Promise<IteratorResult<StreamPart>> {
-    this.failure = undefined;
-    if (!this.ended) {
-      this.ended = true;
-      this.queue.length = 0;
-      this.at = 0;
-      await this.body.return?.();
-    }
-    return { done: true, value: undefined };
-  }
-
-  private async refill(): Promise<IteratorResult<StreamPart>> {
-    for (;;) {
-      if (this.failure !== undefined) {
-        const failure = this.failure;
-        this.failure = undefined;
-        this.ended = true;
-        // As a for-await loop would on a throw: release the body (the exchange is aborted).
-        await this.body.return?.().catch(() => undefined);
-        throw failure;
-      }
-      if (this.ended) return { done: true, value: undefined };
-      let read: IteratorResult<Uint8Array>;
-      try {
-        read = await this.body.next();
-      } catch (err) {
-        this.ended = true;
-        throw err;
-      }
-      if (this.ended) return { done: true, value: undefined };
-      this.queue.length = 0;
-      this.at = 0;
-      try {
-        if (read.done) {
-          this.ended = true;
-          const last = this.parser.end();
-          if (last) this.take(last.data);
-          this.state.finish();
-        } else {
-          const evs = this.parser.push(read.value);
-          for (let i = 0; i < evs.length; i++) this.take((evs[i] as SseEvent).data);
-        }
-      } catch (err) {
-        this.failure = err;
-      }
-      if (this.queue.length > 0) return { done: false, value: this.queue[this.at++] as StreamPart };
-    }
-  }
-
-  private take(data: string): void {
-    this.state.decode(data, this.queue);
+  end(out: StreamPart[]): void {
+    const last = this.parser.end();
+    if (last) this.state.decode(last.data, out);
+    this.state.finish();
   }
 }
 
@@ -124,10 +57,6 @@ type SlotPart = Extract<StreamPart, { type: 'text' | 'reasoning' | 'tool-call' }
 /** The slots a stream learns: text, reasoning and one tool's arguments cover nearly every chunk. */
 const MAX_SLOTS = 4;
 
-interface Slot {
-  readonly sample: SlotPart;
-  readonly strings: StringSlot;
-}
 
 /**
  * The per-stream state of decoding: whether the start part went out, whether [DONE] arrived, the
@@ -138,7 +67,7 @@ class ChunkDecoder {
   done = false;
   private started = false;
   private refusal: string | undefined;
-  private slots: Slot[] | undefined;
+  private slots: StringSlots<SlotPart> | undefined;
 
   constructor(
     private readonly provider: string,
@@ -197,26 +126,16 @@ class ChunkDecoder {
 
   /** The part of a chunk of a learned shape, if `data` is one; false: parse it. */
   private readSlots(data: string, out: StreamPart[]): boolean {
-    for (const slot of this.slots as Slot[]) {
-      const value = slot.strings.read(data);
-      if (value === undefined) continue;
-      const part = withValue(slot.sample, value);
-      if (part) out.push(part);
-      return true;
-    }
-    return false;
+    const hit = (this.slots as StringSlots<SlotPart>).read(data);
+    if (hit === undefined) return false;
+    const part = withValue(hit.sample, hit.value);
+    if (part) out.push(part);
+    return true;
   }
 
   private learn(data: string, part: StreamPart): void {
     if (part.type !== 'text' && part.type !== 'reasoning' && !(part.type === 'tool-call' && part.id === undefined && part.name === undefined)) return;
-    const slots = (this.slots ??= []);
-    let slot = slots.find((s) => sameKind(s.sample, part));
-    if (!slot) {
-      if (slots.length === MAX_SLOTS) return;
-      slot = { sample: part, strings: new StringSlot() };
-      slots.push(slot);
-    }
-    slot.strings.learn(data, part.type === 'tool-call' ? part.argumentsDelta : part.delta);
+    (this.slots ??= new StringSlots(MAX_SLOTS, sameKind)).learn(data, part, part.type === 'tool-call' ? part.argumentsDelta : part.delta);
   }
 
   private decodeDelta(delta: Record<string, unknown>, out: StreamPart[]): void {

@@ -1,0 +1,87 @@
+import type { ReadyIterator } from '../core/ready.js';
+import type { StreamPart } from '../core/types.js';
+
+/** Turns a stream body's reads into parts, synchronously: one dialect's framing and decoding fused. */
+export interface ReadDecoder {
+  /** Appends the parts `chunk` completes to `out` (often none, often a dozen); throws on a bad frame. */
+  push(chunk: Uint8Array, out: StreamPart[]): void;
+  /** The body has ended: appends what its end completes; throws when the stream stopped short. */
+  end(out: StreamPart[]): void;
+}
+
+/**
+ * Parts decoded a whole upstream read at a time and handed out from a queue: one promise per read
+ * instead of an async generator's per event and per part (a read carries a dozen of each). An error
+ * found mid-read is raised after the parts before it, as an event-by-event decoder would. Reads on
+ * to the end of the body after the last part: leaving early aborts the exchange and closes its
+ * connection.
+ */
+export class PartStream implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPart> {
+  private readonly queue: StreamPart[] = [];
+  private at = 0;
+  private failure: unknown;
+  private ended = false;
+
+  constructor(
+    private readonly body: AsyncIterator<Uint8Array>,
+    private readonly decoder: ReadDecoder,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<StreamPart>> {
+    if (this.at < this.queue.length) return Promise.resolve({ done: false, value: this.queue[this.at++] as StreamPart });
+    return this.refill();
+  }
+
+  /** The next part of the last read, if any is left; a failure found in that read waits for `next()`. */
+  takeReady(): StreamPart | undefined {
+    return this.at < this.queue.length ? this.queue[this.at++] : undefined;
+  }
+
+  async return(): Promise<IteratorResult<StreamPart>> {
+    this.failure = undefined;
+    if (!this.ended) {
+      this.ended = true;
+      this.queue.length = 0;
+      this.at = 0;
+      await this.body.return?.();
+    }
+    return { done: true, value: undefined };
+  }
+
+  private async refill(): Promise<IteratorResult<StreamPart>> {
+    for (;;) {
+      if (this.failure !== undefined) {
+        const failure = this.failure;
+        this.failure = undefined;
+        this.ended = true;
+        // As a for-await loop would on a throw: release the body (the exchange is aborted).
+        await this.body.return?.().catch(() => undefined);
+        throw failure;
+      }
+      if (this.ended) return { done: true, value: undefined };
+      let read: IteratorResult<Uint8Array>;
+      try {
+        read = await this.body.next();
+      } catch (err) {
+        this.ended = true;
+        throw err;
+      }
+      if (this.ended) return { done: true, value: undefined };
+      this.queue.length = 0;
+      this.at = 0;
+      try {
+        if (read.done) {
+          this.ended = true;
+          this.decoder.end(this.queue);
+        } else this.decoder.push(read.value, this.queue);
+      } catch (err) {
+        this.failure = err;
+      }
+      if (this.queue.length > 0) return { done: false, value: this.queue[this.at++] as StreamPart };
+    }
+  }
+}
