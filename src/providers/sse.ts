@@ -1,4 +1,6 @@
 import { GatewayError } from '../core/errors.js';
+import type { StreamPart } from '../core/types.js';
+import { PartStream, type ReadDecoder } from './part-stream.js';
 import { Utf8Chunks } from './utf8-chunks.js';
 
 /** A line (or an event's data) longer than this is a broken upstream, not an event: refusing it bounds memory and rescans. */
@@ -100,4 +102,54 @@ export function takeSseBody(events: AsyncIterable<SseEvent>): AsyncIterable<Uint
   const body = bodies.get(events);
   if (body) bodies.delete(events);
   return body;
+}
+
+/** A dialect's decoding of one SSE event into parts, with the stream's state. */
+export interface SseEventDecoder {
+  /** Appends the parts of one event (its data, and its name when it has one) to `out`; throws on a bad event. */
+  decode(data: string, event: string | undefined, out: StreamPart[]): void;
+  /** The events have ended: throws when the stream stopped short of its end. */
+  finish(): void;
+}
+
+/**
+ * `events` decoded into parts by `decoder`. When the events come straight from a body (`decodeSse`),
+ * the SSE parser and the decoder are fused: one upstream read becomes its parts without an async hop
+ * per event or per part (`PartStream`).
+ */
+export function decodeSseParts(events: AsyncIterable<SseEvent>, decoder: SseEventDecoder): AsyncIterableIterator<StreamPart> {
+  const body = takeSseBody(events);
+  return body ? new PartStream(body[Symbol.asyncIterator](), new SseReads(decoder)) : decodeEach(events, decoder);
+}
+
+async function* decodeEach(events: AsyncIterable<SseEvent>, decoder: SseEventDecoder): AsyncGenerator<StreamPart> {
+  // Reads on to the end of the body after the last part: leaving the loop early aborts the exchange
+  // and closes a connection that could have been reused.
+  for await (const ev of events) {
+    const parts: StreamPart[] = [];
+    decoder.decode(ev.data, ev.event, parts);
+    if (parts.length > 0) yield* parts;
+  }
+  decoder.finish();
+}
+
+/** The SSE framing and an event decoder fused: one upstream read to its parts in one call. */
+class SseReads implements ReadDecoder {
+  private readonly parser = new SseParser();
+
+  constructor(private readonly decoder: SseEventDecoder) {}
+
+  push(chunk: Uint8Array, out: StreamPart[]): void {
+    const events = this.parser.push(chunk);
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i] as SseEvent;
+      this.decoder.decode(ev.data, ev.event, out);
+    }
+  }
+
+  end(out: StreamPart[]): void {
+    const last = this.parser.end();
+    if (last) this.decoder.decode(last.data, last.event, out);
+    this.decoder.finish();
+  }
 }

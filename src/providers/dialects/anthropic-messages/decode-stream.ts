@@ -1,6 +1,6 @@
 import { GatewayError } from '../../../core/errors.js';
 import type { FinishReason, JsonObject, JsonValue, StreamPart, Warning } from '../../../core/types.js';
-import type { SseEvent } from '../../sse.js';
+import { decodeSseParts, type SseEvent, type SseEventDecoder } from '../../sse.js';
 import { ANTHROPIC_NAMESPACE } from './decode-response.js';
 import { ANTHROPIC_REASONING_PROVIDER as CLAUDE } from './encode-messages.js';
 import { mapStopReason } from './finish-reason.js';
@@ -101,93 +101,117 @@ function deltaPart(delta: Json, open: OpenBlock | undefined, counters: Counters,
  * message_stop; an `error` event throws its GatewayError, and a stream ending before message_stop is a
  * truncation, never a clean end. `warnings` (the encoder's) ride on the start part.
  */
-export async function* decodeMessagesStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: readonly Warning[]): AsyncGenerator<StreamPart> {
-  let started = false;
-  let counts: AnthropicTokenCounts = {};
-  let rawUsage: JsonObject = {};
-  let finish: FinishReason | undefined;
-  const counters: Counters = { tools: 0, reasoningChars: 0 };
-  const blocks = new Map<number, OpenBlock>();
-  // Token deltas after the first two of a kind are read without JSON.parse.
-  const shapes = new DeltaShapes();
-  let stopped = false;
-  for await (const ev of events) {
-    // Read on to the end of the body: leaving the loop early destroys the socket's body with an error.
-    if (stopped) continue;
-    let data = shapes.read(ev.data);
-    if (data === undefined) {
-      try {
-        data = JSON.parse(ev.data) as Json;
-      } catch {
-        throw malformedChunk(provider);
-      }
-      if (data === null || typeof data !== 'object') throw malformedChunk(provider);
-      shapes.learn(ev.data, data);
-    }
-    const type = typeof data.type === 'string' ? data.type : ev.event;
-    if (type === 'ping') continue;
-    if (type === 'error') throw mapAnthropicStreamError(data, provider);
-    if (!started) {
-      started = true;
+export function decodeMessagesStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: readonly Warning[]): AsyncIterableIterator<StreamPart> {
+  return decodeSseParts(events, new MessagesDecoder(provider, warnings));
+}
+
+/** One Messages stream's state: the open blocks, the counts so far, the shapes of its token deltas. */
+class MessagesDecoder implements SseEventDecoder {
+  private started = false;
+  private stopped = false;
+  private counts: AnthropicTokenCounts = {};
+  private rawUsage: JsonObject = {};
+  private finishReason: FinishReason | undefined;
+  private readonly counters: Counters = { tools: 0, reasoningChars: 0 };
+  private readonly blocks = new Map<number, OpenBlock>();
+  /** Token deltas after the first two of a kind are read without JSON.parse. */
+  private readonly shapes = new DeltaShapes();
+
+  constructor(
+    private readonly provider: string,
+    private readonly warnings: readonly Warning[] | undefined,
+  ) {}
+
+  finish(): void {
+    if (!this.stopped) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before message_stop.`, provider: this.provider });
+  }
+
+  decode(text: string, name: string | undefined, out: StreamPart[]): void {
+    // Events after message_stop are read (to the end of the body, so the connection is reused) and ignored.
+    if (this.stopped) return;
+    const data = this.parse(text);
+    const type = typeof data.type === 'string' ? data.type : name;
+    if (type === 'ping') return;
+    if (type === 'error') throw mapAnthropicStreamError(data, this.provider);
+    if (!this.started) {
+      this.started = true;
       const message = (type === 'message_start' ? data.message : undefined) as Json | undefined;
       const start: StreamPart = { type: 'start', id: typeof message?.id === 'string' ? message.id : undefined, model: typeof message?.model === 'string' ? message.model : undefined };
-      if (warnings && warnings.length > 0) start.warnings = [...warnings];
-      yield start;
+      if (this.warnings && this.warnings.length > 0) start.warnings = [...this.warnings];
+      out.push(start);
     }
     switch (type) {
       case 'message_start': {
         const usage = (data.message as Json | undefined)?.usage;
-        counts = { ...counts, ...readTokenCounts(usage) };
-        rawUsage = mergeRaw(rawUsage, usage);
+        this.counts = { ...this.counts, ...readTokenCounts(usage) };
+        this.rawUsage = mergeRaw(this.rawUsage, usage);
         break;
       }
       case 'content_block_start': {
-        const opened = startBlock((data.content_block ?? {}) as Json, counters);
-        blocks.set(Number(data.index), opened.open);
-        if (opened.part) yield opened.part;
+        const opened = startBlock((data.content_block ?? {}) as Json, this.counters);
+        this.blocks.set(Number(data.index), opened.open);
+        if (opened.part) out.push(opened.part);
         break;
       }
       case 'content_block_delta': {
-        const part = deltaPart((data.delta ?? {}) as Json, blocks.get(Number(data.index)), counters, provider);
-        if (part) yield part;
+        const part = deltaPart((data.delta ?? {}) as Json, this.blocks.get(Number(data.index)), this.counters, this.provider);
+        if (part) out.push(part);
         break;
       }
-      case 'content_block_stop': {
-        const index = Number(data.index);
-        const open = blocks.get(index);
-        blocks.delete(index);
-        if (open?.kind === 'other') {
-          const block = open.partialJson === '' ? open.block : { ...open.block, input: parseOr(open.partialJson) };
-          yield { type: 'provider-metadata', namespace: ANTHROPIC_NAMESPACE, data: { content_block: block } };
-        }
+      case 'content_block_stop':
+        this.stopBlock(Number(data.index), out);
         break;
-      }
-      case 'message_delta': {
-        const delta = (data.delta ?? {}) as Json;
-        counts = { ...counts, ...readTokenCounts(data.usage) };
-        rawUsage = mergeRaw(rawUsage, data.usage);
-        if (delta.stop_reason !== undefined && delta.stop_reason !== null) {
-          const ext: JsonObject = { stop_reason: String(delta.stop_reason) };
-          if (typeof delta.stop_sequence === 'string') ext.stop_sequence = delta.stop_sequence;
-          yield { type: 'provider-metadata', namespace: ANTHROPIC_NAMESPACE, data: ext };
-          finish = mapStopReason(delta.stop_reason);
-          yield { type: 'finish', finishReason: finish };
-        }
+      case 'message_delta':
+        this.messageDelta(data, out);
         break;
-      }
       case 'message_stop':
-        if (finish === undefined) yield { type: 'finish', finishReason: 'stop' };
+        if (this.finishReason === undefined) out.push({ type: 'finish', finishReason: 'stop' });
         // No counts at all: the relay estimates the usage rather than billing zero.
-        if (counts.input !== undefined || counts.output !== undefined) {
-          yield { type: 'usage', usage: withReasoningTokens(toCanonicalUsage(counts), counters.reasoningChars), raw: rawUsage };
+        if (this.counts.input !== undefined || this.counts.output !== undefined) {
+          out.push({ type: 'usage', usage: withReasoningTokens(toCanonicalUsage(this.counts), this.counters.reasoningChars), raw: this.rawUsage });
         }
-        stopped = true;
+        this.stopped = true;
         break;
       default:
         // Event types added after this was written carry nothing we can map; skipping keeps us working.
         break;
     }
   }
-  if (stopped) return;
-  throw new GatewayError({ kind: 'network', message: `Upstream ${provider} stream ended before message_stop.`, provider });
+
+  /** The event `text` is: read by shape when it has a learned one, else parsed (and learned from). */
+  private parse(text: string): Json {
+    const read = this.shapes.read(text);
+    if (read !== undefined) return read;
+    let data: Json;
+    try {
+      data = JSON.parse(text) as Json;
+    } catch {
+      throw malformedChunk(this.provider);
+    }
+    if (data === null || typeof data !== 'object') throw malformedChunk(this.provider);
+    this.shapes.learn(text, data);
+    return data;
+  }
+
+  private stopBlock(index: number, out: StreamPart[]): void {
+    const open = this.blocks.get(index);
+    this.blocks.delete(index);
+    if (open?.kind === 'other') {
+      const block = open.partialJson === '' ? open.block : { ...open.block, input: parseOr(open.partialJson) };
+      out.push({ type: 'provider-metadata', namespace: ANTHROPIC_NAMESPACE, data: { content_block: block } });
+    }
+  }
+
+  private messageDelta(data: Json, out: StreamPart[]): void {
+    const delta = (data.delta ?? {}) as Json;
+    this.counts = { ...this.counts, ...readTokenCounts(data.usage) };
+    this.rawUsage = mergeRaw(this.rawUsage, data.usage);
+    if (delta.stop_reason !== undefined && delta.stop_reason !== null) {
+      const ext: JsonObject = { stop_reason: String(delta.stop_reason) };
+      if (typeof delta.stop_sequence === 'string') ext.stop_sequence = delta.stop_sequence;
+      out.push({ type: 'provider-metadata', namespace: ANTHROPIC_NAMESPACE, data: ext });
+      this.finishReason = mapStopReason(delta.stop_reason);
+      out.push({ type: 'finish', finishReason: this.finishReason });
+    }
+  }
 }

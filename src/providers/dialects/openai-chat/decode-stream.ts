@@ -1,7 +1,6 @@
 import { GatewayError } from '../../../core/errors.js';
 import type { JsonObject, StreamPart, Warning } from '../../../core/types.js';
-import { PartStream, type ReadDecoder } from '../../part-stream.js';
-import { SseParser, takeSseBody, type SseEvent } from '../../sse.js';
+import { decodeSseParts, type SseEvent, type SseEventDecoder } from '../../sse.js';
 import { StringSlots } from '../../string-slot.js';
 import { withoutObfuscation } from './obfuscation.js';
 import { decodeUsage } from './usage.js';
@@ -15,40 +14,7 @@ import { mapOpenAIStreamError } from './map-error.js';
  * error, never as a clean end.
  */
 export function decodeChatStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: Warning[]): AsyncIterableIterator<StreamPart> {
-  const body = takeSseBody(events);
-  const state = new ChunkDecoder(provider, warnings);
-  // Fused with the SSE parser when the events come straight from a body: one upstream read becomes
-  // its parts without an async hop per event or per part.
-  return body ? new PartStream(body[Symbol.asyncIterator](), new ChatReads(state)) : decodeEvents(events, state);
-}
-
-async function* decodeEvents(events: AsyncIterable<SseEvent>, state: ChunkDecoder): AsyncGenerator<StreamPart> {
-  // Reads on to the end of the body after [DONE]: leaving the loop early aborts the exchange and
-  // closes a connection that could have been reused.
-  for await (const ev of events) {
-    const parts: StreamPart[] = [];
-    state.decode(ev.data, parts);
-    if (parts.length > 0) yield* parts;
-  }
-  state.finish();
-}
-
-/** The SSE framing and the chunk decoder fused: one upstream read to its parts in one call. */
-class ChatReads implements ReadDecoder {
-  private readonly parser = new SseParser();
-
-  constructor(private readonly state: ChunkDecoder) {}
-
-  push(chunk: Uint8Array, out: StreamPart[]): void {
-    const events = this.parser.push(chunk);
-    for (let i = 0; i < events.length; i++) this.state.decode((events[i] as SseEvent).data, out);
-  }
-
-  end(out: StreamPart[]): void {
-    const last = this.parser.end();
-    if (last) this.state.decode(last.data, out);
-    this.state.finish();
-  }
+  return decodeSseParts(events, new ChunkDecoder(provider, warnings));
 }
 
 /** A part a chunk can make alone, again and again with only its string changing: see StringSlot. */
@@ -57,13 +23,12 @@ type SlotPart = Extract<StreamPart, { type: 'text' | 'reasoning' | 'tool-call' }
 /** The slots a stream learns: text, reasoning and one tool's arguments cover nearly every chunk. */
 const MAX_SLOTS = 4;
 
-
 /**
  * The per-stream state of decoding: whether the start part went out, whether [DONE] arrived, the
  * refusal text so far (OpenAI streams it in deltas; the finish part carries it whole), and the shapes
  * of the chunks that only carry the next token (read without JSON.parse once learned).
  */
-class ChunkDecoder {
+class ChunkDecoder implements SseEventDecoder {
   done = false;
   private started = false;
   private refusal: string | undefined;
@@ -80,7 +45,7 @@ class ChunkDecoder {
   }
 
   /** Appends the parts of one event's data to `out` (none after [DONE], nor for [DONE] itself). */
-  decode(data: string, out: StreamPart[]): void {
+  decode(data: string, _event: string | undefined, out: StreamPart[]): void {
     if (this.done) return;
     if (data === '[DONE]') {
       this.done = true;
