@@ -1,5 +1,6 @@
 // CPU per streamed answer of the stream decoders alone, in-process: one upstream body per dialect, as
-// its API sends it (OpenAI's chunks padded with `obfuscation`, Bedrock's events with `p`), decoded from
+// its API sends it (OpenAI's chunks padded with `obfuscation`, Bedrock's events with `p`, Gemini's with
+// the usage so far), decoded from
 // bytes to canonical parts. No gateway, no sockets: what a long answer costs to read, per token.
 // Needs dist/ (npx tsc -p tsconfig.build.json). Usage:
 //   node bench/decode.mjs [--tokens 64] [--rounds 5] [--root <build>]
@@ -14,10 +15,11 @@ import { ROOT } from './lib/targets.mjs';
 const { values: opt } = parseArgs({ options: { tokens: { type: 'string', default: '64' }, rounds: { type: 'string', default: '5' }, root: { type: 'string', default: ROOT } } });
 const root = resolve(opt.root);
 const load = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
-const [{ decodeSse }, chat, messages, converse, eventStream, { eventFrame }] = await Promise.all([
+const [{ decodeSse }, chat, messages, gemini, converse, eventStream, { eventFrame }] = await Promise.all([
   load('providers/sse.js'),
   load('providers/dialects/openai-chat/decode-stream.js'),
   load('providers/dialects/anthropic-messages/decode-stream.js'),
+  load('providers/dialects/gemini/decode-stream.js'),
   load('providers/dialects/bedrock-converse/decode-stream.js'),
   load('providers/dialects/bedrock-converse/event-stream.js'),
   load('sim/bedrock/eventstream.js'),
@@ -48,6 +50,14 @@ const BODIES = {
     ],
     true,
   ),
+  gemini: sse(
+    tokens.map((t, i) => ({
+      candidates: [{ content: { role: 'model', parts: [{ text: t }] }, index: 0, ...(i === tokens.length - 1 ? { finishReason: 'STOP' } : {}) }],
+      usageMetadata: { promptTokenCount: 9, candidatesTokenCount: i + 1, totalTokenCount: 10 + i },
+      modelVersion: 'gemini-2.5-flash',
+      responseId: 'resp-1',
+    })),
+  ),
   'bedrock-converse': Buffer.concat([
     eventFrame('messageStart', { role: 'assistant', p: pad(0) }),
     ...tokens.map((t, i) => eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: t }, p: pad(i + 1) })),
@@ -65,6 +75,7 @@ async function* oneRead(body) {
 const DECODE = {
   'openai-chat': (body) => chat.decodeChatStream(decodeSse(oneRead(body)), 'bench'),
   'anthropic-messages': (body) => messages.decodeMessagesStream(decodeSse(oneRead(body)), 'bench'),
+  gemini: (body) => gemini.decodeGenerateContentStream(decodeSse(oneRead(body)), 'bench'),
   'bedrock-converse': (body) => converse.decodeConverseStream(eventStream.decodeEventStream ? eventStream.decodeEventStream(oneRead(body), 'bench') : oneRead(body), 'bench', 'anthropic.claude-sonnet-4-5'),
 };
 

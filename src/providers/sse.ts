@@ -108,8 +108,8 @@ export function takeSseBody(events: AsyncIterable<SseEvent>): AsyncIterable<Uint
 export interface SseEventDecoder {
   /** Appends the parts of one event (its data, and its name when it has one) to `out`; throws on a bad event. */
   decode(data: string, event: string | undefined, out: StreamPart[]): void;
-  /** The events have ended: throws when the stream stopped short of its end. */
-  finish(): void;
+  /** The events have ended: appends what the end completes to `out`; throws when the stream stopped short. */
+  finish(out: StreamPart[]): void;
 }
 
 /**
@@ -130,7 +130,9 @@ async function* decodeEach(events: AsyncIterable<SseEvent>, decoder: SseEventDec
     decoder.decode(ev.data, ev.event, parts);
     if (parts.length > 0) yield* parts;
   }
-  decoder.finish();
+  const last: StreamPart[] = [];
+  decoder.finish(last);
+  yield* last;
 }
 
 /** The SSE framing and an event decoder fused: one upstream read to its parts in one call. */
@@ -150,6 +152,6 @@ class SseReads implements ReadDecoder {
   end(out: StreamPart[]): void {
     const last = this.parser.end();
     if (last) this.decoder.decode(last.data, last.event, out);
-    this.decoder.finish();
+    this.decoder.finish(out);
   }
 }

@@ -122,7 +122,7 @@ class MessagesDecoder implements SseEventDecoder {
     private readonly warnings: readonly Warning[] | undefined,
   ) {}
 
-  finish(): void {
+  finish(_out: StreamPart[]): void {
     if (!this.stopped) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before message_stop.`, provider: this.provider });
   }
 

@@ -1,6 +1,6 @@
 import { GatewayError } from '../../../core/errors.js';
 import type { JsonObject, StreamPart, Usage, Warning } from '../../../core/types.js';
-import type { SseEvent } from '../../sse.js';
+import { decodeSseParts, type SseEvent, type SseEventDecoder } from '../../sse.js';
 import type { GeminiPart, GeminiResponse } from './wire.js';
 import { NAMESPACE, firstCandidate, malformedCall, toolCallPart, vertexMetadata } from './candidate.js';
 import { mapFinishReason } from './finish-reason.js';
@@ -27,23 +27,23 @@ function signatureDelta(signature: string): StreamPart {
   return { type: 'reasoning', delta: '', signature, provider: GOOGLE_PROVIDER };
 }
 
-/** One Gemini part as stream parts; `callIndex` is the call's position in the answer. See signatures.ts. */
-function* partsOf(part: GeminiPart, responseId: string | undefined, callIndex: () => number): Generator<StreamPart> {
+/** One Gemini part as stream parts, appended to `out`; `callIndex` numbers a call by its position in the answer. See signatures.ts. */
+function partsOf(part: GeminiPart, responseId: string | undefined, callIndex: () => number, out: StreamPart[]): void {
   if ('functionCall' in part && part.functionCall) {
-    if (part.thoughtSignature !== undefined) yield signatureDelta(part.thoughtSignature);
+    if (part.thoughtSignature !== undefined) out.push(signatureDelta(part.thoughtSignature));
     const index = callIndex();
     const call = toolCallPart(part.functionCall, responseId, index);
-    yield { type: 'tool-call', index, id: call.id, name: call.name, argumentsDelta: call.arguments };
+    out.push({ type: 'tool-call', index, id: call.id, name: call.name, argumentsDelta: call.arguments });
   } else if ('text' in part && typeof part.text === 'string') {
     if (part.thought === true) {
       if (part.text === '' && part.thoughtSignature === undefined) return;
       const reasoning: StreamPart = { type: 'reasoning', delta: part.text, provider: GOOGLE_PROVIDER };
       if (part.thoughtSignature !== undefined) reasoning.signature = part.thoughtSignature;
-      yield reasoning;
+      out.push(reasoning);
       return;
     }
-    if (part.thoughtSignature !== undefined) yield signatureDelta(part.thoughtSignature);
-    if (part.text !== '') yield { type: 'text', delta: part.text };
+    if (part.thoughtSignature !== undefined) out.push(signatureDelta(part.thoughtSignature));
+    if (part.text !== '') out.push({ type: 'text', delta: part.text });
   }
 }
 
@@ -53,42 +53,56 @@ function* partsOf(part: GeminiPart, responseId: string | undefined, callIndex: (
  * surfaces as an error. Usage is cumulative per chunk; the last one seen is reported after `finish`.
  * `warnings` (settings the encoder could not carry) ride on the start part.
  */
-export async function* decodeGenerateContentStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: Warning[]): AsyncGenerator<StreamPart> {
-  let started = false;
-  let finished = false;
-  let usage: Usage | undefined;
-  let rawUsage: JsonObject | undefined;
-  let calls = 0;
-  const nextCall = (): number => calls++;
-  for await (const ev of events) {
-    const chunk = parseChunk(ev.data, provider);
+export function decodeGenerateContentStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: Warning[]): AsyncIterableIterator<StreamPart> {
+  return decodeSseParts(events, new ChunkDecoder(provider, warnings));
+}
+
+class ChunkDecoder implements SseEventDecoder {
+  private started = false;
+  private finished = false;
+  private usage: Usage | undefined;
+  private rawUsage: JsonObject | undefined;
+  private calls = 0;
+  private readonly nextCall = (): number => this.calls++;
+
+  constructor(
+    private readonly provider: string,
+    private readonly warnings: Warning[] | undefined,
+  ) {}
+
+  decode(data: string, _event: string | undefined, out: StreamPart[]): void {
+    const provider = this.provider;
+    const chunk = parseChunk(data, provider);
     if (chunk.error) {
       const code = typeof chunk.error.code === 'number' ? chunk.error.code : 500;
       throw mapGoogleError(code, {}, chunk, provider);
     }
-    if (!started) {
-      started = true;
+    if (!this.started) {
+      this.started = true;
       const start: StreamPart = { type: 'start', id: chunk.responseId, model: chunk.modelVersion };
-      if (warnings !== undefined && warnings.length > 0) start.warnings = warnings;
-      yield start;
+      if (this.warnings !== undefined && this.warnings.length > 0) start.warnings = this.warnings;
+      out.push(start);
     }
     const chunkUsage = decodeUsageMetadata(chunk.usageMetadata);
-    if (chunkUsage) [usage, rawUsage] = [chunkUsage, chunk.usageMetadata as JsonObject];
-    if (finished) continue;
+    if (chunkUsage) [this.usage, this.rawUsage] = [chunkUsage, chunk.usageMetadata as JsonObject];
+    if (this.finished) return;
     if (!chunk.candidates?.[0]) {
       if (chunk.promptFeedback?.blockReason) firstCandidate(chunk, provider);
-      continue;
+      return;
     }
     const candidate = firstCandidate(chunk, provider);
     const malformed = malformedCall(candidate, provider);
     if (malformed) throw malformed;
-    for (const part of candidate.content?.parts ?? []) yield* partsOf(part, chunk.responseId, nextCall);
+    for (const part of candidate.content?.parts ?? []) partsOf(part, chunk.responseId, this.nextCall, out);
     if (candidate.finishReason !== undefined) {
-      finished = true;
-      yield { type: 'provider-metadata', namespace: NAMESPACE, data: vertexMetadata(chunk, candidate) };
-      yield { type: 'finish', finishReason: mapFinishReason(candidate.finishReason, calls > 0) };
+      this.finished = true;
+      out.push({ type: 'provider-metadata', namespace: NAMESPACE, data: vertexMetadata(chunk, candidate) });
+      out.push({ type: 'finish', finishReason: mapFinishReason(candidate.finishReason, this.calls > 0) });
     }
   }
-  if (!finished) throw new GatewayError({ kind: 'network', message: `Upstream ${provider} stream ended before completion.`, provider });
-  if (usage) yield { type: 'usage', usage, raw: rawUsage };
+
+  finish(out: StreamPart[]): void {
+    if (!this.finished) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before completion.`, provider: this.provider });
+    if (this.usage) out.push({ type: 'usage', usage: this.usage, raw: this.rawUsage });
+  }
 }

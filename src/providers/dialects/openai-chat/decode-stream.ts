@@ -40,7 +40,7 @@ class ChunkDecoder implements SseEventDecoder {
   ) {}
 
   /** Throws unless [DONE] arrived: a stream that stops short is a truncation. */
-  finish(): void {
+  finish(_out: StreamPart[]): void {
     if (!this.done) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before completion.`, provider: this.provider });
   }
 
