@@ -1,5 +1,5 @@
 // CPU per streamed answer of the stream decoders alone, in-process: one upstream body per dialect, as
-// its API sends it (OpenAI's chunks padded with `obfuscation`, Bedrock's events with `p`, Gemini's with
+// its API sends it (OpenAI's chunks padded with `obfuscation`, Azure's with filter results, Bedrock's events with `p`, Gemini's with
 // the usage so far), decoded from
 // bytes to canonical parts. No gateway, no sockets: what a long answer costs to read, per token.
 // Needs dist/ (npx tsc -p tsconfig.build.json). Usage:
@@ -15,9 +15,10 @@ import { ROOT } from './lib/targets.mjs';
 const { values: opt } = parseArgs({ options: { tokens: { type: 'string', default: '64' }, rounds: { type: 'string', default: '5' }, root: { type: 'string', default: ROOT } } });
 const root = resolve(opt.root);
 const load = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
-const [{ decodeSse }, chat, messages, gemini, converse, eventStream, { eventFrame }] = await Promise.all([
+const [{ decodeSse }, chat, azure, messages, gemini, converse, eventStream, { eventFrame }] = await Promise.all([
   load('providers/sse.js'),
   load('providers/dialects/openai-chat/decode-stream.js'),
+  load('providers/azure-openai/filters.js'),
   load('providers/dialects/anthropic-messages/decode-stream.js'),
   load('providers/dialects/gemini/decode-stream.js'),
   load('providers/dialects/bedrock-converse/decode-stream.js'),
@@ -31,12 +32,22 @@ const pad = (i) => PAD.slice(0, 1 + ((i * 17) % PAD.length));
 const sse = (objects, named = false) => Buffer.from(objects.map((o) => (named ? `event: ${o.type}\ndata: ${JSON.stringify(o)}\n\n` : `data: ${typeof o === 'string' ? o : JSON.stringify(o)}\n\n`)).join(''));
 
 const chunk = (delta, finish, i) => ({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', system_fingerprint: 'fp', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], obfuscation: pad(i) });
+const SAFE = Object.fromEntries(['hate', 'self_harm', 'sexual', 'violence'].map((c) => [c, { filtered: false, severity: 'safe' }]));
+const azureChunk = (delta, finish, filters) => ({ choices: [{ content_filter_results: filters, delta, finish_reason: finish, index: 0, logprobs: null }], created: 1, id: 'chatcmpl-1', model: 'gpt-4o-2024-08-06', object: 'chat.completion.chunk', system_fingerprint: 'fp' });
 const BODIES = {
   'openai-chat': sse([
     chunk({ role: 'assistant', content: '' }, null, 0),
     ...tokens.map((t, i) => chunk({ content: t }, null, i + 1)),
     chunk({}, 'stop', 0),
     { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-mini', choices: [], usage: { prompt_tokens: 9, completion_tokens: tokens.length, total_tokens: 9 + tokens.length } },
+    '[DONE]',
+  ]),
+  'azure-openai': sse([
+    { choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: [{ prompt_index: 0, content_filter_results: SAFE }] },
+    azureChunk({ role: 'assistant', content: '' }, null, {}),
+    ...tokens.map((t) => azureChunk({ content: t }, null, SAFE)),
+    azureChunk({}, 'stop', {}),
+    { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1, model: 'gpt-4o-2024-08-06', choices: [], usage: { prompt_tokens: 9, completion_tokens: tokens.length, total_tokens: 9 + tokens.length } },
     '[DONE]',
   ]),
   'anthropic-messages': sse(
@@ -74,6 +85,7 @@ async function* oneRead(body) {
 /** The dialect's decoder over `body` as one read; older builds took Bedrock's frames from a separate generator. */
 const DECODE = {
   'openai-chat': (body) => chat.decodeChatStream(decodeSse(oneRead(body)), 'bench'),
+  'azure-openai': (body) => azure.decodeAzureStream(decodeSse(oneRead(body)), 'bench'),
   'anthropic-messages': (body) => messages.decodeMessagesStream(decodeSse(oneRead(body)), 'bench'),
   gemini: (body) => gemini.decodeGenerateContentStream(decodeSse(oneRead(body)), 'bench'),
   'bedrock-converse': (body) => converse.decodeConverseStream(eventStream.decodeEventStream ? eventStream.decodeEventStream(oneRead(body), 'bench') : oneRead(body), 'bench', 'anthropic.claude-sonnet-4-5'),

@@ -148,6 +148,9 @@ export class StringSlots<S> {
 export function withoutPadding(data: string, member: string): string {
   const end = data.length - 2;
   if (end < member.length || data.charCodeAt(end + 1) !== 125 /* } */ || data.charCodeAt(end) !== 34 /* " */) return data;
-  const at = data.lastIndexOf(member, end - 1);
-  return at !== -1 && isPlainStringBody(data, at + member.length, end) ? `${data.slice(0, at)}}` : data;
+  // A plain value holds no quote: the last one before its end opens it. Found from the end, so a chunk
+  // without the member costs a few characters' scan, not the whole chunk's (Azure sends none).
+  const open = data.lastIndexOf('"', end - 1);
+  const at = open + 1 - member.length;
+  return at >= 0 && data.slice(at, open + 1) === member && isPlainStringBody(data, open + 1, end) ? `${data.slice(0, at)}}` : data;
 }

@@ -17,6 +17,11 @@ export function decodeChatStream(events: AsyncIterable<SseEvent>, provider: stri
   return decodeSseParts(events, new ChunkDecoder(provider, warnings));
 }
 
+/** The same decoding one event at a time, for a dialect that adds to it (Azure's filter results). */
+export function chatChunkDecoder(provider: string, warnings?: Warning[]): SseEventDecoder {
+  return new ChunkDecoder(provider, warnings);
+}
+
 /** A part a chunk can make alone, again and again with only its string changing: see StringSlot. */
 type SlotPart = Extract<StreamPart, { type: 'text' | 'reasoning' | 'tool-call' }>;
 

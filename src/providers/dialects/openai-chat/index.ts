@@ -1,7 +1,7 @@
 export { encodeChatRequest, encodeEmbeddingRequest, type ChatEncodeOptions, type EncodedChatRequest, type MaxTokensField } from './encode-request.js';
 export { reasoningEffortsFor, type ReasoningEfforts } from './reasoning.js';
 export { decodeChatResponse, decodeEmbeddingResponse } from './decode-response.js';
-export { decodeChatStream } from './decode-stream.js';
+export { decodeChatStream, chatChunkDecoder } from './decode-stream.js';
 export { AZURE_NAMESPACE, azureFilterResults } from './azure-filters.js';
 export { mapOpenAIError } from './map-error.js';
 export { decodeUsage, encodeUsage } from './usage.js';
