@@ -1,6 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { createLoggers } from './logger.js';
 
 const logger = fileURLToPath(new URL('./logger.ts', import.meta.url));
 const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
@@ -48,4 +52,22 @@ describe('the CLI loggers', () => {
     expect(gap).toBeLessThan(500);
     expect(out.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { i: number }).i)).toEqual(Array.from({ length: 600 }, (_, i) => i));
   }, 20_000);
+
+  it('write to a regular file in 16 KB batches, synchronously: the thread pool costs more than the write', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-log-'));
+    try {
+      const file = join(dir, 'access.log');
+      const { access } = createLoggers('info', openSync(file, 'a'));
+      const pad = 'x'.repeat(300);
+      for (let i = 0; i < 60; i++) access.info({ i, pad }, 'request');
+      // Nothing was awaited: what is in the file was written before this line ran, one full batch.
+      const written = readFileSync(file, 'utf8');
+      const lines = written.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { i: number }).i);
+      expect(lines).toEqual(Array.from({ length: lines.length }, (_, i) => i));
+      expect(Buffer.byteLength(written)).toBeGreaterThan(12 * 1024);
+      expect(Buffer.byteLength(written)).toBeLessThanOrEqual(16 * 1024);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
