@@ -70,4 +70,21 @@ describe('the CLI loggers', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('write to stdout on a pipe through process.stdout (non-blocking, on the event loop thread: no thread pool hand-off)', () => {
+    const script = [
+      `import { createLoggers } from ${JSON.stringify(logger)};`,
+      "const { access } = createLoggers('info');",
+      'let writes = 0;',
+      'const write = process.stdout.write.bind(process.stdout);',
+      'process.stdout.write = (chunk, ...rest) => { writes += 1; return write(chunk, ...rest); };',
+      "for (let i = 0; i < 40; i++) access.info({ i, pad: 'x'.repeat(300) }, 'request');",
+      "setTimeout(() => process.stderr.write(`writes=${writes}\\n`), 400);",
+    ].join('\n');
+    const out = spawnSync(tsx, ['--eval', script], { encoding: 'utf8', timeout: 20_000 });
+    const lines = out.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { i: number }).i);
+    expect(lines).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    // ~14 KB of lines in batches of at most 4 KB (PIPE_BUF), each one write.
+    expect(Number(/writes=(\d+)/.exec(out.stderr)?.[1])).toBeGreaterThanOrEqual(4);
+  });
 });

@@ -13,7 +13,7 @@ export interface Loggers {
 }
 
 /** Structured JSON logs; to a file descriptor, in batches written off the event loop (`log-destination.ts`). */
-export function createLoggers(level: string, destination: NodeJS.WritableStream | 1 | 2 = 1): Loggers {
+export function createLoggers(level: string, destination: NodeJS.WritableStream | number = 1): Loggers {
   const stream = (typeof destination === 'number' ? batchedFdDestination(destination) : destination) as pino.DestinationStream;
   const base = { service: 'switchyard' };
   const logger = pino(
