@@ -1,4 +1,5 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { countingJsonParse } from '../../testing/json-parses.js';
 import { GatewayError } from '../../../core/errors.js';
 import type { StreamPart, Warning } from '../../../core/types.js';
 import type { SseEvent } from '../../sse.js';
@@ -305,15 +306,7 @@ describe('decodeMessagesStream on runs of token deltas', () => {
       { type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 30 } },
       { type: 'message_stop' },
     );
-    const parse = vi.spyOn(JSON, 'parse');
-    let parts: StreamPart[];
-    let parses: number;
-    try {
-      parts = await collect(events);
-      parses = parse.mock.calls.length;
-    } finally {
-      parse.mockRestore();
-    }
+    const { result: parts, parses } = await countingJsonParse(() => collect(events));
     expect(parts.filter((p) => p.type === 'reasoning' || p.type === 'text' || p.type === 'tool-call')).toEqual([
       ...thinking.map((d) => ({ type: 'reasoning', delta: d, provider: 'anthropic' })),
       { type: 'reasoning', delta: '', signature: 'sig', provider: 'anthropic' },

@@ -1,4 +1,5 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { countingJsonParse } from '../../testing/json-parses.js';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { GatewayError } from '../../../core/errors.js';
@@ -226,15 +227,7 @@ describe('bedrock-converse decoding', () => {
       event('messageStop', { stopReason: 'tool_use' }),
       event('metadata', { usage: { inputTokens: 2, outputTokens: 9, totalTokens: 11 } }),
     ];
-    const parse = vi.spyOn(JSON, 'parse');
-    let out: StreamPart[];
-    let parses: number;
-    try {
-      out = await parts(frames, 64, CLAUDE);
-      parses = parse.mock.calls.length;
-    } finally {
-      parse.mockRestore();
-    }
+    const { result: out, parses } = await countingJsonParse(() => parts(frames, 64, CLAUDE));
     expect(out.filter((p) => p.type === 'reasoning' || p.type === 'text' || p.type === 'tool-call')).toEqual([
       ...reasoning.map((d) => ({ type: 'reasoning', delta: d, provider: 'anthropic' })),
       { type: 'reasoning', delta: '', signature: 'sig', provider: 'anthropic' },

@@ -1,4 +1,5 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { countingJsonParse } from '../../testing/json-parses.js';
 import { readyIterator } from '../../../core/ready.js';
 import { decodeChatResponse, decodeChatStream, decodeUsage, encodeUsage, mapOpenAIError } from './index.js';
 import type { SseEvent } from '../../sse.js';
@@ -227,13 +228,8 @@ describe('decodeChatStream on a run of chunks that differ only in their token', 
 
   /** The parts of `events` and how many times JSON.parse ran for them. */
   async function decodeCounting(events: SseEvent[]): Promise<{ parts: StreamPart[]; parses: number }> {
-    const parse = vi.spyOn(JSON, 'parse');
-    try {
-      const parts = await collect(events);
-      return { parts, parses: parse.mock.calls.length };
-    } finally {
-      parse.mockRestore();
-    }
+    const { result: parts, parses } = await countingJsonParse(() => collect(events));
+    return { parts, parses };
   }
 
   it('parses two token chunks to learn their shape and reads the rest without JSON.parse', async () => {
