@@ -87,4 +87,21 @@ describe('the CLI loggers', () => {
     // ~14 KB of lines in batches of at most 4 KB (PIPE_BUF), each one write.
     expect(Number(/writes=(\d+)/.exec(out.stderr)?.[1])).toBeGreaterThanOrEqual(4);
   });
+
+  it('stop writing, never crash, when the reader of the pipe goes away (EPIPE)', async () => {
+    const script = [
+      `import { createLoggers } from ${JSON.stringify(logger)};`,
+      "const { access } = createLoggers('info');",
+      'let i = 0;',
+      "const beat = setInterval(() => { for (let k = 0; k < 50; k++) access.info({ i: i++, pad: 'x'.repeat(200) }, 'request'); if (i >= 5000) { clearInterval(beat); process.stderr.write('done\\n'); } }, 2);",
+    ].join('\n');
+    const child = spawn(tsx, ['--eval', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    // The reader leaves after the first bytes: every later write finds the pipe closed.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(err.trim()).toBe('done');
+    expect(code).toBe(0);
+  }, 20_000);
 });
