@@ -3,9 +3,9 @@
 // compile and link it; the tsc tree is ~215 modules and zod another ~100, which made importing the
 // package ~220 ms of a cold start. The bundles are one module per entry plus shared chunks (code split
 // across the entries, so a class or registry is the same object whichever entry loaded it; lazy
-// `import()`s stay lazy chunks). zod is bundled in; every other dependency stays an external import
-// (native addons, pino's transports, the lazily loaded cloud SDKs), resolved from the package's
-// node_modules as before. Built from src/ with esbuild; `tsc` still type-checks and writes the .d.ts
+// `import()`s stay lazy chunks). zod is bundled in (the members src/config/zod.ts names, not its whole
+// namespace); every other dependency stays an external import (native addons, pino's transports, the
+// lazily loaded cloud SDKs), resolved from the package's node_modules as before. Built from src/ with esbuild; `tsc` still type-checks and writes the .d.ts
 // files (and the module tree the benchmarks import piece by piece).
 //
 // Usage: node scripts/bundle.mjs [--outdir dist/bundle]

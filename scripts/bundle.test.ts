@@ -114,6 +114,16 @@ describe('scripts/bundle.mjs', () => {
     expect(ours.size).toBeLessThan(40);
   });
 
+  it('leaves out the zod no schema uses (its JSON Schema generator and converter, the coercions)', () => {
+    // esbuild heads each module it bundles with a `// <path>` comment.
+    const chunks = readdirSync(join(out, 'chunks')).filter((f) => f.endsWith('.js'));
+    const zodModules = new Set(chunks.flatMap((f) => readFileSync(join(out, 'chunks', f), 'utf8').match(/^\/\/ node_modules\/zod\/\S+/gm) ?? []));
+    expect(zodModules).toContain('// node_modules/zod/v4/core/schemas.js');
+    for (const unused of ['core/json-schema-generator.js', 'classic/from-json-schema.js', 'classic/coerce.js', 'locales/index.js']) {
+      expect(zodModules).not.toContain(`// node_modules/zod/v4/${unused}`);
+    }
+  });
+
   it('runs the CLI: a config error names its path and what was expected', async () => {
     const config = join(out, 'bad.yaml');
     writeFileSync(config, 'deployments:\n  - id: a\n    provider: openai-compatible\n    model: 7\n');

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 
 /** A group's `cache`: whether its answers are cached, how long, and whether only deterministic requests. */
 export const groupCacheSchema = z.strictObject({

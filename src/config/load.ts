@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { parseDocument as ParseDocument } from 'yaml';
-import type { z } from 'zod';
+import type * as z from './zod.js';
 import { configSchema, configShapeSchema, type ConfigInput, type DeploymentBase, type DeploymentConfig, type GatewayConfig } from './schema.js';
 import { configIssueMessage } from './messages.js';
 import { aboutDropped, salvageConfig, type Salvaged } from './salvage.js';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from './zod.js';
 
 /**
  * Words for zod's issues, passed to `safeParse` as the error map. Messages a schema sets itself win over

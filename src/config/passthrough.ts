@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod.js';
 import { CHAT_FIELDS, EMBEDDING_FIELDS } from '../ingress/openai-chat/fields.js';
 
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod.js';
 import { resolveSecretRef, type Secret } from './secret.js';
 import { groupMembers, groupSchema, routingSchema } from '../routing/config.js';
 import { deploymentRoutingShape } from '../routing/deployment.js';

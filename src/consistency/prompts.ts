@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 
 const toolSchema = z.strictObject({
   name: z.string().min(1),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 
 /** `dashboard:` in the config: the live page at GET /dashboard (admin keys only). */
 export const dashboardSchema = z

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 import { BUILT_IN_SCENARIOS } from './builtins.js';
 
 /** A point in the drill's time line: seconds from the start, or a share of the duration ("25%"). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 import { resolveSecretRef, type Secret } from '../config/secret.js';
 
 const secret = z.string().min(1).transform((ref, ctx): Secret => {

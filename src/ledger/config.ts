@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 import { resolveSecretRef, type Secret } from '../config/secret.js';
 
 /** USD per million tokens; the shape shared by the shipped catalog and config overrides. */

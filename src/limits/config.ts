@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 
 const tagName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a tag name (letters, digits, _ . -)');
 

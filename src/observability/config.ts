@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 import { resolveSecretRef, type Secret } from '../config/secret.js';
 
 /** An OTLP header value (e.g. an API key for a hosted collector): a literal, `${ENV}` or `file:/path`. */

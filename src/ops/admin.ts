@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 import { GatewayError } from '../core/errors.js';
 import type { JsonValue } from '../core/types.js';
 import type { Gateway } from '../gateway/gateway.js';

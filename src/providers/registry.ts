@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from '../config/zod.js';
 import type { Provider } from '../core/provider.js';
 import type { DeploymentBase, DeploymentConfig } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';

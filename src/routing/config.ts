@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 import { groupCacheSchema } from '../cache/config.js';
 
 export const STRATEGIES = ['priority', 'round-robin', 'weighted', 'random', 'least-latency', 'least-busy', 'cost-optimized'] as const;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 import { provisionedSchema } from './provisioned.js';
 import { quotaSchema } from './quota.js';
 

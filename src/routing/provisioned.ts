@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 
 /**
  * Reserved capacity bought for a deployment (Bedrock model units, Azure PTUs, Vertex GSUs). The

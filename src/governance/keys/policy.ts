@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../config/zod.js';
 import { GatewayError } from '../../core/errors.js';
 
 const name = z.string().min(1).max(200);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../config/zod.js';
 
 const STORE_DEFAULTS = { enabled: false, retention_hours: 24, max_memory_responses: 10_000 };
 

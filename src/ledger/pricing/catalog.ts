@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from '../../config/zod.js';
 import { priceEntrySchema } from '../config.js';
 
 /** The catalog file format (pricing/catalog.json). */

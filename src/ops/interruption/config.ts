@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../config/zod.js';
 
 /** Watching the machine the gateway runs on for spot / preemption notices (`interruption:`). */
 export const interruptionSchema = z

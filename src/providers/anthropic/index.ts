@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../config/zod.js';
 import type { ProviderFactory } from '../registry.js';
 import { messagesPassthroughProblem } from '../dialects/anthropic-messages/index.js';
 import { lazyProvider } from '../lazy.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../config/zod.js';
 import { secretRef } from '../../config/schema.js';
 
 /** Latest GA data-plane version (Chat Completions with stream_options, embeddings with dimensions). */

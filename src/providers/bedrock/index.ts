@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../config/zod.js';
 import { secretRef } from '../../config/schema.js';
 import type { Provider } from '../../core/provider.js';
 import type { ProviderFactory } from '../registry.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../config/zod.js';
 import type { ProviderFactory } from '../registry.js';
 import { OpenAICompatibleProvider } from './provider.js';
 

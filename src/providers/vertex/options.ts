@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../../config/zod.js';
 import { secretRef } from '../../config/schema.js';
 
 /** Vertex deployment keys. `location` defaults to the deployment's `region`. */
