@@ -74,6 +74,25 @@ describe('cold start', () => {
     expect(app('app-no-metrics', false).filter((u) => u.includes('/node_modules/prom-client/'))).toEqual([]);
   });
 
+  it('loads node:tls only for an https upstream, and node:http only for a server', () => {
+    const builtinsAfter = (script: string): string[] => {
+      const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `${script}; process.stdout.write(JSON.stringify(process.moduleLoadList))`], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      return (JSON.parse(out) as string[]).flatMap((m) => (/^NativeModule (tls|http)$/.exec(m) ?? []).slice(1));
+    };
+    const gatewayOn = (endpoint: string): string =>
+      `const { createGateway, createHttpServer } = await import(${JSON.stringify(join(root, 'src/index.ts'))});
+      const gateway = createGateway({ deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: '${endpoint}' }], groups: [{ name: 'chat', deployments: ['oai'] }], routing: { backoff: { base_ms: 0 } } });
+      const ask = () => gateway.chat({ model: 'chat', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] }).catch(() => undefined);`;
+    // Port 9 (discard) refuses: each chat fails at once, after trying to connect.
+    expect(builtinsAfter(`${gatewayOn('http://127.0.0.1:9/v1')}; await ask(); await gateway.close()`)).toEqual([]);
+    expect(builtinsAfter(`${gatewayOn('https://127.0.0.1:9/v1')}; await ask(); await gateway.close()`)).toEqual(['tls']);
+    expect(builtinsAfter(`${gatewayOn('http://127.0.0.1:9/v1')}; createHttpServer(gateway); await gateway.close()`)).toEqual(['http']);
+  });
+
   it('loads no other command for `switchyard serve`', () => {
     const urls = loadedWhile(
       'cli-serve',

@@ -1,9 +1,17 @@
+import { createRequire } from 'node:module';
 import { connect as connectTcp, isIP } from 'node:net';
-import { connect as connectTls } from 'node:tls';
+import type * as Tls from 'node:tls';
 import { Connection, Exchange, TransportError, type ConnectionOwner, type ExchangeHandler } from './connection.js';
 import { requestHead, type OutgoingRequest } from './request-head.js';
 
 export type { ExchangeHandler } from './connection.js';
+
+let tls: typeof Tls | undefined;
+/**
+ * node:tls on the first https connection: loading it (its crypto and secure-context modules) measured
+ * ~10 ms of a cold start, which a gateway whose upstreams are all http (vLLM, Ollama, a sidecar) never needs.
+ */
+const loadTls = (): typeof Tls => (tls ??= createRequire(import.meta.url)('node:tls') as typeof Tls);
 export type { OutgoingRequest } from './request-head.js';
 
 export interface AgentOptions {
@@ -185,7 +193,7 @@ class OriginPool implements ConnectionOwner {
   private open(): void {
     this.connecting += 1;
     const socket = this.secure
-      ? connectTls({
+      ? loadTls().connect({
           host: this.host,
           port: this.port,
           servername: isIP(this.host) === 0 ? this.host : undefined,
