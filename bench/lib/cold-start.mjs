@@ -28,18 +28,26 @@ process.stdout.write(JSON.stringify({ import_ms: t1 - t0, create_ms: t2 - t1, fi
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** One fresh process: import, create and first-request times (ms), wall clock and the process's CPU. */
+export async function coldStartSample(root, upstream, model) {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const entry = join(root, pkg.exports?.['.']?.default ?? pkg.main ?? 'dist/index.js');
+  const { stdout: out } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', SCRIPT(entry, upstream.base, model)], { encoding: 'utf8', timeout: 30_000 });
+  return JSON.parse(out);
+}
+
+/** The medians of a set of samples (`import_and_create_ms` is the median of each sample's sum). */
+export function summarize(runs) {
+  const m = (k) => median(runs.map((r) => r[k]));
+  return { samples: runs.length, import_ms: m('import_ms'), create_ms: m('create_ms'), import_and_create_ms: median(runs.map((r) => r.import_ms + r.create_ms)), first_request_ms: m('first_request_ms'), import_and_create_cpu_ms: m('import_and_create_cpu_ms'), first_request_cpu_ms: m('first_request_cpu_ms') };
+}
+
 /**
  * Median over `samples` fresh processes of import, create and first-request times (ms): wall clock, and
  * the process's CPU time, which other work on a shared machine disturbs far less.
  */
 export async function measureColdStart(root, upstream, model, samples = 5) {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const entry = join(root, pkg.exports?.['.']?.default ?? pkg.main ?? 'dist/index.js');
   const runs = [];
-  for (let i = 0; i < samples; i++) {
-    const { stdout: out } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', SCRIPT(entry, upstream.base, model)], { encoding: 'utf8', timeout: 30_000 });
-    runs.push(JSON.parse(out));
-  }
-  const m = (k) => median(runs.map((r) => r[k]));
-  return { samples, import_ms: m('import_ms'), create_ms: m('create_ms'), import_and_create_ms: median(runs.map((r) => r.import_ms + r.create_ms)), first_request_ms: m('first_request_ms'), import_and_create_cpu_ms: m('import_and_create_cpu_ms'), first_request_cpu_ms: m('first_request_cpu_ms') };
+  for (let i = 0; i < samples; i++) runs.push(await coldStartSample(root, upstream, model));
+  return summarize(runs);
 }
