@@ -11,8 +11,12 @@ export type LambdaResult = APIGatewayProxyStructuredResultV2 | APIGatewayProxyRe
 const TEXTUAL = /^\s*(text\/|application\/([\w.-]+\+)?(json|xml)|application\/(x-)?ndjson)/i;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+let statusCodes: typeof Http.STATUS_CODES | undefined;
 /** The reason phrases, from node:http when an ALB first needs one: loading node:http costs a cold start ~3.5 ms. */
-const reasonPhrase = (status: number): string => (createRequire(import.meta.url)('node:http') as typeof Http).STATUS_CODES[status] ?? '';
+function reasonPhrase(status: number): string {
+  statusCodes ??= (createRequire(import.meta.url)('node:http') as typeof Http).STATUS_CODES;
+  return statusCodes[status] ?? '';
+}
 
 /**
  * The whole answer as the buffered front doors (API Gateway, ALB, Function URL in BUFFERED mode)
