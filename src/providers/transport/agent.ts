@@ -5,6 +5,7 @@ import { Connection, Exchange, TransportError, type ConnectionOwner, type Exchan
 import { requestHead, type OutgoingRequest } from './request-head.js';
 
 export type { ExchangeHandler } from './connection.js';
+export type { OutgoingRequest } from './request-head.js';
 
 let tls: typeof Tls | undefined;
 /**
@@ -12,7 +13,6 @@ let tls: typeof Tls | undefined;
  * ~10 ms of a cold start, which a gateway whose upstreams are all http (vLLM, Ollama, a sidecar) never needs.
  */
 const loadTls = (): typeof Tls => (tls ??= createRequire(import.meta.url)('node:tls') as typeof Tls);
-export type { OutgoingRequest } from './request-head.js';
 
 export interface AgentOptions {
   /** Connections per upstream origin at most; requests beyond wait in order. */
