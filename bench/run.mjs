@@ -79,6 +79,9 @@ async function compare(tmp, upstream, services, mode, started) {
     warmupSeconds: quick ? 1 : 2,
     ttfbRequests: quick ? 100 : 1000,
   };
+  // First, with only the upstream running: a function's cold start happens on an otherwise idle machine.
+  const coldStart = await measureColdStart(ROOT, upstream, MODEL, quick ? 3 : 7);
+  log(`cold start: import + create ${coldStart.import_and_create_ms.toFixed(0)} ms (CPU ${coldStart.import_and_create_cpu_ms.toFixed(0)} ms), first request ${coldStart.first_request_ms.toFixed(0)} ms (median of ${coldStart.samples})`);
   const direct = { ...upstream, name: 'direct' };
   const floor = await startFloor(tmp, upstream);
   services.push(floor);
@@ -122,8 +125,6 @@ async function compare(tmp, upstream, services, mode, started) {
   const ttfbTargets = targets.filter((t) => !t.skip.stream && !t.conns);
   log(`streaming TTFB: ${settings.ttfbRequests} sequential requests per target`);
   const ttfb = await measureTtfb(ttfbTargets, BODIES.stream, { requests: settings.ttfbRequests, block: quick ? 50 : 100 });
-  const coldStart = await measureColdStart(ROOT, upstream, MODEL, quick ? 3 : 7);
-  log(`cold start: import + create ${coldStart.import_and_create_ms.toFixed(0)} ms (CPU ${coldStart.import_and_create_cpu_ms.toFixed(0)} ms), first request ${coldStart.first_request_ms.toFixed(0)} ms (median of ${coldStart.samples})`);
   const memory = Object.fromEntries(targets.map((t) => [t.name, memoryMb(t.pid)]));
   const ledgerBytes = sy.ledger ? fileSize(sy.ledgerFile) : null;
   log(`ledger: ${ledgerNote(sy.ledger, ledgerBytes)}`);

@@ -102,8 +102,9 @@ export function memoryMb(pid) {
 export { CLK_TCK };
 
 /**
- * Event-loop delay inside a Switchyard started with SWITCHYARD_BENCH_ELD=1: SIGUSR2 makes it print
- * the histogram since the previous signal into its log; resolves with that line's figures.
+ * Event-loop delay inside a Switchyard started with SWITCHYARD_BENCH_ELD=1, in pairs around a cell: the
+ * first call starts the histogram, the second has it printed into the log and stopped (no timer runs
+ * in a target between its cells). Resolves with the line the signal printed.
  */
 export async function eventLoopDelay(svc, timeoutMs = 3_000) {
   svc.eldSeq = (svc.eldSeq ?? 0) + 1;
