@@ -113,7 +113,7 @@ function checkProvider(d: DeploymentBase, i: number): { options: unknown } | { p
   if (!factory) {
     return { problems: [{ path: `deployments[${i}].provider`, message: `unknown provider "${d.provider}"; expected one of ${PROVIDERS.map((p) => p.type).join(', ')}` }] };
   }
-  const options = factory.options.safeParse(d, PARSE);
+  const options = factory.options().safeParse(d, PARSE);
   if (!options.success) return { problems: zodProblems(options.error.issues, ['deployments', i]) };
   const carry = Array.isArray(d.passthrough) && d.passthrough.length > 0 ? factory.passthroughProblem(d.passthrough, d, options.data) : undefined;
   if (carry !== undefined) return { problems: [{ path: `deployments[${i}].passthrough`, message: carry }] };

@@ -14,12 +14,13 @@ export interface ProviderDeps {
 }
 
 /**
- * One provider type. `options` validates the provider-specific keys of a deployment; its output is
- * handed to `create` as `deployment.options`.
+ * One provider type. `options` builds the schema of the provider-specific keys of a deployment; its
+ * output is handed to `create` as `deployment.options`. A function, called for the first deployment of
+ * the type: the five schemas are ~250 zod objects, and a cold start builds only those its config names.
  */
 export interface ProviderFactory<Options = unknown> {
   readonly type: string;
-  readonly options: z.ZodType<Options>;
+  readonly options: () => z.ZodType<Options>;
   /**
    * Why the deployment's `passthrough` fields cannot reach its upstream (no free-form slot in the wire
    * format, or a field the dialect writes itself), or undefined when they can. Absent: the provider
@@ -32,16 +33,18 @@ export interface ProviderFactory<Options = unknown> {
 /** A provider factory with its options type erased, as the registry holds it. */
 export interface RegisteredProvider {
   readonly type: string;
-  readonly options: z.ZodType<unknown>;
+  /** The options schema, built on the first call. */
+  options(): z.ZodType<unknown>;
   passthroughProblem(fields: readonly string[], deployment: DeploymentBase, options: unknown): string | undefined;
   create(deployment: DeploymentConfig, options: unknown, deps: ProviderDeps): Provider;
 }
 
 /** Erases a factory's options type; safe because `create` only ever gets what `options` parsed. */
 export function defineProvider<Options>(factory: ProviderFactory<Options>): RegisteredProvider {
+  let options: z.ZodType<Options> | undefined;
   return {
     type: factory.type,
-    options: factory.options,
+    options: () => (options ??= factory.options()),
     passthroughProblem: (fields, deployment, options) =>
       factory.passthroughProblem
         ? factory.passthroughProblem(fields, deployment, options as Options)

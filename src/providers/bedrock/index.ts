@@ -9,39 +9,40 @@ import { lazyProvider } from '../lazy.js';
 
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
-const options = z
-  .looseObject({
-    /** The AWS region the requests go to and are signed for (an inference profile's source region). */
-    region: z.string().regex(AWS_REGION, 'expected an AWS region such as us-east-1').describe('the AWS region, e.g. us-east-1'),
-    /** Explicit keys; without them the AWS default credential chain is used. */
-    access_key_id: secretRef.optional(),
-    secret_access_key: secretRef.optional(),
-    session_token: secretRef.optional(),
-    /** Shared-config profile for the default chain. */
-    profile: z.string().min(1).optional(),
-    max_connections: z.number().int().positive().default(128),
-    /** Idle keep-alive connections are closed after this; short, so a hung upstream's sockets go soon. */
-    keep_alive_timeout_ms: z.number().int().positive().default(4_000),
-    /** Time allowed to open a connection (TCP and TLS). */
-    connect_timeout_ms: z.number().int().positive().default(5_000),
-    /** InvokeModel body for embeddings; guessed from the model id when absent. */
-    embedding_family: z.enum(['titan', 'cohere']).optional(),
-    /** Titan takes one text a call: how many calls one embeddings request may run at once. */
-    embedding_concurrency: z.number().int().min(1).max(64).default(8),
-    cohere_input_type: z.enum(['search_document', 'search_query', 'classification', 'clustering']).default('search_document'),
-    /** Puts a cachePoint after the system prompt (Bedrock prompt caching, for models that have it). */
-    cache_system_prompt: z.boolean().default(false),
-  })
-  .superRefine((o, ctx) => {
-    if ((o.access_key_id === undefined) !== (o.secret_access_key === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [o.access_key_id === undefined ? 'access_key_id' : 'secret_access_key'], message: 'access_key_id and secret_access_key go together' });
-    }
-    if (o.session_token !== undefined && o.access_key_id === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['session_token'], message: 'session_token needs access_key_id and secret_access_key' });
-    }
-  });
+const options = () =>
+  z
+    .looseObject({
+      /** The AWS region the requests go to and are signed for (an inference profile's source region). */
+      region: z.string().regex(AWS_REGION, 'expected an AWS region such as us-east-1').describe('the AWS region, e.g. us-east-1'),
+      /** Explicit keys; without them the AWS default credential chain is used. */
+      access_key_id: secretRef.optional(),
+      secret_access_key: secretRef.optional(),
+      session_token: secretRef.optional(),
+      /** Shared-config profile for the default chain. */
+      profile: z.string().min(1).optional(),
+      max_connections: z.number().int().positive().default(128),
+      /** Idle keep-alive connections are closed after this; short, so a hung upstream's sockets go soon. */
+      keep_alive_timeout_ms: z.number().int().positive().default(4_000),
+      /** Time allowed to open a connection (TCP and TLS). */
+      connect_timeout_ms: z.number().int().positive().default(5_000),
+      /** InvokeModel body for embeddings; guessed from the model id when absent. */
+      embedding_family: z.enum(['titan', 'cohere']).optional(),
+      /** Titan takes one text a call: how many calls one embeddings request may run at once. */
+      embedding_concurrency: z.number().int().min(1).max(64).default(8),
+      cohere_input_type: z.enum(['search_document', 'search_query', 'classification', 'clustering']).default('search_document'),
+      /** Puts a cachePoint after the system prompt (Bedrock prompt caching, for models that have it). */
+      cache_system_prompt: z.boolean().default(false),
+    })
+    .superRefine((o, ctx) => {
+      if ((o.access_key_id === undefined) !== (o.secret_access_key === undefined)) {
+        ctx.addIssue({ code: 'custom', path: [o.access_key_id === undefined ? 'access_key_id' : 'secret_access_key'], message: 'access_key_id and secret_access_key go together' });
+      }
+      if (o.session_token !== undefined && o.access_key_id === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['session_token'], message: 'session_token needs access_key_id and secret_access_key' });
+      }
+    });
 
-export type BedrockOptions = z.infer<typeof options>;
+export type BedrockOptions = z.infer<ReturnType<typeof options>>;
 
 /** Claude models: base ids, inference profile ids (`us.anthropic.claude-...`) and ARNs naming them. */
 const CLAUDE = /(^|\.)anthropic\.claude/;

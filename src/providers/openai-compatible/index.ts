@@ -2,19 +2,20 @@ import * as z from '../../config/zod.js';
 import type { ProviderFactory } from '../registry.js';
 import { OpenAICompatibleProvider } from './provider.js';
 
-const options = z.looseObject({
-  /** Base URL including the version prefix, e.g. https://api.openai.com/v1 or http://vllm:8000/v1. */
-  endpoint: z.url().default('https://api.openai.com/v1'),
-  max_connections: z.number().int().positive().default(128),
-  /** Idle keep-alive connections are closed after this; short, so a hung upstream's sockets go soon. */
-  keep_alive_timeout_ms: z.number().int().positive().default(4_000),
-  /** Time allowed to open a connection (TCP and TLS). */
-  connect_timeout_ms: z.number().int().positive().default(5_000),
-  /** The server continues a final assistant message (vLLM's `continue_final_message`); plain OpenAI does not. */
-  prefill: z.boolean().default(false),
-});
+const options = () =>
+  z.looseObject({
+    /** Base URL including the version prefix, e.g. https://api.openai.com/v1 or http://vllm:8000/v1. */
+    endpoint: z.url().default('https://api.openai.com/v1'),
+    max_connections: z.number().int().positive().default(128),
+    /** Idle keep-alive connections are closed after this; short, so a hung upstream's sockets go soon. */
+    keep_alive_timeout_ms: z.number().int().positive().default(4_000),
+    /** Time allowed to open a connection (TCP and TLS). */
+    connect_timeout_ms: z.number().int().positive().default(5_000),
+    /** The server continues a final assistant message (vLLM's `continue_final_message`); plain OpenAI does not. */
+    prefill: z.boolean().default(false),
+  });
 
-export type OpenAICompatibleOptions = z.infer<typeof options>;
+export type OpenAICompatibleOptions = z.infer<ReturnType<typeof options>>;
 
 /** OpenAI itself and every server that speaks its Chat Completions API (vLLM, Ollama, llama.cpp). */
 export const openaiCompatible: ProviderFactory<OpenAICompatibleOptions> = {

@@ -2,49 +2,50 @@ import * as z from '../../config/zod.js';
 import { secretRef } from '../../config/schema.js';
 
 /** Vertex deployment keys. `location` defaults to the deployment's `region`. */
-export const vertexOptions = z
-  .looseObject({
-    project: z.string().min(1, 'expected the GCP project id').describe('the GCP project id, e.g. my-project'),
-    location: z.string().min(1).optional(),
-    region: z.string().min(1).optional(),
-    /** Model publisher: google (Gemini, embeddings) or anthropic (Claude on Vertex). */
-    publisher: z.enum(['google', 'anthropic']).default('google'),
-    /**
-     * Service-account or external-account (workload identity federation) JSON, as a secret reference
-     * (`file:/path/key.json` or `${ENV}`). Without it, application default credentials are used:
-     * GOOGLE_APPLICATION_CREDENTIALS, gcloud, or the metadata server (GCE, GKE workload identity, Cloud Run).
-     */
-    credentials_file: secretRef.optional(),
-    /** Sign a self-signed JWT with the service-account key instead of exchanging it at the token endpoint. */
-    self_signed_jwt: z.boolean().default(false),
-    /** task_type sent with every embedding instance, e.g. RETRIEVAL_DOCUMENT. */
-    embedding_task_type: z.string().min(1).optional(),
-    /** Texts per :predict call; gemini-embedding-001 takes one, text-embedding-* up to 250. */
-    embedding_batch_size: z.number().int().positive().max(250).optional(),
-    /** max_tokens sent to Claude when the client gives none (the Messages API requires one). */
-    default_max_tokens: z.number().int().positive().default(4096),
-    max_connections: z.number().int().positive().default(128),
-    /** Idle keep-alive connections are closed after this; short, so a hung upstream's sockets go soon. */
-    keep_alive_timeout_ms: z.number().int().positive().default(4_000),
-    /** Time allowed to open a connection (TCP and TLS). */
-    connect_timeout_ms: z.number().int().positive().default(5_000),
-  })
-  .superRefine((o, ctx) => {
-    if (o.location === undefined && o.region === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['location'], message: 'expected a location (or a deployment region), e.g. europe-west4 or global' });
-    }
-    if (o.credentials_file !== undefined) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(o.credentials_file.reveal());
-      } catch {
-        parsed = undefined;
+export const vertexOptions = () =>
+  z
+    .looseObject({
+      project: z.string().min(1, 'expected the GCP project id').describe('the GCP project id, e.g. my-project'),
+      location: z.string().min(1).optional(),
+      region: z.string().min(1).optional(),
+      /** Model publisher: google (Gemini, embeddings) or anthropic (Claude on Vertex). */
+      publisher: z.enum(['google', 'anthropic']).default('google'),
+      /**
+       * Service-account or external-account (workload identity federation) JSON, as a secret reference
+       * (`file:/path/key.json` or `${ENV}`). Without it, application default credentials are used:
+       * GOOGLE_APPLICATION_CREDENTIALS, gcloud, or the metadata server (GCE, GKE workload identity, Cloud Run).
+       */
+      credentials_file: secretRef.optional(),
+      /** Sign a self-signed JWT with the service-account key instead of exchanging it at the token endpoint. */
+      self_signed_jwt: z.boolean().default(false),
+      /** task_type sent with every embedding instance, e.g. RETRIEVAL_DOCUMENT. */
+      embedding_task_type: z.string().min(1).optional(),
+      /** Texts per :predict call; gemini-embedding-001 takes one, text-embedding-* up to 250. */
+      embedding_batch_size: z.number().int().positive().max(250).optional(),
+      /** max_tokens sent to Claude when the client gives none (the Messages API requires one). */
+      default_max_tokens: z.number().int().positive().default(4096),
+      max_connections: z.number().int().positive().default(128),
+      /** Idle keep-alive connections are closed after this; short, so a hung upstream's sockets go soon. */
+      keep_alive_timeout_ms: z.number().int().positive().default(4_000),
+      /** Time allowed to open a connection (TCP and TLS). */
+      connect_timeout_ms: z.number().int().positive().default(5_000),
+    })
+    .superRefine((o, ctx) => {
+      if (o.location === undefined && o.region === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['location'], message: 'expected a location (or a deployment region), e.g. europe-west4 or global' });
       }
-      if (parsed === null || typeof parsed !== 'object' || typeof (parsed as { type?: unknown }).type !== 'string') {
-        ctx.addIssue({ code: 'custom', path: ['credentials_file'], message: 'expected Google credentials JSON with a "type" field' });
+      if (o.credentials_file !== undefined) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(o.credentials_file.reveal());
+        } catch {
+          parsed = undefined;
+        }
+        if (parsed === null || typeof parsed !== 'object' || typeof (parsed as { type?: unknown }).type !== 'string') {
+          ctx.addIssue({ code: 'custom', path: ['credentials_file'], message: 'expected Google credentials JSON with a "type" field' });
+        }
       }
-    }
-  })
-  .transform((o) => ({ ...o, location: (o.location ?? o.region) as string }));
+    })
+    .transform((o) => ({ ...o, location: (o.location ?? o.region) as string }));
 
-export type VertexOptions = z.infer<typeof vertexOptions>;
+export type VertexOptions = z.infer<ReturnType<typeof vertexOptions>>;
