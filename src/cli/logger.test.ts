@@ -1,7 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createLoggers } from './logger.js';
@@ -9,11 +10,21 @@ import { createLoggers } from './logger.js';
 const logger = fileURLToPath(new URL('./logger.ts', import.meta.url));
 const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
 
-/** Runs `body` in a fresh process with `createLoggers('info')` on stdout; returns the JSON lines it wrote. */
+/** A module body run with `logger` and `access` from `createLoggers('info')` on stdout. */
+const withLoggers = (body: string): string => `import { createLoggers } from ${JSON.stringify(logger)};\nconst { logger, access } = createLoggers('info');\n${body}`;
+
+/** Runs `body` in a fresh process with the loggers; returns the JSON lines it wrote. */
 function run(body: string): Array<Record<string, unknown>> {
-  const script = `import { createLoggers } from ${JSON.stringify(logger)};\nconst { logger, access } = createLoggers('info');\n${body}`;
-  const out = spawnSync(tsx, ['--eval', script], { encoding: 'utf8', timeout: 20_000 });
+  const out = spawnSync(tsx, ['--eval', withLoggers(body)], { encoding: 'utf8', timeout: 20_000 });
   return out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Starts `body` in a fresh process with the loggers, its stdout a pipe the test reads (or not); `stderr()` is what it wrote there so far. */
+function start(body: string): { child: ChildProcessByStdio<null, Readable, Readable>; stderr: () => string } {
+  const child = spawn(tsx, ['--eval', withLoggers(body)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return { child, stderr: () => err };
 }
 
 describe('the CLI loggers', () => {
@@ -30,25 +41,22 @@ describe('the CLI loggers', () => {
 
   it('keep the event loop running while the log reader stalls, and write every line once it reads again', async () => {
     // ~200 KB of lines while nobody reads the pipe (64 KB): a synchronous write would block the loop.
-    const script = [
-      `import { createLoggers } from ${JSON.stringify(logger)};`,
-      "const { access } = createLoggers('info');",
-      'let last = Date.now(), maxGap = 0;',
-      'const beat = setInterval(() => { const now = Date.now(); maxGap = Math.max(maxGap, now - last); last = now; }, 10);',
-      "const pad = 'x'.repeat(300);",
-      "for (let i = 0; i < 600; i++) access.info({ i, pad }, 'request');",
-      "setTimeout(() => { clearInterval(beat); process.stderr.write(`maxGap=${maxGap}\\n`); }, 1000);",
-    ].join('\n');
-    const child = spawn(tsx, ['--eval', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const { child, stderr } = start(
+      [
+        'let last = Date.now(), maxGap = 0;',
+        'const beat = setInterval(() => { const now = Date.now(); maxGap = Math.max(maxGap, now - last); last = now; }, 10);',
+        "const pad = 'x'.repeat(300);",
+        "for (let i = 0; i < 600; i++) access.info({ i, pad }, 'request');",
+        "setTimeout(() => { clearInterval(beat); process.stderr.write(`maxGap=${maxGap}\\n`); }, 1000);",
+      ].join('\n'),
+    );
     child.stdout.pause();
     await new Promise((r) => setTimeout(r, 1_500));
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stdout.resume();
     await new Promise((r) => child.on('exit', r));
-    const gap = Number(/maxGap=(\d+)/.exec(err)?.[1]);
+    const gap = Number(/maxGap=(\d+)/.exec(stderr())?.[1]);
     expect(gap).toBeLessThan(500);
     expect(out.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { i: number }).i)).toEqual(Array.from({ length: 600 }, (_, i) => i));
   }, 20_000);
@@ -73,15 +81,13 @@ describe('the CLI loggers', () => {
 
   it('write to stdout on a pipe through process.stdout (non-blocking, on the event loop thread: no thread pool hand-off)', () => {
     const script = [
-      `import { createLoggers } from ${JSON.stringify(logger)};`,
-      "const { access } = createLoggers('info');",
       'let writes = 0;',
       'const write = process.stdout.write.bind(process.stdout);',
       'process.stdout.write = (chunk, ...rest) => { writes += 1; return write(chunk, ...rest); };',
       "for (let i = 0; i < 40; i++) access.info({ i, pad: 'x'.repeat(300) }, 'request');",
       "setTimeout(() => process.stderr.write(`writes=${writes}\\n`), 400);",
     ].join('\n');
-    const out = spawnSync(tsx, ['--eval', script], { encoding: 'utf8', timeout: 20_000 });
+    const out = spawnSync(tsx, ['--eval', withLoggers(script)], { encoding: 'utf8', timeout: 20_000 });
     const lines = out.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { i: number }).i);
     expect(lines).toEqual(Array.from({ length: 40 }, (_, i) => i));
     // ~14 KB of lines in batches of at most 4 KB (PIPE_BUF), each one write.
@@ -89,19 +95,16 @@ describe('the CLI loggers', () => {
   });
 
   it('stop writing, never crash, when the reader of the pipe goes away (EPIPE)', async () => {
-    const script = [
-      `import { createLoggers } from ${JSON.stringify(logger)};`,
-      "const { access } = createLoggers('info');",
-      'let i = 0;',
-      "const beat = setInterval(() => { for (let k = 0; k < 50; k++) access.info({ i: i++, pad: 'x'.repeat(200) }, 'request'); if (i >= 5000) { clearInterval(beat); process.stderr.write('done\\n'); } }, 2);",
-    ].join('\n');
-    const child = spawn(tsx, ['--eval', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const { child, stderr } = start(
+      [
+        'let i = 0;',
+        "const beat = setInterval(() => { for (let k = 0; k < 50; k++) access.info({ i: i++, pad: 'x'.repeat(200) }, 'request'); if (i >= 5000) { clearInterval(beat); process.stderr.write('done\\n'); } }, 2);",
+      ].join('\n'),
+    );
     // The reader leaves after the first bytes: every later write finds the pipe closed.
     child.stdout.once('data', () => child.stdout.destroy());
     const code = await new Promise((r) => child.on('exit', r));
-    expect(err.trim()).toBe('done');
+    expect(stderr().trim()).toBe('done');
     expect(code).toBe(0);
   }, 20_000);
 });

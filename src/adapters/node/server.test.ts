@@ -33,6 +33,26 @@ async function post(url: string, body: string | Buffer, headers: Record<string, 
   return { status: res.statusCode, headers: res.headers, json: (await res.body.json()) as { error: { message: string; type: string; code: string; param: string | null } } };
 }
 
+/** A client that asks `model` for a chat answer and can leave before it comes: `leave()` aborts and waits. */
+function chatThatLeaves(base: string, model: string): { leave: () => Promise<void> } {
+  const controller = new AbortController();
+  const pending = request(`${base}/v1/chat/completions`, {
+    method: 'POST',
+    signal: controller.signal,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Hi' }] }),
+  }).then(
+    () => undefined,
+    () => undefined,
+  );
+  return {
+    leave: () => {
+      controller.abort();
+      return pending;
+    },
+  };
+}
+
 describe('HTTP server with the official openai SDK', () => {
   let sim: SimServer;
   let server: RunningServer;
@@ -218,17 +238,10 @@ describe('client disconnects and shutdown', () => {
       routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 30_000, allow_direct_deployments: true },
       deployments: [{ id: 'hang', provider: 'openai-compatible', model: 'm', endpoint: `${upstreamUrl}/v1` }],
     });
-    const controller = new AbortController();
-    const pending = request(`${server.url}/v1/chat/completions`, {
-      method: 'POST',
-      signal: controller.signal,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'hang', messages: [{ role: 'user', content: 'x' }] }),
-    }).catch(() => undefined);
+    const client = chatThatLeaves(server.url, 'hang');
     await new Promise((r) => setTimeout(r, 150));
     const before = closed.length;
-    controller.abort();
-    await pending;
+    await client.leave();
     for (let i = 0; i < 40 && closed.length === before; i++) await new Promise((r) => setTimeout(r, 25));
     expect(closed.length).toBe(before + 1);
     await server.shutdown(100);
@@ -497,16 +510,9 @@ describe('the access log line, written once the answer is out', () => {
   it('once for a request whose client left before its answer', async () => {
     lines.length = 0;
     sim.faults.add({ latency_ms: 300, count: 1 });
-    const controller = new AbortController();
-    const pending = request(`${url}/v1/chat/completions`, {
-      method: 'POST',
-      signal: controller.signal,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }),
-    }).catch(() => undefined);
+    const client = chatThatLeaves(url, 'chat');
     await new Promise((r) => setTimeout(r, 100));
-    controller.abort();
-    await pending;
+    await client.leave();
     for (let i = 0; i < 40 && lines.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     expect(lines).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 400));
