@@ -3,7 +3,8 @@
 //
 // Usage: node bench/ab.mjs [--rounds 6] [--seconds 3] [--conns 64] <name>=<root>[#<node flag>...][@<regex>=><replacement>...] ...
 //   <root>     a Switchyard package folder with dist/ built (a copy of an older build, or this one)
-//   #<flag>    a node flag for that target (e.g. #--max-semi-space-size=32)
+//   #<flag>    a node flag for that target (e.g. #--max-semi-space-size=16); every target, the floor too,
+//              runs with the image's NODE_OPTIONS (the Dockerfile's), which a flag here overrides
 //   @a=>b      an edit of the bench config (YAML; `\n` in b is a newline), e.g. "@journal: true=>journal: false"
 // The first named target is the baseline: every other one is reported as its per-round CPU ratio to it
 // (the median, with each round's ratio) and as its total CPU per request against the floor's.
@@ -15,7 +16,7 @@ import { parseArgs } from 'node:util';
 import process from 'node:process';
 import { runMatrix } from './lib/matrix.mjs';
 import { freePort, startService, stopChild } from './lib/procs.mjs';
-import { ensureBuilt, MODEL, startFloor, startSwitchyard, startUpstream } from './lib/targets.mjs';
+import { ensureBuilt, MODEL, RUNTIME_NODE_OPTIONS, startFloor, startSwitchyard, startUpstream } from './lib/targets.mjs';
 
 const { values: opt, positionals: specs } = parseArgs({
   allowPositionals: true,
@@ -69,7 +70,7 @@ try {
     const config = join(dir, 'switchyard.yaml');
     writeFileSync(config, text);
     const args = [...nodeFlags, join(root, 'bin/switchyard.js'), 'serve', '-c', config, '--workers', '1'];
-    const svc = await startService({ name, cmd: process.execPath, args, port, logFile: join(dir, 'switchyard.log'), cwd: dir });
+    const svc = await startService({ name, cmd: process.execPath, args, port, logFile: join(dir, 'switchyard.log'), cwd: dir, env: { NODE_OPTIONS: RUNTIME_NODE_OPTIONS } });
     services.push(svc);
     targets.push({ ...svc, name, url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {} });
   }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { memoryMb } from './lib/procs.mjs';
 import { ensureWrk } from './lib/wrk.mjs';
-import { ensureBuilt, MODEL, PORTKEY_VERSION, ROOT, startFloor, startPortkey, startSwitchyard, startUpstream } from './lib/targets.mjs';
+import { ensureBuilt, MODEL, PORTKEY_VERSION, ROOT, RUNTIME_NODE_OPTIONS, startFloor, startPortkey, startSwitchyard, startUpstream } from './lib/targets.mjs';
 import { MODES, runMatrix, smoke } from './lib/matrix.mjs';
 import { measureTtfb } from './lib/ttfb.mjs';
 import { runSoak } from './lib/soak.mjs';
@@ -41,14 +41,14 @@ const BODIES = {
 const ORDER = ['direct', 'floor', 'floor-workers2', 'switchyard', 'switchyard-workers2', 'switchyard-default', 'switchyard-obs-off', 'switchyard-tracing', 'switchyard-failover', 'switchyard-failover-no-breaker', 'portkey'];
 
 function machine() {
-  return { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform} ${process.arch}` };
+  return { nproc: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, node_options: RUNTIME_NODE_OPTIONS, platform: `${process.platform} ${process.arch}` };
 }
 
 async function main() {
   const started = Date.now();
   const mode = opt.soak ? 'soak' : opt.failover ? 'failover' : opt.profile ? 'profile' : opt.quick ? 'quick' : 'full';
   ensureWrk(log);
-  log(`switchyard bench (${mode}) on ${machine().nproc} cores, ${machine().cpu}, node ${process.version}`);
+  log(`switchyard bench (${mode}) on ${machine().nproc} cores, ${machine().cpu}, node ${process.version}, targets with NODE_OPTIONS=${RUNTIME_NODE_OPTIONS}`);
   log(`dist: ${ensureBuilt(log)}`);
   const tmp = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   const services = [];
@@ -136,7 +136,7 @@ async function compare(tmp, upstream, services, mode, started) {
   const header = [
     `# Switchyard benchmark (${mode})`,
     '',
-    `${new Date().toISOString()} · ${info.nproc} cores · ${info.cpu} · node ${info.node} · wrk -t1 · ${settings.rounds} round(s) x ${settings.seconds} s per cell`,
+    `${new Date().toISOString()} · ${info.nproc} cores · ${info.cpu} · node ${info.node} (NODE_OPTIONS of the image: \`${info.node_options}\`, every target) · wrk -t1 · ${settings.rounds} round(s) x ${settings.seconds} s per cell`,
     `ledger: ${ledgerNote(sy.ledger, ledgerBytes)} · access log: info, to a file · Portkey ${PORTKEY_VERSION}${skipped.portkey ? ` skipped (${skipped.portkey})` : ''}`,
   ];
   const skippedLines = Object.entries(skipped).map(([k, v]) => `- skipped ${k}: ${v}`);
@@ -215,7 +215,7 @@ async function soak(tmp, upstream, services) {
   const md = [
     '# Switchyard benchmark (soak)',
     '',
-    `${new Date().toISOString()} · ${info.nproc} cores · ${info.cpu} · node ${info.node} · ledger: ${ledger}`,
+    `${new Date().toISOString()} · ${info.nproc} cores · ${info.cpu} · node ${info.node} (NODE_OPTIONS \`${info.node_options}\`) · ledger: ${ledger}`,
     '',
     table(['requests', 'errors', 'seconds', 'CPU µs/req', 'RSS after warm-up MB', 'final RSS MB', 'peak RSS MB', 'growth MB', 'trend MB (Q4-Q2 mean)'], [[r.requests, r.errors, r.seconds.toFixed(0), r.cpu_us_per_req.toFixed(0), r.baseline?.rss_mb.toFixed(1) ?? '–', r.final_rss_mb.toFixed(1), r.peak_rss_mb.toFixed(1), r.growth_mb?.toFixed(1) ?? '–', r.trend_mb?.toFixed(1) ?? '–']]),
     '',

@@ -11,6 +11,19 @@ const BENCH = join(ROOT, 'bench');
 export const PORTKEY_VERSION = '1.15.2';
 export const MODEL = 'gpt-4o-mini';
 
+/**
+ * The Node options the container image runs the gateway with (the Dockerfile's `ENV NODE_OPTIONS`, its
+ * young-generation size): every target under load (the floor, Switchyard, Portkey) runs with them, so
+ * the bench measures the settings Switchyard ships, and the floor and the peer get the same.
+ */
+export const RUNTIME_NODE_OPTIONS = imageNodeOptions();
+
+function imageNodeOptions() {
+  const found = /^ENV\s+NODE_OPTIONS=(?:"([^"]*)"|(\S*))\s*$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  return found?.[1] ?? found?.[2] ?? '';
+}
+const runtimeEnv = (env = {}) => ({ ...env, NODE_OPTIONS: RUNTIME_NODE_OPTIONS });
+
 /** Starts the bench upstream (`status` other than 200 makes it a failing primary). */
 export async function startUpstream(tmp, { name = 'upstream', chunks = 8, status = 200 } = {}) {
   const port = await freePort();
@@ -33,6 +46,7 @@ export async function startFloor(tmp, upstream, { name = 'floor', workers = 1 } 
     args: [join(BENCH, 'floor-proxy.mjs'), '--port', String(port), '--upstream', `http://127.0.0.1:${upstream.port}`, '--workers', String(workers)],
     port,
     logFile: join(tmp, `${name}.log`),
+    env: runtimeEnv(),
   });
   return { ...svc, url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {} };
 }
@@ -101,7 +115,7 @@ export async function startSwitchyard(tmp, deployments, { name = 'switchyard', r
     port,
     logFile: join(dir, 'switchyard.log'),
     cwd: dir,
-    env: { SWITCHYARD_BENCH_ELD: '1' },
+    env: runtimeEnv({ SWITCHYARD_BENCH_ELD: '1' }),
   });
   // The delay hook lives in the serving process: with workers, a signal to the primary would end it.
   return { ...svc, eld: workers === 1, url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {}, ledger, ledgerFile: join(dir, 'ledger.sqlite'), config };
@@ -136,6 +150,7 @@ export async function startPortkey(tmp, upstream, log) {
       port,
       logFile: join(dir, 'portkey.log'),
       cwd: dir,
+      env: runtimeEnv(),
     });
     // Its documented way to reach an OpenAI-compatible server at a custom base URL.
     const headers = { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': upstream.base, authorization: 'Bearer sk-bench' };

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -91,6 +91,23 @@ describe('Dockerfile', () => {
     expect(entrypoint.slice(0, 3)).toEqual(['tini', '--', 'node']);
     expect(entrypoint[3]).toMatch(/\/bin\/switchyard\.js$/);
     expect(JSON.parse(only(runtime, 'CMD'))).toEqual(['serve', '--config', '/etc/switchyard/switchyard.yaml']);
+  });
+
+  it('runs Node with a 32 MB young-generation semi-space, through NODE_OPTIONS an operator can replace', () => {
+    const env = all(runtime, 'ENV').join('\n');
+    const options = /^NODE_OPTIONS="([^"]*)"$/m.exec(env)?.[1];
+    expect(options).toBe('--max-semi-space-size=32');
+    // A flag on the command line would override an operator's NODE_OPTIONS.
+    expect(only(runtime, 'ENTRYPOINT')).not.toMatch(/semi-space/);
+    // Node refuses to start on an option NODE_OPTIONS may not carry; this one takes effect: the young
+    // generation grows to two 32 MB semi-spaces (16 MB each by default).
+    const grown = (nodeOptions: string): number => {
+      const script = `const v8 = require('node:v8'); let keep = []; for (let i = 0; i < 1.5e6; i++) { keep.push({ i }); if (keep.length > 2e5) keep = []; }
+        process.stdout.write(String(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 2 ** 20));`;
+      return Number(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_OPTIONS: nodeOptions }, encoding: 'utf8' }));
+    };
+    expect(grown(options!)).toBe(64);
+    expect(grown('')).toBe(32);
   });
 
   it('exposes and health-checks the default port (from the config schema) on /healthz', () => {
