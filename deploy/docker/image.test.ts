@@ -100,14 +100,14 @@ describe('Dockerfile', () => {
     // A flag on the command line would override an operator's NODE_OPTIONS.
     expect(only(runtime, 'ENTRYPOINT')).not.toMatch(/semi-space/);
     // Node refuses to start on an option NODE_OPTIONS may not carry; this one takes effect: the young
-    // generation grows to two 32 MB semi-spaces (16 MB each by default).
+    // generation grows to two 32 MB semi-spaces (Node 20's default on 64 bits: 16 MB each).
     const grown = (nodeOptions: string): number => {
       const script = `const v8 = require('node:v8'); let keep = []; for (let i = 0; i < 1.5e6; i++) { keep.push({ i }); if (keep.length > 2e5) keep = []; }
         process.stdout.write(String(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 2 ** 20));`;
       return Number(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, NODE_OPTIONS: nodeOptions }, encoding: 'utf8' }));
     };
     expect(grown(options!)).toBe(64);
-    expect(grown('')).toBe(32);
+    expect(grown('')).toBeLessThan(64);
   });
 
   it('exposes and health-checks the default port (from the config schema) on /healthz', () => {
