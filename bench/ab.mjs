@@ -7,7 +7,8 @@
 //              runs with the image's NODE_OPTIONS (the Dockerfile's), which a flag here overrides
 //   @a=>b      an edit of the bench config (YAML; `\n` in b is a newline), e.g. "@journal: true=>journal: false"
 // The first named target is the baseline: every other one is reported as its per-round CPU ratio to it
-// (the median, with each round's ratio) and as its total CPU per request against the floor's.
+// (the median, with each round's ratio) and as its total CPU per request against the floor's. The
+// upstream is measured on its own too, so each target's latency also shows as what it adds (#18's targets).
 // Example: node bench/ab.mjs before=/tmp/old-build after=. "nojournal=.@journal: true=>journal: false"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,7 +61,8 @@ try {
   const template = await startSwitchyard(tmp, [{ id: 'bench-upstream', base: upstream.base }], { name: 'template' });
   await stopChild(template.child);
   const yaml = readFileSync(template.config, 'utf8');
-  const targets = [{ ...floor, name: 'floor' }];
+  // The upstream on its own: what a target adds to its latency is measured against it.
+  const targets = [{ ...upstream, name: 'direct' }, { ...floor, name: 'floor' }];
   for (const { name, root, nodeFlags, edits } of specs.map(parseSpec)) {
     const port = await freePort();
     const dir = join(tmp, name);
@@ -77,8 +79,9 @@ try {
   const conns = Number(opt.conns);
   log(`${specs.length} target(s) and the floor, ${opt.rounds} interleaved rounds x ${opt.seconds} s at ${conns} connections`);
   const { runs, cells } = await runMatrix({ targets, upstream, bodies: BODIES, conns: [conns], seconds: Number(opt.seconds), rounds: Number(opt.rounds), warmupSeconds: 2, tmp, log: () => undefined });
-  const names = targets.map((t) => t.name);
+  const names = targets.map((t) => t.name).filter((n) => n !== 'direct');
   const [baseline, ...others] = names.slice(1);
+  const ms = (us) => (us / 1000).toFixed(2);
   for (const mode of ['json', 'stream']) {
     const rounds = new Map();
     for (const r of runs.filter((x) => x.mode === mode)) {
@@ -88,7 +91,7 @@ try {
     const cell = (target) => cells.find((c) => c.mode === mode && c.target === target);
     for (const n of names) {
       const c = cell(n);
-      log(`${mode.padEnd(6)} ${n.padEnd(14)} ${c.cpu_us_per_req.toFixed(0).padStart(5)} µs/req  ${(c.cpu_us_per_req / cell('floor').cpu_us_per_req).toFixed(2)}x floor  ${c.rps.toFixed(0).padStart(6)} req/s  p50 ${(c.p50_us / 1000).toFixed(2)} ms  p99 ${(c.p99_us / 1000).toFixed(2)} ms`);
+      log(`${mode.padEnd(6)} ${n.padEnd(14)} ${c.cpu_us_per_req.toFixed(0).padStart(5)} µs/req  ${(c.cpu_us_per_req / cell('floor').cpu_us_per_req).toFixed(2)}x floor  ${c.rps.toFixed(0).padStart(6)} req/s  p50 ${ms(c.p50_us)} ms  p99 ${ms(c.p99_us)} ms  added p50 ${ms(c.added_p50_us)} p99 ${ms(c.added_p99_us)} ms`);
     }
     for (const n of others) {
       const ratios = [...rounds.values()].map((r) => r[n] / r[baseline]);
