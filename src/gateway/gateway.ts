@@ -1,156 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import { NEVER_CANCELLED, type CancelSignal } from '../core/cancel.js';
+import { NEVER_CANCELLED } from '../core/cancel.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
-import { systemClock, type Clock } from '../core/clock.js';
-import type { AdmissionControl, AdmissionTicket, AttemptObserver, AttemptTracing, Operation } from '../core/events.js';
-import { silentLogger, type Logger } from '../core/logger.js';
+import { systemClock } from '../core/clock.js';
+import type { AdmissionTicket, Operation } from '../core/events.js';
+import { silentLogger } from '../core/logger.js';
 import { estimatePromptTokens, estimateTokens, withEstimatedUsage } from '../core/estimate.js';
-import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart, Warning } from '../core/types.js';
+import type { ChatRequest, ChatResponse, EmbeddingResponse } from '../core/types.js';
 import { checkRequestFields, grantsRequestFields } from '../core/fields.js';
-import type { ConfigInput, DeploymentConfig, GatewayConfig } from '../config/schema.js';
-import type { Provider } from '../core/provider.js';
+import type { ConfigInput, GatewayConfig } from '../config/schema.js';
 import { isResolvedConfig, resolveConfig } from '../config/load.js';
 import type { Deployment, RoutePlan } from '../routing/router.js';
-import type { Access } from '../routing/access.js';
 import { executeWithFallback, type Attempt, type Executed, type ExecuteOptions, type ExecutePolicy } from '../routing/executor.js';
 import { chatCapabilities, outputLimit, quotaTokens, type Needs } from '../routing/filters.js';
-import type { StateStore } from '../state/store.js';
+import type { Gateway, GatewayOptions, RequestOptions, ServedBy } from './api.js';
 import { AttemptReporter, type RequestMeta } from './observe.js';
 import type { OpenedStream, StreamSettlement } from './stream.js';
 import { openStreamOn, type OpenedAttempt, type StreamDeps, type StreamOpening } from './open-stream.js';
 import { continuationRequest, resumable, type Resume } from './resume.js';
-import { Engine, type GatewayStatus, type OperatorAction } from './engine.js';
-import type { DeploymentStatus } from '../routing/deployment-state.js';
+import { Engine } from './engine.js';
 import { applyGroupPolicy } from './policy.js';
 import { checkChatRequest, checkEmbeddingRequest } from './check.js';
 import { ShadowMirror } from './shadow.js';
-import { countPlannedTokens, type TokenCount } from './count-tokens.js';
+import { countPlannedTokens } from './count-tokens.js';
 import { GatewayCache } from './cached.js';
-import { ResponseCache, type CacheRequestOptions } from '../cache/layer.js';
-import { MemoryResponseCache, type ResponseCacheStore } from '../cache/store.js';
+import { ResponseCache } from '../cache/layer.js';
+import { MemoryResponseCache } from '../cache/store.js';
 
+// The types callers use (options, results, the Gateway interface) live in api.ts; re-exported here so
+// `gateway.js` stays the one module to import them from.
+export type { CacheStatus, ChatResult, EmbedResult, Gateway, GatewayOptions, QualityGate, RequestOptions, ResultHeaders, ServedBy, StreamResult } from './api.js';
 export type { GatewayStatus, OperatorAction } from './engine.js';
 export type { TokenCount } from './count-tokens.js';
-
-/** Judges a cheaper tier's answer; false escalates the request to the next (dearer) deployment. */
-export type QualityGate = (response: ChatResponse, context: { request: ChatRequest; deployment: string; group: string | undefined }) => boolean;
-
-export interface GatewayOptions {
-  logger?: Logger;
-  clock?: Clock;
-  random?: () => number;
-  observers?: AttemptObserver[];
-  /** Hands out each attempt's `traceparent` for its upstream call (the tracer); none is sent when absent. */
-  tracing?: AttemptTracing;
-  /** Budgets and rate limits: consulted before any upstream call; the ticket is released when the request ends. */
-  admission?: AdmissionControl;
-  /** Price of a deployment for cost-optimized routing (e.g. the ledger's catalog); overrides `price` hints. */
-  priceOf?: (deploymentId: string) => number | undefined;
-  /** Quality gates by the name groups give in `quality_gate`. */
-  qualityGates?: Record<string, QualityGate>;
-  /** Where breaker state is shared (Redis across replicas); in-process only when absent. */
-  stateStore?: StateStore;
-  /** Supplies providers in-process (custom models, tests); deployments it returns undefined for use the registry. */
-  createProvider?: (deployment: DeploymentConfig) => Provider | undefined;
-  /** Where cached answers live (Redis across replicas); an in-process LRU of `cache.max_entries` when absent. */
-  responseCache?: ResponseCacheStore;
-}
-
-/** Per-request options from the caller (the HTTP server or an in-process user); `cache` is `x-switchyard-cache`. */
-export interface RequestOptions extends CacheRequestOptions {
-  /** Aborts the request; a real AbortSignal is one. */
-  signal?: CancelSignal;
-  requestId?: string;
-  /** Attribution for the ledger and budgets: api key id, team, user, free-form tags. */
-  tags?: Record<string, string>;
-  /** Geography that must serve the request (from the API key; never loosened by the client). */
-  residency?: string;
-  /** Explicit deployment (header `x-switchyard-deployment`, else the body's `switchyard.deployment`). */
-  override?: string;
-  /** Task type (header `x-switchyard-task`, else the body's `switchyard.task`), routing `model: "default"` to the group serving it. */
-  task?: string;
-  /**
-   * The client's name for the completion-token limit (`max_tokens`, `max_completion_tokens`,
-   * `max_output_tokens`), so that a limit no deployment can give is refused in the client's terms;
-   * `maxOutputTokens` when absent.
-   */
-  maxTokensParam?: string;
-  /** What the caller's API key may route to; the config's defaults (`routing.allow_direct_deployments`) when absent. */
-  access?: Access;
-}
-
-/** Who answered a request. */
-export interface ServedBy {
-  deployment: string;
-  provider: string;
-  region: string | undefined;
-  model: string;
-  group: string | undefined;
-  attempts: number;
-  requestId: string;
-}
-
-/** Response headers admission control asks the answer to carry (`x-ratelimit-*`); absent when none. */
-export type ResultHeaders = Readonly<Record<string, string>> | undefined;
-
-/** `x-switchyard-cache`: whether a request that used the response cache was answered from it. */
-export type CacheStatus = 'hit' | 'miss' | undefined;
-
-export interface ChatResult {
-  response: ChatResponse;
-  servedBy: ServedBy;
-  headers?: ResultHeaders;
-  cache?: CacheStatus;
-}
-
-export interface StreamResult {
-  servedBy: ServedBy;
-  parts: AsyncIterable<StreamPart>;
-  /** Settings the serving provider could not honour (from the stream's start part). */
-  warnings?: readonly Warning[];
-  headers?: ResultHeaders;
-  cache?: CacheStatus;
-}
-
-export interface EmbedResult {
-  response: EmbeddingResponse;
-  servedBy: ServedBy;
-  headers?: ResultHeaders;
-}
-
-export interface Gateway {
-  readonly config: GatewayConfig;
-  chat(request: ChatRequest, options?: RequestOptions): Promise<ChatResult>;
-  /** Resolves once a deployment has produced its first content part; later failures throw from `parts`. */
-  stream(request: ChatRequest, options?: RequestOptions): Promise<StreamResult>;
-  embed(request: EmbeddingRequest, options?: RequestOptions): Promise<EmbedResult>;
-  /**
-   * The request's input tokens, routed as `chat` would route it (access, residency, the group's system
-   * prompt): counted by the first planned deployment whose upstream counts for free, else the gateway's
-   * estimate (`estimated`). Free: nothing is admitted against budgets or written to the ledger.
-   */
-  countTokens(request: ChatRequest, options?: RequestOptions): Promise<TokenCount>;
-  /** Model names callers without an API key of their own may ask for. */
-  models(): readonly string[];
-  /** True when at least one deployment can take traffic. */
-  ready(): boolean;
-  /** Per-deployment statistics, breaker and health state. */
-  status(): GatewayStatus;
-  /**
-   * Pulls breaker states other replicas published to the state store now (a timer does it every
-   * `routing.state_sync_ms`; a serverless adapter calls it per invocation). No-op without a store.
-   */
-  syncState(): Promise<void>;
-  /**
-   * Operator actions (the admin API), audited in the log and shared through the state store so every
-   * replica applies them within one `routing.state_sync_ms`. An unknown id is a not_found error.
-   * A drained deployment starts no request, not even an explicitly chosen one.
-   */
-  drain(id: string, action?: OperatorAction): DeploymentStatus;
-  undrain(id: string, action?: OperatorAction): DeploymentStatus;
-  resetBreaker(id: string, action?: OperatorAction): DeploymentStatus;
-  close(): Promise<void>;
-}
 
 const NO_TICKET: AdmissionTicket = { release: () => undefined };
 /** Canonical requests have no unmapped fields of their own: only `passthrough` holds any. */

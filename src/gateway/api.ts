@@ -1,0 +1,137 @@
+import type { CancelSignal } from '../core/cancel.js';
+import type { Clock } from '../core/clock.js';
+import type { AdmissionControl, AttemptObserver, AttemptTracing } from '../core/events.js';
+import type { Logger } from '../core/logger.js';
+import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart, Warning } from '../core/types.js';
+import type { DeploymentConfig, GatewayConfig } from '../config/schema.js';
+import type { Provider } from '../core/provider.js';
+import type { Access } from '../routing/access.js';
+import type { DeploymentStatus } from '../routing/deployment-state.js';
+import type { StateStore } from '../state/store.js';
+import type { CacheRequestOptions } from '../cache/layer.js';
+import type { ResponseCacheStore } from '../cache/store.js';
+import type { GatewayStatus, OperatorAction } from './engine.js';
+import type { TokenCount } from './count-tokens.js';
+
+// The gateway's contract with its callers (front doors, the in-process library): options, results and
+// the Gateway interface. `createGateway` (gateway.ts) builds one; gateway.ts re-exports these types.
+
+/** Judges a cheaper tier's answer; false escalates the request to the next (dearer) deployment. */
+export type QualityGate = (response: ChatResponse, context: { request: ChatRequest; deployment: string; group: string | undefined }) => boolean;
+
+export interface GatewayOptions {
+  logger?: Logger;
+  clock?: Clock;
+  random?: () => number;
+  observers?: AttemptObserver[];
+  /** Hands out each attempt's `traceparent` for its upstream call (the tracer); none is sent when absent. */
+  tracing?: AttemptTracing;
+  /** Budgets and rate limits: consulted before any upstream call; the ticket is released when the request ends. */
+  admission?: AdmissionControl;
+  /** Price of a deployment for cost-optimized routing (e.g. the ledger's catalog); overrides `price` hints. */
+  priceOf?: (deploymentId: string) => number | undefined;
+  /** Quality gates by the name groups give in `quality_gate`. */
+  qualityGates?: Record<string, QualityGate>;
+  /** Where breaker state is shared (Redis across replicas); in-process only when absent. */
+  stateStore?: StateStore;
+  /** Supplies providers in-process (custom models, tests); deployments it returns undefined for use the registry. */
+  createProvider?: (deployment: DeploymentConfig) => Provider | undefined;
+  /** Where cached answers live (Redis across replicas); an in-process LRU of `cache.max_entries` when absent. */
+  responseCache?: ResponseCacheStore;
+}
+
+/** Per-request options from the caller (the HTTP server or an in-process user); `cache` is `x-switchyard-cache`. */
+export interface RequestOptions extends CacheRequestOptions {
+  /** Aborts the request; a real AbortSignal is one. */
+  signal?: CancelSignal;
+  requestId?: string;
+  /** Attribution for the ledger and budgets: api key id, team, user, free-form tags. */
+  tags?: Record<string, string>;
+  /** Geography that must serve the request (from the API key; never loosened by the client). */
+  residency?: string;
+  /** Explicit deployment (header `x-switchyard-deployment`, else the body's `switchyard.deployment`). */
+  override?: string;
+  /** Task type (header `x-switchyard-task`, else the body's `switchyard.task`), routing `model: "default"` to the group serving it. */
+  task?: string;
+  /**
+   * The client's name for the completion-token limit (`max_tokens`, `max_completion_tokens`,
+   * `max_output_tokens`), so that a limit no deployment can give is refused in the client's terms;
+   * `maxOutputTokens` when absent.
+   */
+  maxTokensParam?: string;
+  /** What the caller's API key may route to; the config's defaults (`routing.allow_direct_deployments`) when absent. */
+  access?: Access;
+}
+
+/** Who answered a request. */
+export interface ServedBy {
+  deployment: string;
+  provider: string;
+  region: string | undefined;
+  model: string;
+  group: string | undefined;
+  attempts: number;
+  requestId: string;
+}
+
+/** Response headers admission control asks the answer to carry (`x-ratelimit-*`); absent when none. */
+export type ResultHeaders = Readonly<Record<string, string>> | undefined;
+
+/** `x-switchyard-cache`: whether a request that used the response cache was answered from it. */
+export type CacheStatus = 'hit' | 'miss' | undefined;
+
+export interface ChatResult {
+  response: ChatResponse;
+  servedBy: ServedBy;
+  headers?: ResultHeaders;
+  cache?: CacheStatus;
+}
+
+export interface StreamResult {
+  servedBy: ServedBy;
+  parts: AsyncIterable<StreamPart>;
+  /** Settings the serving provider could not honour (from the stream's start part). */
+  warnings?: readonly Warning[];
+  headers?: ResultHeaders;
+  cache?: CacheStatus;
+}
+
+export interface EmbedResult {
+  response: EmbeddingResponse;
+  servedBy: ServedBy;
+  headers?: ResultHeaders;
+}
+
+export interface Gateway {
+  readonly config: GatewayConfig;
+  chat(request: ChatRequest, options?: RequestOptions): Promise<ChatResult>;
+  /** Resolves once a deployment has produced its first content part; later failures throw from `parts`. */
+  stream(request: ChatRequest, options?: RequestOptions): Promise<StreamResult>;
+  embed(request: EmbeddingRequest, options?: RequestOptions): Promise<EmbedResult>;
+  /**
+   * The request's input tokens, routed as `chat` would route it (access, residency, the group's system
+   * prompt): counted by the first planned deployment whose upstream counts for free, else the gateway's
+   * estimate (`estimated`). Free: nothing is admitted against budgets or written to the ledger.
+   */
+  countTokens(request: ChatRequest, options?: RequestOptions): Promise<TokenCount>;
+  /** Model names callers without an API key of their own may ask for. */
+  models(): readonly string[];
+  /** True when at least one deployment can take traffic. */
+  ready(): boolean;
+  /** Per-deployment statistics, breaker and health state. */
+  status(): GatewayStatus;
+  /**
+   * Pulls breaker states other replicas published to the state store now (a timer does it every
+   * `routing.state_sync_ms`; a serverless adapter calls it per invocation). No-op without a store.
+   */
+  syncState(): Promise<void>;
+  /**
+   * Operator actions (the admin API), audited in the log and shared through the state store so every
+   * replica applies them within one `routing.state_sync_ms`. An unknown id is a not_found error.
+   * A drained deployment starts no request, not even an explicitly chosen one.
+   */
+  drain(id: string, action?: OperatorAction): DeploymentStatus;
+  undrain(id: string, action?: OperatorAction): DeploymentStatus;
+  resetBreaker(id: string, action?: OperatorAction): DeploymentStatus;
+  close(): Promise<void>;
+}
