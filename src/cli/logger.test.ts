@@ -8,23 +8,43 @@ import { describe, expect, it } from 'vitest';
 import { createLoggers } from './logger.js';
 
 const logger = fileURLToPath(new URL('./logger.ts', import.meta.url));
-const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
+/** Node itself with tsx's loader (the `tsx` command would put a second process between the test and the one it watches). */
+const nodeArgs = (body: string): string[] => ['--import', 'tsx', '--input-type=module', '--eval', withLoggers(body)];
 
 /** A module body run with `logger` and `access` from `createLoggers('info')` on stdout. */
 const withLoggers = (body: string): string => `import { createLoggers } from ${JSON.stringify(logger)};\nconst { logger, access } = createLoggers('info');\n${body}`;
 
 /** Runs `body` in a fresh process with the loggers; returns the JSON lines it wrote. */
 function run(body: string): Array<Record<string, unknown>> {
-  const out = spawnSync(tsx, ['--eval', withLoggers(body)], { encoding: 'utf8', timeout: 20_000 });
+  const out = spawnSync(process.execPath, nodeArgs(body), { cwd: root, encoding: 'utf8', timeout: 20_000 });
   return out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-/** Starts `body` in a fresh process with the loggers, its stdout a pipe the test reads (or not); `stderr()` is what it wrote there so far. */
-function start(body: string): { child: ChildProcessByStdio<null, Readable, Readable>; stderr: () => string } {
-  const child = spawn(tsx, ['--eval', withLoggers(body)], { stdio: ['ignore', 'pipe', 'pipe'] });
+interface Started {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  /** Resolves with the exit code; listened for from the start, so an early exit is not missed. */
+  exited: Promise<number | null>;
+  /** What the process wrote to stderr so far. */
+  stderr: () => string;
+}
+
+/**
+ * Starts `body` in a fresh process with the loggers, its stdout a pipe the test reads. With `stallMs`,
+ * the pipe's reader is a shell that reads nothing for that long, then copies: a reader stalled in the
+ * kernel's sense (a paused Node stream is not one: it may still drain the pipe, and node:child_process
+ * resumes it, discarding what it held, when the process exits).
+ */
+function start(body: string, stallMs?: number): Started {
+  const args = nodeArgs(body);
+  const child =
+    stallMs === undefined
+      ? spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('/bin/sh', ['-c', `"$0" "$@" | { sleep ${stallMs / 1000}; cat; }`, process.execPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  return { child, stderr: () => err };
+  return { child, exited, stderr: () => err };
 }
 
 describe('the CLI loggers', () => {
@@ -40,24 +60,24 @@ describe('the CLI loggers', () => {
   });
 
   it('keep the event loop running while the log reader stalls, and write every line once it reads again', async () => {
-    // ~200 KB of lines while nobody reads the pipe (64 KB): a synchronous write would block the loop.
-    const { child, stderr } = start(
+    // ~230 KB of lines while nobody reads the pipe (64 KB): a synchronous write would block the loop.
+    const { child, exited, stderr } = start(
       [
-        'let last = Date.now(), maxGap = 0;',
-        'const beat = setInterval(() => { const now = Date.now(); maxGap = Math.max(maxGap, now - last); last = now; }, 10);',
+        'let last = Date.now(), maxGap = 0, queued = 0;',
+        'const beat = setInterval(() => { const now = Date.now(); maxGap = Math.max(maxGap, now - last); last = now; queued = Math.max(queued, process.stdout.writableLength); }, 10);',
         "const pad = 'x'.repeat(300);",
         "for (let i = 0; i < 600; i++) access.info({ i, pad }, 'request');",
-        "setTimeout(() => { clearInterval(beat); process.stderr.write(`maxGap=${maxGap}\\n`); }, 1000);",
+        "setTimeout(() => { clearInterval(beat); process.stderr.write(`maxGap=${maxGap} queued=${queued}\\n`); }, 1000);",
       ].join('\n'),
+      1_500,
     );
-    child.stdout.pause();
-    await new Promise((r) => setTimeout(r, 1_500));
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stdout.resume();
-    await new Promise((r) => child.on('exit', r));
+    expect(await exited).toBe(0);
     const gap = Number(/maxGap=(\d+)/.exec(stderr())?.[1]);
     expect(gap).toBeLessThan(500);
+    // The reader really stalled: lines waited in memory (the pipe was full) while the loop ran on.
+    expect(Number(/queued=(\d+)/.exec(stderr())?.[1])).toBeGreaterThan(64 * 1024);
     expect(out.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { i: number }).i)).toEqual(Array.from({ length: 600 }, (_, i) => i));
   }, 20_000);
 
@@ -87,7 +107,7 @@ describe('the CLI loggers', () => {
       "for (let i = 0; i < 40; i++) access.info({ i, pad: 'x'.repeat(300) }, 'request');",
       "setTimeout(() => process.stderr.write(`writes=${writes}\\n`), 400);",
     ].join('\n');
-    const out = spawnSync(tsx, ['--eval', withLoggers(script)], { encoding: 'utf8', timeout: 20_000 });
+    const out = spawnSync(process.execPath, nodeArgs(script), { cwd: root, encoding: 'utf8', timeout: 20_000 });
     const lines = out.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { i: number }).i);
     expect(lines).toEqual(Array.from({ length: 40 }, (_, i) => i));
     // ~14 KB of lines in batches of at most 4 KB (PIPE_BUF), each one write.
@@ -95,7 +115,7 @@ describe('the CLI loggers', () => {
   });
 
   it('stop writing, never crash, when the reader of the pipe goes away (EPIPE)', async () => {
-    const { child, stderr } = start(
+    const { child, exited, stderr } = start(
       [
         'let i = 0;',
         "const beat = setInterval(() => { for (let k = 0; k < 50; k++) access.info({ i: i++, pad: 'x'.repeat(200) }, 'request'); if (i >= 5000) { clearInterval(beat); process.stderr.write('done\\n'); } }, 2);",
@@ -103,7 +123,7 @@ describe('the CLI loggers', () => {
     );
     // The reader leaves after the first bytes: every later write finds the pipe closed.
     child.stdout.once('data', () => child.stdout.destroy());
-    const code = await new Promise((r) => child.on('exit', r));
+    const code = await exited;
     expect(stderr().trim()).toBe('done');
     expect(code).toBe(0);
   }, 20_000);
