@@ -86,6 +86,14 @@ describe('gateway streaming honesty', () => {
 });
 
 describe('gateway selection and policy', () => {
+  it('answers through its methods held apart from the gateway, as an in-process caller may hold them', async () => {
+    const { gateway } = build(twoDeployments);
+    const { chat, ready, models } = gateway;
+    expect((await chat(hello())).servedBy.deployment).toBe('primary');
+    expect(ready()).toBe(true);
+    expect(models()).toContain('chat');
+  });
+
   it('applies the group system prompt and defaults identically whichever deployment serves', async () => {
     const { gateway, p } = build({
       ...twoDeployments,

@@ -51,6 +51,8 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
   return new GatewayRuntime(config, options);
 }
 
+const GATEWAY_METHODS = ['chat', 'stream', 'embed', 'countTokens', 'models', 'ready', 'status', 'syncState', 'drain', 'undrain', 'resetBreaker', 'close'] as const satisfies ReadonlyArray<keyof Gateway>;
+
 /** The gateway `createGateway` returns: the routing engine, observers, cache and shadows of one config. */
 class GatewayRuntime implements Gateway {
   private readonly logger: Logger;
@@ -91,6 +93,9 @@ class GatewayRuntime implements Gateway {
     this.streams = { policy: this.policy, reporter: this.reporter, clock, logger, idleTimeoutMs: routing.stream_idle_timeout_ms };
     engine.sync?.start();
     engine.health?.start();
+    // A caller may hold a method apart from the gateway (`const { chat } = gateway`), as it could when
+    // createGateway returned a plain object.
+    for (const name of GATEWAY_METHODS) Object.defineProperty(this, name, { value: (GatewayRuntime.prototype[name] as (...args: never[]) => unknown).bind(this) });
   }
 
   async chat(asked: ChatRequest, opts: RequestOptions = {}): Promise<ChatResult> {
