@@ -95,7 +95,7 @@ class GatewayRuntime implements Gateway {
     engine.health?.start();
     // A caller may hold a method apart from the gateway (`const { chat } = gateway`), as it could when
     // createGateway returned a plain object.
-    for (const name of GATEWAY_METHODS) Object.defineProperty(this, name, { value: (GatewayRuntime.prototype[name] as (...args: never[]) => unknown).bind(this) });
+    for (const name of GATEWAY_METHODS) Object.defineProperty(this, name, { value: (GatewayRuntime.prototype[name] as (...args: never[]) => unknown).bind(this), writable: true, configurable: true });
   }
 
   async chat(asked: ChatRequest, opts: RequestOptions = {}): Promise<ChatResult> {
