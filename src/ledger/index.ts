@@ -71,7 +71,7 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
   const logger = (options.logger ?? silentLogger).child({ component: 'ledger' });
   const now = options.now ?? Date.now;
   const prices = PriceBook.fromConfig(config.pricing);
-  const deployments = new Map(config.deployments.map((d) => [d.id, { deployment: d.id, provider: d.provider, model: d.model, region: d.region }]));
+  const deployments: ReadonlyMap<string, PriceKey> = new Map(config.deployments.map((d) => [d.id, { deployment: d.id, provider: d.provider, model: d.model, region: d.region }]));
   const lc = config.ledger;
   const unpricedWarned = new Set<string>();
   const priceOf = (record: AttemptRecord): number | undefined => {
@@ -100,33 +100,7 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
   const hasBudgets = config.budgets.limits.length > 0 || options.keyBudgets !== undefined;
   const ownedState = hasBudgets && !options.budgetState ? await openBudgetState(config, logger, now) : undefined;
   const state = options.budgetState ?? ownedState;
-  const guard: BudgetGuard | undefined = hasBudgets && state
-    ? new BudgetGuard({
-        config: config.budgets,
-        state,
-        logger,
-        now,
-        onSoftLimit: options.onSoftLimit,
-        seedRetryMs: lc.retry_interval_ms,
-        keyBudgets: options.keyBudgets,
-        // A JSON-lines sink cannot be queried: counters start from zero (documented for serverless).
-        loadSpend: store && store.dialect !== 'jsonl'
-          ? (ref, since) => {
-              const budget = guard?.budgetOf(ref);
-              return budget ? ledgerSpend(store, budget, ref.value, ref.periodStart, since) : Promise.resolve(0);
-            }
-          : undefined,
-        estimate: (request, completion) => {
-          let max = 0;
-          for (const id of request.candidates) {
-            const key = deployments.get(id);
-            const cost = key ? prices.maxCost(key, request.estimatedPromptTokens, completion) : undefined;
-            if (cost !== undefined && cost > max) max = cost;
-          }
-          return max;
-        },
-      })
-    : undefined;
+  const guard = hasBudgets && state ? budgetGuard(config, options, { state, store, prices, deployments, logger, now }) : undefined;
 
   // O(1) and allocation-free without budgets or journal: the record itself is queued and priced when written.
   const observer: AttemptObserver = {
@@ -162,4 +136,45 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
       await ownedState?.close();
     },
   };
+}
+
+interface GuardParts {
+  state: BudgetState;
+  store: LedgerStore | undefined;
+  prices: PriceBook;
+  /** Each deployment's price key by id. */
+  deployments: ReadonlyMap<string, PriceKey>;
+  logger: Logger;
+  now: () => number;
+}
+
+/** The budget guard: counters seeded from the ledger, a request's worst-case cost over its candidates. */
+function budgetGuard(config: GatewayConfig, options: LedgerOptions, parts: GuardParts): BudgetGuard {
+  const { state, store, prices, deployments, logger, now } = parts;
+  const guard: BudgetGuard = new BudgetGuard({
+    config: config.budgets,
+    state,
+    logger,
+    now,
+    onSoftLimit: options.onSoftLimit,
+    seedRetryMs: config.ledger.retry_interval_ms,
+    keyBudgets: options.keyBudgets,
+    // A JSON-lines sink cannot be queried: counters start from zero (documented for serverless).
+    loadSpend: store && store.dialect !== 'jsonl'
+      ? (ref, since) => {
+          const budget = guard.budgetOf(ref);
+          return budget ? ledgerSpend(store, budget, ref.value, ref.periodStart, since) : Promise.resolve(0);
+        }
+      : undefined,
+    estimate: (request, completion) => {
+      let max = 0;
+      for (const id of request.candidates) {
+        const key = deployments.get(id);
+        const cost = key ? prices.maxCost(key, request.estimatedPromptTokens, completion) : undefined;
+        if (cost !== undefined && cost > max) max = cost;
+      }
+      return max;
+    },
+  });
+  return guard;
 }

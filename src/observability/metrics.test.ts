@@ -119,6 +119,29 @@ describe('gateway metrics', () => {
     expect(value(s, 'switchyard_request_duration_seconds_count', { route: '/v1/chat/completions', code: '200', region: 'us' })).toBe(1);
   });
 
+  it('reads each deployment series and the retry budget from the status at scrape time', async () => {
+    const other = new GatewayMetrics([]);
+    const status = gateway.status();
+    const [first, second] = status.deployments as [(typeof status.deployments)[number], (typeof status.deployments)[number]];
+    status.deployments = [
+      { ...first, inFlight: 3, coolingUntil: status.at + 1_000, health: { ...first.health, checks: { ...first.health.checks, ok: 5, failed: 2 } } },
+      { ...second, health: { ...second.health, up: false } },
+    ];
+    status.retryBudget = { ...status.retryBudget, denied: 4 };
+    other.watch(() => status);
+    const s = parse(await other.render());
+    expect(value(s, 'switchyard_deployment_in_flight', { deployment: 'primary' })).toBe(3);
+    expect(value(s, 'switchyard_deployment_in_flight', { deployment: 'secondary' })).toBe(0);
+    expect(value(s, 'switchyard_deployment_cooling_down', { deployment: 'primary' })).toBe(1);
+    expect(value(s, 'switchyard_deployment_cooling_down', { deployment: 'secondary' })).toBe(0);
+    expect(value(s, 'switchyard_health_checks_total', { deployment: 'primary', result: 'ok' })).toBe(5);
+    expect(value(s, 'switchyard_health_checks_total', { deployment: 'primary', result: 'failed' })).toBe(2);
+    expect(value(s, 'switchyard_deployment_up', { deployment: 'secondary' })).toBe(0);
+    // The primary is cooling down and the secondary down: neither can take traffic.
+    expect(value(s, 'switchyard_group_deployments_available', { group: 'chat' })).toBe(0);
+    expect(value(s, 'switchyard_retry_budget_exhausted_total', {})).toBe(4);
+  });
+
   it('reads the ledger queue and spill counters at scrape time, and counts soft limits by budget', async () => {
     const other = new GatewayMetrics([]);
     const ledger: { stats: BatcherStats | undefined } = { stats: undefined };

@@ -18,7 +18,12 @@ function isAvailable(d: DeploymentStatus): boolean {
  */
 export function registerStatusCollectors(registry: Registry, read: () => GatewayStatus): void {
   const registers = [registry];
+  registerBreakerCollectors(registers, read);
+  registerDeploymentCollectors(registers, read);
+  registerAvailabilityCollectors(registers, read);
+}
 
+function registerBreakerCollectors(registers: Registry[], read: () => GatewayStatus): void {
   new Gauge({
     name: 'switchyard_breaker_state',
     help: 'Circuit breaker state per deployment: 1 for the current state (closed, open, half-open), else 0.',
@@ -39,16 +44,24 @@ export function registerStatusCollectors(registry: Registry, read: () => Gateway
       for (const d of read().deployments) for (const s of BREAKER_STATES) this.inc({ deployment: d.id, state: s }, d.breaker.transitions[s]);
     },
   });
+}
+
+/** A gauge with one series per deployment, its value read from the deployment's status. */
+function deploymentGauge(registers: Registry[], read: () => GatewayStatus, name: string, help: string, value: (d: DeploymentStatus) => number): void {
   new Gauge({
-    name: 'switchyard_deployment_up',
-    help: 'Active health checks hold the deployment up (1) or down (0); 1 without health checks.',
+    name,
+    help,
     labelNames: ['deployment'],
     registers,
     collect() {
       this.reset();
-      for (const d of read().deployments) this.set({ deployment: d.id }, d.health.up ? 1 : 0);
+      for (const d of read().deployments) this.set({ deployment: d.id }, value(d));
     },
   });
+}
+
+function registerDeploymentCollectors(registers: Registry[], read: () => GatewayStatus): void {
+  deploymentGauge(registers, read, 'switchyard_deployment_up', 'Active health checks hold the deployment up (1) or down (0); 1 without health checks.', (d) => (d.health.up ? 1 : 0));
   new Counter({
     name: 'switchyard_health_checks_total',
     help: 'Active health check results per deployment (result ok or failed).',
@@ -62,26 +75,11 @@ export function registerStatusCollectors(registry: Registry, read: () => Gateway
       }
     },
   });
-  new Gauge({
-    name: 'switchyard_deployment_in_flight',
-    help: 'Upstream attempts in flight per deployment.',
-    labelNames: ['deployment'],
-    registers,
-    collect() {
-      this.reset();
-      for (const d of read().deployments) this.set({ deployment: d.id }, d.inFlight);
-    },
-  });
-  new Gauge({
-    name: 'switchyard_deployment_cooling_down',
-    help: 'A 429 keeps the deployment out of rotation (1) or not (0).',
-    labelNames: ['deployment'],
-    registers,
-    collect() {
-      this.reset();
-      for (const d of read().deployments) this.set({ deployment: d.id }, d.coolingUntil === undefined ? 0 : 1);
-    },
-  });
+  deploymentGauge(registers, read, 'switchyard_deployment_in_flight', 'Upstream attempts in flight per deployment.', (d) => d.inFlight);
+  deploymentGauge(registers, read, 'switchyard_deployment_cooling_down', 'A 429 keeps the deployment out of rotation (1) or not (0).', (d) => (d.coolingUntil === undefined ? 0 : 1));
+}
+
+function registerAvailabilityCollectors(registers: Registry[], read: () => GatewayStatus): void {
   new Gauge({
     name: 'switchyard_group_deployments_available',
     help: 'Deployments of a group that can take traffic: health up, breaker not open, not cooling down, not drained.',
