@@ -14,6 +14,24 @@ export interface SimDeployment {
 
 let counter = 0;
 
+/** What one answer will say, whole or streamed. */
+interface AzureAnswer {
+  id: string;
+  created: number;
+  model: string;
+  finish: string;
+  chunks: string[];
+  toolCall: ReturnType<typeof scriptAnswer>['toolCall'];
+  blocked: boolean;
+  usage: {
+    completion_tokens: number;
+    completion_tokens_details: Record<string, number>;
+    prompt_tokens: number;
+    prompt_tokens_details: Record<string, number>;
+    total_tokens: number;
+  };
+}
+
 /**
  * Answers one chat completion as Azure does: content_filter_results on every choice,
  * prompt_filter_results on the body (or, streaming, in a leading chunk with `choices: []`), and for
@@ -28,17 +46,22 @@ export async function azureChat(
 ): Promise<void> {
   const effort = reasoningEffortProblem(body);
   if (effort) return sendJson(res, effort.status, effort.body);
+  const answer = planAnswer(body, deployment, fault);
+  const headers = quotaHeaders(answer.usage.total_tokens);
+  if (body.stream !== true) return sendWhole(res, answer, fault, headers);
+  const opts = body.stream_options as { include_usage?: boolean } | undefined;
+  return sendStream(res, answer, fault, headers, opts?.include_usage === true);
+}
+
+function planAnswer(body: Record<string, unknown>, deployment: SimDeployment, fault: Fault): AzureAnswer {
   const answer = scriptAnswer({ ...openaiScriptInput(body), model: deployment.name });
   const blocked = fault.error === 'content_filter_output';
-  const id = `chatcmpl-az${++counter}`;
-  const created = Math.floor(Date.now() / 1000);
   let finish: string = answer.finish === 'stop_sequence' ? 'stop' : answer.finish;
   let chunks = answer.chunks;
   if (blocked) {
     chunks = chunks.slice(0, Math.max(1, Math.floor(chunks.length / 2)));
     finish = 'content_filter';
   }
-  const toolCall = blocked ? undefined : answer.toolCall;
   // Azure OpenAI reports reasoning tokens but never sends the reasoning text.
   const completionTokens = blocked ? Math.ceil(chunks.join('').length / 4) : answer.completionTokens;
   const usage = {
@@ -48,44 +71,39 @@ export async function azureChat(
     prompt_tokens_details: { audio_tokens: 0, cached_tokens: answer.cachedTokens },
     total_tokens: answer.promptTokens + completionTokens,
   };
-  const headers = quotaHeaders(usage.total_tokens);
-  const toolCalls = toolCall ? toolCallsOf(toolCall) : undefined;
+  return { id: `chatcmpl-az${++counter}`, created: Math.floor(Date.now() / 1000), model: deployment.model, finish, chunks, toolCall: blocked ? undefined : answer.toolCall, blocked, usage };
+}
 
-  if (body.stream !== true) {
-    if (fault.malformed) {
-      res.writeHead(200, { 'content-type': 'application/json', ...headers });
-      res.end('{"choices": [{"content_filter_results": {');
-      return;
-    }
-    const message: Record<string, unknown> = { annotations: [], content: toolCalls ? null : chunks.join(''), refusal: null, role: 'assistant' };
-    if (toolCalls) message.tool_calls = toolCalls;
-    for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-    sendJson(res, 200, {
-      choices: [{ content_filter_results: outputFilterResults(blocked), finish_reason: finish, index: 0, logprobs: null, message }],
-      created,
-      id,
-      model: deployment.model,
-      object: 'chat.completion',
-      prompt_filter_results: promptFilterResults(),
-      system_fingerprint: 'fp_azsim',
-      usage,
-    });
+function sendWhole(res: ServerResponse, answer: AzureAnswer, fault: Fault, headers: Record<string, string>): void {
+  if (fault.malformed) {
+    res.writeHead(200, { 'content-type': 'application/json', ...headers });
+    res.end('{"choices": [{"content_filter_results": {');
     return;
   }
+  const toolCalls = answer.toolCall ? toolCallsOf(answer.toolCall) : undefined;
+  const message: Record<string, unknown> = { annotations: [], content: toolCalls ? null : answer.chunks.join(''), refusal: null, role: 'assistant' };
+  if (toolCalls) message.tool_calls = toolCalls;
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  sendJson(res, 200, {
+    choices: [{ content_filter_results: outputFilterResults(answer.blocked), finish_reason: answer.finish, index: 0, logprobs: null, message }],
+    created: answer.created,
+    id: answer.id,
+    model: answer.model,
+    object: 'chat.completion',
+    prompt_filter_results: promptFilterResults(),
+    system_fingerprint: 'fp_azsim',
+    usage: answer.usage,
+  });
+}
 
+async function sendStream(res: ServerResponse, answer: AzureAnswer, fault: Fault, headers: Record<string, string>, includeUsage: boolean): Promise<void> {
+  const { id, created, model, toolCall } = answer;
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
   const send = (obj: unknown): void => {
     res.write(`data: ${JSON.stringify(obj)}\n\n`);
   };
   const frame = (delta: Record<string, unknown>, finishReason: string | null, filters: Record<string, unknown>): void =>
-    send({
-      choices: [{ content_filter_results: filters, delta, finish_reason: finishReason, index: 0, logprobs: null }],
-      created,
-      id,
-      model: deployment.model,
-      object: 'chat.completion.chunk',
-      system_fingerprint: 'fp_azsim',
-    });
+    send({ choices: [{ content_filter_results: filters, delta, finish_reason: finishReason, index: 0, logprobs: null }], created, id, model, object: 'chat.completion.chunk', system_fingerprint: 'fp_azsim' });
   // Azure's leading chunk: no choices, only the prompt's filter annotations.
   send({ choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: promptFilterResults() });
   frame({ content: '', refusal: null, role: 'assistant' }, null, {});
@@ -93,7 +111,7 @@ export async function azureChat(
     res.end('data: {"choices": [{"delta": \n\n');
     return;
   }
-  const pieces = toolCall ? splitArgs(toolCall.arguments) : chunks;
+  const pieces = toolCall ? splitArgs(toolCall.arguments) : answer.chunks;
   const complete = await streamWithFaults(
     pieces,
     fault,
@@ -104,8 +122,7 @@ export async function azureChat(
     },
   );
   if (!complete) return;
-  frame({}, finish, blocked ? outputFilterResults(true) : {});
-  const opts = body.stream_options as { include_usage?: boolean } | undefined;
-  if (opts?.include_usage) send({ choices: [], created, id, model: deployment.model, object: 'chat.completion.chunk', system_fingerprint: 'fp_azsim', usage });
+  frame({}, answer.finish, answer.blocked ? outputFilterResults(true) : {});
+  if (includeUsage) send({ choices: [], created, id, model, object: 'chat.completion.chunk', system_fingerprint: 'fp_azsim', usage: answer.usage });
   res.end('data: [DONE]\n\n');
 }

@@ -64,24 +64,14 @@ function authorize(req: IncomingMessage, style: 'deployments' | 'v1', options: A
   return unauthorizedKey();
 }
 
-/**
- * An Azure OpenAI resource: deployment-scoped URLs (api-version required) and the v1 API, api-key or
- * Entra bearer auth, content-filter annotations and faults, and Azure's 429s. Fault rules match on the
- * deployment name; `error: content_filter_output` (no status) cuts an answer with finish_reason
- * content_filter, `status: 400, error: content_filter` blocks the prompt.
- */
-export function startAzureSim(options: AzureSimOptions = {}): Promise<SimServer> {
-  const name = options.name ?? 'azure-sim';
-  const deployments = options.deployments ?? [
-    { name: 'gpt-4o', model: 'gpt-4o-2024-08-06' },
-    { name: 'text-embedding-3-small', model: 'text-embedding-3-small' },
-  ];
+/** Counts requests and tokens per minute for the x-ratelimit-remaining-* headers (not enforced). */
+function quotaMeter(options: AzureSimOptions): (tokens: number) => Record<string, string> {
   const rpm = options.requestsPerMinute ?? 1_000;
   const tpm = options.tokensPerMinute ?? 150_000;
   let windowStart = 0;
   let usedRequests = 0;
   let usedTokens = 0;
-  const quotaHeaders = (tokens: number): Record<string, string> => {
+  return (tokens) => {
     const minute = Math.floor(Date.now() / 60_000);
     if (minute !== windowStart) {
       windowStart = minute;
@@ -97,28 +87,57 @@ export function startAzureSim(options: AzureSimOptions = {}): Promise<SimServer>
       'x-ratelimit-remaining-tokens': String(Math.max(0, tpm - usedTokens)),
     };
   };
+}
 
+/** What Azure refuses before reading the body: a deployment URL without a valid api-version, a bad credential. */
+function refusal(req: IncomingMessage, r: Route, apiVersion: string | null, options: AzureSimOptions): WireError | undefined {
+  if (r.style === 'deployments') {
+    if (apiVersion === null) return resourceNotFound();
+    if (!API_VERSION.test(apiVersion)) return apiVersionNotSupported();
+  }
+  return authorize(req, r.style, options);
+}
+
+function azureEmbeddings(res: ServerResponse, json: Record<string, unknown>, deployment: SimDeployment, quotaHeaders: (tokens: number) => Record<string, string>): void {
+  const inputs = Array.isArray(json.input) ? (json.input as unknown[]).map(String) : [String(json.input)];
+  const dims = typeof json.dimensions === 'number' ? json.dimensions : 8;
+  const tokens = inputs.reduce((n, t) => n + countTokens(t), 0);
+  const base64 = json.encoding_format === 'base64';
+  for (const [k, v] of Object.entries(quotaHeaders(tokens))) res.setHeader(k, v);
+  sendJson(res, 200, {
+    object: 'list',
+    data: inputs.map((t, index) => {
+      const vector = embedText(t, dims);
+      return { object: 'embedding', index, embedding: base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector };
+    }),
+    model: deployment.model,
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
+}
+
+/**
+ * An Azure OpenAI resource: deployment-scoped URLs (api-version required) and the v1 API, api-key or
+ * Entra bearer auth, content-filter annotations and faults, and Azure's 429s. Fault rules match on the
+ * deployment name; `error: content_filter_output` (no status) cuts an answer with finish_reason
+ * content_filter, `status: 400, error: content_filter` blocks the prompt.
+ */
+export function startAzureSim(options: AzureSimOptions = {}): Promise<SimServer> {
+  const deployments = options.deployments ?? [
+    { name: 'gpt-4o', model: 'gpt-4o-2024-08-06' },
+    { name: 'text-embedding-3-small', model: 'text-embedding-3-small' },
+  ];
+  const quotaHeaders = quotaMeter(options);
   return startSim({
-    name,
+    name: options.name ?? 'azure-sim',
     port: options.port,
     seed: options.seed,
     async handler({ req, res, url, body }, tools) {
       const r = route(req.method, url.pathname);
       if (!r) return false;
       const apiVersion = url.searchParams.get('api-version');
-      if (r.style === 'deployments') {
-        if (apiVersion === null) {
-          sendWire(res, resourceNotFound());
-          return true;
-        }
-        if (!API_VERSION.test(apiVersion)) {
-          sendWire(res, apiVersionNotSupported());
-          return true;
-        }
-      }
-      const denied = authorize(req, r.style, options);
-      if (denied) {
-        sendWire(res, denied);
+      const refused = refusal(req, r, apiVersion, options);
+      if (refused) {
+        sendWire(res, refused);
         return true;
       }
       if (r.op === 'models') {
@@ -138,28 +157,9 @@ export function startAzureSim(options: AzureSimOptions = {}): Promise<SimServer>
       }
       const fault = tools.faults.next(deployment.name);
       if (!(await applyPreFault(fault, res))) return true;
-      if (fault.status) {
-        sendWire(res, faultError(fault, r.op === 'chat' ? 'ChatCompletions_Create' : 'Embeddings_Create', apiVersion ?? 'v1'));
-        return true;
-      }
-      if (r.op === 'chat') {
-        await azureChat(res, json, deployment, fault, quotaHeaders);
-        return true;
-      }
-      const inputs = Array.isArray(json.input) ? (json.input as unknown[]).map(String) : [String(json.input)];
-      const dims = typeof json.dimensions === 'number' ? json.dimensions : 8;
-      const tokens = inputs.reduce((n, t) => n + countTokens(t), 0);
-      const base64 = json.encoding_format === 'base64';
-      for (const [k, v] of Object.entries(quotaHeaders(tokens))) res.setHeader(k, v);
-      sendJson(res, 200, {
-        object: 'list',
-        data: inputs.map((t, index) => {
-          const vector = embedText(t, dims);
-          return { object: 'embedding', index, embedding: base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector };
-        }),
-        model: deployment.model,
-        usage: { prompt_tokens: tokens, total_tokens: tokens },
-      });
+      if (fault.status) sendWire(res, faultError(fault, r.op === 'chat' ? 'ChatCompletions_Create' : 'Embeddings_Create', apiVersion ?? 'v1'));
+      else if (r.op === 'chat') await azureChat(res, json, deployment, fault, quotaHeaders);
+      else azureEmbeddings(res, json, deployment, quotaHeaders);
       return true;
     },
   });

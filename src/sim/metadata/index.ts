@@ -53,97 +53,121 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
 /** EC2's timestamps: ISO 8601 in UTC without milliseconds. */
 const awsTime = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-export async function startMetadataSim(options: MetadataSimOptions = {}): Promise<MetadataSim> {
-  const vmName = options.azureVmName ?? 'switchyard-vm-0';
-  const tokens = new Set<string>();
-  let instanceAction: { action: string; time: string } | undefined;
-  let rebalance: { noticeTime: string } | undefined;
-  let preempted = false;
-  const events: AzureEvent[] = [];
-  let incarnation = 1;
-  const acknowledged: string[] = [];
+/** EC2 IMDSv2 (HttpTokens: required): a session token first, then the spot and rebalance notices. */
+class AwsImds {
+  readonly tokens = new Set<string>();
+  instanceAction: { action: string; time: string } | undefined;
+  rebalance: { noticeTime: string } | undefined;
 
-  function aws({ req, res, url }: SimRequest): boolean {
+  handle({ req, res, url }: SimRequest): boolean {
     const path = url.pathname;
     if (path === '/latest/api/token') {
       if (req.method !== 'PUT') return text(res, 405, ''), true;
       const ttl = Number(req.headers['x-aws-ec2-metadata-token-ttl-seconds']);
       if (!Number.isInteger(ttl) || ttl < 1 || ttl > 21_600) return text(res, 400, ''), true;
       const token = randomUUID();
-      tokens.add(token);
+      this.tokens.add(token);
       text(res, 200, token, { 'x-aws-ec2-metadata-token-ttl-seconds': String(ttl) });
       return true;
     }
     if (!path.startsWith('/latest/meta-data/')) return false;
-    // IMDSv2 only (HttpTokens: required): no valid token, 401.
+    // No valid token, 401.
     const token = req.headers['x-aws-ec2-metadata-token'];
-    if (typeof token !== 'string' || !tokens.has(token)) return text(res, 401, ''), true;
-    if (path === '/latest/meta-data/spot/instance-action' && instanceAction) return json(res, 200, instanceAction), true;
-    if (path === '/latest/meta-data/events/recommendations/rebalance' && rebalance) return json(res, 200, rebalance), true;
+    if (typeof token !== 'string' || !this.tokens.has(token)) return text(res, 401, ''), true;
+    if (path === '/latest/meta-data/spot/instance-action' && this.instanceAction) return json(res, 200, this.instanceAction), true;
+    if (path === '/latest/meta-data/events/recommendations/rebalance' && this.rebalance) return json(res, 200, this.rebalance), true;
     text(res, 404, '<?xml version="1.0" encoding="iso-8859-1"?>\n<html><body><h1>404 - Not Found</h1></body></html>\n', { 'content-type': 'text/html' });
     return true;
   }
+}
 
-  function gcp({ req, res, url }: SimRequest): boolean {
+/** Compute Engine's metadata server: `Metadata-Flavor: Google` required both ways. */
+class GcpMetadata {
+  preempted = false;
+
+  handle({ req, res, url }: SimRequest): boolean {
     if (!url.pathname.startsWith('/computeMetadata/v1/')) return false;
     const flavor = { 'metadata-flavor': 'Google' };
     if (req.headers['metadata-flavor'] !== 'Google') return text(res, 403, 'Missing Metadata-Flavor:Google header.', flavor), true;
     if (url.pathname === '/computeMetadata/v1/instance/id') return text(res, 200, '4520031799277581759', { ...flavor, 'content-type': 'application/text' }), true;
-    if (url.pathname === '/computeMetadata/v1/instance/preempted') return text(res, 200, preempted ? 'TRUE' : 'FALSE', { ...flavor, 'content-type': 'application/text' }), true;
+    if (url.pathname === '/computeMetadata/v1/instance/preempted') return text(res, 200, this.preempted ? 'TRUE' : 'FALSE', { ...flavor, 'content-type': 'application/text' }), true;
     text(res, 404, 'Not Found', flavor);
     return true;
   }
+}
 
-  function azure({ req, res, url, body }: SimRequest): boolean {
+/** Azure IMDS: the compute name and Scheduled Events (`Metadata: true` and an api-version required). */
+class AzureImds {
+  readonly events: AzureEvent[] = [];
+  /** Kept as one array: the sim hands out this very array, which later acknowledgements fill. */
+  readonly acknowledged: string[] = [];
+  private incarnation = 1;
+
+  constructor(readonly vmName: string) {}
+
+  handle({ req, res, url, body }: SimRequest): boolean {
     if (!url.pathname.startsWith('/metadata/')) return false;
     if (req.headers.metadata !== 'true') return json(res, 400, { error: 'Bad request. Required metadata header not specified' }), true;
     if (!url.searchParams.get('api-version')) return json(res, 400, { error: 'Bad request. api-version was not specified in the request. For more information refer to aka.ms/azureimds', newest_versions: ['2023-07-01'] }), true;
-    if (url.pathname === '/metadata/instance/compute/name' && url.searchParams.get('format') === 'text') return text(res, 200, vmName), true;
+    if (url.pathname === '/metadata/instance/compute/name' && url.searchParams.get('format') === 'text') return text(res, 200, this.vmName), true;
     if (url.pathname !== '/metadata/scheduledevents') return json(res, 404, { error: 'Not found' }), true;
-    if (req.method === 'GET') return json(res, 200, { DocumentIncarnation: incarnation, Events: events }), true;
+    if (req.method === 'GET') return json(res, 200, { DocumentIncarnation: this.incarnation, Events: this.events }), true;
     if (req.method !== 'POST') return json(res, 405, { error: 'Method not allowed' }), true;
+    this.startRequests(res, body);
+    return true;
+  }
+
+  schedule(type: AzureEvent['EventType'], notBefore: Date, resources: string[]): string {
+    const id = randomUUID().toUpperCase();
+    this.events.push({ EventId: id, EventType: type, ResourceType: 'VirtualMachine', Resources: resources, EventStatus: 'Scheduled', NotBefore: notBefore.toUTCString(), Description: '', EventSource: 'Platform', DurationInSeconds: -1 });
+    this.incarnation += 1;
+    return id;
+  }
+
+  /** A POST of StartRequests: each named event starts now. */
+  private startRequests(res: ServerResponse, body: Buffer): void {
     let starts: unknown;
     try {
       starts = (JSON.parse(body.toString('utf8')) as { StartRequests?: unknown }).StartRequests;
     } catch {
-      return json(res, 400, { error: 'Bad request. Invalid JSON' }), true;
+      return json(res, 400, { error: 'Bad request. Invalid JSON' });
     }
-    if (!Array.isArray(starts)) return json(res, 400, { error: 'Bad request. StartRequests expected' }), true;
+    if (!Array.isArray(starts)) return json(res, 400, { error: 'Bad request. StartRequests expected' });
     for (const s of starts as Array<{ EventId?: unknown }>) {
-      const e = events.find((x) => x.EventId === s.EventId);
+      const e = this.events.find((x) => x.EventId === s.EventId);
       if (!e) continue;
-      acknowledged.push(e.EventId);
+      this.acknowledged.push(e.EventId);
       e.EventStatus = 'Started';
       e.NotBefore = '';
-      incarnation += 1;
+      this.incarnation += 1;
     }
     text(res, 200, '');
-    return true;
   }
+}
 
+export async function startMetadataSim(options: MetadataSimOptions = {}): Promise<MetadataSim> {
+  const aws = new AwsImds();
+  const gcp = new GcpMetadata();
+  const azure = new AzureImds(options.azureVmName ?? 'switchyard-vm-0');
   const sim = await startSim({
     name: 'metadata',
     port: options.port,
-    handler: async (request) => aws(request) || gcp(request) || azure(request),
+    handler: async (request) => aws.handle(request) || gcp.handle(request) || azure.handle(request),
   });
   return Object.assign(sim, {
     awsInterrupt(action: 'terminate' | 'stop' | 'hibernate', time: Date) {
-      instanceAction = { action, time: awsTime(time) };
+      aws.instanceAction = { action, time: awsTime(time) };
     },
     awsRebalance(noticeTime: Date) {
-      rebalance = { noticeTime: awsTime(noticeTime) };
+      aws.rebalance = { noticeTime: awsTime(noticeTime) };
     },
     gcpPreempt() {
-      preempted = true;
+      gcp.preempted = true;
     },
-    azureSchedule(type: AzureEvent['EventType'], notBefore: Date, resources = [vmName]) {
-      const id = randomUUID().toUpperCase();
-      events.push({ EventId: id, EventType: type, ResourceType: 'VirtualMachine', Resources: resources, EventStatus: 'Scheduled', NotBefore: notBefore.toUTCString(), Description: '', EventSource: 'Platform', DurationInSeconds: -1 });
-      incarnation += 1;
-      return id;
+    azureSchedule(type: AzureEvent['EventType'], notBefore: Date, resources = [azure.vmName]) {
+      return azure.schedule(type, notBefore, resources);
     },
-    // The live array: Object.assign copies values, so a getter here would freeze the first one.
-    azureAcknowledged: acknowledged,
-    awsTokensIssued: () => tokens.size,
+    azureAcknowledged: azure.acknowledged,
+    awsTokensIssued: () => aws.tokens.size,
   });
 }
