@@ -23,7 +23,7 @@ describe('config', () => {
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.config.server.port).toBe(4000);
-    expect(r.config.logging.log_prompts).toBe(false);
+    expect(r.config.logging.upstream_error_text).toBe(false);
     expect(r.config.deployments[0]?.tags).toEqual([]);
   });
 

@@ -90,10 +90,13 @@ export const serverSchema = z
 export const loggingSchema = z
   .strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-    /** Prompts and completions are never logged unless this is set. */
-    log_prompts: z.boolean().default(false),
+    /**
+     * The upstream's own error text (scrubbed) in `upstream error` lines. Off by default: upstreams quote
+     * what they were sent, prompts included; the line then carries the text's length and a fingerprint.
+     */
+    upstream_error_text: z.boolean().default(false),
   })
-  .default({ level: 'info', log_prompts: false });
+  .default({ level: 'info', upstream_error_text: false });
 
 /** A client API key of the gateway itself; the tags attribute usage and drive budgets and residency. */
 export const apiKeySchema = z.strictObject({

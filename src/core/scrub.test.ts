@@ -7,6 +7,11 @@ describe('scrub', () => {
     expect(scrub('key was my config value/with+chars; again: my%20config%20value%2Fwith%2Bchars')).toBe('key was [redacted]; again: [redacted]');
   });
 
+  it('removes configured secret values in any letter case: upstreams fold case when they quote', () => {
+    registerSecret('UpstreamKeyOai9876543210');
+    expect(scrub('unknown key upstreamkeyoai9876543210 or UPSTREAMKEYOAI9876543210')).toBe('unknown key [redacted] or [redacted]');
+  });
+
   it('leaves short configured values alone: they are too likely to be ordinary words', () => {
     registerSecret('model');
     expect(scrub('unknown model')).toBe('unknown model');
@@ -27,6 +32,11 @@ describe('scrub', () => {
     ['a SigV4 credential', 'Credential=AKIAIOSFODNN7EXAMPLE/20240101/us-east-1/bedrock/aws4_request', 'Credential=[redacted]'],
     ['a long opaque secret', 'secret is wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY ok', 'secret is [redacted] ok'],
     ['a Google access token', 'token ya29.a0AfH6SMBx-abc_def was revoked', 'token [redacted] was revoked'],
+    ['a URL password', 'could not reach https://user:hunter2pass@db.internal:5432/x', 'could not reach https://user:[redacted]@db.internal:5432/x'],
+    ['a GitHub token', 'bad credentials ghp_16C7e42F292c6912E7710c838347Ae178B4a given', 'bad credentials [redacted] given'],
+    ['a fine-grained GitHub token', 'token github_pat_11ABCDEFG0123456789_abcdefghijklmnop', 'token [redacted]'],
+    ['a Slack token', 'slack said invalid_auth for xoxb-123456789012-abcdefABCDEF', 'slack said invalid_auth for [redacted]'],
+    ['a Hugging Face token', 'Invalid user token hf_abcdefghijklmnopqrstuvwxyzABCD.', 'Invalid user token [redacted].'],
     ['a private key', 'key -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY----- end', 'key [redacted] end'],
     ['a private key cut short', 'key -----BEGIN RSA PRIVATE KEY-----\nMIIEvQIBADANBg', 'key [redacted]'],
   ])('removes %s', (_what, text, expected) => {

@@ -12,16 +12,20 @@ const MIN_SECRET_LENGTH = 8;
 /** Configs are loaded a few times per process at most; the bound only keeps reloads from growing it. */
 const MAX_SECRETS = 1024;
 
-const secrets = new Set<string>();
+/** Each secret's lower-case form, with the pattern that finds it in any case (upstreams fold case). */
+const secrets = new Map<string, RegExp>();
 
-/** Adds a configured secret value (and its URL-encoded form) to what `scrub` removes. */
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Adds a configured secret value (and its URL-encoded form) to what `scrub` removes, in any letter case. */
 export function registerSecret(value: string): void {
   if (value.length < MIN_SECRET_LENGTH) return;
   for (const v of new Set([value, encodeURIComponent(value)])) {
-    secrets.delete(v);
-    secrets.add(v);
+    const lower = v.toLowerCase();
+    secrets.delete(lower);
+    secrets.set(lower, new RegExp(escapeRegExp(v), 'gi'));
   }
-  while (secrets.size > MAX_SECRETS) secrets.delete(secrets.values().next().value as string);
+  while (secrets.size > MAX_SECRETS) secrets.delete(secrets.keys().next().value as string);
 }
 
 const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
@@ -40,6 +44,12 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\b(?:AKIA|ASIA)[A-Z0-9]{12,}\b/g, REDACTED],
   // OpenAI / Anthropic style keys (sk-..., sk-proj-..., sk-ant-...), masked ones included.
   [/\bsk-[A-Za-z0-9_*.-]{6,}/g, REDACTED],
+  // GitHub tokens (classic and fine-grained), Slack tokens, Hugging Face tokens.
+  [/\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g, REDACTED],
+  [/\bxox[abeoprs]-[A-Za-z0-9-]{8,}/g, REDACTED],
+  [/\bhf_[A-Za-z0-9]{20,}/g, REDACTED],
+  // The password of a URL's user info (https://user:password@host).
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*:)[^\s/?#@]+@/gi, `$1${REDACTED}@`],
   // Google OAuth access tokens and API keys.
   [/\bya29\.[A-Za-z0-9._-]+/g, REDACTED],
   [/\bAIza[0-9A-Za-z_-]{20,}/g, REDACTED],
@@ -50,7 +60,14 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
 /** `text` with every registered secret and every credential-like token replaced by `[redacted]`. */
 export function scrub(text: string): string {
   let out = text;
-  for (const s of secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
+  if (secrets.size > 0) {
+    let lower = out.toLowerCase();
+    for (const [secret, pattern] of secrets) {
+      if (!lower.includes(secret)) continue;
+      out = out.replace(pattern, REDACTED);
+      lower = out.toLowerCase();
+    }
+  }
   for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
   return out;
 }

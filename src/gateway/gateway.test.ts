@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AttemptRecord } from '../core/events.js';
+import { GatewayError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import type { ConfigInput } from '../config/schema.js';
 import type { ChatRequest, StreamPart } from '../core/types.js';
 import { answer, answerText, assistantText, systemText, userRequest, userText } from '../testing/canonical.js';
@@ -165,6 +167,31 @@ describe('gateway selection and policy', () => {
 
   it('refuses to start when a group names a quality gate it was not given', () => {
     expect(() => build({ ...twoDeployments, groups: [{ name: 'chat', quality_gate: 'nope', deployments: ['primary'] }] })).toThrow(/quality gate/);
+  });
+});
+
+describe('gateway logs of upstream errors', () => {
+  const quoting = (): GatewayError => new GatewayError({ kind: 'invalid_request', message: 'rejected', upstreamStatus: 400, upstreamText: 'Invalid prompt: my SSN is 123-45-6789' });
+
+  async function upstreamErrorLine(logging: ConfigInput['logging']): Promise<Record<string, unknown> | undefined> {
+    const lines: Array<{ obj: Record<string, unknown>; msg?: string }> = [];
+    const capture = (obj: object, msg?: string): void => void lines.push({ obj: obj as Record<string, unknown>, msg });
+    const logger: Logger = { debug: capture, info: capture, warn: capture, error: capture, child: () => logger };
+    const { gateway, p } = build({ ...twoDeployments, logging }, { logger });
+    p('primary').script = () => quoting();
+    await expect(gateway.chat(hello())).rejects.toThrow();
+    return lines.find((l) => l.msg === 'upstream error')?.obj;
+  }
+
+  it("keeps the upstream's own words (which can quote the prompt) out of the log: their length and a fingerprint instead", async () => {
+    const line = await upstreamErrorLine(undefined);
+    expect(line).toMatchObject({ deployment: 'primary', kind: 'invalid_request', status: 400, upstreamChars: 37, upstreamHash: expect.stringMatching(/^[0-9a-f]{12}$/) });
+    expect(JSON.stringify(line)).not.toContain('SSN');
+  });
+
+  it('logs them, scrubbed, when logging.upstream_error_text is set', async () => {
+    const line = await upstreamErrorLine({ upstream_error_text: true });
+    expect(line?.upstream).toBe('Invalid prompt: my SSN is 123-45-6789');
   });
 });
 

@@ -76,7 +76,7 @@ class GatewayRuntime implements Gateway {
     const random = (this.random = options.random ?? Math.random);
     const routing = config.routing;
     const engine = (this.engine = new Engine(config, { clock, random, logger, priceOf: options.priceOf, store: options.stateStore, createProvider: options.createProvider }));
-    this.reporter = new AttemptReporter(options.observers ?? [], logger, () => clock.now(), options.tracing);
+    this.reporter = new AttemptReporter(options.observers ?? [], logger, () => clock.now(), options.tracing, config.logging.upstream_error_text);
     this.shadows = new ShadowMirror(this.reporter, clock, routing.attempt_timeout_ms);
     this.policy = {
       clock,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AttemptObserver, AttemptRecord, AttemptTracing, Operation, RequestParams } from '../core/events.js';
 import type { GatewayError } from '../core/errors.js';
 import type { ChatRequest, FinishReason, StreamPart, Usage } from '../core/types.js';
@@ -38,6 +39,8 @@ export class AttemptReporter {
     private readonly logger: Logger,
     private readonly now: () => number,
     private readonly tracing?: AttemptTracing,
+    /** `logging.upstream_error_text`: the upstream's words themselves in the log, not only their fingerprint. */
+    private readonly logUpstreamText = false,
   ) {}
 
   /** True when attempt records feed spans (so callers build their `answer` facts). */
@@ -66,12 +69,12 @@ export class AttemptReporter {
     const quota = attempt.deployment.state.quota;
     // The quota counted the estimate when the attempt started; the real usage replaces it.
     if (quota && result.usage && result.cacheHit !== true) quota.correct(this.now(), result.usage.prompt + result.usage.completion - (attempt.quotaTokens ?? 0));
-    // Clients only get our words for an upstream failure; operators get the upstream's, scrubbed.
+    // Clients only get our words for an upstream failure; operators get the upstream's, scrubbed, when
+    // they ask for it (it can quote the prompt), else a fingerprint that tells equal texts apart.
     if (error?.upstreamText !== undefined) {
-      this.logger.warn(
-        { requestId: meta.requestId, deployment: d.id, provider: d.provider, attempt: attempt.number, kind: error.kind, status: error.upstreamStatus, upstream: error.upstreamText },
-        'upstream error',
-      );
+      const text = error.upstreamText;
+      const said = this.logUpstreamText ? { upstream: text } : { upstreamChars: text.length, upstreamHash: createHash('sha256').update(text).digest('hex').slice(0, 12) };
+      this.logger.warn({ requestId: meta.requestId, deployment: d.id, provider: d.provider, attempt: attempt.number, kind: error.kind, status: error.upstreamStatus, ...said }, 'upstream error');
     }
     if (this.observers.length === 0) return;
     const record: AttemptRecord = {

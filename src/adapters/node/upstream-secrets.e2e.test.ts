@@ -137,6 +137,8 @@ describe('upstream error text never carries a credential out of the gateway', ()
     const url = (id: string): string => (echoes.get(id) as Echo).url;
     const config: ConfigInput = {
       api_keys: [{ id: 'k', key: GATEWAY_KEY }],
+      // The upstream's words in the log (off by default), to show they are scrubbed there too.
+      logging: { upstream_error_text: true },
       routing: { max_attempts_per_deployment: 1, breaker: { consecutive_failures: 1000, min_requests: 1000 } },
       deployments: [
         { id: 'openai-d', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${url('openai-d')}/v1`, api_key: OPENAI_KEY },
