@@ -126,6 +126,20 @@ describe('config', () => {
     expect(shown).toContain('[redacted]');
   });
 
+  it('names the wrong type of a secret field without showing its value (an unquoted numeric key)', () => {
+    const problems = problemsOf({
+      api_keys: [{ id: 'c', key: 12345678901234 }],
+      deployments: [{ ...minimal.deployments[0], api_key: 98765432109876 }],
+      keys: { hmac_secret: 55555555555555555 },
+      ledger: { store: 'postgres', url: 44444444444444 },
+      observability: { tracing: { enabled: true, endpoint: 'http://127.0.0.1:4318', headers: { authorization: 33333333333333 } } },
+    });
+    expect(problems).toContain('api_keys[0].key: expected a secret reference (${ENV_VAR} or file:/path) as text, got a number (not shown)');
+    expect(problems).toContain('deployments[0].api_key: expected a secret reference (${ENV_VAR} or file:/path) as text, got a number (not shown)');
+    for (const digits of ['1234567890', '9876543210', '5555555555', '4444444444', '3333333333']) expect(problems.join('\n')).not.toContain(digits);
+    expect(problems.length).toBeGreaterThanOrEqual(5);
+  });
+
   it('reports an unreadable secret file by path', () => {
     const problems = problemsOf({ deployments: [{ ...minimal.deployments[0], api_key: 'file:/nonexistent/key' }] });
     expect(problems).toEqual(['deployments[0].api_key: cannot read secret file /nonexistent/key (ENOENT)']);

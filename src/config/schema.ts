@@ -1,5 +1,5 @@
 import * as z from './zod.js';
-import { resolveSecretRef, type Secret } from './secret.js';
+import { secretRef } from './secret-ref.js';
 import { groupMembers, groupSchema, routingSchema } from '../routing/config.js';
 import { deploymentRoutingShape } from '../routing/deployment.js';
 import { budgetsSchema, ledgerSchema, pricingSchema } from '../ledger/config.js';
@@ -13,18 +13,7 @@ import { cacheSchema } from '../cache/config.js';
 import { responsesSchema } from '../ingress/openai-responses/config.js';
 import { headerProblem } from '../providers/transport/request-head.js';
 
-/** A secret reference: a literal (usually `${ENV_VAR}`) or `file:/path`. Resolved at load time. */
-export const secretRef = z
-  .string()
-  .min(1, 'expected a secret reference (${ENV_VAR} or file:/path), got an empty string')
-  .transform((ref, ctx): Secret => {
-    try {
-      return resolveSecretRef(ref);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  });
+export { secretRef } from './secret-ref.js';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 

@@ -1,20 +1,12 @@
 import * as z from '../config/zod.js';
-import { resolveSecretRef, type Secret } from '../config/secret.js';
+import { secretRef } from '../config/secret-ref.js';
 
-const secret = z.string().min(1).transform((ref, ctx): Secret => {
-  try {
-    return resolveSecretRef(ref);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
 
 /** `keys:` in the config: virtual keys created at run time, kept in the ledger database. */
 export const keysSchema = z
   .strictObject({
     /** Server secret the stored key HMACs are keyed with (`${SWITCHYARD_KEY_SECRET}`); unset: no virtual keys. */
-    hmac_secret: secret.optional(),
+    hmac_secret: secretRef.optional(),
     /** How often each replica polls the database for key changes; revocation reaches it within this. */
     refresh_ms: z.number().int().min(50).max(1000).default(500),
   })

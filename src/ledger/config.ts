@@ -1,5 +1,5 @@
 import * as z from '../config/zod.js';
-import { resolveSecretRef, type Secret } from '../config/secret.js';
+import { secretRef } from '../config/secret-ref.js';
 
 /** USD per million tokens; the shape shared by the shipped catalog and config overrides. */
 export const priceFields = {
@@ -56,15 +56,6 @@ export const pricingSchema = z
 
 export type PricingConfig = z.infer<typeof pricingSchema>;
 
-const secretUrl = z.string().min(1).transform((ref, ctx): Secret => {
-  try {
-    return resolveSecretRef(ref);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
-
 const LEDGER_DEFAULTS = {
   enabled: true,
   store: 'sqlite' as const,
@@ -87,7 +78,7 @@ export const ledgerSchema = z
     /** SQLite file (created with its folder). */
     path: z.string().min(1).default(LEDGER_DEFAULTS.path),
     /** PostgreSQL connection URL, usually `${DATABASE_URL}`; it carries a password, so it is a secret. */
-    url: secretUrl.optional(),
+    url: secretRef.optional(),
     /** PostgreSQL schema holding the tables (created if missing). */
     schema: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(LEDGER_DEFAULTS.schema),
     batch_size: z.number().int().positive().default(LEDGER_DEFAULTS.batch_size),

@@ -1,16 +1,7 @@
 import * as z from '../config/zod.js';
-import { resolveSecretRef, type Secret } from '../config/secret.js';
+import { secretRef } from '../config/secret-ref.js';
 
 /** An OTLP header value (e.g. an API key for a hosted collector): a literal, `${ENV}` or `file:/path`. */
-const headerValue = z.string().min(1).transform((ref, ctx): Secret => {
-  try {
-    return resolveSecretRef(ref);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    return z.NEVER;
-  }
-});
-
 const TRACING_DEFAULTS = { enabled: false, headers: {}, service_name: 'switchyard', sample_ratio: 1, export_timeout_ms: 10_000 };
 
 export const tracingSchema = z
@@ -18,7 +9,7 @@ export const tracingSchema = z
     enabled: z.boolean().default(TRACING_DEFAULTS.enabled),
     /** The collector's OTLP/HTTP traces URL, e.g. http://otel-collector:4318/v1/traces. */
     endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://otel-collector:4318/v1/traces' }).optional(),
-    headers: z.record(z.string(), headerValue).default(TRACING_DEFAULTS.headers),
+    headers: z.record(z.string(), secretRef).default(TRACING_DEFAULTS.headers),
     service_name: z.string().min(1).default(TRACING_DEFAULTS.service_name),
     /** Share of new traces recorded; a client's `traceparent` decides for its own trace. */
     sample_ratio: z.number().min(0).max(1).default(TRACING_DEFAULTS.sample_ratio),
