@@ -130,7 +130,7 @@ describe('config', () => {
     const problems = problemsOf({
       api_keys: [{ id: 'c', key: 12345678901234 }],
       deployments: [{ ...minimal.deployments[0], api_key: 98765432109876 }],
-      keys: { hmac_secret: 55555555555555555 },
+      keys: { hmac_secret: 55555555555555 },
       ledger: { store: 'postgres', url: 44444444444444 },
       observability: { tracing: { enabled: true, endpoint: 'http://127.0.0.1:4318', headers: { authorization: 33333333333333 } } },
     });

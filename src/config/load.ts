@@ -4,6 +4,7 @@ import type { parseDocument as ParseDocument } from 'yaml';
 import type * as z from './zod.js';
 import { configSchema, configShapeSchema, type ConfigInput, type DeploymentBase, type DeploymentConfig, type GatewayConfig } from './schema.js';
 import { configIssueMessage } from './messages.js';
+import { plainHttpProblem } from './plain-http.js';
 import { aboutDropped, salvageConfig, type Salvaged } from './salvage.js';
 import { formatPath, interpolateEnv, type ConfigProblem } from './interpolate.js';
 import { PROVIDERS, findProvider } from '../providers/registry.js';
@@ -115,6 +116,8 @@ function checkProvider(d: DeploymentBase, i: number): { options: unknown } | { p
   }
   const options = factory.options().safeParse(d, PARSE);
   if (!options.success) return { problems: zodProblems(options.error.issues, ['deployments', i]) };
+  const plain = plainHttpProblem(d, factory.sendsCredentials(d));
+  if (plain !== undefined) return { problems: [{ path: `deployments[${i}].endpoint`, message: plain }] };
   const carry = Array.isArray(d.passthrough) && d.passthrough.length > 0 ? factory.passthroughProblem(d.passthrough, d, options.data) : undefined;
   if (carry !== undefined) return { problems: [{ path: `deployments[${i}].passthrough`, message: carry }] };
   return { options: options.data };

@@ -25,6 +25,8 @@ export const deploymentSchema = z.looseObject({
   region: z.string().min(1).optional(),
   tags: z.array(z.string().min(1)).default([]),
   endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  /** Credentials travel over plain http only to this host (loopback) unless this is set. */
+  allow_insecure_http: z.boolean().default(false),
   api_key: secretRef.optional(),
   /** Extra headers on every upstream request; checked here, so a bad one never reaches a socket. */
   headers: z

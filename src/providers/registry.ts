@@ -2,6 +2,7 @@ import type * as z from '../config/zod.js';
 import type { Provider } from '../core/provider.js';
 import type { DeploymentBase, DeploymentConfig } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
+import { configuresCredential } from '../config/plain-http.js';
 import { openaiCompatible } from './openai-compatible/index.js';
 import { bedrock } from './bedrock/index.js';
 import { azureOpenAI } from './azure-openai/index.js';
@@ -27,6 +28,11 @@ export interface ProviderFactory<Options = unknown> {
    * carries no passthrough fields at all.
    */
   readonly passthroughProblem?: (fields: readonly string[], deployment: DeploymentBase, options: Options) => string | undefined;
+  /**
+   * Whether calls carry a credential (a key, a token, a signature). Absent: only when the deployment
+   * configures one itself (`api_key` or a credential header), as an open vLLM server needs none.
+   */
+  readonly sendsCredentials?: (deployment: DeploymentBase) => boolean;
   create(deployment: DeploymentConfig, options: Options, deps: ProviderDeps): Provider;
 }
 
@@ -36,6 +42,7 @@ export interface RegisteredProvider {
   /** The options schema, built on the first call. */
   options(): z.ZodType<unknown>;
   passthroughProblem(fields: readonly string[], deployment: DeploymentBase, options: unknown): string | undefined;
+  sendsCredentials(deployment: DeploymentBase): boolean;
   create(deployment: DeploymentConfig, options: unknown, deps: ProviderDeps): Provider;
 }
 
@@ -49,6 +56,7 @@ export function defineProvider<Options>(factory: ProviderFactory<Options>): Regi
       factory.passthroughProblem
         ? factory.passthroughProblem(fields, deployment, options as Options)
         : `provider "${factory.type}" has no request slot that carries passthrough fields`,
+    sendsCredentials: (deployment) => (factory.sendsCredentials ?? configuresCredential)(deployment),
     create: (deployment, options, deps) => factory.create(deployment, options as Options, deps),
   };
 }

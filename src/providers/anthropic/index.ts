@@ -26,6 +26,7 @@ export type AnthropicOptions = z.infer<ReturnType<typeof options>>;
 export const anthropic: ProviderFactory<AnthropicOptions> = {
   type: 'anthropic',
   options,
+  sendsCredentials: () => true,
   passthroughProblem: (fields) => messagesPassthroughProblem(fields),
   // The provider and its Messages codec load only for configs that name Anthropic; it continues a final
   // assistant message (prefill) and counts tokens (count_tokens).

@@ -8,6 +8,8 @@ export type { AzureOpenAIOptions } from './options.js';
 export const azureOpenAI: ProviderFactory<AzureOpenAIOptions> = {
   type: 'azure-openai',
   options: azureOptionsSchema,
+  // An api-key or an Entra ID token on every call.
+  sendsCredentials: () => true,
   // Top-level body fields, as Azure reads its own extensions (data_sources is one: grant it knowingly).
   passthroughProblem: () => undefined,
   // @azure/identity loads only for configs that name Azure.

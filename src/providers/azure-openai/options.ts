@@ -7,7 +7,6 @@ export const DEFAULT_API_VERSION = '2024-10-21';
 /** Where tokens for Azure OpenAI are issued for. */
 export const COGNITIVE_SERVICES_SCOPE = 'https://cognitiveservices.azure.com/.default';
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Which Microsoft Entra ID credential obtains the bearer token. */
 const entraSchema = () =>
@@ -62,8 +61,6 @@ export const azureOptionsSchema = () =>
       auth: authSchema().optional(),
       /** `models` lists the resource's models (free); `completion` sends a 1-token chat to the deployment. */
       probe: z.enum(['models', 'completion']).default('models'),
-      /** Credentials travel over plain http only to loopback hosts unless this is set. */
-      allow_insecure_http: z.boolean().default(false),
       max_connections: z.number().int().positive().default(128),
       /** Idle keep-alive connections are closed after this; short, so a hung upstream's sockets go soon. */
       keep_alive_timeout_ms: z.number().int().positive().default(4_000),
@@ -75,9 +72,6 @@ export const azureOptionsSchema = () =>
       const url = new URL(o.endpoint);
       if (/\/openai(\/v1)?\/?$/.test(url.pathname)) {
         ctx.addIssue({ code: 'custom', path: ['endpoint'], message: 'give the resource URL without the /openai path; the provider adds it' });
-      }
-      if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname) && !o.allow_insecure_http) {
-        ctx.addIssue({ code: 'custom', path: ['endpoint'], message: 'credentials would travel over plain http; use https or set allow_insecure_http: true' });
       }
       if (o.auth?.type === 'api_key' && o.api_key === undefined) {
         ctx.addIssue({ code: 'custom', path: ['api_key'], message: 'auth type api_key needs an api_key secret reference' });

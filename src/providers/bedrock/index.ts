@@ -55,6 +55,8 @@ const CLAUDE = /(^|\.)anthropic\.claude/;
 export const bedrock: ProviderFactory<BedrockOptions> = {
   type: 'bedrock',
   options,
+  // Signed with keys from the config or the default chain (a session token rides in a header), or an API key.
+  sendsCredentials: () => true,
   // Converse carries them in additionalModelRequestFields (except the fields it writes there itself); the embedding bodies have no such slot.
   passthroughProblem: (fields, deployment, opts) =>
     opts.embedding_family !== undefined || embeddingFamily(deployment.model) !== undefined

@@ -23,6 +23,8 @@ export type { VertexOptions } from './options.js';
 export const vertex: ProviderFactory<VertexOptions> = {
   type: 'vertex',
   options: vertexOptions,
+  // Google OAuth tokens on every call.
+  sendsCredentials: () => true,
   // Claude takes them as Messages body fields; Gemini's generationConfig is a closed schema, not a free map.
   passthroughProblem: (fields, _deployment, opts) =>
     opts.publisher === 'anthropic' ? messagesPassthroughProblem(fields) : 'Gemini requests have no free-form field to carry passthrough fields (publisher google)',
