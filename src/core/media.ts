@@ -16,6 +16,17 @@ export function parseDataUrl(url: string): DataUrl | undefined {
   return head ? { mediaType: head[1] as string, data: url.slice(head[0].length) } : undefined;
 }
 
+/**
+ * Whether an upstream may be asked to fetch the URL: http(s) only. A client's `file:`, `gs:` or `s3:`
+ * URL would have a self-hosted server (vLLM reads local paths when allowed) or a cloud's service
+ * identity read what the client cannot.
+ */
+export function isFetchableUrl(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const { protocol } = new URL(url);
+  return protocol === 'https:' || protocol === 'http:';
+}
+
 /** Whether the URL is a `data:` URL at all (one `parseDataUrl` may still refuse). */
 export function isDataUrl(url: string): boolean {
   return url.length >= 5 && url.slice(0, 5).toLowerCase() === 'data:';

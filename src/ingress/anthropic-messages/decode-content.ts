@@ -1,5 +1,6 @@
 import type { AssistantPart, FilePart, ImagePart, Message, TextPart, ToolMessage, ToolResultContent, UserPart } from '../../core/types.js';
 import { isObject } from '../../core/json.js';
+import { isFetchableUrl } from '../../core/media.js';
 import { cacheControlOf, fail, str } from './check.js';
 
 /*
@@ -24,6 +25,12 @@ export function textPart(block: Block, param: string): TextPart {
   return withCache<TextPart>({ type: 'text', text: str(block.text, `${param}.text`) }, block, param);
 }
 
+/** A URL the upstream may fetch: http(s) only, never a file: or bucket URL. */
+function fetchableUrl(value: unknown, param: string): string {
+  const url = str(value, param);
+  return isFetchableUrl(url) ? url : fail(param, 'must be an http(s) URL');
+}
+
 function imagePart(block: Block, param: string): ImagePart {
   const src = block.source;
   if (!isObject(src)) fail(`${param}.source`, 'is required');
@@ -31,7 +38,7 @@ function imagePart(block: Block, param: string): ImagePart {
     const source = { type: 'base64' as const, mediaType: str(src.media_type, `${param}.source.media_type`), data: str(src.data, `${param}.source.data`) };
     return withCache<ImagePart>({ type: 'image', source }, block, param);
   }
-  if (src.type === 'url') return withCache<ImagePart>({ type: 'image', source: { type: 'url', url: str(src.url, `${param}.source.url`) } }, block, param);
+  if (src.type === 'url') return withCache<ImagePart>({ type: 'image', source: { type: 'url', url: fetchableUrl(src.url, `${param}.source.url`) } }, block, param);
   return fail(`${param}.source.type`, "must be 'base64' or 'url'");
 }
 
@@ -52,7 +59,7 @@ function documentPart(block: Block, param: string): FilePart {
     if (src.media_type !== undefined && src.media_type !== 'text/plain') fail(`${p}.media_type`, "must be 'text/plain'");
     source = { type: 'base64', mediaType: 'text/plain', data: Buffer.from(str(src.data, `${p}.data`), 'utf8').toString('base64') };
   } else if (src.type === 'url') {
-    source = { type: 'url', url: str(src.url, `${p}.url`), mediaType: 'application/pdf' };
+    source = { type: 'url', url: fetchableUrl(src.url, `${p}.url`), mediaType: 'application/pdf' };
   } else {
     return fail(`${p}.type`, "must be 'base64', 'text' or 'url' (Switchyard does not support content or file sources)");
   }

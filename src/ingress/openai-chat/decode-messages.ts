@@ -13,7 +13,7 @@ import type {
   UserPart,
 } from '../../core/types.js';
 import { isObject } from '../../core/json.js';
-import { isDataUrl, parseDataUrl } from '../../core/media.js';
+import { isFetchableUrl, parseDataUrl } from '../../core/media.js';
 import { bad, optional, optionalString } from './check.js';
 
 /*
@@ -60,11 +60,11 @@ function base64DataUrl(url: string): MediaSource | undefined {
   return inline && { type: 'base64', mediaType: inline.mediaType, data: inline.data };
 }
 
-/** An image URL as a source: inline bytes for a base64 data URL; any other data URL no upstream reads. */
+/** An image URL as a source: inline bytes for a base64 data URL, else an http(s) URL for the upstream to fetch. */
 function imageSource(url: string, param: string): MediaSource {
   const inline = base64DataUrl(url);
   if (inline) return inline;
-  if (isDataUrl(url)) throw bad(param, `'${param}' must be a base64 data URL (data:<media type>;base64,<data>) or an http(s) URL.`);
+  if (!isFetchableUrl(url)) throw bad(param, `'${param}' must be a base64 data URL (data:<media type>;base64,<data>) or an http(s) URL.`);
   return { type: 'url', url };
 }
 

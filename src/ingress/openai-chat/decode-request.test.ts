@@ -114,6 +114,14 @@ describe('chat request validation', () => {
     expect(paramOf(image('https://example.com/cat.png'))).toBeUndefined();
   });
 
+  it('asks no upstream to fetch a URL that is not http(s): file and bucket URLs are refused', () => {
+    const image = (url: string) => ({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }] });
+    for (const url of ['file:///etc/passwd', 'gs://corp-private-bucket/x.png', 's3://bucket/key.png', 'ftp://host/x.png', 'not a url']) {
+      expect(refusalOf(image(url)), url).toMatchObject({ param: 'messages[0].content[0].image_url.url' });
+    }
+    expect(paramOf(image('http://example.com/cat.png'))).toBeUndefined();
+  });
+
   it('refuses a file by id, naming file_id: there is no file store', () => {
     const err = refusalOf({ messages: [{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-abc' } }] }] });
     expect(err.param).toBe('messages[0].content[0].file.file_id');

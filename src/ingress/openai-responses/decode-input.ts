@@ -1,6 +1,6 @@
 import { GatewayError } from '../../core/errors.js';
 import { isObject } from '../../core/json.js';
-import { isDataUrl } from '../../core/media.js';
+import { isFetchableUrl } from '../../core/media.js';
 import type { AssistantMessage, AssistantPart, Message, TextPart, ToolResultContent, UserPart } from '../../core/types.js';
 import { dataUrlSource, mediaSource } from './media.js';
 import { reasoningPart } from './reasoning.js';
@@ -27,8 +27,8 @@ function imagePart(part: Record<string, unknown>, p: string): UserPart {
   const detail = part.detail ?? 'auto';
   if (!DETAILS.has(detail as string)) throw bad(`${p}.detail`, `'${p}.detail' must be 'auto', 'low' or 'high'.`);
   const source = mediaSource(part.image_url);
-  // A data URL that is not base64 would reach the upstream as a URL no upstream fetches.
-  if (source.type === 'url' && isDataUrl(source.url)) throw bad(`${p}.image_url`, `'${p}.image_url' must be a base64 data URL (data:<media type>;base64,...) or an http(s) URL.`);
+  // A data URL that is not base64, or a file: or bucket URL, is nothing an upstream may be asked to fetch.
+  if (source.type === 'url' && !isFetchableUrl(source.url)) throw bad(`${p}.image_url`, `'${p}.image_url' must be a base64 data URL (data:<media type>;base64,...) or an http(s) URL.`);
   return { type: 'image', source, detail: detail as 'auto' | 'low' | 'high' };
 }
 
@@ -39,7 +39,10 @@ function filePart(part: Record<string, unknown>, p: string): UserPart {
     const source = dataUrlSource(part.file_data);
     if (!source) throw bad(`${p}.file_data`, `'${p}.file_data' must be a base64 data URL (data:<media type>;base64,...).`);
     file = { type: 'file', source };
-  } else if (typeof part.file_url === 'string') file = { type: 'file', source: { type: 'url', url: part.file_url } };
+  } else if (typeof part.file_url === 'string') {
+    if (!isFetchableUrl(part.file_url)) throw bad(`${p}.file_url`, `'${p}.file_url' must be an http(s) URL.`);
+    file = { type: 'file', source: { type: 'url', url: part.file_url } };
+  }
   else throw bad(`${p}.file_data`, `'${p}' needs 'file_data' or 'file_url' (file_id files are not supported).`);
   if (typeof part.filename === 'string') file.filename = part.filename;
   return file;

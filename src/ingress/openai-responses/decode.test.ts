@@ -168,6 +168,9 @@ describe('decoding a Responses request', () => {
     expect(refusal({ model: 'm', input: [{ role: 'user', content: [] }] })).toMatchObject({ status: 400, param: 'input[0].content' });
     const image = (url: string) => ({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_image', image_url: url }] }] });
     expect(refusal(image('data:image/png,abc'))).toMatchObject({ status: 400, param: 'input[0].content[0].image_url' });
+    expect(refusal(image('file:///etc/passwd'))).toMatchObject({ status: 400, param: 'input[0].content[0].image_url' });
+    const file = (url: string) => ({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_file', file_url: url }] }] });
+    expect(refusal(file('gs://corp-private-bucket/a.pdf'))).toMatchObject({ status: 400, param: 'input[0].content[0].file_url' });
     expect(decodeResponsesRequest(image('data:image/png;base64,AAA')).input[0]?.content).toEqual([{ type: 'image', source: { type: 'base64', mediaType: 'image/png', data: 'AAA' }, detail: 'auto' }]);
     expect(refusal({ model: 'm', input: 'x', user: 123 })).toMatchObject({ status: 400, param: 'user' });
     expect(decodeResponsesRequest({ model: 'm', input: 'x', user: 'u-1' }).chat.user).toBe('u-1');
