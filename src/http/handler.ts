@@ -208,8 +208,10 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
       ctx.errorKind = error.kind;
       if (error.kind === 'internal') logger.error({ requestId: ctx.requestId, err: errorChain(err) }, 'internal error');
       if (entry && onError) onError(error, ctx);
-      const body = (entry?.ingress ?? fallback).encodeError(error, exposesUpstream(gateway.config, error.deployment));
-      answer = errorResponse(error, body, { 'x-request-id': ctx.requestId });
+      const ingress = entry?.ingress ?? fallback;
+      const body = ingress.encodeError(error, exposesUpstream(gateway.config, error.deployment), ctx.requestId);
+      const own = ingress.errorAnswer?.(error, ctx.requestId);
+      answer = errorResponse(error, body, own ? { 'x-request-id': ctx.requestId, ...own.headers } : { 'x-request-id': ctx.requestId }, own?.status);
     }
     // A stream finishes when it ends (RouteContext.streamEnded); anything else is answered now.
     if (entry && !entry.route.public && !isBodyStream(answer.body)) ctx.finish(answer.status);

@@ -44,7 +44,9 @@ export interface Ingress {
   readonly name: string;
   readonly routes: readonly Route[];
   /** The error body in this API's shape; `exposeUpstream` lets the upstream's scrubbed words through. */
-  encodeError(error: GatewayError, exposeUpstream: boolean): unknown;
+  encodeError(error: GatewayError, exposeUpstream: boolean, requestId?: string): unknown;
+  /** Where this API's error answers differ from the taxonomy's status, and the headers it adds (Anthropic: 529, `request-id`). */
+  errorAnswer?(error: GatewayError, requestId: string): { status: number; headers: Record<string, string> };
 }
 
 /** One request as metrics and traces see it: opened when routed, ended once when the answer (or stream) ends. */

@@ -18,16 +18,27 @@ const TYPES: Readonly<Partial<Record<ErrorKind, string>>> = {
 export interface AnthropicErrorBody {
   type: 'error';
   error: { type: string; message: string };
+  request_id?: string;
+}
+
+/** The request's id as Anthropic writes its own (`req_…`), in the `request-id` header and error bodies. */
+export const anthropicRequestId = (requestId: string): string => `req_${requestId.replaceAll('-', '')}`;
+
+/** Anthropic answers an overloaded API with its own 529, which its SDK raises as OverloadedError. */
+export function anthropicErrorAnswer(error: GatewayError, requestId: string): { status: number; headers: Record<string, string> } {
+  return { status: error.kind === 'overloaded' ? 529 : error.status, headers: { 'request-id': anthropicRequestId(requestId) } };
 }
 
 /**
  * An error in the Messages API's shape, `{"type":"error","error":{type,message}}`, at the status the
  * gateway chose (the SDK retries 429 and 5xx alike). The upstream's scrubbed words only when exposed.
  */
-export function toAnthropicError(error: GatewayError, exposeUpstream: boolean): AnthropicErrorBody {
+export function toAnthropicError(error: GatewayError, exposeUpstream: boolean, requestId?: string): AnthropicErrorBody {
   const type = error.status === 413 ? 'request_too_large' : (TYPES[error.kind] ?? 'api_error');
   const message = exposeUpstream && error.upstreamText !== undefined ? `${error.message} Upstream said: ${error.upstreamText}` : error.message;
-  return { type: 'error', error: { type, message } };
+  const body: AnthropicErrorBody = { type: 'error', error: { type, message } };
+  if (requestId !== undefined) body.request_id = anthropicRequestId(requestId);
+  return body;
 }
 
 /** The error event that ends a stream which broke after its first byte, attributed to the deployment that served it. */

@@ -1,5 +1,5 @@
 import type { Ingress } from '../../http/route.js';
-import { toAnthropicError } from './errors.js';
+import { anthropicErrorAnswer, toAnthropicError } from './errors.js';
 import { ANTHROPIC_MESSAGES_ROUTES } from './routes.js';
 
 /** The Anthropic Messages front door: its routes and Anthropic's error body. */
@@ -7,4 +7,5 @@ export const anthropicMessages: Ingress = {
   name: 'anthropic-messages',
   routes: ANTHROPIC_MESSAGES_ROUTES,
   encodeError: toAnthropicError,
+  errorAnswer: anthropicErrorAnswer,
 };

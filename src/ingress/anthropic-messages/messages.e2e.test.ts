@@ -55,6 +55,8 @@ describe('the Anthropic Messages front door', () => {
   let client: Anthropic;
   const attempts: AttemptRecord[] = [];
 
+  /** Anthropic's own request id shape, in the `request-id` header and error bodies. */
+  const REQUEST_ID = expect.stringMatching(/^req_[0-9a-f]{32}$/);
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; text: string }> => {
     const res = await request(`${server.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', 'x-api-key': KEY, ...headers } });
     return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
@@ -193,7 +195,8 @@ describe('the Anthropic Messages front door', () => {
     const asClaudeOnly = { 'x-api-key': CLAUDE_KEY };
     const counting = await post('/v1/messages/count_tokens', body, asClaudeOnly);
     const chatting = await post('/v1/messages', { ...body, max_tokens: 64 }, asClaudeOnly);
-    expect([counting.status, JSON.parse(counting.text)]).toEqual([403, JSON.parse(chatting.text)]);
+    const withoutId = (text: string): unknown => ({ ...(JSON.parse(text) as object), request_id: undefined });
+    expect([counting.status, withoutId(counting.text)]).toEqual([403, withoutId(chatting.text)]);
   });
 
   it('relays an Anthropic upstream stream chunk by chunk as the API itself sends it', async () => {
@@ -221,6 +224,7 @@ describe('the Anthropic Messages front door', () => {
     expect((refused as InstanceType<typeof Anthropic.BadRequestError>).error).toEqual({
       type: 'error',
       error: { type: 'invalid_request_error', message: 'max_tokens: must be greater than thinking.budget_tokens' },
+      request_id: REQUEST_ID,
     });
   });
 
@@ -259,13 +263,14 @@ describe('the Anthropic Messages front door', () => {
     expect((await post('/v1/messages', body, { 'x-api-key': '', authorization: `Bearer ${KEY}` })).status).toBe(200);
     const bad = await post('/v1/messages', body, { 'x-api-key': 'sk-wrong' });
     expect(bad.status).toBe(401);
-    expect(JSON.parse(bad.text)).toEqual({ type: 'error', error: { type: 'authentication_error', message: expect.any(String) } });
+    expect(JSON.parse(bad.text)).toEqual({ type: 'error', error: { type: 'authentication_error', message: expect.any(String) }, request_id: REQUEST_ID });
+    expect(bad.headers['request-id']).toBe(JSON.parse(bad.text).request_id);
   });
 
   it('refuses bad input before the first byte with a 400 in Anthropic shape, naming the parameter', async () => {
     const err = await client.messages.create({ model: 'anthropic', messages: [{ role: 'user', content: 'hi' }] } as unknown as Anthropic.MessageCreateParamsNonStreaming).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((err as InstanceType<typeof Anthropic.BadRequestError>).error).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: must be an integer of at least 1' } });
+    expect((err as InstanceType<typeof Anthropic.BadRequestError>).error).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: must be an integer of at least 1' }, request_id: REQUEST_ID });
     for (const body of [
       { model: 'anthropic', max_tokens: 8, messages: [{ role: 'robot', content: 'hi' }] },
       { model: 'anthropic', max_tokens: 8, messages: [{ role: 'user', content: [{ type: 'document', source: {} }] }] },
@@ -288,6 +293,19 @@ describe('the Anthropic Messages front door', () => {
     const failed = await post('/v1/messages', { model: 'anthropic', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }], stream: true });
     expect(failed.status).toBe(502);
     expect(JSON.parse(failed.text)).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    // An overload is Anthropic's own 529, which its SDK raises as OverloadedError.
+    anthropicSim.faults.add({ model: 'claude-sonnet-4-6', status: 529, error: 'overloaded_error' });
+    const overloaded = await client.messages.create({ model: 'anthropic', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    expect(overloaded).toBeInstanceOf(Anthropic.OverloadedError);
+    expect((overloaded as InstanceType<typeof Anthropic.OverloadedError>).error).toMatchObject({ type: 'error', error: { type: 'overloaded_error' }, request_id: REQUEST_ID });
+    expect((overloaded as InstanceType<typeof Anthropic.OverloadedError>).requestID).toMatch(/^req_[0-9a-f]{32}$/);
+  });
+
+  it("names every answer with Anthropic's request-id, which the SDK reads", async () => {
+    const m = await client.messages.create({ model: 'anthropic', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
+    expect(m._request_id).toMatch(/^req_[0-9a-f]{32}$/);
+    const streamed = await post('/v1/messages', { model: 'anthropic', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }], stream: true });
+    expect(streamed.headers['request-id']).toMatch(/^req_[0-9a-f]{32}$/);
   });
 
   it('ends a stream that breaks after its first byte with an SSE error event, which the SDK raises', async () => {
