@@ -284,7 +284,7 @@ describe('client disconnects and shutdown', () => {
 });
 
 describe('cost reporting', () => {
-  it('sets x-switchyard-cost-usd and a usage extension, for streams as a trailer and in the usage chunk', async () => {
+  it('sets x-switchyard-cost-usd (a trailer for streams), and the usage extension in the body only for a client that opted in', async () => {
     const sim = await startOpenAISim();
     const parsed = parseConfig(configFor(sim), {});
     if (!parsed.ok) throw new Error('bad config');
@@ -292,22 +292,20 @@ describe('cost reporting', () => {
       port: 0,
       costOf: (servedBy, usage) => (servedBy.deployment === 'sim-a' && usage ? { usd: usage.total * 0.000001, priced: true } : { usd: undefined, priced: false }),
     });
-    const plain = await request(`${server.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }),
-    });
-    const body = (await plain.body.json()) as { usage: { total_tokens: number; switchyard: { cost_usd: number } } };
-    expect(body.usage.switchyard.cost_usd).toBeCloseTo(body.usage.total_tokens * 0.000001, 12);
+    const chat = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+      request(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }], ...body }) });
+    const plain = await chat({});
+    const body = (await plain.body.json()) as { usage: { total_tokens: number; switchyard?: unknown } };
+    expect(body.usage).not.toHaveProperty('switchyard');
     expect(Number(plain.headers['x-switchyard-cost-usd'])).toBeCloseTo(body.usage.total_tokens * 0.000001, 12);
-    const streamed = await request(`${server.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'chat', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'Hi' }] }),
-    });
+    const opted = (await (await chat({}, { 'x-switchyard-extensions': 'true' })).body.json()) as { usage: { total_tokens: number; switchyard: { cost_usd: number } } };
+    expect(opted.usage.switchyard.cost_usd).toBeCloseTo(opted.usage.total_tokens * 0.000001, 12);
+    const streamed = await chat({ stream: true, stream_options: { include_usage: true } });
     const text = await streamed.body.text();
-    expect(text).toMatch(/"switchyard":\{"cost_usd":0\.0000\d+\}/);
+    expect(text).not.toContain('"switchyard"');
     expect(Number(streamed.trailers['x-switchyard-cost-usd'])).toBeGreaterThan(0);
+    const optedStream = await (await chat({ stream: true, stream_options: { include_usage: true } }, { 'x-switchyard-extensions': 'true' })).body.text();
+    expect(optedStream).toMatch(/"switchyard":\{"cost_usd":0\.0000\d+\}/);
     await server.shutdown(100);
     await sim.close();
   });

@@ -7,13 +7,13 @@ function answer(content: ChatResponse['content'], more: Partial<ChatResponse> = 
   return { id: 'chatcmpl-1', model: 'upstream-model', created: 7, content, finishReason: 'stop', usage: ZERO_USAGE, ...more };
 }
 
-const messageOf = (res: ChatResponse): unknown => (encodeChatResponse(res, 'chat').choices as Array<{ message: unknown }>)[0]?.message;
+const messageOf = (res: ChatResponse): unknown => (encodeChatResponse(res, 'chatcmpl-1', 'chat').choices as Array<{ message: unknown }>)[0]?.message;
 
 describe('encodeChatResponse', () => {
   it("writes OpenAI's chat.completion, keys in OpenAI's order, with the model the client asked for", () => {
-    const body = encodeChatResponse(answer([{ type: 'text', text: 'Hello' }]), 'chat', { switchyard: { cost_usd: 0.5 } });
+    const body = encodeChatResponse(answer([{ type: 'text', text: 'Hello' }], { id: 'msg_upstream' }), 'chatcmpl-gw1', 'chat', { switchyard: { cost_usd: 0.5 } });
     expect(JSON.stringify(body)).toBe(
-      '{"id":"chatcmpl-1","object":"chat.completion","created":7,"model":"chat","choices":[{"index":0,"message":{"role":"assistant","content":"Hello"},"logprobs":null,"finish_reason":"stop"}],' +
+      '{"id":"chatcmpl-gw1","object":"chat.completion","created":7,"model":"chat","choices":[{"index":0,"message":{"role":"assistant","content":"Hello","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],' +
         '"usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0},"switchyard":{"cost_usd":0.5}}}',
     );
   });
@@ -33,35 +33,51 @@ describe('encodeChatResponse', () => {
     );
     expect(JSON.stringify(messageOf(res))).toBe(
       '{"role":"assistant","content":"Let me look.","tool_calls":[{"id":"c1","type":"function","function":{"name":"lookup","arguments":"{\\"q\\":\\"x\\"}"}},' +
-        '{"id":"c2","type":"function","function":{"name":"fetch","arguments":"{}"}}],"reasoning_content":"Thinking."}',
+        '{"id":"c2","type":"function","function":{"name":"fetch","arguments":"{}"}}],"refusal":null,"annotations":[],"reasoning_content":"Thinking."}',
     );
   });
 
   it('gives null content to an answer of only tool calls or a refusal, and empty content to an empty answer', () => {
     expect(messageOf(answer([{ type: 'tool-call', id: 'c1', name: 'f', arguments: '{}' }]))).toMatchObject({ content: null });
-    expect(messageOf(answer([], { refusal: 'I cannot help with that.' }))).toEqual({ role: 'assistant', content: null, refusal: 'I cannot help with that.' });
-    expect(messageOf(answer([]))).toEqual({ role: 'assistant', content: '' });
+    expect(messageOf(answer([], { refusal: 'I cannot help with that.' }))).toEqual({ role: 'assistant', content: null, refusal: 'I cannot help with that.', annotations: [] });
+    expect(messageOf(answer([]))).toEqual({ role: 'assistant', content: '', refusal: null, annotations: [] });
     expect(messageOf(answer([{ type: 'text', text: '' }, { type: 'tool-call', id: 'c1', name: 'f', arguments: '{}' }]))).toMatchObject({ content: '' });
   });
 
-  it('writes provider metadata as switchyard_extensions', () => {
-    const body = encodeChatResponse(answer([{ type: 'text', text: 'x' }], { providerMetadata: { azure: { content_filter_results: {} } } }), 'chat');
-    expect(body.switchyard_extensions).toEqual({ azure: { content_filter_results: {} } });
-    expect(encodeChatResponse(answer([]), 'chat')).not.toHaveProperty('switchyard_extensions');
+  it('writes provider metadata as switchyard_extensions only for a client that opted in', () => {
+    const withMetadata = answer([{ type: 'text', text: 'x' }], { providerMetadata: { azure: { content_filter_results: {} } } });
+    expect(encodeChatResponse(withMetadata, 'chatcmpl-1', 'chat', undefined, true).switchyard_extensions).toEqual({ azure: { content_filter_results: {} } });
+    expect(encodeChatResponse(withMetadata, 'chatcmpl-1', 'chat')).not.toHaveProperty('switchyard_extensions');
+    expect(encodeChatResponse(answer([]), 'chatcmpl-1', 'chat', undefined, true)).not.toHaveProperty('switchyard_extensions');
   });
 });
 
+/** The chunks one encoded part makes: the first part's string also holds the role chunk, as a frame before it. */
+const framesOf = (encoded: string | undefined): Array<{ choices: Array<{ delta: unknown }> }> => (encoded ?? '').split('\n\ndata: ').map((f) => JSON.parse(f) as { choices: Array<{ delta: unknown }> });
+
 describe('ChunkEncoder', () => {
-  it('writes the same JSON a plain serialisation would, role on the first chunk only', () => {
+  it("opens with OpenAI's role chunk, then writes the same JSON a plain serialisation would", () => {
     const e = new ChunkEncoder('id"1', 'model\\x', 7);
     const base = { id: 'id"1', object: 'chat.completion.chunk', created: 7, model: 'model\\x' };
-    expect(JSON.parse(e.encode({ type: 'text', delta: 'a"b\n' })!)).toEqual({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: 'a"b\n' }, logprobs: null, finish_reason: null }] });
-    expect(JSON.parse(e.encode({ type: 'tool-call', index: 1, id: 't', name: 'f', argumentsDelta: '{' })!).choices[0].delta).toEqual({ tool_calls: [{ index: 1, id: 't', type: 'function', function: { arguments: '{', name: 'f' } }] });
+    expect(framesOf(e.encode({ type: 'text', delta: 'a"b\n' }))).toEqual([
+      { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] },
+      { ...base, choices: [{ index: 0, delta: { content: 'a"b\n' }, logprobs: null, finish_reason: null }] },
+    ]);
+    const toolChunk = e.encode({ type: 'tool-call', index: 1, id: 't', name: 'f', argumentsDelta: '{' }) ?? '';
+    expect(toolChunk).toContain('"function":{"name":"f","arguments":"{"}');
+    expect(JSON.parse(toolChunk).choices[0].delta).toEqual({ tool_calls: [{ index: 1, id: 't', type: 'function', function: { name: 'f', arguments: '{' } }] });
     expect(JSON.parse(e.encode({ type: 'finish', finishReason: 'length' })!).choices[0]).toEqual({ index: 0, delta: {}, logprobs: null, finish_reason: 'length' });
     const usage = JSON.parse(e.usage({ prompt: 1, completion: 2, cachedRead: 0, cachedWrite: 0, reasoning: 0, total: 3 }, { switchyard: { cost_usd: 1 } }));
     expect(usage).toMatchObject({ ...base, choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, switchyard: { cost_usd: 1 } } });
-    const first = new ChunkEncoder('i', 'm', 1);
-    expect(JSON.parse(first.encode({ type: 'finish', finishReason: 'stop' })!).choices[0].delta).toEqual({ role: 'assistant' });
+    const empty = new ChunkEncoder('i', 'm', 1);
+    expect(framesOf(empty.encode({ type: 'finish', finishReason: 'stop' })).map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', content: '' }, {}]);
+  });
+
+  it('says the role in the first tool-call chunk, with null content, when the answer opens with a tool call', () => {
+    const e = new ChunkEncoder('i', 'm', 1);
+    expect(framesOf(e.encode({ type: 'tool-call', index: 0, id: 'call_1', name: 'f', argumentsDelta: '' })).map((c) => c.choices[0]?.delta)).toEqual([
+      { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: '' } }] },
+    ]);
   });
 
   it("writes a text chunk after the first byte for byte as OpenAI's key order serialises, with and without usage", () => {
@@ -76,16 +92,17 @@ describe('ChunkEncoder', () => {
   it('adds "usage":null to every chunk with choices when the client asked for usage, and none otherwise', () => {
     const withUsage = new ChunkEncoder('i', 'm', 1, true);
     for (const part of [{ type: 'text', delta: 'a' }, { type: 'reasoning', delta: 'r' }, { type: 'finish', finishReason: 'stop' }] as const) {
-      const chunk = JSON.parse(withUsage.encode(part)!) as Record<string, unknown>;
-      expect(chunk.usage).toBeNull();
-      expect(Object.keys(chunk).at(-1)).toBe('usage');
+      for (const chunk of framesOf(withUsage.encode(part)) as unknown as Array<Record<string, unknown>>) {
+        expect(chunk.usage).toBeNull();
+        expect(Object.keys(chunk).at(-1)).toBe('usage');
+      }
     }
-    expect(JSON.parse(new ChunkEncoder('i', 'm', 1).encode({ type: 'text', delta: 'a' })!)).not.toHaveProperty('usage');
+    for (const chunk of framesOf(new ChunkEncoder('i', 'm', 1).encode({ type: 'text', delta: 'a' }))) expect(chunk).not.toHaveProperty('usage');
   });
 
   it('writes reasoning as delta.reasoning_content and skips a bare signature', () => {
     const e = new ChunkEncoder('i', 'm', 1);
-    expect(JSON.parse(e.encode({ type: 'reasoning', delta: 'think' })!).choices[0].delta).toEqual({ role: 'assistant', reasoning_content: 'think' });
+    expect(framesOf(e.encode({ type: 'reasoning', delta: 'think' })).map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', content: '' }, { reasoning_content: 'think' }]);
     expect(e.encode({ type: 'reasoning', delta: '', signature: 'sig' })).toBeUndefined();
   });
 

@@ -1,17 +1,20 @@
 import type { ChatResponse, EmbeddingResponse, FinishReason, StreamPart, Usage } from '../../core/types.js';
 import { encodeUsage } from '../../providers/dialects/openai-chat/usage.js';
 
-/** Canonical response to the OpenAI chat.completion JSON a client receives. */
-export function encodeChatResponse(res: ChatResponse, model: string, extra?: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Canonical response to the OpenAI chat.completion JSON a client receives, under the gateway's own id
+ * (as its stream has): `extra` joins the usage and provider metadata rides along only when the client opted in.
+ */
+export function encodeChatResponse(res: ChatResponse, id: string, model: string, extra?: Record<string, unknown>, extensions = false): Record<string, unknown> {
   const body: Record<string, unknown> = {
-    id: res.id,
+    id,
     object: 'chat.completion',
     created: res.created,
     model,
     choices: [{ index: 0, message: encodeMessage(res), logprobs: null, finish_reason: res.finishReason }],
     usage: withExtra(encodeUsage(res.usage), extra),
   };
-  if (res.providerMetadata) body.switchyard_extensions = res.providerMetadata;
+  if (extensions && res.providerMetadata) body.switchyard_extensions = res.providerMetadata;
   return body;
 }
 
@@ -23,7 +26,8 @@ interface WireToolCall {
 
 /**
  * The answer's parts as OpenAI's assistant message, in one pass: text joined into `content` (null when
- * there is none and the answer is tool calls or a refusal), tool calls, the refusal, and reasoning as
+ * there is none and the answer is tool calls or a refusal), tool calls, the refusal (null without one),
+ * `annotations` (none: no upstream's citations map to OpenAI's), and reasoning as
  * `reasoning_content` (the name OpenAI-compatible servers use). Redacted reasoning has no OpenAI form.
  */
 function encodeMessage(res: ChatResponse): Record<string, unknown> {
@@ -37,7 +41,9 @@ function encodeMessage(res: ChatResponse): Record<string, unknown> {
   }
   const message: Record<string, unknown> = { role: 'assistant', content: text ?? (calls || res.refusal !== undefined ? null : '') };
   if (calls) message.tool_calls = calls;
-  if (res.refusal !== undefined) message.refusal = res.refusal;
+  // Always there in OpenAI's message, null and empty unless the model refused or cited.
+  message.refusal = res.refusal ?? null;
+  message.annotations = [];
   if (reasoning !== '') message.reasoning_content = reasoning;
   return message;
 }
@@ -83,11 +89,17 @@ export class ChunkEncoder {
     this.textTail = `},"logprobs":null,"finish_reason":null}]${this.suffix}`;
   }
 
+  /**
+   * One chunk; the stream's first is OpenAI's role chunk (`{"role":"assistant","content":""}`) before it,
+   * as a second frame in the same string (the SSE writer frames each string as `data: …\n\n`).
+   */
   private chunk(delta: string, finish: FinishReason | null, extensions?: Record<string, unknown>): string {
-    if (!this.sentRole) {
-      this.sentRole = true;
-      delta = delta === '{}' ? '{"role":"assistant"}' : `{"role":"assistant",${delta.slice(1)}`;
-    }
+    if (this.sentRole) return this.frame(delta, finish, extensions);
+    this.sentRole = true;
+    return `${this.frame('{"role":"assistant","content":""}', null)}\n\ndata: ${this.frame(delta, finish, extensions)}`;
+  }
+
+  private frame(delta: string, finish: FinishReason | null, extensions?: Record<string, unknown>): string {
     const choices = `${this.prefix}"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish === null ? 'null' : `"${finish}"`}}]`;
     return extensions ? `${choices},"switchyard_extensions":${JSON.stringify(extensions)}${this.suffix}` : choices + this.suffix;
   }
@@ -104,10 +116,11 @@ export class ChunkEncoder {
         const call: Record<string, unknown> = { index: part.index };
         if (part.id !== undefined) call.id = part.id;
         if (part.id !== undefined || part.name !== undefined) call.type = 'function';
-        const fn: Record<string, string> = { arguments: part.argumentsDelta };
-        if (part.name !== undefined) fn.name = part.name;
-        call.function = fn;
-        return this.chunk(JSON.stringify({ tool_calls: [call] }), null);
+        call.function = part.name === undefined ? { arguments: part.argumentsDelta } : { name: part.name, arguments: part.argumentsDelta };
+        if (this.sentRole) return this.frame(JSON.stringify({ tool_calls: [call] }), null);
+        // An answer that opens with a tool call says its role in the same chunk, with null content, as OpenAI does.
+        this.sentRole = true;
+        return this.frame(JSON.stringify({ role: 'assistant', content: null, tool_calls: [call] }), null);
       }
       case 'finish':
         return this.finish(part.finishReason, part.refusal);

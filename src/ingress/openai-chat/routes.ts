@@ -8,6 +8,7 @@ import { SseStream } from '../../http/sse.js';
 import { takeBodyHints } from '../body-hints.js';
 import { formatUsd, requestOptions, servedHeaders } from '../gateway-headers.js';
 import { costExtension } from './cost.js';
+import { wantsExtensions } from '../extensions.js';
 import { decodeEmbeddingRequest } from './decode-embeddings.js';
 import { decodeChatCompletionRequest } from './decode-request.js';
 import { encodeChatResponse, encodeEmbeddingResponse } from './encode-response.js';
@@ -26,7 +27,8 @@ async function chatCompletions(ctx: RouteContext): Promise<HttpResponse> {
   const headers = servedHeaders(servedBy, admitted, cache, response.warnings);
   const cost = costExtension(ctx, servedBy, response.usage, response.usageEstimated);
   if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
-  return jsonResponse(200, encodeChatResponse(response, request.model, cost), headers);
+  const extras = wantsExtensions(ctx, servedBy);
+  return jsonResponse(200, encodeChatResponse(response, `chatcmpl-${ctx.requestId}`, request.model, extras ? cost : undefined, extras), headers);
 }
 
 async function streamCompletion(ctx: RouteContext, request: ChatRequest, options: RequestOptions, includeUsage: boolean): Promise<HttpResponse> {

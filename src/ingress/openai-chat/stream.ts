@@ -6,6 +6,7 @@ import { exposesUpstream } from '../../http/respond.js';
 import type { StreamEncoder } from '../../http/sse.js';
 import { formatUsd } from '../gateway-headers.js';
 import { costExtension } from './cost.js';
+import { wantsExtensions } from '../extensions.js';
 import { openAIErrorBody } from './errors.js';
 import { ChunkEncoder } from './encode-response.js';
 
@@ -31,7 +32,7 @@ export class ChatStreamEncoder implements StreamEncoder<StreamPart> {
     private readonly includeUsage: boolean,
   ) {
     this.chunks = new ChunkEncoder(`chatcmpl-${ctx.requestId}`, model, Math.floor(Date.now() / 1000), includeUsage);
-    this.tail = wantsStreamExtensions(ctx, servedBy) ? new ExtensionTail() : undefined;
+    this.tail = wantsExtensions(ctx, servedBy) ? new ExtensionTail() : undefined;
   }
 
   part(part: StreamPart): string | undefined {
@@ -43,7 +44,8 @@ export class ChatStreamEncoder implements StreamEncoder<StreamPart> {
         this.tail.usage = { usage: part.usage, cost };
         return undefined;
       }
-      return this.chunks.usage(part.usage, cost);
+      // Without extensions the cost is in the trailer only.
+      return this.chunks.usage(part.usage);
     }
     if (this.tail?.take(part)) return undefined;
     return this.chunks.encode(part);
@@ -59,12 +61,6 @@ export class ChatStreamEncoder implements StreamEncoder<StreamPart> {
     const error = GatewayError.isInstance(err) ? err.withDeployment(deployment, provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
     return JSON.stringify(openAIErrorBody(error, exposesUpstream(this.ctx.gateway.config, deployment)));
   }
-}
-
-/** Stream extensions are opt-in: the `x-switchyard-stream-extensions: true` header or the group's `stream_extensions`. */
-function wantsStreamExtensions(ctx: RouteContext, servedBy: ServedBy): boolean {
-  if (ctx.request.headers['x-switchyard-stream-extensions'] === 'true') return true;
-  return servedBy.group !== undefined && ctx.gateway.config.groups.some((g) => g.name === servedBy.group && g.stream_extensions);
 }
 
 /** Holds the finish and usage chunks of a stream with extensions, so the last chunk can carry them. */

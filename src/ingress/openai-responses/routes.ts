@@ -8,6 +8,7 @@ import { SseStream } from '../../http/sse.js';
 import { takeBodyHints } from '../body-hints.js';
 import { formatUsd, requestOptions, servedHeaders } from '../gateway-headers.js';
 import { costExtension } from '../openai-chat/cost.js';
+import { wantsExtensions } from '../extensions.js';
 import { decodeResponsesRequest, type ResponsesRequest } from './decode.js';
 import { answerTurn } from './answer.js';
 import { encodeResponsesUsage, outputItems, ResponseIds, responseObject, statusOf, type ResponseFrame } from './encode.js';
@@ -78,7 +79,8 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
   if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
   const output = outputItems(response, ids, req.encryptedReasoning);
   if (keep) await keep.save(ids.response, owner, [...history, answerTurn(response.content)]);
-  return jsonResponse(200, responseObject(frame, statusOf(response.finishReason), output, encodeResponsesUsage(response.usage, cost)), headers);
+  const usage = encodeResponsesUsage(response.usage, wantsExtensions(ctx, servedBy) ? cost : undefined);
+  return jsonResponse(200, responseObject(frame, statusOf(response.finishReason), output, usage), headers);
 }
 
 /** The OpenAI Responses API, with and without the `/v1` prefix. */

@@ -6,6 +6,7 @@ import type { RouteContext } from '../../http/route.js';
 import type { StreamEncoder } from '../../http/sse.js';
 import { formatUsd } from '../gateway-headers.js';
 import { costExtension } from '../openai-chat/cost.js';
+import { wantsExtensions } from '../extensions.js';
 import { openAIErrorBody } from '../openai-chat/errors.js';
 import { AnswerParts, answerTurn } from './answer.js';
 import { encodeResponsesUsage, type ResponseFrame, type ResponseIds } from './encode.js';
@@ -83,7 +84,7 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
       case 'usage': {
         const cost = costExtension(this.ctx, this.servedBy, part.usage, part.estimated, part.attempts);
         if (cost && typeof cost.switchyard.cost_usd === 'number') this.cost = formatUsd(cost.switchyard.cost_usd);
-        this.usage = encodeResponsesUsage(part.usage, cost);
+        this.usage = encodeResponsesUsage(part.usage, wantsExtensions(this.ctx, this.servedBy) ? cost : undefined);
         break;
       }
       default:
