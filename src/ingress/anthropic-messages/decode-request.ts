@@ -1,5 +1,5 @@
 import type { ChatRequest, Message, ReasoningRequest, ToolDefinition } from '../../core/types.js';
-import { isObject } from '../../core/json.js';
+import { echoed, isObject } from '../../core/json.js';
 import { cacheControlOf, checkCount, fail, int, num, str } from './check.js';
 import { assistantParts, systemMessage, userTurn } from './decode-content.js';
 import { checkToolPairing } from './tool-pairing.js';
@@ -52,7 +52,7 @@ function tools(raw: unknown): ToolDefinition[] {
     const p = `tools.${i}`;
     if (!isObject(t)) fail(p, 'must be an object');
     // Server tools (web search, code execution...) run at Anthropic and cannot be routed elsewhere.
-    if (t.type !== undefined && t.type !== null && t.type !== 'custom') fail(`${p}.type`, `'${String(t.type).slice(0, 64)}' is a server tool, which Switchyard does not support`);
+    if (t.type !== undefined && t.type !== null && t.type !== 'custom') fail(`${p}.type`, `'${echoed(t.type, 64)}' is a server tool, which Switchyard does not support`);
     const name = str(t.name, `${p}.name`);
     if (!TOOL_NAME.test(name)) fail(`${p}.name`, 'must be 1 to 64 letters, digits, underscores or dashes');
     if (!isObject(t.input_schema)) fail(`${p}.input_schema`, 'must be a JSON Schema object');

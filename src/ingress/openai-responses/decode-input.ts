@@ -1,5 +1,5 @@
 import { GatewayError } from '../../core/errors.js';
-import { isObject } from '../../core/json.js';
+import { echoed, isObject } from '../../core/json.js';
 import { isFetchableUrl } from '../../core/media.js';
 import type { AssistantMessage, AssistantPart, Message, TextPart, ToolResultContent, UserPart } from '../../core/types.js';
 import { dataUrlSource, mediaSource } from './media.js';
@@ -64,7 +64,7 @@ function inputPart(part: unknown, p: string, role: string): UserPart {
       if (role !== 'user') throw bad(`${p}.type`, `'${p}.type' input_file is only allowed in user messages.`);
       return filePart(part, p);
     default:
-      throw bad(`${p}.type`, `'${p}.type' must be 'input_text', 'input_image', 'input_file' or 'output_text' (${String(part.type).slice(0, 40)} is not supported).`);
+      throw bad(`${p}.type`, `'${p}.type' must be 'input_text', 'input_image', 'input_file' or 'output_text' (${echoed(part.type)} is not supported).`);
   }
 }
 
@@ -173,7 +173,7 @@ export function decodeInput(input: unknown): Message[] {
     else if (type === 'function_call') conversation.functionCall(item, p);
     else if (type === 'function_call_output') conversation.functionOutput(item, p);
     else if (type === 'reasoning') conversation.reasoning(item, p);
-    else throw bad(`${p}.type`, `Input items of type '${String(type).slice(0, 40)}' are not supported by this gateway.`, 'unsupported_item');
+    else throw bad(`${p}.type`, `Input items of type '${echoed(type)}' are not supported by this gateway.`, 'unsupported_item');
   });
   return conversation.messages;
 }

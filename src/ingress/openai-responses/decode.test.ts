@@ -164,6 +164,13 @@ describe('decoding a Responses request', () => {
     expect(refusal({ model: 'm', input: 'x', tool_choice: { type: 'function', name: 'g' } })).toMatchObject({ param: 'tool_choice.name' });
   });
 
+  it('names a type it cannot take by its kind when it is no string, never by String() (which throws for some objects)', () => {
+    const hostile = { toString: 1, valueOf: 1 };
+    expect(refusal({ model: 'm', input: [{ type: hostile }] })).toMatchObject({ status: 400, param: 'input[0].type' });
+    expect(refusal({ model: 'm', input: [{ role: 'user', content: [{ type: hostile }] }] })).toMatchObject({ status: 400, param: 'input[0].content[0].type' });
+    expect(refusal({ model: 'm', input: 'hi', tools: [{ type: hostile }] })).toMatchObject({ status: 400, param: 'tools[0].type', message: expect.stringContaining("'an object'") });
+  });
+
   it('refuses with its own 400 what an upstream would refuse: an empty user content, a non-base64 data URL, a user that is not a string', () => {
     expect(refusal({ model: 'm', input: [{ role: 'user', content: [] }] })).toMatchObject({ status: 400, param: 'input[0].content' });
     const image = (url: string) => ({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_image', image_url: url }] }] });

@@ -1,5 +1,5 @@
 import type { ChatRequest, JsonObject, Message, ReasoningRequest, ResponseFormat, SystemMessage, ToolChoice, ToolDefinition } from '../../core/types.js';
-import { isObject } from '../../core/json.js';
+import { echoed, isObject } from '../../core/json.js';
 import { bad, decodeInput } from './decode-input.js';
 
 /** What the Response object repeats back of the request (OpenAI echoes these). */
@@ -71,7 +71,7 @@ function decodeTools(tools: unknown): ToolDefinition[] {
   return tools.map((t: unknown, i) => {
     const p = `tools[${i}]`;
     if (!isObject(t)) throw bad(p, `'${p}' must be an object.`);
-    if (t.type !== 'function') throw bad(`${p}.type`, `Tool type '${String(t.type).slice(0, 40)}' is not supported by this gateway; only 'function' tools are.`, 'unsupported_tool');
+    if (t.type !== 'function') throw bad(`${p}.type`, `Tool type '${echoed(t.type)}' is not supported by this gateway; only 'function' tools are.`, 'unsupported_tool');
     if (typeof t.name !== 'string' || !NAME.test(t.name)) throw bad(`${p}.name`, `'${p}.name' must be 1 to 64 letters, digits, underscores or dashes.`);
     const tool: ToolDefinition = { name: t.name };
     if (t.description !== undefined && t.description !== null) {

@@ -110,6 +110,8 @@ const WEIRD: Array<(rng: Rng) => unknown> = [
   () => [null],
   () => ['a', 1, {}],
   () => ({}),
+  // String() of this throws: an error message must never call it on a client's value.
+  () => ({ toString: 1, valueOf: 1 }),
   () => ({ type: 'function' }),
   () => ({ type: 'function', function: {} }),
   () => ({ type: 'function', function: { name: 7 } }),
