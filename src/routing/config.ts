@@ -128,6 +128,8 @@ export const routingSchema = z
     rate_limit: z
       .strictObject({
         default_cool_down_ms: z.number().int().positive().default(1_000),
+        /** The longest cool-down a 429 may ask for: a daily quota's (or a broken upstream's) retry-after must not take a deployment out for a day; after it, one attempt asks again. */
+        max_cool_down_ms: z.number().int().positive().default(300_000),
       })
       .prefault({}),
     /** Retries of the same deployment may be at most `ratio` of requests over `window_ms` (plus `min_retries`). */

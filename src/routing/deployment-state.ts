@@ -83,6 +83,7 @@ export class DeploymentState {
   /** The provider's quota and its use in the last minute; undefined when none is declared. */
   readonly quota: QuotaMeter | undefined;
   private readonly defaultCoolDownMs: number;
+  private readonly maxCoolDownMs: number;
   private readonly errors: Partial<Record<ErrorKind, number>> = {};
   private readonly fallbacksFrom: Partial<Record<string, number>> = {};
   private readonly shadow = { requests: 0, errors: 0 };
@@ -101,6 +102,7 @@ export class DeploymentState {
     private readonly onDrain?: (drain: DrainSnapshot) => void,
   ) {
     this.defaultCoolDownMs = routing.rate_limit.default_cool_down_ms;
+    this.maxCoolDownMs = routing.rate_limit.max_cool_down_ms;
     this.breaker = new CircuitBreaker(routing.breaker, { failures: routing.failback.probation_failures, rampMs: routing.failback.ramp_ms }, onBreakerChange);
     if (config.provisioned?.capacity_rpm !== undefined) this.perMinute = new SlidingWindow(MINUTE, 1, 12);
     if (config.quota) this.quota = new QuotaMeter(config.quota);
@@ -140,7 +142,7 @@ export class DeploymentState {
     // A timeout is a latency sample too: least-latency must not keep preferring a stalled deployment.
     if (error.kind === 'timeout') this.observeLatency(latencyMs);
     if (error.kind === 'rate_limited') {
-      this.coolDown(now, error.retryAfterMs ?? this.defaultCoolDownMs);
+      this.coolDown(now, Math.min(error.retryAfterMs ?? this.defaultCoolDownMs, this.maxCoolDownMs));
       // A throttled trial says nothing either way: the next trial, after the cool-down, decides.
       if (probe) this.breaker.releaseProbe();
     } else if (countsAgainstHealth(error.kind)) this.breaker.onFailure(now, probe, error.kind);

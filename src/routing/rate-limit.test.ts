@@ -58,6 +58,17 @@ describe('a 429 cools its deployment down', () => {
     expect(a.state.coolingUntil).toBe(clock.now() + 1_250);
   });
 
+  it('cools no longer than max_cool_down_ms, whatever retry-after the upstream asked for', () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a', {}, routing({ rate_limit: { max_cool_down_ms: 60_000 } }));
+    a.state.fail(clock.now(), failure('rate_limited', { retryAfterMs: 1e12 }), 5, false);
+    expect(a.state.coolingFor(clock.now())).toBe(60_000);
+    expect(fakeDeployment('b').state.coolingFor(clock.now())).toBe(0);
+    const b = fakeDeployment('b');
+    b.state.fail(clock.now(), failure('rate_limited', { retryAfterMs: 86_400_000 }), 5, false);
+    expect(b.state.coolingFor(clock.now())).toBe(300_000);
+  });
+
   it('is not a health failure: a run of 429s leaves the breaker closed', async () => {
     const clock = new FakeClock();
     const a = fakeDeployment('a', {}, routing({ breaker: { consecutive_failures: 2 } }));
