@@ -57,6 +57,8 @@ describe('Router selection', () => {
     const { ids, router } = setup(taskConfig);
     expect(ids({ model: 'default' })).toEqual(['llama-vllm', 'gpt4o-azure']);
     expect(() => router.plan({ model: 'nope', needs: needs() })).toThrow(expect.objectContaining({ kind: 'not_found', code: 'model_not_found' }));
+    // A client's name is echoed cut short: a 3 MB model name must not come back as a 3 MB error.
+    expect(() => router.plan({ model: 'x'.repeat(3_000_000), needs: needs() })).toThrow(expect.objectContaining({ message: `The model '${'x'.repeat(64)}…' does not exist. Ask GET /v1/models for the available names.` }));
     expect(() => router.plan({ model: 'default', task: 'poetry', needs: needs() })).toThrow(expect.objectContaining({ code: 'unknown_task' }));
     const lenient = setup({ ...taskConfig, routing: { unknown_model_to_default: true } });
     expect(lenient.ids({ model: 'nope' })).toEqual(['llama-vllm', 'gpt4o-azure']);

@@ -1,4 +1,5 @@
 import { DEFAULT_CLIENT_RETRY_AFTER_MS, GatewayError } from '../core/errors.js';
+import { echoed } from '../core/json.js';
 import type { Provider } from '../core/provider.js';
 import type { DeploymentConfig, GatewayConfig } from '../config/schema.js';
 import { groupMembers, type GroupConfig } from './config.js';
@@ -155,7 +156,7 @@ export class Router {
     }
     throw new GatewayError({
       kind: 'not_found',
-      message: `The model '${model}' does not exist. Ask GET /v1/models for the available names.`,
+      message: `The model '${echoed(model, 64)}' does not exist. Ask GET /v1/models for the available names.`,
       param: 'model',
       code: 'model_not_found',
     });
@@ -318,7 +319,7 @@ function isGroup(t: ResolvedGroup | Deployment): t is ResolvedGroup {
 
 function allowed(group: ResolvedGroup, access: Access, model: string): ResolvedGroup {
   if (access.groups === undefined || access.groups.has(group.config.name)) return group;
-  throw new GatewayError({ kind: 'forbidden', message: `This API key may not use the model '${model}'. Ask GET /v1/models for the names it may use.`, param: 'model', code: 'model_not_allowed' });
+  throw new GatewayError({ kind: 'forbidden', message: `This API key may not use the model '${echoed(model, 64)}'. Ask GET /v1/models for the names it may use.`, param: 'model', code: 'model_not_allowed' });
 }
 
 function badOverride(req: RouteRequest): GatewayError {
