@@ -300,6 +300,7 @@ describe('bedrock-converse decoding', () => {
       expect([name, err.kind]).toEqual([name, kind]);
     }
     expect(mapBedrockError(400, {}, { message: 'Malformed', __type: 'com.amazon.bedrock#ValidationException' }, 'bedrock').kind).toBe('invalid_request');
+    expect(mapBedrockError(413, {}, { message: 'Request entity too large' }, 'bedrock').kind).toBe('invalid_request');
     expect(mapBedrockError(400, { 'x-amzn-errortype': 'ServiceQuotaExceededException' }, { message: 'q' }, 'bedrock').retryable).toBe(false);
   });
 

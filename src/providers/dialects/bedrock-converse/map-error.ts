@@ -41,7 +41,7 @@ function kindOf(name: string, message: string, status: number | undefined): Erro
   }
   if (status === undefined) return 'upstream_error';
   if (status === 429) return 'rate_limited';
-  if (status === 400) return TOO_LONG.test(message) ? 'context_window_exceeded' : 'invalid_request';
+  if (status === 400 || status === 413 || status === 422) return TOO_LONG.test(message) ? 'context_window_exceeded' : 'invalid_request';
   if (status === 401) return 'authentication';
   if (status === 403) return 'permission';
   if (status === 404) return 'not_found';

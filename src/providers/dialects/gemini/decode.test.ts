@@ -207,6 +207,7 @@ describe('google error mapping', () => {
     expect(mapGoogleError(429, {}, err(429, 'RESOURCE_EXHAUSTED'), P).kind).toBe('rate_limited');
     expect(mapGoogleError(400, {}, err(400, 'INVALID_ARGUMENT', 'The input token count (2000000) exceeds the maximum number of tokens allowed (1048576).'), P).kind).toBe('context_window_exceeded');
     expect(mapGoogleError(400, {}, err(400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.'), P).kind).toBe('invalid_request');
+    expect(mapGoogleError(413, {}, err(413, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit.'), P).kind).toBe('invalid_request');
     expect(mapGoogleError(401, {}, err(401, 'UNAUTHENTICATED'), P).kind).toBe('authentication');
     expect(mapGoogleError(403, {}, err(403, 'PERMISSION_DENIED'), P).kind).toBe('permission');
     const notFound = mapGoogleError(404, {}, err(404, 'NOT_FOUND'), P);

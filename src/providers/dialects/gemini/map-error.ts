@@ -26,7 +26,7 @@ function retryInfoMs(details: unknown): number | undefined {
 function kindFor(status: number, rpcStatus: string | undefined, message: string): ErrorKind {
   if (status === 429 || rpcStatus === 'RESOURCE_EXHAUSTED') return 'rate_limited';
   if (status === 400 && TOKEN_LIMIT.test(message)) return 'context_window_exceeded';
-  if (status === 400 || status === 422) return 'invalid_request';
+  if (status === 400 || status === 413 || status === 422) return 'invalid_request';
   if (status === 401) return 'authentication';
   if (status === 403) return 'permission';
   if (status === 404) return 'not_found';

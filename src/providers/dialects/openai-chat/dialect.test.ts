@@ -135,6 +135,8 @@ describe('openai-chat dialect', () => {
     expect(kind(400, { error: { code: 'context_length_exceeded' } }).kind).toBe('context_window_exceeded');
     expect(kind(400, { error: { code: 'content_filter', innererror: { code: 'ResponsibleAIPolicyViolation' } } }).kind).toBe('content_filtered');
     expect(kind(400).kind).toBe('invalid_request');
+    // Too large for the upstream: a client error no retry can fix, not a 502.
+    expect(kind(413)).toMatchObject({ kind: 'invalid_request', status: 400, retryable: false });
     expect(kind(401).kind).toBe('authentication');
     expect(kind(404)).toMatchObject({ kind: 'not_found', fallbackable: true });
     expect(kind(503).kind).toBe('unavailable');

@@ -21,7 +21,8 @@ export function mapOpenAIError(status: number, headers: Headers, body: unknown, 
   if (status === 429) kind = 'rate_limited';
   else if (code === 'context_length_exceeded' || code === 'string_above_max_length') kind = 'context_window_exceeded';
   else if (code === 'content_filter' || inner === 'ResponsibleAIPolicyViolation') kind = 'content_filtered';
-  else if (status === 400 || status === 422) kind = 'invalid_request';
+  // 413: too large for this upstream, which a retry cannot change.
+  else if (status === 400 || status === 413 || status === 422) kind = 'invalid_request';
   else if (status === 401) kind = 'authentication';
   else if (status === 403) kind = 'permission';
   else if (status === 404) kind = 'not_found';
