@@ -143,6 +143,15 @@ function routeTable(ingresses: readonly Ingress[], features: readonly Route[], h
   return table;
 }
 
+/**
+ * The front door a request no route took belongs to, by path (`/v1/messages/batches` is Anthropic's):
+ * its error comes in that API's shape. The first door for anything else.
+ */
+function doorOf(ingresses: readonly Ingress[], path: string, fallback: Ingress): Ingress {
+  const trimmed = path.endsWith('/') ? path.slice(0, -1) : path;
+  return ingresses.find((i) => i.routes.some((r) => trimmed === r.path || trimmed.startsWith(`${r.path}/`))) ?? fallback;
+}
+
 function unrouted(request: HttpRequest, knownPath: boolean): GatewayError {
   return new GatewayError({
     kind: knownPath ? 'invalid_request' : 'not_found',
@@ -208,7 +217,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
       ctx.errorKind = error.kind;
       if (error.kind === 'internal') logger.error({ requestId: ctx.requestId, err: errorChain(err) }, 'internal error');
       if (entry && onError) onError(error, ctx);
-      const ingress = entry?.ingress ?? fallback;
+      const ingress = entry?.ingress ?? doorOf(ingresses, request.path, fallback);
       const body = ingress.encodeError(error, exposesUpstream(gateway.config, error.deployment), ctx.requestId);
       const own = ingress.errorAnswer?.(error, ctx.requestId);
       answer = errorResponse(error, body, own ? { 'x-request-id': ctx.requestId, ...own.headers } : { 'x-request-id': ctx.requestId }, own?.status);

@@ -301,6 +301,16 @@ describe('the Anthropic Messages front door', () => {
     expect((overloaded as InstanceType<typeof Anthropic.OverloadedError>).requestID).toMatch(/^req_[0-9a-f]{32}$/);
   });
 
+  it('answers a path of its own that no route takes in Anthropic shape: 405 for a wrong method, 404 for an unknown path', async () => {
+    const wrongMethod = await request(`${server.url}/v1/messages`, { method: 'GET', headers: { 'x-api-key': KEY } });
+    expect(wrongMethod.statusCode).toBe(405);
+    expect(await wrongMethod.body.json()).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: 'Method GET is not allowed on /v1/messages.' }, request_id: REQUEST_ID });
+    const unknown = await post('/v1/messages/batches', {});
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.text)).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
+    expect(unknown.headers['request-id']).toMatch(/^req_[0-9a-f]{32}$/);
+  });
+
   it("names every answer with Anthropic's request-id, which the SDK reads", async () => {
     const m = await client.messages.create({ model: 'anthropic', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] });
     expect(m._request_id).toMatch(/^req_[0-9a-f]{32}$/);
