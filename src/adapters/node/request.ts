@@ -15,6 +15,8 @@ export class NodeRequest implements HttpRequest {
   readonly headers: HeaderMap;
   private after: AfterAnswer | undefined = undefined;
   private over = false;
+  /** A body refused as too large is left unread: the answer closes the connection instead of draining it. */
+  bodyLeftUnread = false;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -44,7 +46,8 @@ export class NodeRequest implements HttpRequest {
   }
 
   /**
-   * Reads the body up to `limit` bytes; larger bodies are refused with 413 before being buffered. The
+   * Reads the body up to `limit` bytes; larger bodies are refused with 413 before being buffered, and
+   * the rest is never read (a client could otherwise make us take in any number of bytes). The
    * body timeout is enforced by the server's `requestTimeout` (the same `body_timeout_ms`), which
    * answers 408 through clientError, so no timer per request here.
    */
@@ -53,8 +56,8 @@ export class NodeRequest implements HttpRequest {
     return new Promise((resolve, reject) => {
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > limit) {
+        this.bodyLeftUnread = true;
         reject(tooLarge(limit));
-        req.resume();
         return;
       }
       const chunks: Buffer[] = [];
@@ -62,9 +65,10 @@ export class NodeRequest implements HttpRequest {
       req.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > limit) {
+          this.bodyLeftUnread = true;
           reject(tooLarge(limit));
           req.removeAllListeners('data');
-          req.resume();
+          req.pause();
           return;
         }
         chunks.push(chunk);

@@ -1,5 +1,5 @@
 import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { request } from 'undici';
@@ -121,6 +121,21 @@ describe('HTTP server with the official openai SDK', () => {
     const r = await post(`${server.url}/v1/chat/completions`, JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x'.repeat(100 * 1024) }] }));
     expect(r.status).toBe(413);
     expect(r.json.error.code).toBe('request_too_large');
+  });
+
+  it('closes the connection after a 413 instead of reading the rest of a huge declared body', async () => {
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    let reply = '';
+    socket.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined);
+    socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 10737418240\r\n\r\n`);
+    socket.write(Buffer.alloc(64 * 1024, 0x20));
+    // Without the close the server would read (and drop) all 10 GB; the test would time out.
+    await closed;
+    expect(reply).toMatch(/^HTTP\/1\.1 413 /);
+    expect(reply.toLowerCase()).toContain('connection: close');
   });
 
   it('answers an unknown model with 404 model_not_found', async () => {

@@ -52,6 +52,8 @@ async function serve(handle: HttpHandler, request: NodeRequest, res: ServerRespo
     res.destroy();
     return;
   }
+  // Node closes the connection after an answer that says so, rather than reading what the client still sends.
+  if (request.bodyLeftUnread) answer.headers.connection = 'close';
   writeAnswer(res, answer, stallMs);
 }
 
