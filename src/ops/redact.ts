@@ -4,7 +4,9 @@ import type { JsonValue } from '../core/types.js';
 const REDACTED = '[redacted]';
 
 /** Keys whose values are credentials even where the schema took them as plain strings. */
-const SECRET_KEY = /(^|_)(key|secret|token|password|passwd|credentials?|authorization|cookie)$/i;
+// `access_key_id` and `credentials_file` too: a deployment keeps its provider's raw keys beside the parsed
+// options, and `credentials_file` may hold a whole service-account JSON given through `${ENV}`.
+const SECRET_KEY = /(^|_)(key|secret|token|password|passwd|credentials?|authorization|cookie)(_(id|file|json))?$/i;
 
 /** Header maps carry credentials in any name (`x-api-key`, `authorization`, custom ones): all values go. */
 const VALUE_MAPS: ReadonlySet<string> = new Set(['headers']);
