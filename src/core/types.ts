@@ -241,9 +241,17 @@ export function addUsage(a: Usage, b: Usage): Usage {
   };
 }
 
+/** The prompt's side of a usage, as known when a stream starts: every input token, cached ones included. */
+export interface PromptCount {
+  prompt: number;
+  cachedRead: number;
+  cachedWrite: number;
+}
+
 /** One typed part of a streamed answer. A well-formed stream ends with `finish`, then optionally `usage`. */
 export type StreamPart =
-  | { type: 'start'; id?: string; model?: string; warnings?: Warning[] }
+  /** `prompt`: the prompt's tokens when the upstream counts them before the answer (Anthropic's message_start). */
+  | { type: 'start'; id?: string; model?: string; warnings?: Warning[]; prompt?: PromptCount }
   | { type: 'text'; delta: string }
   /** Reasoning text; `signature` is the provider's integrity token for the reasoning so far, when it sends one. */
   | { type: 'reasoning'; delta: string; signature?: string; provider?: string }

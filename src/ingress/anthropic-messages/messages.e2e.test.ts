@@ -134,6 +134,9 @@ describe('the Anthropic Messages front door', () => {
       expect(raw.headers['content-type']).toBe('text/event-stream');
       const names = parseSse(raw.text).map((e) => e.event);
       expect(names.join(' ')).toMatch(/^message_start content_block_start ping (content_block_delta )+content_block_stop message_delta message_stop$/);
+      // A Claude upstream counts the prompt before the answer, and message_start says it, as Anthropic's does.
+      const start = parseSse(raw.text)[0]?.data as { message: { usage: { input_tokens: number } } };
+      if (t.id === 'anthropic' || t.id === 'vertex-claude') expect(start.message.usage.input_tokens).toBe(final.usage.input_tokens);
     });
 
     it('round-trips a tool call: tool_use out, tool_result back in', async () => {

@@ -1,4 +1,4 @@
-import type { FinishReason, StreamPart, Usage } from '../../core/types.js';
+import type { FinishReason, PromptCount, StreamPart, Usage } from '../../core/types.js';
 import type { ServedBy } from '../../gateway/gateway.js';
 import { exposesUpstream } from '../../http/respond.js';
 import type { RouteContext } from '../../http/route.js';
@@ -42,6 +42,8 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
   private finish: FinishReason = 'stop';
   private rawStop: RawStop | undefined;
   private usage: Usage | undefined;
+  /** The prompt's count when the upstream gave it at the start (an Anthropic upstream does), for message_start. */
+  private prompt: PromptCount | undefined;
   private cost: string | undefined;
   readonly trailers = (): Record<string, string> | undefined => (this.cost === undefined ? undefined : { 'x-switchyard-cost-usd': this.cost });
 
@@ -54,7 +56,9 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
   part(part: StreamPart): string | undefined {
     switch (part.type) {
       case 'start':
-        return this.started ? undefined : this.begin();
+        if (this.started) return undefined;
+        this.prompt = part.prompt;
+        return this.begin();
       case 'text':
         return part.delta === '' ? undefined : this.into('text', TEXT_BLOCK) + this.delta(`{"type":"text_delta","text":${JSON.stringify(part.delta)}}`);
       case 'reasoning': {
@@ -113,7 +117,10 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
 
   private begin(): string {
     this.started = true;
-    const message = `{"id":"${messageId(this.ctx.requestId)}","type":"message","role":"assistant","model":${JSON.stringify(this.model)},"content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":0,"output_tokens":0}}`;
+    // Anthropic reports the prompt's tokens here; an upstream that counts them only at the end leaves 0 (message_delta has them).
+    const p = this.prompt;
+    const usage = p ? `{"input_tokens":${Math.max(0, p.prompt - p.cachedRead - p.cachedWrite)},"cache_creation_input_tokens":${p.cachedWrite},"cache_read_input_tokens":${p.cachedRead},"output_tokens":0}` : '{"input_tokens":0,"output_tokens":0}';
+    const message = `{"id":"${messageId(this.ctx.requestId)}","type":"message","role":"assistant","model":${JSON.stringify(this.model)},"content":[],"stop_reason":null,"stop_sequence":null,"usage":${usage}}`;
     return frame('message_start', `{"type":"message_start","message":${message}}`);
   }
 

@@ -1,5 +1,5 @@
 import { GatewayError } from '../../../core/errors.js';
-import type { FinishReason, JsonObject, JsonValue, StreamPart, Warning } from '../../../core/types.js';
+import type { FinishReason, JsonObject, JsonValue, PromptCount, StreamPart, Warning } from '../../../core/types.js';
 import { decodeSseParts, type SseEvent, type SseEventDecoder } from '../../sse.js';
 import { ANTHROPIC_NAMESPACE } from './decode-response.js';
 import { ANTHROPIC_REASONING_PROVIDER as CLAUDE } from './encode-messages.js';
@@ -136,7 +136,7 @@ class MessagesDecoder implements SseEventDecoder {
     if (!this.started) {
       this.started = true;
       const message = (type === 'message_start' ? data.message : undefined) as Json | undefined;
-      const start: StreamPart = { type: 'start', id: typeof message?.id === 'string' ? message.id : undefined, model: typeof message?.model === 'string' ? message.model : undefined };
+      const start: StreamPart = { type: 'start', id: typeof message?.id === 'string' ? message.id : undefined, model: typeof message?.model === 'string' ? message.model : undefined, prompt: promptCount(message?.usage) };
       if (this.warnings && this.warnings.length > 0) start.warnings = [...this.warnings];
       out.push(start);
     }
@@ -214,4 +214,13 @@ class MessagesDecoder implements SseEventDecoder {
       out.push({ type: 'finish', finishReason: this.finishReason });
     }
   }
+}
+
+/** message_start's input counts as the canonical prompt side, or undefined when it has none. */
+function promptCount(usage: unknown): PromptCount | undefined {
+  const c = readTokenCounts(usage);
+  if (c.input === undefined) return undefined;
+  const cachedRead = c.cacheRead ?? 0;
+  const cachedWrite = c.cacheWrite ?? 0;
+  return { prompt: c.input + cachedRead + cachedWrite, cachedRead, cachedWrite };
 }

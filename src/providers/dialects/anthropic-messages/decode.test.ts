@@ -157,7 +157,8 @@ describe('decodeMessagesStream', () => {
       ),
     );
     expect(parts).toEqual([
-      { type: 'start', id: 'msg_1', model: 'claude-x' },
+      // message_start counts the prompt (cache reads included) before the answer: the start part says so.
+      { type: 'start', id: 'msg_1', model: 'claude-x', prompt: { prompt: 320, cachedRead: 300, cachedWrite: 0 } },
       { type: 'text', delta: 'Hel' },
       { type: 'text', delta: 'lo' },
       { type: 'provider-metadata', namespace: 'anthropic', data: { stop_reason: 'max_tokens' } },
@@ -223,7 +224,7 @@ describe('decodeMessagesStream', () => {
   it("puts the encoder's warnings on the start part", async () => {
     const warning = { type: 'unsupported-setting' as const, setting: 'topK', message: 'dropped' };
     const parts = await collect(sse(start, { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } }, { type: 'message_stop' }), [warning]);
-    expect(parts[0]).toEqual({ type: 'start', id: 'msg_1', model: 'claude-x', warnings: [warning] });
+    expect(parts[0]).toEqual({ type: 'start', id: 'msg_1', model: 'claude-x', prompt: { prompt: 320, cachedRead: 300, cachedWrite: 0 }, warnings: [warning] });
   });
 
   it('keeps server-tool blocks with their streamed input, and citations, as provider-metadata parts', async () => {
