@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import type OpenAI from 'openai';
 import { ask, PIXEL, TOOL, type ConformanceSuite } from './suite.js';
 
 /** Whole answers: text, system prompts, turns, tool calls, images, stop and length, embeddings. */
@@ -66,6 +67,14 @@ export function answerSpecs(s: ConformanceSuite): void {
 
 /** Tool calls: the call comes back whole, and its result leads to the next answer. */
 export function toolCallSpecs(s: ConformanceSuite): void {
+  /** The conversation after the model called `call` for `prompt` and the tool answered `result`, sent on. */
+  const afterToolResult = (prompt: string, call: OpenAI.Chat.ChatCompletionMessageToolCall, result: string, ...more: OpenAI.Chat.ChatCompletionMessageParam[]) =>
+    s.client.chat.completions.create({
+      model: 'conf',
+      tools: [TOOL],
+      messages: [...ask(prompt), { role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: call.id, content: result }, ...more],
+    });
+
   it('round-trips a tool call', async () => {
     const first = await s.client.chat.completions.create({ model: 'conf', messages: ask('Please call the tool for cats'), tools: [TOOL] });
     const choice = first.choices[0];
@@ -75,15 +84,7 @@ export function toolCallSpecs(s: ConformanceSuite): void {
     if (call?.type !== 'function') throw new Error('expected a function tool call');
     expect(call.function.name).toBe('lookup');
     expect(JSON.parse(call.function.arguments)).toEqual({ query: 'Please call the tool for cats' });
-    const second = await s.client.chat.completions.create({
-      model: 'conf',
-      tools: [TOOL],
-      messages: [
-        ...ask('Please call the tool for cats'),
-        { role: 'assistant', content: null, tool_calls: [call] },
-        { role: 'tool', tool_call_id: call.id, content: 'cats are great' },
-      ],
-    });
+    const second = await afterToolResult('Please call the tool for cats', call, 'cats are great');
     expect(second.choices[0]?.message.content).toContain('The tool said: cats are great');
     expect(second.choices[0]?.finish_reason).toBe('stop');
   });
@@ -92,16 +93,7 @@ export function toolCallSpecs(s: ConformanceSuite): void {
     const first = await s.client.chat.completions.create({ model: 'conf', messages: ask('Please call the tool for dogs'), tools: [TOOL] });
     const call = first.choices[0]?.message.tool_calls?.[0];
     if (call?.type !== 'function') throw new Error('expected a function tool call');
-    const r = await s.client.chat.completions.create({
-      model: 'conf',
-      tools: [TOOL],
-      messages: [
-        ...ask('Please call the tool for dogs'),
-        { role: 'assistant', content: null, tool_calls: [call] },
-        { role: 'tool', tool_call_id: call.id, content: 'dogs are loyal' },
-        { role: 'user', content: 'and cats?' },
-      ],
-    });
+    const r = await afterToolResult('Please call the tool for dogs', call, 'dogs are loyal', { role: 'user', content: 'and cats?' });
     expect(r.choices[0]?.message.content).toContain('You said: and cats?');
   });
 }
