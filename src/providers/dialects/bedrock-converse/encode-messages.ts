@@ -7,6 +7,11 @@ function invalid(param: string, message: string): GatewayError {
   return new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_request' });
 }
 
+/** Input Bedrock cannot take but another deployment of the group may (a URL image): a 400 here, a fallback there. */
+function notHere(param: string, message: string): GatewayError {
+  return new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_request', fallbackable: true });
+}
+
 export const CACHE_POINT: CachePointBlock = Object.freeze({ cachePoint: Object.freeze({ type: 'default' as const }) });
 
 /** Whose reasoning Claude on Bedrock takes back (signed): Claude's own, valid on every Claude host. */
@@ -29,9 +34,9 @@ const DOCUMENT_FORMATS: Readonly<Record<string, DocumentFormat>> = {
 /** Converse takes bytes (or S3), never web URLs. */
 function imageBlock(part: ImagePart, param: string): ImageBlock {
   const { source } = part;
-  if (source.type !== 'base64') throw invalid(param, 'Bedrock accepts images only as inline base64 data, not URLs.');
+  if (source.type !== 'base64') throw notHere(param, 'Bedrock accepts images only as inline base64 data, not URLs.');
   const format = IMAGE_FORMATS[source.mediaType.toLowerCase()];
-  if (!format) throw invalid(param, `Bedrock does not accept image type ${source.mediaType}; use png, jpeg, gif or webp.`);
+  if (!format) throw notHere(param, `Bedrock does not accept image type ${source.mediaType}; use png, jpeg, gif or webp.`);
   return { image: { format, source: { bytes: source.data } } };
 }
 
@@ -51,9 +56,9 @@ export function documentName(filename: string | undefined, ordinal: number): str
 
 function documentBlock(part: FilePart, param: string, ordinal: number): DocumentBlock {
   const { source } = part;
-  if (source.type !== 'base64') throw invalid(param, 'Bedrock accepts documents only as inline base64 data, not URLs.');
+  if (source.type !== 'base64') throw notHere(param, 'Bedrock accepts documents only as inline base64 data, not URLs.');
   const format = DOCUMENT_FORMATS[source.mediaType.toLowerCase()];
-  if (!format) throw invalid(param, `Bedrock does not accept document type ${source.mediaType}; use pdf, csv, doc, docx, xls, xlsx, html, txt or md.`);
+  if (!format) throw notHere(param, `Bedrock does not accept document type ${source.mediaType}; use pdf, csv, doc, docx, xls, xlsx, html, txt or md.`);
   return { document: { format, name: documentName(part.filename, ordinal), source: { bytes: source.data } } };
 }
 

@@ -45,6 +45,8 @@ describe('encodeConverseRequest', () => {
   it('refuses image URLs and unknown image types as invalid requests naming the part', () => {
     const web = thrown(() => encode({ messages: [{ role: 'user', content: [text('a'), { type: 'image', source: { type: 'url', url: 'https://x/y.png' } }] }] }));
     expect(GatewayError.isInstance(web) && [web.kind, web.param]).toEqual(['invalid_request', 'messages[0].content[1]']);
+    // Another deployment of the group may take a URL image: the request falls back rather than fails.
+    expect(GatewayError.isInstance(web) && web.fallbackable).toBe(true);
     expect(() => encode({ messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', mediaType: 'image/tiff', data: 'AA==' } }] }] })).toThrow(/tiff/);
   });
 

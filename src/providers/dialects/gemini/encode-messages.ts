@@ -10,6 +10,11 @@ function invalid(param: string, message: string): GatewayError {
   return new GatewayError({ kind: 'invalid_request', message, param });
 }
 
+/** Input Gemini cannot take but another deployment of the group may: a 400 here, a fallback there. */
+function notHere(param: string, message: string): GatewayError {
+  return new GatewayError({ kind: 'invalid_request', message, param, fallbackable: true });
+}
+
 const MIME_BY_EXTENSION: Record<string, string> = {
   png: 'image/png',
   jpg: 'image/jpeg',
@@ -38,7 +43,7 @@ function mediaPart(part: ImagePart | FilePart, param: string): GeminiPart {
   if (!/^https?:\/\//i.test(source.url)) throw invalid(param, `'${param}' must be inline (base64) data or an http(s) URL.`);
   // An image's type can be told from its URL as Gemini expects; a document's cannot be guessed safely.
   const mimeType = source.mediaType ?? (part.type === 'image' ? guessMimeType(source.url) : undefined);
-  if (mimeType === undefined) throw invalid(param, `'${param}' needs a media type: Gemini reads a file URL only with its MIME type.`);
+  if (mimeType === undefined) throw notHere(param, `'${param}' needs a media type: Gemini reads a file URL only with its MIME type.`);
   return { fileData: { mimeType, fileUri: source.url } };
 }
 
@@ -91,7 +96,7 @@ function functionResponse(m: ToolMessage, param: string, callNames: Map<string, 
   const name = callNames.get(m.toolCallId);
   if (name === undefined) throw invalid(`${param}.toolCallId`, `'${param}.toolCallId' does not match any earlier assistant tool call.`);
   m.content.forEach((p, j) => {
-    if (p.type !== 'text') throw invalid(`${param}.content[${j}]`, `'${param}.content[${j}]': Gemini takes only text in tool results.`);
+    if (p.type !== 'text') throw notHere(`${param}.content[${j}]`, `'${param}.content[${j}]': Gemini takes only text in tool results.`);
   });
   const text = textOf(m.content);
   return { functionResponse: { name, response: m.isError === true ? { error: text } : { content: text } } };
