@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeUsage, type ChatResponse } from '../../core/types.js';
 import { decodeResponsesRequest } from './decode.js';
-import { outputItems, ResponseIds } from './encode.js';
+import { encodeResponsesUsage, outputItems, ResponseIds } from './encode.js';
 
 const answer = (content: ChatResponse['content'], finishReason: ChatResponse['finishReason'] = 'stop'): ChatResponse => ({
   id: 'up',
@@ -56,5 +56,12 @@ describe('Responses output items', () => {
       { id: 'rs_abc01', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Hm.' }] },
       { id: 'msg_abc02', type: 'message', status: 'incomplete', role: 'assistant', content: [{ type: 'output_text', text: '', annotations: [], logprobs: [] }] },
     ]);
+  });
+});
+
+describe('encodeResponsesUsage', () => {
+  it("writes OpenAI's usage with cache reads and writes in input_tokens_details (writes were lost)", () => {
+    const usage = encodeResponsesUsage(makeUsage({ prompt: 100, completion: 20, cachedRead: 30, cachedWrite: 16, reasoning: 5 }));
+    expect(usage).toEqual({ input_tokens: 100, input_tokens_details: { cached_tokens: 30, cache_write_tokens: 16 }, output_tokens: 20, output_tokens_details: { reasoning_tokens: 5 }, total_tokens: 120 });
   });
 });

@@ -50,7 +50,7 @@ export const outputText = (text: string): MessageItem['content'][number] => ({ t
 export function encodeResponsesUsage(u: Usage, extra?: Record<string, unknown>): Record<string, unknown> {
   const usage: Record<string, unknown> = {
     input_tokens: u.prompt,
-    input_tokens_details: { cached_tokens: u.cachedRead },
+    input_tokens_details: { cached_tokens: u.cachedRead, cache_write_tokens: u.cachedWrite },
     output_tokens: u.completion,
     output_tokens_details: { reasoning_tokens: u.reasoning },
     total_tokens: u.total,
