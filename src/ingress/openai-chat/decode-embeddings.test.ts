@@ -11,8 +11,10 @@ describe('embedding request decoding', () => {
   it('refuses a missing model, an empty or non-string input and out-of-range dimensions', () => {
     expect(() => decodeEmbeddingRequest('x')).toThrow(expect.objectContaining({ param: '' }));
     expect(() => decodeEmbeddingRequest({ input: 'x' })).toThrow(expect.objectContaining({ param: 'model' }));
-    expect(() => decodeEmbeddingRequest({ model: 'e', input: [] })).toThrow(expect.objectContaining({ param: 'input', message: "'input' must be a string or a non-empty array of up to 2048 strings." }));
+    expect(() => decodeEmbeddingRequest({ model: 'e', input: [] })).toThrow(expect.objectContaining({ param: 'input', message: "'input' must be a non-empty string or a non-empty array of up to 2048 non-empty strings." }));
     expect(() => decodeEmbeddingRequest({ model: 'e', input: [1, 2] })).toThrow(expect.objectContaining({ param: 'input' }));
+    expect(() => decodeEmbeddingRequest({ model: 'e', input: '' })).toThrow(expect.objectContaining({ param: 'input' }));
+    expect(() => decodeEmbeddingRequest({ model: 'e', input: ['a', ''] })).toThrow(expect.objectContaining({ param: 'input' }));
     expect(() => decodeEmbeddingRequest({ model: 'e', input: 'x', dimensions: 0 })).toThrow(expect.objectContaining({ param: 'dimensions' }));
   });
 

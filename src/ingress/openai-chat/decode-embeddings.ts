@@ -15,8 +15,8 @@ export function decodeEmbeddingRequest(body: unknown): DecodedEmbeddings {
   if (!isObject(body)) throw bad('', 'The request body must be a JSON object.');
   if (typeof body.model !== 'string' || body.model === '') throw bad('model', "'model' is required and must be a string.");
   const input = body.input;
-  const ok = typeof input === 'string' || (Array.isArray(input) && input.length > 0 && input.length <= 2048 && input.every((s) => typeof s === 'string'));
-  if (!ok) throw bad('input', "'input' must be a string or a non-empty array of up to 2048 strings.");
+  const ok = (typeof input === 'string' && input !== '') || (Array.isArray(input) && input.length > 0 && input.length <= 2048 && input.every((s) => typeof s === 'string' && s !== ''));
+  if (!ok) throw bad('input', "'input' must be a non-empty string or a non-empty array of up to 2048 non-empty strings.");
   const request: EmbeddingRequest = { model: body.model, input: typeof input === 'string' ? [input] : (input as string[]) };
   const dimensions = optionalNumber(body, 'dimensions', 1, 65_536, true);
   if (dimensions !== undefined) request.dimensions = dimensions;

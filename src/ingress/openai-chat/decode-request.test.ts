@@ -84,6 +84,10 @@ describe('chat request validation', () => {
     expect(paramOf({ parallel_tool_calls: 'no' })).toBe('parallel_tool_calls');
     expect(paramOf({ stream: 'yes' })).toBe('stream');
     expect(paramOf({ stream_options: true })).toBe('stream_options');
+    // OpenAI's own refusals: usage options without a stream, a required tool call without tools.
+    expect(refusalOf({ stream_options: { include_usage: true } }).message).toBe("The 'stream_options' parameter is only allowed when 'stream' is enabled.");
+    expect(paramOf({ stream: true, stream_options: { include_usage: true } })).toBeUndefined();
+    expect(paramOf({ tool_choice: 'required' })).toBe('tool_choice');
     expect(paramOf({ stream_options: { include_usage: 1 } })).toBe('stream_options.include_usage');
     expect(paramOf({ user: 5 })).toBe('user');
     expect(paramOf({ reasoning_effort: 'max' })).toBe('reasoning_effort');

@@ -105,6 +105,7 @@ function decodeTools(tools: unknown): ToolDefinition[] {
 }
 
 function decodeToolChoice(choice: unknown, tools: readonly ToolDefinition[] | undefined): ToolChoice {
+  if (choice === 'required' && (tools === undefined || tools.length === 0)) throw bad('tool_choice', "Invalid value for 'tool_choice': 'required' needs 'tools'.");
   if (choice === 'none' || choice === 'auto' || choice === 'required') return { type: choice };
   if (!isObject(choice)) throw bad('tool_choice', "'tool_choice' must be 'none', 'auto', 'required' or {type: 'function', function: {name}}.");
   if (choice.type !== 'function') throw bad('tool_choice.type', "'tool_choice.type' must be 'function'.");
@@ -143,7 +144,10 @@ function decodeStreaming(body: Record<string, unknown>): { stream: boolean; incl
   const options = optional(body, 'stream_options');
   if (options === undefined) return { stream, includeUsage: false };
   if (!isObject(options)) throw bad('stream_options', "'stream_options' must be an object.");
-  return { stream, includeUsage: optionalBoolean(options, 'include_usage', 'stream_options.include_usage') === true };
+  const includeUsage = optionalBoolean(options, 'include_usage', 'stream_options.include_usage') === true;
+  // As OpenAI answers it: usage chunks mean nothing without a stream.
+  if (!stream) throw bad('stream_options', "The 'stream_options' parameter is only allowed when 'stream' is enabled.");
+  return { stream, includeUsage };
 }
 
 /** `reasoning_effort`: `none` turns reasoning off where the upstream allows it. */
