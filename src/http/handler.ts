@@ -219,8 +219,8 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
       if (entry && onError) onError(error, ctx);
       const ingress = entry?.ingress ?? doorOf(ingresses, request.path, fallback);
       const body = ingress.encodeError(error, exposesUpstream(gateway.config, error.deployment), ctx.requestId);
-      const own = ingress.errorAnswer?.(error, ctx.requestId);
-      answer = errorResponse(error, body, own ? { 'x-request-id': ctx.requestId, ...own.headers } : { 'x-request-id': ctx.requestId }, own?.status);
+      answer = errorResponse(error, body, { 'x-request-id': ctx.requestId });
+      if (ingress.errorAnswer) answer = { ...answer, status: ingress.errorAnswer(error, ctx.requestId, answer.headers) };
     }
     // A stream finishes when it ends (RouteContext.streamEnded); anything else is answered now.
     if (entry && !entry.route.public && !isBodyStream(answer.body)) ctx.finish(answer.status);

@@ -13,7 +13,7 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
  * last and the attempts made, as success answers do; a wait the upstream asked for goes on as
  * retry-after and retry-after-ms, and the request's rate-limit headers go on too. `headers` is taken over.
  */
-export function errorResponse(error: GatewayError, body: unknown, headers: Record<string, string>, status = error.status): HttpResponse {
+export function errorResponse(error: GatewayError, body: unknown, headers: Record<string, string>): HttpResponse {
   if (error.headers !== undefined) Object.assign(headers, error.headers);
   if (error.deployment !== undefined) headers['x-switchyard-deployment'] = error.deployment;
   if (error.provider !== undefined) headers['x-switchyard-provider'] = error.provider;
@@ -24,7 +24,7 @@ export function errorResponse(error: GatewayError, body: unknown, headers: Recor
     headers['retry-after-ms'] = String(Math.ceil(error.retryAfterMs));
   }
   // 499 is nginx's "client closed request"; the client is gone, so any status will do for the log.
-  return jsonResponse(status, body, headers);
+  return jsonResponse(error.status, body, headers);
 }
 
 /** True when the deployment an error names lets clients see the upstream's (scrubbed) words. */

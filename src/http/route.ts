@@ -45,8 +45,11 @@ export interface Ingress {
   readonly routes: readonly Route[];
   /** The error body in this API's shape; `exposeUpstream` lets the upstream's scrubbed words through. */
   encodeError(error: GatewayError, exposeUpstream: boolean, requestId?: string): unknown;
-  /** Where this API's error answers differ from the taxonomy's status, and the headers it adds (Anthropic: 529, `request-id`). */
-  errorAnswer?(error: GatewayError, requestId: string): { status: number; headers: Record<string, string> };
+  /**
+   * Where this API's error answers differ: their status (Anthropic: 529) and headers, adjusted in place
+   * (Anthropic: `request-id`, its own rate-limit header names). Returns the status to answer with.
+   */
+  errorAnswer?(error: GatewayError, requestId: string, headers: Record<string, string>): number;
 }
 
 /** One request as metrics and traces see it: opened when routed, ended once when the answer (or stream) ends. */

@@ -15,6 +15,15 @@ export function formatReset(ms: number): string {
   return m > 0 ? `${m}m${s}s` : `${s}s`;
 }
 
+const RESET = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/;
+
+/** Milliseconds from a `formatReset` text (`20ms`, `1.5s`, `6m0s`, `1h0m0s`), or undefined for anything else. */
+export function parseReset(text: string): number | undefined {
+  const m = RESET.exec(text);
+  if (!m || text === '') return undefined;
+  return Number(m[1] ?? 0) * 3_600_000 + Number(m[2] ?? 0) * 60_000 + Math.round(Number(m[3] ?? 0) * 1000) + Number(m[4] ?? 0);
+}
+
 /**
  * OpenAI's rate-limit headers for the tightest counters a request fell under: of all request limits,
  * the one with the fewest requests left (and of all token limits, the fewest tokens), with the time

@@ -3,7 +3,7 @@ import { silentLogger } from '../core/logger.js';
 import { makeUsage } from '../core/types.js';
 import { attempt } from '../ledger/testing/fixtures.js';
 import type { RateLimitRule } from './config.js';
-import { formatReset } from './headers.js';
+import { formatReset, parseReset } from './headers.js';
 import { RateLimiter } from './limiter.js';
 import { MemoryRateLimitState, type RateLimitState } from './state.js';
 import { refusal, request, rule } from './testing/fixtures.js';
@@ -113,6 +113,11 @@ describe('rate limits', () => {
 describe('the reset header format', () => {
   it("writes waits like OpenAI's headers (Go durations)", () => {
     expect([formatReset(20), formatReset(1000), formatReset(1500), formatReset(360_000), formatReset(3_600_000), formatReset(-5)]).toEqual(['20ms', '1s', '1.5s', '6m0s', '1h0m0s', '0ms']);
+  });
+
+  it('reads them back, for a front door that writes resets its own way', () => {
+    for (const ms of [0, 20, 999, 1000, 1500, 59_999, 360_000, 3_723_500, 3_600_000]) expect(parseReset(formatReset(ms))).toBe(ms);
+    for (const bad of ['', 'soon', '5', '1h2x', '-1s']) expect(parseReset(bad)).toBeUndefined();
   });
 });
 

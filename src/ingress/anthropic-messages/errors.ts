@@ -1,4 +1,5 @@
 import { GatewayError, type ErrorKind } from '../../core/errors.js';
+import { toAnthropicRateLimitHeaders } from './rate-limit-headers.js';
 
 /** Anthropic's error `type` for each kind; 5xx kinds without their own Anthropic type are `api_error`. */
 const TYPES: Readonly<Partial<Record<ErrorKind, string>>> = {
@@ -24,9 +25,14 @@ export interface AnthropicErrorBody {
 /** The request's id as Anthropic writes its own (`req_…`), in the `request-id` header and error bodies. */
 export const anthropicRequestId = (requestId: string): string => `req_${requestId.replaceAll('-', '')}`;
 
-/** Anthropic answers an overloaded API with its own 529, which its SDK raises as OverloadedError. */
-export function anthropicErrorAnswer(error: GatewayError, requestId: string): { status: number; headers: Record<string, string> } {
-  return { status: error.kind === 'overloaded' ? 529 : error.status, headers: { 'request-id': anthropicRequestId(requestId) } };
+/**
+ * An error answer as Anthropic's: its `request-id`, its rate-limit header names, and its own 529 for an
+ * overloaded API (which its SDK raises as OverloadedError). Adjusts `headers` in place; returns the status.
+ */
+export function anthropicErrorAnswer(error: GatewayError, requestId: string, headers: Record<string, string>): number {
+  headers['request-id'] = anthropicRequestId(requestId);
+  toAnthropicRateLimitHeaders(headers, Date.now());
+  return error.kind === 'overloaded' ? 529 : error.status;
 }
 
 /**

@@ -9,6 +9,7 @@ import { costExtension } from '../openai-chat/cost.js';
 import { decodeMessagesRequest } from './decode-request.js';
 import { encodeMessage } from './encode-response.js';
 import { anthropicRequestId } from './errors.js';
+import { toAnthropicRateLimitHeaders } from './rate-limit-headers.js';
 import { MessagesStreamEncoder } from './stream.js';
 
 /** A version as clients send it (`2023-06-01`); anything else is not echoed. */
@@ -17,6 +18,7 @@ const VERSION = /^[A-Za-z0-9._-]{1,32}$/;
 /** Headers every answer of this door carries: who served it, Anthropic's `request-id`, and the client's anthropic-version echoed. */
 function answerHeaders(ctx: RouteContext, served: Record<string, string>): Record<string, string> {
   served['request-id'] = anthropicRequestId(ctx.requestId);
+  toAnthropicRateLimitHeaders(served, Date.now());
   const version = ctx.request.headers['anthropic-version'];
   if (version !== undefined && VERSION.test(version)) served['anthropic-version'] = version;
   return served;
