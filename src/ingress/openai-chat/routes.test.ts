@@ -19,8 +19,8 @@ interface Recorded {
   options?: RequestOptions;
 }
 
-function fakeGateway(recorded: Recorded, parts: StreamPart[] = []): Gateway {
-  const answer: ChatResponse = { id: 'up-1', model: 'gpt-x', created: 7, content: [{ type: 'text', text: 'Hi!' }], finishReason: 'stop', usage: USAGE };
+function fakeGateway(recorded: Recorded, parts: StreamPart[] = [], more: Partial<ChatResponse> = {}): Gateway {
+  const answer: ChatResponse = { id: 'up-1', model: 'gpt-x', created: 7, content: [{ type: 'text', text: 'Hi!' }], finishReason: 'stop', usage: USAGE, ...more };
   async function* stream(): AsyncGenerator<StreamPart> {
     yield* parts;
   }
@@ -79,6 +79,12 @@ describe('the chat completions route', () => {
       '{"id":"chatcmpl-req-1","object":"chat.completion","created":7,"model":"chat","choices":[{"index":0,"message":{"role":"assistant","content":"Hi!","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],' +
         '"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}',
     );
+  });
+
+  it("says in a header when the usage is the gateway's estimate, and keeps the body OpenAI's", async () => {
+    const res = await call('/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'Hello' }] }, fakeGateway({}, [], { usageEstimated: true }));
+    expect(res.headers['x-switchyard-usage-estimated']).toBe('true');
+    expect(String(res.body)).not.toContain('switchyard');
   });
 
   it('takes the switchyard body hints off the body into the routing options; headers win', async () => {

@@ -27,6 +27,7 @@ async function chatCompletions(ctx: RouteContext): Promise<HttpResponse> {
   const headers = servedHeaders(servedBy, admitted, cache, response.warnings);
   const cost = costExtension(ctx, servedBy, response.usage, response.usageEstimated);
   if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
+  if (response.usageEstimated) headers['x-switchyard-usage-estimated'] = 'true';
   const extras = wantsExtensions(ctx, servedBy);
   return jsonResponse(200, encodeChatResponse(response, `chatcmpl-${ctx.requestId}`, request.model, extras ? cost : undefined, extras), headers);
 }

@@ -79,6 +79,7 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
   if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
   const output = outputItems(response, ids, req.encryptedReasoning);
   if (keep) await keep.save(ids.response, owner, [...history, answerTurn(response.content)]);
+  if (response.usageEstimated) headers['x-switchyard-usage-estimated'] = 'true';
   const usage = encodeResponsesUsage(response.usage, wantsExtensions(ctx, servedBy) ? cost : undefined);
   return jsonResponse(200, responseObject(frame, statusOf(response.finishReason), output, usage), headers);
 }
