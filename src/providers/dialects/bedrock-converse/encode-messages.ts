@@ -3,10 +3,6 @@ import type { AssistantPart, FilePart, ImagePart, Message, ToolMessage, UserPart
 import { parseToolArguments } from '../tool-arguments.js';
 import type { CachePointBlock, ContentBlock, ConverseMessage, DocumentBlock, DocumentFormat, ImageBlock, ImageFormat, SystemBlock, ToolResultContent } from './wire.js';
 
-function invalid(param: string, message: string): GatewayError {
-  return new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_request' });
-}
-
 /** Input Bedrock cannot take but another deployment of the group may (a URL image): a 400 here, a fallback there. */
 function notHere(param: string, message: string): GatewayError {
   return new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_request', fallbackable: true });
