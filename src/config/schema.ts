@@ -13,8 +13,6 @@ import { cacheSchema } from '../cache/config.js';
 import { responsesSchema } from '../ingress/openai-responses/config.js';
 import { headerProblem } from '../providers/transport/request-head.js';
 
-export { secretRef } from './secret-ref.js';
-
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
 /** Keys every deployment has; provider-specific keys are validated by the provider's own schema. */

@@ -22,9 +22,7 @@ export function parseDataUrl(url: string): DataUrl | undefined {
  * identity read what the client cannot.
  */
 export function isFetchableUrl(url: string): boolean {
-  if (!URL.canParse(url)) return false;
-  const { protocol } = new URL(url);
-  return protocol === 'https:' || protocol === 'http:';
+  return /^https?:\/\//i.test(url) && URL.canParse(url);
 }
 
 /** Whether the URL is a `data:` URL at all (one `parseDataUrl` may still refuse). */

@@ -1,7 +1,6 @@
 import * as z from '../config/zod.js';
 import { secretRef } from '../config/secret-ref.js';
 
-
 /** `keys:` in the config: virtual keys created at run time, kept in the ledger database. */
 export const keysSchema = z
   .strictObject({

@@ -1,7 +1,6 @@
 import * as z from '../config/zod.js';
 import { secretRef } from '../config/secret-ref.js';
 
-/** An OTLP header value (e.g. an API key for a hosted collector): a literal, `${ENV}` or `file:/path`. */
 const TRACING_DEFAULTS = { enabled: false, headers: {}, service_name: 'switchyard', sample_ratio: 1, export_timeout_ms: 10_000 };
 
 export const tracingSchema = z
@@ -9,6 +8,7 @@ export const tracingSchema = z
     enabled: z.boolean().default(TRACING_DEFAULTS.enabled),
     /** The collector's OTLP/HTTP traces URL, e.g. http://otel-collector:4318/v1/traces. */
     endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://otel-collector:4318/v1/traces' }).optional(),
+    /** OTLP headers (e.g. an API key for a hosted collector), each a secret: a literal, `${ENV}` or `file:/path`. */
     headers: z.record(z.string(), secretRef).default(TRACING_DEFAULTS.headers),
     service_name: z.string().min(1).default(TRACING_DEFAULTS.service_name),
     /** Share of new traces recorded; a client's `traceparent` decides for its own trace. */

@@ -4,8 +4,8 @@ import { jsonResponse } from '../../http/respond.js';
 import type { Route, RouteContext } from '../../http/route.js';
 import { SseStream } from '../../http/sse.js';
 import { takeBodyHints } from '../body-hints.js';
-import { formatUsd, requestOptions, servedHeaders } from '../gateway-headers.js';
-import { costExtension } from '../openai-chat/cost.js';
+import { requestOptions, servedHeaders } from '../gateway-headers.js';
+import { answerCost } from '../extras.js';
 import { decodeMessagesRequest } from './decode-request.js';
 import { encodeMessage } from './encode-response.js';
 import { anthropicRequestId } from './errors.js';
@@ -42,8 +42,8 @@ async function messages(ctx: RouteContext): Promise<HttpResponse> {
   const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(request, requestOptions(ctx, 'anthropic-messages', hints));
   ctx.servedBy = servedBy;
   const headers = answerHeaders(ctx, servedHeaders(servedBy, admitted, cache, response.warnings));
-  const cost = costExtension(ctx, servedBy, response.usage, response.usageEstimated);
-  if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
+  const { usd } = answerCost(ctx, servedBy, response.usage);
+  if (usd !== undefined) headers['x-switchyard-cost-usd'] = usd;
   if (response.usageEstimated) headers['x-switchyard-usage-estimated'] = 'true';
   return jsonResponse(200, encodeMessage(response, request.model, ctx.requestId), headers);
 }

@@ -3,8 +3,7 @@ import type { ServedBy } from '../../gateway/gateway.js';
 import { exposesUpstream } from '../../http/respond.js';
 import type { RouteContext } from '../../http/route.js';
 import type { StreamEncoder } from '../../http/sse.js';
-import { formatUsd } from '../gateway-headers.js';
-import { costExtension } from '../openai-chat/cost.js';
+import { answerCost } from '../extras.js';
 import { ANTHROPIC_PROVIDER } from './decode-content.js';
 import { streamErrorData } from './errors.js';
 import { ANTHROPIC_METADATA, claudeSignature, encodeUsage, messageId, stopOf, type RawStop } from './encode-response.js';
@@ -92,8 +91,7 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
         return this.close() || undefined;
       case 'usage': {
         this.usage = part.usage;
-        const cost = costExtension(this.ctx, this.servedBy, part.usage, part.estimated, part.attempts);
-        if (cost && typeof cost.switchyard.cost_usd === 'number') this.cost = formatUsd(cost.switchyard.cost_usd);
+        this.cost = answerCost(this.ctx, this.servedBy, part.usage, { attempts: part.attempts }).usd;
         return undefined;
       }
       case 'provider-metadata':

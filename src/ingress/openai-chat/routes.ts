@@ -6,9 +6,8 @@ import { jsonResponse } from '../../http/respond.js';
 import type { Route, RouteContext } from '../../http/route.js';
 import { SseStream } from '../../http/sse.js';
 import { takeBodyHints } from '../body-hints.js';
-import { formatUsd, requestOptions, servedHeaders } from '../gateway-headers.js';
-import { costExtension } from './cost.js';
-import { wantsExtensions } from '../extensions.js';
+import { requestOptions, servedHeaders } from '../gateway-headers.js';
+import { answerCost, wantsExtensions } from '../extras.js';
 import { decodeEmbeddingRequest } from './decode-embeddings.js';
 import { decodeChatCompletionRequest } from './decode-request.js';
 import { encodeChatResponse, encodeEmbeddingResponse } from './encode-response.js';
@@ -25,11 +24,11 @@ async function chatCompletions(ctx: RouteContext): Promise<HttpResponse> {
   const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(request, options);
   ctx.servedBy = servedBy;
   const headers = servedHeaders(servedBy, admitted, cache, response.warnings);
-  const cost = costExtension(ctx, servedBy, response.usage, response.usageEstimated);
-  if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
-  if (response.usageEstimated) headers['x-switchyard-usage-estimated'] = 'true';
   const extras = wantsExtensions(ctx, servedBy);
-  return jsonResponse(200, encodeChatResponse(response, `chatcmpl-${ctx.requestId}`, request.model, extras ? cost : undefined, extras), headers);
+  const cost = answerCost(ctx, servedBy, response.usage, { extras, estimated: response.usageEstimated });
+  if (cost.usd !== undefined) headers['x-switchyard-cost-usd'] = cost.usd;
+  if (response.usageEstimated) headers['x-switchyard-usage-estimated'] = 'true';
+  return jsonResponse(200, encodeChatResponse(response, `chatcmpl-${ctx.requestId}`, request.model, cost.extension, extras), headers);
 }
 
 async function streamCompletion(ctx: RouteContext, request: ChatRequest, options: RequestOptions, includeUsage: boolean): Promise<HttpResponse> {
@@ -50,8 +49,8 @@ async function embeddings(ctx: RouteContext): Promise<HttpResponse> {
   const { response, servedBy, headers: admitted } = await ctx.gateway.embed(request, requestOptions(ctx, 'openai-chat', hints));
   ctx.servedBy = servedBy;
   const headers = servedHeaders(servedBy, admitted);
-  const cost = costExtension(ctx, servedBy, response.usage);
-  if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
+  const { usd } = answerCost(ctx, servedBy, response.usage);
+  if (usd !== undefined) headers['x-switchyard-cost-usd'] = usd;
   return jsonResponse(200, encodeEmbeddingResponse(response, request.model, encodingFormat), headers);
 }
 

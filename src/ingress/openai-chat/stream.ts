@@ -4,9 +4,7 @@ import type { StreamPart, Usage } from '../../core/types.js';
 import type { RouteContext } from '../../http/route.js';
 import { exposesUpstream } from '../../http/respond.js';
 import type { StreamEncoder } from '../../http/sse.js';
-import { formatUsd } from '../gateway-headers.js';
-import { costExtension } from './cost.js';
-import { wantsExtensions } from '../extensions.js';
+import { answerCost, wantsExtensions } from '../extras.js';
 import { openAIErrorBody } from './errors.js';
 import { ChunkEncoder } from './encode-response.js';
 
@@ -37,11 +35,11 @@ export class ChatStreamEncoder implements StreamEncoder<StreamPart> {
 
   part(part: StreamPart): string | undefined {
     if (part.type === 'usage') {
-      const cost = costExtension(this.ctx, this.servedBy, part.usage, part.estimated, part.attempts);
-      if (cost && typeof cost.switchyard.cost_usd === 'number') this.cost = formatUsd(cost.switchyard.cost_usd);
+      const cost = answerCost(this.ctx, this.servedBy, part.usage, { extras: this.tail !== undefined, estimated: part.estimated, attempts: part.attempts });
+      this.cost = cost.usd;
       if (!this.includeUsage) return undefined;
       if (this.tail) {
-        this.tail.usage = { usage: part.usage, cost };
+        this.tail.usage = { usage: part.usage, cost: cost.extension };
         return undefined;
       }
       // Without extensions the cost is in the trailer only.

@@ -42,8 +42,7 @@ function filePart(part: Record<string, unknown>, p: string): UserPart {
   } else if (typeof part.file_url === 'string') {
     if (!isFetchableUrl(part.file_url)) throw bad(`${p}.file_url`, `'${p}.file_url' must be an http(s) URL.`);
     file = { type: 'file', source: { type: 'url', url: part.file_url } };
-  }
-  else throw bad(`${p}.file_data`, `'${p}' needs 'file_data' or 'file_url' (file_id files are not supported).`);
+  } else throw bad(`${p}.file_data`, `'${p}' needs 'file_data' or 'file_url' (file_id files are not supported).`);
   if (typeof part.filename === 'string') file.filename = part.filename;
   return file;
 }

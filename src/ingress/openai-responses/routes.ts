@@ -6,9 +6,8 @@ import { jsonResponse } from '../../http/respond.js';
 import type { Route, RouteContext } from '../../http/route.js';
 import { SseStream } from '../../http/sse.js';
 import { takeBodyHints } from '../body-hints.js';
-import { formatUsd, requestOptions, servedHeaders } from '../gateway-headers.js';
-import { costExtension } from '../openai-chat/cost.js';
-import { wantsExtensions } from '../extensions.js';
+import { requestOptions, servedHeaders } from '../gateway-headers.js';
+import { answerCost, wantsExtensions } from '../extras.js';
 import { decodeResponsesRequest, type ResponsesRequest } from './decode.js';
 import { answerTurn } from './answer.js';
 import { encodeResponsesUsage, outputItems, ResponseIds, responseObject, statusOf, type ResponseFrame } from './encode.js';
@@ -75,12 +74,12 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
   const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(chat, options);
   ctx.servedBy = servedBy;
   const headers = servedHeaders(servedBy, admitted, cache, response.warnings);
-  const cost = costExtension(ctx, servedBy, response.usage, response.usageEstimated);
-  if (cost && typeof cost.switchyard.cost_usd === 'number') headers['x-switchyard-cost-usd'] = formatUsd(cost.switchyard.cost_usd);
+  const cost = answerCost(ctx, servedBy, response.usage, { extras: wantsExtensions(ctx, servedBy), estimated: response.usageEstimated });
+  if (cost.usd !== undefined) headers['x-switchyard-cost-usd'] = cost.usd;
   const output = outputItems(response, ids, req.encryptedReasoning);
   if (keep) await keep.save(ids.response, owner, [...history, answerTurn(response.content)]);
   if (response.usageEstimated) headers['x-switchyard-usage-estimated'] = 'true';
-  const usage = encodeResponsesUsage(response.usage, wantsExtensions(ctx, servedBy) ? cost : undefined);
+  const usage = encodeResponsesUsage(response.usage, cost.extension);
   return jsonResponse(200, responseObject(frame, statusOf(response.finishReason), output, usage), headers);
 }
 

@@ -4,9 +4,7 @@ import type { ServedBy } from '../../gateway/gateway.js';
 import { exposesUpstream } from '../../http/respond.js';
 import type { RouteContext } from '../../http/route.js';
 import type { StreamEncoder } from '../../http/sse.js';
-import { formatUsd } from '../gateway-headers.js';
-import { costExtension } from '../openai-chat/cost.js';
-import { wantsExtensions } from '../extensions.js';
+import { answerCost, wantsExtensions } from '../extras.js';
 import { openAIErrorBody } from '../openai-chat/errors.js';
 import { AnswerParts, answerTurn } from './answer.js';
 import { encodeResponsesUsage, type ResponseFrame, type ResponseIds } from './encode.js';
@@ -82,9 +80,9 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
         this.finishReason = part.finishReason;
         break;
       case 'usage': {
-        const cost = costExtension(this.ctx, this.servedBy, part.usage, part.estimated, part.attempts);
-        if (cost && typeof cost.switchyard.cost_usd === 'number') this.cost = formatUsd(cost.switchyard.cost_usd);
-        this.usage = encodeResponsesUsage(part.usage, wantsExtensions(this.ctx, this.servedBy) ? cost : undefined);
+        const cost = answerCost(this.ctx, this.servedBy, part.usage, { extras: wantsExtensions(this.ctx, this.servedBy), estimated: part.estimated, attempts: part.attempts });
+        this.cost = cost.usd;
+        this.usage = encodeResponsesUsage(part.usage, cost.extension);
         break;
       }
       default:

@@ -1,12 +1,11 @@
 import * as z from '../../config/zod.js';
-import { secretRef } from '../../config/schema.js';
+import { secretRef } from '../../config/secret-ref.js';
 
 /** Latest GA data-plane version (Chat Completions with stream_options, embeddings with dimensions). */
 export const DEFAULT_API_VERSION = '2024-10-21';
 
 /** Where tokens for Azure OpenAI are issued for. */
 export const COGNITIVE_SERVICES_SCOPE = 'https://cognitiveservices.azure.com/.default';
-
 
 /** Which Microsoft Entra ID credential obtains the bearer token. */
 const entraSchema = () =>

@@ -1,5 +1,5 @@
 import * as z from '../../config/zod.js';
-import { secretRef } from '../../config/schema.js';
+import { secretRef } from '../../config/secret-ref.js';
 import type { Provider } from '../../core/provider.js';
 import type { ProviderFactory } from '../registry.js';
 // The dialect's index would load the AWS event-stream codec: only the model-family rule is needed here.

@@ -1,5 +1,5 @@
 import * as z from '../../config/zod.js';
-import { secretRef } from '../../config/schema.js';
+import { secretRef } from '../../config/secret-ref.js';
 
 /** Vertex deployment keys. `location` defaults to the deployment's `region`. */
 export const vertexOptions = () =>

@@ -1,5 +1,5 @@
 import { GatewayError } from '../../../core/errors.js';
-import { parseDataUrl } from '../../../core/media.js';
+import { isFetchableUrl, parseDataUrl } from '../../../core/media.js';
 import { textOf } from '../../../core/types.js';
 import type { AssistantPart, FilePart, ImagePart, Message, ReasoningPart, ToolMessage, UserPart } from '../../../core/types.js';
 import type { GeminiContent, GeminiPart, GeminiRequest } from './wire.js';
@@ -40,7 +40,7 @@ function mediaPart(part: ImagePart | FilePart, param: string): GeminiPart {
   const inline = parseDataUrl(source.url);
   if (inline) return { inlineData: { mimeType: inline.mediaType, data: inline.data } };
   // gs:// is refused: Vertex would read the object with the gateway's own identity, on a client's say-so.
-  if (!/^https?:\/\//i.test(source.url)) throw invalid(param, `'${param}' must be inline (base64) data or an http(s) URL.`);
+  if (!isFetchableUrl(source.url)) throw invalid(param, `'${param}' must be inline (base64) data or an http(s) URL.`);
   // An image's type can be told from its URL as Gemini expects; a document's cannot be guessed safely.
   const mimeType = source.mediaType ?? (part.type === 'image' ? guessMimeType(source.url) : undefined);
   if (mimeType === undefined) throw notHere(param, `'${param}' needs a media type: Gemini reads a file URL only with its MIME type.`);

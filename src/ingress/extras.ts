@@ -1,0 +1,60 @@
+import type { ServedBy } from '../gateway/gateway.js';
+import type { BilledAttempt, Usage } from '../core/types.js';
+import type { CostFn, RouteContext } from '../http/route.js';
+import { formatUsd } from './gateway-headers.js';
+
+/**
+ * Switchyard's extras in answer bodies (the cost under `usage.switchyard`, provider data under
+ * `switchyard_extensions`) are opt-in, so an answer is the provider API's own shape unless asked:
+ * per request with `x-switchyard-extensions: true` (or its older name `x-switchyard-stream-extensions`),
+ * or for a group's clients with `stream_extensions`.
+ */
+export function wantsExtensions(ctx: RouteContext, servedBy: ServedBy): boolean {
+  const headers = ctx.request.headers;
+  if (headers['x-switchyard-extensions'] === 'true' || headers['x-switchyard-stream-extensions'] === 'true') return true;
+  return servedBy.group !== undefined && ctx.gateway.config.groups.some((g) => g.name === servedBy.group && g.stream_extensions);
+}
+
+/** What an answer says of its cost, on every door. */
+export interface AnswerCost {
+  /** `x-switchyard-cost-usd` (a header, or a stream's trailer); undefined when unpriced or without prices. */
+  readonly usd: string | undefined;
+  /** With `extras` (see wantsExtensions), the usage extension: `cost_usd` (null for an unpriced model) and `estimated` for a usage the gateway counted. */
+  readonly extension: { switchyard: Record<string, unknown> } | undefined;
+}
+
+/** How an answer was counted, for its cost. */
+export interface Counted {
+  /** The body carries Switchyard's extras (the caller asked `wantsExtensions`). */
+  extras?: boolean;
+  /** The usage is the gateway's estimate. */
+  estimated?: boolean;
+  /** Each attempt's usage, for an answer of several (a resumed stream). */
+  attempts?: readonly BilledAttempt[];
+}
+
+/**
+ * The answer's cost. An answer of several attempts costs each one's usage at its own deployment's
+ * price; a cache hit (no upstream attempt) costs nothing (the ledger books what it saved).
+ */
+export function answerCost(ctx: RouteContext, servedBy: ServedBy, usage: Usage | undefined, counted: Counted = {}): AnswerCost {
+  const { extras = false, estimated = false, attempts } = counted;
+  if (!ctx.costOf) return { usd: undefined, extension: extras && estimated ? { switchyard: { estimated: true } } : undefined };
+  const cost = servedBy.attempts === 0 ? { usd: 0, priced: true } : attempts ? costOfAttempts(ctx.costOf, attempts) : ctx.costOf(servedBy, usage);
+  const usd = cost.priced ? cost.usd : undefined;
+  const shown = usd === undefined ? undefined : formatUsd(usd);
+  if (!extras) return { usd: shown, extension: undefined };
+  const ext: Record<string, unknown> = { cost_usd: usd ?? null };
+  if (estimated) ext.estimated = true;
+  return { usd: shown, extension: { switchyard: ext } };
+}
+
+function costOfAttempts(costOf: CostFn, attempts: readonly BilledAttempt[]): ReturnType<CostFn> {
+  let usd = 0;
+  for (const a of attempts) {
+    const cost = costOf(a, a.usage);
+    if (!cost.priced || cost.usd === undefined) return { usd: undefined, priced: false };
+    usd += cost.usd;
+  }
+  return { usd, priced: true };
+}
