@@ -11,6 +11,7 @@ import type { Route } from './http/route.js';
 import { statusRoute } from './http/status-route.js';
 import { createUsageRoute } from './http/usage-route.js';
 import { createAuthenticator } from './http/auth.js';
+import { createBrowserGuard } from './http/browser-guard.js';
 import type { Governance } from './governance/index.js';
 import type { AdminTarget } from './ops/admin.js';
 import type { StateStore } from './state/store.js';
@@ -54,6 +55,11 @@ export interface AppOptions {
   admin?: AdminTarget;
   /** Supplies providers in-process (custom models, tests, the in-process benchmark); the registry's otherwise. */
   createProvider?: GatewayOptions['createProvider'];
+  /**
+   * The app listens on a network a browser can reach (serve, demo): without API keys it then answers
+   * only to localhost, IP addresses and `server.allowed_hosts` (DNS rebinding; src/http/browser-guard.ts).
+   */
+  listens?: boolean;
 }
 
 /** Builds the gateway with its ledger (usage, cost, budgets), shared state and feature routes. */
@@ -115,6 +121,10 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     startSpan: observability.metrics || observability.observer ? (start) => observability.startServerSpan(start) : undefined,
     onError: governance.onError,
     beforeAnswer: journalsCommitted,
+    browserGuard: createBrowserGuard({
+      allowedOrigins: config.server.allowed_origins,
+      openHosts: options.listens === true && config.api_keys.length === 0 && !governance.keys ? config.server.allowed_hosts : undefined,
+    }),
   };
   return {
     gateway,

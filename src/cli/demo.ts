@@ -51,7 +51,7 @@ export async function startDemo(options: { port?: number; host?: string; logger?
     await Promise.all(sims.map((s) => s.close()));
     throw new Error(`demo config is invalid: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
   }
-  const app = await createApp(parsed.config, { logger: options.logger, accessLogger: options.accessLogger });
+  const app = await createApp(parsed.config, { logger: options.logger, accessLogger: options.accessLogger, listens: true });
   const gateway = app.gateway;
   const serverOptions = { ...app.serverOptions, onClose: () => app.close() };
   let server: RunningServer;

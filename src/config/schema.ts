@@ -58,6 +58,8 @@ const SERVER_DEFAULTS = {
   headers_timeout_ms: 10_000,
   body_timeout_ms: 30_000,
   max_connections: 10_000,
+  allowed_origins: [] as string[],
+  allowed_hosts: [] as string[],
 };
 
 export const serverSchema = z
@@ -72,6 +74,10 @@ export const serverSchema = z
     body_timeout_ms: z.number().int().positive().default(SERVER_DEFAULTS.body_timeout_ms),
     /** Open connections beyond this are closed on accept. */
     max_connections: z.number().int().positive().default(SERVER_DEFAULTS.max_connections),
+    /** Web origins whose pages may call the gateway (it refuses other origins: src/http/browser-guard.ts). */
+    allowed_origins: z.array(z.string().regex(/^https?:\/\/[^/\s]+\/?$/, 'must be an origin: scheme://host[:port]')).default([]),
+    /** Host names a gateway without API keys answers to, besides localhost and IP addresses (DNS rebinding). */
+    allowed_hosts: z.array(z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a host name without a port')).default([]),
   })
   .refine((s) => s.headers_timeout_ms <= s.body_timeout_ms, { path: ['headers_timeout_ms'], message: 'must not exceed body_timeout_ms (the headers are part of the request)' })
   .default(SERVER_DEFAULTS);

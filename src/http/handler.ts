@@ -5,6 +5,7 @@ import { silentLogger } from '../core/logger.js';
 import type { Gateway, ServedBy } from '../gateway/gateway.js';
 import { INGRESSES } from '../ingress/index.js';
 import { createAuthenticator, NOBODY, type Caller } from './auth.js';
+import { createBrowserGuard } from './browser-guard.js';
 import { readBody } from './body.js';
 import { isBodyStream, type AfterAnswer, type HeaderMap, type HttpHandler, type HttpRequest, type HttpResponse } from './exchange.js';
 import { errorChain, errorResponse, exposesUpstream, jsonResponse } from './respond.js';
@@ -35,6 +36,11 @@ export interface HandlerOptions {
    * wait for it.
    */
   beforeAnswer?: () => Promise<void> | undefined;
+  /**
+   * Refuses what a browser on another site could send (src/http/browser-guard.ts); every route but the
+   * health checks. Cross-origin requests with the config's `server.allowed_origins` when not given.
+   */
+  browserGuard?: (request: HttpRequest) => void;
 }
 
 /** What the handler shares with every request's context: set up once, never per request. */
@@ -185,6 +191,8 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
   ];
   const ingresses = options.ingresses ?? INGRESSES;
   const table = routeTable(ingresses, options.routes ?? [], health);
+  const guard = options.browserGuard ?? createBrowserGuard({ allowedOrigins: gateway.config.server.allowed_origins });
+  const probes = new Set<Route>(health);
   const fallback = ingresses[0] as Ingress;
   const shared: Shared = {
     gateway,
@@ -207,6 +215,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
       entry = found.entry;
       if (!entry) throw unrouted(request, found.knownPath);
       ctx.params = found.params;
+      if (!probes.has(entry.route)) guard(request);
       if (!entry.route.public) {
         if (startSpan) ctx.span = startSpan({ method: request.method, route: entry.route.path, headers: request.headers, requestId: ctx.requestId });
         ctx.caller = authenticate(request.headers);

@@ -145,6 +145,7 @@ export function holderServerOptions(holder: AppHolder<App>): ServerOptions {
     authenticate: (headers) => now().authenticate(headers),
     startSpan: (start) => now().startSpan?.(start) ?? NO_SPAN,
     onError: (error, ctx) => now().onError?.(error, ctx),
+    browserGuard: (request) => now().browserGuard?.(request),
   };
 }
 

@@ -58,7 +58,7 @@ export const serveCommand: Command = {
     const file = values.config;
     // Admin actions go to whichever app is current, and may reload it (POST /v1/switchyard/reload).
     const admin = { gateway: () => holder.current.gateway, reload: () => holder.reload() };
-    const build = (c: typeof config): Promise<App> => createApp(c, { logger, accessLogger: access, admin, stateStore: shared?.stateStore, budgetState: shared?.budgetState });
+    const build = (c: typeof config): Promise<App> => createApp(c, { logger, accessLogger: access, admin, stateStore: shared?.stateStore, budgetState: shared?.budgetState, listens: true });
     const app = await build(config);
     // Reloads (SIGHUP, POST /v1/switchyard/reload) swap the app; requests finish on the one they began on.
     const holder: AppHolder<App> = new AppHolder(app, { load: () => loadConfigFile(file, io.env), build, logger, retireAfterMs: config.server.shutdown_grace_ms });
