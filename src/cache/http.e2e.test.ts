@@ -15,9 +15,14 @@ describe('response cache through the server', () => {
     sim = await startOpenAISim({ name: 'cache-sim' });
     const parsed = parseConfig(
       {
-        deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1` }],
+        deployments: [
+          { id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1` },
+          { id: 'oai-us', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1`, tags: ['us'] },
+          { id: 'oai-eu', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1`, tags: ['eu'] },
+        ],
         groups: [
           { name: 'cached', deployments: ['oai'], cache: { enabled: true, ttl_ms: 60_000, deterministic_only: false } },
+          { name: 'two-regions', strategy: 'priority', deployments: ['oai-us', 'oai-eu'], cache: { enabled: true, ttl_ms: 60_000 } },
           { name: 'plain', deployments: ['oai'] },
         ],
       },
@@ -53,6 +58,17 @@ describe('response cache through the server', () => {
     expect(second.headers['x-switchyard-cost-usd']).toBe('0.0');
     expect(second.text).toBe(first.text);
     expect(sim.stats.total).toBe(calls);
+  });
+
+  it('never answers a caller bound to a residency from an answer made outside it', async () => {
+    const us = await ask('two-regions', 'where am I?', {}, 0);
+    expect(us.headers['x-switchyard-deployment']).toBe('oai-us');
+    const eu = await ask('two-regions', 'where am I?', { 'x-switchyard-residency': 'eu' }, 0);
+    expect(eu.headers['x-switchyard-cache']).toBe('miss');
+    expect(eu.headers['x-switchyard-deployment']).toBe('oai-eu');
+    const euAgain = await ask('two-regions', 'where am I?', { 'x-switchyard-residency': 'eu' }, 0);
+    expect([euAgain.headers['x-switchyard-cache'], euAgain.headers['x-switchyard-deployment']]).toEqual(['hit', 'oai-eu']);
+    expect((await ask('two-regions', 'where am I?', {}, 0)).headers['x-switchyard-deployment']).toBe('oai-us');
   });
 
   it('lets a client opt out with x-switchyard-cache: off, and opt in on a group that does not cache', async () => {

@@ -20,9 +20,11 @@ export class GatewayCache {
     private readonly clock: Clock,
   ) {}
 
-  lookup(request: ChatRequest, plan: RoutePlan, tags: Readonly<Record<string, string>>, opts: CacheRequestOptions): Promise<CacheLookup> | undefined {
-    // A pinned deployment is part of what was asked for; otherwise the group is.
-    const target = plan.pinned || !plan.group ? `${plan.group?.config.name ?? ''}/${plan.deployments[0]?.id ?? ''}` : plan.group.config.name;
+  lookup(request: ChatRequest, plan: RoutePlan, tags: Readonly<Record<string, string>>, opts: CacheRequestOptions & { residency?: string }): Promise<CacheLookup> | undefined {
+    // A pinned deployment is part of what was asked for; otherwise the group is. So is a residency: an
+    // answer made in the US must never be a hit for a caller bound to the EU (the same group and team).
+    const asked = plan.pinned || !plan.group ? `${plan.group?.config.name ?? ''}/${plan.deployments[0]?.id ?? ''}` : plan.group.config.name;
+    const target = opts.residency === undefined ? asked : `${asked}@${opts.residency}`;
     return this.cache.lookup(request, target, tags, plan.group?.config.cache, opts);
   }
 
