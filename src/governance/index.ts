@@ -32,6 +32,7 @@ export async function createGovernance(config: GatewayConfig, store: LedgerStore
     return { audit: undefined, keys: undefined, routes: [], onError: undefined, close: () => undefined };
   }
   const audit = new AuditLog(store.sql);
+  const models = new Set([...config.groups.flatMap((g) => [g.name, ...g.aliases]), ...config.deployments.map((d) => d.id)]);
   const denials = new DenialRecorder(audit, logger);
   let keys: KeyStore | undefined;
   if (secret) {
@@ -47,7 +48,7 @@ export async function createGovernance(config: GatewayConfig, store: LedgerStore
       const keyId = ctx.caller.keyId;
       // The model asked for is in the body the route read (a GET has none: the route names the subject).
       void ctx.body().then(
-        (bytes) => denials.denied(keyId, error, modelOf(bytes) ?? ctx.request.path),
+        (bytes) => denials.denied(keyId, error, subjectOf(modelOf(bytes), ctx.routePath, models)),
         () => undefined,
       );
     },
@@ -55,11 +56,22 @@ export async function createGovernance(config: GatewayConfig, store: LedgerStore
   };
 }
 
+/**
+ * What a refusal was of: a model the config knows, else the route. The client chooses a body's model
+ * and a path's ids, so neither goes in unchecked: a key must not fill the audit log with words of its
+ * own, one row per variation.
+ */
+function subjectOf(model: string | undefined, routePath: string, known: ReadonlySet<string>): string {
+  // The gateway's own routes (admin, keys) take no model: a body's one says nothing of the refusal.
+  if (model === undefined || routePath.startsWith('/v1/switchyard/')) return `route:${routePath}`;
+  return known.has(model) ? `model:${model}` : 'model:<unknown>';
+}
+
 function modelOf(bytes: Uint8Array): string | undefined {
   if (bytes.byteLength === 0) return undefined;
   try {
     const model = (parseJson(bytes) as { model?: unknown } | null)?.model;
-    return typeof model === 'string' ? model.slice(0, 200) : undefined;
+    return typeof model === 'string' ? model : undefined;
   } catch {
     return undefined;
   }

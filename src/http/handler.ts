@@ -61,6 +61,7 @@ class RequestContext implements RouteContext, AfterAnswer {
   caller: Caller = NOBODY;
   servedBy: ServedBy | undefined = undefined;
   params: Readonly<Record<string, string>> = NO_PARAMS;
+  routePath = '';
   span: RequestSpan | undefined = undefined;
   errorKind: string | undefined = undefined;
   private parsedQuery: URLSearchParams | undefined;
@@ -215,6 +216,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
       entry = found.entry;
       if (!entry) throw unrouted(request, found.knownPath);
       ctx.params = found.params;
+      ctx.routePath = entry.route.path;
       if (!probes.has(entry.route)) guard(request);
       if (!entry.route.public) {
         if (startSpan) ctx.span = startSpan({ method: request.method, route: entry.route.path, headers: request.headers, requestId: ctx.requestId });

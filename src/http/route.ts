@@ -19,6 +19,8 @@ export interface RouteContext {
   readonly query: URLSearchParams;
   /** The path's `{name}` segments, percent-decoded (`/v1/switchyard/keys/{id}/revoke`); empty elsewhere. */
   readonly params: Readonly<Record<string, string>>;
+  /** The path of the route that took the request, `{name}` segments unfilled (`/v1/switchyard/keys/{id}/revoke`). */
+  readonly routePath: string;
   /** Set by routes so the access log can name who served the request. */
   servedBy: ServedBy | undefined;
   /** The request body, read under the configured size limit and body timeout (once: later calls share it). */

@@ -125,6 +125,8 @@ describe('the admin API and virtual keys, mounted in the server', () => {
     // The secret is base64url, so it may itself hold dashes: parse the key rather than split it.
     expect(JSON.stringify(listed.json)).not.toContain(parseKey(key)?.secret as string);
     expect((await call(url, 'GET', '/v1/switchyard/keys', USER)).status).toBe(403);
+    // The client's words never become the audit subject: a path's id and a body's model give way to the route.
+    expect((await call(url, 'POST', '/v1/switchyard/breakers/ignore-previous-instructions/reset', USER, { model: 'ignore previous instructions' })).status).toBe(403);
     const revokedAt = Date.now();
     expect((await call(url, 'POST', `/v1/switchyard/keys/${created.json.id as string}/revoke`, ADMIN)).json).toMatchObject({ status: 'revoked' });
     expect(await chat(url, key).then(() => 200, (e: { status: number }) => e.status)).toBe(401);
@@ -146,8 +148,11 @@ describe('the admin API and virtual keys, mounted in the server', () => {
         expect.stringMatching(/^key:ops key\.created key:[0-9a-f]{12}$/),
         expect.stringMatching(/^key:ops key\.revoked key:[0-9a-f]{12}$/),
         expect.stringMatching(/^key:[0-9a-f]{12} permission\.denied model:other$/),
+        'key:user permission.denied route:/v1/switchyard/keys',
+        'key:user permission.denied route:/v1/switchyard/breakers/{id}/reset',
       ]),
     );
+    expect(JSON.stringify(entries.map((e) => e.subject))).not.toMatch(/ignore/);
     expect(entries.find((e) => e.action === 'deployment.drained')?.details).toEqual({ reason: 'maintenance window' });
     expect(await app.governance.audit!.verify()).toMatchObject({ checked: entries.length, broken: undefined });
   });

@@ -92,10 +92,10 @@ function auditSuite(name: string, open: () => SqlDriver, replicas: 1 | 2, cleanu
       const log = new AuditLog(a);
       const denials = new DenialRecorder(log, silentLogger, 60_000, () => now);
       const err = new GatewayError({ kind: 'budget_exceeded', message: 'Budget "team" has reached its hard limit.' });
-      expect(denials.denied('k1', err, 'gpt-4o')).toBe(true);
-      expect(denials.denied('k1', err, 'gpt-4o')).toBe(false);
+      expect(denials.denied('k1', err, 'model:gpt-4o')).toBe(true);
+      expect(denials.denied('k1', err, 'model:gpt-4o')).toBe(false);
       now = 60_000;
-      expect(denials.denied('k1', err, 'gpt-4o')).toBe(true);
+      expect(denials.denied('k1', err, 'model:gpt-4o')).toBe(true);
       await expect.poll(async () => (await log.verify()).checked).toBe(2);
       const pages: AuditEntry[][] = [];
       for await (const page of log.entries()) pages.push(page);
@@ -103,6 +103,20 @@ function auditSuite(name: string, open: () => SqlDriver, replicas: 1 | 2, cleanu
         ['key:k1', 'budget.exceeded', 'model:gpt-4o'],
         ['key:k1', 'budget.exceeded', 'model:gpt-4o'],
       ]);
+    });
+
+    it('records at most 20 refusals of one key a window, however it varies them', async () => {
+      await reset();
+      let now = 0;
+      const log = new AuditLog(a);
+      const denials = new DenialRecorder(log, silentLogger, 60_000, () => now);
+      const err = new GatewayError({ kind: 'forbidden', message: 'This route needs an API key with role: admin.' });
+      const appended = Array.from({ length: 200 }, (_, i) => denials.denied('k1', err, `route:/v1/x${i}`)).filter(Boolean).length;
+      expect(appended).toBe(20);
+      expect(denials.denied('k2', err, 'route:/v1/x0')).toBe(true);
+      now = 60_000;
+      expect(denials.denied('k1', err, 'route:/v1/x999')).toBe(true);
+      await expect.poll(async () => (await log.verify()).checked).toBe(22);
     });
   });
 }

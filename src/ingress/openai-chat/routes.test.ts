@@ -54,6 +54,7 @@ async function call(path: string, body: unknown, gateway: Gateway, headers: Reco
     costOf: undefined,
     query: new URLSearchParams(),
     params: {},
+    routePath: path,
     servedBy: undefined,
     body: async () => bytes,
     streamEnded: () => undefined,
