@@ -206,4 +206,12 @@ describe('budgets', () => {
     ]);
     await ledger.close();
   });
+
+  it('names a scope once when the budget both matches and counts per the same tag', async () => {
+    const ledger = await createLedger(config({ limits: [{ name: 'search-daily', period: 'daily', per: 'team', match: { team: 'research' }, hard_usd: 1 }] }), { now: () => NOW });
+    const guard = ledger.admission as BudgetGuard;
+    (await ledger.admission.admit(request('a'))).release();
+    expect((await guard.spending()).map((b) => b.scope)).toEqual(['team=research']);
+    await ledger.close();
+  });
 });

@@ -103,7 +103,8 @@ export class BudgetGuard implements AdmissionControl {
 
   private scopeOf(ref: CounterRef, b: BudgetConfig): string {
     const parts = Object.entries(b.match).map(([k, v]) => `${k}=${v}`);
-    if (b.per !== undefined) parts.push(`${b.per}=${ref.value}`);
+    // `match: {team: search}` with `per: team` counts one team: name it once.
+    if (b.per !== undefined && b.match[b.per] === undefined) parts.push(`${b.per}=${ref.value}`);
     return parts.length > 0 ? parts.join(', ') : 'global';
   }
 
