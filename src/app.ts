@@ -5,6 +5,7 @@ import { createGateway, type Gateway, type GatewayOptions } from './gateway/gate
 import { createLedger, type Ledger } from './ledger/index.js';
 import { journalsCommitted } from './ledger/journal.js';
 import type { MetricsEndpoint, Observability } from './observability/index.js';
+import { metricsArePublic } from './observability/config.js';
 import type { ServerOptions } from './adapters/node/server.js';
 import type { HandlerOptions } from './http/handler.js';
 import type { Route } from './http/route.js';
@@ -111,7 +112,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     ...governance.routes,
     ...createDashboardRoutes({ gateway, ledger }, config.dashboard),
   ];
-  if (observability.metrics) routes.push(metricsRoute(observability.metrics, config.observability.metrics.public));
+  if (observability.metrics) routes.push(metricsRoute(observability.metrics, metricsArePublic(config)));
   const handlerOptions: App['handlerOptions'] = {
     logger,
     accessLogger: options.accessLogger,

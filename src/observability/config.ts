@@ -26,13 +26,21 @@ export const observabilitySchema = z
     metrics: z
       .strictObject({
         enabled: z.boolean().default(true),
-        /** Scrapes need no API key (the series carry no secrets or prompts); false: admin keys only. */
-        public: z.boolean().default(true),
+        /**
+         * true: scrapes need no API key; false: an admin key. Unset: public only on a gateway without
+         * keys, as the series name key ids, teams and their spend (`metricsArePublic`).
+         */
+        public: z.boolean().optional(),
       })
-      .default({ enabled: true, public: true }),
+      .default({ enabled: true }),
     tracing: tracingSchema,
   })
-  .default({ metrics: { enabled: true, public: true }, tracing: TRACING_DEFAULTS });
+  .default({ metrics: { enabled: true }, tracing: TRACING_DEFAULTS });
+
+/** Whether GET /metrics answers without an API key: as configured, else only when no key exists. */
+export function metricsArePublic(config: { observability: ObservabilityConfig; api_keys: readonly unknown[]; keys: { hmac_secret?: unknown } }): boolean {
+  return config.observability.metrics.public ?? (config.api_keys.length === 0 && config.keys.hmac_secret === undefined);
+}
 
 export type ObservabilityConfig = z.infer<typeof observabilitySchema>;
 export type TracingConfig = z.infer<typeof tracingSchema>;

@@ -45,7 +45,7 @@ describe('GET /metrics and per-request spans, mounted in the server', () => {
   beforeAll(async () => {
     sim = await startOpenAISim({ name: 'metrics' });
     collector = await startCollector();
-    running = await serve([sim], { observability: { tracing: { enabled: true, endpoint: collector.url } } });
+    running = await serve([sim], { observability: { metrics: { public: true }, tracing: { enabled: true, endpoint: collector.url } } });
   });
 
   afterAll(async () => {
@@ -53,7 +53,7 @@ describe('GET /metrics and per-request spans, mounted in the server', () => {
     await Promise.all([sim.close(), collector.close()]);
   });
 
-  it('serves the Prometheus text without an API key, counting each request by route and status', async () => {
+  it('with public: true, serves the Prometheus text without an API key, counting each request by route and status', async () => {
     const client = new OpenAI({ baseURL: `${running.server.url}/v1`, apiKey: USER, maxRetries: 0 });
     await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] });
     await expect(new OpenAI({ baseURL: `${running.server.url}/v1`, apiKey: 'sk-wrong', maxRetries: 0 }).models.list()).rejects.toMatchObject({ status: 401 });
@@ -95,19 +95,22 @@ describe('GET /metrics and per-request spans, mounted in the server', () => {
 });
 
 describe('GET /metrics behind an admin key', () => {
-  it('asks for an admin key when observability.metrics.public is false, and is gone when metrics are off', async () => {
+  it('asks for an admin key by default on a gateway with keys (the series name keys and their spend), and is gone when metrics are off', async () => {
     const sim = await startOpenAISim({ name: 'private-metrics' });
+    const byDefault = await serve([sim]);
     const closed = await serve([sim], { observability: { metrics: { public: false } } });
     const off = await serve([sim], { observability: { metrics: { enabled: false } } });
     try {
-      expect((await scrape(closed.server.url)).status).toBe(401);
-      expect((await scrape(closed.server.url, { authorization: `Bearer ${USER}` })).status).toBe(403);
-      const admin = await scrape(closed.server.url, { authorization: `Bearer ${ADMIN}` });
-      expect(admin.status).toBe(200);
-      expect(admin.text).toContain('switchyard_requests_in_flight');
+      for (const running of [byDefault, closed]) {
+        expect((await scrape(running.server.url)).status).toBe(401);
+        expect((await scrape(running.server.url, { authorization: `Bearer ${USER}` })).status).toBe(403);
+        const admin = await scrape(running.server.url, { authorization: `Bearer ${ADMIN}` });
+        expect(admin.status).toBe(200);
+        expect(admin.text).toContain('switchyard_requests_in_flight');
+      }
       expect((await scrape(off.server.url)).status).toBe(404);
     } finally {
-      await Promise.all([closed.server.shutdown(100), off.server.shutdown(100)]);
+      await Promise.all([byDefault.server.shutdown(100), closed.server.shutdown(100), off.server.shutdown(100)]);
       await sim.close();
     }
   });
