@@ -58,7 +58,7 @@ export function encodeResponsesUsage(u: Usage, extra?: Record<string, unknown>):
   return extra ? Object.assign(usage, extra) : usage;
 }
 
-export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete';
+export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
 
 const INCOMPLETE: Partial<Record<FinishReason, string>> = { length: 'max_output_tokens', content_filter: 'content_filter' };
 
@@ -79,7 +79,7 @@ export interface ResponseFrame {
 /** A Response object; `usage` null while a stream is in progress. */
 export function responseObject(
   f: ResponseFrame,
-  state: { status: ResponseStatus; incomplete_details: { reason: string } | null },
+  state: { status: ResponseStatus; incomplete_details: { reason: string } | null; error?: { code: string; message: string } },
   output: readonly OutputItem[],
   usage: Record<string, unknown> | null,
 ): Record<string, unknown> {
@@ -90,7 +90,7 @@ export function responseObject(
     created_at: f.createdAt,
     status: state.status,
     background: false,
-    error: null,
+    error: state.error ?? null,
     incomplete_details: state.incomplete_details,
     instructions: e.instructions,
     max_output_tokens: e.max_output_tokens,

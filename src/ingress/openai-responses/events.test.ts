@@ -160,11 +160,25 @@ describe('Responses stream events', () => {
     expect(last).toMatchObject({ type: 'response.incomplete', response: { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } } });
   });
 
-  it('writes an error event with code, message and param', () => {
+  it('ends a broken stream with an error event, then response.failed holding what was streamed', () => {
     const e = new ResponseEvents(frame, new ResponseIds('abc'));
     e.start();
+    e.text('Half an ans');
     e.take();
-    e.error('server_error', 'Upstream failed.', null);
-    expect(parse(e.take())).toEqual([{ type: 'error', sequence_number: 2, code: 'server_error', message: 'Upstream failed.', param: null }]);
+    e.fail({ code: 'upstream_error', message: 'Upstream failed.', param: null }, { code: 'server_error', message: 'Upstream failed.' });
+    const [error, failed, ...rest] = parse(e.take());
+    expect(rest).toEqual([]);
+    expect(error).toEqual({ type: 'error', sequence_number: 5, code: 'upstream_error', message: 'Upstream failed.', param: null });
+    expect(failed).toMatchObject({
+      type: 'response.failed',
+      sequence_number: 6,
+      response: {
+        status: 'failed',
+        error: { code: 'server_error', message: 'Upstream failed.' },
+        incomplete_details: null,
+        usage: null,
+        output: [{ type: 'message', status: 'incomplete', content: [{ type: 'output_text', text: 'Half an ans' }] }],
+      },
+    });
   });
 });

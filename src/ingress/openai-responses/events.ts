@@ -103,9 +103,22 @@ export class ResponseEvents {
     this.emit(state.status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response });
   }
 
-  /** The `error` event that ends a stream which broke. */
-  error(code: string, message: string, param: string | null): void {
-    this.emit('error', { code, message, param });
+  /**
+   * A stream that broke after `response.created` promised a response: the `error` event (the SDKs raise
+   * it), then the lifecycle's own end, `response.failed`, with what was streamed so far (the open item
+   * cut short: incomplete). Strict consumers wait for a terminal `response.*` event.
+   */
+  fail(error: { code: string; message: string; param: string | null }, failure: { code: string; message: string }): void {
+    this.emit('error', error);
+    const o = this.open;
+    this.open = undefined;
+    if (o?.kind === 'message') {
+      o.item.content = [outputText(o.text)];
+      o.item.status = 'incomplete';
+    } else if (o?.kind === 'reasoning') o.item.summary = o.text === '' ? [] : [{ type: 'summary_text', text: o.text }];
+    else if (o) o.item.status = 'incomplete';
+    const response = responseObject(this.frame, { status: 'failed', incomplete_details: null, error: failure }, this.output, null);
+    this.emit('response.failed', { response });
   }
 
   /** The frames written since the last call. */

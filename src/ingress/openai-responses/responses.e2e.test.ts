@@ -222,7 +222,7 @@ describe('the OpenAI Responses front door, through the server and the official S
     expect(completed).toMatchObject({ status: 'completed', usage: { input_tokens: expect.any(Number) } });
   });
 
-  it('ends a stream that breaks after its first byte with an error event and no completion', async () => {
+  it('ends a stream that breaks after its first byte with an error event and response.failed, never a completion', async () => {
     sims.anthropic?.faults.add({ stream_error_after_chunks: 2, count: 1 });
     const res = await request(`${server.url}/v1/responses`, {
       method: 'POST',
@@ -230,7 +230,9 @@ describe('the OpenAI Responses front door, through the server and the official S
       body: JSON.stringify({ model: 'anthropic', input: 'Hi there my friend', stream: true, store: false }),
     });
     const all = events(await res.body.text());
-    expect(all.at(-1)).toMatchObject({ event: 'error', data: { type: 'error', code: expect.any(String), message: expect.stringContaining('anthropic') } });
+    expect(all.at(-2)).toMatchObject({ event: 'error', data: { type: 'error', code: expect.any(String), message: expect.stringContaining('anthropic') } });
+    expect(all.at(-1)).toMatchObject({ event: 'response.failed', data: { type: 'response.failed', response: { status: 'failed', error: { code: 'server_error', message: expect.stringContaining('anthropic') } } } });
+    expect(all.map((e) => e.data.sequence_number)).toEqual(all.map((_, i) => i));
     expect(all.some((e) => e.event === 'response.completed')).toBe(false);
     sims.anthropic?.faults.add({ stream_error_after_chunks: 2, count: 1 });
     const stream = client.responses.stream({ model: 'anthropic', input: 'Hi there my friend', store: false });

@@ -24,7 +24,7 @@ const NOTHING: readonly string[] = Object.freeze([]);
 
 /**
  * A Responses stream: canonical parts as typed events, `response.completed` (with usage and cost) at
- * the end, or an `error` event and no completion when the stream breaks after its first byte. The cost
+ * the end, or an `error` event and `response.failed` when the stream breaks after its first byte. The cost
  * also travels as the `x-switchyard-cost-usd` trailer, as on the chat door.
  */
 export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
@@ -107,7 +107,8 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
     const { deployment, provider } = this.servedBy;
     const error = GatewayError.isInstance(err) ? err.withDeployment(deployment, provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
     const body = openAIErrorBody(error, exposesUpstream(this.ctx.gateway.config, deployment)).error;
-    this.events.error(body.code, body.message, body.param);
+    // Response.error speaks the Responses API's codes: a throttle, else a server error.
+    this.events.fail({ code: body.code, message: body.message, param: body.param }, { code: error.kind === 'rate_limited' ? 'rate_limit_exceeded' : 'server_error', message: body.message });
     return this.events.take();
   }
 }
