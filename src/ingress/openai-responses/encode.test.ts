@@ -57,6 +57,11 @@ describe('Responses output items', () => {
       { id: 'msg_abc02', type: 'message', status: 'incomplete', role: 'assistant', content: [{ type: 'output_text', text: '', annotations: [], logprobs: [] }] },
     ]);
   });
+
+  it('marks the items of a filtered answer incomplete, as its stream does', () => {
+    const items = outputItems(answer([{ type: 'text', text: 'Once upon' }], 'content_filter'), new ResponseIds('abc'), false);
+    expect(items.map((i) => (i as { status?: string }).status)).toEqual(['incomplete']);
+  });
 });
 
 describe('encodeResponsesUsage', () => {

@@ -126,7 +126,7 @@ export function reasoningItem(id: string, text: string, encrypted: string | unde
  * (empty) message, as OpenAI's has.
  */
 export function outputItems(res: ChatResponse, ids: ResponseIds, encryptedReasoning: boolean): OutputItem[] {
-  const done = res.finishReason === 'length' ? 'incomplete' : 'completed';
+  const done = statusOf(res.finishReason).status === 'incomplete' ? 'incomplete' : 'completed';
   const out: OutputItem[] = [];
   const newMessage = (): MessageItem => ({ id: ids.next('msg'), type: 'message', status: done, role: 'assistant', content: [outputText('')] });
   let message: MessageItem | undefined;
