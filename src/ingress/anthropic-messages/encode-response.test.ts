@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeUsage, type ChatResponse } from '../../core/types.js';
-import { encodeMessage } from './encode-response.js';
+import { encodeMessage, type AnswerAsked } from './encode-response.js';
 import { decodeMessagesRequest } from './decode-request.js';
 
 const answer = (over: Partial<ChatResponse>): ChatResponse => ({
@@ -12,6 +12,9 @@ const answer = (over: Partial<ChatResponse>): ChatResponse => ({
   usage: makeUsage({ prompt: 10, completion: 5, cachedRead: 4 }),
   ...over,
 });
+
+/** A request of `model` that enabled thinking, unless told otherwise. */
+const asked = (model: string, thinking = true, stopSequences?: string[]): AnswerAsked => ({ model, thinking, stopSequences });
 
 describe('encodeMessage', () => {
   it('writes the content blocks in the order of the parts: signed and redacted thinking, text, tool_use', () => {
@@ -25,7 +28,7 @@ describe('encodeMessage', () => {
           { type: 'tool-call', id: 't1', name: 'f', arguments: '{"a":1}' },
         ],
       }),
-      'claude-door',
+      asked('claude-door'),
       '0000-1111',
     );
     expect(m).toEqual({
@@ -56,7 +59,7 @@ describe('encodeMessage', () => {
         ],
         providerMetadata: { anthropic: { stop_reason: 'stop_sequence', stop_sequence: '###' } },
       }),
-      'c',
+      asked('c'),
       'r',
     );
     expect(m).toMatchObject({ content: [{ type: 'thinking', thinking: 'Hm.', signature: '' }], stop_reason: 'stop_sequence', stop_sequence: '###' });
@@ -68,8 +71,25 @@ describe('encodeMessage', () => {
       { type: 'redacted-reasoning', data: 'opaque', provider: 'anthropic' },
       { type: 'text', text: 'Done.' },
     ];
-    const m = encodeMessage(answer({ content }), 'c', 'r');
+    const m = encodeMessage(answer({ content }), asked('c'), 'r');
     const { request } = decodeMessagesRequest({ model: 'c', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: m.content }, { role: 'user', content: 'again' }] });
     expect(request.messages[1]).toEqual({ role: 'assistant', content });
+  });
+
+  it('writes no thinking block for a client that did not enable thinking, from a reasoning upstream either', () => {
+    const content: ChatResponse['content'] = [
+      { type: 'reasoning', text: 'The user wrote...' },
+      { type: 'redacted-reasoning', data: 'opaque', provider: 'anthropic' },
+      { type: 'text', text: 'Hello.' },
+    ];
+    expect(encodeMessage(answer({ content }), asked('c', false), 'r').content).toEqual([{ type: 'text', text: 'Hello.' }]);
+  });
+
+  it("says stop_sequence when Bedrock says one fired, naming the request's only one", () => {
+    const res = answer({ content: [{ type: 'text', text: 'He said' }], providerMetadata: { bedrock: { stopReason: 'stop_sequence' } } });
+    expect(encodeMessage(res, asked('c', false, ['said']), 'r')).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'said' });
+    expect(encodeMessage(res, asked('c', false, ['said', 'told']), 'r')).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: null });
+    const natural = answer({ content: [{ type: 'text', text: 'Hi.' }], providerMetadata: { bedrock: { stopReason: 'end_turn' } } });
+    expect(encodeMessage(natural, asked('c', false, ['said']), 'r')).toMatchObject({ stop_reason: 'end_turn', stop_sequence: null });
   });
 });

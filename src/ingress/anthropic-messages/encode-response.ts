@@ -18,16 +18,38 @@ export interface RawStop {
   stop_sequence?: JsonValue;
 }
 
+/** Where the Bedrock Converse dialect keeps its own `stopReason` (it says when a stop sequence fired). */
+const BEDROCK_METADATA = 'bedrock';
+
 /**
- * The stop_reason and stop_sequence to report: an Anthropic upstream's own (it can say `stop_sequence`
- * and which one), else the canonical finish reason in Anthropic's words.
+ * What an upstream said about the stop in Anthropic's words: a Claude upstream's own, or Bedrock's
+ * `stopReason: stop_sequence` (Converse says one fired, not which); undefined when nobody said more
+ * than the canonical finish.
  */
-export function stopOf(finish: FinishReason, raw: RawStop | undefined): { reason: string; sequence: string | null } {
+export function rawStopOf(namespace: string, data: Readonly<Record<string, JsonValue | undefined>> | undefined): RawStop | undefined {
+  if (data === undefined) return undefined;
+  if (namespace === ANTHROPIC_METADATA) return data.stop_reason === undefined ? undefined : (data as RawStop);
+  return namespace === BEDROCK_METADATA && data.stopReason === 'stop_sequence' ? { stop_reason: 'stop_sequence' } : undefined;
+}
+
+/**
+ * The stop_reason and stop_sequence to report: the upstream's own (see `rawStopOf`), else the canonical
+ * finish reason in Anthropic's words. A stop sequence nobody named is the request's when it gave one.
+ */
+export function stopOf(finish: FinishReason, raw: RawStop | undefined, stopSequences?: readonly string[]): { reason: string; sequence: string | null } {
   const own = raw?.stop_reason;
   if (typeof own === 'string' && ANTHROPIC_STOP_REASONS.has(own)) {
-    return { reason: own, sequence: typeof raw?.stop_sequence === 'string' ? raw.stop_sequence : null };
+    const named = typeof raw?.stop_sequence === 'string' ? raw.stop_sequence : undefined;
+    const only = own === 'stop_sequence' && stopSequences?.length === 1 ? stopSequences[0] : undefined;
+    return { reason: own, sequence: named ?? only ?? null };
   }
   return { reason: STOP_REASONS[finish], sequence: null };
+}
+
+/** The stop facts of a whole answer's provider metadata. */
+function answerStop(res: ChatResponse): RawStop | undefined {
+  const m = res.providerMetadata;
+  return m && (rawStopOf(ANTHROPIC_METADATA, m[ANTHROPIC_METADATA]) ?? rawStopOf(BEDROCK_METADATA, m[BEDROCK_METADATA]));
 }
 
 /** Canonical usage in Anthropic's words: cache reads and writes counted apart from input_tokens. */
@@ -53,16 +75,20 @@ export function claudeSignature(part: { signature?: string; provider?: string })
   return part.provider === ANTHROPIC_PROVIDER ? part.signature : undefined;
 }
 
-/** A canonical answer part as the Messages API's content block; empty text has no block. */
-function contentBlock(part: AssistantPart): JsonValue | undefined {
+/**
+ * A canonical answer part as the Messages API's content block; empty text has no block, and reasoning
+ * none unless the client enabled thinking (a reasoning upstream, DeepSeek on vLLM, reasons regardless).
+ */
+function contentBlock(part: AssistantPart, thinking: boolean): JsonValue | undefined {
   switch (part.type) {
     case 'reasoning': {
+      if (!thinking) return undefined;
       // Reasoning of other upstreams is a thinking block with an empty signature; a foreign signature alone is nothing.
       const signature = claudeSignature(part);
       return signature === undefined && part.text === '' ? undefined : { type: 'thinking', thinking: part.text, signature: signature ?? '' };
     }
     case 'redacted-reasoning':
-      return part.provider === ANTHROPIC_PROVIDER ? { type: 'redacted_thinking', data: part.data } : undefined;
+      return thinking && part.provider === ANTHROPIC_PROVIDER ? { type: 'redacted_thinking', data: part.data } : undefined;
     case 'text':
       return part.text === '' ? undefined : { type: 'text', text: part.text };
     case 'tool-call':
@@ -70,14 +96,27 @@ function contentBlock(part: AssistantPart): JsonValue | undefined {
   }
 }
 
+/** What of the client's request shapes the answer: whether it enabled thinking, its stop sequences. */
+export interface AnswerAsked {
+  model: string;
+  thinking: boolean;
+  stopSequences: readonly string[] | undefined;
+}
+
+/** What the client asked that shapes the answer, from its decoded request. */
+export function askedOf(request: { model: string; reasoning?: { enabled: boolean }; stopSequences?: readonly string[] }): AnswerAsked {
+  return { model: request.model, thinking: request.reasoning?.enabled === true, stopSequences: request.stopSequences };
+}
+
 /** A canonical answer as the Messages API's `message` object; `model` is the name the client asked for. */
-export function encodeMessage(res: ChatResponse, model: string, requestId: string): Record<string, unknown> {
+export function encodeMessage(res: ChatResponse, asked: AnswerAsked, requestId: string): Record<string, unknown> {
   const content: JsonValue[] = [];
   for (const part of res.content) {
-    const block = contentBlock(part);
+    const block = contentBlock(part, asked.thinking);
     if (block !== undefined) content.push(block);
   }
-  const stop = stopOf(res.finishReason, res.providerMetadata?.[ANTHROPIC_METADATA] as RawStop | undefined);
+  const stop = stopOf(res.finishReason, answerStop(res), asked.stopSequences);
+  const model = asked.model;
   return {
     id: messageId(requestId),
     type: 'message',

@@ -160,8 +160,10 @@ describe('the Anthropic Messages front door', () => {
       expect(second.content).toEqual([{ type: 'text', text: 'The tool said: sunny.' }]);
     });
 
-    it(`answers with the thinking first${t.signed ? ', signed, whole and streamed' : ''}`, async () => {
-      const ask = { model: t.id, max_tokens: 256, messages: [{ role: 'user' as const, content: 'think step by step: hi' }] };
+    it(`answers with the thinking first${t.signed ? ', signed, whole and streamed' : ''}, and none to a client that did not enable thinking`, async () => {
+      const plain = { model: t.id, max_tokens: 256, messages: [{ role: 'user' as const, content: 'think step by step: hi' }] };
+      expect((await client.messages.create(plain)).content.map((b) => b.type)).not.toContain('thinking');
+      const ask = { ...plain, max_tokens: 2048, thinking: { type: 'enabled' as const, budget_tokens: 1024 } };
       const m = await client.messages.create(ask);
       const thinking = m.content[0];
       if (thinking?.type !== 'thinking') throw new Error(`expected a thinking block first from ${t.id}`);
@@ -203,7 +205,7 @@ describe('the Anthropic Messages front door', () => {
   });
 
   it('relays an Anthropic upstream stream chunk by chunk as the API itself sends it', async () => {
-    const body = { model: 'anthropic', max_tokens: 64, messages: [{ role: 'user', content: 'think step by step: hi' }], stream: true };
+    const body = { model: 'anthropic', max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: [{ role: 'user', content: 'think step by step: hi' }], stream: true };
     const ours = parseSse((await post('/v1/messages', body)).text);
     const direct = await request(`${anthropicSim.url}/v1/messages`, {
       method: 'POST',

@@ -7,7 +7,7 @@ import { takeBodyHints } from '../body-hints.js';
 import { requestOptions, servedHeaders } from '../gateway-headers.js';
 import { answerCost } from '../extras.js';
 import { decodeMessagesRequest } from './decode-request.js';
-import { encodeMessage } from './encode-response.js';
+import { askedOf, encodeMessage } from './encode-response.js';
 import { anthropicRequestId } from './errors.js';
 import { toAnthropicRateLimitHeaders } from './rate-limit-headers.js';
 import { MessagesStreamEncoder } from './stream.js';
@@ -36,7 +36,7 @@ async function messages(ctx: RouteContext): Promise<HttpResponse> {
     headers['content-type'] = 'text/event-stream';
     headers['cache-control'] = 'no-cache';
     if (ctx.costOf) headers.trailer = 'x-switchyard-cost-usd';
-    const encoder = new MessagesStreamEncoder(ctx, servedBy, request.model);
+    const encoder = new MessagesStreamEncoder(ctx, servedBy, askedOf(request));
     return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
   }
   const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(request, requestOptions(ctx, 'anthropic-messages', hints));
@@ -45,7 +45,7 @@ async function messages(ctx: RouteContext): Promise<HttpResponse> {
   const { usd } = answerCost(ctx, servedBy, response.usage);
   if (usd !== undefined) headers['x-switchyard-cost-usd'] = usd;
   if (response.usageEstimated) headers['x-switchyard-usage-estimated'] = 'true';
-  return jsonResponse(200, encodeMessage(response, request.model, ctx.requestId), headers);
+  return jsonResponse(200, encodeMessage(response, askedOf(request), ctx.requestId), headers);
 }
 
 /**

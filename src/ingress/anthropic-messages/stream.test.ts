@@ -4,14 +4,14 @@ import { makeUsage, type StreamPart } from '../../core/types.js';
 import type { RouteContext } from '../../http/route.js';
 import type { ServedBy } from '../../gateway/gateway.js';
 import { MessagesStreamEncoder } from './stream.js';
-import { stopOf } from './encode-response.js';
+import { stopOf, type AnswerAsked } from './encode-response.js';
 
 const ctx = { requestId: '0000-1111', costOf: undefined, gateway: { config: { deployments: [] } } } as unknown as RouteContext;
 const servedBy: ServedBy = { deployment: 'd', provider: 'p', region: undefined, model: 'm', group: undefined, attempts: 1, requestId: '0000-1111' };
 
 /** The events an encoder writes for some parts, as [event, data] pairs. */
-function events(parts: StreamPart[]): Array<[string, unknown]> {
-  const e = new MessagesStreamEncoder(ctx, servedBy, 'claude');
+function events(parts: StreamPart[], asked: AnswerAsked = { model: 'claude', thinking: true, stopSequences: undefined }): Array<[string, unknown]> {
+  const e = new MessagesStreamEncoder(ctx, servedBy, asked);
   const text = parts.map((p) => e.part(p) ?? '').join('') + e.end().join('');
   return [...text.matchAll(/event: (.*)\ndata: (.*)\n\n/g)].map((m) => [m[1] as string, JSON.parse(m[2] as string)]);
 }
@@ -101,7 +101,7 @@ describe('MessagesStreamEncoder', () => {
   });
 
   it('ends a broken stream with an error event in Anthropic shape', () => {
-    const e = new MessagesStreamEncoder(ctx, servedBy, 'claude');
+    const e = new MessagesStreamEncoder(ctx, servedBy, { model: 'claude', thinking: false, stopSequences: undefined });
     const frame = e.error(new GatewayError({ kind: 'overloaded', message: 'Upstream p is overloaded mid-stream.' }));
     expect(frame).toBe('event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Upstream p is overloaded mid-stream."}}\n\n');
   });
@@ -112,5 +112,19 @@ describe('stopOf', () => {
     expect(['stop', 'length', 'tool_calls', 'content_filter'].map((f) => stopOf(f as 'stop', undefined).reason)).toEqual(['end_turn', 'max_tokens', 'tool_use', 'refusal']);
     expect(stopOf('stop', { stop_reason: 'stop_sequence', stop_sequence: '###' })).toEqual({ reason: 'stop_sequence', sequence: '###' });
     expect(stopOf('stop', { stop_reason: 'made_up' })).toEqual({ reason: 'end_turn', sequence: null });
+  });
+});
+
+describe('MessagesStreamEncoder and what the client asked', () => {
+  it('streams no thinking block unless the client enabled thinking', () => {
+    const parts: StreamPart[] = [{ type: 'start' }, { type: 'reasoning', delta: 'Hm.' }, { type: 'text', delta: 'Hi.' }, { type: 'finish', finishReason: 'stop' }];
+    const blocks = events(parts, { model: 'gpt', thinking: false, stopSequences: undefined }).filter(([e]) => e === 'content_block_start');
+    expect(blocks.map(([, d]) => (d as { content_block: { type: string } }).content_block.type)).toEqual(['text']);
+  });
+
+  it("says stop_sequence in message_delta when Bedrock says one fired", () => {
+    const parts: StreamPart[] = [{ type: 'start' }, { type: 'text', delta: 'He ' }, { type: 'finish', finishReason: 'stop' }, { type: 'provider-metadata', namespace: 'bedrock', data: { stopReason: 'stop_sequence' } }];
+    const delta = events(parts, { model: 'bedrock', thinking: false, stopSequences: ['said'] }).find(([e]) => e === 'message_delta');
+    expect(delta?.[1]).toMatchObject({ delta: { stop_reason: 'stop_sequence', stop_sequence: 'said' } });
   });
 });

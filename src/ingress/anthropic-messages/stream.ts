@@ -6,7 +6,7 @@ import type { StreamEncoder } from '../../http/sse.js';
 import { answerCost } from '../extras.js';
 import { ANTHROPIC_PROVIDER } from './decode-content.js';
 import { streamErrorData } from './errors.js';
-import { ANTHROPIC_METADATA, claudeSignature, encodeUsage, messageId, stopOf, type RawStop } from './encode-response.js';
+import { claudeSignature, encodeUsage, messageId, rawStopOf, stopOf, type AnswerAsked, type RawStop } from './encode-response.js';
 
 const frame = (event: string, data: string): string => `event: ${event}\ndata: ${data}\n\n`;
 
@@ -49,7 +49,7 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
   constructor(
     private readonly ctx: RouteContext,
     private readonly servedBy: ServedBy,
-    private readonly model: string,
+    private readonly asked: AnswerAsked,
   ) {}
 
   part(part: StreamPart): string | undefined {
@@ -61,6 +61,8 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
       case 'text':
         return part.delta === '' ? undefined : this.into('text', TEXT_BLOCK) + this.delta(`{"type":"text_delta","text":${JSON.stringify(part.delta)}}`);
       case 'reasoning': {
+        // Thinking blocks only for a client that enabled thinking (see contentBlock).
+        if (!this.asked.thinking) return undefined;
         const signature = claudeSignature(part);
         if (part.delta === '' && signature === undefined) return undefined;
         // A signature ends its thinking block: reasoning after it is another block.
@@ -74,7 +76,7 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
         return out;
       }
       case 'redacted-reasoning':
-        if (part.provider !== ANTHROPIC_PROVIDER) return undefined;
+        if (!this.asked.thinking || part.provider !== ANTHROPIC_PROVIDER) return undefined;
         return this.into('redacted', `{"type":"redacted_thinking","data":${JSON.stringify(part.data)}}`, true);
       case 'tool-call': {
         let out = '';
@@ -95,14 +97,14 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
         return undefined;
       }
       case 'provider-metadata':
-        // Only a Claude upstream's own stop reason matters here; other provider data has no place in the stream.
-        if (part.namespace === ANTHROPIC_METADATA && part.data.stop_reason !== undefined) this.rawStop = part.data as RawStop;
+        // Only what an upstream said of the stop matters here; other provider data has no place in the stream.
+        this.rawStop = rawStopOf(part.namespace, part.data) ?? this.rawStop;
         return undefined;
     }
   }
 
   end(): readonly string[] {
-    const stop = stopOf(this.finish, this.rawStop);
+    const stop = stopOf(this.finish, this.rawStop, this.asked.stopSequences);
     const usage = this.usage ? JSON.stringify(encodeUsage(this.usage)) : '{"output_tokens":0}';
     const delta = `{"type":"message_delta","delta":{"stop_reason":"${stop.reason}","stop_sequence":${JSON.stringify(stop.sequence)}},"usage":${usage}}`;
     return [(this.started ? '' : this.begin()) + this.close() + frame('message_delta', delta) + MESSAGE_STOP];
@@ -118,7 +120,7 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
     // Anthropic reports the prompt's tokens here; an upstream that counts them only at the end leaves 0 (message_delta has them).
     const p = this.prompt;
     const usage = p ? `{"input_tokens":${Math.max(0, p.prompt - p.cachedRead - p.cachedWrite)},"cache_creation_input_tokens":${p.cachedWrite},"cache_read_input_tokens":${p.cachedRead},"output_tokens":0}` : '{"input_tokens":0,"output_tokens":0}';
-    const message = `{"id":"${messageId(this.ctx.requestId)}","type":"message","role":"assistant","model":${JSON.stringify(this.model)},"content":[],"stop_reason":null,"stop_sequence":null,"usage":${usage}}`;
+    const message = `{"id":"${messageId(this.ctx.requestId)}","type":"message","role":"assistant","model":${JSON.stringify(this.asked.model)},"content":[],"stop_reason":null,"stop_sequence":null,"usage":${usage}}`;
     return frame('message_start', `{"type":"message_start","message":${message}}`);
   }
 
