@@ -116,6 +116,11 @@ describe('stopOf', () => {
 });
 
 describe('MessagesStreamEncoder and what the client asked', () => {
+  it("writes message_start's usage with every field the API's has, counts unknown yet as 0", () => {
+    const start = events([{ type: 'start' }, { type: 'text', delta: 'Hi' }]).find(([e]) => e === 'message_start');
+    expect((start?.[1] as { message: { usage: unknown } }).message.usage).toEqual({ input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 });
+  });
+
   it('streams no thinking block unless the client enabled thinking', () => {
     const parts: StreamPart[] = [{ type: 'start' }, { type: 'reasoning', delta: 'Hm.' }, { type: 'text', delta: 'Hi.' }, { type: 'finish', finishReason: 'stop' }];
     const blocks = events(parts, { model: 'gpt', thinking: false, stopSequences: undefined }).filter(([e]) => e === 'content_block_start');

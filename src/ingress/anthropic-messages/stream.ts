@@ -119,7 +119,7 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
     this.started = true;
     // Anthropic reports the prompt's tokens here; an upstream that counts them only at the end leaves 0 (message_delta has them).
     const p = this.prompt;
-    const usage = p ? `{"input_tokens":${Math.max(0, p.prompt - p.cachedRead - p.cachedWrite)},"cache_creation_input_tokens":${p.cachedWrite},"cache_read_input_tokens":${p.cachedRead},"output_tokens":0}` : '{"input_tokens":0,"output_tokens":0}';
+    const usage = p ? `{"input_tokens":${Math.max(0, p.prompt - p.cachedRead - p.cachedWrite)},"cache_creation_input_tokens":${p.cachedWrite},"cache_read_input_tokens":${p.cachedRead},"output_tokens":0}` : '{"input_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}';
     const message = `{"id":"${messageId(this.ctx.requestId)}","type":"message","role":"assistant","model":${JSON.stringify(this.asked.model)},"content":[],"stop_reason":null,"stop_sequence":null,"usage":${usage}}`;
     return frame('message_start', `{"type":"message_start","message":${message}}`);
   }
