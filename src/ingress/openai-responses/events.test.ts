@@ -151,6 +151,19 @@ describe('Responses stream events', () => {
     });
   });
 
+  it('gives an empty answer its empty message, as the whole answer does', () => {
+    const e = new ResponseEvents(frame, new ResponseIds('abc'));
+    e.start();
+    e.finish('stop', null);
+    const all = parse(e.take());
+    expect(all.map((x) => x.type)).toEqual([
+      'response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added',
+      'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed',
+    ]);
+    const output = (all.at(-1)?.response as { output: unknown[] }).output;
+    expect(output).toEqual(outputItems(answer([]), new ResponseIds('abc'), false));
+  });
+
   it('ends a cut answer with response.incomplete and the reason', () => {
     const e = new ResponseEvents(frame, new ResponseIds('abc'));
     e.start();

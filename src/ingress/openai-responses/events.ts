@@ -98,6 +98,8 @@ export class ResponseEvents {
   finish(finish: FinishReason | undefined, usage: Record<string, unknown> | null): void {
     const state = statusOf(finish);
     this.placeSignatures();
+    // An answer without text or calls still has its (empty) message, as the whole answer has (outputItems).
+    if (!this.output.some((item) => item.type !== 'reasoning')) this.openMessage();
     this.close(state.status === 'incomplete' ? 'incomplete' : 'completed');
     const response = responseObject(this.frame, state, this.output, usage);
     this.emit(state.status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response });
