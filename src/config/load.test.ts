@@ -100,6 +100,11 @@ describe('config', () => {
     ]);
   });
 
+  it("reports an API key or the keys' HMAC secret whose variable is unset by path, like any secret (it crashed the check)", () => {
+    const raw = { ...minimal, api_keys: [{ id: 'k', key: '${SWITCHYARD_API_KEY}' }], keys: { hmac_secret: '${KEY_SECRET}' } };
+    expect(problemsOf(raw).sort()).toEqual(['api_keys[0].key: environment variable SWITCHYARD_API_KEY is not set', 'keys.hmac_secret: environment variable KEY_SECRET is not set']);
+  });
+
   it('validates provider-specific options under the deployment path', () => {
     const problems = problemsOf({ deployments: [{ id: 'a', provider: 'openai-compatible', model: 'm', endpoint: 'ftp://x' }] });
     expect(problems.join('\n')).toContain('deployments[0].endpoint: expected an http(s) URL');

@@ -1,5 +1,6 @@
 import * as z from './zod.js';
 import { secretRef } from './secret-ref.js';
+import { Secret } from './secret.js';
 import { groupMembers, groupSchema, routingSchema } from '../routing/config.js';
 import { deploymentRoutingShape } from '../routing/deployment.js';
 import { budgetsSchema, ledgerSchema, pricingSchema } from '../ledger/config.js';
@@ -205,6 +206,8 @@ function checkApiKeys(keys: readonly ApiKeyConfig[], ctx: z.RefinementCtx): void
     const first = ids.get(k.id);
     if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['api_keys', i, 'id'], message: `duplicate api key id "${k.id}" (first at api_keys[${first}])` });
     else ids.set(k.id, i);
+    // A key that did not resolve (an unset variable) has its own issue already, and no value to compare.
+    if (!(k.key instanceof Secret)) return;
     const same = secrets.get(k.key.reveal());
     if (same !== undefined) ctx.addIssue({ code: 'custom', path: ['api_keys', i, 'key'], message: `the same key as api_keys[${same}]` });
     else secrets.set(k.key.reveal(), i);

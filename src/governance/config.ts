@@ -1,5 +1,6 @@
 import * as z from '../config/zod.js';
 import { secretRef } from '../config/secret-ref.js';
+import { Secret } from '../config/secret.js';
 
 /** `keys:` in the config: virtual keys created at run time, kept in the ledger database. */
 export const keysSchema = z
@@ -10,7 +11,8 @@ export const keysSchema = z
     refresh_ms: z.number().int().min(50).max(1000).default(500),
   })
   .superRefine((k, ctx) => {
-    if (k.hmac_secret !== undefined && k.hmac_secret.reveal().length < 32) {
+    // A secret that did not resolve has its own issue already.
+    if (k.hmac_secret instanceof Secret && k.hmac_secret.reveal().length < 32) {
       ctx.addIssue({ code: 'custom', path: ['hmac_secret'], message: 'must be at least 32 characters (e.g. `openssl rand -hex 32`)' });
     }
   })
