@@ -105,6 +105,21 @@ describe('config', () => {
     expect(problemsOf(raw).sort()).toEqual(['api_keys[0].key: environment variable SWITCHYARD_API_KEY is not set', 'keys.hmac_secret: environment variable KEY_SECRET is not set']);
   });
 
+  it('reports a misspelt deployment key, of every deployment or of its provider, with what was meant', () => {
+    const problems = problemsOf({
+      deployments: [
+        { id: 'a', provider: 'openai-compatible', model: 'm', endpoint: 'http://127.0.0.1:9/v1', api_kye: 'sk-x' },
+        { id: 'b', provider: 'bedrock', model: 'm', region: 'us-east-1', cache_sytem_prompt: true },
+        { id: 'c', provider: 'vertex', model: 'gemini-2.5-flash', project: 'p', location: 'us-central1', credentials_fle: '/x' },
+      ],
+    });
+    expect(problems).toEqual([
+      'deployments[0]: unknown key "api_kye"; did you mean "api_key"?',
+      'deployments[1]: unknown key "cache_sytem_prompt"; did you mean "cache_system_prompt"?',
+      'deployments[2]: unknown key "credentials_fle"; did you mean "credentials_file"?',
+    ]);
+  });
+
   it('validates provider-specific options under the deployment path', () => {
     const problems = problemsOf({ deployments: [{ id: 'a', provider: 'openai-compatible', model: 'm', endpoint: 'ftp://x' }] });
     expect(problems.join('\n')).toContain('deployments[0].endpoint: expected an http(s) URL');

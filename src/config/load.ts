@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { parseDocument as ParseDocument } from 'yaml';
 import type * as z from './zod.js';
-import { configSchema, configShapeSchema, type ConfigInput, type DeploymentBase, type DeploymentConfig, type GatewayConfig } from './schema.js';
-import { configIssueMessage } from './messages.js';
+import { configSchema, configShapeSchema, deploymentSchema, type ConfigInput, type DeploymentBase, type DeploymentConfig, type GatewayConfig } from './schema.js';
+import { configIssueMessage, knownKeys, unknownKey } from './messages.js';
 import { plainHttpProblem } from './plain-http.js';
 import { aboutDropped, salvageConfig, type Salvaged } from './salvage.js';
 import { formatPath, interpolateEnv, type ConfigProblem } from './interpolate.js';
@@ -114,13 +114,30 @@ function checkProvider(d: DeploymentBase, i: number): { options: unknown } | { p
   if (!factory) {
     return { problems: [{ path: `deployments[${i}].provider`, message: `unknown provider "${d.provider}"; expected one of ${PROVIDERS.map((p) => p.type).join(', ')}` }] };
   }
-  const options = factory.options().safeParse(d, PARSE);
+  const schema = factory.options();
+  const options = schema.safeParse(d, PARSE);
   if (!options.success) return { problems: zodProblems(options.error.issues, ['deployments', i]) };
+  const unknown = unknownDeploymentKeys(d, knownKeys(schema));
+  if (unknown.length > 0) return { problems: unknown.map((key) => ({ path: `deployments[${i}]`, message: key })) };
   const plain = plainHttpProblem(d, factory.sendsCredentials(d));
   if (plain !== undefined) return { problems: [{ path: `deployments[${i}].endpoint`, message: plain }] };
   const carry = Array.isArray(d.passthrough) && d.passthrough.length > 0 ? factory.passthroughProblem(d.passthrough, d, options.data) : undefined;
   if (carry !== undefined) return { problems: [{ path: `deployments[${i}].passthrough`, message: carry }] };
   return { options: options.data };
+}
+
+const DEPLOYMENT_KEYS = knownKeys(deploymentSchema);
+
+/**
+ * Keys neither every deployment nor this provider knows: a misspelt `api_kye` would otherwise send
+ * requests without credentials. The two schemas are loose because each checks only its own half.
+ */
+function unknownDeploymentKeys(d: DeploymentBase, providerKeys: readonly string[]): string[] {
+  if (providerKeys.length === 0) return [];
+  const known = [...new Set([...DEPLOYMENT_KEYS, ...providerKeys])];
+  return Object.keys(d)
+    .filter((key) => !known.includes(key))
+    .map((key) => unknownKey(key, known));
 }
 
 let parseYaml: typeof ParseDocument | undefined;

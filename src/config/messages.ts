@@ -70,25 +70,32 @@ function unionAlternatives(errors: ReadonlyArray<ReadonlyArray<z.core.$ZodIssue>
   return [...new Set(expected as string[])].map(article).join(' or ');
 }
 
-function knownKeys(inst: unknown): string[] {
-  const shape = (inst as { _zod?: { def?: { shape?: Record<string, unknown> } } } | undefined)?._zod?.def?.shape;
-  return shape ? Object.keys(shape) : [];
+/** The keys an object schema knows (through a pipe's input: a schema that transforms what it checks); none when it is no object. */
+export function knownKeys(inst: unknown): string[] {
+  const def = (inst as { _zod?: { def?: { type?: string; shape?: Record<string, unknown>; in?: unknown } } } | undefined)?._zod?.def;
+  if (def?.type === 'pipe') return knownKeys(def.in);
+  return def?.shape ? Object.keys(def.shape) : [];
 }
 
-function unknownKey(key: string, known: readonly string[]): string {
+/** "unknown key", with the known keys that are one or two edits away (or all of them). */
+export function unknownKey(key: string, known: readonly string[]): string {
   const near = known.filter((k) => editDistance(k, key) <= Math.max(1, Math.floor(k.length / 4)));
   if (near.length > 0) return `unknown key "${key}"; did you mean ${near.map((k) => `"${k}"`).join(' or ')}?`;
   return known.length > 0 ? `unknown key "${key}"; expected one of ${known.join(', ')}` : `unknown key "${key}"`;
 }
 
-/** Levenshtein distance, for "did you mean" on misspelt keys. */
+/** Edit distance with swapped neighbours as one edit (`api_kye`), for "did you mean" on misspelt keys. */
 function editDistance(a: string, b: string): number {
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i += 1) {
     const cur = [i];
     for (let j = 1; j <= b.length; j += 1) {
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      let d = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, (before[j - 2] ?? 0) + 1);
+      cur[j] = d;
     }
+    before = prev;
     prev = cur;
   }
   return prev[b.length] ?? 0;
