@@ -89,5 +89,16 @@ describe('switchyard serve --workers 2', () => {
     const res = spawnSwitchyard(['serve', '-c', 'x.yaml', '--workers', 'two']);
     expect(await new Promise((r) => res.once('exit', r))).toBe(2);
   }, 15_000);
-});
 
+  it('exits 1 when its workers cannot listen (the port taken), rather than living on with nothing listening', async () => {
+    const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
+    cleanup.push(() => sim.close());
+    const configPath = writeServeConfig(mkdtempSync(join(tmpdir(), 'workers-bind-')), sim.url, ['ledger: { enabled: false }']);
+    const taken = new URL(sim.url).port;
+    const child = spawnSwitchyard(['serve', '-c', configPath, '--port', taken, '--host', '127.0.0.1', '--workers', '2']);
+    cleanup.push(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    expect(await new Promise((r) => child.once('exit', r))).toBe(1);
+  }, 20_000);
+});

@@ -59,12 +59,21 @@ export const serveCommand: Command = {
     // Admin actions go to whichever app is current, and may reload it (POST /v1/switchyard/reload).
     const admin = { gateway: () => holder.current.gateway, reload: () => holder.reload() };
     const build = (c: typeof config): Promise<App> => createApp(c, { logger, accessLogger: access, admin, stateStore: shared?.stateStore, budgetState: shared?.budgetState, listens: true });
-    const app = await build(config);
+    // A worker that cannot start (the port taken, the ledger unreadable) leaves the cluster, so it exits
+    // and the primary sees the crash; otherwise its IPC channel would keep it, and the primary, alive.
+    const app = await build(config).catch((err: unknown) => {
+      shared?.close();
+      throw err;
+    });
     // Reloads (SIGHUP, POST /v1/switchyard/reload) swap the app; requests finish on the one they began on.
     const holder: AppHolder<App> = new AppHolder(app, { load: () => loadConfigFile(file, io.env), build, logger, retireAfterMs: config.server.shutdown_grace_ms });
     const port = values.port !== undefined ? Number(values.port) : undefined;
     shared?.onStateChange(() => holder.current.gateway.syncState());
-    const server = await startServer(holderGateway(holder), { ...holderServerOptions(holder), port, host: values.host, onClose: () => holder.close() });
+    const server = await startServer(holderGateway(holder), { ...holderServerOptions(holder), port, host: values.host, onClose: () => holder.close() }).catch(async (err: unknown) => {
+      await holder.close();
+      shared?.close();
+      throw err;
+    });
     // Signals are caught before the server says it listens: a SIGTERM right after still drains.
     const signalled = untilSignal();
     logger.info({ url: server.url, deployments: config.deployments.length }, 'switchyard listening');
