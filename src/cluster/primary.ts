@@ -4,7 +4,7 @@ import { MemoryStateStore } from '../state/memory.js';
 import { STATE_CHANGED, STATE_TARGET, stateHandlers } from '../state/ipc.js';
 import { MemoryBudgetState } from '../ledger/budgets/state.js';
 import { BUDGETS_TARGET, budgetHandlers } from '../ledger/budgets/ipc-state.js';
-import { answer, isCall, type PushMessage } from './rpc.js';
+import { answer, CLUSTER_TARGET, isCall, type PushMessage } from './rpc.js';
 
 export interface PrimaryOptions {
   workers: number;
@@ -34,6 +34,12 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const targets = {
     [STATE_TARGET]: stateHandlers(store, (key) => broadcast({ sy: 'push', topic: STATE_CHANGED, data: key })),
     [BUDGETS_TARGET]: budgetHandlers(new MemoryBudgetState()),
+    [CLUSTER_TARGET]: {
+      // A worker reloaded through the admin API: the others read the file again too, as on SIGHUP.
+      reloadOthers: async ([from]: readonly unknown[]) => {
+        for (const w of Object.values(cluster.workers ?? {})) if (w && w.id !== from) w.process.kill('SIGHUP');
+      },
+    },
   };
   const onMessage = (worker: Worker, message: unknown): void => {
     if (!isCall(message)) return;

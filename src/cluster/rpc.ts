@@ -26,6 +26,9 @@ export interface PushMessage {
   data: unknown;
 }
 
+/** The primary's own methods (the cluster as a whole): `reloadOthers(workerId)`. */
+export const CLUSTER_TARGET = 'cluster';
+
 /** One method the primary exposes; arguments arrive as the worker sent them. */
 export type Handler = (args: readonly unknown[]) => Promise<unknown>;
 export type Handlers = Readonly<Record<string, Handler>>;

@@ -4,7 +4,7 @@ import type { BudgetState } from '../ledger/budgets/state.js';
 import { IpcBudgetState } from '../ledger/budgets/ipc-state.js';
 import { IpcStateStore, STATE_CHANGED } from '../state/ipc.js';
 import type { StateStore } from '../state/store.js';
-import { RpcClient } from './rpc.js';
+import { CLUSTER_TARGET, RpcClient } from './rpc.js';
 
 /** What a cluster worker shares through the primary, for `createApp`. */
 export interface WorkerShared {
@@ -14,6 +14,8 @@ export interface WorkerShared {
   budgetState: BudgetState | undefined;
   /** Calls `sync` whenever the primary announces a state change (several announcements, one pull at a time). */
   onStateChange(sync: () => Promise<void>): void;
+  /** Has the primary reload every other worker (this one reloaded through the admin API). */
+  reloadOthers(): Promise<void>;
   /** Stops calling the primary and leaves the cluster, so the worker exits once its work is done. */
   close(): void;
 }
@@ -42,6 +44,9 @@ export function workerShared(config: GatewayConfig): WorkerShared | undefined {
         dirty = true;
         if (!running) void run();
       });
+    },
+    async reloadOthers() {
+      await rpc.call(CLUSTER_TARGET, 'reloadOthers', [worker.id]);
     },
     close() {
       rpc.close();

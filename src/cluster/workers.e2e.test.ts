@@ -85,6 +85,27 @@ describe('switchyard serve --workers 2', () => {
     expect(await gw.exited).toBe(0);
   }, 30_000);
 
+  it('reloads every worker when one is asked through POST /v1/switchyard/reload', async () => {
+    const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
+    cleanup.push(() => sim.close());
+    const dir = mkdtempSync(join(tmpdir(), 'workers-reload-'));
+    const configPath = writeServeConfig(dir, sim.url, ['ledger: { enabled: false }']);
+    const gw = await serveProcess(configPath, { workers: 2, cleanup });
+    writeServeConfig(dir, sim.url, ['ledger: { enabled: false }'], 'renamed');
+    const reloaded = await onNewConnection(gw.url, '/v1/switchyard/reload');
+    expect(reloaded.status).toBe(200);
+    // New connections alternate between the workers: each must serve the new group soon.
+    await vi.waitFor(
+      async () => {
+        const seen = await Promise.all(Array.from({ length: 4 }, () => onNewConnection(gw.url, '/v1/models', 'GET')));
+        expect(seen.map((m) => (JSON.parse(m.text) as { data: Array<{ id: string }> }).data.map((d) => d.id).includes('renamed'))).toEqual([true, true, true, true]);
+      },
+      { timeout: 3_000, interval: 100 },
+    );
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+  }, 30_000);
+
   it('refuses a worker count that is not a whole number', async () => {
     const res = spawnSwitchyard(['serve', '-c', 'x.yaml', '--workers', 'two']);
     expect(await new Promise((r) => res.once('exit', r))).toBe(2);

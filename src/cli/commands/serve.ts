@@ -57,7 +57,15 @@ export const serveCommand: Command = {
     const shared = workerShared(config);
     const file = values.config;
     // Admin actions go to whichever app is current, and may reload it (POST /v1/switchyard/reload).
-    const admin = { gateway: () => holder.current.gateway, reload: () => holder.reload() };
+    // With workers, the others reload too once this one did: the same file, so the same outcome.
+    const admin = {
+      gateway: () => holder.current.gateway,
+      reload: async () => {
+        const done = await holder.reload();
+        await shared?.reloadOthers();
+        return done;
+      },
+    };
     const build = (c: typeof config): Promise<App> => createApp(c, { logger, accessLogger: access, admin, stateStore: shared?.stateStore, budgetState: shared?.budgetState, listens: true });
     // A worker that cannot start (the port taken, the ledger unreadable) leaves the cluster, so it exits
     // and the primary sees the crash; otherwise its IPC channel would keep it, and the primary, alive.
