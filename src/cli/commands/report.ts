@@ -87,6 +87,11 @@ export const reportCommand: Command = {
       io.err('--advise needs the config (-c FILE): it reads the provisioned deployments from it');
       return 2;
     }
+    // Opening a missing file would create an empty ledger, and a typo would report no spend at all.
+    if (values.sqlite && !existsSync(values.sqlite)) {
+      io.err(`no ledger at ${values.sqlite}: the file does not exist`);
+      return 1;
+    }
     const opts = parseReportOptions({ from: values.from, to: values.to, groupBy: values['group-by'], format: values.format }, Date.now());
     const store = values.sqlite
       ? await SqlLedgerStore.open(openSqlite(values.sqlite))

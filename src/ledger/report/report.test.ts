@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,14 @@ describe('switchyard report', () => {
     expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(120);
     expect(lines[3]).toMatch(/^bedrock\s+anthropic\.claude-\S*~\s+anthropic\.claude-\S*~\s+123456/);
     expect(Math.max(...formatTable(report, { wide: true }).split('\n').map((l) => l.length))).toBeGreaterThan(120);
+  });
+
+  it('refuses a --sqlite path with no ledger rather than create one and report no spend', async () => {
+    const missing = join(mkdtempSync(join(tmpdir(), 'report-missing-')), 'ledgr.sqlite');
+    const c = io();
+    expect(await main(['report', '--sqlite', missing], c.io)).toBe(1);
+    expect(c.err).toEqual([`no ledger at ${missing}: the file does not exist`]);
+    expect(existsSync(missing)).toBe(false);
   });
 
   it('reads the ledger of ./switchyard.yaml, else the demo\'s ledger, when no source is named', async () => {
