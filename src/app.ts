@@ -82,7 +82,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
   // ioredis loads only for configs that share state through Redis.
   const ownedStore: StateStore | undefined =
     options.stateStore === undefined && config.state.store === 'redis'
-      ? new (await import('./state/redis.js')).RedisStateStore({ url: config.state.redis_url?.reveal(), prefix: config.state.key_prefix })
+      ? new (await import('./state/redis.js')).RedisStateStore({ url: config.state.redis_url?.reveal(), prefix: config.state.key_prefix, logger })
       : undefined;
   const stateStore = options.stateStore ?? ownedStore;
   const limits = await openRateLimiter(config, logger, Date.now, undefined, governance.keys?.rateLimitRules);

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { Logger } from '../core/logger.js';
 import type { JsonObject, JsonValue } from '../core/types.js';
 import type { StateStore } from './store.js';
 
@@ -25,10 +26,25 @@ export class RedisStateStore implements StateStore {
   private readonly owned: boolean;
   private readonly prefix: string;
 
-  constructor(options: { url?: string; client?: Redis; prefix?: string } = {}) {
+  constructor(options: { url?: string; client?: Redis; prefix?: string; logger?: Logger } = {}) {
     this.owned = options.client === undefined;
     this.redis = options.client ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
     this.prefix = options.prefix ?? '';
+    // Without a listener ioredis prints every failed reconnect as a raw stack trace on stderr: an
+    // outage is one warning here, and its end one line (the commands' own failures are logged by the sync).
+    if (this.owned) {
+      const logger = options.logger;
+      let down = false;
+      this.redis.on('error', (err: Error) => {
+        if (down) return;
+        down = true;
+        logger?.warn({ err: err.message }, 'state store: Redis unreachable');
+      });
+      this.redis.on('ready', () => {
+        if (down) logger?.info({}, 'state store: Redis is back');
+        down = false;
+      });
+    }
   }
 
   async get(key: string): Promise<JsonValue | undefined> {

@@ -1,4 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { Logger } from '../core/logger.js';
 import { FakeClock } from '../routing/testing/fakes.js';
 import { MemoryStateStore } from './memory.js';
 import { RedisStateStore } from './redis.js';
@@ -64,3 +65,23 @@ describe.skipIf(!REDIS_URL)('redis', () => {
     expire: (ms) => new Promise((r) => setTimeout(r, ms)),
   }));
 });
+
+describe('the Redis state store, its Redis unreachable', () => {
+  it("logs one warning for the outage, never ioredis' raw stack traces", async () => {
+    const warnings: string[] = [];
+    const logger: Logger = { debug() {}, info() {}, error() {}, warn: (_obj, msg) => warnings.push(msg ?? ''), child: () => logger };
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    // Port 9 (discard) refuses on loopback: every reconnect fails.
+    const store = new RedisStateStore({ url: 'redis://127.0.0.1:9', logger });
+    try {
+      await expect(store.get('k')).rejects.toThrow();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(warnings).toEqual(['state store: Redis unreachable']);
+      expect(printed).not.toHaveBeenCalled();
+    } finally {
+      printed.mockRestore();
+      await store.close();
+    }
+  });
+});
+
