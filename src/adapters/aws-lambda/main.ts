@@ -1,4 +1,4 @@
-// The SAM template's handler (`dist/adapters/aws-lambda/main.handler`): a Function URL in RESPONSE_STREAM
+// The SAM template's handler (`dist/bundle/aws-lambda-main.handler`, this module bundled): a Function URL in RESPONSE_STREAM
 // mode, the gateway built on the first invocation from the config file SWITCHYARD_CONFIG names.
 import { createServerlessEntry } from '../serverless-entry.js';
 import { createStreamingLambdaHandler } from './handler.js';
