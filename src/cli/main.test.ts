@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { main } from './main.js';
 
@@ -18,5 +19,18 @@ describe('the CLI command table', () => {
       expect(await main(['help', name], c.io)).toBe(0);
       expect(c.out.join('\n')).toMatch(new RegExp(`^usage: switchyard ${name}\\b`));
     }
+  });
+
+  it('says its version for --version, as the package does', async () => {
+    const c = capture();
+    expect(await main(['--version'], c.io)).toBe(0);
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(c.out).toEqual([version]);
+  });
+
+  it('names what is missing when serve has no config', async () => {
+    const c = capture();
+    expect(await main(['serve'], c.io)).toBe(2);
+    expect(c.err[0]).toBe('switchyard serve: name the config file (-c FILE)');
   });
 });

@@ -24,7 +24,8 @@ export const serveCommand: Command = {
     '  -c, --config FILE   the YAML config (required); it is validated first, as check-config does',
     '  -p, --port N        listen on this port instead of server.port',
     '      --host H        listen on this address instead of server.host',
-    'Stops on SIGTERM or SIGINT, letting in-flight requests finish (server.shutdown_grace_ms).',
+    '  -w, --workers N     processes sharing the port (default: one per core of the CPU limit; 1: no cluster)',
+    'Stops on SIGTERM or SIGINT, letting in-flight requests finish (server.shutdown_grace_ms); SIGHUP reloads the config.',
   ].join('\n'),
   async run(args, io) {
     const { values } = parseArgs({
@@ -35,7 +36,8 @@ export const serveCommand: Command = {
     // One worker per core of the container's CPU limit unless told; one worker means no cluster at all.
     const workers = values.workers === undefined ? cpuLimit() : Number(values.workers);
     if (!values.config || !Number.isInteger(workers) || workers < 1) {
-      io.err(`usage: ${this.usage}  (--workers: a whole number, at least 1)`);
+      io.err(`switchyard serve: ${!values.config ? 'name the config file (-c FILE)' : '--workers must be a whole number, at least 1'}`);
+      io.err(`usage: ${this.usage}`);
       return 2;
     }
     let config;
