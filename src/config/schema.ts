@@ -186,7 +186,7 @@ export const configSchema = configShapeSchema.superRefine((cfg, ctx) => {
     }
     groupMembers(g).forEach((m, mi) => {
       if (!ids.has(m.id)) {
-        ctx.addIssue({ code: 'custom', path: ['groups', gi, 'deployments', mi], message: `unknown deployment "${m.id}"; known: ${[...ids.keys()].join(', ')}` });
+        ctx.addIssue({ code: 'custom', path: ['groups', gi, 'deployments', mi], message: `unknown deployment "${m.id}"; ${ids.size > 0 ? `known: ${[...ids.keys()].join(', ')}` : 'no deployment is defined'}` });
       }
     });
   });
