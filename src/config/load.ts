@@ -126,7 +126,8 @@ function checkProvider(d: DeploymentBase, i: number): { options: unknown } | { p
   return { options: options.data };
 }
 
-const DEPLOYMENT_KEYS = knownKeys(deploymentSchema);
+/** Every deployment's keys, and `options`: a resolved deployment's parsed provider options (a config built from a resolved one). */
+const DEPLOYMENT_KEYS = [...knownKeys(deploymentSchema), 'options'];
 
 /**
  * Keys neither every deployment nor this provider knows: a misspelt `api_kye` would otherwise send
@@ -137,7 +138,7 @@ function unknownDeploymentKeys(d: DeploymentBase, providerKeys: readonly string[
   const known = [...new Set([...DEPLOYMENT_KEYS, ...providerKeys])];
   return Object.keys(d)
     .filter((key) => !known.includes(key))
-    .map((key) => unknownKey(key, known));
+    .map((key) => unknownKey(key, known.filter((k) => k !== 'options')));
 }
 
 let parseYaml: typeof ParseDocument | undefined;
