@@ -89,11 +89,18 @@ describe('switchyard serve --workers 2', () => {
     const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
     cleanup.push(() => sim.close());
     const dir = mkdtempSync(join(tmpdir(), 'workers-reload-'));
-    const configPath = writeServeConfig(dir, sim.url, ['ledger: { enabled: false }']);
+    const ledgerPath = join(dir, 'ledger.sqlite');
+    const ledger = [`ledger: { store: sqlite, path: "${ledgerPath}", spill_path: "${join(dir, 'spill.jsonl')}", journal_dir: "${join(dir, 'journal')}" }`];
+    const configPath = writeServeConfig(dir, sim.url, ledger);
     const gw = await serveProcess(configPath, { workers: 2, cleanup });
-    writeServeConfig(dir, sim.url, ['ledger: { enabled: false }'], 'renamed');
+    writeServeConfig(dir, sim.url, ledger, 'renamed');
     const reloaded = await onNewConnection(gw.url, '/v1/switchyard/reload');
     expect(reloaded.status).toBe(200);
+    // Its audit row reached the database: the app that took the request was retired (its handle closed) meanwhile.
+    const db = openSqlite(ledgerPath);
+    cleanup.push(() => db.close());
+    await vi.waitFor(async () => expect((await db.query<{ action: string }>('SELECT action FROM audit_log')).rows.map((r) => r.action)).toContain('config.reloaded'), { timeout: 2_000, interval: 50 });
+    expect(JSON.stringify(gw.lines())).not.toContain('audit append failed');
     // New connections alternate between the workers: each must serve the new group soon.
     await vi.waitFor(
       async () => {

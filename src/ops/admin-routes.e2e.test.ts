@@ -11,7 +11,7 @@ import { silentLogger } from '../core/logger.js';
 import type { AuditEntry } from '../governance/audit/chain.js';
 import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
-import { holderGateway, holderServerOptions } from './holder-gateway.js';
+import { holderAdmin, holderGateway, holderServerOptions } from './holder-gateway.js';
 import { AppHolder } from './reload.js';
 import { parseKey } from '../governance/keys/secret.js';
 
@@ -44,7 +44,7 @@ function writeConfig(dir: string, sims: SimServer[], extraKeys: string[] = []): 
 
 /** The process `serve` runs: an AppHolder behind the node server, admin actions on the current app. */
 async function serveFile(file: string): Promise<{ holder: AppHolder<App>; server: RunningServer }> {
-  const admin = { gateway: () => holder.current.gateway, reload: () => holder.reload() };
+  const admin = holderAdmin(() => holder);
   const build = (c: ReturnType<typeof loadConfigFile>): Promise<App> => createApp(c, { admin });
   const holder: AppHolder<App> = new AppHolder(await build(loadConfigFile(file, {})), { load: () => loadConfigFile(file, {}), build, logger: silentLogger, retireAfterMs: 1_000 });
   const server = await startServer(holderGateway(holder), { ...holderServerOptions(holder), port: 0, host: '127.0.0.1', onClose: () => holder.close() });
@@ -167,6 +167,8 @@ describe('the admin API and virtual keys, mounted in the server', () => {
     expect(await chat(url, 'sk-added-by-reload').then(() => 200, (e: { status: number }) => e.status)).toBe(401);
     expect(await call(url, 'POST', '/v1/switchyard/reload', ADMIN)).toMatchObject({ status: 200, json: { reloaded: true, deployments: 2 } });
     expect((await chat(url, 'sk-added-by-reload')).response.status).toBe(200);
+    // The reload's own audit row is in the new app's database: the app that took the request is retired.
+    await expect.poll(async () => (await auditEntries(running.holder.current)).filter((e) => e.action === 'config.reloaded').length, { timeout: 2_000 }).toBe(1);
     expect((await call(url, 'POST', '/v1/switchyard/reload', USER)).status).toBe(403);
   });
 });

@@ -25,9 +25,10 @@ async function runAdmin(r: AdminRoute, target: AdminTarget, { audit, logger }: A
   const result = await r.run(target, { params: ctx.params, body, actor: ctx.caller.keyId });
   const id = ctx.params.id;
   const subject = id === undefined ? r.subject : `${r.subject}:${id}`;
-  if (audit) {
+  const log = target.audit ? target.audit() : audit;
+  if (log) {
     // The action is done: a failed append must not turn its answer into an error, but it must be seen.
-    await audit
+    await log
       .append({ actor, action: r.action, subject, details: typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {} })
       .catch((err: unknown) => logger.error({ err: (err as Error).message, action: r.action, subject }, 'audit append failed'));
   }

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../governance/audit/log.js';
 import * as z from '../config/zod.js';
 import { GatewayError } from '../core/errors.js';
 import type { JsonValue } from '../core/types.js';
@@ -12,6 +13,11 @@ export interface AdminTarget {
   gateway(): Gateway;
   /** Absent where the process cannot reload (serverless): the reload route answers 501 then. */
   reload?: () => Promise<ReloadResult>;
+  /**
+   * The audit log of the current app, where a reloadable process records admin actions: after a
+   * reload the app that served the request is retired, its database handle closed.
+   */
+  audit?: () => AuditLog | undefined;
 }
 
 /** One admin request, already authenticated as an admin key by the HTTP layer. */

@@ -4,6 +4,7 @@ import type { App } from '../app.js';
 import type { ServerOptions } from '../adapters/node/server.js';
 import { GatewayError } from '../core/errors.js';
 import type { RequestSpan } from '../http/route.js';
+import type { AdminTarget } from './admin.js';
 import type { AppHolder, Reloadable } from './reload.js';
 
 /**
@@ -150,3 +151,22 @@ export function holderServerOptions(holder: AppHolder<App>): ServerOptions {
 }
 
 const NO_SPAN: RequestSpan = { end: () => undefined };
+
+/**
+ * What the admin routes of a reloadable process act on (`holder` is read late: the apps it holds are
+ * built with this target): the current app's gateway, its reload (then
+ * `afterReload`, e.g. the other workers'), and the current app's audit log, so a reload's own audit row
+ * lands in the new app's database rather than the retired one's, closed by then.
+ */
+export function holderAdmin(holder: () => AppHolder<App>, afterReload?: () => Promise<void>): AdminTarget {
+  return {
+    gateway: () => holder().current.gateway,
+    reload: async () => {
+      const done = await holder().reload();
+      await afterReload?.();
+      return done;
+    },
+    audit: () => holder().current.governance.audit,
+  };
+}
+

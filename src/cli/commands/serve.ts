@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../../config/load.js';
 import { createApp, type App } from '../../app.js';
 import { AppHolder } from '../../ops/reload.js';
-import { holderGateway, holderServerOptions } from '../../ops/holder-gateway.js';
+import { holderAdmin, holderGateway, holderServerOptions } from '../../ops/holder-gateway.js';
 import { InterruptionWatcher } from '../../ops/interruption/watcher.js';
 import { drainGraceMs, reloadOnSighup } from '../../ops/lifecycle.js';
 import { startServer } from '../../adapters/node/server.js';
@@ -60,14 +60,7 @@ export const serveCommand: Command = {
     const file = values.config;
     // Admin actions go to whichever app is current, and may reload it (POST /v1/switchyard/reload).
     // With workers, the others reload too once this one did: the same file, so the same outcome.
-    const admin = {
-      gateway: () => holder.current.gateway,
-      reload: async () => {
-        const done = await holder.reload();
-        await shared?.reloadOthers();
-        return done;
-      },
-    };
+    const admin = holderAdmin(() => holder, shared && (() => shared.reloadOthers()));
     const build = (c: typeof config): Promise<App> => createApp(c, { logger, accessLogger: access, admin, stateStore: shared?.stateStore, budgetState: shared?.budgetState, listens: true });
     // A worker that cannot start (the port taken, the ledger unreadable) leaves the cluster, so it exits
     // and the primary sees the crash; otherwise its IPC channel would keep it, and the primary, alive.
