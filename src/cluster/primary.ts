@@ -28,6 +28,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   // Advanced serialization keeps `undefined` (a missing key, a lost counter) distinct from null.
   cluster.setupPrimary({ serialization: 'advanced' });
   const store = new MemoryStateStore();
+  const listening = new Set<number>();
+  const onListening = (worker: Worker): void => void listening.add(worker.id);
+  cluster.on('listening', onListening);
+  const listeningWorkers = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && listening.has(w.id));
   const broadcast = (message: PushMessage): void => {
     for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(message);
   };
@@ -37,7 +41,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     [CLUSTER_TARGET]: {
       // A worker reloaded through the admin API: the others read the file again too, as on SIGHUP.
       reloadOthers: async ([from]: readonly unknown[]) => {
-        for (const w of Object.values(cluster.workers ?? {})) if (w && w.id !== from) w.process.kill('SIGHUP');
+        for (const w of listeningWorkers()) if (w.id !== from) w.process.kill('SIGHUP');
       },
     },
   };
@@ -60,13 +64,18 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     stopping = true;
     forward('SIGTERM');
   };
-  const onHup = (): void => forward('SIGHUP');
+  // Only to listening workers: one still starting has no SIGHUP handler yet (Node's default ends it),
+  // and it reads the file when it builds its app anyway.
+  const onHup = (): void => {
+    for (const w of listeningWorkers()) w.process.kill('SIGHUP');
+  };
   process.on('SIGTERM', onStop);
   process.on('SIGINT', onStop);
   process.on('SIGHUP', onHup);
 
   return new Promise((resolve) => {
     cluster.on('exit', (worker, code, signal) => {
+      listening.delete(worker.id);
       const crashed = !stopping && (code !== 0 || signal !== null);
       if (crashed) {
         const now = Date.now();
@@ -86,6 +95,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       process.off('SIGINT', onStop);
       process.off('SIGHUP', onHup);
       cluster.off('message', onMessage);
+      cluster.off('listening', onListening);
       void store.close();
       logger.info({}, 'every worker has stopped');
       resolve(failed ? 1 : 0);

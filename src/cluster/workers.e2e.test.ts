@@ -113,6 +113,23 @@ describe('switchyard serve --workers 2', () => {
     expect(await gw.exited).toBe(0);
   }, 30_000);
 
+  it('a SIGHUP while its workers start reloads none of them to death (one without its handler yet would end)', async () => {
+    const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
+    cleanup.push(() => sim.close());
+    const configPath = writeServeConfig(mkdtempSync(join(tmpdir(), 'workers-hup-')), sim.url, ['ledger: { enabled: false }']);
+    const gw = await serveProcess(configPath, {
+      workers: 2,
+      cleanup,
+      onLine: (line, child) => {
+        if (line.msg === 'switchyard primary started') child.kill('SIGHUP');
+      },
+    });
+    expect(gw.lines().some((l) => l.msg === 'switchyard primary started')).toBe(true);
+    expect(gw.lines().filter((l) => l.msg === 'worker exited unexpectedly: restarting it')).toEqual([]);
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+  }, 30_000);
+
   it('refuses a worker count that is not a whole number', async () => {
     const res = spawnSwitchyard(['serve', '-c', 'x.yaml', '--workers', 'two']);
     expect(await new Promise((r) => res.once('exit', r))).toBe(2);

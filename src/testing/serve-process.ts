@@ -20,6 +20,8 @@ export interface ServeProcessOptions {
   workers?: number;
   /** A test's cleanup list: a kill of the child, if still running, is added to it at spawn. */
   cleanup?: Array<() => Promise<unknown> | void>;
+  /** Told of each complete JSON log line as it arrives, before the gateway listens too. */
+  onLine?: (line: Record<string, unknown>, child: ChildProcess) => void;
 }
 
 /** Runs `switchyard <args>` from source in a child process (for tests of exit codes). */
@@ -28,7 +30,7 @@ export function spawnSwitchyard(args: readonly string[], stdio: 'ignore' | 'pipe
 }
 
 /** Starts `switchyard serve -c configPath` and resolves once it listens; rejects if it exits first. */
-export function serveProcess(configPath: string, { workers = 1, cleanup }: ServeProcessOptions = {}): Promise<ServeProcess> {
+export function serveProcess(configPath: string, { workers = 1, cleanup, onLine }: ServeProcessOptions = {}): Promise<ServeProcess> {
   const child = spawnSwitchyard(['serve', '-c', configPath, '--port', '0', '--host', '127.0.0.1', '--workers', String(workers)], 'pipe');
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   cleanup?.push(() => {
@@ -45,8 +47,13 @@ export function serveProcess(configPath: string, { workers = 1, cleanup }: Serve
   child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   let ready = false;
   return new Promise((resolve, reject) => {
+    let told = 0;
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
+      if (onLine) {
+        const all = lines();
+        for (; told < all.length; told += 1) onLine(all[told] as Record<string, unknown>, child);
+      }
       if (ready) return;
       const listening = lines().filter((l) => l.msg === 'switchyard listening');
       if (listening.length < workers) return;
