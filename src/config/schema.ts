@@ -76,7 +76,7 @@ export const serverSchema = z
     /** Open connections beyond this are closed on accept. */
     max_connections: z.number().int().positive().default(SERVER_DEFAULTS.max_connections),
     /** Web origins whose pages may call the gateway (it refuses other origins: src/http/browser-guard.ts). */
-    allowed_origins: z.array(z.string().regex(/^https?:\/\/[^/\s]+\/?$/, 'must be an origin: scheme://host[:port]')).default([]),
+    allowed_origins: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/\s]+\/?$/, 'must be an origin: scheme://host[:port] (https://app.example.com, chrome-extension://<id>)')).default([]),
     /** Host names a gateway without API keys answers to, besides localhost and IP addresses (DNS rebinding). */
     allowed_hosts: z.array(z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a host name without a port')).default([]),
   })

@@ -11,13 +11,13 @@ import type { HttpRequest } from './exchange.js';
 
 const NEVER = { aborted: false, reason: undefined, addEventListener: () => undefined, removeEventListener: () => undefined } as unknown as HttpRequest['signal'];
 
-function req(headers: Record<string, string>): HttpRequest {
-  return { method: 'POST', path: '/v1/chat/completions', query: '', headers, body: undefined, signal: NEVER };
+function req(headers: Record<string, string>, method = 'POST'): HttpRequest {
+  return { method, path: '/v1/chat/completions', query: '', headers, body: undefined, signal: NEVER };
 }
 
-function refusal(guard: (r: HttpRequest) => void, headers: Record<string, string>): string | undefined {
+function refusal(guard: (r: HttpRequest) => void, headers: Record<string, string>, method = 'POST'): string | undefined {
   try {
-    guard(req(headers));
+    guard(req(headers, method));
     return undefined;
   } catch (err) {
     if (!GatewayError.isInstance(err)) throw err;
@@ -41,6 +41,18 @@ describe('the browser guard', () => {
     expect(refusal(keyed, { host: '127.0.0.1:4000', 'sec-fetch-site': 'same-site' })).toBe('cross_origin_request');
   });
 
+  it('lets a link followed from another site open a page (a GET navigation: no Origin), not post', () => {
+    expect(refusal(keyed, { host: '127.0.0.1:4000', 'sec-fetch-site': 'cross-site' }, 'GET')).toBeUndefined();
+    expect(refusal(keyed, { host: '127.0.0.1:4000', 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' }, 'GET')).toBe('cross_origin_request');
+  });
+
+  it('matches an allowed origin as browsers send it: default ports left out, any scheme (extensions, apps)', () => {
+    const guard = createBrowserGuard({ allowedOrigins: ['https://app.example.com:443', 'chrome-extension://abcdef'] });
+    expect(refusal(guard, { host: 'gw:4000', origin: 'https://app.example.com' })).toBeUndefined();
+    expect(refusal(guard, { host: 'gw:4000', origin: 'chrome-extension://abcdef' })).toBeUndefined();
+    expect(refusal(guard, { host: 'gw:4000', origin: 'chrome-extension://other' })).toBe('cross_origin_request');
+  });
+
   it("admits the gateway's own pages (the dashboard) and the configured origins", () => {
     expect(refusal(keyed, { host: '127.0.0.1:4000', origin: 'http://127.0.0.1:4000', 'sec-fetch-site': 'same-origin' })).toBeUndefined();
     expect(refusal(keyed, { host: 'GW.example.com', origin: 'https://gw.example.com' })).toBeUndefined();
@@ -48,7 +60,8 @@ describe('the browser guard', () => {
   });
 
   it('on a keyless gateway, answers only localhost, IP addresses and the allowed host names (DNS rebinding)', () => {
-    for (const host of ['localhost:4000', 'app.localhost', '127.0.0.1:4000', '10.1.2.3', '[::1]:4000', 'gateway.internal:4000']) expect(refusal(open, { host }), host).toBeUndefined();
+    for (const host of ['localhost:4000', 'localhost.:4000', 'app.localhost', '127.0.0.1:4000', '10.1.2.3', '[::1]:4000', 'gateway.internal:4000']) expect(refusal(open, { host }), host).toBeUndefined();
+    for (const host of ['2130706433:4000', 'localhost.attacker.example', 'evil.example.']) expect(refusal(open, { host }), host).toBe('host_not_allowed');
     expect(refusal(open, { host: 'rebind.attacker.example:4000' })).toBe('host_not_allowed');
     // Same-origin for the browser after rebinding: the Host check is what stops it.
     expect(refusal(open, { host: 'rebind.attacker.example:4000', origin: 'http://rebind.attacker.example:4000' })).toBe('host_not_allowed');

@@ -17,8 +17,10 @@ export interface BrowserGuardOptions {
 /**
  * Refuses what a web page the operator visits could make a browser send (issue: a gateway without
  * keys drained deployments and spent money for any site's text/plain POST):
- * - a request from another origin, told by `Origin` (sent with every cross-origin POST) or
- *   `Sec-Fetch-Site`: the gateway serves no CORS, so no legitimate page calls it cross-origin;
+ * - a request from another origin, told by `Origin` (sent with every cross-origin POST) or, for
+ *   methods that change things, `Sec-Fetch-Site`: the gateway serves no CORS, so no legitimate page
+ *   calls it cross-origin. A GET without `Origin` (a link followed to the dashboard) is a navigation:
+ *   its answer goes to the user, never to the page that linked;
  * - on a keyless gateway, a `Host` that is a DNS name other than localhost: DNS rebinding points an
  *   attacker's name at 127.0.0.1, which makes its page same-origin. Rebinding needs a name, so IP
  *   addresses (kubelet probes, Prometheus by pod IP) always pass.
@@ -29,7 +31,8 @@ export function createBrowserGuard(options: BrowserGuardOptions): (request: Http
   return (request) => {
     const { origin, host } = request.headers;
     const site = request.headers['sec-fetch-site'];
-    const crossOrigin = origin !== undefined ? !origins.has(normalOrigin(origin)) && !sameHost(origin, host) : site === 'cross-site' || site === 'same-site';
+    const safe = request.method === 'GET' || request.method === 'HEAD';
+    const crossOrigin = origin !== undefined ? !origins.has(normalOrigin(origin)) && !sameHost(origin, host) : !safe && (site === 'cross-site' || site === 'same-site');
     if (crossOrigin) {
       throw new GatewayError({
         kind: 'forbidden',
@@ -47,8 +50,12 @@ export function createBrowserGuard(options: BrowserGuardOptions): (request: Http
   };
 }
 
+/** An origin as browsers send it: lower case, no trailing slash, no default port (`https://x:443` is `https://x`). */
 function normalOrigin(origin: string): string {
-  return origin.trim().toLowerCase().replace(/\/+$/, '');
+  const o = origin.trim().toLowerCase().replace(/\/+$/, '');
+  if (o.startsWith('https://') && o.endsWith(':443')) return o.slice(0, -4);
+  if (o.startsWith('http://') && o.endsWith(':80')) return o.slice(0, -3);
+  return o;
 }
 
 /** Whether the page's origin names the host the request was sent to (a same-origin page: the dashboard). */
@@ -61,7 +68,8 @@ function sameHost(origin: string, host: string | undefined): boolean {
 function openHostAllowed(host: string | undefined, allowed: ReadonlySet<string>): boolean {
   // HTTP/1.0 clients may send no Host: no browser does.
   if (host === undefined) return true;
-  const name = hostName(host.toLowerCase());
+  // `localhost.` is `localhost`: a fully qualified name ends with the root's dot.
+  const name = hostName(host.toLowerCase()).replace(/\.$/, '');
   if (name === 'localhost' || name.endsWith('.localhost') || allowed.has(name)) return true;
   return isIP(name.startsWith('[') ? name.slice(1, -1) : name) !== 0;
 }

@@ -28,7 +28,7 @@ export interface HandlerOptions {
   authenticate?: (headers: HeaderMap) => Caller;
   /** Opens each authenticated request's span (metrics, traces); ended with the access log line. */
   startSpan?: StartSpan;
-  /** Told of every error answer of a routed request (policy denials go to the audit log). */
+  /** Told of every error answer to an authenticated caller of a routed request (policy denials go to the audit log). */
   onError?: (error: GatewayError, ctx: RouteContext) => void;
   /**
    * Resolves once what requests recorded is durable (the ledger's journal; undefined when nothing
@@ -227,7 +227,9 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
       const error = toGatewayError(err);
       ctx.errorKind = error.kind;
       if (error.kind === 'internal') logger.error({ requestId: ctx.requestId, err: errorChain(err) }, 'internal error');
-      if (entry && onError) onError(error, ctx);
+      // Only an authenticated caller's refusals are told (the audit log): a request the browser guard or
+      // authentication refused names nobody, and anyone who can reach the port could write them.
+      if (entry && onError && ctx.caller !== NOBODY) onError(error, ctx);
       const ingress = entry?.ingress ?? doorOf(ingresses, request.path, fallback);
       const body = ingress.encodeError(error, exposesUpstream(gateway.config, error.deployment), ctx.requestId);
       answer = errorResponse(error, body, { 'x-request-id': ctx.requestId });

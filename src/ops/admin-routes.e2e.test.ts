@@ -137,6 +137,10 @@ describe('the admin API and virtual keys, mounted in the server', () => {
 
   it('records admin actions, key changes and the policy denial in an audit chain that verifies', async () => {
     const app = running.holder.current;
+    // A refusal of nobody (the browser guard, before any key) writes nothing: anyone could send it.
+    const crossSite = await request(`${url}/v1/chat/completions`, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'text/plain' }, body: '{"model":"chat"}' });
+    expect(crossSite.statusCode).toBe(403);
+    await crossSite.body.dump();
     await expect.poll(async () => (await auditEntries(app)).map((e) => e.action), { timeout: 2_000 }).toContain('permission.denied');
     const entries = await auditEntries(app);
     expect(entries.map((e) => `${e.actor} ${e.action} ${e.subject}`)).toEqual(
@@ -153,6 +157,7 @@ describe('the admin API and virtual keys, mounted in the server', () => {
       ]),
     );
     expect(JSON.stringify(entries.map((e) => e.subject))).not.toMatch(/ignore/);
+    expect(JSON.stringify(entries)).not.toContain('cross_origin_request');
     expect(entries.find((e) => e.action === 'deployment.drained')?.details).toEqual({ reason: 'maintenance window' });
     expect(await app.governance.audit!.verify()).toMatchObject({ checked: entries.length, broken: undefined });
   });

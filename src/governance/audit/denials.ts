@@ -70,6 +70,8 @@ export class DenialRecorder {
       evictOldest(this.actors, MAX_REMEMBERED);
     }
     if (a.recorded >= MAX_PER_ACTOR) {
+      // Said at once, so a burst followed by silence leaves its trace; the count follows when the window closes.
+      if (a.dropped === 0) this.logger.warn({ actor, limit: MAX_PER_ACTOR, windowMs: this.windowMs }, 'audit: policy refusals past the per-key limit are not recorded this window');
       a.dropped += 1;
       return false;
     }

@@ -109,10 +109,14 @@ function auditSuite(name: string, open: () => SqlDriver, replicas: 1 | 2, cleanu
       await reset();
       let now = 0;
       const log = new AuditLog(a);
-      const denials = new DenialRecorder(log, silentLogger, 60_000, () => now);
+      const warned: string[] = [];
+      const logger = { ...silentLogger, warn: (_o: object, msg?: string) => warned.push(msg ?? '') };
+      const denials = new DenialRecorder(log, logger, 60_000, () => now);
       const err = new GatewayError({ kind: 'forbidden', message: 'This route needs an API key with role: admin.' });
       const appended = Array.from({ length: 200 }, (_, i) => denials.denied('k1', err, `route:/v1/x${i}`)).filter(Boolean).length;
       expect(appended).toBe(20);
+      // The burst is said at once, not only when the key is refused again after the window.
+      expect(warned).toEqual(['audit: policy refusals past the per-key limit are not recorded this window']);
       expect(denials.denied('k2', err, 'route:/v1/x0')).toBe(true);
       now = 60_000;
       expect(denials.denied('k1', err, 'route:/v1/x999')).toBe(true);
