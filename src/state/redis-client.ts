@@ -2,6 +2,29 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
 import type { Script } from './lua-script.js';
 
+/** Whether a Redis connection is known to be down, kept by `watchOutages`. */
+export interface RedisHealth {
+  readonly down: boolean;
+}
+
+/**
+ * Logs a connection's outages once each, `<name>: Redis unreachable` and `<name>: Redis is back`.
+ * The error listener is also what keeps ioredis from printing a raw stack trace per failed reconnect.
+ */
+export function watchOutages(redis: Redis, logger: Logger | undefined, name: string): RedisHealth {
+  const health = { down: false };
+  redis.on('error', (err: Error) => {
+    if (health.down) return;
+    health.down = true;
+    logger?.warn({ err: err.message }, `${name}: Redis unreachable`);
+  });
+  redis.on('ready', () => {
+    if (health.down) logger?.info({}, `${name}: Redis is back`);
+    health.down = false;
+  });
+  return health;
+}
+
 export interface RedisCountersOptions {
   /** redis:// URL; ignored when `client` is given. */
   url?: string;
@@ -18,7 +41,7 @@ export interface RedisCountersOptions {
 export class RedisCounters {
   readonly redis: Redis;
   private readonly owned: boolean;
-  private down = false;
+  private readonly health: RedisHealth;
 
   constructor(
     o: RedisCountersOptions,
@@ -26,20 +49,12 @@ export class RedisCounters {
   ) {
     this.owned = o.client === undefined;
     this.redis = o.client ?? new Redis(o.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-    this.redis.on('error', (err: Error) => {
-      if (this.down) return;
-      this.down = true;
-      o.logger.warn({ err: err.message }, `${name}: Redis unreachable`);
-    });
-    this.redis.on('ready', () => {
-      if (this.down) o.logger.info({}, `${name}: Redis is back`);
-      this.down = false;
-    });
+    this.health = watchOutages(this.redis, o.logger, name);
   }
 
   /** Throws while Redis is known to be down. */
   check(): void {
-    if (this.down) throw new Error(`${this.name}: Redis unreachable`);
+    if (this.health.down) throw new Error(`${this.name}: Redis unreachable`);
   }
 
   async run(s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
+import { watchOutages } from './redis-client.js';
 import type { JsonObject, JsonValue } from '../core/types.js';
 import type { StateStore } from './store.js';
 
@@ -30,21 +31,8 @@ export class RedisStateStore implements StateStore {
     this.owned = options.client === undefined;
     this.redis = options.client ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
     this.prefix = options.prefix ?? '';
-    // Without a listener ioredis prints every failed reconnect as a raw stack trace on stderr: an
-    // outage is one warning here, and its end one line (the commands' own failures are logged by the sync).
-    if (this.owned) {
-      const logger = options.logger;
-      let down = false;
-      this.redis.on('error', (err: Error) => {
-        if (down) return;
-        down = true;
-        logger?.warn({ err: err.message }, 'state store: Redis unreachable');
-      });
-      this.redis.on('ready', () => {
-        if (down) logger?.info({}, 'state store: Redis is back');
-        down = false;
-      });
-    }
+    // An outage is one warning and its end one line (the commands' own failures are logged by the sync).
+    if (this.owned) watchOutages(this.redis, options.logger, 'state store');
   }
 
   async get(key: string): Promise<JsonValue | undefined> {
