@@ -14,6 +14,13 @@ afterEach(async () => {
 
 const body = JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
 
+/** The upstream every spec here serves from, closed after the spec. */
+async function startSim() {
+  const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
+  cleanup.push(() => sim.close());
+  return sim;
+}
+
 /** One request on a connection of its own, so the primary hands it to the next worker. */
 async function onNewConnection(url: string, path: string, method: 'GET' | 'POST' = 'POST'): Promise<{ status: number; text: string }> {
   const client = new Client(url);
@@ -27,8 +34,7 @@ async function onNewConnection(url: string, path: string, method: 'GET' | 'POST'
 
 describe('switchyard serve --workers 2', () => {
   it('serves from both workers into one SQLite ledger (a row per request, no SQLITE_BUSY) and exits 0 on SIGTERM', async () => {
-    const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
-    cleanup.push(() => sim.close());
+    const sim = await startSim();
     const dir = mkdtempSync(join(tmpdir(), 'workers-'));
     const ledgerPath = join(dir, 'ledger.sqlite');
     const configPath = writeServeConfig(dir, sim.url, [
@@ -53,8 +59,7 @@ describe('switchyard serve --workers 2', () => {
   }, 30_000);
 
   it('a breaker opened through one worker is open in the other within moments, through the primary', async () => {
-    const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
-    cleanup.push(() => sim.close());
+    const sim = await startSim();
     const dir = mkdtempSync(join(tmpdir(), 'workers-breaker-'));
     const configPath = writeServeConfig(dir, sim.url, [
       'ledger: { enabled: false }',
@@ -86,8 +91,7 @@ describe('switchyard serve --workers 2', () => {
   }, 30_000);
 
   it('reloads every worker when one is asked through POST /v1/switchyard/reload', async () => {
-    const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
-    cleanup.push(() => sim.close());
+    const sim = await startSim();
     const dir = mkdtempSync(join(tmpdir(), 'workers-reload-'));
     const ledgerPath = join(dir, 'ledger.sqlite');
     const ledger = [`ledger: { store: sqlite, path: "${ledgerPath}", spill_path: "${join(dir, 'spill.jsonl')}", journal_dir: "${join(dir, 'journal')}" }`];
@@ -114,8 +118,7 @@ describe('switchyard serve --workers 2', () => {
   }, 30_000);
 
   it('a SIGHUP while its workers start reloads none of them to death (one without its handler yet would end)', async () => {
-    const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
-    cleanup.push(() => sim.close());
+    const sim = await startSim();
     const configPath = writeServeConfig(mkdtempSync(join(tmpdir(), 'workers-hup-')), sim.url, ['ledger: { enabled: false }']);
     const gw = await serveProcess(configPath, {
       workers: 2,
@@ -136,8 +139,7 @@ describe('switchyard serve --workers 2', () => {
   }, 15_000);
 
   it('exits 1 when its workers cannot listen (the port taken), rather than living on with nothing listening', async () => {
-    const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
-    cleanup.push(() => sim.close());
+    const sim = await startSim();
     const configPath = writeServeConfig(mkdtempSync(join(tmpdir(), 'workers-bind-')), sim.url, ['ledger: { enabled: false }']);
     const taken = new URL(sim.url).port;
     const child = spawnSwitchyard(['serve', '-c', configPath, '--port', taken, '--host', '127.0.0.1', '--workers', '2']);
