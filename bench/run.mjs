@@ -1,6 +1,6 @@
 // `npm run bench`: Switchyard against the upstream directly, a minimal Node proxy (the floor) and
 // Portkey's gateway, under the same wrk load. See bench/README.md for how to read the output.
-//   node bench/run.mjs [--quick] [--soak] [--failover] [--profile] [--seconds N] [--rounds N] [--no-portkey]
+//   node bench/run.mjs [--quick] [--soak] [--failover] [--profile [--conns N]] [--seconds N] [--rounds N] [--no-portkey]
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ const { values: opt } = parseArgs({
     failover: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     seconds: { type: 'string' },
+    conns: { type: 'string' },
     rounds: { type: 'string' },
     'soak-requests': { type: 'string', default: '200000' },
     'no-portkey': { type: 'boolean', default: false },
@@ -245,10 +246,11 @@ async function failover(tmp, upstream) {
 
 async function profile(tmp, upstream) {
   const seconds = Number(opt.seconds ?? 8);
-  const sections = ['# Switchyard CPU profile (self time)', '', `${new Date().toISOString()} · node --cpu-prof · 64 connections · ${seconds} s after a 2 s warm-up`];
+  const conns = Number(opt.conns ?? 64);
+  const sections = ['# Switchyard CPU profile (self time)', '', `${new Date().toISOString()} · node --cpu-prof · ${conns} connection(s) · ${seconds} s after a 2 s warm-up`];
   const json = {};
   for (const mode of MODES) {
-    const p = await profileSwitchyard({ tmp, upstream, body: BODIES[mode], mode, conns: 64, seconds, log });
+    const p = await profileSwitchyard({ tmp, upstream, body: BODIES[mode], mode, conns, seconds, log });
     json[mode] = p;
     const rows = p.top.map((t) => [t.fn, t.self_ms.toFixed(0), `${(t.share_of_busy * 100).toFixed(1)}%`, ((t.self_ms * 1000) / p.requests).toFixed(1)]);
     sections.push('', `## ${mode}: ${p.requests} requests, ${p.busyMs.toFixed(0)} ms busy on the main thread (${((p.busyMs * 1000) / p.requests).toFixed(0)} µs/request)`, '', table(['function', 'self ms', 'share of busy', 'µs/request'], rows));

@@ -1,5 +1,6 @@
 import type { DeploymentConfig } from '../config/schema.js';
 import type { Operation } from '../core/events.js';
+import { vertexBase } from '../providers/vertex/urls.js';
 
 /**
  * `gen_ai.provider.name` of each provider type (OTel GenAI conventions, 1.37+). An OpenAI-compatible
@@ -31,7 +32,7 @@ function defaultHost(d: DeploymentConfig): string | undefined {
     case 'bedrock':
       return region ? `bedrock-runtime.${region}.amazonaws.com` : undefined;
     case 'vertex':
-      return region === undefined ? undefined : region === 'global' ? 'aiplatform.googleapis.com' : `${region}-aiplatform.googleapis.com`;
+      return region === undefined ? undefined : new URL(vertexBase({ location: region })).host;
     default:
       return undefined;
   }

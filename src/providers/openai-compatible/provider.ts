@@ -11,6 +11,7 @@ import {
   encodeChatRequest,
   encodeEmbeddingRequest,
   mapOpenAIError,
+  maxTokensFieldFor,
   reasoningEffortsFor,
   type ChatEncodeOptions,
 } from '../dialects/openai-chat/index.js';
@@ -39,6 +40,7 @@ export class OpenAICompatibleProvider implements Provider {
       passthrough: deployment.passthrough,
       prefill: options.prefill,
       reasoningEfforts: reasoningEffortsFor(deployment.model, deployment.capabilities),
+      maxTokensField: maxTokensFieldFor(deployment.model),
     };
     this.encoding = { chat, stream: { ...chat, stream: true } };
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });

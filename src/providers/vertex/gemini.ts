@@ -8,15 +8,15 @@ import {
 import type { PublisherWire } from './publisher.js';
 
 /** Gemini models (publisher `google`): generateContent and the SSE stream, Google error shapes. */
-export function geminiWire(provider: string): PublisherWire {
+export function geminiWire(provider: string, model: string): PublisherWire {
   return {
     chatMethod: (stream) => (stream ? 'streamGenerateContent?alt=sse' : 'generateContent'),
-    encodeChat: (request) => encodeGenerateContentRequest(request),
+    encodeChat: (request) => encodeGenerateContentRequest(request, model),
     decodeChat: (json, warnings) => decodeGenerateContentResponse(json, provider, { warnings }),
     decodeStream: (events, warnings) => decodeGenerateContentStream(events, provider, warnings),
     mapError: (status, headers, body) => mapGoogleError(status, headers, body, provider),
     // countTokens is free and checks credentials, the project and the model in one call.
     probe: () => ({ method: 'countTokens', body: { contents: [{ role: 'user', parts: [{ text: 'ping' }] }] } }),
-    countTokens: (request) => ({ method: 'countTokens', body: encodeCountTokensRequest(encodeGenerateContentRequest(request).body), countField: 'totalTokens' }),
+    countTokens: (request) => ({ method: 'countTokens', body: encodeCountTokensRequest(encodeGenerateContentRequest(request, model).body), countField: 'totalTokens' }),
   };
 }

@@ -29,12 +29,13 @@ async function failure(p: Promise<unknown>): Promise<GatewayError> {
 }
 
 describe('vertex urls and options', () => {
-  it('uses the regional host, the bare host for global, and an endpoint override as given', () => {
+  it('uses the regional host, the bare host for global, the rep host for the us and eu multi-regions, and an endpoint override as given', () => {
     const t = { project: 'p', location: 'europe-west4', publisher: 'google' as const, model: 'gemini-2.5-flash' };
     expect(vertexModelUrl(t, 'generateContent').href).toBe('https://europe-west4-aiplatform.googleapis.com/v1/projects/p/locations/europe-west4/publishers/google/models/gemini-2.5-flash:generateContent');
     expect(vertexModelUrl({ ...t, location: 'global' }, 'streamGenerateContent?alt=sse').href).toBe(
       'https://aiplatform.googleapis.com/v1/projects/p/locations/global/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
     );
+    for (const location of ['us', 'eu']) expect(vertexModelUrl({ ...t, location }, 'generateContent').host).toBe(`aiplatform.${location}.rep.googleapis.com`);
     expect(vertexModelUrl({ ...t, publisher: 'anthropic', model: 'claude-sonnet-4-5@20250929', endpoint: 'https://psc.internal:8443/' }, 'rawPredict').href).toBe(
       'https://psc.internal:8443/v1/projects/p/locations/europe-west4/publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict',
     );

@@ -8,10 +8,13 @@ export interface VertexTarget {
   endpoint?: string;
 }
 
-/** The API host: regional, or the bare host for the `global` location. */
+/** The API host: regional, the bare host for the `global` location, the `rep` host for the `us` and `eu` multi-regions. */
 export function vertexBase(target: Pick<VertexTarget, 'location' | 'endpoint'>): string {
   if (target.endpoint !== undefined) return target.endpoint.replace(/\/+$/, '');
-  return target.location === 'global' ? 'https://aiplatform.googleapis.com' : `https://${target.location}-aiplatform.googleapis.com`;
+  const { location } = target;
+  if (location === 'global') return 'https://aiplatform.googleapis.com';
+  if (location === 'us' || location === 'eu') return `https://aiplatform.${location}.rep.googleapis.com`;
+  return `https://${location}-aiplatform.googleapis.com`;
 }
 
 /** Full URL of a model method, e.g. `generateContent` or `streamGenerateContent?alt=sse`. */

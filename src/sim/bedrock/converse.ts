@@ -97,15 +97,29 @@ export function converseProblem(model: string, body: Record<string, unknown>): s
     const turnProblem = thinkingTurnProblem(messages.map(claudeTurnShape));
     if (turnProblem) return `The model returned the following errors: ${turnProblem}`;
   }
-  for (const m of messages) {
-    for (const b of (Array.isArray(m.content) ? m.content : []) as Block[]) {
+  let toolBlocks = false;
+  for (const [i, m] of messages.entries()) {
+    for (const [j, b] of ((Array.isArray(m.content) ? m.content : []) as Block[]).entries()) {
+      if (b.toolUse !== undefined || b.toolResult !== undefined) toolBlocks = true;
+      const blank = blankText(b) ?? blankText(b.toolResult as Block | undefined);
+      if (blank) return `The text field in the ContentBlock object at messages.${i}.content.${j} is blank. Add text to the text field, and try again.`;
       const reasoning = (b.reasoningContent as { reasoningText?: { text?: unknown; signature?: unknown } } | undefined)?.reasoningText;
       if (reasoning && (typeof reasoning.text !== 'string' || reasoning.signature !== signatureOf([reasoning.text]))) {
         return 'The model returned the following errors: Invalid `signature` in `thinking` block';
       }
     }
   }
+  if (toolBlocks && body.toolConfig === undefined) return 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
   return undefined;
+}
+
+/** A text block that is blank, or a tool result whose content is empty or holds one (Converse refuses both). */
+function blankText(b: Block | undefined): boolean | undefined {
+  if (b === undefined) return undefined;
+  if (typeof b.text === 'string') return b.text.trim() === '';
+  if (b.content === undefined) return undefined;
+  const content = Array.isArray(b.content) ? (b.content as Block[]) : [];
+  return content.length === 0 || content.some((c) => typeof c.text === 'string' && c.text.trim() === '');
 }
 
 /** A Converse message as Claude sees it behind Converse: Messages API block types, cache points left out. */

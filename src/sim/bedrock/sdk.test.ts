@@ -97,6 +97,17 @@ describe('bedrock simulator with @aws-sdk/client-bedrock-runtime', () => {
     await expect(loop([use], false)).resolves.toBeDefined();
   });
 
+  it('refuses blank text blocks, empty tool results and tool blocks without a toolConfig, as Bedrock does', async () => {
+    const use = { toolUse: { toolUseId: 't1', name: 'lookup', input: { query: 'cats' } } };
+    const history = (result: NonNullable<Message['content']>): Message[] => [...ask('Please call the tool for cats'), { role: 'assistant', content: [use] }, { role: 'user', content: result }];
+    const converse = (messages: Message[], tools = true) => client.send(new ConverseCommand({ modelId: MODEL, messages, ...(tools ? { toolConfig: { tools: [TOOL] } } : {}) }));
+    await expect(converse(history([{ toolResult: { toolUseId: 't1', content: [{ text: 'cats are great' }] } }]), false)).rejects.toThrow(/toolConfig field must be defined/);
+    await expect(converse(history([{ toolResult: { toolUseId: 't1', content: [{ text: ' ' }] } }]))).rejects.toThrow(/messages\.2\.content\.0 is blank/);
+    await expect(converse(history([{ toolResult: { toolUseId: 't1', content: [] } }]))).rejects.toThrow(/is blank/);
+    await expect(converse(ask(''))).rejects.toThrow(/messages\.0\.content\.0 is blank/);
+    await expect(converse(history([{ toolResult: { toolUseId: 't1', content: [{ text: 'cats are great' }] } }]))).resolves.toBeDefined();
+  });
+
   it('parses reasoningContent blocks, whole and streamed as text then signature deltas', async () => {
     const r = await client.send(new ConverseCommand({ modelId: MODEL, messages: ask('Think step by step, please') }));
     const [reasoning, text] = r.output?.message?.content ?? [];

@@ -87,6 +87,20 @@ function dropSamplingForThinking(plan: ClaudeGeneration, warnings: Warning[]): v
 }
 
 /** Whether a request's tool choice forces a tool call (Anthropic `any` / `tool`). */
+/**
+ * The stop sequences Claude takes: it refuses one that is empty or only white space ("each stop
+ * sequence must contain non-whitespace"), which OpenAI clients send (`stop: ["\n"]`). Those are
+ * dropped, with a Warning.
+ */
+export function claudeStopSequences(stops: readonly string[] | undefined, warnings: Warning[]): string[] | undefined {
+  if (stops === undefined) return undefined;
+  const kept = stops.filter((s) => s.trim() !== '');
+  if (stops.some((s) => s !== '' && s.trim() === '')) {
+    warnings.push(unsupported('stopSequences', 'Claude refuses stop sequences made only of white space; those were not sent.'));
+  }
+  return kept.length > 0 ? kept : undefined;
+}
+
 export function forcesToolUse(req: ChatRequest): boolean {
   const type = req.toolChoice?.type;
   return (type === 'required' || type === 'tool') && (req.tools?.length ?? 0) > 0;

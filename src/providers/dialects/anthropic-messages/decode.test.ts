@@ -221,6 +221,23 @@ describe('decodeMessagesStream', () => {
     expect(parts.some((p) => p.type === 'provider-metadata' && 'content_block' in p.data)).toBe(false);
   });
 
+  it("counts reasoning tokens as Anthropic reports them (output_tokens_details), not from the summarised thinking's length", async () => {
+    const thinking = { type: 'thinking', thinking: 'short summary', signature: 's' };
+    const whole = decodeMessagesResponse({ content: [thinking, { type: 'text', text: 'hi' }], stop_reason: 'end_turn', usage: { input_tokens: 10, output_tokens: 900, output_tokens_details: { thinking_tokens: 850 } } }, 'a');
+    expect(whole.usage).toMatchObject({ completion: 900, reasoning: 850 });
+    const streamed = await collect(
+      sse(
+        start,
+        { type: 'content_block_start', index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } },
+        { type: 'content_block_delta', index: 0, delta: { type: 'thinking_delta', thinking: 'short summary' } },
+        { type: 'content_block_stop', index: 0 },
+        { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 900, output_tokens_details: { thinking_tokens: 850 } } },
+        { type: 'message_stop' },
+      ),
+    );
+    expect(streamed.at(-1)).toMatchObject({ type: 'usage', usage: { completion: 900, reasoning: 850 } });
+  });
+
   it("puts the encoder's warnings on the start part", async () => {
     const warning = { type: 'unsupported-setting' as const, setting: 'topK', message: 'dropped' };
     const parts = await collect(sse(start, { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } }, { type: 'message_stop' }), [warning]);

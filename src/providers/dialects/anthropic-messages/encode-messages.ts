@@ -2,6 +2,7 @@ import { GatewayError } from '../../../core/errors.js';
 import type { AssistantPart, CacheControl, FilePart, ImagePart, Message, TextPart, ToolMessage, UserPart } from '../../../core/types.js';
 import type {
   AnthropicCacheControl,
+  AnthropicImageMediaType,
   AnthropicContentBlock,
   AnthropicDocumentBlock,
   AnthropicImageBlock,
@@ -40,12 +41,18 @@ export function textBlocks(parts: readonly TextPart[]): AnthropicTextBlock[] {
   return out;
 }
 
-function imageBlock(part: ImagePart): AnthropicImageBlock {
+/** The image types the Messages API takes, by the names clients use (`image/jpg` is common). */
+const IMAGE_TYPES: Readonly<Record<string, AnthropicImageMediaType>> = { 'image/jpeg': 'image/jpeg', 'image/jpg': 'image/jpeg', 'image/png': 'image/png', 'image/gif': 'image/gif', 'image/webp': 'image/webp' };
+
+function imageBlock(part: ImagePart, param: string): AnthropicImageBlock {
   const { source } = part;
-  const block: AnthropicImageBlock =
-    source.type === 'base64'
-      ? { type: 'image', source: { type: 'base64', media_type: source.mediaType, data: source.data } }
-      : { type: 'image', source: { type: 'url', url: source.url } };
+  let block: AnthropicImageBlock;
+  if (source.type === 'base64') {
+    const mediaType = IMAGE_TYPES[source.mediaType.toLowerCase()];
+    // Another deployment of the group may take it: refused here, not for the request.
+    if (!mediaType) throw new GatewayError({ kind: 'invalid_request', message: `'${param}' is an image of type ${source.mediaType}; Claude takes jpeg, png, gif and webp.`, param, code: 'invalid_request', fallbackable: true });
+    block = { type: 'image', source: { type: 'base64', media_type: mediaType, data: source.data } };
+  } else block = { type: 'image', source: { type: 'url', url: source.url } };
   if (part.cacheControl) block.cache_control = cacheControl(part.cacheControl);
   return block;
 }
@@ -70,7 +77,7 @@ function userBlocks(parts: readonly UserPart[], param: string): AnthropicContent
     if (part.type === 'text') {
       const block = textBlock(part);
       if (block) out.push(block);
-    } else if (part.type === 'image') out.push(imageBlock(part));
+    } else if (part.type === 'image') out.push(imageBlock(part, `${param}[${j}]`));
     else out.push(documentBlock(part, `${param}[${j}]`));
   });
   return out;
@@ -104,16 +111,17 @@ function assistantBlocks(parts: readonly AssistantPart[], param: string): Anthro
 }
 
 /** A tool message as a tool_result block: a lone plain text travels as a string, anything else as blocks. */
-function toolResultBlock(m: ToolMessage): AnthropicToolResultBlock {
+function toolResultBlock(m: ToolMessage, param: string): AnthropicToolResultBlock {
   const only = m.content[0];
   let content: AnthropicToolResultBlock['content'];
   if (m.content.length === 1 && only?.type === 'text' && !only.cacheControl) content = only.text;
   else {
-    content = [];
-    for (const part of m.content) {
-      const block = part.type === 'text' ? textBlock(part) : imageBlock(part);
-      if (block) content.push(block);
-    }
+    const blocks: Array<AnthropicTextBlock | AnthropicImageBlock> = [];
+    m.content.forEach((part, j) => {
+      const block = part.type === 'text' ? textBlock(part) : imageBlock(part, `${param}[${j}]`);
+      if (block) blocks.push(block);
+    });
+    content = blocks;
   }
   const block: AnthropicToolResultBlock = { type: 'tool_result', tool_use_id: m.toolCallId, content };
   if (m.isError) block.is_error = true;
@@ -153,7 +161,7 @@ export function encodeConversation(messages: readonly Message[]): EncodedConvers
         push('assistant', assistantBlocks(m.content, param));
         break;
       case 'tool':
-        push('user', [toolResultBlock(m)]);
+        push('user', [toolResultBlock(m, param)]);
         break;
     }
   });

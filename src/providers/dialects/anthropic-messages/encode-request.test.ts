@@ -154,6 +154,14 @@ describe('encodeMessagesRequest', () => {
     ]);
   });
 
+  it('names image types as the API does (image/jpg is image/jpeg), and refuses the types it does not take, for another deployment to try', () => {
+    const image = (mediaType: string) => ({ type: 'image' as const, source: { type: 'base64' as const, mediaType, data: 'AAAA' } });
+    const body = encodeMessagesRequest(req({ messages: [{ role: 'user', content: [image('image/jpg'), image('IMAGE/PNG'), text('what')] }] }), base);
+    expect(body.messages[0]?.content.map((b) => (b.type === 'image' && b.source.type === 'base64' ? b.source.media_type : b.type))).toEqual(['image/jpeg', 'image/png', 'text']);
+    const err = thrown(() => encodeMessagesRequest(req({ messages: [{ role: 'user', content: [text('what'), image('image/bmp')] }] }), base));
+    expect(err).toMatchObject({ kind: 'invalid_request', param: 'messages[0].content[1]', fallbackable: true });
+  });
+
   it('maps files to document blocks: base64 PDF, plain text as text, URL; other types are refused', () => {
     const body = encodeMessagesRequest(
       req({
@@ -225,6 +233,13 @@ describe('encodeMessagesRequest', () => {
     const body = encodeMessagesRequest(req({ temperature: 1.5, topP: 0.9, topK: 40, stopSequences: ['END', ''], user: 'u-1' }), { ...base, warnings });
     expect(body).toMatchObject({ temperature: 1, top_p: 0.9, top_k: 40, stop_sequences: ['END'], metadata: { user_id: 'u-1' } });
     expect(warnings).toEqual([{ type: 'unsupported-setting', setting: 'temperature', message: expect.stringContaining('1.5') }]);
+  });
+
+  it('drops stop sequences made only of white space, which Claude refuses, with a warning', () => {
+    const warnings: Warning[] = [];
+    expect(encodeMessagesRequest(req({ stopSequences: ['\n', '\n\n', 'END'] }), { ...base, warnings }).stop_sequences).toEqual(['END']);
+    expect(warnings.map((w) => w.setting)).toEqual(['stopSequences']);
+    expect(encodeMessagesRequest(req({ stopSequences: [' '] }), base)).not.toHaveProperty('stop_sequences');
   });
 
   it('omits sampling parameters for API versions that reject them, with a warning for each', () => {

@@ -1,6 +1,6 @@
 import { copyPassthrough } from '../../../core/fields.js';
 import type { ChatRequest, ResponseFormat, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
-import { planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from './claude-generation.js';
+import { claudeStopSequences, planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from './claude-generation.js';
 import { encodeConversation } from './encode-messages.js';
 import type { AnthropicContentBlock, AnthropicTextBlock, AnthropicTool, AnthropicToolChoice, MessagesRequestBody } from './wire.js';
 
@@ -113,8 +113,8 @@ export function encodeMessagesRequest(req: ChatRequest, opts: EncodeMessagesOpti
   if (opts.anthropicVersion !== undefined) body.anthropic_version = opts.anthropicVersion;
   if (system.length > 0) body.system = encodeSystem(system);
   setSampling(body, plan, opts.omitSamplingParams, warnings);
-  const stops = req.stopSequences?.filter((s) => s !== '');
-  if (stops && stops.length > 0) body.stop_sequences = stops;
+  const stops = claudeStopSequences(req.stopSequences, warnings);
+  if (stops) body.stop_sequences = stops;
   if (req.tools && req.tools.length > 0) {
     body.tools = req.tools.map(encodeTool);
     const choice = encodeToolChoice(req.toolChoice, req.parallelToolCalls);

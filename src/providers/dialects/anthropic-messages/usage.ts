@@ -10,6 +10,8 @@ export interface AnthropicTokenCounts {
   output?: number;
   cacheWrite?: number;
   cacheRead?: number;
+  /** `output_tokens_details.thinking_tokens`: the reasoning inside `output`, counted by Anthropic. */
+  thinking?: number;
 }
 
 /** Reads the counts an Anthropic usage object carries (message_delta may carry only some). */
@@ -21,6 +23,8 @@ export function readTokenCounts(raw: unknown): AnthropicTokenCounts {
   if (typeof u.output_tokens === 'number') out.output = num(u.output_tokens);
   if (typeof u.cache_creation_input_tokens === 'number') out.cacheWrite = num(u.cache_creation_input_tokens);
   if (typeof u.cache_read_input_tokens === 'number') out.cacheRead = num(u.cache_read_input_tokens);
+  const details = u.output_tokens_details as { thinking_tokens?: unknown } | null | undefined;
+  if (typeof details?.thinking_tokens === 'number') out.thinking = num(details.thinking_tokens);
   return out;
 }
 
@@ -34,6 +38,8 @@ export function toCanonicalUsage(c: AnthropicTokenCounts): Usage {
   return makeUsage({
     prompt: (c.input ?? 0) + cacheRead + cacheWrite,
     completion: c.output ?? 0,
+    // Counted when Anthropic says; otherwise the decoders estimate it from the thinking text.
+    reasoning: Math.min(c.thinking ?? 0, c.output ?? 0),
     cachedRead: cacheRead,
     cachedWrite: cacheWrite,
   });

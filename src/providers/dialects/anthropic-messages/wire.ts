@@ -11,9 +11,11 @@ export interface AnthropicTextBlock {
   cache_control?: AnthropicCacheControl;
 }
 
+export type AnthropicImageMediaType = 'image/jpeg' | 'image/png' | 'image/gif' | 'image/webp';
+
 export interface AnthropicImageBlock {
   type: 'image';
-  source: { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string };
+  source: { type: 'base64'; media_type: AnthropicImageMediaType; data: string } | { type: 'url'; url: string };
   cache_control?: AnthropicCacheControl;
 }
 

@@ -2,7 +2,7 @@ import { GatewayError } from '../../../core/errors.js';
 import type { AssistantPart, ChatResponse, JsonObject, Warning } from '../../../core/types.js';
 import { ZERO_USAGE } from '../../../core/types.js';
 import { withReasoningTokens } from '../../../core/estimate.js';
-import { mapStopReason } from './finish-reason.js';
+import { malformedOutput, mapStopReason } from './finish-reason.js';
 import { reasoningProviderFor } from './model-family.js';
 import { decodeBedrockUsage } from './usage.js';
 
@@ -66,6 +66,8 @@ export function decodeConverseResponse(raw: unknown, provider: string, id: strin
   const content = output?.message?.content;
   if (!Array.isArray(content)) throw malformed(provider, 'no output message');
   if (typeof body.stopReason !== 'string') throw malformed(provider, 'no stopReason');
+  const glitch = malformedOutput(body.stopReason, provider);
+  if (glitch) throw glitch;
   const decoded = decodeContent(content as Array<Record<string, unknown>>, reasoningProviderFor(model));
   const meta: JsonObject = { stopReason: body.stopReason };
   if (body.metrics && typeof body.metrics === 'object') meta.metrics = body.metrics as JsonObject;

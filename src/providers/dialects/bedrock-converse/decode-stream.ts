@@ -4,7 +4,7 @@ import { PartStream, type ReadDecoder } from '../../part-stream.js';
 import { ConverseDeltaShapes } from './delta-shapes.js';
 import { EventStreamParser, type EventStreamMessage } from './event-stream.js';
 import { BEDROCK_NAMESPACE } from './decode-response.js';
-import { mapStopReason } from './finish-reason.js';
+import { malformedOutput, mapStopReason } from './finish-reason.js';
 import { mapStreamErrorFrame, mapStreamException } from './map-error.js';
 import { reasoningProviderFor } from './model-family.js';
 import { decodeBedrockUsage } from './usage.js';
@@ -100,11 +100,14 @@ class ConverseReads implements ReadDecoder {
         }
         break;
       }
-      case 'messageStop':
+      case 'messageStop': {
+        const glitch = malformedOutput(event.stopReason, this.provider);
+        if (glitch) throw glitch;
         this.stopped = true;
         out.push({ type: 'finish', finishReason: mapStopReason(event.stopReason) });
         if (typeof event.stopReason === 'string') out.push({ type: 'provider-metadata', namespace: BEDROCK_NAMESPACE, data: { stopReason: event.stopReason } });
         break;
+      }
       case 'metadata':
         this.metadata(event, out);
         break;

@@ -48,7 +48,7 @@ describe('bedrock-converse decoding', () => {
   });
 
   it('maps every stop reason to a finish reason', () => {
-    expect(['end_turn', 'stop_sequence', 'tool_use', 'max_tokens', 'model_context_window_exceeded', 'guardrail_intervened', 'content_filtered', 'malformed_model_output'].map(mapStopReason)).toEqual([
+    expect(['end_turn', 'stop_sequence', 'tool_use', 'max_tokens', 'model_context_window_exceeded', 'guardrail_intervened', 'content_filtered'].map(mapStopReason)).toEqual([
       'stop',
       'stop',
       'tool_calls',
@@ -56,8 +56,16 @@ describe('bedrock-converse decoding', () => {
       'length',
       'content_filter',
       'content_filter',
-      'stop',
     ]);
+  });
+
+  it('raises a malformed tool call or answer as a retryable upstream error, whole or streamed, never a clean stop', async () => {
+    for (const stopReason of ['malformed_tool_use', 'malformed_model_output']) {
+      const whole = { output: { message: { role: 'assistant', content: [] } }, stopReason, usage: { inputTokens: 5, outputTokens: 0, totalTokens: 5 } };
+      expect(() => decodeConverseResponse(whole, 'bedrock', 'id', 'm', 0)).toThrow(expect.objectContaining({ kind: 'upstream_error', code: stopReason, retryable: true }));
+      const streamed = [event('messageStart', { role: 'assistant' }), event('messageStop', { stopReason })];
+      await expect(parts(streamed)).rejects.toMatchObject({ kind: 'upstream_error', code: stopReason });
+    }
   });
 
   it('decodes a Converse response into text and tool-call parts, usage, raw usage and provider metadata', () => {

@@ -63,12 +63,17 @@ interface Counter {
   documents: number;
 }
 
+/** Converse refuses a text block that is empty or only white space ("The text field ... is blank"). */
+function blank(text: string): boolean {
+  return text === '' || text.trim() === '';
+}
+
 /** User parts to blocks, with a cache point after each part that carries a cache hint. */
 function userBlocks(parts: readonly UserPart[], param: string, counter: Counter): ContentBlock[] {
   const out: ContentBlock[] = [];
   parts.forEach((part, j) => {
     if (part.type === 'text') {
-      if (part.text !== '') out.push({ text: part.text });
+      if (!blank(part.text)) out.push({ text: part.text });
     } else if (part.type === 'image') out.push(imageBlock(part, `${param}[${j}]`));
     else out.push(documentBlock(part, `${param}[${j}]`, ++counter.documents));
     if (part.cacheControl) out.push(CACHE_POINT);
@@ -86,7 +91,7 @@ function assistantBlocks(parts: readonly AssistantPart[], param: string, claude:
   parts.forEach((part, j) => {
     switch (part.type) {
       case 'text':
-        if (part.text !== '') out.push({ text: part.text });
+        if (!blank(part.text)) out.push({ text: part.text });
         break;
       case 'reasoning':
         if (claude && part.signature && part.provider === CLAUDE_REASONING_PROVIDER) {
@@ -104,13 +109,19 @@ function assistantBlocks(parts: readonly AssistantPart[], param: string, claude:
   return out;
 }
 
+/** What an empty tool result says, so Converse takes it. */
+const EMPTY_TOOL_RESULT: ToolResultContent = Object.freeze({ text: '(empty)' });
+
 /** A tool message as a toolResult block (in a user turn), followed by a cache point when a part asks for one. */
 function toolResultBlocks(m: ToolMessage, param: string): ContentBlock[] {
   const content: ToolResultContent[] = [];
   m.content.forEach((part, j) => {
-    if (part.type === 'text') content.push({ text: part.text });
-    else content.push(imageBlock(part, `${param}[${j}]`));
+    // Blank text is refused, and so is a tool result without content.
+    if (part.type === 'text') {
+      if (!blank(part.text)) content.push({ text: part.text });
+    } else content.push(imageBlock(part, `${param}[${j}]`));
   });
+  if (content.length === 0) content.push(EMPTY_TOOL_RESULT);
   const result: ContentBlock = { toolResult: m.isError ? { toolUseId: m.toolCallId, content, status: 'error' } : { toolUseId: m.toolCallId, content } };
   return m.content.some((p) => p.cacheControl) ? [result, CACHE_POINT] : [result];
 }

@@ -128,6 +128,28 @@ describe('encodeConverseRequest', () => {
     expect(warnings).toHaveLength(2);
   });
 
+  it('declares a tool offering nothing when a conversation with tool calls comes without tools (Converse then requires a toolConfig)', () => {
+    const history: Message[] = [user('q'), { role: 'assistant', content: [{ type: 'tool-call', id: 't', name: 'lookup', arguments: '{}' }] }, { role: 'tool', toolCallId: 't', content: [text('r')] }, user('Summarise this.')];
+    const body = encode({ messages: history });
+    expect(body.toolConfig?.tools.map((t) => ('toolSpec' in t ? t.toolSpec.name : 'cachePoint'))).toEqual(['no_tools_available']);
+    expect(body.toolConfig).not.toHaveProperty('toolChoice');
+    expect(encode({})).not.toHaveProperty('toolConfig');
+  });
+
+  it('sends no blank text: blank parts are dropped, and an empty tool result says so', () => {
+    const history: Message[] = [
+      { role: 'user', content: [text(' '), text('q')] },
+      { role: 'assistant', content: [text('\n'), { type: 'tool-call', id: 't', name: 'lookup', arguments: '{}' }] },
+      { role: 'tool', toolCallId: 't', content: [text('')] },
+      { role: 'tool', toolCallId: 'u', content: [] },
+    ];
+    expect(encode({ tools: [TOOL], messages: history }).messages).toEqual([
+      { role: 'user', content: [{ text: 'q' }] },
+      { role: 'assistant', content: [{ toolUse: { toolUseId: 't', name: 'lookup', input: {} } }] },
+      { role: 'user', content: [{ toolResult: { toolUseId: 't', content: [{ text: '(empty)' }] } }, { toolResult: { toolUseId: 'u', content: [{ text: '(empty)' }] } }] },
+    ]);
+  });
+
   it('refuses tool-call arguments that are not a JSON object, naming the part', () => {
     const err = thrown(() => encode({ messages: [{ role: 'assistant', content: [{ type: 'tool-call', id: 't', name: 'f', arguments: '[1]' }] }] }));
     expect(GatewayError.isInstance(err) && [err.kind, err.param]).toEqual(['invalid_request', 'messages[0].content[0].arguments']);

@@ -1,6 +1,6 @@
 import { copyPassthrough } from '../../../core/fields.js';
 import type { ChatRequest, ToolDefinition, Warning } from '../../../core/types.js';
-import { planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from '../anthropic-messages/claude-generation.js';
+import { claudeStopSequences, planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from '../anthropic-messages/claude-generation.js';
 import { CACHE_POINT, encodeConversation } from './encode-messages.js';
 import { isClaudeModel } from './model-family.js';
 import type { CachePointBlock, ContentBlock, ConverseMessage, ConverseRequestBody, ToolChoiceWire, ToolSpec } from './wire.js';
@@ -58,8 +58,24 @@ function toolChoice(choice: ChatRequest['toolChoice']): ToolChoiceWire | undefin
  * Converse has no "none" tool choice: the tools are left out, unless the conversation holds tool
  * calls, for which Converse requires the definitions (the model may then call one).
  */
+/**
+ * Converse refuses a conversation with toolUse or toolResult blocks but no toolConfig (a summary or
+ * title request replaying a tool conversation): such a request declares this tool instead, offering
+ * the model nothing it should call.
+ */
+const NO_TOOLS_OFFERED: ToolSpec = Object.freeze({
+  toolSpec: Object.freeze({
+    name: 'no_tools_available',
+    description: 'No tools are available for this request. Never call this tool; answer in text.',
+    inputSchema: Object.freeze({ json: Object.freeze({ type: 'object', properties: {} }) }),
+  }),
+});
+
 function setTools(body: ConverseRequestBody, request: ChatRequest, usesTools: boolean, warnings: Warning[]): void {
-  if (!request.tools || request.tools.length === 0) return;
+  if (!request.tools || request.tools.length === 0) {
+    if (usesTools) body.toolConfig = { tools: [NO_TOOLS_OFFERED] };
+    return;
+  }
   if (request.toolChoice?.type === 'none') {
     if (!usesTools) {
       warnings.push(unsupported('toolChoice', 'Bedrock Converse has no tool choice "none"; the tools were not sent instead.'));
@@ -119,7 +135,8 @@ export function encodeConverseRequest(request: ChatRequest, options: EncodeOptio
   if (request.maxOutputTokens !== undefined || plan.budgetTokens !== undefined) inference.maxTokens = plan.maxTokens;
   if (plan.temperature !== undefined) inference.temperature = plan.temperature;
   if (plan.topP !== undefined) inference.topP = plan.topP;
-  if (request.stopSequences && request.stopSequences.length > 0) inference.stopSequences = request.stopSequences;
+  const stops = claude ? claudeStopSequences(request.stopSequences, warnings) : request.stopSequences;
+  if (stops && stops.length > 0) inference.stopSequences = stops;
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
   setTools(body, request, usesTools, warnings);
   setResponseFormat(body, request);

@@ -1,3 +1,4 @@
+import { GatewayError } from '../../../core/errors.js';
 import type { FinishReason } from '../../../core/types.js';
 
 /**
@@ -17,4 +18,13 @@ export function mapStopReason(raw: unknown): FinishReason {
     default:
       return 'stop';
   }
+}
+
+/**
+ * A tool call or answer the model could not form (`malformed_tool_use`, `malformed_model_output`) is a
+ * model glitch: worth a retry or another deployment, never a clean stop with nothing in it.
+ */
+export function malformedOutput(raw: unknown, provider: string): GatewayError | undefined {
+  if (raw !== 'malformed_tool_use' && raw !== 'malformed_model_output') return undefined;
+  return new GatewayError({ kind: 'upstream_error', message: `Upstream ${provider} produced a malformed ${raw === 'malformed_tool_use' ? 'tool call' : 'answer'}.`, provider, upstreamStatus: 200, code: raw });
 }

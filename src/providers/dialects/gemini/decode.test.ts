@@ -210,6 +210,8 @@ describe('google error mapping', () => {
     expect(mapGoogleError(413, {}, err(413, 'INVALID_ARGUMENT', 'Request payload size exceeds the limit.'), P).kind).toBe('invalid_request');
     expect(mapGoogleError(401, {}, err(401, 'UNAUTHENTICATED'), P).kind).toBe('authentication');
     expect(mapGoogleError(403, {}, err(403, 'PERMISSION_DENIED'), P).kind).toBe('permission');
+    const precondition = mapGoogleError(400, {}, err(400, 'FAILED_PRECONDITION', 'User location is not supported for the API use.'), P);
+    expect([precondition.kind, precondition.fallbackable]).toEqual(['permission', true]);
     const notFound = mapGoogleError(404, {}, err(404, 'NOT_FOUND'), P);
     expect([notFound.kind, notFound.fallbackable]).toEqual(['not_found', true]);
     expect(mapGoogleError(500, {}, err(500, 'INTERNAL'), P).kind).toBe('upstream_error');

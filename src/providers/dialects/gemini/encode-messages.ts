@@ -47,8 +47,14 @@ function mediaPart(part: ImagePart | FilePart, param: string): GeminiPart {
   return { fileData: { mimeType, fileUri: source.url } };
 }
 
+/** User parts; empty text is left out (Vertex: "Unable to submit request because it has an empty text parameter"). */
 function userParts(content: UserPart[], param: string): GeminiPart[] {
-  return content.map((p, j) => (p.type === 'text' ? { text: p.text } : mediaPart(p, `${param}.content[${j}]`)));
+  const out: GeminiPart[] = [];
+  content.forEach((p, j) => {
+    if (p.type !== 'text') out.push(mediaPart(p, `${param}.content[${j}]`));
+    else if (p.text !== '') out.push({ text: p.text });
+  });
+  return out;
 }
 
 function signed<T extends GeminiPart>(part: T, signature: string | undefined): T {
@@ -120,9 +126,11 @@ export function encodeMessages(messages: Message[]): Pick<GeminiRequest, 'conten
   messages.forEach((m, i) => {
     const param = `messages[${i}]`;
     switch (m.role) {
-      case 'system':
-        system.push({ text: textOf(m.content) });
+      case 'system': {
+        const text = textOf(m.content);
+        if (text !== '') system.push({ text });
         return;
+      }
       case 'user':
         push(contents, 'user', userParts(m.content, param));
         return;

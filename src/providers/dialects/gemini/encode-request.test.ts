@@ -32,6 +32,12 @@ describe('gemini request encoding: messages', () => {
     ]);
   });
 
+  it('sends no empty text: Vertex refuses a request with an empty text parameter', () => {
+    const body = encode({ messages: [{ role: 'system', content: [{ type: 'text', text: '' }] }, { role: 'user', content: [{ type: 'text', text: '' }, { type: 'text', text: 'question' }] }] });
+    expect(body.systemInstruction).toBeUndefined();
+    expect(body.contents).toEqual([{ role: 'user', parts: [{ text: 'question' }] }]);
+  });
+
   it('merges a turn of 200,000 parts into the one before it of the same role without overflowing the stack', () => {
     const many: UserPart[] = Array.from({ length: 200_000 }, () => ({ type: 'text', text: 'x' }));
     const body = encode({ messages: [user('first'), { role: 'user', content: many }] });
@@ -233,9 +239,31 @@ describe('gemini request encoding: tools and settings', () => {
     expect(thinking({ enabled: false })).toEqual({ thinkingBudget: 0 });
     expect(thinking(undefined)).toBeUndefined();
   });
+
+  it('turns thinking down as far as it goes on models that cannot stop thinking (a zero budget is a 400 there), with a warning', () => {
+    const off = (model: string) => encodeGenerateContentRequest(base({ reasoning: { enabled: false } }), model);
+    expect(off('gemini-2.5-flash').body.generationConfig?.thinkingConfig).toEqual({ thinkingBudget: 0 });
+    const pro = off('gemini-2.5-pro');
+    expect(pro.body.generationConfig?.thinkingConfig).toEqual({ thinkingBudget: 128 });
+    expect(pro.warnings.map((w) => w.setting)).toEqual(['reasoning']);
+    const three = off('publishers/google/models/gemini-3-pro-preview');
+    expect(three.body.generationConfig).toBeUndefined();
+    expect(three.warnings.map((w) => w.setting)).toEqual(['reasoning']);
+  });
 });
 
 describe('JSON schema to the Gemini OpenAPI subset', () => {
+  it('keeps enums on strings only, moving the values of another type into its description', () => {
+    expect(toGeminiSchema({ type: 'integer', enum: [1, 2, 3], description: 'Level.' })).toEqual({ type: 'integer', description: 'Level. Allowed values: 1, 2, 3.' });
+    expect(toGeminiSchema({ enum: ['a', 'b'] })).toEqual({ type: 'string', enum: ['a', 'b'] });
+    expect(toGeminiSchema({ type: 'boolean', const: true })).toEqual({ type: 'boolean', description: 'Allowed values: true.' });
+  });
+
+  it('types a schema with properties as an object, and requires only properties it has', () => {
+    expect(toGeminiSchema({ properties: { a: { type: 'string' } }, required: ['a', 'b'] })).toEqual({ type: 'object', properties: { a: { type: 'string' } }, required: ['a'] });
+    expect(toGeminiSchema({ type: 'object', required: ['a'] })).toEqual({ type: 'object' });
+  });
+
   it('drops unsupported keys, folds null unions into nullable, const into enum, and converts nested items', () => {
     expect(
       toGeminiSchema({

@@ -31,13 +31,25 @@ function toolConfig(choice: ToolChoice): NonNullable<GeminiRequest['toolConfig']
   }
 }
 
-/** Thinking on with a token budget (the effort's, when only an effort is given), or off with a zero budget. */
-function thinkingConfig(reasoning: ReasoningRequest): GeminiThinkingConfig {
-  if (!reasoning.enabled) return { thinkingBudget: 0 };
-  return { thinkingBudget: reasoning.budgetTokens ?? REASONING_BUDGETS[reasoning.effort ?? 'medium'], includeThoughts: true };
+/** Models that cannot stop thinking: a zero budget is a 400 ("This model only works in thinking mode"). */
+const ALWAYS_THINKS = /^gemini-(?:2\.5-pro|3)/i;
+/** Gemini 2.5 Pro's smallest thinking budget. */
+const MIN_PRO_BUDGET = 128;
+
+/**
+ * Thinking on with a token budget (the effort's, when only an effort is given), or off with a zero
+ * budget; for a model that always thinks, as little as it allows (with a Warning).
+ */
+function thinkingConfig(reasoning: ReasoningRequest, model: string | undefined, warnings: Warning[]): GeminiThinkingConfig | undefined {
+  if (reasoning.enabled) return { thinkingBudget: reasoning.budgetTokens ?? REASONING_BUDGETS[reasoning.effort ?? 'medium'], includeThoughts: true };
+  const name = model?.slice(model.lastIndexOf('/') + 1);
+  if (name === undefined || !ALWAYS_THINKS.test(name)) return { thinkingBudget: 0 };
+  warnings.push({ type: 'unsupported-setting', setting: 'reasoning', message: `${name} cannot turn thinking off; it thinks as little as it allows.` });
+  // Gemini 3 sets its thinking by level and has no budget it calls the least: its default stands.
+  return name.toLowerCase().startsWith('gemini-2.5-pro') ? { thinkingBudget: MIN_PRO_BUDGET } : undefined;
 }
 
-function generationConfig(req: ChatRequest): GeminiGenerationConfig | undefined {
+function generationConfig(req: ChatRequest, model: string | undefined, warnings: Warning[]): GeminiGenerationConfig | undefined {
   const cfg: GeminiGenerationConfig = {};
   if (req.temperature !== undefined) cfg.temperature = req.temperature;
   if (req.topP !== undefined) cfg.topP = req.topP;
@@ -51,7 +63,8 @@ function generationConfig(req: ChatRequest): GeminiGenerationConfig | undefined 
     cfg.responseMimeType = 'application/json';
     if (req.responseFormat.schema !== undefined) cfg.responseSchema = toGeminiSchema(req.responseFormat.schema);
   }
-  if (req.reasoning !== undefined) cfg.thinkingConfig = thinkingConfig(req.reasoning);
+  const thinking = req.reasoning === undefined ? undefined : thinkingConfig(req.reasoning, model, warnings);
+  if (thinking) cfg.thinkingConfig = thinking;
   return Object.keys(cfg).length > 0 ? cfg : undefined;
 }
 
@@ -59,8 +72,9 @@ function generationConfig(req: ChatRequest): GeminiGenerationConfig | undefined 
  * A canonical chat request as a Gemini generateContent body, built field by field. The model goes in
  * the URL, not the body. `user` has no Gemini counterpart; cache hints are ignored (Gemini caches
  * implicitly); a request to forbid parallel tool calls cannot be honoured and becomes a warning.
+ * `model` (the deployment's) decides what turning thinking off can mean.
  */
-export function encodeGenerateContentRequest(req: ChatRequest): EncodedGeminiRequest {
+export function encodeGenerateContentRequest(req: ChatRequest, model?: string): EncodedGeminiRequest {
   const body: GeminiRequest = encodeMessages(req.messages);
   const warnings: Warning[] = [];
   if (req.tools !== undefined && req.tools.length > 0) {
@@ -70,7 +84,7 @@ export function encodeGenerateContentRequest(req: ChatRequest): EncodedGeminiReq
   if (req.parallelToolCalls === false) {
     warnings.push({ type: 'unsupported-setting', setting: 'parallelToolCalls', message: 'Gemini cannot be told to avoid parallel function calls; the setting was ignored.' });
   }
-  const config = generationConfig(req);
+  const config = generationConfig(req, model, warnings);
   if (config) body.generationConfig = config;
   return { body, warnings };
 }

@@ -25,6 +25,9 @@ function retryInfoMs(details: unknown): number | undefined {
 
 function kindFor(status: number, rpcStatus: string | undefined, message: string): ErrorKind {
   if (status === 429 || rpcStatus === 'RESOURCE_EXHAUSTED') return 'rate_limited';
+  // The project or location cannot serve this (billing, "User location is not supported", a model not
+  // offered there): the deployment's problem, which another deployment may not have.
+  if (rpcStatus === 'FAILED_PRECONDITION') return 'permission';
   if (status === 400 && TOKEN_LIMIT.test(message)) return 'context_window_exceeded';
   if (status === 400 || status === 413 || status === 422) return 'invalid_request';
   if (status === 401) return 'authentication';

@@ -26,6 +26,21 @@ function isObject(v: JsonValue | undefined): v is JsonObject {
 }
 
 /**
+ * Gemini takes `enum` on STRING schemas only: an untyped enum becomes a string one, and the values of
+ * another type's enum move into its description (the type matters more: the model answers in it).
+ */
+function setEnum(out: JsonObject, values: JsonValue[] | undefined): void {
+  if (values === undefined) return;
+  out.type ??= 'string';
+  if (out.type === 'string') {
+    out.enum = values.map((v) => String(v));
+    return;
+  }
+  const allowed = `Allowed values: ${values.map((v) => JSON.stringify(v)).join(', ')}.`;
+  out.description = typeof out.description === 'string' && out.description !== '' ? `${out.description} ${allowed}` : allowed;
+}
+
+/**
  * Converts a JSON Schema (as OpenAI tools carry it) into the OpenAPI subset Gemini accepts: drops
  * `$schema`, `additionalProperties`, `$ref` and other unsupported keys, turns `type: [t, "null"]` into
  * `nullable`, `const` into a one-value enum, and keeps only formats Gemini knows.
@@ -45,15 +60,15 @@ export function toGeminiSchema(schema: JsonValue): JsonObject {
     if (PASS_THROUGH.has(key)) out[key] = value;
   }
   if (typeof schema.format === 'string' && FORMATS.has(schema.format)) out.format = schema.format;
-  if (Array.isArray(schema.enum)) out.enum = schema.enum.map((v) => String(v));
-  else if (schema.const !== undefined && schema.const !== null) out.enum = [String(schema.const)];
-  if (out.enum !== undefined && out.type === undefined) out.type = 'string';
+  setEnum(out, Array.isArray(schema.enum) ? schema.enum : schema.const !== undefined && schema.const !== null ? [schema.const] : undefined);
   if (isObject(schema.properties)) {
     const props: JsonObject = {};
     for (const [name, sub] of Object.entries(schema.properties)) props[name] = toGeminiSchema(sub);
     out.properties = props;
+    // Gemini takes properties only on an OBJECT, and refuses required names it has no property for.
+    out.type ??= 'object';
+    if (Array.isArray(schema.required)) out.required = schema.required.filter((name) => typeof name === 'string' && Object.hasOwn(props, name));
   }
-  if (Array.isArray(schema.required)) out.required = schema.required;
   if (schema.items !== undefined) out.items = toGeminiSchema(Array.isArray(schema.items) ? (schema.items[0] ?? {}) : schema.items);
   const union = schema.anyOf ?? schema.oneOf;
   if (Array.isArray(union)) {

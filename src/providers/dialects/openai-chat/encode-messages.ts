@@ -43,6 +43,8 @@ function plainText(parts: readonly UserPart[] | readonly TextPart[] | ToolMessag
 function encodeTextContent(parts: readonly TextPart[]): string | WireObject[] {
   const plain = plainText(parts);
   if (plain !== undefined) return plain;
+  // OpenAI refuses an empty content array.
+  if (parts.length === 0) return '';
   const out = new Array<WireObject>(parts.length);
   for (let j = 0; j < parts.length; j++) out[j] = { type: 'text', text: (parts[j] as TextPart).text };
   return out;
@@ -95,6 +97,8 @@ function encodeToolContent(message: ToolMessage, at: number, provider: string): 
   const parts = message.content;
   const plain = plainText(parts);
   if (plain !== undefined) return plain;
+  // No parts (an Anthropic tool_result with empty content): OpenAI refuses an empty content array.
+  if (parts.length === 0) return '';
   const out = new Array<WireObject>(parts.length);
   for (let j = 0; j < parts.length; j++) {
     const part = parts[j] as ToolMessage['content'][number];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest, Message } from '../../../core/types.js';
 import { encodeChatRequest, encodeEmbeddingRequest, type ChatEncodeOptions } from './encode-request.js';
-import { reasoningEffortsFor } from './reasoning.js';
+import { maxTokensFieldFor, reasoningEffortsFor } from './reasoning.js';
 
 const OPTIONS: ChatEncodeOptions = { model: 'gpt-4o', provider: 'test', stream: false };
 const user = (text: string): Message => ({ role: 'user', content: [{ type: 'text', text }] });
@@ -84,6 +84,15 @@ describe('openai-chat request encoding', () => {
       const body = bodyOf(ask({ maxOutputTokens: 64, providerOptions: { openai: { max_tokens_field: 'max_completion_tokens' } } }));
       expect(body.max_completion_tokens).toBe(64);
       expect(body).not.toHaveProperty('max_tokens');
+    });
+
+    it("sends max_completion_tokens to OpenAI's reasoning models, which refuse max_tokens (an Anthropic-door request names no field)", () => {
+      for (const model of ['o3', 'o4-mini', 'gpt-5', 'openai/gpt-5-mini']) {
+        const body = bodyOf(ask({ maxOutputTokens: 1024 }), { maxTokensField: maxTokensFieldFor(model) });
+        expect(body, model).toMatchObject({ max_completion_tokens: 1024 });
+        expect(body, model).not.toHaveProperty('max_tokens');
+      }
+      for (const model of ['gpt-4o', 'qwen3-32b', 'gpt-oss-20b', 'llama3.1']) expect(maxTokensFieldFor(model), model).toBeUndefined();
     });
 
     it('sends the field the provider requires whatever the client named (Azure)', () => {
@@ -280,6 +289,10 @@ describe('openai-chat message encoding', () => {
   it('sends several text parts of a tool result as text parts', () => {
     const messages = messagesOf([{ role: 'tool', toolCallId: 't', content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }], isError: true }]);
     expect(messages).toEqual([{ role: 'tool', tool_call_id: 't', content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }] }]);
+  });
+
+  it('sends a tool result without parts as empty text (OpenAI refuses an empty content array)', () => {
+    expect(messagesOf([{ role: 'tool', toolCallId: 't', content: [] }])).toEqual([{ role: 'tool', tool_call_id: 't', content: '' }]);
   });
 
   it('refuses an image in a tool result rather than answering without it', () => {

@@ -1,5 +1,5 @@
 export { encodeChatRequest, encodeEmbeddingRequest, type ChatEncodeOptions, type EncodedChatRequest, type MaxTokensField } from './encode-request.js';
-export { reasoningEffortsFor, type ReasoningEfforts } from './reasoning.js';
+export { maxTokensFieldFor, reasoningEffortsFor, type ReasoningEfforts } from './reasoning.js';
 export { decodeChatResponse, decodeEmbeddingResponse } from './decode-response.js';
 export { decodeChatStream, chatChunkDecoder } from './decode-stream.js';
 export { AZURE_NAMESPACE, azureFilterResults } from './azure-filters.js';

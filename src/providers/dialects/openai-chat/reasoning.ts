@@ -16,6 +16,14 @@ export type ReasoningEfforts = 'none' | 'low-to-high' | 'minimal-to-high';
 const REASONING_MODEL = /^(?:o[1-9]|gpt-5|gpt-oss|deepseek-r1|qwq|qwen3)(?:[-.:_]|$)/i;
 const MINIMAL_EFFORT_MODEL = /^gpt-5(?:[-.:_]|$)/i;
 
+/** OpenAI's own reasoning models, which refuse `max_tokens` (servers like vLLM and Ollama may not know its successor). */
+const COMPLETION_TOKENS_MODEL = /^(?:o[1-9]|gpt-5)(?:[-.:_]|$)/i;
+
+/** `max_completion_tokens` when the deployment's model refuses `max_tokens`; otherwise the client decides. */
+export function maxTokensFieldFor(model: string): 'max_completion_tokens' | undefined {
+  return COMPLETION_TOKENS_MODEL.test(model.slice(model.lastIndexOf('/') + 1)) ? 'max_completion_tokens' : undefined;
+}
+
 /**
  * What the deployment's model takes, decided once per deployment: its declared `capabilities` when it
  * has any (the operator's lever), otherwise its model name.
