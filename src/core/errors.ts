@@ -232,6 +232,25 @@ export function toGatewayError(err: unknown): GatewayError {
   return new GatewayError({ kind: 'internal', message: 'Internal gateway error.', cause: err });
 }
 
+/**
+ * What decoding an upstream's reply threw, in the taxonomy: the decoder's own error, or the upstream's
+ * malformed reply (a TypeError on a shape the decoder did not expect, such as `choices: [null]`): a
+ * 502 that another deployment may answer, never the gateway's 500.
+ */
+export function unreadableReply(err: unknown, provider: string): GatewayError {
+  if (GatewayError.isInstance(err) || (err instanceof Error && err.name === 'AbortError')) return toGatewayError(err);
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a reply the gateway could not read.`, provider, cause: err });
+}
+
+/** `decode()` of an upstream's whole reply, its failures as `unreadableReply` says. */
+export function decodeReply<T>(provider: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (err) {
+    throw unreadableReply(err, provider);
+  }
+}
+
 /** Parses a Retry-After header (seconds or HTTP date) or retry-after-ms into milliseconds. */
 export function parseRetryAfter(
   retryAfter: string | undefined | null,

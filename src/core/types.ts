@@ -288,6 +288,22 @@ export interface ModelInfo {
   ownedBy: string;
 }
 
+/**
+ * More tokens than one call can count: a larger number is an upstream's garbage, not usage (one reply
+ * of 1e300 tokens would otherwise exhaust every budget it is charged to, for good).
+ */
+export const MAX_TOKEN_COUNT = 100_000_000;
+
+/** A token count an upstream reported, if it is one: a whole number from 0 to MAX_TOKEN_COUNT. */
+export function tokenCount(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_TOKEN_COUNT ? value : undefined;
+}
+
+/** The same for a count an upstream may leave out: absent is 0. */
+export function optionalTokenCount(value: unknown): number | undefined {
+  return value === undefined || value === null ? 0 : tokenCount(value);
+}
+
 /** Builds a usage record, filling absent fields with zero and computing the total. */
 export function makeUsage(parts: Partial<Usage>): Usage {
   const prompt = parts.prompt ?? 0;

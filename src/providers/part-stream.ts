@@ -1,3 +1,4 @@
+import { unreadableReply } from '../core/errors.js';
 import type { ReadyIterator } from '../core/ready.js';
 import type { StreamPart } from '../core/types.js';
 
@@ -25,6 +26,8 @@ export class PartStream implements AsyncIterableIterator<StreamPart>, ReadyItera
   constructor(
     private readonly body: AsyncIterator<Uint8Array>,
     private readonly decoder: ReadDecoder,
+    /** Names the upstream in the error for a reply the decoder could not read. */
+    private readonly provider: string,
   ) {}
 
   [Symbol.asyncIterator](): this {
@@ -79,7 +82,7 @@ export class PartStream implements AsyncIterableIterator<StreamPart>, ReadyItera
           this.decoder.end(this.queue);
         } else this.decoder.push(read.value, this.queue);
       } catch (err) {
-        this.failure = err;
+        this.failure = unreadableReply(err, this.provider);
       }
       if (this.queue.length > 0) return { done: false, value: this.queue[this.at++] as StreamPart };
     }

@@ -1,4 +1,4 @@
-import { GatewayError } from '../core/errors.js';
+import { decodeReply, GatewayError } from '../core/errors.js';
 import type { StreamPart } from '../core/types.js';
 import { PartStream, type ReadDecoder } from './part-stream.js';
 import { Utf8Chunks } from './utf8-chunks.js';
@@ -117,21 +117,21 @@ export interface SseEventDecoder {
  * the SSE parser and the decoder are fused: one upstream read becomes its parts without an async hop
  * per event or per part (`PartStream`).
  */
-export function decodeSseParts(events: AsyncIterable<SseEvent>, decoder: SseEventDecoder): AsyncIterableIterator<StreamPart> {
+export function decodeSseParts(events: AsyncIterable<SseEvent>, decoder: SseEventDecoder, provider: string): AsyncIterableIterator<StreamPart> {
   const body = takeSseBody(events);
-  return body ? new PartStream(body[Symbol.asyncIterator](), new SseReads(decoder)) : decodeEach(events, decoder);
+  return body ? new PartStream(body[Symbol.asyncIterator](), new SseReads(decoder), provider) : decodeEach(events, decoder, provider);
 }
 
-async function* decodeEach(events: AsyncIterable<SseEvent>, decoder: SseEventDecoder): AsyncGenerator<StreamPart> {
+async function* decodeEach(events: AsyncIterable<SseEvent>, decoder: SseEventDecoder, provider: string): AsyncGenerator<StreamPart> {
   // Reads on to the end of the body after the last part: leaving the loop early aborts the exchange
   // and closes a connection that could have been reused.
   for await (const ev of events) {
     const parts: StreamPart[] = [];
-    decoder.decode(ev.data, ev.event, parts);
+    decodeReply(provider, () => decoder.decode(ev.data, ev.event, parts));
     if (parts.length > 0) yield* parts;
   }
   const last: StreamPart[] = [];
-  decoder.finish(last);
+  decodeReply(provider, () => decoder.finish(last));
   yield* last;
 }
 

@@ -1,4 +1,5 @@
 import { GatewayError } from '../core/errors.js';
+import { tokenCount } from '../core/types.js';
 
 /**
  * The token count a counting endpoint answered under `field` (`input_tokens`, `totalTokens`,
@@ -6,6 +7,7 @@ import { GatewayError } from '../core/errors.js';
  */
 export function readTokenCount(json: unknown, field: string, provider: string): number {
   const value = typeof json === 'object' && json !== null ? (json as Record<string, unknown>)[field] : undefined;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+  const count = tokenCount(value);
+  if (count !== undefined) return count;
   throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} answered a token count without a valid ${field}.`, provider });
 }

@@ -1,5 +1,5 @@
 import type { Agent } from '../transport/agent.js';
-import { GatewayError } from '../../core/errors.js';
+import { decodeReply, GatewayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingResponse, ModelInfo, StreamPart, Warning } from '../../core/types.js';
@@ -88,7 +88,8 @@ export class AnthropicProvider implements Provider {
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     const warnings: Warning[] = [];
     const body = this.encode(request, false, warnings);
-    return decodeMessagesResponse(parseJsonBody(await this.send('POST', this.messagesUrl, body, ctx), TYPE), TYPE, warnings);
+    const json = parseJsonBody(await this.send('POST', this.messagesUrl, body, ctx), TYPE);
+    return decodeReply(TYPE, () => decodeMessagesResponse(json, TYPE, warnings));
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {

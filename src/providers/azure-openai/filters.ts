@@ -24,7 +24,7 @@ const interesting = (data: string): boolean => (data.includes('true') || data.in
  * annotations are decoded by the dialect.)
  */
 export function decodeAzureStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: Warning[]): AsyncIterableIterator<StreamPart> {
-  return decodeSseParts(events, new AzureChunkDecoder(chatChunkDecoder(provider, warnings)));
+  return decodeSseParts(events, new AzureChunkDecoder(chatChunkDecoder(provider, warnings)), provider);
 }
 
 class AzureChunkDecoder implements SseEventDecoder {

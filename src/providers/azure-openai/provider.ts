@@ -2,7 +2,7 @@ import type { Agent } from '../transport/agent.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { GatewayError } from '../../core/errors.js';
+import { decodeReply, GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
 import type { TokenCredential } from '@azure/identity';
 import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceparent, type BufferedResponse, type UpstreamRequest } from '../http.js';
@@ -85,7 +85,8 @@ export class AzureOpenAIProvider implements Provider {
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     const { body, warnings } = encodeChatRequest(request, this.encoding.chat);
-    return decodeChatResponse(parseJsonBody(await this.send(this.urls.chat, body, ctx), TYPE), TYPE, warnings);
+    const json = parseJsonBody(await this.send(this.urls.chat, body, ctx), TYPE);
+    return decodeReply(TYPE, () => decodeChatResponse(json, TYPE, warnings));
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
@@ -100,7 +101,7 @@ export class AzureOpenAIProvider implements Provider {
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
     const res = await this.send(this.urls.embeddings, encodeEmbeddingRequest(request, this.urls.model, this.passthrough), ctx);
-    return decodeEmbeddingResponse(parseJsonBody(res, TYPE), TYPE);
+    return decodeReply(TYPE, () => decodeEmbeddingResponse(parseJsonBody(res, TYPE), TYPE, request.input.length));
   }
 
   /** The models the resource offers (not its deployments: the data plane does not list those). */

@@ -1,5 +1,5 @@
 import type { Agent } from '../transport/agent.js';
-import { GatewayError } from '../../core/errors.js';
+import { decodeReply, GatewayError } from '../../core/errors.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart, Warning } from '../../core/types.js';
 import { makeUsage } from '../../core/types.js';
@@ -94,7 +94,7 @@ export class BedrockProvider implements Provider {
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     const warnings: Warning[] = [];
     const json = parseJsonBody(await this.post('converse', this.encode(request, warnings), ctx), TYPE);
-    return decodeConverseResponse(json, TYPE, `chatcmpl-${ctx.requestId}`, this.deployment.model, Math.floor(Date.now() / 1000), warnings);
+    return decodeReply(TYPE, () => decodeConverseResponse(json, TYPE, `chatcmpl-${ctx.requestId}`, this.deployment.model, Math.floor(Date.now() / 1000), warnings));
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
@@ -137,7 +137,7 @@ export class BedrockProvider implements Provider {
           this.options.embedding_concurrency,
           async (text) => {
             const res = await this.post('invoke', encodeTitanRequest(text, request.dimensions), sub);
-            const decoded = decodeTitanResponse(parseJsonBody(res, TYPE), TYPE);
+            const decoded = decodeReply(TYPE, () => decodeTitanResponse(parseJsonBody(res, TYPE), TYPE));
             return { embedding: decoded.embedding, tokens: decoded.tokens || (headerTokens(res) ?? 0) };
           },
           () => controller.abort(),
@@ -152,7 +152,7 @@ export class BedrockProvider implements Provider {
         this.options.embedding_concurrency,
         async (texts) => {
           const res = await this.post('invoke', encodeCohereRequest(texts, this.options.cohere_input_type, request.dimensions), sub);
-          return { vectors: decodeCohereResponse(parseJsonBody(res, TYPE), texts.length, TYPE), tokens: headerTokens(res) ?? 0 };
+          return { vectors: decodeReply(TYPE, () => decodeCohereResponse(parseJsonBody(res, TYPE), texts.length, TYPE)), tokens: headerTokens(res) ?? 0 };
         },
         () => controller.abort(),
       );

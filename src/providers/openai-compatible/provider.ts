@@ -1,3 +1,4 @@
+import { decodeReply } from '../../core/errors.js';
 import type { Agent } from '../transport/agent.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
@@ -59,7 +60,8 @@ export class OpenAICompatibleProvider implements Provider {
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     const { body, warnings } = encodeChatRequest(request, this.encoding.chat);
-    return decodeChatResponse(await this.call(this.urls.chat, body, ctx), TYPE, warnings);
+    const json = await this.call(this.urls.chat, body, ctx);
+    return decodeReply(TYPE, () => decodeChatResponse(json, TYPE, warnings));
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
@@ -70,7 +72,8 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-    return decodeEmbeddingResponse(await this.call(this.urls.embeddings, encodeEmbeddingRequest(request, this.deployment.model, this.deployment.passthrough), ctx), TYPE);
+    const json = await this.call(this.urls.embeddings, encodeEmbeddingRequest(request, this.deployment.model, this.deployment.passthrough), ctx);
+    return decodeReply(TYPE, () => decodeEmbeddingResponse(json, TYPE, request.input.length));
   }
 
   async listModels(ctx: CallContext): Promise<ModelInfo[]> {

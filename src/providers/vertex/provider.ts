@@ -2,7 +2,7 @@ import type { Agent } from '../transport/agent.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
 import { makeUsage } from '../../core/types.js';
-import { GatewayError } from '../../core/errors.js';
+import { decodeReply, GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
 import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type UpstreamErrorMapper, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
@@ -61,7 +61,8 @@ export class VertexProvider implements Provider {
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     const { body, warnings } = this.wire.encodeChat(request, false);
-    const response = this.wire.decodeChat(await this.post(this.wire.chatMethod(false), body, ctx), warnings);
+    const json = await this.post(this.wire.chatMethod(false), body, ctx);
+    const response = decodeReply(TYPE, () => this.wire.decodeChat(json, warnings));
     return response.model === '' ? { ...response, model: this.deployment.model } : response;
   }
 
@@ -82,7 +83,8 @@ export class VertexProvider implements Provider {
     let tokens = 0;
     for (let i = 0; i < request.input.length; i += size) {
       const body = encodePredictEmbeddingRequest(request.input.slice(i, i + size), { dimensions: request.dimensions, taskType: this.options.embedding_task_type });
-      const part = decodePredictEmbeddingResponse(await this.post('predict', body, ctx), this.deployment.model, TYPE);
+      const json = await this.post('predict', body, ctx);
+      const part = decodeReply(TYPE, () => decodePredictEmbeddingResponse(json, this.deployment.model, TYPE));
       for (const embedding of part.embeddings) embeddings.push(embedding);
       tokens += part.usage.prompt;
     }

@@ -102,7 +102,7 @@ function deltaPart(delta: Json, open: OpenBlock | undefined, counters: Counters,
  * truncation, never a clean end. `warnings` (the encoder's) ride on the start part.
  */
 export function decodeMessagesStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: readonly Warning[]): AsyncIterableIterator<StreamPart> {
-  return decodeSseParts(events, new MessagesDecoder(provider, warnings));
+  return decodeSseParts(events, new MessagesDecoder(provider, warnings), provider);
 }
 
 /** One Messages stream's state: the open blocks, the counts so far, the shapes of its token deltas. */

@@ -3,7 +3,7 @@ import { countingJsonParse } from '../../testing/json-parses.js';
 import { GatewayError } from '../../../core/errors.js';
 import type { StreamPart, Warning } from '../../../core/types.js';
 import type { SseEvent } from '../../sse.js';
-import { decodeMessagesResponse, decodeMessagesStream, encodeMessagesRequest, mapAnthropicError, mapStopReason } from './index.js';
+import { decodeMessagesResponse, decodeMessagesStream, encodeMessagesRequest, mapAnthropicError, mapStopReason, readTokenCounts } from './index.js';
 
 describe('decodeMessagesResponse', () => {
   it('decodes thinking, text and tool_use into parts in order, keeping raw usage and stop reason apart', () => {
@@ -66,6 +66,12 @@ describe('decodeMessagesResponse', () => {
     expect(r.content).toEqual([{ type: 'tool-call', id: 't', name: 'f', arguments: '{}' }]);
   });
 
+  it('leaves out counts that are not counts, so what is missing is estimated rather than billed', () => {
+    expect(readTokenCounts({ input_tokens: 1e300, output_tokens: -3, cache_read_input_tokens: 2.5, cache_creation_input_tokens: '4' })).toEqual({});
+    const r = decodeMessagesResponse({ content: [{ type: 'text', text: 'hi' }], stop_reason: 'end_turn', usage: { input_tokens: 1e300, output_tokens: 1 } }, 'a');
+    expect(r.usage.prompt).toBeLessThan(1000);
+  });
+
   it('marks an answer without usage as estimated instead of billing zero', () => {
     const r = decodeMessagesResponse({ content: [{ type: 'text', text: 'hi' }], stop_reason: 'end_turn' }, 'a');
     expect(r.usageEstimated).toBe(true);
@@ -122,6 +128,9 @@ describe('mapAnthropicError', () => {
   it('reads retry-after into retryAfterMs and keeps not_found fallbackable', () => {
     expect(mapAnthropicError(429, { 'retry-after': '7' }, err('rate_limit_error'), 'a').retryAfterMs).toBe(7000);
     expect(mapAnthropicError(404, {}, err('not_found_error'), 'a').fallbackable).toBe(true);
+    // A proxy in front may type a credential refusal as a bad request: the status tells.
+    expect(mapAnthropicError(401, {}, err('invalid_request_error', 'bad key'), 'a').kind).toBe('authentication');
+    expect(mapAnthropicError(403, {}, err('invalid_request_error'), 'a').kind).toBe('permission');
   });
 });
 

@@ -64,14 +64,17 @@ export function readAnthropicError(body: unknown): { type: string | undefined; m
 
 /**
  * An Anthropic error reply (direct API, Vertex rawPredict, Bedrock InvokeModel bodies) to the
- * taxonomy. The status decides for throttling and server failures (a 503 stays `unavailable` whatever
- * its type says); the error type refines 4xx answers. The upstream's text is kept, scrubbed, for the
+ * taxonomy. The status decides for throttling, server failures and credentials (a 503 stays
+ * `unavailable`, a 401 `authentication`, whatever its type says); the error type refines other 4xx answers. The upstream's text is kept, scrubbed, for the
  * log only.
  */
 export function mapAnthropicError(status: number, headers: Headers, body: unknown, provider: string): GatewayError {
   const { type, message } = readAnthropicError(body);
   const byType = kindForAnthropicErrorType(type, message);
-  const kind = status >= 500 || status === 429 || !byType ? kindForStatus(status) : byType;
+  // A 401 or 403 is the deployment's credential or access whatever the type says (a proxy in front may
+  // type it invalid_request_error): reported so, and another deployment tried.
+  const statusDecides = status >= 500 || status === 429 || status === 401 || status === 403 || !byType;
+  const kind = statusDecides ? kindForStatus(status) : byType;
   return upstreamFailure({
     kind,
     provider,

@@ -1,8 +1,4 @@
-import { makeUsage, type Usage } from '../../../core/types.js';
-
-function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0;
-}
+import { makeUsage, tokenCount, type Usage } from '../../../core/types.js';
 
 /** The token counts of an Anthropic usage object; absent fields are undefined, not zero. */
 export interface AnthropicTokenCounts {
@@ -19,12 +15,17 @@ export function readTokenCounts(raw: unknown): AnthropicTokenCounts {
   if (raw === null || typeof raw !== 'object') return {};
   const u = raw as Record<string, unknown>;
   const out: AnthropicTokenCounts = {};
-  if (typeof u.input_tokens === 'number') out.input = num(u.input_tokens);
-  if (typeof u.output_tokens === 'number') out.output = num(u.output_tokens);
-  if (typeof u.cache_creation_input_tokens === 'number') out.cacheWrite = num(u.cache_creation_input_tokens);
-  if (typeof u.cache_read_input_tokens === 'number') out.cacheRead = num(u.cache_read_input_tokens);
-  const details = u.output_tokens_details as { thinking_tokens?: unknown } | null | undefined;
-  if (typeof details?.thinking_tokens === 'number') out.thinking = num(details.thinking_tokens);
+  // A count that is not one is left out, as if not sent: the decoders then estimate what is missing.
+  const input = tokenCount(u.input_tokens);
+  if (input !== undefined) out.input = input;
+  const output = tokenCount(u.output_tokens);
+  if (output !== undefined) out.output = output;
+  const cacheWrite = tokenCount(u.cache_creation_input_tokens);
+  if (cacheWrite !== undefined) out.cacheWrite = cacheWrite;
+  const cacheRead = tokenCount(u.cache_read_input_tokens);
+  if (cacheRead !== undefined) out.cacheRead = cacheRead;
+  const thinking = tokenCount((u.output_tokens_details as { thinking_tokens?: unknown } | null | undefined)?.thinking_tokens);
+  if (thinking !== undefined) out.thinking = thinking;
   return out;
 }
 

@@ -36,10 +36,12 @@ function decodeContent(blocks: Array<Record<string, unknown>>, reasoningProvider
       else parts.push({ type: 'text', text: block.text });
     } else if (block.toolUse && typeof block.toolUse === 'object') {
       const tu = block.toolUse as { toolUseId?: unknown; name?: unknown; input?: unknown };
+      // Read as a malformed reply (decodeReply), as every shape the decoder cannot take.
+      if (typeof tu.name !== 'string' || tu.name === '') throw new TypeError('toolUse without a name');
       parts.push({
         type: 'tool-call',
         id: typeof tu.toolUseId === 'string' ? tu.toolUseId : `call_${calls}`,
-        name: typeof tu.name === 'string' ? tu.name : '',
+        name: tu.name,
         arguments: JSON.stringify(tu.input ?? {}),
       });
       calls++;
@@ -69,6 +71,7 @@ export function decodeConverseResponse(raw: unknown, provider: string, id: strin
   const glitch = malformedOutput(body.stopReason, provider);
   if (glitch) throw glitch;
   const decoded = decodeContent(content as Array<Record<string, unknown>>, reasoningProviderFor(model));
+  if (body.stopReason === 'tool_use' && !decoded.parts.some((p) => p.type === 'tool-call')) throw malformed(provider, 'tool_use without a tool call');
   const meta: JsonObject = { stopReason: body.stopReason };
   if (body.metrics && typeof body.metrics === 'object') meta.metrics = body.metrics as JsonObject;
   if (body.trace && typeof body.trace === 'object') meta.trace = body.trace as JsonObject;

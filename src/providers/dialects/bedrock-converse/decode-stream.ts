@@ -37,7 +37,7 @@ function reasoningDelta(delta: { text?: unknown; signature?: unknown; redactedCo
  * messageStop is a truncation, never a clean end.
  */
 export function decodeConverseStream(body: AsyncIterable<Uint8Array>, provider: string, model: string, warnings?: readonly Warning[]): AsyncIterableIterator<StreamPart> {
-  return new PartStream(body[Symbol.asyncIterator](), new ConverseReads(provider, model, warnings));
+  return new PartStream(body[Symbol.asyncIterator](), new ConverseReads(provider, model, warnings), provider);
 }
 
 /** The event-stream framing and the Converse event decoder fused, with the stream's state. */
@@ -93,10 +93,12 @@ class ConverseReads implements ReadDecoder {
       case 'contentBlockStart': {
         const start = (event.start ?? {}) as { toolUse?: { toolUseId?: unknown; name?: unknown } };
         if (start.toolUse) {
+          const name = start.toolUse.name;
+          if (typeof name !== 'string' || name === '') throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${this.provider} began a tool call without a name.`, provider: this.provider });
           const index = this.toolIndex.size;
           this.toolIndex.set(Number(event.contentBlockIndex ?? 0), index);
           const id = typeof start.toolUse.toolUseId === 'string' ? start.toolUse.toolUseId : undefined;
-          out.push({ type: 'tool-call', index, id, name: typeof start.toolUse.name === 'string' ? start.toolUse.name : undefined, argumentsDelta: '' });
+          out.push({ type: 'tool-call', index, id, name, argumentsDelta: '' });
         }
         break;
       }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { countingJsonParse } from '../../testing/json-parses.js';
 import { EventStreamCodec, type MessageHeaders } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
-import { GatewayError } from '../../../core/errors.js';
+import { decodeReply, GatewayError } from '../../../core/errors.js';
 import type { StreamPart, Warning } from '../../../core/types.js';
 import { decodeConverseResponse } from './decode-response.js';
 import { encodeConverseRequest } from './encode-request.js';
@@ -47,6 +47,12 @@ describe('bedrock-converse decoding', () => {
     expect(decodeBedrockUsage({ inputTokens: 3, outputTokens: 2, totalTokens: 5 })).toEqual({ prompt: 3, completion: 2, cachedRead: 0, cachedWrite: 0, reasoning: 0, total: 5 });
   });
 
+  it('treats usage whose counts are not counts as unknown (the gateway estimates it)', () => {
+    for (const bad of [{ inputTokens: 1e300, outputTokens: 2 }, { inputTokens: 3, outputTokens: 2.5 }, { inputTokens: '3', outputTokens: 2 }, { inputTokens: 3, outputTokens: 2, cacheReadInputTokens: -1 }]) {
+      expect(decodeBedrockUsage(bad), JSON.stringify(bad)).toBeUndefined();
+    }
+  });
+
   it('maps every stop reason to a finish reason', () => {
     expect(['end_turn', 'stop_sequence', 'tool_use', 'max_tokens', 'model_context_window_exceeded', 'guardrail_intervened', 'content_filtered'].map(mapStopReason)).toEqual([
       'stop',
@@ -57,6 +63,15 @@ describe('bedrock-converse decoding', () => {
       'content_filter',
       'content_filter',
     ]);
+  });
+
+  it('reads a tool call without a name, or a tool_use stop without one, as a malformed reply', async () => {
+    const answer = (content: unknown[]) => ({ output: { message: { role: 'assistant', content } }, stopReason: 'tool_use', usage: { inputTokens: 5, outputTokens: 1, totalTokens: 6 } });
+    for (const content of [[{ toolUse: { toolUseId: 't', name: null, input: {} } }], [{ toolUse: null }], [null]]) {
+      expect(() => decodeReply('bedrock', () => decodeConverseResponse(answer(content), 'bedrock', 'id', 'm', 0)), JSON.stringify(content)).toThrow(expect.objectContaining({ kind: 'bad_upstream_response' }));
+    }
+    const start = [event('messageStart', { role: 'assistant' }), event('contentBlockStart', { contentBlockIndex: 0, start: { toolUse: { toolUseId: 't' } } })];
+    await expect(parts(start)).rejects.toMatchObject({ kind: 'bad_upstream_response' });
   });
 
   it('raises a malformed tool call or answer as a retryable upstream error, whole or streamed, never a clean stop', async () => {

@@ -37,6 +37,8 @@ export function malformedCall(candidate: GeminiCandidate, provider: string): Gat
 
 /** A function call as a tool-call part; Gemini v1 sends no id, so a stable one is derived. */
 export function toolCallPart(call: GeminiFunctionCall, responseId: string | undefined, index: number): ToolCallPart {
+  // Read as a malformed reply (decodeReply), as every shape the decoder cannot take.
+  if (typeof call.name !== 'string' || call.name === '') throw new TypeError('functionCall without a name');
   const args = JSON.stringify(call.args ?? {});
   return { type: 'tool-call', id: call.id ?? toolCallId(responseId, index, call.name, args), name: call.name, arguments: args };
 }

@@ -54,7 +54,7 @@ function partsOf(part: GeminiPart, responseId: string | undefined, callIndex: ()
  * `warnings` (settings the encoder could not carry) ride on the start part.
  */
 export function decodeGenerateContentStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: Warning[]): AsyncIterableIterator<StreamPart> {
-  return decodeSseParts(events, new ChunkDecoder(provider, warnings));
+  return decodeSseParts(events, new ChunkDecoder(provider, warnings), provider);
 }
 
 class ChunkDecoder implements SseEventDecoder {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../../core/errors.js';
+import { decodeReply, GatewayError } from '../../../core/errors.js';
 import type { StreamPart } from '../../../core/types.js';
 import type { SseEvent } from '../../sse.js';
 import { decodeGenerateContentResponse } from './decode-response.js';
@@ -51,6 +51,13 @@ describe('gemini finish reasons and usage', () => {
       total: 155,
     });
     expect(decodeUsageMetadata(undefined)).toBeUndefined();
+  });
+
+  it('treats usage whose counts are not counts as unknown (the gateway estimates it)', () => {
+    expect(decodeUsageMetadata({ promptTokenCount: 'a' } as never)).toBeUndefined();
+    expect(decodeUsageMetadata({ promptTokenCount: 5, candidatesTokenCount: 1e300 })).toBeUndefined();
+    expect(decodeUsageMetadata({ promptTokenCount: 5, thoughtsTokenCount: -1 })).toBeUndefined();
+    expect(decodeUsageMetadata({ promptTokenCount: 5, cachedContentTokenCount: 60 })).toMatchObject({ prompt: 5, completion: 0, cachedRead: 5 });
   });
 });
 
@@ -197,6 +204,16 @@ describe('gemini stream decoding', () => {
     const parts = await collect([text('partial'), { candidates: [{ content: { parts: [{ text: '' }] }, finishReason: 'SAFETY', safetyRatings: [{ blocked: true }] }] }]);
     expect(parts.find((p) => p.type === 'provider-metadata')).toEqual({ type: 'provider-metadata', namespace: 'vertex', data: { finishReason: 'SAFETY', safetyRatings: [{ blocked: true }] } });
     expect(parts.at(-1)).toEqual({ type: 'finish', finishReason: 'content_filter' });
+  });
+});
+
+describe('replies of shapes the decoder cannot take', () => {
+  it.each([
+    ['parts that are not a list', { candidates: [{ content: { parts: 'yy' }, finishReason: 'STOP' }] }],
+    ['a null part', { candidates: [{ content: { parts: [null] }, finishReason: 'STOP' }] }],
+    ['a function call without a name', { candidates: [{ content: { parts: [{ functionCall: { name: 5, args: {} } }] }, finishReason: 'STOP' }] }],
+  ])('are a bad upstream response: %s', (_name, body) => {
+    expect(() => decodeReply(P, () => decodeGenerateContentResponse(body as never, P))).toThrow(expect.objectContaining({ kind: 'bad_upstream_response', provider: P }));
   });
 });
 

@@ -1,22 +1,24 @@
-import { makeUsage, type Usage } from '../../../core/types.js';
+import { makeUsage, optionalTokenCount, tokenCount, type Usage } from '../../../core/types.js';
 import type { GeminiUsageMetadata } from './wire.js';
-
-function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0;
-}
 
 /**
  * usageMetadata to canonical usage. promptTokenCount already includes cached content tokens;
  * tool-use prompt tokens are input too. Gemini counts thinking tokens apart from candidates, while
- * canonical completion includes reasoning, so completion = candidates + thoughts.
+ * canonical completion includes reasoning, so completion = candidates + thoughts. A count that is
+ * not one makes the usage unknown (the gateway estimates it).
  */
 export function decodeUsageMetadata(raw: GeminiUsageMetadata | undefined): Usage | undefined {
   if (raw === undefined || raw === null || typeof raw !== 'object') return undefined;
-  const thoughts = num(raw.thoughtsTokenCount);
+  const prompt = tokenCount(raw.promptTokenCount);
+  const toolPrompt = optionalTokenCount(raw.toolUsePromptTokenCount);
+  const candidates = optionalTokenCount(raw.candidatesTokenCount);
+  const thoughts = optionalTokenCount(raw.thoughtsTokenCount);
+  const cached = optionalTokenCount(raw.cachedContentTokenCount);
+  if (prompt === undefined || toolPrompt === undefined || candidates === undefined || thoughts === undefined || cached === undefined) return undefined;
   return makeUsage({
-    prompt: num(raw.promptTokenCount) + num(raw.toolUsePromptTokenCount),
-    completion: num(raw.candidatesTokenCount) + thoughts,
-    cachedRead: num(raw.cachedContentTokenCount),
+    prompt: prompt + toolPrompt,
+    completion: candidates + thoughts,
+    cachedRead: Math.min(cached, prompt),
     reasoning: thoughts,
   });
 }

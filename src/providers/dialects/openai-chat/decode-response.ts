@@ -22,23 +22,26 @@ export function reasoningOf(m: Record<string, unknown>): string | undefined {
   return typeof r === 'string' && r !== '' ? r : undefined;
 }
 
-/** The answer's parts in order: reasoning, text, tool calls. */
-function decodeContent(msg: Record<string, unknown>): AssistantPart[] {
+/**
+ * The answer's parts in order: reasoning, text, tool calls. A tool call without a function name is a
+ * malformed answer; one without an id gets one by its place (a client needs it to answer the call).
+ */
+function decodeContent(msg: Record<string, unknown>, provider: string): AssistantPart[] {
   const content: AssistantPart[] = [];
   const reasoning = reasoningOf(msg);
   if (reasoning !== undefined) content.push({ type: 'reasoning', text: reasoning, provider: REASONING_PROVIDER });
   if (typeof msg.content === 'string') content.push({ type: 'text', text: msg.content });
   if (Array.isArray(msg.tool_calls)) {
-    for (const tc of msg.tool_calls as unknown[]) {
-      if (!isObject(tc)) continue;
-      const fn = isObject(tc.function) ? tc.function : {};
+    (msg.tool_calls as unknown[]).forEach((tc, i) => {
+      const fn = isObject(tc) && isObject(tc.function) ? tc.function : undefined;
+      if (!isObject(tc) || typeof fn?.name !== 'string' || fn.name === '') throw malformed(provider, 'a tool call without a function name');
       content.push({
         type: 'tool-call',
-        id: typeof tc.id === 'string' ? tc.id : '',
-        name: typeof fn.name === 'string' ? fn.name : '',
+        id: typeof tc.id === 'string' && tc.id !== '' ? tc.id : `call_${i}`,
+        name: fn.name,
         arguments: typeof fn.arguments === 'string' ? fn.arguments : '',
       });
-    }
+    });
   }
   return content;
 }
@@ -56,7 +59,7 @@ export function decodeChatResponse(raw: unknown, provider: string, warnings?: Wa
     id: typeof raw.id === 'string' ? raw.id : '',
     model: typeof raw.model === 'string' ? raw.model : '',
     created: typeof raw.created === 'number' ? raw.created : Math.floor(Date.now() / 1000),
-    content: decodeContent(msg),
+    content: decodeContent(msg, provider),
     finishReason: mapFinishReason(choice.finish_reason),
     usage: usage ?? ZERO_USAGE,
   };
@@ -70,12 +73,14 @@ export function decodeChatResponse(raw: unknown, provider: string, warnings?: Wa
   return response;
 }
 
-export function decodeEmbeddingResponse(raw: unknown, provider: string): EmbeddingResponse {
+export function decodeEmbeddingResponse(raw: unknown, provider: string, inputs: number): EmbeddingResponse {
   if (!isObject(raw)) throw malformed(provider, 'not an object');
   if (!Array.isArray(raw.data)) throw malformed(provider, 'no data');
+  // One vector of numbers per input: anything else would hand the client vectors for the wrong texts.
+  if (raw.data.length !== inputs) throw malformed(provider, `${raw.data.length} embeddings for ${inputs} inputs`);
   const rows = (raw.data as Array<Record<string, unknown>>).slice().sort((a, b) => Number(a.index) - Number(b.index));
   const embeddings = rows.map((r) => {
-    if (!Array.isArray(r.embedding)) throw malformed(provider, 'embedding is not an array');
+    if (!Array.isArray(r.embedding) || r.embedding.length === 0 || !r.embedding.every((x) => typeof x === 'number')) throw malformed(provider, 'an embedding that is not a list of numbers');
     return r.embedding as number[];
   });
   const usage = decodeUsage(raw.usage) ?? ZERO_USAGE;

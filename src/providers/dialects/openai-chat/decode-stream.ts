@@ -14,7 +14,7 @@ import { mapOpenAIStreamError } from './map-error.js';
  * error, never as a clean end.
  */
 export function decodeChatStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: Warning[]): AsyncIterableIterator<StreamPart> {
-  return decodeSseParts(events, new ChunkDecoder(provider, warnings));
+  return decodeSseParts(events, new ChunkDecoder(provider, warnings), provider);
 }
 
 /** The same decoding one event at a time, for a dialect that adds to it (Azure's filter results). */
@@ -38,6 +38,8 @@ class ChunkDecoder implements SseEventDecoder {
   private started = false;
   private refusal: string | undefined;
   private slots: StringSlots<SlotPart> | undefined;
+  /** Tool calls begun (by index): the first delta of each must name its function. */
+  private readonly calls = new Set<number>();
 
   constructor(
     private readonly provider: string,
@@ -116,14 +118,13 @@ class ChunkDecoder implements SseEventDecoder {
     if (Array.isArray(delta.tool_calls)) {
       for (const tc of delta.tool_calls as Array<Record<string, unknown>>) {
         const fn = (tc.function ?? {}) as Record<string, unknown>;
-        out.push(
-          toolCallPart(
-            typeof tc.index === 'number' ? tc.index : 0,
-            typeof tc.id === 'string' ? tc.id : undefined,
-            typeof fn.name === 'string' ? fn.name : undefined,
-            typeof fn.arguments === 'string' ? fn.arguments : '',
-          ),
-        );
+        const index = typeof tc.index === 'number' ? tc.index : 0;
+        const name = typeof fn.name === 'string' && fn.name !== '' ? fn.name : undefined;
+        if (!this.calls.has(index)) {
+          if (name === undefined) throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${this.provider} began a tool call without a function name.`, provider: this.provider });
+          this.calls.add(index);
+        }
+        out.push(toolCallPart(index, typeof tc.id === 'string' ? tc.id : undefined, name, typeof fn.arguments === 'string' ? fn.arguments : ''));
       }
     }
   }

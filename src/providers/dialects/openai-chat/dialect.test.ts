@@ -22,6 +22,14 @@ describe('openai-chat dialect', () => {
     expect(encodeUsage(usage!)).toMatchObject({ prompt_tokens: 100, prompt_tokens_details: { cached_tokens: 60 }, completion_tokens_details: { reasoning_tokens: 5 } });
   });
 
+  it('treats usage whose counts are not counts as unknown (the gateway estimates it), and cuts parts larger than their whole', () => {
+    for (const prompt_tokens of [1e300, -5, 2.5, '3', null]) expect(decodeUsage({ prompt_tokens, completion_tokens: 2 }), String(prompt_tokens)).toBeUndefined();
+    expect(decodeUsage({ prompt_tokens: 3, completion_tokens: 1e308 })).toBeUndefined();
+    expect(decodeUsage({ prompt_tokens: 5, completion_tokens: 2, prompt_tokens_details: { cached_tokens: 1_000_000 }, completion_tokens_details: { reasoning_tokens: 9 } })).toMatchObject({ cachedRead: 5, reasoning: 2 });
+    const r = decodeChatResponse({ choices: [{ message: { role: 'assistant', content: 'x' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1e300, completion_tokens: 2 } }, 'test');
+    expect(r.usageEstimated).toBe(true);
+  });
+
   it('decodes a response with tool calls into tool-call parts and maps the legacy function_call finish reason', () => {
     const r = decodeChatResponse(
       { id: 'x', model: 'm', created: 1, choices: [{ message: { role: 'assistant', content: null, tool_calls: [{ id: 't', type: 'function', function: { name: 'f', arguments: '{}' } }] }, finish_reason: 'function_call' }] },

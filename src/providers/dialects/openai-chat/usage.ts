@@ -1,4 +1,4 @@
-import { makeUsage, type Usage } from '../../../core/types.js';
+import { makeUsage, optionalTokenCount, tokenCount, type Usage } from '../../../core/types.js';
 
 /** The OpenAI usage object as it travels on the wire. */
 export interface OpenAIUsage {
@@ -9,23 +9,26 @@ export interface OpenAIUsage {
   completion_tokens_details?: { reasoning_tokens?: number };
 }
 
-function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0;
-}
-
-/** Wire usage to canonical usage. OpenAI's prompt_tokens already include cached tokens. */
+/**
+ * Wire usage to canonical usage. OpenAI's prompt_tokens already include cached tokens. Counts that are
+ * not counts (text, negative, fractional, absurd) make the usage unknown, so the gateway estimates it;
+ * parts larger than their whole are cut to it.
+ */
 export function decodeUsage(raw: unknown): Usage | undefined {
   if (raw === null || typeof raw !== 'object') return undefined;
   const u = raw as Record<string, unknown>;
+  const prompt = tokenCount(u.prompt_tokens);
+  const completion = optionalTokenCount(u.completion_tokens);
+  if (prompt === undefined || completion === undefined) return undefined;
   const promptDetails = (u.prompt_tokens_details ?? {}) as Record<string, unknown>;
   const completionDetails = (u.completion_tokens_details ?? {}) as Record<string, unknown>;
+  const cachedRead = Math.min(tokenCount(promptDetails.cached_tokens) ?? 0, prompt);
   return makeUsage({
-    prompt: num(u.prompt_tokens),
-    completion: num(u.completion_tokens),
-    cachedRead: num(promptDetails.cached_tokens),
-    cachedWrite: num(promptDetails.cache_write_tokens),
-    reasoning: num(completionDetails.reasoning_tokens),
-    total: typeof u.total_tokens === 'number' ? u.total_tokens : undefined,
+    prompt,
+    completion,
+    cachedRead,
+    cachedWrite: Math.min(tokenCount(promptDetails.cache_write_tokens) ?? 0, prompt - cachedRead),
+    reasoning: Math.min(tokenCount(completionDetails.reasoning_tokens) ?? 0, completion),
   });
 }
 

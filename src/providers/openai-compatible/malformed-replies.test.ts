@@ -1,0 +1,80 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../config/load.js';
+import type { DeploymentConfig } from '../../config/schema.js';
+import type { CallContext } from '../../core/provider.js';
+import type { ChatRequest } from '../../core/types.js';
+import type { OpenAICompatibleOptions } from './index.js';
+import { OpenAICompatibleProvider } from './provider.js';
+
+// An upstream that answers 200 with whatever body the test names, as a broken server or proxy would.
+let reply = '';
+let server: Server;
+let provider: OpenAICompatibleProvider;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const stream = reply.startsWith('data:');
+      res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
+      res.end(reply);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const r = parseConfig({ deployments: [{ id: 'oa', provider: 'openai-compatible', model: 'm', endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` }] }, {});
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  const d = r.config.deployments[0] as DeploymentConfig;
+  provider = new OpenAICompatibleProvider(d, d.options as OpenAICompatibleOptions);
+});
+afterAll(async () => {
+  await provider.close();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+const ctx = (): CallContext => ({ signal: new AbortController().signal, requestId: 'r1' });
+const ask: ChatRequest = { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] };
+const sse = (...chunks: unknown[]): string => [...chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`), 'data: [DONE]\n\n'].join('');
+
+async function streamed(): Promise<unknown> {
+  try {
+    for await (const part of await provider.stream(ask, ctx())) void part;
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
+describe('an upstream reply of a shape the decoders cannot take is a bad upstream response (502, another deployment may answer), never an internal error', () => {
+  it.each([
+    ['a null choice', { choices: [null] }],
+    ['a tool call without a function name', { choices: [{ message: { role: 'assistant', tool_calls: [{ id: 'c', function: null }] }, finish_reason: 'tool_calls' }] }],
+    ['a tool call that is not an object', { choices: [{ message: { role: 'assistant', tool_calls: [5] }, finish_reason: 'tool_calls' }] }],
+  ])('whole: %s', async (_name, body) => {
+    reply = JSON.stringify(body);
+    await expect(provider.chat(ask, ctx())).rejects.toMatchObject({ kind: 'bad_upstream_response', provider: 'openai-compatible' });
+  });
+
+  it.each([
+    ['a null tool call delta', sse({ choices: [{ index: 0, delta: { tool_calls: [null] } }] })],
+    ['a tool call begun without a function name', sse({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: null }] } }] })],
+  ])('streamed: %s', async (_name, body) => {
+    reply = body;
+    expect(await streamed()).toMatchObject({ kind: 'bad_upstream_response', provider: 'openai-compatible' });
+  });
+
+  it.each([
+    ['fewer vectors than inputs', { data: [{ embedding: [0.1], index: 0 }] }],
+    ['no vectors', { data: [] }],
+    ['a vector of other things than numbers', { data: [{ embedding: [1, 'a'], index: 0 }, { embedding: [null], index: 1 }] }],
+  ])('embeddings: %s', async (_name, body) => {
+    reply = JSON.stringify(body);
+    await expect(provider.embed({ model: 'm', input: ['one', 'two'] }, ctx())).rejects.toMatchObject({ kind: 'bad_upstream_response' });
+  });
+
+  it('gives a tool call without an id one by its place', async () => {
+    reply = JSON.stringify({ choices: [{ message: { role: 'assistant', tool_calls: [{ function: { name: 'f', arguments: '{}' } }] }, finish_reason: 'tool_calls' }] });
+    expect((await provider.chat(ask, ctx())).content).toEqual([{ type: 'tool-call', id: 'call_0', name: 'f', arguments: '{}' }]);
+  });
+});
