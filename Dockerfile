@@ -6,7 +6,7 @@
 # and /tmp, so the root file system can be mounted read-only.
 # deploy/docker/image.test.ts checks this file; deploy/docker/build-check.sh repeats its npm steps
 # without Docker and starts the server as an unprivileged user.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -41,7 +41,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
-# A 32 MB young-generation semi-space (Node 20's default: 16): a streaming gateway allocates ~80 KB per
+# A 32 MB young-generation semi-space (Node's default: 16): a streaming gateway allocates ~80 KB per
 # request, nearly all of it garbage by the answer's end, and a scavenge costs what survives it (the
 # requests in flight), not what it frees: half as many scavenges. Side by side at 64 connections
 # (bench/README.md): streams 0.89-0.93x the CPU per request, json 0.97-0.99x; ~18 MB more RSS under

@@ -37,6 +37,11 @@ describe('deploy/azure: the Functions app folder', () => {
     expect(host.extensions.http.routePrefix).toBe('');
   });
 
+  it("keeps the gateway's own log lines (its stdout, which the host files under Host.Function.Console) above the default Warning filter", () => {
+    const host = json<{ logging: { logLevel: Record<string, string> } }>('deploy/azure/app/host.json');
+    expect(host.logging.logLevel['Host.Function.Console']).toBe('Information');
+  });
+
   it('loads the bundle of the adapter entry, src/adapters/azure-functions/main.ts, as an ES module', () => {
     const app = json<{ main: string; type: string; dependencies: Record<string, string> }>('deploy/azure/app/package.json');
     expect(app.type).toBe('module');
@@ -63,11 +68,11 @@ describe('deploy/azure: the Functions app folder', () => {
 });
 
 describe('deploy/azure/azuredeploy.json', () => {
-  it('creates a Node 20 Function App on Flex Consumption with a system-assigned identity', () => {
+  it('creates a Node 22 Function App on Flex Consumption with a system-assigned identity', () => {
     expect(ofType('Microsoft.Web/serverfarms')[0]?.sku).toEqual({ tier: 'FlexConsumption', name: 'FC1' });
     expect(site.kind).toBe('functionapp,linux');
     expect(site.identity).toEqual({ type: 'SystemAssigned' });
-    expect(site.properties.functionAppConfig.runtime).toEqual({ name: 'node', version: '20' });
+    expect(site.properties.functionAppConfig.runtime).toEqual({ name: 'node', version: '22' });
     expect(site.properties.functionAppConfig.deployment.storage.authentication.type).toBe('SystemAssignedIdentity');
   });
 

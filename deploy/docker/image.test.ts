@@ -100,7 +100,7 @@ describe('Dockerfile', () => {
     // A flag on the command line would override an operator's NODE_OPTIONS.
     expect(only(runtime, 'ENTRYPOINT')).not.toMatch(/semi-space/);
     // Node refuses to start on an option NODE_OPTIONS may not carry; this one takes effect: the young
-    // generation grows to two 32 MB semi-spaces (Node 20's default on 64 bits: 16 MB each) under a load that keeps
+    // generation grows to two 32 MB semi-spaces (Node's default on 64 bits: 16 MB each) under a load that keeps
     // half a million objects alive at a time (fewer left the growth to the GC's timing: it failed one run in three).
     const grown = (nodeOptions: string): number => {
       const script = `const v8 = require('node:v8'); let keep = []; for (let i = 0; i < 3e6; i++) { keep.push({ i }); if (keep.length > 5e5) keep = []; }

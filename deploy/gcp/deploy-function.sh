@@ -38,7 +38,7 @@ mv "$STAGE/switchyard-$VERSION.tgz" "$STAGE/switchyard.tgz"
 
 # --cpu 1 allows --concurrency above 1; --timeout 3600s is the 2nd gen maximum for HTTP, long streams included.
 gcloud functions deploy "$NAME" \
-  --gen2 --runtime nodejs20 --region "$REGION" --project "$PROJECT" \
+  --gen2 --runtime nodejs22 --region "$REGION" --project "$PROJECT" \
   --source "$STAGE" --entry-point switchyard --trigger-http --allow-unauthenticated \
   --service-account "$SA" \
   --set-env-vars SWITCHYARD_CONFIG=switchyard.yaml,NODE_ENV=production \

@@ -155,7 +155,7 @@ while [ $# -gt 0 ]; do [ "$1" = --pack-destination ] && touch "$2/switchyard-$(n
     const call = run.calls.find((c) => c[0] === 'functions' && c[1] === 'deploy') ?? [];
     const flag = (name: string): string | undefined => call[call.indexOf(name) + 1];
     expect(call).toEqual(expect.arrayContaining(['--gen2', '--trigger-http']));
-    expect(flag('--runtime')).toBe('nodejs20');
+    expect(flag('--runtime')).toBe('nodejs22');
     expect(flag('--entry-point')).toBe('switchyard');
     expect(flag('--service-account')).toBe('switchyard@my-project.iam.gserviceaccount.com');
     expect(flag('--set-env-vars')).toContain('SWITCHYARD_CONFIG=switchyard.yaml');

@@ -99,6 +99,37 @@ describe('ledger batcher', () => {
     await store.close();
   });
 
+  it('resolves a flush asked while a round is writing only once what was queued before it is written (serverless: one instance, several requests)', async () => {
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    let release: () => void = () => undefined;
+    const gated: LedgerStore = {
+      dialect: store.dialect,
+      insert: async (batch) => {
+        await new Promise<void>((r) => (release = r));
+        return store.insert(batch);
+      },
+      summarize: (q) => store.summarize(q),
+      close: () => store.close(),
+    };
+    const b = new LedgerBatcher({ store: gated, logger: silentLogger, batchSize: 10, flushIntervalMs: 60_000, maxBuffer: 10_000, spillPath: join(tmp(), 'spill.jsonl'), retryIntervalMs: 10 });
+    const [first, second] = events(2);
+    b.enqueue(first as UsageEvent);
+    const firstFlushed = b.flush(); // request A's round takes A's event
+    await sleep(5);
+    b.enqueue(second as UsageEvent);
+    let secondDone = false;
+    const secondFlushed = b.flush().then(() => (secondDone = true)); // request B's, asked while A's writes
+    release();
+    await firstFlushed;
+    await sleep(5);
+    expect(secondDone).toBe(false); // B's event is still on its way
+    release();
+    await secondFlushed;
+    expect(await count(store)).toBe(2);
+    await b.close();
+    await store.close();
+  });
+
   it('loses nothing when the database fails mid-stream: buffers, spills past the bound, replays', async () => {
     const store = await SqlLedgerStore.open(openSqlite(':memory:'));
     const flaky = new FlakyStore(store);

@@ -53,6 +53,8 @@ export interface BatcherStats {
 export class LedgerBatcher {
   private queue: Queued[] = [];
   private flushing: Promise<void> | undefined;
+  /** The round after the one writing, for flushes asked while it writes. */
+  private again: Promise<void> | undefined;
   private flushSoon = false;
   private timer: NodeJS.Timeout | undefined;
   private nextRetryAt = 0;
@@ -117,9 +119,21 @@ export class LedgerBatcher {
     return { queued: this.queue.length, ...this.counters };
   }
 
-  /** Writes what is queued (and any spilled file) now; resolves when this round is done. */
+  /**
+   * Writes what is queued (and any spilled file) now; resolves once everything queued before the call
+   * is written, or the round that took it failed. A round already writing took only what was queued
+   * when it began, so a flush asked meanwhile runs one more round after it: a serverless invocation
+   * awaits its own events before the platform freezes it, however many requests share the instance.
+   */
   flush(): Promise<void> {
-    this.flushing ??= this.writeAll().finally(() => {
+    if (this.flushing) {
+      this.again ??= this.flushing.then(() => {
+        this.again = undefined;
+        return this.flush();
+      });
+      return this.again;
+    }
+    this.flushing = this.writeAll().finally(() => {
       this.flushing = undefined;
     });
     return this.flushing;

@@ -49,10 +49,10 @@ describe('deploy/aws-sam/template.yaml', () => {
     expect(Object.keys(env).filter((name) => name.startsWith('AWS_'))).toEqual([]);
   });
 
-  it('streams through a Function URL on Node.js 20 or later', () => {
+  it('streams through a Function URL on a Node.js the platform supports (22 or later: Lambda deprecated nodejs20.x in 2026)', () => {
     expect(fn.FunctionUrlConfig).toMatchObject({ InvokeMode: 'RESPONSE_STREAM' });
     expect(fn.Runtime).toMatch(/^nodejs(\d+)\.x$/);
-    expect(Number(/^nodejs(\d+)/.exec(String(fn.Runtime))?.[1])).toBeGreaterThanOrEqual(20);
+    expect(Number(/^nodejs(\d+)/.exec(String(fn.Runtime))?.[1])).toBeGreaterThanOrEqual(22);
   });
 
   it('points the handler at the bundle of src/adapters/aws-lambda/main.ts', () => {
