@@ -86,6 +86,8 @@ export interface GatewayErrorInit {
   attempts?: number;
   /** Response headers the answer must carry besides retry-after (e.g. `x-ratelimit-*` of a refused request). */
   headers?: Readonly<Record<string, string>>;
+  /** Refused before anything went upstream (a dialect cannot carry part of the request): nothing to bill or record. */
+  unsent?: boolean;
   cause?: unknown;
 }
 
@@ -137,6 +139,7 @@ export class GatewayError extends Error {
   readonly region: string | undefined;
   readonly attempts: number | undefined;
   readonly headers: Readonly<Record<string, string>> | undefined;
+  readonly unsent: boolean;
   readonly [BRAND] = true;
 
   constructor(init: GatewayErrorInit) {
@@ -157,6 +160,7 @@ export class GatewayError extends Error {
     this.region = init.region;
     this.attempts = init.attempts;
     this.headers = init.headers;
+    this.unsent = init.unsent === true;
   }
 
   /** True for GatewayErrors from any copy of this package. */
@@ -218,6 +222,7 @@ export class GatewayError extends Error {
       region: this.region,
       attempts: this.attempts,
       headers: this.headers,
+      unsent: this.unsent,
       cause: this.cause,
     };
   }

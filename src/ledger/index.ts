@@ -110,8 +110,10 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
       if (!batcher) {
         if (!guard) priceOf(record); // still warns once about an unpriced model
       } else if (record.error) {
+        // A part no upstream was asked for (a dialect's refusal) is no usage: the request is answered, or
+        // goes on to another deployment, without a row.
         // Built now: a queued record would keep the error (and what it references) alive until written.
-        batcher.enqueue(toEvent(record));
+        if (!record.error.unsent) batcher.enqueue(toEvent(record));
       } else batcher.enqueue(record);
     },
   };

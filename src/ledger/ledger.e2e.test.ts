@@ -44,6 +44,23 @@ describe('ledger wired into the gateway', () => {
     expect(r.ok?.costUsd).toBe(cost.usd);
   });
 
+  it('writes no row for a request refused before anything went upstream (no usage, nothing to record)', async () => {
+    await ledger.flush();
+    const before = await rows();
+    const ask = userRequest('chat', 'What is in the picture?');
+    const request = {
+      ...ask,
+      messages: [
+        ...ask.messages,
+        { role: 'assistant' as const, content: [{ type: 'tool-call' as const, id: 't', name: 'look', arguments: '{}' }] },
+        { role: 'tool' as const, toolCallId: 't', content: [{ type: 'image' as const, source: { type: 'base64' as const, mediaType: 'image/png', data: 'AAAA' } }] },
+      ],
+    };
+    await expect(gateway.chat(request)).rejects.toMatchObject({ kind: 'invalid_request', unsent: true });
+    await ledger.flush();
+    expect(await rows()).toEqual(before);
+  });
+
   it('still records and bills a stream whose client disconnects before the final usage, marked estimated', async () => {
     sim.faults.add({ inter_chunk_ms: 30, count: 1 });
     const { parts } = await gateway.stream(userRequest('chat', 'Tell me a long story please'));

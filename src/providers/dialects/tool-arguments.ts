@@ -15,5 +15,5 @@ export function parseToolArguments(args: string, param: string, upstream = 'this
     parsed = undefined;
   }
   if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as JsonObject;
-  throw new GatewayError({ kind: 'invalid_request', message: `'${param}' must be a JSON object to be sent to ${upstream}.`, param, code: 'invalid_request' });
+  throw new GatewayError({ kind: 'invalid_request', message: `'${param}' must be a JSON object to be sent to ${upstream}.`, param, code: 'invalid_request', unsent: true });
 }

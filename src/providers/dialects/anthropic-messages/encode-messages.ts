@@ -16,7 +16,7 @@ import { parseToolArguments } from '../tool-arguments.js';
 export const ANTHROPIC_REASONING_PROVIDER = 'anthropic';
 
 function bad(param: string, message: string): GatewayError {
-  return new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_request' });
+  return new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_request', unsent: true });
 }
 
 function cacheControl(cc: CacheControl): AnthropicCacheControl {
@@ -50,7 +50,7 @@ function imageBlock(part: ImagePart, param: string): AnthropicImageBlock {
   if (source.type === 'base64') {
     const mediaType = IMAGE_TYPES[source.mediaType.toLowerCase()];
     // Another deployment of the group may take it: refused here, not for the request.
-    if (!mediaType) throw new GatewayError({ kind: 'invalid_request', message: `'${param}' is an image of type ${source.mediaType}; Claude takes jpeg, png, gif and webp.`, param, code: 'invalid_request', fallbackable: true });
+    if (!mediaType) throw new GatewayError({ kind: 'invalid_request', message: `'${param}' is an image of type ${source.mediaType}; Claude takes jpeg, png, gif and webp.`, param, code: 'invalid_request', fallbackable: true, unsent: true });
     block = { type: 'image', source: { type: 'base64', media_type: mediaType, data: source.data } };
   } else block = { type: 'image', source: { type: 'url', url: source.url } };
   if (part.cacheControl) block.cache_control = cacheControl(part.cacheControl);

@@ -5,7 +5,7 @@ import type { CachePointBlock, ContentBlock, ConverseMessage, DocumentBlock, Doc
 
 /** Input Bedrock cannot take but another deployment of the group may (a URL image): a 400 here, a fallback there. */
 function notHere(param: string, message: string): GatewayError {
-  return new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_request', fallbackable: true });
+  return new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_request', fallbackable: true, unsent: true });
 }
 
 export const CACHE_POINT: CachePointBlock = Object.freeze({ cachePoint: Object.freeze({ type: 'default' as const }) });

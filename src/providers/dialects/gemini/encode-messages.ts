@@ -7,12 +7,12 @@ import { GOOGLE_PROVIDER } from './signatures.js';
 import { parseToolArguments } from '../tool-arguments.js';
 
 function invalid(param: string, message: string): GatewayError {
-  return new GatewayError({ kind: 'invalid_request', message, param });
+  return new GatewayError({ kind: 'invalid_request', message, param, unsent: true });
 }
 
 /** Input Gemini cannot take but another deployment of the group may: a 400 here, a fallback there. */
 function notHere(param: string, message: string): GatewayError {
-  return new GatewayError({ kind: 'invalid_request', message, param, fallbackable: true });
+  return new GatewayError({ kind: 'invalid_request', message, param, fallbackable: true, unsent: true });
 }
 
 const MIME_BY_EXTENSION: Record<string, string> = {

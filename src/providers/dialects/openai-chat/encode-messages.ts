@@ -117,5 +117,6 @@ function unsupportedPart(at: number, j: number, provider: string, what: string):
     provider,
     // Another deployment's upstream may take the part; a request problem, so no health penalty.
     fallbackable: true,
+    unsent: true,
   });
 }
