@@ -281,6 +281,8 @@ export interface EmbeddingResponse {
   model: string;
   embeddings: number[][];
   usage: Usage;
+  /** The upstream gave no usage: the gateway bills its estimate of the inputs instead of nothing. */
+  usageEstimated?: boolean;
 }
 
 export interface ModelInfo {

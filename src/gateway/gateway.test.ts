@@ -3,7 +3,7 @@ import type { AttemptRecord } from '../core/events.js';
 import { GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ConfigInput } from '../config/schema.js';
-import type { ChatRequest, StreamPart } from '../core/types.js';
+import { makeUsage, type ChatRequest, type StreamPart } from '../core/types.js';
 import { answer, answerText, assistantText, systemText, userRequest, userText } from '../testing/canonical.js';
 import { FakeClock, FakeProvider, failure, rawDeployment, seeded } from '../routing/testing/fakes.js';
 import { MemoryStateStore } from '../state/memory.js';
@@ -333,6 +333,16 @@ describe('gateway usage honesty', () => {
     expect(response.usage.prompt).toBeGreaterThan(0);
     expect(response.usage.completion).toBe(4);
     expect(records.at(-1)).toMatchObject({ outcome: 'ok', usageEstimated: true, usage: { completion: 4 } });
+  });
+});
+
+describe('gateway embeddings usage', () => {
+  it("bills the gateway's estimate of the inputs when the upstream reports no usage, marked estimated", async () => {
+    const { gateway, p, records } = build(twoDeployments);
+    p('primary').embedding = () => ({ model: 'primary', embeddings: [[0, 1], [1, 0]], usage: makeUsage({}), usageEstimated: true });
+    const { response } = await gateway.embed({ model: 'chat', input: ['a'.repeat(40), 'b'.repeat(40)] });
+    expect(response.usage.prompt).toBe(20);
+    expect(records.at(-1)).toMatchObject({ outcome: 'ok', usageEstimated: true, usage: { prompt: 20 } });
   });
 });
 

@@ -6,6 +6,7 @@ import type { AdmissionTicket, Operation } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { estimatePromptTokens, estimateTokens, withEstimatedUsage } from '../core/estimate.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
+import { makeUsage } from '../core/types.js';
 import { checkRequestFields, grantsRequestFields } from '../core/fields.js';
 import type { ConfigInput, GatewayConfig } from '../config/schema.js';
 import { isResolvedConfig, resolveConfig } from '../config/load.js';
@@ -184,8 +185,10 @@ class GatewayRuntime implements Gateway {
         this.policy,
         this.common<EmbeddingResponse>(plan, meta, opts, needs, this.config.routing.attempt_timeout_ms, passthrough),
       );
-      reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage });
-      return { response: value, servedBy: servedBy(attempt, meta), headers: ticket.headers };
+      // An upstream that reports no usage is billed the gateway's estimate of the inputs, never nothing.
+      const response = value.usageEstimated ? { ...value, usage: makeUsage({ prompt: promptTokens }) } : value;
+      reporter.report(meta, attempt, { outcome: 'ok', usage: response.usage, usageEstimated: value.usageEstimated });
+      return { response, servedBy: servedBy(attempt, meta), headers: ticket.headers };
     } catch (err) {
       return failWith(err, ticket);
     } finally {

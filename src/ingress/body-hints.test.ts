@@ -32,5 +32,7 @@ describe('body hints', () => {
     expect(paramOf({ switchyard: null })).toBe('switchyard');
     expect(paramOf({ switchyard: { deployment: 7 } })).toBe('switchyard.deployment');
     expect(paramOf({ switchyard: { task: [] } })).toBe('switchyard.task');
+    expect(paramOf({ switchyard: [1] })).toBe('switchyard');
+    expect(paramOf({ switchyard: { deploymnet: 'secondary' } })).toBe('switchyard.deploymnet');
   });
 });

@@ -17,7 +17,11 @@ export function takeBodyHints(body: unknown): BodyHints {
   const record = body as Record<string, unknown>;
   const hints = record.switchyard;
   delete record.switchyard;
-  if (typeof hints !== 'object' || hints === null) throw badHint('switchyard', "'switchyard' must be an object.");
+  if (typeof hints !== 'object' || hints === null || Array.isArray(hints)) throw badHint('switchyard', "'switchyard' must be an object.");
+  for (const key in hints) {
+    // A misspelt hint silently ignored would route the request somewhere the client did not ask for.
+    if (key !== 'deployment' && key !== 'task') throw badHint(`switchyard.${key.slice(0, 64)}`, `Unknown field '${key.slice(0, 64)}' in 'switchyard': it takes 'deployment' and 'task'.`);
+  }
   const { deployment, task } = hints as Record<string, unknown>;
   if (deployment !== undefined && typeof deployment !== 'string') throw badHint('switchyard.deployment', "'switchyard.deployment' must be a string.");
   if (task !== undefined && typeof task !== 'string') throw badHint('switchyard.task', "'switchyard.task' must be a string.");

@@ -162,6 +162,7 @@ describe('decoding a Responses request', () => {
     expect(refusal({ model: 'm', input: [] })).toMatchObject({ param: 'input' });
     expect(refusal({ model: 'm', input: 'x', metadata: { n: 1 } })).toMatchObject({ param: 'metadata' });
     expect(refusal({ model: 'm', input: 'x', tool_choice: { type: 'function', name: 'g' } })).toMatchObject({ param: 'tool_choice.name' });
+    expect(refusal({ model: 'm', input: 'x', tool_choice: 'required' })).toMatchObject({ status: 400, param: 'tool_choice' });
   });
 
   it('names a type it cannot take by its kind when it is no string, never by String() (which throws for some objects)', () => {
@@ -183,7 +184,9 @@ describe('decoding a Responses request', () => {
     expect(decodeResponsesRequest({ model: 'm', input: 'x', user: 'u-1' }).chat.user).toBe('u-1');
   });
 
-  it('accepts an empty input when it continues a stored response', () => {
+  it('accepts an empty or absent input when it continues a stored response, and requires one otherwise', () => {
     expect(decodeResponsesRequest({ model: 'm', input: [], previous_response_id: 'resp_1' }).previousResponseId).toBe('resp_1');
+    expect(decodeResponsesRequest({ model: 'm', previous_response_id: 'resp_1' }).input).toEqual([]);
+    expect(refusal({ model: 'm' })).toMatchObject({ status: 400, param: 'input' });
   });
 });

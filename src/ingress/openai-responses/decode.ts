@@ -89,6 +89,7 @@ function decodeTools(tools: unknown): ToolDefinition[] {
 }
 
 function decodeToolChoice(choice: unknown, tools: readonly ToolDefinition[]): ToolChoice {
+  if (choice === 'required' && tools.length === 0) throw bad('tool_choice', "Invalid value for 'tool_choice': 'required' needs 'tools'.");
   if (choice === 'none' || choice === 'auto' || choice === 'required') return { type: choice };
   if (!isObject(choice) || choice.type !== 'function') throw bad('tool_choice', "'tool_choice' must be 'none', 'auto', 'required' or {type: 'function', name}.");
   const name = choice.name;
@@ -143,11 +144,12 @@ export function decodeResponsesRequest(body: unknown): ResponsesRequest {
     if (!MAPPED.has(key) && !IGNORED.has(key) && body[key] !== null) throw bad(key, `Unrecognized request argument supplied: ${key.slice(0, 64)}`, 'unrecognized_field');
   }
   if (typeof body.model !== 'string' || body.model === '') throw bad('model', "'model' is required and must be a string.");
-  const input = decodeInput(body.input);
-  const instructions = body.instructions ?? null;
-  if (instructions !== null && typeof instructions !== 'string') throw bad('instructions', "'instructions' must be a string.");
   const previous = body.previous_response_id ?? undefined;
   if (previous !== undefined && typeof previous !== 'string') throw bad('previous_response_id', "'previous_response_id' must be a string.");
+  // A continuation may add nothing: the model answers the stored conversation again.
+  const input = (body.input === undefined || body.input === null) && previous !== undefined ? [] : decodeInput(body.input);
+  const instructions = body.instructions ?? null;
+  if (instructions !== null && typeof instructions !== 'string') throw bad('instructions', "'instructions' must be a string.");
   if (input.length === 0 && previous === undefined) throw bad('input', "'input' must not be empty.");
 
   const chat: Omit<ChatRequest, 'messages'> = { model: body.model };

@@ -73,6 +73,11 @@ describe('an upstream reply of a shape the decoders cannot take is a bad upstrea
     await expect(provider.embed({ model: 'm', input: ['one', 'two'] }, ctx())).rejects.toMatchObject({ kind: 'bad_upstream_response' });
   });
 
+  it('marks embeddings without usage as estimated, not as free', async () => {
+    reply = JSON.stringify({ data: [{ embedding: [0.1], index: 0 }, { embedding: [0.2], index: 1 }] });
+    expect(await provider.embed({ model: 'm', input: ['one', 'two'] }, ctx())).toMatchObject({ usageEstimated: true });
+  });
+
   it('gives a tool call without an id one by its place', async () => {
     reply = JSON.stringify({ choices: [{ message: { role: 'assistant', tool_calls: [{ function: { name: 'f', arguments: '{}' } }] }, finish_reason: 'tool_calls' }] });
     expect((await provider.chat(ask, ctx())).content).toEqual([{ type: 'tool-call', id: 'call_0', name: 'f', arguments: '{}' }]);

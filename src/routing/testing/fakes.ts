@@ -60,6 +60,8 @@ export class FakeProvider implements Provider {
   /** The answer of a chat call the script lets through. */
   answer: (call: number) => ChatResponse = () => response(`answer from ${this.id}`, this.id);
   probeScript: (probe: number) => Outcome = () => 'ok';
+  /** The answer of an embeddings call the script lets through. */
+  embedding: () => EmbeddingResponse = () => ({ model: this.id, embeddings: [[0, 1]], usage: makeUsage({ prompt: 1 }) });
   /** Stream parts to send; `error` after `failAfter` content parts. */
   streamPlan: { chunks: string[]; failAfter?: number } = { chunks: ['Hel', 'lo'] };
 
@@ -100,7 +102,7 @@ export class FakeProvider implements Provider {
 
   embed(_req: unknown, ctx: CallContext): Promise<EmbeddingResponse> {
     this.calls += 1;
-    return this.settle(this.script(this.calls, { model: this.id, messages: [] }), () => ({ model: this.id, embeddings: [[0, 1]], usage: makeUsage({ prompt: 1 }) }), ctx);
+    return this.settle(this.script(this.calls, { model: this.id, messages: [] }), this.embedding, ctx);
   }
 
   listModels(): Promise<Array<{ id: string; ownedBy: string }>> {

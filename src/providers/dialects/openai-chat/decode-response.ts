@@ -83,6 +83,8 @@ export function decodeEmbeddingResponse(raw: unknown, provider: string, inputs: 
     if (!Array.isArray(r.embedding) || r.embedding.length === 0 || !r.embedding.every((x) => typeof x === 'number')) throw malformed(provider, 'an embedding that is not a list of numbers');
     return r.embedding as number[];
   });
-  const usage = decodeUsage(raw.usage) ?? ZERO_USAGE;
-  return { model: typeof raw.model === 'string' ? raw.model : '', embeddings, usage: { ...usage, total: usage.prompt } };
+  const usage = decodeUsage(raw.usage);
+  const model = typeof raw.model === 'string' ? raw.model : '';
+  if (!usage) return { model, embeddings, usage: ZERO_USAGE, usageEstimated: true };
+  return { model, embeddings, usage: { ...usage, total: usage.prompt } };
 }
