@@ -54,6 +54,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY pricing ./pricing
+COPY --from=build /app/scripts/prepare.mjs ./scripts/prepare.mjs
 RUN mkdir -p /etc/switchyard /var/lib/switchyard && chown 1000:1000 /var/lib/switchyard
 VOLUME ["/var/lib/switchyard"]
 # Numeric, so Kubernetes' runAsNonRoot can verify it (the image's `node` user is 1000).

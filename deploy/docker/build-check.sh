@@ -35,7 +35,7 @@ fi
 mkdir -p "$APP" "$DATA"
 cp package.json package-lock.json "$APP/"
 for entry in $(node -p 'require("./package.json").files.join(" ")'); do
-  [ "$entry" = dist ] || cp -R "$entry" "$APP/"
+  [ "$entry" = dist ] || { mkdir -p "$APP/$(dirname "$entry")" && cp -R "$entry" "$APP/$entry"; }
 done
 
 step 'build stage (tsc) and deps stage (npm ci --omit=dev --ignore-scripts), in parallel'
