@@ -1,3 +1,5 @@
+import type { Usage } from './types.js';
+
 /**
  * The one error taxonomy. Every failure, whether from a client, the config, the router or an upstream,
  * becomes a GatewayError whose kind decides what the router does with it: retry the same deployment,
@@ -88,6 +90,8 @@ export interface GatewayErrorInit {
   headers?: Readonly<Record<string, string>>;
   /** Refused before anything went upstream (a dialect cannot carry part of the request): nothing to bill or record. */
   unsent?: boolean;
+  /** What the upstream billed for a reply refused as malformed: recorded and charged, though not served. */
+  paidUsage?: Usage;
   cause?: unknown;
 }
 
@@ -140,6 +144,7 @@ export class GatewayError extends Error {
   readonly attempts: number | undefined;
   readonly headers: Readonly<Record<string, string>> | undefined;
   readonly unsent: boolean;
+  readonly paidUsage: Usage | undefined;
   readonly [BRAND] = true;
 
   constructor(init: GatewayErrorInit) {
@@ -161,6 +166,7 @@ export class GatewayError extends Error {
     this.attempts = init.attempts;
     this.headers = init.headers;
     this.unsent = init.unsent === true;
+    this.paidUsage = init.paidUsage;
   }
 
   /** True for GatewayErrors from any copy of this package. */
@@ -223,6 +229,7 @@ export class GatewayError extends Error {
       attempts: this.attempts,
       headers: this.headers,
       unsent: this.unsent,
+      paidUsage: this.paidUsage,
       cause: this.cause,
     };
   }

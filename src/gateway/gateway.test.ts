@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AttemptRecord } from '../core/events.js';
-import { GatewayError } from '../core/errors.js';
+import { GatewayError, unreadableReply } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ConfigInput } from '../config/schema.js';
 import { makeUsage, type ChatRequest, type StreamPart } from '../core/types.js';
@@ -193,6 +193,27 @@ describe('gateway logs of upstream errors', () => {
     const line = await upstreamErrorLine({ upstream_error_text: true });
     expect(line?.upstream).toBe('Invalid prompt: my SSN is 123-45-6789');
   });
+
+  it('logs where a decoder threw on a reply it could not read (a bug of ours looks the same to the client), without the message, which may quote the reply', async () => {
+    const lines: Array<{ obj: Record<string, unknown>; msg?: string }> = [];
+    const capture = (obj: object, msg?: string): void => void lines.push({ obj: obj as Record<string, unknown>, msg });
+    const logger: Logger = { debug: capture, info: capture, warn: capture, error: capture, child: () => logger };
+    const { gateway, p } = build(twoDeployments, { logger });
+    const decoderBug = (): never => {
+      throw new TypeError('Unexpected token in "my SSN is 123-45-6789"');
+    };
+    let thrown: unknown;
+    try {
+      decoderBug();
+    } catch (err) {
+      thrown = err;
+    }
+    p('primary').script = () => unreadableReply(thrown, 'fake');
+    await gateway.chat(hello()); // the secondary answers
+    const line = lines.find((l) => l.msg === 'upstream reply the decoder could not read')?.obj;
+    expect(line).toMatchObject({ deployment: 'primary', thrown: 'TypeError', frames: expect.stringContaining('decoderBug') });
+    expect(JSON.stringify(line)).not.toContain('SSN');
+  });
 });
 
 describe('gateway shadow traffic', () => {
@@ -333,6 +354,18 @@ describe('gateway usage honesty', () => {
     expect(response.usage.prompt).toBeGreaterThan(0);
     expect(response.usage.completion).toBe(4);
     expect(records.at(-1)).toMatchObject({ outcome: 'ok', usageEstimated: true, usage: { completion: 4 } });
+  });
+});
+
+describe('gateway usage of refused replies', () => {
+  it('records and bills the usage an upstream charged for a reply refused as malformed, then tries the next deployment', async () => {
+    const { gateway, p, records } = build(twoDeployments);
+    p('primary').script = () => new GatewayError({ kind: 'upstream_error', message: 'malformed answer', paidUsage: makeUsage({ prompt: 7, completion: 3 }) });
+    await gateway.chat(hello());
+    const failed = records.filter((r) => r.outcome === 'error');
+    expect(failed.length).toBeGreaterThan(0); // retried, then fallen back: each try was paid for
+    expect(failed.map((r) => [r.deployment, r.usage?.total])).toEqual(failed.map(() => ['primary', 10]));
+    expect(records.at(-1)).toMatchObject({ deployment: 'secondary', outcome: 'ok' });
   });
 });
 

@@ -130,7 +130,7 @@ class GatewayRuntime implements Gateway {
           onRejected: (a, response) => reporter.report(meta, a, { outcome: 'ok', usage: response.usage, usageEstimated: response.usageEstimated, answer: response }),
           onAttemptError: (a, error) => {
             const paid = filtered?.attempt === a ? filtered.value : undefined;
-            reporter.report(meta, a, { outcome: 'error', error, usage: paid?.usage, usageEstimated: paid?.usageEstimated, answer: paid });
+            reporter.report(meta, a, { outcome: 'error', error, usage: paid?.usage ?? error.paidUsage, usageEstimated: paid?.usageEstimated, answer: paid });
           },
         }),
       ).catch((err: unknown) => {
@@ -282,7 +282,7 @@ class GatewayRuntime implements Gateway {
       deferSuccess: extra.deferSuccess ?? false,
       continues: extra.continues,
       onRejected: extra.onRejected,
-      onAttemptError: extra.onAttemptError ?? ((attempt, error) => reporter.report(meta, attempt, { outcome: 'error', error })),
+      onAttemptError: extra.onAttemptError ?? ((attempt, error) => reporter.report(meta, attempt, { outcome: 'error', error, usage: error.paidUsage })),
     };
   }
 

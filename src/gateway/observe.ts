@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AttemptObserver, AttemptRecord, AttemptTracing, Operation, RequestParams } from '../core/events.js';
-import type { GatewayError } from '../core/errors.js';
+import { GatewayError } from '../core/errors.js';
 import type { ChatRequest, FinishReason, StreamPart, Usage } from '../core/types.js';
 import type { CancelSignal } from '../core/cancel.js';
 import type { CallContext } from '../core/provider.js';
@@ -59,6 +59,16 @@ export class AttemptReporter {
     if (this.tracing) meta.params = { maxTokens: request.maxOutputTokens, temperature: request.temperature, topP: request.topP };
   }
 
+  /**
+   * A reply a decoder threw on (`unreadableReply`): the upstream's garbage, or a bug of ours on a reply
+   * it should read; where it threw tells which. The frames only: an error's message may quote the reply.
+   */
+  private logUnreadable(meta: RequestMeta, attempt: Attempt, cause: unknown): void {
+    const frames = cause instanceof Error ? (cause.stack ?? '').split('\n').filter((line) => line.startsWith('    at ')).slice(0, 6).join('\n') : '';
+    const d = attempt.deployment.config;
+    this.logger.warn({ requestId: meta.requestId, deployment: d.id, provider: d.provider, attempt: attempt.number, thrown: cause instanceof Error ? cause.name : typeof cause, frames }, 'upstream reply the decoder could not read');
+  }
+
   report(
     meta: RequestMeta,
     attempt: Attempt,
@@ -76,6 +86,7 @@ export class AttemptReporter {
       const said = this.logUpstreamText ? { upstream: text } : { upstreamChars: text.length, upstreamHash: createHash('sha256').update(text).digest('hex').slice(0, 12) };
       this.logger.warn({ requestId: meta.requestId, deployment: d.id, provider: d.provider, attempt: attempt.number, kind: error.kind, status: error.upstreamStatus, ...said }, 'upstream error');
     }
+    if (error?.kind === 'bad_upstream_response' && error.cause !== undefined && !GatewayError.isInstance(error.cause)) this.logUnreadable(meta, attempt, error.cause);
     if (this.observers.length === 0) return;
     const record: AttemptRecord = {
       requestId: meta.requestId,

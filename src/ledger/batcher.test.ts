@@ -6,6 +6,7 @@ import pg from 'pg';
 import { silentLogger } from '../core/logger.js';
 import { eventFromLine } from './journal-line.js';
 import { LedgerBatcher } from './batcher.js';
+import { Journal } from './journal.js';
 import type { AttemptRecord } from '../core/events.js';
 import { eventId, toUsageEvent, type UsageEvent } from './event.js';
 import { openPostgres } from './store/postgres-driver.js';
@@ -125,6 +126,56 @@ describe('ledger batcher', () => {
     expect(secondDone).toBe(false); // B's event is still on its way
     release();
     await secondFlushed;
+    expect(await count(store)).toBe(2);
+    await b.close();
+    await store.close();
+  });
+
+  it('still waits for its own round after an earlier round failed outright (a journal that could not be sealed)', async () => {
+    class SealOnce extends Journal {
+      fail = true;
+      override seal(): number {
+        if (this.fail) {
+          this.fail = false;
+          throw new Error('disk full');
+        }
+        return super.seal();
+      }
+    }
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    let release: () => void = () => undefined;
+    const gated: LedgerStore = {
+      dialect: store.dialect,
+      insert: async (batch) => {
+        await new Promise<void>((r) => (release = r));
+        return store.insert(batch);
+      },
+      insertLines: async (lines) => {
+        await new Promise<void>((r) => (release = r));
+        return store.insertLines!(lines);
+      },
+      summarize: (q) => store.summarize(q),
+      close: () => store.close(),
+    };
+    const b = new LedgerBatcher({ store: gated, journal: new SealOnce(tmp()), logger: silentLogger, batchSize: 10, flushIntervalMs: 60_000, maxBuffer: 10_000, spillPath: join(tmp(), 'spill.jsonl'), retryIntervalMs: 10 });
+    const failed = b.flush();
+    const chained = b.flush(); // asked while the failing round is under way
+    await expect(failed).rejects.toThrow('disk full');
+    await chained; // ran a round of its own after the failure
+    const [first, second] = events(2);
+    b.enqueue(first as UsageEvent);
+    const round = b.flush();
+    await sleep(5);
+    b.enqueue(second as UsageEvent);
+    let done = false;
+    const mine = b.flush().then(() => (done = true));
+    await sleep(5);
+    expect(done).toBe(false); // not settled by the failed round's leftovers
+    release();
+    await round;
+    await sleep(5);
+    release();
+    await mine;
     expect(await count(store)).toBe(2);
     await b.close();
     await store.close();

@@ -66,7 +66,7 @@ export class LedgerBatcher {
   constructor(private readonly o: BatcherOptions) {
     this.now = o.now ?? Date.now;
     this.toEvent = o.toEvent ?? ((record) => toUsageEvent(record, { usd: undefined, priced: false }));
-    this.timer = setInterval(() => void this.flush(), o.flushIntervalMs);
+    this.timer = setInterval(this.inBackground, o.flushIntervalMs);
     this.timer.unref();
   }
 
@@ -96,7 +96,12 @@ export class LedgerBatcher {
 
   private readonly flushNow = (): void => {
     this.flushSoon = false;
-    void this.flush();
+    this.inBackground();
+  };
+
+  /** A round nobody awaits: what it could not even spill (a read-only disk) is logged, never an unhandled rejection. */
+  private readonly inBackground = (): void => {
+    this.round().catch((err: unknown) => this.o.logger.error({ err: (err as Error).message, queued: this.queue.length }, 'ledger flush failed'));
   };
 
   private event(q: Queued): UsageEvent {
@@ -126,14 +131,18 @@ export class LedgerBatcher {
    * awaits its own events before the platform freezes it, however many requests share the instance.
    */
   flush(): Promise<void> {
-    if (this.flushing) {
-      this.again ??= this.flushing.then(() => {
-        this.again = undefined;
-        return this.flush();
-      });
-      return this.again;
-    }
-    this.flushing = this.writeAll().finally(() => {
+    if (!this.flushing) return this.round();
+    const next = (): Promise<void> => {
+      this.again = undefined;
+      return this.flush();
+    };
+    this.again ??= this.flushing.then(next, next);
+    return this.again;
+  }
+
+  /** A round of writing, or the one under way: what the timer and full batches start. */
+  private round(): Promise<void> {
+    this.flushing ??= this.writeAll().finally(() => {
       this.flushing = undefined;
     });
     return this.flushing;

@@ -1,4 +1,5 @@
 import type { BufferedResponse } from '../http.js';
+import { tokenCount } from '../../core/types.js';
 
 /**
  * Runs `fn` over `items` with at most `limit` in flight, keeping order. After the first failure no
@@ -33,6 +34,5 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (
 /** Bedrock reports InvokeModel input tokens in a header for every model family. */
 export function headerTokens(res: Pick<BufferedResponse, 'headers'>): number | undefined {
   const v = res.headers['x-amzn-bedrock-input-token-count'];
-  const n = Number(Array.isArray(v) ? v[0] : v);
-  return Number.isFinite(n) && n >= 0 && v !== undefined ? n : undefined;
+  return v === undefined ? undefined : tokenCount(Number(Array.isArray(v) ? v[0] : v));
 }

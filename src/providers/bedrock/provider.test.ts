@@ -59,6 +59,31 @@ describe('bedrock provider against the simulator', () => {
     await sim.close();
   });
 
+  it('sends a tool conversation without tools (Converse requires a toolConfig), and raises a call to the tool offering nothing, whole or streamed', async () => {
+    const p = make();
+    const history: ChatRequest = {
+      model: 'm',
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'Look it up' }] },
+        { role: 'assistant', content: [{ type: 'tool-call', id: 't1', name: 'lookup', arguments: '{}' }] },
+        { role: 'tool', toolCallId: 't1', content: [] },
+      ],
+    };
+    const summary = await p.chat({ ...history, messages: [...history.messages, { role: 'user', content: [{ type: 'text', text: 'Summarise this' }] }] }, ctx());
+    expect(summary.finishReason).toBe('stop');
+    const again = { ...history, messages: [...history.messages, { role: 'user' as const, content: [{ type: 'text' as const, text: 'Please call the tool again' }] }] };
+    await expect(p.chat(again, ctx())).rejects.toMatchObject({ kind: 'upstream_error', code: 'tool_not_offered', paidUsage: expect.objectContaining({ completion: expect.any(Number) }) });
+    const streamed = async (): Promise<unknown> => {
+      try {
+        for await (const part of await p.stream(again, ctx())) void part;
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    };
+    expect(await streamed()).toMatchObject({ kind: 'upstream_error', code: 'tool_not_offered' });
+  });
+
   it('maps ModelNotReady, AccessDenied, ModelTimeout and bad credentials into the taxonomy', async () => {
     const p = make();
     const cases: Array<[number, string, string]> = [

@@ -18,6 +18,8 @@ import {
   encodeCountTokensRequest,
   encodeTitanRequest,
   mapBedrockError,
+  offersNoTools,
+  toolNotOffered,
   type ConverseRequestBody,
   type EmbeddingFamily,
 } from '../dialects/bedrock-converse/index.js';
@@ -93,15 +95,20 @@ export class BedrockProvider implements Provider {
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     const warnings: Warning[] = [];
-    const json = parseJsonBody(await this.post('converse', this.encode(request, warnings), ctx), TYPE);
-    return decodeReply(TYPE, () => decodeConverseResponse(json, TYPE, `chatcmpl-${ctx.requestId}`, this.deployment.model, Math.floor(Date.now() / 1000), warnings));
+    const body = this.encode(request, warnings);
+    const json = parseJsonBody(await this.post('converse', body, ctx), TYPE);
+    const response = decodeReply(TYPE, () => decodeConverseResponse(json, TYPE, `chatcmpl-${ctx.requestId}`, this.deployment.model, Math.floor(Date.now() / 1000), warnings));
+    if (offersNoTools(body) && response.content.some((p) => p.type === 'tool-call')) throw toolNotOffered(TYPE, response.usage);
+    return response;
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
     const warnings: Warning[] = [];
-    const res = await sendUpstream(this.agent, await this.request('converse-stream', this.encode(request, warnings), EVENT_STREAM, ctx), TYPE);
+    const body = this.encode(request, warnings);
+    const res = await sendUpstream(this.agent, await this.request('converse-stream', body, EVENT_STREAM, ctx), TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapBedrockError);
-    return decodeConverseStream(res.body, TYPE, this.deployment.model, warnings);
+    const parts = decodeConverseStream(res.body, TYPE, this.deployment.model, warnings);
+    return offersNoTools(body) ? withoutToolCalls(parts) : parts;
   }
 
   /**
@@ -183,5 +190,13 @@ export class BedrockProvider implements Provider {
 
   async close(): Promise<void> {
     await this.agent.close();
+  }
+}
+
+/** The parts of a stream whose request offered no tools: a tool call in it is the model's mistake, raised as one. */
+async function* withoutToolCalls(parts: AsyncIterable<StreamPart>): AsyncGenerator<StreamPart> {
+  for await (const part of parts) {
+    if (part.type === 'tool-call') throw toolNotOffered(TYPE);
+    yield part;
   }
 }

@@ -58,7 +58,7 @@ describe('an upstream reply of a shape the decoders cannot take is a bad upstrea
 
   it.each([
     ['a null tool call delta', sse({ choices: [{ index: 0, delta: { tool_calls: [null] } }] })],
-    ['a tool call begun without a function name', sse({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: null }] } }] })],
+    ['a tool call that never names its function', sse({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: null }] } }] })],
   ])('streamed: %s', async (_name, body) => {
     reply = body;
     expect(await streamed()).toMatchObject({ kind: 'bad_upstream_response', provider: 'openai-compatible' });
@@ -71,6 +71,22 @@ describe('an upstream reply of a shape the decoders cannot take is a bad upstrea
   ])('embeddings: %s', async (_name, body) => {
     reply = JSON.stringify(body);
     await expect(provider.embed({ model: 'm', input: ['one', 'two'] }, ctx())).rejects.toMatchObject({ kind: 'bad_upstream_response' });
+  });
+
+  it('holds the deltas of a streamed tool call until its name comes (some servers send it a chunk later, or empty first)', async () => {
+    reply = sse(
+      { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'call_1', function: { name: '', arguments: '' } }] } }] },
+      { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"a"' } }] } }] },
+      { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { name: 'bash', arguments: ':1' } }] } }] },
+      { choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '}' } }] } }] },
+      { choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] },
+    );
+    const calls = [];
+    for await (const part of await provider.stream(ask, ctx())) if (part.type === 'tool-call') calls.push(part);
+    expect(calls).toEqual([
+      { type: 'tool-call', index: 0, id: 'call_1', name: 'bash', argumentsDelta: '{"a":1' },
+      { type: 'tool-call', index: 0, id: undefined, name: undefined, argumentsDelta: '}' },
+    ]);
   });
 
   it('marks embeddings without usage as estimated, not as free', async () => {

@@ -85,6 +85,8 @@ export class VertexProvider implements Provider {
       const body = encodePredictEmbeddingRequest(request.input.slice(i, i + size), { dimensions: request.dimensions, taskType: this.options.embedding_task_type });
       const json = await this.post('predict', body, ctx);
       const part = decodeReply(TYPE, () => decodePredictEmbeddingResponse(json, this.deployment.model, TYPE));
+      // One vector per input, or the client would get vectors for the wrong texts.
+      if (part.embeddings.length !== body.instances.length) throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${TYPE} returned ${part.embeddings.length} embeddings for ${body.instances.length} inputs.`, provider: TYPE });
       for (const embedding of part.embeddings) embeddings.push(embedding);
       tokens += part.usage.prompt;
     }

@@ -86,7 +86,6 @@ function dropSamplingForThinking(plan: ClaudeGeneration, warnings: Warning[]): v
   }
 }
 
-/** Whether a request's tool choice forces a tool call (Anthropic `any` / `tool`). */
 /**
  * The stop sequences Claude takes: it refuses one that is empty or only white space ("each stop
  * sequence must contain non-whitespace"), which OpenAI clients send (`stop: ["\n"]`). Those are
@@ -101,6 +100,7 @@ export function claudeStopSequences(stops: readonly string[] | undefined, warnin
   return kept.length > 0 ? kept : undefined;
 }
 
+/** Whether a request's tool choice forces a tool call (Anthropic `any` / `tool`). */
 export function forcesToolUse(req: ChatRequest): boolean {
   const type = req.toolChoice?.type;
   return (type === 'required' || type === 'tool') && (req.tools?.length ?? 0) > 0;

@@ -25,7 +25,7 @@ function reasoningPart(content: Record<string, unknown>, reasoningProvider: stri
   return undefined;
 }
 
-function decodeContent(blocks: Array<Record<string, unknown>>, reasoningProvider: string): { parts: AssistantPart[]; reasoningChars: number } {
+function decodeContent(blocks: Array<Record<string, unknown>>, reasoningProvider: string, provider: string): { parts: AssistantPart[]; reasoningChars: number } {
   const parts: AssistantPart[] = [];
   let reasoningChars = 0;
   let calls = 0;
@@ -36,8 +36,7 @@ function decodeContent(blocks: Array<Record<string, unknown>>, reasoningProvider
       else parts.push({ type: 'text', text: block.text });
     } else if (block.toolUse && typeof block.toolUse === 'object') {
       const tu = block.toolUse as { toolUseId?: unknown; name?: unknown; input?: unknown };
-      // Read as a malformed reply (decodeReply), as every shape the decoder cannot take.
-      if (typeof tu.name !== 'string' || tu.name === '') throw new TypeError('toolUse without a name');
+      if (typeof tu.name !== 'string' || tu.name === '') throw malformed(provider, 'a toolUse without a name');
       parts.push({
         type: 'tool-call',
         id: typeof tu.toolUseId === 'string' ? tu.toolUseId : `call_${calls}`,
@@ -68,9 +67,9 @@ export function decodeConverseResponse(raw: unknown, provider: string, id: strin
   const content = output?.message?.content;
   if (!Array.isArray(content)) throw malformed(provider, 'no output message');
   if (typeof body.stopReason !== 'string') throw malformed(provider, 'no stopReason');
-  const glitch = malformedOutput(body.stopReason, provider);
+  const glitch = malformedOutput(body.stopReason, provider, decodeBedrockUsage(body.usage));
   if (glitch) throw glitch;
-  const decoded = decodeContent(content as Array<Record<string, unknown>>, reasoningProviderFor(model));
+  const decoded = decodeContent(content as Array<Record<string, unknown>>, reasoningProviderFor(model), provider);
   if (body.stopReason === 'tool_use' && !decoded.parts.some((p) => p.type === 'tool-call')) throw malformed(provider, 'tool_use without a tool call');
   const meta: JsonObject = { stopReason: body.stopReason };
   if (body.metrics && typeof body.metrics === 'object') meta.metrics = body.metrics as JsonObject;

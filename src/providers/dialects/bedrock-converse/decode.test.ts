@@ -77,7 +77,8 @@ describe('bedrock-converse decoding', () => {
   it('raises a malformed tool call or answer as a retryable upstream error, whole or streamed, never a clean stop', async () => {
     for (const stopReason of ['malformed_tool_use', 'malformed_model_output']) {
       const whole = { output: { message: { role: 'assistant', content: [] } }, stopReason, usage: { inputTokens: 5, outputTokens: 0, totalTokens: 5 } };
-      expect(() => decodeConverseResponse(whole, 'bedrock', 'id', 'm', 0)).toThrow(expect.objectContaining({ kind: 'upstream_error', code: stopReason, retryable: true }));
+      // Paid for though not served: the error carries the usage, so the attempt is billed.
+      expect(() => decodeConverseResponse(whole, 'bedrock', 'id', 'm', 0)).toThrow(expect.objectContaining({ kind: 'upstream_error', code: stopReason, retryable: true, paidUsage: expect.objectContaining({ prompt: 5 }) }));
       const streamed = [event('messageStart', { role: 'assistant' }), event('messageStop', { stopReason })];
       await expect(parts(streamed)).rejects.toMatchObject({ kind: 'upstream_error', code: stopReason });
     }

@@ -1,4 +1,5 @@
 import { GatewayError } from '../../../core/errors.js';
+import { tokenCount } from '../../../core/types.js';
 
 /** Which InvokeModel body an embedding model takes. */
 export type EmbeddingFamily = 'titan' | 'cohere';
@@ -31,7 +32,7 @@ export function encodeTitanRequest(text: string, dimensions: number | undefined)
 export function decodeTitanResponse(raw: unknown, provider: string): { embedding: number[]; tokens: number } {
   const body = (raw ?? {}) as Record<string, unknown>;
   if (!isVector(body.embedding)) throw malformed(provider, 'no embedding');
-  return { embedding: body.embedding, tokens: typeof body.inputTextTokenCount === 'number' ? body.inputTextTokenCount : 0 };
+  return { embedding: body.embedding, tokens: tokenCount(body.inputTextTokenCount) ?? 0 };
 }
 
 /** Cohere embed: a batch of texts; `output_dimension` only exists from embed v4 on. */

@@ -65,7 +65,7 @@ interface Counter {
 
 /** Converse refuses a text block that is empty or only white space ("The text field ... is blank"). */
 function blank(text: string): boolean {
-  return text === '' || text.trim() === '';
+  return text.trim() === '';
 }
 
 /** User parts to blocks, with a cache point after each part that carries a cache hint. */

@@ -55,10 +55,6 @@ function toolChoice(choice: ChatRequest['toolChoice']): ToolChoiceWire | undefin
 }
 
 /**
- * Converse has no "none" tool choice: the tools are left out, unless the conversation holds tool
- * calls, for which Converse requires the definitions (the model may then call one).
- */
-/**
  * Converse refuses a conversation with toolUse or toolResult blocks but no toolConfig (a summary or
  * title request replaying a tool conversation): such a request declares this tool instead, offering
  * the model nothing it should call.
@@ -71,6 +67,15 @@ const NO_TOOLS_OFFERED: ToolSpec = Object.freeze({
   }),
 });
 
+/** Whether `body` declares only the tool offering nothing: a call to it is the model's mistake, not an answer. */
+export function offersNoTools(body: ConverseRequestBody): boolean {
+  return body.toolConfig?.tools[0] === NO_TOOLS_OFFERED;
+}
+
+/**
+ * Converse has no "none" tool choice: the tools are left out, unless the conversation holds tool
+ * calls, for which Converse requires the definitions (the model may then call one).
+ */
 function setTools(body: ConverseRequestBody, request: ChatRequest, usesTools: boolean, warnings: Warning[]): void {
   if (!request.tools || request.tools.length === 0) {
     if (usesTools) body.toolConfig = { tools: [NO_TOOLS_OFFERED] };

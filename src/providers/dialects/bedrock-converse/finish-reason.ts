@@ -1,5 +1,5 @@
 import { GatewayError } from '../../../core/errors.js';
-import type { FinishReason } from '../../../core/types.js';
+import type { FinishReason, Usage } from '../../../core/types.js';
 
 /**
  * Converse stopReason to canonical. A guardrail or the model's own filter is a content filter; a
@@ -24,7 +24,13 @@ export function mapStopReason(raw: unknown): FinishReason {
  * A tool call or answer the model could not form (`malformed_tool_use`, `malformed_model_output`) is a
  * model glitch: worth a retry or another deployment, never a clean stop with nothing in it.
  */
-export function malformedOutput(raw: unknown, provider: string): GatewayError | undefined {
+export function malformedOutput(raw: unknown, provider: string, paidUsage?: Usage): GatewayError | undefined {
   if (raw !== 'malformed_tool_use' && raw !== 'malformed_model_output') return undefined;
-  return new GatewayError({ kind: 'upstream_error', message: `Upstream ${provider} produced a malformed ${raw === 'malformed_tool_use' ? 'tool call' : 'answer'}.`, provider, upstreamStatus: 200, code: raw });
+  const what = raw === 'malformed_tool_use' ? 'tool call' : 'answer';
+  return new GatewayError({ kind: 'upstream_error', message: `Upstream ${provider} produced a malformed ${what}.`, provider, upstreamStatus: 200, code: raw, paidUsage });
+}
+
+/** A call to the tool offering nothing (declared only because Converse requires a toolConfig): retried, never served. */
+export function toolNotOffered(provider: string, paidUsage?: Usage): GatewayError {
+  return new GatewayError({ kind: 'upstream_error', message: `Upstream ${provider} called a tool the request did not offer.`, provider, upstreamStatus: 200, code: 'tool_not_offered', paidUsage });
 }

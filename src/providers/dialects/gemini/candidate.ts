@@ -36,9 +36,8 @@ export function malformedCall(candidate: GeminiCandidate, provider: string): Gat
 }
 
 /** A function call as a tool-call part; Gemini v1 sends no id, so a stable one is derived. */
-export function toolCallPart(call: GeminiFunctionCall, responseId: string | undefined, index: number): ToolCallPart {
-  // Read as a malformed reply (decodeReply), as every shape the decoder cannot take.
-  if (typeof call.name !== 'string' || call.name === '') throw new TypeError('functionCall without a name');
+export function toolCallPart(call: GeminiFunctionCall, responseId: string | undefined, index: number, provider: string): ToolCallPart {
+  if (typeof call.name !== 'string' || call.name === '') throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a function call without a name.`, provider });
   const args = JSON.stringify(call.args ?? {});
   return { type: 'tool-call', id: call.id ?? toolCallId(responseId, index, call.name, args), name: call.name, arguments: args };
 }
@@ -74,13 +73,13 @@ function appendThought(content: AssistantPart[], text: string, signature: string
  * answer text and function calls. A signature Gemini put on a text or a call precedes it as an empty
  * reasoning part, which the encoder puts back on that part.
  */
-export function contentOf(candidate: GeminiCandidate, responseId: string | undefined): { content: AssistantPart[]; calls: number } {
+export function contentOf(candidate: GeminiCandidate, responseId: string | undefined, provider: string): { content: AssistantPart[]; calls: number } {
   const content: AssistantPart[] = [];
   let calls = 0;
   for (const part of candidate.content?.parts ?? []) {
     if ('functionCall' in part && part.functionCall) {
       if (part.thoughtSignature !== undefined) content.push(signatureMarker(part.thoughtSignature));
-      content.push(toolCallPart(part.functionCall, responseId, calls++));
+      content.push(toolCallPart(part.functionCall, responseId, calls++, provider));
     } else if ('text' in part && typeof part.text === 'string') {
       if (part.thought === true) appendThought(content, part.text, part.thoughtSignature);
       else {

@@ -21,7 +21,7 @@ export function decodeGenerateContentResponse(raw: unknown, provider: string, op
   const candidate = firstCandidate(body, provider);
   const malformed = malformedCall(candidate, provider);
   if (malformed) throw malformed;
-  const { content, calls } = contentOf(candidate, body.responseId);
+  const { content, calls } = contentOf(candidate, body.responseId, provider);
   const created = body.createTime ? Math.floor(Date.parse(body.createTime) / 1000) : NaN;
   const usage = decodeUsageMetadata(body.usageMetadata);
   const response: ChatResponse = {

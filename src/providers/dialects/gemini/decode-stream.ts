@@ -28,11 +28,11 @@ function signatureDelta(signature: string): StreamPart {
 }
 
 /** One Gemini part as stream parts, appended to `out`; `callIndex` numbers a call by its position in the answer. See signatures.ts. */
-function partsOf(part: GeminiPart, responseId: string | undefined, callIndex: () => number, out: StreamPart[]): void {
+function partsOf(part: GeminiPart, responseId: string | undefined, callIndex: () => number, provider: string, out: StreamPart[]): void {
   if ('functionCall' in part && part.functionCall) {
     if (part.thoughtSignature !== undefined) out.push(signatureDelta(part.thoughtSignature));
     const index = callIndex();
-    const call = toolCallPart(part.functionCall, responseId, index);
+    const call = toolCallPart(part.functionCall, responseId, index, provider);
     out.push({ type: 'tool-call', index, id: call.id, name: call.name, argumentsDelta: call.arguments });
   } else if ('text' in part && typeof part.text === 'string') {
     if (part.thought === true) {
@@ -93,7 +93,7 @@ class ChunkDecoder implements SseEventDecoder {
     const candidate = firstCandidate(chunk, provider);
     const malformed = malformedCall(candidate, provider);
     if (malformed) throw malformed;
-    for (const part of candidate.content?.parts ?? []) partsOf(part, chunk.responseId, this.nextCall, out);
+    for (const part of candidate.content?.parts ?? []) partsOf(part, chunk.responseId, this.nextCall, provider, out);
     if (candidate.finishReason !== undefined) {
       this.finished = true;
       out.push({ type: 'provider-metadata', namespace: NAMESPACE, data: vertexMetadata(chunk, candidate) });

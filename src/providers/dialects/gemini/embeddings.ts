@@ -1,5 +1,5 @@
 import { GatewayError } from '../../../core/errors.js';
-import { makeUsage, type EmbeddingResponse } from '../../../core/types.js';
+import { makeUsage, tokenCount, type EmbeddingResponse } from '../../../core/types.js';
 
 export interface PredictEmbeddingRequest {
   instances: Array<{ content: string; task_type?: string }>;
@@ -27,8 +27,7 @@ export function decodePredictEmbeddingResponse(raw: unknown, model: string, prov
     if (!e || !Array.isArray(e.values)) {
       throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned an embedding without values.`, provider });
     }
-    const count = e.statistics?.token_count;
-    if (typeof count === 'number' && Number.isFinite(count)) tokens += count;
+    tokens += tokenCount(e.statistics?.token_count) ?? 0;
     return e.values as number[];
   });
   return { model, embeddings, usage: makeUsage({ prompt: tokens, total: tokens }) };

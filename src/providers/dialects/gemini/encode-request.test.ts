@@ -247,7 +247,7 @@ describe('gemini request encoding: tools and settings', () => {
     expect(pro.body.generationConfig?.thinkingConfig).toEqual({ thinkingBudget: 128 });
     expect(pro.warnings.map((w) => w.setting)).toEqual(['reasoning']);
     const three = off('publishers/google/models/gemini-3-pro-preview');
-    expect(three.body.generationConfig).toBeUndefined();
+    expect(three.body.generationConfig?.thinkingConfig).toEqual({ thinkingLevel: 'low' });
     expect(three.warnings.map((w) => w.setting)).toEqual(['reasoning']);
   });
 });

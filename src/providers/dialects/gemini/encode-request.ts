@@ -40,13 +40,13 @@ const MIN_PRO_BUDGET = 128;
  * Thinking on with a token budget (the effort's, when only an effort is given), or off with a zero
  * budget; for a model that always thinks, as little as it allows (with a Warning).
  */
-function thinkingConfig(reasoning: ReasoningRequest, model: string | undefined, warnings: Warning[]): GeminiThinkingConfig | undefined {
+function thinkingConfig(reasoning: ReasoningRequest, model: string | undefined, warnings: Warning[]): GeminiThinkingConfig {
   if (reasoning.enabled) return { thinkingBudget: reasoning.budgetTokens ?? REASONING_BUDGETS[reasoning.effort ?? 'medium'], includeThoughts: true };
   const name = model?.slice(model.lastIndexOf('/') + 1);
   if (name === undefined || !ALWAYS_THINKS.test(name)) return { thinkingBudget: 0 };
   warnings.push({ type: 'unsupported-setting', setting: 'reasoning', message: `${name} cannot turn thinking off; it thinks as little as it allows.` });
-  // Gemini 3 sets its thinking by level and has no budget it calls the least: its default stands.
-  return name.toLowerCase().startsWith('gemini-2.5-pro') ? { thinkingBudget: MIN_PRO_BUDGET } : undefined;
+  // Gemini 3 sets its thinking by level (its default is high).
+  return name.toLowerCase().startsWith('gemini-2.5-pro') ? { thinkingBudget: MIN_PRO_BUDGET } : { thinkingLevel: 'low' };
 }
 
 function generationConfig(req: ChatRequest, model: string | undefined, warnings: Warning[]): GeminiGenerationConfig | undefined {
@@ -63,8 +63,7 @@ function generationConfig(req: ChatRequest, model: string | undefined, warnings:
     cfg.responseMimeType = 'application/json';
     if (req.responseFormat.schema !== undefined) cfg.responseSchema = toGeminiSchema(req.responseFormat.schema);
   }
-  const thinking = req.reasoning === undefined ? undefined : thinkingConfig(req.reasoning, model, warnings);
-  if (thinking) cfg.thinkingConfig = thinking;
+  if (req.reasoning !== undefined) cfg.thinkingConfig = thinkingConfig(req.reasoning, model, warnings);
   return Object.keys(cfg).length > 0 ? cfg : undefined;
 }
 

@@ -37,7 +37,9 @@ export interface GeminiFunctionDeclaration {
 
 export interface GeminiThinkingConfig {
   /** Tokens the model may think for; 0 turns thinking off (on models that allow it). */
-  thinkingBudget: number;
+  thinkingBudget?: number;
+  /** Gemini 3's setting instead of a budget (never both: that is a 400); `low` is the least every Gemini 3 model takes. */
+  thinkingLevel?: 'low' | 'high';
   /** Return thought summaries as parts marked `thought: true`. */
   includeThoughts?: boolean;
 }

@@ -1,6 +1,6 @@
 import { GatewayError } from '../../../core/errors.js';
 import { isObject } from '../../../core/json.js';
-import type { AssistantPart, ChatResponse, EmbeddingResponse, JsonObject, Warning } from '../../../core/types.js';
+import type { AssistantPart, ChatResponse, EmbeddingResponse, JsonObject, Usage, Warning } from '../../../core/types.js';
 import { ZERO_USAGE } from '../../../core/types.js';
 import { decodeUsage } from './usage.js';
 import { mapFinishReason } from './finish-reason.js';
@@ -9,8 +9,8 @@ import { azureFilterResults } from './azure-filters.js';
 /** Whose reasoning the parts this dialect decodes are: OpenAI-compatible servers sign none of it. */
 export const REASONING_PROVIDER = 'openai';
 
-function malformed(provider: string, what: string): GatewayError {
-  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a malformed response: ${what}.`, provider });
+function malformed(provider: string, what: string, paidUsage?: Usage): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a malformed response: ${what}.`, provider, paidUsage });
 }
 
 /**
@@ -26,7 +26,7 @@ export function reasoningOf(m: Record<string, unknown>): string | undefined {
  * The answer's parts in order: reasoning, text, tool calls. A tool call without a function name is a
  * malformed answer; one without an id gets one by its place (a client needs it to answer the call).
  */
-function decodeContent(msg: Record<string, unknown>, provider: string): AssistantPart[] {
+function decodeContent(msg: Record<string, unknown>, provider: string, usage: Usage | undefined): AssistantPart[] {
   const content: AssistantPart[] = [];
   const reasoning = reasoningOf(msg);
   if (reasoning !== undefined) content.push({ type: 'reasoning', text: reasoning, provider: REASONING_PROVIDER });
@@ -34,7 +34,7 @@ function decodeContent(msg: Record<string, unknown>, provider: string): Assistan
   if (Array.isArray(msg.tool_calls)) {
     (msg.tool_calls as unknown[]).forEach((tc, i) => {
       const fn = isObject(tc) && isObject(tc.function) ? tc.function : undefined;
-      if (!isObject(tc) || typeof fn?.name !== 'string' || fn.name === '') throw malformed(provider, 'a tool call without a function name');
+      if (!isObject(tc) || typeof fn?.name !== 'string' || fn.name === '') throw malformed(provider, 'a tool call without a function name', usage);
       content.push({
         type: 'tool-call',
         id: typeof tc.id === 'string' && tc.id !== '' ? tc.id : `call_${i}`,
@@ -59,7 +59,7 @@ export function decodeChatResponse(raw: unknown, provider: string, warnings?: Wa
     id: typeof raw.id === 'string' ? raw.id : '',
     model: typeof raw.model === 'string' ? raw.model : '',
     created: typeof raw.created === 'number' ? raw.created : Math.floor(Date.now() / 1000),
-    content: decodeContent(msg, provider),
+    content: decodeContent(msg, provider, usage),
     finishReason: mapFinishReason(choice.finish_reason),
     usage: usage ?? ZERO_USAGE,
   };
@@ -77,7 +77,7 @@ export function decodeEmbeddingResponse(raw: unknown, provider: string, inputs: 
   if (!isObject(raw)) throw malformed(provider, 'not an object');
   if (!Array.isArray(raw.data)) throw malformed(provider, 'no data');
   // One vector of numbers per input: anything else would hand the client vectors for the wrong texts.
-  if (raw.data.length !== inputs) throw malformed(provider, `${raw.data.length} embeddings for ${inputs} inputs`);
+  if (raw.data.length !== inputs) throw malformed(provider, `${raw.data.length} embeddings for ${inputs} inputs`, decodeUsage(raw.usage));
   const rows = (raw.data as Array<Record<string, unknown>>).slice().sort((a, b) => Number(a.index) - Number(b.index));
   const embeddings = rows.map((r) => {
     if (!Array.isArray(r.embedding) || r.embedding.length === 0 || !r.embedding.every((x) => typeof x === 'number')) throw malformed(provider, 'an embedding that is not a list of numbers');

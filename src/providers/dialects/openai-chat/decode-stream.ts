@@ -38,8 +38,10 @@ class ChunkDecoder implements SseEventDecoder {
   private started = false;
   private refusal: string | undefined;
   private slots: StringSlots<SlotPart> | undefined;
-  /** Tool calls begun (by index): the first delta of each must name its function. */
+  /** Tool calls begun (by index): their first part named the function. */
   private readonly calls = new Set<number>();
+  /** Deltas of tool calls whose name has not come yet (some servers send it a chunk later): held, then sent as one part. */
+  private unnamed: Map<number, { id: string | undefined; args: string }> | undefined;
 
   constructor(
     private readonly provider: string,
@@ -49,6 +51,7 @@ class ChunkDecoder implements SseEventDecoder {
   /** Throws unless [DONE] arrived: a stream that stops short is a truncation. */
   finish(_out: StreamPart[]): void {
     if (!this.done) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before completion.`, provider: this.provider });
+    if (this.unnamed !== undefined && this.unnamed.size > 0) throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${this.provider} streamed a tool call without a function name.`, provider: this.provider });
   }
 
   /** Appends the parts of one event's data to `out` (none after [DONE], nor for [DONE] itself). */
@@ -110,22 +113,41 @@ class ChunkDecoder implements SseEventDecoder {
     (this.slots ??= new StringSlots(MAX_SLOTS, sameKind)).learn(data, part, part.type === 'tool-call' ? part.argumentsDelta : part.delta);
   }
 
+  /**
+   * One tool-call delta. A call's first part carries its name (the doors open a tool block with it),
+   * so what comes before the name (some servers send it a chunk later, or empty first) is held and
+   * sent with it.
+   */
+  private toolCallDelta(tc: Record<string, unknown>, out: StreamPart[]): void {
+    const fn = (tc.function ?? {}) as Record<string, unknown>;
+    const index = typeof tc.index === 'number' ? tc.index : 0;
+    const id = typeof tc.id === 'string' ? tc.id : undefined;
+    const args = typeof fn.arguments === 'string' ? fn.arguments : '';
+    const name = typeof fn.name === 'string' && fn.name !== '' ? fn.name : undefined;
+    if (this.calls.has(index)) {
+      out.push(toolCallPart(index, id, name, args));
+      return;
+    }
+    const held = this.unnamed?.get(index);
+    if (name === undefined) {
+      if (held) {
+        held.id ??= id;
+        held.args += args;
+      } else (this.unnamed ??= new Map()).set(index, { id, args });
+      return;
+    }
+    this.calls.add(index);
+    this.unnamed?.delete(index);
+    out.push(toolCallPart(index, held?.id ?? id, name, held ? held.args + args : args));
+  }
+
   private decodeDelta(delta: Record<string, unknown>, out: StreamPart[]): void {
     const reasoning = reasoningOf(delta);
     if (reasoning !== undefined) out.push(reasoningPart(reasoning));
     if (typeof delta.content === 'string' && delta.content !== '') out.push(textPart(delta.content));
     if (typeof delta.refusal === 'string') this.refusal = (this.refusal ?? '') + delta.refusal;
     if (Array.isArray(delta.tool_calls)) {
-      for (const tc of delta.tool_calls as Array<Record<string, unknown>>) {
-        const fn = (tc.function ?? {}) as Record<string, unknown>;
-        const index = typeof tc.index === 'number' ? tc.index : 0;
-        const name = typeof fn.name === 'string' && fn.name !== '' ? fn.name : undefined;
-        if (!this.calls.has(index)) {
-          if (name === undefined) throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${this.provider} began a tool call without a function name.`, provider: this.provider });
-          this.calls.add(index);
-        }
-        out.push(toolCallPart(index, typeof tc.id === 'string' ? tc.id : undefined, name, typeof fn.arguments === 'string' ? fn.arguments : ''));
-      }
+      for (const tc of delta.tool_calls as Array<Record<string, unknown>>) this.toolCallDelta(tc, out);
     }
   }
 }
