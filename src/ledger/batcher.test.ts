@@ -42,6 +42,33 @@ class FlakyStore implements LedgerStore {
   close = () => this.inner.close();
 }
 
+/** A store whose every insert waits for `release()`: a round held in flight. `sizes` lists the batches begun. */
+function gate(inner: LedgerStore): { store: LedgerStore; release: () => void; sizes: number[] } {
+  let open: () => void = () => undefined;
+  const sizes: number[] = [];
+  const held = (rows: number): Promise<void> => {
+    sizes.push(rows);
+    return new Promise<void>((r) => (open = r));
+  };
+  const store: LedgerStore = {
+    dialect: inner.dialect,
+    insert: async (batch) => {
+      await held(batch.length);
+      return inner.insert(batch);
+    },
+    summarize: (q) => inner.summarize(q),
+    close: () => inner.close(),
+  };
+  const lines = inner.insertLines?.bind(inner);
+  if (lines) {
+    store.insertLines = async (batch) => {
+      await held(batch.length);
+      return lines(batch);
+    };
+  }
+  return { store, release: () => open(), sizes };
+}
+
 const count = async (store: LedgerStore) => (await store.summarize(ALL))[0]?.attempts ?? 0;
 
 describe('ledger batcher', () => {
@@ -63,18 +90,7 @@ describe('ledger batcher', () => {
 
   it('leaves events that arrive while a batch is in flight for the next round, unless they fill a batch', async () => {
     const store = await SqlLedgerStore.open(openSqlite(':memory:'));
-    const sizes: number[] = [];
-    let release: () => void = () => undefined;
-    const gated: LedgerStore = {
-      dialect: store.dialect,
-      insert: async (batch) => {
-        sizes.push(batch.length);
-        await new Promise<void>((r) => (release = r));
-        return store.insert(batch);
-      },
-      summarize: (q) => store.summarize(q),
-      close: () => store.close(),
-    };
+    const { store: gated, release, sizes } = gate(store);
     const b = new LedgerBatcher({ store: gated, logger: silentLogger, batchSize: 10, flushIntervalMs: 60_000, maxBuffer: 10_000, spillPath: join(tmp(), 'spill.jsonl'), retryIntervalMs: 10 });
     const all = events(40);
     for (const e of all.slice(0, 10)) b.enqueue(e); // a full batch: written right away
@@ -102,16 +118,7 @@ describe('ledger batcher', () => {
 
   it('resolves a flush asked while a round is writing only once what was queued before it is written (serverless: one instance, several requests)', async () => {
     const store = await SqlLedgerStore.open(openSqlite(':memory:'));
-    let release: () => void = () => undefined;
-    const gated: LedgerStore = {
-      dialect: store.dialect,
-      insert: async (batch) => {
-        await new Promise<void>((r) => (release = r));
-        return store.insert(batch);
-      },
-      summarize: (q) => store.summarize(q),
-      close: () => store.close(),
-    };
+    const { store: gated, release } = gate(store);
     const b = new LedgerBatcher({ store: gated, logger: silentLogger, batchSize: 10, flushIntervalMs: 60_000, maxBuffer: 10_000, spillPath: join(tmp(), 'spill.jsonl'), retryIntervalMs: 10 });
     const [first, second] = events(2);
     b.enqueue(first as UsageEvent);
@@ -143,20 +150,7 @@ describe('ledger batcher', () => {
       }
     }
     const store = await SqlLedgerStore.open(openSqlite(':memory:'));
-    let release: () => void = () => undefined;
-    const gated: LedgerStore = {
-      dialect: store.dialect,
-      insert: async (batch) => {
-        await new Promise<void>((r) => (release = r));
-        return store.insert(batch);
-      },
-      insertLines: async (lines) => {
-        await new Promise<void>((r) => (release = r));
-        return store.insertLines!(lines);
-      },
-      summarize: (q) => store.summarize(q),
-      close: () => store.close(),
-    };
+    const { store: gated, release } = gate(store);
     const b = new LedgerBatcher({ store: gated, journal: new SealOnce(tmp()), logger: silentLogger, batchSize: 10, flushIntervalMs: 60_000, maxBuffer: 10_000, spillPath: join(tmp(), 'spill.jsonl'), retryIntervalMs: 10 });
     const failed = b.flush();
     const chained = b.flush(); // asked while the failing round is under way
