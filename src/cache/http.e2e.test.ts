@@ -80,4 +80,15 @@ describe('response cache through the server', () => {
     expect((await ask('plain', 'opt in', { 'x-switchyard-cache': 'on' }, 0)).headers['x-switchyard-cache']).toBe('miss');
     expect((await ask('plain', 'opt in', { 'x-switchyard-cache': 'on' }, 0)).headers['x-switchyard-cache']).toBe('hit');
   });
+
+  it('refuses a cache header it cannot read rather than ignore it (a misspelt side-effects flag would let a follow-up be answered from the cache)', async () => {
+    const calls = sim.stats.total;
+    for (const headers of [{ 'x-switchyard-cache': 'yes' }, { 'x-switchyard-tool-side-effects': '1' }]) {
+      const res = await request(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: 'cached', messages: [{ role: 'user', content: 'hi' }] }) });
+      expect(res.statusCode).toBe(400);
+      expect(((await res.body.json()) as { error: { param: string } }).error.param).toBe(Object.keys(headers)[0]);
+    }
+    expect(sim.stats.total).toBe(calls);
+    expect((await ask('cached', 'cache me', { 'x-switchyard-cache': 'OFF' })).headers['x-switchyard-cache']).toBeUndefined();
+  });
 });

@@ -1,3 +1,4 @@
+import { GatewayError } from '../core/errors.js';
 import type { Warning } from '../core/types.js';
 import type { CacheStatus, RequestOptions, ServedBy } from '../gateway/gateway.js';
 import type { RouteContext } from '../http/route.js';
@@ -36,10 +37,25 @@ export function requestOptions(ctx: RouteContext, ingress: IngressName, hints: B
   const task = h['x-switchyard-task'] ?? hints.task;
   if (task !== undefined) opts.task = task;
   // The response cache: the client may opt in or out, and flag tools whose follow-ups must never be cached.
-  const cache = h['x-switchyard-cache'];
-  if (cache === 'on' || cache === 'off') opts.cache = cache;
-  if (h['x-switchyard-tool-side-effects'] === 'true') opts.toolSideEffects = true;
+  const cache = oneOf(h, 'x-switchyard-cache', CACHE_VALUES);
+  if (cache !== undefined) opts.cache = cache;
+  if (oneOf(h, 'x-switchyard-tool-side-effects', BOOLEANS) === 'true') opts.toolSideEffects = true;
   return opts;
+}
+
+const CACHE_VALUES = ['on', 'off'] as const;
+const BOOLEANS = ['true', 'false'] as const;
+
+/**
+ * A header that takes one of a few words, in any case. Another value is refused: ignored, a misspelt
+ * `x-switchyard-tool-side-effects` would let a side effect's follow-up be answered from the cache.
+ */
+function oneOf<T extends string>(headers: Readonly<Record<string, string | undefined>>, name: string, values: readonly T[]): T | undefined {
+  const raw = headers[name];
+  if (raw === undefined) return undefined;
+  const value = raw.trim().toLowerCase();
+  if ((values as readonly string[]).includes(value)) return value as T;
+  throw new GatewayError({ kind: 'invalid_request', message: `'${name}' must be ${values.map((v) => `'${v}'`).join(' or ')}.`, param: name, code: 'invalid_request' });
 }
 
 /**
