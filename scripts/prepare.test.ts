@@ -12,15 +12,15 @@ const PREPARE = fileURLToPath(new URL('./prepare.mjs', import.meta.url));
 /** A package folder: `src` files at the given ages in seconds, and a built CLI bundle at `builtAge`. */
 function folder(src: Record<string, number> | undefined, builtAge?: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'prepare-'));
-  writeFileSync(join(dir, 'package.json'), '{"name":"x"}\n');
   const touch = (path: string, age: number): void => {
     mkdirSync(join(path, '..'), { recursive: true });
     writeFileSync(path, '');
     const t = Date.now() / 1000 - age;
     utimesSync(path, t, t);
   };
+  touch(join(dir, 'package.json'), 120);
   for (const [name, age] of Object.entries(src ?? {})) touch(join(dir, 'src', name), age);
-  if (builtAge !== undefined) touch(join(dir, 'dist/bundle/cli.js'), builtAge);
+  if (builtAge !== undefined) for (const output of ['dist/index.d.ts', 'dist/bundle/cli.js']) touch(join(dir, output), builtAge);
   return dir;
 }
 
@@ -35,9 +35,13 @@ describe("npm's prepare (scripts/prepare.mjs)", () => {
     expect((await prepare(folder({ 'a.ts': 60, 'b/c.ts': 30, 'b/c.test.ts': 1 }, 10))).stdout).toContain('up to date');
   });
 
-  it('builds when a source is newer than dist/, or dist/ is missing', async () => {
-    // No tsconfig in the folder: the build that starts fails, which shows it started.
-    await expect(prepare(folder({ 'a.ts': 1 }, 10))).rejects.toThrow();
-    await expect(prepare(folder({ 'a.ts': 60 }))).rejects.toThrow();
+  it("builds when a source or a build input is newer than dist/, or dist/ is missing, with the package's own typescript only", async () => {
+    // No typescript next to the folder: the build that starts stops at once, naming why (npx would fetch one).
+    const building = /typescript is not installed here/;
+    await expect(prepare(folder({ 'a.ts': 1 }, 10))).rejects.toThrow(building);
+    await expect(prepare(folder({ 'a.ts': 60 }))).rejects.toThrow(building);
+    const configChanged = folder({ 'a.ts': 60 }, 10);
+    writeFileSync(join(configChanged, 'tsconfig.json'), '{}');
+    await expect(prepare(configChanged)).rejects.toThrow(building);
   });
 });

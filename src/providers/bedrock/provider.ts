@@ -98,7 +98,7 @@ export class BedrockProvider implements Provider {
     const body = this.encode(request, warnings);
     const json = parseJsonBody(await this.post('converse', body, ctx), TYPE);
     const response = decodeReply(TYPE, () => decodeConverseResponse(json, TYPE, `chatcmpl-${ctx.requestId}`, this.deployment.model, Math.floor(Date.now() / 1000), warnings));
-    if (offersNoTools(body) && response.content.some((p) => p.type === 'tool-call')) throw toolNotOffered(TYPE, response.usage);
+    if (offersNoTools(body) && response.content.some((p) => p.type === 'tool-call')) throw toolNotOffered(TYPE, response.usageEstimated ? undefined : response.usage);
     return response;
   }
 
@@ -145,12 +145,11 @@ export class BedrockProvider implements Provider {
           async (text) => {
             const res = await this.post('invoke', encodeTitanRequest(text, request.dimensions), sub);
             const decoded = decodeReply(TYPE, () => decodeTitanResponse(parseJsonBody(res, TYPE), TYPE));
-            return { embedding: decoded.embedding, tokens: decoded.tokens || (headerTokens(res) ?? 0) };
+            return { embedding: decoded.embedding, tokens: decoded.tokens ?? headerTokens(res) };
           },
           () => controller.abort(),
         );
-        const tokens = rows.reduce((n, r) => n + r.tokens, 0);
-        return { model: this.deployment.model, embeddings: rows.map((r) => r.embedding), usage: makeUsage({ prompt: tokens, total: tokens }) };
+        return embeddingAnswer(this.deployment.model, rows.map((r) => r.embedding), rows);
       }
       const batches: string[][] = [];
       for (let i = 0; i < inputs.length; i += COHERE_BATCH) batches.push(inputs.slice(i, i + COHERE_BATCH));
@@ -159,12 +158,11 @@ export class BedrockProvider implements Provider {
         this.options.embedding_concurrency,
         async (texts) => {
           const res = await this.post('invoke', encodeCohereRequest(texts, this.options.cohere_input_type, request.dimensions), sub);
-          return { vectors: decodeReply(TYPE, () => decodeCohereResponse(parseJsonBody(res, TYPE), texts.length, TYPE)), tokens: headerTokens(res) ?? 0 };
+          return { vectors: decodeReply(TYPE, () => decodeCohereResponse(parseJsonBody(res, TYPE), texts.length, TYPE)), tokens: headerTokens(res) };
         },
         () => controller.abort(),
       );
-      const tokens = results.reduce((n, r) => n + r.tokens, 0);
-      return { model: this.deployment.model, embeddings: results.flatMap((r) => r.vectors), usage: makeUsage({ prompt: tokens, total: tokens }) };
+      return embeddingAnswer(this.deployment.model, results.flatMap((r) => r.vectors), results);
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
     }
@@ -191,6 +189,13 @@ export class BedrockProvider implements Provider {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+/** Embeddings with the calls' token counts: when one is missing, the gateway's estimate instead (`usageEstimated`). */
+function embeddingAnswer(model: string, embeddings: number[][], calls: ReadonlyArray<{ tokens: number | undefined }>): EmbeddingResponse {
+  if (calls.some((c) => c.tokens === undefined)) return { model, embeddings, usage: makeUsage({}), usageEstimated: true };
+  const tokens = calls.reduce((n, c) => n + (c.tokens ?? 0), 0);
+  return { model, embeddings, usage: makeUsage({ prompt: tokens, total: tokens }) };
 }
 
 /** The parts of a stream whose request offered no tools: a tool call in it is the model's mistake, raised as one. */

@@ -89,6 +89,29 @@ describe('an upstream reply of a shape the decoders cannot take is a bad upstrea
     ]);
   });
 
+  it('raises a tool call never named before the finish part, which would commit the stream (another deployment may still answer)', async () => {
+    reply = sse({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'c', function: { arguments: '{}' } }] } }] }, { choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] });
+    const seen: string[] = [];
+    const failure = await (async () => {
+      try {
+        for await (const part of await provider.stream(ask, ctx())) seen.push(part.type);
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    })();
+    expect(failure).toMatchObject({ kind: 'bad_upstream_response' });
+    expect(seen).toEqual(['start']);
+  });
+
+  it('names a streamed tool call once, though a server repeats the name in every delta (readers join the pieces)', async () => {
+    const delta = (args: string) => ({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { name: 'get', arguments: args } }] } }] });
+    reply = sse({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'c', function: { name: 'get', arguments: '' } }] } }] }, delta('{"a"'), delta(':1}'), { choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] });
+    const names = [];
+    for await (const part of await provider.stream(ask, ctx())) if (part.type === 'tool-call') names.push(part.name);
+    expect(names).toEqual(['get', undefined, undefined]);
+  });
+
   it('marks embeddings without usage as estimated, not as free', async () => {
     reply = JSON.stringify({ data: [{ embedding: [0.1], index: 0 }, { embedding: [0.2], index: 1 }] });
     expect(await provider.embed({ model: 'm', input: ['one', 'two'] }, ctx())).toMatchObject({ usageEstimated: true });

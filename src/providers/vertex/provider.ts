@@ -81,15 +81,21 @@ export class VertexProvider implements Provider {
     const size = this.options.embedding_batch_size ?? defaultBatchSize(this.deployment.model);
     const embeddings: number[][] = [];
     let tokens = 0;
+    let estimated = false;
     for (let i = 0; i < request.input.length; i += size) {
       const body = encodePredictEmbeddingRequest(request.input.slice(i, i + size), { dimensions: request.dimensions, taskType: this.options.embedding_task_type });
       const json = await this.post('predict', body, ctx);
       const part = decodeReply(TYPE, () => decodePredictEmbeddingResponse(json, this.deployment.model, TYPE));
       // One vector per input, or the client would get vectors for the wrong texts.
-      if (part.embeddings.length !== body.instances.length) throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${TYPE} returned ${part.embeddings.length} embeddings for ${body.instances.length} inputs.`, provider: TYPE });
+      if (part.embeddings.length !== body.instances.length) {
+        const paidUsage = part.usageEstimated ? undefined : makeUsage({ prompt: tokens + part.usage.prompt });
+        throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${TYPE} returned ${part.embeddings.length} embeddings for ${body.instances.length} inputs.`, provider: TYPE, paidUsage });
+      }
       for (const embedding of part.embeddings) embeddings.push(embedding);
       tokens += part.usage.prompt;
+      if (part.usageEstimated) estimated = true;
     }
+    if (estimated) return { model: this.deployment.model, embeddings, usage: makeUsage({}), usageEstimated: true };
     return { model: this.deployment.model, embeddings, usage: makeUsage({ prompt: tokens, total: tokens }) };
   }
 

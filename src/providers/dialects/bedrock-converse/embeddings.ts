@@ -29,10 +29,10 @@ export function encodeTitanRequest(text: string, dimensions: number | undefined)
   return body;
 }
 
-export function decodeTitanResponse(raw: unknown, provider: string): { embedding: number[]; tokens: number } {
+export function decodeTitanResponse(raw: unknown, provider: string): { embedding: number[]; tokens: number | undefined } {
   const body = (raw ?? {}) as Record<string, unknown>;
   if (!isVector(body.embedding)) throw malformed(provider, 'no embedding');
-  return { embedding: body.embedding, tokens: tokenCount(body.inputTextTokenCount) ?? 0 };
+  return { embedding: body.embedding, tokens: tokenCount(body.inputTextTokenCount) };
 }
 
 /** Cohere embed: a batch of texts; `output_dimension` only exists from embed v4 on. */

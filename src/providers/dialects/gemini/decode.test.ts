@@ -266,5 +266,8 @@ describe('text-embedding :predict', () => {
     expect(r.embeddings).toEqual([[0.1], [0.2]]);
     expect(r.usage.prompt).toBe(5);
     expect(() => decodePredictEmbeddingResponse({ predictions: [{}] }, 'm', P)).toThrow(GatewayError);
+    // A count missing or not a count: the gateway estimates the inputs rather than billing nothing.
+    const uncounted = decodePredictEmbeddingResponse({ predictions: [{ embeddings: { values: [0.1], statistics: { token_count: 2 } } }, { embeddings: { values: [0.2], statistics: { token_count: 1e300 } } }] }, 'm', P);
+    expect(uncounted.usageEstimated).toBe(true);
   });
 });

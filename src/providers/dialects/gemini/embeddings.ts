@@ -22,13 +22,18 @@ export function decodePredictEmbeddingResponse(raw: unknown, model: string, prov
     throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned no predictions.`, provider });
   }
   let tokens = 0;
+  let counted = true;
   const embeddings = predictions.map((p: unknown) => {
     const e = (p as { embeddings?: { values?: unknown; statistics?: { token_count?: unknown } } } | null)?.embeddings;
     if (!e || !Array.isArray(e.values)) {
       throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned an embedding without values.`, provider });
     }
-    tokens += tokenCount(e.statistics?.token_count) ?? 0;
+    const count = tokenCount(e.statistics?.token_count);
+    if (count === undefined) counted = false;
+    else tokens += count;
     return e.values as number[];
   });
+  // A missing count is estimated by the gateway, never billed as nothing.
+  if (!counted) return { model, embeddings, usage: makeUsage({}), usageEstimated: true };
   return { model, embeddings, usage: makeUsage({ prompt: tokens, total: tokens }) };
 }

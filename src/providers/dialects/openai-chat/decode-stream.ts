@@ -51,7 +51,7 @@ class ChunkDecoder implements SseEventDecoder {
   /** Throws unless [DONE] arrived: a stream that stops short is a truncation. */
   finish(_out: StreamPart[]): void {
     if (!this.done) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before completion.`, provider: this.provider });
-    if (this.unnamed !== undefined && this.unnamed.size > 0) throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${this.provider} streamed a tool call without a function name.`, provider: this.provider });
+    if (this.unnamed !== undefined && this.unnamed.size > 0) throw unnamedCall(this.provider);
   }
 
   /** Appends the parts of one event's data to `out` (none after [DONE], nor for [DONE] itself). */
@@ -87,6 +87,8 @@ class ChunkDecoder implements SseEventDecoder {
       delta = choice.delta as Record<string, unknown> | undefined;
       if (delta) this.decodeDelta(delta, out);
       if (choice.finish_reason) {
+        // Raised before the finish part, which commits the stream: another deployment may still answer.
+        if (this.unnamed !== undefined && this.unnamed.size > 0) throw unnamedCall(provider);
         const finishReason = mapFinishReason(choice.finish_reason);
         out.push(this.refusal === undefined ? { type: 'finish', finishReason } : { type: 'finish', finishReason, refusal: this.refusal });
       }
@@ -125,7 +127,8 @@ class ChunkDecoder implements SseEventDecoder {
     const args = typeof fn.arguments === 'string' ? fn.arguments : '';
     const name = typeof fn.name === 'string' && fn.name !== '' ? fn.name : undefined;
     if (this.calls.has(index)) {
-      out.push(toolCallPart(index, id, name, args));
+      // The name went with the first part: some servers repeat it in every delta, and readers join the pieces.
+      out.push(toolCallPart(index, id, undefined, args));
       return;
     }
     const held = this.unnamed?.get(index);
@@ -150,6 +153,10 @@ class ChunkDecoder implements SseEventDecoder {
       for (const tc of delta.tool_calls as Array<Record<string, unknown>>) this.toolCallDelta(tc, out);
     }
   }
+}
+
+function unnamedCall(provider: string): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} streamed a tool call without a function name.`, provider });
 }
 
 const textPart = (delta: string): SlotPart => ({ type: 'text', delta });
