@@ -112,6 +112,27 @@ describe('an upstream reply of a shape the decoders cannot take is a bad upstrea
     expect(names).toEqual(['get', undefined, undefined]);
   });
 
+  it('tells parallel tool calls apart by id when a server numbers them all 0, or not at all', async () => {
+    const whole = (id: string, name: string, args: string, index?: number) => ({ choices: [{ index: 0, delta: { tool_calls: [{ ...(index === undefined ? {} : { index }), id, type: 'function', function: { name, arguments: args } }] } }] });
+    reply = sse(whole('call_a', 'get', '{"x":1}', 0), whole('call_b', 'put', '{"y":2}', 0), whole('call_c', 'del', '{}'), { choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] });
+    const calls = [];
+    for await (const part of await provider.stream(ask, ctx())) if (part.type === 'tool-call') calls.push([part.index, part.id, part.name, part.argumentsDelta]);
+    expect(calls).toEqual([
+      [0, 'call_a', 'get', '{"x":1}'],
+      [1, 'call_b', 'put', '{"y":2}'],
+      [2, 'call_c', 'del', '{}'],
+    ]);
+    // Argument deltas read by learned shape before the second call began are not given its index.
+    const more = (args: string) => ({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: args } }] } }] });
+    reply = sse(whole('call_a', 'get', '', 0), more('{"x"'), more(':1'), more('}'), whole('call_b', 'put', '', 0), more('{"y"'), more(':2'), more('}'), { choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] });
+    const byIndex = new Map<number, string>();
+    for await (const part of await provider.stream(ask, ctx())) if (part.type === 'tool-call') byIndex.set(part.index, (byIndex.get(part.index) ?? '') + part.argumentsDelta);
+    expect([...byIndex]).toEqual([
+      [0, '{"x":1}'],
+      [1, '{"y":2}'],
+    ]);
+  });
+
   it('marks embeddings without usage as estimated, not as free', async () => {
     reply = JSON.stringify({ data: [{ embedding: [0.1], index: 0 }, { embedding: [0.2], index: 1 }] });
     expect(await provider.embed({ model: 'm', input: ['one', 'two'] }, ctx())).toMatchObject({ usageEstimated: true });

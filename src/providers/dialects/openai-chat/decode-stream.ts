@@ -38,8 +38,9 @@ class ChunkDecoder implements SseEventDecoder {
   private started = false;
   private refusal: string | undefined;
   private slots: StringSlots<SlotPart> | undefined;
-  /** Tool calls begun (by index): their first part named the function. */
-  private readonly calls = new Set<number>();
+  /** Tool calls begun, by the upstream's index: the index parts carry (in order of beginning) and the call's id. */
+  private readonly calls = new Map<number, { index: number; id: string | undefined }>();
+  private begun = 0;
   /** Deltas of tool calls whose name has not come yet (some servers send it a chunk later): held, then sent as one part. */
   private unnamed: Map<number, { id: string | undefined; args: string }> | undefined;
 
@@ -122,25 +123,33 @@ class ChunkDecoder implements SseEventDecoder {
    */
   private toolCallDelta(tc: Record<string, unknown>, out: StreamPart[]): void {
     const fn = (tc.function ?? {}) as Record<string, unknown>;
-    const index = typeof tc.index === 'number' ? tc.index : 0;
-    const id = typeof tc.id === 'string' ? tc.id : undefined;
+    const at = typeof tc.index === 'number' ? tc.index : 0;
+    const id = typeof tc.id === 'string' && tc.id !== '' ? tc.id : undefined;
     const args = typeof fn.arguments === 'string' ? fn.arguments : '';
     const name = typeof fn.name === 'string' && fn.name !== '' ? fn.name : undefined;
-    if (this.calls.has(index)) {
+    const call = this.calls.get(at);
+    if (call && (id === undefined || call.id === undefined || id === call.id)) {
       // The name went with the first part: some servers repeat it in every delta, and readers join the pieces.
-      out.push(toolCallPart(index, id, undefined, args));
+      out.push(toolCallPart(call.index, id, undefined, args));
       return;
     }
-    const held = this.unnamed?.get(index);
+    if (call) {
+      // Another id at an index in use: a new call (servers that number every call 0, or none). The
+      // shapes learned for the old one would give its index.
+      this.calls.delete(at);
+      this.slots = undefined;
+    }
+    const held = this.unnamed?.get(at);
     if (name === undefined) {
       if (held) {
         held.id ??= id;
         held.args += args;
-      } else (this.unnamed ??= new Map()).set(index, { id, args });
+      } else (this.unnamed ??= new Map()).set(at, { id, args });
       return;
     }
-    this.calls.add(index);
-    this.unnamed?.delete(index);
+    const index = this.begun++;
+    this.calls.set(at, { index, id: held?.id ?? id });
+    this.unnamed?.delete(at);
     out.push(toolCallPart(index, held?.id ?? id, name, held ? held.args + args : args));
   }
 
