@@ -3,12 +3,14 @@ import type { HttpResponse } from '../../http/exchange.js';
 import { jsonResponse } from '../../http/respond.js';
 import type { Route, RouteContext } from '../../http/route.js';
 import { SseStream } from '../../http/sse.js';
-import { takeBodyHints } from '../body-hints.js';
+import type { ChatRequest } from '../../core/types.js';
+import { takeBodyHints, type BodyHints } from '../body-hints.js';
 import { requestOptions, servedHeaders } from '../gateway-headers.js';
 import { answerCost } from '../extras.js';
 import { decodeMessagesRequest } from './decode-request.js';
 import { askedOf, encodeMessage } from './encode-response.js';
 import { anthropicRequestId } from './errors.js';
+import { inDoorTerms } from './param-path.js';
 import { toAnthropicRateLimitHeaders } from './rate-limit-headers.js';
 import { MessagesStreamEncoder } from './stream.js';
 
@@ -29,6 +31,14 @@ async function messages(ctx: RouteContext): Promise<HttpResponse> {
   // Switchyard's own `switchyard` field is taken off first: it is no Messages API parameter.
   const hints = takeBodyHints(body);
   const { request, stream } = decodeMessagesRequest(body);
+  try {
+    return await answer(ctx, request, stream, hints);
+  } catch (err) {
+    throw inDoorTerms(err, body);
+  }
+}
+
+async function answer(ctx: RouteContext, request: ChatRequest, stream: boolean, hints: BodyHints): Promise<HttpResponse> {
   if (stream) {
     const { parts, servedBy, headers: admitted, cache, warnings } = await ctx.gateway.stream(request, requestOptions(ctx, 'anthropic-messages', hints));
     ctx.servedBy = servedBy;
@@ -58,7 +68,9 @@ async function countTokens(ctx: RouteContext): Promise<HttpResponse> {
   const body = parseJson(await ctx.body());
   const hints = takeBodyHints(body);
   const { request } = decodeMessagesRequest(body, true);
-  const { inputTokens, servedBy } = await ctx.gateway.countTokens(request, requestOptions(ctx, 'anthropic-messages', hints));
+  const { inputTokens, servedBy } = await ctx.gateway.countTokens(request, requestOptions(ctx, 'anthropic-messages', hints)).catch((err: unknown) => {
+    throw inDoorTerms(err, body);
+  });
   ctx.servedBy = servedBy;
   const headers = servedBy ? servedHeaders(servedBy) : { 'x-switchyard-estimated': 'true' };
   return jsonResponse(200, { input_tokens: inputTokens }, answerHeaders(ctx, headers));
