@@ -1,9 +1,9 @@
-import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { silentLogger } from '../core/logger.js';
+import { silentLogger, type Logger } from '../core/logger.js';
 import { eventFromLine } from './journal-line.js';
 import { LedgerBatcher } from './batcher.js';
 import { Journal } from './journal.js';
@@ -219,6 +219,82 @@ describe('ledger batcher', () => {
     const rows = await store.summarize(ALL);
     expect([rows[0]?.attempts, rows[0]?.costUsd]).toEqual([2, 0.501]);
     await store.close();
+  });
+
+  describe('while the spill file cannot be written either (disk full or read-only)', () => {
+    /** A spill path whose folder is a file: every append fails, as on a read-only disk (and as root). */
+    function unwritableSpill(): { spillPath: string; heal: () => void } {
+      const dir = tmp();
+      const blocker = join(dir, 'ledger');
+      writeFileSync(blocker, 'not a folder');
+      return { spillPath: join(blocker, 'spill.jsonl'), heal: () => rmSync(blocker) };
+    }
+    function recordingLogger(): { logger: Logger; errors: string[] } {
+      const errors: string[] = [];
+      const logger: Logger = { debug() {}, info() {}, warn() {}, error: (_o, msg) => errors.push(msg ?? ''), child: () => logger };
+      return { logger, errors };
+    }
+
+    it('never throws on enqueue: keeps events in memory up to twice max_buffer, drops the oldest beyond, and counts them', async () => {
+      const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+      const flaky = new FlakyStore(store);
+      flaky.down = true;
+      const { spillPath } = unwritableSpill();
+      const { logger, errors } = recordingLogger();
+      let clock = 0;
+      const b = new LedgerBatcher({ store: flaky, logger, batchSize: 5, flushIntervalMs: 60_000, maxBuffer: 10, spillPath, retryIntervalMs: 1000, now: () => clock });
+      const all = events(25);
+      await b.flush(); // the store is down now
+      for (const e of all) expect(() => b.enqueue(e)).not.toThrow();
+      expect(b.stats()).toMatchObject({ queued: 20, dropped: 5, spilled: 0 });
+      expect(errors).toContain('ledger spill file not writable; events kept in memory');
+      expect(errors).toContain('ledger events dropped: neither the store nor the spill file could take them');
+      flaky.down = false;
+      clock += 1000;
+      await b.flush();
+      expect(await count(store)).toBe(20);
+      await b.close();
+      await store.close();
+    });
+
+    it('tries the spill file again after retry_interval_ms and spills there once it takes writes', async () => {
+      const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+      const flaky = new FlakyStore(store);
+      flaky.down = true;
+      const { spillPath, heal } = unwritableSpill();
+      let clock = 0;
+      const b = new LedgerBatcher({ store: flaky, logger: silentLogger, batchSize: 5, flushIntervalMs: 60_000, maxBuffer: 10, spillPath, retryIntervalMs: 1000, now: () => clock });
+      await b.flush();
+      for (const e of events(11)) b.enqueue(e);
+      expect(b.stats()).toMatchObject({ queued: 11, spilled: 0 });
+      heal();
+      b.enqueue(events(12)[11] as UsageEvent);
+      expect(b.stats().spilled).toBe(0); // not before the retry interval: no failing write per request
+      clock += 1000;
+      b.enqueue(events(13)[12] as UsageEvent);
+      expect(b.stats()).toMatchObject({ queued: 0, spilled: 13, dropped: 0 });
+      expect(readFileSync(spillPath, 'utf8').trim().split('\n')).toHaveLength(13);
+      flaky.down = false;
+      clock += 1000;
+      await b.flush();
+      expect(await count(store)).toBe(13);
+      await b.close();
+      await store.close();
+    });
+
+    it('closes without throwing, counting what it could not keep', async () => {
+      const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+      const flaky = new FlakyStore(store);
+      flaky.down = true;
+      const { spillPath } = unwritableSpill();
+      const b = new LedgerBatcher({ store: flaky, logger: silentLogger, batchSize: 50, flushIntervalMs: 60_000, maxBuffer: 100, spillPath, retryIntervalMs: 10 });
+      for (const e of events(7)) b.enqueue(e);
+      await expect(b.close(0)).resolves.toBeUndefined();
+      expect(b.stats()).toMatchObject({ dropped: 7, spilled: 0 });
+      expect(() => b.enqueue(events(1)[0] as UsageEvent)).not.toThrow();
+      expect(b.stats().dropped).toBe(8);
+      await store.close();
+    });
   });
 
   it('spills on close while the database is down and replays on the next start', async () => {

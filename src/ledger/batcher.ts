@@ -12,7 +12,10 @@ export interface BatcherOptions {
   logger: Logger;
   batchSize: number;
   flushIntervalMs: number;
-  /** Events kept in memory while the store fails; beyond this they are appended to `spillPath`. */
+  /**
+   * Events kept in memory while the store fails; beyond this they are appended to `spillPath`. While
+   * that file cannot be written either, up to twice as many are kept, then the oldest are dropped.
+   */
   maxBuffer: number;
   spillPath: string;
   /** Wait between write attempts while the store is down. */
@@ -36,6 +39,8 @@ export interface BatcherStats {
   queued: number;
   written: number;
   spilled: number;
+  /** Events neither the store nor the spill file could take, dropped to bound memory. */
+  dropped: number;
   replayed: number;
   failures: number;
   storeDown: boolean;
@@ -58,10 +63,14 @@ export class LedgerBatcher {
   private flushSoon = false;
   private timer: NodeJS.Timeout | undefined;
   private nextRetryAt = 0;
+  /** While the spill file cannot be written: when to try it again (a failing sync write per request would cost). */
+  private spillRetryAt = 0;
+  /** A failed append may have left a line cut short: the next one starts on a fresh line. */
+  private spillTorn = false;
   private closed = false;
   private readonly now: () => number;
   private readonly toEvent: (record: AttemptRecord) => UsageEvent;
-  private readonly counters = { written: 0, spilled: 0, replayed: 0, failures: 0, storeDown: false };
+  private readonly counters = { written: 0, spilled: 0, dropped: 0, replayed: 0, failures: 0, storeDown: false };
 
   constructor(private readonly o: BatcherOptions) {
     this.now = o.now ?? Date.now;
@@ -76,7 +85,7 @@ export class LedgerBatcher {
    */
   enqueue(item: UsageEvent | AttemptRecord): void {
     if (this.closed) {
-      this.spill([item]);
+      if (!this.spill([item])) this.drop(1);
       return;
     }
     const journal = this.o.journal;
@@ -86,7 +95,7 @@ export class LedgerBatcher {
       journal.append(line);
       this.queue.push(line);
     } else this.queue.push(item);
-    if (this.queue.length > this.o.maxBuffer) this.spill(this.queue.splice(0));
+    if (this.queue.length > this.o.maxBuffer) this.overflow();
     else if (this.queue.length >= this.o.batchSize && !this.counters.storeDown && !this.flushing && !this.flushSoon) {
       // One scheduled flush however many events arrive before it runs.
       this.flushSoon = true;
@@ -179,7 +188,7 @@ export class LedgerBatcher {
       if (!this.counters.storeDown) this.o.logger.warn({ err: (err as Error).message, queued: this.queue.length }, 'ledger store unavailable; buffering events');
       this.counters.storeDown = true;
       this.nextRetryAt = this.now() + this.o.retryIntervalMs;
-      if (this.queue.length > this.o.maxBuffer) this.spill(this.queue.splice(0));
+      if (this.queue.length > this.o.maxBuffer) this.overflow();
     }
   }
 
@@ -187,15 +196,44 @@ export class LedgerBatcher {
     return `${this.o.spillPath}.replaying`;
   }
 
-  /** Appends events to the spill file (synchronous: rare, and it must not be lost to a crash). */
-  private spill(items: Queued[]): void {
-    if (items.length === 0) return;
-    let text = '';
+  /**
+   * More queued than `maxBuffer`: to the spill file. While the disk refuses it too (full, read-only),
+   * the events stay queued (tried again after `retryIntervalMs`) up to twice the bound, and the oldest
+   * beyond that are dropped: losing some usage beats the process dying of memory with all of it.
+   */
+  private overflow(): void {
+    if (this.now() >= this.spillRetryAt) {
+      const items = this.queue.splice(0);
+      if (this.spill(items)) return;
+      this.queue = items;
+      this.spillRetryAt = this.now() + this.o.retryIntervalMs;
+    }
+    const excess = this.queue.length - 2 * this.o.maxBuffer;
+    if (excess > 0) this.drop(this.queue.splice(0, excess).length);
+  }
+
+  private drop(count: number): void {
+    this.counters.dropped += count;
+    this.o.logger.error({ events: count, dropped: this.counters.dropped }, 'ledger events dropped: neither the store nor the spill file could take them');
+  }
+
+  /** Appends events to the spill file (synchronous: rare, and it must not be lost to a crash); false when the disk refuses. */
+  private spill(items: Queued[]): boolean {
+    if (items.length === 0) return true;
+    let text = this.spillTorn ? '\n' : '';
     for (const q of items) text += this.line(q);
-    mkdirSync(dirname(this.o.spillPath), { recursive: true });
-    appendFileSync(this.o.spillPath, text);
+    try {
+      mkdirSync(dirname(this.o.spillPath), { recursive: true });
+      appendFileSync(this.o.spillPath, text);
+      this.spillTorn = false;
+    } catch (err) {
+      this.spillTorn = true;
+      this.o.logger.error({ err: (err as Error).message, events: items.length, path: this.o.spillPath }, 'ledger spill file not writable; events kept in memory');
+      return false;
+    }
     this.counters.spilled += items.length;
     this.o.logger.warn({ events: items.length, path: this.o.spillPath }, 'ledger events spilled to file');
+    return true;
   }
 
   private async replaySpill(): Promise<void> {
@@ -254,7 +292,8 @@ export class LedgerBatcher {
       await new Promise((r) => setTimeout(r, Math.min(this.o.retryIntervalMs, 200)));
     }
     this.closed = true;
-    if (this.queue.length > 0) this.spill(this.queue.splice(0));
+    const left = this.queue.splice(0);
+    if (!this.spill(left)) this.drop(left.length);
     this.o.journal?.close();
   }
 }

@@ -147,13 +147,14 @@ describe('gateway metrics', () => {
     const ledger: { stats: BatcherStats | undefined } = { stats: undefined };
     other.watchLedger(() => ledger.stats);
     expect(value(parse(await other.render()), 'switchyard_ledger_spilled_events_total', {})).toBe(0);
-    ledger.stats = { queued: 7, written: 10, spilled: 3, replayed: 1, failures: 2, storeDown: true };
+    ledger.stats = { queued: 7, written: 10, spilled: 3, dropped: 4, replayed: 1, failures: 2, storeDown: true };
     other.softLimitReached('monthly');
     const s = parse(await other.render());
     expect(value(s, 'switchyard_ledger_queued_events', {})).toBe(7);
     expect(value(s, 'switchyard_ledger_store_down', {})).toBe(1);
     expect(value(s, 'switchyard_ledger_spilled_events_total', {})).toBe(3);
     expect(value(s, 'switchyard_ledger_replayed_events_total', {})).toBe(1);
+    expect(value(s, 'switchyard_ledger_dropped_events_total', {})).toBe(4);
     expect(value(s, 'switchyard_budget_soft_limit_reached_total', { budget: 'monthly' })).toBe(1);
   });
 

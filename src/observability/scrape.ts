@@ -140,6 +140,16 @@ export function registerLedgerCollectors(registry: Registry, read: () => Batcher
     },
   });
   new Counter({
+    name: 'switchyard_ledger_dropped_events_total',
+    help: 'Usage events lost: the store was down and the spill file could not be written either (past twice max_buffer).',
+    registers,
+    collect() {
+      this.reset();
+      const s = read();
+      if (s) this.inc(s.dropped);
+    },
+  });
+  new Counter({
     name: 'switchyard_ledger_replayed_events_total',
     help: 'Spilled usage events written back to the store from the spill file.',
     registers,
