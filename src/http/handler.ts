@@ -245,9 +245,11 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
 
 /**
  * An error answered outside any route (a serverless entry that could not build its app, an adapter's
- * own failure): in the default front door's error shape, so runtimes carry no wire format of their own.
+ * own failure, a request Node's parser refused): in the error shape of the front door `path` belongs
+ * to, the default one without a path, so runtimes carry no wire format of their own.
  */
-export function defaultErrorResponse(error: GatewayError): HttpResponse {
+export function defaultErrorResponse(error: GatewayError, path?: string): HttpResponse {
   const fallback = INGRESSES[0] as Ingress;
-  return errorResponse(error, fallback.encodeError(error, false), {});
+  const ingress = path === undefined ? fallback : doorOf(INGRESSES, path, fallback);
+  return errorResponse(error, ingress.encodeError(error, false), {});
 }

@@ -41,10 +41,17 @@ function expectOpenAIError(text: string, status: number, code: string): void {
   expect(body).toEqual({ error: { message: expect.any(String) as string, type: 'invalid_request_error', param: null, code } });
 }
 
+function expectAnthropicError(text: string, status: number): void {
+  expect(text.startsWith(`HTTP/1.1 ${status} `)).toBe(true);
+  const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as unknown;
+  expect(body).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: expect.any(String) as string } });
+}
+
 const POST = 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n';
+const MESSAGES = 'POST /v1/messages?beta=true HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n';
 const BODY = '{"model":"chat","messages":[{"role":"user","content":"x"}]}';
 
-describe('malformed HTTP answered in the OpenAI error shape', () => {
+describe("malformed HTTP answered in the front door's error shape", () => {
   let sim: SimServer;
   let server: RunningServer;
 
@@ -80,6 +87,13 @@ describe('malformed HTTP answered in the OpenAI error shape', () => {
     expect(text).not.toContain('secret');
   });
 
+  it("answers a request for another front door in that door's shape (the Anthropic SDK reads its own)", async () => {
+    const { text } = await raw(server.port, [`${MESSAGES}Content-Length: ${BODY.length}\r\nContent-Length: 5\r\n\r\n${BODY}`]);
+    expectAnthropicError(text, 400);
+    const many = Array.from({ length: 3_000 }, (_, i) => `X-H${i}: secret-${i}\r\n`).join('');
+    expectAnthropicError((await raw(server.port, [`${MESSAGES}${many}\r\n`])).text, 431);
+  });
+
   it('still serves well-formed requests', async () => {
     const { text } = await raw(server.port, [`${POST}Content-Length: ${BODY.length}\r\nConnection: close\r\n\r\n${BODY}`]);
     expect(text.startsWith('HTTP/1.1 200 ')).toBe(true);
@@ -110,6 +124,8 @@ describe('slow and greedy clients', () => {
     const { text, ms } = await raw(server.port, [`${POST}Content-Length: ${BODY.length}\r\n\r\n`, ...BODY.slice(0, 10).split('')], 150);
     expectOpenAIError(text, 408, 'request_timeout');
     expect(ms).toBeLessThan(2_500);
+    const messages = await raw(server.port, [`${MESSAGES}Content-Length: ${BODY.length}\r\n\r\n`, ...BODY.slice(0, 10).split('')], 150);
+    expectAnthropicError(messages.text, 408);
   });
 
   it('lets an answer take longer than body_timeout_ms', async () => {

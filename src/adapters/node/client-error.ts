@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { GatewayError } from '../../core/errors.js';
+import { Buffer } from 'node:buffer';
 import { defaultErrorResponse } from '../../http/handler.js';
 
 /** The statuses Node's HTTP parser failures map to; anything else it rejects is a plain 400. */
@@ -11,16 +12,31 @@ const MALFORMED = { status: 400, reason: 'Bad Request', code: 'malformed_http', 
 
 /** What Node's server keeps on a socket while it has a response in progress (not in its typings). */
 interface ServerSocket extends Duplex {
-  _httpMessage?: { headersSent?: boolean } | null;
+  _httpMessage?: { headersSent?: boolean; req?: { url?: string } } | null;
+}
+
+/** The request line of the bytes a parser error came with (Node's `err.rawPacket`), if they hold it. */
+const REQUEST_LINE = /^[A-Z]+ (\/[^ ?]*)/;
+
+/**
+ * The path the refused request was for, where Node still knows it: the request whose body was too
+ * slow, or the request line of the bytes the parser refused. Only used to pick the error's shape.
+ */
+function pathOf(err: Error & { rawPacket?: unknown }, s: ServerSocket): string | undefined {
+  const url = s._httpMessage?.req?.url;
+  if (url !== undefined) return url.split('?', 1)[0];
+  return Buffer.isBuffer(err.rawPacket) ? REQUEST_LINE.exec(err.rawPacket.subarray(0, 2048).toString('latin1'))?.[1] : undefined;
 }
 
 /**
  * `clientError` handler: requests Node's parser refuses (two Content-Lengths, Content-Length with
- * chunked, NUL in a header, oversized headers) or that arrive too slowly get an answer in the default
- * front door's error shape instead of Node's bare one, then the connection is closed: after a framing error nothing
- * more on it can be trusted. The parser's own reason stays out of the body: it quotes request bytes.
+ * chunked, NUL in a header, oversized headers) or that arrive too slowly get an answer in the error
+ * shape of the front door the path belongs to (`/v1/messages`: Anthropic's), the default one where
+ * Node no longer knows the path, instead of Node's bare one; then the connection is closed: after a
+ * framing error nothing more on it can be trusted. The parser's own reason stays out of the body: it
+ * quotes request bytes.
  */
-export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+export function answerClientError(err: Error & { code?: string; rawPacket?: unknown }, socket: Duplex): void {
   const s = socket as ServerSocket;
   if (err.code === 'ECONNRESET' || !s.writable || s._httpMessage?.headersSent) {
     s.destroy();
@@ -28,6 +44,6 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
   }
   const e = BY_CODE[err.code ?? ''] ?? MALFORMED;
   const error = new GatewayError({ kind: 'invalid_request', status: e.status, message: e.message, code: e.code });
-  const body = defaultErrorResponse(error).body as string;
+  const body = defaultErrorResponse(error, pathOf(err, s)).body as string;
   s.end(`HTTP/1.1 ${e.status} ${e.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
