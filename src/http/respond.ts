@@ -46,3 +46,11 @@ export function errorChain(err: unknown): string {
   }
   return lines.join('\n');
 }
+
+/** Statuses Node has no reason phrase for (it would send "unknown"); undefined: Node's own. */
+const REASONS: Readonly<Record<number, string>> = { 529: 'Overloaded' };
+
+/** The reason phrase for a status line, where Node's would be wrong. */
+export function reasonPhrase(status: number): string | undefined {
+  return REASONS[status];
+}

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { isBodyStream, type HttpResponse } from '../../http/exchange.js';
+import { reasonPhrase } from '../../http/respond.js';
 
 /** One exchange's connection state, shared with the listener that notices the client leaving. */
 export interface Connection {
@@ -19,7 +20,7 @@ export async function writeResponse(res: ServerResponse, response: HttpResponse,
   const body = response.body;
   if (!isBodyStream(body)) {
     await settle();
-    if (!conn.gone) res.writeHead(response.status, response.headers).end(body);
+    if (!conn.gone) res.writeHead(response.status, reasonPhrase(response.status), response.headers).end(body);
     return;
   }
   const iterator = body[Symbol.asyncIterator]();
@@ -30,7 +31,7 @@ export async function writeResponse(res: ServerResponse, response: HttpResponse,
   }
   conn.iterator = iterator;
   try {
-    res.writeHead(response.status, response.headers);
+    res.writeHead(response.status, reasonPhrase(response.status), response.headers);
     // SSE clients wait for the status, and the first chunk may take seconds to come.
     res.flushHeaders();
     await pump(res, iterator, conn);

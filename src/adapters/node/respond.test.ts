@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { ServerResponse } from 'node:http';
+import { createServer, get, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { HttpResponse } from '../../http/exchange.js';
 import { writeAnswer } from './respond.js';
@@ -13,8 +14,8 @@ function response(): ServerResponse & { out: string[]; head: Record<string, unkn
     trailers: undefined,
     destroyed: false,
     writableEnded: false,
-    writeHead(status: number, headers: Record<string, unknown>) {
-      res.head = { status, ...headers };
+    writeHead(status: number, reason: string | Record<string, unknown> | undefined, headers?: Record<string, unknown>) {
+      res.head = { status, ...(typeof reason === 'string' ? headers : (headers ?? reason)) };
       return res;
     },
     write(text: string) {
@@ -120,5 +121,24 @@ describe('writing the handler answer to node:http', () => {
     writeAnswer(res, { status: 200, headers: {}, body }, 1_000);
     for (let i = 0; i < 4; i++) await tick();
     expect(res.out).toEqual(['data: 1\n\ndata: 2\n\ndata: [DONE]\n\n<end>']);
+  });
+});
+
+describe('the status line', () => {
+  it("gives Anthropic's 529 a reason phrase, not Node's \"unknown\"", async () => {
+    const server = createServer((_req, res) => writeAnswer(res, { status: 529, headers: {}, body: '{}' }, 1000));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const line = await new Promise<string>((resolve, reject) => {
+        get(`http://127.0.0.1:${port}/`, (res) => {
+          res.resume();
+          resolve(`${res.statusCode} ${res.statusMessage}`);
+        }).on('error', reject);
+      });
+      expect(line).toBe('529 Overloaded');
+    } finally {
+      server.close();
+    }
   });
 });

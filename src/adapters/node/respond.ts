@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { isBodyStream, type BodyStream, type HttpResponse } from '../../http/exchange.js';
+import { reasonPhrase } from '../../http/respond.js';
 import { SseWriter } from './sse-writer.js';
 
 /** Writes the handler's answer: a whole body in one `end`, a stream chunk by chunk with backpressure. */
@@ -9,7 +10,7 @@ export function writeAnswer(res: ServerResponse, answer: HttpResponse, stallMs: 
   if (!isBodyStream(body)) headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
   try {
     if (res.destroyed) throw new Error('The client went away before the answer.');
-    res.writeHead(answer.status, headers);
+    res.writeHead(answer.status, reasonPhrase(answer.status), headers);
   } catch {
     // Not one chunk will be read: close the stream (its upstream) and settle the attempt now.
     if (isBodyStream(body)) void body[Symbol.asyncIterator]().return?.();
