@@ -61,6 +61,8 @@ export interface AppOptions {
    * only to localhost, IP addresses and `server.allowed_hosts` (DNS rebinding; src/http/browser-guard.ts).
    */
   listens?: boolean;
+  /** Serverless: where usage a flush could not store is copied (the function log; see LedgerOptions). */
+  copyUnstored?: (text: string) => void;
 }
 
 /** Builds the gateway with its ledger (usage, cost, budgets), shared state and feature routes. */
@@ -72,7 +74,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
   const observability = await createObservability(config, { logger, costOf: (r) => ledger.prices.usdOf(r, r.usage) });
   // Virtual keys' budgets: the key store is built on the ledger's database, so it is looked up late.
   const keyBudgets = config.keys.hmac_secret ? (keyId: string) => governance.keys?.budgetLimits(keyId) : undefined;
-  const ledger = await createLedger(config, { logger, budgetState: options.budgetState, onSoftLimit: (notice) => observability.softLimitReached(notice), keyBudgets });
+  const ledger = await createLedger(config, { logger, budgetState: options.budgetState, onSoftLimit: (notice) => observability.softLimitReached(notice), keyBudgets, copyUnstored: options.copyUnstored });
   observability.watchLedger(() => ledger.stats());
   observability.watchBudgets(() => ledger.budgetSpending());
   const governance = await createGovernance(config, ledger.store, logger).catch(async (err: unknown) => {

@@ -123,6 +123,22 @@ describe('createServerlessEntry', () => {
     expect(JSON.parse(usage[0] ?? '{}')).toMatchObject({ switchyard_usage: { deployment: 'sim' } });
   });
 
+  it('copies usage the store could not take to the function log in onSettled, since /tmp dies with the instance', async () => {
+    // Port 9 refuses on loopback: PostgreSQL is down for this whole instance's life.
+    writeConfig(`  store: postgres\n  url: postgres://127.0.0.1:9/test\n  journal: false\n  flush_interval_ms: 600000\n`);
+    const { entry, logs } = entryFor();
+    expect((await entry.handler(chat)).status).toBe(200);
+    await entry.onSettled();
+    const copies = logs()
+      .split('\n')
+      .filter((l) => l.includes('switchyard_unstored_usage'))
+      .map((l) => JSON.parse(l) as { switchyard_unstored_usage: { deployment: string; inputTokens: number } });
+    expect(copies).toHaveLength(1);
+    expect(copies[0]?.switchyard_unstored_usage).toMatchObject({ deployment: 'sim' });
+    await entry.onSettled();
+    expect(logs().split('switchyard_unstored_usage').length - 1).toBe(1); // once, not at every flush
+  });
+
   it('pulls shared state before every invocation is routed', async () => {
     writeConfig(NO_LEDGER);
     let release = (): void => {};

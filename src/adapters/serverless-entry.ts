@@ -49,7 +49,8 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
     const config = loadConfigFile(path, env);
     refuseEphemeralLedger(config, path);
     const { logger, access } = createLoggers(config.logging.level, logs);
-    const app = await build(config, { logger, accessLogger: access });
+    // The instance's disk dies with it: usage the store could not take goes to the function log too.
+    const app = await build(config, { logger, accessLogger: access, copyUnstored: (text) => logs.write(text) });
     return { app, handle: createHttpHandler(app.gateway, app.handlerOptions) };
   }
 

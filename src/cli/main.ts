@@ -11,6 +11,7 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
   ['demo', async () => (await import('./commands/demo.js')).demoCommand],
   ['sim', async () => (await import('./commands/sim.js')).simCommand],
   ['report', async () => (await import('./commands/report.js')).reportCommand],
+  ['import-usage', async () => (await import('./commands/import-usage.js')).importUsageCommand],
   ['drill', async () => (await import('./commands/drill.js')).drillCommand],
   ['consistency', async () => (await import('./commands/consistency.js')).consistencyCommand],
   ['keys', async () => (await import('./commands/keys.js')).keysCommand],
@@ -25,7 +26,7 @@ async function commandNamed(name: string | undefined): Promise<Command | undefin
 async function help(io: CommandIO): Promise<void> {
   const commands = await Promise.all(COMMANDS.map(([, load]) => load()));
   io.out('switchyard: one OpenAI-compatible API in front of every cloud\n');
-  for (const c of commands) io.out(`  switchyard ${c.name.padEnd(13)} ${c.summary}`);
+  for (const c of commands) io.out(`  switchyard ${c.name.padEnd(14)} ${c.summary}`);
   io.out('\nswitchyard <command> --help shows a command\'s options.');
 }
 

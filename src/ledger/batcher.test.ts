@@ -297,6 +297,60 @@ describe('ledger batcher', () => {
     });
   });
 
+  describe('with copyUnstored (serverless: the spill file dies with the instance)', () => {
+    const copied = (texts: string[]): string[] => texts.join('').trim().split('\n').filter(Boolean).map((l) => eventFromLine((JSON.parse(l) as { switchyard_unstored_usage: unknown }).switchyard_unstored_usage).id);
+
+    it('copies what a failed flush could not store to the log, each event once, and nothing the store took', async () => {
+      const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+      const flaky = new FlakyStore(store);
+      const texts: string[] = [];
+      let clock = 0;
+      const b = new LedgerBatcher({ store: flaky, logger: silentLogger, batchSize: 50, flushIntervalMs: 60_000, maxBuffer: 1000, spillPath: join(tmp(), 'spill.jsonl'), retryIntervalMs: 1000, now: () => clock, copyUnstored: (t) => texts.push(t) });
+      const all = events(6);
+      b.enqueue(all[0] as UsageEvent);
+      await b.flush();
+      expect(texts).toEqual([]); // stored: nothing to copy
+      flaky.down = true;
+      b.enqueue(all[1] as UsageEvent);
+      b.enqueue(all[2] as UsageEvent);
+      await b.flush();
+      expect(copied(texts)).toEqual([all[1]?.id, all[2]?.id]);
+      b.enqueue(all[3] as UsageEvent);
+      clock += 1000;
+      await b.flush();
+      expect(copied(texts)).toEqual([all[1]?.id, all[2]?.id, all[3]?.id]); // the earlier ones not again
+      flaky.down = false;
+      clock += 1000;
+      b.enqueue(all[4] as UsageEvent);
+      await b.flush();
+      expect(texts).toHaveLength(2);
+      expect(await count(store)).toBe(5); // the copies are a safety net; the queue still reached the store
+      await b.close();
+      await store.close();
+    });
+
+    it('copies, and still rejects, when the round itself fails', async () => {
+      class FailingSeal extends Journal {
+        fail = false;
+        override seal(): number {
+          if (this.fail) throw new Error('disk full');
+          return super.seal();
+        }
+      }
+      const texts: string[] = [];
+      const journal = new FailingSeal(tmp());
+      const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+      const b = new LedgerBatcher({ store, journal, logger: silentLogger, batchSize: 10, flushIntervalMs: 60_000, maxBuffer: 100, spillPath: join(tmp(), 'spill.jsonl'), retryIntervalMs: 10, copyUnstored: (t) => texts.push(t) });
+      await b.flush();
+      journal.fail = true;
+      const [event] = events(1);
+      b.enqueue(event as UsageEvent);
+      await expect(b.flush()).rejects.toThrow('disk full');
+      expect(copied(texts)).toEqual([event?.id]);
+      await store.close();
+    });
+  });
+
   it('spills on close while the database is down and replays on the next start', async () => {
     const store = await SqlLedgerStore.open(openSqlite(':memory:'));
     const flaky = new FlakyStore(store);

@@ -25,6 +25,12 @@ export interface BatcherOptions {
   toEvent?: (record: AttemptRecord) => UsageEvent;
   /** Each event is journaled as it is queued (built right away then) and released once stored. */
   journal?: Journal;
+  /**
+   * Serverless, where the spill file dies with the instance: after a `flush` the store failed, every
+   * event queued since the last flush it took is written here once, as JSON lines
+   * (`{"switchyard_unstored_usage": event}`, the function log; `switchyard import-usage` reads them back).
+   */
+  copyUnstored?: (text: string) => void;
 }
 
 /**
@@ -70,6 +76,9 @@ export class LedgerBatcher {
   private closed = false;
   private readonly now: () => number;
   private readonly toEvent: (record: AttemptRecord) => UsageEvent;
+  /** With `copyUnstored`: events queued since the last flush the store took, and the count of events queued before the first. */
+  private unconfirmed: Queued[] = [];
+  private unconfirmedStart = 0;
   private readonly counters = { written: 0, spilled: 0, dropped: 0, replayed: 0, failures: 0, storeDown: false };
 
   constructor(private readonly o: BatcherOptions) {
@@ -84,6 +93,7 @@ export class LedgerBatcher {
    * change afterwards; the gateway never changes a reported record). Never throws and never waits.
    */
   enqueue(item: UsageEvent | AttemptRecord): void {
+    if (this.o.copyUnstored && !this.closed) this.unconfirmed.push(item);
     if (this.closed) {
       if (!this.spill([item])) this.drop(1);
       return;
@@ -140,13 +150,49 @@ export class LedgerBatcher {
    * awaits its own events before the platform freezes it, however many requests share the instance.
    */
   flush(): Promise<void> {
+    if (!this.o.copyUnstored) return this.flushRounds();
+    const mark = this.unconfirmedStart + this.unconfirmed.length;
+    return this.flushRounds().then(
+      () => this.confirmOrCopy(mark),
+      (err: unknown) => {
+        this.confirmOrCopy(Number.NaN);
+        throw err;
+      },
+    );
+  }
+
+  private flushRounds(): Promise<void> {
     if (!this.flushing) return this.round();
     const next = (): Promise<void> => {
       this.again = undefined;
-      return this.flush();
+      return this.flushRounds();
     };
     this.again ??= this.flushing.then(next, next);
     return this.again;
+  }
+
+  /**
+   * After a flush: the store took everything queued before `mark`, which need no copy; or it failed
+   * (NaN: the round itself failed), and everything not yet confirmed or copied goes to `copyUnstored`
+   * once. Copies the store also got later are harmless: event ids make the import idempotent.
+   */
+  private confirmOrCopy(mark: number): void {
+    if (!this.counters.storeDown && !Number.isNaN(mark)) {
+      const confirmed = mark - this.unconfirmedStart;
+      if (confirmed > 0) {
+        this.unconfirmed.splice(0, confirmed);
+        this.unconfirmedStart = mark;
+      }
+      return;
+    }
+    const items = this.unconfirmed;
+    if (items.length === 0) return;
+    this.unconfirmed = [];
+    this.unconfirmedStart += items.length;
+    let text = '';
+    for (const q of items) text += `${JSON.stringify({ switchyard_unstored_usage: this.event(q) })}\n`;
+    (this.o.copyUnstored as (text: string) => void)(text);
+    this.o.logger.warn({ events: items.length }, 'ledger store unavailable: usage events copied to the log (switchyard import-usage reads them back)');
   }
 
   /** A round of writing, or the one under way: what the timer and full batches start. */

@@ -36,6 +36,8 @@ export interface LedgerOptions {
   store?: LedgerStore;
   /** Virtual keys' own budgets by key id (the KeyStore's map lookup); budgets are enforced when it is given. */
   keyBudgets?: (keyId: string) => readonly BudgetConfig[] | undefined;
+  /** Serverless: where a flush the store failed copies the events it could not write (see BatcherOptions). */
+  copyUnstored?: (text: string) => void;
 }
 
 /** Usage ledger, pricing and budgets, built from the gateway config. */
@@ -92,7 +94,7 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
       ? new Journal(lc.journal_dir, (err) => logger.error({ err: (err as Error).message, dir: lc.journal_dir }, 'ledger journal write failed; these events are kept for the store in memory only'))
       : undefined;
   const batcher = store
-    ? new LedgerBatcher({ store, logger, batchSize: lc.batch_size, flushIntervalMs: lc.flush_interval_ms, maxBuffer: lc.max_buffer, spillPath: lc.spill_path, retryIntervalMs: lc.retry_interval_ms, now, toEvent, journal })
+    ? new LedgerBatcher({ store, logger, batchSize: lc.batch_size, flushIntervalMs: lc.flush_interval_ms, maxBuffer: lc.max_buffer, spillPath: lc.spill_path, retryIntervalMs: lc.retry_interval_ms, now, toEvent, journal, copyUnstored: options.copyUnstored })
     : undefined;
   // A spill file or journal left by an earlier run is replayed right away.
   if (batcher) void batcher.flush();

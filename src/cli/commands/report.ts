@@ -1,19 +1,14 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile } from '../../config/load.js';
 import type { GatewayConfig } from '../../config/schema.js';
-import { silentLogger } from '../../core/logger.js';
-import { openPostgres } from '../../ledger/store/postgres-driver.js';
-import { openSqlite } from '../../ledger/store/sqlite-driver.js';
-import { openStore } from '../../ledger/store/open.js';
-import { SqlLedgerStore } from '../../ledger/store/sql-store.js';
 import { buildReport } from '../../ledger/report/build.js';
 import { formatCsv, formatTable, toJson } from '../../ledger/report/formats.js';
 import { formatHtml, htmlData } from '../../ledger/report/html.js';
 import { advise, formatAdvice } from '../../ledger/report/advise.js';
 import { parseReportOptions } from '../../ledger/report/options.js';
 import type { Command } from '../command.js';
+import { LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore } from '../ledger-source.js';
 
 const DEFAULT_CONFIG = 'switchyard.yaml';
 const DEMO_LEDGER = '.switchyard/demo-ledger.sqlite';
@@ -47,10 +42,7 @@ export const reportCommand: Command = {
     const { values } = parseArgs({
       args,
       options: {
-        config: { type: 'string', short: 'c' },
-        sqlite: { type: 'string' },
-        postgres: { type: 'string' },
-        'pg-schema': { type: 'string' },
+        ...LEDGER_SOURCE_OPTIONS,
         from: { type: 'string' },
         to: { type: 'string' },
         'group-by': { type: 'string', short: 'g' },
@@ -71,33 +63,15 @@ export const reportCommand: Command = {
       io.err(`reading ${found.config ? `the ledger of ${found.config}` : `the demo's ledger ${found.sqlite}`}`);
       Object.assign(values, found);
     }
-    let config: GatewayConfig | undefined;
-    if (values.config) {
-      try {
-        config = loadConfigFile(values.config, io.env);
-      } catch (err) {
-        if (err instanceof ConfigError) {
-          io.err(err.message);
-          return 1;
-        }
-        throw err;
-      }
-    }
+    const config = loadSourceConfig(values, io);
+    if (config === null) return 1;
     if (values.advise && !config) {
       io.err('--advise needs the config (-c FILE): it reads the provisioned deployments from it');
       return 2;
     }
-    // Opening a missing file would create an empty ledger, and a typo would report no spend at all.
-    if (values.sqlite && !existsSync(values.sqlite)) {
-      io.err(`no ledger at ${values.sqlite}: the file does not exist`);
-      return 1;
-    }
     const opts = parseReportOptions({ from: values.from, to: values.to, groupBy: values['group-by'], format: values.format }, Date.now());
-    const store = values.sqlite
-      ? await SqlLedgerStore.open(openSqlite(values.sqlite))
-      : values.postgres
-        ? await SqlLedgerStore.open(openPostgres(values.postgres, values['pg-schema'] ?? 'public', silentLogger))
-        : await openStore((config as GatewayConfig).ledger, silentLogger);
+    const store = await openSourceStore(values, config, io);
+    if (!store) return 1;
     const progress = io.progress ?? (() => undefined);
     try {
       let text: string;

@@ -1,0 +1,92 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import type { UsageEvent } from '../../ledger/event.js';
+import { readUsageLine } from '../../ledger/import/read-lines.js';
+import type { LedgerStore } from '../../ledger/store/sql-store.js';
+import type { Command, CommandIO } from '../command.js';
+import { LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore } from '../ledger-source.js';
+
+const BATCH = 500;
+/** Malformed lines named one by one, before only their count is given. */
+const NAMED = 5;
+
+interface Tally {
+  read: number;
+  stored: number;
+  other: number;
+  malformed: number;
+}
+
+export const importUsageCommand: Command = {
+  name: 'import-usage',
+  usage: 'switchyard import-usage FILE... (-c FILE | --sqlite PATH | --postgres URL)',
+  summary: 'store usage events from log exports, spill files or journal segments in the ledger',
+  help: [
+    'Reads usage events from each FILE and inserts the ones the ledger lacks (event ids make it safe to',
+    'import a file twice, or events the store already has). Other lines are skipped and counted.',
+    'FILE holds, one per line:',
+    '  {"switchyard_unstored_usage": {...}}  what a serverless instance copied to its log while the store was down',
+    '  {"switchyard_usage": {...}}           the stdout ledger (ledger.store: stdout)',
+    '                                        either one also after a prefix (CloudWatch), under jsonPayload (Cloud',
+    '                                        Logging) or as the text of textPayload / message',
+    '  a spill file or journal segment       ledger.spill_path, ledger.journal_dir (from a node that is gone)',
+    'target (one of):',
+    '  -c, --config FILE      the ledger the config names (sqlite or postgres)',
+    '      --sqlite PATH      a SQLite ledger file',
+    '      --postgres URL     a PostgreSQL ledger (--pg-schema NAME, default public)',
+    'example: switchyard import-usage -c switchyard.yaml cloudwatch-export.log',
+  ].join('\n'),
+  async run(args, io) {
+    const { values, positionals: files } = parseArgs({ args, options: LEDGER_SOURCE_OPTIONS, allowPositionals: true });
+    if (files.length === 0 || (!values.config && !values.sqlite && !values.postgres)) {
+      io.err(`usage: ${this.usage}`);
+      return 2;
+    }
+    const config = loadSourceConfig(values, io);
+    if (config === null) return 1;
+    if (config && (!config.ledger.enabled || config.ledger.store === 'stdout')) {
+      io.err(`${values.config} has no ledger database to import into (ledger.enabled with store sqlite or postgres)`);
+      return 1;
+    }
+    const store = await openSourceStore(values, config, io);
+    if (!store) return 1;
+    const tally: Tally = { read: 0, stored: 0, other: 0, malformed: 0 };
+    try {
+      for (const file of files) await importFile(file, store, tally, io);
+    } finally {
+      await store.close();
+    }
+    io.out(`${tally.read} usage events read, ${tally.stored} new in the ledger (${tally.read - tally.stored} it had); ${tally.other} other lines skipped${tally.malformed > 0 ? `, ${tally.malformed} malformed` : ''}`);
+    return tally.malformed > 0 ? 1 : 0;
+  },
+};
+
+async function importFile(file: string, store: LedgerStore, tally: Tally, io: CommandIO): Promise<void> {
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let batch: UsageEvent[] = [];
+  let n = 0;
+  for await (const line of lines) {
+    n += 1;
+    if (line.trim() === '') continue;
+    const read = readUsageLine(line);
+    if (read.kind === 'other') tally.other += 1;
+    else if (read.kind === 'malformed') {
+      tally.malformed += 1;
+      if (tally.malformed <= NAMED) io.err(`${file}:${n}: not imported: ${read.reason}`);
+    } else {
+      batch.push(read.event);
+      if (batch.length >= BATCH) {
+        await insert(store, batch, tally);
+        batch = [];
+      }
+    }
+  }
+  await insert(store, batch, tally);
+}
+
+async function insert(store: LedgerStore, batch: readonly UsageEvent[], tally: Tally): Promise<void> {
+  if (batch.length === 0) return;
+  tally.read += batch.length;
+  tally.stored += await store.insert(batch);
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { journalLine } from '../journal-line.js';
+import { events } from '../testing/fixtures.js';
+import type { UsageEvent } from '../event.js';
+import { readUsageLine } from './read-lines.js';
+
+const [event] = events(1) as [UsageEvent];
+const keyed = JSON.stringify(event);
+
+describe('reading usage events back from logs, spill files and journals', () => {
+  it.each([
+    ['a serverless copy', `{"switchyard_unstored_usage":${keyed}}`],
+    ['the stdout ledger', `{"switchyard_usage":${keyed}}`],
+    ['a CloudWatch export (timestamp first)', `2026-12-03T11:00:00.000Z\t{"switchyard_unstored_usage":${keyed}}`],
+    ['Cloud Logging (jsonPayload)', JSON.stringify({ insertId: 'x', jsonPayload: { switchyard_unstored_usage: event }, severity: 'DEFAULT' })],
+    ['a platform that kept the line as text', JSON.stringify({ timestamp: 'x', message: `{"switchyard_unstored_usage":${keyed}}` })],
+    ['a spill file or journal row', journalLine(event).trimEnd()],
+    ['an older spill line (the keyed event)', keyed],
+  ])('reads %s', (_what, line) => {
+    expect(readUsageLine(line)).toEqual({ kind: 'event', event });
+  });
+
+  it('skips the other lines of a function log', () => {
+    for (const line of ['START RequestId: 1 Version: $LATEST', '{"level":30,"msg":"request","status":200}', 'plain text {not json', '[1,2]']) {
+      expect(readUsageLine(line).kind, line).toBe('other');
+    }
+  });
+
+  it('names what is wrong with a line that claims to be usage and is not', () => {
+    expect(readUsageLine('{"switchyard_usage": {"id": "x"')).toEqual({ kind: 'malformed', reason: 'not JSON' });
+    expect(readUsageLine(JSON.stringify({ switchyard_usage: { ...event, promptTokens: -1 } }))).toEqual({ kind: 'malformed', reason: 'promptTokens is not a count' });
+    expect(readUsageLine(JSON.stringify({ switchyard_usage: { ...event, deployment: 3 } }))).toEqual({ kind: 'malformed', reason: 'deployment is not a string' });
+    expect(readUsageLine(JSON.stringify({ switchyard_usage: { ...event, costUsd: 'NaN' } }))).toEqual({ kind: 'malformed', reason: 'costUsd is not an amount' });
+    expect(readUsageLine(JSON.stringify({ switchyard_usage: 'oops' })).kind).toBe('malformed');
+  });
+});
