@@ -13,7 +13,7 @@ describe('the CLI command table', () => {
     const listing = capture();
     expect(await main(['--help'], listing.io)).toBe(0);
     const names = listing.out.flatMap((l) => /^ {2}switchyard (\S+)/.exec(l)?.[1] ?? []);
-    expect(names).toEqual(['serve', 'check-config', 'demo', 'sim', 'report', 'drill', 'consistency', 'keys', 'audit']);
+    expect(names).toEqual(['serve', 'check-config', 'demo', 'sim', 'report', 'import-usage', 'drill', 'consistency', 'keys', 'audit']);
     for (const name of names) {
       const c = capture();
       expect(await main(['help', name], c.io)).toBe(0);
