@@ -357,6 +357,28 @@ describe('gateway usage honesty', () => {
   });
 });
 
+describe('gateway usage of attempts the client abandoned', () => {
+  it.each(['chat', 'stream', 'embed'] as const)('records a %s attempt cancelled before its answer, billed the prompt estimate: the upstream had the request', async (operation) => {
+    const { gateway, p, records } = build(twoDeployments);
+    p('primary').script = () => 'hang';
+    const client = new AbortController();
+    const asked =
+      operation === 'chat'
+        ? gateway.chat(hello(), { signal: client.signal })
+        : operation === 'stream'
+          ? gateway.stream(hello(), { signal: client.signal })
+          : gateway.embed({ model: 'chat', input: ['a sentence to embed'] }, { signal: client.signal });
+    await new Promise((r) => setImmediate(r));
+    expect(p('primary').calls).toBe(1);
+    client.abort();
+    await expect(asked).rejects.toMatchObject({ kind: 'cancelled' });
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ deployment: 'primary', outcome: 'cancelled', usageEstimated: true, error: { kind: 'cancelled' } });
+    expect(records[0]?.usage?.prompt).toBeGreaterThan(0);
+    expect(p('secondary').calls).toBe(0);
+  });
+});
+
 describe('gateway usage of refused replies', () => {
   it('records and bills the usage an upstream charged for a reply refused as malformed, then tries the next deployment', async () => {
     const { gateway, p, records } = build(twoDeployments);

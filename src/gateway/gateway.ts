@@ -130,7 +130,7 @@ class GatewayRuntime implements Gateway {
           onRejected: (a, response) => reporter.report(meta, a, { outcome: 'ok', usage: response.usage, usageEstimated: response.usageEstimated, answer: response }),
           onAttemptError: (a, error) => {
             const paid = filtered?.attempt === a ? filtered.value : undefined;
-            reporter.report(meta, a, { outcome: 'error', error, usage: paid?.usage ?? error.paidUsage, usageEstimated: paid?.usageEstimated, answer: paid });
+            reporter.report(meta, a, paid ? { outcome: 'error', error, usage: paid.usage, usageEstimated: paid.usageEstimated, answer: paid } : failure(error, needs.promptTokens));
           },
         }),
       ).catch((err: unknown) => {
@@ -183,7 +183,9 @@ class GatewayRuntime implements Gateway {
         plan.deployments,
         (a, s) => a.deployment.provider.embed(request, reporter.callContext(meta, a, s)),
         this.policy,
-        this.common<EmbeddingResponse>(plan, meta, opts, needs, this.config.routing.attempt_timeout_ms, passthrough),
+        this.common<EmbeddingResponse>(plan, meta, opts, needs, this.config.routing.attempt_timeout_ms, passthrough, {
+          onAttemptError: (a, error) => reporter.report(meta, a, failure(error, promptTokens)),
+        }),
       );
       // An upstream that reports no usage is billed the gateway's estimate of the inputs, never nothing.
       const response = value.usageEstimated ? { ...value, usage: makeUsage({ prompt: promptTokens }) } : value;
@@ -282,7 +284,7 @@ class GatewayRuntime implements Gateway {
       deferSuccess: extra.deferSuccess ?? false,
       continues: extra.continues,
       onRejected: extra.onRejected,
-      onAttemptError: extra.onAttemptError ?? ((attempt, error) => reporter.report(meta, attempt, { outcome: 'error', error, usage: error.paidUsage })),
+      onAttemptError: extra.onAttemptError ?? ((attempt, error) => reporter.report(meta, attempt, failure(error, needs.promptTokens))),
     };
   }
 
@@ -370,4 +372,13 @@ function failWith(err: unknown, ticket: AdmissionTicket): never {
 function outputFiltered(a: Attempt): GatewayError {
   const id = a.deployment.id;
   return new GatewayError({ kind: 'content_filtered', message: `Deployment ${id} filtered its answer (finish_reason content_filter).`, code: 'content_filter', deployment: id, provider: a.deployment.provider.type });
+}
+
+/**
+ * A failed attempt as reported: what a refusal cost when it was paid for; a cancelled one (the client
+ * left while it ran) the prompt's estimate, as a stream cancelled later is: the upstream had the request.
+ */
+function failure(error: GatewayError, promptTokens: number): Parameters<AttemptReporter['report']>[2] {
+  if (error.kind === 'cancelled') return { outcome: 'cancelled', error, usage: makeUsage({ prompt: promptTokens }), usageEstimated: true };
+  return { outcome: 'error', error, usage: error.paidUsage };
 }

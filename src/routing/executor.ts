@@ -47,6 +47,7 @@ export interface ExecuteOptions<T> {
   accept?: (value: T, attempt: Attempt) => boolean;
   /** Streams settle success themselves when the stream ends. */
   deferSuccess?: boolean;
+  /** Each failed attempt, a cancelled one included (kind `cancelled`: the client went away while it ran). */
   onAttemptError?: (attempt: Attempt, error: GatewayError) => void;
   onRejected?: (attempt: Attempt, value: T) => void;
   /** Goes on with a request that already made `attempts` attempts: the first one here is a fallback for `cause`. */
@@ -218,7 +219,10 @@ class Execution<T> {
     const ended = policy.clock.now();
     if (options.signal.aborted) {
       state.abandon(attempt.probe);
-      throw cancelled(raw);
+      // The upstream was asked (and may bill): the attempt is reported, as one cancelled mid-stream is.
+      const error = cancelled(raw).withDeployment(deployment.id, deployment.provider.type, { region: deployment.config.region, attempts: number });
+      options.onAttemptError?.(attempt, error);
+      throw error;
     }
     const error = toGatewayError(raw).withDeployment(deployment.id, deployment.provider.type, { region: deployment.config.region, attempts: number });
     state.fail(ended, error, ended - attempt.startedAt, attempt.probe);
