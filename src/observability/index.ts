@@ -40,7 +40,7 @@ export interface Observability {
   /** Counts a budget counter crossing its soft limit (pass as the ledger's `onSoftLimit`). */
   softLimitReached(notice: SoftLimitNotice): void;
   startServerSpan(start: ServerSpanStart): ServerSpan;
-  /** Exports the spans still queued. */
+  /** Exports the spans still queued, for at most `tracing.export_timeout_ms`; what is left then is dropped. */
   close(): Promise<void>;
 }
 
@@ -103,13 +103,22 @@ function both(a: AttemptObserver, b: AttemptObserver): AttemptObserver {
 async function loadTracer(config: GatewayConfig, logger: Logger, now: () => number): Promise<Tracer> {
   const t = config.observability.tracing;
   const [{ Tracer }, { OtlpHttpExporter }] = await Promise.all([import('./tracing.js'), import('./otlp.js')]);
+  const log = logger.child({ component: 'tracing' });
   const exporter = new OtlpHttpExporter({
     endpoint: t.endpoint as string,
     headers: t.headers,
     timeoutMs: t.export_timeout_ms,
     resource: { 'service.name': t.service_name, 'telemetry.sdk.language': 'nodejs' },
     scope: { name: 'switchyard' },
-    logger: logger.child({ component: 'tracing' }),
+    logger: log,
   });
-  return new Tracer({ deployments: config.deployments, exporter, sampleRatio: t.sample_ratio, now });
+  return new Tracer({
+    deployments: config.deployments,
+    exporter,
+    sampleRatio: t.sample_ratio,
+    now,
+    // Shutdown waits for one export at most, well inside a Kubernetes grace period.
+    closeTimeoutMs: t.export_timeout_ms,
+    logger: log,
+  });
 }

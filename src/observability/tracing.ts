@@ -1,5 +1,6 @@
 import type { AttemptObserver, AttemptRecord, AttemptTracing } from '../core/events.js';
 import type { DeploymentConfig } from '../config/schema.js';
+import { silentLogger, type Logger } from '../core/logger.js';
 import { spanId, traceId } from './ids.js';
 import { genAiOperationName, genAiProviderName, serverAddress } from './genai.js';
 import { SpanKind, type SpanData, type SpanExporter } from './otlp.js';
@@ -22,8 +23,12 @@ export interface TracerOptions {
   /** Spans queued before a batch is sent at once (otherwise every `flushIntervalMs`). */
   batchSize?: number;
   flushIntervalMs?: number;
-  /** Spans beyond this many waiting are dropped (a collector that is down must not grow memory). */
+  /** Spans waiting past this many drop the oldest (a collector that is down must not grow memory). */
   maxQueue?: number;
+  /** How long `close()` keeps exporting before it drops what is left (default 10 s, the export timeout). */
+  closeTimeoutMs?: number;
+  /** Where dropped spans are reported. */
+  logger?: Logger;
 }
 
 interface OpenServerSpan {
@@ -47,18 +52,22 @@ export class Tracer implements AttemptObserver, AttemptTracing {
   private readonly deployments = new Map<string, DeploymentConfig>();
   private queue: SpanData[] = [];
   private readonly timer: NodeJS.Timeout;
-  private exporting: Promise<void> = Promise.resolve();
+  /** The export loop while it runs: one export in flight at most, the rest wait in the bounded queue. */
+  private draining: Promise<void> | undefined;
   private readonly now: () => number;
   private readonly batchSize: number;
   private readonly maxQueue: number;
-  /** Spans dropped because the queue was full. */
+  private readonly logger: Logger;
+  /** Spans dropped: the oldest past `maxQueue`, and those still queued when `close()` ran out of time. */
   dropped = 0;
+  private reportedDropped = 0;
 
   constructor(private readonly o: TracerOptions) {
     for (const d of o.deployments) this.deployments.set(d.id, d);
     this.now = o.now ?? Date.now;
     this.batchSize = o.batchSize ?? 512;
     this.maxQueue = o.maxQueue ?? 8192;
+    this.logger = o.logger ?? silentLogger;
     this.timer = setInterval(() => void this.flush(), o.flushIntervalMs ?? 1_000);
     this.timer.unref();
   }
@@ -180,19 +189,52 @@ export class Tracer implements AttemptObserver, AttemptTracing {
     return formatTraceparent(ctx);
   }
 
-  /** Sends what is queued now; resolves when every export started so far has finished. */
+  /**
+   * Exports what is queued, one batch at a time, until the queue is empty; resolves then. Called while
+   * an export is in flight it joins that loop rather than starting another (a slow collector must not
+   * pile batches up outside the queue's bound).
+   */
   flush(): Promise<void> {
-    if (this.queue.length > 0) {
-      const batch = this.queue;
-      this.queue = [];
-      this.exporting = this.exporting.then(() => this.o.exporter.export(batch));
-    }
-    return this.exporting;
+    if (this.draining) return this.draining;
+    if (this.queue.length === 0) return Promise.resolve();
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+    });
+    return this.draining;
   }
 
+  /** Exports what is queued for at most `closeTimeoutMs`, then drops (and counts) what is left. */
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.flush();
+    let deadline: NodeJS.Timeout | undefined;
+    const expired = new Promise<boolean>((resolve) => {
+      deadline = setTimeout(() => resolve(true), this.o.closeTimeoutMs ?? 10_000);
+    });
+    const timedOut = await Promise.race([this.flush().then(() => false), expired]);
+    clearTimeout(deadline);
+    if (timedOut) this.dropQueued();
+    this.reportDrops();
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.batchSize);
+      await this.o.exporter.export(batch);
+      this.reportDrops();
+    }
+  }
+
+  /** Shutdown ran out of time: spans not yet handed to the exporter are lost. */
+  private dropQueued(): void {
+    this.dropped += this.queue.length;
+    this.queue = [];
+  }
+
+  /** Logs drops since the last report: at most once per export, so a dead collector cannot flood the log. */
+  private reportDrops(): void {
+    if (this.dropped === this.reportedDropped) return;
+    this.logger.warn({ dropped: this.dropped - this.reportedDropped, droppedTotal: this.dropped }, 'trace spans dropped: the collector is slow or unreachable');
+    this.reportedDropped = this.dropped;
   }
 
   /** Ratio sampling by trace id (as OTel's TraceIdRatioBased), so every replica decides alike. */
@@ -203,10 +245,11 @@ export class Tracer implements AttemptObserver, AttemptTracing {
 
   private push(span: SpanData): void {
     if (this.queue.length >= this.maxQueue) {
+      // Oldest first, as they are the least useful to someone looking at traces now.
+      this.queue.shift();
       this.dropped += 1;
-      return;
     }
     this.queue.push(span);
-    if (this.queue.length >= this.batchSize) void this.flush();
+    if (this.queue.length >= this.batchSize && !this.draining) void this.flush();
   }
 }
