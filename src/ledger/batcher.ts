@@ -293,11 +293,19 @@ export class LedgerBatcher {
     }
   }
 
-  /** Segments a killed process left behind; replaying one already stored is harmless. */
+  /**
+   * Segments a killed process left behind; replaying one already stored is harmless. Each is claimed
+   * first: the workers of one `serve --workers N` share the folder and all find the same leftovers.
+   */
   private async replayJournal(): Promise<void> {
-    const leftovers = this.o.journal?.leftovers;
-    while (leftovers && leftovers.length > 0) {
-      await this.replayFile(leftovers[0] as string);
+    const journal = this.o.journal;
+    const leftovers = journal?.leftovers;
+    while (journal && leftovers && leftovers.length > 0) {
+      const claimed = journal.claim(leftovers[0] as string);
+      if (claimed !== undefined) {
+        leftovers[0] = claimed;
+        await this.replayFile(claimed);
+      }
       leftovers.shift();
     }
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -88,6 +88,24 @@ describe('ledger journal', () => {
       await b.store.close();
     }
     expect(segments(dir)).toEqual([]);
+  });
+
+  it('replays a dead process\'s segment once when the workers sharing the folder all find it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    const worker = () =>
+      new LedgerBatcher({ store, logger: silentLogger, batchSize: 100, flushIntervalMs: 60_000, maxBuffer: 10_000, spillPath: join(dir, 'spill.jsonl'), retryIntervalMs: 10, journal: new Journal(join(dir, 'journal')) });
+    mkdirSync(join(dir, 'journal'));
+    // No process 2^22+1 exists (pid_max is at most 2^22): its segment is a leftover.
+    writeFileSync(join(dir, 'journal', '4194305-deadbeef-00000000.jsonl'), events(3).map((e) => `${JSON.stringify(ledgerRow(e))}\n`).join(''));
+    const workers = [worker(), worker()];
+    await Promise.all(workers.map((w) => w.flush()));
+    expect((await store.summarize(ALL))[0]?.attempts).toBe(3);
+    expect(workers.map((w) => w.stats().storeDown)).toEqual([false, false]);
+    expect(workers.map((w) => w.stats().replayed).sort()).toEqual([0, 3]);
+    expect(segments(dir)).toEqual([]);
+    for (const w of workers) await w.close();
+    await store.close();
   });
 
   it('never holds answers on a broken disk: a failed write is reported and the waiters are released', async () => {

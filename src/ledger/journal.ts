@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
 
 /** Journals open in this process: their segments are never replayed by another journal here. */
 const liveTokens = new Set<string>();
@@ -78,6 +78,24 @@ export class Journal {
       .sort()
       .map((name) => join(dir, name));
     liveTokens.add(this.token);
+  }
+
+  /**
+   * Takes a leftover segment for this journal before it is replayed: renamed into this process's own
+   * names, so the other workers sharing the folder, which found the same leftovers, skip it (and it is a
+   * leftover again should this process die before replaying it). Undefined: another process took it.
+   */
+  claim(path: string): string | undefined {
+    const name = basename(path);
+    if (name.startsWith(`${this.token}-`)) return path;
+    const mine = join(this.dir, `${this.token}-claimed-${name}`);
+    try {
+      renameSync(path, mine);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    return mine;
   }
 
   private get current(): string {
