@@ -96,13 +96,14 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
   const batcher = store
     ? new LedgerBatcher({ store, logger, batchSize: lc.batch_size, flushIntervalMs: lc.flush_interval_ms, maxBuffer: lc.max_buffer, spillPath: lc.spill_path, retryIntervalMs: lc.retry_interval_ms, now, toEvent, journal, copyUnstored: options.copyUnstored })
     : undefined;
-  // A spill file or journal left by an earlier run is replayed right away.
-  if (batcher) void batcher.flush();
+  // A spill file or journal left by an earlier run is replayed right away; budgets are seeded from the
+  // ledger only after it, or spend the last run could not store would be missing from their counters.
+  const replayed = batcher ? batcher.flush().catch(() => undefined) : Promise.resolve();
 
   const hasBudgets = config.budgets.limits.length > 0 || options.keyBudgets !== undefined;
   const ownedState = hasBudgets && !options.budgetState ? await openBudgetState(config, logger, now) : undefined;
   const state = options.budgetState ?? ownedState;
-  const guard = hasBudgets && state ? budgetGuard(config, options, { state, store, prices, deployments, logger, now }) : undefined;
+  const guard = hasBudgets && state ? budgetGuard(config, options, { state, store, prices, deployments, logger, now, replayed }) : undefined;
 
   // O(1) and allocation-free without budgets or journal: the record itself is queued and priced when written.
   const observer: AttemptObserver = {
@@ -150,11 +151,13 @@ interface GuardParts {
   deployments: ReadonlyMap<string, PriceKey>;
   logger: Logger;
   now: () => number;
+  /** Settles once the start's replay of spill files and journals has run. */
+  replayed: Promise<void>;
 }
 
 /** The budget guard: counters seeded from the ledger, a request's worst-case cost over its candidates. */
 function budgetGuard(config: GatewayConfig, options: LedgerOptions, parts: GuardParts): BudgetGuard {
-  const { state, store, prices, deployments, logger, now } = parts;
+  const { state, store, prices, deployments, logger, now, replayed } = parts;
   const guard: BudgetGuard = new BudgetGuard({
     config: config.budgets,
     state,
@@ -167,7 +170,7 @@ function budgetGuard(config: GatewayConfig, options: LedgerOptions, parts: Guard
     loadSpend: store && store.dialect !== 'jsonl'
       ? (ref, since) => {
           const budget = guard.budgetOf(ref);
-          return budget ? ledgerSpend(store, budget, ref.value, ref.periodStart, since) : Promise.resolve(0);
+          return budget ? replayed.then(() => ledgerSpend(store, budget, ref.value, ref.periodStart, since)) : Promise.resolve(0);
         }
       : undefined,
     estimate: (request, completion) => {

@@ -10,6 +10,7 @@ import { BudgetGuard } from './guard.js';
 import { openSqlite } from '../store/sqlite-driver.js';
 import { SqlLedgerStore, type LedgerStore } from '../store/sql-store.js';
 import { admissionRequest, attempt } from '../testing/fixtures.js';
+import { journalLine } from '../journal-line.js';
 
 const NOW = Date.parse('2025-06-15T12:00:00Z');
 
@@ -138,6 +139,20 @@ describe('budgets', () => {
     await expect(Promise.resolve(second.admission.admit(request('y')))).rejects.toThrow(/Budget "k" \(daily, key=k1\)/);
     await expect(Promise.resolve(second.admission.admit(request('z', { key: 'k2' })))).resolves.toBeDefined();
     await second.close();
+  });
+
+  it('seeds a counter only after the start has replayed the spill file the last run left (its store was down)', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'budget-'));
+    const spill = join(dir, 'spill');
+    const cfg = config({ limits: [{ name: 'k', period: 'daily', per: 'key', hard_usd: 0.0004 }] }, { path: join(dir, 'l.sqlite'), spill_path: spill });
+    const spent = Array.from({ length: 2000 }, (_, i) => toUsageEvent(attempt({ requestId: `old-${i}`, deployment: 'oai', startedAt: NOW - 60_000 + i, usage: makeUsage({ prompt: 10, completion: 1 }) }), { usd: 0.000001, priced: true }));
+    writeFileSync(spill, spent.map((e) => journalLine(e)).join(''));
+    const ledger = await createLedger(cfg, { now: () => NOW });
+    await expect(Promise.resolve(ledger.admission.admit(request('y')))).rejects.toThrow(/Budget "k" \(daily, key=k1\)/);
+    await ledger.close();
   });
 
   it('counts from now while the ledger cannot be read, and adds the earlier spend once it answers', async () => {
