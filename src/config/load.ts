@@ -10,6 +10,7 @@ import { formatPath, interpolateEnv, type ConfigProblem } from './interpolate.js
 import { PROVIDERS, findProvider } from '../providers/registry.js';
 import { checkRoutingReferences } from '../routing/references.js';
 import { checkAccessReferences } from '../routing/access.js';
+import { checkPricingReferences } from '../ledger/pricing/references.js';
 
 export type { ConfigProblem } from './interpolate.js';
 
@@ -84,7 +85,7 @@ export function parseConfig(
   }
   const deployments: DeploymentConfig[] = [];
   if (data !== undefined) {
-    problems.add(later([...checkRoutingReferences(data), ...checkAccessReferences(data)], salvaged));
+    problems.add(later([...checkRoutingReferences(data), ...checkAccessReferences(data), ...checkPricingReferences(data)], salvaged));
     data.deployments.forEach((d, i) => {
       const checked = checkProvider(d, i);
       if ('options' in checked) deployments.push({ ...d, options: checked.options });

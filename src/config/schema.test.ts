@@ -30,3 +30,55 @@ describe('config ids', () => {
     expect(r.ok && r.config.routing.allow_direct_deployments).toBe(false);
   });
 });
+
+describe('budget names', () => {
+  it('refuses two budgets of one name, which would share one counter', () => {
+    const problems = problemsOf({
+      deployments: [deployment('a')],
+      budgets: {
+        limits: [
+          { name: 'team-cap', period: 'daily', match: { team: 'search' }, hard_usd: 10 },
+          { name: 'team-cap', period: 'daily', match: { team: 'ads' }, hard_usd: 10 },
+        ],
+      },
+    });
+    expect(problems).toEqual(['budgets.limits[1].name: duplicate budget name "team-cap" (first at budgets.limits[0]); each budget needs its own name']);
+  });
+});
+
+describe('pricing references', () => {
+  const price = { input: 1, output: 2 };
+
+  it('refuses a per-deployment price whose key names no deployment, listing the deployments', () => {
+    const problems = problemsOf({ deployments: [deployment('vllm-a'), deployment('vllm-b')], pricing: { deployments: { 'vllm-a': price, 'vlm-b': price } } });
+    expect(problems).toEqual(['pricing.deployments.vlm-b: unknown deployment "vlm-b"; known: vllm-a, vllm-b']);
+  });
+
+  it('refuses a model price for a provider no deployment is priced as, listing the catalog providers', () => {
+    const problems = problemsOf({ deployments: [deployment('a')], pricing: { models: [{ provider: 'opneai', model: 'gpt-x', ...price }] } });
+    expect(problems).toEqual([expect.stringMatching(/^pricing\.models\[0\]\.provider: unknown provider "opneai"; expected one of anthropic, azure-openai, bedrock, openai, vertex /)]);
+  });
+
+  it('names the catalog provider a deployment type is priced as', () => {
+    const problems = problemsOf({ deployments: [deployment('a')], pricing: { models: [{ provider: 'openai-compatible', model: 'gpt-x', ...price }] } });
+    expect(problems).toEqual(['pricing.models[0].provider: provider "openai-compatible" is priced as "openai"; write provider: openai']);
+  });
+
+  it('accepts catalog providers and the targets of provider_aliases', () => {
+    const r = parseConfig(
+      {
+        deployments: [deployment('a')],
+        pricing: {
+          provider_aliases: { 'openai-compatible': 'groq' },
+          models: [
+            { provider: 'openai', model: 'gpt-x', ...price },
+            { provider: 'groq', model: 'llama-x', ...price },
+          ],
+          deployments: { a: price },
+        },
+      },
+      {},
+    );
+    expect(r.ok).toBe(true);
+  });
+});

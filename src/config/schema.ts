@@ -169,6 +169,13 @@ export const configSchema = configShapeSchema.superRefine((cfg, ctx) => {
     if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['rate_limits', i, 'name'], message: `duplicate rate limit name "${r.name}" (first at rate_limits[${first}])` });
     else rules.set(r.name, i);
   });
+  // Budget counters are keyed by name: two budgets of one name would silently share one counter.
+  const budgets = new Map<string, number>();
+  cfg.budgets.limits.forEach((b, i) => {
+    const first = budgets.get(b.name);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['budgets', 'limits', i, 'name'], message: `duplicate budget name "${b.name}" (first at budgets.limits[${first}]); each budget needs its own name` });
+    else budgets.set(b.name, i);
+  });
   const ids = new Map<string, number>();
   cfg.deployments.forEach((d, i) => {
     if (ids.has(d.id)) {
