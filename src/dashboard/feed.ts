@@ -6,7 +6,7 @@ import type { LedgerStore } from '../ledger/store/sql-store.js';
 import type { BreakerState } from '../routing/breaker.js';
 import type { LatencySummary } from '../routing/deployment-state.js';
 import { dailyChartSvg } from '../ledger/report/html.js';
-import { totalOf } from '../ledger/report/formats.js';
+import { emptyRow } from '../ledger/report/formats.js';
 
 /** What the dashboard reads: the gateway's live status and, when there is one, the ledger. */
 export interface DashboardSource {
@@ -86,8 +86,8 @@ export async function ledgerSnapshot(store: LedgerStore, now: number): Promise<D
     store.summarize({ from: today, to: today + DAY, groupBy: ['provider'] }),
     store.summarize({ from: chartFrom, to: today + DAY, groupBy: ['day', 'provider'] }),
   ]);
-  const lastHour = totalOf(hour);
-  const range = { from: new Date(chartFrom).toISOString(), to: new Date(today + DAY).toISOString(), groupBy: ['day', 'provider'], rows: daily, total: totalOf(daily) };
+  const lastHour = hour[0] ?? emptyRow();
+  const range = { from: new Date(chartFrom).toISOString(), to: new Date(today + DAY).toISOString() };
   return {
     failoversLastHour: lastHour.attempts - lastHour.requests,
     costToday: providers.map((r) => ({ provider: r.keys.provider ?? 'unknown', usd: r.costUsd, unpricedAttempts: r.unpricedAttempts })).sort((a, b) => b.usd - a.usd),

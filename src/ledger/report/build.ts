@@ -1,9 +1,13 @@
 import type { LedgerStore } from '../store/sql-store.js';
 import type { Dimension, UsageFilter } from '../store/query.js';
-import { totalOf, type Report } from './formats.js';
+import { emptyRow, type Report } from './formats.js';
 
-/** Runs a grouped usage query and wraps it as a report. */
+/**
+ * Runs a grouped usage query and wraps it as a report. The total is its own ungrouped query, not the
+ * sum of the rows: a request that fell back across deployments (or days) is a row in each, and counts once.
+ */
 export async function buildReport(store: LedgerStore, q: { from: number; to: number; groupBy: Dimension[]; filter?: UsageFilter }): Promise<Report> {
-  const rows = await store.summarize(q);
-  return { from: new Date(q.from).toISOString(), to: new Date(q.to).toISOString(), groupBy: [...q.groupBy], rows, total: totalOf(rows) };
+  const [rows, whole] = await Promise.all([store.summarize(q), q.groupBy.length > 0 ? store.summarize({ ...q, groupBy: [] }) : undefined]);
+  const total = (whole ?? rows)[0] ?? emptyRow();
+  return { from: new Date(q.from).toISOString(), to: new Date(q.to).toISOString(), groupBy: [...q.groupBy], rows, total };
 }

@@ -1,6 +1,6 @@
 import type { UsageRow } from '../store/query.js';
 
-/** A usage report: the query it answers and its rows, with a total. */
+/** A usage report: the query it answers, its rows, and the total of the whole range (its own ungrouped query, not the rows summed). */
 export interface Report {
   from: string;
   to: string;
@@ -25,29 +25,9 @@ const METRICS = [
   ['errors', (r: UsageRow) => r.errors],
 ] as const;
 
-/** Sums rows into one (the report's total line). */
-export function totalOf(rows: readonly UsageRow[]): UsageRow {
-  const t: UsageRow = { keys: {}, requests: 0, attempts: 0, promptTokens: 0, completionTokens: 0, cachedReadTokens: 0, cachedWriteTokens: 0, reasoningTokens: 0, totalTokens: 0, costUsd: 0, cacheHits: 0, savedUsd: 0, unpricedAttempts: 0, estimatedAttempts: 0, errors: 0 };
-  for (const r of rows) {
-    t.requests += r.requests;
-    t.attempts += r.attempts;
-    t.promptTokens += r.promptTokens;
-    t.completionTokens += r.completionTokens;
-    t.cachedReadTokens += r.cachedReadTokens;
-    t.cachedWriteTokens += r.cachedWriteTokens;
-    t.reasoningTokens += r.reasoningTokens;
-    t.totalTokens += r.totalTokens;
-    t.costUsd += r.costUsd;
-    t.cacheHits += r.cacheHits;
-    t.savedUsd += r.savedUsd;
-    t.unpricedAttempts += r.unpricedAttempts;
-    t.estimatedAttempts += r.estimatedAttempts;
-    t.errors += r.errors;
-    if (r.minQuotaHeadroom !== undefined && (t.minQuotaHeadroom === undefined || r.minQuotaHeadroom < t.minQuotaHeadroom)) t.minQuotaHeadroom = r.minQuotaHeadroom;
-  }
-  t.costUsd = Math.round(t.costUsd * 1e10) / 1e10;
-  t.savedUsd = Math.round(t.savedUsd * 1e10) / 1e10;
-  return t;
+/** A row of no usage: the total of a range without events. */
+export function emptyRow(): UsageRow {
+  return { keys: {}, requests: 0, attempts: 0, promptTokens: 0, completionTokens: 0, cachedReadTokens: 0, cachedWriteTokens: 0, reasoningTokens: 0, totalTokens: 0, costUsd: 0, cacheHits: 0, savedUsd: 0, unpricedAttempts: 0, estimatedAttempts: 0, errors: 0 };
 }
 
 /** Dollars to the cent, sub-cent amounts to four significant digits so small costs stay visible. */

@@ -51,7 +51,7 @@ export function axisTicks(max: number): number[] {
 }
 
 /** A stacked bar chart of daily cost per provider, as inline SVG. */
-export function dailyChartSvg(report: Report, daily: UsageRow[]): string {
+export function dailyChartSvg(report: Pick<Report, 'from' | 'to'>, daily: UsageRow[]): string {
   const dayList = days(report.from, report.to, daily);
   const providers = [...new Set(daily.map((r) => r.keys.provider ?? 'unknown'))].sort();
   const cost = new Map<string, number>();

@@ -13,9 +13,9 @@ import type { RouteContext } from '../../http/route.js';
 import { toUsageEvent, type UsageEvent } from '../event.js';
 import { openSqlite } from '../store/sqlite-driver.js';
 import { SqlLedgerStore } from '../store/sql-store.js';
-import { attempt } from '../testing/fixtures.js';
+import { attempt, fallbackEvents } from '../testing/fixtures.js';
 import { advise, formatAdvice } from './advise.js';
-import { formatTable, totalOf } from './formats.js';
+import { emptyRow, formatTable } from './formats.js';
 import type { UsageRow } from '../store/query.js';
 
 const D = (day: string, h = 12) => Date.parse(`${day}T${String(h).padStart(2, '0')}:00:00Z`);
@@ -85,9 +85,9 @@ describe('switchyard report', () => {
   });
 
   it('fits a 120-column terminal by default, clipping long names', () => {
-    const long = (model: string, usd: number): UsageRow => ({ ...totalOf([]), keys: { provider: 'bedrock', model, deployment: `${model}-eu-central-1-provisioned` }, requests: 123456, promptTokens: 987654321, completionTokens: 12345678, costUsd: usd });
+    const long = (model: string, usd: number): UsageRow => ({ ...emptyRow(), keys: { provider: 'bedrock', model, deployment: `${model}-eu-central-1-provisioned` }, requests: 123456, promptTokens: 987654321, completionTokens: 12345678, costUsd: usd });
     const rows = [long('anthropic.claude-3-5-sonnet-20241022-v2:0', 1234.5), long('eu.anthropic.claude-3-7-sonnet-20250219-v1:0', 0.5)];
-    const report = { from: 'a', to: 'b', groupBy: ['provider', 'model', 'deployment'], rows, total: totalOf(rows) };
+    const report = { from: 'a', to: 'b', groupBy: ['provider', 'model', 'deployment'], rows, total: { ...emptyRow(), requests: 246912, costUsd: 1235 } };
     const lines = formatTable(report).split('\n');
     expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(120);
     expect(lines[3]).toMatch(/^bedrock\s+anthropic\.claude-\S*~\s+anthropic\.claude-\S*~\s+123456/);
@@ -174,6 +174,47 @@ describe('switchyard report', () => {
     const topKeys = /<table id="top-keys">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';
     expect([...topKeys.matchAll(/<tr><td>([^<]+)<\/td>.*?<td>(\$[^<]+)<\/td><\/tr>/g)].map((m) => `${m[1]} ${m[2]}`)).toEqual(['alice $6.25', 'bob $0.75']);
     expect(html).toContain('id="unpriced"');
+  });
+});
+
+describe('switchyard report totals', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'report-fallback-'));
+  const db = join(dir, 'ledger.sqlite');
+  beforeAll(async () => {
+    const store = await SqlLedgerStore.open(openSqlite(db));
+    await store.insert(fallbackEvents(D('2025-06-01')));
+    await store.close();
+  });
+
+  const run = async (...args: string[]) => {
+    const c = io();
+    expect(await main(['report', '--sqlite', db, '--from', '2025-06-01', '--to', '2025-06-01', '--group-by', 'deployment', ...args], c.io)).toBe(0);
+    return c.out.join('\n');
+  };
+
+  // 3 client requests, 2 of which fell back from deployment a to b: a row of each, counted once in all.
+  it('counts a request that spans rows once in the TOTAL line', async () => {
+    const lines = (await run()).split('\n');
+    expect(lines[3]).toMatch(/^b\s+2\s/);
+    expect(lines[4]).toMatch(/^a\s+3\s/);
+    expect(lines[6]).toMatch(/^TOTAL\s+3\s+5000\s+500\s/);
+  });
+
+  it('counts it once in the JSON total and the HTML requests card', async () => {
+    const json = JSON.parse(await run('--format', 'json')) as { total: { requests: number; attempts: number } };
+    expect(json.total).toMatchObject({ requests: 3, attempts: 5 });
+    const file = join(dir, 'report.html');
+    await run('--format', 'html', '--out', file);
+    expect(readFileSync(file, 'utf8')).toContain('<div class="card">Requests <strong>3</strong></div>');
+  });
+
+  it('counts it once in the total of GET /v1/switchyard/usage', async () => {
+    const store = await SqlLedgerStore.open(openSqlite(db));
+    const route = createUsageRoute(store, () => D('2025-06-01'));
+    const ctx = { query: new URLSearchParams('from=2025-06-01&to=2025-06-01&group_by=deployment'), caller: { ...NOBODY, keyId: 'root', admin: true } } as unknown as RouteContext;
+    const body = JSON.parse((await route.handle(ctx)).body as string) as { data: Array<{ requests: number }>; total: { requests: number } };
+    expect([body.data.map((r) => r.requests), body.total.requests]).toEqual([[2, 3], 3]);
+    await store.close();
   });
 });
 

@@ -7,7 +7,8 @@ import pg from 'pg';
 import { silentLogger } from '../../core/logger.js';
 import { toUsageEvent } from '../event.js';
 import { journalLine } from '../journal-line.js';
-import { attempt, DATABASE_URL, events, testSchema } from '../testing/fixtures.js';
+import { attempt, DATABASE_URL, events, fallbackEvents, testSchema } from '../testing/fixtures.js';
+import { buildReport } from '../report/build.js';
 import { openPostgres } from './postgres-driver.js';
 import { openSqlite } from './sqlite-driver.js';
 import { SqlLedgerStore } from './sql-store.js';
@@ -106,6 +107,18 @@ function storeSuite(name: string, open: () => Promise<SqlDriver>, cleanup: () =>
         ['quota', 0.25],
         ['plain', undefined],
       ]);
+    });
+
+    it('counts a request that fell back across deployments once in a report total, though it is a row of each', async () => {
+      const at = DAY + 80 * 86_400_000;
+      await store.insert(fallbackEvents(at));
+      const report = await buildReport(store, { from: at, to: at + 86_400_000, groupBy: ['deployment'] });
+      expect(report.rows.map((r) => [r.keys.deployment, r.requests, r.attempts])).toEqual([
+        ['b', 2, 2],
+        ['a', 3, 3],
+      ]);
+      expect([report.total.requests, report.total.attempts, report.total.errors]).toEqual([3, 5, 2]);
+      expect(report.total.costUsd).toBeCloseTo(0.03, 10);
     });
   });
 }

@@ -46,6 +46,16 @@ export function events(n: number, usd = 0.001, start = Date.parse('2025-06-01T00
   );
 }
 
+/**
+ * Three client requests at `start`, two of which failed on deployment `a` and fell back to `b`: five
+ * attempts, rows a = 3 and b = 2 requests when grouped by deployment, and 3 requests in all.
+ */
+export function fallbackEvents(start = Date.parse('2025-06-01T10:00:00Z')): UsageEvent[] {
+  const at = (requestId: string, n: number, deployment: string, outcome: 'ok' | 'error') =>
+    toUsageEvent(attempt({ requestId, attempt: n, startedAt: start + n, deployment, outcome, role: n === 1 ? 'primary' : 'fallback' }), { usd: outcome === 'ok' ? 0.01 : 0, priced: true });
+  return [at('fb-1', 1, 'a', 'ok'), at('fb-2', 1, 'a', 'error'), at('fb-2', 2, 'b', 'ok'), at('fb-3', 1, 'a', 'error'), at('fb-3', 2, 'b', 'ok')];
+}
+
 /** Postgres URL for tests, or undefined (tests skip visibly). */
 export const DATABASE_URL = process.env.DATABASE_URL;
 
