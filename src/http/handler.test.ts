@@ -162,3 +162,68 @@ describe('answers wait for what requests recorded to be durable (beforeAnswer)',
     expect((await missing).status).toBe(404);
   });
 });
+
+describe('a stream that fails or is cancelled mid-answer, on every front door', () => {
+  let sim: SimServer;
+  let gateway: Gateway;
+  let handle: HttpHandler;
+  const ended: Array<{ route: string; status: number; errorKind: string | undefined }> = [];
+  const lines: Array<Record<string, unknown>> = [];
+  const accessLogger: Logger = { ...silentLogger, info: (obj) => lines.push(obj as Record<string, unknown>) };
+  const words = 'one two three four five six seven eight';
+  const streams: Array<[string, Record<string, unknown>]> = [
+    ['/v1/chat/completions', { model: 'chat', stream: true, messages: [{ role: 'user', content: words }] }],
+    ['/v1/messages', { model: 'chat', max_tokens: 64, stream: true, messages: [{ role: 'user', content: words }] }],
+    ['/v1/responses', { model: 'chat', stream: true, input: words }],
+  ];
+
+  beforeAll(async () => {
+    sim = await startOpenAISim();
+    gateway = gatewayFor(sim);
+    handle = createHttpHandler(gateway, {
+      accessLogger,
+      startSpan: ({ route }) => ({ end: (status, _servedBy, errorKind) => void ended.push({ route, status, errorKind }) }),
+    });
+  });
+
+  afterAll(async () => {
+    await gateway.close();
+    await sim.close();
+  });
+
+  async function stream(path: string, body: Record<string, unknown>): Promise<AsyncIterator<string>> {
+    const answer = await handle(req('POST', path, body));
+    expect(answer.status).toBe(200);
+    return (answer.body as AsyncIterable<string>)[Symbol.asyncIterator]();
+  }
+
+  it('ends the request with status 200 (the status line went out) and the error kind of the cut: span and access log', async () => {
+    for (const [path, body] of streams) {
+      ended.length = 0;
+      lines.length = 0;
+      sim.faults.add({ count: 1, cut_after_chunks: 2 });
+      const chunks = await stream(path, body);
+      while (!(await chunks.next()).done);
+      expect(ended).toEqual([{ route: path, status: 200, errorKind: 'network' }]);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ path, status: 200, errorKind: 'network' });
+    }
+  });
+
+  it('ends a stream the client stopped reading as cancelled, and one that went well without an error kind', async () => {
+    for (const [path, body] of streams) {
+      ended.length = 0;
+      lines.length = 0;
+      const cancelled = await stream(path, body);
+      await cancelled.next();
+      await cancelled.return?.();
+      const whole = await stream(path, body);
+      while (!(await whole.next()).done);
+      expect(ended).toEqual([
+        { route: path, status: 200, errorKind: 'cancelled' },
+        { route: path, status: 200, errorKind: undefined },
+      ]);
+      expect(lines.map((l) => l.errorKind)).toEqual(['cancelled', undefined]);
+    }
+  });
+});

@@ -91,7 +91,9 @@ class RequestContext implements RouteContext, AfterAnswer {
     return (this.bodyRead ??= readBody(this.request, this.shared.bodyLimit, this.shared.bodyTimeoutMs));
   }
 
-  streamEnded(): void {
+  /** The status line (200) went out before the stream; how it ended is the error kind, if it failed. */
+  streamEnded(errorKind?: string): void {
+    this.errorKind = errorKind;
     this.finish(200);
   }
 
@@ -130,6 +132,7 @@ class RequestContext implements RouteContext, AfterAnswer {
         method: this.request.method,
         path: this.request.path,
         status,
+        errorKind: this.errorKind,
         ms: Math.round((performance.now() - this.started) * 10) / 10,
         key: this.caller.keyId,
         deployment: s?.deployment,

@@ -25,8 +25,11 @@ export interface RouteContext {
   servedBy: ServedBy | undefined;
   /** The request body, read under the configured size limit and body timeout (once: later calls share it). */
   body(): Promise<Uint8Array>;
-  /** A streamed answer calls this once it has ended: the access log line is written then. */
-  streamEnded(): void;
+  /**
+   * A streamed answer calls this once it has ended: the access log line is written then. `errorKind`
+   * says how a stream that failed or was cancelled mid-answer ended; undefined when it ended well.
+   */
+  streamEnded(errorKind?: string): void;
   /** What a streamed answer's closing frames wait for: the usage it recorded reaching the ledger's journal. */
   beforeEnd(): Promise<void> | undefined;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { GatewayError } from '../core/errors.js';
 import type { ReadyIterator } from '../core/ready.js';
 import { SseStream, type StreamEncoder } from './sse.js';
 
@@ -105,6 +106,23 @@ describe('SseStream', () => {
     expect(await drain(new SseStream(source, bad, { streamEnded: () => undefined }))).toEqual(['data: {"error":"Error: ours"}\n\n']);
     expect(source.thrown).toHaveLength(1);
     expect(source.returned).toBe(0);
+  });
+
+  it('tells the listener how the stream ended: the error kind of parts that failed or could not be encoded, cancelled when the consumer stopped early, nothing when it ended well', async () => {
+    const endings = async (stream: (listener: { streamEnded: (kind?: string) => void }) => SseStream<string>, stop = false): Promise<Array<string | undefined>> => {
+      const told: Array<string | undefined> = [];
+      const s = stream({ streamEnded: (kind) => told.push(kind) });
+      if (stop) {
+        await s.next();
+        await s.return();
+      } else await drain(s);
+      return told;
+    };
+    const cut: AsyncIterator<string> = { next: async () => Promise.reject(new GatewayError({ kind: 'network', message: 'cut' })) };
+    expect(await endings((l) => new SseStream(cut, upper, l))).toEqual(['network']);
+    expect(await endings((l) => new SseStream(parts(['a']), { ...upper, part: () => { throw new Error('ours'); } }, l))).toEqual(['internal']);
+    expect(await endings((l) => new SseStream(parts(['a', 'b']), upper, l), true)).toEqual(['cancelled']);
+    expect(await endings((l) => new SseStream(parts(['a']), upper, l))).toEqual([undefined]);
   });
 
   it('answers with the frames of every part already at hand: one chunk per upstream read, not per part', async () => {

@@ -1,3 +1,4 @@
+import { toGatewayError } from '../core/errors.js';
 import { readyIterator, type ReadyIterator } from '../core/ready.js';
 import type { BodyStream } from './exchange.js';
 
@@ -18,7 +19,8 @@ export interface StreamEncoder<P> {
 
 /** Told once when a stream has ended, however it ended: the access log is written then. */
 export interface StreamListener {
-  streamEnded(): void;
+  /** `errorKind`: how a stream that did not end well ended (`network`, `timeout`, `cancelled`...); undefined when it did. */
+  streamEnded(errorKind?: string): void;
   /** What the closing frames wait for (the usage the stream recorded reaching the journal); undefined: nothing. */
   beforeEnd?(): Promise<void> | undefined;
 }
@@ -38,6 +40,8 @@ const asIs = (frames: string): string => frames;
 export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined> {
   /** open → closing (last frames handed out) → closed (listener told). */
   private state: 'open' | 'closing' | 'closed' = 'open';
+  /** Why the stream ended badly (an error kind), told to the listener; undefined while all is well. */
+  private failure: string | undefined = undefined;
   private readonly frame: (data: string) => string;
   private readonly ready: ReadyIterator<P> | undefined;
   private readonly onPart = (r: IteratorResult<P>): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => {
@@ -54,13 +58,17 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
       }
     } catch (err) {
       // A failure of our own while relaying is an error of the attempt, not a client disconnect.
+      this.failure = toGatewayError(err).kind;
       const failed = (): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => this.closing(this.last(text + this.frame(this.encoder.error(err))));
       return this.parts.throw ? this.parts.throw(err).then(failed, failed) : failed();
     }
     return text === '' ? this.next() : { done: false, value: text };
   };
-  private readonly onError = (err: unknown): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> =>
-    this.state === 'open' ? this.closing(this.last(this.frame(this.encoder.error(err)))) : this.closed();
+  private readonly onError = (err: unknown): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => {
+    if (this.state !== 'open') return this.closed();
+    this.failure = toGatewayError(err).kind;
+    return this.closing(this.last(this.frame(this.encoder.error(err))));
+  };
 
   constructor(
     private readonly parts: AsyncIterator<P>,
@@ -88,6 +96,8 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
   /** The consumer stopped early: close the parts (stopping the upstream), then report the end. */
   async return(): Promise<IteratorResult<string, undefined>> {
     if (this.state === 'open') {
+      // The client went away mid-answer (after the closing frames, the answer was whole).
+      this.failure = 'cancelled';
       this.state = 'closing';
       await this.parts.return?.();
     }
@@ -108,7 +118,7 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
   private closed(): IteratorReturnResult<undefined> {
     if (this.state !== 'closed') {
       this.state = 'closed';
-      this.listener.streamEnded();
+      this.listener.streamEnded(this.failure);
     }
     return DONE;
   }

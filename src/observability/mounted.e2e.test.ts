@@ -7,7 +7,7 @@ import { resolveConfig } from '../config/load.js';
 import type { ConfigInput } from '../config/schema.js';
 import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
-import { attr, spansOf, startCollector } from './testing/collector.js';
+import { attr, spansOf, startCollector, type OtlpSpan } from './testing/collector.js';
 
 const USER = 'sk-user-metrics-test';
 const ADMIN = 'sk-admin-metrics-test';
@@ -91,6 +91,24 @@ describe('GET /metrics and per-request spans, mounted in the server', () => {
     const attempts = spans.filter((s) => s.parentSpanId === server!.spanId);
     expect(attempts.map((s) => attr(s, 'switchyard.attempt.role'))).toEqual(['primary', 'retry']);
     expect(attempts.every((s) => s.traceId === server!.traceId)).toBe(true);
+  });
+
+  it('counts a stream cut mid-answer as a 200 with its error kind, and marks its server span as failed', async () => {
+    sim.faults.add({ count: 1, cut_after_chunks: 2 });
+    const client = new OpenAI({ baseURL: `${running.server.url}/v1`, apiKey: USER, maxRetries: 0 });
+    const { data: stream, response } = await client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'one two three four five' }] }).withResponse();
+    const requestId = response.headers.get('x-request-id');
+    await expect((async () => {
+      for await (const chunk of stream) void chunk;
+    })()).rejects.toThrow();
+    await expect.poll(async () => (await scrape(running.server.url)).text).toMatch(
+      /switchyard_requests_total\{route="\/v1\/chat\/completions",code="200",group="chat",deployment="d0",region="",error_kind="network"\} 1/,
+    );
+    let server: OtlpSpan | undefined;
+    await expect.poll(() => (server = spansOf(collector.received).find((s) => attr(s, 'switchyard.request_id') === requestId)), { timeout: 5_000 }).toBeDefined();
+    expect(attr(server!, 'http.response.status_code')).toBe(200);
+    expect(attr(server!, 'error.type')).toBe('network');
+    expect(server!.status).toMatchObject({ code: 2 });
   });
 });
 

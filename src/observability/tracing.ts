@@ -106,8 +106,9 @@ export class Tracer implements AttemptObserver, AttemptTracing {
         'switchyard.deployment': servedBy?.deployment,
         'error.type': errorKind ?? (status >= 500 ? String(status) : undefined),
       },
-      // Server spans: a 4xx is the client's error, not ours (HTTP semantic conventions).
-      status: status >= 500 ? { code: 2, message: errorKind ?? String(status) } : { code: 0 },
+      // Server spans: a 4xx is the client's error, not ours (HTTP semantic conventions). A 2xx with an
+      // error kind is a stream that failed or was cancelled after its status line went out.
+      status: status >= 500 || (status < 400 && errorKind !== undefined) ? { code: 2, message: errorKind ?? String(status) } : { code: 0 },
     });
   }
 
