@@ -104,6 +104,19 @@ describe('the dashboard, mounted in the server', () => {
     await expect.poll(() => lines.filter((l) => l.path === '/dashboard/events').map((l) => l.key), { timeout: 2_000 }).toEqual(['ops']);
   });
 
+  it('keeps an open feed out of the in-flight gauge and the request series: it is no client work', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const url = await serve({ ...keys, dashboard: { update_ms: 250 }, observability: { metrics: { public: true } } }, recordingLogger(lines));
+    const metrics = async (): Promise<string> => (await get(`${url}/metrics`)).body.text();
+    const abort = new AbortController();
+    const events = await get(`${url}/dashboard/events`, ADMIN, abort.signal);
+    await events.body[Symbol.asyncIterator]().next();
+    expect(await metrics()).toMatch(/^switchyard_requests_in_flight 0$/m);
+    abort.abort();
+    await expect.poll(() => lines.some((l) => l.path === '/dashboard/events'), { timeout: 2_000 }).toBe(true);
+    expect(await metrics()).not.toContain('route="/dashboard/events"');
+  });
+
   it('answers 404 on both routes when dashboard.enabled is false', async () => {
     const url = await serve({ dashboard: { enabled: false } });
     for (const path of ['/dashboard', '/dashboard/events']) {

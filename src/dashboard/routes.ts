@@ -16,6 +16,9 @@ export function createDashboardRoutes(source: DashboardSource, config: Dashboard
     {
       method: 'GET',
       path: '/dashboard/events',
+      // Open for as long as the page is: in the in-flight gauge and duration series it would look like
+      // hours-long client requests.
+      observed: false,
       handle: async (ctx) => {
         requireAdmin(ctx.caller);
         return dashboardEvents(source, ctx.request.signal, { intervalMs: config.update_ms, listener: ctx });

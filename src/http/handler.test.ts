@@ -143,6 +143,27 @@ describe('authentication in the handler', () => {
   });
 });
 
+describe('which routes are observed (server span, in-flight gauge, request series)', () => {
+  const gateway = gatewayFor(undefined);
+  afterAll(() => gateway.close());
+
+  it('opens a span for client work, none for a route marked observed: false (still access-logged) nor a public one', async () => {
+    const spans: string[] = [];
+    const lines: Array<Record<string, unknown>> = [];
+    const handle = createHttpHandler(gateway, {
+      accessLogger: { ...silentLogger, info: (obj) => void lines.push(obj as Record<string, unknown>) },
+      startSpan: ({ route }) => (spans.push(route), { end: () => undefined }),
+      routes: [
+        { method: 'GET', path: '/v1/work', handle: async () => jsonResponse(200, {}) },
+        { method: 'GET', path: '/plumbing', observed: false, handle: async () => jsonResponse(200, {}) },
+      ],
+    });
+    for (const path of ['/v1/work', '/plumbing', '/healthz', '/v1/models']) expect((await handle(req('GET', path))).status).toBe(200);
+    expect(spans).toEqual(['/v1/work', '/v1/models']);
+    expect(lines.map((l) => l.path)).toEqual(['/v1/work', '/plumbing', '/v1/models']);
+  });
+});
+
 describe('answers wait for what requests recorded to be durable (beforeAnswer)', () => {
   const gateway = gatewayFor(undefined);
   afterAll(() => gateway.close());

@@ -26,7 +26,7 @@ export interface HandlerOptions {
   isDraining?: () => boolean;
   /** Who a request's credentials name; the gateway config's `api_keys` when not given. Called per request. */
   authenticate?: (headers: HeaderMap) => Caller;
-  /** Opens each authenticated request's span (metrics, traces); ended with the access log line. */
+  /** Opens the span (metrics, traces) of each authenticated request an observed route takes; ended with the access log line. */
   startSpan?: StartSpan;
   /** Told of every error answer to an authenticated caller of a routed request (policy denials go to the audit log). */
   onError?: (error: GatewayError, ctx: RouteContext) => void;
@@ -222,7 +222,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
       ctx.routePath = entry.route.path;
       if (!probes.has(entry.route)) guard(request);
       if (!entry.route.public) {
-        if (startSpan) ctx.span = startSpan({ method: request.method, route: entry.route.path, headers: request.headers, requestId: ctx.requestId });
+        if (startSpan && entry.route.observed !== false) ctx.span = startSpan({ method: request.method, route: entry.route.path, headers: request.headers, requestId: ctx.requestId });
         ctx.caller = authenticate(request.headers);
       }
       answer = await entry.route.handle(ctx);

@@ -10,13 +10,15 @@ export interface MetricsSource {
 /**
  * GET /metrics in the Prometheus text format. Public by default, as scrapers send no API key (the
  * series carry no secrets or prompts, and their labels come from the config); `isPublic: false` asks
- * for an admin key.
+ * for an admin key. Never observed: scrapes are not in the series they read.
  */
 export function metricsRoute(metrics: MetricsSource, isPublic: boolean): Route {
   return {
     method: 'GET',
     path: '/metrics',
     public: isPublic,
+    // A scrape is no client work: counted, the gauge would read 1 at idle.
+    observed: false,
     async handle({ caller }) {
       if (!isPublic) requireAdmin(caller);
       return { status: 200, headers: { 'content-type': metrics.contentType }, body: await metrics.render() };

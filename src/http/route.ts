@@ -40,6 +40,12 @@ export interface Route {
   readonly path: string;
   /** Health routes answer without authentication. */
   readonly public?: boolean;
+  /**
+   * False for the gateway's own plumbing (metrics scrapes, the dashboard's live feed): no server span,
+   * not in the in-flight gauge (the HPA scales on it) or the request series. Every other authenticated
+   * route is client work and observed; public routes never are.
+   */
+  readonly observed?: boolean;
   /** The answer, or a thrown GatewayError that the handler encodes in the front door's error shape. */
   handle(ctx: RouteContext): Promise<HttpResponse>;
 }
@@ -57,7 +63,10 @@ export interface Ingress {
   errorAnswer?(error: GatewayError, requestId: string, headers: Record<string, string>): number;
 }
 
-/** One request as metrics and traces see it: opened when routed, ended once when the answer (or stream) ends. */
+/**
+ * One request as metrics and traces see it: opened when an observed route takes it, ended once when the
+ * answer (or stream) ends.
+ */
 export interface RequestSpan {
   end(status: number, servedBy: Pick<ServedBy, 'group' | 'deployment' | 'region'> | undefined, errorKind: string | undefined): void;
 }
