@@ -67,7 +67,8 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
       return defaultErrorResponse(NOT_STARTED);
     }
     // Other instances' breaker, cool-down and drain states, before this request is routed.
-    await built.app.gateway.syncState().catch((error: unknown) => built.app.handlerOptions.logger?.warn({ err: (error as Error).message }, 'state store read failed'));
+    // A failure is logged once per outage by the sync itself; the request goes on with this instance's states.
+    await built.app.gateway.syncState().catch(() => undefined);
     return built.handle(request);
   };
 

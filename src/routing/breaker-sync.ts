@@ -54,6 +54,8 @@ export interface BreakerSyncOptions {
 export class BreakerSync {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** The store failed and has not answered since: an outage is logged once, not at every pull and write. */
+  private failing = false;
 
   constructor(
     private readonly store: StateStore,
@@ -66,21 +68,21 @@ export class BreakerSync {
   publisher(id: string): (snapshot: BreakerSnapshot) => void {
     return (snapshot) => {
       // Conditional: a replica that noticed a transition late must not overwrite a newer one.
-      this.store.setIfNewer(breakerKey(id), snapshot, 'changedAt', this.options.ttlMs).catch((err: unknown) => this.options.logger.warn({ err: (err as Error).message, deployment: id }, 'state store write failed'));
+      this.store.setIfNewer(breakerKey(id), snapshot, 'changedAt', this.options.ttlMs).then(this.answered, this.failed);
     };
   }
 
   /** The cool-down listener that publishes one deployment's 429 cool-downs; they expire with the wait. */
   coolingPublisher(id: string): (until: number, ms: number) => void {
     return (until, ms) => {
-      this.store.setIfNewer(coolingKey(id), { until }, 'until', ms).catch((err: unknown) => this.options.logger.warn({ err: (err as Error).message, deployment: id }, 'state store write failed'));
+      this.store.setIfNewer(coolingKey(id), { until }, 'until', ms).then(this.answered, this.failed);
     };
   }
 
   /** The drain listener that publishes one deployment's drains and undrains; they never expire. */
   drainPublisher(id: string): (drain: DrainSnapshot) => void {
     return (drain) => {
-      this.store.setIfNewer(drainKey(id), { ...drain }, 'at').catch((err: unknown) => this.options.logger.warn({ err: (err as Error).message, deployment: id }, 'state store write failed'));
+      this.store.setIfNewer(drainKey(id), { ...drain }, 'at').then(this.answered, this.failed);
     };
   }
 
@@ -88,7 +90,7 @@ export class BreakerSync {
   start(): void {
     if (this.timer) return;
     const tick = (): void => {
-      this.pullOnce().catch((err: unknown) => this.options.logger.warn({ err: (err as Error).message }, 'state store read failed'));
+      this.pullOnce().catch(() => undefined); // logged by pullOnce
     };
     tick();
     this.timer = setInterval(tick, this.options.intervalMs);
@@ -101,11 +103,31 @@ export class BreakerSync {
     await this.running?.catch(() => undefined);
   }
 
-  /** Reads every deployment's keys once and adopts the newer states; overlapping calls share one read. */
+  /**
+   * Reads every deployment's keys once and adopts the newer states; overlapping calls share one read.
+   * Rejects when the store does; the first failure of an outage is logged here, and the recovery.
+   */
   pullOnce(): Promise<void> {
-    this.running ??= this.pull().finally(() => (this.running = undefined));
+    this.running ??= this.pull()
+      .then(this.answered, (err: unknown) => {
+        this.failed(err);
+        throw err;
+      })
+      .finally(() => (this.running = undefined));
     return this.running;
   }
+
+  private readonly answered = (): void => {
+    if (!this.failing) return;
+    this.failing = false;
+    this.options.logger.info({}, 'state store answers again: breaker, cool-down and drain states shared again');
+  };
+
+  private readonly failed = (err: unknown): void => {
+    if (this.failing) return;
+    this.failing = true;
+    this.options.logger.warn({ err: (err as Error).message }, 'state store failed: this replica keeps its own breaker, cool-down and drain states until it answers');
+  };
 
   private async pull(): Promise<void> {
     const list = [...this.deployments.values()];
