@@ -44,6 +44,18 @@ describe('budget names', () => {
     });
     expect(problems).toEqual(['budgets.limits[1].name: duplicate budget name "team-cap" (first at budgets.limits[0]); each budget needs its own name']);
   });
+
+  it('refuses budget and rate limit names of the keys\' own limits (key:<id>...), whose counters they would share', () => {
+    const problems = problemsOf({
+      deployments: [deployment('a')],
+      budgets: { limits: [{ name: 'key:k1:daily', period: 'daily', per: 'key', hard_usd: 10 }] },
+      rate_limits: [{ name: 'key:k1', match: { key: 'k1' }, requests_per_minute: 5 }],
+    });
+    expect(problems).toEqual([
+      'rate_limits[0].name: names starting with "key:" are the API keys\' and virtual keys\' own limits; choose another name',
+      'budgets.limits[0].name: names starting with "key:" are the API keys\' and virtual keys\' own limits; choose another name',
+    ]);
+  });
 });
 
 describe('pricing references', () => {

@@ -14,6 +14,8 @@ import { cacheSchema } from '../cache/config.js';
 import { responsesSchema } from '../ingress/openai-responses/config.js';
 import { headerProblem } from '../providers/transport/request-head.js';
 
+const RESERVED_NAME = 'names starting with "key:" are the API keys\' and virtual keys\' own limits; choose another name';
+
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
 
 /** Keys every deployment has; provider-specific keys are validated by the provider's own schema. */
@@ -163,17 +165,20 @@ export const configSchema = configShapeSchema.superRefine((cfg, ctx) => {
     ctx.addIssue({ code: 'custom', path: ['keys', 'hmac_secret'], message: 'virtual keys live in the ledger database: they need ledger.enabled with store sqlite or postgres' });
   }
   if (cfg.cache.store === 'redis' && !cfg.state.redis_url) ctx.addIssue({ code: 'custom', path: ['cache', 'store'], message: 'cache.store "redis" needs state.redis_url (e.g. ${REDIS_URL})' });
+  // Counters are keyed by name: two limits of one name would silently share one counter, and `key:`
+  // names are the API keys' and virtual keys' own (`key:<id>`, `key:<id>:<period>`).
   const rules = new Map<string, number>();
   cfg.rate_limits.forEach((r, i) => {
     const first = rules.get(r.name);
-    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['rate_limits', i, 'name'], message: `duplicate rate limit name "${r.name}" (first at rate_limits[${first}])` });
+    if (r.name.startsWith('key:')) ctx.addIssue({ code: 'custom', path: ['rate_limits', i, 'name'], message: RESERVED_NAME });
+    else if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['rate_limits', i, 'name'], message: `duplicate rate limit name "${r.name}" (first at rate_limits[${first}])` });
     else rules.set(r.name, i);
   });
-  // Budget counters are keyed by name: two budgets of one name would silently share one counter.
   const budgets = new Map<string, number>();
   cfg.budgets.limits.forEach((b, i) => {
     const first = budgets.get(b.name);
-    if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['budgets', 'limits', i, 'name'], message: `duplicate budget name "${b.name}" (first at budgets.limits[${first}]); each budget needs its own name` });
+    if (b.name.startsWith('key:')) ctx.addIssue({ code: 'custom', path: ['budgets', 'limits', i, 'name'], message: RESERVED_NAME });
+    else if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['budgets', 'limits', i, 'name'], message: `duplicate budget name "${b.name}" (first at budgets.limits[${first}]); each budget needs its own name` });
     else budgets.set(b.name, i);
   });
   const ids = new Map<string, number>();
