@@ -50,6 +50,11 @@ export interface AppOptions {
   /** Budget counters to use instead of `budgets.state`'s; left open by `close`. */
   budgetState?: BudgetState;
   /**
+   * What GET /metrics serves instead of this app's own registry: in a `serve --workers` worker, every
+   * worker's series combined by the primary, so a scrape reads the same counters whichever worker takes it.
+   */
+  clusterMetrics?: () => Promise<string>;
+  /**
    * What the admin routes act on: the process's current gateway and its reload (an AppHolder's, in
    * `serve`). Defaults to this app's gateway, without reloads (the reload route answers 501).
    */
@@ -114,7 +119,8 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     ...governance.routes,
     ...createDashboardRoutes({ gateway, ledger }, config.dashboard),
   ];
-  if (observability.metrics) routes.push(metricsRoute(observability.metrics, metricsArePublic(config)));
+  const metrics = observability.metrics;
+  if (metrics) routes.push(metricsRoute(options.clusterMetrics ? { render: options.clusterMetrics, contentType: metrics.contentType } : metrics, metricsArePublic(config)));
   const handlerOptions: App['handlerOptions'] = {
     logger,
     accessLogger: options.accessLogger,

@@ -4,7 +4,8 @@ import { MemoryStateStore } from '../state/memory.js';
 import { STATE_CHANGED, STATE_TARGET, stateHandlers } from '../state/ipc.js';
 import { MemoryBudgetState } from '../ledger/budgets/state.js';
 import { BUDGETS_TARGET, budgetHandlers } from '../ledger/budgets/ipc-state.js';
-import { answer, CLUSTER_TARGET, isCall, type PushMessage } from './rpc.js';
+import { answer, Asks, CLUSTER_TARGET, isCall, isTell, type PushMessage } from './rpc.js';
+import { ClusterMetrics, METRICS_TOPIC, type MetricsWorker } from './metrics.js';
 
 export interface PrimaryOptions {
   workers: number;
@@ -12,12 +13,15 @@ export interface PrimaryOptions {
   /** Crashed workers restarted within `restartWindowMs` before the primary gives up. */
   maxRestarts?: number;
   restartWindowMs?: number;
+  /** How long a scrape waits for each worker's metrics before answering without them. */
+  metricsTimeoutMs?: number;
 }
 
 /**
  * The primary of `serve --workers N`: forks the workers (they share the listening port), holds the
  * state they share (breakers, cool-downs, drains, budget counters) and pushes every state change to
- * all of them. SIGTERM/SIGINT are forwarded to every worker, which drains and exits; SIGHUP (reload)
+ * all of them. A scrape of GET /metrics on any worker is answered with every worker's series, which
+ * the primary gathers and combines. SIGTERM/SIGINT are forwarded to every worker, which drains and exits; SIGHUP (reload)
  * too. A crashed worker is restarted, at most `maxRestarts` times per window. Resolves with the exit
  * code once every worker has exited.
  */
@@ -35,6 +39,9 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const broadcast = (message: PushMessage): void => {
     for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(message);
   };
+  const asks = new Asks();
+  const metricsWorker = (w: Worker): MetricsWorker => ({ id: w.id, collect: (timeoutMs) => asks.ask((m) => w.isConnected() && w.send(m), METRICS_TOPIC, timeoutMs) });
+  const metrics = new ClusterMetrics({ workers: () => listeningWorkers().map(metricsWorker), logger, timeoutMs: options.metricsTimeoutMs });
   const targets = {
     [STATE_TARGET]: stateHandlers(store, (key) => broadcast({ sy: 'push', topic: STATE_CHANGED, data: key })),
     [BUDGETS_TARGET]: budgetHandlers(new MemoryBudgetState()),
@@ -43,9 +50,11 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       reloadOthers: async ([from]: readonly unknown[]) => {
         for (const w of listeningWorkers()) if (w.id !== from) w.process.kill('SIGHUP');
       },
+      metrics: () => metrics.render(),
     },
   };
   const onMessage = (worker: Worker, message: unknown): void => {
+    if (isTell(message)) return asks.receive(message);
     if (!isCall(message)) return;
     void answer(targets, message).then((reply) => {
       if (worker.isConnected()) worker.send(reply);
@@ -76,6 +85,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   return new Promise((resolve) => {
     cluster.on('exit', (worker, code, signal) => {
       listening.delete(worker.id);
+      metrics.retire(worker.id);
       const crashed = !stopping && (code !== 0 || signal !== null);
       if (crashed) {
         const now = Date.now();

@@ -4,7 +4,7 @@ import { MemoryStateStore } from '../state/memory.js';
 import { IpcStateStore, STATE_CHANGED, stateHandlers } from '../state/ipc.js';
 import { MemoryBudgetState, type CounterRef } from '../ledger/budgets/state.js';
 import { IpcBudgetState, budgetHandlers } from '../ledger/budgets/ipc-state.js';
-import { answer, isCall, RpcClient, type Channel, type Handlers, type PushMessage } from './rpc.js';
+import { answer, Asks, isCall, isTell, RpcClient, type AskMessage, type Channel, type Handlers, type PushMessage } from './rpc.js';
 
 /** A primary in this process: workers' channels deliver calls to `answer` and replies back, asynchronously like IPC. */
 function primary(targets: Record<string, Handlers>) {
@@ -75,6 +75,29 @@ describe('calls from workers to the primary', () => {
     stuck.close();
     const p = primary({ state: {} });
     await expect(new RpcClient(p.channel()).call('state', 'constructor', [])).rejects.toThrow(/no shared method state.constructor/);
+  });
+
+  it('a worker answers the primary\'s asks on its topics; an unknown topic or a silent worker fails the ask', async () => {
+    const toWorker = new EventEmitter();
+    const asks = new Asks();
+    const worker = new RpcClient({
+      send(m) {
+        setImmediate(() => isTell(m) && asks.receive(m));
+        return true;
+      },
+      on: (e, l) => toWorker.on(e, l),
+      off: (e, l) => toWorker.off(e, l),
+    });
+    worker.onAsk('metrics', async () => [{ name: 'switchyard_requests_total' }]);
+    const send = (m: AskMessage): boolean => {
+      setImmediate(() => toWorker.emit('message', m));
+      return true;
+    };
+    await expect(asks.ask(send, 'metrics', 1_000)).resolves.toEqual([{ name: 'switchyard_requests_total' }]);
+    await expect(asks.ask(send, 'other', 1_000)).rejects.toThrow(/nothing answers other in this worker/);
+    await expect(asks.ask(() => true, 'metrics', 20)).rejects.toThrow(/did not answer metrics within 20 ms/);
+    await expect(asks.ask(() => false, 'metrics', 1_000)).rejects.toThrow(/no channel to the worker/);
+    worker.close();
   });
 
   it('fails at once without a channel to the primary', async () => {

@@ -1,7 +1,8 @@
 /**
  * Calls from cluster workers to objects the primary holds (shared state, budget counters), over the
  * cluster's IPC channel. The primary answers calls in arrival order, so an operation that is atomic
- * on its in-memory object stays atomic across workers; it also pushes notices to every worker.
+ * on its in-memory object stays atomic across workers; it also pushes notices to every worker, and
+ * asks workers for what only they hold (their metrics).
  */
 
 export interface CallMessage {
@@ -26,7 +27,22 @@ export interface PushMessage {
   data: unknown;
 }
 
-/** The primary's own methods (the cluster as a whole): `reloadOthers(workerId)`. */
+/** The primary asking one worker for what it holds on a topic; the worker tells it back. */
+export interface AskMessage {
+  sy: 'ask';
+  id: number;
+  topic: string;
+}
+
+export interface TellMessage {
+  sy: 'tell';
+  id: number;
+  value?: unknown;
+  /** Set when the worker could not answer: the error's message. */
+  error?: string;
+}
+
+/** The primary's own methods (the cluster as a whole): `reloadOthers(workerId)`, `metrics()`. */
 export const CLUSTER_TARGET = 'cluster';
 
 /** One method the primary exposes; arguments arrive as the worker sent them. */
@@ -35,6 +51,10 @@ export type Handlers = Readonly<Record<string, Handler>>;
 
 function isObject(m: unknown): m is Record<string, unknown> {
   return typeof m === 'object' && m !== null;
+}
+
+export function isTell(m: unknown): m is TellMessage {
+  return isObject(m) && m.sy === 'tell' && typeof m.id === 'number';
 }
 
 export function isCall(m: unknown): m is CallMessage {
@@ -73,6 +93,7 @@ export class RpcClient {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly pushListeners = new Map<string, (data: unknown) => void>();
+  private readonly askHandlers = new Map<string, () => Promise<unknown>>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly onMessage = (m: unknown): void => this.receive(m);
 
@@ -103,6 +124,11 @@ export class RpcClient {
     this.pushListeners.set(topic, listener);
   }
 
+  /** Answers the primary's asks on one topic (one handler per topic). */
+  onAsk(topic: string, handler: () => Promise<unknown>): void {
+    this.askHandlers.set(topic, handler);
+  }
+
   /** Fails the calls still waiting and stops listening. */
   close(): void {
     clearInterval(this.sweeper);
@@ -121,7 +147,21 @@ export class RpcClient {
       else p.resolve(m.value);
     } else if (m.sy === 'push' && typeof m.topic === 'string') {
       this.pushListeners.get(m.topic)?.(m.data);
+    } else if (m.sy === 'ask' && typeof m.id === 'number' && typeof m.topic === 'string') {
+      void this.tell(m.id, m.topic);
     }
+  }
+
+  private async tell(id: number, topic: string): Promise<void> {
+    const handler = this.askHandlers.get(topic);
+    let message: TellMessage;
+    try {
+      if (!handler) throw new Error(`nothing answers ${topic} in this worker`);
+      message = { sy: 'tell', id, value: await handler() };
+    } catch (err) {
+      message = { sy: 'tell', id, error: (err as Error).message };
+    }
+    this.channel.send?.(message);
   }
 
   private sweep(): void {
@@ -131,5 +171,41 @@ export class RpcClient {
       this.pending.delete(id);
       p.reject(new Error(`the primary process did not answer within ${this.timeoutMs} ms`));
     }
+  }
+}
+
+/**
+ * The primary's end of its asks: matches each worker's tell to its ask by id. An ask unanswered
+ * within its timeout fails, so a hung worker cannot hold up whoever waits for the answers.
+ */
+export class Asks {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void; timer: NodeJS.Timeout }>();
+
+  /** Sends an ask with `send` (the worker's channel); resolves with the worker's answer. */
+  ask(send: (message: AskMessage) => boolean, topic: string, timeoutMs: number): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (!send({ sy: 'ask', id, topic })) {
+        reject(new Error(`no channel to the worker (${topic})`));
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`the worker did not answer ${topic} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      this.pending.set(id, { resolve, reject, timer });
+    });
+  }
+
+  /** Settles the ask a worker's tell answers; a late tell (its ask timed out) is dropped. */
+  receive(m: TellMessage): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    clearTimeout(p.timer);
+    if (typeof m.error === 'string') p.reject(new Error(m.error));
+    else p.resolve(m.value);
   }
 }

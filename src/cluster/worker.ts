@@ -4,6 +4,8 @@ import type { BudgetState } from '../ledger/budgets/state.js';
 import { IpcBudgetState } from '../ledger/budgets/ipc-state.js';
 import { IpcStateStore, STATE_CHANGED } from '../state/ipc.js';
 import type { StateStore } from '../state/store.js';
+import type { MetricJson } from '../observability/metric-json.js';
+import { METRICS_TOPIC } from './metrics.js';
 import { CLUSTER_TARGET, RpcClient } from './rpc.js';
 
 /** What a cluster worker shares through the primary, for `createApp`. */
@@ -14,6 +16,10 @@ export interface WorkerShared {
   budgetState: BudgetState | undefined;
   /** Calls `sync` whenever the primary announces a state change (several announcements, one pull at a time). */
   onStateChange(sync: () => Promise<void>): void;
+  /** The metrics of every worker, combined by the primary: what GET /metrics serves in a worker. */
+  metrics(): Promise<string>;
+  /** Gives the primary this worker's own metrics when it asks (for any worker's scrape). */
+  answerMetrics(collect: () => Promise<MetricJson[]>): void;
   /** Has the primary reload every other worker (this one reloaded through the admin API). */
   reloadOthers(): Promise<void>;
   /** Stops calling the primary and leaves the cluster, so the worker exits once its work is done. */
@@ -44,6 +50,14 @@ export function workerShared(config: GatewayConfig): WorkerShared | undefined {
         dirty = true;
         if (!running) void run();
       });
+    },
+    async metrics() {
+      const text = await rpc.call(CLUSTER_TARGET, 'metrics', []);
+      if (typeof text !== 'string') throw new Error('the primary answered the metrics call with no exposition');
+      return text;
+    },
+    answerMetrics(collect) {
+      rpc.onAsk(METRICS_TOPIC, collect);
     },
     async reloadOthers() {
       await rpc.call(CLUSTER_TARGET, 'reloadOthers', [worker.id]);

@@ -32,6 +32,16 @@ async function onNewConnection(url: string, path: string, method: 'GET' | 'POST'
   }
 }
 
+/** The sum of every sample of `name` in a Prometheus text exposition. */
+function total(exposition: string, name: string): number {
+  let sum = 0;
+  for (const line of exposition.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{.*\})? (\S+)$/.exec(line);
+    if (m?.[1] === name) sum += Number(m[2]);
+  }
+  return sum;
+}
+
 describe('switchyard serve --workers 2', () => {
   it('serves from both workers into one SQLite ledger (a row per request, no SQLITE_BUSY) and exits 0 on SIGTERM', async () => {
     const sim = await startSim();
@@ -56,6 +66,34 @@ describe('switchyard serve --workers 2', () => {
     const { rows } = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM usage_events');
     await db.close();
     expect(Number(rows[0]?.n)).toBe(40);
+  }, 30_000);
+
+  it('answers every scrape of GET /metrics for both workers: N requests read N whichever worker answers, and never go back', async () => {
+    const sim = await startSim();
+    const configPath = writeServeConfig(mkdtempSync(join(tmpdir(), 'workers-metrics-')), sim.url, ['ledger: { enabled: false }']);
+    const gw = await serveProcess(configPath, { workers: 2, cleanup });
+    const scrape = async (): Promise<string> => {
+      const res = await onNewConnection(gw.url, '/metrics', 'GET');
+      expect(res.status).toBe(200);
+      return res.text;
+    };
+    let sent = 0;
+    for (const n of [7, 12]) {
+      const answers = await Promise.all(Array.from({ length: n - sent }, () => onNewConnection(gw.url, '/v1/chat/completions')));
+      expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+      sent = n;
+      // New connections alternate between the workers: successive scrapes are answered by each in turn.
+      const scrapes = [await scrape(), await scrape(), await scrape(), await scrape()];
+      expect(scrapes.map((t) => total(t, 'switchyard_requests_total'))).toEqual([n, n, n, n]);
+      expect(scrapes.map((t) => total(t, 'switchyard_request_duration_seconds_count'))).toEqual([n, n, n, n]);
+      expect(scrapes.map((t) => total(t, 'switchyard_requests_in_flight'))).toEqual([0, 0, 0, 0]);
+      expect(scrapes.map((t) => total(t, 'switchyard_metrics_workers'))).toEqual([2, 2, 2, 2]);
+    }
+    // Both workers served requests: the sums above hold counts of each.
+    const workers = (): number => new Set(gw.lines().filter((l) => l.msg === 'request').map((l) => l.worker)).size;
+    await vi.waitFor(() => expect(workers()).toBe(2), { timeout: 2_000, interval: 50 });
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
   }, 30_000);
 
   it('a breaker opened through one worker is open in the other within moments, through the primary', async () => {

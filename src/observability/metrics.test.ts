@@ -209,6 +209,32 @@ describe('gateway metrics', () => {
     expect(value(s, 'gen_ai_client_operation_duration_seconds_count', {})).toBe(1);
   });
 
+  it('gives its metrics as JSON for serve --workers, each series\' labels whole, and tells how each gauge combines across workers', async () => {
+    const other = new GatewayMetrics([]);
+    other.watch(() => gateway.status());
+    other.watchLedger(() => undefined);
+    other.requestStarted();
+    other.requestEnded('/v1/chat/completions', 200, 0.5, { group: 'chat', deployment: 'secondary', region: 'us' }, undefined);
+    const json = await other.json();
+    const metric = (name: string) => json.find((m) => m.name === name);
+    expect(metric('switchyard_request_duration_seconds')?.values).toContainEqual({ labels: { le: '+Inf', route: '/v1/chat/completions', code: '200', region: 'us' }, value: 1, metricName: 'switchyard_request_duration_seconds_bucket' });
+    expect(metric('switchyard_requests_total')).toMatchObject({ type: 'counter', aggregator: 'sum' });
+    // Each worker's own load adds up; a fact every worker reads from shared state does not.
+    const aggregators = Object.fromEntries(json.filter((m) => m.type === 'gauge').map((m) => [m.name, m.aggregator]));
+    expect(aggregators).toEqual({
+      switchyard_requests_in_flight: 'sum',
+      switchyard_deployment_in_flight: 'sum',
+      switchyard_ledger_queued_events: 'sum',
+      switchyard_breaker_state: 'max',
+      switchyard_deployment_up: 'max',
+      switchyard_deployment_cooling_down: 'max',
+      switchyard_group_deployments_available: 'max',
+      switchyard_ledger_store_down: 'max',
+      switchyard_budget_spend_usd: 'max',
+      switchyard_budget_limit_usd: 'max',
+    });
+  });
+
   it('keeps each gateway in its own registry', async () => {
     const other = new GatewayMetrics([]);
     other.requestStarted();

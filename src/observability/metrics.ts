@@ -7,6 +7,7 @@ import { AttemptSeries } from './attempt-series.js';
 import { RequestSeries, type RequestServedBy } from './request-series.js';
 import type { BudgetSpend } from '../ledger/budgets/guard.js';
 import { registerBudgetCollectors, registerLedgerCollectors, registerStatusCollectors } from './scrape.js';
+import { metricsAsJson, type MetricJson } from './metric-json.js';
 
 export type { RequestServedBy } from './request-series.js';
 
@@ -74,10 +75,20 @@ export class GatewayMetrics implements AttemptObserver {
 
   /** The Prometheus text exposition of every metric, read at scrape time. */
   render(): Promise<string> {
-    // One status snapshot per scrape: prom-client runs every collector synchronously within metrics().
+    this.beginScrape();
+    return this.registry.metrics();
+  }
+
+  /** Every metric as JSON, read at scrape time, for the cluster primary to combine with the other workers'. */
+  json(): Promise<MetricJson[]> {
+    this.beginScrape();
+    return metricsAsJson(this.registry);
+  }
+
+  /** One status snapshot per scrape: prom-client runs every collector synchronously within the read. */
+  private beginScrape(): void {
     this.snapshot = this.status?.();
     this.budgetSnapshot = this.readBudgets();
-    return this.registry.metrics();
   }
 
   get contentType(): string {

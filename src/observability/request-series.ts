@@ -29,8 +29,10 @@ export class RequestSeries {
     const read = (): number => this.inFlight;
     new Gauge({
       name: 'switchyard_requests_in_flight',
-      help: 'Client requests being served by this process (streams until they end).',
+      help: 'Client requests being served by this process, all its workers with serve --workers (streams until they end).',
       registers: [registry],
+      // The HPA's per-pod load: every worker's requests count.
+      aggregator: 'sum',
       collect() {
         this.set(read());
       },

@@ -1,9 +1,18 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Aggregator, type Registry } from 'prom-client';
 import type { GatewayStatus } from '../gateway/engine.js';
 import type { BatcherStats } from '../ledger/batcher.js';
 import type { BudgetSpend } from '../ledger/budgets/guard.js';
 
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
+
+/**
+ * How `serve --workers` combines a gauge across its workers (counters and histograms are summed).
+ * Flags and readings of state the workers share (breakers, cool-downs, budget spend) are the same
+ * fact seen by each, so a sum would count it once per worker: the primary takes the highest, as the
+ * alert rules do across replicas. What each worker holds of its own (requests in flight, queued
+ * events) keeps prom-client's default, the sum.
+ */
+const SHARED: Aggregator = 'max';
 
 type DeploymentStatus = GatewayStatus['deployments'][number];
 
@@ -29,6 +38,7 @@ function registerBreakerCollectors(registers: Registry[], read: () => GatewaySta
     help: 'Circuit breaker state per deployment: 1 for the current state (closed, open, half-open), else 0.',
     labelNames: ['deployment', 'state'],
     registers,
+    aggregator: SHARED,
     collect() {
       this.reset();
       for (const d of read().deployments) for (const s of BREAKER_STATES) this.set({ deployment: d.id, state: s }, d.breaker.state === s ? 1 : 0);
@@ -47,12 +57,13 @@ function registerBreakerCollectors(registers: Registry[], read: () => GatewaySta
 }
 
 /** A gauge with one series per deployment, its value read from the deployment's status. */
-function deploymentGauge(registers: Registry[], read: () => GatewayStatus, name: string, help: string, value: (d: DeploymentStatus) => number): void {
+function deploymentGauge(registers: Registry[], read: () => GatewayStatus, name: string, help: string, aggregator: Aggregator, value: (d: DeploymentStatus) => number): void {
   new Gauge({
     name,
     help,
     labelNames: ['deployment'],
     registers,
+    aggregator,
     collect() {
       this.reset();
       for (const d of read().deployments) this.set({ deployment: d.id }, value(d));
@@ -61,7 +72,7 @@ function deploymentGauge(registers: Registry[], read: () => GatewayStatus, name:
 }
 
 function registerDeploymentCollectors(registers: Registry[], read: () => GatewayStatus): void {
-  deploymentGauge(registers, read, 'switchyard_deployment_up', 'Active health checks hold the deployment up (1) or down (0); 1 without health checks.', (d) => (d.health.up ? 1 : 0));
+  deploymentGauge(registers, read, 'switchyard_deployment_up', 'Active health checks hold the deployment up (1) or down (0); 1 without health checks.', SHARED, (d) => (d.health.up ? 1 : 0));
   new Counter({
     name: 'switchyard_health_checks_total',
     help: 'Active health check results per deployment (result ok or failed).',
@@ -75,8 +86,8 @@ function registerDeploymentCollectors(registers: Registry[], read: () => Gateway
       }
     },
   });
-  deploymentGauge(registers, read, 'switchyard_deployment_in_flight', 'Upstream attempts in flight per deployment.', (d) => d.inFlight);
-  deploymentGauge(registers, read, 'switchyard_deployment_cooling_down', 'A 429 keeps the deployment out of rotation (1) or not (0).', (d) => (d.coolingUntil === undefined ? 0 : 1));
+  deploymentGauge(registers, read, 'switchyard_deployment_in_flight', 'Upstream attempts in flight per deployment.', 'sum', (d) => d.inFlight);
+  deploymentGauge(registers, read, 'switchyard_deployment_cooling_down', 'A 429 keeps the deployment out of rotation (1) or not (0).', SHARED, (d) => (d.coolingUntil === undefined ? 0 : 1));
 }
 
 function registerAvailabilityCollectors(registers: Registry[], read: () => GatewayStatus): void {
@@ -85,6 +96,7 @@ function registerAvailabilityCollectors(registers: Registry[], read: () => Gatew
     help: 'Deployments of a group that can take traffic: health up, breaker not open, not cooling down, not drained.',
     labelNames: ['group'],
     registers,
+    aggregator: SHARED,
     collect() {
       this.reset();
       const status = read();
@@ -123,6 +135,8 @@ export function registerLedgerCollectors(registry: Registry, read: () => Batcher
     name: 'switchyard_ledger_store_down',
     help: 'The ledger store is failing writes (1) or not (0).',
     registers,
+    // Each worker writes through its own batcher: the process group's store is down if any finds it so.
+    aggregator: 'max',
     collect() {
       this.reset();
       const s = read();
@@ -172,6 +186,7 @@ export function registerBudgetCollectors(registry: Registry, read: () => Promise
     help: 'Spend in USD of each budget counter in its current period (the budget state; shared across replicas with Redis).',
     labelNames: ['budget', 'period', 'scope'],
     registers,
+    aggregator: SHARED,
     async collect() {
       this.reset();
       for (const b of await read()) if (b.spentUsd !== undefined) this.set({ budget: b.budget, period: b.period, scope: b.scope }, b.spentUsd);
@@ -182,6 +197,7 @@ export function registerBudgetCollectors(registry: Registry, read: () => Promise
     help: 'Hard limit in USD of each budget counter (requests are refused once its spend reaches it).',
     labelNames: ['budget', 'period', 'scope'],
     registers,
+    aggregator: SHARED,
     async collect() {
       this.reset();
       for (const b of await read()) if (b.limitUsd !== undefined) this.set({ budget: b.budget, period: b.period, scope: b.scope }, b.limitUsd);

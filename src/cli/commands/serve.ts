@@ -61,7 +61,10 @@ export const serveCommand: Command = {
     // Admin actions go to whichever app is current, and may reload it (POST /v1/switchyard/reload).
     // With workers, the others reload too once this one did: the same file, so the same outcome.
     const admin = holderAdmin(() => holder, shared && (() => shared.reloadOthers()));
-    const build = (c: typeof config): Promise<App> => createApp(c, { logger, accessLogger: access, admin, stateStore: shared?.stateStore, budgetState: shared?.budgetState, listens: true });
+    // With workers, GET /metrics answers for them all: the primary gathers each one's own series.
+    const clusterMetrics = shared && (() => shared.metrics());
+    const build = (c: typeof config): Promise<App> =>
+      createApp(c, { logger, accessLogger: access, admin, stateStore: shared?.stateStore, budgetState: shared?.budgetState, clusterMetrics, listens: true });
     // A worker that cannot start (the port taken, the ledger unreadable) leaves the cluster, so it exits
     // and the primary sees the crash; otherwise its IPC channel would keep it, and the primary, alive.
     const app = await build(config).catch((err: unknown) => {
@@ -72,6 +75,7 @@ export const serveCommand: Command = {
     const holder: AppHolder<App> = new AppHolder(app, { load: () => loadConfigFile(file, io.env), build, logger, retireAfterMs: config.server.shutdown_grace_ms });
     const port = values.port !== undefined ? Number(values.port) : undefined;
     shared?.onStateChange(() => holder.current.gateway.syncState());
+    shared?.answerMetrics(async () => (await holder.current.metrics?.json()) ?? []);
     const server = await startServer(holderGateway(holder), { ...holderServerOptions(holder), port, host: values.host, onClose: () => holder.close() }).catch(async (err: unknown) => {
       await holder.close();
       shared?.close();

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { CounterCells, HistogramCells } from '../observability/cells.js';
+import { metricsAsJson } from '../observability/metric-json.js';
+import { ClusterMetrics, type MetricsWorker } from './metrics.js';
+
+/** One worker's registry: a counter cell by route, a histogram cell by route, in-flight (sum) and a shared flag (max). */
+function workerRegistry(requests: Record<string, number>, inFlight: number, open: number): Registry {
+  const registry = new Registry();
+  const total = new CounterCells('requests_total', 'Requests.', registry);
+  const duration = new HistogramCells('duration_seconds', 'Duration.', [0.1, 1], registry);
+  for (const [route, n] of Object.entries(requests)) {
+    total.cell({ route }).value += n;
+    const cell = duration.cell({ route });
+    for (let i = 0; i < n; i += 1) duration.observe(cell, 0.5);
+  }
+  new Gauge({ name: 'in_flight', help: 'In flight.', registers: [registry] }).set(inFlight);
+  new Gauge({ name: 'breaker_open', help: 'Open.', registers: [registry], aggregator: 'max' }).set(open);
+  new Counter({ name: 'plain_total', help: 'A prom-client counter.', registers: [registry] }).inc(1);
+  return registry;
+}
+
+const answering = (id: number, registry: Registry): MetricsWorker => ({ id, collect: () => metricsAsJson(registry) });
+const hung = (id: number): MetricsWorker => ({ id, collect: (ms) => new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)) });
+
+/** `name{labels} value` lines of an exposition, for exact comparison. */
+const lines = (text: string, name: string): string[] => text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+
+function recordingLogger(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { ...silentLogger, warn: (_o, msg) => void warnings.push(msg ?? ''), child: () => recordingLogger(), warnings };
+}
+
+describe('the metrics of serve --workers, combined by the primary', () => {
+  it('sums counters and histograms series by series, sums in-flight gauges and takes the highest of a shared flag', async () => {
+    const a = workerRegistry({ '/v1/chat/completions': 3, '/v1/embeddings': 1 }, 2, 0);
+    const b = workerRegistry({ '/v1/chat/completions': 4 }, 5, 1);
+    const text = await new ClusterMetrics({ workers: () => [answering(1, a), answering(2, b)], logger: silentLogger }).render();
+    expect(lines(text, 'requests_total')).toEqual(['requests_total{route="/v1/chat/completions"} 7', 'requests_total{route="/v1/embeddings"} 1']);
+    // Each route's histogram is its own series: buckets, sum and count are not mixed across routes.
+    expect(lines(text, 'duration_seconds_count')).toEqual(['duration_seconds_count{route="/v1/chat/completions"} 7', 'duration_seconds_count{route="/v1/embeddings"} 1']);
+    expect(lines(text, 'duration_seconds_bucket')).toContain('duration_seconds_bucket{le="1",route="/v1/chat/completions"} 7');
+    expect(lines(text, 'duration_seconds_bucket')).toContain('duration_seconds_bucket{le="0.1",route="/v1/embeddings"} 0');
+    expect(lines(text, 'in_flight')).toEqual(['in_flight 7']);
+    expect(lines(text, 'breaker_open')).toEqual(['breaker_open 1']);
+    expect(lines(text, 'plain_total')).toEqual(['plain_total 2']);
+    expect(lines(text, 'switchyard_metrics_workers')).toEqual(['switchyard_metrics_workers 2']);
+  });
+
+  it('answers without a worker that does not answer in time, counts and logs the miss, and keeps its last counters in the sums', async () => {
+    const a = workerRegistry({ '/v1/chat/completions': 3 }, 1, 0);
+    const b = workerRegistry({ '/v1/chat/completions': 4 }, 2, 0);
+    const logger = recordingLogger();
+    let workers = [answering(1, a), answering(2, b)];
+    const metrics = new ClusterMetrics({ workers: () => workers, logger, timeoutMs: 20 });
+    await metrics.render();
+    workers = [answering(1, a), hung(2)];
+    const started = Date.now();
+    const text = await metrics.render();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(lines(text, 'requests_total')).toEqual(['requests_total{route="/v1/chat/completions"} 7']);
+    // A gauge of a worker that did not answer is not carried over: it may have changed since.
+    expect(lines(text, 'in_flight')).toEqual(['in_flight 1']);
+    expect(lines(text, 'switchyard_metrics_workers')).toEqual(['switchyard_metrics_workers 1']);
+    expect(lines(text, 'switchyard_metrics_worker_misses_total')).toEqual(['switchyard_metrics_worker_misses_total 1']);
+    expect(logger.warnings).toEqual(['a worker did not give its metrics for a scrape: its last counters stand in']);
+  });
+
+  it('keeps the last counters of workers that exited, so a restarted worker does not read as a counter reset', async () => {
+    const first = workerRegistry({ '/v1/chat/completions': 3 }, 0, 0);
+    const second = workerRegistry({ '/v1/chat/completions': 4 }, 0, 0);
+    const replacement = workerRegistry({ '/v1/chat/completions': 1 }, 0, 0);
+    let workers = [answering(1, first), answering(2, second)];
+    const metrics = new ClusterMetrics({ workers: () => workers, logger: silentLogger });
+    await metrics.render();
+    metrics.retire(1);
+    workers = [answering(2, second), answering(3, replacement)];
+    expect(lines(await metrics.render(), 'requests_total')).toEqual(['requests_total{route="/v1/chat/completions"} 8']);
+    metrics.retire(2);
+    workers = [answering(3, replacement)];
+    expect(lines(await metrics.render(), 'requests_total')).toEqual(['requests_total{route="/v1/chat/completions"} 8']);
+  });
+});

@@ -1,0 +1,87 @@
+import type { Logger } from '../core/logger.js';
+import type { MetricJson } from '../observability/metric-json.js';
+
+/** What the primary asks a worker for its metrics (`WorkerShared.answerMetrics`). */
+export const METRICS_TOPIC = 'metrics';
+
+/** A live worker the primary can ask for its metrics (`GatewayMetrics.json()` over IPC). */
+export interface MetricsWorker {
+  readonly id: number;
+  collect(timeoutMs: number): Promise<unknown>;
+}
+
+export interface ClusterMetricsOptions {
+  /** The workers to ask: those listening now. */
+  workers: () => readonly MetricsWorker[];
+  logger: Logger;
+  /** How long a scrape waits for each worker; below the worker's own call timeout (2 s). */
+  timeoutMs?: number;
+}
+
+/** Only counters and histograms carry over from a worker that is gone or late: a stale gauge would mislead. */
+const cumulative = (metrics: readonly MetricJson[]): MetricJson[] => metrics.filter((m) => m.type === 'counter' || m.type === 'histogram');
+
+/**
+ * The metrics of `serve --workers N` as one process: every scrape, whichever worker took it, asks
+ * every worker for its series and combines them with prom-client's `AggregatorRegistry.aggregate()`
+ * (counters and histograms summed, each gauge by its `aggregator`). So the counters Prometheus sees
+ * never go back when the next scrape lands on another worker. A worker that does not answer in time
+ * is counted and logged, and its last counters stand in for it; a worker that exited leaves its last
+ * counters in the sums, so a restart does not look like a counter reset either.
+ */
+export class ClusterMetrics {
+  private readonly last = new Map<number, MetricJson[]>();
+  /** The last counters of every worker that exited, summed. */
+  private retired: MetricJson[][] = [];
+  private missed = 0;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: ClusterMetricsOptions) {
+    this.timeoutMs = options.timeoutMs ?? 1_000;
+  }
+
+  /** The process group's metrics in the Prometheus text format. */
+  async render(): Promise<string> {
+    // Loaded at the first scrape: a primary whose workers serve no metrics never imports prom-client.
+    const { AggregatorRegistry } = await import('prom-client');
+    const workers = this.options.workers();
+    const answers = await Promise.all(workers.map((w) => w.collect(this.timeoutMs).then((m) => m as MetricJson[], (err: unknown) => err as Error)));
+    const parts: MetricJson[][] = [];
+    let answered = 0;
+    answers.forEach((answer, i) => {
+      const id = (workers[i] as MetricsWorker).id;
+      if (answer instanceof Error) {
+        this.missed += 1;
+        this.options.logger.warn({ worker: id, err: answer.message }, 'a worker did not give its metrics for a scrape: its last counters stand in');
+        const last = this.last.get(id);
+        if (last) parts.push(last);
+        return;
+      }
+      answered += 1;
+      parts.push(answer);
+      this.last.set(id, cumulative(answer));
+    });
+    if (this.retired.length > 1) this.retired = [(await AggregatorRegistry.aggregate(this.retired).getMetricsAsJSON()) as unknown as MetricJson[]];
+    return AggregatorRegistry.aggregate([...parts, ...this.retired, this.ownSeries(answered)]).metrics();
+  }
+
+  /** A worker exited: its last counters stay in the sums. */
+  retire(id: number): void {
+    const last = this.last.get(id);
+    this.last.delete(id);
+    if (last) this.retired.push(last);
+  }
+
+  private ownSeries(answered: number): MetricJson[] {
+    return [
+      { name: 'switchyard_metrics_workers', help: 'Workers whose own series this scrape holds (serve --workers).', type: 'gauge', aggregator: 'sum', values: [{ labels: {}, value: answered }] },
+      {
+        name: 'switchyard_metrics_worker_misses_total',
+        help: 'Scrapes a worker did not give its series to in time (its last counters stood in).',
+        type: 'counter',
+        aggregator: 'sum',
+        values: [{ labels: {}, value: this.missed }],
+      },
+    ];
+  }
+}
