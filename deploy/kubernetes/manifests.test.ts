@@ -13,6 +13,7 @@ import { NetworkPolicy, type INetworkPolicy } from 'kubernetes-models/networking
 import type { IIoK8sApiCoreV1Container as Container } from 'kubernetes-models/v1/Container';
 import { parseConfig } from '../../src/config/load.js';
 import type { GatewayConfig } from '../../src/config/schema.js';
+import { metricsArePublic } from '../../src/observability/config.js';
 import { createApp } from '../../src/app.js';
 import { startServer } from '../../src/adapters/node/server.js';
 import { renderKustomization, type K8sObject } from './render.js';
@@ -139,6 +140,21 @@ describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
     expect(pdb.spec?.maxUnavailable).toBeLessThan(hpa.spec!.minReplicas!);
   });
 
+  it('lets Prometheus scrape the HPA\'s metric with an admin key from a Secret of its own, which calls no model', () => {
+    const raw = parse(configText(target)) as { api_keys: Array<{ id: string; key: string; role?: string }> };
+    const admins = gatewayConfig(target).api_keys.filter((k) => k.role === 'admin');
+    expect(admins.map((k) => [k.id, k.models])).toEqual([['metrics-scraper', []]]);
+    expect(metricsArePublic(gatewayConfig(target))).toBe(false);
+    const variable = /^\$\{(\w+)\}$/.exec(raw.api_keys.find((k) => k.id === 'metrics-scraper')!.key)?.[1];
+    const c = container(target);
+    const fromSecret = c.env?.find((e) => e.name === variable)?.valueFrom?.secretKeyRef;
+    expect(fromSecret?.name, `${variable} comes from a secretKeyRef`).toBeTypeOf('string');
+    // Not the Secret every variable of the pod comes from (the clients' key, the providers' keys).
+    expect(c.envFrom?.map((e) => e.secretRef?.name)).not.toContain(fromSecret!.name);
+    const annotations = one<IDeployment>(target, 'Deployment').spec!.template.metadata!.annotations;
+    expect(annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics', 'prometheus.io/port': String(gatewayConfig(target).server.port) });
+  });
+
   it('allows egress only to DNS, public HTTPS and the cloud identity endpoint', () => {
     const policies = rendered.get(target)!.filter((o) => o.kind === 'NetworkPolicy') as unknown as INetworkPolicy[];
     const ports = new Set<string>();
@@ -169,7 +185,7 @@ describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
     }
   });
 
-  it('answers the probe paths when the server runs this config', async () => {
+  it('answers the probe paths, and GET /metrics to the scraper\'s key only, when the server runs this config', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-k8s-'));
     const raw = parse(configText(target)) as { ledger: Record<string, unknown> };
     raw.ledger = { ...raw.ledger, path: join(dir, 'ledger.sqlite'), spill_path: join(dir, 'spill.jsonl'), journal_dir: join(dir, 'journal') };
@@ -181,6 +197,13 @@ describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
         const res = await fetch(`${server.url}${probe!.httpGet!.path}`);
         expect(res.status, probe!.httpGet!.path).toBe(200);
       }
+      const env = stubEnv(configText(target));
+      const scrape = (key?: string) => fetch(`${server.url}/metrics`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+      const scraped = await scrape(env.SWITCHYARD_METRICS_KEY);
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toMatch(/^switchyard_requests_in_flight \d+$/m);
+      expect((await scrape(env.SWITCHYARD_API_KEY)).status).toBe(403);
+      expect((await scrape()).status).toBe(401);
     } finally {
       await server.shutdown(0);
       rmSync(dir, { recursive: true, force: true });
