@@ -76,6 +76,11 @@ export interface AdmissionRequest {
   tags: Readonly<Record<string, string>>;
   estimatedPromptTokens: number;
   maxCompletionTokens: number | undefined;
+  /**
+   * A resumed stream's continuation, admitted after the broken attempt released the request's first
+   * ticket: its tokens and cost are reserved again, but it is the same request (not counted as another).
+   */
+  continuation?: boolean;
 }
 
 /** A reservation held while a request runs; released once, after its last attempt was reported. */

@@ -251,8 +251,8 @@ class GatewayRuntime implements Gateway {
     return { meta, ticket: await this.admit(meta, plan.deployments, promptTokens, maxTokens) };
   }
 
-  /** Budgets: a reservation for calls to `candidates`, or a refusal (budget_exceeded). */
-  private async admit(meta: RequestMeta, candidates: readonly Deployment[], promptTokens: number, maxTokens: number | undefined): Promise<AdmissionTicket> {
+  /** Budgets and rate limits: a reservation for calls to `candidates`, or a refusal (budget_exceeded, rate_limited). */
+  private async admit(meta: RequestMeta, candidates: readonly Deployment[], promptTokens: number, maxTokens: number | undefined, continuation = false): Promise<AdmissionTicket> {
     const admission = this.options.admission;
     if (!admission) return NO_TICKET;
     return admission.admit({
@@ -263,6 +263,7 @@ class GatewayRuntime implements Gateway {
       tags: meta.tags,
       estimatedPromptTokens: promptTokens,
       maxCompletionTokens: maxTokens,
+      continuation,
     });
   }
 
@@ -333,7 +334,8 @@ class GatewayRuntime implements Gateway {
       const more: Needs = { ...needs, promptTokens: estimatePromptTokens(longest) };
       const targets = this.engine.router.resumeTargets(plan, more, tried);
       if (targets.length === 0) return undefined;
-      const admitted = await this.admit(meta, targets, more.promptTokens, longest.maxOutputTokens);
+      // Said outright: the first ticket, released when the broken attempt settled, no longer tells the limiter.
+      const admitted = await this.admit(meta, targets, more.promptTokens, longest.maxOutputTokens, true);
       const next = await this.openStream({
         plan,
         meta,

@@ -13,6 +13,8 @@ import { createSimServiceAccount } from '../sim/vertex/credentials.js';
 import { startVertexSim } from '../sim/vertex/index.js';
 import type { CostFn } from '../http/route.js';
 import { startServer } from '../adapters/node/server.js';
+import { silentLogger } from '../core/logger.js';
+import { openRateLimiter } from '../limits/open.js';
 import { createGateway } from './gateway.js';
 import { CONTINUE_INSTRUCTION } from './resume.js';
 import { userRequest } from '../testing/canonical.js';
@@ -224,6 +226,42 @@ describe('stream_resume limits', () => {
       expect(records.map((r) => r.deployment)).toEqual(['anthropic']);
     } finally {
       await gateway.close();
+    }
+  });
+
+  it('resumes under a requests_per_minute of 1: the continuation reserves tokens but counts no second request', async () => {
+    upstreams.openai?.sim.faults.add({ cut_after_chunks: 3, count: 1 });
+    const a = upstreams.openai as Upstream;
+    const b = upstreams.anthropic as Upstream;
+    const config = resolveConfig(
+      {
+        routing: { max_attempts_per_deployment: 1 },
+        deployments: [
+          { id: 'a', ...a.deployment },
+          { id: 'b', ...b.deployment },
+        ],
+        groups: [{ name: 'chat', deployments: ['a', 'b'], stream_resume: true }],
+        rate_limits: [{ name: 'rpm', group: 'chat', requests_per_minute: 1 }],
+      },
+      env,
+    );
+    // 30 s into a minute, held still: the window cannot turn between the stream and the next request.
+    const opened = await openRateLimiter(config, silentLogger, () => Date.parse('2025-06-15T12:00:30Z'));
+    if (!opened) throw new Error('expected a limiter');
+    const limiter = opened.limiter;
+    const gateway = createGateway(config, { admission: limiter, observers: [limiter] });
+    try {
+      const { parts, headers } = await gateway.stream(userRequest('chat', QUESTION));
+      const out = await collect(parts);
+      expect(out).toContainEqual({ type: 'provider-metadata', namespace: 'switchyard', data: { resumed: { from: 'a', to: 'b' } } });
+      expect(textOf(out)).toBe(answerWords(a.model).slice(0, 3).join('') + answerWords(b.model).slice(3).join(''));
+      expect(headers?.['x-ratelimit-remaining-requests']).toBe('0');
+      expect(limiter.inFlight).toBe(0);
+      // One request was counted: the next one is refused in the same minute.
+      await expect(gateway.stream(userRequest('chat', QUESTION))).rejects.toMatchObject({ kind: 'rate_limited' });
+    } finally {
+      await gateway.close();
+      await opened.close();
     }
   });
 

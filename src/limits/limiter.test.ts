@@ -125,12 +125,21 @@ describe('a resumed stream', () => {
   it('counts its continuation as tokens of the same request, not as another request', async () => {
     const { limiter: l } = limiter([rule({ name: 'rpm', requests_per_minute: 1, tokens_per_minute: 10_000 })]);
     const first = await l.admit(request('r1'));
-    const continuation = await l.admit(request('r1'));
-    expect(continuation.headers?.['x-ratelimit-remaining-requests']).toBe('0');
-    expect(continuation.headers?.['x-ratelimit-remaining-tokens']).toBe('9600');
+    // The gateway releases the first ticket when the broken attempt settles, before the continuation is admitted.
     first.release();
+    const continuation = await l.admit(request('r1', undefined, { continuation: true }));
+    expect(continuation.headers?.['x-ratelimit-remaining-requests']).toBe('0');
+    expect(continuation.headers?.['x-ratelimit-remaining-tokens']).toBe('9800');
     continuation.release();
     expect(l.inFlight).toBe(0);
     expect((await refusal(l.admit(request('r2')))).kind).toBe('rate_limited');
+  });
+
+  it('counts a request reusing an id still in flight as another request', async () => {
+    const { limiter: l } = limiter([rule({ name: 'rpm', requests_per_minute: 1 })]);
+    const first = await l.admit(request('r1'));
+    expect((await refusal(l.admit(request('r1')))).kind).toBe('rate_limited');
+    first.release();
+    expect(l.inFlight).toBe(0);
   });
 });

@@ -49,11 +49,10 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
     const refs = this.countersFor(request.tags, request.group, now);
     if (refs.length === 0) return NONE;
     const tokens = request.estimatedPromptTokens + (request.maxCompletionTokens ?? this.o.defaultCompletionTokens);
-    // A resumed stream's continuation is admitted again under the same id: its tokens count, not another request.
-    const continuation = this.reservations.has(request.requestId);
     let result: TakeResult;
     try {
-      result = await this.o.state.take(refs, tokens, continuation ? 0 : 1);
+      // A resumed stream's continuation reserves its tokens but is the same request, not another one.
+      result = await this.o.state.take(refs, tokens, request.continuation === true ? 0 : 1);
       if (this.stateDown) this.o.logger.info({}, 'rate-limit state is back; limits enforced again');
       this.stateDown = false;
     } catch (err) {
