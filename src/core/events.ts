@@ -40,6 +40,8 @@ export interface AttemptRecord {
   params?: RequestParams;
   /** What the upstream said of its answer, for trace attributes. */
   response?: ResponseFacts;
+  /** The span its upstream call named in its `traceparent` (tracing on, a call made). */
+  span?: AttemptSpan;
 }
 
 /** Scalars of a chat request that describe it without its content. */
@@ -56,9 +58,25 @@ export interface ResponseFacts {
   finishReason: string | undefined;
 }
 
-/** Hands out the W3C `traceparent` of an attempt before it starts (its span is exported after it ends). */
+/**
+ * An attempt's span, chosen before its upstream call (whose `traceparent` names it) and carried by the
+ * attempt to its record: the span is exported in its request's trace even when the attempt ends after
+ * the request's own span (a shadow copy).
+ */
+export interface AttemptSpan {
+  /** The W3C `traceparent` the upstream call sends. */
+  readonly traceparent: string;
+  readonly traceId: string;
+  /** The attempt span's id; an unsampled request passes its server span's on, and exports nothing. */
+  readonly spanId: string;
+  /** The request's server span. */
+  readonly parentSpanId: string;
+  readonly sampled: boolean;
+}
+
+/** Hands out an attempt's span before it starts (the span is exported after the attempt ends). */
 export interface AttemptTracing {
-  attemptTraceparent(requestId: string, attempt: number): string | undefined;
+  attemptSpan(requestId: string): AttemptSpan | undefined;
 }
 
 /** Anything that wants to hear about attempts: the ledger, metrics, stats. Must not throw or block. */

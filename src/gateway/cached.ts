@@ -35,7 +35,7 @@ export class GatewayCache {
   hit(answer: CachedAnswer, meta: RequestMeta): ServedBy {
     const deployment = this.deployments.get(answer.deployment);
     if (deployment) {
-      const attempt: Attempt = { number: 1, role: 'primary', deployment, startedAt: this.clock.now(), probe: false, cause: 'cache_hit', from: undefined };
+      const attempt: Attempt = { number: 1, role: 'primary', deployment, startedAt: this.clock.now(), probe: false, cause: 'cache_hit', from: undefined, span: undefined };
       this.reporter.report(meta, attempt, { outcome: 'ok', usage: answer.response.usage, usageEstimated: answer.response.usageEstimated, cacheHit: true });
     }
     return { deployment: answer.deployment, provider: answer.provider, region: answer.region, model: answer.model, group: meta.group, attempts: 0, requestId: meta.requestId };

@@ -48,10 +48,15 @@ export class AttemptReporter {
     return this.tracing !== undefined;
   }
 
-  /** What a provider call for `attempt` carries: with the attempt span's `traceparent` when tracing is on. */
+  /**
+   * What a provider call for `attempt` carries: with tracing on, the `traceparent` of the attempt's
+   * span, which the attempt keeps for its record (it may end after its request's span).
+   */
   callContext(meta: RequestMeta, attempt: Attempt, signal: CancelSignal): CallContext {
     if (!this.tracing) return { signal, requestId: meta.requestId };
-    return { signal, requestId: meta.requestId, traceparent: this.tracing.attemptTraceparent(meta.requestId, attempt.number) };
+    const span = this.tracing.attemptSpan(meta.requestId);
+    attempt.span = span;
+    return { signal, requestId: meta.requestId, traceparent: span?.traceparent };
   }
 
   /** Keeps the request's sampling scalars (not its content) for the attempt spans, when tracing is on. */
@@ -113,6 +118,7 @@ export class AttemptReporter {
     else if (quota) record.quotaHeadroom = quota.headroom(this.now());
     if (meta.params) record.params = meta.params;
     if (this.tracing && result.answer) record.response = { id: result.answer.id, model: result.answer.model, finishReason: result.answer.finishReason };
+    if (attempt.span) record.span = attempt.span;
     for (const o of this.observers) {
       try {
         o.onAttempt(record);

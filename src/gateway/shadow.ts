@@ -33,7 +33,7 @@ export class ShadowMirror {
     const now = this.clock.now();
     const slot = d.state.begin(now);
     if (slot === undefined) return;
-    const attempt: Attempt = { number, role: 'shadow', deployment: d, startedAt: now, probe: slot === 'probe', cause: undefined, from: undefined };
+    const attempt: Attempt = { number, role: 'shadow', deployment: d, startedAt: now, probe: slot === 'probe', cause: undefined, from: undefined, span: undefined };
     const controller = new Canceller();
     const timer = setTimeout(
       () => controller.abort(new GatewayError({ kind: 'timeout', message: `Shadow call to ${d.id} did not answer within ${this.timeoutMs} ms.` })),

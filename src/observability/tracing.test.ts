@@ -3,6 +3,7 @@ import { resolveConfig } from '../config/load.js';
 import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
+import type { GatewayConfig } from '../config/schema.js';
 import { createObservability, type Observability } from './index.js';
 import { formatTraceparent, parseTraceparent } from './traceparent.js';
 import { attr, spansOf, startCollector, type OtlpSpan, type Received } from './testing/collector.js';
@@ -14,19 +15,32 @@ describe('traces exported over OTLP/HTTP', () => {
   let secondary: SimServer;
   let gateway: Gateway;
   let observability: Observability;
+  let config: GatewayConfig;
+
+  /** A gateway whose group `mirrored` copies every request to `secondary`; `reported` settles once that copy is recorded. */
+  function mirroring(): { gateway: Gateway; reported: Promise<void> } {
+    let done = (): void => undefined;
+    const reported = new Promise<void>((resolve) => (done = resolve));
+    const observer = observability.observer as NonNullable<Observability['observer']>;
+    const gateway = createGateway(config, { observers: [observer, { onAttempt: (r) => { if (r.role === 'shadow') done(); } }], tracing: observability.tracing });
+    return { gateway, reported };
+  }
 
   beforeAll(async () => {
     collector = await startCollector();
     primary = await startOpenAISim({ name: 'primary' });
     secondary = await startOpenAISim({ name: 'secondary' });
-    const config = resolveConfig(
+    config = resolveConfig(
       {
         routing: { max_attempts_per_deployment: 2, backoff: { base_ms: 1, cap_ms: 2 } },
         deployments: [
           { id: 'primary', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${primary.url}/v1` },
           { id: 'secondary', provider: 'openai-compatible', model: 'gpt-4o', endpoint: `${secondary.url}/v1` },
         ],
-        groups: [{ name: 'chat', strategy: 'priority', deployments: ['primary', 'secondary'] }],
+        groups: [
+          { name: 'chat', strategy: 'priority', deployments: ['primary', 'secondary'] },
+          { name: 'mirrored', strategy: 'priority', deployments: ['primary', 'secondary'], shadow: { share: 1 } },
+        ],
         observability: { tracing: { enabled: true, endpoint: collector.url, headers: { authorization: 'Bearer ${OTLP_TOKEN_FOR_TEST}' }, service_name: 'gw-test' } },
       },
       { OTLP_TOKEN_FOR_TEST: 'collector-token' },
@@ -145,6 +159,51 @@ describe('traces exported over OTLP/HTTP', () => {
     expect(primary.lastRequest?.headers.traceparent).toBe(span.traceparent);
     expect(JSON.stringify(collector.received.map((r) => r.body))).not.toContain(parent.traceId);
     expect(JSON.stringify(collector.received.map((r) => r.body))).not.toContain('req-unsampled');
+  });
+
+  it("exports a shadow copy's span in the client's trace, under the server span, with the id its upstream got, though it ends after the request", async () => {
+    const clientTrace = '7bf92f3577b34da6a3ce929d0e0e4736';
+    const { gateway: mirrored, reported } = mirroring();
+    try {
+      const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: { traceparent: `00-${clientTrace}-30f067aa0ba902b7-01` }, requestId: 'req-shadowed' });
+      // The standby answers late: its attempt is recorded after the request's span has ended.
+      secondary.faults.add({ latency_ms: 50, count: 1 });
+      const result = await mirrored.chat(userRequest('mirrored', 'hi'), { requestId: 'req-shadowed' });
+      span.end(200, result.servedBy);
+      await reported;
+      await observability.close();
+    } finally {
+      await mirrored.close();
+    }
+
+    const spans = spansOf(collector.received);
+    const server = spans.find((s) => s.kind === 2 && attr(s, 'switchyard.request_id') === 'req-shadowed') as OtlpSpan;
+    const shadow = spans.find((s) => attr(s, 'switchyard.attempt.role') === 'shadow') as OtlpSpan;
+    expect(shadow).toBeDefined();
+    expect(BigInt(shadow.endTimeUnixNano)).toBeGreaterThan(BigInt(server.endTimeUnixNano));
+    expect(shadow.traceId).toBe(clientTrace);
+    expect(shadow.parentSpanId).toBe(server.spanId);
+    expect(shadow.spanId).toBe(parseTraceparent(secondary.lastRequest?.headers.traceparent)?.spanId);
+  });
+
+  it('exports no shadow copy of a request the client did not sample', async () => {
+    const parent = { traceId: 'c'.repeat(32), spanId: 'd'.repeat(16), sampled: false };
+    const { gateway: mirrored, reported } = mirroring();
+    const before = collector.received.length;
+    let passedOn: string | undefined;
+    try {
+      const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: { traceparent: formatTraceparent(parent) }, requestId: 'req-unsampled-shadow' });
+      passedOn = span.traceparent;
+      secondary.faults.add({ latency_ms: 50, count: 1 });
+      await mirrored.chat(userRequest('mirrored', 'hi'), { requestId: 'req-unsampled-shadow' });
+      span.end(200);
+      await reported;
+      await observability.close();
+    } finally {
+      await mirrored.close();
+    }
+    expect(secondary.lastRequest?.headers.traceparent).toBe(passedOn);
+    expect(spansOf(collector.received.slice(before))).toEqual([]);
   });
 });
 

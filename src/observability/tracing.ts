@@ -1,4 +1,4 @@
-import type { AttemptObserver, AttemptRecord, AttemptTracing } from '../core/events.js';
+import type { AttemptObserver, AttemptRecord, AttemptSpan, AttemptTracing } from '../core/events.js';
 import type { DeploymentConfig } from '../config/schema.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { spanId, traceId } from './ids.js';
@@ -36,16 +36,16 @@ interface OpenServerSpan {
   parentSpanId: string | undefined;
   startMs: number;
   start: ServerSpanStart;
-  /** Span ids handed to attempts before they ran (their upstream calls' `traceparent`), by attempt number. */
-  attempts?: Map<number, string>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * One SERVER span per client request and one CLIENT span per upstream attempt, its child (so retries
- * and fallbacks are sibling attempt spans). Attempts find their request's span by request id; spans
- * are batched and exported off the request path. Prompt and completion content is never recorded.
+ * and fallbacks are sibling attempt spans). An attempt takes its span, trace and parent when its
+ * upstream call starts and carries them to its record, so one that ends after its request (a shadow
+ * copy) still joins the trace; spans are batched and exported off the request path. Prompt and
+ * completion content is never recorded.
  */
 export class Tracer implements AttemptObserver, AttemptTracing {
   private readonly open = new Map<string, OpenServerSpan>();
@@ -113,31 +113,42 @@ export class Tracer implements AttemptObserver, AttemptTracing {
   }
 
   /**
-   * The `traceparent` an attempt sends upstream: its span's id, chosen now and used when the span is
-   * exported after the attempt. Unsampled requests pass their own context on (the W3C flag says 00).
-   * In-process callers without a server span send none.
+   * An attempt's span, chosen as its upstream call starts (the call's `traceparent` names it) and
+   * exported from its record after the attempt. Unsampled requests pass their own context on (the
+   * W3C flag says 00). In-process callers without a server span get none.
    */
-  attemptTraceparent(requestId: string, attempt: number): string | undefined {
-    const parent = this.open.get(requestId);
-    if (!parent) return undefined;
-    if (!parent.ctx.sampled) return formatTraceparent(parent.ctx);
-    const id = spanId();
-    (parent.attempts ??= new Map()).set(attempt, id);
-    return formatTraceparent({ traceId: parent.ctx.traceId, spanId: id, sampled: true });
+  attemptSpan(requestId: string): AttemptSpan | undefined {
+    const server = this.open.get(requestId);
+    if (!server) return undefined;
+    const { ctx } = server;
+    const id = ctx.sampled ? spanId() : ctx.spanId;
+    return { traceparent: formatTraceparent({ traceId: ctx.traceId, spanId: id, sampled: ctx.sampled }), traceId: ctx.traceId, spanId: id, parentSpanId: ctx.spanId, sampled: ctx.sampled };
   }
 
   onAttempt(r: AttemptRecord): void {
-    const parent = this.open.get(r.requestId);
-    const reserved = parent?.attempts?.get(r.attempt);
-    if (reserved !== undefined) parent?.attempts?.delete(r.attempt);
     let tid: string;
-    if (parent) {
-      if (!parent.ctx.sampled) return;
-      tid = parent.ctx.traceId;
+    let id: string;
+    let parentSpanId: string | undefined;
+    const own = r.span;
+    if (own) {
+      // Not looked up by request id: the request's span may have ended before this attempt (a shadow copy).
+      if (!own.sampled) return;
+      tid = own.traceId;
+      id = own.spanId;
+      parentSpanId = own.parentSpanId;
     } else {
-      // In-process callers have no server span: a request's attempts still share one trace.
-      tid = UUID.test(r.requestId) ? r.requestId.replaceAll('-', '') : traceId();
-      if (!this.sampleNew(tid)) return;
+      // No upstream call (a cache hit) or no server span when it was made (an in-process caller).
+      const server = this.open.get(r.requestId);
+      if (server) {
+        if (!server.ctx.sampled) return;
+        tid = server.ctx.traceId;
+        parentSpanId = server.ctx.spanId;
+      } else {
+        // In-process callers have no server span: a request's attempts still share one trace.
+        tid = UUID.test(r.requestId) ? r.requestId.replaceAll('-', '') : traceId();
+        if (!this.sampleNew(tid)) return;
+      }
+      id = spanId();
     }
     const operation = genAiOperationName(r.operation);
     const d = this.deployments.get(r.deployment);
@@ -147,8 +158,8 @@ export class Tracer implements AttemptObserver, AttemptTracing {
     const answer = r.response;
     this.push({
       traceId: tid,
-      spanId: reserved ?? spanId(),
-      parentSpanId: parent?.ctx.spanId,
+      spanId: id,
+      parentSpanId,
       name: `${operation} ${r.model}`,
       kind: SpanKind.CLIENT,
       startMs: r.startedAt,

@@ -1,7 +1,7 @@
 import { DEFAULT_CLIENT_RETRY_AFTER_MS, GatewayError, toGatewayError, type ErrorKind } from '../core/errors.js';
 import { Canceller, type CancelSignal } from '../core/cancel.js';
 import type { Clock } from '../core/clock.js';
-import type { AttemptRole } from '../core/events.js';
+import type { AttemptRole, AttemptSpan } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { Deployment } from './router.js';
 import { retryDelay, type BackoffPolicy } from './backoff.js';
@@ -21,6 +21,8 @@ export interface Attempt {
   from: string | undefined;
   /** Tokens counted against the deployment's quota when the attempt started (corrected on its real usage). */
   quotaTokens?: number;
+  /** Its trace span, set when its upstream call is made with tracing on (`AttemptReporter.callContext`). */
+  span: AttemptSpan | undefined;
 }
 
 /** Fixed per gateway. */
@@ -155,7 +157,7 @@ class Execution<T> {
     const number = (this.number += 1);
     const from = tryNo === 1 && i > 0 ? queue[i - 1]?.id : undefined;
     const role = number === 1 ? 'primary' : tryNo > 1 ? 'retry' : 'fallback';
-    const attempt: Attempt = { number, role, deployment, startedAt: now, probe: slot === 'probe', cause: this.cause, from, quotaTokens: options.quotaTokens };
+    const attempt: Attempt = { number, role, deployment, startedAt: now, probe: slot === 'probe', cause: this.cause, from, quotaTokens: options.quotaTokens, span: undefined };
     let value: T;
     try {
       value = await this.call(attempt, Math.min(options.attemptTimeoutMs, remaining));
