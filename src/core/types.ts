@@ -187,6 +187,11 @@ export interface Usage {
   completion: number;
   cachedRead: number;
   cachedWrite: number;
+  /**
+   * The part of `cachedWrite` written to a one-hour cache (Anthropic's `ttl: "1h"`), which costs more
+   * than a five-minute write. Absent when the upstream gave no breakdown by TTL.
+   */
+  cachedWrite1h?: number;
   reasoning: number;
   total: number;
 }
@@ -231,7 +236,7 @@ export interface BilledAttempt {
 
 /** Adds two usage records field by field (both attempts of a resumed stream were billed). */
 export function addUsage(a: Usage, b: Usage): Usage {
-  return {
+  const sum: Usage = {
     prompt: a.prompt + b.prompt,
     completion: a.completion + b.completion,
     cachedRead: a.cachedRead + b.cachedRead,
@@ -239,6 +244,8 @@ export function addUsage(a: Usage, b: Usage): Usage {
     reasoning: a.reasoning + b.reasoning,
     total: a.total + b.total,
   };
+  if (a.cachedWrite1h !== undefined || b.cachedWrite1h !== undefined) sum.cachedWrite1h = (a.cachedWrite1h ?? 0) + (b.cachedWrite1h ?? 0);
+  return sum;
 }
 
 /** The prompt's side of a usage, as known when a stream starts: every input token, cached ones included. */
@@ -246,6 +253,8 @@ export interface PromptCount {
   prompt: number;
   cachedRead: number;
   cachedWrite: number;
+  /** As in Usage: the one-hour part of `cachedWrite`, when the upstream broke it down. */
+  cachedWrite1h?: number;
 }
 
 /** One typed part of a streamed answer. A well-formed stream ends with `finish`, then optionally `usage`. */
@@ -306,18 +315,24 @@ export function optionalTokenCount(value: unknown): number | undefined {
   return value === undefined || value === null ? 0 : tokenCount(value);
 }
 
-/** Builds a usage record, filling absent fields with zero and computing the total. */
+/**
+ * Builds a usage record, filling absent fields with zero and computing the total. `cachedWrite1h` stays
+ * absent unless given, and is never more than `cachedWrite` (it is a part of it).
+ */
 export function makeUsage(parts: Partial<Usage>): Usage {
   const prompt = parts.prompt ?? 0;
   const completion = parts.completion ?? 0;
-  return {
+  const cachedWrite = parts.cachedWrite ?? 0;
+  const usage: Usage = {
     prompt,
     completion,
     cachedRead: parts.cachedRead ?? 0,
-    cachedWrite: parts.cachedWrite ?? 0,
+    cachedWrite,
     reasoning: parts.reasoning ?? 0,
     total: parts.total ?? prompt + completion,
   };
+  if (parts.cachedWrite1h !== undefined) usage.cachedWrite1h = Math.min(parts.cachedWrite1h, cachedWrite);
+  return usage;
 }
 
 export const ZERO_USAGE: Usage = Object.freeze(makeUsage({}));

@@ -9,6 +9,8 @@ export const priceFields = {
   cache_read: z.number().min(0).optional(),
   /** Absent: cache writes cost the same as input (OpenAI, Gemini implicit caching). */
   cache_write: z.number().min(0).optional(),
+  /** One-hour cache writes (Anthropic's `ttl: "1h"`). Absent: twice `input` for Claude models, else `cache_write`. */
+  cache_write_1h: z.number().min(0).optional(),
 };
 
 /** Higher prices that apply to the whole request once its prompt exceeds a threshold (Gemini Pro, Claude 1M). */

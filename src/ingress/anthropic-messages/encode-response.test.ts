@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeUsage, type ChatResponse } from '../../core/types.js';
-import { encodeMessage, type AnswerAsked } from './encode-response.js';
+import { encodeMessage, encodeUsage, type AnswerAsked } from './encode-response.js';
 import { decodeMessagesRequest } from './decode-request.js';
 
 const answer = (over: Partial<ChatResponse>): ChatResponse => ({
@@ -91,5 +91,19 @@ describe('encodeMessage', () => {
     expect(encodeMessage(res, asked('c', false, ['said', 'told']), 'r')).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: null });
     const natural = answer({ content: [{ type: 'text', text: 'Hi.' }], providerMetadata: { bedrock: { stopReason: 'end_turn' } } });
     expect(encodeMessage(natural, asked('c', false, ['said']), 'r')).toMatchObject({ stop_reason: 'end_turn', stop_sequence: null });
+  });
+});
+
+describe('encodeUsage', () => {
+  it("passes an upstream's cache writes by TTL on as cache_creation, and writes none it was not given", () => {
+    const claude = makeUsage({ prompt: 100_010, completion: 10, cachedWrite: 100_000, cachedWrite1h: 60_000 });
+    expect(encodeUsage(claude)).toEqual({
+      input_tokens: 10,
+      cache_creation_input_tokens: 100_000,
+      cache_read_input_tokens: 0,
+      cache_creation: { ephemeral_5m_input_tokens: 40_000, ephemeral_1h_input_tokens: 60_000 },
+      output_tokens: 10,
+    });
+    expect(encodeUsage(makeUsage({ prompt: 100, completion: 1, cachedWrite: 50 }))).not.toHaveProperty('cache_creation');
   });
 });

@@ -52,14 +52,38 @@ function answerStop(res: ChatResponse): RawStop | undefined {
   return m && (rawStopOf(ANTHROPIC_METADATA, m[ANTHROPIC_METADATA]) ?? rawStopOf(BEDROCK_METADATA, m[BEDROCK_METADATA]));
 }
 
+/** Anthropic's breakdown of cache writes by TTL. */
+export interface CacheCreation {
+  ephemeral_5m_input_tokens: number;
+  ephemeral_1h_input_tokens: number;
+}
+
+/** A Messages usage object. */
+export interface MessagesUsage {
+  input_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+  cache_creation?: CacheCreation;
+  output_tokens: number;
+}
+
+/** The writes by TTL, when the upstream said how many were one-hour writes (a Claude upstream does). */
+export function cacheCreation(cachedWrite: number, cachedWrite1h: number | undefined): CacheCreation | undefined {
+  if (cachedWrite1h === undefined) return undefined;
+  return { ephemeral_5m_input_tokens: Math.max(0, cachedWrite - cachedWrite1h), ephemeral_1h_input_tokens: cachedWrite1h };
+}
+
 /** Canonical usage in Anthropic's words: cache reads and writes counted apart from input_tokens. */
-export function encodeUsage(u: Usage): { input_tokens: number; cache_creation_input_tokens: number; cache_read_input_tokens: number; output_tokens: number } {
-  return {
+export function encodeUsage(u: Usage): MessagesUsage {
+  const out: MessagesUsage = {
     input_tokens: Math.max(0, u.prompt - u.cachedRead - u.cachedWrite),
     cache_creation_input_tokens: u.cachedWrite,
     cache_read_input_tokens: u.cachedRead,
     output_tokens: u.completion,
   };
+  const byTtl = cacheCreation(u.cachedWrite, u.cachedWrite1h);
+  if (byTtl) out.cache_creation = byTtl;
+  return out;
 }
 
 /** Our message id: `msg_` and the request id the ledger keys usage by. */

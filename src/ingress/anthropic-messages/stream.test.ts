@@ -121,6 +121,25 @@ describe('MessagesStreamEncoder and what the client asked', () => {
     expect((start?.[1] as { message: { usage: unknown } }).message.usage).toEqual({ input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 });
   });
 
+  it('writes the cache writes by TTL in message_start, as the API does, and keeps them out of message_delta', () => {
+    const out = events([
+      { type: 'start', prompt: { prompt: 100_010, cachedRead: 0, cachedWrite: 100_000, cachedWrite1h: 100_000 } },
+      { type: 'text', delta: 'Hi' },
+      { type: 'finish', finishReason: 'stop' },
+      { type: 'usage', usage: makeUsage({ prompt: 100_010, completion: 10, cachedWrite: 100_000, cachedWrite1h: 100_000 }) },
+    ]);
+    const start = out.find(([e]) => e === 'message_start')?.[1] as { message: { usage: unknown } };
+    expect(start.message.usage).toEqual({
+      input_tokens: 10,
+      cache_creation_input_tokens: 100_000,
+      cache_read_input_tokens: 0,
+      cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 100_000 },
+      output_tokens: 0,
+    });
+    const delta = out.find(([e]) => e === 'message_delta')?.[1] as { usage: unknown };
+    expect(delta.usage).toEqual({ input_tokens: 10, cache_creation_input_tokens: 100_000, cache_read_input_tokens: 0, output_tokens: 10 });
+  });
+
   it('streams no thinking block unless the client enabled thinking', () => {
     const parts: StreamPart[] = [{ type: 'start' }, { type: 'reasoning', delta: 'Hm.' }, { type: 'text', delta: 'Hi.' }, { type: 'finish', finishReason: 'stop' }];
     const blocks = events(parts, { model: 'gpt', thinking: false, stopSequences: undefined }).filter(([e]) => e === 'content_block_start');

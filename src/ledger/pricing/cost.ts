@@ -6,6 +6,8 @@ export interface TokenPrices {
   output: number;
   cacheRead: number | undefined;
   cacheWrite: number | undefined;
+  /** One-hour cache writes (Anthropic's `ttl: "1h"`); undefined: billed as other cache writes. */
+  cacheWrite1h: number | undefined;
 }
 
 /** A resolved price with its provenance. */
@@ -25,17 +27,21 @@ export function roundUsd(usd: number): number {
 
 /**
  * Cost of one usage record. `prompt` includes cached reads and writes, so those parts are taken out
- * of the input-priced remainder and billed at the cache prices; reasoning is inside `completion`.
+ * of the input-priced remainder and billed at the cache prices (one-hour writes at their own);
+ * reasoning is inside `completion`.
  */
 export function costOfUsage(price: Price, usage: Usage): number {
   const p = price.longContext && usage.prompt > price.longContext.abovePromptTokens ? price.longContext : price;
   const cachedRead = Math.min(usage.cachedRead, usage.prompt);
   const cachedWrite = Math.min(usage.cachedWrite, usage.prompt - cachedRead);
+  const cachedWrite1h = Math.min(usage.cachedWrite1h ?? 0, cachedWrite);
   const uncached = usage.prompt - cachedRead - cachedWrite;
+  const writeRate = p.cacheWrite ?? p.input;
   const micro =
     uncached * p.input +
     cachedRead * (p.cacheRead ?? p.input) +
-    cachedWrite * (p.cacheWrite ?? p.input) +
+    (cachedWrite - cachedWrite1h) * writeRate +
+    cachedWrite1h * (p.cacheWrite1h ?? writeRate) +
     usage.completion * p.output;
   return roundUsd(micro / 1_000_000);
 }
@@ -43,6 +49,6 @@ export function costOfUsage(price: Price, usage: Usage): number {
 /** Upper bound of a request's cost from its prompt estimate and completion cap (budget reservations). */
 export function maxCostOf(price: Price, promptTokens: number, completionTokens: number): number {
   const p = price.longContext && promptTokens > price.longContext.abovePromptTokens ? price.longContext : price;
-  const inputRate = Math.max(p.input, p.cacheWrite ?? 0);
+  const inputRate = Math.max(p.input, p.cacheWrite ?? 0, p.cacheWrite1h ?? 0);
   return roundUsd((promptTokens * inputRate + completionTokens * p.output) / 1_000_000);
 }

@@ -39,6 +39,22 @@ describe('pricing catalog costs match hand-computed values', () => {
     expect(cost('anthropic', 'claude-sonnet-4-5-20250929', { prompt: 12_000, cachedRead: 8_000, cachedWrite: 3_000, completion: 700 }).usd).toBe(0.02715);
   });
 
+  it('anthropic sonnet 4.5 bills one-hour cache writes at twice input ($6), the other writes at the 5-minute price', () => {
+    // 10 x 3 + 100,000 x 6 + 10 x 15 = 600,180 (not 375,180: the 5-minute price)
+    expect(cost('anthropic', 'claude-sonnet-4-5', { prompt: 100_010, cachedWrite: 100_000, cachedWrite1h: 100_000, completion: 10 }).usd).toBe(0.60018);
+    // 10 x 3 + 40,000 x 3.75 + 60,000 x 6 + 10 x 15 = 510,180
+    expect(cost('anthropic', 'claude-sonnet-4-5', { prompt: 100_010, cachedWrite: 100_000, cachedWrite1h: 60_000, completion: 10 }).usd).toBe(0.51018);
+  });
+
+  it('prices one-hour writes at twice input for Claude on every host and in long context', () => {
+    const usage = { prompt: 1_000, cachedWrite: 1_000, cachedWrite1h: 1_000 };
+    expect(cost('bedrock', 'global.anthropic.claude-sonnet-4-5-20250929-v1:0', usage).usd).toBe(0.006);
+    expect(cost('bedrock', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', usage).usd).toBe(0.0066);
+    expect(cost('vertex', 'claude-haiku-4-5@20251001', usage, 'global').usd).toBe(0.002);
+    // Above 200k the long-context input ($6) doubles: 150,000 x 6 + 100,000 x 12 = 2,100,000
+    expect(cost('anthropic', 'claude-sonnet-4-5', { prompt: 250_000, cachedWrite: 100_000, cachedWrite1h: 100_000 }).usd).toBe(2.1);
+  });
+
   it('anthropic sonnet 4.5 above 200k prompt tokens uses the long-context prices for the whole request', () => {
     // 250,000 x 6 + 1000 x 22.5 = 1,522,500
     expect(cost('anthropic', 'claude-sonnet-4-5', { prompt: 250_000, completion: 1_000 }).usd).toBe(1.5225);
@@ -116,5 +132,36 @@ describe('pricing overrides from config', () => {
     expect(custom.costOf({ deployment: 'a', provider: 'openai', model: 'gpt-4o', region: undefined }, u).usd).toBe(10);
     expect(custom.costOf({ deployment: 'vllm-b', provider: 'openai-compatible', model: 'llama', region: undefined }, u)).toEqual({ usd: 0, priced: true });
     expect(custom.costOf({ deployment: 'a', provider: 'my-proxy', model: 'claude-haiku-4-5', region: undefined }, makeUsage({ prompt: 1_000_000 })).usd).toBe(1);
+  });
+});
+
+describe('one-hour cache write prices from config', () => {
+  const config = pricingSchema.parse({
+    models: [
+      { provider: 'anthropic', model: 'claude-negotiated', input: 2, output: 10, cache_write: 2.5, cache_write_1h: 3 },
+      { provider: 'openai', model: 'gpt-cached', input: 1, output: 4, cache_write: 1.5 },
+    ],
+    deployments: { 'claude-direct': { input: 1, output: 5, cache_write: 1.25 } },
+  });
+  const custom = PriceBook.fromConfig(config);
+  const oneHour = makeUsage({ prompt: 1_000_000, cachedWrite: 1_000_000, cachedWrite1h: 1_000_000 });
+  const key = (deployment: string, provider: string, model: string) => ({ deployment, provider, model, region: undefined });
+
+  it('uses cache_write_1h where a price gives it, and twice input for a Claude price that does not', () => {
+    expect(custom.costOf(key('a', 'anthropic', 'claude-negotiated'), oneHour).usd).toBe(3);
+    // A deployment priced directly is Claude's when its model is.
+    expect(custom.costOf(key('claude-direct', 'anthropic', 'claude-haiku-4-5'), oneHour).usd).toBe(2);
+  });
+
+  it('bills one-hour writes of a model with no such price at its cache_write price', () => {
+    expect(custom.costOf(key('a', 'openai', 'gpt-cached'), oneHour).usd).toBe(1.5);
+  });
+
+  it('reserves budgets at the dearest prompt price, one-hour writes included', () => {
+    expect(custom.maxCost(key('a', 'anthropic', 'claude-negotiated'), 1_000_000, 0)).toBe(3);
+  });
+
+  it('refuses a negative cache_write_1h', () => {
+    expect(pricingSchema.safeParse({ models: [{ provider: 'anthropic', model: 'm', input: 1, output: 1, cache_write_1h: -1 }] }).success).toBe(false);
   });
 });

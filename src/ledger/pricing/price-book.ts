@@ -28,16 +28,25 @@ interface Entry {
 /** Bedrock inference-profile prefixes: `us.anthropic.claude...` is priced from `anthropic.claude...`. */
 const PROFILE = /^(us|eu|apac|jp|au|ca|us-gov|global)\.(.+)$/;
 
-function tokenPrices(p: { input: number; output: number; cache_read?: number; cache_write?: number }): TokenPrices {
-  return { input: p.input, output: p.output, cacheRead: p.cache_read, cacheWrite: p.cache_write };
+/** Claude on any host: the Anthropic API, Bedrock (`anthropic.claude-...`) and Vertex (`claude-...@...`). */
+function isClaude(provider: string, model: string): boolean {
+  return provider === 'anthropic' || /claude/i.test(model);
 }
 
-function toPrice(provider: string, model: string, e: FixedPriceConfig & { date?: string; source?: string }): Price {
+/**
+ * Anthropic prices a one-hour cache write at twice the input price (a five-minute one at 1.25x), on
+ * every host and in long context too: a Claude price that does not say is given that.
+ */
+function tokenPrices(p: { input: number; output: number; cache_read?: number; cache_write?: number; cache_write_1h?: number }, claude: boolean): TokenPrices {
+  return { input: p.input, output: p.output, cacheRead: p.cache_read, cacheWrite: p.cache_write, cacheWrite1h: p.cache_write_1h ?? (claude ? 2 * p.input : undefined) };
+}
+
+function toPrice(provider: string, model: string, e: FixedPriceConfig & { date?: string; source?: string }, claude = isClaude(provider, model)): Price {
   return {
     provider,
     model,
-    ...tokenPrices(e),
-    longContext: e.long_context ? { ...tokenPrices(e.long_context), abovePromptTokens: e.long_context.above_prompt_tokens } : undefined,
+    ...tokenPrices(e, claude),
+    longContext: e.long_context ? { ...tokenPrices(e.long_context, claude), abovePromptTokens: e.long_context.above_prompt_tokens } : undefined,
     date: e.date,
     source: e.source,
     note: e.note,
@@ -56,7 +65,7 @@ function sameScope(a: string[] | undefined, b: string[] | undefined): boolean {
 export class PriceBook {
   private readonly entries: Entry[] = [];
   private readonly providerAlias = new Map<string, string>();
-  private readonly deploymentPrices = new Map<string, Price>();
+  private readonly deploymentPrices = new Map<string, FixedPriceConfig>();
   private readonly memo = new Map<string, Price | null>();
   /** Last resolution per deployment id: the hot path's lookup is a Map hit and three compares. */
   private readonly byDeployment = new Map<string, { provider: string; model: string; region: string | undefined; price: Price | undefined }>();
@@ -71,7 +80,7 @@ export class PriceBook {
     if (!config) return;
     for (const [from, to] of Object.entries(config.provider_aliases)) this.providerAlias.set(from, to);
     for (const e of config.models) this.add(e.provider, { ...e, source: e.source ?? 'config' });
-    for (const [id, p] of Object.entries(config.deployments)) this.deploymentPrices.set(id, toPrice('deployment', id, { ...p, source: 'config' }));
+    for (const [id, p] of Object.entries(config.deployments)) this.deploymentPrices.set(id, p);
   }
 
   /** The shipped catalog plus the config's additions. */
@@ -110,7 +119,8 @@ export class PriceBook {
 
   private resolve(key: PriceKey): Price | undefined {
     const fixed = this.deploymentPrices.get(key.deployment);
-    if (fixed) return fixed;
+    // Built per model (and memoised): whether it is Claude's decides the one-hour write default.
+    if (fixed) return toPrice('deployment', key.deployment, { ...fixed, source: 'config' }, isClaude(key.provider, key.model));
     const provider = this.providerAlias.get(key.provider) ?? key.provider;
     const profileMatch = PROFILE.exec(key.model);
     const attempts: Array<{ model: string; profile: string | undefined }> = [{ model: key.model, profile: undefined }];

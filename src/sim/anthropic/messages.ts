@@ -65,11 +65,14 @@ export async function answerMessages(res: ServerResponse, body: Json, fault: Fau
   if (answer.promptTokens > SIM_CONTEXT_TOKENS) {
     return sendAnthropicError(res, 400, 'invalid_request_error', `prompt is too long: ${answer.promptTokens} tokens > ${SIM_CONTEXT_TOKENS} maximum`);
   }
-  const cached = ctx.cache.use(ctx.model, cachePrefix(body));
+  const prefix = cachePrefix(body);
+  const cached = ctx.cache.use(ctx.model, prefix);
   const usage = {
     input_tokens: Math.max(0, answer.promptTokens - cached.read - cached.write),
     cache_creation_input_tokens: cached.write,
     cache_read_input_tokens: cached.read,
+    // The writes by TTL, as the API reports them; only for a request that caches, so others keep their older shape.
+    ...(prefix.text === '' ? {} : { cache_creation: { ephemeral_5m_input_tokens: cached.write - cached.write1h, ephemeral_1h_input_tokens: cached.write1h } }),
     output_tokens: answer.completionTokens,
     service_tier: 'standard',
   };
@@ -114,8 +117,8 @@ export async function answerMessages(res: ServerResponse, body: Json, fault: Fau
   );
   if (!complete) return;
   send('content_block_stop', { index });
-  // message_delta carries the cumulative counts (service_tier only travels in message_start).
-  const { service_tier: _tier, ...cumulative } = usage;
+  // message_delta carries the cumulative counts (service_tier and the writes by TTL only travel in message_start).
+  const { service_tier: _tier, cache_creation: _byTtl, ...cumulative } = usage;
   send('message_delta', { delta: { stop_reason: stopReason, stop_sequence: stopSequence }, usage: cumulative });
   send('message_stop', {});
   res.end();

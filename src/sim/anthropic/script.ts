@@ -72,47 +72,73 @@ function hasCacheControl(value: unknown): boolean {
   return typeof value === 'object' && value !== null && 'cache_control' in value;
 }
 
+function isOneHour(block: Json): boolean {
+  const cc = block.cache_control;
+  return typeof cc === 'object' && cc !== null && (cc as Json).ttl === '1h';
+}
+
+/** The prompt prefix a request asks to cache, and the part of it asked to be kept for an hour. */
+export interface CachePrefix {
+  text: string;
+  /** `text` up to its last `ttl: "1h"` mark (the API takes one-hour marks before five-minute ones). */
+  oneHour: string;
+}
+
 /**
- * The text of the prompt prefix a request asks to cache: up to its last `cache_control` mark
- * (system, then messages), or the whole system prompt when it contains "[cache]" (the marker the
- * other simulators use). Empty when nothing is to be cached.
+ * The prompt prefix a request asks to cache: up to its last `cache_control` mark (system, then
+ * messages), or the whole system prompt when it contains "[cache]" (the marker the other simulators
+ * use). Empty when nothing is to be cached.
  */
-export function cachePrefix(body: Json): string {
+export function cachePrefix(body: Json): CachePrefix {
   let prefix = '';
   let marked = '';
+  let oneHour = '';
+  const mark = (b: Json): void => {
+    if (!hasCacheControl(b)) return;
+    marked = prefix;
+    if (isOneHour(b)) oneHour = prefix;
+  };
   for (const b of Array.isArray(body.system) ? (body.system as Json[]) : []) {
     prefix += typeof b.text === 'string' ? b.text : '';
-    if (hasCacheControl(b)) marked = prefix;
+    mark(b);
   }
   if (typeof body.system === 'string') prefix = body.system;
   for (const m of body.messages as Json[]) {
     for (const b of blocksOf(m.content)) {
       prefix += b.type === 'text' && typeof b.text === 'string' ? b.text : b.type === 'tool_result' ? textOf(b.content) : '';
-      if (hasCacheControl(b)) marked = prefix;
+      mark(b);
     }
   }
-  if (marked !== '') return marked;
+  if (marked !== '') return { text: marked, oneHour };
   const system = systemText(body.system);
-  return system.includes('[cache]') ? system : '';
+  return { text: system.includes('[cache]') ? system : '', oneHour: '' };
+}
+
+/** What one request did with the prompt cache, in tokens; `write1h` is the part of `write` kept for an hour. */
+export interface CacheUse {
+  write: number;
+  write1h: number;
+  read: number;
 }
 
 /**
- * A prompt cache: the first request with a prefix writes it (cache_creation_input_tokens), later
- * ones read it (cache_read_input_tokens). Unlike the real API there is no minimum length or TTL.
+ * A prompt cache: the first request with a prefix writes it (cache_creation_input_tokens, split by TTL
+ * in cache_creation), later ones read it (cache_read_input_tokens). Unlike the real API there is no
+ * minimum length, and entries do not expire.
  */
 export class PromptCache {
   private readonly seen = new Set<string>();
 
   /** Token counts of the cached prefix of one request. */
-  use(model: string, prefix: string): { write: number; read: number } {
-    if (prefix === '') return { write: 0, read: 0 };
-    const tokens = countTokens(prefix);
-    const key = `${model}\u0000${prefix}`;
-    if (this.seen.has(key)) return { write: 0, read: tokens };
+  use(model: string, prefix: CachePrefix): CacheUse {
+    if (prefix.text === '') return { write: 0, write1h: 0, read: 0 };
+    const tokens = countTokens(prefix.text);
+    const key = `${model}\u0000${prefix.text}`;
+    if (this.seen.has(key)) return { write: 0, write1h: 0, read: tokens };
     // Bounded so a long-running simulator (benchmarks) does not grow without limit.
     if (this.seen.size >= 10_000) this.seen.clear();
     this.seen.add(key);
-    return { write: tokens, read: 0 };
+    return { write: tokens, write1h: prefix.oneHour === '' ? 0 : Math.min(countTokens(prefix.oneHour), tokens), read: 0 };
   }
 }
 

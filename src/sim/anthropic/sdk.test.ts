@@ -99,6 +99,22 @@ describe('anthropic simulator with @anthropic-ai/sdk', () => {
     expect(second.usage.cache_creation_input_tokens).toBe(0);
   });
 
+  it('reports cache writes by TTL in cache_creation: up to the last one-hour mark for an hour, the rest for five minutes', async () => {
+    const hour: Anthropic.TextBlockParam = { type: 'text', text: 'Reference material kept for an hour.', cache_control: { type: 'ephemeral', ttl: '1h' } };
+    const minutes: Anthropic.TextBlockParam = { type: 'text', text: ' Notes for this session only.', cache_control: { type: 'ephemeral', ttl: '5m' } };
+    const whole = await client.messages.create({ model, max_tokens: 50, system: [hour, minutes], messages: [{ role: 'user', content: 'one' }] });
+    const byTtl = whole.usage.cache_creation;
+    expect(byTtl?.ephemeral_1h_input_tokens).toBeGreaterThan(0);
+    expect(byTtl?.ephemeral_5m_input_tokens).toBeGreaterThan(0);
+    expect((byTtl?.ephemeral_1h_input_tokens ?? 0) + (byTtl?.ephemeral_5m_input_tokens ?? 0)).toBe(whole.usage.cache_creation_input_tokens);
+    // Streamed, the breakdown is in message_start (message_delta repeats only the totals); a read writes nothing.
+    const only = [{ ...hour, text: 'Other material, also for an hour.' }];
+    const streamed = await client.messages.stream({ model, max_tokens: 50, system: only, messages: [{ role: 'user', content: 'two' }] }).finalMessage();
+    expect(streamed.usage.cache_creation).toEqual({ ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: streamed.usage.cache_creation_input_tokens });
+    const read = await client.messages.create({ model, max_tokens: 50, system: only, messages: [{ role: 'user', content: 'three' }] });
+    expect(read.usage.cache_creation).toEqual({ ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 });
+  });
+
   it('calls a tool and accepts its result', async () => {
     const first = await client.messages.create({ model, max_tokens: 100, tools, messages: [{ role: 'user', content: 'Please call the tool for cats' }] });
     expect(first.stop_reason).toBe('tool_use');

@@ -222,5 +222,7 @@ function promptCount(usage: unknown): PromptCount | undefined {
   if (c.input === undefined) return undefined;
   const cachedRead = c.cacheRead ?? 0;
   const cachedWrite = c.cacheWrite ?? 0;
-  return { prompt: c.input + cachedRead + cachedWrite, cachedRead, cachedWrite };
+  const count: PromptCount = { prompt: c.input + cachedRead + cachedWrite, cachedRead, cachedWrite };
+  if (c.cacheWrite1h !== undefined) count.cachedWrite1h = Math.min(c.cacheWrite1h, cachedWrite);
+  return count;
 }

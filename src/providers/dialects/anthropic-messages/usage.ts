@@ -5,6 +5,8 @@ export interface AnthropicTokenCounts {
   input?: number;
   output?: number;
   cacheWrite?: number;
+  /** `cache_creation.ephemeral_1h_input_tokens`: the part of `cacheWrite` cached for an hour (priced higher). */
+  cacheWrite1h?: number;
   cacheRead?: number;
   /** `output_tokens_details.thinking_tokens`: the reasoning inside `output`, counted by Anthropic. */
   thinking?: number;
@@ -22,6 +24,8 @@ export function readTokenCounts(raw: unknown): AnthropicTokenCounts {
   if (output !== undefined) out.output = output;
   const cacheWrite = tokenCount(u.cache_creation_input_tokens);
   if (cacheWrite !== undefined) out.cacheWrite = cacheWrite;
+  const cacheWrite1h = tokenCount((u.cache_creation as { ephemeral_1h_input_tokens?: unknown } | null | undefined)?.ephemeral_1h_input_tokens);
+  if (cacheWrite1h !== undefined) out.cacheWrite1h = cacheWrite1h;
   const cacheRead = tokenCount(u.cache_read_input_tokens);
   if (cacheRead !== undefined) out.cacheRead = cacheRead;
   const thinking = tokenCount((u.output_tokens_details as { thinking_tokens?: unknown } | null | undefined)?.thinking_tokens);
@@ -43,6 +47,8 @@ export function toCanonicalUsage(c: AnthropicTokenCounts): Usage {
     reasoning: Math.min(c.thinking ?? 0, c.output ?? 0),
     cachedRead: cacheRead,
     cachedWrite: cacheWrite,
+    // makeUsage keeps it within cachedWrite: a breakdown larger than its total is not believed past it.
+    cachedWrite1h: c.cacheWrite1h,
   });
 }
 

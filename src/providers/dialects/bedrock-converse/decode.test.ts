@@ -47,6 +47,13 @@ describe('bedrock-converse decoding', () => {
     expect(decodeBedrockUsage({ inputTokens: 3, outputTokens: 2, totalTokens: 5 })).toEqual({ prompt: 3, completion: 2, cachedRead: 0, cachedWrite: 0, reasoning: 0, total: 5 });
   });
 
+  it('keeps the one-hour part of cache writes from cacheDetails, and leaves it out without a breakdown', () => {
+    const details = [{ ttl: '1h', inputTokens: 15 }, { ttl: '5m', inputTokens: 5 }];
+    expect(decodeBedrockUsage({ ...usage, cacheDetails: details })).toMatchObject({ cachedWrite: 20, cachedWrite1h: 15 });
+    expect(decodeBedrockUsage(usage)).not.toHaveProperty('cachedWrite1h');
+    expect(decodeBedrockUsage({ ...usage, cacheDetails: [{ ttl: '1h', inputTokens: -1 }] })).not.toHaveProperty('cachedWrite1h');
+  });
+
   it('treats usage whose counts are not counts as unknown (the gateway estimates it)', () => {
     for (const bad of [{ inputTokens: 1e300, outputTokens: 2 }, { inputTokens: 3, outputTokens: 2.5 }, { inputTokens: '3', outputTokens: 2 }, { inputTokens: 3, outputTokens: 2, cacheReadInputTokens: -1 }]) {
       expect(decodeBedrockUsage(bad), JSON.stringify(bad)).toBeUndefined();

@@ -1,6 +1,23 @@
 import { makeUsage, optionalTokenCount, tokenCount, type Usage } from '../../../core/types.js';
 
 /**
+ * The one-hour part of a Converse cache write: `cacheDetails` lists the writes by TTL. Undefined when
+ * there is no breakdown (or one with a count that is not one), so the write is priced as a whole.
+ */
+function oneHourWrites(details: unknown): number | undefined {
+  if (!Array.isArray(details)) return undefined;
+  let tokens = 0;
+  for (const d of details as unknown[]) {
+    if (d === null || typeof d !== 'object') return undefined;
+    const detail = d as Record<string, unknown>;
+    const count = tokenCount(detail.inputTokens);
+    if (count === undefined) return undefined;
+    if (detail.ttl === '1h') tokens += count;
+  }
+  return tokens;
+}
+
+/**
  * Converse usage to canonical. Bedrock's `inputTokens` counts only uncached input, so the cache read
  * and write tokens are added into `prompt` (canonical prompt includes them) and the total recomputed.
  * A count that is not one makes the usage unknown (the gateway estimates it).
@@ -14,5 +31,5 @@ export function decodeBedrockUsage(raw: unknown): Usage | undefined {
   const cachedWrite = optionalTokenCount(u.cacheWriteInputTokens);
   if (input === undefined || completion === undefined || cachedRead === undefined || cachedWrite === undefined) return undefined;
   const prompt = input + cachedRead + cachedWrite;
-  return makeUsage({ prompt, completion, cachedRead, cachedWrite, total: prompt + completion });
+  return makeUsage({ prompt, completion, cachedRead, cachedWrite, cachedWrite1h: oneHourWrites(u.cacheDetails), total: prompt + completion });
 }
