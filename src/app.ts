@@ -17,6 +17,7 @@ import type { Governance } from './governance/index.js';
 import type { AdminTarget } from './ops/admin.js';
 import type { StateStore } from './state/store.js';
 import type { BudgetState } from './ledger/budgets/state.js';
+import type { RateLimitState } from './limits/state.js';
 
 /** Everything one config describes, wired together: the composition root of every runtime adapter. */
 export interface App {
@@ -49,6 +50,8 @@ export interface AppOptions {
   stateStore?: StateStore;
   /** Budget counters to use instead of `budgets.state`'s; left open by `close`. */
   budgetState?: BudgetState;
+  /** Rate-limit counters to use instead of `state.store`'s (a worker's, held by the primary; kept across reloads); left open by `close`. */
+  rateLimitState?: RateLimitState;
   /**
    * What GET /metrics serves instead of this app's own registry: in a `serve --workers` worker, every
    * worker's series combined by the primary, so a scrape reads the same counters whichever worker takes it.
@@ -92,7 +95,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
       ? new (await import('./state/redis.js')).RedisStateStore({ url: config.state.redis_url?.reveal(), prefix: config.state.key_prefix, logger })
       : undefined;
   const stateStore = options.stateStore ?? ownedStore;
-  const limits = await openRateLimiter(config, logger, Date.now, undefined, governance.keys?.rateLimitRules);
+  const limits = await openRateLimiter(config, logger, Date.now, options.rateLimitState, governance.keys?.rateLimitRules);
   const redisUrl = config.state.redis_url?.reveal();
   const responseCache =
     config.cache.store === 'redis' && redisUrl ? new (await import('./cache/redis-store.js')).RedisResponseCache({ url: redisUrl, prefix: config.state.key_prefix }) : undefined;

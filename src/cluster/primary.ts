@@ -4,6 +4,8 @@ import { MemoryStateStore } from '../state/memory.js';
 import { STATE_CHANGED, STATE_TARGET, stateHandlers } from '../state/ipc.js';
 import { MemoryBudgetState } from '../ledger/budgets/state.js';
 import { BUDGETS_TARGET, budgetHandlers } from '../ledger/budgets/ipc-state.js';
+import { RATE_LIMITS_TARGET, rateLimitHandlers } from '../limits/ipc-state.js';
+import { MemoryRateLimitState } from '../limits/state.js';
 import { answer, Asks, CLUSTER_TARGET, isCall, isTell, type PushMessage } from './rpc.js';
 import { ClusterMetrics, METRICS_TOPIC, type MetricsWorker } from './metrics.js';
 
@@ -19,7 +21,7 @@ export interface PrimaryOptions {
 
 /**
  * The primary of `serve --workers N`: forks the workers (they share the listening port), holds the
- * state they share (breakers, cool-downs, drains, budget counters) and pushes every state change to
+ * state they share (breakers, cool-downs, drains, budget and rate-limit counters) and pushes every state change to
  * all of them. A scrape of GET /metrics on any worker is answered with every worker's series, which
  * the primary gathers and combines. SIGTERM/SIGINT are forwarded to every worker, which drains and exits; SIGHUP (reload)
  * too. A crashed worker is restarted, at most `maxRestarts` times per window. Resolves with the exit
@@ -45,6 +47,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const targets = {
     [STATE_TARGET]: stateHandlers(store, (key) => broadcast({ sy: 'push', topic: STATE_CHANGED, data: key })),
     [BUDGETS_TARGET]: budgetHandlers(new MemoryBudgetState()),
+    [RATE_LIMITS_TARGET]: rateLimitHandlers(new MemoryRateLimitState()),
     [CLUSTER_TARGET]: {
       // A worker reloaded through the admin API: the others read the file again too, as on SIGHUP.
       reloadOthers: async ([from]: readonly unknown[]) => {

@@ -2,6 +2,8 @@ import cluster from 'node:cluster';
 import type { GatewayConfig } from '../config/schema.js';
 import type { BudgetState } from '../ledger/budgets/state.js';
 import { IpcBudgetState } from '../ledger/budgets/ipc-state.js';
+import { IpcRateLimitState } from '../limits/ipc-state.js';
+import type { RateLimitState } from '../limits/state.js';
 import { IpcStateStore, STATE_CHANGED } from '../state/ipc.js';
 import type { StateStore } from '../state/store.js';
 import type { MetricJson } from '../observability/metric-json.js';
@@ -14,6 +16,8 @@ export interface WorkerShared {
   stateStore: StateStore | undefined;
   /** Set when `budgets.state` is memory: the primary's counters. */
   budgetState: BudgetState | undefined;
+  /** Set when `state.store` is memory (rate limits follow it): the primary's counters. */
+  rateLimitState: RateLimitState | undefined;
   /** Calls `sync` whenever the primary announces a state change (several announcements, one pull at a time). */
   onStateChange(sync: () => Promise<void>): void;
   /** The metrics of every worker, combined by the primary: what GET /metrics serves in a worker. */
@@ -34,6 +38,7 @@ export function workerShared(config: GatewayConfig): WorkerShared | undefined {
   return {
     stateStore: config.state.store === 'memory' ? new IpcStateStore(rpc) : undefined,
     budgetState: config.budgets.state === 'memory' ? new IpcBudgetState(rpc) : undefined,
+    rateLimitState: config.state.store === 'memory' ? new IpcRateLimitState(rpc) : undefined,
     onStateChange(sync) {
       let dirty = false;
       let running = false;

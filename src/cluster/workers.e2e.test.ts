@@ -128,6 +128,19 @@ describe('switchyard serve --workers 2', () => {
     expect(await gw.exited).toBe(0);
   }, 30_000);
 
+  it('enforces one rate limit for the process group, not one per worker', async () => {
+    const sim = await startSim();
+    const dir = mkdtempSync(join(tmpdir(), 'workers-limits-'));
+    const configPath = writeServeConfig(dir, sim.url, ['ledger: { enabled: false }', 'rate_limits: [{ name: everyone, requests_per_day: 3 }]']);
+    const gw = await serveProcess(configPath, { workers: 2, cleanup });
+    const answers: number[] = [];
+    // New connections alternate between the workers: each took some of these.
+    for (let i = 0; i < 8; i++) answers.push((await onNewConnection(gw.url, '/v1/chat/completions')).status);
+    expect(answers).toEqual([200, 200, 200, 429, 429, 429, 429, 429]);
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+  }, 30_000);
+
   it('reloads every worker when one is asked through POST /v1/switchyard/reload', async () => {
     const sim = await startSim();
     const dir = mkdtempSync(join(tmpdir(), 'workers-reload-'));

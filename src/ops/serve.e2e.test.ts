@@ -62,4 +62,31 @@ describe('switchyard serve: interruption notices and reloads', () => {
     gw.child.kill('SIGTERM');
     expect(await gw.exited).toBe(0);
   }, 20_000);
+
+  it('keeps rate-limit counters across a reload: a SIGHUP hands out no fresh limit', async () => {
+    const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
+    cleanup.push(() => sim.close());
+    const dir = mkdtempSync(join(tmpdir(), 'reload-limits-'));
+    // Per day: a minute's window could turn mid-spec.
+    const limit = ['rate_limits: [{ name: everyone, requests_per_day: 2 }]'];
+    const gw = await serveProcess(config(dir, sim.url, 'chat', limit), { cleanup });
+    const statuses = async (n: number): Promise<number[]> => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const res = await chat(gw.url, 'chat');
+        await res.body.dump();
+        out.push(res.statusCode);
+      }
+      return out;
+    };
+    expect(await statuses(3)).toEqual([200, 200, 429]);
+    config(dir, sim.url, 'assistant', limit);
+    gw.child.kill('SIGHUP');
+    // Until the reload lands the new group is unknown (404); its first answer is the one that counts.
+    let first = 404;
+    await expect.poll(async () => (first = (await chat(gw.url, 'assistant')).statusCode), { timeout: 5_000 }).not.toBe(404);
+    expect(first).toBe(429);
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+  }, 20_000);
 });

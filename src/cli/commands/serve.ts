@@ -14,6 +14,8 @@ import { cpuLimit } from '../../cluster/cpu.js';
 import { runPrimary } from '../../cluster/primary.js';
 import { workerShared } from '../../cluster/worker.js';
 import type { Command } from '../command.js';
+import { MemoryBudgetState } from '../../ledger/budgets/state.js';
+import { MemoryRateLimitState } from '../../limits/state.js';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -63,8 +65,20 @@ export const serveCommand: Command = {
     const admin = holderAdmin(() => holder, shared && (() => shared.reloadOthers()));
     // With workers, GET /metrics answers for them all: the primary gathers each one's own series.
     const clusterMetrics = shared && (() => shared.metrics());
+    // Counters in memory outlive reloads (in the primary with workers, else here): a reload must not
+    // hand out a fresh budget or rate limit.
+    const kept = { budgetState: shared?.budgetState ?? new MemoryBudgetState(), rateLimitState: shared?.rateLimitState ?? new MemoryRateLimitState() };
     const build = (c: typeof config): Promise<App> =>
-      createApp(c, { logger, accessLogger: access, admin, stateStore: shared?.stateStore, budgetState: shared?.budgetState, clusterMetrics, listens: true });
+      createApp(c, {
+        logger,
+        accessLogger: access,
+        admin,
+        stateStore: shared?.stateStore,
+        budgetState: c.budgets.state === 'memory' ? kept.budgetState : undefined,
+        rateLimitState: c.state.store === 'memory' ? kept.rateLimitState : undefined,
+        clusterMetrics,
+        listens: true,
+      });
     // A worker that cannot start (the port taken, the ledger unreadable) leaves the cluster, so it exits
     // and the primary sees the crash; otherwise its IPC channel would keep it, and the primary, alive.
     const app = await build(config).catch((err: unknown) => {
