@@ -143,36 +143,25 @@ export function registerLedgerCollectors(registry: Registry, read: () => Batcher
       if (s) this.set(s.storeDown ? 1 : 0);
     },
   });
-  new Counter({
-    name: 'switchyard_ledger_spilled_events_total',
-    help: 'Usage events appended to the spill file because the store could not take them.',
-    registers,
-    collect() {
-      this.reset();
-      const s = read();
-      if (s) this.inc(s.spilled);
-    },
-  });
-  new Counter({
-    name: 'switchyard_ledger_dropped_events_total',
-    help: 'Usage events lost: the store was down and the spill file could not be written either (past twice max_buffer).',
-    registers,
-    collect() {
-      this.reset();
-      const s = read();
-      if (s) this.inc(s.dropped);
-    },
-  });
-  new Counter({
-    name: 'switchyard_ledger_replayed_events_total',
-    help: 'Spilled usage events written back to the store from the spill file.',
-    registers,
-    collect() {
-      this.reset();
-      const s = read();
-      if (s) this.inc(s.replayed);
-    },
-  });
+  const counted = (name: string, help: string, count: (s: BatcherStats) => number): void => {
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        const s = read();
+        if (s) this.inc(count(s));
+      },
+    });
+  };
+  counted('switchyard_ledger_spilled_events_total', 'Usage events appended to the spill file because the store could not take them.', (s) => s.spilled);
+  counted(
+    'switchyard_ledger_dropped_events_total',
+    'Usage events lost: the store was down and the spill file could not be written either (past twice max_buffer).',
+    (s) => s.dropped,
+  );
+  counted('switchyard_ledger_replayed_events_total', 'Spilled usage events written back to the store from the spill file.', (s) => s.replayed);
 }
 
 /**
