@@ -6,7 +6,7 @@ import pg from 'pg';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { eventFromLine } from './journal-line.js';
 import { LedgerBatcher } from './batcher.js';
-import { Journal } from './journal.js';
+import { Journal, journalsCommitted } from './journal.js';
 import type { AttemptRecord } from '../core/events.js';
 import { eventId, toUsageEvent, type UsageEvent } from './event.js';
 import { openPostgres } from './store/postgres-driver.js';
@@ -293,6 +293,25 @@ describe('ledger batcher', () => {
       expect(b.stats()).toMatchObject({ dropped: 7, spilled: 0 });
       expect(() => b.enqueue(events(1)[0] as UsageEvent)).not.toThrow();
       expect(b.stats().dropped).toBe(8);
+      await store.close();
+    });
+
+    it('closes leaving the journal for the next start, which replays what neither the store nor the spill file took', async () => {
+      const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+      const flaky = new FlakyStore(store);
+      flaky.down = true;
+      const { spillPath } = unwritableSpill();
+      const dir = join(tmp(), 'journal');
+      const opts = { logger: silentLogger, batchSize: 50, flushIntervalMs: 60_000, maxBuffer: 100, spillPath, retryIntervalMs: 10 };
+      const first = new LedgerBatcher({ store: flaky, journal: new Journal(dir), ...opts });
+      for (const e of events(7)) first.enqueue(e);
+      await journalsCommitted();
+      await first.close(0);
+      expect(first.stats()).toMatchObject({ dropped: 0, spilled: 0 });
+      const next = new LedgerBatcher({ store, journal: new Journal(dir), ...opts });
+      await next.flush();
+      expect(await count(store)).toBe(7);
+      await next.close();
       await store.close();
     });
   });

@@ -331,7 +331,7 @@ export class LedgerBatcher {
 
   /**
    * Stops the timer and writes everything, retrying until `timeoutMs`; what still cannot be written
-   * is spilled to the file, to be replayed on the next start.
+   * is spilled to the file (or, when that fails too, left in the journal), to be replayed on the next start.
    */
   async close(timeoutMs = 5000): Promise<void> {
     if (this.timer) clearInterval(this.timer);
@@ -347,7 +347,11 @@ export class LedgerBatcher {
     }
     this.closed = true;
     const left = this.queue.splice(0);
-    if (!this.spill(left)) this.drop(left.length);
-    this.o.journal?.close();
+    if (this.spill(left)) this.o.journal?.close();
+    else if (this.o.journal) {
+      // Every queued event is in the journal too: its segments stay for the next start to replay.
+      this.o.journal.close(true);
+      this.o.logger.error({ events: left.length }, 'ledger events kept in the journal only: the next start replays them');
+    } else this.drop(left.length);
   }
 }

@@ -162,9 +162,14 @@ export class Journal {
     for (const path of this.sealed.splice(0, count)) unlinkSync(path);
   }
 
-  /** Seals and deletes everything: to be called once every event is stored or spilled. */
-  close(): void {
-    this.release(this.seal());
+  /**
+   * Seals and deletes everything: to be called once every event is stored or spilled. `keep`: seals
+   * and leaves the segments, holding events neither the store nor the spill file took, to be replayed
+   * as leftovers by the next start.
+   */
+  close(keep = false): void {
+    const sealed = this.seal();
+    if (!keep) this.release(sealed);
     liveTokens.delete(this.token);
   }
 }
