@@ -98,7 +98,8 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
     : undefined;
   // A spill file or journal left by an earlier run is replayed right away; budgets are seeded from the
   // ledger only after it, or spend the last run could not store would be missing from their counters.
-  const replayed = batcher ? batcher.flush().catch(() => undefined) : Promise.resolve();
+  // With workers sharing the journal folder, also after the replay another one claimed.
+  const replayed = batcher ? batcher.flush().then(() => journal?.othersReplayed(), () => journal?.othersReplayed()).catch(() => undefined) : Promise.resolve();
 
   const hasBudgets = config.budgets.limits.length > 0 || options.keyBudgets !== undefined;
   const ownedState = hasBudgets && !options.budgetState ? await openBudgetState(config, logger, now) : undefined;

@@ -98,6 +98,20 @@ export class Journal {
     return mine;
   }
 
+  /**
+   * Resolves once no other live process sharing this folder is replaying leftovers it claimed, or after
+   * `timeoutMs`: the workers of one `serve --workers N` seed budgets from the ledger only once the
+   * dead process's events are in it, whichever worker replays them.
+   */
+  async othersReplayed(timeoutMs = 5_000, pollMs = 50): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && this.othersClaimed()) await new Promise((r) => setTimeout(r, pollMs));
+  }
+
+  private othersClaimed(): boolean {
+    return readdirSync(this.dir).some((name) => name.includes('-claimed-') && !name.startsWith(`${this.token}-`) && isLive(name));
+  }
+
   private get current(): string {
     return join(this.dir, `${this.token}-${String(this.seq).padStart(8, '0')}.jsonl`);
   }

@@ -155,6 +155,26 @@ describe('budgets', () => {
     await ledger.close();
   });
 
+  it('seeds a worker\'s counter only after the leftover another worker claimed is replayed (serve --workers: one journal folder, one primary)', async () => {
+    const { mkdirSync, mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'budget-workers-'));
+    const journal = join(dir, 'journal');
+    mkdirSync(journal);
+    const spent = Array.from({ length: 20_000 }, (_, i) => toUsageEvent(attempt({ requestId: `old-${i}`, deployment: 'oai', startedAt: NOW - 60_000 + i, usage: makeUsage({ prompt: 10, completion: 1 }) }), { usd: 0.000001, priced: true }));
+    // A segment of a dead process (no pid exceeds pid_max, 2^22): $0.02 against a $0.0004 limit.
+    writeFileSync(join(journal, '4194305-deadbeef-00000000.jsonl'), spent.map((e) => journalLine(e)).join(''));
+    const cfg = config({ limits: [{ name: 'k', period: 'daily', per: 'key', hard_usd: 0.0004 }] }, { path: join(dir, 'l.sqlite'), spill_path: join(dir, 'spill-a'), journal_dir: journal });
+    const primary = new MemoryBudgetState(() => NOW);
+    const a = await createLedger(cfg, { now: () => NOW, budgetState: primary });
+    const b = await createLedger({ ...cfg, ledger: { ...cfg.ledger, spill_path: join(dir, 'spill-b') } }, { now: () => NOW, budgetState: primary });
+    // b found the segment claimed by a: its counter waits for a's replay.
+    await expect(Promise.resolve(b.admission.admit(request('y')))).rejects.toThrow(/Budget "k" \(daily, key=k1\)/);
+    await a.close();
+    await b.close();
+  });
+
   it('counts from now while the ledger cannot be read, and adds the earlier spend once it answers', async () => {
     const inner = await SqlLedgerStore.open(openSqlite(':memory:'));
     await inner.insert([toUsageEvent(attempt({ requestId: 'old', startedAt: NOW - 3_600_000, tags: { key: 'k1' } }), { usd: 0.0004, priced: true })]);
