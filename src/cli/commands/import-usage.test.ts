@@ -59,6 +59,12 @@ describe('switchyard import-usage', () => {
     expect(await rowsIn(ledger)).toBe(3);
   });
 
+  it('says which file it could not read, and what it stored before', async () => {
+    const run = capture();
+    expect(await main(['import-usage', '--sqlite', ledger, join(dir, 'function.log'), join(dir, 'missing.log')], run.io)).toBe(1);
+    expect(run.err.join('\n')).toMatch(/^import stopped: ENOENT.*missing\.log.*; 0 new events were stored before it/);
+  });
+
   it('refuses a target that is not a ledger database', async () => {
     const run = capture();
     expect(await main(['import-usage', '--sqlite', join(dir, 'typo.sqlite'), join(dir, 'function.log')], run.io)).toBe(1);

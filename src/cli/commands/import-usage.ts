@@ -54,6 +54,10 @@ export const importUsageCommand: Command = {
     const tally: Tally = { read: 0, stored: 0, other: 0, malformed: 0 };
     try {
       for (const file of files) await importFile(file, store, tally, io);
+    } catch (err) {
+      // Unreadable file or failing ledger: what was stored stays (a rerun skips it), the rest is named.
+      io.err(`import stopped: ${(err as Error).message}; ${tally.stored} new events were stored before it (running the import again is safe)`);
+      return 1;
     } finally {
       await store.close();
     }
@@ -62,31 +66,60 @@ export const importUsageCommand: Command = {
   },
 };
 
+/** An event read, and where: named if the store refuses it. */
+interface Read {
+  event: UsageEvent;
+  at: string;
+}
+
 async function importFile(file: string, store: LedgerStore, tally: Tally, io: CommandIO): Promise<void> {
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  let batch: UsageEvent[] = [];
+  let batch: Read[] = [];
   let n = 0;
   for await (const line of lines) {
     n += 1;
     if (line.trim() === '') continue;
     const read = readUsageLine(line);
     if (read.kind === 'other') tally.other += 1;
-    else if (read.kind === 'malformed') {
-      tally.malformed += 1;
-      if (tally.malformed <= NAMED) io.err(`${file}:${n}: not imported: ${read.reason}`);
-    } else {
-      batch.push(read.event);
+    else if (read.kind === 'malformed') malformed(tally, io, `${file}:${n}`, read.reason);
+    else {
+      batch.push({ event: read.event, at: `${file}:${n}` });
       if (batch.length >= BATCH) {
-        await insert(store, batch, tally);
+        await insert(store, batch, tally, io);
         batch = [];
       }
     }
   }
-  await insert(store, batch, tally);
+  await insert(store, batch, tally, io);
 }
 
-async function insert(store: LedgerStore, batch: readonly UsageEvent[], tally: Tally): Promise<void> {
+function malformed(tally: Tally, io: CommandIO, at: string, reason: string): void {
+  tally.malformed += 1;
+  if (tally.malformed <= NAMED) io.err(`${at}: not imported: ${reason}`);
+}
+
+/** One batch; should the store refuse it, event by event, so one bad row costs only itself and is named. */
+async function insert(store: LedgerStore, batch: readonly Read[], tally: Tally, io: CommandIO): Promise<void> {
   if (batch.length === 0) return;
-  tally.read += batch.length;
-  tally.stored += await store.insert(batch);
+  let failure: unknown;
+  try {
+    tally.stored += await store.insert(batch.map((r) => r.event));
+    tally.read += batch.length;
+    return;
+  } catch (err) {
+    // One row the database refuses fails its whole transaction: find it.
+    failure = err;
+  }
+  const refused: Array<{ at: string; err: unknown }> = [];
+  for (const r of batch) {
+    try {
+      tally.stored += await store.insert([r.event]);
+      tally.read += 1;
+    } catch (err) {
+      refused.push({ at: r.at, err });
+    }
+  }
+  // Every row refused: the ledger is failing, not the lines.
+  if (refused.length === batch.length) throw failure;
+  for (const r of refused) malformed(tally, io, r.at, `the ledger refused it (${(r.err as Error).message})`);
 }

@@ -33,4 +33,22 @@ describe('reading usage events back from logs, spill files and journals', () => 
     expect(readUsageLine(JSON.stringify({ switchyard_usage: { ...event, costUsd: 'NaN' } }))).toEqual({ kind: 'malformed', reason: 'costUsd is not an amount' });
     expect(readUsageLine(JSON.stringify({ switchyard_usage: 'oops' })).kind).toBe('malformed');
   });
+
+  it.each([
+    ['an impossible token count', { promptTokens: 1e300 }, 'promptTokens is not a count'],
+    ['a cost no attempt has', { costUsd: 1e300 }, 'costUsd is not an amount'],
+    ['a day that is not ts\'s', { day: '1999-01-01' }, `day is not the UTC day of ts (${event.day})`],
+    ['a fractional time', { ts: event.ts + 0.5 }, 'ts is not a time'],
+    ['an object where a key id goes', { keyId: {} }, 'keyId is not a string'],
+    ['tags that are not strings', { tags: { key: { nested: [1] } } }, 'tags is not an object of strings'],
+  ])('refuses %s, which would corrupt reports and budgets seeded from them', (_what, change, reason) => {
+    expect(readUsageLine(JSON.stringify({ switchyard_usage: { ...event, ...change } }))).toEqual({ kind: 'malformed', reason });
+  });
+
+  it('reads hostile nesting without overflowing, and takes a log line with an id for what it is', () => {
+    let deep = '{"x":1}';
+    for (let i = 0; i < 20_000; i++) deep = `{"jsonPayload":${deep}}`;
+    expect(readUsageLine(deep).kind).toBe('other');
+    expect(readUsageLine(JSON.stringify({ level: 50, msg: 'upstream error', id: 'abc', deployment: 'sim' })).kind).toBe('other');
+  });
 });

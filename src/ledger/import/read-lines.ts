@@ -1,4 +1,5 @@
-import type { UsageEvent } from '../event.js';
+import { tokenCount } from '../../core/types.js';
+import { utcDay, type UsageEvent } from '../event.js';
 import { eventFromLine } from '../journal-line.js';
 
 /** The keys a usage event is logged under: the stdout store's, and a serverless flush's copies. */
@@ -7,7 +8,10 @@ const WRAPPERS = ['switchyard_usage', 'switchyard_unstored_usage'] as const;
 const TEXT_FIELDS = ['textPayload', 'message', 'msg'] as const;
 
 const STRINGS = ['id', 'day', 'requestId', 'operation', 'role', 'deployment', 'provider', 'model', 'status'] as const;
-const COUNTS = ['ts', 'attempt', 'promptTokens', 'completionTokens', 'cachedReadTokens', 'cachedWriteTokens', 'reasoningTokens', 'totalTokens', 'latencyMs'] as const;
+const OPTIONAL_STRINGS = ['keyId', 'team', 'user', 'group', 'region', 'errorKind'] as const;
+const TOKENS = ['promptTokens', 'completionTokens', 'cachedReadTokens', 'cachedWriteTokens', 'reasoningTokens', 'totalTokens'] as const;
+/** No single attempt costs this much: a larger figure is a corrupt line, not spend to bill. */
+const MAX_USD = 1_000_000;
 
 export type ReadLine = { kind: 'event'; event: UsageEvent } | { kind: 'other' } | { kind: 'malformed'; reason: string };
 
@@ -42,12 +46,13 @@ export function readUsageLine(line: string): ReadLine {
   return problem ? { kind: 'malformed', reason: problem } : { kind: 'event', event };
 }
 
-/** The usage event value in a parsed line, looked for one text field deep. */
+/** The usage event value in a parsed line: at its top, under `jsonPayload`, or in one text field. */
 function usageIn(value: unknown, depth: number): unknown {
   if (Array.isArray(value)) return depth === 0 && typeof value[0] === 'string' ? value : undefined;
   if (!isObject(value)) return undefined;
   for (const key of WRAPPERS) if (key in value) return value[key];
-  if (isObject(value.jsonPayload)) return usageIn(value.jsonPayload, depth);
+  const payload = value.jsonPayload;
+  if (isObject(payload)) for (const key of WRAPPERS) if (key in payload) return payload[key];
   if (depth === 0) {
     for (const key of TEXT_FIELDS) {
       const text = value[key];
@@ -55,21 +60,32 @@ function usageIn(value: unknown, depth: number): unknown {
       const read = readUsageLine(text);
       if (read.kind === 'event') return read.event;
     }
-    // A spill file's line: the keyed event itself.
-    if (typeof value.id === 'string' && typeof value.deployment === 'string') return value;
+    // A spill file's line: the keyed event itself (not any log line that happens to carry an id).
+    if (typeof value.id === 'string' && typeof value.requestId === 'string' && typeof value.ts === 'number' && typeof value.deployment === 'string') return value;
   }
   return undefined;
 }
 
-/** Why an event cannot be a ledger row, or undefined. */
+const isAmount = (v: unknown, max: number): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= max;
+const isOptionalAmount = (v: unknown, max: number): boolean => v === undefined || v === null || isAmount(v, max);
+
+/** Why an event cannot be a ledger row (as the gateway would have written it), or undefined. */
 function problemOf(event: UsageEvent): string | undefined {
   const e = event as unknown as Json;
+  if (!isObject(e)) return 'not an event';
   for (const f of STRINGS) if (typeof e[f] !== 'string' || e[f] === '') return `${f} is not a string`;
-  for (const f of COUNTS) {
-    const n = e[f];
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) return `${f} is not a count`;
-  }
-  if (e.costUsd !== undefined && e.costUsd !== null && (typeof e.costUsd !== 'number' || !Number.isFinite(e.costUsd) || e.costUsd < 0)) return 'costUsd is not an amount';
-  if (!isObject(e.tags)) return 'tags is not an object';
+  for (const f of OPTIONAL_STRINGS) if (e[f] !== undefined && e[f] !== null && typeof e[f] !== 'string') return `${f} is not a string`;
+  for (const f of TOKENS) if (tokenCount(e[f]) === undefined) return `${f} is not a count`;
+  if (typeof e.ts !== 'number' || !Number.isSafeInteger(e.ts) || e.ts < 0) return 'ts is not a time';
+  if (e.day !== utcDay(e.ts)) return `day is not the UTC day of ts (${utcDay(e.ts)})`;
+  if (typeof e.attempt !== 'number' || !Number.isSafeInteger(e.attempt) || e.attempt < 0) return 'attempt is not a count';
+  if (!isAmount(e.latencyMs, Number.MAX_SAFE_INTEGER)) return 'latencyMs is not a duration';
+  if (!isOptionalAmount(e.ttftMs, Number.MAX_SAFE_INTEGER)) return 'ttftMs is not a duration';
+  if (!isOptionalAmount(e.costUsd, MAX_USD)) return 'costUsd is not an amount';
+  if (!isOptionalAmount(e.savedUsd, MAX_USD)) return 'savedUsd is not an amount';
+  if (!isOptionalAmount(e.quotaHeadroom, 1)) return 'quotaHeadroom is not a share';
+  if (typeof e.usageEstimated !== 'boolean') return 'usageEstimated is not a boolean';
+  if (e.cacheHit !== undefined && typeof e.cacheHit !== 'boolean') return 'cacheHit is not a boolean';
+  if (!isObject(e.tags) || !Object.values(e.tags).every((v) => typeof v === 'string')) return 'tags is not an object of strings';
   return undefined;
 }
