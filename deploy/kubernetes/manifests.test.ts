@@ -140,10 +140,10 @@ describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
     expect(pdb.spec?.maxUnavailable).toBeLessThan(hpa.spec!.minReplicas!);
   });
 
-  it('lets Prometheus scrape the HPA\'s metric with an admin key from a Secret of its own, which calls no model', () => {
+  it('lets Prometheus scrape the HPA\'s metric with a metrics-only key from a Secret of its own, and ships no admin key', () => {
     const raw = parse(configText(target)) as { api_keys: Array<{ id: string; key: string; role?: string }> };
-    const admins = gatewayConfig(target).api_keys.filter((k) => k.role === 'admin');
-    expect(admins.map((k) => [k.id, k.models])).toEqual([['metrics-scraper', []]]);
+    const keys = gatewayConfig(target).api_keys;
+    expect(keys.filter((k) => k.role !== 'user').map((k) => [k.id, k.role])).toEqual([['metrics-scraper', 'metrics']]);
     expect(metricsArePublic(gatewayConfig(target))).toBe(false);
     const variable = /^\$\{(\w+)\}$/.exec(raw.api_keys.find((k) => k.id === 'metrics-scraper')!.key)?.[1];
     const c = container(target);
@@ -204,6 +204,20 @@ describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
       expect(await scraped.text()).toMatch(/^switchyard_requests_in_flight \d+$/m);
       expect((await scrape(env.SWITCHYARD_API_KEY)).status).toBe(403);
       expect((await scrape()).status).toBe(401);
+      // Whoever can read Prometheus' credentials can scrape, and do nothing else: no drain, no reload, no model.
+      const asScraper = (method: string, path: string, body?: unknown) =>
+        fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${env.SWITCHYARD_METRICS_KEY}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const deployment = gatewayConfig(target).deployments[0]!.id;
+      for (const [method, path, body] of [
+        ['POST', `/v1/switchyard/deployments/${deployment}/drain`, undefined],
+        ['POST', '/v1/switchyard/reload', undefined],
+        ['GET', '/v1/switchyard/config', undefined],
+        ['POST', '/v1/chat/completions', { model: 'default', messages: [{ role: 'user', content: 'Hi' }] }],
+      ] as const) {
+        const refused = await asScraper(method, path, body);
+        expect(refused.status, `${method} ${path}`).toBe(403);
+        expect(await refused.json(), `${method} ${path}`).toMatchObject({ error: { type: 'permission_error', code: 'metrics_key_only' } });
+      }
     } finally {
       await server.shutdown(0);
       rmSync(dir, { recursive: true, force: true });

@@ -29,6 +29,17 @@ describe('config ids', () => {
     expect([key?.models, key?.groups, key?.allow_direct_deployments]).toEqual([undefined, undefined, undefined]);
     expect(r.ok && r.config.routing.allow_direct_deployments).toBe(false);
   });
+
+  it('takes role: metrics for a scrape key, and refuses on it by path every field that governs model calls', () => {
+    const r = parseConfig({ deployments: [deployment('a')], api_keys: [{ id: 'prometheus', key: 'sk-scrape', role: 'metrics', team: 'sre' }] }, {});
+    expect(r.ok && r.config.api_keys[0]?.role).toBe('metrics');
+    const problems = problemsOf({
+      deployments: [deployment('a')],
+      api_keys: [{ id: 'prometheus', key: 'sk-scrape', role: 'metrics', models: [], groups: [], allow_direct_deployments: false, residency: 'eu', rate_limit: { requests_per_minute: 1 } }],
+    });
+    const why = 'a role: metrics key reads GET /metrics only and calls no model; remove this field';
+    expect(problems).toEqual(['models', 'groups', 'allow_direct_deployments', 'residency', 'rate_limit'].map((f) => `api_keys[0].${f}: ${why}`));
+  });
 });
 
 describe('budget names', () => {

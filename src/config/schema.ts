@@ -96,6 +96,14 @@ export const loggingSchema = z
   })
   .default({ level: 'info', upstream_error_text: false });
 
+/**
+ * What a key may do: `user` calls models and reads its own usage; `admin` also reads gateway-wide status
+ * and everyone's usage and runs the admin API; `metrics` reads GET /metrics and nothing else (a scrape
+ * credential, src/http/handler.ts refuses it everywhere else).
+ */
+export const KEY_ROLES = ['admin', 'user', 'metrics'] as const;
+export type KeyRole = (typeof KEY_ROLES)[number];
+
 /** A client API key of the gateway itself; the tags attribute usage and drive budgets and residency. */
 export const apiKeySchema = z.strictObject({
   id: z.string().regex(idPattern, 'expected letters, digits, and . _ : -'),
@@ -105,8 +113,8 @@ export const apiKeySchema = z.strictObject({
   tags: z.record(z.string(), z.string()).default({}),
   /** Geography every request of this key must stay in (matched against deployment tags). */
   residency: z.string().min(1).optional(),
-  /** `admin` may read gateway-wide status and everyone's usage; `user` only its own usage. */
-  role: z.enum(['admin', 'user']).default('user'),
+  /** `admin` may read gateway-wide status and everyone's usage; `user` only its own usage; `metrics` only GET /metrics. */
+  role: z.enum(KEY_ROLES).default('user'),
   /** Model names this key may ask for (group names, aliases, deployment ids); with `groups`, a union. */
   models: z.array(z.string().min(1)).optional(),
   /** Groups this key may use, by any of their names. Neither list: every group. */
@@ -210,11 +218,22 @@ export const configSchema = configShapeSchema.superRefine((cfg, ctx) => {
   }
 });
 
-/** Each key id and each key once: a repeated key would silently act as whichever came last. */
+/** The fields of a key that govern model calls, which a `role: metrics` key never makes. */
+const METRICS_KEY_UNUSED = ['models', 'groups', 'allow_direct_deployments', 'residency', 'rate_limit'] as const;
+
+/**
+ * Each key id and each key once: a repeated key would silently act as whichever came last. A `role:
+ * metrics` key has none of the model-call fields: on a scrape key they would only mislead the reader.
+ */
 function checkApiKeys(keys: readonly ApiKeyConfig[], ctx: z.RefinementCtx): void {
   const ids = new Map<string, number>();
   const secrets = new Map<string, number>();
   keys.forEach((k, i) => {
+    if (k.role === 'metrics') {
+      for (const field of METRICS_KEY_UNUSED) {
+        if (k[field] !== undefined) ctx.addIssue({ code: 'custom', path: ['api_keys', i, field], message: 'a role: metrics key reads GET /metrics only and calls no model; remove this field' });
+      }
+    }
     const first = ids.get(k.id);
     if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['api_keys', i, 'id'], message: `duplicate api key id "${k.id}" (first at api_keys[${first}])` });
     else ids.set(k.id, i);

@@ -34,6 +34,7 @@ describe('API keys, groups and direct deployments through the server', () => {
           { id: 'user', key: 'sk-user', groups: ['chat'] },
           { id: 'admin', key: 'sk-admin', role: 'admin' },
           { id: 'direct', key: 'sk-direct', models: ['sim-a'], allow_direct_deployments: true },
+          { id: 'scraper', key: 'sk-scraper', role: 'metrics' },
         ],
       },
       {},
@@ -106,5 +107,19 @@ describe('API keys, groups and direct deployments through the server', () => {
     expect(refused.status).toBe(403);
     expect(refused.json.error).toMatchObject({ type: 'permission_error', code: 'admin_required' });
     expect((await call('sk-admin', '/v1/switchyard/status')).status).toBe(200);
+  });
+
+  it('refuses a role: metrics key on every route but GET /metrics with 403 permission_error, in each front door\'s shape', async () => {
+    for (const path of ['/v1/models', '/v1/switchyard/status']) {
+      const refused = await call('sk-scraper', path);
+      expect(refused.status, path).toBe(403);
+      expect(refused.json.error, path).toMatchObject({ type: 'permission_error', code: 'metrics_key_only' });
+    }
+    const chatRefused = await chat('sk-scraper', 'chat');
+    expect(chatRefused.status).toBe(403);
+    expect(chatRefused.json.error).toMatchObject({ type: 'permission_error', code: 'metrics_key_only' });
+    const messages = await call('sk-scraper', '/v1/messages', { model: 'chat', max_tokens: 8, messages: [{ role: 'user', content: 'Hi' }] });
+    expect(messages.status).toBe(403);
+    expect(messages.json).toMatchObject({ type: 'error', error: { type: 'permission_error' } });
   });
 });

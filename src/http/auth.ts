@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GatewayError } from '../core/errors.js';
-import type { GatewayConfig } from '../config/schema.js';
+import type { GatewayConfig, KeyRole } from '../config/schema.js';
 import { accessFor, type Access } from '../routing/access.js';
 import type { HeaderMap } from './exchange.js';
 
@@ -8,8 +8,11 @@ export interface Caller {
   keyId: string | undefined;
   residency: string | undefined;
   tags: Record<string, string>;
-  /** May read gateway-wide status and everyone's usage (`role: admin`, or no api_keys configured). */
-  admin: boolean;
+  /**
+   * `admin` (or no api_keys configured) may read gateway-wide status and everyone's usage and run the
+   * admin API; `metrics` may read GET /metrics and nothing else; `user` its own work and usage.
+   */
+  role: KeyRole;
   /** What the caller may route to, precomputed per key. */
   access: Access;
 }
@@ -17,7 +20,7 @@ export interface Caller {
 const NO_ACCESS: Access = Object.freeze({ groups: new Set<string>(), directEnabled: false, direct: new Map(), models: [] });
 
 /** The caller of a public route (health checks): may do nothing else. */
-export const NOBODY: Caller = Object.freeze({ keyId: undefined, residency: undefined, tags: {}, admin: false, access: NO_ACCESS });
+export const NOBODY: Caller = Object.freeze({ keyId: undefined, residency: undefined, tags: {}, role: 'user', access: NO_ACCESS });
 
 const digest = (key: string): string => createHash('sha256').update(key).digest('hex');
 
@@ -39,7 +42,7 @@ export function createAuthenticator(
   virtual?: VirtualKeyLookup,
 ): (headers: HeaderMap) => Caller {
   if (config.api_keys.length === 0 && !virtual) {
-    const anonymous: Caller = Object.freeze({ keyId: undefined, residency: undefined, tags: {}, admin: true, access: accessFor(config) });
+    const anonymous: Caller = Object.freeze({ keyId: undefined, residency: undefined, tags: {}, role: 'admin', access: accessFor(config) });
     return () => anonymous;
   }
   const byDigest = new Map<string, Caller>();
@@ -47,7 +50,9 @@ export function createAuthenticator(
     const tags: Record<string, string> = { ...k.tags, key: k.id };
     if (k.team) tags.team = k.team;
     if (k.user) tags.user = k.user;
-    byDigest.set(digest(k.key.reveal()), { keyId: k.id, residency: k.residency, tags, admin: k.role === 'admin', access: accessFor(config, k) });
+    // A scrape key reaches no model even if a route forgot to refuse it (the handler refuses it first).
+    const access = k.role === 'metrics' ? NO_ACCESS : accessFor(config, k);
+    byDigest.set(digest(k.key.reveal()), { keyId: k.id, residency: k.residency, tags, role: k.role, access });
   }
   return (headers) => {
     const header = headers.authorization ?? '';
@@ -66,7 +71,22 @@ export function createAuthenticator(
 
 /** Refuses callers that are not admins (gateway-wide views). */
 export function requireAdmin(caller: Caller): void {
-  if (!caller.admin) throw new GatewayError({ kind: 'forbidden', code: 'admin_required', message: 'This route needs an API key with role: admin.' });
+  if (caller.role !== 'admin') throw new GatewayError({ kind: 'forbidden', code: 'admin_required', message: 'This route needs an API key with role: admin.' });
+}
+
+/** Refuses callers that may not read GET /metrics: admins and `role: metrics` keys may. */
+export function requireMetricsReader(caller: Caller): void {
+  if (caller.role !== 'admin' && caller.role !== 'metrics') {
+    throw new GatewayError({ kind: 'forbidden', code: 'admin_required', message: 'GET /metrics needs an API key with role: admin or role: metrics.' });
+  }
+}
+
+/**
+ * Refuses a `role: metrics` key on a route that does not take scrapes: the handler calls it before any
+ * such route runs, so a scrape credential can never drain, reload or call a model, whatever a route checks.
+ */
+export function refuseScrapeOnly(caller: Caller): void {
+  if (caller.role === 'metrics') throw new GatewayError({ kind: 'forbidden', code: 'metrics_key_only', message: 'This API key has role: metrics: it may only read GET /metrics.' });
 }
 
 /** Who acts, in the audit log: the caller's key (`key:<id>`), or `anonymous` on a gateway without keys. */

@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import type { Gateway, ServedBy } from '../gateway/gateway.js';
 import { INGRESSES } from '../ingress/index.js';
-import { createAuthenticator, NOBODY, type Caller } from './auth.js';
+import { createAuthenticator, NOBODY, refuseScrapeOnly, type Caller } from './auth.js';
 import { createBrowserGuard } from './browser-guard.js';
 import { readBody } from './body.js';
 import { isBodyStream, type AfterAnswer, type HeaderMap, type HttpHandler, type HttpRequest, type HttpResponse } from './exchange.js';
@@ -224,6 +224,8 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
       if (!entry.route.public) {
         if (startSpan && entry.route.observed !== false) ctx.span = startSpan({ method: request.method, route: entry.route.path, headers: request.headers, requestId: ctx.requestId });
         ctx.caller = authenticate(request.headers);
+        // Here rather than in each route: a route added later cannot forget to refuse a scrape key.
+        if (!entry.route.scrape) refuseScrapeOnly(ctx.caller);
       }
       answer = await entry.route.handle(ctx);
     } catch (err) {

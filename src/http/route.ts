@@ -46,6 +46,8 @@ export interface Route {
    * route is client work and observed; public routes never are.
    */
   readonly observed?: boolean;
+  /** True for GET /metrics: the one route a `role: metrics` key may call; every other refuses it before it runs. */
+  readonly scrape?: boolean;
   /** The answer, or a thrown GatewayError that the handler encodes in the front door's error shape. */
   handle(ctx: RouteContext): Promise<HttpResponse>;
 }

@@ -22,7 +22,7 @@ export function createUsageRoute(store: LedgerStore | undefined, now: () => numb
       } catch (err) {
         throw new GatewayError({ kind: 'invalid_request', code: 'invalid_usage_query', message: (err as Error).message });
       }
-      const ownOnly = !caller.admin;
+      const ownOnly = caller.role !== 'admin';
       const report = await buildReport(store, { ...opts, filter: ownOnly ? { key: caller.keyId } : undefined });
       return jsonResponse(200, toJson(report));
     },

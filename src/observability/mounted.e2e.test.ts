@@ -11,6 +11,7 @@ import { attr, spansOf, startCollector, type OtlpSpan } from './testing/collecto
 
 const USER = 'sk-user-metrics-test';
 const ADMIN = 'sk-admin-metrics-test';
+const SCRAPER = 'sk-scraper-metrics-test';
 
 async function serve(sims: SimServer[], extra: Partial<ConfigInput> = {}): Promise<{ app: App; server: RunningServer }> {
   const config = resolveConfig(
@@ -21,6 +22,7 @@ async function serve(sims: SimServer[], extra: Partial<ConfigInput> = {}): Promi
       api_keys: [
         { id: 'user', key: USER },
         { id: 'ops', key: ADMIN, role: 'admin' },
+        { id: 'prometheus', key: SCRAPER, role: 'metrics' },
       ],
       ledger: { enabled: false },
       ...extra,
@@ -113,7 +115,7 @@ describe('GET /metrics and per-request spans, mounted in the server', () => {
 });
 
 describe('GET /metrics behind an admin key', () => {
-  it('asks for an admin key by default on a gateway with keys (the series name keys and their spend), and is gone when metrics are off', async () => {
+  it('asks for an admin or role: metrics key by default on a gateway with keys (the series name keys and their spend), and is gone when metrics are off', async () => {
     const sim = await startOpenAISim({ name: 'private-metrics' });
     const byDefault = await serve([sim]);
     const closed = await serve([sim], { observability: { metrics: { public: false } } });
@@ -127,6 +129,9 @@ describe('GET /metrics behind an admin key', () => {
         // A scrape is no client work: it is not in flight while it reads the gauge, nor counted after.
         expect(admin.text).toMatch(/^switchyard_requests_in_flight 0$/m);
         expect((await scrape(running.server.url, { authorization: `Bearer ${ADMIN}` })).text).not.toContain('route="/metrics"');
+        const scraper = await scrape(running.server.url, { authorization: `Bearer ${SCRAPER}` });
+        expect(scraper.status).toBe(200);
+        expect(scraper.text).toMatch(/^switchyard_requests_in_flight 0$/m);
       }
       expect((await scrape(off.server.url)).status).toBe(404);
     } finally {

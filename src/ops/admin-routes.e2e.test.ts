@@ -17,6 +17,7 @@ import { parseKey } from '../governance/keys/secret.js';
 
 const ADMIN = 'sk-admin-for-admin-routes';
 const USER = 'sk-user-for-admin-routes';
+const SCRAPER = 'sk-scraper-for-admin-routes';
 const SECRET = 'an-hmac-secret-of-at-least-32-characters';
 
 /** The config file `serve` would read: two deployments of one group, keys, a SQLite ledger in `dir`. */
@@ -34,6 +35,7 @@ function writeConfig(dir: string, sims: SimServer[], extraKeys: string[] = []): 
       'api_keys:',
       `  - { id: ops, key: ${ADMIN}, role: admin }`,
       `  - { id: user, key: ${USER} }`,
+      `  - { id: prometheus, key: ${SCRAPER}, role: metrics }`,
       ...extraKeys,
       `ledger: { store: sqlite, path: "${join(dir, 'ledger.sqlite')}", journal: false, spill_path: "${join(dir, 'spill.jsonl')}" }`,
       `keys: { hmac_secret: ${SECRET}, refresh_ms: 200 }`,
@@ -102,12 +104,32 @@ describe('the admin API and virtual keys, mounted in the server', () => {
     expect((await call(url, 'POST', '/v1/switchyard/breakers/d1/reset', ADMIN)).status).toBe(200);
   });
 
+  it('refuses a role: metrics key every admin action and the model routes with 403 metrics_key_only, and routing is untouched', async () => {
+    for (const [method, path] of [
+      ['POST', '/v1/switchyard/deployments/d0/drain'],
+      ['POST', '/v1/switchyard/deployments/d0/undrain'],
+      ['POST', '/v1/switchyard/breakers/d0/reset'],
+      ['POST', '/v1/switchyard/reload'],
+      ['GET', '/v1/switchyard/config'],
+      ['POST', '/v1/switchyard/keys'],
+      ['GET', '/v1/switchyard/keys'],
+      ['GET', '/v1/switchyard/usage'],
+      ['GET', '/dashboard/events'],
+    ] as const) {
+      const refused = await call(url, method, path, SCRAPER, method === 'POST' ? { role: 'admin' } : undefined);
+      expect(refused.status, `${method} ${path}`).toBe(403);
+      expect(refused.json.error, `${method} ${path}`).toMatchObject({ type: 'permission_error', code: 'metrics_key_only' });
+    }
+    await expect(chat(url, SCRAPER)).rejects.toMatchObject({ status: 403, code: 'metrics_key_only' });
+    expect((await chat(url, USER)).response.headers.get('x-switchyard-deployment')).toBe('d0');
+  });
+
   it('shows the running config with its secrets redacted', async () => {
     const shown = await call(url, 'GET', '/v1/switchyard/config', ADMIN);
     expect(shown.status).toBe(200);
     const text = JSON.stringify(shown.json);
     expect(text).toContain('"d1"');
-    for (const secret of [ADMIN, USER, SECRET]) expect(text).not.toContain(secret);
+    for (const secret of [ADMIN, USER, SCRAPER, SECRET]) expect(text).not.toContain(secret);
   });
 
   it('creates a virtual key that works at once, and another replica refuses it (401) within a second of its revocation', async () => {
@@ -154,6 +176,9 @@ describe('the admin API and virtual keys, mounted in the server', () => {
         expect.stringMatching(/^key:[0-9a-f]{12} permission\.denied model:other$/),
         'key:user permission.denied route:/v1/switchyard/keys',
         'key:user permission.denied route:/v1/switchyard/breakers/{id}/reset',
+        'key:prometheus permission.denied route:/v1/switchyard/deployments/{id}/drain',
+        'key:prometheus permission.denied route:/v1/switchyard/reload',
+        'key:prometheus permission.denied model:chat',
       ]),
     );
     expect(JSON.stringify(entries.map((e) => e.subject))).not.toMatch(/ignore/);

@@ -38,6 +38,11 @@ describe('check-config --explain', () => {
     expect(e.subjects.find((s) => s.subject === 'residency eu (x-switchyard-residency)')?.paths.map((p) => p.deployment)).toEqual(['claude-eu']);
   });
 
+  it('lists no reach for a role: metrics key, nor for its team: it calls no model', () => {
+    const e = explainResidency(config({ api_keys: [{ id: 'prometheus', key: 'k-scrape', team: 'sre', role: 'metrics' }] }));
+    expect(e.subjects.map((s) => s.subject)).toEqual([]);
+  });
+
   it('names a context-window fallback that leaves the residency', () => {
     const e = explainResidency(
       config({

@@ -46,7 +46,9 @@ interface Step {
 export function explainResidency(config: Config): ResidencyExplanation {
   const subjects: Reach[] = [];
   const teams = new Map<string, Reach>();
-  for (const key of config.api_keys) {
+  // A `role: metrics` key reaches no deployment (the handler refuses it every route but GET /metrics).
+  const callers = config.api_keys.filter((k) => k.role !== 'metrics');
+  for (const key of callers) {
     const reach = reachOf(config, `key ${key.id}`, key.residency, key);
     subjects.push(reach);
     if (key.team === undefined) continue;
@@ -56,8 +58,8 @@ export function explainResidency(config: Config): ResidencyExplanation {
   }
   subjects.push(...teams.values());
   // Callers without a residency of their own may ask for any by header.
-  const open: Array<KeyPolicy | undefined> = config.api_keys.length === 0 ? [undefined] : config.api_keys.filter((k) => k.residency === undefined);
-  const tags = new Set([...Object.keys(config.residency), ...config.api_keys.flatMap((k) => (k.residency === undefined ? [] : [k.residency]))]);
+  const open: Array<KeyPolicy | undefined> = config.api_keys.length === 0 ? [undefined] : callers.filter((k) => k.residency === undefined);
+  const tags = new Set([...Object.keys(config.residency), ...callers.flatMap((k) => (k.residency === undefined ? [] : [k.residency]))]);
   if (open.length > 0) {
     for (const tag of tags) {
       let paths: ReachPath[] = [];

@@ -50,7 +50,7 @@ function keysSuite(name: string, open: () => SqlDriver, replicas: 1 | 2, cleanup
       const { key, record } = await keys.create({ owner: 'ana', team: 'research', tags: { project: 'x' }, role: 'user', residency: 'eu', groups: ['coding'], budgets: [], rate_limits: {}, metadata: {} }, 'cli:test');
       expect(key).toMatch(/^sy-[0-9a-f]{12}-[A-Za-z0-9_-]{43}$/);
       const caller = keys.lookup(key);
-      expect(caller).toMatchObject({ keyId: record.id, residency: 'eu', admin: false, tags: { key: record.id, team: 'research', user: 'ana', project: 'x' } });
+      expect(caller).toMatchObject({ keyId: record.id, residency: 'eu', role: 'user', tags: { key: record.id, team: 'research', user: 'ana', project: 'x' } });
       expect(caller?.access.models).toEqual(['coding']);
       expect(keys.lookup(key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A'))).toBeUndefined();
       expect(keys.lookup(`sy-${record.id}`)).toBeUndefined();
@@ -101,7 +101,7 @@ function keysSuite(name: string, open: () => SqlDriver, replicas: 1 | 2, cleanup
       const { key, record } = await keys.create({ tags: {}, role: 'admin', budgets: [], rate_limits: {}, metadata: {} }, 'cli:test');
       const rotated = await keys.rotate(record.id, 'cli:test');
       expect(keys.lookup(key)).toBeUndefined();
-      expect(keys.lookup(rotated.key)).toMatchObject({ keyId: record.id, admin: true });
+      expect(keys.lookup(rotated.key)).toMatchObject({ keyId: record.id, role: 'admin' });
     });
 
     it('answers the admin API with 4xx for bad input, and audits every change in the chain', async () => {
@@ -112,6 +112,8 @@ function keysSuite(name: string, open: () => SqlDriver, replicas: 1 | 2, cleanup
       expect(await err(admin.create({ budgets: [{ period: 'weekly', hard_usd: 1 }] }, 'key:root'))).toMatchObject({ kind: 'invalid_request', param: 'budgets.0.period' });
       expect(await err(admin.create({ secret: 'mine' }, 'key:root'))).toMatchObject({ kind: 'invalid_request' });
       expect(await err(admin.create([], 'key:root'))).toMatchObject({ kind: 'invalid_request' });
+      // A scrape credential lives in the config beside Prometheus' Secret: no virtual key is one.
+      expect(await err(admin.create({ role: 'metrics' }, 'key:root'))).toMatchObject({ kind: 'invalid_request', param: 'role' });
       expect(await err(admin.revoke('0123456789ab', 'key:root'))).toMatchObject({ kind: 'not_found' });
       expect(await err(admin.revoke('../etc', 'key:root'))).toMatchObject({ kind: 'invalid_request', param: 'id' });
 

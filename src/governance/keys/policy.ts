@@ -19,6 +19,8 @@ export const keyPolicySchema = z.strictObject({
   tags: z.record(z.string().min(1), z.string()).default({}),
   /** ISO 8601 time after which the key is refused. */
   expires_at: z.iso.datetime({ offset: true }).optional(),
+  // Not `metrics`: a scrape credential belongs in the config's api_keys, beside the Secret Prometheus
+  // reads; a key minted at run time is a client's, and an admin holding one need not mint scrapers.
   role: z.enum(['admin', 'user']).default('user'),
   residency: name.optional(),
   models: z.array(name).optional(),

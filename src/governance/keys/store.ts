@@ -13,7 +13,8 @@ export interface KeyCaller {
   keyId: string;
   residency: string | undefined;
   tags: Record<string, string>;
-  admin: boolean;
+  /** Never `metrics`: virtual keys are minted for clients (src/governance/keys/policy.ts). */
+  role: KeyPolicy['role'];
   access: Access;
 }
 
@@ -159,7 +160,7 @@ export class KeyStore {
     const tags: Record<string, string> = { ...p.tags, key: id };
     if (p.team !== undefined) tags.team = p.team;
     if (p.owner !== undefined) tags.user = p.owner;
-    return Object.freeze({ keyId: id, residency: p.residency, tags, admin: p.role === 'admin', access: accessFor(this.o.config, p) });
+    return Object.freeze({ keyId: id, residency: p.residency, tags, role: p.role, access: accessFor(this.o.config, p) });
   }
 
   /** Refuses a policy naming groups or models the config does not have. */

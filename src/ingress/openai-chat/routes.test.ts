@@ -49,7 +49,7 @@ async function call(path: string, body: unknown, gateway: Gateway, headers: Reco
   const ctx: RouteContext = {
     request: { method: 'POST', path, query: '', headers, body: bytes, signal: new AbortController().signal },
     gateway,
-    caller: { keyId: undefined, residency: undefined, tags: {}, admin: true, access: { groups: new Set(), directEnabled: true, direct: new Map(), models: [] } },
+    caller: { keyId: undefined, residency: undefined, tags: {}, role: 'admin', access: { groups: new Set(), directEnabled: true, direct: new Map(), models: [] } },
     requestId: 'req-1',
     costOf: undefined,
     query: new URLSearchParams(),

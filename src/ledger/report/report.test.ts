@@ -211,7 +211,7 @@ describe('switchyard report totals', () => {
   it('counts it once in the total of GET /v1/switchyard/usage', async () => {
     const store = await SqlLedgerStore.open(openSqlite(db));
     const route = createUsageRoute(store, () => D('2025-06-01'));
-    const ctx = { query: new URLSearchParams('from=2025-06-01&to=2025-06-01&group_by=deployment'), caller: { ...NOBODY, keyId: 'root', admin: true } } as unknown as RouteContext;
+    const ctx = { query: new URLSearchParams('from=2025-06-01&to=2025-06-01&group_by=deployment'), caller: { ...NOBODY, keyId: 'root', role: 'admin' } } as unknown as RouteContext;
     const body = JSON.parse((await route.handle(ctx)).body as string) as { data: Array<{ requests: number }>; total: { requests: number } };
     expect([body.data.map((r) => r.requests), body.total.requests]).toEqual([[2, 3], 3]);
     await store.close();
@@ -250,7 +250,7 @@ describe('GET /v1/switchyard/usage', () => {
     await store.insert(fixture());
     const route = createUsageRoute(store, () => D('2025-06-03'));
     // A free-form tag is attribution, not a grant: only the key's `role` makes an admin.
-    let caller: Caller = { ...NOBODY, keyId: 'alice', tags: { key: 'alice', role: 'admin' }, admin: false };
+    let caller: Caller = { ...NOBODY, keyId: 'alice', tags: { key: 'alice', role: 'admin' }, role: 'user' };
     const get = async (query: string): Promise<{ status: number; body: unknown }> => {
       const ctx = { query: new URLSearchParams(query), caller } as unknown as RouteContext;
       try {
@@ -263,7 +263,7 @@ describe('GET /v1/switchyard/usage', () => {
     const own = (await get('from=2025-06-01&to=2025-06-03&group_by=provider')).body as { total: { costUsd: number }; group_by: string[] };
     expect(own.group_by).toEqual(['provider']);
     expect(own.total.costUsd).toBe(6.25);
-    caller = { ...NOBODY, keyId: 'root', tags: { key: 'root' }, admin: true };
+    caller = { ...NOBODY, keyId: 'root', tags: { key: 'root' }, role: 'admin' };
     const all = (await get('from=2025-06-01&to=2025-06-03&group_by=key')).body as { total: { costUsd: number } };
     expect(all.total.costUsd).toBe(7);
     const bad = await get('group_by=nope');
