@@ -6,7 +6,7 @@ import { MemoryBudgetState } from '../ledger/budgets/state.js';
 import { BUDGETS_TARGET, budgetHandlers } from '../ledger/budgets/ipc-state.js';
 import { RATE_LIMITS_TARGET, rateLimitHandlers } from '../limits/ipc-state.js';
 import { MemoryRateLimitState } from '../limits/state.js';
-import { answer, Asks, CLUSTER_TARGET, isCall, isTell, type PushMessage } from './rpc.js';
+import { answer, Asks, CLUSTER_TARGET, isCall, isTell, type AskMessage, type PushMessage } from './rpc.js';
 import { ClusterMetrics, METRICS_TOPIC, type MetricsWorker } from './metrics.js';
 
 export interface PrimaryOptions {
@@ -42,7 +42,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(message);
   };
   const asks = new Asks();
-  const metricsWorker = (w: Worker): MetricsWorker => ({ id: w.id, collect: (timeoutMs) => asks.ask((m) => w.isConnected() && w.send(m), METRICS_TOPIC, timeoutMs) });
+  // An ask goes out whenever the worker is connected: send() returning false only says its channel is
+  // backed up (the combined metrics are large), and a send that fails leaves the ask to time out.
+  const sendAsk = (w: Worker, m: AskMessage): boolean => w.isConnected() && (w.send(m, () => undefined), true);
+  const metricsWorker = (w: Worker): MetricsWorker => ({ id: w.id, collect: (timeoutMs) => asks.ask((m) => sendAsk(w, m), METRICS_TOPIC, timeoutMs) });
   const metrics = new ClusterMetrics({ workers: () => listeningWorkers().map(metricsWorker), logger, timeoutMs: options.metricsTimeoutMs });
   const targets = {
     [STATE_TARGET]: stateHandlers(store, (key) => broadcast({ sy: 'push', topic: STATE_CHANGED, data: key })),

@@ -4,6 +4,9 @@ import { MemoryStateStore } from '../state/memory.js';
 import { IpcStateStore, STATE_CHANGED, stateHandlers } from '../state/ipc.js';
 import { MemoryBudgetState, type CounterRef } from '../ledger/budgets/state.js';
 import { IpcBudgetState, budgetHandlers } from '../ledger/budgets/ipc-state.js';
+import type { LimitRef } from '../limits/counters.js';
+import { IpcRateLimitState, rateLimitHandlers } from '../limits/ipc-state.js';
+import { MemoryRateLimitState } from '../limits/state.js';
 import { answer, Asks, isCall, isTell, RpcClient, type AskMessage, type Channel, type Handlers, type PushMessage } from './rpc.js';
 
 /** A primary in this process: workers' channels deliver calls to `answer` and replies back, asynchronously like IPC. */
@@ -25,6 +28,36 @@ function primary(targets: Record<string, Handlers>) {
   };
   const push = (m: PushMessage): void => workers.forEach((w) => w.emit('message', m));
   return { channel, push };
+}
+
+/**
+ * A worker's end of IPC as Node's `process` behaves: send() returns false once a message is queued
+ * behind others, yet delivers it; after a disconnect a send fails, its error going to the callback,
+ * or without one emitted on the process (an uncaught exception), recorded here in `emitted`.
+ */
+function nodeLikeChannel(targets: Record<string, Handlers>) {
+  const toWorker = new EventEmitter();
+  const emitted: Error[] = [];
+  const sent: unknown[] = [];
+  const channel = {
+    connected: true,
+    send(message: unknown, callback?: (err: Error | null) => void): boolean {
+      if (!channel.connected) {
+        const err = Object.assign(new Error('Channel closed'), { code: 'ERR_IPC_CHANNEL_CLOSED' });
+        setImmediate(() => (callback ? callback(err) : emitted.push(err)));
+        return false;
+      }
+      sent.push(message);
+      setImmediate(() => {
+        callback?.(null);
+        if (isCall(message)) void answer(targets, message).then((reply) => setImmediate(() => toWorker.emit('message', reply)));
+      });
+      return false;
+    },
+    on: (event: 'message', l: (m: unknown) => void) => toWorker.on(event, l),
+    off: (event: 'message', l: (m: unknown) => void) => toWorker.off(event, l),
+  };
+  return { channel, emitted, sent, toWorker };
 }
 
 const ref = (counter: string, hardUsd: number): CounterRef => ({ counter, budget: 'b', value: '*', hardUsd, periodStart: 0, expiresAt: Date.now() + 60_000 });
@@ -98,6 +131,46 @@ describe('calls from workers to the primary', () => {
     await expect(asks.ask(() => true, 'metrics', 20)).rejects.toThrow(/did not answer metrics within 20 ms/);
     await expect(asks.ask(() => false, 'metrics', 1_000)).rejects.toThrow(/no channel to the worker/);
     worker.close();
+  });
+
+  it('a call whose send() returns false (the channel backed up, the message still delivered) resolves with the primary\'s answer', async () => {
+    // A rate-limit take the primary counts must not read as failed in the worker: it would admit the
+    // request unchecked and never release the primary's reservation.
+    const limits = new MemoryRateLimitState();
+    const { channel } = nodeLikeChannel({ rateLimits: rateLimitHandlers(limits) });
+    const client = new RpcClient(channel);
+    const state = new IpcRateLimitState(client);
+    const limit: LimitRef = { counter: 'per-team|m|0|a', rule: 'per-team', window: 'minute', requestLimit: 1, tokenLimit: undefined, resetAt: Date.now() + 60_000 };
+    expect((await state.take([limit], 0, 1)).ok).toBe(true);
+    expect((await state.take([limit], 0, 1)).ok).toBe(false);
+    client.close();
+  });
+
+  it('fails a call at once once the channel is closed, with the send\'s error when it fails on the way', async () => {
+    const { channel, emitted } = nodeLikeChannel({ state: stateHandlers(new MemoryStateStore(), () => undefined) });
+    const client = new RpcClient(channel);
+    channel.connected = false;
+    await expect(client.call('state', 'get', ['k'])).rejects.toThrow(/no channel to the primary process \(state.get\)/);
+    const failing = new RpcClient({ ...channel, connected: true, send: (_m, callback) => (setImmediate(() => callback(new Error('Channel closed'))), true) });
+    await expect(failing.call('state', 'get', ['k'])).rejects.toThrow(/shared state unavailable: Channel closed \(state.get\)/);
+    expect(emitted).toEqual([]);
+    client.close();
+    failing.close();
+  });
+
+  it('a worker that left while collecting an answer to an ask sends nothing: no error is raised on the process', async () => {
+    const { channel, emitted, sent, toWorker } = nodeLikeChannel({});
+    const client = new RpcClient(channel);
+    let answer!: (value: unknown) => void;
+    client.onAsk('metrics', () => new Promise((resolve) => (answer = resolve)));
+    toWorker.emit('message', { sy: 'ask', id: 1, topic: 'metrics' } satisfies AskMessage);
+    // shared.close() during the collect: the worker disconnects before its answer is ready.
+    client.close();
+    channel.connected = false;
+    answer([]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(sent).toEqual([]);
+    expect(emitted).toEqual([]);
   });
 
   it('fails at once without a channel to the primary', async () => {

@@ -74,7 +74,13 @@ export async function answer(targets: Readonly<Record<string, Handlers>>, call: 
 
 /** The worker's end of the IPC channel (`process` in a cluster worker). */
 export interface Channel {
-  send?(message: unknown): boolean;
+  /**
+   * Queues a message; `false` only means the channel is backed up (the message is still delivered).
+   * The callback gets the error of a send that failed; without one, Node emits it on the process.
+   */
+  send?(message: unknown, callback: (err: Error | null) => void): boolean;
+  /** False once the channel is closed (the worker disconnected, the primary is gone). */
+  readonly connected?: boolean;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   off(event: 'message', listener: (message: unknown) => void): unknown;
 }
@@ -110,12 +116,25 @@ export class RpcClient {
   call(target: string, method: string, args: readonly unknown[]): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const message: CallMessage = { sy: 'call', id, target, method, args };
-      if (!this.channel.send?.(message)) {
-        reject(new Error(`shared state unavailable: no channel to the primary process (${target}.${method})`));
+      const unavailable = (why: string): Error => new Error(`shared state unavailable: ${why} (${target}.${method})`);
+      if (!this.channel.send || this.channel.connected === false) {
+        reject(unavailable('no channel to the primary process'));
         return;
       }
+      // Waiting before the send, and whatever send() returns: false only says the channel is backed up
+      // (a metrics scrape sends hundreds of KB), and the primary will act on the call and answer it.
       this.pending.set(id, { resolve, reject, deadline: this.now() + this.timeoutMs });
+      const message: CallMessage = { sy: 'call', id, target, method, args };
+      const failed = (err: unknown): void => {
+        if (this.pending.delete(id)) reject(unavailable((err as Error).message));
+      };
+      try {
+        this.channel.send(message, (err) => {
+          if (err) failed(err);
+        });
+      } catch (err) {
+        failed(err);
+      }
     });
   }
 
@@ -161,7 +180,10 @@ export class RpcClient {
     } catch (err) {
       message = { sy: 'tell', id, error: (err as Error).message };
     }
-    this.channel.send?.(message);
+    // The worker may have left meanwhile (closed while collecting): a send on a closed channel with no
+    // callback is an uncaught 'error' on the process. The primary's ask times out, and counts the miss.
+    if (this.channel.connected === false) return;
+    this.channel.send?.(message, () => undefined);
   }
 
   private sweep(): void {
@@ -182,7 +204,7 @@ export class Asks {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void; timer: NodeJS.Timeout }>();
 
-  /** Sends an ask with `send` (the worker's channel); resolves with the worker's answer. */
+  /** Sends an ask with `send` (false: no channel to the worker); resolves with the worker's answer. */
   ask(send: (message: AskMessage) => boolean, topic: string, timeoutMs: number): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
