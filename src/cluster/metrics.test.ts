@@ -81,4 +81,24 @@ describe('the metrics of serve --workers, combined by the primary', () => {
     workers = [answering(3, replacement)];
     expect(lines(await metrics.render(), 'requests_total')).toEqual(['requests_total{route="/v1/chat/completions"} 8']);
   });
+
+  it('keeps what a worker counted before a reload gave it a fresh registry, so the sums do not go back while workers reload one by one', async () => {
+    const before = workerRegistry({ '/v1/chat/completions': 3, '/v1/embeddings': 2 }, 0, 0);
+    const other = workerRegistry({ '/v1/chat/completions': 4 }, 0, 0);
+    let workers = [answering(1, before), answering(2, other)];
+    const metrics = new ClusterMetrics({ workers: () => workers, logger: silentLogger });
+    await metrics.render();
+    // Worker 1 reloaded: its counters start again from zero, and its new config serves no embeddings.
+    const reloaded = workerRegistry({ '/v1/chat/completions': 1 }, 0, 0);
+    workers = [answering(1, reloaded), answering(2, other)];
+    let text = await metrics.render();
+    expect(lines(text, 'requests_total')).toEqual(['requests_total{route="/v1/chat/completions"} 8', 'requests_total{route="/v1/embeddings"} 2']);
+    expect(lines(text, 'duration_seconds_count')).toEqual(['duration_seconds_count{route="/v1/chat/completions"} 8', 'duration_seconds_count{route="/v1/embeddings"} 2']);
+    expect(lines(text, 'duration_seconds_bucket')).toContain('duration_seconds_bucket{le="1",route="/v1/chat/completions"} 8');
+    // Counting on from there is not another reset: nothing is kept twice.
+    workers = [answering(1, workerRegistry({ '/v1/chat/completions': 2 }, 0, 0)), answering(2, other)];
+    text = await metrics.render();
+    expect(lines(text, 'requests_total')).toEqual(['requests_total{route="/v1/chat/completions"} 9', 'requests_total{route="/v1/embeddings"} 2']);
+    expect(lines(text, 'duration_seconds_count')).toEqual(['duration_seconds_count{route="/v1/chat/completions"} 9', 'duration_seconds_count{route="/v1/embeddings"} 2']);
+  });
 });

@@ -1,5 +1,5 @@
 import type { Logger } from '../core/logger.js';
-import type { MetricJson } from '../observability/metric-json.js';
+import type { MetricJson, MetricJsonValue } from '../observability/metric-json.js';
 
 /** What the primary asks a worker for its metrics (`WorkerShared.answerMetrics`). */
 export const METRICS_TOPIC = 'metrics';
@@ -21,17 +21,51 @@ export interface ClusterMetricsOptions {
 /** Only counters and histograms carry over from a worker that is gone or late: a stale gauge would mislead. */
 const cumulative = (metrics: readonly MetricJson[]): MetricJson[] => metrics.filter((m) => m.type === 'counter' || m.type === 'histogram');
 
+/** A sample's series: its labels but a bucket's `le`, in a fixed order (a histogram's buckets, sum and count share it). */
+function seriesOf(v: MetricJsonValue): string {
+  const { le: _le, ...labels } = v.labels;
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** One sample's place: its metric, its series, and which sample of the series it is. */
+const sampleKey = (name: string, v: MetricJsonValue): string => `${name}\0${seriesOf(v)}\0${v.metricName ?? ''}\0${v.labels.le ?? ''}`;
+
+/**
+ * The series of a worker's previous answer that its new answer has lower or has not (a reload built
+ * the worker a fresh registry): what they had counted, to keep in the sums. A histogram goes as a
+ * whole series (buckets, sum, count), so the combined one stays consistent.
+ */
+function wentBack(previous: readonly MetricJson[], current: readonly MetricJson[]): MetricJson[] {
+  const now = new Map<string, number>();
+  for (const m of current) for (const v of m.values) now.set(sampleKey(m.name, v), v.value);
+  const back: MetricJson[] = [];
+  for (const m of previous) {
+    const series = new Map<string, MetricJsonValue[]>();
+    for (const v of m.values) {
+      const key = seriesOf(v);
+      const values = series.get(key);
+      if (values) values.push(v);
+      else series.set(key, [v]);
+    }
+    const values = [...series.values()].filter((vs) => vs.some((v) => v.value > (now.get(sampleKey(m.name, v)) ?? 0))).flat();
+    if (values.length > 0) back.push({ ...m, values });
+  }
+  return back;
+}
+
 /**
  * The metrics of `serve --workers N` as one process: every scrape, whichever worker took it, asks
  * every worker for its series and combines them with prom-client's `AggregatorRegistry.aggregate()`
  * (counters and histograms summed, each gauge by its `aggregator`). So the counters Prometheus sees
  * never go back when the next scrape lands on another worker. A worker that does not answer in time
  * is counted and logged, and its last counters stand in for it; a worker that exited leaves its last
- * counters in the sums, so a restart does not look like a counter reset either.
+ * counters in the sums, so a restart does not look like a counter reset either; nor does a reload,
+ * which gives a worker a fresh registry (workers reload at different moments): a series a worker
+ * answers lower than before, or no longer has, leaves what it had counted in the sums.
  */
 export class ClusterMetrics {
   private readonly last = new Map<number, MetricJson[]>();
-  /** The last counters of every worker that exited, summed. */
+  /** The last counters of every worker that exited, and of every series a reload started again, summed. */
   private retired: MetricJson[][] = [];
   private missed = 0;
   private readonly timeoutMs: number;
@@ -59,7 +93,11 @@ export class ClusterMetrics {
       }
       answered += 1;
       parts.push(answer);
-      this.last.set(id, cumulative(answer));
+      const counted = cumulative(answer);
+      const previous = this.last.get(id);
+      const back = previous ? wentBack(previous, counted) : [];
+      if (back.length > 0) this.retired.push(back);
+      this.last.set(id, counted);
     });
     if (this.retired.length > 1) this.retired = [(await AggregatorRegistry.aggregate(this.retired).getMetricsAsJSON()) as unknown as MetricJson[]];
     return AggregatorRegistry.aggregate([...parts, ...this.retired, this.ownSeries(answered)]).metrics();
