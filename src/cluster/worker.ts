@@ -1,5 +1,4 @@
 import cluster from 'node:cluster';
-import type { GatewayConfig } from '../config/schema.js';
 import type { BudgetState } from '../ledger/budgets/state.js';
 import { IpcBudgetState } from '../ledger/budgets/ipc-state.js';
 import { IpcRateLimitState } from '../limits/ipc-state.js';
@@ -10,14 +9,19 @@ import type { MetricJson } from '../observability/metric-json.js';
 import { METRICS_TOPIC } from './metrics.js';
 import { CLUSTER_TARGET, RpcClient } from './rpc.js';
 
-/** What a cluster worker shares through the primary, for `createApp`. */
+/**
+ * What a cluster worker shares through the primary, for `createApp`. The states are there whatever the
+ * config the worker started with (they cost nothing until called): each app uses those its own config
+ * keeps in memory (`state.store`, which rate limits follow, and `budgets.state`), so a reload from Redis
+ * to memory still counts in the primary, not once per worker. Redis stays Redis.
+ */
 export interface WorkerShared {
-  /** Set when `state.store` is memory: the primary's store (Redis stays Redis). */
-  stateStore: StateStore | undefined;
-  /** Set when `budgets.state` is memory: the primary's counters. */
-  budgetState: BudgetState | undefined;
-  /** Set when `state.store` is memory (rate limits follow it): the primary's counters. */
-  rateLimitState: RateLimitState | undefined;
+  /** The primary's store. */
+  stateStore: StateStore;
+  /** The primary's budget counters. */
+  budgetState: BudgetState;
+  /** The primary's rate-limit counters. */
+  rateLimitState: RateLimitState;
   /** Calls `sync` whenever the primary announces a state change (several announcements, one pull at a time). */
   onStateChange(sync: () => Promise<void>): void;
   /** The metrics of every worker, combined by the primary: what GET /metrics serves in a worker. */
@@ -31,14 +35,14 @@ export interface WorkerShared {
 }
 
 /** The shared state of this process when it is a `serve --workers` worker; undefined otherwise. */
-export function workerShared(config: GatewayConfig): WorkerShared | undefined {
+export function workerShared(): WorkerShared | undefined {
   const worker = cluster.worker;
   if (!cluster.isWorker || !worker) return undefined;
   const rpc = new RpcClient(process);
   return {
-    stateStore: config.state.store === 'memory' ? new IpcStateStore(rpc) : undefined,
-    budgetState: config.budgets.state === 'memory' ? new IpcBudgetState(rpc) : undefined,
-    rateLimitState: config.state.store === 'memory' ? new IpcRateLimitState(rpc) : undefined,
+    stateStore: new IpcStateStore(rpc),
+    budgetState: new IpcBudgetState(rpc),
+    rateLimitState: new IpcRateLimitState(rpc),
     onStateChange(sync) {
       let dirty = false;
       let running = false;

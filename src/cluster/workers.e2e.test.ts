@@ -141,6 +141,22 @@ describe('switchyard serve --workers 2', () => {
     expect(await gw.exited).toBe(0);
   }, 30_000);
 
+  it('enforces one rate limit for the process group after a reload from Redis to memory too', async () => {
+    const sim = await startSim();
+    const dir = mkdtempSync(join(tmpdir(), 'workers-limits-reload-'));
+    // Started on Redis (none listens there: its counters fail open), so no worker began with memory.
+    writeServeConfig(dir, sim.url, ['ledger: { enabled: false }', 'state: { store: redis, redis_url: "redis://127.0.0.1:1" }']);
+    const gw = await serveProcess(join(dir, 'switchyard.yaml'), { workers: 2, cleanup });
+    writeServeConfig(dir, sim.url, ['ledger: { enabled: false }', 'rate_limits: [{ name: everyone, requests_per_day: 3 }]']);
+    expect((await onNewConnection(gw.url, '/v1/switchyard/reload')).status).toBe(200);
+    await vi.waitFor(() => expect(gw.lines().filter((l) => l.msg === 'config reloaded')).toHaveLength(2), { timeout: 5_000, interval: 50 });
+    const answers: number[] = [];
+    for (let i = 0; i < 8; i++) answers.push((await onNewConnection(gw.url, '/v1/chat/completions')).status);
+    expect(answers).toEqual([200, 200, 200, 429, 429, 429, 429, 429]);
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+  }, 30_000);
+
   it('reloads every worker when one is asked through POST /v1/switchyard/reload', async () => {
     const sim = await startSim();
     const dir = mkdtempSync(join(tmpdir(), 'workers-reload-'));

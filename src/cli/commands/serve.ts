@@ -58,7 +58,7 @@ export const serveCommand: Command = {
     // A worker's lines say which worker wrote them; its breakers and budgets live in the primary.
     const logger = cluster.worker ? loggers.logger.child({ worker: cluster.worker.id }) : loggers.logger;
     const access = cluster.worker ? loggers.access.child({ worker: cluster.worker.id }) : loggers.access;
-    const shared = workerShared(config);
+    const shared = workerShared();
     const file = values.config;
     // Admin actions go to whichever app is current, and may reload it (POST /v1/switchyard/reload).
     // With workers, the others reload too once this one did: the same file, so the same outcome.
@@ -66,14 +66,15 @@ export const serveCommand: Command = {
     // With workers, GET /metrics answers for them all: the primary gathers each one's own series.
     const clusterMetrics = shared && (() => shared.metrics());
     // Counters in memory outlive reloads (in the primary with workers, else here): a reload must not
-    // hand out a fresh budget or rate limit.
+    // hand out a fresh budget or rate limit. Each app takes what its own config keeps in memory, so a
+    // reload from Redis to memory shares the primary's too (else every worker would count on its own).
     const kept = { budgetState: shared?.budgetState ?? new MemoryBudgetState(), rateLimitState: shared?.rateLimitState ?? new MemoryRateLimitState() };
     const build = (c: typeof config): Promise<App> =>
       createApp(c, {
         logger,
         accessLogger: access,
         admin,
-        stateStore: shared?.stateStore,
+        stateStore: c.state.store === 'memory' ? shared?.stateStore : undefined,
         budgetState: c.budgets.state === 'memory' ? kept.budgetState : undefined,
         rateLimitState: c.state.store === 'memory' ? kept.rateLimitState : undefined,
         clusterMetrics,
