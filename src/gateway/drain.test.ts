@@ -116,4 +116,32 @@ describe('resetting a breaker', () => {
     expect(primary(b.gateway)?.breaker).toMatchObject({ state: 'closed', trips: 0, rampShare: 1 });
     expect(await servedBy(b.gateway)).toBe('primary');
   });
+
+  it('leaves a breaker that health checks held open to them: the next failed check trips it again', async () => {
+    vi.useFakeTimers();
+    const clock = new FakeClock();
+    const providers = new Map<string, FakeProvider>();
+    const gateway = createGateway(
+      { ...config, routing: { ...config.routing, health: { enabled: true, interval_ms: 500, failures_to_down: 2 } } },
+      { clock, random: seeded(7), createProvider: (d) => (providers.set(d.id, new FakeProvider(d.id)), providers.get(d.id) as FakeProvider) },
+    );
+    opened.push(gateway);
+    const down = providers.get('primary') as FakeProvider;
+    down.probeScript = () => failure('unavailable');
+    down.script = () => failure('unavailable');
+    const round = async () => (clock.advance(500), await vi.advanceTimersByTimeAsync(500));
+    await round();
+    await round();
+    expect(primary(gateway)?.health.up).toBe(false);
+    expect(primary(gateway)?.breaker.state).toBe('open');
+
+    expect(gateway.resetBreaker('primary', { actor: 'ops-key' }).breaker.state).toBe('closed');
+    await round();
+    expect(primary(gateway)?.breaker).toMatchObject({ state: 'open', reason: expect.stringContaining('health check failed') as unknown });
+    expect(primary(gateway)?.health.up).toBe(false);
+    // Held open again: the cool-off passing lets no trial through while the checks fail.
+    for (let i = 0; i < 80; i++) await round();
+    expect(primary(gateway)?.breaker.state).toBe('open');
+    expect(await servedBy(gateway)).toBe('secondary');
+  });
 });

@@ -96,7 +96,7 @@ export class Engine {
 
   /** Closes a deployment's breaker with a clean history (no ramp); published like any transition. */
   resetBreaker(id: string, action: OperatorAction): DeploymentStatus {
-    return this.operate(id, 'breaker reset', action, (d, now) => d.state.breaker.reset(now));
+    return this.operate(id, 'breaker reset', action, (d, now) => d.state.resetBreaker(now));
   }
 
   private operate(id: string, what: string, action: OperatorAction, apply: (d: Deployment, now: number) => unknown): DeploymentStatus {

@@ -155,7 +155,8 @@ export class CircuitBreaker {
 
   /**
    * An operator's reset (the admin API): closed at once with a clean history, no failback ramp and no
-   * grown cool-off; a health check that still sees the deployment down trips it again.
+   * grown cool-off. Call it through `DeploymentState.resetBreaker`, which also marks the deployment up
+   * for its health checks so that one that still sees it down trips it again.
    */
   reset(now: number): void {
     this.held = false;

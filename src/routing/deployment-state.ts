@@ -164,6 +164,17 @@ export class DeploymentState {
     return true;
   }
 
+  /**
+   * An operator's breaker reset. Health checks get to judge the deployment afresh: were it still marked
+   * down, the health checker (which trips only an up deployment) would never hold the breaker open
+   * again and traffic would go back to a deployment its checks see failing. Its failure streak is kept,
+   * so the next failed check trips the breaker again.
+   */
+  resetBreaker(now: number): void {
+    this.healthUp = true;
+    this.breaker.reset(now);
+  }
+
   /** Drains (or undrains) the deployment here and publishes it; stamped after the last change. */
   setDrained(now: number, drained: boolean, reason: string | null): DrainSnapshot {
     this.drain = { drained, at: Math.max(now, this.drain.at + 1), reason: drained ? reason : null };
