@@ -81,4 +81,20 @@ describe('switchyard consistency against the simulators', () => {
     const result = JSON.parse(c.out.join('\n')) as JsonResult;
     expect(result.prompts.find((p) => p.prompt === 'json-mode')?.flags.map((f) => f.kind)).not.toContain('tokens');
   });
+
+  it('refuses a --max-cost that is not a positive number with exit 2, before sending anything', async () => {
+    for (const bad of ['$0.0000001', 'abc', '0', '-1', '']) {
+      const c = capture();
+      expect(await main(['consistency', '-c', configFile, '--group', 'chat', `--max-cost=${bad}`], c.io)).toBe(2);
+      expect(c.err).toEqual([`switchyard consistency: --max-cost: expected a positive number of US dollars (e.g. 0.05), got "${bad}"`]);
+      expect(c.out).toEqual([]);
+    }
+  });
+
+  it('refuses to start when the most the run can cost is above --max-cost', async () => {
+    const c = capture();
+    expect(await main(['consistency', '-c', configFile, '--group', 'chat', '--max-cost', '0.0000001'], c.io)).toBe(1);
+    expect(c.err.at(-1)).toBe('refusing to start: above --max-cost $0.0000001');
+    expect(c.out).toEqual([]);
+  });
 });

@@ -16,7 +16,7 @@ export const consistencyCommand: Command = {
   help: [
     'Sends each prompt (the default set, or a YAML file with --prompts) to every deployment of group G, pinned with',
     'no fallback, and compares finish reasons, JSON validity, tool calls, length, prompt tokens, latency, cost and',
-    'text similarity. The most it can cost is printed first; --max-cost USD refuses above it.',
+    'text similarity. The most it can cost is printed first; --max-cost USD (a positive number) refuses above it.',
     'more: --fail-on-flags (exit 3 on any difference), --length-ratio N, --token-spread N, --latency-ratio N,',
     '      --min-similarity N (thresholds)',
     '',
@@ -45,15 +45,20 @@ export const consistencyCommand: Command = {
       io.err(`usage: ${this.usage}\n  more: --max-cost USD (refuse above it), --fail-on-flags (exit 3 on any difference),\n        --length-ratio N, --token-spread N, --latency-ratio N, --min-similarity N (thresholds)`);
       return 2;
     }
+    const limit = values['max-cost'] === undefined ? undefined : Number(values['max-cost']);
+    // NaN compares false with everything, so an unreadable ceiling would let any run through.
+    if (limit !== undefined && !(Number.isFinite(limit) && limit > 0)) {
+      io.err(`switchyard consistency: --max-cost: expected a positive number of US dollars (e.g. 0.05), got "${values['max-cost']}"`);
+      return 2;
+    }
     const config = parseOrThrow(parse(readFileSync(values.config, 'utf8')) as unknown, io.env);
     const group = findGroup(config, values.group);
     const prompts = values.prompts ? loadPrompts(values.prompts) : [...DEFAULT_PROMPTS];
     const ceiling = maxCost(config, group, prompts);
     const members = groupMembers(group).length;
     io.err(`consistency: ${prompts.length} prompts x ${members} deployments = ${prompts.length * members} requests (+${members} warm-up); cost at most ${ceiling === undefined ? 'unknown (a deployment has no price)' : `$${ceiling.toFixed(6)}`}`);
-    const limit = values['max-cost'] === undefined ? undefined : Number(values['max-cost']);
     if (limit !== undefined && (ceiling === undefined || ceiling > limit)) {
-      io.err(`refusing to start: above --max-cost $${limit}`);
+      io.err(`refusing to start: above --max-cost $${values['max-cost']}`);
       return 1;
     }
     const threshold = (flag: 'length-ratio' | 'token-spread' | 'latency-ratio' | 'min-similarity', fallback: number): number => {
