@@ -124,6 +124,23 @@ describe.skipIf(!existsSync(CHROMIUM))(`dashboard in headless Chromium${existsSy
     expect(statSync(shot).size).toBeGreaterThan(10_000);
   }, 30_000);
 
+  it('shows a drained deployment as drained, with the reason, and announces the drain and the undrain', async () => {
+    const victim = String(upstreams[1]?.deployments[0]?.id);
+    const admin = async (action: 'drain' | 'undrain'): Promise<void> => {
+      const res = await request(`${server.url}/v1/switchyard/deployments/${victim}/${action}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'maint' }) });
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+    };
+    const row = page.locator('#deployments tbody tr', { has: page.locator(`th:text-is("${victim}")`) });
+    await admin('drain');
+    await expect.poll(() => row.locator('td:nth-child(6)').textContent(), { interval: 50, timeout: 5_000 }).toBe('drained (maint)');
+    expect(await row.locator('td:nth-child(4)').textContent()).toBe('drained');
+    expect(await page.textContent('#changes')).toContain(`${victim} is now drained (maint).`);
+    await admin('undrain');
+    await expect.poll(() => row.locator('td:nth-child(6)').textContent(), { interval: 50, timeout: 5_000 }).toBe('in rotation');
+    expect(await page.textContent('#changes')).toContain(`${victim} is back in rotation.`);
+  }, 30_000);
+
   it('gives assistive technology landmarks, a heading outline, named tables with headers and a polite live region', async () => {
     // The accessibility tree Chromium hands to screen readers.
     const tree = await page.locator('body').ariaSnapshot();
@@ -131,8 +148,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`dashboard in headless Chromium${existsSy
     expect(tree).toMatch(/^- main:/m);
     const headings = [...tree.matchAll(/heading "([^"]+)" \[level=(\d)\]/g)].map((m) => [m[1], Number(m[2])]);
     expect(headings).toEqual([['Switchyard', 1], ['At a glance', 2], ['Deployments', 2], ['Regions', 2], ['Cost', 2]]);
-    for (const table of ['Health, breaker, latency and load of each deployment', 'Deployments up per region', "Today's cost per provider (UTC day)"]) expect(tree).toContain(`- table "${table}":`);
-    for (const header of ['Deployment', 'Breaker', 'Latency p50', 'Region', 'Unpriced attempts']) expect(tree).toContain(`- columnheader "${header}"`);
+    for (const table of ['Health, breaker, routing, latency and load of each deployment', 'Deployments up per region', "Today's cost per provider (UTC day)"]) expect(tree).toContain(`- table "${table}":`);
+    for (const header of ['Deployment', 'Breaker', 'Routing', 'Latency p50', 'Region', 'Unpriced attempts']) expect(tree).toContain(`- columnheader "${header}"`);
     for (const id of deploymentIds) expect(tree).toContain(`- rowheader "${id}"`);
     expect(tree).toContain('- status: Live');
     expect(tree).toContain('- region "Deployments"');

@@ -10,8 +10,8 @@ import type { DeploymentStatus } from '../routing/deployment-state.js';
 import { dashboardEvents, ledgerSnapshot, liveSnapshot } from './feed.js';
 import { dashboardPage } from './page.js';
 
-const dep = (id: string, region: string | undefined, breaker: 'closed' | 'open', up = true): DeploymentStatus =>
-  ({ id, provider: 'bedrock', model: 'm', region, requests: 4, successes: 3, errors: {}, errorRate: 0.25, latencyMs: { p50: 10, p95: 20, p99: 30 }, ttftMs: undefined, ewmaLatencyMs: 10, inFlight: 1, retries: 0, fallbacksFrom: {}, shadow: { requests: 0, errors: 0 }, breaker: { state: breaker, trips: 0, reason: null, retryAt: undefined, rampShare: 1 }, coolingUntil: undefined, health: { up, last: undefined }, provisioned: undefined }) as DeploymentStatus;
+const dep = (id: string, region: string | undefined, breaker: 'closed' | 'open', up = true, extra: Partial<DeploymentStatus> = {}): DeploymentStatus =>
+  ({ drain: { drained: false, at: 0, reason: null }, id, provider: 'bedrock', model: 'm', region, requests: 4, successes: 3, errors: {}, errorRate: 0.25, latencyMs: { p50: 10, p95: 20, p99: 30 }, ttftMs: undefined, ewmaLatencyMs: 10, inFlight: 1, retries: 0, fallbacksFrom: {}, shadow: { requests: 0, errors: 0 }, breaker: { state: breaker, trips: 0, reason: null, retryAt: undefined, rampShare: 1 }, coolingUntil: undefined, health: { up, last: undefined }, provisioned: undefined, ...extra }) as DeploymentStatus;
 const status = (deployments: DeploymentStatus[]): GatewayStatus => ({ at: 1, deployments, groups: [], retryBudget: { requests: 0, retries: 0, denied: 0, ratio: 0 } });
 
 afterEach(() => vi.useRealTimers());
@@ -21,6 +21,21 @@ describe('dashboard feed', () => {
     const s = liveSnapshot(status([dep('a', 'eu-west-1', 'open'), dep('b', 'eu-west-1', 'closed'), dep('c', undefined, 'closed', false)]));
     expect(s.deployments.map((d) => [d.id, d.up, d.breaker])).toEqual([['a', false, 'open'], ['b', true, 'closed'], ['c', false, 'closed']]);
     expect(s.regions).toEqual([{ region: 'eu-west-1', up: 1, total: 2 }, { region: 'unspecified', up: 0, total: 1 }]);
+  });
+
+  it('shows a drained deployment as drained and down, with its reason, and a 429 cool-down with its end', () => {
+    const s = liveSnapshot(
+      status([
+        dep('a', 'eu-west-1', 'closed', true, { drain: { drained: true, at: 5, reason: 'maint' } }),
+        dep('b', 'us-east-1', 'closed', true, { coolingUntil: 61_000 }),
+      ]),
+    );
+    expect(s.deployments.map((d) => [d.id, d.up, d.drained, d.drainReason, d.coolingUntil])).toEqual([
+      ['a', false, true, 'maint', null],
+      // A cool-down is the upstream asking for less, not an outage: still up.
+      ['b', true, false, null, 61_000],
+    ]);
+    expect(s.regions).toEqual([{ region: 'eu-west-1', up: 0, total: 1 }, { region: 'us-east-1', up: 1, total: 1 }]);
   });
 
   it("sums today's cost per provider and the last hour's extra attempts from the ledger", async () => {

@@ -20,7 +20,13 @@ export interface DashboardDeployment {
   provider: string;
   model: string;
   region: string | null;
+  /** In health, breaker closed or trying, and not drained (a 429 cool-down does not make it down). */
   up: boolean;
+  /** Taken out of routing by an operator or an interruption notice. */
+  drained: boolean;
+  drainReason: string | null;
+  /** Until when (epoch ms) a 429 or a used-up quota keeps it out of rotation; null when not cooling. */
+  coolingUntil: number | null;
   breaker: BreakerState;
   breakerReason: string | null;
   latencyMs: LatencySummary | null;
@@ -58,7 +64,10 @@ export function liveSnapshot(status: GatewayStatus): Omit<DashboardSnapshot, 'le
     provider: d.provider,
     model: d.model,
     region: d.region ?? null,
-    up: d.health.up && d.breaker.state !== 'open',
+    up: d.health.up && d.breaker.state !== 'open' && !d.drain.drained,
+    drained: d.drain.drained,
+    drainReason: d.drain.drained ? d.drain.reason : null,
+    coolingUntil: d.coolingUntil ?? null,
     breaker: d.breaker.state,
     breakerReason: d.breaker.reason,
     latencyMs: d.latencyMs ?? null,

@@ -28,6 +28,7 @@ if (fromHash) { sessionStorage.setItem('switchyard-key', fromHash); history.repl
 let previous = new Map();
 const ms = (v) => (v == null ? 'n/a' : Math.round(v) + ' ms');
 const pct = (v) => (v * 100).toFixed(v > 0 && v < 0.1 ? 1 : 0) + '%';
+const clock = (t) => new Date(t).toLocaleTimeString();
 const usd = (v) => (v >= 0.01 || v === 0 ? '$' + v.toFixed(2) : '$' + Number(v.toPrecision(3)));
 function cell(row, text, cls, header) {
   const c = document.createElement(header ? 'th' : 'td');
@@ -43,6 +44,14 @@ function fill(tbody, rows, empty, columns) {
   for (const r of rows) { const tr = tbody.insertRow(); r.forEach(([text, cls], i) => cell(tr, text, cls, i === 0)); }
 }
 const breakerClass = { closed: 'state state-ok', open: 'state state-bad', 'half-open': 'state state-warn' };
+const health = (d) => (d.up ? ['up', 'state state-ok'] : d.drained ? ['drained', 'state state-warn'] : ['down', 'state state-bad']);
+// Why a deployment is out of rotation though healthy: a drain (with its reason) or a 429 cool-down.
+function routing(d) {
+  const why = [];
+  if (d.drained) why.push('drained' + (d.drainReason ? ' (' + d.drainReason + ')' : ''));
+  if (d.coolingUntil != null) why.push('cooling down until ' + clock(d.coolingUntil));
+  return why.length > 0 ? [why.join('; '), 'state state-warn'] : ['in rotation', 'state state-ok'];
+}
 function announce(text) { const live = $('changes'); live.textContent = text; }
 function render(s) {
   $('updated').textContent = new Date(s.at).toLocaleTimeString();
@@ -50,16 +59,19 @@ function render(s) {
   const changes = [];
   fill($('deployments').tBodies[0], s.deployments.map((d) => {
     const was = previous.get(d.id);
-    if (was && was.breaker !== d.breaker) changes.push('Breaker of ' + d.id + ' is now ' + d.breaker + '.');
+    if (was && was.drained !== d.drained) changes.push(d.drained ? d.id + ' is now drained' + (d.drainReason ? ' (' + d.drainReason + ')' : '') + '.' : d.id + ' is back in rotation.');
+    else if (was && was.breaker !== d.breaker) changes.push('Breaker of ' + d.id + ' is now ' + d.breaker + '.');
     else if (was && was.up !== d.up) changes.push(d.id + ' is now ' + (d.up ? 'up' : 'down') + '.');
+    if (was && (was.coolingUntil == null) !== (d.coolingUntil == null)) changes.push(d.coolingUntil != null ? d.id + ' is cooling down until ' + clock(d.coolingUntil) + '.' : d.id + ' is no longer cooling down.');
     return [
       [d.id, 'text'], [d.provider, 'text'], [d.region ?? 'unspecified', 'text'],
-      [d.up ? 'up' : 'down', d.up ? 'state state-ok' : 'state state-bad'],
+      health(d),
       [d.breaker + (d.breaker !== 'closed' && d.breakerReason ? ' (' + d.breakerReason + ')' : ''), breakerClass[d.breaker]],
+      routing(d),
       [ms(d.latencyMs?.p50)], [ms(d.latencyMs?.p95)], [ms(d.latencyMs?.p99)], [ms(d.ttftMs?.p50)], [ms(d.ttftMs?.p95)],
       [pct(d.errorRate)], [String(d.inFlight)], [String(d.requests)],
     ];
-  }), 'no deployments', 13);
+  }), 'no deployments', 14);
   previous = new Map(s.deployments.map((d) => [d.id, d]));
   fill($('regions').tBodies[0], s.regions.map((r) => [[r.region, 'text'], [r.up + ' of ' + r.total + ' up', r.up === r.total ? 'state state-ok' : r.up === 0 ? 'state state-bad' : 'state state-warn']]), 'no regions', 2);
   const open = s.deployments.filter((d) => d.breaker === 'open').length;
@@ -110,7 +122,7 @@ $('signin').addEventListener('submit', (e) => {
 connect(0);
 `;
 
-const HEAD_ROW = ['Deployment', 'Provider', 'Region', 'Health', 'Breaker', 'Latency p50', 'p95', 'p99', 'TTFT p50', 'TTFT p95', 'Error rate', 'In flight', 'Requests'];
+const HEAD_ROW = ['Deployment', 'Provider', 'Region', 'Health', 'Breaker', 'Routing', 'Latency p50', 'p95', 'p99', 'TTFT p50', 'TTFT p95', 'Error rate', 'In flight', 'Requests'];
 
 /** Column headers; the first `text` columns hold names (left-aligned), the rest numbers. */
 const th = (labels: readonly string[], text = 1): string => labels.map((l, i) => `<th scope="col"${i < text ? ' class="text"' : ''}>${l}</th>`).join('');
@@ -132,7 +144,7 @@ const HTML = `<!doctype html>
 <div class="card">Cost today (UTC) <strong id="cost-today">-</strong></div>
 </div></section>
 <section aria-labelledby="deployments-h"><h2 id="deployments-h">Deployments</h2>
-<div class="scroll" role="region" aria-labelledby="deployments-h" tabindex="0"><table id="deployments"><caption>Health, breaker, latency and load of each deployment</caption><thead><tr>${th(HEAD_ROW, 5)}</tr></thead><tbody></tbody></table></div></section>
+<div class="scroll" role="region" aria-labelledby="deployments-h" tabindex="0"><table id="deployments"><caption>Health, breaker, routing, latency and load of each deployment</caption><thead><tr>${th(HEAD_ROW, 6)}</tr></thead><tbody></tbody></table></div></section>
 <section aria-labelledby="regions-h"><h2 id="regions-h">Regions</h2>
 <table id="regions"><caption>Deployments up per region</caption><thead><tr>${th(['Region', 'Health'])}</tr></thead><tbody></tbody></table></section>
 <section aria-labelledby="cost-h"><h2 id="cost-h">Cost</h2>

@@ -92,6 +92,27 @@ describe('the dashboard, mounted in the server', () => {
     abort.abort();
   });
 
+  it('shows a deployment an operator drained as drained and down, with the reason, as the status API does', async () => {
+    const url = await serve(keys);
+    const drain = await request(`${url}/v1/switchyard/deployments/openai-eu/drain`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'maint' }) });
+    expect(drain.statusCode).toBe(200);
+    await drain.body.dump();
+    const abort = new AbortController();
+    const events = await get(`${url}/dashboard/events`, ADMIN, abort.signal);
+    let text = '';
+    for await (const chunk of events.body) {
+      text += String(chunk);
+      if (text.includes('\n\n')) break;
+    }
+    abort.abort();
+    const snapshot = JSON.parse(/data: (.*)\n\n/.exec(text)?.[1] ?? '') as { deployments: Array<{ id: string; up: boolean; drained: boolean; drainReason: string | null }>; regions: unknown };
+    expect(snapshot.deployments.map((d) => [d.id, d.up, d.drained, d.drainReason])).toEqual([
+      ['openai-eu', false, true, 'maint'],
+      ['openai-us', true, false, null],
+    ]);
+    expect(snapshot.regions).toEqual([{ region: 'eu-west-1', up: 0, total: 1 }, { region: 'us-east-1', up: 1, total: 1 }]);
+  });
+
   it('ends the feed when the client goes away: the request is logged as over', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const url = await serve({ ...keys, dashboard: { update_ms: 250 } }, recordingLogger(lines));
