@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { AttemptRole } from '../core/events.js';
 import type { GatewayStatus } from '../gateway/engine.js';
 import { makeUsage } from '../core/types.js';
 import { toUsageEvent } from '../ledger/event.js';
@@ -38,15 +39,25 @@ describe('dashboard feed', () => {
     expect(s.regions).toEqual([{ region: 'eu-west-1', up: 0, total: 1 }, { region: 'us-east-1', up: 1, total: 1 }]);
   });
 
-  it("sums today's cost per provider and the last hour's extra attempts from the ledger", async () => {
+  it("sums today's cost per provider and the last hour's retries and fallbacks from the ledger, shadow copies apart", async () => {
     const now = Date.parse('2025-06-03T12:00:00Z');
     const store = await SqlLedgerStore.open(openSqlite(':memory:'));
-    const e = (id: string, requestId: string, at: number, provider: string, usd: number | undefined) => toUsageEvent(attempt({ requestId, attempt: Number(id), startedAt: at, provider, usage: makeUsage({ prompt: 10 }) }), { usd, priced: usd !== undefined });
-    await store.insert([e('1', 'r1', now - 60_000, 'bedrock', 0.5), e('2', 'r1', now - 59_000, 'vertex', 0.25), e('1', 'r2', now - 2 * 3_600_000, 'bedrock', 1), e('1', 'r3', now - 1_000, 'self', undefined), e('1', 'r4', now - 86_400_000, 'bedrock', 7)]);
+    const e = (id: string, requestId: string, at: number, provider: string, usd: number | undefined, role: AttemptRole = 'primary') =>
+      toUsageEvent(attempt({ requestId, attempt: Number(id), role, startedAt: at, provider, usage: makeUsage({ prompt: 10 }) }), { usd, priced: usd !== undefined });
+    await store.insert([
+      e('1', 'r1', now - 60_000, 'bedrock', 0.5),
+      e('2', 'r1', now - 59_000, 'vertex', 0.25, 'fallback'),
+      e('1', 'r2', now - 2 * 3_600_000, 'bedrock', 1),
+      e('1', 'r3', now - 1_000, 'self', undefined),
+      e('1', 'r4', now - 86_400_000, 'bedrock', 7),
+      // A request copied to a shadow deployment: an extra attempt, but no failover.
+      e('1', 'r5', now - 30_000, 'self', undefined),
+      e('1', 'r5', now - 30_000, 'self', undefined, 'shadow'),
+    ]);
     const l = await ledgerSnapshot(store, now);
     await store.close();
     expect(l.failoversLastHour).toBe(1);
-    expect(l.costToday).toEqual([{ provider: 'bedrock', usd: 1.5, unpricedAttempts: 0 }, { provider: 'vertex', usd: 0.25, unpricedAttempts: 0 }, { provider: 'self', usd: 0, unpricedAttempts: 1 }]);
+    expect(l.costToday).toEqual([{ provider: 'bedrock', usd: 1.5, unpricedAttempts: 0 }, { provider: 'vertex', usd: 0.25, unpricedAttempts: 0 }, { provider: 'self', usd: 0, unpricedAttempts: 3 }]);
     expect(l.dailyChartSvg).toContain('data-day="2025-06-02" data-provider="bedrock"');
   });
 

@@ -6,7 +6,6 @@ import type { LedgerStore } from '../ledger/store/sql-store.js';
 import type { BreakerState } from '../routing/breaker.js';
 import type { LatencySummary } from '../routing/deployment-state.js';
 import { dailyChartSvg } from '../ledger/report/html.js';
-import { emptyRow } from '../ledger/report/formats.js';
 
 /** What the dashboard reads: the gateway's live status and, when there is one, the ledger. */
 export interface DashboardSource {
@@ -38,7 +37,7 @@ export interface DashboardDeployment {
 
 /** Costs and failovers, from the ledger (absent when the ledger is disabled). */
 export interface DashboardLedger {
-  /** Attempts beyond each request's first (failovers and retries) in the last hour. */
+  /** Retries and fallbacks in the last hour (shadow copies are no failover). */
   failoversLastHour: number;
   costToday: Array<{ provider: string; usd: number; unpricedAttempts: number }>;
   /** The daily cost per provider of the last 14 days, as the report's SVG chart. */
@@ -91,14 +90,13 @@ export async function ledgerSnapshot(store: LedgerStore, now: number): Promise<D
   const today = Math.floor(now / DAY) * DAY;
   const chartFrom = today - (CHART_DAYS - 1) * DAY;
   const [hour, providers, daily] = await Promise.all([
-    store.summarize({ from: now - HOUR, to: now + 1, groupBy: [] }),
+    store.summarize({ from: now - HOUR, to: now + 1, groupBy: ['role'] }),
     store.summarize({ from: today, to: today + DAY, groupBy: ['provider'] }),
     store.summarize({ from: chartFrom, to: today + DAY, groupBy: ['day', 'provider'] }),
   ]);
-  const lastHour = hour[0] ?? emptyRow();
   const range = { from: new Date(chartFrom).toISOString(), to: new Date(today + DAY).toISOString() };
   return {
-    failoversLastHour: lastHour.attempts - lastHour.requests,
+    failoversLastHour: hour.reduce((n, r) => (r.keys.role === 'retry' || r.keys.role === 'fallback' ? n + r.attempts : n), 0),
     costToday: providers.map((r) => ({ provider: r.keys.provider ?? 'unknown', usd: r.costUsd, unpricedAttempts: r.unpricedAttempts })).sort((a, b) => b.usd - a.usd),
     dailyChartSvg: dailyChartSvg(range, daily),
   };

@@ -31,7 +31,7 @@ export const reportCommand: Command = {
     '      --postgres URL     a PostgreSQL ledger (--pg-schema NAME, default public)',
     'options:',
     '      --from D, --to D   YYYY-MM-DD (to includes its day) or ISO times; default: the last 30 days',
-    '  -g, --group-by a,b     provider, model, deployment, region, key, team, user, group, day, status, operation, tag:NAME',
+    '  -g, --group-by a,b     provider, model, deployment, region, key, team, user, group, day, status, operation, role, tag:NAME',
     '  -f, --format F         table (default), csv, json or html',
     '      --wide             the table with every column (by default it fits 120 columns)',
     '  -o, --out FILE         write to FILE instead of stdout',

@@ -1,5 +1,5 @@
 /** What usage can be grouped by. `tag:NAME` groups by a free-form caller tag. */
-export const DIMENSIONS = ['provider', 'model', 'deployment', 'region', 'key', 'team', 'user', 'group', 'day', 'status', 'operation'] as const;
+export const DIMENSIONS = ['provider', 'model', 'deployment', 'region', 'key', 'team', 'user', 'group', 'day', 'status', 'operation', 'role'] as const;
 export type BaseDimension = (typeof DIMENSIONS)[number];
 export type Dimension = BaseDimension | `tag:${string}`;
 

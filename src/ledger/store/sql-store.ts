@@ -39,6 +39,8 @@ const DIMENSION_COLUMN: Record<BaseDimension, string> = {
   day: 'day',
   status: 'status',
   operation: 'operation',
+  /** primary, retry, fallback or shadow (an attempt's part in its request). */
+  role: 'role',
 };
 
 /** The rows of journal lines. */

@@ -109,6 +109,23 @@ function storeSuite(name: string, open: () => Promise<SqlDriver>, cleanup: () =>
       ]);
     });
 
+    it('groups and filters by an attempt’s role, so shadow copies stay apart from retries and fallbacks', async () => {
+      const at = DAY + 90 * 86_400_000;
+      const shadow = toUsageEvent(attempt({ requestId: 'fb-1', startedAt: at + 1, deployment: 'c', role: 'shadow' }), { usd: 0.01, priced: true });
+      const retry = toUsageEvent(attempt({ requestId: 'rt-1', attempt: 2, startedAt: at + 2, deployment: 'a', role: 'retry' }), { usd: 0.01, priced: true });
+      await store.insert([...fallbackEvents(at), shadow, retry]);
+      const range = { from: at, to: at + 86_400_000 };
+      const byRole = await store.summarize({ ...range, groupBy: ['role'] });
+      expect(byRole.map((r) => [r.keys.role, r.attempts]).sort()).toEqual([
+        ['fallback', 2],
+        ['primary', 3],
+        ['retry', 1],
+        ['shadow', 1],
+      ]);
+      const [shadows] = await store.summarize({ ...range, groupBy: ['deployment'], filter: { role: 'shadow' } });
+      expect([shadows?.keys.deployment, shadows?.attempts]).toEqual(['c', 1]);
+    });
+
     it('counts a request that fell back across deployments once in a report total, though it is a row of each', async () => {
       const at = DAY + 80 * 86_400_000;
       await store.insert(fallbackEvents(at));
