@@ -35,7 +35,7 @@ export const reportCommand: Command = {
     '  -f, --format F         table (default), csv, json or html',
     '      --wide             the table with every column (by default it fits 120 columns)',
     '  -o, --out FILE         write to FILE instead of stdout',
-    '      --advise           provisioned-throughput break-even per deployment (needs -c)',
+    '      --advise           provisioned-throughput break-even per deployment (needs -c; text or --format json)',
     'example: switchyard report --from 2025-06-01 --group-by day,provider --format html --out usage.html',
   ].join('\n'),
   async run(args, io) {
@@ -53,6 +53,12 @@ export const reportCommand: Command = {
       },
       allowPositionals: false,
     });
+    // The advice is a few paragraphs, not rows: it has no CSV or HTML form, and silently printing text
+    // to a file named .csv is worse than saying so.
+    if (values.advise && values.format !== undefined && values.format !== 'table' && values.format !== 'json') {
+      io.err(`--advise prints text (the default) or --format json; "${values.format}" is not supported with it`);
+      return 2;
+    }
     if (!values.config && !values.sqlite && !values.postgres) {
       const found = defaultSource(io.cwd ?? process.cwd());
       if (!found) {

@@ -219,28 +219,58 @@ describe('switchyard report totals', () => {
 });
 
 describe('report --advise', () => {
-  it('says where on-demand spend crossed the break-even of provisioned capacity and by how much', async () => {
-    const config = resolveConfig({
+  const ptuConfig = (monthly: number) =>
+    resolveConfig({
       deployments: [
         { id: 'on-demand', provider: 'openai-compatible', model: 'gpt-4o', endpoint: 'http://127.0.0.1:9/v1' },
-        { id: 'ptu', provider: 'openai-compatible', model: 'gpt-4o', endpoint: 'http://127.0.0.1:9/v1', provisioned: { monthly_usd: 608.75, capacity_rpm: 100 } },
+        { id: 'ptu', provider: 'openai-compatible', model: 'gpt-4o', endpoint: 'http://127.0.0.1:9/v1', provisioned: { monthly_usd: monthly, capacity_rpm: 100 } },
       ],
+      // The provisioned deployment's tokens are prepaid: the ledger costs them at nothing.
+      pricing: { deployments: { 'on-demand': { input: 2.5, output: 10 }, ptu: { input: 0, output: 0 } } },
     });
+  const served = (id: string, day: string, prompt: number, completion: number) =>
+    toUsageEvent(attempt({ requestId: id, startedAt: D(day), deployment: 'ptu', model: 'gpt-4o', usage: makeUsage({ prompt, completion }) }), { usd: 0, priced: true });
+  const spilled = (id: string, day: string, usd: number) => toUsageEvent(attempt({ requestId: id, startedAt: D(day), deployment: 'on-demand', model: 'gpt-4o' }), { usd, priced: true });
+
+  it('prices what the provisioned deployment served at its peer’s on-demand prices, adds the spill-over, and projects from the days with data', async () => {
     const store = await SqlLedgerStore.open(openSqlite(':memory:'));
-    // 10 days: $10/day on-demand, except two $40 days; break-even is 608.75 / 30.4375 = $20/day.
+    // June has 30 days; the ledger has 10 of them. Each day the PTU serves 2.4M prompt + 0.6M completion
+    // tokens ($6 + $6 = $12 at on-demand's $2.50/$10 per million) and $5 spills over, $25 on two days.
     const events = Array.from({ length: 10 }, (_, i) => {
       const day = `2025-06-${String(i + 1).padStart(2, '0')}`;
-      return toUsageEvent(attempt({ requestId: `r${i}`, startedAt: D(day), deployment: 'on-demand', model: 'gpt-4o' }), { usd: i === 3 || i === 7 ? 40 : 10, priced: true });
-    });
-    events.push(toUsageEvent(attempt({ requestId: 'p', startedAt: D('2025-06-05'), deployment: 'ptu', model: 'gpt-4o' }), { usd: 5, priced: true }));
+      return [served(`p${i}`, day, 2_400_000, 600_000), spilled(`s${i}`, day, i === 3 || i === 7 ? 25 : 5)];
+    }).flat();
     await store.insert(events);
-    const [a] = await advise(store, config, Date.parse('2025-06-01'), Date.parse('2025-06-11'));
-    expect(a).toMatchObject({ deployment: 'ptu', peers: ['on-demand'], days: 10, onDemandUsd: 160, breakEvenDailyUsd: 20, daysOverBreakEven: ['2025-06-04', '2025-06-08'], servedOnProvisionedUsd: 5, verdict: 'below-break-even' });
-    // 160 / 10 x 30.4375 = 487 projected; 487 - 608.75 = -121.75
-    expect(a?.projectedMonthlyUsd).toBe(487);
-    expect(a?.overBreakEvenUsd).toBe(-121.75);
-    expect(formatAdvice([a!])).toContain('Below break-even by $121.75/month (20%): on-demand is cheaper.');
+    const [a] = await advise(store, ptuConfig(608.75), Date.parse('2025-06-01'), Date.parse('2025-07-01'));
     await store.close();
+    // Break-even 608.75 / 30.4375 = $20/day; (10 x 12 + 8 x 5 + 2 x 25) / 10 days x 30.4375 = 639.1875.
+    expect(a).toMatchObject({ deployment: 'ptu', peers: ['on-demand'], daysWithData: 10, rangeDays: 30, onDemandUsd: 90, servedOnProvisionedUsd: 120, servedPricedAs: 'on-demand', breakEvenDailyUsd: 20, daysOverBreakEven: ['2025-06-04', '2025-06-08'], verdict: 'above-break-even' });
+    expect(a?.projectedMonthlyUsd).toBe(639.1875);
+    expect(a?.overBreakEvenUsd).toBe(30.4375);
+    const text = formatAdvice([a!]);
+    expect(text).toContain("Served on the provisioned deployment: $120.00 at on-demand's on-demand prices.");
+    expect(text).toContain('Together $210.00 over the 10 days with data (of 30 in the range), projected $639.19/month on demand.');
+    expect(text).toContain('Above break-even by $30.44/month (5%): provisioned capacity is cheaper for this traffic.');
+  });
+
+  it('keeps small amounts and shares visible instead of rounding them to $0.00 (0%)', async () => {
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    // One day: 2,000 prompt tokens served ($0.005) and $0.01 spilled: $0.015 x 30.4375 = $0.4565625/month.
+    await store.insert([served('p', '2025-06-02', 2_000, 0), spilled('s', '2025-06-02', 0.01)]);
+    const [a] = await advise(store, ptuConfig(0.46), Date.parse('2025-06-01'), Date.parse('2025-06-08'));
+    await store.close();
+    expect(a).toMatchObject({ servedOnProvisionedUsd: 0.005, onDemandUsd: 0.01, daysWithData: 1, rangeDays: 7, verdict: 'below-break-even' });
+    expect(a?.overBreakEvenUsd).toBeCloseTo(-0.0034375, 10);
+    expect(formatAdvice([a!])).toContain('Below break-even by $0.003438/month (0.75%): on-demand is cheaper.');
+  });
+
+  it('refuses --format csv and html with exit 2 rather than ignoring them', async () => {
+    for (const format of ['csv', 'html']) {
+      const c = io();
+      expect(await main(['report', '--sqlite', ':memory:', '--advise', '--format', format], c.io)).toBe(2);
+      expect(c.err.join('\n')).toBe(`--advise prints text (the default) or --format json; "${format}" is not supported with it`);
+      expect(c.out).toEqual([]);
+    }
   });
 });
 
