@@ -97,7 +97,14 @@ export async function startSim(options: StartSimOptions): Promise<SimServer> {
           faults.clear();
           return sendJson(res, 200, { ok: true });
         }
-        const rule = faultRuleSchema.safeParse(JSON.parse(body.toString('utf8') || '{}'));
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body.toString('utf8') || '{}');
+        } catch (err) {
+          // The caller's mistake, in the same shape as a rule the schema refuses: not a simulator crash.
+          return sendJson(res, 400, { error: [{ code: 'invalid_json', path: [], message: `the body is not JSON: ${(err as Error).message}` }] });
+        }
+        const rule = faultRuleSchema.safeParse(parsed);
         if (!rule.success) return sendJson(res, 400, { error: rule.error.issues });
         faults.add(rule.data);
         return sendJson(res, 200, { ok: true });
