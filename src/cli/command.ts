@@ -18,3 +18,11 @@ export interface CommandIO {
   /** The directory relative paths and default files are looked up in. */
   cwd?: string;
 }
+
+/** A command line the command cannot run (a bad flag or flag value): exit status 2, with the usage. */
+export class UsageError extends Error {}
+
+/** True for what `node:util` parseArgs throws on an unknown option or a missing value. */
+export function isArgumentError(err: unknown): boolean {
+  return err instanceof UsageError || (err instanceof TypeError && String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_'));
+}

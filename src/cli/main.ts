@@ -1,4 +1,4 @@
-import type { Command, CommandIO } from './command.js';
+import { isArgumentError, type Command, type CommandIO } from './command.js';
 
 /**
  * Every command by name, in help order, each imported only when it runs or its help is asked for:
@@ -84,6 +84,8 @@ export async function main(argv: string[], io: CommandIO = { out: (l) => console
     return await command.run(rest, io);
   } catch (err) {
     io.err(`switchyard ${name}: ${(err as Error).message}`);
-    return 1;
+    if (!isArgumentError(err)) return 1;
+    io.err(`usage: ${command.usage}`);
+    return 2;
   }
 }

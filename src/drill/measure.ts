@@ -10,8 +10,6 @@ export interface RequestSample {
   /** Who answered (undefined when the request failed). */
   deployment: string | undefined;
   attempts: number;
-  /** Whether any attempt of this request went to a faulty (target) deployment. */
-  touchedTarget: boolean;
 }
 
 /** What routing thinks of a deployment: its breaker state, or `cooling` after a 429 (breaker closed). */
@@ -46,14 +44,16 @@ export interface DrillMetrics {
   /** First failure on a target → a target's breaker open (or, for 429s, the target cooling down). */
   timeToDetectMs: number | undefined;
   /**
-   * Fault start → start of the first run of requests that all succeeded without touching a target
-   * (later half-open probes do not undo it); undefined: never reached.
+   * Fault start → start of the first run of requests that were all answered by a deployment that is
+   * not a target (a failed half-open probe of a target on the way does not undo it); undefined: never reached.
    */
   timeToFullFailoverMs: number | undefined;
   errors: { total: number; byKind: Record<string, number> };
   latencyMs: { before: Percentiles; during: Percentiles; after: Percentiles };
   attemptsPerRequest: { mean: number; max: number };
-  /** Fault end → first answer by a target again; undefined: no failback within the run. */
+  /** After a target failed, some request during the fault was answered by a deployment that is not a target: traffic left the targets. */
+  failedOver: boolean;
+  /** Fault end → first answer by a target again; undefined: no failover, or no failback within the run. */
   failbackMs: number | undefined;
   /** A target's breaker opened again after failback. */
   flapped: boolean;
@@ -85,15 +85,21 @@ export function measure(input: MeasureInput): DrillMetrics {
   const latency = (p: 'before' | 'during' | 'after'): Percentiles => percentiles(requests.filter((r) => r.ok && phase(r) === p).map((r) => r.endMs - r.startMs));
 
   const detect = input.firstFailureMs === undefined ? undefined : firstOpen(breakers, targets, input.firstFailureMs, ['open', 'cooling']);
+  // Who answered, not which deployments were tried: a request that probed a half-open target and was
+  // then answered by the fallback shows failover working.
+  const servedElsewhere = (r: RequestSample): boolean => r.ok && r.deployment !== undefined && !targets.includes(r.deployment);
+  const during = requests.filter((r) => phase(r) === 'during').sort((a, b) => a.startMs - b.startMs);
+  const firstFailure = input.firstFailureMs;
+  // Answers elsewhere before a target failed are ordinary routing (a target that serves nothing), not failover.
+  const failedOver = firstFailure !== undefined && during.some((r) => servedElsewhere(r) && r.endMs >= firstFailure);
   let fullFailover: number | undefined;
   if (faultStart !== undefined) {
-    const during = requests.filter((r) => phase(r) === 'during').sort((a, b) => a.startMs - b.startMs);
-    const clean = (r: RequestSample): boolean => r.ok && !r.touchedTarget;
     const run = Math.min(FAILED_OVER_RUN, during.length);
-    const at = during.findIndex((_, i) => i + run <= during.length && during.slice(i, i + run).every(clean));
+    const at = during.findIndex((_, i) => i + run <= during.length && during.slice(i, i + run).every(servedElsewhere));
     if (run > 0 && at !== -1) fullFailover = Math.max(0, (during[at] as RequestSample).startMs - faultStart);
   }
-  const back = faultEnd === undefined ? undefined : requests.filter((r) => r.startMs >= faultEnd && r.ok && r.deployment !== undefined && targets.includes(r.deployment)).sort((a, b) => a.endMs - b.endMs)[0];
+  // Without a failover, a target answering after the fault is not a failback: it never stopped serving.
+  const back = faultEnd === undefined || !failedOver ? undefined : requests.filter((r) => r.startMs >= faultEnd && r.ok && r.deployment !== undefined && targets.includes(r.deployment)).sort((a, b) => a.endMs - b.endMs)[0];
   const failbackMs = back && faultEnd !== undefined ? back.endMs - faultEnd : undefined;
   const attempts = requests.map((r) => r.attempts);
   return {
@@ -105,6 +111,7 @@ export function measure(input: MeasureInput): DrillMetrics {
     errors: { total: requests.filter((r) => !r.ok).length, byKind },
     latencyMs: { before: latency('before'), during: latency('during'), after: latency('after') },
     attemptsPerRequest: { mean: attempts.length === 0 ? 0 : attempts.reduce((a, b) => a + b, 0) / attempts.length, max: Math.max(0, ...attempts) },
+    failedOver,
     failbackMs,
     flapped: back !== undefined && firstOpen(breakers, targets, back.endMs) !== undefined,
   };

@@ -8,7 +8,6 @@ export const WARMUP = 'drill-warmup-';
 
 interface Tally {
   attempts: number;
-  touchedTarget: boolean;
 }
 
 /** Hears every attempt of the drill's gateway: attempts per request, the first failure on a target, cost. */
@@ -30,7 +29,7 @@ export class DrillRecorder {
   }
 
   tally(requestId: string): Tally {
-    return this.tallies.get(requestId) ?? { attempts: 0, touchedTarget: false };
+    return this.tallies.get(requestId) ?? { attempts: 0 };
   }
 
   readonly onAttempt = (r: AttemptRecord): void => {
@@ -41,7 +40,6 @@ export class DrillRecorder {
     if (r.role === 'shadow' || r.requestId.startsWith(WARMUP)) return;
     const t = this.tally(r.requestId);
     t.attempts += 1;
-    t.touchedTarget ||= this.targets.includes(r.deployment);
     this.tallies.set(r.requestId, t);
     const endMs = r.startedAt + r.latencyMs - this.t0;
     if (r.outcome === 'error' && this.targets.includes(r.deployment) && endMs >= this.faultStartMs) this.firstFailureMs = Math.min(this.firstFailureMs ?? endMs, endMs);

@@ -8,7 +8,7 @@ import { groupMembers } from '../routing/config.js';
 import { runLoad, requestBudget } from './load.js';
 import { measure, type DrillMetrics, type RequestSample } from './measure.js';
 import { DrillRecorder, sampleRouting, WARMUP } from './record.js';
-import { faultWindows, type FaultWindow, type Scenario } from './scenario.js';
+import { faultsOutside, faultWindows, type FaultWindow, type Scenario } from './scenario.js';
 import { findGroup, placeTargets } from './targets.js';
 import { timeline, type TimelineBucket } from './timeline.js';
 
@@ -79,8 +79,25 @@ function mostPerCall(config: GatewayConfig, members: readonly string[], prices: 
   return costs.some((c) => c === undefined) ? Number.NaN : Math.max(...(costs as number[]));
 }
 
+/**
+ * Why a drill with these settings would prove nothing (no load, or no fault inside the run), or
+ * undefined: such a drill would otherwise pass every SLO without testing anything.
+ */
+export function drillProblem(options: Pick<DrillOptions, 'ratePerS' | 'durationMs' | 'scenario'>): string | undefined {
+  const { ratePerS, durationMs, scenario } = options;
+  if (!(ratePerS > 0)) return `the rate must be above 0 requests per second (got ${ratePerS}): a drill without load measures nothing`;
+  if (!(durationMs > 0)) return `the duration must be above 0 (got ${durationMs} ms): a drill without load measures nothing`;
+  if (requestBudget(ratePerS, durationMs) === 0) return `at ${ratePerS}/s for ${durationMs / 1000} s the drill would send no request: a drill without load measures nothing`;
+  if (faultWindows(scenario, durationMs).length === 0) {
+    return `no fault of scenario "${scenario.name}" (${faultsOutside(scenario, durationMs).join(', ')}) falls inside the ${durationMs / 1000} s run: the drill would inject nothing; lengthen the duration or move the faults`;
+  }
+  return undefined;
+}
+
 /** Builds the in-process gateway and the fault targets, and computes the plan (with its cost ceiling). */
 export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill> {
+  const problem = drillProblem(options);
+  if (problem !== undefined) throw new Error(problem);
   const env = options.env ?? {};
   const placed = await placeTargets(options.config, env, options.group, options.scenario, { shadow: options.shadow ?? true, via: options.via ?? 'auto' });
   const { config, targets } = placed;
@@ -119,11 +136,9 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
       const routing = sampleRouting(gateway, members, t0, options.sampleMs ?? 100);
       const injectionErrors: string[] = [];
       const inject = (run: () => Promise<void>): void => void run().catch((err: unknown) => injectionErrors.push((err as Error).message));
-      const timers = plan.windows.flatMap((w) => [
-        setTimeout(() => inject(() => Promise.all(targets.map((t) => t.apply(w.effect, w.toMs - w.fromMs))).then(() => undefined)), w.fromMs),
-        setTimeout(() => inject(() => Promise.all(targets.map((t) => t.clear())).then(() => undefined)), w.toMs),
-      ]);
-      const raw: Array<Omit<RequestSample, 'attempts' | 'touchedTarget'> & { id: string }> = [];
+      // Each window ends on its own (targets time it), so overlapping windows do not end each other.
+      const timers = plan.windows.map((w) => setTimeout(() => inject(() => Promise.all(targets.map((t) => t.apply(w.effect, w.toMs - w.fromMs))).then(() => undefined)), w.fromMs));
+      const raw: Array<Omit<RequestSample, 'attempts'> & { id: string }> = [];
       try {
         await runLoad({
           ratePerS: options.ratePerS,

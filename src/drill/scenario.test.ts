@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BUILT_IN_SCENARIOS } from './builtins.js';
-import { faultWindows, loadScenario, parseScenario } from './scenario.js';
+import { faultsOutside, faultWindows, loadScenario, parseScenario } from './scenario.js';
 
 describe('drill scenarios', () => {
   it('every built-in scenario is a valid scenario file', () => {
@@ -21,6 +21,12 @@ describe('drill scenarios', () => {
     ]);
     const late = parseScenario({ name: 'late', faults: [{ start: 4, end: 60, effect: { latency_ms: 100 } }] }, 'test');
     expect(faultWindows(late, 5_000)).toEqual([{ fromMs: 4_000, toMs: 5_000, effect: { latency_ms: 100 } }]);
+  });
+
+  it('names the faults that lie past the end of the run, which it leaves out', () => {
+    const s = parseScenario({ name: 'x', faults: [{ start: 1, end: 2, effect: { status: 503 } }, { start: 30, end: 60, effect: { status: 503 } }, { start: '50%', end: '90%', effect: { refuse: true } }] }, 'test');
+    expect(faultsOutside(s, 4_000)).toEqual(['30 s to 60 s']);
+    expect(faultWindows(s, 4_000).map((w) => w.fromMs)).toEqual([1_000, 2_000]);
   });
 
   it('names the path of what is wrong in a team scenario', () => {

@@ -74,6 +74,12 @@ export function faultWindows(scenario: Scenario, durationMs: number): FaultWindo
   return out.sort((a, b) => a.fromMs - b.fromMs);
 }
 
+/** The scenario's faults that lie wholly past the end of a run of `durationMs` (as written: "30-60 s"). */
+export function faultsOutside(scenario: Scenario, durationMs: number): string[] {
+  const at = (i: number | string): string => (typeof i === 'number' ? `${i} s` : i);
+  return scenario.faults.filter((f) => faultWindows({ ...scenario, faults: [f] }, durationMs).length === 0).map((f) => `${at(f.start)} to ${at(f.end)}`);
+}
+
 /** Validates a scenario document; problems name their path. */
 export function parseScenario(raw: unknown, source: string): Scenario {
   const parsed = scenarioSchema.safeParse(raw);

@@ -11,6 +11,7 @@ const metrics = (o: Partial<DrillMetrics> = {}): DrillMetrics => ({
   errors: { total: 0, byKind: {} },
   latencyMs: { before: percentiles([10]), during: percentiles([400]), after: percentiles([12]) },
   attemptsPerRequest: { mean: 1, max: 2 },
+  failedOver: true,
   failbackMs: 500,
   flapped: false,
   ...o,
@@ -26,6 +27,12 @@ describe('drill SLOs', () => {
     expect(sloBreaches(metrics(), { maxRtoMs: 200 })).toEqual(['time to full failover 300 ms (max 200 ms)']);
     expect(sloBreaches(metrics({ timeToFullFailoverMs: undefined }), { maxRtoMs: 200 })).toEqual(['failover never completed during the fault (max RTO 200 ms)']);
     expect(sloBreaches(metrics(), { maxP95Ms: 100 })).toEqual(['p95 latency during the fault 400 ms (max 100 ms)']);
+  });
+
+  it('count an RTO objective as broken when no fault was injected: there was no failover to measure', () => {
+    expect(sloBreaches(metrics({ faultStartMs: undefined, faultEndMs: undefined, timeToFullFailoverMs: undefined }), { maxRtoMs: 1_000 })).toEqual([
+      'no fault was injected, so no failover was measured (max RTO 1000 ms)',
+    ]);
   });
 
   it('fail the drill when a fault could not be injected, whatever the numbers', () => {

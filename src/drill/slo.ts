@@ -13,9 +13,11 @@ export interface DrillSlo {
 export function sloBreaches(metrics: DrillMetrics, slo: DrillSlo, injectionErrors: readonly string[] = []): string[] {
   const out: string[] = injectionErrors.length > 0 ? [`${injectionErrors.length} fault injection(s) failed: the drill did not test what it planned`] : [];
   if (slo.maxErrors !== undefined && metrics.errors.total > slo.maxErrors) out.push(`${metrics.errors.total} client-visible errors (max ${slo.maxErrors})`);
-  if (slo.maxRtoMs !== undefined && metrics.faultStartMs !== undefined) {
+  if (slo.maxRtoMs !== undefined) {
     const rto = metrics.timeToFullFailoverMs;
-    if (rto === undefined) out.push(`failover never completed during the fault (max RTO ${slo.maxRtoMs} ms)`);
+    // Without a fault there was nothing to recover from: the objective is unproven, not met.
+    if (metrics.faultStartMs === undefined) out.push(`no fault was injected, so no failover was measured (max RTO ${slo.maxRtoMs} ms)`);
+    else if (rto === undefined) out.push(`failover never completed during the fault (max RTO ${slo.maxRtoMs} ms)`);
     else if (rto > slo.maxRtoMs) out.push(`time to full failover ${rto} ms (max ${slo.maxRtoMs} ms)`);
   }
   if (slo.maxP95Ms !== undefined) {

@@ -71,6 +71,41 @@ describe('switchyard drill (CLI)', () => {
     expect(code).toBe(0);
   });
 
+  it('runs --compare-shadow against the SLOs too: both summaries, both reports under --out, exit 3 on a breach', async () => {
+    const c = capture();
+    const out = join(dir, 'compare');
+    const code = await main(['drill', '-c', configFile, '--group', 'chat', '--scenario', 'region-outage', '--rate', '20', '--duration', '2s', '--compare-shadow', '--max-p95', '1ms', '--out', out], c.io);
+    const text = c.out.join('\n');
+    expect(code).toBe(3);
+    expect(text.match(/SLOs {15}BROKEN: p95 latency/g)).toHaveLength(2);
+    expect(text).toContain('without shadow:');
+    expect(text).toMatch(/p95 during the fault: without shadow \d+ ms, with shadow \d+ ms/);
+    for (const name of ['drill-no-shadow', 'drill-shadow']) {
+      const json = JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8')) as { breaches: string[] };
+      expect(json.breaches.length).toBeGreaterThan(0);
+      expect(readFileSync(join(out, `${name}.html`), 'utf8')).toContain('class="fault-window"');
+    }
+  });
+
+  it('refuses, as a usage error (exit 2), a drill without load or without a fault inside the run, and an unknown option', async () => {
+    const late = join(dir, 'late.yaml');
+    writeFileSync(late, stringify({ name: 'late', faults: [{ start: 30, end: 60, effect: { status: 503 } }] }));
+    const drill = ['drill', '-c', configFile, '--group', 'chat'];
+    const cases: Array<[string[], RegExp]> = [
+      [[...drill, '--scenario', late, '--duration', '4s'], /no fault of scenario "late" \(30 s to 60 s\) falls inside the 4 s run/],
+      [[...drill, '--scenario', 'region-outage', '--duration', '0', '--max-rto', '1s'], /the duration must be above 0/],
+      [[...drill, '--scenario', 'region-outage', '--rate', '0'], /the rate must be above 0/],
+      [['drill', '--bogus'], /Unknown option '--bogus'/],
+    ];
+    for (const [args, message] of cases) {
+      const c = capture();
+      expect(await main(args, c.io), args.join(' ')).toBe(2);
+      expect(c.err.join('\n')).toMatch(message);
+      expect(c.err.join('\n')).toContain('usage: switchyard drill');
+      expect(c.out).toEqual([]);
+    }
+  });
+
   it('prints a built-in scenario as YAML to start a team scenario from, and rejects an unknown scenario', async () => {
     const c = capture();
     expect(await main(['drill', '--print-scenario', 'flap'], c.io)).toBe(0);

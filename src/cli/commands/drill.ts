@@ -5,21 +5,21 @@ import { parse } from 'yaml';
 import { BUILT_IN_SCENARIOS } from '../../drill/builtins.js';
 import { formatDrillHtml } from '../../drill/report/html.js';
 import { formatPlan, formatSummary } from '../../drill/report/terminal.js';
-import { prepareDrill, type DrillOptions, type DrillResult } from '../../drill/run.js';
-import { loadScenario } from '../../drill/scenario.js';
+import { drillProblem, prepareDrill, type DrillOptions, type DrillResult } from '../../drill/run.js';
+import { faultsOutside, loadScenario } from '../../drill/scenario.js';
 import { sloBreaches, type DrillSlo } from '../../drill/slo.js';
-import type { Command, CommandIO } from '../command.js';
+import { UsageError, type Command, type CommandIO } from '../command.js';
 
 /** "500ms", "6s", "2m" or plain seconds, in ms. */
 function durationMs(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!m) throw new Error(`${flag}: expected a duration such as 30s, 500ms or 2m, got "${text}"`);
+  if (!m) throw new UsageError(`${flag}: expected a duration such as 30s, 500ms or 2m, got "${text}"`);
   return Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1_000));
 }
 
 function positive(text: string, flag: string): number {
   const n = Number(text);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${flag}: expected a non-negative number, got "${text}"`);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag}: expected a non-negative number, got "${text}"`);
   return n;
 }
 
@@ -60,7 +60,8 @@ export const drillCommand: Command = {
     'Runs a bounded load (at most rate x duration requests) through a gateway built from FILE, injects scenario S',
     '(region-outage, throttle, slow, blackhole, flap, mid-stream-cut, or a YAML file), and measures time to detect,',
     'time to failover, errors, latency before/during/after, attempts, failback and cost.',
-    'Exit 3 when an SLO (--max-errors, --max-rto, --max-p95) is broken; the plan and its cost are printed first.',
+    'Exit 3 when an SLO (--max-errors, --max-rto, --max-p95) is broken (with --compare-shadow: in either run); exit 2',
+    'for a drill that would send no load or inject no fault. The plan and its cost are printed first.',
     'more: --via auto|proxy, --no-shadow, --compare-shadow, --max-cost USD, --print-scenario NAME',
     '',
     'example: switchyard drill -c switchyard.yaml --group multicloud --scenario region-outage --max-rto 5s',
@@ -96,7 +97,7 @@ export const drillCommand: Command = {
       io.err(`usage: ${this.usage}\n  more: --via auto|proxy, --no-shadow, --compare-shadow, --max-cost USD, --print-scenario NAME`);
       return 2;
     }
-    if (values.via !== undefined && values.via !== 'auto' && values.via !== 'proxy') throw new Error('--via: expected auto or proxy');
+    if (values.via !== undefined && values.via !== 'auto' && values.via !== 'proxy') throw new UsageError('--via: expected auto or proxy');
     const slo: DrillSlo = {
       maxErrors: values['max-errors'] === undefined ? undefined : positive(values['max-errors'], '--max-errors'),
       maxRtoMs: values['max-rto'] === undefined ? undefined : durationMs(values['max-rto'], '--max-rto'),
@@ -112,30 +113,46 @@ export const drillCommand: Command = {
       shadow: !values['no-shadow'],
       via: values.via as DrillOptions['via'],
     };
+    const problem = drillProblem(options);
+    if (problem !== undefined) throw new UsageError(problem);
+    const outside = faultsOutside(options.scenario, options.durationMs);
+    if (outside.length > 0) io.err(`note: fault(s) ${outside.join(', ')} lie past the end of the run and are left out`);
     const maxCost = values['max-cost'] === undefined ? undefined : positive(values['max-cost'], '--max-cost');
-    if (values['compare-shadow']) return compareShadow(options, io, maxCost);
+    if (values['compare-shadow']) return compareShadow(options, io, maxCost, slo, values.out);
     const result = await runOnce(options, io, maxCost);
     if (!result) return 1;
-    const breaches = sloBreaches(result.metrics, slo, result.injectionErrors);
-    io.out(formatSummary(result, breaches));
-    if (values.out) {
-      mkdirSync(values.out, { recursive: true });
-      writeFileSync(join(values.out, 'drill.json'), `${JSON.stringify({ object: 'switchyard.drill', ...result, slo, breaches }, null, 2)}\n`);
-      writeFileSync(join(values.out, 'drill.html'), formatDrillHtml(result, breaches));
-      io.out(`wrote ${join(values.out, 'drill.json')} and ${join(values.out, 'drill.html')}`);
-    }
-    return breaches.length > 0 ? 3 : 0;
+    return report(result, slo, io, values.out, 'drill').length > 0 ? 3 : 0;
   },
 };
 
-/** Runs the drill without, then with, the group's shadow share and compares p95 during the fault. */
-async function compareShadow(options: DrillOptions, io: CommandIO, maxCost: number | undefined): Promise<number> {
+/** Prints the summary, writes `NAME.json` and `NAME.html` under `outDir` when given; returns the broken SLOs. */
+function report(result: DrillResult, slo: DrillSlo, io: CommandIO, outDir: string | undefined, name: string): string[] {
+  const breaches = sloBreaches(result.metrics, slo, result.injectionErrors);
+  io.out(formatSummary(result, breaches));
+  if (outDir) {
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify({ object: 'switchyard.drill', ...result, slo, breaches }, null, 2)}\n`);
+    writeFileSync(join(outDir, `${name}.html`), formatDrillHtml(result, breaches));
+    io.out(`wrote ${join(outDir, `${name}.json`)} and ${join(outDir, `${name}.html`)}`);
+  }
+  return breaches;
+}
+
+/**
+ * Runs the drill without, then with, the group's shadow share and compares p95 during the fault.
+ * Both runs are held to the SLOs: a comparison must not let a broken failover pass.
+ */
+async function compareShadow(options: DrillOptions, io: CommandIO, maxCost: number | undefined, slo: DrillSlo, outDir: string | undefined): Promise<number> {
   const without = await runOnce({ ...options, shadow: false }, io, maxCost);
   if (!without) return 1;
+  io.out('without shadow:');
+  const withoutBreaches = report(without, slo, io, outDir, 'drill-no-shadow');
   const withShadow = await runOnce({ ...options, shadow: true }, io, maxCost);
   if (!withShadow) return 1;
+  io.out(`with shadow (share ${withShadow.plan.shadowShare}):`);
+  const withBreaches = report(withShadow, slo, io, outDir, 'drill-shadow');
   const p95 = (r: DrillResult): string => `${r.metrics.latencyMs.during.p95 ?? '-'} ms`;
   io.out(`p95 during the fault: without shadow ${p95(without)}, with shadow ${p95(withShadow)}`);
   io.out(`shadow cost: $${withShadow.cost.shadowUsdPerHour.toFixed(4)} per hour at ${options.ratePerS} req/s (share ${withShadow.plan.shadowShare})`);
-  return 0;
+  return withoutBreaches.length > 0 || withBreaches.length > 0 ? 3 : 0;
 }

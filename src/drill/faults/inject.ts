@@ -7,9 +7,11 @@ import { FaultProxy } from './proxy.js';
 export interface FaultTarget {
   readonly deployment: string;
   readonly via: 'simulator' | 'proxy';
-  /** Starts the effect; it ends by itself after `durationMs` (a crashed drill leaves no fault behind). */
+  /**
+   * Starts the effect; it ends by itself after `durationMs` (a crashed drill leaves no fault behind),
+   * and only it: effects of overlapping windows combine as `combineEffects` says.
+   */
   apply(effect: Effect, durationMs: number): Promise<void>;
-  clear(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export function simRule(effect: Effect, durationMs: number): FaultRule {
   return rule;
 }
 
-/** A simulator target: rules expire on their own, so `clear` has nothing to undo (and keeps e.g. cold-start rules). */
+/** A simulator target: each window is its own rule that expires on its own (other rules, e.g. cold start, stay). */
 export function simulatorTarget(deployment: string, origin: string): FaultTarget {
   return {
     deployment,
@@ -48,30 +50,46 @@ export function simulatorTarget(deployment: string, origin: string): FaultTarget
       await res.body.dump();
       if (res.statusCode !== 200) throw new Error(`simulator at ${origin} refused the fault rule (HTTP ${res.statusCode})`);
     },
-    clear: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
 }
 
-/** A proxy target: the drill points the deployment's endpoint at `proxy.url`. */
-export function proxyTarget(deployment: string, proxy: FaultProxy): FaultTarget {
-  let timer: NodeJS.Timeout | undefined;
+/**
+ * The effect of several active windows, oldest first, as a simulator combines its rules: later fields
+ * win, latencies add up. Undefined when none is active.
+ */
+export function combineEffects(effects: readonly Effect[]): Effect | undefined {
+  if (effects.length === 0) return undefined;
+  const combined: Effect = {};
+  let latency: number | undefined;
+  for (const { latency_ms, ...rest } of effects) {
+    Object.assign(combined, rest);
+    if (latency_ms !== undefined) latency = (latency ?? 0) + latency_ms;
+  }
+  return latency === undefined ? combined : { ...combined, latency_ms: latency };
+}
+
+/** A proxy target: the drill points the deployment's endpoint at `proxy.url`; each window's effect ends on its own timer. */
+export function proxyTarget(deployment: string, proxy: Pick<FaultProxy, 'set' | 'close'>): FaultTarget {
+  const active: Array<{ effect: Effect; timer: NodeJS.Timeout }> = [];
   return {
     deployment,
     via: 'proxy',
     apply(effect, durationMs) {
-      clearTimeout(timer);
-      proxy.set(effect);
-      timer = setTimeout(() => proxy.set(undefined), durationMs);
-      return Promise.resolve();
-    },
-    clear() {
-      clearTimeout(timer);
-      proxy.set(undefined);
+      const entry = {
+        effect,
+        timer: setTimeout(() => {
+          active.splice(active.indexOf(entry), 1);
+          // A window ending is no new outage: connections opened under the others stay.
+          proxy.set(combineEffects(active.map((a) => a.effect)), false);
+        }, durationMs),
+      };
+      active.push(entry);
+      proxy.set(combineEffects(active.map((a) => a.effect)));
       return Promise.resolve();
     },
     close: () => {
-      clearTimeout(timer);
+      for (const a of active.splice(0)) clearTimeout(a.timer);
       return proxy.close();
     },
   };

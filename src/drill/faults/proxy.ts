@@ -29,10 +29,13 @@ export class FaultProxy {
     return accept.to;
   }
 
-  /** Applies an effect to new connections (undefined: pass through). Open connections are broken, as an outage breaks them. */
-  set(effect: Effect | undefined): void {
+  /**
+   * Applies an effect to new connections (undefined: pass through). With `breakOpen` (a fault
+   * starting), open connections are broken, as an outage breaks them.
+   */
+  set(effect: Effect | undefined, breakOpen = effect !== undefined): void {
     this.effect = effect;
-    if (effect) for (const s of this.passing) s.destroy();
+    if (breakOpen) for (const s of this.passing) s.destroy();
   }
 
   async close(): Promise<void> {

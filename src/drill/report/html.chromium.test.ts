@@ -25,6 +25,7 @@ const result: DrillResult = {
     errors: { total: 1, byKind: { unavailable: 1 } },
     latencyMs: { before: percentiles([10, 12]), during: percentiles([40, 90]), after: none },
     attemptsPerRequest: { mean: 1.2, max: 3 },
+    failedOver: true,
     failbackMs: 600,
     flapped: false,
   },

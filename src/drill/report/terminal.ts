@@ -29,7 +29,7 @@ export function formatSummary(result: DrillResult, breaches: readonly string[]):
     `latency during     ${pct(m.latencyMs.during)}`,
     `latency after      ${pct(m.latencyMs.after)}`,
     `attempts/request   mean ${m.attemptsPerRequest.mean.toFixed(2)}, max ${m.attemptsPerRequest.max}`,
-    `failback           ${ms(m.failbackMs, 'not within the run')}${m.flapped ? ' (flapped: the breaker opened again)' : ''}`,
+    `failback           ${m.failedOver ? ms(m.failbackMs, 'not within the run') : 'no failover (traffic never left the targets)'}${m.flapped ? ' (flapped: the breaker opened again)' : ''}`,
     `cost               ${usd(result.cost.usd)}${result.cost.shadowUsd > 0 ? `; shadow ${usd(result.cost.shadowUsd)} (${usd(result.cost.shadowUsdPerHour)}/hour at this rate)` : ''}` +
       (result.cost.unpricedAttempts > 0 ? `; ${result.cost.unpricedAttempts} attempts unpriced` : ''),
     ...result.injectionErrors.map((e) => `FAULT NOT INJECTED ${e}`),
