@@ -314,6 +314,22 @@ describe('ledger batcher', () => {
       await next.close();
       await store.close();
     });
+
+    it('counts as dropped what a journal that failed its writes does not hold', async () => {
+      const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+      const flaky = new FlakyStore(store);
+      flaky.down = true;
+      const { spillPath } = unwritableSpill();
+      const dir = join(tmp(), 'journal');
+      const journal = new Journal(dir);
+      rmSync(dir, { recursive: true }); // the disk refuses the journal too: its segment cannot be opened
+      const b = new LedgerBatcher({ store: flaky, journal, logger: silentLogger, batchSize: 50, flushIntervalMs: 60_000, maxBuffer: 100, spillPath, retryIntervalMs: 10 });
+      for (const e of events(3)) b.enqueue(e);
+      await journalsCommitted();
+      await b.close(0);
+      expect(b.stats()).toMatchObject({ dropped: 3, spilled: 0 });
+      await store.close();
+    });
   });
 
   describe('with copyUnstored (serverless: the spill file dies with the instance)', () => {

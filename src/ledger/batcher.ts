@@ -347,11 +347,14 @@ export class LedgerBatcher {
     }
     this.closed = true;
     const left = this.queue.splice(0);
-    if (this.spill(left)) this.o.journal?.close();
-    else if (this.o.journal) {
-      // Every queued event is in the journal too: its segments stay for the next start to replay.
-      this.o.journal.close(true);
-      this.o.logger.error({ events: left.length }, 'ledger events kept in the journal only: the next start replays them');
-    } else this.drop(left.length);
+    const journal = this.o.journal;
+    if (this.spill(left)) journal?.close();
+    else {
+      // The journal's segments stay for the next start to replay: every queued event is in them,
+      // unless a journal write failed too, and then those in memory only are lost.
+      journal?.close(true);
+      if (journal?.complete) this.o.logger.error({ events: left.length }, 'ledger events kept in the journal only: the next start replays them');
+      else this.drop(left.length);
+    }
   }
 }

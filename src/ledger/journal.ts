@@ -148,6 +148,7 @@ export class Journal {
         writeSync(this.fd, text);
       } catch (err) {
         // Answers must not hang on a full or broken disk: the events are still queued for the store.
+        this.complete = false;
         this.onWriteError(err);
       }
     }
@@ -170,6 +171,9 @@ export class Journal {
     }
     return this.sealed.length;
   }
+
+  /** False once a write failed: some queued events are then in memory only, not in the segments. */
+  complete = true;
 
   /** Deletes the first `count` sealed segments (their events are stored or spilled). */
   release(count: number): void {
