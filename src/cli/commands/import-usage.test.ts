@@ -2,9 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/logger.js';
+import { openPostgres } from '../../ledger/store/postgres-driver.js';
 import { openSqlite } from '../../ledger/store/sqlite-driver.js';
 import { SqlLedgerStore } from '../../ledger/store/sql-store.js';
-import { events } from '../../ledger/testing/fixtures.js';
+import { DATABASE_URL, events, testSchema } from '../../ledger/testing/fixtures.js';
 import { main } from '../main.js';
 
 function capture() {
@@ -75,5 +77,38 @@ describe('switchyard import-usage', () => {
     expect(await main(['import-usage', '-c', config, join(dir, 'function.log')], stdout.io)).toBe(1);
     expect(stdout.err.join('\n')).toContain('has no ledger database to import into');
     expect(await main(['import-usage', join(dir, 'function.log')], capture().io)).toBe(2);
+  });
+});
+
+describe.skipIf(!DATABASE_URL)('switchyard import-usage into PostgreSQL', () => {
+  it('names a row PostgreSQL refuses (a NUL in a text column) and stores the rest', async () => {
+    const url = DATABASE_URL as string;
+    const schema = testSchema('import');
+    const store = await SqlLedgerStore.open(openPostgres(url, schema, silentLogger));
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'switchyard-import-pg-'));
+      const [a, b, c] = events(3);
+      const log = join(dir, 'nul.log');
+      writeFileSync(log, [a, { ...b, team: 'te\u0000am' }, c].map((e) => JSON.stringify({ switchyard_usage: e })).join('\n'));
+      const run = capture();
+      expect(await main(['import-usage', '--postgres', url, '--pg-schema', schema, log], run.io)).toBe(1);
+      expect(run.err).toHaveLength(1);
+      expect(run.err[0]).toMatch(new RegExp(`^${log.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: not imported: the ledger refused it`));
+      const rows = await store.summarize({ from: 0, to: Date.parse('2100-01-01'), groupBy: [] });
+      expect(rows[0]?.attempts).toBe(2);
+      // Alone in its batch, it is still the row, not the ledger, that failed.
+      const alone = join(dir, 'alone.log');
+      writeFileSync(alone, JSON.stringify({ switchyard_usage: { ...c, id: `${c?.id}-x`, team: 'te\u0000am' } }));
+      const again = capture();
+      expect(await main(['import-usage', '--postgres', url, '--pg-schema', schema, alone], again.io)).toBe(1);
+      expect(again.err[0]).toContain(':1: not imported: the ledger refused it');
+    } finally {
+      await store.close();
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
   });
 });

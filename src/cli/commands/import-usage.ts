@@ -101,25 +101,27 @@ function malformed(tally: Tally, io: CommandIO, at: string, reason: string): voi
 /** One batch; should the store refuse it, event by event, so one bad row costs only itself and is named. */
 async function insert(store: LedgerStore, batch: readonly Read[], tally: Tally, io: CommandIO): Promise<void> {
   if (batch.length === 0) return;
-  let failure: unknown;
   try {
     tally.stored += await store.insert(batch.map((r) => r.event));
     tally.read += batch.length;
     return;
   } catch (err) {
+    if (!refusesRow(err)) throw err;
     // One row the database refuses fails its whole transaction: find it.
-    failure = err;
   }
-  const refused: Array<{ at: string; err: unknown }> = [];
   for (const r of batch) {
     try {
       tally.stored += await store.insert([r.event]);
       tally.read += 1;
     } catch (err) {
-      refused.push({ at: r.at, err });
+      if (!refusesRow(err)) throw err;
+      malformed(tally, io, r.at, `the ledger refused it (${(err as Error).message})`);
     }
   }
-  // Every row refused: the ledger is failing, not the lines.
-  if (refused.length === batch.length) throw failure;
-  for (const r of refused) malformed(tally, io, r.at, `the ledger refused it (${(r.err as Error).message})`);
+}
+
+/** Whether the database refused a row's values (PostgreSQL's data and integrity errors, SQLite's), not the ledger failing. */
+function refusesRow(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (/^2[23]/.test(code) || /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code));
 }

@@ -40,6 +40,8 @@ describe('reading usage events back from logs, spill files and journals', () => 
     ['a day that is not ts\'s', { day: '1999-01-01' }, `day is not the UTC day of ts (${event.day})`],
     ['a fractional time', { ts: event.ts + 0.5 }, 'ts is not a time'],
     ['an object where a key id goes', { keyId: {} }, 'keyId is not a string'],
+    ['an attempt number past the column', { attempt: 3_000_000_000 }, 'attempt is not a count'],
+    ['a fractional latency', { latencyMs: 12.5 }, 'latencyMs is not a duration'],
     ['tags that are not strings', { tags: { key: { nested: [1] } } }, 'tags is not an object of strings'],
   ])('refuses %s, which would corrupt reports and budgets seeded from them', (_what, change, reason) => {
     expect(readUsageLine(JSON.stringify({ switchyard_usage: { ...event, ...change } }))).toEqual({ kind: 'malformed', reason });

@@ -66,6 +66,8 @@ function usageIn(value: unknown, depth: number): unknown {
   return undefined;
 }
 
+const MAX_INT = 2 ** 31 - 1;
+const isWhole = (v: unknown, max: number): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= max;
 const isAmount = (v: unknown, max: number): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= max;
 const isOptionalAmount = (v: unknown, max: number): boolean => v === undefined || v === null || isAmount(v, max);
 
@@ -78,9 +80,10 @@ function problemOf(event: UsageEvent): string | undefined {
   for (const f of TOKENS) if (tokenCount(e[f]) === undefined) return `${f} is not a count`;
   if (typeof e.ts !== 'number' || !Number.isSafeInteger(e.ts) || e.ts < 0) return 'ts is not a time';
   if (e.day !== utcDay(e.ts)) return `day is not the UTC day of ts (${utcDay(e.ts)})`;
-  if (typeof e.attempt !== 'number' || !Number.isSafeInteger(e.attempt) || e.attempt < 0) return 'attempt is not a count';
-  if (!isAmount(e.latencyMs, Number.MAX_SAFE_INTEGER)) return 'latencyMs is not a duration';
-  if (!isOptionalAmount(e.ttftMs, Number.MAX_SAFE_INTEGER)) return 'ttftMs is not a duration';
+  // Within the columns' SQL types (attempt INTEGER, durations BIGINT): PostgreSQL refuses the rest.
+  if (!isWhole(e.attempt, MAX_INT)) return 'attempt is not a count';
+  if (!isWhole(e.latencyMs, Number.MAX_SAFE_INTEGER)) return 'latencyMs is not a duration';
+  if (e.ttftMs !== undefined && e.ttftMs !== null && !isWhole(e.ttftMs, Number.MAX_SAFE_INTEGER)) return 'ttftMs is not a duration';
   if (!isOptionalAmount(e.costUsd, MAX_USD)) return 'costUsd is not an amount';
   if (!isOptionalAmount(e.savedUsd, MAX_USD)) return 'savedUsd is not an amount';
   if (!isOptionalAmount(e.quotaHeadroom, 1)) return 'quotaHeadroom is not a share';
