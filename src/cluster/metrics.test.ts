@@ -33,6 +33,25 @@ function recordingLogger(): Logger & { warnings: string[] } {
 }
 
 describe('the metrics of serve --workers, combined by the primary', () => {
+  it('gives scrapes that arrive together one round, so a slow answer processed late is not read as a reset', async () => {
+    const counts = [100, 110, 120, 130];
+    const delays = [0, 30, 0, 0];
+    let asked = 0;
+    const worker: MetricsWorker = {
+      id: 1,
+      collect: async () => {
+        const n = asked++;
+        await new Promise((r) => setTimeout(r, delays[n]));
+        return metricsAsJson(workerRegistry({ '/v1/chat/completions': counts[n] as number }, 0, 0));
+      },
+    };
+    const metrics = new ClusterMetrics({ workers: () => [worker], logger: silentLogger });
+    await metrics.render();
+    const [slow, fast] = await Promise.all([metrics.render(), metrics.render()]);
+    expect(slow).toBe(fast);
+    expect(lines(await metrics.render(), 'requests_total')).toEqual(['requests_total{route="/v1/chat/completions"} 120']);
+  });
+
   it('sums counters and histograms series by series, sums in-flight gauges and takes the highest of a shared flag', async () => {
     const a = workerRegistry({ '/v1/chat/completions': 3, '/v1/embeddings': 1 }, 2, 0);
     const b = workerRegistry({ '/v1/chat/completions': 4 }, 5, 1);

@@ -74,8 +74,21 @@ export class ClusterMetrics {
     this.timeoutMs = options.timeoutMs ?? 1_000;
   }
 
-  /** The process group's metrics in the Prometheus text format. */
-  async render(): Promise<string> {
+  private rendering: Promise<string> | undefined;
+
+  /**
+   * The process group's metrics in the Prometheus text format. Scrapes that arrive together (two
+   * Prometheus replicas) share one round: answers processed out of order would read a later count
+   * as a reset and add it to the sums twice.
+   */
+  render(): Promise<string> {
+    this.rendering ??= this.renderNow().finally(() => {
+      this.rendering = undefined;
+    });
+    return this.rendering;
+  }
+
+  private async renderNow(): Promise<string> {
     // Loaded at the first scrape: a primary whose workers serve no metrics never imports prom-client.
     const { AggregatorRegistry } = await import('prom-client');
     const workers = this.options.workers();
