@@ -68,4 +68,11 @@ describe('drill measurements', () => {
     expect(m.flapped).toBe(false);
     expect(m.timeToFullFailoverMs).toBeUndefined();
   });
+
+  it('times no failover when the targets never failed: answers elsewhere are ordinary routing, not a recovery to pass --max-rto', () => {
+    const { requests, firstFailureMs } = recorded(() => ({ tried: ['standby'], answeredBy: 'standby' }));
+    const m = measure({ requests, breakers: [], windows: [window], targets, firstFailureMs });
+    expect(m.failedOver).toBe(false);
+    expect(m.timeToFullFailoverMs).toBeUndefined();
+  });
 });

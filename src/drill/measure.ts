@@ -93,7 +93,8 @@ export function measure(input: MeasureInput): DrillMetrics {
   // Answers elsewhere before a target failed are ordinary routing (a target that serves nothing), not failover.
   const failedOver = firstFailure !== undefined && during.some((r) => servedElsewhere(r) && r.endMs >= firstFailure);
   let fullFailover: number | undefined;
-  if (faultStart !== undefined) {
+  // Only a failover completes: a run of answers elsewhere with no target failure is no recovery to time.
+  if (faultStart !== undefined && failedOver) {
     const run = Math.min(FAILED_OVER_RUN, during.length);
     const at = during.findIndex((_, i) => i + run <= during.length && during.slice(i, i + run).every(servedElsewhere));
     if (run > 0 && at !== -1) fullFailover = Math.max(0, (during[at] as RequestSample).startMs - faultStart);
