@@ -49,6 +49,8 @@ export function costOfUsage(price: Price, usage: Usage): number {
 /** Upper bound of a request's cost from its prompt estimate and completion cap (budget reservations). */
 export function maxCostOf(price: Price, promptTokens: number, completionTokens: number): number {
   const p = price.longContext && promptTokens > price.longContext.abovePromptTokens ? price.longContext : price;
-  const inputRate = Math.max(p.input, p.cacheWrite ?? 0, p.cacheWrite1h ?? 0);
+  // A five-minute cache write is the dearest input most requests can cost. The one-hour rate (2x input
+  // on Claude) only applies to requests asking for it; reserving it for all would refuse budgets early.
+  const inputRate = Math.max(p.input, p.cacheWrite ?? 0);
   return roundUsd((promptTokens * inputRate + completionTokens * p.output) / 1_000_000);
 }

@@ -157,8 +157,8 @@ describe('one-hour cache write prices from config', () => {
     expect(custom.costOf(key('a', 'openai', 'gpt-cached'), oneHour).usd).toBe(1.5);
   });
 
-  it('reserves budgets at the dearest prompt price, one-hour writes included', () => {
-    expect(custom.maxCost(key('a', 'anthropic', 'claude-negotiated'), 1_000_000, 0)).toBe(3);
+  it('reserves budgets at the five-minute write price: the one-hour rate is for the requests that ask for it', () => {
+    expect(custom.maxCost(key('a', 'anthropic', 'claude-negotiated'), 1_000_000, 0)).toBe(2.5);
   });
 
   it('refuses a negative cache_write_1h', () => {
