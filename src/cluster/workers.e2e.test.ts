@@ -32,6 +32,13 @@ async function onNewConnection(url: string, path: string, method: 'GET' | 'POST'
   }
 }
 
+/** Eight chats one after another, each on a new connection (so they alternate between the workers): their statuses. */
+async function eightChats(url: string): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let i = 0; i < 8; i++) statuses.push((await onNewConnection(url, '/v1/chat/completions')).status);
+  return statuses;
+}
+
 /** The sum of every sample of `name` in a Prometheus text exposition. */
 function total(exposition: string, name: string): number {
   let sum = 0;
@@ -133,10 +140,7 @@ describe('switchyard serve --workers 2', () => {
     const dir = mkdtempSync(join(tmpdir(), 'workers-limits-'));
     const configPath = writeServeConfig(dir, sim.url, ['ledger: { enabled: false }', 'rate_limits: [{ name: everyone, requests_per_day: 3 }]']);
     const gw = await serveProcess(configPath, { workers: 2, cleanup });
-    const answers: number[] = [];
-    // New connections alternate between the workers: each took some of these.
-    for (let i = 0; i < 8; i++) answers.push((await onNewConnection(gw.url, '/v1/chat/completions')).status);
-    expect(answers).toEqual([200, 200, 200, 429, 429, 429, 429, 429]);
+    expect(await eightChats(gw.url)).toEqual([200, 200, 200, 429, 429, 429, 429, 429]);
     gw.child.kill('SIGTERM');
     expect(await gw.exited).toBe(0);
   }, 30_000);
@@ -150,9 +154,7 @@ describe('switchyard serve --workers 2', () => {
     writeServeConfig(dir, sim.url, ['ledger: { enabled: false }', 'rate_limits: [{ name: everyone, requests_per_day: 3 }]']);
     expect((await onNewConnection(gw.url, '/v1/switchyard/reload')).status).toBe(200);
     await vi.waitFor(() => expect(gw.lines().filter((l) => l.msg === 'config reloaded')).toHaveLength(2), { timeout: 5_000, interval: 50 });
-    const answers: number[] = [];
-    for (let i = 0; i < 8; i++) answers.push((await onNewConnection(gw.url, '/v1/chat/completions')).status);
-    expect(answers).toEqual([200, 200, 200, 429, 429, 429, 429, 429]);
+    expect(await eightChats(gw.url)).toEqual([200, 200, 200, 429, 429, 429, 429, 429]);
     gw.child.kill('SIGTERM');
     expect(await gw.exited).toBe(0);
   }, 30_000);
