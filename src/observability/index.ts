@@ -67,6 +67,7 @@ export async function createObservability(config: GatewayConfig, options: Observ
     : undefined;
   const tracer = oc.tracing.enabled ? await loadTracer(config, options.logger ?? silentLogger, now) : undefined;
   const observer = metrics && tracer ? both(metrics, tracer) : (metrics ?? tracer);
+  if (metrics && tracer) metrics.watchTracer(() => tracer.dropped);
   return {
     observer,
     tracing: tracer,

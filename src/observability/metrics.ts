@@ -6,7 +6,7 @@ import type { BatcherStats } from '../ledger/batcher.js';
 import { AttemptSeries } from './attempt-series.js';
 import { RequestSeries, type RequestServedBy } from './request-series.js';
 import type { BudgetSpend } from '../ledger/budgets/guard.js';
-import { registerBudgetCollectors, registerLedgerCollectors, registerStatusCollectors } from './scrape.js';
+import { registerBudgetCollectors, registerLedgerCollectors, registerStatusCollectors, registerTracerCollectors } from './scrape.js';
 import { metricsAsJson, type MetricJson } from './metric-json.js';
 
 export type { RequestServedBy } from './request-series.js';
@@ -66,6 +66,11 @@ export class GatewayMetrics implements AttemptObserver {
   /** Adds the ledger's write queue and spill counters, read at scrape time. */
   watchLedger(stats: () => BatcherStats | undefined): void {
     registerLedgerCollectors(this.registry, stats);
+  }
+
+  /** Adds the spans the tracer dropped (a collector too slow or down), read at scrape time. */
+  watchTracer(dropped: () => number): void {
+    registerTracerCollectors(this.registry, dropped);
   }
 
   /** A budget counter crossed its soft limit (the ledger's `onSoftLimit`). */

@@ -193,3 +193,16 @@ export function registerBudgetCollectors(registry: Registry, read: () => Promise
     },
   });
 }
+
+/** Registers the count of trace spans dropped unexported (queue full, or still queued at shutdown). */
+export function registerTracerCollectors(registry: Registry, dropped: () => number): void {
+  new Counter({
+    name: 'switchyard_trace_spans_dropped_total',
+    help: 'Trace spans dropped unexported: the oldest past the queue bound while the collector was slow or down, and those left at shutdown.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(dropped());
+    },
+  });
+}

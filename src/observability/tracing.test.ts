@@ -161,6 +161,17 @@ describe('traces exported over OTLP/HTTP', () => {
     expect(JSON.stringify(collector.received.map((r) => r.body))).not.toContain('req-unsampled');
   });
 
+  it('exports the spans the tracer dropped as a counter, so a slow or down collector can be alerted on', async () => {
+    const obs = await createObservability(config);
+    try {
+      expect(await obs.metrics?.render()).toContain('switchyard_trace_spans_dropped_total 0');
+      (obs.tracing as unknown as { dropped: number }).dropped = 3;
+      expect(await obs.metrics?.render()).toContain('switchyard_trace_spans_dropped_total 3');
+    } finally {
+      await obs.close();
+    }
+  });
+
   it("exports a shadow copy's span in the client's trace, under the server span, with the id its upstream got, though it ends after the request", async () => {
     const clientTrace = '7bf92f3577b34da6a3ce929d0e0e4736';
     const { gateway: mirrored, reported } = mirroring();
