@@ -32,6 +32,9 @@ async function onNewConnection(url: string, path: string, method: 'GET' | 'POST'
   }
 }
 
+/** A config with one rate limit for everyone (per day: a minute's window could turn mid-spec). */
+const LIMITED = ['ledger: { enabled: false }', 'rate_limits: [{ name: everyone, requests_per_day: 3 }]'];
+
 /** Eight chats one after another, each on a new connection (so they alternate between the workers): their statuses. */
 async function eightChats(url: string): Promise<number[]> {
   const statuses: number[] = [];
@@ -138,7 +141,7 @@ describe('switchyard serve --workers 2', () => {
   it('enforces one rate limit for the process group, not one per worker', async () => {
     const sim = await startSim();
     const dir = mkdtempSync(join(tmpdir(), 'workers-limits-'));
-    const configPath = writeServeConfig(dir, sim.url, ['ledger: { enabled: false }', 'rate_limits: [{ name: everyone, requests_per_day: 3 }]']);
+    const configPath = writeServeConfig(dir, sim.url, LIMITED);
     const gw = await serveProcess(configPath, { workers: 2, cleanup });
     expect(await eightChats(gw.url)).toEqual([200, 200, 200, 429, 429, 429, 429, 429]);
     gw.child.kill('SIGTERM');
@@ -151,7 +154,7 @@ describe('switchyard serve --workers 2', () => {
     // Started on Redis (none listens there: its counters fail open), so no worker began with memory.
     writeServeConfig(dir, sim.url, ['ledger: { enabled: false }', 'state: { store: redis, redis_url: "redis://127.0.0.1:1" }']);
     const gw = await serveProcess(join(dir, 'switchyard.yaml'), { workers: 2, cleanup });
-    writeServeConfig(dir, sim.url, ['ledger: { enabled: false }', 'rate_limits: [{ name: everyone, requests_per_day: 3 }]']);
+    writeServeConfig(dir, sim.url, LIMITED);
     expect((await onNewConnection(gw.url, '/v1/switchyard/reload')).status).toBe(200);
     await vi.waitFor(() => expect(gw.lines().filter((l) => l.msg === 'config reloaded')).toHaveLength(2), { timeout: 5_000, interval: 50 });
     expect(await eightChats(gw.url)).toEqual([200, 200, 200, 429, 429, 429, 429, 429]);

@@ -84,7 +84,16 @@ describe('switchyard serve: interruption notices and reloads', () => {
     gw.child.kill('SIGHUP');
     // Until the reload lands the new group is unknown (404); its first answer is the one that counts.
     let first = 404;
-    await expect.poll(async () => (first = (await chat(gw.url, 'assistant')).statusCode), { timeout: 5_000 }).not.toBe(404);
+    await expect
+      .poll(
+        async () => {
+          const res = await chat(gw.url, 'assistant');
+          await res.body.dump();
+          return (first = res.statusCode);
+        },
+        { timeout: 5_000 },
+      )
+      .not.toBe(404);
     expect(first).toBe(429);
     gw.child.kill('SIGTERM');
     expect(await gw.exited).toBe(0);
