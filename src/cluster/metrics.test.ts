@@ -21,7 +21,9 @@ function workerRegistry(requests: Record<string, number>, inFlight: number, open
   return registry;
 }
 
-const answering = (id: number, registry: Registry): MetricsWorker => ({ id, collect: () => metricsAsJson(registry) });
+/** A worker's answer from the registry numbered `generation` (a reload makes the next one). */
+const answerOf = async (registry: Registry, generation = 1) => ({ registry: generation, metrics: await metricsAsJson(registry) });
+const answering = (id: number, registry: Registry, generation = 1): MetricsWorker => ({ id, collect: () => answerOf(registry, generation) });
 const hung = (id: number): MetricsWorker => ({ id, collect: (ms) => new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)) });
 
 /** `name{labels} value` lines of an exposition, for exact comparison. */
@@ -42,7 +44,7 @@ describe('the metrics of serve --workers, combined by the primary', () => {
       collect: async () => {
         const n = asked++;
         await new Promise((r) => setTimeout(r, delays[n]));
-        return metricsAsJson(workerRegistry({ '/v1/chat/completions': counts[n] as number }, 0, 0));
+        return answerOf(workerRegistry({ '/v1/chat/completions': counts[n] as number }, 0, 0));
       },
     };
     const metrics = new ClusterMetrics({ workers: () => [worker], logger: silentLogger });
@@ -109,15 +111,27 @@ describe('the metrics of serve --workers, combined by the primary', () => {
     await metrics.render();
     // Worker 1 reloaded: its counters start again from zero, and its new config serves no embeddings.
     const reloaded = workerRegistry({ '/v1/chat/completions': 1 }, 0, 0);
-    workers = [answering(1, reloaded), answering(2, other)];
+    workers = [answering(1, reloaded, 2), answering(2, other)];
     let text = await metrics.render();
     expect(lines(text, 'requests_total')).toEqual(['requests_total{route="/v1/chat/completions"} 8', 'requests_total{route="/v1/embeddings"} 2']);
     expect(lines(text, 'duration_seconds_count')).toEqual(['duration_seconds_count{route="/v1/chat/completions"} 8', 'duration_seconds_count{route="/v1/embeddings"} 2']);
     expect(lines(text, 'duration_seconds_bucket')).toContain('duration_seconds_bucket{le="1",route="/v1/chat/completions"} 8');
     // Counting on from there is not another reset: nothing is kept twice.
-    workers = [answering(1, workerRegistry({ '/v1/chat/completions': 2 }, 0, 0)), answering(2, other)];
+    workers = [answering(1, workerRegistry({ '/v1/chat/completions': 2 }, 0, 0), 2), answering(2, other)];
     text = await metrics.render();
     expect(lines(text, 'requests_total')).toEqual(['requests_total{route="/v1/chat/completions"} 9', 'requests_total{route="/v1/embeddings"} 2']);
     expect(lines(text, 'duration_seconds_count')).toEqual(['duration_seconds_count{route="/v1/chat/completions"} 9', 'duration_seconds_count{route="/v1/embeddings"} 2']);
+  });
+
+  it('keeps what a worker counted before a reload even when its fresh registry has counted past that by the next scrape', async () => {
+    const other = workerRegistry({ '/v1/chat/completions': 4 }, 0, 0);
+    let workers = [answering(1, workerRegistry({ '/v1/chat/completions': 3 }, 0, 0)), answering(2, other)];
+    const metrics = new ClusterMetrics({ workers: () => workers, logger: silentLogger });
+    await metrics.render();
+    // Reloaded, then 5 requests before the next scrape: more than the 3 of the old registry.
+    workers = [answering(1, workerRegistry({ '/v1/chat/completions': 5 }, 0, 0), 2), answering(2, other)];
+    const text = await metrics.render();
+    expect(lines(text, 'requests_total')).toEqual(['requests_total{route="/v1/chat/completions"} 12']);
+    expect(lines(text, 'duration_seconds_count')).toEqual(['duration_seconds_count{route="/v1/chat/completions"} 12']);
   });
 });

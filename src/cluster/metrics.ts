@@ -1,5 +1,5 @@
 import type { Logger } from '../core/logger.js';
-import type { MetricJson, MetricJsonValue } from '../observability/metric-json.js';
+import type { MetricJson, RegistryJson } from '../observability/metric-json.js';
 
 /** What the primary asks a worker for its metrics (`WorkerShared.answerMetrics`). */
 export const METRICS_TOPIC = 'metrics';
@@ -8,6 +8,12 @@ export const METRICS_TOPIC = 'metrics';
 export interface MetricsWorker {
   readonly id: number;
   collect(timeoutMs: number): Promise<unknown>;
+}
+
+/** A worker's last answer: which registry, and its counters and histograms. */
+interface Counted {
+  registry: number;
+  metrics: MetricJson[];
 }
 
 export interface ClusterMetricsOptions {
@@ -21,38 +27,6 @@ export interface ClusterMetricsOptions {
 /** Only counters and histograms carry over from a worker that is gone or late: a stale gauge would mislead. */
 const cumulative = (metrics: readonly MetricJson[]): MetricJson[] => metrics.filter((m) => m.type === 'counter' || m.type === 'histogram');
 
-/** A sample's series: its labels but a bucket's `le`, in a fixed order (a histogram's buckets, sum and count share it). */
-function seriesOf(v: MetricJsonValue): string {
-  const { le: _le, ...labels } = v.labels;
-  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-/** One sample's place: its metric, its series, and which sample of the series it is. */
-const sampleKey = (name: string, v: MetricJsonValue): string => `${name}\0${seriesOf(v)}\0${v.metricName ?? ''}\0${v.labels.le ?? ''}`;
-
-/**
- * The series of a worker's previous answer that its new answer has lower or has not (a reload built
- * the worker a fresh registry): what they had counted, to keep in the sums. A histogram goes as a
- * whole series (buckets, sum, count), so the combined one stays consistent.
- */
-function wentBack(previous: readonly MetricJson[], current: readonly MetricJson[]): MetricJson[] {
-  const now = new Map<string, number>();
-  for (const m of current) for (const v of m.values) now.set(sampleKey(m.name, v), v.value);
-  const back: MetricJson[] = [];
-  for (const m of previous) {
-    const series = new Map<string, MetricJsonValue[]>();
-    for (const v of m.values) {
-      const key = seriesOf(v);
-      const values = series.get(key);
-      if (values) values.push(v);
-      else series.set(key, [v]);
-    }
-    const values = [...series.values()].filter((vs) => vs.some((v) => v.value > (now.get(sampleKey(m.name, v)) ?? 0))).flat();
-    if (values.length > 0) back.push({ ...m, values });
-  }
-  return back;
-}
-
 /**
  * The metrics of `serve --workers N` as one process: every scrape, whichever worker took it, asks
  * every worker for its series and combines them with prom-client's `AggregatorRegistry.aggregate()`
@@ -60,11 +34,11 @@ function wentBack(previous: readonly MetricJson[], current: readonly MetricJson[
  * never go back when the next scrape lands on another worker. A worker that does not answer in time
  * is counted and logged, and its last counters stand in for it; a worker that exited leaves its last
  * counters in the sums, so a restart does not look like a counter reset either; nor does a reload,
- * which gives a worker a fresh registry (workers reload at different moments): a series a worker
- * answers lower than before, or no longer has, leaves what it had counted in the sums.
+ * which gives a worker a fresh registry (workers reload at different moments): an answer from another
+ * registry than the last leaves everything the last one had counted in the sums.
  */
 export class ClusterMetrics {
-  private readonly last = new Map<number, MetricJson[]>();
+  private readonly last = new Map<number, Counted>();
   /** The last counters of every worker that exited, and of every series a reload started again, summed. */
   private retired: MetricJson[][] = [];
   private missed = 0;
@@ -92,7 +66,7 @@ export class ClusterMetrics {
     // Loaded at the first scrape: a primary whose workers serve no metrics never imports prom-client.
     const { AggregatorRegistry } = await import('prom-client');
     const workers = this.options.workers();
-    const answers = await Promise.all(workers.map((w) => w.collect(this.timeoutMs).then((m) => m as MetricJson[], (err: unknown) => err as Error)));
+    const answers = await Promise.all(workers.map((w) => w.collect(this.timeoutMs).then((m) => m as RegistryJson, (err: unknown) => err as Error)));
     const parts: MetricJson[][] = [];
     let answered = 0;
     answers.forEach((answer, i) => {
@@ -101,16 +75,15 @@ export class ClusterMetrics {
         this.missed += 1;
         this.options.logger.warn({ worker: id, err: answer.message }, 'a worker did not give its metrics for a scrape: its last counters stand in');
         const last = this.last.get(id);
-        if (last) parts.push(last);
+        if (last) parts.push(last.metrics);
         return;
       }
       answered += 1;
-      parts.push(answer);
-      const counted = cumulative(answer);
+      parts.push(answer.metrics);
       const previous = this.last.get(id);
-      const back = previous ? wentBack(previous, counted) : [];
-      if (back.length > 0) this.retired.push(back);
-      this.last.set(id, counted);
+      // A reload started the worker's counters again: what the old registry counted stays in the sums.
+      if (previous && previous.registry !== answer.registry) this.retired.push(previous.metrics);
+      this.last.set(id, { registry: answer.registry, metrics: cumulative(answer.metrics) });
     });
     if (this.retired.length > 1) this.retired = [(await AggregatorRegistry.aggregate(this.retired).getMetricsAsJSON()) as unknown as MetricJson[]];
     return AggregatorRegistry.aggregate([...parts, ...this.retired, this.ownSeries(answered)]).metrics();
@@ -120,7 +93,7 @@ export class ClusterMetrics {
   retire(id: number): void {
     const last = this.last.get(id);
     this.last.delete(id);
-    if (last) this.retired.push(last);
+    if (last) this.retired.push(last.metrics);
   }
 
   private ownSeries(answered: number): MetricJson[] {

@@ -5,7 +5,7 @@ import { IpcRateLimitState } from '../limits/ipc-state.js';
 import type { RateLimitState } from '../limits/state.js';
 import { IpcStateStore, STATE_CHANGED } from '../state/ipc.js';
 import type { StateStore } from '../state/store.js';
-import type { MetricJson } from '../observability/metric-json.js';
+import type { RegistryJson } from '../observability/metric-json.js';
 import { METRICS_TOPIC } from './metrics.js';
 import { CLUSTER_TARGET, RpcClient } from './rpc.js';
 
@@ -27,7 +27,7 @@ export interface WorkerShared {
   /** The metrics of every worker, combined by the primary: what GET /metrics serves in a worker. */
   metrics(): Promise<string>;
   /** Gives the primary this worker's own metrics when it asks (for any worker's scrape). */
-  answerMetrics(collect: () => Promise<MetricJson[]>): void;
+  answerMetrics(collect: () => Promise<RegistryJson>): void;
   /** Has the primary reload every other worker (this one reloaded through the admin API). */
   reloadOthers(): Promise<void>;
   /** Stops calling the primary and leaves the cluster, so the worker exits once its work is done. */

@@ -5,12 +5,12 @@ import type { GatewayStatus } from '../gateway/engine.js';
 import type { BatcherStats } from '../ledger/batcher.js';
 import type { BudgetSpend, SoftLimitNotice } from '../ledger/budgets/guard.js';
 import type { GatewayMetrics, RequestServedBy } from './metrics.js';
-import type { MetricJson } from './metric-json.js';
+import type { RegistryJson } from './metric-json.js';
 import type { ServerSpanStart, Tracer } from './tracing.js';
 
 export type { ServerSpanStart } from './tracing.js';
 export type { RequestServedBy } from './metrics.js';
-export type { MetricJson } from './metric-json.js';
+export type { MetricJson, RegistryJson } from './metric-json.js';
 
 /** A client request being observed: ended once, when its answer (stream included) is finished. */
 export interface ServerSpan {
@@ -23,7 +23,7 @@ export interface ServerSpan {
 export interface MetricsEndpoint {
   render(): Promise<string>;
   /** The same metrics as JSON, which a `serve --workers` worker hands the primary to combine. */
-  json(): Promise<MetricJson[]>;
+  json(): Promise<RegistryJson>;
   readonly contentType: string;
 }
 

@@ -19,6 +19,17 @@ export interface MetricJson {
   values: MetricJsonValue[];
 }
 
+/**
+ * A worker's answer to the primary's scrape: its metrics, and which registry they come from. A reload
+ * gives the worker a fresh registry whose counters start again from zero; the primary tells that by
+ * `registry`, not by counts going down (a series may have counted past its old value by then).
+ */
+export interface RegistryJson {
+  /** Different for every registry of the process. */
+  registry: number;
+  metrics: MetricJson[];
+}
+
 interface RawValue {
   value: number;
   labels: Readonly<Record<string, string | number | undefined>>;

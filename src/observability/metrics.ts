@@ -7,7 +7,7 @@ import { AttemptSeries } from './attempt-series.js';
 import { RequestSeries, type RequestServedBy } from './request-series.js';
 import type { BudgetSpend } from '../ledger/budgets/guard.js';
 import { registerBudgetCollectors, registerLedgerCollectors, registerStatusCollectors, registerTracerCollectors } from './scrape.js';
-import { metricsAsJson, type MetricJson } from './metric-json.js';
+import { metricsAsJson, type RegistryJson } from './metric-json.js';
 
 export type { RequestServedBy } from './request-series.js';
 
@@ -22,8 +22,11 @@ export interface MetricsOptions {
  * so two gateways in one process do not mix). Labels only take values from the config (group,
  * deployment, provider, model, region, key, team) or from closed sets (error kind, role, status).
  */
+let registriesMade = 0;
+
 export class GatewayMetrics implements AttemptObserver {
   readonly registry = new Registry();
+  private readonly registryNumber = (registriesMade += 1);
   private readonly attempts: AttemptSeries;
   private readonly requests: RequestSeries;
   private readonly softLimits: Counter;
@@ -85,9 +88,9 @@ export class GatewayMetrics implements AttemptObserver {
   }
 
   /** Every metric as JSON, read at scrape time, for the cluster primary to combine with the other workers'. */
-  json(): Promise<MetricJson[]> {
+  async json(): Promise<RegistryJson> {
     this.beginScrape();
-    return metricsAsJson(this.registry);
+    return { registry: this.registryNumber, metrics: await metricsAsJson(this.registry) };
   }
 
   /** One status snapshot per scrape: prom-client runs every collector synchronously within the read. */

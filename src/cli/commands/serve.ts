@@ -90,7 +90,7 @@ export const serveCommand: Command = {
     const holder: AppHolder<App> = new AppHolder(app, { load: () => loadConfigFile(file, io.env), build, logger, retireAfterMs: config.server.shutdown_grace_ms });
     const port = values.port !== undefined ? Number(values.port) : undefined;
     shared?.onStateChange(() => holder.current.gateway.syncState());
-    shared?.answerMetrics(async () => (await holder.current.metrics?.json()) ?? []);
+    shared?.answerMetrics(async () => (await holder.current.metrics?.json()) ?? { registry: 0, metrics: [] });
     const server = await startServer(holderGateway(holder), { ...holderServerOptions(holder), port, host: values.host, onClose: () => holder.close() }).catch(async (err: unknown) => {
       await holder.close();
       shared?.close();
