@@ -66,6 +66,8 @@ export interface ResponseFacts {
 export interface AttemptSpan {
   /** The W3C `traceparent` the upstream call sends. */
   readonly traceparent: string;
+  /** The client's W3C `tracestate` (validated), sent with `traceparent`; undefined when it sent none. */
+  readonly tracestate: string | undefined;
   readonly traceId: string;
   /** The attempt span's id; an unsampled request passes its server span's on, and exports nothing. */
   readonly spanId: string;

@@ -7,6 +7,8 @@ export interface CallContext {
   requestId: string;
   /** W3C `traceparent` naming the attempt's span, sent upstream as is; absent when tracing is off. */
   traceparent?: string;
+  /** The client's W3C `tracestate` (validated), sent only with `traceparent`; absent when there is none. */
+  tracestate?: string;
 }
 
 /** A deployment's provider: one instance per configured deployment (provider + model + region + endpoint). */

@@ -50,13 +50,14 @@ export class AttemptReporter {
 
   /**
    * What a provider call for `attempt` carries: with tracing on, the `traceparent` of the attempt's
-   * span, which the attempt keeps for its record (it may end after its request's span).
+   * span and the client's `tracestate`; the attempt keeps the span for its record (it may end after
+   * its request's span).
    */
   callContext(meta: RequestMeta, attempt: Attempt, signal: CancelSignal): CallContext {
     if (!this.tracing) return { signal, requestId: meta.requestId };
     const span = this.tracing.attemptSpan(meta.requestId);
     attempt.span = span;
-    return { signal, requestId: meta.requestId, traceparent: span?.traceparent };
+    return { signal, requestId: meta.requestId, traceparent: span?.traceparent, tracestate: span?.tracestate };
   }
 
   /** Keeps the request's sampling scalars (not its content) for the attempt spans, when tracing is on. */

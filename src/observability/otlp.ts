@@ -9,6 +9,8 @@ export interface SpanData {
   traceId: string;
   spanId: string;
   parentSpanId: string | undefined;
+  /** The W3C `tracestate` the span's context carries (the client's, validated). */
+  traceState?: string | undefined;
   name: string;
   kind: SpanKind;
   startMs: number;
@@ -65,6 +67,7 @@ export function encodeSpans(spans: readonly SpanData[], resource: Record<string,
             spans: spans.map((s) => ({
               traceId: s.traceId,
               spanId: s.spanId,
+              ...(s.traceState ? { traceState: s.traceState } : {}),
               ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
               name: s.name,
               kind: s.kind,

@@ -161,6 +161,71 @@ describe('traces exported over OTLP/HTTP', () => {
     expect(JSON.stringify(collector.received.map((r) => r.body))).not.toContain('req-unsampled');
   });
 
+  it("forwards the client's tracestate upstream with every attempt's traceparent and records it on the server and attempt spans", async () => {
+    const clientTrace = '8bf92f3577b34da6a3ce929d0e0e4736';
+    const span = observability.startServerSpan({
+      method: 'POST',
+      route: '/v1/chat/completions',
+      headers: { traceparent: `00-${clientTrace}-40f067aa0ba902b7-01`, tracestate: 'rojo=00f067aa0ba902b7 , congo=t61rcWkgMzE' },
+      requestId: 'req-tracestate',
+    });
+    primary.faults.add({ status: 503, count: 1 });
+    const result = await gateway.chat(userRequest('chat', 'hi'), { requestId: 'req-tracestate' });
+    span.end(200, result.servedBy);
+    await observability.close();
+
+    expect(primary.lastRequest?.headers.tracestate).toBe('rojo=00f067aa0ba902b7,congo=t61rcWkgMzE');
+    const spans = spansOf(collector.received).filter((s) => s.traceId === clientTrace);
+    expect(spans.map((s) => [s.kind, s.traceState])).toEqual([
+      [3, 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE'],
+      [3, 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE'],
+      [2, 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE'],
+    ]);
+  });
+
+  it("passes the tracestate of a trace the client did not sample on upstream, as the spec asks of every participant", async () => {
+    const parent = { traceId: 'e'.repeat(32), spanId: 'f'.repeat(16), sampled: false };
+    const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: { traceparent: formatTraceparent(parent), tracestate: 'congo=t61rcWkgMzE' }, requestId: 'req-unsampled-state' });
+    await gateway.chat(userRequest('chat', 'hi'), { requestId: 'req-unsampled-state' });
+    span.end(200);
+    expect(primary.lastRequest?.headers).toMatchObject({ traceparent: span.traceparent, tracestate: 'congo=t61rcWkgMzE' });
+  });
+
+  it('ignores a tracestate without a valid traceparent: the request starts its own trace and sends none upstream', async () => {
+    const traces: string[] = [];
+    for (const [n, traceparent] of [undefined, '00-00000000000000000000000000000000-00f067aa0ba902b7-01', 'garbage'].entries()) {
+      const requestId = `req-orphan-state-${n}`;
+      const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: { traceparent, tracestate: 'rojo=00f067aa0ba902b7' }, requestId });
+      await gateway.chat(userRequest('chat', 'hi'), { requestId });
+      span.end(200);
+      const own = parseTraceparent(span.traceparent)?.traceId as string;
+      traces.push(own);
+      expect(parseTraceparent(primary.lastRequest?.headers.traceparent)?.traceId).toBe(own);
+      expect(primary.lastRequest?.headers.tracestate).toBeUndefined();
+    }
+    await observability.close();
+    const spans = spansOf(collector.received).filter((s) => traces.includes(s.traceId));
+    expect(spans).toHaveLength(6);
+    for (const s of spans) expect(s.traceState).toBeUndefined();
+  });
+
+  it("drops an invalid tracestate entirely yet continues the client's trace", async () => {
+    const clientTrace = '9bf92f3577b34da6a3ce929d0e0e4736';
+    const tooMany = Array.from({ length: 33 }, (_, n) => `k${n}=v`).join(',');
+    for (const [n, tracestate] of [tooMany, 'rojo=1,Congo=2', `rojo=${'v'.repeat(257)}`].entries()) {
+      const requestId = `req-invalid-state-${n}`;
+      const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: { traceparent: `00-${clientTrace}-50f067aa0ba902b7-01`, tracestate }, requestId });
+      await gateway.chat(userRequest('chat', 'hi'), { requestId });
+      span.end(200);
+      expect(parseTraceparent(primary.lastRequest?.headers.traceparent)?.traceId).toBe(clientTrace);
+      expect(primary.lastRequest?.headers.tracestate).toBeUndefined();
+    }
+    await observability.close();
+    const spans = spansOf(collector.received).filter((s) => s.traceId === clientTrace);
+    expect(spans).toHaveLength(6);
+    for (const s of spans) expect(s.traceState).toBeUndefined();
+  });
+
   it('exports the spans the tracer dropped as a counter, so a slow or down collector can be alerted on', async () => {
     const obs = await createObservability(config);
     try {

@@ -5,6 +5,7 @@ import { spanId, traceId } from './ids.js';
 import { genAiOperationName, genAiProviderName, serverAddress } from './genai.js';
 import { SpanKind, type SpanData, type SpanExporter } from './otlp.js';
 import { formatTraceparent, parseTraceparent, type TraceContext } from './traceparent.js';
+import { parseTracestate } from './tracestate.js';
 
 /** What the HTTP layer knows of a request when it starts, as plain values. */
 export interface ServerSpanStart {
@@ -34,6 +35,8 @@ export interface TracerOptions {
 interface OpenServerSpan {
   ctx: TraceContext;
   parentSpanId: string | undefined;
+  /** The client's `tracestate`, validated: passed on upstream and recorded on the request's spans. */
+  traceState: string | undefined;
   startMs: number;
   start: ServerSpanStart;
 }
@@ -72,13 +75,18 @@ export class Tracer implements AttemptObserver, AttemptTracing {
     this.timer.unref();
   }
 
-  /** Opens the request's SERVER span (child of the client's `traceparent` when valid); returns its context. */
+  /**
+   * Opens the request's SERVER span (child of the client's `traceparent` when valid, which then brings
+   * its `tracestate` along); returns its context.
+   */
   startServerSpan(start: ServerSpanStart): TraceContext {
     const parent = parseTraceparent(start.headers.traceparent);
     const tid = parent?.traceId ?? traceId();
     const ctx: TraceContext = { traceId: tid, spanId: spanId(), sampled: parent ? parent.sampled : this.sampleNew(tid) };
+    // The spec forbids reading a tracestate whose traceparent did not parse: it belongs to another trace.
+    const traceState = parent ? parseTracestate(start.headers.tracestate) : undefined;
     // Unsampled requests are kept too, so that their attempts are not sampled on their own.
-    this.open.set(start.requestId, { ctx, parentSpanId: parent?.spanId, startMs: this.now(), start });
+    this.open.set(start.requestId, { ctx, parentSpanId: parent?.spanId, traceState, startMs: this.now(), start });
     return ctx;
   }
 
@@ -93,6 +101,7 @@ export class Tracer implements AttemptObserver, AttemptTracing {
       traceId: span.ctx.traceId,
       spanId: span.ctx.spanId,
       parentSpanId: span.parentSpanId,
+      traceState: span.traceState,
       name: `${start.method} ${start.route}`,
       kind: SpanKind.SERVER,
       startMs: span.startMs,
@@ -113,22 +122,31 @@ export class Tracer implements AttemptObserver, AttemptTracing {
   }
 
   /**
-   * An attempt's span, chosen as its upstream call starts (the call's `traceparent` names it) and
-   * exported from its record after the attempt. Unsampled requests pass their own context on (the
-   * W3C flag says 00). In-process callers without a server span get none.
+   * An attempt's span, chosen as its upstream call starts (the call's `traceparent` names it, and the
+   * client's `tracestate` goes with it) and exported from its record after the attempt. Unsampled
+   * requests pass their own context on (the W3C flag says 00). In-process callers without a server
+   * span get none.
    */
   attemptSpan(requestId: string): AttemptSpan | undefined {
     const server = this.open.get(requestId);
     if (!server) return undefined;
     const { ctx } = server;
     const id = ctx.sampled ? spanId() : ctx.spanId;
-    return { traceparent: formatTraceparent({ traceId: ctx.traceId, spanId: id, sampled: ctx.sampled }), traceId: ctx.traceId, spanId: id, parentSpanId: ctx.spanId, sampled: ctx.sampled };
+    return {
+      traceparent: formatTraceparent({ traceId: ctx.traceId, spanId: id, sampled: ctx.sampled }),
+      tracestate: server.traceState,
+      traceId: ctx.traceId,
+      spanId: id,
+      parentSpanId: ctx.spanId,
+      sampled: ctx.sampled,
+    };
   }
 
   onAttempt(r: AttemptRecord): void {
     let tid: string;
     let id: string;
     let parentSpanId: string | undefined;
+    let traceState: string | undefined;
     const own = r.span;
     if (own) {
       // Not looked up by request id: the request's span may have ended before this attempt (a shadow copy).
@@ -136,6 +154,7 @@ export class Tracer implements AttemptObserver, AttemptTracing {
       tid = own.traceId;
       id = own.spanId;
       parentSpanId = own.parentSpanId;
+      traceState = own.tracestate;
     } else {
       // No upstream call (a cache hit) or no server span when it was made (an in-process caller).
       const server = this.open.get(r.requestId);
@@ -143,6 +162,7 @@ export class Tracer implements AttemptObserver, AttemptTracing {
         if (!server.ctx.sampled) return;
         tid = server.ctx.traceId;
         parentSpanId = server.ctx.spanId;
+        traceState = server.traceState;
       } else {
         // In-process callers have no server span: a request's attempts still share one trace.
         tid = UUID.test(r.requestId) ? r.requestId.replaceAll('-', '') : traceId();
@@ -160,6 +180,7 @@ export class Tracer implements AttemptObserver, AttemptTracing {
       traceId: tid,
       spanId: id,
       parentSpanId,
+      traceState,
       name: `${operation} ${r.model}`,
       kind: SpanKind.CLIENT,
       startMs: r.startedAt,

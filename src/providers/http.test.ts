@@ -4,20 +4,39 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Canceller } from '../core/cancel.js';
 import { GatewayError } from '../core/errors.js';
 import { setFlagsFromString } from 'node:v8';
-import { createAgent, requestBuffered, sendUpstream, withTraceparent } from './http.js';
+import { addTraceContext, createAgent, requestBuffered, sendUpstream, withTraceContext } from './http.js';
 
 setFlagsFromString('--allow-natives-syntax');
 /** V8's own answer: do two objects share a hidden class (map)? */
 const sameHiddenClass = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
 
-describe('withTraceparent', () => {
+describe('withTraceContext', () => {
   it('copies the headers only with a traceparent, every copy of one hidden class (no per-request shape)', () => {
     const base = { 'content-type': 'application/json', authorization: 'Bearer k' };
-    expect(withTraceparent(base, undefined)).toBe(base);
-    const copies = Array.from({ length: 50 }, (_, n) => withTraceparent(base, `00-${n}-01`));
+    expect(withTraceContext(base, {})).toBe(base);
+    const copies = Array.from({ length: 50 }, (_, n) => withTraceContext(base, { traceparent: `00-${n}-01` }));
     expect(copies[49]).toEqual({ ...base, traceparent: '00-49-01' });
     expect(base).not.toHaveProperty('traceparent');
     expect(sameHiddenClass(copies[48] as object, copies[49] as object)).toBe(true);
+  });
+
+  it('adds the tracestate beside its traceparent, every copy of one hidden class, and never a tracestate alone', () => {
+    const base = { 'content-type': 'application/json', authorization: 'Bearer k' };
+    expect(withTraceContext(base, { tracestate: 'rojo=1' })).toBe(base);
+    const copies = Array.from({ length: 50 }, (_, n) => withTraceContext(base, { traceparent: `00-${n}-01`, tracestate: `rojo=${n}` }));
+    expect(copies[49]).toEqual({ ...base, traceparent: '00-49-01', tracestate: 'rojo=49' });
+    expect(base).not.toHaveProperty('tracestate');
+    expect(sameHiddenClass(copies[48] as object, copies[49] as object)).toBe(true);
+  });
+});
+
+describe('addTraceContext', () => {
+  it('sets traceparent and tracestate on headers built for one request, and nothing without a traceparent', () => {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    addTraceContext(headers, { tracestate: 'rojo=1' });
+    expect(headers).toEqual({ accept: 'application/json' });
+    addTraceContext(headers, { traceparent: '00-1-01', tracestate: 'rojo=1' });
+    expect(headers).toEqual({ accept: 'application/json', traceparent: '00-1-01', tracestate: 'rojo=1' });
   });
 });
 

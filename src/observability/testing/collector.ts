@@ -11,6 +11,7 @@ export interface OtlpValue {
 export interface OtlpSpan {
   traceId: string;
   spanId: string;
+  traceState?: string;
   parentSpanId?: string;
   name: string;
   kind: number;

@@ -42,15 +42,17 @@ describe('anthropic provider', () => {
     await sim.close();
   });
 
-  it('sends the attempt\'s traceparent upstream on calls and streams, and none when there is none', async () => {
+  it('sends the attempt\'s traceparent and tracestate upstream on calls and streams, and none when there is none', async () => {
     const p = make({});
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    await p.chat(ask('hi'), { ...ctx(), traceparent });
-    expect(sim.lastRequest?.headers.traceparent).toBe(traceparent);
+    const tracestate = 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE';
+    await p.chat(ask('hi'), { ...ctx(), traceparent, tracestate });
+    expect(sim.lastRequest?.headers).toMatchObject({ traceparent, tracestate });
     await drain(await p.stream(ask('hi'), ctx()));
     expect(sim.lastRequest?.headers.traceparent).toBeUndefined();
-    await drain(await p.stream(ask('hi'), { ...ctx(), traceparent }));
-    expect(sim.lastRequest?.headers).toMatchObject({ traceparent, 'x-api-key': 'sk-ant-p' });
+    expect(sim.lastRequest?.headers.tracestate).toBeUndefined();
+    await drain(await p.stream(ask('hi'), { ...ctx(), traceparent, tracestate }));
+    expect(sim.lastRequest?.headers).toMatchObject({ traceparent, tracestate, 'x-api-key': 'sk-ant-p' });
   });
 
   it('sends x-api-key, version 2023-06-01 and sampling parameters by default', async () => {

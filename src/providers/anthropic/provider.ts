@@ -4,7 +4,7 @@ import type { Logger } from '../../core/logger.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingResponse, ModelInfo, StreamPart, Warning } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceparent, type BufferedResponse, type UpstreamRequest } from '../http.js';
+import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
 import {
   decodeMessagesResponse,
@@ -75,7 +75,7 @@ export class AnthropicProvider implements Provider {
   }
 
   private request(method: 'GET' | 'POST', url: URL, body: unknown, ctx: CallContext): UpstreamRequest {
-    return { url, method, headers: withTraceparent(this.headers, ctx.traceparent), body: body === undefined ? undefined : JSON.stringify(body), signal: ctx.signal };
+    return { url, method, headers: withTraceContext(this.headers, ctx), body: body === undefined ? undefined : JSON.stringify(body), signal: ctx.signal };
   }
 
   /** A non-streaming call: the whole answer, or its error mapped into the taxonomy. */

@@ -105,13 +105,15 @@ describe('AzureOpenAIProvider with an api key', () => {
     expect(seenTokens.length).toBe(before); // no bearer was sent
   });
 
-  it('sends the attempt\'s traceparent upstream with the api key, and none when there is none', async () => {
+  it('sends the attempt\'s traceparent and tracestate upstream with the api key, and none when there is none', async () => {
     const p = provider({ api_key: KEY });
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    await collect(await p.stream(ask('t'), { ...ctx(), traceparent }));
-    expect(sim.lastRequest?.headers).toMatchObject({ traceparent, 'api-key': KEY });
+    const tracestate = 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE';
+    await collect(await p.stream(ask('t'), { ...ctx(), traceparent, tracestate }));
+    expect(sim.lastRequest?.headers).toMatchObject({ traceparent, tracestate, 'api-key': KEY });
     await p.chat(ask('u'), ctx());
     expect(sim.lastRequest?.headers.traceparent).toBeUndefined();
+    expect(sim.lastRequest?.headers.tracestate).toBeUndefined();
   });
 
   it("limits output with max_completion_tokens, which Azure's reasoning models require", async () => {

@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { decodeReply, GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
 import type { TokenCredential } from '@azure/identity';
-import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceparent, type BufferedResponse, type UpstreamRequest } from '../http.js';
+import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
 import { decodeChatResponse, decodeEmbeddingResponse, encodeChatRequest, encodeEmbeddingRequest, mapOpenAIError, reasoningEffortsFor, type ChatEncodeOptions } from '../dialects/openai-chat/index.js';
 import { COGNITIVE_SERVICES_SCOPE, type AzureOpenAIOptions } from './options.js';
@@ -69,7 +69,7 @@ export class AzureOpenAIProvider implements Provider {
   }
 
   private async request(url: URL, body: unknown, ctx: CallContext, method: 'GET' | 'POST'): Promise<UpstreamRequest> {
-    const headers = await this.auth.headers(withTraceparent(this.baseHeaders, ctx.traceparent), ctx.signal);
+    const headers = await this.auth.headers(withTraceContext(this.baseHeaders, ctx), ctx.signal);
     return { url, method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: ctx.signal };
   }
 

@@ -100,13 +100,15 @@ describe('bedrock provider against the simulator', () => {
     await expect(wrong.chat(ask('x'), ctx())).rejects.toMatchObject({ kind: 'authentication', upstreamStatus: 403 });
   });
 
-  it('sends the attempt\'s traceparent upstream inside the SigV4 signature, which the simulator verifies', async () => {
+  it('sends the attempt\'s traceparent and tracestate upstream inside the SigV4 signature, which the simulator verifies', async () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-    await drain(await make().stream(ask('hi'), { ...ctx(), traceparent }));
-    expect(sim.lastRequest?.headers.traceparent).toBe(traceparent);
-    expect(sim.lastRequest?.headers.authorization).toMatch(/SignedHeaders=[a-z0-9;-]*traceparent/);
+    const tracestate = 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE';
+    await drain(await make().stream(ask('hi'), { ...ctx(), traceparent, tracestate }));
+    expect(sim.lastRequest?.headers).toMatchObject({ traceparent, tracestate });
+    expect(sim.lastRequest?.headers.authorization).toMatch(/SignedHeaders=[a-z0-9;-]*traceparent;tracestate/);
     await make().chat(ask('hi'), ctx());
     expect(sim.lastRequest?.headers.traceparent).toBeUndefined();
+    expect(sim.lastRequest?.headers.tracestate).toBeUndefined();
   });
 
   it('signs for the deployment region: a request signed for another region is refused', async () => {

@@ -4,7 +4,7 @@ import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart, Warning } from '../../core/types.js';
 import { makeUsage } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type BufferedResponse, type UpstreamRequest } from '../http.js';
+import { addTraceContext, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import {
   COHERE_BATCH,
   countTokensModelId,
@@ -73,8 +73,8 @@ export class BedrockProvider implements Provider {
     const url = this.url(operation, modelId);
     const body = JSON.stringify(payload);
     let headers: Record<string, string> = Object.assign({}, this.deployment.headers, { 'content-type': 'application/json', accept });
-    // Added before signing: SigV4 then covers it, and it reaches AWS unchanged.
-    if (ctx.traceparent !== undefined) headers.traceparent = ctx.traceparent;
+    // Added before signing: SigV4 then covers the trace context, and it reaches AWS unchanged.
+    addTraceContext(headers, ctx);
     if (this.bearer !== undefined) headers.authorization = `Bearer ${this.bearer}`;
     else if (this.signer) headers = await this.signer.sign(url, headers, body);
     return { url, headers, body, signal: ctx.signal };

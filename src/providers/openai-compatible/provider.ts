@@ -3,7 +3,7 @@ import type { Agent } from '../transport/agent.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceparent, type UpstreamResponse } from '../http.js';
+import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type UpstreamResponse } from '../http.js';
 import { decodeSse } from '../sse.js';
 import {
   decodeChatResponse,
@@ -53,7 +53,7 @@ export class OpenAICompatibleProvider implements Provider {
 
   /** A non-streaming call: the whole answer, or its error mapped into the taxonomy. */
   private async call(url: URL, body: unknown, ctx: CallContext): Promise<unknown> {
-    const res = await requestBuffered(this.agent, { url, headers: withTraceparent(this.headers, ctx.traceparent), body: JSON.stringify(body), signal: ctx.signal }, TYPE);
+    const res = await requestBuffered(this.agent, { url, headers: withTraceContext(this.headers, ctx), body: JSON.stringify(body), signal: ctx.signal }, TYPE);
     if (res.status >= 400) throw bufferedError(res, TYPE, mapOpenAIError);
     return parseJsonBody(res, TYPE);
   }
@@ -66,7 +66,7 @@ export class OpenAICompatibleProvider implements Provider {
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
     const { body, warnings } = encodeChatRequest(request, this.encoding.stream);
-    const res: UpstreamResponse = await sendUpstream(this.agent, { url: this.urls.chat, headers: withTraceparent(this.headers, ctx.traceparent), body: JSON.stringify(body), signal: ctx.signal }, TYPE);
+    const res: UpstreamResponse = await sendUpstream(this.agent, { url: this.urls.chat, headers: withTraceContext(this.headers, ctx), body: JSON.stringify(body), signal: ctx.signal }, TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapOpenAIError);
     return decodeChatStream(decodeSse(res.body), TYPE, warnings);
   }

@@ -84,13 +84,15 @@ describe('vertex provider against the simulator', () => {
     expect([err.kind, err.upstreamStatus]).toEqual(['authentication', 401]);
   });
 
-  it('sends the attempt\'s traceparent upstream with the access token, and none when there is none', async () => {
+  it('sends the attempt\'s traceparent and tracestate upstream with the access token, and none when there is none', async () => {
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const tracestate = 'rojo=00f067aa0ba902b7,congo=t61rcWkgMzE';
     const p = make({});
-    await p.chat({ model: 'x', messages: [user('hi')] }, { ...ctx(), traceparent });
-    expect(sim.lastRequest?.headers).toMatchObject({ traceparent, authorization: expect.stringMatching(/^Bearer /) as unknown });
+    await p.chat({ model: 'x', messages: [user('hi')] }, { ...ctx(), traceparent, tracestate });
+    expect(sim.lastRequest?.headers).toMatchObject({ traceparent, tracestate, authorization: expect.stringMatching(/^Bearer /) as unknown });
     await p.chat({ model: 'x', messages: [user('hi')] }, ctx());
     expect(sim.lastRequest?.headers.traceparent).toBeUndefined();
+    expect(sim.lastRequest?.headers.tracestate).toBeUndefined();
   });
 
   it('reports cached content tokens inside the prompt', async () => {

@@ -4,7 +4,7 @@ import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Mo
 import { makeUsage } from '../../core/types.js';
 import { decodeReply, GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type UpstreamErrorMapper, type UpstreamRequest } from '../http.js';
+import { addTraceContext, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type UpstreamErrorMapper, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
 import { readTokenCount } from '../token-count.js';
 import { decodePredictEmbeddingResponse, encodePredictEmbeddingRequest } from '../dialects/gemini/index.js';
@@ -48,7 +48,7 @@ export class VertexProvider implements Provider {
   private async request(method: string, body: unknown, ctx: CallContext, model?: string): Promise<UpstreamRequest> {
     const url = vertexModelUrl(model === undefined ? this.target : { ...this.target, model }, method);
     const headers = { ...this.headers, ...(await this.tokens.headers()) };
-    if (ctx.traceparent !== undefined) headers.traceparent = ctx.traceparent;
+    addTraceContext(headers, ctx);
     return { url, headers, body: JSON.stringify(body), signal: ctx.signal };
   }
 
