@@ -108,6 +108,29 @@ describe('ledger journal', () => {
     await store.close();
   });
 
+  it('hands the segments a closing journal keeps (a reload, its store down) to the next generation, which replays them in its next round', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    const down = { ...store, insert: () => Promise.reject(new Error('store down')) } as unknown as SqlLedgerStore;
+    const generation = (s: SqlLedgerStore) =>
+      new LedgerBatcher({ store: s, logger: silentLogger, batchSize: 100, flushIntervalMs: 60_000, maxBuffer: 10_000, spillPath: join(dir, 'a-file', 'spill.jsonl'), retryIntervalMs: 10, journal: new Journal(join(dir, 'journal')) });
+    writeFileSync(join(dir, 'a-file'), ''); // the spill file's folder cannot be made
+    const old = generation(down);
+    for (const e of events(4)) old.enqueue(e);
+    await journalsCommitted();
+    // The reload builds the next generation before the old one closes: no leftovers when it starts.
+    const next = generation(store);
+    await next.flush();
+    await old.close(50); // neither the store nor the spill file takes them: the journal keeps them
+    expect(segments(dir)).toHaveLength(1);
+    await next.flush();
+    expect((await store.summarize(ALL))[0]?.attempts).toBe(4);
+    expect(next.stats().replayed).toBe(4);
+    await next.close();
+    expect(segments(dir)).toEqual([]);
+    await store.close();
+  });
+
   it('never holds answers on a broken disk: a failed write is reported and the waiters are released', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'journal-'));
     const errors: unknown[] = [];

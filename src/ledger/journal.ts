@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
 /** Journals open in this process: their segments are never replayed by another journal here. */
 const liveTokens = new Set<string>();
+
+/** Open journals by folder: the heirs of segments a closing journal keeps (a reload's next generation). */
+const openJournals = new Map<string, Set<Journal>>();
 
 /** Journals with lines not written yet (at most until the end of this turn of the event loop). */
 const pendingJournals = new Set<Journal>();
@@ -48,7 +51,8 @@ function isLive(name: string): boolean {
  * request). Lines go to segment files; the batcher seals the current segment when
  * it takes a batch and releases (deletes) sealed segments once everything in them is stored.
  * Segments left by a process that died are `leftovers`, replayed on start (event ids make that
- * idempotent).
+ * idempotent); so are those a journal of this process keeps as it closes (a reload's old generation,
+ * its store down), handed to another journal open on the folder (the new generation's).
  */
 export class Journal {
   /** Segments of dead processes, oldest first; the batcher replays and deletes them. */
@@ -78,7 +82,13 @@ export class Journal {
       .sort()
       .map((name) => join(dir, name));
     liveTokens.add(this.token);
+    this.folder = resolve(dir);
+    const open = openJournals.get(this.folder) ?? new Set<Journal>();
+    open.add(this);
+    openJournals.set(this.folder, open);
   }
+
+  private readonly folder: string;
 
   /**
    * Takes a leftover segment for this journal before it is replayed: renamed into this process's own
@@ -182,12 +192,18 @@ export class Journal {
 
   /**
    * Seals and deletes everything: to be called once every event is stored or spilled. `keep`: seals
-   * and leaves the segments, holding events neither the store nor the spill file took, to be replayed
-   * as leftovers by the next start.
+   * and leaves the segments, holding events neither the store nor the spill file took: another journal
+   * open on the folder in this process takes them as leftovers (a reload's new generation replays them
+   * in its next round); with none, the next start does.
    */
   close(keep = false): void {
     const sealed = this.seal();
     if (!keep) this.release(sealed);
     liveTokens.delete(this.token);
+    const open = openJournals.get(this.folder);
+    open?.delete(this);
+    if (open?.size === 0) openJournals.delete(this.folder);
+    const heir = open?.values().next().value;
+    if (keep && heir) heir.leftovers.push(...this.sealed.splice(0));
   }
 }
