@@ -95,6 +95,21 @@ describe('createServerlessEntry', () => {
     expect(build).toHaveBeenCalledTimes(1);
   });
 
+  it("fills the config's ${VAR}s from secretVariables, which win over the environment, read again after a failed build", async () => {
+    writeConfig(NO_LEDGER);
+    writeFileSync(join(dir, 'switchyard.yaml'), `api_keys:\n  - id: default\n    key: \${CLIENT_KEY}\n${gatewayYaml()}ledger:\n${NO_LEDGER}`);
+    const secretVariables = vi.fn().mockRejectedValueOnce(new Error('cannot read secret arn:aws:secretsmanager:x: AccessDeniedException')).mockResolvedValue({ CLIENT_KEY: 'from-the-secret' });
+    const { entry, logs } = entryFor({ env: { CLIENT_KEY: 'from-the-environment' }, secretVariables });
+    const keyed = (key: string): HttpRequest => ({ ...chat, headers: { ...chat.headers, authorization: `Bearer ${key}` } });
+    expect((await entry.handler(keyed('from-the-secret'))).status).toBe(500);
+    expect(logs()).toContain('AccessDeniedException');
+    const second = await entry.handler(keyed('from-the-secret'));
+    expect(second.status, logs()).toBe(200);
+    expect((await entry.handler(keyed('from-the-environment'))).status).toBe(401);
+    expect(secretVariables).toHaveBeenCalledTimes(2);
+    expect(secretVariables).toHaveBeenCalledWith({ CLIENT_KEY: 'from-the-environment' });
+  });
+
   it('refuses a SQLite ledger, which an instance loses with its disk, and names postgres and stdout instead', async () => {
     writeConfig('  store: sqlite\n');
     const { entry, build, logs } = entryFor();

@@ -16,6 +16,11 @@ export interface ServerlessEntryOptions {
   readonly logs?: NodeJS.WritableStream;
   /** Builds the app from the config; default `createApp`. */
   readonly createApp?: typeof createApp;
+  /**
+   * Variables from a secret store, read before the config at every build and laid over `env` for its
+   * `${VAR}` references (a secret wins over an environment variable of the same name); default none.
+   */
+  readonly secretVariables?: (env: Readonly<Record<string, string | undefined>>) => Promise<Readonly<Record<string, string>>>;
 }
 
 /** What a serverless `main` hands its adapter: `registerX(name, entry.handler, { onSettled: entry.onSettled })`. */
@@ -46,7 +51,8 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
 
   async function start(): Promise<Built> {
     const path = resolve(options.baseDir ?? process.cwd(), env.SWITCHYARD_CONFIG ?? 'switchyard.yaml');
-    const config = loadConfigFile(path, env);
+    const variables = options.secretVariables ? { ...env, ...(await options.secretVariables(env)) } : env;
+    const config = loadConfigFile(path, variables);
     refuseEphemeralLedger(config, path);
     const { logger, access } = createLoggers(config.logging.level, logs);
     // The instance's disk dies with it: usage the store could not take goes to the function log too.

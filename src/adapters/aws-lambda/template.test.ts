@@ -1,43 +1,49 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parse, type ScalarTag, type CollectionTag, type YAMLSeq } from 'yaml';
 import { ENTRIES } from '../../../scripts/bundle.mjs';
 import { parseConfigText } from '../../config/load.js';
+import { SECRETS_ARN_VARIABLE } from './secret-variables.js';
+import { definedNames, Evaluator, parseTemplate, references } from './testing/cloudformation.js';
 
 const root = new URL('../../../', import.meta.url);
 const read = (path: string): string => readFileSync(new URL(path, root), 'utf8');
 
-// CloudFormation's short-form intrinsics, read into their long form (`!Ref X` -> { Ref: X }).
-const INTRINSICS = ['Base64', 'Cidr', 'FindInMap', 'GetAZs', 'If', 'ImportValue', 'Join', 'Not', 'Equals', 'And', 'Or', 'Select', 'Split', 'Sub', 'Condition'];
-const tags: (ScalarTag | CollectionTag)[] = [
-  { tag: '!Ref', resolve: (value: string) => ({ Ref: value }) },
-  { tag: '!GetAtt', resolve: (value: string) => ({ 'Fn::GetAtt': value.split('.') }) },
-  ...INTRINSICS.flatMap((name): (ScalarTag | CollectionTag)[] => [
-    { tag: `!${name}`, resolve: (value: string) => ({ [`Fn::${name}`]: value }) },
-    { tag: `!${name}`, collection: 'seq', resolve: (seq) => ({ [`Fn::${name}`]: (seq as YAMLSeq).toJSON() as unknown }) },
-  ]),
-];
-
-interface Template {
-  Parameters: Record<string, { Type: string; Default?: string; AllowedValues?: string[] }>;
-  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+interface Policy {
+  PolicyName: string;
+  PolicyDocument: { Statement: Statement[] };
 }
 
-const template = parse(read('deploy/aws-sam/template.yaml'), { customTags: tags }) as Template;
+const text = read('deploy/aws-sam/template.yaml');
+const template = parseTemplate(text);
 const resources = Object.values(template.Resources);
-const fn = resources.find((r) => r.Type === 'AWS::Serverless::Function')?.Properties ?? {};
-const env = ((fn.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {});
-const statements = resources
-  .filter((r) => r.Type === 'AWS::IAM::Role')
-  .flatMap((r) => (r.Properties.Policies as { PolicyDocument: { Statement: { Action: string[]; Resource: unknown }[] } }[]).flatMap((p) => p.PolicyDocument.Statement));
+const fnOf = (t: Evaluator | undefined): Record<string, unknown> => {
+  const props = resources.find((r) => r.Type === 'AWS::Serverless::Function')?.Properties ?? {};
+  return (t ? t.value(props) : props) as Record<string, unknown>;
+};
+const fn = fnOf(undefined);
+const env = (fn.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
+const role = template.Resources.GatewayRole?.Properties ?? {};
+/** The role's statements as CloudFormation would create them for these parameter values (defaults otherwise). */
+const statementsFor = (values: Record<string, string> = {}): Statement[] =>
+  ((new Evaluator(template, values).value(role.Policies) ?? []) as Policy[]).flatMap((p) => p.PolicyDocument.Statement);
+const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:switchyard/gateway-AbCdEf';
+const KMS_KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
 const MODEL_ARN = /^arn:aws[a-z-]*:bedrock:[a-z0-9-*]*:[0-9*]*:(foundation-model|inference-profile|application-inference-profile)\/\S+$/;
 
 describe('deploy/aws-sam/template.yaml', () => {
-  it('lets the function invoke Bedrock models and nothing else', () => {
-    expect(statements).toHaveLength(1);
-    expect(statements[0]?.Action).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream', 'bedrock:CountTokens']);
-    expect(statements[0]?.Resource).toEqual({ Ref: 'BedrockModelArns' });
+  it('lets the function invoke the Bedrock models BedrockModelArns lists, and no other Bedrock action or model', () => {
+    const bedrock = statementsFor({ SecretArn: SECRET_ARN }).filter((s) => actions(s).some((a) => a.startsWith('bedrock:')));
+    expect(bedrock).toHaveLength(1);
+    expect(bedrock[0]?.Action).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream', 'bedrock:CountTokens']);
+    expect(new Evaluator(template).value(bedrock[0]?.Resource)).toEqual(template.Parameters.BedrockModelArns?.Default?.split(','));
     const arns = template.Parameters.BedrockModelArns;
     expect(arns?.Type).toBe('CommaDelimitedList');
     for (const arn of arns?.Default?.split(',') ?? []) expect(arn.trim()).toMatch(MODEL_ARN);
@@ -70,8 +76,82 @@ describe('deploy/aws-sam/template.yaml', () => {
     const path = String(env.SWITCHYARD_CONFIG);
     expect(path).toMatch(/^\/opt\//);
     const file = `deploy/aws-sam/${String(layer?.ContentUri)}${path.slice('/opt/'.length)}`;
+    // The variables the Secrets Manager secret holds (docs/DEPLOY.md); the function's environment has none.
     const config = parseConfigText(read(file), file, { SWITCHYARD_API_KEY: 'k', DATABASE_URL: 'postgres://u:p@db.example.com/ledger' });
     expect(config.deployments.map((d) => d.provider)).toEqual(['bedrock']);
     expect(config.ledger.store).toBe('postgres');
+  });
+});
+
+describe('deploy/aws-sam/template.yaml: secrets', () => {
+  it("keeps every secret out of the template, the stack and the function's environment: the function is given the secret's ARN", () => {
+    expect(env[SECRETS_ARN_VARIABLE]).toEqual({ Ref: 'SecretArn' });
+    for (const [name, value] of Object.entries(env)) {
+      expect(name).not.toMatch(/KEY|SECRET(?!S_ARN$)|PASSWORD|TOKEN|DATABASE_URL|REDIS_URL|CONNECTION/);
+      expect(typeof value === 'string' || (value as { Ref?: string }).Ref === 'SecretArn', name).toBe(true);
+    }
+    // No parameter carries a secret's value (NoEcho parameters still sit in the function's configuration).
+    expect(Object.entries(template.Parameters).filter(([, p]) => p.NoEcho === true)).toEqual([]);
+    // Dynamic references resolve into the function's configuration too, readable with lambda:GetFunctionConfiguration.
+    expect(text).not.toMatch(/\{\{resolve:(secretsmanager|ssm-secure):/);
+  });
+
+  it('may read exactly that secret, and decrypt with a customer managed key only through Secrets Manager', () => {
+    const secretStatements = (values: Record<string, string>): Statement[] => statementsFor(values).filter((s) => actions(s).some((a) => /^(secretsmanager|kms|ssm):/.test(a)));
+    expect(secretStatements({ SecretArn: SECRET_ARN })).toEqual([{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: SECRET_ARN }]);
+    const withKey = secretStatements({ SecretArn: SECRET_ARN, SecretKmsKeyArn: KMS_KEY });
+    expect(withKey).toHaveLength(2);
+    expect(withKey[1]).toEqual({
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: KMS_KEY,
+      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'secretsmanager.${AWS::Region}.${AWS::URLSuffix}' } } },
+    });
+    for (const s of statementsFor({ SecretArn: SECRET_ARN, SecretKmsKeyArn: KMS_KEY })) expect(JSON.stringify(s.Resource)).not.toMatch(/"\*"|:\*"/);
+  });
+
+  it('accepts a secret ARN (and a KMS key ARN or nothing) for those parameters, never a name or a wildcard', () => {
+    const secret = new RegExp(template.Parameters.SecretArn?.AllowedPattern ?? '');
+    expect(template.Parameters.SecretArn?.Default).toBeUndefined();
+    expect(SECRET_ARN).toMatch(secret);
+    expect('arn:aws-us-gov:secretsmanager:us-gov-west-1:111122223333:secret:a/b_c+d=e.f@g-AbCdEf').toMatch(secret);
+    for (const bad of ['switchyard/gateway', 'arn:aws:secretsmanager:us-east-1:111122223333:secret:*', 'arn:aws:ssm:us-east-1:111122223333:parameter/gw']) expect(bad).not.toMatch(secret);
+    const key = new RegExp(template.Parameters.SecretKmsKeyArn?.AllowedPattern ?? '');
+    expect('').toMatch(key);
+    expect(KMS_KEY).toMatch(key);
+    expect('alias/aws/secretsmanager').not.toMatch(key);
+  });
+});
+
+describe('deploy/aws-sam/template.yaml: VPC', () => {
+  const vpc = { SecretArn: SECRET_ARN, SubnetIds: 'subnet-0a,subnet-0b', SecurityGroupIds: 'sg-0c' };
+  const managed = (values: Record<string, string>): unknown => new Evaluator(template, values).value(role.ManagedPolicyArns);
+
+  it('runs outside a VPC by default, with the basic execution role only', () => {
+    expect(fnOf(new Evaluator(template, { SecretArn: SECRET_ARN }))).not.toHaveProperty('VpcConfig');
+    expect(managed({ SecretArn: SECRET_ARN })).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole' }]);
+  });
+
+  it("runs in the given subnets and security groups, with the role Lambda needs for the function's network interfaces", () => {
+    expect(fnOf(new Evaluator(template, vpc)).VpcConfig).toEqual({ SubnetIds: ['subnet-0a', 'subnet-0b'], SecurityGroupIds: ['sg-0c'] });
+    expect(managed(vpc)).toEqual([{ 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole' }]);
+  });
+
+  it('refuses subnets without security groups and security groups without subnets before creating anything', () => {
+    expect(new Evaluator(template, vpc).failedRules()).toEqual([]);
+    expect(new Evaluator(template, { SecretArn: SECRET_ARN }).failedRules()).toEqual([]);
+    expect(new Evaluator(template, { ...vpc, SecurityGroupIds: '' }).failedRules()).toEqual([expect.stringMatching(/SecurityGroupIds must be set/)]);
+    expect(new Evaluator(template, { ...vpc, SubnetIds: '' }).failedRules()).toEqual([expect.stringMatching(/SubnetIds must be set/)]);
+  });
+});
+
+describe('deploy/aws-sam/template.yaml: references', () => {
+  it('names only parameters, resources and conditions it defines, and uses every parameter and condition it defines', () => {
+    const used = references({ Resources: template.Resources, Outputs: template.Outputs, Conditions: template.Conditions, Rules: template.Rules });
+    const defined = definedNames(template);
+    expect([...used.refs].filter((name) => !defined.has(name))).toEqual([]);
+    expect([...used.conditions].filter((name) => !(name in (template.Conditions ?? {})))).toEqual([]);
+    expect(Object.keys(template.Parameters).filter((name) => !used.refs.has(name))).toEqual([]);
+    expect(Object.keys(template.Conditions ?? {}).filter((name) => !used.conditions.has(name))).toEqual([]);
   });
 });
