@@ -11,6 +11,7 @@ interface Resource {
   type: string;
   name: string;
   scope?: string;
+  dependsOn?: string[];
   kind?: string;
   sku?: { name?: string; tier?: string };
   identity?: { type: string };
@@ -23,7 +24,7 @@ interface Site extends Resource {
   };
 }
 
-const template = json<{ variables: Record<string, string>; resources: Resource[] }>('deploy/azure/azuredeploy.json');
+const template = json<{ parameters: Record<string, unknown>; variables: Record<string, string>; resources: Resource[]; outputs: Record<string, unknown> }>('deploy/azure/azuredeploy.json');
 const ofType = (type: string): Resource[] => template.resources.filter((r) => r.type === type);
 const site = ofType('Microsoft.Web/sites')[0] as Site;
 const settings = new Map(site.properties.siteConfig.appSettings.map((s) => [s.name, s.value]));
@@ -35,6 +36,12 @@ describe('deploy/azure: the Functions app folder', () => {
     const host = json<{ version: string; extensions: { http: { routePrefix: string } } }>('deploy/azure/app/host.json');
     expect(host.version).toBe('2.0');
     expect(host.extensions.http.routePrefix).toBe('');
+  });
+
+  it('never samples out requests, exceptions or log lines (a usage event a flush could not store is copied there) in Application Insights', () => {
+    const host = json<{ logging: { applicationInsights?: { samplingSettings?: { isEnabled: boolean; excludedTypes?: string } } } }>('deploy/azure/app/host.json');
+    const sampling = host.logging.applicationInsights?.samplingSettings;
+    expect(sampling?.excludedTypes?.split(';').sort()).toEqual(expect.arrayContaining(['Exception', 'Request', 'Trace']));
   });
 
   it("keeps the gateway's own log lines (its stdout, which the host files under Host.Function.Console) above the default Warning filter", () => {
@@ -96,11 +103,43 @@ describe('deploy/azure/azuredeploy.json', () => {
     expect(settings.has('AzureWebJobsStorage')).toBe(false);
     for (const [name, value] of settings) {
       expect(value, name).not.toMatch(/AccountKey=|SharedAccessSignature|InstrumentationKey=|listKeys|listSecrets|password/i);
+      // Application Insights' connection string grants nothing once local auth is off (checked below): Entra ID authorizes ingestion.
+      if (name === 'APPLICATIONINSIGHTS_CONNECTION_STRING') continue;
       if (/KEY|SECRET|PASSWORD|TOKEN|CONNECTION|DATABASE_URL/i.test(name)) expect(value, name).toMatch(/^\[format\('@Microsoft\.KeyVault\(/);
     }
     expect(read('deploy/azure/azuredeploy.json')).not.toMatch(/listKeys|listSecrets|securestring/i);
     const vaultRoles = ofType('Microsoft.Authorization/roleAssignments').filter((r) => r.scope?.includes('Microsoft.KeyVault/vaults/'));
     expect(resolve((vaultRoles[0]?.properties as { roleDefinitionId: string }).roleDefinitionId)).toContain("'4633458b-17de-408a-b874-0445c86b69e6'");
+  });
+
+  it('sends telemetry to a workspace-based Application Insights that accepts only Entra ID, as the app identity', () => {
+    const [workspace] = ofType('Microsoft.OperationalInsights/workspaces');
+    const [insights] = ofType('Microsoft.Insights/components');
+    expect(workspace?.properties).toMatchObject({ sku: { name: 'PerGB2018' } });
+    expect(insights?.properties).toMatchObject({ Application_Type: 'web', IngestionMode: 'LogAnalytics', DisableLocalAuth: true });
+    const workspaceId = String(insights?.properties.WorkspaceResourceId);
+    expect(workspaceId).toContain("resourceId('Microsoft.OperationalInsights/workspaces', variables('workspaceName'))");
+    expect(workspace?.name).toBe("[variables('workspaceName')]");
+    expect(insights?.dependsOn).toContain(workspaceId);
+    // The connection string is read from the component at deployment, never written into the template.
+    expect(resolve(settings.get('APPLICATIONINSIGHTS_CONNECTION_STRING') ?? '')).toMatch(/^\[reference\(.*Microsoft\.Insights\/components.*\)\.ConnectionString\]$/);
+    expect(site.dependsOn).toContain(`[variables('appInsightsId')]`);
+    // appInsightsId is the id of the component named appInsightsName (both expressions, without their brackets).
+    expect(template.variables.appInsightsId).toContain(template.variables.appInsightsName?.slice(1, -1) ?? '?');
+    expect(settings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toBe('Authorization=AAD');
+    const publisher = ofType('Microsoft.Authorization/roleAssignments').filter((r) => r.scope?.includes('Microsoft.Insights/components/'));
+    expect(publisher).toHaveLength(1);
+    const props = publisher[0]?.properties as { roleDefinitionId: string; principalId: string; principalType: string };
+    expect(resolve(props.roleDefinitionId)).toContain("'3913510d-42f4-4e42-8a64-420c390055eb'"); // Monitoring Metrics Publisher
+    expect(resolve(props.principalId)).toMatch(/reference\(.*Microsoft\.Web\/sites.*'Full'\)\.identity\.principalId/s);
+  });
+
+  it('uses only parameters and variables it defines, and every parameter', () => {
+    const text = read('deploy/azure/azuredeploy.json');
+    const named = (fn: string): Set<string> => new Set([...text.matchAll(new RegExp(`${fn}\\('([^']+)'\\)`, 'g'))].map((m) => String(m[1])));
+    expect([...named('parameters')].filter((p) => !(p in template.parameters))).toEqual([]);
+    expect([...named('variables')].filter((v) => !(v in template.variables))).toEqual([]);
+    expect(Object.keys(template.parameters).filter((p) => !named('parameters').has(p))).toEqual([]);
   });
 
   it('turns basic-auth publishing (FTP, SCM) off and serves HTTPS only', () => {
