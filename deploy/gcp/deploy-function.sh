@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Deploys Switchyard as a Google Cloud Function (2nd gen) (docs/DEPLOY.md):
 #   PROJECT=my-project REGION=us-central1 CONFIG=switchyard.yaml deploy/gcp/deploy-function.sh
-# Optional: NAME (function name, default switchyard), SECRETS (passed to --set-secrets, e.g.
-# "SWITCHYARD_API_KEY=switchyard-api-key:latest"; grant the service account access to each secret).
+# SECRETS (passed to --set-secrets): every ${VAR} of the config from a Secret Manager secret, e.g.
+# "SWITCHYARD_API_KEY=switchyard-api-key:latest,DATABASE_URL=switchyard-database-url:latest". The
+# service account is granted roles/secretmanager.secretAccessor on each of those secrets, not the project.
+# Optional: NAME (function name, default switchyard).
 #
-# The function runs as a service account holding roles/aiplatform.user and nothing else. Vertex AI is
+# The function runs as a service account holding roles/aiplatform.user on the project, and on each of
+# its secrets roles/secretmanager.secretAccessor, and nothing else. Vertex AI is
 # called with application default credentials from the metadata server: no key file, no key env.
 set -euo pipefail
 
@@ -20,11 +23,37 @@ if ! grep -Eq '^api_keys:' "$CONFIG"; then
   exit 1
 fi
 
+# The function's environment holds only SWITCHYARD_CONFIG and NODE_ENV: every ${VAR} without a default
+# (${VAR:-default}) must come from SECRETS, or the gateway cannot start. Comment lines are skipped.
+SECRETS="${SECRETS:-}"
+provided=" "
+secret_names=""
+for pair in ${SECRETS//,/ }; do
+  if [[ ! "$pair" =~ ^([A-Za-z_][A-Za-z0-9_]*)=([^:=]+):([A-Za-z0-9_-]+)$ ]]; then
+    echo "refusing to deploy: SECRETS entry '$pair' is not VAR=SECRET:VERSION" >&2
+    exit 1
+  fi
+  provided+="${BASH_REMATCH[1]} "
+  secret_names+="${BASH_REMATCH[2]}"$'\n'
+done
+missing=()
+for var in $(grep -v '^[[:space:]]*#' "$CONFIG" | grep -oE '\$\{[A-Za-z_][A-Za-z0-9_]*\}' | tr -d '${}' | sort -u); do
+  case "$provided" in *" $var "*) ;; *) missing+=("$var") ;; esac
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "refusing to deploy: $CONFIG needs ${missing[*]}, which no SECRETS entry provides (SECRETS=VAR=SECRET:VERSION,...)" >&2
+  exit 1
+fi
+
 if ! gcloud iam service-accounts describe "$SA" --project "$PROJECT" >/dev/null 2>&1; then
   gcloud iam service-accounts create switchyard --project "$PROJECT" --display-name "Switchyard gateway"
 fi
 gcloud projects add-iam-policy-binding "$PROJECT" \
   --member "serviceAccount:$SA" --role roles/aiplatform.user --condition None >/dev/null
+for secret in $(printf '%s' "$secret_names" | sort -u); do
+  gcloud secrets add-iam-policy-binding "$secret" --project "$PROJECT" \
+    --member "serviceAccount:$SA" --role roles/secretmanager.secretAccessor --condition None >/dev/null
+done
 
 # The function's source folder: function/ (package.json, index.js), the packed switchyard (npm pack runs
 # `prepare`, which builds dist/) and the config.

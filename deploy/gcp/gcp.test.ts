@@ -107,7 +107,9 @@ describe('the function deploy script (deploy/gcp/deploy-function.sh)', () => {
   });
 
   /** Runs the script with gcloud and npm replaced by recorders; returns gcloud's calls and the staged files. */
-  function deploy(config: string): { status: number | null; calls: string[][]; stderr: string } {
+  const SECRETS = 'SWITCHYARD_API_KEY=switchyard-api-key:latest,DATABASE_URL=switchyard-database-url:3';
+
+  function deploy(config: string, secrets: string | null = SECRETS): { status: number | null; calls: string[][]; stderr: string } {
     dir = mkdtempSync(join(tmpdir(), 'switchyard-gcp-'));
     const record = join(dir, 'calls');
     writeFileSync(record, '');
@@ -128,7 +130,7 @@ while [ $# -gt 0 ]; do [ "$1" = --pack-destination ] && touch "$2/switchyard-$(n
     chmodSync(join(dir, 'npm'), 0o755);
     writeFileSync(join(dir, 'switchyard.yaml'), config);
     const run = spawnSync('bash', [fileURLToPath(new URL('deploy-function.sh', HERE))], {
-      env: { PATH: `${dir}:${process.env.PATH ?? ''}`, PROJECT: 'my-project', REGION: 'europe-west1', CONFIG: join(dir, 'switchyard.yaml') },
+      env: { PATH: `${dir}:${process.env.PATH ?? ''}`, PROJECT: 'my-project', REGION: 'europe-west1', CONFIG: join(dir, 'switchyard.yaml'), ...(secrets === null ? {} : { SECRETS: secrets }) },
       encoding: 'utf8',
     });
     const calls = readFileSync(record, 'utf8').split('\n').filter(Boolean).map((line) => line.split('\t').filter(Boolean));
@@ -142,11 +144,29 @@ while [ $# -gt 0 ]; do [ "$1" = --pack-destination ] && touch "$2/switchyard-$(n
     expect(run.calls).toEqual([]);
   });
 
-  it('grants the service account roles/aiplatform.user and no other role, and creates no key', () => {
+  it('refuses a config whose ${VAR}s no Secret Manager secret provides: the function would start without them', () => {
+    const missing = deploy(read('switchyard.yaml'), null);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('needs DATABASE_URL SWITCHYARD_API_KEY, which no SECRETS entry provides');
+    expect(missing.calls).toEqual([]);
+    const half = deploy(read('switchyard.yaml'), 'SWITCHYARD_API_KEY=switchyard-api-key:latest');
+    expect(half.stderr).toContain('needs DATABASE_URL,');
+    expect(deploy(read('switchyard.yaml'), 'DATABASE_URL=postgres://u:p@db/ledger').stderr).toContain("SECRETS entry 'DATABASE_URL=postgres://u:p@db/ledger' is not VAR=SECRET:VERSION");
+    const defaulted = deploy('api_keys:\n  - { id: a, key: "${KEY:-dev}" }\n# key: ${COMMENTED_OUT}\n', '');
+    expect(defaulted.status).toBe(0);
+  });
+
+  it('grants the service account roles/aiplatform.user on the project and secretAccessor on exactly its secrets, and creates no key', () => {
     const run = deploy(read('switchyard.yaml'));
     expect(run.status).toBe(0);
-    const roles = run.calls.flatMap((call) => call.flatMap((a, i) => (a === '--role' ? [call[i + 1]] : [])));
-    expect(roles).toEqual(['roles/aiplatform.user']);
+    const binding = (call: string[]): string[] => [call.slice(0, 2).join(' '), call[2] ?? '', call[call.indexOf('--role') + 1] ?? '', call[call.indexOf('--member') + 1] ?? ''];
+    const bindings = run.calls.filter((call) => call.includes('--role')).map(binding);
+    const member = 'serviceAccount:switchyard@my-project.iam.gserviceaccount.com';
+    expect(bindings).toEqual([
+      ['projects add-iam-policy-binding', 'my-project', 'roles/aiplatform.user', member],
+      ['secrets add-iam-policy-binding', 'switchyard-api-key', 'roles/secretmanager.secretAccessor', member],
+      ['secrets add-iam-policy-binding', 'switchyard-database-url', 'roles/secretmanager.secretAccessor', member],
+    ]);
     expect(run.calls.some((call) => call.includes('keys'))).toBe(false);
   });
 
@@ -158,7 +178,8 @@ while [ $# -gt 0 ]; do [ "$1" = --pack-destination ] && touch "$2/switchyard-$(n
     expect(flag('--runtime')).toBe('nodejs22');
     expect(flag('--entry-point')).toBe('switchyard');
     expect(flag('--service-account')).toBe('switchyard@my-project.iam.gserviceaccount.com');
-    expect(flag('--set-env-vars')).toContain('SWITCHYARD_CONFIG=switchyard.yaml');
+    expect(flag('--set-env-vars')).toBe('SWITCHYARD_CONFIG=switchyard.yaml,NODE_ENV=production');
+    expect(flag('--set-secrets')).toBe(SECRETS);
     const staged = run.calls.find((c) => c[0] === 'staged')?.slice(1);
     expect(staged?.sort()).toEqual(['index.js', 'package.json', 'switchyard.tgz', 'switchyard.yaml']);
   });
