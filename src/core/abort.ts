@@ -1,4 +1,5 @@
 import type { CancelSignal } from './cancel.js';
+import { GatewayError } from './errors.js';
 
 /**
  * Settles like `promise`, or rejects with `reason(signal)` when the signal aborts first. The promise
@@ -21,4 +22,15 @@ export function raceAbort<T>(promise: Promise<T>, signal: CancelSignal, reason: 
       },
     );
   });
+}
+
+/**
+ * What a call that `signal` stopped before any of its request was written upstream (while it waited
+ * for a connection or for its credentials) ends with: the abort's reason, marked `unsent`, so the
+ * attempt is neither billed nor recorded as usage.
+ */
+export function abortedBeforeSending(signal: CancelSignal, provider: string): GatewayError {
+  const reason: unknown = signal.reason;
+  const error = GatewayError.isInstance(reason) ? reason : new GatewayError({ kind: 'cancelled', message: 'The request was cancelled.', provider, cause: reason });
+  return error.asUnsent();
 }

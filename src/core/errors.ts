@@ -88,7 +88,10 @@ export interface GatewayErrorInit {
   attempts?: number;
   /** Response headers the answer must carry besides retry-after (e.g. `x-ratelimit-*` of a refused request). */
   headers?: Readonly<Record<string, string>>;
-  /** Refused before anything went upstream (a dialect cannot carry part of the request): nothing to bill or record. */
+  /**
+   * Nothing of the request went upstream: a dialect cannot carry part of it, or the client left while the
+   * attempt still waited for a connection or for its credentials. Nothing to bill or record.
+   */
   unsent?: boolean;
   /** What the upstream billed for a reply refused as malformed: recorded and charged, though not served. */
   paidUsage?: Usage;
@@ -200,6 +203,12 @@ export class GatewayError extends Error {
   withRetryAfter(ms: number): GatewayError {
     if (this.retryAfterMs === ms) return this;
     return new GatewayError({ ...this.toInit(), retryAfterMs: ms });
+  }
+
+  /** Returns a copy marked `unsent` (nothing of the request reached the upstream); itself when it is. */
+  asUnsent(): GatewayError {
+    if (this.unsent) return this;
+    return new GatewayError({ ...this.toInit(), unsent: true });
   }
 
   /**

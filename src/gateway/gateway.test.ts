@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AttemptRecord } from '../core/events.js';
+import type { CallContext } from '../core/provider.js';
 import { GatewayError, unreadableReply } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ConfigInput } from '../config/schema.js';
@@ -376,6 +377,34 @@ describe('gateway usage of attempts the client abandoned', () => {
     expect(records[0]).toMatchObject({ deployment: 'primary', outcome: 'cancelled', usageEstimated: true, error: { kind: 'cancelled' } });
     expect(records[0]?.usage?.prompt).toBeGreaterThan(0);
     expect(p('secondary').calls).toBe(0);
+  });
+});
+
+describe('gateway usage of attempts the client left before they were sent', () => {
+  it.each(['chat', 'stream', 'embed'] as const)('records a %s attempt cancelled while it waited for a connection or credentials, with no usage: nothing reached the upstream', async (operation) => {
+    const { gateway, p, records } = build(twoDeployments);
+    // What the transport and the providers' auth do when the client leaves before a byte was written.
+    const unsentOnAbort = (_req: unknown, ctx: CallContext): Promise<never> =>
+      new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new GatewayError({ kind: 'cancelled', message: 'The request was cancelled.', unsent: true })), { once: true }));
+    const primary = p('primary');
+    primary.chat = unsentOnAbort;
+    primary.stream = unsentOnAbort;
+    primary.embed = unsentOnAbort;
+    const client = new AbortController();
+    const asked =
+      operation === 'chat'
+        ? gateway.chat(hello(), { signal: client.signal })
+        : operation === 'stream'
+          ? gateway.stream(hello(), { signal: client.signal })
+          : gateway.embed({ model: 'chat', input: ['a sentence to embed'] }, { signal: client.signal });
+    await new Promise((r) => setImmediate(r));
+    client.abort();
+    await expect(asked).rejects.toMatchObject({ kind: 'cancelled' });
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ deployment: 'primary', outcome: 'cancelled', usageEstimated: false, error: { kind: 'cancelled', unsent: true } });
+    expect(records[0]?.usage).toBeUndefined();
+    expect(p('secondary').calls).toBe(0);
+    expect(gateway.status().deployments[0]).toMatchObject({ inFlight: 0, errors: {} });
   });
 });
 

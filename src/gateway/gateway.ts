@@ -379,8 +379,9 @@ function outputFiltered(a: Attempt): GatewayError {
 /**
  * A failed attempt as reported: what a refusal cost when it was paid for; a cancelled one (the client
  * left while it ran) the prompt's estimate, as a stream cancelled later is: the upstream had the request.
+ * One cancelled before its request was written (`unsent`) cost nothing, like any unsent failure.
  */
 function failure(error: GatewayError, promptTokens: number): Parameters<AttemptReporter['report']>[2] {
-  if (error.kind === 'cancelled') return { outcome: 'cancelled', error, usage: makeUsage({ prompt: promptTokens }), usageEstimated: true };
+  if (error.kind === 'cancelled') return error.unsent ? { outcome: 'cancelled', error } : { outcome: 'cancelled', error, usage: makeUsage({ prompt: promptTokens }), usageEstimated: true };
   return { outcome: 'error', error, usage: error.paidUsage };
 }

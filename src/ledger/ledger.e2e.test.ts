@@ -80,3 +80,68 @@ describe('ledger wired into the gateway', () => {
     expect(ledger.priceOf('nope')).toBeUndefined();
   });
 });
+
+describe('ledger and budgets for a client that leaves before or after its request went upstream', () => {
+  let sim: SimServer;
+  let ledger: Ledger;
+  let gateway: Gateway;
+  beforeAll(async () => {
+    sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
+    const dir = mkdtempSync(join(tmpdir(), 'ledger-e2e-left-'));
+    const config = resolveConfig({
+      // One connection: a second request waits for it in the pool.
+      deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'us-east', endpoint: `${sim.url}/v1`, max_connections: 1 }],
+      groups: [{ name: 'chat', deployments: ['oai'] }],
+      ledger: { path: join(dir, 'ledger.sqlite'), spill_path: join(dir, 'spill.jsonl') },
+      budgets: { limits: [{ name: 'g', period: 'daily', hard_usd: 100 }] },
+    });
+    ledger = await createLedger(config);
+    gateway = createGateway(config, { observers: [ledger.observer], admission: ledger.admission, priceOf: ledger.priceOf });
+  });
+  afterAll(async () => {
+    await gateway.close();
+    await ledger.close();
+    await sim.close();
+  });
+
+  const rows = async () => (await ledger.store!.summarize({ from: 0, to: Date.now() + 1000, groupBy: ['status'] })).reduce((m, r) => ({ ...m, [r.keys.status ?? '']: r }), {} as Record<string, { attempts: number; costUsd: number }>);
+  const spent = async (): Promise<number> => {
+    await new Promise((r) => setTimeout(r, 10)); // budget settlements land asynchronously
+    return (await ledger.budgetSpending())[0]?.spentUsd ?? 0;
+  };
+
+  it("writes no row and spends no budget for a request whose client left while it waited for the pool's one connection", async () => {
+    sim.faults.add({ latency_ms: 300, count: 1 });
+    const before = await spent();
+    const holding = gateway.chat(userRequest('chat', 'I hold the only connection'));
+    const client = new AbortController();
+    const waiting = gateway.chat(userRequest('chat', 'I wait for it'), { signal: client.signal });
+    await new Promise((r) => setTimeout(r, 50));
+    client.abort();
+    await expect(waiting).rejects.toMatchObject({ kind: 'cancelled' });
+    const { response, servedBy } = await holding;
+    await ledger.flush();
+    const r = await rows();
+    expect(r.ok?.attempts).toBe(1);
+    expect(r.cancelled).toBeUndefined();
+    expect(sim.stats.total).toBe(1);
+    expect((await spent()) - before).toBeCloseTo(ledger.costOf(servedBy, response.usage).usd ?? 0, 12);
+  });
+
+  it('still records and bills a request whose client left after it was written upstream: the upstream had it', async () => {
+    sim.faults.add({ latency_ms: 300, count: 1 });
+    await ledger.flush();
+    const earlier = (await rows()).cancelled ?? { attempts: 0, costUsd: 0 };
+    const before = await spent();
+    const client = new AbortController();
+    const asked = gateway.chat(userRequest('chat', 'Answer me slowly'), { signal: client.signal });
+    await new Promise((r) => setTimeout(r, 50));
+    client.abort();
+    await expect(asked).rejects.toMatchObject({ kind: 'cancelled' });
+    await ledger.flush();
+    const r = await rows();
+    expect((r.cancelled?.attempts ?? 0) - earlier.attempts).toBe(1);
+    expect((r.cancelled?.costUsd ?? 0) - earlier.costUsd).toBeGreaterThan(0);
+    expect((await spent()) - before).toBeGreaterThan(0);
+  });
+});

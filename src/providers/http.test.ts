@@ -107,6 +107,32 @@ describe('upstream connection pool', () => {
       await agent.close();
     });
 
+    it(`marks a ${name} request whose client left while it waited for the pool's only connection unsent, and one left after it was written not`, async () => {
+      const agent = createAgent({ connections: 1 });
+      const written = new Canceller();
+      const waiting = new Canceller();
+      const first = send(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: written }, 'hung');
+      const second = send(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: waiting }, 'hung');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(open).toBe(1);
+      const reason = new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' });
+      waiting.abort(reason);
+      await expect(second).rejects.toMatchObject({ kind: 'cancelled', unsent: true });
+      written.abort(reason);
+      await expect(first).rejects.toMatchObject({ kind: 'cancelled', unsent: false });
+      // The client's own reason is left as it was: other attempts of its request may still need it billed.
+      expect(reason.unsent).toBe(false);
+      await agent.close();
+    });
+
+    it(`marks a ${name} request whose client had already gone unsent`, async () => {
+      const agent = createAgent();
+      const canceller = new Canceller();
+      canceller.abort(new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));
+      await expect(send(agent, { url, headers: {}, body: '{}', signal: canceller }, 'hung')).rejects.toMatchObject({ kind: 'cancelled', unsent: true });
+      await agent.close();
+    });
+
     it(`refuses a ${name} request whose credential carries a line break as this deployment's authentication fault, sending nothing`, async () => {
       const agent = createAgent();
       const call = send(agent, { url, headers: { authorization: 'Bearer sk-from-a-file\n' }, body: '{}', signal: new Canceller() }, 'hung');

@@ -1,3 +1,4 @@
+import { abortedBeforeSending } from '../core/abort.js';
 import type { CancelSignal } from '../core/cancel.js';
 import type { CallContext } from '../core/provider.js';
 import { GatewayError } from '../core/errors.js';
@@ -65,12 +66,12 @@ export function addTraceContext(headers: Record<string, string>, ctx: TraceHeade
  */
 export function sendUpstream(agent: Agent, req: UpstreamRequest, provider: string): Promise<UpstreamResponse> {
   const { signal } = req;
-  if (signal.aborted) return Promise.reject(transportError(signal.reason, provider, signal));
+  if (signal.aborted) return Promise.reject(abortedBeforeSending(signal, provider));
   return new Promise<UpstreamResponse>((resolve, reject) => {
     const body = new UpstreamBody(provider, signal);
     let started = false;
-    const fail = (err: unknown): void => {
-      const error = transportError(err, provider, signal);
+    const fail = (err: Error, unsent: boolean): void => {
+      const error = exchangeError(err, unsent, provider, signal);
       if (started) body.fail(error);
       else {
         body.settle();
@@ -229,7 +230,7 @@ const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 export function requestBuffered(agent: Agent, req: UpstreamRequest, provider: string): Promise<BufferedResponse> {
   const { signal } = req;
   return new Promise<BufferedResponse>((resolve, reject) => {
-    if (signal.aborted) return reject(transportError(signal.reason, provider, signal));
+    if (signal.aborted) return reject(abortedBeforeSending(signal, provider));
     let status = 0;
     let headers: BufferedResponse['headers'] = {};
     const chunks: Buffer[] = [];
@@ -261,9 +262,9 @@ export function requestBuffered(agent: Agent, req: UpstreamRequest, provider: st
         settle();
         resolve({ status, headers, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size) });
       },
-      onError(err) {
+      onError(err, unsent) {
         settle();
-        reject(transportError(err, provider, signal));
+        reject(exchangeError(err, unsent, provider, signal));
       },
     };
     agent.dispatch({ url: req.url, method: req.method ?? 'POST', headers: req.headers, body: req.body }, handler);
@@ -315,6 +316,14 @@ export function transportError(err: unknown, provider: string, signal?: CancelSi
     return new GatewayError({ kind: 'timeout', message: `Upstream ${provider} timed out.`, provider, cause: err });
   }
   return new GatewayError({ kind: 'network', message: `Upstream ${provider} connection failed (${code}).`, provider, cause: err });
+}
+
+/**
+ * What a failed exchange ends with: a client that left before the request was written (it waited for
+ * a pooled connection) cost the upstream nothing, and its cancellation says so (`unsent`).
+ */
+function exchangeError(err: Error, unsent: boolean, provider: string, signal: CancelSignal): GatewayError {
+  return unsent && signal.aborted ? abortedBeforeSending(signal, provider) : transportError(err, provider, signal);
 }
 
 /** Reads a whole upstream body as text, mapping a mid-body socket failure into the taxonomy. */

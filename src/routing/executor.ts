@@ -49,7 +49,10 @@ export interface ExecuteOptions<T> {
   accept?: (value: T, attempt: Attempt) => boolean;
   /** Streams settle success themselves when the stream ends. */
   deferSuccess?: boolean;
-  /** Each failed attempt, a cancelled one included (kind `cancelled`: the client went away while it ran). */
+  /**
+   * Each failed attempt, a cancelled one included (kind `cancelled`: the client went away while it ran;
+   * `unsent` when it left before the request was written upstream).
+   */
   onAttemptError?: (attempt: Attempt, error: GatewayError) => void;
   onRejected?: (attempt: Attempt, value: T) => void;
   /** Goes on with a request that already made `attempts` attempts: the first one here is a fallback for `cause`. */
@@ -63,7 +66,7 @@ export interface Executed<T> {
   attempt: Attempt;
 }
 
-const cancelled = (cause?: unknown): GatewayError => new GatewayError({ kind: 'cancelled', message: 'The client cancelled the request.', cause });
+const cancelled = (cause?: unknown, unsent = false): GatewayError => new GatewayError({ kind: 'cancelled', message: 'The client cancelled the request.', cause, unsent });
 
 /**
  * Runs `run` against the planned deployments under the error taxonomy: retries the same deployment on
@@ -221,8 +224,9 @@ class Execution<T> {
     const ended = policy.clock.now();
     if (options.signal.aborted) {
       state.abandon(attempt.probe);
-      // The upstream was asked (and may bill): the attempt is reported, as one cancelled mid-stream is.
-      const error = cancelled(raw).withDeployment(deployment.id, deployment.provider.type, { region: deployment.config.region, attempts: number });
+      // The upstream was asked (and may bill): the attempt is reported, as one cancelled mid-stream is;
+      // one the client left before its request was written (waiting for a connection or credentials) is unsent.
+      const error = cancelled(raw, GatewayError.isInstance(raw) && raw.unsent).withDeployment(deployment.id, deployment.provider.type, { region: deployment.config.region, attempts: number });
       options.onAttemptError?.(attempt, error);
       throw error;
     }

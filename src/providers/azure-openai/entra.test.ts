@@ -138,7 +138,7 @@ describe('EntraTokenSource', () => {
     expect(await src.token(signal)).toBe('tok-2');
   });
 
-  it('lets a caller stop waiting without cancelling the shared fetch', async () => {
+  it('lets a caller stop waiting without cancelling the shared fetch, its cancellation unsent: its request never left', async () => {
     const clock = fakeClock();
     const cred = fakeCredential(clock);
     cred.hold();
@@ -147,7 +147,7 @@ describe('EntraTokenSource', () => {
     const waiting = src.token(ac.signal);
     const other = src.token(signal);
     ac.abort();
-    await expect(waiting).rejects.toMatchObject({ kind: 'cancelled' });
+    await expect(waiting).rejects.toMatchObject({ kind: 'cancelled', unsent: true });
     cred.release();
     expect(await other).toBe('tok-1');
   });

@@ -1,6 +1,6 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { GatewayError } from '../../core/errors.js';
-import { raceAbort } from '../../core/abort.js';
+import { abortedBeforeSending, raceAbort } from '../../core/abort.js';
 import type { CancelSignal } from '../../core/cancel.js';
 import type { Clock } from '../../core/clock.js';
 import type { EntraAuth } from './options.js';
@@ -105,8 +105,7 @@ function refreshPoint(token: AccessToken): number {
   return token.refreshAfterTimestamp !== undefined ? Math.min(token.refreshAfterTimestamp, margin) : margin;
 }
 
+/** A caller that left while waiting for a token sent nothing upstream. */
 function cancelled(signal: CancelSignal): GatewayError {
-  const reason: unknown = signal.reason;
-  if (GatewayError.isInstance(reason)) return reason;
-  return new GatewayError({ kind: 'cancelled', message: 'The request was cancelled.', provider: PROVIDER });
+  return abortedBeforeSending(signal, PROVIDER);
 }

@@ -1,12 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../config/load.js';
 import { silentLogger } from '../../core/logger.js';
-import type { Provider } from '../../core/provider.js';
+import { GatewayError } from '../../core/errors.js';
+import type { CallContext, Provider } from '../../core/provider.js';
 import { textOf, type ChatRequest, type StreamPart } from '../../core/types.js';
 import { embedText } from '../../sim/answer.js';
 import { startBedrockSim, SIM_CREDENTIALS } from '../../sim/bedrock/index.js';
 import type { SimServer } from '../../sim/server.js';
+import type { AwsCredentials } from './credentials.js';
 import { bedrock, type BedrockOptions } from './index.js';
+import { BedrockProvider } from './provider.js';
 
 const MODEL = 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
 const ctx = (): { signal: AbortSignal; requestId: string } => ({ signal: new AbortController().signal, requestId: 'req1' });
@@ -271,6 +274,27 @@ describe('bedrock provider against the simulator', () => {
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', SIM_CREDENTIALS.secretAccessKey);
     const p = make({ access_key_id: undefined, secret_access_key: undefined });
     expect(textOf((await p.chat(ask('hi'), ctx())).content)).toContain('You said: hi');
+  });
+
+  it('stops waiting for credentials that do not come when the client leaves, its cancellation unsent, and sends nothing once they do', async () => {
+    const parsed = parseConfig({ deployments: [{ id: 'd', provider: 'bedrock', model: MODEL, region: 'us-east-1', endpoint: sim.url }] }, {});
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const d = parsed.config.deployments[0]!;
+    let arrive: (c: AwsCredentials) => void = () => undefined;
+    const slow = new Promise<AwsCredentials>((resolve) => (arrive = resolve));
+    const p = new BedrockProvider(d, d.options as BedrockOptions, () => slow);
+    providers.push(p);
+    const before = sim.stats.total;
+    for (const call of [(c: CallContext) => p.chat(ask('hi'), c), (c: CallContext) => p.stream(ask('hi'), c)]) {
+      const client = new AbortController();
+      const pending = call({ signal: client.signal, requestId: 'req1' });
+      await new Promise((r) => setTimeout(r, 20));
+      client.abort(new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));
+      await expect(pending).rejects.toMatchObject({ kind: 'cancelled', unsent: true });
+    }
+    arrive(SIM_CREDENTIALS);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sim.stats.total).toBe(before);
   });
 
   it('probes with a one-token Converse and reports an outage', async () => {

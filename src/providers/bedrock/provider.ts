@@ -1,4 +1,6 @@
 import type { Agent } from '../transport/agent.js';
+import { abortedBeforeSending, raceAbort } from '../../core/abort.js';
+import type { CancelSignal } from '../../core/cancel.js';
 import { decodeReply, GatewayError } from '../../core/errors.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart, Warning } from '../../core/types.js';
@@ -31,6 +33,9 @@ import { BedrockSigner } from './sign.js';
 
 const TYPE = 'bedrock';
 const EVENT_STREAM = 'application/vnd.amazon.eventstream';
+
+/** A client that left while the request waited for its credentials sent nothing upstream. */
+const leftBeforeSigned = (signal: CancelSignal): GatewayError => abortedBeforeSending(signal, TYPE);
 
 export class BedrockProvider implements Provider {
   readonly type = TYPE;
@@ -76,7 +81,8 @@ export class BedrockProvider implements Provider {
     // Added before signing: SigV4 then covers the trace context, and it reaches AWS unchanged.
     addTraceContext(headers, ctx);
     if (this.bearer !== undefined) headers.authorization = `Bearer ${this.bearer}`;
-    else if (this.signer) headers = await this.signer.sign(url, headers, body);
+    // Credentials may take a while (a refresh from IMDS or STS): a client that leaves meanwhile stops waiting.
+    else if (this.signer) headers = await raceAbort(this.signer.sign(url, headers, body), ctx.signal, leftBeforeSigned);
     return { url, headers, body, signal: ctx.signal };
   }
 

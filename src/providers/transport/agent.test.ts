@@ -222,6 +222,28 @@ describe('Agent', () => {
     expect(up.open()).toBe(0);
   });
 
+  it('tells the handler that a call aborted while it waited for a connection was never written, and one aborted in flight was', async () => {
+    const up = await upstream((req) => req.resume());
+    const agent = agentWith({ connections: 1 });
+    const unsent = (abortAfterMs: number): Promise<boolean> =>
+      new Promise((resolve) =>
+        agent.dispatch(
+          { url: up.url, method: 'POST', headers: {}, body: '{}' },
+          {
+            onConnect: (abort) => void setTimeout(() => abort(new Error('aborted by the test')), abortAfterMs),
+            onHeaders: () => true,
+            onData: () => true,
+            onComplete: () => resolve(false),
+            onError: (_err, never) => resolve(never),
+          },
+        ),
+      );
+    const inFlight = unsent(100);
+    const waiting = unsent(20);
+    expect(await waiting).toBe(true);
+    expect(await inFlight).toBe(false);
+  });
+
   it('pauses the socket while the reader asks it to, and resumes on request', async () => {
     const size = 4 * 1024 * 1024;
     const up = await upstream((req, res) => res.end(Buffer.alloc(size, 97)));

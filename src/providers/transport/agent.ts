@@ -45,7 +45,7 @@ export class Agent {
     if (pool === undefined) {
       if (url.protocol !== 'http:' && url.protocol !== 'https:') {
         handler.onConnect(() => undefined);
-        handler.onError(new TypeError(`Not an http(s) URL: ${url.protocol}`));
+        handler.onError(new TypeError(`Not an http(s) URL: ${url.protocol}`), true);
         return;
       }
       pool = new OriginPool(url, this.options);

@@ -6,14 +6,16 @@ import { ResponseParser, type ResponseEvents, type ResponseHead } from './respon
  * What one upstream exchange reports, in order: `onConnect` once at dispatch (with the abort that
  * works from then on, queued or in flight), `onHeaders`, `onData` per body chunk, then exactly one
  * of `onComplete` or `onError`. `false` from `onHeaders` or `onData` pauses the socket until
- * `resume` is called. The shape of undici's dispatch handler, whose place this takes.
+ * `resume` is called. The shape of undici's dispatch handler, whose place this takes, with one
+ * addition: `onError` tells whether the request was never written (it failed or was aborted before it
+ * had a connection), so a caller can tell a cancellation that cost the upstream nothing.
  */
 export interface ExchangeHandler {
   onConnect(abort: (reason: Error) => void): void;
   onHeaders(status: number, headers: ResponseHead['headers'], resume: () => void): boolean;
   onData(chunk: Buffer): boolean;
   onComplete(): void;
-  onError(err: Error): void;
+  onError(err: Error, unsent: boolean): void;
 }
 
 /** A transport failure with a code `transportError` can map (Node's socket codes pass through as they are). */
@@ -45,11 +47,11 @@ export class Exchange {
     private readonly owner: { abort(exchange: Exchange, reason: Error): void },
   ) {}
 
-  /** Ends the exchange with an error, once. */
+  /** Ends the exchange with an error, once; unsent when it never had a connection to write its request to. */
   fail(err: Error): void {
     if (this.settled) return;
     this.settled = true;
-    this.handler.onError(err);
+    this.handler.onError(err, this.connection === undefined);
   }
 }
 

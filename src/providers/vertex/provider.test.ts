@@ -8,6 +8,7 @@ import type { SimServer } from '../../sim/server.js';
 import { startVertexSim } from '../../sim/vertex/index.js';
 import { createSimServiceAccount, type SimServiceAccount } from '../../sim/vertex/credentials.js';
 import { vertex, type VertexOptions } from './index.js';
+import { VertexProvider } from './provider.js';
 import { vertexModelUrl } from './urls.js';
 
 const PROJECT = 'unit-project';
@@ -93,6 +94,27 @@ describe('vertex provider against the simulator', () => {
     await p.chat({ model: 'x', messages: [user('hi')] }, ctx());
     expect(sim.lastRequest?.headers.traceparent).toBeUndefined();
     expect(sim.lastRequest?.headers.tracestate).toBeUndefined();
+  });
+
+  it('stops waiting for a Google token that does not come when the client leaves, its cancellation unsent, and sends nothing once it does', async () => {
+    const parsed = parse({ project: PROJECT, region: 'europe-west4', endpoint: sim.url });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const d = parsed.config.deployments[0]!;
+    let arrive: (headers: Record<string, string>) => void = () => undefined;
+    const slow = new Promise<Record<string, string>>((resolve) => (arrive = resolve));
+    const p = new VertexProvider(d, d.options as VertexOptions, { headers: () => slow });
+    providers.push(p);
+    const before = sim.stats.total;
+    for (const call of [(c: CallContext) => p.chat({ model: 'x', messages: [user('hi')] }, c), (c: CallContext) => p.stream({ model: 'x', messages: [user('hi')] }, c)]) {
+      const client = new AbortController();
+      const pending = call({ signal: client.signal, requestId: 'test' });
+      await new Promise((r) => setTimeout(r, 20));
+      client.abort(new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));
+      await expect(pending).rejects.toMatchObject({ kind: 'cancelled', unsent: true });
+    }
+    arrive({ authorization: 'Bearer late' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sim.stats.total).toBe(before);
   });
 
   it('reports cached content tokens inside the prompt', async () => {

@@ -1,4 +1,6 @@
 import type { Agent } from '../transport/agent.js';
+import { abortedBeforeSending, raceAbort } from '../../core/abort.js';
+import type { CancelSignal } from '../../core/cancel.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
 import { makeUsage } from '../../core/types.js';
@@ -16,6 +18,9 @@ import { geminiWire } from './gemini.js';
 import { claudeWire } from './claude.js';
 
 const TYPE = 'vertex';
+
+/** A client that left while the request waited for its Google token sent nothing upstream. */
+const leftBeforeAuthorized = (signal: CancelSignal): GatewayError => abortedBeforeSending(signal, TYPE);
 
 /** gemini-embedding-001 takes one instance per :predict call; the text-embedding models up to 250. */
 function defaultBatchSize(model: string): number {
@@ -47,7 +52,8 @@ export class VertexProvider implements Provider {
 
   private async request(method: string, body: unknown, ctx: CallContext, model?: string): Promise<UpstreamRequest> {
     const url = vertexModelUrl(model === undefined ? this.target : { ...this.target, model }, method);
-    const headers = { ...this.headers, ...(await this.tokens.headers()) };
+    // A token refresh (the metadata server, Google's token endpoint) may take a while: a client that leaves meanwhile stops waiting.
+    const headers = { ...this.headers, ...(await raceAbort(this.tokens.headers(), ctx.signal, leftBeforeAuthorized)) };
     addTraceContext(headers, ctx);
     return { url, headers, body: JSON.stringify(body), signal: ctx.signal };
   }
