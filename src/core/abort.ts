@@ -32,5 +32,5 @@ export function raceAbort<T>(promise: Promise<T>, signal: CancelSignal, reason: 
 export function abortedBeforeSending(signal: CancelSignal, provider: string): GatewayError {
   const reason: unknown = signal.reason;
   const error = GatewayError.isInstance(reason) ? reason : new GatewayError({ kind: 'cancelled', message: 'The request was cancelled.', provider, cause: reason });
-  return error.asUnsent();
+  return error.withUnsent(true);
 }

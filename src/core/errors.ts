@@ -205,10 +205,10 @@ export class GatewayError extends Error {
     return new GatewayError({ ...this.toInit(), retryAfterMs: ms });
   }
 
-  /** Returns a copy marked `unsent` (nothing of the request reached the upstream); itself when it is. */
-  asUnsent(): GatewayError {
-    if (this.unsent) return this;
-    return new GatewayError({ ...this.toInit(), unsent: true });
+  /** Returns a copy whose `unsent` (nothing of the request reached the upstream) is as given; itself when it is. */
+  withUnsent(unsent: boolean): GatewayError {
+    if (this.unsent === unsent) return this;
+    return new GatewayError({ ...this.toInit(), unsent });
   }
 
   /**

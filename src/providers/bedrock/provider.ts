@@ -143,13 +143,25 @@ export class BedrockProvider implements Provider {
     const onAbort = (): void => controller.abort(ctx.signal.reason);
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     const sub: CallContext = { ...ctx, signal: controller.signal };
+    // Whether any call reached the upstream: then the attempt was sent, though a later one never was.
+    let sent = false;
+    const post = async (payload: unknown): Promise<BufferedResponse> => {
+      try {
+        const res = await this.post('invoke', payload, sub);
+        sent = true;
+        return res;
+      } catch (err) {
+        if (!GatewayError.isInstance(err) || !err.unsent) sent = true;
+        throw err;
+      }
+    };
     try {
       if (family === 'titan') {
         const rows = await mapBounded(
           inputs,
           this.options.embedding_concurrency,
           async (text) => {
-            const res = await this.post('invoke', encodeTitanRequest(text, request.dimensions), sub);
+            const res = await post(encodeTitanRequest(text, request.dimensions));
             const decoded = decodeReply(TYPE, () => decodeTitanResponse(parseJsonBody(res, TYPE), TYPE));
             return { embedding: decoded.embedding, tokens: decoded.tokens ?? headerTokens(res) };
           },
@@ -163,12 +175,14 @@ export class BedrockProvider implements Provider {
         batches,
         this.options.embedding_concurrency,
         async (texts) => {
-          const res = await this.post('invoke', encodeCohereRequest(texts, this.options.cohere_input_type, request.dimensions), sub);
+          const res = await post(encodeCohereRequest(texts, this.options.cohere_input_type, request.dimensions));
           return { vectors: decodeReply(TYPE, () => decodeCohereResponse(parseJsonBody(res, TYPE), texts.length, TYPE)), tokens: headerTokens(res) };
         },
         () => controller.abort(),
       );
       return embeddingAnswer(this.deployment.model, results.flatMap((r) => r.vectors), results);
+    } catch (err) {
+      throw sent && GatewayError.isInstance(err) ? err.withUnsent(false) : err;
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
     }

@@ -90,7 +90,13 @@ export class VertexProvider implements Provider {
     let estimated = false;
     for (let i = 0; i < request.input.length; i += size) {
       const body = encodePredictEmbeddingRequest(request.input.slice(i, i + size), { dimensions: request.dimensions, taskType: this.options.embedding_task_type });
-      const json = await this.post('predict', body, ctx);
+      let json: unknown;
+      try {
+        json = await this.post('predict', body, ctx);
+      } catch (err) {
+        // The batches before this one reached the upstream: the attempt was sent, whatever this one was.
+        throw i > 0 && GatewayError.isInstance(err) ? err.withUnsent(false) : err;
+      }
       const part = decodeReply(TYPE, () => decodePredictEmbeddingResponse(json, this.deployment.model, TYPE));
       // One vector per input, or the client would get vectors for the wrong texts.
       if (part.embeddings.length !== body.instances.length) {
