@@ -297,6 +297,24 @@ describe('bedrock provider against the simulator', () => {
     expect(sim.stats.total).toBe(before);
   });
 
+  it('bills an embedding attempt whose client left while a later call waited for credentials: the earlier calls reached the upstream', async () => {
+    const parsed = parseConfig({ deployments: [{ id: 'd', provider: 'bedrock', model: 'amazon.titan-embed-text-v2:0', region: 'us-east-1', endpoint: sim.url, embedding_concurrency: 1 }] }, {});
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const d = parsed.config.deployments[0]!;
+    let signed = 0;
+    // The first call's credentials come at once; the second's never do.
+    const p = new BedrockProvider(d, d.options as BedrockOptions, () => (signed++ === 0 ? Promise.resolve(SIM_CREDENTIALS) : new Promise<AwsCredentials>(() => undefined)));
+    providers.push(p);
+    const before = sim.stats.total;
+    const client = new AbortController();
+    const pending = p.embed({ model: 'e', input: ['alpha', 'beta'] }, { signal: client.signal, requestId: 'req1' });
+    while (sim.stats.total === before) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
+    client.abort(new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));
+    await expect(pending).rejects.toMatchObject({ kind: 'cancelled', unsent: false });
+    expect(sim.stats.total - before).toBe(1);
+  });
+
   it('probes with a one-token Converse and reports an outage', async () => {
     const p = make();
     const before = sim.stats.requests['POST /model/{id}/converse'] ?? 0;
