@@ -83,8 +83,12 @@ export class AttemptReporter {
     const d = attempt.deployment.config;
     const error = result.error;
     const quota = attempt.deployment.state.quota;
-    // The quota counted the estimate when the attempt started; the real usage replaces it.
-    if (quota && result.usage && result.cacheHit !== true) quota.correct(this.now(), result.usage.prompt + result.usage.completion - (attempt.quotaTokens ?? 0));
+    // The quota counted the estimate when the attempt started; the real usage replaces it, and an
+    // attempt whose request never left (unsent) takes its request and tokens back.
+    if (quota && result.cacheHit !== true) {
+      if (result.usage) quota.correct(this.now(), result.usage.prompt + result.usage.completion - (attempt.quotaTokens ?? 0));
+      else if (error?.unsent) quota.release(attempt.startedAt, this.now(), attempt.quotaTokens ?? 0);
+    }
     // Clients only get our words for an upstream failure; operators get the upstream's, scrubbed, when
     // they ask for it (it can quote the prompt), else a fingerprint that tells equal texts apart.
     if (error?.upstreamText !== undefined) {

@@ -108,4 +108,25 @@ describe('quota-aware routing', () => {
       ['free', undefined],
     ]);
   });
+
+  it('takes back the request and tokens of an attempt whose request never left (unsent), so quota-aware routing does not count it', async () => {
+    const clock = new FakeClock();
+    const gateway = createGateway(
+      {
+        deployments: [rawDeployment('a', { quota: { rpm: 10, tpm: 100_000 } }), rawDeployment('b')],
+        groups: [{ name: 'chat', strategy: 'priority', deployments: ['a', 'b'] }],
+      },
+      {
+        clock,
+        createProvider: (d) => {
+          const p = new FakeProvider(d.id);
+          // a's dialect cannot carry the request: refused before anything is sent, and b serves it.
+          if (d.id === 'a') p.script = () => new GatewayError({ kind: 'invalid_request', message: 'cannot carry it', fallbackable: true, unsent: true });
+          return p;
+        },
+      },
+    );
+    for (let i = 0; i < 3; i++) expect((await gateway.chat(hello)).servedBy.deployment).toBe('b');
+    expect(gateway.status().deployments.find((d) => d.id === 'a')?.quota).toMatchObject({ lastMinuteRequests: 0, lastMinuteTokens: 0, headroom: 1 });
+  });
 });

@@ -32,6 +32,20 @@ describe('a deployment quota', () => {
     expect(q.status(T0 + 1).headroom).toBeCloseTo(0.8);
   });
 
+  it('takes back an unsent attempt from the bucket it was counted in, so the minute never reads below what went upstream', () => {
+    const q = new QuotaMeter(quotaSchema.parse({ rpm: 10, tpm: 1000 }));
+    q.add(T0, 300); // never sent
+    q.add(T0 + 6_000, 100); // sent
+    q.release(T0, T0 + 7_000, 300);
+    expect(q.status(T0 + 7_000)).toMatchObject({ lastMinuteRequests: 1, lastMinuteTokens: 100 });
+    // T0's bucket has left the window, T0 + 6 s's has not: still the one request that went upstream.
+    expect(q.status(T0 + 65_000)).toMatchObject({ lastMinuteRequests: 1, lastMinuteTokens: 100 });
+    // Too late to take back once its bucket has left: nothing is taken from the requests counted since.
+    q.add(T0 + 70_000, 50);
+    q.release(T0, T0 + 70_000, 300);
+    expect(q.status(T0 + 70_000)).toMatchObject({ lastMinuteRequests: 1, lastMinuteTokens: 50 });
+  });
+
   it('admits one request of any size into an idle minute, so a large prompt is never refused for ever', () => {
     const q = new QuotaMeter(quotaSchema.parse({ tpm: 1000 }));
     expect(q.full(T0, 5000)).toBe(false);

@@ -49,6 +49,15 @@ export class QuotaMeter {
     if (tokens !== 0) this.window.add(now, TOKENS, tokens);
   }
 
+  /**
+   * Takes back what `add(startedAt, tokens)` counted for an attempt whose request never reached the
+   * upstream (unsent): from the bucket it went to, so the window does not dip when that bucket leaves.
+   */
+  release(startedAt: number, now: number, tokens: number): void {
+    this.window.addAt(startedAt, now, REQUESTS, -1);
+    if (tokens !== 0) this.window.addAt(startedAt, now, TOKENS, -tokens);
+  }
+
   /** Corrects the tokens counted for an attempt once its real usage is known. */
   correct(now: number, delta: number): void {
     if (delta !== 0) this.window.add(now, TOKENS, delta);

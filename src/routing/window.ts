@@ -35,6 +35,14 @@ export class SlidingWindow {
     this.counts[(this.head % this.buckets) * this.series + series] += n;
   }
 
+  /** Adds to the bucket of the earlier time `at`, when that bucket is still in the window (else nothing). */
+  addAt(at: number, now: number, series: number, n: number): void {
+    this.advance(now);
+    const abs = Math.floor(at / this.bucketMs);
+    if (abs > this.head || abs <= this.head - this.buckets) return;
+    this.counts[(abs % this.buckets) * this.series + series] += n;
+  }
+
   sum(now: number, series: number): number {
     this.advance(now);
     let total = 0;
