@@ -28,12 +28,14 @@ afterEach(async () => {
 const gatewayYaml = (): string =>
   `routing: { allow_direct_deployments: true }\ndeployments:\n  - { id: sim, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${sim.url}/v1" }\n`;
 
-/** A config file in a fresh folder: one openai-compatible deployment on the simulator, then `ledger`. */
+/** A config file in a fresh folder: one openai-compatible deployment on the simulator, then `ledger` (spilling into the folder). */
 function writeConfig(ledger: string, name = 'switchyard.yaml'): string {
   dir = mkdtempSync(join(tmpdir(), 'switchyard-entry-'));
   const deployment = gatewayYaml();
   mkdirSync(join(dir, 'conf'), { recursive: true });
-  writeFileSync(join(dir, name), `${deployment}ledger:\n${ledger}`);
+  // Its own spill file: the default (relative to the working directory) is shared by every test process.
+  const spill = ledger === NO_LEDGER ? '' : `  spill_path: ${join(dir, 'spill.jsonl')}\n`;
+  writeFileSync(join(dir, name), `${deployment}ledger:\n${ledger}${spill}`);
   return dir;
 }
 
