@@ -1,3 +1,6 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { describe, expect, it, vi } from 'vitest';
 import { staticCredentials } from '../../providers/bedrock/credentials.js';
 import { readSecretVariables } from './secrets-manager.js';
@@ -80,5 +83,58 @@ describe('secretsManagerVariables', () => {
     expect(await secretsManagerVariables({ SWITCHYARD_SECRETS_ARN: '' })).toEqual({});
     expect(fetch).not.toHaveBeenCalled();
     fetch.mockRestore();
+  });
+});
+
+describe('readSecretVariables, checked by the official Secrets Manager client', () => {
+  /** A local Secrets Manager: records each request and answers as `answer` says. */
+  async function localSecretsManager(answer: (body: string) => { status: number; json: unknown }) {
+    const seen: Array<{ method: string; path: string; headers: IncomingHttpHeaders; body: string }> = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        seen.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
+        const { status, json } = answer(body);
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(json));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // Our reader calls the real endpoint's URL: sent here instead, unchanged otherwise.
+    const redirect = ((input: URL | string, init?: RequestInit) => fetch(new URL(new URL(String(input)).pathname, url), init)) as typeof fetch;
+    return { url, seen, redirect, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  }
+
+  const sdkCredentials = { accessKeyId: 'AKIDLAMBDA', secretAccessKey: 'role-secret', sessionToken: 'role-token' };
+
+  it('sends the request the official client sends, and reads the answer the official client reads', async () => {
+    const value = { SWITCHYARD_API_KEY: 'sk-client', DATABASE_URL: 'postgres://u:p@db/ledger' };
+    const aws = await localSecretsManager(() => ({ status: 200, json: { ARN, Name: 'switchyard/gateway', VersionId: 'v1', SecretString: JSON.stringify(value), VersionStages: ['AWSCURRENT'], CreatedDate: 1.7e9 } }));
+    try {
+      const sdk = new SecretsManagerClient({ region: 'eu-west-1', endpoint: aws.url, credentials: sdkCredentials });
+      const official = await sdk.send(new GetSecretValueCommand({ SecretId: ARN }));
+      expect(JSON.parse(official.SecretString ?? '')).toEqual(value);
+      expect(await readSecretVariables(ARN, { credentials, fetch: aws.redirect })).toEqual(value);
+      const [theirs, ours] = aws.seen as [(typeof aws.seen)[0], (typeof aws.seen)[0]];
+      expect([ours.method, ours.path]).toEqual([theirs.method, theirs.path]);
+      expect(JSON.parse(ours.body)).toEqual(JSON.parse(theirs.body));
+      for (const header of ['content-type', 'x-amz-target', 'x-amz-security-token']) expect(ours.headers[header], header).toBe(theirs.headers[header]);
+      const scope = (h: IncomingHttpHeaders) => /Credential=AKIDLAMBDA\/\d{8}\/([^,]+),/.exec(String(h.authorization))?.[1];
+      expect(scope(ours.headers)).toBe(scope(theirs.headers));
+    } finally {
+      await aws.close();
+    }
+  });
+
+  it("names the error the official client names for AWS's error answer", async () => {
+    const aws = await localSecretsManager(() => ({ status: 400, json: { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." } }));
+    try {
+      const sdk = new SecretsManagerClient({ region: 'eu-west-1', endpoint: aws.url, credentials: sdkCredentials });
+      const official = (await sdk.send(new GetSecretValueCommand({ SecretId: ARN })).catch((e: unknown) => e)) as Error;
+      await expect(readSecretVariables(ARN, { credentials, fetch: aws.redirect })).rejects.toThrow(`${official.name} (HTTP 400): ${official.message}`);
+    } finally {
+      await aws.close();
+    }
   });
 });
