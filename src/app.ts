@@ -31,9 +31,9 @@ export interface App {
    * What the HTTP handler needs besides the gateway: loggers, feature routes and the cost of each
    * answer: `createHttpHandler(app.gateway, app.handlerOptions)` in a serverless adapter.
    */
-  handlerOptions: HandlerOptions & Required<Pick<HandlerOptions, 'authenticate'>>;
+  handlerOptions: HandlerOptions & Required<Pick<HandlerOptions, 'authenticate' | 'conversations'>>;
   /** The same options for `startServer` / `createHttpServer` (the Node adapter). */
-  serverOptions: ServerOptions & Required<Pick<HandlerOptions, 'authenticate'>>;
+  serverOptions: ServerOptions & Required<Pick<HandlerOptions, 'authenticate' | 'conversations'>>;
   /** Writes buffered usage events to the store: for runtimes that freeze between requests. */
   flush(): Promise<void>;
   /** The audit log and virtual keys (with a SQL ledger store). */
@@ -76,7 +76,7 @@ export interface AppOptions {
 /** Builds the gateway with its ledger (usage, cost, budgets), shared state and feature routes. */
 export async function createApp(config: GatewayConfig, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? silentLogger;
-  const { createObservability, createGovernance, openRateLimiter, composeAdmission, attachResponsesStore, createAdminRoutes, createDashboardRoutes, metricsRoute } =
+  const { createObservability, createGovernance, openRateLimiter, composeAdmission, openConversations, createAdminRoutes, createDashboardRoutes, metricsRoute } =
     await loadAppFeatures();
   // Built before the ledger, whose soft-limit notices it counts; it prices attempts only once requests flow.
   const observability = await createObservability(config, { logger, costOf: (r) => ledger.prices.usdOf(r, r.usage) });
@@ -113,7 +113,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     createProvider: options.createProvider,
   });
   observability.watch(() => gateway.status());
-  attachResponsesStore(gateway, ledger.store, logger);
+  const conversations = openConversations(config.responses.store, ledger.store, logger);
   const admin = options.admin ?? { gateway: () => gateway };
   const routes: Route[] = [
     statusRoute,
@@ -129,6 +129,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     accessLogger: options.accessLogger,
     routes,
     costOf: (servedBy, usage) => ledger.costOf(servedBy, usage),
+    conversations: () => conversations,
     authenticate: createAuthenticator(config, governance.keys),
     startSpan: observability.metrics || observability.observer ? (start) => observability.startServerSpan(start) : undefined,
     onError: governance.onError,
@@ -150,6 +151,8 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     async close() {
       governance.close();
       await gateway.close();
+      // Saves and reads of requests this app took, even after a reload retired it, end before its database.
+      await conversations?.settled();
       await ledger.close();
       await observability.close();
       await limits?.close();
@@ -169,7 +172,7 @@ async function loadAppFeatures() {
     import('./governance/index.js'),
     import('./limits/open.js'),
     import('./core/admission.js'),
-    import('./ingress/openai-responses/store/attach.js'),
+    import('./ingress/openai-responses/store/open.js'),
     import('./ops/admin-routes.js'),
     import('./dashboard/routes.js'),
     import('./http/metrics-route.js'),
@@ -179,7 +182,7 @@ async function loadAppFeatures() {
     createGovernance: governance.createGovernance,
     openRateLimiter: limits.openRateLimiter,
     composeAdmission: admission.composeAdmission,
-    attachResponsesStore: responses.attachResponsesStore,
+    openConversations: responses.openConversations,
     createAdminRoutes: admin.createAdminRoutes,
     createDashboardRoutes: dashboard.createDashboardRoutes,
     metricsRoute: metrics.metricsRoute,

@@ -42,7 +42,7 @@ function loadedBy(name: string, deployments: unknown[]): string[] {
 
 /** Modules only `createApp` needs: metrics, governance, dashboard, admin routes, rate limits, the Responses store. */
 const APP_ONLY =
-  /\/node_modules\/prom-client\/|\/src\/(observability\/(index|metrics)|governance\/index|dashboard\/routes|ops\/admin-routes|limits\/open|ingress\/openai-responses\/store\/attach|http\/metrics-route|core\/admission)\.ts$/;
+  /\/node_modules\/prom-client\/|\/src\/(observability\/(index|metrics)|governance\/index|dashboard\/routes|ops\/admin-routes|limits\/open|ingress\/openai-responses\/store\/open|http\/metrics-route|core\/admission)\.ts$/;
 
 const heavyIn = (urls: string[]): string[] => Object.entries(HEAVY).filter(([, re]) => urls.some((u) => re.test(u))).map(([name]) => name);
 

@@ -34,7 +34,7 @@ function writeConfig(ledger: string, name = 'switchyard.yaml'): string {
   const deployment = gatewayYaml();
   mkdirSync(join(dir, 'conf'), { recursive: true });
   // Its own spill file: the default (relative to the working directory) is shared by every test process.
-  const spill = ledger === NO_LEDGER ? '' : `  spill_path: ${join(dir, 'spill.jsonl')}\n`;
+  const spill = ledger.startsWith(NO_LEDGER) ? '' : `  spill_path: ${join(dir, 'spill.jsonl')}\n`;
   writeFileSync(join(dir, name), `${deployment}ledger:\n${ledger}${spill}`);
   return dir;
 }
@@ -110,6 +110,15 @@ describe('createServerlessEntry', () => {
     expect((await entry.handler(keyed('from-the-environment'))).status).toBe(401);
     expect(secretVariables).toHaveBeenCalledTimes(2);
     expect(secretVariables).toHaveBeenCalledWith({ CLIENT_KEY: 'from-the-environment' });
+  });
+
+  it("hands the handler the app's Responses store: a stored response continues on the next invocation, with no fallback said in the log", async () => {
+    writeConfig(`${NO_LEDGER}responses: { store: { enabled: true } }\n`);
+    const { entry, logs } = entryFor();
+    const respond = (previous?: string) => entry.handler(request('POST', '/v1/responses', { model: 'sim', input: 'Remember 7', previous_response_id: previous }));
+    const first = JSON.parse(text(await respond())) as { id: string };
+    expect((await respond(first.id)).status).toBe(200);
+    expect(logs()).not.toContain('no store given');
   });
 
   it('refuses a SQLite ledger, which an instance loses with its disk, and names postgres and stdout instead', async () => {

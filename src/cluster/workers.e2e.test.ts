@@ -32,6 +32,17 @@ async function onNewConnection(url: string, path: string, method: 'GET' | 'POST'
   }
 }
 
+/** A Response created on a connection of its own (so the primary hands it to the next worker): its status and id. */
+async function createResponse(url: string, input: string, previous?: string): Promise<{ status: number; id: string | undefined }> {
+  const client = new Client(url);
+  try {
+    const res = await client.request({ path: '/v1/responses', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'chat', input, previous_response_id: previous }) });
+    return { status: res.statusCode, id: ((await res.body.json()) as { id?: string }).id };
+  } finally {
+    await client.close();
+  }
+}
+
 /** A config with one rate limit for everyone (per day: a minute's window could turn mid-spec). */
 const LIMITED = ['ledger: { enabled: false }', 'rate_limits: [{ name: everyone, requests_per_day: 3 }]'];
 
@@ -104,6 +115,30 @@ describe('switchyard serve --workers 2', () => {
     await vi.waitFor(() => expect(workers()).toBe(2), { timeout: 2_000, interval: 50 });
     gw.child.kill('SIGTERM');
     expect(await gw.exited).toBe(0);
+  }, 30_000);
+
+  it('continues a stored Response on either worker: every one lives in the SQLite ledger, not in the memory of one worker', async () => {
+    const sim = await startSim();
+    const dir = mkdtempSync(join(tmpdir(), 'workers-responses-'));
+    const ledgerPath = join(dir, 'ledger.sqlite');
+    const configPath = writeServeConfig(dir, sim.url, [
+      `ledger: { store: sqlite, path: "${ledgerPath}", spill_path: "${join(dir, 'spill.jsonl')}", journal_dir: "${join(dir, 'journal')}" }`,
+      'responses: { store: { enabled: true } }',
+    ]);
+    const gw = await serveProcess(configPath, { workers: 2, cleanup });
+    const first = await createResponse(gw.url, 'Remember the number 7');
+    expect(first.status).toBe(200);
+    // Each continuation on a new connection: they alternate between the workers.
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await createResponse(gw.url, 'What was it?', first.id)).status);
+    expect(statuses).toEqual(statuses.map(() => 200));
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+    const db = openSqlite(ledgerPath);
+    const { rows } = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM responses');
+    await db.close();
+    // On disk, so a restart finds them too.
+    expect(Number(rows[0]?.n)).toBe(9);
   }, 30_000);
 
   it('a breaker opened through one worker is open in the other within moments, through the primary', async () => {

@@ -10,6 +10,7 @@ import { isBodyStream, type AfterAnswer, type HttpHandler, type HttpRequest, typ
 import { createHttpHandler } from './handler.js';
 import { jsonResponse } from './respond.js';
 import type { Route } from './route.js';
+import { memoryConversations, type Conversations } from '../ingress/openai-responses/store/conversations.js';
 
 /** A request as a serverless adapter builds it: buffered bytes, lower-case headers. */
 function req(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, query = ''): HttpRequest {
@@ -161,6 +162,47 @@ describe('which routes are observed (server span, in-flight gauge, request serie
     for (const path of ['/v1/work', '/plumbing', '/healthz', '/v1/models']) expect((await handle(req('GET', path))).status).toBe(200);
     expect(spans).toEqual(['/v1/work', '/v1/models']);
     expect(lines.map((l) => l.path)).toEqual(['/v1/work', '/plumbing', '/v1/models']);
+  });
+});
+
+describe('stored Responses come from the handler options, never from the gateway', () => {
+  const STORE = { enabled: true, retention_hours: 1, max_memory_responses: 10 };
+  let sim: SimServer;
+  let gateway: Gateway;
+
+  beforeAll(async () => {
+    sim = await startOpenAISim();
+    gateway = gatewayFor(sim, { responses: { store: STORE } });
+  });
+
+  afterAll(async () => {
+    await gateway.close();
+    await sim.close();
+  });
+
+  const create = async (handle: HttpHandler, previous?: string): Promise<{ status: number; id: string; code?: string }> => {
+    const answer = await handle(req('POST', '/v1/responses', { model: 'chat', input: 'Hi', previous_response_id: previous }));
+    const body = JSON.parse(answer.body as string) as { id: string; error?: { code: string } };
+    return { status: answer.status, id: body.id, code: body.error?.code };
+  };
+
+  it("asks for the store at the start of each request, so a reload's store takes the next one", async () => {
+    const stores = [memoryConversations(STORE, silentLogger), memoryConversations(STORE, silentLogger)] as const;
+    let current: Conversations = stores[0];
+    const handle = createHttpHandler(gateway, { conversations: () => current });
+    const first = await create(handle);
+    expect((await create(handle, first.id)).status).toBe(200);
+    current = stores[1];
+    expect(await create(handle, first.id)).toMatchObject({ status: 400, code: 'previous_response_not_found' });
+  });
+
+  it('keeps them in its own memory when given no store, and says so in the log', async () => {
+    const warnings: string[] = [];
+    const logger: Logger = { ...silentLogger, child: () => logger, warn: (_obj, msg) => warnings.push(msg ?? '') };
+    const handle = createHttpHandler(gateway, { logger });
+    expect(warnings).toEqual([expect.stringContaining("stored responses live in this process's memory only")]);
+    const first = await create(handle);
+    expect((await create(handle, first.id)).status).toBe(200);
   });
 });
 

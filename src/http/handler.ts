@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
+import type { GatewayConfig } from '../config/schema.js';
 import type { Gateway, ServedBy } from '../gateway/gateway.js';
 import { INGRESSES } from '../ingress/index.js';
+import { memoryConversations, type Conversations } from '../ingress/openai-responses/store/conversations.js';
 import { createAuthenticator, NOBODY, refuseScrapeOnly, type Caller } from './auth.js';
 import { createBrowserGuard } from './browser-guard.js';
 import { readBody } from './body.js';
@@ -22,6 +24,13 @@ export interface HandlerOptions {
   routes?: readonly Route[];
   /** Prices an answer for the `x-switchyard-cost-usd` header and the usage extension. */
   costOf?: CostFn;
+  /**
+   * The stored Responses conversations of the current app (createApp's: in its ledger database when it
+   * has one); undefined when its `responses.store` is off. Called once per Responses request, so a
+   * reload's store takes the next one. Without it, a config that enables storage keeps conversations in
+   * this handler's memory, and the handler says so in its log.
+   */
+  conversations?: () => Conversations | undefined;
   /** True while the runtime drains for shutdown: readiness then answers 503. */
   isDraining?: () => boolean;
   /** Who a request's credentials name; the gateway config's `api_keys` when not given. Called per request. */
@@ -47,6 +56,7 @@ export interface HandlerOptions {
 interface Shared {
   gateway: Gateway;
   costOf: CostFn | undefined;
+  conversations: (() => Conversations | undefined) | undefined;
   logger: Logger;
   accessLog: Logger;
   bodyLimit: number;
@@ -81,6 +91,10 @@ class RequestContext implements RouteContext, AfterAnswer {
 
   get costOf(): CostFn | undefined {
     return this.shared.costOf;
+  }
+
+  conversations(): Conversations | undefined {
+    return this.shared.conversations?.();
   }
 
   get query(): URLSearchParams {
@@ -172,6 +186,19 @@ function unrouted(request: HttpRequest, knownPath: boolean): GatewayError {
 }
 
 /**
+ * Stored Responses for a handler given no store (one built on `createGateway` alone, with no ledger):
+ * this process's memory, said in the log, since a lost conversation is a client's 400 later.
+ */
+function inMemory(config: GatewayConfig, logger: Logger): (() => Conversations) | undefined {
+  const cfg = config.responses.store;
+  if (!cfg.enabled) return undefined;
+  const log = logger.child({ component: 'responses' });
+  log.warn({ maxResponses: cfg.max_memory_responses }, 'responses.store.enabled, and no store given: stored responses live in this process\'s memory only (an app keeps them in its SQL ledger)');
+  const conversations = memoryConversations(cfg, log);
+  return () => conversations;
+}
+
+/**
  * The whole gateway behind one runtime-neutral function: routes, auth, body limits, encoding, errors
  * in the front door's shape, request ids and the access log. Every runtime adapter calls this.
  */
@@ -201,6 +228,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
   const shared: Shared = {
     gateway,
     costOf: options.costOf,
+    conversations: options.conversations ?? inMemory(gateway.config, logger),
     logger,
     accessLog: options.accessLogger ?? logger,
     bodyLimit: gateway.config.server.body_limit_bytes,

@@ -1,6 +1,7 @@
 import type { GatewayError } from '../core/errors.js';
 import type { Gateway, ServedBy } from '../gateway/gateway.js';
 import type { Usage } from '../core/types.js';
+import type { Conversations } from '../ingress/openai-responses/store/conversations.js';
 import type { Caller } from './auth.js';
 import type { HttpRequest, HttpResponse } from './exchange.js';
 
@@ -15,6 +16,11 @@ export interface RouteContext {
   /** Our own id for the request (the ledger keys usage by it); never the client's. */
   readonly requestId: string;
   readonly costOf: CostFn | undefined;
+  /**
+   * The stored Responses conversations (`responses.store`) of the app current now; undefined when its
+   * storage is off. Read once, at the start: the request then reads and saves on that app's store.
+   */
+  conversations(): Conversations | undefined;
   /** The query string's parameters, parsed on first use: only a few routes read them. */
   readonly query: URLSearchParams;
   /** The path's `{name}` segments, percent-decoded (`/v1/switchyard/keys/{id}/revoke`); empty elsewhere. */

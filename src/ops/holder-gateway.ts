@@ -124,9 +124,9 @@ export class LeaveAfter implements AsyncIterableIterator<StreamPart> {
 }
 
 /**
- * The handler options of whichever app is current, so a reload's new keys, ledger, metrics and routes
- * serve the next request. The route table is built once: a route only the new config has (e.g. GET
- * /metrics turned on) needs a restart; one it no longer has answers 404.
+ * The handler options of whichever app is current, so a reload's new keys, ledger, metrics, routes and
+ * Responses store serve the next request. The route table is built once: a route only the new config
+ * has (e.g. GET /metrics turned on) needs a restart; one it no longer has answers 404.
  */
 export function holderServerOptions(holder: AppHolder<App>): ServerOptions {
   const first = holder.current.serverOptions;
@@ -143,6 +143,7 @@ export function holderServerOptions(holder: AppHolder<App>): ServerOptions {
     ...first,
     routes,
     costOf: (servedBy, usage) => now().costOf?.(servedBy, usage) ?? { usd: undefined, priced: false },
+    conversations: () => now().conversations(),
     authenticate: (headers) => now().authenticate(headers),
     startSpan: (start) => now().startSpan?.(start) ?? NO_SPAN,
     onError: (error, ctx) => now().onError?.(error, ctx),

@@ -52,6 +52,7 @@ async function call(path: string, body: unknown, gateway: Gateway, headers: Reco
     caller: { keyId: undefined, residency: undefined, tags: {}, role: 'admin', access: { groups: new Set(), directEnabled: true, direct: new Map(), models: [] } },
     requestId: 'req-1',
     costOf: undefined,
+    conversations: () => undefined,
     query: new URLSearchParams(),
     params: {},
     routePath: path,

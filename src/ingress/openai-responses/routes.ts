@@ -11,7 +11,7 @@ import { answerCost, wantsExtensions } from '../extras.js';
 import { decodeResponsesRequest, type ResponsesRequest } from './decode.js';
 import { answerTurn } from './answer.js';
 import { encodeResponsesUsage, outputItems, ResponseIds, responseObject, statusOf, type ResponseFrame } from './encode.js';
-import { conversationsOf, type Conversations } from './store/conversations.js';
+import type { Conversations } from './store/conversations.js';
 import { ResponsesStreamEncoder } from './stream.js';
 
 /** The conversation before the answer: a stored one continued, then this request's input. */
@@ -49,7 +49,7 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
   const hints = takeBodyHints(body);
   const req = decodeResponsesRequest(body);
   const options = requestOptions(ctx, 'openai-responses', hints);
-  const conversations = conversationsOf(ctx.gateway);
+  const conversations = ctx.conversations();
   const owner = ctx.caller.keyId ?? '';
   const history = await conversation(req, conversations, owner);
   checkCallOutputs(history);

@@ -1,17 +1,19 @@
 import { GatewayError } from '../../../core/errors.js';
-import { silentLogger, type Logger } from '../../../core/logger.js';
+import type { Logger } from '../../../core/logger.js';
 import type { Message } from '../../../core/types.js';
-import type { Gateway } from '../../../gateway/gateway.js';
+import type { ResponsesConfig } from '../config.js';
 import { MemoryConversationStore } from './memory.js';
 import type { ConversationStore } from './store.js';
 import { storedMessages } from './stored.js';
 
 /**
- * A gateway's stored conversations. A save runs in the background once the answer is out; a request
+ * An app's stored conversations, handed to the Responses routes by the HTTP handler
+ * (`HandlerOptions.conversations`). A save runs in the background once the answer is out; a request
  * naming that response waits for it, so a client that asks again at once still finds it here.
  */
 export class Conversations {
   private readonly pending = new Map<string, Promise<void>>();
+  private readonly reading = new Set<Promise<Message[]>>();
 
   constructor(
     private readonly store: ConversationStore,
@@ -28,7 +30,21 @@ export class Conversations {
   }
 
   /** The conversation up to `id`; a 400 naming `previous_response_id` when it is not there for this caller or unreadable. */
-  async history(id: string, owner: string): Promise<Message[]> {
+  history(id: string, owner: string): Promise<Message[]> {
+    const reading = this.read(id, owner);
+    this.reading.add(reading);
+    return reading.finally(() => this.reading.delete(reading));
+  }
+
+  /**
+   * Resolves once every save and read already begun has settled: the app closes its ledger database
+   * only after, so a request that began on an app a reload retired still finishes on its store.
+   */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.pending.values(), ...this.reading]);
+  }
+
+  private async read(id: string, owner: string): Promise<Message[]> {
     await this.pending.get(id);
     let messages: unknown;
     try {
@@ -43,25 +59,7 @@ export class Conversations {
   }
 }
 
-/*
- * Front doors are static route tables, while a store belongs to one gateway (its config, its ledger
- * database): the composition root attaches it; a gateway without one keeps conversations in memory.
- */
-const attached = new WeakMap<Gateway, Conversations>();
-
-/** Makes `store` the place `gateway`'s Responses front door keeps conversations. */
-export function attachConversationStore(gateway: Gateway, store: ConversationStore, logger: Logger = silentLogger): void {
-  attached.set(gateway, new Conversations(store, logger));
-}
-
-/** The gateway's stored conversations, or undefined when `responses.store.enabled` is false. */
-export function conversationsOf(gateway: Gateway): Conversations | undefined {
-  const cfg = gateway.config.responses.store;
-  if (!cfg.enabled) return undefined;
-  let c = attached.get(gateway);
-  if (!c) {
-    c = new Conversations(new MemoryConversationStore(cfg.retention_hours * 3_600_000, cfg.max_memory_responses), silentLogger);
-    attached.set(gateway, c);
-  }
-  return c;
+/** Conversations in this process's memory, under the config's retention and cap (`responses.store`). */
+export function memoryConversations(cfg: ResponsesConfig['store'], logger: Logger): Conversations {
+  return new Conversations(new MemoryConversationStore(cfg.retention_hours * 3_600_000, cfg.max_memory_responses), logger);
 }

@@ -61,3 +61,20 @@ describe('stored conversations read back', () => {
     await driver.close();
   });
 });
+
+describe('an app closing its stored conversations', () => {
+  it('waits for the saves and reads already begun before it settles', async () => {
+    const held: Array<() => void> = [];
+    const hold = <T>(value: T): Promise<T> => new Promise((resolve) => held.push(() => resolve(value)));
+    const conversations = new Conversations({ save: () => hold(undefined), load: () => hold(CANONICAL) }, silentLogger);
+    void conversations.save('resp_1', 'k', CANONICAL);
+    const read = conversations.history('resp_0', 'k');
+    let settled = false;
+    const closing = conversations.settled().then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(settled).toBe(false);
+    for (const release of held.splice(0)) release();
+    await closing;
+    expect(await read).toEqual(CANONICAL);
+  });
+});

@@ -1,0 +1,17 @@
+import type { Logger } from '../../../core/logger.js';
+import { SqlLedgerStore, type LedgerStore } from '../../../ledger/store/sql-store.js';
+import type { ResponsesConfig } from '../config.js';
+import { Conversations, memoryConversations } from './conversations.js';
+import { SqlConversationStore } from './sql.js';
+
+/**
+ * Where an app's Responses conversations live when storage is enabled: the ledger's SQL database (so
+ * every replica and worker finds them, and they outlive a restart), else this process's memory.
+ * Undefined when storage is off.
+ */
+export function openConversations(cfg: ResponsesConfig['store'], ledger: LedgerStore | undefined, logger: Logger): Conversations | undefined {
+  if (!cfg.enabled) return undefined;
+  const log = logger.child({ component: 'responses' });
+  if (!(ledger instanceof SqlLedgerStore)) return memoryConversations(cfg, log);
+  return new Conversations(new SqlConversationStore(ledger.sql, cfg.retention_hours * 3_600_000), log);
+}
