@@ -100,6 +100,7 @@ describe('the admin API and virtual keys, mounted in the server', () => {
     expect((await chat(url, USER)).response.headers.get('x-switchyard-deployment')).toBe('d0');
     expect((await call(url, 'POST', '/v1/switchyard/deployments/nope/drain', ADMIN)).status).toBe(404);
     expect((await call(url, 'POST', '/v1/switchyard/deployments/d0/drain', ADMIN, { force: true })).status).toBe(400);
+    expect(await call(url, 'POST', '/v1/switchyard/deployments/d0/interruption', ADMIN, { deadline: 9e15 })).toMatchObject({ status: 400, json: { error: { type: 'invalid_request_error', code: 'invalid_value', param: 'deadline' } } });
     expect((await call(url, 'GET', '/v1/switchyard/deployments/d0/drain', ADMIN)).status).toBe(405);
     expect((await call(url, 'POST', '/v1/switchyard/breakers/d1/reset', ADMIN)).status).toBe(200);
   });

@@ -40,6 +40,13 @@ describe('admin operations', () => {
     expect(status).toMatchObject({ drain: { drained: true, reason: 'interruption notice from aws, capacity goes at 2030-01-01T00:02:00.000Z' } });
   });
 
+  it('refuses an interruption deadline past the last time a date can hold as a 400 naming deadline', async () => {
+    const t = target();
+    await expect(noticeInterruption(t, call('gpu-spot', { deadline: 9_000_000_000_000_000 }))).rejects.toMatchObject({ kind: 'invalid_request', status: 400, code: 'invalid_value', param: 'deadline' });
+    expect(t.gateway().status().deployments.find((d) => d.id === 'gpu-spot')?.drain.drained).toBe(false);
+    expect(await noticeInterruption(t, call('gpu-spot', { deadline: 8.64e15 }))).toMatchObject({ drain: { drained: true, reason: 'interruption notice, capacity goes at +275760-09-13T00:00:00.000Z' } });
+  });
+
   it('refuses an interruption notice for a deployment not marked interruptible (409)', async () => {
     const t = target();
     await expect(noticeInterruption(t, call('hosted', {}))).rejects.toMatchObject({ status: 409, code: 'not_interruptible' });

@@ -34,9 +34,18 @@ export type AdminOperation = (target: AdminTarget, call: AdminCall) => Promise<J
 
 const reasonBody = z.strictObject({ reason: z.string().min(1).max(500).optional() }).optional();
 
+/** The latest time a JS Date holds (year 275760): a later number has no date to name in the audit line. */
+const MAX_TIME_MS = 8.64e15;
+
 const noticeBody = z.strictObject({
-  /** When the capacity goes away: RFC 3339 or ms since the epoch. */
-  deadline: z.union([z.iso.datetime({ offset: true }), z.number().int().nonnegative()]).optional(),
+  /**
+   * When the capacity goes away: RFC 3339 or ms since the epoch. Only named in the drain's reason (the
+   * drain starts at once whatever it says), so a past deadline (a late notice) is taken as it is.
+   */
+  deadline: z.union([
+    z.iso.datetime({ offset: true }),
+    z.number().int().nonnegative().max(MAX_TIME_MS, { message: `not a valid time: ms since the epoch, at most ${MAX_TIME_MS}` }),
+  ]).optional(),
   /** Who noticed (aws, gcp, azure, a node agent's name): for the audit line. */
   source: z.string().min(1).max(100).optional(),
 }).optional();
