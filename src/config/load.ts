@@ -88,7 +88,8 @@ export function parseConfig(
     problems.add(later([...checkRoutingReferences(data), ...checkAccessReferences(data), ...checkPricingReferences(data)], salvaged));
     data.deployments.forEach((d, i) => {
       const checked = checkProvider(d, i);
-      if ('options' in checked) deployments.push({ ...d, options: checked.options });
+      // A deployment without its own media_urls takes routing's, so the router reads one field.
+      if ('options' in checked) deployments.push({ ...d, media_urls: d.media_urls ?? data.routing.media_urls, options: checked.options });
       else problems.add(later(checked.problems, salvaged));
     });
   }

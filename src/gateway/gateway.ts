@@ -13,6 +13,7 @@ import { isResolvedConfig, resolveConfig } from '../config/load.js';
 import type { Deployment, RoutePlan } from '../routing/router.js';
 import { executeWithFallback, type Attempt, type Executed, type ExecuteOptions, type ExecutePolicy } from '../routing/executor.js';
 import { chatCapabilities, outputLimit, quotaTokens, type Needs } from '../routing/filters.js';
+import { mediaUrlsOf } from '../routing/media-urls.js';
 import type { ChatResult, EmbedResult, Gateway, GatewayOptions, RequestOptions, ServedBy, StreamResult } from './api.js';
 import { AttemptReporter, type RequestMeta } from './observe.js';
 import type { OpenedStream, StreamSettlement } from './stream.js';
@@ -291,11 +292,14 @@ class GatewayRuntime implements Gateway {
 
   private prepareChat(asked: ChatRequest, opts: RequestOptions, streaming: boolean): { request: ChatRequest; needs: Needs; plan: RoutePlan } {
     checkChatRequest(asked);
+    const capabilities = chatCapabilities(asked, streaming);
     const needs: Needs = {
-      capabilities: chatCapabilities(asked, streaming),
+      capabilities,
       promptTokens: estimatePromptTokens(asked),
       residency: opts.residency,
       maxTokens: outputLimit(asked, opts.maxTokensParam),
+      // Only a request with images or files is looked through for URLs.
+      mediaUrls: capabilities.includes('vision') || capabilities.includes('files') ? mediaUrlsOf(asked) : undefined,
     };
     const plan = this.engine.router.plan({ model: asked.model, needs, override: opts.override, task: opts.task, access: opts.access });
     checkRequestFields(asked.passthrough ?? NO_PASSTHROUGH, MAPPED_NONE, plan.deployments);

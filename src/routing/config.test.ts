@@ -52,4 +52,21 @@ describe('routing config', () => {
     const paths = parsed.problems.map((p) => p.path);
     expect(paths).toEqual(expect.arrayContaining(['deployments[0].capabilities[0]', 'deployments[0].provisioned', 'groups[0].strategy', 'routing.breaker.error_rate']));
   });
+
+  it('gives every deployment routing.media_urls (public unless set) unless it sets its own', () => {
+    const deployments = [base, { ...base, id: 'e', media_urls: 'any' }, { ...base, id: 'f', media_urls: 'none' }];
+    const byDefault = parseConfig({ deployments }, {});
+    expect(byDefault.ok && byDefault.config.deployments.map((d) => d.media_urls)).toEqual(['public', 'any', 'none']);
+    const strict = parseConfig({ deployments, routing: { media_urls: 'none' } }, {});
+    expect(strict.ok && strict.config.deployments.map((d) => d.media_urls)).toEqual(['none', 'any', 'none']);
+  });
+
+  it('refuses a media_urls value that is not a policy, naming its path and the choices', () => {
+    const parsed = parseConfig({ deployments: [{ ...base, media_urls: 'private' }], routing: { media_urls: true } }, {});
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    const problems = Object.fromEntries(parsed.problems.map((p) => [p.path, p.message]));
+    expect(problems['deployments[0].media_urls']).toMatch(/public.*any.*none/);
+    expect(problems['routing.media_urls']).toMatch(/public.*any.*none/);
+  });
 });

@@ -1,5 +1,6 @@
 import * as z from '../config/zod.js';
 import { groupCacheSchema } from '../cache/config.js';
+import { MEDIA_URL_POLICIES } from './deployment.js';
 
 export const STRATEGIES = ['priority', 'round-robin', 'weighted', 'random', 'least-latency', 'least-busy', 'cost-optimized'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
@@ -157,6 +158,11 @@ export const routingSchema = z
     unknown_model_to_default: z.boolean().default(false),
     /** Deployment ids are model names too (under their group's policy); API keys may override it. */
     allow_direct_deployments: z.boolean().default(false),
+    /**
+     * Which media URLs upstreams may be asked to fetch, for deployments without their own `media_urls`:
+     * `public` keeps a client from making a self-hosted model server fetch from its own network.
+     */
+    media_urls: z.enum(MEDIA_URL_POLICIES).default('public'),
   })
   .prefault({});
 

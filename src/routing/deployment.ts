@@ -11,6 +11,14 @@ export const CAPABILITIES = ['tools', 'vision', 'files', 'json', 'embeddings', '
 export type Capability = (typeof CAPABILITIES)[number];
 
 /**
+ * Which media URLs a deployment's upstream may be asked to fetch (`media_urls`, checked in
+ * media-urls.ts): `public` only those whose host is not a loopback, private, link-local or otherwise
+ * non-public address or a localhost name; `any` every http(s) URL; `none` no URL (inline bytes only).
+ */
+export const MEDIA_URL_POLICIES = ['public', 'any', 'none'] as const;
+export type MediaUrlPolicy = (typeof MEDIA_URL_POLICIES)[number];
+
+/**
  * Routing fields of a deployment, spread into the config's deployment schema. `capabilities` left
  * out means "not declared": the capability filter then lets every request through, so existing
  * configs keep working; once declared, the list is strict.
@@ -29,6 +37,8 @@ export const deploymentRoutingShape = {
   interruptible: z.boolean().default(false),
   /** The provider's own quota for this deployment (requests and tokens per minute); see quota.ts. */
   quota: quotaSchema.optional(),
+  /** Which media URLs its upstream may be asked to fetch (media-urls.ts); `routing.media_urls` when unset. */
+  media_urls: z.enum(MEDIA_URL_POLICIES).optional(),
 };
 
 export type DeploymentRouting = z.infer<z.ZodObject<typeof deploymentRoutingShape>>;

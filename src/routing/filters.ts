@@ -1,5 +1,6 @@
 import type { ChatRequest } from '../core/types.js';
 import type { Capability } from './deployment.js';
+import { refusedMediaUrl, type MediaUrls } from './media-urls.js';
 import type { Deployment } from './router.js';
 
 /** What a request demands of the deployment that serves it. */
@@ -10,10 +11,12 @@ export interface Needs {
   residency: string | undefined;
   /** The completion-token limit the client set, and under which name; absent when it set none. */
   maxTokens?: { value: number; param: string };
+  /** Media the request gives by URL, checked against each deployment's `media_urls`; absent when none. */
+  mediaUrls?: MediaUrls | undefined;
 }
 
 /** Filter stages in the order they apply; the stage that removed the last candidate names the error. */
-export const Stage = { Residency: 0, Capabilities: 1, ContextWindow: 2, OutputLimit: 3, Drained: 4, Health: 5, Cooling: 6, Quota: 7, Passed: 8 } as const;
+export const Stage = { Residency: 0, Capabilities: 1, MediaUrls: 2, ContextWindow: 3, OutputLimit: 4, Drained: 5, Health: 6, Cooling: 7, Quota: 8, Passed: 9 } as const;
 export type Stage = (typeof Stage)[keyof typeof Stage];
 
 /**
@@ -62,6 +65,7 @@ function hasCapabilities(d: Deployment, needed: readonly Capability[]): boolean 
 export function firstFailedStage(d: Deployment, needs: Needs, now: number, checkHealth: boolean): Stage {
   if (needs.residency !== undefined && !d.config.tags.includes(needs.residency)) return Stage.Residency;
   if (needs.capabilities.length > 0 && !hasCapabilities(d, needs.capabilities)) return Stage.Capabilities;
+  if (needs.mediaUrls !== undefined && refusedMediaUrl(d.config.media_urls, needs.mediaUrls) !== undefined) return Stage.MediaUrls;
   const window = d.config.context_window;
   if (window !== undefined && needs.promptTokens > window) return Stage.ContextWindow;
   const maxOutput = d.config.max_output_tokens;

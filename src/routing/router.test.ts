@@ -262,3 +262,40 @@ describe('Router access', () => {
     expect(router.plan({ model: 'llama-vllm', needs: needs(), access }).deployments.map((d) => d.id)).toEqual(['llama-vllm']);
   });
 });
+
+describe('Router media URL filter', () => {
+  const mediaConfig = {
+    deployments: [rawDeployment('vllm'), rawDeployment('cloud', { media_urls: 'any' }), rawDeployment('strict', { media_urls: 'none' })],
+    groups: [
+      { name: 'vision', strategy: 'priority' as const, deployments: ['vllm', 'cloud', 'strict'] },
+      { name: 'private', strategy: 'priority' as const, deployments: ['vllm', 'strict'] },
+    ],
+  };
+  const withUrls = (notPublic?: string) => needs({ capabilities: ['vision'], mediaUrls: { first: 'messages[0].content[1]', notPublic } });
+
+  it('skips deployments whose media_urls refuse a URL the request gives, and keeps the rest in order', () => {
+    const { ids } = setup(mediaConfig);
+    expect(ids({ model: 'vision', needs: withUrls() })).toEqual(['vllm', 'cloud']);
+    expect(ids({ model: 'vision', needs: withUrls('messages[0].content[2]') })).toEqual(['cloud']);
+    expect(ids({ model: 'vision', needs: needs({ capabilities: ['vision'] }) })).toEqual(['vllm', 'cloud', 'strict']);
+  });
+
+  it('refuses with 400 media_url_not_allowed naming the part when no deployment may be sent it', () => {
+    const { router } = setup(mediaConfig);
+    expect(() => router.plan({ model: 'private', needs: withUrls('messages[0].content[2]') })).toThrow(
+      expect.objectContaining({ kind: 'invalid_request', status: 400, code: 'media_url_not_allowed', param: 'messages[0].content[2]', message: expect.stringContaining('not a public address') }),
+    );
+    expect(() => router.plan({ model: 'vision', override: 'strict', needs: withUrls() })).toThrow(
+      expect.objectContaining({ status: 400, code: 'media_url_not_allowed', param: 'messages[0].content[1]', message: expect.stringContaining('takes media by URL') }),
+    );
+  });
+
+  it('holds a pinned deployment, shadows and stream resumption to the same rule', () => {
+    const { router } = setup({ ...mediaConfig, groups: [{ ...mediaConfig.groups[0]!, shadow: { share: 1 } }] });
+    const private_ = withUrls('messages[0].content[2]');
+    expect(() => router.plan({ model: 'vision', override: 'vllm', needs: private_ })).toThrow(expect.objectContaining({ code: 'media_url_not_allowed' }));
+    const plan = router.plan({ model: 'vision', needs: withUrls() });
+    expect(router.shadowTargets(plan, 'cloud', private_).map((d) => d.id)).toEqual([]);
+    expect(router.resumeTargets(plan, private_, new Set(['vllm'])).map((d) => d.id)).toEqual(['cloud']);
+  });
+});

@@ -350,6 +350,18 @@ function filterError(stage: Stage, req: Pick<RouteRequest, 'model' | 'needs'>, n
         param: 'model',
         code: 'unsupported_capability',
       });
+    case Stage.MediaUrls: {
+      // Every deployment refusing it is `public` or `none`: a non-public URL is refused by both.
+      const notPublic = req.needs.mediaUrls?.notPublic;
+      const part = notPublic ?? req.needs.mediaUrls?.first;
+      const why = notPublic === undefined ? `no deployment of '${name}' takes media by URL` : `its host is not a public address, which no deployment of '${name}' may be asked to fetch from`;
+      return new GatewayError({
+        kind: 'invalid_request',
+        message: `'${part}' is given by URL, and ${why} (media_urls). Send the bytes inline (base64) instead.`,
+        param: part,
+        code: 'media_url_not_allowed',
+      });
+    }
     case Stage.ContextWindow:
       return new GatewayError({
         kind: 'context_window_exceeded',
