@@ -97,6 +97,11 @@ export async function startSim(options: StartSimOptions): Promise<SimServer> {
           faults.clear();
           return sendJson(res, 200, { ok: true });
         }
+        // Only POST adds a rule: a GET (a browser, a curious curl) must not add one matching every request.
+        if (req.method !== 'POST') {
+          res.setHeader('allow', 'POST, DELETE');
+          return sendJson(res, 405, { error: { message: `${req.method ?? 'GET'} /__sim/faults: POST adds a fault rule, DELETE clears them` } });
+        }
         let parsed: unknown;
         try {
           parsed = JSON.parse(body.toString('utf8') || '{}');

@@ -92,6 +92,13 @@ describe('OpenAI simulator, checked by the official openai SDK', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('adds a fault rule only on POST: a GET answers 405 and leaves the next request alone', async () => {
+    const res = await fetch(`${sim.url}/__sim/faults`);
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST, DELETE');
+    await expect(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).resolves.toBeTruthy();
+  });
+
   it('answers a fault rule that is not JSON with 400 naming the problem, and keeps serving', async () => {
     const res = await fetch(`${sim.url}/__sim/faults`, { method: 'POST', body: 'status=503' });
     expect(res.status).toBe(400);
