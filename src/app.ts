@@ -1,7 +1,7 @@
 import type { GatewayConfig } from './config/schema.js';
 import type { Logger } from './core/logger.js';
 import { silentLogger } from './core/logger.js';
-import { createGateway, type Gateway, type GatewayOptions } from './gateway/gateway.js';
+import { createGateway, type Gateway, type GatewayOptions, type GatewayStatus } from './gateway/gateway.js';
 import { createLedger, type Ledger } from './ledger/index.js';
 import { journalsCommitted } from './ledger/journal.js';
 import type { MetricsEndpoint, Observability } from './observability/index.js';
@@ -9,7 +9,7 @@ import { metricsArePublic } from './observability/config.js';
 import type { ServerOptions } from './adapters/node/server.js';
 import type { HandlerOptions } from './http/handler.js';
 import type { Route } from './http/route.js';
-import { statusRoute } from './http/status-route.js';
+import { createStatusRoute } from './http/status-route.js';
 import { createUsageRoute } from './http/usage-route.js';
 import { createAuthenticator } from './http/auth.js';
 import { createBrowserGuard } from './http/browser-guard.js';
@@ -57,6 +57,11 @@ export interface AppOptions {
    * worker's series combined by the primary, so a scrape reads the same counters whichever worker takes it.
    */
   clusterMetrics?: () => Promise<string>;
+  /**
+   * What GET /v1/switchyard/status and the dashboard's feed show instead of this app's own status: in a
+   * `serve --workers` worker, `own` combined with every other worker's by the primary.
+   */
+  clusterStatus?: (own: GatewayStatus) => Promise<GatewayStatus>;
   /**
    * What the admin routes act on: the process's current gateway and its reload (an AppHolder's, in
    * `serve`). Defaults to this app's gateway, without reloads (the reload route answers 501).
@@ -115,12 +120,14 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
   observability.watch(() => gateway.status());
   const conversations = openConversations(config.responses.store, ledger.store, logger);
   const admin = options.admin ?? { gateway: () => gateway };
+  const { clusterStatus } = options;
+  const liveStatus = { status: clusterStatus ? () => clusterStatus(gateway.status()) : () => gateway.status() };
   const routes: Route[] = [
-    statusRoute,
+    createStatusRoute(clusterStatus),
     createUsageRoute(ledger.store),
     ...createAdminRoutes(admin, { audit: governance.audit, logger }),
     ...governance.routes,
-    ...createDashboardRoutes({ gateway, ledger }, config.dashboard),
+    ...createDashboardRoutes({ gateway: liveStatus, ledger }, config.dashboard),
   ];
   const metrics = observability.metrics;
   if (metrics) routes.push(metricsRoute(options.clusterMetrics ? { render: options.clusterMetrics, contentType: metrics.contentType } : metrics, metricsArePublic(config)));

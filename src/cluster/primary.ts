@@ -8,6 +8,8 @@ import { RATE_LIMITS_TARGET, rateLimitHandlers } from '../limits/ipc-state.js';
 import { MemoryRateLimitState } from '../limits/state.js';
 import { answer, Asks, CLUSTER_TARGET, isCall, isTell, type AskMessage, type PushMessage } from './rpc.js';
 import { ClusterMetrics, METRICS_TOPIC, type MetricsWorker } from './metrics.js';
+import { gatherStatus, STATUS_TOPIC } from './status.js';
+import type { GatewayStatus } from '../gateway/engine.js';
 
 export interface PrimaryOptions {
   workers: number;
@@ -17,13 +19,16 @@ export interface PrimaryOptions {
   restartWindowMs?: number;
   /** How long a scrape waits for each worker's metrics before answering without them. */
   metricsTimeoutMs?: number;
+  /** How long a status call waits for each other worker's status before answering without it. */
+  statusTimeoutMs?: number;
 }
 
 /**
  * The primary of `serve --workers N`: forks the workers (they share the listening port), holds the
  * state they share (breakers, cool-downs, drains, budget and rate-limit counters) and pushes every state change to
- * all of them. A scrape of GET /metrics on any worker is answered with every worker's series, which
- * the primary gathers and combines. SIGTERM/SIGINT are forwarded to every worker, which drains and exits; SIGHUP (reload)
+ * all of them. A scrape of GET /metrics on any worker is answered with every worker's series, and GET
+ * /v1/switchyard/status (and the dashboard's feed) with every worker's status, which the primary
+ * gathers and combines. SIGTERM/SIGINT are forwarded to every worker, which drains and exits; SIGHUP (reload)
  * too. A crashed worker is restarted, at most `maxRestarts` times per window. Resolves with the exit
  * code once every worker has exited.
  */
@@ -57,6 +62,15 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         for (const w of listeningWorkers()) if (w.id !== from) w.process.kill('SIGHUP');
       },
       metrics: () => metrics.render(),
+      // The calling worker sends its own status; the others are asked for theirs.
+      status: ([from, own]: readonly unknown[]) =>
+        gatherStatus(
+          own as GatewayStatus,
+          listeningWorkers()
+            .filter((w) => w.id !== from)
+            .map((w) => ({ id: w.id, collect: (timeoutMs: number) => asks.ask((m) => sendAsk(w, m), STATUS_TOPIC, timeoutMs) })),
+          options.statusTimeoutMs,
+        ),
     },
   };
   const onMessage = (worker: Worker, message: unknown): void => {

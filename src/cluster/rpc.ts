@@ -2,7 +2,7 @@
  * Calls from cluster workers to objects the primary holds (shared state, budget counters), over the
  * cluster's IPC channel. The primary answers calls in arrival order, so an operation that is atomic
  * on its in-memory object stays atomic across workers; it also pushes notices to every worker, and
- * asks workers for what only they hold (their metrics).
+ * asks workers for what only they hold (their metrics, their status).
  */
 
 export interface CallMessage {
@@ -42,7 +42,7 @@ export interface TellMessage {
   error?: string;
 }
 
-/** The primary's own methods (the cluster as a whole): `reloadOthers(workerId)`, `metrics()`. */
+/** The primary's own methods (the cluster as a whole): `reloadOthers(workerId)`, `metrics()`, `status(workerId, ownStatus)`. */
 export const CLUSTER_TARGET = 'cluster';
 
 /** One method the primary exposes; arguments arrive as the worker sent them. */

@@ -7,6 +7,9 @@ import { IpcStateStore, STATE_CHANGED } from '../state/ipc.js';
 import type { StateStore } from '../state/store.js';
 import type { RegistryJson } from '../observability/metric-json.js';
 import { METRICS_TOPIC } from './metrics.js';
+import type { GatewayStatus } from '../gateway/engine.js';
+import type { ClusterStatus } from './combine-status.js';
+import { STATUS_TOPIC } from './status.js';
 import { CLUSTER_TARGET, RpcClient } from './rpc.js';
 
 /**
@@ -28,6 +31,10 @@ export interface WorkerShared {
   metrics(): Promise<string>;
   /** Gives the primary this worker's own metrics when it asks (for any worker's scrape). */
   answerMetrics(collect: () => Promise<RegistryJson>): void;
+  /** This worker's status (`own`) combined with every other worker's by the primary: what GET /v1/switchyard/status serves. */
+  status(own: GatewayStatus): Promise<ClusterStatus>;
+  /** Gives the primary this worker's own status when it asks (for another worker's status call). */
+  answerStatus(read: () => GatewayStatus): void;
   /** Has the primary reload every other worker (this one reloaded through the admin API). */
   reloadOthers(): Promise<void>;
   /** Stops calling the primary and leaves the cluster, so the worker exits once its work is done. */
@@ -67,6 +74,14 @@ export function workerShared(): WorkerShared | undefined {
     },
     answerMetrics(collect) {
       rpc.onAsk(METRICS_TOPIC, collect);
+    },
+    async status(own) {
+      const combined = await rpc.call(CLUSTER_TARGET, 'status', [worker.id, own]);
+      if (typeof combined !== 'object' || combined === null) throw new Error('the primary answered the status call with no status');
+      return combined as ClusterStatus;
+    },
+    answerStatus(read) {
+      rpc.onAsk(STATUS_TOPIC, async () => read());
     },
     async reloadOthers() {
       await rpc.call(CLUSTER_TARGET, 'reloadOthers', [worker.id]);

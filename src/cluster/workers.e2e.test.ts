@@ -117,6 +117,30 @@ describe('switchyard serve --workers 2', () => {
     expect(await gw.exited).toBe(0);
   }, 30_000);
 
+  it('answers GET /v1/switchyard/status and the dashboard feed for both workers: N requests read N whichever worker answers', async () => {
+    const sim = await startSim();
+    const configPath = writeServeConfig(mkdtempSync(join(tmpdir(), 'workers-status-')), sim.url, ['ledger: { enabled: false }']);
+    const gw = await serveProcess(configPath, { workers: 2, cleanup });
+    for (let i = 0; i < 6; i += 1) expect((await onNewConnection(gw.url, '/v1/chat/completions')).status).toBe(200);
+    // New connections alternate between the workers: each answers in turn.
+    const statuses = [];
+    for (let i = 0; i < 4; i += 1) statuses.push(JSON.parse((await onNewConnection(gw.url, '/v1/switchyard/status', 'GET')).text) as Record<string, unknown>);
+    expect(statuses.map((s) => (s as { deployments: Array<{ requests: number; inFlight: number }> }).deployments.map((d) => [d.requests, d.inFlight]))).toEqual(statuses.map(() => [[6, 0]]));
+    expect(statuses.map((s) => s.workers)).toEqual(statuses.map(() => ({ answered: 2, expected: 2 })));
+    // The dashboard's first frame, on either worker, shows the same.
+    for (let i = 0; i < 2; i += 1) {
+      const client = new Client(gw.url);
+      const res = await client.request({ path: '/dashboard/events', method: 'GET' });
+      let text = '';
+      for await (const chunk of res.body) if ((text += String(chunk)).includes('\n\n')) break;
+      await client.destroy();
+      const frame = JSON.parse(text.split('data: ')[1] as string) as { deployments: Array<{ requests: number }>; workers: unknown };
+      expect([frame.deployments.map((d) => d.requests), frame.workers]).toEqual([[6], { answered: 2, expected: 2 }]);
+    }
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+  }, 30_000);
+
   it('continues a stored Response on either worker: every one lives in the SQLite ledger, not in the memory of one worker', async () => {
     const sim = await startSim();
     const dir = mkdtempSync(join(tmpdir(), 'workers-responses-'));

@@ -79,6 +79,20 @@ describe('dashboard feed', () => {
     expect(gateway.status).toHaveBeenCalledTimes(2);
   });
 
+  it("shows the combined status of serve --workers with how many workers answered, and repeats the last figures when the primary does not answer", async () => {
+    vi.useFakeTimers();
+    const combined = { ...status([dep('a', 'eu', 'closed')]), workers: { answered: 1, expected: 2 } };
+    const gateway = { status: vi.fn<() => Promise<GatewayStatus>>().mockResolvedValueOnce(combined).mockRejectedValueOnce(new Error('shared state unavailable')) };
+    const feed = dashboardEvents({ gateway, ledger: { store: undefined } }, new AbortController().signal, { intervalMs: 1_000 }).body as AsyncIterableIterator<string>;
+    const frame = async (): Promise<unknown> => JSON.parse(String((await feed.next()).value).split('data: ')[1] as string);
+    const first = await frame();
+    expect(first).toMatchObject({ deployments: [{ id: 'a', requests: 4 }], workers: { answered: 1, expected: 2 } });
+    const second = frame();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await second).toEqual(first);
+    await feed.return?.();
+  });
+
   it('ends when the client goes away (the signal aborts), telling its listener once', async () => {
     vi.useFakeTimers();
     const abort = new AbortController();

@@ -7,9 +7,12 @@ import type { BreakerState } from '../routing/breaker.js';
 import type { LatencySummary } from '../routing/deployment-state.js';
 import { dailyChartSvg } from '../ledger/report/html.js';
 
-/** What the dashboard reads: the gateway's live status and, when there is one, the ledger. */
+/**
+ * What the dashboard reads: the gateway's live status (under `serve --workers`, every worker's combined
+ * by the primary, carrying `workers`) and, when there is one, the ledger.
+ */
 export interface DashboardSource {
-  gateway: { status(): GatewayStatus };
+  gateway: { status(): GatewayStatus | Promise<GatewayStatus> };
   ledger: { store: LedgerStore | undefined };
 }
 
@@ -49,6 +52,8 @@ export interface DashboardSnapshot {
   at: number;
   deployments: DashboardDeployment[];
   regions: Array<{ region: string; up: number; total: number }>;
+  /** Under `serve --workers` only: the workers whose figures the frame holds. */
+  workers?: GatewayStatus['workers'];
   ledger: DashboardLedger | null;
 }
 
@@ -82,7 +87,8 @@ export function liveSnapshot(status: GatewayStatus): Omit<DashboardSnapshot, 'le
     if (d.up) r.up += 1;
     regions.set(d.region ?? 'unspecified', r);
   }
-  return { at: status.at, deployments, regions: [...regions].map(([region, r]) => ({ region, ...r })).sort((a, b) => a.region.localeCompare(b.region)) };
+  const sorted = [...regions].map(([region, r]) => ({ region, ...r })).sort((a, b) => a.region.localeCompare(b.region));
+  return { at: status.at, deployments, regions: sorted, ...(status.workers && { workers: status.workers }) };
 }
 
 /** The ledger part of a snapshot: three grouped queries, so the feed refreshes it less often. */
@@ -125,6 +131,7 @@ export class SnapshotFeed implements AsyncIterableIterator<string> {
   private ended = false;
   private first = true;
   private ledger: DashboardLedger | null = null;
+  private live: Omit<DashboardSnapshot, 'ledger'> | undefined;
   private ledgerAt = -Infinity;
   private readonly intervalMs: number;
   private readonly ledgerEveryMs: number;
@@ -184,7 +191,14 @@ export class SnapshotFeed implements AsyncIterableIterator<string> {
       this.ledger = await ledgerSnapshot(store, now).catch(() => this.ledger);
       this.ledgerAt = now;
     }
-    return { ...liveSnapshot(this.source.gateway.status()), ledger: this.ledger };
+    // A combined status the primary could not give (it answers within 2 s or the call fails) repeats
+    // the last frame's live part; the first frame has none to repeat, and the page reconnects.
+    try {
+      this.live = liveSnapshot(await this.source.gateway.status());
+    } catch (err) {
+      if (!this.live) throw err;
+    }
+    return { ...this.live, ledger: this.ledger };
   }
 }
 

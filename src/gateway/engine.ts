@@ -18,6 +18,11 @@ export interface GatewayStatus {
   deployments: DeploymentStatus[];
   groups: Array<{ name: string; strategy: string; deployments: string[] }>;
   retryBudget: { requests: number; retries: number; denied: number; ratio: number };
+  /**
+   * Under `serve --workers N` only: the status is every worker's combined by the primary
+   * (src/cluster/combine-status.ts), and this says how many of the listening workers answered in time.
+   */
+  workers?: { answered: number; expected: number };
 }
 
 /** Who asked for an operator action and why: both go to the audit line in the log. */

@@ -14,6 +14,7 @@ import { cpuLimit } from '../../cluster/cpu.js';
 import { runPrimary } from '../../cluster/primary.js';
 import { workerShared } from '../../cluster/worker.js';
 import type { Command } from '../command.js';
+import type { GatewayStatus } from '../../gateway/engine.js';
 import { MemoryBudgetState } from '../../ledger/budgets/state.js';
 import { MemoryRateLimitState } from '../../limits/state.js';
 
@@ -65,6 +66,8 @@ export const serveCommand: Command = {
     const admin = holderAdmin(() => holder, shared && (() => shared.reloadOthers()));
     // With workers, GET /metrics answers for them all: the primary gathers each one's own series.
     const clusterMetrics = shared && (() => shared.metrics());
+    // And GET /v1/switchyard/status and the dashboard's feed: the primary combines every worker's status.
+    const clusterStatus = shared && ((own: GatewayStatus) => shared.status(own));
     // Counters in memory outlive reloads (in the primary with workers, else here): a reload must not
     // hand out a fresh budget or rate limit. Each app takes what its own config keeps in memory, so a
     // reload from Redis to memory shares the primary's too (else every worker would count on its own).
@@ -78,6 +81,7 @@ export const serveCommand: Command = {
         budgetState: c.budgets.state === 'memory' ? kept.budgetState : undefined,
         rateLimitState: c.state.store === 'memory' ? kept.rateLimitState : undefined,
         clusterMetrics,
+        clusterStatus,
         listens: true,
       });
     // A worker that cannot start (the port taken, the ledger unreadable) leaves the cluster, so it exits
@@ -91,6 +95,7 @@ export const serveCommand: Command = {
     const port = values.port !== undefined ? Number(values.port) : undefined;
     shared?.onStateChange(() => holder.current.gateway.syncState());
     shared?.answerMetrics(async () => (await holder.current.metrics?.json()) ?? { registry: 0, metrics: [] });
+    shared?.answerStatus(() => holder.current.gateway.status());
     const server = await startServer(holderGateway(holder), { ...holderServerOptions(holder), port, host: values.host, onClose: () => holder.close() }).catch(async (err: unknown) => {
       await holder.close();
       shared?.close();
