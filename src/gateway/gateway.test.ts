@@ -8,7 +8,7 @@ import { makeUsage, type ChatRequest, type StreamPart } from '../core/types.js';
 import { answer, answerText, assistantText, systemText, userRequest, userText } from '../testing/canonical.js';
 import { FakeClock, FakeProvider, failure, rawDeployment, seeded } from '../routing/testing/fakes.js';
 import { MemoryStateStore } from '../state/memory.js';
-import { createGateway, type GatewayOptions } from './gateway.js';
+import { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
 
 function build(raw: Omit<ConfigInput, 'deployments'> & { deployments: ConfigInput['deployments'] }, extra: GatewayOptions = {}) {
   const providers = new Map<string, FakeProvider>();
@@ -358,17 +358,19 @@ describe('gateway usage honesty', () => {
   });
 });
 
+/** One request of `operation` that the client may abandon through `signal`. */
+function ask(gateway: Gateway, operation: 'chat' | 'stream' | 'embed', signal: AbortSignal): Promise<unknown> {
+  if (operation === 'chat') return gateway.chat(hello(), { signal });
+  if (operation === 'stream') return gateway.stream(hello(), { signal });
+  return gateway.embed({ model: 'chat', input: ['a sentence to embed'] }, { signal });
+}
+
 describe('gateway usage of attempts the client abandoned', () => {
   it.each(['chat', 'stream', 'embed'] as const)('records a %s attempt cancelled before its answer, billed the prompt estimate: the upstream had the request', async (operation) => {
     const { gateway, p, records } = build(twoDeployments);
     p('primary').script = () => 'hang';
     const client = new AbortController();
-    const asked =
-      operation === 'chat'
-        ? gateway.chat(hello(), { signal: client.signal })
-        : operation === 'stream'
-          ? gateway.stream(hello(), { signal: client.signal })
-          : gateway.embed({ model: 'chat', input: ['a sentence to embed'] }, { signal: client.signal });
+    const asked = ask(gateway, operation, client.signal);
     await new Promise((r) => setImmediate(r));
     expect(p('primary').calls).toBe(1);
     client.abort();
@@ -391,12 +393,7 @@ describe('gateway usage of attempts the client left before they were sent', () =
     primary.stream = unsentOnAbort;
     primary.embed = unsentOnAbort;
     const client = new AbortController();
-    const asked =
-      operation === 'chat'
-        ? gateway.chat(hello(), { signal: client.signal })
-        : operation === 'stream'
-          ? gateway.stream(hello(), { signal: client.signal })
-          : gateway.embed({ model: 'chat', input: ['a sentence to embed'] }, { signal: client.signal });
+    const asked = ask(gateway, operation, client.signal);
     await new Promise((r) => setImmediate(r));
     client.abort();
     await expect(asked).rejects.toMatchObject({ kind: 'cancelled' });

@@ -9,21 +9,32 @@ import type { SimServer } from '../sim/server.js';
 import { createLedger, type Ledger } from './index.js';
 import { userRequest } from '../testing/canonical.js';
 
+/** The gateway with a SQLite ledger and a daily budget, on an OpenAI simulator; `deployment` adds to its one deployment. */
+async function ledgerGateway(deployment: Record<string, unknown> = {}): Promise<{ sim: SimServer; ledger: Ledger; gateway: Gateway }> {
+  const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
+  const dir = mkdtempSync(join(tmpdir(), 'ledger-e2e-'));
+  const config = resolveConfig({
+    deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'us-east', endpoint: `${sim.url}/v1`, ...deployment }],
+    groups: [{ name: 'chat', deployments: ['oai'] }],
+    ledger: { path: join(dir, 'ledger.sqlite'), spill_path: join(dir, 'spill.jsonl') },
+    budgets: { limits: [{ name: 'g', period: 'daily', hard_usd: 100 }] },
+  });
+  const ledger = await createLedger(config);
+  return { sim, ledger, gateway: createGateway(config, { observers: [ledger.observer], admission: ledger.admission, priceOf: ledger.priceOf }) };
+}
+
+/** The ledger's rows by status. */
+async function rowsByStatus(ledger: Ledger): Promise<Record<string, { attempts: number; costUsd: number; estimatedAttempts: number }>> {
+  const rows = await ledger.store!.summarize({ from: 0, to: Date.now() + 1000, groupBy: ['status'] });
+  return Object.fromEntries(rows.map((r) => [r.keys.status ?? '', r]));
+}
+
 describe('ledger wired into the gateway', () => {
   let sim: SimServer;
   let ledger: Ledger;
   let gateway: Gateway;
   beforeAll(async () => {
-    sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
-    const dir = mkdtempSync(join(tmpdir(), 'ledger-e2e-'));
-    const config = resolveConfig({
-      deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'us-east', endpoint: `${sim.url}/v1` }],
-      groups: [{ name: 'chat', deployments: ['oai'] }],
-      ledger: { path: join(dir, 'ledger.sqlite'), spill_path: join(dir, 'spill.jsonl') },
-      budgets: { limits: [{ name: 'g', period: 'daily', hard_usd: 100 }] },
-    });
-    ledger = await createLedger(config);
-    gateway = createGateway(config, { observers: [ledger.observer], admission: ledger.admission, priceOf: ledger.priceOf });
+    ({ sim, ledger, gateway } = await ledgerGateway());
   });
   afterAll(async () => {
     await gateway.close();
@@ -31,7 +42,7 @@ describe('ledger wired into the gateway', () => {
     await sim.close();
   });
 
-  const rows = async () => (await ledger.store!.summarize({ from: 0, to: Date.now() + 1000, groupBy: ['status'] })).reduce((m, r) => ({ ...m, [r.keys.status ?? '']: r }), {} as Record<string, { attempts: number; costUsd: number; estimatedAttempts: number }>);
+  const rows = () => rowsByStatus(ledger);
 
   it('records a chat answer with the same cost the server would show', async () => {
     const { response, servedBy } = await gateway.chat(userRequest('chat', 'Hello there'), { tags: { key: 'k1' } });
@@ -86,17 +97,8 @@ describe('ledger and budgets for a client that leaves before or after its reques
   let ledger: Ledger;
   let gateway: Gateway;
   beforeAll(async () => {
-    sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
-    const dir = mkdtempSync(join(tmpdir(), 'ledger-e2e-left-'));
-    const config = resolveConfig({
-      // One connection: a second request waits for it in the pool.
-      deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'us-east', endpoint: `${sim.url}/v1`, max_connections: 1 }],
-      groups: [{ name: 'chat', deployments: ['oai'] }],
-      ledger: { path: join(dir, 'ledger.sqlite'), spill_path: join(dir, 'spill.jsonl') },
-      budgets: { limits: [{ name: 'g', period: 'daily', hard_usd: 100 }] },
-    });
-    ledger = await createLedger(config);
-    gateway = createGateway(config, { observers: [ledger.observer], admission: ledger.admission, priceOf: ledger.priceOf });
+    // One connection: a second request waits for it in the pool.
+    ({ sim, ledger, gateway } = await ledgerGateway({ max_connections: 1 }));
   });
   afterAll(async () => {
     await gateway.close();
@@ -104,7 +106,7 @@ describe('ledger and budgets for a client that leaves before or after its reques
     await sim.close();
   });
 
-  const rows = async () => (await ledger.store!.summarize({ from: 0, to: Date.now() + 1000, groupBy: ['status'] })).reduce((m, r) => ({ ...m, [r.keys.status ?? '']: r }), {} as Record<string, { attempts: number; costUsd: number }>);
+  const rows = () => rowsByStatus(ledger);
   const spent = async (): Promise<number> => {
     await new Promise((r) => setTimeout(r, 10)); // budget settlements land asynchronously
     return (await ledger.budgetSpending())[0]?.spentUsd ?? 0;
