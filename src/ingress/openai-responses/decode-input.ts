@@ -80,7 +80,8 @@ const textOnly = (parts: UserPart[]): TextPart[] => parts as TextPart[];
 
 const isReasoning = (p: AssistantPart | undefined): boolean => p?.type === 'reasoning' || p?.type === 'redacted-reasoning';
 
-function summaryText(summary: unknown, p: string): string {
+/** A reasoning item's summary parts as one text, paragraphs apart. */
+export function summaryText(summary: unknown, p: string): string {
   if (summary === undefined || summary === null) return '';
   if (!Array.isArray(summary)) throw bad(`${p}.summary`, `'${p}.summary' must be an array of summary_text parts.`);
   return summary.map((s: unknown, i) => (isObject(s) ? text(s.text, `${p}.summary[${i}].text`) : text(s, `${p}.summary[${i}]`))).join('\n\n');
