@@ -283,6 +283,31 @@ describe('the OpenAI Responses front door, through the server and the official S
     await expect(orphan).rejects.toMatchObject({ status: 400, param: 'input', message: expect.stringContaining('No tool call found for function call output with call_id call_nowhere') });
   });
 
+  it('names a media URL the router refuses (a private address) by its place in the Responses body, streamed or not', async () => {
+    const input: OpenAI.Responses.ResponseInput = [
+      { role: 'user', content: [{ type: 'input_text', text: 'What is this?' }, { type: 'input_image', image_url: 'http://169.254.169.254/x', detail: 'auto' }] },
+    ];
+    const refused = { status: 400, code: 'media_url_not_allowed', param: 'input[0].content[1].image_url' };
+    await expect(client.responses.create({ model: 'openai', instructions: 'Be brief.', input, store: false })).rejects.toMatchObject(refused);
+    await expect(client.responses.stream({ model: 'openai', instructions: 'Be brief.', input, store: false }).finalResponse()).rejects.toMatchObject(refused);
+    const res = await request(`${server.url}/v1/responses`, { method: 'POST', headers: { authorization: 'Bearer key-one' }, body: JSON.stringify({ model: 'openai', instructions: 'Be brief.', input, store: false }) });
+    const text = await res.body.text();
+    expect(res.statusCode).toBe(400);
+    expect(text).toContain("'input[0].content[1].image_url' is given by URL");
+    expect(text).not.toContain('messages[');
+  });
+
+  it("names a part a provider's dialect refuses (Bedrock takes no bmp) by its place in the Responses body", async () => {
+    const first = await client.responses.create({ model: 'bedrock', input: 'Remember me' });
+    const input: OpenAI.Responses.ResponseInput = [
+      { role: 'user', content: [{ type: 'input_text', text: 'And this?' }, { type: 'input_image', image_url: 'data:image/bmp;base64,Qk0AAAA=', detail: 'auto' }] },
+    ];
+    await expect(client.responses.create({ model: 'bedrock', instructions: 'Be brief.', previous_response_id: first.id, input, store: false })).rejects.toMatchObject({
+      status: 400,
+      param: 'input[0].content[1].image_url',
+    });
+  });
+
   it('refuses built-in tools by name, and unknown fields, with a 400', async () => {
     await expect(client.responses.create({ model: 'openai', input: 'Hi', tools: [{ type: 'web_search' }] })).rejects.toMatchObject({
       status: 400,

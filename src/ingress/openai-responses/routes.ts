@@ -10,6 +10,7 @@ import { requestOptions, servedHeaders } from '../gateway-headers.js';
 import { answerCost, wantsExtensions } from '../extras.js';
 import { decodeResponsesRequest, type ResponsesRequest } from './decode.js';
 import { answerTurn } from './answer.js';
+import { inDoorTerms } from './param-path.js';
 import { encodeResponsesUsage, outputItems, ResponseIds, responseObject, statusOf, type ResponseFrame } from './encode.js';
 import type { Conversations } from './store/conversations.js';
 import { ResponsesStreamEncoder } from './stream.js';
@@ -60,27 +61,34 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
   const ids = new ResponseIds(ctx.requestId);
   const frame: ResponseFrame = { id: ids.response, createdAt: Math.floor(Date.now() / 1000), model: req.model, echo: req.echo, stored: keep !== undefined };
 
-  if (req.stream) {
-    const { parts, servedBy, headers: admitted, cache, warnings } = await ctx.gateway.stream(chat, options);
-    ctx.servedBy = servedBy;
-    const headers = servedHeaders(servedBy, admitted, cache, warnings);
-    headers['content-type'] = 'text/event-stream';
-    headers['cache-control'] = 'no-cache';
-    if (ctx.costOf) headers.trailer = 'x-switchyard-cost-usd';
-    const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, ids, keep && { conversations: keep, owner, messages: history }, req.encryptedReasoning);
-    return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
-  }
+  // A refusal from below (the router, an upstream's dialect) names the canonical request's place; the
+  // client hears the place in its own body, found only then.
+  const storedMessages = history.length - req.input.length;
+  try {
+    if (req.stream) {
+      const { parts, servedBy, headers: admitted, cache, warnings } = await ctx.gateway.stream(chat, options);
+      ctx.servedBy = servedBy;
+      const headers = servedHeaders(servedBy, admitted, cache, warnings);
+      headers['content-type'] = 'text/event-stream';
+      headers['cache-control'] = 'no-cache';
+      if (ctx.costOf) headers.trailer = 'x-switchyard-cost-usd';
+      const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, ids, keep && { conversations: keep, owner, messages: history }, req.encryptedReasoning, body, storedMessages);
+      return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
+    }
 
-  const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(chat, options);
-  ctx.servedBy = servedBy;
-  const headers = servedHeaders(servedBy, admitted, cache, response.warnings);
-  const cost = answerCost(ctx, servedBy, response.usage, { extras: wantsExtensions(ctx, servedBy), estimated: response.usageEstimated });
-  if (cost.usd !== undefined) headers['x-switchyard-cost-usd'] = cost.usd;
-  const output = outputItems(response, ids, req.encryptedReasoning);
-  if (keep) await keep.save(ids.response, owner, [...history, answerTurn(response.content)]);
-  if (response.usageEstimated) headers['x-switchyard-usage-estimated'] = 'true';
-  const usage = encodeResponsesUsage(response.usage, cost.extension);
-  return jsonResponse(200, responseObject(frame, statusOf(response.finishReason), output, usage), headers);
+    const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(chat, options);
+    ctx.servedBy = servedBy;
+    const headers = servedHeaders(servedBy, admitted, cache, response.warnings);
+    const cost = answerCost(ctx, servedBy, response.usage, { extras: wantsExtensions(ctx, servedBy), estimated: response.usageEstimated });
+    if (cost.usd !== undefined) headers['x-switchyard-cost-usd'] = cost.usd;
+    const output = outputItems(response, ids, req.encryptedReasoning);
+    if (keep) await keep.save(ids.response, owner, [...history, answerTurn(response.content)]);
+    if (response.usageEstimated) headers['x-switchyard-usage-estimated'] = 'true';
+    const usage = encodeResponsesUsage(response.usage, cost.extension);
+    return jsonResponse(200, responseObject(frame, statusOf(response.finishReason), output, usage), headers);
+  } catch (err) {
+    throw inDoorTerms(err, body, storedMessages);
+  }
 }
 
 /** The OpenAI Responses API, with and without the `/v1` prefix. */

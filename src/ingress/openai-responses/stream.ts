@@ -9,6 +9,7 @@ import { openAIErrorBody } from '../openai-chat/errors.js';
 import { AnswerParts, answerTurn } from './answer.js';
 import { encodeResponsesUsage, type ResponseFrame, type ResponseIds } from './encode.js';
 import { ResponseEvents } from './events.js';
+import { inDoorTerms } from './param-path.js';
 import { sealReasoning } from './reasoning.js';
 import type { Conversations } from './store/conversations.js';
 
@@ -47,6 +48,9 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
     private readonly storage: StreamStorage | undefined,
     /** The client asked for reasoning items' encrypted content (`include`). */
     private readonly encryptedReasoning: boolean,
+    /** The request body and the stored messages before its input: a failure names its place in that body. */
+    private readonly body: unknown,
+    private readonly storedMessages: number,
   ) {
     this.events = new ResponseEvents(frame, ids, encryptedReasoning);
     this.responseId = ids.response;
@@ -103,8 +107,9 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
     return frames === '' ? NOTHING : [frames];
   }
 
-  error(err: unknown): string {
+  error(thrown: unknown): string {
     const { deployment, provider } = this.servedBy;
+    const err = inDoorTerms(thrown, this.body, this.storedMessages);
     const error = GatewayError.isInstance(err) ? err.withDeployment(deployment, provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
     const body = openAIErrorBody(error, exposesUpstream(this.ctx.gateway.config, deployment)).error;
     // Response.error speaks the Responses API's codes: a throttle, else a server error.
