@@ -18,6 +18,7 @@ import type { AdminTarget } from './ops/admin.js';
 import type { StateStore } from './state/store.js';
 import type { BudgetState } from './ledger/budgets/state.js';
 import type { RateLimitState } from './limits/state.js';
+import type { MemoryConversationStore } from './ingress/openai-responses/store/memory.js';
 
 /** Everything one config describes, wired together: the composition root of every runtime adapter. */
 export interface App {
@@ -52,6 +53,8 @@ export interface AppOptions {
   budgetState?: BudgetState;
   /** Rate-limit counters to use instead of `state.store`'s (a worker's, held by the primary; kept across reloads); left open by `close`. */
   rateLimitState?: RateLimitState;
+  /** Stored Responses kept in memory (no SQL ledger) across reloads: `serve`'s, which outlives each app. */
+  memoryConversations?: MemoryConversationStore;
   /**
    * What GET /metrics serves instead of this app's own registry: in a `serve --workers` worker, every
    * worker's series combined by the primary, so a scrape reads the same counters whichever worker takes it.
@@ -118,7 +121,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     createProvider: options.createProvider,
   });
   observability.watch(() => gateway.status());
-  const conversations = openConversations(config.responses.store, ledger.store, logger);
+  const conversations = openConversations(config.responses.store, ledger.store, logger, options.memoryConversations);
   const admin = options.admin ?? { gateway: () => gateway };
   const { clusterStatus } = options;
   const liveStatus = { status: clusterStatus ? () => clusterStatus(gateway.status()) : () => gateway.status() };

@@ -16,6 +16,7 @@ import { workerShared } from '../../cluster/worker.js';
 import type { Command } from '../command.js';
 import type { GatewayStatus } from '../../gateway/engine.js';
 import { MemoryBudgetState } from '../../ledger/budgets/state.js';
+import { MemoryConversationStore } from '../../ingress/openai-responses/store/memory.js';
 import { MemoryRateLimitState } from '../../limits/state.js';
 
 export const serveCommand: Command = {
@@ -71,7 +72,13 @@ export const serveCommand: Command = {
     // Counters in memory outlive reloads (in the primary with workers, else here): a reload must not
     // hand out a fresh budget or rate limit. Each app takes what its own config keeps in memory, so a
     // reload from Redis to memory shares the primary's too (else every worker would count on its own).
-    const kept = { budgetState: shared?.budgetState ?? new MemoryBudgetState(), rateLimitState: shared?.rateLimitState ?? new MemoryRateLimitState() };
+    const stored = config.responses.store;
+    const kept = {
+      budgetState: shared?.budgetState ?? new MemoryBudgetState(),
+      rateLimitState: shared?.rateLimitState ?? new MemoryRateLimitState(),
+      // Stored Responses without a SQL ledger: this process's, kept across reloads (each reload sets its limits).
+      conversations: new MemoryConversationStore(stored.retention_hours * 3_600_000, stored.max_memory_responses),
+    };
     const build = (c: typeof config): Promise<App> =>
       createApp(c, {
         logger,
@@ -80,6 +87,7 @@ export const serveCommand: Command = {
         stateStore: c.state.store === 'memory' ? shared?.stateStore : undefined,
         budgetState: c.budgets.state === 'memory' ? kept.budgetState : undefined,
         rateLimitState: c.state.store === 'memory' ? kept.rateLimitState : undefined,
+        memoryConversations: kept.conversations,
         clusterMetrics,
         clusterStatus,
         listens: true,

@@ -9,26 +9,42 @@ interface Entry {
 
 /**
  * Conversations in this process, for gateways without a ledger database. One retention for all, so
- * the Map's insertion order is expiry order: a sweep stops at the first live entry.
+ * the Map's insertion order is expiry order: a sweep stops at the first live entry. `serve` keeps one
+ * across reloads, each reload's config setting its limits (`limit`).
  */
 export class MemoryConversationStore implements ConversationStore {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
-    private readonly retentionMs: number,
-    private readonly maxEntries: number,
+    private retentionMs: number,
+    private maxEntries: number,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /**
+   * New limits (a reload's config): the retention applies to what is stored from now on (an entry
+   * keeps the expiry it was saved with, so insertion order stays expiry order only approximately, and
+   * a sweep may stop early: it only delays freeing memory); a lower cap drops the oldest at once.
+   */
+  limit(retentionMs: number, maxEntries: number): void {
+    this.retentionMs = retentionMs;
+    this.maxEntries = maxEntries;
+    this.trim();
+  }
 
   save(id: string, owner: string, messages: readonly Message[]): Promise<void> {
     this.sweep();
     this.entries.delete(id);
     this.entries.set(id, { owner, expiresAt: this.now() + this.retentionMs, messages });
+    this.trim();
+    return Promise.resolve();
+  }
+
+  private trim(): void {
     for (const oldest of this.entries.keys()) {
       if (this.entries.size <= this.maxEntries) break;
       this.entries.delete(oldest);
     }
-    return Promise.resolve();
   }
 
   load(id: string, owner: string): Promise<Message[] | undefined> {

@@ -8,6 +8,7 @@ import { startServer, type RunningServer } from '../../../adapters/node/server.j
 import { loadConfigFile, resolveConfig } from '../../../config/load.js';
 import { silentLogger } from '../../../core/logger.js';
 import { SqlLedgerStore } from '../../../ledger/store/sql-store.js';
+import { MemoryConversationStore } from './memory.js';
 import { openSqlite } from '../../../ledger/store/sqlite-driver.js';
 import { holderGateway, holderServerOptions } from '../../../ops/holder-gateway.js';
 import { AppHolder } from '../../../ops/reload.js';
@@ -77,8 +78,8 @@ describe('stored responses under serve (an AppHolder that reloads its config fil
     await sim.close();
   });
 
-  /** `dir/switchyard.yaml` with a SQLite ledger at `dir/<ledger>` and stored responses kept `hours`. */
-  function writeConfig(ledger: string, hours: number): string {
+  /** `dir/switchyard.yaml` with a SQLite ledger at `dir/<ledger>` (none for `''`) and stored responses kept `hours`, at most `max` in memory. */
+  function writeConfig(ledger: string, hours: number, max = 100): string {
     const file = join(dir, 'switchyard.yaml');
     writeFileSync(
       file,
@@ -86,16 +87,16 @@ describe('stored responses under serve (an AppHolder that reloads its config fil
         'deployments:',
         `  - { id: openai, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${sim.url}/v1", api_key: sk-test }`,
         'groups: [{ name: chat, deployments: [openai] }]',
-        `ledger: { store: sqlite, path: "${join(dir, ledger)}", journal: false, spill_path: "${join(dir, 'spill.jsonl')}" }`,
-        `responses: { store: { enabled: true, retention_hours: ${hours} } }`,
+        ledger === '' ? 'ledger: { enabled: false }' : `ledger: { store: sqlite, path: "${join(dir, ledger)}", journal: false, spill_path: "${join(dir, 'spill.jsonl')}" }`,
+        `responses: { store: { enabled: true, retention_hours: ${hours}, max_memory_responses: ${max} } }`,
       ].join('\n'),
     );
     return file;
   }
 
-  /** What `serve` runs: an AppHolder behind the node server, through holderGateway and holderServerOptions. */
-  async function serveFile(file: string): Promise<{ holder: AppHolder<App>; client: OpenAI }> {
-    const build = (c: ReturnType<typeof loadConfigFile>): Promise<App> => createApp(c);
+  /** What `serve` runs: an AppHolder behind the node server, through holderGateway and holderServerOptions, with serve's memory store. */
+  async function serveFile(file: string, memoryConversations = new MemoryConversationStore(HOUR, 100)): Promise<{ holder: AppHolder<App>; client: OpenAI }> {
+    const build = (c: ReturnType<typeof loadConfigFile>): Promise<App> => createApp(c, { memoryConversations });
     const holder = new AppHolder(await build(loadConfigFile(file, {})), { load: () => loadConfigFile(file, {}), build, logger: silentLogger, retireAfterMs: 5_000 });
     const server = await startServer(holderGateway(holder), { ...holderServerOptions(holder), port: 0, host: '127.0.0.1', onClose: () => holder.close() });
     cleanup.push(() => server.shutdown(100));
@@ -145,5 +146,20 @@ describe('stored responses under serve (an AppHolder that reloads its config fil
     // The old app closes its database only once the stream's save has settled there.
     await vi.waitFor(async () => expect(await rows('old.sqlite')).toEqual([{ id: streamed.id, hours: 1 }]), { timeout: 2_000, interval: 50 });
     expect(await rows('new.sqlite')).toEqual([{ id: after.id, hours: 1 }]);
+  });
+
+  it('keeps them in memory across a reload without a SQL ledger, under the limits of the config in force', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'responses-serve-memory-'));
+    const kept = new MemoryConversationStore(HOUR, 100);
+    const { holder, client } = await serveFile(writeConfig('', 1), kept);
+    const first = await client.responses.create({ model: 'chat', input: 'Remember the number 7' });
+    const second = await client.responses.create({ model: 'chat', input: 'And the letter q' });
+    writeConfig('', 1, 1);
+    await holder.reload();
+    // The reload's cap of one keeps the newest.
+    expect(kept.size).toBe(1);
+    const continued = await client.responses.create({ model: 'chat', previous_response_id: second.id, input: 'Which letter?' });
+    expect(continued.output_text).toContain('You said: Which letter?');
+    await expect(client.responses.create({ model: 'chat', previous_response_id: first.id, input: 'Which number?' })).rejects.toMatchObject({ status: 400 });
   });
 });
