@@ -11,7 +11,10 @@ export interface Demo {
   server: RunningServer;
   gateway: Gateway;
   sims: SimServer[];
-  /** The YAML config the demo runs on, to show users what a config looks like. */
+  /**
+   * The YAML config the demo runs on (the port it listens on, its simulators' addresses and fake keys):
+   * what a config looks like, and a file `drill` and `consistency` can use while this demo runs.
+   */
   configYaml: string;
   close(): Promise<void>;
 }
@@ -65,7 +68,7 @@ export async function startDemo(options: { port?: number; host?: string; logger?
     server,
     gateway,
     sims,
-    configYaml: stringify(raw, { aliasDuplicateObjects: false }),
+    configYaml: stringify({ ...raw, server: { ...raw.server, port: server.port } }, { aliasDuplicateObjects: false }),
     async close() {
       await server.shutdown(1_000);
       await Promise.all(sims.map((s) => s.close()));

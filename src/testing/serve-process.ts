@@ -1,9 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const CHILD = fileURLToPath(new URL('../ledger/testing/serve-child.ts', import.meta.url));
+// By path: a child working in another directory could not resolve `tsx` from there.
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** `switchyard serve` running from source in a child process, listening on a free loopback port. */
 export interface ServeProcess {
@@ -24,9 +27,9 @@ export interface ServeProcessOptions {
   onLine?: (line: Record<string, unknown>, child: ChildProcess) => void;
 }
 
-/** Runs `switchyard <args>` from source in a child process (for tests of exit codes). */
-export function spawnSwitchyard(args: readonly string[], stdio: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: stdio === 'ignore' ? 'ignore' : ['ignore', 'pipe', 'pipe'] });
+/** Runs `switchyard <args>` from source in a child process (for tests of exit codes), in `cwd` if given. */
+export function spawnSwitchyard(args: readonly string[], stdio: 'ignore' | 'pipe' = 'ignore', cwd?: string): ChildProcess {
+  return spawn(process.execPath, ['--import', TSX, CHILD, ...args], { stdio: stdio === 'ignore' ? 'ignore' : ['ignore', 'pipe', 'pipe'], cwd });
 }
 
 /** Starts `switchyard serve -c configPath` and resolves once it listens; rejects if it exits first. */

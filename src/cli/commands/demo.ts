@@ -1,42 +1,81 @@
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEMO_LIMITED_RPM, startDemo } from '../demo.js';
+import { DEMO_LIMITED_RPM, startDemo, type Demo } from '../demo.js';
 import { createLoggers } from '../logger.js';
 import { untilSignal } from '../signals.js';
 import type { Command } from '../command.js';
 
 export const demoCommand: Command = {
   name: 'demo',
-  usage: 'switchyard demo [--port N] [--show-config]',
+  usage: 'switchyard demo [--port N] [--show-config] [--write-config FILE]',
   summary: 'run the gateway in front of built-in cloud simulators (no credentials)',
   help: [
     'options:',
-    '  -p, --port N      listen on this port (default 4000, or any free port when it is taken)',
-    '      --show-config print the YAML config the demo runs on',
-    '  -q, --quiet       log warnings only',
+    '  -p, --port N             listen on this port (default 4000, or any free port when it is taken)',
+    '      --show-config        print the YAML config of this running demo on stdout, alone (the notes go to stderr):',
+    '                           `switchyard demo --show-config > demo.yaml` saves a file drill and consistency can use',
+    '      --write-config FILE  write that YAML to FILE once the demo listens',
+    '  -q, --quiet              log warnings only',
+    'The config holds the simulators\' ports and fake keys: it works while this demo runs, and only then.',
     'The ledger goes to .switchyard/demo-ledger.sqlite; `switchyard report` reads it when run in the same directory.',
   ].join('\n'),
   async run(args, io) {
-    const { values } = parseArgs({ args, options: { port: { type: 'string', short: 'p' }, 'show-config': { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' } } });
+    const { values } = parseArgs({
+      args,
+      options: { port: { type: 'string', short: 'p' }, 'show-config': { type: 'boolean' }, 'write-config': { type: 'string' }, quiet: { type: 'boolean', short: 'q' } },
+    });
     const { logger, access } = createLoggers(values.quiet ? 'warn' : 'info', 2);
     const demo = await startDemo({ port: values.port !== undefined ? Number(values.port) : undefined, logger, accessLogger: access });
-    const url = demo.server.url;
-    io.out(`Switchyard demo is running at ${url}`);
-    io.out(`Simulated upstreams: ${demo.sims.map((s) => `${s.name} (${s.url})`).join(', ')}`);
-    io.out(`Models: ${demo.gateway.models().join(', ')}`);
-    io.out(`Dashboard: ${url}/dashboard (live health, breakers, latency and cost)\n`);
-    io.out('Try it:');
-    io.out(`  curl -s ${url}/v1/chat/completions -H 'content-type: application/json' \\`);
-    io.out(`    -d '{"model":"chat","messages":[{"role":"user","content":"Hello!"}]}'\n`);
-    io.out('  // with the openai SDK');
-    io.out(`  const client = new OpenAI({ baseURL: '${url}/v1', apiKey: 'unused' });`);
-    io.out(`  const r = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hello!' }] });\n`);
-    io.out(`  // the "limited" group allows ${DEMO_LIMITED_RPM} requests a minute: the next get 429 rate_limited with retry-after`);
-    io.out(`  for i in $(seq ${DEMO_LIMITED_RPM + 1}); do curl -s -o /dev/null -w '%{http_code}\\n' ${url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"limited","messages":[{"role":"user","content":"Hi"}]}'; done\n`);
-    io.out(`  // DR drill and cross-provider check: save --show-config's YAML as demo.yaml, then\n  switchyard drill -c demo.yaml --group multicloud --scenario region-outage --duration 20s --out drill\n  switchyard consistency -c demo.yaml --group multicloud\n`);
-    if (values['show-config']) io.out(`Config:\n${demo.configYaml}`);
-    io.out('Press Ctrl+C to stop.');
+    const configFile = values['write-config'];
+    if (configFile !== undefined) {
+      try {
+        writeFileSync(resolve(io.cwd ?? '.', configFile), demo.configYaml);
+      } catch (err) {
+        await demo.close();
+        throw err;
+      }
+    }
+    // With --show-config, stdout is the YAML alone, so that `> demo.yaml` saves a valid config.
+    const note = values['show-config'] ? io.err : io.out;
+    const config = configFile !== undefined ? { file: configFile } : values['show-config'] ? 'stdout' : undefined;
+    for (const line of demoBanner(demo, config)) note(line);
+    if (values['show-config']) io.out(demo.configYaml);
+    note('Press Ctrl+C to stop.');
     await untilSignal();
     await demo.close();
     return 0;
   },
 };
+
+/**
+ * What the demo says once it listens: where, the models, and commands to try. `config` says where this
+ * running demo's config went, which drill and consistency need: a file, stdout, or nowhere yet.
+ */
+export function demoBanner(demo: Demo, config: { file: string } | 'stdout' | undefined): string[] {
+  const url = demo.server.url;
+  const file = typeof config === 'object' ? config.file : 'demo.yaml';
+  const drillIntro =
+    config === undefined
+      ? `A DR drill and a cross-provider check against this demo need its config: run it as \`npx switchyard demo --write-config ${file}\`, then in another terminal:`
+      : config === 'stdout'
+        ? `A DR drill and a cross-provider check against this demo, with its config (stdout) saved as ${file}, in another terminal:`
+        : `A DR drill and a cross-provider check against this demo (its config is in ${file}), in another terminal:`;
+  return [
+    `Switchyard demo is running at ${url}`,
+    `Simulated upstreams: ${demo.sims.map((s) => `${s.name} (${s.url})`).join(', ')}`,
+    `Models: ${demo.gateway.models().join(', ')}`,
+    `Dashboard: ${url}/dashboard (live health, breakers, latency and cost)\n`,
+    'Try it with curl:',
+    `  curl -s ${url}/v1/chat/completions -H 'content-type: application/json' \\`,
+    `    -d '{"model":"chat","messages":[{"role":"user","content":"Hello!"}]}'\n`,
+    'With the openai SDK (JavaScript):',
+    `  const client = new OpenAI({ baseURL: '${url}/v1', apiKey: 'unused' });`,
+    `  const r = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hello!' }] });\n`,
+    `A rate limit: the "limited" group allows ${DEMO_LIMITED_RPM} requests a minute, the next get 429 rate_limited with retry-after:`,
+    `  for i in $(seq ${DEMO_LIMITED_RPM + 1}); do curl -s -o /dev/null -w '%{http_code}\\n' ${url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"limited","messages":[{"role":"user","content":"Hi"}]}'; done\n`,
+    drillIntro,
+    `  npx switchyard drill -c ${file} --group multicloud --scenario region-outage --duration 20s --out drill`,
+    `  npx switchyard consistency -c ${file} --group multicloud\n`,
+  ];
+}
