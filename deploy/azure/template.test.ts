@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ENTRIES } from '../../scripts/bundle.mjs';
 import { parseConfigText } from '../../src/config/load.js';
+import { checkReach } from '../../src/routing/reach.js';
 
 const ROOT = new URL('../../', import.meta.url);
 const read = (path: string): string => readFileSync(new URL(path, ROOT), 'utf8');
@@ -71,6 +72,7 @@ describe('deploy/azure: the Functions app folder', () => {
     expect(azure.length).toBeGreaterThan(0);
     for (const d of azure) expect(d.options).toMatchObject({ auth: { type: 'entra', credential: 'managed_identity' } });
     expect(config.ledger).toMatchObject({ store: 'postgres' });
+    expect(checkReach(config)).toEqual({ errors: [], warnings: [] });
   });
 });
 

@@ -17,10 +17,31 @@ const dir = mkdtempSync(join(tmpdir(), 'switchyard-cli-'));
 describe('switchyard CLI', () => {
   it('check-config accepts a valid file', async () => {
     const file = join(dir, 'ok.yaml');
-    writeFileSync(file, 'deployments:\n  - id: a\n    provider: openai-compatible\n    model: m\n    api_key: ${KEY}\n');
+    writeFileSync(file, 'deployments:\n  - id: a\n    provider: openai-compatible\n    model: m\n    api_key: ${KEY}\ngroups:\n  - { name: chat, deployments: [a] }\n');
     const c = capture({ KEY: 'sk-secret-value' });
     expect(await main(['check-config', file], c.io)).toBe(0);
-    expect(c.out.join('\n')).toBe(`${file}: ok (1 deployments, 0 groups)`);
+    expect(c.out.join('\n')).toBe(`${file}: ok (1 deployments, 1 groups)`);
+    expect(c.err).toEqual([]);
+  });
+
+  it('check-config and serve refuse a config no model name reaches (no group, direct names off), with the fix', async () => {
+    const file = join(dir, 'no-group.yaml');
+    writeFileSync(file, 'deployments:\n  - id: a\n    provider: openai-compatible\n    model: m\n');
+    const c = capture();
+    expect(await main(['check-config', file], c.io)).toBe(1);
+    expect(c.err.join('\n')).toContain('groups: no model name reaches any deployment');
+    expect(c.err.join('\n')).toContain('routing.allow_direct_deployments: true');
+    const s = capture();
+    expect(await main(['serve', '-c', file, '--workers', '1'], s.io)).toBe(1);
+    expect(s.err.join('\n')).toContain('groups: no model name reaches any deployment');
+  });
+
+  it('check-config warns about a deployment in no group that cannot be named directly', async () => {
+    const file = join(dir, 'unused.yaml');
+    writeFileSync(file, 'deployments:\n  - { id: a, provider: openai-compatible, model: m }\n  - { id: b, provider: openai-compatible, model: m }\ngroups:\n  - { name: chat, deployments: [a] }\n');
+    const c = capture();
+    expect(await main(['check-config', file], c.io)).toBe(0);
+    expect(c.err).toEqual([`${file}: warning: deployments[1]: "b" is in no group and direct deployment names are off: no request reaches it (add it to a group, or set routing.allow_direct_deployments: true)`]);
   });
 
   it('check-config prints every problem with its path and exits 1', async () => {

@@ -96,7 +96,7 @@ describe('check-config --explain', () => {
     expect(await main(['check-config', file, '--explain'], { out: (l) => out.push(l), err: (l) => err.push(l), env: {} })).toBe(1);
     expect(out).toContain('  chat → fallbacks.context_window_exceeded → big (us-east-1)  LEAK: region us-east-1 is outside residency eu: eu-*');
     expect(err.join('\n')).toContain('key ana: chat → fallbacks.context_window_exceeded → big');
-    writeFileSync(file, 'deployments:\n  - { id: a, provider: openai-compatible, model: m, endpoint: "http://127.0.0.1:9/v1", region: eu-west-1, tags: [eu] }\nresidency: { eu: { regions: ["eu-*"] } }\n');
+    writeFileSync(file, 'deployments:\n  - { id: a, provider: openai-compatible, model: m, endpoint: "http://127.0.0.1:9/v1", region: eu-west-1, tags: [eu] }\ngroups:\n  - { name: chat, deployments: [a] }\nresidency: { eu: { regions: ["eu-*"] } }\n');
     expect(await main(['check-config', file, '--explain'], { out: () => undefined, err: () => undefined, env: {} })).toBe(0);
   });
 });

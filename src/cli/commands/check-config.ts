@@ -1,5 +1,6 @@
 import { ConfigError, loadConfigFile } from '../../config/load.js';
 import { explainResidency, formatExplanation } from '../../routing/explain.js';
+import { checkReach } from '../../routing/reach.js';
 import type { Command } from '../command.js';
 
 export const checkConfigCommand: Command = {
@@ -9,6 +10,8 @@ export const checkConfigCommand: Command = {
   help: [
     'Reads FILE (YAML), fills ${ENV} references from the environment, and reports every problem in one run:',
     'YAML syntax, the schema, references between groups and deployments, provider options.',
+    'A config no model name reaches a deployment of (no group, direct deployment names off) is a problem;',
+    'a deployment in no group that cannot be named directly is a warning.',
     '--explain: for every key, team and residency tag, every deployment a request can reach (groups, aliases,',
     'fallbacks, shadows, direct names); fails when a path could leave the allowed regions.',
     'Exit code 0: valid; 1: problems (printed to stderr); 2: usage error.',
@@ -23,6 +26,9 @@ export const checkConfigCommand: Command = {
     }
     try {
       const config = loadConfigFile(file, io.env);
+      const reach = checkReach(config);
+      if (reach.errors.length > 0) throw new ConfigError(file, reach.errors);
+      for (const w of reach.warnings) io.err(`${file}: warning: ${w.path}: ${w.message}`);
       io.out(`${file}: ok (${config.deployments.length} deployments, ${config.groups.length} groups)`);
       if (!args.includes('--explain')) return 0;
       const explanation = explainResidency(config);

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from '../../config/load.js';
+import { checkReach } from '../../routing/reach.js';
 import { createApp, type App } from '../../app.js';
 import { AppHolder } from '../../ops/reload.js';
 import { holderAdmin, holderGateway, holderServerOptions } from '../../ops/holder-gateway.js';
@@ -47,6 +48,8 @@ export const serveCommand: Command = {
     let config;
     try {
       config = loadConfigFile(values.config, io.env);
+      const { errors } = checkReach(config);
+      if (errors.length > 0) throw new ConfigError(values.config, errors);
     } catch (err) {
       if (err instanceof ConfigError) {
         io.err(err.message);
@@ -56,6 +59,7 @@ export const serveCommand: Command = {
       throw err;
     }
     const loggers = createLoggers(config.logging.level);
+    if (!cluster.worker) for (const w of checkReach(config).warnings) loggers.logger.warn({ path: w.path }, w.message);
     if (workers > 1 && cluster.isPrimary) return runPrimary({ workers, logger: loggers.logger });
     // A worker's lines say which worker wrote them; its breakers and budgets live in the primary.
     const logger = cluster.worker ? loggers.logger.child({ worker: cluster.worker.id }) : loggers.logger;
