@@ -26,3 +26,16 @@ export class UsageError extends Error {}
 export function isArgumentError(err: unknown): boolean {
   return err instanceof UsageError || (err instanceof TypeError && String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_'));
 }
+
+/** A flag's whole-number value within [min, max]; undefined when the flag is absent, a UsageError when it is not one. */
+export function wholeNumberFlag(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${value}"`);
+  return n;
+}
+
+/** A `--port` value: 0 (any free port) to 65535. */
+export function portFlag(value: string | undefined): number | undefined {
+  return wholeNumberFlag('--port', value, 0, 65_535);
+}

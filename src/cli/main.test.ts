@@ -33,4 +33,13 @@ describe('the CLI command table', () => {
     expect(await main(['serve'], c.io)).toBe(2);
     expect(c.err[0]).toBe('switchyard serve: name the config file (-c FILE)');
   });
+
+  it('refuses a --port that is not a whole number from 0 to 65535 before starting anything: exit 2 with the usage', async () => {
+    for (const argv of [['serve', '-c', 'x.yaml', '--port', 'notaport'], ['demo', '--port', 'abc'], ['sim', 'openai', '--port', '70000'], ['serve', '-c', 'x.yaml', '-p', '80.5']]) {
+      const c = capture();
+      expect(await main(argv, c.io)).toBe(2);
+      expect(c.err[0]).toBe(`switchyard ${argv[0]}: --port must be a whole number from 0 to 65535, got "${argv.at(-1)}"`);
+      expect(c.err[1]).toMatch(new RegExp(`^usage: switchyard ${argv[0]} `));
+    }
+  });
 });

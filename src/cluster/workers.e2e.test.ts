@@ -269,14 +269,19 @@ describe('switchyard serve --workers 2', () => {
     expect(await new Promise((r) => res.once('exit', r))).toBe(2);
   }, 15_000);
 
-  it('exits 1 when its workers cannot listen (the port taken), rather than living on with nothing listening', async () => {
+  it('exits 1 with one message when the port is taken, before forking workers that would crash and restart', async () => {
     const sim = await startSim();
     const configPath = writeServeConfig(mkdtempSync(join(tmpdir(), 'workers-bind-')), sim.url, ['ledger: { enabled: false }']);
     const taken = new URL(sim.url).port;
-    const child = spawnSwitchyard(['serve', '-c', configPath, '--port', taken, '--host', '127.0.0.1', '--workers', '2']);
+    const child = spawnSwitchyard(['serve', '-c', configPath, '--port', taken, '--host', '127.0.0.1', '--workers', '2'], 'pipe');
     cleanup.push(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     expect(await new Promise((r) => child.once('exit', r))).toBe(1);
+    expect(output).toContain(`switchyard serve: cannot listen on 127.0.0.1:${taken}: the port is in use`);
+    expect(output).not.toContain('worker exited unexpectedly');
   }, 20_000);
 });

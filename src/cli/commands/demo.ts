@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { DEMO_LIMITED_RPM, startDemo, type Demo } from '../demo.js';
 import { createLoggers } from '../logger.js';
 import { untilSignal } from '../signals.js';
-import type { Command } from '../command.js';
+import { portFlag, type Command } from '../command.js';
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -25,8 +25,9 @@ export const demoCommand: Command = {
       args,
       options: { port: { type: 'string', short: 'p' }, 'show-config': { type: 'boolean' }, 'write-config': { type: 'string' }, quiet: { type: 'boolean', short: 'q' } },
     });
+    const port = portFlag(values.port);
     const { logger, access } = createLoggers(values.quiet ? 'warn' : 'info', 2);
-    const demo = await startDemo({ port: values.port !== undefined ? Number(values.port) : undefined, logger, accessLogger: access });
+    const demo = await startDemo({ port, logger, accessLogger: access });
     const configFile = values['write-config'];
     if (configFile !== undefined) {
       try {

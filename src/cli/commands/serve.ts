@@ -14,7 +14,8 @@ import { reportEventLoopDelayOnSignal } from '../event-loop-delay.js';
 import { cpuLimit } from '../../cluster/cpu.js';
 import { runPrimary } from '../../cluster/primary.js';
 import { workerShared } from '../../cluster/worker.js';
-import type { Command } from '../command.js';
+import { portFlag, type Command } from '../command.js';
+import { listenProblem } from '../../cluster/port.js';
 import type { GatewayStatus } from '../../gateway/engine.js';
 import { MemoryBudgetState } from '../../ledger/budgets/state.js';
 import { MemoryConversationStore } from '../../ingress/openai-responses/store/memory.js';
@@ -38,6 +39,7 @@ export const serveCommand: Command = {
       options: { config: { type: 'string', short: 'c' }, port: { type: 'string', short: 'p' }, host: { type: 'string' }, workers: { type: 'string', short: 'w' } },
       allowPositionals: false,
     });
+    const port = portFlag(values.port);
     // One worker per core of the container's CPU limit unless told; one worker means no cluster at all.
     const workers = values.workers === undefined ? cpuLimit() : Number(values.workers);
     if (!values.config || !Number.isInteger(workers) || workers < 1) {
@@ -60,7 +62,16 @@ export const serveCommand: Command = {
     }
     const loggers = createLoggers(config.logging.level);
     if (!cluster.worker) for (const w of checkReach(config).warnings) loggers.logger.warn({ path: w.path }, w.message);
-    if (workers > 1 && cluster.isPrimary) return runPrimary({ workers, logger: loggers.logger });
+    if (workers > 1 && cluster.isPrimary) {
+      const host = values.host ?? config.server.host;
+      const listenPort = port ?? config.server.port;
+      const problem = await listenProblem(host, listenPort);
+      if (problem !== undefined) {
+        io.err(`switchyard serve: cannot listen on ${host}:${listenPort}: ${problem}`);
+        return 1;
+      }
+      return runPrimary({ workers, logger: loggers.logger });
+    }
     // A worker's lines say which worker wrote them; its breakers and budgets live in the primary.
     const logger = cluster.worker ? loggers.logger.child({ worker: cluster.worker.id }) : loggers.logger;
     const access = cluster.worker ? loggers.access.child({ worker: cluster.worker.id }) : loggers.access;
@@ -104,7 +115,6 @@ export const serveCommand: Command = {
     });
     // Reloads (SIGHUP, POST /v1/switchyard/reload) swap the app; requests finish on the one they began on.
     const holder: AppHolder<App> = new AppHolder(app, { load: () => loadConfigFile(file, io.env), build, logger, retireAfterMs: config.server.shutdown_grace_ms });
-    const port = values.port !== undefined ? Number(values.port) : undefined;
     shared?.onStateChange(() => holder.current.gateway.syncState());
     shared?.answerMetrics(async () => (await holder.current.metrics?.json()) ?? { registry: 0, metrics: [] });
     shared?.answerStatus(() => holder.current.gateway.status());

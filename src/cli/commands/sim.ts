@@ -6,7 +6,7 @@ import { startAnthropicSim } from '../../sim/anthropic/index.js';
 import { startVertexSim } from '../../sim/vertex/index.js';
 import type { SimServer } from '../../sim/server.js';
 import { untilSignal } from '../signals.js';
-import type { Command } from '../command.js';
+import { portFlag, wholeNumberFlag, type Command } from '../command.js';
 
 /** Simulators the CLI can start on their own (for benchmarks, DR drills and manual testing). */
 const SIMULATORS: Record<string, (port: number | undefined, seed: number | undefined) => Promise<SimServer>> = {
@@ -35,7 +35,7 @@ export const simCommand: Command = {
       io.err(`usage: ${this.usage}`);
       return 2;
     }
-    const sim = await start(values.port !== undefined ? Number(values.port) : undefined, values.seed !== undefined ? Number(values.seed) : undefined);
+    const sim = await start(portFlag(values.port), wholeNumberFlag('--seed', values.seed, 0, Number.MAX_SAFE_INTEGER));
     io.out(`${sim.name} listening at ${sim.url}`);
     await untilSignal();
     await sim.close();
