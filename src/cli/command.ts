@@ -39,3 +39,15 @@ export function wholeNumberFlag(flag: string, value: string | undefined, min: nu
 export function portFlag(value: string | undefined): number | undefined {
   return wholeNumberFlag('--port', value, 0, 65_535);
 }
+
+/**
+ * Runs `read` on flag values, turning what it throws into a UsageError (prefixed with `flag` when
+ * given): a value that names nothing there (an unknown group or scenario) is a bad value too.
+ */
+export function readFlag<T>(read: () => T, flag?: string): T {
+  try {
+    return read();
+  } catch (err) {
+    throw new UsageError(flag === undefined ? (err as Error).message : `${flag}: ${(err as Error).message}`);
+  }
+}

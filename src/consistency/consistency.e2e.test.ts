@@ -91,6 +91,18 @@ describe('switchyard consistency against the simulators', () => {
     }
   });
 
+  it('refuses a group the config does not have, and a bad threshold, with exit 2 and the usage', async () => {
+    for (const [args, message] of [
+      [['--group', 'nope'], 'switchyard consistency: --group: no group "nope" in the config'],
+      [['--group', 'chat', '--min-similarity', 'high'], 'switchyard consistency: --min-similarity: expected a non-negative number, got "high"'],
+    ] as const) {
+      const c = capture();
+      expect(await main(['consistency', '-c', configFile, ...args], c.io)).toBe(2);
+      expect(c.err[0]).toContain(message);
+      expect(c.err.at(-1)).toMatch(/^usage: switchyard consistency /);
+    }
+  });
+
   it('refuses to start when the most the run can cost is above --max-cost', async () => {
     const c = capture();
     expect(await main(['consistency', '-c', configFile, '--group', 'chat', '--max-cost', '0.0000001'], c.io)).toBe(1);

@@ -7,7 +7,7 @@ import { formatHtml, formatTable, toJson } from '../../consistency/report.js';
 import { maxCost, observe } from '../../consistency/run.js';
 import { findGroup, parseOrThrow } from '../../drill/targets.js';
 import { groupMembers } from '../../routing/config.js';
-import type { Command } from '../command.js';
+import { readFlag, UsageError, type Command } from '../command.js';
 
 export const consistencyCommand: Command = {
   name: 'consistency',
@@ -51,21 +51,11 @@ export const consistencyCommand: Command = {
       io.err(`switchyard consistency: --max-cost: expected a positive number of US dollars (e.g. 0.05), got "${values['max-cost']}"`);
       return 2;
     }
-    const config = parseOrThrow(parse(readFileSync(values.config, 'utf8')) as unknown, io.env);
-    const group = findGroup(config, values.group);
-    const prompts = values.prompts ? loadPrompts(values.prompts) : [...DEFAULT_PROMPTS];
-    const ceiling = maxCost(config, group, prompts);
-    const members = groupMembers(group).length;
-    io.err(`consistency: ${prompts.length} prompts x ${members} deployments = ${prompts.length * members} requests (+${members} warm-up); cost at most ${ceiling === undefined ? 'unknown (a deployment has no price)' : `$${ceiling.toFixed(6)}`}`);
-    if (limit !== undefined && (ceiling === undefined || ceiling > limit)) {
-      io.err(`refusing to start: above --max-cost $${values['max-cost']}`);
-      return 1;
-    }
     const threshold = (flag: 'length-ratio' | 'token-spread' | 'latency-ratio' | 'min-similarity', fallback: number): number => {
       const text = values[flag];
       if (text === undefined) return fallback;
       const n = Number(text);
-      if (!Number.isFinite(n) || n < 0) throw new Error(`--${flag}: expected a non-negative number, got "${text}"`);
+      if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${flag}: expected a non-negative number, got "${text}"`);
       return n;
     };
     const thresholds: Thresholds = {
@@ -75,6 +65,16 @@ export const consistencyCommand: Command = {
       latencyRatio: threshold('latency-ratio', DEFAULT_THRESHOLDS.latencyRatio),
       minSimilarity: threshold('min-similarity', DEFAULT_THRESHOLDS.minSimilarity),
     };
+    const config = parseOrThrow(parse(readFileSync(values.config, 'utf8')) as unknown, io.env);
+    const group = readFlag(() => findGroup(config, values.group as string), '--group');
+    const prompts = values.prompts ? loadPrompts(values.prompts) : [...DEFAULT_PROMPTS];
+    const ceiling = maxCost(config, group, prompts);
+    const members = groupMembers(group).length;
+    io.err(`consistency: ${prompts.length} prompts x ${members} deployments = ${prompts.length * members} requests (+${members} warm-up); cost at most ${ceiling === undefined ? 'unknown (a deployment has no price)' : `$${ceiling.toFixed(6)}`}`);
+    if (limit !== undefined && (ceiling === undefined || ceiling > limit)) {
+      io.err(`refusing to start: above --max-cost $${values['max-cost']}`);
+      return 1;
+    }
     const progress = io.progress ?? (() => undefined);
     const observed = await observe(config, group, prompts, (done, total) => progress(`consistency: ${done}/${total} requests...`));
     progress('');

@@ -87,7 +87,7 @@ describe('switchyard drill (CLI)', () => {
     }
   });
 
-  it('refuses, as a usage error (exit 2), a drill without load or without a fault inside the run, and an unknown option', async () => {
+  it('refuses, as a usage error (exit 2), a drill without load or without a fault inside the run, an unknown scenario or group, and an unknown option', async () => {
     const late = join(dir, 'late.yaml');
     writeFileSync(late, stringify({ name: 'late', faults: [{ start: 30, end: 60, effect: { status: 503 } }] }));
     const drill = ['drill', '-c', configFile, '--group', 'chat'];
@@ -95,6 +95,9 @@ describe('switchyard drill (CLI)', () => {
       [[...drill, '--scenario', late, '--duration', '4s'], /no fault of scenario "late" \(30 s to 60 s\) falls inside the 4 s run/],
       [[...drill, '--scenario', 'region-outage', '--duration', '0', '--max-rto', '1s'], /the duration must be above 0/],
       [[...drill, '--scenario', 'region-outage', '--rate', '0'], /the rate must be above 0/],
+      [[...drill, '--scenario', 'nope'], /--scenario: scenario "nope" is neither built in \(region-outage, .*\) nor a file/],
+      [['drill', '-c', configFile, '--group', 'nope', '--scenario', 'region-outage'], /--group: no group "nope" in the config \(groups: chat\)/],
+      [['drill', '--print-scenario', 'nope'], /no built-in scenario "nope"/],
       [['drill', '--bogus'], /Unknown option '--bogus'/],
     ];
     for (const [args, message] of cases) {
@@ -106,12 +109,14 @@ describe('switchyard drill (CLI)', () => {
     }
   });
 
-  it('prints a built-in scenario as YAML to start a team scenario from, and rejects an unknown scenario', async () => {
+  it('prints a built-in scenario as YAML to start a team scenario from, and fails (exit 1) on a scenario file that is not one', async () => {
     const c = capture();
     expect(await main(['drill', '--print-scenario', 'flap'], c.io)).toBe(0);
     expect(c.out.join('\n')).toContain('flap_period_s: 1');
+    const file = join(dir, 'not-a-scenario.yaml');
+    writeFileSync(file, 'faults: nope\n');
     const bad = capture();
-    expect(await main(['drill', '-c', configFile, '--group', 'chat', '--scenario', 'meteor'], bad.io)).toBe(1);
-    expect(bad.err.join('\n')).toContain('scenario "meteor" is neither built in');
+    expect(await main(['drill', '-c', configFile, '--group', 'chat', '--scenario', file], bad.io)).toBe(1);
+    expect(bad.err.join('\n')).toContain('invalid scenario');
   });
 });

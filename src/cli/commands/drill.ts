@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
@@ -6,15 +6,27 @@ import { BUILT_IN_SCENARIOS } from '../../drill/builtins.js';
 import { formatDrillHtml } from '../../drill/report/html.js';
 import { formatPlan, formatSummary } from '../../drill/report/terminal.js';
 import { drillProblem, prepareDrill, type DrillOptions, type DrillResult } from '../../drill/run.js';
-import { faultsOutside, loadScenario } from '../../drill/scenario.js';
+import { faultsOutside, loadScenario, type Scenario } from '../../drill/scenario.js';
+import { findGroup, parseOrThrow } from '../../drill/targets.js';
 import { sloBreaches, type DrillSlo } from '../../drill/slo.js';
-import { UsageError, type Command, type CommandIO } from '../command.js';
+import { readFlag, UsageError, type Command, type CommandIO } from '../command.js';
 
 /** "500ms", "6s", "2m" or plain seconds, in ms. */
 function durationMs(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
   if (!m) throw new UsageError(`${flag}: expected a duration such as 30s, 500ms or 2m, got "${text}"`);
   return Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1_000));
+}
+
+/**
+ * --scenario: a name neither built in nor a file is a bad value (exit 2); a file that is not a valid
+ * scenario is a problem in that file (exit 1), as an invalid config is.
+ */
+function scenarioFlag(name: string): Scenario {
+  if (BUILT_IN_SCENARIOS[name] === undefined && !existsSync(name)) {
+    throw new UsageError(`--scenario: scenario "${name}" is neither built in (${Object.keys(BUILT_IN_SCENARIOS).join(', ')}) nor a file`);
+  }
+  return loadScenario(name);
 }
 
 function positive(text: string, flag: string): number {
@@ -89,7 +101,7 @@ export const drillCommand: Command = {
     });
     if (values['print-scenario'] !== undefined) {
       const text = BUILT_IN_SCENARIOS[values['print-scenario']];
-      if (text === undefined) throw new Error(`no built-in scenario "${values['print-scenario']}" (${Object.keys(BUILT_IN_SCENARIOS).join(', ')})`);
+      if (text === undefined) throw new UsageError(`no built-in scenario "${values['print-scenario']}" (${Object.keys(BUILT_IN_SCENARIOS).join(', ')})`);
       io.out(text.trimEnd());
       return 0;
     }
@@ -103,11 +115,15 @@ export const drillCommand: Command = {
       maxRtoMs: values['max-rto'] === undefined ? undefined : durationMs(values['max-rto'], '--max-rto'),
       maxP95Ms: values['max-p95'] === undefined ? undefined : durationMs(values['max-p95'], '--max-p95'),
     };
+    const config = parse(readFileSync(values.config, 'utf8')) as unknown;
+    // A group the config does not have is a bad --group value (exit 2); an invalid config is exit 1.
+    const known = parseOrThrow(config, io.env);
+    readFlag(() => findGroup(known, values.group as string), '--group');
     const options: DrillOptions = {
-      config: parse(readFileSync(values.config, 'utf8')) as unknown,
+      config,
       env: io.env,
       group: values.group,
-      scenario: loadScenario(values.scenario),
+      scenario: scenarioFlag(values.scenario),
       ratePerS: values.rate === undefined ? 20 : positive(values.rate, '--rate'),
       durationMs: values.duration === undefined ? 30_000 : durationMs(values.duration, '--duration'),
       shadow: !values['no-shadow'],

@@ -48,8 +48,9 @@ describe('switchyard keys and audit', () => {
     expect(await main(['keys', 'revoke', key.id, '-c', file], again.io)).toBe(1);
     expect(again.err.join('\n')).toContain(`No active virtual key '${key.id}'`);
     const bad = capture(env);
-    expect(await main(['keys', 'create', '-c', file, '--groups', 'nope'], bad.io)).toBe(1);
+    expect(await main(['keys', 'create', '-c', file, '--groups', 'nope'], bad.io)).toBe(2);
     expect(bad.err.join('\n')).toContain("Invalid key field 'groups[0]'");
+    expect(bad.err.at(-1)).toMatch(/^usage: switchyard keys /);
 
     const exported = join(dir, 'audit.jsonl');
     expect(await main(['audit', 'export', '-c', file, '--out', exported], capture(env).io)).toBe(0);

@@ -74,7 +74,10 @@ export const keysCommand: Command = {
     } catch (err) {
       if (err instanceof GatewayError && err.status < 500) {
         io.err(err.message);
-        return 1;
+        // A policy the flags made and the store refuses (an unknown role, group or residency) is a bad flag value.
+        if (action !== 'create' || err.status !== 400) return 1;
+        io.err(`usage: ${this.usage}`);
+        return 2;
       }
       throw err;
     } finally {

@@ -7,7 +7,7 @@ import { formatCsv, formatTable, toJson } from '../../ledger/report/formats.js';
 import { formatHtml, htmlData } from '../../ledger/report/html.js';
 import { advise, formatAdvice } from '../../ledger/report/advise.js';
 import { parseReportOptions } from '../../ledger/report/options.js';
-import type { Command } from '../command.js';
+import { readFlag, type Command } from '../command.js';
 import { LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore } from '../ledger-source.js';
 
 const DEFAULT_CONFIG = 'switchyard.yaml';
@@ -59,6 +59,8 @@ export const reportCommand: Command = {
       io.err(`--advise prints text (the default) or --format json; "${values.format}" is not supported with it`);
       return 2;
     }
+    // Bad --from, --to, --group-by or --format values are usage errors, told before any ledger is opened.
+    const opts = readFlag(() => parseReportOptions({ from: values.from, to: values.to, groupBy: values['group-by'], format: values.format }, Date.now()));
     if (!values.config && !values.sqlite && !values.postgres) {
       const found = defaultSource(io.cwd ?? process.cwd());
       if (!found) {
@@ -75,7 +77,6 @@ export const reportCommand: Command = {
       io.err('--advise needs the config (-c FILE): it reads the provisioned deployments from it');
       return 2;
     }
-    const opts = parseReportOptions({ from: values.from, to: values.to, groupBy: values['group-by'], format: values.format }, Date.now());
     const store = await openSourceStore(values, config, io);
     if (!store) return 1;
     const progress = io.progress ?? (() => undefined);

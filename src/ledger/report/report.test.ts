@@ -152,10 +152,13 @@ describe('switchyard report', () => {
     ]);
   });
 
-  it('rejects an unknown group-by with the valid list', async () => {
+  it('rejects an unknown group-by with the valid list, and a bad date or format, as usage errors (exit 2)', async () => {
     const { code, err } = await run('--group-by', 'color');
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(err).toContain('unknown group-by "color"; expected provider, model');
+    expect(err).toContain('usage: switchyard report');
+    expect((await run('--from', 'yesterday')).code).toBe(2);
+    expect((await run('--format', 'xml')).code).toBe(2);
   });
 
   it('writes a self-contained HTML page with a daily chart per provider and the top spenders', async () => {
