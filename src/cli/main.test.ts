@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { main } from './main.js';
+import { closestCommand, main } from './main.js';
 
 function capture() {
   const out: string[] = [];
@@ -41,5 +41,16 @@ describe('the CLI command table', () => {
       expect(c.err[0]).toBe(`switchyard ${argv[0]}: --port must be a whole number from 0 to 65535, got "${argv.at(-1)}"`);
       expect(c.err[1]).toMatch(new RegExp(`^usage: switchyard ${argv[0]} `));
     }
+  });
+
+  it('suggests the command an unknown name was probably meant as: one it begins, or a typo away', async () => {
+    const c = capture();
+    expect(await main(['check'], c.io)).toBe(2);
+    expect(c.err[0]).toBe('switchyard: unknown command "check"; did you mean check-config?');
+    expect(closestCommand('serv')).toBe('serve');
+    expect(closestCommand('drils')).toBe('drill');
+    expect(closestCommand('raport')).toBe('report');
+    expect(closestCommand('frobnicate')).toBeUndefined();
+    expect(closestCommand('s')).toBeUndefined();
   });
 });

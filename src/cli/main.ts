@@ -18,6 +18,33 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
   ['audit', async () => (await import('./commands/audit.js')).auditCommand],
 ];
 
+/** Edits (insert, delete, replace one character) that turn `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j += 1) row.push(Math.min((previous[j] as number) + 1, (row[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    previous = row;
+  }
+  return previous[b.length] as number;
+}
+
+/**
+ * The command an unknown name was probably meant as: one it begins (`check` → `check-config`), else the
+ * nearest by edit distance when a typo away (at most 2 edits, and fewer than half the name).
+ */
+export function closestCommand(name: string): string | undefined {
+  const names = COMMANDS.map(([n]) => n);
+  const prefixed = names.filter((n) => name.length >= 2 && n.startsWith(name.toLowerCase()));
+  if (prefixed.length === 1) return prefixed[0];
+  let best: { name: string; distance: number } | undefined;
+  for (const n of names) {
+    const distance = editDistance(name.toLowerCase(), n);
+    if (distance <= 2 && distance < name.length / 2 && (best === undefined || distance < best.distance)) best = { name: n, distance };
+  }
+  return best?.name;
+}
+
 /** The command called `name`, loaded; undefined for an unknown name. */
 async function commandNamed(name: string | undefined): Promise<Command | undefined> {
   return COMMANDS.find(([n]) => n === name)?.[1]();
@@ -72,7 +99,8 @@ export async function main(argv: string[], io: CommandIO = { out: (l) => console
   }
   const command = await commandNamed(name);
   if (!command) {
-    io.err(`switchyard: unknown command "${name}"`);
+    const meant = closestCommand(name);
+    io.err(`switchyard: unknown command "${name}"${meant === undefined ? '' : `; did you mean ${meant}?`}`);
     await help(io);
     return 2;
   }
