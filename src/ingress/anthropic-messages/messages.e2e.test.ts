@@ -180,6 +180,7 @@ describe('the Anthropic Messages front door', () => {
       expect(counted.input_tokens).toBeGreaterThan(0);
       const raw = await post('/v1/messages/count_tokens', body);
       expect([raw.status, JSON.parse(raw.text)]).toEqual([200, { input_tokens: counted.input_tokens }]);
+      expect(raw.headers['x-request-id']).toMatch(/\S/);
       if (!t.counts) {
         expect(raw.headers['x-switchyard-estimated']).toBe('true');
         return;

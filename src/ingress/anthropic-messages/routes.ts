@@ -72,7 +72,7 @@ async function countTokens(ctx: RouteContext): Promise<HttpResponse> {
     throw inDoorTerms(err, body);
   });
   ctx.servedBy = servedBy;
-  const headers = servedBy ? servedHeaders(servedBy) : { 'x-switchyard-estimated': 'true' };
+  const headers = servedBy ? servedHeaders(servedBy) : { 'x-switchyard-estimated': 'true', 'x-request-id': ctx.requestId };
   return jsonResponse(200, { input_tokens: inputTokens }, answerHeaders(ctx, headers));
 }
 
