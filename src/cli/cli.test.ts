@@ -124,7 +124,7 @@ describe('switchyard CLI', () => {
     }
   });
 
-  it('demo\'s "limited" group answers its requests per minute, then 429 rate_limited with retry-after, while "chat" stays open', async () => {
+  it('demo\'s "limited" group answers its requests per minute, then 429 rate_limit_exceeded with retry-after, while "chat" stays open', async () => {
     // Twenty seconds into a minute (the clock runs on from there), so every request falls in one window.
     vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-03-02T10:00:20Z'), shouldAdvanceTime: true });
     const demo = await startDemo({ port: 0, dataDir: join(dir, 'demo-limited') });

@@ -19,7 +19,7 @@ export interface Demo {
   close(): Promise<void>;
 }
 
-/** Requests per minute the demo's `limited` group answers; the next ones get 429 rate_limited. */
+/** Requests per minute the demo's `limited` group answers; the next ones get 429 `rate_limit_exceeded`. */
 export const DEMO_LIMITED_RPM = 3;
 
 const CLOUD_ORDER = ['bedrock', 'azure', 'vertex'];

@@ -34,6 +34,7 @@ describe('switchyard demo: its config, for drill and consistency', () => {
     expect(err).toContain('Switchyard demo is running at');
     expect(err).toContain('npx switchyard drill -c demo.yaml --group multicloud');
     expect(err).not.toMatch(/^\s*\/\//m);
+    expect(err).toContain('429 with code rate_limit_exceeded (type rate_limit_error)');
     // stdout and stderr are separate pipes: the YAML may arrive after the last note.
     const problems = (): unknown => {
       try {

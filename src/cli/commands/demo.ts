@@ -73,7 +73,7 @@ export function demoBanner(demo: Demo, config: { file: string } | 'stdout' | und
     'With the openai SDK (JavaScript):',
     `  const client = new OpenAI({ baseURL: '${url}/v1', apiKey: 'unused' });`,
     `  const r = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'Hello!' }] });\n`,
-    `A rate limit: the "limited" group allows ${DEMO_LIMITED_RPM} requests a minute, the next get 429 rate_limited with retry-after:`,
+    `A rate limit: the "limited" group allows ${DEMO_LIMITED_RPM} requests a minute, the next get 429 with code rate_limit_exceeded (type rate_limit_error) and retry-after:`,
     `  for i in $(seq ${DEMO_LIMITED_RPM + 1}); do curl -s -o /dev/null -w '%{http_code}\\n' ${url}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"limited","messages":[{"role":"user","content":"Hi"}]}'; done\n`,
     drillIntro,
     `  npx switchyard drill -c ${file} --group multicloud --scenario region-outage --duration 20s --out drill`,
