@@ -1,16 +1,31 @@
 import { readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as lib from './index.js';
+import { startDemo } from './cli/demo.js';
 import { startOpenAISim } from './sim/openai/index.js';
 import type { SimServer } from './sim/server.js';
 
-/** The README's "Library" snippet, as a reader pastes it (it failed once: a deployment id where a group was needed). */
-function librarySnippet(): string {
+/** The first `ts` code block after `heading` in the README, as a reader pastes it. */
+function snippetAfter(heading: string): string {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const block = /## Library\n\n```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-  if (block === undefined) throw new Error('README.md has no Library code block');
+  const at = readme.indexOf(`\n${heading}\n`);
+  const block = at < 0 ? undefined : /```ts\n([\s\S]*?)```/.exec(readme.slice(at))?.[1];
+  if (block === undefined) throw new Error(`README.md has no ts code block under "${heading}"`);
   return block;
 }
+
+/** Runs a snippet as an async function body with these globals. */
+async function runSnippet(code: string, globals: Record<string, unknown>): Promise<void> {
+  const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<void>;
+  await new AsyncFunction(...Object.keys(globals), code)(...Object.values(globals));
+}
+
+/** The README's "Library" snippet (it failed once: a deployment id where a group was needed). */
+const librarySnippet = (): string => snippetAfter('## Library');
 
 describe("the README's Library snippet", () => {
   let sim: SimServer;
@@ -28,10 +43,25 @@ describe("the README's Library snippet", () => {
     let printed = '';
     const io = { stdout: { write: (s: string) => (printed += s) } };
     const log: string[] = [];
-    const run = new (Object.getPrototypeOf(async () => undefined).constructor as new (...args: string[]) => (...a: unknown[]) => Promise<void>)('lib', 'process', 'console', code);
-    await run(lib, io, { log: (...a: unknown[]) => log.push(a.join(' ')) });
+    await runSnippet(code, { lib, process: io, console: { log: (...a: unknown[]) => log.push(a.join(' ')) } });
     expect(log).toHaveLength(1);
     expect(log[0]).toMatch(/ llama$/);
     expect(printed.length).toBeGreaterThan(0);
+  });
+});
+
+describe("the README's Anthropic SDK snippet", () => {
+  it('runs as written against the demo', async () => {
+    const demo = await startDemo({ port: 0, dataDir: mkdtempSync(join(tmpdir(), 'readme-demo-')) });
+    try {
+      const code = snippetAfter('### Claude Code and the Anthropic SDK')
+        .replace(/^import Anthropic from '@anthropic-ai\/sdk';$/m, '')
+        .replace('http://127.0.0.1:4000', demo.server.url);
+      const log: unknown[] = [];
+      await runSnippet(code, { Anthropic, process: { env: {} }, console: { log: (x: unknown) => log.push(x) } });
+      expect(log).toEqual([[expect.objectContaining({ type: 'text' })]]);
+    } finally {
+      await demo.close();
+    }
   });
 });
