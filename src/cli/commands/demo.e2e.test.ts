@@ -35,6 +35,7 @@ describe('switchyard demo: its config, for drill and consistency', () => {
     expect(err).toContain('npx switchyard drill -c demo.yaml --group multicloud');
     expect(err).not.toMatch(/^\s*\/\//m);
     expect(err).toContain('429 with code rate_limit_exceeded (type rate_limit_error)');
+    expect(err).toContain('a call to the first tool when the\nrequest has tools and the prompt contains "call the tool"');
     // stdout and stderr are separate pipes: the YAML may arrive after the last note.
     const problems = (): unknown => {
       try {
