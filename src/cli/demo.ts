@@ -59,10 +59,15 @@ export async function startDemo(options: { port?: number; host?: string; logger?
   const serverOptions = { ...app.serverOptions, onClose: () => app.close() };
   let server: RunningServer;
   try {
-    server = await startServer(gateway, serverOptions);
+    server = await startServer(gateway, serverOptions).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || options.port !== undefined) throw err;
+      return startServer(gateway, { ...serverOptions, port: 0 });
+    });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || options.port !== undefined) throw err;
-    server = await startServer(gateway, { ...serverOptions, port: 0 });
+    // Nothing listens: the app and the simulators would otherwise keep the process alive.
+    await app.close();
+    await Promise.all(sims.map((s) => s.close()));
+    throw err;
   }
   return {
     server,

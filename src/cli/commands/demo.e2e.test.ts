@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,6 +14,21 @@ afterEach(() => {
 });
 
 describe('switchyard demo: its config, for drill and consistency', () => {
+  it('exits 1 when the --port it was given is taken, rather than hanging on with its simulators', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    cleanup.push(() => taken.close());
+    const port = (taken.address() as AddressInfo).port;
+    const child = spawnSwitchyard(['demo', '--port', String(port), '--quiet'], 'pipe', mkdtempSync(join(tmpdir(), 'demo-taken-')));
+    cleanup.push(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    let err = '';
+    child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    expect(await new Promise((r) => child.once('exit', r))).toBe(1);
+    expect(err).toContain('EADDRINUSE');
+  }, 20_000);
+
   it('--show-config prints only the running demo\'s YAML on stdout (notes on stderr), and --write-config writes the same file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'demo-config-'));
     const child = spawnSwitchyard(['demo', '--port', '0', '--show-config', '--write-config', 'demo.yaml', '--quiet'], 'pipe', dir);
