@@ -131,6 +131,20 @@ describe('ledger journal', () => {
     await store.close();
   });
 
+  it('hands kept segments to the newest journal open on the folder, with the leftovers it had not replayed, when reloads follow each other', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    const folder = join(dir, 'journal');
+    const [first, second, third] = [new Journal(folder), new Journal(folder), new Journal(folder)];
+    first.append('["a"]\n');
+    first.close(true);
+    // The newest took it, not second, which may be closing too.
+    expect([second.leftovers.length, third.leftovers.length]).toEqual([0, 1]);
+    // third closes before replaying it (its store down): second, the one still open, takes it over.
+    third.close(true);
+    expect(second.leftovers).toHaveLength(1);
+    second.close();
+  });
+
   it('never holds answers on a broken disk: a failed write is reported and the waiters are released', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'journal-'));
     const errors: unknown[] = [];

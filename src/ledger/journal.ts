@@ -203,7 +203,10 @@ export class Journal {
     const open = openJournals.get(this.folder);
     open?.delete(this);
     if (open?.size === 0) openJournals.delete(this.folder);
-    const heir = open?.values().next().value;
-    if (keep && heir) heir.leftovers.push(...this.sealed.splice(0));
+    // The newest journal open on the folder: an older one may be closing too (reloads one after another).
+    let heir: Journal | undefined;
+    for (const journal of open ?? []) heir = journal;
+    // Its own segments, and the leftovers it took over but had not replayed yet.
+    if (keep && heir) heir.leftovers.push(...this.leftovers.splice(0), ...this.sealed.splice(0));
   }
 }
