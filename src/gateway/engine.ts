@@ -20,9 +20,10 @@ export interface GatewayStatus {
   retryBudget: { requests: number; retries: number; denied: number; ratio: number };
   /**
    * Under `serve --workers N` only: the status is every worker's combined by the primary
-   * (src/cluster/combine-status.ts), and this says how many of the listening workers answered in time.
+   * (src/cluster/combine-status.ts), and this says how many of the listening workers answered in time;
+   * `expected: null` when the primary did not answer, so the status is the answering worker's alone.
    */
-  workers?: { answered: number; expected: number };
+  workers?: { answered: number; expected: number | null };
 }
 
 /** Who asked for an operator action and why: both go to the audit line in the log. */

@@ -6,7 +6,8 @@ import type { Route } from './route.js';
 /**
  * GET /v1/switchyard/status: per-deployment stats, breakers and health; gateway-wide, so admins only.
  * `combine` widens the answering process's status to the whole process group (a `serve --workers`
- * worker's: every worker's status, combined by the primary); without it the status is this process's.
+ * worker's: every worker's status, combined by the primary); without it, or when it fails, the status
+ * is this process's.
  */
 export function createStatusRoute(combine?: (own: GatewayStatus) => Promise<GatewayStatus>): Route {
   return {
@@ -15,7 +16,10 @@ export function createStatusRoute(combine?: (own: GatewayStatus) => Promise<Gate
     handle: async ({ gateway, caller }) => {
       requireAdmin(caller);
       const own = gateway.status();
-      return jsonResponse(200, combine ? await combine(own) : own);
+      if (!combine) return jsonResponse(200, own);
+      // Operators read this in an incident: a primary that does not answer leaves this worker's own figures, said so.
+      const status = await combine(own).catch((): GatewayStatus => ({ ...own, workers: { answered: 1, expected: null } }));
+      return jsonResponse(200, status);
     },
   };
 }
