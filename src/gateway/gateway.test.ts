@@ -129,6 +129,19 @@ describe('gateway selection and policy', () => {
     expect(p('primary').requests.at(-1)).toMatchObject({ messages: [systemText('Be brief.'), userText('hi')] });
   });
 
+  it("names the client's own message in a refusal of the request its group's system prompt was put before", async () => {
+    const { gateway, p } = build({ ...twoDeployments, groups: [{ name: 'chat', deployments: ['primary'], system_prompt: 'Be brief.' }] });
+    const refuse = (param: string) => () => new GatewayError({ kind: 'invalid_request', message: `'${param}' is an image of type bmp.`, param, unsent: true });
+    for (const ask of [(r: ChatRequest) => gateway.chat(r), (r: ChatRequest) => gateway.stream(r)]) {
+      p('primary').script = refuse('messages[1].content[0]');
+      await expect(ask(hello())).rejects.toMatchObject({ param: 'messages[0].content[0]', message: "'messages[0].content[0]' is an image of type bmp." });
+      // The group's own system prompt is no parameter of the client's.
+      p('primary').script = refuse('messages[0].content[0]');
+      const err = (await ask(hello()).catch((e: unknown) => e)) as GatewayError;
+      expect([err.param, err.message]).toEqual([undefined, "'the group's system prompt.content[0]' is an image of type bmp."]);
+    }
+  });
+
   it('honours an explicit override from the options', async () => {
     const { gateway } = build(twoDeployments);
     expect((await gateway.chat(hello(), { override: 'secondary' })).servedBy.deployment).toBe('secondary');

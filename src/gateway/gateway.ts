@@ -21,7 +21,7 @@ import { openStreamOn, type OpenedAttempt, type StreamDeps, type StreamOpening }
 import { continuationRequest, resumable, type Resume } from './resume.js';
 import { Engine, type GatewayStatus, type OperatorAction } from './engine.js';
 import type { DeploymentStatus } from '../routing/deployment-state.js';
-import { applyGroupPolicy } from './policy.js';
+import { applyGroupPolicy, inClientTerms } from './policy.js';
 import { checkChatRequest, checkEmbeddingRequest } from './check.js';
 import { ShadowMirror } from './shadow.js';
 import { countPlannedTokens, type TokenCount } from './count-tokens.js';
@@ -144,7 +144,7 @@ class GatewayRuntime implements Gateway {
       if (lookup) this.caching.save(lookup, value, attempt);
       return { response: value, servedBy: servedBy(attempt, meta), headers: ticket.headers, cache: lookup && 'miss' };
     } catch (err) {
-      return failWith(err, ticket);
+      return failWith(err, ticket, request.messages.length - asked.messages.length);
     } finally {
       ticket.release();
     }
@@ -163,7 +163,7 @@ class GatewayRuntime implements Gateway {
     try {
       opened = plan.group?.config.stream_resume !== true || plan.pinned ? await this.openOnce(opening) : await this.openResumable(opening, request);
     } catch (err) {
-      return failWith(err, ticket);
+      return failWith(err, ticket, request.messages.length - asked.messages.length);
     }
     const { parts, first } = opened;
     return { parts: lookup ? this.caching.record(lookup, parts, first.attempt) : parts, servedBy: servedBy(first.attempt, meta), headers: ticket.headers, cache: lookup && 'miss', warnings: first.warnings };
@@ -371,8 +371,9 @@ function servedBy(attempt: Attempt, meta: RequestMeta): ServedBy {
 }
 
 /** Rethrows a request's failure with its admission headers (`x-ratelimit-*`), which every answer carries. */
-function failWith(err: unknown, ticket: AdmissionTicket): never {
-  throw GatewayError.isInstance(err) ? err.withHeaders(ticket.headers) : err;
+/** Throws a request's failure with its admission's headers; `groupMessages`: those the group's policy put before the client's. */
+function failWith(err: unknown, ticket: AdmissionTicket, groupMessages = 0): never {
+  throw GatewayError.isInstance(err) ? inClientTerms(err, groupMessages).withHeaders(ticket.headers) : err;
 }
 
 function outputFiltered(a: Attempt): GatewayError {

@@ -1,3 +1,4 @@
+import { GatewayError } from '../core/errors.js';
 import type { ChatRequest, SystemMessage } from '../core/types.js';
 import type { ResolvedGroup } from '../routing/router.js';
 
@@ -35,4 +36,19 @@ export function applyGroupPolicy(request: ChatRequest, group: ResolvedGroup | un
     if (out[field] === undefined && v !== undefined) out[field] = v;
   }
   return out;
+}
+
+const CANONICAL_MESSAGE = /messages\[(\d+)\]/g;
+
+/**
+ * An error of an attempt, which names the messages of the request the group's system prompt was put
+ * before (`added` of them), named by the client's own message numbers, so each door names the client's
+ * place; a refusal of the group's system prompt itself names no client parameter.
+ */
+export function inClientTerms(err: GatewayError, added: number): GatewayError {
+  if (added === 0 || err.param === undefined || !err.param.startsWith('messages[')) return err;
+  const index = Number(/^messages\[(\d+)\]/.exec(err.param)?.[1]);
+  if (index < added) return new GatewayError({ ...err.toInit(), param: undefined, message: err.message.replaceAll(`messages[${index}]`, "the group's system prompt") });
+  const renumber = (text: string): string => text.replace(CANONICAL_MESSAGE, (_, n: string) => `messages[${Number(n) - added}]`);
+  return new GatewayError({ ...err.toInit(), param: renumber(err.param), message: renumber(err.message) });
 }
