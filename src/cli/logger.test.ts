@@ -30,17 +30,18 @@ interface Started {
 }
 
 /**
- * Starts `body` in a fresh process with the loggers, its stdout a pipe the test reads. With `stallMs`,
- * the pipe's reader is a shell that reads nothing for that long, then copies: a reader stalled in the
- * kernel's sense (a paused Node stream is not one: it may still drain the pipe, and node:child_process
- * resumes it, discarding what it held, when the process exits).
+ * Starts `body` in a fresh process with the loggers, its stdout a pipe the test reads. With `stallUntil`
+ * (a file's path), the pipe's reader is a shell that reads nothing until that file exists, then copies:
+ * a reader stalled in the kernel's sense (a paused Node stream is not one: it may still drain the pipe,
+ * and node:child_process resumes it, discarding what it held, when the process exits). The process
+ * makes the file when it has seen what it measures, however slowly a loaded machine started it.
  */
-function start(body: string, stallMs?: number): Started {
+function start(body: string, stallUntil?: string): Started {
   const args = nodeArgs(body);
   const child =
-    stallMs === undefined
+    stallUntil === undefined
       ? spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn('/bin/sh', ['-c', `"$0" "$@" | { sleep ${stallMs / 1000}; cat; }`, process.execPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      : spawn('/bin/sh', ['-c', `"$0" "$@" | { until [ -e '${stallUntil}' ]; do sleep 0.05; done; cat; }`, process.execPath, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -61,15 +62,17 @@ describe('the CLI loggers', () => {
 
   it('keep the event loop running while the log reader stalls, and write every line once it reads again', async () => {
     // ~230 KB of lines while nobody reads the pipe (64 KB): a synchronous write would block the loop.
+    const readAgain = join(mkdtempSync(join(tmpdir(), 'switchyard-log-')), 'read-again');
     const { child, exited, stderr } = start(
       [
+        "import { writeFileSync } from 'node:fs';",
         'let last = Date.now(), maxGap = 0, queued = 0;',
         'const beat = setInterval(() => { const now = Date.now(); maxGap = Math.max(maxGap, now - last); last = now; queued = Math.max(queued, process.stdout.writableLength); }, 10);',
         "const pad = 'x'.repeat(300);",
         "for (let i = 0; i < 600; i++) access.info({ i, pad }, 'request');",
-        "setTimeout(() => { clearInterval(beat); process.stderr.write(`maxGap=${maxGap} queued=${queued}\\n`); }, 1000);",
+        `setTimeout(() => { clearInterval(beat); process.stderr.write(\`maxGap=\${maxGap} queued=\${queued}\\n\`); writeFileSync(${JSON.stringify(readAgain)}, ''); }, 1000);`,
       ].join('\n'),
-      1_500,
+      readAgain,
     );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
