@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { GatewayStatus } from '../gateway/engine.js';
 import type { DeploymentStatus } from '../routing/deployment-state.js';
 import { combineStatuses } from './combine-status.js';
+import { LoadRelay } from './load.js';
+import { fakeDeployment } from '../routing/testing/fakes.js';
+import { quotaSchema } from '../routing/quota.js';
 
 /** One worker's view of deployment `id`: 3 requests, 2 successes, a timeout, idle and healthy unless told. */
 const dep = (id: string, extra: Partial<DeploymentStatus> = {}): DeploymentStatus => ({
@@ -93,6 +96,28 @@ describe('combining the statuses of serve --workers', () => {
     expect(d?.provisioned).toEqual({ capacityRpm: 60, maxConcurrency: 4, lastMinuteRequests: 7 });
     const full = combineStatuses([worker([dep('oai', { quota: quota(8, 0) })]), worker([dep('oai', { quota: quota(8, 0) })])], 2).deployments[0];
     expect(full?.quota?.headroom).toBe(0);
+  });
+
+  it("reports the pod's totals from workers that count each other's relayed use, without counting it twice", () => {
+    const now = 1_000_000_020_000;
+    const extra = { quota: quotaSchema.parse({ rpm: 10 }), provisioned: { monthly_usd: 1, capacity_rpm: 60, max_concurrency: 4 } };
+    const workers = [fakeDeployment('oai', extra), fakeDeployment('oai', extra)];
+    for (let i = 0; i < 3; i += 1) workers[0]?.state.begin(now);
+    for (let i = 0; i < 4; i += 1) workers[1]?.state.begin(now);
+    const relay = new LoadRelay({ workers: () => [], push: () => undefined });
+    workers.forEach((w, i) => relay.report(i, { oai: w.state.load(now) as NonNullable<ReturnType<typeof w.state.load>> }));
+    workers.forEach((w, i) => w.state.adoptOthers(relay.othersOf(i).oai));
+    relay.close();
+    const own = workers.map((w) => w.state.status(now, 0.1));
+    // Each worker's own view: its own counts, the pod's headroom.
+    expect(own.map((s) => [s.quota?.lastMinuteRequests, s.quota?.headroom, s.inFlight])).toEqual([
+      [3, expect.closeTo(0.3, 10), 3],
+      [4, expect.closeTo(0.3, 10), 4],
+    ]);
+    const d = combineStatuses(own.map((s) => worker([s])), 2).deployments[0];
+    expect(d?.quota).toMatchObject({ lastMinuteRequests: 7, headroom: expect.closeTo(0.3, 10) as number });
+    expect(d?.provisioned?.lastMinuteRequests).toBe(7);
+    expect(d?.inFlight).toBe(7);
   });
 
   it("keeps the answering worker's order and a deployment only another worker has (a reload in between), and says who answered", () => {

@@ -9,6 +9,8 @@ import { MemoryRateLimitState } from '../limits/state.js';
 import { answer, Asks, CLUSTER_TARGET, isCall, isTell, type AskMessage, type PushMessage } from './rpc.js';
 import { ClusterMetrics, METRICS_TOPIC, type MetricsWorker } from './metrics.js';
 import { gatherStatus, STATUS_TOPIC } from './status.js';
+import { LOAD_TOPIC, LoadRelay } from './load.js';
+import type { LoadReport } from '../routing/load.js';
 import type { GatewayStatus } from '../gateway/engine.js';
 
 export interface PrimaryOptions {
@@ -26,7 +28,7 @@ export interface PrimaryOptions {
 /**
  * The primary of `serve --workers N`: forks the workers (they share the listening port), holds the
  * state they share (breakers, cool-downs, drains, budget and rate-limit counters) and pushes every state change to
- * all of them. A scrape of GET /metrics on any worker is answered with every worker's series, and GET
+ * all of them. It relays each worker's use of quotas and provisioned capacity to the others (`LoadRelay`). A scrape of GET /metrics on any worker is answered with every worker's series, and GET
  * /v1/switchyard/status (and the dashboard's feed) with every worker's status, which the primary
  * gathers and combines. SIGTERM/SIGINT are forwarded to every worker, which drains and exits; SIGHUP (reload)
  * too. A crashed worker is restarted, at most `maxRestarts` times per window. Resolves with the exit
@@ -52,6 +54,13 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const sendAsk = (w: Worker, m: AskMessage): boolean => w.isConnected() && (w.send(m, () => undefined), true);
   const metricsWorker = (w: Worker): MetricsWorker => ({ id: w.id, collect: (timeoutMs) => asks.ask((m) => sendAsk(w, m), METRICS_TOPIC, timeoutMs) });
   const metrics = new ClusterMetrics({ workers: () => listeningWorkers().map(metricsWorker), logger, timeoutMs: options.metricsTimeoutMs });
+  const loads = new LoadRelay({
+    workers: () => listeningWorkers().map((w) => w.id),
+    push: (id, others) => {
+      const w = cluster.workers?.[id];
+      if (w?.isConnected()) w.send({ sy: 'push', topic: LOAD_TOPIC, data: others } satisfies PushMessage);
+    },
+  });
   const targets = {
     [STATE_TARGET]: stateHandlers(store, (key) => broadcast({ sy: 'push', topic: STATE_CHANGED, data: key })),
     [BUDGETS_TARGET]: budgetHandlers(new MemoryBudgetState()),
@@ -62,6 +71,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         for (const w of listeningWorkers()) if (w.id !== from) w.process.kill('SIGHUP');
       },
       metrics: () => metrics.render(),
+      // A worker's use of quotas and provisioned capacity; it is answered with the others' sum.
+      load: async ([from, report]: readonly unknown[]) => loads.report(from as number, report as LoadReport),
       // The calling worker sends its own status; the others are asked for theirs.
       status: ([from, own]: readonly unknown[]) =>
         gatherStatus(
@@ -106,6 +117,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     cluster.on('exit', (worker, code, signal) => {
       listening.delete(worker.id);
       metrics.retire(worker.id);
+      loads.forget(worker.id);
       const crashed = !stopping && (code !== 0 || signal !== null);
       if (crashed) {
         const now = Date.now();
@@ -126,6 +138,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       process.off('SIGHUP', onHup);
       cluster.off('message', onMessage);
       cluster.off('listening', onListening);
+      loads.close();
       void store.close();
       logger.info({}, 'every worker has stopped');
       resolve(failed ? 1 : 0);

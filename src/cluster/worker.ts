@@ -11,6 +11,8 @@ import type { GatewayStatus } from '../gateway/engine.js';
 import type { ClusterStatus } from './combine-status.js';
 import { STATUS_TOPIC } from './status.js';
 import { CLUSTER_TARGET, RpcClient } from './rpc.js';
+import { LOAD_REPORT_MS, LOAD_TOPIC, LoadReporter } from './load.js';
+import type { LoadReport } from '../routing/load.js';
 
 /**
  * What a cluster worker shares through the primary, for `createApp`. The states are there whatever the
@@ -35,6 +37,11 @@ export interface WorkerShared {
   status(own: GatewayStatus): Promise<ClusterStatus>;
   /** Gives the primary this worker's own status when it asks (for another worker's status call). */
   answerStatus(read: () => GatewayStatus): void;
+  /**
+   * Reports this worker's use of quotas and provisioned capacity (`read`) to the primary each second
+   * when it changed, and gives `adopt` the sum of the other workers' use whenever the primary relays it.
+   */
+  relayLoad(read: () => LoadReport, adopt: (others: LoadReport) => void): void;
   /** Has the primary reload every other worker (this one reloaded through the admin API). */
   reloadOthers(): Promise<void>;
   /** Stops calling the primary and leaves the cluster, so the worker exits once its work is done. */
@@ -46,6 +53,7 @@ export function workerShared(): WorkerShared | undefined {
   const worker = cluster.worker;
   if (!cluster.isWorker || !worker) return undefined;
   const rpc = new RpcClient(process);
+  let loadTimer: NodeJS.Timeout | undefined;
   return {
     stateStore: new IpcStateStore(rpc),
     budgetState: new IpcBudgetState(rpc),
@@ -83,10 +91,19 @@ export function workerShared(): WorkerShared | undefined {
     answerStatus(read) {
       rpc.onAsk(STATUS_TOPIC, async () => read());
     },
+    relayLoad(read, adopt) {
+      const reporter = new LoadReporter(read, adopt, (report) => rpc.call(CLUSTER_TARGET, 'load', [worker.id, report]));
+      rpc.onPush(LOAD_TOPIC, (others) => reporter.receive(others));
+      clearInterval(loadTimer);
+      loadTimer = setInterval(() => void reporter.tick(), LOAD_REPORT_MS);
+      loadTimer.unref();
+      void reporter.tick();
+    },
     async reloadOthers() {
       await rpc.call(CLUSTER_TARGET, 'reloadOthers', [worker.id]);
     },
     close() {
+      clearInterval(loadTimer);
       rpc.close();
       worker.disconnect();
     },

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -217,6 +217,50 @@ describe('switchyard serve --workers 2', () => {
     expect((await onNewConnection(gw.url, '/v1/switchyard/reload')).status).toBe(200);
     await vi.waitFor(() => expect(gw.lines().filter((l) => l.msg === 'config reloaded')).toHaveLength(2), { timeout: 5_000, interval: 50 });
     expect(await eightChats(gw.url)).toEqual([200, 200, 200, 429, 429, 429, 429, 429]);
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+  }, 30_000);
+
+  it("keeps a deployment's quota for the pod: past rpm over both workers, the next request goes to the other deployment", async () => {
+    const sim = await startSim();
+    const configPath = join(mkdtempSync(join(tmpdir(), 'workers-quota-')), 'switchyard.yaml');
+    writeFileSync(
+      configPath,
+      [
+        'deployments:',
+        `  - { id: oai, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${sim.url}/v1", quota: { rpm: 4 } }`,
+        `  - { id: spare, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${sim.url}/v1" }`,
+        'groups:',
+        '  - { name: chat, strategy: priority, deployments: [oai, spare] }',
+        'logging: { level: info }',
+        'ledger: { enabled: false }',
+      ].join('\n'),
+    );
+    const gw = await serveProcess(configPath, { workers: 2, cleanup });
+    const servedBy = async (): Promise<string | undefined> => {
+      const client = new Client(gw.url);
+      try {
+        const res = await client.request({ path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        await res.body.text();
+        expect(res.statusCode).toBe(200);
+        return res.headers['x-switchyard-deployment'] as string | undefined;
+      } finally {
+        await client.close();
+      }
+    };
+    // New connections alternate between the workers: two requests each, the quota's four.
+    const first = [];
+    for (let i = 0; i < 4; i += 1) first.push(await servedBy());
+    expect(first).toEqual(['oai', 'oai', 'oai', 'oai']);
+    // Each worker learns the other's use within about a second, through the primary.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect([await servedBy(), await servedBy()]).toEqual(['spare', 'spare']);
+    const status = JSON.parse((await onNewConnection(gw.url, '/v1/switchyard/status', 'GET')).text) as { deployments: Array<{ id: string; requests: number; errors: object; quota?: { lastMinuteRequests: number; headroom: number } }> };
+    expect(status.deployments.map((d) => [d.id, d.requests, d.errors])).toEqual([
+      ['oai', 4, {}],
+      ['spare', 2, {}],
+    ]);
+    expect(status.deployments[0]?.quota).toMatchObject({ lastMinuteRequests: 4, headroom: 0 });
     gw.child.kill('SIGTERM');
     expect(await gw.exited).toBe(0);
   }, 30_000);

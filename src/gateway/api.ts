@@ -12,6 +12,7 @@ import type { CacheRequestOptions } from '../cache/layer.js';
 import type { ResponseCacheStore } from '../cache/store.js';
 import type { GatewayStatus, OperatorAction } from './engine.js';
 import type { TokenCount } from './count-tokens.js';
+import type { LoadReport } from '../routing/load.js';
 
 // The gateway's contract with its callers (front doors, the in-process library): options, results and
 // the Gateway interface. `createGateway` (gateway.ts) builds one; gateway.ts re-exports these types.
@@ -125,6 +126,16 @@ export interface Gateway {
    * `routing.state_sync_ms`; a serverless adapter calls it per invocation). No-op without a store.
    */
   syncState(): Promise<void>;
+  /**
+   * This process's own use of each deployment's provider quota and provisioned capacity (the
+   * deployments it uses at all), which `serve --workers` relays to the other workers.
+   */
+  load(): LoadReport;
+  /**
+   * Adopts what the other workers of `serve --workers` use of each deployment (their relayed sum; a
+   * deployment left out: nothing), which quota and capacity checks add to this process's own counts.
+   */
+  adoptOthersLoad(others: LoadReport): void;
   /**
    * Operator actions (the admin API), audited in the log and shared through the state store so every
    * replica applies them within one `routing.state_sync_ms`. An unknown id is a not_found error.

@@ -11,6 +11,7 @@ import { BreakerSync } from '../routing/breaker-sync.js';
 import { HealthChecker } from '../routing/health.js';
 import { RetryBudget } from '../routing/retry-budget.js';
 import type { StateStore } from '../state/store.js';
+import type { LoadReport } from '../routing/load.js';
 
 /** What `gateway.status()` and GET /v1/switchyard/status return. */
 export interface GatewayStatus {
@@ -88,6 +89,22 @@ export class Engine {
       groups: this.config.groups.map((g) => ({ name: g.name, strategy: g.strategy, deployments: g.deployments.map((m) => (typeof m === 'string' ? m : m.id)) })),
       retryBudget: this.budget.snapshot(now),
     };
+  }
+
+  /** This process's own use of each deployment's quota and provisioned capacity (those it uses at all). */
+  load(): LoadReport {
+    const now = this.options.clock.now();
+    const report: LoadReport = {};
+    for (const d of this.deployments.values()) {
+      const load = d.state.load(now);
+      if (load) report[d.id] = load;
+    }
+    return report;
+  }
+
+  /** Adopts the other workers' use of each deployment; a deployment `others` leaves out: none. */
+  adoptOthersLoad(others: LoadReport): void {
+    for (const d of this.deployments.values()) d.state.adoptOthers(Object.hasOwn(others, d.id) ? others[d.id] : undefined);
   }
 
   /** Takes a deployment out of routing (here at once, on other replicas within one state sync). */

@@ -21,6 +21,7 @@ import { openStreamOn, type OpenedAttempt, type StreamDeps, type StreamOpening }
 import { continuationRequest, resumable, type Resume } from './resume.js';
 import { Engine, type GatewayStatus, type OperatorAction } from './engine.js';
 import type { DeploymentStatus } from '../routing/deployment-state.js';
+import type { LoadReport } from '../routing/load.js';
 import { applyGroupPolicy, inClientTerms } from './policy.js';
 import { checkChatRequest, checkEmbeddingRequest } from './check.js';
 import { ShadowMirror } from './shadow.js';
@@ -53,7 +54,7 @@ export function createGateway(input: ConfigInput | GatewayConfig, options: Gatew
   return new GatewayRuntime(config, options);
 }
 
-const GATEWAY_METHODS = ['chat', 'stream', 'embed', 'countTokens', 'models', 'ready', 'status', 'syncState', 'drain', 'undrain', 'resetBreaker', 'close'] as const satisfies ReadonlyArray<keyof Gateway>;
+const GATEWAY_METHODS = ['chat', 'stream', 'embed', 'countTokens', 'models', 'ready', 'status', 'syncState', 'load', 'adoptOthersLoad', 'drain', 'undrain', 'resetBreaker', 'close'] as const satisfies ReadonlyArray<keyof Gateway>;
 
 /** The gateway `createGateway` returns: the routing engine, observers, cache and shadows of one config. */
 class GatewayRuntime implements Gateway {
@@ -218,6 +219,14 @@ class GatewayRuntime implements Gateway {
 
   syncState(): Promise<void> {
     return this.engine.sync?.pullOnce() ?? Promise.resolve();
+  }
+
+  load(): LoadReport {
+    return this.engine.load();
+  }
+
+  adoptOthersLoad(others: LoadReport): void {
+    this.engine.adoptOthersLoad(others);
   }
 
   drain(id: string, action: OperatorAction = {}): DeploymentStatus {

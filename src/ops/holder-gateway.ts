@@ -57,6 +57,8 @@ export function holderGateway<T extends Reloadable>(holder: AppHolder<T>): Gatew
     ready: () => current().ready(),
     status: () => current().status(),
     syncState: () => current().syncState(),
+    load: () => current().load(),
+    adoptOthersLoad: (others) => current().adoptOthersLoad(others),
     drain: (id, action) => current().drain(id, action),
     undrain: (id, action) => current().undrain(id, action),
     resetBreaker: (id, action) => current().resetBreaker(id, action),

@@ -5,6 +5,7 @@ import { Reservoir } from './reservoir.js';
 import { SlidingWindow } from './window.js';
 import type { DeploymentRouting } from './deployment.js';
 import { QuotaMeter, type QuotaStatus } from './quota.js';
+import { copyLoad, noLoad, type DeploymentLoad } from './load.js';
 
 export interface HealthCheckResult {
   at: number;
@@ -53,6 +54,7 @@ export interface DeploymentStatus {
   /** Taken out of routing by an operator or an interruption notice. */
   drain: DrainSnapshot;
   health: { up: boolean; last: HealthCheckResult | undefined; checks: { ok: number; failed: number } };
+  /** This process's own `lastMinuteRequests` (not the other workers'). */
   provisioned: { capacityRpm: number | undefined; maxConcurrency: number | undefined; lastMinuteRequests: number } | undefined;
   /** Use of the provider's quota in the last minute and the headroom left; undefined without `quota`. */
   quota: QuotaStatus | undefined;
@@ -82,6 +84,12 @@ export class DeploymentState {
   drain: DrainSnapshot = UNDRAINED;
   /** The provider's quota and its use in the last minute; undefined when none is declared. */
   readonly quota: QuotaMeter | undefined;
+  /**
+   * What the other workers of `serve --workers` use of the quota and provisioned capacity, as the
+   * primary last relayed it (about once a second); zero in a single process. Quota and capacity
+   * checks add it to this process's own counts, so the pod as a whole keeps within them.
+   */
+  private readonly others: DeploymentLoad = noLoad();
   private readonly defaultCoolDownMs: number;
   private readonly maxCoolDownMs: number;
   private readonly errors: Partial<Record<ErrorKind, number>> = {};
@@ -105,7 +113,24 @@ export class DeploymentState {
     this.maxCoolDownMs = routing.rate_limit.max_cool_down_ms;
     this.breaker = new CircuitBreaker(routing.breaker, { failures: routing.failback.probation_failures, rampMs: routing.failback.ramp_ms }, onBreakerChange);
     if (config.provisioned?.capacity_rpm !== undefined) this.perMinute = new SlidingWindow(MINUTE, 1, 12);
-    if (config.quota) this.quota = new QuotaMeter(config.quota);
+    if (config.quota) this.quota = new QuotaMeter(config.quota, this.others);
+  }
+
+  /** This process's own use of the quota and provisioned capacity; undefined when it has neither, or uses none. */
+  load(now: number): DeploymentLoad | undefined {
+    if (!this.quota && !this.config.provisioned) return undefined;
+    const load = noLoad();
+    this.quota?.own(now, load);
+    if (this.config.provisioned) {
+      load.provisionedRequests = this.perMinute?.sum(now, 0) ?? 0;
+      load.inFlight = this.inFlight;
+    }
+    return load.requests === 0 && load.tokens === 0 && load.provisionedRequests === 0 && load.inFlight === 0 ? undefined : load;
+  }
+
+  /** Adopts the other workers' use as the primary relayed it (undefined: they use none). */
+  adoptOthers(load: DeploymentLoad | undefined): void {
+    copyLoad(this.others, load);
   }
 
   /**
@@ -213,12 +238,12 @@ export class DeploymentState {
     this.ewmaMs = this.ewmaMs === undefined ? ms : this.ewmaMs + EWMA_ALPHA * (ms - this.ewmaMs);
   }
 
-  /** True while a provisioned deployment still has reserved capacity left. */
+  /** True while a provisioned deployment still has reserved capacity left (counting the other workers' use). */
   hasProvisionedRoom(now: number): boolean {
     const p = this.config.provisioned;
     if (!p) return false;
-    if (p.max_concurrency !== undefined && this.inFlight >= p.max_concurrency) return false;
-    if (p.capacity_rpm !== undefined && (this.perMinute?.sum(now, 0) ?? 0) >= p.capacity_rpm) return false;
+    if (p.max_concurrency !== undefined && this.inFlight + this.others.inFlight >= p.max_concurrency) return false;
+    if (p.capacity_rpm !== undefined && (this.perMinute?.sum(now, 0) ?? 0) + this.others.provisionedRequests >= p.capacity_rpm) return false;
     return true;
   }
 

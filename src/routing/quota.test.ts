@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { QuotaMeter, quotaSchema } from './quota.js';
+import { noLoad } from './load.js';
 import { fakeDeployment } from './testing/fakes.js';
 
 const T0 = 1_000_000_020_000; // on a 5 s bucket boundary
@@ -58,6 +59,36 @@ describe('a deployment quota', () => {
     d.state.begin(T0 + 5_000);
     expect(d.state.coolingUntil).toBe(T0 + 65_000);
     expect(d.state.status(T0 + 5_000, 0.1).quota).toMatchObject({ rpm: 2, lastMinuteRequests: 2, headroom: 0 });
+  });
+
+  it("counts the other workers' relayed use: full for the pod though its own count is not, and frees when their oldest requests leave", () => {
+    const others = noLoad();
+    const q = new QuotaMeter(quotaSchema.parse({ rpm: 4, tpm: 1_000, prefer_below: 0.5 }), others);
+    q.add(T0 + 10_000, 100);
+    q.add(T0 + 10_000, 100);
+    expect(q.full(T0 + 10_000, 0)).toBe(false);
+    Object.assign(others, { requests: 2, tokens: 200, quotaFreesAt: T0 + 65_000 });
+    expect(q.near(T0 + 10_000)).toBe(true);
+    expect(q.full(T0 + 10_000, 0)).toBe(true);
+    expect(q.exhausted(T0 + 10_000)).toBe(true);
+    // The others' oldest requests leave before this worker's own.
+    expect(q.freesAt(T0 + 10_000)).toBe(T0 + 65_000);
+    // Tokens count too: 400 of 1000 used, so 700 more would not fit.
+    others.requests = 0;
+    expect(q.full(T0 + 10_000, 700)).toBe(true);
+    expect(q.full(T0 + 10_000, 500)).toBe(false);
+    // Status keeps this worker's own counts (the cluster status adds the workers'), the headroom the pod's.
+    expect(q.status(T0 + 10_000)).toEqual({ rpm: 4, tpm: 1_000, lastMinuteRequests: 2, lastMinuteTokens: 200, headroom: 0.5 });
+  });
+
+  it('admits one request into an idle minute only when the other workers are idle too, and reads a past relayed freeing as gone', () => {
+    const others = noLoad();
+    const q = new QuotaMeter(quotaSchema.parse({ rpm: 2 }), others);
+    Object.assign(others, { requests: 2, quotaFreesAt: T0 + 30_000 });
+    expect(q.full(T0, 0)).toBe(true);
+    expect(q.freesAt(T0)).toBe(T0 + 30_000);
+    // A stale relay (its time passed before the next report) says nothing more of when the minute frees.
+    expect(q.freesAt(T0 + 31_000)).toBe(T0 + 31_000);
   });
 
   it('rejects a quota without rpm or tpm', () => {

@@ -1,5 +1,6 @@
 import * as z from '../config/zod.js';
 import { SlidingWindow } from './window.js';
+import { noLoad, type DeploymentLoad } from './load.js';
 
 /**
  * The provider's own quota of a deployment (Azure TPM/RPM per deployment, Bedrock on-demand quotas per
@@ -28,21 +29,28 @@ const TOKENS = 1;
 export interface QuotaStatus {
   rpm: number | undefined;
   tpm: number | undefined;
+  /** This process's own requests (not the other workers'). */
   lastMinuteRequests: number;
+  /** This process's own tokens (not the other workers'). */
   lastMinuteTokens: number;
-  /** The smaller share of the quota left (requests or tokens), 0..1. */
+  /** The smaller share of the quota left (requests or tokens), 0..1, counting the other workers' use. */
   headroom: number;
 }
 
 /**
  * Requests and tokens a deployment took in the last minute (a sliding window of 5 s buckets, no
  * allocation per request, 60 to 65 s long), against its quota. Tokens are counted when an attempt starts (prompt
- * estimate plus max_tokens) and corrected to the real usage when it is reported.
+ * estimate plus max_tokens) and corrected to the real usage when it is reported. Under `serve --workers`
+ * the other workers' use, relayed about once a second into `others` (read, never copied), counts too.
  */
 export class QuotaMeter {
   private readonly window = new SlidingWindow(BUCKET_MS * BUCKETS, 2, BUCKETS);
 
-  constructor(readonly config: QuotaConfig) {}
+  constructor(
+    readonly config: QuotaConfig,
+    /** The other workers' last relayed use (zero in a single process), updated in place. */
+    private readonly others: Readonly<DeploymentLoad> = noLoad(),
+  ) {}
 
   add(now: number, tokens: number): void {
     this.window.add(now, REQUESTS, 1);
@@ -66,14 +74,14 @@ export class QuotaMeter {
   /** Share of the quota used (the larger of requests and tokens), after a request of `tokens` more. */
   used(now: number, tokens = 0, requests = 0): number {
     const { rpm, tpm } = this.config;
-    const r = rpm === undefined ? 0 : (this.window.sum(now, REQUESTS) + requests) / rpm;
-    const t = tpm === undefined ? 0 : (this.window.sum(now, TOKENS) + tokens) / tpm;
+    const r = rpm === undefined ? 0 : (this.window.sum(now, REQUESTS) + this.others.requests + requests) / rpm;
+    const t = tpm === undefined ? 0 : (this.window.sum(now, TOKENS) + this.others.tokens + tokens) / tpm;
     return r > t ? r : t;
   }
 
   /** True when a request of `tokens` would go past the quota (one request over an idle minute always fits). */
   full(now: number, tokens: number): boolean {
-    if (this.window.sum(now, REQUESTS) === 0) return false;
+    if (this.window.sum(now, REQUESTS) + this.others.requests === 0) return false;
     return this.used(now, tokens, 1) > 1;
   }
 
@@ -86,9 +94,20 @@ export class QuotaMeter {
     return this.used(now) >= this.config.prefer_below;
   }
 
-  /** When the oldest counted requests leave the window (now when none are counted). */
+  /** When the oldest counted requests, here or in another worker, leave the window (now when none are counted). */
   freesAt(now: number): number {
-    return this.window.nextDrop(now) ?? now;
+    const own = this.window.nextDrop(now);
+    // A time already past is a stale relay: those requests have left, whatever the last report says.
+    const others = this.others.quotaFreesAt > now ? this.others.quotaFreesAt : undefined;
+    if (own === undefined) return others ?? now;
+    return others !== undefined && others < own ? others : own;
+  }
+
+  /** This process's own requests, tokens and oldest bucket's leaving, written into `into` (what a worker relays). */
+  own(now: number, into: DeploymentLoad): void {
+    into.requests = this.window.sum(now, REQUESTS);
+    into.tokens = Math.max(0, this.window.sum(now, TOKENS));
+    into.quotaFreesAt = this.window.nextDrop(now) ?? 0;
   }
 
   /** The smaller share of the quota left (requests or tokens), 0..1. */

@@ -208,6 +208,41 @@ describe('Router failback and capacity', () => {
     expect(ids({ model: 'g' })).toEqual(['ptu', 'ondemand']);
   });
 
+  it("skips a deployment whose quota the pod has used up though this worker's own count has not, and prefers others near it", () => {
+    const { ids, state, clock } = setup({
+      deployments: [rawDeployment('quota', { quota: { rpm: 4, prefer_below: 0.5 } }), rawDeployment('spare')],
+      groups: [{ name: 'g', strategy: 'priority', deployments: ['quota', 'spare'] }],
+    });
+    state('quota').begin(clock.now());
+    expect(ids({ model: 'g' })).toEqual(['quota', 'spare']);
+    // Another worker's request makes the pod's use 2 of 4: near the quota.
+    state('quota').adoptOthers({ requests: 1, tokens: 0, provisionedRequests: 0, inFlight: 0, quotaFreesAt: clock.now() + 60_000 });
+    expect(ids({ model: 'g' })).toEqual(['spare', 'quota']);
+    // Four with the other workers' three: one more would pass the quota.
+    state('quota').adoptOthers({ requests: 3, tokens: 0, provisionedRequests: 0, inFlight: 0, quotaFreesAt: clock.now() + 60_000 });
+    expect(ids({ model: 'g' })).toEqual(['spare']);
+    // They relay that their minute has slid on.
+    state('quota').adoptOthers(undefined);
+    expect(ids({ model: 'g' })).toEqual(['quota', 'spare']);
+  });
+
+  it("counts the other workers' in-flight and last minute against provisioned capacity", () => {
+    const { ids, state, clock } = setup({
+      deployments: [rawDeployment('ondemand'), rawDeployment('ptu', { provisioned: { monthly_usd: 10_000, capacity_rpm: 10, max_concurrency: 2 } })],
+      groups: [{ name: 'g', deployments: ['ondemand', 'ptu'] }],
+    });
+    state('ptu').begin(clock.now());
+    expect(ids({ model: 'g' })).toEqual(['ptu', 'ondemand']);
+    state('ptu').adoptOthers({ requests: 0, tokens: 0, provisionedRequests: 1, inFlight: 1, quotaFreesAt: 0 });
+    expect(ids({ model: 'g' })).toEqual(['ondemand', 'ptu']);
+    state('ptu').succeed(clock.now(), 10, false);
+    expect(ids({ model: 'g' })).toEqual(['ptu', 'ondemand']);
+    state('ptu').adoptOthers({ requests: 0, tokens: 0, provisionedRequests: 9, inFlight: 0, quotaFreesAt: 0 });
+    expect(ids({ model: 'g' })).toEqual(['ondemand', 'ptu']);
+    // What this worker relays of its own: the one request of its minute, none in flight now.
+    expect(state('ptu').load(clock.now())).toEqual({ requests: 0, tokens: 0, provisionedRequests: 1, inFlight: 0, quotaFreesAt: 0 });
+  });
+
   it('rejects references to unknown groups or deployments', () => {
     expect(() => setup({ ...taskConfig, default_group: undefined, groups: [{ name: 'g', deployments: ['llama-vllm'], fallbacks: { content_filtered: ['nowhere'] } }] })).toThrow(/nowhere/);
   });

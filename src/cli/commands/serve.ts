@@ -118,6 +118,8 @@ export const serveCommand: Command = {
     shared?.onStateChange(() => holder.current.gateway.syncState());
     shared?.answerMetrics(async () => (await holder.current.metrics?.json()) ?? { registry: 0, metrics: [] });
     shared?.answerStatus(() => holder.current.gateway.status());
+    // Quotas and provisioned capacity are the pod's: each worker's router counts the others' use too.
+    shared?.relayLoad(() => holder.current.gateway.load(), (others) => holder.current.gateway.adoptOthersLoad(others));
     const server = await startServer(holderGateway(holder), { ...holderServerOptions(holder), port, host: values.host, onClose: () => holder.close() }).catch(async (err: unknown) => {
       await holder.close();
       shared?.close();
