@@ -16,14 +16,15 @@ export interface MetricsOptions {
   costOf?: (record: AttemptRecord) => number | undefined;
 }
 
+/** Registries made in this process: each answer to the cluster primary names its own (`RegistryJson`). */
+let registriesMade = 0;
+
 /**
  * The gateway's Prometheus metrics: the OTel GenAI client metrics (under their Prometheus names) and
  * the gateway's own `switchyard_*` series, in a registry of its own (never prom-client's global one,
  * so two gateways in one process do not mix). Labels only take values from the config (group,
  * deployment, provider, model, region, key, team) or from closed sets (error kind, role, status).
  */
-let registriesMade = 0;
-
 export class GatewayMetrics implements AttemptObserver {
   readonly registry = new Registry();
   private readonly registryNumber = (registriesMade += 1);

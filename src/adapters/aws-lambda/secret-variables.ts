@@ -3,8 +3,8 @@ export const SECRETS_ARN_VARIABLE = 'SWITCHYARD_SECRETS_ARN';
 
 /**
  * The key/value pairs of the Secrets Manager secret `SWITCHYARD_SECRETS_ARN` names, as variables for
- * the config's `${VAR}` references; none when it is unset. The signer and the AWS credential chain are
- * loaded only then, so a function without the variable pays nothing for it.
+ * the config's `${VAR}` references; none when it is unset. The Secrets Manager client is loaded only
+ * then, so a function without the variable pays nothing for it.
  */
 export async function secretsManagerVariables(env: Readonly<Record<string, string | undefined>>): Promise<Readonly<Record<string, string>>> {
   const arn = env[SECRETS_ARN_VARIABLE];

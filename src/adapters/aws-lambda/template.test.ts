@@ -105,7 +105,8 @@ describe('deploy/aws-sam/template.yaml: secrets', () => {
       Effect: 'Allow',
       Action: 'kms:Decrypt',
       Resource: KMS_KEY,
-      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'secretsmanager.${AWS::Region}.${AWS::URLSuffix}' } } },
+      // Through Secrets Manager in the secret's own Region (its ARN's fourth field), which may not be the stack's.
+      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': ['secretsmanager.${SecretRegion}.${AWS::URLSuffix}', { SecretRegion: { 'Fn::Select': [3, { 'Fn::Split': [':', SECRET_ARN] }] } }] } } },
     });
     for (const s of statementsFor({ SecretArn: SECRET_ARN, SecretKmsKeyArn: KMS_KEY })) expect(JSON.stringify(s.Resource)).not.toMatch(/"\*"|:\*"/);
   });

@@ -128,7 +128,12 @@ export function references(node: unknown, found = { refs: new Set<string>(), con
       else if (key === 'Fn::GetAtt') found.refs.add(String((value as string[])[0]));
       else if (key === 'Fn::Sub') {
         const text = Array.isArray(value) ? String(value[0]) : String(value);
-        for (const m of text.matchAll(/\$\{([^!}][^}]*)\}/g)) found.refs.add(String(m[1]).split('.')[0] ?? '');
+        // A Sub's own variables (its second element's keys) are not references to the template.
+        const local = Array.isArray(value) && value[1] !== null && typeof value[1] === 'object' ? Object.keys(value[1] as object) : [];
+        for (const m of text.matchAll(/\$\{([^!}][^}]*)\}/g)) {
+          const name = String(m[1]).split('.')[0] ?? '';
+          if (!local.includes(name)) found.refs.add(name);
+        }
         if (Array.isArray(value)) references(value[1], found);
       } else if (key === 'Fn::If') {
         found.conditions.add(String((value as unknown[])[0]));
