@@ -1,4 +1,4 @@
-import { DEFAULT_CLIENT_RETRY_AFTER_MS, GatewayError } from '../core/errors.js';
+import { GatewayError } from '../core/errors.js';
 import { echoed } from '../core/json.js';
 import type { Provider } from '../core/provider.js';
 import type { DeploymentConfig, GatewayConfig } from '../config/schema.js';
@@ -6,6 +6,7 @@ import { groupMembers, type GroupConfig } from './config.js';
 import { accessFor, type Access } from './access.js';
 import type { DeploymentState } from './deployment-state.js';
 import { availableAt, firstFailedStage, Stage, type Needs } from './filters.js';
+import { filterError } from './filter-errors.js';
 import { createStrategy, type Candidate, type Strategy, type StrategyContext } from './strategies/index.js';
 
 /** A configured deployment with its live provider and run-time state. */
@@ -185,7 +186,7 @@ export class Router {
       if (furthest === Stage.ContextWindow && group.special.context_window_exceeded.length > 0) {
         return { group, deployments: this.filter(group.special.context_window_exceeded, req.needs, now, true, req.model), pinned: false };
       }
-      throw filterError(furthest, req, group.config.name, retryAt - now);
+      throw filterError(furthest, req.needs, group.config.name, retryAt - now);
     }
     const ordered = survivors.length === 1 ? survivors : group.strategy.order(survivors, group.ctx);
     return { group, deployments: this.arrange(ordered, now), pinned: false };
@@ -269,7 +270,7 @@ export class Router {
         retryAt = Math.min(retryAt, availableAt(d, stage, now) ?? retryAt);
       }
     }
-    if (out.length === 0) throw filterError(furthest, { model, needs }, model, retryAt - now);
+    if (out.length === 0) throw filterError(furthest, needs, model, retryAt - now);
     return out;
   }
 
@@ -333,71 +334,4 @@ function badOverride(req: RouteRequest): GatewayError {
 
 function configProblem(message: string): GatewayError {
   return new GatewayError({ kind: 'internal', message: `invalid routing config: ${message}` });
-}
-
-function filterError(stage: Stage, req: Pick<RouteRequest, 'model' | 'needs'>, name: string, retryInMs: number): GatewayError {
-  switch (stage) {
-    case Stage.Residency:
-      return new GatewayError({
-        kind: 'residency_violation',
-        message: `No deployment of '${name}' may serve requests restricted to '${req.needs.residency}'.`,
-        code: 'residency_violation',
-      });
-    case Stage.Capabilities:
-      return new GatewayError({
-        kind: 'invalid_request',
-        message: `No deployment of '${name}' supports ${req.needs.capabilities.join(', ')}.`,
-        param: 'model',
-        code: 'unsupported_capability',
-      });
-    case Stage.MediaUrls: {
-      // Every deployment refusing it is `public` or `none`: a non-public URL is refused by both.
-      const notPublic = req.needs.mediaUrls?.notPublic;
-      const part = notPublic ?? req.needs.mediaUrls?.first;
-      const why = notPublic === undefined ? `no deployment of '${name}' takes media by URL` : `its host is not a public address, which no deployment of '${name}' may be asked to fetch from`;
-      return new GatewayError({
-        kind: 'invalid_request',
-        message: `'${part}' is given by URL, and ${why} (media_urls). Send the bytes inline (base64) instead.`,
-        param: part,
-        code: 'media_url_not_allowed',
-      });
-    }
-    case Stage.ContextWindow:
-      return new GatewayError({
-        kind: 'context_window_exceeded',
-        message: `The prompt (about ${req.needs.promptTokens} tokens) exceeds the context window of every deployment of '${name}'.`,
-        param: 'messages',
-        code: 'context_length_exceeded',
-      });
-    case Stage.Quota:
-    case Stage.Cooling:
-      // Some (or all) candidates are throttled or at their quota: the client hears when to come back.
-      return new GatewayError({
-        kind: 'rate_limited',
-        message: `Every deployment of '${name}' is rate-limited or unavailable; retry after the cool-down.`,
-        retryAfterMs: Math.max(0, retryInMs),
-      });
-    case Stage.Drained:
-      return new GatewayError({
-        kind: 'no_deployment_available',
-        message: `Every deployment of '${name}' is unavailable (drained).`,
-        retryAfterMs: DEFAULT_CLIENT_RETRY_AFTER_MS,
-      });
-    case Stage.OutputLimit: {
-      const ask = req.needs.maxTokens;
-      return new GatewayError({
-        kind: 'invalid_request',
-        message: `${ask?.param} is too large: ${ask?.value}. It exceeds the output limit (max_output_tokens) of every deployment of '${name}'.`,
-        param: ask?.param,
-        code: 'invalid_value',
-      });
-    }
-    default:
-      return new GatewayError({
-        kind: 'no_deployment_available',
-        message: `Every deployment of '${name}' is unavailable (circuit open).`,
-        // Breakers held by health checks say no time: the client still gets a hint.
-        retryAfterMs: Number.isFinite(retryInMs) ? Math.max(0, retryInMs) : DEFAULT_CLIENT_RETRY_AFTER_MS,
-      });
-  }
 }

@@ -7,14 +7,14 @@ import { AppHolder } from '../../ops/reload.js';
 import { holderAdmin, holderGateway, holderServerOptions } from '../../ops/holder-gateway.js';
 import { InterruptionWatcher } from '../../ops/interruption/watcher.js';
 import { drainGraceMs, reloadOnSighup } from '../../ops/lifecycle.js';
-import { startServer } from '../../adapters/node/server.js';
+import { startServer, type RunningServer } from '../../adapters/node/server.js';
 import { createLoggers } from '../logger.js';
 import { untilSignal } from '../signals.js';
 import { reportEventLoopDelayOnSignal } from '../event-loop-delay.js';
 import { cpuLimit } from '../../cluster/cpu.js';
 import { runPrimary } from '../../cluster/primary.js';
 import { workerShared } from '../../cluster/worker.js';
-import { portFlag, type Command } from '../command.js';
+import { portFlag, type Command, type CommandIO } from '../command.js';
 import { listenProblem } from '../../cluster/port.js';
 import type { GatewayStatus } from '../../gateway/engine.js';
 import { MemoryBudgetState } from '../../ledger/budgets/state.js';
@@ -47,11 +47,12 @@ export const serveCommand: Command = {
       io.err(`usage: ${this.usage}`);
       return 2;
     }
-    let config;
+    let config: Config;
+    let reach: ReturnType<typeof checkReach>;
     try {
       config = loadConfigFile(values.config, io.env);
-      const { errors } = checkReach(config);
-      if (errors.length > 0) throw new ConfigError(values.config, errors);
+      reach = checkReach(config);
+      if (reach.errors.length > 0) throw new ConfigError(values.config, reach.errors);
     } catch (err) {
       if (err instanceof ConfigError) {
         io.err(err.message);
@@ -61,7 +62,7 @@ export const serveCommand: Command = {
       throw err;
     }
     const loggers = createLoggers(config.logging.level);
-    if (!cluster.worker) for (const w of checkReach(config).warnings) loggers.logger.warn({ path: w.path }, w.message);
+    if (!cluster.worker) for (const w of reach.warnings) loggers.logger.warn({ path: w.path }, w.message);
     if (workers > 1 && cluster.isPrimary) {
       const host = values.host ?? config.server.host;
       const listenPort = port ?? config.server.port;
@@ -72,80 +73,100 @@ export const serveCommand: Command = {
       }
       return runPrimary({ workers, logger: loggers.logger });
     }
-    // A worker's lines say which worker wrote them; its breakers and budgets live in the primary.
-    const logger = cluster.worker ? loggers.logger.child({ worker: cluster.worker.id }) : loggers.logger;
-    const access = cluster.worker ? loggers.access.child({ worker: cluster.worker.id }) : loggers.access;
-    const shared = workerShared();
-    const file = values.config;
-    // Admin actions go to whichever app is current, and may reload it (POST /v1/switchyard/reload).
-    // With workers, the others reload too once this one did: the same file, so the same outcome.
-    const admin = holderAdmin(() => holder, shared && (() => shared.reloadOthers()));
-    // With workers, GET /metrics answers for them all: the primary gathers each one's own series.
-    const clusterMetrics = shared && (() => shared.metrics());
-    // And GET /v1/switchyard/status and the dashboard's feed: the primary combines every worker's status.
-    const clusterStatus = shared && ((own: GatewayStatus) => shared.status(own));
-    // Counters in memory outlive reloads (in the primary with workers, else here): a reload must not
-    // hand out a fresh budget or rate limit. Each app takes what its own config keeps in memory, so a
-    // reload from Redis to memory shares the primary's too (else every worker would count on its own).
-    const stored = config.responses.store;
-    const kept = {
-      budgetState: shared?.budgetState ?? new MemoryBudgetState(),
-      rateLimitState: shared?.rateLimitState ?? new MemoryRateLimitState(),
-      // Stored Responses without a SQL ledger: this process's, kept across reloads (each reload sets its limits).
-      conversations: new MemoryConversationStore(stored.retention_hours * 3_600_000, stored.max_memory_responses),
-    };
-    const build = (c: typeof config): Promise<App> =>
-      createApp(c, {
-        logger,
-        accessLogger: access,
-        admin,
-        stateStore: c.state.store === 'memory' ? shared?.stateStore : undefined,
-        budgetState: c.budgets.state === 'memory' ? kept.budgetState : undefined,
-        rateLimitState: c.state.store === 'memory' ? kept.rateLimitState : undefined,
-        memoryConversations: kept.conversations,
-        clusterMetrics,
-        clusterStatus,
-        listens: true,
-      });
-    // A worker that cannot start (the port taken, the ledger unreadable) leaves the cluster, so it exits
-    // and the primary sees the crash; otherwise its IPC channel would keep it, and the primary, alive.
-    const app = await build(config).catch((err: unknown) => {
-      shared?.close();
-      throw err;
-    });
-    // Reloads (SIGHUP, POST /v1/switchyard/reload) swap the app; requests finish on the one they began on.
-    const holder: AppHolder<App> = new AppHolder(app, { load: () => loadConfigFile(file, io.env), build, logger, retireAfterMs: config.server.shutdown_grace_ms });
-    shared?.onStateChange(() => holder.current.gateway.syncState());
-    shared?.answerMetrics(async () => (await holder.current.metrics?.json()) ?? { registry: 0, metrics: [] });
-    shared?.answerStatus(() => holder.current.gateway.status());
-    // Quotas and provisioned capacity are the pod's: each worker's router counts the others' use too.
-    shared?.relayLoad(() => holder.current.gateway.load(), (others) => holder.current.gateway.adoptOthersLoad(others));
-    const server = await startServer(holderGateway(holder), { ...holderServerOptions(holder), port, host: values.host, onClose: () => holder.close() }).catch(async (err: unknown) => {
-      await holder.close();
-      shared?.close();
-      throw err;
-    });
-    // Signals are caught before the server says it listens: a SIGTERM right after still drains.
-    const signalled = untilSignal();
-    logger.info({ url: server.url, deployments: config.deployments.length }, 'switchyard listening');
-    const stopReloads = reloadOnSighup(() => holder.reload(), logger);
-    const stopEld = io.env.SWITCHYARD_BENCH_ELD === '1' ? reportEventLoopDelayOnSignal(io.out) : undefined;
-    // A spot / preemption notice drains like SIGTERM (readyz 503 at once), but ends before the deadline.
-    const watcher = new InterruptionWatcher(config.interruption, {
-      logger,
-      onNotice: (notice) => server.shutdown(drainGraceMs(notice, config.server.shutdown_grace_ms, Date.now())),
-    });
-    await watcher.start();
-    const ended = await Promise.race([signalled, watcher.handled.then(() => 'interruption' as const)]);
-    stopReloads();
-    stopEld?.();
-    watcher.stop();
-    if (ended !== 'interruption') {
-      logger.info({ signal: ended, graceMs: config.server.shutdown_grace_ms }, 'shutting down');
-      await server.shutdown();
-    }
-    logger.info({}, 'stopped');
-    shared?.close();
-    return 0;
+    const served = await serveApp(config, values.config, io, loggers, { port, host: values.host });
+    return untilStopped(served, config, io);
   },
 };
+
+type Loggers = ReturnType<typeof createLoggers>;
+type Config = ReturnType<typeof loadConfigFile>;
+
+interface Served {
+  server: RunningServer;
+  holder: AppHolder<App>;
+  logger: Loggers['logger'];
+  shared: ReturnType<typeof workerShared>;
+}
+
+/** Builds the app (reloadable) from `file` and starts serving it; under `--workers`, this worker's share of the pod. */
+async function serveApp(config: Config, file: string, io: CommandIO, loggers: Loggers, listen: { port: number | undefined; host: string | undefined }): Promise<Served> {
+  // A worker's lines say which worker wrote them; its breakers and budgets live in the primary.
+  const logger = cluster.worker ? loggers.logger.child({ worker: cluster.worker.id }) : loggers.logger;
+  const access = cluster.worker ? loggers.access.child({ worker: cluster.worker.id }) : loggers.access;
+  const shared = workerShared();
+  // Admin actions go to whichever app is current, and may reload it (POST /v1/switchyard/reload).
+  // With workers, the others reload too once this one did: the same file, so the same outcome.
+  const admin = holderAdmin(() => holder, shared && (() => shared.reloadOthers()));
+  // With workers, GET /metrics answers for them all: the primary gathers each one's own series.
+  const clusterMetrics = shared && (() => shared.metrics());
+  // And GET /v1/switchyard/status and the dashboard's feed: the primary combines every worker's status.
+  const clusterStatus = shared && ((own: GatewayStatus) => shared.status(own));
+  // Counters in memory outlive reloads (in the primary with workers, else here): a reload must not
+  // hand out a fresh budget or rate limit. Each app takes what its own config keeps in memory, so a
+  // reload from Redis to memory shares the primary's too (else every worker would count on its own).
+  const stored = config.responses.store;
+  const kept = {
+    budgetState: shared?.budgetState ?? new MemoryBudgetState(),
+    rateLimitState: shared?.rateLimitState ?? new MemoryRateLimitState(),
+    // Stored Responses without a SQL ledger: this process's, kept across reloads (each reload sets its limits).
+    conversations: new MemoryConversationStore(stored.retention_hours * 3_600_000, stored.max_memory_responses),
+  };
+  const build = (c: Config): Promise<App> =>
+    createApp(c, {
+      logger,
+      accessLogger: access,
+      admin,
+      stateStore: c.state.store === 'memory' ? shared?.stateStore : undefined,
+      budgetState: c.budgets.state === 'memory' ? kept.budgetState : undefined,
+      rateLimitState: c.state.store === 'memory' ? kept.rateLimitState : undefined,
+      memoryConversations: kept.conversations,
+      clusterMetrics,
+      clusterStatus,
+      listens: true,
+    });
+  // A worker that cannot start (the port taken, the ledger unreadable) leaves the cluster, so it exits
+  // and the primary sees the crash; otherwise its IPC channel would keep it, and the primary, alive.
+  const app = await build(config).catch((err: unknown) => {
+    shared?.close();
+    throw err;
+  });
+  // Reloads (SIGHUP, POST /v1/switchyard/reload) swap the app; requests finish on the one they began on.
+  const holder: AppHolder<App> = new AppHolder(app, { load: () => loadConfigFile(file, io.env), build, logger, retireAfterMs: config.server.shutdown_grace_ms });
+  shared?.onStateChange(() => holder.current.gateway.syncState());
+  shared?.answerMetrics(async () => (await holder.current.metrics?.json()) ?? { registry: 0, metrics: [] });
+  shared?.answerStatus(() => holder.current.gateway.status());
+  // Quotas and provisioned capacity are the pod's: each worker's router counts the others' use too.
+  shared?.relayLoad(() => holder.current.gateway.load(), (others) => holder.current.gateway.adoptOthersLoad(others));
+  const server = await startServer(holderGateway(holder), { ...holderServerOptions(holder), port: listen.port, host: listen.host, onClose: () => holder.close() }).catch(async (err: unknown) => {
+    await holder.close();
+    shared?.close();
+    throw err;
+  });
+  return { server, holder, logger, shared };
+}
+
+/** Serves until SIGTERM/SIGINT or a spot notice, reloading on SIGHUP; then drains. */
+async function untilStopped({ server, holder, logger, shared }: Served, config: Config, io: CommandIO): Promise<number> {
+  // Signals are caught before the server says it listens: a SIGTERM right after still drains.
+  const signalled = untilSignal();
+  logger.info({ url: server.url, deployments: config.deployments.length }, 'switchyard listening');
+  const stopReloads = reloadOnSighup(() => holder.reload(), logger);
+  const stopEld = io.env.SWITCHYARD_BENCH_ELD === '1' ? reportEventLoopDelayOnSignal(io.out) : undefined;
+  // A spot / preemption notice drains like SIGTERM (readyz 503 at once), but ends before the deadline.
+  const watcher = new InterruptionWatcher(config.interruption, {
+    logger,
+    onNotice: (notice) => server.shutdown(drainGraceMs(notice, config.server.shutdown_grace_ms, Date.now())),
+  });
+  await watcher.start();
+  const ended = await Promise.race([signalled, watcher.handled.then(() => 'interruption' as const)]);
+  stopReloads();
+  stopEld?.();
+  watcher.stop();
+  if (ended !== 'interruption') {
+    logger.info({ signal: ended, graceMs: config.server.shutdown_grace_ms }, 'shutting down');
+    await server.shutdown();
+  }
+  logger.info({}, 'stopped');
+  shared?.close();
+  return 0;
+}
