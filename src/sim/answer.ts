@@ -98,6 +98,21 @@ export function scriptAnswer(input: ScriptInput): Answer {
   return { ...answer, reasoning, reasoningTokens, completionTokens: answer.completionTokens + reasoningTokens };
 }
 
+/** The words a simulated model declines with. */
+export const REFUSAL_TEXT = "I'm sorry, I can't help with that.";
+
+/**
+ * A prompt that asks the model to "refuse to answer" is declined: the answer's chunks are the words of
+ * the refusal, which a simulator whose API words a decline apart from the answer (OpenAI's `refusal`)
+ * sends there; undefined for any other prompt.
+ */
+export function scriptRefusal(input: ScriptInput): Answer | undefined {
+  if (!/refuse to answer/i.test(input.lastUser)) return undefined;
+  const promptTokens = countTokens(input.promptText) + input.images * IMAGE_TOKENS;
+  const cachedTokens = input.system.includes('[cache]') ? countTokens(input.system) : 0;
+  return { chunks: REFUSAL_TEXT.split(/(?<= )/), finish: 'stop', promptTokens, completionTokens: countTokens(REFUSAL_TEXT), cachedTokens, reasoningTokens: 0 };
+}
+
 function scriptText(input: ScriptInput): Answer {
   const promptTokens = countTokens(input.promptText) + input.images * IMAGE_TOKENS;
   const cachedTokens = input.system.includes('[cache]') ? countTokens(input.system) : 0;

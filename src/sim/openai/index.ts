@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { scriptAnswer, embedText, countTokens, readTurns, splitArgs, type ScriptInput, type Turn } from '../answer.js';
+import { scriptAnswer, scriptRefusal, embedText, countTokens, readTurns, splitArgs, type ScriptInput, type Turn } from '../answer.js';
 import { applyPreFault, sendJson, startSim, streamWithFaults, type SimServer } from '../server.js';
 import type { Fault } from '../faults.js';
 import { readJsonBody, toolCallDelta, toolCallsOf } from './wire.js';
@@ -161,7 +161,9 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
   const effort = reasoningEffortProblem(body);
   if (effort) return sendJson(res, effort.status, effort.body);
   const input = openaiScriptInput(body);
-  const answer = scriptAnswer(input);
+  // A declined prompt: OpenAI words it in `refusal`, content null, finish_reason stop.
+  const refused = scriptRefusal(input);
+  const answer = refused ?? scriptAnswer(input);
   const id = `chatcmpl-sim${++counter}`;
   const created = Math.floor(Date.now() / 1000);
   const finish = answer.finish === 'stop_sequence' ? 'stop' : answer.finish;
@@ -180,7 +182,8 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
       res.end('{"id": "broken", "choices": [');
       return;
     }
-    const message: Record<string, unknown> = { role: 'assistant', content: toolCalls ? null : answer.chunks.join(''), refusal: null };
+    const text = answer.chunks.join('');
+    const message: Record<string, unknown> = { role: 'assistant', content: toolCalls || refused ? null : text, refusal: refused ? text : null };
     if (toolCalls) message.tool_calls = toolCalls;
     // vLLM and DeepSeek put the reasoning beside the answer.
     if (answer.reasoning) message.reasoning_content = answer.reasoning.join('');
@@ -199,7 +202,8 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
   const frame = (delta: Record<string, unknown>, finishReason: string | null, extra?: Record<string, unknown>): void => {
     res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, system_fingerprint: 'fp_sim', choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...extra })}\n\n`);
   };
-  frame({ role: 'assistant', content: '' }, null);
+  // A refusal's role chunk opens it empty, with null content; its words come as `refusal` deltas.
+  frame(refused ? { role: 'assistant', content: null, refusal: '' } : { role: 'assistant', content: '' }, null);
   if (fault.malformed) {
     res.end('data: {"choices": [\n\n');
     return;
@@ -210,7 +214,7 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
     pieces,
     fault,
     res,
-    (piece, i) => frame(toolCall ? toolCallDelta(toolCall, piece, i) : { content: piece }, null),
+    (piece, i) => frame(toolCall ? toolCallDelta(toolCall, piece, i) : refused ? { refusal: piece } : { content: piece }, null),
     () => {
       res.end(`data: ${JSON.stringify({ error: { message: fault.error_message ?? 'Simulated mid-stream failure', type: 'server_error', param: null, code: fault.error ?? 'server_error' } })}\n\n`);
     },

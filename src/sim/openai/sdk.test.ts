@@ -42,6 +42,22 @@ describe('OpenAI simulator, checked by the official openai SDK', () => {
     expect(streamed?.type === 'function' && JSON.parse(streamed.function.arguments)).toEqual({ query: 'call the tool: Paris' });
   });
 
+  it('declines a prompt that asks it to refuse as OpenAI does: refusal, null content, stop; streamed as refusal deltas', async () => {
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Please refuse to answer.' }];
+    const r = await client.chat.completions.create({ model: 'm', messages });
+    expect(r.choices[0]).toMatchObject({ message: { role: 'assistant', content: null, refusal: "I'm sorry, I can't help with that." }, finish_reason: 'stop' });
+    const raw = await client.chat.completions.create({ model: 'm', messages, stream: true });
+    const deltas: unknown[] = [];
+    for await (const c of raw) deltas.push(c.choices[0]?.delta);
+    expect(deltas[0]).toEqual({ role: 'assistant', content: null, refusal: '' });
+    expect(deltas.slice(1, -1)).toEqual(["I'm ", 'sorry, ', 'I ', "can't ", 'help ', 'with ', 'that.'].map((refusal) => ({ refusal })));
+    const pieces: string[] = [];
+    const stream = client.chat.completions.stream({ model: 'm', messages }).on('refusal.delta', (e) => pieces.push(e.delta));
+    const final = await stream.finalChatCompletion();
+    expect(final.choices[0]?.message).toMatchObject({ content: null, refusal: "I'm sorry, I can't help with that." });
+    expect(pieces.join('')).toBe("I'm sorry, I can't help with that.");
+  });
+
   it('streams with a usage chunk', async () => {
     const stream = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
     let text = '';
