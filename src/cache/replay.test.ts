@@ -43,10 +43,20 @@ describe('replaying a cached answer as a stream', () => {
   it('records back the very answer it replays', async () => {
     expect(await recorded(answerParts(full))).toEqual({ ...full, created: expect.any(Number) });
   });
+
+  it('replays a refusal as the refusal part a live stream sends, before the finish, and records it back', async () => {
+    const declined: ChatResponse = { id: 'resp-2', model: 'gpt', created: 0, content: [], refusal: "I can't help with that.", finishReason: 'stop', usage: makeUsage({ prompt: 5, completion: 6 }) };
+    const parts = answerParts(declined);
+    expect(parts.slice(1, 3)).toEqual([
+      { type: 'refusal', delta: "I can't help with that." },
+      { type: 'finish', finishReason: 'stop' },
+    ]);
+    expect(await recorded(parts)).toEqual({ ...declined, created: expect.any(Number) });
+  });
 });
 
 describe('recording a live stream', () => {
-  it('joins deltas into parts, keeps the last reasoning signature, and a refusal, estimate and raw usage', async () => {
+  it('joins deltas into parts, keeps the last reasoning signature, joins refusal deltas, and keeps an estimate and raw usage', async () => {
     const usage = makeUsage({ prompt: 3, completion: 2 });
     const answer = await recorded([
       { type: 'start', id: 'x', model: 'm' },
@@ -56,7 +66,9 @@ describe('recording a live stream', () => {
       { type: 'text', delta: 'lo' },
       { type: 'tool-call', index: 0, id: 'c1', name: 'f', argumentsDelta: '{"a"' },
       { type: 'tool-call', index: 0, argumentsDelta: ':1}' },
-      { type: 'finish', finishReason: 'stop', refusal: 'no' },
+      { type: 'refusal', delta: 'n' },
+      { type: 'refusal', delta: 'o' },
+      { type: 'finish', finishReason: 'stop' },
       { type: 'usage', usage, estimated: true, raw: { input_tokens: 3 } },
     ]);
     expect(answer).toMatchObject({

@@ -5,7 +5,7 @@ const GATEWAY_NAMESPACE = 'switchyard';
 
 /**
  * A cached answer as the stream parts an upstream would have sent: start, its content parts in order
- * (reasoning, redacted reasoning, text, tool calls), provider metadata, finish, usage.
+ * (reasoning, redacted reasoning, text, tool calls), the refusal, provider metadata, finish, usage.
  */
 export function answerParts(response: ChatResponse): StreamPart[] {
   const start: StreamPart = { type: 'start', id: response.id, model: response.model };
@@ -26,8 +26,9 @@ export function answerParts(response: ChatResponse): StreamPart[] {
       parts.push({ type: 'tool-call', index: toolIndex++, id: p.id, name: p.name, argumentsDelta: p.arguments });
     }
   }
+  if (response.refusal !== undefined) parts.push({ type: 'refusal', delta: response.refusal });
   for (const [namespace, data] of Object.entries(response.providerMetadata ?? {})) parts.push({ type: 'provider-metadata', namespace, data });
-  parts.push(response.refusal === undefined ? { type: 'finish', finishReason: response.finishReason } : { type: 'finish', finishReason: response.finishReason, refusal: response.refusal });
+  parts.push({ type: 'finish', finishReason: response.finishReason });
   parts.push(response.usageEstimated ? { type: 'usage', usage: response.usage, estimated: true } : { type: 'usage', usage: response.usage });
   return parts;
 }
@@ -37,12 +38,13 @@ export async function* replay(parts: readonly StreamPart[]): AsyncGenerator<Stre
   for (const p of parts) yield p;
 }
 
-/** Assembles a streamed answer from its parts, in order: consecutive text (or reasoning) deltas make one part. */
+/** Assembles a streamed answer from its parts, in order: consecutive text (or reasoning) deltas make one part; refusal deltas make the refusal. */
 class AnswerBuilder {
   private id = '';
   private model = '';
   private readonly content: AssistantPart[] = [];
   private readonly tools = new Map<number, ToolCallPart>();
+  private refusal: string | undefined;
   private finish: StreamPart & { type: 'finish' } = { type: 'finish', finishReason: 'stop' };
   private finished = false;
   private usage: (StreamPart & { type: 'usage' }) | undefined;
@@ -68,6 +70,9 @@ class AnswerBuilder {
         return;
       case 'tool-call':
         return this.call(p);
+      case 'refusal':
+        this.refusal = (this.refusal ?? '') + p.delta;
+        return;
       case 'provider-metadata':
         if (p.namespace !== GATEWAY_NAMESPACE) (this.metadata ??= {})[p.namespace] = { ...this.metadata?.[p.namespace], ...p.data };
         return;
@@ -104,7 +109,7 @@ class AnswerBuilder {
   response(): ChatResponse | undefined {
     if (!this.finished || !this.usage) return undefined;
     const response: ChatResponse = { id: this.id, model: this.model, created: Math.floor(Date.now() / 1000), content: this.content, finishReason: this.finish.finishReason, usage: this.usage.usage };
-    if (this.finish.refusal !== undefined) response.refusal = this.finish.refusal;
+    if (this.refusal !== undefined) response.refusal = this.refusal;
     if (this.usage.estimated) response.usageEstimated = true;
     if (this.usage.raw) response.rawUsage = this.usage.raw;
     if (this.warnings) response.warnings = this.warnings;

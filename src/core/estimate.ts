@@ -30,16 +30,16 @@ function mediaTokens(parts: readonly Message['content'][number][]): number {
   return tokens;
 }
 
-/** Estimated completion tokens of an answer (text, tool calls, reasoning), for upstreams that report no usage. */
-export function estimateAnswerTokens(content: readonly AssistantPart[]): number {
-  const chars = partsChars(content);
+/** Estimated completion tokens of an answer (text, tool calls, reasoning, a refusal's words), for upstreams that report no usage. */
+export function estimateAnswerTokens(content: readonly AssistantPart[], refusal?: string): number {
+  const chars = partsChars(content) + (refusal?.length ?? 0);
   return chars === 0 ? 0 : Math.ceil(chars / 4);
 }
 
 /** An answer whose upstream reported no usage (`usageEstimated`) gets the gateway's estimate, never zero. */
 export function withEstimatedUsage(response: ChatResponse, promptTokens: number): ChatResponse {
   if (!response.usageEstimated) return response;
-  response.usage = makeUsage({ prompt: promptTokens, completion: estimateAnswerTokens(response.content) });
+  response.usage = makeUsage({ prompt: promptTokens, completion: estimateAnswerTokens(response.content, response.refusal) });
   return response;
 }
 

@@ -267,7 +267,9 @@ export type StreamPart =
   | { type: 'redacted-reasoning'; data: string; provider?: string }
   /** A tool call's pieces: `id` and `name` on its first part, then argument text; `index` keeps calls apart. */
   | { type: 'tool-call'; index: number; id?: string; name?: string; argumentsDelta: string }
-  | { type: 'finish'; finishReason: FinishReason; refusal?: string }
+  /** A piece of the text the model gave instead of an answer when it declined (OpenAI's `refusal`), as it streams. */
+  | { type: 'refusal'; delta: string }
+  | { type: 'finish'; finishReason: FinishReason }
   /**
    * `estimated`: the upstream reported no usage and the gateway counted it from the answer. `attempts`:
    * set when several upstream attempts produced the answer (a resumed stream), each with its own usage;

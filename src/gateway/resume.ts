@@ -93,7 +93,7 @@ class ResumingStream implements AsyncIterableIterator<StreamPart> {
     const p = r.value;
     if (this.resumed) return this.continued(p, this.resumed) ?? this.next();
     if (p.type === 'text') this.sent += p.delta;
-    else if (p.type === 'tool-call' || p.type === 'finish') this.open = false;
+    else if (p.type === 'tool-call' || p.type === 'refusal' || p.type === 'finish') this.open = false;
     return r;
   };
 

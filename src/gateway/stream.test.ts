@@ -19,6 +19,11 @@ describe('openUntilContent', () => {
     expect(opened.head).toEqual([{ type: 'start' }, { type: 'reasoning', delta: 'hm' }]);
   });
 
+  it('counts a refusal as content: its words reach the client, so there is no fallback after them', async () => {
+    const opened = await open([{ type: 'start' }, { type: 'refusal', delta: 'No.' }], new Error('later'));
+    expect(opened.head).toEqual([{ type: 'start' }, { type: 'refusal', delta: 'No.' }]);
+  });
+
   it('counts redacted reasoning as content too, and provider metadata not', async () => {
     const head: StreamPart[] = [{ type: 'start' }, { type: 'provider-metadata', namespace: 'anthropic', data: { a: 1 } }, { type: 'redacted-reasoning', data: 'sealed' }];
     expect((await open([...head, { type: 'text', delta: 'x' }])).head).toEqual(head);
@@ -95,6 +100,12 @@ describe('relay', () => {
     const estimated = makeUsage({ prompt: 9, completion: 2 });
     expect(out.at(-1)).toEqual({ type: 'usage', usage: estimated, estimated: true });
     expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'ok', usage: estimated, usageEstimated: true });
+  });
+
+  it("estimates a refusal's words into the completion of a stream without upstream usage", async () => {
+    const settle = vi.fn<(s: StreamSettlement) => void>();
+    for await (const p of relay(await open([{ type: 'refusal', delta: 'abcdefgh' }, { type: 'finish', finishReason: 'stop' }]), 9, () => undefined, settle)) void p;
+    expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'ok', usage: makeUsage({ prompt: 9, completion: 2 }), usageEstimated: true });
   });
 
   it('on an early stop aborts the upstream and settles cancelled, also when it was never read', async () => {

@@ -11,8 +11,8 @@ export interface OpenedStream {
   ttftMs: number;
 }
 
-/** Reasoning (redacted too) counts as content: once it reaches the client the answer is committed, with no fallback. */
-const isContent = (p: StreamPart): boolean => p.type === 'text' || p.type === 'reasoning' || p.type === 'redacted-reasoning' || p.type === 'tool-call' || p.type === 'finish';
+/** Reasoning (redacted too) and a refusal count as content: once they reach the client the answer is committed, with no fallback. */
+const isContent = (p: StreamPart): boolean => p.type === 'text' || p.type === 'reasoning' || p.type === 'redacted-reasoning' || p.type === 'tool-call' || p.type === 'refusal' || p.type === 'finish';
 
 /**
  * Reads parts until the first content part, so that a failure before any content can still fall
@@ -189,7 +189,7 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
   }
 
   private account(p: StreamPart): void {
-    if (p.type === 'text' || p.type === 'reasoning') this.completionChars += p.delta.length;
+    if (p.type === 'text' || p.type === 'reasoning' || p.type === 'refusal') this.completionChars += p.delta.length;
     else if (p.type === 'tool-call') this.completionChars += p.argumentsDelta.length + (p.name?.length ?? 0);
     else if (p.type === 'usage') this.usage = p.usage;
     else if (p.type === 'finish') this.finishReason = p.finishReason;

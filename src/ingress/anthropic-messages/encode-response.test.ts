@@ -85,6 +85,14 @@ describe('encodeMessage', () => {
     expect(encodeMessage(answer({ content }), asked('c', false), 'r').content).toEqual([{ type: 'text', text: 'Hello.' }]);
   });
 
+  it("words an OpenAI upstream's refusal as Claude declines: a text block and stop_reason refusal", () => {
+    const message = encodeMessage(answer({ refusal: "I'm sorry, I can't help with that." }), asked('c'), 'r');
+    expect(message).toMatchObject({ content: [{ type: 'text', text: "I'm sorry, I can't help with that." }], stop_reason: 'refusal', stop_sequence: null });
+    // A Claude upstream's own decline (no words apart) keeps its stop_reason too.
+    const claude = answer({ content: [{ type: 'text', text: 'No.' }], finishReason: 'content_filter', providerMetadata: { anthropic: { stop_reason: 'refusal' } } });
+    expect(encodeMessage(claude, asked('c'), 'r')).toMatchObject({ content: [{ type: 'text', text: 'No.' }], stop_reason: 'refusal' });
+  });
+
   it("says stop_sequence when Bedrock says one fired, naming the request's only one", () => {
     const res = answer({ content: [{ type: 'text', text: 'He said' }], providerMetadata: { bedrock: { stopReason: 'stop_sequence' } } });
     expect(encodeMessage(res, asked('c', false, ['said']), 'r')).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'said' });

@@ -34,16 +34,18 @@ export function rawStopOf(namespace: string, data: Readonly<Record<string, JsonV
 
 /**
  * The stop_reason and stop_sequence to report: the upstream's own (see `rawStopOf`), else the canonical
- * finish reason in Anthropic's words. A stop sequence nobody named is the request's when it gave one.
+ * finish reason in Anthropic's words, `refusal` for an answer that stopped on a refusal (`refused`: an
+ * OpenAI upstream declined in words), as Claude's declines end. A stop sequence nobody named is the
+ * request's when it gave one.
  */
-export function stopOf(finish: FinishReason, raw: RawStop | undefined, stopSequences?: readonly string[]): { reason: string; sequence: string | null } {
+export function stopOf(finish: FinishReason, raw: RawStop | undefined, stopSequences?: readonly string[], refused = false): { reason: string; sequence: string | null } {
   const own = raw?.stop_reason;
   if (typeof own === 'string' && ANTHROPIC_STOP_REASONS.has(own)) {
     const named = typeof raw?.stop_sequence === 'string' ? raw.stop_sequence : undefined;
     const only = own === 'stop_sequence' && stopSequences?.length === 1 ? stopSequences[0] : undefined;
     return { reason: own, sequence: named ?? only ?? null };
   }
-  return { reason: STOP_REASONS[finish], sequence: null };
+  return { reason: refused && finish === 'stop' ? 'refusal' : STOP_REASONS[finish], sequence: null };
 }
 
 /** The stop facts of a whole answer's provider metadata. */
@@ -132,14 +134,19 @@ export function askedOf(request: { model: string; reasoning?: { enabled: boolean
   return { model: request.model, thinking: request.reasoning?.enabled === true, stopSequences: request.stopSequences };
 }
 
-/** A canonical answer as the Messages API's `message` object; `model` is the name the client asked for. */
+/**
+ * A canonical answer as the Messages API's `message` object; `model` is the name the client asked for. A
+ * refusal's words (an OpenAI upstream's) are a text block after the answer's, as Claude words a decline.
+ */
 export function encodeMessage(res: ChatResponse, asked: AnswerAsked, requestId: string): Record<string, unknown> {
   const content: JsonValue[] = [];
   for (const part of res.content) {
     const block = contentBlock(part, asked.thinking);
     if (block !== undefined) content.push(block);
   }
-  const stop = stopOf(res.finishReason, answerStop(res), asked.stopSequences);
+  const refusal = res.refusal;
+  if (refusal !== undefined && refusal !== '') content.push({ type: 'text', text: refusal });
+  const stop = stopOf(res.finishReason, answerStop(res), asked.stopSequences, refusal !== undefined);
   const model = asked.model;
   return {
     id: messageId(requestId),

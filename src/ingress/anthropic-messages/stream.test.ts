@@ -39,6 +39,23 @@ describe('MessagesStreamEncoder', () => {
     });
   });
 
+  it("streams an OpenAI upstream's refusal as Claude declines: a text block of text_deltas, then stop_reason refusal", () => {
+    const out = events([
+      { type: 'start', id: 'c', model: 'gpt' },
+      { type: 'refusal', delta: "I'm sorry," },
+      { type: 'refusal', delta: " I can't help with that." },
+      { type: 'finish', finishReason: 'stop' },
+      { type: 'usage', usage: makeUsage({ prompt: 10, completion: 8 }) },
+    ]);
+    expect(out.map(([name]) => name)).toEqual([
+      'message_start', 'content_block_start', 'ping', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop',
+    ]);
+    expect(out[1]?.[1]).toEqual({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+    expect(out[3]?.[1]).toEqual({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: "I'm sorry," } });
+    expect(out[4]?.[1]).toEqual({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: " I can't help with that." } });
+    expect(out[6]?.[1]).toMatchObject({ type: 'message_delta', delta: { stop_reason: 'refusal', stop_sequence: null } });
+  });
+
   it('writes reasoning as a thinking block with thinking and signature deltas, before the text', () => {
     const out = events([
       { type: 'reasoning', delta: 'hmm', provider: 'anthropic' },

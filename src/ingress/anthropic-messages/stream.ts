@@ -19,7 +19,8 @@ type BlockKind = 'text' | 'thinking' | 'redacted' | 'tool';
 
 /**
  * Canonical stream parts as the Messages API streams them: message_start, then per content block
- * content_block_start / _delta (text_delta, thinking_delta, signature_delta, input_json_delta) / _stop,
+ * content_block_start / _delta (text_delta, thinking_delta, signature_delta, input_json_delta; a
+ * refusal's words as text_delta, and stop_reason `refusal`) / _stop,
  * a ping after the first text or tool block starts, and at the end message_delta (stop reason, whole usage) and
  * message_stop. A block closes when a part of another kind (or another tool call) arrives, a thinking
  * block also once signed; a redacted_thinking block comes whole in its start. Only Claude's signatures
@@ -39,6 +40,8 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
   /** The canonical index of the tool call whose block is open. */
   private openTool = -1;
   private finish: FinishReason = 'stop';
+  /** The answer's words were a refusal (an OpenAI upstream declined): stop_reason `refusal`. */
+  private refused = false;
   private rawStop: RawStop | undefined;
   private usage: Usage | undefined;
   /** The prompt's count when the upstream gave it at the start (an Anthropic upstream does), for message_start. */
@@ -78,6 +81,11 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
       case 'redacted-reasoning':
         if (!this.asked.thinking || part.provider !== ANTHROPIC_PROVIDER) return undefined;
         return this.into('redacted', `{"type":"redacted_thinking","data":${JSON.stringify(part.data)}}`, true);
+      case 'refusal':
+        // Claude words a decline as text: the refusal's words go in a text block, the stop says refusal.
+        if (part.delta === '') return undefined;
+        this.refused = true;
+        return this.into('text', TEXT_BLOCK) + this.delta(`{"type":"text_delta","text":${JSON.stringify(part.delta)}}`);
       case 'tool-call': {
         let out = '';
         if (this.open !== 'tool' || this.openTool !== part.index) {
@@ -104,7 +112,7 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
   }
 
   end(): readonly string[] {
-    const stop = stopOf(this.finish, this.rawStop, this.asked.stopSequences);
+    const stop = stopOf(this.finish, this.rawStop, this.asked.stopSequences, this.refused);
     const usage = this.usage ? JSON.stringify(deltaUsage(this.usage)) : '{"output_tokens":0}';
     const delta = `{"type":"message_delta","delta":{"stop_reason":"${stop.reason}","stop_sequence":${JSON.stringify(stop.sequence)}},"usage":${usage}}`;
     return [(this.started ? '' : this.begin()) + this.close() + frame('message_delta', delta) + MESSAGE_STOP];

@@ -52,8 +52,9 @@ describe('encodeChatResponse', () => {
   });
 });
 
+type Chunk = { choices: Array<{ delta: unknown; finish_reason?: string | null }> };
 /** The chunks one encoded part makes: the first part's string also holds the role chunk, as a frame before it. */
-const framesOf = (encoded: string | undefined): Array<{ choices: Array<{ delta: unknown }> }> => (encoded ?? '').split('\n\ndata: ').map((f) => JSON.parse(f) as { choices: Array<{ delta: unknown }> });
+const framesOf = (encoded: string | undefined): Chunk[] => (encoded ?? '').split('\n\ndata: ').map((f) => JSON.parse(f) as Chunk);
 
 describe('ChunkEncoder', () => {
   it("opens with OpenAI's role chunk, then writes the same JSON a plain serialisation would", () => {
@@ -113,9 +114,21 @@ describe('ChunkEncoder', () => {
     expect(e.encode({ type: 'start', id: 'x', model: 'y' })).toBeUndefined();
   });
 
-  it("puts a refusal in the finish chunk's delta", () => {
+  it('streams a refusal as OpenAI does: a role chunk with null content and the refusal begun, then each piece in delta.refusal, then an empty finish', () => {
     const e = new ChunkEncoder('i', 'm', 1);
-    e.encode({ type: 'text', delta: '' });
-    expect(JSON.parse(e.encode({ type: 'finish', finishReason: 'stop', refusal: 'No.' })!).choices[0]).toEqual({ index: 0, delta: { refusal: 'No.' }, logprobs: null, finish_reason: 'stop' });
+    const deltas = [
+      ...framesOf(e.encode({ type: 'refusal', delta: "I'm sorry," })),
+      ...framesOf(e.encode({ type: 'refusal', delta: " I can't help with that." })),
+      ...framesOf(e.encode({ type: 'finish', finishReason: 'stop' })),
+    ].map((c) => [c.choices[0]?.delta, c.choices[0]?.finish_reason]);
+    expect(deltas).toEqual([
+      [{ role: 'assistant', content: null, refusal: '' }, null],
+      [{ refusal: "I'm sorry," }, null],
+      [{ refusal: " I can't help with that." }, null],
+      [{}, 'stop'],
+    ]);
+    const after = new ChunkEncoder('i', 'm', 1);
+    after.encode({ type: 'text', delta: 'Well' });
+    expect(framesOf(after.encode({ type: 'refusal', delta: 'No.' })).map((c) => c.choices[0]?.delta)).toEqual([{ refusal: 'No.' }]);
   });
 });

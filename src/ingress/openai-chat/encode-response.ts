@@ -67,6 +67,11 @@ export function encodeEmbeddingResponse(res: EmbeddingResponse, model: string, f
   };
 }
 
+/** The delta of OpenAI's first chunk of an answer. */
+const ROLE_DELTA = '{"role":"assistant","content":""}';
+/** The same for an answer that opens with a refusal: OpenAI's, content null and the refusal begun. */
+const REFUSAL_ROLE_DELTA = '{"role":"assistant","content":null,"refusal":""}';
+
 /**
  * Writes canonical stream parts as OpenAI chat.completion.chunk JSON strings (without SSE framing).
  * With `include_usage`, every chunk carries `"usage":null` and the usage chunk (empty choices) is the
@@ -90,13 +95,14 @@ export class ChunkEncoder {
   }
 
   /**
-   * One chunk; the stream's first is OpenAI's role chunk (`{"role":"assistant","content":""}`) before it,
-   * as a second frame in the same string (the SSE writer frames each string as `data: …\n\n`).
+   * One chunk; the stream's first is OpenAI's role chunk (`{"role":"assistant","content":""}`, or `role`
+   * for a refusal) before it, as a second frame in the same string (the SSE writer frames each string as
+   * `data: …\n\n`).
    */
-  private chunk(delta: string, finish: FinishReason | null, extensions?: Record<string, unknown>): string {
+  private chunk(delta: string, finish: FinishReason | null, extensions?: Record<string, unknown>, role = ROLE_DELTA): string {
     if (this.sentRole) return this.frame(delta, finish, extensions);
     this.sentRole = true;
-    return `${this.frame('{"role":"assistant","content":""}', null)}\n\ndata: ${this.frame(delta, finish, extensions)}`;
+    return `${this.frame(role, null)}\n\ndata: ${this.frame(delta, finish, extensions)}`;
   }
 
   private frame(delta: string, finish: FinishReason | null, extensions?: Record<string, unknown>): string {
@@ -122,8 +128,11 @@ export class ChunkEncoder {
         this.sentRole = true;
         return this.frame(JSON.stringify({ role: 'assistant', content: null, tool_calls: [call] }), null);
       }
+      case 'refusal':
+        // OpenAI streams the refusal's words as they come, after a role chunk that opens it empty.
+        return part.delta === '' ? undefined : this.chunk(`{"refusal":${JSON.stringify(part.delta)}}`, null, undefined, REFUSAL_ROLE_DELTA);
       case 'finish':
-        return this.finish(part.finishReason, part.refusal);
+        return this.finish(part.finishReason);
       default:
         // start, usage (see usage()), provider metadata (opt-in, see the stream encoder), and redacted
         // reasoning, which has no OpenAI representation.
@@ -131,12 +140,9 @@ export class ChunkEncoder {
     }
   }
 
-  /**
-   * The finish chunk, with the refusal (when the model declined) in its delta, and provider-specific
-   * data for clients that opted in to stream extensions.
-   */
-  finish(reason: FinishReason, refusal: string | undefined, extensions?: Record<string, unknown>): string {
-    return this.chunk(refusal === undefined ? '{}' : `{"refusal":${JSON.stringify(refusal)}}`, reason, extensions);
+  /** The finish chunk (an empty delta), with provider-specific data for clients that opted in to stream extensions. */
+  finish(reason: FinishReason, extensions?: Record<string, unknown>): string {
+    return this.chunk('{}', reason, extensions);
   }
 
   /** The trailing usage chunk sent when the client asked for `stream_options.include_usage`. */

@@ -86,7 +86,7 @@ class ExtensionTail {
     const last = this.usage;
     const out: string[] = [];
     const finish = this.finishPart;
-    if (finish) out.push(encoder.finish(finish.finishReason, finish.refusal, last ? undefined : this.extensions));
+    if (finish) out.push(encoder.finish(finish.finishReason, last ? undefined : this.extensions));
     if (last) out.push(encoder.usage(last.usage, last.cost, this.extensions));
     return out;
   }

@@ -25,6 +25,15 @@ describe('AnswerParts', () => {
     ]);
   });
 
+  it("keeps a streamed refusal's words and stores them as the turn's text, as a refusal part handed back is read", () => {
+    const a = new AnswerParts();
+    a.add({ type: 'refusal', delta: "I can't" });
+    a.add({ type: 'refusal', delta: ' help.' });
+    a.add({ type: 'finish', finishReason: 'stop' });
+    expect(a.parts).toEqual([]);
+    expect(answerTurn(a.parts, a.refusal)).toEqual({ role: 'assistant', content: [{ type: 'text', text: "I can't help." }] });
+  });
+
   it('stores an empty answer as one empty text part, since an assistant turn is never empty', () => {
     expect(answerTurn([])).toEqual({ role: 'assistant', content: [{ type: 'text', text: '' }] });
   });

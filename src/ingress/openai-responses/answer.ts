@@ -1,16 +1,23 @@
 import type { AssistantMessage, AssistantPart, StreamPart, ToolCallPart } from '../../core/types.js';
 
-/** The assistant turn a stored conversation keeps for an answer; never empty, as canonical turns are not. */
-export function answerTurn(content: readonly AssistantPart[]): AssistantMessage {
-  return { role: 'assistant', content: content.length > 0 ? [...content] : [{ type: 'text', text: '' }] };
+/**
+ * The assistant turn a stored conversation keeps for an answer; never empty, as canonical turns are not.
+ * A refusal is kept as the turn's text, as a refusal part handed back as input is read.
+ */
+export function answerTurn(content: readonly AssistantPart[], refusal?: string): AssistantMessage {
+  const parts: AssistantPart[] = [...content];
+  if (refusal !== undefined) parts.push({ type: 'text', text: refusal });
+  return { role: 'assistant', content: parts.length > 0 ? parts : [{ type: 'text', text: '' }] };
 }
 
 /**
  * Collects a streamed answer's parts into the canonical parts of the whole answer (reasoning with its
- * signature and provider, text, tool calls), so a stored streamed response keeps what a whole one keeps.
+ * signature and provider, text, tool calls) and its refusal, so a stored streamed response keeps what a
+ * whole one keeps.
  */
 export class AnswerParts {
   readonly parts: AssistantPart[] = [];
+  refusal: string | undefined;
   private readonly calls = new Map<number, ToolCallPart>();
 
   add(part: StreamPart): void {
@@ -27,6 +34,9 @@ export class AnswerParts {
         if (part.signature !== undefined) (this.parts.at(-1) as Extract<AssistantPart, { type: 'reasoning' }>).signature = part.signature;
         return;
       }
+      case 'refusal':
+        this.refusal = (this.refusal ?? '') + part.delta;
+        return;
       case 'redacted-reasoning':
         this.parts.push(part.provider === undefined ? { type: 'redacted-reasoning', data: part.data } : { type: 'redacted-reasoning', data: part.data, provider: part.provider });
         return;

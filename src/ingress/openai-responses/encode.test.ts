@@ -58,6 +58,17 @@ describe('Responses output items', () => {
     ]);
   });
 
+  it("writes a refusal as the message's refusal part, completed, as OpenAI does (no empty output_text)", () => {
+    const declined = { ...answer([]), refusal: "I'm sorry, I can't help with that." };
+    expect(outputItems(declined, new ResponseIds('abc'), false)).toEqual([
+      { id: 'msg_abc01', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'refusal', refusal: "I'm sorry, I can't help with that." }] },
+    ]);
+    const after = outputItems({ ...answer([{ type: 'text', text: 'Well.' }]), refusal: 'No.' }, new ResponseIds('abc'), false);
+    expect(after).toEqual([
+      { id: 'msg_abc01', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Well.', annotations: [], logprobs: [] }, { type: 'refusal', refusal: 'No.' }] },
+    ]);
+  });
+
   it('marks the items of a filtered answer incomplete, as its stream does', () => {
     const items = outputItems(answer([{ type: 'text', text: 'Once upon' }], 'content_filter'), new ResponseIds('abc'), false);
     expect(items.map((i) => (i as { status?: string }).status)).toEqual(['incomplete']);

@@ -8,7 +8,18 @@ export interface MessageItem {
   type: 'message';
   status: 'in_progress' | 'completed' | 'incomplete';
   role: 'assistant';
-  content: Array<{ type: 'output_text'; text: string; annotations: never[]; logprobs: never[] }>;
+  content: Array<OutputText | OutputRefusal>;
+}
+export interface OutputText {
+  type: 'output_text';
+  text: string;
+  annotations: never[];
+  logprobs: never[];
+}
+/** What the model said instead of an answer when it declined. */
+export interface OutputRefusal {
+  type: 'refusal';
+  refusal: string;
 }
 export interface FunctionCallItem {
   id: string;
@@ -44,7 +55,8 @@ export class ResponseIds {
   }
 }
 
-export const outputText = (text: string): MessageItem['content'][number] => ({ type: 'output_text', text, annotations: [], logprobs: [] });
+export const outputText = (text: string): OutputText => ({ type: 'output_text', text, annotations: [], logprobs: [] });
+export const outputRefusal = (refusal: string): OutputRefusal => ({ type: 'refusal', refusal });
 
 /** The Responses usage object, with the gateway's cost extension when there is one. */
 export function encodeResponsesUsage(u: Usage, extra?: Record<string, unknown>): Record<string, unknown> {
@@ -122,8 +134,9 @@ export function reasoningItem(id: string, text: string, encrypted: string | unde
  * A canonical answer's output items, in the order of its parts: a reasoning item per reasoning part
  * (reasoning without text only as encrypted content), one message per run of text, a function_call per
  * tool call. A signature of the text after it (Gemini signs the answer's text) is written after that
- * message, as a stream must write it, so the two agree. An answer without text or calls still has its
- * (empty) message, as OpenAI's has.
+ * message, as a stream must write it, so the two agree. A refusal is a `refusal` part of the last
+ * message (after its text), as a stream writes it. An answer without text, calls or a refusal still has
+ * its (empty) message, as OpenAI's has.
  */
 export function outputItems(res: ChatResponse, ids: ResponseIds, encryptedReasoning: boolean): OutputItem[] {
   const done = statusOf(res.finishReason).status === 'incomplete' ? 'incomplete' : 'completed';
@@ -144,7 +157,7 @@ export function outputItems(res: ChatResponse, ids: ResponseIds, encryptedReason
       case 'text':
         if (part.text === '') continue;
         if (!message) out.push((message = newMessage()));
-        (message.content[0] as MessageItem['content'][number]).text += part.text;
+        (message.content[0] as OutputText).text += part.text;
         continue;
       case 'reasoning':
       case 'redacted-reasoning': {
@@ -166,6 +179,10 @@ export function outputItems(res: ChatResponse, ids: ResponseIds, encryptedReason
         out.push({ id: ids.next('fc'), type: 'function_call', status: done, call_id: part.id, name: part.name, arguments: part.arguments });
         continue;
     }
+  }
+  if (res.refusal !== undefined) {
+    if (message) message.content.push(outputRefusal(res.refusal));
+    else out.push({ id: ids.next('msg'), type: 'message', status: done, role: 'assistant', content: [outputRefusal(res.refusal)] });
   }
   endMessage();
   if (!out.some((item) => item.type !== 'reasoning')) out.push(newMessage());

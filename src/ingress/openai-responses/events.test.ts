@@ -164,6 +164,44 @@ describe('Responses stream events', () => {
     expect(output).toEqual(outputItems(answer([]), new ResponseIds('abc'), false));
   });
 
+  it("streams a refusal as the message's refusal part: content_part.added, refusal.delta per piece, refusal.done, content_part.done, as the whole answer writes it", () => {
+    const e = new ResponseEvents(frame, new ResponseIds('abc'));
+    e.start();
+    e.refusal("I'm sorry,");
+    e.refusal(" I can't help with that.");
+    e.finish('stop', null);
+    const all = parse(e.take());
+    const item = { item_id: 'msg_abc01', output_index: 0, content_index: 0 };
+    expect(all.slice(2)).toEqual([
+      { type: 'response.output_item.added', sequence_number: 2, output_index: 0, item: { id: 'msg_abc01', type: 'message', status: 'in_progress', role: 'assistant', content: [] } },
+      { type: 'response.content_part.added', sequence_number: 3, ...item, part: { type: 'refusal', refusal: '' } },
+      { type: 'response.refusal.delta', sequence_number: 4, ...item, delta: "I'm sorry," },
+      { type: 'response.refusal.delta', sequence_number: 5, ...item, delta: " I can't help with that." },
+      { type: 'response.refusal.done', sequence_number: 6, ...item, refusal: "I'm sorry, I can't help with that." },
+      { type: 'response.content_part.done', sequence_number: 7, ...item, part: { type: 'refusal', refusal: "I'm sorry, I can't help with that." } },
+      expect.objectContaining({ type: 'response.output_item.done', output_index: 0 }),
+      expect.objectContaining({ type: 'response.completed' }),
+    ]);
+    const response = all.at(-1)?.response as { status: string; output: unknown[] };
+    expect(response.status).toBe('completed');
+    expect(response.output).toEqual(outputItems({ ...answer([]), refusal: "I'm sorry, I can't help with that." }, new ResponseIds('abc'), false));
+  });
+
+  it('puts a refusal after text in the same message as its next content part', () => {
+    const e = new ResponseEvents(frame, new ResponseIds('abc'));
+    e.start();
+    e.text('Well.');
+    e.refusal('No.');
+    e.finish('stop', null);
+    const all = parse(e.take());
+    expect(all.slice(3, -2).map((x) => `${String(x.type)}#${String(x.content_index)}`)).toEqual([
+      'response.content_part.added#0', 'response.output_text.delta#0', 'response.output_text.done#0', 'response.content_part.done#0',
+      'response.content_part.added#1', 'response.refusal.delta#1', 'response.refusal.done#1', 'response.content_part.done#1',
+    ]);
+    const output = (all.at(-1)?.response as { output: unknown[] }).output;
+    expect(output).toEqual(outputItems({ ...answer([{ type: 'text', text: 'Well.' }]), refusal: 'No.' }, new ResponseIds('abc'), false));
+  });
+
   it('ends a cut answer with response.incomplete and the reason', () => {
     const e = new ResponseEvents(frame, new ResponseIds('abc'));
     e.start();

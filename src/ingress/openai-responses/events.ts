@@ -1,10 +1,16 @@
 import type { FinishReason, ReasoningPart } from '../../core/types.js';
 import { sealReasoning } from './reasoning.js';
-import { outputText, reasoningItem, responseObject, statusOf, type FunctionCallItem, type MessageItem, type OutputItem, type ReasoningItem, type ResponseFrame, type ResponseIds } from './encode.js';
+import { outputRefusal, outputText, reasoningItem, responseObject, statusOf, type FunctionCallItem, type MessageItem, type OutputItem, type ReasoningItem, type ResponseFrame, type ResponseIds } from './encode.js';
 
-/** The item being streamed: its output index and what it has accumulated so far. */
+/** The kind of a message's content part: its text or a refusal. */
+type PartKind = 'output_text' | 'refusal';
+
+/**
+ * The item being streamed: its output index and what it has accumulated so far; for a message, the
+ * content part being streamed (its kind, index and text so far) while the finished ones are in the item.
+ */
 type Open =
-  | { kind: 'message'; index: number; item: MessageItem; text: string }
+  | { kind: 'message'; index: number; item: MessageItem; part: PartKind; contentIndex: number; text: string }
   | { kind: 'reasoning'; index: number; item: ReasoningItem; text: string; sealed: boolean }
   | { kind: 'call'; index: number; item: FunctionCallItem; callIndex: number };
 
@@ -38,12 +44,20 @@ export class ResponseEvents {
   }
 
   text(delta: string): void {
-    const o = this.open?.kind === 'message' ? this.open : this.openMessage();
+    const o = this.messagePart('output_text');
     // Signatures waiting for this text sign the message: written after it.
     for (const part of this.unplaced) this.trailing.push(part);
     this.unplaced.length = 0;
     o.text += delta;
-    this.emit('response.output_text.delta', { item_id: o.item.id, output_index: o.index, content_index: 0, delta, logprobs: [] });
+    this.emit('response.output_text.delta', { item_id: o.item.id, output_index: o.index, content_index: o.contentIndex, delta, logprobs: [] });
+  }
+
+  /** Words of a refusal: a `refusal` content part of the open message (after its text), or of a new one. */
+  refusal(delta: string): void {
+    this.placeSignatures();
+    const o = this.messagePart('refusal');
+    o.text += delta;
+    this.emit('response.refusal.delta', { item_id: o.item.id, output_index: o.index, content_index: o.contentIndex, delta });
   }
 
   /** Reasoning text: a summary delta of the open reasoning item, or of a new one once the open one is sealed. */
@@ -115,7 +129,7 @@ export class ResponseEvents {
     const o = this.open;
     this.open = undefined;
     if (o?.kind === 'message') {
-      o.item.content = [outputText(o.text)];
+      o.item.content.push(contentPart(o));
       o.item.status = 'incomplete';
     } else if (o?.kind === 'reasoning') o.item.summary = o.text === '' ? [] : [{ type: 'summary_text', text: o.text }];
     else if (o) o.item.status = 'incomplete';
@@ -146,15 +160,38 @@ export class ResponseEvents {
     this.emit('response.output_item.done', { output_index: index, item });
   }
 
-  private openMessage(): Extract<Open, { kind: 'message' }> {
+  /** The open message's content part of `kind`: the one being streamed, the next part of the open message, or a new message's first. */
+  private messagePart(kind: PartKind): Extract<Open, { kind: 'message' }> {
+    const o = this.open;
+    if (o?.kind !== 'message') return this.openMessage(kind);
+    if (o.part === kind) return o;
+    this.endPart(o);
+    o.part = kind;
+    o.contentIndex += 1;
+    o.text = '';
+    this.emit('response.content_part.added', { item_id: o.item.id, output_index: o.index, content_index: o.contentIndex, part: contentPart(o) });
+    return o;
+  }
+
+  private openMessage(kind: PartKind = 'output_text'): Extract<Open, { kind: 'message' }> {
     this.close('completed');
     const item: MessageItem = { id: this.ids.next('msg'), type: 'message', status: 'in_progress', role: 'assistant', content: [] };
-    const o = { kind: 'message' as const, index: this.output.length, item, text: '' };
+    const o = { kind: 'message' as const, index: this.output.length, item, part: kind, contentIndex: 0, text: '' };
     this.open = o;
     this.output.push(item);
     this.emit('response.output_item.added', { output_index: o.index, item: { ...item, content: [] } });
-    this.emit('response.content_part.added', { item_id: item.id, output_index: o.index, content_index: 0, part: outputText('') });
+    this.emit('response.content_part.added', { item_id: item.id, output_index: o.index, content_index: 0, part: contentPart(o) });
     return o;
+  }
+
+  /** Ends the message's content part being streamed: its `.done` events, and the part joins the item's content. */
+  private endPart(o: Extract<Open, { kind: 'message' }>): void {
+    const id = o.item.id;
+    const part = contentPart(o);
+    if (o.part === 'output_text') this.emit('response.output_text.done', { item_id: id, output_index: o.index, content_index: o.contentIndex, text: o.text, logprobs: [] });
+    else this.emit('response.refusal.done', { item_id: id, output_index: o.index, content_index: o.contentIndex, refusal: o.text });
+    this.emit('response.content_part.done', { item_id: id, output_index: o.index, content_index: o.contentIndex, part });
+    o.item.content.push(part);
   }
 
   private openReasoning(): Extract<Open, { kind: 'reasoning' }> {
@@ -174,10 +211,7 @@ export class ResponseEvents {
     this.open = undefined;
     const id = o.item.id;
     if (o.kind === 'message') {
-      const part = outputText(o.text);
-      this.emit('response.output_text.done', { item_id: id, output_index: o.index, content_index: 0, text: o.text, logprobs: [] });
-      this.emit('response.content_part.done', { item_id: id, output_index: o.index, content_index: 0, part });
-      o.item.content = [part];
+      this.endPart(o);
       o.item.status = status;
     } else if (o.kind === 'reasoning') {
       const part = { type: 'summary_text' as const, text: o.text };
@@ -199,4 +233,9 @@ export class ResponseEvents {
     this.seq += 1;
     this.out += `event: ${type}\ndata: ${data}\n\n`;
   }
+}
+
+/** The message's content part being streamed, as far as it has come. */
+function contentPart(o: Extract<Open, { kind: 'message' }>): MessageItem['content'][number] {
+  return o.part === 'output_text' ? outputText(o.text) : outputRefusal(o.text);
 }

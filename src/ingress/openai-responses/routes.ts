@@ -82,7 +82,7 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
     const cost = answerCost(ctx, servedBy, response.usage, { extras: wantsExtensions(ctx, servedBy), estimated: response.usageEstimated });
     if (cost.usd !== undefined) headers['x-switchyard-cost-usd'] = cost.usd;
     const output = outputItems(response, ids, req.encryptedReasoning);
-    if (keep) await keep.save(ids.response, owner, [...history, answerTurn(response.content)]);
+    if (keep) await keep.save(ids.response, owner, [...history, answerTurn(response.content, response.refusal)]);
     if (response.usageEstimated) headers['x-switchyard-usage-estimated'] = 'true';
     const usage = encodeResponsesUsage(response.usage, cost.extension);
     return jsonResponse(200, responseObject(frame, statusOf(response.finishReason), output, usage), headers);

@@ -22,3 +22,22 @@ describe('a Responses stream that breaks after its first byte', () => {
     expect(raw).not.toContain('messages[');
   });
 });
+
+describe('a Responses stream of a refusal', () => {
+  it('streams the refusal parts as refusal.delta events and completes with the refusal in the message', () => {
+    const body = { model: 'm', input: 'x' };
+    const frame: ResponseFrame = { id: 'resp_1', createdAt: 1, model: 'm', echo: decodeResponsesRequest(body).echo, stored: false };
+    const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, new ResponseIds('req_1'), undefined, false, body, 0);
+    const raw = [
+      encoder.part({ type: 'start', id: 'c', model: 'm' }),
+      encoder.part({ type: 'refusal', delta: "I can't" }),
+      encoder.part({ type: 'refusal', delta: ' help.' }),
+      encoder.part({ type: 'finish', finishReason: 'stop' }),
+      ...encoder.end(),
+    ].join('');
+    const events = raw.split('\n\n').filter((f) => f !== '').map((f) => JSON.parse(f.slice(f.indexOf('data: ') + 6)) as Record<string, unknown>);
+    expect(events.filter((e) => e.type === 'response.refusal.delta').map((e) => e.delta)).toEqual(["I can't", ' help.']);
+    expect(events.some((e) => e.type === 'response.output_text.delta')).toBe(false);
+    expect(events.at(-1)).toMatchObject({ type: 'response.completed', response: { status: 'completed', output: [{ type: 'message', content: [{ type: 'refusal', refusal: "I can't help." }] }] } });
+  });
+});

@@ -80,6 +80,9 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
       case 'tool-call':
         this.events.toolCall(part.index, part.id, part.name, part.argumentsDelta);
         break;
+      case 'refusal':
+        if (part.delta !== '') this.events.refusal(part.delta);
+        break;
       case 'finish':
         this.finishReason = part.finishReason;
         break;
@@ -101,7 +104,7 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
     this.events.finish(this.finishReason, this.usage);
     if (this.storage && this.answer) {
       const { conversations, owner, messages } = this.storage;
-      void conversations.save(this.responseId, owner, [...messages, answerTurn(this.answer.parts)]);
+      void conversations.save(this.responseId, owner, [...messages, answerTurn(this.answer.parts, this.answer.refusal)]);
     }
     const frames = this.events.take();
     return frames === '' ? NOTHING : [frames];

@@ -63,7 +63,8 @@ export function decodeChatResponse(raw: unknown, provider: string, warnings?: Wa
     finishReason: mapFinishReason(choice.finish_reason),
     usage: usage ?? ZERO_USAGE,
   };
-  if (typeof msg.refusal === 'string') response.refusal = msg.refusal;
+  // Some servers send `refusal: ""` beside an answer: no words of refusal, no refusal (as a stream says).
+  if (typeof msg.refusal === 'string' && msg.refusal !== '') response.refusal = msg.refusal;
   // No usage (some self-hosted servers): served, with the usage the gateway estimates.
   if (!usage) response.usageEstimated = true;
   else response.rawUsage = raw.usage as JsonObject;

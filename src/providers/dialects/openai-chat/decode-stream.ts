@@ -29,14 +29,12 @@ type SlotPart = Extract<StreamPart, { type: 'text' | 'reasoning' | 'tool-call' }
 const MAX_SLOTS = 4;
 
 /**
- * The per-stream state of decoding: whether the start part went out, whether [DONE] arrived, the
- * refusal text so far (OpenAI streams it in deltas; the finish part carries it whole), and the shapes
- * of the chunks that only carry the next token (read without JSON.parse once learned).
+ * The per-stream state of decoding: whether the start part went out, whether [DONE] arrived, and the
+ * shapes of the chunks that only carry the next token (read without JSON.parse once learned).
  */
 class ChunkDecoder implements SseEventDecoder {
   done = false;
   private started = false;
-  private refusal: string | undefined;
   private slots: StringSlots<SlotPart> | undefined;
   /** Tool calls begun, by the upstream's index: the index parts carry (in order of beginning) and the call's id. */
   private readonly calls = new Map<number, { index: number; id: string | undefined }>();
@@ -91,15 +89,15 @@ class ChunkDecoder implements SseEventDecoder {
         // Raised before the finish part, which commits the stream: another deployment may still answer.
         if (this.unnamed !== undefined && this.unnamed.size > 0) throw unnamedCall(provider);
         const finishReason = mapFinishReason(choice.finish_reason);
-        out.push(this.refusal === undefined ? { type: 'finish', finishReason } : { type: 'finish', finishReason, refusal: this.refusal });
+        out.push({ type: 'finish', finishReason });
       }
     }
     if (chunk.usage) {
       const usage = decodeUsage(chunk.usage);
       if (usage) out.push({ type: 'usage', usage, raw: chunk.usage as JsonObject });
     }
-    // A chunk whose only effect was one token's part (no refusal to accumulate) teaches its shape.
-    if (learning && out.length === before + 1 && typeof delta?.refusal !== 'string') this.learn(shaped, out[before] as StreamPart);
+    // A chunk whose only effect was one token's part teaches its shape.
+    if (learning && out.length === before + 1) this.learn(shaped, out[before] as StreamPart);
   }
 
   /** The part of a chunk of a learned shape, if `data` is one; false: parse it. */
@@ -157,7 +155,8 @@ class ChunkDecoder implements SseEventDecoder {
     const reasoning = reasoningOf(delta);
     if (reasoning !== undefined) out.push(reasoningPart(reasoning));
     if (typeof delta.content === 'string' && delta.content !== '') out.push(textPart(delta.content));
-    if (typeof delta.refusal === 'string') this.refusal = (this.refusal ?? '') + delta.refusal;
+    // OpenAI streams a refusal in pieces, as it does text (`refusal: ""` opens it with the role).
+    if (typeof delta.refusal === 'string' && delta.refusal !== '') out.push({ type: 'refusal', delta: delta.refusal });
     if (Array.isArray(delta.tool_calls)) {
       for (const tc of delta.tool_calls as Array<Record<string, unknown>>) this.toolCallDelta(tc, out);
     }

@@ -68,17 +68,29 @@ describe('openai-chat dialect', () => {
     ]);
   });
 
-  it('keeps a refusal apart from the answer, whole on the response and on the finish part of a stream', async () => {
+  it('keeps a refusal apart from the answer: whole on the response, piece by piece as refusal parts of a stream', async () => {
     const r = decodeChatResponse({ choices: [{ message: { role: 'assistant', content: null, refusal: "I can't help with that." }, finish_reason: 'stop' }] }, 'test');
     expect(r.refusal).toBe("I can't help with that.");
     expect(r.content).toEqual([]);
+    // OpenAI's refusal stream: the role chunk opens it empty, the words follow as they come.
     const parts = await collect([
-      data({ id: 'c', choices: [{ index: 0, delta: { role: 'assistant', content: null, refusal: "I can't" } }] }),
+      data({ id: 'c', choices: [{ index: 0, delta: { role: 'assistant', content: null, refusal: '' } }] }),
+      data({ id: 'c', choices: [{ index: 0, delta: { refusal: "I can't" } }] }),
       data({ id: 'c', choices: [{ index: 0, delta: { refusal: ' help with that.' } }] }),
       data({ id: 'c', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
       data('[DONE]'),
     ]);
-    expect(parts.slice(1)).toEqual([{ type: 'finish', finishReason: 'stop', refusal: "I can't help with that." }]);
+    expect(parts.slice(1)).toEqual([
+      { type: 'refusal', delta: "I can't" },
+      { type: 'refusal', delta: ' help with that.' },
+      { type: 'finish', finishReason: 'stop' },
+    ]);
+  });
+
+  it('takes an empty refusal beside an answer for no refusal, as a stream does', () => {
+    const r = decodeChatResponse({ choices: [{ message: { role: 'assistant', content: 'Sure.', refusal: '' }, finish_reason: 'stop' }] }, 'test');
+    expect(r.refusal).toBeUndefined();
+    expect(r.content).toEqual([{ type: 'text', text: 'Sure.' }]);
   });
 
   it('puts the encoding warnings on the response and on the start part of a stream', async () => {
@@ -303,8 +315,27 @@ describe('decodeChatStream on a run of chunks that differ only in their token', 
       chunk({}, 'stop'),
       data('[DONE]'),
     ]);
-    expect(parts.map((p) => (p.type === 'text' ? p.delta : p.type))).toEqual(['start', 'a', 'b', 'c', 'finish', 'd', 'e', 'usage', 'f', 'finish']);
-    expect(parts.at(-1)).toEqual({ type: 'finish', finishReason: 'stop', refusal: 'No' });
+    expect(parts.map((p) => (p.type === 'text' ? p.delta : p.type))).toEqual(['start', 'a', 'b', 'c', 'finish', 'd', 'refusal', 'e', 'usage', 'f', 'finish']);
+    expect(parts[6]).toEqual({ type: 'refusal', delta: 'No' });
+  });
+
+  it('reads refusal pieces after learned text chunks as refusal parts, never as text', async () => {
+    const { parts } = await decodeCounting([
+      chunk({ role: 'assistant', content: '' }),
+      chunk({ content: 'a' }),
+      chunk({ content: 'b' }),
+      chunk({ refusal: 'No' }),
+      chunk({ refusal: ', sorry' }),
+      chunk({}, 'stop'),
+      data('[DONE]'),
+    ]);
+    expect(parts.slice(1)).toEqual([
+      { type: 'text', delta: 'a' },
+      { type: 'text', delta: 'b' },
+      { type: 'refusal', delta: 'No' },
+      { type: 'refusal', delta: ', sorry' },
+      { type: 'finish', finishReason: 'stop' },
+    ]);
   });
 });
 
