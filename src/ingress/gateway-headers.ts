@@ -76,6 +76,14 @@ export function servedHeaders(s: ServedBy, admission?: Readonly<Record<string, s
   return h;
 }
 
+/** Marks `headers` as a stream's (SSE, not cached), with the cost trailer when answers are priced; returns them. */
+export function asStreamHeaders(headers: Record<string, string>, priced: boolean): Record<string, string> {
+  headers['content-type'] = 'text/event-stream';
+  headers['cache-control'] = 'no-cache';
+  if (priced) headers.trailer = 'x-switchyard-cost-usd';
+  return headers;
+}
+
 /** The settings a provider could not honour, once each, in the order they were reported (`topK, reasoning`). */
 function warningsHeader(warnings: readonly Warning[]): string {
   return [...new Set(warnings.map((w) => w.setting ?? w.type))].join(', ');

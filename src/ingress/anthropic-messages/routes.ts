@@ -5,7 +5,7 @@ import type { Route, RouteContext } from '../../http/route.js';
 import { SseStream } from '../../http/sse.js';
 import type { ChatRequest } from '../../core/types.js';
 import { takeBodyHints, type BodyHints } from '../body-hints.js';
-import { requestOptions, servedHeaders } from '../gateway-headers.js';
+import { asStreamHeaders, requestOptions, servedHeaders } from '../gateway-headers.js';
 import { answerCost } from '../extras.js';
 import { decodeMessagesRequest } from './decode-request.js';
 import { askedOf, encodeMessage } from './encode-response.js';
@@ -42,10 +42,7 @@ async function answer(ctx: RouteContext, request: ChatRequest, stream: boolean, 
   if (stream) {
     const { parts, servedBy, headers: admitted, cache, warnings } = await ctx.gateway.stream(request, requestOptions(ctx, 'anthropic-messages', hints));
     ctx.servedBy = servedBy;
-    const headers = answerHeaders(ctx, servedHeaders(servedBy, admitted, cache, warnings));
-    headers['content-type'] = 'text/event-stream';
-    headers['cache-control'] = 'no-cache';
-    if (ctx.costOf) headers.trailer = 'x-switchyard-cost-usd';
+    const headers = asStreamHeaders(answerHeaders(ctx, servedHeaders(servedBy, admitted, cache, warnings)), ctx.costOf !== undefined);
     const encoder = new MessagesStreamEncoder(ctx, servedBy, askedOf(request));
     return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
   }

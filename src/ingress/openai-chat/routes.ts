@@ -6,7 +6,7 @@ import { jsonResponse } from '../../http/respond.js';
 import type { Route, RouteContext } from '../../http/route.js';
 import { SseStream } from '../../http/sse.js';
 import { takeBodyHints } from '../body-hints.js';
-import { requestOptions, servedHeaders } from '../gateway-headers.js';
+import { asStreamHeaders, requestOptions, servedHeaders } from '../gateway-headers.js';
 import { answerCost, wantsExtensions } from '../extras.js';
 import { decodeEmbeddingRequest } from './decode-embeddings.js';
 import { decodeChatCompletionRequest } from './decode-request.js';
@@ -34,10 +34,7 @@ async function chatCompletions(ctx: RouteContext): Promise<HttpResponse> {
 async function streamCompletion(ctx: RouteContext, request: ChatRequest, options: RequestOptions, includeUsage: boolean): Promise<HttpResponse> {
   const { parts, servedBy, headers: admitted, cache, warnings } = await ctx.gateway.stream(request, options);
   ctx.servedBy = servedBy;
-  const headers = servedHeaders(servedBy, admitted, cache, warnings);
-  headers['content-type'] = 'text/event-stream';
-  headers['cache-control'] = 'no-cache';
-  if (ctx.costOf) headers.trailer = 'x-switchyard-cost-usd';
+  const headers = asStreamHeaders(servedHeaders(servedBy, admitted, cache, warnings), ctx.costOf !== undefined);
   const encoder = new ChatStreamEncoder(ctx, servedBy, request.model, includeUsage);
   return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
 }

@@ -6,7 +6,7 @@ import { jsonResponse } from '../../http/respond.js';
 import type { Route, RouteContext } from '../../http/route.js';
 import { SseStream } from '../../http/sse.js';
 import { takeBodyHints } from '../body-hints.js';
-import { requestOptions, servedHeaders } from '../gateway-headers.js';
+import { asStreamHeaders, requestOptions, servedHeaders } from '../gateway-headers.js';
 import { answerCost, wantsExtensions } from '../extras.js';
 import { decodeResponsesRequest, type ResponsesRequest } from './decode.js';
 import { answerTurn } from './answer.js';
@@ -68,10 +68,7 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
     if (req.stream) {
       const { parts, servedBy, headers: admitted, cache, warnings } = await ctx.gateway.stream(chat, options);
       ctx.servedBy = servedBy;
-      const headers = servedHeaders(servedBy, admitted, cache, warnings);
-      headers['content-type'] = 'text/event-stream';
-      headers['cache-control'] = 'no-cache';
-      if (ctx.costOf) headers.trailer = 'x-switchyard-cost-usd';
+      const headers = asStreamHeaders(servedHeaders(servedBy, admitted, cache, warnings), ctx.costOf !== undefined);
       const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, ids, keep && { conversations: keep, owner, messages: history }, req.encryptedReasoning, body, storedMessages);
       return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
     }
