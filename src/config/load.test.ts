@@ -175,6 +175,20 @@ describe('config', () => {
     }
   });
 
+  it('reports the first five YAML syntax errors of a file that is not YAML at all, and counts the rest', () => {
+    const notYaml = Array.from({ length: 40 }, (_, i) => `listening on port ${i}: "ok" [x`).join('\n');
+    const err = (() => {
+      try {
+        parseConfigText(notYaml, 'demo.yaml', {});
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(err.problems).toHaveLength(6);
+    expect(err.problems[5]).toEqual({ path: '(yaml)', message: expect.stringMatching(/^\d+ more syntax errors, most following from those above$/) as unknown });
+  });
+
   it('loads a YAML file', () => {
     const file = join(dir, 'switchyard.yaml');
     writeFileSync(

@@ -151,6 +151,9 @@ function yamlParser(): typeof ParseDocument {
   return parseYaml;
 }
 
+/** YAML syntax errors reported at most; the rest are counted. */
+const MAX_YAML_ERRORS = 5;
+
 /** Parses YAML text into a config; YAML syntax errors are reported with line and column. */
 export function parseConfigText(
   text: string,
@@ -159,13 +162,14 @@ export function parseConfigText(
 ): GatewayConfig {
   const doc = yamlParser()(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(
-      source,
-      doc.errors.map((e) => ({
-        path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)',
-        message: e.message.split('\n')[0] ?? e.message,
-      })),
-    );
+    // Later syntax errors mostly follow from the first (a file that is not YAML gives one per token).
+    const shown = doc.errors.slice(0, MAX_YAML_ERRORS).map((e) => ({
+      path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)',
+      message: e.message.split('\n')[0] ?? e.message,
+    }));
+    const more = doc.errors.length - shown.length;
+    if (more > 0) shown.push({ path: '(yaml)', message: `${more} more syntax error${more === 1 ? '' : 's'}, most following from those above` });
+    throw new ConfigError(source, shown);
   }
   const result = parseConfig(doc.toJS(), env);
   if (!result.ok) throw new ConfigError(source, result.problems);
