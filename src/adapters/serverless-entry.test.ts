@@ -89,7 +89,7 @@ describe('createServerlessEntry', () => {
     const { entry, build, logs } = entryFor();
     const failed = await entry.handler(chat);
     expect(failed.status).toBe(500);
-    expect(JSON.parse(text(failed))).toMatchObject({ error: { type: 'server_error', code: 'internal' } });
+    expect(JSON.parse(text(failed))).toMatchObject({ error: { type: 'server_error', code: null } });
     expect(logs()).toContain('cannot read config file');
     await entry.onSettled();
     writeFileSync(join(dir, 'switchyard.yaml'), `${gatewayYaml()}ledger:\n${NO_LEDGER}`);

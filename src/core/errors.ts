@@ -77,7 +77,7 @@ export interface GatewayErrorInit {
   upstreamStatus?: number;
   /** Milliseconds the upstream asked us to wait before trying again. */
   retryAfterMs?: number;
-  /** Machine-readable code for error bodies; defaults to the kind. */
+  /** Machine-readable code for error bodies; defaults to the kind, which each front door turns into its API's own code. */
   code?: string;
   param?: string;
   /** The upstream's own words, already scrubbed: logged, and shown only by exposing deployments. */

@@ -20,11 +20,11 @@ import type { SimServer } from '../sim/server.js';
 import type { FaultRule } from '../sim/faults.js';
 import type { JsonValue } from '../core/types.js';
 
-/** A fault rule for the simulator and the error the client must then see. */
+/** A fault rule for the simulator and the error the client must then see (OpenAI's `code`, null where OpenAI sends none). */
 export interface ErrorCase {
   fault: FaultRule;
   status: number;
-  code: string;
+  code: string | null;
 }
 
 export interface ConformanceSetup {

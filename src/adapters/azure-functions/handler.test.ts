@@ -86,7 +86,7 @@ describe('createAzureHandler', () => {
     const init = await createAzureHandler(handler, { onSettled: async () => void settled++ })(new HttpRequest({ url: 'https://gw/v1/models', method: 'GET' }), context);
     const response = asPlatformResponse(init);
     expect(response.status).toBe(500);
-    expect(await response.json()).toEqual({ error: { message: 'Internal gateway error.', type: 'server_error', param: null, code: 'internal' } });
+    expect(await response.json()).toEqual({ error: { message: 'Internal gateway error.', type: 'server_error', param: null, code: null } });
     expect(settled).toBe(1);
     expect(logs.some((l) => l.level === 'error' && l.text.includes('boom'))).toBe(true);
   });

@@ -159,14 +159,15 @@ describe('HTTP server with the official openai SDK', () => {
     await r.body.dump();
   });
 
-  it('maps an upstream 500 to 502 upstream_error', async () => {
+  it('maps an upstream 500 to 502 server_error with no code, as OpenAI answers its own', async () => {
     sim.faults.add({ status: 500, count: 1 });
     const e500 = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect((e500 as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
-    expect((e500 as InstanceType<typeof OpenAI.APIError>).code).toBe('upstream_error');
+    expect((e500 as InstanceType<typeof OpenAI.APIError>).type).toBe('server_error');
+    expect((e500 as InstanceType<typeof OpenAI.APIError>).code).toBeNull();
   });
 
-  it('maps a 429 to rate_limited with retry-after, and keeps the deployment cooling for that long', async () => {
+  it("maps a 429 to OpenAI's rate_limit_exceeded with retry-after, and keeps the deployment cooling for that long", async () => {
     // A gateway of its own: its only deployment stays out of rotation for the 7 s asked.
     const own = await start(configFor(sim));
     try {
@@ -174,7 +175,7 @@ describe('HTTP server with the official openai SDK', () => {
       const body = JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x' }] });
       const r = await post(`${own.url}/v1/chat/completions`, body);
       expect(r.status).toBe(429);
-      expect(r.json.error.code).toBe('rate_limited');
+      expect(r.json.error.code).toBe('rate_limit_exceeded');
       expect(r.json.error.message).toBe('Upstream sim-a (openai-compatible) is rate limiting the gateway (HTTP 429).');
       expect(r.headers['retry-after']).toBe('7');
       expect(Number(r.headers['retry-after-ms'])).toBeGreaterThan(6_500);
@@ -184,7 +185,7 @@ describe('HTTP server with the official openai SDK', () => {
       expect(r.headers['x-switchyard-attempts']).toBe('1');
       const calls = sim.stats.total;
       const again = await post(`${own.url}/v1/chat/completions`, body);
-      expect([again.status, again.json.error.code, again.headers['retry-after']]).toEqual([429, 'rate_limited', '7']);
+      expect([again.status, again.json.error.code, again.headers['retry-after']]).toEqual([429, 'rate_limit_exceeded', '7']);
       expect(sim.stats.total).toBe(calls);
     } finally {
       await own.shutdown(100);
@@ -195,14 +196,16 @@ describe('HTTP server with the official openai SDK', () => {
     sim.faults.add({ latency_ms: 1_500, count: 1 });
     const err = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(504);
-    expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('timeout');
+    expect((err as InstanceType<typeof OpenAI.APIError>).type).toBe('timeout_error');
+    expect((err as InstanceType<typeof OpenAI.APIError>).code).toBeNull();
   });
 
   it('maps a malformed upstream body to 502 bad_upstream_response', async () => {
     sim.faults.add({ malformed: true, count: 1 });
     const err = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
-    expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('bad_upstream_response');
+    expect((err as InstanceType<typeof OpenAI.APIError>).type).toBe('server_error');
+    expect((err as InstanceType<typeof OpenAI.APIError>).code).toBeNull();
   });
 
   it('ends a stream that breaks after the first byte with an error event and no [DONE]', async () => {
@@ -215,7 +218,7 @@ describe('HTTP server with the official openai SDK', () => {
     expect(raw.statusCode).toBe(200);
     const body = await raw.body.text();
     expect(body).toContain('"content":"Hello "');
-    expect(body).toMatch(/data: \{"error":\{"message":"[^"]+","type":"server_error","param":null,"code":"network"\}\}\n\n$/);
+    expect(body).toMatch(/data: \{"error":\{"message":"[^"]+","type":"server_error","param":null,"code":null\}\}\n\n$/);
     expect(body).not.toContain('[DONE]');
   });
 
@@ -430,7 +433,7 @@ describe('review fixes at the edge', () => {
     const body = await res.body.text();
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(body).toContain('"content":"Hello "');
-    expect(body).toMatch(/"code":"timeout"\}\}\n\n$/);
+    expect(body).toMatch(/"type":"timeout_error","param":null,"code":null\}\}\n\n$/);
     expect(body).not.toContain('[DONE]');
     await server.shutdown(100);
     await sim.close();
@@ -445,7 +448,7 @@ describe('review fixes at the edge', () => {
     });
     const r = await post(`${server.url}/v1/chat/completions`, JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }), { authorization: 'bearer sk-gw' });
     expect(r.status).toBe(502);
-    expect(r.json.error.code).toBe('authentication');
+    expect(r.json.error.code).toBeNull();
     expect(r.json.error.message).toBe("Upstream sim-a (openai-compatible) refused the gateway's credentials (HTTP 401).");
     await server.shutdown(100);
     await sim.close();
@@ -471,7 +474,7 @@ describe('failures of the gateway itself while relaying a stream', () => {
       body: JSON.stringify({ model: 'chat', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'x' }] }),
     });
     const body = await res.body.text();
-    expect(body).toMatch(/"code":"internal"\}\}\n\n$/);
+    expect(body).toMatch(/"type":"server_error","param":null,"code":null\}\}\n\n$/);
     expect(body).not.toContain('[DONE]');
     expect(outcomes).toEqual(['error']);
     await server.shutdown(100);

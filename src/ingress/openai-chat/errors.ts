@@ -24,8 +24,42 @@ const OPENAI_ERROR_TYPES: Readonly<Record<ErrorKind, string>> = {
   internal: 'server_error',
 };
 
+/**
+ * OpenAI's `code` for each kind, for errors that carry no code of their own: the code OpenAI sends in
+ * that situation, or null where it sends none (its server errors, a request it refuses without naming
+ * why). The gateway's own refusals that OpenAI has no code for keep ours (`budget_exceeded`,
+ * `residency_violation`, `no_deployment_available`); the kind itself is in the access log and metrics.
+ */
+const OPENAI_ERROR_CODES: Readonly<Record<ErrorKind, string | null>> = {
+  rate_limited: 'rate_limit_exceeded',
+  overloaded: null,
+  unavailable: null,
+  upstream_error: null,
+  timeout: null,
+  network: null,
+  bad_upstream_response: null,
+  context_window_exceeded: 'context_length_exceeded',
+  content_filtered: 'content_filter',
+  invalid_request: null,
+  authentication: null,
+  permission: null,
+  unauthenticated: 'invalid_api_key',
+  forbidden: null,
+  not_found: 'model_not_found',
+  budget_exceeded: 'budget_exceeded',
+  residency_violation: 'residency_violation',
+  no_deployment_available: 'no_deployment_available',
+  cancelled: null,
+  internal: null,
+};
+
+/** The `code` an OpenAI door sends: the error's own, else (its code is its kind) OpenAI's for the kind. */
+export function openAIErrorCode(error: GatewayError): string | null {
+  return error.code === error.kind ? OPENAI_ERROR_CODES[error.kind] : error.code;
+}
+
 export interface OpenAIErrorBody {
-  error: { message: string; type: string; param: string | null; code: string };
+  error: { message: string; type: string; param: string | null; code: string | null };
 }
 
 /** OpenAI's error body (Chat Completions, Embeddings and Responses share it). */
@@ -35,7 +69,7 @@ export function openAIErrorBody(error: GatewayError, exposeUpstream = false): Op
       message: error.clientMessage(exposeUpstream),
       type: OPENAI_ERROR_TYPES[error.kind],
       param: error.param ?? null,
-      code: error.code,
+      code: openAIErrorCode(error),
     },
   };
 }

@@ -54,7 +54,7 @@ function problem(o: Outcome): string | undefined {
     return 'error body is not JSON';
   }
   const e = (json as { error?: Record<string, unknown> }).error;
-  const shaped = e !== undefined && typeof e.message === 'string' && typeof e.type === 'string' && typeof e.code === 'string' && (e.param === null || typeof e.param === 'string');
+  const shaped = e !== undefined && typeof e.message === 'string' && typeof e.type === 'string' && (e.code === null || typeof e.code === 'string') && (e.param === null || typeof e.param === 'string');
   return shaped && Object.keys(e).length === 4 ? undefined : 'error body is not in the OpenAI shape';
 }
 

@@ -216,10 +216,10 @@ describe('Responses stream events', () => {
     e.start();
     e.text('Half an ans');
     e.take();
-    e.fail({ code: 'upstream_error', message: 'Upstream failed.', param: null }, { code: 'server_error', message: 'Upstream failed.' });
+    e.fail({ code: 'server_error', message: 'Upstream failed.', param: null }, { code: 'server_error', message: 'Upstream failed.' });
     const [error, failed, ...rest] = parse(e.take());
     expect(rest).toEqual([]);
-    expect(error).toEqual({ type: 'error', sequence_number: 5, code: 'upstream_error', message: 'Upstream failed.', param: null });
+    expect(error).toEqual({ type: 'error', sequence_number: 5, code: 'server_error', message: 'Upstream failed.', param: null });
     expect(failed).toMatchObject({
       type: 'response.failed',
       sequence_number: 6,

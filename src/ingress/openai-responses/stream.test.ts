@@ -21,6 +21,24 @@ describe('a Responses stream that breaks after its first byte', () => {
     expect(JSON.parse(error.slice(error.indexOf('data: ') + 6))).toMatchObject({ param: 'input[0].content[1].image_url', message: "'input[0].content[1].image_url' is an image of type image/bmp." });
     expect(raw).not.toContain('messages[');
   });
+
+  it("names what failed with OpenAI's codes in the error event: server_error where OpenAI has no other", () => {
+    const body = { model: 'm', input: 'Hi' };
+    const codes = (error: GatewayError): unknown[] => {
+      const frame: ResponseFrame = { id: 'resp_1', createdAt: 1, model: 'm', echo: decodeResponsesRequest(body).echo, stored: false };
+      const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, new ResponseIds('req_1'), undefined, false, body, 0);
+      encoder.part({ type: 'text', delta: 'Hel' });
+      const frames = encoder.error(error).split('\n\n').filter((f) => f !== '');
+      return frames.slice(-2).map((f) => {
+        const data = JSON.parse(f.slice(f.indexOf('data: ') + 6)) as { code?: unknown; response?: { error: { code: unknown } } };
+        return data.response ? data.response.error.code : data.code;
+      });
+    };
+    expect(codes(new GatewayError({ kind: 'upstream_error', message: 'x' }))).toEqual(['server_error', 'server_error']);
+    expect(codes(new GatewayError({ kind: 'network', message: 'x' }))).toEqual(['server_error', 'server_error']);
+    expect(codes(new GatewayError({ kind: 'rate_limited', message: 'x' }))).toEqual(['rate_limit_exceeded', 'rate_limit_exceeded']);
+    expect(codes(new GatewayError({ kind: 'context_window_exceeded', message: 'x' }))).toEqual(['context_length_exceeded', 'server_error']);
+  });
 });
 
 describe('a Responses stream of a refusal', () => {

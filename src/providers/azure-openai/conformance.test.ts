@@ -13,7 +13,7 @@ async function setup(api: 'deployments' | 'v1'): Promise<ConformanceSetup> {
     env: { AZ_KEY: 'az-test-key' },
     errors: {
       ...OPENAI_WIRE_ERRORS,
-      authentication: { fault: { status: 401 }, status: 502, code: 'authentication' },
+      authentication: { fault: { status: 401 }, status: 502, code: null },
     },
     midStreamFault: { stream_error_after_chunks: 2 },
     wireKeys: OPENAI_WIRE_KEYS,

@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { ask, type ConformanceSuite } from './suite.js';
 
-/** The upstream's errors, mapped to the taxonomy's status and code; a broken stream ends in an error. */
+/** The upstream's errors, mapped to the taxonomy's status and OpenAI's code for it; a broken stream ends in an error. */
 export function errorSpecs(s: ConformanceSuite): void {
   const kinds = ['rate_limited', 'unavailable', 'context_window_exceeded', 'invalid_request', 'content_filtered', 'authentication'] as const;
   for (const kind of kinds) {

@@ -10,7 +10,7 @@ function first(headers: Headers, name: string): string | undefined {
 
 /**
  * An OpenAI-style error reply (OpenAI, Azure OpenAI, vLLM, Ollama) to the taxonomy. The client gets
- * our message, the kind as code (the same whichever cloud failed) and the `param` the upstream named;
+ * our message, the code of the kind (the same whichever cloud failed) and the `param` the upstream named;
  * the upstream's text, scrubbed, is kept for the log.
  */
 export function mapOpenAIError(status: number, headers: Headers, body: unknown, provider: string): GatewayError {

@@ -15,7 +15,7 @@ export const openaiCompatibleTarget: ConformanceTarget = {
       env: { SIM_KEY: 'sk-test' },
       errors: {
         ...OPENAI_WIRE_ERRORS,
-        authentication: { fault: { status: 401, error: 'invalid_api_key' }, status: 502, code: 'authentication' },
+        authentication: { fault: { status: 401, error: 'invalid_api_key' }, status: 502, code: null },
       },
       midStreamFault: { stream_error_after_chunks: 2 },
       wireKeys: OPENAI_WIRE_KEYS,
