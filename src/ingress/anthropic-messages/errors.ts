@@ -38,10 +38,14 @@ export function anthropicErrorAnswer(error: GatewayError, requestId: string, hea
 /**
  * An error in the Messages API's shape, `{"type":"error","error":{type,message}}`, at the status the
  * gateway chose (the SDK retries 429 and 5xx alike). The upstream's scrubbed words only when exposed.
+ * A prompt too long for the context window starts as Anthropic's own does (`prompt is too long`), which
+ * clients such as Claude Code look for to compact the conversation; the error carries no token counts,
+ * so our words follow instead of Anthropic's `N tokens > M maximum`.
  */
 export function toAnthropicError(error: GatewayError, exposeUpstream: boolean, requestId?: string): AnthropicErrorBody {
   const type = error.status === 413 ? 'request_too_large' : (TYPES[error.kind] ?? 'api_error');
-  const message = exposeUpstream && error.upstreamText !== undefined ? `${error.message} Upstream said: ${error.upstreamText}` : error.message;
+  const told = error.clientMessage(exposeUpstream);
+  const message = error.kind === 'context_window_exceeded' ? `prompt is too long: ${told}` : told;
   const body: AnthropicErrorBody = { type: 'error', error: { type, message } };
   if (requestId !== undefined) body.request_id = anthropicRequestId(requestId);
   return body;

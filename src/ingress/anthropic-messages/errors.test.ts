@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { GatewayError, upstreamFailure } from '../../core/errors.js';
+import { toAnthropicError } from './errors.js';
+
+describe("the Anthropic door's error body", () => {
+  it('starts a context overflow with Anthropic\'s "prompt is too long", which Claude Code compacts on', () => {
+    const upstream = upstreamFailure({ kind: 'context_window_exceeded', provider: 'bedrock', deployment: 'claude-us', upstreamStatus: 400, upstreamText: 'Input is too long for requested model.' });
+    for (const exposed of [false, true]) {
+      const { error } = toAnthropicError(upstream, exposed);
+      expect(error.type).toBe('invalid_request_error');
+      expect(error.message.startsWith('prompt is too long: ')).toBe(true);
+      expect(error.message).toContain("does not fit the model's context window (HTTP 400).");
+    }
+    expect(toAnthropicError(upstream, true).error.message).toContain('Upstream said: Input is too long for requested model.');
+    const routed = new GatewayError({ kind: 'context_window_exceeded', message: "The prompt (about 9000 tokens) exceeds the context window of every deployment of 'claude'.", code: 'context_length_exceeded' });
+    expect(toAnthropicError(routed, false).error.message).toBe("prompt is too long: The prompt (about 9000 tokens) exceeds the context window of every deployment of 'claude'.");
+  });
+
+  it('leaves the messages of other errors as the gateway wrote them', () => {
+    const invalid = new GatewayError({ kind: 'invalid_request', message: 'max_tokens: must be an integer of at least 1' });
+    expect(toAnthropicError(invalid, false).error).toEqual({ type: 'invalid_request_error', message: 'max_tokens: must be an integer of at least 1' });
+  });
+});
