@@ -11,7 +11,8 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
 /**
  * An error answer with `body` (the front door's error shape). Headers name the deployment that failed
  * last and the attempts made, as success answers do; a wait the upstream asked for goes on as
- * retry-after and retry-after-ms, and the request's rate-limit headers go on too. `headers` is taken over.
+ * retry-after and OpenAI's retry-after-ms (a door of another API drops what its API does not send in its
+ * `Ingress.errorAnswer`), and the request's rate-limit headers go on too. `headers` is taken over.
  */
 export function errorResponse(error: GatewayError, body: unknown, headers: Record<string, string>): HttpResponse {
   if (error.headers !== undefined) Object.assign(headers, error.headers);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError, upstreamFailure } from '../../core/errors.js';
-import { toAnthropicError } from './errors.js';
+import { errorResponse } from '../../http/respond.js';
+import { anthropicErrorAnswer, toAnthropicError } from './errors.js';
 
 describe("the Anthropic door's error body", () => {
   it('starts a context overflow with Anthropic\'s "prompt is too long", which Claude Code compacts on', () => {
@@ -19,5 +20,20 @@ describe("the Anthropic door's error body", () => {
   it('leaves the messages of other errors as the gateway wrote them', () => {
     const invalid = new GatewayError({ kind: 'invalid_request', message: 'max_tokens: must be an integer of at least 1' });
     expect(toAnthropicError(invalid, false).error).toEqual({ type: 'invalid_request_error', message: 'max_tokens: must be an integer of at least 1' });
+  });
+});
+
+describe("the Anthropic door's error answer", () => {
+  it("tells when to come back with Anthropic's retry-after alone, never OpenAI's retry-after-ms", () => {
+    const limited = new GatewayError({ kind: 'rate_limited', message: 'x', retryAfterMs: 7_000 });
+    const headers = errorResponse(limited, toAnthropicError(limited, false), {}).headers;
+    expect(anthropicErrorAnswer(limited, 'r-1', headers)).toBe(429);
+    expect(headers['retry-after']).toBe('7');
+    expect(headers).not.toHaveProperty('retry-after-ms');
+    const overloaded = new GatewayError({ kind: 'overloaded', message: 'x', retryAfterMs: 1_500 });
+    const more = errorResponse(overloaded, toAnthropicError(overloaded, false), {}).headers;
+    expect(anthropicErrorAnswer(overloaded, 'r-2', more)).toBe(529);
+    expect(more['retry-after']).toBe('2');
+    expect(more).not.toHaveProperty('retry-after-ms');
   });
 });

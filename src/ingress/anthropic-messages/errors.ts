@@ -26,12 +26,14 @@ export interface AnthropicErrorBody {
 export const anthropicRequestId = (requestId: string): string => `req_${requestId.replaceAll('-', '')}`;
 
 /**
- * An error answer as Anthropic's: its `request-id`, its rate-limit header names, and its own 529 for an
+ * An error answer as Anthropic's: its `request-id`, its rate-limit header names, `retry-after` alone
+ * (`retry-after-ms` is OpenAI's and Azure's, which Anthropic does not send), and its own 529 for an
  * overloaded API (which its SDK raises as OverloadedError). Adjusts `headers` in place; returns the status.
  */
 export function anthropicErrorAnswer(error: GatewayError, requestId: string, headers: Record<string, string>): number {
   headers['request-id'] = anthropicRequestId(requestId);
   toAnthropicRateLimitHeaders(headers, Date.now());
+  delete headers['retry-after-ms'];
   return error.kind === 'overloaded' ? 529 : error.status;
 }
 
