@@ -42,10 +42,29 @@ describe('encodeMessage', () => {
         { type: 'text', text: 'Calling.' },
         { type: 'tool_use', id: 't1', name: 'f', input: { a: 1 } },
       ],
+      container: null,
       stop_reason: 'tool_use',
       stop_sequence: null,
-      usage: { input_tokens: 6, cache_creation_input_tokens: 0, cache_read_input_tokens: 4, output_tokens: 5 },
+      stop_details: null,
+      usage: {
+        input_tokens: 6,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 4,
+        cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+        output_tokens: 5,
+        output_tokens_details: null,
+        server_tool_use: null,
+        service_tier: null,
+        inference_geo: null,
+        speed: null,
+      },
+      diagnostics: null,
     });
+    // The keys the SDK's Message and Usage types require, in the order the API writes its own.
+    expect(Object.keys(m)).toEqual(['id', 'type', 'role', 'model', 'content', 'container', 'stop_reason', 'stop_sequence', 'stop_details', 'usage', 'diagnostics']);
+    expect(Object.keys(m.usage as object)).toEqual([
+      'input_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens', 'cache_creation', 'output_tokens', 'output_tokens_details', 'server_tool_use', 'service_tier', 'inference_geo', 'speed',
+    ]);
   });
 
   it('gives other upstreams\' reasoning an empty signature, skips empty text and keeps a Claude upstream\'s own stop sequence', () => {
@@ -103,15 +122,20 @@ describe('encodeMessage', () => {
 });
 
 describe('encodeUsage', () => {
-  it("passes an upstream's cache writes by TTL on as cache_creation, and writes none it was not given", () => {
+  it("passes an upstream's cache writes by TTL on as cache_creation, counting writes of unknown TTL at the default five minutes", () => {
     const claude = makeUsage({ prompt: 100_010, completion: 10, cachedWrite: 100_000, cachedWrite1h: 60_000 });
-    expect(encodeUsage(claude)).toEqual({
+    expect(encodeUsage(claude)).toMatchObject({
       input_tokens: 10,
       cache_creation_input_tokens: 100_000,
       cache_read_input_tokens: 0,
       cache_creation: { ephemeral_5m_input_tokens: 40_000, ephemeral_1h_input_tokens: 60_000 },
       output_tokens: 10,
     });
-    expect(encodeUsage(makeUsage({ prompt: 100, completion: 1, cachedWrite: 50 }))).not.toHaveProperty('cache_creation');
+    expect(encodeUsage(makeUsage({ prompt: 100, completion: 1, cachedWrite: 50 })).cache_creation).toEqual({ ephemeral_5m_input_tokens: 50, ephemeral_1h_input_tokens: 0 });
+  });
+
+  it('counts thinking tokens in output_tokens_details when the answer reasoned', () => {
+    expect(encodeUsage(makeUsage({ prompt: 10, completion: 8, reasoning: 5 })).output_tokens_details).toEqual({ thinking_tokens: 5 });
+    expect(encodeUsage(makeUsage({ prompt: 10, completion: 8 })).output_tokens_details).toBeNull();
   });
 });

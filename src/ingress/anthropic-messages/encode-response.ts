@@ -1,4 +1,4 @@
-import type { AssistantPart, ChatResponse, FinishReason, JsonValue, Usage } from '../../core/types.js';
+import { ZERO_USAGE, type AssistantPart, type ChatResponse, type FinishReason, type JsonValue, type PromptCount, type Usage } from '../../core/types.js';
 import { ANTHROPIC_PROVIDER } from './decode-content.js';
 
 /**
@@ -60,32 +60,78 @@ export interface CacheCreation {
   ephemeral_1h_input_tokens: number;
 }
 
-/** A Messages usage object. */
+/**
+ * A Messages usage object, with every key the API always sends (the SDK's required fields) in its order;
+ * null where the gateway cannot know (the service tier, the inference region, the speed) or nothing
+ * applies (server tools, which the door refuses).
+ */
 export interface MessagesUsage {
   input_tokens: number;
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
-  cache_creation?: CacheCreation;
+  cache_creation: CacheCreation;
   output_tokens: number;
+  output_tokens_details: { thinking_tokens: number } | null;
+  server_tool_use: null;
+  service_tier: null;
+  inference_geo: null;
+  speed: null;
 }
 
-/** The writes by TTL, when the upstream said how many were one-hour writes (a Claude upstream does). */
-export function cacheCreation(cachedWrite: number, cachedWrite1h: number | undefined): CacheCreation | undefined {
-  if (cachedWrite1h === undefined) return undefined;
-  return { ephemeral_5m_input_tokens: Math.max(0, cachedWrite - cachedWrite1h), ephemeral_1h_input_tokens: cachedWrite1h };
+/** message_delta's usage: the cumulative counts, without the writes by TTL and the tier (message_start's). */
+export interface MessagesDeltaUsage {
+  input_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+  output_tokens: number;
+  output_tokens_details: { thinking_tokens: number } | null;
+  server_tool_use: null;
+}
+
+/**
+ * The writes by TTL: one-hour writes as the upstream counted them (a Claude upstream does), the rest
+ * at the default five minutes.
+ */
+export function cacheCreation(cachedWrite: number, cachedWrite1h: number | undefined): CacheCreation {
+  const hour = cachedWrite1h ?? 0;
+  return { ephemeral_5m_input_tokens: Math.max(0, cachedWrite - hour), ephemeral_1h_input_tokens: hour };
 }
 
 /** Canonical usage in Anthropic's words: cache reads and writes counted apart from input_tokens. */
 export function encodeUsage(u: Usage): MessagesUsage {
-  const out: MessagesUsage = {
+  return messagesUsage(u, u.completion, u.reasoning);
+}
+
+/** message_start's usage: the prompt's count when the upstream gave it at the start, and no output yet. */
+export function startUsage(p: PromptCount | undefined): MessagesUsage {
+  return messagesUsage(p ?? ZERO_USAGE, 0, 0);
+}
+
+function messagesUsage(p: PromptCount, completion: number, reasoning: number): MessagesUsage {
+  return {
+    input_tokens: Math.max(0, p.prompt - p.cachedRead - p.cachedWrite),
+    cache_creation_input_tokens: p.cachedWrite,
+    cache_read_input_tokens: p.cachedRead,
+    cache_creation: cacheCreation(p.cachedWrite, p.cachedWrite1h),
+    output_tokens: completion,
+    output_tokens_details: reasoning > 0 ? { thinking_tokens: reasoning } : null,
+    server_tool_use: null,
+    service_tier: null,
+    inference_geo: null,
+    speed: null,
+  };
+}
+
+/** message_delta's cumulative counts. */
+export function encodeDeltaUsage(u: Usage): MessagesDeltaUsage {
+  return {
     input_tokens: Math.max(0, u.prompt - u.cachedRead - u.cachedWrite),
     cache_creation_input_tokens: u.cachedWrite,
     cache_read_input_tokens: u.cachedRead,
     output_tokens: u.completion,
+    output_tokens_details: u.reasoning > 0 ? { thinking_tokens: u.reasoning } : null,
+    server_tool_use: null,
   };
-  const byTtl = cacheCreation(u.cachedWrite, u.cachedWrite1h);
-  if (byTtl) out.cache_creation = byTtl;
-  return out;
 }
 
 /** Our message id: `msg_` and the request id the ledger keys usage by. */
@@ -148,15 +194,20 @@ export function encodeMessage(res: ChatResponse, asked: AnswerAsked, requestId: 
   if (refusal !== undefined && refusal !== '') content.push({ type: 'text', text: refusal });
   const stop = stopOf(res.finishReason, answerStop(res), asked.stopSequences, refusal !== undefined);
   const model = asked.model;
+  // container, stop_details and diagnostics are always in the API's message (null without a code
+  // execution container, a refusal's details or diagnostics, none of which the gateway has).
   return {
     id: messageId(requestId),
     type: 'message',
     role: 'assistant',
     model,
     content,
+    container: null,
     stop_reason: stop.reason,
     stop_sequence: stop.sequence,
+    stop_details: null,
     usage: encodeUsage(res.usage),
+    diagnostics: null,
   };
 }
 

@@ -34,8 +34,8 @@ describe('MessagesStreamEncoder', () => {
     expect(out[6]?.[1]).toMatchObject({ index: 1, content_block: { type: 'tool_use', id: 'b', name: 'g' } });
     expect(out[8]?.[1]).toEqual({
       type: 'message_delta',
-      delta: { stop_reason: 'tool_use', stop_sequence: null },
-      usage: { input_tokens: 4, cache_creation_input_tokens: 0, cache_read_input_tokens: 6, output_tokens: 4 },
+      delta: { container: null, stop_reason: 'tool_use', stop_sequence: null, stop_details: null },
+      usage: { input_tokens: 4, cache_creation_input_tokens: 0, cache_read_input_tokens: 6, output_tokens: 4, output_tokens_details: null, server_tool_use: null },
     });
   });
 
@@ -135,7 +135,21 @@ describe('stopOf', () => {
 describe('MessagesStreamEncoder and what the client asked', () => {
   it("writes message_start's usage with every field the API's has, counts unknown yet as 0", () => {
     const start = events([{ type: 'start' }, { type: 'text', delta: 'Hi' }]).find(([e]) => e === 'message_start');
-    expect((start?.[1] as { message: { usage: unknown } }).message.usage).toEqual({ input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 });
+    const message = (start?.[1] as { message: Record<string, unknown> }).message;
+    expect(message.usage).toEqual({
+      input_tokens: 0,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+      output_tokens: 0,
+      output_tokens_details: null,
+      server_tool_use: null,
+      service_tier: null,
+      inference_geo: null,
+      speed: null,
+    });
+    expect(Object.keys(message)).toEqual(['id', 'type', 'role', 'model', 'content', 'container', 'stop_reason', 'stop_sequence', 'stop_details', 'usage', 'diagnostics']);
+    expect(message).toMatchObject({ container: null, stop_details: null, diagnostics: null });
   });
 
   it('writes the cache writes by TTL in message_start, as the API does, and keeps them out of message_delta', () => {
@@ -152,9 +166,14 @@ describe('MessagesStreamEncoder and what the client asked', () => {
       cache_read_input_tokens: 0,
       cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 100_000 },
       output_tokens: 0,
+      output_tokens_details: null,
+      server_tool_use: null,
+      service_tier: null,
+      inference_geo: null,
+      speed: null,
     });
     const delta = out.find(([e]) => e === 'message_delta')?.[1] as { usage: unknown };
-    expect(delta.usage).toEqual({ input_tokens: 10, cache_creation_input_tokens: 100_000, cache_read_input_tokens: 0, output_tokens: 10 });
+    expect(delta.usage).toEqual({ input_tokens: 10, cache_creation_input_tokens: 100_000, cache_read_input_tokens: 0, output_tokens: 10, output_tokens_details: null, server_tool_use: null });
   });
 
   it('streams no thinking block unless the client enabled thinking', () => {

@@ -1,4 +1,4 @@
-import type { FinishReason, PromptCount, StreamPart, Usage } from '../../core/types.js';
+import { ZERO_USAGE, type FinishReason, type PromptCount, type StreamPart, type Usage } from '../../core/types.js';
 import type { ServedBy } from '../../gateway/gateway.js';
 import { exposesUpstream } from '../../http/respond.js';
 import type { RouteContext } from '../../http/route.js';
@@ -6,7 +6,7 @@ import type { StreamEncoder } from '../../http/sse.js';
 import { answerCost } from '../extras.js';
 import { ANTHROPIC_PROVIDER } from './decode-content.js';
 import { streamErrorData } from './errors.js';
-import { cacheCreation, claudeSignature, encodeUsage, messageId, rawStopOf, stopOf, type AnswerAsked, type MessagesUsage, type RawStop } from './encode-response.js';
+import { claudeSignature, encodeDeltaUsage, messageId, startUsage, rawStopOf, stopOf, type AnswerAsked, type RawStop } from './encode-response.js';
 
 const frame = (event: string, data: string): string => `event: ${event}\ndata: ${data}\n\n`;
 
@@ -113,8 +113,8 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
 
   end(): readonly string[] {
     const stop = stopOf(this.finish, this.rawStop, this.asked.stopSequences, this.refused);
-    const usage = this.usage ? JSON.stringify(deltaUsage(this.usage)) : '{"output_tokens":0}';
-    const delta = `{"type":"message_delta","delta":{"stop_reason":"${stop.reason}","stop_sequence":${JSON.stringify(stop.sequence)}},"usage":${usage}}`;
+    const usage = JSON.stringify(encodeDeltaUsage(this.usage ?? ZERO_USAGE));
+    const delta = `{"type":"message_delta","delta":{"container":null,"stop_reason":"${stop.reason}","stop_sequence":${JSON.stringify(stop.sequence)},"stop_details":null},"usage":${usage}}`;
     return [(this.started ? '' : this.begin()) + this.close() + frame('message_delta', delta) + MESSAGE_STOP];
   }
 
@@ -126,11 +126,8 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
   private begin(): string {
     this.started = true;
     // Anthropic reports the prompt's tokens here; an upstream that counts them only at the end leaves 0 (message_delta has them).
-    const p = this.prompt;
-    const byTtl = p && cacheCreation(p.cachedWrite, p.cachedWrite1h);
-    const breakdown = byTtl ? `,"cache_creation":${JSON.stringify(byTtl)}` : '';
-    const usage = p ? `{"input_tokens":${Math.max(0, p.prompt - p.cachedRead - p.cachedWrite)},"cache_creation_input_tokens":${p.cachedWrite},"cache_read_input_tokens":${p.cachedRead}${breakdown},"output_tokens":0}` : '{"input_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0}';
-    const message = `{"id":"${messageId(this.ctx.requestId)}","type":"message","role":"assistant","model":${JSON.stringify(this.asked.model)},"content":[],"stop_reason":null,"stop_sequence":null,"usage":${usage}}`;
+    const usage = JSON.stringify(startUsage(this.prompt));
+    const message = `{"id":"${messageId(this.ctx.requestId)}","type":"message","role":"assistant","model":${JSON.stringify(this.asked.model)},"content":[],"container":null,"stop_reason":null,"stop_sequence":null,"stop_details":null,"usage":${usage},"diagnostics":null}`;
     return frame('message_start', `{"type":"message_start","message":${message}}`);
   }
 
@@ -156,10 +153,4 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
     this.open = undefined;
     return frame('content_block_stop', `{"type":"content_block_stop","index":${this.index}}`);
   }
-}
-
-/** message_delta's cumulative counts: the API sends the writes by TTL only in message_start. */
-function deltaUsage(u: Usage): MessagesUsage {
-  const { cache_creation: _byTtl, ...cumulative } = encodeUsage(u);
-  return cumulative;
 }

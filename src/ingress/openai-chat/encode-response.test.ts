@@ -10,11 +10,13 @@ function answer(content: ChatResponse['content'], more: Partial<ChatResponse> = 
 const messageOf = (res: ChatResponse): unknown => (encodeChatResponse(res, 'chatcmpl-1', 'chat').choices as Array<{ message: unknown }>)[0]?.message;
 
 describe('encodeChatResponse', () => {
-  it("writes OpenAI's chat.completion, keys in OpenAI's order, with the model the client asked for", () => {
+  it("writes OpenAI's chat.completion, keys in OpenAI's order and every key it always sends, with the model the client asked for", () => {
     const body = encodeChatResponse(answer([{ type: 'text', text: 'Hello' }], { id: 'msg_upstream' }), 'chatcmpl-gw1', 'chat', { switchyard: { cost_usd: 0.5 } });
     expect(JSON.stringify(body)).toBe(
       '{"id":"chatcmpl-gw1","object":"chat.completion","created":7,"model":"chat","choices":[{"index":0,"message":{"role":"assistant","content":"Hello","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],' +
-        '"usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0},"switchyard":{"cost_usd":0.5}}}',
+        '"usage":{"prompt_tokens":0,"completion_tokens":0,"total_tokens":0,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},' +
+        '"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0},"switchyard":{"cost_usd":0.5}},' +
+        '"service_tier":null,"system_fingerprint":null}',
     );
   });
 
@@ -59,9 +61,9 @@ const framesOf = (encoded: string | undefined): Chunk[] => (encoded ?? '').split
 describe('ChunkEncoder', () => {
   it("opens with OpenAI's role chunk, then writes the same JSON a plain serialisation would", () => {
     const e = new ChunkEncoder('id"1', 'model\\x', 7);
-    const base = { id: 'id"1', object: 'chat.completion.chunk', created: 7, model: 'model\\x' };
+    const base = { id: 'id"1', object: 'chat.completion.chunk', created: 7, model: 'model\\x', service_tier: null, system_fingerprint: null };
     expect(framesOf(e.encode({ type: 'text', delta: 'a"b\n' }))).toEqual([
-      { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] },
+      { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }] },
       { ...base, choices: [{ index: 0, delta: { content: 'a"b\n' }, logprobs: null, finish_reason: null }] },
     ]);
     const toolChunk = e.encode({ type: 'tool-call', index: 1, id: 't', name: 'f', argumentsDelta: '{' }) ?? '';
@@ -71,7 +73,19 @@ describe('ChunkEncoder', () => {
     const usage = JSON.parse(e.usage({ prompt: 1, completion: 2, cachedRead: 0, cachedWrite: 0, reasoning: 0, total: 3 }, { switchyard: { cost_usd: 1 } }));
     expect(usage).toMatchObject({ ...base, choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, switchyard: { cost_usd: 1 } } });
     const empty = new ChunkEncoder('i', 'm', 1);
-    expect(framesOf(empty.encode({ type: 'finish', finishReason: 'stop' })).map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', content: '' }, {}]);
+    expect(framesOf(empty.encode({ type: 'finish', finishReason: 'stop' })).map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', content: '', refusal: null }, {}]);
+  });
+
+  it("writes the keys OpenAI always sends in its order: service_tier and system_fingerprint before choices, every usage detail", () => {
+    const e = new ChunkEncoder('i', 'm', 1, true);
+    const [role, text] = (e.encode({ type: 'text', delta: 'a' }) ?? '').split('\n\ndata: ');
+    expect(role).toBe('{"id":"i","object":"chat.completion.chunk","created":1,"model":"m","service_tier":null,"system_fingerprint":null,"choices":[{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}],"usage":null}');
+    expect(Object.keys(JSON.parse(text ?? '') as object)).toEqual(['id', 'object', 'created', 'model', 'service_tier', 'system_fingerprint', 'choices', 'usage']);
+    expect(e.usage({ prompt: 5, completion: 3, cachedRead: 2, cachedWrite: 0, reasoning: 1, total: 8 })).toBe(
+      '{"id":"i","object":"chat.completion.chunk","created":1,"model":"m","service_tier":null,"system_fingerprint":null,"choices":[],' +
+        '"usage":{"prompt_tokens":5,"completion_tokens":3,"total_tokens":8,"prompt_tokens_details":{"cached_tokens":2,"audio_tokens":0},' +
+        '"completion_tokens_details":{"reasoning_tokens":1,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}',
+    );
   });
 
   it('says the role in the first tool-call chunk, with null content, when the answer opens with a tool call', () => {
@@ -85,7 +99,7 @@ describe('ChunkEncoder', () => {
     for (const includeUsage of [false, true]) {
       const e = new ChunkEncoder('chatcmpl-1', 'gpt-x', 9, includeUsage);
       e.encode({ type: 'text', delta: 'Hi' });
-      const chunk = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 9, model: 'gpt-x', choices: [{ index: 0, delta: { content: ' "there"\n' }, logprobs: null, finish_reason: null }] };
+      const chunk = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 9, model: 'gpt-x', service_tier: null, system_fingerprint: null, choices: [{ index: 0, delta: { content: ' "there"\n' }, logprobs: null, finish_reason: null }] };
       expect(e.encode({ type: 'text', delta: ' "there"\n' })).toBe(JSON.stringify(includeUsage ? { ...chunk, usage: null } : chunk));
     }
   });
@@ -103,7 +117,7 @@ describe('ChunkEncoder', () => {
 
   it('writes reasoning as delta.reasoning_content and skips a bare signature', () => {
     const e = new ChunkEncoder('i', 'm', 1);
-    expect(framesOf(e.encode({ type: 'reasoning', delta: 'think' })).map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', content: '' }, { reasoning_content: 'think' }]);
+    expect(framesOf(e.encode({ type: 'reasoning', delta: 'think' })).map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', content: '', refusal: null }, { reasoning_content: 'think' }]);
     expect(e.encode({ type: 'reasoning', delta: '', signature: 'sig' })).toBeUndefined();
   });
 

@@ -4,6 +4,8 @@ import { encodeUsage } from '../../providers/dialects/openai-chat/usage.js';
 /**
  * Canonical response to the OpenAI chat.completion JSON a client receives, under the gateway's own id
  * (as its stream has): `extra` joins the usage and provider metadata rides along only when the client opted in.
+ * `service_tier` and `system_fingerprint` are always in OpenAI's answers; null here, as the gateway
+ * knows neither the tier nor the backend configuration an upstream served with.
  */
 export function encodeChatResponse(res: ChatResponse, id: string, model: string, extra?: Record<string, unknown>, extensions = false): Record<string, unknown> {
   const body: Record<string, unknown> = {
@@ -13,6 +15,8 @@ export function encodeChatResponse(res: ChatResponse, id: string, model: string,
     model,
     choices: [{ index: 0, message: encodeMessage(res), logprobs: null, finish_reason: res.finishReason }],
     usage: withExtra(encodeUsage(res.usage), extra),
+    service_tier: null,
+    system_fingerprint: null,
   };
   if (extensions && res.providerMetadata) body.switchyard_extensions = res.providerMetadata;
   return body;
@@ -68,7 +72,7 @@ export function encodeEmbeddingResponse(res: EmbeddingResponse, model: string, f
 }
 
 /** The delta of OpenAI's first chunk of an answer. */
-const ROLE_DELTA = '{"role":"assistant","content":""}';
+const ROLE_DELTA = '{"role":"assistant","content":"","refusal":null}';
 /** The same for an answer that opens with a refusal: OpenAI's, content null and the refusal begun. */
 const REFUSAL_ROLE_DELTA = '{"role":"assistant","content":null,"refusal":""}';
 
@@ -88,16 +92,16 @@ export class ChunkEncoder {
   private readonly textTail: string;
 
   constructor(id: string, model: string, created: number, includeUsage = false) {
-    this.prefix = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},`;
+    this.prefix = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"service_tier":null,"system_fingerprint":null,`;
     this.suffix = includeUsage ? ',"usage":null}' : '}';
     this.textHead = `${this.prefix}"choices":[{"index":0,"delta":{"content":`;
     this.textTail = `},"logprobs":null,"finish_reason":null}]${this.suffix}`;
   }
 
   /**
-   * One chunk; the stream's first is OpenAI's role chunk (`{"role":"assistant","content":""}`, or `role`
-   * for a refusal) before it, as a second frame in the same string (the SSE writer frames each string as
-   * `data: …\n\n`).
+   * One chunk; the stream's first is OpenAI's role chunk (`{"role":"assistant","content":"","refusal":null}`,
+   * or the refusal's own for a refusal) before it, as a second frame in the same string (the SSE writer
+   * frames each string as `data: …\n\n`).
    */
   private chunk(delta: string, finish: FinishReason | null, extensions?: Record<string, unknown>, role = ROLE_DELTA): string {
     if (this.sentRole) return this.frame(delta, finish, extensions);

@@ -79,7 +79,8 @@ describe('the chat completions route', () => {
     expect(res.headers).toMatchObject({ 'x-switchyard-deployment': 'd1', 'content-type': 'application/json' });
     expect(res.body).toBe(
       '{"id":"chatcmpl-req-1","object":"chat.completion","created":7,"model":"chat","choices":[{"index":0,"message":{"role":"assistant","content":"Hi!","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],' +
-        '"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5,"prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}',
+        '"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},' +
+        '"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":null,"system_fingerprint":null}',
     );
   });
 
@@ -123,7 +124,7 @@ describe('the chat completions route', () => {
     const data = text.split('\n\n').filter((f) => f !== '').map((f) => f.slice('data: '.length));
     expect(data.at(-1)).toBe('[DONE]');
     const chunks = data.slice(0, -1).map((d) => JSON.parse(d) as { choices: Array<{ delta: unknown; finish_reason: unknown }>; usage: unknown });
-    expect(chunks.map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', content: '' }, { reasoning_content: 'Hm.' }, { content: 'Hi' }, {}, undefined]);
+    expect(chunks.map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', content: '', refusal: null }, { reasoning_content: 'Hm.' }, { content: 'Hi' }, {}, undefined]);
     expect(chunks.at(-1)?.usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 });
     expect(text).not.toContain('switchyard_extensions');
   });

@@ -8,13 +8,14 @@ export interface Echo {
   metadata: Record<string, string> | null;
   tools: unknown[];
   tool_choice: unknown;
-  temperature: number | null;
-  top_p: number | null;
+  temperature: number;
+  top_p: number;
   max_output_tokens: number | null;
   parallel_tool_calls: boolean;
   previous_response_id: string | null;
   text: { format: unknown };
   reasoning: { effort: unknown; summary: unknown };
+  user: string | null;
 }
 
 /** A Responses request: the canonical chat request it asks for, and what the front door keeps for itself. */
@@ -191,13 +192,15 @@ export function decodeResponsesRequest(body: unknown): ResponsesRequest {
       metadata: decodeMetadata(body.metadata),
       tools: tools.map((t) => ({ type: 'function', name: t.name, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? true })),
       tool_choice: body.tool_choice ?? 'auto',
-      temperature: temperature ?? null,
-      top_p: topP ?? null,
+      // What applied, as OpenAI echoes it: its defaults when the request named none.
+      temperature: temperature ?? 1,
+      top_p: topP ?? 1,
       max_output_tokens: maxOutput ?? null,
       parallel_tool_calls: parallel ?? true,
       previous_response_id: previous ?? null,
       text: { format: isObject(body.text) && isObject(body.text.format) ? body.text.format : { type: 'text' } },
       reasoning: { effort: reasoning.effort ?? null, summary: reasoning.summary ?? null },
+      user: typeof body.user === 'string' ? body.user : null,
     },
   };
 }

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeUsage, type ChatResponse } from '../../core/types.js';
 import { decodeResponsesRequest } from './decode.js';
-import { encodeResponsesUsage, outputItems, ResponseIds } from './encode.js';
+import { encodeResponsesUsage, outputItems, responseObject, ResponseIds } from './encode.js';
 
 const answer = (content: ChatResponse['content'], finishReason: ChatResponse['finishReason'] = 'stop'): ChatResponse => ({
   id: 'up',
@@ -79,5 +79,31 @@ describe('encodeResponsesUsage', () => {
   it("writes OpenAI's usage with cache reads and writes in input_tokens_details (writes were lost)", () => {
     const usage = encodeResponsesUsage(makeUsage({ prompt: 100, completion: 20, cachedRead: 30, cachedWrite: 16, reasoning: 5 }));
     expect(usage).toEqual({ input_tokens: 100, input_tokens_details: { cached_tokens: 30, cache_write_tokens: 16 }, output_tokens: 20, output_tokens_details: { reasoning_tokens: 5 }, total_tokens: 120 });
+  });
+});
+
+describe('the Response object', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const frame = (body: Record<string, unknown>) => ({ id: 'resp_1', createdAt: 100, model: 'chat', echo: decodeResponsesRequest({ model: 'chat', input: 'Hi', ...body }).echo, stored: false });
+
+  it('has every key OpenAI always sends, in its order, with its defaults for what the request left out', () => {
+    vi.useFakeTimers({ now: 107_500 });
+    const done = responseObject(frame({}), { status: 'completed', incomplete_details: null }, [], null);
+    expect(Object.keys(done)).toEqual([
+      'id', 'object', 'created_at', 'status', 'background', 'completed_at', 'error', 'incomplete_details', 'instructions', 'max_output_tokens', 'model', 'output',
+      'parallel_tool_calls', 'previous_response_id', 'reasoning', 'service_tier', 'store', 'temperature', 'text', 'tool_choice', 'tools', 'top_logprobs', 'top_p',
+      'truncation', 'usage', 'user', 'metadata',
+    ]);
+    expect(done).toMatchObject({ completed_at: 107, service_tier: null, temperature: 1, top_p: 1, top_logprobs: 0, user: null });
+  });
+
+  it('echoes the temperature, top_p and user the request gave, and completed_at only once completed', () => {
+    const f = frame({ temperature: 0.2, top_p: 0.9, user: 'u-1' });
+    expect(responseObject(f, { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } }, [], null)).toMatchObject({ completed_at: null, temperature: 0.2, top_p: 0.9, user: 'u-1' });
+    expect(responseObject(f, { status: 'in_progress', incomplete_details: null }, [], null).completed_at).toBeNull();
+    expect(responseObject(f, { status: 'failed', incomplete_details: null, error: { code: 'server_error', message: 'x' } }, [], null).completed_at).toBeNull();
   });
 });

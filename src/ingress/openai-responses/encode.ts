@@ -88,7 +88,11 @@ export interface ResponseFrame {
   stored: boolean;
 }
 
-/** A Response object; `usage` null while a stream is in progress. */
+/**
+ * A Response object, every key OpenAI always sends in its order; `usage` null while a stream is in
+ * progress, `completed_at` null until the response completed. The service tier an upstream served with
+ * is unknown to the gateway: null.
+ */
 export function responseObject(
   f: ResponseFrame,
   state: { status: ResponseStatus; incomplete_details: { reason: string } | null; error?: { code: string; message: string } },
@@ -102,6 +106,7 @@ export function responseObject(
     created_at: f.createdAt,
     status: state.status,
     background: false,
+    completed_at: state.status === 'completed' ? Math.floor(Date.now() / 1000) : null,
     error: state.error ?? null,
     incomplete_details: state.incomplete_details,
     instructions: e.instructions,
@@ -111,14 +116,18 @@ export function responseObject(
     parallel_tool_calls: e.parallel_tool_calls,
     previous_response_id: e.previous_response_id,
     reasoning: e.reasoning,
+    service_tier: null,
     store: f.stored,
     temperature: e.temperature,
     text: e.text,
     tool_choice: e.tool_choice,
     tools: e.tools,
+    // The door refuses top_logprobs: OpenAI's default.
+    top_logprobs: 0,
     top_p: e.top_p,
     truncation: 'disabled',
     usage,
+    user: e.user,
     metadata: e.metadata ?? {},
   };
 }

@@ -119,7 +119,7 @@ export async function answerMessages(res: ServerResponse, body: Json, fault: Fau
   send('content_block_stop', { index });
   // message_delta carries the cumulative counts (service_tier and the writes by TTL only travel in message_start).
   const { service_tier: _tier, cache_creation: _byTtl, ...cumulative } = usage;
-  send('message_delta', { delta: { stop_reason: stopReason, stop_sequence: stopSequence }, usage: cumulative });
+  send('message_delta', { delta: { container: null, stop_reason: stopReason, stop_sequence: stopSequence, stop_details: null }, usage: cumulative });
   send('message_stop', {});
   res.end();
 }

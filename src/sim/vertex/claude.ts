@@ -76,7 +76,7 @@ export async function claudePredict(res: ServerResponse, body: Json, model: stri
   );
   if (!complete) return;
   event('content_block_stop', { index });
-  event('message_delta', { delta: { stop_reason: STOP_REASON[answer.finish], stop_sequence: stopSequence }, usage: { output_tokens: answer.completionTokens } });
+  event('message_delta', { delta: { container: null, stop_reason: STOP_REASON[answer.finish], stop_sequence: stopSequence, stop_details: null }, usage: { output_tokens: answer.completionTokens } });
   event('message_stop', {});
   res.end();
 }

@@ -5,8 +5,8 @@ export interface OpenAIUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
-  prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number };
-  completion_tokens_details?: { reasoning_tokens?: number };
+  prompt_tokens_details?: { cached_tokens?: number; audio_tokens?: number; cache_write_tokens?: number };
+  completion_tokens_details?: { reasoning_tokens?: number; audio_tokens?: number; accepted_prediction_tokens?: number; rejected_prediction_tokens?: number };
 }
 
 /**
@@ -32,15 +32,17 @@ export function decodeUsage(raw: unknown): Usage | undefined {
   });
 }
 
-/** Canonical usage to the OpenAI wire shape, cache and reasoning details included. */
+/**
+ * Canonical usage to the OpenAI wire shape, cache and reasoning details included, with every detail
+ * OpenAI always sends in its order (no upstream's audio or predicted-output tokens reach the gateway: 0).
+ */
 export function encodeUsage(usage: Usage): OpenAIUsage {
-  const out: OpenAIUsage = {
+  return {
     prompt_tokens: usage.prompt,
     completion_tokens: usage.completion,
     total_tokens: usage.total,
-    prompt_tokens_details: { cached_tokens: usage.cachedRead },
-    completion_tokens_details: { reasoning_tokens: usage.reasoning },
+    prompt_tokens_details:
+      usage.cachedWrite > 0 ? { cached_tokens: usage.cachedRead, audio_tokens: 0, cache_write_tokens: usage.cachedWrite } : { cached_tokens: usage.cachedRead, audio_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: usage.reasoning, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
   };
-  if (usage.cachedWrite > 0) out.prompt_tokens_details = { cached_tokens: usage.cachedRead, cache_write_tokens: usage.cachedWrite };
-  return out;
 }
