@@ -132,22 +132,22 @@ describe('stopOf', () => {
   });
 });
 
+/** message_start's usage: the prompt's counts given, no output yet, and the fields the API always sends as null. */
+const startUsage = (prompt: Record<string, unknown>): Record<string, unknown> => ({
+  ...prompt,
+  output_tokens: 0,
+  output_tokens_details: null,
+  server_tool_use: null,
+  service_tier: null,
+  inference_geo: null,
+  speed: null,
+});
+
 describe('MessagesStreamEncoder and what the client asked', () => {
   it("writes message_start's usage with every field the API's has, counts unknown yet as 0", () => {
     const start = events([{ type: 'start' }, { type: 'text', delta: 'Hi' }]).find(([e]) => e === 'message_start');
     const message = (start?.[1] as { message: Record<string, unknown> }).message;
-    expect(message.usage).toEqual({
-      input_tokens: 0,
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0,
-      cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
-      output_tokens: 0,
-      output_tokens_details: null,
-      server_tool_use: null,
-      service_tier: null,
-      inference_geo: null,
-      speed: null,
-    });
+    expect(message.usage).toEqual(startUsage({ input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 } }));
     expect(Object.keys(message)).toEqual(['id', 'type', 'role', 'model', 'content', 'container', 'stop_reason', 'stop_sequence', 'stop_details', 'usage', 'diagnostics']);
     expect(message).toMatchObject({ container: null, stop_details: null, diagnostics: null });
   });
@@ -160,18 +160,9 @@ describe('MessagesStreamEncoder and what the client asked', () => {
       { type: 'usage', usage: makeUsage({ prompt: 100_010, completion: 10, cachedWrite: 100_000, cachedWrite1h: 100_000 }) },
     ]);
     const start = out.find(([e]) => e === 'message_start')?.[1] as { message: { usage: unknown } };
-    expect(start.message.usage).toEqual({
-      input_tokens: 10,
-      cache_creation_input_tokens: 100_000,
-      cache_read_input_tokens: 0,
-      cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 100_000 },
-      output_tokens: 0,
-      output_tokens_details: null,
-      server_tool_use: null,
-      service_tier: null,
-      inference_geo: null,
-      speed: null,
-    });
+    expect(start.message.usage).toEqual(
+      startUsage({ input_tokens: 10, cache_creation_input_tokens: 100_000, cache_read_input_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 100_000 } }),
+    );
     const delta = out.find(([e]) => e === 'message_delta')?.[1] as { usage: unknown };
     expect(delta.usage).toEqual({ input_tokens: 10, cache_creation_input_tokens: 100_000, cache_read_input_tokens: 0, output_tokens: 10, output_tokens_details: null, server_tool_use: null });
   });
