@@ -81,7 +81,8 @@ describe('one-hour prompt-cache writes through the gateway, the Anthropic door a
     const start = /event: message_start\ndata: (.*)\n/.exec(text)?.[1] ?? '{}';
     const usage = (JSON.parse(start) as { message: { usage: Anthropic.Usage } }).message.usage;
     expect(usage.cache_creation?.ephemeral_1h_input_tokens).toBe(usage.cache_creation_input_tokens);
-    const output = Number(/"output_tokens":(\d+)\}\}\n\nevent: message_stop/.exec(text)?.[1]);
+    const delta = /event: message_delta\ndata: (.*)\n/.exec(text)?.[1] ?? '{}';
+    const output = (JSON.parse(delta) as { usage: { output_tokens: number } }).usage.output_tokens;
     const after = await ledgerTotals();
     expect(after.cachedWriteTokens - before.cachedWriteTokens).toBe(usage.cache_creation_input_tokens);
     expect(after.costUsd - before.costUsd).toBeCloseTo(billed({ ...usage, output_tokens: output }), 10);
