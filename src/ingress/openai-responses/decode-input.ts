@@ -95,17 +95,58 @@ function appendAll<T>(to: T[], parts: readonly T[]): void {
 /**
  * Puts a signature written after the message it signs back before that message's text, where the
  * canonical model keeps a signature of the text after it (the Gemini encoder moves it onto that text).
+ * Returns where it went.
  */
-function insertBeforeTrailingText(content: AssistantPart[], part: AssistantPart): void {
+function insertBeforeTrailingText(content: AssistantPart[], part: AssistantPart): number {
   let at = content.length;
   while (at > 0 && content[at - 1]?.type === 'text') at -= 1;
   content.splice(at, 0, part);
+  return at;
 }
 
-/** Builds messages item by item; an open assistant turn collects what belongs to it until another item ends it. */
+/** Where one canonical part came from: its path, and for a medium the field holding it (what the client would change). */
+export interface PartOrigin {
+  path: string;
+  leaf?: string;
+}
+
+/** Where one canonical message came from. */
+export interface MessageOrigin {
+  /** The message as a whole: an input item, or `instructions`, `input`, `previous_response_id`. */
+  whole: string;
+  /** Its content: a message item's `content`, a function call output's `output`, else `whole`. */
+  content: string;
+  /** Each canonical part's place, by index; none outside `input`'s items (`instructions`, a string `input`, stored messages). */
+  parts?: PartOrigin[];
+}
+
+/** The places of a message item's `content` or a function call output's `output`, part by part. */
+function partOrigins(content: unknown, path: string): PartOrigin[] {
+  if (!Array.isArray(content)) return [{ path }];
+  return content.map((part: unknown, n): PartOrigin => {
+    const at = `${path}[${n}]`;
+    if (!isObject(part)) return { path: at };
+    if (part.type === 'input_image') return { path: at, leaf: 'image_url' };
+    if (part.type === 'input_file') return { path: at, leaf: typeof part.file_data === 'string' ? 'file_data' : 'file_url' };
+    return { path: at };
+  });
+}
+
+/**
+ * Builds messages item by item; an open assistant turn collects what belongs to it until another item
+ * ends it. Traced, it also records where each message and part came from, index for index, so an error
+ * naming a canonical place can name the client's (param-path.ts): one grouping, never a copy of it.
+ */
 class Conversation {
   readonly messages: Message[] = [];
+  readonly origins: MessageOrigin[] | undefined;
   private open: AssistantMessage | undefined;
+  /** The open turn's part origins, when traced. */
+  private openParts: PartOrigin[] | undefined;
+
+  constructor(traced: boolean) {
+    this.origins = traced ? [] : undefined;
+  }
 
   message(item: Record<string, unknown>, p: string): void {
     const role = item.role;
@@ -113,17 +154,22 @@ class Conversation {
       throw bad(`${p}.role`, `'${p}.role' must be one of user, assistant, system, developer.`);
     }
     const parts = content(item.content, `${p}.content`, role);
-    if (role === 'user') this.push({ role, content: parts });
-    else if (role !== 'assistant') this.push({ role: 'system', content: textOnly(parts) });
+    const origin = this.origins && { whole: p, content: `${p}.content`, parts: partOrigins(item.content, `${p}.content`) };
+    if (role === 'user') this.push({ role, content: parts }, origin);
+    else if (role !== 'assistant') this.push({ role: 'system', content: textOnly(parts) }, origin);
     // The message after reasoning is that reasoning's answer: one turn.
-    else if (this.open && isReasoning(this.open.content.at(-1))) appendAll(this.open.content, textOnly(parts));
-    else this.openTurn(textOnly(parts));
+    else if (this.open && isReasoning(this.open.content.at(-1))) {
+      appendAll(this.open.content, textOnly(parts));
+      if (this.openParts && origin) appendAll(this.openParts, origin.parts);
+    } else this.openTurn(textOnly(parts), origin);
   }
 
   functionCall(item: Record<string, unknown>, p: string): void {
     const call: AssistantPart = { type: 'tool-call', id: text(item.call_id, `${p}.call_id`), name: text(item.name, `${p}.name`), arguments: text(item.arguments, `${p}.arguments`) };
-    if (this.open) this.open.content.push(call);
-    else this.openTurn([call]);
+    if (this.open) {
+      this.open.content.push(call);
+      this.openParts?.push({ path: p });
+    } else this.openTurn([call], this.origins && { whole: p, content: p, parts: [{ path: p }] });
   }
 
   reasoning(item: Record<string, unknown>, p: string): void {
@@ -132,9 +178,14 @@ class Conversation {
     const handed = reasoningPart(summaryText(item.summary, p), encrypted ?? undefined);
     if (!handed) return;
     const { part, ofMessageBefore } = handed;
-    if (!this.open) this.openTurn([part]);
-    else if (ofMessageBefore) insertBeforeTrailingText(this.open.content, part);
-    else this.open.content.push(part);
+    if (!this.open) this.openTurn([part], this.origins && { whole: p, content: p, parts: [{ path: p }] });
+    else if (ofMessageBefore) {
+      const at = insertBeforeTrailingText(this.open.content, part);
+      this.openParts?.splice(at, 0, { path: p });
+    } else {
+      this.open.content.push(part);
+      this.openParts?.push({ path: p });
+    }
   }
 
   functionOutput(item: Record<string, unknown>, p: string): void {
@@ -145,26 +196,28 @@ class Conversation {
       // inputPart refuses files for the tool role, so what it gives back is text or an image.
       body = out.map((part, i) => inputPart(part, `${p}.output[${i}]`, 'tool') as ToolResultContent);
     } else throw bad(`${p}.output`, `'${p}.output' must be a string or an array of input_text and input_image parts.`);
-    this.push({ role: 'tool', toolCallId: text(item.call_id, `${p}.call_id`), content: body });
+    const origin = this.origins && { whole: p, content: `${p}.output`, parts: partOrigins(out, `${p}.output`) };
+    this.push({ role: 'tool', toolCallId: text(item.call_id, `${p}.call_id`), content: body }, origin);
   }
 
-  private openTurn(parts: AssistantPart[]): void {
+  private openTurn(parts: AssistantPart[], origin: MessageOrigin | undefined): void {
     const turn: AssistantMessage = { role: 'assistant', content: parts };
     this.messages.push(turn);
     this.open = turn;
+    if (origin) this.origins?.push(origin);
+    this.openParts = origin?.parts;
   }
 
-  private push(m: Message): void {
+  private push(m: Message, origin: MessageOrigin | undefined): void {
     this.open = undefined;
+    this.openParts = undefined;
     this.messages.push(m);
+    if (origin) this.origins?.push(origin);
   }
 }
 
-/** The messages of a Responses `input`. */
-export function decodeInput(input: unknown): Message[] {
-  if (typeof input === 'string') return [{ role: 'user', content: [{ type: 'text', text: input }] }];
-  if (!Array.isArray(input)) throw bad('input', "'input' must be a string or an array of input items.");
-  const conversation = new Conversation();
+/** Decodes the items of an `input` list into `conversation`. */
+function decodeItems(input: readonly unknown[], conversation: Conversation): void {
   input.forEach((item: unknown, i) => {
     const p = `input[${i}]`;
     if (!isObject(item)) throw bad(p, `'${p}' must be an object.`);
@@ -175,5 +228,23 @@ export function decodeInput(input: unknown): Message[] {
     else if (type === 'reasoning') conversation.reasoning(item, p);
     else throw bad(`${p}.type`, `Input items of type '${echoed(type)}' are not supported by this gateway.`, 'unsupported_item');
   });
+}
+
+/**
+ * Where each canonical message of an `input` list that `decodeInput` took came from, index for index:
+ * decoded again with the origins traced, only when an error needs them (nothing traced per request).
+ */
+export function inputOrigins(input: readonly unknown[]): MessageOrigin[] {
+  const conversation = new Conversation(true);
+  decodeItems(input, conversation);
+  return conversation.origins ?? [];
+}
+
+/** The messages of a Responses `input`. */
+export function decodeInput(input: unknown): Message[] {
+  if (typeof input === 'string') return [{ role: 'user', content: [{ type: 'text', text: input }] }];
+  if (!Array.isArray(input)) throw bad('input', "'input' must be a string or an array of input items.");
+  const conversation = new Conversation(false);
+  decodeItems(input, conversation);
   return conversation.messages;
 }
