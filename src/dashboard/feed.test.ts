@@ -8,11 +8,13 @@ import { openSqlite } from '../ledger/store/sqlite-driver.js';
 import { SqlLedgerStore } from '../ledger/store/sql-store.js';
 import { attempt } from '../ledger/testing/fixtures.js';
 import type { DeploymentStatus } from '../routing/deployment-state.js';
-import { dashboardEvents, ledgerSnapshot, liveSnapshot } from './feed.js';
+import { DashboardSnapshots, dashboardEvents, ledgerSnapshot, liveSnapshot, type DashboardSource } from './feed.js';
 import { dashboardPage } from './page.js';
 
 const dep = (id: string, region: string | undefined, breaker: 'closed' | 'open', up = true, extra: Partial<DeploymentStatus> = {}): DeploymentStatus =>
   ({ drain: { drained: false, at: 0, reason: null }, id, provider: 'bedrock', model: 'm', region, requests: 4, successes: 3, errors: {}, errorRate: 0.25, latencyMs: { p50: 10, p95: 20, p99: 30 }, ttftMs: undefined, ewmaLatencyMs: 10, inFlight: 1, retries: 0, fallbacksFrom: {}, shadow: { requests: 0, errors: 0 }, breaker: { state: breaker, trips: 0, reason: null, retryAt: undefined, rampShare: 1 }, coolingUntil: undefined, health: { up, last: undefined }, provisioned: undefined, ...extra }) as DeploymentStatus;
+/** The events route's answer for one open page of an app whose snapshots come from `source`. */
+const eventsOf = (source: DashboardSource, signal: AbortSignal, options = {}) => dashboardEvents(new DashboardSnapshots(source), signal, options);
 const status = (deployments: DeploymentStatus[]): GatewayStatus => ({ at: 1, deployments, groups: [], retryBudget: { requests: 0, retries: 0, denied: 0, ratio: 0 } });
 
 afterEach(() => vi.useRealTimers());
@@ -64,7 +66,7 @@ describe('dashboard feed', () => {
   it('sends a frame at once, then one per interval, and stops its timer on return()', async () => {
     vi.useFakeTimers();
     const gateway = { status: vi.fn(() => status([dep('a', 'eu', 'closed')])) };
-    const res = dashboardEvents({ gateway, ledger: { store: undefined } }, new AbortController().signal, { intervalMs: 1_000 });
+    const res = eventsOf({ gateway, ledger: { store: undefined } }, new AbortController().signal, { intervalMs: 1_000 });
     expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     const feed = res.body as AsyncIterableIterator<string>;
     expect((await feed.next()).value).toMatch(/^retry: 2000\ndata: \{"at":1,"deployments":\[\{"id":"a"[^\n]*\}\n\n$/);
@@ -83,7 +85,7 @@ describe('dashboard feed', () => {
     vi.useFakeTimers();
     const combined = { ...status([dep('a', 'eu', 'closed')]), workers: { answered: 1, expected: 2 } };
     const gateway = { status: vi.fn<() => Promise<GatewayStatus>>().mockResolvedValueOnce(combined).mockRejectedValueOnce(new Error('shared state unavailable')) };
-    const feed = dashboardEvents({ gateway, ledger: { store: undefined } }, new AbortController().signal, { intervalMs: 1_000 }).body as AsyncIterableIterator<string>;
+    const feed = eventsOf({ gateway, ledger: { store: undefined } }, new AbortController().signal, { intervalMs: 1_000 }).body as AsyncIterableIterator<string>;
     const frame = async (): Promise<unknown> => JSON.parse(String((await feed.next()).value).split('data: ')[1] as string);
     const first = await frame();
     expect(first).toMatchObject({ deployments: [{ id: 'a', requests: 4 }], workers: { answered: 1, expected: 2 } });
@@ -97,7 +99,7 @@ describe('dashboard feed', () => {
     vi.useFakeTimers();
     const abort = new AbortController();
     const listener = { streamEnded: vi.fn() };
-    const feed = dashboardEvents({ gateway: { status: () => status([]) }, ledger: { store: undefined } }, abort.signal, { listener }).body as AsyncIterableIterator<string>;
+    const feed = eventsOf({ gateway: { status: () => status([]) }, ledger: { store: undefined } }, abort.signal, { listener }).body as AsyncIterableIterator<string>;
     await feed.next();
     const next = feed.next();
     abort.abort();
@@ -105,6 +107,30 @@ describe('dashboard feed', () => {
     expect(vi.getTimerCount()).toBe(0);
     await feed.return?.();
     expect(listener.streamEnded).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('dashboard feeds of one app', () => {
+  it('share its snapshots: more open pages ask for the status no more often, and query the ledger no more often', async () => {
+    vi.useFakeTimers();
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    const summarize = vi.spyOn(store, 'summarize');
+    const gateway = { status: vi.fn(async () => status([dep('a', 'eu', 'closed')])) };
+    const snapshots = new DashboardSnapshots({ gateway, ledger: { store } }, { freshMs: 500, ledgerEveryMs: 5_000 });
+    const pages = Array.from({ length: 5 }, () => dashboardEvents(snapshots, new AbortController().signal, { intervalMs: 1_000 }).body as AsyncIterableIterator<string>);
+    // Five pages opening at once: one status ask, one round of the ledger's three queries.
+    const firsts = await Promise.all(pages.map((p) => p.next()));
+    expect(firsts.every((f) => String(f.value).includes('"costToday":[]'))).toBe(true);
+    expect(gateway.status).toHaveBeenCalledTimes(1);
+    expect(summarize).toHaveBeenCalledTimes(3);
+    // A second later every page's next frame: the status asked once more, the ledger's figures repeated.
+    const seconds = pages.map((p) => p.next());
+    await vi.advanceTimersByTimeAsync(1_000);
+    await Promise.all(seconds);
+    expect(gateway.status).toHaveBeenCalledTimes(2);
+    expect(summarize).toHaveBeenCalledTimes(3);
+    for (const p of pages) await p.return?.();
+    await store.close();
   });
 });
 

@@ -108,12 +108,89 @@ export async function ledgerSnapshot(store: LedgerStore, now: number): Promise<D
   };
 }
 
-export interface FeedOptions {
-  /** Time between frames (one timer per connected dashboard). */
-  intervalMs?: number;
+export interface SnapshotOptions {
+  /** A live status younger than this is shared with the feeds asking for one (half the frame interval). */
+  freshMs?: number;
   /** The ledger part is queried at most this often; frames in between repeat the last answer. */
   ledgerEveryMs?: number;
   now?: () => number;
+}
+
+type LivePart = Omit<DashboardSnapshot, 'ledger'>;
+
+/**
+ * The snapshots every open dashboard of an app reads: however many pages are open, the status is asked
+ * for at most once per `freshMs` (under `serve --workers` each ask is an IPC round to every worker) and
+ * the ledger's grouped queries run at most once per `ledgerEveryMs`. Asks while one is under way share it.
+ */
+export class DashboardSnapshots {
+  private live: LivePart | undefined;
+  private liveAt = -Infinity;
+  private livePending: Promise<LivePart> | undefined;
+  private ledger: DashboardLedger | null = null;
+  private ledgerAt = -Infinity;
+  private ledgerPending: Promise<DashboardLedger | null> | undefined;
+  private readonly freshMs: number;
+  private readonly ledgerEveryMs: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly source: DashboardSource,
+    options: SnapshotOptions = {},
+  ) {
+    this.freshMs = options.freshMs ?? 500;
+    this.ledgerEveryMs = options.ledgerEveryMs ?? 5_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  async snapshot(): Promise<DashboardSnapshot> {
+    const [ledger, live] = await Promise.all([this.ledgerPart(), this.livePart()]);
+    return { ...live, ledger };
+  }
+
+  private ledgerPart(): Promise<DashboardLedger | null> {
+    if (this.ledgerPending) return this.ledgerPending;
+    const store = this.source.ledger.store;
+    const now = this.now();
+    if (!store || now - this.ledgerAt < this.ledgerEveryMs) return Promise.resolve(this.ledger);
+    this.ledgerAt = now;
+    // A failing ledger query must not end the live view: the last figures stay until the next try.
+    const pending = ledgerSnapshot(store, now).catch(() => this.ledger);
+    this.ledgerPending = pending.then((ledger) => {
+      this.ledger = ledger;
+      this.ledgerPending = undefined;
+      return ledger;
+    });
+    return this.ledgerPending;
+  }
+
+  private livePart(): Promise<LivePart> {
+    if (this.livePending) return this.livePending;
+    const now = this.now();
+    if (this.live && now - this.liveAt < this.freshMs) return Promise.resolve(this.live);
+    // A combined status the primary could not give (it answers within 2 s or the call fails) repeats
+    // the last live part; with none to repeat the frame fails, and the page reconnects.
+    const pending = (async () => {
+      try {
+        this.live = liveSnapshot(await this.source.gateway.status());
+        this.liveAt = now;
+      } catch (err) {
+        if (!this.live) throw err;
+      }
+      return this.live;
+    })();
+    this.livePending = pending;
+    const settled = (): void => {
+      this.livePending = undefined;
+    };
+    pending.then(settled, settled);
+    return pending;
+  }
+}
+
+export interface FeedOptions {
+  /** Time between frames (one timer per connected dashboard). */
+  intervalMs?: number;
   /** Told once when the feed has ended (the request's access log line is written then). */
   listener?: StreamListener;
 }
@@ -130,22 +207,15 @@ export class SnapshotFeed implements AsyncIterableIterator<string> {
   private done = false;
   private ended = false;
   private first = true;
-  private ledger: DashboardLedger | null = null;
-  private live: Omit<DashboardSnapshot, 'ledger'> | undefined;
-  private ledgerAt = -Infinity;
   private readonly intervalMs: number;
-  private readonly ledgerEveryMs: number;
-  private readonly now: () => number;
   private readonly listener: StreamListener | undefined;
 
   constructor(
-    private readonly source: DashboardSource,
+    private readonly snapshots: DashboardSnapshots,
     signal: CancelSignal,
     options: FeedOptions = {},
   ) {
     this.intervalMs = options.intervalMs ?? 1_000;
-    this.ledgerEveryMs = options.ledgerEveryMs ?? 5_000;
-    this.now = options.now ?? Date.now;
     this.listener = options.listener;
     if (signal.aborted) this.done = true;
     else signal.addEventListener('abort', () => void this.return(), { once: true });
@@ -165,7 +235,7 @@ export class SnapshotFeed implements AsyncIterableIterator<string> {
     if (this.done) return this.end();
     const prefix = this.first ? 'retry: 2000\n' : '';
     this.first = false;
-    return { done: false, value: `${prefix}data: ${JSON.stringify(await this.snapshot())}\n\n` };
+    return { done: false, value: `${prefix}data: ${JSON.stringify(await this.snapshots.snapshot())}\n\n` };
   }
 
   async return(): Promise<IteratorResult<string>> {
@@ -182,31 +252,13 @@ export class SnapshotFeed implements AsyncIterableIterator<string> {
     }
     return DONE;
   }
-
-  private async snapshot(): Promise<DashboardSnapshot> {
-    const now = this.now();
-    const store = this.source.ledger.store;
-    if (store && now - this.ledgerAt >= this.ledgerEveryMs) {
-      // A failing ledger query must not end the live view: the last figures stay until the next try.
-      this.ledger = await ledgerSnapshot(store, now).catch(() => this.ledger);
-      this.ledgerAt = now;
-    }
-    // A combined status the primary could not give (it answers within 2 s or the call fails) repeats
-    // the last frame's live part; the first frame has none to repeat, and the page reconnects.
-    try {
-      this.live = liveSnapshot(await this.source.gateway.status());
-    } catch (err) {
-      if (!this.live) throw err;
-    }
-    return { ...this.live, ledger: this.ledger };
-  }
 }
 
 /** GET /dashboard/events: the live snapshot stream (the caller has checked the admin key). */
-export function dashboardEvents(app: DashboardSource, signal: CancelSignal, options: FeedOptions = {}): HttpResponse {
+export function dashboardEvents(snapshots: DashboardSnapshots, signal: CancelSignal, options: FeedOptions = {}): HttpResponse {
   return {
     status: 200,
     headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' },
-    body: new SnapshotFeed(app, signal, options),
+    body: new SnapshotFeed(snapshots, signal, options),
   };
 }

@@ -1,7 +1,7 @@
 import { requireAdmin } from '../http/auth.js';
 import type { Route } from '../http/route.js';
 import type { DashboardConfig } from './config.js';
-import { dashboardEvents, type DashboardSource } from './feed.js';
+import { DashboardSnapshots, dashboardEvents, type DashboardSource } from './feed.js';
 import { dashboardPage } from './page.js';
 
 /**
@@ -11,6 +11,8 @@ import { dashboardPage } from './page.js';
  */
 export function createDashboardRoutes(source: DashboardSource, config: DashboardConfig): Route[] {
   if (!config.enabled) return [];
+  // One set of snapshots for every open page: pages add frames, not status rounds or ledger queries.
+  const snapshots = new DashboardSnapshots(source, { freshMs: config.update_ms / 2 });
   return [
     { method: 'GET', path: '/dashboard', public: true, handle: async () => dashboardPage() },
     {
@@ -21,7 +23,7 @@ export function createDashboardRoutes(source: DashboardSource, config: Dashboard
       observed: false,
       handle: async (ctx) => {
         requireAdmin(ctx.caller);
-        return dashboardEvents(source, ctx.request.signal, { intervalMs: config.update_ms, listener: ctx });
+        return dashboardEvents(snapshots, ctx.request.signal, { intervalMs: config.update_ms, listener: ctx });
       },
     },
   ];
