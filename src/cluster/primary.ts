@@ -10,6 +10,7 @@ import { answer, Asks, CLUSTER_TARGET, isCall, isTell, type AskMessage, type Pus
 import { ClusterMetrics, METRICS_TOPIC, type MetricsWorker } from './metrics.js';
 import { gatherStatus, STATUS_TOPIC } from './status.js';
 import { LOAD_TOPIC, LoadRelay } from './load.js';
+import { CANNOT_LISTEN_EXIT } from './port.js';
 import type { LoadReport } from '../routing/load.js';
 import type { GatewayStatus } from '../gateway/engine.js';
 
@@ -119,7 +120,12 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       metrics.retire(worker.id);
       loads.forget(worker.id);
       const crashed = !stopping && (code !== 0 || signal !== null);
-      if (crashed) {
+      if (crashed && code === CANNOT_LISTEN_EXIT) {
+        // The port was taken (or the address went away) after the primary's check: no restart can help.
+        failed = true;
+        logger.error({ worker: worker.id, code }, 'a worker cannot listen on the port: stopping');
+        onStop('SIGTERM');
+      } else if (crashed) {
         const now = Date.now();
         while (restarts.length > 0 && (restarts[0] as number) < now - windowMs) restarts.shift();
         if (restarts.length < maxRestarts) {

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createServer, type AddressInfo } from 'node:net';
 import { Client } from 'undici';
 import { startOpenAISim } from '../sim/openai/index.js';
 import { openSqlite } from '../ledger/store/sqlite-driver.js';
@@ -51,6 +52,16 @@ async function eightChats(url: string): Promise<number[]> {
   const statuses: number[] = [];
   for (let i = 0; i < 8; i++) statuses.push((await onNewConnection(url, '/v1/chat/completions')).status);
   return statuses;
+}
+
+/** A loopback port nothing listens on (just now). */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 /** The sum of every sample of `name` in a Prometheus text exposition. */
@@ -328,4 +339,27 @@ describe('switchyard serve --workers 2', () => {
     expect(output).toContain(`switchyard serve: cannot listen on 127.0.0.1:${taken}: the port is in use`);
     expect(output).not.toContain('worker exited unexpectedly');
   }, 20_000);
+
+  it('stops with one message, restarting no worker, when the port is taken after its check but before the workers listen', async () => {
+    const sim = await startSim();
+    const configPath = writeServeConfig(mkdtempSync(join(tmpdir(), 'workers-race-')), sim.url, ['ledger: { enabled: false }']);
+    const port = await freePort();
+    const child = spawnSwitchyard(['serve', '-c', configPath, '--port', String(port), '--host', '127.0.0.1', '--workers', '2'], 'pipe');
+    const squatter = createServer();
+    cleanup.push(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      squatter.close();
+    });
+    let output = '';
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      // The primary has checked the port and forked; its workers are still loading.
+      if (output.includes('switchyard primary started') && !squatter.listening) squatter.listen(port, '127.0.0.1');
+    });
+    expect(await new Promise((r) => child.once('exit', r))).toBe(1);
+    expect(output).toContain(`switchyard serve: cannot listen on 127.0.0.1:${port}: the port is in use`);
+    expect(output).toContain('a worker cannot listen on the port: stopping');
+    expect(output).not.toContain('worker exited unexpectedly');
+  }, 30_000);
 });

@@ -15,7 +15,7 @@ import { cpuLimit } from '../../cluster/cpu.js';
 import { runPrimary } from '../../cluster/primary.js';
 import { workerShared } from '../../cluster/worker.js';
 import { portFlag, type Command, type CommandIO } from '../command.js';
-import { listenProblem } from '../../cluster/port.js';
+import { CANNOT_LISTEN_EXIT, listenFailure, listenProblem } from '../../cluster/port.js';
 import type { GatewayStatus } from '../../gateway/engine.js';
 import { MemoryBudgetState } from '../../ledger/budgets/state.js';
 import { MemoryConversationStore } from '../../ingress/openai-responses/store/memory.js';
@@ -73,7 +73,16 @@ export const serveCommand: Command = {
       }
       return runPrimary({ workers, logger: loggers.logger });
     }
-    const served = await serveApp(config, values.config, io, loggers, { port, host: values.host });
+    let served: Served;
+    try {
+      served = await serveApp(config, values.config, io, loggers, { port, host: values.host });
+    } catch (err) {
+      const problem = listenFailure(err);
+      if (problem === undefined) throw err;
+      io.err(`switchyard serve: cannot listen on ${values.host ?? config.server.host}:${port ?? config.server.port}: ${problem}`);
+      // A worker's primary stops on this code rather than restarting it into the same failure.
+      return cluster.isWorker ? CANNOT_LISTEN_EXIT : 1;
+    }
     return untilStopped(served, config, io);
   },
 };
