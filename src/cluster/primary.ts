@@ -53,7 +53,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   // An ask goes out whenever the worker is connected: send() returning false only says its channel is
   // backed up (the combined metrics are large), and a send that fails leaves the ask to time out.
   const sendAsk = (w: Worker, m: AskMessage): boolean => w.isConnected() && (w.send(m, () => undefined), true);
-  const metricsWorker = (w: Worker): MetricsWorker => ({ id: w.id, collect: (timeoutMs) => asks.ask((m) => sendAsk(w, m), METRICS_TOPIC, timeoutMs) });
+  const ask = (w: Worker, topic: string, timeoutMs: number): Promise<unknown> => asks.ask((m) => sendAsk(w, m), topic, timeoutMs);
+  const metricsWorker = (w: Worker): MetricsWorker => ({ id: w.id, collect: (timeoutMs) => ask(w, METRICS_TOPIC, timeoutMs) });
   const metrics = new ClusterMetrics({ workers: () => listeningWorkers().map(metricsWorker), logger, timeoutMs: options.metricsTimeoutMs });
   const loads = new LoadRelay({
     workers: () => listeningWorkers().map((w) => w.id),
@@ -62,7 +63,95 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       if (w?.isConnected()) w.send({ sy: 'push', topic: LOAD_TOPIC, data: others } satisfies PushMessage);
     },
   });
-  const targets = {
+  const targets = callTargets({ store, broadcast, metrics, loads, listeningWorkers, ask, statusTimeoutMs: options.statusTimeoutMs });
+  const onMessage = (worker: Worker, message: unknown): void => {
+    if (isTell(message)) return asks.receive(message);
+    if (!isCall(message)) return;
+    void answer(targets, message).then((reply) => {
+      if (worker.isConnected()) worker.send(reply);
+    });
+  };
+  cluster.on('message', onMessage);
+
+  let stopping = false;
+  let failed = false;
+  const afterCrash = restartPolicy(maxRestarts, windowMs);
+  const onStop = (signal: NodeJS.Signals): void => {
+    if (!stopping) logger.info({ signal, workers: Object.keys(cluster.workers ?? {}).length }, 'draining every worker');
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+  };
+  // Only to listening workers: one still starting has no SIGHUP handler yet (Node's default ends it),
+  // and it reads the file when it builds its app anyway.
+  const onHup = (): void => {
+    for (const w of listeningWorkers()) w.process.kill('SIGHUP');
+  };
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
+  process.on('SIGHUP', onHup);
+
+  return new Promise((resolve) => {
+    cluster.on('exit', (worker, code, signal) => {
+      listening.delete(worker.id);
+      metrics.retire(worker.id);
+      loads.forget(worker.id);
+      const crashed = !stopping && (code !== 0 || signal !== null);
+      const verdict = crashed ? afterCrash(code) : undefined;
+      if (verdict === 'restart') {
+        logger.warn({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker exited unexpectedly: restarting it');
+        cluster.fork();
+      } else if (verdict) {
+        failed = true;
+        // A port taken after the primary's check: no restart can help.
+        if (verdict === 'cannot listen') logger.error({ worker: worker.id, code }, 'a worker cannot listen on the port: stopping');
+        else logger.error({ worker: worker.id, code, signal, restarts: maxRestarts, windowMs }, 'workers keep crashing: stopping');
+        onStop('SIGTERM');
+      }
+      if (Object.keys(cluster.workers ?? {}).length > 0) return;
+      process.off('SIGTERM', onStop);
+      process.off('SIGINT', onStop);
+      process.off('SIGHUP', onHup);
+      cluster.off('message', onMessage);
+      cluster.off('listening', onListening);
+      loads.close();
+      void store.close();
+      logger.info({}, 'every worker has stopped');
+      resolve(failed ? 1 : 0);
+    });
+    for (let i = 0; i < options.workers; i += 1) cluster.fork();
+    logger.info({ pid: process.pid, workers: options.workers }, 'switchyard primary started');
+  });
+}
+
+/**
+ * What to do about a worker that crashed: restart it, at most `max` times per `windowMs`, then give up;
+ * one that cannot listen (`CANNOT_LISTEN_EXIT`) would only fail the same way again.
+ */
+export function restartPolicy(max: number, windowMs: number, now: () => number = Date.now): (code: number | null) => 'restart' | 'give up' | 'cannot listen' {
+  const restarts: number[] = [];
+  return (code) => {
+    if (code === CANNOT_LISTEN_EXIT) return 'cannot listen';
+    const at = now();
+    while (restarts.length > 0 && (restarts[0] as number) < at - windowMs) restarts.shift();
+    if (restarts.length >= max) return 'give up';
+    restarts.push(at);
+    return 'restart';
+  };
+}
+
+interface TargetsOf {
+  store: MemoryStateStore;
+  broadcast: (message: PushMessage) => void;
+  metrics: ClusterMetrics;
+  loads: LoadRelay;
+  listeningWorkers: () => Worker[];
+  ask: (w: Worker, topic: string, timeoutMs: number) => Promise<unknown>;
+  statusTimeoutMs: number | undefined;
+}
+
+/** What workers may call in the primary: the shared state and counters, and the pod-wide answers. */
+function callTargets({ store, broadcast, metrics, loads, listeningWorkers, ask, statusTimeoutMs }: TargetsOf) {
+  return {
     [STATE_TARGET]: stateHandlers(store, (key) => broadcast({ sy: 'push', topic: STATE_CHANGED, data: key })),
     [BUDGETS_TARGET]: budgetHandlers(new MemoryBudgetState()),
     [RATE_LIMITS_TARGET]: rateLimitHandlers(new MemoryRateLimitState()),
@@ -80,76 +169,9 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
           own as GatewayStatus,
           listeningWorkers()
             .filter((w) => w.id !== from)
-            .map((w) => ({ id: w.id, collect: (timeoutMs: number) => asks.ask((m) => sendAsk(w, m), STATUS_TOPIC, timeoutMs) })),
-          options.statusTimeoutMs,
+            .map((w) => ({ id: w.id, collect: (timeoutMs: number) => ask(w, STATUS_TOPIC, timeoutMs) })),
+          statusTimeoutMs,
         ),
     },
   };
-  const onMessage = (worker: Worker, message: unknown): void => {
-    if (isTell(message)) return asks.receive(message);
-    if (!isCall(message)) return;
-    void answer(targets, message).then((reply) => {
-      if (worker.isConnected()) worker.send(reply);
-    });
-  };
-  cluster.on('message', onMessage);
-
-  let stopping = false;
-  let failed = false;
-  const restarts: number[] = [];
-  const forward = (signal: NodeJS.Signals): void => {
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signal);
-  };
-  const onStop = (signal: NodeJS.Signals): void => {
-    if (!stopping) logger.info({ signal, workers: Object.keys(cluster.workers ?? {}).length }, 'draining every worker');
-    stopping = true;
-    forward('SIGTERM');
-  };
-  // Only to listening workers: one still starting has no SIGHUP handler yet (Node's default ends it),
-  // and it reads the file when it builds its app anyway.
-  const onHup = (): void => {
-    for (const w of listeningWorkers()) w.process.kill('SIGHUP');
-  };
-  process.on('SIGTERM', onStop);
-  process.on('SIGINT', onStop);
-  process.on('SIGHUP', onHup);
-
-  return new Promise((resolve) => {
-    cluster.on('exit', (worker, code, signal) => {
-      listening.delete(worker.id);
-      metrics.retire(worker.id);
-      loads.forget(worker.id);
-      const crashed = !stopping && (code !== 0 || signal !== null);
-      if (crashed && code === CANNOT_LISTEN_EXIT) {
-        // The port was taken (or the address went away) after the primary's check: no restart can help.
-        failed = true;
-        logger.error({ worker: worker.id, code }, 'a worker cannot listen on the port: stopping');
-        onStop('SIGTERM');
-      } else if (crashed) {
-        const now = Date.now();
-        while (restarts.length > 0 && (restarts[0] as number) < now - windowMs) restarts.shift();
-        if (restarts.length < maxRestarts) {
-          restarts.push(now);
-          logger.warn({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker exited unexpectedly: restarting it');
-          cluster.fork();
-        } else {
-          failed = true;
-          logger.error({ worker: worker.id, code, signal, restarts: restarts.length, windowMs }, 'workers keep crashing: stopping');
-          onStop('SIGTERM');
-        }
-      }
-      if (Object.keys(cluster.workers ?? {}).length > 0) return;
-      process.off('SIGTERM', onStop);
-      process.off('SIGINT', onStop);
-      process.off('SIGHUP', onHup);
-      cluster.off('message', onMessage);
-      cluster.off('listening', onListening);
-      loads.close();
-      void store.close();
-      logger.info({}, 'every worker has stopped');
-      resolve(failed ? 1 : 0);
-    });
-    for (let i = 0; i < options.workers; i += 1) cluster.fork();
-    logger.info({ pid: process.pid, workers: options.workers }, 'switchyard primary started');
-  });
 }
