@@ -97,6 +97,14 @@ describe('createServerlessEntry', () => {
     expect(build).toHaveBeenCalledTimes(1);
   });
 
+  it('answers a failed build in the error shape of the front door the path belongs to', async () => {
+    writeConfig(NO_LEDGER, 'conf/other.yaml');
+    const { entry } = entryFor();
+    const failed = await entry.handler(request('POST', '/v1/messages', { model: 'sim', max_tokens: 8, messages: [{ role: 'user', content: 'Hi' }] }));
+    expect(failed.status).toBe(500);
+    expect(JSON.parse(text(failed))).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+  });
+
   it("fills the config's ${VAR}s from secretVariables, which win over the environment, read again after a failed build", async () => {
     writeConfig(NO_LEDGER);
     writeFileSync(join(dir, 'switchyard.yaml'), `api_keys:\n  - id: default\n    key: \${CLIENT_KEY}\n${gatewayYaml()}ledger:\n${NO_LEDGER}`);

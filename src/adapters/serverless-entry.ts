@@ -70,7 +70,7 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
       built = await pending;
     } catch (error) {
       createLoggers('error', logs).logger.error({ err: error instanceof Error ? error.message : String(error) }, 'switchyard could not start');
-      return defaultErrorResponse(NOT_STARTED);
+      return defaultErrorResponse(NOT_STARTED, request.path);
     }
     // Other instances' breaker, cool-down and drain states, before this request is routed.
     // A failure is logged once per outage by the sync itself; the request goes on with this instance's states.

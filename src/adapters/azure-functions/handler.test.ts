@@ -91,6 +91,15 @@ describe('createAzureHandler', () => {
     expect(logs.some((l) => l.level === 'error' && l.text.includes('boom'))).toBe(true);
   });
 
+  it('answers a handler that throws in the error shape of the front door the path belongs to, after the route prefix', async () => {
+    const { context } = recordingContext();
+    const handler: HttpHandler = () => Promise.reject(new Error('boom'));
+    const init = await createAzureHandler(handler, { routePrefix: 'api' })(new HttpRequest({ url: 'https://gw/api/v1/messages', method: 'POST', body: { string: '{}' } }), context);
+    const response = asPlatformResponse(init);
+    expect(response.status).toBe(500);
+    expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+  });
+
   it('logs a failed onSettled without failing the answer', async () => {
     const { context, logs } = recordingContext();
     const { handler } = recorder();

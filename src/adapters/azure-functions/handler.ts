@@ -31,14 +31,16 @@ export function createAzureHandler(handler: HttpHandler, options: AzureHandlerOp
   return async (request, context) => {
     const settle = onSettled ? () => onSettled().catch((error: unknown) => context.error('switchyard: settling after the answer failed', stackOf(error))) : noSettle;
     const controller = new Canceller();
+    let exchange: HttpRequest | undefined;
     let response: HttpResponse;
     try {
-      response = await handler(toExchange(request, prefix, controller.signal));
+      exchange = toExchange(request, prefix, controller.signal);
+      response = await handler(exchange);
     } catch (error) {
-      // The handler answers its own errors; this is a bug, answered in the default front door's shape all the same.
+      // The handler answers its own errors; this is a bug, answered in the shape of the path's front door all the same.
       context.error('switchyard: the handler failed', stackOf(error));
       await settle();
-      const { status, headers, body } = defaultErrorResponse(INTERNAL);
+      const { status, headers, body } = defaultErrorResponse(INTERNAL, exchange?.path);
       return { status, headers, body: body as string };
     }
     const headers = withoutTrailer(response.headers);

@@ -303,6 +303,13 @@ describe('failures', () => {
     expect((await ask()).choices[0]?.message.content).toBe('x');
   });
 
+  it('answers a handler that throws in the error shape of the front door the path belongs to', async () => {
+    const url = await serve(() => Promise.reject(new Error('boom')), { onError: vi.fn() });
+    const res = await request(`${url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.statusCode).toBe(500);
+    expect(await res.body.json()).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+  });
+
   it('cuts a stream short when it breaks after the status was sent, and still settles', async () => {
     const onError = vi.fn();
     const settled = vi.fn(async () => undefined);

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { http } from '@google-cloud/functions-framework';
 import { Canceller } from '../../core/cancel.js';
 import { GatewayError } from '../../core/errors.js';
-import type { HttpHandler, HttpResponse } from '../../http/exchange.js';
+import type { HttpHandler, HttpRequest, HttpResponse } from '../../http/exchange.js';
 import { defaultErrorResponse } from '../../http/handler.js';
 import { toHttpRequest, type GcpRequest } from './request.js';
 import { writeResponse, type Connection } from './respond.js';
@@ -39,18 +39,20 @@ export function createGcpHandler(handler: HttpHandler, options: GcpOptions = {})
       controller.abort();
       conn.iterator?.return?.().catch(onError);
     });
+    let request: HttpRequest | undefined;
     let response: HttpResponse;
     try {
-      response = await handler(toHttpRequest(req, controller.signal));
+      request = toHttpRequest(req, controller.signal);
+      response = await handler(request);
     } catch (err) {
       onError(err);
-      response = internalError();
+      response = internalError(request?.path);
     }
     try {
       await writeResponse(res, response, conn, settle);
     } catch (err) {
       onError(err);
-      if (!res.headersSent && !conn.gone) sendInternalError(res);
+      if (!res.headersSent && !conn.gone) sendInternalError(res, request?.path);
     }
   }
   return (req, res) => void serve(req, res);
@@ -61,13 +63,14 @@ export function registerGcpFunction(name: string, handler: HttpHandler, options:
   http(name, createGcpHandler(handler, options));
 }
 
-function internalError(): HttpResponse {
+/** A 500 in the error shape of the front door `path` belongs to (Anthropic's for `/v1/messages`). */
+function internalError(path: string | undefined): HttpResponse {
   const error = new GatewayError({ kind: 'internal', message: 'The gateway failed to handle the request.' });
-  return defaultErrorResponse(error);
+  return defaultErrorResponse(error, path);
 }
 
-function sendInternalError(res: ServerResponse): void {
-  const { status, headers, body } = internalError();
+function sendInternalError(res: ServerResponse, path: string | undefined): void {
+  const { status, headers, body } = internalError(path);
   res.writeHead(status, headers).end(body);
 }
 
