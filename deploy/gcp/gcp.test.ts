@@ -90,6 +90,13 @@ describe('the gateway config for Google Cloud (deploy/gcp/switchyard.yaml)', () 
     expect(result.config.ledger.journal_dir.startsWith('/tmp/')).toBe(true);
   });
 
+  it('drains and flushes within the 10 s Cloud Run leaves between SIGTERM and SIGKILL', () => {
+    const result = parseConfig(parse(read('switchyard.yaml')), env);
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const flushMarginMs = 3000;
+    expect(result.config.server.shutdown_grace_ms + flushMarginMs).toBeLessThanOrEqual(10_000);
+  });
+
   it('calls Vertex AI with application default credentials only', () => {
     const raw = parse(read('switchyard.yaml')) as { deployments: Record<string, unknown>[] };
     for (const d of raw.deployments) {
