@@ -86,11 +86,18 @@ describe('createLambdaHandler (buffered front doors)', () => {
     expect(order).toEqual(['settled after 3 chunks', 'flushed', 'returned']);
   });
 
-  it('runs onSettled when the handler fails, and fails the invocation', async () => {
+  it('answers a handler that fails with a 500 in the error shape of the path\'s front door, tells onError and runs onSettled', async () => {
     const onSettled = vi.fn(() => Promise.resolve());
+    const onError = vi.fn();
     const failing = (): Promise<never> => Promise.reject(new Error('config invalid'));
-    await expect(createLambdaHandler(failing, { onSettled })(fixture('http-api-v2'), fakeContext())).rejects.toThrow('config invalid');
-    expect(onSettled).toHaveBeenCalledOnce();
+    const result = await createLambdaHandler(failing, { onSettled, onError })(fixture('http-api-v2'), fakeContext());
+    expect(result.statusCode).toBe(500);
+    expect(JSON.parse(result.body ?? '')).toMatchObject({ error: { type: 'server_error' } });
+    const anthropic = { ...fixture('http-api-v2'), rawPath: '/v1/messages' };
+    const other = await createLambdaHandler(failing, { onSettled, onError })(anthropic, fakeContext());
+    expect(JSON.parse(other.body ?? '')).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: 'config invalid' }));
+    expect(onSettled).toHaveBeenCalledTimes(2);
   });
 
   it('aborts the request shortly before the invocation times out, so usage is settled before Lambda stops', async () => {
@@ -123,8 +130,8 @@ describe('lazyHandler', () => {
 
   it('tries again on the next request when creation failed', async () => {
     const create = vi.fn().mockRejectedValueOnce(new Error('SSM unreachable')).mockResolvedValue(jsonHandler);
-    const handler = createLambdaHandler(lazyHandler(create));
-    await expect(handler(fixture('http-api-v2'), fakeContext())).rejects.toThrow('SSM unreachable');
+    const handler = createLambdaHandler(lazyHandler(create), { onError: vi.fn() });
+    await expect(handler(fixture('http-api-v2'), fakeContext())).resolves.toMatchObject({ statusCode: 500 });
     await expect(handler(fixture('http-api-v2'), fakeContext())).resolves.toMatchObject({ statusCode: 200 });
     expect(create).toHaveBeenCalledTimes(2);
   });

@@ -1,6 +1,8 @@
 import type { Context, StreamifyHandler } from 'aws-lambda';
 import { Canceller, type CancelSignal } from '../../core/cancel.js';
-import type { HttpHandler } from '../../http/exchange.js';
+import { GatewayError } from '../../core/errors.js';
+import type { HttpHandler, HttpRequest, HttpResponse } from '../../http/exchange.js';
+import { defaultErrorResponse } from '../../http/handler.js';
 import { toHttpRequest, type LambdaHttpEvent } from './request.js';
 import { toLambdaResult, type LambdaResult } from './result.js';
 import { awslambdaRuntime } from './runtime.js';
@@ -18,6 +20,8 @@ export interface LambdaAdapterOptions {
    * its upstream call and settle usage before Lambda stops the function. Default 1000 ms.
    */
   readonly deadlineMarginMs?: number | undefined;
+  /** Told of a handler that threw (answered 500 in the front door's error shape); default: a JSON log line. */
+  readonly onError?: ((error: unknown) => void) | undefined;
 }
 
 export type BufferedLambdaHandler = (event: LambdaHttpEvent, context: Context) => Promise<LambdaResult>;
@@ -27,7 +31,7 @@ export function createLambdaHandler(handler: HttpHandler, options: LambdaAdapter
   return async (event, context) => {
     const invocation = startInvocation(context, options);
     try {
-      const response = await handler(toHttpRequest(event, invocation.signal));
+      const response = await answer(handler, toHttpRequest(event, invocation.signal), options);
       return await toLambdaResult(event, response);
     } finally {
       invocation.stop();
@@ -41,13 +45,34 @@ export function createStreamingLambdaHandler(handler: HttpHandler, options: Lamb
   return awslambdaRuntime().streamifyResponse<LambdaHttpEvent>(async (event, responseStream, context) => {
     const invocation = startInvocation(context, options);
     try {
-      const response = await handler(toHttpRequest(event, invocation.signal));
+      const response = await answer(handler, toHttpRequest(event, invocation.signal), options);
       await writeResponseStream(responseStream, response, invocation.abort);
     } finally {
       invocation.stop();
       await options.onSettled?.();
     }
   });
+}
+
+const INTERNAL = new GatewayError({ kind: 'internal', message: 'The gateway failed to handle the request.' });
+
+/**
+ * The handler's answer; one that threw (a bug: it answers its own errors) is a 500 in the error shape of
+ * the path's front door, not a failed invocation, which the client would see as the platform's bare 502.
+ */
+async function answer(handler: HttpHandler, request: HttpRequest, options: LambdaAdapterOptions): Promise<HttpResponse> {
+  try {
+    return await handler(request);
+  } catch (error) {
+    (options.onError ?? logError)(error);
+    return defaultErrorResponse(INTERNAL, request.path);
+  }
+}
+
+/** CloudWatch keeps stderr; the name and message only, never a stack that may quote a request. */
+function logError(error: unknown): void {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : 'non-Error thrown';
+  process.stderr.write(`${JSON.stringify({ level: 'ERROR', message: `switchyard aws-lambda adapter: ${message}` })}\n`);
 }
 
 interface Invocation {

@@ -36,6 +36,16 @@ describe('createStreamingLambdaHandler (Function URL, RESPONSE_STREAM)', () => {
     expect(stream.decode()).toEqual({ prelude: { statusCode: 204, headers: { 'x-request-id': 'r1' } }, body: '' });
   });
 
+  it('streams a 500 in the front door\'s error shape when the handler fails, rather than failing the invocation', async () => {
+    const stream = new RecordingResponseStream();
+    const onError = vi.fn();
+    await invoke(() => Promise.reject(new Error('boom')), stream, { onError });
+    const { prelude, body } = stream.decode();
+    expect(prelude).toMatchObject({ statusCode: 500 });
+    expect(JSON.parse(body)).toMatchObject({ error: { type: 'server_error' } });
+    expect(onError).toHaveBeenCalledOnce();
+  });
+
   it('announces no trailers, which the response stream cannot send', async () => {
     const stream = new RecordingResponseStream();
     const handler = recordingHandler({ status: 200, headers: { 'content-type': 'text/event-stream', trailer: 'x-switchyard-cost-usd' }, body: 'data: [DONE]\n\n', trailers: () => ({ 'x-switchyard-cost-usd': '0.1' }) });
