@@ -23,3 +23,19 @@ describe('the config view', () => {
     expect(shown).toContain('"credentials_file":"[redacted]"');
   });
 });
+
+describe('the config view of budget webhooks', () => {
+  it('shows a webhook URL by its origin only: its path and query are the credential', () => {
+    const parsed = parseConfig(
+      {
+        deployments: [{ id: 'd', provider: 'openai-compatible', model: 'm', endpoint: 'http://127.0.0.1:1/v1' }],
+        budgets: { limits: [{ name: 'b', period: 'daily', soft_usd: 1, webhook: '${SLACK_HOOK}' }] },
+      },
+      { SLACK_HOOK: 'https://hooks.slack.com/services/T0PLANTED/B0PLANTED/planted-webhook-token?sig=planted-sig' },
+    );
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const shown = JSON.stringify(redactedConfig(parsed.config));
+    for (const planted of ['T0PLANTED', 'planted-webhook-token', 'planted-sig']) expect(shown).not.toContain(planted);
+    expect(shown).toContain('"webhook":"https://hooks.slack.com/[redacted]"');
+  });
+});

@@ -15,6 +15,12 @@ const VALUE_MAPS: ReadonlySet<string> = new Set(['headers']);
 const URL_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/i;
 
 /**
+ * Keys holding capability URLs: a webhook's path or query is its credential (Slack, Teams, Discord
+ * put the token there), so only the origin is shown.
+ */
+const CAPABILITY_URL = /^webhook$/i;
+
+/**
  * The running config as GET /v1/switchyard/config shows it: Secret values print `[redacted]` (their
  * toJSON), and so do header values, credential-named keys and passwords in URLs, wherever they sit
  * (provider options are free-form per provider).
@@ -26,6 +32,7 @@ export function redactedConfig(config: GatewayConfig): JsonValue {
 function redact(v: JsonValue, key: string | undefined): JsonValue {
   if (typeof v === 'string') {
     if (key !== undefined && SECRET_KEY.test(key)) return REDACTED;
+    if (key !== undefined && CAPABILITY_URL.test(key)) return originOnly(v);
     return v.replace(URL_USERINFO, `$1${REDACTED}@`);
   }
   if (Array.isArray(v)) return v.map((x) => redact(x, undefined));
@@ -35,4 +42,13 @@ function redact(v: JsonValue, key: string | undefined): JsonValue {
     out[k] = VALUE_MAPS.has(k) && typeof x === 'object' && x !== null && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).map((h) => [h, REDACTED])) : redact(x, k);
   }
   return out;
+}
+
+/** A URL's scheme and host, the rest redacted (`https://hooks.slack.com/[redacted]`). */
+function originOnly(url: string): string {
+  try {
+    return `${new URL(url).origin}/${REDACTED}`;
+  } catch {
+    return REDACTED;
+  }
 }
