@@ -74,4 +74,15 @@ describe('switchyard keys and audit', () => {
     expect(await main(['audit', 'verify', '-c', file], broken.io)).toBe(1);
     expect(broken.err.join('\n')).toContain('audit log broken at entry 2 (altered)');
   });
+
+  it('keys create refuses a --policy that is not a JSON object as a bad flag (exit 2), flags given or not', async () => {
+    for (const policy of ['null', '[]', '"a string"', '{not json']) {
+      for (const flags of [[], ['--owner', 'ana']]) {
+        const bad = capture(env);
+        expect(await main(['keys', 'create', '-c', file, '--policy', policy, ...flags], bad.io)).toBe(2);
+        expect(bad.err[0]).toBe('--policy must be a JSON object');
+        expect(bad.err.at(-1)).toMatch(/^usage: switchyard keys /);
+      }
+    }
+  });
 });

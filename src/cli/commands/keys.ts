@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { GatewayError } from '../../core/errors.js';
+import { isObject } from '../../core/json.js';
 import { keysAdmin } from '../../governance/keys/admin.js';
 import { KeyStore } from '../../governance/keys/store.js';
 import { silentLogger } from '../../core/logger.js';
@@ -57,11 +58,16 @@ export const keysCommand: Command = {
       else if (action === 'revoke') result = await admin.revoke(id as string, db.actor);
       else if (action === 'rotate') result = await admin.rotate(id as string, db.actor);
       else {
-        let body: Record<string, unknown>;
+        let body: unknown;
         try {
-          body = values.policy === undefined ? {} : (JSON.parse(values.policy) as Record<string, unknown>);
+          body = values.policy === undefined ? {} : JSON.parse(values.policy);
         } catch {
+          body = undefined;
+        }
+        // `null`, an array or a string is no policy, and the flags below could not be set on it.
+        if (!isObject(body)) {
           io.err('--policy must be a JSON object');
+          io.err(`usage: ${this.usage}`);
           return 2;
         }
         const flags = { owner: values.owner, team: values.team, role: values.role, residency: values.residency, groups: list(values.groups), models: list(values.models), expires_at: values['expires-at'] };
