@@ -23,6 +23,15 @@ export const LEDGER_SOURCE_OPTIONS = {
   'pg-schema': { type: 'string' },
 } as const;
 
+/**
+ * A command line naming two ledgers (`-c FILE --sqlite PATH`): which one was meant cannot be told, and
+ * reading or writing the other would be silent. Returns the message, or undefined for at most one.
+ */
+export function severalSources(source: LedgerSource): string | undefined {
+  const named = [source.config && '-c/--config', source.sqlite && '--sqlite', source.postgres && '--postgres'].filter(Boolean);
+  return named.length > 1 ? `name one ledger: ${named.join(' and ')} were both given` : undefined;
+}
+
 /** The config a source names, or undefined without one; an invalid config is reported and null. */
 export function loadSourceConfig(source: LedgerSource, io: CommandIO): GatewayConfig | undefined | null {
   if (!source.config) return undefined;

@@ -67,6 +67,20 @@ describe('switchyard import-usage', () => {
     expect(run.err.join('\n')).toMatch(/^import stopped: ENOENT.*missing\.log.*; 0 new events were stored before it/);
   });
 
+  it('import-usage and report refuse a command line naming two ledgers (exit 2) rather than pick one', async () => {
+    const config = join(dir, 'two.yaml');
+    writeFileSync(config, `deployments:\n  - { id: a, provider: openai-compatible, model: m }\nledger: { path: ${JSON.stringify(join(dir, 'other.sqlite'))} }\n`);
+    const before = await rowsIn(ledger);
+    const imported = capture();
+    expect(await main(['import-usage', '-c', config, '--sqlite', ledger, join(dir, 'function.log')], imported.io)).toBe(2);
+    expect(imported.err[0]).toBe('name one ledger: -c/--config and --sqlite were both given');
+    expect(await rowsIn(ledger)).toBe(before);
+    const reported = capture();
+    expect(await main(['report', '--sqlite', ledger, '--postgres', 'postgres://127.0.0.1:1/x'], reported.io)).toBe(2);
+    expect(reported.err[0]).toBe('name one ledger: --sqlite and --postgres were both given');
+    expect(reported.err.at(-1)).toMatch(/^usage: switchyard report /);
+  });
+
   it('refuses a target that is not a ledger database', async () => {
     const run = capture();
     expect(await main(['import-usage', '--sqlite', join(dir, 'typo.sqlite'), join(dir, 'function.log')], run.io)).toBe(1);

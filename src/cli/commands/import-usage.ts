@@ -5,7 +5,7 @@ import type { UsageEvent } from '../../ledger/event.js';
 import { readUsageLine } from '../../ledger/import/read-lines.js';
 import type { LedgerStore } from '../../ledger/store/sql-store.js';
 import type { Command, CommandIO } from '../command.js';
-import { LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore } from '../ledger-source.js';
+import { LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore, severalSources } from '../ledger-source.js';
 
 const BATCH = 500;
 /** Malformed lines named one by one, before only their count is given. */
@@ -40,6 +40,12 @@ export const importUsageCommand: Command = {
   async run(args, io) {
     const { values, positionals: files } = parseArgs({ args, options: LEDGER_SOURCE_OPTIONS, allowPositionals: true });
     if (files.length === 0 || (!values.config && !values.sqlite && !values.postgres)) {
+      io.err(`usage: ${this.usage}`);
+      return 2;
+    }
+    const several = severalSources(values);
+    if (several) {
+      io.err(several);
       io.err(`usage: ${this.usage}`);
       return 2;
     }

@@ -8,7 +8,7 @@ import { formatHtml, htmlData } from '../../ledger/report/html.js';
 import { advise, formatAdvice } from '../../ledger/report/advise.js';
 import { parseReportOptions } from '../../ledger/report/options.js';
 import { readFlag, type Command } from '../command.js';
-import { LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore } from '../ledger-source.js';
+import { LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore, severalSources } from '../ledger-source.js';
 
 const DEFAULT_CONFIG = 'switchyard.yaml';
 const DEMO_LEDGER = '.switchyard/demo-ledger.sqlite';
@@ -61,6 +61,12 @@ export const reportCommand: Command = {
     }
     // Bad --from, --to, --group-by or --format values are usage errors, told before any ledger is opened.
     const opts = readFlag(() => parseReportOptions({ from: values.from, to: values.to, groupBy: values['group-by'], format: values.format }, Date.now()));
+    const several = severalSources(values);
+    if (several) {
+      io.err(several);
+      io.err(`usage: ${this.usage}`);
+      return 2;
+    }
     if (!values.config && !values.sqlite && !values.postgres) {
       const found = defaultSource(io.cwd ?? process.cwd());
       if (!found) {
