@@ -96,6 +96,32 @@ function keysSuite(name: string, open: () => SqlDriver, replicas: 1 | 2, cleanup
       }
     });
 
+    it('keeps a revoked key refused when a poll that read the keys before the revocation answers after it', async () => {
+      // The driver holds back the answer of one key load, as a slow database does a poll's SELECT.
+      let hold: { release: () => void } | undefined;
+      let armed = false;
+      const slow: SqlDriver = Object.create(a) as SqlDriver;
+      slow.query = async <T,>(sql: string, params?: readonly unknown[]) => {
+        const result = await a.query<T>(sql, params);
+        if (hold || !sql.includes('WHERE revoked_at IS NULL') || !armed) return result;
+        armed = false;
+        await new Promise<void>((release) => (hold = { release }));
+        return result;
+      };
+      const keys = store(slow);
+      const { key, record } = await keys.create({ tags: {}, role: 'user', budgets: [], rate_limits: {}, metadata: {} }, 'cli:test');
+      // Another replica's change, so the poll below finds the keys changed and loads them.
+      await store(b).create({ tags: {}, role: 'user', budgets: [], rate_limits: {}, metadata: {} }, 'cli:test');
+      armed = true;
+      const poll = keys.refresh();
+      await expect.poll(() => hold).toBeDefined();
+      await keys.revoke(record.id, 'cli:test');
+      expect(keys.lookup(key)).toBeUndefined();
+      hold?.release();
+      await poll;
+      expect(keys.lookup(key)).toBeUndefined();
+    });
+
     it('rotates a secret: the old key stops working, the new one works', async () => {
       const keys = store(a);
       const { key, record } = await keys.create({ tags: {}, role: 'admin', budgets: [], rate_limits: {}, metadata: {} }, 'cli:test');

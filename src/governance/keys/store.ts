@@ -75,6 +75,9 @@ export class KeyStore {
   /** Each active key's own budgets, as budgets `key:<id>:<period>` counted per key. */
   private budgets = new Map<string, readonly BudgetConfig[]>();
   private mark = '';
+  /** Loads started, and the newest one applied: a slow load that answers after a newer one is dropped. */
+  private loadsStarted = 0;
+  private loadApplied = 0;
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
   private readonly now: () => number;
@@ -121,6 +124,7 @@ export class KeyStore {
       const { rows } = await this.o.driver.query<{ n: unknown; r: unknown }>(`SELECT COUNT(*) AS n, COALESCE(SUM(revision), 0) AS r FROM ${this.table}`);
       const mark = `${String(rows[0]?.n)}/${String(rows[0]?.r)}`;
       if (mark === this.mark) return this.healthy(false);
+      const load = ++this.loadsStarted;
       const all = await this.o.driver.query<Row>(`SELECT id, hmac, policy, created_at, updated_at, expires_at, revoked_at FROM ${this.table} WHERE revoked_at IS NULL`);
       const next = new Map<string, Cached>();
       const limits = new Map<string, readonly RateLimitRule[]>();
@@ -132,6 +136,9 @@ export class KeyStore {
         if (rule) limits.set(r.id, [rule]);
         if (policy.budgets?.length) budgets.set(r.id, budgetsOf(r.id, policy));
       }
+      // A revocation's own refresh may have applied newer rows meanwhile: these would bring the key back.
+      if (load < this.loadApplied) return this.healthy(false);
+      this.loadApplied = load;
       this.cache = next;
       this.limits = limits;
       this.budgets = budgets;
