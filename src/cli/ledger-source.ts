@@ -6,7 +6,7 @@ import { openPostgres } from '../ledger/store/postgres-driver.js';
 import { openSqlite } from '../ledger/store/sqlite-driver.js';
 import { openStore } from '../ledger/store/open.js';
 import { SqlLedgerStore, type LedgerStore } from '../ledger/store/sql-store.js';
-import type { CommandIO } from './command.js';
+import { UsageError, type CommandIO } from './command.js';
 
 /** The ledger a command reads or writes, as its options name it: one of a config, a SQLite file or a PostgreSQL URL. */
 export interface LedgerSource {
@@ -58,7 +58,16 @@ export async function openSourceStore(source: LedgerSource, config: GatewayConfi
     }
     return SqlLedgerStore.open(openSqlite(source.sqlite));
   }
-  if (source.postgres) return SqlLedgerStore.open(openPostgres(source.postgres, source['pg-schema'] ?? 'public', silentLogger));
+  if (source.postgres) {
+    // Not echoed: the URL may carry a password.
+    if (!isPostgresUrl(source.postgres)) throw new UsageError('--postgres must be a PostgreSQL URL (postgres://user@host:5432/db)');
+    return SqlLedgerStore.open(openPostgres(source.postgres, source['pg-schema'] ?? 'public', silentLogger));
+  }
   if (!config) throw new Error('openSourceStore: a source names a config, a SQLite file or a PostgreSQL URL');
   return openStore(config.ledger, silentLogger);
+}
+
+/** What pg takes for a URL: `postgres://`, `postgresql://` (a socket with `?host=/dir`) or `socket:/dir`. */
+function isPostgresUrl(text: string): boolean {
+  return URL.canParse(text) && ['postgres:', 'postgresql:', 'socket:'].includes(new URL(text).protocol);
 }

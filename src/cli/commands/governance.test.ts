@@ -51,6 +51,11 @@ describe('switchyard keys and audit', () => {
     expect(await main(['keys', 'create', '-c', file, '--groups', 'nope'], bad.io)).toBe(2);
     expect(bad.err.join('\n')).toContain("Invalid key field 'groups[0]'");
     expect(bad.err.at(-1)).toMatch(/^usage: switchyard keys /);
+    // An id that is no key id is a bad argument too; an unknown key (above) is not.
+    const notAnId = capture(env);
+    expect(await main(['keys', 'revoke', 'zz', '-c', file], notAnId.io)).toBe(2);
+    expect(notAnId.err.join('\n')).toContain("'zz' is not a virtual key id");
+    expect(notAnId.err.at(-1)).toMatch(/^usage: switchyard keys /);
 
     const exported = join(dir, 'audit.jsonl');
     expect(await main(['audit', 'export', '-c', file, '--out', exported], capture(env).io)).toBe(0);

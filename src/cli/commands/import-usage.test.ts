@@ -81,6 +81,17 @@ describe('switchyard import-usage', () => {
     expect(reported.err.at(-1)).toMatch(/^usage: switchyard report /);
   });
 
+  it('import-usage and report refuse a --postgres value that is no PostgreSQL URL (exit 2), without echoing it', async () => {
+    for (const command of ['report', 'import-usage']) {
+      const run = capture();
+      const args = command === 'report' ? ['report', '--postgres', 'notaurl:s3cret'] : ['import-usage', '--postgres', 'notaurl:s3cret', join(dir, 'function.log')];
+      expect(await main(args, run.io)).toBe(2);
+      expect(run.err[0]).toBe(`switchyard ${command}: --postgres must be a PostgreSQL URL (postgres://user@host:5432/db)`);
+      expect(run.err.join('\n')).not.toContain('s3cret');
+      expect(run.err.at(-1)).toMatch(new RegExp(`^usage: switchyard ${command} `));
+    }
+  });
+
   it('refuses a target that is not a ledger database', async () => {
     const run = capture();
     expect(await main(['import-usage', '--sqlite', join(dir, 'typo.sqlite'), join(dir, 'function.log')], run.io)).toBe(1);

@@ -80,8 +80,9 @@ export const keysCommand: Command = {
     } catch (err) {
       if (err instanceof GatewayError && err.status < 500) {
         io.err(err.message);
-        // A policy the flags made and the store refuses (an unknown role, group or residency) is a bad flag value.
-        if (action !== 'create' || err.status !== 400) return 1;
+        // A refused argument is a bad command line: an id that is no key id, or a policy the flags made and
+        // the store refuses (an unknown role, group or residency). An unknown key is not (exit 1).
+        if (err.status !== 400) return 1;
         io.err(`usage: ${this.usage}`);
         return 2;
       }
