@@ -4,6 +4,9 @@ import { GatewayError } from '../../core/errors.js';
 import { tooLarge } from '../../http/body.js';
 import type { AfterAnswer, HeaderMap, HttpRequest } from '../../http/exchange.js';
 
+/** How much of a body over the limit is read and dropped so that its client can read the 413. */
+const DRAIN_BYTES = 64 * 1024 * 1024;
+
 /**
  * A node:http request as the handler's exchange. Node already lower-cases header names; the body is
  * read on demand by a method (the handler calls it as `request.body(...)`), so no closure per request.
@@ -46,34 +49,43 @@ export class NodeRequest implements HttpRequest {
   }
 
   /**
-   * Reads the body up to `limit` bytes; larger bodies are refused with 413 before being buffered, and
-   * the rest is never read (a client could otherwise make us take in any number of bytes). The
-   * body timeout is enforced by the server's `requestTimeout` (the same `body_timeout_ms`), which
-   * answers 408 through clientError, so no timer per request here.
+   * Reads the body up to `limit` bytes; larger bodies are refused with 413 and never buffered. The
+   * rest of a refused body is read and dropped up to `DRAIN_BYTES` before the answer, so the client,
+   * still sending, reads the 413 rather than a reset connection (a close with its bytes unread resets
+   * it); past that, or when the declared length is past it, the rest is left unread and the answer
+   * closes the connection (a client could otherwise make us take in any number of bytes). The body
+   * timeout is enforced by the server's `requestTimeout` (the same `body_timeout_ms`), which answers
+   * 408 through clientError, so no timer per request here.
    */
   body(limit: number): Promise<Uint8Array> {
     const req = this.req;
     return new Promise((resolve, reject) => {
       const declared = Number(req.headers['content-length']);
-      if (Number.isFinite(declared) && declared > limit) {
+      if (Number.isFinite(declared) && declared > limit + DRAIN_BYTES) {
         this.bodyLeftUnread = true;
         reject(tooLarge(limit));
         return;
       }
       const chunks: Buffer[] = [];
       let size = 0;
-      req.on('data', (chunk: Buffer) => {
+      const onData = (chunk: Buffer): void => {
         size += chunk.length;
-        if (size > limit) {
+        if (size <= limit) chunks.push(chunk);
+        else if (size <= limit + DRAIN_BYTES) chunks.length = 0;
+        else {
           this.bodyLeftUnread = true;
-          reject(tooLarge(limit));
-          req.removeAllListeners('data');
+          req.off('data', onData);
+          req.off('end', onEnd);
           req.pause();
-          return;
+          reject(tooLarge(limit));
         }
-        chunks.push(chunk);
-      });
-      req.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
+      };
+      const onEnd = (): void => {
+        if (size > limit) reject(tooLarge(limit));
+        else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+      };
+      req.on('data', onData);
+      req.on('end', onEnd);
       req.on('error', (err) => reject(new GatewayError({ kind: 'cancelled', message: 'The client aborted the upload.', cause: err })));
     });
   }

@@ -1,6 +1,6 @@
 import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import OpenAI from 'openai';
 import { request } from 'undici';
 import { parseConfig } from '../../config/load.js';
@@ -121,6 +121,23 @@ describe('HTTP server with the official openai SDK', () => {
     const r = await post(`${server.url}/v1/chat/completions`, JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x'.repeat(100 * 1024) }] }));
     expect(r.status).toBe(413);
     expect(r.json.error.code).toBe('request_too_large');
+  });
+
+  it('reads and drops the rest of a body a few megabytes over the limit, so its client gets the 413 and not a reset', async () => {
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    let reply = '';
+    let failure: string | undefined;
+    socket.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+    socket.on('error', (e: NodeJS.ErrnoException) => (failure = e.code ?? e.message));
+    const size = 8 * 1024 * 1024;
+    socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${size}\r\n\r\n`);
+    // Sent whole, as a client does: a server that closes before reading it resets the connection (EPIPE, ECONNRESET).
+    await new Promise<void>((resolve) => socket.write(Buffer.alloc(size, 0x20), () => resolve()));
+    await vi.waitFor(() => expect(reply).toContain('request_too_large'), { timeout: 5_000 });
+    expect(failure).toBeUndefined();
+    expect(reply).toMatch(/^HTTP\/1\.1 413 /);
+    socket.destroy();
   });
 
   it('closes the connection after a 413 instead of reading the rest of a huge declared body', async () => {
