@@ -72,6 +72,14 @@ describe('the runtime-neutral handler, without node:http', () => {
     expect(json(wrong).error.code).toBe('method_not_allowed');
   });
 
+  it("answers an unrouted path of Anthropic's API in Anthropic's error shape, repeated slashes included", async () => {
+    for (const path of ['/v1/messages/batches', '//v1/messages', '/v1//messages/count_tokens', '/v1/messages//']) {
+      const missing = await handle(req('POST', path, {}));
+      expect(missing.status).toBe(404);
+      expect(json(missing)).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
+    }
+  });
+
   it('completes a chat from buffered body bytes and names who served it', async () => {
     const answer = await handle(req('POST', '/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }));
     expect(answer.status).toBe(200);

@@ -168,11 +168,13 @@ function routeTable(ingresses: readonly Ingress[], features: readonly Route[], h
 }
 
 /**
- * The front door a request no route took belongs to, by path (`/v1/messages/batches` is Anthropic's):
- * its error comes in that API's shape. The first door for anything else.
+ * The front door a request no route took belongs to, by path (`/v1/messages/batches` is Anthropic's,
+ * and so is `//v1/messages`, a base URL's slash doubled): its error comes in that API's shape. The
+ * first door for anything else.
  */
 function doorOf(ingresses: readonly Ingress[], path: string, fallback: Ingress): Ingress {
-  const trimmed = path.endsWith('/') ? path.slice(0, -1) : path;
+  const single = path.replace(/\/{2,}/g, '/');
+  const trimmed = single.endsWith('/') ? single.slice(0, -1) : single;
   return ingresses.find((i) => i.routes.some((r) => trimmed === r.path || trimmed.startsWith(`${r.path}/`))) ?? fallback;
 }
 
