@@ -73,6 +73,12 @@ describe('Router selection', () => {
     expect(plan.pinned).toBe(true);
     expect(() => router.plan({ model: 'coding', override: 'llama-vllm', needs: needs() })).toThrow(expect.objectContaining({ code: 'invalid_deployment_override' }));
   });
+
+  it("names a client's unknown override in its refusal cut to 64 characters, however long the header", () => {
+    const { router } = setup(taskConfig);
+    const override = 'x'.repeat(8_000);
+    expect(() => router.plan({ model: 'coding', override, needs: needs() })).toThrow(expect.objectContaining({ message: `Deployment '${'x'.repeat(64)}…' cannot serve the model 'coding'.` }));
+  });
 });
 
 describe('Router filters', () => {

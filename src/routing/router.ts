@@ -326,7 +326,7 @@ function allowed(group: ResolvedGroup, access: Access, model: string): ResolvedG
 function badOverride(req: RouteRequest): GatewayError {
   return new GatewayError({
     kind: 'invalid_request',
-    message: `Deployment '${req.override}' cannot serve the model '${req.model}'.`,
+    message: `Deployment '${echoed(req.override, 64)}' cannot serve the model '${req.model}'.`,
     param: 'x-switchyard-deployment',
     code: 'invalid_deployment_override',
   });
