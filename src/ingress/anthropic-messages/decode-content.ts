@@ -1,6 +1,6 @@
 import type { AssistantPart, FilePart, ImagePart, Message, TextPart, ToolMessage, ToolResultContent, UserPart } from '../../core/types.js';
 import { isObject } from '../../core/json.js';
-import { isFetchableUrl } from '../../core/media.js';
+import { isBase64, isFetchableUrl } from '../../core/media.js';
 import { cacheControlOf, fail, str } from './check.js';
 
 /*
@@ -25,6 +25,12 @@ export function textPart(block: Block, param: string): TextPart {
   return withCache<TextPart>({ type: 'text', text: str(block.text, `${param}.text`) }, block, param);
 }
 
+/** Inline bytes: base64 the upstream can decode (it would refuse anything else only after the request was sent). */
+function base64Data(value: unknown, param: string): string {
+  const data = str(value, param);
+  return isBase64(data) ? data : fail(param, 'must be base64-encoded data');
+}
+
 /** A URL the upstream may fetch: http(s) only, never a file: or bucket URL. */
 function fetchableUrl(value: unknown, param: string): string {
   const url = str(value, param);
@@ -35,7 +41,7 @@ function imagePart(block: Block, param: string): ImagePart {
   const src = block.source;
   if (!isObject(src)) fail(`${param}.source`, 'is required');
   if (src.type === 'base64') {
-    const source = { type: 'base64' as const, mediaType: str(src.media_type, `${param}.source.media_type`), data: str(src.data, `${param}.source.data`) };
+    const source = { type: 'base64' as const, mediaType: str(src.media_type, `${param}.source.media_type`), data: base64Data(src.data, `${param}.source.data`) };
     return withCache<ImagePart>({ type: 'image', source }, block, param);
   }
   if (src.type === 'url') return withCache<ImagePart>({ type: 'image', source: { type: 'url', url: fetchableUrl(src.url, `${param}.source.url`) } }, block, param);
@@ -54,7 +60,7 @@ function documentPart(block: Block, param: string): FilePart {
   let source: FilePart['source'];
   if (src.type === 'base64') {
     if (src.media_type !== 'application/pdf') fail(`${p}.media_type`, "must be 'application/pdf'");
-    source = { type: 'base64', mediaType: 'application/pdf', data: str(src.data, `${p}.data`) };
+    source = { type: 'base64', mediaType: 'application/pdf', data: base64Data(src.data, `${p}.data`) };
   } else if (src.type === 'text') {
     if (src.media_type !== undefined && src.media_type !== 'text/plain') fail(`${p}.media_type`, "must be 'text/plain'");
     source = { type: 'base64', mediaType: 'text/plain', data: Buffer.from(str(src.data, `${p}.data`), 'utf8').toString('base64') };

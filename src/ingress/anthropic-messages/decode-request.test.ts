@@ -154,6 +154,12 @@ describe('decodeMessagesRequest', () => {
     expect(problem({ ...base, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'base64', media_type: 'image/png', data: 'A' } }] }] })).toBe(
       "messages.0.content.0.source.media_type: must be 'application/pdf'",
     );
+    expect(problem({ ...base, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: '!!!@@@' } }] }] })).toBe(
+      'messages.0.content.0.source.data: must be base64-encoded data',
+    );
+    expect(problem({ ...base, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: '' } }] }] })).toBe(
+      'messages.0.content.0.source.data: must be base64-encoded data',
+    );
     expect(problem({ ...base, messages: hi, tools: [{ type: { toString: 1 }, name: 'f', input_schema: {} }] })).toBe("tools.0.type: 'an object' is a server tool, which Switchyard does not support");
     expect(problem({ ...base, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'file:///etc/passwd' } }] }] })).toBe('messages.0.content.0.source.url: must be an http(s) URL');
     expect(problem({ ...base, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'url', url: 'gs://bucket/a.pdf' } }] }] })).toBe('messages.0.content.0.source.url: must be an http(s) URL');

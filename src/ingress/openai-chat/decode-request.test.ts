@@ -115,6 +115,9 @@ describe('chat request validation', () => {
     expect(paramOf(image('data:image/png,abc'))).toBe('messages[0].content[0].image_url.url');
     expect(paramOf(image('data:;base64,AAA'))).toBe('messages[0].content[0].image_url.url');
     expect(paramOf(image('data:image/png;base64,AAA'))).toBeUndefined();
+    // Data that is no base64 is refused here, not by the upstream after the send.
+    expect(paramOf(image('data:image/png;base64,!!!@@@'))).toBe('messages[0].content[0].image_url.url');
+    expect(paramOf(image('data:image/png;base64,'))).toBe('messages[0].content[0].image_url.url');
     expect(paramOf(image('https://example.com/cat.png'))).toBeUndefined();
   });
 
