@@ -165,6 +165,16 @@ describe('decoding a Responses request', () => {
     expect(refusal({ model: 'm', input: 'x', tool_choice: 'required' })).toMatchObject({ status: 400, param: 'tool_choice' });
   });
 
+  it('refuses a wrong value for a field it takes and does not forward, as OpenAI would, rather than ignore it', () => {
+    expect(refusal({ model: 'm', input: 'x', truncation: 5 })).toMatchObject({ status: 400, param: 'truncation', message: "Invalid value for 'truncation': expected one of 'auto', 'disabled'." });
+    expect(refusal({ model: 'm', input: 'x', service_tier: 'fastest' })).toMatchObject({ status: 400, param: 'service_tier' });
+    expect(refusal({ model: 'm', input: 'x', stream_options: true })).toMatchObject({ status: 400, param: 'stream_options' });
+    expect(refusal({ model: 'm', input: 'x', safety_identifier: 7 })).toMatchObject({ status: 400, param: 'safety_identifier' });
+    expect(refusal({ model: 'm', input: 'x', prompt_cache_key: ['k'] })).toMatchObject({ status: 400, param: 'prompt_cache_key' });
+    const ok = decodeResponsesRequest({ model: 'm', input: 'x', truncation: 'auto', service_tier: 'flex', stream_options: { include_obfuscation: false }, safety_identifier: 'u', prompt_cache_key: 'k' });
+    expect(ok.chat).toEqual({ model: 'm' });
+  });
+
   it('names a type it cannot take by its kind when it is no string, never by String() (which throws for some objects)', () => {
     const hostile = { toString: 1, valueOf: 1 };
     expect(refusal({ model: 'm', input: [{ type: hostile }] })).toMatchObject({ status: 400, param: 'input[0].type' });

@@ -42,6 +42,26 @@ export interface ResponsesRequest {
  * `prompt_cache_key`, `reasoning.summary` and `text.verbosity` have no canonical home and change nothing.
  */
 const IGNORED = new Set(['metadata', 'include', 'truncation', 'service_tier', 'stream_options', 'safety_identifier', 'prompt_cache_key', 'store']);
+/** What OpenAI takes for the ignored fields with a type of their own: a wrong value is refused as OpenAI would, not ignored. */
+const IGNORED_VALUES: Readonly<Record<string, readonly string[] | 'a string' | 'an object'>> = {
+  truncation: ['auto', 'disabled'],
+  service_tier: ['auto', 'default', 'flex', 'scale', 'priority'],
+  stream_options: 'an object',
+  safety_identifier: 'a string',
+  prompt_cache_key: 'a string',
+};
+
+function checkIgnored(body: Record<string, unknown>): void {
+  for (const key in IGNORED_VALUES) {
+    const v = body[key];
+    if (v === undefined || v === null) continue;
+    const allowed = IGNORED_VALUES[key];
+    if (allowed === 'a string' ? typeof v === 'string' : allowed === 'an object' ? isObject(v) : allowed?.includes(v as string)) continue;
+    const expected = typeof allowed === 'string' ? allowed : `one of ${allowed?.map((a) => `'${a}'`).join(', ')}`;
+    throw bad(key, `Invalid value for '${key}': expected ${expected}.`, 'invalid_value');
+  }
+}
+
 const MAPPED = new Set(['model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'text', 'max_output_tokens', 'temperature', 'top_p', 'stream', 'previous_response_id', 'user', 'reasoning']);
 
 /** How the Responses API counts the output limit: reasoning included, as `max_completion_tokens` does. */
@@ -144,6 +164,7 @@ export function decodeResponsesRequest(body: unknown): ResponsesRequest {
   for (const key in body) {
     if (!MAPPED.has(key) && !IGNORED.has(key) && body[key] !== null) throw bad(key, `Unrecognized request argument supplied: ${key.slice(0, 64)}`, 'unrecognized_field');
   }
+  checkIgnored(body);
   if (typeof body.model !== 'string' || body.model === '') throw bad('model', "'model' is required and must be a string.");
   const previous = body.previous_response_id ?? undefined;
   if (previous !== undefined && typeof previous !== 'string') throw bad('previous_response_id', "'previous_response_id' must be a string.");
