@@ -171,6 +171,10 @@ describe('decodeMessagesRequest', () => {
     );
     expect(problem({ ...base, top_k: 1.5, messages: hi })).toBe('top_k: must be an integer of at least 0');
     expect(problem({ ...base, context_management: { edits: [] }, service_tier: 'auto', messages: hi })).toBe('accepted');
+    // Ignored, but not whatever the client sends: what the API itself would refuse is refused.
+    expect(problem({ ...base, service_tier: 'fastest', messages: hi })).toBe("service_tier: must be 'auto' or 'standard_only'");
+    expect(problem({ ...base, context_management: 'all', messages: hi })).toBe('context_management: must be an object');
+    expect(problem({ ...base, metadata: { user_id: 'u', plan: 'pro' }, messages: hi })).toBe('metadata.plan: Extra inputs are not permitted');
   });
 
   it('checks thinking as the API does: a budget of at least 1,024 tokens, below max_tokens', () => {

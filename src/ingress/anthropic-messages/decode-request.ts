@@ -95,6 +95,8 @@ function stopSequences(raw: unknown): string[] {
 
 function user(metadata: unknown): string | undefined {
   if (!isObject(metadata)) fail('metadata', 'must be an object');
+  // The API's metadata holds user_id only.
+  for (const key in metadata) if (key !== 'user_id') fail(`metadata.${key.slice(0, 64)}`, 'Extra inputs are not permitted');
   const id = metadata.user_id;
   return id === undefined || id === null ? undefined : str(id, 'metadata.user_id');
 }
@@ -131,5 +133,8 @@ export function decodeMessagesRequest(body: unknown, forCounting = false): Decod
     if (id !== undefined) request.user = id;
   }
   if (body.stream !== undefined && typeof body.stream !== 'boolean') fail('stream', 'must be a boolean');
+  // Taken and not forwarded (IGNORED), but only values the API itself would take.
+  if (given(body.service_tier) && body.service_tier !== 'auto' && body.service_tier !== 'standard_only') fail('service_tier', "must be 'auto' or 'standard_only'");
+  if (given(body.context_management) && !isObject(body.context_management)) fail('context_management', 'must be an object');
   return { request, stream: body.stream === true };
 }
