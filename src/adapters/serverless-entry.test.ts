@@ -120,6 +120,53 @@ describe('createServerlessEntry', () => {
     expect(secretVariables).toHaveBeenCalledWith({ CLIENT_KEY: 'from-the-environment' });
   });
 
+  it('reads the secret variables again after secretsRefreshMs, once an answer is out, and builds the app again only when they changed', async () => {
+    writeConfig(NO_LEDGER);
+    writeFileSync(join(dir, 'switchyard.yaml'), `api_keys:\n  - id: default\n    key: \${CLIENT_KEY}\n${gatewayYaml()}ledger:\n${NO_LEDGER}`);
+    let clock = 0;
+    const secretVariables = vi
+      .fn()
+      .mockResolvedValueOnce({ CLIENT_KEY: 'first' })
+      .mockResolvedValueOnce({ CLIENT_KEY: 'first' })
+      .mockRejectedValueOnce(new Error('cannot read secret arn:aws:secretsmanager:x: ThrottlingException'))
+      .mockResolvedValue({ CLIENT_KEY: 'rotated' });
+    const { entry, build, logs } = entryFor({ secretVariables, secretsRefreshMs: 60_000, now: () => clock });
+    const keyed = (key: string): HttpRequest => ({ ...chat, headers: { ...chat.headers, authorization: `Bearer ${key}` } });
+    const settled = async (key: string): Promise<number> => {
+      const { status } = await entry.handler(keyed(key));
+      await entry.onSettled();
+      return status;
+    };
+    expect(await settled('first')).toBe(200);
+    clock = 59_999;
+    expect(await settled('first')).toBe(200);
+    expect(secretVariables).toHaveBeenCalledTimes(1);
+    // Due, unchanged: read, nothing built.
+    clock = 60_000;
+    expect(await settled('first')).toBe(200);
+    expect(secretVariables).toHaveBeenCalledTimes(2);
+    expect(build).toHaveBeenCalledTimes(1);
+    // Due, the read fails: the app that runs stays, the failure is logged without a value.
+    clock = 120_000;
+    expect(await settled('first')).toBe(200);
+    expect(logs()).toContain('secret refresh failed');
+    expect(build).toHaveBeenCalledTimes(1);
+    // Due, rotated: the next invocation meets an app built with the new value, the old one closed.
+    clock = 180_000;
+    await settled('first');
+    expect(build).toHaveBeenCalledTimes(2);
+    expect((await entry.handler(keyed('rotated'))).status).toBe(200);
+    expect((await entry.handler(keyed('first'))).status).toBe(401);
+    expect(logs()).not.toContain('rotated');
+  });
+
+  it('refuses a SWITCHYARD_SECRETS_REFRESH_SECONDS that is no number of seconds at the build, not at the import', async () => {
+    writeConfig(NO_LEDGER);
+    const { entry, logs } = entryFor({ env: { SWITCHYARD_SECRETS_REFRESH_SECONDS: 'hourly' } });
+    expect((await entry.handler(chat)).status).toBe(500);
+    expect(logs()).toContain('SWITCHYARD_SECRETS_REFRESH_SECONDS must be a number of seconds');
+  });
+
   it("hands the handler the app's Responses store: a stored response continues on the next invocation, with no fallback said in the log", async () => {
     writeConfig(`${NO_LEDGER}responses: { store: { enabled: true } }\n`);
     const { entry, logs } = entryFor();

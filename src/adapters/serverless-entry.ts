@@ -21,6 +21,14 @@ export interface ServerlessEntryOptions {
    * `${VAR}` references (a secret wins over an environment variable of the same name); default none.
    */
   readonly secretVariables?: (env: Readonly<Record<string, string | undefined>>) => Promise<Readonly<Record<string, string>>>;
+  /**
+   * How often a warm instance reads `secretVariables` again, after an invocation's answer (in
+   * `onSettled`, so no client waits): when they changed (a rotation), the app is built again with them
+   * and the old one closed. Default `SWITCHYARD_SECRETS_REFRESH_SECONDS` (3600); 0 never reads again.
+   */
+  readonly secretsRefreshMs?: number;
+  /** The clock of the refresh; default `Date.now`. */
+  readonly now?: () => number;
 }
 
 /** What a serverless `main` hands its adapter: `registerX(name, entry.handler, { onSettled: entry.onSettled })`. */
@@ -34,6 +42,9 @@ export interface ServerlessEntry {
 interface Built {
   readonly app: App;
   readonly handle: HttpHandler;
+  /** The secret variables it was built with, and when they were read (or last tried). */
+  readonly secrets: Readonly<Record<string, string>>;
+  secretsReadAt: number;
 }
 
 const NOT_STARTED = new GatewayError({ kind: 'internal', message: 'The gateway could not start; the function log says why.' });
@@ -47,21 +58,26 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
   const env = options.env ?? process.env;
   const logs = options.logs ?? process.stdout;
   const build = options.createApp ?? createApp;
+  const now = options.now ?? Date.now;
+  // Read with the config, so a bad value fails the build (logged, answered 500), not the import.
+  let refreshMs = 0;
   let pending: Promise<Built> | undefined;
 
-  async function start(): Promise<Built> {
+  const readSecrets = async (): Promise<Readonly<Record<string, string>>> => (options.secretVariables ? options.secretVariables(env) : {});
+
+  async function start(secrets: Readonly<Record<string, string>>, readAt: number): Promise<Built> {
     const path = resolve(options.baseDir ?? process.cwd(), env.SWITCHYARD_CONFIG ?? 'switchyard.yaml');
-    const variables = options.secretVariables ? { ...env, ...(await options.secretVariables(env)) } : env;
-    const config = loadConfigFile(path, variables);
+    refreshMs = options.secretsRefreshMs ?? refreshFromEnv(env);
+    const config = loadConfigFile(path, options.secretVariables ? { ...env, ...secrets } : env);
     refuseEphemeralLedger(config, path);
     const { logger, access } = createLoggers(config.logging.level, logs);
     // The instance's disk dies with it: usage the store could not take goes to the function log too.
     const app = await build(config, { logger, accessLogger: access, copyUnstored: (text) => logs.write(text) });
-    return { app, handle: createHttpHandler(app.gateway, app.handlerOptions) };
+    return { app, handle: createHttpHandler(app.gateway, app.handlerOptions), secrets, secretsReadAt: readAt };
   }
 
   const handler: HttpHandler = async (request) => {
-    pending ??= start().catch((error: unknown) => {
+    pending ??= (async () => start(await readSecrets(), now()))().catch((error: unknown) => {
       pending = undefined;
       throw error;
     });
@@ -78,12 +94,49 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
     return built.handle(request);
   };
 
+  /**
+   * Reads the secret variables again once `refreshMs` has passed since the last read; a rotation builds
+   * the app again with them and closes the old one (after the answer: nothing of it is in flight). A
+   * failed read or build keeps the app that runs, and is tried again after another `refreshMs`.
+   */
+  async function refreshSecrets(built: Built): Promise<void> {
+    if (!options.secretVariables || refreshMs <= 0 || now() - built.secretsReadAt < refreshMs) return;
+    built.secretsReadAt = now();
+    const log = built.app.handlerOptions.logger;
+    try {
+      const secrets = await readSecrets();
+      if (sameVariables(secrets, built.secrets)) return;
+      const next = await start(secrets, built.secretsReadAt);
+      pending = Promise.resolve(next);
+      log?.info({}, 'secret variables changed: the gateway was built again with them');
+      await built.app.close();
+    } catch (error) {
+      log?.error({ err: error instanceof Error ? error.message : String(error) }, 'secret refresh failed: keeping the values read before');
+    }
+  }
+
   async function onSettled(): Promise<void> {
     const built = await pending?.catch(() => undefined);
-    await built?.app.flush().catch((error: unknown) => built.app.handlerOptions.logger?.error({ err: (error as Error).message }, 'ledger flush failed'));
+    if (!built) return;
+    await built.app.flush().catch((error: unknown) => built.app.handlerOptions.logger?.error({ err: (error as Error).message }, 'ledger flush failed'));
+    await refreshSecrets(built);
   }
 
   return { handler, onSettled };
+}
+
+const DEFAULT_REFRESH_SECONDS = 3_600;
+
+function refreshFromEnv(env: Readonly<Record<string, string | undefined>>): number {
+  const text = env.SWITCHYARD_SECRETS_REFRESH_SECONDS;
+  const seconds = text === undefined || text.trim() === '' ? DEFAULT_REFRESH_SECONDS : Number(text);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`SWITCHYARD_SECRETS_REFRESH_SECONDS must be a number of seconds (0 or more), got "${text}"`);
+  return seconds * 1_000;
+}
+
+function sameVariables(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => b[k] === a[k]);
 }
 
 /** An instance's disk dies with the instance: a SQLite ledger there loses usage, so it is refused. */
