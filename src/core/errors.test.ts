@@ -36,4 +36,14 @@ describe('GatewayError', () => {
     expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:05 GMT', undefined, Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(5000);
     expect(parseRetryAfter('soon')).toBeUndefined();
   });
+
+  it('takes a retry-after that is neither a delay nor an HTTP date as absent, not as "retry now"', () => {
+    const now = Date.parse('Wed, 21 Oct 2026 07:28:00 GMT');
+    for (const odd of ['-5', '1, 2', 'abc 1', '   ', '1e3', '0x10', 'Infinity']) expect(parseRetryAfter(odd, undefined, now), odd).toBeUndefined();
+    expect(parseRetryAfter(' 1.5 ', undefined, now)).toBe(1500);
+    expect(parseRetryAfter('Thu, 22 Oct 2026 07:28:00 GMT', undefined, now)).toBe(86_400_000);
+    expect(parseRetryAfter('Thursday, 22-Oct-26 07:28:00 GMT', undefined, now)).toBe(86_400_000);
+    // An unreadable retry-after-ms gives way to retry-after.
+    expect(parseRetryAfter('2', '-100', now)).toBe(2000);
+  });
 });

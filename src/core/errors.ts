@@ -272,19 +272,24 @@ export function decodeReply<T>(provider: string, decode: () => T): T {
   }
 }
 
-/** Parses a Retry-After header (seconds or HTTP date) or retry-after-ms into milliseconds. */
+/** A non-negative decimal number of seconds or milliseconds, as retry-after headers give them. */
+const DELAY = /^\s*\d+(?:\.\d+)?\s*$/;
+/**
+ * Every HTTP-date form (IMF-fixdate, RFC 850, asctime) starts with the day's name. `Date.parse` alone
+ * takes "-5", "1, 2" or "abc 1" for dates in 2001, which would make a 429 mean "retry at once".
+ */
+const HTTP_DATE = /^\s*(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)/;
+
+/** Parses a Retry-After header (seconds or HTTP date) or retry-after-ms into milliseconds; anything else is absent. */
 export function parseRetryAfter(
   retryAfter: string | undefined | null,
   retryAfterMs?: string | undefined | null,
   now: number = Date.now(),
 ): number | undefined {
-  if (retryAfterMs) {
-    const ms = Number(retryAfterMs);
-    if (Number.isFinite(ms) && ms >= 0) return ms;
-  }
+  if (retryAfterMs && DELAY.test(retryAfterMs)) return Number(retryAfterMs);
   if (!retryAfter) return undefined;
-  const seconds = Number(retryAfter);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  if (DELAY.test(retryAfter)) return Number(retryAfter) * 1000;
+  if (!HTTP_DATE.test(retryAfter)) return undefined;
   const date = Date.parse(retryAfter);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
