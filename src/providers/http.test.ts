@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Canceller } from '../core/cancel.js';
 import { GatewayError } from '../core/errors.js';
 import { setFlagsFromString } from 'node:v8';
-import { addTraceContext, createAgent, requestBuffered, sendUpstream, withTraceContext } from './http.js';
+import { addTraceContext, createAgent, requestBuffered, sendUpstream, upstreamError, withTraceContext } from './http.js';
 
 setFlagsFromString('--allow-natives-syntax');
 /** V8's own answer: do two objects share a hidden class (map)? */
@@ -255,5 +255,54 @@ describe('a streamed upstream body', () => {
     client.abort(new Error('gone'));
     await expect(send(agent, client.signal)).rejects.toMatchObject({ kind: 'cancelled' });
     await agent.close();
+  });
+
+  describe('an error answer with a huge body', () => {
+    // 80 MB of error page, written as the reader takes it: more than any answer may be.
+    let sentMb = 0;
+    const hugeError = (res: ServerResponse): void => {
+      sentMb = 0;
+      res.writeHead(500, { 'content-type': 'text/html' });
+      const piece = Buffer.alloc(1024 * 1024, 'x');
+      let left = 80;
+      const pump = (): void => {
+        while (left > 0) {
+          left -= 1;
+          sentMb += 1;
+          if (!res.write(piece)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('error', () => undefined);
+      pump();
+    };
+
+    it('keeps its status and reads no more than a megabyte of it, closing the connection (buffered)', async () => {
+      respond = hugeError;
+      const agent = createAgent();
+      const before = closed;
+      const res = await requestBuffered(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: new AbortController().signal }, 'sim');
+      expect(res.status).toBe(500);
+      expect(res.body.length).toBeLessThanOrEqual(1024 * 1024);
+      expect(sentMb).toBeLessThan(16);
+      await expect.poll(() => closed).toBeGreaterThan(before);
+      await agent.close();
+    });
+
+    it('maps it by its status after reading no more than a megabyte of it (streamed)', async () => {
+      respond = hugeError;
+      const agent = createAgent();
+      const res = await send(agent);
+      let seen: unknown = 'unset';
+      const error = await upstreamError(res, 'sim', new AbortController().signal, (status, _headers, body) => {
+        seen = body;
+        return new GatewayError({ kind: status >= 500 ? 'upstream_error' : 'invalid_request', message: `HTTP ${status}` });
+      });
+      expect(error).toMatchObject({ kind: 'upstream_error' });
+      expect(seen).toBeUndefined();
+      // Socket buffers hold a few megabytes; reading on to the 64 MB answer limit would need them all.
+      expect(sentMb).toBeLessThan(16);
+      await agent.close();
+    });
   });
 });

@@ -226,6 +226,13 @@ export interface BufferedResponse {
 /** Upstream answers larger than this are refused rather than buffered. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
+/**
+ * An error answer's body is read up to this; a longer one is not read on and maps by its status alone.
+ * Its status says what it is, so a huge error body must not cost 64 MB of memory per attempt nor turn a
+ * retryable 500 into a `bad_upstream_response`.
+ */
+const MAX_ERROR_BYTES = 1024 * 1024;
+
 /** Sends one upstream request and reads the whole answer: no body stream, one plain abort listener. */
 export function requestBuffered(agent: Agent, req: UpstreamRequest, provider: string): Promise<BufferedResponse> {
   const { signal } = req;
@@ -251,6 +258,12 @@ export function requestBuffered(agent: Agent, req: UpstreamRequest, provider: st
       },
       onData(chunk) {
         size += chunk.length;
+        if (status >= 400 && size > MAX_ERROR_BYTES) {
+          settle();
+          resolve({ status, headers, body: Buffer.alloc(0) });
+          abortUpstream?.(new GatewayError({ kind: 'cancelled', message: `The rest of an error answer over ${MAX_ERROR_BYTES} bytes was not read.`, provider }));
+          return false;
+        }
         if (size > MAX_BUFFERED_BYTES) {
           abortUpstream?.(new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} answered with more than ${MAX_BUFFERED_BYTES} bytes.`, provider }));
           return false;
@@ -327,15 +340,15 @@ function exchangeError(err: Error, unsent: boolean, provider: string, signal: Ca
 }
 
 /** Reads a whole upstream body as text, mapping a mid-body socket failure into the taxonomy. */
-async function readText(res: UpstreamResponse, provider: string, signal: CancelSignal): Promise<string> {
+async function readText(res: UpstreamResponse, provider: string, signal: CancelSignal, limit = MAX_BUFFERED_BYTES): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of res.body) {
       size += chunk.length;
-      if (size > MAX_BUFFERED_BYTES) {
+      if (size > limit) {
         res.body.destroy();
-        throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} answered with more than ${MAX_BUFFERED_BYTES} bytes.`, provider, upstreamStatus: res.status });
+        throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} answered with more than ${limit} bytes.`, provider, upstreamStatus: res.status });
       }
       chunks.push(chunk);
     }
@@ -346,8 +359,8 @@ async function readText(res: UpstreamResponse, provider: string, signal: CancelS
 }
 
 /** Reads and parses a JSON body; an unparseable body is a bad_upstream_response, never a crash. */
-async function readJson(res: UpstreamResponse, provider: string, signal: CancelSignal): Promise<unknown> {
-  return parseUpstreamJson(await readText(res, provider, signal), res.status, provider);
+async function readJson(res: UpstreamResponse, provider: string, signal: CancelSignal, limit?: number): Promise<unknown> {
+  return parseUpstreamJson(await readText(res, provider, signal, limit), res.status, provider);
 }
 
 /** Maps an upstream error status and its body (undefined when unreadable) into the taxonomy. */
@@ -355,7 +368,7 @@ export type UpstreamErrorMapper = (status: number, headers: UpstreamResponse['he
 
 /** The error an upstream error response stands for; an unreadable body still maps by its status. */
 export async function upstreamError(res: UpstreamResponse, provider: string, signal: CancelSignal, map: UpstreamErrorMapper): Promise<GatewayError> {
-  const body = await readJson(res, provider, signal).catch(() => undefined);
+  const body = await readJson(res, provider, signal, MAX_ERROR_BYTES).catch(() => undefined);
   return map(res.status, res.headers, body, provider);
 }
 
