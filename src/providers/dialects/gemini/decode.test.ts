@@ -247,6 +247,14 @@ describe('google error mapping', () => {
     expect(info.retryAfterMs).toBe(2500);
     expect(mapGoogleError(429, { 'retry-after': '3' }, err(429, 'RESOURCE_EXHAUSTED'), P).retryAfterMs).toBe(3000);
   });
+
+  it('maps a 429 whose details hold null, strings or a malformed delay as a rate limit without a wait, never a crash', () => {
+    const retryInfo = (retryDelay: string): unknown => ({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay });
+    for (const details of [[null], [null, retryInfo('')], ['x', 5, retryInfo('s')], [retryInfo('-3s')], [retryInfo('soon')]]) {
+      expect(mapGoogleError(429, {}, err(429, 'RESOURCE_EXHAUSTED', 'm', details), P), JSON.stringify(details)).toMatchObject({ kind: 'rate_limited', retryAfterMs: undefined });
+    }
+    expect(mapGoogleError(429, {}, err(429, 'RESOURCE_EXHAUSTED', 'm', [null, retryInfo('4s')]), P).retryAfterMs).toBe(4000);
+  });
 });
 
 describe('text-embedding :predict', () => {

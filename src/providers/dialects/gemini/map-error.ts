@@ -1,4 +1,5 @@
 import { upstreamFailure, parseRetryAfter, type ErrorKind, type GatewayError } from '../../../core/errors.js';
+import { isObject } from '../../../core/json.js';
 import { safeParam, scrubUpstreamText } from '../../../core/scrub.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -10,14 +11,18 @@ function first(headers: Headers, name: string): string | undefined {
 
 const TOKEN_LIMIT = /token count.*exceeds|exceeds the maximum number of tokens|too many tokens|context (window|length)|input is too long/i;
 
+/** A google.protobuf.Duration in JSON: seconds, maybe with decimals, and an `s`. */
+const DURATION = /^\d+(?:\.\d+)?s$/;
+
 /** google.rpc.RetryInfo's retryDelay ("3s", "1.5s") in milliseconds. */
 function retryInfoMs(details: unknown): number | undefined {
   if (!Array.isArray(details)) return undefined;
-  for (const d of details as Array<Record<string, unknown>>) {
+  for (const d of details as unknown[]) {
+    // Any JSON can stand in the list: a null there must not turn a 429 into the gateway's own 500.
+    if (!isObject(d)) continue;
     const type = d['@type'];
-    if (typeof type === 'string' && type.endsWith('google.rpc.RetryInfo') && typeof d.retryDelay === 'string') {
-      const s = Number(d.retryDelay.replace(/s$/, ''));
-      if (Number.isFinite(s) && s >= 0) return s * 1000;
+    if (typeof type === 'string' && type.endsWith('google.rpc.RetryInfo') && typeof d.retryDelay === 'string' && DURATION.test(d.retryDelay)) {
+      return Number(d.retryDelay.slice(0, -1)) * 1000;
     }
   }
   return undefined;
