@@ -160,4 +160,52 @@ describe('relay', () => {
       vi.useRealTimers();
     }
   });
+
+  describe('an upstream that stalls after its last part', () => {
+    /** Gives `list` at once, then waits; `abort` rejects the waiting read with its reason, as the transport does. */
+    function stallingAfter(list: StreamPart[]): { upstream: AsyncIterable<StreamPart>; abort: (reason: Error) => void } {
+      let waiting: ((err: Error) => void) | undefined;
+      let at = 0;
+      const upstream: AsyncIterable<StreamPart> = {
+        [Symbol.asyncIterator]: () => ({
+          next: () => (at < list.length ? Promise.resolve({ done: false, value: list[at++] as StreamPart }) : new Promise<IteratorResult<StreamPart>>((_r, reject) => (waiting = reject))),
+        }),
+      };
+      return { upstream, abort: (reason) => waiting?.(reason) };
+    }
+
+    async function relayUntilSettled(list: StreamPart[]): Promise<{ read: StreamPart[]; failure: unknown; settled: StreamSettlement[]; abort: ReturnType<typeof vi.fn> }> {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+      try {
+        const source = stallingAfter(list);
+        const abort = vi.fn((reason: Error) => source.abort(reason));
+        const settled: StreamSettlement[] = [];
+        const it = relay(await openUntilContent(source.upstream, 0, () => 0, 'test'), 1, abort, (s) => settled.push(s), 1000);
+        const read: StreamPart[] = [];
+        let failure: unknown;
+        const drained = (async () => {
+          for (let next = await it.next(); !next.done; next = await it.next()) read.push(next.value);
+        })().catch((err: unknown) => (failure = err));
+        await vi.advanceTimersByTimeAsync(1100);
+        await drained;
+        return { read, failure, settled, abort };
+      } finally {
+        vi.useRealTimers();
+      }
+    }
+
+    it('ends as complete when the finish and the usage had arrived (an upstream that never closes its body after [DONE])', async () => {
+      const { read, failure, settled, abort } = await relayUntilSettled([{ type: 'text', delta: 'a' }, { type: 'finish', finishReason: 'stop' }, { type: 'usage', usage }]);
+      expect(abort).toHaveBeenCalledTimes(1);
+      expect(failure).toBeUndefined();
+      expect(read.map((p) => p.type)).toEqual(['text', 'finish', 'usage']);
+      expect(settled).toMatchObject([{ outcome: 'ok', usage, usageEstimated: false, finishReason: 'stop' }]);
+    });
+
+    it('still fails as a timeout when the usage had not arrived: the answer may be cut short', async () => {
+      const { failure, settled } = await relayUntilSettled([{ type: 'text', delta: 'a' }, { type: 'finish', finishReason: 'stop' }]);
+      expect(failure).toMatchObject({ kind: 'timeout' });
+      expect(settled).toMatchObject([{ outcome: 'error' }]);
+    });
+  });
 });

@@ -73,6 +73,8 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
   /** When the upstream last gave a part; checked by one timeout, not a timer per part. */
   private lastPartAt = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
+  /** The idle timeout fired and aborted the upstream. */
+  private stalled = false;
   private readonly upstream: ReadyIterator<StreamPart> | undefined;
   private readonly onNext = (next: IteratorResult<StreamPart>): IteratorResult<StreamPart> => {
     this.lastPartAt = Date.now();
@@ -88,8 +90,14 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     this.account(next.value);
     return next;
   };
-  private readonly onError = (err: unknown): never => {
+  private readonly onError = (err: unknown): IteratorResult<StreamPart> => {
     this.closed = true;
+    // The finish and the usage are here, so the answer is whole: an upstream that then only leaves its
+    // body open (after `[DONE]`, `message_stop`, Bedrock's metadata, Gemini's last chunk) lost nothing.
+    if (this.stalled && this.finishReason !== undefined && this.usage !== undefined) {
+      this.settleOnce('ok');
+      return DONE;
+    }
     return this.fail(err);
   };
 
@@ -122,6 +130,7 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     const left = this.lastPartAt + this.idleTimeoutMs - Date.now();
     if (left > 0) return this.armIdle(left);
     this.idleTimer = undefined;
+    this.stalled = true;
     this.abortUpstream(new GatewayError({ kind: 'timeout', message: `The upstream stream stalled for ${this.idleTimeoutMs} ms.` }));
   };
 
