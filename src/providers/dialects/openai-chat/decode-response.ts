@@ -5,6 +5,7 @@ import { ZERO_USAGE } from '../../../core/types.js';
 import { decodeUsage } from './usage.js';
 import { mapFinishReason } from './finish-reason.js';
 import { azureFilterResults } from './azure-filters.js';
+import { mapOpenAIStreamError } from './map-error.js';
 
 /** Whose reasoning the parts this dialect decodes are: OpenAI-compatible servers sign none of it. */
 export const REASONING_PROVIDER = 'openai';
@@ -50,7 +51,11 @@ function decodeContent(msg: Record<string, unknown>, provider: string, usage: Us
 export function decodeChatResponse(raw: unknown, provider: string, warnings?: Warning[]): ChatResponse {
   if (!isObject(raw)) throw malformed(provider, 'not an object');
   const choices = raw.choices;
-  if (!Array.isArray(choices) || choices.length === 0) throw malformed(provider, 'no choices');
+  if (!Array.isArray(choices) || choices.length === 0) {
+    // Some servers and proxies answer a failure with 200 and OpenAI's error object: it is the upstream's error, as in a stream.
+    if (isObject(raw.error)) throw mapOpenAIStreamError(raw.error, provider, 200);
+    throw malformed(provider, 'no choices');
+  }
   const choice = choices[0] as Record<string, unknown>;
   const msg = choice.message;
   if (!isObject(msg)) throw malformed(provider, 'choice without message');

@@ -115,6 +115,12 @@ describe('openai-chat dialect', () => {
     expect(() => decodeChatResponse({ id: 'x' }, 'test')).toThrowError(expect.objectContaining({ kind: 'bad_upstream_response' }));
   });
 
+  it("takes a 200 answer that carries OpenAI's error object for the upstream's failure, as a stream's error chunk is, with its words kept for the log only", () => {
+    const decode = (): unknown => decodeChatResponse({ error: { message: 'The server had an error sk-proj-0123456789abcdefghijklmnop', type: 'server_error', code: null } }, 'test');
+    expect(decode).toThrowError(expect.objectContaining({ kind: 'upstream_error', retryable: true, message: 'Upstream test failed with a server error (HTTP 200).' }));
+    expect(decode).toThrowError(expect.objectContaining({ upstreamText: expect.not.stringContaining('sk-proj') }));
+  });
+
   it('decodes a stream into typed parts, skipping an empty first chunk with only filter results', async () => {
     const parts = await collect([
       data({ id: 'c', choices: [], prompt_filter_results: [] }),

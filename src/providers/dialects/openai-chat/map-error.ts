@@ -45,7 +45,7 @@ export function mapOpenAIError(status: number, headers: Headers, body: unknown, 
   });
 }
 
-/** An `{"error": {...}}` chunk inside a 200 stream. */
-export function mapOpenAIStreamError(err: Record<string, unknown>, provider: string): GatewayError {
-  return upstreamFailure({ kind: 'upstream_error', provider, upstreamText: scrubUpstreamText(typeof err.message === 'string' ? err.message : undefined) });
+/** An `{"error": {...}}` inside a 200: a stream's chunk, or (with `upstreamStatus`) a whole answer without choices. */
+export function mapOpenAIStreamError(err: Record<string, unknown>, provider: string, upstreamStatus?: number): GatewayError {
+  return upstreamFailure({ kind: 'upstream_error', provider, upstreamStatus, upstreamText: scrubUpstreamText(typeof err.message === 'string' ? err.message : undefined) });
 }
