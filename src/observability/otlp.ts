@@ -2,7 +2,16 @@ import { request } from 'undici';
 import type { Logger } from '../core/logger.js';
 import type { Secret } from '../config/secret.js';
 
-export type AttributeValue = string | number | boolean | readonly string[];
+/**
+ * A number OTLP carries as a double whatever its value: an attribute the conventions type `double`
+ * (temperature, top_p) must not turn into an int when the client sent `1`, or backends split it in two.
+ */
+export interface Double {
+  readonly double: number;
+}
+
+/** A plain number is an int when it is whole, a double otherwise; `Double` is always a double. */
+export type AttributeValue = string | number | boolean | readonly string[] | Double;
 
 /** A finished span, as the tracer hands it to an exporter. */
 export interface SpanData {
@@ -35,6 +44,7 @@ function toValue(v: AttributeValue): OtlpValue {
   if (typeof v === 'string') return { stringValue: v };
   if (typeof v === 'boolean') return { boolValue: v };
   if (typeof v === 'number') return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };
+  if ('double' in v) return { doubleValue: v.double };
   return { arrayValue: { values: v.map((s) => ({ stringValue: s })) } };
 }
 

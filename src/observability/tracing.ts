@@ -3,7 +3,7 @@ import type { DeploymentConfig } from '../config/schema.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { spanId, traceId } from './ids.js';
 import { genAiOperationName, genAiProviderName, serverAddress } from './genai.js';
-import { SpanKind, type SpanData, type SpanExporter } from './otlp.js';
+import { SpanKind, type Double, type SpanData, type SpanExporter } from './otlp.js';
 import { formatTraceparent, parseTraceparent, type TraceContext } from './traceparent.js';
 import { parseTracestate } from './tracestate.js';
 
@@ -40,6 +40,9 @@ interface OpenServerSpan {
   startMs: number;
   start: ServerSpanStart;
 }
+
+/** A `double` attribute of the conventions, kept a double in OTLP even when whole (temperature 1). */
+const double = (value: number | undefined): Double | undefined => (value === undefined ? undefined : { double: value });
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -191,8 +194,8 @@ export class Tracer implements AttemptObserver, AttemptTracing {
         'gen_ai.request.model': r.model,
         'gen_ai.request.stream': r.operation === 'embed' ? undefined : r.operation === 'stream',
         'gen_ai.request.max_tokens': p?.maxTokens,
-        'gen_ai.request.temperature': p?.temperature,
-        'gen_ai.request.top_p': p?.topP,
+        'gen_ai.request.temperature': double(p?.temperature),
+        'gen_ai.request.top_p': double(p?.topP),
         'gen_ai.response.id': answer?.id,
         'gen_ai.response.model': answer?.model,
         'gen_ai.response.finish_reasons': answer?.finishReason === undefined ? undefined : [answer.finishReason],
