@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { DeploymentConfig } from '../config/schema.js';
 import type { AttemptRecord } from '../core/events.js';
 import { CounterCells, HistogramCells, type CounterCell, type HistogramCell, type Labels } from './cells.js';
-import { genAiOperationName, genAiProviderName, serverAddress } from './genai.js';
+import { genAiOperationName, genAiProviderName, serverOf } from './genai.js';
 
 /** Bucket boundaries the GenAI conventions advise for `gen_ai.client.token.usage`. */
 const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
@@ -117,11 +117,14 @@ export class AttemptSeries {
 
   private build(r: AttemptRecord): DeploymentCells {
     const d = this.deployments.get(r.deployment);
+    const server = d && serverOf(d);
     const base = {
       gen_ai_operation_name: genAiOperationName(r.operation),
       gen_ai_provider_name: genAiProviderName(r.provider),
       gen_ai_request_model: r.model,
-      server_address: (d && serverAddress(d)) ?? '',
+      server_address: server?.address ?? '',
+      // Conditionally required beside server.address by the conventions; fixed by the config, so bounded.
+      server_port: server ? String(server.port) : '',
     };
     return {
       provider: r.provider,

@@ -48,15 +48,30 @@ function regionOption(options: unknown): string | undefined {
   return stringOption(options, 'region') ?? stringOption(options, 'location');
 }
 
-/** `server.address` of a deployment: its endpoint's host (configured or implied), or undefined. */
-export function serverAddress(d: DeploymentConfig): string | undefined {
+/** A deployment's upstream as the conventions name it: `server.address` and `server.port`. */
+export interface Server {
+  address: string;
+  port: number;
+}
+
+/** The port a URL names, or its scheme's default (the conventions want it even when implied). */
+function portOf(url: URL): number {
+  if (url.port !== '') return Number(url.port);
+  return url.protocol === 'http:' ? 80 : 443;
+}
+
+/** A deployment's upstream host and port (configured endpoint, or implied by the provider), or undefined. */
+export function serverOf(d: DeploymentConfig): Server | undefined {
   const endpoint = d.endpoint ?? stringOption(d.options, 'endpoint');
   if (endpoint !== undefined) {
     try {
-      return new URL(endpoint).hostname;
+      const url = new URL(endpoint);
+      return { address: url.hostname, port: portOf(url) };
     } catch {
       return undefined;
     }
   }
-  return defaultHost(d);
+  const host = defaultHost(d);
+  // Implied endpoints are the clouds' own HTTPS hosts.
+  return host === undefined ? undefined : { address: host, port: 443 };
 }

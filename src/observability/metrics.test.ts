@@ -75,7 +75,7 @@ describe('gateway metrics', () => {
 
     const text = await metrics.render();
     const s = parse(text);
-    const genai = { gen_ai_operation_name: 'chat', gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o-mini', server_address: '127.0.0.1' };
+    const genai = { gen_ai_operation_name: 'chat', gen_ai_provider_name: 'openai', gen_ai_request_model: 'gpt-4o-mini', server_address: '127.0.0.1', server_port: new URL(primary.url).port };
     expect(value(s, 'gen_ai_client_token_usage_count', { ...genai, gen_ai_token_type: 'input' })).toBe(2);
     expect(value(s, 'gen_ai_client_token_usage_count', { ...genai, gen_ai_token_type: 'output' })).toBe(2);
     expect(value(s, 'gen_ai_client_token_usage_sum', { ...genai, gen_ai_token_type: 'input' })).toBeGreaterThan(0);

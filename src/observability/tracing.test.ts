@@ -91,6 +91,7 @@ describe('traces exported over OTLP/HTTP', () => {
       expect(attr(c, 'gen_ai.provider.name')).toBe('openai');
       expect(attr(c, 'gen_ai.operation.name')).toBe('chat');
       expect(attr(c, 'server.address')).toBe('127.0.0.1');
+      expect(attr(c, 'server.port')).toBe(Number(new URL(c.name === 'chat gpt-4o' ? secondary.url : primary.url).port));
     }
     const ok = clients[2] as OtlpSpan;
     expect(ok.status.code).toBe(0);

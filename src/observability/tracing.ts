@@ -2,7 +2,7 @@ import type { AttemptObserver, AttemptRecord, AttemptSpan, AttemptTracing } from
 import type { DeploymentConfig } from '../config/schema.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { spanId, traceId } from './ids.js';
-import { genAiOperationName, genAiProviderName, serverAddress } from './genai.js';
+import { genAiOperationName, genAiProviderName, serverOf, type Server } from './genai.js';
 import { SpanKind, type Double, type SpanData, type SpanExporter } from './otlp.js';
 import { formatTraceparent, parseTraceparent, type TraceContext } from './traceparent.js';
 import { parseTracestate } from './tracestate.js';
@@ -55,7 +55,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 export class Tracer implements AttemptObserver, AttemptTracing {
   private readonly open = new Map<string, OpenServerSpan>();
-  private readonly deployments = new Map<string, DeploymentConfig>();
+  /** Each deployment's `server.address` and `server.port`, worked out once from its config. */
+  private readonly servers = new Map<string, Server | undefined>();
   private queue: SpanData[] = [];
   private readonly timer: NodeJS.Timeout;
   /** The export loop while it runs: one export in flight at most, the rest wait in the bounded queue. */
@@ -69,7 +70,7 @@ export class Tracer implements AttemptObserver, AttemptTracing {
   private reportedDropped = 0;
 
   constructor(private readonly o: TracerOptions) {
-    for (const d of o.deployments) this.deployments.set(d.id, d);
+    for (const d of o.deployments) this.servers.set(d.id, serverOf(d));
     this.now = o.now ?? Date.now;
     this.batchSize = o.batchSize ?? 512;
     this.maxQueue = o.maxQueue ?? 8192;
@@ -174,7 +175,7 @@ export class Tracer implements AttemptObserver, AttemptTracing {
       id = spanId();
     }
     const operation = genAiOperationName(r.operation);
-    const d = this.deployments.get(r.deployment);
+    const server = this.servers.get(r.deployment);
     const u = r.usage;
     const failed = r.outcome !== 'ok';
     const p = r.params;
@@ -199,7 +200,8 @@ export class Tracer implements AttemptObserver, AttemptTracing {
         'gen_ai.response.id': answer?.id,
         'gen_ai.response.model': answer?.model,
         'gen_ai.response.finish_reasons': answer?.finishReason === undefined ? undefined : [answer.finishReason],
-        'server.address': d ? serverAddress(d) : undefined,
+        'server.address': server?.address,
+        'server.port': server?.port,
         'cloud.region': r.region,
         'gen_ai.usage.input_tokens': u?.prompt,
         'gen_ai.usage.output_tokens': u && r.operation !== 'embed' ? u.completion : undefined,
