@@ -18,6 +18,13 @@ interface RequestCells {
 
 const SEP = '\u0000';
 
+/**
+ * Client request duration runs to the end of the answer, and a streamed answer (a long completion, a
+ * reasoning model) often takes minutes: the GenAI buckets, which stop at 81.92 s, go on doubling to
+ * about 11 minutes, so a p99 of long streams is not read as 81.92 s.
+ */
+const REQUEST_BUCKETS = [...DURATION_BUCKETS, 163.84, 327.68, 655.36];
+
 /** Client requests: in flight, and counted by status and serving deployment once they end. */
 export class RequestSeries {
   private inFlight = 0;
@@ -41,7 +48,7 @@ export class RequestSeries {
     this.duration = new HistogramCells(
       'switchyard_request_duration_seconds',
       'Client request duration, to the end of the answer (streams included), by serving region.',
-      DURATION_BUCKETS,
+      REQUEST_BUCKETS,
       registry,
     );
   }
