@@ -16,7 +16,7 @@ class Captured implements SpanExporter {
 
 const config = resolveConfig({ deployments: [{ id: 'd1', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'https://llm.example.com/v1' }] }, {});
 
-function attempt(params: AttemptRecord['params']): AttemptRecord {
+function attempt(params: AttemptRecord['params'], ttftMs?: number): AttemptRecord {
   return {
     requestId: 'req-1',
     attempt: 1,
@@ -31,7 +31,7 @@ function attempt(params: AttemptRecord['params']): AttemptRecord {
     fallbackFrom: undefined,
     startedAt: 1_700_000_000_000,
     latencyMs: 120,
-    ttftMs: undefined,
+    ttftMs,
     usage: undefined,
     usageEstimated: false,
     outcome: 'ok',
@@ -42,10 +42,10 @@ function attempt(params: AttemptRecord['params']): AttemptRecord {
 }
 
 /** The OTLP/JSON of the attempt span the tracer exports for `params`. */
-async function encodedAttempt(params: AttemptRecord['params']): Promise<OtlpSpan> {
+async function encodedAttempt(params: AttemptRecord['params'], ttftMs?: number): Promise<OtlpSpan> {
   const exporter = new Captured();
   const tracer = new Tracer({ deployments: config.deployments, exporter, sampleRatio: 1 });
-  tracer.onAttempt(attempt(params));
+  tracer.onAttempt(attempt(params, ttftMs));
   await tracer.close();
   const body = JSON.parse(encodeSpans(exporter.spans, { 'service.name': 'test' }, { name: 'switchyard' })) as {
     resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }>;
@@ -71,6 +71,12 @@ describe('OTLP/JSON encoding of attempt spans', () => {
     expect(valueOf(span, 'gen_ai.request.temperature')).toEqual({ doubleValue: 0.7 });
     expect(valueOf(span, 'gen_ai.request.top_p')).toEqual({ doubleValue: 0.95 });
     expect(valueOf(span, 'gen_ai.request.max_tokens')).toBeUndefined();
+  });
+
+  it("records a stream's time to first chunk as the conventions' gen_ai.response.time_to_first_chunk, a double in seconds", async () => {
+    const span = await encodedAttempt(undefined, 2000);
+    expect(valueOf(span, 'gen_ai.response.time_to_first_chunk')).toEqual({ doubleValue: 2 });
+    expect(valueOf(await encodedAttempt(undefined), 'gen_ai.response.time_to_first_chunk')).toBeUndefined();
   });
 
   it('writes ids in lowercase hex and times as nanosecond decimal strings', async () => {

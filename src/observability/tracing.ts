@@ -216,6 +216,7 @@ export class Tracer implements AttemptObserver, AttemptTracing {
         'switchyard.deployment': r.deployment,
         'switchyard.group': r.group,
         'switchyard.usage_estimated': r.usage ? r.usageEstimated : undefined,
+        'gen_ai.response.time_to_first_chunk': double(r.ttftMs === undefined ? undefined : r.ttftMs / 1000),
         'switchyard.time_to_first_chunk_ms': r.ttftMs,
       },
       status: r.outcome === 'error' ? { code: 2, message: r.error?.kind ?? 'error' } : { code: 0 },
