@@ -125,6 +125,15 @@ describe('alert rules and the Grafana dashboard', () => {
     await Promise.all([primary.close(), secondary.close()]);
   });
 
+  it("counts in the region error panel exactly the upstream faults the region's alert counts, and every failed request in the client errors panel", () => {
+    const kinds = (expr: string): string | undefined => /error_kind=~"([^"]+)"/.exec(expr)?.[1];
+    const alert = rules.find((r) => r.alert === 'SwitchyardRegionErrorRateHigh');
+    const panel = panelExprs.find((p) => p.where === 'panel "Upstream error rate by region"');
+    expect(kinds(panel?.expr ?? '')).toBe(kinds(alert?.expr ?? ''));
+    // A stream that fails after its 200 keeps code="200" and says how it failed in error_kind only.
+    expect(panelExprs.find((p) => p.where === 'panel "Client errors by kind"')?.expr).toContain('error_kind!=""');
+  });
+
   it('gives every alert a duration, a severity and a summary', () => {
     expect(rules.length).toBeGreaterThan(0);
     for (const r of rules) {
