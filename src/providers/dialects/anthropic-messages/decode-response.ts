@@ -3,6 +3,7 @@ import type { AssistantPart, ChatResponse, JsonObject, JsonValue, Warning } from
 import { withReasoningTokens } from '../../../core/estimate.js';
 import { ANTHROPIC_REASONING_PROVIDER } from './encode-messages.js';
 import { mapStopReason } from './finish-reason.js';
+import { mapAnthropicStreamError } from './map-error.js';
 import { decodeAnthropicUsage } from './usage.js';
 
 /** Namespace of Anthropic-specific fields in `ChatResponse.providerMetadata` and 'provider-metadata' stream parts. */
@@ -60,7 +61,11 @@ function decodeContent(blocks: unknown[], provider: string): DecodedContent {
 export function decodeMessagesResponse(json: unknown, provider: string, warnings?: readonly Warning[]): ChatResponse {
   if (json === null || typeof json !== 'object') throw malformed(provider, 'not an object');
   const body = json as Record<string, unknown>;
-  if (!Array.isArray(body.content)) throw malformed(provider, 'no content array');
+  if (!Array.isArray(body.content)) {
+    // A proxy (or a gateway in front) may answer a failure with 200 and the API's error object: the upstream's error, as in a stream.
+    if (body.type === 'error' && body.error !== null && typeof body.error === 'object') throw mapAnthropicStreamError(body, provider, 200);
+    throw malformed(provider, 'no content array');
+  }
   const content = decodeContent(body.content as unknown[], provider);
   const meta: JsonObject = { stop_reason: typeof body.stop_reason === 'string' ? body.stop_reason : null };
   if (typeof body.stop_sequence === 'string') meta.stop_sequence = body.stop_sequence;

@@ -43,6 +43,13 @@ describe('decodeMessagesResponse', () => {
     expect(r.warnings).toBeUndefined();
   });
 
+  it("takes a 200 answer that is the API's error object for the upstream's failure, by its type, with its words kept for the log only", () => {
+    const decode = (type: string): unknown => decodeMessagesResponse({ type: 'error', error: { type, message: 'Overloaded, key sk-ant-api03-0123456789abcdefghijklmnop' } }, 'test');
+    expect(() => decode('overloaded_error')).toThrowError(expect.objectContaining({ kind: 'overloaded', upstreamStatus: 200 }));
+    expect(() => decode('api_error')).toThrowError(expect.objectContaining({ kind: 'upstream_error', upstreamText: expect.not.stringContaining('sk-ant-api03') }));
+    expect(() => decodeMessagesResponse({ type: 'message' }, 'test')).toThrowError(expect.objectContaining({ kind: 'bad_upstream_response' }));
+  });
+
   it('keeps server-tool blocks and the stop sequence in providerMetadata', () => {
     const server = { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'cats' } };
     const r = decodeMessagesResponse({ content: [server, { type: 'text', text: 'END?' }], stop_reason: 'stop_sequence', stop_sequence: 'END', usage: { input_tokens: 1, output_tokens: 1 } }, 'a');

@@ -86,8 +86,8 @@ export function mapAnthropicError(status: number, headers: Headers, body: unknow
   });
 }
 
-/** An `error` event inside a 200 stream: the error type alone decides. */
-export function mapAnthropicStreamError(body: unknown, provider: string): GatewayError {
+/** An `error` event inside a 200 stream, or (with `upstreamStatus`) a whole 200 answer that is one: the error type alone decides. */
+export function mapAnthropicStreamError(body: unknown, provider: string, upstreamStatus?: number): GatewayError {
   const { type, message } = readAnthropicError(body);
-  return upstreamFailure({ kind: kindForAnthropicErrorType(type, message) ?? 'upstream_error', provider, upstreamText: scrubUpstreamText(message) });
+  return upstreamFailure({ kind: kindForAnthropicErrorType(type, message) ?? 'upstream_error', provider, upstreamStatus, upstreamText: scrubUpstreamText(message) });
 }
