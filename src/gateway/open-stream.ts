@@ -18,6 +18,8 @@ export interface StreamDeps {
   clock: Clock;
   logger: Logger;
   idleTimeoutMs: number;
+  /** The longest a stream may run from its first content (0: no limit). */
+  maxStreamMs: number;
 }
 
 /** One stream opening: the request (per deployment: a continuation differs), where it may go, what it holds. */
@@ -109,6 +111,7 @@ export async function openStreamOn(deps: StreamDeps, s: StreamOpening, execution
       s.onSettled?.(settled);
     },
     deps.idleTimeoutMs,
+    deps.maxStreamMs,
   );
   const start = opened.head.find((p) => p.type === 'start');
   return { parts, attempt, warnings: start?.type === 'start' ? start.warnings : undefined };

@@ -161,6 +161,44 @@ describe('relay', () => {
     }
   });
 
+  it('ends a stream that trickles on past the length limit with a timeout, however steady its parts', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      // The first part at once, then one every 300 ms, forever: never idle for the 1 s idle limit.
+      let aborted: Error | undefined;
+      let reads = 0;
+      const upstream: AsyncIterable<StreamPart> = {
+        [Symbol.asyncIterator]: () => ({
+          next: () =>
+            new Promise<IteratorResult<StreamPart>>((resolve, reject) => {
+              if (reads++ === 0) return resolve({ done: false, value: { type: 'text', delta: '.' } });
+              if (aborted) return reject(aborted);
+              setTimeout(() => (aborted ? reject(aborted) : resolve({ done: false, value: { type: 'text', delta: '.' } })), 300);
+            }),
+        }),
+      };
+      const opened = await openUntilContent(upstream, 0, () => 0, 'test');
+      const settled: StreamSettlement[] = [];
+      const abort = vi.fn((reason: Error) => (aborted = reason));
+      const it = relay(opened, 1, abort, (s) => settled.push(s), 1000, 5000);
+      let read = 0;
+      let failure: unknown;
+      const drained = (async () => {
+        for (let next = await it.next(); !next.done; next = await it.next()) read += 1;
+      })().catch((err: unknown) => (failure = err));
+      await vi.advanceTimersByTimeAsync(4900);
+      expect(abort).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(500);
+      await drained;
+      expect(abort).toHaveBeenCalledTimes(1);
+      expect(failure).toMatchObject({ kind: 'timeout', message: expect.stringContaining('routing.stream_max_ms') });
+      expect(read).toBeGreaterThan(10);
+      expect(settled).toMatchObject([{ outcome: 'error' }]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   describe('an upstream that stalls after its last part', () => {
     /** Gives `list` at once, then waits; `abort` rejects the waiting read with its reason, as the transport does. */
     function stallingAfter(list: StreamPart[]): { upstream: AsyncIterable<StreamPart>; abort: (reason: Error) => void } {

@@ -51,8 +51,9 @@ export function relay(
   abortUpstream: (reason: GatewayError) => void,
   settle: (s: StreamSettlement) => void,
   idleTimeoutMs = 0,
+  maxMs = 0,
 ): AsyncIterableIterator<StreamPart> & ReadyIterator<StreamPart> {
-  return new Relay(opened, promptEstimate, abortUpstream, settle, idleTimeoutMs);
+  return new Relay(opened, promptEstimate, abortUpstream, settle, idleTimeoutMs, maxMs);
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
@@ -72,8 +73,10 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
   private headAt = 0;
   /** When the upstream last gave a part; checked by one timeout, not a timer per part. */
   private lastPartAt = Date.now();
+  /** When the relay began: `maxMs` counts from here. */
+  private startedAt = 0;
   private idleTimer: NodeJS.Timeout | undefined;
-  /** The idle timeout fired and aborted the upstream. */
+  /** The idle timeout or the length limit fired and aborted the upstream. */
   private stalled = false;
   private readonly upstream: ReadyIterator<StreamPart> | undefined;
   private readonly onNext = (next: IteratorResult<StreamPart>): IteratorResult<StreamPart> => {
@@ -107,18 +110,27 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     private readonly abortUpstream: (reason: GatewayError) => void,
     private readonly settle: (s: StreamSettlement) => void,
     private readonly idleTimeoutMs: number,
+    /** The longest the stream may run (0: no limit). */
+    private readonly maxMs: number,
   ) {
     this.upstream = readyIterator(opened.iterator);
   }
 
   /**
-   * A stream that stalls after its first content is a failure (a timeout), not a hang. One timeout,
-   * not one per part: when it fires early (parts arrived meanwhile) it is re-armed for exactly the
-   * time left, so it fires on time without touching a timer per part.
+   * A stream that stalls after its first content, or runs past `maxMs`, is a failure (a timeout), not a
+   * hang. One timeout, not one per part: when it fires early (parts arrived meanwhile) it is re-armed
+   * for exactly the time left, so it fires on time without touching a timer per part.
    */
   private watchIdle(): void {
-    if (this.idleTimeoutMs <= 0 || this.idleTimer) return;
-    this.armIdle(this.idleTimeoutMs);
+    if (this.idleTimer) return;
+    const left = this.timeLeft(Date.now());
+    if (left !== Infinity) this.armIdle(left);
+  }
+
+  /** Until the idle timeout or the length limit, whichever comes first. */
+  private timeLeft(now: number): number {
+    const idle = this.idleTimeoutMs > 0 ? this.lastPartAt + this.idleTimeoutMs - now : Infinity;
+    return this.maxMs > 0 ? Math.min(idle, this.startedAt + this.maxMs - now) : idle;
   }
 
   private armIdle(ms: number): void {
@@ -127,11 +139,14 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
   }
 
   private readonly checkIdle = (): void => {
-    const left = this.lastPartAt + this.idleTimeoutMs - Date.now();
+    const now = Date.now();
+    const left = this.timeLeft(now);
     if (left > 0) return this.armIdle(left);
     this.idleTimer = undefined;
     this.stalled = true;
-    this.abortUpstream(new GatewayError({ kind: 'timeout', message: `The upstream stream stalled for ${this.idleTimeoutMs} ms.` }));
+    const tooLong = this.maxMs > 0 && now >= this.startedAt + this.maxMs;
+    const message = tooLong ? `The upstream stream ran past the ${this.maxMs} ms limit (routing.stream_max_ms).` : `The upstream stream stalled for ${this.idleTimeoutMs} ms.`;
+    this.abortUpstream(new GatewayError({ kind: 'timeout', message }));
   };
 
   private stopWatching(): void {
@@ -147,7 +162,7 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     if (this.closed) return Promise.resolve(DONE);
     if (!this.started) {
       this.started = true;
-      this.lastPartAt = Date.now();
+      this.lastPartAt = this.startedAt = Date.now();
       this.watchIdle();
     }
     const head = this.opened.head;

@@ -118,6 +118,12 @@ export const routingSchema = z
     ttft_timeout_ms: z.number().int().positive().default(30_000),
     /** Streams: after the first content, the longest silence before the stream fails as a timeout. */
     stream_idle_timeout_ms: z.number().int().positive().default(60_000),
+    /**
+     * Streams: the longest one may run from its first content, however steadily it trickles (the
+     * deadline covers only the wait for the first content); past it the stream ends with a timeout
+     * error. 0: no limit.
+     */
+    stream_max_ms: z.number().int().min(0).default(3_600_000),
     backoff: z
       .strictObject({
         base_ms: z.number().int().min(0).default(100),
