@@ -186,6 +186,22 @@ describe('CircuitBreaker.adopt (replicas sharing state)', () => {
     return b;
   };
 
+  it("lets no extra trial through when another replica's snapshot arrived while its own trial ran", () => {
+    const twoTrials = breakerSchema.parse({ consecutive_failures: 1, cool_off_ms: 1_000, half_open_probes: 1, half_open_successes: 2 });
+    const b = new CircuitBreaker(twoTrials, probation);
+    b.onFailure(0, false, 'unavailable');
+    expect(b.acquire(1_000)).toBe('probe');
+    // Another replica half-opened later and published it; adopting it resets the trial slots.
+    const other = new CircuitBreaker(twoTrials, probation);
+    other.onFailure(500, false, 'unavailable');
+    expect(other.current(1_600)).toBe('half-open');
+    expect(b.adopt(other.toJSON())).toBe(true);
+    b.onSuccess(1_700, true);
+    // One trial at a time, as half_open_probes says.
+    expect(b.acquire(1_701)).toBe('probe');
+    expect(b.acquire(1_702)).toBeUndefined();
+  });
+
   it('adopts a newer snapshot, cool-off included, and ignores its own or older ones', () => {
     const a = opened(100);
     const b = new CircuitBreaker(config, probation);

@@ -121,7 +121,8 @@ export class CircuitBreaker {
     this.window.add(now, TOTAL);
     this.consecutive = 0;
     if (this.state === 'half-open' && probe) {
-      this.probes -= 1;
+      // A snapshot adopted while this trial ran reset the slots: never below none taken.
+      if (this.probes > 0) this.probes -= 1;
       this.probeSuccesses += 1;
       if (this.probeSuccesses >= this.config.half_open_successes) this.close(now);
     }
