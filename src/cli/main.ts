@@ -1,3 +1,4 @@
+import { packageVersion } from '../version.js';
 import { isArgumentError, type Command, type CommandIO } from './command.js';
 
 /**
@@ -57,20 +58,6 @@ async function help(io: CommandIO): Promise<void> {
   io.out('\nswitchyard <command> --help shows a command\'s options.');
 }
 
-/** The installed package's version, read from its package.json (the CLI ships beside it). */
-async function packageVersion(): Promise<string> {
-  const { readFileSync } = await import('node:fs');
-  for (const up of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'switchyard' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // Not this one: the source, the build and a bundle's chunk sit at different depths.
-    }
-  }
-  return 'unknown';
-}
-
 function commandHelp(command: Command, io: CommandIO): void {
   io.out(`usage: ${command.usage}\n\n${command.summary}\n\n${command.help}`);
 }
@@ -90,7 +77,7 @@ export async function main(argv: string[], io: CommandIO = { out: (l) => console
     return 0;
   }
   if (name === '--version' || name === '-v' || name === 'version') {
-    io.out(await packageVersion());
+    io.out(packageVersion());
     return 0;
   }
   if (!name || name === '--help' || name === '-h' || name === 'help') {

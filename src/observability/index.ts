@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { AttemptObserver, AttemptRecord, AttemptTracing } from '../core/events.js';
+import { packageVersion } from '../version.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { GatewayStatus } from '../gateway/engine.js';
@@ -113,7 +115,8 @@ async function loadTracer(config: GatewayConfig, logger: Logger, now: () => numb
     endpoint: t.endpoint as string,
     headers: t.headers,
     timeoutMs: t.export_timeout_ms,
-    resource: { 'service.name': t.service_name, 'telemetry.sdk.language': 'nodejs' },
+    // Which release and which process (a replica, a worker) sent a span: one id per process.
+    resource: { 'service.name': t.service_name, 'service.version': packageVersion(), 'service.instance.id': randomUUID(), 'telemetry.sdk.language': 'nodejs' },
     scope: { name: 'switchyard' },
     logger: log,
   });

@@ -72,8 +72,11 @@ describe('traces exported over OTLP/HTTP', () => {
     expect(collector.received.length).toBeGreaterThan(0);
     const request = collector.received[0] as Received;
     expect(request.headers.authorization).toBe('Bearer collector-token');
-    const resource = request.body.resourceSpans[0]?.resource.attributes.find((a) => a.key === 'service.name');
-    expect(resource?.value.stringValue).toBe('gw-test');
+    const resource = (key: string): string | undefined => request.body.resourceSpans[0]?.resource.attributes.find((a) => a.key === key)?.value.stringValue;
+    expect(resource('service.name')).toBe('gw-test');
+    // Which release, and which process of it (a replica, a worker), sent the spans.
+    expect(resource('service.version')).toMatch(/^\d+\.\d+\.\d+/);
+    expect(resource('service.instance.id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const spans = collector.received.flatMap((r) => r.body.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans)));
     const server = spans.find((s) => s.kind === 2);
     const clients = spans.filter((s) => s.kind === 3);
