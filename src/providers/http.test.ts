@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Canceller } from '../core/cancel.js';
 import { GatewayError } from '../core/errors.js';
 import { setFlagsFromString } from 'node:v8';
-import { addTraceContext, createAgent, requestBuffered, sendUpstream, upstreamError, withTraceContext } from './http.js';
+import { addTraceContext, createAgent, ERROR_BODY_WAIT_MS, header, requestBuffered, sendUpstream, upstreamError, withTraceContext } from './http.js';
 
 setFlagsFromString('--allow-natives-syntax');
 /** V8's own answer: do two objects share a hidden class (map)? */
@@ -255,6 +255,37 @@ describe('a streamed upstream body', () => {
     client.abort(new Error('gone'));
     await expect(send(agent, client.signal)).rejects.toMatchObject({ kind: 'cancelled' });
     await agent.close();
+  });
+
+  describe('an error answer whose body stalls after its status', () => {
+    // A 429 with its retry-after, then half a JSON body, then nothing: the status must still decide.
+    const stallingRateLimit = (res: ServerResponse): void => {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '7' });
+      res.write('{"error":');
+      res.on('error', () => undefined);
+    };
+
+    it('keeps its status and headers, not read on past the wait (buffered)', async () => {
+      respond = stallingRateLimit;
+      const agent = createAgent();
+      const started = Date.now();
+      const res = await requestBuffered(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: new AbortController().signal }, 'sim');
+      expect(res.status).toBe(429);
+      expect(res.headers['retry-after']).toBe('7');
+      expect(Date.now() - started).toBeLessThan(ERROR_BODY_WAIT_MS + 1_000);
+      await agent.close();
+    });
+
+    it('maps it by its status once the wait is over (streamed)', async () => {
+      respond = stallingRateLimit;
+      const agent = createAgent();
+      const res = await send(agent);
+      const error = await upstreamError(res, 'sim', new AbortController().signal, (status, headers, body) =>
+        new GatewayError({ kind: status === 429 ? 'rate_limited' : 'upstream_error', message: `HTTP ${status}`, retryAfterMs: Number(header(headers, 'retry-after')) * 1000, upstreamText: body === undefined ? undefined : 'read' }),
+      );
+      expect(error).toMatchObject({ kind: 'rate_limited', retryAfterMs: 7_000 });
+      await agent.close();
+    });
   });
 
   describe('an error answer with a huge body', () => {

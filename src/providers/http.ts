@@ -233,6 +233,12 @@ const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
  */
 const MAX_ERROR_BYTES = 1024 * 1024;
 
+/**
+ * How long an error answer's body is waited for after its status: one that stalls maps by its status
+ * alone, so a 429 stays a rate limit (its cool-down and retry-after kept) rather than becoming a timeout.
+ */
+export const ERROR_BODY_WAIT_MS = 2_000;
+
 /** Sends one upstream request and reads the whole answer: no body stream, one plain abort listener. */
 export function requestBuffered(agent: Agent, req: UpstreamRequest, provider: string): Promise<BufferedResponse> {
   const { signal } = req;
@@ -243,9 +249,19 @@ export function requestBuffered(agent: Agent, req: UpstreamRequest, provider: st
     const chunks: Buffer[] = [];
     let size = 0;
     let abortUpstream: ((reason: Error) => void) | undefined;
+    let errorBodyTimer: NodeJS.Timeout | undefined;
     const onAbort = (): void => abortUpstream?.(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });
-    const settle = (): void => signal.removeEventListener('abort', onAbort);
+    const settle = (): void => {
+      signal.removeEventListener('abort', onAbort);
+      if (errorBodyTimer) clearTimeout(errorBodyTimer);
+    };
+    /** An error answer whose body is not read on: its status (and headers) say what it is. */
+    const cutErrorBody = (why: string): void => {
+      settle();
+      resolve({ status, headers, body: Buffer.alloc(0) });
+      abortUpstream?.(new GatewayError({ kind: 'cancelled', message: `The rest of an error answer ${why} was not read.`, provider }));
+    };
     const handler: ExchangeHandler = {
       onConnect(abort) {
         abortUpstream = abort;
@@ -254,14 +270,13 @@ export function requestBuffered(agent: Agent, req: UpstreamRequest, provider: st
       onHeaders(statusCode, responseHeaders) {
         status = statusCode;
         headers = responseHeaders;
+        if (statusCode >= 400) errorBodyTimer = setTimeout(cutErrorBody, ERROR_BODY_WAIT_MS, `stalled for ${ERROR_BODY_WAIT_MS} ms`);
         return true;
       },
       onData(chunk) {
         size += chunk.length;
         if (status >= 400 && size > MAX_ERROR_BYTES) {
-          settle();
-          resolve({ status, headers, body: Buffer.alloc(0) });
-          abortUpstream?.(new GatewayError({ kind: 'cancelled', message: `The rest of an error answer over ${MAX_ERROR_BYTES} bytes was not read.`, provider }));
+          cutErrorBody(`over ${MAX_ERROR_BYTES} bytes`);
           return false;
         }
         if (size > MAX_BUFFERED_BYTES) {
@@ -368,7 +383,11 @@ export type UpstreamErrorMapper = (status: number, headers: UpstreamResponse['he
 
 /** The error an upstream error response stands for; an unreadable body still maps by its status. */
 export async function upstreamError(res: UpstreamResponse, provider: string, signal: CancelSignal, map: UpstreamErrorMapper): Promise<GatewayError> {
-  const body = await readJson(res, provider, signal, MAX_ERROR_BYTES).catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  // A body that stalls is cut (its read then fails, mapping as absent): the status says what it is.
+  const stalled = new Promise<void>((resolve) => (timer = setTimeout(resolve, ERROR_BODY_WAIT_MS))).then(() => res.body.destroy());
+  const body = await Promise.race([readJson(res, provider, signal, MAX_ERROR_BYTES).catch(() => undefined), stalled.then(() => undefined)]);
+  clearTimeout(timer);
   return map(res.status, res.headers, body, provider);
 }
 
