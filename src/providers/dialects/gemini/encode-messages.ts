@@ -72,12 +72,21 @@ function signatureGoesForward(part: ReasoningPart, next: AssistantPart | undefin
 }
 
 /**
+ * Google's documented stand-in for a signature the conversation does not have (calls made by another
+ * model, or replayed by a client that cannot carry signatures): Gemini 3 refuses an unsigned call.
+ */
+export const SKIP_SIGNATURE_CHECK = 'skip_thought_signature_validator';
+
+/**
  * An assistant message as model parts, in order. Google reasoning goes back as thoughts with their
  * signatures; reasoning of other providers (and redacted reasoning) is dropped, never sent as text.
+ * With `signCalls`, a step's first function call that lost its signature gets SKIP_SIGNATURE_CHECK
+ * (Gemini 3 signs only the first call of a step and requires that one back).
  */
-function modelParts(content: AssistantPart[], param: string, callNames: Map<string, string>): GeminiPart[] {
+function modelParts(content: AssistantPart[], param: string, callNames: Map<string, string>, signCalls: boolean): GeminiPart[] {
   const out: GeminiPart[] = [];
   let pending: string | undefined;
+  let firstCall = signCalls;
   content.forEach((p, j) => {
     if (p.type === 'reasoning') {
       if (p.provider !== GOOGLE_PROVIDER) return;
@@ -90,8 +99,10 @@ function modelParts(content: AssistantPart[], param: string, callNames: Map<stri
       pending = undefined;
     } else if (p.type === 'tool-call') {
       callNames.set(p.id, p.name);
-      out.push(signed({ functionCall: { name: p.name, args: parseToolArguments(p.arguments, `${param}.content[${j}].arguments`, 'Gemini') } }, pending));
+      const signature = pending ?? (firstCall ? SKIP_SIGNATURE_CHECK : undefined);
+      out.push(signed({ functionCall: { name: p.name, args: parseToolArguments(p.arguments, `${param}.content[${j}].arguments`, 'Gemini') } }, signature));
       pending = undefined;
+      firstCall = false;
     }
   });
   return out;
@@ -117,8 +128,11 @@ function push(contents: GeminiContent[], role: GeminiContent['role'], parts: Gem
   else contents.push({ role, parts });
 }
 
-/** The conversation as Gemini contents; system messages become the systemInstruction. */
-export function encodeMessages(messages: Message[]): Pick<GeminiRequest, 'contents' | 'systemInstruction'> {
+/**
+ * The conversation as Gemini contents; system messages become the systemInstruction. `signCalls`: the
+ * model requires signed function calls in its history (Gemini 3).
+ */
+export function encodeMessages(messages: Message[], signCalls = false): Pick<GeminiRequest, 'contents' | 'systemInstruction'> {
   const contents: GeminiContent[] = [];
   const system: Array<{ text: string }> = [];
   // Gemini names a function response by the function, not by a call id.
@@ -135,7 +149,7 @@ export function encodeMessages(messages: Message[]): Pick<GeminiRequest, 'conten
         push(contents, 'user', userParts(m.content, param));
         return;
       case 'assistant':
-        push(contents, 'model', modelParts(m.content, param, callNames));
+        push(contents, 'model', modelParts(m.content, param, callNames, signCalls));
         return;
       case 'tool':
         push(contents, 'user', [functionResponse(m, param, callNames)]);

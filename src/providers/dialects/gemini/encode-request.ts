@@ -33,6 +33,8 @@ function toolConfig(choice: ToolChoice): NonNullable<GeminiRequest['toolConfig']
 
 /** Models that cannot stop thinking: a zero budget is a 400 ("This model only works in thinking mode"). */
 const ALWAYS_THINKS = /^gemini-(?:2\.5-pro|3)/i;
+/** Models that refuse a function call in the history without its thought signature. */
+const SIGNS_CALLS = /^gemini-[3-9]/i;
 /** Gemini 2.5 Pro's smallest thinking budget. */
 const MIN_PRO_BUDGET = 128;
 
@@ -71,10 +73,11 @@ function generationConfig(req: ChatRequest, model: string | undefined, warnings:
  * A canonical chat request as a Gemini generateContent body, built field by field. The model goes in
  * the URL, not the body. `user` has no Gemini counterpart; cache hints are ignored (Gemini caches
  * implicitly); a request to forbid parallel tool calls cannot be honoured and becomes a warning.
- * `model` (the deployment's) decides what turning thinking off can mean.
+ * `model` (the deployment's) decides what turning thinking off can mean, and whether unsigned function
+ * calls in the history need Google's stand-in signature (Gemini 3).
  */
 export function encodeGenerateContentRequest(req: ChatRequest, model?: string): EncodedGeminiRequest {
-  const body: GeminiRequest = encodeMessages(req.messages);
+  const body: GeminiRequest = encodeMessages(req.messages, model !== undefined && SIGNS_CALLS.test(model.slice(model.lastIndexOf('/') + 1)));
   const warnings: Warning[] = [];
   if (req.tools !== undefined && req.tools.length > 0) {
     body.tools = [{ functionDeclarations: req.tools.map(declaration) }];

@@ -71,4 +71,29 @@ describe('gemini thought signatures', () => {
       { type: 'reasoning', delta: '', signature: 'sig-end', provider: 'google' },
     ]);
   });
+
+  it('give Gemini 3 Google\'s stand-in signature on each step\'s first unsigned call (a client of another API carries none), and older models nothing', () => {
+    const request: ChatRequest = {
+      model: 'g',
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'q' }] },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'tool-call', id: 'a', name: 'f', arguments: '{}' },
+            { type: 'tool-call', id: 'b', name: 'f', arguments: '{}' },
+          ],
+        },
+        { role: 'tool', toolCallId: 'a', content: [{ type: 'text', text: '1' }] },
+        { role: 'tool', toolCallId: 'b', content: [{ type: 'text', text: '2' }] },
+        { role: 'assistant', content: [{ type: 'reasoning', text: '', signature: 'sig-real', provider: 'google' }, { type: 'tool-call', id: 'c', name: 'f', arguments: '{}' }] },
+        { role: 'tool', toolCallId: 'c', content: [{ type: 'text', text: '3' }] },
+      ],
+    };
+    const signatures = (model: string): unknown[] =>
+      (encodeGenerateContentRequest(request, model).body.contents.filter((c) => c.role === 'model').flatMap((c) => c.parts) as GeminiPart[]).map((p) => ('thoughtSignature' in p ? p.thoughtSignature : undefined));
+    expect(signatures('gemini-3-pro-preview')).toEqual(['skip_thought_signature_validator', undefined, 'sig-real']);
+    expect(signatures('publishers/google/models/gemini-3.1-flash')).toEqual(['skip_thought_signature_validator', undefined, 'sig-real']);
+    expect(signatures('gemini-2.5-flash')).toEqual([undefined, undefined, 'sig-real']);
+  });
 });
