@@ -23,15 +23,19 @@ export function firstCandidate(body: GeminiResponse, provider: string): GeminiCa
   throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned no candidates.`, provider, upstreamStatus: 200 });
 }
 
-/** A malformed function call is a model glitch: worth a retry or another deployment, never a silent stop. */
+/**
+ * A malformed or invalid function call (MALFORMED_FUNCTION_CALL, UNEXPECTED_TOOL_CALL: the answer then
+ * has no content) is a model glitch: worth a retry or another deployment, never a silent stop.
+ */
 export function malformedCall(candidate: GeminiCandidate, provider: string): GatewayError | undefined {
-  if (candidate.finishReason !== 'MALFORMED_FUNCTION_CALL') return undefined;
+  const reason = candidate.finishReason;
+  if (reason !== 'MALFORMED_FUNCTION_CALL' && reason !== 'UNEXPECTED_TOOL_CALL') return undefined;
   return new GatewayError({
     kind: 'upstream_error',
-    message: `Upstream ${provider} produced a malformed function call.`,
+    message: `Upstream ${provider} produced a ${reason === 'MALFORMED_FUNCTION_CALL' ? 'malformed' : 'invalid'} function call.`,
     provider,
     upstreamStatus: 200,
-    code: 'malformed_function_call',
+    code: reason.toLowerCase(),
   });
 }
 

@@ -35,7 +35,7 @@ describe('gemini finish reasons and usage', () => {
   it('maps finish reasons, with a function call making it tool_calls', () => {
     expect(mapFinishReason('STOP', false)).toBe('stop');
     expect(mapFinishReason('MAX_TOKENS', false)).toBe('length');
-    for (const r of ['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'LANGUAGE']) expect(mapFinishReason(r, false)).toBe('content_filter');
+    for (const r of ['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'LANGUAGE', 'IMAGE_SAFETY', 'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION']) expect(mapFinishReason(r, false)).toBe('content_filter');
     expect(mapFinishReason('STOP', true)).toBe('tool_calls');
     expect(mapFinishReason('SAFETY', true)).toBe('content_filter');
     expect(mapFinishReason('OTHER', false)).toBe('stop');
@@ -125,6 +125,10 @@ describe('gemini response decoding', () => {
     })();
     expect(blocked?.kind).toBe('content_filtered');
     expect(() => decodeGenerateContentResponse({ candidates: [{ finishReason: 'MALFORMED_FUNCTION_CALL' }] }, P)).toThrow(expect.objectContaining({ kind: 'upstream_error', code: 'malformed_function_call' }));
+    // An invalid tool call leaves an empty answer: not a clean stop with nothing in it.
+    expect(() => decodeGenerateContentResponse({ candidates: [{ content: { role: 'model', parts: [] }, finishReason: 'UNEXPECTED_TOOL_CALL' }] }, P)).toThrow(
+      expect.objectContaining({ kind: 'upstream_error', code: 'unexpected_tool_call' }),
+    );
     expect(() => decodeGenerateContentResponse({}, P)).toThrow(expect.objectContaining({ kind: 'bad_upstream_response' }));
   });
 });
@@ -198,6 +202,7 @@ describe('gemini stream decoding', () => {
     expect((await failure([{ promptFeedback: { blockReason: 'PROHIBITED_CONTENT' } }])).kind).toBe('content_filtered');
     expect((await failure(['{"candidates": ['])).kind).toBe('bad_upstream_response');
     expect((await failure([{ candidates: [{ finishReason: 'MALFORMED_FUNCTION_CALL' }] }])).kind).toBe('upstream_error');
+    expect((await failure([{ candidates: [{ finishReason: 'UNEXPECTED_TOOL_CALL' }] }])).kind).toBe('upstream_error');
   });
 
   it('ends with content_filter on a SAFETY stop mid-answer', async () => {
