@@ -1,4 +1,4 @@
-import type { ChatRequest } from '../../core/types.js';
+import type { ChatRequest, Warning } from '../../core/types.js';
 import {
   decodeMessagesResponse,
   decodeMessagesStream,
@@ -23,14 +23,16 @@ function isGoogleError(body: unknown): boolean {
 
 /** Claude on Vertex (publisher `anthropic`): the Messages API body without `model`, via rawPredict. */
 export function claudeWire(provider: string, model: string, defaultMaxTokens: number, passthrough: readonly string[]): PublisherWire {
-  const encode = (request: ChatRequest, stream: boolean): MessagesRequestBody =>
-    encodeMessagesRequest(request, { anthropicVersion: VERTEX_ANTHROPIC_VERSION, stream, defaultMaxTokens, passthrough });
+  const encode = (request: ChatRequest, stream: boolean, warnings: Warning[]): MessagesRequestBody =>
+    encodeMessagesRequest(request, { anthropicVersion: VERTEX_ANTHROPIC_VERSION, stream, defaultMaxTokens, passthrough, warnings });
   return {
     chatMethod: (stream) => (stream ? 'streamRawPredict' : 'rawPredict'),
-    // The Messages dialect reports what it cannot carry itself; nothing is added here.
-    encodeChat: (request, stream) => ({ body: encode(request, stream), warnings: [] }),
-    decodeChat: (json) => decodeMessagesResponse(json, provider),
-    decodeStream: (events) => decodeMessagesStream(events, provider),
+    encodeChat: (request, stream) => {
+      const warnings: Warning[] = [];
+      return { body: encode(request, stream, warnings), warnings };
+    },
+    decodeChat: (json, warnings) => decodeMessagesResponse(json, provider, warnings),
+    decodeStream: (events, warnings) => decodeMessagesStream(events, provider, warnings),
     mapError: (status, headers, body) => (isGoogleError(body) ? mapGoogleError(status, headers, body, provider) : mapAnthropicError(status, headers, body, provider)),
     // Vertex's Claude token counter is a pseudo-model `count-tokens`; counting is free.
     probe: () => ({
@@ -38,6 +40,6 @@ export function claudeWire(provider: string, model: string, defaultMaxTokens: nu
       publisherModel: 'count-tokens',
       body: { anthropic_version: VERTEX_ANTHROPIC_VERSION, model, messages: [{ role: 'user', content: 'ping' }] },
     }),
-    countTokens: (request) => ({ method: 'rawPredict', publisherModel: 'count-tokens', body: encodeCountTokensRequest(encode(request, false), model), countField: 'input_tokens' }),
+    countTokens: (request) => ({ method: 'rawPredict', publisherModel: 'count-tokens', body: encodeCountTokensRequest(encode(request, false, []), model), countField: 'input_tokens' }),
   };
 }

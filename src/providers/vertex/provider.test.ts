@@ -212,6 +212,15 @@ describe('vertex provider against the simulator', () => {
     expect((await failure(claude.chat({ model: 'x', messages: [user('hi')] }, ctx()))).kind).toBe('overloaded');
     expect((await failure(claude.embed({ model: 'x', input: ['a'] }, ctx()))).kind).toBe('invalid_request');
   });
+
+  it('reports what the Messages API could not take from a request to Claude, answered or streamed', async () => {
+    const claude = make({ publisher: 'anthropic', model: 'claude-sonnet-4-5@20250929' });
+    const r = await claude.chat({ model: 'x', messages: [user('hi')], seed: 7 }, ctx());
+    expect(r.warnings).toEqual([expect.objectContaining({ setting: 'seed' })]);
+    const parts: StreamPart[] = [];
+    for await (const part of await claude.stream({ model: 'x', messages: [user('hi')], temperature: 1.5 }, ctx())) parts.push(part);
+    expect(parts[0]).toMatchObject({ type: 'start', warnings: [expect.objectContaining({ setting: 'temperature' })] });
+  });
   it("counts Gemini tokens with :countTokens: the generateContent body less toolConfig, as generateContent bills it", async () => {
     const gemini = make({});
     const request = {
