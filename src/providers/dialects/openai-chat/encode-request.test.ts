@@ -56,7 +56,7 @@ describe('openai-chat request encoding', () => {
     [{ type: 'none' } as const, 'none'],
     [{ type: 'required' } as const, 'required'],
   ])('sends tool choice %j as %j', (toolChoice, wire) => {
-    expect(bodyOf(ask({ toolChoice })).tool_choice).toBe(wire);
+    expect(bodyOf(ask({ tools: [{ name: 'f' }], toolChoice })).tool_choice).toBe(wire);
   });
 
   it('sends a JSON schema answer format with a name, defaulting it to "response"', () => {
@@ -168,6 +168,14 @@ describe('openai-chat request encoding', () => {
     expect(body).not.toHaveProperty('top_k');
     expect(warnings).toEqual([{ type: 'unsupported-setting', setting: 'topK', message: expect.stringContaining('topK') }]);
     expect(encode(ask()).warnings).toBeUndefined();
+  });
+
+  it('sends no tools, tool_choice or parallel_tool_calls without a tool (OpenAI refuses each then)', () => {
+    const body = bodyOf(ask({ tools: [], toolChoice: { type: 'auto' }, parallelToolCalls: false }));
+    expect(body).not.toHaveProperty('tools');
+    expect(body).not.toHaveProperty('tool_choice');
+    expect(body).not.toHaveProperty('parallel_tool_calls');
+    expect(bodyOf(ask({ toolChoice: { type: 'none' } }))).not.toHaveProperty('tool_choice');
   });
 
   it('copies exactly the passthrough fields the deployment lists', () => {

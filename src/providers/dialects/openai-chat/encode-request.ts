@@ -52,9 +52,12 @@ export function encodeChatRequest(request: ChatRequest, options: ChatEncodeOptio
   if (request.maxOutputTokens !== undefined) body[maxTokensField(request, options)] = request.maxOutputTokens;
   if (request.stopSequences !== undefined) body.stop = request.stopSequences;
   if (request.responseFormat !== undefined) body.response_format = encodeResponseFormat(request.responseFormat);
-  if (request.tools !== undefined) body.tools = encodeTools(request.tools);
-  if (request.toolChoice !== undefined) body.tool_choice = encodeToolChoice(request.toolChoice);
-  if (request.parallelToolCalls !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
+  // OpenAI refuses an empty `tools`, and tool_choice or parallel_tool_calls without tools (other doors allow them).
+  if (request.tools !== undefined && request.tools.length > 0) {
+    body.tools = encodeTools(request.tools);
+    if (request.toolChoice !== undefined) body.tool_choice = encodeToolChoice(request.toolChoice);
+    if (request.parallelToolCalls !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
+  }
   let warnings: Warning[] | undefined;
   if (request.reasoning?.enabled) {
     const efforts = options.reasoningEfforts ?? reasoningEffortsFor(options.model, undefined);
