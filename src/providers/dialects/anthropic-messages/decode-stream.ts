@@ -14,7 +14,8 @@ type Json = Record<string, unknown>;
 /** What an open content block is, by its stream index. */
 type OpenBlock =
   | { kind: 'text' }
-  | { kind: 'tool'; toolIndex: number }
+  /** `args`: whether any argument text came (a call without arguments is closed with `{}`, as an answer's is). */
+  | { kind: 'tool'; toolIndex: number; args: boolean }
   | { kind: 'thinking' }
   | { kind: 'other'; block: JsonObject; partialJson: string };
 
@@ -54,7 +55,7 @@ function startBlock(block: Json, counters: Counters): { open: OpenBlock; part?: 
     const initial = input && typeof input === 'object' && Object.keys(input).length > 0 ? JSON.stringify(input) : '';
     const id = typeof block.id === 'string' ? block.id : undefined;
     const name = typeof block.name === 'string' ? block.name : undefined;
-    return { open: { kind: 'tool', toolIndex }, part: { type: 'tool-call', index: toolIndex, id, name, argumentsDelta: initial } };
+    return { open: { kind: 'tool', toolIndex, args: initial !== '' }, part: { type: 'tool-call', index: toolIndex, id, name, argumentsDelta: initial } };
   }
   if (block.type === 'thinking') {
     const thinking = typeof block.thinking === 'string' ? block.thinking : '';
@@ -71,7 +72,9 @@ function startBlock(block: Json, counters: Counters): { open: OpenBlock; part?: 
 function deltaPart(delta: Json, open: OpenBlock | undefined, counters: Counters, provider: string): StreamPart | undefined {
   if (delta.type === 'text_delta' && typeof delta.text === 'string') return delta.text === '' ? undefined : { type: 'text', delta: delta.text };
   if (delta.type === 'input_json_delta' && open?.kind === 'tool') {
-    return typeof delta.partial_json === 'string' && delta.partial_json !== '' ? { type: 'tool-call', index: open.toolIndex, argumentsDelta: delta.partial_json } : undefined;
+    if (typeof delta.partial_json !== 'string' || delta.partial_json === '') return undefined;
+    open.args = true;
+    return { type: 'tool-call', index: open.toolIndex, argumentsDelta: delta.partial_json };
   }
   if (delta.type === 'thinking_delta' && open?.kind === 'thinking' && typeof delta.thinking === 'string') {
     counters.reasoningChars += delta.thinking.length;
@@ -196,7 +199,9 @@ class MessagesDecoder implements SseEventDecoder {
   private stopBlock(index: number, out: StreamPart[]): void {
     const open = this.blocks.get(index);
     this.blocks.delete(index);
-    if (open?.kind === 'other') {
+    // A tool called without arguments streams none: `{}`, as the answer's `input: {}` is decoded.
+    if (open?.kind === 'tool' && !open.args) out.push({ type: 'tool-call', index: open.toolIndex, argumentsDelta: '{}' });
+    else if (open?.kind === 'other') {
       const block = open.partialJson === '' ? open.block : { ...open.block, input: parseOr(open.partialJson) };
       out.push({ type: 'provider-metadata', namespace: ANTHROPIC_NAMESPACE, data: { content_block: block } });
     }

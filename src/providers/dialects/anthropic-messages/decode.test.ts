@@ -212,6 +212,23 @@ describe('decodeMessagesStream', () => {
     expect(parts).toContainEqual({ type: 'finish', finishReason: 'tool_calls' });
   });
 
+  it('closes a tool call that streamed no arguments with {}, as an answer decodes input: {}', async () => {
+    const parts = await collect(
+      sse(
+        start,
+        { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_a', name: 'now', input: {} } },
+        { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '' } },
+        { type: 'content_block_stop', index: 0 },
+        { type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 12 } },
+        { type: 'message_stop' },
+      ),
+    );
+    expect(parts.filter((p) => p.type === 'tool-call')).toEqual([
+      { type: 'tool-call', index: 0, id: 'toolu_a', name: 'now', argumentsDelta: '' },
+      { type: 'tool-call', index: 0, argumentsDelta: '{}' },
+    ]);
+  });
+
   it('streams thinking as anthropic reasoning parts, the signature last, and redacted thinking whole', async () => {
     const parts = await collect(
       sse(
