@@ -47,6 +47,8 @@ class ConverseReads implements ReadDecoder {
   private readonly reasoningProvider: string;
   /** Content block index -> canonical tool-call index (tool calls are numbered among themselves). */
   private readonly toolIndex = new Map<number, number>();
+  /** By tool-call index: whether the call's arguments have begun (one without any is closed with `{}`). */
+  private readonly argued: boolean[] = [];
   private stopped = false;
   /** Bedrock counts thinking in outputTokens without saying how much: counted from the text. */
   private reasoningChars = 0;
@@ -110,11 +112,20 @@ class ConverseReads implements ReadDecoder {
         if (typeof event.stopReason === 'string') out.push({ type: 'provider-metadata', namespace: BEDROCK_NAMESPACE, data: { stopReason: event.stopReason } });
         break;
       }
+      case 'contentBlockStop': {
+        // A tool called without arguments streams none: `{}`, as the answer's `input: {}` is decoded.
+        const index = this.toolIndex.get(Number(event.contentBlockIndex ?? 0));
+        if (index !== undefined && this.argued[index] !== true) {
+          this.argued[index] = true;
+          out.push({ type: 'tool-call', index, argumentsDelta: '{}' });
+        }
+        break;
+      }
       case 'metadata':
         this.metadata(event, out);
         break;
       default:
-        // contentBlockStop and events newer than this adapter carry nothing canonical.
+        // Events newer than this adapter carry nothing canonical.
         break;
     }
   }
@@ -125,7 +136,9 @@ class ConverseReads implements ReadDecoder {
       if (delta.text !== '') out.push({ type: 'text', delta: delta.text });
     } else if (delta.toolUse) {
       const index = this.toolIndex.get(Number(event.contentBlockIndex ?? 0)) ?? 0;
-      out.push({ type: 'tool-call', index, argumentsDelta: typeof delta.toolUse.input === 'string' ? delta.toolUse.input : '' });
+      const input = typeof delta.toolUse.input === 'string' ? delta.toolUse.input : '';
+      if (input !== '') this.argued[index] = true;
+      out.push({ type: 'tool-call', index, argumentsDelta: input });
     } else if (delta.reasoningContent) {
       const part = reasoningDelta(delta.reasoningContent, this.reasoningProvider);
       if (part?.type === 'reasoning') this.reasoningChars += part.delta.length;

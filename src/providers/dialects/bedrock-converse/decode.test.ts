@@ -237,6 +237,26 @@ describe('bedrock-converse decoding', () => {
     ]);
   });
 
+  it('closes a tool call that streamed no arguments with {}, as an answer decodes input: {}', async () => {
+    const out = await parts([
+      event('messageStart', { role: 'assistant' }),
+      event('contentBlockStart', { contentBlockIndex: 0, start: { toolUse: { toolUseId: 'tu1', name: 'now' } } }),
+      event('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input: '' } } }),
+      event('contentBlockStop', { contentBlockIndex: 0 }),
+      event('contentBlockStart', { contentBlockIndex: 1, start: { toolUse: { toolUseId: 'tu2', name: 'lookup' } } }),
+      event('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: '{"q":1}' } } }),
+      event('contentBlockStop', { contentBlockIndex: 1 }),
+      event('messageStop', { stopReason: 'tool_use' }),
+    ]);
+    expect(out.filter((p) => p.type === 'tool-call')).toEqual([
+      { type: 'tool-call', index: 0, id: 'tu1', name: 'now', argumentsDelta: '' },
+      { type: 'tool-call', index: 0, argumentsDelta: '' },
+      { type: 'tool-call', index: 0, argumentsDelta: '{}' },
+      { type: 'tool-call', index: 1, id: 'tu2', name: 'lookup', argumentsDelta: '' },
+      { type: 'tool-call', index: 1, argumentsDelta: '{"q":1}' },
+    ]);
+  });
+
   it("reads Bedrock's padded token deltas by shape, without JSON.parse, into the parts parsing gives", async () => {
     // As Bedrock sends them: a `p` member last in messageStart and every contentBlockDelta, its length
     // changing each time (aws/aws-sdk-js-v3#6919).
