@@ -240,6 +240,17 @@ describe('gemini request encoding: tools and settings', () => {
     expect(thinking(undefined)).toBeUndefined();
   });
 
+  it("moves a thinking budget into a Gemini 2.5 model's range (outside it is a 400), with a warning", () => {
+    const think = (model: string, budgetTokens: number) => encodeGenerateContentRequest(base({ reasoning: { enabled: true, budgetTokens } }), model);
+    const flash = think('gemini-2.5-flash', 31_999);
+    expect(flash.body.generationConfig?.thinkingConfig).toEqual({ thinkingBudget: 24_576, includeThoughts: true });
+    expect(flash.warnings.map((w) => w.setting)).toEqual(['reasoning']);
+    expect(think('gemini-2.5-pro', 31_999).body.generationConfig?.thinkingConfig).toEqual({ thinkingBudget: 31_999, includeThoughts: true });
+    expect(think('gemini-2.5-pro', 50).body.generationConfig?.thinkingConfig).toEqual({ thinkingBudget: 128, includeThoughts: true });
+    expect(think('gemini-2.5-flash-lite', 100).body.generationConfig?.thinkingConfig).toEqual({ thinkingBudget: 512, includeThoughts: true });
+    expect(think('gemini-2.5-flash', 5_000).warnings).toEqual([]);
+  });
+
   it('turns thinking down as far as it goes on models that cannot stop thinking (a zero budget is a 400 there), with a warning', () => {
     const off = (model: string) => encodeGenerateContentRequest(base({ reasoning: { enabled: false } }), model);
     expect(off('gemini-2.5-flash').body.generationConfig?.thinkingConfig).toEqual({ thinkingBudget: 0 });

@@ -43,12 +43,29 @@ const MIN_PRO_BUDGET = 128;
  * budget; for a model that always thinks, as little as it allows (with a Warning).
  */
 function thinkingConfig(reasoning: ReasoningRequest, model: string | undefined, warnings: Warning[]): GeminiThinkingConfig {
-  if (reasoning.enabled) return { thinkingBudget: reasoning.budgetTokens ?? REASONING_BUDGETS[reasoning.effort ?? 'medium'], includeThoughts: true };
   const name = model?.slice(model.lastIndexOf('/') + 1);
+  if (reasoning.enabled) return { thinkingBudget: withinBudgetRange(reasoning.budgetTokens ?? REASONING_BUDGETS[reasoning.effort ?? 'medium'], name, warnings), includeThoughts: true };
   if (name === undefined || !ALWAYS_THINKS.test(name)) return { thinkingBudget: 0 };
   warnings.push({ type: 'unsupported-setting', setting: 'reasoning', message: `${name} cannot turn thinking off; it thinks as little as it allows.` });
   // Gemini 3 sets its thinking by level (its default is high).
   return name.toLowerCase().startsWith('gemini-2.5-pro') ? { thinkingBudget: MIN_PRO_BUDGET } : { thinkingLevel: 'low' };
+}
+
+/** Gemini 2.5's thinking budget ranges (a budget outside one is a 400), by model name: Pro, Flash-Lite, Flash. */
+const BUDGET_RANGES: ReadonlyArray<readonly [RegExp, number, number]> = [
+  [/^gemini-2\.5-pro/i, MIN_PRO_BUDGET, 32_768],
+  [/^gemini-2\.5-flash-lite/i, 512, 24_576],
+  [/^gemini-2\.5-flash/i, 1, 24_576],
+];
+
+/** A thinking budget moved into the model's range when it has a known one (with a Warning). */
+function withinBudgetRange(budget: number, name: string | undefined, warnings: Warning[]): number {
+  const range = name === undefined ? undefined : BUDGET_RANGES.find(([pattern]) => pattern.test(name));
+  if (range === undefined) return budget;
+  const [, min, max] = range;
+  const kept = Math.min(max, Math.max(min, budget));
+  if (kept !== budget) warnings.push({ type: 'unsupported-setting', setting: 'reasoning', message: `${name} takes a thinking budget from ${min} to ${max} tokens; ${budget} was sent as ${kept}.` });
+  return kept;
 }
 
 function generationConfig(req: ChatRequest, model: string | undefined, warnings: Warning[]): GeminiGenerationConfig | undefined {
