@@ -68,15 +68,15 @@ function blank(text: string): boolean {
   return text.trim() === '';
 }
 
-/** User parts to blocks, with a cache point after each part that carries a cache hint. */
-function userBlocks(parts: readonly UserPart[], param: string, counter: Counter): ContentBlock[] {
+/** User parts to blocks, with a cache point after each part that carries a cache hint (when the model takes them). */
+function userBlocks(parts: readonly UserPart[], param: string, counter: Counter, cache: boolean): ContentBlock[] {
   const out: ContentBlock[] = [];
   parts.forEach((part, j) => {
     if (part.type === 'text') {
       if (!blank(part.text)) out.push({ text: part.text });
     } else if (part.type === 'image') out.push(imageBlock(part, `${param}[${j}]`));
     else out.push(documentBlock(part, `${param}[${j}]`, ++counter.documents));
-    if (part.cacheControl) out.push(CACHE_POINT);
+    if (cache && part.cacheControl) out.push(CACHE_POINT);
   });
   return out;
 }
@@ -113,7 +113,7 @@ function assistantBlocks(parts: readonly AssistantPart[], param: string, claude:
 const EMPTY_TOOL_RESULT: ToolResultContent = Object.freeze({ text: '(empty)' });
 
 /** A tool message as a toolResult block (in a user turn), followed by a cache point when a part asks for one. */
-function toolResultBlocks(m: ToolMessage, param: string): ContentBlock[] {
+function toolResultBlocks(m: ToolMessage, param: string, cache: boolean): ContentBlock[] {
   const content: ToolResultContent[] = [];
   m.content.forEach((part, j) => {
     // Blank text is refused, and so is a tool result without content.
@@ -123,7 +123,7 @@ function toolResultBlocks(m: ToolMessage, param: string): ContentBlock[] {
   });
   if (content.length === 0) content.push(EMPTY_TOOL_RESULT);
   const result: ContentBlock = { toolResult: m.isError ? { toolUseId: m.toolCallId, content, status: 'error' } : { toolUseId: m.toolCallId, content } };
-  return m.content.some((p) => p.cacheControl) ? [result, CACHE_POINT] : [result];
+  return cache && m.content.some((p) => p.cacheControl) ? [result, CACHE_POINT] : [result];
 }
 
 /** Converse requires alternating roles: consecutive turns of one role (tool results, then a user text) merge. */
@@ -144,9 +144,10 @@ export interface EncodedConversation {
 
 /**
  * Canonical messages to Converse system blocks and alternating turns, cache points where parts ask for
- * them. `claude`: whether the target is a Claude model (isClaudeModel), the only ones that get reasoning back.
+ * them. `claude`: whether the target is a Claude model (isClaudeModel), the only ones that get reasoning back;
+ * `cache`: whether it takes cache points in messages (cachePointsFor), or the hints are left out.
  */
-export function encodeConversation(messages: readonly Message[], claude: boolean): EncodedConversation {
+export function encodeConversation(messages: readonly Message[], claude: boolean, cache: boolean): EncodedConversation {
   const system: SystemBlock[] = [];
   const turns: ConverseMessage[] = [];
   const counter: Counter = { documents: 0 };
@@ -157,11 +158,11 @@ export function encodeConversation(messages: readonly Message[], claude: boolean
       case 'system':
         for (const part of m.content) {
           if (part.text !== '') system.push({ text: part.text });
-          if (part.cacheControl && part.text !== '') system.push(CACHE_POINT);
+          if (cache && part.cacheControl && part.text !== '') system.push(CACHE_POINT);
         }
         break;
       case 'user':
-        pushTurn(turns, 'user', userBlocks(m.content, param, counter));
+        pushTurn(turns, 'user', userBlocks(m.content, param, counter, cache));
         break;
       case 'assistant': {
         const blocks = assistantBlocks(m.content, param, claude);
@@ -171,7 +172,7 @@ export function encodeConversation(messages: readonly Message[], claude: boolean
       }
       case 'tool':
         usesTools = true;
-        pushTurn(turns, 'user', toolResultBlocks(m, param));
+        pushTurn(turns, 'user', toolResultBlocks(m, param, cache));
         break;
     }
   });

@@ -169,22 +169,36 @@ describe('encodeConverseRequest', () => {
     expect(encode({ responseFormat: { type: 'text' } })).not.toHaveProperty('outputConfig');
   });
 
+  const cc = { type: 'ephemeral' as const };
+  const hinted: Partial<ChatRequest> = {
+    messages: [
+      { role: 'system', content: [{ type: 'text', text: 'long', cacheControl: cc }, text('short')] },
+      { role: 'user', content: [{ type: 'text', text: 'doc', cacheControl: cc }, { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: PIXEL }, cacheControl: cc }, text('q')] },
+      { role: 'assistant', content: [{ type: 'tool-call', id: 't', name: 'lookup', arguments: '{}' }] },
+      { role: 'tool', toolCallId: 't', content: [{ type: 'text', text: 'r', cacheControl: cc }] },
+    ],
+    tools: [{ ...TOOL, cacheControl: cc }, { name: 'other' }],
+  };
+
   it('writes a cachePoint after each system, user, tool-result part and tool that carries a cache hint', () => {
-    const cc = { type: 'ephemeral' as const };
-    const body = encode({
-      messages: [
-        { role: 'system', content: [{ type: 'text', text: 'long', cacheControl: cc }, text('short')] },
-        { role: 'user', content: [{ type: 'text', text: 'doc', cacheControl: cc }, { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: PIXEL }, cacheControl: cc }, text('q')] },
-        { role: 'assistant', content: [{ type: 'tool-call', id: 't', name: 'lookup', arguments: '{}' }] },
-        { role: 'tool', toolCallId: 't', content: [{ type: 'text', text: 'r', cacheControl: cc }] },
-      ],
-      tools: [{ ...TOOL, cacheControl: cc }, { name: 'other' }],
-    });
+    const body = encode(hinted, { model: CLAUDE });
     expect(body.system).toEqual([{ text: 'long' }, CP, { text: 'short' }]);
     expect(body.messages[0]?.content).toEqual([{ text: 'doc' }, CP, { image: { format: 'png', source: { bytes: PIXEL } } }, CP, { text: 'q' }]);
     expect(body.messages[2]?.content).toEqual([{ toolResult: { toolUseId: 't', content: [{ text: 'r' }] } }, CP]);
     expect(body.toolConfig?.tools).toEqual([{ toolSpec: { name: 'lookup', description: 'Looks up.', inputSchema: { json: TOOL.parameters } } }, CP, { toolSpec: { name: 'other', inputSchema: { json: { type: 'object', properties: {} } } } }]);
     expect(encode({ messages: [{ role: 'system', content: [text('long')] }, user('x')] }).system).toEqual([{ text: 'long' }]);
+  });
+
+  it('sends cache points only where the model takes them: none to a model without prompt caching (Bedrock refuses them), none among Nova\'s tools', () => {
+    const points = (model: string) => {
+      const body = encode(hinted, { model });
+      return [...(body.system ?? []), ...body.messages.flatMap((m) => m.content), ...(body.toolConfig?.tools ?? [])].filter((b) => 'cachePoint' in b).length;
+    };
+    expect(points(CLAUDE)).toBe(5);
+    expect(points(NOVA)).toBe(4);
+    expect(points('meta.llama3-3-70b-instruct-v1:0')).toBe(0);
+    expect(points('arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.deepseek.r1-v1:0')).toBe(0);
+    expect(points('arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123')).toBe(5);
   });
 
   it('appends a cachePoint after the system prompt when the deployment asks, once', () => {

@@ -2,7 +2,7 @@ import { copyPassthrough } from '../../../core/fields.js';
 import type { ChatRequest, ToolDefinition, Warning } from '../../../core/types.js';
 import { claudeStopSequences, planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from '../anthropic-messages/claude-generation.js';
 import { CACHE_POINT, encodeConversation } from './encode-messages.js';
-import { isClaudeModel } from './model-family.js';
+import { cachePointsFor, isClaudeModel } from './model-family.js';
 import type { CachePointBlock, ContentBlock, ConverseMessage, ConverseRequestBody, ToolChoiceWire, ToolSpec } from './wire.js';
 
 /** maxTokens for a Claude model that reasons when the request gives none (the budget must stay below it). */
@@ -36,13 +36,13 @@ export interface EncodeOptions {
   warnings?: Warning[];
 }
 
-function toolSpecs(tools: readonly ToolDefinition[]): Array<ToolSpec | CachePointBlock> {
+function toolSpecs(tools: readonly ToolDefinition[], cache: boolean): Array<ToolSpec | CachePointBlock> {
   const out: Array<ToolSpec | CachePointBlock> = [];
   for (const t of tools) {
     const spec: ToolSpec['toolSpec'] = { name: t.name, inputSchema: { json: t.parameters ?? { type: 'object', properties: {} } } };
     if (t.description !== undefined) spec.description = t.description;
     out.push({ toolSpec: spec });
-    if (t.cacheControl) out.push(CACHE_POINT);
+    if (cache && t.cacheControl) out.push(CACHE_POINT);
   }
   return out;
 }
@@ -76,7 +76,7 @@ export function offersNoTools(body: ConverseRequestBody): boolean {
  * Converse has no "none" tool choice: the tools are left out, unless the conversation holds tool
  * calls, for which Converse requires the definitions (the model may then call one).
  */
-function setTools(body: ConverseRequestBody, request: ChatRequest, usesTools: boolean, warnings: Warning[]): void {
+function setTools(body: ConverseRequestBody, request: ChatRequest, usesTools: boolean, cache: boolean, warnings: Warning[]): void {
   if (!request.tools || request.tools.length === 0) {
     if (usesTools) body.toolConfig = { tools: [NO_TOOLS_OFFERED] };
     return;
@@ -88,7 +88,7 @@ function setTools(body: ConverseRequestBody, request: ChatRequest, usesTools: bo
     }
     warnings.push(unsupported('toolChoice', 'Bedrock Converse has no tool choice "none", and needs the tools of a conversation with tool calls: the model may call one.'));
   }
-  body.toolConfig = { tools: toolSpecs(request.tools) };
+  body.toolConfig = { tools: toolSpecs(request.tools, cache) };
   const choice = toolChoice(request.toolChoice);
   if (choice) body.toolConfig.toolChoice = choice;
 }
@@ -129,7 +129,8 @@ const UNMAPPED = ['seed', 'presencePenalty', 'frequencyPenalty'] as const;
 export function encodeConverseRequest(request: ChatRequest, options: EncodeOptions): ConverseRequestBody {
   const warnings = options.warnings ?? [];
   const claude = isClaudeModel(options.model);
-  const { system, messages, usesTools } = encodeConversation(request.messages, claude);
+  const cache = cachePointsFor(options.model);
+  const { system, messages, usesTools } = encodeConversation(request.messages, claude, cache.messages);
   const body: ConverseRequestBody = { messages };
   if (system.length > 0) {
     if (options.cacheSystemPrompt && !('cachePoint' in (system[system.length - 1] as object))) system.push(CACHE_POINT);
@@ -143,7 +144,7 @@ export function encodeConverseRequest(request: ChatRequest, options: EncodeOptio
   const stops = claude ? claudeStopSequences(request.stopSequences, warnings) : request.stopSequences;
   if (stops && stops.length > 0) inference.stopSequences = stops;
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
-  setTools(body, request, usesTools, warnings);
+  setTools(body, request, usesTools, cache.tools, warnings);
   setResponseFormat(body, request);
   if (options.passthrough && options.passthrough.length > 0 && request.passthrough) copyPassthrough(request.passthrough, options.passthrough, extra);
   if (Object.keys(extra).length > 0) body.additionalModelRequestFields = extra;
