@@ -56,10 +56,12 @@ describe('anthropic provider', () => {
   });
 
   it('sends x-api-key, version 2023-06-01 and sampling parameters by default', async () => {
-    const r = await make({}).chat(ask('hi', { temperature: 0.3, topP: 0.9, topK: 20 }), ctx());
+    const r = await make({}).chat(ask('hi', { temperature: 0.3, topK: 20 }), ctx());
     expect(textOf(r.content)).toContain('You said: hi');
     expect(r.warnings).toBeUndefined();
-    expect(sim.observed.last).toMatchObject({ auth: 'x-api-key', version: '2023-06-01', body: { temperature: 0.3, top_p: 0.9, top_k: 20, max_tokens: 4096 } });
+    expect(sim.observed.last).toMatchObject({ auth: 'x-api-key', version: '2023-06-01', body: { temperature: 0.3, top_k: 20, max_tokens: 4096 } });
+    await make({}).chat(ask('hi', { topP: 0.9 }), ctx());
+    expect(sim.observed.last).toMatchObject({ body: { top_p: 0.9 } });
   });
 
   it('under 2026-10-21 sends the key as Bearer and omits sampling parameters, reporting Warnings and logging once', async () => {

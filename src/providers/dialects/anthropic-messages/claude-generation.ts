@@ -28,20 +28,27 @@ export interface ClaudeGeneration {
  * budget of at least 1,024 fits, thinking is off. Without maxOutputTokens, a default at or under the
  * budget gets the budget added on top. Thinking cannot be combined with temperature, top_k or a top_p
  * under 0.95 (they are dropped), nor happen at all when `obstacle` says why (see thinkingObstacle).
- * Everything changed is reported in `warnings`.
+ * Of temperature and top_p only temperature is sent when both are given. Everything changed is
+ * reported in `warnings`.
  */
 export function planClaudeGeneration(req: ChatRequest, defaultMaxTokens: number, obstacle: string | undefined, warnings: Warning[]): ClaudeGeneration {
   const plan: ClaudeGeneration = { maxTokens: req.maxOutputTokens ?? defaultMaxTokens, temperature: req.temperature, topP: req.topP, topK: req.topK };
-  if (req.reasoning?.enabled !== true) return plan;
-  if (obstacle !== undefined) {
-    warnings.push(unsupported('reasoning', obstacle));
-    return plan;
+  if (req.reasoning?.enabled === true) {
+    if (obstacle !== undefined) warnings.push(unsupported('reasoning', obstacle));
+    else {
+      const budget = thinkingBudget(req.reasoning, req.maxOutputTokens, warnings);
+      if (budget !== undefined) {
+        plan.budgetTokens = budget;
+        if (req.maxOutputTokens === undefined && plan.maxTokens <= budget) plan.maxTokens += budget;
+        dropSamplingForThinking(plan, warnings);
+      }
+    }
   }
-  const budget = thinkingBudget(req.reasoning, req.maxOutputTokens, warnings);
-  if (budget === undefined) return plan;
-  plan.budgetTokens = budget;
-  if (req.maxOutputTokens === undefined && plan.maxTokens <= budget) plan.maxTokens += budget;
-  dropSamplingForThinking(plan, warnings);
+  // Claude Opus 4.1 and every Claude since refuse both ("temperature and top_p cannot both be specified").
+  if (plan.temperature !== undefined && plan.topP !== undefined) {
+    warnings.push(unsupported('topP', 'Claude takes temperature or top_p, not both; top_p was not sent.'));
+    plan.topP = undefined;
+  }
   return plan;
 }
 

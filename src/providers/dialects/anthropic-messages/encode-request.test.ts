@@ -230,9 +230,18 @@ describe('encodeMessagesRequest', () => {
 
   it('maps sampling (top_k natively), stop sequences and user; clamps temperature to 0..1 with a warning', () => {
     const warnings: Warning[] = [];
-    const body = encodeMessagesRequest(req({ temperature: 1.5, topP: 0.9, topK: 40, stopSequences: ['END', ''], user: 'u-1' }), { ...base, warnings });
-    expect(body).toMatchObject({ temperature: 1, top_p: 0.9, top_k: 40, stop_sequences: ['END'], metadata: { user_id: 'u-1' } });
+    const body = encodeMessagesRequest(req({ temperature: 1.5, topK: 40, stopSequences: ['END', ''], user: 'u-1' }), { ...base, warnings });
+    expect(body).toMatchObject({ temperature: 1, top_k: 40, stop_sequences: ['END'], metadata: { user_id: 'u-1' } });
     expect(warnings).toEqual([{ type: 'unsupported-setting', setting: 'temperature', message: expect.stringContaining('1.5') }]);
+    expect(encodeMessagesRequest(req({ topP: 0.9 }), base)).toMatchObject({ top_p: 0.9 });
+  });
+
+  it('sends temperature alone when top_p comes too, with a warning: Claude since Opus 4.1 refuses both', () => {
+    const warnings: Warning[] = [];
+    const body = encodeMessagesRequest(req({ temperature: 0.7, topP: 1 }), { ...base, warnings });
+    expect(body).toMatchObject({ temperature: 0.7 });
+    expect(body).not.toHaveProperty('top_p');
+    expect(warnings.map((w) => w.setting)).toEqual(['topP']);
   });
 
   it('drops stop sequences made only of white space, which Claude refuses, with a warning', () => {
@@ -248,7 +257,7 @@ describe('encodeMessagesRequest', () => {
     expect(body).not.toHaveProperty('temperature');
     expect(body).not.toHaveProperty('top_p');
     expect(body).not.toHaveProperty('top_k');
-    expect(warnings.map((w) => w.setting)).toEqual(['temperature', 'topP', 'topK']);
+    expect(warnings.map((w) => w.setting)).toEqual(['topP', 'temperature', 'topK']);
   });
 
   it('asks for JSON with a system instruction, the schema included', () => {

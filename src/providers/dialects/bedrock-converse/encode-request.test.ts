@@ -158,6 +158,10 @@ describe('encodeConverseRequest', () => {
   it('maps sampling parameters, max tokens and stop sequences into inferenceConfig', () => {
     const body = encode({ temperature: 0.2, topP: 0.9, maxOutputTokens: 50, stopSequences: ['END'] });
     expect(body.inferenceConfig).toEqual({ maxTokens: 50, temperature: 0.2, topP: 0.9, stopSequences: ['END'] });
+    // Claude since Opus 4.1 refuses temperature and top_p together.
+    const warnings: Warning[] = [];
+    expect(encode({ temperature: 0.2, topP: 0.9 }, { model: CLAUDE, warnings }).inferenceConfig).toEqual({ temperature: 0.2 });
+    expect(warnings.map((w) => w.setting)).toEqual(['topP']);
   });
 
   it('maps JSON answers, with and without a schema, to structured output', () => {
