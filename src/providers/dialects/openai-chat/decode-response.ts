@@ -60,12 +60,13 @@ export function decodeChatResponse(raw: unknown, provider: string, warnings?: Wa
   const msg = choice.message;
   if (!isObject(msg)) throw malformed(provider, 'choice without message');
   const usage = decodeUsage(raw.usage);
+  const content = decodeContent(msg, provider, usage);
   const response: ChatResponse = {
     id: typeof raw.id === 'string' ? raw.id : '',
     model: typeof raw.model === 'string' ? raw.model : '',
     created: typeof raw.created === 'number' ? raw.created : Math.floor(Date.now() / 1000),
-    content: decodeContent(msg, provider, usage),
-    finishReason: mapFinishReason(choice.finish_reason),
+    content,
+    finishReason: mapFinishReason(choice.finish_reason, content.some((p) => p.type === 'tool-call')),
     usage: usage ?? ZERO_USAGE,
   };
   // Some servers send `refusal: ""` beside an answer: no words of refusal, no refusal (as a stream says).

@@ -88,7 +88,7 @@ class ChunkDecoder implements SseEventDecoder {
       if (choice.finish_reason) {
         // Raised before the finish part, which commits the stream: another deployment may still answer.
         if (this.unnamed !== undefined && this.unnamed.size > 0) throw unnamedCall(provider);
-        const finishReason = mapFinishReason(choice.finish_reason);
+        const finishReason = mapFinishReason(choice.finish_reason, this.begun > 0);
         out.push({ type: 'finish', finishReason });
       }
     }

@@ -42,6 +42,21 @@ describe('openai-chat dialect', () => {
     expect(r).not.toHaveProperty('rawUsage');
   });
 
+  it('takes a stop with tool calls (OpenAI for a named tool_choice, some vLLM versions) for tool_calls, answered or streamed; length stays length', async () => {
+    const call = { id: 't', type: 'function', function: { name: 'f', arguments: '{}' } };
+    const answer = (finish_reason: string) => decodeChatResponse({ choices: [{ message: { role: 'assistant', content: null, tool_calls: [call] }, finish_reason }] }, 'test').finishReason;
+    expect(answer('stop')).toBe('tool_calls');
+    expect(answer('length')).toBe('length');
+    const parts = await collect([
+      data({ id: 'c', choices: [{ index: 0, delta: { role: 'assistant', tool_calls: [{ index: 0, ...call }] }, finish_reason: null }] }),
+      data({ id: 'c', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }),
+      data('[DONE]'),
+    ]);
+    expect(parts).toContainEqual({ type: 'finish', finishReason: 'tool_calls' });
+    const text = await collect([data({ id: 'c', choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: 'stop' }] }), data('[DONE]')]);
+    expect(text).toContainEqual({ type: 'finish', finishReason: 'stop' });
+  });
+
   it('decodes the answer text as a text part and keeps the upstream usage object as it came', () => {
     const usage = { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3, prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 } };
     const r = decodeChatResponse({ id: 'x', model: 'm', created: 1, choices: [{ message: { role: 'assistant', content: 'Hi' }, finish_reason: 'stop' }], usage }, 'test');

@@ -1,7 +1,11 @@
 import type { FinishReason } from '../../../core/types.js';
 
-/** OpenAI finish reasons to canonical; `function_call` is the legacy name of tool_calls. */
-export function mapFinishReason(raw: unknown): FinishReason {
+/**
+ * OpenAI finish reasons to canonical; `function_call` is the legacy name of tool_calls. An answer with
+ * tool calls that says `stop` (OpenAI for a named tool_choice, some vLLM and Ollama versions) is
+ * `tool_calls`: clients of other doors run the tools only on that reason.
+ */
+export function mapFinishReason(raw: unknown, hasToolCalls = false): FinishReason {
   switch (raw) {
     case 'length':
       return 'length';
@@ -11,6 +15,6 @@ export function mapFinishReason(raw: unknown): FinishReason {
     case 'content_filter':
       return 'content_filter';
     default:
-      return 'stop';
+      return hasToolCalls ? 'tool_calls' : 'stop';
   }
 }
