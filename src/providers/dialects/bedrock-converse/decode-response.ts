@@ -70,7 +70,8 @@ export function decodeConverseResponse(raw: unknown, provider: string, id: strin
   const glitch = malformedOutput(body.stopReason, provider, decodeBedrockUsage(body.usage));
   if (glitch) throw glitch;
   const decoded = decodeContent(content as Array<Record<string, unknown>>, reasoningProviderFor(model), provider);
-  if (body.stopReason === 'tool_use' && !decoded.parts.some((p) => p.type === 'tool-call')) throw malformed(provider, 'tool_use without a tool call');
+  const calls = decoded.parts.some((p) => p.type === 'tool-call');
+  if (body.stopReason === 'tool_use' && !calls) throw malformed(provider, 'tool_use without a tool call');
   const meta: JsonObject = { stopReason: body.stopReason };
   if (body.metrics && typeof body.metrics === 'object') meta.metrics = body.metrics as JsonObject;
   if (body.trace && typeof body.trace === 'object') meta.trace = body.trace as JsonObject;
@@ -80,7 +81,7 @@ export function decodeConverseResponse(raw: unknown, provider: string, id: strin
     model,
     created,
     content: decoded.parts,
-    finishReason: mapStopReason(body.stopReason),
+    finishReason: mapStopReason(body.stopReason, calls),
     usage: usage ? withReasoningTokens(usage, decoded.reasoningChars) : ZERO_USAGE,
     providerMetadata: { [BEDROCK_NAMESPACE]: meta },
   };

@@ -108,7 +108,7 @@ class ConverseReads implements ReadDecoder {
         const glitch = malformedOutput(event.stopReason, this.provider);
         if (glitch) throw glitch;
         this.stopped = true;
-        out.push({ type: 'finish', finishReason: mapStopReason(event.stopReason) });
+        out.push({ type: 'finish', finishReason: mapStopReason(event.stopReason, this.toolIndex.size > 0) });
         if (typeof event.stopReason === 'string') out.push({ type: 'provider-metadata', namespace: BEDROCK_NAMESPACE, data: { stopReason: event.stopReason } });
         break;
       }

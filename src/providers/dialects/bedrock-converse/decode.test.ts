@@ -61,7 +61,7 @@ describe('bedrock-converse decoding', () => {
   });
 
   it('maps every stop reason to a finish reason', () => {
-    expect(['end_turn', 'stop_sequence', 'tool_use', 'max_tokens', 'model_context_window_exceeded', 'guardrail_intervened', 'content_filtered'].map(mapStopReason)).toEqual([
+    expect(['end_turn', 'stop_sequence', 'tool_use', 'max_tokens', 'model_context_window_exceeded', 'guardrail_intervened', 'content_filtered'].map((r) => mapStopReason(r))).toEqual([
       'stop',
       'stop',
       'tool_calls',
@@ -235,6 +235,21 @@ describe('bedrock-converse decoding', () => {
       { type: 'usage', usage: { prompt: 130, completion: 5, cachedRead: 100, cachedWrite: 20, reasoning: 0, total: 135 }, raw: usage },
       { type: 'provider-metadata', namespace: 'bedrock', data: { metrics: { latencyMs: 9 } } },
     ]);
+  });
+
+  it('takes an end_turn with tool calls for tool_calls, answered or streamed; max_tokens stays length', async () => {
+    const content = [{ toolUse: { toolUseId: 't', name: 'f', input: {} } }];
+    const answer = (stopReason: string) => decodeConverseResponse({ output: { message: { role: 'assistant', content } }, stopReason, usage }, 'bedrock', 'id', 'm', 0).finishReason;
+    expect(answer('end_turn')).toBe('tool_calls');
+    expect(answer('max_tokens')).toBe('length');
+    const out = await parts([
+      event('messageStart', { role: 'assistant' }),
+      event('contentBlockStart', { contentBlockIndex: 0, start: { toolUse: { toolUseId: 't', name: 'f' } } }),
+      event('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input: '{"a":1}' } } }),
+      event('contentBlockStop', { contentBlockIndex: 0 }),
+      event('messageStop', { stopReason: 'end_turn' }),
+    ]);
+    expect(out).toContainEqual({ type: 'finish', finishReason: 'tool_calls' });
   });
 
   it('closes a tool call that streamed no arguments with {}, as an answer decodes input: {}', async () => {

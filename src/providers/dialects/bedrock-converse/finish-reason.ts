@@ -3,9 +3,10 @@ import type { FinishReason, Usage } from '../../../core/types.js';
 
 /**
  * Converse stopReason to canonical. A guardrail or the model's own filter is a content filter; a
- * window overflow mid-answer is a truncation like max_tokens.
+ * window overflow mid-answer is a truncation like max_tokens. An answer with tool calls that says
+ * `end_turn` (as Bedrock sometimes does) is `tool_calls`: clients run the tools only on that reason.
  */
-export function mapStopReason(raw: unknown): FinishReason {
+export function mapStopReason(raw: unknown, hasToolCalls = false): FinishReason {
   switch (raw) {
     case 'tool_use':
       return 'tool_calls';
@@ -16,7 +17,7 @@ export function mapStopReason(raw: unknown): FinishReason {
     case 'content_filtered':
       return 'content_filter';
     default:
-      return 'stop';
+      return hasToolCalls ? 'tool_calls' : 'stop';
   }
 }
 
