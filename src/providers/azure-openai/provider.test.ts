@@ -161,6 +161,16 @@ describe('AzureOpenAIProvider with an api key', () => {
     expect(parts.some((p) => p.type === 'usage')).toBe(true);
   });
 
+  it('sends max_tokens and no stream_options under an api-version older than 2024-09-01, which refuses both', async () => {
+    const old = provider({ api_key: KEY, api_version: '2024-06-01' });
+    await old.chat(ask('short', { maxOutputTokens: 16 }), ctx());
+    expect(JSON.parse(sim.lastRequest?.body.toString() ?? '{}')).toMatchObject({ max_tokens: 16 });
+    await collect(await old.stream(ask('count me'), ctx()));
+    expect(JSON.parse(sim.lastRequest?.body.toString() ?? '{}')).not.toHaveProperty('stream_options');
+    await provider({ api_key: KEY, api_version: '2024-09-01-preview' }).chat(ask('short', { maxOutputTokens: 16 }), ctx());
+    expect(JSON.parse(sim.lastRequest?.body.toString() ?? '{}')).toMatchObject({ max_completion_tokens: 16 });
+  });
+
   it('streams usage (stream_options.include_usage) after finish', async () => {
     const parts = await collect(await provider({ api_key: KEY }).stream(ask('count me'), ctx()));
     const types = parts.map((p) => p.type);

@@ -15,6 +15,8 @@ import { createCredential, EntraTokenSource } from './entra.js';
 import { decodeAzureStream } from './filters.js';
 
 const TYPE = 'azure-openai';
+/** The first api-version that takes max_completion_tokens and stream_options (versions are dates: they compare as strings). */
+const MODERN_API_VERSION = '2024-09-01';
 
 /** Test seams: a fake Entra credential and clock instead of @azure/identity and the wall clock. */
 export interface AzureOpenAIOverrides {
@@ -42,13 +44,16 @@ export class AzureOpenAIProvider implements Provider {
     this.urls = azureUrls({ endpoint: options.endpoint, api: options.api, apiVersion: options.api_version, deploymentName: options.deployment_name ?? deployment.model });
     this.baseHeaders = { 'content-type': 'application/json', ...deployment.headers };
     this.passthrough = deployment.passthrough;
-    // Azure's reasoning models (o-series, gpt-5) refuse max_tokens; every model takes max_completion_tokens.
+    // Azure's reasoning models (o-series, gpt-5) refuse max_tokens; every model takes max_completion_tokens,
+    // from api-version 2024-09-01(-preview) on, as it takes stream_options: older versions refuse both.
+    const dated = options.api === 'deployments' && options.api_version < MODERN_API_VERSION;
     const chat: ChatEncodeOptions = {
       model: this.urls.model,
       provider: TYPE,
       stream: false,
       passthrough: this.passthrough,
-      maxTokensField: 'max_completion_tokens',
+      maxTokensField: dated ? 'max_tokens' : 'max_completion_tokens',
+      streamUsage: !dated,
       // Judged by the model, not the Azure deployment's name, which the operator chose freely.
       reasoningEfforts: reasoningEffortsFor(deployment.model, deployment.capabilities),
     };
@@ -121,7 +126,7 @@ export class AzureOpenAIProvider implements Provider {
       await this.listModels(ctx);
       return;
     }
-    parseJsonBody(await this.send(this.urls.chat, { model: this.urls.model, messages: [{ role: 'user', content: 'ping' }], max_completion_tokens: 1 }, ctx), TYPE);
+    parseJsonBody(await this.send(this.urls.chat, { model: this.urls.model, messages: [{ role: 'user', content: 'ping' }], [this.encoding.chat.maxTokensField ?? 'max_completion_tokens']: 1 }, ctx), TYPE);
   }
 
   async close(): Promise<void> {

@@ -26,6 +26,8 @@ export interface ChatEncodeOptions {
    * `model` when absent.
    */
   reasoningEfforts?: ReasoningEfforts;
+  /** False when the upstream refuses `stream_options` (Azure api-versions before 2024-09-01): a stream's usage is then estimated. */
+  streamUsage?: boolean;
 }
 
 /** The wire body, and what the upstream could not honour (for the response's and stream's `warnings`). */
@@ -70,7 +72,7 @@ export function encodeChatRequest(request: ChatRequest, options: ChatEncodeOptio
   if (request.presencePenalty !== undefined) body.presence_penalty = request.presencePenalty;
   if (request.frequencyPenalty !== undefined) body.frequency_penalty = request.frequencyPenalty;
   body.stream = options.stream;
-  if (options.stream) body.stream_options = { include_usage: true };
+  if (options.stream && options.streamUsage !== false) body.stream_options = { include_usage: true };
   if (request.passthrough && options.passthrough && options.passthrough.length > 0) copyPassthrough(request.passthrough, options.passthrough, body);
   if (options.prefill && request.messages.at(-1)?.role === 'assistant') {
     body.continue_final_message = true;
