@@ -395,6 +395,32 @@ describe('gateway usage of attempts the client abandoned', () => {
   });
 });
 
+describe('gateway usage of attempts the gateway gave up waiting for', () => {
+  it.each(['chat', 'stream'] as const)('records a %s attempt that timed out after its request was sent, billed the prompt estimate, as a cancelled one is', async (operation) => {
+    vi.useFakeTimers();
+    const { gateway, p, records } = build({ ...twoDeployments, routing: { attempt_timeout_ms: 1_000, ttft_timeout_ms: 1_000, max_attempts_per_deployment: 1 } });
+    p('primary').script = () => 'hang';
+    const asked = ask(gateway, operation, new AbortController().signal);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await asked;
+    expect(records[0]).toMatchObject({ deployment: 'primary', outcome: 'error', usageEstimated: true, error: { kind: 'timeout' } });
+    expect(records[0]?.usage?.prompt).toBeGreaterThan(0);
+  });
+
+  it('bills nothing for a timeout the upstream answered (a 504: it says what it did) nor for one before the request was written', async () => {
+    const { gateway, p, records } = build(twoDeployments);
+    const primary = p('primary');
+    primary.script = () => new GatewayError({ kind: 'timeout', message: 'Upstream primary timed out.', upstreamStatus: 504 });
+    await gateway.chat(hello());
+    primary.script = () => new GatewayError({ kind: 'timeout', message: 'Upstream primary connection timed out.', unsent: true });
+    await gateway.chat(hello());
+    expect(records.filter((r) => r.deployment === 'primary').map((r) => [r.outcome, r.usage, r.usageEstimated])).toEqual([
+      ['error', undefined, false],
+      ['error', undefined, false],
+    ]);
+  });
+});
+
 describe('gateway usage of attempts the client left before they were sent', () => {
   it.each(['chat', 'stream', 'embed'] as const)('records a %s attempt cancelled while it waited for a connection or credentials, with no usage: nothing reached the upstream', async (operation) => {
     const { gateway, p, records } = build(twoDeployments);

@@ -392,10 +392,13 @@ function outputFiltered(a: Attempt): GatewayError {
 
 /**
  * A failed attempt as reported: what a refusal cost when it was paid for; a cancelled one (the client
- * left while it ran) the prompt's estimate, as a stream cancelled later is: the upstream had the request.
- * One cancelled before its request was written (`unsent`) cost nothing, like any unsent failure.
+ * left while it ran) or one the gateway gave up waiting for (a timeout with no answer from the
+ * upstream) the prompt's estimate, as a stream cancelled later is: the upstream had the request. One
+ * that failed before its request was written (`unsent`) cost nothing, like any unsent failure.
  */
 function failure(error: GatewayError, promptTokens: number): Parameters<AttemptReporter['report']>[2] {
-  if (error.kind === 'cancelled') return error.unsent ? { outcome: 'cancelled', error } : { outcome: 'cancelled', error, usage: makeUsage({ prompt: promptTokens }), usageEstimated: true };
-  return { outcome: 'error', error, usage: error.paidUsage };
+  const outcome = error.kind === 'cancelled' ? 'cancelled' : 'error';
+  const hadRequest = !error.unsent && (error.kind === 'cancelled' || (error.kind === 'timeout' && error.upstreamStatus === undefined));
+  if (hadRequest) return { outcome, error, usage: makeUsage({ prompt: promptTokens }), usageEstimated: true };
+  return { outcome, error, usage: error.paidUsage };
 }

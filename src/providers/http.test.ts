@@ -125,6 +125,19 @@ describe('upstream connection pool', () => {
       await agent.close();
     });
 
+    it(`marks a ${name} request whose connection was refused unsent: no upstream had it, so no row, charge or quota`, async () => {
+      const closedPort = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const { port } = probe.address() as AddressInfo;
+          probe.close(() => resolve(port));
+        });
+      });
+      const agent = createAgent();
+      const call = send(agent, { url: new URL(`http://127.0.0.1:${closedPort}/v1/chat/completions`), headers: {}, body: '{}', signal: new Canceller() }, 'gone');
+      await expect(call).rejects.toMatchObject({ kind: 'network', unsent: true });
+      await agent.close();
+    });
+
     it(`marks a ${name} request whose client had already gone unsent`, async () => {
       const agent = createAgent();
       const canceller = new Canceller();

@@ -347,11 +347,13 @@ export function transportError(err: unknown, provider: string, signal?: CancelSi
 }
 
 /**
- * What a failed exchange ends with: a client that left before the request was written (it waited for
- * a pooled connection) cost the upstream nothing, and its cancellation says so (`unsent`).
+ * What a failed exchange ends with. One that failed before its request was written (it waited for a
+ * pooled connection the client or a timeout gave up on, or the connection failed) cost the upstream
+ * nothing, and says so (`unsent`): no row, no charge, its quota given back.
  */
 function exchangeError(err: Error, unsent: boolean, provider: string, signal: CancelSignal): GatewayError {
-  return unsent && signal.aborted ? abortedBeforeSending(signal, provider) : transportError(err, provider, signal);
+  if (!unsent) return transportError(err, provider, signal);
+  return signal.aborted ? abortedBeforeSending(signal, provider) : transportError(err, provider, signal).withUnsent(true);
 }
 
 /** Reads a whole upstream body as text, mapping a mid-body socket failure into the taxonomy. */
