@@ -4,6 +4,7 @@ import { resolveConfig } from '../config/load.js';
 import { encodeSpans, type SpanData, type SpanExporter } from './otlp.js';
 import { Tracer } from './tracing.js';
 import type { OtlpSpan, OtlpValue } from './testing/collector.js';
+import { attempt } from '../ledger/testing/fixtures.js';
 
 /** Keeps what the tracer hands over, to encode it as the exporter would. */
 class Captured implements SpanExporter {
@@ -16,36 +17,11 @@ class Captured implements SpanExporter {
 
 const config = resolveConfig({ deployments: [{ id: 'd1', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'https://llm.example.com/v1' }] }, {});
 
-function attempt(params: AttemptRecord['params'], ttftMs?: number): AttemptRecord {
-  return {
-    requestId: 'req-1',
-    attempt: 1,
-    operation: 'chat',
-    role: 'primary',
-    group: 'chat',
-    deployment: 'd1',
-    provider: 'openai-compatible',
-    model: 'gpt-4o-mini',
-    region: undefined,
-    cause: undefined,
-    fallbackFrom: undefined,
-    startedAt: 1_700_000_000_000,
-    latencyMs: 120,
-    ttftMs,
-    usage: undefined,
-    usageEstimated: false,
-    outcome: 'ok',
-    error: undefined,
-    tags: {},
-    params,
-  };
-}
-
 /** The OTLP/JSON of the attempt span the tracer exports for `params`. */
 async function encodedAttempt(params: AttemptRecord['params'], ttftMs?: number): Promise<OtlpSpan> {
   const exporter = new Captured();
   const tracer = new Tracer({ deployments: config.deployments, exporter, sampleRatio: 1 });
-  tracer.onAttempt(attempt(params, ttftMs));
+  tracer.onAttempt(attempt({ deployment: 'd1', provider: 'openai-compatible', region: undefined, startedAt: 1_700_000_000_000, usage: undefined, tags: {}, params, ttftMs }));
   await tracer.close();
   const body = JSON.parse(encodeSpans(exporter.spans, { 'service.name': 'test' }, { name: 'switchyard' })) as {
     resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }>;
