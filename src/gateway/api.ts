@@ -95,6 +95,11 @@ export interface StreamResult {
   warnings?: readonly Warning[];
   headers?: ResultHeaders;
   cache?: CacheStatus;
+  /**
+   * The gateway's estimate of the prompt's input tokens (the one admission reserved), for a door whose
+   * API states the input count before the upstream's own count arrives (Anthropic's message_start).
+   */
+  promptEstimate?: number;
 }
 
 export interface EmbedResult {

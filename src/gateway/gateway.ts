@@ -155,7 +155,7 @@ class GatewayRuntime implements Gateway {
     const { request, needs, plan } = this.prepareChat(asked, opts, true);
     const pending = this.caching.lookup(request, plan, opts.tags ?? {}, opts);
     const lookup = pending && (await pending);
-    if (lookup?.hit) return { parts: this.caching.replay(lookup.hit), servedBy: this.caching.hit(lookup.hit, this.metaFor('stream', opts, plan)), cache: 'hit' };
+    if (lookup?.hit) return { parts: this.caching.replay(lookup.hit), servedBy: this.caching.hit(lookup.hit, this.metaFor('stream', opts, plan)), cache: 'hit', promptEstimate: needs.promptTokens };
     const { meta, ticket } = await this.begin('stream', opts, plan, needs.promptTokens, request.maxOutputTokens);
     this.reporter.describe(meta, request);
     this.maybeShadow(plan, request, needs, meta);
@@ -167,7 +167,7 @@ class GatewayRuntime implements Gateway {
       return failWith(err, ticket, request.messages.length - asked.messages.length);
     }
     const { parts, first } = opened;
-    return { parts: lookup ? this.caching.record(lookup, parts, first.attempt) : parts, servedBy: servedBy(first.attempt, meta), headers: ticket.headers, cache: lookup && 'miss', warnings: first.warnings };
+    return { parts: lookup ? this.caching.record(lookup, parts, first.attempt) : parts, servedBy: servedBy(first.attempt, meta), headers: ticket.headers, cache: lookup && 'miss', warnings: first.warnings, promptEstimate: needs.promptTokens };
   }
 
   async embed(request: EmbeddingRequest, opts: RequestOptions = {}): Promise<EmbedResult> {

@@ -1,4 +1,4 @@
-import { ZERO_USAGE, type AssistantPart, type ChatResponse, type FinishReason, type JsonValue, type PromptCount, type Usage } from '../../core/types.js';
+import { type AssistantPart, type ChatResponse, type FinishReason, type JsonValue, type PromptCount, type Usage } from '../../core/types.js';
 import { ANTHROPIC_PROVIDER } from './decode-content.js';
 
 /**
@@ -102,9 +102,12 @@ export function encodeUsage(u: Usage): MessagesUsage {
   return messagesUsage(u, u.completion, u.reasoning);
 }
 
-/** message_start's usage: the prompt's count when the upstream gave it at the start, and no output yet. */
-export function startUsage(p: PromptCount | undefined): MessagesUsage {
-  return messagesUsage(p ?? ZERO_USAGE, 0, 0);
+/**
+ * message_start's usage: the prompt's count when the upstream gave it at the start, else `estimate` (the
+ * gateway's, all of it input_tokens); no output yet. message_delta then carries the upstream's count.
+ */
+export function startUsage(p: PromptCount | undefined, estimate = 0): MessagesUsage {
+  return messagesUsage(p ?? { prompt: estimate, cachedRead: 0, cachedWrite: 0 }, 0, 0);
 }
 
 function messagesUsage(p: PromptCount, completion: number, reasoning: number): MessagesUsage {

@@ -139,6 +139,19 @@ describe('the Anthropic Messages front door', () => {
       if (t.id === 'anthropic' || t.id === 'vertex-claude') expect(start.message.usage.input_tokens).toBe(final.usage.input_tokens);
     });
 
+    it("streams the upstream's input count in message_delta, which the SDK's stream helper reports, and a count in message_start", async () => {
+      const body = { model: t.id, max_tokens: 64, messages: [{ role: 'user' as const, content: 'How many tokens is this prompt?' }] };
+      const created = await client.messages.create(body);
+      const final = await client.messages.stream(body).finalMessage();
+      expect(final.usage.input_tokens).toBe(created.usage.input_tokens);
+      const events = parseSse((await post('/v1/messages', { ...body, stream: true })).text);
+      const start = events.find((e) => e.event === 'message_start')?.data as { message: { usage: { input_tokens: number } } };
+      const delta = events.find((e) => e.event === 'message_delta')?.data as { usage: { input_tokens: number; cache_read_input_tokens: number } };
+      expect(delta.usage).toMatchObject({ input_tokens: created.usage.input_tokens, cache_read_input_tokens: created.usage.cache_read_input_tokens });
+      // Before the upstream's count, the gateway's estimate: a client reading only message_start never sees 0.
+      expect(start.message.usage.input_tokens).toBeGreaterThan(0);
+    });
+
     it('round-trips a tool call: tool_use out, tool_result back in', async () => {
       const first = await client.messages.create({ model: t.id, max_tokens: 64, tools: [LOOKUP], messages: [{ role: 'user', content: 'Please call the tool' }] });
       expect(first.stop_reason).toBe('tool_use');

@@ -40,10 +40,10 @@ async function messages(ctx: RouteContext): Promise<HttpResponse> {
 
 async function answer(ctx: RouteContext, request: ChatRequest, stream: boolean, hints: BodyHints): Promise<HttpResponse> {
   if (stream) {
-    const { parts, servedBy, headers: admitted, cache, warnings } = await ctx.gateway.stream(request, requestOptions(ctx, 'anthropic-messages', hints));
+    const { parts, servedBy, headers: admitted, cache, warnings, promptEstimate } = await ctx.gateway.stream(request, requestOptions(ctx, 'anthropic-messages', hints));
     ctx.servedBy = servedBy;
     const headers = asStreamHeaders(answerHeaders(ctx, servedHeaders(servedBy, admitted, cache, warnings)), ctx.costOf !== undefined);
-    const encoder = new MessagesStreamEncoder(ctx, servedBy, askedOf(request));
+    const encoder = new MessagesStreamEncoder(ctx, servedBy, askedOf(request), promptEstimate);
     return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
   }
   const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(request, requestOptions(ctx, 'anthropic-messages', hints));

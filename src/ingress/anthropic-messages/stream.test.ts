@@ -10,8 +10,8 @@ const ctx = { requestId: '0000-1111', costOf: undefined, gateway: { config: { de
 const servedBy: ServedBy = { deployment: 'd', provider: 'p', region: undefined, model: 'm', group: undefined, attempts: 1, requestId: '0000-1111' };
 
 /** The events an encoder writes for some parts, as [event, data] pairs. */
-function events(parts: StreamPart[], asked: AnswerAsked = { model: 'claude', thinking: true, stopSequences: undefined }): Array<[string, unknown]> {
-  const e = new MessagesStreamEncoder(ctx, servedBy, asked);
+function events(parts: StreamPart[], asked: AnswerAsked = { model: 'claude', thinking: true, stopSequences: undefined }, promptEstimate?: number): Array<[string, unknown]> {
+  const e = new MessagesStreamEncoder(ctx, servedBy, asked, promptEstimate);
   const text = parts.map((p) => e.part(p) ?? '').join('') + e.end().join('');
   return [...text.matchAll(/event: (.*)\ndata: (.*)\n\n/g)].map((m) => [m[1] as string, JSON.parse(m[2] as string)]);
 }
@@ -150,6 +150,26 @@ describe('MessagesStreamEncoder and what the client asked', () => {
     expect(message.usage).toEqual(startUsage({ input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 } }));
     expect(Object.keys(message)).toEqual(['id', 'type', 'role', 'model', 'content', 'container', 'stop_reason', 'stop_sequence', 'stop_details', 'usage', 'diagnostics']);
     expect(message).toMatchObject({ container: null, stop_details: null, diagnostics: null });
+  });
+
+  it("states the gateway's prompt estimate in message_start when the upstream counts only at the end, and the upstream's count in message_delta", () => {
+    const parts: StreamPart[] = [
+      { type: 'start', id: 'c', model: 'gpt' },
+      { type: 'text', delta: 'Hi' },
+      { type: 'finish', finishReason: 'stop' },
+      { type: 'usage', usage: makeUsage({ prompt: 10, completion: 2, cachedRead: 4 }) },
+    ];
+    const out = events(parts, { model: 'gpt', thinking: false, stopSequences: undefined }, 12);
+    const start = out.find(([name]) => name === 'message_start')?.[1] as { message: { usage: unknown } };
+    expect(start.message.usage).toEqual(startUsage({ input_tokens: 12, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 } }));
+    const delta = out.find(([name]) => name === 'message_delta')?.[1] as { usage: unknown };
+    expect(delta.usage).toMatchObject({ input_tokens: 6, cache_read_input_tokens: 4, cache_creation_input_tokens: 0, output_tokens: 2 });
+  });
+
+  it("prefers the upstream's own count in message_start over the gateway's estimate", () => {
+    const out = events([{ type: 'start', prompt: { prompt: 9, cachedRead: 0, cachedWrite: 0 } }, { type: 'text', delta: 'Hi' }], undefined, 12);
+    const start = out.find(([name]) => name === 'message_start')?.[1] as { message: { usage: { input_tokens: number } } };
+    expect(start.message.usage.input_tokens).toBe(9);
   });
 
   it('writes the cache writes by TTL in message_start, as the API does, and keeps them out of message_delta', () => {

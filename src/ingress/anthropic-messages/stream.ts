@@ -24,9 +24,12 @@ type BlockKind = 'text' | 'thinking' | 'redacted' | 'tool';
  * a ping after the first text or tool block starts, and at the end message_delta (stop reason, whole usage) and
  * message_stop. A block closes when a part of another kind (or another tool call) arrives, a thinking
  * block also once signed; a redacted_thinking block comes whole in its start. Only Claude's signatures
- * and redacted thinking are written: a client sends them back as Claude's. The usage is
- * only known at the end: message_start says 0 input tokens and message_delta carries the totals
- * (cumulative, as the API's own message_delta does); the cost travels as an HTTP trailer.
+ * and redacted thinking are written: a client sends them back as Claude's. message_start states the
+ * prompt's input tokens: the upstream's count when it gave one first (a Claude upstream does), else the
+ * gateway's estimate, never a bare 0 (a client reading only message_start sizes its context from it).
+ * message_delta carries the upstream's totals, input and cache counts included (cumulative, as the API's
+ * own message_delta does), which the SDK's stream helper takes over the start's; the cost travels as
+ * an HTTP trailer.
  */
 export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
   readonly framed = true;
@@ -53,6 +56,8 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
     private readonly ctx: RouteContext,
     private readonly servedBy: ServedBy,
     private readonly asked: AnswerAsked,
+    /** The gateway's estimate of the prompt's tokens, for message_start when the upstream counts only at the end. */
+    private readonly promptEstimate = 0,
   ) {}
 
   part(part: StreamPart): string | undefined {
@@ -125,8 +130,8 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
 
   private begin(): string {
     this.started = true;
-    // Anthropic reports the prompt's tokens here; an upstream that counts them only at the end leaves 0 (message_delta has them).
-    const usage = JSON.stringify(startUsage(this.prompt));
+    // Anthropic reports the prompt's tokens here; for an upstream that counts them only at the end, the estimate stands in until message_delta.
+    const usage = JSON.stringify(startUsage(this.prompt, this.promptEstimate));
     const message = `{"id":"${messageId(this.ctx.requestId)}","type":"message","role":"assistant","model":${JSON.stringify(this.asked.model)},"content":[],"container":null,"stop_reason":null,"stop_sequence":null,"stop_details":null,"usage":${usage},"diagnostics":null}`;
     return frame('message_start', `{"type":"message_start","message":${message}}`);
   }
