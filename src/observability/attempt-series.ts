@@ -25,6 +25,8 @@ interface DeploymentCells {
   firstChunk: HistogramCell | undefined;
   input: HistogramCell | undefined;
   output: HistogramCell | undefined;
+  estimatedInput: HistogramCell | undefined;
+  estimatedOutput: HistogramCell | undefined;
   readonly attempts: Map<string, CounterCell>;
   readonly retries: Map<string, CounterCell>;
   readonly fallbacks: Map<string, CounterCell>;
@@ -40,6 +42,7 @@ const SEP = '\u0000';
  */
 export class AttemptSeries {
   private readonly tokenUsage: HistogramCells;
+  private readonly estimatedTokens: HistogramCells;
   private readonly duration: HistogramCells;
   private readonly firstChunk: HistogramCells;
   private readonly attempts: CounterCells;
@@ -58,6 +61,14 @@ export class AttemptSeries {
     private readonly costOf: ((record: AttemptRecord) => number | undefined) | undefined,
   ) {
     this.tokenUsage = new HistogramCells('gen_ai_client_token_usage', 'Tokens used per upstream operation (gen_ai.client.token.usage).', TOKEN_BUCKETS, registry);
+    // The conventions allow no guessed counts in gen_ai.client.token.usage (offline counting only where a
+    // user enabled it); the gateway's estimate, which the ledger bills, is counted apart under the same labels.
+    this.estimatedTokens = new HistogramCells(
+      'switchyard_estimated_token_usage',
+      "Tokens the gateway estimated per upstream operation whose upstream reported no usage (billed as estimated; not in gen_ai_client_token_usage).",
+      TOKEN_BUCKETS,
+      registry,
+    );
     this.duration = new HistogramCells('gen_ai_client_operation_duration_seconds', 'Duration of upstream operations (gen_ai.client.operation.duration); error_type on failures.', DURATION_BUCKETS, registry);
     this.firstChunk = new HistogramCells(
       'gen_ai_client_operation_time_to_first_chunk_seconds',
@@ -82,7 +93,11 @@ export class AttemptSeries {
     else this.duration.observe(this.failedCell(cells, errorKind ?? r.outcome), seconds);
     if (r.ttftMs !== undefined) this.firstChunk.observe((cells.firstChunk ??= this.firstChunk.cell(cells.base)), r.ttftMs / 1000);
     const usage = r.usage;
-    if (usage) {
+    if (usage && r.usageEstimated) {
+      const est = this.estimatedTokens;
+      est.observe((cells.estimatedInput ??= est.cell({ ...cells.base, gen_ai_token_type: 'input' })), usage.prompt);
+      if (r.operation !== 'embed') est.observe((cells.estimatedOutput ??= est.cell({ ...cells.base, gen_ai_token_type: 'output' })), usage.completion);
+    } else if (usage) {
       this.tokenUsage.observe((cells.input ??= this.tokenUsage.cell({ ...cells.base, gen_ai_token_type: 'input' })), usage.prompt);
       if (r.operation !== 'embed') this.tokenUsage.observe((cells.output ??= this.tokenUsage.cell({ ...cells.base, gen_ai_token_type: 'output' })), usage.completion);
     }
@@ -136,6 +151,8 @@ export class AttemptSeries {
       firstChunk: undefined,
       input: undefined,
       output: undefined,
+      estimatedInput: undefined,
+      estimatedOutput: undefined,
       attempts: new Map(),
       retries: new Map(),
       fallbacks: new Map(),

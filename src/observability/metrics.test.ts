@@ -5,6 +5,7 @@ import type { SimServer } from '../sim/server.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import type { BatcherStats } from '../ledger/batcher.js';
 import { attempt } from '../ledger/testing/fixtures.js';
+import { makeUsage } from '../core/types.js';
 import { GatewayMetrics } from './metrics.js';
 import { userRequest } from '../testing/canonical.js';
 
@@ -184,6 +185,20 @@ describe('gateway metrics', () => {
     const text = await other.render();
     expect(text).toContain('# TYPE switchyard_budget_spend_usd gauge');
     expect(value(parse(text), 'switchyard_budget_spend_usd', { budget: 'daily' })).toBeUndefined();
+  });
+
+  it("keeps the gateway's estimated token counts out of gen_ai_client_token_usage (the conventions allow no guesses there) and counts them in switchyard_estimated_token_usage", async () => {
+    const other = new GatewayMetrics([]);
+    other.onAttempt(attempt({ usage: makeUsage({ prompt: 1000, completion: 100 }) }));
+    other.onAttempt(attempt({ usage: makeUsage({ prompt: 40, completion: 8 }), usageEstimated: true }));
+    other.onAttempt(attempt({ usage: makeUsage({ prompt: 40 }), usageEstimated: true, outcome: 'cancelled' }));
+    const s = parse(await other.render());
+    const input = { gen_ai_request_model: 'gpt-4o-mini', gen_ai_token_type: 'input' };
+    expect(value(s, 'gen_ai_client_token_usage_count', input)).toBe(1);
+    expect(value(s, 'gen_ai_client_token_usage_sum', input)).toBe(1000);
+    expect(value(s, 'switchyard_estimated_token_usage_count', input)).toBe(2);
+    expect(value(s, 'switchyard_estimated_token_usage_sum', input)).toBe(80);
+    expect(value(s, 'switchyard_estimated_token_usage_sum', { ...input, gen_ai_token_type: 'output' })).toBe(8);
   });
 
   it('labels attempts with the deployment as it is now, after a reload changed its model, and merges deployments with equal labels', async () => {
