@@ -242,6 +242,30 @@ describe('gateway shadow traffic', () => {
     expect(gateway.status().deployments[1]?.shadow).toEqual({ requests: 1, errors: 0 });
   });
 
+  it('books a shadow copy the gateway stopped waiting for at the prompt estimate, as it books a primary attempt: the standby had the request', async () => {
+    vi.useFakeTimers();
+    const { gateway, p, records } = build({ ...twoDeployments, routing: { attempt_timeout_ms: 1_000 }, groups: [{ name: 'chat', deployments: ['primary', 'secondary'], shadow: { share: 1 } }] });
+    p('secondary').script = () => 'hang';
+    await gateway.chat(hello());
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(records.find((r) => r.role === 'shadow')).toMatchObject({ deployment: 'secondary', outcome: 'error', usageEstimated: true, error: { kind: 'timeout' } });
+    expect(records.find((r) => r.role === 'shadow')?.usage?.prompt).toBeGreaterThan(0);
+  });
+
+  it('books what a failed shadow copy paid for, and nothing for one that never left', async () => {
+    const { gateway, p, records } = build({ ...twoDeployments, groups: [{ name: 'chat', deployments: ['primary', 'secondary'], shadow: { share: 1 } }] });
+    const secondary = p('secondary');
+    secondary.script = () => new GatewayError({ kind: 'content_filtered', message: 'Filtered.', paidUsage: makeUsage({ prompt: 7, completion: 3 }) });
+    await gateway.chat(hello());
+    secondary.script = () => new GatewayError({ kind: 'timeout', message: 'Connection timed out.', unsent: true });
+    await gateway.chat(hello());
+    await new Promise((r) => setImmediate(r));
+    expect(records.filter((r) => r.role === 'shadow').map((r) => [r.outcome, r.usage?.total, r.usageEstimated])).toEqual([
+      ['error', 10, false],
+      ['error', undefined, false],
+    ]);
+  });
+
   it('mirrors only the configured share, and never across a residency boundary', async () => {
     const { gateway, p } = build({ ...twoDeployments, groups: [{ name: 'chat', deployments: ['secondary', 'primary'], shadow: { share: 0.25 } }] });
     for (let i = 0; i < 400; i++) await gateway.chat(hello());

@@ -15,7 +15,7 @@ import { executeWithFallback, type Attempt, type Executed, type ExecuteOptions, 
 import { chatCapabilities, outputLimit, quotaTokens, type Needs } from '../routing/filters.js';
 import { mediaUrlsOf } from '../routing/media-urls.js';
 import type { ChatResult, EmbedResult, Gateway, GatewayOptions, RequestOptions, ServedBy, StreamResult } from './api.js';
-import { AttemptReporter, type RequestMeta } from './observe.js';
+import { AttemptReporter, failure, type RequestMeta } from './observe.js';
 import type { OpenedStream, StreamSettlement } from './stream.js';
 import { openStreamOn, type OpenedAttempt, type StreamDeps, type StreamOpening } from './open-stream.js';
 import { continuationRequest, resumable, type Resume } from './resume.js';
@@ -388,17 +388,4 @@ function failWith(err: unknown, ticket: AdmissionTicket, groupMessages = 0): nev
 function outputFiltered(a: Attempt): GatewayError {
   const id = a.deployment.id;
   return new GatewayError({ kind: 'content_filtered', message: `Deployment ${id} filtered its answer (finish_reason content_filter).`, code: 'content_filter', deployment: id, provider: a.deployment.provider.type });
-}
-
-/**
- * A failed attempt as reported: what a refusal cost when it was paid for; a cancelled one (the client
- * left while it ran) or one the gateway gave up waiting for (a timeout with no answer from the
- * upstream) the prompt's estimate, as a stream cancelled later is: the upstream had the request. One
- * that failed before its request was written (`unsent`) cost nothing, like any unsent failure.
- */
-function failure(error: GatewayError, promptTokens: number): Parameters<AttemptReporter['report']>[2] {
-  const outcome = error.kind === 'cancelled' ? 'cancelled' : 'error';
-  const hadRequest = !error.unsent && (error.kind === 'cancelled' || (error.kind === 'timeout' && error.upstreamStatus === undefined));
-  if (hadRequest) return { outcome, error, usage: makeUsage({ prompt: promptTokens }), usageEstimated: true };
-  return { outcome, error, usage: error.paidUsage };
 }

@@ -1,11 +1,22 @@
 import { createHash } from 'node:crypto';
 import type { AttemptObserver, AttemptRecord, AttemptTracing, Operation, RequestParams } from '../core/events.js';
 import { GatewayError } from '../core/errors.js';
-import type { ChatRequest, FinishReason, StreamPart, Usage } from '../core/types.js';
+import { makeUsage, type ChatRequest, type FinishReason, type StreamPart, type Usage } from '../core/types.js';
 import type { CancelSignal } from '../core/cancel.js';
 import type { CallContext } from '../core/provider.js';
 import type { Logger } from '../core/logger.js';
 import type { Attempt } from '../routing/executor.js';
+
+/** How an attempt ended, as reported. */
+export interface AttemptResult {
+  outcome: AttemptRecord['outcome'];
+  usage?: Usage;
+  usageEstimated?: boolean;
+  error?: GatewayError;
+  ttftMs?: number;
+  cacheHit?: boolean;
+  answer?: AnswerFacts;
+}
 
 /** What an attempt's answer said of itself (a ChatResponse is one); only read when tracing is on. */
 export interface AnswerFacts {
@@ -75,11 +86,7 @@ export class AttemptReporter {
     this.logger.warn({ requestId: meta.requestId, deployment: d.id, provider: d.provider, attempt: attempt.number, thrown: cause instanceof Error ? cause.name : typeof cause, frames }, 'upstream reply the decoder could not read');
   }
 
-  report(
-    meta: RequestMeta,
-    attempt: Attempt,
-    result: { outcome: AttemptRecord['outcome']; usage?: Usage; usageEstimated?: boolean; error?: GatewayError; ttftMs?: number; cacheHit?: boolean; answer?: AnswerFacts },
-  ): void {
+  report(meta: RequestMeta, attempt: Attempt, result: AttemptResult): void {
     const d = attempt.deployment.config;
     const error = result.error;
     const quota = attempt.deployment.state.quota;
@@ -132,4 +139,17 @@ export class AttemptReporter {
       }
     }
   }
+}
+
+/**
+ * A failed attempt as reported: what a refusal cost when it was paid for; a cancelled one (the client
+ * left while it ran) or one the gateway gave up waiting for (a timeout with no answer from the
+ * upstream) the prompt's estimate, as a stream cancelled later is: the upstream had the request. One
+ * that failed before its request was written (`unsent`) cost nothing, like any unsent failure.
+ */
+export function failure(error: GatewayError, promptTokens: number): AttemptResult {
+  const outcome = error.kind === 'cancelled' ? 'cancelled' : 'error';
+  const hadRequest = !error.unsent && (error.kind === 'cancelled' || (error.kind === 'timeout' && error.upstreamStatus === undefined));
+  if (hadRequest) return { outcome, error, usage: makeUsage({ prompt: promptTokens }), usageEstimated: true };
+  return { outcome, error, usage: error.paidUsage };
 }

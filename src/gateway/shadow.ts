@@ -5,7 +5,7 @@ import type { ChatRequest } from '../core/types.js';
 import { estimatePromptTokens, withEstimatedUsage } from '../core/estimate.js';
 import type { Deployment } from '../routing/router.js';
 import type { Attempt } from '../routing/executor.js';
-import type { AttemptReporter, RequestMeta } from './observe.js';
+import { failure, type AttemptReporter, type RequestMeta } from './observe.js';
 
 /** Shadow attempts are numbered from here so they never collide with the request's own attempts. */
 export const SHADOW_ATTEMPT_BASE = 1000;
@@ -56,7 +56,8 @@ export class ShadowMirror {
           if (error.kind === 'cancelled') d.state.abandon(attempt.probe);
           else d.state.fail(t, error, t - now, attempt.probe);
           d.state.countShadow(false);
-          this.reporter.report(meta, attempt, { outcome: error.kind === 'cancelled' ? 'cancelled' : 'error', error });
+          // Booked as a request's own failed attempt is: a standby that had the request is billed its estimate.
+          this.reporter.report(meta, attempt, failure(error, estimatePromptTokens(request)));
         },
       )
       .finally(() => {
