@@ -28,7 +28,10 @@ export interface HttpRequest {
   readonly headers: HeaderMap;
   /** The body: bytes the platform already buffered, or a reader that streams it in under limits. */
   readonly body: Uint8Array | BodyReader | undefined;
-  /** Aborts when the client goes away (disconnect, platform cancellation). */
+  /**
+   * Aborts when the client goes away (disconnect, platform cancellation), or, with a `GatewayError` of
+   * kind `timeout` as its reason, when the runtime's own deadline is near: the client then gets that error.
+   */
   readonly signal: CancelSignal;
   /** The client's address as the platform reports it, for logs only. */
   readonly remoteAddress?: string | undefined;

@@ -283,4 +283,27 @@ describe('a cancelled request', () => {
     await expect(executeWithFallback([a], chat, policy(clock), opts({ signal: client.signal }))).rejects.toMatchObject({ kind: 'cancelled' });
     expect(a.provider.calls).toBe(0);
   });
+
+  it('ends with the timeout a runtime deadline aborted it with, not as a cancellation, and does not blame the deployment', async () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    a.provider.script = () => 'hang';
+    const runtime = new AbortController();
+    const errors: GatewayError[] = [];
+    const p = executeWithFallback([a], chat, policy(clock), opts({ signal: runtime.signal, onAttemptError: (_at, e) => errors.push(e) }));
+    runtime.abort(new GatewayError({ kind: 'timeout', code: 'deadline_exceeded', message: 'The platform deadline is near.' }));
+    await expect(p).rejects.toMatchObject({ kind: 'timeout', code: 'deadline_exceeded', status: 504, deployment: 'a' });
+    expect(errors).toMatchObject([{ kind: 'timeout', unsent: false }]);
+    expect(a.state.inFlight).toBe(0);
+    expect(a.state.breaker.current(clock.now())).toBe('closed');
+  });
+
+  it('starts no attempt after a runtime deadline, and answers its timeout', async () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    const runtime = new AbortController();
+    runtime.abort(new GatewayError({ kind: 'timeout', code: 'deadline_exceeded', message: 'The platform deadline is near.' }));
+    await expect(executeWithFallback([a], chat, policy(clock), opts({ signal: runtime.signal }))).rejects.toMatchObject({ kind: 'timeout', code: 'deadline_exceeded' });
+    expect(a.provider.calls).toBe(0);
+  });
 });

@@ -69,6 +69,16 @@ export interface Executed<T> {
 const cancelled = (cause?: unknown, unsent = false): GatewayError => new GatewayError({ kind: 'cancelled', message: 'The client cancelled the request.', cause, unsent });
 
 /**
+ * What the request's own signal ended it with: a runtime's deadline aborts it with its GatewayError (a
+ * timeout the client still waits to read); any other reason is the client leaving.
+ */
+function stopped(signal: CancelSignal, cause?: unknown, unsent = false): GatewayError {
+  const reason: unknown = signal.reason;
+  if (GatewayError.isInstance(reason) && reason.kind !== 'cancelled') return reason.withUnsent(unsent);
+  return cancelled(cause ?? reason, unsent);
+}
+
+/**
  * Runs `run` against the planned deployments under the error taxonomy: retries the same deployment on
  * retryable errors (full-jitter backoff, retry-after honoured up to a cap, within the retry budget and
  * the deadline), falls back to the next deployment on fallbackable ones, sends
@@ -148,7 +158,7 @@ class Execution<T> {
       throw new GatewayError({ kind: 'timeout', message: `The request deadline of ${policy.deadlineMs} ms passed.`, code: 'deadline_exceeded', fallbackable: false, retryable: false });
     }
     // A client that left (e.g. during admission or a backoff) gets no upstream call.
-    if (options.signal.aborted) throw cancelled(options.signal.reason);
+    if (options.signal.aborted) throw stopped(options.signal);
     const slot = state.begin(now, options.pinned === true, options.quotaTokens);
     if (slot === undefined) {
       // The breaker opened (or its one trial slot was taken) after planning.
@@ -226,7 +236,7 @@ class Execution<T> {
       state.abandon(attempt.probe);
       // The upstream was asked (and may bill): the attempt is reported, as one cancelled mid-stream is;
       // one the client left before its request was written (waiting for a connection or credentials) is unsent.
-      const error = cancelled(raw, GatewayError.isInstance(raw) && raw.unsent).withDeployment(deployment.id, deployment.provider.type, { region: deployment.config.region, attempts: number });
+      const error = stopped(options.signal, raw, GatewayError.isInstance(raw) && raw.unsent).withDeployment(deployment.id, deployment.provider.type, { region: deployment.config.region, attempts: number });
       options.onAttemptError?.(attempt, error);
       throw error;
     }
@@ -241,7 +251,7 @@ class Execution<T> {
       state.retries += 1;
       this.cause = error.kind;
       await policy.clock.sleep(next.delayMs, options.signal).catch(() => undefined);
-      if (options.signal.aborted) throw cancelled();
+      if (options.signal.aborted) throw stopped(options.signal);
       return RETRY;
     }
     if (next.kind === 'special') {
