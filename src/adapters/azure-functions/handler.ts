@@ -5,6 +5,7 @@ import { GatewayError } from '../../core/errors.js';
 import { isBodyStream, type HttpHandler, type HttpRequest, type HttpResponse } from '../../http/exchange.js';
 import { defaultErrorResponse } from '../../http/handler.js';
 import { webBodyReader } from './body.js';
+import { AZURE_DEADLINE_MS, idleDeadline } from './deadline.js';
 import { toWebStream } from './stream.js';
 
 export interface AzureHandlerOptions {
@@ -18,6 +19,12 @@ export interface AzureHandlerOptions {
    * before the invocation ends, so the platform does not freeze the instance first: flush usage here.
    */
   readonly onSettled?: () => Promise<void>;
+  /**
+   * The longest the answer may stay silent (until its status, then between stream chunks) before the
+   * request is aborted with a timeout error; keep it under Azure's 230 s with room for `onSettled`.
+   * Default 220 000 ms.
+   */
+  readonly deadlineMs?: number;
 }
 
 /** The function `app.http` runs for every request. */
@@ -28,9 +35,14 @@ export function createAzureHandler(handler: HttpHandler, options: AzureHandlerOp
   const trimmed = options.routePrefix?.replace(/^\/+|\/+$/g, '') ?? '';
   const prefix = trimmed === '' ? '' : `/${trimmed}`;
   const onSettled = options.onSettled;
+  const deadlineMs = options.deadlineMs ?? AZURE_DEADLINE_MS;
   return async (request, context) => {
-    const settle = onSettled ? () => onSettled().catch((error: unknown) => context.error('switchyard: settling after the answer failed', stackOf(error))) : noSettle;
     const controller = new Canceller();
+    const deadline = idleDeadline(controller, deadlineMs);
+    const settle = async (): Promise<void> => {
+      deadline.stop();
+      await onSettled?.().catch((error: unknown) => context.error('switchyard: settling after the answer failed', stackOf(error)));
+    };
     let exchange: HttpRequest | undefined;
     let response: HttpResponse;
     try {
@@ -49,7 +61,7 @@ export function createAzureHandler(handler: HttpHandler, options: AzureHandlerOp
       return { status: response.status, headers, body: response.body };
     }
     const abort = () => controller.abort(new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));
-    return { status: response.status, headers, body: toWebStream(response.body, settle, abort) };
+    return { status: response.status, headers, body: toWebStream(response.body, settle, abort, deadline.touch) };
   };
 }
 
@@ -80,7 +92,6 @@ function withoutTrailer(headers: Record<string, string>): Record<string, string>
 
 const INTERNAL = new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
 
-async function noSettle(): Promise<void> {}
 
 function stackOf(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -9,8 +9,9 @@ const encoder = new TextEncoder();
  * backpressure reaches the upstream. `settle` runs before the stream closes, while the platform still
  * awaits the body and so keeps the instance running. A cancel (the platform gave up on the body)
  * aborts the request and returns the handler's iterator so it closes its upstream and settles usage.
+ * `sent` is told of each chunk handed to the platform.
  */
-export function toWebStream(body: BodyStream, settle: () => Promise<void>, abort: () => void): ReadableStream<Uint8Array> {
+export function toWebStream(body: BodyStream, settle: () => Promise<void>, abort: () => void, sent: () => void = ignore): ReadableStream<Uint8Array> {
   const chunks = body[Symbol.asyncIterator]();
   return new ReadableStream<Uint8Array>(
     {
@@ -27,6 +28,7 @@ export function toWebStream(body: BodyStream, settle: () => Promise<void>, abort
           await settle();
           controller.close();
         } else {
+          sent();
           controller.enqueue(encoder.encode(next.value));
         }
       },
@@ -42,3 +44,5 @@ export function toWebStream(body: BodyStream, settle: () => Promise<void>, abort
     { highWaterMark: 0 },
   );
 }
+
+function ignore(): void {}
