@@ -1,4 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { AttemptRecord } from '../../core/events.js';
+import { createGateway } from '../../gateway/gateway.js';
+import { createHttpHandler } from '../../http/handler.js';
+import { FakeProvider, rawDeployment } from '../../routing/testing/fakes.js';
 import { createLambdaHandler } from './handler.js';
 import { lazyHandler } from '../../http/lazy.js';
 import { fakeContext } from './testing/fake-runtime.js';
@@ -110,6 +114,49 @@ describe('createLambdaHandler (buffered front doors)', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(upstream.seen.aborted).toBe(true);
     expect((await invocation).body).toBe(SSE_CHUNKS[0]);
+  });
+
+  it('by default aborts 8 s before the deadline: room for a PostgreSQL flush whose connect times out after 5 s', async () => {
+    vi.useFakeTimers();
+    const upstream = streamingHandler();
+    const invocation = createLambdaHandler(upstream.handler)(fixture('http-api-v2'), fakeContext(60_000));
+    await vi.advanceTimersByTimeAsync(51_999);
+    expect(upstream.seen.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(upstream.seen.aborted).toBe(true);
+    await invocation;
+  });
+
+  it('keeps half of a short invocation for the request when the margin would take more', async () => {
+    vi.useFakeTimers();
+    const upstream = streamingHandler();
+    const invocation = createLambdaHandler(upstream.handler)(fixture('http-api-v2'), fakeContext(10_000));
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(upstream.seen.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(upstream.seen.aborted).toBe(true);
+    await invocation;
+  });
+
+  it('answers a request the deadline stopped with a 504 in the front door\'s shape, recorded before onSettled flushes', async () => {
+    vi.useFakeTimers();
+    const records: AttemptRecord[] = [];
+    const order: string[] = [];
+    const provider = new FakeProvider('d');
+    provider.script = () => 'hang';
+    const gateway = createGateway(
+      { deployments: [rawDeployment('d')], groups: [{ name: 'chat', deployments: ['d'] }], routing: { deadline_ms: 600_000, attempt_timeout_ms: 600_000 } },
+      { observers: [{ onAttempt: (r) => (records.push(r), order.push(`recorded ${r.outcome}`)) }], createProvider: () => provider },
+    );
+    const onSettled = async (): Promise<void> => void order.push('settled');
+    const event = { ...fixture('http-api-v2'), body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] }), isBase64Encoded: false };
+    const invocation = createLambdaHandler(createHttpHandler(gateway, {}), { onSettled })(event, fakeContext(60_000));
+    await vi.advanceTimersByTimeAsync(52_000);
+    const result = await invocation;
+    expect(result.statusCode).toBe(504);
+    expect(JSON.parse(result.body ?? '')).toMatchObject({ error: { type: 'timeout_error' } });
+    expect(records).toMatchObject([{ outcome: 'error', usageEstimated: true, error: { kind: 'timeout', code: 'deadline_exceeded' } }]);
+    expect(order).toEqual(['recorded error', 'settled']);
   });
 });
 

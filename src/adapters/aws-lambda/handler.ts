@@ -16,13 +16,21 @@ export interface LambdaAdapterOptions {
    */
   readonly onSettled?: (() => Promise<void>) | undefined;
   /**
-   * The request's signal aborts this long before the invocation's deadline, so the handler can end
-   * its upstream call and settle usage before Lambda stops the function. Default 1000 ms.
+   * The request's signal aborts this long before the invocation's deadline (with a timeout the client
+   * reads as a 504), so the handler can end its upstream call and `onSettled` flush the usage before
+   * Lambda stops the function. Default `LAMBDA_DEADLINE_MARGIN_MS`; never more than half the time the
+   * invocation had when it started.
    */
   readonly deadlineMarginMs?: number | undefined;
   /** Told of a handler that threw (answered 500 in the front door's error shape); default: a JSON log line. */
   readonly onError?: ((error: unknown) => void) | undefined;
 }
+
+/**
+ * What the flush after the abort may need: a PostgreSQL ledger's connect timeout (5 s) when the database
+ * is unreachable, then copying the events to the function log; an insert on a live connection takes ms.
+ */
+export const LAMBDA_DEADLINE_MARGIN_MS = 8_000;
 
 export type BufferedLambdaHandler = (event: LambdaHttpEvent, context: Context) => Promise<LambdaResult>;
 
@@ -83,10 +91,12 @@ interface Invocation {
 
 function startInvocation(context: Context, options: LambdaAdapterOptions): Invocation {
   const controller = new Canceller();
-  const margin = options.deadlineMarginMs ?? 1000;
+  const remaining = context.getRemainingTimeInMillis();
+  // A short timeout keeps half its time for the request rather than none.
+  const margin = Math.min(options.deadlineMarginMs ?? LAMBDA_DEADLINE_MARGIN_MS, remaining / 2);
   const timer = setTimeout(
-    () => controller.abort(new DOMException('the Lambda invocation is about to time out', 'TimeoutError')),
-    Math.max(0, context.getRemainingTimeInMillis() - margin),
+    () => controller.abort(new GatewayError({ kind: 'timeout', code: 'deadline_exceeded', message: 'The Lambda invocation was about to time out.' })),
+    Math.max(0, remaining - margin),
   );
   return {
     signal: controller.signal,

@@ -1,10 +1,14 @@
 // The SAM template's handler (`dist/bundle/aws-lambda-main.handler`, this module bundled): a Function URL in RESPONSE_STREAM
 // mode, the gateway built on the first invocation from the config file SWITCHYARD_CONFIG names, its `${VAR}`s
 // filled from the Secrets Manager secret SWITCHYARD_SECRETS_ARN names (kept out of the function's environment).
+import { millisFromEnv } from '../env-millis.js';
 import { createServerlessEntry } from '../serverless-entry.js';
-import { createStreamingLambdaHandler } from './handler.js';
+import { LAMBDA_DEADLINE_MARGIN_MS, createStreamingLambdaHandler } from './handler.js';
 import { secretsManagerVariables } from './secret-variables.js';
 
 const entry = createServerlessEntry({ secretVariables: secretsManagerVariables });
 
-export const handler = createStreamingLambdaHandler(entry.handler, { onSettled: entry.onSettled });
+export const handler = createStreamingLambdaHandler(entry.handler, {
+  onSettled: entry.onSettled,
+  deadlineMarginMs: millisFromEnv(process.env, 'SWITCHYARD_DEADLINE_MARGIN_MS', LAMBDA_DEADLINE_MARGIN_MS),
+});
