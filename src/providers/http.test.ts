@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Canceller } from '../core/cancel.js';
 import { GatewayError } from '../core/errors.js';
 import { setFlagsFromString } from 'node:v8';
-import { addTraceContext, createAgent, ERROR_BODY_WAIT_MS, header, requestBuffered, sendUpstream, upstreamError, withTraceContext } from './http.js';
+import { addTraceContext, createAgent, ERROR_BODY_WAIT_MS, header, RELEASE_GRACE_MS, requestBuffered, sendUpstream, upstreamError, withTraceContext } from './http.js';
 
 setFlagsFromString('--allow-natives-syntax');
 /** V8's own answer: do two objects share a hidden class (map)? */
@@ -259,6 +259,36 @@ describe('a streamed upstream body', () => {
       break;
     }
     await socketClosed;
+    await agent.close();
+  });
+
+  it('keeps the connection of a released body that ends within the grace, dropping what still came', async () => {
+    respond = (res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: [DONE]\n\n');
+      setTimeout(() => res.end('data: late\n\n'), 20);
+    };
+    const agent = createAgent();
+    const before = closed;
+    const res = await send(agent);
+    const it = res.body[Symbol.asyncIterator]();
+    await it.next();
+    res.body.release();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closed).toBe(before);
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+    await agent.close();
+  });
+
+  it(`closes the connection of a released body the upstream still holds open ${RELEASE_GRACE_MS} ms later`, async () => {
+    const socketClosed = holdOpen();
+    const agent = createAgent();
+    const res = await send(agent);
+    await res.body[Symbol.asyncIterator]().next();
+    const released = Date.now();
+    res.body.release();
+    await socketClosed;
+    expect(Date.now() - released).toBeGreaterThanOrEqual(RELEASE_GRACE_MS - 50);
     await agent.close();
   });
 

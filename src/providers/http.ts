@@ -100,6 +100,12 @@ export function sendUpstream(agent: Agent, req: UpstreamRequest, provider: strin
 const BODY_HIGH_WATER = 64 * 1024;
 
 /**
+ * How long a body whose stream already ended (its end marker read) may take to end on its own: one that
+ * does keeps its connection for reuse; one the upstream holds open is aborted then.
+ */
+export const RELEASE_GRACE_MS = 1_000;
+
+/**
  * A streamed upstream body: the chunks the transport hands over, read as an async iterator. It holds up to
  * BODY_HIGH_WATER bytes the reader has not taken, then pauses the socket until it has. `return()` or
  * `destroy()` before the end aborts the upstream request (its connection cannot be reused mid-body).
@@ -116,7 +122,13 @@ export class UpstreamBody implements AsyncIterableIterator<Buffer> {
   private ended = false;
   private settled = false;
   private abortUpstream: ((reason: Error) => void) | undefined;
+  /** Set by `release`: the reader wants nothing more; the body is aborted unless it ends before this fires. */
+  private releaseTimer: NodeJS.Timeout | undefined;
   private readonly onAbort = (): void => this.abort(this.signal.reason as Error);
+  private readonly heldOpen = (): void => {
+    this.releaseTimer = undefined;
+    this.abort(new GatewayError({ kind: 'cancelled', message: `The upstream held its body open ${RELEASE_GRACE_MS} ms after its stream ended.`, provider: this.provider }));
+  };
 
   constructor(
     private readonly provider: string,
@@ -137,7 +149,7 @@ export class UpstreamBody implements AsyncIterableIterator<Buffer> {
 
   /** A chunk from the socket; false asks the transport to pause it until the reader catches up. */
   push(chunk: Buffer): boolean {
-    if (this.settled) return true;
+    if (this.settled || this.releaseTimer !== undefined) return true;
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = undefined;
@@ -155,6 +167,7 @@ export class UpstreamBody implements AsyncIterableIterator<Buffer> {
   end(): void {
     this.ended = true;
     this.settle();
+    this.stopReleaseTimer();
     const waiter = this.waiter;
     if (waiter && this.chunks.length === 0) {
       this.waiter = undefined;
@@ -168,6 +181,7 @@ export class UpstreamBody implements AsyncIterableIterator<Buffer> {
     this.error ??= error;
     this.ended = true;
     this.settle();
+    this.stopReleaseTimer();
     const waiter = this.waiter;
     if (waiter) {
       this.waiter = undefined;
@@ -201,6 +215,28 @@ export class UpstreamBody implements AsyncIterableIterator<Buffer> {
   return(): Promise<IteratorResult<Buffer>> {
     this.destroy();
     return Promise.resolve({ done: true, value: undefined });
+  }
+
+  /**
+   * The reader has the stream's own end marker and wants nothing more. What still comes is dropped; a
+   * body that ends within RELEASE_GRACE_MS leaves its connection to the pool, one held open is aborted.
+   */
+  release(): void {
+    this.chunks.length = 0;
+    this.buffered = 0;
+    if (this.ended || this.releaseTimer !== undefined) return;
+    this.releaseTimer = setTimeout(this.heldOpen, RELEASE_GRACE_MS);
+    this.releaseTimer.unref();
+    if (this.paused) {
+      this.paused = false;
+      this.resumeUpstream?.();
+    }
+  }
+
+  private stopReleaseTimer(): void {
+    if (this.releaseTimer === undefined) return;
+    clearTimeout(this.releaseTimer);
+    this.releaseTimer = undefined;
   }
 
   /** Drops the body; an exchange still running is aborted (its connection is closed). */

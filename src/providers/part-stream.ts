@@ -8,14 +8,27 @@ export interface ReadDecoder {
   push(chunk: Uint8Array, out: StreamPart[]): void;
   /** The body has ended: appends what its end completes; throws when the stream stopped short. */
   end(out: StreamPart[]): void;
+  /**
+   * True once the upstream's own end marker has been decoded (`[DONE]`, `message_stop`, Bedrock's
+   * metadata after messageStop): the stream is whole, whatever the body does next.
+   */
+  readonly complete: boolean;
 }
+
+/** An upstream body (`UpstreamBody`) that can be let go of once its stream's end marker was read. */
+interface ReleasableBody {
+  release(): void;
+}
+
+const releasable = (body: object): body is ReleasableBody => typeof (body as Partial<ReleasableBody>).release === 'function';
 
 /**
  * Parts decoded a whole upstream read at a time and handed out from a queue: one promise per read
  * instead of an async generator's per event and per part (a read carries a dozen of each). An error
- * found mid-read is raised after the parts before it, as an event-by-event decoder would. Reads on
- * to the end of the body after the last part: leaving early aborts the exchange and closes its
- * connection.
+ * found mid-read is raised after the parts before it, as an event-by-event decoder would. The stream
+ * ends at the upstream's own end marker, not at its body's end: an upstream that holds its body open
+ * after it must not hold the client. The body is then released (left to end on its own for a moment,
+ * so its connection can be reused, and aborted otherwise).
  */
 export class PartStream implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPart> {
   private readonly queue: StreamPart[] = [];
@@ -55,6 +68,14 @@ export class PartStream implements AsyncIterableIterator<StreamPart>, ReadyItera
     return { done: true, value: undefined };
   }
 
+  /** The end marker arrived: nothing after it is read, and the body is let go of. */
+  private release(): void {
+    this.ended = true;
+    const body = this.body;
+    if (releasable(body)) body.release();
+    else void body.return?.().catch(() => undefined);
+  }
+
   private async refill(): Promise<IteratorResult<StreamPart>> {
     for (;;) {
       if (this.failure !== undefined) {
@@ -80,7 +101,10 @@ export class PartStream implements AsyncIterableIterator<StreamPart>, ReadyItera
         if (read.done) {
           this.ended = true;
           this.decoder.end(this.queue);
-        } else this.decoder.push(read.value, this.queue);
+        } else {
+          this.decoder.push(read.value, this.queue);
+          if (this.decoder.complete) this.release();
+        }
       } catch (err) {
         this.failure = unreadableReply(err, this.provider);
       }

@@ -110,6 +110,8 @@ export interface SseEventDecoder {
   decode(data: string, event: string | undefined, out: StreamPart[]): void;
   /** The events have ended: appends what the end completes to `out`; throws when the stream stopped short. */
   finish(out: StreamPart[]): void;
+  /** True once the upstream's own end marker was decoded: what follows it is not read (see `ReadDecoder.complete`). */
+  readonly complete: boolean;
 }
 
 /**
@@ -123,12 +125,12 @@ export function decodeSseParts(events: AsyncIterable<SseEvent>, decoder: SseEven
 }
 
 async function* decodeEach(events: AsyncIterable<SseEvent>, decoder: SseEventDecoder, provider: string): AsyncGenerator<StreamPart> {
-  // Reads on to the end of the body after the last part: leaving the loop early aborts the exchange
-  // and closes a connection that could have been reused.
+  // Reads on to the end marker, not the body's end: an upstream may hold its body open after it.
   for await (const ev of events) {
     const parts: StreamPart[] = [];
     decodeReply(provider, () => decoder.decode(ev.data, ev.event, parts));
     if (parts.length > 0) yield* parts;
+    if (decoder.complete) return;
   }
   const last: StreamPart[] = [];
   decodeReply(provider, () => decoder.finish(last));
@@ -140,6 +142,10 @@ class SseReads implements ReadDecoder {
   private readonly parser = new SseParser();
 
   constructor(private readonly decoder: SseEventDecoder) {}
+
+  get complete(): boolean {
+    return this.decoder.complete;
+  }
 
   push(chunk: Uint8Array, out: StreamPart[]): void {
     const events = this.parser.push(chunk);

@@ -33,11 +33,20 @@ class AzureChunkDecoder implements SseEventDecoder {
 
   constructor(private readonly chat: SseEventDecoder) {}
 
+  get complete(): boolean {
+    return this.chat.complete;
+  }
+
   decode(data: string, event: string | undefined, out: StreamPart[]): void {
     if (interesting(data) && this.onlyFilters(data)) return;
     const from = out.length;
     this.chat.decode(data, event, out);
-    if (!this.dirty || out.length === from) return;
+    if (!this.dirty) return;
+    // The stream ends at [DONE] (`finish` is not called then): what is still held goes out with it.
+    if (out.length === from) {
+      if (this.chat.complete) out.push(this.flush());
+      return;
+    }
     out.splice((out[from] as StreamPart).type === 'finish' ? from : from + 1, 0, this.flush());
   }
 

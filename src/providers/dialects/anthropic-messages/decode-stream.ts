@@ -125,12 +125,17 @@ class MessagesDecoder implements SseEventDecoder {
     private readonly warnings: readonly Warning[] | undefined,
   ) {}
 
+  /** message_stop arrived: the stream is whole. */
+  get complete(): boolean {
+    return this.stopped;
+  }
+
   finish(_out: StreamPart[]): void {
     if (!this.stopped) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before message_stop.`, provider: this.provider });
   }
 
   decode(text: string, name: string | undefined, out: StreamPart[]): void {
-    // Events after message_stop are read (to the end of the body, so the connection is reused) and ignored.
+    // The stream ends at message_stop (see `complete`); anything after it is ignored.
     if (this.stopped) return;
     const data = this.parse(text);
     const type = typeof data.type === 'string' ? data.type : name;

@@ -67,6 +67,9 @@ class ConverseReads implements ReadDecoder {
     for (let i = 0; i < messages.length; i++) this.decode(messages[i] as EventStreamMessage, out);
   }
 
+  /** The metadata after messageStop arrived (usage comes only there): the stream is whole. */
+  complete = false;
+
   end(): void {
     this.frames.end();
     if (!this.stopped) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before completion.`, provider: this.provider });
@@ -123,6 +126,7 @@ class ConverseReads implements ReadDecoder {
       }
       case 'metadata':
         this.metadata(event, out);
+        if (this.stopped) this.complete = true;
         break;
       default:
         // Events newer than this adapter carry nothing canonical.

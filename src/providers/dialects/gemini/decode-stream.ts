@@ -50,7 +50,8 @@ function partsOf(part: GeminiPart, responseId: string | undefined, callIndex: ()
 /**
  * streamGenerateContent (`alt=sse`) chunks to canonical parts. Gemini sends no `[DONE]`: the stream is
  * complete once a chunk carries a finishReason, so a body that ends before one is a truncation and
- * surfaces as an error. Usage is cumulative per chunk; the last one seen is reported after `finish`.
+ * surfaces as an error. Usage is cumulative per chunk; it is reported after `finish`, and the first
+ * usage on or after the finish chunk ends the stream (else the body's end does, with the last seen).
  * `warnings` (settings the encoder could not carry) ride on the start part.
  */
 export function decodeGenerateContentStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: Warning[]): AsyncIterableIterator<StreamPart> {
@@ -60,6 +61,8 @@ export function decodeGenerateContentStream(events: AsyncIterable<SseEvent>, pro
 class ChunkDecoder implements SseEventDecoder {
   private started = false;
   private finished = false;
+  /** The finish and its usage are out: the stream is whole. */
+  private ended = false;
   private usage: Usage | undefined;
   private rawUsage: JsonObject | undefined;
   private calls = 0;
@@ -71,6 +74,7 @@ class ChunkDecoder implements SseEventDecoder {
   ) {}
 
   decode(data: string, _event: string | undefined, out: StreamPart[]): void {
+    if (this.ended) return;
     const provider = this.provider;
     const chunk = parseChunk(data, provider);
     if (chunk.error) {
@@ -85,7 +89,10 @@ class ChunkDecoder implements SseEventDecoder {
     }
     const chunkUsage = decodeUsageMetadata(chunk.usageMetadata);
     if (chunkUsage) [this.usage, this.rawUsage] = [chunkUsage, chunk.usageMetadata as JsonObject];
-    if (this.finished) return;
+    if (this.finished) {
+      if (chunkUsage) this.end(out);
+      return;
+    }
     if (!chunk.candidates?.[0]) {
       if (chunk.promptFeedback?.blockReason) firstCandidate(chunk, provider);
       return;
@@ -98,11 +105,23 @@ class ChunkDecoder implements SseEventDecoder {
       this.finished = true;
       out.push({ type: 'provider-metadata', namespace: NAMESPACE, data: vertexMetadata(chunk, candidate) });
       out.push({ type: 'finish', finishReason: mapFinishReason(candidate.finishReason, this.calls > 0) });
+      if (chunkUsage) this.end(out);
     }
+  }
+
+  /** Gemini sends no [DONE]: a finish with its usage (on its chunk or after it) is the stream's end. */
+  get complete(): boolean {
+    return this.ended;
   }
 
   finish(out: StreamPart[]): void {
     if (!this.finished) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before completion.`, provider: this.provider });
+    if (!this.ended && this.usage) out.push({ type: 'usage', usage: this.usage, raw: this.rawUsage });
+  }
+
+  /** The final usage goes out, and nothing after it is read. */
+  private end(out: StreamPart[]): void {
+    this.ended = true;
     if (this.usage) out.push({ type: 'usage', usage: this.usage, raw: this.rawUsage });
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeReply, GatewayError } from '../../../core/errors.js';
 import type { StreamPart } from '../../../core/types.js';
-import type { SseEvent } from '../../sse.js';
+import { decodeSse, type SseEvent } from '../../sse.js';
 import { decodeGenerateContentResponse } from './decode-response.js';
 import { decodeGenerateContentStream } from './decode-stream.js';
 import { mapFinishReason } from './finish-reason.js';
@@ -164,6 +164,22 @@ describe('gemini thoughts', () => {
 });
 
 describe('gemini stream decoding', () => {
+  it('ends at the finish chunk carrying its usage, without waiting for a body the upstream holds open', async () => {
+    const usageMetadata = { promptTokenCount: 3, candidatesTokenCount: 1, totalTokenCount: 4 };
+    async function* held(): AsyncGenerator<Uint8Array> {
+      for (const c of [text('Hi'), { ...text('', { finishReason: 'STOP' }), usageMetadata }]) yield new TextEncoder().encode(`data: ${JSON.stringify(c)}\n\n`);
+      await new Promise(() => undefined); // never ends
+    }
+    const parts: StreamPart[] = [];
+    for await (const p of decodeGenerateContentStream(decodeSse(held()), P)) parts.push(p);
+    expect(parts.map((p) => p.type)).toEqual(['start', 'text', 'provider-metadata', 'finish', 'usage']);
+  });
+
+  it('waits past a finish without usage for the usage that follows it, and ends there', async () => {
+    const parts = await collect([text('Hi', { finishReason: 'STOP' }), { usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 1, totalTokenCount: 4 } }, text('ignored')]);
+    expect(parts.map((p) => p.type)).toEqual(['start', 'text', 'provider-metadata', 'finish', 'usage']);
+  });
+
   it('yields start, text, provider metadata, finish, then the last usage with its raw numbers, with no [DONE]', async () => {
     const parts = await collect([text('Hel'), text('lo'), { ...text('!', { finishReason: 'STOP' }), usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 2, cachedContentTokenCount: 1, totalTokenCount: 5 } }]);
     expect(parts.map((p) => p.type)).toEqual(['start', 'text', 'text', 'text', 'provider-metadata', 'finish', 'usage']);

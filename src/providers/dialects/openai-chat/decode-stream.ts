@@ -47,16 +47,22 @@ class ChunkDecoder implements SseEventDecoder {
     private readonly warnings: Warning[] | undefined,
   ) {}
 
+  /** [DONE] arrived: the stream is whole. */
+  get complete(): boolean {
+    return this.done;
+  }
+
   /** Throws unless [DONE] arrived: a stream that stops short is a truncation. */
   finish(_out: StreamPart[]): void {
     if (!this.done) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before completion.`, provider: this.provider });
-    if (this.unnamed !== undefined && this.unnamed.size > 0) throw unnamedCall(this.provider);
   }
 
   /** Appends the parts of one event's data to `out` (none after [DONE], nor for [DONE] itself). */
   decode(data: string, _event: string | undefined, out: StreamPart[]): void {
     if (this.done) return;
     if (data === '[DONE]') {
+      // Checked here, not at the body's end: the stream ends at [DONE].
+      if (this.unnamed !== undefined && this.unnamed.size > 0) throw unnamedCall(this.provider);
       this.done = true;
       return;
     }
