@@ -300,6 +300,36 @@ describe('a streamed upstream body', () => {
     await agent.close();
   });
 
+  describe('a redirect or Not Modified answer', () => {
+    // Where a redirect points: a host that must never get the deployment's credentials, with a secret in the URL.
+    const LOCATION = 'https://elsewhere.example/steal?key=sk-PLANTED-0123456789abcdef';
+    for (const status of [301, 302, 303, 307, 308, 304]) {
+      for (const [name, call] of [
+        ['buffered', requestBuffered],
+        ['streamed', sendUpstream],
+      ] as const) {
+        it(`refuses a ${status} (${name}) as the upstream's bad response, naming no Location, never followed`, async () => {
+          let requests = 0;
+          respond = (res) => {
+            requests += 1;
+            res.writeHead(status, status === 304 ? { location: LOCATION } : { location: LOCATION, 'content-type': 'text/html' });
+            res.end(status === 304 ? undefined : `<a href="${LOCATION}">moved</a>`);
+          };
+          const agent = createAgent();
+          const error = await call(agent, { url, headers: { authorization: 'Bearer sk-deployment-credential' }, body: '{}', signal: new AbortController().signal }, 'sim').then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(GatewayError.isInstance(error)).toBe(true);
+          expect(error).toMatchObject({ kind: 'bad_upstream_response', status: 502, retryable: false, fallbackable: true, upstreamStatus: status, provider: 'sim', upstreamText: undefined });
+          expect(JSON.stringify({ message: (error as GatewayError).message, client: (error as GatewayError).clientMessage(true) })).not.toMatch(/PLANTED|elsewhere/);
+          expect(requests).toBe(1);
+          await agent.close();
+        });
+      }
+    }
+  });
+
   describe('an error answer whose body stalls after its status', () => {
     // A 429 with its retry-after, then half a JSON body, then nothing: the status must still decide.
     const stallingRateLimit = (res: ServerResponse): void => {

@@ -83,6 +83,11 @@ export function sendUpstream(agent: Agent, req: UpstreamRequest, provider: strin
         body.attach(abort);
       },
       onHeaders(statusCode, headers, resume) {
+        if (isRedirect(statusCode)) {
+          reject(redirected(statusCode, provider));
+          body.destroy();
+          return false;
+        }
         started = true;
         body.resumeUpstream = resume;
         resolve({ status: statusCode, headers, body });
@@ -94,6 +99,18 @@ export function sendUpstream(agent: Agent, req: UpstreamRequest, provider: strin
     };
     agent.dispatch({ url: req.url, method: req.method ?? 'POST', headers: req.headers, body: req.body }, handler);
   });
+}
+
+/** A 3xx (a redirect, or 304 Not Modified, which the gateway never asks for). */
+const isRedirect = (status: number): boolean => status >= 300 && status < 400;
+
+/**
+ * An upstream's 3xx, on either path: never followed (the deployment's credentials go only to its
+ * configured host), and its Location never quoted (it may carry tokens). The upstream's fault, so the
+ * next deployment may serve; the same answer would come again, so no retry.
+ */
+function redirected(status: number, provider: string): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} answered with a redirect (HTTP ${status}), which the gateway does not follow.`, provider, upstreamStatus: status });
 }
 
 /** Bytes an upstream body may run ahead of its reader before the socket is paused. */
@@ -304,6 +321,12 @@ export function requestBuffered(agent: Agent, req: UpstreamRequest, provider: st
         if (signal.aborted) abort(signal.reason as Error);
       },
       onHeaders(statusCode, responseHeaders) {
+        if (isRedirect(statusCode)) {
+          settle();
+          reject(redirected(statusCode, provider));
+          abortUpstream?.(new GatewayError({ kind: 'cancelled', message: 'A redirect was not followed.', provider }));
+          return false;
+        }
         status = statusCode;
         headers = responseHeaders;
         if (statusCode >= 400) errorBodyTimer = setTimeout(cutErrorBody, ERROR_BODY_WAIT_MS, `stalled for ${ERROR_BODY_WAIT_MS} ms`);
