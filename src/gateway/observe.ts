@@ -89,12 +89,17 @@ export class AttemptReporter {
   report(meta: RequestMeta, attempt: Attempt, result: AttemptResult): void {
     const d = attempt.deployment.config;
     const error = result.error;
-    const quota = attempt.deployment.state.quota;
+    const state = attempt.deployment.state;
+    const quota = state.quota;
     // The quota counted the estimate when the attempt started; the real usage replaces it, and an
-    // attempt whose request never left (unsent) takes its request and tokens back.
+    // attempt whose request never left (unsent) takes its request and tokens back, and any cool-down
+    // it started (it says nothing of the upstream's quota).
     if (quota && result.cacheHit !== true) {
-      if (result.usage) quota.correct(this.now(), result.usage.prompt + result.usage.completion - (attempt.quotaTokens ?? 0));
-      else if (error?.unsent) quota.release(attempt.startedAt, this.now(), attempt.quotaTokens ?? 0);
+      if (error?.unsent) state.unsent(attempt.startedAt, this.now(), attempt.quotaTokens ?? 0);
+      else {
+        state.sent(attempt.startedAt, this.now());
+        if (result.usage) quota.correct(this.now(), result.usage.prompt + result.usage.completion - (attempt.quotaTokens ?? 0));
+      }
     }
     // Clients only get our words for an upstream failure; operators get the upstream's, scrubbed, when
     // they ask for it (it can quote the prompt), else a fingerprint that tells equal texts apart.

@@ -129,4 +129,32 @@ describe('quota-aware routing', () => {
     for (let i = 0; i < 3; i++) expect((await gateway.chat(hello)).servedBy.deployment).toBe('b');
     expect(gateway.status().deployments.find((d) => d.id === 'a')?.quota).toMatchObject({ lastMinuteRequests: 0, lastMinuteTokens: 0, headroom: 1 });
   });
+
+  it('lifts the cool-down an unsent attempt started by using the quota up: its connection failed, the upstream’s quota is untouched', async () => {
+    const clock = new FakeClock();
+    const gateway = createGateway(
+      {
+        routing: { max_attempts_per_deployment: 1 },
+        deployments: [rawDeployment('a', { quota: { rpm: 2, prefer_below: 1 } }), rawDeployment('b')],
+        groups: [{ name: 'chat', strategy: 'priority', deployments: ['a', 'b'] }],
+      },
+      {
+        clock,
+        createProvider: (d) => {
+          const p = new FakeProvider(d.id);
+          // a's second call cannot connect (refused before its request is written); b serves it.
+          if (d.id === 'a') p.script = (call) => (call === 2 ? new GatewayError({ kind: 'network', message: 'connection refused', unsent: true }) : 'ok');
+          return p;
+        },
+      },
+    );
+    expect((await gateway.chat(hello)).servedBy.deployment).toBe('a');
+    clock.advance(1_000);
+    // Its begin counts a to its quota (2 of 2), which cools it; the attempt then turns out unsent.
+    expect((await gateway.chat(hello)).servedBy.deployment).toBe('b');
+    const a = gateway.status().deployments.find((d) => d.id === 'a');
+    expect(a?.coolingUntil).toBeUndefined();
+    expect(a?.quota?.lastMinuteRequests).toBe(1);
+    expect((await gateway.chat(hello)).servedBy.deployment).toBe('a');
+  });
 });

@@ -99,6 +99,12 @@ export class DeploymentState {
   private readonly ttft = new Reservoir();
   /** Requests started in the last minute, for provisioned `capacity_rpm`. */
   private readonly perMinute: SlidingWindow | undefined;
+  /**
+   * The cool-down the attempt begun at `startedAt` started by using the quota up, and the one it
+   * replaced: held here (not published) until that attempt is known to have reached the upstream,
+   * and undone if it turns out unsent.
+   */
+  private quotaCooling: { startedAt: number; until: number; before: number } | undefined;
 
   constructor(
     readonly config: DeploymentConfig & DeploymentRouting,
@@ -136,8 +142,9 @@ export class DeploymentState {
   /**
    * Starts an attempt of about `tokens` tokens; returns 'probe' for a half-open trial, undefined when
    * the breaker refuses. An attempt that uses up the deployment's quota cools it down until the
-   * quota's window frees, as a 429 would (and shared with other replicas the same way), but before
-   * the upstream has to say so.
+   * quota's window frees, as a 429 would, but before the upstream has to say so: here at once, and
+   * for other replicas once the attempt is known to have been sent (`sent`); an attempt that turns out
+   * unsent (`unsent`) used none of the quota and lifts it.
    */
   begin(now: number, force = false, tokens = 0): 'normal' | 'probe' | undefined {
     const slot = this.breaker.acquire(now) ?? (force ? 'normal' : undefined);
@@ -147,9 +154,36 @@ export class DeploymentState {
     this.perMinute?.add(now, 0);
     if (this.quota) {
       this.quota.add(now, tokens);
-      if (this.quota.exhausted(now)) this.coolDown(now, this.quota.freesAt(now) - now);
+      const until = this.quota.exhausted(now) ? this.quota.freesAt(now) : 0;
+      if (until > this.coolingUntil) {
+        this.quotaCooling = { startedAt: now, until, before: this.coolingUntil };
+        this.coolingUntil = until;
+      }
     }
     return slot;
+  }
+
+  /** The attempt begun at `startedAt` reached the upstream: a quota cool-down it started is shared now. */
+  sent(startedAt: number, now: number): void {
+    const held = this.quotaCooling;
+    if (held === undefined || held.startedAt !== startedAt) return;
+    this.quotaCooling = undefined;
+    if (this.coolingUntil === held.until && held.until > now) this.onCooling?.(held.until, held.until - now);
+  }
+
+  /**
+   * The attempt begun at `startedAt` never reached the upstream: its request and `tokens` leave the
+   * quota, and a quota cool-down it started is lifted unless the quota is used up without it.
+   */
+  unsent(startedAt: number, now: number, tokens: number): void {
+    this.quota?.release(startedAt, now, tokens);
+    const held = this.quotaCooling;
+    if (held === undefined || held.startedAt !== startedAt) return;
+    this.quotaCooling = undefined;
+    // A later cool-down (a 429, another replica's) replaced it: not this attempt's to lift.
+    if (this.coolingUntil !== held.until) return;
+    if (this.quota?.exhausted(now) !== true) this.coolingUntil = held.before;
+    else if (held.until > now) this.onCooling?.(held.until, held.until - now);
   }
 
   succeed(now: number, latencyMs: number, probe: boolean, ttftMs?: number): void {

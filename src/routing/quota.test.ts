@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { QuotaMeter, quotaSchema } from './quota.js';
 import { noLoad } from './load.js';
-import { fakeDeployment } from './testing/fakes.js';
+import { DeploymentState } from './deployment-state.js';
+import { fakeDeployment, routing } from './testing/fakes.js';
 
 const T0 = 1_000_000_020_000; // on a 5 s bucket boundary
 
@@ -59,6 +60,31 @@ describe('a deployment quota', () => {
     d.state.begin(T0 + 5_000);
     expect(d.state.coolingUntil).toBe(T0 + 65_000);
     expect(d.state.status(T0 + 5_000, 0.1).quota).toMatchObject({ rpm: 2, lastMinuteRequests: 2, headroom: 0 });
+  });
+
+  it('shares the cool-down of an attempt that used the quota up once that attempt was sent, and lifts it unshared when it was not', () => {
+    const published: number[] = [];
+    const d = fakeDeployment('a', { quota: quotaSchema.parse({ rpm: 2 }) });
+    const state = new DeploymentState(d.config, routing(), undefined, (until) => published.push(until));
+    state.begin(T0);
+    state.sent(T0, T0);
+    state.begin(T0 + 5_000);
+    expect(state.coolingUntil).toBe(T0 + 65_000);
+    // Connection refused before the request was written: the upstream's quota saw nothing of it.
+    state.unsent(T0 + 5_000, T0 + 5_010, 0);
+    expect([state.coolingUntil, published]).toEqual([0, []]);
+    state.begin(T0 + 6_000);
+    state.sent(T0 + 6_000, T0 + 6_100);
+    expect([state.coolingUntil, published]).toEqual([T0 + 65_000, [T0 + 65_000]]);
+  });
+
+  it('keeps a cool-down an unsent attempt started when a 429 has since replaced it', () => {
+    const d = fakeDeployment('a', { quota: quotaSchema.parse({ rpm: 2 }) });
+    d.state.begin(T0);
+    d.state.begin(T0 + 5_000);
+    d.state.coolDown(T0 + 5_001, 120_000);
+    d.state.unsent(T0 + 5_000, T0 + 5_010, 0);
+    expect(d.state.coolingUntil).toBe(T0 + 125_001);
   });
 
   it("counts the other workers' relayed use: full for the pod though its own count is not, and frees when their oldest requests leave", () => {
