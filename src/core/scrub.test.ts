@@ -56,6 +56,14 @@ describe('scrub', () => {
     expect(kept.length).toBeLessThanOrEqual(501);
     expect(scrubUpstreamText('   ')).toBeUndefined();
   });
+
+  it('drops C0 and C1 control characters (tab and line feed kept): a client or a log shown the text gets no escape sequences', () => {
+    const text = 'bad\u0000 input\r\n\tat line 2\u001b[2J\u0007\u007f\u0085\u009b31m done';
+    expect(scrubUpstreamText(text)).toBe('bad input\n\tat line 2[2J31m done');
+    // Also when they would hide a credential from the patterns by splitting it.
+    expect(scrubUpstreamText('key sk-proj-\u0000abcdef0123456789')).toBe('key [redacted]');
+    expect(scrubUpstreamText('\u0000\u0001\u0002')).toBeUndefined();
+  });
 });
 
 describe('safeParam', () => {

@@ -77,13 +77,32 @@ const SCAN_CHARS = 8192;
 /** Upstream text kept after scrubbing, for the log (and for clients of exposing deployments). */
 const KEEP_CHARS = 500;
 
+/** A C0 or C1 control character other than tab and line feed (DEL included). */
+const isControl = (code: number): boolean => (code < 0x20 && code !== 9 && code !== 10) || (code >= 0x7f && code <= 0x9f);
+
 /**
- * An upstream's own words made safe to log: scrubbed first, then shortened, so a cut can never leave
- * half a secret that no longer matches. Undefined when there is nothing to say.
+ * `text` without control characters (`isControl`): terminal escapes, carriage returns that rewrite a
+ * log line, NULs. Dropped, not replaced, so one set inside a credential cannot hide it from `scrub`.
+ */
+function withoutControls(text: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (!isControl(text.charCodeAt(i))) continue;
+    out += text.slice(from, i);
+    from = i + 1;
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
+
+/**
+ * An upstream's own words made safe to log and show: control characters dropped, scrubbed, then
+ * shortened, so a cut can never leave half a secret that no longer matches. Undefined when there is
+ * nothing to say.
  */
 export function scrubUpstreamText(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
-  const trimmed = text.trim();
+  const trimmed = withoutControls(text).trim();
   if (trimmed === '') return undefined;
   const clean = scrub(trimmed.length > SCAN_CHARS ? trimmed.slice(0, SCAN_CHARS) : trimmed);
   return clean.length > KEEP_CHARS ? `${clean.slice(0, KEEP_CHARS)}…` : clean;

@@ -381,3 +381,13 @@ describe('SseParser', () => {
     }).toThrowError(expect.objectContaining({ kind: 'bad_upstream_response' }));
   });
 });
+
+describe('an upstream error text shown by an exposing deployment', () => {
+  it('leaves an exposing deployment\'s client message free of control characters', () => {
+    const error = mapOpenAIError(400, {}, { error: { message: 'Invalid \u001b]8;;https://evil.example\u0007link\u001b]8;;\u0007 value' } }, 'openai-compatible');
+    const shown = error.clientMessage(true);
+    expect(shown).toContain('Upstream said: Invalid ');
+    const controls = [...shown].map((ch) => ch.charCodeAt(0)).filter((c) => (c < 0x20 && c !== 9 && c !== 10) || (c >= 0x7f && c <= 0x9f));
+    expect(controls).toEqual([]);
+  });
+});
