@@ -131,6 +131,14 @@ describe('AzureOpenAIProvider with an api key', () => {
     expect(parts[0]).toMatchObject({ type: 'start', warnings: [{ setting: 'topK' }] });
   });
 
+  it("drops the settings a reasoning model refuses, judged by the deployment's model and not its freely chosen name", async () => {
+    const r = await provider({ api_key: KEY, deployment_name: 'gpt-4o', model: 'o4-mini' }).chat(ask('hi', { temperature: 0.2, stopSequences: ['END'] }), ctx());
+    const body = JSON.parse(sim.lastRequest?.body.toString() ?? '{}') as Record<string, unknown>;
+    expect(body).not.toHaveProperty('temperature');
+    expect(body).not.toHaveProperty('stop');
+    expect(r.warnings).toEqual([expect.objectContaining({ setting: 'temperature' }), expect.objectContaining({ setting: 'stopSequences' })]);
+  });
+
   it('maps a wrong key to authentication', async () => {
     const err = await fail(provider({ api_key: 'bad-key-zz9' }).chat(ask('x'), ctx()));
     expect(err.kind).toBe('authentication');

@@ -7,7 +7,7 @@ import type { DeploymentConfig } from '../../config/schema.js';
 import type { TokenCredential } from '@azure/identity';
 import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
-import { decodeChatResponse, decodeEmbeddingResponse, encodeChatRequest, encodeEmbeddingRequest, mapOpenAIError, reasoningEffortsFor, type ChatEncodeOptions } from '../dialects/openai-chat/index.js';
+import { decodeChatResponse, decodeEmbeddingResponse, encodeChatRequest, encodeEmbeddingRequest, mapOpenAIError, reasoningEffortsFor, samplingRuleFor, type ChatEncodeOptions } from '../dialects/openai-chat/index.js';
 import { COGNITIVE_SERVICES_SCOPE, type AzureOpenAIOptions } from './options.js';
 import { azureUrls, type AzureUrls } from './urls.js';
 import { apiKeyAuthorizer, entraAuthorizer, type Authorizer } from './auth.js';
@@ -56,6 +56,7 @@ export class AzureOpenAIProvider implements Provider {
       streamUsage: !dated,
       // Judged by the model, not the Azure deployment's name, which the operator chose freely.
       reasoningEfforts: reasoningEffortsFor(deployment.model, deployment.capabilities),
+      samplingRule: samplingRuleFor(deployment.model),
     };
     this.encoding = { chat, stream: { ...chat, stream: true } };
     const auth = options.auth ?? (deployment.api_key ? { type: 'api_key' as const } : undefined);

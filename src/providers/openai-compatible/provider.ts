@@ -14,6 +14,7 @@ import {
   mapOpenAIError,
   maxTokensFieldFor,
   reasoningEffortsFor,
+  samplingRuleFor,
   type ChatEncodeOptions,
 } from '../dialects/openai-chat/index.js';
 import type { OpenAICompatibleOptions } from './index.js';
@@ -42,6 +43,7 @@ export class OpenAICompatibleProvider implements Provider {
       prefill: options.prefill,
       reasoningEfforts: reasoningEffortsFor(deployment.model, deployment.capabilities),
       maxTokensField: maxTokensFieldFor(deployment.model),
+      samplingRule: samplingRuleFor(deployment.model),
     };
     this.encoding = { chat, stream: { ...chat, stream: true } };
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });

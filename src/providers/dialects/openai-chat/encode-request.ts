@@ -1,7 +1,8 @@
 import { copyPassthrough } from '../../../core/fields.js';
-import type { ChatRequest, EmbeddingRequest, ResponseFormat, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
+import type { ChatRequest, EmbeddingRequest, ReasoningEffort, ResponseFormat, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
 import { encodeMessages } from './encode-messages.js';
 import { reasoningEffort, reasoningEffortsFor, type ReasoningEfforts } from './reasoning.js';
+import { samplingRuleFor, samplingWarnings, takenBy, type SamplingRule } from './sampling-rules.js';
 
 export type MaxTokensField = 'max_tokens' | 'max_completion_tokens';
 
@@ -26,6 +27,11 @@ export interface ChatEncodeOptions {
    * `model` when absent.
    */
   reasoningEfforts?: ReasoningEfforts;
+  /**
+   * Which sampling settings the deployment's model refuses (`samplingRuleFor`, OpenAI's reasoning
+   * models); judged by `model` when absent.
+   */
+  samplingRule?: SamplingRule;
   /** False when the upstream refuses `stream_options` (Azure api-versions before 2024-09-01): a stream's usage is then estimated. */
   streamUsage?: boolean;
 }
@@ -49,10 +55,20 @@ const REASONING_WARNING: Warning = Object.freeze({
  */
 export function encodeChatRequest(request: ChatRequest, options: ChatEncodeOptions): EncodedChatRequest {
   const body: Record<string, unknown> = { model: options.model, messages: encodeMessages(request.messages, options.provider) };
-  if (request.temperature !== undefined) body.temperature = request.temperature;
-  if (request.topP !== undefined) body.top_p = request.topP;
+  let warnings: Warning[] | undefined;
+  let effort: ReasoningEffort | undefined;
+  if (request.reasoning?.enabled) {
+    const efforts = options.reasoningEfforts ?? reasoningEffortsFor(options.model, undefined);
+    effort = reasoningEffort(request.reasoning, efforts);
+    if (effort === undefined && efforts === 'none') warnings = [REASONING_WARNING];
+  }
+  // Reasoning models refuse some settings outright, gpt-5.1+ only while reasoning: dropped, with a Warning.
+  const rule = options.samplingRule ?? samplingRuleFor(options.model);
+  const taken = takenBy(rule, effort !== undefined);
+  if (request.temperature !== undefined && taken.temperature) body.temperature = request.temperature;
+  if (request.topP !== undefined && taken.topP) body.top_p = request.topP;
   if (request.maxOutputTokens !== undefined) body[maxTokensField(request, options)] = request.maxOutputTokens;
-  if (request.stopSequences !== undefined) body.stop = request.stopSequences;
+  if (request.stopSequences !== undefined && taken.stop) body.stop = request.stopSequences;
   if (request.responseFormat !== undefined) body.response_format = encodeResponseFormat(request.responseFormat);
   // OpenAI refuses an empty `tools`, and tool_choice or parallel_tool_calls without tools (other doors allow them).
   if (request.tools !== undefined && request.tools.length > 0) {
@@ -60,17 +76,11 @@ export function encodeChatRequest(request: ChatRequest, options: ChatEncodeOptio
     if (request.toolChoice !== undefined) body.tool_choice = encodeToolChoice(request.toolChoice);
     if (request.parallelToolCalls !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
   }
-  let warnings: Warning[] | undefined;
-  if (request.reasoning?.enabled) {
-    const efforts = options.reasoningEfforts ?? reasoningEffortsFor(options.model, undefined);
-    const effort = reasoningEffort(request.reasoning, efforts);
-    if (effort) body.reasoning_effort = effort;
-    else if (efforts === 'none') warnings = [REASONING_WARNING];
-  }
+  if (effort !== undefined) body.reasoning_effort = effort;
   if (request.user !== undefined) body.user = request.user;
   if (request.seed !== undefined) body.seed = request.seed;
-  if (request.presencePenalty !== undefined) body.presence_penalty = request.presencePenalty;
-  if (request.frequencyPenalty !== undefined) body.frequency_penalty = request.frequencyPenalty;
+  if (request.presencePenalty !== undefined && taken.penalties) body.presence_penalty = request.presencePenalty;
+  if (request.frequencyPenalty !== undefined && taken.penalties) body.frequency_penalty = request.frequencyPenalty;
   body.stream = options.stream;
   if (options.stream && options.streamUsage !== false) body.stream_options = { include_usage: true };
   if (request.passthrough && options.passthrough && options.passthrough.length > 0) copyPassthrough(request.passthrough, options.passthrough, body);
@@ -78,6 +88,7 @@ export function encodeChatRequest(request: ChatRequest, options: ChatEncodeOptio
     body.continue_final_message = true;
     body.add_generation_prompt = false;
   }
+  warnings = samplingWarnings(request, rule, effort !== undefined, warnings);
   if (request.topK !== undefined) (warnings ??= []).push(TOP_K_WARNING);
   return { body, warnings };
 }
