@@ -3,7 +3,7 @@ import type { ReasoningEffort, ReasoningRequest } from '../../../core/types.js';
 
 /**
  * Which `reasoning_effort` values an upstream model takes: none (gpt-4o, gpt-4.1 refuse the field),
- * 'low' to 'high' (o-series, open reasoning models), or 'minimal' too (the GPT-5 family only).
+ * 'low' to 'high' (o-series, gpt-5.1 and later, open reasoning models), or 'minimal' too (gpt-5 only).
  */
 export type ReasoningEfforts = 'none' | 'low-to-high' | 'minimal-to-high';
 
@@ -14,7 +14,10 @@ export type ReasoningEfforts = 'none' | 'low-to-high' | 'minimal-to-high';
  * `reasoning` capability on its deployment.
  */
 const REASONING_MODEL = /^(?:o[1-9]|gpt-5|gpt-oss|deepseek-r1|qwq|qwen3)(?:[-.:_]|$)/i;
-const MINIMAL_EFFORT_MODEL = /^gpt-5(?:[-.:_]|$)/i;
+/** gpt-5-chat is GPT-5's non-reasoning chat model: it refuses reasoning_effort. */
+const CHAT_MODEL = /^gpt-5-chat(?:[-.:_]|$)/i;
+/** gpt-5 proper; from gpt-5.1 on 'minimal' is refused ("Supported values are: 'none', 'low', 'medium', and 'high'"). */
+const MINIMAL_EFFORT_MODEL = /^gpt-5(?:[-:_]|$)/i;
 
 /** OpenAI's own reasoning models, which refuse `max_tokens` (servers like vLLM and Ollama may not know its successor). */
 const COMPLETION_TOKENS_MODEL = /^(?:o[1-9]|gpt-5)(?:[-.:_]|$)/i;
@@ -30,7 +33,7 @@ export function maxTokensFieldFor(model: string): 'max_completion_tokens' | unde
  */
 export function reasoningEffortsFor(model: string, capabilities: readonly string[] | undefined): ReasoningEfforts {
   const name = model.slice(model.lastIndexOf('/') + 1);
-  const reasons = capabilities === undefined ? REASONING_MODEL.test(name) : capabilities.includes('reasoning');
+  const reasons = capabilities === undefined ? REASONING_MODEL.test(name) && !CHAT_MODEL.test(name) : capabilities.includes('reasoning');
   if (!reasons) return 'none';
   return MINIMAL_EFFORT_MODEL.test(name) ? 'minimal-to-high' : 'low-to-high';
 }
