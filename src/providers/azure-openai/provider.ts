@@ -57,6 +57,8 @@ export class AzureOpenAIProvider implements Provider {
       // Judged by the model, not the Azure deployment's name, which the operator chose freely.
       reasoningEfforts: reasoningEffortsFor(deployment.model, deployment.capabilities),
       samplingRule: samplingRuleFor(deployment.model),
+      // "Up to 4 sequences where the API will stop generating further tokens."
+      maxStopSequences: 4,
     };
     this.encoding = { chat, stream: { ...chat, stream: true } };
     const auth = options.auth ?? (deployment.api_key ? { type: 'api_key' as const } : undefined);

@@ -20,6 +20,9 @@ import {
 import type { OpenAICompatibleOptions } from './index.js';
 
 const TYPE = 'openai-compatible';
+/** OpenAI's API takes at most 4 stop sequences; the servers it is compatible with (vLLM, Ollama) set no limit. */
+const OPENAI_HOST = 'api.openai.com';
+const OPENAI_MAX_STOP_SEQUENCES = 4;
 
 export class OpenAICompatibleProvider implements Provider {
   readonly type = TYPE;
@@ -35,6 +38,7 @@ export class OpenAICompatibleProvider implements Provider {
     options: OpenAICompatibleOptions,
   ) {
     this.prefill = options.prefill;
+    const base = options.endpoint.replace(/\/+$/, '');
     const chat: ChatEncodeOptions = {
       model: deployment.model,
       provider: TYPE,
@@ -44,10 +48,10 @@ export class OpenAICompatibleProvider implements Provider {
       reasoningEfforts: reasoningEffortsFor(deployment.model, deployment.capabilities),
       maxTokensField: maxTokensFieldFor(deployment.model),
       samplingRule: samplingRuleFor(deployment.model),
+      maxStopSequences: new URL(base).hostname === OPENAI_HOST ? OPENAI_MAX_STOP_SEQUENCES : undefined,
     };
     this.encoding = { chat, stream: { ...chat, stream: true } };
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
-    const base = options.endpoint.replace(/\/+$/, '');
     this.urls = { chat: new URL(`${base}/chat/completions`), embeddings: new URL(`${base}/embeddings`), models: new URL(`${base}/models`) };
     this.headers = { 'content-type': 'application/json', ...deployment.headers };
     if (deployment.api_key) this.headers.authorization = `Bearer ${deployment.api_key.reveal()}`;

@@ -1,4 +1,5 @@
 import { copyPassthrough } from '../../../core/fields.js';
+import { checkStopCount } from '../stop-limit.js';
 import type { ChatRequest, ToolDefinition, Warning } from '../../../core/types.js';
 import { claudeStopSequences, planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from '../anthropic-messages/claude-generation.js';
 import { CACHE_POINT, encodeConversation } from './encode-messages.js';
@@ -142,7 +143,11 @@ export function encodeConverseRequest(request: ChatRequest, options: EncodeOptio
   if (plan.temperature !== undefined) inference.temperature = plan.temperature;
   if (plan.topP !== undefined) inference.topP = plan.topP;
   const stops = claude ? claudeStopSequences(request.stopSequences, warnings) : request.stopSequences;
-  if (stops && stops.length > 0) inference.stopSequences = stops;
+  if (stops && stops.length > 0) {
+    // The service model's InferenceConfigurationStopSequencesList: "Member must have length less than or equal to 4".
+    checkStopCount(stops, 4, 'Bedrock Converse');
+    inference.stopSequences = stops;
+  }
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
   setTools(body, request, usesTools, cache.tools, warnings);
   setResponseFormat(body, request);

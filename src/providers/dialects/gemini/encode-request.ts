@@ -1,4 +1,5 @@
 import { REASONING_BUDGETS } from '../../../core/types.js';
+import { checkStopCount } from '../stop-limit.js';
 import type { ChatRequest, ReasoningRequest, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
 import type { GeminiFunctionDeclaration, GeminiGenerationConfig, GeminiRequest, GeminiThinkingConfig } from './wire.js';
 import { encodeMessages } from './encode-messages.js';
@@ -74,7 +75,11 @@ function generationConfig(req: ChatRequest, model: string | undefined, warnings:
   if (req.topP !== undefined) cfg.topP = req.topP;
   if (req.topK !== undefined) cfg.topK = req.topK;
   if (req.maxOutputTokens !== undefined) cfg.maxOutputTokens = req.maxOutputTokens;
-  if (req.stopSequences !== undefined) cfg.stopSequences = req.stopSequences;
+  if (req.stopSequences !== undefined) {
+    // "stopSequences specifies the set of character sequences (up to 5) that will stop output generation."
+    checkStopCount(req.stopSequences, 5, 'Gemini');
+    cfg.stopSequences = req.stopSequences;
+  }
   if (req.seed !== undefined) cfg.seed = req.seed;
   if (req.presencePenalty !== undefined) cfg.presencePenalty = req.presencePenalty;
   if (req.frequencyPenalty !== undefined) cfg.frequencyPenalty = req.frequencyPenalty;

@@ -1,4 +1,5 @@
 import { copyPassthrough } from '../../../core/fields.js';
+import { checkStopCount } from '../stop-limit.js';
 import type { ChatRequest, EmbeddingRequest, ReasoningEffort, ResponseFormat, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
 import { encodeMessages } from './encode-messages.js';
 import { reasoningEffort, reasoningEffortsFor, type ReasoningEfforts } from './reasoning.js';
@@ -32,6 +33,8 @@ export interface ChatEncodeOptions {
    * models); judged by `model` when absent.
    */
   samplingRule?: SamplingRule;
+  /** How many stop sequences the upstream takes (OpenAI and Azure: 4); servers such as vLLM set no limit. */
+  maxStopSequences?: number;
   /** False when the upstream refuses `stream_options` (Azure api-versions before 2024-09-01): a stream's usage is then estimated. */
   streamUsage?: boolean;
 }
@@ -68,7 +71,10 @@ export function encodeChatRequest(request: ChatRequest, options: ChatEncodeOptio
   if (request.temperature !== undefined && taken.temperature) body.temperature = request.temperature;
   if (request.topP !== undefined && taken.topP) body.top_p = request.topP;
   if (request.maxOutputTokens !== undefined) body[maxTokensField(request, options)] = request.maxOutputTokens;
-  if (request.stopSequences !== undefined && taken.stop) body.stop = request.stopSequences;
+  if (request.stopSequences !== undefined && taken.stop) {
+    if (options.maxStopSequences !== undefined) checkStopCount(request.stopSequences, options.maxStopSequences, options.provider);
+    body.stop = request.stopSequences;
+  }
   if (request.responseFormat !== undefined) body.response_format = encodeResponseFormat(request.responseFormat);
   // OpenAI refuses an empty `tools`, and tool_choice or parallel_tool_calls without tools (other doors allow them).
   if (request.tools !== undefined && request.tools.length > 0) {
