@@ -1,5 +1,6 @@
 import { GatewayError } from '../../../core/errors.js';
-import type { AssistantPart, FilePart, ImagePart, Message, ToolMessage, UserPart } from '../../../core/types.js';
+import type { AssistantPart, CacheControl, FilePart, ImagePart, Message, ToolMessage, UserPart } from '../../../core/types.js';
+import type { CachePoints } from './model-family.js';
 import { parseToolArguments } from '../tool-arguments.js';
 import type { CachePointBlock, ContentBlock, ConverseMessage, DocumentBlock, DocumentFormat, ImageBlock, ImageFormat, SystemBlock, ToolResultContent } from './wire.js';
 
@@ -9,6 +10,21 @@ function notHere(param: string, message: string): GatewayError {
 }
 
 export const CACHE_POINT: CachePointBlock = Object.freeze({ cachePoint: Object.freeze({ type: 'default' as const }) });
+export const CACHE_POINT_1H: CachePointBlock = Object.freeze({ cachePoint: Object.freeze({ type: 'default' as const, ttl: '1h' as const }) });
+
+/** How a request's cache hints become cache points, and whether a one-hour hint had to become five minutes. */
+export interface CacheContext {
+  readonly points: CachePoints;
+  shortened: boolean;
+}
+
+/** The cache point for a hint: one hour where asked and the model keeps one that long, else Bedrock's five minutes. */
+export function cachePoint(hint: CacheControl, cache: CacheContext): CachePointBlock {
+  if (hint.ttl !== '1h') return CACHE_POINT;
+  if (cache.points.oneHour) return CACHE_POINT_1H;
+  cache.shortened = true;
+  return CACHE_POINT;
+}
 
 /** Whose reasoning Claude on Bedrock takes back (signed): Claude's own, valid on every Claude host. */
 const CLAUDE_REASONING_PROVIDER = 'anthropic';
@@ -63,20 +79,26 @@ interface Counter {
   documents: number;
 }
 
+/** The cache point a part's hint asks for, when the model takes cache points in messages. */
+function pointAfter(hint: CacheControl | undefined, cache: CacheContext): CachePointBlock | undefined {
+  return hint !== undefined && cache.points.messages ? cachePoint(hint, cache) : undefined;
+}
+
 /** Converse refuses a text block that is empty or only white space ("The text field ... is blank"). */
 function blank(text: string): boolean {
   return text.trim() === '';
 }
 
 /** User parts to blocks, with a cache point after each part that carries a cache hint (when the model takes them). */
-function userBlocks(parts: readonly UserPart[], param: string, counter: Counter, cache: boolean): ContentBlock[] {
+function userBlocks(parts: readonly UserPart[], param: string, counter: Counter, cache: CacheContext): ContentBlock[] {
   const out: ContentBlock[] = [];
   parts.forEach((part, j) => {
     if (part.type === 'text') {
       if (!blank(part.text)) out.push({ text: part.text });
     } else if (part.type === 'image') out.push(imageBlock(part, `${param}[${j}]`));
     else out.push(documentBlock(part, `${param}[${j}]`, ++counter.documents));
-    if (cache && part.cacheControl) out.push(CACHE_POINT);
+    const point = pointAfter(part.cacheControl, cache);
+    if (point) out.push(point);
   });
   return out;
 }
@@ -113,7 +135,7 @@ function assistantBlocks(parts: readonly AssistantPart[], param: string, claude:
 const EMPTY_TOOL_RESULT: ToolResultContent = Object.freeze({ text: '(empty)' });
 
 /** A tool message as a toolResult block (in a user turn), followed by a cache point when a part asks for one. */
-function toolResultBlocks(m: ToolMessage, param: string, cache: boolean): ContentBlock[] {
+function toolResultBlocks(m: ToolMessage, param: string, cache: CacheContext): ContentBlock[] {
   const content: ToolResultContent[] = [];
   m.content.forEach((part, j) => {
     // Blank text is refused, and so is a tool result without content.
@@ -123,7 +145,9 @@ function toolResultBlocks(m: ToolMessage, param: string, cache: boolean): Conten
   });
   if (content.length === 0) content.push(EMPTY_TOOL_RESULT);
   const result: ContentBlock = { toolResult: m.isError ? { toolUseId: m.toolCallId, content, status: 'error' } : { toolUseId: m.toolCallId, content } };
-  return cache && m.content.some((p) => p.cacheControl) ? [result, CACHE_POINT] : [result];
+  const hinted = m.content.find((p) => p.cacheControl?.ttl === '1h') ?? m.content.find((p) => p.cacheControl);
+  const point = pointAfter(hinted?.cacheControl, cache);
+  return point ? [result, point] : [result];
 }
 
 /** Converse requires alternating roles: consecutive turns of one role (tool results, then a user text) merge. */
@@ -145,9 +169,10 @@ export interface EncodedConversation {
 /**
  * Canonical messages to Converse system blocks and alternating turns, cache points where parts ask for
  * them. `claude`: whether the target is a Claude model (isClaudeModel), the only ones that get reasoning back;
- * `cache`: whether it takes cache points in messages (cachePointsFor), or the hints are left out.
+ * `cache`: where it takes cache points (cachePointsFor; none in messages: the hints are left out) and
+ * whether a one-hour hint had to be shortened.
  */
-export function encodeConversation(messages: readonly Message[], claude: boolean, cache: boolean): EncodedConversation {
+export function encodeConversation(messages: readonly Message[], claude: boolean, cache: CacheContext): EncodedConversation {
   const system: SystemBlock[] = [];
   const turns: ConverseMessage[] = [];
   const counter: Counter = { documents: 0 };
@@ -158,7 +183,8 @@ export function encodeConversation(messages: readonly Message[], claude: boolean
       case 'system':
         for (const part of m.content) {
           if (part.text !== '') system.push({ text: part.text });
-          if (cache && part.cacheControl && part.text !== '') system.push(CACHE_POINT);
+          const point = part.text === '' ? undefined : pointAfter(part.cacheControl, cache);
+          if (point) system.push(point);
         }
         break;
       case 'user':

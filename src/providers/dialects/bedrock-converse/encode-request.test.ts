@@ -205,6 +205,40 @@ describe('encodeConverseRequest', () => {
     expect(points('arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123')).toBe(5);
   });
 
+  describe('one-hour cache hints (cache_control ttl 1h)', () => {
+    const hour = { type: 'ephemeral' as const, ttl: '1h' as const };
+    const CP_1H = { cachePoint: { type: 'default', ttl: '1h' } };
+    const hourly: Partial<ChatRequest> = {
+      messages: [{ role: 'system', content: [{ type: 'text', text: 'long', cacheControl: hour }] }, { role: 'user', content: [{ type: 'text', text: 'doc', cacheControl: hour }] }],
+      tools: [{ ...TOOL, cacheControl: hour }],
+    };
+
+    it.each([CLAUDE, 'global.anthropic.claude-opus-4-6-v1', 'anthropic.claude-haiku-4-5-20251001-v1:0', 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123'])(
+      'are sent as one-hour cache points to %s, which keeps them that long',
+      (model) => {
+        const body = encode(hourly, { model });
+        expect(body.system).toEqual([{ text: 'long' }, CP_1H]);
+        expect(body.messages[0]?.content).toEqual([{ text: 'doc' }, CP_1H]);
+        expect(body.toolConfig?.tools[1]).toEqual(CP_1H);
+      },
+    );
+
+    it('are sent as five-minute cache points, with a warning, to a model that keeps none an hour', () => {
+      for (const model of ['anthropic.claude-sonnet-4-20250514-v1:0', 'us.anthropic.claude-3-7-sonnet-20250219-v1:0', NOVA]) {
+        const warnings: Warning[] = [];
+        const body = encode(hourly, { model, warnings });
+        expect(body.messages[0]?.content, model).toEqual([{ text: 'doc' }, CP]);
+        expect(warnings, model).toEqual([expect.objectContaining({ type: 'unsupported-setting', setting: 'cacheControl' })]);
+      }
+    });
+
+    it("makes the deployment's system prompt cache point last an hour when a later one does (Bedrock refuses a shorter one before a longer)", () => {
+      const later: Partial<ChatRequest> = { messages: [{ role: 'system', content: [text('long')] }, { role: 'user', content: [{ type: 'text', text: 'doc', cacheControl: hour }] }] };
+      expect(encode(later, { model: CLAUDE, cacheSystemPrompt: true }).system).toEqual([{ text: 'long' }, CP_1H]);
+      expect(encode({ messages: [{ role: 'system', content: [text('long')] }, user('x')] }, { model: CLAUDE, cacheSystemPrompt: true }).system).toEqual([{ text: 'long' }, CP]);
+    });
+  });
+
   it('appends a cachePoint after the system prompt when the deployment asks, once', () => {
     expect(encode({ messages: [{ role: 'system', content: [text('long')] }, user('x')] }, { cacheSystemPrompt: true }).system).toEqual([{ text: 'long' }, CP]);
     const marked = encode({ messages: [{ role: 'system', content: [{ type: 'text', text: 'long', cacheControl: { type: 'ephemeral' } }] }, user('x')] }, { cacheSystemPrompt: true });

@@ -2,7 +2,7 @@ import { copyPassthrough } from '../../../core/fields.js';
 import { checkStopCount } from '../stop-limit.js';
 import type { ChatRequest, ToolDefinition, Warning } from '../../../core/types.js';
 import { claudeStopSequences, planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from '../anthropic-messages/claude-generation.js';
-import { CACHE_POINT, encodeConversation } from './encode-messages.js';
+import { CACHE_POINT, CACHE_POINT_1H, cachePoint, encodeConversation, type CacheContext } from './encode-messages.js';
 import { cachePointsFor, isClaudeModel } from './model-family.js';
 import type { CachePointBlock, ContentBlock, ConverseMessage, ConverseRequestBody, ToolChoiceWire, ToolSpec } from './wire.js';
 
@@ -37,13 +37,13 @@ export interface EncodeOptions {
   warnings?: Warning[];
 }
 
-function toolSpecs(tools: readonly ToolDefinition[], cache: boolean): Array<ToolSpec | CachePointBlock> {
+function toolSpecs(tools: readonly ToolDefinition[], cache: CacheContext): Array<ToolSpec | CachePointBlock> {
   const out: Array<ToolSpec | CachePointBlock> = [];
   for (const t of tools) {
     const spec: ToolSpec['toolSpec'] = { name: t.name, inputSchema: { json: t.parameters ?? { type: 'object', properties: {} } } };
     if (t.description !== undefined) spec.description = t.description;
     out.push({ toolSpec: spec });
-    if (cache && t.cacheControl) out.push(CACHE_POINT);
+    if (cache.points.tools && t.cacheControl) out.push(cachePoint(t.cacheControl, cache));
   }
   return out;
 }
@@ -77,7 +77,7 @@ export function offersNoTools(body: ConverseRequestBody): boolean {
  * Converse has no "none" tool choice: the tools are left out, unless the conversation holds tool
  * calls, for which Converse requires the definitions (the model may then call one).
  */
-function setTools(body: ConverseRequestBody, request: ChatRequest, usesTools: boolean, cache: boolean, warnings: Warning[]): void {
+function setTools(body: ConverseRequestBody, request: ChatRequest, usesTools: boolean, cache: CacheContext, warnings: Warning[]): void {
   if (!request.tools || request.tools.length === 0) {
     if (usesTools) body.toolConfig = { tools: [NO_TOOLS_OFFERED] };
     return;
@@ -126,15 +126,20 @@ function generation(request: ChatRequest, claude: boolean, messages: readonly Co
 
 const UNMAPPED = ['seed', 'presencePenalty', 'frequencyPenalty'] as const;
 
+function oneHourIn(messages: readonly ConverseMessage[]): boolean {
+  return messages.some((m) => m.content.some((b) => 'cachePoint' in b && b.cachePoint.ttl === '1h'));
+}
+
 /** A canonical chat request to a Converse body (the model id travels in the URL), from an allow-list of fields. */
 export function encodeConverseRequest(request: ChatRequest, options: EncodeOptions): ConverseRequestBody {
   const warnings = options.warnings ?? [];
   const claude = isClaudeModel(options.model);
-  const cache = cachePointsFor(options.model);
-  const { system, messages, usesTools } = encodeConversation(request.messages, claude, cache.messages);
+  const cache: CacheContext = { points: cachePointsFor(options.model), shortened: false };
+  const { system, messages, usesTools } = encodeConversation(request.messages, claude, cache);
   const body: ConverseRequestBody = { messages };
   if (system.length > 0) {
-    if (options.cacheSystemPrompt && !('cachePoint' in (system[system.length - 1] as object))) system.push(CACHE_POINT);
+    // Bedrock refuses a cache point that outlives one before it: the system's lasts an hour when a later one does.
+    if (options.cacheSystemPrompt && !('cachePoint' in (system[system.length - 1] as object))) system.push(oneHourIn(messages) ? CACHE_POINT_1H : CACHE_POINT);
     body.system = system;
   }
   const { plan, extra } = generation(request, claude, messages, warnings);
@@ -149,7 +154,8 @@ export function encodeConverseRequest(request: ChatRequest, options: EncodeOptio
     inference.stopSequences = stops;
   }
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
-  setTools(body, request, usesTools, cache.tools, warnings);
+  setTools(body, request, usesTools, cache, warnings);
+  if (cache.shortened) warnings.push(unsupported('cacheControl', 'This Bedrock model keeps a cache point for five minutes only; the one-hour cache hints were sent as five-minute ones.'));
   setResponseFormat(body, request);
   if (options.passthrough && options.passthrough.length > 0 && request.passthrough) copyPassthrough(request.passthrough, options.passthrough, extra);
   if (Object.keys(extra).length > 0) body.additionalModelRequestFields = extra;

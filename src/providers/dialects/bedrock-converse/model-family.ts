@@ -13,15 +13,30 @@ export function reasoningProviderFor(modelId: string): string {
  * request did not allow prompt caching") on models without prompt caching. Claude takes them in the
  * system prompt, messages and tools; Amazon Nova in the system prompt and messages only. An ARN that
  * does not name its model (an application inference profile, a provisioned or custom model) keeps the
- * client's hints: the operator chose the model.
+ * client's hints, one-hour ones too: the operator chose the model.
  */
-export function cachePointsFor(modelId: string): { messages: boolean; tools: boolean } {
-  if (isClaudeModel(modelId)) return ALL_CACHE_POINTS;
+export function cachePointsFor(modelId: string): CachePoints {
+  if (isClaudeModel(modelId)) return ONE_HOUR_CLAUDE.test(modelId) ? ALL_CACHE_POINTS_1H : ALL_CACHE_POINTS;
   if (modelId.includes('amazon.nova-')) return MESSAGE_CACHE_POINTS;
   const unnamed = modelId.startsWith('arn:') && !modelId.includes(':foundation-model/') && !modelId.includes(':inference-profile/');
-  return unnamed ? ALL_CACHE_POINTS : NO_CACHE_POINTS;
+  return unnamed ? ALL_CACHE_POINTS_1H : NO_CACHE_POINTS;
 }
 
-const ALL_CACHE_POINTS = Object.freeze({ messages: true, tools: true });
-const MESSAGE_CACHE_POINTS = Object.freeze({ messages: true, tools: false });
-const NO_CACHE_POINTS = Object.freeze({ messages: false, tools: false });
+/** Where a model takes cache points, and whether they may live an hour (`cachePoint.ttl: "1h"`). */
+export interface CachePoints {
+  readonly messages: boolean;
+  readonly tools: boolean;
+  readonly oneHour: boolean;
+}
+
+/**
+ * Claude models Bedrock keeps a cache point for an hour: Claude Opus, Sonnet and Haiku 4.5 ("Claude
+ * Opus 4.5, Claude Haiku 4.5 and Claude Sonnet 4.5 support an extended 1-hour TTL", Bedrock's prompt
+ * caching guide) and the Claude models since; earlier ones refuse the ttl and get five minutes.
+ */
+const ONE_HOUR_CLAUDE = /anthropic\.claude-(?:opus|sonnet|haiku)-(?:4-[5-9]|[5-9])(?:[-:]|$)/;
+
+const ALL_CACHE_POINTS = Object.freeze({ messages: true, tools: true, oneHour: false });
+const ALL_CACHE_POINTS_1H = Object.freeze({ messages: true, tools: true, oneHour: true });
+const MESSAGE_CACHE_POINTS = Object.freeze({ messages: true, tools: false, oneHour: false });
+const NO_CACHE_POINTS = Object.freeze({ messages: false, tools: false, oneHour: false });

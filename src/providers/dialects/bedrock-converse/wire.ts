@@ -7,8 +7,8 @@ import type { JsonObject } from '../../../core/types.js';
 export type ImageFormat = 'png' | 'jpeg' | 'gif' | 'webp';
 export type DocumentFormat = 'pdf' | 'csv' | 'doc' | 'docx' | 'xls' | 'xlsx' | 'html' | 'txt' | 'md';
 
-/** Marks the end of a prompt prefix Bedrock may cache. */
-export type CachePointBlock = { cachePoint: { type: 'default' } };
+/** Marks the end of a prompt prefix Bedrock may cache, for five minutes unless `ttl` says an hour. */
+export type CachePointBlock = { cachePoint: { type: 'default'; ttl?: '5m' | '1h' } };
 export type ImageBlock = { image: { format: ImageFormat; source: { bytes: string } } };
 export type DocumentBlock = { document: { format: DocumentFormat; name: string; source: { bytes: string } } };
 
