@@ -2,7 +2,7 @@ import { GatewayError } from '../../../core/errors.js';
 import type { AssistantPart, ChatResponse, JsonObject, Warning } from '../../../core/types.js';
 import { ZERO_USAGE } from '../../../core/types.js';
 import { withReasoningTokens } from '../../../core/estimate.js';
-import { malformedOutput, mapStopReason } from './finish-reason.js';
+import { malformedOutput, mapStopReason, toolUseWithoutCall } from './finish-reason.js';
 import { reasoningProviderFor } from './model-family.js';
 import { decodeBedrockUsage } from './usage.js';
 
@@ -67,15 +67,15 @@ export function decodeConverseResponse(raw: unknown, provider: string, id: strin
   const content = output?.message?.content;
   if (!Array.isArray(content)) throw malformed(provider, 'no output message');
   if (typeof body.stopReason !== 'string') throw malformed(provider, 'no stopReason');
-  const glitch = malformedOutput(body.stopReason, provider, decodeBedrockUsage(body.usage));
+  const usage = decodeBedrockUsage(body.usage);
+  const glitch = malformedOutput(body.stopReason, provider, usage);
   if (glitch) throw glitch;
   const decoded = decodeContent(content as Array<Record<string, unknown>>, reasoningProviderFor(model), provider);
   const calls = decoded.parts.some((p) => p.type === 'tool-call');
-  if (body.stopReason === 'tool_use' && !calls) throw malformed(provider, 'tool_use without a tool call');
+  if (body.stopReason === 'tool_use' && !calls) throw toolUseWithoutCall(provider, usage);
   const meta: JsonObject = { stopReason: body.stopReason };
   if (body.metrics && typeof body.metrics === 'object') meta.metrics = body.metrics as JsonObject;
   if (body.trace && typeof body.trace === 'object') meta.trace = body.trace as JsonObject;
-  const usage = decodeBedrockUsage(body.usage);
   const response: ChatResponse = {
     id,
     model,

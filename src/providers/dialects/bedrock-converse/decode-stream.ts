@@ -4,7 +4,7 @@ import { PartStream, type ReadDecoder } from '../../part-stream.js';
 import { ConverseDeltaShapes } from './delta-shapes.js';
 import { EventStreamParser, type EventStreamMessage } from './event-stream.js';
 import { BEDROCK_NAMESPACE } from './decode-response.js';
-import { malformedOutput, mapStopReason } from './finish-reason.js';
+import { malformedOutput, mapStopReason, toolUseWithoutCall } from './finish-reason.js';
 import { mapStreamErrorFrame, mapStreamException } from './map-error.js';
 import { reasoningProviderFor } from './model-family.js';
 import { decodeBedrockUsage } from './usage.js';
@@ -110,6 +110,8 @@ class ConverseReads implements ReadDecoder {
       case 'messageStop': {
         const glitch = malformedOutput(event.stopReason, this.provider);
         if (glitch) throw glitch;
+        // As the whole answer is decoded: never finish_reason tool_calls with no tool call.
+        if (event.stopReason === 'tool_use' && this.toolIndex.size === 0) throw toolUseWithoutCall(this.provider);
         this.stopped = true;
         out.push({ type: 'finish', finishReason: mapStopReason(event.stopReason, this.toolIndex.size > 0) });
         if (typeof event.stopReason === 'string') out.push({ type: 'provider-metadata', namespace: BEDROCK_NAMESPACE, data: { stopReason: event.stopReason } });

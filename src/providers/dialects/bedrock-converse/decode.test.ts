@@ -81,6 +81,26 @@ describe('bedrock-converse decoding', () => {
     await expect(parts(start)).rejects.toMatchObject({ kind: 'bad_upstream_response' });
   });
 
+  it('refuses a tool_use stop without a tool call alike whole and streamed: the same malformed reply, never tool_calls with no tool', async () => {
+    const usage = { inputTokens: 5, outputTokens: 3, totalTokens: 8 };
+    const whole = { output: { message: { role: 'assistant', content: [{ text: 'Let me look that up.' }] } }, stopReason: 'tool_use', usage };
+    const streamed = [
+      event('messageStart', { role: 'assistant' }),
+      event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Let me look that up.' } }),
+      event('contentBlockStop', { contentBlockIndex: 0 }),
+      event('messageStop', { stopReason: 'tool_use' }),
+      event('metadata', { usage, metrics: { latencyMs: 1 } }),
+    ];
+    const streamError = await parts(streamed).then(
+      () => undefined,
+      (e: unknown) => e as GatewayError,
+    );
+    const shape = { kind: 'bad_upstream_response', message: 'Upstream bedrock returned a malformed response: tool_use without a tool call.', upstreamStatus: 200 };
+    // The whole answer brings its usage along: what the call cost is still charged.
+    expect(() => decodeConverseResponse(whole, 'bedrock', 'id', 'm', 0)).toThrow(expect.objectContaining({ ...shape, paidUsage: expect.objectContaining({ prompt: 5, completion: 3 }) }));
+    expect(streamError).toMatchObject(shape);
+  });
+
   it('raises a malformed tool call or answer as a retryable upstream error, whole or streamed, never a clean stop', async () => {
     for (const stopReason of ['malformed_tool_use', 'malformed_model_output']) {
       const whole = { output: { message: { role: 'assistant', content: [] } }, stopReason, usage: { inputTokens: 5, outputTokens: 0, totalTokens: 5 } };

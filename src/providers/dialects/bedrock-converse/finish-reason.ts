@@ -31,6 +31,15 @@ export function malformedOutput(raw: unknown, provider: string, paidUsage?: Usag
   return new GatewayError({ kind: 'upstream_error', message: `Upstream ${provider} produced a malformed ${what}.`, provider, upstreamStatus: 200, code: raw, paidUsage });
 }
 
+/**
+ * A `tool_use` stop with no tool call: a client told to run tools would find none (an OpenAI client
+ * loops or fails on `tool_calls` without any), and `stop` would pass off an answer cut where the model
+ * meant to call a tool as complete. A malformed reply, whole or streamed: another deployment may answer.
+ */
+export function toolUseWithoutCall(provider: string, paidUsage?: Usage): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a malformed response: tool_use without a tool call.`, provider, upstreamStatus: 200, paidUsage });
+}
+
 /** A call to the tool offering nothing (declared only because Converse requires a toolConfig): retried, never served. */
 export function toolNotOffered(provider: string, paidUsage?: Usage): GatewayError {
   return new GatewayError({ kind: 'upstream_error', message: `Upstream ${provider} called a tool the request did not offer.`, provider, upstreamStatus: 200, code: 'tool_not_offered', paidUsage });
