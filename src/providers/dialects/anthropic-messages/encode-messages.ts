@@ -41,14 +41,23 @@ export function textBlocks(parts: readonly TextPart[]): AnthropicTextBlock[] {
   return out;
 }
 
-/** The image types the Messages API takes, by the names clients use (`image/jpg` is common). */
-const IMAGE_TYPES: Readonly<Record<string, AnthropicImageMediaType>> = { 'image/jpeg': 'image/jpeg', 'image/jpg': 'image/jpeg', 'image/png': 'image/png', 'image/gif': 'image/gif', 'image/webp': 'image/webp' };
+/**
+ * The image types the Messages API takes, by the names clients use (`image/jpg` is common). A Map: the
+ * key is the client's, and an object would answer `__proto__` or `constructor` from its prototype.
+ */
+const IMAGE_TYPES: ReadonlyMap<string, AnthropicImageMediaType> = new Map([
+  ['image/jpeg', 'image/jpeg'],
+  ['image/jpg', 'image/jpeg'],
+  ['image/png', 'image/png'],
+  ['image/gif', 'image/gif'],
+  ['image/webp', 'image/webp'],
+]);
 
 function imageBlock(part: ImagePart, param: string): AnthropicImageBlock {
   const { source } = part;
   let block: AnthropicImageBlock;
   if (source.type === 'base64') {
-    const mediaType = IMAGE_TYPES[source.mediaType.toLowerCase()];
+    const mediaType = IMAGE_TYPES.get(source.mediaType.toLowerCase());
     // Another deployment of the group may take it: refused here, not for the request.
     if (!mediaType) throw new GatewayError({ kind: 'invalid_request', message: `'${param}' is an image of type ${source.mediaType}; Claude takes jpeg, png, gif and webp.`, param, code: 'invalid_request', fallbackable: true, unsent: true });
     block = { type: 'image', source: { type: 'base64', media_type: mediaType, data: source.data } };

@@ -162,6 +162,14 @@ describe('encodeMessagesRequest', () => {
     expect(err).toMatchObject({ kind: 'invalid_request', param: 'messages[0].content[1]', fallbackable: true });
   });
 
+  it("refuses an image type named like an object's own properties (__proto__, constructor) rather than sending what the lookup finds", () => {
+    const image = (mediaType: string) => ({ type: 'image' as const, source: { type: 'base64' as const, mediaType, data: 'AAAA' } });
+    for (const mediaType of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const err = thrown(() => encodeMessagesRequest(req({ messages: [{ role: 'user', content: [text('what'), image(mediaType)] }] }), base));
+      expect(err, mediaType).toMatchObject({ kind: 'invalid_request', param: 'messages[0].content[1]', fallbackable: true });
+    }
+  });
+
   it('maps files to document blocks: base64 PDF, plain text as text, URL; other types are refused', () => {
     const body = encodeMessagesRequest(
       req({
