@@ -29,25 +29,32 @@ export function cachePoint(hint: CacheControl, cache: CacheContext): CachePointB
 /** Whose reasoning Claude on Bedrock takes back (signed): Claude's own, valid on every Claude host. */
 const CLAUDE_REASONING_PROVIDER = 'anthropic';
 
-const IMAGE_FORMATS: Readonly<Record<string, ImageFormat>> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' };
+/* Maps, not objects: the key is the client's, and an object would answer `__proto__` or `constructor` from its prototype. */
+const IMAGE_FORMATS: ReadonlyMap<string, ImageFormat> = new Map([
+  ['image/png', 'png'],
+  ['image/jpeg', 'jpeg'],
+  ['image/jpg', 'jpeg'],
+  ['image/gif', 'gif'],
+  ['image/webp', 'webp'],
+]);
 
-const DOCUMENT_FORMATS: Readonly<Record<string, DocumentFormat>> = {
-  'application/pdf': 'pdf',
-  'text/csv': 'csv',
-  'application/msword': 'doc',
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
-  'application/vnd.ms-excel': 'xls',
-  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
-  'text/html': 'html',
-  'text/plain': 'txt',
-  'text/markdown': 'md',
-};
+const DOCUMENT_FORMATS: ReadonlyMap<string, DocumentFormat> = new Map([
+  ['application/pdf', 'pdf'],
+  ['text/csv', 'csv'],
+  ['application/msword', 'doc'],
+  ['application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'docx'],
+  ['application/vnd.ms-excel', 'xls'],
+  ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'xlsx'],
+  ['text/html', 'html'],
+  ['text/plain', 'txt'],
+  ['text/markdown', 'md'],
+]);
 
 /** Converse takes bytes (or S3), never web URLs. */
 function imageBlock(part: ImagePart, param: string): ImageBlock {
   const { source } = part;
   if (source.type !== 'base64') throw notHere(param, 'Bedrock accepts images only as inline base64 data, not URLs.');
-  const format = IMAGE_FORMATS[source.mediaType.toLowerCase()];
+  const format = IMAGE_FORMATS.get(source.mediaType.toLowerCase());
   if (!format) throw notHere(param, `Bedrock does not accept image type ${source.mediaType}; use png, jpeg, gif or webp.`);
   return { image: { format, source: { bytes: source.data } } };
 }
@@ -69,7 +76,7 @@ export function documentName(filename: string | undefined, ordinal: number): str
 function documentBlock(part: FilePart, param: string, ordinal: number): DocumentBlock {
   const { source } = part;
   if (source.type !== 'base64') throw notHere(param, 'Bedrock accepts documents only as inline base64 data, not URLs.');
-  const format = DOCUMENT_FORMATS[source.mediaType.toLowerCase()];
+  const format = DOCUMENT_FORMATS.get(source.mediaType.toLowerCase());
   if (!format) throw notHere(param, `Bedrock does not accept document type ${source.mediaType}; use pdf, csv, doc, docx, xls, xlsx, html, txt or md.`);
   return { document: { format, name: documentName(part.filename, ordinal), source: { bytes: source.data } } };
 }

@@ -73,6 +73,15 @@ describe('encodeConverseRequest', () => {
     expect(() => encode({ messages: [{ role: 'user', content: [{ type: 'file', source: { type: 'url', url: 'https://x/a.pdf' } }] }] })).toThrow(/not URLs/);
   });
 
+  it("refuses image and document types named like an object's own properties (__proto__, constructor) rather than sending what the lookup finds", () => {
+    for (const mediaType of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const image = thrown(() => encode({ messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', mediaType, data: 'AA==' } }] }] }));
+      expect(GatewayError.isInstance(image) && [image.kind, image.param], mediaType).toEqual(['invalid_request', 'messages[0].content[0]']);
+      const file = thrown(() => encode({ messages: [{ role: 'user', content: [{ type: 'file', source: { type: 'base64', mediaType, data: 'AA==' } }] }] }));
+      expect(GatewayError.isInstance(file) && [file.kind, file.param], mediaType).toEqual(['invalid_request', 'messages[0].content[0]']);
+    }
+  });
+
   it('sanitises document names: single spaces, at most 200 characters, a default when nothing is left', () => {
     expect(documentName('a\t\t b', 1)).toBe('a b');
     expect(documentName('x'.repeat(300), 1)).toHaveLength(200);
