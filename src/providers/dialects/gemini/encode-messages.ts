@@ -15,22 +15,23 @@ function notHere(param: string, message: string): GatewayError {
   return new GatewayError({ kind: 'invalid_request', message, param, fallbackable: true, unsent: true });
 }
 
-const MIME_BY_EXTENSION: Record<string, string> = {
-  png: 'image/png',
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  gif: 'image/gif',
-  webp: 'image/webp',
-  heic: 'image/heic',
-  heif: 'image/heif',
-  pdf: 'application/pdf',
-};
+/** A Map, not an object: the extension is the client's, and an object would answer `constructor` from its prototype. */
+const MIME_BY_EXTENSION: ReadonlyMap<string, string> = new Map([
+  ['png', 'image/png'],
+  ['jpg', 'image/jpeg'],
+  ['jpeg', 'image/jpeg'],
+  ['gif', 'image/gif'],
+  ['webp', 'image/webp'],
+  ['heic', 'image/heic'],
+  ['heif', 'image/heif'],
+  ['pdf', 'application/pdf'],
+]);
 
 /** Guesses an image's MIME type from its URL path; Gemini needs one for fileData. */
 export function guessMimeType(url: string): string {
   const path = url.split(/[?#]/)[0] ?? '';
   const ext = path.slice(path.lastIndexOf('.') + 1).toLowerCase();
-  return MIME_BY_EXTENSION[ext] ?? 'image/jpeg';
+  return MIME_BY_EXTENSION.get(ext) ?? 'image/jpeg';
 }
 
 /** An image or file: inline bytes as inlineData, an http(s) URL as fileData (Vertex fetches it). */

@@ -66,6 +66,14 @@ describe('gemini request encoding: messages', () => {
     expect(guessMimeType('https://x/y/noext')).toBe('image/jpeg');
   });
 
+  it("guesses an image URL's type as JPEG when its extension is named like an object's own properties (.constructor, .__proto__)", () => {
+    for (const ext of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      expect(guessMimeType(`https://example.com/cat.${ext}`), ext).toBe('image/jpeg');
+      const url = `https://example.com/cat.${ext}`;
+      expect(withUserParts({ type: 'image', source: { type: 'url', url } }).contents[0]?.parts).toEqual([{ fileData: { mimeType: 'image/jpeg', fileUri: url } }]);
+    }
+  });
+
   it('sends a base64 data URL given as a URL inline', () => {
     expect(withUserParts({ type: 'image', source: { type: 'url', url: 'data:image/png;base64,AAAA' } }).contents[0]?.parts).toEqual([{ inlineData: { mimeType: 'image/png', data: 'AAAA' } }]);
   });
