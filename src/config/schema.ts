@@ -1,6 +1,7 @@
 import * as z from './zod.js';
 import { secretRef } from './secret-ref.js';
 import { Secret } from './secret.js';
+import { timerMs } from './timer.js';
 import { groupMembers, groupSchema, routingSchema } from '../routing/config.js';
 import { deploymentRoutingShape } from '../routing/deployment.js';
 import { budgetsSchema, ledgerSchema, pricingSchema } from '../ledger/config.js';
@@ -70,11 +71,11 @@ export const serverSchema = z
     host: z.string().default(SERVER_DEFAULTS.host),
     port: z.number().int().min(0).max(65535).default(SERVER_DEFAULTS.port),
     body_limit_bytes: z.number().int().positive().default(SERVER_DEFAULTS.body_limit_bytes),
-    shutdown_grace_ms: z.number().int().min(0).default(SERVER_DEFAULTS.shutdown_grace_ms),
+    shutdown_grace_ms: timerMs().min(0).default(SERVER_DEFAULTS.shutdown_grace_ms),
     /** A client must have sent all request headers within this long (slowloris). */
-    headers_timeout_ms: z.number().int().positive().default(SERVER_DEFAULTS.headers_timeout_ms),
+    headers_timeout_ms: timerMs().positive().default(SERVER_DEFAULTS.headers_timeout_ms),
     /** ...and the whole request, body included, within this long; the answer may take longer. */
-    body_timeout_ms: z.number().int().positive().default(SERVER_DEFAULTS.body_timeout_ms),
+    body_timeout_ms: timerMs().positive().default(SERVER_DEFAULTS.body_timeout_ms),
     /** Open connections beyond this are closed on accept. */
     max_connections: z.number().int().positive().default(SERVER_DEFAULTS.max_connections),
     /** Web origins whose pages may call the gateway (it refuses other origins: src/http/browser-guard.ts). */

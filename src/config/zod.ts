@@ -26,4 +26,4 @@ export {
   ZodPrefault,
   ZodType,
 } from 'zod';
-export type { core, infer, input, RefinementCtx } from 'zod';
+export type { core, infer, input, RefinementCtx, ZodNumber } from 'zod';

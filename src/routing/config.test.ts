@@ -69,4 +69,28 @@ describe('routing config', () => {
     expect(problems['deployments[0].media_urls']).toMatch(/public.*any.*none/);
     expect(problems['routing.media_urls']).toMatch(/public.*any.*none/);
   });
+
+  // Node sets a longer timer to 1 ms: an operator's "practically never" would time out every request.
+  it('refuses a duration Node\'s timers cannot hold, naming its path and the limit', () => {
+    const tooLong = 3_000_000_000;
+    const parsed = parseConfig(
+      {
+        deployments: [base],
+        server: { body_timeout_ms: tooLong },
+        routing: { attempt_timeout_ms: tooLong, deadline_ms: tooLong, ttft_timeout_ms: tooLong, health: { interval_ms: tooLong }, backoff: { max_retry_after_ms: tooLong } },
+      },
+      {},
+    );
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    const problems = Object.fromEntries(parsed.problems.map((p) => [p.path, p.message]));
+    for (const path of ['server.body_timeout_ms', 'routing.attempt_timeout_ms', 'routing.deadline_ms', 'routing.ttft_timeout_ms', 'routing.health.interval_ms', 'routing.backoff.max_retry_after_ms']) {
+      expect(problems[path]).toBe('must be at most 2147483647 (about 24.8 days, the longest wait Node\'s timers can hold)');
+    }
+  });
+
+  it('takes the longest duration Node\'s timers hold', () => {
+    const parsed = parseConfig({ deployments: [base], routing: { attempt_timeout_ms: 2_147_483_647, deadline_ms: 2_147_483_647 } }, {});
+    expect(parsed.ok && parsed.config.routing.deadline_ms).toBe(2_147_483_647);
+  });
 });

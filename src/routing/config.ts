@@ -1,6 +1,7 @@
 import * as z from '../config/zod.js';
 import { groupCacheSchema } from '../cache/config.js';
 import { MEDIA_URL_POLICIES } from './deployment.js';
+import { timerMs } from '../config/timer.js';
 
 export const STRATEGIES = ['priority', 'round-robin', 'weighted', 'random', 'least-latency', 'least-busy', 'cost-optimized'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
@@ -77,11 +78,11 @@ export const breakerSchema = z
     consecutive_failures: z.number().int().min(1).default(5),
     /** Error rate over the window that opens the breaker, once `min_requests` were seen. */
     error_rate: z.number().gt(0).max(1).default(0.5),
-    window_ms: z.number().int().positive().default(30_000),
+    window_ms: timerMs().positive().default(30_000),
     min_requests: z.number().int().min(1).default(20),
-    cool_off_ms: z.number().int().positive().default(5_000),
+    cool_off_ms: timerMs().positive().default(5_000),
     /** Ceiling of the cool-off, which grows by `cool_off_multiplier` with each trip in a row. */
-    max_cool_off_ms: z.number().int().positive().optional(),
+    max_cool_off_ms: timerMs().positive().optional(),
     cool_off_multiplier: z.number().min(1).default(2),
     /** Concurrent trial requests let through while half-open. */
     half_open_probes: z.number().int().min(1).default(1),
@@ -97,8 +98,8 @@ export type BreakerConfig = z.infer<typeof breakerSchema>;
 export const healthSchema = z
   .strictObject({
     enabled: z.boolean().default(false),
-    interval_ms: z.number().int().positive().default(15_000),
-    timeout_ms: z.number().int().positive().default(5_000),
+    interval_ms: timerMs().positive().default(15_000),
+    timeout_ms: timerMs().positive().default(5_000),
     /** `models` lists models (free where the provider allows); `request` sends a 1-token chat. */
     mode: z.enum(['models', 'request']).default('models'),
     failures_to_down: z.number().int().min(1).default(3),
@@ -111,39 +112,39 @@ export type HealthConfig = z.infer<typeof healthSchema>;
 export const routingSchema = z
   .strictObject({
     max_attempts_per_deployment: z.number().int().min(1).max(10).default(2),
-    attempt_timeout_ms: z.number().int().positive().default(60_000),
+    attempt_timeout_ms: timerMs().positive().default(60_000),
     /** Whole-request deadline across retries and fallbacks. */
-    deadline_ms: z.number().int().positive().default(120_000),
+    deadline_ms: timerMs().positive().default(120_000),
     /** Streams: the first content part must arrive within this, or the attempt fails over. */
-    ttft_timeout_ms: z.number().int().positive().default(30_000),
+    ttft_timeout_ms: timerMs().positive().default(30_000),
     /** Streams: after the first content, the longest silence before the stream fails as a timeout. */
-    stream_idle_timeout_ms: z.number().int().positive().default(60_000),
+    stream_idle_timeout_ms: timerMs().positive().default(60_000),
     /**
      * Streams: the longest one may run from its first content, however steadily it trickles (the
      * deadline covers only the wait for the first content); past it the stream ends with a timeout
      * error. 0: no limit.
      */
-    stream_max_ms: z.number().int().min(0).default(3_600_000),
+    stream_max_ms: timerMs().min(0).default(3_600_000),
     backoff: z
       .strictObject({
-        base_ms: z.number().int().min(0).default(100),
-        cap_ms: z.number().int().min(0).default(2_000),
-        max_retry_after_ms: z.number().int().min(0).default(5_000),
+        base_ms: timerMs().min(0).default(100),
+        cap_ms: timerMs().min(0).default(2_000),
+        max_retry_after_ms: timerMs().min(0).default(5_000),
       })
       .prefault({}),
     /** A 429 cools its deployment for the upstream's retry-after (or retry-after-ms), else this long. */
     rate_limit: z
       .strictObject({
-        default_cool_down_ms: z.number().int().positive().default(1_000),
+        default_cool_down_ms: timerMs().positive().default(1_000),
         /** The longest cool-down a 429 may ask for: a daily quota's (or a broken upstream's) retry-after must not take a deployment out for a day; after it, one attempt asks again. */
-        max_cool_down_ms: z.number().int().positive().default(300_000),
+        max_cool_down_ms: timerMs().positive().default(300_000),
       })
       .prefault({}),
     /** Retries of the same deployment may be at most `ratio` of requests over `window_ms` (plus `min_retries`). */
     retry_budget: z
       .strictObject({
         ratio: z.number().min(0).max(10).default(0.2),
-        window_ms: z.number().int().positive().default(10_000),
+        window_ms: timerMs().positive().default(10_000),
         min_retries: z.number().int().min(0).default(10),
       })
       .prefault({}),
@@ -152,14 +153,14 @@ export const routingSchema = z
     /** Once a deployment recovers it gets a growing share of its traffic back over `ramp_ms`. */
     failback: z
       .strictObject({
-        ramp_ms: z.number().int().min(0).default(60_000),
+        ramp_ms: timerMs().min(0).default(60_000),
         start_share: z.number().min(0).max(1).default(0.1),
         /** While ramping, this many consecutive failures re-open the breaker (hysteresis). */
         probation_failures: z.number().int().min(1).default(1),
       })
       .prefault({}),
     /** With a shared state store: how often breaker states published by other replicas are pulled. */
-    state_sync_ms: z.number().int().positive().default(1_000),
+    state_sync_ms: timerMs().positive().default(1_000),
     /** Unknown model names go to `default_group` instead of failing with model_not_found. */
     unknown_model_to_default: z.boolean().default(false),
     /** Deployment ids are model names too (under their group's policy); API keys may override it. */
