@@ -105,3 +105,21 @@ describe('pricing references', () => {
     expect(r.ok).toBe(true);
   });
 });
+
+describe('deployment endpoints', () => {
+  it('refuses credentials in an endpoint URL, which are never sent, without printing them', () => {
+    const problems = problemsOf({
+      deployments: [
+        { ...deployment('a'), endpoint: 'https://gateway:hunter2@vllm.internal/v1' },
+        { ...deployment('b'), endpoint: 'https://token-only@vllm.internal/v1' },
+      ],
+    });
+    const why = 'must not hold credentials (user:password@), which are never sent: give them as api_key or headers: { authorization: ... }';
+    expect(problems).toEqual([`deployments[0].endpoint: ${why}`, `deployments[1].endpoint: ${why}`]);
+    expect(problems.join('\n')).not.toMatch(/hunter2|token-only/);
+  });
+
+  it('refuses an endpoint that is not http(s)', () => {
+    expect(problemsOf({ deployments: [{ ...deployment('a'), endpoint: 'ftp://vllm.internal/v1' }] })).toEqual(['deployments[0].endpoint: expected an http(s) URL']);
+  });
+});
