@@ -189,6 +189,28 @@ describe('config', () => {
     expect(err.problems[5]).toEqual({ path: '(yaml)', message: expect.stringMatching(/^\d+ more syntax errors, most following from those above$/) as unknown });
   });
 
+  it('takes YAML merge keys, so deployments can share settings through an anchor', () => {
+    const text = [
+      'deployments:',
+      '  - &vllm',
+      '    id: vllm-a',
+      '    provider: openai-compatible',
+      '    model: llama',
+      '    endpoint: http://127.0.0.1:9/v1',
+      '  - <<: *vllm',
+      '    id: vllm-b',
+      '    endpoint: http://127.0.0.1:10/v1',
+      'groups:',
+      '  - name: chat',
+      '    deployments: [vllm-a, vllm-b]',
+    ].join('\n');
+    const config = parseConfigText(text, 'merge.yaml', {});
+    expect(config.deployments.map((d) => [d.id, d.model, d.endpoint])).toEqual([
+      ['vllm-a', 'llama', 'http://127.0.0.1:9/v1'],
+      ['vllm-b', 'llama', 'http://127.0.0.1:10/v1'],
+    ]);
+  });
+
   it('loads a YAML file', () => {
     const file = join(dir, 'switchyard.yaml');
     writeFileSync(

@@ -160,7 +160,8 @@ export function parseConfigText(
   source: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): GatewayConfig {
-  const doc = yamlParser()(text, { prettyErrors: true });
+  // Merge keys (`<<: *defaults`) are YAML 1.1, off in yaml's 1.2 default: operators share deployment settings with them.
+  const doc = yamlParser()(text, { prettyErrors: true, merge: true });
   if (doc.errors.length > 0) {
     // Later syntax errors mostly follow from the first (a file that is not YAML gives one per token).
     const shown = doc.errors.slice(0, MAX_YAML_ERRORS).map((e) => ({
