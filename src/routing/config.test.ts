@@ -93,4 +93,37 @@ describe('routing config', () => {
     const parsed = parseConfig({ deployments: [base], routing: { attempt_timeout_ms: 2_147_483_647, deadline_ms: 2_147_483_647 } }, {});
     expect(parsed.ok && parsed.config.routing.deadline_ms).toBe(2_147_483_647);
   });
+
+  it('refuses weights on a group that is not weighted and exploration on one that is not least-latency, naming the fix', () => {
+    const parsed = parseConfig(
+      {
+        deployments: [base, { ...base, id: 'e' }],
+        groups: [
+          { name: 'split', deployments: [{ id: 'd', weight: 3 }, 'e'] },
+          { name: 'rr', strategy: 'round-robin', exploration: 0.2, deployments: ['d', 'e'] },
+        ],
+      },
+      {},
+    );
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.problems).toEqual([
+      { path: 'groups[0].deployments[0].weight', message: "only the weighted strategy reads weights; this group's strategy is priority (remove weight, or set strategy: weighted)" },
+      { path: 'groups[1].exploration', message: "only the least-latency strategy explores; this group's strategy is round-robin (remove exploration, or set strategy: least-latency)" },
+    ]);
+  });
+
+  it('takes weights on a weighted group and exploration on a least-latency one', () => {
+    const parsed = parseConfig(
+      {
+        deployments: [base, { ...base, id: 'e' }],
+        groups: [
+          { name: 'split', strategy: 'weighted', deployments: [{ id: 'd', weight: 3 }, 'e'] },
+          { name: 'fast', strategy: 'least-latency', exploration: 0.2, deployments: ['d', 'e'] },
+        ],
+      },
+      {},
+    );
+    expect(parsed.ok && parsed.config.groups.map((g) => g.exploration)).toEqual([0.1, 0.2]);
+  });
 });

@@ -34,8 +34,8 @@ export const groupSchema = z
     tasks: z.array(z.string().min(1)).default([]),
     strategy: z.enum(STRATEGIES).default('priority'),
     deployments: z.array(memberSchema).min(1, 'a group needs at least one deployment'),
-    /** least-latency: share of requests sent to a random member so a recovered one gets measured again. */
-    exploration: z.number().min(0).max(1).default(0.1),
+    /** least-latency: share of requests sent to a random member so a recovered one gets measured again (default 0.1). */
+    exploration: z.number().min(0).max(1).optional(),
     /** Name of a quality gate given to createGateway; a rejected answer escalates to the next member. */
     quality_gate: z.string().min(1).optional(),
     /** Where errors that ordinary fallback never takes may go: group names or deployment ids. */
@@ -66,9 +66,25 @@ export const groupSchema = z
       })
       .optional(),
   })
-  .transform((g) => ({ ...g, stream_extensions: g.stream_extensions ?? g.stream_resume }));
+  .superRefine(checkStrategyOptions)
+  .transform((g) => ({ ...g, exploration: g.exploration ?? 0.1, stream_extensions: g.stream_extensions ?? g.stream_resume }));
 
 export type GroupConfig = z.infer<typeof groupSchema>;
+
+/**
+ * A strategy's own settings on a group of another strategy would be ignored, and the operator who
+ * wrote weights without `strategy: weighted` (priority is the default) believes traffic is split.
+ */
+function checkStrategyOptions(g: { strategy: StrategyName; exploration?: number | undefined; deployments: ReadonlyArray<z.infer<typeof memberSchema>> }, ctx: z.RefinementCtx): void {
+  const misplaced = (path: PropertyKey[], key: string, owner: StrategyName, does: string): void => {
+    ctx.addIssue({ code: 'custom', path, message: `only the ${owner} strategy ${does}; this group's strategy is ${g.strategy} (remove ${key}, or set strategy: ${owner})` });
+  };
+  if (g.exploration !== undefined && g.strategy !== 'least-latency') misplaced(['exploration'], 'exploration', 'least-latency', 'explores');
+  if (g.strategy === 'weighted') return;
+  g.deployments.forEach((m, i) => {
+    if (typeof m !== 'string' && m.weight !== undefined) misplaced(['deployments', i, 'weight'], 'weight', 'weighted', 'reads weights');
+  });
+}
 
 /** The default ceiling of the growing cool-off, so a recovered deployment is tried again soon. */
 const MAX_COOL_OFF_MS = 30_000;
