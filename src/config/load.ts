@@ -9,7 +9,7 @@ import { aboutDropped, salvageConfig, type Salvaged } from './salvage.js';
 import { formatPath, interpolateEnv, type ConfigProblem } from './interpolate.js';
 import { PROVIDERS, findProvider } from '../providers/registry.js';
 import { checkRoutingReferences } from '../routing/references.js';
-import { checkAccessReferences } from '../routing/access.js';
+import { checkAccessReferences, checkKeyResidency } from '../routing/access.js';
 import { checkPricingReferences } from '../ledger/pricing/references.js';
 
 export type { ConfigProblem } from './interpolate.js';
@@ -85,7 +85,7 @@ export function parseConfig(
   }
   const deployments: DeploymentConfig[] = [];
   if (data !== undefined) {
-    problems.add(later([...checkRoutingReferences(data), ...checkAccessReferences(data), ...checkPricingReferences(data)], salvaged));
+    problems.add(later([...checkRoutingReferences(data), ...checkAccessReferences(data), ...checkKeyResidency(data), ...checkPricingReferences(data)], salvaged));
     data.deployments.forEach((d, i) => {
       const checked = checkProvider(d, i);
       // A deployment without its own media_urls takes routing's, so the router reads one field.

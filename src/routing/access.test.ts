@@ -54,4 +54,32 @@ describe('access', () => {
       "api_keys[1].models[0]: deployment \"gpt\" is in several groups (coding, simple); the key's groups must name exactly one of them",
     ]);
   });
+
+  it('refuses a key bound to a residency no deployment it may use is tagged with (every request of it would be refused)', () => {
+    const deployments = [rawDeployment('claude', { tags: ['us'] }), rawDeployment('gpt', { tags: ['eu'] }), rawDeployment('llama', { tags: ['us'] })];
+    const groups = [
+      { name: 'coding', deployments: ['claude'] },
+      { name: 'simple', deployments: ['llama'], fallbacks: { content_filtered: ['gpt'] } },
+      { name: 'eu-only', deployments: ['gpt'] },
+    ];
+    const parsed = parseConfig(
+      {
+        deployments,
+        groups,
+        api_keys: [
+          { id: 'nowhere', key: 'sk-1', residency: 'apac' },
+          { id: 'wrong-groups', key: 'sk-2', residency: 'eu', groups: ['coding'] },
+          { id: 'by-fallback', key: 'sk-3', residency: 'eu', groups: ['simple'] },
+          { id: 'anywhere', key: 'sk-4', residency: 'eu' },
+        ],
+      },
+      {},
+    );
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.problems).toEqual([
+      { path: 'api_keys[0].residency', message: 'no deployment this key may use is tagged "apac", so every request of it would be refused (residency_violation); tag the deployments that may serve it (tags: [apac])' },
+      { path: 'api_keys[1].residency', message: 'no deployment this key may use is tagged "eu", so every request of it would be refused (residency_violation); tag the deployments that may serve it (tags: [eu])' },
+    ]);
+  });
 });

@@ -117,3 +117,41 @@ export function checkAccessReferences(config: AccessConfig & { api_keys: readonl
   });
   return problems;
 }
+
+/**
+ * A config key bound to a residency that none of the deployments it may use is tagged with: every one
+ * of its requests would be refused at run time, so the config is refused instead.
+ */
+export function checkKeyResidency(
+  config: AccessConfig & { deployments: ReadonlyArray<{ id: string; tags: readonly string[] }>; api_keys: ReadonlyArray<KeyPolicy & Pick<ApiKeyConfig, 'residency'>> },
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  config.api_keys.forEach((key, ki) => {
+    const residency = key.residency;
+    if (residency === undefined || reachable(config, accessFor(config, key)).some((d) => d.tags.includes(residency))) return;
+    problems.push({
+      path: formatPath(['api_keys', ki, 'residency']),
+      message: `no deployment this key may use is tagged "${residency}", so every request of it would be refused (residency_violation); tag the deployments that may serve it (tags: [${residency}])`,
+    });
+  });
+  return problems;
+}
+
+/** The deployments a caller can be routed to: its groups' members and special fallbacks, and those it may name directly. */
+function reachable<D extends { id: string }>(config: { groups: readonly GroupConfig[]; deployments: readonly D[] }, access: Access): D[] {
+  const ids = new Set(access.direct.keys());
+  const byName = new Map(config.groups.map((g) => [g.name, g]));
+  const add = (g: GroupConfig): void => {
+    for (const m of groupMembers(g)) ids.add(m.id);
+  };
+  for (const g of config.groups) {
+    if (access.groups !== undefined && !access.groups.has(g.name)) continue;
+    add(g);
+    for (const name of [...g.fallbacks.context_window_exceeded, ...g.fallbacks.content_filtered]) {
+      const target = byName.get(name);
+      if (target) add(target);
+      else ids.add(name);
+    }
+  }
+  return config.deployments.filter((d) => ids.has(d.id));
+}
