@@ -78,9 +78,9 @@ describe('config', () => {
       'deployments[0].tags: expected a list, got the text "eu"',
       'deployments[0].region: required: the AWS region, e.g. us-east-1',
     ]);
-    expect(problemsOf({ deployments: [{ id: 'b', provider: 'bedrock', timeout_ms: 0 }] })).toEqual([
+    expect(problemsOf({ deployments: [{ id: 'b', provider: 'bedrock', context_window: 0 }] })).toEqual([
       expect.stringMatching(/^deployments\[0\]\.model: required: /),
-      'deployments[0].timeout_ms: must be greater than 0',
+      'deployments[0].context_window: must be greater than 0',
       'deployments[0].region: required: the AWS region, e.g. us-east-1',
     ]);
   });

@@ -122,4 +122,10 @@ describe('deployment endpoints', () => {
   it('refuses an endpoint that is not http(s)', () => {
     expect(problemsOf({ deployments: [{ ...deployment('a'), endpoint: 'ftp://vllm.internal/v1' }] })).toEqual(['deployments[0].endpoint: expected an http(s) URL']);
   });
+
+  it('refuses timeout_ms on a deployment, which no code reads, naming the timeouts that exist', () => {
+    expect(problemsOf({ deployments: [{ ...deployment('a'), timeout_ms: 30_000 }] })).toEqual([
+      "deployments[0].timeout_ms: is not a deployment setting: the attempt timeout is routing.attempt_timeout_ms (streams: routing.ttft_timeout_ms), the connection's connect_timeout_ms",
+    ]);
+  });
 });

@@ -46,7 +46,11 @@ export const deploymentSchema = z.looseObject({
         if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: `the header ${problem}` });
       }
     }),
-  timeout_ms: z.number().int().positive().optional(),
+  /** Never a setting (it was taken and ignored): refused with where the timeouts are, not silently dropped. */
+  timeout_ms: z
+    .unknown()
+    .refine((v) => v === undefined, 'is not a deployment setting: the attempt timeout is routing.attempt_timeout_ms (streams: routing.ttft_timeout_ms), the connection\'s connect_timeout_ms')
+    .optional(),
   /** Request fields beyond the mapped ones that may reach this deployment's upstream (see CONFIG.md). */
   passthrough: passthroughSchema,
   /** Pass the upstream's scrubbed error text on to clients (debugging); otherwise it goes to the log only. */
