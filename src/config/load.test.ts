@@ -160,6 +160,29 @@ describe('config', () => {
     expect(problems.length).toBeGreaterThanOrEqual(5);
   });
 
+  it('leaves a store URL given as ${VAR:-} unset when VAR is, so one config serves with and without the store', () => {
+    const raw = {
+      ...minimal,
+      ledger: { store: '${LEDGER_STORE:-sqlite}', url: '${DATABASE_URL:-}' },
+      state: { store: '${STATE_STORE:-memory}', redis_url: '${REDIS_URL:-}' },
+    };
+    const without = parseConfig(raw, {});
+    if (!without.ok) throw new Error(JSON.stringify(without.problems));
+    expect([without.config.ledger.store, without.config.ledger.url, without.config.state.store, without.config.state.redis_url]).toEqual(['sqlite', undefined, 'memory', undefined]);
+    const env = { LEDGER_STORE: 'postgres', DATABASE_URL: 'postgres://u:p@db:5432/s', STATE_STORE: 'redis', REDIS_URL: 'redis://cache:6379' };
+    const withStores = parseConfig(raw, env);
+    if (!withStores.ok) throw new Error(JSON.stringify(withStores.problems));
+    expect([withStores.config.ledger.url?.reveal(), withStores.config.state.redis_url?.reveal()]).toEqual([env.DATABASE_URL, env.REDIS_URL]);
+    // The store that needs the URL still says so; other secrets still refuse an empty value.
+    expect(problemsOf(raw, { LEDGER_STORE: 'postgres', STATE_STORE: 'redis' })).toEqual([
+      'state.redis_url: store "redis" needs a redis_url (e.g. ${REDIS_URL})',
+      'ledger.url: store "postgres" needs a url (e.g. ${DATABASE_URL})',
+    ]);
+    expect(problemsOf({ deployments: [{ ...minimal.deployments[0], api_key: '${OPENAI_API_KEY:-}' }] })).toEqual([
+      'deployments[0].api_key: expected a secret reference (${ENV_VAR} or file:/path), got an empty string',
+    ]);
+  });
+
   it('reports an unreadable secret file by path', () => {
     const problems = problemsOf({ deployments: [{ ...minimal.deployments[0], api_key: 'file:/nonexistent/key' }] });
     expect(problems).toEqual(['deployments[0].api_key: cannot read secret file /nonexistent/key (ENOENT)']);

@@ -1,5 +1,5 @@
 import * as z from './zod.js';
-import { secretRef } from './secret-ref.js';
+import { secretRef, storeUrlRef } from './secret-ref.js';
 import { Secret } from './secret.js';
 import { timerMs } from './timer.js';
 import { groupMembers, groupSchema, routingSchema } from '../routing/config.js';
@@ -142,7 +142,7 @@ export type ApiKeyConfig = z.infer<typeof apiKeySchema>;
 export const stateSchema = z
   .strictObject({
     store: z.enum(['memory', 'redis']).default('memory'),
-    redis_url: secretRef.optional(),
+    redis_url: storeUrlRef,
     key_prefix: z.string().default('switchyard:'),
   })
   .superRefine((s, ctx) => {

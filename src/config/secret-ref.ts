@@ -1,19 +1,36 @@
 import * as z from './zod.js';
 import { resolveSecretRef, type Secret } from './secret.js';
 
+const AS_TEXT = (issue: { input: unknown }): string | undefined =>
+  issue.input === undefined ? undefined : `expected a secret reference (\${ENV_VAR} or file:/path) as text, got a ${typeof issue.input === 'object' ? 'mapping or list' : typeof issue.input} (not shown)`;
+
+function resolve(ref: string, ctx: z.RefinementCtx): Secret {
+  try {
+    return resolveSecretRef(ref);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+}
+
 /**
  * A secret reference in the config: a literal (usually `${ENV_VAR}`) or `file:/path`, resolved at load
  * time into a `Secret`. A value of the wrong type is named, never shown: an unquoted numeric key would
  * otherwise be printed by check-config and answered by a reload.
  */
 export const secretRef = z
-  .string({ error: (issue) => (issue.input === undefined ? undefined : `expected a secret reference (\${ENV_VAR} or file:/path) as text, got a ${typeof issue.input === 'object' ? 'mapping or list' : typeof issue.input} (not shown)`) })
+  .string({ error: AS_TEXT })
   .min(1, 'expected a secret reference (${ENV_VAR} or file:/path), got an empty string')
-  .transform((ref, ctx): Secret => {
-    try {
-      return resolveSecretRef(ref);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  });
+  .transform(resolve);
+
+/**
+ * A store's connection URL (`ledger.url`, `state.redis_url`): a secret reference that may also be empty,
+ * which means not set. `${DATABASE_URL:-}` then names the URL when the environment has one and leaves it
+ * out otherwise, so one config serves with and without the store (deploy/kubernetes/components/
+ * shared-stores); the store that needs the URL still refuses to start without it. Other secrets stay
+ * `secretRef`, where an empty value is a mistake (an API key that would send no key).
+ */
+export const storeUrlRef = z
+  .string({ error: AS_TEXT })
+  .transform((ref, ctx): Secret | undefined => (ref === '' ? undefined : resolve(ref, ctx)))
+  .optional();

@@ -1,5 +1,5 @@
 import * as z from '../config/zod.js';
-import { secretRef } from '../config/secret-ref.js';
+import { storeUrlRef } from '../config/secret-ref.js';
 
 /** USD per million tokens; the shape shared by the shipped catalog and config overrides. */
 export const priceFields = {
@@ -79,8 +79,8 @@ export const ledgerSchema = z
     store: z.enum(['sqlite', 'postgres', 'stdout']).default(LEDGER_DEFAULTS.store),
     /** SQLite file (created with its folder). */
     path: z.string().min(1).default(LEDGER_DEFAULTS.path),
-    /** PostgreSQL connection URL, usually `${DATABASE_URL}`; it carries a password, so it is a secret. */
-    url: secretRef.optional(),
+    /** PostgreSQL connection URL, usually `${DATABASE_URL}`; it carries a password, so it is a secret. Empty: not set. */
+    url: storeUrlRef,
     /** PostgreSQL schema holding the tables (created if missing). */
     schema: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(LEDGER_DEFAULTS.schema),
     batch_size: z.number().int().positive().default(LEDGER_DEFAULTS.batch_size),
