@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { ConfigMap, Namespace, Service, ServiceAccount, type IConfigMap, type IService, type IServiceAccount } from 'kubernetes-models/v1';
 import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1';
@@ -20,8 +20,14 @@ import { renderKustomization, type K8sObject } from './render.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-const TARGETS = ['base', 'overlays/eks', 'overlays/gke', 'overlays/aks'] as const;
+const SHIPPED = ['base', 'overlays/eks', 'overlays/gke', 'overlays/aks'] as const;
+type Shipped = (typeof SHIPPED)[number];
+const SHARED_STORES = 'components/shared-stores';
+/** Each shipped kustomization as is, and with the shared-stores component, as docs/DEPLOY.md adds it. */
+const TARGETS = [...SHIPPED, ...SHIPPED.map((t) => `${t} + shared-stores` as const)] as const;
 type Target = (typeof TARGETS)[number];
+const sharesStores = (t: Target): boolean => t.endsWith(' + shared-stores');
+const shippedOf = (t: Target): Shipped => t.replace(' + shared-stores', '') as Shipped;
 
 /** Every kind we ship, with its schema from kubernetes-models; an unknown kind fails the test. */
 const MODELS: Record<string, (o: K8sObject) => void> = {
@@ -35,7 +41,19 @@ const MODELS: Record<string, (o: K8sObject) => void> = {
   'networking.k8s.io/v1/NetworkPolicy': (o) => new NetworkPolicy(o as never).validate(),
 };
 
-const rendered = new Map<Target, K8sObject[]>(TARGETS.map((t) => [t, renderKustomization(join(HERE, t))]));
+/** Users' overlays on ours, written the way docs/DEPLOY.md shows: `resources` one of ours, `components` the shared stores. */
+const USERS = mkdtempSync(join(tmpdir(), 'switchyard-k8s-overlays-'));
+afterAll(() => rmSync(USERS, { recursive: true, force: true }));
+function kustomizationDir(t: Target): string {
+  if (!sharesStores(t)) return join(HERE, t);
+  const dir = join(USERS, shippedOf(t).replace('/', '-'));
+  mkdirSync(dir, { recursive: true });
+  const from = (path: string) => relative(dir, join(HERE, path));
+  writeFileSync(join(dir, 'kustomization.yaml'), `resources: [${from(shippedOf(t))}]\ncomponents: [${from(SHARED_STORES)}]\n`);
+  return dir;
+}
+
+const rendered = new Map<Target, K8sObject[]>(TARGETS.map((t) => [t, renderKustomization(kustomizationDir(t))]));
 
 function one<T>(target: Target, kind: string, name?: string): T {
   const found = rendered.get(target)!.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
@@ -58,17 +76,33 @@ function configText(t: Target): string {
   return text!;
 }
 
-/** The `${VAR}` references of a config, each given a stand-in value (what the Secret would hold). */
-function stubEnv(text: string): Record<string, string> {
-  return Object.fromEntries([...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => [m[1], `stub-${m[1].toLowerCase()}`]));
+const stub = (name: string): string => `stub-${name.toLowerCase()}`;
+
+/**
+ * The environment the gateway's process gets in the pod: the container's literal `env` values, a
+ * stand-in for each variable from a Secret (its `secretKeyRef`s, and for `envFrom`'s Secret the config's
+ * `${VAR}` references without a default, which that Secret must hold). A `${VAR:-default}` the pod does
+ * not set keeps its default.
+ */
+function podEnv(t: Target): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of configText(t).matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) env[m[1]] = stub(m[1]);
+  for (const e of container(t).env ?? []) {
+    if (e.value !== undefined) env[e.name] = e.value;
+    else if (e.valueFrom?.secretKeyRef) env[e.name] = stub(e.name);
+  }
+  return env;
 }
 
-/** The config as the gateway would run it: validated by the real schema, so defaults come from the code. */
-function gatewayConfig(t: Target, raw: unknown = parse(configText(t))): GatewayConfig {
-  const result = parseConfig(raw, stubEnv(configText(t)));
+/** The config as the gateway would run it in the pod: validated by the real schema, so defaults come from the code. */
+function gatewayConfig(t: Target, raw: unknown = parse(configText(t)), env: Record<string, string> = podEnv(t)): GatewayConfig {
+  const result = parseConfig(raw, env);
   if (!result.ok) throw new Error(`${t}: ${result.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
   return result.config;
 }
+
+/** The PostgreSQL and Redis of the store specs (DATABASE_URL, REDIS_URL), standing in for the `switchyard-stores` Secret. */
+const TEST_STORES = process.env.DATABASE_URL && process.env.REDIS_URL ? { DATABASE_URL: process.env.DATABASE_URL, REDIS_URL: process.env.REDIS_URL } : undefined;
 
 describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
   it('every rendered object is valid against its Kubernetes schema', () => {
@@ -157,7 +191,7 @@ describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
     expect(annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics', 'prometheus.io/port': String(gatewayConfig(target).server.port) });
   });
 
-  it('allows egress only to DNS, public HTTPS and the cloud identity endpoint', () => {
+  it('allows egress only to DNS, public HTTPS, the cloud identity endpoint and, with shared stores, the stores\' opted-in pods', () => {
     const policies = rendered.get(target)!.filter((o) => o.kind === 'NetworkPolicy') as unknown as INetworkPolicy[];
     const ports = new Set<string>();
     for (const p of policies) {
@@ -166,6 +200,14 @@ describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
       for (const rule of p.spec?.egress ?? []) {
         expect(rule.to?.length, 'every rule names its destinations').toBeGreaterThan(0);
         for (const port of rule.ports ?? []) ports.add(`${port.protocol}/${port.port}`);
+        const store = rule.ports?.find((port) => port.port === 5432 || port.port === 6379);
+        if (store) {
+          // A store's port is open only to its own pods, in namespaces that opted in: never to an address
+          // range, a whole namespace or every namespace, and with no other port beside it.
+          expect(rule.ports, 'a store rule opens one port').toHaveLength(1);
+          const label = store.port === 5432 ? 'postgres' : 'redis';
+          for (const to of rule.to ?? []) expect(to).toEqual({ namespaceSelector: { matchLabels: { 'switchyard-stores': 'true' } }, podSelector: { matchLabels: { 'switchyard-store': label } } });
+        }
         for (const to of rule.to ?? []) {
           if (to.ipBlock && /^(0\.0\.0\.0|::)\/0$/.test(to.ipBlock.cidr)) {
             expect(to.ipBlock.except, 'the open block excludes private and link-local ranges').toEqual(expect.arrayContaining([to.ipBlock.cidr === '::/0' ? 'fc00::/7' : '10.0.0.0/8', to.ipBlock.cidr === '::/0' ? 'fe80::/10' : '169.254.0.0/16']));
@@ -173,8 +215,9 @@ describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
         }
       }
     }
-    const identity: Record<Target, string[]> = { base: [], 'overlays/eks': ['TCP/80'], 'overlays/gke': ['TCP/80', 'TCP/988'], 'overlays/aks': [] };
-    expect([...ports].sort()).toEqual(['TCP/443', 'TCP/53', 'UDP/53', ...identity[target]].sort());
+    const identity: Record<Shipped, string[]> = { base: [], 'overlays/eks': ['TCP/80'], 'overlays/gke': ['TCP/80', 'TCP/988'], 'overlays/aks': [] };
+    const stores = sharesStores(target) ? ['TCP/5432', 'TCP/6379'] : [];
+    expect([...ports].sort()).toEqual(['TCP/443', 'TCP/53', 'UDP/53', ...identity[shippedOf(target)], ...stores].sort());
   });
 
   it('carries no static cloud credentials', () => {
@@ -187,11 +230,14 @@ describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
     }
   });
 
-  it('answers the probe paths, and GET /metrics to the scraper\'s key only, when the server runs this config', async () => {
+  // With shared stores the server needs them: the PostgreSQL and Redis the store specs use, if given.
+  const stores = sharesStores(target) ? TEST_STORES : {};
+  it.skipIf(stores === undefined)('answers the probe paths, and GET /metrics to the scraper\'s key only, when the server runs this config', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-k8s-'));
-    const raw = parse(configText(target)) as { ledger: Record<string, unknown> };
-    raw.ledger = { ...raw.ledger, path: join(dir, 'ledger.sqlite'), spill_path: join(dir, 'spill.jsonl'), journal_dir: join(dir, 'journal') };
-    const app = await createApp(gatewayConfig(target, raw));
+    const raw = parse(configText(target)) as { ledger: Record<string, unknown>; state: Record<string, unknown> };
+    raw.ledger = { ...raw.ledger, path: join(dir, 'ledger.sqlite'), spill_path: join(dir, 'spill.jsonl'), journal_dir: join(dir, 'journal'), schema: 'switchyard_k8s_spec' };
+    raw.state = { ...raw.state, key_prefix: `switchyard-k8s-spec-${process.pid}:` };
+    const app = await createApp(gatewayConfig(target, raw, { ...podEnv(target), ...stores }));
     const server = await startServer(app.gateway, { ...app.serverOptions, port: 0, host: '127.0.0.1', onClose: () => app.close() });
     try {
       const c = container(target);
@@ -199,7 +245,7 @@ describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
         const res = await fetch(`${server.url}${probe!.httpGet!.path}`);
         expect(res.status, probe!.httpGet!.path).toBe(200);
       }
-      const env = stubEnv(configText(target));
+      const env = podEnv(target);
       const scrape = (key?: string) => fetch(`${server.url}/metrics`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
       const scraped = await scrape(env.SWITCHYARD_METRICS_KEY);
       expect(scraped.status).toBe(200);
@@ -225,6 +271,66 @@ describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe.each(SHIPPED)('kubernetes stores: %s', (shipped) => {
+  const withStores = `${shipped} + shared-stores` as const;
+  const stores = (t: Target) => {
+    const c = gatewayConfig(t);
+    return { ledger: c.ledger.store, url: c.ledger.url !== undefined, state: c.state.store, redis: c.state.redis_url !== undefined, budgets: c.budgets.state };
+  };
+
+  it('as shipped, keeps the SQLite ledger on the pod\'s data volume and counts state per pod (the caveat docs/DEPLOY.md states)', () => {
+    expect(stores(shipped)).toEqual({ ledger: 'sqlite', url: false, state: 'memory', redis: false, budgets: 'memory' });
+    expect(podSpec(shipped).volumes?.find((v) => v.name === 'data')?.emptyDir).toBeDefined();
+  });
+
+  it('with components/shared-stores, keeps the ledger in PostgreSQL and breakers, rate limits and budgets in Redis', () => {
+    expect(stores(withStores)).toEqual({ ledger: 'postgres', url: true, state: 'redis', redis: true, budgets: 'redis' });
+    // The spill file and journal stay on the data volume, which is still there and writable.
+    const config = gatewayConfig(withStores);
+    const data = container(withStores).volumeMounts!.find((m) => m.name === 'data' && !m.readOnly)!;
+    for (const path of [config.ledger.spill_path, config.ledger.journal_dir]) expect(path.startsWith(`${data.mountPath}/`), path).toBe(true);
+  });
+
+  it('with components/shared-stores, takes both URLs from the Secret switchyard-stores, never from the ConfigMap or a literal', () => {
+    const c = container(withStores);
+    for (const [name, key] of [['DATABASE_URL', 'database-url'], ['REDIS_URL', 'redis-url']]) {
+      const vars = c.env!.filter((e) => e.name === name);
+      expect(vars, name).toHaveLength(1);
+      // Not optional: a missing key stops the pod (CreateContainerConfigError) instead of starting it on per-pod stores.
+      expect(vars[0], name).toEqual({ name, valueFrom: { secretKeyRef: { name: 'switchyard-stores', key } } });
+    }
+    // The patch adds to the container's variables and Secrets; the base's stay as they were.
+    expect(c.envFrom).toEqual(container(shipped).envFrom);
+    for (const e of container(shipped).env!) expect(c.env, e.name).toContainEqual(e);
+    const everything = JSON.stringify(rendered.get(withStores));
+    expect(everything).not.toMatch(/(postgres(ql)?|rediss?):\/\//);
+  });
+
+  it('changes nothing else: the same objects as shipped, plus the stores\' egress policy', () => {
+    const ids = (t: Target) => rendered.get(t)!.map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(ids(withStores)).toEqual([...ids(shipped), 'NetworkPolicy/switchyard-egress-stores']);
+    for (const o of rendered.get(shipped)!) {
+      if (o.kind !== 'Deployment') expect(rendered.get(withStores)!.find((w) => w.kind === o.kind && w.metadata.name === o.metadata.name), `${o.kind}/${o.metadata.name}`).toEqual(o);
+    }
+  });
+});
+
+it('kubernetes stores: a user\'s overlay can point the stores\' egress at managed stores\' subnets instead (docs/DEPLOY.md)', () => {
+  const dir = join(USERS, 'managed-stores');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'kustomization.yaml'), `resources: [${relative(dir, join(HERE, 'overlays/eks'))}]\ncomponents: [${relative(dir, join(HERE, SHARED_STORES))}]\npatches: [{ path: egress-stores.yaml }]\n`);
+  const doc = readFileSync(new URL('../../docs/DEPLOY.md', import.meta.url), 'utf8');
+  const patch = /# my-overlay\/egress-stores\.yaml\n((?: {2}(?!```).*\n)+)/.exec(doc)?.[1].replace(/^ {2}/gm, '');
+  expect(patch, 'the patch shown in docs/DEPLOY.md').toBeTypeOf('string');
+  writeFileSync(join(dir, 'egress-stores.yaml'), patch!);
+  const policy = renderKustomization(dir).find((o) => o.metadata.name === 'switchyard-egress-stores')!;
+  expect(() => new NetworkPolicy(policy as never).validate()).not.toThrow();
+  expect(policy.metadata.namespace).toBe('switchyard');
+  const spec = policy.spec as INetworkPolicy['spec'];
+  expect(spec?.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/name': 'switchyard' } });
+  expect(spec?.egress?.map((r) => [r.to?.map((t) => t.ipBlock?.cidr), r.ports?.map((p) => p.port)])).toEqual([[['10.20.0.0/24'], [5432]], [['10.20.1.0/24'], [6379]]]);
 });
 
 describe('kubernetes overlays: cloud identity', () => {
@@ -268,7 +374,7 @@ if (kubectl) {
     const byKey = (objects: K8sObject[]) => Object.fromEntries(objects.map((o) => [key(o), o]));
 
     it.each(TARGETS)('%s', (target) => {
-      const yaml = execFileSync('kubectl', ['kustomize', join(HERE, target)], { encoding: 'utf8', timeout: 30_000 });
+      const yaml = execFileSync('kubectl', ['kustomize', kustomizationDir(target)], { encoding: 'utf8', timeout: 30_000 });
       const theirs = parseAllDocuments(yaml).map((d) => d.toJS() as K8sObject);
       expect(byKey(rendered.get(target)!)).toEqual(byKey(theirs));
     });
