@@ -7,7 +7,7 @@ import { createApp, type App } from '../app.js';
 import type { HttpRequest, HttpResponse } from '../http/exchange.js';
 import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
-import { createServerlessEntry, type ServerlessEntryOptions } from './serverless-entry.js';
+import { SECRETS_REFRESH_LIMIT_MS, createServerlessEntry, type ServerlessEntryOptions } from './serverless-entry.js';
 
 let sim: SimServer;
 let dir: string;
@@ -20,6 +20,7 @@ afterAll(async () => {
   await sim.close();
 });
 afterEach(async () => {
+  vi.useRealTimers();
   vi.restoreAllMocks();
   for (const app of apps.splice(0)) await app.close();
   rmSync(dir, { recursive: true, force: true });
@@ -158,6 +159,49 @@ describe('createServerlessEntry', () => {
     expect((await entry.handler(keyed('rotated'))).status).toBe(200);
     expect((await entry.handler(keyed('first'))).status).toBe(401);
     expect(logs()).not.toContain('rotated');
+  });
+
+  it('leaves a due secrets refresh to a later invocation when too little of this one is left for it', async () => {
+    writeConfig(NO_LEDGER);
+    let clock = 0;
+    const secretVariables = vi.fn().mockResolvedValue({});
+    const { entry } = entryFor({ secretVariables, secretsRefreshMs: 60_000, now: () => clock });
+    await entry.handler(chat);
+    clock = 60_000;
+    // The Lambda deadline's abort leaves about its 8 s margin: not enough for a 10 s Secrets Manager read and a build.
+    await entry.onSettled(8_000);
+    await entry.onSettled(SECRETS_REFRESH_LIMIT_MS);
+    expect(secretVariables).toHaveBeenCalledTimes(1);
+    await entry.onSettled(300_000);
+    expect(secretVariables).toHaveBeenCalledTimes(2);
+  });
+
+  it('gives up a secrets refresh that outlasts its limit, keeping the app that runs and discarding what the late read brings', async () => {
+    writeConfig(NO_LEDGER);
+    writeFileSync(join(dir, 'switchyard.yaml'), `api_keys:\n  - id: default\n    key: \${CLIENT_KEY}\n${gatewayYaml()}ledger:\n${NO_LEDGER}`);
+    let clock = 0;
+    let answer = (_: Record<string, string>): void => undefined;
+    const secretVariables = vi
+      .fn()
+      .mockResolvedValueOnce({ CLIENT_KEY: 'first' })
+      .mockImplementationOnce(() => new Promise((resolve) => (answer = resolve)));
+    const { entry, build, logs } = entryFor({ secretVariables, secretsRefreshMs: 60_000, now: () => clock });
+    const keyed: HttpRequest = { ...chat, headers: { ...chat.headers, authorization: 'Bearer first' } };
+    expect((await entry.handler(keyed)).status).toBe(200);
+    clock = 60_000;
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let settled = false;
+    const settling = entry.onSettled(300_000).then(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(SECRETS_REFRESH_LIMIT_MS - 1);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await settling;
+    vi.useRealTimers();
+    expect(logs()).toContain('secret refresh took too long');
+    answer({ CLIENT_KEY: 'rotated' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await entry.handler(keyed)).status).toBe(200);
+    expect(build).toHaveBeenCalledTimes(1);
   });
 
   it('refuses a SWITCHYARD_SECRETS_REFRESH_SECONDS that is no number of seconds at the build, not at the import', async () => {

@@ -23,8 +23,9 @@ export interface ServerlessEntryOptions {
   readonly secretVariables?: (env: Readonly<Record<string, string | undefined>>) => Promise<Readonly<Record<string, string>>>;
   /**
    * How often a warm instance reads `secretVariables` again, after an invocation's answer (in
-   * `onSettled`, so no client waits): when they changed (a rotation), the app is built again with them
-   * and the old one closed. Default `SWITCHYARD_SECRETS_REFRESH_SECONDS` (3600); 0 never reads again.
+   * `onSettled`, when the invocation has `SECRETS_REFRESH_LIMIT_MS` left): when they changed (a rotation),
+   * the app is built again with them and the old one closed. Default `SWITCHYARD_SECRETS_REFRESH_SECONDS`
+   * (3600); 0 never reads again.
    */
   readonly secretsRefreshMs?: number;
   /** The clock of the refresh; default `Date.now`. */
@@ -35,8 +36,11 @@ export interface ServerlessEntryOptions {
 export interface ServerlessEntry {
   /** Builds the app on the first invocation (a failed build is answered 500, logged, and tried again next time). */
   readonly handler: HttpHandler;
-  /** Flushes usage: the platform may freeze the instance as soon as the invocation ends. Never rejects. */
-  readonly onSettled: () => Promise<void>;
+  /**
+   * Flushes usage: the platform may freeze the instance as soon as the invocation ends. Given the time
+   * the invocation has left (Lambda's), it resolves within it; never rejects.
+   */
+  readonly onSettled: (remainingMs?: number) => Promise<void>;
 }
 
 interface Built {
@@ -97,35 +101,56 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
   /**
    * Reads the secret variables again once `refreshMs` has passed since the last read; a rotation builds
    * the app again with them and closes the old one (after the answer: nothing of it is in flight). A
-   * failed read or build keeps the app that runs, and is tried again after another `refreshMs`.
+   * failed read or build, or one still running after `SECRETS_REFRESH_LIMIT_MS`, keeps the app that runs
+   * and is tried again after another `refreshMs`; what the late one reads or builds is discarded.
    */
   async function refreshSecrets(built: Built): Promise<void> {
     if (!options.secretVariables || refreshMs <= 0 || now() - built.secretsReadAt < refreshMs) return;
     built.secretsReadAt = now();
     const log = built.app.handlerOptions.logger;
-    try {
+    let late = false;
+    const attempt = (async () => {
       const secrets = await readSecrets();
-      if (sameVariables(secrets, built.secrets)) return;
+      if (late || sameVariables(secrets, built.secrets)) return;
       const next = await start(secrets, built.secretsReadAt);
+      if (late) {
+        await next.app.close();
+        return;
+      }
       pending = Promise.resolve(next);
       log?.info({}, 'secret variables changed: the gateway was built again with them');
       await built.app.close();
-    } catch (error) {
-      log?.error({ err: error instanceof Error ? error.message : String(error) }, 'secret refresh failed: keeping the values read before');
+    })().catch((error: unknown) => log?.error({ err: error instanceof Error ? error.message : String(error) }, 'secret refresh failed: keeping the values read before'));
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, SECRETS_REFRESH_LIMIT_MS, 'late')));
+    if ((await Promise.race([attempt, expired])) === 'late') {
+      late = true;
+      log?.error({ limitMs: SECRETS_REFRESH_LIMIT_MS }, 'secret refresh took too long: keeping the values read before');
     }
+    clearTimeout(timer);
   }
 
-  async function onSettled(): Promise<void> {
+  async function onSettled(remainingMs?: number): Promise<void> {
+    const settling = now();
     const built = await pending?.catch(() => undefined);
     if (!built) return;
     await built.app.flush().catch((error: unknown) => built.app.handlerOptions.logger?.error({ err: (error as Error).message }, 'ledger flush failed'));
-    await refreshSecrets(built);
+    // Near the deadline the refresh waits for a later invocation: past it the client of a buffered front
+    // door, whose answer waits for onSettled, would get the platform's bare 502.
+    const left = remainingMs === undefined ? Infinity : remainingMs - (now() - settling);
+    if (left >= SECRETS_REFRESH_LIMIT_MS + RETURN_RESERVE_MS) await refreshSecrets(built);
   }
 
   return { handler, onSettled };
 }
 
 const DEFAULT_REFRESH_SECONDS = 3_600;
+
+/** The longest a secrets refresh may hold an invocation: Secrets Manager's 10 s timeout, then a build. */
+export const SECRETS_REFRESH_LIMIT_MS = 12_000;
+
+/** Left after onSettled's work for the invocation to return its answer. */
+const RETURN_RESERVE_MS = 1_000;
 
 function refreshFromEnv(env: Readonly<Record<string, string | undefined>>): number {
   const text = env.SWITCHYARD_SECRETS_REFRESH_SECONDS;

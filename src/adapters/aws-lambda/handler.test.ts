@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AttemptRecord } from '../../core/events.js';
 import { createGateway } from '../../gateway/gateway.js';
+import type { HttpResponse } from '../../http/exchange.js';
 import { createHttpHandler } from '../../http/handler.js';
 import { FakeProvider, rawDeployment } from '../../routing/testing/fakes.js';
 import { createLambdaHandler } from './handler.js';
@@ -88,6 +89,19 @@ describe('createLambdaHandler (buffered front doors)', () => {
     await createLambdaHandler(upstream.handler, { onSettled })(fixture('http-api-v2'), fakeContext());
     order.push('returned');
     expect(order).toEqual(['settled after 3 chunks', 'flushed', 'returned']);
+  });
+
+  it("tells onSettled the invocation's remaining time, which its work must fit in: the answer waits for it", async () => {
+    vi.useFakeTimers();
+    const onSettled = vi.fn(() => Promise.resolve());
+    const slow = async (): Promise<HttpResponse> => {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      return { status: 200, headers: {}, body: '' };
+    };
+    const invocation = createLambdaHandler(slow, { onSettled })(fixture('http-api-v2'), fakeContext(60_000));
+    await vi.advanceTimersByTimeAsync(1_000);
+    await invocation;
+    expect(onSettled).toHaveBeenCalledWith(59_000);
   });
 
   it('answers a handler that fails with a 500 in the error shape of the path\'s front door, tells onError and runs onSettled', async () => {

@@ -11,10 +11,11 @@ import { writeResponseStream } from './stream.js';
 export interface LambdaAdapterOptions {
   /**
    * Awaited after the response is fully written and before the invocation returns (e.g. the usage
-   * ledger's flush): Lambda may freeze the process as soon as the invocation returns. Should not
-   * throw; a rejection fails the invocation.
+   * ledger's flush): Lambda may freeze the process as soon as the invocation returns. It is told the
+   * invocation's remaining time and must resolve within it (a buffered front door's answer waits for it;
+   * past it the client gets Lambda's bare 502). Should not throw; a rejection fails the invocation.
    */
-  readonly onSettled?: (() => Promise<void>) | undefined;
+  readonly onSettled?: ((remainingMs: number) => Promise<void>) | undefined;
   /**
    * The request's signal aborts this long before the invocation's deadline (with a timeout the client
    * reads as a 504), so the handler can end its upstream call and `onSettled` flush the usage before
@@ -43,7 +44,7 @@ export function createLambdaHandler(handler: HttpHandler, options: LambdaAdapter
       return await toLambdaResult(event, response);
     } finally {
       invocation.stop();
-      await options.onSettled?.();
+      await options.onSettled?.(context.getRemainingTimeInMillis());
     }
   };
 }
@@ -57,7 +58,7 @@ export function createStreamingLambdaHandler(handler: HttpHandler, options: Lamb
       await writeResponseStream(responseStream, response, invocation.abort);
     } finally {
       invocation.stop();
-      await options.onSettled?.();
+      await options.onSettled?.(context.getRemainingTimeInMillis());
     }
   });
 }

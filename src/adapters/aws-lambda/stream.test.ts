@@ -102,6 +102,13 @@ describe('createStreamingLambdaHandler (Function URL, RESPONSE_STREAM)', () => {
     expect(order).toEqual(['finished', 'settling', 'flushed', 'returned']);
   });
 
+  it("tells onSettled the invocation's remaining time once the last byte is out", async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const onSettled = vi.fn(() => Promise.resolve());
+    await invoke(jsonHandler, new RecordingResponseStream(), { onSettled });
+    expect(onSettled).toHaveBeenCalledWith(30_000);
+  });
+
   it('aborts the request and returns the body stream when the response stream closes early', async () => {
     const stream = new RecordingResponseStream();
     const upstream = streamingHandler();
