@@ -68,6 +68,7 @@ const LEDGER_DEFAULTS = {
   max_buffer: 50_000,
   spill_path: '.switchyard/ledger-spill.jsonl',
   retry_interval_ms: 2000,
+  query_timeout_ms: 30_000,
   journal: true,
   journal_dir: '.switchyard/ledger-journal',
 };
@@ -89,6 +90,12 @@ export const ledgerSchema = z
     max_buffer: z.number().int().positive().default(LEDGER_DEFAULTS.max_buffer),
     spill_path: z.string().min(1).default(LEDGER_DEFAULTS.spill_path),
     retry_interval_ms: z.number().int().positive().default(LEDGER_DEFAULTS.retry_interval_ms),
+    /**
+     * PostgreSQL: a query without an answer after this long fails (its connection dropped), so a database
+     * that accepts connections but hangs cannot hold the ledger's writes forever; the events buffer and
+     * spill as in an outage. Long enough for the ledger's own queries and reports.
+     */
+    query_timeout_ms: z.number().int().positive().default(LEDGER_DEFAULTS.query_timeout_ms),
     /** Journal every event to a local file before the answer is sent, so a killed process loses none. */
     journal: z.boolean().default(LEDGER_DEFAULTS.journal),
     /** Folder of journal segments; one per process (segments of a dead process are replayed on start). */

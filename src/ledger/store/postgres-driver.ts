@@ -13,9 +13,21 @@ const INSERT_CHUNK = 500;
 
 const MIGRATION_LOCK = 0x5357_4c44; // "SWLD": one migrator at a time across replicas.
 
+export interface PostgresOptions {
+  /** Default 4. */
+  readonly poolSize?: number;
+  /**
+   * How long a query may wait for its answer before it fails and its connection is dropped: a database
+   * that accepts connections but hangs (a lock, a stalled server) would otherwise hold a flush forever.
+   * Client-side (pg's `query_timeout`), so nothing is set on the session (an RDS Proxy would pin it).
+   * Default none.
+   */
+  readonly queryTimeoutMs?: number;
+}
+
 /** A pg pool behind the driver surface. Tables live in `schema`, created when missing. */
-export function openPostgres(url: string, schema: string, logger: Logger, poolSize = 4): SqlDriver {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000, idleTimeoutMillis: 10_000 });
+export function openPostgres(url: string, schema: string, logger: Logger, options: PostgresOptions = {}): SqlDriver {
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 4, connectionTimeoutMillis: 5000, idleTimeoutMillis: 10_000, query_timeout: options.queryTimeoutMs });
   // An idle client whose server went away emits here; without a listener it would crash the process.
   pool.on('error', (err) => logger.warn({ err: err.message }, 'ledger database connection lost'));
   const query: SqlDriver['query'] = async <T>(sql: string, params: readonly unknown[] = []) => {
@@ -42,6 +54,8 @@ export function openPostgres(url: string, schema: string, logger: Logger, poolSi
     },
     async transaction<T>(lock: number, fn: (q: SqlDriver['query']) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // A connection the rollback failed on (a query that timed out is still running there) is dropped, not pooled.
+      let broken: Error | undefined;
       try {
         await client.query('BEGIN');
         await client.query('SELECT pg_advisory_xact_lock($1)', [lock]);
@@ -52,10 +66,10 @@ export function openPostgres(url: string, schema: string, logger: Logger, poolSi
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await client.query('ROLLBACK').catch((rollback: unknown) => (broken = rollback as Error));
         throw err;
       } finally {
-        client.release();
+        client.release(broken);
       }
     },
     async migrationTransaction(fn) {
