@@ -35,8 +35,8 @@ export interface App {
   handlerOptions: HandlerOptions & Required<Pick<HandlerOptions, 'authenticate' | 'conversations'>>;
   /** The same options for `startServer` / `createHttpServer` (the Node adapter). */
   serverOptions: ServerOptions & Required<Pick<HandlerOptions, 'authenticate' | 'conversations'>>;
-  /** Writes buffered usage events to the store: for runtimes that freeze between requests. */
-  flush(): Promise<void>;
+  /** Writes buffered usage events to the store: for runtimes that freeze between requests (`timeoutMs`: see Ledger.flush). */
+  flush(timeoutMs?: number): Promise<void>;
   /** The audit log and virtual keys (with a SQL ledger store). */
   governance: Governance;
   /** Closes the gateway's providers, flushes the ledger and disconnects shared state. */
@@ -157,7 +157,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
     handlerOptions,
     serverOptions: handlerOptions,
     governance,
-    flush: () => ledger.flush(),
+    flush: (timeoutMs) => ledger.flush(timeoutMs),
     async close() {
       governance.close();
       await gateway.close();

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import pg from 'pg';
 import { createApp, type App } from '../app.js';
 import type { HttpRequest, HttpResponse } from '../http/exchange.js';
+import { DATABASE_URL, testSchema } from '../ledger/testing/fixtures.js';
 import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
 import { SECRETS_REFRESH_LIMIT_MS, createServerlessEntry, type ServerlessEntryOptions } from './serverless-entry.js';
@@ -262,6 +264,33 @@ describe('createServerlessEntry', () => {
     expect(copies[0]?.switchyard_unstored_usage).toMatchObject({ deployment: 'sim' });
     await entry.onSettled();
     expect(logs().split('switchyard_unstored_usage').length - 1).toBe(1); // once, not at every flush
+  });
+
+  it.skipIf(!DATABASE_URL)('waits for a PostgreSQL that hangs only as long as the invocation allows, then copies the usage to the function log (skipped without DATABASE_URL)', async () => {
+    const schema = testSchema('entry_flush');
+    writeConfig(`  store: postgres\n  url: ${DATABASE_URL}\n  schema: ${schema}\n  journal: false\n  flush_interval_ms: 600000\n`);
+    const { entry, logs } = entryFor();
+    const admin = new pg.Client({ connectionString: DATABASE_URL });
+    await admin.connect();
+    try {
+      expect((await entry.handler(chat)).status).toBe(200);
+      await entry.onSettled(300_000);
+      expect(logs()).not.toContain('switchyard_unstored_usage');
+      // The database still takes connections, but every insert waits on a lock another session holds.
+      await admin.query('BEGIN');
+      await admin.query(`LOCK TABLE "${schema}".usage_events IN ACCESS EXCLUSIVE MODE`);
+      expect((await entry.handler(chat)).status).toBe(200);
+      const started = Date.now();
+      await entry.onSettled(2_500);
+      expect(Date.now() - started).toBeLessThan(2_500);
+      const copies = logs().split('\n').filter((l) => l.includes('switchyard_unstored_usage'));
+      expect(copies).toHaveLength(1);
+      expect(logs()).toContain('ledger flush still unfinished after 1500 ms');
+    } finally {
+      await admin.query('ROLLBACK').catch(() => undefined);
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
+      await admin.end();
+    }
   });
 
   it('pulls shared state before every invocation is routed', async () => {

@@ -37,8 +37,9 @@ export interface ServerlessEntry {
   /** Builds the app on the first invocation (a failed build is answered 500, logged, and tried again next time). */
   readonly handler: HttpHandler;
   /**
-   * Flushes usage: the platform may freeze the instance as soon as the invocation ends. Given the time
-   * the invocation has left (Lambda's), it resolves within it; never rejects.
+   * Flushes usage: the platform may freeze the instance as soon as the invocation ends. Waits at most
+   * `FLUSH_LIMIT_MS` for the store, less when the invocation has less left (`remainingMs`, Lambda's),
+   * then copies what it could not store to the function log. Never rejects.
    */
   readonly onSettled: (remainingMs?: number) => Promise<void>;
 }
@@ -134,7 +135,9 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
     const settling = now();
     const built = await pending?.catch(() => undefined);
     if (!built) return;
-    await built.app.flush().catch((error: unknown) => built.app.handlerOptions.logger?.error({ err: (error as Error).message }, 'ledger flush failed'));
+    // A store that hangs must not hold the invocation past its deadline: after the bound the events are copied to the log.
+    const flushMs = Math.max(0, Math.min(FLUSH_LIMIT_MS, (remainingMs ?? Infinity) - RETURN_RESERVE_MS));
+    await built.app.flush(flushMs).catch((error: unknown) => built.app.handlerOptions.logger?.error({ err: (error as Error).message }, 'ledger flush failed'));
     // Near the deadline the refresh waits for a later invocation: past it the client of a buffered front
     // door, whose answer waits for onSettled, would get the platform's bare 502.
     const left = remainingMs === undefined ? Infinity : remainingMs - (now() - settling);
@@ -149,7 +152,13 @@ const DEFAULT_REFRESH_SECONDS = 3_600;
 /** The longest a secrets refresh may hold an invocation: Secrets Manager's 10 s timeout, then a build. */
 export const SECRETS_REFRESH_LIMIT_MS = 12_000;
 
-/** Left after onSettled's work for the invocation to return its answer. */
+/**
+ * The longest onSettled waits for the ledger's flush: PostgreSQL's 5 s connect timeout, then an insert.
+ * Past it the store counts as down and the events go to the function log.
+ */
+export const FLUSH_LIMIT_MS = 6_000;
+
+/** Left after onSettled's work for the invocation to copy the events and return its answer. */
 const RETURN_RESERVE_MS = 1_000;
 
 function refreshFromEnv(env: Readonly<Record<string, string | undefined>>): number {

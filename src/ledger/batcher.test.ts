@@ -1,7 +1,7 @@
 import { mkdtempSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { eventFromLine } from './journal-line.js';
@@ -74,6 +74,7 @@ const count = async (store: LedgerStore) => (await store.summarize(ALL))[0]?.att
 describe('ledger batcher', () => {
   const open: Array<{ close(): Promise<void> }> = [];
   afterEach(async () => {
+    vi.useRealTimers();
     for (const o of open.splice(0)) await o.close();
   });
 
@@ -362,6 +363,36 @@ describe('ledger batcher', () => {
       expect(await count(store)).toBe(5); // the copies are a safety net; the queue still reached the store
       await b.close();
       await store.close();
+    });
+
+    it('gives up waiting for a store that hangs after timeoutMs: the flush rejects and copies its events once, and the store still gets them', async () => {
+      const inner = await SqlLedgerStore.open(openSqlite(':memory:'));
+      const held = gate(inner);
+      const texts: string[] = [];
+      const b = new LedgerBatcher({ store: held.store, logger: silentLogger, batchSize: 50, flushIntervalMs: 60_000, maxBuffer: 1000, spillPath: join(tmp(), 'spill.jsonl'), retryIntervalMs: 1000, copyUnstored: (t) => texts.push(t) });
+      const all = events(2);
+      b.enqueue(all[0] as UsageEvent);
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const flushed = b.flush(6_000);
+      const settled = flushed.catch(() => undefined);
+      await vi.advanceTimersByTimeAsync(5_999);
+      expect(texts).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      await expect(flushed).rejects.toThrow('ledger flush still unfinished after 6000 ms');
+      await settled;
+      vi.useRealTimers();
+      expect(copied(texts)).toEqual([all[0]?.id]);
+      // The round goes on: once the store answers, the event is stored (the copy is harmless: ids are idempotent).
+      b.enqueue(all[1] as UsageEvent);
+      held.release();
+      const next = b.flush();
+      await vi.waitFor(() => expect(held.sizes).toEqual([1, 1]));
+      held.release();
+      await next;
+      expect(await count(inner)).toBe(2);
+      expect(copied(texts)).toEqual([all[0]?.id]);
+      await b.close();
+      await inner.close();
     });
 
     it('copies, and still rejects, when the round itself fails', async () => {

@@ -148,11 +148,14 @@ export class LedgerBatcher {
    * is written, or the round that took it failed. A round already writing took only what was queued
    * when it began, so a flush asked meanwhile runs one more round after it: a serverless invocation
    * awaits its own events before the platform freezes it, however many requests share the instance.
+   * With `timeoutMs`, it rejects once that passed (the rounds go on): a serverless flush must end before
+   * the platform's deadline, and a store that hangs counts as a failed one (its events copied).
    */
-  flush(): Promise<void> {
-    if (!this.o.copyUnstored) return this.flushRounds();
+  flush(timeoutMs?: number): Promise<void> {
+    const rounds = timeoutMs === undefined ? this.flushRounds() : within(this.flushRounds(), timeoutMs);
+    if (!this.o.copyUnstored) return rounds;
     const mark = this.unconfirmedStart + this.unconfirmed.length;
-    return this.flushRounds().then(
+    return rounds.then(
       () => this.confirmOrCopy(mark),
       (err: unknown) => {
         this.confirmOrCopy(Number.NaN);
@@ -357,4 +360,13 @@ export class LedgerBatcher {
       else this.drop(left.length);
     }
   }
+}
+
+/** `work`, or a rejection once `ms` passed without it settling. */
+function within(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`ledger flush still unfinished after ${ms} ms`)), ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }

@@ -56,8 +56,8 @@ export interface Ledger {
   readonly prices: PriceBook;
   /** Undefined when `ledger.enabled` is false. */
   readonly store: LedgerStore | undefined;
-  /** Writes buffered events now. */
-  flush(): Promise<void>;
+  /** Writes buffered events now; with `timeoutMs`, rejects once that passed (see LedgerBatcher.flush). */
+  flush(timeoutMs?: number): Promise<void>;
   stats(): BatcherStats | undefined;
   /** Each configured budget's spend and limit this period (the metrics read it at scrape time); none without budgets. */
   budgetSpending(): Promise<readonly BudgetSpend[]>;
@@ -134,7 +134,7 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
     },
     prices,
     store,
-    flush: async () => batcher?.flush(),
+    flush: async (timeoutMs) => batcher?.flush(timeoutMs),
     stats: () => batcher?.stats(),
     async close() {
       await batcher?.close();
