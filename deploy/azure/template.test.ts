@@ -50,6 +50,17 @@ describe('deploy/azure: the Functions app folder', () => {
     expect(host.logging.logLevel['Host.Function.Console']).toBe('Information');
   });
 
+  it("sets functionTimeout, and the config ends a stream (its first content's wait included) a minute before it, so the usage is flushed", () => {
+    const host = json<{ functionTimeout?: string }>('deploy/azure/app/host.json');
+    const [h, m, sec] = (host.functionTimeout ?? '').split(':').map(Number);
+    const timeoutMs = ((h ?? 0) * 3600 + (m ?? 0) * 60 + (sec ?? 0)) * 1000;
+    expect(timeoutMs).toBeGreaterThan(0);
+    const file = settings.get('SWITCHYARD_CONFIG') ?? '';
+    const { routing } = parseConfigText(read(`deploy/azure/app/${file}`), file, { SWITCHYARD_CLIENT_KEY: 'k', DATABASE_URL: 'postgres://u@db/switchyard' });
+    expect(routing.stream_max_ms, '0 is no limit').toBeGreaterThan(0);
+    expect(routing.deadline_ms + routing.stream_max_ms + 60_000).toBeLessThanOrEqual(timeoutMs);
+  });
+
   it('loads the bundle of the adapter entry, src/adapters/azure-functions/main.ts, as an ES module', () => {
     const app = json<{ main: string; type: string; dependencies: Record<string, string> }>('deploy/azure/app/package.json');
     expect(app.type).toBe('module');
