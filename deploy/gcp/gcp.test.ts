@@ -97,6 +97,18 @@ describe('the gateway config for Google Cloud (deploy/gcp/switchyard.yaml)', () 
     expect(result.config.server.shutdown_grace_ms + flushMarginMs).toBeLessThanOrEqual(10_000);
   });
 
+  it("ends a stream (its first content's wait included) a minute before the request timeout of Cloud Run and of the function", () => {
+    const result = parseConfig(parse(read('switchyard.yaml')), env);
+    if (!result.ok) throw new Error(JSON.stringify(result.problems));
+    const { routing } = result.config;
+    expect(routing.stream_max_ms, '0 is no limit').toBeGreaterThan(0);
+    const service = parse(read('cloud-run-service.yaml')) as { spec: { template: { spec: { timeoutSeconds: number } } } };
+    const functionTimeout = /--timeout (\d+)s/.exec(read('deploy-function.sh'))?.[1];
+    for (const seconds of [service.spec.template.spec.timeoutSeconds, Number(functionTimeout)]) {
+      expect(routing.deadline_ms + routing.stream_max_ms + 60_000).toBeLessThanOrEqual(seconds * 1000);
+    }
+  });
+
   it('calls Vertex AI with application default credentials only', () => {
     const raw = parse(read('switchyard.yaml')) as { deployments: Record<string, unknown>[] };
     for (const d of raw.deployments) {
