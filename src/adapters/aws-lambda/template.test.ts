@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ENTRIES } from '../../../scripts/bundle.mjs';
 import { parseConfigText } from '../../config/load.js';
+import { LAMBDA_DEADLINE_MARGIN_MS } from './handler.js';
 import { SECRETS_ARN_VARIABLE } from './secret-variables.js';
 import { definedNames, Evaluator, parseTemplate, references } from './testing/cloudformation.js';
 
@@ -80,6 +81,15 @@ describe('deploy/aws-sam/template.yaml', () => {
     const config = parseConfigText(read(file), file, { SWITCHYARD_API_KEY: 'k', DATABASE_URL: 'postgres://u:p@db.example.com/ledger' });
     expect(config.deployments.map((d) => d.provider)).toEqual(['bedrock']);
     expect(config.ledger.store).toBe('postgres');
+  });
+
+  it("ends a stream (its first content's wait included) before the adapter's deadline margin, which leaves the flush its time", () => {
+    const layer = resources.find((r) => r.Type === 'AWS::Serverless::LayerVersion')?.Properties;
+    const path = String(env.SWITCHYARD_CONFIG);
+    const file = `deploy/aws-sam/${String(layer?.ContentUri)}${path.slice('/opt/'.length)}`;
+    const { routing } = parseConfigText(read(file), file, { SWITCHYARD_API_KEY: 'k', DATABASE_URL: 'postgres://u:p@db.example.com/ledger' });
+    expect(routing.stream_max_ms, '0 is no limit').toBeGreaterThan(0);
+    expect(routing.deadline_ms + routing.stream_max_ms + LAMBDA_DEADLINE_MARGIN_MS).toBeLessThanOrEqual(Number(fn.Timeout) * 1000);
   });
 });
 
