@@ -124,6 +124,13 @@ describe('routing config', () => {
       },
       {},
     );
-    expect(parsed.ok && parsed.config.groups.map((g) => g.exploration)).toEqual([0.1, 0.2]);
+    expect(parsed.ok && parsed.config.groups.map((g) => g.exploration)).toEqual([undefined, 0.2]);
+  });
+
+  it('gives exploration its default only on least-latency groups, so a parsed config parses again', () => {
+    const raw = { deployments: [base, { ...base, id: 'e' }], groups: [{ name: 'first', deployments: ['d', 'e'] }, { name: 'fast', strategy: 'least-latency', deployments: ['d', 'e'] }] };
+    const parsed = parseConfig(raw, {});
+    expect(parsed.ok && parsed.config.groups.map((g) => g.exploration)).toEqual([undefined, 0.1]);
+    expect(parsed.ok && parseConfig({ ...raw, groups: parsed.config.groups }, {}).ok).toBe(true);
   });
 });

@@ -67,7 +67,11 @@ export const groupSchema = z
       .optional(),
   })
   .superRefine(checkStrategyOptions)
-  .transform((g) => ({ ...g, exploration: g.exploration ?? 0.1, stream_extensions: g.stream_extensions ?? g.stream_resume }));
+  // Defaulted only where it applies, so a parsed config passes the schema again (a reload of the same object).
+  .transform((g) => ({ ...g, exploration: g.exploration ?? (g.strategy === 'least-latency' ? DEFAULT_EXPLORATION : undefined), stream_extensions: g.stream_extensions ?? g.stream_resume }));
+
+/** least-latency's share of requests sent to a random member. */
+const DEFAULT_EXPLORATION = 0.1;
 
 export type GroupConfig = z.infer<typeof groupSchema>;
 

@@ -82,7 +82,7 @@ export class Router {
     const latency = (id: string): number | undefined => deployments.get(id)?.state.ewmaMs;
     const inFlight = (id: string): number => deployments.get(id)?.state.inFlight ?? 0;
     for (const g of config.groups) {
-      const ctx: StrategyContext = { random: options.random, latency, inFlight, price, exploration: g.exploration };
+      const ctx: StrategyContext = { random: options.random, latency, inFlight, price, exploration: g.exploration ?? 0 };
       const resolved: ResolvedGroup = {
         config: g,
         members: groupMembers(g).map((m) => ({ id: m.id, weight: m.weight })),
