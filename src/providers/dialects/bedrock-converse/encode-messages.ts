@@ -177,13 +177,15 @@ export interface EncodedConversation {
  * Canonical messages to Converse system blocks and alternating turns, cache points where parts ask for
  * them. `claude`: whether the target is a Claude model (isClaudeModel), the only ones that get reasoning back;
  * `cache`: where it takes cache points (cachePointsFor; none in messages: the hints are left out) and
- * whether a one-hour hint had to be shortened.
+ * whether a one-hour hint had to be shortened. Refuses, before sending, what Converse would refuse after
+ * it: a user message with no content but blank text, a conversation that does not start with a user turn.
  */
 export function encodeConversation(messages: readonly Message[], claude: boolean, cache: CacheContext): EncodedConversation {
   const system: SystemBlock[] = [];
   const turns: ConverseMessage[] = [];
   const counter: Counter = { documents: 0 };
   let usesTools = false;
+  let firstTurn = 0;
   messages.forEach((m, i) => {
     const param = `messages[${i}].content`;
     switch (m.role) {
@@ -194,20 +196,31 @@ export function encodeConversation(messages: readonly Message[], claude: boolean
           if (point) system.push(point);
         }
         break;
-      case 'user':
-        pushTurn(turns, 'user', userBlocks(m.content, param, counter, cache));
+      case 'user': {
+        const blocks = userBlocks(m.content, param, counter, cache);
+        // Dropped, the turn could leave the conversation empty or ending on the assistant (a prefill the client never asked for).
+        if (!blocks.some((b) => !('cachePoint' in b))) throw notHere(param, `'${param}' has no content Bedrock Converse takes: its text is empty or blank.`);
+        if (turns.length === 0) firstTurn = i;
+        pushTurn(turns, 'user', blocks);
         break;
+      }
       case 'assistant': {
         const blocks = assistantBlocks(m.content, param, claude);
         usesTools ||= blocks.some((b) => 'toolUse' in b);
+        // A blank assistant turn carries nothing: left out, the turns around it merge.
+        if (turns.length === 0 && blocks.length > 0) firstTurn = i;
         pushTurn(turns, 'assistant', blocks);
         break;
       }
       case 'tool':
         usesTools = true;
+        if (turns.length === 0) firstTurn = i;
         pushTurn(turns, 'user', toolResultBlocks(m, param, cache));
         break;
     }
   });
+  // Converse: "A conversation must start with a user message."
+  if (turns.length === 0) throw notHere('messages', "'messages' holds no user message; Bedrock Converse needs one.");
+  if (turns[0]?.role === 'assistant') throw notHere(`messages[${firstTurn}].role`, `'messages[${firstTurn}]' is an assistant message before any user message; Bedrock Converse needs the conversation to start with a user message.`);
   return { system, messages: turns, usesTools };
 }

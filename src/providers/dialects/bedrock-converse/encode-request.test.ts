@@ -159,6 +159,27 @@ describe('encodeConverseRequest', () => {
     ]);
   });
 
+  it('refuses before sending a user message with nothing but blank text, naming it (Converse would leave the conversation empty or ending on the assistant)', () => {
+    // A cache hint on the blank text is no content either (Claude takes cache points in messages).
+    for (const content of [[text('')], [text(' ')], [], [{ ...text('\n'), cacheControl: { type: 'ephemeral' as const } }]]) {
+      const refused = thrown(() => encode({ messages: [user('q'), { role: 'assistant', content: [text('a')] }, { role: 'user', content }] }, { model: CLAUDE }));
+      expect(GatewayError.isInstance(refused) && [refused.kind, refused.param, refused.unsent, refused.fallbackable]).toEqual(['invalid_request', 'messages[2].content', true, true]);
+    }
+  });
+
+  it('leaves a blank assistant message out, merging the user turns around it', () => {
+    const body = encode({ messages: [user('one'), { role: 'assistant', content: [text(' ')] }, user('two')] });
+    expect(body.messages).toEqual([{ role: 'user', content: [{ text: 'one' }, { text: 'two' }] }]);
+  });
+
+  it('refuses before sending a conversation that does not start with a user message (Converse: "A conversation must start with a user message")', () => {
+    const system: Message = { role: 'system', content: [text('Be brief.')] };
+    const empty = thrown(() => encode({ messages: [system, { role: 'assistant', content: [text('')] }] }));
+    expect(GatewayError.isInstance(empty) && [empty.kind, empty.param, empty.unsent, empty.fallbackable]).toEqual(['invalid_request', 'messages', true, true]);
+    const assistantFirst = thrown(() => encode({ messages: [system, { role: 'assistant', content: [text(' ')] }, { role: 'assistant', content: [text('Hello.')] }, user('hi')] }));
+    expect(GatewayError.isInstance(assistantFirst) && [assistantFirst.kind, assistantFirst.param, assistantFirst.unsent]).toEqual(['invalid_request', 'messages[2].role', true]);
+  });
+
   it('refuses tool-call arguments that are not a JSON object, naming the part', () => {
     const err = thrown(() => encode({ messages: [{ role: 'assistant', content: [{ type: 'tool-call', id: 't', name: 'f', arguments: '[1]' }] }] }));
     expect(GatewayError.isInstance(err) && [err.kind, err.param]).toEqual(['invalid_request', 'messages[0].content[0].arguments']);
