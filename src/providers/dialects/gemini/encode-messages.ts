@@ -58,6 +58,11 @@ function userParts(content: UserPart[], param: string): GeminiPart[] {
   return out;
 }
 
+/** Whether a user part gives the model anything: media does, blank text does not. */
+function saysSomething(part: GeminiPart): boolean {
+  return !('text' in part) || part.text.trim() !== '';
+}
+
 function signed<T extends GeminiPart>(part: T, signature: string | undefined): T {
   return signature === undefined ? part : Object.assign({}, part, { thoughtSignature: signature });
 }
@@ -131,13 +136,15 @@ function push(contents: GeminiContent[], role: GeminiContent['role'], parts: Gem
 
 /**
  * The conversation as Gemini contents; system messages become the systemInstruction. `signCalls`: the
- * model requires signed function calls in its history (Gemini 3).
+ * model requires signed function calls in its history (Gemini 3). Refuses, before sending, what Gemini
+ * would refuse after it: a user message of blank text only, a conversation without a user turn first.
  */
 export function encodeMessages(messages: Message[], signCalls = false): Pick<GeminiRequest, 'contents' | 'systemInstruction'> {
   const contents: GeminiContent[] = [];
   const system: Array<{ text: string }> = [];
   // Gemini names a function response by the function, not by a call id.
   const callNames = new Map<string, string>();
+  let firstTurn = 0;
   messages.forEach((m, i) => {
     const param = `messages[${i}]`;
     switch (m.role) {
@@ -146,17 +153,29 @@ export function encodeMessages(messages: Message[], signCalls = false): Pick<Gem
         if (text !== '') system.push({ text });
         return;
       }
-      case 'user':
-        push(contents, 'user', userParts(m.content, param));
+      case 'user': {
+        const parts = userParts(m.content, param);
+        // Dropped, the turn could leave no contents, or a model turn where the client's question was.
+        if (!parts.some(saysSomething)) throw notHere(`${param}.content`, `'${param}.content' has no content Gemini takes: its text is empty or blank.`);
+        if (contents.length === 0) firstTurn = i;
+        push(contents, 'user', parts);
         return;
-      case 'assistant':
-        push(contents, 'model', modelParts(m.content, param, callNames, signCalls));
+      }
+      case 'assistant': {
+        const parts = modelParts(m.content, param, callNames, signCalls);
+        if (contents.length === 0 && parts.length > 0) firstTurn = i;
+        push(contents, 'model', parts);
         return;
+      }
       case 'tool':
+        if (contents.length === 0) firstTurn = i;
         push(contents, 'user', [functionResponse(m, param, callNames)]);
         return;
     }
   });
+  // Gemini refuses empty contents, and a history whose first turn is the model's.
+  if (contents.length === 0) throw notHere('messages', "'messages' holds no user message; Gemini needs one.");
+  if (contents[0]?.role === 'model') throw notHere(`messages[${firstTurn}].role`, `'messages[${firstTurn}]' is an assistant message before any user message; Gemini needs the conversation to start with a user turn.`);
   const out: Pick<GeminiRequest, 'contents' | 'systemInstruction'> = { contents };
   if (system.length > 0) out.systemInstruction = { parts: system };
   return out;

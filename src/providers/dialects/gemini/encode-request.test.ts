@@ -13,6 +13,15 @@ const encode = (extra: Partial<ChatRequest>): GeminiRequest => encodeGenerateCon
 const withUserParts = (...content: UserPart[]): GeminiRequest => encode({ messages: [{ role: 'user', content }] });
 const call = (id: string, name: string, args: string): AssistantPart => ({ type: 'tool-call', id, name, arguments: args });
 
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 describe('gemini request encoding: messages', () => {
   it('moves system messages into systemInstruction and maps roles to user/model', () => {
     const body = encode({
@@ -36,6 +45,21 @@ describe('gemini request encoding: messages', () => {
     const body = encode({ messages: [{ role: 'system', content: [{ type: 'text', text: '' }] }, { role: 'user', content: [{ type: 'text', text: '' }, { type: 'text', text: 'question' }] }] });
     expect(body.systemInstruction).toBeUndefined();
     expect(body.contents).toEqual([{ role: 'user', parts: [{ text: 'question' }] }]);
+  });
+
+  it('refuses before sending a user message with nothing but blank text, naming it (dropped, it could leave no contents or a model turn last)', () => {
+    for (const content of [[{ type: 'text' as const, text: '' }], [{ type: 'text' as const, text: ' \n' }], []]) {
+      const refused = thrown(() => encode({ messages: [user('q'), assistant({ type: 'text', text: 'a' }), { role: 'user', content }] }));
+      expect(GatewayError.isInstance(refused) && [refused.kind, refused.param, refused.unsent, refused.fallbackable]).toEqual(['invalid_request', 'messages[2].content', true, true]);
+    }
+  });
+
+  it('refuses before sending a conversation without a user turn first (Gemini refuses empty contents and a model turn first)', () => {
+    const system: Message = { role: 'system', content: [{ type: 'text', text: 'Be terse.' }] };
+    const empty = thrown(() => encode({ messages: [system, assistant({ type: 'text', text: '' })] }));
+    expect(GatewayError.isInstance(empty) && [empty.kind, empty.param, empty.unsent, empty.fallbackable]).toEqual(['invalid_request', 'messages', true, true]);
+    const modelFirst = thrown(() => encode({ messages: [system, assistant({ type: 'text', text: '' }), assistant({ type: 'text', text: 'Hello.' }), user('hi')] }));
+    expect(GatewayError.isInstance(modelFirst) && [modelFirst.kind, modelFirst.param, modelFirst.unsent]).toEqual(['invalid_request', 'messages[2].role', true]);
   });
 
   it('merges a turn of 200,000 parts into the one before it of the same role without overflowing the stack', () => {
