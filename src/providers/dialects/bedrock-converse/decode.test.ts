@@ -327,6 +327,22 @@ describe('bedrock-converse decoding', () => {
     expect(parses).toBe(7 + 1 + 3 * 2 + 2);
   });
 
+  it('ends at its end marker, the metadata after messageStop, without waiting for a body the upstream holds open', async () => {
+    async function* held(): AsyncGenerator<Uint8Array> {
+      yield Buffer.concat([
+        event('messageStart', { role: 'assistant' }),
+        event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hi' } }),
+        event('contentBlockStop', { contentBlockIndex: 0 }),
+        event('messageStop', { stopReason: 'end_turn' }),
+        event('metadata', { usage: { inputTokens: 3, outputTokens: 1, totalTokens: 4 } }),
+      ]);
+      await new Promise(() => undefined); // never ends
+    }
+    const out: StreamPart[] = [];
+    for await (const p of decodeConverseStream(held(), 'bedrock', 'm')) out.push(p);
+    expect(out.map((p) => p.type)).toEqual(['start', 'text', 'finish', 'provider-metadata', 'usage']);
+  });
+
   it('emits parts as frames arrive, before the stream ends', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
