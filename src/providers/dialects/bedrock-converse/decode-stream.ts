@@ -1,5 +1,5 @@
 import { GatewayError } from '../../../core/errors.js';
-import type { JsonObject, StreamPart, Warning } from '../../../core/types.js';
+import type { JsonObject, StreamPart, Usage, Warning } from '../../../core/types.js';
 import { PartStream, type ReadDecoder } from '../../part-stream.js';
 import { ConverseDeltaShapes } from './delta-shapes.js';
 import { EventStreamParser, type EventStreamMessage } from './event-stream.js';
@@ -34,7 +34,8 @@ function reasoningDelta(delta: { text?: unknown; signature?: unknown; redactedCo
  * `warnings`), contentBlockStart (a tool call's id and name), contentBlockDelta (text, tool-input JSON
  * pieces, reasoning: named `anthropic` for Claude models), messageStop (the finish reason), metadata
  * (usage with its raw numbers, metrics). Exception frames become errors; a stream that ends before
- * messageStop is a truncation, never a clean end.
+ * messageStop is a truncation, never a clean end. A malformed answer's error waits for the metadata, so
+ * it carries the usage the upstream charged (`paidUsage`), as the whole answer's does.
  */
 export function decodeConverseStream(body: AsyncIterable<Uint8Array>, provider: string, model: string, warnings?: readonly Warning[]): AsyncIterableIterator<StreamPart> {
   return new PartStream(body[Symbol.asyncIterator](), new ConverseReads(provider, model, warnings), provider);
@@ -50,6 +51,11 @@ class ConverseReads implements ReadDecoder {
   /** By tool-call index: whether the call's arguments have begun (one without any is closed with `{}`). */
   private readonly argued: boolean[] = [];
   private stopped = false;
+  /**
+   * A messageStop that is the model's failure (a malformed answer, a tool_use stop without a call): raised
+   * once the metadata after it brings the usage the upstream charged, or when the body ends without it.
+   */
+  private failure: ((paidUsage: Usage | undefined) => GatewayError) | undefined;
   /** Bedrock counts thinking in outputTokens without saying how much: counted from the text. */
   private reasoningChars = 0;
 
@@ -72,6 +78,7 @@ class ConverseReads implements ReadDecoder {
 
   end(): void {
     this.frames.end();
+    if (this.failure) throw this.failure(undefined);
     if (!this.stopped) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before completion.`, provider: this.provider });
   }
 
@@ -108,10 +115,12 @@ class ConverseReads implements ReadDecoder {
         break;
       }
       case 'messageStop': {
-        const glitch = malformedOutput(event.stopReason, this.provider);
-        if (glitch) throw glitch;
+        const stopReason = event.stopReason;
+        const glitch = malformedOutput(stopReason, provider);
+        if (glitch) this.failure = (paid) => malformedOutput(stopReason, provider, paid) ?? glitch;
         // As the whole answer is decoded: never finish_reason tool_calls with no tool call.
-        if (event.stopReason === 'tool_use' && this.toolIndex.size === 0) throw toolUseWithoutCall(this.provider);
+        else if (stopReason === 'tool_use' && this.toolIndex.size === 0) this.failure = (paid) => toolUseWithoutCall(provider, paid);
+        if (this.failure) break;
         this.stopped = true;
         out.push({ type: 'finish', finishReason: mapStopReason(event.stopReason, this.toolIndex.size > 0) });
         if (typeof event.stopReason === 'string') out.push({ type: 'provider-metadata', namespace: BEDROCK_NAMESPACE, data: { stopReason: event.stopReason } });
@@ -127,6 +136,7 @@ class ConverseReads implements ReadDecoder {
         break;
       }
       case 'metadata':
+        if (this.failure) throw this.failure(this.paidUsage(event));
         this.metadata(event, out);
         if (this.stopped) this.complete = true;
         break;
@@ -152,9 +162,15 @@ class ConverseReads implements ReadDecoder {
     }
   }
 
-  private metadata(event: Record<string, unknown>, out: StreamPart[]): void {
+  /** The metadata event's usage, reasoning counted in as for the usage part. */
+  private paidUsage(event: Record<string, unknown>): Usage | undefined {
     const usage = decodeBedrockUsage(event.usage);
-    if (usage) out.push({ type: 'usage', usage: withReasoningTokens(usage, this.reasoningChars), raw: event.usage as JsonObject });
+    return usage && withReasoningTokens(usage, this.reasoningChars);
+  }
+
+  private metadata(event: Record<string, unknown>, out: StreamPart[]): void {
+    const usage = this.paidUsage(event);
+    if (usage) out.push({ type: 'usage', usage, raw: event.usage as JsonObject });
     const data: JsonObject = {};
     if (event.metrics && typeof event.metrics === 'object') data.metrics = event.metrics as JsonObject;
     if (event.trace && typeof event.trace === 'object') data.trace = event.trace as JsonObject;

@@ -96,9 +96,10 @@ describe('bedrock-converse decoding', () => {
       (e: unknown) => e as GatewayError,
     );
     const shape = { kind: 'bad_upstream_response', message: 'Upstream bedrock returned a malformed response: tool_use without a tool call.', upstreamStatus: 200 };
-    // The whole answer brings its usage along: what the call cost is still charged.
-    expect(() => decodeConverseResponse(whole, 'bedrock', 'id', 'm', 0)).toThrow(expect.objectContaining({ ...shape, paidUsage: expect.objectContaining({ prompt: 5, completion: 3 }) }));
-    expect(streamError).toMatchObject(shape);
+    // Either brings its usage along (streamed, in the metadata after messageStop): what the call cost is still charged.
+    const paidUsage = expect.objectContaining({ prompt: 5, completion: 3 });
+    expect(() => decodeConverseResponse(whole, 'bedrock', 'id', 'm', 0)).toThrow(expect.objectContaining({ ...shape, paidUsage }));
+    expect(streamError).toMatchObject({ ...shape, paidUsage });
   });
 
   it('raises a malformed tool call or answer as a retryable upstream error, whole or streamed, never a clean stop', async () => {
@@ -107,8 +108,29 @@ describe('bedrock-converse decoding', () => {
       // Paid for though not served: the error carries the usage, so the attempt is billed.
       expect(() => decodeConverseResponse(whole, 'bedrock', 'id', 'm', 0)).toThrow(expect.objectContaining({ kind: 'upstream_error', code: stopReason, retryable: true, paidUsage: expect.objectContaining({ prompt: 5 }) }));
       const streamed = [event('messageStart', { role: 'assistant' }), event('messageStop', { stopReason })];
-      await expect(parts(streamed)).rejects.toMatchObject({ kind: 'upstream_error', code: stopReason });
+      // Streamed, the error waits for the metadata that carries the usage; a body that ends without it still fails.
+      const metadata = event('metadata', { usage: { inputTokens: 5, outputTokens: 2, totalTokens: 7 } });
+      await expect(parts([...streamed, metadata])).rejects.toMatchObject({ kind: 'upstream_error', code: stopReason, paidUsage: { prompt: 5, completion: 2 } });
+      await expect(parts(streamed)).rejects.toMatchObject({ kind: 'upstream_error', code: stopReason, paidUsage: undefined });
     }
+  });
+
+  it("raises a malformed answer's error at the metadata, with the usage it was charged, though the upstream holds its body open", async () => {
+    async function* held(): AsyncGenerator<Uint8Array> {
+      yield Buffer.concat([
+        event('messageStart', { role: 'assistant' }),
+        event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hi' } }),
+        event('messageStop', { stopReason: 'malformed_model_output' }),
+        event('metadata', { usage: { inputTokens: 3, outputTokens: 1, totalTokens: 4 } }),
+      ]);
+      await new Promise(() => undefined); // never ends
+    }
+    const out: StreamPart[] = [];
+    const read = (async () => {
+      for await (const p of decodeConverseStream(held(), 'bedrock', 'm')) out.push(p);
+    })();
+    await expect(read).rejects.toMatchObject({ code: 'malformed_model_output', paidUsage: { prompt: 3, completion: 1 } });
+    expect(out.map((p) => p.type)).toEqual(['start', 'text']);
   });
 
   it('decodes a Converse response into text and tool-call parts, usage, raw usage and provider metadata', () => {
