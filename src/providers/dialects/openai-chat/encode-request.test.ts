@@ -119,6 +119,21 @@ describe('openai-chat request encoding', () => {
       expect(bodyOf(ask({ reasoning: { enabled: true, effort: 'minimal' } }), { model: 'deepseek-ai/DeepSeek-R1' }).reasoning_effort).toBe('low');
     });
 
+    it("sends gpt-5-pro, which takes only 'high', 'high' for any effort or budget, with a warning naming what was asked", () => {
+      for (const model of ['gpt-5-pro', 'gpt-5-pro-2025-10-06']) {
+        for (const reasoning of [{ enabled: true, effort: 'low' as const }, { enabled: true, effort: 'minimal' as const }, { enabled: true, budgetTokens: 8_000 }]) {
+          const { body, warnings } = encode(ask({ reasoning }), { model });
+          expect(body.reasoning_effort, `${model} ${JSON.stringify(reasoning)}`).toBe('high');
+          expect(warnings).toEqual([expect.objectContaining({ type: 'unsupported-setting', setting: 'reasoning', message: expect.stringMatching(/only reasoning effort 'high'.*instead of '(low|minimal|medium)'/) })]);
+        }
+      }
+      const high = encode(ask({ reasoning: { enabled: true, effort: 'high' } }), { model: 'gpt-5-pro' });
+      expect([high.body.reasoning_effort, high.warnings]).toEqual(['high', undefined]);
+      // No effort asked: the model's default (high), nothing sent and nothing to warn of.
+      const unset = encode(ask({ reasoning: { enabled: true } }), { model: 'gpt-5-pro' });
+      expect([unset.body.reasoning_effort, unset.warnings]).toEqual([undefined, undefined]);
+    });
+
     it('prefers the effort over the budget when both are given', () => {
       expect(bodyOf(ask({ reasoning: { enabled: true, effort: 'high', budgetTokens: 1_024 } }), gpt5).reasoning_effort).toBe('high');
     });
@@ -150,6 +165,8 @@ describe('openai-chat request encoding', () => {
       ['o4-mini-2025-04-16', 'low-to-high'],
       ['gpt-5', 'minimal-to-high'],
       ['gpt-5-mini-2025-08-07', 'minimal-to-high'],
+      ['gpt-5-pro', 'high-only'],
+      ['gpt-5-pro-2025-10-06', 'high-only'],
       ['gpt-5.1-codex', 'low-to-high'],
       ['gpt-5.2', 'low-to-high'],
       ['gpt-5-chat-latest', 'none'],
