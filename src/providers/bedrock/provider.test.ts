@@ -84,7 +84,8 @@ describe('bedrock provider against the simulator', () => {
       }
       return undefined;
     };
-    expect(await streamed()).toMatchObject({ kind: 'upstream_error', code: 'tool_not_offered' });
+    // Streamed, the error waits for the usage after the call, so the attempt is billed as the whole answer's is.
+    expect(await streamed()).toMatchObject({ kind: 'upstream_error', code: 'tool_not_offered', paidUsage: expect.objectContaining({ completion: expect.any(Number) }) });
   });
 
   it('maps ModelNotReady, AccessDenied, ModelTimeout and bad credentials into the taxonomy', async () => {

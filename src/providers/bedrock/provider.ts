@@ -218,10 +218,17 @@ function embeddingAnswer(model: string, embeddings: number[][], calls: ReadonlyA
   return { model, embeddings, usage: makeUsage({ prompt: tokens, total: tokens }) };
 }
 
-/** The parts of a stream whose request offered no tools: a tool call in it is the model's mistake, raised as one. */
+/**
+ * The parts of a stream whose request offered no tools: a tool call in it is the model's mistake, raised
+ * as one. Nothing after the call is passed on, but the error waits for the usage that ends the stream, so
+ * it carries what the upstream charged.
+ */
 async function* withoutToolCalls(parts: AsyncIterable<StreamPart>): AsyncGenerator<StreamPart> {
+  let called = false;
   for await (const part of parts) {
-    if (part.type === 'tool-call') throw toolNotOffered(TYPE);
-    yield part;
+    if (part.type === 'tool-call') called = true;
+    if (!called) yield part;
+    else if (part.type === 'usage') throw toolNotOffered(TYPE, part.estimated === true ? undefined : part.usage);
   }
+  if (called) throw toolNotOffered(TYPE);
 }
