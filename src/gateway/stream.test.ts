@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { StreamPart } from '../core/types.js';
 import { makeUsage } from '../core/types.js';
+import { GatewayError } from '../core/errors.js';
 import type { ReadyIterator } from '../core/ready.js';
 import { openUntilContent, relay, type StreamSettlement } from './stream.js';
 
@@ -130,6 +131,16 @@ describe('relay', () => {
     await it.return?.();
     expect(settle.mock.calls.map((c) => c[0].outcome)).toEqual(['error']);
   });
+  it('settles a failure the upstream billed (a malformed answer, its usage after it) with that usage, not an estimate', async () => {
+    const settle = vi.fn<(s: StreamSettlement) => void>();
+    const paid = makeUsage({ prompt: 30, completion: 7 });
+    const glitch = new GatewayError({ kind: 'bad_upstream_response', message: 'malformed', paidUsage: paid });
+    const it = relay(await open([{ type: 'text', delta: 'a' }], glitch), 1, () => undefined, settle);
+    await it.next();
+    await expect(it.next()).rejects.toMatchObject({ kind: 'bad_upstream_response' });
+    expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'error', usage: paid, usageEstimated: false });
+  });
+
   it('times a stalled stream out within 10 % of the idle limit, counted from the last part', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     try {

@@ -229,6 +229,8 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     if (this.settled) return;
     this.settled = true;
     this.stopWatching();
+    // A failure the upstream billed (a malformed answer whose usage came after it) says what it cost.
+    this.usage ??= error?.paidUsage;
     const usageEstimated = this.usage === undefined;
     const usage = (this.usage ??= makeUsage({ prompt: this.promptEstimate, completion: Math.ceil(this.completionChars / 4) }));
     this.settle({ outcome, usage, usageEstimated, error, finishReason: this.finishReason });
