@@ -1,4 +1,5 @@
 import * as z from '../config/zod.js';
+import { timerMs } from '../config/timer.js';
 import { storeUrlRef } from '../config/secret-ref.js';
 
 /** USD per million tokens; the shape shared by the shipped catalog and config overrides. */
@@ -85,17 +86,17 @@ export const ledgerSchema = z
     /** PostgreSQL schema holding the tables (created if missing). */
     schema: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(LEDGER_DEFAULTS.schema),
     batch_size: z.number().int().positive().default(LEDGER_DEFAULTS.batch_size),
-    flush_interval_ms: z.number().int().positive().default(LEDGER_DEFAULTS.flush_interval_ms),
+    flush_interval_ms: timerMs().positive().default(LEDGER_DEFAULTS.flush_interval_ms),
     /** Events held in memory while the database is down; beyond this they spill to `spill_path`. */
     max_buffer: z.number().int().positive().default(LEDGER_DEFAULTS.max_buffer),
     spill_path: z.string().min(1).default(LEDGER_DEFAULTS.spill_path),
-    retry_interval_ms: z.number().int().positive().default(LEDGER_DEFAULTS.retry_interval_ms),
+    retry_interval_ms: timerMs().positive().default(LEDGER_DEFAULTS.retry_interval_ms),
     /**
      * PostgreSQL: a query without an answer after this long fails (its connection dropped), so a database
      * that accepts connections but hangs cannot hold the ledger's writes forever; the events buffer and
      * spill as in an outage. Long enough for the ledger's own queries and reports.
      */
-    query_timeout_ms: z.number().int().positive().default(LEDGER_DEFAULTS.query_timeout_ms),
+    query_timeout_ms: timerMs().positive().default(LEDGER_DEFAULTS.query_timeout_ms),
     /** Journal every event to a local file before the answer is sent, so a killed process loses none. */
     journal: z.boolean().default(LEDGER_DEFAULTS.journal),
     /** Folder of journal segments; one per process (segments of a dead process are replayed on start). */

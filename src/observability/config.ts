@@ -1,4 +1,5 @@
 import * as z from '../config/zod.js';
+import { timerMs } from '../config/timer.js';
 import { secretRef } from '../config/secret-ref.js';
 
 const TRACING_DEFAULTS = { enabled: false, headers: {}, service_name: 'switchyard', sample_ratio: 1, export_timeout_ms: 10_000 };
@@ -13,7 +14,7 @@ export const tracingSchema = z
     service_name: z.string().min(1).default(TRACING_DEFAULTS.service_name),
     /** Share of new traces recorded; a client's `traceparent` decides for its own trace. */
     sample_ratio: z.number().min(0).max(1).default(TRACING_DEFAULTS.sample_ratio),
-    export_timeout_ms: z.number().int().positive().default(TRACING_DEFAULTS.export_timeout_ms),
+    export_timeout_ms: timerMs().positive().default(TRACING_DEFAULTS.export_timeout_ms),
   })
   .superRefine((t, ctx) => {
     if (t.enabled && !t.endpoint) ctx.addIssue({ code: 'custom', path: ['endpoint'], message: 'tracing needs an endpoint (the collector\'s OTLP/HTTP traces URL)' });

@@ -1,4 +1,5 @@
 import * as z from '../../config/zod.js';
+import { timerMs } from '../../config/timer.js';
 
 /** Watching the machine the gateway runs on for spot / preemption notices (`interruption:`). */
 export const interruptionSchema = z
@@ -8,7 +9,7 @@ export const interruptionSchema = z
     /** The metadata service's base URL; each cloud's own when absent (a simulator's in tests). */
     metadata_url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
     /** How often to ask; AWS recommends every 5 seconds for its two-minute notice. */
-    poll_ms: z.number().int().min(100).default(5_000),
+    poll_ms: timerMs().min(100).default(5_000),
   })
   .default({ provider: 'none', poll_ms: 5_000 });
 

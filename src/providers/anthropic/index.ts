@@ -1,4 +1,5 @@
 import * as z from '../../config/zod.js';
+import { timerMs } from '../../config/timer.js';
 import type { ProviderFactory } from '../registry.js';
 import { messagesPassthroughProblem } from '../dialects/anthropic-messages/index.js';
 import { lazyProvider } from '../lazy.js';
@@ -15,9 +16,9 @@ const options = () =>
     max_tokens: z.number().int().positive().default(4096),
     max_connections: z.number().int().positive().default(128),
     /** Idle keep-alive connections are closed after this; short, so a hung upstream's sockets go soon. */
-    keep_alive_timeout_ms: z.number().int().positive().default(4_000),
+    keep_alive_timeout_ms: timerMs().positive().default(4_000),
     /** Time allowed to open a connection (TCP and TLS). */
-    connect_timeout_ms: z.number().int().positive().default(5_000),
+    connect_timeout_ms: timerMs().positive().default(5_000),
   });
 
 export type AnthropicOptions = z.infer<ReturnType<typeof options>>;

@@ -1,4 +1,5 @@
 import * as z from '../../config/zod.js';
+import { timerMs } from '../../config/timer.js';
 import { secretRef } from '../../config/secret-ref.js';
 
 /** Latest GA data-plane version (Chat Completions with stream_options, embeddings with dimensions). */
@@ -62,9 +63,9 @@ export const azureOptionsSchema = () =>
       probe: z.enum(['models', 'completion']).default('models'),
       max_connections: z.number().int().positive().default(128),
       /** Idle keep-alive connections are closed after this; short, so a hung upstream's sockets go soon. */
-      keep_alive_timeout_ms: z.number().int().positive().default(4_000),
+      keep_alive_timeout_ms: timerMs().positive().default(4_000),
       /** Time allowed to open a connection (TCP and TLS). */
-      connect_timeout_ms: z.number().int().positive().default(5_000),
+      connect_timeout_ms: timerMs().positive().default(5_000),
       api_key: z.unknown().optional(),
     })
     .superRefine((o, ctx) => {

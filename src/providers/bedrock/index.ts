@@ -1,4 +1,5 @@
 import * as z from '../../config/zod.js';
+import { timerMs } from '../../config/timer.js';
 import { secretRef } from '../../config/secret-ref.js';
 import type { Provider } from '../../core/provider.js';
 import type { ProviderFactory } from '../registry.js';
@@ -22,9 +23,9 @@ const options = () =>
       profile: z.string().min(1).optional(),
       max_connections: z.number().int().positive().default(128),
       /** Idle keep-alive connections are closed after this; short, so a hung upstream's sockets go soon. */
-      keep_alive_timeout_ms: z.number().int().positive().default(4_000),
+      keep_alive_timeout_ms: timerMs().positive().default(4_000),
       /** Time allowed to open a connection (TCP and TLS). */
-      connect_timeout_ms: z.number().int().positive().default(5_000),
+      connect_timeout_ms: timerMs().positive().default(5_000),
       /** InvokeModel body for embeddings; guessed from the model id when absent. */
       embedding_family: z.enum(['titan', 'cohere']).optional(),
       /** Titan takes one text a call: how many calls one embeddings request may run at once. */

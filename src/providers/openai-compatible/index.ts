@@ -1,4 +1,5 @@
 import * as z from '../../config/zod.js';
+import { timerMs } from '../../config/timer.js';
 import type { ProviderFactory } from '../registry.js';
 import { OpenAICompatibleProvider } from './provider.js';
 
@@ -8,9 +9,9 @@ const options = () =>
     endpoint: z.url().default('https://api.openai.com/v1'),
     max_connections: z.number().int().positive().default(128),
     /** Idle keep-alive connections are closed after this; short, so a hung upstream's sockets go soon. */
-    keep_alive_timeout_ms: z.number().int().positive().default(4_000),
+    keep_alive_timeout_ms: timerMs().positive().default(4_000),
     /** Time allowed to open a connection (TCP and TLS). */
-    connect_timeout_ms: z.number().int().positive().default(5_000),
+    connect_timeout_ms: timerMs().positive().default(5_000),
     /** The server continues a final assistant message (vLLM's `continue_final_message`); plain OpenAI does not. */
     prefill: z.boolean().default(false),
   });
