@@ -2,6 +2,7 @@ import * as z from './zod.js';
 import { secretRef, storeUrlRef } from './secret-ref.js';
 import { Secret } from './secret.js';
 import { timerMs } from './timer.js';
+import { httpUrl } from './url.js';
 import { groupMembers, groupSchema, routingSchema } from '../routing/config.js';
 import { deploymentRoutingShape } from '../routing/deployment.js';
 import { budgetsSchema, ledgerSchema, pricingSchema } from '../ledger/config.js';
@@ -26,13 +27,7 @@ export const deploymentSchema = z.looseObject({
   model: z.string().min(1).describe('the model id the provider knows, e.g. gpt-4o-mini or anthropic.claude-3-5-haiku-20241022-v1:0'),
   region: z.string().min(1).optional(),
   tags: z.array(z.string().min(1)).default([]),
-  endpoint: z
-    .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
-    // The transport sends no user:password@ (nor would the credential stay out of URLs that get logged).
-    .refine((url) => !URL.canParse(url) || (new URL(url).username === '' && new URL(url).password === ''), {
-      message: 'must not hold credentials (user:password@), which are never sent: give them as api_key or headers: { authorization: ... }',
-    })
-    .optional(),
+  endpoint: httpUrl({ invalid: 'expected an http(s) URL', fix: 'give them as api_key or headers: { authorization: ... }', query: 'none' }).optional(),
   /** Credentials travel over plain http only to this host (loopback) unless this is set. */
   allow_insecure_http: z.boolean().default(false),
   api_key: secretRef.optional(),

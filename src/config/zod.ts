@@ -26,4 +26,4 @@ export {
   ZodPrefault,
   ZodType,
 } from 'zod';
-export type { core, infer, input, RefinementCtx, ZodNumber } from 'zod';
+export type { core, infer, input, RefinementCtx, ZodNumber, ZodURL } from 'zod';

@@ -1,5 +1,6 @@
 import * as z from '../config/zod.js';
 import { timerMs } from '../config/timer.js';
+import { httpUrl } from '../config/url.js';
 import { storeUrlRef } from '../config/secret-ref.js';
 
 /** USD per million tokens; the shape shared by the shipped catalog and config overrides. */
@@ -124,8 +125,15 @@ export const budgetSchema = z
     per: tagName.optional(),
     /** Only requests whose tags equal all of these (e.g. `{team: research}`). */
     match: z.record(tagName, z.string()).default({}),
-    /** POSTed a JSON notice when the soft limit is crossed. */
-    webhook: z.url({ protocol: /^https?$/ }).optional(),
+    /**
+     * POSTed a JSON notice when the soft limit is crossed. A token in its path or query is how Slack,
+     * Teams and many receivers authenticate, so those are kept (GET /v1/switchyard/config shows the origin only).
+     */
+    webhook: httpUrl({
+      invalid: 'expected an http(s) URL',
+      fix: 'put the receiver\'s token in the URL\'s path or query as it documents (the config endpoint shows only the webhook\'s origin)',
+      query: 'any',
+    }).optional(),
   })
   .refine((b) => b.soft_usd !== undefined || b.hard_usd !== undefined, { message: 'a budget needs soft_usd, hard_usd or both' });
 

@@ -1,5 +1,6 @@
 import * as z from '../config/zod.js';
 import { timerMs } from '../config/timer.js';
+import { httpUrl } from '../config/url.js';
 import { secretRef } from '../config/secret-ref.js';
 
 const TRACING_DEFAULTS = { enabled: false, headers: {}, service_name: 'switchyard', sample_ratio: 1, export_timeout_ms: 10_000 };
@@ -8,7 +9,11 @@ export const tracingSchema = z
   .strictObject({
     enabled: z.boolean().default(TRACING_DEFAULTS.enabled),
     /** The collector's OTLP/HTTP traces URL, e.g. http://otel-collector:4318/v1/traces. */
-    endpoint: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://otel-collector:4318/v1/traces' }).optional(),
+    endpoint: httpUrl({
+      invalid: 'expected an http(s) URL such as http://otel-collector:4318/v1/traces',
+      fix: 'use headers (e.g. authorization: ${OTLP_TOKEN}), whose values are secrets',
+      query: 'plain',
+    }).optional(),
     /** OTLP headers (e.g. an API key for a hosted collector), each a secret: a literal, `${ENV}` or `file:/path`. */
     headers: z.record(z.string(), secretRef).default(TRACING_DEFAULTS.headers),
     service_name: z.string().min(1).default(TRACING_DEFAULTS.service_name),

@@ -1,5 +1,6 @@
 import * as z from '../../config/zod.js';
 import { timerMs } from '../../config/timer.js';
+import { httpUrl } from '../../config/url.js';
 import { secretRef } from '../../config/secret-ref.js';
 
 /** Latest GA data-plane version (Chat Completions with stream_options, embeddings with dimensions). */
@@ -33,7 +34,7 @@ const entraSchema = () =>
       client_id: z.string().min(1),
       client_secret: secretRef,
       /** Sovereign clouds, e.g. https://login.microsoftonline.us. */
-      authority_host: z.url({ protocol: /^https$/ }).optional(),
+      authority_host: httpUrl({ invalid: 'expected an https URL such as https://login.microsoftonline.us', fix: 'the client secret is client_secret', query: 'none', httpsOnly: true }).optional(),
       scope: z.string().min(1).default(COGNITIVE_SERVICES_SCOPE),
     }),
   ]);

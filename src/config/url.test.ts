@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from './load.js';
+import { redactedConfig } from '../ops/redact.js';
+
+const deployment = { id: 'a', provider: 'openai-compatible', model: 'm', endpoint: 'http://127.0.0.1:9/v1' };
+const budget = (webhook: string) => ({ name: 'b', period: 'daily', soft_usd: 1, webhook });
+
+function problemsAt(raw: Record<string, unknown>): Record<string, string> {
+  const r = parseConfig({ deployments: [deployment], ...raw }, {});
+  if (r.ok) throw new Error('expected the config to be invalid');
+  return Object.fromEntries(r.problems.map((p) => [p.path, p.message]));
+}
+
+const USERINFO = 'must not hold credentials (user:password@), which are never sent';
+
+// fetch (webhooks, metadata) refuses a URL with credentials and quotes it whole in the error the gateway
+// logs; undici's request (OTLP) drops them silently. Either way the credential never authenticates.
+describe('credentials in URL fields', () => {
+  it('refuses user:password@ in the tracing endpoint, the metadata URL, budget webhooks and the Entra authority host, never quoting the URL', () => {
+    const problems = problemsAt({
+      observability: { tracing: { enabled: true, endpoint: 'https://svc:hunter2@otel.example.com/v1/traces' } },
+      interruption: { provider: 'aws', metadata_url: 'http://imds:hunter2@169.254.169.254' },
+      budgets: { limits: [budget('https://bot:hunter2@hooks.example.com/notify')] },
+    });
+    expect(problems['observability.tracing.endpoint']).toBe(`${USERINFO}: use headers (e.g. authorization: \${OTLP_TOKEN}), whose values are secrets`);
+    expect(problems['interruption.metadata_url']).toBe(`${USERINFO}: a metadata service takes none`);
+    expect(problems['budgets.limits[0].webhook']).toMatch(new RegExp(`^${USERINFO.replace(/[()]/g, '\\$&')}: put the receiver's token in the URL's path or query`));
+    const entra = problemsAt({
+      deployments: [
+        {
+          id: 'az', provider: 'azure-openai', model: 'm', endpoint: 'https://r.openai.azure.com', api_version: '2024-10-21',
+          auth: { type: 'entra', credential: 'client_secret', tenant_id: 't', client_id: 'c', client_secret: 's', authority_host: 'https://u:hunter2@login.microsoftonline.us' },
+        },
+      ],
+    });
+    expect(entra['deployments[0].auth.authority_host']).toBe(`${USERINFO}: the client secret is client_secret`);
+    expect(JSON.stringify([problems, entra])).not.toMatch(/hunter2/);
+  });
+
+  it('refuses a credential in the tracing endpoint\'s query, naming the parameter and not its value; other parameters are kept', () => {
+    const problems = problemsAt({ observability: { tracing: { enabled: true, endpoint: 'https://otel.example.com/v1/traces?tenant=a&api_key=hunter2&accessToken=hunter2' } } });
+    expect(problems['observability.tracing.endpoint']).toBe('must not carry a credential in its query (api_key, accessToken), which would show wherever the URL is logged: use headers (e.g. authorization: ${OTLP_TOKEN}), whose values are secrets');
+    expect(JSON.stringify(problems)).not.toMatch(/hunter2/);
+    const r = parseConfig({ deployments: [deployment], observability: { tracing: { enabled: true, endpoint: 'https://otel.example.com/v1/traces?tenant=a' } } }, {});
+    expect(r.ok).toBe(true);
+  });
+
+  it('refuses a query or fragment on URLs the gateway appends paths to (endpoints, the metadata URL)', () => {
+    const problems = problemsAt({
+      deployments: [{ ...deployment, endpoint: 'https://vllm.internal/v1?api_key=hunter2' }, { id: 'b', provider: 'bedrock', model: 'm', region: 'us-east-1', endpoint: 'https://vpce.example.com/#x' }],
+      interruption: { provider: 'aws', metadata_url: 'http://169.254.169.254?x=1' },
+    });
+    const why = 'must not have a query or fragment (?... #...): the gateway appends its paths to this URL';
+    expect([problems['deployments[0].endpoint'], problems['deployments[1].endpoint'], problems['interruption.metadata_url']]).toEqual([why, why, why]);
+    expect(JSON.stringify(problems)).not.toMatch(/hunter2/);
+  });
+
+  it('keeps a webhook\'s token in its query (how many receivers authenticate), shown only by origin', () => {
+    const webhook = 'https://hooks.example.com/notify?token=hunter2';
+    const r = parseConfig({ deployments: [deployment], budgets: { limits: [budget(webhook)] } }, {});
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.budgets.limits[0]?.webhook).toBe(webhook);
+    expect(JSON.stringify(redactedConfig(r.config))).not.toMatch(/hunter2/);
+  });
+
+  it('does not quote a webhook that is no http(s) URL (its path is its credential)', () => {
+    const problems = problemsAt({ budgets: { limits: [budget('ftp://hooks.slack.com/services/T0/B0/hunter2')] } });
+    expect(problems['budgets.limits[0].webhook']).toBe('expected an http(s) URL');
+  });
+});

@@ -1,0 +1,41 @@
+import * as z from './zod.js';
+
+/**
+ * What a URL field may carry after its path: `none` for a base the gateway appends paths to (a query
+ * would swallow them); `plain` for a URL used as written, whose credentials have a field of their own;
+ * `any` for a webhook, where a token in the path or query is how many receivers authenticate.
+ */
+export type UrlQuery = 'none' | 'plain' | 'any';
+
+export interface HttpUrlOptions {
+  /** The message for what is no http(s) URL; it must not quote the value (a webhook's is its credential). */
+  invalid: string;
+  /** Where credentials go instead of the URL, e.g. `give them as api_key or headers: { authorization: ... }`. */
+  fix: string;
+  query: UrlQuery;
+  /** https only (a token endpoint). */
+  httpsOnly?: boolean;
+}
+
+/** Query parameter names that carry credentials: `api_key`, `apiKey`, `key` (Google), `sig` (Azure SAS), `code` (Azure Functions), `access_token`... */
+const CREDENTIAL_PARAM = /(key|secret|token|password|passwd|pwd|sig|signature|code|auth|authorization|credentials?)$/i;
+
+/**
+ * An http(s) URL without `user:password@`: neither transport sends it (fetch refuses the URL and quotes
+ * it whole in the error that gets logged), and a URL is shown and logged where a secret field is not.
+ * No message quotes the URL.
+ */
+export function httpUrl(o: HttpUrlOptions): z.ZodURL {
+  return z.url({ protocol: o.httpsOnly ? /^https$/ : /^https?$/, error: o.invalid }).superRefine((text, ctx) => {
+    if (!URL.canParse(text)) return;
+    const url = new URL(text);
+    if (url.username !== '' || url.password !== '') ctx.addIssue({ code: 'custom', message: `must not hold credentials (user:password@), which are never sent: ${o.fix}` });
+    if (o.query === 'none' && (url.search !== '' || url.hash !== '')) {
+      ctx.addIssue({ code: 'custom', message: 'must not have a query or fragment (?... #...): the gateway appends its paths to this URL' });
+    }
+    if (o.query === 'plain') {
+      const names = [...new Set([...url.searchParams.keys()].filter((name) => CREDENTIAL_PARAM.test(name)))];
+      if (names.length > 0) ctx.addIssue({ code: 'custom', message: `must not carry a credential in its query (${names.join(', ')}), which would show wherever the URL is logged: ${o.fix}` });
+    }
+  });
+}
