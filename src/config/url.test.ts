@@ -41,6 +41,10 @@ describe('credentials in URL fields', () => {
     const problems = problemsAt({ observability: { tracing: { enabled: true, endpoint: 'https://otel.example.com/v1/traces?tenant=a&api_key=hunter2&accessToken=hunter2' } } });
     expect(problems['observability.tracing.endpoint']).toBe('must not carry a credential in its query (api_key, accessToken), which would show wherever the URL is logged: use headers (e.g. authorization: ${OTLP_TOKEN}), whose values are secrets');
     expect(JSON.stringify(problems)).not.toMatch(/hunter2/);
+    // A bare ?<token> is not quoted as though it were a parameter's name.
+    const bare = problemsAt({ observability: { tracing: { enabled: true, endpoint: 'https://otel.example.com/v1/traces?hunter2-key&token=x' } } });
+    expect(bare['observability.tracing.endpoint']).toMatch(/\(token\)/);
+    expect(JSON.stringify(bare)).not.toMatch(/hunter2/);
     const r = parseConfig({ deployments: [deployment], observability: { tracing: { enabled: true, endpoint: 'https://otel.example.com/v1/traces?tenant=a' } } }, {});
     expect(r.ok).toBe(true);
   });

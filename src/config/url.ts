@@ -34,7 +34,8 @@ export function httpUrl(o: HttpUrlOptions): z.ZodURL {
       ctx.addIssue({ code: 'custom', message: 'must not have a query or fragment (?... #...): the gateway appends its paths to this URL' });
     }
     if (o.query === 'plain') {
-      const names = [...new Set([...url.searchParams.keys()].filter((name) => CREDENTIAL_PARAM.test(name)))];
+      // Only `name=value` pairs: a bare `?<token>` would be a value, and the message names what it finds.
+      const names = [...new Set([...url.searchParams].filter(([name, value]) => value !== '' && CREDENTIAL_PARAM.test(name)).map(([name]) => name))];
       if (names.length > 0) ctx.addIssue({ code: 'custom', message: `must not carry a credential in its query (${names.join(', ')}), which would show wherever the URL is logged: ${o.fix}` });
     }
   });
