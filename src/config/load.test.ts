@@ -234,6 +234,32 @@ describe('config', () => {
     ]);
   });
 
+  it('ignores top-level x- keys, so a shared anchor block can feed merge keys (as docker-compose does)', () => {
+    const text = [
+      'x-vllm: &vllm',
+      '  provider: openai-compatible',
+      '  model: llama',
+      '  api_key: ${VLLM_KEY}',
+      'x-notes: anything at all',
+      'deployments:',
+      '  - <<: *vllm',
+      '    id: vllm-a',
+      '    endpoint: http://127.0.0.1:9/v1',
+      'groups:',
+      '  - name: chat',
+      '    deployments: [vllm-a]',
+    ].join('\n');
+    const config = parseConfigText(text, 'extensions.yaml', { VLLM_KEY: 'k' });
+    expect(config.deployments.map((d) => [d.id, d.provider, d.model])).toEqual([['vllm-a', 'openai-compatible', 'llama']]);
+    expect(Object.keys(config).filter((k) => k.startsWith('x-'))).toEqual([]);
+    // An unset variable in the anchor block is reported where a merge key copied it, not in the block.
+    expect(() => parseConfigText(text, 'extensions.yaml', {})).toThrowError(/deployments\[0\]\.api_key: /);
+  });
+
+  it('still refuses other unknown top-level keys with a did-you-mean', () => {
+    expect(problemsOf({ ...minimal, deploymnts: [], X_defaults: {} })).toEqual([expect.stringMatching(/^\(root\): unknown key "deploymnts"; did you mean "deployments"\?; unknown key "X_defaults"; expected one of server, /)]);
+  });
+
   it('loads a YAML file', () => {
     const file = join(dir, 'switchyard.yaml');
     writeFileSync(

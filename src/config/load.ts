@@ -67,7 +67,8 @@ export function parseConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): { ok: true; config: GatewayConfig } | { ok: false; problems: ConfigProblem[] } {
   const interpolationProblems: ConfigProblem[] = [];
-  const interpolated = interpolateEnv(raw, env, interpolationProblems);
+  // Before interpolation: a `${VAR}` in an anchor block counts only where a merge key copied it.
+  const interpolated = interpolateEnv(withoutExtensions(raw), env, interpolationProblems);
   const problems = new Problems();
   // A missing variable already explains why the value at its path is empty.
   problems.add(interpolationProblems);
@@ -101,6 +102,17 @@ export function parseConfig(
   const config: GatewayConfig = { ...data, deployments };
   Object.defineProperty(config, RESOLVED, { value: true, enumerable: false });
   return { ok: true, config };
+}
+
+/** Top-level keys starting with `x-`: the operator's own, such as a block of anchors for merge keys. */
+const EXTENSION_KEY = /^x-/;
+
+/** The config without its top-level `x-` keys, which are ignored as docker-compose ignores them. */
+function withoutExtensions(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  const keys = Object.keys(raw);
+  if (!keys.some((k) => EXTENSION_KEY.test(k))) return raw;
+  return Object.fromEntries(Object.entries(raw).filter(([k]) => !EXTENSION_KEY.test(k)));
 }
 
 /** Problems found on a salvaged config, at the user's paths, without those caused by dropped entries. */
