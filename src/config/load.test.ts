@@ -17,6 +17,16 @@ function problemsOf(raw: unknown, env: Record<string, string> = {}): string[] {
   return r.problems.map((p) => `${p.path}: ${p.message}`);
 }
 
+function yamlErrorOf(text: string): ConfigError {
+  try {
+    parseConfigText(text, 'switchyard.yaml', {});
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
 describe('config', () => {
   it('accepts a minimal config and fills defaults', () => {
     const r = parseConfig(minimal, {});
@@ -196,6 +206,26 @@ describe('config', () => {
       expect((err as ConfigError).problems[0]?.path).toMatch(/^line \d+, column \d+$/);
       expect((err as ConfigError).message).toMatch(/^bad\.yaml: invalid config/);
     }
+  });
+
+  it('names a key written twice and its first line, giving the position once', () => {
+    const text = ['deployments:', '  - id: a', '    provider: openai-compatible', '    model: m', '    id: b', '"deployments": []'].join('\n');
+    expect(yamlErrorOf(text).problems).toEqual([
+      { path: 'line 5, column 5', message: 'duplicate key "id" (first at line 2)' },
+      { path: 'line 6, column 1', message: 'duplicate key "deployments" (first at line 1)' },
+    ]);
+  });
+
+  it('gives other YAML syntax errors\' positions once', () => {
+    const { problems } = yamlErrorOf('deployments:\n  - id: [unclosed\n');
+    expect(problems.length).toBeGreaterThan(0);
+    for (const p of problems) expect(p.message).not.toMatch(/line \d+, column \d+/);
+  });
+
+  it('says an empty file is empty, once', () => {
+    const why = [{ path: '(root)', message: 'the config is empty: it needs at least deployments (the upstream models, see docs/CONFIG.md)' }];
+    for (const text of ['', '# nothing yet\n', '~\n']) expect(yamlErrorOf(text).problems).toEqual(why);
+    expect(problemsOf([minimal])).toEqual(['(root): expected a mapping (key: value), got a list']);
   });
 
   it('reports the first five YAML syntax errors of a file that is not YAML at all, and counts the rest', () => {

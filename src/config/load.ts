@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { parseDocument as ParseDocument } from 'yaml';
 import type * as z from './zod.js';
 import { configSchema, configShapeSchema, deploymentSchema, type ConfigInput, type DeploymentBase, type DeploymentConfig, type GatewayConfig } from './schema.js';
 import { configIssueMessage, knownKeys, unknownKey } from './messages.js';
 import { plainHttpProblem } from './plain-http.js';
+import { yamlProblems, type YamlModule } from './yaml-problems.js';
 import { aboutDropped, salvageConfig, type Salvaged } from './salvage.js';
 import { formatPath, interpolateEnv, type ConfigProblem } from './interpolate.js';
 import { PROVIDERS, findProvider } from '../providers/registry.js';
@@ -57,6 +57,21 @@ class Problems {
   }
 }
 
+const EMPTY_CONFIG = 'the config is empty: it needs at least deployments (the upstream models, see docs/CONFIG.md)';
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Top-level keys starting with `x-`: the operator's own, such as a block of anchors for merge keys. */
+const EXTENSION_KEY = /^x-/;
+
+/** The config without its top-level `x-` keys, which are ignored as docker-compose ignores them. */
+function withoutExtensions(raw: unknown): unknown {
+  if (!isRecord(raw)) return raw;
+  const keys = Object.keys(raw);
+  if (!keys.some((k) => EXTENSION_KEY.test(k))) return raw;
+  return Object.fromEntries(Object.entries(raw).filter(([k]) => !EXTENSION_KEY.test(k)));
+}
+
 /**
  * Validates a parsed config tree (env references not yet interpolated). Returns the typed config or
  * every problem found, each named by its path. Every stage runs on what the earlier ones could parse,
@@ -66,6 +81,8 @@ export function parseConfig(
   raw: unknown,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): { ok: true; config: GatewayConfig } | { ok: false; problems: ConfigProblem[] } {
+  // One message: the checks below would add "deployments: required" to a config that has nothing at all.
+  if (raw === null || raw === undefined) return { ok: false, problems: [{ path: '(root)', message: EMPTY_CONFIG }] };
   const interpolationProblems: ConfigProblem[] = [];
   // Before interpolation: a `${VAR}` in an anchor block counts only where a merge key copied it.
   const interpolated = interpolateEnv(withoutExtensions(raw), env, interpolationProblems);
@@ -78,6 +95,8 @@ export function parseConfig(
   if (parsed.success) data = parsed.data;
   else {
     problems.add(zodProblems(parsed.error.issues));
+    // A list or a scalar at the top holds no section to salvage; its one problem says so.
+    if (!isRecord(interpolated)) return { ok: false, problems: problems.list };
     salvaged = salvageConfig(interpolated);
     const again = configSchema.safeParse(salvaged.input, PARSE);
     if (!again.success) problems.add(later(zodProblems(again.error.issues), salvaged));
@@ -102,17 +121,6 @@ export function parseConfig(
   const config: GatewayConfig = { ...data, deployments };
   Object.defineProperty(config, RESOLVED, { value: true, enumerable: false });
   return { ok: true, config };
-}
-
-/** Top-level keys starting with `x-`: the operator's own, such as a block of anchors for merge keys. */
-const EXTENSION_KEY = /^x-/;
-
-/** The config without its top-level `x-` keys, which are ignored as docker-compose ignores them. */
-function withoutExtensions(raw: unknown): unknown {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
-  const keys = Object.keys(raw);
-  if (!keys.some((k) => EXTENSION_KEY.test(k))) return raw;
-  return Object.fromEntries(Object.entries(raw).filter(([k]) => !EXTENSION_KEY.test(k)));
 }
 
 /** Problems found on a salvaged config, at the user's paths, without those caused by dropped entries. */
@@ -155,16 +163,13 @@ function unknownDeploymentKeys(d: DeploymentBase, providerKeys: readonly string[
     .map((key) => unknownKey(key, known.filter((k) => k !== 'options')));
 }
 
-let parseYaml: typeof ParseDocument | undefined;
+let yamlModule: YamlModule | undefined;
 
-/** yaml's parser, required on first use: a gateway built from an object (createGateway) never loads it. */
-function yamlParser(): typeof ParseDocument {
-  parseYaml ??= (createRequire(import.meta.url)('yaml') as { parseDocument: typeof ParseDocument }).parseDocument;
-  return parseYaml;
+/** yaml, required on first use: a gateway built from an object (createGateway) never loads it. */
+function yaml(): YamlModule {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule;
+  return yamlModule;
 }
-
-/** YAML syntax errors reported at most; the rest are counted. */
-const MAX_YAML_ERRORS = 5;
 
 /** Parses YAML text into a config; YAML syntax errors are reported with line and column. */
 export function parseConfigText(
@@ -173,17 +178,8 @@ export function parseConfigText(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): GatewayConfig {
   // Merge keys (`<<: *defaults`) are YAML 1.1, off in yaml's 1.2 default: operators share deployment settings with them.
-  const doc = yamlParser()(text, { prettyErrors: true, merge: true });
-  if (doc.errors.length > 0) {
-    // Later syntax errors mostly follow from the first (a file that is not YAML gives one per token).
-    const shown = doc.errors.slice(0, MAX_YAML_ERRORS).map((e) => ({
-      path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)',
-      message: e.message.split('\n')[0] ?? e.message,
-    }));
-    const more = doc.errors.length - shown.length;
-    if (more > 0) shown.push({ path: '(yaml)', message: `${more} more syntax error${more === 1 ? '' : 's'}, most following from those above` });
-    throw new ConfigError(source, shown);
-  }
+  const doc = yaml().parseDocument(text, { prettyErrors: true, merge: true });
+  if (doc.errors.length > 0) throw new ConfigError(source, yamlProblems(doc, text, yaml()));
   const result = parseConfig(doc.toJS(), env);
   if (!result.ok) throw new ConfigError(source, result.problems);
   return result.config;
