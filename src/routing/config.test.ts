@@ -113,6 +113,16 @@ describe('routing config', () => {
     ]);
   });
 
+  // A price on a group that never reads it was, before, a price every cost-optimized group used too.
+  it('refuses a price on a group that is not cost-optimized, naming the fix', () => {
+    const parsed = parseConfig({ deployments: [base, { ...base, id: 'e' }], groups: [{ name: 'chat', deployments: ['d', { id: 'e', price: 0.1 }] }] }, {});
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    expect(parsed.problems).toEqual([
+      { path: 'groups[0].deployments[1].price', message: "only the cost-optimized strategy reads prices; this group's strategy is priority (remove price, or set strategy: cost-optimized)" },
+    ]);
+  });
+
   it('takes weights on a weighted group and exploration on a least-latency one', () => {
     const parsed = parseConfig(
       {

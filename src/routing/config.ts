@@ -11,7 +11,7 @@ const memberSchema = z.union([
   z.strictObject({
     id: z.string().min(1),
     weight: z.number().positive().optional(),
-    /** Price hint for cost-optimized routing (any consistent unit, e.g. USD per 1M tokens). */
+    /** This group's price hint for cost-optimized routing (any consistent unit, e.g. USD per 1M tokens); the catalog's price wins. */
     price: z.number().min(0).optional(),
   }),
 ]);
@@ -84,9 +84,10 @@ function checkStrategyOptions(g: { strategy: StrategyName; exploration?: number 
     ctx.addIssue({ code: 'custom', path, message: `only the ${owner} strategy ${does}; this group's strategy is ${g.strategy} (remove ${key}, or set strategy: ${owner})` });
   };
   if (g.exploration !== undefined && g.strategy !== 'least-latency') misplaced(['exploration'], 'exploration', 'least-latency', 'explores');
-  if (g.strategy === 'weighted') return;
   g.deployments.forEach((m, i) => {
-    if (typeof m !== 'string' && m.weight !== undefined) misplaced(['deployments', i, 'weight'], 'weight', 'weighted', 'reads weights');
+    if (typeof m === 'string') return;
+    if (m.weight !== undefined && g.strategy !== 'weighted') misplaced(['deployments', i, 'weight'], 'weight', 'weighted', 'reads weights');
+    if (m.price !== undefined && g.strategy !== 'cost-optimized') misplaced(['deployments', i, 'price'], 'price', 'cost-optimized', 'reads prices');
   });
 }
 

@@ -53,6 +53,22 @@ describe('Router selection', () => {
     expect(ids({ model: 'default', task: 'analysis' }).sort()).toEqual(['claude-bedrock', 'gemini-vertex']);
   });
 
+  it('orders each cost-optimized group by its own members\' prices, so two groups may price one deployment differently', () => {
+    const { ids } = setup({
+      deployments: [rawDeployment('a'), rawDeployment('b')],
+      groups: [
+        { name: 'batch', strategy: 'cost-optimized', deployments: [{ id: 'a', price: 1 }, { id: 'b', price: 2 }] },
+        // b is cheaper here (a committed-use discount on this group's traffic, say): the last group's hint no longer wins everywhere.
+        { name: 'interactive', strategy: 'cost-optimized', deployments: [{ id: 'a', price: 3 }, { id: 'b', price: 2 }] },
+        // No hints: no price known, so configured order, not prices borrowed from the groups above.
+        { name: 'plain', strategy: 'cost-optimized', deployments: ['a', 'b'] },
+      ],
+    });
+    expect(ids({ model: 'batch' })).toEqual(['a', 'b']);
+    expect(ids({ model: 'interactive' })).toEqual(['b', 'a']);
+    expect(ids({ model: 'plain' })).toEqual(['a', 'b']);
+  });
+
   it('`default` goes to default_group, unknown names fail unless configured otherwise', () => {
     const { ids, router } = setup(taskConfig);
     expect(ids({ model: 'default' })).toEqual(['llama-vllm', 'gpt4o-azure']);

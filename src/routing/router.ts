@@ -76,12 +76,12 @@ export class Router {
     private readonly deployments: ReadonlyMap<string, Deployment>,
     private readonly options: RouterOptions,
   ) {
-    const hints = new Map<string, number>();
-    for (const g of config.groups) for (const m of groupMembers(g)) if (m.price !== undefined) hints.set(m.id, m.price);
-    const price = (id: string): number | undefined => options.priceOf?.(id) ?? hints.get(id);
     const latency = (id: string): number | undefined => deployments.get(id)?.state.ewmaMs;
     const inFlight = (id: string): number => deployments.get(id)?.state.inFlight ?? 0;
     for (const g of config.groups) {
+      // A member's price hint is its group's: two groups may price one deployment differently.
+      const hints = new Map(groupMembers(g).flatMap((m) => (m.price === undefined ? [] : [[m.id, m.price] as const])));
+      const price = (id: string): number | undefined => options.priceOf?.(id) ?? hints.get(id);
       const ctx: StrategyContext = { random: options.random, latency, inFlight, price, exploration: g.exploration ?? 0 };
       const resolved: ResolvedGroup = {
         config: g,
