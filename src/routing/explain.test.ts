@@ -43,6 +43,20 @@ describe('check-config --explain', () => {
     expect(e.subjects.map((s) => s.subject)).toEqual([]);
   });
 
+  it('lists what the anonymous caller of a gateway without api_keys reaches', () => {
+    const e = explainResidency(config({ api_keys: [], residency: {}, routing: { allow_direct_deployments: true } }));
+    expect(e.subjects.map((s) => s.subject)).toEqual(['any caller (no api_keys)']);
+    expect(e.subjects[0]?.residency).toBeUndefined();
+    expect(e.subjects[0]?.paths.map((p) => p.route)).toEqual([
+      'chat (or default-chat) → claude-eu',
+      'chat (or default-chat) → gpt-us',
+      'direct claude-eu',
+      'direct gemini-eu',
+      'direct gpt-us',
+    ]);
+    expect(e.leaks).toEqual([]);
+  });
+
   it('names a context-window fallback that leaves the residency', () => {
     const e = explainResidency(
       config({

@@ -38,8 +38,8 @@ interface Step {
 
 /**
  * Every path a request can take (group or alias → member, special fallbacks, shadow mirrors, direct
- * deployment names and their group's special fallbacks), per API key, per team and per residency tag
- * a caller may ask for by header, after the router's residency filter (a deployment not tagged with
+ * deployment names and their group's special fallbacks), per API key (or for the anonymous caller of a
+ * gateway without keys), per team and per residency tag a caller may ask for by header, after the router's residency filter (a deployment not tagged with
  * the residency is never tried). A path leaks when the deployment it ends at is tagged for the
  * residency but its `region` is not among the regions `residency.<tag>.regions` allows.
  */
@@ -48,6 +48,8 @@ export function explainResidency(config: Config): ResidencyExplanation {
   const teams = new Map<string, Reach>();
   // A `role: metrics` key reaches no deployment (the handler refuses it every route but GET /metrics).
   const callers = config.api_keys.filter((k) => k.role !== 'metrics');
+  // Without keys the gateway is open: its one anonymous caller reaches everything, and says so.
+  if (config.api_keys.length === 0) subjects.push(reachOf(config, 'any caller (no api_keys)', undefined, undefined));
   for (const key of callers) {
     const reach = reachOf(config, `key ${key.id}`, key.residency, key);
     subjects.push(reach);
