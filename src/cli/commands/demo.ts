@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { listenFailure } from '../../cluster/port.js';
 import { DEMO_LIMITED_RPM, startDemo, type Demo } from '../demo.js';
 import { createLoggers } from '../logger.js';
 import { untilSignal } from '../signals.js';
@@ -27,7 +28,16 @@ export const demoCommand: Command = {
     });
     const port = portFlag(values.port);
     const { logger, access } = createLoggers(values.quiet ? 'warn' : 'info', 2);
-    const demo = await startDemo({ port, logger, accessLogger: access });
+    let demo: Demo;
+    try {
+      demo = await startDemo({ port, logger, accessLogger: access });
+    } catch (err) {
+      const problem = listenFailure(err);
+      if (problem === undefined) throw err;
+      // Only a --port given can fail so: without one, a taken 4000 falls back to a free port.
+      io.err(`switchyard demo: cannot listen on 127.0.0.1:${port ?? 4000}: ${problem}; leave out --port to take a free one`);
+      return 1;
+    }
     const configFile = values['write-config'];
     if (configFile !== undefined) {
       try {
