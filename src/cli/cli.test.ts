@@ -20,7 +20,7 @@ describe('switchyard CLI', () => {
     writeFileSync(file, 'deployments:\n  - id: a\n    provider: openai-compatible\n    model: m\n    api_key: ${KEY}\ngroups:\n  - { name: chat, deployments: [a] }\n');
     const c = capture({ KEY: 'sk-secret-value' });
     expect(await main(['check-config', file], c.io)).toBe(0);
-    expect(c.out.join('\n')).toBe(`${file}: ok (1 deployments, 1 groups)`);
+    expect(c.out.join('\n')).toBe(`${file}: ok (1 deployment, 1 group)`);
     expect(c.err).toEqual([]);
   });
 

@@ -29,7 +29,7 @@ export const checkConfigCommand: Command = {
       const reach = checkReach(config);
       if (reach.errors.length > 0) throw new ConfigError(file, reach.errors);
       for (const w of reach.warnings) io.err(`${file}: warning: ${w.path}: ${w.message}`);
-      io.out(`${file}: ok (${config.deployments.length} deployments, ${config.groups.length} groups)`);
+      io.out(`${file}: ok (${count(config.deployments.length, 'deployment')}, ${count(config.groups.length, 'group')})`);
       if (!args.includes('--explain')) return 0;
       const explanation = explainResidency(config);
       for (const line of formatExplanation(explanation)) io.out(line);
@@ -46,3 +46,7 @@ export const checkConfigCommand: Command = {
     }
   },
 };
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
