@@ -80,6 +80,19 @@ describe('the runtime-neutral handler, without node:http', () => {
     }
   });
 
+  it('names the route meant when a base URL ending in /v1 doubled it, in that door\'s error shape', async () => {
+    const anthropic = await handle(req('POST', '/v1/v1/messages', {}));
+    expect(anthropic.status).toBe(404);
+    expect(json(anthropic)).toMatchObject({
+      type: 'error',
+      error: { type: 'not_found_error', message: "Unknown route /v1/v1/messages. Did you mean /v1/messages? The client's base URL ends in /v1, and the client adds /v1 itself." },
+    });
+    const openai = await handle(req('POST', '/v1/v1/chat/completions', {}));
+    expect(json(openai).error).toMatchObject({ code: 'unknown_route', message: expect.stringContaining('Did you mean /v1/chat/completions?') as unknown });
+    const nothing = await handle(req('POST', '/v1/v1/nothing', {}));
+    expect(json(nothing).error.message).toBe('Unknown route /v1/v1/nothing.');
+  });
+
   it('completes a chat from buffered body bytes and names who served it', async () => {
     const answer = await handle(req('POST', '/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }));
     expect(answer.status).toBe(200);

@@ -169,21 +169,32 @@ function routeTable(ingresses: readonly Ingress[], features: readonly Route[], h
 
 /**
  * The front door a request no route took belongs to, by path (`/v1/messages/batches` is Anthropic's,
- * and so is `//v1/messages`, a base URL's slash doubled): its error comes in that API's shape. The
- * first door for anything else.
+ * and so are `//v1/messages`, a base URL's slash doubled, and `/v1/v1/messages`, its `/v1`): its error
+ * comes in that API's shape. The first door for anything else.
  */
 function doorOf(ingresses: readonly Ingress[], path: string, fallback: Ingress): Ingress {
-  const single = path.replace(/\/{2,}/g, '/');
+  const collapsed = path.replace(/\/{2,}/g, '/');
+  const single = undoubledV1(collapsed) ?? collapsed;
   const trimmed = single.endsWith('/') ? single.slice(0, -1) : single;
   return ingresses.find((i) => i.routes.some((r) => trimmed === r.path || trimmed.startsWith(`${r.path}/`))) ?? fallback;
 }
 
-function unrouted(request: HttpRequest, knownPath: boolean): GatewayError {
+/**
+ * `/v1/v1/messages` → `/v1/messages`: a client whose base URL already ends in `/v1` and adds its own
+ * (the Anthropic SDK and Claude Code take `http://host:port`, the OpenAI SDK `http://host:port/v1`).
+ */
+function undoubledV1(path: string): string | undefined {
+  return path.startsWith('/v1/v1/') ? path.slice(3) : undefined;
+}
+
+function unrouted(request: HttpRequest, knownPath: boolean, table: RouteTable): GatewayError {
+  const meant = knownPath ? undefined : undoubledV1(request.path);
+  const hint = meant !== undefined && table.find(request.method, meant).knownPath ? ` Did you mean ${meant}? The client's base URL ends in /v1, and the client adds /v1 itself.` : '';
   return new GatewayError({
     kind: knownPath ? 'invalid_request' : 'not_found',
     status: knownPath ? 405 : 404,
     code: knownPath ? 'method_not_allowed' : 'unknown_route',
-    message: knownPath ? `Method ${request.method} is not allowed on ${request.path}.` : `Unknown route ${request.path}.`,
+    message: knownPath ? `Method ${request.method} is not allowed on ${request.path}.` : `Unknown route ${request.path}.${hint}`,
   });
 }
 
@@ -247,7 +258,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
     try {
       const found = table.find(request.method, request.path);
       entry = found.entry;
-      if (!entry) throw unrouted(request, found.knownPath);
+      if (!entry) throw unrouted(request, found.knownPath, table);
       ctx.params = found.params;
       ctx.routePath = entry.route.path;
       if (!probes.has(entry.route)) guard(request);
