@@ -19,19 +19,27 @@ function bad(param: string, message: string): GatewayError {
   return new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_request', unsent: true });
 }
 
+/** Input the Messages API refuses but another deployment of the group may take (blank text): a 400 here, a fallback there. */
+function notHere(param: string, message: string): GatewayError {
+  return new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_request', fallbackable: true, unsent: true });
+}
+
 function cacheControl(cc: CacheControl): AnthropicCacheControl {
   return cc.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: cc.ttl };
 }
 
-/** A text part as a text block, or nothing for an empty text (the Messages API rejects those). */
+/**
+ * A text part as a text block, or nothing for an empty or blank text: the Messages API refuses both
+ * ("text content blocks must be non-empty", "... must contain non-whitespace text").
+ */
 function textBlock(part: TextPart): AnthropicTextBlock | undefined {
-  if (part.text === '') return undefined;
+  if (part.text.trim() === '') return undefined;
   const block: AnthropicTextBlock = { type: 'text', text: part.text };
   if (part.cacheControl) block.cache_control = cacheControl(part.cacheControl);
   return block;
 }
 
-/** Text parts to text blocks, empty ones dropped. */
+/** Text parts to text blocks, empty and blank ones dropped. */
 export function textBlocks(parts: readonly TextPart[]): AnthropicTextBlock[] {
   const out: AnthropicTextBlock[] = [];
   for (const part of parts) {
@@ -145,7 +153,8 @@ export interface EncodedConversation {
 /**
  * Canonical messages to Anthropic's system + alternating turns: system messages (wherever they are)
  * join `system`; tool results become `tool_result` blocks of a user turn; consecutive turns of the
- * same role are merged, since the Messages API wants user and assistant to alternate.
+ * same role are merged, since the Messages API wants user and assistant to alternate. Blank text is
+ * left out; a user message of blank text only is refused before sending, as the API would refuse it after.
  */
 export function encodeConversation(messages: readonly Message[]): EncodedConversation {
   const system: AnthropicTextBlock[] = [];
@@ -163,9 +172,13 @@ export function encodeConversation(messages: readonly Message[]): EncodedConvers
       case 'system':
         for (const block of textBlocks(m.content)) system.push(block);
         break;
-      case 'user':
-        push('user', userBlocks(m.content, param));
+      case 'user': {
+        const blocks = userBlocks(m.content, param);
+        // Dropped, the turn could leave the conversation ending on the assistant (a prefill the client never asked for).
+        if (blocks.length === 0) throw notHere(param, `'${param}' has no content Claude takes: its text is empty or blank.`);
+        push('user', blocks);
         break;
+      }
       case 'assistant':
         push('assistant', assistantBlocks(m.content, param));
         break;

@@ -285,6 +285,36 @@ describe('encodeMessagesRequest', () => {
     expect(body).not.toHaveProperty('seed');
   });
 
+  it('refuses before sending a user message with nothing but empty or blank text, naming it (dropped, the conversation could end on the assistant)', () => {
+    // Blank text is refused by the API ("text content blocks must contain non-whitespace text"), with a cache hint too.
+    for (const content of [[text('')], [text(' ')], [text('\n\t')], [], [{ ...text(' '), cacheControl: { type: 'ephemeral' as const } }]]) {
+      const refused = thrown(() => encodeMessagesRequest(req({ messages: [user('q'), { role: 'assistant', content: [text('a')] }, { role: 'user', content }] }), base));
+      expect(GatewayError.isInstance(refused) && [refused.kind, refused.param, refused.unsent, refused.fallbackable]).toEqual(['invalid_request', 'messages[2].content', true, true]);
+    }
+  });
+
+  it('leaves blank text out of user, assistant, system and tool-result content, and a blank assistant message with it', () => {
+    const body = encodeMessagesRequest(
+      req({
+        messages: [
+          { role: 'system', content: [text(' '), text('Be brief.')] },
+          { role: 'user', content: [text('q'), text('  ')] },
+          { role: 'assistant', content: [text('\n'), { type: 'tool-call', id: 't', name: 'f', arguments: '{}' }] },
+          { role: 'tool', toolCallId: 't', content: [text(' '), { type: 'image', source: { type: 'url', url: 'https://x/c.png' } }] },
+          { role: 'assistant', content: [text(' ')] },
+          user('next'),
+        ],
+      }),
+      base,
+    );
+    expect(body.system).toBe('Be brief.');
+    expect(body.messages).toEqual([
+      { role: 'user', content: [text('q')] },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 't', name: 'f', input: {} }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'image', source: { type: 'url', url: 'https://x/c.png' } }] }, text('next')] },
+    ]);
+  });
+
   it('rejects a conversation with only a system prompt', () => {
     expect(() => encodeMessagesRequest(req({ messages: [{ role: 'system', content: [text('x')] }] }), base)).toThrow(/At least one/);
   });
