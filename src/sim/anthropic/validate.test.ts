@@ -13,6 +13,13 @@ describe('anthropic simulator request validation', () => {
     ['a missing max_tokens', { ...ok, max_tokens: undefined }, /max_tokens/],
     ['a system role inside messages', { ...ok, messages: [{ role: 'system', content: 'x' }] }, /role/],
     ['an empty text block', { ...ok, messages: [{ role: 'user', content: [{ type: 'text', text: '' }] }] }, /non-empty/],
+    ['a text block of white space only', { ...ok, messages: [{ role: 'user', content: [{ type: 'text', text: ' \n' }] }] }, /must contain non-whitespace text/],
+    ['a user message of white space only', { ...ok, messages: [{ role: 'user', content: '  ' }] }, /must contain non-whitespace text/],
+    [
+      'a blank text block in an assistant message',
+      { ...ok, messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: [{ type: 'text', text: '\t' }, { type: 'text', text: 'a' }] }, { role: 'user', content: 'r' }] },
+      /must contain non-whitespace text/,
+    ],
     ['an unsupported image media type', { ...ok, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/bmp', data: 'AA' } }] }] }, /media_type/],
     ['temperature above 1', { ...ok, temperature: 1.5 }, /temperature/],
     [

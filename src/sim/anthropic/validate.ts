@@ -33,6 +33,7 @@ function checkBlock(block: unknown, where: string, role: string): string | undef
     case 'text':
       if (typeof block.text !== 'string') return `${where}.text: Field required`;
       if (block.text === '') return `${where}: text content blocks must be non-empty`;
+      if (block.text.trim() === '') return `${where}: text content blocks must contain non-whitespace text`;
       return undefined;
     case 'image': {
       if (role !== 'user') return `${where}: image blocks are only allowed in user messages`;
