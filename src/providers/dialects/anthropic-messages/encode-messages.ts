@@ -103,8 +103,9 @@ function userBlocks(parts: readonly UserPart[], param: string): AnthropicContent
 /**
  * Assistant parts in order. Reasoning goes back only as Claude's own, signed thinking (or redacted
  * thinking): reasoning from another provider, or without its signature, would be refused, so it is dropped.
+ * `calls` learns where each tool call came from, to name it if no result answers it.
  */
-function assistantBlocks(parts: readonly AssistantPart[], param: string): AnthropicContentBlock[] {
+function assistantBlocks(parts: readonly AssistantPart[], param: string, calls: Map<string, string>): AnthropicContentBlock[] {
   const out: AnthropicContentBlock[] = [];
   parts.forEach((part, j) => {
     switch (part.type) {
@@ -121,6 +122,7 @@ function assistantBlocks(parts: readonly AssistantPart[], param: string): Anthro
         break;
       case 'tool-call':
         out.push({ type: 'tool_use', id: part.id, name: part.name, input: parseToolArguments(part.arguments, `${param}[${j}].arguments`) });
+        calls.set(part.id, `${param}[${j}]`);
         break;
     }
   });
@@ -145,6 +147,32 @@ function toolResultBlock(m: ToolMessage, param: string): AnthropicToolResultBloc
   return block;
 }
 
+/** The ids of a turn's tool results. */
+function resultIds(turn: AnthropicMessage | undefined): Set<string> {
+  const ids = new Set<string>();
+  if (turn?.role === 'user') for (const block of turn.content) if (block.type === 'tool_result') ids.add(block.tool_use_id);
+  return ids;
+}
+
+/**
+ * The id of the first tool call that no tool result of the next turn answers, or undefined. The
+ * Messages API refuses it ("`tool_use` ids were found without `tool_result` blocks immediately
+ * after"), at the end of the conversation too: a tool call is no prefill Claude can continue.
+ */
+function unansweredCall(turns: readonly AnthropicMessage[]): string | undefined {
+  for (let k = 0; k < turns.length; k++) {
+    const turn = turns[k];
+    if (turn?.role !== 'assistant') continue;
+    let answered: Set<string> | undefined;
+    for (const block of turn.content) {
+      if (block.type !== 'tool_use') continue;
+      answered ??= resultIds(turns[k + 1]);
+      if (!answered.has(block.id)) return block.id;
+    }
+  }
+  return undefined;
+}
+
 export interface EncodedConversation {
   system: AnthropicTextBlock[];
   messages: AnthropicMessage[];
@@ -154,11 +182,13 @@ export interface EncodedConversation {
  * Canonical messages to Anthropic's system + alternating turns: system messages (wherever they are)
  * join `system`; tool results become `tool_result` blocks of a user turn; consecutive turns of the
  * same role are merged, since the Messages API wants user and assistant to alternate. Blank text is
- * left out; a user message of blank text only is refused before sending, as the API would refuse it after.
+ * left out. Refused before sending, as the API would refuse them after: a user message of blank text
+ * only, a tool call without a result in the turn after it.
  */
 export function encodeConversation(messages: readonly Message[]): EncodedConversation {
   const system: AnthropicTextBlock[] = [];
   const turns: AnthropicMessage[] = [];
+  const calls = new Map<string, string>();
   const push = (role: AnthropicMessage['role'], blocks: AnthropicContentBlock[]): void => {
     if (blocks.length === 0) return;
     const last = turns[turns.length - 1];
@@ -180,7 +210,7 @@ export function encodeConversation(messages: readonly Message[]): EncodedConvers
         break;
       }
       case 'assistant':
-        push('assistant', assistantBlocks(m.content, param));
+        push('assistant', assistantBlocks(m.content, param, calls));
         break;
       case 'tool':
         push('user', [toolResultBlock(m, param)]);
@@ -191,6 +221,11 @@ export function encodeConversation(messages: readonly Message[]): EncodedConvers
   // The Messages API wants a user turn's tool_result blocks before any other content.
   for (const turn of turns) {
     if (turn.role === 'user') turn.content.sort((a, b) => Number(b.type === 'tool_result') - Number(a.type === 'tool_result'));
+  }
+  const unanswered = unansweredCall(turns);
+  if (unanswered !== undefined) {
+    const where = calls.get(unanswered) ?? 'messages';
+    throw notHere(where, `'${where}' is a tool call that no tool message answers right after it; Claude needs every tool call answered before the conversation goes on or ends.`);
   }
   return { system, messages: turns };
 }

@@ -315,6 +315,28 @@ describe('encodeMessagesRequest', () => {
     ]);
   });
 
+  it('refuses before sending a tool call that no tool message answers right after it, at the end too, naming the call (the API refuses both)', () => {
+    const call = (id: string) => ({ type: 'tool-call' as const, id, name: 'f', arguments: '{}' });
+    const ending = thrown(() => encodeMessagesRequest(req({ messages: [user('q'), { role: 'assistant', content: [text('Let me look.'), call('t1')] }] }), base));
+    expect(GatewayError.isInstance(ending) && [ending.kind, ending.param, ending.unsent, ending.fallbackable]).toEqual(['invalid_request', 'messages[1].content[1]', true, true]);
+    const skipped = thrown(() =>
+      encodeMessagesRequest(req({ messages: [user('q'), { role: 'assistant', content: [call('t1'), call('t2')] }, { role: 'tool', toolCallId: 't1', content: [text('r')] }, user('go on')] }), base),
+    );
+    expect(GatewayError.isInstance(skipped) && skipped.param).toBe('messages[1].content[1]');
+    const later = thrown(() =>
+      encodeMessagesRequest(req({ messages: [user('q'), { role: 'assistant', content: [call('t1')] }, { role: 'tool', toolCallId: 't1', content: [text('r')] }, { role: 'assistant', content: [call('t2')] }] }), base),
+    );
+    expect(GatewayError.isInstance(later) && later.param).toBe('messages[3].content[0]');
+  });
+
+  it('sends a tool call answered in the turn after it, the results ahead of any text', () => {
+    const body = encodeMessagesRequest(
+      req({ messages: [user('q'), { role: 'assistant', content: [{ type: 'tool-call', id: 't1', name: 'f', arguments: '{}' }] }, user('and'), { role: 'tool', toolCallId: 't1', content: [text('r')] }] }),
+      base,
+    );
+    expect(body.messages[2]).toEqual({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'r' }, text('and')] });
+  });
+
   it('rejects a conversation with only a system prompt', () => {
     expect(() => encodeMessagesRequest(req({ messages: [{ role: 'system', content: [text('x')] }] }), base)).toThrow(/At least one/);
   });
