@@ -183,12 +183,13 @@ export interface EncodedConversation {
  * join `system`; tool results become `tool_result` blocks of a user turn; consecutive turns of the
  * same role are merged, since the Messages API wants user and assistant to alternate. Blank text is
  * left out. Refused before sending, as the API would refuse them after: a user message of blank text
- * only, a tool call without a result in the turn after it.
+ * only, a tool call without a result in the turn after it, a final assistant text (a prefill) ending with white space.
  */
 export function encodeConversation(messages: readonly Message[]): EncodedConversation {
   const system: AnthropicTextBlock[] = [];
   const turns: AnthropicMessage[] = [];
   const calls = new Map<string, string>();
+  let lastAssistant = 0;
   const push = (role: AnthropicMessage['role'], blocks: AnthropicContentBlock[]): void => {
     if (blocks.length === 0) return;
     const last = turns[turns.length - 1];
@@ -209,9 +210,12 @@ export function encodeConversation(messages: readonly Message[]): EncodedConvers
         push('user', blocks);
         break;
       }
-      case 'assistant':
-        push('assistant', assistantBlocks(m.content, param, calls));
+      case 'assistant': {
+        const blocks = assistantBlocks(m.content, param, calls);
+        if (blocks.length > 0) lastAssistant = i;
+        push('assistant', blocks);
         break;
+      }
       case 'tool':
         push('user', [toolResultBlock(m, param)]);
         break;
@@ -226,6 +230,13 @@ export function encodeConversation(messages: readonly Message[]): EncodedConvers
   if (unanswered !== undefined) {
     const where = calls.get(unanswered) ?? 'messages';
     throw notHere(where, `'${where}' is a tool call that no tool message answers right after it; Claude needs every tool call answered before the conversation goes on or ends.`);
+  }
+  // A final assistant turn is a prefill, which the API refuses when it ends with white space.
+  const final = turns[turns.length - 1];
+  const end = final?.content[final.content.length - 1];
+  if (final?.role === 'assistant' && end?.type === 'text' && /\s$/.test(end.text)) {
+    const where = `messages[${lastAssistant}].content`;
+    throw notHere(where, `'${where}' ends with white space; Claude continues a final assistant message only when it does not.`);
   }
   return { system, messages: turns };
 }

@@ -337,6 +337,15 @@ describe('encodeMessagesRequest', () => {
     expect(body.messages[2]).toEqual({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'r' }, text('and')] });
   });
 
+  it('refuses before sending a final assistant message (a prefill) ending with white space, naming it (the API refuses it)', () => {
+    for (const prefill of ['Sure, ', 'Sure.\n']) {
+      const refused = thrown(() => encodeMessagesRequest(req({ messages: [user('q'), { role: 'assistant', content: [text(prefill)] }, { role: 'assistant', content: [text(' ')] }] }), base));
+      expect(GatewayError.isInstance(refused) && [refused.kind, refused.param, refused.unsent, refused.fallbackable]).toEqual(['invalid_request', 'messages[1].content', true, true]);
+    }
+    const earlier = encodeMessagesRequest(req({ messages: [user('q'), { role: 'assistant', content: [text('Sure, ')] }, user('r'), { role: 'assistant', content: [text('{')] }] }), base);
+    expect(earlier.messages.map((m) => m.content)).toEqual([[text('q')], [text('Sure, ')], [text('r')], [text('{')]]);
+  });
+
   it('rejects a conversation with only a system prompt', () => {
     expect(() => encodeMessagesRequest(req({ messages: [{ role: 'system', content: [text('x')] }] }), base)).toThrow(/At least one/);
   });
