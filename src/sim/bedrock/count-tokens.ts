@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { scriptAnswer } from '../answer.js';
 import { sendJson } from '../server.js';
+import { conversationProblem } from './conversation.js';
 import { converseScriptInput } from './converse.js';
 import { sendAwsError } from './errors.js';
 
@@ -28,9 +29,7 @@ export function countTokensReply(res: ServerResponse, model: string, raw: Buffer
   }
   const converse = isObject(body) && isObject(body.input) ? body.input.converse : undefined;
   if (!isObject(converse)) return sendAwsError(res, 'ValidationException', 'input.converse is required: this simulator counts Converse input only.');
-  const messages = converse.messages;
-  if (!Array.isArray(messages) || messages.length === 0 || (messages[0] as Json | undefined)?.role !== 'user') {
-    return sendAwsError(res, 'ValidationException', 'A conversation must start with a user message. Try again with a conversation that starts with a user message.');
-  }
+  const problem = conversationProblem(converse.messages, true);
+  if (problem !== undefined) return sendAwsError(res, 'ValidationException', problem);
   sendJson(res, 200, { inputTokens: scriptAnswer(converseScriptInput(model, converse)).promptTokens });
 }

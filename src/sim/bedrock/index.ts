@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { applyPreFault, startSim, type SimServer } from '../server.js';
 import { converse, converseProblem, converseScriptInput, converseStream } from './converse.js';
+import { conversationProblem } from './conversation.js';
 import { countTokensReply } from './count-tokens.js';
 import { sendAwsError, sendFaultError } from './errors.js';
 import { invoke } from './invoke.js';
@@ -99,11 +100,7 @@ export function startBedrockSim(options: BedrockSimOptions = {}): Promise<SimSer
         return true;
       }
       const input = converseScriptInput(model, json);
-      if (!Array.isArray(json.messages) || json.messages.length === 0) {
-        sendAwsError(res, 'ValidationException', 'A conversation must start with a user message. Try again with a conversation that starts with a user message.');
-        return true;
-      }
-      const problem = converseProblem(model, json);
+      const problem = conversationProblem(json.messages, /claude/i.test(model)) ?? converseProblem(model, json);
       if (problem !== undefined) {
         sendAwsError(res, 'ValidationException', problem);
         return true;
