@@ -114,8 +114,9 @@ function userBlocks(parts: readonly UserPart[], param: string, counter: Counter,
  * Assistant parts in order. Reasoning goes back only to Claude models, and only Claude's own (signed, or
  * redacted): a signature is the model family's, and Converse takes reasoning back from no other model
  * family we can vouch for (the 'bedrock' label does not say which model reasoned), so it is dropped there.
+ * `calls` learns where each tool call came from, to name it if no result answers it.
  */
-function assistantBlocks(parts: readonly AssistantPart[], param: string, claude: boolean): ContentBlock[] {
+function assistantBlocks(parts: readonly AssistantPart[], param: string, claude: boolean, calls: Map<string, string>): ContentBlock[] {
   const out: ContentBlock[] = [];
   parts.forEach((part, j) => {
     switch (part.type) {
@@ -132,6 +133,7 @@ function assistantBlocks(parts: readonly AssistantPart[], param: string, claude:
         break;
       case 'tool-call':
         out.push({ toolUse: { toolUseId: part.id, name: part.name, input: parseToolArguments(part.arguments, `${param}[${j}].arguments`) } });
+        calls.set(part.id, `${param}[${j}]`);
         break;
     }
   });
@@ -166,6 +168,34 @@ function pushTurn(turns: ConverseMessage[], role: ConverseMessage['role'], block
   else for (const block of blocks) last.content.push(block);
 }
 
+/** The ids of a turn's tool results. */
+function resultIds(turn: ConverseMessage | undefined): Set<string> {
+  const ids = new Set<string>();
+  if (turn?.role === 'user') for (const block of turn.content) if ('toolResult' in block) ids.add(block.toolResult.toolUseId);
+  return ids;
+}
+
+/**
+ * The id of the first tool call no tool result of the next turn answers, or undefined. Converse
+ * refuses it ("Expected toolResult blocks at messages.N.content for the following Ids"); at the end of
+ * the conversation only a Claude model does (a final assistant turn is its prefill), so `atEnd` says
+ * whether a call left open there counts.
+ */
+function unansweredCall(turns: readonly ConverseMessage[], atEnd: boolean): string | undefined {
+  const last = atEnd ? turns.length : turns.length - 1;
+  for (let k = 0; k < last; k++) {
+    const turn = turns[k];
+    if (turn?.role !== 'assistant') continue;
+    let answered: Set<string> | undefined;
+    for (const block of turn.content) {
+      if (!('toolUse' in block)) continue;
+      answered ??= resultIds(turns[k + 1]);
+      if (!answered.has(block.toolUse.toolUseId)) return block.toolUse.toolUseId;
+    }
+  }
+  return undefined;
+}
+
 export interface EncodedConversation {
   system: SystemBlock[];
   messages: ConverseMessage[];
@@ -178,7 +208,8 @@ export interface EncodedConversation {
  * them. `claude`: whether the target is a Claude model (isClaudeModel), the only ones that get reasoning back;
  * `cache`: where it takes cache points (cachePointsFor; none in messages: the hints are left out) and
  * whether a one-hour hint had to be shortened. Refuses, before sending, what Converse would refuse after
- * it: a user message with no content but blank text, a conversation that does not start with a user turn.
+ * it: a user message with no content but blank text, a conversation that does not start with a user turn,
+ * a tool call without a result in the turn after it.
  */
 export function encodeConversation(messages: readonly Message[], claude: boolean, cache: CacheContext): EncodedConversation {
   const system: SystemBlock[] = [];
@@ -186,6 +217,7 @@ export function encodeConversation(messages: readonly Message[], claude: boolean
   const counter: Counter = { documents: 0 };
   let usesTools = false;
   let firstTurn = 0;
+  const calls = new Map<string, string>();
   messages.forEach((m, i) => {
     const param = `messages[${i}].content`;
     switch (m.role) {
@@ -205,7 +237,7 @@ export function encodeConversation(messages: readonly Message[], claude: boolean
         break;
       }
       case 'assistant': {
-        const blocks = assistantBlocks(m.content, param, claude);
+        const blocks = assistantBlocks(m.content, param, claude, calls);
         usesTools ||= blocks.some((b) => 'toolUse' in b);
         // A blank assistant turn carries nothing: left out, the turns around it merge.
         if (turns.length === 0 && blocks.length > 0) firstTurn = i;
@@ -222,5 +254,10 @@ export function encodeConversation(messages: readonly Message[], claude: boolean
   // Converse: "A conversation must start with a user message."
   if (turns.length === 0) throw notHere('messages', "'messages' holds no user message; Bedrock Converse needs one.");
   if (turns[0]?.role === 'assistant') throw notHere(`messages[${firstTurn}].role`, `'messages[${firstTurn}]' is an assistant message before any user message; Bedrock Converse needs the conversation to start with a user message.`);
+  const unanswered = unansweredCall(turns, claude);
+  if (unanswered !== undefined) {
+    const where = calls.get(unanswered) ?? 'messages';
+    throw notHere(where, `'${where}' is a tool call that no tool message answers right after it; Bedrock Converse needs every tool call answered before the conversation goes on${claude ? ' or ends' : ''}.`);
+  }
   return { system, messages: turns, usesTools };
 }

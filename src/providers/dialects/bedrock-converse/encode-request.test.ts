@@ -180,6 +180,19 @@ describe('encodeConverseRequest', () => {
     expect(GatewayError.isInstance(assistantFirst) && [assistantFirst.kind, assistantFirst.param, assistantFirst.unsent]).toEqual(['invalid_request', 'messages[2].role', true]);
   });
 
+  it('refuses before sending a tool call no tool message answers right after it, naming it; at the end only for Claude, whose final assistant turn is a prefill', () => {
+    const call = (id: string) => ({ type: 'tool-call' as const, id, name: 'lookup', arguments: '{}' });
+    const skipped: Message[] = [user('q'), { role: 'assistant', content: [call('t1'), call('t2')] }, { role: 'tool', toolCallId: 't1', content: [text('r')] }, user('go on')];
+    for (const model of [NOVA, CLAUDE]) {
+      const refused = thrown(() => encode({ messages: skipped, tools: [TOOL] }, { model }));
+      expect(GatewayError.isInstance(refused) && [refused.kind, refused.param, refused.unsent, refused.fallbackable]).toEqual(['invalid_request', 'messages[1].content[1]', true, true]);
+    }
+    const ending: Message[] = [user('q'), { role: 'assistant', content: [text('Looking.'), call('t1')] }];
+    const refused = thrown(() => encode({ messages: ending, tools: [TOOL] }, { model: CLAUDE }));
+    expect(GatewayError.isInstance(refused) && refused.param).toBe('messages[1].content[1]');
+    expect(encode({ messages: ending, tools: [TOOL] }, { model: NOVA }).messages).toHaveLength(2);
+  });
+
   it('refuses tool-call arguments that are not a JSON object, naming the part', () => {
     const err = thrown(() => encode({ messages: [{ role: 'assistant', content: [{ type: 'tool-call', id: 't', name: 'f', arguments: '[1]' }] }] }));
     expect(GatewayError.isInstance(err) && [err.kind, err.param]).toEqual(['invalid_request', 'messages[0].content[0].arguments']);
