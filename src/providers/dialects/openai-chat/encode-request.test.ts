@@ -134,6 +134,39 @@ describe('openai-chat request encoding', () => {
       expect([unset.body.reasoning_effort, unset.warnings]).toEqual([undefined, undefined]);
     });
 
+    it("sends gpt-5.1-chat and gpt-5.2-chat, which take only 'medium', 'medium' for any effort or budget, with a warning naming what was asked", () => {
+      for (const model of ['gpt-5.1-chat-latest', 'gpt-5.2-chat-latest', 'gpt-5.2-chat-2025-12-11', 'azure/gpt-5.1-chat']) {
+        for (const [reasoning, asked] of [
+          [{ enabled: true, effort: 'high' as const }, 'high'],
+          [{ enabled: true, effort: 'minimal' as const }, 'minimal'],
+          [{ enabled: true, budgetTokens: 2_000 }, 'low'],
+        ] as const) {
+          const { body, warnings } = encode(ask({ reasoning }), { model });
+          expect(body.reasoning_effort, `${model} ${asked}`).toBe('medium');
+          expect(warnings).toEqual([{ type: 'unsupported-setting', setting: 'reasoning', message: `The upstream model takes only reasoning effort 'medium'; 'medium' was sent instead of '${asked}'.` }]);
+        }
+        const medium = encode(ask({ reasoning: { enabled: true, effort: 'medium' } }), { model });
+        expect([medium.body.reasoning_effort, medium.warnings]).toEqual(['medium', undefined]);
+      }
+    });
+
+    it("sends the versioned pro models (gpt-5.2-pro, gpt-5.4-pro), which take 'medium' and up, 'medium' for a lower effort with a warning, and 'high' as asked", () => {
+      for (const model of ['gpt-5.2-pro', 'gpt-5.2-pro-2025-12-11', 'gpt-5.4-pro']) {
+        for (const [reasoning, asked] of [
+          [{ enabled: true, effort: 'low' as const }, 'low'],
+          [{ enabled: true, budgetTokens: 1_024 }, 'minimal'],
+        ] as const) {
+          const { body, warnings } = encode(ask({ reasoning }), { model });
+          expect(body.reasoning_effort, `${model} ${asked}`).toBe('medium');
+          expect(warnings).toEqual([{ type: 'unsupported-setting', setting: 'reasoning', message: `The upstream model takes only reasoning effort 'medium' or 'high'; 'medium' was sent instead of '${asked}'.` }]);
+        }
+        for (const effort of ['medium', 'high'] as const) {
+          const taken = encode(ask({ reasoning: { enabled: true, effort } }), { model });
+          expect([taken.body.reasoning_effort, taken.warnings]).toEqual([effort, undefined]);
+        }
+      }
+    });
+
     it('prefers the effort over the budget when both are given', () => {
       expect(bodyOf(ask({ reasoning: { enabled: true, effort: 'high', budgetTokens: 1_024 } }), gpt5).reasoning_effort).toBe('high');
     });
@@ -169,6 +202,12 @@ describe('openai-chat request encoding', () => {
       ['gpt-5-pro-2025-10-06', 'high-only'],
       ['gpt-5.1-codex', 'low-to-high'],
       ['gpt-5.2', 'low-to-high'],
+      ['gpt-5.2-pro', 'medium-to-high'],
+      ['gpt-5.2-pro-2025-12-11', 'medium-to-high'],
+      ['gpt-5.4-pro', 'medium-to-high'],
+      ['gpt-5.1-chat-latest', 'medium-only'],
+      ['gpt-5.2-chat-latest', 'medium-only'],
+      ['gpt-5.2-chat-2025-12-11', 'medium-only'],
       ['gpt-5-chat-latest', 'none'],
       ['openai/gpt-oss-120b', 'low-to-high'],
       ['deepseek-ai/DeepSeek-R1-Distill-Qwen-7B', 'low-to-high'],

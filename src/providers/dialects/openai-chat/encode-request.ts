@@ -2,7 +2,7 @@ import { copyPassthrough } from '../../../core/fields.js';
 import { checkStopCount } from '../stop-limit.js';
 import type { ChatRequest, EmbeddingRequest, ReasoningEffort, ResponseFormat, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
 import { encodeMessages } from './encode-messages.js';
-import { highEffortWarning, reasoningEffort, reasoningEffortsFor, type ReasoningEfforts } from './reasoning.js';
+import { effortWarning, reasoningEffort, reasoningEffortsFor, type ReasoningEfforts } from './reasoning.js';
 import { samplingRuleFor, samplingWarnings, takenBy, type SamplingRule } from './sampling-rules.js';
 
 export type MaxTokensField = 'max_tokens' | 'max_completion_tokens';
@@ -64,7 +64,7 @@ export function encodeChatRequest(request: ChatRequest, options: ChatEncodeOptio
     const efforts = options.reasoningEfforts ?? reasoningEffortsFor(options.model, undefined);
     effort = reasoningEffort(request.reasoning, efforts);
     if (effort === undefined && efforts === 'none') warnings = [REASONING_WARNING];
-    const lifted = highEffortWarning(request.reasoning, efforts);
+    const lifted = effortWarning(request.reasoning, efforts);
     if (lifted) warnings = [lifted];
   }
   // Reasoning models refuse some settings outright, gpt-5.1+ only while reasoning: dropped, with a Warning.

@@ -3,10 +3,20 @@ import type { ReasoningEffort, ReasoningRequest, Warning } from '../../../core/t
 
 /**
  * Which `reasoning_effort` values an upstream model takes: none (gpt-4o, gpt-4.1 refuse the field),
- * 'low' to 'high' (o-series, gpt-5.1 and later, open reasoning models), 'minimal' too (gpt-5 only), or
- * 'high' alone (gpt-5-pro).
+ * 'low' to 'high' (o-series, gpt-5.1 and later, open reasoning models), 'minimal' too (gpt-5 only),
+ * 'medium' and up (gpt-5.2-pro, gpt-5.4-pro), 'medium' alone (gpt-5.1-chat, gpt-5.2-chat) or 'high'
+ * alone (gpt-5-pro).
  */
-export type ReasoningEfforts = 'none' | 'low-to-high' | 'minimal-to-high' | 'high-only';
+export type ReasoningEfforts = 'none' | 'low-to-high' | 'minimal-to-high' | 'medium-to-high' | 'medium-only' | 'high-only';
+
+/** The efforts each kind of model takes, lowest first. */
+const TAKEN: Readonly<Record<Exclude<ReasoningEfforts, 'none'>, readonly ReasoningEffort[]>> = {
+  'minimal-to-high': ['minimal', 'low', 'medium', 'high'],
+  'low-to-high': ['low', 'medium', 'high'],
+  'medium-to-high': ['medium', 'high'],
+  'medium-only': ['medium'],
+  'high-only': ['high'],
+};
 
 /**
  * Model names that take `reasoning_effort` when the deployment declares no capabilities, matched on the
@@ -21,6 +31,10 @@ const CHAT_MODEL = /^gpt-5-chat(?:[-.:_]|$)/i;
 const MINIMAL_EFFORT_MODEL = /^gpt-5(?:[-:_]|$)/i;
 /** gpt-5-pro "defaults to (and only supports) high reasoning effort": any other is a 400. */
 const HIGH_EFFORT_MODEL = /^gpt-5-pro(?:[-:_]|$)/i;
+/** The versioned pro models take 'medium', 'high' and 'xhigh' (gpt-5.2-pro, gpt-5.4-pro): 'low' is a 400. */
+const MEDIUM_UP_MODEL = /^gpt-5\.[24]-pro(?:[-:_]|$)/i;
+/** gpt-5.1-chat and gpt-5.2-chat refuse any effort but 'medium' ("Supported values are: 'medium'"). */
+const MEDIUM_EFFORT_MODEL = /^gpt-5\.[12]-chat(?:[-:_]|$)/i;
 
 /** OpenAI's own reasoning models, which refuse `max_tokens` (servers like vLLM and Ollama may not know its successor). */
 const COMPLETION_TOKENS_MODEL = /^(?:o[1-9]|gpt-5)(?:[-.:_]|$)/i;
@@ -39,6 +53,8 @@ export function reasoningEffortsFor(model: string, capabilities: readonly string
   const reasons = capabilities === undefined ? REASONING_MODEL.test(name) && !CHAT_MODEL.test(name) : capabilities.includes('reasoning');
   if (!reasons) return 'none';
   if (HIGH_EFFORT_MODEL.test(name)) return 'high-only';
+  if (MEDIUM_UP_MODEL.test(name)) return 'medium-to-high';
+  if (MEDIUM_EFFORT_MODEL.test(name)) return 'medium-only';
   return MINIMAL_EFFORT_MODEL.test(name) ? 'minimal-to-high' : 'low-to-high';
 }
 
@@ -47,23 +63,39 @@ function askedEffort(reasoning: ReasoningRequest): ReasoningEffort | undefined {
   return reasoning.effort ?? (reasoning.budgetTokens !== undefined ? effortForBudget(reasoning.budgetTokens) : undefined);
 }
 
+const REASONING_ORDER: readonly ReasoningEffort[] = ['minimal', 'low', 'medium', 'high'];
+
+/** An effort brought into what the model takes: raised to its lowest, or lowered to its highest. */
+function clamp(effort: ReasoningEffort, taken: readonly ReasoningEffort[]): ReasoningEffort {
+  if (taken.includes(effort)) return effort;
+  const lowest = taken[0] as ReasoningEffort;
+  return REASONING_ORDER.indexOf(effort) < REASONING_ORDER.indexOf(lowest) ? lowest : (taken[taken.length - 1] as ReasoningEffort);
+}
+
 /**
- * The effort asked for, or the one a budget amounts to, lifted to 'low' where the model has no
- * 'minimal' and to 'high' where it takes nothing else; with neither, the model's default. Nothing when
- * off: `reasoning_effort: 'none'` is not universal.
+ * The effort asked for, or the one a budget amounts to, brought into what the model takes ('minimal'
+ * lifted to 'low' where the model has no 'minimal', 'low' to 'medium' on the versioned pro models, any
+ * effort to the one a model takes alone); with neither, the model's default. Nothing when off:
+ * `reasoning_effort: 'none'` is not universal.
  */
 export function reasoningEffort(reasoning: ReasoningRequest, efforts: ReasoningEfforts): ReasoningEffort | undefined {
   if (!reasoning.enabled || efforts === 'none') return undefined;
   const effort = askedEffort(reasoning);
-  if (effort === undefined) return undefined;
-  if (efforts === 'high-only') return 'high';
-  return effort === 'minimal' && efforts !== 'minimal-to-high' ? 'low' : effort;
+  return effort === undefined ? undefined : clamp(effort, TAKEN[efforts]);
 }
 
-/** The warning for an effort lifted to 'high' because the model takes no other (a lower one costs less, so the client should know). */
-export function highEffortWarning(reasoning: ReasoningRequest, efforts: ReasoningEfforts): Warning | undefined {
-  if (!reasoning.enabled || efforts !== 'high-only') return undefined;
+/**
+ * The warning for an effort a model with a narrow set (from 'medium' up, or one effort alone) could not
+ * take as asked: the effort sent costs more or thinks less, so the client should know. 'minimal' sent as
+ * 'low' to a model of 'low' to 'high' is the nearest effort, and not warned of.
+ */
+export function effortWarning(reasoning: ReasoningRequest, efforts: ReasoningEfforts): Warning | undefined {
+  if (!reasoning.enabled || efforts === 'none' || efforts === 'low-to-high' || efforts === 'minimal-to-high') return undefined;
   const asked = askedEffort(reasoning);
-  if (asked === undefined || asked === 'high') return undefined;
-  return { type: 'unsupported-setting', setting: 'reasoning', message: `The upstream model takes only reasoning effort 'high'; 'high' was sent instead of '${asked}'.` };
+  if (asked === undefined) return undefined;
+  const taken = TAKEN[efforts];
+  const sent = clamp(asked, taken);
+  if (sent === asked) return undefined;
+  const named = taken.map((e) => `'${e}'`).join(' or ');
+  return { type: 'unsupported-setting', setting: 'reasoning', message: `The upstream model takes only reasoning effort ${named}; '${sent}' was sent instead of '${asked}'.` };
 }
