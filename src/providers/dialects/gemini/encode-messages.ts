@@ -134,17 +134,29 @@ function push(contents: GeminiContent[], role: GeminiContent['role'], parts: Gem
   else contents.push({ role, parts });
 }
 
+/** What the target model demands of the history. */
+export interface HistoryRules {
+  /** The model requires signed function calls in its history (Gemini 3). */
+  signCalls: boolean;
+  /** The model continues a final model turn (a prefill); the newest models refuse one. */
+  prefill: boolean;
+}
+
+const LENIENT: HistoryRules = { signCalls: false, prefill: true };
+
 /**
- * The conversation as Gemini contents; system messages become the systemInstruction. `signCalls`: the
- * model requires signed function calls in its history (Gemini 3). Refuses, before sending, what Gemini
- * would refuse after it: a user message of blank text only, a conversation without a user turn first.
+ * The conversation as Gemini contents; system messages become the systemInstruction. Refuses, before
+ * sending, what Gemini would refuse after it: a user message of blank text only, a conversation without
+ * a user turn first, and, for a model without `prefill`, one ending with an assistant message.
  */
-export function encodeMessages(messages: Message[], signCalls = false): Pick<GeminiRequest, 'contents' | 'systemInstruction'> {
+export function encodeMessages(messages: Message[], rules: HistoryRules = LENIENT): Pick<GeminiRequest, 'contents' | 'systemInstruction'> {
+  const { signCalls } = rules;
   const contents: GeminiContent[] = [];
   const system: Array<{ text: string }> = [];
   // Gemini names a function response by the function, not by a call id.
   const callNames = new Map<string, string>();
   let firstTurn = 0;
+  let lastModelTurn = 0;
   messages.forEach((m, i) => {
     const param = `messages[${i}]`;
     switch (m.role) {
@@ -164,6 +176,7 @@ export function encodeMessages(messages: Message[], signCalls = false): Pick<Gem
       case 'assistant': {
         const parts = modelParts(m.content, param, callNames, signCalls);
         if (contents.length === 0 && parts.length > 0) firstTurn = i;
+        if (parts.length > 0) lastModelTurn = i;
         push(contents, 'model', parts);
         return;
       }
@@ -176,6 +189,10 @@ export function encodeMessages(messages: Message[], signCalls = false): Pick<Gem
   // Gemini refuses empty contents, and a history whose first turn is the model's.
   if (contents.length === 0) throw notHere('messages', "'messages' holds no user message; Gemini needs one.");
   if (contents[0]?.role === 'model') throw notHere(`messages[${firstTurn}].role`, `'messages[${firstTurn}]' is an assistant message before any user message; Gemini needs the conversation to start with a user turn.`);
+  // "Requests ending with a model turn are not supported": dropped, the model would answer afresh, not continue the client's text.
+  if (!rules.prefill && contents[contents.length - 1]?.role === 'model') {
+    throw notHere(`messages[${lastModelTurn}].role`, `'messages[${lastModelTurn}]' is an assistant message at the end of the conversation; this Gemini model does not continue one (prefill).`);
+  }
   const out: Pick<GeminiRequest, 'contents' | 'systemInstruction'> = { contents };
   if (system.length > 0) out.systemInstruction = { parts: system };
   return out;

@@ -62,6 +62,20 @@ describe('gemini request encoding: messages', () => {
     expect(GatewayError.isInstance(modelFirst) && [modelFirst.kind, modelFirst.param, modelFirst.unsent]).toEqual(['invalid_request', 'messages[2].role', true]);
   });
 
+  it('refuses before sending a final assistant message (a prefill) to the models that refuse one (3.5 Flash-Lite, 3.6 Flash and later), naming it', () => {
+    const prefill: Partial<ChatRequest> = { messages: [user('Name a colour.'), assistant({ type: 'text', text: 'The colour is' })] };
+    for (const model of ['gemini-3.6-flash', 'gemini-3.5-flash-lite', 'gemini-3.5-flash-lite-preview-06-17', 'gemini-3.8-flash', 'publishers/google/models/gemini-3.7-pro', 'gemini-4.0-flash']) {
+      const refused = thrown(() => encodeGenerateContentRequest(base(prefill), model));
+      expect(GatewayError.isInstance(refused) && [refused.kind, refused.param, refused.unsent, refused.fallbackable], model).toEqual(['invalid_request', 'messages[1].role', true, true]);
+    }
+    for (const model of ['gemini-3.5-flash', 'gemini-2.5-flash', 'gemini-3-pro-preview', 'gemini-3.1-pro']) {
+      expect(encodeGenerateContentRequest(base(prefill), model).body.contents.at(-1), model).toEqual({ role: 'model', parts: [{ text: 'The colour is' }] });
+    }
+    // A conversation ending with the user's turn (a tool result is one) goes to every model.
+    const answered = base({ messages: [user('q'), assistant({ type: 'tool-call', id: 'c1', name: 'f', arguments: '{}' }), { role: 'tool', toolCallId: 'c1', content: [{ type: 'text', text: 'r' }] }] });
+    expect(encodeGenerateContentRequest(answered, 'gemini-3.6-flash').body.contents.at(-1)?.role).toBe('user');
+  });
+
   it('merges a turn of 200,000 parts into the one before it of the same role without overflowing the stack', () => {
     const many: UserPart[] = Array.from({ length: 200_000 }, () => ({ type: 'text', text: 'x' }));
     const body = encode({ messages: [user('first'), { role: 'user', content: many }] });

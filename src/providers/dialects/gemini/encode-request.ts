@@ -36,6 +36,11 @@ function toolConfig(choice: ToolChoice): NonNullable<GeminiRequest['toolConfig']
 const ALWAYS_THINKS = /^gemini-(?:2\.5-pro|3)/i;
 /** Models that refuse a function call in the history without its thought signature. */
 const SIGNS_CALLS = /^gemini-[3-9]/i;
+/**
+ * Models that refuse a request ending with a model turn ("Requests ending with a model turn are not
+ * supported"): per Google, Gemini 3.6 Flash, 3.5 Flash-Lite and every later release (3.5 Flash still continues one).
+ */
+const NO_PREFILL = /^gemini-(?:3\.5-flash-lite|3\.(?:[6-9]|\d{2,})|[4-9]|\d{2,})(?:[-.@_]|$)/i;
 /** Gemini 2.5 Pro's smallest thinking budget. */
 const MIN_PRO_BUDGET = 128;
 
@@ -95,11 +100,13 @@ function generationConfig(req: ChatRequest, model: string | undefined, warnings:
  * A canonical chat request as a Gemini generateContent body, built field by field. The model goes in
  * the URL, not the body. `user` has no Gemini counterpart; cache hints are ignored (Gemini caches
  * implicitly); a request to forbid parallel tool calls cannot be honoured and becomes a warning.
- * `model` (the deployment's) decides what turning thinking off can mean, and whether unsigned function
- * calls in the history need Google's stand-in signature (Gemini 3).
+ * `model` (the deployment's) decides what turning thinking off can mean, whether unsigned function
+ * calls in the history need Google's stand-in signature (Gemini 3), and whether a final assistant
+ * message (a prefill) can be sent.
  */
 export function encodeGenerateContentRequest(req: ChatRequest, model?: string): EncodedGeminiRequest {
-  const body: GeminiRequest = encodeMessages(req.messages, model !== undefined && SIGNS_CALLS.test(model.slice(model.lastIndexOf('/') + 1)));
+  const name = model?.slice(model.lastIndexOf('/') + 1) ?? '';
+  const body: GeminiRequest = encodeMessages(req.messages, { signCalls: SIGNS_CALLS.test(name), prefill: !NO_PREFILL.test(name) });
   const warnings: Warning[] = [];
   if (req.tools !== undefined && req.tools.length > 0) {
     body.tools = [{ functionDeclarations: req.tools.map(declaration) }];
