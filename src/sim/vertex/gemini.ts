@@ -104,6 +104,16 @@ function thinkingProblem(cfg: ThinkingConfig | undefined): string | undefined {
   return undefined;
 }
 
+/** Gemini 3.5 Flash-Lite, 3.6 Flash and every later release refuse to continue a model turn (Google's release notes). */
+const NO_PREFILL = /^gemini-(?:3\.5-flash-lite|3\.(?:[6-9]|\d{2,})|[4-9]|\d{2,})(?:[-.@_]|$)/i;
+
+/** A request those models refuse: its last content is the model's, unless that ends with a function response. */
+function endsWithModelTurn(body: GeminiRequest): boolean {
+  const last = body.contents.at(-1);
+  const end = last?.parts?.at(-1);
+  return last?.role === 'model' && !(end !== undefined && 'functionResponse' in end);
+}
+
 let counter = 0;
 
 interface Reply {
@@ -138,6 +148,7 @@ export async function generate(res: ServerResponse, body: GeminiRequest, model: 
   const thinking = thinkingProblem(thinkingConfigOf(body));
   if (thinking !== undefined) return sendGoogleError(res, 400, 'INVALID_ARGUMENT', thinking);
   if (forgedSignature(body)) return sendGoogleError(res, 400, 'INVALID_ARGUMENT', 'Thought signature is not valid.');
+  if (NO_PREFILL.test(model) && endsWithModelTurn(body)) return sendGoogleError(res, 400, 'INVALID_ARGUMENT', 'Requests ending with a model turn are not supported.');
   const input = geminiScriptInput(body, model);
   const answer = scriptAnswer(input);
   const { base, usage } = reply(model, answer);

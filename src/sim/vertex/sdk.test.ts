@@ -56,6 +56,15 @@ describe('vertex simulator with @google/genai (Vertex mode, v1)', () => {
     await expect(ai.models.generateContent({ model: MODEL, contents: history })).rejects.toThrow(/signature/);
   });
 
+  it('refuses a request ending with a model turn on the models without prefill (3.5 Flash-Lite, 3.6 Flash and later), and takes one on the others', async () => {
+    const contents = [{ role: 'user', parts: [{ text: 'Name a colour.' }] }, { role: 'model', parts: [{ text: 'The colour is' }] }];
+    for (const model of ['gemini-3.6-flash', 'gemini-3.5-flash-lite']) {
+      await expect(ai.models.generateContent({ model, contents }), model).rejects.toThrow(/Requests ending with a model turn are not supported/);
+    }
+    await expect(ai.models.generateContent({ model: 'gemini-3.5-flash', contents })).resolves.toBeDefined();
+    await expect(ai.models.generateContent({ model: 'gemini-3.6-flash', contents: [...contents, { role: 'user', parts: [{ text: 'Go on.' }] }] })).resolves.toBeDefined();
+  });
+
   it('reports cached content tokens when the system instruction asks for the cache', async () => {
     const r = await ai.models.generateContent({ model: MODEL, contents: 'Hi', config: { systemInstruction: '[cache] A long shared preamble.' } });
     expect(r.usageMetadata?.cachedContentTokenCount).toBeGreaterThan(0);
