@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix, relative } from 'node:path';
@@ -17,6 +16,7 @@ import { metricsArePublic } from '../../src/observability/config.js';
 import { createApp } from '../../src/app.js';
 import { startServer } from '../../src/adapters/node/server.js';
 import { renderKustomization, type K8sObject } from './render.js';
+import { kubectlInstalled, kubectlKustomize } from './kubectl.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -359,22 +359,14 @@ describe('kubernetes overlays: cloud identity', () => {
   });
 });
 
-const kubectl = (() => {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
-if (kubectl) {
+if (kubectlInstalled) {
   describe('kubernetes manifests: the in-test renderer agrees with kubectl kustomize', () => {
     const key = (o: K8sObject) => `${o.apiVersion}/${o.kind}/${o.metadata.name}`;
     const byKey = (objects: K8sObject[]) => Object.fromEntries(objects.map((o) => [key(o), o]));
 
     it.each(TARGETS)('%s', (target) => {
-      const yaml = execFileSync('kubectl', ['kustomize', kustomizationDir(target)], { encoding: 'utf8', timeout: 30_000 });
+      const yaml = kubectlKustomize(kustomizationDir(target));
       const theirs = parseAllDocuments(yaml).map((d) => d.toJS() as K8sObject);
       expect(byKey(rendered.get(target)!)).toEqual(byKey(theirs));
     });

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { renderKustomization, type K8sObject } from './render.js';
+import { kubectlInstalled, kubectlKustomize } from './kubectl.js';
 
 const root = mkdtempSync(join(tmpdir(), 'switchyard-render-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -20,14 +20,6 @@ function tree(files: Record<string, string>): string {
   return dir;
 }
 
-const kubectl = (() => {
-  try {
-    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 /** The folder `overlay/` of such a tree: what the cases render. */
 const overlay = (files: Record<string, string>): string => join(tree(files), 'overlay');
@@ -35,8 +27,8 @@ const overlay = (files: Record<string, string>): string => join(tree(files), 'ov
 /** Renders with render.ts and, where kubectl is installed, checks that `kubectl kustomize` agrees. */
 function render(dir: string): K8sObject[] {
   const ours = renderKustomization(dir);
-  if (kubectl) {
-    const yaml = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', timeout: 30_000 });
+  if (kubectlInstalled) {
+    const yaml = kubectlKustomize(dir);
     const theirs = parseAllDocuments(yaml).map((d) => d.toJS() as K8sObject);
     const byId = (objects: K8sObject[]) => Object.fromEntries(objects.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
     expect(byId(ours), 'kubectl kustomize renders the same').toEqual(byId(theirs));

@@ -2,20 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../../core/errors.js';
 import type { ChatRequest, Message, Warning } from '../../../core/types.js';
 import { encodeMessagesRequest, messagesPassthroughProblem } from './index.js';
+import { thrown } from '../../../testing/thrown.js';
 
 const base = { stream: false, defaultMaxTokens: 1024 };
 const text = (t: string) => ({ type: 'text' as const, text: t });
 const user = (t: string): Message => ({ role: 'user', content: [text(t)] });
 const req = (r: Partial<ChatRequest>): ChatRequest => ({ model: 'claude', messages: [user('hi')], ...r });
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 describe('encodeMessagesRequest', () => {
   it('sets model, the default max_tokens and no anthropic_version for the direct API', () => {

@@ -3,6 +3,7 @@ import { GatewayError } from '../../../core/errors.js';
 import type { ChatRequest, Message, Warning } from '../../../core/types.js';
 import { documentName } from './encode-messages.js';
 import { CLAUDE_MODEL_FIELDS, conversePassthroughProblem, encodeConverseRequest, type EncodeOptions } from './encode-request.js';
+import { thrown } from '../../../testing/thrown.js';
 
 const CLAUDE = 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
 const NOVA = 'amazon.nova-pro-v1:0';
@@ -13,15 +14,6 @@ const text = (t: string) => ({ type: 'text' as const, text: t });
 const user = (t: string): Message => ({ role: 'user', content: [text(t)] });
 const req = (r: Partial<ChatRequest>): ChatRequest => ({ model: 'm', messages: [user('x')], ...r });
 const encode = (r: Partial<ChatRequest>, opts: Partial<EncodeOptions> = {}) => encodeConverseRequest(req(r), { model: NOVA, ...opts });
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 describe('encodeConverseRequest', () => {
   it('moves system messages into system blocks and keeps turns in order', () => {

@@ -5,6 +5,7 @@ import { encodeGenerateContentRequest } from './encode-request.js';
 import { guessMimeType } from './encode-messages.js';
 import { toGeminiSchema } from './schema.js';
 import type { GeminiRequest } from './wire.js';
+import { thrown } from '../../../testing/thrown.js';
 
 const user = (text: string): Message => ({ role: 'user', content: [{ type: 'text', text }] });
 const assistant = (...content: AssistantPart[]): Message => ({ role: 'assistant', content });
@@ -12,15 +13,6 @@ const base = (extra: Partial<ChatRequest>): ChatRequest => ({ model: 'g', messag
 const encode = (extra: Partial<ChatRequest>): GeminiRequest => encodeGenerateContentRequest(base(extra)).body;
 const withUserParts = (...content: UserPart[]): GeminiRequest => encode({ messages: [{ role: 'user', content }] });
 const call = (id: string, name: string, args: string): AssistantPart => ({ type: 'tool-call', id, name, arguments: args });
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}
 
 describe('gemini request encoding: messages', () => {
   it('moves system messages into systemInstruction and maps roles to user/model', () => {
