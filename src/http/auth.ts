@@ -63,7 +63,7 @@ export function createAuthenticator(
     // A config key may happen to start with `sy-` too: it is looked up when no virtual key matched.
     if (apiKey) caller = (virtual && apiKey.startsWith(VIRTUAL_PREFIX) ? virtual.lookup(apiKey) : undefined) ?? byDigest.get(digest(apiKey));
     if (!caller) {
-      throw new GatewayError({ kind: 'unauthenticated', code: 'invalid_api_key', message: 'A valid API key is required (Authorization: Bearer <key>, or x-api-key).' });
+      throw new GatewayError({ kind: 'unauthenticated', code: 'invalid_api_key', message: 'A valid API key is required (Authorization: Bearer <key>, x-api-key or api-key).' });
     }
     return caller;
   };
