@@ -37,10 +37,16 @@ export function interpolateEnv(
     });
   }
   if (Array.isArray(node)) return node.map((item, i) => interpolateEnv(item, env, problems, [...path, i]));
-  if (node !== null && typeof node === 'object') {
+  // Plain mappings only: an instance (a `Secret` a parse already resolved, in a config given again) is kept whole.
+  if (node !== null && typeof node === 'object' && isPlain(node)) {
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(node)) out[key] = interpolateEnv(value, env, problems, [...path, key]);
     return out;
   }
   return node;
+}
+
+function isPlain(node: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(node);
+  return proto === Object.prototype || proto === null;
 }

@@ -144,6 +144,13 @@ describe('config', () => {
     expect(withDefault.ok && withDefault.config.server.host).toBe('0.0.0.0');
   });
 
+  it('takes a config it already parsed again, secrets included (a library caller spreading a loaded config)', () => {
+    const first = parseConfig({ deployments: [{ ...minimal.deployments[0], api_key: '${OPENAI_KEY}' }], api_keys: [{ id: 'k', key: 'sk-client' }] }, { OPENAI_KEY: 'sk-live-123' });
+    if (!first.ok) throw new Error('the first parse failed');
+    const again = parseConfig({ ...first.config, logging: { level: 'warn' } }, {});
+    expect(again.ok ? [again.config.deployments[0]?.api_key?.reveal(), again.config.api_keys[0]?.key.reveal(), again.config.logging.level] : again).toEqual(['sk-live-123', 'sk-client', 'warn']);
+  });
+
   it('reads file: secret references and never prints the secret', () => {
     const file = join(dir, 'key.txt');
     writeFileSync(file, 'sk-from-file\n');

@@ -6,6 +6,7 @@
 export {
   array,
   boolean,
+  custom,
   discriminatedUnion,
   enum,
   iso,
