@@ -77,12 +77,25 @@ beforeAll(async () => {
       expect(wire).toMatchObject({ continue_final_message: true, add_generation_prompt: false });
     },
   };
+  // Claude 4.6 and later refuse a prefill: the partial answer is followed by the instruction.
   upstreams.anthropic = {
     sim: anthropic,
     model: 'claude-sonnet-4-6',
     deployment: { provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: anthropic.url, api_key: 'sk-ant-test' },
     streamErrors: true,
-    carried: (wire, prefix) => expect((wire.messages as Array<{ role: string; content: unknown }>).at(-1)).toMatchObject({ role: 'assistant', content: [{ type: 'text', text: prefix }] }),
+    carried: (wire, prefix) =>
+      expect(lastTwo(wire)).toEqual([
+        { role: 'assistant', content: [{ type: 'text', text: prefix }] },
+        { role: 'user', content: [{ type: 'text', text: CONTINUE_INSTRUCTION }] },
+      ]),
+  };
+  // Earlier Claude models continue a final assistant message.
+  upstreams['anthropic-prefill'] = {
+    sim: anthropic,
+    model: 'claude-haiku-4-5',
+    deployment: { provider: 'anthropic', model: 'claude-haiku-4-5', endpoint: anthropic.url, api_key: 'sk-ant-test' },
+    streamErrors: true,
+    carried: (wire, prefix) => expect((wire.messages as unknown[]).at(-1)).toEqual({ role: 'assistant', content: [{ type: 'text', text: prefix }] }),
   };
   upstreams.bedrock = {
     sim: bedrock,
@@ -101,7 +114,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(Object.values(upstreams).map((u) => u.sim.close()));
+  await Promise.all([...new Set(Object.values(upstreams).map((u) => u.sim))].map((sim) => sim.close()));
 });
 
 function gatewayFor(from: string, to: string, records: AttemptRecord[], resume = true, idleMs = 60_000) {
@@ -137,6 +150,8 @@ describe('stream_resume across provider pairs', () => {
     ['vertex', 'bedrock'],
     ['vllm', 'anthropic'],
     ['anthropic', 'vllm'],
+    ['openai', 'anthropic-prefill'],
+    ['anthropic-prefill', 'bedrock'],
   ];
   const random = seededRandom(11);
 

@@ -1,7 +1,7 @@
 import * as z from '../../config/zod.js';
 import { timerMs } from '../../config/timer.js';
 import type { ProviderFactory } from '../registry.js';
-import { messagesPassthroughProblem } from '../dialects/anthropic-messages/index.js';
+import { claudeTakesPrefill, messagesPassthroughProblem } from '../dialects/anthropic-messages/index.js';
 import { lazyProvider } from '../lazy.js';
 
 const options = () =>
@@ -29,7 +29,9 @@ export const anthropic: ProviderFactory<AnthropicOptions> = {
   options,
   sendsCredentials: () => true,
   passthroughProblem: (fields) => messagesPassthroughProblem(fields),
-  // The provider and its Messages codec load only for configs that name Anthropic; it continues a final
-  // assistant message (prefill) and counts tokens (count_tokens).
-  create: (deployment, opts, deps) => lazyProvider('anthropic', async () => new (await import('./provider.js')).AnthropicProvider(deployment, opts, deps.logger), true, true),
+  // The provider and its Messages codec load only for configs that name Anthropic; its model continues a
+  // final assistant message (prefill) unless it is one of the Claude models that refuse one, and it counts
+  // tokens (count_tokens).
+  create: (deployment, opts, deps) =>
+    lazyProvider('anthropic', async () => new (await import('./provider.js')).AnthropicProvider(deployment, opts, deps.logger), claudeTakesPrefill(deployment.model), true),
 };

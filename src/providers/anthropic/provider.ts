@@ -7,6 +7,7 @@ import type { DeploymentConfig } from '../../config/schema.js';
 import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
 import {
+  claudeTakesPrefill,
   decodeMessagesResponse,
   decodeMessagesStream,
   encodeCountTokensRequest,
@@ -23,8 +24,8 @@ const MAX_MODEL_PAGES = 20;
 
 export class AnthropicProvider implements Provider {
   readonly type = TYPE;
-  /** A final assistant message is a prefill in the Messages API. */
-  readonly prefill = true;
+  /** A final assistant message is a prefill in the Messages API, which some Claude models refuse. */
+  readonly prefill: boolean;
   private readonly agent: Agent;
   private readonly base: string;
   private readonly messagesUrl: URL;
@@ -38,6 +39,7 @@ export class AnthropicProvider implements Provider {
     private readonly options: AnthropicOptions,
     private readonly logger: Logger,
   ) {
+    this.prefill = claudeTakesPrefill(deployment.model);
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     this.base = options.endpoint.replace(/\/+$/, '').replace(/\/v1$/, '');
     this.messagesUrl = new URL(`${this.base}/v1/messages`);

@@ -6,6 +6,7 @@ import type { ProviderFactory } from '../registry.js';
 // The dialect's index would load the AWS event-stream codec: only the model-family rule is needed here.
 import { embeddingFamily } from '../dialects/bedrock-converse/embeddings.js';
 import { conversePassthroughProblem } from '../dialects/bedrock-converse/encode-request.js';
+import { claudeTakesPrefill } from '../dialects/anthropic-messages/claude-prefill.js';
 import { lazyProvider } from '../lazy.js';
 
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
@@ -65,13 +66,14 @@ export const bedrock: ProviderFactory<BedrockOptions> = {
       : conversePassthroughProblem(fields, deployment.model),
   // The AWS SDK's credential chain and the signer load only for configs that name Bedrock.
   create: (deployment, opts) => {
-    // On Converse, Claude models continue a final assistant message (inference profile ids included);
-    // CountTokens counts only for Claude models (Nova and others are refused), so only they count.
+    // On Converse, Claude models continue a final assistant message (inference profile ids included),
+    // except those that refuse one; CountTokens counts only for Claude models (Nova and others are
+    // refused), so only they count.
     const claude = CLAUDE.test(deployment.model);
     const load = async (): Promise<Provider> => {
       const [{ BedrockProvider }, { credentialsFor }] = await Promise.all([import('./provider.js'), import('./credentials.js')]);
       return new BedrockProvider(deployment, opts, deployment.api_key ? undefined : credentialsFor(opts));
     };
-    return lazyProvider('bedrock', load, claude, claude);
+    return lazyProvider('bedrock', load, claude && claudeTakesPrefill(deployment.model), claude);
   },
 };

@@ -1,5 +1,5 @@
 import type { ProviderFactory } from '../registry.js';
-import { messagesPassthroughProblem } from '../dialects/anthropic-messages/index.js';
+import { claudeTakesPrefill, messagesPassthroughProblem } from '../dialects/anthropic-messages/index.js';
 import { vertexOptions, type VertexOptions } from './options.js';
 import { lazyProvider } from '../lazy.js';
 
@@ -29,7 +29,9 @@ export const vertex: ProviderFactory<VertexOptions> = {
   passthroughProblem: (fields, _deployment, opts) =>
     opts.publisher === 'anthropic' ? messagesPassthroughProblem(fields) : 'Gemini requests have no free-form field to carry passthrough fields (publisher google)',
   // google-auth-library loads only for configs that name Vertex.
-  // Claude continues a final assistant message; Gemini does not reliably continue a final `model` turn.
-  // Both publishers count tokens for free (countTokens, count-tokens:rawPredict).
-  create: (deployment, opts) => lazyProvider('vertex', async () => new (await import('./provider.js')).VertexProvider(deployment, opts), opts.publisher === 'anthropic', true),
+  // Claude continues a final assistant message, except the models that refuse one; Gemini does not
+  // reliably continue a final `model` turn. Both publishers count tokens for free (countTokens,
+  // count-tokens:rawPredict).
+  create: (deployment, opts) =>
+    lazyProvider('vertex', async () => new (await import('./provider.js')).VertexProvider(deployment, opts), opts.publisher === 'anthropic' && claudeTakesPrefill(deployment.model), true),
 };

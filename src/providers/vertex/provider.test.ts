@@ -213,6 +213,15 @@ describe('vertex provider against the simulator', () => {
     expect((await failure(claude.embed({ model: 'x', input: ['a'] }, ctx()))).kind).toBe('invalid_request');
   });
 
+  it('refuses, before sending, a prefill to a Claude model that takes none, and sends it to one that continues it', async () => {
+    const prefilled = { model: 'x', messages: [user('hi'), { role: 'assistant' as const, content: [{ type: 'text' as const, text: 'Hello from' }] }] };
+    const before = sim.stats.requests['POST anthropic:rawPredict'] ?? 0;
+    expect(await failure(make({ publisher: 'anthropic', model: 'claude-opus-4-6' }).chat(prefilled, ctx()))).toMatchObject({ kind: 'invalid_request', param: 'messages[1]', fallbackable: true, unsent: true });
+    expect(sim.stats.requests['POST anthropic:rawPredict'] ?? 0).toBe(before);
+    const r = await make({ publisher: 'anthropic', model: 'claude-sonnet-4-5@20250929' }).chat(prefilled, ctx());
+    expect(textOf(r.content)).not.toContain('Hello from');
+  });
+
   it('reports what the Messages API could not take from a request to Claude, answered or streamed', async () => {
     const claude = make({ publisher: 'anthropic', model: 'claude-sonnet-4-5@20250929' });
     const r = await claude.chat({ model: 'x', messages: [user('hi')], seed: 7 }, ctx());

@@ -15,6 +15,17 @@ describe('encodeMessagesRequest', () => {
     expect(body).toEqual({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] });
   });
 
+  it('refuses before sending a final assistant message to a model that takes no prefill, named in the body or for Vertex by forModel', () => {
+    const prefilled = req({ messages: [user('hi'), { role: 'assistant', content: [text('Hello')] }] });
+    for (const opts of [{ model: 'claude-sonnet-4-6' }, { forModel: 'claude-sonnet-4-6', anthropicVersion: 'vertex-2023-10-16' }]) {
+      expect(thrown(() => encodeMessagesRequest(prefilled, { ...base, ...opts }))).toMatchObject({ kind: 'invalid_request', param: 'messages[1]', fallbackable: true, unsent: true });
+    }
+    expect(encodeMessagesRequest(prefilled, { ...base, model: 'claude-sonnet-4-5' }).messages.at(-1)).toEqual({ role: 'assistant', content: [text('Hello')] });
+    // An empty final assistant message is left out of the body: the turns end on the user, nothing to refuse.
+    const empty = req({ messages: [user('hi'), { role: 'assistant', content: [text('')] }] });
+    expect(encodeMessagesRequest(empty, { ...base, model: 'claude-sonnet-4-6' }).messages).toEqual([{ role: 'user', content: [text('hi')] }]);
+  });
+
   it('omits model and puts anthropic_version in the body for Vertex', () => {
     const body = encodeMessagesRequest(req({ maxOutputTokens: 50 }), { ...base, stream: true, anthropicVersion: 'vertex-2023-10-16' });
     expect(body.model).toBeUndefined();

@@ -1,12 +1,18 @@
 import { copyPassthrough } from '../../../core/fields.js';
 import type { ChatRequest, ResponseFormat, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
 import { claudeStopSequences, planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from './claude-generation.js';
+import { checkClaudePrefill } from './claude-prefill.js';
 import { encodeConversation } from './encode-messages.js';
 import type { AnthropicContentBlock, AnthropicTextBlock, AnthropicTool, AnthropicToolChoice, MessagesRequestBody } from './wire.js';
 
 export interface EncodeMessagesOptions {
   /** The upstream model id; omit for Vertex rawPredict and Bedrock InvokeModel (model in the URL). */
   model?: string;
+  /**
+   * The model the body is for when `model` is left out of it (Vertex names it in the URL): with either,
+   * a conversation ending on the assistant is refused before sending when that model takes no prefill.
+   */
+  forModel?: string;
   /** Put into the body as `anthropic_version` (Vertex: 'vertex-2023-10-16', Bedrock: 'bedrock-2023-05-31'). */
   anthropicVersion?: string;
   stream: boolean;
@@ -104,6 +110,8 @@ const UNMAPPED = ['seed', 'presencePenalty', 'frequencyPenalty'] as const;
 export function encodeMessagesRequest(req: ChatRequest, opts: EncodeMessagesOptions): MessagesRequestBody {
   const warnings = opts.warnings ?? [];
   const { system, messages } = encodeConversation(req.messages);
+  const target = opts.model ?? opts.forModel;
+  if (target !== undefined) checkClaudePrefill(req.messages, messages.at(-1)?.role, target);
   const instruction = jsonInstruction(req.responseFormat);
   if (instruction) system.push({ type: 'text', text: instruction });
   const obstacle = thinkingObstacle(req, req.reasoning?.enabled === true && toolLoopLacksThinking(messages, BLOCK_KINDS));

@@ -29,6 +29,14 @@ describe('encodeConverseRequest', () => {
     expect(body.inferenceConfig).toBeUndefined();
   });
 
+  it('refuses before sending a final assistant turn to a Claude model that takes no prefill, and sends it to one that continues it', () => {
+    const prefilled: Partial<ChatRequest> = { messages: [user('hi'), { role: 'assistant', content: [text('Hello')] }] };
+    expect(thrown(() => encode(prefilled, { model: 'us.anthropic.claude-opus-4-6-v1' }))).toMatchObject({ kind: 'invalid_request', param: 'messages[1]', fallbackable: true, unsent: true });
+    expect(encode(prefilled, { model: CLAUDE }).messages.at(-1)).toEqual({ role: 'assistant', content: [{ text: 'Hello' }] });
+    // A blank assistant turn is left out: the conversation ends on the user.
+    expect(encode({ messages: [user('hi'), { role: 'assistant', content: [text(' ')] }] }, { model: 'us.anthropic.claude-opus-4-6-v1' }).messages).toEqual([{ role: 'user', content: [{ text: 'hi' }] }]);
+  });
+
   it('turns a base64 image into image bytes with its format', () => {
     const body = encode({ messages: [{ role: 'user', content: [text('What is this?'), { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: PIXEL } }] }] });
     expect(body.messages[0]?.content).toEqual([{ text: 'What is this?' }, { image: { format: 'png', source: { bytes: PIXEL } } }]);

@@ -1,6 +1,7 @@
 import { copyPassthrough } from '../../../core/fields.js';
 import { checkStopCount } from '../stop-limit.js';
 import type { ChatRequest, ToolDefinition, Warning } from '../../../core/types.js';
+import { checkClaudePrefill } from '../anthropic-messages/claude-prefill.js';
 import { claudeStopSequences, planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from '../anthropic-messages/claude-generation.js';
 import { CACHE_POINT, CACHE_POINT_1H, cachePoint, encodeConversation, type CacheContext } from './encode-messages.js';
 import { cachePointsFor, isClaudeModel } from './model-family.js';
@@ -136,6 +137,7 @@ export function encodeConverseRequest(request: ChatRequest, options: EncodeOptio
   const claude = isClaudeModel(options.model);
   const cache: CacheContext = { points: cachePointsFor(options.model), shortened: false };
   const { system, messages, usesTools } = encodeConversation(request.messages, claude, cache);
+  if (claude) checkClaudePrefill(request.messages, messages.at(-1)?.role, options.model);
   const body: ConverseRequestBody = { messages };
   if (system.length > 0) {
     // Bedrock refuses a cache point that outlives one before it: the system's lasts an hour when a later one does.
