@@ -3,10 +3,10 @@ import { sendJson, startSim, type SimServer } from '../server.js';
 import { sendAnthropicError } from './errors.js';
 import { answerMessages } from './messages.js';
 import { countInputTokens, PromptCache } from './script.js';
-import { validateMessagesBody } from './validate.js';
+import { prefillProblem, validateMessagesBody } from './validate.js';
 
 export { answerMessages, type MessagesContext } from './messages.js';
-export { validateMessagesBody, SAMPLING_REJECTED_FROM } from './validate.js';
+export { validateMessagesBody, prefillProblem, PREFILL_REFUSED, SAMPLING_REJECTED_FROM } from './validate.js';
 export { anthropicScriptInput, PromptCache } from './script.js';
 export { sendAnthropicError, sendFaultError } from './errors.js';
 
@@ -44,8 +44,9 @@ function authOf(req: IncomingMessage, apiKey: string | undefined): { mode: Anthr
 /**
  * The Anthropic Messages API: POST /v1/messages (JSON and SSE, prompt-cache usage, in-stream error
  * events, 529 overloaded via faults) and GET /v1/models. It enforces what the real API enforces and an
- * adapter can get wrong: the anthropic-version header, max_tokens, tool_use/tool_result pairing, and
- * that 2026-10-21 and later reject temperature/top_p/top_k.
+ * adapter can get wrong: the anthropic-version header, max_tokens, tool_use/tool_result pairing,
+ * that 2026-10-21 and later reject temperature/top_p/top_k, and that Claude 4.6 and later refuse a
+ * conversation ending on the assistant (a prefill).
  */
 export async function startAnthropicSim(options: AnthropicSimOptions = {}): Promise<AnthropicSimServer> {
   const models = options.models ?? DEFAULT_MODELS;
@@ -105,6 +106,11 @@ export async function startAnthropicSim(options: AnthropicSimOptions = {}): Prom
       const model = String(json.model);
       if (!models.includes(model)) {
         sendAnthropicError(res, 404, 'not_found_error', `model: ${model}`);
+        return true;
+      }
+      const refused = prefillProblem(json, model);
+      if (refused) {
+        sendAnthropicError(res, 400, 'invalid_request_error', refused);
         return true;
       }
       if (counting) sendJson(res, 200, { input_tokens: countInputTokens(json, model) });

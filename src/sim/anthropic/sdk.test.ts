@@ -171,6 +171,18 @@ describe('anthropic simulator with @anthropic-ai/sdk', () => {
     expect(text.length).toBeGreaterThan(0);
   });
 
+  it('refuses a conversation ending on the assistant on Claude 4.6 and later with the API\'s words, and continues it on earlier models', async () => {
+    const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'Hello there' }, { role: 'assistant', content: 'Hello from' }];
+    const refused = await client.messages.create({ model, max_tokens: 100, messages }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((refused as InstanceType<typeof Anthropic.BadRequestError>).error).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error', message: 'This model does not support assistant message prefill. The conversation must end with a user message.' },
+    });
+    const continued = await client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 100, messages });
+    expect(continued.content[0]).toMatchObject({ type: 'text' });
+  });
+
   it('raises RateLimitError with retry-after on 429', async () => {
     sim.faults.add({ status: 429, retry_after_s: 3, count: 1 });
     const err = await client.messages.create({ model, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);

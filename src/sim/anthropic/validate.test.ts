@@ -1,8 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { validateMessagesBody } from './validate.js';
+import { PREFILL_REFUSED, prefillProblem, validateMessagesBody } from './validate.js';
 
 const opts = { requireModel: true, version: '2023-06-01' };
 const ok = { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
+
+describe('anthropic simulator prefill rule', () => {
+  const prefilled = { ...ok, messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'Hello' }] };
+
+  it.each(['claude-opus-4-6', 'claude-sonnet-4-6', 'claude-opus-4-7', 'claude-opus-4-8', 'claude-sonnet-5', 'claude-opus-4-6@20260205'])('refuses a final assistant message on %s with the API\'s words', (model) => {
+    expect(prefillProblem(prefilled, model)).toBe(PREFILL_REFUSED);
+    expect(PREFILL_REFUSED).toBe('This model does not support assistant message prefill. The conversation must end with a user message.');
+  });
+
+  it('continues it on earlier models, and takes a conversation ending on the user everywhere', () => {
+    expect(prefillProblem(prefilled, 'claude-sonnet-4-5@20250929')).toBeUndefined();
+    expect(prefillProblem(prefilled, 'claude-haiku-4-5')).toBeUndefined();
+    expect(prefillProblem(ok, 'claude-opus-4-6')).toBeUndefined();
+  });
+});
 
 describe('anthropic simulator request validation', () => {
   it('accepts a minimal valid body', () => {

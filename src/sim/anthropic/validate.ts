@@ -23,6 +23,18 @@ export interface ValidateOptions {
   counting?: boolean;
 }
 
+/** The Claude models that refuse a final assistant message (Claude 4.6 and later), as the API names them. */
+const NO_PREFILL = /claude-(opus-4-[678]|sonnet-4-6|sonnet-5)(?!\d)/;
+
+/** The API's words for a prefill to a model that takes none, the same on Anthropic, Vertex and Bedrock. */
+export const PREFILL_REFUSED = 'This model does not support assistant message prefill. The conversation must end with a user message.';
+
+/** The 400 message for a (validated) body ending on the assistant when `model` takes no prefill, or undefined. */
+export function prefillProblem(body: Json, model: string): string | undefined {
+  const last = (body.messages as unknown[]).at(-1);
+  return isObject(last) && last.role === 'assistant' && NO_PREFILL.test(model) ? PREFILL_REFUSED : undefined;
+}
+
 function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -4,7 +4,7 @@ import { applyPreFault, sendJson, streamWithFaults } from '../server.js';
 import type { Fault } from '../faults.js';
 import { anthropicScriptInput, countInputTokens } from '../anthropic/script.js';
 import { streamThinking, thinkingBlock } from '../anthropic/messages.js';
-import { validateMessagesBody } from '../anthropic/validate.js';
+import { prefillProblem, validateMessagesBody } from '../anthropic/validate.js';
 import { sendAnthropicError, sendFaultError as sendAnthropicFault, streamErrorBody } from '../anthropic/errors.js';
 import { sendFaultError as sendGoogleFault } from './errors.js';
 
@@ -16,11 +16,11 @@ const STOP_REASON: Record<Answer['finish'], string> = { stop: 'end_turn', length
 
 let counter = 0;
 
-/** Checks the rawPredict body as Vertex does: its anthropic_version, no `model`, and the Messages rules. */
-function problemOf(body: Json, stream: boolean): string | undefined {
+/** Checks the rawPredict body as Vertex does: its anthropic_version, no `model`, the Messages rules, and the model's prefill rule. */
+function problemOf(body: Json, model: string, stream: boolean): string | undefined {
   if (body.anthropic_version !== VERTEX_ANTHROPIC_VERSION) return `anthropic_version: expected '${VERTEX_ANTHROPIC_VERSION}'`;
   if (stream !== (body.stream === true)) return stream ? 'stream: streamRawPredict needs "stream": true' : 'stream: use streamRawPredict to stream';
-  return validateMessagesBody(body, { requireModel: false, version: VERTEX_ANTHROPIC_VERSION });
+  return validateMessagesBody(body, { requireModel: false, version: VERTEX_ANTHROPIC_VERSION }) ?? prefillProblem(body, model);
 }
 
 /**
@@ -37,7 +37,7 @@ function sendFault(res: ServerResponse, fault: Fault): void {
 export async function claudePredict(res: ServerResponse, body: Json, model: string, stream: boolean, fault: Fault): Promise<void> {
   if (!(await applyPreFault(fault, res))) return;
   if (fault.status) return sendFault(res, fault);
-  const problem = problemOf(body, stream);
+  const problem = problemOf(body, model, stream);
   if (problem) return sendAnthropicError(res, 400, 'invalid_request_error', problem);
   const answer = scriptAnswer(anthropicScriptInput(body, model));
   const id = `msg_vrtx_sim${(++counter).toString(36)}`;
