@@ -17,7 +17,8 @@ export interface Provider {
   readonly type: string;
   /**
    * True when the upstream continues a final assistant message (a prefill) instead of answering after
-   * it: Anthropic's Messages API, Claude on Bedrock Converse, vLLM's `continue_final_message`.
+   * it: Anthropic's Messages API, Claude on Vertex and Bedrock Converse (but not the Claude models that
+   * refuse a prefill, Claude 4.6 on), vLLM's `continue_final_message`.
    */
   readonly prefill?: boolean;
   chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse>;
