@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { applyPreFault, startSim, type SimServer } from '../server.js';
 import { converse, converseProblem, converseScriptInput, converseStream } from './converse.js';
 import { conversationProblem } from './conversation.js';
+import { prefillProblem } from '../anthropic/validate.js';
 import { countTokensReply } from './count-tokens.js';
 import { sendAwsError, sendFaultError } from './errors.js';
 import { invoke } from './invoke.js';
@@ -100,7 +101,8 @@ export function startBedrockSim(options: BedrockSimOptions = {}): Promise<SimSer
         return true;
       }
       const input = converseScriptInput(model, json);
-      const problem = conversationProblem(json.messages, /claude/i.test(model)) ?? converseProblem(model, json);
+      // Claude 4.6 and later refuse a prefill on Bedrock as on Anthropic's API, in the same words.
+      const problem = conversationProblem(json.messages, /claude/i.test(model)) ?? prefillProblem(json, model) ?? converseProblem(model, json);
       if (problem !== undefined) {
         sendAwsError(res, 'ValidationException', problem);
         return true;

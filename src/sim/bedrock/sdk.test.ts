@@ -121,6 +121,13 @@ describe('bedrock simulator with @aws-sdk/client-bedrock-runtime', () => {
     await expect(converse([...ask('hi'), hello])).resolves.toBeDefined();
   });
 
+  it('refuses a prefill on Claude 4.6 and later in Anthropic\'s words, as Bedrock does, and continues one on earlier Claude', async () => {
+    const prefill: Message[] = [...ask('Name a colour.'), { role: 'assistant', content: [{ text: 'The colour is' }] }];
+    const refused = await client.send(new ConverseCommand({ modelId: 'us.anthropic.claude-sonnet-4-6', messages: prefill })).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ name: 'ValidationException', message: 'This model does not support assistant message prefill. The conversation must end with a user message.' });
+    await expect(client.send(new ConverseCommand({ modelId: MODEL, messages: prefill }))).resolves.toBeDefined();
+  });
+
   it('parses reasoningContent blocks, whole and streamed as text then signature deltas', async () => {
     const r = await client.send(new ConverseCommand({ modelId: MODEL, messages: ask('Think step by step, please') }));
     const [reasoning, text] = r.output?.message?.content ?? [];
