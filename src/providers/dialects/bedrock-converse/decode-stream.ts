@@ -70,7 +70,8 @@ class ConverseReads implements ReadDecoder {
 
   push(chunk: Uint8Array, out: StreamPart[]): void {
     const messages = this.frames.push(chunk);
-    for (let i = 0; i < messages.length; i++) this.decode(messages[i] as EventStreamMessage, out);
+    // The stream ends at the metadata after messageStop (see `complete`): frames after it, in the same read, are not decoded.
+    for (let i = 0; i < messages.length && !this.complete; i++) this.decode(messages[i] as EventStreamMessage, out);
   }
 
   /** The metadata after messageStop arrived (usage comes only there): the stream is whole. */

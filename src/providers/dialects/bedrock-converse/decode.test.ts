@@ -365,6 +365,21 @@ describe('bedrock-converse decoding', () => {
     expect(out.map((p) => p.type)).toEqual(['start', 'text', 'finish', 'provider-metadata', 'usage']);
   });
 
+  it('reads nothing after its end marker, even in the same read: no part after the usage, no late exception', async () => {
+    const out = await parts(
+      [
+        event('messageStart', { role: 'assistant' }),
+        event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hi' } }),
+        event('messageStop', { stopReason: 'end_turn' }),
+        event('metadata', { usage: { inputTokens: 3, outputTokens: 1, totalTokens: 4 } }),
+        event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'late' } }),
+        exception('internalServerException', 'late'),
+      ],
+      1 << 16,
+    );
+    expect(out.map((p) => p.type)).toEqual(['start', 'text', 'finish', 'provider-metadata', 'usage']);
+  });
+
   it('emits parts as frames arrive, before the stream ends', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
