@@ -95,8 +95,9 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
   };
   private readonly onError = (err: unknown): IteratorResult<StreamPart> => {
     this.closed = true;
-    // The finish and the usage are here, so the answer is whole: an upstream that then only leaves its
-    // body open (after `[DONE]`, `message_stop`, Bedrock's metadata, Gemini's last chunk) lost nothing.
+    // The finish and the usage are here, so the answer is whole: an upstream that then leaves its body
+    // open without its end marker (an OpenAI-compatible server that never sends `[DONE]`) lost nothing.
+    // The dialects end their streams at the markers they know (`PartStream`), so those never get here.
     if (this.stalled && this.finishReason !== undefined && this.usage !== undefined) {
       this.settleOnce('ok');
       return DONE;
