@@ -3,6 +3,7 @@ import { GatewayError } from '../../core/errors.js';
 import { encodeConverseRequest } from '../../providers/dialects/bedrock-converse/index.js';
 import { encodeGenerateContentRequest } from '../../providers/dialects/gemini/index.js';
 import { encodeChatRequest } from '../../providers/dialects/openai-chat/index.js';
+import { encodeMessagesRequest } from '../../providers/dialects/anthropic-messages/index.js';
 import { decodeMessagesRequest } from './decode-request.js';
 import { inDoorTerms } from './param-path.js';
 
@@ -43,6 +44,20 @@ describe("a dialect's refusal, named in the Messages API's terms", () => {
   it('names the block inside a tool result (OpenAI and Gemini take no images there)', () => {
     expect(refusal(conversation, (r) => encodeChatRequest(r, { model: 'gpt-4o', provider: 'openai-compatible', stream: false })).param).toBe('messages.2.content.0.content.1');
     expect(refusal(conversation, (r) => encodeGenerateContentRequest(r)).param).toBe('messages.2.content.0.content.1');
+  });
+
+  it('names a whole message once when the refusal names its content (a blank user turn, a prefill ending in white space)', () => {
+    const blank = { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: '  ' }] };
+    for (const encode of [(r: Parameters<typeof encodeChatRequest>[0]) => encodeConverseRequest(r, { model: 'amazon.nova-pro-v1:0' }), (r: Parameters<typeof encodeChatRequest>[0]) => encodeGenerateContentRequest(r)]) {
+      const err = refusal(blank, encode);
+      expect(err.param).toBe('messages.0.content');
+      expect(err.message).toContain("'messages.0.content'");
+      expect(err.message).not.toContain('content.content');
+    }
+    const prefill = { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Sure, ' }] };
+    const err = refusal(prefill, (r) => encodeMessagesRequest(r, { model: 'claude-sonnet-4-5', stream: false, defaultMaxTokens: 10 }));
+    expect(err.param).toBe('messages.1.content');
+    expect(err.message).not.toContain('content.content');
   });
 
   it('leaves errors that name no canonical message as they are', () => {

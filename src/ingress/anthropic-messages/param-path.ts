@@ -1,8 +1,11 @@
 import { GatewayError } from '../../core/errors.js';
 import { isObject } from '../../core/json.js';
 
-/** A canonical message or part a dialect's refusal names: `messages[3]` or `messages[3].content[0]` (and what follows). */
-const CANONICAL = /^messages\[(\d+)\](?:\.content\[(\d+)\])?/;
+/**
+ * A canonical message, its content or one part a dialect's refusal names: `messages[3]`,
+ * `messages[3].content` or `messages[3].content[0]` (and what follows).
+ */
+const CANONICAL = /^messages\[(\d+)\](\.content(?:\[(\d+)\])?)?/;
 
 /** Where a canonical message's parts came from in the body: the part's path, by its index. */
 type Origin = (part: number | undefined) => string;
@@ -56,7 +59,17 @@ export function inDoorTerms(err: unknown, body: unknown): unknown {
   if (!match) return err;
   const origin = origins(body)[Number(match[1])];
   if (!origin) return err;
-  const path = origin(match[2] === undefined ? undefined : Number(match[2]));
+  const path = placeOf(origin, match[2], match[3]);
   const canonical = match[0];
   return new GatewayError({ ...err.toInit(), param: path, message: err.message.split(canonical).join(path) });
+}
+
+/**
+ * The body's place for a canonical message (`content` undefined), its content (`.content`: a turn written
+ * as a string is named by its content already) or one of its parts.
+ */
+function placeOf(origin: Origin, content: string | undefined, part: string | undefined): string {
+  if (part !== undefined) return origin(Number(part));
+  const whole = origin(undefined);
+  return content === undefined || whole.endsWith('.content') ? whole : `${whole}.content`;
 }
