@@ -3,6 +3,7 @@ import { GatewayError } from '../../core/errors.js';
 import type { Message } from '../../core/types.js';
 import { encodeConverseRequest } from '../../providers/dialects/bedrock-converse/index.js';
 import { encodeChatRequest } from '../../providers/dialects/openai-chat/index.js';
+import { encodeGenerateContentRequest } from '../../providers/dialects/gemini/index.js';
 import { decodeResponsesRequest } from './decode.js';
 import { inDoorTerms } from './param-path.js';
 import { sealReasoning } from './reasoning.js';
@@ -170,6 +171,31 @@ describe("a refusal from below the door, named in the Responses API's terms", ()
     expect(openai).toMatchObject({ param: 'input[2].output[1].image_url', status: 400 });
     expect(openai.message).toContain('input[2].output[1].image_url');
     expect(openai.message).not.toContain('messages[');
+  });
+
+  it("renames a conversation-shape refusal's message as well as its param: no user turn, an assistant turn first", () => {
+    const told = (input: unknown[]): GatewayError[] => {
+      const body = { model: 'm', input };
+      return [(messages: Message[]) => encodeConverseRequest({ model: 'm', messages }, { model: 'amazon.nova-pro-v1:0' }), (messages: Message[]) => encodeGenerateContentRequest({ model: 'm', messages })].map((encode) => {
+        try {
+          encode(canonical(body));
+        } catch (err) {
+          const renamed = inDoorTerms(err, body, 0);
+          if (GatewayError.isInstance(renamed)) return renamed;
+        }
+        throw new Error('expected a refusal');
+      });
+    };
+    for (const err of told([{ role: 'developer', content: 'Be brief.' }])) {
+      expect(err.param).toBe('input');
+      expect(err.message).toContain("'input'");
+      expect(err.message).not.toContain('messages');
+    }
+    for (const err of told([{ role: 'assistant', content: 'Hi' }, { role: 'user', content: 'Go on' }])) {
+      expect(err.param).toBe('input[0]');
+      expect(err.message).toContain("'input[0]'");
+      expect(err.message).not.toContain('messages[');
+    }
   });
 
   it('names all of the messages as input, and leaves errors that name no canonical message as they are', () => {

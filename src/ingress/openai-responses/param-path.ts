@@ -48,9 +48,12 @@ function placeOf(match: RegExpExecArray, origin: MessageOrigin | undefined): str
  */
 export function inDoorTerms(err: unknown, body: unknown, stored: number): unknown {
   if (!GatewayError.isInstance(err) || err.param === undefined || !isObject(body)) return err;
-  if (err.param === 'messages') return new GatewayError({ ...err.toInit(), param: 'input' });
+  if (err.param === 'messages') return new GatewayError({ ...err.toInit(), param: 'input', message: err.message.split("'messages'").join("'input'") });
   const match = CANONICAL.exec(err.param);
   if (!match) return err;
   const place = placeOf(match, origins(body, stored)[Number(match[1])]);
-  return new GatewayError({ ...err.toInit(), param: place, message: err.message.split(err.param).join(place) });
+  const message = err.message.split(err.param).join(place);
+  // A refusal of a whole message may quote it without the field its param names ('messages[0]' for messages[0].role).
+  const whole = `'messages[${match[1]}]'`;
+  return new GatewayError({ ...err.toInit(), param: place, message: match[2] === undefined ? message.split(whole).join(`'${place}'`) : message });
 }
