@@ -22,4 +22,19 @@ describe('millisFromEnv', () => {
     expect(write).toHaveBeenCalledTimes(2);
     expect(String(write.mock.calls[0]?.[0])).toContain('X must be a whole number of milliseconds');
   });
+
+  it("falls back on a duration Node's timers cannot hold, which would fire after 1 ms", () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(millisFromEnv({ X: '3000000000' }, 'X', 5)).toBe(5);
+    expect(millisFromEnv({ X: '2147483647' }, 'X', 5)).toBe(2_147_483_647);
+    expect(write).toHaveBeenCalledTimes(1);
+  });
+
+  it('falls back on a value below the least the variable takes (an idle deadline of 0 would abort every request at once)', () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    expect(millisFromEnv({ X: '0' }, 'X', 5, 1)).toBe(5);
+    expect(millisFromEnv({ X: '0' }, 'X', 5)).toBe(0);
+    expect(write).toHaveBeenCalledTimes(1);
+    expect(String(write.mock.calls[0]?.[0])).toContain('X must be a whole number of milliseconds (1 or more');
+  });
 });

@@ -7,4 +7,4 @@ import { registerAzureFunction } from './register.js';
 
 const entry = createServerlessEntry();
 
-registerAzureFunction('switchyard', entry.handler, { onSettled: entry.onSettled, deadlineMs: millisFromEnv(process.env, 'SWITCHYARD_DEADLINE_MS', AZURE_DEADLINE_MS) });
+registerAzureFunction('switchyard', entry.handler, { onSettled: entry.onSettled, deadlineMs: millisFromEnv(process.env, 'SWITCHYARD_DEADLINE_MS', AZURE_DEADLINE_MS, 1) });
