@@ -11,6 +11,7 @@ import type {
   AnthropicToolResultBlock,
 } from './wire.js';
 import { parseToolArguments } from '../tool-arguments.js';
+import { toolCallPlace } from '../tool-call-place.js';
 
 /** Whose reasoning signatures Claude accepts back (the same on the Anthropic API, Vertex and Bedrock). */
 export const ANTHROPIC_REASONING_PROVIDER = 'anthropic';
@@ -103,9 +104,8 @@ function userBlocks(parts: readonly UserPart[], param: string): AnthropicContent
 /**
  * Assistant parts in order. Reasoning goes back only as Claude's own, signed thinking (or redacted
  * thinking): reasoning from another provider, or without its signature, would be refused, so it is dropped.
- * `calls` learns where each tool call came from, to name it if no result answers it.
  */
-function assistantBlocks(parts: readonly AssistantPart[], param: string, calls: Map<string, string>): AnthropicContentBlock[] {
+function assistantBlocks(parts: readonly AssistantPart[], param: string): AnthropicContentBlock[] {
   const out: AnthropicContentBlock[] = [];
   parts.forEach((part, j) => {
     switch (part.type) {
@@ -122,7 +122,6 @@ function assistantBlocks(parts: readonly AssistantPart[], param: string, calls: 
         break;
       case 'tool-call':
         out.push({ type: 'tool_use', id: part.id, name: part.name, input: parseToolArguments(part.arguments, `${param}[${j}].arguments`) });
-        calls.set(part.id, `${param}[${j}]`);
         break;
     }
   });
@@ -188,7 +187,6 @@ export interface EncodedConversation {
 export function encodeConversation(messages: readonly Message[]): EncodedConversation {
   const system: AnthropicTextBlock[] = [];
   const turns: AnthropicMessage[] = [];
-  const calls = new Map<string, string>();
   let lastAssistant = 0;
   const push = (role: AnthropicMessage['role'], blocks: AnthropicContentBlock[]): void => {
     if (blocks.length === 0) return;
@@ -211,7 +209,7 @@ export function encodeConversation(messages: readonly Message[]): EncodedConvers
         break;
       }
       case 'assistant': {
-        const blocks = assistantBlocks(m.content, param, calls);
+        const blocks = assistantBlocks(m.content, param);
         if (blocks.length > 0) lastAssistant = i;
         push('assistant', blocks);
         break;
@@ -228,7 +226,7 @@ export function encodeConversation(messages: readonly Message[]): EncodedConvers
   }
   const unanswered = unansweredCall(turns);
   if (unanswered !== undefined) {
-    const where = calls.get(unanswered) ?? 'messages';
+    const where = toolCallPlace(messages, unanswered);
     throw notHere(where, `'${where}' is a tool call that no tool message answers right after it; Claude needs every tool call answered before the conversation goes on or ends.`);
   }
   // A final assistant turn is a prefill, which the API refuses when it ends with white space.

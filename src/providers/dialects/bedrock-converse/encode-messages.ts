@@ -3,6 +3,7 @@ import type { AssistantPart, CacheControl, FilePart, ImagePart, Message, ToolMes
 import type { CachePoints } from './model-family.js';
 import { parseToolArguments } from '../tool-arguments.js';
 import type { CachePointBlock, ContentBlock, ConverseMessage, DocumentBlock, DocumentFormat, ImageBlock, ImageFormat, SystemBlock, ToolResultContent } from './wire.js';
+import { toolCallPlace } from '../tool-call-place.js';
 
 /** Input Bedrock cannot take but another deployment of the group may (a URL image): a 400 here, a fallback there. */
 function notHere(param: string, message: string): GatewayError {
@@ -114,9 +115,8 @@ function userBlocks(parts: readonly UserPart[], param: string, counter: Counter,
  * Assistant parts in order. Reasoning goes back only to Claude models, and only Claude's own (signed, or
  * redacted): a signature is the model family's, and Converse takes reasoning back from no other model
  * family we can vouch for (the 'bedrock' label does not say which model reasoned), so it is dropped there.
- * `calls` learns where each tool call came from, to name it if no result answers it.
  */
-function assistantBlocks(parts: readonly AssistantPart[], param: string, claude: boolean, calls: Map<string, string>): ContentBlock[] {
+function assistantBlocks(parts: readonly AssistantPart[], param: string, claude: boolean): ContentBlock[] {
   const out: ContentBlock[] = [];
   parts.forEach((part, j) => {
     switch (part.type) {
@@ -133,7 +133,6 @@ function assistantBlocks(parts: readonly AssistantPart[], param: string, claude:
         break;
       case 'tool-call':
         out.push({ toolUse: { toolUseId: part.id, name: part.name, input: parseToolArguments(part.arguments, `${param}[${j}].arguments`) } });
-        calls.set(part.id, `${param}[${j}]`);
         break;
     }
   });
@@ -217,7 +216,6 @@ export function encodeConversation(messages: readonly Message[], claude: boolean
   const counter: Counter = { documents: 0 };
   let usesTools = false;
   let firstTurn = 0;
-  const calls = new Map<string, string>();
   messages.forEach((m, i) => {
     const param = `messages[${i}].content`;
     switch (m.role) {
@@ -237,7 +235,7 @@ export function encodeConversation(messages: readonly Message[], claude: boolean
         break;
       }
       case 'assistant': {
-        const blocks = assistantBlocks(m.content, param, claude, calls);
+        const blocks = assistantBlocks(m.content, param, claude);
         usesTools ||= blocks.some((b) => 'toolUse' in b);
         // A blank assistant turn carries nothing: left out, the turns around it merge.
         if (turns.length === 0 && blocks.length > 0) firstTurn = i;
@@ -256,7 +254,7 @@ export function encodeConversation(messages: readonly Message[], claude: boolean
   if (turns[0]?.role === 'assistant') throw notHere(`messages[${firstTurn}].role`, `'messages[${firstTurn}]' is an assistant message before any user message; Bedrock Converse needs the conversation to start with a user message.`);
   const unanswered = unansweredCall(turns, claude);
   if (unanswered !== undefined) {
-    const where = calls.get(unanswered) ?? 'messages';
+    const where = toolCallPlace(messages, unanswered);
     throw notHere(where, `'${where}' is a tool call that no tool message answers right after it; Bedrock Converse needs every tool call answered before the conversation goes on${claude ? ' or ends' : ''}.`);
   }
   return { system, messages: turns, usesTools };
