@@ -92,7 +92,6 @@ function withoutTrailer(headers: Record<string, string>): Record<string, string>
 
 const INTERNAL = new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
 
-
 function stackOf(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
