@@ -2,7 +2,7 @@ import { REASONING_BUDGETS } from '../../../core/types.js';
 import { checkStopCount } from '../stop-limit.js';
 import type { ChatRequest, ReasoningRequest, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
 import type { GeminiFunctionDeclaration, GeminiGenerationConfig, GeminiRequest, GeminiThinkingConfig } from './wire.js';
-import { encodeMessages } from './encode-messages.js';
+import { encodeMessages, type HistoryRules } from './encode-messages.js';
 import { toGeminiParameters, toGeminiSchema } from './schema.js';
 
 /** A generateContent body and the settings it could not carry. */
@@ -96,6 +96,19 @@ function generationConfig(req: ChatRequest, model: string | undefined, warnings:
   return Object.keys(cfg).length > 0 ? cfg : undefined;
 }
 
+/** The history rules by model, worked out once per model rather than per request (two regexes and an object). */
+const RULES_BY_MODEL = new Map<string, HistoryRules>();
+
+function historyRules(model: string): HistoryRules {
+  let rules = RULES_BY_MODEL.get(model);
+  if (rules === undefined) {
+    const name = model.slice(model.lastIndexOf('/') + 1);
+    rules = Object.freeze({ signCalls: SIGNS_CALLS.test(name), prefill: !NO_PREFILL.test(name) });
+    RULES_BY_MODEL.set(model, rules);
+  }
+  return rules;
+}
+
 /**
  * A canonical chat request as a Gemini generateContent body, built field by field. The model goes in
  * the URL, not the body. `user` has no Gemini counterpart; cache hints are ignored (Gemini caches
@@ -105,8 +118,7 @@ function generationConfig(req: ChatRequest, model: string | undefined, warnings:
  * message (a prefill) can be sent.
  */
 export function encodeGenerateContentRequest(req: ChatRequest, model?: string): EncodedGeminiRequest {
-  const name = model?.slice(model.lastIndexOf('/') + 1) ?? '';
-  const body: GeminiRequest = encodeMessages(req.messages, { signCalls: SIGNS_CALLS.test(name), prefill: !NO_PREFILL.test(name) });
+  const body: GeminiRequest = encodeMessages(req.messages, historyRules(model ?? ''));
   const warnings: Warning[] = [];
   if (req.tools !== undefined && req.tools.length > 0) {
     body.tools = [{ functionDeclarations: req.tools.map(declaration) }];
