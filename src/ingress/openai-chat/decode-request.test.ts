@@ -248,9 +248,23 @@ describe('chat request decoding', () => {
     const asks = { role: 'assistant', content: null, tool_calls: [call('c1'), call('c2')] };
     const answer = (id: string) => ({ role: 'tool', tool_call_id: id, content: 'x' });
     expect(decode({ messages: [USER, asks, answer('c2'), answer('c1'), USER] }).request.messages).toHaveLength(5);
-    expect(refusalOf({ messages: [USER, answer('c1')] })).toMatchObject({ param: 'messages[1].tool_call_id', message: expect.stringContaining("must be a response to a preceding message with 'tool_calls'") });
-    expect(paramOf({ messages: [USER, asks, answer('c3')] })).toBe('messages[2].tool_call_id');
-    expect(refusalOf({ messages: [USER, asks, answer('c1'), USER] })).toMatchObject({ param: 'messages[3]', message: "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'." });
+    expect(decode({ messages: [USER, asks, answer('c2'), answer('c1')] }).request.messages).toHaveLength(4);
+    // OpenAI's words and parameter: the orphan tool message's role.
+    const orphan = "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.";
+    expect(refusalOf({ messages: [USER, answer('c1')] })).toMatchObject({ status: 400, param: 'messages.[1].role', message: orphan });
+    expect(refusalOf({ messages: [USER, asks, answer('c3')] })).toMatchObject({ param: 'messages.[2].role', message: orphan });
+  });
+
+  it('refuses tool calls left unanswered, before another message or at the end, naming the assistant message and the ids as OpenAI does', () => {
+    const call = (id: string) => ({ id, type: 'function', function: { name: 'lookup', arguments: '{}' } });
+    const asks = { role: 'assistant', content: null, tool_calls: [call('call_abc'), call('call_def')] };
+    const answer = (id: string) => ({ role: 'tool', tool_call_id: id, content: 'x' });
+    const words = "An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ";
+    expect(refusalOf({ messages: [USER, asks, answer('call_def'), USER] })).toMatchObject({ status: 400, param: 'messages.[1].role', message: `${words}call_abc` });
+    expect(refusalOf({ messages: [USER, asks, USER] })).toMatchObject({ param: 'messages.[1].role', message: `${words}call_abc, call_def` });
+    // The conversation's last message, or its last tool messages, leave calls unanswered.
+    expect(refusalOf({ messages: [USER, asks] })).toMatchObject({ param: 'messages.[1].role', message: `${words}call_abc, call_def` });
+    expect(refusalOf({ messages: [USER, asks, answer('call_abc')] })).toMatchObject({ param: 'messages.[1].role', message: `${words}call_def` });
   });
 
   it('maps tools, tool_choice and parallel_tool_calls', () => {

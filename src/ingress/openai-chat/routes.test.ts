@@ -106,6 +106,15 @@ describe('the chat completions route', () => {
     expect(recorded.request).toBeUndefined();
   });
 
+  it('refuses a conversation ending on unanswered tool calls before calling the gateway, so no attempt is made', async () => {
+    const recorded: Recorded = {};
+    const asks = { role: 'assistant', content: null, tool_calls: [{ id: 'call_abc', type: 'function', function: { name: 'f', arguments: '{}' } }] };
+    for (const stream of [false, true]) {
+      await expect(call('/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'Hi' }, asks], stream }, fakeGateway(recorded))).rejects.toMatchObject({ status: 400, param: 'messages.[1].role' });
+    }
+    expect(recorded.request).toBeUndefined();
+  });
+
   it('streams chunks, the usage chunk when asked for, then [DONE]', async () => {
     const recorded: Recorded = {};
     const parts: StreamPart[] = [
