@@ -11,6 +11,11 @@ export function bad(param: string, message: string): GatewayError {
   return new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_request' });
 }
 
+/** A body that is JSON but not an object: OpenAI names no parameter for the body as a whole (`param: null`). */
+export function notAnObject(): GatewayError {
+  return new GatewayError({ kind: 'invalid_request', message: 'The request body must be a JSON object.', code: 'invalid_request' });
+}
+
 /** The value of an optional field, undefined when absent or null. */
 export function optional(obj: Record<string, unknown>, key: string): unknown {
   const v = obj[key];

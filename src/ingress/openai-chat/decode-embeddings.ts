@@ -1,7 +1,7 @@
 import { unmappedFields } from '../../core/fields.js';
 import type { EmbeddingRequest } from '../../core/types.js';
 import { isObject } from '../../core/json.js';
-import { bad, optional, optionalNumber, optionalString } from './check.js';
+import { bad, notAnObject, optional, optionalNumber, optionalString } from './check.js';
 import { EMBEDDING_FIELDS } from './fields.js';
 
 /** A decoded embeddings request, with how the client wants its vectors written back. */
@@ -12,7 +12,7 @@ export interface DecodedEmbeddings {
 
 /** Checks an OpenAI embeddings body and converts it; throws invalid_request naming the parameter. */
 export function decodeEmbeddingRequest(body: unknown): DecodedEmbeddings {
-  if (!isObject(body)) throw bad('', 'The request body must be a JSON object.');
+  if (!isObject(body)) throw notAnObject();
   if (typeof body.model !== 'string' || body.model === '') throw bad('model', "'model' is required and must be a string.");
   const input = body.input;
   const ok = (typeof input === 'string' && input !== '') || (Array.isArray(input) && input.length > 0 && input.length <= 2048 && input.every((s) => typeof s === 'string' && s !== ''));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../core/errors.js';
 import { decodeChatCompletionRequest } from './decode-request.js';
+import { openAIErrorBody } from './errors.js';
 
 const TOOL = { type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } };
 const USER = { role: 'user', content: 'x' };
@@ -19,6 +20,17 @@ function paramOf(body: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
+/** The OpenAI error body a decoder's refusal is answered with. */
+function bodyRefusal(decode: () => unknown): ReturnType<typeof openAIErrorBody>['error'] {
+  try {
+    decode();
+  } catch (err) {
+    if (GatewayError.isInstance(err)) return openAIErrorBody(err).error;
+    throw err;
+  }
+  throw new Error('expected a refusal');
+}
+
 function refusalOf(body: Record<string, unknown>): GatewayError {
   try {
     decode(body);
@@ -31,7 +43,10 @@ function refusalOf(body: Record<string, unknown>): GatewayError {
 
 describe('chat request validation', () => {
   it('refuses a body that is not an object, and a missing model or messages, in OpenAI words', () => {
-    expect(() => decodeChatCompletionRequest([])).toThrow(expect.objectContaining({ param: '', message: 'The request body must be a JSON object.' }));
+    for (const body of [[], 'x', 3, null]) {
+      // Written as OpenAI writes a refusal of the body as a whole: `param: null`, not `""`.
+      expect(bodyRefusal(() => decodeChatCompletionRequest(body))).toEqual({ message: 'The request body must be a JSON object.', type: 'invalid_request_error', param: null, code: null });
+    }
     expect(refusalOf({ model: '' }).message).toBe("'model' is required and must be a string.");
     expect(refusalOf({ messages: [] }).message).toBe("'messages' must be a non-empty array.");
   });

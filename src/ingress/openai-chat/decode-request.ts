@@ -1,7 +1,7 @@
 import { unmappedFields } from '../../core/fields.js';
 import type { ChatRequest, JsonObject, Message, ReasoningRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../../core/types.js';
 import { isObject } from '../../core/json.js';
-import { bad, checkName, optional, optionalBoolean, optionalNumber, optionalString } from './check.js';
+import { bad, checkName, notAnObject, optional, optionalBoolean, optionalNumber, optionalString } from './check.js';
 import { decodeMessage } from './decode-messages.js';
 import { CHAT_FIELDS } from './fields.js';
 import { checkToolMessages } from './tool-messages.js';
@@ -25,7 +25,7 @@ const EFFORTS = new Set(['minimal', 'low', 'medium', 'high']);
 
 /** Checks an OpenAI chat request body and converts it; throws invalid_request naming the parameter. */
 export function decodeChatCompletionRequest(body: unknown): DecodedChatCompletion {
-  if (!isObject(body)) throw bad('', 'The request body must be a JSON object.');
+  if (!isObject(body)) throw notAnObject();
   if (typeof body.model !== 'string' || body.model === '') throw bad('model', "'model' is required and must be a string.");
   const raw = body.messages;
   if (!Array.isArray(raw) || raw.length === 0) throw bad('messages', "'messages' must be a non-empty array.");

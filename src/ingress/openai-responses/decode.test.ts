@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../core/errors.js';
+import { openAIErrorBody } from '../openai-chat/errors.js';
 import { decodeResponsesRequest } from './decode.js';
 import { sealReasoning } from './reasoning.js';
 
@@ -14,6 +15,18 @@ function refusal(body: unknown): { param: string | undefined; message: string; s
 }
 
 describe('decoding a Responses request', () => {
+  it('refuses a body that is not an object with param null, as OpenAI refuses the body as a whole', () => {
+    for (const body of [[], 'x', 3, null]) {
+      try {
+        decodeResponsesRequest(body);
+      } catch (err) {
+        expect(GatewayError.isInstance(err) && openAIErrorBody(err).error).toEqual({ message: 'The request body must be a JSON object.', type: 'invalid_request_error', param: null, code: null });
+        continue;
+      }
+      throw new Error('accepted');
+    }
+  });
+
   it('maps input items to canonical turns: function calls join the assistant turn before them, outputs become tool messages', () => {
     const req = decodeResponsesRequest({
       model: 'm',

@@ -1,5 +1,6 @@
 import type { ChatRequest, JsonObject, Message, ReasoningRequest, ResponseFormat, SystemMessage, ToolChoice, ToolDefinition } from '../../core/types.js';
 import { echoed, isObject } from '../../core/json.js';
+import { notAnObject } from '../openai-chat/check.js';
 import { bad, decodeInput } from './decode-input.js';
 
 /** What the Response object repeats back of the request (OpenAI echoes these). */
@@ -160,7 +161,7 @@ function decodeMetadata(v: unknown): Record<string, string> | null {
 
 /** Checks a Responses request body and maps it; every error names the Responses parameter. */
 export function decodeResponsesRequest(body: unknown): ResponsesRequest {
-  if (!isObject(body)) throw bad('', 'The request body must be a JSON object.');
+  if (!isObject(body)) throw notAnObject();
   for (const key in body) {
     if (!MAPPED.has(key) && !IGNORED.has(key) && body[key] !== null) throw bad(key, `Unrecognized request argument supplied: ${key.slice(0, 64)}`, 'unrecognized_field');
   }
