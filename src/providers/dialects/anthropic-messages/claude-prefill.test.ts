@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../../core/types.js';
-import { checkClaudePrefill, claudeTakesPrefill } from './claude-prefill.js';
+import { checkClaudePrefill, claudeTakesPrefill, claudeVersion } from './claude-prefill.js';
 
 const user = (t: string): Message => ({ role: 'user', content: [{ type: 'text', text: t }] });
 const assistant = (t: string): Message => ({ role: 'assistant', content: [{ type: 'text', text: t }] });
@@ -14,34 +14,66 @@ function thrown(fn: () => unknown): unknown {
   return undefined;
 }
 
+/**
+ * Which models take a final assistant message (a prefill): Claude 4.6 and later refuse one, on every
+ * host; every Claude before takes one; a Claude id whose version cannot be read is taken to refuse
+ * (the safer mistake, see claude-prefill.ts); an id that is not Claude's is not this rule's.
+ */
+const VERDICTS: ReadonlyArray<readonly [model: string, version: string | undefined, verdict: 'takes' | 'refuses']> = [
+  // Anthropic API
+  ['claude-opus-4-6', '4.6', 'refuses'],
+  ['claude-sonnet-4-6', '4.6', 'refuses'],
+  ['claude-sonnet-4-6-20260101', '4.6', 'refuses'],
+  ['claude-opus-4-7', '4.7', 'refuses'],
+  ['claude-opus-4-8', '4.8', 'refuses'],
+  ['claude-sonnet-5', '5.0', 'refuses'],
+  ['claude-haiku-5-1', '5.1', 'refuses'],
+  ['claude-opus-4-10', '4.10', 'refuses'],
+  ['claude-sonnet-4-5', '4.5', 'takes'],
+  ['claude-sonnet-4-5-20250929', '4.5', 'takes'],
+  ['claude-opus-4-1', '4.1', 'takes'],
+  ['claude-opus-4-20250514', '4.0', 'takes'],
+  ['claude-3-5-sonnet-20241022', '3.5', 'takes'],
+  ['claude-3-7-sonnet', '3.7', 'takes'],
+  ['claude-3-7-sonnet-latest', '3.7', 'takes'],
+  ['claude-3-opus-20240229', '3.0', 'takes'],
+  ['claude-2.1', '2.1', 'takes'],
+  ['claude-instant-1.2', '1.2', 'takes'],
+  // Vertex
+  ['claude-opus-4-6@20260101', '4.6', 'refuses'],
+  ['claude-sonnet-4-6@20260217', '4.6', 'refuses'],
+  ['claude-haiku-4-5@20251001', '4.5', 'takes'],
+  ['claude-3-5-sonnet-v2@20241022', '3.5', 'takes'],
+  // Bedrock: base ids, inference profiles, ARNs naming them
+  ['anthropic.claude-opus-4-6-v1', '4.6', 'refuses'],
+  ['us.anthropic.claude-opus-4-6-v1:0', '4.6', 'refuses'],
+  ['global.anthropic.claude-sonnet-5-v1', '5.0', 'refuses'],
+  ['global.anthropic.claude-sonnet-4-6', '4.6', 'refuses'],
+  ['arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-7', '4.7', 'refuses'],
+  ['arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.anthropic.claude-sonnet-4-6-v1:0', '4.6', 'refuses'],
+  ['anthropic.claude-opus-4-5-20251101-v1:0', '4.5', 'takes'],
+  ['us.anthropic.claude-3-5-haiku-20241022-v1:0', '3.5', 'takes'],
+  ['apac.anthropic.claude-3-7-sonnet-20250219-v1:0', '3.7', 'takes'],
+  ['anthropic.claude-v2:1', '2.0', 'takes'],
+  ['anthropic.claude-instant-v1', '1.0', 'takes'],
+  // A Claude id without a readable version: most likely a model newer than this rule
+  ['claude-opus-latest', undefined, 'refuses'],
+  ['us.anthropic.claude-next-v1:0', undefined, 'refuses'],
+  // Not Claude: an Anthropic-compatible server's model, Bedrock's others
+  ['amazon.nova-pro-v1:0', undefined, 'takes'],
+  ['deepseek-chat', undefined, 'takes'],
+];
+
 describe('claudeTakesPrefill', () => {
-  it.each([
-    'claude-opus-4-6',
-    'claude-sonnet-4-6',
-    'claude-opus-4-7',
-    'claude-opus-4-8',
-    'claude-sonnet-5',
-    'claude-sonnet-4-6@20260217',
-    'anthropic.claude-opus-4-6-v1',
-    'us.anthropic.claude-opus-4-6-v1',
-    'global.anthropic.claude-sonnet-4-6',
-    'arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-7',
-  ])('refuses a prefill on %s (Claude 4.6 and later, on every host)', (model) => {
-    expect(claudeTakesPrefill(model)).toBe(false);
+  it.each(VERDICTS)('%s is Claude %s and %s a prefill', (model, version, verdict) => {
+    const parsed = claudeVersion(model);
+    expect(parsed === undefined ? undefined : `${parsed.major}.${parsed.minor}`).toBe(version);
+    expect(claudeTakesPrefill(model)).toBe(verdict === 'takes');
   });
 
-  it.each([
-    'claude-sonnet-4-5',
-    'claude-sonnet-4-5-20250929',
-    'claude-haiku-4-5@20251001',
-    'claude-opus-4-1',
-    'claude-opus-4-20250514',
-    'claude-3-7-sonnet-latest',
-    'us.anthropic.claude-3-5-haiku-20241022-v1:0',
-    'anthropic.claude-opus-4-5-20251101-v1:0',
-    'amazon.nova-pro-v1:0',
-  ])('takes a prefill on %s (a date after the major version is no minor version)', (model) => {
-    expect(claudeTakesPrefill(model)).toBe(true);
+  it('gives the same verdict when asked again for a model (worked out once per model id)', () => {
+    expect([claudeTakesPrefill('claude-sonnet-5'), claudeTakesPrefill('claude-sonnet-5')]).toEqual([false, false]);
+    expect([claudeTakesPrefill('claude-3-7-sonnet'), claudeTakesPrefill('claude-3-7-sonnet')]).toEqual([true, true]);
   });
 });
 
