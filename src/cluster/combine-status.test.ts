@@ -102,8 +102,8 @@ describe('combining the statuses of serve --workers', () => {
     const now = 1_000_000_020_000;
     const extra = { quota: quotaSchema.parse({ rpm: 10 }), provisioned: { monthly_usd: 1, capacity_rpm: 60, max_concurrency: 4 } };
     const workers = [fakeDeployment('oai', extra), fakeDeployment('oai', extra)];
-    for (let i = 0; i < 3; i += 1) workers[0]?.state.begin(now);
-    for (let i = 0; i < 4; i += 1) workers[1]?.state.begin(now);
+    for (let i = 0; i < 3; i += 1) workers[0]?.state.begin({ startedAt: now });
+    for (let i = 0; i < 4; i += 1) workers[1]?.state.begin({ startedAt: now });
     const relay = new LoadRelay({ workers: () => [], push: () => undefined });
     workers.forEach((w, i) => relay.report(i, { oai: w.state.load(now) as NonNullable<ReturnType<typeof w.state.load>> }));
     workers.forEach((w, i) => w.state.adoptOthers(relay.othersOf(i).oai));

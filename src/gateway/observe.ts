@@ -95,9 +95,9 @@ export class AttemptReporter {
     // attempt whose request never left (unsent) takes its request and tokens back, and any cool-down
     // it started (it says nothing of the upstream's quota).
     if (quota && result.cacheHit !== true) {
-      if (error?.unsent) state.unsent(attempt.startedAt, this.now(), attempt.quotaTokens ?? 0);
+      if (error?.unsent) state.unsent(attempt, this.now(), attempt.quotaTokens ?? 0);
       else {
-        state.sent(attempt.startedAt, this.now());
+        state.sent(attempt, this.now());
         if (result.usage) quota.correct(this.now(), result.usage.prompt + result.usage.completion - (attempt.quotaTokens ?? 0));
       }
     }

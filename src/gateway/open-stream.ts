@@ -76,7 +76,7 @@ export async function openStreamOn(deps: StreamDeps, s: StreamOpening, execution
         try {
           const parts = await a.deployment.provider.stream(s.requestFor(a.deployment), reporter.callContext(meta, a, controller.signal));
           // Its answer began, so the request was sent: a quota cool-down it started is shared now, not at its end.
-          a.deployment.state.sent(a.startedAt, clock.now());
+          a.deployment.state.sent(a, clock.now());
           return await raceAbort(openUntilContent(parts, a.startedAt, () => clock.now(), a.deployment.provider.type), signal);
         } catch (err) {
           unlink(a.number);

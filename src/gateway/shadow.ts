@@ -31,9 +31,10 @@ export class ShadowMirror {
 
   private send(d: Deployment, request: ChatRequest, meta: RequestMeta, number: number): void {
     const now = this.clock.now();
-    const slot = d.state.begin(now);
+    const attempt: Attempt = { number, role: 'shadow', deployment: d, startedAt: now, probe: false, cause: undefined, from: undefined, span: undefined };
+    const slot = d.state.begin(attempt);
     if (slot === undefined) return;
-    const attempt: Attempt = { number, role: 'shadow', deployment: d, startedAt: now, probe: slot === 'probe', cause: undefined, from: undefined, span: undefined };
+    attempt.probe = slot === 'probe';
     const controller = new Canceller();
     const timer = setTimeout(
       () => controller.abort(new GatewayError({ kind: 'timeout', message: `Shadow call to ${d.id} did not answer within ${this.timeoutMs} ms.` })),

@@ -23,6 +23,15 @@ export interface DrainSnapshot {
   reason: string | null;
 }
 
+/**
+ * An attempt as its deployment knows it: when it began (the quota bucket it was counted in) and, by
+ * identity, which one it is, so that two attempts begun in the same millisecond are told apart. The
+ * request path passes its `Attempt`; nothing is allocated for it.
+ */
+export interface BegunAttempt {
+  readonly startedAt: number;
+}
+
 const UNDRAINED: DrainSnapshot = { drained: false, at: 0, reason: null };
 
 export interface LatencySummary {
@@ -100,11 +109,12 @@ export class DeploymentState {
   /** Requests started in the last minute, for provisioned `capacity_rpm`. */
   private readonly perMinute: SlidingWindow | undefined;
   /**
-   * The cool-down the attempt begun at `startedAt` started by using the quota up, and the one it
-   * replaced: held here (not published) until that attempt is known to have reached the upstream,
-   * and undone if it turns out unsent.
+   * The cool-down an attempt (`owner`) started by using the quota up, and the one it replaced: held
+   * here (not published) until that attempt is known to have reached the upstream, and undone if it
+   * turns out unsent. Keyed by the attempt itself, not its start: another attempt begun in the same
+   * millisecond must neither share nor lift it.
    */
-  private quotaCooling: { startedAt: number; until: number; before: number } | undefined;
+  private quotaCooling: { owner: BegunAttempt; until: number; before: number } | undefined;
 
   constructor(
     readonly config: DeploymentConfig & DeploymentRouting,
@@ -140,13 +150,14 @@ export class DeploymentState {
   }
 
   /**
-   * Starts an attempt of about `tokens` tokens; returns 'probe' for a half-open trial, undefined when
-   * the breaker refuses. An attempt that uses up the deployment's quota cools it down until the
+   * Starts `attempt` (begun at its `startedAt`) of about `tokens` tokens; returns 'probe' for a
+   * half-open trial, undefined when the breaker refuses. An attempt that uses up the deployment's quota cools it down until the
    * quota's window frees, as a 429 would, but before the upstream has to say so: here at once, and
    * for other replicas once the attempt is known to have been sent (`sent`); an attempt that turns out
    * unsent (`unsent`) used none of the quota and lifts it.
    */
-  begin(now: number, force = false, tokens = 0): 'normal' | 'probe' | undefined {
+  begin(attempt: BegunAttempt, force = false, tokens = 0): 'normal' | 'probe' | undefined {
+    const now = attempt.startedAt;
     const slot = this.breaker.acquire(now) ?? (force ? 'normal' : undefined);
     if (slot === undefined) return undefined;
     this.inFlight += 1;
@@ -156,29 +167,29 @@ export class DeploymentState {
       this.quota.add(now, tokens);
       const until = this.quota.exhausted(now) ? this.quota.freesAt(now) : 0;
       if (until > this.coolingUntil) {
-        this.quotaCooling = { startedAt: now, until, before: this.coolingUntil };
+        this.quotaCooling = { owner: attempt, until, before: this.coolingUntil };
         this.coolingUntil = until;
       }
     }
     return slot;
   }
 
-  /** The attempt begun at `startedAt` reached the upstream: a quota cool-down it started is shared now. */
-  sent(startedAt: number, now: number): void {
+  /** `attempt` reached the upstream: a quota cool-down it started is shared now. */
+  sent(attempt: BegunAttempt, now: number): void {
     const held = this.quotaCooling;
-    if (held === undefined || held.startedAt !== startedAt) return;
+    if (held === undefined || held.owner !== attempt) return;
     this.quotaCooling = undefined;
     if (this.coolingUntil === held.until && held.until > now) this.onCooling?.(held.until, held.until - now);
   }
 
   /**
-   * The attempt begun at `startedAt` never reached the upstream: its request and `tokens` leave the
-   * quota, and a quota cool-down it started is lifted unless the quota is used up without it.
+   * `attempt` never reached the upstream: its request and `tokens` leave the quota, and a quota
+   * cool-down it started is lifted unless the quota is used up without it.
    */
-  unsent(startedAt: number, now: number, tokens: number): void {
-    this.quota?.release(startedAt, now, tokens);
+  unsent(attempt: BegunAttempt, now: number, tokens: number): void {
+    this.quota?.release(attempt.startedAt, now, tokens);
     const held = this.quotaCooling;
-    if (held === undefined || held.startedAt !== startedAt) return;
+    if (held === undefined || held.owner !== attempt) return;
     this.quotaCooling = undefined;
     // A later cool-down (a 429, another replica's) replaced it: not this attempt's to lift.
     if (this.coolingUntil !== held.until) return;

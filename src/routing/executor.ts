@@ -159,7 +159,12 @@ class Execution<T> {
     }
     // A client that left (e.g. during admission or a backoff) gets no upstream call.
     if (options.signal.aborted) throw stopped(options.signal);
-    const slot = state.begin(now, options.pinned === true, options.quotaTokens);
+    const number = this.number + 1;
+    const from = tryNo === 1 && i > 0 ? queue[i - 1]?.id : undefined;
+    const role = number === 1 ? 'primary' : tryNo > 1 ? 'retry' : 'fallback';
+    // Made before `begin`, which knows the attempt by it (a quota cool-down it starts is its own).
+    const attempt: Attempt = { number, role, deployment, startedAt: now, probe: false, cause: this.cause, from, quotaTokens: options.quotaTokens, span: undefined };
+    const slot = state.begin(attempt, options.pinned === true, options.quotaTokens);
     if (slot === undefined) {
       // The breaker opened (or its one trial slot was taken) after planning.
       policy.logger.warn({ requestId: options.requestId, deployment: deployment.id, cause: 'circuit_open', next: queue[i + 1]?.id }, 'skipping deployment');
@@ -167,10 +172,8 @@ class Execution<T> {
       this.cause = 'circuit_open';
       return NEXT;
     }
-    const number = (this.number += 1);
-    const from = tryNo === 1 && i > 0 ? queue[i - 1]?.id : undefined;
-    const role = number === 1 ? 'primary' : tryNo > 1 ? 'retry' : 'fallback';
-    const attempt: Attempt = { number, role, deployment, startedAt: now, probe: slot === 'probe', cause: this.cause, from, quotaTokens: options.quotaTokens, span: undefined };
+    this.number = number;
+    attempt.probe = slot === 'probe';
     let value: T;
     try {
       value = await this.call(attempt, Math.min(options.attemptTimeoutMs, remaining));

@@ -39,7 +39,7 @@ describe('HealthChecker', () => {
     for (let trip = 0; trip < 3; trip++) {
       if (trip > 0) {
         clock.advance(d.state.breaker.toJSON().coolOffMs);
-        expect(d.state.begin(clock.now())).toBe('probe');
+        expect(d.state.begin({ startedAt: clock.now() })).toBe('probe');
         d.state.fail(clock.now(), failure('unavailable'), 5, true);
       } else for (let i = 0; i < 3; i++) d.state.fail(clock.now(), failure('unavailable'), 5, false);
     }

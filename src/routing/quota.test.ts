@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { QuotaMeter, quotaSchema } from './quota.js';
 import { noLoad } from './load.js';
 import { DeploymentState } from './deployment-state.js';
-import { fakeDeployment, routing } from './testing/fakes.js';
+import { FakeClock, fakeDeployment, routing } from './testing/fakes.js';
 
 const T0 = 1_000_000_020_000; // on a 5 s bucket boundary
 
@@ -55,9 +55,9 @@ describe('a deployment quota', () => {
 
   it('cools its deployment down until the window frees once an attempt uses it up', () => {
     const d = fakeDeployment('a', { quota: quotaSchema.parse({ rpm: 2 }) });
-    d.state.begin(T0);
+    d.state.begin({ startedAt: T0 });
     expect(d.state.coolingUntil).toBe(0);
-    d.state.begin(T0 + 5_000);
+    d.state.begin({ startedAt: T0 + 5_000 });
     expect(d.state.coolingUntil).toBe(T0 + 65_000);
     expect(d.state.status(T0 + 5_000, 0.1).quota).toMatchObject({ rpm: 2, lastMinuteRequests: 2, headroom: 0 });
   });
@@ -66,24 +66,68 @@ describe('a deployment quota', () => {
     const published: number[] = [];
     const d = fakeDeployment('a', { quota: quotaSchema.parse({ rpm: 2 }) });
     const state = new DeploymentState(d.config, routing(), undefined, (until) => published.push(until));
-    state.begin(T0);
-    state.sent(T0, T0);
-    state.begin(T0 + 5_000);
+    const [first, refused, third] = [{ startedAt: T0 }, { startedAt: T0 + 5_000 }, { startedAt: T0 + 6_000 }];
+    state.begin(first);
+    state.sent(first, T0);
+    state.begin(refused);
     expect(state.coolingUntil).toBe(T0 + 65_000);
     // Connection refused before the request was written: the upstream's quota saw nothing of it.
-    state.unsent(T0 + 5_000, T0 + 5_010, 0);
+    state.unsent(refused, T0 + 5_010, 0);
     expect([state.coolingUntil, published]).toEqual([0, []]);
-    state.begin(T0 + 6_000);
-    state.sent(T0 + 6_000, T0 + 6_100);
+    state.begin(third);
+    state.sent(third, T0 + 6_100);
+    expect([state.coolingUntil, published]).toEqual([T0 + 65_000, [T0 + 65_000]]);
+  });
+
+  it('tells two attempts begun in the same millisecond apart: the other one being sent shares nothing, the one that used the quota up turning out unsent lifts its cool-down', () => {
+    const clock = new FakeClock();
+    clock.t = T0;
+    const published: number[] = [];
+    const d = fakeDeployment('a', { quota: quotaSchema.parse({ rpm: 2 }) });
+    const state = new DeploymentState(d.config, routing(), undefined, (until) => published.push(until));
+    const sent = { startedAt: clock.now() };
+    const refused = { startedAt: clock.now() };
+    state.begin(sent);
+    state.begin(refused);
+    expect(state.coolingUntil).toBe(T0 + 65_000);
+    clock.advance(40);
+    // `sent` reached the upstream, but the cool-down is `refused`'s, not yet known to have been sent.
+    state.sent(sent, clock.now());
+    expect(published).toEqual([]);
+    clock.advance(10);
+    // `refused` never left: one request of two is used, so the deployment is not cooling at all.
+    state.unsent(refused, clock.now(), 0);
+    expect([state.coolingUntil, published]).toEqual([0, []]);
+    expect(state.status(clock.now(), 0.1).quota).toMatchObject({ lastMinuteRequests: 1 });
+  });
+
+  it('tells two attempts begun in the same millisecond apart: the other one turning out unsent leaves the cool-down held until the one that used the quota up is sent', () => {
+    const clock = new FakeClock();
+    clock.t = T0;
+    const published: number[] = [];
+    const d = fakeDeployment('a', { quota: quotaSchema.parse({ tpm: 1_000 }) });
+    const state = new DeploymentState(d.config, routing(), undefined, (until) => published.push(until));
+    const refused = { startedAt: clock.now() };
+    const sent = { startedAt: clock.now() };
+    state.begin(refused, false, 0);
+    state.begin(sent, false, 1_000);
+    expect(state.coolingUntil).toBe(T0 + 65_000);
+    clock.advance(10);
+    // `refused` counted no tokens: the quota is still used up without it, but `sent` is not known to have left yet.
+    state.unsent(refused, clock.now(), 0);
+    expect([state.coolingUntil, published]).toEqual([T0 + 65_000, []]);
+    clock.advance(30);
+    state.sent(sent, clock.now());
     expect([state.coolingUntil, published]).toEqual([T0 + 65_000, [T0 + 65_000]]);
   });
 
   it('keeps a cool-down an unsent attempt started when a 429 has since replaced it', () => {
     const d = fakeDeployment('a', { quota: quotaSchema.parse({ rpm: 2 }) });
-    d.state.begin(T0);
-    d.state.begin(T0 + 5_000);
+    const second = { startedAt: T0 + 5_000 };
+    d.state.begin({ startedAt: T0 });
+    d.state.begin(second);
     d.state.coolDown(T0 + 5_001, 120_000);
-    d.state.unsent(T0 + 5_000, T0 + 5_010, 0);
+    d.state.unsent(second, T0 + 5_010, 0);
     expect(d.state.coolingUntil).toBe(T0 + 125_001);
   });
 

@@ -82,7 +82,7 @@ describe('a 429 cools its deployment down', () => {
     const a = fakeDeployment('a', {}, routing({ breaker: { consecutive_failures: 1, cool_off_ms: 1_000 } }));
     a.state.fail(clock.now(), failure('unavailable'), 5, false);
     clock.advance(1_000);
-    expect(a.state.begin(clock.now())).toBe('probe');
+    expect(a.state.begin({ startedAt: clock.now() })).toBe('probe');
     a.state.fail(clock.now(), failure('rate_limited', { retryAfterMs: 500 }), 5, true);
     expect(a.state.breaker.toJSON()).toMatchObject({ state: 'half-open', trips: 1 });
     expect(a.state.breaker.allows(clock.now())).toBe(true);

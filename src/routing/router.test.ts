@@ -216,12 +216,12 @@ describe('Router failback and capacity', () => {
     });
     expect(ids({ model: 'g' })).toEqual(['ptu', 'ondemand']);
     const ptu = state('ptu');
-    ptu.begin(clock.now());
-    ptu.begin(clock.now());
+    ptu.begin({ startedAt: clock.now() });
+    ptu.begin({ startedAt: clock.now() });
     expect(ids({ model: 'g' })).toEqual(['ondemand', 'ptu']);
     ptu.succeed(clock.now(), 10, false);
     expect(ids({ model: 'g' })).toEqual(['ptu', 'ondemand']);
-    ptu.begin(clock.now());
+    ptu.begin({ startedAt: clock.now() });
     ptu.succeed(clock.now(), 10, false);
     ptu.succeed(clock.now(), 10, false);
     // Three requests this minute: the rpm capacity is used up until the minute slides on.
@@ -235,7 +235,7 @@ describe('Router failback and capacity', () => {
       deployments: [rawDeployment('quota', { quota: { rpm: 4, prefer_below: 0.5 } }), rawDeployment('spare')],
       groups: [{ name: 'g', strategy: 'priority', deployments: ['quota', 'spare'] }],
     });
-    state('quota').begin(clock.now());
+    state('quota').begin({ startedAt: clock.now() });
     expect(ids({ model: 'g' })).toEqual(['quota', 'spare']);
     // Another worker's request makes the pod's use 2 of 4: near the quota.
     state('quota').adoptOthers({ requests: 1, tokens: 0, provisionedRequests: 0, inFlight: 0, quotaFreesAt: clock.now() + 60_000 });
@@ -253,7 +253,7 @@ describe('Router failback and capacity', () => {
       deployments: [rawDeployment('ondemand'), rawDeployment('ptu', { provisioned: { monthly_usd: 10_000, capacity_rpm: 10, max_concurrency: 2 } })],
       groups: [{ name: 'g', deployments: ['ondemand', 'ptu'] }],
     });
-    state('ptu').begin(clock.now());
+    state('ptu').begin({ startedAt: clock.now() });
     expect(ids({ model: 'g' })).toEqual(['ptu', 'ondemand']);
     state('ptu').adoptOthers({ requests: 0, tokens: 0, provisionedRequests: 1, inFlight: 1, quotaFreesAt: 0 });
     expect(ids({ model: 'g' })).toEqual(['ondemand', 'ptu']);
