@@ -320,6 +320,26 @@ describe('createServerlessEntry', () => {
     expect((await second).status).toBe(200);
   });
 
+  it("bounds streams under the platform's invocation time when the config leaves routing.stream_max_ms at its default, silently", async () => {
+    writeConfig(NO_LEDGER);
+    const { entry, build, logs } = entryFor({ invocationMs: () => 900_000 });
+    expect((await entry.handler(chat)).status).toBe(200);
+    expect(build.mock.calls[0]?.[0].routing.stream_max_ms).toBe(770_000);
+    expect(logs()).not.toContain('stream_max_ms');
+  });
+
+  it('keeps a routing.stream_max_ms above the platform only as far as the platform allows, with one warning naming it at the build', async () => {
+    writeConfig(NO_LEDGER);
+    writeFileSync(join(dir, 'switchyard.yaml'), `${gatewayYaml().replace('allow_direct_deployments: true', 'allow_direct_deployments: true, stream_max_ms: 7200000')}ledger:\n${NO_LEDGER}`);
+    const { entry, build, logs } = entryFor({ invocationMs: () => 3_600_000 });
+    await entry.handler(chat);
+    await entry.handler(chat);
+    expect(build.mock.calls[0]?.[0].routing.stream_max_ms).toBe(3_470_000);
+    const warnings = logs().split('\n').filter((l) => l.includes('"setting":"routing.stream_max_ms"'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.parse(warnings[0] ?? '')).toMatchObject({ level: 40, msg: expect.stringContaining('routing.stream_max_ms is 7200000 ms') });
+  });
+
   it('resolves onSettled before any invocation', async () => {
     writeConfig(NO_LEDGER);
     const { entry, build } = entryFor();

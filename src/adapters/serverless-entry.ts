@@ -6,6 +6,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import type { HttpHandler } from '../http/exchange.js';
 import { createHttpHandler, defaultErrorResponse } from '../http/handler.js';
+import { boundStreamMax } from './stream-limit.js';
 
 export interface ServerlessEntryOptions {
   /** Where `SWITCHYARD_CONFIG` is read and `${VAR}` references resolve; default `process.env`. */
@@ -30,6 +31,11 @@ export interface ServerlessEntryOptions {
   readonly secretsRefreshMs?: number;
   /** The clock of the refresh; default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * The longest the platform lets one invocation run, asked at each build (on an invocation): streams
+   * are bounded under it (`boundStreamMax`), whatever `routing.stream_max_ms` says. Default: no bound.
+   */
+  readonly invocationMs?: () => number | undefined;
 }
 
 /** What a serverless `main` hands its adapter: `registerX(name, entry.handler, { onSettled: entry.onSettled })`. */
@@ -76,6 +82,13 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
     const config = loadConfigFile(path, options.secretVariables ? { ...env, ...secrets } : env);
     refuseEphemeralLedger(config, path);
     const { logger, access } = createLoggers(config.logging.level, logs);
+    const invocationMs = options.invocationMs?.();
+    if (invocationMs !== undefined) {
+      // The config was parsed for this build alone: lowering its limit in place touches nothing else.
+      const { streamMaxMs, warning } = boundStreamMax(config.routing, invocationMs);
+      config.routing.stream_max_ms = streamMaxMs;
+      if (warning !== undefined) logger.warn({ setting: 'routing.stream_max_ms' }, warning);
+    }
     // The instance's disk dies with it: usage the store could not take goes to the function log too.
     const app = await build(config, { logger, accessLogger: access, copyUnstored: (text) => logs.write(text) });
     return { app, handle: createHttpHandler(app.gateway, app.handlerOptions), secrets, secretsReadAt: readAt };

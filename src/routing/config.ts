@@ -130,6 +130,9 @@ export const healthSchema = z
 
 export type HealthConfig = z.infer<typeof healthSchema>;
 
+/** `routing.stream_max_ms` when the config leaves it out: an hour, longer than a serverless invocation may run. */
+export const STREAM_MAX_DEFAULT_MS = 3_600_000;
+
 export const routingSchema = z
   .strictObject({
     max_attempts_per_deployment: z.number().int().min(1).max(10).default(2),
@@ -145,7 +148,7 @@ export const routingSchema = z
      * deadline covers only the wait for the first content); past it the stream ends with a timeout
      * error. 0: no limit.
      */
-    stream_max_ms: timerMs().min(0).default(3_600_000),
+    stream_max_ms: timerMs().min(0).default(STREAM_MAX_DEFAULT_MS),
     backoff: z
       .strictObject({
         base_ms: timerMs().min(0).default(100),

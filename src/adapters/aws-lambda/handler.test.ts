@@ -141,6 +141,14 @@ describe('createLambdaHandler (buffered front doors)', () => {
     await invocation;
   });
 
+  it("tells onInvocation the invocation's remaining time before the handler runs", async () => {
+    vi.useFakeTimers();
+    const order: string[] = [];
+    const handler = async (request: Parameters<typeof jsonHandler>[0]) => (order.push('handler'), jsonHandler(request));
+    await createLambdaHandler(handler, { onInvocation: (ms) => void order.push(`told ${ms}`) })(fixture('http-api-v2'), fakeContext(900_000));
+    expect(order).toEqual(['told 900000', 'handler']);
+  });
+
   it('keeps half of a short invocation for the request when the margin would take more', async () => {
     vi.useFakeTimers();
     const upstream = streamingHandler();

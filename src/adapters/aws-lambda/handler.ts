@@ -23,6 +23,11 @@ export interface LambdaAdapterOptions {
    * invocation had when it started.
    */
   readonly deadlineMarginMs?: number | undefined;
+  /**
+   * Told each invocation's remaining time at its start, before the handler is called (the function's
+   * `Timeout`, give or take): the serverless entry bounds streams under it (`invocationMs`).
+   */
+  readonly onInvocation?: ((remainingMs: number) => void) | undefined;
   /** Told of a handler that threw (answered 500 in the front door's error shape); default: a JSON log line. */
   readonly onError?: ((error: unknown) => void) | undefined;
 }
@@ -95,6 +100,7 @@ function startInvocation(context: Context, options: LambdaAdapterOptions): Invoc
   const remaining = context.getRemainingTimeInMillis();
   // A short timeout keeps half its time for the request rather than none.
   const margin = Math.min(options.deadlineMarginMs ?? LAMBDA_DEADLINE_MARGIN_MS, remaining / 2);
+  options.onInvocation?.(remaining);
   const timer = setTimeout(
     () => controller.abort(new GatewayError({ kind: 'timeout', code: 'deadline_exceeded', message: 'The Lambda invocation was about to time out.' })),
     Math.max(0, remaining - margin),

@@ -6,9 +6,12 @@ import { createServerlessEntry } from '../serverless-entry.js';
 import { LAMBDA_DEADLINE_MARGIN_MS, createStreamingLambdaHandler } from './handler.js';
 import { secretsManagerVariables } from './secret-variables.js';
 
-const entry = createServerlessEntry({ secretVariables: secretsManagerVariables });
+// The function's own Timeout, as the invocation that builds the gateway has it: streams end before it.
+let remainingMs: number | undefined;
+const entry = createServerlessEntry({ secretVariables: secretsManagerVariables, invocationMs: () => remainingMs });
 
 export const handler = createStreamingLambdaHandler(entry.handler, {
   onSettled: entry.onSettled,
+  onInvocation: (ms) => (remainingMs = ms),
   deadlineMarginMs: millisFromEnv(process.env, 'SWITCHYARD_DEADLINE_MARGIN_MS', LAMBDA_DEADLINE_MARGIN_MS),
 });
