@@ -9,6 +9,7 @@ import { InterruptionWatcher } from '../../ops/interruption/watcher.js';
 import { drainGraceMs, reloadOnSighup } from '../../ops/lifecycle.js';
 import { startServer, type RunningServer } from '../../adapters/node/server.js';
 import { createLoggers } from '../logger.js';
+import { SHARED_STORES_DOC, perPodStores } from '../per-pod-stores.js';
 import { untilSignal } from '../signals.js';
 import { reportEventLoopDelayOnSignal } from '../event-loop-delay.js';
 import { cpuLimit } from '../../cluster/cpu.js';
@@ -62,7 +63,11 @@ export const serveCommand: Command = {
       throw err;
     }
     const loggers = createLoggers(config.logging.level);
-    if (!cluster.worker) for (const w of reach.warnings) loggers.logger.warn({ path: w.path }, w.message);
+    if (!cluster.worker) {
+      for (const w of reach.warnings) loggers.logger.warn({ path: w.path }, w.message);
+      const perPod = perPodStores(config, io.env);
+      if (perPod) loggers.logger.warn({ settings: perPod.settings, docs: SHARED_STORES_DOC }, perPod.message);
+    }
     if (workers > 1 && cluster.isPrimary) {
       const host = values.host ?? config.server.host;
       const listenPort = port ?? config.server.port;
