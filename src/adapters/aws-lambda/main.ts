@@ -7,11 +7,12 @@ import { LAMBDA_DEADLINE_MARGIN_MS, createStreamingLambdaHandler } from './handl
 import { secretsManagerVariables } from './secret-variables.js';
 
 // The function's own Timeout, as the invocation that builds the gateway has it: streams end before it.
+// A Timeout is whole seconds; rounding up drops the few ms the invocation spent before its handler ran.
 let remainingMs: number | undefined;
 const entry = createServerlessEntry({ secretVariables: secretsManagerVariables, invocationMs: () => remainingMs });
 
 export const handler = createStreamingLambdaHandler(entry.handler, {
   onSettled: entry.onSettled,
-  onInvocation: (ms) => (remainingMs = ms),
+  onInvocation: (ms) => (remainingMs = Math.ceil(ms / 1_000) * 1_000),
   deadlineMarginMs: millisFromEnv(process.env, 'SWITCHYARD_DEADLINE_MARGIN_MS', LAMBDA_DEADLINE_MARGIN_MS),
 });
