@@ -76,12 +76,25 @@ export function servedHeaders(s: ServedBy, admission?: Readonly<Record<string, s
   return h;
 }
 
-/** Marks `headers` as a stream's (SSE, not cached), with the cost trailer when answers are priced; returns them. */
+/**
+ * Marks `headers` as a stream's (SSE, not cached), announcing its trailers (`streamTrailers`): the cost
+ * when answers are priced, and whether the usage was the gateway's own count; returns them.
+ */
 export function asStreamHeaders(headers: Record<string, string>, priced: boolean): Record<string, string> {
   headers['content-type'] = 'text/event-stream';
   headers['cache-control'] = 'no-cache';
-  if (priced) headers.trailer = 'x-switchyard-cost-usd';
+  headers.trailer = priced ? 'x-switchyard-cost-usd, x-switchyard-usage-estimated' : 'x-switchyard-usage-estimated';
   return headers;
+}
+
+/**
+ * A stream's trailers once it has ended: `x-switchyard-cost-usd` (when priced), and
+ * `x-switchyard-usage-estimated: true` when the upstream reported no usage and the gateway counted it,
+ * as the header of a whole answer says. Undefined when there is neither.
+ */
+export function streamTrailers(cost: string | undefined, estimated: boolean): Record<string, string> | undefined {
+  if (!estimated) return cost === undefined ? undefined : { 'x-switchyard-cost-usd': cost };
+  return cost === undefined ? { 'x-switchyard-usage-estimated': 'true' } : { 'x-switchyard-cost-usd': cost, 'x-switchyard-usage-estimated': 'true' };
 }
 
 /** The settings a provider could not honour, once each, in the order they were reported (`topK, reasoning`). */

@@ -17,6 +17,16 @@ function events(parts: StreamPart[], asked: AnswerAsked = { model: 'claude', thi
 }
 
 describe('MessagesStreamEncoder', () => {
+  it("says in a trailer when the usage is the gateway's estimate (the JSON answer's header), none when the upstream counted", () => {
+    const parts = (estimated: boolean): StreamPart[] => [{ type: 'text', delta: 'Hi' }, { type: 'finish', finishReason: 'stop' }, { type: 'usage', usage: makeUsage({ prompt: 3, completion: 1 }), estimated }];
+    for (const estimated of [true, false]) {
+      const e = new MessagesStreamEncoder(ctx, servedBy, { model: 'claude', thinking: false, stopSequences: undefined });
+      const text = parts(estimated).map((p) => e.part(p) ?? '').join('') + e.end().join('');
+      expect(text).not.toContain('switchyard');
+      expect(e.trailers()).toEqual(estimated ? { 'x-switchyard-usage-estimated': 'true' } : undefined);
+    }
+  });
+
   it('opens a new tool_use block per tool call and streams arguments as input_json_delta', () => {
     const out = events([
       { type: 'tool-call', index: 0, id: 'a', name: 'f', argumentsDelta: '{"x":' },

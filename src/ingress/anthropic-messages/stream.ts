@@ -4,6 +4,7 @@ import { exposesUpstream } from '../../http/respond.js';
 import type { RouteContext } from '../../http/route.js';
 import type { StreamEncoder } from '../../http/sse.js';
 import { answerCost } from '../extras.js';
+import { streamTrailers } from '../gateway-headers.js';
 import { ANTHROPIC_PROVIDER } from './decode-content.js';
 import { streamErrorData } from './errors.js';
 import { claudeSignature, encodeDeltaUsage, messageId, startUsage, rawStopOf, stopOf, type AnswerAsked, type RawStop } from './encode-response.js';
@@ -50,7 +51,10 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
   /** The prompt's count when the upstream gave it at the start (an Anthropic upstream does), for message_start. */
   private prompt: PromptCount | undefined;
   private cost: string | undefined;
-  readonly trailers = (): Record<string, string> | undefined => (this.cost === undefined ? undefined : { 'x-switchyard-cost-usd': this.cost });
+  /** Whether the usage was the gateway's count (the upstream reported none). */
+  private estimated = false;
+  /** The trailers (`streamTrailers`), read by the adapter once the stream has ended. */
+  readonly trailers = (): Record<string, string> | undefined => streamTrailers(this.cost, this.estimated);
 
   constructor(
     private readonly ctx: RouteContext,
@@ -107,6 +111,7 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
       case 'usage': {
         this.usage = part.usage;
         this.cost = answerCost(this.ctx, this.servedBy, part.usage, { attempts: part.attempts }).usd;
+        this.estimated = part.estimated === true;
         return undefined;
       }
       case 'provider-metadata':

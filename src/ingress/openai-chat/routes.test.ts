@@ -90,6 +90,17 @@ describe('the chat completions route', () => {
     expect(String(res.body)).not.toContain('switchyard');
   });
 
+  it("says in a trailer when a stream's usage is the gateway's estimate, announced in the headers, and keeps the chunks OpenAI's", async () => {
+    const parts: StreamPart[] = [{ type: 'start', id: 'up', model: 'gpt-x' }, { type: 'text', delta: 'Hi' }, { type: 'finish', finishReason: 'stop' }, { type: 'usage', usage: USAGE, estimated: true }];
+    const res = await call('/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: true } }, fakeGateway({}, parts));
+    expect(res.headers.trailer).toBe('x-switchyard-usage-estimated');
+    expect(await frames(res.body)).not.toContain('switchyard');
+    expect(res.trailers?.()).toEqual({ 'x-switchyard-usage-estimated': 'true' });
+    const counted = await call('/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'x' }], stream: true }, fakeGateway({}, [...parts.slice(0, 3), { type: 'usage', usage: USAGE }]));
+    await frames(counted.body);
+    expect(counted.trailers?.()).toBeUndefined();
+  });
+
   it('takes the switchyard body hints off the body into the routing options; headers win', async () => {
     const recorded: Recorded = {};
     const body = { model: 'chat', messages: [{ role: 'user', content: 'x' }], switchyard: { deployment: 'from-body', task: 'summarize' } };

@@ -5,6 +5,7 @@ import type { RouteContext } from '../../http/route.js';
 import { exposesUpstream } from '../../http/respond.js';
 import type { StreamEncoder } from '../../http/sse.js';
 import { answerCost, wantsExtensions } from '../extras.js';
+import { streamTrailers } from '../gateway-headers.js';
 import { openAIErrorBody } from './errors.js';
 import { ChunkEncoder } from './encode-response.js';
 
@@ -20,8 +21,10 @@ export class ChatStreamEncoder implements StreamEncoder<StreamPart> {
   /** Provider-specific stream data for clients that opted in, carried by the last chunk. */
   private readonly tail: ExtensionTail | undefined;
   private cost: string | undefined;
-  /** The `x-switchyard-cost-usd` trailer, read by the adapter once the stream has ended. */
-  readonly trailers = (): Record<string, string> | undefined => (this.cost === undefined ? undefined : { 'x-switchyard-cost-usd': this.cost });
+  /** Whether the usage was the gateway's count (the upstream reported none). */
+  private estimated = false;
+  /** The trailers (`streamTrailers`), read by the adapter once the stream has ended. */
+  readonly trailers = (): Record<string, string> | undefined => streamTrailers(this.cost, this.estimated);
 
   constructor(
     private readonly ctx: RouteContext,
@@ -37,6 +40,7 @@ export class ChatStreamEncoder implements StreamEncoder<StreamPart> {
     if (part.type === 'usage') {
       const cost = answerCost(this.ctx, this.servedBy, part.usage, { extras: this.tail !== undefined, estimated: part.estimated, attempts: part.attempts });
       this.cost = cost.usd;
+      this.estimated = part.estimated === true;
       if (!this.includeUsage) return undefined;
       if (this.tail) {
         this.tail.usage = { usage: part.usage, cost: cost.extension };

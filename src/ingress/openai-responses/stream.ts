@@ -5,6 +5,7 @@ import { exposesUpstream } from '../../http/respond.js';
 import type { RouteContext } from '../../http/route.js';
 import type { StreamEncoder } from '../../http/sse.js';
 import { answerCost, wantsExtensions } from '../extras.js';
+import { streamTrailers } from '../gateway-headers.js';
 import { openAIErrorBody } from '../openai-chat/errors.js';
 import { AnswerParts, answerTurn } from './answer.js';
 import { encodeResponsesUsage, type ResponseFrame, type ResponseIds } from './encode.js';
@@ -38,7 +39,10 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
   private readonly responseId: string;
   /** The answer's canonical parts, collected only when the response is to be stored. */
   private readonly answer: AnswerParts | undefined;
-  readonly trailers = (): Record<string, string> | undefined => (this.cost === undefined ? undefined : { 'x-switchyard-cost-usd': this.cost });
+  /** Whether the usage was the gateway's count (the upstream reported none). */
+  private estimated = false;
+  /** The trailers (`streamTrailers`), read by the adapter once the stream has ended. */
+  readonly trailers = (): Record<string, string> | undefined => streamTrailers(this.cost, this.estimated);
 
   constructor(
     private readonly ctx: RouteContext,
@@ -89,6 +93,7 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
       case 'usage': {
         const cost = answerCost(this.ctx, this.servedBy, part.usage, { extras: wantsExtensions(this.ctx, this.servedBy), estimated: part.estimated, attempts: part.attempts });
         this.cost = cost.usd;
+        this.estimated = part.estimated === true;
         this.usage = encodeResponsesUsage(part.usage, cost.extension);
         break;
       }
