@@ -44,6 +44,23 @@ describe('switchyard CLI', () => {
     expect(c.err).toEqual([`${file}: warning: deployments[1]: "b" is in no group and direct deployment names are off: no request reaches it (add it to a group, or set routing.allow_direct_deployments: true)`]);
   });
 
+  it('check-config refuses a misspelt option or a second file (exit 2) rather than passing without checking them', async () => {
+    const good = join(dir, 'ok-strict.yaml');
+    writeFileSync(good, 'deployments:\n  - { id: a, provider: openai-compatible, model: m }\ngroups:\n  - { name: chat, deployments: [a] }\n');
+    const bad = join(dir, 'bad-strict.yaml');
+    writeFileSync(bad, 'deployments: []\n');
+    const typo = capture();
+    expect(await main(['check-config', good, '--explian'], typo.io)).toBe(2);
+    expect(typo.err.join('\n')).toContain("Unknown option '--explian'");
+    expect(typo.err.join('\n')).toContain('usage: switchyard check-config FILE [--explain]');
+    const two = capture();
+    expect(await main(['check-config', good, bad], two.io)).toBe(2);
+    expect(two.err.join('\n')).toContain('one config file at a time');
+    const explain = capture();
+    expect(await main(['check-config', '--explain', good], explain.io)).toBe(0);
+    expect(explain.out.join('\n')).toContain('any caller (no api_keys)');
+  });
+
   it('check-config prints every problem with its path and exits 1', async () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'deployments:\n  - id: a\n    provider: nope\n    model: m\n  - id: b\n    provider: openai-compatible\n    api_key: ${MISSING}\n');

@@ -1,7 +1,8 @@
 import { ConfigError, loadConfigFile } from '../../config/load.js';
 import { explainResidency, formatExplanation } from '../../routing/explain.js';
 import { checkReach } from '../../routing/reach.js';
-import type { Command } from '../command.js';
+import { parseArgs } from 'node:util';
+import { UsageError, type Command } from '../command.js';
 
 export const checkConfigCommand: Command = {
   name: 'check-config',
@@ -19,7 +20,10 @@ export const checkConfigCommand: Command = {
     'example: switchyard check-config switchyard.yaml',
   ].join('\n'),
   async run(args, io) {
-    const file = args.find((a) => !a.startsWith('-'));
+    // Strict: a misspelt --explain or a second file would otherwise be ignored and the run pass (exit 0).
+    const { values, positionals } = parseArgs({ args, options: { explain: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    if (positionals.length > 1) throw new UsageError(`one config file at a time, got ${positionals.length}: ${positionals.join(' ')}`);
+    const file = positionals[0];
     if (!file) {
       io.err(`usage: ${this.usage}`);
       return 2;
@@ -30,7 +34,7 @@ export const checkConfigCommand: Command = {
       if (reach.errors.length > 0) throw new ConfigError(file, reach.errors);
       for (const w of reach.warnings) io.err(`${file}: warning: ${w.path}: ${w.message}`);
       io.out(`${file}: ok (${count(config.deployments.length, 'deployment')}, ${count(config.groups.length, 'group')})`);
-      if (!args.includes('--explain')) return 0;
+      if (!values.explain) return 0;
       const explanation = explainResidency(config);
       for (const line of formatExplanation(explanation)) io.out(line);
       if (explanation.leaks.length === 0) return 0;
