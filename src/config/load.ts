@@ -171,29 +171,48 @@ function yaml(): YamlModule {
   return yamlModule;
 }
 
+/** The YAML text's tree, as the config loader reads it (merge keys on); syntax errors with line and column. */
+function configTree(text: string, source: string): unknown {
+  // Merge keys (`<<: *defaults`) are YAML 1.1, off in yaml's 1.2 default: operators share deployment settings with them.
+  const doc = yaml().parseDocument(text, { prettyErrors: true, merge: true });
+  if (doc.errors.length > 0) throw new ConfigError(source, yamlProblems(doc, text, yaml()));
+  return doc.toJS() as unknown;
+}
+
 /** Parses YAML text into a config; YAML syntax errors are reported with line and column. */
 export function parseConfigText(
   text: string,
   source: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): GatewayConfig {
-  // Merge keys (`<<: *defaults`) are YAML 1.1, off in yaml's 1.2 default: operators share deployment settings with them.
-  const doc = yaml().parseDocument(text, { prettyErrors: true, merge: true });
-  if (doc.errors.length > 0) throw new ConfigError(source, yamlProblems(doc, text, yaml()));
-  const result = parseConfig(doc.toJS(), env);
+  const result = parseConfig(configTree(text, source), env);
   if (!result.ok) throw new ConfigError(source, result.problems);
   return result.config;
 }
 
-/** Reads and validates a YAML config file. */
-export function loadConfigFile(path: string, env: Readonly<Record<string, string | undefined>> = process.env): GatewayConfig {
-  let text: string;
+function readConfigText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(path, [{ path: '(file)', message: `cannot read config file (${(err as NodeJS.ErrnoException).code ?? 'error'})` }]);
   }
-  return parseConfigText(text, path, env);
+}
+
+/** Reads and validates a YAML config file. */
+export function loadConfigFile(path: string, env: Readonly<Record<string, string | undefined>> = process.env): GatewayConfig {
+  return parseConfigText(readConfigText(path), path, env);
+}
+
+/**
+ * Reads and validates a YAML config file, returning its tree too (env references not yet filled): for
+ * tools that rewrite the config before building a gateway from it (`drill` points deployments at fault
+ * proxies). The tree is read exactly as `loadConfigFile` reads it (merge keys, the same errors).
+ */
+export function loadConfigTree(path: string, env: Readonly<Record<string, string | undefined>> = process.env): { tree: unknown; config: GatewayConfig } {
+  const tree = configTree(readConfigText(path), path);
+  const result = parseConfig(tree, env);
+  if (!result.ok) throw new ConfigError(path, result.problems);
+  return { tree, config: result.config };
 }
 
 /** Validates an in-process config object (the library API). */

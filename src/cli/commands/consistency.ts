@@ -1,11 +1,11 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parse } from 'yaml';
 import { compareAll, DEFAULT_THRESHOLDS, type Thresholds } from '../../consistency/compare.js';
 import { DEFAULT_PROMPTS, loadPrompts } from '../../consistency/prompts.js';
 import { formatHtml, formatTable, toJson } from '../../consistency/report.js';
 import { maxCost, observe } from '../../consistency/run.js';
-import { findGroup, parseOrThrow } from '../../drill/targets.js';
+import { loadConfigTree } from '../../config/load.js';
+import { findGroup } from '../../drill/targets.js';
 import { groupMembers } from '../../routing/config.js';
 import { readFlag, UsageError, type Command } from '../command.js';
 
@@ -65,7 +65,7 @@ export const consistencyCommand: Command = {
       latencyRatio: threshold('latency-ratio', DEFAULT_THRESHOLDS.latencyRatio),
       minSimilarity: threshold('min-similarity', DEFAULT_THRESHOLDS.minSimilarity),
     };
-    const config = parseOrThrow(parse(readFileSync(values.config, 'utf8')) as unknown, io.env);
+    const { config } = loadConfigTree(values.config, io.env);
     const group = readFlag(() => findGroup(config, values.group as string), '--group');
     const prompts = values.prompts ? loadPrompts(values.prompts) : [...DEFAULT_PROMPTS];
     const ceiling = maxCost(config, group, prompts);

@@ -109,6 +109,33 @@ describe('switchyard drill (CLI)', () => {
     }
   });
 
+  it('drill and consistency read the config as serve and check-config do: merge keys, x- blocks, the same file errors', async () => {
+    // They once parsed YAML on their own, without merge keys: a config check-config passed was "invalid" here.
+    const file = join(dir, 'merged.yaml');
+    writeFileSync(
+      file,
+      [
+        'x-sim: &sim { provider: openai-compatible, model: gpt-4o-mini, region: us-east }',
+        'deployments:',
+        `  - { <<: *sim, id: primary, endpoint: "${sims[0]?.url ?? ''}/v1" }`,
+        `  - { <<: *sim, id: standby, endpoint: "${sims[1]?.url ?? ''}/v1" }`,
+        'groups:',
+        '  - { name: chat, deployments: [primary, standby] }',
+        '',
+      ].join('\n'),
+    );
+    expect(await main(['check-config', file], capture().io)).toBe(0);
+    for (const command of [['drill', '--scenario', 'throttle'], ['consistency']]) {
+      // The config is read: the unknown group is the one problem, a usage error.
+      const c = capture();
+      expect(await main([...command, '-c', file, '--group', 'nope'], c.io)).toBe(2);
+      expect(c.err[0]).toContain('--group');
+      const missing = capture();
+      expect(await main([...command, '-c', join(dir, 'absent.yaml'), '--group', 'chat'], missing.io)).toBe(1);
+      expect(missing.err.join('\n')).toContain('absent.yaml: invalid config\n  (file): cannot read config file (ENOENT)');
+    }
+  });
+
   it('prints a built-in scenario as YAML to start a team scenario from, and fails (exit 1) on a scenario file that is not one', async () => {
     const c = capture();
     expect(await main(['drill', '--print-scenario', 'flap'], c.io)).toBe(0);

@@ -1,13 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse } from 'yaml';
 import { BUILT_IN_SCENARIOS } from '../../drill/builtins.js';
 import { formatDrillHtml } from '../../drill/report/html.js';
 import { formatPlan, formatSummary } from '../../drill/report/terminal.js';
 import { drillProblem, prepareDrill, type DrillOptions, type DrillResult } from '../../drill/run.js';
 import { faultsOutside, loadScenario, type Scenario } from '../../drill/scenario.js';
-import { findGroup, parseOrThrow } from '../../drill/targets.js';
+import { loadConfigTree } from '../../config/load.js';
+import { findGroup } from '../../drill/targets.js';
 import { sloBreaches, type DrillSlo } from '../../drill/slo.js';
 import { readFlag, UsageError, type Command, type CommandIO } from '../command.js';
 
@@ -115,9 +115,9 @@ export const drillCommand: Command = {
       maxRtoMs: values['max-rto'] === undefined ? undefined : durationMs(values['max-rto'], '--max-rto'),
       maxP95Ms: values['max-p95'] === undefined ? undefined : durationMs(values['max-p95'], '--max-p95'),
     };
-    const config = parse(readFileSync(values.config, 'utf8')) as unknown;
-    // A group the config does not have is a bad --group value (exit 2); an invalid config is exit 1.
-    const known = parseOrThrow(config, io.env);
+    // Read as serve reads it (merge keys, the same messages). A group the config does not have is a
+    // bad --group value (exit 2); an invalid config is exit 1.
+    const { tree: config, config: known } = loadConfigTree(values.config, io.env);
     readFlag(() => findGroup(known, values.group as string), '--group');
     const options: DrillOptions = {
       config,
