@@ -61,6 +61,13 @@ describe('switchyard CLI', () => {
     expect(explain.out.join('\n')).toContain('any caller (no api_keys)');
   });
 
+  it('demo --write-config to a path it cannot write says why in words and exits 1, leaving nothing running', async () => {
+    const c = capture();
+    const file = join(dir, 'no-such-dir', 'demo.yaml');
+    expect(await main(['demo', '--port', '0', '--quiet', '--write-config', file], { ...c.io, cwd: dir })).toBe(1);
+    expect(c.err).toEqual([`switchyard demo: cannot write --write-config ${file}: its directory does not exist`]);
+  });
+
   it('check-config prints every problem with its path and exits 1', async () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'deployments:\n  - id: a\n    provider: nope\n    model: m\n  - id: b\n    provider: openai-compatible\n    api_key: ${MISSING}\n');

@@ -44,7 +44,8 @@ export const demoCommand: Command = {
         writeFileSync(resolve(io.cwd ?? '.', configFile), demo.configYaml);
       } catch (err) {
         await demo.close();
-        throw err;
+        io.err(`switchyard demo: cannot write --write-config ${configFile}: ${writeProblem(err)}`);
+        return 1;
       }
     }
     // With --show-config, stdout is the YAML alone, so that `> demo.yaml` saves a valid config.
@@ -91,4 +92,14 @@ export function demoBanner(demo: Demo, config: { file: string } | 'stdout' | und
     `  npx switchyard drill -c ${file} --group multicloud --scenario region-outage --duration 20s --out drill`,
     `  npx switchyard consistency -c ${file} --group multicloud\n`,
   ];
+}
+
+/** Why a file could not be written, in words (Node's message names the syscall, not the fix). */
+function writeProblem(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'its directory does not exist';
+  if (code === 'EISDIR') return 'it is a directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ENOTDIR') return 'a part of its path is a file, not a directory';
+  return (err as Error).message;
 }
