@@ -70,6 +70,41 @@ describe('the runtime-neutral handler, without node:http', () => {
     const wrong = await handle(req('GET', '/v1/chat/completions'));
     expect(wrong.status).toBe(405);
     expect(json(wrong).error.code).toBe('method_not_allowed');
+    expect(wrong.headers.allow).toBe('POST');
+    expect((await handle(req('OPTIONS', '/healthz'))).headers.allow).toBe('GET, HEAD');
+    expect((await handle(req('TRACE', '/v1/echo'))).headers.allow).toBe('GET, HEAD');
+    expect(missing.headers.allow).toBeUndefined();
+  });
+
+  it('answers HEAD where GET is routed (uptime monitors probe with HEAD), and POST-only paths with 405', async () => {
+    const health = await handle(req('HEAD', '/healthz'));
+    expect(health.status).toBe(200);
+    expect(health.headers['content-type']).toBe('application/json');
+    const echoed = await handle(req('HEAD', '/v1/echo'));
+    expect(echoed.status).toBe(200);
+    expect((await handle(req('HEAD', '/v1/chat/completions'))).status).toBe(405);
+  });
+
+  it('closes a streamed answer to HEAD at once and sends none of it', async () => {
+    let returned = false;
+    const frames: AsyncIterable<string> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => Promise.resolve({ done: false, value: 'data: frame\n\n' }),
+        return: () => {
+          returned = true;
+          return Promise.resolve({ done: true, value: undefined });
+        },
+      }),
+    };
+    const feed: Route = { method: 'GET', path: '/v1/feed', handle: async () => ({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: frames }) };
+    const h = createHttpHandler(gateway, { routes: [feed] });
+    const answer = await h(req('HEAD', '/v1/feed'));
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-type']).toBe('text/event-stream');
+    expect(returned).toBe(true);
+    const sent: string[] = [];
+    if (isBodyStream(answer.body)) for await (const chunk of answer.body) sent.push(chunk);
+    expect(sent).toEqual([]);
   });
 
   it("answers an unrouted path of Anthropic's API in Anthropic's error shape, repeated slashes included", async () => {

@@ -12,7 +12,7 @@ import { readBody } from './body.js';
 import { isBodyStream, type AfterAnswer, type HeaderMap, type HttpHandler, type HttpRequest, type HttpResponse } from './exchange.js';
 import { errorChain, errorResponse, exposesUpstream, jsonResponse } from './respond.js';
 import type { CostFn, Ingress, RequestSpan, Route, RouteContext, StartSpan } from './route.js';
-import { NO_PARAMS, RouteTable, type Entry } from './route-table.js';
+import { allowedMethods, NO_PARAMS, RouteTable, type Entry, type Found } from './route-table.js';
 
 export interface HandlerOptions {
   logger?: Logger;
@@ -187,7 +187,7 @@ function undoubledV1(path: string): string | undefined {
   return path.startsWith('/v1/v1/') ? path.slice(3) : undefined;
 }
 
-function unrouted(request: HttpRequest, knownPath: boolean, table: RouteTable): GatewayError {
+function unrouted(request: HttpRequest, { knownPath, methods }: Found, table: RouteTable): GatewayError {
   const meant = knownPath ? undefined : undoubledV1(request.path);
   const hint = meant !== undefined && table.find(request.method, meant).knownPath ? ` Did you mean ${meant}? The client's base URL ends in /v1, and the client adds /v1 itself.` : '';
   return new GatewayError({
@@ -195,8 +195,23 @@ function unrouted(request: HttpRequest, knownPath: boolean, table: RouteTable): 
     status: knownPath ? 405 : 404,
     code: knownPath ? 'method_not_allowed' : 'unknown_route',
     message: knownPath ? `Method ${request.method} is not allowed on ${request.path}.` : `Unknown route ${request.path}.${hint}`,
+    // RFC 9110: a 405 names the methods the path takes.
+    headers: methods ? { allow: allowedMethods(methods) } : undefined,
   });
 }
+
+/**
+ * A HEAD request's answer: the GET route's status and headers. A whole body stays for the runtime to
+ * drop (node:http does, keeping its content-length as RFC 9110 asks); a stream is closed at once and
+ * nothing of it is sent, so a HEAD on the dashboard's feed does not hold a snapshot timer open.
+ */
+function headOnly(answer: HttpResponse): HttpResponse {
+  if (!isBodyStream(answer.body)) return answer;
+  void answer.body[Symbol.asyncIterator]().return?.();
+  return { status: answer.status, headers: answer.headers, body: NO_CHUNKS };
+}
+
+const NO_CHUNKS: AsyncIterable<string> = { [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve({ done: true, value: undefined }) }) };
 
 /**
  * Stored Responses for a handler given no store (one built on `createGateway` alone, with no ledger):
@@ -258,7 +273,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
     try {
       const found = table.find(request.method, request.path);
       entry = found.entry;
-      if (!entry) throw unrouted(request, found.knownPath, table);
+      if (!entry) throw unrouted(request, found, table);
       ctx.params = found.params;
       ctx.routePath = entry.route.path;
       if (!probes.has(entry.route)) guard(request);
@@ -269,6 +284,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
         if (!entry.route.scrape) refuseScrapeOnly(ctx.caller);
       }
       answer = await entry.route.handle(ctx);
+      if (request.method === 'HEAD') answer = headOnly(answer);
     } catch (err) {
       const error = toGatewayError(err);
       ctx.errorKind = error.kind;

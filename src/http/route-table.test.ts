@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GatewayError } from '../core/errors.js';
 import { jsonResponse } from './respond.js';
 import type { Ingress, Route } from './route.js';
-import { NO_PARAMS, RouteTable } from './route-table.js';
+import { allowedMethods, NO_PARAMS, RouteTable } from './route-table.js';
 
 const ingress: Ingress = { name: 'test', routes: [], encodeError: (e: GatewayError) => e.message };
 const r = (method: Route['method'], path: string): Route => ({ method, path, handle: async () => jsonResponse(200, {}) });
@@ -20,6 +20,17 @@ describe('the route table', () => {
     expect(t.find('POST', '/v1/chat/completions').params).toBe(NO_PARAMS);
     expect(t.find('GET', '/v1/chat/completions')).toMatchObject({ entry: undefined, knownPath: true });
     expect(t.find('GET', '/v2/nothing')).toMatchObject({ entry: undefined, knownPath: false });
+  });
+
+  it('gives HEAD the GET route, and lists a known path\'s methods for the 405\'s Allow header', () => {
+    const t = table();
+    expect(t.find('HEAD', '/v1/switchyard/keys').entry?.route.method).toBe('GET');
+    expect(t.find('HEAD', '/v1/chat/completions').entry).toBeUndefined();
+    const known = t.find('DELETE', '/v1/switchyard/keys').methods;
+    expect(known && allowedMethods(known)).toBe('GET, POST, HEAD');
+    const pattern = t.find('GET', '/v1/switchyard/keys/0123456789ab/revoke').methods;
+    expect(pattern && allowedMethods(pattern)).toBe('POST');
+    expect(t.find('GET', '/v2/nothing').methods).toBeUndefined();
   });
 
   it('matches {name} segments, percent-decoded, and only whole non-empty segments', () => {

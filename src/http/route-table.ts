@@ -18,11 +18,25 @@ export interface Found {
   entry: Entry | undefined;
   params: Readonly<Record<string, string>>;
   knownPath: boolean;
+  /** The routes of the path by method, when it is known: a 405's `Allow` header lists them. */
+  methods: ReadonlyMap<string, Entry> | undefined;
 }
 
 export const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 const isParam = (segment: string): boolean => segment.length > 2 && segment.startsWith('{') && segment.endsWith('}');
+
+/** The route for `method`; HEAD takes the GET route (RFC 9110: a server supporting GET supports HEAD). */
+function entryFor(methods: ReadonlyMap<string, Entry>, method: string): Entry | undefined {
+  return methods.get(method) ?? (method === 'HEAD' ? methods.get('GET') : undefined);
+}
+
+/** The `Allow` header of a path's 405: its methods, HEAD beside GET. */
+export function allowedMethods(methods: ReadonlyMap<string, Entry>): string {
+  const names = [...methods.keys()];
+  if (methods.has('GET') && !methods.has('HEAD')) names.push('HEAD');
+  return names.join(', ');
+}
 
 /**
  * The routes by path, then by method. Exact paths are one map lookup (the API's hot path); paths with
@@ -48,14 +62,14 @@ export class RouteTable {
   /** Finds the route for a request; a malformed percent-encoding in a parameter is a 400. */
   find(method: string, path: string): Found {
     const methods = this.exact.get(path);
-    if (methods) return { entry: methods.get(method), params: NO_PARAMS, knownPath: true };
-    if (this.patterns.length === 0) return { entry: undefined, params: NO_PARAMS, knownPath: false };
+    if (methods) return { entry: entryFor(methods, method), params: NO_PARAMS, knownPath: true, methods };
+    if (this.patterns.length === 0) return { entry: undefined, params: NO_PARAMS, knownPath: false, methods: undefined };
     const parts = path.split('/');
     for (const p of this.patterns) {
       const params = matchSegments(p.segments, parts);
-      if (params) return { entry: p.methods.get(method), params, knownPath: true };
+      if (params) return { entry: entryFor(p.methods, method), params, knownPath: true, methods: p.methods };
     }
-    return { entry: undefined, params: NO_PARAMS, knownPath: false };
+    return { entry: undefined, params: NO_PARAMS, knownPath: false, methods: undefined };
   }
 }
 
