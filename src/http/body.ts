@@ -20,6 +20,28 @@ export function tooLarge(limit: number): GatewayError {
   return new GatewayError({ kind: 'invalid_request', status: 413, code: 'request_too_large', message: `The request body exceeds the limit of ${limit} bytes.` });
 }
 
+/**
+ * The 415 for a body sent with a content coding (`Content-Encoding: gzip`) by a runtime that hands the
+ * handler the bytes as sent: they are not JSON, and "not valid JSON" would not tell the client why.
+ * `Accept-Encoding: identity` says what to send instead (RFC 9110, 15.5.16).
+ */
+export function encodedBody(coding: string): GatewayError {
+  return new GatewayError({
+    kind: 'invalid_request',
+    status: 415,
+    code: 'unsupported_content_encoding',
+    message: `Request bodies with Content-Encoding '${coding.slice(0, 40)}' are not supported; send the body uncompressed.`,
+    headers: { 'accept-encoding': 'identity' },
+  });
+}
+
+/** The request's content coding when it is one the body would need decoding from (anything but identity). */
+export function contentCoding(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const coding = header.trim().toLowerCase();
+  return coding === '' || coding === 'identity' ? undefined : coding;
+}
+
 /** Nesting deeper than this is refused before parsing: code downstream walks request JSON recursively. */
 export const MAX_JSON_DEPTH = 64;
 

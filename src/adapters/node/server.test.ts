@@ -1,5 +1,6 @@
 import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import OpenAI from 'openai';
 import { request } from 'undici';
@@ -115,6 +116,17 @@ describe('HTTP server with the official openai SDK', () => {
     const r = await post(`${server.url}/v1/chat/completions`, '{"model": ');
     expect(r.status).toBe(400);
     expect(r.json.error).toEqual({ message: 'The request body is not valid JSON.', type: 'invalid_request_error', param: null, code: 'invalid_json' });
+  });
+
+  it('refuses a compressed body with 415 naming its Content-Encoding, rather than calling it invalid JSON', async () => {
+    const body = gzipSync(JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }));
+    const r = await post(`${server.url}/v1/chat/completions`, body, { 'content-encoding': 'gzip' });
+    expect(r.status).toBe(415);
+    expect(r.json.error).toMatchObject({ type: 'invalid_request_error', code: 'unsupported_content_encoding' });
+    expect(r.json.error.message).toContain("'gzip'");
+    expect(r.headers['accept-encoding']).toBe('identity');
+    const plain = await post(`${server.url}/v1/chat/completions`, JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }), { 'content-encoding': 'identity' });
+    expect(plain.status).toBe(200);
   });
 
   it('refuses an oversized body with 413', async () => {
