@@ -42,3 +42,11 @@ faults:
   - { start: "25%", end: "60%", effect: { cut_after_chunks: 2 } }
 `,
 };
+
+/**
+ * The built-in scenario of that name, if one: an own key only, so `constructor` or `toString` (the
+ * name of a team's file, say) is not taken for a built-in from Object.prototype.
+ */
+export function builtInScenario(name: string): string | undefined {
+  return Object.hasOwn(BUILT_IN_SCENARIOS, name) ? BUILT_IN_SCENARIOS[name] : undefined;
+}

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUILT_IN_SCENARIOS } from './builtins.js';
 import { faultsOutside, faultWindows, loadScenario, parseScenario } from './scenario.js';
@@ -5,6 +8,19 @@ import { faultsOutside, faultWindows, loadScenario, parseScenario } from './scen
 describe('drill scenarios', () => {
   it('every built-in scenario is a valid scenario file', () => {
     for (const name of Object.keys(BUILT_IN_SCENARIOS)) expect(loadScenario(name).name).toBe(name);
+  });
+
+  it("takes a scenario named like an Object.prototype member (constructor, toString) for a file, never for a built-in", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scenario-'));
+    const cwd = process.cwd();
+    try {
+      process.chdir(dir);
+      writeFileSync('constructor', 'name: team-outage\nfaults:\n  - { start: "10%", end: "20%", effect: { status: 500 } }\n');
+      expect(loadScenario('constructor').name).toBe('team-outage');
+      expect(() => loadScenario('toString')).toThrow(/neither built in .* nor a readable file/);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('resolves percentages against the duration and seconds as given', () => {

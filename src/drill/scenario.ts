@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import * as z from '../config/zod.js';
-import { BUILT_IN_SCENARIOS } from './builtins.js';
+import { BUILT_IN_SCENARIOS, builtInScenario } from './builtins.js';
 
 /** A point in the drill's time line: seconds from the start, or a share of the duration ("25%"). */
 const instantSchema = z.union([z.number().min(0), z.string().regex(/^\d+(\.\d+)?%$/, 'expected seconds or a percentage such as "25%"')]);
@@ -89,7 +89,7 @@ export function parseScenario(raw: unknown, source: string): Scenario {
 
 /** Loads a built-in scenario by name, or a team's own scenario file (YAML). */
 export function loadScenario(nameOrPath: string): Scenario {
-  const builtIn = BUILT_IN_SCENARIOS[nameOrPath];
+  const builtIn = builtInScenario(nameOrPath);
   if (builtIn !== undefined) return parseScenario(parse(builtIn), `built-in scenario ${nameOrPath}`);
   let text: string;
   try {

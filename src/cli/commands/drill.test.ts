@@ -98,6 +98,7 @@ describe('switchyard drill (CLI)', () => {
       [[...drill, '--scenario', 'nope'], /--scenario: scenario "nope" is neither built in \(region-outage, .*\) nor a file/],
       [['drill', '-c', configFile, '--group', 'nope', '--scenario', 'region-outage'], /--group: no group "nope" in the config \(groups: chat\)/],
       [['drill', '--print-scenario', 'nope'], /no built-in scenario "nope"/],
+      [['drill', '--print-scenario', 'constructor'], /no built-in scenario "constructor"/],
       [['drill', '--bogus'], /Unknown option '--bogus'/],
     ];
     for (const [args, message] of cases) {

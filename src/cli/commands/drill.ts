@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BUILT_IN_SCENARIOS } from '../../drill/builtins.js';
+import { BUILT_IN_SCENARIOS, builtInScenario } from '../../drill/builtins.js';
 import { formatDrillHtml } from '../../drill/report/html.js';
 import { formatPlan, formatSummary } from '../../drill/report/terminal.js';
 import { drillProblem, prepareDrill, type DrillOptions, type DrillResult } from '../../drill/run.js';
@@ -23,7 +23,7 @@ function durationMs(text: string, flag: string): number {
  * scenario is a problem in that file (exit 1), as an invalid config is.
  */
 function scenarioFlag(name: string): Scenario {
-  if (BUILT_IN_SCENARIOS[name] === undefined && !existsSync(name)) {
+  if (builtInScenario(name) === undefined && !existsSync(name)) {
     throw new UsageError(`--scenario: scenario "${name}" is neither built in (${Object.keys(BUILT_IN_SCENARIOS).join(', ')}) nor a file`);
   }
   return loadScenario(name);
@@ -100,7 +100,7 @@ export const drillCommand: Command = {
       allowPositionals: false,
     });
     if (values['print-scenario'] !== undefined) {
-      const text = BUILT_IN_SCENARIOS[values['print-scenario']];
+      const text = builtInScenario(values['print-scenario']);
       if (text === undefined) throw new UsageError(`no built-in scenario "${values['print-scenario']}" (${Object.keys(BUILT_IN_SCENARIOS).join(', ')})`);
       io.out(text.trimEnd());
       return 0;
