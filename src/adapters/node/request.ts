@@ -20,6 +20,7 @@ export class NodeRequest implements HttpRequest {
   private over = false;
   /** A body refused as too large is left unread: the answer closes the connection instead of draining it. */
   bodyLeftUnread = false;
+  private bodyAsked = false;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -49,6 +50,19 @@ export class NodeRequest implements HttpRequest {
   }
 
   /**
+   * Whether the answer must close the connection rather than let node:http read and drop the rest of the
+   * body: one refused as too large, or one no route asked for (a 401, 404 or 405 answers before the body)
+   * whose declared length is past what a 413 would drain. Without it, anyone who can reach the port could
+   * make the gateway take in gigabytes per request without a key.
+   */
+  closesAfterAnswer(limit: number): boolean {
+    if (this.bodyLeftUnread) return true;
+    if (this.bodyAsked) return false;
+    const declared = Number(this.req.headers['content-length']);
+    return Number.isFinite(declared) && declared > limit + DRAIN_BYTES;
+  }
+
+  /**
    * Reads the body up to `limit` bytes; larger bodies are refused with 413 and never buffered. The
    * rest of a refused body is read and dropped up to `DRAIN_BYTES` before the answer, so the client,
    * still sending, reads the 413 rather than a reset connection (a close with its bytes unread resets
@@ -58,6 +72,7 @@ export class NodeRequest implements HttpRequest {
    * 408 through clientError, so no timer per request here.
    */
   body(limit: number): Promise<Uint8Array> {
+    this.bodyAsked = true;
     const req = this.req;
     return new Promise((resolve, reject) => {
       const declared = Number(req.headers['content-length']);

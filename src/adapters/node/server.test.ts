@@ -167,6 +167,28 @@ describe('HTTP server with the official openai SDK', () => {
     expect(reply.toLowerCase()).toContain('connection: close');
   });
 
+  it('closes the connection after an answer that never read a huge declared body (an unknown route, no key) instead of reading it all', async () => {
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    let reply = '';
+    socket.on('data', (d: Buffer) => (reply += d.toString('latin1')));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('error', () => undefined);
+    socket.write(`POST /v1/nothing HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 10737418240\r\n\r\n`);
+    socket.write(Buffer.alloc(64 * 1024, 0x20));
+    // Without the close node:http would read (and drop) all 10 GB after the 404; the test would time out.
+    await closed;
+    expect(reply).toMatch(/^HTTP\/1\.1 404 /);
+    expect(reply.toLowerCase()).toContain('connection: close');
+  });
+
+  it('keeps the connection after an answer that never read a small body', async () => {
+    const r = await request(`${server.url}/v1/nothing`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    await r.body.dump();
+    expect(r.statusCode).toBe(404);
+    expect(r.headers.connection).not.toBe('close');
+  });
+
   it('answers an unknown model with 404 model_not_found', async () => {
     const err = await client.chat.completions.create({ model: 'gpt-99', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);

@@ -43,7 +43,7 @@ function serverOptions(cfg: GatewayConfig['server']): HttpServerOptions {
 }
 
 /** One exchange: the handler's answer, written to the response. */
-async function serve(handle: HttpHandler, request: NodeRequest, res: ServerResponse, stallMs: number): Promise<void> {
+async function serve(handle: HttpHandler, request: NodeRequest, res: ServerResponse, stallMs: number, bodyLimit: number): Promise<void> {
   let answer;
   try {
     answer = await handle(request);
@@ -53,7 +53,7 @@ async function serve(handle: HttpHandler, request: NodeRequest, res: ServerRespo
     return;
   }
   // Node closes the connection after an answer that says so, rather than reading what the client still sends.
-  if (request.bodyLeftUnread) answer.headers.connection = 'close';
+  if (request.closesAfterAnswer(bodyLimit)) answer.headers.connection = 'close';
   writeAnswer(res, answer, stallMs);
 }
 
@@ -83,7 +83,7 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
       request.answered();
     });
     if (state.draining) res.setHeader('connection', 'close');
-    void serve(handle, request, res, stallMs);
+    void serve(handle, request, res, stallMs, cfg.body_limit_bytes);
   });
   server.maxConnections = cfg.max_connections;
   server.on('clientError', answerClientError);
