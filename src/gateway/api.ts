@@ -52,6 +52,8 @@ export interface RequestOptions extends CacheRequestOptions {
   residency?: string;
   /** Explicit deployment (header `x-switchyard-deployment`, else the body's `switchyard.deployment`). */
   override?: string;
+  /** Where `override` came from, for a refusal's `param`: `switchyard.deployment`; default the header. */
+  overrideParam?: string;
   /** Task type (header `x-switchyard-task`, else the body's `switchyard.task`), routing `model: "default"` to the group serving it. */
   task?: string;
   /**

@@ -175,7 +175,7 @@ class GatewayRuntime implements Gateway {
     const promptTokens = request.input.reduce((n, t) => n + estimateTokens(t), 0);
     // Embedding inputs are limited per input, not by a chat context window.
     const needs: Needs = { capabilities: ['embeddings'], promptTokens: 0, residency: opts.residency };
-    const plan = this.engine.router.plan({ model: request.model, needs, override: opts.override, task: opts.task, access: opts.access });
+    const plan = this.engine.router.plan({ model: request.model, needs, override: opts.override, overrideParam: opts.overrideParam, task: opts.task, access: opts.access });
     const passthrough = request.passthrough ?? NO_PASSTHROUGH;
     checkRequestFields(passthrough, MAPPED_NONE, plan.deployments);
     const { meta, ticket } = await this.begin('embed', opts, plan, promptTokens, 0);
@@ -310,7 +310,7 @@ class GatewayRuntime implements Gateway {
       // Only a request with images or files is looked through for URLs.
       mediaUrls: capabilities.includes('vision') || capabilities.includes('files') ? mediaUrlsOf(asked) : undefined,
     };
-    const plan = this.engine.router.plan({ model: asked.model, needs, override: opts.override, task: opts.task, access: opts.access });
+    const plan = this.engine.router.plan({ model: asked.model, needs, override: opts.override, overrideParam: opts.overrideParam, task: opts.task, access: opts.access });
     checkRequestFields(asked.passthrough ?? NO_PASSTHROUGH, MAPPED_NONE, plan.deployments);
     const request = applyGroupPolicy(asked, plan.group);
     return { request, needs, plan };

@@ -77,8 +77,9 @@ describe('API keys, groups and direct deployments through the server', () => {
     expect((await chat('sk-user', 'sim-a')).status).toBe(403);
     expect((await chat('sk-user', 'other', {}, { 'x-switchyard-deployment': 'sim-b' })).status).toBe(403);
     // A pin must be a member of the group asked for: it never reaches another group's deployment.
-    expect((await chat('sk-user', 'chat', {}, { 'x-switchyard-deployment': 'sim-b' })).json.error?.code).toBe('invalid_deployment_override');
-    expect((await chat('sk-user', 'chat', { switchyard: { deployment: 'sim-b' } })).json.error?.code).toBe('invalid_deployment_override');
+    // The refusal names where the pin came from: the header, or the body's hint.
+    expect((await chat('sk-user', 'chat', {}, { 'x-switchyard-deployment': 'sim-b' })).json.error).toMatchObject({ code: 'invalid_deployment_override', param: 'x-switchyard-deployment' });
+    expect((await chat('sk-user', 'chat', { switchyard: { deployment: 'sim-b' } })).json.error).toMatchObject({ code: 'invalid_deployment_override', param: 'switchyard.deployment' });
   });
 
   it('serves a deployment by its id only to a key allowed to name it', async () => {

@@ -32,8 +32,12 @@ export function requestOptions(ctx: RouteContext, ingress: IngressName, hints: B
   const opts: RequestOptions = { signal: ctx.request.signal, requestId: ctx.requestId, tags: tagsWithIngress(ctx.caller.tags, ingress), access: ctx.caller.access };
   const residency = ctx.caller.residency ?? h['x-switchyard-residency'];
   if (residency) opts.residency = residency;
-  const override = h['x-switchyard-deployment'] ?? hints.deployment;
-  if (override !== undefined) opts.override = override;
+  const header = h['x-switchyard-deployment'];
+  if (header !== undefined) opts.override = header;
+  else if (hints.deployment !== undefined) {
+    opts.override = hints.deployment;
+    opts.overrideParam = 'switchyard.deployment';
+  }
   const task = h['x-switchyard-task'] ?? hints.task;
   if (task !== undefined) opts.task = task;
   // The response cache: the client may opt in or out, and flag tools whose follow-ups must never be cached.

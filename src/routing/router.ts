@@ -32,6 +32,8 @@ export interface RouteRequest {
   needs: Needs;
   /** Explicit deployment choice (header `x-switchyard-deployment` or body `switchyard.deployment`). */
   override?: string | undefined;
+  /** Where the override came from, named by its refusal (default `x-switchyard-deployment`). */
+  overrideParam?: string | undefined;
   /** Task type (header `x-switchyard-task`), used when the model is `default`. */
   task?: string | undefined;
   /** What the caller (its API key) may route to; the config's defaults when absent. */
@@ -327,7 +329,7 @@ function badOverride(req: RouteRequest): GatewayError {
   return new GatewayError({
     kind: 'invalid_request',
     message: `Deployment '${echoed(req.override, 64)}' cannot serve the model '${req.model}'.`,
-    param: 'x-switchyard-deployment',
+    param: req.overrideParam ?? 'x-switchyard-deployment',
     code: 'invalid_deployment_override',
   });
 }
