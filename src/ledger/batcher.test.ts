@@ -1,10 +1,10 @@
-import { mkdtempSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { eventFromLine } from './journal-line.js';
+import { eventFromLine, journalLine } from './journal-line.js';
 import { LedgerBatcher } from './batcher.js';
 import { Journal, journalsCommitted } from './journal.js';
 import type { AttemptRecord } from '../core/events.js';
@@ -433,6 +433,43 @@ describe('ledger batcher', () => {
     expect(await count(store)).toBe(120);
     expect(second.stats().replayed).toBe(120);
     await second.close();
+    await store.close();
+  });
+});
+
+describe('ledger batcher replaying a spill file or journal segment with a corrupt line in the middle', () => {
+  // JSON that is no ledger row: a torn line glued to the next, a zeroed block, a hand-edited file.
+  for (const bad of ['null', '{}', '[1,2,3]', '{"id":"a"}', '["0001:r:1",17']) {
+    it(`stores the good lines around ${bad}, sets it aside, and keeps writing new events`, async () => {
+      const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+      const spillPath = join(tmp(), 'spill.jsonl');
+      const [a, b, c] = events(3) as [UsageEvent, UsageEvent, UsageEvent];
+      writeFileSync(spillPath, `${journalLine(a)}${bad}\n${journalLine(b)}`);
+      const batcher = new LedgerBatcher({ store, logger: silentLogger, batchSize: 50, flushIntervalMs: 60_000, maxBuffer: 1000, spillPath, retryIntervalMs: 10 });
+      batcher.enqueue(c);
+      await batcher.flush();
+      expect(batcher.stats()).toMatchObject({ storeDown: false, queued: 0, replayed: 2, written: 1 });
+      expect(await count(store)).toBe(3);
+      expect(existsSync(spillPath) || existsSync(`${spillPath}.replaying`)).toBe(false);
+      expect(readFileSync(`${spillPath}.rejected`, 'utf8')).toBe(`${bad}\n`);
+      await batcher.close();
+      await store.close();
+    });
+  }
+
+  it('sets aside a corrupt line of a dead process\'s journal segment and replays the rest', async () => {
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    const dir = join(tmp(), 'journal');
+    mkdirSync(dir);
+    const [a, b] = events(2) as [UsageEvent, UsageEvent];
+    writeFileSync(join(dir, '999999999-dead-00000000.jsonl'), `${journalLine(a)}{"id":"x","ts":"soon"}\n${journalLine(b)}`);
+    const spillPath = join(tmp(), 'spill.jsonl');
+    const batcher = new LedgerBatcher({ store, journal: new Journal(dir), logger: silentLogger, batchSize: 50, flushIntervalMs: 60_000, maxBuffer: 1000, spillPath, retryIntervalMs: 10 });
+    await batcher.flush();
+    expect(batcher.stats()).toMatchObject({ storeDown: false, replayed: 2 });
+    expect(await count(store)).toBe(2);
+    expect(readFileSync(`${spillPath}.rejected`, 'utf8')).toBe('{"id":"x","ts":"soon"}\n');
+    await batcher.close();
     await store.close();
   });
 });

@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import { toUsageEvent, type UsageEvent } from './event.js';
 import type { Journal } from './journal.js';
 import { eventFromLine, journalLine } from './journal-line.js';
+import { readUsageLine } from './import/read-lines.js';
 import type { LedgerStore } from './store/sql-store.js';
 
 export interface BatcherOptions {
@@ -313,23 +314,46 @@ export class LedgerBatcher {
     }
   }
 
+  /** Where replay sets aside the lines of a spill file or journal segment that are no ledger row. */
+  private get rejectedPath(): string {
+    return `${this.o.spillPath}.rejected`;
+  }
+
+  /**
+   * Stores a spill file's or journal segment's events and deletes it. A line that is no ledger row as
+   * the gateway writes it (cut short by a crash, or corrupted on disk) is checked like an imported one
+   * and set aside in `<spill_path>.rejected` rather than sent: one bad row would fail its batch on
+   * every round, and the store would look down for good, with every later event stuck behind it.
+   */
   private async replayFile(path: string): Promise<void> {
-    const events = readFileSync(path, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim().length > 0)
-      .flatMap((l): UsageEvent[] => {
-        try {
-          return [eventFromLine(JSON.parse(l))];
-        } catch {
-          // A line cut short by a crash mid-append; the rest of the file is still good.
-          this.o.logger.warn({ path }, 'skipping a truncated ledger line');
-          return [];
-        }
-      });
+    const events: UsageEvent[] = [];
+    let rejected = '';
+    let rejectedLines = 0;
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (line.trim().length === 0) continue;
+      const read = readUsageLine(line);
+      if (read.kind === 'event') events.push(read.event);
+      else {
+        rejected += `${line}\n`;
+        rejectedLines += 1;
+      }
+    }
+    if (rejectedLines > 0) this.setAside(path, rejected, rejectedLines);
     for (let i = 0; i < events.length; i += this.o.batchSize) await this.o.store.insert(events.slice(i, i + this.o.batchSize));
     unlinkSync(path);
     this.counters.replayed += events.length;
     if (events.length > 0) this.o.logger.info({ events: events.length }, 'replayed spilled ledger events');
+  }
+
+  /** Keeps lines replay cannot store, for an operator to read (and repair for `import-usage`); a disk that refuses them is logged. */
+  private setAside(path: string, text: string, lines: number): void {
+    try {
+      mkdirSync(dirname(this.rejectedPath), { recursive: true });
+      appendFileSync(this.rejectedPath, text);
+      this.o.logger.warn({ path, lines, keptIn: this.rejectedPath }, 'ledger replay skipped lines that are no usage event (cut short or corrupt)');
+    } catch (err) {
+      this.o.logger.error({ path, lines, err: (err as Error).message }, 'ledger replay skipped lines that are no usage event and could not keep them');
+    }
   }
 
   /**
