@@ -127,7 +127,7 @@ export async function createApp(config: GatewayConfig, options: AppOptions = {})
   const liveStatus = { status: clusterStatus ? () => clusterStatus(gateway.status()) : () => gateway.status() };
   const routes: Route[] = [
     createStatusRoute(clusterStatus),
-    createUsageRoute(ledger.store),
+    createUsageRoute(ledger.store, Date.now, logger),
     ...createAdminRoutes(admin, { audit: governance.audit, logger }),
     ...governance.routes,
     ...createDashboardRoutes({ gateway: liveStatus, ledger }, config.dashboard),

@@ -5,12 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { resolveConfig } from '../../config/load.js';
 import { makeUsage } from '../../core/types.js';
-import type { GatewayError } from '../../core/errors.js';
+import { toGatewayError, type GatewayError } from '../../core/errors.js';
+import { silentLogger } from '../../core/logger.js';
 import { openAIErrorBody } from '../../ingress/openai-chat/errors.js';
 import { createUsageRoute } from '../../http/usage-route.js';
 import { NOBODY, type Caller } from '../../http/auth.js';
 import type { RouteContext } from '../../http/route.js';
 import { toUsageEvent, type UsageEvent } from '../event.js';
+import { openPostgres } from '../store/postgres-driver.js';
 import { openSqlite } from '../store/sqlite-driver.js';
 import { SqlLedgerStore } from '../store/sql-store.js';
 import { attempt, fallbackEvents } from '../testing/fixtures.js';
@@ -331,6 +333,19 @@ describe('GET /v1/switchyard/usage', () => {
     const bad = await get('group_by=nope');
     expect(bad.status).toBe(400);
     expect((bad.body as { error: { code: string } }).error.code).toBe('invalid_usage_query');
+    await store.close();
+  });
+
+  it('answers 503 ledger_unavailable, not an internal error, while the ledger database is down, and logs why', async () => {
+    // Nothing listens on port 1: the database is down from the start, as `connect` allows.
+    const store = await SqlLedgerStore.connect(openPostgres('postgres://postgres@127.0.0.1:1/test', 'public', silentLogger), { logger: silentLogger, retryMs: 60_000 });
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (_: unknown, message: string) => warnings.push(message) };
+    const route = createUsageRoute(store, () => D('2025-06-03'), logger);
+    const ctx = { query: new URLSearchParams(), caller: { ...NOBODY, keyId: 'root', role: 'admin' } } as unknown as RouteContext;
+    const error = toGatewayError(await route.handle(ctx).then(() => undefined, (err: unknown) => err));
+    expect([error.status, error.code, error.clientMessage()]).toEqual([503, 'ledger_unavailable', 'The usage ledger cannot be read right now; try again shortly.']);
+    expect(warnings).toEqual(['usage query failed: the ledger database cannot be read']);
     await store.close();
   });
 });
