@@ -18,8 +18,8 @@ export interface BrowserGuardOptions {
  * Refuses what a web page the operator visits could make a browser send (issue: a gateway without
  * keys drained deployments and spent money for any site's text/plain POST):
  * - a request from another origin, told by `Origin` (sent with every cross-origin POST) or, for
- *   methods that change things, `Sec-Fetch-Site`: the gateway serves no CORS, so no legitimate page
- *   calls it cross-origin. A GET without `Origin` (a link followed to the dashboard) is a navigation:
+ *   methods that change things, `Sec-Fetch-Site`: the gateway serves CORS only to the allowed origins
+ *   (`cors.ts`), so no other page calls it cross-origin. A GET without `Origin` (a link followed to the dashboard) is a navigation:
  *   its answer goes to the user, never to the page that linked;
  * - on a keyless gateway, a `Host` that is a DNS name other than localhost: DNS rebinding points an
  *   attacker's name at 127.0.0.1, which makes its page same-origin. Rebinding needs a name, so IP
@@ -51,7 +51,7 @@ export function createBrowserGuard(options: BrowserGuardOptions): (request: Http
 }
 
 /** An origin as browsers send it: lower case, no trailing slash, no default port (`https://x:443` is `https://x`). */
-function normalOrigin(origin: string): string {
+export function normalOrigin(origin: string): string {
   const o = origin.trim().toLowerCase().replace(/\/+$/, '');
   if (o.startsWith('https://') && o.endsWith(':443')) return o.slice(0, -4);
   if (o.startsWith('http://') && o.endsWith(':80')) return o.slice(0, -3);

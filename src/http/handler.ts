@@ -9,6 +9,7 @@ import { memoryConversations, type Conversations } from '../ingress/openai-respo
 import { createAuthenticator, NOBODY, refuseScrapeOnly, type Caller } from './auth.js';
 import { createBrowserGuard } from './browser-guard.js';
 import { readBody } from './body.js';
+import { createCors, isPreflight } from './cors.js';
 import { isBodyStream, type AfterAnswer, type HeaderMap, type HttpHandler, type HttpRequest, type HttpResponse } from './exchange.js';
 import { errorChain, errorResponse, exposesUpstream, jsonResponse } from './respond.js';
 import type { CostFn, Ingress, RequestSpan, Route, RouteContext, StartSpan } from './route.js';
@@ -251,6 +252,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
   const ingresses = options.ingresses ?? INGRESSES;
   const table = routeTable(ingresses, options.routes ?? [], health);
   const guard = options.browserGuard ?? createBrowserGuard({ allowedOrigins: gateway.config.server.allowed_origins });
+  const cors = createCors(gateway.config.server.allowed_origins);
   const probes = new Set<Route>(health);
   const fallback = ingresses[0] as Ingress;
   const shared: Shared = {
@@ -264,6 +266,19 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
     beforeAnswer: options.beforeAnswer,
   };
 
+  /**
+   * What no route took: a CORS preflight (OPTIONS for a known path; no key, browsers send none) from an
+   * allowed origin gets its 204, from another origin the browser guard's 403; anything else is a 404 or 405.
+   */
+  const unroutedAnswer = (request: HttpRequest, found: Found): HttpResponse => {
+    if (found.methods && isPreflight(request.method, request.headers)) {
+      guard(request);
+      const answer = cors?.preflight(request.headers, allowedMethods(found.methods));
+      if (answer) return answer;
+    }
+    throw unrouted(request, found, table);
+  };
+
   return async function handle(request) {
     // Our own id always: the ledger keys usage events by it, so a client reusing an id must not be
     // able to make later requests' usage vanish as duplicates. The client's id is kept for the log.
@@ -273,18 +288,21 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
     try {
       const found = table.find(request.method, request.path);
       entry = found.entry;
-      if (!entry) throw unrouted(request, found, table);
-      ctx.params = found.params;
-      ctx.routePath = entry.route.path;
-      if (!probes.has(entry.route)) guard(request);
-      if (!entry.route.public) {
-        if (startSpan && entry.route.observed !== false) ctx.span = startSpan({ method: request.method, route: entry.route.path, headers: request.headers, requestId: ctx.requestId });
-        ctx.caller = authenticate(request.headers);
-        // Here rather than in each route: a route added later cannot forget to refuse a scrape key.
-        if (!entry.route.scrape) refuseScrapeOnly(ctx.caller);
+      if (!entry) {
+        answer = unroutedAnswer(request, found);
+      } else {
+        ctx.params = found.params;
+        ctx.routePath = entry.route.path;
+        if (!probes.has(entry.route)) guard(request);
+        if (!entry.route.public) {
+          if (startSpan && entry.route.observed !== false) ctx.span = startSpan({ method: request.method, route: entry.route.path, headers: request.headers, requestId: ctx.requestId });
+          ctx.caller = authenticate(request.headers);
+          // Here rather than in each route: a route added later cannot forget to refuse a scrape key.
+          if (!entry.route.scrape) refuseScrapeOnly(ctx.caller);
+        }
+        answer = await entry.route.handle(ctx);
+        if (request.method === 'HEAD') answer = headOnly(answer);
       }
-      answer = await entry.route.handle(ctx);
-      if (request.method === 'HEAD') answer = headOnly(answer);
     } catch (err) {
       const error = toGatewayError(err);
       ctx.errorKind = error.kind;
@@ -296,6 +314,10 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
       const body = ingress.encodeError(error, exposesUpstream(gateway.config, error.deployment), ctx.requestId);
       answer = errorResponse(error, body, { 'x-request-id': ctx.requestId });
       if (ingress.errorAnswer) answer = { ...answer, status: ingress.errorAnswer(error, ctx.requestId, answer.headers) };
+    }
+    if (cors) {
+      const origin = request.headers.origin;
+      if (origin !== undefined) answer = cors.reveal(origin, answer);
     }
     // A stream finishes when it ends (RouteContext.streamEnded); anything else is answered now.
     if (entry && !entry.route.public && !isBodyStream(answer.body)) ctx.finish(answer.status);
