@@ -107,17 +107,20 @@ describe('CORS for server.allowed_origins, through the runtime-neutral handler',
       expect(corsHeaders(anthropic)).toEqual({});
     });
 
-    it('on an unknown route is a 404, which the browser takes as a refusal', async () => {
+    it('on an unknown route is a 404, which the browser takes as a refusal, where a known route gets 204', async () => {
       const answer = await handle(preflight('/v1/nowhere', APP));
       expect(answer.status).toBe(404);
       expect(JSON.parse(await drain(answer)).error.code).toBe('unknown_route');
       expect(answer.headers['access-control-allow-methods']).toBeUndefined();
+      expect((await handle(preflight('/v1/embeddings', APP))).status).toBe(204);
     });
 
-    it('is only an OPTIONS naming a method: a bare OPTIONS is still a 405 with Allow', async () => {
-      const answer = await handle(req('OPTIONS', '/v1/chat/completions', { origin: APP }));
-      expect(answer.status).toBe(405);
-      expect(answer.headers.allow).toBe('POST');
+    it('is an OPTIONS naming a method: a bare OPTIONS is still a 405 with Allow', async () => {
+      const bare = await handle(req('OPTIONS', '/v1/chat/completions', { origin: APP }));
+      expect(bare.status).toBe(405);
+      expect(bare.headers.allow).toBe('POST');
+      await drain(bare);
+      expect((await handle(req('OPTIONS', '/v1/chat/completions', { origin: APP, 'access-control-request-method': 'POST' }))).status).toBe(204);
     });
   });
 
@@ -159,15 +162,18 @@ describe('CORS for server.allowed_origins, through the runtime-neutral handler',
     });
   });
 
-  describe('everything else is answered as before, without a CORS header', () => {
-    it('a client that sends no Origin (SDKs on a server, curl)', async () => {
+  describe('only an allowed origin gets CORS headers; everything else is answered as before', () => {
+    it('a client that sends no Origin (SDKs on a server, curl) gets none', async () => {
       const answer = await handle(post('/v1/chat/completions', {}));
       expect(answer.status).toBe(200);
       await drain(answer);
       expect(corsHeaders(answer)).toEqual({});
+      const page = await handle(post('/v1/chat/completions', { origin: APP }));
+      await drain(page);
+      expect(Object.keys(corsHeaders(page))).toEqual(['access-control-allow-origin', 'access-control-expose-headers', 'vary']);
     });
 
-    it("a page of another origin (the guard's 403) and the gateway's own pages (same origin: the dashboard)", async () => {
+    it("a page of another origin (the guard's 403) and the gateway's own pages (same origin: the dashboard) get none", async () => {
       const refused = await handle(post('/v1/chat/completions', { origin: EVIL }));
       expect(refused.status).toBe(403);
       expect(corsHeaders(refused)).toEqual({});
@@ -175,6 +181,9 @@ describe('CORS for server.allowed_origins, through the runtime-neutral handler',
       expect(own.status).toBe(200);
       await drain(own);
       expect(corsHeaders(own)).toEqual({});
+      const allowed = await handle(post('/v1/chat/completions', { origin: APP }));
+      await drain(allowed);
+      expect(allowed.headers['access-control-allow-origin']).toBe(APP);
     });
 
     it('a gateway with no allowed_origins: a preflight from any other origin is refused, nothing is revealed', async () => {
