@@ -228,8 +228,9 @@ function inMemory(config: GatewayConfig, logger: Logger): (() => Conversations) 
 }
 
 /**
- * The whole gateway behind one runtime-neutral function: routes, auth, body limits, encoding, errors
- * in the front door's shape, request ids and the access log. Every runtime adapter calls this.
+ * The whole gateway behind one runtime-neutral function: routes, auth, CORS for the allowed origins,
+ * body limits, encoding, errors in the front door's shape, request ids and the access log. Every
+ * runtime adapter calls this.
  */
 export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}): HttpHandler {
   const logger = options.logger ?? silentLogger;
