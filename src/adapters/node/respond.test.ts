@@ -64,6 +64,13 @@ describe('writing the handler answer to node:http', () => {
     expect(res.out).toEqual(['{"é":1}<end>']);
   });
 
+  it('sends a 204 (a CORS preflight) without content-length, as RFC 9110 requires', () => {
+    const res = response();
+    writeAnswer(res, { status: 204, headers: { vary: 'Origin' }, body: '' }, 1_000);
+    expect(res.head).toEqual({ status: 204, vary: 'Origin' });
+    expect(res.out).toEqual(['<end>']);
+  });
+
   it('stops pulling and returns the stream once the client has gone', async () => {
     const res = response();
     const body = endless();

@@ -7,7 +7,8 @@ import { SseWriter } from './sse-writer.js';
 export function writeAnswer(res: ServerResponse, answer: HttpResponse, stallMs: number): void {
   const { body } = answer;
   const headers: OutgoingHttpHeaders = answer.headers;
-  if (!isBodyStream(body)) headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  // RFC 9110: a 204 (a CORS preflight's answer) carries no Content-Length; node:http would send ours.
+  if (!isBodyStream(body) && answer.status !== 204) headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
   try {
     if (res.destroyed) throw new Error('The client went away before the answer.');
     res.writeHead(answer.status, reasonPhrase(answer.status), headers);
