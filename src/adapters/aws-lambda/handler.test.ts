@@ -182,6 +182,25 @@ describe('createLambdaHandler (buffered front doors)', () => {
   });
 });
 
+describe('CORS through the Lambda adapter (the runtime-neutral handler answers it)', () => {
+  it("answers a function URL's preflight from an allowed origin with 204 and its CORS headers, no key needed", async () => {
+    const gateway = createGateway({ server: { allowed_origins: ['https://app.example.com'] }, deployments: [rawDeployment('d')], groups: [{ name: 'chat', deployments: ['d'] }], api_keys: [{ id: 'k', key: 'sk-lambda-cors' }] });
+    const url = fixture('function-url');
+    const { authorization: _key, ...headers } = url.headers;
+    const event = {
+      ...url,
+      headers: { ...headers, origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      requestContext: { ...url.requestContext, http: { ...url.requestContext.http, method: 'OPTIONS' } },
+      body: undefined,
+      isBase64Encoded: false,
+    };
+    const result = await createLambdaHandler(createHttpHandler(gateway))(event, fakeContext());
+    expect(result.statusCode).toBe(204);
+    expect(result.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.example.com', 'access-control-allow-methods': 'POST', 'access-control-allow-headers': 'authorization, content-type' });
+    await gateway.close();
+  });
+});
+
 describe('lazyHandler', () => {
   it('creates the handler on the first request and reuses it on warm invocations', async () => {
     const create = vi.fn(() => Promise.resolve(jsonHandler));
