@@ -30,7 +30,7 @@ export interface SpanData {
 }
 
 /** OTLP `Span.SpanKind` values. */
-export const SpanKind = { SERVER: 2, CLIENT: 3 } as const;
+export const SpanKind = { INTERNAL: 1, SERVER: 2, CLIENT: 3 } as const;
 export type SpanKind = (typeof SpanKind)[keyof typeof SpanKind];
 
 /** Sends finished spans somewhere; never rejects (a failed export is the exporter's to report). */

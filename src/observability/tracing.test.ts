@@ -285,6 +285,42 @@ describe('traces exported over OTLP/HTTP', () => {
     expect(secondary.lastRequest?.headers.traceparent).toBe(passedOn);
     expect(spansOf(collector.received.slice(before))).toEqual([]);
   });
+  it('exports an answer from the response cache as an internal span, never a GenAI client span counting its tokens again', async () => {
+    const cached = resolveConfig(
+      {
+        deployments: [{ id: 'primary', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${primary.url}/v1` }],
+        groups: [{ name: 'cached', deployments: ['primary'], cache: { enabled: true, ttl_ms: 60_000, deterministic_only: false } }],
+        observability: { tracing: { enabled: true, endpoint: collector.url } },
+      },
+      {},
+    );
+    const obs = await createObservability(cached);
+    const gw = createGateway(cached, { observers: obs.observer ? [obs.observer] : [], tracing: obs.tracing });
+    const before = collector.received.length;
+    try {
+      for (const requestId of ['req-cache-miss', 'req-cache-hit']) {
+        const span = obs.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: {}, requestId });
+        const result = await gw.chat(userRequest('cached', 'the same question'), { requestId });
+        span.end(200, result.servedBy);
+      }
+      await obs.close();
+    } finally {
+      await gw.close();
+    }
+    const spans = spansOf(collector.received.slice(before));
+    const server = spans.find((s) => attr(s, 'switchyard.request_id') === 'req-cache-hit') as OtlpSpan;
+    const children = spans.filter((s) => s.parentSpanId === server.spanId);
+    expect(children).toHaveLength(1);
+    const hit = children[0] as OtlpSpan;
+    expect(hit).toMatchObject({ name: 'response cache hit', kind: 1, traceId: server.traceId });
+    expect(attr(hit, 'switchyard.cache_hit')).toBe(true);
+    expect(attr(hit, 'switchyard.deployment')).toBe('primary');
+    expect(hit.attributes.filter((a) => a.key.startsWith('gen_ai.') || a.key.startsWith('server.'))).toEqual([]);
+    // The one upstream call is the miss's, with its usage.
+    const calls = spans.filter((s) => s.kind === 3);
+    expect(calls).toHaveLength(1);
+    expect(attr(calls[0] as OtlpSpan, 'gen_ai.usage.output_tokens')).toBeGreaterThan(0);
+  });
 });
 
 describe('traceparent', () => {

@@ -47,6 +47,26 @@ const double = (value: number | undefined): Double | undefined => (value === und
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
+ * An answer from the response cache made no upstream call: an INTERNAL span saying so, never a GenAI
+ * CLIENT span, whose `gen_ai.usage.*` and `server.*` would count the saved tokens as spent again and
+ * name a call that was not made (the metrics likewise keep hits out of every GenAI series).
+ */
+function cacheHitSpan(r: AttemptRecord, traceId: string, spanId: string, parentSpanId: string | undefined, traceState: string | undefined): SpanData {
+  return {
+    traceId,
+    spanId,
+    parentSpanId,
+    traceState,
+    name: 'response cache hit',
+    kind: SpanKind.INTERNAL,
+    startMs: r.startedAt,
+    endMs: r.startedAt + r.latencyMs,
+    attributes: { 'switchyard.cache_hit': true, 'switchyard.deployment': r.deployment, 'switchyard.group': r.group },
+    status: { code: 0 },
+  };
+}
+
+/**
  * One SERVER span per client request and one CLIENT span per upstream attempt, its child (so retries
  * and fallbacks are sibling attempt spans). An attempt takes its span, trace and parent when its
  * upstream call starts and carries them to its record, so one that ends after its request (a shadow
@@ -173,6 +193,10 @@ export class Tracer implements AttemptObserver, AttemptTracing {
         if (!this.sampleNew(tid)) return;
       }
       id = spanId();
+    }
+    if (r.cacheHit === true) {
+      this.push(cacheHitSpan(r, tid, id, parentSpanId, traceState));
+      return;
     }
     const operation = genAiOperationName(r.operation);
     const server = this.servers.get(r.deployment);
