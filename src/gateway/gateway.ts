@@ -358,7 +358,7 @@ class GatewayRuntime implements Gateway {
         deployments: targets,
         requestFor: (d) => continuationRequest(request, sent, d.provider.prefill === true),
         tried,
-        continues: { attempts: first.attempt.number, cause: 'stream_resume' },
+        continues: { attempts: first.attempt.number, cause: 'stream_resume', from: first.attempt.deployment.config.id },
       });
       const from = first.attempt.deployment.config;
       const to = next.attempt.deployment.config;

@@ -33,7 +33,7 @@ export interface StreamOpening {
   requestFor: (deployment: Deployment) => ChatRequest;
   /** Collects the deployments attempted, so a resume goes elsewhere. */
   tried?: Set<string>;
-  continues?: { attempts: number; cause: string };
+  continues?: { attempts: number; cause: string; from: string };
   onSettled?: (settled: StreamSettlement) => void;
 }
 

@@ -178,9 +178,10 @@ describe('stream_resume across provider pairs', () => {
 
           expect(out).toContainEqual({ type: 'provider-metadata', namespace: 'switchyard', data: { resumed: { from, to } } });
           expect(out.filter((p) => p.type === 'finish')).toEqual([{ type: 'finish', finishReason: 'stop' }]);
-          expect(records.map((r) => [r.deployment, r.role, r.outcome, r.cause])).toEqual([
-            [from, 'primary', 'error', undefined],
-            [to, 'fallback', 'ok', 'stream_resume'],
+          // The continuation falls back from the broken deployment: `switchyard_fallbacks_total{from, to, cause}` and the span's `switchyard.fallback_from`.
+          expect(records.map((r) => [r.deployment, r.role, r.outcome, r.cause, r.fallbackFrom])).toEqual([
+            [from, 'primary', 'error', undefined, undefined],
+            [to, 'fallback', 'ok', 'stream_resume', from],
           ]);
           const usage = out.find((p) => p.type === 'usage');
           expect(usage?.type).toBe('usage');

@@ -55,8 +55,8 @@ export interface ExecuteOptions<T> {
    */
   onAttemptError?: (attempt: Attempt, error: GatewayError) => void;
   onRejected?: (attempt: Attempt, value: T) => void;
-  /** Goes on with a request that already made `attempts` attempts: the first one here is a fallback for `cause`. */
-  continues?: { attempts: number; cause: string };
+  /** Goes on with a request that already made `attempts` attempts: the first one here is a fallback for `cause`, from deployment `from`. */
+  continues?: { attempts: number; cause: string; from: string };
   /** The request's token estimate (prompt plus output limit), counted against deployment quotas. */
   quotaTokens?: number;
 }
@@ -160,7 +160,8 @@ class Execution<T> {
     // A client that left (e.g. during admission or a backoff) gets no upstream call.
     if (options.signal.aborted) throw stopped(options.signal);
     const number = this.number + 1;
-    const from = tryNo === 1 && i > 0 ? queue[i - 1]?.id : undefined;
+    // A continuation's first deployment falls back from the one whose stream broke.
+    const from = tryNo > 1 ? undefined : i > 0 ? queue[i - 1]?.id : options.continues?.from;
     const role = number === 1 ? 'primary' : tryNo > 1 ? 'retry' : 'fallback';
     // Made before `begin`, which knows the attempt by it (a quota cool-down it starts is its own).
     const attempt: Attempt = { number, role, deployment, startedAt: now, probe: false, cause: this.cause, from, quotaTokens: options.quotaTokens, span: undefined };
