@@ -8,6 +8,10 @@ import { createObservability, type Observability } from './index.js';
 import { formatTraceparent, parseTraceparent } from './traceparent.js';
 import { attr, spansOf, startCollector, type OtlpSpan, type Received } from './testing/collector.js';
 import { userRequest } from '../testing/canonical.js';
+import { attempt } from '../ledger/testing/fixtures.js';
+import { GatewayError } from '../core/errors.js';
+import type { SpanData } from './otlp.js';
+import { Tracer } from './tracing.js';
 
 describe('traces exported over OTLP/HTTP', () => {
   let collector: Awaited<ReturnType<typeof startCollector>>;
@@ -320,6 +324,22 @@ describe('traces exported over OTLP/HTTP', () => {
     const calls = spans.filter((s) => s.kind === 3);
     expect(calls).toHaveLength(1);
     expect(attr(calls[0] as OtlpSpan, 'gen_ai.usage.output_tokens')).toBeGreaterThan(0);
+  });
+});
+
+describe('attempt span status', () => {
+  it('marks every attempt that carries error.type as failed, a cancelled one too, as the server span of a cancelled stream is', async () => {
+    const exported: SpanData[] = [];
+    const tracer = new Tracer({ deployments: [], exporter: { export: async (spans) => void exported.push(...spans) }, sampleRatio: 1 });
+    tracer.onAttempt(attempt({ requestId: 'ok' }));
+    tracer.onAttempt(attempt({ requestId: 'failed', outcome: 'error', error: new GatewayError({ kind: 'upstream_error', message: 'x' }) }));
+    tracer.onAttempt(attempt({ requestId: 'cancelled', outcome: 'cancelled', error: new GatewayError({ kind: 'cancelled', message: 'x' }) }));
+    await tracer.close();
+    expect(exported.map((s) => [s.attributes['error.type'], s.status])).toEqual([
+      [undefined, { code: 0 }],
+      ['upstream_error', { code: 2, message: 'upstream_error' }],
+      ['cancelled', { code: 2, message: 'cancelled' }],
+    ]);
   });
 });
 

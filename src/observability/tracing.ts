@@ -243,7 +243,9 @@ export class Tracer implements AttemptObserver, AttemptTracing {
         'gen_ai.response.time_to_first_chunk': double(r.ttftMs === undefined ? undefined : r.ttftMs / 1000),
         'switchyard.time_to_first_chunk_ms': r.ttftMs,
       },
-      status: r.outcome === 'error' ? { code: 2, message: r.error?.kind ?? 'error' } : { code: 0 },
+      // error.type says the operation failed, and the conventions pair it with status ERROR: a cancelled
+      // attempt too (the duration metric counts it under error_type, the server span of its stream as failed).
+      status: failed ? { code: 2, message: r.error?.kind ?? r.outcome } : { code: 0 },
     });
   }
 
