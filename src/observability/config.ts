@@ -33,8 +33,9 @@ export const observabilitySchema = z
       .strictObject({
         enabled: z.boolean().default(true),
         /**
-         * true: scrapes need no API key; false: an admin key. Unset: public only on a gateway without
-         * keys, as the series name key ids, teams and their spend (`metricsArePublic`).
+         * true: scrapes need no API key; false: an admin or `role: metrics` key (on a gateway without
+         * keys every caller is the anonymous admin, so that changes nothing). Unset: public only on a
+         * gateway without keys, as the series name key ids, teams and their spend (`metricsArePublic`).
          */
         public: z.boolean().optional(),
       })

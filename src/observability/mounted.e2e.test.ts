@@ -139,4 +139,15 @@ describe('GET /metrics behind an admin key', () => {
       await sim.close();
     }
   });
+
+  it('serves them to anyone on a gateway without keys, public: false included: its every caller is the anonymous admin (as docs/CONFIG.md says)', async () => {
+    const sim = await startOpenAISim({ name: 'keyless-metrics' });
+    const keyless = await serve([sim], { api_keys: [], observability: { metrics: { public: false } } });
+    try {
+      expect((await scrape(keyless.server.url)).status).toBe(200);
+    } finally {
+      await keyless.server.shutdown(100);
+      await sim.close();
+    }
+  });
 });
