@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -66,6 +66,45 @@ describe('switchyard CLI', () => {
     const file = join(dir, 'no-such-dir', 'demo.yaml');
     expect(await main(['demo', '--port', '0', '--quiet', '--write-config', file], { ...c.io, cwd: dir })).toBe(1);
     expect(c.err).toEqual([`switchyard demo: cannot write --write-config ${file}: its directory does not exist`]);
+  });
+
+  it('every command reading a config names the path and what is wrong when it is a directory, missing, unreadable or empty: one message, exit 1, no stack', async () => {
+    const configs = mkdtempSync(join(dir, 'configs-'));
+    const empty = join(configs, 'empty.yaml');
+    writeFileSync(empty, '');
+    const locked = join(configs, 'locked.yaml');
+    writeFileSync(locked, 'deployments: []\n');
+    chmodSync(locked, 0);
+    const cases: Array<[string, string]> = [
+      [configs, `cannot read config file ${configs}: it is a directory, not a file`],
+      [join(configs, 'missing.yaml'), `cannot read config file ${join(configs, 'missing.yaml')}: no such file`],
+      [empty, `${empty}: invalid config\n  (root): the config is empty: it needs at least deployments (the upstream models, see docs/CONFIG.md)`],
+    ];
+    // root reads a file whatever its mode: there, chmod 000 takes nothing away.
+    if (process.getuid?.() !== 0) cases.push([locked, `cannot read config file ${locked}: permission denied`]);
+    const log = join(configs, 'usage.log');
+    writeFileSync(log, '');
+    const commands = (file: string): string[][] => [
+      ['serve', '-c', file],
+      ['check-config', file],
+      ['drill', '-c', file, '--group', 'chat', '--scenario', 'throttle'],
+      ['consistency', '-c', file, '--group', 'chat'],
+      ['report', '-c', file],
+      ['report', '--advise', '-c', file],
+      ['import-usage', '-c', file, log],
+      ['keys', 'list', '-c', file],
+      ['audit', 'verify', '-c', file],
+    ];
+    for (const [file, message] of cases) {
+      for (const argv of commands(file)) {
+        const c = capture();
+        expect(await main(argv, c.io), argv.join(' ')).toBe(1);
+        const text = c.err.join('\n');
+        expect(text, argv.join(' ')).toContain(message);
+        expect(text, argv.join(' ')).not.toMatch(/EISDIR|ENOENT|EACCES|\n\s+at /);
+        expect(text.replace(message, '').replace(`switchyard ${argv[0]}: `, '').trim(), argv.join(' ')).toMatch(/^(refusing to start without a valid config)?$/);
+      }
+    }
   });
 
   it('check-config prints every problem with its path and exits 1', async () => {

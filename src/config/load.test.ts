@@ -315,7 +315,7 @@ describe('config', () => {
     );
     const config = loadConfigFile(file, {});
     expect(config.groups[0]?.aliases).toEqual(['gpt-4o-mini']);
-    expect(() => loadConfigFile(join(dir, 'missing.yaml'), {})).toThrowError(/cannot read config file \(ENOENT\)/);
+    expect(() => loadConfigFile(join(dir, 'missing.yaml'), {})).toThrowError(`cannot read config file ${join(dir, 'missing.yaml')}: no such file`);
   });
 });
 

@@ -14,13 +14,17 @@ import { checkPricingReferences } from '../ledger/pricing/references.js';
 
 export type { ConfigProblem } from './interpolate.js';
 
-/** Raised when a config cannot be used; `problems` lists every mistake with its path. */
+/**
+ * Raised when a config cannot be used; `problems` lists every mistake with its path. `message` replaces
+ * the list for a file that could not be read at all, which has nothing to list.
+ */
 export class ConfigError extends Error {
   constructor(
     readonly source: string,
     readonly problems: ConfigProblem[],
+    message = `${source}: invalid config\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`,
   ) {
-    super(`${source}: invalid config\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+    super(message);
     this.name = 'ConfigError';
   }
 }
@@ -190,11 +194,22 @@ export function parseConfigText(
   return result.config;
 }
 
+/** Why a file could not be read, in words: Node's message names the syscall and its code, not the fix. */
+function readProblem(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'it is a directory, not a file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ENOTDIR') return 'a part of its path is a file, not a directory';
+  return (err as Error).message;
+}
+
 function readConfigText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(path, [{ path: '(file)', message: `cannot read config file (${(err as NodeJS.ErrnoException).code ?? 'error'})` }]);
+    const why = readProblem(err);
+    throw new ConfigError(path, [{ path: '(file)', message: `cannot read config file: ${why}` }], `cannot read config file ${path}: ${why}`);
   }
 }
 

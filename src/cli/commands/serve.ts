@@ -57,7 +57,7 @@ export const serveCommand: Command = {
     } catch (err) {
       if (err instanceof ConfigError) {
         io.err(err.message);
-        io.err('refusing to start with an invalid config');
+        io.err('refusing to start without a valid config');
         return 1;
       }
       throw err;
