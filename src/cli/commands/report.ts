@@ -7,7 +7,7 @@ import { formatCsv, formatTable, toJson } from '../../ledger/report/formats.js';
 import { formatHtml, htmlData } from '../../ledger/report/html.js';
 import { advise, formatAdvice } from '../../ledger/report/advise.js';
 import { parseReportOptions } from '../../ledger/report/options.js';
-import { readFlag, type Command } from '../command.js';
+import { readFlag, UsageError, type Command } from '../command.js';
 import { LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore, severalSources } from '../ledger-source.js';
 
 const DEFAULT_CONFIG = 'switchyard.yaml';
@@ -56,8 +56,7 @@ export const reportCommand: Command = {
     // The advice is a few paragraphs, not rows: it has no CSV or HTML form, and silently printing text
     // to a file named .csv is worse than saying so.
     if (values.advise && values.format !== undefined && values.format !== 'table' && values.format !== 'json') {
-      io.err(`--advise prints text (the default) or --format json; "${values.format}" is not supported with it`);
-      return 2;
+      throw new UsageError(`--advise prints text (the default) or --format json; "${values.format}" is not supported with it`);
     }
     // Bad --from, --to, --group-by or --format values are usage errors, told before any ledger is opened.
     const opts = readFlag(() => parseReportOptions({ from: values.from, to: values.to, groupBy: values['group-by'], format: values.format }, Date.now()));
@@ -77,12 +76,10 @@ export const reportCommand: Command = {
       io.err(`reading ${found.config ? `the ledger of ${found.config}` : `the demo's ledger ${found.sqlite}`}`);
       Object.assign(values, found);
     }
+    // Before the config is read: a missing -c is a usage error whatever the file would say.
+    if (values.advise && !values.config) throw new UsageError('--advise needs the config (-c FILE): it reads the provisioned deployments from it');
     const config = loadSourceConfig(values, io);
     if (config === null) return 1;
-    if (values.advise && !config) {
-      io.err('--advise needs the config (-c FILE): it reads the provisioned deployments from it');
-      return 2;
-    }
     const store = await openSourceStore(values, config, io);
     if (!store) return 1;
     const progress = io.progress ?? (() => undefined);

@@ -298,12 +298,23 @@ describe('report --advise', () => {
     expect(formatAdvice([a!])).toContain('Below break-even by $0.003438/month (0.75%): on-demand is cheaper.');
   });
 
-  it('refuses --format csv and html with exit 2 rather than ignoring them', async () => {
+  it('refuses --format csv and html with exit 2 and the usage line rather than ignoring them', async () => {
     for (const format of ['csv', 'html']) {
       const c = io();
       expect(await main(['report', '--sqlite', ':memory:', '--advise', '--format', format], c.io)).toBe(2);
-      expect(c.err.join('\n')).toBe(`--advise prints text (the default) or --format json; "${format}" is not supported with it`);
+      expect(c.err).toEqual([`switchyard report: --advise prints text (the default) or --format json; "${format}" is not supported with it`, expect.stringMatching(/^usage: switchyard report /)]);
       expect(c.out).toEqual([]);
+    }
+  });
+
+  it('without -c is a usage error: exit 2 with the usage line, whatever ledger was named or found', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'advise-no-config-'));
+    mkdirSync(join(cwd, '.switchyard'));
+    await (await SqlLedgerStore.open(openSqlite(join(cwd, '.switchyard', 'demo-ledger.sqlite')))).close();
+    for (const argv of [['report', '--advise', '--sqlite', join(cwd, 'absent.sqlite')], ['report', '--advise']]) {
+      const c = io();
+      expect(await main(argv, { ...c.io, cwd }), argv.join(' ')).toBe(2);
+      expect(c.err.filter((l) => !l.startsWith('reading '))).toEqual(['switchyard report: --advise needs the config (-c FILE): it reads the provisioned deployments from it', expect.stringMatching(/^usage: switchyard report /)]);
     }
   });
 });
