@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { silentLogger } from '../core/logger.js';
 import { openPostgres } from '../ledger/store/postgres-driver.js';
 import { openSqlite } from '../ledger/store/sqlite-driver.js';
 import { openStore } from '../ledger/store/open.js';
+import type { SqlDriver } from '../ledger/store/driver.js';
 import { SqlLedgerStore, type LedgerStore } from '../ledger/store/sql-store.js';
 import { UsageError, type CommandIO } from './command.js';
 
@@ -47,23 +48,54 @@ export function loadSourceConfig(source: LedgerSource, io: CommandIO): GatewayCo
 }
 
 /**
- * Opens the store a source names. A missing SQLite file is reported (undefined) rather than opened:
- * that would create an empty ledger, and a typo would silently read or write the wrong one.
+ * Why `path` cannot be opened as a SQLite ledger, in words, or undefined when it can be tried. A missing
+ * file is a problem unless `mayCreate`: opening it would create an empty ledger, and a typo would
+ * silently read or write the wrong one.
  */
-export async function openSourceStore(source: LedgerSource, config: GatewayConfig | undefined, io: CommandIO): Promise<LedgerStore | undefined> {
-  if (source.sqlite) {
-    if (!existsSync(source.sqlite)) {
-      io.err(`no ledger at ${source.sqlite}: the file does not exist`);
-      return undefined;
-    }
-    return SqlLedgerStore.open(openSqlite(source.sqlite));
+function sqliteFileProblem(path: string, mayCreate: boolean): string | undefined {
+  try {
+    if (statSync(path).isDirectory()) return 'it is a directory, not a SQLite file';
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return mayCreate ? undefined : 'the file does not exist';
+    if (code === 'ENOTDIR') return 'a part of its path is a file, not a directory';
+    return (err as Error).message;
   }
+}
+
+/** A SQLite ledger, migrated; what keeps it from opening (not a database, no permission) is reported with its path, as undefined. */
+async function openSqliteLedger(path: string, where: string, mayCreate: boolean, io: CommandIO): Promise<LedgerStore | undefined> {
+  const problem = sqliteFileProblem(path, mayCreate);
+  if (problem !== undefined) {
+    io.err(`no ledger at ${where}: ${problem}`);
+    return undefined;
+  }
+  let driver: SqlDriver | undefined;
+  try {
+    driver = openSqlite(path);
+    return await SqlLedgerStore.open(driver);
+  } catch (err) {
+    await driver?.close();
+    io.err(`cannot open the ledger at ${where}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/**
+ * Opens the store a source names, to `read` (a SQLite ledger must exist: `report` creates nothing) or to
+ * `write` (a config's SQLite ledger is created as the gateway would create it; a `--sqlite` path must
+ * exist all the same, so a typo is not written to). Problems are reported and give undefined.
+ */
+export async function openSourceStore(source: LedgerSource, config: GatewayConfig | undefined, io: CommandIO, use: 'read' | 'write'): Promise<LedgerStore | undefined> {
+  if (source.sqlite) return openSqliteLedger(source.sqlite, source.sqlite, false, io);
   if (source.postgres) {
     // Not echoed: the URL may carry a password.
     if (!isPostgresUrl(source.postgres)) throw new UsageError('--postgres must be a PostgreSQL URL (postgres://user@host:5432/db)');
     return SqlLedgerStore.open(openPostgres(source.postgres, source['pg-schema'] ?? 'public', silentLogger));
   }
   if (!config) throw new Error('openSourceStore: a source names a config, a SQLite file or a PostgreSQL URL');
+  if (config.ledger.store === 'sqlite') return openSqliteLedger(config.ledger.path, `${config.ledger.path} (ledger.path of ${source.config})`, use === 'write', io);
   return openStore(config.ledger, silentLogger);
 }
 

@@ -55,7 +55,7 @@ export const importUsageCommand: Command = {
       io.err(`${values.config} has no ledger database to import into (ledger.enabled with store sqlite or postgres)`);
       return 1;
     }
-    const store = await openSourceStore(values, config, io);
+    const store = await openSourceStore(values, config, io, 'write');
     if (!store) return 1;
     const tally: Tally = { read: 0, stored: 0, other: 0, malformed: 0 };
     try {

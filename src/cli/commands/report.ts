@@ -80,7 +80,7 @@ export const reportCommand: Command = {
     if (values.advise && !values.config) throw new UsageError('--advise needs the config (-c FILE): it reads the provisioned deployments from it');
     const config = loadSourceConfig(values, io);
     if (config === null) return 1;
-    const store = await openSourceStore(values, config, io);
+    const store = await openSourceStore(values, config, io, 'read');
     if (!store) return 1;
     const progress = io.progress ?? (() => undefined);
     try {

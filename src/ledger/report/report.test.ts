@@ -104,6 +104,31 @@ describe('switchyard report', () => {
     expect(existsSync(missing)).toBe(false);
   });
 
+  it('names a --sqlite path that is a directory or not a SQLite file, and what is wrong with it: exit 1, no stack', async () => {
+    const notLedger = join(dir, 'notes.txt');
+    writeFileSync(notLedger, 'hello\n');
+    for (const [path, message] of [
+      [dir, `no ledger at ${dir}: it is a directory, not a SQLite file`],
+      [notLedger, `cannot open the ledger at ${notLedger}: file is not a database`],
+      [join(notLedger, 'ledger.sqlite'), `no ledger at ${join(notLedger, 'ledger.sqlite')}: a part of its path is a file, not a directory`],
+    ]) {
+      const c = io();
+      expect(await main(['report', '--sqlite', path as string], c.io), path).toBe(1);
+      expect(c.err).toEqual([message]);
+    }
+  });
+
+  it('refuses a config whose SQLite ledger is not there yet rather than create it as a side effect of reading', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'report-unwritten-'));
+    const config = join(cwd, 'switchyard.yaml');
+    const ledger = join(cwd, 'data', 'ledger.sqlite');
+    writeFileSync(config, `ledger: { store: sqlite, path: ${ledger} }\ndeployments: [{ id: a, provider: openai-compatible, model: m }]\n`);
+    const c = io();
+    expect(await main(['report', '-c', config], { ...c.io, cwd })).toBe(1);
+    expect(c.err).toEqual([`no ledger at ${ledger} (ledger.path of ${config}): the file does not exist`]);
+    expect(existsSync(join(cwd, 'data'))).toBe(false);
+  });
+
   it('reads the ledger of ./switchyard.yaml, else the demo\'s ledger, when no source is named', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'report-cwd-'));
     const c = io();
@@ -118,6 +143,7 @@ describe('switchyard report', () => {
     expect(demo.err[0]).toBe(`reading the demo's ledger ${join(cwd, '.switchyard', 'demo-ledger.sqlite')}`);
     expect(demo.out.join('\n')).toMatch(/TOTAL\s+\s+7\s/);
     writeFileSync(join(cwd, 'switchyard.yaml'), `ledger: { store: sqlite, path: ${join(cwd, 'other.sqlite')} }\ndeployments: [{ id: a, provider: openai-compatible, model: m }]\n`);
+    await (await SqlLedgerStore.open(openSqlite(join(cwd, 'other.sqlite')))).close();
     const configured = io();
     expect(await main(['report'], { ...configured.io, cwd })).toBe(0);
     expect(configured.err[0]).toBe(`reading the ledger of ${join(cwd, 'switchyard.yaml')}`);
