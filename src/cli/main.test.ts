@@ -43,6 +43,21 @@ describe('the CLI command table', () => {
     }
   });
 
+  it('sim names a cloud it does not simulate, or a missing or second one, with the clouds it does: exit 2 with the usage, nothing started', async () => {
+    const clouds = 'openai, bedrock, azure, anthropic, vertex';
+    for (const [argv, reason] of [
+      [['sim', 'mars'], `unknown cloud "mars"; expected one of ${clouds}`],
+      [['sim', 'constructor'], `unknown cloud "constructor"; expected one of ${clouds}`],
+      [['sim'], `name the cloud to simulate: one of ${clouds}`],
+      [['sim', 'openai', 'bedrock'], 'one cloud at a time, got openai bedrock'],
+    ] as const) {
+      const c = capture();
+      expect(await main([...argv], c.io), argv.join(' ')).toBe(2);
+      expect(c.err).toEqual([`switchyard sim: ${reason}`, 'usage: switchyard sim openai|bedrock|azure|anthropic|vertex [--port N] [--seed N]']);
+      expect(c.out).toEqual([]);
+    }
+  });
+
   it('suggests the command an unknown name was probably meant as: one it begins, or a typo away', async () => {
     const c = capture();
     expect(await main(['check'], c.io)).toBe(2);

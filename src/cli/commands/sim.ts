@@ -6,7 +6,7 @@ import { startAnthropicSim } from '../../sim/anthropic/index.js';
 import { startVertexSim } from '../../sim/vertex/index.js';
 import type { SimServer } from '../../sim/server.js';
 import { untilSignal } from '../signals.js';
-import { portFlag, wholeNumberFlag, type Command } from '../command.js';
+import { portFlag, UsageError, wholeNumberFlag, type Command } from '../command.js';
 
 /** Simulators the CLI can start on their own (for benchmarks, DR drills and manual testing). */
 const SIMULATORS: Record<string, (port: number | undefined, seed: number | undefined) => Promise<SimServer>> = {
@@ -30,11 +30,13 @@ export const simCommand: Command = {
   ].join('\n'),
   async run(args, io) {
     const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { port: { type: 'string', short: 'p' }, seed: { type: 'string' } } });
-    const start = SIMULATORS[positionals[0] ?? ''];
-    if (!start) {
-      io.err(`usage: ${this.usage}`);
-      return 2;
-    }
+    const clouds = Object.keys(SIMULATORS).join(', ');
+    const [cloud, ...extra] = positionals;
+    if (cloud === undefined) throw new UsageError(`name the cloud to simulate: one of ${clouds}`);
+    if (extra.length > 0) throw new UsageError(`one cloud at a time, got ${positionals.join(' ')}`);
+    // Own keys only: "constructor" or "toString" would otherwise be read off the prototype.
+    const start = Object.hasOwn(SIMULATORS, cloud) ? SIMULATORS[cloud] : undefined;
+    if (!start) throw new UsageError(`unknown cloud "${cloud}"; expected one of ${clouds}`);
     const sim = await start(portFlag(values.port), wholeNumberFlag('--seed', values.seed, 0, Number.MAX_SAFE_INTEGER));
     io.out(`${sim.name} listening at ${sim.url}`);
     await untilSignal();
