@@ -1,10 +1,11 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { request } from 'undici';
 import { main } from './main.js';
 import { DEMO_LIMITED_RPM, startDemo } from './demo.js';
+import { demoBanner } from './commands/demo.js';
 
 function capture(env: Record<string, string> = {}) {
   const out: string[] = [];
@@ -182,6 +183,27 @@ describe('switchyard CLI', () => {
       expect(status.statusCode).toBe(200);
       await status.body.dump();
       expect(demo.configYaml).toContain('provider: openai-compatible');
+    } finally {
+      await demo.close();
+    }
+  });
+
+  it('demo\'s banner names every scripted prompt README promises, and "chat" declines "refuse to answer" as it says', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const scripted = /^The simulators' answers are scripted:[\s\S]*?\n\n/m.exec(readme)?.[0] ?? '';
+    const prompts = [...scripted.matchAll(/contain(?:s|ing) "([^"]+)"/g)].map((m) => m[1]?.replace(/\s+/g, ' '));
+    expect(prompts).toEqual(['call the tool', 'think step by step', 'refuse to answer']);
+    const demo = await startDemo({ port: 0, dataDir: join(dir, 'demo-banner') });
+    try {
+      const banner = demoBanner(demo, undefined).join('\n');
+      for (const prompt of prompts) expect(banner).toContain(`"${prompt}"`);
+      const res = await request(`${demo.server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Please refuse to answer.' }] }),
+      });
+      const body = (await res.body.json()) as { choices: Array<{ message: { content: string | null; refusal: string | null } }> };
+      expect(body.choices[0]?.message).toMatchObject({ content: null, refusal: expect.stringContaining("can't help") });
     } finally {
       await demo.close();
     }
