@@ -2,7 +2,7 @@ import type { CancelSignal } from '../core/cancel.js';
 import type { Clock } from '../core/clock.js';
 import type { AdmissionControl, AttemptObserver, AttemptTracing } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
-import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart, Warning } from '../core/types.js';
+import type { BilledAttempt, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart, Warning } from '../core/types.js';
 import type { DeploymentConfig, GatewayConfig } from '../config/schema.js';
 import type { Provider } from '../core/provider.js';
 import type { Access } from '../routing/access.js';
@@ -75,6 +75,11 @@ export interface ServedBy {
   group: string | undefined;
   attempts: number;
   requestId: string;
+  /**
+   * The request's attempts before the answering one that were billed (failed after their request was
+   * sent, or answered and were refused), each with its usage; absent when none (most requests).
+   */
+  failed?: readonly BilledAttempt[] | undefined;
 }
 
 /** Response headers admission control asks the answer to carry (`x-ratelimit-*`); absent when none. */

@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { AdmissionTicket, Operation } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { estimatePromptTokens, estimateTokens, withEstimatedUsage } from '../core/estimate.js';
-import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
+import type { BilledAttempt, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
 import { makeUsage } from '../core/types.js';
 import { checkRequestFields, grantsRequestFields } from '../core/fields.js';
 import type { ConfigInput, GatewayConfig } from '../config/schema.js';
@@ -15,7 +15,7 @@ import { executeWithFallback, type Attempt, type Executed, type ExecuteOptions, 
 import { chatCapabilities, outputLimit, quotaTokens, type Needs } from '../routing/filters.js';
 import { mediaUrlsOf } from '../routing/media-urls.js';
 import type { ChatResult, EmbedResult, Gateway, GatewayOptions, RequestOptions, ServedBy, StreamResult } from './api.js';
-import { AttemptReporter, failure, type RequestMeta } from './observe.js';
+import { AttemptReporter, failure, takeBilled, type RequestMeta } from './observe.js';
 import type { OpenedStream, StreamSettlement } from './stream.js';
 import { openStreamOn, type OpenedAttempt, type StreamDeps, type StreamOpening } from './open-stream.js';
 import { continuationRequest, resumable, type Resume } from './resume.js';
@@ -117,6 +117,7 @@ class GatewayRuntime implements Gateway {
       // failure only where the group says where such requests go; elsewhere it is returned as is.
       const rerouteFiltered = !plan.pinned && (plan.group?.special.content_filtered.length ?? 0) > 0;
       let filtered: Executed<ChatResponse> | undefined;
+      let filteredSpent: BilledAttempt | undefined;
       const executed = await executeWithFallback<ChatResponse>(
         plan.deployments,
         async (a, s) => {
@@ -129,15 +130,20 @@ class GatewayRuntime implements Gateway {
         this.common<ChatResponse>(plan, meta, opts, needs, this.config.routing.attempt_timeout_ms, request.passthrough ?? NO_PASSTHROUGH, {
           accept: gate ? (response, a) => gate(response, { request, deployment: a.deployment.id, group: meta.group }) : undefined,
           // A rejected or filtered answer was still paid for.
-          onRejected: (a, response) => reporter.report(meta, a, { outcome: 'ok', usage: response.usage, usageEstimated: response.usageEstimated, answer: response }),
+          onRejected: (a, response) => reporter.reportSpent(meta, a, { outcome: 'ok', usage: response.usage, usageEstimated: response.usageEstimated, answer: response }),
           onAttemptError: (a, error) => {
             const paid = filtered?.attempt === a ? filtered.value : undefined;
-            reporter.report(meta, a, paid ? { outcome: 'error', error, usage: paid.usage, usageEstimated: paid.usageEstimated, answer: paid } : failure(error, needs.promptTokens));
+            const spent = reporter.reportSpent(meta, a, paid ? { outcome: 'error', error, usage: paid.usage, usageEstimated: paid.usageEstimated, answer: paid } : failure(error, needs.promptTokens));
+            if (paid) filteredSpent = spent;
           },
         }),
       ).catch((err: unknown) => {
         // Every fallback filtered too, or failed: the filtered answer is what the client would have had anyway.
-        if (filtered && !(GatewayError.isInstance(err) && err.kind === 'cancelled')) return filtered;
+        if (filtered && !(GatewayError.isInstance(err) && err.kind === 'cancelled')) {
+          // The answer's own cost, not one of the attempts spent before it.
+          meta.billed = meta.billed?.filter((b) => b !== filteredSpent);
+          return filtered;
+        }
         throw err;
       });
       const { value, attempt } = executed;
@@ -186,7 +192,7 @@ class GatewayRuntime implements Gateway {
         (a, s) => a.deployment.provider.embed(request, reporter.callContext(meta, a, s)),
         this.policy,
         this.common<EmbeddingResponse>(plan, meta, opts, needs, this.config.routing.attempt_timeout_ms, passthrough, {
-          onAttemptError: (a, error) => reporter.report(meta, a, failure(error, promptTokens)),
+          onAttemptError: (a, error) => reporter.reportSpent(meta, a, failure(error, promptTokens)),
         }),
       );
       // An upstream that reports no usage is billed the gateway's estimate of the inputs, never nothing.
@@ -253,7 +259,7 @@ class GatewayRuntime implements Gateway {
   }
 
   private metaFor(operation: Operation, opts: RequestOptions, plan: RoutePlan): RequestMeta {
-    return { requestId: opts.requestId ?? randomUUID(), operation, group: plan.group?.config.name, tags: opts.tags ?? {} };
+    return { requestId: opts.requestId ?? randomUUID(), operation, group: plan.group?.config.name, tags: opts.tags ?? {}, billed: undefined };
   }
 
   private async begin(operation: Operation, opts: RequestOptions, plan: RoutePlan, promptTokens: number, maxTokens: number | undefined): Promise<{ meta: RequestMeta; ticket: AdmissionTicket }> {
@@ -295,7 +301,7 @@ class GatewayRuntime implements Gateway {
       deferSuccess: extra.deferSuccess ?? false,
       continues: extra.continues,
       onRejected: extra.onRejected,
-      onAttemptError: extra.onAttemptError ?? ((attempt, error) => reporter.report(meta, attempt, failure(error, needs.promptTokens))),
+      onAttemptError: extra.onAttemptError ?? ((attempt, error) => reporter.reportSpent(meta, attempt, failure(error, needs.promptTokens))),
     };
   }
 
@@ -368,6 +374,7 @@ class GatewayRuntime implements Gateway {
         to: to.id,
         spent: { deployment: from.id, provider: from.provider, model: from.model, region: from.region, usage: spent.usage, estimated: spent.usageEstimated },
         continuing: { deployment: to.id, provider: to.provider, model: to.model, region: to.region },
+        failed: takeBilled(meta),
       };
     };
     return { parts: resumable(first.parts, resume), first };
@@ -376,7 +383,7 @@ class GatewayRuntime implements Gateway {
 
 function servedBy(attempt: Attempt, meta: RequestMeta): ServedBy {
   const d = attempt.deployment.config;
-  return { deployment: d.id, provider: d.provider, region: d.region, model: d.model, group: meta.group, attempts: attempt.number, requestId: meta.requestId };
+  return { deployment: d.id, provider: d.provider, region: d.region, model: d.model, group: meta.group, attempts: attempt.number, requestId: meta.requestId, failed: takeBilled(meta) };
 }
 
 /** Rethrows a request's failure with its admission headers (`x-ratelimit-*`), which every answer carries. */

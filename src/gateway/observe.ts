@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AttemptObserver, AttemptRecord, AttemptTracing, Operation, RequestParams } from '../core/events.js';
 import { GatewayError } from '../core/errors.js';
-import { makeUsage, type ChatRequest, type FinishReason, type StreamPart, type Usage } from '../core/types.js';
+import { makeUsage, type BilledAttempt, type ChatRequest, type FinishReason, type StreamPart, type Usage } from '../core/types.js';
 import type { CancelSignal } from '../core/cancel.js';
 import type { CallContext } from '../core/provider.js';
 import type { Logger } from '../core/logger.js';
@@ -38,6 +38,18 @@ export interface RequestMeta {
   tags: Readonly<Record<string, string>>;
   /** Set only when tracing is on (the spans are its only reader). */
   params?: RequestParams;
+  /**
+   * Attempts billed (usage reported) that did not give the answer, for the answer's cost
+   * (`AttemptReporter.reportSpent`); undefined until one is, so most requests allocate nothing.
+   */
+  billed?: BilledAttempt[] | undefined;
+}
+
+/** The billed attempts `meta` holds, handed to whoever states the cost; the next ones start a new list. */
+export function takeBilled(meta: RequestMeta): readonly BilledAttempt[] | undefined {
+  const billed = meta.billed;
+  if (billed) meta.billed = undefined;
+  return billed;
 }
 
 /**
@@ -84,6 +96,22 @@ export class AttemptReporter {
     const frames = cause instanceof Error ? (cause.stack ?? '').split('\n').filter((line) => line.startsWith('    at ')).slice(0, 6).join('\n') : '';
     const d = attempt.deployment.config;
     this.logger.warn({ requestId: meta.requestId, deployment: d.id, provider: d.provider, attempt: attempt.number, thrown: cause instanceof Error ? cause.name : typeof cause, frames }, 'upstream reply the decoder could not read');
+  }
+
+  /**
+   * Reports an attempt that did not give the answer (it failed, or its answer was refused) and, when
+   * it was billed, keeps it on `meta.billed`: the answer's cost is every attempt the ledger bills for
+   * the request, not only the one that answered. Shadow copies are not the request's: `report`.
+   * Returns what it kept, if anything.
+   */
+  reportSpent(meta: RequestMeta, attempt: Attempt, result: AttemptResult): BilledAttempt | undefined {
+    this.report(meta, attempt, result);
+    const usage = result.usage;
+    if (!usage) return undefined;
+    const d = attempt.deployment.config;
+    const spent: BilledAttempt = { deployment: d.id, provider: d.provider, model: d.model, region: d.region, usage };
+    (meta.billed ??= []).push(spent);
+    return spent;
   }
 
   report(meta: RequestMeta, attempt: Attempt, result: AttemptResult): void {

@@ -86,6 +86,16 @@ describe('resumable', () => {
     ]);
   });
 
+  it("lists the attempts billed while opening the continuation among the usage's attempts, between the broken one and the one that went on", async () => {
+    const timedOut = { deployment: 'c', provider: 'openai-compatible', model: 'm', region: undefined, usage: makeUsage({ prompt: 14 }) };
+    const c = { ...continuation([{ type: 'text', delta: 'world' }, { type: 'usage', usage: nextUsage }]), failed: [timedOut] };
+    const out = await collect(resumable(parts([{ type: 'text', delta: 'Hello ' }], broken), async () => c));
+    const usage = out.at(-1);
+    expect(usage?.type === 'usage' && usage.attempts?.map((a) => a.deployment)).toEqual(['a', 'c', 'b']);
+    // The usage the client reads stays the answer's: the broken attempt and the one that went on.
+    expect(usage?.type === 'usage' && usage.usage).toEqual(makeUsage({ prompt: 24, completion: 8 }));
+  });
+
   it('keeps a continuation that starts with other whitespace than the client already has', async () => {
     const out = await collect(resumable(parts([{ type: 'text', delta: 'Hello ' }], broken), async () => continuation([{ type: 'text', delta: '\nworld' }])));
     expect(out.filter((p) => p.type === 'text').map((p) => (p.type === 'text' ? p.delta : ''))).toEqual(['Hello ', '\nworld']);

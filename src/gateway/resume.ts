@@ -35,6 +35,8 @@ export interface Continuation {
   spent: BilledAttempt & { estimated: boolean };
   /** Who continues, to price its share of the usage. */
   continuing: Omit<BilledAttempt, 'usage'>;
+  /** Attempts billed while opening the continuation that did not continue it (a timeout after the send). */
+  failed?: readonly BilledAttempt[] | undefined;
 }
 
 /** Opens the continuation of `sent` after `error`; undefined when nothing can go on (the error stands). */
@@ -136,7 +138,8 @@ class ResumingStream implements AsyncIterableIterator<StreamPart> {
       }
       case 'usage': {
         const { estimated, ...spent } = c.spent;
-        const value: StreamPart = { type: 'usage', usage: addUsage(spent.usage, p.usage), attempts: [spent, { ...c.continuing, usage: p.usage }] };
+        const continued = { ...c.continuing, usage: p.usage };
+        const value: StreamPart = { type: 'usage', usage: addUsage(spent.usage, p.usage), attempts: c.failed ? [spent, ...c.failed, continued] : [spent, continued] };
         if (estimated || p.estimated) value.estimated = true;
         return { done: false, value };
       }

@@ -34,13 +34,21 @@ export interface Counted {
 }
 
 /**
- * The answer's cost. An answer of several attempts costs each one's usage at its own deployment's
- * price; a cache hit (no upstream attempt) costs nothing (the ledger books what it saved).
+ * The request's cost, as the ledger bills it: the answer's usage, plus every attempt billed before it
+ * (`servedBy.failed`: a timeout after the send, a paid refusal), each at its own deployment's price;
+ * an answer of several attempts (a resumed stream) costs each one's usage likewise. Any attempt
+ * unpriced: no cost. A cache hit (no upstream attempt) costs nothing (the ledger books what it saved).
  */
 export function answerCost(ctx: RouteContext, servedBy: ServedBy, usage: Usage | undefined, counted: Counted = {}): AnswerCost {
   const { extras = false, estimated = false, attempts } = counted;
-  if (!ctx.costOf) return { usd: undefined, extension: extras && estimated ? { switchyard: { estimated: true } } : undefined };
-  const cost = servedBy.attempts === 0 ? { usd: 0, priced: true } : attempts ? costOfAttempts(ctx.costOf, attempts) : ctx.costOf(servedBy, usage);
+  const costOf = ctx.costOf;
+  if (!costOf) return { usd: undefined, extension: extras && estimated ? { switchyard: { estimated: true } } : undefined };
+  let cost = servedBy.attempts === 0 ? { usd: 0, priced: true } : attempts ? costOfAttempts(costOf, attempts) : costOf(servedBy, usage);
+  const failed = servedBy.failed;
+  if (failed && cost.priced && cost.usd !== undefined) {
+    const spent = costOfAttempts(costOf, failed);
+    cost = spent.priced && spent.usd !== undefined ? { usd: cost.usd + spent.usd, priced: true } : spent;
+  }
   const usd = cost.priced ? cost.usd : undefined;
   const shown = usd === undefined ? undefined : formatUsd(usd);
   if (!extras) return { usd: shown, extension: undefined };

@@ -1,0 +1,103 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { request } from 'undici';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../app.js';
+import { resolveConfig } from '../config/load.js';
+import { startServer, type RunningServer } from '../adapters/node/server.js';
+import { startOpenAISim } from '../sim/openai/index.js';
+import type { SimServer } from '../sim/server.js';
+
+/**
+ * `x-switchyard-cost-usd` is the request's cost: every attempt the ledger billed for it, not only the
+ * one that answered. A primary that fails after it had the request (a timeout, a paid malformed
+ * answer) and a secondary that answers: the header (a trailer on streams) equals the ledger's rows.
+ */
+describe('x-switchyard-cost-usd against the ledger', () => {
+  let primary: SimServer;
+  let secondary: SimServer;
+  let app: App;
+  let server: RunningServer;
+  let ledgerPath: string;
+
+  beforeAll(async () => {
+    primary = await startOpenAISim({ name: 'primary', models: ['gpt-4o'] });
+    secondary = await startOpenAISim({ name: 'secondary', models: ['gpt-4o-mini'] });
+    const dir = mkdtempSync(join(tmpdir(), 'request-cost-'));
+    ledgerPath = join(dir, 'ledger.sqlite');
+    const config = resolveConfig({
+      routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 300, ttft_timeout_ms: 300 },
+      deployments: [
+        { id: 'primary', provider: 'openai-compatible', model: 'gpt-4o', endpoint: `${primary.url}/v1` },
+        { id: 'secondary', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${secondary.url}/v1` },
+      ],
+      groups: [{ name: 'chat', strategy: 'priority', deployments: ['primary', 'secondary'] }],
+      ledger: { path: ledgerPath, spill_path: join(dir, 'spill.jsonl') },
+    });
+    app = await createApp(config);
+    server = await startServer(app.gateway, { ...app.handlerOptions, port: 0 });
+  });
+
+  afterAll(async () => {
+    await server.shutdown(100);
+    await app.close();
+    await primary.close();
+    await secondary.close();
+  });
+
+  afterEach(() => primary.faults.clear());
+
+  /** The request's ledger rows (shadow copies aside): their count and summed cost. */
+  async function ledgerCost(requestId: string): Promise<{ rows: number; usd: number }> {
+    await app.flush();
+    const db = new Database(ledgerPath, { readonly: true });
+    try {
+      const rows = db.prepare("SELECT cost_usd FROM usage_events WHERE request_id = ? AND role != 'shadow'").all(requestId) as Array<{ cost_usd: number | null }>;
+      return { rows: rows.length, usd: rows.reduce((sum, r) => sum + (r.cost_usd ?? Number.NaN), 0) };
+    } finally {
+      db.close();
+    }
+  }
+
+  async function chat(stream: boolean): Promise<{ id: string; cost: string | undefined; deployment: unknown; attempts: unknown }> {
+    const res = await request(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Tell me something about routers, please.' }], stream, ...(stream ? { stream_options: { include_usage: true } } : {}) }),
+    });
+    expect(res.statusCode).toBe(200);
+    await res.body.text();
+    const cost = stream ? res.trailers['x-switchyard-cost-usd'] : res.headers['x-switchyard-cost-usd'];
+    return { id: String(res.headers['x-request-id']), cost: cost === undefined ? undefined : String(cost), deployment: res.headers['x-switchyard-deployment'], attempts: res.headers['x-switchyard-attempts'] };
+  }
+
+  for (const stream of [false, true]) {
+    const kind = stream ? 'stream trailer' : 'JSON header';
+    it(`${kind}: a primary that times out after it had the request is in the cost, as the ledger bills it`, async () => {
+      primary.faults.add({ latency_ms: 1_000, count: 1 });
+      const answered = await chat(stream);
+      expect([answered.deployment, answered.attempts]).toEqual(['secondary', '2']);
+      const ledger = await ledgerCost(answered.id);
+      expect(ledger.rows).toBe(2);
+      expect(Number(answered.cost)).toBeCloseTo(ledger.usd, 10);
+    });
+
+    // OpenAI's malformed body reports no usage: its row costs nothing, and so does it in the header.
+    it(`${kind}: a primary's malformed answer costs what its ledger row does`, async () => {
+      primary.faults.add({ malformed: true, count: 1 });
+      const answered = await chat(stream);
+      expect(answered.deployment).toBe('secondary');
+      const ledger = await ledgerCost(answered.id);
+      expect(Number(answered.cost)).toBeCloseTo(ledger.usd, 10);
+    });
+
+    it(`${kind}: an answer on the first try costs its one ledger row`, async () => {
+      const answered = await chat(stream);
+      const ledger = await ledgerCost(answered.id);
+      expect([answered.deployment, ledger.rows]).toEqual(['primary', 1]);
+      expect(Number(answered.cost)).toBeCloseTo(ledger.usd, 10);
+    });
+  }
+});
