@@ -42,7 +42,7 @@ export async function createGovernance(config: GatewayConfig, store: LedgerStore
   return {
     audit,
     keys,
-    routes: keys ? createKeysRoutes(keysAdmin(keys)) : [],
+    routes: keys ? createKeysRoutes(keysAdmin(keys), logger) : [],
     onError(error, ctx) {
       if (!DenialRecorder.audits(error.kind)) return;
       const keyId = ctx.caller.keyId;

@@ -4,13 +4,14 @@ import type { LedgerStore } from '../ledger/store/sql-store.js';
 import { buildReport } from '../ledger/report/build.js';
 import { toJson } from '../ledger/report/formats.js';
 import { parseReportOptions } from '../ledger/report/options.js';
+import { fromLedger } from './ledger-query.js';
 import { jsonResponse } from './respond.js';
 import type { Route } from './route.js';
 
 /**
  * GET /v1/switchyard/usage?from=YYYY-MM-DD&to=YYYY-MM-DD&group_by=provider,day — the `report` query as
  * JSON. A caller whose API key is not `role: admin` sees only its own key's usage. A ledger database
- * that cannot be read (down, or past `query_timeout_ms`) is a 503 `ledger_unavailable`, logged here.
+ * that cannot be read (down, or past `query_timeout_ms`) is a 503 `ledger_unavailable` (`fromLedger`).
  */
 export function createUsageRoute(store: LedgerStore | undefined, now: () => number = Date.now, logger: Logger = silentLogger): Route {
   return {
@@ -25,13 +26,7 @@ export function createUsageRoute(store: LedgerStore | undefined, now: () => numb
         throw new GatewayError({ kind: 'invalid_request', code: 'invalid_usage_query', message: (err as Error).message });
       }
       const ownOnly = caller.role !== 'admin';
-      let report;
-      try {
-        report = await buildReport(store, { ...opts, filter: ownOnly ? { key: caller.keyId } : undefined });
-      } catch (err) {
-        logger.warn({ err: (err as Error).message }, 'usage query failed: the ledger database cannot be read');
-        throw new GatewayError({ kind: 'unavailable', code: 'ledger_unavailable', message: 'The usage ledger cannot be read right now; try again shortly.', cause: err });
-      }
+      const report = await fromLedger(() => buildReport(store, { ...opts, filter: ownOnly ? { key: caller.keyId } : undefined }), logger, 'usage query failed');
       return jsonResponse(200, toJson(report));
     },
   };

@@ -1,6 +1,8 @@
 import { auditActor, requireAdmin } from '../../http/auth.js';
 import { parseJson } from '../../http/body.js';
+import { fromLedger } from '../../http/ledger-query.js';
 import { jsonResponse } from '../../http/respond.js';
+import type { Logger } from '../../core/logger.js';
 import type { Route, RouteContext } from '../../http/route.js';
 import type { KeysAdmin } from './admin.js';
 
@@ -9,15 +11,19 @@ async function bodyOf(ctx: RouteContext): Promise<unknown> {
   return bytes.byteLength > 0 ? parseJson(bytes) : undefined;
 }
 
-/** `/v1/switchyard/keys`: create, list, revoke and rotate virtual keys (admin keys only; audited by the store). */
-export function createKeysRoutes(admin: KeysAdmin): Route[] {
+/**
+ * `/v1/switchyard/keys`: create, list, revoke and rotate virtual keys (admin keys only; audited by the
+ * store). The keys live in the ledger's database: while it cannot be reached, a 503 (`fromLedger`).
+ */
+export function createKeysRoutes(admin: KeysAdmin, logger: Logger): Route[] {
   return [
     {
       method: 'POST',
       path: '/v1/switchyard/keys',
       async handle(ctx) {
         requireAdmin(ctx.caller);
-        return jsonResponse(201, await admin.create(await bodyOf(ctx), auditActor(ctx.caller)));
+        const body = await bodyOf(ctx);
+        return jsonResponse(201, await fromLedger(() => admin.create(body, auditActor(ctx.caller)), logger, 'key creation failed'));
       },
     },
     {
@@ -25,7 +31,7 @@ export function createKeysRoutes(admin: KeysAdmin): Route[] {
       path: '/v1/switchyard/keys',
       async handle(ctx) {
         requireAdmin(ctx.caller);
-        return jsonResponse(200, await admin.list());
+        return jsonResponse(200, await fromLedger(() => admin.list(), logger, 'key listing failed'));
       },
     },
     {
@@ -33,7 +39,7 @@ export function createKeysRoutes(admin: KeysAdmin): Route[] {
       path: '/v1/switchyard/keys/{id}/revoke',
       async handle(ctx) {
         requireAdmin(ctx.caller);
-        return jsonResponse(200, await admin.revoke(ctx.params.id ?? '', auditActor(ctx.caller)));
+        return jsonResponse(200, await fromLedger(() => admin.revoke(ctx.params.id ?? '', auditActor(ctx.caller)), logger, 'key revocation failed'));
       },
     },
     {
@@ -41,7 +47,7 @@ export function createKeysRoutes(admin: KeysAdmin): Route[] {
       path: '/v1/switchyard/keys/{id}/rotate',
       async handle(ctx) {
         requireAdmin(ctx.caller);
-        return jsonResponse(200, await admin.rotate(ctx.params.id ?? '', auditActor(ctx.caller)));
+        return jsonResponse(200, await fromLedger(() => admin.rotate(ctx.params.id ?? '', auditActor(ctx.caller)), logger, 'key rotation failed'));
       },
     },
   ];

@@ -381,8 +381,8 @@ describe('GET /v1/switchyard/usage', () => {
     const route = createUsageRoute(store, () => D('2025-06-03'), logger);
     const ctx = { query: new URLSearchParams(), caller: { ...NOBODY, keyId: 'root', role: 'admin' } } as unknown as RouteContext;
     const error = toGatewayError(await route.handle(ctx).then(() => undefined, (err: unknown) => err));
-    expect([error.status, error.code, error.clientMessage()]).toEqual([503, 'ledger_unavailable', 'The usage ledger cannot be read right now; try again shortly.']);
-    expect(warnings).toEqual(['usage query failed: the ledger database cannot be read']);
+    expect([error.status, error.code, error.clientMessage(), error.retryAfterMs]).toEqual([503, 'ledger_unavailable', 'The usage ledger cannot be read right now; try again shortly.', 1_000]);
+    expect(warnings).toEqual(['usage query failed: the ledger database cannot be reached']);
     await store.close();
   });
 });

@@ -5,6 +5,9 @@ import type { ResponsesConfig } from '../config.js';
 import { MemoryConversationStore } from './memory.js';
 import type { ConversationStore } from './store.js';
 import { storedMessages } from './stored.js';
+import { fromLedger } from '../../../http/ledger-query.js';
+
+const STORE_UNAVAILABLE = { code: 'response_store_unavailable', message: 'The response store is unreachable; try again later.' };
 
 /**
  * An app's stored conversations, handed to the Responses routes by the HTTP handler
@@ -46,12 +49,7 @@ export class Conversations {
 
   private async read(id: string, owner: string): Promise<Message[]> {
     await this.pending.get(id);
-    let messages: unknown;
-    try {
-      messages = await this.store.load(id, owner);
-    } catch (err) {
-      throw new GatewayError({ kind: 'unavailable', code: 'response_store_unavailable', message: 'The response store is unreachable; try again later.', cause: err });
-    }
+    const messages = await fromLedger(() => this.store.load(id, owner), this.logger, 'previous_response_id lookup failed', STORE_UNAVAILABLE);
     if (messages === undefined) {
       throw new GatewayError({ kind: 'invalid_request', code: 'previous_response_not_found', param: 'previous_response_id', message: `Previous response with id '${id.slice(0, 80)}' not found.` });
     }
