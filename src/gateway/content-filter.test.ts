@@ -49,6 +49,8 @@ describe('answers filtered by the upstream (200 with finish_reason content_filte
     expect(answer.finishReason).toBe('stop');
     expect(records.map((r) => `${r.deployment}:${r.outcome}:${r.error?.kind ?? ''}`)).toEqual(['strict:error:content_filtered', 'lax:ok:']);
     expect(records[0]?.usage?.completion).toBeGreaterThan(0);
+    // The answer's cost counts the filtered attempt the ledger bills.
+    expect(servedBy.failed).toEqual([{ deployment: 'strict', provider: 'azure-openai', model: 'strict', region: undefined, usage: records[0]?.usage }]);
     expect(g.status().deployments.find((d) => d.id === 'strict')).toMatchObject({ errors: { content_filtered: 1 }, fallbacksFrom: { content_filtered: 1 }, breaker: { state: 'closed' } });
   });
 
@@ -93,6 +95,8 @@ describe('answers filtered by the upstream, in-process providers', () => {
     });
     const { response: answer, servedBy } = await g.chat({ ...ask });
     expect(servedBy.deployment).toBe('lax');
+    // Billed before the answer: strict's filtered answer, not lax's own (it is the answer); laxer refused unsent.
+    expect(servedBy.failed?.map((b) => b.deployment)).toEqual(['strict']);
     expect(answer).toMatchObject({ finishReason: 'content_filter', content: [{ type: 'text', text: 'partial from lax' }] });
     expect([p('strict').calls, p('lax').calls, p('laxer').calls]).toEqual([1, 1, 1]);
   });

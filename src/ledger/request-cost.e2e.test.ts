@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../app.js';
 import { resolveConfig } from '../config/load.js';
 import { startServer, type RunningServer } from '../adapters/node/server.js';
+import { startAzureSim } from '../sim/azure/index.js';
 import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
 
@@ -100,4 +101,46 @@ describe('x-switchyard-cost-usd against the ledger', () => {
       expect(Number(answered.cost)).toBeCloseTo(ledger.usd, 10);
     });
   }
+});
+
+describe('x-switchyard-cost-usd against the ledger, after a paid refusal', () => {
+  it("counts an answer the upstream filtered (paid, billed) before the group's content_filtered fallback answered", async () => {
+    const azure = await startAzureSim({ apiKey: 'az-key' });
+    const openai = await startOpenAISim({ name: 'lax', models: ['gpt-4o-mini'] });
+    const dir = mkdtempSync(join(tmpdir(), 'request-cost-filter-'));
+    const ledgerPath = join(dir, 'ledger.sqlite');
+    const app = await createApp(
+      resolveConfig({
+        deployments: [
+          { id: 'strict', provider: 'azure-openai', model: 'gpt-4o', endpoint: azure.url, api_key: 'az-key' },
+          { id: 'lax', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${openai.url}/v1` },
+        ],
+        groups: [{ name: 'chat', deployments: ['strict'], fallbacks: { content_filtered: ['lax'] } }],
+        ledger: { path: ledgerPath, spill_path: join(dir, 'spill.jsonl') },
+      }),
+    );
+    const server = await startServer(app.gateway, { ...app.handlerOptions, port: 0 });
+    try {
+      azure.faults.add({ error: 'content_filter_output', count: 1 });
+      const res = await request(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Tell me a long story, please.' }] }),
+      });
+      await res.body.text();
+      expect([res.statusCode, res.headers['x-switchyard-deployment']]).toEqual([200, 'lax']);
+      await app.flush();
+      const db = new Database(ledgerPath, { readonly: true });
+      const rows = db.prepare('SELECT deployment, cost_usd FROM usage_events WHERE request_id = ? ORDER BY attempt').all(String(res.headers['x-request-id'])) as Array<{ deployment: string; cost_usd: number }>;
+      db.close();
+      expect(rows.map((r) => r.deployment)).toEqual(['strict', 'lax']);
+      expect(rows[0]?.cost_usd).toBeGreaterThan(0);
+      expect(Number(res.headers['x-switchyard-cost-usd'])).toBeCloseTo(rows.reduce((sum, r) => sum + r.cost_usd, 0), 10);
+    } finally {
+      await server.shutdown(100);
+      await app.close();
+      await azure.close();
+      await openai.close();
+    }
+  });
 });
