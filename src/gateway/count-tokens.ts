@@ -50,5 +50,5 @@ export async function countPlannedTokens(
 
 function servedBy(d: Deployment, plan: RoutePlan, requestId: string): ServedBy {
   const c = d.config;
-  return { deployment: c.id, provider: c.provider, region: c.region, model: c.model, group: plan.group?.config.name, attempts: 1, requestId };
+  return { deployment: c.id, provider: c.provider, region: c.region, model: c.model, group: plan.group?.config.name, attempts: 1, requestId, failed: undefined };
 }
