@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
+import { fileProblem } from '../config/file-problem.js';
 import { silentLogger } from '../core/logger.js';
 import { openPostgres } from '../ledger/store/postgres-driver.js';
 import { openSqlite } from '../ledger/store/sqlite-driver.js';
@@ -57,10 +58,8 @@ function sqliteFileProblem(path: string, mayCreate: boolean): string | undefined
     if (statSync(path).isDirectory()) return 'it is a directory, not a SQLite file';
     return undefined;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return mayCreate ? undefined : 'the file does not exist';
-    if (code === 'ENOTDIR') return 'a part of its path is a file, not a directory';
-    return (err as Error).message;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return mayCreate ? undefined : 'the file does not exist';
+    return fileProblem(err);
   }
 }
 

@@ -7,6 +7,7 @@ import { plainHttpProblem } from './plain-http.js';
 import { yamlProblems, type YamlModule } from './yaml-problems.js';
 import { aboutDropped, salvageConfig, type Salvaged } from './salvage.js';
 import { formatPath, interpolateEnv, type ConfigProblem } from './interpolate.js';
+import { fileProblem } from './file-problem.js';
 import { PROVIDERS, findProvider } from '../providers/registry.js';
 import { checkRoutingReferences } from '../routing/references.js';
 import { checkAccessReferences, checkKeyResidency } from '../routing/access.js';
@@ -194,21 +195,11 @@ export function parseConfigText(
   return result.config;
 }
 
-/** Why a file could not be read, in words: Node's message names the syscall and its code, not the fix. */
-function readProblem(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EISDIR') return 'it is a directory, not a file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'ENOTDIR') return 'a part of its path is a file, not a directory';
-  return (err as Error).message;
-}
-
 function readConfigText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
-    const why = readProblem(err);
+    const why = fileProblem(err);
     throw new ConfigError(path, [{ path: '(file)', message: `cannot read config file: ${why}` }], `cannot read config file ${path}: ${why}`);
   }
 }

@@ -5,6 +5,7 @@ import { listenFailure } from '../../cluster/port.js';
 import { DEMO_LIMITED_RPM, startDemo, type Demo } from '../demo.js';
 import { createLoggers } from '../logger.js';
 import { untilSignal } from '../signals.js';
+import { fileProblem } from '../../config/file-problem.js';
 import { portFlag, type Command } from '../command.js';
 
 export const demoCommand: Command = {
@@ -44,7 +45,7 @@ export const demoCommand: Command = {
         writeFileSync(resolve(io.cwd ?? '.', configFile), demo.configYaml);
       } catch (err) {
         await demo.close();
-        io.err(`switchyard demo: cannot write --write-config ${configFile}: ${writeProblem(err)}`);
+        io.err(`switchyard demo: cannot write --write-config ${configFile}: ${fileProblem(err, true)}`);
         return 1;
       }
     }
@@ -95,12 +96,3 @@ export function demoBanner(demo: Demo, config: { file: string } | 'stdout' | und
   ];
 }
 
-/** Why a file could not be written, in words (Node's message names the syscall, not the fix). */
-function writeProblem(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'its directory does not exist';
-  if (code === 'EISDIR') return 'it is a directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'ENOTDIR') return 'a part of its path is a file, not a directory';
-  return (err as Error).message;
-}
