@@ -152,32 +152,30 @@ describe('HTTP server with the official openai SDK', () => {
     socket.destroy();
   });
 
-  it('closes the connection after a 413 instead of reading the rest of a huge declared body', async () => {
+  /** POSTs a body declared as 10 GB, sends 64 KB of it, and resolves with the reply once the server closes the connection. */
+  async function hugeDeclaredBody(path: string): Promise<string> {
     const { hostname, port } = new URL(server.url);
     const socket = connect(Number(port), hostname);
     let reply = '';
     socket.on('data', (d: Buffer) => (reply += d.toString('latin1')));
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.on('error', () => undefined);
-    socket.write(`POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 10737418240\r\n\r\n`);
+    socket.write(`POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 10737418240\r\n\r\n`);
     socket.write(Buffer.alloc(64 * 1024, 0x20));
-    // Without the close the server would read (and drop) all 10 GB; the test would time out.
     await closed;
+    return reply;
+  }
+
+  it('closes the connection after a 413 instead of reading the rest of a huge declared body', async () => {
+    // Without the close the server would read (and drop) all 10 GB; the test would time out.
+    const reply = await hugeDeclaredBody('/v1/chat/completions');
     expect(reply).toMatch(/^HTTP\/1\.1 413 /);
     expect(reply.toLowerCase()).toContain('connection: close');
   });
 
   it('closes the connection after an answer that never read a huge declared body (an unknown route, no key) instead of reading it all', async () => {
-    const { hostname, port } = new URL(server.url);
-    const socket = connect(Number(port), hostname);
-    let reply = '';
-    socket.on('data', (d: Buffer) => (reply += d.toString('latin1')));
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    socket.on('error', () => undefined);
-    socket.write(`POST /v1/nothing HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 10737418240\r\n\r\n`);
-    socket.write(Buffer.alloc(64 * 1024, 0x20));
     // Without the close node:http would read (and drop) all 10 GB after the 404; the test would time out.
-    await closed;
+    const reply = await hugeDeclaredBody('/v1/nothing');
     expect(reply).toMatch(/^HTTP\/1\.1 404 /);
     expect(reply.toLowerCase()).toContain('connection: close');
   });
