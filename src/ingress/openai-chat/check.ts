@@ -2,8 +2,10 @@ import { GatewayError } from '../../core/errors.js';
 
 /*
  * Hand-written checks for the OpenAI front door: they run on every request, and a schema library costs
- * several times more CPU for the same work. Errors name the offending parameter the way OpenAI does
- * (`messages[0].content[1].image_url.url`). An optional field sent as null is absent, as OpenAI treats it.
+ * several times more CPU for the same work. Errors name the offending parameter the way OpenAI's schema
+ * checks do (`messages[0].content[1].image_url.url`, in `param` and quoted in the message); only the
+ * tool-message rules (tool-messages.ts) write OpenAI's `messages.[N].role`, as OpenAI does for them. An
+ * optional field sent as null is absent, as OpenAI treats it.
  */
 
 /** A 400 invalid_request naming `param`. */

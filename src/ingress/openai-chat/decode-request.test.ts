@@ -348,3 +348,44 @@ describe('chat request decoding', () => {
     expect(body).toEqual(copy);
   });
 });
+
+describe('chat refusals name the parameter as OpenAI does', () => {
+  // OpenAI writes two forms. Its schema checks (invalid_type, invalid_value, missing_required_parameter)
+  // name a place with brackets and dots, `messages[1].content[0].type`, the same in `param` and in the
+  // message. Its tool-message rules alone write `messages.[N].role`, and their messages quote no place.
+  // The dotted form in a schema check ("Invalid type for 'messages.[0].content'") is Alibaba's, not OpenAI's.
+  const call = { id: 'c1', type: 'function', function: { name: 'lookup', arguments: '{}' } };
+  const asks = { role: 'assistant', content: null, tool_calls: [call] };
+  const schema: [string, unknown[], string][] = [
+    ['a message of the wrong type', ['hi'], 'messages[0]'],
+    ['a message without a role', [{ content: 'x' }], 'messages[0].role'],
+    ['content of the wrong type', [{ role: 'user', content: 3 }], 'messages[0].content'],
+    ['a content part that is not an object', [{ role: 'user', content: ['x'] }], 'messages[0].content[0]'],
+    ['a content part without a type', [{ role: 'user', content: [{ text: 'x' }] }], 'messages[0].content[0].type'],
+    ['a second content part without its file', [{ role: 'user', content: [{ type: 'text', text: 'x' }, { type: 'file' }] }], 'messages[0].content[1].file'],
+    ['an image part of a later message', [USER, { role: 'assistant', content: 'y' }, { role: 'user', content: [{ type: 'image_url', image_url: {} }] }], 'messages[2].content[0].image_url.url'],
+  ];
+
+  it.each(schema)('%s: %j names %s, quoted in the message', (_, messages, param) => {
+    const err = refusalOf({ messages });
+    expect(err).toMatchObject({ status: 400, param });
+    expect(err.message).toContain(`'${param}'`);
+  });
+
+  it('names a tool definition by its index in tools', () => {
+    const err = refusalOf({ tools: [TOOL, { type: 'function', function: { name: 'has space' } }] });
+    expect(err).toMatchObject({ param: 'tools[1].function.name' });
+    expect(err.message).toContain("'tools[1].function.name'");
+  });
+
+  it('names a tool-message rule with messages.[N].role, as OpenAI does, quoting no place', () => {
+    for (const [messages, param] of [
+      [[USER, { role: 'tool', tool_call_id: 'c1', content: 'x' }], 'messages.[1].role'],
+      [[USER, asks, USER], 'messages.[1].role'],
+    ] as const) {
+      const err = refusalOf({ messages: [...messages] });
+      expect(err).toMatchObject({ status: 400, param });
+      expect(err.message).not.toMatch(/'messages\.?\[/);
+    }
+  });
+});
