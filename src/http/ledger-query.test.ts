@@ -1,0 +1,61 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { createGateway } from '../gateway/gateway.js';
+import type { LedgerStore } from '../ledger/store/sql-store.js';
+import { createHttpHandler } from './handler.js';
+import { createUsageRoute } from './usage-route.js';
+
+const parsed = parseConfig(
+  {
+    deployments: [{ id: 'sim-a', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }],
+    groups: [{ name: 'chat', deployments: ['sim-a'] }],
+  },
+  {},
+);
+if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+const gateway = createGateway(parsed.config);
+
+/** A ledger store whose every query throws `err`. */
+const failingStore = (err: Error): LedgerStore => ({
+  dialect: 'postgres',
+  insert: async () => 0,
+  summarize: async () => {
+    throw err;
+  },
+  close: async () => undefined,
+});
+
+async function usageAnswer(err: Error) {
+  const logged = { warn: [] as string[], error: [] as { msg: string; err: unknown }[] };
+  const logger: Logger = {
+    ...silentLogger,
+    child: () => logger,
+    warn: (_obj, msg) => void logged.warn.push(msg ?? ''),
+    error: (obj, msg) => void logged.error.push({ msg: msg ?? '', err: (obj as { err?: unknown }).err }),
+  };
+  const handle = createHttpHandler(gateway, { logger, routes: [createUsageRoute(failingStore(err), Date.now, logger)] });
+  const answer = await handle({ method: 'GET', path: '/v1/switchyard/usage', query: '', headers: {}, body: undefined, signal: new AbortController().signal });
+  const body = JSON.parse(answer.body as string) as { error: { code: string | null; type: string } };
+  return { status: answer.status, code: body.error.code, retryAfter: answer.headers['retry-after'], logged };
+}
+
+describe('fromLedger: what a ledger query throws', () => {
+  afterAll(() => gateway.close());
+
+  it('passes a bug (a TypeError) on as a 500 internal error, logged with its stack, not as the database being down', async () => {
+    const bug = new TypeError("Cannot read properties of undefined (reading 'rows')");
+    const answer = await usageAnswer(bug);
+    expect([answer.status, answer.retryAfter]).toEqual([500, undefined]);
+    expect(answer.logged.warn).toEqual([]);
+    expect(answer.logged.error.map((e) => e.msg)).toEqual(['internal error']);
+    expect(answer.logged.error[0]?.err).toContain(bug.stack);
+  });
+
+  it('answers a connection refusal with 503 ledger_unavailable, retry-after and a warning', async () => {
+    const answer = await usageAnswer(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+    expect([answer.status, answer.code, answer.retryAfter]).toEqual([503, 'ledger_unavailable', '1']);
+    expect(answer.logged.warn).toEqual(['usage query failed: the ledger database cannot be reached']);
+    expect(answer.logged.error).toEqual([]);
+  });
+});
