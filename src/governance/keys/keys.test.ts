@@ -130,6 +130,27 @@ function keysSuite(name: string, open: () => SqlDriver, replicas: 1 | 2, cleanup
       expect(keys.lookup(rotated.key)).toMatchObject({ keyId: record.id, role: 'admin' });
     });
 
+    it('answers a created, rotated or revoked key from its own write: a read after the commit that fails loses no secret', async () => {
+      // Queries outside a transaction fail (the database went away right after the commit); the writes' own transactions work.
+      const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      const readsFail: SqlDriver = { ...a, query: async () => Promise.reject(down) };
+      const keys = store(readsFail, new AuditLog(readsFail, () => now));
+      const created = await keys.create({ owner: 'cy', team: 'ops', expires_at: '2025-07-01T00:00:00Z', tags: { project: 'y' }, role: 'user', budgets: [], rate_limits: {}, metadata: {} }, 'cli:test');
+      const rotated = await keys.rotate(created.record.id, 'cli:test');
+      // Another replica, reading the database when it is back: the answers were the stored keys.
+      const healthy = store(b);
+      await healthy.refresh();
+      expect(healthy.lookup(created.key)).toBeUndefined();
+      expect(healthy.lookup(rotated.key)).toMatchObject({ keyId: created.record.id, tags: { user: 'cy', team: 'ops', project: 'y' } });
+      const [before] = (await healthy.list()).filter((k) => k.id === created.record.id);
+      expect(rotated.record).toEqual(before);
+      expect(created.record).toEqual(before);
+      const revoked = await keys.revoke(created.record.id, 'cli:test');
+      const [after] = (await healthy.list()).filter((k) => k.id === created.record.id);
+      expect(revoked).toEqual(after);
+      expect(revoked.status).toBe('revoked');
+    });
+
     it('answers the admin API with 4xx for bad input, and audits every change in the chain', async () => {
       const audit = new AuditLog(a, () => now);
       const admin = keysAdmin(store(a, audit));

@@ -59,6 +59,7 @@ interface Row {
   revoked_at: unknown;
 }
 
+const ROW_COLUMNS = 'id, hmac, policy, created_at, updated_at, expires_at, revoked_at';
 const KEYS_LOCK = 0x5357_4b59; // "SWKY": key writes without an audit log still serialise.
 const iso = (ms: unknown): string | undefined => (ms === null || ms === undefined ? undefined : new Date(Number(ms)).toISOString());
 
@@ -125,7 +126,7 @@ export class KeyStore {
       const mark = `${String(rows[0]?.n)}/${String(rows[0]?.r)}`;
       if (mark === this.mark) return this.healthy(false);
       const load = ++this.loadsStarted;
-      const all = await this.o.driver.query<Row>(`SELECT id, hmac, policy, created_at, updated_at, expires_at, revoked_at FROM ${this.table} WHERE revoked_at IS NULL`);
+      const all = await this.o.driver.query<Row>(`SELECT ${ROW_COLUMNS} FROM ${this.table} WHERE revoked_at IS NULL`);
       const next = new Map<string, Cached>();
       const limits = new Map<string, readonly RateLimitRule[]>();
       const budgets = new Map<string, readonly BudgetConfig[]>();
@@ -195,45 +196,51 @@ export class KeyStore {
     const id = newKeyId();
     const { key, hmac } = newKeySecret(id, this.o.hmacSecret);
     const now = this.now();
-    const expires = policy.expires_at === undefined ? null : Date.parse(policy.expires_at);
+    const row: Row = { id, hmac, policy: JSON.stringify(policy), created_at: now, updated_at: now, expires_at: policy.expires_at === undefined ? null : Date.parse(policy.expires_at), revoked_at: null };
     await this.write({ actor, action: 'key.created', subject: `key:${id}`, details: summary(policy) }, (q) =>
       q(`INSERT INTO ${this.table} (id, hmac, owner, team, policy, created_at, updated_at, expires_at, revoked_at, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, 1)`, [
-        id, hmac, policy.owner ?? null, policy.team ?? null, JSON.stringify(policy), now, now, expires,
+        row.id, row.hmac, policy.owner ?? null, policy.team ?? null, row.policy, row.created_at, row.updated_at, row.expires_at,
       ]),
     );
-    return { key, record: (await this.get(id)) as VirtualKey };
+    // The answer is what was inserted, not read back: once the insert committed, a failed read would
+    // lose the secret of a key that exists.
+    return { key, record: this.view(row) };
   }
 
   /** Every key, newest first (revoked and expired ones included, marked). */
   async list(): Promise<VirtualKey[]> {
-    const { rows } = await this.o.driver.query<Row>(`SELECT id, hmac, policy, created_at, updated_at, expires_at, revoked_at FROM ${this.table} ORDER BY created_at DESC, id`);
+    const { rows } = await this.o.driver.query<Row>(`SELECT ${ROW_COLUMNS} FROM ${this.table} ORDER BY created_at DESC, id`);
     return rows.map((r) => this.view(r));
-  }
-
-  async get(id: string): Promise<VirtualKey | undefined> {
-    const { rows } = await this.o.driver.query<Row>(`SELECT id, hmac, policy, created_at, updated_at, expires_at, revoked_at FROM ${this.table} WHERE id = ?`, [id]);
-    return rows[0] && this.view(rows[0]);
   }
 
   /** Revokes a key at once on this replica, and within `refreshMs` on every other. */
   async revoke(id: string, actor: string): Promise<VirtualKey> {
     const now = this.now();
-    await this.write({ actor, action: 'key.revoked', subject: `key:${id}` }, async (q) => {
-      const r = await q(`UPDATE ${this.table} SET revoked_at = ?, updated_at = ?, revision = revision + 1 WHERE id = ? AND revoked_at IS NULL`, [now, now, id]);
-      if (r.changes === 0) throw notFound(id);
-    });
-    return (await this.get(id)) as VirtualKey;
+    const row = await this.write({ actor, action: 'key.revoked', subject: `key:${id}` }, (q) =>
+      this.updated(q, id, `UPDATE ${this.table} SET revoked_at = ?, updated_at = ?, revision = revision + 1 WHERE id = ? AND revoked_at IS NULL`, [now, now, id]),
+    );
+    return this.view(row);
   }
 
   /** Replaces a key's secret: the old one stops working, the new one is returned once. */
   async rotate(id: string, actor: string): Promise<{ key: string; record: VirtualKey }> {
     const { key, hmac } = newKeySecret(id, this.o.hmacSecret);
     const now = this.now();
-    await this.write({ actor, action: 'key.rotated', subject: `key:${id}` }, async (q) => {
-      const r = await q(`UPDATE ${this.table} SET hmac = ?, updated_at = ?, revision = revision + 1 WHERE id = ? AND revoked_at IS NULL`, [hmac, now, id]);
-      if (r.changes === 0) throw notFound(id);
-    });
-    return { key, record: (await this.get(id)) as VirtualKey };
+    const row = await this.write({ actor, action: 'key.rotated', subject: `key:${id}` }, (q) =>
+      this.updated(q, id, `UPDATE ${this.table} SET hmac = ?, updated_at = ?, revision = revision + 1 WHERE id = ? AND revoked_at IS NULL`, [hmac, now, id]),
+    );
+    return { key, record: this.view(row) };
+  }
+
+  /**
+   * Runs a key's UPDATE inside its write's transaction and returns the row as it leaves it (RETURNING:
+   * SQLite 3.35+ and PostgreSQL), so the answer needs no read after the commit, which could fail and
+   * lose a rotated secret; no row: no active key `id`.
+   */
+  private async updated(q: SqlDriver['query'], id: string, update: string, params: readonly unknown[]): Promise<Row> {
+    const { rows } = await q<Row>(`${update} RETURNING ${ROW_COLUMNS}`, params);
+    if (!rows[0]) throw notFound(id);
+    return rows[0];
   }
 
   private view(r: Row): VirtualKey {
