@@ -82,9 +82,10 @@ async function openSqliteLedger(path: string, where: string, mayCreate: boolean,
 }
 
 /**
- * Opens the store a source names, to `read` (a SQLite ledger must exist: `report` creates nothing) or to
- * `write` (a config's SQLite ledger is created as the gateway would create it; a `--sqlite` path must
- * exist all the same, so a typo is not written to). Problems are reported and give undefined.
+ * Opens the store a source names, to `read` (a SQLite ledger must exist: `report`, `audit`, `keys list`,
+ * `revoke` and `rotate` create nothing) or to `write` (`import-usage`, `keys create`: a config's SQLite
+ * ledger is created as the gateway would create it; a `--sqlite` path must exist all the same, so a typo
+ * is not written to). Problems are reported and give undefined.
  */
 export async function openSourceStore(source: LedgerSource, config: GatewayConfig | undefined, io: CommandIO, use: 'read' | 'write'): Promise<LedgerStore | undefined> {
   if (source.sqlite) return openSqliteLedger(source.sqlite, source.sqlite, false, io);

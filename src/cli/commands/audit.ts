@@ -22,7 +22,8 @@ export const auditCommand: Command = {
       io.err(`usage: ${this.usage}`);
       return 2;
     }
-    const db = await openGovernanceDb(values.config, io);
+    // Both only read: a config whose SQLite ledger is not there yet is refused, not given an empty, intact chain.
+    const db = await openGovernanceDb(values.config, io, 'read');
     if (!db) return 1;
     try {
       if (action === 'verify') {

@@ -1,10 +1,9 @@
 import { ConfigError, loadConfigFile } from '../../config/load.js';
 import type { GatewayConfig } from '../../config/schema.js';
-import { silentLogger } from '../../core/logger.js';
-import { openStore } from '../../ledger/store/open.js';
 import { SqlLedgerStore } from '../../ledger/store/sql-store.js';
 import { AuditLog } from '../../governance/audit/log.js';
 import type { CommandIO } from '../command.js';
+import { openSourceStore } from '../ledger-source.js';
 import { GatewayError } from '../../core/errors.js';
 
 /** The ledger database of a config, with its audit log, for the keys and audit commands. */
@@ -17,10 +16,12 @@ export interface GovernanceDb {
 }
 
 /**
- * Opens the ledger database `FILE` names (migrations run); the caller closes `store`. An invalid
- * config is printed and gives undefined (the command exits 1).
+ * Opens the ledger database `FILE` names (migrations run) to `read` or `write`, as `openSourceStore`
+ * does: to read, a SQLite ledger that does not exist yet is refused ('no ledger at PATH (ledger.path
+ * of FILE): the file does not exist'), not created empty. The caller closes `store`. An invalid config
+ * or a ledger that cannot be opened is printed and gives undefined (the command exits 1).
  */
-export async function openGovernanceDb(file: string, io: CommandIO): Promise<GovernanceDb | undefined> {
+export async function openGovernanceDb(file: string, io: CommandIO, use: 'read' | 'write'): Promise<GovernanceDb | undefined> {
   let config;
   try {
     config = loadConfigFile(file, io.env);
@@ -29,7 +30,8 @@ export async function openGovernanceDb(file: string, io: CommandIO): Promise<Gov
     io.err(err.message);
     return undefined;
   }
-  const store = await openStore(config.ledger, silentLogger);
+  const store = await openSourceStore({ config: file }, config, io, use);
+  if (!store) return undefined;
   if (!(store instanceof SqlLedgerStore)) {
     await store.close();
     throw new GatewayError({ kind: 'invalid_request', message: 'Keys and the audit log live in a database: set ledger.store to sqlite or postgres.' });

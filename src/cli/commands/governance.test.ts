@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -26,6 +26,14 @@ writeFileSync(
   ].join('\n'),
 );
 const env = { SWITCHYARD_KEY_SECRET: 's'.repeat(64), USER: 'ops' };
+
+/** A config like `file` whose SQLite ledger (in a folder of its own) is not there yet. */
+function freshConfig(name: string): { config: string; ledger: string } {
+  const ledger = join(dir, name, 'ledger.sqlite');
+  const config = join(dir, `${name}.yaml`);
+  writeFileSync(config, readFileSync(file, 'utf8').replace(JSON.stringify(db), JSON.stringify(ledger)));
+  return { config, ledger };
+}
 
 describe('switchyard keys and audit', () => {
   it('creates, lists, rotates and revokes keys, each change in the audit log', async () => {
@@ -78,6 +86,31 @@ describe('switchyard keys and audit', () => {
     const broken = capture(env);
     expect(await main(['audit', 'verify', '-c', file], broken.io)).toBe(1);
     expect(broken.err.join('\n')).toContain('audit log broken at entry 2 (altered)');
+  });
+
+  it('audit verify and export and keys list, revoke and rotate refuse a config whose SQLite ledger does not exist, creating nothing', async () => {
+    const { config, ledger } = freshConfig('never-written');
+    for (const argv of [['audit', 'verify'], ['audit', 'export'], ['keys', 'list'], ['keys', 'revoke', '0123456789ab'], ['keys', 'rotate', '0123456789ab']]) {
+      const c = capture(env);
+      expect(await main([...argv, '-c', config], c.io), argv.join(' ')).toBe(1);
+      expect(c.err, argv.join(' ')).toEqual([`no ledger at ${ledger} (ledger.path of ${config}): the file does not exist`]);
+      expect(c.out, argv.join(' ')).toEqual([]);
+    }
+    expect([existsSync(ledger), existsSync(join(dir, 'never-written'))]).toEqual([false, false]);
+  });
+
+  it('keys create makes the ledger a config names when it is not there yet, and the commands that read it then find it', async () => {
+    const { config, ledger } = freshConfig('first-key');
+    const created = capture(env);
+    expect(await main(['keys', 'create', '-c', config, '--owner', 'bo'], created.io)).toBe(0);
+    expect(existsSync(ledger)).toBe(true);
+    const { id } = JSON.parse(created.out.join('\n')) as { id: string };
+    const listed = capture(env);
+    expect(await main(['keys', 'list', '-c', config], listed.io)).toBe(0);
+    expect(listed.out.join('\n')).toContain(id);
+    const verified = capture(env);
+    expect(await main(['audit', 'verify', '-c', config], verified.io)).toBe(0);
+    expect(verified.out).toEqual(['audit log ok: 1 entries, chain intact']);
   });
 
   it('keys create refuses a --policy that is not a JSON object as a bad flag (exit 2), flags given or not', async () => {

@@ -44,7 +44,8 @@ export const keysCommand: Command = {
       io.err(`usage: ${this.usage}`);
       return 2;
     }
-    const db = await openGovernanceDb(values.config, io);
+    // Only create may make the ledger: list reads, and revoke and rotate change a key that must already be in it.
+    const db = await openGovernanceDb(values.config, io, action === 'create' ? 'write' : 'read');
     if (!db) return 1;
     try {
       const secret = db.config.keys.hmac_secret;
