@@ -25,6 +25,12 @@ export interface HttpRequest {
   readonly path: string;
   /** The raw query string without `?`; empty when there is none. */
   readonly query: string;
+  /**
+   * The scheme the client used, as the runtime knows it (`https` on the serverless platforms, which
+   * take only HTTPS, an ALB's HTTP listener aside; on node:http, whether the socket is TLS), never from
+   * a client's `x-forwarded-proto`: the server span's `url.scheme`. Absent is taken as `http`.
+   */
+  readonly scheme?: 'http' | 'https' | undefined;
   readonly headers: HeaderMap;
   /** The body: bytes the platform already buffered, or a reader that streams it in under limits. */
   readonly body: Uint8Array | BodyReader | undefined;

@@ -47,6 +47,7 @@ describe('toHttpRequest', () => {
       expect(request.headers).toMatchObject({ ...c.headers, authorization: 'Bearer sk-test', 'content-type': 'application/json' });
       expect(text(request.body)).toBe(BODY);
       expect(request.remoteAddress).toBe(c.remote);
+      expect(request.scheme).toBe('https');
       expect(request.signal).toBe(signal);
     });
 
@@ -55,6 +56,14 @@ describe('toHttpRequest', () => {
       expect(text(request.body)).toBe(BODY);
     });
   }
+
+  it("takes an ALB's HTTP listener as http, from the x-forwarded-proto the ALB sets, and nothing else does", () => {
+    const alb = fixture('alb');
+    expect(toHttpRequest({ ...alb, multiValueHeaders: { ...alb.multiValueHeaders, 'x-forwarded-proto': ['http'] } }, signal).scheme).toBe('http');
+    // An HTTP API takes only HTTPS, whatever a client writes in the header.
+    const v2 = fixture('http-api-v2');
+    expect(toHttpRequest({ ...v2, headers: { ...v2.headers, 'x-forwarded-proto': 'http' } }, signal).scheme).toBe('https');
+  });
 
   it('lower-cases header names of REST API events', () => {
     const headers = toHttpRequest(fixture('rest-api-v1'), signal).headers;

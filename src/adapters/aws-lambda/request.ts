@@ -26,7 +26,7 @@ export function toHttpRequest(event: LambdaHttpEvent, signal: CancelSignal): Htt
     const headers = joinHeaders(undefined, event.headers);
     if (event.cookies !== undefined && event.cookies.length > 0) headers.cookie = event.cookies.join('; ');
     const http = event.requestContext.http;
-    return { method: http.method.toUpperCase(), path: v2Path(event), query: event.rawQueryString, headers, body, signal, remoteAddress: http.sourceIp };
+    return { method: http.method.toUpperCase(), path: v2Path(event), query: event.rawQueryString, scheme: 'https', headers, body, signal, remoteAddress: http.sourceIp };
   }
   if (typeof event.httpMethod !== 'string') throw new TypeError('not an HTTP event: no httpMethod');
   const headers = joinHeaders(event.multiValueHeaders ?? undefined, event.headers ?? undefined);
@@ -35,7 +35,10 @@ export function toHttpRequest(event: LambdaHttpEvent, signal: CancelSignal): Htt
   const encode = alb ? (s: string) => s : encodeURIComponent;
   const query = joinQuery(event.multiValueQueryStringParameters ?? undefined, event.queryStringParameters ?? undefined, encode);
   const remoteAddress = alb ? headers['x-forwarded-for']?.split(',')[0]?.trim() : (event as APIGatewayProxyEvent).requestContext.identity?.sourceIp;
-  return { method: event.httpMethod.toUpperCase(), path: event.path, query, headers, body, signal, remoteAddress };
+  // HTTP APIs, Function URLs and REST APIs take only HTTPS; an ALB may listen on HTTP too, and names its
+  // listener's protocol in x-forwarded-proto (only `http` alone is read as HTTP: a span's label, no more).
+  const scheme = alb && headers['x-forwarded-proto'] === 'http' ? 'http' : 'https';
+  return { method: event.httpMethod.toUpperCase(), path: event.path, query, scheme, headers, body, signal, remoteAddress };
 }
 
 /**

@@ -18,7 +18,7 @@ function recorder(answer: ExchangeResponse = JSON_ANSWER): { handler: HttpHandle
 }
 
 describe('createAzureHandler', () => {
-  it('hands the handler method, path, query, lower-case headers and the body, and answers its JSON', async () => {
+  it('hands the handler method, path, query, the https scheme, lower-case headers and the body, and answers its JSON', async () => {
     const { handler, seen } = recorder();
     const { context } = recordingContext();
     const request = new HttpRequest({
@@ -33,7 +33,7 @@ describe('createAzureHandler', () => {
     expect(response.headers.get('x-request-id')).toBe('r1');
     expect(await response.json()).toEqual({ ok: true });
     const [{ request: got, body }] = seen as [(typeof seen)[0]];
-    expect(got).toMatchObject({ method: 'POST', path: '/v1/chat/completions', query: 'api-version=1&x=2' });
+    expect(got).toMatchObject({ method: 'POST', path: '/v1/chat/completions', query: 'api-version=1&x=2', scheme: 'https' });
     expect(got.headers).toMatchObject({ authorization: 'Bearer sk-1', 'content-type': 'application/json' });
     expect(body).toBe('{"model":"m"}');
     expect(got.signal.aborted).toBe(false);

@@ -77,6 +77,8 @@ function toExchange(request: AzureRequest, prefix: string, signal: CancelSignal)
     method: request.method.toUpperCase(),
     path,
     query: url.search.slice(1),
+    // The function app is HTTPS only (deploy/azure: httpsOnly); TLS ends at Azure's front end.
+    scheme: 'https',
     headers,
     body: stream === null ? undefined : webBodyReader(stream, headers['content-length']),
     signal,

@@ -82,7 +82,7 @@ describe('Google Cloud Functions adapter, served by functions-framework', () => 
     expect(deltas).toEqual(['one', ' two', ' three']);
   });
 
-  it('hands the handler the exact body bytes, path, query, lower-case headers and an unaborted signal', async () => {
+  it('hands the handler the exact body bytes, path, query, lower-case headers, the https scheme and an unaborted signal', async () => {
     const seen: HttpRequest[] = [];
     const url = await serve(async (req) => {
       seen.push(req);
@@ -100,6 +100,8 @@ describe('Google Cloud Functions adapter, served by functions-framework', () => 
     expect(req.method).toBe('POST');
     expect(req.path).toBe('/v1/chat/completions');
     expect(req.query).toBe('api-version=1&x=2');
+    // Google's front end ends TLS: the function itself is reached over plain HTTP, as here.
+    expect(req.scheme).toBe('https');
     expect(req.headers['x-api-key']).toBe('k');
     expect(Buffer.from(req.body as Uint8Array).toString('utf8')).toBe(raw);
     expect(req.signal.aborted).toBe(false);

@@ -21,6 +21,8 @@ export function toHttpRequest(req: GcpRequest, signal: CancelSignal): HttpReques
     method: req.method ?? 'GET',
     path: mark === -1 ? url : url.slice(0, mark),
     query: mark === -1 ? '' : url.slice(mark + 1),
+    // Cloud Functions and Cloud Run take only HTTPS, ended at Google's front end before the function.
+    scheme: 'https',
     // node lower-cases names and joins repeats with ", "; only set-cookie stays an array, and clients don't send it.
     headers: req.headers as HeaderMap,
     body: req.rawBody ?? (hasUnreadBody(req) ? streamBodyReader(req) : undefined),

@@ -35,6 +35,14 @@ export class NodeRequest implements HttpRequest {
     this.headers = req.headers as HeaderMap;
   }
 
+  /**
+   * `https` when the connection is TLS (a node:https server), `http` otherwise. A client's
+   * x-forwarded-proto is not read: no setting says which proxies in front of us to trust.
+   */
+  get scheme(): 'http' | 'https' {
+    return (this.req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+  }
+
   /** Runs `task` once `answered()` is called: at once when it has been already. */
   afterAnswer(task: AfterAnswer): void {
     if (this.over) task.answered();
