@@ -79,5 +79,8 @@ export interface RequestSpan {
   end(status: number, servedBy: Pick<ServedBy, 'group' | 'deployment' | 'region'> | undefined, errorKind: string | undefined): void;
 }
 
-/** Opens a request's span; `route` is the route's path template, `requestId` the one the gateway is given. */
-export type StartSpan = (start: { method: string; route: string; headers: HttpRequest['headers']; requestId: string }) => RequestSpan;
+/**
+ * Opens a request's span; `route` is the route's path template, `path` the request's without its query,
+ * `requestId` the one the gateway is given.
+ */
+export type StartSpan = (start: { method: string; route: string; path: string; scheme: 'http' | 'https'; headers: HttpRequest['headers']; requestId: string }) => RequestSpan;

@@ -95,6 +95,29 @@ describe('GET /metrics and per-request spans, mounted in the server', () => {
     expect(attempts.every((s) => s.traceId === server!.traceId)).toBe(true);
   });
 
+  it("gives the server span the conventions' url.scheme (node:http's own, not a client's x-forwarded-proto), url.path without the query, the host and the user agent", async () => {
+    const res = await request(`${running.server.url}/v1/chat/completions?api-key=QUERY-SECRET`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${USER}`, 'content-type': 'application/json', 'user-agent': 'span-test/1.0', 'x-forwarded-proto': 'https' },
+      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }),
+    });
+    await res.body.dump();
+    expect(res.statusCode).toBe(200);
+    const requestId = res.headers['x-request-id'];
+    expect(requestId).toBeTypeOf('string');
+    let server: OtlpSpan | undefined;
+    await expect.poll(() => (server = spansOf(collector.received).find((s) => attr(s, 'switchyard.request_id') === requestId)), { timeout: 5_000 }).toBeDefined();
+    expect(server!.name).toBe('POST /v1/chat/completions');
+    expect(attr(server!, 'url.scheme')).toBe('http');
+    expect(attr(server!, 'url.path')).toBe('/v1/chat/completions');
+    expect(attr(server!, 'server.address')).toBe('127.0.0.1');
+    expect(attr(server!, 'server.port')).toBe(running.server.port);
+    expect(attr(server!, 'user_agent.original')).toBe('span-test/1.0');
+    const values = JSON.stringify(server!.attributes);
+    expect(values).not.toContain('QUERY-SECRET');
+    expect(values).not.toContain(USER);
+  });
+
   it('counts a stream cut mid-answer as a 200 with its error kind, and marks its server span as failed', async () => {
     sim.faults.add({ count: 1, cut_after_chunks: 2 });
     const client = new OpenAI({ baseURL: `${running.server.url}/v1`, apiKey: USER, maxRetries: 0 });

@@ -49,7 +49,7 @@ function tracerFor(exporter: SpanExporter, options: Partial<TracerOptions>): Tra
 function endRequests(tracer: Tracer, from: number, count: number): void {
   for (let i = from; i < from + count; i += 1) {
     const requestId = `req-${i}`;
-    tracer.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: {}, requestId });
+    tracer.startServerSpan({ method: 'POST', route: '/v1/chat/completions', path: '/v1/chat/completions', scheme: 'http', headers: {}, requestId });
     tracer.endServerSpan(requestId, 200, undefined, undefined);
     if ((i - from + 1) % 50 === 0) void tracer.flush();
   }

@@ -11,7 +11,7 @@ import { userRequest } from '../testing/canonical.js';
 import { attempt } from '../ledger/testing/fixtures.js';
 import { GatewayError } from '../core/errors.js';
 import type { SpanData } from './otlp.js';
-import { Tracer } from './tracing.js';
+import { Tracer, type ServerSpanStart } from './tracing.js';
 
 describe('traces exported over OTLP/HTTP', () => {
   let collector: Awaited<ReturnType<typeof startCollector>>;
@@ -64,6 +64,8 @@ describe('traces exported over OTLP/HTTP', () => {
     const span = observability.startServerSpan({
       method: 'POST',
       route: '/v1/chat/completions',
+      path: '/v1/chat/completions',
+      scheme: 'http',
       headers: { traceparent: `00-${clientTrace}-${clientSpan}-01` },
       requestId: 'req-traced',
     });
@@ -111,7 +113,7 @@ describe('traces exported over OTLP/HTTP', () => {
 
   it('sends each attempt its own traceparent upstream, naming the attempt span, and records the GenAI request and response scalars', async () => {
     const clientTrace = '5bf92f3577b34da6a3ce929d0e0e4736';
-    const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: { traceparent: `00-${clientTrace}-10f067aa0ba902b7-01` }, requestId: 'req-propagated' });
+    const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', path: '/v1/chat/completions', scheme: 'http', headers: { traceparent: `00-${clientTrace}-10f067aa0ba902b7-01` }, requestId: 'req-propagated' });
     primary.faults.add({ status: 503, count: 1 });
     const result = await gateway.chat(
       userRequest('chat', 'PROMPT-SECRET-TEXT', { maxOutputTokens: 64, temperature: 0.5, topP: 0.9 }),
@@ -140,7 +142,7 @@ describe('traces exported over OTLP/HTTP', () => {
 
   it('records a streamed attempt\'s response id, model and finish reason from its parts', async () => {
     const clientTrace = '6bf92f3577b34da6a3ce929d0e0e4736';
-    const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: { traceparent: `00-${clientTrace}-20f067aa0ba902b7-01` }, requestId: 'req-streamed' });
+    const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', path: '/v1/chat/completions', scheme: 'http', headers: { traceparent: `00-${clientTrace}-20f067aa0ba902b7-01` }, requestId: 'req-streamed' });
     const result = await gateway.stream(userRequest('chat', 'hi', { temperature: 0 }), { requestId: 'req-streamed' });
     let id: string | undefined;
     for await (const p of result.parts) if (p.type === 'start') id = p.id;
@@ -159,7 +161,7 @@ describe('traces exported over OTLP/HTTP', () => {
 
   it('records nothing for a trace the client did not sample, yet passes its context on', async () => {
     const parent = { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), sampled: false };
-    const span = observability.startServerSpan({ method: 'POST', route: '/v1/embeddings', headers: { traceparent: formatTraceparent(parent) }, requestId: 'req-unsampled' });
+    const span = observability.startServerSpan({ method: 'POST', route: '/v1/embeddings', path: '/v1/embeddings', scheme: 'http', headers: { traceparent: formatTraceparent(parent) }, requestId: 'req-unsampled' });
     expect(parseTraceparent(span.traceparent)).toMatchObject({ traceId: parent.traceId, sampled: false });
     await gateway.embed({ model: 'chat', input: ['hello'] }, { requestId: 'req-unsampled' }).catch(() => undefined);
     span.end(200);
@@ -174,6 +176,8 @@ describe('traces exported over OTLP/HTTP', () => {
     const span = observability.startServerSpan({
       method: 'POST',
       route: '/v1/chat/completions',
+      path: '/v1/chat/completions',
+      scheme: 'http',
       headers: { traceparent: `00-${clientTrace}-40f067aa0ba902b7-01`, tracestate: 'rojo=00f067aa0ba902b7 , congo=t61rcWkgMzE' },
       requestId: 'req-tracestate',
     });
@@ -193,7 +197,7 @@ describe('traces exported over OTLP/HTTP', () => {
 
   it("passes the tracestate of a trace the client did not sample on upstream, as the spec asks of every participant", async () => {
     const parent = { traceId: 'e'.repeat(32), spanId: 'f'.repeat(16), sampled: false };
-    const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: { traceparent: formatTraceparent(parent), tracestate: 'congo=t61rcWkgMzE' }, requestId: 'req-unsampled-state' });
+    const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', path: '/v1/chat/completions', scheme: 'http', headers: { traceparent: formatTraceparent(parent), tracestate: 'congo=t61rcWkgMzE' }, requestId: 'req-unsampled-state' });
     await gateway.chat(userRequest('chat', 'hi'), { requestId: 'req-unsampled-state' });
     span.end(200);
     expect(primary.lastRequest?.headers).toMatchObject({ traceparent: span.traceparent, tracestate: 'congo=t61rcWkgMzE' });
@@ -203,7 +207,7 @@ describe('traces exported over OTLP/HTTP', () => {
     const traces: string[] = [];
     for (const [n, traceparent] of [undefined, '00-00000000000000000000000000000000-00f067aa0ba902b7-01', 'garbage'].entries()) {
       const requestId = `req-orphan-state-${n}`;
-      const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: { traceparent, tracestate: 'rojo=00f067aa0ba902b7' }, requestId });
+      const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', path: '/v1/chat/completions', scheme: 'http', headers: { traceparent, tracestate: 'rojo=00f067aa0ba902b7' }, requestId });
       await gateway.chat(userRequest('chat', 'hi'), { requestId });
       span.end(200);
       const own = parseTraceparent(span.traceparent)?.traceId as string;
@@ -222,7 +226,7 @@ describe('traces exported over OTLP/HTTP', () => {
     const tooMany = Array.from({ length: 33 }, (_, n) => `k${n}=v`).join(',');
     for (const [n, tracestate] of [tooMany, 'rojo=1,Congo=2', `rojo=${'v'.repeat(257)}`].entries()) {
       const requestId = `req-invalid-state-${n}`;
-      const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: { traceparent: `00-${clientTrace}-50f067aa0ba902b7-01`, tracestate }, requestId });
+      const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', path: '/v1/chat/completions', scheme: 'http', headers: { traceparent: `00-${clientTrace}-50f067aa0ba902b7-01`, tracestate }, requestId });
       await gateway.chat(userRequest('chat', 'hi'), { requestId });
       span.end(200);
       expect(parseTraceparent(primary.lastRequest?.headers.traceparent)?.traceId).toBe(clientTrace);
@@ -249,7 +253,7 @@ describe('traces exported over OTLP/HTTP', () => {
     const clientTrace = '7bf92f3577b34da6a3ce929d0e0e4736';
     const { gateway: mirrored, reported } = mirroring();
     try {
-      const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: { traceparent: `00-${clientTrace}-30f067aa0ba902b7-01` }, requestId: 'req-shadowed' });
+      const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', path: '/v1/chat/completions', scheme: 'http', headers: { traceparent: `00-${clientTrace}-30f067aa0ba902b7-01` }, requestId: 'req-shadowed' });
       // The standby answers late: its attempt is recorded after the request's span has ended.
       secondary.faults.add({ latency_ms: 50, count: 1 });
       const result = await mirrored.chat(userRequest('mirrored', 'hi'), { requestId: 'req-shadowed' });
@@ -276,7 +280,7 @@ describe('traces exported over OTLP/HTTP', () => {
     const before = collector.received.length;
     let passedOn: string | undefined;
     try {
-      const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: { traceparent: formatTraceparent(parent) }, requestId: 'req-unsampled-shadow' });
+      const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', path: '/v1/chat/completions', scheme: 'http', headers: { traceparent: formatTraceparent(parent) }, requestId: 'req-unsampled-shadow' });
       passedOn = span.traceparent;
       secondary.faults.add({ latency_ms: 50, count: 1 });
       await mirrored.chat(userRequest('mirrored', 'hi'), { requestId: 'req-unsampled-shadow' });
@@ -303,7 +307,7 @@ describe('traces exported over OTLP/HTTP', () => {
     const before = collector.received.length;
     try {
       for (const requestId of ['req-cache-miss', 'req-cache-hit']) {
-        const span = obs.startServerSpan({ method: 'POST', route: '/v1/chat/completions', headers: {}, requestId });
+        const span = obs.startServerSpan({ method: 'POST', route: '/v1/chat/completions', path: '/v1/chat/completions', scheme: 'http', headers: {}, requestId });
         const result = await gw.chat(userRequest('cached', 'the same question'), { requestId });
         span.end(200, result.servedBy);
       }
@@ -324,6 +328,52 @@ describe('traces exported over OTLP/HTTP', () => {
     const calls = spans.filter((s) => s.kind === 3);
     expect(calls).toHaveLength(1);
     expect(attr(calls[0] as OtlpSpan, 'gen_ai.usage.output_tokens')).toBeGreaterThan(0);
+  });
+});
+
+describe('server span (HTTP semantic conventions)', () => {
+  async function serverSpan(start: Partial<ServerSpanStart>, status = 200): Promise<SpanData> {
+    const exported: SpanData[] = [];
+    const tracer = new Tracer({ deployments: [], exporter: { export: async (spans) => void exported.push(...spans) }, sampleRatio: 1 });
+    tracer.startServerSpan({ method: 'POST', route: '/v1/chat/completions', path: '/v1/chat/completions', scheme: 'http', headers: {}, requestId: 'req', ...start });
+    tracer.endServerSpan('req', status, undefined, undefined);
+    await tracer.close();
+    return exported[0] as SpanData;
+  }
+
+  it('carries the required url.scheme and url.path, the server the client addressed and its user agent, and no query or credential', async () => {
+    const span = await serverSpan({
+      method: 'GET',
+      route: '/v1/responses/{id}',
+      path: '/v1/responses/resp_1',
+      scheme: 'https',
+      headers: { host: 'gw.example.com:8443', 'user-agent': 'OpenAI/JS 4.0', authorization: 'Bearer sk-SECRET', cookie: 'session=SECRET' },
+    });
+    expect(span.name).toBe('GET /v1/responses/{id}');
+    expect(span.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'http.request.method_original': undefined,
+      'url.scheme': 'https',
+      'url.path': '/v1/responses/resp_1',
+      'http.route': '/v1/responses/{id}',
+      'http.response.status_code': 200,
+      'server.address': 'gw.example.com',
+      'server.port': 8443,
+      'user_agent.original': 'OpenAI/JS 4.0',
+    });
+    expect(JSON.stringify(span.attributes)).not.toContain('SECRET');
+    expect(Object.keys(span.attributes)).not.toContain('url.query');
+  });
+
+  it('names a method the conventions do not know _OTHER, keeps the original beside it, and names the span HTTP {route}', async () => {
+    const span = await serverSpan({ method: 'PURGE' });
+    expect(span.name).toBe('HTTP /v1/chat/completions');
+    expect(span.attributes).toMatchObject({ 'http.request.method': '_OTHER', 'http.request.method_original': 'PURGE' });
+  });
+
+  it('leaves server.port out when the host header names none, and both out without a host header', async () => {
+    expect((await serverSpan({ headers: { host: '[::1]' } })).attributes).toMatchObject({ 'server.address': '::1', 'server.port': undefined });
+    expect((await serverSpan({ headers: {} })).attributes).toMatchObject({ 'server.address': undefined, 'server.port': undefined, 'user_agent.original': undefined });
   });
 });
 

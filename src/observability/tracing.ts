@@ -3,6 +3,7 @@ import type { DeploymentConfig } from '../config/schema.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { spanId, traceId } from './ids.js';
 import { genAiOperationName, genAiProviderName, serverOf, type Server } from './genai.js';
+import { httpMethod, serverOfHost } from './http-server.js';
 import { SpanKind, type Double, type SpanData, type SpanExporter } from './otlp.js';
 import { formatTraceparent, parseTraceparent, type TraceContext } from './traceparent.js';
 import { parseTracestate } from './tracestate.js';
@@ -12,6 +13,10 @@ export interface ServerSpanStart {
   method: string;
   /** The route template (`/v1/chat/completions`), never a raw path with ids in it. */
   route: string;
+  /** The request's path without its query string (the query, which may hold anything, never reaches a span). */
+  path: string;
+  /** How the client reached the gateway, as its runtime knows it (`HttpRequest.scheme`). */
+  scheme: 'http' | 'https';
   headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   requestId: string;
 }
@@ -40,6 +45,9 @@ interface OpenServerSpan {
   startMs: number;
   start: ServerSpanStart;
 }
+
+/** A header's value when it came as one string (node:http gives only set-cookie as an array). */
+const stringHeader = (value: string | readonly string[] | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /** A `double` attribute of the conventions, kept a double in OTLP even when whole (temperature 1). */
 const double = (value: number | undefined): Double | undefined => (value === undefined ? undefined : { double: value });
@@ -121,19 +129,28 @@ export class Tracer implements AttemptObserver, AttemptTracing {
     this.open.delete(requestId);
     if (!span.ctx.sampled) return;
     const { start } = span;
+    const method = httpMethod(start.method);
+    const host = serverOfHost(stringHeader(start.headers.host));
     this.push({
       traceId: span.ctx.traceId,
       spanId: span.ctx.spanId,
       parentSpanId: span.parentSpanId,
       traceState: span.traceState,
-      name: `${start.method} ${start.route}`,
+      // The conventions name a span of an unknown method `HTTP {route}`.
+      name: `${method === '_OTHER' ? 'HTTP' : method} ${start.route}`,
       kind: SpanKind.SERVER,
       startMs: span.startMs,
       endMs: this.now(),
       attributes: {
-        'http.request.method': start.method,
+        'http.request.method': method,
+        'http.request.method_original': method === start.method ? undefined : start.method,
+        'url.scheme': start.scheme,
+        'url.path': start.path,
         'http.route': start.route,
         'http.response.status_code': status,
+        'server.address': host?.address,
+        'server.port': host?.port,
+        'user_agent.original': stringHeader(start.headers['user-agent']),
         'switchyard.request_id': start.requestId,
         'switchyard.group': servedBy?.group,
         'switchyard.deployment': servedBy?.deployment,

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { httpMethod, serverOfHost } from './http-server.js';
+
+describe('httpMethod', () => {
+  it('keeps the methods the conventions know, exactly as written, and makes any other _OTHER', () => {
+    expect(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE'].map(httpMethod)).toEqual(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE']);
+    expect(['get', 'PURGE', ''].map(httpMethod)).toEqual(['_OTHER', '_OTHER', '_OTHER']);
+  });
+});
+
+describe('serverOfHost', () => {
+  it('reads the address and the port the host header names', () => {
+    expect(serverOfHost('gw.example.com')).toEqual({ address: 'gw.example.com', port: undefined });
+    expect(serverOfHost('127.0.0.1:8080')).toEqual({ address: '127.0.0.1', port: 8080 });
+    expect(serverOfHost('[2001:db8::1]:443')).toEqual({ address: '2001:db8::1', port: 443 });
+  });
+
+  it('reads nothing from a header that is no host, and no port past 65535', () => {
+    for (const bad of [undefined, '', 'a:b:c', 'user@host', 'host:', 'host:port', '[::1', 'two words']) expect(serverOfHost(bad)).toBeUndefined();
+    expect(serverOfHost('host:70000')).toEqual({ address: 'host', port: undefined });
+  });
+});

@@ -1,0 +1,34 @@
+/**
+ * What the OpenTelemetry HTTP semantic conventions ask of a SERVER span beyond the route: the method as
+ * they know it, and the server the client addressed. Worked out when a sampled span is exported, never
+ * on the request path.
+ */
+
+/** The methods the conventions know (RFC 9110's and PATCH); any other is recorded as `_OTHER`. */
+const KNOWN_METHODS: ReadonlySet<string> = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE']);
+
+/**
+ * `http.request.method`: the method if the conventions know it (case-sensitive), `_OTHER` otherwise.
+ * The gateway's routes take only known methods, so no override list is needed.
+ */
+export function httpMethod(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : '_OTHER';
+}
+
+/** A host header's host and port: `example.com`, `example.com:8443`, `[::1]:8080`. */
+const HOST = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]@/]+))(?::(\d{1,5}))?$/;
+
+/**
+ * `server.address` and `server.port` from the `Host` header (HTTP/1.1; Node and the serverless
+ * platforms give HTTP/2's `:authority` as `host` too). `X-Forwarded-Host` is not read: nothing tells
+ * the gateway which proxies to trust. The port only when the header names one (behind a proxy that
+ * terminates TLS, the scheme's default would not be the port the client used). Undefined for a header
+ * that is no host.
+ */
+export function serverOfHost(host: string | undefined): { address: string; port: number | undefined } | undefined {
+  if (host === undefined) return undefined;
+  const m = HOST.exec(host);
+  if (!m) return undefined;
+  const port = m[3] === undefined ? undefined : Number(m[3]);
+  return { address: (m[1] ?? m[2]) as string, port: port !== undefined && port <= 65_535 ? port : undefined };
+}
