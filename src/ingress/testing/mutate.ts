@@ -126,14 +126,14 @@ function at(root: unknown, path: Path): unknown {
 }
 
 /** Strings the seeds use as enum values, so one slot gets another slot's value (a wrong but plausible enum). */
-function stringsOf(value: unknown, out: Set<string> = new Set()): Set<string> {
+export function stringsOf(value: unknown, out: Set<string> = new Set()): Set<string> {
   if (typeof value === 'string' && value.length < 40) out.add(value);
   else if (typeof value === 'object' && value !== null) for (const v of Object.values(value)) stringsOf(v, out);
   return out;
 }
 
 /** A value for `path` that is wrong for it: another type, an edge, or a near miss of the value there. */
-function wrongValue(rng: Rng, current: unknown, enums: readonly string[]): { value: unknown; label: string } {
+export function wrongValue(rng: Rng, current: unknown, enums: readonly string[]): { value: unknown; label: string } {
   const r = rng();
   if (typeof current === 'string' && r < 0.15) {
     const miss = pick(rng, [current.toUpperCase(), `${current} `, `${current}\u0000`, current.slice(0, -1), `${current}_x`]);
@@ -306,6 +306,20 @@ function exchangeDamage(rng: Rng): { headers: Record<string, string>; query: str
 }
 
 /**
+ * Damages one to three paths of `body` in place (see `Mutation`): the JSON text it then serializes to
+ * (raw numbers and duplicated keys written in), what was done, and the canary key if one was planted.
+ */
+export function mutateJson(rng: Rng, body: Record<string, unknown>, options: MutateOptions, enums: readonly string[]): { text: string; steps: string[]; canary: string | undefined } {
+  const mutation = new Mutation(rng, body, options, enums);
+  const times = 1 + Math.floor(rng() * 3);
+  for (let m = 0; m < times; m++) {
+    const paths = pathsOf(body);
+    if (paths.length > 0) mutation.apply(pick(rng, paths));
+  }
+  return { text: mutation.text(), steps: mutation.steps, canary: mutation.canary };
+}
+
+/**
  * `count` mutated bodies of `seeds`, reproducible from `seed`. `stream` makes a share of them ask for
  * a stream (the doors' flag is `stream: true` in all three APIs).
  */
@@ -316,13 +330,8 @@ export function mutatedBodies(seed: number, count: number, seeds: ReadonlyArray<
   for (let i = 0; i < count; i++) {
     const body = structuredClone(pick(rng, seeds));
     if (rng() < 0.4) body.stream = true;
-    const mutation = new Mutation(rng, body, options, enums);
-    const times = 1 + Math.floor(rng() * 3);
-    for (let m = 0; m < times; m++) {
-      const paths = pathsOf(body);
-      if (paths.length > 0) mutation.apply(pick(rng, paths));
-    }
-    const text = mutation.text();
+    const mutation = mutateJson(rng, body, options, enums);
+    const text = mutation.text;
     const { headers, query, steps } = exchangeDamage(rng);
     const label = `seed ${seed} #${i} ${body.stream === true ? 'stream ' : ''}${steps.map((s) => `${s}, `).join('')}`;
     if (rng() < 0.06) {
