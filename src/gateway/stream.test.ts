@@ -66,7 +66,8 @@ describe('relay', () => {
     expect(it.takeReady()).toEqual({ type: 'text', delta: 'there' }); // the rest of the upstream's read
     expect(it.takeReady()).toBeUndefined();
     expect(await it.next()).toEqual({ done: false, value: { type: 'finish', finishReason: 'stop' } });
-    expect(it.takeReady()).toEqual({ type: 'usage', usage });
+    expect(it.takeReady()).toBeUndefined(); // the usage is held until the upstream ends
+    expect(await it.next()).toEqual({ done: false, value: { type: 'usage', usage } });
     expect(await it.next()).toEqual({ done: true, value: undefined });
     expect(it.takeReady()).toBeUndefined();
     expect(settle).toHaveBeenCalledTimes(1);
@@ -82,6 +83,16 @@ describe('relay', () => {
     expect(out).toEqual(list);
     expect(settle).toHaveBeenCalledTimes(1);
     expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'ok', usage, usageEstimated: false });
+  });
+
+  it('gives the client one finish and one usage, the last, after everything else, however often and wherever the upstream sends them', async () => {
+    const settle = vi.fn<(s: StreamSettlement) => void>();
+    const early = makeUsage({ prompt: 3, completion: 1 });
+    const list: StreamPart[] = [{ type: 'usage', usage: early }, { type: 'text', delta: 'hi' }, { type: 'usage', usage: early }, { type: 'finish', finishReason: 'stop' }, { type: 'finish', finishReason: 'length' }, { type: 'usage', usage }];
+    const out: StreamPart[] = [];
+    for await (const p of relay(await open(list), 9, () => undefined, settle)) out.push(p);
+    expect(out).toEqual([{ type: 'text', delta: 'hi' }, { type: 'finish', finishReason: 'stop' }, { type: 'usage', usage }]);
+    expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'ok', usage, usageEstimated: false, finishReason: 'stop' });
   });
 
   it('throws and settles an error with estimated usage when the stream ends without finishing', async () => {

@@ -65,6 +65,8 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
  */
 class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPart> {
   private usage: Usage | undefined;
+  /** The upstream's last usage part, held back and handed out once, after everything else. */
+  private usagePart: Extract<StreamPart, { type: 'usage' }> | undefined;
   private finishReason: FinishReason | undefined;
   private completionChars = 0;
   private settled = false;
@@ -79,19 +81,18 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
   /** The idle timeout or the length limit fired and aborted the upstream. */
   private stalled = false;
   private readonly upstream: ReadyIterator<StreamPart> | undefined;
-  private readonly onNext = (next: IteratorResult<StreamPart>): IteratorResult<StreamPart> => {
+  private readonly onNext = (next: IteratorResult<StreamPart>): IteratorResult<StreamPart> | Promise<IteratorResult<StreamPart>> => {
     this.lastPartAt = Date.now();
     if (this.closed) return DONE;
     if (next.done) {
       this.closed = true;
       if (this.finishReason === undefined) return this.fail(new GatewayError({ kind: 'network', message: 'The upstream stream ended without finishing.' }));
-      const counted = this.usage === undefined;
-      this.settleOnce('ok');
       // The client that asked for usage gets the estimate the ledger records, marked as such.
-      return counted && this.usage ? { done: false, value: { type: 'usage', usage: this.usage, estimated: true } } : DONE;
+      const estimate = this.usage === undefined;
+      this.settleOnce('ok');
+      return estimate && this.usage ? { done: false, value: { type: 'usage', usage: this.usage, estimated: true } } : this.heldUsage();
     }
-    this.account(next.value);
-    return next;
+    return this.account(next.value) ? next : this.next();
   };
   private readonly onError = (err: unknown): IteratorResult<StreamPart> => {
     this.closed = true;
@@ -100,7 +101,7 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     // The dialects end their streams at the markers they know (`PartStream`), so those never get here.
     if (this.stalled && this.finishReason !== undefined && this.usage !== undefined) {
       this.settleOnce('ok');
-      return DONE;
+      return this.heldUsage();
     }
     return this.fail(err);
   };
@@ -167,10 +168,9 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
       this.watchIdle();
     }
     const head = this.opened.head;
-    if (this.headAt < head.length) {
+    while (this.headAt < head.length) {
       const p = head[this.headAt++] as StreamPart;
-      this.account(p);
-      return Promise.resolve({ done: false, value: p });
+      if (this.account(p)) return Promise.resolve({ done: false, value: p });
     }
     return this.opened.iterator.next().then(this.onNext, this.onError);
   }
@@ -182,9 +182,10 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
   takeReady(): StreamPart | undefined {
     if (this.closed || !this.started) return undefined;
     const head = this.opened.head;
-    const p = this.headAt < head.length ? head[this.headAt++] : this.upstream?.takeReady();
-    if (p !== undefined) this.account(p);
-    return p;
+    for (;;) {
+      const p = this.headAt < head.length ? head[this.headAt++] : this.upstream?.takeReady();
+      if (p === undefined || this.account(p)) return p;
+    }
   }
 
   /** The consumer stopped early (client went away): stop the upstream and bill what we saw. */
@@ -213,11 +214,32 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     }
   }
 
-  private account(p: StreamPart): void {
+  /**
+   * Counts a part; false for one the client must not get now. An upstream that repeats its end marker
+   * (a second finish) or sends usage twice, or before its finish, would otherwise give the client two
+   * finish chunks or two usage chunks (a client adding them up counts the tokens twice) or a usage chunk
+   * that is not the last: the first finish stands, and the last usage (the one the ledger bills) is held
+   * and handed out once, at the end.
+   */
+  private account(p: StreamPart): boolean {
     if (p.type === 'text' || p.type === 'reasoning' || p.type === 'refusal') this.completionChars += p.delta.length;
     else if (p.type === 'tool-call') this.completionChars += p.argumentsDelta.length + (p.name?.length ?? 0);
-    else if (p.type === 'usage') this.usage = p.usage;
-    else if (p.type === 'finish') this.finishReason = p.finishReason;
+    else if (p.type === 'usage') {
+      this.usage = p.usage;
+      this.usagePart = p;
+      return false;
+    } else if (p.type === 'finish') {
+      if (this.finishReason !== undefined) return false;
+      this.finishReason = p.finishReason;
+    }
+    return true;
+  }
+
+  /** The held usage part, once; then done. */
+  private heldUsage(): IteratorResult<StreamPart> {
+    const value = this.usagePart;
+    this.usagePart = undefined;
+    return value === undefined ? DONE : { done: false, value };
   }
 
   private fail(err: unknown): never {
