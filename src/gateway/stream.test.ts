@@ -95,6 +95,21 @@ describe('relay', () => {
     expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'ok', usage, usageEstimated: false, finishReason: 'stop' });
   });
 
+  it('fails a stream whose upstream goes on after its finish (the client has the finish, not the answer), stopping the upstream; an empty delta is no content', async () => {
+    const settle = vi.fn<(s: StreamSettlement) => void>();
+    const abort = vi.fn();
+    const list: StreamPart[] = [{ type: 'text', delta: 'hi' }, { type: 'finish', finishReason: 'stop' }, { type: 'text', delta: '' }, { type: 'text', delta: 'more' }, { type: 'usage', usage }];
+    const it = relay(await open(list), 9, abort, settle);
+    expect((await it.next()).value).toEqual({ type: 'text', delta: 'hi' });
+    expect((await it.next()).value).toEqual({ type: 'finish', finishReason: 'stop' });
+    expect((await it.next()).value).toEqual({ type: 'text', delta: '' });
+    await expect(it.next()).rejects.toMatchObject({ kind: 'bad_upstream_response' });
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+    expect(abort).toHaveBeenCalledOnce();
+    expect(settle).toHaveBeenCalledTimes(1);
+    expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'error', finishReason: 'stop' });
+  });
+
   it('throws and settles an error with estimated usage when the stream ends without finishing', async () => {
     const settle = vi.fn<(s: StreamSettlement) => void>();
     const it = relay(await open([{ type: 'text', delta: 'abcdefgh' }]), 9, () => undefined, settle);

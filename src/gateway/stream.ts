@@ -56,6 +56,13 @@ export function relay(
   return new Relay(opened, promptEstimate, abortUpstream, settle, idleTimeoutMs, maxMs);
 }
 
+/**
+ * Content an upstream sends after its finish (a stream out of order, a finish reason on a chunk before
+ * the last): the client already has the finish, so the answer it has is not the upstream's. An empty
+ * delta (some servers close with one) is no content.
+ */
+const afterFinish = (p: StreamPart): boolean => p.type === 'tool-call' || p.type === 'redacted-reasoning' || ((p.type === 'text' || p.type === 'reasoning' || p.type === 'refusal') && p.delta !== '');
+
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
@@ -67,6 +74,8 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
   private usage: Usage | undefined;
   /** The upstream's last usage part, held back and handed out once, after everything else. */
   private usagePart: Extract<StreamPart, { type: 'usage' }> | undefined;
+  /** Content came after the finish: the stream fails at the next `next()`. */
+  private misordered: GatewayError | undefined;
   private finishReason: FinishReason | undefined;
   private completionChars = 0;
   private settled = false;
@@ -162,6 +171,7 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
 
   next(): Promise<IteratorResult<StreamPart>> {
     if (this.closed) return Promise.resolve(DONE);
+    if (this.misordered) return this.failMisordered(this.misordered);
     if (!this.started) {
       this.started = true;
       this.lastPartAt = this.startedAt = Date.now();
@@ -171,6 +181,7 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     while (this.headAt < head.length) {
       const p = head[this.headAt++] as StreamPart;
       if (this.account(p)) return Promise.resolve({ done: false, value: p });
+      if (this.misordered) return this.failMisordered(this.misordered);
     }
     return this.opened.iterator.next().then(this.onNext, this.onError);
   }
@@ -180,11 +191,12 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
    * `next()` would; only once `next()` has started the relay. Its arrival time is the last `next()`'s.
    */
   takeReady(): StreamPart | undefined {
-    if (this.closed || !this.started) return undefined;
+    if (this.closed || !this.started || this.misordered) return undefined;
     const head = this.opened.head;
     for (;;) {
       const p = this.headAt < head.length ? head[this.headAt++] : this.upstream?.takeReady();
       if (p === undefined || this.account(p)) return p;
+      if (this.misordered) return undefined;
     }
   }
 
@@ -222,6 +234,10 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
    * and handed out once, at the end.
    */
   private account(p: StreamPart): boolean {
+    if (this.finishReason !== undefined && afterFinish(p)) {
+      this.misordered ??= new GatewayError({ kind: 'bad_upstream_response', message: 'The upstream sent content after finishing its answer.' });
+      return false;
+    }
     if (p.type === 'text' || p.type === 'reasoning' || p.type === 'refusal') this.completionChars += p.delta.length;
     else if (p.type === 'tool-call') this.completionChars += p.argumentsDelta.length + (p.name?.length ?? 0);
     else if (p.type === 'usage') {
@@ -233,6 +249,18 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
       this.finishReason = p.finishReason;
     }
     return true;
+  }
+
+  /** Stops the upstream and fails the stream: its answer said it was finished, then went on. */
+  private failMisordered(error: GatewayError): Promise<IteratorResult<StreamPart>> {
+    this.closed = true;
+    this.abortUpstream(error);
+    void this.opened.iterator.return?.();
+    try {
+      return this.fail(error);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** The held usage part, once; then done. */
