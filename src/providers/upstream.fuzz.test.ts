@@ -1,0 +1,305 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../app.js';
+import { parseConfig } from '../config/load.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { isBodyStream, type HttpHandler, type HttpResponse } from '../http/exchange.js';
+import { createHttpHandler } from '../http/handler.js';
+import { openAIShapeProblem } from '../ingress/testing/error-shapes.js';
+import { SIM_CREDENTIALS } from '../sim/bedrock/index.js';
+import { createSimServiceAccount } from '../sim/vertex/credentials.js';
+import { mutatedReplies, validReplies, type MutatedReply } from './testing/reply-mutate.js';
+import { REPLY_SEEDS, UPSTREAM_CANARY, type Wire } from './testing/upstream-seeds.js';
+
+/*
+ * Every upstream wire format (OpenAI and Azure chat completions, Anthropic Messages, Gemini
+ * generateContent and its SSE stream, Bedrock Converse and ConverseStream's event-stream frames) answers
+ * seeded mutations of valid replies (`testing/reply-mutate.ts`) from a loopback server, through the real
+ * transport, provider and dialect, the gateway (with its SQLite ledger) and the runtime-neutral handler's
+ * OpenAI chat door, JSON and streamed. For every case: no 5xx but 502, 503 or 504, every error in the
+ * door's shape and none an internal one; no upstream text (a planted canary) in an error the client
+ * reads; a stream ends with `[DONE]` or with an error event and no `[DONE]`; no internal error logged
+ * and no unhandled rejection; and the ledger holds one row per attempt the upstream received, its
+ * counts whole, finite and not negative. SWITCHYARD_FUZZ_SEED and SWITCHYARD_FUZZ_CASES (per wire
+ * format) explore beyond the fixed run.
+ */
+
+const SEED = Number(process.env.SWITCHYARD_FUZZ_SEED ?? 20_261_203);
+const CASES = Number(process.env.SWITCHYARD_FUZZ_CASES ?? 160);
+const PROJECT = 'fuzz-upstream';
+/** An upstream's count above this is not believed (core/types.ts `tokenCount`): the usage is estimated. */
+const MAX_COUNT = 1e8;
+const WIRES: readonly Wire[] = ['openai', 'azure', 'anthropic', 'gemini', 'bedrock'];
+
+interface Outcome {
+  status: number;
+  body: string;
+  contentType: string | undefined;
+}
+
+async function collect(answer: HttpResponse): Promise<string> {
+  if (!isBodyStream(answer.body)) return typeof answer.body === 'string' ? answer.body : Buffer.from(answer.body).toString('utf8');
+  let text = '';
+  for await (const chunk of answer.body) text += chunk;
+  return text;
+}
+
+/** What is wrong with an error body, or undefined. */
+function errorProblem(json: unknown): string | undefined {
+  const shape = openAIShapeProblem(json);
+  if (shape !== undefined) return shape;
+  const e = (json as { error: { message: string; code: string | null } }).error;
+  if (e.message.includes(UPSTREAM_CANARY)) return 'upstream text in the error';
+  if (e.message === 'Internal gateway error.' || e.code === 'internal') return 'an internal error';
+  return undefined;
+}
+
+/** What is wrong with the client's answer, or undefined. */
+function answerProblem(o: Outcome, stream: boolean): string | undefined {
+  if (o.status >= 500 && ![502, 503, 504].includes(o.status)) return `status ${o.status}`;
+  if (o.status !== 200) {
+    if (o.status < 400) return `status ${o.status}`;
+    if (o.contentType !== 'application/json') return `content-type ${o.contentType}`;
+    try {
+      return errorProblem(JSON.parse(o.body));
+    } catch {
+      return 'error body is not JSON';
+    }
+  }
+  if (!stream) {
+    try {
+      return completionProblem(JSON.parse(o.body) as Record<string, unknown>);
+    } catch {
+      return 'answer is not JSON';
+    }
+  }
+  if (o.contentType !== 'text/event-stream') return `stream content-type ${o.contentType}`;
+  const data = o.body
+    .split('\n\n')
+    .filter((f) => f.startsWith('data: '))
+    .map((f) => f.slice(6));
+  const done = data.indexOf('[DONE]');
+  if (done !== -1 && done !== data.length - 1) return 'frames after [DONE]';
+  const chunks: Array<Record<string, unknown>> = [];
+  for (const d of data.slice(0, done === -1 ? data.length : done)) {
+    try {
+      chunks.push(JSON.parse(d) as Record<string, unknown>);
+    } catch {
+      return `a frame that is not JSON: ${d.slice(0, 80)}`;
+    }
+  }
+  const last = chunks[chunks.length - 1];
+  if (done === -1) {
+    if (last === undefined) return 'an empty stream';
+    return last.error === undefined ? 'a stream ending with neither [DONE] nor an error event' : errorProblem(last);
+  }
+  return streamProblem(chunks);
+}
+
+const FINISH = ['stop', 'length', 'tool_calls', 'content_filter'];
+
+/** What is wrong with a whole chat completion, or undefined. */
+function completionProblem(answer: Record<string, unknown>): string | undefined {
+  const choice = (answer.choices as Array<Record<string, unknown>> | undefined)?.[0];
+  if (choice === undefined) return 'an answer without a choice';
+  if (!FINISH.includes(choice.finish_reason as string)) return `finish_reason ${JSON.stringify(choice.finish_reason)}`;
+  const message = choice.message as Record<string, unknown>;
+  if (message.content !== null && typeof message.content !== 'string') return 'content neither text nor null';
+  for (const call of (message.tool_calls as Array<{ function: Record<string, unknown> }> | undefined) ?? []) {
+    if (typeof call.function.name !== 'string' || typeof call.function.arguments !== 'string') return 'a tool call without name or arguments';
+  }
+  return usageProblem(answer.usage as Record<string, unknown> | undefined);
+}
+
+/** What is wrong with the chunks of a stream that ended with [DONE], asked with include_usage, or undefined. */
+function streamProblem(chunks: ReadonlyArray<Record<string, unknown>>): string | undefined {
+  if (chunks.some((c) => c.error !== undefined)) return 'an error event and [DONE]';
+  const usage = chunks.filter((c) => Array.isArray(c.choices) && c.choices.length === 0 && c.usage !== null && c.usage !== undefined);
+  if (usage.length !== 1 || usage[0] !== chunks[chunks.length - 1]) return `${usage.length} usage chunks, not one last`;
+  const finishes = chunks.flatMap((c) => ((c.choices as Array<Record<string, unknown>> | undefined) ?? []).map((ch) => ch.finish_reason).filter((f) => f !== null && f !== undefined));
+  if (finishes.length !== 1 || !FINISH.includes(finishes[0] as string)) return `finish reasons ${JSON.stringify(finishes)}`;
+  const finished = chunks.findIndex((c) => (c.choices as Array<Record<string, unknown>> | undefined)?.some((ch) => ch.finish_reason !== null && ch.finish_reason !== undefined));
+  const late = chunks.slice(finished + 1).find((c) => (c.choices as Array<{ delta: Record<string, unknown> }>).some((ch) => ch.delta.content || ch.delta.tool_calls || ch.delta.refusal));
+  if (late !== undefined) return `content after the finish: ${JSON.stringify(late).slice(0, 120)}`;
+  return usageProblem(usage[0]?.usage as Record<string, unknown>);
+}
+
+/** Whether the client got an answer, and the usage it was told. */
+function served(o: Outcome, stream: boolean): { served: boolean; usage: Record<string, unknown> | undefined } {
+  if (o.status !== 200) return { served: false, usage: undefined };
+  try {
+    if (!stream) return { served: true, usage: (JSON.parse(o.body) as { usage?: Record<string, unknown> }).usage };
+    if (!o.body.includes('data: [DONE]')) return { served: false, usage: undefined };
+    const last = o.body.split('\n\n').filter((f) => f.startsWith('data: {')).at(-1);
+    return { served: true, usage: last === undefined ? undefined : (JSON.parse(last.slice(6)) as { usage?: Record<string, unknown> }).usage };
+  } catch {
+    return { served: false, usage: undefined };
+  }
+}
+
+function usageProblem(usage: Record<string, unknown> | undefined): string | undefined {
+  if (usage === undefined) return 'an answer without usage';
+  for (const k of ['prompt_tokens', 'completion_tokens', 'total_tokens']) {
+    const v = usage[k];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > MAX_COUNT) return `usage.${k} ${JSON.stringify(v)}`;
+  }
+  return undefined;
+}
+
+describe('mutated upstream replies through the OpenAI chat door', () => {
+  let server: Server;
+  let app: App;
+  let handle: HttpHandler;
+  let ledgerPath: string;
+  let reply: MutatedReply | undefined;
+  let hits = 0;
+  const logged: string[] = [];
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown): void => void rejections.push(reason);
+  /** Request id → attempts the upstream received, checked against the ledger at the end. */
+  const attempts = new Map<string, { hits: number; label: string; served: boolean; usage: Record<string, unknown> | undefined }>();
+  let missing = 0;
+
+  function answer(res: ServerResponse, r: MutatedReply): void {
+    res.writeHead(r.status, r.headers);
+    const pieces = [...r.chunks];
+    const next = (): void => {
+      const piece = pieces.shift();
+      if (piece === undefined) {
+        if (r.drop) res.socket?.destroy();
+        else res.end();
+        return;
+      }
+      res.write(piece);
+      setImmediate(next);
+    };
+    next();
+  }
+
+  beforeAll(async () => {
+    process.on('unhandledRejection', onRejection);
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        hits += 1;
+        if (reply === undefined) res.writeHead(500).end();
+        else answer(res, reply);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const dir = mkdtempSync(join(tmpdir(), 'upstream-fuzz-'));
+    ledgerPath = join(dir, 'ledger.sqlite');
+    const account = createSimServiceAccount(PROJECT);
+    const parsed = parseConfig(
+      {
+        routing: {
+          max_attempts_per_deployment: 2,
+          attempt_timeout_ms: 3_000,
+          ttft_timeout_ms: 3_000,
+          stream_idle_timeout_ms: 3_000,
+          allow_direct_deployments: true,
+          // One case's failures must not close a deployment to the next case.
+          backoff: { base_ms: 0, cap_ms: 0, max_retry_after_ms: 0 },
+          rate_limit: { default_cool_down_ms: 1, max_cool_down_ms: 1 },
+          breaker: { consecutive_failures: 1_000_000, min_requests: 1_000_000 },
+          retry_budget: { ratio: 10, min_retries: 1_000_000 },
+        },
+        ledger: { path: ledgerPath, spill_path: join(dir, 'spill.jsonl') },
+        deployments: [
+          { id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${url}/v1`, api_key: 'sk-test' },
+          { id: 'azure', provider: 'azure-openai', model: 'gpt-4o-mini', endpoint: url, api_key: 'az-key' },
+          { id: 'anthropic', provider: 'anthropic', model: 'claude-haiku-4-5', endpoint: url, api_key: 'sk-ant' },
+          { id: 'gemini', provider: 'vertex', model: 'gemini-2.5-flash', project: PROJECT, region: 'europe-west4', endpoint: url, credentials_file: '${VERTEX_SA}', self_signed_jwt: true },
+          { id: 'bedrock', provider: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', region: 'us-east-1', endpoint: url, access_key_id: '${AWS_KEY_ID}', secret_access_key: '${AWS_SECRET}' },
+        ],
+        // Both speak OpenAI's wire: a failure of the first falls back to the second, which gets the same reply.
+        groups: [{ name: 'openai-chain', strategy: 'priority', deployments: ['openai', 'azure'] }],
+      },
+      { VERTEX_SA: account.json, AWS_KEY_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey },
+    );
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const logger: Logger = { ...silentLogger, error: (obj, msg) => logged.push(`${msg ?? ''}: ${JSON.stringify(obj).slice(0, 600)}`) };
+    app = await createApp(parsed.config, { logger });
+    handle = createHttpHandler(app.gateway, app.handlerOptions);
+  });
+
+  afterAll(async () => {
+    process.off('unhandledRejection', onRejection);
+    await app.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  async function send(model: string, r: MutatedReply): Promise<Outcome> {
+    reply = r;
+    const before = hits;
+    const body = { model, messages: [{ role: 'user', content: 'Hi' }], tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } }], ...(r.stream ? { stream: true, stream_options: { include_usage: true } } : {}) };
+    const res = await handle({ method: 'POST', path: '/v1/chat/completions', query: '', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)), signal: new AbortController().signal });
+    const o = { status: res.status, body: await collect(res), contentType: res.headers['content-type'] };
+    attempts.set(res.headers['x-request-id'] ?? `missing ${(missing += 1)}`, { hits: hits - before, label: r.label, ...served(o, r.stream) });
+    return o;
+  }
+
+  it('answers every seed as it is (the fuzzer starts from replies the gateway takes)', async () => {
+    const bad: string[] = [];
+    for (const wire of WIRES) {
+      for (const r of validReplies(wire, REPLY_SEEDS[wire])) {
+        const o = await send(wire, r);
+        if (served(o, r.stream).served !== r.ok) bad.push(`${r.label}: ${o.status} ${o.body.slice(0, 300)}`);
+        const problem = answerProblem(o, r.stream);
+        if (problem !== undefined) bad.push(`${r.label}: ${problem}: ${o.body.slice(0, 300)}`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  for (const [w, wire] of WIRES.entries()) {
+    it(`${wire}: no 500, errors in the door's shape without upstream text, streams ended honestly`, async () => {
+      const bad: string[] = [];
+      for (const [i, r] of mutatedReplies(SEED + w, CASES, wire, REPLY_SEEDS[wire]).entries()) {
+        const o = await send(wire === 'openai' && i % 2 === 1 ? 'openai-chain' : wire, r);
+        const problem = answerProblem(o, r.stream);
+        if (problem !== undefined) bad.push(`${r.label}: ${problem}: ${o.status} ${o.body.slice(-300)}`);
+      }
+      expect(bad.slice(0, 20)).toEqual([]);
+      expect(logged.slice(0, 5)).toEqual([]);
+      expect(rejections).toEqual([]);
+    }, 60_000);
+  }
+
+  it('records one ledger row per attempt the upstream received, with whole, finite, non-negative counts', async () => {
+    await app.flush();
+    const db = new Database(ledgerPath, { readonly: true });
+    try {
+      const rows = db.prepare('SELECT request_id, status, prompt_tokens, completion_tokens, cached_read_tokens, cached_write_tokens, reasoning_tokens, total_tokens, cost_usd FROM usage_events').all() as Array<Record<string, number | string | null>>;
+      const byRequest = new Map<string, number>();
+      const bad: string[] = [];
+      for (const row of rows) {
+        const id = String(row.request_id);
+        byRequest.set(id, (byRequest.get(id) ?? 0) + 1);
+        const a = attempts.get(id);
+        if (row.status === 'ok' && a !== undefined) {
+          if (!a.served) bad.push(`${a.label}: an attempt recorded ok for an answer the client did not get`);
+          const told = a.usage === undefined ? undefined : [a.usage.prompt_tokens, a.usage.completion_tokens, a.usage.total_tokens].join();
+          if (told !== undefined && told !== [row.prompt_tokens, row.completion_tokens, row.total_tokens].join()) bad.push(`${a.label}: the client was told usage ${told}, the ledger has ${[row.prompt_tokens, row.completion_tokens, row.total_tokens].join()}`);
+        }
+        for (const [k, v] of Object.entries(row)) {
+          if (k === 'request_id' || k === 'status' || (k === 'cost_usd' && v === null)) continue;
+          if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (k !== 'cost_usd' && v > 2 * MAX_COUNT)) bad.push(`${attempts.get(id)?.label ?? id}: ${k} ${String(v)}`);
+        }
+      }
+      const ok = new Set(rows.filter((r) => r.status === 'ok').map((r) => String(r.request_id)));
+      for (const [id, a] of attempts) if (a.served && !ok.has(id)) bad.push(`${a.label}: an answer the client got, recorded as no ok attempt`);
+      for (const [id, a] of attempts) if ((byRequest.get(id) ?? 0) !== a.hits) bad.push(`${a.label}: ${a.hits} attempt(s) upstream, ${byRequest.get(id) ?? 0} ledger row(s)`);
+      expect(attempts.size).toBeGreaterThan(WIRES.length * CASES);
+      expect(bad.slice(0, 20)).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+});
