@@ -45,7 +45,7 @@ interface Counters {
 }
 
 /** A content_block_start: what the block is, and the part its opening content makes, if any. */
-function startBlock(block: Json, counters: Counters): { open: OpenBlock; part?: StreamPart } {
+function startBlock(block: Json, counters: Counters, provider: string): { open: OpenBlock; part?: StreamPart } {
   if (block.type === 'text') {
     return { open: { kind: 'text' }, part: typeof block.text === 'string' && block.text !== '' ? { type: 'text', delta: block.text } : undefined };
   }
@@ -53,8 +53,10 @@ function startBlock(block: Json, counters: Counters): { open: OpenBlock; part?: 
     const toolIndex = counters.tools++;
     const input = block.input as Json | undefined;
     const initial = input && typeof input === 'object' && Object.keys(input).length > 0 ? JSON.stringify(input) : '';
-    const id = typeof block.id === 'string' ? block.id : undefined;
-    const name = typeof block.name === 'string' ? block.name : undefined;
+    // A call without an id gets one by its place (a client needs it to answer the call); one without a name cannot be called.
+    const id = typeof block.id === 'string' && block.id !== '' ? block.id : `call_${toolIndex}`;
+    const name = typeof block.name === 'string' && block.name !== '' ? block.name : undefined;
+    if (name === undefined) throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} began a tool call without a name.`, provider });
     return { open: { kind: 'tool', toolIndex, args: initial !== '' }, part: { type: 'tool-call', index: toolIndex, id, name, argumentsDelta: initial } };
   }
   if (block.type === 'thinking') {
@@ -156,7 +158,7 @@ class MessagesDecoder implements SseEventDecoder {
         break;
       }
       case 'content_block_start': {
-        const opened = startBlock((data.content_block ?? {}) as Json, this.counters);
+        const opened = startBlock((data.content_block ?? {}) as Json, this.counters, this.provider);
         this.blocks.set(Number(data.index), opened.open);
         if (opened.part) out.push(opened.part);
         break;

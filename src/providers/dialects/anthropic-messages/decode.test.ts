@@ -159,6 +159,15 @@ const start = {
 };
 
 describe('decodeMessagesStream', () => {
+  it('names a streamed tool_use without an id by its place (a client needs it to answer the call), and refuses one without a name', async () => {
+    const tool = (block: Record<string, unknown>) => [start, { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', input: {}, ...block } }, { type: 'content_block_stop', index: 0 }, { type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 3 } }, { type: 'message_stop' }];
+    const parts = await collect(sse(...tool({ name: 'lookup', id: 5 })));
+    expect(parts.find((p) => p.type === 'tool-call')).toMatchObject({ index: 0, id: 'call_0', name: 'lookup' });
+    for (const block of [{ id: 'toolu_1' }, { id: 'toolu_1', name: '' }, { id: 'toolu_1', name: 7 }]) {
+      await expect(collect(sse(...tool(block))), JSON.stringify(block)).rejects.toMatchObject({ kind: 'bad_upstream_response' });
+    }
+  });
+
   it('decodes text, finish and usage that includes cache tokens', async () => {
     const parts = await collect(
       sse(

@@ -110,7 +110,8 @@ class ConverseReads implements ReadDecoder {
           if (typeof name !== 'string' || name === '') throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${this.provider} began a tool call without a name.`, provider: this.provider });
           const index = this.toolIndex.size;
           this.toolIndex.set(Number(event.contentBlockIndex ?? 0), index);
-          const id = typeof start.toolUse.toolUseId === 'string' ? start.toolUse.toolUseId : undefined;
+          // A call without an id gets one by its place, as a whole answer's does (a client needs it to answer the call).
+          const id = typeof start.toolUse.toolUseId === 'string' && start.toolUse.toolUseId !== '' ? start.toolUse.toolUseId : `call_${index}`;
           out.push({ type: 'tool-call', index, id, name, argumentsDelta: '' });
         }
         break;

@@ -72,6 +72,21 @@ describe('bedrock-converse decoding', () => {
     ]);
   });
 
+  it('names a streamed toolUse without an id (or with an empty one or a number) by its place, as a whole answer does: a client needs it to answer the call', async () => {
+    const frames = (toolUseId: unknown) => [
+      event('messageStart', { role: 'assistant' }),
+      event('contentBlockStart', { contentBlockIndex: 0, start: { toolUse: { toolUseId, name: 'lookup' } } }),
+      event('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input: '{}' } } }),
+      event('contentBlockStop', { contentBlockIndex: 0 }),
+      event('messageStop', { stopReason: 'tool_use' }),
+      event('metadata', { usage: { inputTokens: 5, outputTokens: 1, totalTokens: 6 } }),
+    ];
+    for (const id of [undefined, '', 5]) {
+      const call = (await parts(frames(id))).find((p) => p.type === 'tool-call');
+      expect(call, String(id)).toMatchObject({ index: 0, id: 'call_0', name: 'lookup' });
+    }
+  });
+
   it('reads a tool call without a name, or a tool_use stop without one, as a malformed reply', async () => {
     const answer = (content: unknown[]) => ({ output: { message: { role: 'assistant', content } }, stopReason: 'tool_use', usage: { inputTokens: 5, outputTokens: 1, totalTokens: 6 } });
     for (const content of [[{ toolUse: { toolUseId: 't', name: null, input: {} } }], [{ toolUse: null }], [null]]) {

@@ -154,7 +154,8 @@ class ChunkDecoder implements SseEventDecoder {
     const index = this.begun++;
     this.calls.set(at, { index, id: held?.id ?? id });
     this.unnamed?.delete(at);
-    out.push(toolCallPart(index, held?.id ?? id, name, held ? held.args + args : args));
+    // A call without an id gets one by its place, as a whole answer's does (a client needs it to answer the call).
+    out.push(toolCallPart(index, held?.id ?? id ?? `call_${index}`, name, held ? held.args + args : args));
   }
 
   private decodeDelta(delta: Record<string, unknown>, out: StreamPart[]): void {

@@ -16,6 +16,14 @@ async function collect(events: SseEvent[]): Promise<StreamPart[]> {
 const data = (obj: unknown): SseEvent => ({ event: undefined, data: typeof obj === 'string' ? obj : JSON.stringify(obj) });
 
 describe('openai-chat dialect', () => {
+  it('names a streamed tool call the upstream gave no id (or an empty one) by its place, as a whole answer does: a client needs it to answer the call', async () => {
+    const call = (id: unknown, name: string) => data({ choices: [{ index: 0, delta: { tool_calls: [{ index: name === 'a' ? 0 : 1, ...(id === undefined ? {} : { id }), function: { name, arguments: '{}' } }] } }] });
+    const parts = await collect([call(undefined, 'a'), call('', 'b'), data({ choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] }), data('[DONE]')]);
+    expect(parts.filter((p) => p.type === 'tool-call').map((p) => p.id)).toEqual(['call_0', 'call_1']);
+    const whole = decodeChatResponse({ choices: [{ message: { role: 'assistant', tool_calls: [{ function: { name: 'a', arguments: '{}' } }, { id: '', function: { name: 'b', arguments: '{}' } }] }, finish_reason: 'tool_calls' }] }, 'test');
+    expect(whole.content.map((p) => (p.type === 'tool-call' ? p.id : undefined))).toEqual(['call_0', 'call_1']);
+  });
+
   it('keeps cached and reasoning tokens from the wire usage', () => {
     const usage = decodeUsage({ prompt_tokens: 100, completion_tokens: 20, total_tokens: 120, prompt_tokens_details: { cached_tokens: 60 }, completion_tokens_details: { reasoning_tokens: 5 } });
     expect(usage).toEqual({ prompt: 100, completion: 20, cachedRead: 60, cachedWrite: 0, reasoning: 5, total: 120 });
