@@ -153,7 +153,9 @@ class ConverseReads implements ReadDecoder {
     if (typeof delta.text === 'string') {
       if (delta.text !== '') out.push({ type: 'text', delta: delta.text });
     } else if (delta.toolUse) {
-      const index = this.toolIndex.get(Number(event.contentBlockIndex ?? 0)) ?? 0;
+      const index = this.toolIndex.get(Number(event.contentBlockIndex ?? 0));
+      // Input for a block no contentBlockStart opened as a tool call: a call with no id or name, which no client can run.
+      if (index === undefined) throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${this.provider} sent tool input for a tool call it never began.`, provider: this.provider });
       const input = typeof delta.toolUse.input === 'string' ? delta.toolUse.input : '';
       if (input !== '') this.argued[index] = true;
       out.push({ type: 'tool-call', index, argumentsDelta: input });

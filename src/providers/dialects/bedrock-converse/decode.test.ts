@@ -87,6 +87,18 @@ describe('bedrock-converse decoding', () => {
     }
   });
 
+  it('reads tool input for a block no contentBlockStart began as a tool call as a malformed reply, not a call without id or name', async () => {
+    const frames = [
+      event('messageStart', { role: 'assistant' }),
+      event('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input: '{}' } } }),
+      event('contentBlockStart', { contentBlockIndex: 0, start: { toolUse: { toolUseId: 't1', name: 'lookup' } } }),
+      event('contentBlockStop', { contentBlockIndex: 0 }),
+      event('messageStop', { stopReason: 'tool_use' }),
+      event('metadata', { usage: { inputTokens: 5, outputTokens: 1, totalTokens: 6 } }),
+    ];
+    await expect(parts(frames)).rejects.toMatchObject({ kind: 'bad_upstream_response' });
+  });
+
   it('reads a tool call without a name, or a tool_use stop without one, as a malformed reply', async () => {
     const answer = (content: unknown[]) => ({ output: { message: { role: 'assistant', content } }, stopReason: 'tool_use', usage: { inputTokens: 5, outputTokens: 1, totalTokens: 6 } });
     for (const content of [[{ toolUse: { toolUseId: 't', name: null, input: {} } }], [{ toolUse: null }], [null]]) {
