@@ -29,6 +29,7 @@ interface DecodedContent {
 /** Content blocks to parts in order; adjacent text blocks (split by citations) join into one text part. */
 function decodeContent(blocks: unknown[], provider: string): DecodedContent {
   const out: DecodedContent = { parts: [], other: [], citations: [], reasoningChars: 0 };
+  let calls = 0;
   for (const raw of blocks) {
     if (raw === null || typeof raw !== 'object') throw malformed(provider, 'content block is not an object');
     const block = raw as Record<string, unknown>;
@@ -38,8 +39,12 @@ function decodeContent(blocks: unknown[], provider: string): DecodedContent {
       else out.parts.push({ type: 'text', text: block.text });
       // A loop, not push(...citations): spreading a huge array as arguments overflows the stack.
       if (Array.isArray(block.citations)) for (const citation of block.citations as JsonValue[]) out.citations.push(citation);
-    } else if (block.type === 'tool_use' && typeof block.id === 'string' && typeof block.name === 'string') {
-      out.parts.push({ type: 'tool-call', id: block.id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
+    } else if (block.type === 'tool_use') {
+      // As the stream decoder does: no name, no call to run (never a call dropped unseen); no id, one by its place.
+      if (typeof block.name !== 'string' || block.name === '') throw malformed(provider, 'a tool_use without a name');
+      const id = typeof block.id === 'string' && block.id !== '' ? block.id : `call_${calls}`;
+      calls++;
+      out.parts.push({ type: 'tool-call', id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
     } else if (block.type === 'thinking' && typeof block.thinking === 'string') {
       out.reasoningChars += block.thinking.length;
       const part: AssistantPart = { type: 'reasoning', text: block.thinking, provider: ANTHROPIC_REASONING_PROVIDER };

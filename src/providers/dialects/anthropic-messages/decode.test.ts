@@ -6,6 +6,15 @@ import type { SseEvent } from '../../sse.js';
 import { decodeMessagesResponse, decodeMessagesStream, encodeMessagesRequest, mapAnthropicError, mapStopReason, readTokenCounts } from './index.js';
 
 describe('decodeMessagesResponse', () => {
+  it('names a tool_use without an id (or an empty one) by its place, as the stream does, and refuses one without a name rather than drop it', () => {
+    const answer = (blocks: unknown[]) => decodeMessagesResponse({ id: 'msg_1', type: 'message', role: 'assistant', content: blocks, stop_reason: 'tool_use', usage: { input_tokens: 1, output_tokens: 1 } }, 'test');
+    const r = answer([{ type: 'tool_use', name: 'a', input: {} }, { type: 'tool_use', id: '', name: 'b', input: {} }, { type: 'tool_use', id: 'toolu_1', name: 'c', input: {} }]);
+    expect(r.content.map((p) => (p.type === 'tool-call' ? p.id : undefined))).toEqual(['call_0', 'call_1', 'toolu_1']);
+    for (const block of [{ type: 'tool_use', id: 'toolu_1', input: {} }, { type: 'tool_use', id: 'toolu_1', name: '', input: {} }]) {
+      expect(() => answer([block]), JSON.stringify(block)).toThrowError(expect.objectContaining({ kind: 'bad_upstream_response' }));
+    }
+  });
+
   it('decodes thinking, text and tool_use into parts in order, keeping raw usage and stop reason apart', () => {
     const usage = { input_tokens: 10, output_tokens: 5, cache_creation_input_tokens: 100, cache_read_input_tokens: 1000 };
     const r = decodeMessagesResponse(

@@ -39,7 +39,7 @@ function decodeContent(blocks: Array<Record<string, unknown>>, reasoningProvider
       if (typeof tu.name !== 'string' || tu.name === '') throw malformed(provider, 'a toolUse without a name');
       parts.push({
         type: 'tool-call',
-        id: typeof tu.toolUseId === 'string' ? tu.toolUseId : `call_${calls}`,
+        id: typeof tu.toolUseId === 'string' && tu.toolUseId !== '' ? tu.toolUseId : `call_${calls}`,
         name: tu.name,
         arguments: JSON.stringify(tu.input ?? {}),
       });

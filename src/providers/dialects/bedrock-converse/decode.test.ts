@@ -87,6 +87,11 @@ describe('bedrock-converse decoding', () => {
     }
   });
 
+  it('names a whole answer\'s toolUse with an empty id by its place, as one without an id', () => {
+    const r = decodeConverseResponse({ output: { message: { role: 'assistant', content: [{ toolUse: { toolUseId: '', name: 'lookup', input: {} } }] } }, stopReason: 'tool_use', usage: { inputTokens: 5, outputTokens: 1, totalTokens: 6 } }, 'bedrock', 'id', 'm', 0);
+    expect(r.content[0]).toMatchObject({ type: 'tool-call', id: 'call_0', name: 'lookup' });
+  });
+
   it('reads tool input for a block no contentBlockStart began as a tool call as a malformed reply, not a call without id or name', async () => {
     const frames = [
       event('messageStart', { role: 'assistant' }),
