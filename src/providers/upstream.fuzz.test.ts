@@ -40,6 +40,8 @@ interface Outcome {
   status: number;
   body: string;
   contentType: string | undefined;
+  /** `x-switchyard-cost-usd`: the header of an answer, the trailer of a stream. */
+  cost: string | undefined;
 }
 
 async function collect(answer: HttpResponse): Promise<string> {
@@ -110,8 +112,8 @@ function completionProblem(answer: Record<string, unknown>): string | undefined 
   if (!FINISH.includes(choice.finish_reason as string)) return `finish_reason ${JSON.stringify(choice.finish_reason)}`;
   const message = choice.message as Record<string, unknown>;
   if (message.content !== null && typeof message.content !== 'string') return 'content neither text nor null';
-  for (const call of (message.tool_calls as Array<{ function: Record<string, unknown> }> | undefined) ?? []) {
-    if (typeof call.function.name !== 'string' || typeof call.function.arguments !== 'string') return 'a tool call without name or arguments';
+  for (const call of (message.tool_calls as Array<{ id: unknown; function: Record<string, unknown> }> | undefined) ?? []) {
+    if (typeof call.id !== 'string' || call.id === '' || typeof call.function.name !== 'string' || typeof call.function.arguments !== 'string') return 'a tool call without id, name or arguments';
   }
   return usageProblem(answer.usage as Record<string, unknown> | undefined);
 }
@@ -123,6 +125,13 @@ function streamProblem(chunks: ReadonlyArray<Record<string, unknown>>): string |
   if (usage.length !== 1 || usage[0] !== chunks[chunks.length - 1]) return `${usage.length} usage chunks, not one last`;
   const finishes = chunks.flatMap((c) => ((c.choices as Array<Record<string, unknown>> | undefined) ?? []).map((ch) => ch.finish_reason).filter((f) => f !== null && f !== undefined));
   if (finishes.length !== 1 || !FINISH.includes(finishes[0] as string)) return `finish reasons ${JSON.stringify(finishes)}`;
+  const named = new Set<number>();
+  for (const c of chunks) {
+    for (const call of ((c.choices as Array<{ delta: { tool_calls?: Array<{ index: number; id?: string; function?: { name?: string } }> } }> | undefined) ?? []).flatMap((ch) => ch.delta.tool_calls ?? [])) {
+      if (!named.has(call.index) && (typeof call.id !== 'string' || typeof call.function?.name !== 'string')) return `tool call ${call.index} begun without its id and name`;
+      named.add(call.index);
+    }
+  }
   const finished = chunks.findIndex((c) => (c.choices as Array<Record<string, unknown>> | undefined)?.some((ch) => ch.finish_reason !== null && ch.finish_reason !== undefined));
   const late = chunks.slice(finished + 1).find((c) => (c.choices as Array<{ delta: Record<string, unknown> }>).some((ch) => ch.delta.content || ch.delta.tool_calls || ch.delta.refusal));
   if (late !== undefined) return `content after the finish: ${JSON.stringify(late).slice(0, 120)}`;
@@ -162,7 +171,7 @@ describe('mutated upstream replies through the OpenAI chat door', () => {
   const rejections: unknown[] = [];
   const onRejection = (reason: unknown): void => void rejections.push(reason);
   /** Request id → attempts the upstream received, checked against the ledger at the end. */
-  const attempts = new Map<string, { hits: number; label: string; served: boolean; usage: Record<string, unknown> | undefined }>();
+  const attempts = new Map<string, { hits: number; label: string; served: boolean; usage: Record<string, unknown> | undefined; cost: string | undefined }>();
   let missing = 0;
 
   function answer(res: ServerResponse, r: MutatedReply): void {
@@ -240,8 +249,9 @@ describe('mutated upstream replies through the OpenAI chat door', () => {
     const before = hits;
     const body = { model, messages: [{ role: 'user', content: 'Hi' }], tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } }], ...(r.stream ? { stream: true, stream_options: { include_usage: true } } : {}) };
     const res = await handle({ method: 'POST', path: '/v1/chat/completions', query: '', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)), signal: new AbortController().signal });
-    const o = { status: res.status, body: await collect(res), contentType: res.headers['content-type'] };
-    attempts.set(res.headers['x-request-id'] ?? `missing ${(missing += 1)}`, { hits: hits - before, label: r.label, ...served(o, r.stream) });
+    const text = await collect(res);
+    const o = { status: res.status, body: text, contentType: res.headers['content-type'], cost: res.headers['x-switchyard-cost-usd'] ?? res.trailers?.()?.['x-switchyard-cost-usd'] };
+    attempts.set(res.headers['x-request-id'] ?? `missing ${(missing += 1)}`, { hits: hits - before, label: r.label, cost: o.cost, ...served(o, r.stream) });
     return o;
   }
 
@@ -292,6 +302,11 @@ describe('mutated upstream replies through the OpenAI chat door', () => {
           if (k === 'request_id' || k === 'status' || (k === 'cost_usd' && v === null)) continue;
           if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (k !== 'cost_usd' && v > 2 * MAX_COUNT)) bad.push(`${attempts.get(id)?.label ?? id}: ${k} ${String(v)}`);
         }
+      }
+      const costs = new Map<string, number>();
+      for (const row of rows) costs.set(String(row.request_id), (costs.get(String(row.request_id)) ?? 0) + Number(row.cost_usd ?? Number.NaN));
+      for (const [id, a] of attempts) {
+        if (a.served && a.cost !== undefined && Math.abs(Number(a.cost) - (costs.get(id) ?? 0)) > 1e-9) bad.push(`${a.label}: cost ${a.cost}, the ledger's rows ${costs.get(id)}`);
       }
       const ok = new Set(rows.filter((r) => r.status === 'ok').map((r) => String(r.request_id)));
       for (const [id, a] of attempts) if (a.served && !ok.has(id)) bad.push(`${a.label}: an answer the client got, recorded as no ok attempt`);
