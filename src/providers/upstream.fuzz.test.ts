@@ -73,6 +73,8 @@ function answerProblem(o: Outcome, stream: boolean): string | undefined {
       return 'error body is not JSON';
     }
   }
+  // No reply holds invalid UTF-8: a replacement character is a character cut between two reads and lost.
+  if (o.body.includes('\ufffd')) return 'a replacement character in the answer';
   if (!stream) {
     try {
       return completionProblem(JSON.parse(o.body) as Record<string, unknown>);

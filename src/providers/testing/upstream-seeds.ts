@@ -34,7 +34,7 @@ function openAI(azure: boolean): ReplySeed[] {
   const message = { id: 'chatcmpl-1', object: 'chat.completion', created, model: 'gpt-4o-mini', system_fingerprint: 'fp_1', usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12, prompt_tokens_details: { cached_tokens: 0 }, completion_tokens_details: { reasoning_tokens: 0 } } };
   const filters = azure ? { prompt_filter_results: [{ prompt_index: 0, content_filter_results: { hate: { filtered: false, severity: 'safe' } } }] } : {};
   return [
-    { kind: 'json', label: 'text', status: 200, body: { ...message, ...filters, choices: [{ index: 0, message: { role: 'assistant', content: 'Hello there, friend.', refusal: null }, logprobs: null, finish_reason: 'stop' }] } },
+    { kind: 'json', label: 'text', status: 200, body: { ...message, ...filters, choices: [{ index: 0, message: { role: 'assistant', content: 'Hello thère, frïend \u{1f600}.', refusal: null }, logprobs: null, finish_reason: 'stop' }] } },
     {
       kind: 'json',
       label: 'tool call',
@@ -48,7 +48,7 @@ function openAI(azure: boolean): ReplySeed[] {
         ...(azure ? [{ data: { id: '', object: '', created: 0, model: '', choices: [], ...filters } }] : []),
         chunk({ role: 'assistant', content: '', refusal: null }),
         chunk({ content: 'Hello' }),
-        chunk({ content: ' there, friend.' }),
+        chunk({ content: ' thère, frïend \u{1f600}.' }),
         chunk({}, 'stop'),
         usageChunk,
         { data: '[DONE]' },
@@ -85,7 +85,7 @@ function openAI(azure: boolean): ReplySeed[] {
 
 const anthropicUsage = { input_tokens: 9, output_tokens: 3, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
 const ANTHROPIC: ReplySeed[] = [
-  { kind: 'json', label: 'text', status: 200, body: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-haiku-4-5', content: [{ type: 'text', text: 'Hello there, friend.' }], stop_reason: 'end_turn', stop_sequence: null, usage: anthropicUsage } },
+  { kind: 'json', label: 'text', status: 200, body: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-haiku-4-5', content: [{ type: 'text', text: 'Hello thère, frïend \u{1f600}.' }], stop_reason: 'end_turn', stop_sequence: null, usage: anthropicUsage } },
   {
     kind: 'json',
     label: 'tool call',
@@ -100,7 +100,7 @@ const ANTHROPIC: ReplySeed[] = [
       { name: 'content_block_start', data: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } } },
       { name: 'ping', data: { type: 'ping' } },
       { name: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hello' } } },
-      { name: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: ' there, friend.' } } },
+      { name: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: ' thère, frïend \u{1f600}.' } } },
       { name: 'content_block_stop', data: { type: 'content_block_stop', index: 0 } },
       { name: 'message_delta', data: { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 3 } } },
       { name: 'message_stop', data: { type: 'message_stop' } },
@@ -163,7 +163,7 @@ const ANTHROPIC: ReplySeed[] = [
 
 const geminiUsage = { promptTokenCount: 9, candidatesTokenCount: 3, totalTokenCount: 12 };
 const GEMINI: ReplySeed[] = [
-  { kind: 'json', label: 'text', status: 200, body: { candidates: [{ content: { role: 'model', parts: [{ text: 'Hello there, friend.' }] }, finishReason: 'STOP', index: 0 }], usageMetadata: geminiUsage, modelVersion: 'gemini-2.5-flash', responseId: 'r1' } },
+  { kind: 'json', label: 'text', status: 200, body: { candidates: [{ content: { role: 'model', parts: [{ text: 'Hello thère, frïend \u{1f600}.' }] }, finishReason: 'STOP', index: 0 }], usageMetadata: geminiUsage, modelVersion: 'gemini-2.5-flash', responseId: 'r1' } },
   {
     kind: 'json',
     label: 'tool call',
@@ -175,7 +175,7 @@ const GEMINI: ReplySeed[] = [
     label: 'stream',
     events: [
       { data: { candidates: [{ content: { role: 'model', parts: [{ text: 'Hello' }] }, index: 0 }], usageMetadata: { promptTokenCount: 9, totalTokenCount: 9 }, modelVersion: 'gemini-2.5-flash' } },
-      { data: { candidates: [{ content: { role: 'model', parts: [{ text: ' there, friend.' }] }, index: 0 }], modelVersion: 'gemini-2.5-flash' } },
+      { data: { candidates: [{ content: { role: 'model', parts: [{ text: ' thère, frïend \u{1f600}.' }] }, index: 0 }], modelVersion: 'gemini-2.5-flash' } },
       { data: { candidates: [{ content: { role: 'model', parts: [{ text: '' }] }, finishReason: 'STOP', index: 0 }], usageMetadata: geminiUsage, modelVersion: 'gemini-2.5-flash' } },
     ],
   },
@@ -205,7 +205,7 @@ const GEMINI: ReplySeed[] = [
 
 const bedrockUsage = { inputTokens: 9, outputTokens: 3, totalTokens: 12 };
 const BEDROCK: ReplySeed[] = [
-  { kind: 'json', label: 'text', status: 200, body: { output: { message: { role: 'assistant', content: [{ text: 'Hello there, friend.' }] } }, stopReason: 'end_turn', usage: bedrockUsage, metrics: { latencyMs: 12 } } },
+  { kind: 'json', label: 'text', status: 200, body: { output: { message: { role: 'assistant', content: [{ text: 'Hello thère, frïend \u{1f600}.' }] } }, stopReason: 'end_turn', usage: bedrockUsage, metrics: { latencyMs: 12 } } },
   {
     kind: 'json',
     label: 'tool call',
@@ -218,7 +218,7 @@ const BEDROCK: ReplySeed[] = [
     events: [
       { name: 'messageStart', data: { role: 'assistant', p: 'abc' } },
       { name: 'contentBlockDelta', data: { contentBlockIndex: 0, delta: { text: 'Hello' }, p: 'abcdef' } },
-      { name: 'contentBlockDelta', data: { contentBlockIndex: 0, delta: { text: ' there, friend.' }, p: 'ab' } },
+      { name: 'contentBlockDelta', data: { contentBlockIndex: 0, delta: { text: ' thère, frïend \u{1f600}.' }, p: 'ab' } },
       { name: 'contentBlockStop', data: { contentBlockIndex: 0 } },
       { name: 'messageStop', data: { stopReason: 'end_turn' } },
       { name: 'metadata', data: { usage: bedrockUsage, metrics: { latencyMs: 12 } } },
