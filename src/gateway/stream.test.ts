@@ -66,8 +66,7 @@ describe('relay', () => {
     expect(it.takeReady()).toEqual({ type: 'text', delta: 'there' }); // the rest of the upstream's read
     expect(it.takeReady()).toBeUndefined();
     expect(await it.next()).toEqual({ done: false, value: { type: 'finish', finishReason: 'stop' } });
-    expect(it.takeReady()).toBeUndefined(); // the usage is held until the upstream ends
-    expect(await it.next()).toEqual({ done: false, value: { type: 'usage', usage } });
+    expect(it.takeReady()).toEqual({ type: 'usage', usage }); // after the finish, in the same read
     expect(await it.next()).toEqual({ done: true, value: undefined });
     expect(it.takeReady()).toBeUndefined();
     expect(settle).toHaveBeenCalledTimes(1);
@@ -88,11 +87,17 @@ describe('relay', () => {
   it('gives the client one finish and one usage, the last, after everything else, however often and wherever the upstream sends them', async () => {
     const settle = vi.fn<(s: StreamSettlement) => void>();
     const early = makeUsage({ prompt: 3, completion: 1 });
-    const list: StreamPart[] = [{ type: 'usage', usage: early }, { type: 'text', delta: 'hi' }, { type: 'usage', usage: early }, { type: 'finish', finishReason: 'stop' }, { type: 'finish', finishReason: 'length' }, { type: 'usage', usage }];
+    const list: StreamPart[] = [{ type: 'usage', usage: early }, { type: 'text', delta: 'hi' }, { type: 'usage', usage: early }, { type: 'finish', finishReason: 'stop' }, { type: 'finish', finishReason: 'length' }, { type: 'usage', usage }, { type: 'usage', usage: early }];
     const out: StreamPart[] = [];
     for await (const p of relay(await open(list), 9, () => undefined, settle)) out.push(p);
     expect(out).toEqual([{ type: 'text', delta: 'hi' }, { type: 'finish', finishReason: 'stop' }, { type: 'usage', usage }]);
     expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'ok', usage, usageEstimated: false, finishReason: 'stop' });
+    // A usage only before the finish is held to the end, and billed.
+    const heldSettle = vi.fn<(s: StreamSettlement) => void>();
+    const held: StreamPart[] = [];
+    for await (const p of relay(await open([{ type: 'usage', usage }, { type: 'text', delta: 'hi' }, { type: 'finish', finishReason: 'stop' }]), 9, () => undefined, heldSettle)) held.push(p);
+    expect(held).toEqual([{ type: 'text', delta: 'hi' }, { type: 'finish', finishReason: 'stop' }, { type: 'usage', usage }]);
+    expect(heldSettle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'ok', usage, usageEstimated: false });
   });
 
   it('fails a stream whose upstream goes on after its finish (the client has the finish, not the answer), stopping the upstream; an empty delta is no content', async () => {

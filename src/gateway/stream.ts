@@ -72,8 +72,10 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
  */
 class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPart> {
   private usage: Usage | undefined;
-  /** The upstream's last usage part, held back and handed out once, after everything else. */
+  /** A usage part the upstream sent before its finish, held back and handed out once, after everything else. */
   private usagePart: Extract<StreamPart, { type: 'usage' }> | undefined;
+  /** A usage part went to the client: it is the one billed, and any later one is dropped. */
+  private usageSent = false;
   /** Content came after the finish: the stream fails at the next `next()`. */
   private misordered: GatewayError | undefined;
   private finishReason: FinishReason | undefined;
@@ -230,8 +232,9 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
    * Counts a part; false for one the client must not get now. An upstream that repeats its end marker
    * (a second finish) or sends usage twice, or before its finish, would otherwise give the client two
    * finish chunks or two usage chunks (a client adding them up counts the tokens twice) or a usage chunk
-   * that is not the last: the first finish stands, and the last usage (the one the ledger bills) is held
-   * and handed out once, at the end.
+   * that is not the last: the first finish stands; the first usage after it goes out at once (the usual
+   * order, so the closing frames leave in the same read) and is the one the ledger bills, later ones are
+   * dropped; a usage before the finish is held and handed out at the end, unless one follows the finish.
    */
   private account(p: StreamPart): boolean {
     if (this.finishReason !== undefined && afterFinish(p)) {
@@ -241,9 +244,14 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     if (p.type === 'text' || p.type === 'reasoning' || p.type === 'refusal') this.completionChars += p.delta.length;
     else if (p.type === 'tool-call') this.completionChars += p.argumentsDelta.length + (p.name?.length ?? 0);
     else if (p.type === 'usage') {
+      if (this.usageSent) return false;
       this.usage = p.usage;
-      this.usagePart = p;
-      return false;
+      if (this.finishReason === undefined) {
+        this.usagePart = p;
+        return false;
+      }
+      this.usagePart = undefined;
+      this.usageSent = true;
     } else if (p.type === 'finish') {
       if (this.finishReason !== undefined) return false;
       this.finishReason = p.finishReason;
