@@ -6,6 +6,7 @@ import type { ProviderFactory } from '../registry.js';
 // The dialect's index would load the AWS event-stream codec: only the model-family rule is needed here.
 import { embeddingFamily } from '../dialects/bedrock-converse/embeddings.js';
 import { conversePassthroughProblem } from '../dialects/bedrock-converse/encode-request.js';
+import { isClaudeModel } from '../dialects/bedrock-converse/model-family.js';
 import { claudeTakesPrefill } from '../dialects/anthropic-messages/claude-prefill.js';
 import { lazyProvider } from '../lazy.js';
 
@@ -46,9 +47,6 @@ const options = () =>
 
 export type BedrockOptions = z.infer<ReturnType<typeof options>>;
 
-/** Claude models: base ids, inference profile ids (`us.anthropic.claude-...`) and ARNs naming them. */
-const CLAUDE = /(^|\.)anthropic\.claude/;
-
 /**
  * AWS Bedrock Runtime: Converse / ConverseStream for chat, InvokeModel for Titan and Cohere embeddings.
  * Requests are SigV4-signed (explicit keys or the default chain), or carry a Bedrock API key as a
@@ -69,7 +67,8 @@ export const bedrock: ProviderFactory<BedrockOptions> = {
     // On Converse, Claude models continue a final assistant message (inference profile ids included),
     // except those that refuse one; CountTokens counts only for Claude models (Nova and others are
     // refused), so only they count.
-    const claude = CLAUDE.test(deployment.model);
+    // Base ids, inference profile ids (`us.anthropic.claude-...`) and the ARNs naming either.
+    const claude = isClaudeModel(deployment.model);
     const load = async (): Promise<Provider> => {
       const [{ BedrockProvider }, { credentialsFor }] = await Promise.all([import('./provider.js'), import('./credentials.js')]);
       return new BedrockProvider(deployment, opts, deployment.api_key ? undefined : credentialsFor(opts));

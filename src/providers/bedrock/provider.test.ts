@@ -62,6 +62,21 @@ describe('bedrock provider against the simulator', () => {
     await sim.close();
   });
 
+  it('knows a Claude model however Bedrock names it (base id, inference profile, either ARN): only Claude counts tokens, and Claude before 4.6 takes a prefill', () => {
+    const cases: Array<[string, boolean, boolean]> = [
+      ['anthropic.claude-3-5-haiku-20241022-v1:0', true, true],
+      ['us.anthropic.claude-3-5-haiku-20241022-v1:0', true, true],
+      ['arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0', true, true],
+      ['arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-5-haiku-20241022-v1:0', true, true],
+      ['arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-sonnet-4-6-v1:0', true, false],
+      ['amazon.nova-pro-v1:0', false, false],
+    ];
+    for (const [model, counts, prefill] of cases) {
+      const p = make({ model });
+      expect({ model, counts: p.countTokens !== undefined, prefill: p.prefill === true }).toEqual({ model, counts, prefill });
+    }
+  });
+
   it('sends a tool conversation without tools (Converse requires a toolConfig), and raises a call to the tool offering nothing, whole or streamed', async () => {
     const p = make();
     const history: ChatRequest = {
