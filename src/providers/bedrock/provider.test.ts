@@ -237,11 +237,19 @@ describe('bedrock provider against the simulator', () => {
     expect(counted).toBe(answered.usage.prompt);
   });
 
-  it('maps a refused count like a refused call (an ARN the counter does not take: invalid_request), quoting no upstream text', async () => {
-    const p = make({ model: `arn:aws:bedrock:us-east-1:123456789012:inference-profile/${MODEL}` });
+  it('maps a refused count like a refused call (a profile prefix the gateway does not know, so the id the counter is given is no foundation model: invalid_request), quoting no upstream text', async () => {
+    const p = make({ model: `xx.${MODEL.replace(/^us\./, '')}` });
     const err = (await p.countTokens?.(ask('x'), ctx()).catch((e: unknown) => e)) as Error & { kind?: string };
     expect(err.kind).toBe('invalid_request');
     expect(err.message).not.toContain('counting tokens');
+  });
+
+  it('counts for a deployment named by an ARN, under the foundation model the ARN names', async () => {
+    const foundation = MODEL.replace(/^us\./, '');
+    for (const model of [`arn:aws:bedrock:us-east-1::foundation-model/${foundation}`, `arn:aws:bedrock:us-east-1:123456789012:inference-profile/${MODEL}`]) {
+      expect(await make({ model }).countTokens?.(ask('x'), ctx())).toBeGreaterThan(0);
+      expect(sim.lastRequest?.path).toBe(`/model/${encodeURIComponent(foundation)}/count-tokens`);
+    }
   });
 
   it('has no token counter for models CountTokens does not count (the gateway estimates for them)', () => {

@@ -5,10 +5,13 @@ const PROFILE_PREFIX = /^(?:us|eu|apac|global|us-gov|jp|au|ca)\.(?=[a-z0-9-]+\.[
 
 /**
  * The model id CountTokens takes for a deployment's model: the foundation model behind a cross-region
- * inference profile id (the operation names foundation models; the tokenizer is the model's either way).
+ * inference profile id, or behind an ARN naming either (`…:foundation-model/anthropic.claude-…`,
+ * `…:inference-profile/us.anthropic.claude-…`): the operation names foundation models, and the
+ * tokenizer is the model's either way.
  */
 export function countTokensModelId(modelId: string): string {
-  return modelId.replace(PROFILE_PREFIX, '');
+  const id = modelId.startsWith('arn:') ? modelId.slice(modelId.lastIndexOf('/') + 1) : modelId;
+  return id.replace(PROFILE_PREFIX, '');
 }
 
 /**
