@@ -151,16 +151,20 @@ function filePart(part: Record<string, unknown>, p: string): FilePart {
 function toolCalls(calls: unknown, param: string): ToolCallPart[] {
   if (!Array.isArray(calls)) throw bad(param, `'${param}' must be an array.`);
   const out: ToolCallPart[] = [];
-  for (let j = 0; j < calls.length; j++) {
-    const tc: unknown = calls[j];
-    const fn = isObject(tc) ? tc.function : undefined;
-    const typeOk = isObject(tc) && (tc.type === undefined || tc.type === 'function');
-    if (!typeOk || typeof tc.id !== 'string' || !isObject(fn) || typeof fn.name !== 'string' || typeof fn.arguments !== 'string') {
-      throw bad(`${param}[${j}]`, `'${param}[${j}]' must have an id and a function with name and arguments strings.`);
-    }
-    out.push({ type: 'tool-call', id: tc.id, name: fn.name, arguments: fn.arguments });
-  }
+  for (let j = 0; j < calls.length; j++) out.push(toolCall(calls[j], `${param}[${j}]`));
   return out;
+}
+
+/** One call of an assistant turn's `tool_calls`; a refusal names the field at fault, as OpenAI does. */
+function toolCall(tc: unknown, p: string): ToolCallPart {
+  if (!isObject(tc)) throw bad(p, `'${p}' must be an object.`);
+  if (tc.type !== undefined && tc.type !== 'function') throw bad(`${p}.type`, `'${p}.type' must be 'function'.`);
+  if (typeof tc.id !== 'string') throw bad(`${p}.id`, `'${p}.id' is required and must be a string.`);
+  const fn = tc.function;
+  if (!isObject(fn)) throw bad(`${p}.function`, `'${p}.function' is required and must be an object.`);
+  if (typeof fn.name !== 'string') throw bad(`${p}.function.name`, `'${p}.function.name' is required and must be a string.`);
+  if (typeof fn.arguments !== 'string') throw bad(`${p}.function.arguments`, `'${p}.function.arguments' is required and must be a string.`);
+  return { type: 'tool-call', id: tc.id, name: fn.name, arguments: fn.arguments };
 }
 
 /**

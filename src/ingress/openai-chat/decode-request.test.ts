@@ -119,7 +119,20 @@ describe('chat request validation', () => {
     expect(refusalOf({ messages: [{ role: 'system', content: [{ type: 'image_url', image_url: { url: 'u' } }] }] }).message).toBe("'messages[0].content[0].type' must be 'text'.");
     expect(paramOf({ messages: [{ role: 'tool', content: 'r' }] })).toBe('messages[0].tool_call_id');
     expect(paramOf({ messages: [{ role: 'assistant' }] })).toBe('messages[0].content');
-    expect(paramOf({ messages: [{ role: 'assistant', tool_calls: [{ id: 'c', function: { name: 'f' } }] }] })).toBe('messages[0].tool_calls[0]');
+  });
+
+  it('names the field at fault in a tool call of the history, as OpenAI does', () => {
+    const call = (tc: unknown) => ({ messages: [{ role: 'assistant', tool_calls: [tc] }] });
+    expect(paramOf(call('c'))).toBe('messages[0].tool_calls[0]');
+    expect(paramOf(call({ type: 'custom', id: 'c', function: { name: 'f', arguments: '{}' } }))).toBe('messages[0].tool_calls[0].type');
+    expect(paramOf(call({ function: { name: 'f', arguments: '{}' } }))).toBe('messages[0].tool_calls[0].id');
+    expect(paramOf(call({ id: 'c' }))).toBe('messages[0].tool_calls[0].function');
+    expect(paramOf(call({ id: 'c', function: { arguments: '{}' } }))).toBe('messages[0].tool_calls[0].function.name');
+    expect(refusalOf(call({ id: 'c', function: { name: 'f', arguments: {} } })).message).toBe("'messages[0].tool_calls[0].function.arguments' is required and must be a string.");
+    expect(paramOf({ messages: [{ role: 'user', content: 'x' }, { role: 'assistant', tool_calls: [{ id: 'a', function: { name: 'f', arguments: '{}' } }, { id: 'b', function: { name: 'g' } }] }] })).toBe('messages[1].tool_calls[1].function.arguments');
+  });
+
+  it('checks an assistant turn\'s refusal and reasoning', () => {
     expect(paramOf({ messages: [{ role: 'assistant', content: 'x', refusal: 1 }] })).toBe('messages[0].refusal');
     expect(paramOf({ messages: [{ role: 'assistant', content: 'x', reasoning_content: {} }] })).toBe('messages[0].reasoning_content');
   });
