@@ -283,6 +283,12 @@ describe('the OpenAI Responses front door, through the server and the official S
     await expect(orphan).rejects.toMatchObject({ status: 400, param: 'input', message: expect.stringContaining('No tool call found for function call output with call_id call_nowhere') });
   });
 
+  it('refuses a function_call left without its function_call_output, as the API does, before any upstream is called', async () => {
+    const call = { type: 'function_call' as const, call_id: 'call_open', name: 'weather', arguments: '{}' };
+    const unanswered = client.responses.create({ model: 'openai', input: [{ role: 'user', content: 'Weather?' }, call, { role: 'user', content: 'And now?' }], store: false });
+    await expect(unanswered).rejects.toMatchObject({ status: 400, param: 'input', message: expect.stringContaining('No tool output found for function call call_open.') });
+  });
+
   it('names a media URL the router refuses (a private address) by its place in the Responses body, streamed or not', async () => {
     const input: OpenAI.Responses.ResponseInput = [
       { role: 'user', content: [{ type: 'input_text', text: 'What is this?' }, { type: 'input_image', image_url: 'http://169.254.169.254/x', detail: 'auto' }] },

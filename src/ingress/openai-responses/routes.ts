@@ -11,6 +11,7 @@ import { answerCost, wantsExtensions } from '../extras.js';
 import { decodeResponsesRequest, type ResponsesRequest } from './decode.js';
 import { answerTurn } from './answer.js';
 import { inDoorTerms } from './param-path.js';
+import { checkCallOutputs } from './call-outputs.js';
 import { encodeResponsesUsage, outputItems, ResponseIds, responseObject, statusOf, type ResponseFrame } from './encode.js';
 import type { Conversations } from './store/conversations.js';
 import { ResponsesStreamEncoder } from './stream.js';
@@ -27,21 +28,6 @@ async function conversation(req: ResponsesRequest, conversations: Conversations 
     });
   }
   return [...(await conversations.history(req.previousResponseId, owner)), ...req.input];
-}
-
-/**
- * Every `function_call_output` answers a `function_call` earlier in the conversation (the input or the
- * stored response it continues), as the Responses API requires: refused here, in its words, rather than
- * by an upstream in another API's.
- */
-function checkCallOutputs(history: readonly Message[]): void {
-  const calls = new Set<string>();
-  for (const m of history) {
-    if (m.role === 'assistant') for (const p of m.content) if (p.type === 'tool-call') calls.add(p.id);
-    if (m.role === 'tool' && !calls.has(m.toolCallId)) {
-      throw new GatewayError({ kind: 'invalid_request', code: 'invalid_request', param: 'input', message: `No tool call found for function call output with call_id ${m.toolCallId.slice(0, 64)}.` });
-    }
-  }
 }
 
 async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
