@@ -58,4 +58,17 @@ describe('fromLedger: what a ledger query throws', () => {
     expect(answer.logged.warn).toEqual(['usage query failed: the ledger database cannot be reached']);
     expect(answer.logged.error).toEqual([]);
   });
+
+  it('answers a full disk (SQLITE_FULL, PostgreSQL 53100) and a statement past statement_timeout (57014) with 503 ledger_unavailable and retry-after, not 500 or 504', async () => {
+    const causes = [
+      Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }),
+      Object.assign(new Error('could not extend file "base/16384/16385": No space left on device'), { code: '53100' }),
+      Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }),
+    ];
+    for (const cause of causes) {
+      const answer = await usageAnswer(cause);
+      expect([answer.status, answer.code, answer.retryAfter], cause.message).toEqual([503, 'ledger_unavailable', '1']);
+      expect(answer.logged.error).toEqual([]);
+    }
+  });
 });

@@ -196,6 +196,28 @@ describe('ledger batcher', () => {
     await store.close();
   });
 
+  it('keeps every usage row through a full disk (SQLITE_FULL): queued while inserts fail, all stored once space is freed', async () => {
+    const driver = openSqlite(':memory:');
+    const store = await SqlLedgerStore.open(driver);
+    const [{ page_count: pages }] = (await driver.query('PRAGMA page_count')).rows as [{ page_count: number }];
+    await driver.query(`PRAGMA max_page_count = ${pages}`);
+    const warnings: string[] = [];
+    const logger: Logger = { ...silentLogger, child: () => logger, warn: (obj, msg) => void warnings.push(`${msg ?? ''}: ${String((obj as { err?: unknown }).err)}`) };
+    let now = 0;
+    const b = new LedgerBatcher({ store, logger, batchSize: 100, flushIntervalMs: 60_000, maxBuffer: 10_000, spillPath: join(tmp(), 'spill.jsonl'), retryIntervalMs: 1_000, now: () => now });
+    for (const e of events(300)) b.enqueue(e);
+    await b.flush().catch(() => undefined);
+    expect([b.stats().storeDown, b.stats().written, b.stats().dropped, await count(store)]).toEqual([true, 0, 0, 0]);
+    expect(warnings).toEqual(['ledger store unavailable; buffering events: database or disk is full']);
+    // The operator frees space; the next round after retry_interval_ms writes what waited.
+    await driver.query('PRAGMA max_page_count = 1000000');
+    now += 1_000;
+    await b.flush();
+    expect([b.stats().storeDown, b.stats().written, b.stats().dropped, await count(store)]).toEqual([false, 300, 0, 300]);
+    await b.close();
+    await store.close();
+  });
+
   it('queues attempt records as they are and builds (and prices) their rows when writing or spilling', async () => {
     const store = await SqlLedgerStore.open(openSqlite(':memory:'));
     const flaky = new FlakyStore(store);

@@ -50,12 +50,26 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(Object.assign(new Error('database table is locked'), { code: 'SQLITE_LOCKED_SHAREDCACHE' }))).toBe(true);
   });
 
+  it('is true for a SQLite database whose disk is full (SQLITE_FULL), which no write can go into', async () => {
+    const sqlite = openSqlite(':memory:');
+    await sqlite.query('CREATE TABLE t (b BLOB)');
+    const [{ page_count: pages }] = (await sqlite.query('PRAGMA page_count')).rows as [{ page_count: number }];
+    // The file may not grow past its current pages: what a full disk does to the next page written.
+    await sqlite.query(`PRAGMA max_page_count = ${pages}`);
+    const full = await thrown(() => sqlite.query('INSERT INTO t VALUES (?)', [Buffer.alloc(100_000)]));
+    const read = await sqlite.query('SELECT count(*) AS n FROM t');
+    await sqlite.close();
+    expect((full as { code?: string }).code).toBe('SQLITE_FULL');
+    expect(isDatabaseUnavailable(full)).toBe(true);
+    expect(read.rows).toEqual([{ n: 0 }]);
+  });
+
   it('is true for socket, DNS and PostgreSQL server-state failures, also as the cause or member of another error', () => {
     const coded = (code: string): Error => Object.assign(new Error(code), { code });
-    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '08006', '08P01', '57P01', '57P02', '57P03', '53300']) {
+    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '08006', '08P01', '57P01', '57P02', '57P03', '57014', '53100', '53200', '53300']) {
       expect(isDatabaseUnavailable(coded(code)), code).toBe(true);
     }
-    for (const code of ['42601', '23505', '57014', '53100', 'SQLITE_CONSTRAINT', 'SQLITE_ERROR', 'ERR_INVALID_ARG_TYPE']) {
+    for (const code of ['42601', '23505', '22001', '53400', 'SQLITE_CONSTRAINT', 'SQLITE_ERROR', 'SQLITE_TOOBIG', 'ERR_INVALID_ARG_TYPE']) {
       expect(isDatabaseUnavailable(coded(code)), code).toBe(false);
     }
     expect(isDatabaseUnavailable(new Error('Connection terminated due to connection timeout', { cause: new Error('timeout expired') }))).toBe(true);
@@ -77,5 +91,14 @@ describe('isDatabaseUnavailable', () => {
     await driver.close();
     expect((late as Error).message).toBe('Query read timeout');
     expect([isDatabaseUnavailable(late), isDatabaseUnavailable(bad)]).toEqual([true, false]);
+  });
+
+  it.runIf(DATABASE_URL)("is true for a statement PostgreSQL cancelled at its statement_timeout (57014)", async () => {
+    const driver = openPostgres(DATABASE_URL as string, 'public', silentLogger);
+    // One simple-protocol round trip: the SET and the sleep run on the same session.
+    const cancelled = await thrown(() => driver.query("SET statement_timeout = '100ms'; SELECT pg_sleep(2)"));
+    await driver.close();
+    expect((cancelled as { code?: string }).code).toBe('57014');
+    expect(isDatabaseUnavailable(cancelled)).toBe(true);
   });
 });

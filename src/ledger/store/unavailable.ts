@@ -1,7 +1,13 @@
 /**
  * Whether an error a ledger query threw means the database could not serve it (down, unreachable,
- * refusing connections, past `ledger.query_timeout_ms`, locked or its file unreadable) rather than a
- * bug or a bad statement. Routes answer the first with a 503 and the rest as internal errors.
+ * refusing connections, past `ledger.query_timeout_ms` or PostgreSQL's `statement_timeout`, locked,
+ * its file unreadable, its disk full) rather than a bug or a bad statement. Routes answer the first
+ * with a 503 and the rest as internal errors.
+ *
+ * A timeout is a 503 like the database being down, not a 504: the gateway's 504 says an upstream model
+ * timed out, and whether the gateway gave up on a slow query (`query_timeout_ms`) or the server did
+ * (`statement_timeout`) is the same fact to a client. A full disk is a 503 too, for reads and writes
+ * alike: an operations fault that frees up (space is made, a vacuum runs), never the request's.
  */
 
 /** Socket and DNS failures on the way to a PostgreSQL server. */
@@ -9,12 +15,17 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOST
 
 /**
  * PostgreSQL SQLSTATEs of a server that cannot serve: class 08 (connection exception), 57P01-57P03
- * (admin shutdown, crash shutdown, cannot connect now: starting or in recovery), 53300 (too many connections).
+ * (admin shutdown, crash shutdown, cannot connect now: starting or in recovery), 57014 (query_canceled:
+ * `statement_timeout`, or an operator's `pg_cancel_backend`), 53100 (disk full), 53200 (out of memory),
+ * 53300 (too many connections).
  */
-const POSTGRES_STATE = /^(08[0-9A-Z]{3}|57P0[123]|53300)$/;
+const POSTGRES_STATE = /^(08[0-9A-Z]{3}|57P0[123]|57014|53[123]00)$/;
 
-/** better-sqlite3's codes (extended ones included, e.g. SQLITE_IOERR_WRITE, SQLITE_BUSY_SNAPSHOT) for a file locked, missing or unreadable. */
-const SQLITE_CODE = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR)(_[A-Z_]+)?$/;
+/**
+ * better-sqlite3's codes (extended ones included, e.g. SQLITE_IOERR_WRITE, SQLITE_BUSY_SNAPSHOT) for a
+ * file locked, missing, unreadable or on a full disk (SQLITE_FULL, also a `max_page_count` reached).
+ */
+const SQLITE_CODE = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL)(_[A-Z_]+)?$/;
 
 /**
  * pg's own words, without a code: a connection lost or closed under the query ("Connection terminated
