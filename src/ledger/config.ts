@@ -148,7 +148,10 @@ export const budgetsSchema = z
      * several gateways enforce the same budgets).
      */
     state: z.enum(['memory', 'redis']).default('memory'),
-    /** Completion tokens assumed for the reservation when a request sets no max_tokens. */
+    /**
+     * Completion tokens a budget reservation assumes for a request with no max_tokens on a deployment
+     * with no `max_output_tokens`; rate limits assume it for any request with no max_tokens.
+     */
     default_completion_tokens: z.number().int().positive().default(4096),
     limits: z.array(budgetSchema).default([]),
   })

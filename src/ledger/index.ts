@@ -4,7 +4,7 @@ import type { Usage } from '../core/types.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { LedgerBatcher, type BatcherStats } from './batcher.js';
 import { Journal } from './journal.js';
-import { BudgetGuard, type BudgetSpend, type SoftLimitNotice } from './budgets/guard.js';
+import { BudgetGuard, reservedCompletion, type BudgetSpend, type SoftLimitNotice } from './budgets/guard.js';
 import { openBudgetState } from './budgets/open-state.js';
 import { ledgerSpend } from './budgets/seed.js';
 import type { BudgetState } from './budgets/state.js';
@@ -159,6 +159,7 @@ interface GuardParts {
 /** The budget guard: counters seeded from the ledger, a request's worst-case cost over its candidates. */
 function budgetGuard(config: GatewayConfig, options: LedgerOptions, parts: GuardParts): BudgetGuard {
   const { state, store, prices, deployments, logger, now, replayed } = parts;
+  const maxOutput = new Map(config.deployments.flatMap((d) => (d.max_output_tokens === undefined ? [] : [[d.id, d.max_output_tokens] as const])));
   const guard: BudgetGuard = new BudgetGuard({
     config: config.budgets,
     state,
@@ -174,10 +175,11 @@ function budgetGuard(config: GatewayConfig, options: LedgerOptions, parts: Guard
           return budget ? replayed.then(() => ledgerSpend(store, budget, ref.value, ref.periodStart, since)) : Promise.resolve(0);
         }
       : undefined,
-    estimate: (request, completion) => {
+    estimate: (request, defaultCompletion) => {
       let max = 0;
       for (const id of request.candidates) {
         const key = deployments.get(id);
+        const completion = reservedCompletion(request.maxCompletionTokens, maxOutput.get(id), defaultCompletion);
         const cost = key ? prices.maxCost(key, request.estimatedPromptTokens, completion) : undefined;
         if (cost !== undefined && cost > max) max = cost;
       }

@@ -249,4 +249,59 @@ describe('budgets', () => {
     expect((await guard.spending()).map((b) => b.scope)).toEqual(['team=research']);
     await ledger.close();
   });
+
+  describe('how much a request reserves: what its answer can cost at most', () => {
+    // gpt-4o-mini: 1000 prompt tokens x 0.15 + 4000 completion tokens x 0.60 = 2550 micro-dollars.
+    const LONG_ANSWER = 0.00255;
+    const limited = (maxOutput: number | undefined) =>
+      resolveConfig({
+        deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1', max_output_tokens: maxOutput }],
+        budgets: { default_completion_tokens: 500, limits: [{ name: 'g', period: 'daily', hard_usd: 0.005 }] },
+        ledger: { path: ':memory:' },
+      });
+    const unbounded = (id: string): AdmissionRequest => ({ ...request(id), maxCompletionTokens: undefined });
+
+    /** Twenty requests at once, each answered with 4000 completion tokens; the ledger's total spend. */
+    async function burst(ledger: Awaited<ReturnType<typeof createLedger>>, asked: (id: string) => AdmissionRequest): Promise<{ admitted: number; spent: number }> {
+      const tickets = await Promise.all(Array.from({ length: 20 }, (_, i) => Promise.resolve(ledger.admission.admit(asked(`r${i}`))).then((t) => ({ id: `r${i}`, t }), () => undefined)));
+      const admitted = tickets.filter((x) => x !== undefined);
+      for (const { id, t } of admitted) {
+        ledger.observer.onAttempt(attempt({ requestId: id, deployment: 'oai', provider: 'openai-compatible', startedAt: NOW, usage: makeUsage({ prompt: 1000, completion: 4000 }) }));
+        t.release();
+      }
+      await ledger.flush();
+      const [total] = await ledger.store!.summarize({ from: 0, to: NOW + 1, groupBy: [] });
+      return { admitted: admitted.length, spent: total?.costUsd ?? 0 };
+    }
+
+    it("reserves the deployment's max_output_tokens for a request without max_tokens, so answers longer than default_completion_tokens overshoot a hard limit by at most one reservation", async () => {
+      const ledger = await createLedger(limited(4000), { now: () => NOW });
+      const { admitted, spent } = await burst(ledger, unbounded);
+      // Reserving default_completion_tokens (500: 450 micro-dollars) let twelve in, which spent $0.0306 of a $0.005 limit.
+      expect(admitted).toBe(2);
+      expect(spent).toBeCloseTo(2 * LONG_ANSWER, 12);
+      expect(spent).toBeLessThanOrEqual(0.005 + LONG_ANSWER);
+      await ledger.close();
+    });
+
+    it("reserves a request's own max_tokens, at most its deployment's max_output_tokens", async () => {
+      const state = new MemoryBudgetState(() => NOW);
+      const ledger = await createLedger(limited(4000), { now: () => NOW, budgetState: state });
+      const own = await ledger.admission.admit({ ...request('own'), maxCompletionTokens: 1000 });
+      const capped = await ledger.admission.admit({ ...request('capped'), maxCompletionTokens: 100_000 });
+      // 1000 x 0.15 + 1000 x 0.60 and 1000 x 0.15 + 4000 x 0.60 micro-dollars.
+      expect(state.peek('g|2025-06-15|*')?.reserved).toBeCloseTo(0.00075 + LONG_ANSWER, 12);
+      own.release();
+      capped.release();
+      await ledger.close();
+    });
+
+    it('reserves default_completion_tokens when neither the request nor its deployment names an output limit: each answer longer than that adds its excess to the overshoot', async () => {
+      const ledger = await createLedger(limited(undefined), { now: () => NOW });
+      const { admitted, spent } = await burst(ledger, unbounded);
+      expect(admitted).toBe(12);
+      expect(spent).toBeCloseTo(12 * LONG_ANSWER, 12);
+      await ledger.close();
+    });
+  });
 });

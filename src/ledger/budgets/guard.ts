@@ -29,8 +29,11 @@ export interface SoftLimitNotice {
 export interface BudgetGuardOptions {
   config: BudgetsConfig;
   state: BudgetState;
-  /** Upper bound of a request's cost over its candidate deployments (0 when none is priced). */
-  estimate: (request: AdmissionRequest, completionTokens: number) => number;
+  /**
+   * Upper bound of a request's cost over its candidate deployments (0 when none is priced), each
+   * candidate at `reservedCompletion(request.maxCompletionTokens, its max_output_tokens, defaultCompletion)`.
+   */
+  estimate: (request: AdmissionRequest, defaultCompletion: number) => number;
   logger: Logger;
   now?: () => number;
   /** Called once per counter and period when a soft limit is crossed (webhooks are sent besides). */
@@ -53,6 +56,17 @@ interface Reservation {
   remaining: number;
 }
 
+/**
+ * The completion tokens a request reserves at one deployment: the most its answer there can hold. Its
+ * own max_tokens (at most the deployment's `max_output_tokens`, past which the router does not send it
+ * there), else the deployment's `max_output_tokens`, else `budgets.default_completion_tokens`, the one
+ * case where an answer can be longer than what was reserved.
+ */
+export function reservedCompletion(asked: number | undefined, deploymentMax: number | undefined, defaultCompletion: number): number {
+  if (asked === undefined) return deploymentMax ?? defaultCompletion;
+  return deploymentMax === undefined ? asked : Math.min(asked, deploymentMax);
+}
+
 const usd = (n: number): string => `$${n >= 0.01 ? n.toFixed(2) : String(Number(n.toPrecision(3)))}`;
 
 async function defaultPost(url: string, body: SoftLimitNotice): Promise<void> {
@@ -63,11 +77,15 @@ async function defaultPost(url: string, body: SoftLimitNotice): Promise<void> {
 
 /**
  * Budgets as admission control, reserve-then-settle: a request reserves its worst-case cost on every
- * budget it falls under, is refused when any hard limit is already reached by spend plus reservations,
- * and its attempts' real costs replace the reservation as they are reported. Concurrent requests can
- * therefore overshoot a hard limit by at most the one reservation that was admitted last; with a
- * shared state (Redis) that holds across every replica. Each counter is seeded once with the ledger's
- * spend from before it existed. When the state is unreachable, requests are admitted unchecked.
+ * budget it falls under (`reservedCompletion`), is refused when any hard limit is already reached by
+ * spend plus reservations, and its attempts' real costs replace the reservation as they are reported.
+ * Concurrent requests can therefore overshoot a hard limit by at most the one reservation that was
+ * admitted last, plus what answers cost beyond their reservations: only answers reserved at
+ * `default_completion_tokens` (no max_tokens, no `max_output_tokens`), a request's paid attempts
+ * besides its answer (billed failures, turned-down answers, shadow copies) and a prompt longer than
+ * its estimate can (docs/CONFIG.md, "Budgets"). With a shared state (Redis) that holds
+ * across every replica. Each counter is seeded once with the ledger's spend from before it existed.
+ * When the state is unreachable, requests are admitted unchecked.
  */
 export class BudgetGuard implements AdmissionControl {
   private readonly reservations = new Map<string, Reservation>();
@@ -112,8 +130,7 @@ export class BudgetGuard implements AdmissionControl {
     const now = this.now();
     const refs = this.countersFor(request.tags, now);
     if (refs.length === 0) return { release: () => undefined };
-    const completion = request.maxCompletionTokens ?? this.o.config.default_completion_tokens;
-    const amount = this.o.estimate(request, completion);
+    const amount = this.o.estimate(request, this.o.config.default_completion_tokens);
     await this.seedAll(refs);
     let result: ReserveResult;
     try {
