@@ -31,6 +31,12 @@ export interface HttpRequest {
    * a client's `x-forwarded-proto`: the server span's `url.scheme`. Absent is taken as `http`.
    */
   readonly scheme?: 'http' | 'https' | undefined;
+  /**
+   * The HTTP version the client spoke, as the runtime reports it (`1.1`, `2.0`, `HTTP/1.1`): the server
+   * span's `network.protocol.version`. Absent where the runtime does not know the client's version (a
+   * platform whose front end speaks to the function on a protocol of its own choosing).
+   */
+  readonly httpVersion?: string | undefined;
   readonly headers: HeaderMap;
   /** The body: bytes the platform already buffered, or a reader that streams it in under limits. */
   readonly body: Uint8Array | BodyReader | undefined;

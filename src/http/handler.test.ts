@@ -9,7 +9,7 @@ import type { SimServer } from '../sim/server.js';
 import { isBodyStream, type AfterAnswer, type HttpHandler, type HttpRequest, type HttpResponse } from './exchange.js';
 import { createHttpHandler } from './handler.js';
 import { jsonResponse } from './respond.js';
-import type { Route } from './route.js';
+import type { Route, StartSpan } from './route.js';
 import { memoryConversations, type Conversations } from '../ingress/openai-responses/store/conversations.js';
 
 /** A request as a serverless adapter builds it: buffered bytes, lower-case headers. */
@@ -219,6 +219,17 @@ describe('which routes are observed (server span, in-flight gauge, request serie
     for (const path of ['/v1/work', '/plumbing', '/healthz', '/v1/models']) expect((await handle(req('GET', path))).status).toBe(200);
     expect(spans).toEqual(['/v1/work', '/v1/models']);
     expect(lines.map((l) => l.path)).toEqual(['/v1/work', '/plumbing', '/v1/models']);
+  });
+
+  it("hands the span the runtime's scheme and HTTP version, and neither invented when the runtime gave none", async () => {
+    const starts: Array<Parameters<StartSpan>[0]> = [];
+    const handle = createHttpHandler(gateway, { startSpan: (start) => (starts.push(start), { end: () => undefined }) });
+    await handle({ ...req('GET', '/v1/models'), scheme: 'https', httpVersion: 'HTTP/1.1' });
+    await handle(req('GET', '/v1/models'));
+    expect(starts.map((s) => [s.scheme, s.httpVersion])).toEqual([
+      ['https', 'HTTP/1.1'],
+      ['http', undefined],
+    ]);
   });
 });
 

@@ -81,6 +81,14 @@ export interface RequestSpan {
 
 /**
  * Opens a request's span; `route` is the route's path template, `path` the request's without its query,
- * `requestId` the one the gateway is given.
+ * `httpVersion` the runtime's (`HttpRequest.httpVersion`), `requestId` the one the gateway is given.
  */
-export type StartSpan = (start: { method: string; route: string; path: string; scheme: 'http' | 'https'; headers: HttpRequest['headers']; requestId: string }) => RequestSpan;
+export type StartSpan = (start: {
+  method: string;
+  route: string;
+  path: string;
+  scheme: 'http' | 'https';
+  httpVersion: string | undefined;
+  headers: HttpRequest['headers'];
+  requestId: string;
+}) => RequestSpan;

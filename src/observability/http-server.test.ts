@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { httpMethod, serverOfHost } from './http-server.js';
+import { httpMethod, protocolVersion, serverOfHost } from './http-server.js';
 
 describe('httpMethod', () => {
   it('keeps the methods the conventions know, exactly as written, and makes any other _OTHER', () => {
@@ -18,5 +18,15 @@ describe('serverOfHost', () => {
   it('reads nothing from a header that is no host, and no port past 65535', () => {
     for (const bad of [undefined, '', 'a:b:c', 'user@host', 'host:', 'host:port', '[::1', 'two words']) expect(serverOfHost(bad)).toBeUndefined();
     expect(serverOfHost('host:70000')).toEqual({ address: 'host', port: undefined });
+  });
+});
+
+describe('protocolVersion', () => {
+  it("writes the version as the conventions do, from Node's form and from API Gateway's", () => {
+    expect(['1.0', '1.1', '2.0', 'HTTP/1.0', 'HTTP/1.1', 'HTTP/2.0', 'HTTP/2', 'HTTP/3'].map(protocolVersion)).toEqual(['1.0', '1.1', '2', '1.0', '1.1', '2', '2', '3']);
+  });
+
+  it('leaves the version out when the runtime reported none or no HTTP version', () => {
+    for (const unknown of [undefined, '', 'HTTP/', 'http/1.1', '1.2', 'SPDY/3', 'HTTP/1.1 ']) expect(protocolVersion(unknown)).toBeUndefined();
   });
 });

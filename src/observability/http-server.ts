@@ -1,7 +1,7 @@
 /**
  * What the OpenTelemetry HTTP semantic conventions ask of a SERVER span beyond the route: the method as
- * they know it, and the server the client addressed. Worked out when a sampled span is exported, never
- * on the request path.
+ * they know it, the server the client addressed, the HTTP version it spoke. Worked out when a sampled
+ * span is exported, never on the request path.
  */
 
 /** The methods the conventions know (RFC 9110's and PATCH); any other is recorded as `_OTHER`. */
@@ -31,4 +31,25 @@ export function serverOfHost(host: string | undefined): { address: string; port:
   if (!m) return undefined;
   const port = m[3] === undefined ? undefined : Number(m[3]);
   return { address: (m[1] ?? m[2]) as string, port: port !== undefined && port <= 65_535 ? port : undefined };
+}
+
+/** The HTTP versions the conventions write, by the ways runtimes write them. */
+const VERSIONS: ReadonlyMap<string, string> = new Map([
+  ['1.0', '1.0'],
+  ['1.1', '1.1'],
+  ['2', '2'],
+  ['2.0', '2'],
+  ['3', '3'],
+  ['3.0', '3'],
+]);
+
+/**
+ * `network.protocol.version` as the conventions write it (`1.0`, `1.1`, `2`, `3`) from what a runtime
+ * reports: Node's `1.1`, API Gateway's `HTTP/1.1`. Undefined when the runtime reported nothing or
+ * something that is no HTTP version: the conventions want the attribute left out when the version is
+ * not known.
+ */
+export function protocolVersion(reported: string | undefined): string | undefined {
+  if (reported === undefined) return undefined;
+  return VERSIONS.get(reported.startsWith('HTTP/') ? reported.slice(5) : reported);
 }

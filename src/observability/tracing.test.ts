@@ -371,6 +371,12 @@ describe('server span (HTTP semantic conventions)', () => {
     expect(span.attributes).toMatchObject({ 'http.request.method': '_OTHER', 'http.request.method_original': 'PURGE' });
   });
 
+  it('carries the HTTP version the runtime reported as network.protocol.version, and none when it reported none', async () => {
+    expect((await serverSpan({ httpVersion: '1.1' })).attributes['network.protocol.version']).toBe('1.1');
+    expect((await serverSpan({ httpVersion: 'HTTP/2.0' })).attributes['network.protocol.version']).toBe('2');
+    expect((await serverSpan({ httpVersion: undefined })).attributes['network.protocol.version']).toBeUndefined();
+  });
+
   it('leaves server.port out when the host header names none, and both out without a host header', async () => {
     expect((await serverSpan({ headers: { host: '[::1]' } })).attributes).toMatchObject({ 'server.address': '::1', 'server.port': undefined });
     expect((await serverSpan({ headers: {} })).attributes).toMatchObject({ 'server.address': undefined, 'server.port': undefined, 'user_agent.original': undefined });

@@ -3,7 +3,7 @@ import type { DeploymentConfig } from '../config/schema.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { spanId, traceId } from './ids.js';
 import { genAiOperationName, genAiProviderName, serverOf, type Server } from './genai.js';
-import { httpMethod, serverOfHost } from './http-server.js';
+import { httpMethod, protocolVersion, serverOfHost } from './http-server.js';
 import { SpanKind, type Double, type SpanData, type SpanExporter } from './otlp.js';
 import { formatTraceparent, parseTraceparent, type TraceContext } from './traceparent.js';
 import { parseTracestate } from './tracestate.js';
@@ -17,6 +17,8 @@ export interface ServerSpanStart {
   path: string;
   /** How the client reached the gateway, as its runtime knows it (`HttpRequest.scheme`). */
   scheme: 'http' | 'https';
+  /** The HTTP version the client spoke, as its runtime reports it (`HttpRequest.httpVersion`); undefined when unknown. */
+  httpVersion?: string | undefined;
   headers: Readonly<Record<string, string | readonly string[] | undefined>>;
   requestId: string;
 }
@@ -148,6 +150,7 @@ export class Tracer implements AttemptObserver, AttemptTracing {
         'url.path': start.path,
         'http.route': start.route,
         'http.response.status_code': status,
+        'network.protocol.version': protocolVersion(start.httpVersion),
         'server.address': host?.address,
         'server.port': host?.port,
         'user_agent.original': stringHeader(start.headers['user-agent']),

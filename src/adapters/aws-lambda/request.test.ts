@@ -6,13 +6,14 @@ const BODY = '{"model":"default","messages":[{"role":"user","content":"Grüß di
 const signal = new AbortController().signal;
 const text = (body: unknown): string => Buffer.from(body as Uint8Array).toString('utf8');
 
-const cases: { name: string; event: () => LambdaHttpEvent; query: string; headers: Record<string, string>; remote: string }[] = [
+const cases: { name: string; event: () => LambdaHttpEvent; query: string; headers: Record<string, string>; remote: string; httpVersion: string | undefined }[] = [
   {
     name: 'HTTP API (payload 2.0)',
     event: () => fixture('http-api-v2'),
     query: 'tag=a&tag=b%20c',
     headers: { accept: 'text/event-stream', cookie: 'session=abc; theme=dark' },
     remote: '203.0.113.9',
+    httpVersion: 'HTTP/1.1',
   },
   {
     name: 'Function URL',
@@ -20,6 +21,7 @@ const cases: { name: string; event: () => LambdaHttpEvent; query: string; header
     query: '',
     headers: { accept: 'text/event-stream', cookie: 'session=abc' },
     remote: '203.0.113.9',
+    httpVersion: 'HTTP/1.1',
   },
   {
     name: 'REST API (payload 1.0)',
@@ -27,6 +29,7 @@ const cases: { name: string; event: () => LambdaHttpEvent; query: string; header
     query: 'tag=a&tag=b%20c',
     headers: { accept: 'text/event-stream, application/json', 'x-forwarded-for': '203.0.113.9, 198.51.100.7' },
     remote: '198.51.100.7',
+    httpVersion: 'HTTP/1.1',
   },
   {
     name: 'ALB with multi-value headers',
@@ -34,6 +37,8 @@ const cases: { name: string; event: () => LambdaHttpEvent; query: string; header
     query: 'tag=a&tag=b%20c',
     headers: { accept: 'text/event-stream', cookie: 'session=abc; theme=dark' },
     remote: '203.0.113.9',
+    // An ALB's event does not say which HTTP version its client spoke.
+    httpVersion: undefined,
   },
 ];
 
@@ -48,6 +53,7 @@ describe('toHttpRequest', () => {
       expect(text(request.body)).toBe(BODY);
       expect(request.remoteAddress).toBe(c.remote);
       expect(request.scheme).toBe('https');
+      expect(request.httpVersion).toBe(c.httpVersion);
       expect(request.signal).toBe(signal);
     });
 

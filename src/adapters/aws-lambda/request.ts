@@ -26,7 +26,7 @@ export function toHttpRequest(event: LambdaHttpEvent, signal: CancelSignal): Htt
     const headers = joinHeaders(undefined, event.headers);
     if (event.cookies !== undefined && event.cookies.length > 0) headers.cookie = event.cookies.join('; ');
     const http = event.requestContext.http;
-    return { method: http.method.toUpperCase(), path: v2Path(event), query: event.rawQueryString, scheme: 'https', headers, body, signal, remoteAddress: http.sourceIp };
+    return { method: http.method.toUpperCase(), path: v2Path(event), query: event.rawQueryString, scheme: 'https', httpVersion: http.protocol, headers, body, signal, remoteAddress: http.sourceIp };
   }
   if (typeof event.httpMethod !== 'string') throw new TypeError('not an HTTP event: no httpMethod');
   const headers = joinHeaders(event.multiValueHeaders ?? undefined, event.headers ?? undefined);
@@ -38,7 +38,9 @@ export function toHttpRequest(event: LambdaHttpEvent, signal: CancelSignal): Htt
   // HTTP APIs, Function URLs and REST APIs take only HTTPS; an ALB may listen on HTTP too, and names its
   // listener's protocol in x-forwarded-proto (only `http` alone is read as HTTP: a span's label, no more).
   const scheme = alb && headers['x-forwarded-proto'] === 'http' ? 'http' : 'https';
-  return { method: event.httpMethod.toUpperCase(), path: event.path, query, scheme, headers, body, signal, remoteAddress };
+  // API Gateway names the client's protocol (`HTTP/1.1`); an ALB does not.
+  const httpVersion = alb ? undefined : (event as APIGatewayProxyEvent).requestContext.protocol;
+  return { method: event.httpMethod.toUpperCase(), path: event.path, query, scheme, httpVersion, headers, body, signal, remoteAddress };
 }
 
 /**

@@ -43,6 +43,11 @@ export class NodeRequest implements HttpRequest {
     return (this.req.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
   }
 
+  /** The version of the connection's HTTP (`1.1`, `1.0`), as node:http parsed it from the request line. */
+  get httpVersion(): string {
+    return this.req.httpVersion;
+  }
+
   /** Runs `task` once `answered()` is called: at once when it has been already. */
   afterAnswer(task: AfterAnswer): void {
     if (this.over) task.answered();
