@@ -21,8 +21,15 @@ export type BodyReader = (limit: number, timeoutMs: number) => Promise<Uint8Arra
 export interface HttpRequest {
   /** Upper-case method, e.g. `POST`. */
   readonly method: string;
-  /** The path without the query string, e.g. `/v1/chat/completions`. */
+  /** The path the gateway routes on, without the query string, e.g. `/v1/chat/completions`. */
   readonly path: string;
+  /**
+   * The path as the client sent it, where the runtime routes on another one: `path` with a stage or
+   * route prefix taken off (`/prod/v1/chat/completions` on API Gateway's execute-api domain,
+   * `/api/v1/chat/completions` under Azure's default route prefix). The server span's `url.path`, which
+   * the conventions want as the client sent it. Absent when `path` is that.
+   */
+  readonly originalPath?: string | undefined;
   /** The raw query string without `?`; empty when there is none. */
   readonly query: string;
   /**

@@ -221,14 +221,14 @@ describe('which routes are observed (server span, in-flight gauge, request serie
     expect(lines.map((l) => l.path)).toEqual(['/v1/work', '/plumbing', '/v1/models']);
   });
 
-  it("hands the span the runtime's scheme and HTTP version, and neither invented when the runtime gave none", async () => {
+  it("hands the span the runtime's scheme, HTTP version and the path the client sent, and none invented when the runtime gave none", async () => {
     const starts: Array<Parameters<StartSpan>[0]> = [];
     const handle = createHttpHandler(gateway, { startSpan: (start) => (starts.push(start), { end: () => undefined }) });
-    await handle({ ...req('GET', '/v1/models'), scheme: 'https', httpVersion: 'HTTP/1.1' });
+    await handle({ ...req('GET', '/v1/models'), scheme: 'https', httpVersion: 'HTTP/1.1', originalPath: '/prod/v1/models' });
     await handle(req('GET', '/v1/models'));
-    expect(starts.map((s) => [s.scheme, s.httpVersion])).toEqual([
-      ['https', 'HTTP/1.1'],
-      ['http', undefined],
+    expect(starts.map((s) => [s.scheme, s.httpVersion, s.path, s.originalPath])).toEqual([
+      ['https', 'HTTP/1.1', '/v1/models', '/prod/v1/models'],
+      ['http', undefined, '/v1/models', undefined],
     ]);
   });
 });

@@ -296,7 +296,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
         ctx.routePath = entry.route.path;
         if (!probes.has(entry.route)) guard(request);
         if (!entry.route.public) {
-          if (startSpan && entry.route.observed !== false) ctx.span = startSpan({ method: request.method, route: entry.route.path, path: request.path, scheme: request.scheme ?? 'http', httpVersion: request.httpVersion, headers: request.headers, requestId: ctx.requestId });
+          if (startSpan && entry.route.observed !== false) ctx.span = startSpan({ method: request.method, route: entry.route.path, path: request.path, originalPath: request.originalPath, scheme: request.scheme ?? 'http', httpVersion: request.httpVersion, headers: request.headers, requestId: ctx.requestId });
           ctx.caller = authenticate(request.headers);
           // Here rather than in each route: a route added later cannot forget to refuse a scrape key.
           if (!entry.route.scrape) refuseScrapeOnly(ctx.caller);

@@ -80,13 +80,15 @@ export interface RequestSpan {
 }
 
 /**
- * Opens a request's span; `route` is the route's path template, `path` the request's without its query,
+ * Opens a request's span; `route` is the route's path template, `path` the request's without its query
+ * (`originalPath` the one the client sent, when the runtime routes on another: `HttpRequest.originalPath`),
  * `httpVersion` the runtime's (`HttpRequest.httpVersion`), `requestId` the one the gateway is given.
  */
 export type StartSpan = (start: {
   method: string;
   route: string;
   path: string;
+  originalPath: string | undefined;
   scheme: 'http' | 'https';
   httpVersion: string | undefined;
   headers: HttpRequest['headers'];

@@ -365,6 +365,11 @@ describe('server span (HTTP semantic conventions)', () => {
     expect(Object.keys(span.attributes)).not.toContain('url.query');
   });
 
+  it('records as url.path the path the client sent when its runtime routed on another, a stage or route prefix taken off', async () => {
+    const span = await serverSpan({ path: '/v1/chat/completions', originalPath: '/prod/v1/chat/completions' });
+    expect(span.attributes['url.path']).toBe('/prod/v1/chat/completions');
+  });
+
   it('names a method the conventions do not know _OTHER, keeps the original beside it, and names the span HTTP {route}', async () => {
     const span = await serverSpan({ method: 'PURGE' });
     expect(span.name).toBe('HTTP /v1/chat/completions');

@@ -15,6 +15,8 @@ export interface ServerSpanStart {
   route: string;
   /** The request's path without its query string (the query, which may hold anything, never reaches a span). */
   path: string;
+  /** The path as the client sent it, when its runtime routes on another (`HttpRequest.originalPath`): `url.path` then. */
+  originalPath?: string | undefined;
   /** How the client reached the gateway, as its runtime knows it (`HttpRequest.scheme`). */
   scheme: 'http' | 'https';
   /** The HTTP version the client spoke, as its runtime reports it (`HttpRequest.httpVersion`); undefined when unknown. */
@@ -147,7 +149,7 @@ export class Tracer implements AttemptObserver, AttemptTracing {
         'http.request.method': method,
         'http.request.method_original': method === start.method ? undefined : start.method,
         'url.scheme': start.scheme,
-        'url.path': start.path,
+        'url.path': start.originalPath ?? start.path,
         'http.route': start.route,
         'http.response.status_code': status,
         'network.protocol.version': protocolVersion(start.httpVersion),

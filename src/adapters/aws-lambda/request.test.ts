@@ -88,11 +88,19 @@ describe('toHttpRequest', () => {
     expect(toHttpRequest(event, signal).query).toBe('api-version=2024-10-21&q=a%26b%3Dc');
   });
 
-  it('strips a named stage from an HTTP API path on its execute-api domain', () => {
+  it('routes an HTTP API path on its execute-api domain without its named stage, and keeps the path sent for the span', () => {
     const event = fixture('http-api-v2');
     event.requestContext.stage = 'prod';
     event.rawPath = '/prod/v1/chat/completions';
-    expect(toHttpRequest(event, signal).path).toBe('/v1/chat/completions');
+    expect(toHttpRequest(event, signal)).toMatchObject({ path: '/v1/chat/completions', originalPath: '/prod/v1/chat/completions' });
+  });
+
+  it("keeps a REST API's path with its stage, as the client sent it, beside the path it routes on", () => {
+    expect(toHttpRequest(fixture('rest-api-v1'), signal)).toMatchObject({ path: '/v1/chat/completions', originalPath: '/prod/v1/chat/completions' });
+  });
+
+  it("takes an ALB's path as sent: there is no other", () => {
+    expect(toHttpRequest(fixture('alb'), signal)).toMatchObject({ path: '/v1/chat/completions', originalPath: undefined });
   });
 
   it('keeps the path behind a custom domain, where no stage is prefixed', () => {

@@ -26,7 +26,7 @@ export function toHttpRequest(event: LambdaHttpEvent, signal: CancelSignal): Htt
     const headers = joinHeaders(undefined, event.headers);
     if (event.cookies !== undefined && event.cookies.length > 0) headers.cookie = event.cookies.join('; ');
     const http = event.requestContext.http;
-    return { method: http.method.toUpperCase(), path: v2Path(event), query: event.rawQueryString, scheme: 'https', httpVersion: http.protocol, headers, body, signal, remoteAddress: http.sourceIp };
+    return { method: http.method.toUpperCase(), path: v2Path(event), originalPath: event.rawPath, query: event.rawQueryString, scheme: 'https', httpVersion: http.protocol, headers, body, signal, remoteAddress: http.sourceIp };
   }
   if (typeof event.httpMethod !== 'string') throw new TypeError('not an HTTP event: no httpMethod');
   const headers = joinHeaders(event.multiValueHeaders ?? undefined, event.headers ?? undefined);
@@ -38,14 +38,16 @@ export function toHttpRequest(event: LambdaHttpEvent, signal: CancelSignal): Htt
   // HTTP APIs, Function URLs and REST APIs take only HTTPS; an ALB may listen on HTTP too, and names its
   // listener's protocol in x-forwarded-proto (only `http` alone is read as HTTP: a span's label, no more).
   const scheme = alb && headers['x-forwarded-proto'] === 'http' ? 'http' : 'https';
-  // API Gateway names the client's protocol (`HTTP/1.1`); an ALB does not.
-  const httpVersion = alb ? undefined : (event as APIGatewayProxyEvent).requestContext.protocol;
-  return { method: event.httpMethod.toUpperCase(), path: event.path, query, scheme, httpVersion, headers, body, signal, remoteAddress };
+  // API Gateway names the client's protocol (`HTTP/1.1`) and the path it sent, a stage in front on the
+  // execute-api domain (`/prod/v1/...`, where `path` has none); an ALB hands the path as sent and no protocol.
+  const context = alb ? undefined : (event as APIGatewayProxyEvent).requestContext;
+  return { method: event.httpMethod.toUpperCase(), path: event.path, originalPath: context?.path, query, scheme, httpVersion: context?.protocol, headers, body, signal, remoteAddress };
 }
 
 /**
  * HTTP APIs put a named stage in front of the path on their execute-api domain (`/prod/v1/...`);
- * custom domains and `$default` don't. The gateway routes on the path the client meant.
+ * custom domains and `$default` don't. The gateway routes on the path the client meant (the span
+ * records `rawPath`, the one it sent).
  */
 function v2Path(event: APIGatewayProxyEventV2): string {
   const { stage, domainPrefix, apiId } = event.requestContext;

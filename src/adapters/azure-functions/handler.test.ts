@@ -52,6 +52,8 @@ describe('createAzureHandler', () => {
     await azure(new HttpRequest({ url: 'https://gw/api', method: 'GET' }), recordingContext().context);
     await azure(new HttpRequest({ url: 'https://gw/apis/v1', method: 'GET' }), recordingContext().context);
     expect(seen.map((s) => s.request.path)).toEqual(['/v1/models', '/', '/apis/v1']);
+    // The span's url.path is the path the client sent, prefix and all.
+    expect(seen.map((s) => s.request.originalPath)).toEqual(['/api/v1/models', '/api', '/apis/v1']);
   });
 
   it('passes bytes and the status through, and drops a trailer announcement Azure cannot honour', async () => {

@@ -76,6 +76,8 @@ function toExchange(request: AzureRequest, prefix: string, signal: CancelSignal)
   return {
     method: request.method.toUpperCase(),
     path,
+    // The route prefix is routing's business; the span records the path the client sent.
+    originalPath: url.pathname,
     query: url.search.slice(1),
     // The function app is HTTPS only (deploy/azure: httpsOnly); TLS ends at Azure's front end.
     scheme: 'https',
