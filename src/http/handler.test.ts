@@ -221,6 +221,18 @@ describe('which routes are observed (server span, in-flight gauge, request serie
     expect(lines.map((l) => l.path)).toEqual(['/v1/work', '/plumbing', '/v1/models']);
   });
 
+  it('opens the span with the route template, never the path with its ids, and opens none for a 404 or 405, which have no route', async () => {
+    const spans: Array<{ route: string; path: string }> = [];
+    const handle = createHttpHandler(gateway, {
+      startSpan: ({ route, path }) => (spans.push({ route, path }), { end: () => undefined }),
+      routes: [{ method: 'GET', path: '/v1/things/{id}', handle: async () => jsonResponse(200, {}) }],
+    });
+    expect((await handle(req('GET', '/v1/things/t-42'))).status).toBe(200);
+    expect((await handle(req('GET', '/v1/no-such-route/t-42'))).status).toBe(404);
+    expect((await handle(req('DELETE', '/v1/things/t-42'))).status).toBe(405);
+    expect(spans).toEqual([{ route: '/v1/things/{id}', path: '/v1/things/t-42' }]);
+  });
+
   it("hands the span the runtime's scheme, HTTP version and the path the client sent, and none invented when the runtime gave none", async () => {
     const starts: Array<Parameters<StartSpan>[0]> = [];
     const handle = createHttpHandler(gateway, { startSpan: (start) => (starts.push(start), { end: () => undefined }) });

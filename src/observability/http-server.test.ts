@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { httpMethod, protocolVersion, serverOfHost } from './http-server.js';
+import { applicationRoot, httpMethod, protocolVersion, serverOfHost } from './http-server.js';
 
 describe('httpMethod', () => {
   it('keeps the methods the conventions know, exactly as written, and makes any other _OTHER', () => {
@@ -28,5 +28,20 @@ describe('protocolVersion', () => {
 
   it('leaves the version out when the runtime reported none or no HTTP version', () => {
     for (const unknown of [undefined, '', 'HTTP/', 'http/1.1', '1.2', 'SPDY/3', 'HTTP/1.1 ']) expect(protocolVersion(unknown)).toBeUndefined();
+  });
+});
+
+describe('applicationRoot', () => {
+  it('is the stage or prefix in front of the path the gateway routed on', () => {
+    expect(applicationRoot('/prod/v1/chat/completions', '/v1/chat/completions')).toBe('/prod');
+    expect(applicationRoot('/api/v1/models', '/v1/models')).toBe('/api');
+    expect(applicationRoot('/api/', '/')).toBe('/api');
+  });
+
+  it('is empty when the path was routed as sent, or the two do not line up', () => {
+    expect(applicationRoot(undefined, '/v1/models')).toBe('');
+    expect(applicationRoot('/v1/models', '/v1/models')).toBe('');
+    expect(applicationRoot('/apis/v1', '/apis/v1')).toBe('');
+    expect(applicationRoot('/prod/v2/models', '/v1/models')).toBe('');
   });
 });

@@ -53,3 +53,14 @@ export function protocolVersion(reported: string | undefined): string | undefine
   if (reported === undefined) return undefined;
   return VERSIONS.get(reported.startsWith('HTTP/') ? reported.slice(5) : reported);
 }
+
+/**
+ * The application root a runtime took off the client's path before routing (`/prod` of API Gateway's
+ * stage, `/api` of an Azure route prefix): the part of the path as sent in front of the path routed on,
+ * or '' when there is none. The conventions want `http.route` to include it.
+ */
+export function applicationRoot(sentPath: string | undefined, routedPath: string): string {
+  if (sentPath === undefined || sentPath.length <= routedPath.length || !sentPath.endsWith(routedPath)) return '';
+  const root = sentPath.slice(0, sentPath.length - routedPath.length);
+  return root.endsWith('/') ? root.slice(0, -1) : root;
+}

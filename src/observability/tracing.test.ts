@@ -370,6 +370,13 @@ describe('server span (HTTP semantic conventions)', () => {
     expect(span.attributes['url.path']).toBe('/prod/v1/chat/completions');
   });
 
+  it('puts the application root a runtime took off (a stage, a route prefix) in front of http.route and the span name, as the conventions ask', async () => {
+    const span = await serverSpan({ route: '/v1/switchyard/keys/{id}/revoke', path: '/v1/switchyard/keys/k1/revoke', originalPath: '/prod/v1/switchyard/keys/k1/revoke' });
+    expect(span.name).toBe('POST /prod/v1/switchyard/keys/{id}/revoke');
+    expect(span.attributes['http.route']).toBe('/prod/v1/switchyard/keys/{id}/revoke');
+    expect((await serverSpan({})).attributes['http.route']).toBe('/v1/chat/completions');
+  });
+
   it('names a method the conventions do not know _OTHER, keeps the original beside it, and names the span HTTP {route}', async () => {
     const span = await serverSpan({ method: 'PURGE' });
     expect(span.name).toBe('HTTP /v1/chat/completions');

@@ -3,7 +3,7 @@ import type { DeploymentConfig } from '../config/schema.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { spanId, traceId } from './ids.js';
 import { genAiOperationName, genAiProviderName, serverOf, type Server } from './genai.js';
-import { httpMethod, protocolVersion, serverOfHost } from './http-server.js';
+import { applicationRoot, httpMethod, protocolVersion, serverOfHost } from './http-server.js';
 import { SpanKind, type Double, type SpanData, type SpanExporter } from './otlp.js';
 import { formatTraceparent, parseTraceparent, type TraceContext } from './traceparent.js';
 import { parseTracestate } from './tracestate.js';
@@ -11,7 +11,7 @@ import { parseTracestate } from './tracestate.js';
 /** What the HTTP layer knows of a request when it starts, as plain values. */
 export interface ServerSpanStart {
   method: string;
-  /** The route template (`/v1/chat/completions`), never a raw path with ids in it. */
+  /** The route template (`/v1/chat/completions`), never a raw path with ids in it; the span puts the application root in front. */
   route: string;
   /** The request's path without its query string (the query, which may hold anything, never reaches a span). */
   path: string;
@@ -135,13 +135,14 @@ export class Tracer implements AttemptObserver, AttemptTracing {
     const { start } = span;
     const method = httpMethod(start.method);
     const host = serverOfHost(stringHeader(start.headers.host));
+    const route = applicationRoot(start.originalPath, start.path) + start.route;
     this.push({
       traceId: span.ctx.traceId,
       spanId: span.ctx.spanId,
       parentSpanId: span.parentSpanId,
       traceState: span.traceState,
       // The conventions name a span of an unknown method `HTTP {route}`.
-      name: `${method === '_OTHER' ? 'HTTP' : method} ${start.route}`,
+      name: `${method === '_OTHER' ? 'HTTP' : method} ${route}`,
       kind: SpanKind.SERVER,
       startMs: span.startMs,
       endMs: this.now(),
@@ -150,7 +151,7 @@ export class Tracer implements AttemptObserver, AttemptTracing {
         'http.request.method_original': method === start.method ? undefined : start.method,
         'url.scheme': start.scheme,
         'url.path': start.originalPath ?? start.path,
-        'http.route': start.route,
+        'http.route': route,
         'http.response.status_code': status,
         'network.protocol.version': protocolVersion(start.httpVersion),
         'server.address': host?.address,
