@@ -10,6 +10,7 @@ import { attr, spansOf, startCollector, type OtlpSpan, type Received } from './t
 import { userRequest } from '../testing/canonical.js';
 import { attempt } from '../ledger/testing/fixtures.js';
 import { GatewayError } from '../core/errors.js';
+import { makeUsage } from '../core/types.js';
 import type { SpanData } from './otlp.js';
 import { Tracer, type ServerSpanStart } from './tracing.js';
 
@@ -407,6 +408,22 @@ describe('attempt span status', () => {
       [undefined, { code: 0 }],
       ['upstream_error', { code: 2, message: 'upstream_error' }],
       ['cancelled', { code: 2, message: 'cancelled' }],
+    ]);
+  });
+});
+
+describe('attempt span usage', () => {
+  it("records the gateway's estimate in gen_ai.usage.* flagged by switchyard.usage_estimated (the conventions have no flag of their own), the upstream's count unflagged, and neither without usage", async () => {
+    const exported: SpanData[] = [];
+    const tracer = new Tracer({ deployments: [], exporter: { export: async (spans) => void exported.push(...spans) }, sampleRatio: 1 });
+    tracer.onAttempt(attempt({ requestId: 'reported' }));
+    tracer.onAttempt(attempt({ requestId: 'estimated', usage: makeUsage({ prompt: 250, completion: 40 }), usageEstimated: true }));
+    tracer.onAttempt(attempt({ requestId: 'none', usage: undefined, outcome: 'error', error: new GatewayError({ kind: 'upstream_error', message: 'x' }) }));
+    await tracer.close();
+    expect(exported.map((s) => [s.attributes['gen_ai.usage.input_tokens'], s.attributes['gen_ai.usage.output_tokens'], s.attributes['switchyard.usage_estimated']])).toEqual([
+      [1000, 100, false],
+      [250, 40, true],
+      [undefined, undefined, undefined],
     ]);
   });
 });
