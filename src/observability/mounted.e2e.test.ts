@@ -110,6 +110,7 @@ describe('GET /metrics and per-request spans, mounted in the server', () => {
     expect(server!.name).toBe('POST /v1/chat/completions');
     expect(attr(server!, 'url.scheme')).toBe('http');
     expect(attr(server!, 'url.path')).toBe('/v1/chat/completions');
+    expect(attr(server!, 'network.protocol.version')).toBe('1.1');
     expect(attr(server!, 'server.address')).toBe('127.0.0.1');
     expect(attr(server!, 'server.port')).toBe(running.server.port);
     expect(attr(server!, 'user_agent.original')).toBe('span-test/1.0');
