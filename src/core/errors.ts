@@ -1,4 +1,4 @@
-import type { Usage } from './types.js';
+import type { BilledAttempt, Usage } from './types.js';
 
 /**
  * The one error taxonomy. Every failure, whether from a client, the config, the router or an upstream,
@@ -95,7 +95,23 @@ export interface GatewayErrorInit {
   unsent?: boolean;
   /** What the upstream billed for a reply refused as malformed: recorded and charged, though not served. */
   paidUsage?: Usage;
+  /** What the request was billed when its stream broke after the first content (see `Spent`). */
+  spent?: Spent;
   cause?: unknown;
+}
+
+/**
+ * What a stream that broke after its first content was billed, as its ledger rows record it, for the
+ * cost its door still owes the client (the trailer) once no usage part will come. Shaped like a usage
+ * part: the broken attempt's usage, or, for an answer of several attempts (a resumed stream), each
+ * one's. Attempts billed before the one that answered are `ServedBy.failed`, not here.
+ */
+export interface Spent {
+  usage: Usage;
+  /** Some of it is the gateway's count, not the upstream's. */
+  estimated: boolean;
+  /** Each attempt billed since the answer began, when there were several; the cost is theirs then. */
+  attempts?: readonly BilledAttempt[] | undefined;
 }
 
 /** What each kind of upstream failure is called in the messages Switchyard writes. */
@@ -148,6 +164,7 @@ export class GatewayError extends Error {
   readonly headers: Readonly<Record<string, string>> | undefined;
   readonly unsent: boolean;
   readonly paidUsage: Usage | undefined;
+  readonly spent: Spent | undefined;
   readonly [BRAND] = true;
 
   constructor(init: GatewayErrorInit) {
@@ -170,6 +187,7 @@ export class GatewayError extends Error {
     this.headers = init.headers;
     this.unsent = init.unsent === true;
     this.paidUsage = init.paidUsage;
+    this.spent = init.spent;
   }
 
   /** True for GatewayErrors from any copy of this package. */
@@ -203,6 +221,11 @@ export class GatewayError extends Error {
   withRetryAfter(ms: number): GatewayError {
     if (this.retryAfterMs === ms) return this;
     return new GatewayError({ ...this.toInit(), retryAfterMs: ms });
+  }
+
+  /** Returns a copy saying what the request was billed when its stream broke (`Spent`). */
+  withSpent(spent: Spent): GatewayError {
+    return new GatewayError({ ...this.toInit(), spent });
   }
 
   /** Returns a copy whose `unsent` (nothing of the request reached the upstream) is as given; itself when it is. */
@@ -239,6 +262,7 @@ export class GatewayError extends Error {
       headers: this.headers,
       unsent: this.unsent,
       paidUsage: this.paidUsage,
+      spent: this.spent,
       cause: this.cause,
     };
   }

@@ -115,11 +115,11 @@ describe('relay', () => {
     expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'error', finishReason: 'stop' });
   });
 
-  it('throws and settles an error with estimated usage when the stream ends without finishing', async () => {
+  it('throws and settles an error with estimated usage when the stream ends without finishing, the error saying what was billed', async () => {
     const settle = vi.fn<(s: StreamSettlement) => void>();
     const it = relay(await open([{ type: 'text', delta: 'abcdefgh' }]), 9, () => undefined, settle);
     expect((await it.next()).value).toEqual({ type: 'text', delta: 'abcdefgh' });
-    await expect(it.next()).rejects.toMatchObject({ kind: 'network' });
+    await expect(it.next()).rejects.toMatchObject({ kind: 'network', spent: { usage: makeUsage({ prompt: 9, completion: 2 }), estimated: true } });
     expect(await it.next()).toEqual({ done: true, value: undefined });
     expect(settle).toHaveBeenCalledTimes(1);
     expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'error', usage: { prompt: 9, completion: 2 }, usageEstimated: true });
@@ -168,7 +168,7 @@ describe('relay', () => {
     const glitch = new GatewayError({ kind: 'bad_upstream_response', message: 'malformed', paidUsage: paid });
     const it = relay(await open([{ type: 'text', delta: 'a' }], glitch), 1, () => undefined, settle);
     await it.next();
-    await expect(it.next()).rejects.toMatchObject({ kind: 'bad_upstream_response' });
+    await expect(it.next()).rejects.toMatchObject({ kind: 'bad_upstream_response', spent: { usage: paid, estimated: false } });
     expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'error', usage: paid, usageEstimated: false });
   });
 

@@ -81,6 +81,8 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
   private finishReason: FinishReason | undefined;
   private completionChars = 0;
   private settled = false;
+  /** The usage settled is the gateway's count (the upstream sent none). */
+  private usageEstimated = false;
   private started = false;
   private closed = false;
   private headAt = 0;
@@ -278,10 +280,15 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     return value === undefined ? DONE : { done: false, value };
   }
 
+  /**
+   * Settles and throws the failure, saying what the attempt was billed: no usage part follows, and the
+   * door still owes the client the cost of the row the ledger writes.
+   */
   private fail(err: unknown): never {
     const error = toGatewayError(err);
     this.settleOnce(error.kind === 'cancelled' ? 'cancelled' : 'error', error);
-    throw error;
+    const usage = this.usage;
+    throw usage === undefined ? error : error.withSpent({ usage, estimated: this.usageEstimated });
   }
 
   private settleOnce(outcome: StreamSettlement['outcome'], error?: GatewayError): void {
@@ -290,7 +297,7 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     this.stopWatching();
     // A failure the upstream billed (a malformed answer whose usage came after it) says what it cost.
     this.usage ??= error?.paidUsage;
-    const usageEstimated = this.usage === undefined;
+    const usageEstimated = (this.usageEstimated = this.usage === undefined);
     const usage = (this.usage ??= makeUsage({ prompt: this.promptEstimate, completion: Math.ceil(this.completionChars / 4) }));
     this.settle({ outcome, usage, usageEstimated, error, finishReason: this.finishReason });
   }

@@ -1,3 +1,4 @@
+import { GatewayError } from '../core/errors.js';
 import type { ServedBy } from '../gateway/gateway.js';
 import type { BilledAttempt, Usage } from '../core/types.js';
 import type { CostFn, RouteContext } from '../http/route.js';
@@ -65,4 +66,15 @@ function costOfAttempts(costOf: CostFn, attempts: readonly BilledAttempt[]): Ret
     usd += cost.usd;
   }
   return { usd, priced: true };
+}
+
+/**
+ * The trailers' cost of a stream that broke after its first byte (no usage part left to say it): what
+ * its error says the request was billed (`GatewayError.spent`), priced as `answerCost` prices a usage
+ * part, with the attempts billed before it; undefined when the error says nothing of it.
+ */
+export function brokenStreamCost(ctx: RouteContext, servedBy: ServedBy, err: unknown): { usd: string | undefined; estimated: boolean } | undefined {
+  const spent = GatewayError.isInstance(err) ? err.spent : undefined;
+  if (spent === undefined) return undefined;
+  return { usd: answerCost(ctx, servedBy, spent.usage, { attempts: spent.attempts }).usd, estimated: spent.estimated };
 }

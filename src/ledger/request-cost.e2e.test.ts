@@ -48,7 +48,10 @@ describe('x-switchyard-cost-usd against the ledger', () => {
     await secondary.close();
   });
 
-  afterEach(() => primary.faults.clear());
+  afterEach(() => {
+    primary.faults.clear();
+    secondary.faults.clear();
+  });
 
   /** The request's ledger rows (shadow copies aside): their count and summed cost. */
   async function ledgerCost(requestId: string): Promise<{ rows: number; usd: number }> {
@@ -62,17 +65,50 @@ describe('x-switchyard-cost-usd against the ledger', () => {
     }
   }
 
-  async function chat(stream: boolean): Promise<{ id: string; cost: string | undefined; deployment: unknown; attempts: unknown }> {
+  interface Answered {
+    id: string;
+    cost: string | undefined;
+    /** `x-switchyard-usage-estimated` (the header, or a stream's trailer). */
+    estimated: string | undefined;
+    deployment: unknown;
+    attempts: unknown;
+    body: string;
+  }
+
+  async function chat(stream: boolean, model = 'chat'): Promise<Answered> {
     const res = await request(`${server.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Tell me something about routers, please.' }], stream, ...(stream ? { stream_options: { include_usage: true } } : {}) }),
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Tell me something about routers, please.' }], stream, ...(stream ? { stream_options: { include_usage: true } } : {}) }),
     });
     expect(res.statusCode).toBe(200);
-    await res.body.text();
-    const cost = stream ? res.trailers['x-switchyard-cost-usd'] : res.headers['x-switchyard-cost-usd'];
-    return { id: String(res.headers['x-request-id']), cost: cost === undefined ? undefined : String(cost), deployment: res.headers['x-switchyard-deployment'], attempts: res.headers['x-switchyard-attempts'] };
+    const body = await res.body.text();
+    const said = stream ? res.trailers : res.headers;
+    const cost = said['x-switchyard-cost-usd'];
+    const estimated = said['x-switchyard-usage-estimated'];
+    return {
+      id: String(res.headers['x-request-id']),
+      cost: cost === undefined ? undefined : String(cost),
+      estimated: estimated === undefined ? undefined : String(estimated),
+      deployment: res.headers['x-switchyard-deployment'],
+      attempts: res.headers['x-switchyard-attempts'],
+      body,
+    };
   }
+
+  /** How many of the request's ledger rows hold the gateway's estimate rather than the upstream's count. */
+  async function estimatedRows(requestId: string): Promise<number> {
+    await app.flush();
+    const db = new Database(ledgerPath, { readonly: true });
+    try {
+      return (db.prepare('SELECT COUNT(*) AS n FROM usage_events WHERE request_id = ? AND usage_estimated = 1').get(requestId) as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  }
+
+  /** The error event a chat stream cut after its first content ends with (and no `[DONE]`). */
+  const CUT_STREAM_END = 'data: {"error":{"message":"Upstream openai-compatible connection failed (SOCKET_CLOSED).","type":"server_error","param":null,"code":null}}\n\n';
 
   for (const stream of [false, true]) {
     const kind = stream ? 'stream trailer' : 'JSON header';
@@ -101,6 +137,30 @@ describe('x-switchyard-cost-usd against the ledger', () => {
       expect(Number(answered.cost)).toBeCloseTo(ledger.usd, 10);
     });
   }
+
+  it('stream trailer: a stream cut after its first content, which reported no usage, costs its estimated ledger row, flagged estimated', async () => {
+    primary.faults.add({ cut_after_chunks: 3, count: 1 });
+    const broken = await chat(true);
+    expect(broken.body.endsWith(CUT_STREAM_END)).toBe(true);
+    expect(broken.body).not.toContain('[DONE]');
+    const ledger = await ledgerCost(broken.id);
+    expect([ledger.rows, await estimatedRows(broken.id)]).toEqual([1, 1]);
+    expect(ledger.usd).toBeGreaterThan(0);
+    expect(Number(broken.cost)).toBeCloseTo(ledger.usd, 10);
+    expect(broken.estimated).toBe('true');
+  });
+
+  it('stream trailer: a cut stream counts the attempts billed before it as well', async () => {
+    primary.faults.add({ latency_ms: 1_000, count: 1 });
+    secondary.faults.add({ cut_after_chunks: 3, count: 1 });
+    const broken = await chat(true);
+    expect([broken.deployment, broken.attempts]).toEqual(['secondary', '2']);
+    expect(broken.body.endsWith(CUT_STREAM_END)).toBe(true);
+    const ledger = await ledgerCost(broken.id);
+    expect(ledger.rows).toBe(2);
+    expect(Number(broken.cost)).toBeCloseTo(ledger.usd, 10);
+    expect(broken.estimated).toBe('true');
+  });
 });
 
 describe('x-switchyard-cost-usd against the ledger, after a paid refusal', () => {

@@ -27,6 +27,18 @@ describe('MessagesStreamEncoder', () => {
     }
   });
 
+  it('says in its trailers what a stream that broke was billed (its error carries it), the error event unchanged', () => {
+    const priced: RouteContext = { ...ctx, costOf: (_served, usage) => ({ usd: (usage?.prompt ?? 0) / 1000, priced: true }) };
+    const asked: AnswerAsked = { model: 'claude', thinking: false, stopSequences: undefined };
+    const broken = new GatewayError({ kind: 'network', message: 'cut' });
+    const billed = new MessagesStreamEncoder(priced, servedBy, asked);
+    const untold = new MessagesStreamEncoder(priced, servedBy, asked);
+    for (const e of [billed, untold]) e.part({ type: 'text', delta: 'Hi' });
+    expect(billed.error(broken.withSpent({ usage: makeUsage({ prompt: 3000, completion: 4 }), estimated: true }))).toBe(untold.error(broken));
+    expect(billed.trailers()).toEqual({ 'x-switchyard-cost-usd': '3.0', 'x-switchyard-usage-estimated': 'true' });
+    expect(untold.trailers()).toBeUndefined();
+  });
+
   it('opens a new tool_use block per tool call and streams arguments as input_json_delta', () => {
     const out = events([
       { type: 'tool-call', index: 0, id: 'a', name: 'f', argumentsDelta: '{"x":' },

@@ -3,7 +3,7 @@ import type { ServedBy } from '../../gateway/gateway.js';
 import { exposesUpstream } from '../../http/respond.js';
 import type { RouteContext } from '../../http/route.js';
 import type { StreamEncoder } from '../../http/sse.js';
-import { answerCost } from '../extras.js';
+import { answerCost, brokenStreamCost } from '../extras.js';
 import { streamTrailers } from '../gateway-headers.js';
 import { ANTHROPIC_PROVIDER } from './decode-content.js';
 import { streamErrorData } from './errors.js';
@@ -129,6 +129,12 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
   }
 
   error(err: unknown): string {
+    // The trailers still say what the request was billed; the events stay as they were.
+    const cost = brokenStreamCost(this.ctx, this.servedBy, err);
+    if (cost !== undefined) {
+      this.cost = cost.usd;
+      this.estimated = cost.estimated;
+    }
     const { deployment, provider } = this.servedBy;
     return frame('error', streamErrorData(err, deployment, provider, exposesUpstream(this.ctx.gateway.config, deployment)));
   }

@@ -4,7 +4,7 @@ import type { StreamPart, Usage } from '../../core/types.js';
 import type { RouteContext } from '../../http/route.js';
 import { exposesUpstream } from '../../http/respond.js';
 import type { StreamEncoder } from '../../http/sse.js';
-import { answerCost, wantsExtensions } from '../extras.js';
+import { answerCost, brokenStreamCost, wantsExtensions } from '../extras.js';
 import { streamTrailers } from '../gateway-headers.js';
 import { openAIErrorBody } from './errors.js';
 import { ChunkEncoder } from './encode-response.js';
@@ -58,6 +58,12 @@ export class ChatStreamEncoder implements StreamEncoder<StreamPart> {
   }
 
   error(err: unknown): string {
+    // The trailers still say what the request was billed; the frames stay as they were.
+    const cost = brokenStreamCost(this.ctx, this.servedBy, err);
+    if (cost !== undefined) {
+      this.cost = cost.usd;
+      this.estimated = cost.estimated;
+    }
     // After the first byte there is no fallback left: say so explicitly and never send [DONE].
     const { deployment, provider } = this.servedBy;
     const error = GatewayError.isInstance(err) ? err.withDeployment(deployment, provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../core/errors.js';
+import { makeUsage } from '../../core/types.js';
 import type { ServedBy } from '../../gateway/api.js';
 import type { RouteContext } from '../../http/route.js';
 import { decodeResponsesRequest } from './decode.js';
@@ -38,6 +39,20 @@ describe('a Responses stream that breaks after its first byte', () => {
     expect(codes(new GatewayError({ kind: 'network', message: 'x' }))).toEqual(['server_error', 'server_error']);
     expect(codes(new GatewayError({ kind: 'rate_limited', message: 'x' }))).toEqual(['rate_limit_exceeded', 'rate_limit_exceeded']);
     expect(codes(new GatewayError({ kind: 'context_window_exceeded', message: 'x' }))).toEqual(['context_length_exceeded', 'server_error']);
+  });
+
+  it('says in its trailers what the request was billed (its error carries it), the events unchanged', () => {
+    const priced: RouteContext = { ...ctx, costOf: (_served, usage) => ({ usd: (usage?.prompt ?? 0) / 1000, priced: true }) };
+    const body = { model: 'm', input: 'Hi' };
+    const frame: ResponseFrame = { id: 'resp_1', createdAt: 1, model: 'm', echo: decodeResponsesRequest(body).echo, stored: false };
+    const encoder = (): ResponsesStreamEncoder => new ResponsesStreamEncoder(priced, servedBy, frame, new ResponseIds('req_1'), undefined, false, body, 0);
+    const billed = encoder();
+    const untold = encoder();
+    const broken = new GatewayError({ kind: 'network', message: 'cut' });
+    for (const e of [billed, untold]) e.part({ type: 'text', delta: 'Hel' });
+    expect(billed.error(broken.withSpent({ usage: makeUsage({ prompt: 2500, completion: 4 }), estimated: false }))).toBe(untold.error(broken));
+    expect(billed.trailers()).toEqual({ 'x-switchyard-cost-usd': '2.5' });
+    expect(untold.trailers()).toBeUndefined();
   });
 });
 

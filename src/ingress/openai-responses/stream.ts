@@ -4,7 +4,7 @@ import type { ServedBy } from '../../gateway/gateway.js';
 import { exposesUpstream } from '../../http/respond.js';
 import type { RouteContext } from '../../http/route.js';
 import type { StreamEncoder } from '../../http/sse.js';
-import { answerCost, wantsExtensions } from '../extras.js';
+import { answerCost, brokenStreamCost, wantsExtensions } from '../extras.js';
 import { streamTrailers } from '../gateway-headers.js';
 import { openAIErrorBody } from '../openai-chat/errors.js';
 import { AnswerParts, answerTurn } from './answer.js';
@@ -116,6 +116,12 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
   }
 
   error(thrown: unknown): string {
+    // The trailers still say what the request was billed; the events stay as they were.
+    const cost = brokenStreamCost(this.ctx, this.servedBy, thrown);
+    if (cost !== undefined) {
+      this.cost = cost.usd;
+      this.estimated = cost.estimated;
+    }
     const { deployment, provider } = this.servedBy;
     const err = inDoorTerms(thrown, this.body, this.storedMessages);
     const error = GatewayError.isInstance(err) ? err.withDeployment(deployment, provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
