@@ -18,7 +18,7 @@ import type { ChatResult, EmbedResult, Gateway, GatewayOptions, RequestOptions, 
 import { AttemptReporter, failure, takeBilled, type RequestMeta } from './observe.js';
 import type { OpenedStream, StreamSettlement } from './stream.js';
 import { openStreamOn, type OpenedAttempt, type StreamDeps, type StreamOpening } from './open-stream.js';
-import { continuationRequest, resumable, type Resume } from './resume.js';
+import { continuationRequest, notContinued, resumable, type Resume } from './resume.js';
 import { Engine, type GatewayStatus, type OperatorAction } from './engine.js';
 import type { DeploymentStatus } from '../routing/deployment-state.js';
 import type { LoadReport } from '../routing/load.js';
@@ -345,34 +345,41 @@ class GatewayRuntime implements Gateway {
     const tried = new Set<string>();
     let broken: StreamSettlement | undefined;
     const first = await this.openStream({ plan, meta, opts, needs, ticket, deployments, requestFor: () => request, tried, onSettled: (s) => (broken = s) });
-    const resume: Resume = async (sent) => {
-      const spent = broken;
-      if (!spent) return undefined;
+    const resume: Resume = async (sent, error) => {
+      const settled = broken;
+      if (!settled) return error;
       // Filtered and admitted as the longer of the two continuation requests (the instruction one).
       const longest = continuationRequest(request, sent, false);
       const more: Needs = { ...needs, promptTokens: estimatePromptTokens(longest) };
       const targets = this.engine.router.resumeTargets(plan, more, tried);
-      if (targets.length === 0) return undefined;
+      if (targets.length === 0) return error;
       // Said outright: the first ticket, released when the broken attempt settled, no longer tells the limiter.
       const admitted = await this.admit(meta, targets, more.promptTokens, longest.maxOutputTokens, true);
-      const next = await this.openStream({
-        plan,
-        meta,
-        opts,
-        needs: more,
-        ticket: admitted,
-        deployments: targets,
-        requestFor: (d) => continuationRequest(request, sent, d.provider.prefill === true),
-        tried,
-        continues: { attempts: first.attempt.number, cause: 'stream_resume', from: first.attempt.deployment.config.id },
-      });
       const from = first.attempt.deployment.config;
+      const spent = { deployment: from.id, provider: from.provider, model: from.model, region: from.region, usage: settled.usage, estimated: settled.usageEstimated };
+      let next: OpenedAttempt;
+      try {
+        next = await this.openStream({
+          plan,
+          meta,
+          opts,
+          needs: more,
+          ticket: admitted,
+          deployments: targets,
+          requestFor: (d) => continuationRequest(request, sent, d.provider.prefill === true),
+          tried,
+          continues: { attempts: first.attempt.number, cause: 'stream_resume', from: from.id },
+        });
+      } catch {
+        // The break stands; attempts billed while trying (a timeout after the send) are the request's cost too.
+        return notContinued(error, spent, takeBilled(meta));
+      }
       const to = next.attempt.deployment.config;
       return {
         parts: next.parts,
         from: from.id,
         to: to.id,
-        spent: { deployment: from.id, provider: from.provider, model: from.model, region: from.region, usage: spent.usage, estimated: spent.usageEstimated },
+        spent,
         continuing: { deployment: to.id, provider: to.provider, model: to.model, region: to.region },
         failed: takeBilled(meta),
       };

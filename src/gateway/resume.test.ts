@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../core/errors.js';
 import { makeUsage, type ChatRequest, type StreamPart } from '../core/types.js';
 import { assistantText, userRequest, userText } from '../testing/canonical.js';
-import { CONTINUE_INSTRUCTION, continuationRequest, resumable, type Continuation, type Resume } from './resume.js';
+import { CONTINUE_INSTRUCTION, continuationRequest, notContinued, resumable, type Continuation, type Resume } from './resume.js';
 
 async function* parts(list: StreamPart[], fail?: GatewayError): AsyncGenerator<StreamPart> {
   yield* list;
@@ -120,7 +120,44 @@ describe('resumable', () => {
   });
 
   it('ends with the original error when nothing can go on', async () => {
-    await expect(collect(resumable(parts([{ type: 'text', delta: 'a' }], broken), async () => undefined))).rejects.toBe(broken);
+    await expect(collect(resumable(parts([{ type: 'text', delta: 'a' }], broken), async (_sent, error) => error))).rejects.toBe(broken);
     await expect(collect(resumable(parts([{ type: 'text', delta: 'a' }], broken), () => Promise.reject(new Error('budget'))))).rejects.toBe(broken);
+  });
+
+  it('ends with the error the resume gives when opening a continuation failed, which says what trying was billed', async () => {
+    const billed = broken.withSpent({ usage: spentUsage, estimated: true, attempts: [] });
+    await expect(collect(resumable(parts([{ type: 'text', delta: 'a' }], broken), async () => billed))).rejects.toBe(billed);
+  });
+
+  it('a continuation that breaks too ends with its error saying what both attempts were billed, each at its deployment', async () => {
+    const again = new GatewayError({ kind: 'network', message: 'again' }).withSpent({ usage: nextUsage, estimated: false });
+    const failed = { deployment: 'c', provider: 'bedrock', model: 'n', region: 'us', usage: makeUsage({ prompt: 14 }) };
+    const resume = vi.fn<Resume>(async () => ({ ...continuation([]), parts: parts([{ type: 'text', delta: 'b' }], again), failed: [failed] }));
+    const thrown = await collect(resumable(parts([{ type: 'text', delta: 'a' }], broken), resume)).catch((e: unknown) => e);
+    expect(thrown).toMatchObject({ kind: 'network', message: 'again' });
+    expect((thrown as GatewayError).spent).toEqual({
+      usage: makeUsage({ prompt: 24, completion: 8 }),
+      estimated: true,
+      attempts: [
+        { deployment: 'a', provider: 'openai-compatible', model: 'm', region: undefined, usage: spentUsage },
+        failed,
+        { deployment: 'b', provider: 'anthropic', model: 'c', region: 'eu', usage: nextUsage },
+      ],
+    });
+  });
+});
+
+describe('notContinued', () => {
+  const spent = continuation([]).spent;
+
+  it('leaves the break as it is when trying to continue billed nothing', () => {
+    expect(notContinued(broken, spent, undefined)).toBe(broken);
+  });
+
+  it('says the broken attempt and those billed while trying to continue, the usage the broken one', () => {
+    const timedOut = { deployment: 'b', provider: 'anthropic', model: 'c', region: 'eu', usage: makeUsage({ prompt: 14 }) };
+    const error = notContinued(broken, spent, [timedOut]);
+    expect([error.kind, error.message]).toEqual([broken.kind, broken.message]);
+    expect(error.spent).toEqual({ usage: spentUsage, estimated: true, attempts: [{ deployment: 'a', provider: 'openai-compatible', model: 'm', region: undefined, usage: spentUsage }, timedOut] });
   });
 });

@@ -1,6 +1,6 @@
-import { toGatewayError, type GatewayError } from '../core/errors.js';
+import { GatewayError, toGatewayError, type Spent } from '../core/errors.js';
 import { estimateTokens } from '../core/estimate.js';
-import { addUsage, type BilledAttempt, type ChatRequest, type Message, type StreamPart } from '../core/types.js';
+import { addUsage, type BilledAttempt, type ChatRequest, type Message, type StreamPart, type Usage } from '../core/types.js';
 
 /** What a model that cannot be given a prefill is asked after its own partial answer. */
 export const CONTINUE_INSTRUCTION = 'Continue exactly where you stopped, without repeating anything.';
@@ -39,8 +39,31 @@ export interface Continuation {
   failed?: readonly BilledAttempt[] | undefined;
 }
 
-/** Opens the continuation of `sent` after `error`; undefined when nothing can go on (the error stands). */
-export type Resume = (sent: string, error: GatewayError) => Promise<Continuation | undefined>;
+/**
+ * Opens the continuation of `sent` after `error`; when nothing can go on, the error the stream ends
+ * with: `error`, its `spent` counting the attempts billed while trying (`notContinued`).
+ */
+export type Resume = (sent: string, error: GatewayError) => Promise<Continuation | GatewayError>;
+
+/**
+ * The break no continuation could be opened after, saying what the request was billed since the
+ * answer began: the broken attempt and those `failed` while opening one (a timeout after the send).
+ */
+export function notContinued(error: GatewayError, spent: Continuation['spent'], failed: readonly BilledAttempt[] | undefined): GatewayError {
+  if (failed === undefined) return error;
+  const { estimated, ...broken } = spent;
+  return error.withSpent({ usage: broken.usage, estimated, attempts: [broken, ...failed] });
+}
+
+/**
+ * What an answer continued after a break was billed once the continuation used `usage`: the sum of
+ * the two attempts that wrote it, and each attempt billed since it began, at its own deployment.
+ */
+function bothAttempts(c: Continuation, usage: Usage, estimated: boolean): Spent {
+  const { estimated: brokenEstimated, ...broken } = c.spent;
+  const continued = { ...c.continuing, usage };
+  return { usage: addUsage(broken.usage, usage), estimated: brokenEstimated || estimated, attempts: c.failed ? [broken, ...c.failed, continued] : [broken, continued] };
+}
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
@@ -101,15 +124,21 @@ class ResumingStream implements AsyncIterableIterator<StreamPart> {
 
   private readonly onError = async (err: unknown): Promise<IteratorResult<StreamPart>> => {
     const error = toGatewayError(err);
-    if (!this.open || this.resumed || error.kind === 'cancelled' || !error.fallbackable) {
+    const resumed = this.resumed;
+    if (resumed) {
+      this.done = true;
+      // The continuation's failure says what it was billed; the answer's cost is both attempts'.
+      throw error.spent === undefined ? error : error.withSpent(bothAttempts(resumed, error.spent.usage, error.spent.estimated));
+    }
+    if (!this.open || error.kind === 'cancelled' || !error.fallbackable) {
       this.done = true;
       throw error;
     }
     this.open = false;
-    const c = await this.resume(this.sent, error).catch(() => undefined);
-    if (!c) {
+    const c = await this.resume(this.sent, error).catch(() => error);
+    if (GatewayError.isInstance(c)) {
       this.done = true;
-      throw error;
+      throw c;
     }
     this.resumed = c;
     this.current = c.parts;
@@ -137,10 +166,9 @@ class ResumingStream implements AsyncIterableIterator<StreamPart> {
         return { done: false, value: i === 0 ? p : { type: 'text', delta: p.delta.slice(i) } };
       }
       case 'usage': {
-        const { estimated, ...spent } = c.spent;
-        const continued = { ...c.continuing, usage: p.usage };
-        const value: StreamPart = { type: 'usage', usage: addUsage(spent.usage, p.usage), attempts: c.failed ? [spent, ...c.failed, continued] : [spent, continued] };
-        if (estimated || p.estimated) value.estimated = true;
+        const both = bothAttempts(c, p.usage, p.estimated === true);
+        const value: StreamPart = { type: 'usage', usage: both.usage, attempts: both.attempts };
+        if (both.estimated) value.estimated = true;
         return { done: false, value };
       }
       default:

@@ -34,7 +34,10 @@ describe('x-switchyard-cost-usd against the ledger', () => {
         { id: 'primary', provider: 'openai-compatible', model: 'gpt-4o', endpoint: `${primary.url}/v1` },
         { id: 'secondary', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${secondary.url}/v1` },
       ],
-      groups: [{ name: 'chat', strategy: 'priority', deployments: ['primary', 'secondary'] }],
+      groups: [
+        { name: 'chat', strategy: 'priority', deployments: ['primary', 'secondary'] },
+        { name: 'resumable', strategy: 'priority', deployments: ['primary', 'secondary'], stream_resume: true },
+      ],
       ledger: { path: ledgerPath, spill_path: join(dir, 'spill.jsonl') },
     });
     app = await createApp(config);
@@ -146,6 +149,31 @@ describe('x-switchyard-cost-usd against the ledger', () => {
     const ledger = await ledgerCost(broken.id);
     expect([ledger.rows, await estimatedRows(broken.id)]).toEqual([1, 1]);
     expect(ledger.usd).toBeGreaterThan(0);
+    expect(Number(broken.cost)).toBeCloseTo(ledger.usd, 10);
+    expect(broken.estimated).toBe('true');
+  });
+
+  it('stream trailer: a resumed stream whose continuation fails to open costs the broken attempt and the continuation billed', async () => {
+    primary.faults.add({ cut_after_chunks: 3, count: 1 });
+    secondary.faults.add({ latency_ms: 1_000, count: 1 });
+    const broken = await chat(true, 'resumable');
+    expect(broken.body.endsWith(CUT_STREAM_END)).toBe(true);
+    expect(broken.body).not.toContain('[DONE]');
+    const ledger = await ledgerCost(broken.id);
+    expect([ledger.rows, await estimatedRows(broken.id)]).toEqual([2, 2]);
+    expect(Number(broken.cost)).toBeCloseTo(ledger.usd, 10);
+    expect(broken.estimated).toBe('true');
+  });
+
+  it('stream trailer: a resumed stream whose continuation breaks too costs both attempts, each at its own price', async () => {
+    primary.faults.add({ cut_after_chunks: 3, count: 1 });
+    secondary.faults.add({ cut_after_chunks: 3, count: 1 });
+    const broken = await chat(true, 'resumable');
+    // The primary was cut after "Hello from gpt-4o! "; the continuation's words reached the client before it broke too.
+    expect(broken.body).toContain('"delta":{"content":"You "}');
+    expect(broken.body.endsWith(CUT_STREAM_END)).toBe(true);
+    const ledger = await ledgerCost(broken.id);
+    expect([ledger.rows, await estimatedRows(broken.id)]).toEqual([2, 2]);
     expect(Number(broken.cost)).toBeCloseTo(ledger.usd, 10);
     expect(broken.estimated).toBe('true');
   });
