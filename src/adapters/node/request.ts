@@ -76,6 +76,27 @@ export class NodeRequest implements HttpRequest {
   }
 
   /**
+   * Reads and drops a chunked body no route asked for, as node:http would after the answer, but counting
+   * it: the connection is destroyed once it passes what a 413 would drain. Its length is not known when the
+   * answer is written, so the answer cannot say `connection: close` up front as it does for a declared
+   * one; without the count a chunked body that never ends would be read until `body_timeout_ms`, at
+   * whatever rate its client sends, by anyone who can reach the port (a 401, 404 or 405 needs no key).
+   * Reading it rather than closing at once keeps a small body's connection alive and lets its client,
+   * still sending, read the answer rather than a reset.
+   */
+  countUnreadBody(limit: number): void {
+    const req = this.req;
+    if (this.bodyAsked || req.complete || req.headers['transfer-encoding'] === undefined) return;
+    const cap = limit + DRAIN_BYTES;
+    let size = 0;
+    // A listener of our own makes node:http leave the body to us (it drops it only when nobody reads).
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > cap) req.socket.destroy();
+    });
+  }
+
+  /**
    * Reads the body up to `limit` bytes; larger bodies are refused with 413 and never buffered. The
    * rest of a refused body is read and dropped up to `DRAIN_BYTES` before the answer, so the client,
    * still sending, reads the 413 rather than a reset connection (a close with its bytes unread resets

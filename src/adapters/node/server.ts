@@ -54,6 +54,7 @@ async function serve(handle: HttpHandler, request: NodeRequest, res: ServerRespo
   }
   // Node closes the connection after an answer that says so, rather than reading what the client still sends.
   if (request.closesAfterAnswer(bodyLimit)) answer.headers.connection = 'close';
+  else request.countUnreadBody(bodyLimit);
   writeAnswer(res, answer, stallMs);
 }
 
