@@ -92,6 +92,8 @@ describe("malformed HTTP answered in the front door's error shape", () => {
     expectAnthropicError(text, 400);
     const many = Array.from({ length: 3_000 }, (_, i) => `X-H${i}: secret-${i}\r\n`).join('');
     expectAnthropicError((await raw(server.port, [`${MESSAGES}${many}\r\n`])).text, 431);
+    const absolute = MESSAGES.replace(' /v1/messages', ' http://gateway:4000/v1/messages');
+    expectAnthropicError((await raw(server.port, [`${absolute}Content-Length: ${BODY.length}\r\nContent-Length: 5\r\n\r\n${BODY}`])).text, 400);
   });
 
   it('still serves well-formed requests', async () => {

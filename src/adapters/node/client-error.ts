@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import { GatewayError } from '../../core/errors.js';
 import { Buffer } from 'node:buffer';
 import { defaultErrorResponse } from '../../http/handler.js';
+import { originForm } from './request.js';
 
 /** The statuses Node's HTTP parser failures map to; anything else it rejects is a plain 400. */
 const BY_CODE: Record<string, { status: number; reason: string; code: string; message: string }> = {
@@ -15,8 +16,10 @@ interface ServerSocket extends Duplex {
   _httpMessage?: { headersSent?: boolean; req?: { url?: string } } | null;
 }
 
-/** The request line of the bytes a parser error came with (Node's `err.rawPacket`), if they hold it. */
-const REQUEST_LINE = /^[A-Z]+ (\/[^ ?]*)/;
+/** The request-target of the bytes a parser error came with (Node's `err.rawPacket`), if they hold it. */
+const REQUEST_LINE = /^[A-Z]+ ([^ \r\n]+)/;
+
+const pathPart = (target: string): string | undefined => originForm(target).split('?', 1)[0];
 
 /**
  * The path the refused request was for, where Node still knows it: the request whose body was too
@@ -24,8 +27,9 @@ const REQUEST_LINE = /^[A-Z]+ (\/[^ ?]*)/;
  */
 function pathOf(err: Error & { rawPacket?: unknown }, s: ServerSocket): string | undefined {
   const url = s._httpMessage?.req?.url;
-  if (url !== undefined) return url.split('?', 1)[0];
-  return Buffer.isBuffer(err.rawPacket) ? REQUEST_LINE.exec(err.rawPacket.subarray(0, 2048).toString('latin1'))?.[1] : undefined;
+  if (url !== undefined) return pathPart(url);
+  const target = Buffer.isBuffer(err.rawPacket) ? REQUEST_LINE.exec(err.rawPacket.subarray(0, 2048).toString('latin1'))?.[1] : undefined;
+  return target === undefined ? undefined : pathPart(target);
 }
 
 /**
