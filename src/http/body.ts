@@ -6,12 +6,19 @@ const EMPTY = new Uint8Array(0);
 /**
  * The request body under `limit` bytes (413) and `timeoutMs` (408): the bytes the platform buffered,
  * or what the adapter's reader streams in. The reader is called as a method of the request, so an
- * adapter may implement it as one (no closure per request).
+ * adapter may implement it as one (no closure per request). A body sent with a content coding is
+ * refused (415) once read, on every runtime: the bytes are not JSON. It is read first so that a client
+ * still sending it reads the answer rather than a reset, and a body over the limit is still the 413.
  */
 export function readBody(request: HttpRequest, limit: number, timeoutMs: number): Promise<Uint8Array> {
-  if (typeof request.body === 'function') return request.body(limit, timeoutMs);
+  const coding = contentCoding(request.headers['content-encoding']);
+  if (typeof request.body === 'function') {
+    const read = request.body(limit, timeoutMs);
+    return coding === undefined ? read : read.then(() => Promise.reject(encodedBody(coding)));
+  }
   const body = request.body;
   if (body !== undefined && body.byteLength > limit) return Promise.reject(tooLarge(limit));
+  if (coding !== undefined) return Promise.reject(encodedBody(coding));
   return Promise.resolve(body ?? EMPTY);
 }
 
@@ -21,8 +28,8 @@ export function tooLarge(limit: number): GatewayError {
 }
 
 /**
- * The 415 for a body sent with a content coding (`Content-Encoding: gzip`) by a runtime that hands the
- * handler the bytes as sent: they are not JSON, and "not valid JSON" would not tell the client why.
+ * The 415 for a body sent with a content coding (`Content-Encoding: gzip`): every runtime hands the
+ * handler the bytes as sent, which are not JSON, and "not valid JSON" would not tell the client why.
  * `Accept-Encoding: identity` says what to send instead (RFC 9110, 15.5.16).
  */
 export function encodedBody(coding: string): GatewayError {

@@ -24,11 +24,21 @@ export function toHttpRequest(req: GcpRequest, signal: CancelSignal): HttpReques
     // Cloud Functions and Cloud Run take only HTTPS, ended at Google's front end before the function.
     scheme: 'https',
     // node lower-cases names and joins repeats with ", "; only set-cookie stays an array, and clients don't send it.
-    headers: req.headers as HeaderMap,
+    headers: req.rawBody !== undefined && req.headers['content-encoding'] !== undefined ? decoded(req.headers) : (req.headers as HeaderMap),
     body: req.rawBody ?? (hasUnreadBody(req) ? streamBodyReader(req) : undefined),
     signal,
     remoteAddress: req.ip ?? req.socket.remoteAddress,
   };
+}
+
+/**
+ * The headers of a body functions-framework buffered: its body parser has already decoded a gzip,
+ * deflate or br body (and refused any other coding itself), so the bytes handed over are not encoded
+ * and the handler must not refuse them as if they were.
+ */
+function decoded(headers: IncomingMessage['headers']): HeaderMap {
+  const { 'content-encoding': _decoded, ...rest } = headers;
+  return rest as HeaderMap;
 }
 
 /** The test body-parser uses: a body is announced by content-length or transfer-encoding. */

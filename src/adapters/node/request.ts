@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { CancelSignal } from '../../core/cancel.js';
 import { GatewayError } from '../../core/errors.js';
-import { contentCoding, encodedBody, tooLarge } from '../../http/body.js';
+import { tooLarge } from '../../http/body.js';
 import type { AfterAnswer, HeaderMap, HttpRequest } from '../../http/exchange.js';
 
 /** How much of a body over the limit is read and dropped so that its client can read the 413. */
@@ -132,16 +132,12 @@ export class NodeRequest implements HttpRequest {
         reject(tooLarge(limit));
         return;
       }
-      // node:http hands over the bytes as sent: a compressed body is refused (415) once read and dropped
-      // like one over the limit, so its client reads the answer rather than a reset.
-      const coding = contentCoding(req.headers['content-encoding']);
       const chunks: Buffer[] = [];
       let size = 0;
       const onData = (chunk: Buffer): void => {
         size += chunk.length;
-        if (size <= limit) {
-          if (coding === undefined) chunks.push(chunk);
-        } else if (size <= limit + DRAIN_BYTES) chunks.length = 0;
+        if (size <= limit) chunks.push(chunk);
+        else if (size <= limit + DRAIN_BYTES) chunks.length = 0;
         else {
           this.bodyLeftUnread = true;
           req.off('data', onData);
@@ -152,7 +148,6 @@ export class NodeRequest implements HttpRequest {
       };
       const onEnd = (): void => {
         if (size > limit) reject(tooLarge(limit));
-        else if (coding !== undefined) reject(encodedBody(coding));
         else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
       };
       req.on('data', onData);
