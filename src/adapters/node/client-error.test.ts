@@ -161,3 +161,39 @@ describe('slow and greedy clients', () => {
     for (const s of idle) s.destroy();
   });
 });
+
+describe('CORS on answers to refused requests (server.allowed_origins)', () => {
+  const PAGE = 'https://app.example.com';
+  let sim: SimServer;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    sim = await startOpenAISim();
+    server = await start(sim, { allowed_origins: [PAGE], headers_timeout_ms: 500, body_timeout_ms: 600 });
+  });
+
+  afterAll(async () => {
+    await server.shutdown(100);
+    await sim.close();
+  });
+
+  it("lets the allowed page read a 408 for a body that arrived too slowly: Node had parsed the request's headers", async () => {
+    const { text } = await raw(server.port, [`${POST}Origin: ${PAGE}\r\nContent-Length: ${BODY.length}\r\n\r\n`, ...BODY.slice(0, 10).split('')], 150);
+    expectOpenAIError(text, 408, 'request_timeout');
+    const head = text.slice(0, text.indexOf('\r\n\r\n')).toLowerCase();
+    expect(head).toContain(`\r\naccess-control-allow-origin: ${PAGE}\r\n`);
+    expect(head).toContain('\r\naccess-control-expose-headers: x-request-id');
+    expect(head).toContain('\r\nvary: origin\r\n');
+  });
+
+  it('gives another origin no CORS header', async () => {
+    const { text } = await raw(server.port, [`${POST}Origin: https://elsewhere.example\r\nSec-Fetch-Site: same-origin\r\nContent-Length: ${BODY.length}\r\n\r\n`, ...BODY.slice(0, 10).split('')], 150);
+    expect(text.toLowerCase()).not.toContain('access-control-');
+  });
+
+  it("has none for a parser error, which comes before the request's headers are known", async () => {
+    const { text } = await raw(server.port, [`${POST}Origin: ${PAGE}\r\nContent-Length: ${BODY.length}\r\nContent-Length: 5\r\n\r\n${BODY}`]);
+    expectOpenAIError(text, 400, 'malformed_http');
+    expect(text.toLowerCase()).not.toContain('access-control-');
+  });
+});

@@ -1,6 +1,8 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { GatewayError } from '../../core/errors.js';
 import { Buffer } from 'node:buffer';
+import type { Cors } from '../../http/cors.js';
 import { defaultErrorResponse } from '../../http/handler.js';
 import { originForm } from './request.js';
 
@@ -13,7 +15,7 @@ const MALFORMED = { status: 400, reason: 'Bad Request', code: 'malformed_http', 
 
 /** What Node's server keeps on a socket while it has a response in progress (not in its typings). */
 interface ServerSocket extends Duplex {
-  _httpMessage?: { headersSent?: boolean; req?: { url?: string } } | null;
+  _httpMessage?: { headersSent?: boolean; req?: { url?: string; headers?: IncomingHttpHeaders } } | null;
 }
 
 /** The request-target of the bytes a parser error came with (Node's `err.rawPacket`), if they hold it. */
@@ -33,21 +35,34 @@ function pathOf(err: Error & { rawPacket?: unknown }, s: ServerSocket): string |
 }
 
 /**
- * `clientError` handler: requests Node's parser refuses (two Content-Lengths, Content-Length with
+ * The `clientError` handler: requests Node's parser refuses (two Content-Lengths, Content-Length with
  * chunked, NUL in a header, oversized headers) or that arrive too slowly get an answer in the error
  * shape of the front door the path belongs to (`/v1/messages`: Anthropic's), the default one where
  * Node no longer knows the path, instead of Node's bare one; then the connection is closed: after a
  * framing error nothing more on it can be trusted. The parser's own reason stays out of the body: it
  * quotes request bytes.
+ *
+ * CORS (`cors`, for `server.allowed_origins`) goes on only where Node parsed the request's headers: a
+ * body that arrived too slowly (408), whose page can then read the status. A parser error comes before
+ * the headers are known: Node keeps only the chunk it failed on (`rawPacket`), which need not hold
+ * `Origin`, and headers read out of bytes the parser refused are not to be trusted; such a page sees
+ * a failed fetch, as it would for a network error.
  */
-export function answerClientError(err: Error & { code?: string; rawPacket?: unknown }, socket: Duplex): void {
-  const s = socket as ServerSocket;
-  if (err.code === 'ECONNRESET' || !s.writable || s._httpMessage?.headersSent) {
-    s.destroy();
-    return;
-  }
-  const e = BY_CODE[err.code ?? ''] ?? MALFORMED;
-  const error = new GatewayError({ kind: 'invalid_request', status: e.status, message: e.message, code: e.code });
-  const body = defaultErrorResponse(error, pathOf(err, s)).body as string;
-  s.end(`HTTP/1.1 ${e.status} ${e.reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+export function clientErrorAnswer(cors: Cors | undefined): (err: Error & { code?: string; rawPacket?: unknown }, socket: Duplex) => void {
+  return (err, socket) => {
+    const s = socket as ServerSocket;
+    if (err.code === 'ECONNRESET' || !s.writable || s._httpMessage?.headersSent) {
+      s.destroy();
+      return;
+    }
+    const e = BY_CODE[err.code ?? ''] ?? MALFORMED;
+    const error = new GatewayError({ kind: 'invalid_request', status: e.status, message: e.message, code: e.code });
+    let answer = defaultErrorResponse(error, pathOf(err, s));
+    const origin = s._httpMessage?.req?.headers?.origin;
+    if (cors !== undefined && origin !== undefined) answer = cors.reveal(origin, answer);
+    const body = answer.body as string;
+    let head = `HTTP/1.1 ${e.status} ${e.reason}\r\n`;
+    for (const name in answer.headers) head += `${name}: ${answer.headers[name]}\r\n`;
+    s.end(`${head}content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  };
 }

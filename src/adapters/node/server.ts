@@ -8,7 +8,8 @@ import type { Gateway } from '../../gateway/gateway.js';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { HttpHandler } from '../../http/exchange.js';
 import { createHttpHandler, type HandlerOptions } from '../../http/handler.js';
-import { answerClientError } from './client-error.js';
+import { createCors } from '../../http/cors.js';
+import { clientErrorAnswer } from './client-error.js';
 import { NodeRequest } from './request.js';
 import { writeAnswer } from './respond.js';
 
@@ -87,7 +88,7 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
     void serve(handle, request, res, stallMs, cfg.body_limit_bytes);
   });
   server.maxConnections = cfg.max_connections;
-  server.on('clientError', answerClientError);
+  server.on('clientError', clientErrorAnswer(createCors(cfg.allowed_origins)));
   return Object.defineProperties(server, {
     draining: { get: () => state.draining, set: (v: boolean) => (state.draining = v) },
     inFlight: { get: () => state.inFlight },
