@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../core/errors.js';
 import { decodeEmbeddingRequest } from './decode-embeddings.js';
-import { openAIErrorBody } from './errors.js';
+import { openAIErrorBody, type OpenAIErrorBody } from './errors.js';
 
 describe('embedding request decoding', () => {
   it('names encoding_format and user when they have the wrong type, and drops nulls', () => {
@@ -20,14 +20,29 @@ describe('embedding request decoding', () => {
     throw new Error('accepted');
   });
 
-  it('refuses a missing model, an empty or non-string input and out-of-range dimensions', () => {
+  it('refuses a missing model and out-of-range dimensions naming the parameter', () => {
     expect(() => decodeEmbeddingRequest('x')).toThrow(expect.objectContaining({ param: undefined, message: 'The request body must be a JSON object.' }));
     expect(() => decodeEmbeddingRequest({ input: 'x' })).toThrow(expect.objectContaining({ param: 'model' }));
-    expect(() => decodeEmbeddingRequest({ model: 'e', input: [] })).toThrow(expect.objectContaining({ param: 'input', message: "'input' must be a non-empty string or a non-empty array of up to 2048 non-empty strings." }));
-    expect(() => decodeEmbeddingRequest({ model: 'e', input: [1, 2] })).toThrow(expect.objectContaining({ param: 'input' }));
-    expect(() => decodeEmbeddingRequest({ model: 'e', input: '' })).toThrow(expect.objectContaining({ param: 'input' }));
-    expect(() => decodeEmbeddingRequest({ model: 'e', input: ['a', ''] })).toThrow(expect.objectContaining({ param: 'input' }));
     expect(() => decodeEmbeddingRequest({ model: 'e', input: 'x', dimensions: 0 })).toThrow(expect.objectContaining({ param: 'dimensions' }));
+  });
+
+  it("refuses a bad input as OpenAI does: param and code null, OpenAI's '$.input' sentence, then what is wrong", () => {
+    const refusal = (input: unknown): OpenAIErrorBody['error'] => {
+      try {
+        decodeEmbeddingRequest({ model: 'e', input });
+      } catch (err) {
+        if (GatewayError.isInstance(err)) return openAIErrorBody(err).error;
+      }
+      throw new Error(`accepted ${JSON.stringify(input)}`);
+    };
+    for (const input of [undefined, null, '', [], ['a', ''], [{}], 7]) {
+      expect(refusal(input), JSON.stringify(input)).toEqual({
+        message: expect.stringMatching(/^'\$\.input' is invalid\. Please check the API reference: https:\/\/platform\.openai\.com\/docs\/api-reference\. \S/) as unknown,
+        type: 'invalid_request_error',
+        param: null,
+        code: null,
+      });
+    }
   });
 
   it('makes a single input a list of one, and returns the encoding format beside the request', () => {
