@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeUsage, type ChatRequest } from './types.js';
-import { estimateAnswerTokens, estimatePromptTokens, withEstimatedUsage } from './estimate.js';
+import { embeddingPromptTokens, estimateAnswerTokens, estimatePromptTokens, withEstimatedUsage } from './estimate.js';
 
 describe('token estimates', () => {
   it('count a prompt from every part: text, tool calls, reasoning, and a fixed cost per image and per file', () => {
@@ -35,6 +35,11 @@ describe('token estimates', () => {
   it('count an answer from its text, reasoning and tool calls', () => {
     expect(estimateAnswerTokens([{ type: 'reasoning', text: 'four' }, { type: 'text', text: 'twelve chars' }, { type: 'tool-call', id: 'id', name: 'f', arguments: '{}x' }])).toBe(5);
     expect(estimateAnswerTokens([])).toBe(0);
+  });
+
+  it('count token-id embedding input exactly, one token per id, and texts at four characters a token', () => {
+    expect(embeddingPromptTokens({ model: 'e', tokens: [[1, 2, 3], [4], Array.from({ length: 100 }, () => 9)] })).toBe(104);
+    expect(embeddingPromptTokens({ model: 'e', input: ['x'.repeat(8), 'y'] })).toBe(3);
   });
 
   it('replace usage only where the upstream reported none', () => {

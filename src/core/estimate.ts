@@ -1,4 +1,4 @@
-import { makeUsage, type AssistantPart, type ChatRequest, type ChatResponse, type Message, type Usage } from './types.js';
+import { makeUsage, type AssistantPart, type ChatRequest, type ChatResponse, type EmbeddingRequest, type Message, type Usage } from './types.js';
 
 /** Rough token count (four characters a token), for context-window checks and broken-stream billing. */
 export function estimateTokens(text: string): number {
@@ -60,5 +60,13 @@ export function estimatePromptTokens(req: ChatRequest): number {
     tokens += MESSAGE_OVERHEAD + (chars === 0 ? 0 : Math.ceil(chars / 4)) + mediaTokens(m.content);
   }
   if (req.tools) tokens += estimateTokens(JSON.stringify(req.tools));
+  return tokens;
+}
+
+/** Prompt tokens of an embeddings request: the number of ids when it sends token ids (exact), else the texts' estimate. */
+export function embeddingPromptTokens(req: EmbeddingRequest): number {
+  let tokens = 0;
+  if (req.tokens !== undefined) for (const ids of req.tokens) tokens += ids.length;
+  else for (const text of req.input) tokens += estimateTokens(text);
   return tokens;
 }

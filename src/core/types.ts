@@ -279,13 +279,35 @@ export type StreamPart =
   /** Provider-specific data with no canonical home, under the provider's namespace. */
   | { type: 'provider-metadata'; namespace: string; data: JsonObject };
 
-/** A canonical embeddings request. How vectors are written back (floats, base64) is the front door's business. */
-export interface EmbeddingRequest {
+/**
+ * A canonical embeddings request: texts (`input`) or texts already tokenized (`tokens`), never both.
+ * Which one it is tells a provider at once whether its upstream can take it; only OpenAI-style
+ * upstreams take token ids. How vectors are written back (floats, base64) is the front door's business.
+ */
+export type EmbeddingRequest = TextEmbeddingRequest | TokenEmbeddingRequest;
+
+interface EmbeddingOptions {
   model: string;
-  input: string[];
   dimensions?: number;
   user?: string;
   passthrough?: Readonly<Record<string, JsonValue>>;
+}
+
+/** Texts to embed, one vector each. */
+export interface TextEmbeddingRequest extends EmbeddingOptions {
+  input: string[];
+  tokens?: undefined;
+}
+
+/** Token ids to embed (OpenAI's `input` as arrays of integers), one vector per list; ids are the model's tokenizer's. */
+export interface TokenEmbeddingRequest extends EmbeddingOptions {
+  tokens: number[][];
+  input?: undefined;
+}
+
+/** How many vectors an embeddings request asks for. */
+export function embeddingInputCount(request: EmbeddingRequest): number {
+  return request.tokens !== undefined ? request.tokens.length : request.input.length;
 }
 
 export interface EmbeddingResponse {

@@ -21,9 +21,17 @@ export function checkChatRequest(request: ChatRequest): void {
   }
 }
 
-/** Refuses (400 invalid_request) an embeddings request without input. */
+/** Refuses (400 invalid_request) an embeddings request without input, or with both texts and token ids. */
 export function checkEmbeddingRequest(request: EmbeddingRequest): void {
-  if (!Array.isArray(request.input) || request.input.length === 0) throw invalid('input', 'input must be a non-empty list of strings.');
+  const { input, tokens } = request;
+  if (tokens === undefined) {
+    if (!Array.isArray(input) || input.length === 0) throw invalid('input', 'input must be a non-empty list of strings.');
+    return;
+  }
+  if (input !== undefined) throw invalid('input', 'An embeddings request has input (texts) or tokens (token ids), not both.');
+  if (!Array.isArray(tokens) || tokens.length === 0 || !tokens.every((ids) => Array.isArray(ids) && ids.length > 0)) {
+    throw invalid('tokens', 'tokens must be a non-empty list of non-empty lists of token ids.');
+  }
 }
 
 function invalid(param: string, message: string): GatewayError {

@@ -4,7 +4,7 @@ import type { CallContext } from '../core/provider.js';
 import { GatewayError, unreadableReply } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ConfigInput } from '../config/schema.js';
-import { makeUsage, type ChatRequest, type StreamPart } from '../core/types.js';
+import { makeUsage, type ChatRequest, type EmbeddingRequest, type StreamPart } from '../core/types.js';
 import { answer, answerText, assistantText, systemText, userRequest, userText } from '../testing/canonical.js';
 import { FakeClock, FakeProvider, failure, rawDeployment, seeded } from '../routing/testing/fakes.js';
 import { MemoryStateStore } from '../state/memory.js';
@@ -490,6 +490,27 @@ describe('gateway embeddings usage', () => {
   });
 });
 
+describe('gateway embeddings of token ids', () => {
+  it('bills the number of ids, exactly, when the upstream reports no usage', async () => {
+    const { gateway, p, records } = build(twoDeployments);
+    p('primary').embedding = () => ({ model: 'primary', embeddings: [[0, 1], [1, 0]], usage: makeUsage({}), usageEstimated: true });
+    const { response } = await gateway.embed({ model: 'chat', tokens: [[1, 2, 3], Array.from({ length: 40 }, (_, i) => i)] });
+    expect(response.usage.prompt).toBe(43);
+    expect(records.at(-1)).toMatchObject({ outcome: 'ok', usage: { prompt: 43 } });
+  });
+
+  it('falls back to the next deployment when one refuses token ids before sending', async () => {
+    const { gateway, p, records } = build(twoDeployments);
+    p('primary').embed = () => Promise.reject(new GatewayError({ kind: 'invalid_request', message: 'text only', param: 'input', fallbackable: true, unsent: true }));
+    const { servedBy } = await gateway.embed({ model: 'chat', tokens: [[1, 2]] });
+    expect(servedBy.deployment).toBe('secondary');
+    expect(records.map((r) => [r.deployment, r.outcome, r.error?.unsent, r.usage?.prompt])).toEqual([
+      ['primary', 'error', true, undefined],
+      ['secondary', 'ok', undefined, 1],
+    ]);
+  });
+});
+
 describe('gateway request invariants', () => {
   it('refuses, as invalid_request naming the field, what an in-process caller could break and no dialect could encode', async () => {
     const { gateway, p } = build(twoDeployments);
@@ -498,6 +519,10 @@ describe('gateway request invariants', () => {
     const tools = [{ name: 'lookup', parameters: { type: 'object' } }];
     await expect(gateway.stream(hello({ tools, toolChoice: { type: 'tool', name: 'other' } }))).rejects.toMatchObject({ kind: 'invalid_request', param: 'toolChoice.name' });
     await expect(gateway.embed({ model: 'chat', input: [] })).rejects.toMatchObject({ kind: 'invalid_request', param: 'input' });
+    await expect(gateway.embed({ model: 'chat', tokens: [] })).rejects.toMatchObject({ kind: 'invalid_request', param: 'tokens' });
+    await expect(gateway.embed({ model: 'chat', tokens: [[1], []] })).rejects.toMatchObject({ kind: 'invalid_request', param: 'tokens' });
+    const both = { model: 'chat', input: ['a'], tokens: [[1]] } as unknown as EmbeddingRequest;
+    await expect(gateway.embed(both)).rejects.toMatchObject({ kind: 'invalid_request', param: 'input' });
     expect(p('primary')?.calls ?? 0).toBe(0);
   });
 

@@ -4,7 +4,7 @@ import { GatewayError, toGatewayError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { AdmissionTicket, Operation } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { estimatePromptTokens, estimateTokens, withEstimatedUsage } from '../core/estimate.js';
+import { embeddingPromptTokens, estimatePromptTokens, withEstimatedUsage } from '../core/estimate.js';
 import type { BilledAttempt, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
 import { makeUsage } from '../core/types.js';
 import { checkRequestFields, grantsRequestFields } from '../core/fields.js';
@@ -178,7 +178,7 @@ class GatewayRuntime implements Gateway {
 
   async embed(request: EmbeddingRequest, opts: RequestOptions = {}): Promise<EmbedResult> {
     checkEmbeddingRequest(request);
-    const promptTokens = request.input.reduce((n, t) => n + estimateTokens(t), 0);
+    const promptTokens = embeddingPromptTokens(request);
     // Embedding inputs are limited per input, not by a chat context window.
     const needs: Needs = { capabilities: ['embeddings'], promptTokens: 0, residency: opts.residency };
     const plan = this.engine.router.plan({ model: request.model, needs, override: opts.override, overrideParam: opts.overrideParam, task: opts.task, access: opts.access });

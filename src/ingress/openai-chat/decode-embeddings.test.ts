@@ -35,7 +35,8 @@ describe('embedding request decoding', () => {
       }
       throw new Error(`accepted ${JSON.stringify(input)}`);
     };
-    for (const input of [undefined, null, '', [], ['a', ''], [{}], 7]) {
+    const bad = [undefined, null, '', [], ['a', ''], [{}], 7, ['a', [1]], [[1], 'a'], [[]], [[1], []], [1, 'a'], [-1], [1.5], [2 ** 53], [[0, -3]], [[1, 2], [3, NaN]], Array.from({ length: 2049 }, () => [1])];
+    for (const input of bad) {
       expect(refusal(input), JSON.stringify(input)).toEqual({
         message: expect.stringMatching(/^'\$\.input' is invalid\. Please check the API reference: https:\/\/platform\.openai\.com\/docs\/api-reference\. \S/) as unknown,
         type: 'invalid_request_error',
@@ -50,6 +51,23 @@ describe('embedding request decoding', () => {
       request: { model: 'e', input: ['a', 'b'], dimensions: 256, user: 'u' },
       encodingFormat: 'base64',
     });
+  });
+
+  it('takes token ids as OpenAI does, one token array or several, as tokens with one list per input', () => {
+    expect(decodeEmbeddingRequest({ model: 'e', input: [1212, 318, 0] }).request).toEqual({ model: 'e', tokens: [[1212, 318, 0]] });
+    expect(decodeEmbeddingRequest({ model: 'e', input: [[1212, 318], [257]], dimensions: 8 }).request).toEqual({ model: 'e', tokens: [[1212, 318], [257]], dimensions: 8 });
+    expect(decodeEmbeddingRequest({ model: 'e', input: Array.from({ length: 2048 }, () => [7]) }).request.tokens).toHaveLength(2048);
+  });
+
+  it('holds one token array to no length of its own: it is one input, and the model sets its limit', () => {
+    const ids = Array.from({ length: 8191 }, (_, i) => i);
+    expect(decodeEmbeddingRequest({ model: 'e', input: ids }).request.tokens).toEqual([ids]);
+  });
+
+  it('says which item of the input is wrong', () => {
+    expect(() => decodeEmbeddingRequest({ model: 'e', input: [[1, 2], [3, -4]] })).toThrow(/'input\[1\]\[1\]' must be a token id \(an integer from 0\)/);
+    expect(() => decodeEmbeddingRequest({ model: 'e', input: ['a', 'b', 5] })).toThrow(/'input\[2\]' must be a non-empty string/);
+    expect(() => decodeEmbeddingRequest({ model: 'e', input: Array.from({ length: 2049 }, () => 'a') })).toThrow(/'input' has 2049 items; at most 2048/);
   });
 
   it('carries fields it does not map in passthrough', () => {

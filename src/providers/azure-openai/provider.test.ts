@@ -220,6 +220,12 @@ describe('AzureOpenAIProvider with an api key', () => {
     expect(r.usage.prompt).toBeGreaterThan(0);
   });
 
+  it('embeds token ids as given, billed one token per id', async () => {
+    const r = await provider({ api_key: KEY, model: 'text-embedding-3-small', api: 'v1' }).embed({ model: 'x', tokens: [[1212, 318, 257], [13]], dimensions: 4 }, ctx());
+    expect(r.embeddings).toHaveLength(2);
+    expect(r.usage.prompt).toBe(4);
+  });
+
   it('probes with the free models listing by default, or with a 1-token completion', async () => {
     const before = { ...sim.stats.requests };
     await provider({ api_key: KEY }).probe(ctx());

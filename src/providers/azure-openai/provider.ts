@@ -1,6 +1,7 @@
 import type { Agent } from '../transport/agent.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
+import { embeddingInputCount } from '../../core/types.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { decodeReply, GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
@@ -109,7 +110,7 @@ export class AzureOpenAIProvider implements Provider {
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
     const res = await this.send(this.urls.embeddings, encodeEmbeddingRequest(request, this.urls.model, this.passthrough), ctx);
-    return decodeReply(TYPE, () => decodeEmbeddingResponse(parseJsonBody(res, TYPE), TYPE, request.input.length));
+    return decodeReply(TYPE, () => decodeEmbeddingResponse(parseJsonBody(res, TYPE), TYPE, embeddingInputCount(request)));
   }
 
   /** The models the resource offers (not its deployments: the data plane does not list those). */

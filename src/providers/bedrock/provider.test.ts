@@ -266,6 +266,15 @@ describe('bedrock provider against the simulator', () => {
     expect((sim.stats.requests['POST /model/{id}/invoke'] ?? 0) - before).toBe(3);
   });
 
+  it('refuses token ids for Titan and Cohere before calling: a fallbackable, unsent 400 naming input', async () => {
+    const before = sim.stats.requests['POST /model/{id}/invoke'] ?? 0;
+    for (const model of ['amazon.titan-embed-text-v2:0', 'cohere.embed-multilingual-v3']) {
+      const err = await make({ model }).embed({ model: 'e', tokens: [[1212, 318]] }, ctx()).catch((e: unknown) => e);
+      expect(err).toMatchObject({ kind: 'invalid_request', status: 400, param: 'input', fallbackable: true, unsent: true, message: expect.stringContaining('embeds text only') as unknown });
+    }
+    expect((sim.stats.requests['POST /model/{id}/invoke'] ?? 0) - before).toBe(0);
+  });
+
   it('fails a Titan batch with the first error', async () => {
     sim.faults.add({ model: 'amazon.titan-embed-text-v2:0', status: 429, count: 1 });
     await expect(make({ model: 'amazon.titan-embed-text-v2:0' }).embed({ model: 'e', input: ['a', 'b', 'c'] }, ctx())).rejects.toMatchObject({ kind: 'rate_limited' });

@@ -28,6 +28,7 @@ import {
 import type { CredentialSource } from './credentials.js';
 import { readTokenCount } from '../token-count.js';
 import { headerTokens, mapBounded } from './embed.js';
+import { embeddingTexts } from '../dialects/embedding-texts.js';
 import type { BedrockOptions } from './index.js';
 import { BedrockSigner } from './sign.js';
 
@@ -136,8 +137,8 @@ export class BedrockProvider implements Provider {
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-    const inputs = request.input;
     const family = this.family();
+    const inputs = embeddingTexts(request, family === 'titan' ? 'Amazon Titan on Bedrock' : 'Cohere Embed on Bedrock');
     // Aborting in-flight calls after one fails; the caller's cancellation reaches them too.
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(ctx.signal.reason);

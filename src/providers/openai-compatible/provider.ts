@@ -2,6 +2,7 @@ import { decodeReply } from '../../core/errors.js';
 import type { Agent } from '../transport/agent.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
+import { embeddingInputCount } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
 import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type UpstreamResponse } from '../http.js';
 import { decodeSse } from '../sse.js';
@@ -79,7 +80,7 @@ export class OpenAICompatibleProvider implements Provider {
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
     const json = await this.call(this.urls.embeddings, encodeEmbeddingRequest(request, this.deployment.model, this.deployment.passthrough), ctx);
-    return decodeReply(TYPE, () => decodeEmbeddingResponse(json, TYPE, request.input.length));
+    return decodeReply(TYPE, () => decodeEmbeddingResponse(json, TYPE, embeddingInputCount(request)));
   }
 
   async listModels(ctx: CallContext): Promise<ModelInfo[]> {

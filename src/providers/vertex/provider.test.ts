@@ -196,6 +196,13 @@ describe('vertex provider against the simulator', () => {
     expect((sim.stats.requests['POST google:predict'] ?? 0) - before).toBe(4);
   });
 
+  it('refuses token ids before calling :predict, which takes text only: a fallbackable, unsent 400 naming input', async () => {
+    const before = sim.stats.requests['POST google:predict'] ?? 0;
+    const err = await make({ model: 'text-embedding-005' }).embed({ model: 'e', tokens: [[1212, 318]] }, ctx()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'invalid_request', status: 400, param: 'input', fallbackable: true, unsent: true, message: expect.stringContaining('Vertex AI embeds text only') as unknown });
+    expect((sim.stats.requests['POST google:predict'] ?? 0) - before).toBe(0);
+  });
+
   it('probes with the free token counters: countTokens for Gemini, count-tokens:rawPredict for Claude', async () => {
     await make({}).probe(ctx());
     expect(sim.stats.requests['POST google:countTokens']).toBe(1);

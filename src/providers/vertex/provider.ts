@@ -10,6 +10,7 @@ import { addTraceContext, bufferedError, createAgent, parseJsonBody, requestBuff
 import { decodeSse } from '../sse.js';
 import { readTokenCount } from '../token-count.js';
 import { decodePredictEmbeddingResponse, encodePredictEmbeddingRequest } from '../dialects/gemini/index.js';
+import { embeddingTexts } from '../dialects/embedding-texts.js';
 import type { VertexOptions } from './options.js';
 import { googleTokenSource, type TokenSource } from './auth.js';
 import { vertexModelUrl, type VertexTarget } from './urls.js';
@@ -84,12 +85,13 @@ export class VertexProvider implements Provider {
     if (this.options.publisher !== 'google') {
       throw new GatewayError({ kind: 'invalid_request', message: 'Embeddings are served by Google publisher models on Vertex (text-embedding-*, gemini-embedding-001).', provider: TYPE });
     }
+    const texts = embeddingTexts(request, 'Vertex AI');
     const size = this.options.embedding_batch_size ?? defaultBatchSize(this.deployment.model);
     const embeddings: number[][] = [];
     let tokens = 0;
     let estimated = false;
-    for (let i = 0; i < request.input.length; i += size) {
-      const body = encodePredictEmbeddingRequest(request.input.slice(i, i + size), { dimensions: request.dimensions, taskType: this.options.embedding_task_type });
+    for (let i = 0; i < texts.length; i += size) {
+      const body = encodePredictEmbeddingRequest(texts.slice(i, i + size), { dimensions: request.dimensions, taskType: this.options.embedding_task_type });
       let json: unknown;
       try {
         json = await this.post('predict', body, ctx);

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { countTokens, embedText } from '../answer.js';
+import { embedText } from '../answer.js';
 import { applyPreFault, sendJson, startSim, type SimServer } from '../server.js';
-import { readJsonBody } from '../openai/wire.js';
+import { readEmbeddingInputs, readJsonBody } from '../openai/wire.js';
 import { azureChat, type SimDeployment } from './chat.js';
 import { apiVersionNotSupported, deploymentNotFound, faultError, resourceNotFound, unauthorizedKey, unauthorizedToken, type WireError } from './wire.js';
 
@@ -99,15 +99,16 @@ function refusal(req: IncomingMessage, r: Route, apiVersion: string | null, opti
 }
 
 function azureEmbeddings(res: ServerResponse, json: Record<string, unknown>, deployment: SimDeployment, quotaHeaders: (tokens: number) => Record<string, string>): void {
-  const inputs = Array.isArray(json.input) ? (json.input as unknown[]).map(String) : [String(json.input)];
+  const inputs = readEmbeddingInputs(res, json.input);
+  if (!inputs) return;
   const dims = typeof json.dimensions === 'number' ? json.dimensions : 8;
-  const tokens = inputs.reduce((n, t) => n + countTokens(t), 0);
+  const tokens = inputs.reduce((n, t) => n + t.tokens, 0);
   const base64 = json.encoding_format === 'base64';
   for (const [k, v] of Object.entries(quotaHeaders(tokens))) res.setHeader(k, v);
   sendJson(res, 200, {
     object: 'list',
     data: inputs.map((t, index) => {
-      const vector = embedText(t, dims);
+      const vector = embedText(t.key, dims);
       return { object: 'embedding', index, embedding: base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector };
     }),
     model: deployment.model,

@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import { scriptAnswer, scriptRefusal, embedText, countTokens, readTurns, splitArgs, type ScriptInput, type Turn } from '../answer.js';
+import { scriptAnswer, scriptRefusal, embedText, readTurns, splitArgs, type ScriptInput, type Turn } from '../answer.js';
 import { applyPreFault, sendJson, startSim, streamWithFaults, type SimServer } from '../server.js';
 import type { Fault } from '../faults.js';
-import { readJsonBody, toolCallDelta, toolCallsOf } from './wire.js';
+import { readEmbeddingInputs, readJsonBody, toolCallDelta, toolCallsOf } from './wire.js';
 
 export interface OpenAISimOptions {
   name?: string;
@@ -134,12 +134,13 @@ export function startOpenAISim(options: OpenAISimOptions = {}): Promise<SimServe
           sendError(res, fault);
           return true;
         }
-        const inputs = Array.isArray(json.input) ? (json.input as string[]) : [String(json.input)];
+        const inputs = readEmbeddingInputs(res, json.input);
+        if (!inputs) return true;
         const dims = typeof json.dimensions === 'number' ? json.dimensions : 8;
-        const tokens = inputs.reduce((n, t) => n + countTokens(t), 0);
+        const tokens = inputs.reduce((n, t) => n + t.tokens, 0);
         sendJson(res, 200, {
           object: 'list',
-          data: inputs.map((t, index) => ({ object: 'embedding', index, embedding: embedText(t, dims) })),
+          data: inputs.map((t, index) => ({ object: 'embedding', index, embedding: embedText(t.key, dims) })),
           model,
           usage: { prompt_tokens: tokens, total_tokens: tokens },
         });

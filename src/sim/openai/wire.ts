@@ -1,6 +1,6 @@
-// OpenAI chat wire pieces shared by the OpenAI-compatible and Azure OpenAI simulators.
+// OpenAI wire pieces (chat, embeddings) shared by the OpenAI-compatible and Azure OpenAI simulators.
 import type { ServerResponse } from 'node:http';
-import type { Answer } from '../answer.js';
+import { countTokens, type Answer } from '../answer.js';
 import { sendJson } from '../server.js';
 
 type ToolCall = NonNullable<Answer['toolCall']>;
@@ -26,3 +26,37 @@ export function toolCallDelta(call: ToolCall, piece: string, i: number): Record<
   if (i === 0) Object.assign(delta, { id: call.id, type: 'function', function: { name: call.name, arguments: piece } });
   return { tool_calls: [delta] };
 }
+
+/** One input of an embeddings request as the simulator embeds it: a text, or token ids and their count. */
+export interface SimEmbeddingInput {
+  /** What the vector is made from (token ids as their list). */
+  key: string;
+  tokens: number;
+}
+
+/**
+ * The inputs of an OpenAI embeddings body in the four shapes OpenAI takes (a string, strings, a token
+ * array, token arrays, never mixed); a token input counts one token per id. Anything else is answered
+ * 400 as OpenAI answers it (`'$.input' is invalid`, param null), and undefined returned.
+ */
+export function readEmbeddingInputs(res: ServerResponse, input: unknown): SimEmbeddingInput[] | undefined {
+  const inputs = embeddingInputs(input);
+  if (inputs) return inputs;
+  const message = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.";
+  sendJson(res, 400, { error: { message, type: 'invalid_request_error', param: null, code: null } });
+  return undefined;
+}
+
+function embeddingInputs(input: unknown): SimEmbeddingInput[] | undefined {
+  if (typeof input === 'string') return input === '' ? undefined : [text(input)];
+  if (!Array.isArray(input) || input.length === 0) return undefined;
+  if (input.every(isTokenId)) return [ids(input as number[])];
+  if (input.length > 2048) return undefined;
+  if (input.every((t) => typeof t === 'string' && t !== '')) return (input as string[]).map(text);
+  if (input.every((t) => Array.isArray(t) && t.length > 0 && t.every(isTokenId))) return (input as number[][]).map(ids);
+  return undefined;
+}
+
+const isTokenId = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const text = (t: string): SimEmbeddingInput => ({ key: t, tokens: countTokens(t) });
+const ids = (list: readonly number[]): SimEmbeddingInput => ({ key: `tokens:${list.join(',')}`, tokens: list.length });

@@ -257,6 +257,11 @@ describe('openai-chat request encoding', () => {
     const request = { model: 'e', input: ['a'], passthrough: { input_type: 'query', truncate: 'END' } };
     expect(encodeEmbeddingRequest(request, 'text-embedding-3-small', ['input_type'])).toEqual({ model: 'text-embedding-3-small', input: ['a'], encoding_format: 'float', input_type: 'query' });
   });
+
+  it('sends token ids as OpenAI takes them: input as an array of token arrays, as given', () => {
+    const tokens = [[1212, 318], [257]];
+    expect(encodeEmbeddingRequest({ model: 'e', tokens, dimensions: 8 }, 'text-embedding-3-small')).toEqual({ model: 'text-embedding-3-small', input: tokens, encoding_format: 'float', dimensions: 8 });
+  });
 });
 
 describe('openai-chat message encoding', () => {

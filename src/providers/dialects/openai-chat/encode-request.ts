@@ -131,9 +131,12 @@ function encodeToolChoice(choice: ToolChoice): string | Record<string, unknown> 
   return choice.type === 'tool' ? { type: 'function', function: { name: choice.name } } : choice.type;
 }
 
-/** Embeddings as floats (how the client gets them back is the front door's business). */
+/**
+ * Embeddings as floats (how the client gets them back is the front door's business). Token ids go as
+ * OpenAI's array of token arrays, which OpenAI and Azure OpenAI take as `input`.
+ */
 export function encodeEmbeddingRequest(request: EmbeddingRequest, model: string, passthrough: readonly string[] = []): Record<string, unknown> {
-  const body: Record<string, unknown> = { input: request.input, model, encoding_format: 'float' };
+  const body: Record<string, unknown> = { input: request.tokens ?? request.input, model, encoding_format: 'float' };
   if (request.dimensions !== undefined) body.dimensions = request.dimensions;
   if (request.user !== undefined) body.user = request.user;
   if (request.passthrough && passthrough.length > 0) copyPassthrough(request.passthrough, passthrough, body);

@@ -1,0 +1,21 @@
+import { GatewayError } from '../../core/errors.js';
+import type { EmbeddingRequest } from '../../core/types.js';
+
+/**
+ * The texts of an embeddings request, for an upstream that embeds text only (Bedrock Titan and Cohere,
+ * Vertex :predict): their APIs have no field for token ids, and the ids are another tokenizer's, so
+ * they cannot be turned back into text either. Token input is refused before anything is sent, as a
+ * fallbackable, unsent invalid_request: a group tries its next deployment (an OpenAI-style one serves
+ * it); when none can, the client gets a 400 saying why, without an upstream call or a charge.
+ */
+export function embeddingTexts(request: EmbeddingRequest, upstream: string): string[] {
+  if (request.tokens === undefined) return request.input;
+  throw new GatewayError({
+    kind: 'invalid_request',
+    message: `${upstream} embeds text only; this request's 'input' is token ids. Send the text instead, or use a model served by an OpenAI-compatible or Azure OpenAI deployment.`,
+    param: 'input',
+    code: 'invalid_request',
+    fallbackable: true,
+    unsent: true,
+  });
+}
