@@ -16,15 +16,20 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out === '' ? '(root)' : out;
 }
 
+const CYCLE = 'holds itself (a YAML alias inside its own anchor, or a cyclic object): a config is a tree';
+
 /**
  * Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree. A missing variable
- * without a default is a problem at that path; the variable's value is never echoed.
+ * without a default is a problem at that path; the variable's value is never echoed. A node inside
+ * itself (`&a { b: *a }`, which YAML allows) is a problem at the inner path and left out, so no later
+ * stage recurses forever.
  */
 export function interpolateEnv(
   node: unknown,
   env: Readonly<Record<string, string | undefined>>,
   problems: ConfigProblem[],
   path: PropertyKey[] = [],
+  within: Set<object> = new Set(),
 ): unknown {
   if (typeof node === 'string') {
     if (!node.includes('${')) return node;
@@ -36,14 +41,22 @@ export function interpolateEnv(
       return '';
     });
   }
-  if (Array.isArray(node)) return node.map((item, i) => interpolateEnv(item, env, problems, [...path, i]));
   // Plain mappings only: an instance (a `Secret` a parse already resolved, in a config given again) is kept whole.
-  if (node !== null && typeof node === 'object' && isPlain(node)) {
-    const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(node)) out[key] = interpolateEnv(value, env, problems, [...path, key]);
-    return out;
+  if (node === null || typeof node !== 'object' || !(Array.isArray(node) || isPlain(node))) return node;
+  if (within.has(node)) {
+    problems.push({ path: formatPath(path), message: CYCLE });
+    return undefined;
   }
-  return node;
+  within.add(node);
+  let out: unknown;
+  if (Array.isArray(node)) out = node.map((item, i) => interpolateEnv(item, env, problems, [...path, i], within));
+  else {
+    const copy: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node)) copy[key] = interpolateEnv(value, env, problems, [...path, key], within);
+    out = copy;
+  }
+  within.delete(node);
+  return out;
 }
 
 function isPlain(node: object): boolean {

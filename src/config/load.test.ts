@@ -271,6 +271,19 @@ describe('config', () => {
     ]);
   });
 
+  it('names an alias inside its own anchor by path, rather than overflowing the stack on the cyclic tree', () => {
+    const text = [
+      'deployments:',
+      '  - &loop',
+      '    id: a',
+      '    provider: openai-compatible',
+      '    model: llama',
+      '    endpoint: http://127.0.0.1:9/v1',
+      '    tags: [*loop]',
+    ].join('\n');
+    expect(yamlErrorOf(text).problems).toContainEqual({ path: 'deployments[0].tags[0]', message: expect.stringMatching(/^holds itself \(a YAML alias inside its own anchor/) });
+  });
+
   it('ignores top-level x- keys, so a shared anchor block can feed merge keys (as docker-compose does)', () => {
     const text = [
       'x-vllm: &vllm',
