@@ -284,6 +284,28 @@ describe('config', () => {
     expect(yamlErrorOf(text).problems).toContainEqual({ path: 'deployments[0].tags[0]', message: expect.stringMatching(/^holds itself \(a YAML alias inside its own anchor/) });
   });
 
+  it('takes a merge key from hundreds of deployments sharing one anchor (yaml refused a 101st alias with a bare ReferenceError)', () => {
+    const ids = Array.from({ length: 150 }, (_, i) => `vllm-${i}`);
+    const text = [
+      'x-vllm: &vllm { provider: openai-compatible, model: llama, endpoint: http://127.0.0.1:9/v1 }',
+      'deployments:',
+      ...ids.map((id) => `  - { <<: *vllm, id: ${id} }`),
+      `groups: [{ name: chat, deployments: [${ids.join(', ')}] }]`,
+    ].join('\n');
+    expect(parseConfigText(text, 'many.yaml', {}).deployments).toHaveLength(150);
+  });
+
+  it('names a merge key whose value is no mapping by its line, rather than throwing yaml\'s bare Error', () => {
+    const text = ['deployments:', '  - id: a', '    <<: 5', '    provider: openai-compatible'].join('\n');
+    expect(yamlErrorOf(text).problems).toEqual([{ path: 'line 3, column 5', message: 'a merge key (<<) takes a mapping, an alias of one, or a list of them' }]);
+  });
+
+  it('refuses an alias bomb with one config problem, rather than expanding it or throwing yaml\'s ReferenceError', () => {
+    const letters = 'abcdefghij';
+    const text = [`x-a: &a [${Array(10).fill('x').join(', ')}]`, ...[...letters.slice(1)].map((l, i) => `x-${l}: &${l} [${Array(10).fill(`*${letters[i]}`).join(', ')}]`), 'deployments: []'].join('\n');
+    expect(yamlErrorOf(text).problems).toEqual([{ path: '(yaml)', message: expect.stringMatching(/^its aliases expand to more than 100000 copies/) }]);
+  });
+
   it('ignores top-level x- keys, so a shared anchor block can feed merge keys (as docker-compose does)', () => {
     const text = [
       'x-vllm: &vllm',

@@ -4,7 +4,7 @@ import type * as z from './zod.js';
 import { configSchema, configShapeSchema, deploymentSchema, type ConfigInput, type DeploymentBase, type DeploymentConfig, type GatewayConfig } from './schema.js';
 import { configIssueMessage, knownKeys, unknownKey } from './messages.js';
 import { plainHttpProblem } from './plain-http.js';
-import { yamlProblems, type YamlModule } from './yaml-problems.js';
+import { MAX_ALIAS_COPIES, treeProblem, yamlProblems, type YamlModule } from './yaml-problems.js';
 import { aboutDropped, salvageConfig, type Salvaged } from './salvage.js';
 import { formatPath, interpolateEnv, type ConfigProblem } from './interpolate.js';
 import { fileProblem } from './file-problem.js';
@@ -181,7 +181,12 @@ function configTree(text: string, source: string): unknown {
   // Merge keys (`<<: *defaults`) are YAML 1.1, off in yaml's 1.2 default: operators share deployment settings with them.
   const doc = yaml().parseDocument(text, { prettyErrors: true, merge: true });
   if (doc.errors.length > 0) throw new ConfigError(source, yamlProblems(doc, text, yaml()));
-  return doc.toJS() as unknown;
+  // yaml finds a merge of a non-mapping and an alias bomb only while building the tree, and throws.
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COPIES }) as unknown;
+  } catch (err) {
+    throw new ConfigError(source, [treeProblem(doc, text, err, yaml())]);
+  }
 }
 
 /** Parses YAML text into a config; YAML syntax errors are reported with line and column. */
