@@ -52,7 +52,13 @@ export function interpolateEnv(
   if (Array.isArray(node)) out = node.map((item, i) => interpolateEnv(item, env, problems, [...path, i], within));
   else {
     const copy: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(node)) copy[key] = interpolateEnv(value, env, problems, [...path, key], within);
+    for (const [key, value] of Object.entries(node)) {
+      const v = interpolateEnv(value, env, problems, [...path, key], within);
+      // Defined, not assigned: `copy.__proto__ = v` would make a `__proto__:` key of the YAML the copy's
+      // prototype, its fields then read as the mapping's own while no unknown key is reported.
+      if (key === '__proto__') Object.defineProperty(copy, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else copy[key] = v;
+    }
     out = copy;
   }
   within.delete(node);

@@ -284,6 +284,12 @@ describe('config', () => {
     expect(yamlErrorOf(text).problems).toContainEqual({ path: 'deployments[0].tags[0]', message: expect.stringMatching(/^holds itself \(a YAML alias inside its own anchor/) });
   });
 
+  it('refuses a __proto__ key as the unknown key it is, rather than reading its fields as the mapping\'s own', () => {
+    const text = ['server:', '  __proto__:', '    port: 9999', 'deployments:', '  - { id: d, provider: openai-compatible, model: m, endpoint: http://127.0.0.1:9/v1 }'].join('\n');
+    const problems = yamlErrorOf(text).problems;
+    expect(problems).toContainEqual(expect.objectContaining({ path: expect.stringMatching(/^server/), message: expect.stringContaining('__proto__') }));
+  });
+
   it('takes a merge key from hundreds of deployments sharing one anchor (yaml refused a 101st alias with a bare ReferenceError)', () => {
     const ids = Array.from({ length: 150 }, (_, i) => `vllm-${i}`);
     const text = [
