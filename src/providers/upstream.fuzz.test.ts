@@ -10,31 +10,36 @@ import { parseConfig } from '../config/load.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { isBodyStream, type HttpHandler, type HttpResponse } from '../http/exchange.js';
 import { createHttpHandler } from '../http/handler.js';
-import { openAIShapeProblem } from '../ingress/testing/error-shapes.js';
 import { SIM_CREDENTIALS } from '../sim/bedrock/index.js';
 import { createSimServiceAccount } from '../sim/vertex/credentials.js';
+import { CHAT_DOOR } from './testing/chat-door.js';
+import { MESSAGES_DOOR } from './testing/messages-door.js';
 import { mutatedReplies, validReplies, type MutatedReply } from './testing/reply-mutate.js';
-import { REPLY_SEEDS, UPSTREAM_CANARY, type Wire } from './testing/upstream-seeds.js';
+import { MAX_COUNT, type ReplyDoor, type Served } from './testing/reply-door.js';
+import { RESPONSES_DOOR } from './testing/responses-door.js';
+import { REPLY_SEEDS, type Wire } from './testing/upstream-seeds.js';
 
 /*
  * Every upstream wire format (OpenAI and Azure chat completions, Anthropic Messages, Gemini
  * generateContent and its SSE stream, Bedrock Converse and ConverseStream's event-stream frames) answers
  * seeded mutations of valid replies (`testing/reply-mutate.ts`) from a loopback server, through the real
  * transport, provider and dialect, the gateway (with its SQLite ledger) and the runtime-neutral handler's
- * OpenAI chat door, JSON and streamed. For every case: no 5xx but 502, 503 or 504, every error in the
- * door's shape and none an internal one; no upstream text (a planted canary) in an error the client
- * reads; a stream ends with `[DONE]` or with an error event and no `[DONE]`; no internal error logged
- * and no unhandled rejection; and the ledger holds one row per attempt the upstream received, its
- * counts whole, finite and not negative. SWITCHYARD_FUZZ_SEED and SWITCHYARD_FUZZ_CASES (per wire
- * format) explore beyond the fixed run.
+ * front doors (`DOORS`: OpenAI chat completions, OpenAI Responses, Anthropic Messages), JSON and
+ * streamed. For every case: no 5xx but 502, 503 or 504, every error in the door's shape and none an
+ * internal one; no upstream text (a planted canary) in an error the client reads; an answer and a stream
+ * as the door's own API writes them, a stream ended honestly (each door's invariants: `testing/*-door.ts`);
+ * no internal error logged and no unhandled rejection; and the ledger holds one row per attempt the
+ * upstream received, its counts whole, finite and not negative, and those a served answer told. SWITCHYARD_FUZZ_SEED
+ * and SWITCHYARD_FUZZ_CASES (per wire format and door) explore beyond the fixed run.
  */
 
 const SEED = Number(process.env.SWITCHYARD_FUZZ_SEED ?? 20_261_203);
 const CASES = Number(process.env.SWITCHYARD_FUZZ_CASES ?? 160);
 const PROJECT = 'fuzz-upstream';
-/** An upstream's count above this is not believed (core/types.ts `tokenCount`): the usage is estimated. */
-const MAX_COUNT = 1e8;
 const WIRES: readonly Wire[] = ['openai', 'azure', 'anthropic', 'gemini', 'bedrock'];
+
+/** Each front door the replies are read through: one row (`testing/reply-door.ts`) per door. */
+const DOORS: readonly ReplyDoor[] = [CHAT_DOOR, RESPONSES_DOOR, MESSAGES_DOOR];
 
 interface Outcome {
   status: number;
@@ -51,118 +56,33 @@ async function collect(answer: HttpResponse): Promise<string> {
   return text;
 }
 
-/** What is wrong with an error body, or undefined. */
-function errorProblem(json: unknown): string | undefined {
-  const shape = openAIShapeProblem(json);
-  if (shape !== undefined) return shape;
-  const e = (json as { error: { message: string; code: string | null } }).error;
-  if (e.message.includes(UPSTREAM_CANARY)) return 'upstream text in the error';
-  if (e.message === 'Internal gateway error.' || e.code === 'internal') return 'an internal error';
-  return undefined;
-}
-
-/** What is wrong with the client's answer, or undefined. */
-function answerProblem(o: Outcome, stream: boolean): string | undefined {
-  if (o.status >= 500 && ![502, 503, 504].includes(o.status)) return `status ${o.status}`;
+/** What is wrong with the client's answer through `door`, or undefined. */
+function answerProblem(door: ReplyDoor, o: Outcome, stream: boolean): string | undefined {
+  if (o.status >= 500 && !door.serverStatuses.includes(o.status)) return `status ${o.status}`;
   if (o.status !== 200) {
     if (o.status < 400) return `status ${o.status}`;
     if (o.contentType !== 'application/json') return `content-type ${o.contentType}`;
     try {
-      return errorProblem(JSON.parse(o.body));
+      return door.errorProblem(JSON.parse(o.body));
     } catch {
       return 'error body is not JSON';
     }
   }
   // No reply holds invalid UTF-8: a replacement character is a character cut between two reads and lost.
   if (o.body.includes('\ufffd')) return 'a replacement character in the answer';
-  if (!stream) {
-    try {
-      return completionProblem(JSON.parse(o.body) as Record<string, unknown>);
-    } catch {
-      return 'answer is not JSON';
-    }
-  }
-  if (o.contentType !== 'text/event-stream') return `stream content-type ${o.contentType}`;
-  const data = o.body
-    .split('\n\n')
-    .filter((f) => f.startsWith('data: '))
-    .map((f) => f.slice(6));
-  const done = data.indexOf('[DONE]');
-  if (done !== -1 && done !== data.length - 1) return 'frames after [DONE]';
-  const chunks: Array<Record<string, unknown>> = [];
-  for (const d of data.slice(0, done === -1 ? data.length : done)) {
-    try {
-      chunks.push(JSON.parse(d) as Record<string, unknown>);
-    } catch {
-      return `a frame that is not JSON: ${d.slice(0, 80)}`;
-    }
-  }
-  const last = chunks[chunks.length - 1];
-  if (done === -1) {
-    if (last === undefined) return 'an empty stream';
-    return last.error === undefined ? 'a stream ending with neither [DONE] nor an error event' : errorProblem(last);
-  }
-  return streamProblem(chunks);
-}
-
-const FINISH = ['stop', 'length', 'tool_calls', 'content_filter'];
-
-/** What is wrong with a whole chat completion, or undefined. */
-function completionProblem(answer: Record<string, unknown>): string | undefined {
-  const choice = (answer.choices as Array<Record<string, unknown>> | undefined)?.[0];
-  if (choice === undefined) return 'an answer without a choice';
-  if (!FINISH.includes(choice.finish_reason as string)) return `finish_reason ${JSON.stringify(choice.finish_reason)}`;
-  const message = choice.message as Record<string, unknown>;
-  if (message.content !== null && typeof message.content !== 'string') return 'content neither text nor null';
-  for (const call of (message.tool_calls as Array<{ id: unknown; function: Record<string, unknown> }> | undefined) ?? []) {
-    if (typeof call.id !== 'string' || call.id === '' || typeof call.function.name !== 'string' || typeof call.function.arguments !== 'string') return 'a tool call without id, name or arguments';
-  }
-  return usageProblem(answer.usage as Record<string, unknown> | undefined);
-}
-
-/** What is wrong with the chunks of a stream that ended with [DONE], asked with include_usage, or undefined. */
-function streamProblem(chunks: ReadonlyArray<Record<string, unknown>>): string | undefined {
-  if (chunks.some((c) => c.error !== undefined)) return 'an error event and [DONE]';
-  const usage = chunks.filter((c) => Array.isArray(c.choices) && c.choices.length === 0 && c.usage !== null && c.usage !== undefined);
-  if (usage.length !== 1 || usage[0] !== chunks[chunks.length - 1]) return `${usage.length} usage chunks, not one last`;
-  const finishes = chunks.flatMap((c) => ((c.choices as Array<Record<string, unknown>> | undefined) ?? []).map((ch) => ch.finish_reason).filter((f) => f !== null && f !== undefined));
-  if (finishes.length !== 1 || !FINISH.includes(finishes[0] as string)) return `finish reasons ${JSON.stringify(finishes)}`;
-  const named = new Set<number>();
-  for (const c of chunks) {
-    for (const call of ((c.choices as Array<{ delta: { tool_calls?: Array<{ index: number; id?: string; function?: { name?: string } }> } }> | undefined) ?? []).flatMap((ch) => ch.delta.tool_calls ?? [])) {
-      if (!named.has(call.index) && (typeof call.id !== 'string' || typeof call.function?.name !== 'string')) return `tool call ${call.index} begun without its id and name`;
-      named.add(call.index);
-    }
-  }
-  const finished = chunks.findIndex((c) => (c.choices as Array<Record<string, unknown>> | undefined)?.some((ch) => ch.finish_reason !== null && ch.finish_reason !== undefined));
-  const late = chunks.slice(finished + 1).find((c) => (c.choices as Array<{ delta: Record<string, unknown> }>).some((ch) => ch.delta.content || ch.delta.tool_calls || ch.delta.refusal));
-  if (late !== undefined) return `content after the finish: ${JSON.stringify(late).slice(0, 120)}`;
-  return usageProblem(usage[0]?.usage as Record<string, unknown>);
-}
-
-/** Whether the client got an answer, and the usage it was told. */
-function served(o: Outcome, stream: boolean): { served: boolean; usage: Record<string, unknown> | undefined } {
-  if (o.status !== 200) return { served: false, usage: undefined };
+  if (stream) return o.contentType === 'text/event-stream' ? door.streamProblem(o.body) : `stream content-type ${o.contentType}`;
   try {
-    if (!stream) return { served: true, usage: (JSON.parse(o.body) as { usage?: Record<string, unknown> }).usage };
-    if (!o.body.includes('data: [DONE]')) return { served: false, usage: undefined };
-    const last = o.body.split('\n\n').filter((f) => f.startsWith('data: {')).at(-1);
-    return { served: true, usage: last === undefined ? undefined : (JSON.parse(last.slice(6)) as { usage?: Record<string, unknown> }).usage };
+    return door.answerProblem(JSON.parse(o.body) as Record<string, unknown>);
   } catch {
-    return { served: false, usage: undefined };
+    return 'answer is not JSON';
   }
 }
 
-function usageProblem(usage: Record<string, unknown> | undefined): string | undefined {
-  if (usage === undefined) return 'an answer without usage';
-  for (const k of ['prompt_tokens', 'completion_tokens', 'total_tokens']) {
-    const v = usage[k];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > MAX_COUNT) return `usage.${k} ${JSON.stringify(v)}`;
-  }
-  return undefined;
+function served(door: ReplyDoor, o: Outcome, stream: boolean): Served {
+  return o.status === 200 ? door.served(o.body, stream) : { served: false, usage: undefined };
 }
 
-describe('mutated upstream replies through the OpenAI chat door', () => {
+describe('mutated upstream replies through every front door', () => {
   let server: Server;
   let app: App;
   let handle: HttpHandler;
@@ -173,7 +93,7 @@ describe('mutated upstream replies through the OpenAI chat door', () => {
   const rejections: unknown[] = [];
   const onRejection = (reason: unknown): void => void rejections.push(reason);
   /** Request id → attempts the upstream received, checked against the ledger at the end. */
-  const attempts = new Map<string, { hits: number; label: string; served: boolean; usage: Record<string, unknown> | undefined; cost: string | undefined }>();
+  const attempts = new Map<string, { hits: number; label: string; cost: string | undefined } & Served>();
   let missing = 0;
 
   function answer(res: ServerResponse, r: MutatedReply): void {
@@ -246,42 +166,48 @@ describe('mutated upstream replies through the OpenAI chat door', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  async function send(model: string, r: MutatedReply): Promise<Outcome> {
+  async function send(door: ReplyDoor, model: string, r: MutatedReply): Promise<Outcome> {
     reply = r;
     const before = hits;
-    const body = { model, messages: [{ role: 'user', content: 'Hi' }], tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } }], ...(r.stream ? { stream: true, stream_options: { include_usage: true } } : {}) };
-    const res = await handle({ method: 'POST', path: '/v1/chat/completions', query: '', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)), signal: new AbortController().signal });
+    const body = door.request(model, r.stream);
+    const res = await handle({ method: 'POST', path: door.path, query: '', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)), signal: new AbortController().signal });
     const text = await collect(res);
     const o = { status: res.status, body: text, contentType: res.headers['content-type'], cost: res.headers['x-switchyard-cost-usd'] ?? res.trailers?.()?.['x-switchyard-cost-usd'] };
-    attempts.set(res.headers['x-request-id'] ?? `missing ${(missing += 1)}`, { hits: hits - before, label: r.label, cost: o.cost, ...served(o, r.stream) });
+    const label = `${door.name} ${r.label}`;
+    attempts.set(res.headers['x-request-id'] ?? `missing ${(missing += 1)}`, { hits: hits - before, label, cost: o.cost, ...served(door, o, r.stream) });
     return o;
   }
 
-  it('answers every seed as it is (the fuzzer starts from replies the gateway takes)', async () => {
-    const bad: string[] = [];
-    for (const wire of WIRES) {
-      for (const r of validReplies(wire, REPLY_SEEDS[wire])) {
-        const o = await send(wire, r);
-        if (served(o, r.stream).served !== r.ok) bad.push(`${r.label}: ${o.status} ${o.body.slice(0, 300)}`);
-        const problem = answerProblem(o, r.stream);
-        if (problem !== undefined) bad.push(`${r.label}: ${problem}: ${o.body.slice(0, 300)}`);
-      }
-    }
-    expect(bad).toEqual([]);
-  });
+  for (const [d, door] of DOORS.entries()) {
+    describe(door.name, () => {
+      it('answers every seed as it is (the fuzzer starts from replies the gateway takes)', async () => {
+        const bad: string[] = [];
+        for (const wire of WIRES) {
+          for (const r of validReplies(wire, REPLY_SEEDS[wire])) {
+            const o = await send(door, wire, r);
+            if (served(door, o, r.stream).served !== r.ok) bad.push(`${r.label}: ${o.status} ${o.body.slice(0, 300)}`);
+            const problem = answerProblem(door, o, r.stream);
+            if (problem !== undefined) bad.push(`${r.label}: ${problem}: ${o.body.slice(0, 300)}`);
+          }
+        }
+        expect(bad).toEqual([]);
+      });
 
-  for (const [w, wire] of WIRES.entries()) {
-    it(`${wire}: no 500, errors in the door's shape without upstream text, streams ended honestly`, async () => {
-      const bad: string[] = [];
-      for (const [i, r] of mutatedReplies(SEED + w, CASES, wire, REPLY_SEEDS[wire]).entries()) {
-        const o = await send(wire === 'openai' && i % 2 === 1 ? 'openai-chain' : wire, r);
-        const problem = answerProblem(o, r.stream);
-        if (problem !== undefined) bad.push(`${r.label}: ${problem}: ${o.status} ${o.body.slice(-300)}`);
+      for (const [w, wire] of WIRES.entries()) {
+        it(`${wire}: no 500, errors in the door's shape without upstream text, streams ended honestly`, async () => {
+          const bad: string[] = [];
+          // The chat door keeps the seeds it always had; each other door explores its own.
+          for (const [i, r] of mutatedReplies(SEED + 10 * d + w, CASES, wire, REPLY_SEEDS[wire]).entries()) {
+            const o = await send(door, wire === 'openai' && i % 2 === 1 ? 'openai-chain' : wire, r);
+            const problem = answerProblem(door, o, r.stream);
+            if (problem !== undefined) bad.push(`${r.label}: ${problem}: ${o.status} ${o.body.slice(-300)}`);
+          }
+          expect(bad.slice(0, 20)).toEqual([]);
+          expect(logged.slice(0, 5)).toEqual([]);
+          expect(rejections).toEqual([]);
+        }, 60_000);
       }
-      expect(bad.slice(0, 20)).toEqual([]);
-      expect(logged.slice(0, 5)).toEqual([]);
-      expect(rejections).toEqual([]);
-    }, 60_000);
+    });
   }
 
   it('records one ledger row per attempt the upstream received, with whole, finite, non-negative counts', async () => {
@@ -297,8 +223,9 @@ describe('mutated upstream replies through the OpenAI chat door', () => {
         const a = attempts.get(id);
         if (row.status === 'ok' && a !== undefined) {
           if (!a.served) bad.push(`${a.label}: an attempt recorded ok for an answer the client did not get`);
-          const told = a.usage === undefined ? undefined : [a.usage.prompt_tokens, a.usage.completion_tokens, a.usage.total_tokens].join();
-          if (told !== undefined && told !== [row.prompt_tokens, row.completion_tokens, row.total_tokens].join()) bad.push(`${a.label}: the client was told usage ${told}, the ledger has ${[row.prompt_tokens, row.completion_tokens, row.total_tokens].join()}`);
+          const told = a.usage === undefined ? undefined : [a.usage.prompt, a.usage.completion, a.usage.total].join();
+          const has = [row.prompt_tokens, row.completion_tokens, a.usage?.total === undefined ? undefined : row.total_tokens].join();
+          if (told !== undefined && told !== has) bad.push(`${a.label}: the client was told usage ${told}, the ledger has ${has}`);
         }
         for (const [k, v] of Object.entries(row)) {
           if (k === 'request_id' || k === 'status' || (k === 'cost_usd' && v === null)) continue;
@@ -313,7 +240,7 @@ describe('mutated upstream replies through the OpenAI chat door', () => {
       const ok = new Set(rows.filter((r) => r.status === 'ok').map((r) => String(r.request_id)));
       for (const [id, a] of attempts) if (a.served && !ok.has(id)) bad.push(`${a.label}: an answer the client got, recorded as no ok attempt`);
       for (const [id, a] of attempts) if ((byRequest.get(id) ?? 0) !== a.hits) bad.push(`${a.label}: ${a.hits} attempt(s) upstream, ${byRequest.get(id) ?? 0} ledger row(s)`);
-      expect(attempts.size).toBeGreaterThan(WIRES.length * CASES);
+      expect(attempts.size).toBeGreaterThan(DOORS.length * WIRES.length * CASES);
       expect(bad.slice(0, 20)).toEqual([]);
     } finally {
       db.close();
