@@ -141,8 +141,20 @@ describe('MessagesStreamEncoder', () => {
 
   it('ends a broken stream with an error event in Anthropic shape', () => {
     const e = new MessagesStreamEncoder(ctx, servedBy, { model: 'claude', thinking: false, stopSequences: undefined });
+    e.part({ type: 'text', delta: 'Hi' });
     const frame = e.error(new GatewayError({ kind: 'overloaded', message: 'Upstream p is overloaded mid-stream.' }));
     expect(frame).toBe('event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Upstream p is overloaded mid-stream."}}\n\n');
+  });
+
+  it('opens with message_start even when the stream breaks before any part made a frame (a finish and usage before the content)', () => {
+    const e = new MessagesStreamEncoder(ctx, servedBy, { model: 'claude', thinking: false, stopSequences: undefined }, 7);
+    const before = [e.part({ type: 'usage', usage: makeUsage({ prompt: 9, completion: 3 }) }), e.part({ type: 'finish', finishReason: 'stop' })];
+    const text = e.error(new GatewayError({ kind: 'bad_upstream_response', message: 'The upstream sent content after finishing its answer.' }));
+    const out = [...text.matchAll(/event: (.*)\ndata: (.*)\n\n/g)].map((m) => [m[1] as string, JSON.parse(m[2] as string) as Record<string, unknown>] as const);
+    expect(before).toEqual([undefined, undefined]);
+    expect(out.map(([name]) => name)).toEqual(['message_start', 'error']);
+    expect(out[0]?.[1]).toMatchObject({ type: 'message_start', message: { type: 'message', role: 'assistant', content: [], usage: { input_tokens: 7 } } });
+    expect(out[1]?.[1]).toEqual({ type: 'error', error: { type: 'api_error', message: 'The upstream sent content after finishing its answer.' } });
   });
 });
 

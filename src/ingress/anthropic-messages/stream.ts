@@ -136,7 +136,10 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
       this.estimated = cost.estimated;
     }
     const { deployment, provider } = this.servedBy;
-    return frame('error', streamErrorData(err, deployment, provider, exposesUpstream(this.ctx.gateway.config, deployment)));
+    // The API's stream always opens with message_start, an error event included: parts that made no frame
+    // (a usage, a finish) may come before the failure.
+    const start = this.started ? '' : this.begin();
+    return start + frame('error', streamErrorData(err, deployment, provider, exposesUpstream(this.ctx.gateway.config, deployment)));
   }
 
   private begin(): string {
