@@ -177,6 +177,15 @@ export interface ChatRequest {
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
 /**
+ * The finish an answer states: `tool_calls` only for one that holds a tool call. An upstream that says
+ * it stopped for calls it never sent (or sent in a shape its dialect could not read) stopped; a client
+ * told `tool_calls` (Messages: `tool_use`) looks for calls to run.
+ */
+export function honestFinish(reason: FinishReason, hasToolCalls: boolean): FinishReason {
+  return reason === 'tool_calls' && !hasToolCalls ? 'stop' : reason;
+}
+
+/**
  * Canonical token usage. `prompt` counts every input token, cached ones included; `cachedRead` and
  * `cachedWrite` are the parts of `prompt` read from / written to a prompt cache. `reasoning` is the part
  * of `completion` spent on reasoning. Dialects whose wire format reports cache tokens apart from input

@@ -97,6 +97,15 @@ describe('gateway selection and policy', () => {
     expect(models()).toContain('chat');
   });
 
+  it('answers stop, not tool_calls, when the upstream says it stopped for tool calls its answer does not hold', async () => {
+    const { gateway, p } = build(twoDeployments);
+    p('primary').answer = () => answer('Looked it up.', undefined, { finishReason: 'tool_calls' });
+    expect((await gateway.chat(hello())).response).toMatchObject({ finishReason: 'stop', content: [{ type: 'text', text: 'Looked it up.' }] });
+    const call = { type: 'tool-call' as const, id: 'c1', name: 'lookup', arguments: '{}' };
+    p('primary').answer = () => answer('', undefined, { content: [call], finishReason: 'tool_calls' });
+    expect((await gateway.chat(hello())).response).toMatchObject({ finishReason: 'tool_calls', content: [call] });
+  });
+
   it('applies the group system prompt and defaults identically whichever deployment serves', async () => {
     const { gateway, p } = build({
       ...twoDeployments,

@@ -5,8 +5,8 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { AdmissionTicket, Operation } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { embeddingPromptTokens, estimatePromptTokens, withEstimatedUsage } from '../core/estimate.js';
-import type { BilledAttempt, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
-import { makeUsage } from '../core/types.js';
+import type { AssistantPart, BilledAttempt, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
+import { honestFinish, makeUsage } from '../core/types.js';
 import { checkRequestFields, grantsRequestFields } from '../core/fields.js';
 import type { ConfigInput, GatewayConfig } from '../config/schema.js';
 import { isResolvedConfig, resolveConfig } from '../config/load.js';
@@ -40,6 +40,7 @@ const NO_TICKET: AdmissionTicket = { release: () => undefined };
 /** Canonical requests have no unmapped fields of their own: only `passthrough` holds any. */
 const MAPPED_NONE: ReadonlySet<string> = new Set();
 const NO_PASSTHROUGH: Readonly<Record<string, never>> = Object.freeze({});
+const isToolCall = (p: AssistantPart): boolean => p.type === 'tool-call';
 /** What differs between executions: a whole answer's gate and reports, a stream's deferred success. */
 type ExecutionExtras<T> = Pick<ExecuteOptions<T>, 'accept' | 'deferSuccess' | 'continues' | 'onRejected' | 'onAttemptError'>;
 
@@ -122,6 +123,7 @@ class GatewayRuntime implements Gateway {
         plan.deployments,
         async (a, s) => {
           const response = withEstimatedUsage(await a.deployment.provider.chat(request, reporter.callContext(meta, a, s)), needs.promptTokens);
+          response.finishReason = honestFinish(response.finishReason, response.content.some(isToolCall));
           if (!rerouteFiltered || response.finishReason !== 'content_filter') return response;
           filtered = { value: response, attempt: a };
           throw outputFiltered(a);

@@ -84,6 +84,21 @@ describe('relay', () => {
     expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'ok', usage, usageEstimated: false });
   });
 
+  it('says stop, not tool_calls, when the upstream finishes for tool calls it never sent, and settles with that finish', async () => {
+    const settle = vi.fn<(s: StreamSettlement) => void>();
+    const out: StreamPart[] = [];
+    for await (const p of relay(await open([{ type: 'text', delta: 'hi' }, { type: 'finish', finishReason: 'tool_calls' }, { type: 'usage', usage }]), 9, () => undefined, settle)) out.push(p);
+    expect(out).toEqual([{ type: 'text', delta: 'hi' }, { type: 'finish', finishReason: 'stop' }, { type: 'usage', usage }]);
+    expect(settle.mock.calls[0]?.[0]).toMatchObject({ outcome: 'ok', finishReason: 'stop' });
+  });
+
+  it('keeps a tool_calls finish after a tool call', async () => {
+    const call: StreamPart = { type: 'tool-call', index: 0, id: 'c1', name: 'f', argumentsDelta: '{}' };
+    const out: StreamPart[] = [];
+    for await (const p of relay(await open([call, { type: 'finish', finishReason: 'tool_calls' }, { type: 'usage', usage }]), 9, () => undefined, () => undefined)) out.push(p);
+    expect(out).toEqual([call, { type: 'finish', finishReason: 'tool_calls' }, { type: 'usage', usage }]);
+  });
+
   it('gives the client one finish and one usage, the last, after everything else, however often and wherever the upstream sends them', async () => {
     const settle = vi.fn<(s: StreamSettlement) => void>();
     const early = makeUsage({ prompt: 3, completion: 1 });

@@ -1,6 +1,6 @@
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { FinishReason, StreamPart, Usage } from '../core/types.js';
-import { makeUsage } from '../core/types.js';
+import { honestFinish, makeUsage } from '../core/types.js';
 import { readyIterator, type ReadyIterator } from '../core/ready.js';
 
 /** A stream whose first content part has already arrived (so routing is settled). */
@@ -79,6 +79,8 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
   /** Content came after the finish: the stream fails at the next `next()`. */
   private misordered: GatewayError | undefined;
   private finishReason: FinishReason | undefined;
+  /** A tool call came: a `tool_calls` finish is what it says. */
+  private toolCalls = false;
   private completionChars = 0;
   private settled = false;
   /** The usage settled is the gateway's count (the upstream sent none). */
@@ -244,7 +246,10 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
       return false;
     }
     if (p.type === 'text' || p.type === 'reasoning' || p.type === 'refusal') this.completionChars += p.delta.length;
-    else if (p.type === 'tool-call') this.completionChars += p.argumentsDelta.length + (p.name?.length ?? 0);
+    else if (p.type === 'tool-call') {
+      this.completionChars += p.argumentsDelta.length + (p.name?.length ?? 0);
+      this.toolCalls = true;
+    }
     else if (p.type === 'usage') {
       if (this.usageSent) return false;
       this.usage = p.usage;
@@ -256,7 +261,10 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
       this.usageSent = true;
     } else if (p.type === 'finish') {
       if (this.finishReason !== undefined) return false;
-      this.finishReason = p.finishReason;
+      const finish = honestFinish(p.finishReason, this.toolCalls);
+      // Rewritten in place only when it changes (rarely): the part keeps its shape, and whoever holds it sees the finish the client got.
+      if (finish !== p.finishReason) p.finishReason = finish;
+      this.finishReason = finish;
     }
     return true;
   }
