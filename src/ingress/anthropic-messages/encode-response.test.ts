@@ -112,6 +112,11 @@ describe('encodeMessage', () => {
     expect(encodeMessage(claude, asked('c'), 'r')).toMatchObject({ content: [{ type: 'text', text: 'No.' }], stop_reason: 'refusal' });
   });
 
+  it('says end_turn, not the upstream\'s tool_use, for an answer without a tool_use block (the gateway made its finish a stop)', () => {
+    const res = answer({ content: [{ type: 'text', text: 'Hi' }], finishReason: 'stop', providerMetadata: { anthropic: { stop_reason: 'tool_use', stop_sequence: null } } });
+    expect(encodeMessage(res, asked('c'), 'r')).toMatchObject({ content: [{ type: 'text', text: 'Hi' }], stop_reason: 'end_turn', stop_sequence: null });
+  });
+
   it("says stop_sequence when Bedrock says one fired, naming the request's only one", () => {
     const res = answer({ content: [{ type: 'text', text: 'He said' }], providerMetadata: { bedrock: { stopReason: 'stop_sequence' } } });
     expect(encodeMessage(res, asked('c', false, ['said']), 'r')).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'said' });

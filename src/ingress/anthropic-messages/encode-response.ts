@@ -10,7 +10,16 @@ export const ANTHROPIC_METADATA = 'anthropic';
 /** Anthropic's stop_reason for a canonical finish reason. */
 const STOP_REASONS: Readonly<Record<FinishReason, string>> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal' };
 
-const ANTHROPIC_STOP_REASONS = new Set(['end_turn', 'max_tokens', 'stop_sequence', 'tool_use', 'pause_turn', 'refusal', 'model_context_window_exceeded']);
+/** The canonical finish each of Anthropic's stop reasons is (its dialect's mapping). */
+const FINISH_OF_STOP: ReadonlyMap<string, FinishReason> = new Map([
+  ['end_turn', 'stop'],
+  ['stop_sequence', 'stop'],
+  ['pause_turn', 'stop'],
+  ['max_tokens', 'length'],
+  ['model_context_window_exceeded', 'length'],
+  ['tool_use', 'tool_calls'],
+  ['refusal', 'content_filter'],
+]);
 
 /** What an Anthropic upstream said about the stop, kept by its dialect; undefined from any other upstream. */
 export interface RawStop {
@@ -33,14 +42,15 @@ export function rawStopOf(namespace: string, data: Readonly<Record<string, JsonV
 }
 
 /**
- * The stop_reason and stop_sequence to report: the upstream's own (see `rawStopOf`), else the canonical
- * finish reason in Anthropic's words, `refusal` for an answer that stopped on a refusal (`refused`: an
- * OpenAI upstream declined in words), as Claude's declines end. A stop sequence nobody named is the
- * request's when it gave one.
+ * The stop_reason and stop_sequence to report: the upstream's own (see `rawStopOf`) when it says what the
+ * finish says (the gateway corrects a finish, `honestFinish`: a `tool_use` with no tool call is a stop),
+ * else the canonical finish reason in Anthropic's words, `refusal` for an answer that stopped on a refusal
+ * (`refused`: an OpenAI upstream declined in words), as Claude's declines end. A stop sequence nobody
+ * named is the request's when it gave one.
  */
 export function stopOf(finish: FinishReason, raw: RawStop | undefined, stopSequences?: readonly string[], refused = false): { reason: string; sequence: string | null } {
   const own = raw?.stop_reason;
-  if (typeof own === 'string' && ANTHROPIC_STOP_REASONS.has(own)) {
+  if (typeof own === 'string' && FINISH_OF_STOP.get(own) === finish) {
     const named = typeof raw?.stop_sequence === 'string' ? raw.stop_sequence : undefined;
     const only = own === 'stop_sequence' && stopSequences?.length === 1 ? stopSequences[0] : undefined;
     return { reason: own, sequence: named ?? only ?? null };

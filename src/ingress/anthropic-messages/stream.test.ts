@@ -164,6 +164,19 @@ describe('stopOf', () => {
     expect(stopOf('stop', { stop_reason: 'stop_sequence', stop_sequence: '###' })).toEqual({ reason: 'stop_sequence', sequence: '###' });
     expect(stopOf('stop', { stop_reason: 'made_up' })).toEqual({ reason: 'end_turn', sequence: null });
   });
+
+  it("keeps an upstream's own stop_reason only when it says what the finish says: a tool_use whose calls never came is end_turn", () => {
+    expect(stopOf('stop', { stop_reason: 'tool_use' })).toEqual({ reason: 'end_turn', sequence: null });
+    expect(stopOf('tool_calls', { stop_reason: 'tool_use' })).toEqual({ reason: 'tool_use', sequence: null });
+    expect(stopOf('stop', { stop_reason: 'pause_turn' })).toEqual({ reason: 'pause_turn', sequence: null });
+    expect(stopOf('length', { stop_reason: 'model_context_window_exceeded' })).toEqual({ reason: 'model_context_window_exceeded', sequence: null });
+    expect(stopOf('content_filter', { stop_reason: 'refusal' })).toEqual({ reason: 'refusal', sequence: null });
+  });
+
+  it('streams end_turn for a Claude upstream that said tool_use and sent no tool_use block (the relay made its finish a stop)', () => {
+    const out = events([{ type: 'text', delta: 'Hi' }, { type: 'provider-metadata', namespace: 'anthropic', data: { stop_reason: 'tool_use', stop_sequence: null } }, { type: 'finish', finishReason: 'stop' }]);
+    expect(out.find(([name]) => name === 'message_delta')?.[1]).toMatchObject({ delta: { stop_reason: 'end_turn', stop_sequence: null } });
+  });
 });
 
 /** message_start's usage: the prompt's counts given, no output yet, and the fields the API always sends as null. */
