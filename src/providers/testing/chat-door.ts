@@ -21,7 +21,9 @@ function answerProblem(answer: Record<string, unknown>): string | undefined {
   if (!FINISH.includes(choice.finish_reason as string)) return `finish_reason ${JSON.stringify(choice.finish_reason)}`;
   const message = choice.message as Record<string, unknown>;
   if (message.content !== null && typeof message.content !== 'string') return 'content neither text nor null';
-  for (const call of (message.tool_calls as Array<{ id: unknown; function: Record<string, unknown> }> | undefined) ?? []) {
+  const calls = (message.tool_calls as Array<{ id: unknown; function: Record<string, unknown> }> | undefined) ?? [];
+  if (choice.finish_reason === 'tool_calls' && calls.length === 0) return `finish_reason ${String(choice.finish_reason)} with ${calls.length} tool call(s)`;
+  for (const call of calls) {
     if (typeof call.id !== 'string' || call.id === '' || typeof call.function.name !== 'string' || typeof call.function.arguments !== 'string') return 'a tool call without id, name or arguments';
   }
   return answer.usage === undefined ? 'an answer without usage' : countsProblem(answer.usage, USAGE);
@@ -67,6 +69,7 @@ function streamProblem(text: string): string | undefined {
       named.add(call.index);
     }
   }
+  if (finishes[0] === 'tool_calls' && named.size === 0) return `finish_reason ${String(finishes[0])} after ${named.size} tool call(s)`;
   const finished = chunks.findIndex((c) => (c.choices as Array<Record<string, unknown>> | undefined)?.some((ch) => ch.finish_reason !== null && ch.finish_reason !== undefined));
   const late = chunks.slice(finished + 1).find((c) => (c.choices as Array<{ delta: Record<string, unknown> }>).some((ch) => ch.delta.content || ch.delta.tool_calls || ch.delta.refusal));
   if (late !== undefined) return `content after the finish: ${JSON.stringify(late).slice(0, 120)}`;

@@ -13,6 +13,8 @@ import { countsProblem, errorTextProblem, UPSTREAM_STATUSES, namedEvents, type N
 const STOP = ['end_turn', 'max_tokens', 'stop_sequence', 'tool_use', 'pause_turn', 'refusal', 'model_context_window_exceeded'];
 const USAGE = ['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'];
 const BLOCKS = ['text', 'thinking', 'redacted_thinking', 'tool_use'];
+/** The deltas each kind of block takes (a redacted_thinking block comes whole in its start). */
+const DELTAS: Readonly<Record<string, readonly string[]>> = { text: ['text_delta'], thinking: ['thinking_delta', 'signature_delta'], redacted_thinking: [], tool_use: ['input_json_delta'] };
 
 function errorProblem(json: unknown): string | undefined {
   return anthropicShapeProblem(json) ?? errorTextProblem(json);
@@ -29,10 +31,12 @@ function answerProblem(answer: Record<string, unknown>): string | undefined {
   if (answer.type !== 'message' || answer.role !== 'assistant' || typeof answer.id !== 'string') return `not a message: ${JSON.stringify(answer).slice(0, 120)}`;
   if (!STOP.includes(answer.stop_reason as string)) return `stop_reason ${JSON.stringify(answer.stop_reason)}`;
   if (!Array.isArray(answer.content)) return 'a message without content';
-  for (const block of answer.content as Array<Record<string, unknown>>) {
+  const content = answer.content as Array<Record<string, unknown>>;
+  for (const block of content) {
     const problem = blockProblem(block);
     if (problem !== undefined) return problem;
   }
+  if (answer.stop_reason === 'tool_use' && !content.some((b) => b.type === 'tool_use')) return `stop_reason ${String(answer.stop_reason)} with blocks ${JSON.stringify(content.map((b) => b.type))}`;
   return countsProblem(answer.usage, USAGE);
 }
 
@@ -40,7 +44,9 @@ function answerProblem(answer: Record<string, unknown>): string | undefined {
 function orderProblem(events: readonly NamedEvent[]): string | undefined {
   let blocks = 0;
   let open = -1;
+  let kind = '';
   let deltas = 0;
+  let tools = 0;
   for (const [i, { event, data }] of events.entries()) {
     if (i === 0) continue;
     if (deltas > 0 && event !== 'message_stop') return `${String(event)} after message_delta`;
@@ -50,14 +56,18 @@ function orderProblem(events: readonly NamedEvent[]): string | undefined {
       case 'content_block_start': {
         if (open !== -1) return `block ${blocks} started while block ${open} is open`;
         if (data.index !== blocks) return `block started at index ${JSON.stringify(data.index)}, not ${blocks}`;
-        const problem = blockProblem(data.content_block as Record<string, unknown>);
+        const block = data.content_block as Record<string, unknown>;
+        const problem = blockProblem(block);
         if (problem !== undefined) return problem;
+        kind = block.type as string;
+        if (kind === 'tool_use') tools += 1;
         open = blocks;
         blocks += 1;
         break;
       }
       case 'content_block_delta':
         if (open === -1 || data.index !== open) return `a delta at index ${JSON.stringify(data.index)}, open: ${open}`;
+        if (!DELTAS[kind]?.includes((data.delta as { type?: string } | undefined)?.type as string)) return `a ${JSON.stringify((data.delta as { type?: string } | undefined)?.type)} in a ${kind} block`;
         break;
       case 'content_block_stop':
         if (open === -1 || data.index !== open) return `a stop at index ${JSON.stringify(data.index)}, open: ${open}`;
@@ -65,6 +75,7 @@ function orderProblem(events: readonly NamedEvent[]): string | undefined {
         break;
       case 'message_delta':
         if (open !== -1) return `message_delta while block ${open} is open`;
+        if ((data.delta as { stop_reason?: unknown } | undefined)?.stop_reason === 'tool_use' && tools === 0) return `stop_reason ${JSON.stringify((data.delta as { stop_reason?: unknown }).stop_reason)} after ${tools} tool_use block(s)`;
         deltas += 1;
         break;
       case 'message_stop':

@@ -15,6 +15,14 @@ import { countsProblem, errorTextProblem, UPSTREAM_STATUSES, namedEvents, type N
 
 const USAGE = ['input_tokens', 'output_tokens', 'total_tokens'];
 const TERMINAL = ['response.completed', 'response.incomplete', 'response.failed'];
+/** The kind of item each item event belongs to. */
+const ITEM_OF: ReadonlyArray<[string, string]> = [
+  ['response.output_text.', 'message'],
+  ['response.refusal.', 'message'],
+  ['response.content_part.', 'message'],
+  ['response.function_call_arguments.', 'function_call'],
+  ['response.reasoning_summary_', 'reasoning'],
+];
 
 function errorProblem(json: unknown): string | undefined {
   return openAIShapeProblem(json) ?? errorTextProblem(json);
@@ -62,7 +70,8 @@ function answerProblem(answer: Record<string, unknown>): string | undefined {
 /** What is wrong with the items streamed (one at a time, ids and indexes consistent, texts whole), or undefined. */
 function itemsProblem(events: readonly NamedEvent[], terminal: Record<string, unknown>): string | undefined {
   const added: string[] = [];
-  let open: { id: string; index: number } | undefined;
+  const done: unknown[] = [];
+  let open: { id: string; index: number; type: unknown; parts: number; part: boolean } | undefined;
   const texts = new Map<string, string>();
   for (const { data } of events) {
     const type = data.type as string;
@@ -74,17 +83,30 @@ function itemsProblem(events: readonly NamedEvent[], terminal: Record<string, un
       if (problem !== undefined) return problem;
       if (added.includes(item.id as string)) return `item id ${String(item.id)} added twice`;
       added.push(item.id as string);
-      open = { id: item.id as string, index: added.length - 1 };
+      open = { id: item.id as string, index: added.length - 1, type: item.type, parts: 0, part: false };
       continue;
     }
     if (type === 'response.output_item.done') {
       const item = data.item as Record<string, unknown>;
       if (open === undefined || item.id !== open.id || data.output_index !== open.index) return `output_item.done of ${String(item.id)} at ${JSON.stringify(data.output_index)}, open: ${JSON.stringify(open)}`;
+      if (open.part) return `item ${open.index} done with content part ${open.parts - 1} open`;
+      done.push(item);
       open = undefined;
       continue;
     }
     if (data.item_id === undefined && data.output_index === undefined) continue;
     if (open === undefined || data.item_id !== open.id || data.output_index !== open.index) return `${type} of ${String(data.item_id)} at ${JSON.stringify(data.output_index)}, open: ${JSON.stringify(open)}`;
+    const kind = ITEM_OF.find(([prefix]) => type.startsWith(prefix))?.[1];
+    if (kind !== open.type) return `${type} in a ${String(open.type)} item`;
+    if (kind === 'message') {
+      // Content parts one at a time: added at the next content_index, their deltas and .done naming it.
+      if (type === 'response.content_part.added') {
+        if (open.part || data.content_index !== open.parts) return `content part added at ${JSON.stringify(data.content_index)}, ${open.parts} before${open.part ? ', one open' : ''}`;
+        open.part = true;
+        open.parts += 1;
+      } else if (!open.part || data.content_index !== open.parts - 1) return `${type} at content_index ${JSON.stringify(data.content_index)}, open part: ${open.part ? open.parts - 1 : 'none'}`;
+      if (type === 'response.content_part.done') open.part = false;
+    }
     const key = `${open.id}/${String(data.content_index ?? data.summary_index)}`;
     if (type.endsWith('.delta') && typeof data.delta === 'string') texts.set(key, (texts.get(key) ?? '') + data.delta);
     const whole = type === 'response.output_text.done' ? data.text : type === 'response.refusal.done' ? data.refusal : type === 'response.function_call_arguments.done' ? data.arguments : undefined;
@@ -92,8 +114,10 @@ function itemsProblem(events: readonly NamedEvent[], terminal: Record<string, un
   }
   const failed = terminal.status === 'failed';
   if (open !== undefined && !failed) return `item ${open.index} still open at the end`;
-  const listed = ((terminal.output as Array<{ id: string }> | undefined) ?? []).map((i) => i.id);
+  const output = (terminal.output as Array<{ id: string }> | undefined) ?? [];
+  const listed = output.map((i) => i.id);
   if (listed.join() !== added.join()) return `the response lists items ${JSON.stringify(listed)}, the stream added ${JSON.stringify(added)}`;
+  for (const [i, item] of done.entries()) if (JSON.stringify(item) !== JSON.stringify(output[i])) return `item ${i} done as ${JSON.stringify(item).slice(0, 160)}, listed as ${JSON.stringify(output[i]).slice(0, 160)}`;
   return undefined;
 }
 
