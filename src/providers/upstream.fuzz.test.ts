@@ -166,14 +166,14 @@ describe('mutated upstream replies through every front door', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  async function send(door: ReplyDoor, model: string, r: MutatedReply): Promise<Outcome> {
+  async function send(door: ReplyDoor, model: string, r: MutatedReply, rich: boolean): Promise<Outcome> {
     reply = r;
     const before = hits;
-    const body = door.request(model, r.stream);
+    const body = door.request(model, r.stream, rich);
     const res = await handle({ method: 'POST', path: door.path, query: '', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(body)), signal: new AbortController().signal });
     const text = await collect(res);
     const o = { status: res.status, body: text, contentType: res.headers['content-type'], cost: res.headers['x-switchyard-cost-usd'] ?? res.trailers?.()?.['x-switchyard-cost-usd'] };
-    const label = `${door.name} ${r.label}`;
+    const label = `${door.name} ${r.label}${rich ? ' (rich)' : ''}`;
     attempts.set(res.headers['x-request-id'] ?? `missing ${(missing += 1)}`, { hits: hits - before, label, cost: o.cost, ...served(door, o, r.stream) });
     return o;
   }
@@ -182,12 +182,15 @@ describe('mutated upstream replies through every front door', () => {
     describe(door.name, () => {
       it('answers every seed as it is (the fuzzer starts from replies the gateway takes)', async () => {
         const bad: string[] = [];
-        for (const wire of WIRES) {
-          for (const r of validReplies(wire, REPLY_SEEDS[wire])) {
-            const o = await send(door, wire, r);
-            if (served(door, o, r.stream).served !== r.ok) bad.push(`${r.label}: ${o.status} ${o.body.slice(0, 300)}`);
-            const problem = answerProblem(door, o, r.stream);
-            if (problem !== undefined) bad.push(`${r.label}: ${problem}: ${o.body.slice(0, 300)}`);
+        for (const rich of [false, true]) {
+          for (const wire of WIRES) {
+            for (const r of validReplies(wire, REPLY_SEEDS[wire])) {
+              const o = await send(door, wire, r, rich);
+              const label = `${r.label}${rich ? ' (rich)' : ''}`;
+              if (served(door, o, r.stream).served !== r.ok) bad.push(`${label}: ${o.status} ${o.body.slice(0, 300)}`);
+              const problem = answerProblem(door, o, r.stream);
+              if (problem !== undefined) bad.push(`${label}: ${problem}: ${o.body.slice(0, 300)}`);
+            }
           }
         }
         expect(bad).toEqual([]);
@@ -198,9 +201,10 @@ describe('mutated upstream replies through every front door', () => {
           const bad: string[] = [];
           // The chat door keeps the seeds it always had; each other door explores its own.
           for (const [i, r] of mutatedReplies(SEED + 10 * d + w, CASES, wire, REPLY_SEEDS[wire]).entries()) {
-            const o = await send(door, wire === 'openai' && i % 2 === 1 ? 'openai-chain' : wire, r);
+            // Every third case asks for the door's richer paths; odd OpenAI cases go to a fallback group.
+            const o = await send(door, wire === 'openai' && i % 2 === 1 ? 'openai-chain' : wire, r, i % 3 === 2);
             const problem = answerProblem(door, o, r.stream);
-            if (problem !== undefined) bad.push(`${r.label}: ${problem}: ${o.status} ${o.body.slice(-300)}`);
+            if (problem !== undefined) bad.push(`${r.label}${i % 3 === 2 ? ' (rich)' : ''}: ${problem}: ${o.status} ${o.body.slice(-300)}`);
           }
           expect(bad.slice(0, 20)).toEqual([]);
           expect(logged.slice(0, 5)).toEqual([]);

@@ -28,8 +28,11 @@ export interface ReplyDoor {
   path: string;
   /** The 5xx statuses the door answers a bad upstream reply with (the gateway's fault never). */
   serverStatuses: readonly number[];
-  /** The request: `model`, a short user turn, one tool offered, streamed (with usage) or not. */
-  request(model: string, stream: boolean): Record<string, unknown>;
+  /**
+   * The request: `model`, a short user turn, one tool offered, streamed (with usage) or not; `rich` asks
+   * for what takes the door's other paths where it has any (thinking blocks, reasoning items' encrypted content).
+   */
+  request(model: string, stream: boolean, rich: boolean): Record<string, unknown>;
   /** What is wrong with an error answer's JSON body, or undefined. */
   errorProblem(json: unknown): string | undefined;
   /** What is wrong with a whole (200, JSON) answer, or undefined. */
