@@ -129,3 +129,28 @@ describe('deployment endpoints', () => {
     ]);
   });
 });
+
+describe('server.base_path', () => {
+  const basePath = (base_path: unknown) => problemsOf({ deployments: [deployment('a')], server: { base_path } });
+
+  it('takes a prefix of one or more segments and leaves it out by default', () => {
+    for (const base_path of ['/llm', '/team-a/llm', '/v1.5', '/%7Euser']) {
+      const r = parseConfig({ deployments: [deployment('a')], server: { base_path } }, {});
+      expect(r.ok && r.config.server.base_path).toBe(base_path);
+    }
+    const r = parseConfig({ deployments: [deployment('a')] }, {});
+    expect(r.ok && r.config.server.base_path).toBeUndefined();
+  });
+
+  it('refuses a prefix the request path could never start with, naming the fix at server.base_path', () => {
+    expect(basePath('llm')).toEqual(['server.base_path: must start with / (e.g. /llm)']);
+    expect(basePath('/')).toEqual(['server.base_path: must name a prefix: leave base_path out to serve at the root']);
+    expect(basePath('/llm/')).toEqual(['server.base_path: must not end with / (/llm)']);
+    expect(basePath('/llm?x=1')).toEqual(['server.base_path: must be a path only, without a query (?) or fragment (#)']);
+    expect(basePath('/llm#top')).toEqual(['server.base_path: must be a path only, without a query (?) or fragment (#)']);
+    expect(basePath('/a//llm')).toEqual(['server.base_path: must not hold an empty segment (//)']);
+    expect(basePath('/a/../llm')).toEqual(['server.base_path: must not hold a . or .. segment']);
+    expect(basePath('/a/./llm')).toEqual(['server.base_path: must not hold a . or .. segment']);
+    expect(basePath('/l m')).toEqual(["server.base_path: may hold only letters, digits, - . _ ~ ! $ & ' ( ) * + , ; = : @ and %XX escapes"]);
+  });
+});

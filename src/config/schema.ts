@@ -71,6 +71,27 @@ const SERVER_DEFAULTS = {
   allowed_hosts: [] as string[],
 };
 
+/** One path segment's characters (RFC 3986 pchar): what a client's URL carries in the path as it is. */
+const SEGMENT = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})+$/;
+
+/** `server.base_path`: `/llm`, `/team-a/llm`; matched against the path as the client sent it. */
+const basePathSchema = z.string().superRefine((path, ctx) => {
+  const problem = basePathProblem(path);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+function basePathProblem(path: string): string | undefined {
+  if (!path.startsWith('/')) return `must start with / (e.g. /${path.replace(/^\/*/, '')})`;
+  if (path === '/') return 'must name a prefix: leave base_path out to serve at the root';
+  if (path.endsWith('/')) return `must not end with / (${path.replace(/\/+$/, '')})`;
+  if (/[?#]/.test(path)) return 'must be a path only, without a query (?) or fragment (#)';
+  const segments = path.slice(1).split('/');
+  if (segments.some((s) => s === '')) return 'must not hold an empty segment (//)';
+  if (segments.some((s) => s === '.' || s === '..')) return 'must not hold a . or .. segment';
+  if (segments.some((s) => !SEGMENT.test(s))) return "may hold only letters, digits, - . _ ~ ! $ & ' ( ) * + , ; = : @ and %XX escapes";
+  return undefined;
+}
+
 export const serverSchema = z
   .strictObject({
     host: z.string().default(SERVER_DEFAULTS.host),
@@ -87,6 +108,8 @@ export const serverSchema = z
     allowed_origins: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/\s]+\/?$/, 'must be an origin: scheme://host[:port] (https://app.example.com, chrome-extension://<id>)')).default([]),
     /** Host names a gateway without API keys answers to, besides localhost and IP addresses (DNS rebinding). */
     allowed_hosts: z.array(z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a host name without a port')).default([]),
+    /** The path prefix the gateway is served under (`/llm`) when nothing in front of it takes it off (src/http/base-path.ts). */
+    base_path: basePathSchema.optional(),
   })
   .refine((s) => s.headers_timeout_ms <= s.body_timeout_ms, { path: ['headers_timeout_ms'], message: 'must not exceed body_timeout_ms (the headers are part of the request)' })
   .default(SERVER_DEFAULTS);

@@ -7,6 +7,7 @@ import type { Gateway, ServedBy } from '../gateway/gateway.js';
 import { INGRESSES } from '../ingress/index.js';
 import { memoryConversations, type Conversations } from '../ingress/openai-responses/store/conversations.js';
 import { createAuthenticator, NOBODY, refuseScrapeOnly, type Caller } from './auth.js';
+import { createBasePath } from './base-path.js';
 import { createBrowserGuard } from './browser-guard.js';
 import { readBody } from './body.js';
 import { createCors, isPreflight } from './cors.js';
@@ -252,7 +253,17 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
   ];
   const ingresses = options.ingresses ?? INGRESSES;
   const table = routeTable(ingresses, options.routes ?? [], health);
-  const guard = options.browserGuard ?? createBrowserGuard({ allowedOrigins: gateway.config.server.allowed_origins });
+  const browserGuard = options.browserGuard ?? createBrowserGuard({ allowedOrigins: gateway.config.server.allowed_origins });
+  const basePath = createBasePath(gateway.config.server.base_path);
+  // Under a base path, what the guard runs on (every route but the probes, and preflights) is refused
+  // outside it: kubelet and load-balancer probes reach /healthz and /readyz with or without the prefix.
+  const guard =
+    basePath === undefined
+      ? browserGuard
+      : (request: HttpRequest): void => {
+          basePath.refuseOutside(request);
+          browserGuard(request);
+        };
   const cors = createCors(gateway.config.server.allowed_origins);
   const probes = new Set<Route>(health);
   const fallback = ingresses[0] as Ingress;
@@ -272,6 +283,8 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
    * allowed origin gets its 204, from another origin the browser guard's 403; anything else is a 404 or 405.
    */
   const unroutedAnswer = (request: HttpRequest, found: Found): HttpResponse => {
+    // Outside the base path every path is unknown, one some route takes with another method included.
+    basePath?.refuseOutside(request);
     if (found.methods && isPreflight(request.method, request.headers)) {
       guard(request);
       const answer = cors?.preflight(request.headers, allowedMethods(found.methods));
@@ -280,7 +293,8 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
     throw unrouted(request, found, table);
   };
 
-  return async function handle(request) {
+  return async function handle(sent) {
+    const request = basePath === undefined ? sent : basePath.rebase(sent);
     // Our own id always: the ledger keys usage events by it, so a client reusing an id must not be
     // able to make later requests' usage vanish as duplicates. The client's id is kept for the log.
     const ctx = new RequestContext(request, randomUUID(), shared);
