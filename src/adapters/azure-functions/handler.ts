@@ -11,7 +11,8 @@ import { toWebStream } from './stream.js';
 export interface AzureHandlerOptions {
   /**
    * host.json's `extensions.http.routePrefix`, taken off the front of every path. Our host.json sets
-   * it to "" so clients call `/v1/...`; pass `api` when the app keeps Azure's default.
+   * it to "" so clients call `/v1/...`; pass `api` when the app keeps Azure's default (`main.ts` reads
+   * it from host.json, `route-prefix.ts`).
    */
   readonly routePrefix?: string;
   /**

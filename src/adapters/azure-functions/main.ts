@@ -5,8 +5,10 @@ import { createServerlessEntry } from '../serverless-entry.js';
 import { AZURE_DEADLINE_MS } from './deadline.js';
 import { functionTimeoutMs } from './function-timeout.js';
 import { registerAzureFunction } from './register.js';
+import { routePrefixOf } from './route-prefix.js';
 
 // Streams end before the host's functionTimeout (host.json, next to the config); silence is the idle deadline's.
 const entry = createServerlessEntry({ invocationMs: () => functionTimeoutMs(process.env, process.cwd()) });
 
-registerAzureFunction('switchyard', entry.handler, { onSettled: entry.onSettled, deadlineMs: millisFromEnv(process.env, 'SWITCHYARD_DEADLINE_MS', AZURE_DEADLINE_MS, 1) });
+// Paths come with host.json's routePrefix in front (Azure's `api` when it names none): taken off before routing.
+registerAzureFunction('switchyard', entry.handler, { routePrefix: routePrefixOf(process.env, process.cwd()), onSettled: entry.onSettled, deadlineMs: millisFromEnv(process.env, 'SWITCHYARD_DEADLINE_MS', AZURE_DEADLINE_MS, 1) });
