@@ -1,3 +1,5 @@
+import { isRegisteredSecret } from '../core/scrub.js';
+
 /** A problem found while reading the config, named by its path (`deployments[2].api_key`). */
 export interface ConfigProblem {
   path: string;
@@ -22,20 +24,34 @@ const CYCLE = 'holds itself (a YAML alias inside its own anchor, or a cyclic obj
  * Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree. A missing variable
  * without a default is a problem at that path; the variable's value is never echoed. A node inside
  * itself (`&a { b: *a }`, which YAML allows) is a problem at the inner path and left out, so no later
- * stage recurses forever.
+ * stage recurses forever. `filled`, when given, receives each variable value put in, with the
+ * reference that asked for it (`${OPENAI_API_KEY}`), so messages can quote a secret's reference instead.
  */
 export function interpolateEnv(
   node: unknown,
   env: Readonly<Record<string, string | undefined>>,
   problems: ConfigProblem[],
-  path: PropertyKey[] = [],
-  within: Set<object> = new Set(),
+  filled?: Map<string, string>,
+): unknown {
+  return interpolate(node, env, problems, filled, [], new Set());
+}
+
+function interpolate(
+  node: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  problems: ConfigProblem[],
+  filled: Map<string, string> | undefined,
+  path: PropertyKey[],
+  within: Set<object>,
 ): unknown {
   if (typeof node === 'string') {
     if (!node.includes('${')) return node;
     return node.replace(ENV_REF, (_match, name: string, fallback: string | undefined) => {
       const value = env[name];
-      if (value !== undefined && value !== '') return value;
+      if (value !== undefined && value !== '') {
+        filled?.set(value, `\${${name}}`);
+        return value;
+      }
       if (fallback !== undefined) return fallback;
       problems.push({ path: formatPath(path), message: `environment variable ${name} is not set` });
       return '';
@@ -49,11 +65,11 @@ export function interpolateEnv(
   }
   within.add(node);
   let out: unknown;
-  if (Array.isArray(node)) out = node.map((item, i) => interpolateEnv(item, env, problems, [...path, i], within));
+  if (Array.isArray(node)) out = node.map((item, i) => interpolate(item, env, problems, filled, [...path, i], within));
   else {
     const copy: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(node)) {
-      const v = interpolateEnv(value, env, problems, [...path, key], within);
+      const v = interpolate(value, env, problems, filled, [...path, key], within);
       // Defined, not assigned: `copy.__proto__ = v` would make a `__proto__:` key of the YAML the copy's
       // prototype, its fields then read as the mapping's own while no unknown key is reported.
       if (key === '__proto__') Object.defineProperty(copy, key, { value: v, enumerable: true, writable: true, configurable: true });
@@ -68,4 +84,19 @@ export function interpolateEnv(
 function isPlain(node: object): boolean {
   const proto: unknown = Object.getPrototypeOf(node);
   return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Problems with every secret a variable filled in written as its reference (`${OPENAI_API_KEY}`). A
+ * message quoting a value (`unknown deployment "..."`, an enum's `got "..."`) must not print a secret
+ * that a variable also put into a field which is not secret, such as a key's variable pasted onto the
+ * wrong line. A secret is what a secret field resolved (`core/scrub.ts` knows each, of 8 characters or
+ * more); other values (`${LEDGER_STORE}` = postgres) stay as read. Longer values first, so one
+ * containing another is replaced whole.
+ */
+export function withholdSecrets(problems: ConfigProblem[], filled: ReadonlyMap<string, string>): ConfigProblem[] {
+  const secrets = [...filled.keys()].filter(isRegisteredSecret).sort((a, b) => b.length - a.length);
+  if (secrets.length === 0) return problems;
+  const withhold = (text: string): string => secrets.reduce((out, v) => out.split(v).join(filled.get(v) ?? ''), text);
+  return problems.map((p) => ({ path: withhold(p.path), message: withhold(p.message) }));
 }

@@ -144,6 +144,21 @@ describe('config', () => {
     expect(withDefault.ok && withDefault.config.server.host).toBe('0.0.0.0');
   });
 
+  it('quotes a variable put into a field that is not secret as written, never its value (a key pasted onto the wrong line)', () => {
+    const env = { OPENAI_KEY: 'sk-live-1234567890' };
+    const problems = problemsOf(
+      {
+        deployments: [{ ...minimal.deployments[0], id: '${OPENAI_KEY}', api_key: '${OPENAI_KEY}' }],
+        groups: [{ name: 'chat', deployments: ['a'] }],
+        ledger: { store: 'x${OPENAI_KEY}' },
+      },
+      env,
+    );
+    expect(problems.join('\n')).not.toContain('1234567890');
+    expect(problems).toContain('groups[0].deployments[0]: unknown deployment "a"; known: ${OPENAI_KEY}');
+    expect(problems.find((p) => p.startsWith('ledger.store:'))).toContain('x${OPENAI_KEY}');
+  });
+
   it('takes a config it already parsed again, secrets included (a library caller spreading a loaded config)', () => {
     const first = parseConfig({ deployments: [{ ...minimal.deployments[0], api_key: '${OPENAI_KEY}' }], api_keys: [{ id: 'k', key: 'sk-client' }] }, { OPENAI_KEY: 'sk-live-123' });
     if (!first.ok) throw new Error('the first parse failed');

@@ -6,7 +6,7 @@ import { configIssueMessage, knownKeys, unknownKey } from './messages.js';
 import { plainHttpProblem } from './plain-http.js';
 import { MAX_ALIAS_COPIES, treeProblem, yamlProblems, type YamlModule } from './yaml-problems.js';
 import { aboutDropped, salvageConfig, type Salvaged } from './salvage.js';
-import { formatPath, interpolateEnv, type ConfigProblem } from './interpolate.js';
+import { formatPath, interpolateEnv, withholdSecrets, type ConfigProblem } from './interpolate.js';
 import { fileProblem } from './file-problem.js';
 import { PROVIDERS, findProvider } from '../providers/registry.js';
 import { checkRoutingReferences } from '../routing/references.js';
@@ -89,8 +89,9 @@ export function parseConfig(
   // One message: the checks below would add "deployments: required" to a config that has nothing at all.
   if (raw === null || raw === undefined) return { ok: false, problems: [{ path: '(root)', message: EMPTY_CONFIG }] };
   const interpolationProblems: ConfigProblem[] = [];
+  const filled = new Map<string, string>();
   // Before interpolation: a `${VAR}` in an anchor block counts only where a merge key copied it.
-  const interpolated = interpolateEnv(withoutExtensions(raw), env, interpolationProblems);
+  const interpolated = interpolateEnv(withoutExtensions(raw), env, interpolationProblems, filled);
   const problems = new Problems();
   // A missing variable already explains why the value at its path is empty.
   problems.add(interpolationProblems);
@@ -101,7 +102,7 @@ export function parseConfig(
   else {
     problems.add(zodProblems(parsed.error.issues));
     // A list or a scalar at the top holds no section to salvage; its one problem says so.
-    if (!isRecord(interpolated)) return { ok: false, problems: problems.list };
+    if (!isRecord(interpolated)) return { ok: false, problems: withholdSecrets(problems.list, filled) };
     salvaged = salvageConfig(interpolated);
     const again = configSchema.safeParse(salvaged.input, PARSE);
     if (!again.success) problems.add(later(zodProblems(again.error.issues), salvaged));
@@ -122,7 +123,7 @@ export function parseConfig(
     const checked = checkProvider(entry as DeploymentBase, index);
     if ('problems' in checked) problems.add(checked.problems);
   }
-  if (data === undefined || problems.list.length > 0) return { ok: false, problems: problems.list };
+  if (data === undefined || problems.list.length > 0) return { ok: false, problems: withholdSecrets(problems.list, filled) };
   const config: GatewayConfig = { ...data, deployments };
   Object.defineProperty(config, RESOLVED, { value: true, enumerable: false });
   return { ok: true, config };

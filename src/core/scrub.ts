@@ -28,6 +28,11 @@ export function registerSecret(value: string): void {
   while (secrets.size > MAX_SECRETS) secrets.delete(secrets.keys().next().value as string);
 }
 
+/** True when `value` is a configured secret `scrub` removes (registered, long enough). */
+export function isRegisteredSecret(value: string): boolean {
+  return secrets.has(value.toLowerCase());
+}
+
 const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   // PEM private keys, also when cut off before their END line.
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, REDACTED],
