@@ -5,7 +5,7 @@ import { createApp } from '../app.js';
 import { startServer, type RunningServer } from '../adapters/node/server.js';
 import type { Logger } from '../core/logger.js';
 import type { SimServer } from '../sim/server.js';
-import { DEMO_UPSTREAMS } from './demo-upstreams.js';
+import { DEMO_UPSTREAMS, type DemoUpstream } from './demo-upstreams.js';
 
 export interface Demo {
   server: RunningServer;
@@ -25,16 +25,17 @@ export const DEMO_LIMITED_RPM = 3;
 const CLOUD_ORDER = ['bedrock', 'azure', 'vertex'];
 const byCloud = (a: string, b: string): number => CLOUD_ORDER.indexOf(a.split('-')[0] ?? '') - CLOUD_ORDER.indexOf(b.split('-')[0] ?? '');
 
-/** Starts every demo simulator and a gateway in front of them. */
-export async function startDemo(options: { port?: number; host?: string; logger?: Logger; accessLogger?: Logger; dataDir?: string } = {}): Promise<Demo> {
-  const dataDir = options.dataDir ?? '.switchyard';
-  const upstreams = await Promise.all(DEMO_UPSTREAMS.map((start) => start()));
+/**
+ * The demo's raw config for its started upstreams: what `demo` serves and prints, and a seed of the
+ * config fuzzer (src/config/config.fuzz.test.ts).
+ */
+export function demoConfig(upstreams: readonly DemoUpstream[], options: { host?: string; port?: number; dataDir: string }) {
   const deployments = upstreams.flatMap((u) => u.deployments);
   const chatDeployments = deployments.filter((d) => !String(d.model).includes('embed')).map((d) => d.id as string);
-  const raw = {
+  return {
     server: { host: options.host ?? '127.0.0.1', port: options.port ?? 4000 },
     logging: { level: 'info' },
-    ledger: { store: 'sqlite', path: `${dataDir}/demo-ledger.sqlite`, spill_path: `${dataDir}/demo-ledger-spill.jsonl` },
+    ledger: { store: 'sqlite', path: `${options.dataDir}/demo-ledger.sqlite`, spill_path: `${options.dataDir}/demo-ledger-spill.jsonl` },
     deployments,
     groups: [
       { name: 'chat', aliases: ['gpt-4o-mini', 'default'], strategy: 'priority', deployments: chatDeployments },
@@ -48,6 +49,13 @@ export async function startDemo(options: { port?: number; host?: string; logger?
     default_group: 'chat',
     rate_limits: [{ name: 'demo-limited', group: 'limited', requests_per_minute: DEMO_LIMITED_RPM }],
   };
+}
+
+/** Starts every demo simulator and a gateway in front of them. */
+export async function startDemo(options: { port?: number; host?: string; logger?: Logger; accessLogger?: Logger; dataDir?: string } = {}): Promise<Demo> {
+  const dataDir = options.dataDir ?? '.switchyard';
+  const upstreams = await Promise.all(DEMO_UPSTREAMS.map((start) => start()));
+  const raw = demoConfig(upstreams, { host: options.host, port: options.port, dataDir });
   const parsed = parseConfig(raw, {});
   const sims = upstreams.map((u) => u.sim);
   if (!parsed.ok) {
