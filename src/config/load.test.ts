@@ -410,4 +410,9 @@ describe('config routing references', () => {
     const titan = { id: 't', provider: 'bedrock', model: 'amazon.titan-embed-text-v2:0', region: 'us-east-1', passthrough: ['x'] };
     expect(problemsOf({ deployments: [titan] })).toEqual(['deployments[0].passthrough: Bedrock embedding models take no passthrough fields']);
   });
+
+  it('names the missing model of a deployment with passthrough fields, rather than a TypeError from its passthrough check', () => {
+    const nova = { id: 'n', provider: 'bedrock', region: 'us-east-1', passthrough: ['inferenceConfig'] };
+    expect(problemsOf({ deployments: [minimal.deployments[0], nova] })).toEqual([expect.stringMatching(/^deployments\[1\]\.model: /)]);
+  });
 });

@@ -120,7 +120,7 @@ export function parseConfig(
     });
   }
   for (const { index, raw: entry } of salvaged?.droppedDeployments ?? []) {
-    const checked = checkProvider(entry as DeploymentBase, index);
+    const checked = checkProvider(entry as DeploymentBase, index, false);
     if ('problems' in checked) problems.add(checked.problems);
   }
   if (data === undefined || problems.list.length > 0) return { ok: false, problems: withholdSecrets(problems.list, filled) };
@@ -135,8 +135,12 @@ function later(found: ConfigProblem[], salvaged: Salvaged | undefined): ConfigPr
   return found.map((p) => ({ path: salvaged.remap(p.path), message: salvaged.remap(p.message) })).filter((p) => !aboutDropped(p, salvaged));
 }
 
-/** The provider stage of one deployment: a known provider type, its options, its passthrough fields. */
-function checkProvider(d: DeploymentBase, i: number): { options: unknown } | { problems: ConfigProblem[] } {
+/**
+ * The provider stage of one deployment: a known provider type, its options, its passthrough fields.
+ * A deployment the salvage dropped (`valid` false: its common fields failed, `model` may be missing)
+ * gets the first two only: the later checks read the common fields as the schema typed them.
+ */
+function checkProvider(d: DeploymentBase, i: number, valid = true): { options: unknown } | { problems: ConfigProblem[] } {
   if (typeof d.provider !== 'string') return { problems: [] };
   const factory = findProvider(d.provider);
   if (!factory) {
@@ -147,6 +151,7 @@ function checkProvider(d: DeploymentBase, i: number): { options: unknown } | { p
   if (!options.success) return { problems: zodProblems(options.error.issues, ['deployments', i]) };
   const unknown = unknownDeploymentKeys(d, knownKeys(schema));
   if (unknown.length > 0) return { problems: unknown.map((key) => ({ path: `deployments[${i}]`, message: key })) };
+  if (!valid) return { options: options.data };
   const plain = plainHttpProblem(d, factory.sendsCredentials(d));
   if (plain !== undefined) return { problems: [{ path: `deployments[${i}].endpoint`, message: plain }] };
   const carry = Array.isArray(d.passthrough) && d.passthrough.length > 0 ? factory.passthroughProblem(d.passthrough, d, options.data) : undefined;
