@@ -305,6 +305,20 @@ describe('config', () => {
     expect(problems).toContainEqual(expect.objectContaining({ path: expect.stringMatching(/^server/), message: expect.stringContaining('__proto__') }));
   });
 
+  it('reports a key that is a collection as an unknown key, without yaml printing a process warning to stderr', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const text = ['? [a, b]', ': 1', 'deployments:', '  - { id: d, provider: openai-compatible, model: m, endpoint: http://127.0.0.1:9/v1 }'].join('\n');
+      expect(yamlErrorOf(text).problems).toContainEqual(expect.objectContaining({ message: expect.stringContaining('[ a, b ]') }));
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.map((w) => w.message)).toEqual([]);
+  });
+
   it('takes a merge key from hundreds of deployments sharing one anchor (yaml refused a 101st alias with a bare ReferenceError)', () => {
     const ids = Array.from({ length: 150 }, (_, i) => `vllm-${i}`);
     const text = [

@@ -185,7 +185,9 @@ function yaml(): YamlModule {
 /** The YAML text's tree, as the config loader reads it (merge keys on); syntax errors with line and column. */
 function configTree(text: string, source: string): unknown {
   // Merge keys (`<<: *defaults`) are YAML 1.1, off in yaml's 1.2 default: operators share deployment settings with them.
-  const doc = yaml().parseDocument(text, { prettyErrors: true, merge: true });
+  // logLevel 'error': yaml would otherwise print its warnings (a key that is a collection) to stderr as
+  // process warnings, outside the logger; such a key is reported as the unknown key it is.
+  const doc = yaml().parseDocument(text, { prettyErrors: true, merge: true, logLevel: 'error' });
   if (doc.errors.length > 0) throw new ConfigError(source, yamlProblems(doc, text, yaml()));
   // yaml finds a merge of a non-mapping and an alias bomb only while building the tree, and throws.
   try {
