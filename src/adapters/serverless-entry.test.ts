@@ -108,6 +108,23 @@ describe('createServerlessEntry', () => {
     expect(JSON.parse(text(failed))).toMatchObject({ type: 'error', error: { type: 'api_error' } });
   });
 
+  it('answers a failed build under server.base_path in the shape of the door the path belongs to, the config read or not', async () => {
+    writeConfig(NO_LEDGER);
+    writeFileSync(join(dir, 'switchyard.yaml'), `server: { base_path: /llm }\n${gatewayYaml()}ledger:\n${NO_LEDGER}`);
+    const messages = request('POST', '/llm/v1/messages', { model: 'sim', max_tokens: 8, messages: [{ role: 'user', content: 'Hi' }] });
+    const read = entryFor({ createApp: () => Promise.reject(new Error('no app today')) });
+    const afterRead = await read.entry.handler(messages);
+    expect(afterRead.status).toBe(500);
+    expect(JSON.parse(text(afterRead))).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    expect(read.entry.basePath()).toBe('/llm');
+    const unread = entryFor({ env: { SWITCHYARD_CONFIG: 'missing.yaml' } });
+    const unknown = await unread.entry.handler(messages);
+    expect(unknown.status).toBe(500);
+    expect(JSON.parse(text(unknown))).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    expect(unread.entry.basePath()).toBeUndefined();
+    expect(JSON.parse(text(await unread.entry.handler(request('POST', '/llm/v1/chat/completions', {}))))).toMatchObject({ error: { type: 'server_error' } });
+  });
+
   it("fills the config's ${VAR}s from secretVariables, which win over the environment, read again after a failed build", async () => {
     writeConfig(NO_LEDGER);
     writeFileSync(join(dir, 'switchyard.yaml'), `api_keys:\n  - id: default\n    key: \${CLIENT_KEY}\n${gatewayYaml()}ledger:\n${NO_LEDGER}`);

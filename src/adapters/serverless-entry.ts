@@ -5,7 +5,7 @@ import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import type { HttpHandler } from '../http/exchange.js';
-import { createHttpHandler, defaultErrorResponse } from '../http/handler.js';
+import { createHttpHandler, defaultErrorResponse, unconfiguredErrorResponse } from '../http/handler.js';
 import { boundStreamMax } from './stream-limit.js';
 
 export interface ServerlessEntryOptions {
@@ -48,6 +48,11 @@ export interface ServerlessEntry {
    * then copies what it could not store to the function log. Never rejects.
    */
   readonly onSettled: (remainingMs?: number) => Promise<void>;
+  /**
+   * The `server.base_path` of the config read last (undefined before one was read, or without one): the
+   * adapter's own error answers take it off before picking the front door's shape, as the handler does.
+   */
+  readonly basePath: () => string | undefined;
 }
 
 interface Built {
@@ -73,6 +78,8 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
   // Read with the config, so a bad value fails the build (logged, answered 500), not the import.
   let refreshMs = 0;
   let pending: Promise<Built> | undefined;
+  // The config read last, kept apart from the app: a build can fail after its config was read.
+  let loaded: GatewayConfig | undefined;
 
   const readSecrets = async (): Promise<Readonly<Record<string, string>>> => (options.secretVariables ? options.secretVariables(env) : {});
 
@@ -80,6 +87,7 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
     const path = resolve(options.baseDir ?? process.cwd(), env.SWITCHYARD_CONFIG ?? 'switchyard.yaml');
     refreshMs = options.secretsRefreshMs ?? refreshFromEnv(env);
     const config = loadConfigFile(path, options.secretVariables ? { ...env, ...secrets } : env);
+    loaded = config;
     refuseEphemeralLedger(config, path);
     const { logger, access } = createLoggers(config.logging.level, logs);
     const invocationMs = options.invocationMs?.();
@@ -104,7 +112,8 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
       built = await pending;
     } catch (error) {
       createLoggers('error', logs).logger.error({ err: error instanceof Error ? error.message : String(error) }, 'switchyard could not start');
-      return defaultErrorResponse(NOT_STARTED, request.path);
+      // A config that could not be read leaves its base path unknown: any prefix before a door's path is taken for it.
+      return loaded === undefined ? unconfiguredErrorResponse(NOT_STARTED, request.path) : defaultErrorResponse(NOT_STARTED, request.path, loaded.server.base_path);
     }
     // Other instances' breaker, cool-down and drain states, before this request is routed.
     // A failure is logged once per outage by the sync itself; the request goes on with this instance's states.
@@ -157,7 +166,7 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
     if (left >= SECRETS_REFRESH_LIMIT_MS + RETURN_RESERVE_MS) await refreshSecrets(built);
   }
 
-  return { handler, onSettled };
+  return { handler, onSettled, basePath: () => loaded?.server.base_path };
 }
 
 const DEFAULT_REFRESH_SECONDS = 3_600;

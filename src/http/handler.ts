@@ -7,7 +7,7 @@ import type { Gateway, ServedBy } from '../gateway/gateway.js';
 import { INGRESSES } from '../ingress/index.js';
 import { memoryConversations, type Conversations } from '../ingress/openai-responses/store/conversations.js';
 import { createAuthenticator, NOBODY, refuseScrapeOnly, type Caller } from './auth.js';
-import { createBasePath } from './base-path.js';
+import { createBasePath, underBasePath } from './base-path.js';
 import { createBrowserGuard } from './browser-guard.js';
 import { readBody } from './body.js';
 import { createCors, isPreflight } from './cors.js';
@@ -175,10 +175,14 @@ function routeTable(ingresses: readonly Ingress[], features: readonly Route[], h
  * comes in that API's shape. The first door for anything else.
  */
 function doorOf(ingresses: readonly Ingress[], path: string, fallback: Ingress): Ingress {
+  return doorAt(ingresses, path) ?? fallback;
+}
+
+function doorAt(ingresses: readonly Ingress[], path: string): Ingress | undefined {
   const collapsed = path.replace(/\/{2,}/g, '/');
   const single = undoubledV1(collapsed) ?? collapsed;
   const trimmed = single.endsWith('/') ? single.slice(0, -1) : single;
-  return ingresses.find((i) => i.routes.some((r) => trimmed === r.path || trimmed.startsWith(`${r.path}/`))) ?? fallback;
+  return ingresses.find((i) => i.routes.some((r) => trimmed === r.path || trimmed.startsWith(`${r.path}/`)));
 }
 
 /**
@@ -345,10 +349,30 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
 /**
  * An error answered outside any route (a serverless entry that could not build its app, an adapter's
  * own failure, a request Node's parser refused): in the error shape of the front door `path` belongs
- * to, the default one without a path, so runtimes carry no wire format of their own.
+ * to, the default one without a path, so runtimes carry no wire format of their own. `basePath` is the
+ * config's `server.base_path`, taken off as the handler takes it off (`/llm/v1/messages` is Anthropic's).
  */
-export function defaultErrorResponse(error: GatewayError, path?: string): HttpResponse {
+export function defaultErrorResponse(error: GatewayError, path?: string, basePath?: string): HttpResponse {
   const fallback = INGRESSES[0] as Ingress;
-  const ingress = path === undefined ? fallback : doorOf(INGRESSES, path, fallback);
+  const routed = path === undefined || basePath === undefined ? path : (underBasePath(path, basePath) ?? path);
+  const ingress = routed === undefined ? fallback : doorOf(INGRESSES, routed, fallback);
   return errorResponse(error, ingress.encodeError(error, false), {});
+}
+
+/**
+ * `defaultErrorResponse` before any config was read (a serverless build that failed loading it), so
+ * before its base path is known: the front door whose path the request's path is, or ends in after
+ * whole leading segments (`/llm/v1/messages` is Anthropic's under whatever prefix was configured).
+ */
+export function unconfiguredErrorResponse(error: GatewayError, path?: string): HttpResponse {
+  const ingress = (path === undefined ? undefined : doorUnderAnyPrefix(path)) ?? (INGRESSES[0] as Ingress);
+  return errorResponse(error, ingress.encodeError(error, false), {});
+}
+
+function doorUnderAnyPrefix(path: string): Ingress | undefined {
+  for (let at = 0; at !== -1; at = path.indexOf('/', at + 1)) {
+    const door = doorAt(INGRESSES, path.slice(at));
+    if (door) return door;
+  }
+  return undefined;
 }

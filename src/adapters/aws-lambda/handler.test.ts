@@ -118,6 +118,14 @@ describe('createLambdaHandler (buffered front doors)', () => {
     expect(onSettled).toHaveBeenCalledTimes(2);
   });
 
+  it('takes server.base_path off before picking the error shape of a failed handler\'s 500', async () => {
+    const failing = (): Promise<never> => Promise.reject(new Error('boom'));
+    const lambda = createLambdaHandler(failing, { onError: vi.fn(), basePath: () => '/llm' });
+    const result = await lambda({ ...fixture('http-api-v2'), rawPath: '/llm/v1/messages' }, fakeContext());
+    expect(result.statusCode).toBe(500);
+    expect(JSON.parse(result.body ?? '')).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+  });
+
   it('aborts the request shortly before the invocation times out, so usage is settled before Lambda stops', async () => {
     vi.useFakeTimers();
     const upstream = streamingHandler();

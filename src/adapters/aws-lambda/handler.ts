@@ -30,6 +30,11 @@ export interface LambdaAdapterOptions {
   readonly onInvocation?: ((remainingMs: number) => void) | undefined;
   /** Told of a handler that threw (answered 500 in the front door's error shape); default: a JSON log line. */
   readonly onError?: ((error: unknown) => void) | undefined;
+  /**
+   * The `server.base_path` the handler routes under (the serverless entry's `basePath`): the adapter's
+   * own error answers take it off before picking the front door's shape, as the handler does.
+   */
+  readonly basePath?: (() => string | undefined) | undefined;
 }
 
 /**
@@ -79,7 +84,7 @@ async function answer(handler: HttpHandler, request: HttpRequest, options: Lambd
     return await handler(request);
   } catch (error) {
     (options.onError ?? logError)(error);
-    return defaultErrorResponse(INTERNAL, request.path);
+    return defaultErrorResponse(INTERNAL, request.path, options.basePath?.());
   }
 }
 

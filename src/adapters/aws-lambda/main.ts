@@ -13,6 +13,7 @@ const entry = createServerlessEntry({ secretVariables: secretsManagerVariables, 
 
 export const handler = createStreamingLambdaHandler(entry.handler, {
   onSettled: entry.onSettled,
+  basePath: entry.basePath,
   onInvocation: (ms) => (remainingMs = Math.ceil(ms / 1_000) * 1_000),
   deadlineMarginMs: millisFromEnv(process.env, 'SWITCHYARD_DEADLINE_MARGIN_MS', LAMBDA_DEADLINE_MARGIN_MS),
 });

@@ -102,6 +102,15 @@ describe('createAzureHandler', () => {
     expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'api_error' } });
   });
 
+  it('takes server.base_path off after the route prefix before picking the error shape of a failed handler\'s 500', async () => {
+    const { context } = recordingContext();
+    const handler: HttpHandler = () => Promise.reject(new Error('boom'));
+    const init = await createAzureHandler(handler, { routePrefix: 'api', basePath: () => '/llm' })(new HttpRequest({ url: 'https://gw/api/llm/v1/messages', method: 'POST', body: { string: '{}' } }), context);
+    const response = asPlatformResponse(init);
+    expect(response.status).toBe(500);
+    expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+  });
+
   it('logs a failed onSettled without failing the answer', async () => {
     const { context, logs } = recordingContext();
     const { handler } = recorder();

@@ -26,6 +26,11 @@ export interface AzureHandlerOptions {
    * Default 220 000 ms.
    */
   readonly deadlineMs?: number;
+  /**
+   * The `server.base_path` the handler routes under (the serverless entry's `basePath`): the adapter's
+   * own error answers take it off before picking the front door's shape, as the handler does.
+   */
+  readonly basePath?: () => string | undefined;
 }
 
 /** The function `app.http` runs for every request. */
@@ -53,7 +58,7 @@ export function createAzureHandler(handler: HttpHandler, options: AzureHandlerOp
       // The handler answers its own errors; this is a bug, answered in the shape of the path's front door all the same.
       context.error('switchyard: the handler failed', stackOf(error));
       await settle();
-      const { status, headers, body } = defaultErrorResponse(INTERNAL, exchange?.path);
+      const { status, headers, body } = defaultErrorResponse(INTERNAL, exchange?.path, options.basePath?.());
       return { status, headers, body: body as string };
     }
     const headers = withoutTrailer(response.headers);

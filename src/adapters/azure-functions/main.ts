@@ -11,4 +11,4 @@ import { routePrefixOf } from './route-prefix.js';
 const entry = createServerlessEntry({ invocationMs: () => functionTimeoutMs(process.env, process.cwd()) });
 
 // Paths come with host.json's routePrefix in front (Azure's `api` when it names none): taken off before routing.
-registerAzureFunction('switchyard', entry.handler, { routePrefix: routePrefixOf(process.env, process.cwd()), onSettled: entry.onSettled, deadlineMs: millisFromEnv(process.env, 'SWITCHYARD_DEADLINE_MS', AZURE_DEADLINE_MS, 1) });
+registerAzureFunction('switchyard', entry.handler, { routePrefix: routePrefixOf(process.env, process.cwd()), onSettled: entry.onSettled, basePath: entry.basePath, deadlineMs: millisFromEnv(process.env, 'SWITCHYARD_DEADLINE_MS', AZURE_DEADLINE_MS, 1) });

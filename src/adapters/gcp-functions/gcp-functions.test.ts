@@ -312,6 +312,18 @@ describe('failures', () => {
     expect(await res.body.json()).toMatchObject({ type: 'error', error: { type: 'api_error' } });
   });
 
+  it('takes server.base_path off before picking the error shape, for a handler that throws and for an answer that cannot be written', async () => {
+    const thrown = await serve(() => Promise.reject(new Error('boom')), { onError: vi.fn(), basePath: () => '/llm' });
+    const res = await request(`${thrown}/llm/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.statusCode).toBe(500);
+    expect(await res.body.json()).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    // node:http refuses to write a header value holding a line break: the answer fails before its status.
+    const broken = await serve(async () => ({ status: 200, headers: { 'content-type': 'application/json', 'x-broken': 'a\nb' }, body: '{}' }), { onError: vi.fn(), basePath: () => '/llm' });
+    const cut = await request(`${broken}/llm/v1/messages`, { method: 'POST', body: '{}' });
+    expect(cut.statusCode).toBe(500);
+    expect(await cut.body.json()).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+  });
+
   it('cuts a stream short when it breaks after the status was sent, and still settles', async () => {
     const onError = vi.fn();
     const settled = vi.fn(async () => undefined);

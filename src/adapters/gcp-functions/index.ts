@@ -19,6 +19,11 @@ export interface GcpOptions {
   readonly onSettled?: () => Promise<void>;
   /** Told of failures the client only sees as a 500 or a cut stream (a handler that threw, a failed onSettled). */
   readonly onError?: (error: unknown) => void;
+  /**
+   * The `server.base_path` the handler routes under (the serverless entry's `basePath`): the adapter's
+   * own error answers take it off before picking the front door's shape, as the handler does.
+   */
+  readonly basePath?: () => string | undefined;
 }
 
 /** An HTTP function for functions-framework (Express req/res, node:http underneath). */
@@ -29,6 +34,7 @@ export function createGcpHandler(handler: HttpHandler, options: GcpOptions = {})
   const onError = options.onError ?? logError;
   const onSettled = options.onSettled;
   const settle = onSettled ? () => onSettled().catch(onError) : () => Promise.resolve();
+  const basePath = options.basePath;
 
   async function serve(req: GcpRequest, res: ServerResponse): Promise<void> {
     const controller = new Canceller();
@@ -46,13 +52,13 @@ export function createGcpHandler(handler: HttpHandler, options: GcpOptions = {})
       response = await handler(request);
     } catch (err) {
       onError(err);
-      response = internalError(request?.path);
+      response = internalError(request?.path, basePath?.());
     }
     try {
       await writeResponse(res, response, conn, settle);
     } catch (err) {
       onError(err);
-      if (!res.headersSent && !conn.gone) sendInternalError(res, request?.path);
+      if (!res.headersSent && !conn.gone) sendInternalError(res, request?.path, basePath?.());
     }
   }
   return (req, res) => void serve(req, res);
@@ -63,14 +69,14 @@ export function registerGcpFunction(name: string, handler: HttpHandler, options:
   http(name, createGcpHandler(handler, options));
 }
 
-/** A 500 in the error shape of the front door `path` belongs to (Anthropic's for `/v1/messages`). */
-function internalError(path: string | undefined): HttpResponse {
+/** A 500 in the error shape of the front door `path` belongs to under `basePath` (Anthropic's for `/v1/messages`). */
+function internalError(path: string | undefined, basePath: string | undefined): HttpResponse {
   const error = new GatewayError({ kind: 'internal', message: 'The gateway failed to handle the request.' });
-  return defaultErrorResponse(error, path);
+  return defaultErrorResponse(error, path, basePath);
 }
 
-function sendInternalError(res: ServerResponse, path: string | undefined): void {
-  const { status, headers, body } = internalError(path);
+function sendInternalError(res: ServerResponse, path: string | undefined, basePath: string | undefined): void {
+  const { status, headers, body } = internalError(path, basePath);
   res.writeHead(status, headers).end(body);
 }
 

@@ -8,4 +8,4 @@ import { registerGcpFunction } from './index.js';
 // before SWITCHYARD_FUNCTION_TIMEOUT_MS when the deploy sets a shorter one.
 const entry = createServerlessEntry({ invocationMs: () => millisFromEnv(process.env, 'SWITCHYARD_FUNCTION_TIMEOUT_MS', 3_600_000, 1) });
 
-registerGcpFunction('switchyard', entry.handler, { onSettled: entry.onSettled });
+registerGcpFunction('switchyard', entry.handler, { onSettled: entry.onSettled, basePath: entry.basePath });

@@ -102,6 +102,33 @@ describe("malformed HTTP answered in the front door's error shape", () => {
   });
 });
 
+describe('malformed HTTP under server.base_path', () => {
+  let sim: SimServer;
+  let server: RunningServer;
+
+  beforeAll(async () => {
+    sim = await startOpenAISim();
+    server = await start(sim, { base_path: '/llm', headers_timeout_ms: 500, body_timeout_ms: 600 });
+  });
+
+  afterAll(async () => {
+    await server.shutdown(100);
+    await sim.close();
+  });
+
+  it("answers a request for a door under the base path in that door's shape, as the handler routes it", async () => {
+    const under = MESSAGES.replace(' /v1/messages', ' /llm/v1/messages');
+    expectAnthropicError((await raw(server.port, [`${under}Content-Length: ${BODY.length}\r\nContent-Length: 5\r\n\r\n${BODY}`])).text, 400);
+    const slow = await raw(server.port, [`${under}Content-Length: ${BODY.length}\r\n\r\n`, ...BODY.slice(0, 10).split('')], 150);
+    expectAnthropicError(slow.text, 408);
+  });
+
+  it('keeps the default shape for a path that is only a door\'s outside the base path', async () => {
+    const outside = POST.replace(' /v1/chat/completions', ' /other/v1/messages');
+    expectOpenAIError((await raw(server.port, [`${outside}Content-Length: ${BODY.length}\r\nContent-Length: 5\r\n\r\n${BODY}`])).text, 400, 'malformed_http');
+  });
+});
+
 describe('slow and greedy clients', () => {
   let sim: SimServer;
   let server: RunningServer;

@@ -47,8 +47,11 @@ function pathOf(err: Error & { rawPacket?: unknown }, s: ServerSocket): string |
  * the headers are known: Node keeps only the chunk it failed on (`rawPacket`), which need not hold
  * `Origin`, and headers read out of bytes the parser refused are not to be trusted; such a page sees
  * a failed fetch, as it would for a network error.
+ *
+ * `basePath` (`server.base_path`) is taken off the path first, as the handler takes it off: under `/llm`,
+ * `/llm/v1/messages` is Anthropic's.
  */
-export function clientErrorAnswer(cors: Cors | undefined): (err: Error & { code?: string; rawPacket?: unknown }, socket: Duplex) => void {
+export function clientErrorAnswer(cors: Cors | undefined, basePath?: string): (err: Error & { code?: string; rawPacket?: unknown }, socket: Duplex) => void {
   return (err, socket) => {
     const s = socket as ServerSocket;
     if (err.code === 'ECONNRESET' || !s.writable || s._httpMessage?.headersSent) {
@@ -57,7 +60,7 @@ export function clientErrorAnswer(cors: Cors | undefined): (err: Error & { code?
     }
     const e = BY_CODE[err.code ?? ''] ?? MALFORMED;
     const error = new GatewayError({ kind: 'invalid_request', status: e.status, message: e.message, code: e.code });
-    let answer = defaultErrorResponse(error, pathOf(err, s));
+    let answer = defaultErrorResponse(error, pathOf(err, s), basePath);
     const origin = s._httpMessage?.req?.headers?.origin;
     if (cors !== undefined && origin !== undefined) answer = cors.reveal(origin, answer);
     const body = answer.body as string;

@@ -88,7 +88,7 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
     void serve(handle, request, res, stallMs, cfg.body_limit_bytes);
   });
   server.maxConnections = cfg.max_connections;
-  server.on('clientError', clientErrorAnswer(createCors(cfg.allowed_origins)));
+  server.on('clientError', clientErrorAnswer(createCors(cfg.allowed_origins), cfg.base_path));
   return Object.defineProperties(server, {
     draining: { get: () => state.draining, set: (v: boolean) => (state.draining = v) },
     inFlight: { get: () => state.inFlight },
