@@ -1,12 +1,12 @@
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import OpenAI from 'openai';
 import { request } from 'undici';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BodyStream, HttpHandler, HttpRequest, HttpResponse } from '../../http/exchange.js';
-import { lazyHandler, registerGcpFunction, type GcpOptions } from './index.js';
+import { createGcpHandler, lazyHandler, registerGcpFunction, type GcpOptions } from './index.js';
 
 const servers: Server[] = [];
 let names = 0;
@@ -336,5 +336,26 @@ describe('failures', () => {
     await expect(res.body.text()).rejects.toThrow();
     expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: 'upstream vanished' }));
     expect(settled).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('on a plain node:http server', () => {
+  it('routes an absolute-form request-target (GET http://host/healthz, RFC 9112 3.2.2) by its path and query', async () => {
+    const seen: Array<[string, string]> = [];
+    const handler: HttpHandler = async (req) => {
+      seen.push([req.path, req.query]);
+      return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' };
+    };
+    const server = createServer(createGcpHandler(handler));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    let reply = '';
+    socket.on('data', (data: Buffer) => (reply += data.toString('latin1')));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    socket.write('GET http://elsewhere.example:8080/healthz?probe=1 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+    await closed;
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+    expect(seen).toEqual([['/healthz', 'probe=1']]);
   });
 });

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { CancelSignal } from '../../core/cancel.js';
 import type { HeaderMap, HttpRequest } from '../../http/exchange.js';
+import { originForm } from '../request-target.js';
 import { streamBodyReader } from './body-reader.js';
 
 /** What functions-framework adds to node's request: the bytes its body parsers buffered, the client's address. */
@@ -13,9 +14,10 @@ export interface GcpRequest extends IncomingMessage {
  * The exchange's request for a functions-framework request. The framework has already buffered the body
  * (and parsed it, which we ignore): its exact bytes go to the handler, which applies its own JSON limits.
  * Without them (a plain node:http or Express server) the body is read from the stream under the handler's limits.
+ * The request-target is taken in origin-form: such a server hands over an absolute-form one as sent.
  */
 export function toHttpRequest(req: GcpRequest, signal: CancelSignal): HttpRequest {
-  const url = req.url ?? '/';
+  const url = originForm(req.url ?? '/');
   const mark = url.indexOf('?');
   return {
     method: req.method ?? 'GET',

@@ -4,7 +4,7 @@ import { GatewayError } from '../../core/errors.js';
 import { Buffer } from 'node:buffer';
 import type { Cors } from '../../http/cors.js';
 import { defaultErrorResponse } from '../../http/handler.js';
-import { originForm } from './request.js';
+import { originForm } from '../request-target.js';
 
 /** The statuses Node's HTTP parser failures map to; anything else it rejects is a plain 400. */
 const BY_CODE: Record<string, { status: number; reason: string; code: string; message: string }> = {

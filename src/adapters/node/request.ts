@@ -3,26 +3,10 @@ import type { CancelSignal } from '../../core/cancel.js';
 import { GatewayError } from '../../core/errors.js';
 import { tooLarge } from '../../http/body.js';
 import type { AfterAnswer, HeaderMap, HttpRequest } from '../../http/exchange.js';
+import { originForm } from '../request-target.js';
 
 /** How much of a body over the limit is read and dropped so that its client can read the 413. */
 const DRAIN_BYTES = 64 * 1024 * 1024;
-
-/** The scheme and authority of an absolute-form request-target (`http://host:port`, RFC 9112 3.2.2). */
-const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*/i;
-
-/**
- * The origin-form (`/path?query`) of a request-target as node:http hands it over. A server must accept
- * the absolute-form (`GET http://host:port/healthz`, what a client sends when it takes us for a proxy);
- * its scheme and authority are dropped, so they choose nothing: routes go by path, upstreams come only
- * from the config. Anything else (`*`, `host:port`) is left for the router to refuse.
- */
-export function originForm(target: string): string {
-  if (target.charCodeAt(0) === 0x2f /* / */) return target;
-  const authority = ABSOLUTE_FORM.exec(target);
-  if (authority === null) return target;
-  const rest = target.slice(authority[0].length);
-  return rest.charCodeAt(0) === 0x2f ? rest : `/${rest}`;
-}
 
 /**
  * A node:http request as the handler's exchange. Node already lower-cases header names; the body is
