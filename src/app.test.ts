@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp, type App } from './app.js';
-import { resolveConfig } from './config/load.js';
+import { ConfigError, resolveConfig } from './config/load.js';
 import { NEVER_CANCELLED } from './core/cancel.js';
 import { createHttpHandler } from './http/handler.js';
+import { silentLogger } from './core/logger.js';
+import { AppHolder } from './ops/reload.js';
 import { FakeProvider, rawDeployment } from './routing/testing/fakes.js';
 
 const opened: App[] = [];
@@ -14,6 +16,34 @@ afterEach(async () => {
 });
 
 describe('createApp', () => {
+  it('quotes a secret a variable also put into a field that is not secret by its reference in a ConfigError found while building, and in a reload refused for it', async () => {
+    const config = resolveConfig(
+      {
+        deployments: [{ id: 'd', provider: 'openai-compatible', model: '${OPENAI_KEY}', endpoint: 'http://127.0.0.1:1/v1', api_key: '${OPENAI_KEY}' }],
+        groups: [{ name: 'chat', deployments: ['d'] }],
+        ledger: { enabled: false },
+      },
+      { OPENAI_KEY: 'sk-live-1234567890' },
+    );
+    // A provider factory that refuses its deployment, quoting the field (an embedding app's own check).
+    const refusing = (d: { model: string }): never => {
+      throw new ConfigError('config', [{ path: 'deployments[0].model', message: `no such model "${d.model}"` }]);
+    };
+    const thrown = await createApp(config, { createProvider: refusing }).catch((err: unknown) => err);
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const error = thrown as ConfigError;
+    expect(error.problems).toEqual([{ path: 'deployments[0].model', message: 'no such model "${OPENAI_KEY}"' }]);
+    expect(error.message).toContain('no such model "${OPENAI_KEY}"');
+    expect(error.message).not.toContain('1234567890');
+    // The same build refused on a reload: its 422 answer carries the message.
+    const running = await createApp(resolveConfig({ deployments: [rawDeployment('mem')], groups: [{ name: 'chat', deployments: ['mem'] }], ledger: { enabled: false } }), { createProvider: (d) => new FakeProvider(d.id) });
+    opened.push(running);
+    const holder = new AppHolder(running, { load: () => config, build: (c) => createApp(c, { createProvider: refusing }), logger: silentLogger, retireAfterMs: 0 });
+    const refused = (await holder.reload().catch((err: unknown) => err)) as Error;
+    expect(refused.message).toContain('no such model "${OPENAI_KEY}"');
+    expect(refused.message).not.toContain('1234567890');
+  });
+
   it('serves deployments from in-process providers when given createProvider, with the whole app around them (ledger too)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'app-'));
     const config = resolveConfig({

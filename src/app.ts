@@ -1,3 +1,4 @@
+import { ConfigError, withheldConfigError } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
 import type { Logger } from './core/logger.js';
 import { silentLogger } from './core/logger.js';
@@ -83,6 +84,16 @@ export interface AppOptions {
 
 /** Builds the gateway with its ledger (usage, cost, budgets), shared state and feature routes. */
 export async function createApp(config: GatewayConfig, options: AppOptions = {}): Promise<App> {
+  try {
+    return await buildApp(config, options);
+  } catch (err) {
+    // A config problem found while building reaches serve's log, a reload's answer and a function's
+    // log: a secret a variable also put into a field that is not secret is quoted by its reference.
+    throw err instanceof ConfigError ? withheldConfigError(config, err) : err;
+  }
+}
+
+async function buildApp(config: GatewayConfig, options: AppOptions): Promise<App> {
   const logger = options.logger ?? silentLogger;
   const { createObservability, createGovernance, openRateLimiter, composeAdmission, openConversations, createAdminRoutes, createDashboardRoutes, metricsRoute } =
     await loadAppFeatures();

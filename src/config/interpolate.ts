@@ -95,8 +95,38 @@ function isPlain(node: object): boolean {
  * containing another is replaced whole.
  */
 export function withholdSecrets(problems: ConfigProblem[], filled: ReadonlyMap<string, string>): ConfigProblem[] {
+  const withhold = withholder(filled);
+  return withhold === undefined ? problems : problems.map((p) => ({ path: withhold(p.path), message: withhold(p.message) }));
+}
+
+type Withhold = (text: string) => string;
+
+function withholder(filled: ReadonlyMap<string, string>): Withhold | undefined {
   const secrets = [...filled.keys()].filter(isRegisteredSecret).sort((a, b) => b.length - a.length);
-  if (secrets.length === 0) return problems;
-  const withhold = (text: string): string => secrets.reduce((out, v) => out.split(v).join(filled.get(v) ?? ''), text);
-  return problems.map((p) => ({ path: withhold(p.path), message: withhold(p.message) }));
+  if (secrets.length === 0) return undefined;
+  return (text) => secrets.reduce((out, v) => out.split(v).join(filled.get(v) ?? ''), text);
+}
+
+/** What each parsed config's variables filled in, for problems found after the parse; only configs with such a secret. */
+const FILLED = new WeakMap<object, Withhold>();
+
+/**
+ * Keeps, for a config that parsed, which secrets its variables filled in, so problems found later (the
+ * reach check, a `ConfigError` while an app is built from it) are withheld as the parse's own are.
+ */
+export function rememberFilled(config: object, filled: ReadonlyMap<string, string>): void {
+  const withhold = withholder(filled);
+  if (withhold !== undefined) FILLED.set(config, withhold);
+}
+
+/** `withholdSecrets` for problems found on a config after its parse (the config parseConfig returned). */
+export function withholdConfigSecrets(config: object, problems: ConfigProblem[]): ConfigProblem[] {
+  const withhold = FILLED.get(config);
+  return withhold === undefined ? problems : problems.map((p) => ({ path: withhold(p.path), message: withhold(p.message) }));
+}
+
+/** Any text about a parsed config (a message, a line of `check-config --explain`) with its filled-in secrets withheld. */
+export function withholdConfigText(config: object, text: string): string {
+  const withhold = FILLED.get(config);
+  return withhold === undefined ? text : withhold(text);
 }

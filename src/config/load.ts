@@ -6,7 +6,7 @@ import { configIssueMessage, knownKeys, unknownKey } from './messages.js';
 import { plainHttpProblem } from './plain-http.js';
 import { MAX_ALIAS_COPIES, treeProblem, yamlProblems, type YamlModule } from './yaml-problems.js';
 import { aboutDropped, salvageConfig, type Salvaged } from './salvage.js';
-import { formatPath, interpolateEnv, withholdSecrets, type ConfigProblem } from './interpolate.js';
+import { formatPath, interpolateEnv, rememberFilled, withholdConfigSecrets, withholdConfigText, withholdSecrets, type ConfigProblem } from './interpolate.js';
 import { fileProblem } from './file-problem.js';
 import { PROVIDERS, findProvider } from '../providers/registry.js';
 import { checkRoutingReferences } from '../routing/references.js';
@@ -28,6 +28,14 @@ export class ConfigError extends Error {
     super(message);
     this.name = 'ConfigError';
   }
+}
+
+/**
+ * A `ConfigError` about `config` found after its parse (while an app is built from it) with the secrets
+ * its variables filled in written as their references, as the parse's own problems are.
+ */
+export function withheldConfigError(config: object, err: ConfigError): ConfigError {
+  return new ConfigError(err.source, withholdConfigSecrets(config, err.problems), withholdConfigText(config, err.message));
 }
 
 const RESOLVED = Symbol.for('switchyard.resolvedConfig');
@@ -126,6 +134,7 @@ export function parseConfig(
   if (data === undefined || problems.list.length > 0) return { ok: false, problems: withholdSecrets(problems.list, filled) };
   const config: GatewayConfig = { ...data, deployments };
   Object.defineProperty(config, RESOLVED, { value: true, enumerable: false });
+  rememberFilled(config, filled);
   return { ok: true, config };
 }
 

@@ -37,4 +37,14 @@ describe('checkReach', () => {
     expect(reach({ groups: [{ name: 'chat', deployments: ['a'], shadow: { share: 0.1, deployments: ['b'] } }] }).warnings).toEqual([]);
     expect(reach({ groups: [{ name: 'chat', deployments: ['a'], fallbacks: { content_filtered: ['b'] } }] }).warnings).toEqual([]);
   });
+
+  it('quotes a secret a variable also put into a deployment id by its reference, in errors and warnings', () => {
+    const env = { OPENAI_KEY: 'sk-live-1234567890' };
+    const leaked = { ...deployments[0], id: '${OPENAI_KEY}', api_key: '${OPENAI_KEY}' };
+    const noGroup = checkReach(resolveConfig({ deployments: [leaked] } as unknown as ConfigInput, env));
+    expect(noGroup.errors[0]?.message).toContain('deployments: [${OPENAI_KEY}]');
+    const unused = checkReach(resolveConfig({ deployments: [leaked, deployments[1]], groups: [{ name: 'chat', deployments: ['b'] }] } as unknown as ConfigInput, env));
+    expect(unused.warnings[0]?.message).toMatch(/^"\$\{OPENAI_KEY\}" is in no group/);
+    expect(JSON.stringify([noGroup, unused])).not.toContain('1234567890');
+  });
 });

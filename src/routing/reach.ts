@@ -1,4 +1,4 @@
-import type { ConfigProblem } from '../config/interpolate.js';
+import { withholdConfigSecrets, type ConfigProblem } from '../config/interpolate.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { groupMembers } from './config.js';
 
@@ -16,8 +16,14 @@ type ReachConfig = Pick<GatewayConfig, 'deployments' | 'groups' | 'routing' | 'a
  * Which deployments a request can reach: through a group (its members, fallbacks and shadows), or by
  * its id when direct deployment names are on (`routing.allow_direct_deployments`, or a key's own).
  * A config with deployments but no group and no direct names serves nothing: an error, with the fix.
+ * Messages quote deployment ids: a secret a variable also put into one is written as its reference.
  */
 export function checkReach(config: ReachConfig): Reach {
+  const { errors, warnings } = reachOf(config);
+  return { errors: withholdConfigSecrets(config, errors), warnings: withholdConfigSecrets(config, warnings) };
+}
+
+function reachOf(config: ReachConfig): Reach {
   const directForAll = config.routing.allow_direct_deployments;
   const directForSome = config.api_keys.some((k) => k.allow_direct_deployments === true) || config.keys.hmac_secret !== undefined;
   const ids = config.deployments.map((d) => d.id);
