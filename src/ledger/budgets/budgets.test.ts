@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../../core/errors.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
 import type { AdmissionRequest } from '../../core/events.js';
 import { makeUsage } from '../../core/types.js';
 import { resolveConfig } from '../../config/load.js';
@@ -108,6 +109,44 @@ describe('budgets', () => {
     expect(JSON.parse(posted[0] as string)).toEqual(notices[0]);
     await ledger.close();
     server.close();
+  });
+
+  it('does not follow a webhook\'s redirect: the notice goes to the configured host only, and the failure is logged without the URL', async () => {
+    const { createServer } = await import('node:http');
+    const listen = (s: ReturnType<typeof createServer>) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as { port: number }).port)));
+    // What a redirect could point at: an address inside the gateway's network, never named by the config.
+    const internal: string[] = [];
+    const inside = createServer((req, res) => {
+      internal.push(`${req.method} ${req.url}`);
+      res.end('ok');
+    });
+    const insidePort = await listen(inside);
+    const hook = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(307, { location: `http://127.0.0.1:${insidePort}/admin` });
+        res.end();
+      });
+    });
+    const hookPort = await listen(hook);
+    const warnings: Array<[Record<string, unknown>, string]> = [];
+    const logger: Logger = { ...silentLogger, warn: (obj, msg) => void warnings.push([obj as Record<string, unknown>, msg ?? '']), child: () => logger };
+    const ledger = await createLedger(
+      config({ limits: [{ name: 'key-daily', period: 'daily', per: 'key', soft_usd: 0.0002, webhook: `http://127.0.0.1:${hookPort}/hook/T0KEN` }] }),
+      { now: () => NOW, logger },
+    );
+    for (let i = 0; i < 2; i += 1) {
+      const t = await ledger.admission.admit(request(`r${i}`));
+      ledger.observer.onAttempt(attempt({ requestId: `r${i}`, deployment: 'oai', startedAt: NOW }));
+      t.release();
+    }
+    await vi.waitFor(() => expect(warnings.map(([, msg]) => msg)).toContain('budget webhook failed'));
+    expect(internal).toEqual([]);
+    const [failure] = warnings.filter(([, msg]) => msg === 'budget webhook failed');
+    expect(failure?.[0]).toEqual({ budget: 'key-daily', err: 'webhook answered 307 (a redirect, not followed)' });
+    await ledger.close();
+    hook.close();
+    inside.close();
   });
 
   it('releases the unused part of a reservation when the request ends', async () => {

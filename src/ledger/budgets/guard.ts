@@ -69,9 +69,15 @@ export function reservedCompletion(asked: number | undefined, deploymentMax: num
 
 const usd = (n: number): string => `$${n >= 0.01 ? n.toFixed(2) : String(Number(n.toPrecision(3)))}`;
 
+/**
+ * POSTs a notice to the configured URL only: a redirect is a failure, never followed, since only the
+ * config chooses where the gateway sends from inside its network (a 307 would carry the POST, body and
+ * all, to whatever address the receiver or anyone answering for its host names).
+ */
 async function defaultPost(url: string, body: SoftLimitNotice): Promise<void> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), redirect: 'manual', signal: AbortSignal.timeout(5000) });
   await res.arrayBuffer();
+  if (res.status >= 300 && res.status < 400) throw new Error(`webhook answered ${res.status} (a redirect, not followed)`);
   if (!res.ok) throw new Error(`webhook answered ${res.status}`);
 }
 
