@@ -373,6 +373,26 @@ describe('GET /v1/switchyard/usage', () => {
     await store.close();
   });
 
+  it('refuses a group_by the database cannot take (more than 16 dimensions, or one named twice) with a 400 naming the limit, for any key', async () => {
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    await store.insert(fixture());
+    const route = createUsageRoute(store, () => D('2025-06-03'));
+    const caller: Caller = { ...NOBODY, keyId: 'alice', tags: { key: 'alice' }, role: 'user' };
+    const get = async (groupBy: string) => {
+      const ctx = { query: new URLSearchParams({ group_by: groupBy }), caller } as unknown as RouteContext;
+      const error = toGatewayError(await route.handle(ctx).then(() => undefined, (err: unknown) => err));
+      return [error.status, error.code, error.clientMessage()];
+    };
+    // 2,000 tag dimensions was a SQL statement past SQLite's column limit: an internal error, logged with its stack.
+    const tags = Array.from({ length: 2000 }, (_, i) => `tag:t${i}`).join(',');
+    expect(await get(tags)).toEqual([400, 'invalid_usage_query', 'group by at most 16 dimensions; 2000 were given']);
+    expect(await get('day,provider,day')).toEqual([400, 'invalid_usage_query', 'group-by "day" is named twice']);
+    const sixteen = ['provider', 'model', 'deployment', 'region', 'key', 'team', 'user', 'group', 'day', 'status', 'operation', 'role', 'tag:a', 'tag:b', 'tag:c', 'tag:d'];
+    const answer = await route.handle({ query: new URLSearchParams({ group_by: sixteen.join(',') }), caller } as unknown as RouteContext);
+    expect((JSON.parse(answer.body as string) as { group_by: string[] }).group_by).toEqual(sixteen);
+    await store.close();
+  });
+
   it('answers 503 ledger_unavailable, not an internal error, while the ledger database is down, and logs why', async () => {
     // Nothing listens on port 1: the database is down from the start, as `connect` allows.
     const store = await SqlLedgerStore.connect(openPostgres('postgres://postgres@127.0.0.1:1/test', 'public', silentLogger), { logger: silentLogger, retryMs: 60_000 });

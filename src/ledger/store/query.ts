@@ -41,19 +41,33 @@ export interface UsageRow {
 
 const TAG = /^tag:([A-Za-z0-9_.-]+)$/;
 
-/** Parses a comma-separated group-by list, rejecting unknown dimensions with the list of valid ones. */
+/**
+ * The most dimensions one query groups by: every base dimension and a few tags. Each is a column of the
+ * SQL statement, and GET /v1/switchyard/usage takes the list from any key's query string, so without a
+ * bound a long list is a statement past the database's column limit (an internal error) or a costly one.
+ */
+export const MAX_DIMENSIONS = 16;
+
+/**
+ * Parses a comma-separated group-by list, rejecting unknown dimensions with the list of valid ones, a
+ * dimension named twice (a row's `keys` holds one value per name) and more than `MAX_DIMENSIONS`.
+ */
 export function parseDimensions(text: string | undefined): Dimension[] {
   if (!text) return [];
-  return text
+  const names = text
     .split(',')
     .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map((s) => {
-      if ((DIMENSIONS as readonly string[]).includes(s)) return s as BaseDimension;
-      if (s === 'tag') throw new Error('group by tag needs a tag name: tag:NAME (e.g. tag:project)');
-      if (TAG.test(s)) return s as `tag:${string}`;
-      throw new Error(`unknown group-by "${s}"; expected ${DIMENSIONS.join(', ')} or tag:NAME`);
-    });
+    .filter((s) => s.length > 0);
+  if (names.length > MAX_DIMENSIONS) throw new Error(`group by at most ${MAX_DIMENSIONS} dimensions; ${names.length} were given`);
+  const seen = new Set<string>();
+  return names.map((s) => {
+    if (seen.has(s)) throw new Error(`group-by "${s}" is named twice`);
+    seen.add(s);
+    if ((DIMENSIONS as readonly string[]).includes(s)) return s as BaseDimension;
+    if (s === 'tag') throw new Error('group by tag needs a tag name: tag:NAME (e.g. tag:project)');
+    if (TAG.test(s)) return s as `tag:${string}`;
+    throw new Error(`unknown group-by "${s}"; expected ${DIMENSIONS.join(', ')} or tag:NAME`);
+  });
 }
 
 /** Parses YYYY-MM-DD (UTC midnight) or an ISO time; `endOfDay` makes a bare date inclusive of that day. */
