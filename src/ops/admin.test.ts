@@ -59,6 +59,15 @@ describe('admin operations', () => {
     await expect(noticeInterruption(target(), call('nope'))).rejects.toMatchObject({ status: 404 });
   });
 
+  it('refuses fields in the body of a breaker reset or a reload, which take none: a 400 before acting, since the audit log keeps the body as the action\'s details', async () => {
+    const t = target();
+    await expect(resetBreaker(t, call('hosted', { note: 'x'.repeat(1000) }))).rejects.toMatchObject({ kind: 'invalid_request', status: 400, code: 'invalid_value' });
+    await expect(resetBreaker(t, call('hosted', ['anything']))).rejects.toMatchObject({ status: 400, code: 'invalid_value' });
+    await expect(reloadConfig(t, call('', { path: '/etc/passwd' }))).rejects.toMatchObject({ status: 400, code: 'invalid_value' });
+    expect(await resetBreaker(t, call('hosted', {}))).toMatchObject({ id: 'hosted', breaker: { state: 'closed' } });
+    expect(await resetBreaker(t, call('hosted'))).toMatchObject({ id: 'hosted' });
+  });
+
   it('shows the running config with every secret redacted', async () => {
     const shown = JSON.stringify(await showConfig(target({ ledger: { enabled: false, store: 'postgres', url: 'postgres://app:pg-pass-456@db/x' } }), call('')));
     expect(shown).toContain('"gpu-spot"');

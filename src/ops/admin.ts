@@ -34,6 +34,9 @@ export type AdminOperation = (target: AdminTarget, call: AdminCall) => Promise<J
 
 const reasonBody = z.strictObject({ reason: z.string().min(1).max(500).optional() }).optional();
 
+/** The body of an action that takes none: absent or `{}`; the audit log keeps a body as the action's details. */
+const noBody = z.strictObject({}).optional();
+
 /** The latest time a JS Date holds (year 275760): a later number has no date to name in the audit line. */
 const MAX_TIME_MS = 8.64e15;
 
@@ -93,13 +96,17 @@ export const noticeInterruption: AdminOperation = async (target, call) => {
 };
 
 /** POST /v1/switchyard/breakers/{id}/reset. */
-export const resetBreaker: AdminOperation = async (target, call) => target.gateway().resetBreaker(id(call), { actor: call.actor });
+export const resetBreaker: AdminOperation = async (target, call) => {
+  parse(noBody, call.body);
+  return target.gateway().resetBreaker(id(call), { actor: call.actor });
+};
 
 /** GET /v1/switchyard/config: the running config, secrets redacted. */
 export const showConfig: AdminOperation = async (target) => redactedConfig(target.gateway().config);
 
 /** POST /v1/switchyard/reload: validated first; an invalid file keeps the running config (422 saying why). */
-export const reloadConfig: AdminOperation = async (target) => {
+export const reloadConfig: AdminOperation = async (target, call) => {
+  parse(noBody, call.body);
   if (!target.reload) throw new GatewayError({ kind: 'invalid_request', status: 501, code: 'reload_unsupported', message: 'This runtime cannot reload its config; redeploy instead.' });
   return target.reload();
 };
