@@ -9,6 +9,15 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
 }
 
 /**
+ * A JSON answer of the gateway's own API (status, usage, admin actions, virtual keys): `no-store`, so no
+ * cache in front (a CDN, a proxy) keeps one caller's account data or a new key's secret for the next
+ * caller; a request authenticated by `x-api-key` or `api-key` has no Authorization header to stop it.
+ */
+export function privateJsonResponse(status: number, body: unknown): HttpResponse {
+  return jsonResponse(status, body, { 'cache-control': 'no-store' });
+}
+
+/**
  * An error answer with `body` (the front door's error shape). Headers name the deployment that failed
  * last and the attempts made, as success answers do; a wait the upstream asked for goes on as
  * retry-after and OpenAI's retry-after-ms (a door of another API drops what its API does not send in its

@@ -1,5 +1,5 @@
 import type { GatewayStatus } from '../gateway/engine.js';
-import { jsonResponse } from './respond.js';
+import { privateJsonResponse } from './respond.js';
 import { requireAdmin } from './auth.js';
 import type { Route } from './route.js';
 
@@ -16,10 +16,10 @@ export function createStatusRoute(combine?: (own: GatewayStatus) => Promise<Gate
     handle: async ({ gateway, caller }) => {
       requireAdmin(caller);
       const own = gateway.status();
-      if (!combine) return jsonResponse(200, own);
+      if (!combine) return privateJsonResponse(200, own);
       // Operators read this in an incident: a primary that does not answer leaves this worker's own figures, said so.
       const status = await combine(own).catch((): GatewayStatus => ({ ...own, workers: { answered: 1, expected: null } }));
-      return jsonResponse(200, status);
+      return privateJsonResponse(200, status);
     },
   };
 }

@@ -5,7 +5,7 @@ import { buildReport } from '../ledger/report/build.js';
 import { toJson } from '../ledger/report/formats.js';
 import { parseReportOptions } from '../ledger/report/options.js';
 import { fromLedger } from './ledger-query.js';
-import { jsonResponse } from './respond.js';
+import { privateJsonResponse } from './respond.js';
 import type { Route } from './route.js';
 
 /**
@@ -27,7 +27,7 @@ export function createUsageRoute(store: LedgerStore | undefined, now: () => numb
       }
       const ownOnly = caller.role !== 'admin';
       const report = await fromLedger(() => buildReport(store, { ...opts, filter: ownOnly ? { key: caller.keyId } : undefined }), logger, 'usage query failed');
-      return jsonResponse(200, toJson(report));
+      return privateJsonResponse(200, toJson(report));
     },
   };
 }

@@ -133,6 +133,28 @@ describe('the admin API and virtual keys, mounted in the server', () => {
     for (const secret of [ADMIN, USER, SCRAPER, SECRET]) expect(text).not.toContain(secret);
   });
 
+  it('tells every cache not to keep an answer of the gateway\'s own API (a new key\'s secret, a caller\'s usage, status, config): cache-control no-store', async () => {
+    // x-api-key carries no Authorization header, which is what keeps a shared cache from storing an answer for the next caller.
+    const send = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
+      const res = await request(`${url}${path}`, { method, headers: { 'x-api-key': ADMIN, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const json = (await res.body.json()) as Record<string, unknown>;
+      return { status: res.statusCode, cache: res.headers['cache-control'], json };
+    };
+    const created = await send('POST', '/v1/switchyard/keys', { owner: 'cache-check' });
+    expect([created.status, created.cache]).toEqual([201, 'no-store']);
+    const id = created.json.id as string;
+    const answers = [
+      await send('POST', `/v1/switchyard/keys/${id}/rotate`),
+      await send('GET', '/v1/switchyard/keys'),
+      await send('POST', `/v1/switchyard/keys/${id}/revoke`),
+      await send('GET', '/v1/switchyard/usage'),
+      await send('GET', '/v1/switchyard/status'),
+      await send('GET', '/v1/switchyard/config'),
+      await send('POST', '/v1/switchyard/breakers/d1/reset'),
+    ];
+    expect(answers.map((a) => [a.status, a.cache])).toEqual(Array.from({ length: answers.length }, () => [200, 'no-store']));
+  });
+
   it('creates a virtual key that works at once, and another replica refuses it (401) within a second of its revocation', async () => {
     const replica = await serveFile(file);
     cleanup.push(() => replica.server.shutdown(100));

@@ -2,7 +2,7 @@ import type { Logger } from '../core/logger.js';
 import type { AuditLog } from '../governance/audit/log.js';
 import { auditActor, requireAdmin } from '../http/auth.js';
 import { parseJson } from '../http/body.js';
-import { jsonResponse } from '../http/respond.js';
+import { privateJsonResponse } from '../http/respond.js';
 import type { Route, RouteContext } from '../http/route.js';
 import { ADMIN_ROUTES, type AdminRoute, type AdminTarget } from './admin.js';
 
@@ -17,7 +17,7 @@ export function createAdminRoutes(target: AdminTarget, options: AdminRoutesOptio
   return ADMIN_ROUTES.map((r) => ({ method: r.method, path: r.path, handle: (ctx) => runAdmin(r, target, options, ctx) }));
 }
 
-async function runAdmin(r: AdminRoute, target: AdminTarget, { audit, logger }: AdminRoutesOptions, ctx: RouteContext): Promise<ReturnType<typeof jsonResponse>> {
+async function runAdmin(r: AdminRoute, target: AdminTarget, { audit, logger }: AdminRoutesOptions, ctx: RouteContext): Promise<ReturnType<typeof privateJsonResponse>> {
   requireAdmin(ctx.caller);
   const bytes = r.method === 'POST' ? await ctx.body() : undefined;
   const body = bytes && bytes.byteLength > 0 ? parseJson(bytes) : undefined;
@@ -32,5 +32,5 @@ async function runAdmin(r: AdminRoute, target: AdminTarget, { audit, logger }: A
       .append({ actor, action: r.action, subject, details: typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {} })
       .catch((err: unknown) => logger.error({ err: (err as Error).message, action: r.action, subject }, 'audit append failed'));
   }
-  return jsonResponse(200, result);
+  return privateJsonResponse(200, result);
 }

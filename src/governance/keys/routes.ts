@@ -1,7 +1,7 @@
 import { auditActor, requireAdmin } from '../../http/auth.js';
 import { parseJson } from '../../http/body.js';
 import { fromLedger } from '../../http/ledger-query.js';
-import { jsonResponse } from '../../http/respond.js';
+import { privateJsonResponse } from '../../http/respond.js';
 import type { Logger } from '../../core/logger.js';
 import type { Route, RouteContext } from '../../http/route.js';
 import type { KeysAdmin } from './admin.js';
@@ -23,7 +23,7 @@ export function createKeysRoutes(admin: KeysAdmin, logger: Logger): Route[] {
       async handle(ctx) {
         requireAdmin(ctx.caller);
         const body = await bodyOf(ctx);
-        return jsonResponse(201, await fromLedger(() => admin.create(body, auditActor(ctx.caller)), logger, 'key creation failed'));
+        return privateJsonResponse(201, await fromLedger(() => admin.create(body, auditActor(ctx.caller)), logger, 'key creation failed'));
       },
     },
     {
@@ -31,7 +31,7 @@ export function createKeysRoutes(admin: KeysAdmin, logger: Logger): Route[] {
       path: '/v1/switchyard/keys',
       async handle(ctx) {
         requireAdmin(ctx.caller);
-        return jsonResponse(200, await fromLedger(() => admin.list(), logger, 'key listing failed'));
+        return privateJsonResponse(200, await fromLedger(() => admin.list(), logger, 'key listing failed'));
       },
     },
     {
@@ -39,7 +39,7 @@ export function createKeysRoutes(admin: KeysAdmin, logger: Logger): Route[] {
       path: '/v1/switchyard/keys/{id}/revoke',
       async handle(ctx) {
         requireAdmin(ctx.caller);
-        return jsonResponse(200, await fromLedger(() => admin.revoke(ctx.params.id ?? '', auditActor(ctx.caller)), logger, 'key revocation failed'));
+        return privateJsonResponse(200, await fromLedger(() => admin.revoke(ctx.params.id ?? '', auditActor(ctx.caller)), logger, 'key revocation failed'));
       },
     },
     {
@@ -47,7 +47,7 @@ export function createKeysRoutes(admin: KeysAdmin, logger: Logger): Route[] {
       path: '/v1/switchyard/keys/{id}/rotate',
       async handle(ctx) {
         requireAdmin(ctx.caller);
-        return jsonResponse(200, await fromLedger(() => admin.rotate(ctx.params.id ?? '', auditActor(ctx.caller)), logger, 'key rotation failed'));
+        return privateJsonResponse(200, await fromLedger(() => admin.rotate(ctx.params.id ?? '', auditActor(ctx.caller)), logger, 'key rotation failed'));
       },
     },
   ];
