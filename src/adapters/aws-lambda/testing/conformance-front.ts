@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createHttpHandler } from '../../../http/handler.js';
 import type { ConformanceFront } from '../../../providers/conformance.js';
@@ -7,6 +6,7 @@ import { createStreamingLambdaHandler } from '../handler.js';
 import type { ResponseStream } from '../runtime.js';
 import { RecordingResponseStream, fakeAwslambda, fakeContext } from './fake-runtime.js';
 import { fixture } from './fixtures.js';
+import { listenFront } from '../../testing/listen.js';
 
 const DELIMITER = Buffer.alloc(8);
 
@@ -90,15 +90,6 @@ export const lambdaFront: ConformanceFront = {
         await Promise.resolve(invoke(event, stream as unknown as ResponseStream, fakeContext(300_000))).catch(() => res.destroy());
       })();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return {
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      async close() {
-        server.closeAllConnections();
-        await new Promise((resolve) => server.close(resolve));
-        await gateway.close();
-        (globalThis as { awslambda?: unknown }).awslambda = previous;
-      },
-    };
+    return listenFront(server, gateway, () => ((globalThis as { awslambda?: unknown }).awslambda = previous));
   },
 };

@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebStream } from 'node:stream/web';
@@ -7,6 +6,7 @@ import { createHttpHandler } from '../../../http/handler.js';
 import type { ConformanceFront } from '../../../providers/conformance.js';
 import { createAzureHandler } from '../handler.js';
 import { asPlatformResponse, recordingContext, streamingRequest } from './azure.js';
+import { listenFront } from '../../testing/listen.js';
 
 function headersOf(req: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -34,14 +34,6 @@ export const azureFront: ConformanceFront = {
         await pipeline(Readable.fromWeb(answer.body as WebStream<Uint8Array>), res);
       })().catch(() => res.destroy());
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return {
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      async close() {
-        server.closeAllConnections();
-        await new Promise((resolve) => server.close(resolve));
-        await gateway.close();
-      },
-    };
+    return listenFront(server, gateway);
   },
 };
