@@ -26,7 +26,9 @@ async function startSim() {
 async function onNewConnection(url: string, path: string, method: 'GET' | 'POST' = 'POST'): Promise<{ status: number; text: string }> {
   const client = new Client(url);
   try {
-    const res = await client.request({ path, method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? body : undefined });
+    // An admin action takes no body (a reload with one is refused); a model route the chat request.
+    const sent = method === 'POST' && !path.startsWith('/v1/switchyard/') ? body : undefined;
+    const res = await client.request({ path, method, headers: { 'content-type': 'application/json' }, body: sent });
     return { status: res.statusCode, text: await res.body.text() };
   } finally {
     await client.close();
