@@ -176,13 +176,17 @@ export class AttemptReporter {
 
 /**
  * A failed attempt as reported: what a refusal cost when it was paid for; a cancelled one (the client
- * left while it ran) or one the gateway gave up waiting for (a timeout with no answer from the
- * upstream) the prompt's estimate, as a stream cancelled later is: the upstream had the request. One
- * that failed before its request was written (`unsent`) cost nothing, like any unsent failure.
+ * left while it ran), one the gateway gave up waiting for (a timeout with no answer from the
+ * upstream) or one whose 2xx answer the connection cut mid-body (a network error naming that status)
+ * the prompt's estimate, as a stream cancelled later is: the upstream had the request. One that failed
+ * before its request was written (`unsent`) cost nothing, like any unsent failure.
  */
 export function failure(error: GatewayError, promptTokens: number): AttemptResult {
   const outcome = error.kind === 'cancelled' ? 'cancelled' : 'error';
-  const hadRequest = !error.unsent && (error.kind === 'cancelled' || (error.kind === 'timeout' && error.upstreamStatus === undefined));
+  const hadRequest = !error.unsent && (error.kind === 'cancelled' || (error.kind === 'timeout' && error.upstreamStatus === undefined) || answerBroke(error));
   if (hadRequest) return { outcome, error, usage: makeUsage({ prompt: promptTokens }), usageEstimated: true };
   return { outcome, error, usage: error.paidUsage };
 }
+
+/** The connection was lost while a 2xx answer came (`providers/http.ts` names the status it broke under). */
+const answerBroke = (error: GatewayError): boolean => error.kind === 'network' && error.upstreamStatus !== undefined && error.upstreamStatus >= 200 && error.upstreamStatus < 300;

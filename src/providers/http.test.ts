@@ -213,7 +213,7 @@ describe('a streamed upstream body', () => {
     await agent.close();
   });
 
-  it('raises a connection lost mid-body as a network error, after the chunks that came before it', async () => {
+  it('raises a connection lost mid-body as a network error naming the status it broke under, after the chunks that came before it', async () => {
     respond = (res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: 1\n\n', () => setTimeout(() => res.destroy(), 20));
@@ -222,7 +222,18 @@ describe('a streamed upstream body', () => {
     const res = await send(agent);
     const it = res.body[Symbol.asyncIterator]();
     expect(Buffer.from((await it.next()).value as Uint8Array).toString()).toBe('data: 1\n\n');
-    await expect(it.next()).rejects.toMatchObject({ kind: 'network', provider: 'sim' });
+    await expect(it.next()).rejects.toMatchObject({ kind: 'network', provider: 'sim', upstreamStatus: 200 });
+    await agent.close();
+  });
+
+  it('raises a whole answer cut mid-body as a network error naming the status it broke under (buffered)', async () => {
+    respond = (res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '40' });
+      res.write('{"choices":', () => setTimeout(() => res.destroy(), 20));
+    };
+    const agent = createAgent();
+    const read = requestBuffered(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: new AbortController().signal }, 'sim');
+    await expect(read).rejects.toMatchObject({ kind: 'network', provider: 'sim', upstreamStatus: 200 });
     await agent.close();
   });
 

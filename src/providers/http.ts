@@ -70,9 +70,10 @@ export function sendUpstream(agent: Agent, req: UpstreamRequest, provider: strin
   return new Promise<UpstreamResponse>((resolve, reject) => {
     const body = new UpstreamBody(provider, signal);
     let started = false;
+    let status = 0;
     const fail = (err: Error, unsent: boolean): void => {
       const error = exchangeError(err, unsent, provider, signal);
-      if (started) body.fail(error);
+      if (started) body.fail(brokenAnswer(error, status));
       else {
         body.settle();
         reject(error);
@@ -89,6 +90,7 @@ export function sendUpstream(agent: Agent, req: UpstreamRequest, provider: strin
           return false;
         }
         started = true;
+        status = statusCode;
         body.resumeUpstream = resume;
         resolve({ status: statusCode, headers, body });
         return true;
@@ -351,7 +353,7 @@ export function requestBuffered(agent: Agent, req: UpstreamRequest, provider: st
       },
       onError(err, unsent) {
         settle();
-        reject(exchangeError(err, unsent, provider, signal));
+        reject(brokenAnswer(exchangeError(err, unsent, provider, signal), status));
       },
     };
     agent.dispatch({ url: req.url, method: req.method ?? 'POST', headers: req.headers, body: req.body }, handler);
@@ -413,6 +415,17 @@ export function transportError(err: unknown, provider: string, signal?: CancelSi
 function exchangeError(err: Error, unsent: boolean, provider: string, signal: CancelSignal): GatewayError {
   if (!unsent) return transportError(err, provider, signal);
   return signal.aborted ? abortedBeforeSending(signal, provider) : transportError(err, provider, signal).withUnsent(true);
+}
+
+/**
+ * A connection lost after the upstream's status line: the error names the status of the answer that
+ * broke, so a 2xx cut mid-body (the upstream took the request and was answering it: it bills) is told
+ * from a connection lost before any answer (`gateway/observe.ts` `failure`). Our own aborts (a timeout,
+ * the client leaving) keep their reason as it is.
+ */
+function brokenAnswer(error: GatewayError, status: number): GatewayError {
+  if (status === 0 || error.kind !== 'network' || error.upstreamStatus !== undefined) return error;
+  return new GatewayError({ ...error.toInit(), upstreamStatus: status });
 }
 
 /** Reads a whole upstream body as text, mapping a mid-body socket failure into the taxonomy. */
