@@ -39,13 +39,14 @@ const ODD_HEADERS: ReadonlyArray<[string, readonly string[]]> = [
   ['content-encoding', ['gzip', 'br']],
 ];
 
-function contentType(wire: Wire, stream: boolean): string {
+/** The content type of a reply of `wire`. */
+export function contentType(wire: Wire, stream: boolean): string {
   if (!stream) return 'application/json';
   return wire === 'bedrock' ? 'application/vnd.amazon.eventstream' : 'text/event-stream';
 }
 
 /** One event's bytes in its wire format's framing. */
-function encodeEvent(wire: Wire, e: StreamEvent): Buffer {
+export function encodeEvent(wire: Wire, e: StreamEvent): Buffer {
   const text = typeof e.data === 'string' ? e.data : JSON.stringify(e.data);
   if (wire === 'bedrock') {
     const payload = typeof e.data === 'string' ? e.data : e.data;

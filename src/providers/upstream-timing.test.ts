@@ -1,0 +1,209 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type App } from '../app.js';
+import { parseConfig } from '../config/load.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { isBodyStream, type HttpHandler, type HttpResponse } from '../http/exchange.js';
+import { createHttpHandler } from '../http/handler.js';
+import { SIM_CREDENTIALS } from '../sim/bedrock/index.js';
+import { createSimServiceAccount } from '../sim/vertex/credentials.js';
+import { CHAT_DOOR } from './testing/chat-door.js';
+import { MESSAGES_DOOR } from './testing/messages-door.js';
+import type { ReplyDoor } from './testing/reply-door.js';
+import { RESPONSES_DOOR } from './testing/responses-door.js';
+import { prompt, startStallUpstream, type Stall, type StallCase, type StallUpstream } from './testing/stall-upstream.js';
+import type { Wire } from './testing/upstream-seeds.js';
+
+/*
+ * The upstream fuzz spec's counterpart for time: every upstream wire format stalls in each way an
+ * upstream can (`testing/stall-upstream.ts`: no headers, headers then silence, silence after the first
+ * content, content trickled past the stream's length limit or a body past the attempt timeout, the
+ * connection dropped mid-event or mid-body, half a body then silence) under timeouts of tens of
+ * milliseconds, through the real transport, providers, gateway, SQLite ledger and every front door. For
+ * every case: before the first byte of an answer, an error in the door's shape with the timeout's 504
+ * (a dropped connection's 502), or, in a group with a second deployment, the second's answer; after it,
+ * the door's one error event ending the stream. The ledger holds one row per exchange the upstream got,
+ * each failed one with its error kind and an estimated usage; the cost the client read is the rows' sum;
+ * every socket the gateway gave up on is closed; and nothing is left in flight.
+ */
+
+const PROJECT = 'timing-upstream';
+const WIRES: readonly Wire[] = ['openai', 'azure', 'anthropic', 'gemini', 'bedrock'];
+const DOORS: readonly ReplyDoor[] = [CHAT_DOOR, RESPONSES_DOOR, MESSAGES_DOOR];
+const ROUTING = { attempt_timeout_ms: 150, ttft_timeout_ms: 150, stream_idle_timeout_ms: 100, stream_max_ms: 300, deadline_ms: 2_000 };
+/** Cases in flight at once: enough to keep the run short, few enough that timers of tens of ms hold. */
+const PARALLEL = 6;
+
+/** Before the first byte of an answer: what the gateway can still take back and send elsewhere. */
+const BEFORE_ANSWER: ReadonlySet<Stall> = new Set<Stall>(['no headers', 'headers then stall', 'close before content']);
+const STREAM_STALLS: readonly Stall[] = ['no headers', 'headers then stall', 'close before content', 'stall after content', 'trickle', 'close mid-chunk'];
+const JSON_STALLS: readonly Stall[] = ['no headers', 'headers then stall', 'trickle', 'close mid-chunk', 'body stalls half-way'];
+
+interface Run extends StallCase {
+  id: number;
+  door: ReplyDoor;
+  /** Sent to `<wire>-chain`, whose second deployment answers whole. */
+  chained: boolean;
+}
+
+/** What the client must get: a whole answer (`fallback` served it), a status, or a stream broken off. */
+function expected(r: Run): { status: number; broken: boolean; kind: 'timeout' | 'network' } {
+  const kind = r.stall === 'close mid-chunk' || r.stall === 'close before content' ? 'network' : 'timeout';
+  if (r.stream && !BEFORE_ANSWER.has(r.stall)) return { status: 200, broken: true, kind };
+  if (r.chained) return { status: 200, broken: false, kind };
+  return { status: kind === 'timeout' ? 504 : 502, broken: false, kind };
+}
+
+/** The door's own terminal error event ends the stream. */
+function brokenOff(door: ReplyDoor, text: string): boolean {
+  if (door === CHAT_DOOR) return !text.includes('data: [DONE]') && /data: \{"error":/.test(text.trimEnd().split('\n\n').at(-1) ?? '');
+  if (door === RESPONSES_DOOR) return text.includes('event: response.failed\n');
+  return text.includes('event: error\n') && !text.includes('event: message_stop\n');
+}
+
+async function collect(answer: HttpResponse): Promise<string> {
+  if (!isBodyStream(answer.body)) return typeof answer.body === 'string' ? answer.body : Buffer.from(answer.body).toString('utf8');
+  let text = '';
+  for await (const chunk of answer.body) text += chunk;
+  return text;
+}
+
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; !check(); ) {
+    if (Date.now() > end) return false;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return true;
+}
+
+describe('upstream stalls and timeouts through every front door', () => {
+  let upstream: StallUpstream;
+  let app: App;
+  let handle: HttpHandler;
+  let ledgerPath: string;
+  const logged: string[] = [];
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown): void => void rejections.push(reason);
+
+  beforeAll(async () => {
+    process.on('unhandledRejection', onRejection);
+    upstream = await startStallUpstream();
+    const url = upstream.url;
+    const dir = mkdtempSync(join(tmpdir(), 'upstream-timing-'));
+    ledgerPath = join(dir, 'ledger.sqlite');
+    const account = createSimServiceAccount(PROJECT);
+    const parsed = parseConfig(
+      {
+        routing: {
+          ...ROUTING,
+          max_attempts_per_deployment: 2,
+          allow_direct_deployments: true,
+          backoff: { base_ms: 0, cap_ms: 0, max_retry_after_ms: 0 },
+          breaker: { consecutive_failures: 1_000_000, min_requests: 1_000_000 },
+          retry_budget: { ratio: 10, min_retries: 1_000_000 },
+        },
+        ledger: { path: ledgerPath, spill_path: join(dir, 'spill.jsonl') },
+        deployments: [
+          { id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${url}/v1`, api_key: 'sk-test' },
+          { id: 'azure', provider: 'azure-openai', model: 'gpt-4o-mini', endpoint: url, api_key: 'az-key' },
+          { id: 'anthropic', provider: 'anthropic', model: 'claude-haiku-4-5', endpoint: url, api_key: 'sk-ant' },
+          { id: 'gemini', provider: 'vertex', model: 'gemini-2.5-flash', project: PROJECT, region: 'europe-west4', endpoint: url, credentials_file: '${VERTEX_SA}', self_signed_jwt: true },
+          { id: 'bedrock', provider: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', region: 'us-east-1', endpoint: url, access_key_id: '${AWS_KEY_ID}', secret_access_key: '${AWS_SECRET}' },
+          { id: 'backup', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${url}/backup/v1`, api_key: 'sk-test' },
+        ],
+        groups: WIRES.map((w) => ({ name: `${w}-chain`, strategy: 'priority', deployments: [w, 'backup'] })),
+      },
+      { VERTEX_SA: account.json, AWS_KEY_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey },
+    );
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const logger: Logger = { ...silentLogger, error: (obj, msg) => logged.push(`${msg ?? ''}: ${JSON.stringify(obj).slice(0, 600)}`) };
+    app = await createApp(parsed.config, { logger });
+    handle = createHttpHandler(app.gateway, app.handlerOptions);
+  });
+
+  afterAll(async () => {
+    process.off('unhandledRejection', onRejection);
+    await app?.close();
+    await upstream?.close();
+  });
+
+  it('answers each stall in the door\'s shape, bills each exchange once, closes the socket and leaves nothing in flight', async () => {
+    const runs: Run[] = [];
+    for (const door of DOORS) {
+      for (const wire of WIRES) {
+        for (const stream of [true, false]) {
+          for (const stall of stream ? STREAM_STALLS : JSON_STALLS) {
+            const chains = [false, ...(stream && !BEFORE_ANSWER.has(stall) ? [] : [true])];
+            for (const chained of chains) runs.push({ id: upstream.add({ wire, stall, stream }), door, wire, stall, stream, chained });
+          }
+        }
+      }
+    }
+    const bad: string[] = [];
+    /** Request id → the run, the cost the client read and whether it got bytes of an answer. */
+    const answered = new Map<string, { run: Run; cost: string | undefined; label: string; answer: boolean }>();
+
+    const one = async (r: Run): Promise<void> => {
+      const label = `${r.door.name} ${r.wire} ${r.stream ? 'stream' : 'json'} ${r.stall}${r.chained ? ' (chain)' : ''}`;
+      const body = JSON.stringify(r.door.request(r.chained ? `${r.wire}-chain` : r.wire, r.stream, false)).replace('"Hi"', JSON.stringify(prompt(r.id)));
+      const res = await handle({ method: 'POST', path: r.door.path, query: '', headers: { 'content-type': 'application/json' }, body: Buffer.from(body), signal: new AbortController().signal });
+      const text = await collect(res);
+      const cost = res.headers['x-switchyard-cost-usd'] ?? res.trailers?.()?.['x-switchyard-cost-usd'];
+      const want = expected(r);
+      answered.set(res.headers['x-request-id'] ?? label, { run: r, cost, label, answer: res.status === 200 });
+      if (res.status !== want.status) return void bad.push(`${label}: status ${res.status}, not ${want.status}: ${text.slice(0, 300)}`);
+      const problem = res.status !== 200 ? r.door.errorProblem(JSON.parse(text)) : r.stream ? r.door.streamProblem(text) : r.door.answerProblem(JSON.parse(text) as Record<string, unknown>);
+      if (problem !== undefined) bad.push(`${label}: ${problem}: ${text.slice(-300)}`);
+      if (r.stream && res.status === 200 && brokenOff(r.door, text) !== want.broken) bad.push(`${label}: ${want.broken ? 'not broken off by an error event' : 'broken off'}: ${text.slice(-300)}`);
+      const mine = upstream.exchanges.filter((e) => e.caseId === r.id);
+      const backups = mine.filter((e) => e.path.startsWith('/backup')).length;
+      const fallback = r.chained && want.status === 200 && !want.broken ? 1 : 0;
+      if (backups !== fallback) bad.push(`${label}: ${backups} exchanges with the second deployment, not ${fallback}`);
+      if (!(await until(() => mine.every((e) => e.path.startsWith('/backup') || e.closed), 1_000))) bad.push(`${label}: an upstream socket the gateway gave up on is still open`);
+    };
+
+    const queue = [...runs];
+    await Promise.all(
+      Array.from({ length: PARALLEL }, async () => {
+        for (let r = queue.shift(); r !== undefined; r = queue.shift()) await one(r);
+      }),
+    );
+
+    await app.flush();
+    const db = new Database(ledgerPath, { readonly: true });
+    try {
+      const rows = db.prepare('SELECT request_id, deployment, status, error_kind, prompt_tokens, completion_tokens, usage_estimated, cost_usd FROM usage_events').all() as Array<{ request_id: string; deployment: string; status: string; error_kind: string | null; prompt_tokens: number; completion_tokens: number; usage_estimated: number; cost_usd: number | null }>;
+      for (const [id, a] of answered) {
+        const mine = rows.filter((row) => row.request_id === id);
+        const hits = upstream.exchanges.filter((e) => e.caseId === a.run.id).length;
+        if (mine.length !== hits) bad.push(`${a.label}: ${hits} exchange(s) upstream, ${mine.length} ledger row(s)`);
+        const want = expected(a.run);
+        for (const row of mine.filter((x) => x.deployment !== 'backup')) {
+          if (row.status !== 'error' || row.error_kind !== want.kind) bad.push(`${a.label}: a row ${row.status} ${String(row.error_kind)}, not error ${want.kind}`);
+          if (row.usage_estimated !== 1 || row.prompt_tokens <= 0) bad.push(`${a.label}: a failed attempt's row with usage ${row.prompt_tokens}, estimated ${row.usage_estimated}`);
+          if (want.broken && row.completion_tokens <= 0) bad.push(`${a.label}: a broken stream's row bills no completion`);
+        }
+        for (const row of mine.filter((x) => x.deployment === 'backup')) if (row.status !== 'ok') bad.push(`${a.label}: the second deployment's row is ${row.status}`);
+        const sum = mine.reduce((s, row) => s + (row.cost_usd ?? Number.NaN), 0);
+        if (a.answer && a.cost === undefined) bad.push(`${a.label}: an answer without x-switchyard-cost-usd`);
+        if (a.cost !== undefined && Math.abs(Number(a.cost) - sum) > 1e-12) bad.push(`${a.label}: cost ${a.cost}, the ledger's rows ${sum}`);
+      }
+    } finally {
+      db.close();
+    }
+
+    const settled = await until(() => app.gateway.status().deployments.every((d) => d.inFlight === 0), 1_000);
+    if (!settled) bad.push(`deployments in flight: ${JSON.stringify(app.gateway.status().deployments.map((d) => [d.id, d.inFlight]))}`);
+    const metrics = (await app.metrics?.render()) ?? '';
+    const gauges = metrics.split('\n').filter((l) => /^switchyard_(requests|deployment)_in_flight/.test(l));
+    expect(gauges.length).toBeGreaterThan(WIRES.length);
+    for (const line of gauges) if (!line.endsWith(' 0')) bad.push(`gauge ${line}`);
+    expect(bad.slice(0, 30)).toEqual([]);
+    expect(answered.size).toBe(runs.length);
+    expect(logged.slice(0, 5)).toEqual([]);
+    expect(rejections).toEqual([]);
+  }, 30_000);
+});
