@@ -19,40 +19,43 @@ import type { Wire } from './testing/upstream-seeds.js';
 
 /*
  * The upstream fuzz spec's counterpart for time: every upstream wire format stalls in each way an
- * upstream can (`testing/stall-upstream.ts`: no headers, headers then silence, silence after the first
- * content, content trickled past the stream's length limit or a body past the attempt timeout, the
- * connection dropped mid-event or mid-body, half a body then silence) under timeouts of tens of
- * milliseconds, through the real transport, providers, gateway, SQLite ledger and every front door. For
- * every case: before the first byte of an answer, an error in the door's shape with the timeout's 504
- * (a dropped connection's 502), or, in a group with a second deployment, the second's answer; after it,
- * the door's one error event ending the stream. The ledger holds one row per exchange the upstream got,
- * each failed one with its error kind and an estimated usage; the cost the client read is the rows' sum;
- * every socket the gateway gave up on is closed; and nothing is left in flight.
+ * upstream can (`testing/stall-upstream.ts`: no headers, headers then silence, silence before or after
+ * the first content, content trickled past the stream's length limit or a body past the attempt
+ * timeout, the connection dropped before or after the first content or mid-body, half a body then
+ * silence) under timeouts of tens of milliseconds, through the real transport, providers, gateway,
+ * SQLite ledger and every front door. For every case: before the first byte of an answer, an error in
+ * the door's shape with the timeout's 504 (a dropped connection's 502), or, in a group with a second
+ * deployment, the second's answer; after it, the door's one error event ending the stream, or in a
+ * `stream_resume` group the second deployment going on with it. The ledger holds one row per exchange
+ * the upstream got, each failed one with its error kind and an estimated usage; the cost the client read
+ * is the rows' sum; every socket the gateway gave up on is closed; and nothing is left in flight. A
+ * client that leaves during a stall gets the same: its socket closed, one cancelled row, no gauge left.
  */
 
 const PROJECT = 'timing-upstream';
 const WIRES: readonly Wire[] = ['openai', 'azure', 'anthropic', 'gemini', 'bedrock'];
 const DOORS: readonly ReplyDoor[] = [CHAT_DOOR, RESPONSES_DOOR, MESSAGES_DOOR];
-const ROUTING = { attempt_timeout_ms: 150, ttft_timeout_ms: 150, stream_idle_timeout_ms: 100, stream_max_ms: 300, deadline_ms: 2_000 };
+/** Tens of ms; the deadline cuts a lone deployment's retry after a timeout short. */
+const ROUTING = { attempt_timeout_ms: 150, ttft_timeout_ms: 150, stream_idle_timeout_ms: 100, stream_max_ms: 300, deadline_ms: 250 };
 /** Cases in flight at once: enough to keep the run short, few enough that timers of tens of ms hold. */
 const PARALLEL = 6;
 
 /** Before the first byte of an answer: what the gateway can still take back and send elsewhere. */
-const BEFORE_ANSWER: ReadonlySet<Stall> = new Set<Stall>(['no headers', 'headers then stall', 'close before content']);
-const STREAM_STALLS: readonly Stall[] = ['no headers', 'headers then stall', 'close before content', 'stall after content', 'trickle', 'close mid-chunk'];
+const BEFORE_ANSWER: ReadonlySet<Stall> = new Set<Stall>(['no headers', 'headers then stall', 'stall before content', 'close before content']);
+const STREAM_STALLS: readonly Stall[] = ['no headers', 'headers then stall', 'stall before content', 'close before content', 'stall after content', 'trickle', 'close mid-chunk'];
 const JSON_STALLS: readonly Stall[] = ['no headers', 'headers then stall', 'trickle', 'close mid-chunk', 'body stalls half-way'];
 
 interface Run extends StallCase {
   id: number;
   door: ReplyDoor;
-  /** Sent to `<wire>-chain`, whose second deployment answers whole. */
-  chained: boolean;
+  /** Sent to `<wire>-chain`, whose second deployment answers whole, or `<wire>-resume`, which also goes on with a broken stream. */
+  chained: false | 'chain' | 'resume';
 }
 
 /** What the client must get: a whole answer (`fallback` served it), a status, or a stream broken off. */
 function expected(r: Run): { status: number; broken: boolean; kind: 'timeout' | 'network' } {
   const kind = r.stall === 'close mid-chunk' || r.stall === 'close before content' ? 'network' : 'timeout';
-  if (r.stream && !BEFORE_ANSWER.has(r.stall)) return { status: 200, broken: true, kind };
+  if (r.stream && !BEFORE_ANSWER.has(r.stall)) return { status: 200, broken: r.chained !== 'resume', kind };
   if (r.chained) return { status: 200, broken: false, kind };
   return { status: kind === 'timeout' ? 504 : 502, broken: false, kind };
 }
@@ -95,6 +98,13 @@ describe('upstream stalls and timeouts through every front door', () => {
     const dir = mkdtempSync(join(tmpdir(), 'upstream-timing-'));
     ledgerPath = join(dir, 'ledger.sqlite');
     const account = createSimServiceAccount(PROJECT);
+    const wireDeployments = [
+      { id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${url}/v1`, api_key: 'sk-test' },
+      { id: 'azure', provider: 'azure-openai', model: 'gpt-4o-mini', endpoint: url, api_key: 'az-key' },
+      { id: 'anthropic', provider: 'anthropic', model: 'claude-haiku-4-5', endpoint: url, api_key: 'sk-ant' },
+      { id: 'gemini', provider: 'vertex', model: 'gemini-2.5-flash', project: PROJECT, region: 'europe-west4', endpoint: url, credentials_file: '${VERTEX_SA}', self_signed_jwt: true },
+      { id: 'bedrock', provider: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', region: 'us-east-1', endpoint: url, access_key_id: '${AWS_KEY_ID}', secret_access_key: '${AWS_SECRET}' },
+    ];
     const parsed = parseConfig(
       {
         routing: {
@@ -106,15 +116,12 @@ describe('upstream stalls and timeouts through every front door', () => {
           retry_budget: { ratio: 10, min_retries: 1_000_000 },
         },
         ledger: { path: ledgerPath, spill_path: join(dir, 'spill.jsonl') },
-        deployments: [
-          { id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${url}/v1`, api_key: 'sk-test' },
-          { id: 'azure', provider: 'azure-openai', model: 'gpt-4o-mini', endpoint: url, api_key: 'az-key' },
-          { id: 'anthropic', provider: 'anthropic', model: 'claude-haiku-4-5', endpoint: url, api_key: 'sk-ant' },
-          { id: 'gemini', provider: 'vertex', model: 'gemini-2.5-flash', project: PROJECT, region: 'europe-west4', endpoint: url, credentials_file: '${VERTEX_SA}', self_signed_jwt: true },
-          { id: 'bedrock', provider: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', region: 'us-east-1', endpoint: url, access_key_id: '${AWS_KEY_ID}', secret_access_key: '${AWS_SECRET}' },
-          { id: 'backup', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${url}/backup/v1`, api_key: 'sk-test' },
-        ],
-        groups: WIRES.map((w) => ({ name: `${w}-chain`, strategy: 'priority', deployments: [w, 'backup'] })),
+        // Each wire's deployment twice: a deployment in two groups cannot also be asked for by its id.
+        deployments: [...wireDeployments, ...wireDeployments.map((d) => ({ ...d, id: `${d.id}-resume` })), { id: 'backup', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${url}/backup/v1`, api_key: 'sk-test' }],
+        groups: WIRES.flatMap((w) => [
+          { name: `${w}-chain`, strategy: 'priority', deployments: [w, 'backup'] },
+          { name: `${w}-resume`, strategy: 'priority', deployments: [`${w}-resume`, 'backup'], stream_resume: true, stream_extensions: false },
+        ]),
       },
       { VERTEX_SA: account.json, AWS_KEY_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey },
     );
@@ -130,13 +137,44 @@ describe('upstream stalls and timeouts through every front door', () => {
     await upstream?.close();
   });
 
+  interface Row {
+    request_id: string;
+    deployment: string;
+    status: string;
+    error_kind: string | null;
+    prompt_tokens: number;
+    completion_tokens: number;
+    usage_estimated: number;
+    cost_usd: number | null;
+  }
+
+  async function ledgerRows(): Promise<Row[]> {
+    await app.flush();
+    const db = new Database(ledgerPath, { readonly: true });
+    try {
+      return db.prepare('SELECT request_id, deployment, status, error_kind, prompt_tokens, completion_tokens, usage_estimated, cost_usd FROM usage_events').all() as Row[];
+    } finally {
+      db.close();
+    }
+  }
+
+  /** What is still in flight once every case is over: deployments' attempts, the request and deployment gauges. */
+  async function inFlight(): Promise<string[]> {
+    const left: string[] = [];
+    if (!(await until(() => app.gateway.status().deployments.every((d) => d.inFlight === 0), 1_000))) left.push(`deployments in flight: ${JSON.stringify(app.gateway.status().deployments.map((d) => [d.id, d.inFlight]))}`);
+    const gauges = ((await app.metrics?.render()) ?? '').split('\n').filter((l) => /^switchyard_(requests|deployment)_in_flight/.test(l));
+    if (gauges.length <= WIRES.length) left.push(`only ${gauges.length} in-flight gauge series`);
+    for (const line of gauges) if (!line.endsWith(' 0')) left.push(`gauge ${line}`);
+    return left;
+  }
+
   it('answers each stall in the door\'s shape, bills each exchange once, closes the socket and leaves nothing in flight', async () => {
     const runs: Run[] = [];
     for (const door of DOORS) {
       for (const wire of WIRES) {
         for (const stream of [true, false]) {
           for (const stall of stream ? STREAM_STALLS : JSON_STALLS) {
-            const chains = [false, ...(stream && !BEFORE_ANSWER.has(stall) ? [] : [true])];
+            const chains = [false, stream && !BEFORE_ANSWER.has(stall) ? 'resume' : 'chain'] as const;
             for (const chained of chains) runs.push({ id: upstream.add({ wire, stall, stream }), door, wire, stall, stream, chained });
           }
         }
@@ -147,8 +185,8 @@ describe('upstream stalls and timeouts through every front door', () => {
     const answered = new Map<string, { run: Run; cost: string | undefined; label: string; answer: boolean }>();
 
     const one = async (r: Run): Promise<void> => {
-      const label = `${r.door.name} ${r.wire} ${r.stream ? 'stream' : 'json'} ${r.stall}${r.chained ? ' (chain)' : ''}`;
-      const body = JSON.stringify(r.door.request(r.chained ? `${r.wire}-chain` : r.wire, r.stream, false)).replace('"Hi"', JSON.stringify(prompt(r.id)));
+      const label = `${r.door.name} ${r.wire} ${r.stream ? 'stream' : 'json'} ${r.stall}${r.chained ? ` (${r.chained})` : ''}`;
+      const body = JSON.stringify(r.door.request(r.chained ? `${r.wire}-${r.chained}` : r.wire, r.stream, false)).replace('"Hi"', JSON.stringify(prompt(r.id)));
       const res = await handle({ method: 'POST', path: r.door.path, query: '', headers: { 'content-type': 'application/json' }, body: Buffer.from(body), signal: new AbortController().signal });
       const text = await collect(res);
       const cost = res.headers['x-switchyard-cost-usd'] ?? res.trailers?.()?.['x-switchyard-cost-usd'];
@@ -172,38 +210,70 @@ describe('upstream stalls and timeouts through every front door', () => {
       }),
     );
 
-    await app.flush();
-    const db = new Database(ledgerPath, { readonly: true });
-    try {
-      const rows = db.prepare('SELECT request_id, deployment, status, error_kind, prompt_tokens, completion_tokens, usage_estimated, cost_usd FROM usage_events').all() as Array<{ request_id: string; deployment: string; status: string; error_kind: string | null; prompt_tokens: number; completion_tokens: number; usage_estimated: number; cost_usd: number | null }>;
-      for (const [id, a] of answered) {
-        const mine = rows.filter((row) => row.request_id === id);
-        const hits = upstream.exchanges.filter((e) => e.caseId === a.run.id).length;
-        if (mine.length !== hits) bad.push(`${a.label}: ${hits} exchange(s) upstream, ${mine.length} ledger row(s)`);
-        const want = expected(a.run);
-        for (const row of mine.filter((x) => x.deployment !== 'backup')) {
-          if (row.status !== 'error' || row.error_kind !== want.kind) bad.push(`${a.label}: a row ${row.status} ${String(row.error_kind)}, not error ${want.kind}`);
-          if (row.usage_estimated !== 1 || row.prompt_tokens <= 0) bad.push(`${a.label}: a failed attempt's row with usage ${row.prompt_tokens}, estimated ${row.usage_estimated}`);
-          if (want.broken && row.completion_tokens <= 0) bad.push(`${a.label}: a broken stream's row bills no completion`);
-        }
-        for (const row of mine.filter((x) => x.deployment === 'backup')) if (row.status !== 'ok') bad.push(`${a.label}: the second deployment's row is ${row.status}`);
-        const sum = mine.reduce((s, row) => s + (row.cost_usd ?? Number.NaN), 0);
-        if (a.answer && a.cost === undefined) bad.push(`${a.label}: an answer without x-switchyard-cost-usd`);
-        if (a.cost !== undefined && Math.abs(Number(a.cost) - sum) > 1e-12) bad.push(`${a.label}: cost ${a.cost}, the ledger's rows ${sum}`);
+    const rows = await ledgerRows();
+    for (const [id, a] of answered) {
+      const mine = rows.filter((row) => row.request_id === id);
+      const hits = upstream.exchanges.filter((e) => e.caseId === a.run.id).length;
+      if (mine.length !== hits) bad.push(`${a.label}: ${hits} exchange(s) upstream, ${mine.length} ledger row(s)`);
+      const want = expected(a.run);
+      for (const row of mine.filter((x) => x.deployment !== 'backup')) {
+        if (row.status !== 'error' || row.error_kind !== want.kind) bad.push(`${a.label}: a row ${row.status} ${String(row.error_kind)}, not error ${want.kind}`);
+        if (row.usage_estimated !== 1 || row.prompt_tokens <= 0) bad.push(`${a.label}: a failed attempt's row with usage ${row.prompt_tokens}, estimated ${row.usage_estimated}`);
+        if (want.broken && row.completion_tokens <= 0) bad.push(`${a.label}: a broken stream's row bills no completion`);
       }
-    } finally {
-      db.close();
+      for (const row of mine.filter((x) => x.deployment === 'backup')) if (row.status !== 'ok') bad.push(`${a.label}: the second deployment's row is ${row.status}`);
+      const sum = mine.reduce((s, row) => s + (row.cost_usd ?? Number.NaN), 0);
+      if (a.answer && a.cost === undefined) bad.push(`${a.label}: an answer without x-switchyard-cost-usd`);
+      if (a.cost !== undefined && Math.abs(Number(a.cost) - sum) > 1e-12) bad.push(`${a.label}: cost ${a.cost}, the ledger's rows ${sum}`);
     }
 
-    const settled = await until(() => app.gateway.status().deployments.every((d) => d.inFlight === 0), 1_000);
-    if (!settled) bad.push(`deployments in flight: ${JSON.stringify(app.gateway.status().deployments.map((d) => [d.id, d.inFlight]))}`);
-    const metrics = (await app.metrics?.render()) ?? '';
-    const gauges = metrics.split('\n').filter((l) => /^switchyard_(requests|deployment)_in_flight/.test(l));
-    expect(gauges.length).toBeGreaterThan(WIRES.length);
-    for (const line of gauges) if (!line.endsWith(' 0')) bad.push(`gauge ${line}`);
+    bad.push(...(await inFlight()));
     expect(bad.slice(0, 30)).toEqual([]);
     expect(answered.size).toBe(runs.length);
     expect(logged.slice(0, 5)).toEqual([]);
     expect(rejections).toEqual([]);
   }, 30_000);
+
+  it('closes the upstream socket, bills the attempt once as cancelled and leaves nothing in flight when the client leaves during a stall', async () => {
+    const stalls: ReadonlyArray<[boolean, Stall]> = [[false, 'no headers'], [false, 'body stalls half-way'], [true, 'headers then stall'], [true, 'stall after content']];
+    const bad: string[] = [];
+    const left = new Map<string, { id: number; label: string }>();
+    const leave = async (door: ReplyDoor, wire: Wire, stream: boolean, stall: Stall): Promise<void> => {
+      const id = upstream.add({ wire, stall, stream });
+      const label = `${door.name} ${wire} ${stream ? 'stream' : 'json'} ${stall}`;
+      const client = new AbortController();
+      // Once the upstream has the request and is stalling (well inside every timeout), the client goes.
+      const gone = until(() => upstream.exchanges.some((e) => e.caseId === id), 1_000).then(() => new Promise<void>((resolve) => setTimeout(() => resolve(client.abort()), 20)));
+      const body = JSON.stringify(door.request(wire, stream, false)).replace('"Hi"', JSON.stringify(prompt(id)));
+      const res = await handle({ method: 'POST', path: door.path, query: '', headers: { 'content-type': 'application/json' }, body: Buffer.from(body), signal: client.signal });
+      left.set(res.headers['x-request-id'] ?? label, { id, label });
+      if (stall === 'stall after content' && res.status !== 200) bad.push(`${label}: status ${res.status}: the client left before its answer began`);
+      // As the Node adapter does when the client's connection closes: it stops reading the answer.
+      if (isBodyStream(res.body)) {
+        const frames = res.body[Symbol.asyncIterator]();
+        for (let open = true; open; ) open = await Promise.race([frames.next().then((n) => n.done !== true), gone.then(() => false)]);
+        await frames.return?.();
+      }
+      const mine = upstream.exchanges.filter((e) => e.caseId === id);
+      if (mine.length === 0) bad.push(`${label}: never reached the upstream`);
+      if (!(await until(() => mine.every((e) => e.closed), 1_000))) bad.push(`${label}: the upstream socket is still open after the client left`);
+    };
+    await Promise.all(DOORS.flatMap((door) => WIRES.flatMap((wire) => stalls.map(([stream, stall]) => leave(door, wire, stream, stall)))));
+
+    const rows = await ledgerRows();
+    for (const [requestId, l] of left) {
+      const mine = rows.filter((row) => row.request_id === requestId);
+      const hits = upstream.exchanges.filter((e) => e.caseId === l.id).length;
+      if (mine.length !== hits) bad.push(`${l.label}: ${hits} exchange(s) upstream, ${mine.length} ledger row(s)`);
+      for (const row of mine) {
+        if (row.status !== 'cancelled') bad.push(`${l.label}: a row ${row.status}, not cancelled`);
+        if (row.usage_estimated !== 1 || row.prompt_tokens <= 0) bad.push(`${l.label}: a cancelled attempt's row with usage ${row.prompt_tokens}, estimated ${row.usage_estimated}`);
+      }
+    }
+    bad.push(...(await inFlight()));
+    expect(bad.slice(0, 30)).toEqual([]);
+    expect(left.size).toBe(DOORS.length * WIRES.length * stalls.length);
+    expect(logged.slice(0, 5)).toEqual([]);
+    expect(rejections).toEqual([]);
+  }, 15_000);
 });

@@ -16,6 +16,8 @@ export type Stall =
   | 'no headers'
   /** (b) Sends the headers, then nothing. */
   | 'headers then stall'
+  /** (c) A stream's events before its first content, then nothing. */
+  | 'stall before content'
   /** (c) A stream's events up to its first content, then nothing. */
   | 'stall after content'
   /** (d) A stream's first content, then the same content every TRICKLE_MS; a body a few bytes every TRICKLE_MS. */
@@ -82,6 +84,10 @@ function play(c: StallCase, res: ServerResponse): void {
     case 'headers then stall':
       res.writeHead(200, c.stream ? headers : { ...headers, 'content-length': String(whole.length) });
       res.flushHeaders();
+      return;
+    case 'stall before content':
+      res.writeHead(200, headers);
+      res.write(head.subarray(0, head.length - content.length));
       return;
     case 'stall after content':
       res.writeHead(200, headers);
