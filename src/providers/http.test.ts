@@ -360,6 +360,20 @@ describe('a streamed upstream body', () => {
       await agent.close();
     });
 
+    it('keeps its status and headers when the attempt ends before the wait does, closing the connection (buffered)', async () => {
+      respond = stallingRateLimit;
+      const agent = createAgent();
+      const before = closed;
+      const attempt = new Canceller();
+      const read = requestBuffered(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: attempt.signal }, 'sim');
+      setTimeout(() => attempt.abort(new GatewayError({ kind: 'timeout', message: 'The attempt timed out.' })), 50);
+      const res = await read;
+      expect(res.status).toBe(429);
+      expect(res.headers['retry-after']).toBe('7');
+      await expect.poll(() => closed).toBe(before + 1);
+      await agent.close();
+    });
+
     it('maps it by its status once the wait is over (streamed)', async () => {
       respond = stallingRateLimit;
       const agent = createAgent();

@@ -305,7 +305,9 @@ export function requestBuffered(agent: Agent, req: UpstreamRequest, provider: st
     let size = 0;
     let abortUpstream: ((reason: Error) => void) | undefined;
     let errorBodyTimer: NodeJS.Timeout | undefined;
-    const onAbort = (): void => abortUpstream?.(signal.reason as Error);
+    // An error answer cut short by the attempt's end (a timeout shorter than ERROR_BODY_WAIT_MS) still
+    // says what it is by its status; anything else ends with the abort's reason.
+    const onAbort = (): void => (status >= 400 ? cutErrorBody('cut short by the attempt\'s end') : abortUpstream?.(signal.reason as Error));
     signal.addEventListener('abort', onAbort, { once: true });
     const settle = (): void => {
       signal.removeEventListener('abort', onAbort);

@@ -124,6 +124,20 @@ describe('executeWithFallback', () => {
     expect(a.state.status(clock.now(), 0.1).errors).toEqual({ timeout: 1 });
   });
 
+  it('ends an attempt with the upstream\'s error answer, not a timeout, when the timeout only cut that answer\'s body', async () => {
+    vi.useFakeTimers();
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    // A 429 whose body stalls: the provider maps it by its status once the attempt's signal cuts the body.
+    const cutAnswer = (_: unknown, signal: CancelSignal): Promise<never> =>
+      new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new GatewayError({ kind: 'rate_limited', message: 'Upstream a is rate limiting the gateway.', upstreamStatus: 429 }))));
+    const p = executeWithFallback([a], cutAnswer, policy(clock, { maxAttemptsPerDeployment: 1 }), opts({ attemptTimeoutMs: 1_000 }));
+    const settled = expect(p).rejects.toMatchObject({ kind: 'rate_limited', status: 429, deployment: 'a' });
+    await vi.advanceTimersByTimeAsync(1_000);
+    await settled;
+    expect(a.state.status(clock.now(), 0.1).errors).toEqual({ rate_limited: 1 });
+  });
+
   it('falls over to another deployment after a timeout instead of retrying the hung one', async () => {
     vi.useFakeTimers();
     const clock = new FakeClock();

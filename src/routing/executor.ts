@@ -206,8 +206,9 @@ class Execution<T> {
     try {
       return await this.run(attempt, controller.signal);
     } catch (raw) {
-      // Our own abort (the timeout) is the error, not whatever the aborted call threw.
-      throw controller.signal.aborted && !options.signal.aborted ? controller.signal.reason : raw;
+      // Our own abort (the timeout) is the error, not whatever the aborted call threw, unless the upstream
+      // had already answered with an error status whose body the timeout cut: that answer says what happened.
+      throw controller.signal.aborted && !options.signal.aborted && !answeredError(raw) ? controller.signal.reason : raw;
     } finally {
       clearTimeout(timer);
       options.signal.removeEventListener('abort', forward);
@@ -278,6 +279,9 @@ class Execution<T> {
     throw error;
   }
 }
+
+/** An upstream's own error answer (a 429, a 503...), mapped by its status: not a timeout, whenever its body stopped. */
+const answeredError = (raw: unknown): boolean => GatewayError.isInstance(raw) && raw.upstreamStatus !== undefined && raw.upstreamStatus >= 400;
 
 /** True when a deployment after position `i` may be called now (breaker allows it, not cooling). */
 function usableAfter(queue: readonly Deployment[], i: number, now: number): boolean {
