@@ -28,6 +28,8 @@ export type Stall =
   | 'close before content'
   /** (f) Half of a whole answer's body (its Content-Length says more), then nothing. */
   | 'body stalls half-way'
+  /** A 429 whose error body stops half-way: the status says what it is. */
+  | 'error then stall'
   /** The seed as it is: the fallback deployment's answer. */
   | 'whole';
 
@@ -120,6 +122,12 @@ function play(c: StallCase, res: ServerResponse): void {
       res.writeHead(200, { ...headers, 'content-length': String(whole.length) });
       res.write(whole.subarray(0, whole.length >> 1));
       return;
+    case 'error then stall': {
+      const error = Buffer.from(JSON.stringify({ error: { message: 'Rate limit reached.', type: 'rate_limit_error', code: 'rate_limit_exceeded' } }));
+      res.writeHead(429, { 'content-type': 'application/json', 'content-length': String(error.length) });
+      res.write(error.subarray(0, error.length >> 1));
+      return;
+    }
     case 'whole':
       res.writeHead(200, { ...headers, 'content-length': String(whole.length) });
       res.end(whole);
