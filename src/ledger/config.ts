@@ -95,7 +95,8 @@ export const ledgerSchema = z
     /**
      * PostgreSQL: a query without an answer after this long fails (its connection dropped), so a database
      * that accepts connections but hangs cannot hold the ledger's writes forever; the events buffer and
-     * spill as in an outage. Long enough for the ledger's own queries and reports.
+     * spill as in an outage. SQLite: a long read on the reader thread (a usage summary, the key list)
+     * unanswered this long is stopped, a 503 to the route. Long enough for the ledger's own queries and reports.
      */
     query_timeout_ms: timerMs().positive().default(LEDGER_DEFAULTS.query_timeout_ms),
     /** Journal every event to a local file before the answer is sent, so a killed process loses none. */

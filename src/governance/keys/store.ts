@@ -1,6 +1,6 @@
 import { GatewayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import type { SqlDriver } from '../../ledger/store/driver.js';
+import { readRows, type SqlDriver } from '../../ledger/store/driver.js';
 import { accessFor, checkAccessReferences, type Access } from '../../routing/access.js';
 import type { AuditEvent, AuditLog } from '../audit/log.js';
 import type { RateLimitRule } from '../../limits/config.js';
@@ -209,7 +209,7 @@ export class KeyStore {
 
   /** Every key, newest first (revoked and expired ones included, marked). */
   async list(): Promise<VirtualKey[]> {
-    const { rows } = await this.o.driver.query<Row>(`SELECT ${ROW_COLUMNS} FROM ${this.table} ORDER BY created_at DESC, id`);
+    const { rows } = await readRows<Row>(this.o.driver, `SELECT ${ROW_COLUMNS} FROM ${this.table} ORDER BY created_at DESC, id`);
     return rows.map((r) => this.view(r));
   }
 

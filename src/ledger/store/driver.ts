@@ -5,8 +5,22 @@ export interface SqlDriver {
   table(name: string): string;
   /** A JSON text column's string member, for grouping by a free-form tag. */
   jsonText(column: string): string;
-  /** Runs statements with `?` placeholders; returns rows (empty for writes) and the rows changed. */
+  /**
+   * Runs statements with `?` placeholders; returns rows (empty for writes) and the rows changed. SQLite
+   * runs them on the event loop: for writes and short lookups (a row by its key), never long scans.
+   */
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: T[]; changes: number }>;
+  /**
+   * A read that may scan many rows (usage summaries, listings): a driver that would otherwise run it on
+   * the event loop offers this (SQLite: on a reader thread, failed past `ledger.query_timeout_ms`). Use
+   * `readRows`, which falls back to `query`.
+   */
+  readMany?<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: T[] }>;
+  /**
+   * An always-true condition for a long scan to AND into its WHERE, so `readMany` can stop the statement
+   * midway when it runs past the timeout (SQLite's reader: see `LIVE_FUNCTION`). Absent: not needed.
+   */
+  readonly interruptible?: string;
   /**
    * Inserts rows (values in `columns` order), skipping any whose `key` column value is already stored;
    * returns how many were new. The SQL does not depend on the number of rows, so a driver that
@@ -26,4 +40,9 @@ export interface SqlDriver {
   /** Runs `fn` in one transaction holding a lock that serialises migrations across processes. */
   migrationTransaction(fn: (q: SqlDriver['query']) => Promise<void>): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Runs a read that may scan many rows where the driver runs those (`readMany`), else as any query. */
+export function readRows<T = Record<string, unknown>>(driver: SqlDriver, sql: string, params?: readonly unknown[]): Promise<{ rows: T[] }> {
+  return driver.readMany ? driver.readMany<T>(sql, params) : driver.query<T>(sql, params);
 }

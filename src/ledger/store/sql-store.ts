@@ -1,7 +1,7 @@
 import type { Logger } from '../../core/logger.js';
 import type { UsageEvent } from '../event.js';
 import { ledgerRow } from '../journal-line.js';
-import type { SqlDriver } from './driver.js';
+import { readRows, type SqlDriver } from './driver.js';
 import { migrate } from './migrations.js';
 import { tagOf, type BaseDimension, type UsageQuery, type UsageRow } from './query.js';
 
@@ -149,6 +149,7 @@ export class SqlLedgerStore implements LedgerStore {
     });
     const where = ['ts >= ?', 'ts < ?'];
     params.push(q.from, q.to);
+    if (this.driver.interruptible) where.push(this.driver.interruptible);
     for (const [d, v] of Object.entries(q.filter ?? {})) {
       if (v === undefined) continue;
       where.push(`${DIMENSION_COLUMN[d as BaseDimension]} = ?`);
@@ -174,7 +175,8 @@ export class SqlLedgerStore implements LedgerStore {
     ].join(', ')} FROM ${this.driver.table('usage_events')} WHERE ${where.join(' AND ')}${
       select.length > 0 ? ` GROUP BY ${select.map((_, i) => i + 1).join(', ')}` : ''
     }`;
-    const { rows } = await this.driver.query<Record<string, unknown>>(sql, params);
+    // Months of usage grouped many ways can take seconds: never on the event loop (SQLite's reader thread).
+    const { rows } = await readRows<Record<string, unknown>>(this.driver, sql, params);
     return rows
       .filter((r) => num(r.attempts) > 0)
       .map((r): UsageRow => {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { SqlDriver } from './driver.js';
+import { LIVE_FUNCTION, SqliteReader } from './sqlite-reader.js';
 import { SqliteWriter } from './sqlite-writer.js';
 
 /** Prepared statements kept per connection; only fixed SQL (queries, one-row inserts) is ever cached. */
@@ -14,14 +15,26 @@ export interface SqliteOptions {
    * connection (the only choice for `:memory:`, which a second connection cannot see).
    */
   inserts?: 'worker' | 'inline';
+  /**
+   * Where `readMany` (usage summaries, listings) runs: `worker` (default for a file) on a reader
+   * thread with its own read-only connection, so a long report never stalls the event loop; `inline`
+   * on this connection (the only choice for `:memory:`).
+   */
+  reads?: 'worker' | 'inline';
+  /** A `readMany` unanswered this long (waiting for the reader included) fails `SQLITE_INTERRUPT` and is stopped (`ledger.query_timeout_ms`). */
+  queryTimeoutMs?: number;
 }
+
+/** `ledger.query_timeout_ms`'s default, for callers that open a file without the config (the CLI's `--sqlite`). */
+const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
 
 const insertSql = (table: string, columns: readonly string[], key: string): string =>
   `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (${key}) DO NOTHING`;
 
 /**
- * better-sqlite3 behind the driver surface. Queries, migrations and the rare admin transactions run
- * on this (main-thread) connection and are short; bulk inserts go to the writer thread.
+ * better-sqlite3 behind the driver surface. Short queries, migrations and the rare admin transactions
+ * run on this (main-thread) connection; bulk inserts go to the writer thread, long reads (`readMany`)
+ * to the reader thread.
  */
 export function openSqlite(path: string, options: SqliteOptions = {}): SqlDriver {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -32,6 +45,7 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqlDriver
   const writer = path !== ':memory:' && options.inserts !== 'inline' ? new SqliteWriter(path) : undefined;
   // Checkpoints belong to the writer thread: one here would stall the event loop on a big WAL.
   if (writer) db.pragma('wal_autocheckpoint = 0');
+  const reader = path !== ':memory:' && options.reads !== 'inline' ? new SqliteReader(path, options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS) : undefined;
   const statements = new Map<string, Database.Statement>();
 
   const prepare = (sql: string): Database.Statement => {
@@ -77,6 +91,12 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqlDriver
     async query<T>(sql: string, params?: readonly unknown[]) {
       return run(sql, params) as { rows: T[]; changes: number };
     },
+    ...(reader && {
+      interruptible: LIVE_FUNCTION,
+      async readMany<T>(sql: string, params?: readonly unknown[]) {
+        return { rows: (await reader.read(sql, params)) as T[] };
+      },
+    }),
     async insertRows(table, columns, key, rows) {
       if (rows.length === 0) return 0;
       const sql = insertSql(table, columns, key);
@@ -108,6 +128,7 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqlDriver
       await driver.transaction(0, fn);
     },
     async close() {
+      await reader?.close();
       await writer?.close();
       db.close();
     },

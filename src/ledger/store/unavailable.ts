@@ -23,9 +23,10 @@ const POSTGRES_STATE = /^(08[0-9A-Z]{3}|57P0[123]|57014|53[123]00)$/;
 
 /**
  * better-sqlite3's codes (extended ones included, e.g. SQLITE_IOERR_WRITE, SQLITE_BUSY_SNAPSHOT) for a
- * file locked, missing, unreadable or on a full disk (SQLITE_FULL, also a `max_page_count` reached).
+ * file locked, missing, unreadable or on a full disk (SQLITE_FULL, also a `max_page_count` reached),
+ * and SQLITE_INTERRUPT: a read the reader thread stopped past `ledger.query_timeout_ms` (`sqlite-reader.ts`).
  */
-const SQLITE_CODE = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL)(_[A-Z_]+)?$/;
+const SQLITE_CODE = /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL|INTERRUPT)(_[A-Z_]+)?$/;
 
 /**
  * pg's own words, without a code: a connection lost or closed under the query ("Connection terminated

@@ -1,0 +1,102 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { createGateway } from '../gateway/gateway.js';
+import type { Gateway } from '../gateway/api.js';
+import { openSeeded, seedUsage } from '../ledger/testing/big-ledger.js';
+import type { SqlLedgerStore } from '../ledger/store/sql-store.js';
+import { startOpenAISim } from '../sim/openai/index.js';
+import type { SimServer } from '../sim/server.js';
+import type { HttpRequest, HttpResponse } from './exchange.js';
+import { createHttpHandler } from './handler.js';
+import { createUsageRoute } from './usage-route.js';
+
+const request = (method: string, path: string, query = '', body?: unknown): HttpRequest => ({
+  method,
+  path,
+  query,
+  headers: { 'content-type': 'application/json' },
+  body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
+  signal: new AbortController().signal,
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The ledger's 30 days grouped by day, provider and status: about a second's read of 200,000 events. */
+const LONG_USAGE = 'from=2025-06-01&to=2025-06-30&group_by=day,provider,status';
+
+describe('GET /v1/switchyard/usage on a SQLite ledger with months of history', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'usage-route-')), 'ledger.sqlite');
+  let sim: SimServer;
+  let gateway: Gateway;
+  const stores: SqlLedgerStore[] = [];
+
+  beforeAll(async () => {
+    await seedUsage(path, 200_000);
+    sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
+    const parsed = parseConfig(
+      {
+        deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1` }],
+        groups: [{ name: 'gpt-4o-mini', deployments: ['oai'] }],
+      },
+      {},
+    );
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    gateway = createGateway(parsed.config);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const store of stores) await store.close();
+    await gateway.close();
+    await sim.close();
+  });
+
+  const handlerOn = async (options: { queryTimeoutMs?: number; logger?: Logger } = {}) => {
+    const store = await openSeeded(path, { queryTimeoutMs: options.queryTimeoutMs });
+    stores.push(store);
+    return createHttpHandler(gateway, { routes: [createUsageRoute(store, () => Date.UTC(2025, 6, 1), options.logger ?? silentLogger)] });
+  };
+
+  /** How long `ask` takes when asked while a long usage query runs, and whether that query was still running when it was answered. */
+  const whileUsageRuns = async (handle: (r: HttpRequest) => Promise<HttpResponse>, ask: () => Promise<HttpResponse>) => {
+    let usageDone = false;
+    const usage = handle(request('GET', '/v1/switchyard/usage', LONG_USAGE)).finally(() => (usageDone = true));
+    await sleep(20);
+    const start = performance.now();
+    const answer = await ask();
+    const ms = performance.now() - start;
+    const stillRunning = !usageDone;
+    expect((await usage).status).toBe(200);
+    return { answer, ms, stillRunning };
+  };
+
+  it('answers /healthz and a chat request within a few ms while a usage query reads 200,000 events', async () => {
+    const handle = await handlerOn();
+    await handle(request('GET', '/v1/switchyard/usage', 'from=2025-07-01&to=2025-07-01'));
+    const chat = () => handle(request('POST', '/v1/chat/completions', '', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }));
+    expect((await chat()).status).toBe(200);
+    const alone = performance.now();
+    expect((await chat()).status).toBe(200);
+    const chatAlone = performance.now() - alone;
+
+    const health = await whileUsageRuns(handle, () => handle(request('GET', '/healthz')));
+    expect([health.answer.status, health.stillRunning]).toEqual([200, true]);
+    expect(health.ms).toBeLessThan(20);
+    const answered = await whileUsageRuns(handle, chat);
+    expect([answered.answer.status, answered.stillRunning]).toEqual([200, true]);
+    expect(answered.ms).toBeLessThan(chatAlone + 50);
+  }, 60_000);
+
+  it('answers a usage query past ledger.query_timeout_ms with 503 ledger_unavailable and retry-after, and logs a warning', async () => {
+    const warnings: string[] = [];
+    const logger: Logger = { ...silentLogger, child: () => logger, warn: (_obj, msg) => void warnings.push(msg ?? '') };
+    const handle = await handlerOn({ queryTimeoutMs: 100, logger });
+    const answer = await handle(request('GET', '/v1/switchyard/usage', LONG_USAGE));
+    expect([answer.status, answer.headers['retry-after']]).toEqual([503, '1']);
+    expect(JSON.parse(answer.body as string)).toMatchObject({ error: { code: 'ledger_unavailable', message: 'The usage ledger cannot be read right now; try again shortly.' } });
+    expect(warnings).toEqual(['usage query failed: the ledger database cannot be reached']);
+  }, 30_000);
+});
