@@ -138,7 +138,7 @@ async function buildApp(config: GatewayConfig, options: AppOptions): Promise<App
   const liveStatus = { status: clusterStatus ? () => clusterStatus(gateway.status()) : () => gateway.status() };
   const routes: Route[] = [
     createStatusRoute(clusterStatus),
-    createUsageRoute(ledger.store, Date.now, logger),
+    createUsageRoute(ledger.store, Date.now, logger, config.ledger.usage_queries_per_caller),
     ...createAdminRoutes(admin, { audit: governance.audit, logger }),
     ...governance.routes,
     ...createDashboardRoutes({ gateway: liveStatus, ledger }, config.dashboard),

@@ -10,7 +10,8 @@ import { openSeeded, seedUsage } from '../ledger/testing/big-ledger.js';
 import type { SqlLedgerStore } from '../ledger/store/sql-store.js';
 import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
-import type { HttpRequest, HttpResponse } from './exchange.js';
+import type { HeaderMap, HttpRequest, HttpResponse } from './exchange.js';
+import { createAuthenticator, NOBODY, type Caller } from './auth.js';
 import { createHttpHandler } from './handler.js';
 import { createUsageRoute } from './usage-route.js';
 
@@ -54,10 +55,16 @@ describe('GET /v1/switchyard/usage on a SQLite ledger with months of history', (
     await sim.close();
   });
 
-  const handlerOn = async (options: { queryTimeoutMs?: number; logger?: Logger } = {}) => {
+  const handlerOn = async (options: { queryTimeoutMs?: number; logger?: Logger; perCaller?: number } = {}) => {
     const store = await openSeeded(path, { queryTimeoutMs: options.queryTimeoutMs });
     stores.push(store);
-    return createHttpHandler(gateway, { routes: [createUsageRoute(store, () => Date.UTC(2025, 6, 1), options.logger ?? silentLogger)] });
+    // An `x-key` header names the caller's key (an admin, so its query reads every key's events).
+    const keyless = createAuthenticator(gateway.config);
+    const authenticate = (headers: HeaderMap): Caller => {
+      const key = headers['x-key'];
+      return typeof key === 'string' ? { ...NOBODY, keyId: key, role: 'admin' } : keyless(headers);
+    };
+    return createHttpHandler(gateway, { authenticate, routes: [createUsageRoute(store, () => Date.UTC(2025, 6, 1), options.logger ?? silentLogger, options.perCaller)] });
   };
 
   /** How long `ask` takes when asked while a long usage query runs, and whether that query was still running when it was answered. */
@@ -99,4 +106,19 @@ describe('GET /v1/switchyard/usage on a SQLite ledger with months of history', (
     expect(JSON.parse(answer.body as string)).toMatchObject({ error: { code: 'ledger_unavailable', message: 'The usage ledger cannot be read right now; try again shortly.' } });
     expect(warnings).toEqual(['usage query failed: the ledger database cannot be reached']);
   }, 30_000);
+
+  it('refuses a key a third usage query while two of its own run, with 429 usage_queries_in_flight and retry-after in the OpenAI shape; other keys are served, and so is the key once one is answered', async () => {
+    const handle = await handlerOn({ perCaller: 2 });
+    const usage = (key: string) => handle({ ...request('GET', '/v1/switchyard/usage', 'from=2025-06-01&to=2025-06-02&group_by=day'), headers: { 'x-key': key } });
+    const running = [usage('alice'), usage('alice')];
+    const refused = await usage('alice');
+    expect([refused.status, refused.headers['retry-after']]).toEqual([429, '1']);
+    expect(JSON.parse(refused.body as string)).toEqual({
+      error: { type: 'rate_limit_error', code: 'usage_queries_in_flight', param: null, message: 'At most 2 usage queries per API key run at once; try again when one has been answered.' },
+    });
+    const bob = usage('bob');
+    await running[0];
+    const again = usage('alice');
+    expect((await Promise.all([running[1]!, bob, again])).map((a) => a.status)).toEqual([200, 200, 200]);
+  }, 60_000);
 });

@@ -71,6 +71,7 @@ const LEDGER_DEFAULTS = {
   spill_path: '.switchyard/ledger-spill.jsonl',
   retry_interval_ms: 2000,
   query_timeout_ms: 30_000,
+  usage_queries_per_caller: 2,
   journal: true,
   journal_dir: '.switchyard/ledger-journal',
 };
@@ -99,6 +100,11 @@ export const ledgerSchema = z
      * unanswered this long is stopped, a 503 to the route. Long enough for the ledger's own queries and reports.
      */
     query_timeout_ms: timerMs().positive().default(LEDGER_DEFAULTS.query_timeout_ms),
+    /**
+     * GET /v1/switchyard/usage queries one API key may have running at once; past it, 429 with
+     * retry-after. A report over months grouped many ways can take seconds of the database.
+     */
+    usage_queries_per_caller: z.number().int().positive().default(LEDGER_DEFAULTS.usage_queries_per_caller),
     /** Journal every event to a local file before the answer is sent, so a killed process loses none. */
     journal: z.boolean().default(LEDGER_DEFAULTS.journal),
     /** Folder of journal segments; one per process (segments of a dead process are replayed on start). */
