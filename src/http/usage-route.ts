@@ -8,6 +8,14 @@ import { fromLedger } from './ledger-query.js';
 import { privateJsonResponse } from './respond.js';
 import type { Route } from './route.js';
 
+/**
+ * The most groups one answer holds. A group_by of many dimensions over a long range can make one group
+ * per event: 200,000 groups were a 100 MB answer and ~3 s of the event loop taking the rows in, sorting
+ * and serialising them, whichever thread read them. A wider query is a 400; `switchyard report` reads
+ * any number.
+ */
+export const MAX_USAGE_GROUPS = 10_000;
+
 /** `ledger.usage_queries_per_caller`'s default. */
 export const USAGE_QUERIES_PER_CALLER = 2;
 
@@ -15,6 +23,7 @@ export const USAGE_QUERIES_PER_CALLER = 2;
  * GET /v1/switchyard/usage?from=YYYY-MM-DD&to=YYYY-MM-DD&group_by=provider,day — the `report` query as
  * JSON. A caller whose API key is not `role: admin` sees only its own key's usage. A ledger database
  * that cannot be read (down, or past `query_timeout_ms`) is a 503 `ledger_unavailable` (`fromLedger`).
+ * An answer holds at most `MAX_USAGE_GROUPS` groups; a wider one is a 400.
  * A caller (its key; every keyless caller is one) with `perCaller` queries still running is refused
  * with 429 `usage_queries_in_flight` and retry-after: a report can take seconds, and one key asking
  * for many at once would queue every other caller's behind its own.
@@ -45,7 +54,15 @@ export function createUsageRoute(store: LedgerStore | undefined, now: () => numb
       inFlight.set(who, running + 1);
       try {
         const ownOnly = caller.role !== 'admin';
-        const report = await fromLedger(() => buildReport(store, { ...opts, filter: ownOnly ? { key: caller.keyId } : undefined }), logger, 'usage query failed');
+        const filter = ownOnly ? { key: caller.keyId } : undefined;
+        const report = await fromLedger(() => buildReport(store, { ...opts, filter, limit: MAX_USAGE_GROUPS + 1 }), logger, 'usage query failed');
+        if (report.rows.length > MAX_USAGE_GROUPS) {
+          throw new GatewayError({
+            kind: 'invalid_request',
+            code: 'invalid_usage_query',
+            message: `the answer would hold more than ${MAX_USAGE_GROUPS} groups; group by fewer dimensions or narrow from/to (switchyard report reads any number)`,
+          });
+        }
         return privateJsonResponse(200, toJson(report));
       } finally {
         const left = (inFlight.get(who) ?? 1) - 1;

@@ -6,7 +6,7 @@ import { emptyRow, type Report } from './formats.js';
  * Runs a grouped usage query and wraps it as a report. The total is its own ungrouped query, not the
  * sum of the rows: a request that fell back across deployments (or days) is a row in each, and counts once.
  */
-export async function buildReport(store: LedgerStore, q: { from: number; to: number; groupBy: Dimension[]; filter?: UsageFilter }): Promise<Report> {
+export async function buildReport(store: LedgerStore, q: { from: number; to: number; groupBy: Dimension[]; filter?: UsageFilter; limit?: number }): Promise<Report> {
   const [rows, whole] = await Promise.all([store.summarize(q), q.groupBy.length > 0 ? store.summarize({ ...q, groupBy: [] }) : undefined]);
   const total = (whole ?? rows)[0] ?? emptyRow();
   return { from: new Date(q.from).toISOString(), to: new Date(q.to).toISOString(), groupBy: [...q.groupBy], rows, total };

@@ -13,6 +13,11 @@ export interface UsageQuery {
   to: number;
   groupBy: readonly Dimension[];
   filter?: UsageFilter;
+  /**
+   * Read at most this many groups (which ones is unspecified): a caller that refuses answers wider than
+   * N asks for N + 1, so the database hands over no more than that.
+   */
+  limit?: number;
 }
 
 /** One group of a usage summary. */

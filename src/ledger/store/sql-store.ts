@@ -174,7 +174,8 @@ export class SqlLedgerStore implements LedgerStore {
       "SUM(CASE WHEN status <> 'ok' THEN 1 ELSE 0 END) AS errors",
     ].join(', ')} FROM ${this.driver.table('usage_events')} WHERE ${where.join(' AND ')}${
       select.length > 0 ? ` GROUP BY ${select.map((_, i) => i + 1).join(', ')}` : ''
-    }`;
+    }${q.limit === undefined ? '' : ' LIMIT ?'}`;
+    if (q.limit !== undefined) params.push(q.limit);
     // Months of usage grouped many ways can take seconds: never on the event loop (SQLite's reader thread).
     const { rows } = await readRows<Record<string, unknown>>(this.driver, sql, params);
     return rows
