@@ -50,6 +50,18 @@ export function parseRows(lines: readonly string[]): unknown[][] {
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
+/**
+ * Dearest first, ties by their keys' values as JSON text in the default locale's order. Each row's text
+ * is made once, not twice per comparison: sorting 200,000 groups that way spent seconds of the event loop.
+ */
+function byCost(rows: UsageRow[]): UsageRow[] {
+  const collator = new Intl.Collator();
+  return rows
+    .map((row) => ({ row, text: JSON.stringify(Object.values(row.keys)) }))
+    .sort((a, b) => b.row.costUsd - a.row.costUsd || collator.compare(a.text, b.text))
+    .map((x) => x.row);
+}
+
 /** One store for both databases: the SQL is shared, the driver supplies the dialect's few differences. */
 export class SqlLedgerStore implements LedgerStore {
   private migrated = false;
@@ -178,7 +190,7 @@ export class SqlLedgerStore implements LedgerStore {
     if (q.limit !== undefined) params.push(q.limit);
     // Months of usage grouped many ways can take seconds: never on the event loop (SQLite's reader thread).
     const { rows } = await readRows<Record<string, unknown>>(this.driver, sql, params);
-    return rows
+    const groups = rows
       .filter((r) => num(r.attempts) > 0)
       .map((r): UsageRow => {
         const keys: Record<string, string | null> = {};
@@ -205,8 +217,8 @@ export class SqlLedgerStore implements LedgerStore {
         };
         if (r.min_quota_headroom !== null && r.min_quota_headroom !== undefined) row.minQuotaHeadroom = Number(r.min_quota_headroom);
         return row;
-      })
-      .sort((a, b) => b.costUsd - a.costUsd || JSON.stringify(Object.values(a.keys)).localeCompare(JSON.stringify(Object.values(b.keys))));
+      });
+    return byCost(groups);
   }
 
   async close(): Promise<void> {
