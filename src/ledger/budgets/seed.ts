@@ -21,7 +21,8 @@ export async function ledgerSpend(store: LedgerStore, budget: BudgetConfig, valu
     else grouped.push([tag, v]);
   }
   const groupBy: Dimension[] = grouped.map(([t]): Dimension => `tag:${t}`);
-  const rows = await store.summarize({ from, to, groupBy, filter });
+  // A request waits for its counter's first seeding: read apart from usage reports.
+  const rows = await store.summarize({ from, to, groupBy, filter, lane: 'request' });
   let usd = 0;
   for (const row of rows) if (grouped.every(([t, v]) => row.keys[`tag:${t}`] === v)) usd += row.costUsd;
   return usd;

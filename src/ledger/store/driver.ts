@@ -1,3 +1,12 @@
+/** How a long read is run. */
+export interface ReadOptions {
+  /**
+   * `request`: a request waits for it (a budget counter's first seeding), so it runs apart from
+   * `report`s (usage, dashboard, listings; the default) and never queues behind one.
+   */
+  lane?: 'request' | 'report';
+}
+
 /** The little SQL surface the ledger needs; SQLite and PostgreSQL each implement it. */
 export interface SqlDriver {
   readonly dialect: 'sqlite' | 'postgres';
@@ -15,7 +24,7 @@ export interface SqlDriver {
    * the event loop offers this (SQLite: on a reader thread, failed past `ledger.query_timeout_ms`). Use
    * `readRows`, which falls back to `query`.
    */
-  readMany?<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<{ rows: T[] }>;
+  readMany?<T = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: ReadOptions): Promise<{ rows: T[] }>;
   /**
    * An always-true condition for a long scan to AND into its WHERE, so `readMany` can stop the statement
    * midway when it runs past the timeout (SQLite's reader: see `LIVE_FUNCTION`). Absent: not needed.
@@ -43,6 +52,6 @@ export interface SqlDriver {
 }
 
 /** Runs a read that may scan many rows where the driver runs those (`readMany`), else as any query. */
-export function readRows<T = Record<string, unknown>>(driver: SqlDriver, sql: string, params?: readonly unknown[]): Promise<{ rows: T[] }> {
-  return driver.readMany ? driver.readMany<T>(sql, params) : driver.query<T>(sql, params);
+export function readRows<T = Record<string, unknown>>(driver: SqlDriver, sql: string, params?: readonly unknown[], options?: ReadOptions): Promise<{ rows: T[] }> {
+  return driver.readMany ? driver.readMany<T>(sql, params, options) : driver.query<T>(sql, params);
 }

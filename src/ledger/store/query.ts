@@ -18,6 +18,8 @@ export interface UsageQuery {
    * N asks for N + 1, so the database hands over no more than that.
    */
   limit?: number;
+  /** `request`: a request waits for this summary (budget seeding), so it is read apart from reports (`ReadOptions`). */
+  lane?: 'request' | 'report';
 }
 
 /** One group of a usage summary. */

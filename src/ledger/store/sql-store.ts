@@ -189,7 +189,7 @@ export class SqlLedgerStore implements LedgerStore {
     }${q.limit === undefined ? '' : ' LIMIT ?'}`;
     if (q.limit !== undefined) params.push(q.limit);
     // Months of usage grouped many ways can take seconds: never on the event loop (SQLite's reader thread).
-    const { rows } = await readRows<Record<string, unknown>>(this.driver, sql, params);
+    const { rows } = await readRows<Record<string, unknown>>(this.driver, sql, params, { lane: q.lane });
     const groups = rows
       .filter((r) => num(r.attempts) > 0)
       .map((r): UsageRow => {

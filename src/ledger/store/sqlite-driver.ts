@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { SqlDriver } from './driver.js';
+import type { ReadOptions, SqlDriver } from './driver.js';
 import { LIVE_FUNCTION, SqliteReader } from './sqlite-reader.js';
 import { SqliteWriter } from './sqlite-writer.js';
 
@@ -45,7 +45,10 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqlDriver
   const writer = path !== ':memory:' && options.inserts !== 'inline' ? new SqliteWriter(path) : undefined;
   // Checkpoints belong to the writer thread: one here would stall the event loop on a big WAL.
   if (writer) db.pragma('wal_autocheckpoint = 0');
-  const reader = path !== ':memory:' && options.reads !== 'inline' ? new SqliteReader(path, options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS) : undefined;
+  // Two lanes, each its own thread (started on its first read): a budget seeding a request waits for
+  // never queues behind a report that may take the whole query timeout.
+  const timeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  const readers = path !== ':memory:' && options.reads !== 'inline' ? { report: new SqliteReader(path, timeoutMs), request: new SqliteReader(path, timeoutMs) } : undefined;
   const statements = new Map<string, Database.Statement>();
 
   const prepare = (sql: string): Database.Statement => {
@@ -91,10 +94,10 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqlDriver
     async query<T>(sql: string, params?: readonly unknown[]) {
       return run(sql, params) as { rows: T[]; changes: number };
     },
-    ...(reader && {
+    ...(readers && {
       interruptible: LIVE_FUNCTION,
-      async readMany<T>(sql: string, params?: readonly unknown[]) {
-        return { rows: (await reader.read(sql, params)) as T[] };
+      async readMany<T>(sql: string, params?: readonly unknown[], read?: ReadOptions) {
+        return { rows: (await readers[read?.lane ?? 'report'].read(sql, params)) as T[] };
       },
     }),
     async insertRows(table, columns, key, rows) {
@@ -128,7 +131,7 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqlDriver
       await driver.transaction(0, fn);
     },
     async close() {
-      await reader?.close();
+      await Promise.all([readers?.report.close(), readers?.request.close()]);
       await writer?.close();
       db.close();
     },

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ledgerSpend } from '../budgets/seed.js';
 import { openSeeded, seedUsage, SEED_FROM } from '../testing/big-ledger.js';
 import type { Dimension, UsageQuery } from './query.js';
 import { openSqlite } from './sqlite-driver.js';
@@ -109,6 +110,18 @@ describe('SQLite ledger reads on the reader thread', () => {
     } finally {
       await driver.close();
     }
+  }, 30_000);
+
+  it('answers a budget seeding\'s spend (read on the request lane) at once while a report holds the report lane', async () => {
+    const store = await openSeeded(path, { queryTimeoutMs: 10_000 });
+    const report = store.sql.readMany!(ENDLESS).catch((err: unknown) => err);
+    const budget = { name: 'per-key', period: 'monthly' as const, hard_usd: 100, per: 'key', match: {} };
+    const seeded = await timed(() => ledgerSpend(store, budget, 'k7', MONTH.from, MONTH.to));
+    await store.close();
+    // k7's 2,000 events: 200 each costing $0.00007, $0.00107, ... $0.00907.
+    expect(seeded.value).toBeCloseTo(9.14, 6);
+    expect(seeded.ms).toBeLessThan(1_000);
+    expect(await report).toMatchObject({ message: 'the SQLite reader is closed' });
   }, 30_000);
 
   it('refuses a write: the reader connection is read-only', async () => {
