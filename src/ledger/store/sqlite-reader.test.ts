@@ -3,30 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerSpend } from '../budgets/seed.js';
-import { openSeeded, seedUsage, SEED_FROM } from '../testing/big-ledger.js';
+import { longestStall, openSeeded, seedUsage, SEED_FROM } from '../testing/big-ledger.js';
 import type { Dimension, UsageQuery } from './query.js';
 import { openSqlite } from './sqlite-driver.js';
 import { isDatabaseUnavailable } from './unavailable.js';
 
 const DAY = 86_400_000;
 const MONTH = { from: SEED_FROM, to: SEED_FROM + 30 * DAY };
-
-/** The longest the event loop went without running a 1 ms timer while `work` was pending. */
-async function longestStall(work: Promise<unknown>): Promise<number> {
-  let last = performance.now();
-  let longest = 0;
-  const tick = setInterval(() => {
-    const now = performance.now();
-    longest = Math.max(longest, now - last);
-    last = now;
-  }, 1);
-  try {
-    await work;
-  } finally {
-    clearInterval(tick);
-  }
-  return Math.max(longest, performance.now() - last);
-}
 
 /** How long `work` takes. */
 async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {

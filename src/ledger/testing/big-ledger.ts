@@ -31,3 +31,20 @@ export async function seedUsage(path: string, rows: number): Promise<void> {
 export function openSeeded(path: string, options: SqliteOptions = {}): Promise<SqlLedgerStore> {
   return SqlLedgerStore.open(openSqlite(path, options));
 }
+
+/** The longest the event loop went without running a 1 ms timer while `work` was pending. */
+export async function longestStall(work: Promise<unknown>): Promise<number> {
+  let last = performance.now();
+  let longest = 0;
+  const tick = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  }, 1);
+  try {
+    await work;
+  } finally {
+    clearInterval(tick);
+  }
+  return Math.max(longest, performance.now() - last);
+}
