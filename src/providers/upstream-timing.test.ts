@@ -3,19 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../app.js';
-import { parseConfig } from '../config/load.js';
-import { silentLogger, type Logger } from '../core/logger.js';
+import type { App } from '../app.js';
 import { isBodyStream, type HttpHandler, type HttpResponse } from '../http/exchange.js';
-import { createHttpHandler } from '../http/handler.js';
-import { SIM_CREDENTIALS } from '../sim/bedrock/index.js';
-import { createSimServiceAccount } from '../sim/vertex/credentials.js';
 import { CHAT_DOOR } from './testing/chat-door.js';
 import { MESSAGES_DOOR } from './testing/messages-door.js';
 import type { ReplyDoor } from './testing/reply-door.js';
 import { RESPONSES_DOOR } from './testing/responses-door.js';
 import { prompt, startStallUpstream, type Stall, type StallCase, type StallUpstream } from './testing/stall-upstream.js';
 import type { Wire } from './testing/upstream-seeds.js';
+import { wireApp, wireDeployments } from './testing/wire-app.js';
 
 /*
  * The upstream fuzz spec's counterpart for time: every upstream wire format stalls in each way an
@@ -98,15 +94,8 @@ describe('upstream stalls and timeouts through every front door', () => {
     const url = upstream.url;
     const dir = mkdtempSync(join(tmpdir(), 'upstream-timing-'));
     ledgerPath = join(dir, 'ledger.sqlite');
-    const account = createSimServiceAccount(PROJECT);
-    const wireDeployments = [
-      { id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${url}/v1`, api_key: 'sk-test' },
-      { id: 'azure', provider: 'azure-openai', model: 'gpt-4o-mini', endpoint: url, api_key: 'az-key' },
-      { id: 'anthropic', provider: 'anthropic', model: 'claude-haiku-4-5', endpoint: url, api_key: 'sk-ant' },
-      { id: 'gemini', provider: 'vertex', model: 'gemini-2.5-flash', project: PROJECT, region: 'europe-west4', endpoint: url, credentials_file: '${VERTEX_SA}', self_signed_jwt: true },
-      { id: 'bedrock', provider: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', region: 'us-east-1', endpoint: url, access_key_id: '${AWS_KEY_ID}', secret_access_key: '${AWS_SECRET}' },
-    ];
-    const parsed = parseConfig(
+    const wires = wireDeployments(url, PROJECT);
+    ({ app, handle } = await wireApp(
       {
         routing: {
           ...ROUTING,
@@ -120,18 +109,15 @@ describe('upstream stalls and timeouts through every front door', () => {
         },
         ledger: { path: ledgerPath, spill_path: join(dir, 'spill.jsonl') },
         // Each wire's deployment twice: a deployment in two groups cannot also be asked for by its id.
-        deployments: [...wireDeployments, ...wireDeployments.map((d) => ({ ...d, id: `${d.id}-resume` })), { id: 'backup', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${url}/backup/v1`, api_key: 'sk-test' }],
+        deployments: [...wires, ...wires.map((d) => ({ ...d, id: `${d.id}-resume` })), { id: 'backup', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${url}/backup/v1`, api_key: 'sk-test' }],
         groups: WIRES.flatMap((w) => [
           { name: `${w}-chain`, strategy: 'priority', deployments: [w, 'backup'] },
           { name: `${w}-resume`, strategy: 'priority', deployments: [`${w}-resume`, 'backup'], stream_resume: true, stream_extensions: false },
         ]),
       },
-      { VERTEX_SA: account.json, AWS_KEY_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey },
-    );
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-    const logger: Logger = { ...silentLogger, error: (obj, msg) => logged.push(`${msg ?? ''}: ${JSON.stringify(obj).slice(0, 600)}`) };
-    app = await createApp(parsed.config, { logger });
-    handle = createHttpHandler(app.gateway, app.handlerOptions);
+      PROJECT,
+      logged,
+    ));
   });
 
   afterAll(async () => {
@@ -151,9 +137,9 @@ describe('upstream stalls and timeouts through every front door', () => {
     cost_usd: number | null;
   }
 
-  async function ledgerRows(): Promise<Row[]> {
-    await app.flush();
-    const db = new Database(ledgerPath, { readonly: true });
+  async function ledgerRows(of: App = app, path = ledgerPath): Promise<Row[]> {
+    await of.flush();
+    const db = new Database(path, { readonly: true });
     try {
       return db.prepare('SELECT request_id, deployment, status, error_kind, prompt_tokens, completion_tokens, usage_estimated, cost_usd FROM usage_events').all() as Row[];
     } finally {
@@ -162,10 +148,10 @@ describe('upstream stalls and timeouts through every front door', () => {
   }
 
   /** What is still in flight once every case is over: deployments' attempts, the request and deployment gauges. */
-  async function inFlight(): Promise<string[]> {
+  async function inFlight(of: App = app): Promise<string[]> {
     const left: string[] = [];
-    if (!(await until(() => app.gateway.status().deployments.every((d) => d.inFlight === 0), 1_000))) left.push(`deployments in flight: ${JSON.stringify(app.gateway.status().deployments.map((d) => [d.id, d.inFlight]))}`);
-    const gauges = ((await app.metrics?.render()) ?? '').split('\n').filter((l) => /^switchyard_(requests|deployment)_in_flight/.test(l));
+    if (!(await until(() => of.gateway.status().deployments.every((d) => d.inFlight === 0), 1_000))) left.push(`deployments in flight: ${JSON.stringify(of.gateway.status().deployments.map((d) => [d.id, d.inFlight]))}`);
+    const gauges = ((await of.metrics?.render()) ?? '').split('\n').filter((l) => /^switchyard_(requests|deployment)_in_flight/.test(l));
     if (gauges.length <= WIRES.length) left.push(`only ${gauges.length} in-flight gauge series`);
     for (const line of gauges) if (!line.endsWith(' 0')) left.push(`gauge ${line}`);
     return left;
@@ -244,6 +230,15 @@ describe('upstream stalls and timeouts through every front door', () => {
 
   it('closes the upstream socket, bills the attempt once as cancelled and leaves nothing in flight when the client leaves during a stall', async () => {
     const stalls: ReadonlyArray<[boolean, Stall]> = [[false, 'no headers'], [false, 'body stalls half-way'], [true, 'headers then stall'], [true, 'stall after content']];
+    // An app of its own whose timeouts are far past the client's leaving: on a loaded machine the suite's
+    // tens of ms fired first, and the spec saw a timeout where it meant a cancellation.
+    const dir = mkdtempSync(join(tmpdir(), 'upstream-timing-leave-'));
+    const leavePath = join(dir, 'ledger.sqlite');
+    const patient = await wireApp(
+      { routing: { allow_direct_deployments: true }, ledger: { path: leavePath, spill_path: join(dir, 'spill.jsonl') }, deployments: wireDeployments(upstream.url, PROJECT) },
+      PROJECT,
+      logged,
+    );
     const bad: string[] = [];
     const left = new Map<string, { id: number; label: string }>();
     const leave = async (door: ReplyDoor, wire: Wire, stream: boolean, stall: Stall): Promise<void> => {
@@ -253,7 +248,7 @@ describe('upstream stalls and timeouts through every front door', () => {
       // Once the upstream has the request and is stalling (well inside every timeout), the client goes.
       const gone = until(() => upstream.exchanges.some((e) => e.caseId === id), 1_000).then(() => new Promise<void>((resolve) => setTimeout(() => resolve(client.abort()), 20)));
       const body = JSON.stringify(door.request(wire, stream, false)).replace('"Hi"', JSON.stringify(prompt(id)));
-      const res = await handle({ method: 'POST', path: door.path, query: '', headers: { 'content-type': 'application/json' }, body: Buffer.from(body), signal: client.signal });
+      const res = await patient.handle({ method: 'POST', path: door.path, query: '', headers: { 'content-type': 'application/json' }, body: Buffer.from(body), signal: client.signal });
       left.set(res.headers['x-request-id'] ?? label, { id, label });
       if (stall === 'stall after content' && res.status !== 200) bad.push(`${label}: status ${res.status}: the client left before its answer began`);
       // As the Node adapter does when the client's connection closes: it stops reading the answer.
@@ -266,19 +261,22 @@ describe('upstream stalls and timeouts through every front door', () => {
       if (mine.length === 0) bad.push(`${label}: never reached the upstream`);
       if (!(await until(() => mine.every((e) => e.closed), 1_000))) bad.push(`${label}: the upstream socket is still open after the client left`);
     };
-    await Promise.all(DOORS.flatMap((door) => WIRES.flatMap((wire) => stalls.map(([stream, stall]) => leave(door, wire, stream, stall)))));
-
-    const rows = await ledgerRows();
-    for (const [requestId, l] of left) {
-      const mine = rows.filter((row) => row.request_id === requestId);
-      const hits = upstream.exchanges.filter((e) => e.caseId === l.id).length;
-      if (mine.length !== hits) bad.push(`${l.label}: ${hits} exchange(s) upstream, ${mine.length} ledger row(s)`);
-      for (const row of mine) {
-        if (row.status !== 'cancelled') bad.push(`${l.label}: a row ${row.status}, not cancelled`);
-        if (row.usage_estimated !== 1 || row.prompt_tokens <= 0) bad.push(`${l.label}: a cancelled attempt's row with usage ${row.prompt_tokens}, estimated ${row.usage_estimated}`);
+    try {
+      await Promise.all(DOORS.flatMap((door) => WIRES.flatMap((wire) => stalls.map(([stream, stall]) => leave(door, wire, stream, stall)))));
+      const rows = await ledgerRows(patient.app, leavePath);
+      for (const [requestId, l] of left) {
+        const mine = rows.filter((row) => row.request_id === requestId);
+        const hits = upstream.exchanges.filter((e) => e.caseId === l.id).length;
+        if (mine.length !== hits) bad.push(`${l.label}: ${hits} exchange(s) upstream, ${mine.length} ledger row(s)`);
+        for (const row of mine) {
+          if (row.status !== 'cancelled') bad.push(`${l.label}: a row ${row.status}, not cancelled`);
+          if (row.usage_estimated !== 1 || row.prompt_tokens <= 0) bad.push(`${l.label}: a cancelled attempt's row with usage ${row.prompt_tokens}, estimated ${row.usage_estimated}`);
+        }
       }
+      bad.push(...(await inFlight(patient.app)));
+    } finally {
+      await patient.app.close();
     }
-    bad.push(...(await inFlight()));
     expect(bad.slice(0, 30)).toEqual([]);
     expect(left.size).toBe(DOORS.length * WIRES.length * stalls.length);
     expect(logged.slice(0, 5)).toEqual([]);

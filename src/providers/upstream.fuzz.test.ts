@@ -5,19 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../app.js';
-import { parseConfig } from '../config/load.js';
-import { silentLogger, type Logger } from '../core/logger.js';
+import type { App } from '../app.js';
 import { isBodyStream, type HttpHandler, type HttpResponse } from '../http/exchange.js';
-import { createHttpHandler } from '../http/handler.js';
-import { SIM_CREDENTIALS } from '../sim/bedrock/index.js';
-import { createSimServiceAccount } from '../sim/vertex/credentials.js';
 import { CHAT_DOOR } from './testing/chat-door.js';
 import { MESSAGES_DOOR } from './testing/messages-door.js';
 import { mutatedReplies, validReplies, type MutatedReply } from './testing/reply-mutate.js';
 import { MAX_COUNT, type ReplyDoor, type Served } from './testing/reply-door.js';
 import { RESPONSES_DOOR } from './testing/responses-door.js';
 import { REPLY_SEEDS, type Wire } from './testing/upstream-seeds.js';
+import { wireApp, wireDeployments } from './testing/wire-app.js';
 
 /*
  * Every upstream wire format (OpenAI and Azure chat completions, Anthropic Messages, Gemini
@@ -126,8 +122,7 @@ describe('mutated upstream replies through every front door', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const dir = mkdtempSync(join(tmpdir(), 'upstream-fuzz-'));
     ledgerPath = join(dir, 'ledger.sqlite');
-    const account = createSimServiceAccount(PROJECT);
-    const parsed = parseConfig(
+    ({ app, handle } = await wireApp(
       {
         routing: {
           max_attempts_per_deployment: 2,
@@ -142,22 +137,13 @@ describe('mutated upstream replies through every front door', () => {
           retry_budget: { ratio: 10, min_retries: 1_000_000 },
         },
         ledger: { path: ledgerPath, spill_path: join(dir, 'spill.jsonl') },
-        deployments: [
-          { id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${url}/v1`, api_key: 'sk-test' },
-          { id: 'azure', provider: 'azure-openai', model: 'gpt-4o-mini', endpoint: url, api_key: 'az-key' },
-          { id: 'anthropic', provider: 'anthropic', model: 'claude-haiku-4-5', endpoint: url, api_key: 'sk-ant' },
-          { id: 'gemini', provider: 'vertex', model: 'gemini-2.5-flash', project: PROJECT, region: 'europe-west4', endpoint: url, credentials_file: '${VERTEX_SA}', self_signed_jwt: true },
-          { id: 'bedrock', provider: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', region: 'us-east-1', endpoint: url, access_key_id: '${AWS_KEY_ID}', secret_access_key: '${AWS_SECRET}' },
-        ],
+        deployments: wireDeployments(url, PROJECT),
         // Both speak OpenAI's wire: a failure of the first falls back to the second, which gets the same reply.
         groups: [{ name: 'openai-chain', strategy: 'priority', deployments: ['openai', 'azure'] }],
       },
-      { VERTEX_SA: account.json, AWS_KEY_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey },
-    );
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-    const logger: Logger = { ...silentLogger, error: (obj, msg) => logged.push(`${msg ?? ''}: ${JSON.stringify(obj).slice(0, 600)}`) };
-    app = await createApp(parsed.config, { logger });
-    handle = createHttpHandler(app.gateway, app.handlerOptions);
+      PROJECT,
+      logged,
+    ));
   });
 
   afterAll(async () => {

@@ -1,0 +1,35 @@
+import { createApp, type App } from '../../app.js';
+import { parseConfig } from '../../config/load.js';
+import type { ConfigInput } from '../../config/schema.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
+import type { HttpHandler } from '../../http/exchange.js';
+import { createHttpHandler } from '../../http/handler.js';
+import { SIM_CREDENTIALS } from '../../sim/bedrock/index.js';
+import { createSimServiceAccount } from '../../sim/vertex/credentials.js';
+
+/**
+ * One deployment of each upstream wire format, all at `url` (a test upstream that answers every
+ * provider's paths): the deployments the upstream reply suites (the fuzzer, the timing suite) drive.
+ */
+export function wireDeployments(url: string, project: string): ConfigInput['deployments'] {
+  return [
+    { id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${url}/v1`, api_key: 'sk-test' },
+    { id: 'azure', provider: 'azure-openai', model: 'gpt-4o-mini', endpoint: url, api_key: 'az-key' },
+    { id: 'anthropic', provider: 'anthropic', model: 'claude-haiku-4-5', endpoint: url, api_key: 'sk-ant' },
+    { id: 'gemini', provider: 'vertex', model: 'gemini-2.5-flash', project, region: 'europe-west4', endpoint: url, credentials_file: '${VERTEX_SA}', self_signed_jwt: true },
+    { id: 'bedrock', provider: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', region: 'us-east-1', endpoint: url, access_key_id: '${AWS_KEY_ID}', secret_access_key: '${AWS_SECRET}' },
+  ];
+}
+
+/**
+ * The app of a suite's config (with `wireDeployments`' credentials: a simulator's Vertex service account
+ * for `project`, Bedrock's simulator keys) and its handler; every error it logs is pushed to `logged`.
+ */
+export async function wireApp(config: ConfigInput, project: string, logged: string[]): Promise<{ app: App; handle: HttpHandler }> {
+  const account = createSimServiceAccount(project);
+  const parsed = parseConfig(config, { VERTEX_SA: account.json, AWS_KEY_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey });
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  const logger: Logger = { ...silentLogger, error: (obj, msg) => logged.push(`${msg ?? ''}: ${JSON.stringify(obj).slice(0, 600)}`) };
+  const app = await createApp(parsed.config, { logger });
+  return { app, handle: createHttpHandler(app.gateway, app.handlerOptions) };
+}
