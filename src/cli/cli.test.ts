@@ -62,6 +62,16 @@ describe('switchyard CLI', () => {
     expect(explain.out.join('\n')).toContain('any caller (no api_keys)');
   });
 
+  it('check-config --explain quotes a secret a variable also put into an id by its reference, never its value', async () => {
+    const file = join(dir, 'secret-id.yaml');
+    writeFileSync(file, 'deployments:\n  - { id: "${KEY}", provider: openai-compatible, model: m, api_key: "${KEY}" }\ngroups:\n  - { name: chat, deployments: ["${KEY}"] }\n');
+    const c = capture({ KEY: 'sk-live-0123456789abcdef' });
+    expect(await main(['check-config', '--explain', file], c.io)).toBe(0);
+    const printed = [...c.out, ...c.err].join('\n');
+    expect(printed).toContain('${KEY}');
+    expect(printed).not.toContain('0123456789abcdef');
+  });
+
   it('demo --write-config to a path it cannot write says why in words and exits 1, leaving nothing running', async () => {
     const c = capture();
     const file = join(dir, 'no-such-dir', 'demo.yaml');

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfigFile } from '../../config/load.js';
+import { withholdConfigText } from '../../config/interpolate.js';
 import { explainResidency, formatExplanation } from '../../routing/explain.js';
 import { checkReach } from '../../routing/reach.js';
 import { parseArgs } from 'node:util';
@@ -36,10 +37,12 @@ export const checkConfigCommand: Command = {
       io.out(`${file}: ok (${count(config.deployments.length, 'deployment')}, ${count(config.groups.length, 'group')})`);
       if (!values.explain) return 0;
       const explanation = explainResidency(config);
-      for (const line of formatExplanation(explanation)) io.out(line);
+      // Its lines quote ids and tags: a secret a variable also put into one is quoted by its reference.
+      const shown = (text: string): string => withholdConfigText(config, text);
+      for (const line of formatExplanation(explanation)) io.out(shown(line));
       if (explanation.leaks.length === 0) return 0;
       io.err(`${file}: ${explanation.leaks.length} path(s) can leave their residency:`);
-      for (const leak of explanation.leaks) io.err(`  ${leak}`);
+      for (const leak of explanation.leaks) io.err(`  ${shown(leak)}`);
       return 1;
     } catch (err) {
       if (err instanceof ConfigError) {
