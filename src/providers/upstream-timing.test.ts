@@ -11,7 +11,7 @@ import type { ReplyDoor } from './testing/reply-door.js';
 import { RESPONSES_DOOR } from './testing/responses-door.js';
 import { prompt, startStallUpstream, type Stall, type StallCase, type StallUpstream } from './testing/stall-upstream.js';
 import type { Wire } from './testing/upstream-seeds.js';
-import { wireApp, wireDeployments } from './testing/wire-app.js';
+import { FORGIVING_ROUTING, wireApp, wireDeployments } from './testing/wire-app.js';
 
 /*
  * The upstream fuzz spec's counterpart for time: every upstream wire format stalls in each way an
@@ -97,16 +97,8 @@ describe('upstream stalls and timeouts through every front door', () => {
     const wires = wireDeployments(url, PROJECT);
     ({ app, handle } = await wireApp(
       {
-        routing: {
-          ...ROUTING,
-          max_attempts_per_deployment: 2,
-          allow_direct_deployments: true,
-          backoff: { base_ms: 0, cap_ms: 0, max_retry_after_ms: 0 },
-          // One case's 429 must not close its deployment to the next case.
-          rate_limit: { default_cool_down_ms: 1, max_cool_down_ms: 1 },
-          breaker: { consecutive_failures: 1_000_000, min_requests: 1_000_000 },
-          retry_budget: { ratio: 10, min_retries: 1_000_000 },
-        },
+        // One case's 429 must not close its deployment to the next case.
+        routing: { ...FORGIVING_ROUTING, ...ROUTING },
         ledger: { path: ledgerPath, spill_path: join(dir, 'spill.jsonl') },
         // Each wire's deployment twice: a deployment in two groups cannot also be asked for by its id.
         deployments: [...wires, ...wires.map((d) => ({ ...d, id: `${d.id}-resume` })), { id: 'backup', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${url}/backup/v1`, api_key: 'sk-test' }],

@@ -13,7 +13,7 @@ import { mutatedReplies, validReplies, type MutatedReply } from './testing/reply
 import { MAX_COUNT, type ReplyDoor, type Served } from './testing/reply-door.js';
 import { RESPONSES_DOOR } from './testing/responses-door.js';
 import { REPLY_SEEDS, type Wire } from './testing/upstream-seeds.js';
-import { wireApp, wireDeployments } from './testing/wire-app.js';
+import { FORGIVING_ROUTING, wireApp, wireDeployments } from './testing/wire-app.js';
 
 /*
  * Every upstream wire format (OpenAI and Azure chat completions, Anthropic Messages, Gemini
@@ -125,16 +125,11 @@ describe('mutated upstream replies through every front door', () => {
     ({ app, handle } = await wireApp(
       {
         routing: {
-          max_attempts_per_deployment: 2,
+          // One case's failures must not close a deployment to the next case.
+          ...FORGIVING_ROUTING,
           attempt_timeout_ms: 3_000,
           ttft_timeout_ms: 3_000,
           stream_idle_timeout_ms: 3_000,
-          allow_direct_deployments: true,
-          // One case's failures must not close a deployment to the next case.
-          backoff: { base_ms: 0, cap_ms: 0, max_retry_after_ms: 0 },
-          rate_limit: { default_cool_down_ms: 1, max_cool_down_ms: 1 },
-          breaker: { consecutive_failures: 1_000_000, min_requests: 1_000_000 },
-          retry_budget: { ratio: 10, min_retries: 1_000_000 },
         },
         ledger: { path: ledgerPath, spill_path: join(dir, 'spill.jsonl') },
         deployments: wireDeployments(url, PROJECT),

@@ -22,6 +22,19 @@ export function wireDeployments(url: string, project: string): ConfigInput['depl
 }
 
 /**
+ * Routing that lets every case of a suite meet a deployment as the case before left it: no backoff,
+ * a 1 ms cool-down, a breaker and a retry budget that never trip. A suite adds its own timeouts.
+ */
+export const FORGIVING_ROUTING = {
+  max_attempts_per_deployment: 2,
+  allow_direct_deployments: true,
+  backoff: { base_ms: 0, cap_ms: 0, max_retry_after_ms: 0 },
+  rate_limit: { default_cool_down_ms: 1, max_cool_down_ms: 1 },
+  breaker: { consecutive_failures: 1_000_000, min_requests: 1_000_000 },
+  retry_budget: { ratio: 10, min_retries: 1_000_000 },
+};
+
+/**
  * The app of a suite's config (with `wireDeployments`' credentials: a simulator's Vertex service account
  * for `project`, Bedrock's simulator keys) and its handler; every error it logs is pushed to `logged`.
  */
