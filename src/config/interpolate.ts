@@ -95,7 +95,10 @@ function isPlain(node: object): boolean {
  * containing another is replaced whole.
  */
 export function withholdSecrets(problems: ConfigProblem[], filled: ReadonlyMap<string, string>): ConfigProblem[] {
-  const withhold = withholder(filled);
+  return withheld(problems, withholder(filled));
+}
+
+function withheld(problems: ConfigProblem[], withhold: Withhold | undefined): ConfigProblem[] {
   return withhold === undefined ? problems : problems.map((p) => ({ path: withhold(p.path), message: withhold(p.message) }));
 }
 
@@ -121,8 +124,7 @@ export function rememberFilled(config: object, filled: ReadonlyMap<string, strin
 
 /** `withholdSecrets` for problems found on a config after its parse (the config parseConfig returned). */
 export function withholdConfigSecrets(config: object, problems: ConfigProblem[]): ConfigProblem[] {
-  const withhold = FILLED.get(config);
-  return withhold === undefined ? problems : problems.map((p) => ({ path: withhold(p.path), message: withhold(p.message) }));
+  return withheld(problems, FILLED.get(config));
 }
 
 /** Any text about a parsed config (a message, a line of `check-config --explain`) with its filled-in secrets withheld. */
