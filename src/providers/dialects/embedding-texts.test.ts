@@ -15,7 +15,7 @@ describe('the texts of an embeddings request, for an upstream that embeds text o
         fallbackable: true,
         retryable: false,
         unsent: true,
-        message: "Vertex AI embeds text only; this request's 'input' is token ids. Send the text instead, or use a model served by an OpenAI-compatible or Azure OpenAI deployment.",
+        message: "Vertex AI embeds text only; this request's 'input' is token ids. Send the text instead, or use a model whose deployment takes token ids (OpenAI, Azure OpenAI, vLLM).",
       }),
     );
   });

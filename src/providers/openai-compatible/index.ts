@@ -14,6 +14,11 @@ const options = () =>
     connect_timeout_ms: timerMs().positive().default(5_000),
     /** The server continues a final assistant message (vLLM's `continue_final_message`); plain OpenAI does not. */
     prefill: z.boolean().default(false),
+    /**
+     * The server's /embeddings takes OpenAI's token-id `input` (OpenAI, vLLM). Ollama's takes text only
+     * and answers ids with a 400 ("invalid input type"): false refuses them before sending, fallbackably.
+     */
+    embedding_token_input: z.boolean().default(true),
   });
 
 export type OpenAICompatibleOptions = z.infer<ReturnType<typeof options>>;

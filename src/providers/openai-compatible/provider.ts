@@ -6,6 +6,7 @@ import { embeddingInputCount } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
 import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type UpstreamResponse } from '../http.js';
 import { decodeSse } from '../sse.js';
+import { tokenInputRefused } from '../dialects/embedding-texts.js';
 import {
   decodeChatResponse,
   decodeChatStream,
@@ -29,6 +30,7 @@ export class OpenAICompatibleProvider implements Provider {
   readonly type = TYPE;
   readonly prefill: boolean;
   private readonly agent: Agent;
+  private readonly embeddingTokenInput: boolean;
   /** How requests are encoded, fixed per deployment: one object per stream mode, none per request. */
   private readonly encoding: { chat: ChatEncodeOptions; stream: ChatEncodeOptions };
   private readonly headers: Record<string, string>;
@@ -39,6 +41,7 @@ export class OpenAICompatibleProvider implements Provider {
     options: OpenAICompatibleOptions,
   ) {
     this.prefill = options.prefill;
+    this.embeddingTokenInput = options.embedding_token_input;
     const base = options.endpoint.replace(/\/+$/, '');
     const chat: ChatEncodeOptions = {
       model: deployment.model,
@@ -79,6 +82,8 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
+    // Sent anyway, the server's own 400 would not name `input` and would end the group's fallback.
+    if (request.tokens !== undefined && !this.embeddingTokenInput) throw tokenInputRefused("This deployment's server");
     const json = await this.call(this.urls.embeddings, encodeEmbeddingRequest(request, this.deployment.model, this.deployment.passthrough), ctx);
     return decodeReply(TYPE, () => decodeEmbeddingResponse(json, TYPE, embeddingInputCount(request)));
   }
