@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { scriptAnswer, scriptRefusal, embedText, readTurns, splitArgs, type ScriptInput, type Turn } from '../answer.js';
 import { applyPreFault, sendJson, startSim, streamWithFaults, type SimServer } from '../server.js';
 import type { Fault } from '../faults.js';
-import { readEmbeddingInputs, readJsonBody, toolCallDelta, toolCallsOf } from './wire.js';
+import { readEmbeddingInputs, readJsonBody, sendTokenInputRefusal, toolCallDelta, toolCallsOf } from './wire.js';
 
 export interface OpenAISimOptions {
   name?: string;
@@ -11,6 +11,8 @@ export interface OpenAISimOptions {
   /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
   models?: string[];
+  /** /embeddings takes text only and answers token ids as Ollama does (400 "invalid input type"). */
+  textOnlyEmbeddings?: boolean;
 }
 
 type Msg = { role?: string; content?: unknown; tool_calls?: unknown[] };
@@ -136,6 +138,10 @@ export function startOpenAISim(options: OpenAISimOptions = {}): Promise<SimServe
         }
         const inputs = readEmbeddingInputs(res, json.input);
         if (!inputs) return true;
+        if (options.textOnlyEmbeddings === true && inputs.some((t) => t.ids)) {
+          sendTokenInputRefusal(res);
+          return true;
+        }
         const dims = typeof json.dimensions === 'number' ? json.dimensions : 8;
         const tokens = inputs.reduce((n, t) => n + t.tokens, 0);
         sendJson(res, 200, {

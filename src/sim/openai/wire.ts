@@ -32,6 +32,7 @@ export interface SimEmbeddingInput {
   /** What the vector is made from (token ids as their list). */
   key: string;
   tokens: number;
+  ids: boolean;
 }
 
 /**
@@ -58,5 +59,13 @@ function embeddingInputs(input: unknown): SimEmbeddingInput[] | undefined {
 }
 
 const isTokenId = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-const text = (t: string): SimEmbeddingInput => ({ key: t, tokens: countTokens(t) });
-const ids = (list: readonly number[]): SimEmbeddingInput => ({ key: `tokens:${list.join(',')}`, tokens: list.length });
+const text = (t: string): SimEmbeddingInput => ({ key: t, tokens: countTokens(t), ids: false });
+const ids = (list: readonly number[]): SimEmbeddingInput => ({ key: `tokens:${list.join(',')}`, tokens: list.length, ids: true });
+
+/**
+ * Ollama's answer to token ids on /v1/embeddings: its /api/embed takes a string or strings only
+ * (server/routes.go EmbedHandler), and the OpenAI middleware rewrites the 400 in OpenAI's shape.
+ */
+export function sendTokenInputRefusal(res: ServerResponse): void {
+  sendJson(res, 400, { error: { message: 'invalid input type', type: 'invalid_request_error', param: null, code: null } });
+}
