@@ -68,6 +68,7 @@ describe('dashboard feed', () => {
     const gateway = { status: vi.fn(() => status([dep('a', 'eu', 'closed')])) };
     const res = eventsOf({ gateway, ledger: { store: undefined } }, new AbortController().signal, { intervalMs: 1_000 });
     expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
     const feed = res.body as AsyncIterableIterator<string>;
     expect((await feed.next()).value).toMatch(/^retry: 2000\ndata: \{"at":1,"deployments":\[\{"id":"a"[^\n]*\}\n\n$/);
     const second = feed.next();

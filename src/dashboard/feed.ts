@@ -258,7 +258,7 @@ export class SnapshotFeed implements AsyncIterableIterator<string> {
 export function dashboardEvents(snapshots: DashboardSnapshots, signal: CancelSignal, options: FeedOptions = {}): HttpResponse {
   return {
     status: 200,
-    headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' },
+    headers: { 'content-type': 'text/event-stream; charset=utf-8', 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', 'x-accel-buffering': 'no' },
     body: new SnapshotFeed(snapshots, signal, options),
   };
 }

@@ -22,7 +22,7 @@ export function metricsRoute(metrics: MetricsSource, isPublic: boolean): Route {
     scrape: true,
     async handle({ caller }) {
       if (!isPublic) requireMetricsReader(caller);
-      return { status: 200, headers: { 'content-type': metrics.contentType }, body: await metrics.render() };
+      return { status: 200, headers: { 'content-type': metrics.contentType, 'x-content-type-options': 'nosniff' }, body: await metrics.render() };
     },
   };
 }

@@ -2,9 +2,15 @@ import type { GatewayError } from '../core/errors.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { HttpResponse } from './exchange.js';
 
-/** A JSON answer. `headers` is taken over (content-type is added to it), never copied. */
+/**
+ * A JSON answer. `headers` is taken over (content-type and nosniff are added to it), never copied:
+ * every answer and error the gateway writes as JSON, front doors, feature routes and runtimes alike,
+ * passes here, so nosniff goes on in this one place (a browser must not read an error echoing a
+ * request's text as HTML or script).
+ */
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   headers['content-type'] = 'application/json';
+  headers['x-content-type-options'] = 'nosniff';
   return { status, headers, body: JSON.stringify(body) };
 }
 
