@@ -57,6 +57,7 @@ export interface HandlerOptions {
 /** What the handler shares with every request's context: set up once, never per request. */
 interface Shared {
   gateway: Gateway;
+  table: RouteTable;
   costOf: CostFn | undefined;
   conversations: (() => Conversations | undefined) | undefined;
   logger: Logger;
@@ -146,7 +147,8 @@ class RequestContext implements RouteContext, AfterAnswer {
         requestId: this.requestId,
         clientRequestId: id !== undefined && REQUEST_ID.test(id) ? id : undefined,
         method: this.request.method,
-        path: this.request.path,
+        // The route's template, never the path: a key pasted into a URL must not reach the log.
+        path: this.routePath === '' ? this.shared.table.shownPath(this.request.path) : this.routePath,
         status,
         errorKind: this.errorKind,
         ms: Math.round((performance.now() - this.started) * 10) / 10,
@@ -273,6 +275,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
   const fallback = ingresses[0] as Ingress;
   const shared: Shared = {
     gateway,
+    table,
     costOf: options.costOf,
     conversations: options.conversations ?? inMemory(gateway.config, logger),
     logger,
@@ -338,8 +341,9 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
       const origin = request.headers.origin;
       if (origin !== undefined) answer = cors.reveal(origin, answer);
     }
-    // A stream finishes when it ends (RouteContext.streamEnded); anything else is answered now.
-    if (entry && !entry.route.public && !isBodyStream(answer.body)) ctx.finish(answer.status);
+    // A stream finishes when it ends (RouteContext.streamEnded); anything else is answered now. Public
+    // routes (probes every few seconds) write no access line; a request no route took does.
+    if (!entry?.route.public && !isBodyStream(answer.body)) ctx.finish(answer.status);
     const durable = shared.beforeAnswer?.();
     if (durable) await durable;
     return answer;

@@ -46,4 +46,14 @@ describe('the route table', () => {
   it('refuses a malformed percent-encoding in a parameter as a 400', () => {
     expect(() => table().find('POST', '/v1/switchyard/deployments/%E0%A4%A/drain')).toThrow(expect.objectContaining({ status: 400, code: 'invalid_path' }));
   });
+
+  it('shows a path as a log may write it: the segments some route spells out, every other one a *', () => {
+    const t = table();
+    expect(t.shownPath('/v1/sk-live-0123456789abcdef/chat/completions')).toBe('/v1/*/chat/completions');
+    expect(t.shownPath('/v1/switchyard/keys/sk-live-0123456789abcdef')).toBe('/v1/switchyard/keys/*');
+    expect(t.shownPath('//v1/v1/chat/completions/')).toBe('//v1/v1/chat/completions/');
+    expect(t.shownPath('/')).toBe('/');
+    expect(t.shownPath('*')).toBe('*');
+    expect(t.shownPath(`/v1${'/x'.repeat(500)}`)).toBe(`/v1${'/*'.repeat(98)}/…`);
+  });
 });

@@ -38,6 +38,9 @@ export function allowedMethods(methods: ReadonlyMap<string, Entry>): string {
   return names.join(', ');
 }
 
+/** Past this a shown path is cut: a path of thousands of segments must not make a log line of kilobytes. */
+const MAX_SHOWN_CHARS = 200;
+
 /**
  * The routes by path, then by method. Exact paths are one map lookup (the API's hot path); paths with
  * `{name}` segments (admin routes) are tried in order only when no exact path matched.
@@ -45,9 +48,12 @@ export function allowedMethods(methods: ReadonlyMap<string, Entry>): string {
 export class RouteTable {
   private readonly exact = new Map<string, Map<string, Entry>>();
   private readonly patterns: Pattern[] = [];
+  /** Every segment some route's path spells out (`v1`, `messages`; `''` before the first slash). */
+  private readonly literals = new Set<string>();
 
   add(route: Route, ingress: Ingress): void {
     const segments = route.path.split('/');
+    for (const s of segments) if (!isParam(s)) this.literals.add(s);
     let methods: Map<string, Entry> | undefined;
     if (segments.some(isParam)) {
       methods = this.patterns.find((p) => p.segments.join('/') === route.path)?.methods;
@@ -70,6 +76,16 @@ export class RouteTable {
       if (params) return { entry: entryFor(p.methods, method), params, knownPath: true, methods: p.methods };
     }
     return { entry: undefined, params: NO_PARAMS, knownPath: false, methods: undefined };
+  }
+
+  /**
+   * A path no route took, as a log may write it: each segment no route spells out becomes `*`, so a
+   * key pasted into a URL (`/v1/sk-live-.../models`) never reaches the log, while a client's mistake
+   * (`/v1/v1/messages`: a base URL's `/v1` doubled) still shows. At most `MAX_SHOWN_CHARS`.
+   */
+  shownPath(path: string): string {
+    const shown = path.split('/').map((s) => (this.literals.has(s) ? s : '*')).join('/');
+    return shown.length > MAX_SHOWN_CHARS ? `${shown.slice(0, MAX_SHOWN_CHARS)}…` : shown;
   }
 }
 
