@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../core/errors.js';
-import { errorChain } from './respond.js';
+import { errorChain, errorSummary } from './respond.js';
 
 describe('errorChain', () => {
   it('carries the stack of the original error under the wrapper', () => {
@@ -8,5 +8,13 @@ describe('errorChain', () => {
     const text = errorChain(new GatewayError({ kind: 'internal', message: 'Internal gateway error.', cause: original }));
     expect(text).toContain('GatewayError: Internal gateway error.');
     expect(text).toContain("caused by:\nTypeError: Cannot read properties of undefined (reading 'name')\n    at ");
+  });
+});
+
+describe('errorSummary', () => {
+  it("is an error's name and message, credentials and control characters taken out, never its stack", () => {
+    const error = new TypeError('upstream said: Authorization: Bearer sk-live-4f3c9a1b7e2d8c6a\r\nforged line');
+    expect(errorSummary(error)).toBe('TypeError: upstream said: Authorization: Bearer [redacted]\nforged line');
+    expect(errorSummary('a string thrown')).toBe('non-Error thrown');
   });
 });

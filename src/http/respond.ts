@@ -1,4 +1,5 @@
 import type { GatewayError } from '../core/errors.js';
+import { scrubUpstreamText } from '../core/scrub.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { HttpResponse } from './exchange.js';
 
@@ -61,6 +62,14 @@ export function errorChain(err: unknown): string {
     if (e !== undefined) lines.push('caused by:');
   }
   return lines.join('\n');
+}
+
+/**
+ * An error as a runtime adapter logs it to its platform: name and message, control characters dropped,
+ * credentials scrubbed, cut (`scrubUpstreamText`); never the stack, which repeats the message unscrubbed.
+ */
+export function errorSummary(err: unknown): string {
+  return (err instanceof Error ? scrubUpstreamText(`${err.name}: ${err.message}`) : undefined) ?? 'non-Error thrown';
 }
 
 /** Statuses Node has no reason phrase for (it would send "unknown"); undefined: Node's own. */

@@ -118,6 +118,17 @@ describe('createLambdaHandler (buffered front doors)', () => {
     expect(onSettled).toHaveBeenCalledTimes(2);
   });
 
+  it('logs a failed handler to stderr by its scrubbed name and message when given no onError', async () => {
+    const written: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
+    try {
+      await createLambdaHandler(() => Promise.reject(new Error('cannot read sk-live-4f3c9a1b7e2d8c6a')))(fixture('http-api-v2'), fakeContext());
+    } finally {
+      write.mockRestore();
+    }
+    expect(written.map((line) => JSON.parse(line) as unknown)).toEqual([{ level: 'ERROR', message: 'switchyard aws-lambda adapter: Error: cannot read [redacted]' }]);
+  });
+
   it('takes server.base_path off before picking the error shape of a failed handler\'s 500', async () => {
     const failing = (): Promise<never> => Promise.reject(new Error('boom'));
     const lambda = createLambdaHandler(failing, { onError: vi.fn(), basePath: () => '/llm' });

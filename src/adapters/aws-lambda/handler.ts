@@ -3,6 +3,7 @@ import { Canceller, type CancelSignal } from '../../core/cancel.js';
 import { GatewayError } from '../../core/errors.js';
 import type { HttpHandler, HttpRequest, HttpResponse } from '../../http/exchange.js';
 import { defaultErrorResponse } from '../../http/handler.js';
+import { errorSummary } from '../../http/respond.js';
 import { toHttpRequest, type LambdaHttpEvent } from './request.js';
 import { toLambdaResult, type LambdaResult } from './result.js';
 import { awslambdaRuntime } from './runtime.js';
@@ -88,10 +89,9 @@ async function answer(handler: HttpHandler, request: HttpRequest, options: Lambd
   }
 }
 
-/** CloudWatch keeps stderr; the name and message only, never a stack that may quote a request. */
+/** CloudWatch keeps stderr; the error's scrubbed name and message only (`errorSummary`). */
 function logError(error: unknown): void {
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : 'non-Error thrown';
-  process.stderr.write(`${JSON.stringify({ level: 'ERROR', message: `switchyard aws-lambda adapter: ${message}` })}\n`);
+  process.stderr.write(`${JSON.stringify({ level: 'ERROR', message: `switchyard aws-lambda adapter: ${errorSummary(error)}` })}\n`);
 }
 
 interface Invocation {

@@ -111,6 +111,16 @@ describe('createAzureHandler', () => {
     expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'api_error' } });
   });
 
+  it('logs what failed by name and message, scrubbed as the Lambda and Cloud Functions adapters log it, never a stack', async () => {
+    const { context, logs } = recordingContext();
+    const failure = new Error('cannot read sk-live-4f3c9a1b7e2d8c6a');
+    await createAzureHandler(() => Promise.reject(failure), { onSettled: () => Promise.reject(failure) })(new HttpRequest({ url: 'https://gw/v1/models', method: 'GET' }), context);
+    expect(logs.filter((l) => l.level === 'error').map((l) => l.text)).toEqual([
+      'switchyard: the handler failed Error: cannot read [redacted]',
+      'switchyard: settling after the answer failed Error: cannot read [redacted]',
+    ]);
+  });
+
   it('logs a failed onSettled without failing the answer', async () => {
     const { context, logs } = recordingContext();
     const { handler } = recorder();

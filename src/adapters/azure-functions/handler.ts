@@ -4,6 +4,7 @@ import { Canceller, type CancelSignal } from '../../core/cancel.js';
 import { GatewayError } from '../../core/errors.js';
 import { isBodyStream, type HttpHandler, type HttpRequest, type HttpResponse } from '../../http/exchange.js';
 import { defaultErrorResponse } from '../../http/handler.js';
+import { errorSummary } from '../../http/respond.js';
 import { webBodyReader } from './body.js';
 import { AZURE_DEADLINE_MS, idleDeadline } from './deadline.js';
 import { toWebStream } from './stream.js';
@@ -47,7 +48,7 @@ export function createAzureHandler(handler: HttpHandler, options: AzureHandlerOp
     const deadline = idleDeadline(controller, deadlineMs);
     const settle = async (): Promise<void> => {
       deadline.stop();
-      await onSettled?.().catch((error: unknown) => context.error('switchyard: settling after the answer failed', stackOf(error)));
+      await onSettled?.().catch((error: unknown) => context.error('switchyard: settling after the answer failed', errorSummary(error)));
     };
     let exchange: HttpRequest | undefined;
     let response: HttpResponse;
@@ -56,7 +57,7 @@ export function createAzureHandler(handler: HttpHandler, options: AzureHandlerOp
       response = await handler(exchange);
     } catch (error) {
       // The handler answers its own errors; this is a bug, answered in the shape of the path's front door all the same.
-      context.error('switchyard: the handler failed', stackOf(error));
+      context.error('switchyard: the handler failed', errorSummary(error));
       await settle();
       const { status, headers, body } = defaultErrorResponse(INTERNAL, exchange?.path, options.basePath?.());
       return { status, headers, body: body as string };
@@ -101,7 +102,3 @@ function withoutTrailer(headers: Record<string, string>): Record<string, string>
 }
 
 const INTERNAL = new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
-
-function stackOf(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
-}

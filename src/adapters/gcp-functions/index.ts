@@ -4,6 +4,7 @@ import { Canceller } from '../../core/cancel.js';
 import { GatewayError } from '../../core/errors.js';
 import type { HttpHandler, HttpRequest, HttpResponse } from '../../http/exchange.js';
 import { defaultErrorResponse } from '../../http/handler.js';
+import { errorSummary } from '../../http/respond.js';
 import { toHttpRequest, type GcpRequest } from './request.js';
 import { writeResponse, type Connection } from './respond.js';
 
@@ -80,8 +81,7 @@ function sendInternalError(res: ServerResponse, path: string | undefined, basePa
   res.writeHead(status, headers).end(body);
 }
 
-/** Cloud Logging reads JSON lines; the name and message only, never a stack that may quote a request. */
+/** Cloud Logging reads JSON lines; the error's scrubbed name and message only (`errorSummary`). */
 function logError(error: unknown): void {
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : 'non-Error thrown';
-  process.stderr.write(`${JSON.stringify({ severity: 'ERROR', message: `switchyard gcp-functions adapter: ${message}` })}\n`);
+  process.stderr.write(`${JSON.stringify({ severity: 'ERROR', message: `switchyard gcp-functions adapter: ${errorSummary(error)}` })}\n`);
 }
