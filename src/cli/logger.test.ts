@@ -49,6 +49,19 @@ function start(body: string, stallUntil?: string): Started {
 }
 
 describe('the CLI loggers', () => {
+  it('scrub credentials from the error text of every line but the access log, a thrown Error included (its name and message, no stack)', () => {
+    const lines = run(`
+      logger.error({ err: 'connect to postgres://app:hunter2secret@db:5432 failed; sent Bearer abc.def.ghi' }, 'store failed');
+      logger.warn({ err: new TypeError('upstream said: api_key=sk-live-0123456789abcdef') }, 'refresh failed');
+      logger.error({ err: 'Error: token ya29.a0AfH6SMBx\\n    at call (/usr/local/lib/node_modules/switchyard/dist/bundle/chunks/chunk-AB.js:1:2)' }, 'internal error');`);
+    expect(lines.map((l) => l.err)).toEqual([
+      'connect to postgres://app:[redacted]@db:5432 failed; sent Bearer [redacted]',
+      'TypeError: upstream said: api_key=[redacted]',
+      // A stack frame's path is kept whole, though it is long enough to pass for an opaque token.
+      'Error: token [redacted]\n    at call (/usr/local/lib/node_modules/switchyard/dist/bundle/chunks/chunk-AB.js:1:2)',
+    ]);
+  });
+
   it('write a lone line within a fraction of a second, though lines are buffered', () => {
     // SIGKILL runs no exit handler: the line is out only if the periodic flush wrote it.
     const lines = run(`access.info({ status: 200 }, 'request');\nsetTimeout(() => process.kill(process.pid, 'SIGKILL'), 800);`);

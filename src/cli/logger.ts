@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import type { Logger } from '../core/logger.js';
+import { scrub } from '../core/scrub.js';
 import { batchedFdDestination } from './log-destination.js';
 
 export interface Loggers {
@@ -24,9 +25,26 @@ export function createLoggers(level: string, destination: NodeJS.WritableStream 
         paths: ['authorization', '*.authorization', 'api_key', '*.api_key', 'apiKey', '*.apiKey', 'messages', '*.messages', 'prompt', '*.prompt', 'secret', '*.secret'],
         censor: '[redacted]',
       },
+      // An error's text is whatever a library or a server put in it (a URL with its password, a token an
+      // upstream echoed): credentials are scrubbed from it wherever it is logged.
+      serializers: { err: scrubbedError },
     },
     stream,
   );
   const access = pino({ level, base }, stream);
   return { logger: logger as unknown as Logger, access: access as unknown as Logger };
 }
+
+/**
+ * A logged `err` (a message, or an internal error's chain of stacks) without credentials; an Error
+ * object as its name and message. Stack frames are kept as they are: they hold only code locations,
+ * whose long paths the scrubber's net for opaque tokens would take for one.
+ */
+function scrubbedError(err: unknown): unknown {
+  if (typeof err === 'string') return err.includes('\n') ? err.split('\n').map(scrubUnlessFrame).join('\n') : scrub(err);
+  if (err instanceof Error) return scrub(`${err.name}: ${err.message}`);
+  return err;
+}
+
+const FRAME = /^\s+at /;
+const scrubUnlessFrame = (line: string): string => (FRAME.test(line) ? line : scrub(line));
