@@ -96,4 +96,23 @@ describe('recording a live stream', () => {
     expect(answer?.providerMetadata).toBeUndefined();
     expect(await recorded([{ type: 'text', delta: 'a' }, { type: 'finish', finishReason: 'stop' }])).toBeUndefined();
   });
+
+  it("passes a consumer's failure on a part to the stream it relays (which settles it), its answer thrown back, and stores nothing", async () => {
+    const bug = new TypeError('unencodable');
+    const settled = new Error('settled');
+    const thrown: unknown[] = [];
+    const live: AsyncIterableIterator<StreamPart> = {
+      next: async () => ({ done: false, value: { type: 'text', delta: 'a' } }),
+      throw: async (err?: unknown) => {
+        thrown.push(err);
+        return Promise.reject(settled);
+      },
+      [Symbol.asyncIterator]: () => live,
+    };
+    let stored = false;
+    const relayed = recording(live, () => (stored = true));
+    await relayed.next();
+    await expect(relayed.throw?.(bug)).rejects.toBe(settled);
+    expect([thrown, stored]).toEqual([[bug], false]);
+  });
 });

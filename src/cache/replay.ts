@@ -136,6 +136,8 @@ export function recording(parts: AsyncIterable<StreamPart>, complete: (response:
       return r;
     },
     return: (value?: unknown) => it.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
+    // A consumer that failed on a part settles the stream through it (what it was billed comes back).
+    throw: (err?: unknown) => it.throw?.(err) ?? Promise.reject(err),
     [Symbol.asyncIterator]: () => self,
   };
   return self;

@@ -145,6 +145,18 @@ describe('resumable', () => {
       ],
     });
   });
+
+  it("a consumer's failure on a continued answer is thrown back saying what both attempts were billed", async () => {
+    const bug = new TypeError('unencodable');
+    // What the continuation's relay throws back once it settled the failure: its own attempt's usage.
+    const settling: AsyncIterator<StreamPart> = { ...parts([{ type: 'text', delta: 'b' }]), throw: async () => Promise.reject(new GatewayError({ kind: 'internal', message: 'Internal gateway error.', cause: bug }).withSpent({ usage: nextUsage, estimated: false })) };
+    const answer = resumable(parts([{ type: 'text', delta: 'a' }], broken), async () => ({ ...continuation([]), parts: settling }));
+    await answer.next();
+    expect((await answer.next()).value).toMatchObject({ type: 'provider-metadata', namespace: 'switchyard' });
+    const thrown = await answer.throw?.(bug).catch((e: unknown) => e);
+    expect(thrown).toMatchObject({ kind: 'internal', spent: { usage: makeUsage({ prompt: 24, completion: 8 }), estimated: true } });
+    expect((thrown as GatewayError).spent?.attempts?.map((a) => a.deployment)).toEqual(['a', 'b']);
+  });
 });
 
 describe('notContinued', () => {

@@ -65,6 +65,11 @@ function bothAttempts(c: Continuation, usage: Usage, estimated: boolean): Spent 
   return { usage: addUsage(broken.usage, usage), estimated: brokenEstimated || estimated, attempts: c.failed ? [broken, ...c.failed, continued] : [broken, continued] };
 }
 
+/** The continuation's failure says what it was billed; the answer's cost is both attempts'. */
+function billedBoth(error: GatewayError, c: Continuation): GatewayError {
+  return error.spent === undefined ? error : error.withSpent(bothAttempts(c, error.spent.usage, error.spent.estimated));
+}
+
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
@@ -105,9 +110,12 @@ class ResumingStream implements AsyncIterableIterator<StreamPart> {
     return this.current.return?.() ?? Promise.resolve(DONE);
   }
 
+  /** The consumer failed on a part: the attempt in hand ends as an error, and its error says what the answer was billed. */
   throw(err: unknown): Promise<IteratorResult<StreamPart>> {
     this.done = true;
-    return this.current.throw?.(err) ?? Promise.reject(err);
+    const thrown = this.current.throw?.(err) ?? Promise.reject(err);
+    const resumed = this.resumed;
+    return resumed ? thrown.catch((e: unknown) => Promise.reject(billedBoth(toGatewayError(e), resumed))) : thrown;
   }
 
   private readonly onNext = (r: IteratorResult<StreamPart>): IteratorResult<StreamPart> | Promise<IteratorResult<StreamPart>> => {
@@ -127,8 +135,7 @@ class ResumingStream implements AsyncIterableIterator<StreamPart> {
     const resumed = this.resumed;
     if (resumed) {
       this.done = true;
-      // The continuation's failure says what it was billed; the answer's cost is both attempts'.
-      throw error.spent === undefined ? error : error.withSpent(bothAttempts(resumed, error.spent.usage, error.spent.estimated));
+      throw billedBoth(error, resumed);
     }
     if (!this.open || error.kind === 'cancelled' || !error.fallbackable) {
       this.done = true;

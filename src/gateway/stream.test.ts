@@ -177,6 +177,21 @@ describe('relay', () => {
     await it.return?.();
     expect(settle.mock.calls.map((c) => c[0].outcome)).toEqual(['error']);
   });
+  it("settles a consumer's failure on a part (a door that could not encode it) as an error once, throwing back what was billed, also after the relay settled", async () => {
+    const settle = vi.fn<(s: StreamSettlement) => void>();
+    const bug = new TypeError('unencodable');
+    const mid = relay(await open([{ type: 'text', delta: 'abcdefgh' }, { type: 'text', delta: 'more' }]), 9, () => undefined, settle);
+    await mid.next();
+    const thrown = await mid.throw?.(bug).catch((e: unknown) => e);
+    expect(thrown).toMatchObject({ kind: 'internal', cause: bug, spent: { usage: makeUsage({ prompt: 9, completion: 2 }), estimated: true } });
+    expect(settle.mock.calls.map((c) => [c[0].outcome, c[0].error?.kind])).toEqual([['error', 'internal']]);
+    // Failing on the last part, the estimated usage handed out once the upstream ended: the attempt was settled whole.
+    const last = relay(await open([{ type: 'text', delta: 'abcd' }, { type: 'finish', finishReason: 'stop' }]), 9, () => undefined, settle);
+    for (let r = await last.next(); !r.done && r.value.type !== 'usage'; r = await last.next());
+    await expect(last.throw?.(bug)).rejects.toMatchObject({ kind: 'internal', spent: { usage: makeUsage({ prompt: 9, completion: 1 }), estimated: true } });
+    expect(settle.mock.calls.map((c) => c[0].outcome)).toEqual(['error', 'ok']);
+  });
+
   it('settles a failure the upstream billed (a malformed answer, its usage after it) with that usage, not an estimate', async () => {
     const settle = vi.fn<(s: StreamSettlement) => void>();
     const paid = makeUsage({ prompt: 30, completion: 7 });

@@ -219,7 +219,16 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     return Promise.resolve(DONE);
   }
 
+  /**
+   * The consumer failed on a part (a door that could not encode it): the attempt ends as an error,
+   * billed what was seen, and the error thrown back says so. Once settled (the failure came on the last
+   * parts), it says what was settled.
+   */
   throw(err: unknown): Promise<IteratorResult<StreamPart>> {
+    if (this.settled && this.usage !== undefined) {
+      this.closed = true;
+      return Promise.reject(toGatewayError(err).withSpent({ usage: this.usage, estimated: this.usageEstimated }));
+    }
     if (this.closed || !this.started) {
       this.closed = true;
       return Promise.reject(err);

@@ -118,6 +118,10 @@ class RequestContext implements RouteContext, AfterAnswer {
     return this.shared.beforeAnswer?.();
   }
 
+  internalError(err: unknown): void {
+    this.shared.logger.error({ requestId: this.requestId, err: errorChain(err) }, 'internal error');
+  }
+
   /**
    * The request is over (its answer decided, or its stream ended): its access log line and its span's
    * end follow once the runtime has sent the answer, where it can tell (`HttpRequest.afterAnswer`).

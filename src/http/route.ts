@@ -38,6 +38,8 @@ export interface RouteContext {
   streamEnded(errorKind?: string): void;
   /** What a streamed answer's closing frames wait for: the usage it recorded reaching the ledger's journal. */
   beforeEnd(): Promise<void> | undefined;
+  /** A streamed answer that a failure of the gateway's own ended (its status long sent) logs it here, with its cause, as an answer's is. */
+  internalError(err: unknown): void;
 }
 
 export interface Route {

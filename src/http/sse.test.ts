@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../core/errors.js';
 import type { ReadyIterator } from '../core/ready.js';
-import { SseStream, type StreamEncoder } from './sse.js';
+import { makeUsage } from '../core/types.js';
+import { SseStream, type StreamEncoder, type StreamListener } from './sse.js';
 
 /** Parts from an array, recording how the consumer closed them. */
 function parts(values: string[]): AsyncIterator<string> & { returned: number; thrown: unknown[] } {
@@ -106,6 +107,28 @@ describe('SseStream', () => {
     expect(await drain(new SseStream(source, bad, { streamEnded: () => undefined }))).toEqual(['data: {"error":"Error: ours"}\n\n']);
     expect(source.thrown).toHaveLength(1);
     expect(source.returned).toBe(0);
+  });
+
+  it('ends a stream whose part it could not encode with the error the parts throw back, which says what the attempt was billed', async () => {
+    const billed = new GatewayError({ kind: 'internal', message: 'Internal gateway error.' }).withSpent({ usage: makeUsage({ prompt: 3, completion: 1 }), estimated: true });
+    const settling = { ...parts(['a', 'b']), throw: async (): Promise<IteratorResult<string>> => Promise.reject(billed) };
+    const told: unknown[] = [];
+    const picky: StreamEncoder<string> = { ...upper, part: (p) => { if (p === 'b') throw new TypeError('unencodable'); return upper.part(p); }, error: (err) => { told.push(err); return '"error"'; } };
+    expect(await drain(new SseStream(settling, picky, { streamEnded: () => undefined }))).toEqual(['data: "A"\n\n', 'data: "error"\n\n']);
+    expect(told).toEqual([billed]);
+  });
+
+  it("tells the listener of a failure of the gateway's own, with its cause, once: a part it could not encode or parts that failed so; not an upstream's failure", async () => {
+    const internal = async (stream: (listener: StreamListener) => SseStream<string>): Promise<unknown[]> => {
+      const told: unknown[] = [];
+      await drain(stream({ streamEnded: () => undefined, internalError: (err) => told.push(err) }));
+      return told;
+    };
+    const bug = new TypeError('unencodable');
+    expect(await internal((l) => new SseStream(parts(['a']), { ...upper, part: () => { throw bug; } }, l))).toEqual([bug]);
+    const broken = new GatewayError({ kind: 'internal', message: 'Internal gateway error.', cause: bug });
+    expect(await internal((l) => new SseStream({ next: async () => Promise.reject(broken) }, upper, l))).toEqual([broken]);
+    expect(await internal((l) => new SseStream({ next: async () => Promise.reject(new GatewayError({ kind: 'network', message: 'cut' })) }, upper, l))).toEqual([]);
   });
 
   it('tells the listener how the stream ended: the error kind of parts that failed or could not be encoded, cancelled when the consumer stopped early, nothing when it ended well', async () => {

@@ -23,6 +23,8 @@ export interface StreamListener {
   streamEnded(errorKind?: string): void;
   /** What the closing frames wait for (the usage the stream recorded reaching the journal); undefined: nothing. */
   beforeEnd?(): Promise<void> | undefined;
+  /** Told of a failure of the gateway's own (an `internal` error) that ended the stream: its cause is for the log, never the client. */
+  internalError?(err: unknown): void;
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
@@ -57,16 +59,18 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
         part = this.ready?.takeReady();
       }
     } catch (err) {
-      // A failure of our own while relaying is an error of the attempt, not a client disconnect.
-      this.failure = toGatewayError(err).kind;
-      const failed = (): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => this.closing(this.last(text + this.frame(this.encoder.error(err))));
-      return this.parts.throw ? this.parts.throw(err).then(failed, failed) : failed();
+      // A failure of our own while relaying is an error of the attempt, not a client disconnect: the
+      // parts settle it, and what they throw back says what the attempt was billed (`GatewayError.spent`),
+      // so the error event and the cost trailer are those of an upstream break.
+      this.noteFailure(err);
+      const failed = (thrown: unknown): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => this.closing(this.last(text + this.frame(this.encoder.error(thrown))));
+      return this.parts.throw ? this.parts.throw(err).then(() => failed(err), failed) : failed(err);
     }
     return text === '' ? this.next() : { done: false, value: text };
   };
   private readonly onError = (err: unknown): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => {
     if (this.state !== 'open') return this.closed();
-    this.failure = toGatewayError(err).kind;
+    this.noteFailure(err);
     return this.closing(this.last(this.frame(this.encoder.error(err))));
   };
 
@@ -102,6 +106,12 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
       await this.parts.return?.();
     }
     return this.closed();
+  }
+
+  /** Notes how the stream failed; one of the gateway's own is told with its cause, as the handler logs it for an answer. */
+  private noteFailure(err: unknown): void {
+    this.failure = toGatewayError(err).kind;
+    if (this.failure === 'internal') this.listener.internalError?.(err);
   }
 
   /** The closing frames, once the listener's `beforeEnd` allows (the stream's usage is journaled). */

@@ -60,6 +60,7 @@ async function call(path: string, body: unknown, gateway: Gateway, headers: Reco
     body: async () => bytes,
     streamEnded: () => undefined,
     beforeEnd: () => undefined,
+    internalError: () => undefined,
   };
   return route.handle(ctx);
 }
