@@ -122,7 +122,8 @@ export class ResponseEvents {
   /**
    * A stream that broke after `response.created` promised a response: the `error` event (the SDKs raise
    * it), then the lifecycle's own end, `response.failed`, with what was streamed so far (the open item
-   * cut short: incomplete). Strict consumers wait for a terminal `response.*` event.
+   * cut short: incomplete, and given no `.done` events, as OpenAI's API gives none to the item a failure
+   * cuts). Strict consumers wait for a terminal `response.*` event.
    */
   fail(error: { code: string; message: string; param: string | null }, failure: { code: string; message: string }): void {
     this.emit('error', error);

@@ -239,6 +239,42 @@ describe('the OpenAI Responses front door, through the server and the official S
     await expect(stream.finalResponse()).rejects.toThrow(/anthropic/);
   });
 
+  // As OpenAI's API ends a response that fails mid-item: its `error` event, then `response.failed`, with no
+  // `.done` events for the item it was writing (seen from the API: `output_item.added` then `response.failed`).
+  it('leaves the item a stream broke in unclosed, as the API does, and the SDK surfaces the failure without hanging', async () => {
+    sims.openai?.faults.add({ cut_after_chunks: 3, count: 1 });
+    const res = await request(`${server.url}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer key-one' },
+      body: JSON.stringify({ model: 'openai', input: 'Hi there my friend', stream: true, store: false }),
+    });
+    const all = events(await res.body.text());
+    const types = all.map((e) => e.event);
+    expect(types.slice(0, 4)).toEqual(['response.created', 'response.in_progress', 'response.output_item.added', 'response.content_part.added']);
+    expect(types.slice(-2)).toEqual(['error', 'response.failed']);
+    const deltas = types.slice(4, -2);
+    expect(deltas.length).toBeGreaterThan(0);
+    expect(deltas.every((t) => t === 'response.output_text.delta')).toBe(true);
+    const text = all.filter((e) => e.event === 'response.output_text.delta').map((e) => e.data.delta).join('');
+    const failed = all.at(-1)?.data.response as Record<string, unknown>;
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'server_error', message: expect.stringContaining('openai-compatible') } });
+    const item = all[2]?.data.item as { id: string };
+    expect(failed.output).toEqual([{ id: item.id, type: 'message', status: 'incomplete', role: 'assistant', content: [{ type: 'output_text', text, annotations: [], logprobs: [] }] }]);
+
+    // The SDK raises the error event: the final response is refused, and iterating the stream ends with it.
+    sims.openai?.faults.add({ cut_after_chunks: 3, count: 1 });
+    const stream = client.responses.stream({ model: 'openai', input: 'Hi there my friend', store: false });
+    let streamed = '';
+    stream.on('response.output_text.delta', (e) => (streamed += e.delta));
+    await expect(stream.finalResponse()).rejects.toMatchObject({ type: 'error', code: 'server_error', message: expect.stringContaining('openai-compatible') });
+    expect(streamed).toBe(text);
+    sims.openai?.faults.add({ cut_after_chunks: 3, count: 1 });
+    const iterated: string[] = [];
+    for await (const event of client.responses.stream({ model: 'openai', input: 'Hi there my friend', store: false })) iterated.push(event.type);
+    expect(iterated.at(-1)).toBe('error');
+    expect(iterated).not.toContain('response.output_item.done');
+  });
+
   it('answers an upstream failure before the first byte in the OpenAI error shape', async () => {
     sims.bedrock?.faults.add({ status: 400, error: 'ValidationException', count: 2 });
     await expect(client.responses.create({ model: 'bedrock', input: 'Hi', store: false })).rejects.toMatchObject({ status: 400, type: 'invalid_request_error' });
