@@ -216,10 +216,18 @@ describe('Responses stream events', () => {
     e.start();
     e.text('Half an ans');
     e.take();
-    e.fail({ code: 'server_error', message: 'Upstream failed.', param: null }, { code: 'server_error', message: 'Upstream failed.' });
+    e.fail({ type: 'server_error', code: 'server_error', message: 'Upstream failed.', param: null }, { code: 'server_error', message: 'Upstream failed.' });
     const [error, failed, ...rest] = parse(e.take());
     expect(rest).toEqual([]);
-    expect(error).toEqual({ type: 'error', sequence_number: 5, code: 'server_error', message: 'Upstream failed.', param: null });
+    // Flat as documented, nested as the live API sends it.
+    expect(error).toEqual({
+      type: 'error',
+      sequence_number: 5,
+      code: 'server_error',
+      message: 'Upstream failed.',
+      param: null,
+      error: { type: 'server_error', code: 'server_error', message: 'Upstream failed.', param: null },
+    });
     expect(failed).toMatchObject({
       type: 'response.failed',
       sequence_number: 6,

@@ -123,10 +123,13 @@ export class ResponseEvents {
    * A stream that broke after `response.created` promised a response: the `error` event (the SDKs raise
    * it), then the lifecycle's own end, `response.failed`, with what was streamed so far (the open item
    * cut short: incomplete, and given no `.done` events, as OpenAI's API gives none to the item a failure
-   * cuts). Strict consumers wait for a terminal `response.*` event.
+   * cuts). Strict consumers wait for a terminal `response.*` event. The error event carries its fields
+   * twice: flat, as the API reference documents them, and nested under `error` with its `type`, as the
+   * live API sends them (captured by SDK and client authors: openai-dotnet#881, vercel/ai#20022,
+   * Effect-TS#7262), which is what makes the official SDKs raise an APIError rather than yield the event.
    */
-  fail(error: { code: string; message: string; param: string | null }, failure: { code: string; message: string }): void {
-    this.emit('error', error);
+  fail(error: { type: string; code: string; message: string; param: string | null }, failure: { code: string; message: string }): void {
+    this.emit('error', { code: error.code, message: error.message, param: error.param, error });
     const o = this.open;
     this.open = undefined;
     if (o?.kind === 'message') {

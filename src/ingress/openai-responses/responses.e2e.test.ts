@@ -261,17 +261,25 @@ describe('the OpenAI Responses front door, through the server and the official S
     const item = all[2]?.data.item as { id: string };
     expect(failed.output).toEqual([{ id: item.id, type: 'message', status: 'incomplete', role: 'assistant', content: [{ type: 'output_text', text, annotations: [], logprobs: [] }] }]);
 
-    // The SDK raises the error event: the final response is refused, and iterating the stream ends with it.
+    // The error event's nested `error`, as the live API sends it, makes the SDK raise an APIError: the
+    // final response is refused with it, and iterating the stream throws it after the text so far.
+    const error = all.at(-2)?.data as Record<string, unknown>;
+    expect(error.error).toEqual({ type: 'server_error', code: 'server_error', message: error.message, param: null });
     sims.openai?.faults.add({ cut_after_chunks: 3, count: 1 });
     const stream = client.responses.stream({ model: 'openai', input: 'Hi there my friend', store: false });
     let streamed = '';
     stream.on('response.output_text.delta', (e) => (streamed += e.delta));
-    await expect(stream.finalResponse()).rejects.toMatchObject({ type: 'error', code: 'server_error', message: expect.stringContaining('openai-compatible') });
+    const refused = await stream.finalResponse().catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(OpenAI.APIError);
+    expect(refused).toMatchObject({ code: 'server_error', message: expect.stringContaining('openai-compatible') });
     expect(streamed).toBe(text);
     sims.openai?.faults.add({ cut_after_chunks: 3, count: 1 });
     const iterated: string[] = [];
-    for await (const event of client.responses.stream({ model: 'openai', input: 'Hi there my friend', store: false })) iterated.push(event.type);
-    expect(iterated.at(-1)).toBe('error');
+    const iterating = (async () => {
+      for await (const event of client.responses.stream({ model: 'openai', input: 'Hi there my friend', store: false })) iterated.push(event.type);
+    })();
+    await expect(iterating).rejects.toBeInstanceOf(OpenAI.APIError);
+    expect(iterated.at(-1)).toBe('response.output_text.delta');
     expect(iterated).not.toContain('response.output_item.done');
   });
 

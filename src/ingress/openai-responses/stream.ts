@@ -128,7 +128,7 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
     const body = openAIErrorBody(error, exposesUpstream(this.ctx.gateway.config, deployment)).error;
     // The error event names what failed as OpenAI would, a server error where OpenAI has no code for it;
     // Response.error speaks the Responses API's codes: a throttle, else a server error.
-    this.events.fail({ code: body.code ?? 'server_error', message: body.message, param: body.param }, { code: error.kind === 'rate_limited' ? 'rate_limit_exceeded' : 'server_error', message: body.message });
+    this.events.fail({ type: body.type, code: body.code ?? 'server_error', message: body.message, param: body.param }, { code: error.kind === 'rate_limited' ? 'rate_limit_exceeded' : 'server_error', message: body.message });
     return this.events.take();
   }
 }

@@ -137,7 +137,9 @@ function streamProblem(text: string): string | undefined {
   if (last.event === 'response.failed') {
     if (errors.length !== 1 || errors[0] !== events[events.length - 2]) return `${errors.length} error events, not one before response.failed`;
     const error = (errors[0] as NamedEvent).data;
-    if (Object.keys(error).sort().join() !== 'code,message,param,sequence_number,type' || typeof error.code !== 'string' || typeof error.message !== 'string') return `error event ${JSON.stringify(error).slice(0, 160)}`;
+    if (Object.keys(error).sort().join() !== 'code,error,message,param,sequence_number,type' || typeof error.code !== 'string' || typeof error.message !== 'string') return `error event ${JSON.stringify(error).slice(0, 160)}`;
+    const nested = error.error as Record<string, unknown> | null;
+    if (nested?.code !== error.code || nested.message !== error.message || nested.param !== error.param || typeof nested.type !== 'string') return `error event's nested error ${JSON.stringify(nested).slice(0, 160)}`;
     const failure = response.error as Record<string, unknown> | null;
     if (response.status !== 'failed' || typeof failure?.code !== 'string' || typeof failure.message !== 'string') return `response.failed with status ${String(response.status)} and error ${JSON.stringify(failure)}`;
     return errorTextProblem(error) ?? errorTextProblem(failure) ?? itemsProblem(events, response);
