@@ -228,6 +228,23 @@ describe('executeWithFallback', () => {
     expect(b.provider.calls).toBe(0);
   });
 
+  it('keeps a whole attempt for the next deployment under a tight deadline, but a pinned deployment, having none, is retried', async () => {
+    const clock = new FakeClock();
+    // A slow 503, then an answer: 700 ms are left, a 500 ms attempt is kept for b, too little is left for a retry.
+    const slowFirst = (): Deployment => {
+      const a = fakeDeployment('a');
+      a.provider.script = (n) => (n === 1 ? (clock.advance(300), failure('unavailable')) : 'ok');
+      return a;
+    };
+    const b = fakeDeployment('b');
+    const tight = policy(clock, { deadlineMs: 1_000 });
+    expect((await executeWithFallback([slowFirst(), b], chat, tight, opts({ attemptTimeoutMs: 500 }))).attempt.deployment.id).toBe('b');
+    expect(clock.sleeps).toEqual([]);
+    const pinned = await executeWithFallback([slowFirst(), b], chat, tight, opts({ attemptTimeoutMs: 500, pinned: true }));
+    expect(pinned.attempt).toMatchObject({ role: 'retry', deployment: { id: 'a' } });
+    expect(clock.sleeps).toEqual([50]);
+  });
+
   it('a pinned deployment is not swapped for a special fallback either', async () => {
     const clock = new FakeClock();
     const a = fakeDeployment('a');

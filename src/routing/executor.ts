@@ -81,11 +81,12 @@ function stopped(signal: CancelSignal, cause?: unknown, unsent = false): Gateway
 /**
  * Runs `run` against the planned deployments under the error taxonomy: retries the same deployment on
  * retryable errors (full-jitter backoff, retry-after honoured up to a cap, within the retry budget and
- * the deadline), falls back to the next deployment on fallbackable ones, sends
- * context_window_exceeded and content_filtered to their configured special fallbacks only, and fails
- * fast on everything else. A 429 or a timeout falls over at once while another deployment can serve;
- * a deployment cooling down after a 429 is skipped, or waited for when it is the last one and the
- * wait fits. Every retry and fallback is logged with its cause and counted.
+ * the deadline, keeping a whole attempt's time for the next deployment when there is one), falls back
+ * to the next deployment on fallbackable ones, sends context_window_exceeded and content_filtered to
+ * their configured special fallbacks only, and fails fast on everything else. A 429 or a timeout falls
+ * over at once while another deployment can serve; a deployment cooling down after a 429 is skipped,
+ * or waited for when it is the last one and the wait fits. Every retry and fallback is logged with its
+ * cause and counted.
  */
 export function executeWithFallback<T>(
   deployments: readonly Deployment[],
@@ -111,6 +112,8 @@ class Execution<T> {
   /** Why the next attempt happens (see Attempt.cause). */
   private cause: string | undefined;
   private lastError: GatewayError | undefined;
+  /** Time before the deadline the next attempt (a retry) leaves to the deployment after it. */
+  private keepMs = 0;
   /** The latest answer a quality gate turned down. */
   private rejected: Executed<T> | undefined;
 
@@ -154,6 +157,8 @@ class Execution<T> {
     }
     const now = policy.clock.now();
     const remaining = this.deadlineAt - now;
+    const keepMs = this.keepMs;
+    this.keepMs = 0;
     if (remaining <= 0) {
       throw new GatewayError({ kind: 'timeout', message: `The request deadline of ${policy.deadlineMs} ms passed.`, code: 'deadline_exceeded', fallbackable: false, retryable: false });
     }
@@ -177,7 +182,7 @@ class Execution<T> {
     attempt.probe = slot === 'probe';
     let value: T;
     try {
-      value = await this.call(attempt, Math.min(options.attemptTimeoutMs, remaining));
+      value = await this.call(attempt, Math.min(options.attemptTimeoutMs, remaining - keepMs), remaining);
     } catch (raw) {
       return this.afterFailure(i, tryNo, attempt, raw);
     }
@@ -185,12 +190,12 @@ class Execution<T> {
   }
 
   /** Runs the attempt under its own timeout and the client's cancellation; a timeout throws its GatewayError. */
-  private async call(attempt: Attempt, timeoutMs: number): Promise<T> {
+  private async call(attempt: Attempt, timeoutMs: number, remainingMs: number): Promise<T> {
     const { options, policy } = this;
     const deployment = attempt.deployment;
     const controller = new Canceller();
     const timer = setTimeout(() => {
-      const deadline = timeoutMs < options.attemptTimeoutMs;
+      const deadline = timeoutMs === remainingMs && timeoutMs < options.attemptTimeoutMs;
       controller.abort(
         new GatewayError({
           kind: 'timeout',
@@ -255,6 +260,7 @@ class Execution<T> {
       policy.logger.warn({ ...log, delayMs: next.delayMs }, 'retrying');
       state.retries += 1;
       this.cause = error.kind;
+      this.keepMs = next.keepMs;
       await policy.clock.sleep(next.delayMs, options.signal).catch(() => undefined);
       if (options.signal.aborted) throw stopped(options.signal);
       return RETRY;
@@ -339,7 +345,13 @@ function withClientRetryAfter(error: GatewayError, queue: readonly Deployment[],
   return error.withRetryAfter(Number.isFinite(earliest) ? Math.max(DEFAULT_CLIENT_RETRY_AFTER_MS, earliest - now) : DEFAULT_CLIENT_RETRY_AFTER_MS);
 }
 
-type Decision = { kind: 'retry'; delayMs: number } | { kind: 'fallback' } | { kind: 'special' } | { kind: 'fail' };
+type Decision = { kind: 'retry'; delayMs: number; keepMs: number } | { kind: 'fallback' } | { kind: 'special' } | { kind: 'fail' };
+
+/**
+ * The least share of an attempt timeout a retry must get when a fallback's whole attempt is kept: a retry
+ * cut shorter than this mostly times out, billed, on a deployment that has just failed.
+ */
+const MIN_RETRY_SHARE = 0.5;
 
 const SPECIAL: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['context_window_exceeded', 'content_filtered']);
 
@@ -361,9 +373,13 @@ function decide<T>(error: GatewayError, tryNo: number, options: ExecuteOptions<T
     // A 429 is retried no sooner than its cool-down, which may be longer than the retry-after it gave.
     const retryAfterMs = error.kind === 'rate_limited' && standing.coolingMs > 0 ? standing.coolingMs : error.retryAfterMs;
     const delay = retryDelay(tryNo, retryAfterMs, policy.backoff, policy.random);
-    // A retry that cannot finish before the deadline, or that the budget refuses, becomes a fallback.
-    if (delay !== undefined && now + delay < deadlineAt) {
-      if (policy.budget.tryRetry(now)) return { kind: 'retry', delayMs: delay };
+    // With another deployment to go to, a whole attempt's time is kept for it, so that the retry's own
+    // failure cannot leave the fallback too little time; the retry must still get a worthwhile share.
+    const keepMs = standing.hasNext && !options.pinned ? options.attemptTimeoutMs : 0;
+    const leastMs = keepMs > 0 ? options.attemptTimeoutMs * MIN_RETRY_SHARE : 0;
+    // A retry that cannot start in time, or that the budget refuses, becomes a fallback.
+    if (delay !== undefined && now + delay + keepMs + leastMs < deadlineAt) {
+      if (policy.budget.tryRetry(now)) return { kind: 'retry', delayMs: delay, keepMs };
       policy.logger.warn({ requestId: options.requestId, deployment: error.deployment, cause: error.kind }, 'retry budget exhausted');
     }
   }
