@@ -207,9 +207,14 @@ export class KeyStore {
     return { key, record: this.view(row) };
   }
 
-  /** Every key, newest first (revoked and expired ones included, marked). */
+  /**
+   * Every key, newest first (revoked and expired ones included, marked). The rows come in the order of
+   * the `virtual_keys_created` index with the driver's row check, so a list past the read timeout is
+   * stopped at its next row as a report is (`SqlDriver.interruptible`), not run to its end.
+   */
   async list(): Promise<VirtualKey[]> {
-    const { rows } = await readRows<Row>(this.o.driver, `SELECT ${ROW_COLUMNS} FROM ${this.table} ORDER BY created_at DESC, id`);
+    const live = this.o.driver.interruptible;
+    const { rows } = await readRows<Row>(this.o.driver, `SELECT ${ROW_COLUMNS} FROM ${this.table}${live ? ` WHERE ${live}` : ''} ORDER BY created_at DESC, id`);
     return rows.map((r) => this.view(r));
   }
 

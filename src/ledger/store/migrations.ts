@@ -105,6 +105,12 @@ const MIGRATIONS: ReadonlyArray<{ version: number; statements: (t: (name: string
     version: 6,
     statements: (t) => [`ALTER TABLE ${t('usage_events')} ADD COLUMN quota_headroom DOUBLE PRECISION`],
   },
+  {
+    // The key list's order, read from an index rather than sorted: SQLite's reader thread can stop a
+    // statement only at a row its scan hands over (`SqlDriver.interruptible`), and a sort runs to its end.
+    version: 7,
+    statements: (t) => [`CREATE INDEX IF NOT EXISTS virtual_keys_created ON ${t('virtual_keys')} (created_at DESC, id)`],
+  },
 ];
 
 /** Applies the migrations not yet recorded; safe to run from several processes at once. */
