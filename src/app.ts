@@ -138,7 +138,7 @@ async function buildApp(config: GatewayConfig, options: AppOptions): Promise<App
   const liveStatus = { status: clusterStatus ? () => clusterStatus(gateway.status()) : () => gateway.status() };
   const routes: Route[] = [
     createStatusRoute(clusterStatus),
-    createUsageRoute(ledger.store, Date.now, logger, config.ledger.usage_queries_per_caller),
+    createUsageRoute(ledger.store, Date.now, logger, { perCaller: config.ledger.usage_queries_per_caller, max: config.ledger.usage_queries_max }),
     ...createAdminRoutes(admin, { audit: governance.audit, logger }),
     ...governance.routes,
     ...createDashboardRoutes({ gateway: liveStatus, ledger }, config.dashboard),

@@ -154,3 +154,16 @@ describe('server.base_path', () => {
     expect(basePath('/l m')).toEqual(["server.base_path: may hold only letters, digits, - . _ ~ ! $ & ' ( ) * + , ; = : @ and %XX escapes"]);
   });
 });
+
+describe('ledger usage query bounds', () => {
+  const base = { deployments: [deployment('a')], groups: [{ name: 'g', deployments: ['a'] }] };
+
+  it('bounds the usage queries a process takes at once to 8 by default', () => {
+    const r = parseConfig(base, {});
+    expect(r.ok && [r.config.ledger.usage_queries_per_caller, r.config.ledger.usage_queries_max]).toEqual([2, 8]);
+  });
+
+  it('refuses a bound that is not a whole number of at least 1, at ledger.usage_queries_max', () => {
+    for (const bad of [0, 2.5, '8']) expect(problemsOf({ ...base, ledger: { usage_queries_max: bad } }).map((p) => p.split(':')[0])).toEqual(['ledger.usage_queries_max']);
+  });
+});

@@ -2,12 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ledgerSpend } from '../ledger/budgets/seed.js';
 import { parseConfig } from '../config/load.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { createGateway } from '../gateway/gateway.js';
 import type { Gateway } from '../gateway/api.js';
 import { longestStall, openSeeded, seedUsage } from '../ledger/testing/big-ledger.js';
-import type { SqlLedgerStore } from '../ledger/store/sql-store.js';
+import type { LedgerStore, SqlLedgerStore } from '../ledger/store/sql-store.js';
 import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
 import type { HeaderMap, HttpRequest, HttpResponse } from './exchange.js';
@@ -64,7 +65,7 @@ describe('GET /v1/switchyard/usage on a SQLite ledger with months of history', (
       const key = headers['x-key'];
       return typeof key === 'string' ? { ...NOBODY, keyId: key, role: 'admin' } : keyless(headers);
     };
-    return createHttpHandler(gateway, { authenticate, routes: [createUsageRoute(store, () => Date.UTC(2025, 6, 1), options.logger ?? silentLogger, options.perCaller)] });
+    return createHttpHandler(gateway, { authenticate, routes: [createUsageRoute(store, () => Date.UTC(2025, 6, 1), options.logger ?? silentLogger, { perCaller: options.perCaller })] });
   };
 
   /** How long `ask` takes when asked while a long usage query runs, and whether that query was still running when it was answered. */
@@ -140,4 +141,59 @@ describe('GET /v1/switchyard/usage on a SQLite ledger with months of history', (
     const answered = await handle(request('GET', '/v1/switchyard/usage', 'from=2025-06-01&to=2025-06-30&group_by=user,key,day'));
     expect([answered.status, (JSON.parse(answered.body as string) as { data: unknown[] }).data.length]).toEqual([200, 17 * 100 * 3]);
   }, 60_000);
+});
+
+/**
+ * A ledger store whose usage summaries wait until `open()`, as a reader thread busy with long reports
+ * keeps them; a budget seeding's read (`lane: 'request'`) answers at once. `asked` counts summaries.
+ */
+function slowLedger() {
+  let open = (): void => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const ledger = { asked: 0, open: () => open(), store: undefined as unknown as LedgerStore };
+  ledger.store = {
+    dialect: 'sqlite',
+    insert: async () => 0,
+    summarize: async (q) => {
+      if (q.lane === 'request') return [];
+      ledger.asked++;
+      await gate;
+      return [];
+    },
+    close: async () => undefined,
+  };
+  return ledger;
+}
+
+describe('GET /v1/switchyard/usage under many callers at once (ledger.usage_queries_max)', () => {
+  const parsed = parseConfig({ deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }], groups: [{ name: 'chat', deployments: ['oai'] }] }, {});
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  const gateway = createGateway(parsed.config);
+  afterAll(() => gateway.close());
+
+  it('refuses a query past the process-wide bound with 503 ledger_busy and retry-after in the OpenAI shape, before it reaches the ledger; a budget seeding still reads, and queries are taken again once those running are answered', async () => {
+    const ledger = slowLedger();
+    const authenticate = (headers: HeaderMap): Caller => ({ ...NOBODY, keyId: String(headers['x-key']), role: 'admin' });
+    const handle = createHttpHandler(gateway, { authenticate, routes: [createUsageRoute(ledger.store, () => Date.UTC(2025, 6, 1), silentLogger, { perCaller: 2, max: 3 })] });
+    const usage = (key: string) => handle({ ...request('GET', '/v1/switchyard/usage', 'from=2025-06-01&to=2025-06-30'), headers: { 'x-key': key } });
+
+    // Three queries (two summaries each: the groups and the total) fill the bound of 3.
+    const running = [usage('alice'), usage('alice'), usage('bob')];
+    await expect.poll(() => ledger.asked).toBe(6);
+    const refused = await usage('dave');
+    expect([refused.status, refused.headers['retry-after']]).toEqual([503, '1']);
+    expect(JSON.parse(refused.body as string)).toEqual({
+      error: { type: 'server_error', code: 'ledger_busy', param: null, message: 'The gateway is answering as many usage queries as it takes at once (3); try again shortly.' },
+    });
+    // A key at its own bound is told so first: the 429 says to wait for its own queries.
+    expect((await usage('alice')).status).toBe(429);
+    expect(ledger.asked).toBe(6);
+
+    const budget = { name: 'per-key', period: 'monthly' as const, hard_usd: 100, per: 'key', match: {} };
+    expect(await ledgerSpend(ledger.store, budget, 'k7', Date.UTC(2025, 5, 1), Date.UTC(2025, 6, 1))).toBe(0);
+
+    ledger.open();
+    expect((await Promise.all(running)).map((a) => a.status)).toEqual([200, 200, 200]);
+    expect((await usage('dave')).status).toBe(200);
+  });
 });

@@ -19,6 +19,15 @@ export const MAX_USAGE_GROUPS = 10_000;
 /** `ledger.usage_queries_per_caller`'s default. */
 export const USAGE_QUERIES_PER_CALLER = 2;
 
+/** `ledger.usage_queries_max`'s default. */
+export const USAGE_QUERIES_MAX = 8;
+
+/** How many usage queries may run at once (`ledger.usage_queries_per_caller`, `ledger.usage_queries_max`). */
+export interface UsageQueryLimits {
+  perCaller?: number;
+  max?: number;
+}
+
 /**
  * GET /v1/switchyard/usage?from=YYYY-MM-DD&to=YYYY-MM-DD&group_by=provider,day — the `report` query as
  * JSON. A caller whose API key is not `role: admin` sees only its own key's usage. A ledger database
@@ -26,10 +35,17 @@ export const USAGE_QUERIES_PER_CALLER = 2;
  * An answer holds at most `MAX_USAGE_GROUPS` groups; a wider one is a 400.
  * A caller (its key; every keyless caller is one) with `perCaller` queries still running is refused
  * with 429 `usage_queries_in_flight` and retry-after: a report can take seconds, and one key asking
- * for many at once would queue every other caller's behind its own.
+ * for many at once would queue every other caller's behind its own. With `max` queries running or
+ * queued in this process, whoever asks, the next is refused before it queues with 503 `ledger_busy`
+ * and retry-after (the gateway's load, not this caller's rate): many keys at once would otherwise fill
+ * the reader's queue until every report timed out, and the key list waited behind them all. Budget
+ * seeding and the key list never pass here, so this bound never refuses them.
  */
-export function createUsageRoute(store: LedgerStore | undefined, now: () => number = Date.now, logger: Logger = silentLogger, perCaller = USAGE_QUERIES_PER_CALLER): Route {
+export function createUsageRoute(store: LedgerStore | undefined, now: () => number = Date.now, logger: Logger = silentLogger, limits: UsageQueryLimits = {}): Route {
+  const perCaller = limits.perCaller ?? USAGE_QUERIES_PER_CALLER;
+  const max = limits.max ?? USAGE_QUERIES_MAX;
   const inFlight = new Map<string, number>();
+  let total = 0;
   return {
     method: 'GET',
     path: '/v1/switchyard/usage',
@@ -51,6 +67,15 @@ export function createUsageRoute(store: LedgerStore | undefined, now: () => numb
           retryAfterMs: DEFAULT_CLIENT_RETRY_AFTER_MS,
         });
       }
+      if (total >= max) {
+        throw new GatewayError({
+          kind: 'unavailable',
+          code: 'ledger_busy',
+          message: `The gateway is answering as many usage queries as it takes at once (${max}); try again shortly.`,
+          retryAfterMs: DEFAULT_CLIENT_RETRY_AFTER_MS,
+        });
+      }
+      total++;
       inFlight.set(who, running + 1);
       try {
         const ownOnly = caller.role !== 'admin';
@@ -65,6 +90,7 @@ export function createUsageRoute(store: LedgerStore | undefined, now: () => numb
         }
         return privateJsonResponse(200, toJson(report));
       } finally {
+        total--;
         const left = (inFlight.get(who) ?? 1) - 1;
         if (left > 0) inFlight.set(who, left);
         else inFlight.delete(who);

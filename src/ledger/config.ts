@@ -72,6 +72,7 @@ const LEDGER_DEFAULTS = {
   retry_interval_ms: 2000,
   query_timeout_ms: 30_000,
   usage_queries_per_caller: 2,
+  usage_queries_max: 8,
   journal: true,
   journal_dir: '.switchyard/ledger-journal',
 };
@@ -105,6 +106,11 @@ export const ledgerSchema = z
      * retry-after. A report over months grouped many ways can take seconds of the database.
      */
     usage_queries_per_caller: z.number().int().positive().default(LEDGER_DEFAULTS.usage_queries_per_caller),
+    /**
+     * GET /v1/switchyard/usage queries this process runs or queues at once, whoever asks; past it, 503
+     * `ledger_busy` with retry-after, before the query queues. Budget seeding and the key list are not counted.
+     */
+    usage_queries_max: z.number().int().positive().default(LEDGER_DEFAULTS.usage_queries_max),
     /** Journal every event to a local file before the answer is sent, so a killed process loses none. */
     journal: z.boolean().default(LEDGER_DEFAULTS.journal),
     /** Folder of journal segments; one per process (segments of a dead process are replayed on start). */
