@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ReadOptions, SqlDriver } from './driver.js';
 import { LIVE_FUNCTION, SqliteReader } from './sqlite-reader.js';
-import { SqliteWriter } from './sqlite-writer.js';
+import { SqliteWriter, WAL_LIMIT_BYTES } from './sqlite-writer.js';
 
 /** Prepared statements kept per connection; only fixed SQL (queries, one-row inserts) is ever cached. */
 const MAX_STATEMENTS = 64;
@@ -42,6 +42,7 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqlDriver
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('synchronous = NORMAL');
+  db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
   const writer = path !== ':memory:' && options.inserts !== 'inline' ? new SqliteWriter(path) : undefined;
   // Checkpoints belong to the writer thread: one here would stall the event loop on a big WAL.
   if (writer) db.pragma('wal_autocheckpoint = 0');

@@ -5,7 +5,10 @@ import { Worker } from 'node:worker_threads';
  * The writer thread's script. Plain JavaScript evaluated by the worker (a file path would differ
  * between the TypeScript sources under test and dist/). It opens its own connection and runs each
  * batch as one transaction of a prepared single-row INSERT; WAL checkpoints (PASSIVE, every ~4 MB of
- * WAL) run on its commits, so neither inserts nor checkpoints ever hold up the event loop. A batch
+ * WAL) run on its commits, so neither inserts nor checkpoints ever hold up the event loop. A read's
+ * snapshot keeps them from reaching the WAL's end, so the WAL grows while a long one lasts (at most
+ * `ledger.query_timeout_ms`); once it ends, the next commit checkpoints everything, the one after starts
+ * the WAL over, and `WAL_LIMIT_BYTES` has SQLite cut the file back then, not keep the peak on disk. A batch
  * comes as rows, or as JSON array lines that it parses itself (rows cost a structured clone per
  * value). The lines travel as an array of strings, not joined: one ~115 KB string per batch measured
  * ~600 µs to post (flattening it and copying it, each a fresh large allocation), the array ~60-110 µs.
@@ -18,6 +21,7 @@ db.pragma('journal_mode = WAL');
 db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = NORMAL');
 db.pragma('wal_autocheckpoint = 1000');
+db.pragma('journal_size_limit = ' + workerData.walLimit);
 const inserts = new Map();
 parentPort.on('message', (m) => {
   if (m.sql === undefined) {
@@ -43,6 +47,12 @@ parentPort.on('message', (m) => {
   }
 });
 `;
+
+/**
+ * `journal_size_limit`: the WAL file's size kept once SQLite starts the WAL over. Above the ~4 MB a WAL
+ * reaches between checkpoints, so only a WAL a long read let grow is ever cut.
+ */
+export const WAL_LIMIT_BYTES = 8 * 1024 * 1024;
 
 interface Reply {
   id: number;
@@ -100,7 +110,7 @@ export class SqliteWriter {
 
   private spawn(): Worker {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const worker = new Worker(WRITER_SCRIPT, { eval: true, workerData: { driver, path: this.path } });
+    const worker = new Worker(WRITER_SCRIPT, { eval: true, workerData: { driver, path: this.path, walLimit: WAL_LIMIT_BYTES } });
     worker.on('message', (reply: Reply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;

@@ -1,0 +1,38 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { openSqlite } from './sqlite-driver.js';
+import { WAL_LIMIT_BYTES } from './sqlite-writer.js';
+
+const MB = 1024 * 1024;
+
+/** A batch of 1,000 rows of 4 KB each: about 4 MB of WAL, one commit on the writer thread. */
+const batch = (from: number): unknown[][] => Array.from({ length: 1000 }, (_, i) => [from + i, 'x'.repeat(4000)]);
+
+describe('the SQLite writer thread', () => {
+  it('cuts the WAL file back to 8 MB on the writer\'s next commits once a long read that held it from being reset ends', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'sqlite-wal-')), 'ledger.sqlite');
+    const driver = openSqlite(path);
+    const wal = () => statSync(`${path}-wal`).size;
+    try {
+      await driver.query('CREATE TABLE pages (id INTEGER PRIMARY KEY, text TEXT NOT NULL)');
+      // A report's snapshot: a read transaction open while the writer commits.
+      const report = new Database(path, { readonly: true });
+      report.exec('BEGIN');
+      report.prepare('SELECT COUNT(*) AS n FROM pages').get();
+      for (let i = 0; i < 6; i++) await driver.insertRows('pages', ['id', 'text'], 'id', batch(i * 1000));
+      // The writer's checkpoints cannot pass the snapshot, so the WAL holds every batch.
+      expect(wal()).toBeGreaterThan(20 * MB);
+      report.exec('COMMIT');
+      report.close();
+      // The next commit checkpoints all of it; the one after starts the WAL over and cuts the file.
+      for (let i = 6; i < 8; i++) await driver.insertRows('pages', ['id', 'text'], 'id', batch(i * 1000));
+      expect(wal()).toBeLessThanOrEqual(WAL_LIMIT_BYTES);
+      expect((await driver.query('SELECT COUNT(*) AS n FROM pages')).rows).toEqual([{ n: 8000 }]);
+    } finally {
+      await driver.close();
+    }
+  }, 30_000);
+});
