@@ -130,6 +130,24 @@ describe('config', () => {
     ]);
   });
 
+  it('names a misspelt deployment key that left a required one missing, next to the missing one', () => {
+    const problems = problemsOf({
+      deployments: [
+        { id: 'a', provider: 'bedrock', model: 'm', regoin: 'us-east-1' },
+        { id: 'b', provder: 'bedrock', model: 'm', region: 'us-east-1' },
+        { id: 'c', provider: 'bedrok', model: 'm', region: 'us-east-1', cache_sytem_prompt: true },
+      ],
+    });
+    expect(problems.sort()).toEqual([
+      'deployments[0].region: required: the AWS region, e.g. us-east-1',
+      'deployments[0]: unknown key "regoin"; did you mean "region"?',
+      expect.stringMatching(/^deployments\[1\]\.provider: required: /),
+      'deployments[1]: unknown key "provder"; did you mean "provider"?',
+      expect.stringMatching(/^deployments\[2\]\.provider: unknown provider "bedrok"; expected one of /),
+      'deployments[2]: unknown key "cache_sytem_prompt"; did you mean "cache_system_prompt"?',
+    ]);
+  });
+
   it('validates provider-specific options under the deployment path', () => {
     const problems = problemsOf({ deployments: [{ id: 'a', provider: 'openai-compatible', model: 'm', endpoint: 'ftp://x' }] });
     expect(problems.join('\n')).toContain('deployments[0].endpoint: expected an http(s) URL');

@@ -150,16 +150,20 @@ function later(found: ConfigProblem[], salvaged: Salvaged | undefined): ConfigPr
  * gets the first two only: the later checks read the common fields as the schema typed them.
  */
 function checkProvider(d: DeploymentBase, i: number, valid = true): { options: unknown } | { problems: ConfigProblem[] } {
-  if (typeof d.provider !== 'string') return { problems: [] };
-  const factory = findProvider(d.provider);
+  const unknownAt = (keys: readonly string[]): ConfigProblem[] => unknownDeploymentKeys(d, keys).map((key) => ({ path: `deployments[${i}]`, message: key }));
+  const factory = typeof d.provider === 'string' ? findProvider(d.provider) : undefined;
   if (!factory) {
-    return { problems: [{ path: `deployments[${i}].provider`, message: `unknown provider "${d.provider}"; expected one of ${PROVIDERS.map((p) => p.type).join(', ')}` }] };
+    // A misspelt `provder` is why the provider is missing: say so, against every provider's keys.
+    const unknown = unknownAt(PROVIDERS.flatMap((p) => knownKeys(p.options())));
+    if (typeof d.provider !== 'string') return { problems: unknown };
+    return { problems: [{ path: `deployments[${i}].provider`, message: `unknown provider "${d.provider}"; expected one of ${PROVIDERS.map((p) => p.type).join(', ')}` }, ...unknown] };
   }
   const schema = factory.options();
   const options = schema.safeParse(d, PARSE);
-  if (!options.success) return { problems: zodProblems(options.error.issues, ['deployments', i]) };
-  const unknown = unknownDeploymentKeys(d, knownKeys(schema));
-  if (unknown.length > 0) return { problems: unknown.map((key) => ({ path: `deployments[${i}]`, message: key })) };
+  // A misspelt `regoin` is why `region` is missing: both are reported, in one run.
+  if (!options.success) return { problems: [...zodProblems(options.error.issues, ['deployments', i]), ...unknownAt(knownKeys(schema))] };
+  const unknown = unknownAt(knownKeys(schema));
+  if (unknown.length > 0) return { problems: unknown };
   if (!valid) return { options: options.data };
   const plain = plainHttpProblem(d, factory.sendsCredentials(d));
   if (plain !== undefined) return { problems: [{ path: `deployments[${i}].endpoint`, message: plain }] };
