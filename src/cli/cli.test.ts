@@ -62,6 +62,19 @@ describe('switchyard CLI', () => {
     expect(explain.out.join('\n')).toContain('any caller (no api_keys)');
   });
 
+  it('check-config takes the file as -c FILE too, as serve and the other commands do', async () => {
+    const file = join(dir, 'ok-dash-c.yaml');
+    writeFileSync(file, 'deployments:\n  - { id: a, provider: openai-compatible, model: m }\ngroups:\n  - { name: chat, deployments: [a] }\n');
+    for (const argv of [['check-config', '-c', file], ['check-config', '--config', file, '--explain']]) {
+      const c = capture();
+      expect(await main(argv, c.io), argv.join(' ')).toBe(0);
+      expect(c.out[0]).toBe(`${file}: ok (1 deployment, 1 group)`);
+    }
+    const two = capture();
+    expect(await main(['check-config', '-c', file, file], two.io)).toBe(2);
+    expect(two.err.join('\n')).toContain('one config file at a time, got 2');
+  });
+
   it('check-config --explain quotes a secret a variable also put into an id by its reference, never its value', async () => {
     const file = join(dir, 'secret-id.yaml');
     writeFileSync(file, 'deployments:\n  - { id: "${KEY}", provider: openai-compatible, model: m, api_key: "${KEY}" }\ngroups:\n  - { name: chat, deployments: ["${KEY}"] }\n');

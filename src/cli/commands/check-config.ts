@@ -16,15 +16,18 @@ export const checkConfigCommand: Command = {
     'a deployment in no group that cannot be named directly is a warning.',
     '--explain: for every key, team and residency tag, every deployment a request can reach (groups, aliases,',
     'fallbacks, shadows, direct names); fails when a path could leave the allowed regions.',
+    'FILE may also be given as -c FILE (--config FILE), as the other commands take it.',
     'Exit code 0: valid; 1: problems (printed to stderr); 2: usage error.',
     '',
     'example: switchyard check-config switchyard.yaml',
   ].join('\n'),
   async run(args, io) {
     // Strict: a misspelt --explain or a second file would otherwise be ignored and the run pass (exit 0).
-    const { values, positionals } = parseArgs({ args, options: { explain: { type: 'boolean' } }, allowPositionals: true, strict: true });
-    if (positionals.length > 1) throw new UsageError(`one config file at a time, got ${positionals.length}: ${positionals.join(' ')}`);
-    const file = positionals[0];
+    const { values, positionals } = parseArgs({ args, options: { explain: { type: 'boolean' }, config: { type: 'string', short: 'c' } }, allowPositionals: true, strict: true });
+    // `-c FILE` as serve, keys and drill take it: a new user's first guess, refused before as an unknown option.
+    const files = values.config === undefined ? positionals : [values.config, ...positionals];
+    if (files.length > 1) throw new UsageError(`one config file at a time, got ${files.length}: ${files.join(' ')}`);
+    const file = files[0];
     if (!file) {
       io.err(`usage: ${this.usage}`);
       return 2;
