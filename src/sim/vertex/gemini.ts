@@ -114,6 +114,26 @@ function endsWithModelTurn(body: GeminiRequest): boolean {
   return last?.role === 'model' && !(end !== undefined && 'functionResponse' in end);
 }
 
+const ALTERNATE = 'Please ensure that multiturn requests alternate between user and model.';
+const CALL_AFTER_USER = 'Please ensure that function call turn comes immediately after a user turn or after a function response turn.';
+
+/**
+ * Gemini's turn order, with its words: the first content is the user's (a content without a role is one)
+ * and roles alternate. A model turn out of place that calls a function is refused for the call.
+ */
+function turnOrderProblem(contents: GeminiRequest['contents']): string | undefined {
+  let previous: string | undefined;
+  for (const content of contents) {
+    const role = content?.role === 'model' ? 'model' : 'user';
+    if (role === (previous ?? 'model')) {
+      const calls = role === 'model' && (content.parts ?? []).some((part) => 'functionCall' in part);
+      return calls ? CALL_AFTER_USER : ALTERNATE;
+    }
+    previous = role;
+  }
+  return undefined;
+}
+
 let counter = 0;
 
 interface Reply {
@@ -145,6 +165,8 @@ export async function generate(res: ServerResponse, body: GeminiRequest, model: 
   if (!Array.isArray(body.contents) || body.contents.length === 0) {
     return sendGoogleError(res, 400, 'INVALID_ARGUMENT', 'Unable to submit request because it has an empty contents field.');
   }
+  const order = turnOrderProblem(body.contents);
+  if (order !== undefined) return sendGoogleError(res, 400, 'INVALID_ARGUMENT', order);
   const thinking = thinkingProblem(thinkingConfigOf(body));
   if (thinking !== undefined) return sendGoogleError(res, 400, 'INVALID_ARGUMENT', thinking);
   if (forgedSignature(body)) return sendGoogleError(res, 400, 'INVALID_ARGUMENT', 'Thought signature is not valid.');

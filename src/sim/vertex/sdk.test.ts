@@ -65,6 +65,27 @@ describe('vertex simulator with @google/genai (Vertex mode, v1)', () => {
     await expect(ai.models.generateContent({ model: 'gemini-3.6-flash', contents: [...contents, { role: 'user', parts: [{ text: 'Go on.' }] }] })).resolves.toBeDefined();
   });
 
+  it('refuses, as Gemini does, a model turn first and two turns of one role in a row (400 INVALID_ARGUMENT), and takes the same history opened by a user turn', async () => {
+    const refusal = async (contents: Array<{ role: string; parts: object[] }>): Promise<[number, string]> => {
+      const err = await ai.models.generateContent({ model: MODEL, contents }).catch((e: unknown) => e);
+      if (!(err instanceof ApiError)) throw new Error(`expected an ApiError, got ${String(err)}`);
+      return [err.status, err.message];
+    };
+    const greeting = { role: 'model', parts: [{ text: 'Hello, how can I help?' }] };
+    const seeded = { role: 'model', parts: [{ functionCall: { name: 'lookup', args: { query: 'cats' } } }] };
+    const answered = { role: 'user', parts: [{ functionResponse: { name: 'lookup', response: { content: 'cats are great' } } }] };
+    const ask = (text: string): { role: string; parts: object[] } => ({ role: 'user', parts: [{ text }] });
+    const alternate = /Please ensure that multiturn requests alternate between user and model\./;
+    const callAfterUser = /Please ensure that function call turn comes immediately after a user turn or after a function response turn\./;
+    expect(await refusal([greeting, ask('hi')])).toEqual([400, expect.stringMatching(alternate)]);
+    expect(await refusal([seeded, answered, ask('more')])).toEqual([400, expect.stringMatching(callAfterUser)]);
+    expect(await refusal([ask('q1'), ask('q2')])).toEqual([400, expect.stringMatching(alternate)]);
+    expect(await refusal([ask('q'), greeting, greeting, ask('hi')])).toEqual([400, expect.stringMatching(alternate)]);
+    expect(await refusal([ask('q'), greeting, seeded, answered])).toEqual([400, expect.stringMatching(callAfterUser)]);
+    await expect(ai.models.generateContent({ model: MODEL, contents: [ask('.'), greeting, ask('hi')] })).resolves.toBeDefined();
+    await expect(ai.models.generateContent({ model: MODEL, contents: [ask('.'), seeded, answered] })).resolves.toBeDefined();
+  });
+
   it('reports cached content tokens when the system instruction asks for the cache', async () => {
     const r = await ai.models.generateContent({ model: MODEL, contents: 'Hi', config: { systemInstruction: '[cache] A long shared preamble.' } });
     expect(r.usageMetadata?.cachedContentTokenCount).toBeGreaterThan(0);
