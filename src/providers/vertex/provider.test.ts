@@ -175,6 +175,20 @@ describe('vertex provider against the simulator', () => {
     expect(textOf(second.content)).toContain('The tool said: cats are great');
   });
 
+  it('answers a conversation that opens with an assistant greeting or a seeded tool call, which Gemini refuses as sent, by opening it with a user turn', async () => {
+    const p = make({});
+    const tools = [{ name: 'lookup', parameters: { type: 'object', properties: { query: { type: 'string' } } } }];
+    const greeted = await p.chat({ model: 'x', messages: [system('Be brief.'), { role: 'assistant', content: [{ type: 'text', text: 'Hello, how can I help?' }] }, user('hi')] }, ctx());
+    expect(textOf(greeted.content)).toContain('You said: hi');
+    const sent = (): Array<{ role: string }> => (JSON.parse(sim.lastRequest?.body.toString('utf8') ?? '{}') as { contents: Array<{ role: string }> }).contents;
+    expect(sent().map((c) => c.role)).toEqual(['user', 'model', 'user']);
+    const seeded: Message[] = [{ role: 'assistant', content: [{ type: 'tool-call', id: 'c1', name: 'lookup', arguments: '{"query":"cats"}' }] }, { role: 'tool', toolCallId: 'c1', content: [{ type: 'text', text: 'cats are great' }] }];
+    const parts: StreamPart[] = [];
+    for await (const part of await p.stream({ model: 'x', tools, messages: seeded }, ctx())) parts.push(part);
+    expect(parts.filter((part) => part.type === 'text').map((part) => (part.type === 'text' ? part.delta : '')).join('')).toContain('The tool said: cats are great');
+    expect(sent()[0]).toEqual({ role: 'user', parts: [{ text: '.' }] });
+  });
+
   it('streams thoughts as Google reasoning after a start part that carries the warnings', async () => {
     const parts: StreamPart[] = [];
     for await (const part of await make({}).stream({ model: 'x', messages: [user('think step by step: hi')], parallelToolCalls: false }, ctx())) parts.push(part);

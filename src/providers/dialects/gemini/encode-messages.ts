@@ -145,9 +145,18 @@ export interface HistoryRules {
 const LENIENT: HistoryRules = { signCalls: false, prefill: true };
 
 /**
- * The conversation as Gemini contents; system messages become the systemInstruction. Refuses, before
- * sending, what Gemini would refuse after it: a user message of blank text only, a conversation without
- * a user turn first, and, for a model without `prefill`, one ending with an assistant message.
+ * The user turn put before a conversation that opens with the model's (a greeting, a seeded tool call),
+ * which Gemini refuses ("Please ensure that multiturn requests alternate between user and model"; with a
+ * function call, "...function call turn comes immediately after a user turn or after a function response
+ * turn"). One token that asks nothing, so the history keeps its meaning; not empty, which Vertex refuses.
+ */
+const OPENING_TEXT = '.';
+
+/**
+ * The conversation as Gemini contents, one turn per role switch, opening with a user turn;
+ * system messages become the systemInstruction. Refuses, before sending, what Gemini would refuse after
+ * it: a user message of blank text only, a conversation with nothing to send, and, for a model without
+ * `prefill`, one ending with an assistant message.
  */
 export function encodeMessages(messages: Message[], rules: HistoryRules = LENIENT): Pick<GeminiRequest, 'contents' | 'systemInstruction'> {
   const { signCalls } = rules;
@@ -155,7 +164,6 @@ export function encodeMessages(messages: Message[], rules: HistoryRules = LENIEN
   const system: Array<{ text: string }> = [];
   // Gemini names a function response by the function, not by a call id.
   const callNames = new Map<string, string>();
-  let firstTurn = 0;
   let lastModelTurn = 0;
   messages.forEach((m, i) => {
     const param = `messages[${i}]`;
@@ -169,26 +177,23 @@ export function encodeMessages(messages: Message[], rules: HistoryRules = LENIEN
         const parts = userParts(m.content, param);
         // Dropped, the turn could leave no contents, or a model turn where the client's question was.
         if (!parts.some(saysSomething)) throw notHere(`${param}.content`, `'${param}.content' has no content Gemini takes: its text is empty or blank.`);
-        if (contents.length === 0) firstTurn = i;
         push(contents, 'user', parts);
         return;
       }
       case 'assistant': {
         const parts = modelParts(m.content, param, callNames, signCalls);
-        if (contents.length === 0 && parts.length > 0) firstTurn = i;
         if (parts.length > 0) lastModelTurn = i;
         push(contents, 'model', parts);
         return;
       }
       case 'tool':
-        if (contents.length === 0) firstTurn = i;
         push(contents, 'user', [functionResponse(m, param, callNames)]);
         return;
     }
   });
-  // Gemini refuses empty contents, and a history whose first turn is the model's.
-  if (contents.length === 0) throw notHere('messages', "'messages' holds no user message; Gemini needs one.");
-  if (contents[0]?.role === 'model') throw notHere(`messages[${firstTurn}].role`, `'messages[${firstTurn}]' is an assistant message before any user message; Gemini needs the conversation to start with a user turn.`);
+  // "Unable to submit request because at least one contents field is required."
+  if (contents.length === 0) throw notHere('messages', "'messages' holds no user or assistant content; Gemini needs some.");
+  if (contents[0]?.role === 'model') contents.unshift({ role: 'user', parts: [{ text: OPENING_TEXT }] });
   // "Requests ending with a model turn are not supported": dropped, the model would answer afresh, not continue the client's text.
   if (!rules.prefill && contents[contents.length - 1]?.role === 'model') {
     throw notHere(`messages[${lastModelTurn}].role`, `'messages[${lastModelTurn}]' is an assistant message at the end of the conversation; this Gemini model does not continue one (prefill).`);

@@ -46,12 +46,45 @@ describe('gemini request encoding: messages', () => {
     }
   });
 
-  it('refuses before sending a conversation without a user turn first (Gemini refuses empty contents and a model turn first)', () => {
+  it('refuses before sending a conversation with no user or assistant content (Gemini refuses empty contents)', () => {
     const system: Message = { role: 'system', content: [{ type: 'text', text: 'Be terse.' }] };
     const empty = thrown(() => encode({ messages: [system, assistant({ type: 'text', text: '' })] }));
     expect(GatewayError.isInstance(empty) && [empty.kind, empty.param, empty.unsent, empty.fallbackable]).toEqual(['invalid_request', 'messages', true, true]);
-    const modelFirst = thrown(() => encode({ messages: [system, assistant({ type: 'text', text: '' }), assistant({ type: 'text', text: 'Hello.' }), user('hi')] }));
-    expect(GatewayError.isInstance(modelFirst) && [modelFirst.kind, modelFirst.param, modelFirst.unsent]).toEqual(['invalid_request', 'messages[2].role', true]);
+  });
+
+  it('opens a conversation that starts with an assistant message with a one-token user turn (Gemini refuses a model turn first), keeping every message', () => {
+    const system: Message = { role: 'system', content: [{ type: 'text', text: 'Be terse.' }] };
+    const greeted = encode({ messages: [system, assistant({ type: 'text', text: '' }), assistant({ type: 'text', text: 'Hello, how can I help?' }), user('hi')] });
+    expect(greeted.contents).toEqual([
+      { role: 'user', parts: [{ text: '.' }] },
+      { role: 'model', parts: [{ text: 'Hello, how can I help?' }] },
+      { role: 'user', parts: [{ text: 'hi' }] },
+    ]);
+    // A seeded tool call: "function call turn comes immediately after a user turn or after a function response turn".
+    const seeded = encodeGenerateContentRequest(
+      base({ messages: [system, assistant(call('c1', 'render_app', '{"id":"a1"}')), { role: 'tool', toolCallId: 'c1', content: [{ type: 'text', text: 'rendered' }] }, user('edit it')] }),
+      'gemini-3-pro-preview',
+    ).body;
+    expect(seeded.contents).toEqual([
+      { role: 'user', parts: [{ text: '.' }] },
+      { role: 'model', parts: [{ functionCall: { name: 'render_app', args: { id: 'a1' } }, thoughtSignature: 'skip_thought_signature_validator' }] },
+      { role: 'user', parts: [{ functionResponse: { name: 'render_app', response: { content: 'rendered' } } }, { text: 'edit it' }] },
+    ]);
+  });
+
+  it('sends one turn per role switch: consecutive assistant, tool and user messages merge (Gemini refuses two turns of one role in a row)', () => {
+    const body = encode({
+      messages: [
+        user('q1'),
+        user('q2'),
+        assistant({ type: 'text', text: 'Let me look.' }),
+        assistant(call('c1', 'f', '{}'), call('c2', 'g', '{}')),
+        { role: 'tool', toolCallId: 'c1', content: [{ type: 'text', text: 'r1' }] },
+        { role: 'tool', toolCallId: 'c2', content: [{ type: 'text', text: 'r2' }] },
+        user('thanks'),
+      ],
+    });
+    expect(body.contents.map((c) => [c.role, c.parts.length])).toEqual([['user', 2], ['model', 3], ['user', 3]]);
   });
 
   it('refuses before sending a final assistant message (a prefill) to the models that refuse one (3.5 Flash-Lite, 3.6 Flash and later), naming it', () => {
