@@ -1,7 +1,7 @@
 import { GatewayError } from '../../../core/errors.js';
 import { isFetchableUrl, parseDataUrl } from '../../../core/media.js';
 import { textOf } from '../../../core/types.js';
-import type { AssistantPart, FilePart, ImagePart, Message, ReasoningPart, ToolMessage, UserPart } from '../../../core/types.js';
+import type { AssistantPart, FilePart, ImagePart, Message, ReasoningPart, ToolMessage, UserPart, Warning } from '../../../core/types.js';
 import type { GeminiContent, GeminiPart, GeminiRequest } from './wire.js';
 import { GOOGLE_PROVIDER } from './signatures.js';
 import { parseToolArguments } from '../tool-arguments.js';
@@ -158,7 +158,7 @@ const OPENING_TEXT = '.';
  * it: a user message of blank text only, a conversation with nothing to send, and, for a model without
  * `prefill`, one ending with an assistant message.
  */
-export function encodeMessages(messages: Message[], rules: HistoryRules = LENIENT): Pick<GeminiRequest, 'contents' | 'systemInstruction'> {
+export function encodeMessages(messages: Message[], rules: HistoryRules = LENIENT, warnings: Warning[] = []): Pick<GeminiRequest, 'contents' | 'systemInstruction'> {
   const { signCalls } = rules;
   const contents: GeminiContent[] = [];
   const system: Array<{ text: string }> = [];
@@ -193,7 +193,11 @@ export function encodeMessages(messages: Message[], rules: HistoryRules = LENIEN
   });
   // "Unable to submit request because at least one contents field is required."
   if (contents.length === 0) throw notHere('messages', "'messages' holds no user or assistant content; Gemini needs some.");
-  if (contents[0]?.role === 'model') contents.unshift({ role: 'user', parts: [{ text: OPENING_TEXT }] });
+  if (contents[0]?.role === 'model') {
+    contents.unshift({ role: 'user', parts: [{ text: OPENING_TEXT }] });
+    // Sent, not asked for: the client is told, as of every setting the upstream could not take as given.
+    warnings.push({ type: 'other', setting: 'messages', message: `Gemini needs a conversation to open with a user turn: a user turn of "${OPENING_TEXT}" was sent before the first assistant message.` });
+  }
   // "Requests ending with a model turn are not supported": dropped, the model would answer afresh, not continue the client's text.
   if (!rules.prefill && contents[contents.length - 1]?.role === 'model') {
     throw notHere(`messages[${lastModelTurn}].role`, `'messages[${lastModelTurn}]' is an assistant message at the end of the conversation; this Gemini model does not continue one (prefill).`);

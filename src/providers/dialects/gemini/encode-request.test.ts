@@ -54,7 +54,7 @@ describe('gemini request encoding: messages', () => {
 
   it('opens a conversation that starts with an assistant message with a one-token user turn (Gemini refuses a model turn first), keeping every message', () => {
     const system: Message = { role: 'system', content: [{ type: 'text', text: 'Be terse.' }] };
-    const greeted = encode({ messages: [system, assistant({ type: 'text', text: '' }), assistant({ type: 'text', text: 'Hello, how can I help?' }), user('hi')] });
+    const { body: greeted, warnings: greetedWarnings } = encodeGenerateContentRequest(base({ messages: [system, assistant({ type: 'text', text: '' }), assistant({ type: 'text', text: 'Hello, how can I help?' }), user('hi')] }));
     expect(greeted.contents).toEqual([
       { role: 'user', parts: [{ text: '.' }] },
       { role: 'model', parts: [{ text: 'Hello, how can I help?' }] },
@@ -65,6 +65,7 @@ describe('gemini request encoding: messages', () => {
       base({ messages: [system, assistant(call('c1', 'render_app', '{"id":"a1"}')), { role: 'tool', toolCallId: 'c1', content: [{ type: 'text', text: 'rendered' }] }, user('edit it')] }),
       'gemini-3-pro-preview',
     ).body;
+    expect(greetedWarnings).toEqual([{ type: 'other', setting: 'messages', message: expect.stringContaining('a user turn of "." was sent before the first assistant message') }]);
     expect(seeded.contents).toEqual([
       { role: 'user', parts: [{ text: '.' }] },
       { role: 'model', parts: [{ functionCall: { name: 'render_app', args: { id: 'a1' } }, thoughtSignature: 'skip_thought_signature_validator' }] },

@@ -118,8 +118,8 @@ function historyRules(model: string): HistoryRules {
  * message (a prefill) can be sent.
  */
 export function encodeGenerateContentRequest(req: ChatRequest, model?: string): EncodedGeminiRequest {
-  const body: GeminiRequest = encodeMessages(req.messages, historyRules(model ?? ''));
   const warnings: Warning[] = [];
+  const body: GeminiRequest = encodeMessages(req.messages, historyRules(model ?? ''), warnings);
   if (req.tools !== undefined && req.tools.length > 0) {
     body.tools = [{ functionDeclarations: req.tools.map(declaration) }];
     if (req.toolChoice !== undefined) body.toolConfig = toolConfig(req.toolChoice);
