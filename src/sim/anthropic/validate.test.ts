@@ -24,6 +24,12 @@ describe('anthropic simulator request validation', () => {
     expect(validateMessagesBody(ok, opts)).toBeUndefined();
   });
 
+  it('accepts a conversation that opens with an assistant message, as the Messages API has since October 2024 (Anthropic, Vertex and Bedrock alike)', () => {
+    const greeted = { ...ok, messages: [{ role: 'assistant', content: 'Hi! How can I help?' }, { role: 'user', content: 'hi' }] };
+    expect(validateMessagesBody(greeted, opts)).toBeUndefined();
+    expect(validateMessagesBody({ ...greeted, model: undefined }, { requireModel: false, version: 'vertex-2023-10-16' })).toBeUndefined();
+  });
+
   it.each([
     ['a missing max_tokens', { ...ok, max_tokens: undefined }, /max_tokens/],
     ['a system role inside messages', { ...ok, messages: [{ role: 'system', content: 'x' }] }, /role/],

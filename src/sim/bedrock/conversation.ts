@@ -1,8 +1,9 @@
 /**
- * The shape Converse demands of a conversation, in Bedrock's words: it starts with a user message,
- * roles alternate, and each toolUse is answered by a toolResult in the very next (user) message. A
- * Claude model also refuses a toolUse left unanswered at the end (a final assistant message is its
- * prefill, and a tool call is no prefill it can continue).
+ * The shape Converse demands of a conversation, in Bedrock's words: it has a message, starts with a user
+ * message (but on the model families that take an assistant message first), roles alternate, and each
+ * toolUse is answered by a toolResult in the very next (user) message. A Claude model also refuses a
+ * toolUse left unanswered at the end (a final assistant message is its prefill, and a tool call is no
+ * prefill it can continue).
  */
 
 type Json = Record<string, unknown>;
@@ -29,9 +30,18 @@ function idsOf(blocks: readonly Json[], kind: 'toolUse' | 'toolResult'): string[
   return ids;
 }
 
-/** What Converse refuses in the order and pairing of `messages`, or undefined. `claude`: the model is Claude. */
-export function conversationProblem(messages: unknown, claude: boolean): string | undefined {
-  if (!Array.isArray(messages) || messages.length === 0 || roleOf(messages[0]) !== 'user') return MUST_START_WITH_USER;
+/**
+ * The model families whose Converse takes a conversation that opens with an assistant message: Claude
+ * and Qwen; Nova, Llama, Mistral, Cohere, AI21 and Writer refuse it (live-checked in us-east-1,
+ * pydantic-ai#6255, 2026-07; Nova again in deepgram-python-sdk#760, 2026-08).
+ */
+const TAKES_ASSISTANT_FIRST = /anthropic\.claude|qwen\./i;
+
+/** What Converse refuses in the order and pairing of `messages` for `model`, or undefined. */
+export function conversationProblem(messages: unknown, model: string): string | undefined {
+  if (!Array.isArray(messages) || messages.length === 0) return MUST_START_WITH_USER;
+  if (roleOf(messages[0]) !== 'user' && !TAKES_ASSISTANT_FIRST.test(model)) return MUST_START_WITH_USER;
+  const claude = /claude/i.test(model);
   let pending: string[] = [];
   for (let i = 0; i < messages.length; i++) {
     const message: unknown = messages[i];

@@ -29,7 +29,7 @@ export function countTokensReply(res: ServerResponse, model: string, raw: Buffer
   }
   const converse = isObject(body) && isObject(body.input) ? body.input.converse : undefined;
   if (!isObject(converse)) return sendAwsError(res, 'ValidationException', 'input.converse is required: this simulator counts Converse input only.');
-  const problem = conversationProblem(converse.messages, true);
+  const problem = conversationProblem(converse.messages, model);
   if (problem !== undefined) return sendAwsError(res, 'ValidationException', problem);
   sendJson(res, 200, { inputTokens: scriptAnswer(converseScriptInput(model, converse)).promptTokens });
 }

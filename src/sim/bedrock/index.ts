@@ -102,7 +102,7 @@ export function startBedrockSim(options: BedrockSimOptions = {}): Promise<SimSer
       }
       const input = converseScriptInput(model, json);
       // Claude 4.6 and later refuse a prefill on Bedrock as on Anthropic's API, in the same words.
-      const problem = conversationProblem(json.messages, /claude/i.test(model)) ?? prefillProblem(json, model) ?? converseProblem(model, json);
+      const problem = conversationProblem(json.messages, model) ?? prefillProblem(json, model) ?? converseProblem(model, json);
       if (problem !== undefined) {
         sendAwsError(res, 'ValidationException', problem);
         return true;

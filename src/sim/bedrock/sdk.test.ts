@@ -108,17 +108,23 @@ describe('bedrock simulator with @aws-sdk/client-bedrock-runtime', () => {
     await expect(converse(history([{ toolResult: { toolUseId: 't1', content: [{ text: 'cats are great' }] } }]))).resolves.toBeDefined();
   });
 
-  it('refuses a conversation that starts with the assistant, does not alternate or leaves a toolUse unanswered, as Bedrock does', async () => {
+  it('refuses an empty conversation, or one that does not alternate or leaves a toolUse unanswered, as Bedrock does', async () => {
     const converse = (messages: Message[]) => client.send(new ConverseCommand({ modelId: MODEL, messages, toolConfig: { tools: [TOOL] } }));
     const hello: Message = { role: 'assistant', content: [{ text: 'Hello.' }] };
     await expect(converse([])).rejects.toThrow(/must start with a user message/);
-    await expect(converse([hello, ...ask('hi')])).rejects.toThrow(/must start with a user message/);
     await expect(converse([...ask('a'), ...ask('b')])).rejects.toThrow(/must alternate between user and assistant roles/);
     const use = { toolUse: { toolUseId: 't1', name: 'lookup', input: { query: 'cats' } } };
     await expect(converse([...ask('q'), { role: 'assistant', content: [use] }, ...ask('never mind')])).rejects.toThrow(/Expected toolResult blocks at messages\.2\.content for the following Ids: t1/);
-    const streamed = await client.send(new ConverseStreamCommand({ modelId: MODEL, messages: [hello, ...ask('hi')] })).catch((e: unknown) => e);
-    expect((streamed as Error).name).toBe('ValidationException');
     await expect(converse([...ask('hi'), hello])).resolves.toBeDefined();
+  });
+
+  it('refuses a conversation that opens with the assistant on Nova, and takes it on Claude, as Bedrock does', async () => {
+    const greeted: Message[] = [{ role: 'assistant', content: [{ text: 'Hello.' }] }, ...ask('hi')];
+    const refused = await client.send(new ConverseCommand({ modelId: 'amazon.nova-micro-v1:0', messages: greeted })).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ name: 'ValidationException', message: 'A conversation must start with a user message. Try again with a conversation that starts with a user message.' });
+    const streamed = await client.send(new ConverseStreamCommand({ modelId: 'amazon.nova-micro-v1:0', messages: greeted })).catch((e: unknown) => e);
+    expect((streamed as Error).name).toBe('ValidationException');
+    await expect(client.send(new ConverseCommand({ modelId: MODEL, messages: greeted }))).resolves.toBeDefined();
   });
 
   it('refuses a prefill on Claude 4.6 and later in Anthropic\'s words, as Bedrock does, and continues one on earlier Claude', async () => {
