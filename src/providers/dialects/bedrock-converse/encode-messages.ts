@@ -1,5 +1,5 @@
 import { GatewayError } from '../../../core/errors.js';
-import type { AssistantPart, CacheControl, FilePart, ImagePart, Message, ToolMessage, UserPart } from '../../../core/types.js';
+import type { AssistantPart, CacheControl, FilePart, ImagePart, Message, ToolMessage, UserPart, Warning } from '../../../core/types.js';
 import type { CachePoints } from './model-family.js';
 import { parseToolArguments } from '../tool-arguments.js';
 import type { CachePointBlock, ContentBlock, ConverseMessage, DocumentBlock, DocumentFormat, ImageBlock, ImageFormat, SystemBlock, ToolResultContent } from './wire.js';
@@ -202,20 +202,35 @@ export interface EncodedConversation {
   usesTools: boolean;
 }
 
+/** What a target model takes in a conversation. */
+export interface ConverseRules {
+  /** A Claude model (isClaudeModel): the only one that gets reasoning back, and whose final tool call is a refused prefill. */
+  readonly claude: boolean;
+  /** The model takes a conversation that opens with an assistant message (takesAssistantFirst). */
+  readonly assistantFirst: boolean;
+}
+
 /**
- * Canonical messages to Converse system blocks and alternating turns, cache points where parts ask for
- * them. `claude`: whether the target is a Claude model (isClaudeModel), the only ones that get reasoning back;
- * `cache`: where it takes cache points (cachePointsFor; none in messages: the hints are left out) and
- * whether a one-hour hint had to be shortened. Refuses, before sending, what Converse would refuse after
- * it: a user message with no content but blank text, a conversation that does not start with a user turn,
- * a tool call without a result in the turn after it.
+ * The user turn put before a conversation that opens with the assistant's (a greeting, a seeded tool
+ * call) for a model that refuses one. One token that asks nothing, so the history keeps its meaning
+ * ("." is what pydantic-ai and LangChain4j send); not blank, which Converse refuses.
  */
-export function encodeConversation(messages: readonly Message[], claude: boolean, cache: CacheContext): EncodedConversation {
+const OPENING_TEXT = '.';
+
+/**
+ * Canonical messages to Converse system blocks and alternating turns, opening with a user turn where the
+ * model needs one (reported in `warnings`), cache points where parts ask for them. `rules`: what the
+ * target model takes; `cache`: where it takes cache points (cachePointsFor; none in messages: the hints
+ * are left out) and whether a one-hour hint had to be shortened. Refuses, before sending, what Converse
+ * would refuse after it: a user message with no content but blank text, a conversation with nothing to
+ * send, a tool call without a result in the turn after it.
+ */
+export function encodeConversation(messages: readonly Message[], rules: ConverseRules, cache: CacheContext, warnings: Warning[]): EncodedConversation {
+  const { claude } = rules;
   const system: SystemBlock[] = [];
   const turns: ConverseMessage[] = [];
   const counter: Counter = { documents: 0 };
   let usesTools = false;
-  let firstTurn = 0;
   messages.forEach((m, i) => {
     const param = `messages[${i}].content`;
     switch (m.role) {
@@ -230,7 +245,6 @@ export function encodeConversation(messages: readonly Message[], claude: boolean
         const blocks = userBlocks(m.content, param, counter, cache);
         // Dropped, the turn could leave the conversation empty or ending on the assistant (a prefill the client never asked for).
         if (!blocks.some((b) => !('cachePoint' in b))) throw notHere(param, `'${param}' has no content Bedrock Converse takes: its text is empty or blank.`);
-        if (turns.length === 0) firstTurn = i;
         pushTurn(turns, 'user', blocks);
         break;
       }
@@ -238,20 +252,22 @@ export function encodeConversation(messages: readonly Message[], claude: boolean
         const blocks = assistantBlocks(m.content, param, claude);
         usesTools ||= blocks.some((b) => 'toolUse' in b);
         // A blank assistant turn carries nothing: left out, the turns around it merge.
-        if (turns.length === 0 && blocks.length > 0) firstTurn = i;
         pushTurn(turns, 'assistant', blocks);
         break;
       }
       case 'tool':
         usesTools = true;
-        if (turns.length === 0) firstTurn = i;
         pushTurn(turns, 'user', toolResultBlocks(m, param, cache));
         break;
     }
   });
-  // Converse: "A conversation must start with a user message."
-  if (turns.length === 0) throw notHere('messages', "'messages' holds no user message; Bedrock Converse needs one.");
-  if (turns[0]?.role === 'assistant') throw notHere(`messages[${firstTurn}].role`, `'messages[${firstTurn}]' is an assistant message before any user message; Bedrock Converse needs the conversation to start with a user message.`);
+  // Converse refuses no messages ("A conversation must start with a user message") on every model.
+  if (turns.length === 0) throw notHere('messages', "'messages' holds no user or assistant content; Bedrock Converse needs some.");
+  if (turns[0]?.role === 'assistant' && !rules.assistantFirst) {
+    turns.unshift({ role: 'user', content: [{ text: OPENING_TEXT }] });
+    // Sent, not asked for: the client is told, as of every setting the upstream could not take as given.
+    warnings.push({ type: 'other', setting: 'messages', message: `This Bedrock model needs a conversation to open with a user turn: a user turn of "${OPENING_TEXT}" was sent before the first assistant message.` });
+  }
   const unanswered = unansweredCall(turns, claude);
   if (unanswered !== undefined) {
     const where = toolCallPlace(messages, unanswered);

@@ -172,12 +172,40 @@ describe('encodeConverseRequest', () => {
     expect(body.messages).toEqual([{ role: 'user', content: [{ text: 'one' }, { text: 'two' }] }]);
   });
 
-  it('refuses before sending a conversation that does not start with a user message (Converse: "A conversation must start with a user message")', () => {
+  it('refuses before sending a conversation with no user or assistant content (Converse refuses no messages on every model)', () => {
     const system: Message = { role: 'system', content: [text('Be brief.')] };
-    const empty = thrown(() => encode({ messages: [system, { role: 'assistant', content: [text('')] }] }));
-    expect(GatewayError.isInstance(empty) && [empty.kind, empty.param, empty.unsent, empty.fallbackable]).toEqual(['invalid_request', 'messages', true, true]);
-    const assistantFirst = thrown(() => encode({ messages: [system, { role: 'assistant', content: [text(' ')] }, { role: 'assistant', content: [text('Hello.')] }, user('hi')] }));
-    expect(GatewayError.isInstance(assistantFirst) && [assistantFirst.kind, assistantFirst.param, assistantFirst.unsent]).toEqual(['invalid_request', 'messages[2].role', true]);
+    for (const model of [NOVA, CLAUDE]) {
+      const empty = thrown(() => encode({ messages: [system, { role: 'assistant', content: [text('')] }] }, { model }));
+      expect(GatewayError.isInstance(empty) && [empty.kind, empty.param, empty.unsent, empty.fallbackable]).toEqual(['invalid_request', 'messages', true, true]);
+    }
+  });
+
+  it('opens a conversation that starts with an assistant message with a one-token user turn for the models that refuse one (Nova, Llama, Mistral...), with a warning, keeping every message', () => {
+    const system: Message = { role: 'system', content: [text('Be brief.')] };
+    const warnings: Warning[] = [];
+    const greeted = encode({ messages: [system, { role: 'assistant', content: [text(' ')] }, { role: 'assistant', content: [text('Hello, how can I help?')] }, user('hi')] }, { warnings });
+    expect(greeted.messages).toEqual([
+      { role: 'user', content: [{ text: '.' }] },
+      { role: 'assistant', content: [{ text: 'Hello, how can I help?' }] },
+      { role: 'user', content: [{ text: 'hi' }] },
+    ]);
+    expect(warnings).toEqual([{ type: 'other', setting: 'messages', message: expect.stringContaining('a user turn of "." was sent before the first assistant message') }]);
+    // A seeded tool call keeps its result right after it.
+    const call = { type: 'tool-call' as const, id: 't1', name: 'lookup', arguments: '{}' };
+    const seeded = encode({ messages: [{ role: 'assistant', content: [call] }, { role: 'tool', toolCallId: 't1', content: [text('r')] }, user('go on')], tools: [TOOL] });
+    expect(seeded.messages.map((m) => [m.role, m.content.length])).toEqual([['user', 1], ['assistant', 1], ['user', 2]]);
+  });
+
+  it('sends a conversation that starts with an assistant message as it is to Claude and Qwen, which take one, without a warning', () => {
+    const greeting: Message[] = [{ role: 'system', content: [text('Be brief.')] }, { role: 'assistant', content: [text('Hello, how can I help?')] }, user('hi')];
+    for (const model of [CLAUDE, 'anthropic.claude-3-5-haiku-20241022-v1:0', 'qwen.qwen3-32b-v1:0']) {
+      const warnings: Warning[] = [];
+      expect(encode({ messages: greeting }, { model, warnings }).messages).toEqual([
+        { role: 'assistant', content: [{ text: 'Hello, how can I help?' }] },
+        { role: 'user', content: [{ text: 'hi' }] },
+      ]);
+      expect(warnings).toEqual([]);
+    }
   });
 
   it('refuses before sending a tool call no tool message answers right after it, naming it; at the end only for Claude, whose final assistant turn is a prefill', () => {

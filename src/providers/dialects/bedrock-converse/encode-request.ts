@@ -4,7 +4,7 @@ import type { ChatRequest, ToolDefinition, Warning } from '../../../core/types.j
 import { checkClaudePrefill } from '../anthropic-messages/claude-prefill.js';
 import { claudeStopSequences, planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from '../anthropic-messages/claude-generation.js';
 import { CACHE_POINT, CACHE_POINT_1H, cachePoint, encodeConversation, type CacheContext } from './encode-messages.js';
-import { cachePointsFor, isClaudeModel } from './model-family.js';
+import { cachePointsFor, isClaudeModel, takesAssistantFirst } from './model-family.js';
 import type { CachePointBlock, ContentBlock, ConverseMessage, ConverseRequestBody, ToolChoiceWire, ToolSpec } from './wire.js';
 
 /** maxTokens for a Claude model that reasons when the request gives none (the budget must stay below it). */
@@ -136,7 +136,7 @@ export function encodeConverseRequest(request: ChatRequest, options: EncodeOptio
   const warnings = options.warnings ?? [];
   const claude = isClaudeModel(options.model);
   const cache: CacheContext = { points: cachePointsFor(options.model), shortened: false };
-  const { system, messages, usesTools } = encodeConversation(request.messages, claude, cache);
+  const { system, messages, usesTools } = encodeConversation(request.messages, { claude, assistantFirst: takesAssistantFirst(options.model) }, cache, warnings);
   if (claude) checkClaudePrefill(request.messages, messages.at(-1)?.role, options.model);
   const body: ConverseRequestBody = { messages };
   if (system.length > 0) {

@@ -3,6 +3,16 @@ export function isClaudeModel(modelId: string): boolean {
   return modelId.includes('anthropic.');
 }
 
+/**
+ * Whether Converse takes a conversation that opens with an assistant message for a model: Claude and Qwen
+ * do; Nova, Llama, Mistral, Cohere, AI21 and Writer refuse it ("A conversation must start with a user
+ * message", live-checked in us-east-1: pydantic-ai#6255, 2026-07). An ARN that does not name its model
+ * counts as refusing: the user turn put first is harmless where it was not needed.
+ */
+export function takesAssistantFirst(modelId: string): boolean {
+  return isClaudeModel(modelId) || modelId.includes('qwen.');
+}
+
 /** Whose signature a Converse reasoning block carries: Claude's own (valid on every Claude host), or Bedrock's. */
 export function reasoningProviderFor(modelId: string): string {
   return isClaudeModel(modelId) ? 'anthropic' : 'bedrock';
