@@ -26,6 +26,20 @@ describe('encodeMessagesRequest', () => {
     expect(encodeMessagesRequest(empty, { ...base, model: 'claude-sonnet-4-6' }).messages).toEqual([{ role: 'user', content: [text('hi')] }]);
   });
 
+  it('sends a conversation that opens with an assistant message as it is, without a warning: the Messages API takes one (Anthropic, Vertex)', () => {
+    const greeted = req({ messages: [{ role: 'system', content: [text('Be brief.')] }, { role: 'assistant', content: [text('Hi! How can I help?')] }, user('hi')] });
+    for (const opts of [{ model: 'claude-sonnet-4-6' }, { forModel: 'claude-sonnet-4-5@20250929', anthropicVersion: 'vertex-2023-10-16' }]) {
+      const warnings: Warning[] = [];
+      const body = encodeMessagesRequest(greeted, { ...base, ...opts, warnings });
+      expect(body.messages).toEqual([
+        { role: 'assistant', content: [text('Hi! How can I help?')] },
+        { role: 'user', content: [text('hi')] },
+      ]);
+      expect(body.system).toBe('Be brief.');
+      expect(warnings).toEqual([]);
+    }
+  });
+
   it('omits model and puts anthropic_version in the body for Vertex', () => {
     const body = encodeMessagesRequest(req({ maxOutputTokens: 50 }), { ...base, stream: true, anthropicVersion: 'vertex-2023-10-16' });
     expect(body.model).toBeUndefined();
