@@ -9,13 +9,9 @@ import type { AttemptRecord } from '../core/events.js';
 import { createGateway } from '../gateway/gateway.js';
 import { createLedger, type Ledger } from '../ledger/index.js';
 import { startServer, type RunningServer } from '../adapters/node/server.js';
-import { startAnthropicSim } from '../sim/anthropic/index.js';
-import { startAzureSim } from '../sim/azure/index.js';
-import { startBedrockSim, SIM_CREDENTIALS } from '../sim/bedrock/index.js';
 import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
-import { createSimServiceAccount } from '../sim/vertex/credentials.js';
-import { startVertexSim } from '../sim/vertex/index.js';
+import { startEverySim, type EverySim } from '../sim/testing/every-sim.js';
 
 /*
  * One matrix: every front door, each driven by its own official SDK, × every provider, through the real
@@ -277,21 +273,15 @@ function responsesDoor(client: OpenAI): Door {
 
 describe('every front door × every provider, through the server and each door’s official SDK', () => {
   const sims: Record<string, SimServer> = {};
+  let every: EverySim;
   const attempts: AttemptRecord[] = [];
   let server: RunningServer;
   const doors: Door[] = [];
 
   beforeAll(async () => {
-    const account = createSimServiceAccount(PROJECT);
-    const [openai, azure, bedrock, vertex, anthropic] = await Promise.all([
-      startOpenAISim({ apiKey: 'sk-oa' }),
-      startAzureSim({ apiKey: 'az-key' }),
-      startBedrockSim({ region: 'us-east-1' }),
-      startVertexSim({ publicKey: account.publicKey, project: PROJECT }),
-      startAnthropicSim({ apiKey: 'sk-ant' }),
-    ]);
+    every = await startEverySim(PROJECT, 'sk-oa');
+    const { openai, azure, bedrock, vertex, anthropic, gcp } = every;
     Object.assign(sims, { openai, azure, bedrock, vertex, anthropic });
-    const gcp = { provider: 'vertex', project: PROJECT, region: 'europe-west4', endpoint: vertex.url, credentials_file: '${VERTEX_SA}', self_signed_jwt: true };
     const parsed = parseConfig(
       {
         routing: { max_attempts_per_deployment: 1, allow_direct_deployments: true },
@@ -300,13 +290,13 @@ describe('every front door × every provider, through the server and each door�
           // The simulators reason with any model: `reasoning` is how an operator says so of gpt-4o(-mini).
           { id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${openai.url}/v1`, api_key: 'sk-oa', capabilities: REASONS },
           { id: 'azure', provider: 'azure-openai', model: 'gpt-4o', endpoint: azure.url, api_version: '2024-10-21', api_key: 'az-key', capabilities: REASONS },
-          { id: 'bedrock', provider: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', region: 'us-east-1', endpoint: bedrock.url, access_key_id: '${AWS_ID}', secret_access_key: '${AWS_SECRET}' },
+          { id: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', ...every.aws },
           { id: 'gemini', model: 'gemini-2.5-flash', ...gcp },
           { id: 'vertex-claude', publisher: 'anthropic', model: 'claude-sonnet-4-5@20250929', ...gcp, region: 'us-east5' },
           { id: 'anthropic', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: anthropic.url, api_key: 'sk-ant' },
         ],
       },
-      { AWS_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey, VERTEX_SA: account.json },
+      every.env,
     );
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
     server = await startServer(createGateway(parsed.config, { observers: [{ onAttempt: (r) => attempts.push(r) }] }), { port: 0 });
@@ -316,7 +306,7 @@ describe('every front door × every provider, through the server and each door�
 
   afterAll(async () => {
     await server.shutdown(100);
-    await Promise.all(Object.values(sims).map((s) => s.close()));
+    await every.close();
   });
 
   beforeEach(() => {

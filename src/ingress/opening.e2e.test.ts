@@ -3,13 +3,7 @@ import OpenAI from 'openai';
 import { parseConfig } from '../config/load.js';
 import { createGateway } from '../gateway/gateway.js';
 import { startServer, type RunningServer } from '../adapters/node/server.js';
-import { startAnthropicSim } from '../sim/anthropic/index.js';
-import { startAzureSim } from '../sim/azure/index.js';
-import { startBedrockSim, SIM_CREDENTIALS } from '../sim/bedrock/index.js';
-import { startOpenAISim } from '../sim/openai/index.js';
-import type { SimServer } from '../sim/server.js';
-import { createSimServiceAccount } from '../sim/vertex/credentials.js';
-import { startVertexSim } from '../sim/vertex/index.js';
+import { startEverySim, type EverySim } from '../sim/testing/every-sim.js';
 
 /*
  * A chat UI's conversation opens with the assistant's greeting: [system, assistant, user]. Every provider
@@ -40,22 +34,13 @@ const GREETED: OpenAI.ChatCompletionMessageParam[] = [
 ];
 
 describe('a conversation that opens with an assistant message, through the server and the openai SDK', () => {
-  const sims: SimServer[] = [];
+  let sims: EverySim;
   let server: RunningServer;
   let client: OpenAI;
 
   beforeAll(async () => {
-    const account = createSimServiceAccount(PROJECT);
-    const [openai, azure, bedrock, vertex, anthropic] = await Promise.all([
-      startOpenAISim({ apiKey: 'sk-oa' }),
-      startAzureSim({ apiKey: 'az-key' }),
-      startBedrockSim({ region: 'us-east-1' }),
-      startVertexSim({ publicKey: account.publicKey, project: PROJECT }),
-      startAnthropicSim({ apiKey: 'sk-ant' }),
-    ]);
-    sims.push(openai, azure, bedrock, vertex, anthropic);
-    const gcp = { provider: 'vertex', project: PROJECT, region: 'europe-west4', endpoint: vertex.url, credentials_file: '${VERTEX_SA}', self_signed_jwt: true };
-    const aws = { provider: 'bedrock', region: 'us-east-1', endpoint: bedrock.url, access_key_id: '${AWS_ID}', secret_access_key: '${AWS_SECRET}' };
+    sims = await startEverySim(PROJECT, 'sk-oa');
+    const { openai, azure, anthropic, aws, gcp } = sims;
     const parsed = parseConfig(
       {
         routing: { max_attempts_per_deployment: 1, allow_direct_deployments: true },
@@ -70,7 +55,7 @@ describe('a conversation that opens with an assistant message, through the serve
           { id: 'anthropic', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: anthropic.url, api_key: 'sk-ant' },
         ],
       },
-      { AWS_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey, VERTEX_SA: account.json },
+      sims.env,
     );
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
     server = await startServer(createGateway(parsed.config), { port: 0 });
@@ -79,7 +64,7 @@ describe('a conversation that opens with an assistant message, through the serve
 
   afterAll(async () => {
     await server.shutdown(100);
-    await Promise.all(sims.map((s) => s.close()));
+    await sims.close();
   });
 
   describe.each(TARGETS)('routed to $id', (t) => {

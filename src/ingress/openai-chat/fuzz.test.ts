@@ -2,13 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { parseConfig } from '../../config/load.js';
 import { createGateway } from '../../gateway/gateway.js';
-import { startOpenAISim } from '../../sim/openai/index.js';
-import { startAzureSim } from '../../sim/azure/index.js';
-import { startBedrockSim, SIM_CREDENTIALS } from '../../sim/bedrock/index.js';
-import { startVertexSim } from '../../sim/vertex/index.js';
-import { createSimServiceAccount } from '../../sim/vertex/credentials.js';
-import { startAnthropicSim } from '../../sim/anthropic/index.js';
-import type { SimServer } from '../../sim/server.js';
+import { startEverySim, type EverySim } from '../../sim/testing/every-sim.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import { startServer, type RunningServer } from '../../adapters/node/server.js';
 import { fuzzCases, type FuzzCase } from './testing/fuzz.js';
@@ -78,23 +72,14 @@ async function runAll(url: string, cases: FuzzCase[]): Promise<Outcome[]> {
 }
 
 describe('fuzzed requests against every provider type', () => {
-  const sims: SimServer[] = [];
+  let sims: EverySim;
   let server: RunningServer;
   const logged: string[] = [];
   const logger: Logger = { ...silentLogger, error: (obj, msg) => logged.push(`${msg}: ${JSON.stringify(obj)}`) };
 
   beforeAll(async () => {
-    const account = createSimServiceAccount(PROJECT);
-    const [openai, azure, bedrock, vertex, anthropic] = await Promise.all([
-      startOpenAISim({ apiKey: 'sk-test' }),
-      startAzureSim({ apiKey: 'az-key' }),
-      startBedrockSim({ region: 'us-east-1' }),
-      startVertexSim({ publicKey: account.publicKey, project: PROJECT }),
-      startAnthropicSim({ apiKey: 'sk-ant' }),
-    ]);
-    sims.push(openai, azure, bedrock, vertex, anthropic);
-    const aws = { region: 'us-east-1', endpoint: bedrock.url, access_key_id: '${AWS_KEY_ID}', secret_access_key: '${AWS_SECRET}' };
-    const gcp = { provider: 'vertex', project: PROJECT, region: 'europe-west4', endpoint: vertex.url, credentials_file: '${VERTEX_SA}', self_signed_jwt: true };
+    sims = await startEverySim(PROJECT);
+    const { openai, azure, anthropic, aws, gcp } = sims;
     const az = { provider: 'azure-openai', endpoint: azure.url, api_version: '2024-10-21', api_key: 'az-key' };
     const parsed = parseConfig(
       {
@@ -105,15 +90,15 @@ describe('fuzzed requests against every provider type', () => {
           { id: 'openai-embed', provider: 'openai-compatible', model: 'text-embedding-3-small', endpoint: `${openai.url}/v1`, api_key: 'sk-test' },
           { id: 'azure', model: 'gpt-4o', ...az },
           { id: 'azure-embed', model: 'text-embedding-3-small', ...az },
-          { id: 'bedrock', provider: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', ...aws },
-          { id: 'bedrock-embed', provider: 'bedrock', model: 'amazon.titan-embed-text-v2:0', ...aws },
+          { id: 'bedrock', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', ...aws },
+          { id: 'bedrock-embed', model: 'amazon.titan-embed-text-v2:0', ...aws },
           { id: 'gemini', model: 'gemini-2.5-flash', ...gcp },
           { id: 'gemini-embed', model: 'gemini-embedding-001', ...gcp },
           { id: 'vertex-claude', publisher: 'anthropic', model: 'claude-sonnet-4-5@20250929', ...gcp, region: 'us-east5' },
           { id: 'anthropic', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: anthropic.url, api_key: 'sk-ant', max_output_tokens: 64_000 },
         ],
       },
-      { AWS_KEY_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey, VERTEX_SA: account.json },
+      sims.env,
     );
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
     server = await startServer(createGateway(parsed.config), { port: 0, logger });
@@ -121,7 +106,7 @@ describe('fuzzed requests against every provider type', () => {
 
   afterAll(async () => {
     await server.shutdown(100);
-    await Promise.all(sims.map((s) => s.close()));
+    await sims.close();
   });
 
   it('answers thousands of mutated chat and embedding requests with no 5xx, every error in the OpenAI shape', async () => {
