@@ -57,7 +57,7 @@ describe('switchyard keys and audit', () => {
     expect(again.err.join('\n')).toContain(`No active virtual key '${key.id}'`);
     const bad = capture(env);
     expect(await main(['keys', 'create', '-c', file, '--groups', 'nope'], bad.io)).toBe(2);
-    expect(bad.err.join('\n')).toContain("Invalid key field 'groups[0]'");
+    expect(bad.err.join('\n')).toContain('--groups: unknown group "nope"');
     expect(bad.err.at(-1)).toMatch(/^usage: switchyard keys /);
     // An id that is no key id is a bad argument too; an unknown key (above) is not.
     const notAnId = capture(env);
@@ -111,6 +111,22 @@ describe('switchyard keys and audit', () => {
     const verified = capture(env);
     expect(await main(['audit', 'verify', '-c', config], verified.io)).toBe(0);
     expect(verified.out).toEqual(['audit log ok: 1 entries, chain intact']);
+  });
+
+  it('keys create names the flag that set a refused field, in words, and the field when --policy set it', async () => {
+    const cases: Array<[string[], string]> = [
+      [['--role', 'metrics'], '--role: a virtual key\'s role is "admin" or "user", not "metrics": a scrape credential is set in the config\'s api_keys, beside the secret Prometheus reads'],
+      [['--role', 'root'], '--role: expected one of "admin", "user"; got the text "root"'],
+      [['--expires-at', 'tomorrow'], '--expires-at: expected an ISO 8601 time with its offset, such as 2027-01-01T00:00:00Z'],
+      [['--owner='], '--owner: must not be empty'],
+      [['--policy', '{"role":"metrics"}'], 'Invalid key field \'role\': a virtual key\'s role is "admin" or "user", not "metrics": a scrape credential is set in the config\'s api_keys, beside the secret Prometheus reads.'],
+      [['--policy', '{"bugets":[]}'], 'Invalid key: unknown key "bugets"; did you mean "budgets"?'],
+    ];
+    for (const [flags, said] of cases) {
+      const bad = capture(env);
+      expect(await main(['keys', 'create', '-c', file, ...flags], bad.io), flags.join(' ')).toBe(2);
+      expect(bad.err, flags.join(' ')).toEqual([said, expect.stringMatching(/^usage: switchyard keys /)]);
+    }
   });
 
   it('keys create refuses a --policy that is not a JSON object as a bad flag (exit 2), flags given or not', async () => {

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { GatewayError } from '../../core/errors.js';
 import { isObject } from '../../core/json.js';
 import { keysAdmin } from '../../governance/keys/admin.js';
+import { KeyPolicyError } from '../../governance/keys/policy.js';
 import { KeyStore } from '../../governance/keys/store.js';
 import { silentLogger } from '../../core/logger.js';
 import type { Command } from '../command.js';
@@ -9,9 +10,16 @@ import { openGovernanceDb } from './governance-db.js';
 
 const list = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
 
+/** A refusal in the words of the command line: it names the flag that set the field, if one did (`groups[0]`: --groups). */
+function refusal(err: GatewayError, given: ReadonlySet<string>): string {
+  if (!(err instanceof KeyPolicyError)) return err.message;
+  const field = err.field.split(/[.[]/)[0] ?? '';
+  return given.has(field) ? `--${field.replaceAll('_', '-')}: ${err.problem}` : err.message;
+}
+
 export const keysCommand: Command = {
   name: 'keys',
-  usage: 'switchyard keys create|list|revoke ID|rotate ID -c FILE [--owner O] [--team T] [--role admin] [--residency R] [--groups a,b] [--models a,b] [--expires-at ISO] [--policy JSON]',
+  usage: 'switchyard keys create|list|revoke ID|rotate ID -c FILE [--owner O] [--team T] [--role admin|user] [--residency R] [--groups a,b] [--models a,b] [--expires-at ISO] [--policy JSON]',
   summary: 'manage virtual keys in the ledger database (the secret is printed once)',
   help: [
     'create   makes a key with the given policy and prints its secret once (only an HMAC is stored)',
@@ -47,6 +55,8 @@ export const keysCommand: Command = {
     // Only create may make the ledger: list reads, and revoke and rotate change a key that must already be in it.
     const db = await openGovernanceDb(values.config, io, action === 'create' ? 'write' : 'read');
     if (!db) return 1;
+    // The policy fields set by flags, so a refusal names the flag rather than the field.
+    const given = new Set<string>();
     try {
       const secret = db.config.keys.hmac_secret;
       if (!secret) {
@@ -72,7 +82,11 @@ export const keysCommand: Command = {
           return 2;
         }
         const flags = { owner: values.owner, team: values.team, role: values.role, residency: values.residency, groups: list(values.groups), models: list(values.models), expires_at: values['expires-at'] };
-        for (const [k, v] of Object.entries(flags)) if (v !== undefined) body[k] = v;
+        for (const [k, v] of Object.entries(flags)) {
+          if (v === undefined) continue;
+          body[k] = v;
+          given.add(k);
+        }
         result = await admin.create(body, db.actor);
       }
       io.out(JSON.stringify(result, null, 2));
@@ -80,7 +94,7 @@ export const keysCommand: Command = {
       return 0;
     } catch (err) {
       if (err instanceof GatewayError && err.status < 500) {
-        io.err(err.message);
+        io.err(refusal(err, given));
         // A refused argument is a bad command line: an id that is no key id, or a policy the flags made and
         // the store refuses (an unknown role, group or residency). An unknown key is not (exit 1).
         if (err.status !== 400) return 1;

@@ -1,3 +1,4 @@
+import { configIssueMessage } from '../../config/messages.js';
 import * as z from '../../config/zod.js';
 import { GatewayError } from '../../core/errors.js';
 
@@ -18,10 +19,14 @@ export const keyPolicySchema = z.strictObject({
   team: name.optional(),
   tags: z.record(z.string().min(1), z.string()).default({}),
   /** ISO 8601 time after which the key is refused. */
-  expires_at: z.iso.datetime({ offset: true }).optional(),
+  expires_at: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time with its offset, such as 2027-01-01T00:00:00Z' }).optional(),
   // Not `metrics`: a scrape credential belongs in the config's api_keys, beside the Secret Prometheus
   // reads; a key minted at run time is a client's, and an admin holding one need not mint scrapers.
-  role: z.enum(['admin', 'user']).default('user'),
+  role: z
+    .enum(['admin', 'user'], {
+      error: (issue) => (issue.input === 'metrics' ? 'a virtual key\'s role is "admin" or "user", not "metrics": a scrape credential is set in the config\'s api_keys, beside the secret Prometheus reads' : undefined),
+    })
+    .default('user'),
   residency: name.optional(),
   models: z.array(name).optional(),
   groups: z.array(name).optional(),
@@ -42,11 +47,20 @@ export const keyPolicySchema = z.strictObject({
 
 export type KeyPolicy = z.infer<typeof keyPolicySchema>;
 
-/** Parses a key policy from a request body or the CLI; a bad field is a 400 naming its path. */
+/** A refused key policy: a 400 naming the field; `problem` is the words without it, for the CLI to name the flag that set it. */
+export class KeyPolicyError extends GatewayError {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
+    super({ kind: 'invalid_request', message: `Invalid key${field ? ` field '${field}'` : ''}: ${problem}${/[.?]$/.test(problem) ? '' : '.'}`, param: field || undefined, code: 'invalid_key_policy' });
+  }
+}
+
+/** Parses a key policy from a request body or the CLI, with the config's words for zod's issues; a bad field is a 400 naming its path. */
 export function parseKeyPolicy(input: unknown): KeyPolicy {
-  const parsed = keyPolicySchema.safeParse(input ?? {});
+  const parsed = keyPolicySchema.safeParse(input ?? {}, { error: configIssueMessage });
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const path = issue?.path.map(String).join('.') ?? '';
-  throw new GatewayError({ kind: 'invalid_request', message: `Invalid key${path ? ` field '${path}'` : ''}: ${issue?.message ?? 'invalid'}.`, param: path || undefined, code: 'invalid_key_policy' });
+  throw new KeyPolicyError(issue?.path.map(String).join('.') ?? '', issue?.message ?? 'invalid');
 }

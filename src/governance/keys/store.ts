@@ -5,7 +5,7 @@ import { accessFor, checkAccessReferences, type Access } from '../../routing/acc
 import type { AuditEvent, AuditLog } from '../audit/log.js';
 import type { RateLimitRule } from '../../limits/config.js';
 import type { BudgetConfig } from '../../ledger/config.js';
-import type { KeyPolicy } from './policy.js';
+import { KeyPolicyError, type KeyPolicy } from './policy.js';
 import { newKeyId, newKeySecret, parseKey, secretMatches } from './secret.js';
 
 /** Who a virtual key authenticates as: the same shape as a config key's caller. */
@@ -176,10 +176,10 @@ export class KeyStore {
     const [problem] = checkAccessReferences({ ...this.o.config, api_keys: [policy] });
     if (problem) {
       const param = problem.path.replace(/^api_keys\[0\]\.?/, '');
-      throw new GatewayError({ kind: 'invalid_request', message: `Invalid key field '${param}': ${problem.message}.`, param, code: 'invalid_key_policy' });
+      throw new KeyPolicyError(param, problem.message);
     }
     if (policy.expires_at !== undefined && Date.parse(policy.expires_at) <= this.now()) {
-      throw new GatewayError({ kind: 'invalid_request', message: 'Invalid key field \'expires_at\': the time has passed.', param: 'expires_at', code: 'invalid_key_policy' });
+      throw new KeyPolicyError('expires_at', 'the time has passed');
     }
   }
 
