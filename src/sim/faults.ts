@@ -1,3 +1,5 @@
+import { formatPath, type ConfigProblem } from '../config/interpolate.js';
+import { configIssueMessage } from '../config/messages.js';
 import * as z from '../config/zod.js';
 import { seededRandom } from '../core/random.js';
 
@@ -42,6 +44,18 @@ export const faultRuleSchema = z.strictObject({
 });
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
+
+/** A fault rule from the control API, or what is wrong with it in the config's words, each problem named by its path. */
+export function parseFaultRule(input: unknown): { ok: true; rule: FaultRule } | { ok: false; problems: ConfigProblem[] } {
+  const parsed = faultRuleSchema.safeParse(input, { error: configIssueMessage });
+  if (parsed.success) return { ok: true, rule: parsed.data };
+  return { ok: false, problems: parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })) };
+}
+
+/** The words of a refused rule: its problems, each after its path (none for the rule itself, e.g. an unknown key in it). */
+export function faultRuleRefusal(problems: readonly ConfigProblem[]): string {
+  return `fault rule refused: ${problems.map((p) => (p.path === '(root)' ? p.message : `${p.path}: ${p.message}`)).join('; ')}`;
+}
 
 /** What the simulator should do for one request; absent fields mean "behave normally". */
 export type Fault = Omit<FaultRule, 'model' | 'count' | 'duration_ms' | 'probability' | 'cold_start'> & { latencyMs: number };

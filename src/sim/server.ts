@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createH2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FaultInjector, faultRuleSchema, type Fault } from './faults.js';
+import { FaultInjector, faultRuleRefusal, parseFaultRule, type Fault } from './faults.js';
 
 export interface SimStats {
   /** Requests served, by `METHOD path-pattern` as the simulator names them. */
@@ -107,11 +107,11 @@ export async function startSim(options: StartSimOptions): Promise<SimServer> {
           parsed = JSON.parse(body.toString('utf8') || '{}');
         } catch (err) {
           // The caller's mistake, in the same shape as a rule the schema refuses: not a simulator crash.
-          return sendJson(res, 400, { error: [{ code: 'invalid_json', path: [], message: `the body is not JSON: ${(err as Error).message}` }] });
+          return sendJson(res, 400, { error: { message: `the body is not JSON: ${(err as Error).message}` } });
         }
-        const rule = faultRuleSchema.safeParse(parsed);
-        if (!rule.success) return sendJson(res, 400, { error: rule.error.issues });
-        faults.add(rule.data);
+        const rule = parseFaultRule(parsed);
+        if (!rule.ok) return sendJson(res, 400, { error: { message: faultRuleRefusal(rule.problems), problems: rule.problems } });
+        faults.add(rule.rule);
         return sendJson(res, 200, { ok: true });
       }
       if (url.pathname === '/__sim/stats') return sendJson(res, 200, stats);
