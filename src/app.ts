@@ -71,6 +71,8 @@ export interface AppOptions {
    * `serve`). Defaults to this app's gateway, without reloads (the reload route answers 501).
    */
   admin?: AdminTarget;
+  /** Why this runtime cannot reload, when `admin` gives no reload: the reload route's 501 says it (see `AdminTarget.noReload`). */
+  noReload?: string;
   /** Supplies providers in-process (custom models, tests, the in-process benchmark); the registry's otherwise. */
   createProvider?: GatewayOptions['createProvider'];
   /**
@@ -133,7 +135,7 @@ async function buildApp(config: GatewayConfig, options: AppOptions): Promise<App
   });
   observability.watch(() => gateway.status());
   const conversations = openConversations(config.responses.store, ledger.store, logger, options.memoryConversations);
-  const admin = options.admin ?? { gateway: () => gateway };
+  const admin = options.admin ?? { gateway: () => gateway, noReload: options.noReload };
   const { clusterStatus } = options;
   const liveStatus = { status: clusterStatus ? () => clusterStatus(gateway.status()) : () => gateway.status() };
   const routes: Route[] = [

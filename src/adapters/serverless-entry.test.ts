@@ -79,6 +79,14 @@ describe('createServerlessEntry', () => {
     expect(build).toHaveBeenCalledTimes(1);
   });
 
+  it('answers a reload with 501 saying a function reloads its config by being redeployed', async () => {
+    writeConfig(NO_LEDGER);
+    const { entry } = entryFor();
+    const answer = await entry.handler(request('POST', '/v1/switchyard/reload'));
+    expect(answer.status).toBe(501);
+    expect(JSON.parse(text(answer))).toMatchObject({ error: { code: 'reload_unsupported', message: 'A serverless function cannot reload its config: redeploy the function with the new config.' } });
+  });
+
   it('reads the file SWITCHYARD_CONFIG names, relative to the base directory', async () => {
     writeConfig(NO_LEDGER, 'conf/gateway.yaml');
     const { entry } = entryFor({ env: { SWITCHYARD_CONFIG: 'conf/gateway.yaml' } });

@@ -63,6 +63,9 @@ interface Built {
   secretsReadAt: number;
 }
 
+/** A function's instances each read the config once, on their cold start: a new config is a new deployment. */
+export const SERVERLESS_NO_RELOAD = 'A serverless function cannot reload its config: redeploy the function with the new config.';
+
 const NOT_STARTED = new GatewayError({ kind: 'internal', message: 'The gateway could not start; the function log says why.' });
 
 /**
@@ -98,7 +101,7 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
       if (warning !== undefined) logger.warn({ setting: 'routing.stream_max_ms' }, warning);
     }
     // The instance's disk dies with it: usage the store could not take goes to the function log too.
-    const app = await build(config, { logger, accessLogger: access, copyUnstored: (text) => logs.write(text) });
+    const app = await build(config, { logger, accessLogger: access, copyUnstored: (text) => logs.write(text), noReload: SERVERLESS_NO_RELOAD });
     return { app, handle: createHttpHandler(app.gateway, app.handlerOptions), secrets, secretsReadAt: readAt };
   }
 

@@ -211,6 +211,19 @@ describe('switchyard CLI', () => {
     }
   });
 
+  it('answers a reload with 501 saying the demo\'s config is built in, and how to run one that reloads', async () => {
+    const demo = await startDemo({ port: 0, dataDir: join(dir, 'demo-reload') });
+    try {
+      const res = await request(`${demo.server.url}/v1/switchyard/reload`, { method: 'POST' });
+      expect(res.statusCode).toBe(501);
+      expect(await res.body.json()).toMatchObject({
+        error: { code: 'reload_unsupported', message: "The demo's config is built in, so there is no file to reload: write it out with switchyard demo --write-config FILE, edit it, and run switchyard serve -c FILE, which reloads." },
+      });
+    } finally {
+      await demo.close();
+    }
+  });
+
   it('demo\'s banner names every scripted prompt README promises, and "chat" declines "refuse to answer" as it says', async () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const scripted = /^The simulators' answers are scripted:[\s\S]*?\n\n/m.exec(readme)?.[0] ?? '';

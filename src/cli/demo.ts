@@ -19,6 +19,9 @@ export interface Demo {
   close(): Promise<void>;
 }
 
+/** The demo's answer to a reload: its config is made at start, around the simulators' ports, and read from no file. */
+export const DEMO_NO_RELOAD = "The demo's config is built in, so there is no file to reload: write it out with switchyard demo --write-config FILE, edit it, and run switchyard serve -c FILE, which reloads.";
+
 /** Requests per minute the demo's `limited` group answers; the next ones get 429 `rate_limit_exceeded`. */
 export const DEMO_LIMITED_RPM = 3;
 
@@ -62,7 +65,7 @@ export async function startDemo(options: { port?: number; host?: string; logger?
     await Promise.all(sims.map((s) => s.close()));
     throw new Error(`demo config is invalid: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
   }
-  const app = await createApp(parsed.config, { logger: options.logger, accessLogger: options.accessLogger, listens: true });
+  const app = await createApp(parsed.config, { logger: options.logger, accessLogger: options.accessLogger, listens: true, noReload: DEMO_NO_RELOAD });
   const gateway = app.gateway;
   const serverOptions = { ...app.serverOptions, onClose: () => app.close() };
   let server: RunningServer;

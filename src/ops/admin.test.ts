@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../config/schema.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { FakeProvider, rawDeployment } from '../routing/testing/fakes.js';
-import { ADMIN_ROUTES, drainDeployment, noticeInterruption, reloadConfig, resetBreaker, showConfig, undrainDeployment, type AdminTarget } from './admin.js';
+import { ADMIN_ROUTES, NO_RELOAD, drainDeployment, noticeInterruption, reloadConfig, resetBreaker, showConfig, undrainDeployment, type AdminTarget } from './admin.js';
 
 const opened: Gateway[] = [];
 afterEach(async () => {
@@ -75,8 +75,9 @@ describe('admin operations', () => {
     expect(shown).toContain('"x-tenant-token":"[redacted]"');
   });
 
-  it('answers 501 for a reload where the runtime cannot reload', async () => {
-    await expect(reloadConfig(target(), call(''))).rejects.toMatchObject({ status: 501 });
+  it('answers 501 for a reload where the runtime cannot reload, in the runtime\'s words when it has its own', async () => {
+    await expect(reloadConfig(target(), call(''))).rejects.toMatchObject({ status: 501, code: 'reload_unsupported', message: NO_RELOAD });
+    await expect(reloadConfig({ ...target(), noReload: 'Redeploy.' }, call(''))).rejects.toMatchObject({ status: 501, message: 'Redeploy.' });
   });
 });
 

@@ -11,8 +11,10 @@ import type { ReloadResult } from './reload.js';
 export interface AdminTarget {
   /** The gateway new requests go to (the AppHolder's current one). */
   gateway(): Gateway;
-  /** Absent where the process cannot reload (serverless): the reload route answers 501 then. */
+  /** Absent where the process cannot reload (serverless, the demo): the reload route answers 501 then. */
   reload?: () => Promise<ReloadResult>;
+  /** Why there is no `reload`, in the 501's words, which say what to do instead: each runtime's own. */
+  noReload?: string;
   /**
    * The audit log of the current app, where a reloadable process records admin actions: after a
    * reload the app that served the request is retired, its database handle closed.
@@ -104,10 +106,13 @@ export const resetBreaker: AdminOperation = async (target, call) => {
 /** GET /v1/switchyard/config: the running config, secrets redacted. */
 export const showConfig: AdminOperation = async (target) => redactedConfig(target.gateway().config);
 
+/** The 501 of a gateway built in its own process from a config object: no file to read again. */
+export const NO_RELOAD = 'This gateway was built from a config in its process, not a file it could read again: restart it with the new config (switchyard serve -c FILE reloads).';
+
 /** POST /v1/switchyard/reload: validated first; an invalid file keeps the running config (422 saying why). */
 export const reloadConfig: AdminOperation = async (target, call) => {
   parse(noBody, call.body);
-  if (!target.reload) throw new GatewayError({ kind: 'invalid_request', status: 501, code: 'reload_unsupported', message: 'This runtime cannot reload its config; redeploy instead.' });
+  if (!target.reload) throw new GatewayError({ kind: 'invalid_request', status: 501, code: 'reload_unsupported', message: target.noReload ?? NO_RELOAD });
   return target.reload();
 };
 
