@@ -103,6 +103,16 @@ describe('switchyard consistency against the simulators', () => {
     }
   });
 
+  it('says in a sentence that the cost is unknown when a deployment has no price, and refuses a --max-cost it cannot keep', async () => {
+    const unpriced = join(dir, 'unpriced.yaml');
+    writeFileSync(unpriced, stringify({ deployments: [{ id: 'local', provider: 'openai-compatible', model: 'my-own-model', endpoint: 'http://127.0.0.1:9/v1' }], groups: [{ name: 'chat', deployments: ['local'] }] }));
+    const c = capture();
+    expect(await main(['consistency', '-c', unpriced, '--group', 'chat', '--max-cost', '1'], c.io)).toBe(1);
+    expect(c.err[0]).toMatch(/^consistency: 5 prompts x 1 deployments = 5 requests \(\+1 warm-up\); cost unknown, a deployment has no price in the pricing catalog$/);
+    expect(c.err.at(-1)).toBe('refusing to start: an unknown cost may be above --max-cost $1');
+    expect(c.out).toEqual([]);
+  });
+
   it('refuses to start when the most the run can cost is above --max-cost', async () => {
     const c = capture();
     expect(await main(['consistency', '-c', configFile, '--group', 'chat', '--max-cost', '0.0000001'], c.io)).toBe(1);

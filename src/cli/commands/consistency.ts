@@ -70,9 +70,9 @@ export const consistencyCommand: Command = {
     const prompts = values.prompts ? loadPrompts(values.prompts) : [...DEFAULT_PROMPTS];
     const ceiling = maxCost(config, group, prompts);
     const members = groupMembers(group).length;
-    io.err(`consistency: ${prompts.length} prompts x ${members} deployments = ${prompts.length * members} requests (+${members} warm-up); cost at most ${ceiling === undefined ? 'unknown (a deployment has no price)' : `$${ceiling.toFixed(6)}`}`);
+    io.err(`consistency: ${prompts.length} prompts x ${members} deployments = ${prompts.length * members} requests (+${members} warm-up); ${ceiling === undefined ? 'cost unknown, a deployment has no price in the pricing catalog' : `cost at most $${ceiling.toFixed(6)}`}`);
     if (limit !== undefined && (ceiling === undefined || ceiling > limit)) {
-      io.err(`refusing to start: above --max-cost $${values['max-cost']}`);
+      io.err(`refusing to start: ${ceiling === undefined ? 'an unknown cost may be above' : 'above'} --max-cost $${values['max-cost']}`);
       return 1;
     }
     const progress = io.progress ?? (() => undefined);

@@ -11,8 +11,9 @@ export function formatPlan(plan: DrillPlan): string {
   return [
     `drill "${plan.scenario}" on group "${plan.group}": at most ${plan.requests} requests (${plan.ratePerS}/s for ${plan.durationMs / 1000} s) after ${plan.warmupRequests} warm-up requests`,
     `  faulty: ${plan.targets.map((t) => `${t.deployment} (via ${t.via})`).join(', ')}; fault window(s): ${windows || 'none'}`,
-    `  cost: at most ${plan.maxCostUsd === undefined ? 'unknown (a deployment has no price)' : usd(plan.maxCostUsd)} from the pricing catalog` +
-      (plan.shadowShare > 0 ? `, shadow share ${plan.shadowShare} included` : ''),
+    plan.maxCostUsd === undefined
+      ? '  cost: unknown, a deployment has no price in the pricing catalog'
+      : `  cost: at most ${usd(plan.maxCostUsd)} from the pricing catalog${plan.shadowShare > 0 ? `, shadow share ${plan.shadowShare} included` : ''}`,
   ].join('\n');
 }
 
