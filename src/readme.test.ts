@@ -6,6 +6,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as lib from './index.js';
 import { startDemo } from './cli/demo.js';
+import { main } from './cli/main.js';
 import { startOpenAISim } from './sim/openai/index.js';
 import type { SimServer } from './sim/server.js';
 
@@ -62,6 +63,29 @@ describe("the README's Anthropic SDK snippet", () => {
       expect(log).toEqual([[expect.objectContaining({ type: 'text' })]]);
     } finally {
       await demo.close();
+    }
+  });
+});
+
+/** The flags (`-c`, `--port`) a command line shows. */
+const flagsOf = (line: string): string[] => [...line.matchAll(/(?<![\w-])(--?[a-z][\w-]*)/g)].map((m) => m[1] ?? '');
+
+describe("the README's CLI section", () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const block = /\n## CLI\n+```\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  // Each line: the command as typed, then (after a gap of spaces) what it does.
+  const lines = block.split('\n').filter((l) => l.startsWith('switchyard ')).map((l) => l.split(/ {2,}/)[0] ?? '');
+
+  it("shows each command's flags as its usage line does, all of them unless the line ends in [...]", async () => {
+    expect(lines.length).toBeGreaterThanOrEqual(10);
+    for (const line of lines) {
+      const name = line.split(' ')[1] ?? '';
+      const help: string[] = [];
+      expect(await main(['help', name], { out: (l) => help.push(l), err: () => undefined, env: {} }), line).toBe(0);
+      const usage = new Set(flagsOf(/^usage: (.*)$/m.exec(help.join('\n'))?.[1] ?? ''));
+      const shown = new Set(flagsOf(line));
+      expect([...shown].filter((f) => !usage.has(f)), `${line}: flags the command does not take`).toEqual([]);
+      if (!line.endsWith('[...]')) expect([...usage].filter((f) => !shown.has(f)), `${line}: flags left out`).toEqual([]);
     }
   });
 });

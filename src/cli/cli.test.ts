@@ -53,7 +53,7 @@ describe('switchyard CLI', () => {
     const typo = capture();
     expect(await main(['check-config', good, '--explian'], typo.io)).toBe(2);
     expect(typo.err.join('\n')).toContain("Unknown option '--explian'");
-    expect(typo.err.join('\n')).toContain('usage: switchyard check-config FILE [--explain]');
+    expect(typo.err.join('\n')).toContain('usage: switchyard check-config (FILE | -c FILE) [--explain]');
     const two = capture();
     expect(await main(['check-config', good, bad], two.io)).toBe(2);
     expect(two.err.join('\n')).toContain('one config file at a time');
@@ -62,7 +62,10 @@ describe('switchyard CLI', () => {
     expect(explain.out.join('\n')).toContain('any caller (no api_keys)');
   });
 
-  it('check-config takes the file as -c FILE too, as serve and the other commands do', async () => {
+  it('check-config takes the file as -c FILE too, as serve and the other commands do, and its usage line says so', async () => {
+    const help = capture();
+    expect(await main(['check-config', '--help'], help.io)).toBe(0);
+    expect(help.out[0]).toMatch(/^usage: switchyard check-config \(FILE \| -c FILE\) /);
     const file = join(dir, 'ok-dash-c.yaml');
     writeFileSync(file, 'deployments:\n  - { id: a, provider: openai-compatible, model: m }\ngroups:\n  - { name: chat, deployments: [a] }\n');
     for (const argv of [['check-config', '-c', file], ['check-config', '--config', file, '--explain']]) {

@@ -7,7 +7,7 @@ import { UsageError, type Command } from '../command.js';
 
 export const checkConfigCommand: Command = {
   name: 'check-config',
-  usage: 'switchyard check-config FILE [--explain]',
+  usage: 'switchyard check-config (FILE | -c FILE) [--explain]',
   summary: 'validate a config file and print every problem with its path; --explain proves where every key, team and residency can reach',
   help: [
     'Reads FILE (YAML), fills ${ENV} references from the environment, and reports every problem in one run:',
