@@ -52,7 +52,7 @@ describe('switchyard CLI', () => {
     writeFileSync(bad, 'deployments: []\n');
     const typo = capture();
     expect(await main(['check-config', good, '--explian'], typo.io)).toBe(2);
-    expect(typo.err.join('\n')).toContain("Unknown option '--explian'");
+    expect(typo.err.join('\n')).toContain('switchyard check-config: unknown option --explian; did you mean --explain?');
     expect(typo.err.join('\n')).toContain('usage: switchyard check-config (FILE | -c FILE) [--explain]');
     const two = capture();
     expect(await main(['check-config', good, bad], two.io)).toBe(2);

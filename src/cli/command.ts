@@ -27,6 +27,49 @@ export function isArgumentError(err: unknown): boolean {
   return err instanceof UsageError || (err instanceof TypeError && String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_'));
 }
 
+/** Edits (insert, delete, replace one character) that turn `a` into `b`. */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j += 1) row.push(Math.min((previous[j] as number) + 1, (row[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    previous = row;
+  }
+  return previous[b.length] as number;
+}
+
+/**
+ * A bad command line in words. parseArgs' own text names its internals ("'--owner <value>' argument
+ * missing", positionals after '--'); its words are matched here and any other error's message kept.
+ * `command` supplies the flags to suggest and their placeholders (`--out FILE`).
+ */
+export function argumentProblem(err: unknown, command: Pick<Command, 'usage' | 'help'>): string {
+  const message = (err as Error).message;
+  const code = String((err as { code?: unknown }).code);
+  const text = `${command.usage}\n${command.help}`;
+  const option = /^(?:Unknown option|Option) '(?:-\w, )?(-{1,2}[^' ]+)/.exec(message)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) {
+    const flags = [...new Set(text.match(/--[a-z][\w-]*/g) ?? [])];
+    const near = flags.filter((f) => editDistance(f, option) <= 2).sort((a, b) => editDistance(a, option) - editDistance(b, option))[0];
+    return `unknown option ${option}${near === undefined ? '' : `; did you mean ${near}?`}`;
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
+    if (message.includes('does not take an argument')) return `${option} takes no value: write just ${option}`;
+    // The form the usage shows (`-c FILE` rather than `--config`), with its placeholder.
+    const short = /^Option '(-\w), /.exec(message)?.[1];
+    const shown = short !== undefined && new RegExp(`(^|[\\s[(])${short} `).test(text) ? short : option;
+    const placeholder = new RegExp(`(?:^|[\\s[(])${shown} ([^\\s\\])[,-][^\\s\\]),]*)`).exec(text)?.[1] ?? 'VALUE';
+    if (message.includes('ambiguous')) return `${shown} needs a value; to give one starting with "-", write ${shown}=${placeholder}`;
+    return `${shown} needs a value: ${shown} ${placeholder}`;
+  }
+  const positional = /^Unexpected argument '(.*)'\. /s.exec(message)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && positional !== undefined) {
+    const config = /\.ya?ml$/i.test(positional) && command.usage.includes('-c FILE') ? `; name the config file with -c ${positional}` : ': the command takes only options';
+    return `unexpected argument "${positional}"${config}`;
+  }
+  return message;
+}
+
 /** A flag's whole-number value within [min, max]; undefined when the flag is absent, a UsageError when it is not one. */
 export function wholeNumberFlag(flag: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;

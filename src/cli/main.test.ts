@@ -58,6 +58,27 @@ describe('the CLI command table', () => {
     }
   });
 
+  it('puts what parseArgs refuses in words: exit 2 with the usage, an unknown option with the one it was probably meant as', async () => {
+    for (const [argv, said] of [
+      [['keys', 'create', '-c', 'x.yaml', '--rol', 'metrics'], 'switchyard keys: unknown option --rol; did you mean --role?'],
+      [['drill', '--max-rt', '1s'], 'switchyard drill: unknown option --max-rt; did you mean --max-rto?'],
+      [['report', '-x'], 'switchyard report: unknown option -x'],
+      [['keys', 'create', '-c', 'x.yaml', '--owner'], 'switchyard keys: --owner needs a value: --owner O'],
+      [['serve', '-c'], 'switchyard serve: -c needs a value: -c FILE'],
+      [['demo', '-p'], 'switchyard demo: --port needs a value: --port N'],
+      [['report', '--format'], 'switchyard report: --format needs a value: --format table|csv|json|html'],
+      [['sim', 'openai', '--seed', '-1'], 'switchyard sim: --seed needs a value; to give one starting with "-", write --seed=N'],
+      [['demo', '--show-config=yes'], 'switchyard demo: --show-config takes no value: write just --show-config'],
+      [['serve', 'switchyard.yaml'], 'switchyard serve: unexpected argument "switchyard.yaml"; name the config file with -c switchyard.yaml'],
+      [['serve', '-c', 'x.yaml', 'extra'], 'switchyard serve: unexpected argument "extra": the command takes only options'],
+    ] as const) {
+      const c = capture();
+      expect(await main([...argv], c.io), argv.join(' ')).toBe(2);
+      expect(c.err, argv.join(' ')).toEqual([said, expect.stringMatching(new RegExp(`^usage: switchyard ${argv[0]} `))]);
+      expect(c.out).toEqual([]);
+    }
+  });
+
   it('suggests the command an unknown name was probably meant as: one it begins, or a typo away', async () => {
     const c = capture();
     expect(await main(['check'], c.io)).toBe(2);

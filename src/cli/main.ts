@@ -1,5 +1,5 @@
 import { packageVersion } from '../version.js';
-import { isArgumentError, type Command, type CommandIO } from './command.js';
+import { argumentProblem, editDistance, isArgumentError, type Command, type CommandIO } from './command.js';
 
 /**
  * Every command by name, in help order, each imported only when it runs or its help is asked for:
@@ -18,17 +18,6 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
   ['keys', async () => (await import('./commands/keys.js')).keysCommand],
   ['audit', async () => (await import('./commands/audit.js')).auditCommand],
 ];
-
-/** Edits (insert, delete, replace one character) that turn `a` into `b`. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i += 1) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j += 1) row.push(Math.min((previous[j] as number) + 1, (row[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    previous = row;
-  }
-  return previous[b.length] as number;
-}
 
 /**
  * The command an unknown name was probably meant as: one it begins (`check` → `check-config`), else the
@@ -98,8 +87,11 @@ export async function main(argv: string[], io: CommandIO = { out: (l) => console
   try {
     return await command.run(rest, io);
   } catch (err) {
-    io.err(`switchyard ${name}: ${(err as Error).message}`);
-    if (!isArgumentError(err)) return 1;
+    if (!isArgumentError(err)) {
+      io.err(`switchyard ${name}: ${(err as Error).message}`);
+      return 1;
+    }
+    io.err(`switchyard ${name}: ${argumentProblem(err, command)}`);
     io.err(`usage: ${command.usage}`);
     return 2;
   }

@@ -99,7 +99,7 @@ describe('switchyard drill (CLI)', () => {
       [['drill', '-c', configFile, '--group', 'nope', '--scenario', 'region-outage'], /--group: no group "nope" in the config \(groups: chat\)/],
       [['drill', '--print-scenario', 'nope'], /no built-in scenario "nope"/],
       [['drill', '--print-scenario', 'constructor'], /no built-in scenario "constructor"/],
-      [['drill', '--bogus'], /Unknown option '--bogus'/],
+      [['drill', '--bogus'], /switchyard drill: unknown option --bogus\n/],
     ];
     for (const [args, message] of cases) {
       const c = capture();
