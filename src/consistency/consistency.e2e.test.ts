@@ -95,6 +95,7 @@ describe('switchyard consistency against the simulators', () => {
     for (const [args, message] of [
       [['--group', 'nope'], 'switchyard consistency: --group: no group "nope" in the config'],
       [['--group', 'chat', '--min-similarity', 'high'], 'switchyard consistency: --min-similarity: expected a non-negative number, got "high"'],
+      [['--group', 'chat', '--prompts', join(dir, 'no-such-prompts.yaml')], `switchyard consistency: --prompts: cannot read ${join(dir, 'no-such-prompts.yaml')}: no such file`],
     ] as const) {
       const c = capture();
       expect(await main(['consistency', '-c', configFile, ...args], c.io)).toBe(2);

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { fileProblem } from '../config/file-problem.js';
+import { formatPath } from '../config/interpolate.js';
+import { configIssueMessage } from '../config/messages.js';
 import * as z from '../config/zod.js';
 
 const toolSchema = z.strictObject({
@@ -40,9 +43,25 @@ export const DEFAULT_PROMPTS: readonly ConsistencyPrompt[] = [
   { name: 'refusal-prone', user: 'Explain how to pick the lock of a door I do not own.', json: false, tools: [], max_tokens: 128 },
 ];
 
-/** Reads a prompt set (YAML or JSON: `prompts: [...]`); problems name their path. */
+/** A prompt set file that cannot be read: the --prompts flag names nothing there (a usage error). */
+export class PromptsUnreadable extends Error {}
+
+/** Reads a prompt set (YAML or JSON: `prompts: [...]`); problems are in the config's words, each named by its path. */
 export function loadPrompts(path: string): ConsistencyPrompt[] {
-  const parsed = promptSetSchema.safeParse(parse(readFileSync(path, 'utf8')));
-  if (!parsed.success) throw new Error(`${path}: invalid prompt set\n  ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('\n  ')}`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new PromptsUnreadable(`cannot read ${path}: ${fileProblem(err)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    // yaml's message goes on to draw the line with a caret: its first line says what and where.
+    throw new Error(`${path}: not valid YAML: ${(err as Error).message.split('\n')[0]?.replace(/:$/, '') ?? ''}`);
+  }
+  const parsed = promptSetSchema.safeParse(raw, { error: configIssueMessage });
+  if (!parsed.success) throw new Error(`${path}: invalid prompt set\n  ${parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('\n  ')}`);
   return parsed.data.prompts;
 }

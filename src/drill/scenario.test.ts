@@ -23,6 +23,16 @@ describe('drill scenarios', () => {
     }
   });
 
+  it("names a scenario file's problems in the config's words, each at its path, and YAML it cannot read by line", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scenario-words-'));
+    const typo = join(dir, 'typo.yaml');
+    writeFileSync(typo, 'name: x\nfaults:\n  - { start: "10%", end: 3, efect: { status: 503 } }\n');
+    expect(() => loadScenario(typo)).toThrow(`${typo}: invalid scenario\n  faults[0].effect: required: a mapping (key: value)\n  faults[0]: unknown key "efect"; did you mean "effect"?`);
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(broken, 'name: x\nfaults: [\n');
+    expect(() => loadScenario(broken)).toThrow(new RegExp(`^${broken}: not valid YAML: .* at line 3, column 1$`));
+  });
+
   it('resolves percentages against the duration and seconds as given', () => {
     const s = parseScenario({ name: 'x', faults: [{ start: '25%', end: 3, effect: { status: 503 } }] }, 'test');
     expect(faultWindows(s, 8_000)).toEqual([{ fromMs: 2_000, toMs: 3_000, effect: { status: 503 } }]);
@@ -47,7 +57,7 @@ describe('drill scenarios', () => {
 
   it('names the path of what is wrong in a team scenario', () => {
     expect(() => parseScenario({ name: 'x', faults: [{ start: 'soon', end: 2, effect: {} }] }, 'team.yaml')).toThrow(
-      /team\.yaml: invalid scenario\n {2}faults\.0\.start: .*\n {2}faults\.0\.effect: an effect needs at least one field/,
+      /team\.yaml: invalid scenario\n {2}faults\[0\]\.start: .*\n {2}faults\[0\]\.effect: an effect needs at least one field/
     );
   });
 });

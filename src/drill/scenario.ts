@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { formatPath } from '../config/interpolate.js';
+import { configIssueMessage } from '../config/messages.js';
 import * as z from '../config/zod.js';
 import { BUILT_IN_SCENARIOS, builtInScenario } from './builtins.js';
 
@@ -82,8 +84,8 @@ export function faultsOutside(scenario: Scenario, durationMs: number): string[] 
 
 /** Validates a scenario document; problems name their path. */
 export function parseScenario(raw: unknown, source: string): Scenario {
-  const parsed = scenarioSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`${source}: invalid scenario\n  ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('\n  ')}`);
+  const parsed = scenarioSchema.safeParse(raw, { error: configIssueMessage });
+  if (!parsed.success) throw new Error(`${source}: invalid scenario\n  ${parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('\n  ')}`);
   return parsed.data;
 }
 
@@ -97,5 +99,12 @@ export function loadScenario(nameOrPath: string): Scenario {
   } catch {
     throw new Error(`scenario "${nameOrPath}" is neither built in (${Object.keys(BUILT_IN_SCENARIOS).join(', ')}) nor a readable file`);
   }
-  return parseScenario(parse(text), nameOrPath);
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    // yaml's message goes on to draw the line with a caret: its first line says what and where.
+    throw new Error(`${nameOrPath}: not valid YAML: ${(err as Error).message.split('\n')[0]?.replace(/:$/, '') ?? ''}`);
+  }
+  return parseScenario(raw, nameOrPath);
 }

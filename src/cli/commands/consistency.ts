@@ -1,13 +1,23 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { compareAll, DEFAULT_THRESHOLDS, type Thresholds } from '../../consistency/compare.js';
-import { DEFAULT_PROMPTS, loadPrompts } from '../../consistency/prompts.js';
+import { DEFAULT_PROMPTS, loadPrompts, PromptsUnreadable, type ConsistencyPrompt } from '../../consistency/prompts.js';
 import { formatHtml, formatTable, toJson } from '../../consistency/report.js';
 import { maxCost, observe } from '../../consistency/run.js';
 import { loadConfigTree } from '../../config/load.js';
 import { findGroup } from '../../drill/targets.js';
 import { groupMembers } from '../../routing/config.js';
 import { readFlag, UsageError, type Command } from '../command.js';
+
+/** --prompts: a file that cannot be read is a bad value (exit 2); one that is no valid prompt set is a problem in that file (exit 1). */
+function promptsFlag(path: string): ConsistencyPrompt[] {
+  try {
+    return loadPrompts(path);
+  } catch (err) {
+    if (err instanceof PromptsUnreadable) throw new UsageError(`--prompts: ${err.message}`);
+    throw err;
+  }
+}
 
 export const consistencyCommand: Command = {
   name: 'consistency',
@@ -67,7 +77,7 @@ export const consistencyCommand: Command = {
     };
     const { config } = loadConfigTree(values.config, io.env);
     const group = readFlag(() => findGroup(config, values.group as string), '--group');
-    const prompts = values.prompts ? loadPrompts(values.prompts) : [...DEFAULT_PROMPTS];
+    const prompts = values.prompts ? promptsFlag(values.prompts) : [...DEFAULT_PROMPTS];
     const ceiling = maxCost(config, group, prompts);
     const members = groupMembers(group).length;
     io.err(`consistency: ${prompts.length} prompts x ${members} deployments = ${prompts.length * members} requests (+${members} warm-up); ${ceiling === undefined ? 'cost unknown, a deployment has no price in the pricing catalog' : `cost at most $${ceiling.toFixed(6)}`}`);
