@@ -61,10 +61,14 @@ describe('switchyard import-usage', () => {
     expect(await rowsIn(ledger)).toBe(3);
   });
 
-  it('says which file it could not read, and what it stored before', async () => {
-    const run = capture();
-    expect(await main(['import-usage', '--sqlite', ledger, join(dir, 'function.log'), join(dir, 'missing.log')], run.io)).toBe(1);
-    expect(run.err.join('\n')).toMatch(/^import stopped: ENOENT.*missing\.log.*; 0 new events were stored before it/);
+  it('refuses a file it cannot read before importing any (exit 2), saying which and why', async () => {
+    const before = await rowsIn(ledger);
+    for (const [file, why] of [[join(dir, 'missing.log'), 'no such file'], [dir, 'it is a directory, not a file']] as const) {
+      const run = capture();
+      expect(await main(['import-usage', '--sqlite', ledger, join(dir, 'function.log'), file], run.io)).toBe(2);
+      expect(run.err).toEqual([`switchyard import-usage: cannot read ${file}: ${why}`, expect.stringMatching(/^usage: switchyard import-usage /)]);
+    }
+    expect(await rowsIn(ledger)).toBe(before);
   });
 
   it('import-usage and report refuse a command line naming two ledgers (exit 2) rather than pick one', async () => {

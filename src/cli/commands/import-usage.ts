@@ -1,10 +1,11 @@
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { fileProblem } from '../../config/file-problem.js';
 import type { UsageEvent } from '../../ledger/event.js';
 import { readUsageLine } from '../../ledger/import/read-lines.js';
 import type { LedgerStore } from '../../ledger/store/sql-store.js';
-import type { Command, CommandIO } from '../command.js';
+import { UsageError, type Command, type CommandIO } from '../command.js';
 import { LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore, severalSources } from '../ledger-source.js';
 
 const BATCH = 500;
@@ -49,6 +50,11 @@ export const importUsageCommand: Command = {
       io.err(`usage: ${this.usage}`);
       return 2;
     }
+    // Every file before any is imported: a misspelt name must not leave the import half done.
+    for (const file of files) {
+      const why = unreadable(file);
+      if (why !== undefined) throw new UsageError(`cannot read ${file}: ${why}`);
+    }
     const config = loadSourceConfig(values, io);
     if (config === null) return 1;
     if (config && (!config.ledger.enabled || config.ledger.store === 'stdout')) {
@@ -71,6 +77,17 @@ export const importUsageCommand: Command = {
     return tally.malformed > 0 ? 1 : 0;
   },
 };
+
+/** Why `file` cannot be read, in words; undefined when it can. */
+function unreadable(file: string): string | undefined {
+  try {
+    if (statSync(file).isDirectory()) return 'it is a directory, not a file';
+    closeSync(openSync(file, 'r'));
+    return undefined;
+  } catch (err) {
+    return fileProblem(err);
+  }
+}
 
 /** An event read, and where: named if the store refuses it. */
 interface Read {
