@@ -192,6 +192,24 @@ describe('relay', () => {
     expect(settle.mock.calls.map((c) => c[0].outcome)).toEqual(['error', 'ok']);
   });
 
+  it("stops an upstream still answering when the consumer fails on a part: it would go on generating, and billing, tokens nobody reads", async () => {
+    let stopped = false;
+    async function* endless(): AsyncGenerator<StreamPart> {
+      try {
+        for (;;) yield { type: 'text', delta: 'more ' };
+      } finally {
+        stopped = true;
+      }
+    }
+    const abortUpstream = vi.fn<(reason: GatewayError) => void>();
+    const it = relay(await openUntilContent(endless(), 0, () => 5, 'test'), 1, abortUpstream, () => undefined);
+    await it.next();
+    await it.next();
+    await it.throw?.(new TypeError('unencodable')).catch(() => undefined);
+    await new Promise((r) => setImmediate(r));
+    expect([abortUpstream.mock.calls.length, stopped]).toEqual([1, true]);
+  });
+
   it('settles a failure the upstream billed (a malformed answer, its usage after it) with that usage, not an estimate', async () => {
     const settle = vi.fn<(s: StreamSettlement) => void>();
     const paid = makeUsage({ prompt: 30, completion: 7 });

@@ -177,7 +177,7 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
 
   next(): Promise<IteratorResult<StreamPart>> {
     if (this.closed) return Promise.resolve(DONE);
-    if (this.misordered) return this.failMisordered(this.misordered);
+    if (this.misordered) return this.stopAndFail(this.misordered);
     if (!this.started) {
       this.started = true;
       this.lastPartAt = this.startedAt = Date.now();
@@ -187,7 +187,7 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     while (this.headAt < head.length) {
       const p = head[this.headAt++] as StreamPart;
       if (this.account(p)) return Promise.resolve({ done: false, value: p });
-      if (this.misordered) return this.failMisordered(this.misordered);
+      if (this.misordered) return this.stopAndFail(this.misordered);
     }
     return this.opened.iterator.next().then(this.onNext, this.onError);
   }
@@ -233,12 +233,8 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
       this.closed = true;
       return Promise.reject(err);
     }
-    this.closed = true;
-    try {
-      return this.fail(err);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    // The upstream is still answering: it is stopped, or it would go on generating (and billing) tokens nobody reads.
+    return this.stopAndFail(toGatewayError(err));
   }
 
   /**
@@ -278,8 +274,11 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     return true;
   }
 
-  /** Stops the upstream and fails the stream: its answer said it was finished, then went on. */
-  private failMisordered(error: GatewayError): Promise<IteratorResult<StreamPart>> {
+  /**
+   * Stops the upstream and fails the stream: its answer said it was finished, then went on, or the
+   * consumer could not take a part (a front door that could not encode it).
+   */
+  private stopAndFail(error: GatewayError): Promise<IteratorResult<StreamPart>> {
     this.closed = true;
     this.abortUpstream(error);
     void this.opened.iterator.return?.();
