@@ -245,6 +245,40 @@ describe('executeWithFallback', () => {
     expect(clock.sleeps).toEqual([50]);
   });
 
+  it('gives the next deployment its whole attempt when a retry is skipped after all: the time kept for it is not taken from it', async () => {
+    vi.useFakeTimers();
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    const b = fakeDeployment('b');
+    // A slow 503 leaves room for a retry; during its backoff a starts cooling, so the retry is skipped for b.
+    a.provider.script = () => {
+      clock.advance(300);
+      a.state.coolingUntil = clock.now() + 60_000;
+      return failure('unavailable');
+    };
+    b.provider.script = (n) => (n === 1 ? 'hang' : 'ok');
+    const failed: string[] = [];
+    const p = executeWithFallback([a, b], chat, policy(clock, { deadlineMs: 1_000 }), opts({ attemptTimeoutMs: 400, onAttemptError: (at, err) => failed.push(`${at.deployment.id}: ${err.message}`) }));
+    await vi.advanceTimersByTimeAsync(5_000);
+    await p;
+    expect(failed.slice(0, 2)).toEqual(['a: simulated unavailable', 'b: Deployment b did not answer within 400 ms.']);
+    expect(a.provider.calls).toBe(1);
+  });
+
+  it('skips a retry whose share of the deadline shrank while it waited, for the next deployment', async () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    const b = fakeDeployment('b');
+    a.provider.script = () => (clock.advance(100), failure('unavailable'));
+    // The backoff's timer fires late (a busy event loop): 700 ms are left, 500 kept for b, 200 for the retry.
+    const late = policy(clock, { deadlineMs: 1_000 });
+    const sleep = clock.sleep.bind(clock);
+    clock.sleep = (ms, signal) => (clock.advance(200), sleep(ms, signal));
+    const out = await executeWithFallback([a, b], chat, late, opts({ attemptTimeoutMs: 500 }));
+    expect(out.attempt).toMatchObject({ role: 'fallback', deployment: { id: 'b' } });
+    expect(a.provider.calls).toBe(1);
+  });
+
   it('a pinned deployment is not swapped for a special fallback either', async () => {
     const clock = new FakeClock();
     const a = fakeDeployment('a');

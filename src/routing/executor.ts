@@ -151,17 +151,20 @@ class Execution<T> {
     const { policy, options, queue } = this;
     const deployment = queue[i] as Deployment;
     const state = deployment.state;
+    // What a retry keeps for the deployment after it: this attempt's alone, whichever way it goes.
+    const keepMs = this.keepMs;
+    this.keepMs = 0;
     if (state.coolingUntil > policy.clock.now() && (await coolingGate(queue, i, policy, options, this.deadlineAt)) === 'skip') {
       this.cause = 'rate_limited';
       return NEXT;
     }
     const now = policy.clock.now();
     const remaining = this.deadlineAt - now;
-    const keepMs = this.keepMs;
-    this.keepMs = 0;
     if (remaining <= 0) {
       throw new GatewayError({ kind: 'timeout', message: `The request deadline of ${policy.deadlineMs} ms passed.`, code: 'deadline_exceeded', fallbackable: false, retryable: false });
     }
+    // A retry whose share shrank while it waited (a backoff or a cool-down that ran long) leaves its time to the next deployment.
+    if (keepMs > 0 && remaining - keepMs < options.attemptTimeoutMs * MIN_RETRY_SHARE) return NEXT;
     // A client that left (e.g. during admission or a backoff) gets no upstream call.
     if (options.signal.aborted) throw stopped(options.signal);
     const number = this.number + 1;
