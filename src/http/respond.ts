@@ -69,7 +69,8 @@ export function errorChain(err: unknown): string {
  * credentials scrubbed, cut (`scrubUpstreamText`); never the stack, which repeats the message unscrubbed.
  */
 export function errorSummary(err: unknown): string {
-  return (err instanceof Error ? scrubUpstreamText(`${err.name}: ${err.message}`) : undefined) ?? 'non-Error thrown';
+  // One line: a platform that logs plain text (Azure's context.error) would take a line feed for a new entry.
+  return (err instanceof Error ? scrubUpstreamText(`${err.name}: ${err.message}`)?.replace(/\n/g, ' ') : undefined) ?? 'non-Error thrown';
 }
 
 /** Statuses Node has no reason phrase for (it would send "unknown"); undefined: Node's own. */

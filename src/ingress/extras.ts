@@ -72,8 +72,8 @@ function costOfAttempts(costOf: CostFn, attempts: readonly BilledAttempt[]): Ret
  * The trailers' cost of a stream that broke after its first byte (no usage part left to say it): what
  * its error says the request was billed (`GatewayError.spent`), priced as `answerCost` prices a usage
  * part, with the attempts billed before it; undefined when the error says nothing of it. Pricing that
- * throws here (it may be what broke the stream, and it is logged as such) leaves the cost out: the
- * stream still ends with its error frame.
+ * throws here leaves the cost out, logged as the internal error it is: the stream still ends with its
+ * error frame.
  */
 export function brokenStreamCost(ctx: RouteContext, servedBy: ServedBy, err: unknown): { usd: string | undefined; estimated: boolean } | undefined {
   const spent = GatewayError.isInstance(err) ? err.spent : undefined;
@@ -81,7 +81,8 @@ export function brokenStreamCost(ctx: RouteContext, servedBy: ServedBy, err: unk
   let usd: string | undefined;
   try {
     usd = answerCost(ctx, servedBy, spent.usage, { attempts: spent.attempts }).usd;
-  } catch {
+  } catch (pricing) {
+    ctx.internalError(pricing);
     usd = undefined;
   }
   return { usd, estimated: spent.estimated };
