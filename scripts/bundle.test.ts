@@ -108,10 +108,12 @@ describe('scripts/bundle.mjs', () => {
       process.stdout.write(JSON.stringify(response.content));`);
     expect(JSON.parse(stdout)).toEqual([{ type: 'text', text: 'from the bundle' }]);
     expect(loaded.filter((url) => url.includes('/node_modules/zod/'))).toEqual([]);
-    // Each chunk is resolved once per importing chunk: count modules, not resolutions.
+    // Each chunk is resolved once per importing chunk: count modules, not resolutions. A few dozen chunks,
+    // as esbuild splits what the entries share, against the hundreds of files an unbundled load reads;
+    // the bound moves with how modules are shared (a module a new entry also imports splits a chunk).
     const ours = new Set(loaded.filter((url) => url.startsWith('file://') && fileURLToPath(url).startsWith(out)));
     expect(ours.size).toBeGreaterThan(1);
-    expect(ours.size).toBeLessThan(40);
+    expect(ours.size).toBeLessThan(45);
   });
 
   it('leaves out the zod no schema uses (its JSON Schema generator and converter, the coercions)', () => {
