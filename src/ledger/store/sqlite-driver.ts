@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { ReadOptions, SqlDriver } from './driver.js';
 import { LIVE_FUNCTION, SqliteReader } from './sqlite-reader.js';
 import { SqliteWriter, WAL_LIMIT_BYTES } from './sqlite-writer.js';
+import { WalGate } from './wal-gate.js';
 
 /** Prepared statements kept per connection; only fixed SQL (queries, one-row inserts) is ever cached. */
 const MAX_STATEMENTS = 64;
@@ -49,7 +50,13 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqlDriver
   // Two lanes, each its own thread (started on its first read): a budget seeding a request waits for
   // never queues behind a report that may take the whole query timeout.
   const timeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
-  const readers = path !== ':memory:' && options.reads !== 'inline' ? { report: new SqliteReader(path, timeoutMs), request: new SqliteReader(path, timeoutMs) } : undefined;
+  const threaded = path !== ':memory:' && options.reads !== 'inline';
+  // Reports wait for the writer's checkpoint once the WAL outgrows its limit; budget seedings never do:
+  // a request is waiting on them, and each counter seeds once, so they cannot run back to back for long.
+  const gate = threaded && writer ? new WalGate(`${path}-wal`, WAL_LIMIT_BYTES, () => writer.checkpoint()) : undefined;
+  const readers = threaded
+    ? { report: new SqliteReader(path, timeoutMs, gate), request: new SqliteReader(path, timeoutMs, gate && { hold: () => undefined, readEnded: () => gate.readEnded() }) }
+    : undefined;
   const statements = new Map<string, Database.Statement>();
 
   const prepare = (sql: string): Database.Statement => {
@@ -132,6 +139,7 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqlDriver
       await driver.transaction(0, fn);
     },
     async close() {
+      gate?.close();
       await Promise.all([readers?.report.close(), readers?.request.close()]);
       await writer?.close();
       db.close();

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import type { LaneGate } from './wal-gate.js';
 
 /**
  * The SQL function a long scan ANDs into its WHERE (`SqlDriver.interruptible`). It is always true; what
@@ -52,6 +53,8 @@ interface Job {
   sql: string;
   params: readonly unknown[];
   timer: NodeJS.Timeout;
+  /** `performance.now()` past which it has failed. */
+  deadline: number;
   resolve: (rows: Record<string, unknown>[]) => void;
   reject: (err: Error) => void;
 }
@@ -66,11 +69,14 @@ export function queryTimeout(ms: number): Error {
  * order asked, so a report over months of usage never stalls the event loop. A query unanswered
  * `timeoutMs` after it was asked (waiting included) fails with `queryTimeout`; if it was running,
  * its thread is terminated (stopped at its next row, see `LIVE_FUNCTION`) and the next query gets a
- * new one. Started on the first query; holds the process open only while a query is pending.
+ * new one. Started on the first query; holds the process open only while a query is pending. With a
+ * `gate`, the next query starts only once the gate lets it (`WalGate`: a WAL grown past its limit),
+ * waiting at most until its own time is up; the gate is told whenever a query ends.
  */
 export class SqliteReader {
   private worker: Worker | undefined;
   private running: Job | undefined;
+  private held = false;
   private readonly queue: Job[] = [];
   private nextId = 0;
   private closed = false;
@@ -78,6 +84,7 @@ export class SqliteReader {
   constructor(
     private readonly path: string,
     private readonly timeoutMs: number,
+    private readonly gate?: LaneGate,
   ) {}
 
   /** The rows of `sql` (a statement that returns rows), read on the reader thread. */
@@ -87,7 +94,7 @@ export class SqliteReader {
       const id = this.nextId++;
       const timer = setTimeout(() => this.expire(id), this.timeoutMs);
       timer.unref();
-      this.queue.push({ id, sql, params, timer, resolve, reject });
+      this.queue.push({ id, sql, params, timer, deadline: performance.now() + this.timeoutMs, resolve, reject });
       this.pump();
     });
   }
@@ -105,12 +112,23 @@ export class SqliteReader {
   }
 
   private pump(): void {
-    if (this.running || this.closed) return;
-    const job = this.queue.shift();
+    if (this.running || this.held || this.closed) return;
+    const job = this.queue[0];
     if (!job) {
       this.worker?.unref();
       return;
     }
+    // Just past the job's deadline, so its own timer has failed it by the time the lane looks again.
+    const hold = this.gate?.hold(job.deadline - performance.now() + 1);
+    if (hold) {
+      this.held = true;
+      void hold.then(() => {
+        this.held = false;
+        this.pump();
+      });
+      return;
+    }
+    this.queue.shift();
     this.running = job;
     const worker = (this.worker ??= this.spawn());
     worker.ref();
@@ -124,11 +142,17 @@ export class SqliteReader {
       this.running = undefined;
       this.stopWorker();
       this.settle(job, err);
-      this.pump();
+      this.ended();
       return;
     }
     const at = this.queue.findIndex((j) => j.id === id);
     if (at >= 0) this.settle(this.queue.splice(at, 1)[0]!, err);
+  }
+
+  /** A running query ended: its snapshot is gone, which the gate may be waiting for. */
+  private ended(): void {
+    this.gate?.readEnded();
+    this.pump();
   }
 
   private stopWorker(): void {
@@ -151,7 +175,7 @@ export class SqliteReader {
       if (this.worker !== worker || job?.id !== reply.id) return;
       this.running = undefined;
       this.settle(job, reply.error === undefined ? (reply.rows ?? []) : Object.assign(new Error(reply.error), typeof reply.code === 'string' ? { code: reply.code } : {}));
-      this.pump();
+      this.ended();
     });
     const fail = (err: Error): void => {
       if (this.worker !== worker) return;
@@ -159,7 +183,7 @@ export class SqliteReader {
       const job = this.running;
       this.running = undefined;
       if (job) this.settle(job, err);
-      this.pump();
+      this.ended();
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`SQLite reader thread exited (code ${code}).`)));
