@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUILT_IN_SCENARIOS } from './builtins.js';
-import { faultsOutside, faultWindows, loadScenario, parseScenario } from './scenario.js';
+import { faultsOutside, faultWindows, loadScenario, parseScenario, ScenarioUnreadable } from './scenario.js';
 
 describe('drill scenarios', () => {
   it('every built-in scenario is a valid scenario file', () => {
@@ -17,7 +17,7 @@ describe('drill scenarios', () => {
       process.chdir(dir);
       writeFileSync('constructor', 'name: team-outage\nfaults:\n  - { start: "10%", end: "20%", effect: { status: 500 } }\n');
       expect(loadScenario('constructor').name).toBe('team-outage');
-      expect(() => loadScenario('toString')).toThrow(/neither built in .* nor a readable file/);
+      expect(() => loadScenario('toString')).toThrow(/neither built in .* nor a file/);
     } finally {
       process.chdir(cwd);
     }
@@ -31,6 +31,13 @@ describe('drill scenarios', () => {
     const broken = join(dir, 'broken.yaml');
     writeFileSync(broken, 'name: x\nfaults: [\n');
     expect(() => loadScenario(broken)).toThrow(new RegExp(`^${broken}: not valid YAML: .* at line 3, column 1$`));
+  });
+
+  it('says why a scenario file cannot be read: a directory is named as one, a missing file lists the built-in names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scenario-'));
+    expect(() => loadScenario(dir)).toThrow(new ScenarioUnreadable(`cannot read scenario file ${dir}: it is a directory, not a file`));
+    expect(() => loadScenario(join(dir, 'outage.yaml'))).toThrow(ScenarioUnreadable);
+    expect(() => loadScenario(join(dir, 'outage.yaml'))).toThrow(/^scenario ".*outage\.yaml" is neither built in \(region-outage, .*\) nor a file$/);
   });
 
   it('resolves percentages against the duration and seconds as given', () => {

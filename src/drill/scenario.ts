@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { fileProblem } from '../config/file-problem.js';
 import { formatPath } from '../config/interpolate.js';
 import { configIssueMessage } from '../config/messages.js';
 import * as z from '../config/zod.js';
@@ -89,6 +90,9 @@ export function parseScenario(raw: unknown, source: string): Scenario {
   return parsed.data;
 }
 
+/** A scenario neither built in nor a file that can be read: the --scenario flag names nothing there (a usage error). */
+export class ScenarioUnreadable extends Error {}
+
 /** Loads a built-in scenario by name, or a team's own scenario file (YAML). */
 export function loadScenario(nameOrPath: string): Scenario {
   const builtIn = builtInScenario(nameOrPath);
@@ -96,8 +100,10 @@ export function loadScenario(nameOrPath: string): Scenario {
   let text: string;
   try {
     text = readFileSync(nameOrPath, 'utf8');
-  } catch {
-    throw new Error(`scenario "${nameOrPath}" is neither built in (${Object.keys(BUILT_IN_SCENARIOS).join(', ')}) nor a readable file`);
+  } catch (err) {
+    // No such file: likely a misspelt built-in name, so they are listed. Otherwise a file was meant: say why it cannot be read.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ScenarioUnreadable(`scenario "${nameOrPath}" is neither built in (${Object.keys(BUILT_IN_SCENARIOS).join(', ')}) nor a file`);
+    throw new ScenarioUnreadable(`cannot read scenario file ${nameOrPath}: ${fileProblem(err)}`);
   }
   let raw: unknown;
   try {

@@ -87,7 +87,7 @@ describe('switchyard drill (CLI)', () => {
     }
   });
 
-  it('refuses, as a usage error (exit 2), a drill without load or without a fault inside the run, an unknown scenario or group, and an unknown option', async () => {
+  it('refuses, as a usage error (exit 2), a drill without load or without a fault inside the run, an unknown scenario or group, a scenario that is a directory, and an unknown option', async () => {
     const late = join(dir, 'late.yaml');
     writeFileSync(late, stringify({ name: 'late', faults: [{ start: 30, end: 60, effect: { status: 503 } }] }));
     const drill = ['drill', '-c', configFile, '--group', 'chat'];
@@ -96,6 +96,7 @@ describe('switchyard drill (CLI)', () => {
       [[...drill, '--scenario', 'region-outage', '--duration', '0', '--max-rto', '1s'], /the duration must be above 0/],
       [[...drill, '--scenario', 'region-outage', '--rate', '0'], /the rate must be above 0/],
       [[...drill, '--scenario', 'nope'], /--scenario: scenario "nope" is neither built in \(region-outage, .*\) nor a file/],
+      [[...drill, '--scenario', dir], /--scenario: cannot read scenario file .*: it is a directory, not a file/],
       [['drill', '-c', configFile, '--group', 'nope', '--scenario', 'region-outage'], /--group: no group "nope" in the config \(groups: chat\)/],
       [['drill', '--print-scenario', 'nope'], /no built-in scenario "nope"/],
       [['drill', '--print-scenario', 'constructor'], /no built-in scenario "constructor"/],

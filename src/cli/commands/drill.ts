@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUILT_IN_SCENARIOS, builtInScenario } from '../../drill/builtins.js';
 import { formatDrillHtml } from '../../drill/report/html.js';
 import { formatPlan, formatSummary } from '../../drill/report/terminal.js';
 import { drillProblem, prepareDrill, type DrillOptions, type DrillResult } from '../../drill/run.js';
-import { faultsOutside, loadScenario, type Scenario } from '../../drill/scenario.js';
+import { faultsOutside, loadScenario, ScenarioUnreadable, type Scenario } from '../../drill/scenario.js';
 import { loadConfigTree } from '../../config/load.js';
 import { findGroup } from '../../drill/targets.js';
 import { sloBreaches, type DrillSlo } from '../../drill/slo.js';
@@ -19,14 +19,16 @@ function durationMs(text: string, flag: string): number {
 }
 
 /**
- * --scenario: a name neither built in nor a file is a bad value (exit 2); a file that is not a valid
- * scenario is a problem in that file (exit 1), as an invalid config is.
+ * --scenario: a name neither built in nor a readable file (none there, a directory) is a bad value
+ * (exit 2); a file that is not a valid scenario is a problem in that file (exit 1), as an invalid config is.
  */
 function scenarioFlag(name: string): Scenario {
-  if (builtInScenario(name) === undefined && !existsSync(name)) {
-    throw new UsageError(`--scenario: scenario "${name}" is neither built in (${Object.keys(BUILT_IN_SCENARIOS).join(', ')}) nor a file`);
+  try {
+    return loadScenario(name);
+  } catch (err) {
+    if (err instanceof ScenarioUnreadable) throw new UsageError(`--scenario: ${err.message}`);
+    throw err;
   }
-  return loadScenario(name);
 }
 
 function positive(text: string, flag: string): number {
