@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -69,6 +69,19 @@ describe('switchyard import-usage', () => {
       expect(run.err).toEqual([`switchyard import-usage: cannot read ${file}: ${why}`, expect.stringMatching(/^usage: switchyard import-usage /)]);
     }
     expect(await rowsIn(ledger)).toBe(before);
+  });
+
+  it('names a file that became unreadable during the import as the up-front check does, and what it stored before', async () => {
+    await (await SqlLedgerStore.open(openSqlite(ledger))).close();
+    const first = join(dir, 'rotating.log');
+    const second = join(dir, 'rotated-away.log');
+    writeFileSync(first, [JSON.stringify({ switchyard_usage: { ...c, id: 'rotating-1' } }), '{"switchyard_usage": {"id"'].join('\n'));
+    writeFileSync(second, JSON.stringify({ switchyard_usage: { ...c, id: 'rotating-2' } }));
+    const run = capture();
+    // The first file's malformed line is told while it is imported: the second is removed then, after the check.
+    const io = { ...run.io, err: (l: string) => (run.err.push(l), l.startsWith(`${first}:2:`) && rmSync(second)) };
+    expect(await main(['import-usage', '--sqlite', ledger, first, second], io)).toBe(1);
+    expect(run.err).toEqual([`${first}:2: not imported: not JSON`, `import stopped: cannot read ${second}: no such file; 1 new events were stored before it (running the import again is safe)`]);
   });
 
   it('import-usage and report refuse a command line naming two ledgers (exit 2) rather than pick one', async () => {

@@ -95,11 +95,22 @@ interface Read {
   at: string;
 }
 
+/**
+ * The lines of `file`. One that became unreadable since the up-front check (removed, a disk error) is
+ * named as that check names it; the store's own failures, thrown in the caller's loop, are not caught here.
+ */
+async function* linesOf(file: string): AsyncGenerator<string> {
+  try {
+    yield* createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${fileProblem(err)}`);
+  }
+}
+
 async function importFile(file: string, store: LedgerStore, tally: Tally, io: CommandIO): Promise<void> {
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let batch: Read[] = [];
   let n = 0;
-  for await (const line of lines) {
+  for await (const line of linesOf(file)) {
     n += 1;
     if (line.trim() === '') continue;
     const read = readUsageLine(line);
