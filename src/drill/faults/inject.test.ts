@@ -1,6 +1,21 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { startOpenAISim } from '../../sim/openai/index.js';
 import type { Effect } from '../scenario.js';
-import { combineEffects, proxyTarget } from './inject.js';
+import { combineEffects, proxyTarget, simulatorTarget } from './inject.js';
+
+describe('drill fault targets on a simulator', () => {
+  it("says why a simulator refused a fault rule, in the simulator's words", async () => {
+    const sim = await startOpenAISim({ models: ['gpt-4o-mini'] });
+    try {
+      const target = simulatorTarget('primary', sim.url);
+      await target.apply({ status: 503 }, 1_000);
+      // A scenario's schema keeps statuses to 400-599; a simulator checks again what it is sent.
+      await expect(target.apply({ status: 200 }, 1_000)).rejects.toThrow(`simulator at ${sim.url} refused the fault rule (HTTP 400): fault rule refused: status: must be at least 400`);
+    } finally {
+      await sim.close();
+    }
+  });
+});
 
 describe('drill fault targets behind the proxy', () => {
   beforeEach(() => {

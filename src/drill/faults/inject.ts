@@ -40,6 +40,13 @@ export function simRule(effect: Effect, durationMs: number): FaultRule {
   return rule;
 }
 
+/** The simulator's own words for a refusal (`{error:{message}}`), when it gave them. */
+function refusalMessage(body: unknown): string | undefined {
+  const error: unknown = typeof body === 'object' && body !== null && 'error' in body ? body.error : undefined;
+  const message: unknown = typeof error === 'object' && error !== null && 'message' in error ? error.message : undefined;
+  return typeof message === 'string' && message !== '' ? message : undefined;
+}
+
 /** A simulator target: each window is its own rule that expires on its own (other rules, e.g. cold start, stay). */
 export function simulatorTarget(deployment: string, origin: string): FaultTarget {
   return {
@@ -47,8 +54,12 @@ export function simulatorTarget(deployment: string, origin: string): FaultTarget
     via: 'simulator',
     async apply(effect, durationMs) {
       const res = await request(`${origin}/__sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(simRule(effect, durationMs)) });
-      await res.body.dump();
-      if (res.statusCode !== 200) throw new Error(`simulator at ${origin} refused the fault rule (HTTP ${res.statusCode})`);
+      if (res.statusCode === 200) {
+        await res.body.dump();
+        return;
+      }
+      const said = refusalMessage(await res.body.json().catch(() => undefined));
+      throw new Error(`simulator at ${origin} refused the fault rule (HTTP ${res.statusCode})${said === undefined ? '' : `: ${said}`}`);
     },
     close: () => Promise.resolve(),
   };
