@@ -1,3 +1,5 @@
+import { editDistance } from '../core/edit-distance.js';
+
 /** One CLI subcommand. Adding a command: one file in commands/ and one line in main.ts. */
 export interface Command {
   name: string;
@@ -25,17 +27,6 @@ export class UsageError extends Error {}
 /** True for what `node:util` parseArgs throws on an unknown option or a missing value. */
 export function isArgumentError(err: unknown): boolean {
   return err instanceof UsageError || (err instanceof TypeError && String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_'));
-}
-
-/** Edits (insert, delete, replace one character) that turn `a` into `b`. */
-export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i += 1) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j += 1) row.push(Math.min((previous[j] as number) + 1, (row[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    previous = row;
-  }
-  return previous[b.length] as number;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { packageVersion } from '../version.js';
-import { argumentProblem, editDistance, isArgumentError, type Command, type CommandIO } from './command.js';
+import { editDistance } from '../core/edit-distance.js';
+import { argumentProblem, isArgumentError, type Command, type CommandIO } from './command.js';
 
 /**
  * Every command by name, in help order, each imported only when it runs or its help is asked for:

@@ -1,4 +1,5 @@
 import type * as z from './zod.js';
+import { editDistance } from '../core/edit-distance.js';
 
 /**
  * Words for zod's issues, passed to `safeParse` as the error map. Messages a schema sets itself win over
@@ -82,21 +83,4 @@ export function unknownKey(key: string, known: readonly string[]): string {
   const near = known.filter((k) => editDistance(k, key) <= Math.max(1, Math.floor(k.length / 4)));
   if (near.length > 0) return `unknown key "${key}"; did you mean ${near.map((k) => `"${k}"`).join(' or ')}?`;
   return known.length > 0 ? `unknown key "${key}"; expected one of ${known.join(', ')}` : `unknown key "${key}"`;
-}
-
-/** Edit distance with swapped neighbours as one edit (`api_kye`), for "did you mean" on misspelt keys. */
-function editDistance(a: string, b: string): number {
-  let before: number[] = [];
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i += 1) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      let d = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, (before[j - 2] ?? 0) + 1);
-      cur[j] = d;
-    }
-    before = prev;
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
 }
