@@ -62,7 +62,7 @@ describe('switchyard keys and audit', () => {
     // An id that is no key id is a bad argument too; an unknown key (above) is not.
     const notAnId = capture(env);
     expect(await main(['keys', 'revoke', 'zz', '-c', file], notAnId.io)).toBe(2);
-    expect(notAnId.err.join('\n')).toContain("'zz' is not a virtual key id");
+    expect(notAnId.err.join('\n')).toContain('That is not a virtual key id (12 hex digits).');
     expect(notAnId.err.at(-1)).toMatch(/^usage: switchyard keys /);
 
     const exported = join(dir, 'audit.jsonl');

@@ -1,5 +1,6 @@
 import { GatewayError } from '../../core/errors.js';
 import { parseKeyPolicy } from './policy.js';
+import { parseKey } from './secret.js';
 import type { KeyStore, VirtualKey } from './store.js';
 
 /**
@@ -20,8 +21,16 @@ export interface KeysAdmin {
 
 const ID = /^[0-9a-f]{12}$/;
 
+/**
+ * Refuses what is no key id without quoting it: an admin pasting the key, secret and all, where its id
+ * goes (a URL path, the CLI's argument) is an easy mistake, and error answers end up in client logs.
+ * Such a key is named by its id, which it starts with.
+ */
 function checkId(id: string): void {
-  if (!ID.test(id)) throw new GatewayError({ kind: 'invalid_request', message: `'${id.slice(0, 40)}' is not a virtual key id (12 hex digits).`, param: 'id', code: 'invalid_key_id' });
+  if (ID.test(id)) return;
+  const pasted = parseKey(id);
+  const hint = pasted ? ` It is a virtual key itself, secret and all: its id is ${pasted.id}.` : '';
+  throw new GatewayError({ kind: 'invalid_request', message: `That is not a virtual key id (12 hex digits).${hint}`, param: 'id', code: 'invalid_key_id' });
 }
 
 /** The admin API bound to a key store. */

@@ -151,6 +151,17 @@ function keysSuite(name: string, open: () => SqlDriver, replicas: 1 | 2, cleanup
       expect(revoked.status).toBe('revoked');
     });
 
+    it('refuses a key pasted where its id goes without quoting it back, naming its id instead', async () => {
+      const admin = keysAdmin(store(a));
+      const created = await admin.create({ owner: 'cy' }, 'key:root');
+      const secret = created.key.slice(`sy-${created.id}-`.length);
+      for (const call of [admin.revoke(created.key, 'key:root'), admin.rotate(created.key, 'key:root')]) {
+        const error = await call.then(() => undefined, (e: unknown) => e as GatewayError);
+        expect(error).toMatchObject({ kind: 'invalid_request', param: 'id', code: 'invalid_key_id', message: `That is not a virtual key id (12 hex digits). It is a virtual key itself, secret and all: its id is ${created.id}.` });
+        expect(error?.message).not.toContain(secret.slice(0, 8));
+      }
+    });
+
     it('answers the admin API with 4xx for bad input, and audits every change in the chain', async () => {
       const audit = new AuditLog(a, () => now);
       const admin = keysAdmin(store(a, audit));
