@@ -62,7 +62,7 @@ class RebasedRequest implements HttpRequest {
     return this.sent.method;
   }
 
-  /** The path as sent, base path included: the server span's `url.path`, and its `http.route` root. */
+  /** The path as sent, base path included: the root of the server span's `http.route` and `url.path`. */
   get originalPath(): string {
     return this.sent.originalPath ?? this.sent.path;
   }

@@ -26,8 +26,8 @@ export interface HttpRequest {
   /**
    * The path as the client sent it, where the runtime routes on another one: `path` with a stage or
    * route prefix taken off (`/prod/v1/chat/completions` on API Gateway's execute-api domain,
-   * `/api/v1/chat/completions` under Azure's default route prefix). The server span's `url.path`, which
-   * the conventions want as the client sent it. Absent when `path` is that.
+   * `/api/v1/chat/completions` under Azure's default route prefix). The prefix goes in front of the
+   * server span's `http.route` and `url.path`, as the conventions ask. Absent when `path` is that.
    */
   readonly originalPath?: string | undefined;
   /** The raw query string without `?`; empty when there is none. */

@@ -342,7 +342,7 @@ describe('server span (HTTP semantic conventions)', () => {
     return exported[0] as SpanData;
   }
 
-  it('carries the required url.scheme and url.path, the server the client addressed and its user agent, and no query or credential', async () => {
+  it('carries the required url.scheme and url.path (scrubbed to the route), the server the client addressed and its user agent, and no query or credential', async () => {
     const span = await serverSpan({
       method: 'GET',
       route: '/v1/responses/{id}',
@@ -355,7 +355,7 @@ describe('server span (HTTP semantic conventions)', () => {
       'http.request.method': 'GET',
       'http.request.method_original': undefined,
       'url.scheme': 'https',
-      'url.path': '/v1/responses/resp_1',
+      'url.path': '/v1/responses/{id}',
       'http.route': '/v1/responses/{id}',
       'http.response.status_code': 200,
       'server.address': 'gw.example.com',
@@ -369,6 +369,15 @@ describe('server span (HTTP semantic conventions)', () => {
   it('records as url.path the path the client sent when its runtime routed on another, a stage or route prefix taken off', async () => {
     const span = await serverSpan({ path: '/v1/chat/completions', originalPath: '/prod/v1/chat/completions' });
     expect(span.attributes['url.path']).toBe('/prod/v1/chat/completions');
+  });
+
+  it('scrubs a path parameter out of url.path: an admin who pastes a virtual key where its id goes exports the route, never the key', async () => {
+    const pasted = 'sy-0123456789ab-PASTED_SECRET_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+    const span = await serverSpan({ route: '/v1/switchyard/keys/{id}/revoke', path: `/v1/switchyard/keys/${pasted}/revoke` });
+    expect(span.attributes['url.path']).toBe('/v1/switchyard/keys/{id}/revoke');
+    const underStage = await serverSpan({ route: '/v1/switchyard/keys/{id}/rotate', path: `/v1/switchyard/keys/${pasted}/rotate`, originalPath: `/prod/v1/switchyard/keys/${pasted}/rotate` });
+    expect(underStage.attributes['url.path']).toBe('/prod/v1/switchyard/keys/{id}/rotate');
+    expect(JSON.stringify([span, underStage])).not.toContain('PASTED_SECRET');
   });
 
   it('puts the application root a runtime took off (a stage, a route prefix) in front of http.route and the span name, as the conventions ask', async () => {

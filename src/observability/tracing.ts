@@ -13,9 +13,9 @@ export interface ServerSpanStart {
   method: string;
   /** The route template (`/v1/chat/completions`), never a raw path with ids in it; the span puts the application root in front. */
   route: string;
-  /** The request's path without its query string (the query, which may hold anything, never reaches a span). */
+  /** The path routed on, without its query string: what `originalPath` has in front of it is the application root. Never exported: it holds whatever the client typed. */
   path: string;
-  /** The path as the client sent it, when its runtime routes on another (`HttpRequest.originalPath`): `url.path` then. */
+  /** The path as the client sent it, when its runtime routes on another (`HttpRequest.originalPath`): what is in front of `path` is the application root. */
   originalPath?: string | undefined;
   /** How the client reached the gateway, as its runtime knows it (`HttpRequest.scheme`). */
   scheme: 'http' | 'https';
@@ -150,7 +150,9 @@ export class Tracer implements AttemptObserver, AttemptTracing {
         'http.request.method': method,
         'http.request.method_original': method === start.method ? undefined : start.method,
         'url.scheme': start.scheme,
-        'url.path': start.originalPath ?? start.path,
+        // Scrubbed as the conventions allow: a path parameter is whatever the client typed, an admin's key
+        // pasted in place of its id among them, so the path is the route's, as the access log writes it.
+        'url.path': route,
         'http.route': route,
         'http.response.status_code': status,
         'network.protocol.version': protocolVersion(start.httpVersion),

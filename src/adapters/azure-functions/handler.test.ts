@@ -52,7 +52,7 @@ describe('createAzureHandler', () => {
     await azure(new HttpRequest({ url: 'https://gw/api', method: 'GET' }), recordingContext().context);
     await azure(new HttpRequest({ url: 'https://gw/apis/v1', method: 'GET' }), recordingContext().context);
     expect(seen.map((s) => s.request.path)).toEqual(['/v1/models', '/', '/apis/v1']);
-    // The span's url.path is the path the client sent, prefix and all.
+    // The span's http.route and url.path keep the prefix the client sent.
     expect(seen.map((s) => s.request.originalPath)).toEqual(['/api/v1/models', '/api', '/apis/v1']);
   });
 
