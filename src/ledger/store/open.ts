@@ -14,5 +14,5 @@ export async function openStore(config: LedgerConfig, logger: Logger): Promise<L
   }
   // Drivers load only when configured: a PostgreSQL deployment never loads the SQLite addon, and back.
   const { openSqlite } = await import('./sqlite-driver.js');
-  return SqlLedgerStore.open(openSqlite(config.path, { queryTimeoutMs: config.query_timeout_ms }));
+  return SqlLedgerStore.open(openSqlite(config.path, { queryTimeoutMs: config.query_timeout_ms, logger }));
 }

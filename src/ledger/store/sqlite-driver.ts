@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Logger } from '../../core/logger.js';
 import type { ReadOptions, SqlDriver } from './driver.js';
 import { LIVE_FUNCTION, SqliteReader } from './sqlite-reader.js';
 import { SqliteWriter, WAL_LIMIT_BYTES } from './sqlite-writer.js';
@@ -24,6 +25,8 @@ export interface SqliteOptions {
   reads?: 'worker' | 'inline';
   /** A `readMany` unanswered this long (waiting for the reader included) fails `SQLITE_INTERRUPT` and is stopped (`ledger.query_timeout_ms`). */
   queryTimeoutMs?: number;
+  /** Told when another connection's read keeps the WAL from being checkpointed (`WalGate`). */
+  logger?: Logger;
 }
 
 /** `ledger.query_timeout_ms`'s default, for callers that open a file without the config (the CLI's `--sqlite`). */
@@ -53,9 +56,9 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqlDriver
   const threaded = path !== ':memory:' && options.reads !== 'inline';
   // Reports wait for the writer's checkpoint once the WAL outgrows its limit; budget seedings never do:
   // a request is waiting on them, and each counter seeds once, so they cannot run back to back for long.
-  const gate = threaded && writer ? new WalGate(`${path}-wal`, WAL_LIMIT_BYTES, () => writer.checkpoint()) : undefined;
+  const gate = threaded && writer ? new WalGate(`${path}-wal`, WAL_LIMIT_BYTES, () => writer.checkpoint(), { logger: options.logger }) : undefined;
   const readers = threaded
-    ? { report: new SqliteReader(path, timeoutMs, gate), request: new SqliteReader(path, timeoutMs, gate && { hold: () => undefined, readEnded: () => gate.readEnded() }) }
+    ? { report: new SqliteReader(path, timeoutMs, gate), request: new SqliteReader(path, timeoutMs, gate && { hold: () => undefined, readStarted: () => gate.readStarted(), readEnded: () => gate.readEnded() }) }
     : undefined;
   const statements = new Map<string, Database.Statement>();
 

@@ -71,7 +71,7 @@ export function queryTimeout(ms: number): Error {
  * its thread is terminated (stopped at its next row, see `LIVE_FUNCTION`) and the next query gets a
  * new one. Started on the first query; holds the process open only while a query is pending. With a
  * `gate`, the next query starts only once the gate lets it (`WalGate`: a WAL grown past its limit),
- * waiting at most until its own time is up; the gate is told whenever a query ends.
+ * waiting at most until its own time is up; the gate is told whenever a query starts and ends.
  */
 export class SqliteReader {
   private worker: Worker | undefined;
@@ -132,6 +132,7 @@ export class SqliteReader {
     this.running = job;
     const worker = (this.worker ??= this.spawn());
     worker.ref();
+    this.gate?.readStarted();
     worker.postMessage({ id: job.id, sql: job.sql, params: job.params });
   }
 
@@ -182,7 +183,8 @@ export class SqliteReader {
       this.worker = undefined;
       const job = this.running;
       this.running = undefined;
-      if (job) this.settle(job, err);
+      if (!job) return;
+      this.settle(job, err);
       this.ended();
     };
     worker.on('error', fail);

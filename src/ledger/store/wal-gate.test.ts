@@ -1,11 +1,13 @@
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { silentLogger, type Logger } from '../../core/logger.js';
 import type { SqlDriver } from './driver.js';
 import { openSqlite } from './sqlite-driver.js';
-import { WAL_LIMIT_BYTES } from './sqlite-writer.js';
+import { WAL_LIMIT_BYTES, type Checkpoint } from './sqlite-writer.js';
+import { OUTSIDE_PATIENCE_MS, OUTSIDE_RECHECK_MS, WalGate } from './wal-gate.js';
 
 const MB = 1024 * 1024;
 
@@ -18,16 +20,18 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** The WAL file's size in bytes (0 while there is none). */
 const walBytes = (path: string): number => statSync(`${path}-wal`, { throwIfNoEntry: false })?.size ?? 0;
 
-async function ledgerOfPages(queryTimeoutMs = 2_000): Promise<{ path: string; driver: SqlDriver }> {
+async function ledgerOfPages(queryTimeoutMs = 2_000, logger: Logger = silentLogger): Promise<{ path: string; driver: SqlDriver }> {
   const path = join(mkdtempSync(join(tmpdir(), 'sqlite-wal-gate-')), 'ledger.sqlite');
-  const driver = openSqlite(path, { queryTimeoutMs });
+  const driver = openSqlite(path, { queryTimeoutMs, logger });
   await driver.query('CREATE TABLE pages (id INTEGER PRIMARY KEY, text TEXT NOT NULL)');
   return { path, driver };
 }
 
 /**
  * A WAL past its limit that no checkpoint can copy: another connection's snapshot, open while the
- * writer commits ~12 MB. Returns that connection, to end the snapshot with.
+ * writer commits ~12 MB. Returns that connection, to end the snapshot with. For `OUTSIDE_PATIENCE_MS`
+ * the gate cannot tell it from a read of another worker's, and holds reports as for our own reads: the
+ * specs of holding look within that time.
  */
 async function heldBackWal(path: string, driver: SqlDriver): Promise<Database.Database> {
   const other = new Database(path, { readonly: true });
@@ -36,6 +40,19 @@ async function heldBackWal(path: string, driver: SqlDriver): Promise<Database.Da
   for (let i = 0; i < 3; i++) await driver.insertRows('pages', ['id', 'text'], 'id', Array.from({ length: 1000 }, (_, j) => [i * 1000 + j, 'x'.repeat(4000)]));
   expect(walBytes(path)).toBeGreaterThan(WAL_LIMIT_BYTES);
   return other;
+}
+
+/** A logger keeping its warn and info messages. */
+function recordingLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const logger = {
+    ...silentLogger,
+    warn: (_: object, msg?: string) => void lines.push(`warn: ${msg}`),
+    info: (_: object, msg?: string) => void lines.push(`info: ${msg}`),
+    child: () => logger,
+    lines,
+  };
+  return logger;
 }
 
 /** Whether `promise` has settled by the next turn of the event loop after `ms`. */
@@ -131,4 +148,76 @@ describe('the WAL under reports read back to back', () => {
       await driver.close();
     }
   }, 30_000);
+
+  it('answers reports while another connection holds a read open: held reads go after the patience, the next ones at once, logged once', async () => {
+    const logger = recordingLogger();
+    const { path, driver } = await ledgerOfPages(10_000, logger);
+    try {
+      const other = await heldBackWal(path, driver);
+      // Before, each report waited its whole query_timeout_ms for a checkpoint that could not come, then failed 503.
+      let start = performance.now();
+      expect(await driver.readMany!('SELECT COUNT(*) AS n FROM pages')).toEqual({ rows: [{ n: 3000 }] });
+      expect(performance.now() - start).toBeLessThan(OUTSIDE_PATIENCE_MS + 1_500);
+      start = performance.now();
+      for (let i = 0; i < 3; i++) expect(await driver.readMany!('SELECT COUNT(*) AS n FROM pages')).toEqual({ rows: [{ n: 3000 }] });
+      expect(performance.now() - start).toBeLessThan(OUTSIDE_PATIENCE_MS);
+      expect(logger.lines).toEqual(['warn: ledger WAL held back by another connection to the SQLite file: reports stop waiting for checkpoints, and the WAL grows until that reader ends']);
+
+      other.exec('COMMIT');
+      other.close();
+      // Once it has gone, the next check holds a report for the checkpoint again, which empties the WAL.
+      await sleep(OUTSIDE_RECHECK_MS);
+      expect(await driver.readMany!('SELECT COUNT(*) AS n FROM pages')).toEqual({ rows: [{ n: 3000 }] });
+      expect(walBytes(path)).toBeLessThanOrEqual(WAL_LIMIT_BYTES);
+      expect(logger.lines.slice(1)).toEqual(['info: ledger WAL checkpointed again: reports wait for checkpoints again']);
+    } finally {
+      await driver.close();
+    }
+  }, 30_000);
+});
+
+describe('WalGate', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wal-gate-'));
+  const walPath = join(dir, 'ledger.sqlite-wal');
+  /** A checkpoint kept from the WAL's end every time: something's snapshot is in the WAL. */
+  const keptBack = (): Promise<Checkpoint> => Promise.resolve({ busy: 1, log: 100, checkpointed: 40 });
+
+  beforeEach(() => {
+    writeFileSync(walPath, 'x'.repeat(64));
+    vi.useFakeTimers();
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('keeps holding while one of our own reads runs, however long, and lets go once the outsider alone has kept it back for the patience', async () => {
+    const gate = new WalGate(walPath, 10, keptBack, { now: () => Date.now() });
+    gate.readStarted();
+    let released = false;
+    void gate.hold(60_000)!.then(() => (released = true));
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(released).toBe(false);
+    gate.readEnded();
+    await vi.advanceTimersByTimeAsync(OUTSIDE_PATIENCE_MS - 50);
+    expect(released).toBe(false);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(released).toBe(true);
+    gate.close();
+  });
+
+  it('lets reads go ungated until the recheck, then holds one for a single checkpoint while the outsider stays, and logs the episode once', async () => {
+    const logger = recordingLogger();
+    const checkpoint = vi.fn(keptBack);
+    const gate = new WalGate(walPath, 10, checkpoint, { logger, now: () => Date.now() });
+    void gate.hold(60_000);
+    await vi.advanceTimersByTimeAsync(OUTSIDE_PATIENCE_MS + 50);
+    expect(gate.hold(60_000)).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(OUTSIDE_RECHECK_MS);
+    const asked = checkpoint.mock.calls.length;
+    let released = false;
+    void gate.hold(60_000)!.then(() => (released = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(released).toBe(true);
+    expect(checkpoint.mock.calls.length).toBe(asked + 1);
+    expect(logger.lines).toHaveLength(1);
+    gate.close();
+  });
 });

@@ -1,15 +1,38 @@
 import { statSync } from 'node:fs';
+import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Checkpoint } from './sqlite-writer.js';
 
 /** How soon a checkpoint kept from the WAL's end is asked again while reads are held. */
 const RETRY_MS = 20;
 
-/** What a reader lane asks of the WAL gate. */
+/**
+ * How long checkpoints are kept from the WAL's end while none of our reads runs before the held reads
+ * are let go: long enough for a short outside read (another `serve` worker's report, which its own gate
+ * then holds, a one-off `sqlite3` query) to end and the checkpoint to go through.
+ */
+export const OUTSIDE_PATIENCE_MS = 500;
+
+/**
+ * While an outside reader holds the WAL, reads go ungated this long; then the next one is held for one
+ * checkpoint, which tells whether it is still there (or our back-to-back reads would pin the WAL once it left).
+ */
+export const OUTSIDE_RECHECK_MS = 1_000;
+
+/** What a reader lane tells the WAL gate and asks of it. */
 export interface LaneGate {
   /** Undefined when the next read may start now; else a promise settled when it may be tried again. */
   hold(maxWaitMs: number): Promise<void> | undefined;
+  /** A read on the lane started: its snapshot may hold a checkpoint back. */
+  readStarted(): void;
   /** A read on the lane ended: its snapshot no longer holds a checkpoint back. */
   readEnded(): void;
+}
+
+export interface WalGateOptions {
+  /** Told once per episode of an outside reader holding the WAL. */
+  logger?: Logger;
+  /** Milliseconds, for the patience with an outside reader. */
+  now?: () => number;
 }
 
 /**
@@ -20,6 +43,12 @@ export interface LaneGate {
  * `limitBytes` (the WAL file's size, one `stat`, which `journal_size_limit` cuts back whenever the WAL
  * starts over, so it is the WAL's own size since then), a lane starts no new read until the writer's
  * checkpoint has copied the whole WAL, which takes only the reads already running to end.
+ *
+ * Unless another connection holds it (an operator's `sqlite3` shell, a backup, `switchyard report`):
+ * holding our reads cannot help then, and would fail every report at its timeout for as long as that
+ * reader stays. So when checkpoints asked while none of our reads ran stay short of the WAL's end for
+ * `OUTSIDE_PATIENCE_MS`, the held reads go, logged once, and reads go ungated, checked again every
+ * `OUTSIDE_RECHECK_MS`, until a checkpoint goes through or the WAL is back under its limit.
  */
 export class WalGate implements LaneGate {
   private readonly waiting = new Set<() => void>();
@@ -27,15 +56,34 @@ export class WalGate implements LaneGate {
   private askAgain = false;
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Our reads running now, and started ever: a checkpoint is blamed on an outsider only if none ran during it. */
+  private running = 0;
+  private started = 0;
+  /** The first and the last of the latest checkpoints seen kept back by an outsider, none more than the patience apart. */
+  private outsideSince: number | undefined;
+  private outsideLast = 0;
+  /** In an episode of an outside reader: when the next read is held again to check it is still there. */
+  private ungatedUntil: number | undefined;
+  private readonly logger: Logger;
+  private readonly now: () => number;
 
   constructor(
     private readonly walPath: string,
     private readonly limitBytes: number,
     private readonly checkpoint: () => Promise<Checkpoint>,
-  ) {}
+    options: WalGateOptions = {},
+  ) {
+    this.logger = options.logger ?? silentLogger;
+    this.now = options.now ?? Date.now;
+  }
 
   hold(maxWaitMs: number): Promise<void> | undefined {
-    if (this.closed || (statSync(this.walPath, { throwIfNoEntry: false })?.size ?? 0) <= this.limitBytes) return undefined;
+    if (this.closed) return undefined;
+    if ((statSync(this.walPath, { throwIfNoEntry: false })?.size ?? 0) <= this.limitBytes) {
+      this.endEpisode();
+      return undefined;
+    }
+    if (this.ungatedUntil !== undefined && this.now() < this.ungatedUntil) return undefined;
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -49,7 +97,13 @@ export class WalGate implements LaneGate {
     });
   }
 
+  readStarted(): void {
+    this.running++;
+    this.started++;
+  }
+
   readEnded(): void {
+    this.running--;
     if (this.waiting.size > 0) this.ask();
   }
 
@@ -70,16 +124,43 @@ export class WalGate implements LaneGate {
     clearTimeout(this.retry);
     this.asking = true;
     this.askAgain = false;
+    const alone = this.running === 0 ? this.started : -1;
     // A checkpoint that fails (the writer closing or gone) lets the reads go: holding them would not help.
-    void this.checkpoint().then(copiedAll, () => true).then((through) => {
+    void this.checkpoint().then(copiedAll, () => undefined).then((through) => {
       this.asking = false;
-      if (through) this.release();
+      if (through === undefined) this.release();
+      else if (through) {
+        this.endEpisode();
+        this.release();
+      } else if (alone === this.started && this.outsiderStays()) this.release();
       else if (this.askAgain) this.ask();
       else if (this.waiting.size > 0 && !this.closed) {
         this.retry = setTimeout(() => this.ask(), RETRY_MS);
         this.retry.unref();
       }
     });
+  }
+
+  /** A checkpoint kept back with none of our reads running: whether to stop holding reads for a while. */
+  private outsiderStays(): boolean {
+    const now = this.now();
+    if (this.ungatedUntil === undefined) {
+      if (this.outsideSince === undefined || now - this.outsideLast > OUTSIDE_PATIENCE_MS) this.outsideSince = now;
+      this.outsideLast = now;
+      if (now - this.outsideSince < OUTSIDE_PATIENCE_MS) return false;
+      this.logger.warn(
+        { path: this.walPath, walBytes: statSync(this.walPath, { throwIfNoEntry: false })?.size ?? 0 },
+        'ledger WAL held back by another connection to the SQLite file: reports stop waiting for checkpoints, and the WAL grows until that reader ends',
+      );
+    }
+    this.ungatedUntil = now + OUTSIDE_RECHECK_MS;
+    return true;
+  }
+
+  private endEpisode(): void {
+    if (this.ungatedUntil !== undefined) this.logger.info({ path: this.walPath }, 'ledger WAL checkpointed again: reports wait for checkpoints again');
+    this.outsideSince = undefined;
+    this.ungatedUntil = undefined;
   }
 
   private release(): void {
