@@ -7,6 +7,7 @@ import { ConfigError, resolveConfig } from './config/load.js';
 import { NEVER_CANCELLED } from './core/cancel.js';
 import { createHttpHandler } from './http/handler.js';
 import { silentLogger } from './core/logger.js';
+import { UsageQueryCounts } from './http/usage-route.js';
 import { AppHolder } from './ops/reload.js';
 import { FakeProvider, rawDeployment } from './routing/testing/fakes.js';
 
@@ -69,5 +70,26 @@ describe('createApp', () => {
     if (!store) throw new Error('the ledger has no store');
     const [row] = await store.summarize({ from: 0, to: Date.parse('2100-01-01'), groupBy: [] });
     expect(row?.attempts).toBe(1);
+  });
+
+  it('counts usage queries against ledger.usage_queries_max in the usageQueries it is given, which outlive a reload', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'app-'));
+    const config = resolveConfig({
+      deployments: [rawDeployment('mem')],
+      groups: [{ name: 'chat', deployments: ['mem'] }],
+      ledger: { enabled: true, store: 'sqlite', path: join(dir, 'ledger.sqlite'), spill_path: join(dir, 'spill.jsonl'), journal: false, usage_queries_max: 2 },
+    });
+    // Two queries the previous app of this process is still answering.
+    const usageQueries = new UsageQueryCounts();
+    usageQueries.enter('a', 2, 2);
+    usageQueries.enter('b', 2, 2);
+    const app = await createApp(config, { createProvider: (d) => new FakeProvider(d.id), usageQueries });
+    opened.push(app);
+    const usage = () =>
+      createHttpHandler(app.gateway, app.handlerOptions)({ method: 'GET', path: '/v1/switchyard/usage', query: 'from=2025-06-01&to=2025-06-30', headers: {}, body: undefined, signal: NEVER_CANCELLED });
+    const refused = await usage();
+    expect([refused.status, JSON.parse(String(refused.body)).error.code]).toEqual([503, 'ledger_busy']);
+    usageQueries.leave('a');
+    expect((await usage()).status).toBe(200);
   });
 });

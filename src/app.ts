@@ -11,7 +11,7 @@ import type { ServerOptions } from './adapters/node/server.js';
 import type { HandlerOptions } from './http/handler.js';
 import type { Route } from './http/route.js';
 import { createStatusRoute } from './http/status-route.js';
-import { createUsageRoute } from './http/usage-route.js';
+import { createUsageRoute, type UsageQueryCounts } from './http/usage-route.js';
 import { createAuthenticator } from './http/auth.js';
 import { createBrowserGuard } from './http/browser-guard.js';
 import type { Governance } from './governance/index.js';
@@ -56,6 +56,8 @@ export interface AppOptions {
   rateLimitState?: RateLimitState;
   /** Stored Responses kept in memory (no SQL ledger) across reloads: `serve`'s, which outlives each app. */
   memoryConversations?: MemoryConversationStore;
+  /** The usage queries running in this process, kept across reloads so `ledger.usage_queries_max` bounds the process, not each app. */
+  usageQueries?: UsageQueryCounts;
   /**
    * What GET /metrics serves instead of this app's own registry: in a `serve --workers` worker, every
    * worker's series combined by the primary, so a scrape reads the same counters whichever worker takes it.
@@ -140,7 +142,7 @@ async function buildApp(config: GatewayConfig, options: AppOptions): Promise<App
   const liveStatus = { status: clusterStatus ? () => clusterStatus(gateway.status()) : () => gateway.status() };
   const routes: Route[] = [
     createStatusRoute(clusterStatus),
-    createUsageRoute(ledger.store, Date.now, logger, { perCaller: config.ledger.usage_queries_per_caller, max: config.ledger.usage_queries_max }),
+    createUsageRoute(ledger.store, Date.now, logger, { perCaller: config.ledger.usage_queries_per_caller, max: config.ledger.usage_queries_max, counts: options.usageQueries }),
     ...createAdminRoutes(admin, { audit: governance.audit, logger }),
     ...governance.routes,
     ...createDashboardRoutes({ gateway: liveStatus, ledger }, config.dashboard),

@@ -15,7 +15,7 @@ export { isBodyStream } from './http/exchange.js';
 export type { HttpRequest, HttpResponse, HttpHandler, HeaderMap, BodyReader, BodyStream } from './http/exchange.js';
 export type { Route, RouteContext, Ingress, CostFn } from './http/route.js';
 export { statusRoute } from './http/status-route.js';
-export { createUsageRoute } from './http/usage-route.js';
+export { createUsageRoute, UsageQueryCounts } from './http/usage-route.js';
 export { createLedger } from './ledger/index.js';
 export type { Ledger, LedgerOptions } from './ledger/index.js';
 export { MemoryStateStore } from './state/memory.js';

@@ -14,7 +14,7 @@ import type { SimServer } from '../sim/server.js';
 import type { HeaderMap, HttpRequest, HttpResponse } from './exchange.js';
 import { createAuthenticator, NOBODY, type Caller } from './auth.js';
 import { createHttpHandler } from './handler.js';
-import { createUsageRoute } from './usage-route.js';
+import { createUsageRoute, UsageQueryCounts } from './usage-route.js';
 
 const request = (method: string, path: string, query = '', body?: unknown): HttpRequest => ({
   method,
@@ -195,5 +195,24 @@ describe('GET /v1/switchyard/usage under many callers at once (ledger.usage_quer
     ledger.open();
     expect((await Promise.all(running)).map((a) => a.status)).toEqual([200, 200, 200]);
     expect((await usage('dave')).status).toBe(200);
+  });
+
+  it('bounds the process, not each app: after a reload the new app counts the old one\'s queries still running, per key and in all', async () => {
+    const ledger = slowLedger();
+    const authenticate = (headers: HeaderMap): Caller => ({ ...NOBODY, keyId: String(headers['x-key']), role: 'admin' });
+    const counts = new UsageQueryCounts();
+    const generation = () => createHttpHandler(gateway, { authenticate, routes: [createUsageRoute(ledger.store, () => Date.UTC(2025, 6, 1), silentLogger, { perCaller: 2, max: 3, counts })] });
+    const [old, reloaded] = [generation(), generation()];
+    const usage = (handle: typeof old, key: string) => handle({ ...request('GET', '/v1/switchyard/usage', 'from=2025-06-01&to=2025-06-30'), headers: { 'x-key': key } });
+
+    const running = [usage(old, 'alice'), usage(old, 'alice'), usage(old, 'bob')];
+    await expect.poll(() => ledger.asked).toBe(6);
+    expect((await usage(reloaded, 'alice')).status).toBe(429);
+    expect((await usage(reloaded, 'dave')).status).toBe(503);
+    expect(ledger.asked).toBe(6);
+
+    ledger.open();
+    expect((await Promise.all(running)).map((a) => a.status)).toEqual([200, 200, 200]);
+    expect((await usage(reloaded, 'dave')).status).toBe(200);
   });
 });

@@ -26,6 +26,36 @@ export const USAGE_QUERIES_MAX = 8;
 export interface UsageQueryLimits {
   perCaller?: number;
   max?: number;
+  /** The queries counted against them: pass the process's, kept across reloads, or each app's route counts its own. */
+  counts?: UsageQueryCounts;
+}
+
+/**
+ * The usage queries running or queued, in all and per caller. One per process, handed to every app it
+ * builds (`AppOptions.usageQueries`): a reload's new app counts the old one's queries still running,
+ * so the bounds hold across the swap rather than doubling while it lasts.
+ */
+export class UsageQueryCounts {
+  private readonly byCaller = new Map<string, number>();
+  private total = 0;
+
+  /** Counts a query of `who`'s, or says which bound it would pass: the caller's own or the process's. */
+  enter(who: string, perCaller: number, max: number): 'caller' | 'process' | undefined {
+    const running = this.byCaller.get(who) ?? 0;
+    if (running >= perCaller) return 'caller';
+    if (this.total >= max) return 'process';
+    this.total++;
+    this.byCaller.set(who, running + 1);
+    return undefined;
+  }
+
+  /** A query `enter` counted was answered or failed. */
+  leave(who: string): void {
+    this.total--;
+    const left = (this.byCaller.get(who) ?? 1) - 1;
+    if (left > 0) this.byCaller.set(who, left);
+    else this.byCaller.delete(who);
+  }
 }
 
 /**
@@ -36,7 +66,7 @@ export interface UsageQueryLimits {
  * A caller (its key; every keyless caller is one) with `perCaller` queries still running is refused
  * with 429 `usage_queries_in_flight` and retry-after: a report can take seconds, and one key asking
  * for many at once would queue every other caller's behind its own. With `max` queries running or
- * queued in this process, whoever asks, the next is refused before it queues with 503 `ledger_busy`
+ * queued in this process (`limits.counts`), whoever asks, the next is refused before it queues with 503 `ledger_busy`
  * and retry-after (the gateway's load, not this caller's rate): many keys at once would otherwise fill
  * the reader's queue until every report timed out, and the key list waited behind them all. Budget
  * seeding and the key list never pass here, so this bound never refuses them.
@@ -44,8 +74,7 @@ export interface UsageQueryLimits {
 export function createUsageRoute(store: LedgerStore | undefined, now: () => number = Date.now, logger: Logger = silentLogger, limits: UsageQueryLimits = {}): Route {
   const perCaller = limits.perCaller ?? USAGE_QUERIES_PER_CALLER;
   const max = limits.max ?? USAGE_QUERIES_MAX;
-  const inFlight = new Map<string, number>();
-  let total = 0;
+  const counts = limits.counts ?? new UsageQueryCounts();
   return {
     method: 'GET',
     path: '/v1/switchyard/usage',
@@ -58,8 +87,8 @@ export function createUsageRoute(store: LedgerStore | undefined, now: () => numb
         throw new GatewayError({ kind: 'invalid_request', code: 'invalid_usage_query', message: (err as Error).message });
       }
       const who = caller.keyId ?? '';
-      const running = inFlight.get(who) ?? 0;
-      if (running >= perCaller) {
+      const full = counts.enter(who, perCaller, max);
+      if (full === 'caller') {
         throw new GatewayError({
           kind: 'rate_limited',
           code: 'usage_queries_in_flight',
@@ -67,7 +96,7 @@ export function createUsageRoute(store: LedgerStore | undefined, now: () => numb
           retryAfterMs: DEFAULT_CLIENT_RETRY_AFTER_MS,
         });
       }
-      if (total >= max) {
+      if (full === 'process') {
         throw new GatewayError({
           kind: 'unavailable',
           code: 'ledger_busy',
@@ -75,8 +104,6 @@ export function createUsageRoute(store: LedgerStore | undefined, now: () => numb
           retryAfterMs: DEFAULT_CLIENT_RETRY_AFTER_MS,
         });
       }
-      total++;
-      inFlight.set(who, running + 1);
       try {
         const ownOnly = caller.role !== 'admin';
         const filter = ownOnly ? { key: caller.keyId } : undefined;
@@ -90,10 +117,7 @@ export function createUsageRoute(store: LedgerStore | undefined, now: () => numb
         }
         return privateJsonResponse(200, toJson(report));
       } finally {
-        total--;
-        const left = (inFlight.get(who) ?? 1) - 1;
-        if (left > 0) inFlight.set(who, left);
-        else inFlight.delete(who);
+        counts.leave(who);
       }
     },
   };

@@ -21,6 +21,7 @@ import type { GatewayStatus } from '../../gateway/engine.js';
 import { MemoryBudgetState } from '../../ledger/budgets/state.js';
 import { MemoryConversationStore } from '../../ingress/openai-responses/store/memory.js';
 import { MemoryRateLimitState } from '../../limits/state.js';
+import { UsageQueryCounts } from '../../http/usage-route.js';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -124,6 +125,8 @@ async function serveApp(config: Config, file: string, io: CommandIO, loggers: Lo
     rateLimitState: shared?.rateLimitState ?? new MemoryRateLimitState(),
     // Stored Responses without a SQL ledger: this process's, kept across reloads (each reload sets its limits).
     conversations: new MemoryConversationStore(stored.retention_hours * 3_600_000, stored.max_memory_responses),
+    // Usage queries: an old app's still running count against the new app's usage_queries_max.
+    usageQueries: new UsageQueryCounts(),
   };
   const build = (c: Config): Promise<App> =>
     createApp(c, {
@@ -134,6 +137,7 @@ async function serveApp(config: Config, file: string, io: CommandIO, loggers: Lo
       budgetState: c.budgets.state === 'memory' ? kept.budgetState : undefined,
       rateLimitState: c.state.store === 'memory' ? kept.rateLimitState : undefined,
       memoryConversations: kept.conversations,
+      usageQueries: kept.usageQueries,
       clusterMetrics,
       clusterStatus,
       listens: true,
