@@ -22,6 +22,25 @@ describe('config ids', () => {
     expect(problems).toEqual(['api_keys[1].id: duplicate api key id "team" (first at api_keys[0])', 'api_keys[2].key: the same key as api_keys[0]']);
   });
 
+  it('refuses a tag that would set what a key\'s own fields set (its id, team, user)', () => {
+    const problems = problemsOf({ deployments: [deployment('a')], api_keys: [{ id: 'k', key: 'sk', tags: { team: 'red', user: 'ana', key: 'other', project: 'x' } }] });
+    expect(problems).toEqual([
+      'api_keys[0].tags.team: "team" is not a free tag: set the key\'s team with its own `team` field, not a tag',
+      'api_keys[0].tags.user: "user" is not a free tag: set the key\'s user with its own field, not a tag',
+      'api_keys[0].tags.key: "key" is not a free tag: the key tag is the key\'s id, set by the gateway',
+    ]);
+  });
+
+  it('refuses a config key id shaped like a virtual key id once virtual keys are on', () => {
+    const keys = [{ id: '0123456789ab', key: 'sk-one' }];
+    const on = { hmac_secret: 'x'.repeat(32) };
+    const ledger = { enabled: true, store: 'sqlite', path: ':memory:' };
+    expect(problemsOf({ deployments: [deployment('a')], api_keys: keys, keys: on, ledger })).toEqual([
+      "api_keys[0].id: 12 hex digits is the shape of a virtual key's id; with virtual keys on, give this config key another id (usage, stored responses and limits are kept by id)",
+    ]);
+    expect(parseConfig({ deployments: [deployment('a')], api_keys: keys }, {}).ok).toBe(true);
+  });
+
   it('gives api keys role user and no allow-lists unless configured', () => {
     const r = parseConfig({ deployments: [deployment('a')], api_keys: [{ id: 'k', key: 'sk' }] }, {});
     const key = r.ok ? r.config.api_keys[0] : undefined;

@@ -8,7 +8,7 @@ import { deploymentRoutingShape } from '../routing/deployment.js';
 import { budgetsSchema, ledgerSchema, pricingSchema } from '../ledger/config.js';
 import { passthroughSchema } from './passthrough.js';
 import { observabilitySchema } from '../observability/config.js';
-import { keysSchema, residencySchema } from '../governance/config.js';
+import { keysSchema, keyTagsSchema, residencySchema, VIRTUAL_KEY_ID } from '../governance/config.js';
 import { interruptionSchema } from '../ops/interruption/config.js';
 import { dashboardSchema } from '../dashboard/config.js';
 import { keyRateLimitSchema, rateLimitsSchema } from '../limits/config.js';
@@ -139,7 +139,7 @@ export const apiKeySchema = z.strictObject({
   key: secretRef,
   team: z.string().min(1).optional(),
   user: z.string().min(1).optional(),
-  tags: z.record(z.string(), z.string()).default({}),
+  tags: keyTagsSchema.default({}),
   /** Geography every request of this key must stay in (matched against deployment tags). */
   residency: z.string().min(1).optional(),
   /** `admin` may read gateway-wide status and everyone's usage; `user` only its own usage; `metrics` only GET /metrics. */
@@ -198,6 +198,13 @@ export const configShapeSchema = z.strictObject({
 
 export const configSchema = configShapeSchema.superRefine((cfg, ctx) => {
   checkApiKeys(cfg.api_keys, ctx);
+  // Usage rows, stored responses, budgets and limits hang on the key id: a config key shaped like a
+  // virtual key's id could be one virtual key's twin.
+  if (cfg.keys.hmac_secret) {
+    cfg.api_keys.forEach((k, i) => {
+      if (VIRTUAL_KEY_ID.test(k.id)) ctx.addIssue({ code: 'custom', path: ['api_keys', i, 'id'], message: '12 hex digits is the shape of a virtual key\'s id; with virtual keys on, give this config key another id (usage, stored responses and limits are kept by id)' });
+    });
+  }
   if (cfg.keys.hmac_secret && !(cfg.ledger.enabled && (cfg.ledger.store === 'sqlite' || cfg.ledger.store === 'postgres'))) {
     ctx.addIssue({ code: 'custom', path: ['keys', 'hmac_secret'], message: 'virtual keys live in the ledger database: they need ledger.enabled with store sqlite or postgres' });
   }

@@ -20,6 +20,28 @@ export const keysSchema = z
 
 export type KeysConfig = z.infer<typeof keysSchema>;
 
+/** A virtual key's id: 12 hex digits (`sy-<id>-<secret>`). */
+export const VIRTUAL_KEY_ID = /^[0-9a-f]{12}$/;
+
+/**
+ * The tag names a key's own fields set: `key` (its id), `team`, `user`. A tag of one of those names would
+ * be overwritten, or put a key with no `team` into a team (sharing that team's cached answers, budgets
+ * and usage) where the reader of the config sees attribution only.
+ */
+const RESERVED_TAGS: Readonly<Record<string, string>> = {
+  key: 'the key tag is the key\'s id, set by the gateway',
+  team: 'set the key\'s team with its own `team` field, not a tag',
+  user: 'set the key\'s user with its own field, not a tag',
+};
+
+/** A key's free-form tags (attribution, budgets and rate-limit matching), without the reserved names. */
+export const keyTagsSchema = z.record(z.string().min(1), z.string()).superRefine((tags, ctx) => {
+  for (const name of Object.keys(tags)) {
+    const why = Object.hasOwn(RESERVED_TAGS, name) ? RESERVED_TAGS[name] : undefined;
+    if (why !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not a free tag: ${why}` });
+  }
+});
+
 /**
  * `residency:` in the config: the regions each residency tag allows (`eu: { regions: [eu-*, europe-*] }`),
  * which `check-config --explain` proves every reachable deployment stays in.

@@ -2,6 +2,7 @@ import { GatewayError } from '../../core/errors.js';
 import { parseKeyPolicy } from './policy.js';
 import { parseKey } from './secret.js';
 import type { KeyStore, VirtualKey } from './store.js';
+import { VIRTUAL_KEY_ID } from '../config.js';
 
 /**
  * The admin API over virtual keys (`/v1/switchyard/keys`, admin role): plain functions taking the
@@ -19,7 +20,6 @@ export interface KeysAdmin {
   rotate(id: string, actor: string): Promise<VirtualKey & { key: string }>;
 }
 
-const ID = /^[0-9a-f]{12}$/;
 
 /**
  * Refuses what is no key id without quoting it: an admin pasting the key, secret and all, where its id
@@ -27,7 +27,7 @@ const ID = /^[0-9a-f]{12}$/;
  * Such a key is named by its id, which it starts with.
  */
 function checkId(id: string): void {
-  if (ID.test(id)) return;
+  if (VIRTUAL_KEY_ID.test(id)) return;
   const pasted = parseKey(id);
   const hint = pasted ? ` It is a virtual key itself, secret and all: its id is ${pasted.id}.` : '';
   throw new GatewayError({ kind: 'invalid_request', message: `That is not a virtual key id (12 hex digits).${hint}`, param: 'id', code: 'invalid_key_id' });

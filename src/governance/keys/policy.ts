@@ -1,6 +1,7 @@
 import { configIssueMessage } from '../../config/messages.js';
 import * as z from '../../config/zod.js';
 import { GatewayError } from '../../core/errors.js';
+import { keyTagsSchema } from '../config.js';
 
 const name = z.string().min(1).max(200);
 
@@ -17,7 +18,7 @@ const keyBudgetSchema = z
 export const keyPolicySchema = z.strictObject({
   owner: name.optional(),
   team: name.optional(),
-  tags: z.record(z.string().min(1), z.string()).default({}),
+  tags: keyTagsSchema.default({}),
   /** ISO 8601 time after which the key is refused. */
   expires_at: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time with its offset, such as 2027-01-01T00:00:00Z' }).optional(),
   // Not `metrics`: a scrape credential belongs in the config's api_keys, beside the Secret Prometheus

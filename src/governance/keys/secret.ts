@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { VIRTUAL_KEY_ID } from '../config.js';
 
 /**
  * Virtual key format: `sy-<id>-<secret>`, the id 12 hex digits, the secret 32 random bytes in
@@ -6,7 +7,6 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  */
 const PREFIX = 'sy-';
 const ID_LENGTH = 12;
-const ID = /^[0-9a-f]{12}$/;
 
 /** A new key id. */
 export function newKeyId(): string {
@@ -29,7 +29,7 @@ export function parseKey(presented: string): { id: string; secret: string } | un
   if (!presented.startsWith(PREFIX) || presented.charCodeAt(PREFIX.length + ID_LENGTH) !== 45 /* - */) return undefined;
   const id = presented.slice(PREFIX.length, PREFIX.length + ID_LENGTH);
   const secret = presented.slice(PREFIX.length + ID_LENGTH + 1);
-  return ID.test(id) && secret.length > 0 ? { id, secret } : undefined;
+  return VIRTUAL_KEY_ID.test(id) && secret.length > 0 ? { id, secret } : undefined;
 }
 
 /** Whether `secret` is the one whose HMAC is `stored`, in time independent of where they differ. */
