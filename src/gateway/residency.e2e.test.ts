@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
 import { parseConfig } from '../config/load.js';
 import type { AttemptRecord } from '../core/events.js';
 import { startAnthropicSim } from '../sim/anthropic/index.js';
@@ -10,8 +11,9 @@ import { createGateway } from './gateway.js';
 /**
  * Residency, the group's policy and the caller's access hold on every path besides the main one that
  * sends a client's prompt (or what is made of it) upstream: shadow copies, stream resumption, the
- * response cache, token counting, embeddings and their fallbacks, and health probes. Each region is
- * its own simulator, so "nothing reached the US" is a count of requests the US simulators received.
+ * response cache, token counting, embeddings and their fallbacks, a stored Responses conversation
+ * continued, and health probes. Each region is its own simulator, so "nothing reached the US" is a
+ * count of requests the US simulators received.
  */
 
 const SECRET = 'the EU-only customer record 4711';
@@ -256,6 +258,47 @@ describe('embeddings', () => {
     expect(pinned.json).toMatchObject({ error: { code: 'residency_violation' } });
     expect((await post('/v1/embeddings', KEYS.narrow, { model: 'embed', input: SECRET })).status).toBe(403);
     expect(seen(sims.usEmbed)).toBe(us);
+  });
+});
+
+describe('a stored Responses conversation continued', () => {
+  const client = (key: string): OpenAI => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key, maxRetries: 0 });
+  const EU = { headers: { 'x-switchyard-residency': 'eu' } };
+
+  it('stays in the EU when the turn that stored it was bound there by header and the next names no residency', async () => {
+    const free = client(KEYS.free);
+    const first = await free.responses.create({ model: 'assist', input: SECRET }, EU).withResponse();
+    expect(first.response.headers.get('x-switchyard-deployment')).toBe('eu-claude');
+    const us = seen(sims.usClaude);
+    const next = await free.responses.create({ model: 'assist', previous_response_id: first.data.id, input: 'And then?' }).withResponse();
+    expect(next.response.headers.get('x-switchyard-deployment')).toBe('eu-claude');
+    const streamed = await free.responses.create({ model: 'assist', previous_response_id: next.data.id, input: 'More?', stream: true }).withResponse();
+    expect(streamed.response.headers.get('x-switchyard-deployment')).toBe('eu-claude');
+    for await (const event of streamed.data) if (event.type === 'response.completed') expect(event.response.status).toBe('completed');
+    expect(seen(sims.usClaude)).toBe(us);
+  });
+
+  it('is refused, nothing sent, when the next turn asks for another residency', async () => {
+    const free = client(KEYS.free);
+    const first = await free.responses.create({ model: 'assist', input: SECRET }, EU);
+    const us = seen(sims.usClaude);
+    await expect(free.responses.create({ model: 'assist', previous_response_id: first.id, input: 'And then?' }, { headers: { 'x-switchyard-residency': 'us' } })).rejects.toMatchObject({
+      status: 403,
+      code: 'residency_violation',
+      param: 'previous_response_id',
+    });
+    expect(seen(sims.usClaude)).toBe(us);
+  });
+
+  it("holds a key's residency and access, and keeps one key's conversation from another", async () => {
+    const eu = await client(KEYS.eu).responses.create({ model: 'assist', input: SECRET }).withResponse();
+    expect(eu.response.headers.get('x-switchyard-deployment')).toBe('eu-claude');
+    await expect(client(KEYS.free).responses.create({ model: 'assist', previous_response_id: eu.data.id, input: 'Hi' })).rejects.toMatchObject({
+      status: 400,
+      code: 'previous_response_not_found',
+    });
+    const narrow = await client(KEYS.narrow).responses.create({ model: 'other', input: 'Hi' });
+    await expect(client(KEYS.narrow).responses.create({ model: 'assist', previous_response_id: narrow.id, input: 'Hi' })).rejects.toMatchObject({ status: 403, code: 'model_not_allowed' });
   });
 });
 

@@ -115,11 +115,11 @@ describe('mutated requests through every front door', () => {
     gateway = createGateway(parsed.config, { logger, observers: [{ onAttempt: (r) => records.push(r) }] });
     const store = new MemoryConversationStore(3_600_000, 10_000);
     const counted = {
-      save: (id: string, owner: string, messages: readonly Message[]): Promise<void> => {
+      save: (id: string, owner: string, messages: readonly Message[], residency: string | undefined): Promise<void> => {
         saves += 1;
-        return store.save(id, owner, messages);
+        return store.save(id, owner, messages, residency);
       },
-      load: (id: string, owner: string): Promise<unknown> => store.load(id, owner),
+      load: (id: string, owner: string): ReturnType<typeof store.load> => store.load(id, owner),
     };
     const conversations = new Conversations(counted, logger);
     handle = createHttpHandler(gateway, { logger, conversations: () => conversations });

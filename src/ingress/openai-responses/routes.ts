@@ -1,4 +1,6 @@
 import { GatewayError } from '../../core/errors.js';
+import { echoed } from '../../core/json.js';
+import type { RequestOptions } from '../../gateway/gateway.js';
 import type { ChatRequest, Message } from '../../core/types.js';
 import { parseJson } from '../../http/body.js';
 import type { HttpResponse } from '../../http/exchange.js';
@@ -16,8 +18,11 @@ import { encodeResponsesUsage, outputItems, ResponseIds, responseObject, statusO
 import type { Conversations } from './store/conversations.js';
 import { ResponsesStreamEncoder } from './stream.js';
 
-/** The conversation before the answer: a stored one continued, then this request's input. */
-async function conversation(req: ResponsesRequest, conversations: Conversations | undefined, owner: string): Promise<Message[]> {
+/**
+ * The conversation before the answer: a stored one continued, then this request's input. A stored
+ * conversation holds `options` to the residency it was made under.
+ */
+async function conversation(req: ResponsesRequest, conversations: Conversations | undefined, owner: string, options: RequestOptions): Promise<Message[]> {
   if (req.previousResponseId === undefined) return req.input;
   if (!conversations) {
     throw new GatewayError({
@@ -27,7 +32,27 @@ async function conversation(req: ResponsesRequest, conversations: Conversations 
       message: "'previous_response_id' needs stored responses, and response storage is disabled on this gateway (responses.store.enabled).",
     });
   }
-  return [...(await conversations.history(req.previousResponseId, owner)), ...req.input];
+  const stored = await conversations.history(req.previousResponseId, owner);
+  holdToResidency(options, stored.residency);
+  return [...stored.messages, ...req.input];
+}
+
+/**
+ * Turns made under a residency never leave it: a continuation that names none goes on under it (the
+ * header that bound the first turn is not needed again), and one that names another is refused.
+ */
+function holdToResidency(options: RequestOptions, residency: string | undefined): void {
+  if (residency === undefined || options.residency === residency) return;
+  if (options.residency === undefined) {
+    options.residency = residency;
+    return;
+  }
+  throw new GatewayError({
+    kind: 'residency_violation',
+    code: 'residency_violation',
+    param: 'previous_response_id',
+    message: `The previous response was made under the residency '${echoed(residency, 64)}'; continue it under that residency, not '${echoed(options.residency, 64)}'.`,
+  });
 }
 
 async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
@@ -38,7 +63,7 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
   const options = requestOptions(ctx, 'openai-responses', hints);
   const conversations = ctx.conversations();
   const owner = ctx.caller.keyId ?? '';
-  const history = await conversation(req, conversations, owner);
+  const history = await conversation(req, conversations, owner, options);
   checkCallOutputs(history);
   // Instructions apply to this response only: a later one continuing it does not inherit them. Not
   // `{ ...req.chat, messages }`: on Node 20 that makes every request a hidden class of its own.
@@ -55,7 +80,7 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
       const { parts, servedBy, headers: admitted, cache, warnings } = await ctx.gateway.stream(chat, options);
       ctx.servedBy = servedBy;
       const headers = asStreamHeaders(servedHeaders(servedBy, admitted, cache, warnings), ctx.costOf !== undefined);
-      const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, ids, keep && { conversations: keep, owner, messages: history }, req.encryptedReasoning, body, storedMessages);
+      const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, ids, keep && { conversations: keep, owner, messages: history, residency: options.residency }, req.encryptedReasoning, body, storedMessages);
       return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
     }
 
@@ -65,7 +90,7 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
     const cost = answerCost(ctx, servedBy, response.usage, { extras: wantsExtensions(ctx, servedBy), estimated: response.usageEstimated });
     if (cost.usd !== undefined) headers['x-switchyard-cost-usd'] = cost.usd;
     const output = outputItems(response, ids, req.encryptedReasoning);
-    if (keep) await keep.save(ids.response, owner, [...history, answerTurn(response.content, response.refusal)]);
+    if (keep) await keep.save(ids.response, owner, [...history, answerTurn(response.content, response.refusal)], options.residency);
     if (response.usageEstimated) headers['x-switchyard-usage-estimated'] = 'true';
     const usage = encodeResponsesUsage(response.usage, cost.extension);
     return jsonResponse(200, responseObject(frame, statusOf(response.finishReason), output, usage), headers);

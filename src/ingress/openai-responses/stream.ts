@@ -20,6 +20,8 @@ export interface StreamStorage {
   owner: string;
   /** The conversation before this response's answer. */
   messages: Message[];
+  /** The residency the request was held to, which a continuation of it is held to as well. */
+  residency: string | undefined;
 }
 
 const NOTHING: readonly string[] = Object.freeze([]);
@@ -108,8 +110,8 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
     if (!this.started) this.events.start();
     this.events.finish(this.finishReason, this.usage);
     if (this.storage && this.answer) {
-      const { conversations, owner, messages } = this.storage;
-      void conversations.save(this.responseId, owner, [...messages, answerTurn(this.answer.parts, this.answer.refusal)]);
+      const { conversations, owner, messages, residency } = this.storage;
+      void conversations.save(this.responseId, owner, [...messages, answerTurn(this.answer.parts, this.answer.refusal)], residency);
     }
     const frames = this.events.take();
     return frames === '' ? NOTHING : [frames];

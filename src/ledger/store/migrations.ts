@@ -111,6 +111,11 @@ const MIGRATIONS: ReadonlyArray<{ version: number; statements: (t: (name: string
     version: 7,
     statements: (t) => [`CREATE INDEX IF NOT EXISTS virtual_keys_created ON ${t('virtual_keys')} (created_at DESC, id)`],
   },
+  {
+    // The residency a stored conversation was made under (NULL: none), which its continuations are held to.
+    version: 8,
+    statements: (t) => [`ALTER TABLE ${t('responses')} ADD COLUMN residency TEXT`],
+  },
 ];
 
 /** Applies the migrations not yet recorded; safe to run from several processes at once. */

@@ -7,6 +7,12 @@ import type { ConversationStore } from './store.js';
 import { storedMessages } from './stored.js';
 import { fromLedger } from '../../../http/ledger-query.js';
 
+/** A stored conversation read back: its messages and the residency it was made under (undefined: none). */
+export interface History {
+  messages: Message[];
+  residency: string | undefined;
+}
+
 const STORE_UNAVAILABLE = { code: 'response_store_unavailable', message: 'The response store is unreachable; try again later.' };
 
 /**
@@ -16,24 +22,28 @@ const STORE_UNAVAILABLE = { code: 'response_store_unavailable', message: 'The re
  */
 export class Conversations {
   private readonly pending = new Map<string, Promise<void>>();
-  private readonly reading = new Set<Promise<Message[]>>();
+  private readonly reading = new Set<Promise<History>>();
 
   constructor(
     private readonly store: ConversationStore,
     private readonly logger: Logger,
   ) {}
 
-  save(id: string, owner: string, messages: readonly Message[]): Promise<void> {
+  /** Keeps a conversation made under `residency` (the request's, undefined for none). */
+  save(id: string, owner: string, messages: readonly Message[], residency: string | undefined): Promise<void> {
     const saving = this.store
-      .save(id, owner, messages)
+      .save(id, owner, messages, residency)
       .catch((err: unknown) => this.logger.warn({ err: err instanceof Error ? err.message : String(err), responseId: id }, 'could not store a response'))
       .finally(() => this.pending.delete(id));
     this.pending.set(id, saving);
     return saving;
   }
 
-  /** The conversation up to `id`; a 400 naming `previous_response_id` when it is not there for this caller or unreadable. */
-  history(id: string, owner: string): Promise<Message[]> {
+  /**
+   * The conversation up to `id` and the residency it was made under; a 400 naming `previous_response_id`
+   * when it is not there for this caller or unreadable.
+   */
+  history(id: string, owner: string): Promise<History> {
     const reading = this.read(id, owner);
     this.reading.add(reading);
     return reading.finally(() => this.reading.delete(reading));
@@ -47,13 +57,13 @@ export class Conversations {
     await Promise.allSettled([...this.pending.values(), ...this.reading]);
   }
 
-  private async read(id: string, owner: string): Promise<Message[]> {
+  private async read(id: string, owner: string): Promise<History> {
     await this.pending.get(id);
-    const messages = await fromLedger(() => this.store.load(id, owner), this.logger, 'previous_response_id lookup failed', STORE_UNAVAILABLE);
-    if (messages === undefined) {
+    const stored = await fromLedger(() => this.store.load(id, owner), this.logger, 'previous_response_id lookup failed', STORE_UNAVAILABLE);
+    if (stored === undefined) {
       throw new GatewayError({ kind: 'invalid_request', code: 'previous_response_not_found', param: 'previous_response_id', message: `Previous response with id '${id.slice(0, 80)}' not found.` });
     }
-    return storedMessages(messages, id);
+    return { messages: storedMessages(stored.messages, id), residency: stored.residency };
   }
 }
 

@@ -1,10 +1,11 @@
 import type { Message } from '../../../core/types.js';
-import type { ConversationStore } from './store.js';
+import type { ConversationStore, StoredConversation } from './store.js';
 
 interface Entry {
   owner: string;
   expiresAt: number;
   messages: readonly Message[];
+  residency: string | undefined;
 }
 
 /**
@@ -32,10 +33,10 @@ export class MemoryConversationStore implements ConversationStore {
     this.trim();
   }
 
-  save(id: string, owner: string, messages: readonly Message[]): Promise<void> {
+  save(id: string, owner: string, messages: readonly Message[], residency: string | undefined): Promise<void> {
     this.sweep();
     this.entries.delete(id);
-    this.entries.set(id, { owner, expiresAt: this.now() + this.retentionMs, messages });
+    this.entries.set(id, { owner, expiresAt: this.now() + this.retentionMs, messages, residency });
     this.trim();
     return Promise.resolve();
   }
@@ -47,10 +48,10 @@ export class MemoryConversationStore implements ConversationStore {
     }
   }
 
-  load(id: string, owner: string): Promise<Message[] | undefined> {
+  load(id: string, owner: string): Promise<StoredConversation | undefined> {
     const e = this.entries.get(id);
     const live = e !== undefined && e.owner === owner && e.expiresAt > this.now();
-    return Promise.resolve(live ? [...e.messages] : undefined);
+    return Promise.resolve(live ? { messages: [...e.messages], residency: e.residency } : undefined);
   }
 
   get size(): number {

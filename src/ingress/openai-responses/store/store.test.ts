@@ -28,18 +28,23 @@ function conversationSuite(name: string, open: (now: () => number) => Promise<Co
     afterAll(cleanup);
 
     it('gives a saved conversation back to the key that saved it, and to no other', async () => {
-      await store.save('resp_a', 'one', turn('hi'));
-      expect(await store.load('resp_a', 'one')).toEqual(turn('hi'));
+      await store.save('resp_a', 'one', turn('hi'), undefined);
+      expect(await store.load('resp_a', 'one')).toEqual({ messages: turn('hi'), residency: undefined });
       expect(await store.load('resp_a', 'two')).toBeUndefined();
       expect(await store.load('resp_missing', 'one')).toBeUndefined();
     });
 
+    it('keeps the residency a conversation was made under, which its continuations are held to', async () => {
+      await store.save('resp_eu', 'one', turn('eu only'), 'eu');
+      expect(await store.load('resp_eu', 'one')).toEqual({ messages: turn('eu only'), residency: 'eu' });
+    });
+
     it('forgets a conversation once its retention has passed, and sweeps it out on a later save', async () => {
-      await store.save('resp_old', 'one', turn('old'));
+      await store.save('resp_old', 'one', turn('old'), undefined);
       clock += 24 * HOUR;
       expect(await store.load('resp_old', 'one')).toBeUndefined();
-      await store.save('resp_new', 'one', turn('new'));
-      expect(await store.load('resp_new', 'one')).toEqual(turn('new'));
+      await store.save('resp_new', 'one', turn('new'), undefined);
+      expect(await store.load('resp_new', 'one')).toEqual({ messages: turn('new'), residency: undefined });
       clock -= 24 * HOUR;
       // Swept, not merely hidden: turning the clock back does not bring it back.
       expect(await store.load('resp_old', 'one')).toBeUndefined();
@@ -84,9 +89,9 @@ if (DATABASE_URL) {
 describe('stored conversations in memory, bounded', () => {
   it('drops the oldest conversations beyond its limit', async () => {
     const store = new MemoryConversationStore(HOUR, 2, () => 0);
-    for (const id of ['r1', 'r2', 'r3']) await store.save(id, 'k', turn(id));
+    for (const id of ['r1', 'r2', 'r3']) await store.save(id, 'k', turn(id), undefined);
     expect(store.size).toBe(2);
     expect(await store.load('r1', 'k')).toBeUndefined();
-    expect(await store.load('r3', 'k')).toEqual(turn('r3'));
+    expect(await store.load('r3', 'k')).toEqual({ messages: turn('r3'), residency: undefined });
   });
 });

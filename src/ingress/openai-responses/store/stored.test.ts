@@ -57,7 +57,7 @@ describe('stored conversations read back', () => {
     const now = Date.now();
     await driver.insertRows(driver.table('responses'), ['id', 'owner', 'created_at', 'expires_at', 'messages'], 'id', [['resp_old', 'k', now, now + 60_000, JSON.stringify(LEGACY)]]);
     const conversations = new Conversations(new SqlConversationStore(driver, 60_000), silentLogger);
-    expect(await conversations.history('resp_old', 'k')).toEqual(CANONICAL);
+    expect(await conversations.history('resp_old', 'k')).toEqual({ messages: CANONICAL, residency: undefined });
     await driver.close();
   });
 });
@@ -66,8 +66,8 @@ describe('an app closing its stored conversations', () => {
   it('waits for the saves and reads already begun before it settles', async () => {
     const held: Array<() => void> = [];
     const hold = <T>(value: T): Promise<T> => new Promise((resolve) => held.push(() => resolve(value)));
-    const conversations = new Conversations({ save: () => hold(undefined), load: () => hold(CANONICAL) }, silentLogger);
-    void conversations.save('resp_1', 'k', CANONICAL);
+    const conversations = new Conversations({ save: () => hold(undefined), load: () => hold({ messages: CANONICAL, residency: undefined }) }, silentLogger);
+    void conversations.save('resp_1', 'k', CANONICAL, undefined);
     const read = conversations.history('resp_0', 'k');
     let settled = false;
     const closing = conversations.settled().then(() => (settled = true));
@@ -75,6 +75,6 @@ describe('an app closing its stored conversations', () => {
     expect(settled).toBe(false);
     for (const release of held.splice(0)) release();
     await closing;
-    expect(await read).toEqual(CANONICAL);
+    expect(await read).toEqual({ messages: CANONICAL, residency: undefined });
   });
 });
