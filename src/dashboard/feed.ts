@@ -1,4 +1,5 @@
 import type { CancelSignal } from '../core/cancel.js';
+import { toGatewayError } from '../core/errors.js';
 import type { GatewayStatus } from '../gateway/engine.js';
 import type { HttpResponse } from '../http/exchange.js';
 import type { StreamListener } from '../http/sse.js';
@@ -193,6 +194,11 @@ export interface FeedOptions {
   intervalMs?: number;
   /** Told once when the feed has ended (the request's access log line is written then). */
   listener?: StreamListener;
+  /**
+   * Checked before every frame after the first: throws (a GatewayError) once the caller may no longer
+   * read the feed (its key revoked, expired or no longer an admin's), which ends it.
+   */
+  recheck?: () => void;
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
@@ -209,6 +215,7 @@ export class SnapshotFeed implements AsyncIterableIterator<string> {
   private first = true;
   private readonly intervalMs: number;
   private readonly listener: StreamListener | undefined;
+  private readonly recheck: (() => void) | undefined;
 
   constructor(
     private readonly snapshots: DashboardSnapshots,
@@ -217,6 +224,7 @@ export class SnapshotFeed implements AsyncIterableIterator<string> {
   ) {
     this.intervalMs = options.intervalMs ?? 1_000;
     this.listener = options.listener;
+    this.recheck = options.recheck;
     if (signal.aborted) this.done = true;
     else signal.addEventListener('abort', () => void this.return(), { once: true });
   }
@@ -233,6 +241,15 @@ export class SnapshotFeed implements AsyncIterableIterator<string> {
       });
     }
     if (this.done) return this.end();
+    if (!this.first && this.recheck) {
+      try {
+        this.recheck();
+      } catch (err) {
+        // The page reconnects, and is asked for a key again.
+        this.done = true;
+        return this.end(toGatewayError(err).kind);
+      }
+    }
     const prefix = this.first ? 'retry: 2000\n' : '';
     this.first = false;
     return { done: false, value: `${prefix}data: ${JSON.stringify(await this.snapshots.snapshot())}\n\n` };
@@ -245,10 +262,10 @@ export class SnapshotFeed implements AsyncIterableIterator<string> {
     return this.end();
   }
 
-  private end(): IteratorReturnResult<undefined> {
+  private end(errorKind?: string): IteratorReturnResult<undefined> {
     if (!this.ended) {
       this.ended = true;
-      this.listener?.streamEnded();
+      this.listener?.streamEnded(errorKind);
     }
     return DONE;
   }

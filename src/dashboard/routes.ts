@@ -23,7 +23,8 @@ export function createDashboardRoutes(source: DashboardSource, config: Dashboard
       observed: false,
       handle: async (ctx) => {
         requireAdmin(ctx.caller);
-        return dashboardEvents(snapshots, ctx.request.signal, { intervalMs: config.update_ms, listener: ctx });
+        // Open for hours: a key revoked (or no longer an admin's) meanwhile ends it at its next frame.
+        return dashboardEvents(snapshots, ctx.request.signal, { intervalMs: config.update_ms, listener: ctx, recheck: () => requireAdmin(ctx.callerNow()) });
       },
     },
   ];

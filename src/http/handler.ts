@@ -65,6 +65,7 @@ interface Shared {
   bodyLimit: number;
   bodyTimeoutMs: number;
   beforeAnswer: (() => Promise<void> | undefined) | undefined;
+  authenticate: (headers: HeaderMap) => Caller;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -98,6 +99,10 @@ class RequestContext implements RouteContext, AfterAnswer {
 
   conversations(): Conversations | undefined {
     return this.shared.conversations?.();
+  }
+
+  callerNow(): Caller {
+    return this.shared.authenticate(this.request.headers);
   }
 
   get query(): URLSearchParams {
@@ -287,6 +292,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
     bodyLimit: gateway.config.server.body_limit_bytes,
     bodyTimeoutMs: gateway.config.server.body_timeout_ms,
     beforeAnswer: options.beforeAnswer,
+    authenticate,
   };
 
   /**

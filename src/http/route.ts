@@ -13,6 +13,12 @@ export interface RouteContext {
   readonly request: HttpRequest;
   readonly gateway: Gateway;
   readonly caller: Caller;
+  /**
+   * The caller asked again now, from the request's own credentials: what a long-lived answer (the
+   * dashboard's feed) checks so that a key revoked or demoted while it runs stops it. Throws the 401
+   * the request would get now.
+   */
+  callerNow(): Caller;
   /** Our own id for the request (the ledger keys usage by it); never the client's. */
   readonly requestId: string;
   readonly costOf: CostFn | undefined;

@@ -50,6 +50,9 @@ async function call(path: string, body: unknown, gateway: Gateway, headers: Reco
     request: { method: 'POST', path, query: '', headers, body: bytes, signal: new AbortController().signal },
     gateway,
     caller: { keyId: undefined, residency: undefined, tags: {}, role: 'admin', access: { groups: new Set(), directEnabled: true, direct: new Map(), models: [] } },
+    callerNow() {
+      return this.caller;
+    },
     requestId: 'req-1',
     costOf: undefined,
     conversations: () => undefined,
