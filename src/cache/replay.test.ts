@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeUsage, type ChatResponse, type StreamPart } from '../core/types.js';
+import { holdEnd } from '../core/ready.js';
 import { answerParts, recording, replay } from './replay.js';
 
 const full: ChatResponse = {
@@ -114,5 +115,23 @@ describe('recording a live stream', () => {
     await relayed.next();
     await expect(relayed.throw?.(bug)).rejects.toBe(settled);
     expect([thrown, stored]).toEqual([[bug], false]);
+  });
+
+  it('stores the answer of a consumer that confirms the end (holdEnd) only once it took it, not when it failed on it', async () => {
+    const usage = makeUsage({ prompt: 3, completion: 2 });
+    const answer: StreamPart[] = [{ type: 'text', delta: 'a' }, { type: 'finish', finishReason: 'stop' }, { type: 'usage', usage }];
+    const stored: string[] = [];
+    const read = async (name: string): Promise<AsyncIterator<StreamPart>> => {
+      const relayed = recording(replay(answer), () => void stored.push(name));
+      holdEnd(relayed);
+      for (let r = await relayed.next(); !r.done; r = await relayed.next());
+      return relayed;
+    };
+    const taken = await read('taken');
+    const failed = await read('failed');
+    expect(stored).toEqual([]);
+    await taken.return?.();
+    await failed.throw?.(new TypeError('closing frames broke')).catch(() => undefined);
+    expect(stored).toEqual(['taken']);
   });
 });

@@ -1,3 +1,4 @@
+import { holdEnd } from '../core/ready.js';
 import type { AssistantPart, ChatResponse, JsonObject, StreamPart, ToolCallPart } from '../core/types.js';
 
 /** The gateway's own per-delivery markers (a stream resume): about how an answer arrived, not what it says. */
@@ -121,21 +122,37 @@ class AnswerBuilder {
 /**
  * Relays a live stream while assembling its answer, and hands the answer to `complete` once the
  * stream has ended cleanly with a finish and a usage part; a broken or cancelled stream stores nothing.
+ * A consumer that confirms the end (`holdEnd`) stores it only when it took the end (`return()` after
+ * it): one that failed on its closing frames sent its client an error, not this answer.
  */
 export function recording(parts: AsyncIterable<StreamPart>, complete: (response: ChatResponse) => void): AsyncIterableIterator<StreamPart> {
   const it = parts[Symbol.asyncIterator]();
   const answer = new AnswerBuilder();
-  const self: AsyncIterableIterator<StreamPart> = {
+  let holding = false;
+  let ended = false;
+  const store = (): void => {
+    const response = answer.response();
+    if (response) complete(response);
+  };
+  const self: AsyncIterableIterator<StreamPart> & { holdEnd(): void } = {
     async next() {
       const r = await it.next();
       if (!r.done) answer.take(r.value);
-      else {
-        const response = answer.response();
-        if (response) complete(response);
-      }
+      else if (holding) ended = true;
+      else store();
       return r;
     },
-    return: (value?: unknown) => it.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
+    holdEnd() {
+      holding = true;
+      holdEnd(it);
+    },
+    return: (value?: unknown) => {
+      if (ended) {
+        ended = false;
+        store();
+      }
+      return it.return?.(value) ?? Promise.resolve({ done: true, value: undefined });
+    },
     // A consumer that failed on a part settles the stream through it (what it was billed comes back).
     throw: (err?: unknown) => it.throw?.(err) ?? Promise.reject(err),
     [Symbol.asyncIterator]: () => self,

@@ -13,3 +13,19 @@ export interface ReadyIterator<T> extends AsyncIterator<T> {
 export function readyIterator<T>(iterator: AsyncIterator<T>): ReadyIterator<T> | undefined {
   return typeof (iterator as Partial<ReadyIterator<T>>).takeReady === 'function' ? (iterator as ReadyIterator<T>) : undefined;
 }
+
+/**
+ * An async iterator whose consumer confirms its end: asked with `holdEnd()` before it is read, its
+ * `done` settles nothing yet; `return()` afterwards says the consumer took the end whole, `throw(err)`
+ * that it failed on it (a front door that could not write its closing frames), so what is recorded is
+ * what the consumer's client got. Without it, `done` settles as it comes: a `for await` loop calls
+ * nothing after it.
+ */
+export interface EndHolding {
+  holdEnd(): void;
+}
+
+/** Asks `iterator` to hold its end for the consumer to confirm, when it can. */
+export function holdEnd(iterator: AsyncIterator<unknown>): void {
+  (iterator as Partial<EndHolding>).holdEnd?.();
+}

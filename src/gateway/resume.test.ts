@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../core/errors.js';
+import { holdEnd } from '../core/ready.js';
 import { makeUsage, type ChatRequest, type StreamPart } from '../core/types.js';
 import { assistantText, userRequest, userText } from '../testing/canonical.js';
 import { CONTINUE_INSTRUCTION, continuationRequest, notContinued, resumable, type Continuation, type Resume } from './resume.js';
@@ -156,6 +157,16 @@ describe('resumable', () => {
     const thrown = await answer.throw?.(bug).catch((e: unknown) => e);
     expect(thrown).toMatchObject({ kind: 'internal', spent: { usage: makeUsage({ prompt: 24, completion: 8 }), estimated: true } });
     expect((thrown as GatewayError).spent?.attempts?.map((a) => a.deployment)).toEqual(['a', 'b']);
+  });
+
+  it('asks the stream it continues from to hold its end for a consumer that confirms it (holdEnd), and the continuation too', async () => {
+    const asked: string[] = [];
+    const holding = (name: string, list: StreamPart[], fail?: GatewayError): AsyncIterator<StreamPart> => Object.assign(parts(list, fail), { holdEnd: () => void asked.push(name) });
+    const answer = resumable(holding('first', [{ type: 'text', delta: 'a' }], broken), async () => ({ ...continuation([]), parts: holding('continuation', [{ type: 'text', delta: 'b' }]) }));
+    holdEnd(answer);
+    expect(asked).toEqual(['first']);
+    await collect(answer);
+    expect(asked).toEqual(['first', 'continuation']);
   });
 });
 

@@ -1,5 +1,6 @@
 import { GatewayError, toGatewayError, type Spent } from '../core/errors.js';
 import { estimateTokens } from '../core/estimate.js';
+import { holdEnd, type EndHolding } from '../core/ready.js';
 import { addUsage, type BilledAttempt, type ChatRequest, type Message, type StreamPart, type Usage } from '../core/types.js';
 
 /** What a model that cannot be given a prefill is asked after its own partial answer. */
@@ -82,8 +83,10 @@ export function resumable(first: AsyncIterator<StreamPart>, resume: Resume): Asy
   return new ResumingStream(first, resume);
 }
 
-class ResumingStream implements AsyncIterableIterator<StreamPart> {
+class ResumingStream implements AsyncIterableIterator<StreamPart>, EndHolding {
   private sent = '';
+  /** The consumer confirms the end (`holdEnd`): so does it of a continuation. */
+  private holding = false;
   /** False once a tool call or the finish reached the client: such an answer is not continued. */
   private open = true;
   private resumed: Continuation | undefined;
@@ -103,6 +106,11 @@ class ResumingStream implements AsyncIterableIterator<StreamPart> {
   next(): Promise<IteratorResult<StreamPart>> {
     if (this.done) return Promise.resolve(DONE);
     return this.current.next().then(this.onNext, this.onError);
+  }
+
+  holdEnd(): void {
+    this.holding = true;
+    holdEnd(this.current);
   }
 
   return(): Promise<IteratorResult<StreamPart>> {
@@ -149,6 +157,7 @@ class ResumingStream implements AsyncIterableIterator<StreamPart> {
     }
     this.resumed = c;
     this.current = c.parts;
+    if (this.holding) holdEnd(c.parts);
     this.skip = this.sent.slice(this.sent.trimEnd().length);
     this.sent = '';
     return { done: false, value: { type: 'provider-metadata', namespace: 'switchyard', data: { resumed: { from: c.from, to: c.to } } } };

@@ -177,7 +177,7 @@ describe('relay', () => {
     await it.return?.();
     expect(settle.mock.calls.map((c) => c[0].outcome)).toEqual(['error']);
   });
-  it("settles a consumer's failure on a part (a door that could not encode it) as an error once, throwing back what was billed, also after the relay settled", async () => {
+  it("settles a consumer's failure on a part (a door that could not encode it) as an error once, throwing back what was billed, also on the last part, after the upstream ended", async () => {
     const settle = vi.fn<(s: StreamSettlement) => void>();
     const bug = new TypeError('unencodable');
     const mid = relay(await open([{ type: 'text', delta: 'abcdefgh' }, { type: 'text', delta: 'more' }]), 9, () => undefined, settle);
@@ -185,11 +185,51 @@ describe('relay', () => {
     const thrown = await mid.throw?.(bug).catch((e: unknown) => e);
     expect(thrown).toMatchObject({ kind: 'internal', cause: bug, spent: { usage: makeUsage({ prompt: 9, completion: 2 }), estimated: true } });
     expect(settle.mock.calls.map((c) => [c[0].outcome, c[0].error?.kind])).toEqual([['error', 'internal']]);
-    // Failing on the last part, the estimated usage handed out once the upstream ended: the attempt was settled whole.
+    // Failing on the last part, the estimated usage handed out once the upstream ended: the client gets an
+    // error, so the attempt is one, billed the estimate it was handed.
     const last = relay(await open([{ type: 'text', delta: 'abcd' }, { type: 'finish', finishReason: 'stop' }]), 9, () => undefined, settle);
     for (let r = await last.next(); !r.done && r.value.type !== 'usage'; r = await last.next());
     await expect(last.throw?.(bug)).rejects.toMatchObject({ kind: 'internal', spent: { usage: makeUsage({ prompt: 9, completion: 1 }), estimated: true } });
-    expect(settle.mock.calls.map((c) => c[0].outcome)).toEqual(['error', 'ok']);
+    expect(settle.mock.calls.map((c) => [c[0].outcome, c[0].error?.kind, c[0].usageEstimated])).toEqual([['error', 'internal', true], ['error', 'internal', true]]);
+    // Or on a usage the upstream sent before its finish, held to the end: billed that usage.
+    const paid = makeUsage({ prompt: 30, completion: 7 });
+    const held = relay(await open([{ type: 'text', delta: 'abcd' }, { type: 'usage', usage: paid }, { type: 'finish', finishReason: 'stop' }]), 9, () => undefined, settle);
+    for (let r = await held.next(); !r.done && r.value.type !== 'usage'; r = await held.next());
+    await expect(held.throw?.(bug)).rejects.toMatchObject({ kind: 'internal', spent: { usage: paid, estimated: false } });
+    expect(settle.mock.calls[2]?.[0]).toMatchObject({ outcome: 'error', usage: paid, usageEstimated: false });
+  });
+
+  it('settles a clean end once the consumer took the last part: when it asks for more, or stops there', async () => {
+    const settle = vi.fn<(s: StreamSettlement) => void>();
+    const read = relay(await open([{ type: 'text', delta: 'abcd' }, { type: 'finish', finishReason: 'stop' }]), 9, () => undefined, settle);
+    for (let r = await read.next(); !r.done && r.value.type !== 'usage'; r = await read.next());
+    expect(settle).not.toHaveBeenCalled();
+    expect(await read.next()).toEqual({ done: true, value: undefined });
+    const stopped = relay(await open([{ type: 'text', delta: 'abcd' }, { type: 'finish', finishReason: 'stop' }]), 9, () => undefined, settle);
+    for (let r = await stopped.next(); !r.done && r.value.type !== 'usage'; r = await stopped.next());
+    await stopped.return?.();
+    expect(settle.mock.calls.map((c) => [c[0].outcome, c[0].usage])).toEqual([['ok', makeUsage({ prompt: 9, completion: 1 })], ['ok', makeUsage({ prompt: 9, completion: 1 })]]);
+  });
+
+  it('with holdEnd, settles a clean end only when the consumer confirms it: ok at its return(), an error billed what the upstream spent at its throw()', async () => {
+    const settle = vi.fn<(s: StreamSettlement) => void>();
+    const usage = makeUsage({ prompt: 12, completion: 3 });
+    const answer: StreamPart[] = [{ type: 'text', delta: 'abcd' }, { type: 'finish', finishReason: 'stop' }, { type: 'usage', usage }];
+    const drain = async (it: AsyncIterator<StreamPart>): Promise<void> => {
+      for (let r = await it.next(); !r.done; r = await it.next());
+    };
+    const taken = relay(await open(answer), 9, () => undefined, settle);
+    taken.holdEnd();
+    await drain(taken);
+    expect(await taken.next()).toEqual({ done: true, value: undefined });
+    expect(settle).not.toHaveBeenCalled();
+    await taken.return?.();
+    const failed = relay(await open(answer), 9, () => undefined, settle);
+    failed.holdEnd();
+    await drain(failed);
+    await expect(failed.throw?.(new TypeError('unencodable'))).rejects.toMatchObject({ kind: 'internal', spent: { usage, estimated: false } });
+    await failed.return?.();
+    expect(settle.mock.calls.map((c) => [c[0].outcome, c[0].usage, c[0].usageEstimated])).toEqual([['ok', usage, false], ['error', usage, false]]);
   });
 
   it("stops an upstream still answering when the consumer fails on a part: it would go on generating, and billing, tokens nobody reads", async () => {

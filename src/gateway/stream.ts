@@ -1,7 +1,7 @@
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { FinishReason, StreamPart, Usage } from '../core/types.js';
 import { honestFinish, makeUsage } from '../core/types.js';
-import { readyIterator, type ReadyIterator } from '../core/ready.js';
+import { readyIterator, type EndHolding, type ReadyIterator } from '../core/ready.js';
 
 /** A stream whose first content part has already arrived (so routing is settled). */
 export interface OpenedStream {
@@ -41,9 +41,10 @@ export interface StreamSettlement {
 }
 
 /**
- * Relays an opened stream and settles it exactly once: on a clean end with the upstream's usage; on a
- * break or a client disconnect with whatever usage can be known, counted from the text when the
- * upstream never sent it. A stream without a finish part is a truncation and throws.
+ * Relays an opened stream and settles it exactly once: on a clean end with the upstream's usage, once
+ * the consumer took the end (`EndHolding`); on a break, a client disconnect or a consumer's failure
+ * with whatever usage can be known, counted from the text when the upstream never sent it. A stream
+ * without a finish part is a truncation and throws.
  */
 export function relay(
   opened: OpenedStream,
@@ -52,7 +53,7 @@ export function relay(
   settle: (s: StreamSettlement) => void,
   idleTimeoutMs = 0,
   maxMs = 0,
-): AsyncIterableIterator<StreamPart> & ReadyIterator<StreamPart> {
+): AsyncIterableIterator<StreamPart> & ReadyIterator<StreamPart> & EndHolding {
   return new Relay(opened, promptEstimate, abortUpstream, settle, idleTimeoutMs, maxMs);
 }
 
@@ -70,7 +71,7 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
  * instead of a generator's queue and resumption. Behaves like the generator it replaced: parts in
  * order, settled once, done for good after an error or an early return.
  */
-class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPart> {
+class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPart>, EndHolding {
   private usage: Usage | undefined;
   /** A usage part the upstream sent before its finish, held back and handed out once, after everything else. */
   private usagePart: Extract<StreamPart, { type: 'usage' }> | undefined;
@@ -83,7 +84,14 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
   private toolCalls = false;
   private completionChars = 0;
   private settled = false;
-  /** The usage settled is the gateway's count (the upstream sent none). */
+  /**
+   * The upstream ended well, but the consumer has not taken the end yet (the last usage part, or with
+   * `holdEnd` its closing frames): failing on it still makes the attempt an error.
+   */
+  private endPending = false;
+  /** The consumer confirms the end (`holdEnd`): only its `return()` settles a clean end. */
+  private holding = false;
+  /** The usage billed is the gateway's count (the upstream sent none). */
   private usageEstimated = false;
   private started = false;
   private closed = false;
@@ -102,10 +110,7 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     if (next.done) {
       this.closed = true;
       if (this.finishReason === undefined) return this.fail(new GatewayError({ kind: 'network', message: 'The upstream stream ended without finishing.' }));
-      // The client that asked for usage gets the estimate the ledger records, marked as such.
-      const estimate = this.usage === undefined;
-      this.settleOnce('ok');
-      return estimate && this.usage ? { done: false, value: { type: 'usage', usage: this.usage, estimated: true } } : this.heldUsage();
+      return this.ended();
     }
     return this.account(next.value) ? next : this.next();
   };
@@ -114,10 +119,7 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     // The finish and the usage are here, so the answer is whole: an upstream that then leaves its body
     // open without its end marker (an OpenAI-compatible server that never sends `[DONE]`) lost nothing.
     // The dialects end their streams at the markers they know (`PartStream`), so those never get here.
-    if (this.stalled && this.finishReason !== undefined && this.usage !== undefined) {
-      this.settleOnce('ok');
-      return this.heldUsage();
-    }
+    if (this.stalled && this.finishReason !== undefined && this.usage !== undefined) return this.ended();
     return this.fail(err);
   };
 
@@ -176,7 +178,11 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
   }
 
   next(): Promise<IteratorResult<StreamPart>> {
-    if (this.closed) return Promise.resolve(DONE);
+    if (this.closed) {
+      // Back for more after the last part: the consumer took it.
+      if (this.endPending && !this.holding) this.settleOnce('ok');
+      return Promise.resolve(DONE);
+    }
     if (this.misordered) return this.stopAndFail(this.misordered);
     if (!this.started) {
       this.started = true;
@@ -206,12 +212,21 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     }
   }
 
-  /** The consumer stopped early (client went away): stop the upstream and bill what we saw. */
+  /** The consumer asks to confirm the end: `done` then waits for its `return()` (taken) or `throw()` (failed on it). */
+  holdEnd(): void {
+    this.holding = true;
+  }
+
+  /**
+   * The consumer is done: after the end, it took the answer whole; before it, it stopped early (the
+   * client went away): stop the upstream and bill what we saw.
+   */
   return(): Promise<IteratorResult<StreamPart>> {
     const wasOpen = !this.closed;
     this.closed = true;
+    if (this.endPending) this.settleOnce('ok');
     // Also when never started: the upstream is open and the request holds a reservation.
-    if (wasOpen && !this.settled) {
+    else if (wasOpen && !this.settled) {
       this.abortUpstream(new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));
       void this.opened.iterator.return?.();
       this.settleOnce('cancelled', new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));
@@ -221,10 +236,18 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
 
   /**
    * The consumer failed on a part (a door that could not encode it): the attempt ends as an error,
-   * billed what was seen, and the error thrown back says so. Once settled (the failure came on the last
-   * parts), it says what was settled.
+   * billed what was seen, and the error thrown back says so; also on the end not yet taken (the last
+   * usage part, the closing frames): the client gets an error, so the attempt is not recorded as ok,
+   * and it is billed what the upstream spent. Once settled, it says what was settled.
    */
   throw(err: unknown): Promise<IteratorResult<StreamPart>> {
+    if (this.endPending && !this.settled) {
+      try {
+        return this.fail(err);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
     if (this.settled && this.usage !== undefined) {
       this.closed = true;
       return Promise.reject(toGatewayError(err).withSpent({ usage: this.usage, estimated: this.usageEstimated }));
@@ -289,11 +312,33 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     }
   }
 
-  /** The held usage part, once; then done. */
-  private heldUsage(): IteratorResult<StreamPart> {
-    const value = this.usagePart;
+  /**
+   * The upstream ended well: its usage is fixed (the gateway's count when it sent none), and what is
+   * left to hand out goes (that estimate, marked as such, for the client that asked for usage; or a
+   * usage held back). The attempt settles as ok once the consumer took it, not before: a door that
+   * fails on it sends the client an error, and the ledger must say so.
+   */
+  private ended(): IteratorResult<StreamPart> {
+    this.stopWatching();
+    const estimate = this.usage === undefined;
+    const usage = this.spent();
+    const value = estimate ? ({ type: 'usage', usage, estimated: true } as const) : this.usagePart;
     this.usagePart = undefined;
+    if (value === undefined && !this.holding) {
+      this.settleOnce('ok');
+      return DONE;
+    }
+    this.endPending = true;
     return value === undefined ? DONE : { done: false, value };
+  }
+
+  /** What the attempt spent, fixed once: the upstream's usage (or the one a failure says it paid), else the gateway's count. */
+  private spent(paid?: Usage): Usage {
+    if (this.usage === undefined) {
+      this.usageEstimated = paid === undefined;
+      this.usage = paid ?? makeUsage({ prompt: this.promptEstimate, completion: Math.ceil(this.completionChars / 4) });
+    }
+    return this.usage;
   }
 
   /**
@@ -312,9 +357,7 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     this.settled = true;
     this.stopWatching();
     // A failure the upstream billed (a malformed answer whose usage came after it) says what it cost.
-    this.usage ??= error?.paidUsage;
-    const usageEstimated = (this.usageEstimated = this.usage === undefined);
-    const usage = (this.usage ??= makeUsage({ prompt: this.promptEstimate, completion: Math.ceil(this.completionChars / 4) }));
-    this.settle({ outcome, usage, usageEstimated, error, finishReason: this.finishReason });
+    const usage = this.spent(error?.paidUsage);
+    this.settle({ outcome, usage, usageEstimated: this.usageEstimated, error, finishReason: this.finishReason });
   }
 }

@@ -118,6 +118,25 @@ describe('SseStream', () => {
     expect(told).toEqual([billed]);
   });
 
+  it('holds the end of the parts until its closing frames are encoded, then takes it (return); closing frames it cannot encode fail the parts and end with the error they throw back', async () => {
+    const held: string[] = [];
+    const holding = (): ReturnType<typeof parts> => {
+      const source = parts(['a']);
+      return Object.assign(source, { holdEnd: () => void held.push('held'), return: async (): Promise<IteratorResult<string>> => { held.push('taken'); source.returned += 1; return { done: true, value: undefined }; } });
+    };
+    const ends: string[] = [];
+    const listener: StreamListener = { streamEnded: (kind) => void ends.push(kind ?? 'ok') };
+    expect(await drain(new SseStream(holding(), { ...upper, end: () => { held.push('encoded'); return upper.end(); } }, listener))).toEqual(['data: "A"\n\n', 'data: "last"\n\ndata: [DONE]\n\n']);
+    expect(held).toEqual(['held', 'encoded', 'taken']);
+
+    const billed = new GatewayError({ kind: 'internal', message: 'Internal gateway error.' }).withSpent({ usage: makeUsage({ prompt: 3, completion: 1 }), estimated: false });
+    const failing = Object.assign(holding(), { throw: async (): Promise<IteratorResult<string>> => Promise.reject(billed) });
+    const told: unknown[] = [];
+    const broken: StreamEncoder<string> = { ...upper, end: () => { throw new TypeError('unencodable'); }, error: (err) => { told.push(err); return '"error"'; } };
+    expect(await drain(new SseStream(failing, broken, listener))).toEqual(['data: "A"\n\n', 'data: "error"\n\n']);
+    expect([told, failing.returned, ends]).toEqual([[billed], 0, ['ok', 'internal']]);
+  });
+
   it("tells the listener of a failure of the gateway's own, with its cause, once: a part it could not encode or parts that failed so; not an upstream's failure", async () => {
     const internal = async (stream: (listener: StreamListener) => SseStream<string>): Promise<unknown[]> => {
       const told: unknown[] = [];

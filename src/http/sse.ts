@@ -1,5 +1,5 @@
 import { toGatewayError } from '../core/errors.js';
-import { readyIterator, type ReadyIterator } from '../core/ready.js';
+import { holdEnd, readyIterator, type ReadyIterator } from '../core/ready.js';
 import type { BodyStream } from './exchange.js';
 
 /** How one API words a stream: the data of each frame, the frames that end it, the error event. */
@@ -37,7 +37,8 @@ const asIs = (frames: string): string => frames;
  * answers with the frames of it and of every part already at hand (`ReadyIterator`): one promise per
  * upstream read rather than per part (a hand-written iterator, not an async generator). The last
  * value carries the closing frames; `return()` (the client went away) closes the parts, so the
- * upstream stops and the attempt settles.
+ * upstream stops and the attempt settles. The parts hold their end (`holdEnd`) until the closing frames
+ * are encoded: a door that fails on them ends the stream with its error event, and the attempt as an error.
  */
 export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined> {
   /** open → closing (last frames handed out) → closed (listener told). */
@@ -48,7 +49,7 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
   private readonly ready: ReadyIterator<P> | undefined;
   private readonly onPart = (r: IteratorResult<P>): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => {
     if (this.state !== 'open') return this.next();
-    if (r.done) return this.closing(this.last(this.encoder.end().map(this.frame).join('')));
+    if (r.done) return this.end();
     let text = '';
     let part: P | undefined = r.value;
     try {
@@ -59,12 +60,7 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
         part = this.ready?.takeReady();
       }
     } catch (err) {
-      // A failure of our own while relaying is an error of the attempt, not a client disconnect: the
-      // parts settle it, and what they throw back says what the attempt was billed (`GatewayError.spent`),
-      // so the error event and the cost trailer are those of an upstream break.
-      this.noteFailure(err);
-      const failed = (thrown: unknown): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => this.closing(this.last(text + this.frame(this.encoder.error(thrown))));
-      return this.parts.throw ? this.parts.throw(err).then(() => failed(err), failed) : failed(err);
+      return this.encodingFailed(err, text);
     }
     return text === '' ? this.next() : { done: false, value: text };
   };
@@ -81,6 +77,7 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
   ) {
     this.frame = encoder.framed === true ? asIs : dataFrame;
     this.ready = readyIterator(parts);
+    holdEnd(parts);
   }
 
   [Symbol.asyncIterator](): this {
@@ -106,6 +103,30 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
       await this.parts.return?.();
     }
     return this.closed();
+  }
+
+  /** The parts ended well: the closing frames, and only once they are encoded is the end the parts held taken. */
+  private end(): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> {
+    let frames: string;
+    try {
+      frames = this.encoder.end().map(this.frame).join('');
+    } catch (err) {
+      return this.encodingFailed(err, '');
+    }
+    void this.parts.return?.();
+    return this.closing(this.last(frames));
+  }
+
+  /**
+   * A failure of our own while relaying (a part or the closing frames it could not encode) is an error of
+   * the attempt, not a client disconnect: the parts settle it, and what they throw back says what the
+   * attempt was billed (`GatewayError.spent`), so the error event and the cost trailer are those of an
+   * upstream break. `text`: the frames of the parts encoded before it.
+   */
+  private encodingFailed(err: unknown, text: string): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> {
+    this.noteFailure(err);
+    const failed = (thrown: unknown): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => this.closing(this.last(text + this.frame(this.encoder.error(thrown))));
+    return this.parts.throw ? this.parts.throw(err).then(() => failed(err), failed) : failed(err);
   }
 
   /** Notes how the stream failed; one of the gateway's own is told with its cause, as the handler logs it for an answer. */

@@ -1,4 +1,6 @@
 import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -36,7 +38,7 @@ const DOORS = [
     door: 'chat completions',
     encoder: ChatStreamEncoder.prototype,
     path: '/v1/chat/completions',
-    body: { model: 'chat', messages: [{ role: 'user', content: 'Tell me something about routers, please.' }], stream: true, stream_options: { include_usage: true } },
+    body: (model: string, ask: string) => ({ model, temperature: 0, messages: [{ role: 'user', content: ask }], stream: true, stream_options: { include_usage: true } }),
     endProblem: (frames: Frame[]): string | undefined => {
       const last = frames.at(-1);
       if (frames.some((f) => f.data === '[DONE]')) return 'sent [DONE]';
@@ -47,7 +49,7 @@ const DOORS = [
     door: 'responses',
     encoder: ResponsesStreamEncoder.prototype,
     path: '/v1/responses',
-    body: { model: 'chat', input: 'Tell me something about routers, please.', stream: true, store: false },
+    body: (model: string, ask: string) => ({ model, temperature: 0, input: ask, stream: true, store: false }),
     endProblem: (frames: Frame[]): string | undefined => {
       const [error, failed] = frames.slice(-2).map((f) => ({ event: f.event, data: JSON.parse(f.data) as Record<string, unknown> }));
       if (error?.event !== 'error' || error.data.message !== 'Internal gateway error.') return 'no error event';
@@ -58,7 +60,7 @@ const DOORS = [
     door: 'messages',
     encoder: MessagesStreamEncoder.prototype,
     path: '/v1/messages',
-    body: { model: 'chat', max_tokens: 256, messages: [{ role: 'user', content: 'Tell me something about routers, please.' }], stream: true },
+    body: (model: string, ask: string) => ({ model, temperature: 0, max_tokens: 256, messages: [{ role: 'user', content: ask }], stream: true }),
     endProblem: (frames: Frame[]): string | undefined => {
       const last = frames.at(-1);
       return last?.event === 'error' ? anthropicShapeProblem(JSON.parse(last.data)) : 'no error event';
@@ -66,11 +68,34 @@ const DOORS = [
   },
 ];
 
-/** Which part the encoder cannot encode: one mid-answer (the usage then the gateway's estimate), or the upstream's usage itself. */
+/**
+ * Which part the encoder cannot encode, and from which upstream (a group): one mid-answer, the finish, the
+ * usage part however it came (the upstream's after its finish; the gateway's estimate of an upstream that
+ * sent none; the upstream's sent before its finish, held to the end), or the closing frames (`end()`,
+ * where the Messages and Responses doors write the usage and the stop). `estimated`: the row's flag.
+ */
 const FAILURES = [
-  { on: 'the second text part', estimated: 1, when: (() => { let texts = 0; return (p: StreamPart) => p.type === 'text' && ++texts === 2; }) },
-  { on: 'the usage part', estimated: 0, when: () => (p: StreamPart) => p.type === 'usage' },
+  { on: 'the second text part', group: 'chat', estimated: 1, when: (() => { let texts = 0; return (p: StreamPart) => p.type === 'text' && ++texts === 2; }) },
+  { on: 'the usage part', group: 'chat', estimated: 0, when: () => (p: StreamPart) => p.type === 'usage' },
+  { on: 'the finish part of an upstream that sent no usage', group: 'no-usage', estimated: 1, when: () => (p: StreamPart) => p.type === 'finish' },
+  { on: 'the estimated usage part of an upstream that sent none', group: 'no-usage', estimated: 1, when: () => (p: StreamPart) => p.type === 'usage' },
+  { on: 'the usage part an upstream sent before its finish', group: 'early-usage', estimated: 0, when: () => (p: StreamPart) => p.type === 'usage' },
+  { on: 'the closing frames', group: 'chat', estimated: 0, when: 'end' as const },
+  { on: 'the closing frames of an upstream that sent no usage', group: 'no-usage', estimated: 1, when: 'end' as const },
 ];
+
+/** An OpenAI-compatible upstream streaming a short answer without usage (`/no-usage`), or with its usage before the finish (`/early-usage`). */
+function startBareUpstream(): Promise<Server> {
+  const server = createServer((req, res) => {
+    req.resume();
+    const chunk = (delta: Record<string, unknown>, finish: string | null): string => `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'bare', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const usage = `data: ${JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'bare', choices: [], usage: { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16 } })}\n\n`;
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(chunk({ role: 'assistant', content: '' }, null) + chunk({ content: 'Routers ' }, null) + chunk({ content: 'forward packets.' }, null));
+    res.end((req.url?.startsWith('/early-usage') ? usage : '') + chunk({}, 'stop') + 'data: [DONE]\n\n');
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
 
 /**
  * A door whose stream encoder throws mid-answer (a bug, or a part it cannot encode) ends the stream as an
@@ -79,6 +104,7 @@ const FAILURES = [
  */
 describe('a stream whose encoder fails mid-answer', () => {
   let sim: SimServer;
+  let bare: Server;
   let app: App;
   let server: RunningServer;
   let ledgerPath: string;
@@ -87,11 +113,21 @@ describe('a stream whose encoder fails mid-answer', () => {
 
   beforeAll(async () => {
     sim = await startOpenAISim({ name: 'primary', models: ['gpt-4o'] });
+    bare = await startBareUpstream();
+    const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
     const dir = mkdtempSync(join(tmpdir(), 'encoder-failure-'));
     ledgerPath = join(dir, 'ledger.sqlite');
     const config = resolveConfig({
-      deployments: [{ id: 'primary', provider: 'openai-compatible', model: 'gpt-4o', endpoint: `${sim.url}/v1` }],
-      groups: [{ name: 'chat', deployments: ['primary'] }],
+      deployments: [
+        { id: 'primary', provider: 'openai-compatible', model: 'gpt-4o', endpoint: `${sim.url}/v1` },
+        { id: 'no-usage', provider: 'openai-compatible', model: 'gpt-4o', endpoint: `${bareUrl}/no-usage` },
+        { id: 'early-usage', provider: 'openai-compatible', model: 'gpt-4o', endpoint: `${bareUrl}/early-usage` },
+      ],
+      groups: [
+        { name: 'chat', deployments: ['primary'] },
+        { name: 'no-usage', deployments: ['no-usage'] },
+        { name: 'early-usage', deployments: ['early-usage'] },
+      ],
       ledger: { path: ledgerPath, spill_path: join(dir, 'spill.jsonl') },
     });
     app = await createApp(config, { logger });
@@ -102,6 +138,7 @@ describe('a stream whose encoder fails mid-answer', () => {
     await server.shutdown(100);
     await app.close();
     await sim.close();
+    await new Promise((resolve) => bare.close(resolve));
   });
 
   afterEach(() => {
@@ -119,31 +156,49 @@ describe('a stream whose encoder fails mid-answer', () => {
     }
   }
 
+  let asked = 0;
   for (const d of DOORS) {
     for (const f of FAILURES) {
-      it(`${d.door}: failing on ${f.on}, ends with the door's error event, one ledger row and the cost trailer of that row`, async () => {
-        const original = d.encoder.part;
-        const cannotEncode = f.when();
-        vi.spyOn(d.encoder, 'part').mockImplementation(function (this: typeof d.encoder, part: StreamPart) {
-          if (cannotEncode(part)) throw BUG;
-          return original.call(this, part);
+      for (const cached of [false, true]) {
+        it(`${d.door}: failing on ${f.on}${cached ? ', with the response cache on' : ''}, ends with the door's error event, one error row in the ledger and the cost trailer of that row${cached ? ', and caches nothing' : ''}`, async () => {
+          const original = { part: d.encoder.part, end: d.encoder.end };
+          const cannotEncode = f.when === 'end' ? undefined : f.when();
+          const spy = cannotEncode
+            ? vi.spyOn(d.encoder, 'part').mockImplementation(function (this: typeof d.encoder, part: StreamPart) {
+                if (cannotEncode(part)) throw BUG;
+                return original.part.call(this, part);
+              })
+            : vi.spyOn(d.encoder, 'end').mockImplementation(() => {
+                throw BUG;
+              });
+          // A prompt of its own: the cache must not answer one test with another's stream.
+          const body = JSON.stringify(d.body(f.group, `Tell me something about routers, please (${++asked}).`));
+          const headers = { 'content-type': 'application/json', ...(cached ? { 'x-switchyard-cache': 'on' } : {}) };
+          const res = await request(`${server.url}${d.path}`, { method: 'POST', headers, body });
+          expect(res.statusCode).toBe(200);
+          const raw = await res.body.text();
+          expect(d.endProblem(framesOf(raw))).toBeUndefined();
+          expect(raw).not.toContain('secret-internal-detail');
+
+          const rows = await ledgerRows(String(res.headers['x-request-id']));
+          expect(rows.map((r) => [r.status, r.error_kind])).toEqual([['error', 'internal']]);
+          expect(rows[0]?.cost_usd).toBeGreaterThan(0);
+          expect(Number(res.trailers['x-switchyard-cost-usd'])).toBeCloseTo(rows[0]?.cost_usd ?? Number.NaN, 10);
+          expect(rows[0]?.usage_estimated).toBe(f.estimated);
+          expect(res.trailers['x-switchyard-usage-estimated']).toBe(f.estimated === 1 ? 'true' : undefined);
+
+          expect(logged.map((l) => l.msg)).toEqual(['internal error']);
+          expect(logged[0]?.err).toContain(BUG.stack);
+
+          if (cached) {
+            // The stream the client got as an error was not stored: the same request goes upstream again.
+            spy.mockRestore();
+            const again = await request(`${server.url}${d.path}`, { method: 'POST', headers, body });
+            await again.body.text();
+            expect(again.headers['x-switchyard-cache']).toBe('miss');
+          }
         });
-        const res = await request(`${server.url}${d.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(d.body) });
-        expect(res.statusCode).toBe(200);
-        const raw = await res.body.text();
-        expect(d.endProblem(framesOf(raw))).toBeUndefined();
-        expect(raw).not.toContain('secret-internal-detail');
-
-        const rows = await ledgerRows(String(res.headers['x-request-id']));
-        expect(rows.map((r) => [r.status, r.error_kind])).toEqual([['error', 'internal']]);
-        expect(rows[0]?.cost_usd).toBeGreaterThan(0);
-        expect(Number(res.trailers['x-switchyard-cost-usd'])).toBeCloseTo(rows[0]?.cost_usd ?? Number.NaN, 10);
-        expect(rows[0]?.usage_estimated).toBe(f.estimated);
-        expect(res.trailers['x-switchyard-usage-estimated']).toBe(f.estimated === 1 ? 'true' : undefined);
-
-        expect(logged.map((l) => l.msg)).toEqual(['internal error']);
-        expect(logged[0]?.err).toContain(BUG.stack);
-      });
+      }
     }
   }
 });

@@ -1,5 +1,6 @@
 import type { Gateway, StreamResult } from '../gateway/gateway.js';
 import type { StreamPart } from '../core/types.js';
+import { holdEnd, type EndHolding } from '../core/ready.js';
 import type { App } from '../app.js';
 import type { ServerOptions } from '../adapters/node/server.js';
 import { GatewayError } from '../core/errors.js';
@@ -74,10 +75,12 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
  * would neither pass on to the parts (leaving the upstream open) nor run its `finally` for.
  * Hand-written: one promise per part and no generator to resume.
  */
-export class LeaveAfter implements AsyncIterableIterator<StreamPart> {
+export class LeaveAfter implements AsyncIterableIterator<StreamPart>, EndHolding {
   private left = false;
+  /** The consumer confirms the end (`holdEnd`): the attempt settles at its `return()`, so the generation is left then. */
+  private holding = false;
   private readonly onNext = (r: IteratorResult<StreamPart>): IteratorResult<StreamPart> => {
-    if (r.done === true) this.leave();
+    if (r.done === true && !this.holding) this.leave();
     return r;
   };
   private readonly onError = (err: unknown): never => {
@@ -97,6 +100,11 @@ export class LeaveAfter implements AsyncIterableIterator<StreamPart> {
   next(): Promise<IteratorResult<StreamPart>> {
     if (this.left) return Promise.resolve(DONE);
     return this.parts.next().then(this.onNext, this.onError);
+  }
+
+  holdEnd(): void {
+    this.holding = true;
+    holdEnd(this.parts);
   }
 
   /** A failure of the consumer's own (an encoder's) goes on to the parts, which settle the attempt as an error. */

@@ -6,6 +6,7 @@ import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { FakeProvider, rawDeployment } from '../routing/testing/fakes.js';
 import { AppHolder, type Reloadable } from './reload.js';
 import { holderGateway } from './holder-gateway.js';
+import { holdEnd } from '../core/ready.js';
 import { userRequest } from '../testing/canonical.js';
 import type { AdmissionControl } from '../core/events.js';
 
@@ -18,7 +19,8 @@ const admission: AdmissionControl = { admit: () => ({ release: () => undefined, 
 class TestApp implements Reloadable {
   readonly gateway: Gateway;
   closed = false;
-  /** Attempts settled as cancelled (a stream closed before its end) and as errors. */
+  /** Attempts settled as ok, as cancelled (a stream closed before its end) and as errors. */
+  ok = 0;
   cancelled = 0;
   errored = 0;
   constructor(config: GatewayConfig) {
@@ -28,6 +30,7 @@ class TestApp implements Reloadable {
       observers: [
         {
           onAttempt: (r) => {
+            if (r.outcome === 'ok') this.ok += 1;
             if (r.outcome === 'cancelled') this.cancelled += 1;
             if (r.outcome === 'error') this.errored += 1;
           },
@@ -159,6 +162,26 @@ describe('holderGateway', () => {
     await h.reload();
     await expect(parts.throw?.(new Error('encoder broke'))).rejects.toThrow();
     expect(old.errored).toBe(1);
+    await vi.waitFor(() => expect(old.closed).toBe(true));
+  });
+
+  it('holds the end of a stream whose consumer confirms it (a front door): the generation is left once it took the end, or failed on it', async () => {
+    const h = holder(configWith('a'));
+    const old = h.current;
+    const read = async (): Promise<AsyncIterator<unknown>> => {
+      const parts = (await holderGateway(h).stream({ ...hello })).parts[Symbol.asyncIterator]();
+      holdEnd(parts);
+      for (let r = await parts.next(); !r.done; r = await parts.next());
+      return parts;
+    };
+    const taken = await read();
+    const failed = await read();
+    next = () => configWith('b');
+    await h.reload();
+    expect([old.ok, old.errored, old.closed]).toEqual([0, 0, false]);
+    await taken.return?.();
+    await expect(failed.throw?.(new Error('closing frames broke'))).rejects.toThrow();
+    expect([old.ok, old.errored]).toEqual([1, 1]);
     await vi.waitFor(() => expect(old.closed).toBe(true));
   });
 });
