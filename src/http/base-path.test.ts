@@ -68,6 +68,12 @@ describe('server.base_path in the runtime-neutral handler', () => {
     expect(spans.map((s) => [s.path, s.originalPath])).toEqual([['/v1/models', '/prod/llm/v1/models']]);
   });
 
+  it('quotes no segment that no route spells out when it names the base path: a key pasted into a URL does not come back', async () => {
+    const answer = await handle(req('GET', '/v1/sy-0123456789ab-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCd/models'));
+    expect(answer.status).toBe(404);
+    expect(errorOf(answer)).toMatchObject({ error: { message: 'Unknown route /v1/*/models. This gateway is served under /llm (server.base_path): call /llm/v1/*/models.' } });
+  });
+
   it("answers a path outside the base path 404 in its front door's shape, naming the base path, with any method", async () => {
     const openai = await handle(req('POST', '/v1/chat/completions', CHAT));
     expect(openai.status).toBe(404);

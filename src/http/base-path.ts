@@ -24,8 +24,11 @@ export function underBasePath(path: string, base: string): string | undefined {
   return path.charCodeAt(base.length) === 0x2f /* / */ ? path.slice(base.length) : undefined;
 }
 
-/** The base path of a config's `server.base_path`, or undefined when the gateway is served at the root. */
-export function createBasePath(base: string | undefined): BasePath | undefined {
+/**
+ * The base path of a config's `server.base_path`, or undefined when the gateway is served at the root.
+ * `shown` is how a 404 quotes the client's path (`RouteTable.shownPath`: a pasted key never comes back).
+ */
+export function createBasePath(base: string | undefined, shown: (path: string) => string): BasePath | undefined {
   if (base === undefined) return undefined;
   return {
     rebase(request) {
@@ -37,7 +40,7 @@ export function createBasePath(base: string | undefined): BasePath | undefined {
       throw new GatewayError({
         kind: 'not_found',
         code: 'unknown_route',
-        message: `Unknown route ${request.path}. This gateway is served under ${base} (server.base_path): call ${base}${request.path}.`,
+        message: `Unknown route ${shown(request.path)}. This gateway is served under ${base} (server.base_path): call ${base}${shown(request.path)}.`,
       });
     },
   };

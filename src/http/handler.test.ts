@@ -125,7 +125,18 @@ describe('the runtime-neutral handler, without node:http', () => {
     const openai = await handle(req('POST', '/v1/v1/chat/completions', {}));
     expect(json(openai).error).toMatchObject({ code: 'unknown_route', message: expect.stringContaining('Did you mean /v1/chat/completions?') as unknown });
     const nothing = await handle(req('POST', '/v1/v1/nothing', {}));
-    expect(json(nothing).error.message).toBe('Unknown route /v1/v1/nothing.');
+    expect(json(nothing).error.message).toBe('Unknown route /v1/v1/* (* stands for a segment no route has).');
+  });
+
+  it('quotes no segment of the path that no route spells out in a 404 or 405: a key pasted into a URL does not come back', async () => {
+    const pasted = 'sy-0123456789ab-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCd';
+    const h = createHttpHandler(gateway, { routes: [{ method: 'POST', path: '/v1/things/{id}/revoke', handle: async () => ({ status: 200, headers: {}, body: '' }) }] });
+    const lost = await h(req('GET', `/v1/${pasted}/models`));
+    expect([lost.status, json(lost).error.message]).toEqual([404, 'Unknown route /v1/*/models (* stands for a segment no route has).']);
+    const wrong = await h(req('GET', `/v1/things/${pasted}/revoke`));
+    expect([wrong.status, json(wrong).error.message]).toEqual([405, 'Method GET is not allowed on /v1/things/{id}/revoke.']);
+    const doubled = await h(req('GET', `/v1/v1/things/${pasted}/revoke`));
+    expect([doubled.status, json(doubled).error.message]).toEqual([404, "Unknown route /v1/v1/things/*/revoke (* stands for a segment no route has). Did you mean /v1/things/{id}/revoke? The client's base URL ends in /v1, and the client adds /v1 itself."]);
   });
 
   it('completes a chat from buffered body bytes and names who served it', async () => {

@@ -204,17 +204,31 @@ function undoubledV1(path: string): string | undefined {
   return path.startsWith('/v1/v1/') ? path.slice(3) : undefined;
 }
 
+/**
+ * A 404 or 405 in words that quote nothing of the path but what a route spells out: a key pasted where
+ * an id goes (`/v1/switchyard/keys/{id}/revoke`) or into a base URL (`/v1/<key>/models`) would otherwise
+ * come back in the message, which client and proxy logs keep. A 405 names the route's template, a 404
+ * the path with every other segment as `*` (`RouteTable.shownPath`, as the access line writes it).
+ */
 function unrouted(request: HttpRequest, { knownPath, methods }: Found, table: RouteTable): GatewayError {
   const meant = knownPath ? undefined : undoubledV1(request.path);
-  const hint = meant !== undefined && table.find(request.method, meant).knownPath ? ` Did you mean ${meant}? The client's base URL ends in /v1, and the client adds /v1 itself.` : '';
+  const meantRoute = meant === undefined ? undefined : table.find(request.method, meant).methods;
+  const hint = meantRoute ? ` Did you mean ${templateOf(meantRoute)}? The client's base URL ends in /v1, and the client adds /v1 itself.` : '';
+  const shown = table.shownPath(request.path);
+  const stars = shown.includes('*') ? ' (* stands for a segment no route has)' : '';
   return new GatewayError({
-    kind: knownPath ? 'invalid_request' : 'not_found',
-    status: knownPath ? 405 : 404,
-    code: knownPath ? 'method_not_allowed' : 'unknown_route',
-    message: knownPath ? `Method ${request.method} is not allowed on ${request.path}.` : `Unknown route ${request.path}.${hint}`,
+    kind: methods ? 'invalid_request' : 'not_found',
+    status: methods ? 405 : 404,
+    code: methods ? 'method_not_allowed' : 'unknown_route',
+    message: methods ? `Method ${request.method} is not allowed on ${templateOf(methods)}.` : `Unknown route ${shown}${stars}.${hint}`,
     // RFC 9110: a 405 names the methods the path takes.
     headers: methods ? { allow: allowedMethods(methods) } : undefined,
   });
+}
+
+/** The path of a known path's routes as written, `{name}` segments unfilled. */
+function templateOf(methods: ReadonlyMap<string, Entry>): string {
+  return (methods.values().next().value as Entry).route.path;
 }
 
 /**
@@ -269,7 +283,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
   const ingresses = options.ingresses ?? INGRESSES;
   const table = routeTable(ingresses, options.routes ?? [], health);
   const browserGuard = options.browserGuard ?? createBrowserGuard({ allowedOrigins: gateway.config.server.allowed_origins });
-  const basePath = createBasePath(gateway.config.server.base_path);
+  const basePath = createBasePath(gateway.config.server.base_path, (path) => table.shownPath(path));
   // Under a base path, what the guard runs on (every route but the probes, and preflights) is refused
   // outside it: kubelet and load-balancer probes reach /healthz and /readyz with or without the prefix.
   const guard =

@@ -145,7 +145,8 @@ export function holderServerOptions(holder: AppHolder<App>): ServerOptions {
     ...r,
     handle(ctx: Parameters<typeof r.handle>[0]) {
       const route = now().routes?.find((x) => x.method === r.method && x.path === r.path);
-      if (!route) throw new GatewayError({ kind: 'not_found', code: 'unknown_route', message: `Unknown route ${ctx.request.path}.` });
+      // Named by its template: a path's `{id}` is whatever the client typed, a pasted key among it.
+      if (!route) throw new GatewayError({ kind: 'not_found', code: 'unknown_route', message: `Unknown route ${ctx.routePath}.` });
       return route.handle(ctx);
     },
   }));
