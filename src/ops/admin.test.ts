@@ -59,6 +59,14 @@ describe('admin operations', () => {
     await expect(noticeInterruption(target(), call('nope'))).rejects.toMatchObject({ status: 404 });
   });
 
+  it('answers 404 for an unknown deployment without quoting the id: a key pasted where it goes does not come back', async () => {
+    const pasted = 'sy-0123456789ab-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCd';
+    for (const op of [drainDeployment, undrainDeployment, noticeInterruption, resetBreaker]) {
+      const error = await op(target(), call(pasted)).then(() => undefined, (err: unknown) => err as Error);
+      expect(error).toMatchObject({ status: 404, code: 'unknown_deployment', message: 'No deployment has that id (GET /v1/switchyard/status lists them).' });
+    }
+  });
+
   it('refuses fields in the body of a breaker reset or a reload, which take none: a 400 before acting, since the audit log keeps the body as the action\'s details', async () => {
     const t = target();
     await expect(resetBreaker(t, call('hosted', { note: 'x'.repeat(1000) }))).rejects.toMatchObject({ kind: 'invalid_request', status: 400, code: 'invalid_value' });

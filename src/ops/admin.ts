@@ -63,20 +63,28 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   throw new GatewayError({ kind: 'invalid_request', message: `Invalid request body${param ? ` at ${param}` : ''}: ${issue?.message ?? 'unexpected shape'}.`, param, code: 'invalid_value' });
 }
 
-function id(call: AdminCall): string {
-  return call.params.id ?? '';
+/**
+ * The deployment `{id}` names, or a 404 that does not quote it: an admin pasting a key where the id goes
+ * would get it back in the message, which client and proxy logs keep.
+ */
+function deploymentOf(gateway: Gateway, call: AdminCall): Gateway['config']['deployments'][number] {
+  const d = gateway.config.deployments.find((x) => x.id === call.params.id);
+  if (!d) throw new GatewayError({ kind: 'not_found', status: 404, code: 'unknown_deployment', message: 'No deployment has that id (GET /v1/switchyard/status lists them).' });
+  return d;
 }
 
 /** POST /v1/switchyard/deployments/{id}/drain `{ reason? }`: manual failover, audited. */
 export const drainDeployment: AdminOperation = async (target, call) => {
   const { reason } = parse(reasonBody, call.body) ?? {};
-  return target.gateway().drain(id(call), { actor: call.actor, reason: reason ?? 'drained through the admin API' });
+  const gateway = target.gateway();
+  return gateway.drain(deploymentOf(gateway, call).id, { actor: call.actor, reason: reason ?? 'drained through the admin API' });
 };
 
 /** POST /v1/switchyard/deployments/{id}/undrain `{ reason? }`. */
 export const undrainDeployment: AdminOperation = async (target, call) => {
   const { reason } = parse(reasonBody, call.body) ?? {};
-  return target.gateway().undrain(id(call), { actor: call.actor, reason });
+  const gateway = target.gateway();
+  return gateway.undrain(deploymentOf(gateway, call).id, { actor: call.actor, reason });
 };
 
 /**
@@ -87,8 +95,7 @@ export const undrainDeployment: AdminOperation = async (target, call) => {
 export const noticeInterruption: AdminOperation = async (target, call) => {
   const notice = parse(noticeBody, call.body) ?? {};
   const gateway = target.gateway();
-  const d = gateway.config.deployments.find((x) => x.id === id(call));
-  if (!d) throw new GatewayError({ kind: 'not_found', status: 404, code: 'unknown_deployment', message: `Unknown deployment '${id(call)}'.` });
+  const d = deploymentOf(gateway, call);
   if (!d.interruptible) {
     throw new GatewayError({ kind: 'invalid_request', status: 409, code: 'not_interruptible', message: `Deployment '${d.id}' is not marked interruptible; drain it instead.` });
   }
@@ -100,7 +107,8 @@ export const noticeInterruption: AdminOperation = async (target, call) => {
 /** POST /v1/switchyard/breakers/{id}/reset. */
 export const resetBreaker: AdminOperation = async (target, call) => {
   parse(noBody, call.body);
-  return target.gateway().resetBreaker(id(call), { actor: call.actor });
+  const gateway = target.gateway();
+  return gateway.resetBreaker(deploymentOf(gateway, call).id, { actor: call.actor });
 };
 
 /** GET /v1/switchyard/config: the running config, secrets redacted. */
