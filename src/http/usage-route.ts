@@ -3,7 +3,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import type { LedgerStore } from '../ledger/store/sql-store.js';
 import { buildReport } from '../ledger/report/build.js';
 import { toJson } from '../ledger/report/formats.js';
-import { parseReportOptions } from '../ledger/report/options.js';
+import { parseReportOptions, ReportOptionError } from '../ledger/report/options.js';
 import { fromLedger } from './ledger-query.js';
 import { privateJsonResponse } from './respond.js';
 import type { Route } from './route.js';
@@ -15,6 +15,9 @@ import type { Route } from './route.js';
  * any number.
  */
 export const MAX_USAGE_GROUPS = 10_000;
+
+/** The query parameter that sets each report option. */
+const QUERY_PARAM: Record<ReportOptionError['option'], string> = { from: 'from', to: 'to', groupBy: 'group_by', format: 'format' };
 
 /** `ledger.usage_queries_per_caller`'s default. */
 export const USAGE_QUERIES_PER_CALLER = 2;
@@ -84,7 +87,10 @@ export function createUsageRoute(store: LedgerStore | undefined, now: () => numb
       try {
         opts = parseReportOptions({ from: q.get('from') ?? undefined, to: q.get('to') ?? undefined, groupBy: q.get('group_by') ?? undefined, format: 'json' }, now());
       } catch (err) {
-        throw new GatewayError({ kind: 'invalid_request', code: 'invalid_usage_query', message: (err as Error).message });
+        if (!(err instanceof ReportOptionError)) throw err;
+        // Named, never quoted: a key pasted into the query string must not come back in the answer.
+        const param = QUERY_PARAM[err.option];
+        throw new GatewayError({ kind: 'invalid_request', code: 'invalid_usage_query', param, message: `${param}: ${err.unquoted}` });
       }
       const who = caller.keyId ?? '';
       const full = counts.enter(who, perCaller, max);

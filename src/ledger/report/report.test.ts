@@ -385,11 +385,28 @@ describe('GET /v1/switchyard/usage', () => {
     };
     // 2,000 tag dimensions was a SQL statement past SQLite's column limit: an internal error, logged with its stack.
     const tags = Array.from({ length: 2000 }, (_, i) => `tag:t${i}`).join(',');
-    expect(await get(tags)).toEqual([400, 'invalid_usage_query', 'group by at most 16 dimensions; 2000 were given']);
-    expect(await get('day,provider,day')).toEqual([400, 'invalid_usage_query', 'group-by "day" is named twice']);
+    expect(await get(tags)).toEqual([400, 'invalid_usage_query', 'group_by: group by at most 16 dimensions; 2000 were given']);
+    expect(await get('day,provider,day')).toEqual([400, 'invalid_usage_query', 'group_by: a group-by is named twice']);
     const sixteen = ['provider', 'model', 'deployment', 'region', 'key', 'team', 'user', 'group', 'day', 'status', 'operation', 'role', 'tag:a', 'tag:b', 'tag:c', 'tag:d'];
     const answer = await route.handle({ query: new URLSearchParams({ group_by: sixteen.join(',') }), caller } as unknown as RouteContext);
     expect((JSON.parse(answer.body as string) as { group_by: string[] }).group_by).toEqual(sixteen);
+    await store.close();
+  });
+
+  it('refuses a bad from, to or group_by naming the parameter and quoting none of it: a key pasted into the query string does not come back', async () => {
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    const route = createUsageRoute(store, () => D('2025-06-03'));
+    const caller: Caller = { ...NOBODY, keyId: 'alice', tags: { key: 'alice' }, role: 'user' };
+    const pasted = 'sy-0123456789ab-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCd';
+    const get = async (query: Record<string, string>) => {
+      const ctx = { query: new URLSearchParams(query), caller } as unknown as RouteContext;
+      const error = toGatewayError(await route.handle(ctx).then(() => undefined, (err: unknown) => err));
+      return [error.status, error.code, error.param, error.clientMessage()];
+    };
+    expect(await get({ from: pasted })).toEqual([400, 'invalid_usage_query', 'from', 'from: not a date; expected YYYY-MM-DD or an ISO 8601 time']);
+    expect(await get({ to: pasted })).toEqual([400, 'invalid_usage_query', 'to', 'to: not a date; expected YYYY-MM-DD or an ISO 8601 time']);
+    expect(await get({ group_by: `day,${pasted}` })).toEqual([400, 'invalid_usage_query', 'group_by', expect.stringMatching(/^group_by: a group-by is none of these; expected provider, model, /)]);
+    expect(await get({ group_by: `tag:${pasted},tag:${pasted}` })).toEqual([400, 'invalid_usage_query', 'group_by', 'group_by: a group-by is named twice']);
     await store.close();
   });
 

@@ -56,6 +56,20 @@ const TAG = /^tag:([A-Za-z0-9_.-]+)$/;
 export const MAX_DIMENSIONS = 16;
 
 /**
+ * A date or group-by the parsers refuse. `message` quotes the text for a person at a terminal (the
+ * CLI); `unquoted` says the same without it, for an HTTP answer: a key pasted into a query string
+ * must not come back in an error that client and proxy logs keep.
+ */
+export class QueryTextError extends Error {
+  constructor(
+    message: string,
+    readonly unquoted: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * Parses a comma-separated group-by list, rejecting unknown dimensions with the list of valid ones, a
  * dimension named twice (a row's `keys` holds one value per name) and more than `MAX_DIMENSIONS`.
  */
@@ -65,15 +79,19 @@ export function parseDimensions(text: string | undefined): Dimension[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  if (names.length > MAX_DIMENSIONS) throw new Error(`group by at most ${MAX_DIMENSIONS} dimensions; ${names.length} were given`);
+  if (names.length > MAX_DIMENSIONS) {
+    const message = `group by at most ${MAX_DIMENSIONS} dimensions; ${names.length} were given`;
+    throw new QueryTextError(message, message);
+  }
   const seen = new Set<string>();
   return names.map((s) => {
-    if (seen.has(s)) throw new Error(`group-by "${s}" is named twice`);
+    if (seen.has(s)) throw new QueryTextError(`group-by "${s}" is named twice`, 'a group-by is named twice');
     seen.add(s);
     if ((DIMENSIONS as readonly string[]).includes(s)) return s as BaseDimension;
-    if (s === 'tag') throw new Error('group by tag needs a tag name: tag:NAME (e.g. tag:project)');
+    if (s === 'tag') throw new QueryTextError('group by tag needs a tag name: tag:NAME (e.g. tag:project)', 'group by tag needs a tag name: tag:NAME (e.g. tag:project)');
     if (TAG.test(s)) return s as `tag:${string}`;
-    throw new Error(`unknown group-by "${s}"; expected ${DIMENSIONS.join(', ')} or tag:NAME`);
+    const expected = `expected ${DIMENSIONS.join(', ')} or tag:NAME`;
+    throw new QueryTextError(`unknown group-by "${s}"; ${expected}`, `a group-by is none of these; ${expected}`);
   });
 }
 
@@ -84,7 +102,7 @@ export function parseTime(text: string, endOfDay = false): number {
     if (!Number.isNaN(t)) return endOfDay ? t + 86_400_000 : t;
   }
   const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new Error(`invalid date "${text}"; expected YYYY-MM-DD or an ISO 8601 time`);
+  if (Number.isNaN(t)) throw new QueryTextError(`invalid date "${text}"; expected YYYY-MM-DD or an ISO 8601 time`, 'not a date; expected YYYY-MM-DD or an ISO 8601 time');
   return t;
 }
 
