@@ -34,6 +34,20 @@ const RESERVED_TAGS: Readonly<Record<string, string>> = {
   user: 'set the key\'s user with its own field, not a tag',
 };
 
+/**
+ * `tags` less the reserved names, for a virtual key stored before they were refused: its policy still
+ * holds them, and a `team` tag would still put it in that team.
+ */
+export function freeTags(tags: Readonly<Record<string, string>>): { free: Record<string, string>; dropped: string[] } {
+  const free: Record<string, string> = {};
+  const dropped: string[] = [];
+  for (const [name, value] of Object.entries(tags)) {
+    if (Object.hasOwn(RESERVED_TAGS, name)) dropped.push(name);
+    else free[name] = value;
+  }
+  return { free, dropped };
+}
+
 /** A key's free-form tags (attribution, budgets and rate-limit matching), without the reserved names. */
 export const keyTagsSchema = z.record(z.string().min(1), z.string()).superRefine((tags, ctx) => {
   for (const name of Object.keys(tags)) {

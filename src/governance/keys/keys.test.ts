@@ -15,6 +15,7 @@ import { rawDeployment } from '../../routing/testing/fakes.js';
 import { AuditLog } from '../audit/log.js';
 import { keysAdmin } from './admin.js';
 import { KeyStore } from './store.js';
+import { cacheScope } from '../../cache/key.js';
 
 const SECRET = 'x'.repeat(40);
 const config = resolveConfig(
@@ -160,6 +161,19 @@ function keysSuite(name: string, open: () => SqlDriver, replicas: 1 | 2, cleanup
         expect(error).toMatchObject({ kind: 'invalid_request', param: 'id', code: 'invalid_key_id', message: `That is not a virtual key id (12 hex digits). It is a virtual key itself, secret and all: its id is ${created.id}.` });
         expect(error?.message).not.toContain(secret.slice(0, 8));
       }
+    });
+
+    it('ignores the tags named team, user or key of a key stored before they were refused: it joins no team by them, and says so once', async () => {
+      const warned: unknown[] = [];
+      const logger = { ...silentLogger, warn: (obj: unknown) => void warned.push(obj) };
+      const keys = new KeyStore({ driver: a, hmacSecret: SECRET, config, logger, refreshMs: 100, now: () => now });
+      // The admin API refuses such tags now; a row written before still holds them.
+      const { key, record } = await keys.create({ tags: { team: 'research', user: 'eve', key: 'other', project: 'x' }, role: 'user', budgets: [], rate_limits: {}, metadata: {} }, 'cli:test');
+      const caller = keys.lookup(key);
+      expect(caller?.tags).toEqual({ key: record.id, project: 'x' });
+      expect(cacheScope(caller?.tags ?? {})).toBe(`key:${record.id}`);
+      await keys.create({ tags: {}, role: 'user', budgets: [], rate_limits: {}, metadata: {} }, 'cli:test');
+      expect(warned).toEqual([{ keyId: record.id, tags: ['team', 'user', 'key'] }]);
     });
 
     it('answers the admin API with 4xx for bad input, and audits every change in the chain', async () => {

@@ -6,6 +6,7 @@ import type { AuditEvent, AuditLog } from '../audit/log.js';
 import type { RateLimitRule } from '../../limits/config.js';
 import type { BudgetConfig } from '../../ledger/config.js';
 import { KeyPolicyError, type KeyPolicy } from './policy.js';
+import { freeTags } from '../config.js';
 import { newKeyId, newKeySecret, parseKey, secretMatches } from './secret.js';
 
 /** Who a virtual key authenticates as: the same shape as a config key's caller. */
@@ -81,6 +82,8 @@ export class KeyStore {
   private loadApplied = 0;
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
+  /** Keys whose ignored reserved tags were logged: once each, not at every reload of the keys. */
+  private readonly warnedTags = new Set<string>();
   private readonly now: () => number;
 
   constructor(private readonly o: KeyStoreOptions) {
@@ -165,7 +168,12 @@ export class KeyStore {
   }
 
   private callerOf(id: string, p: KeyPolicy): KeyCaller {
-    const tags: Record<string, string> = { ...p.tags, key: id };
+    const { free, dropped } = freeTags(p.tags);
+    if (dropped.length > 0 && !this.warnedTags.has(id)) {
+      this.warnedTags.add(id);
+      this.o.logger.warn({ keyId: id, tags: dropped }, 'virtual key has tags named key, team or user, stored before they were refused: ignored; set its team and owner instead');
+    }
+    const tags: Record<string, string> = { ...free, key: id };
     if (p.team !== undefined) tags.team = p.team;
     if (p.owner !== undefined) tags.user = p.owner;
     return Object.freeze({ keyId: id, residency: p.residency, tags, role: p.role, access: accessFor(this.o.config, p) });
