@@ -31,6 +31,10 @@ describe('config ids', () => {
     ]);
   });
 
+  it('refuses a tag without a name, saying so (not zod\'s "Invalid key in record")', () => {
+    expect(problemsOf({ deployments: [deployment('a')], api_keys: [{ id: 'k', key: 'sk', tags: { '': 'x' } }] })).toEqual(['api_keys[0].tags.: a tag needs a name: give it one, or leave the tag out']);
+  });
+
   it('refuses a config key id shaped like a virtual key id once virtual keys are on', () => {
     const keys = [{ id: '0123456789ab', key: 'sk-one' }];
     const on = { hmac_secret: 'x'.repeat(32) };

@@ -49,8 +49,10 @@ export function freeTags(tags: Readonly<Record<string, string>>): { free: Record
 }
 
 /** A key's free-form tags (attribution, budgets and rate-limit matching), without the reserved names. */
-export const keyTagsSchema = z.record(z.string().min(1), z.string()).superRefine((tags, ctx) => {
+export const keyTagsSchema = z.record(z.string(), z.string()).superRefine((tags, ctx) => {
   for (const name of Object.keys(tags)) {
+    // Said here rather than by the name's own schema, whose refusal zod words "Invalid key in record".
+    if (name === '') ctx.addIssue({ code: 'custom', path: [name], message: 'a tag needs a name: give it one, or leave the tag out' });
     const why = Object.hasOwn(RESERVED_TAGS, name) ? RESERVED_TAGS[name] : undefined;
     if (why !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not a free tag: ${why}` });
   }

@@ -6,6 +6,10 @@ describe('a virtual key policy', () => {
     expect(parseKeyPolicy({ team: 'red', tags: { project: 'x' } })).toMatchObject({ team: 'red', tags: { project: 'x' } });
   });
 
+  it('refuses a tag without a name, saying so', () => {
+    expect(() => parseKeyPolicy({ tags: { '': 'x' } })).toThrow(expect.objectContaining({ field: 'tags.', problem: 'a tag needs a name: give it one, or leave the tag out' }));
+  });
+
   it.each([
     ['team', "set the key's team with its own `team` field, not a tag"],
     ['user', "set the key's user with its own field, not a tag"],
