@@ -134,4 +134,17 @@ describe('recording a live stream', () => {
     await failed.throw?.(new TypeError('closing frames broke')).catch(() => undefined);
     expect(stored).toEqual(['taken']);
   });
+
+  it('lets the relay settle the attempt before it stores the answer, so a store that throws loses no usage', async () => {
+    const usage = makeUsage({ prompt: 3, completion: 2 });
+    const source = replay([{ type: 'text', delta: 'a' }, { type: 'finish', finishReason: 'stop' }, { type: 'usage', usage }]);
+    let settled = false;
+    const relayed = recording({ [Symbol.asyncIterator]: () => ({ next: () => source.next(), return: async () => ((settled = true), { done: true, value: undefined }) }) }, () => {
+      throw new Error('the store broke');
+    });
+    holdEnd(relayed);
+    for (let r = await relayed.next(); !r.done; r = await relayed.next());
+    expect(() => relayed.return?.()).toThrow('the store broke');
+    expect(settled).toBe(true);
+  });
 });

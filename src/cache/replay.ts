@@ -147,11 +147,14 @@ export function recording(parts: AsyncIterable<StreamPart>, complete: (response:
       holdEnd(it);
     },
     return: (value?: unknown) => {
+      // The attempt settles first (in the relay's `return()`, before its promise): a store that threw
+      // would otherwise leave it unsettled, its usage unrecorded.
+      const returned = it.return?.(value) ?? Promise.resolve({ done: true, value: undefined });
       if (ended) {
         ended = false;
         store();
       }
-      return it.return?.(value) ?? Promise.resolve({ done: true, value: undefined });
+      return returned;
     },
     // A consumer that failed on a part settles the stream through it (what it was billed comes back).
     throw: (err?: unknown) => it.throw?.(err) ?? Promise.reject(err),

@@ -97,6 +97,12 @@ export interface ChatResult {
 
 export interface StreamResult {
   servedBy: ServedBy;
+  /**
+   * Read to its end (`for await`: the attempt is settled, its usage recorded, when the loop asks past
+   * the last part), or stopped with `return()` (the upstream is closed and what was seen billed). A
+   * caller that calls `next()` by hand must do one or the other: stopping silently after the last part
+   * leaves the attempt unsettled and its admission held.
+   */
   parts: AsyncIterable<StreamPart>;
   /** Settings the serving provider could not honour (from the stream's start part). */
   warnings?: readonly Warning[];

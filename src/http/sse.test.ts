@@ -186,6 +186,25 @@ describe('SseStream', () => {
     expect(stream.ending).toBe(false);
   });
 
+  it('settles the parts before it asks beforeEnd, so the closing frames wait for the usage the settlement journals', async () => {
+    const order: string[] = [];
+    for (const encoder of [upper, { ...upper, end: () => { throw new Error('no closing frames'); } }]) {
+      order.length = 0;
+      const source = { ...parts(['a']), holdEnd: () => undefined };
+      source.return = async () => {
+        order.push('settled (return)');
+        return { done: true, value: undefined };
+      };
+      source.throw = async (err: unknown) => {
+        order.push('settled (throw)');
+        throw err;
+      };
+      const stream = new SseStream(source, encoder, { streamEnded: () => undefined, internalError: () => undefined, beforeEnd: () => void order.push('beforeEnd') });
+      await drain(stream);
+      expect(order).toEqual([encoder === upper ? 'settled (return)' : 'settled (throw)', 'beforeEnd']);
+    }
+  });
+
   it('holds the closing frames, the error event too, until the listener\'s beforeEnd resolves', async () => {
     for (const source of [parts(['a']), { next: async (): Promise<IteratorResult<string>> => Promise.reject(new Error('broke')) }]) {
       let release: () => void = () => undefined;
