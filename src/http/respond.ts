@@ -10,9 +10,14 @@ import type { HttpResponse } from './exchange.js';
  * request's text as HTML or script).
  */
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return jsonTextResponse(status, JSON.stringify(body), headers);
+}
+
+/** A JSON answer whose text is written already (a stored answer, given back byte for byte). */
+export function jsonTextResponse(status: number, text: string, headers: Record<string, string> = {}): HttpResponse {
   headers['content-type'] = 'application/json';
   headers['x-content-type-options'] = 'nosniff';
-  return { status, headers, body: JSON.stringify(body) };
+  return { status, headers, body: text };
 }
 
 /**

@@ -49,7 +49,7 @@ export interface RouteContext {
 }
 
 export interface Route {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** An exact path, or one with `{name}` segments (matched only when no exact path does). */
   readonly path: string;
   /** Health routes answer without authentication. */

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
 import type { AttemptRecord } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import type { Message } from '../core/types.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { isBodyStream, type HttpHandler, type HttpResponse } from '../http/exchange.js';
 import { createHttpHandler } from '../http/handler.js';
@@ -14,6 +13,7 @@ import { createSimServiceAccount } from '../sim/vertex/credentials.js';
 import { startVertexSim } from '../sim/vertex/index.js';
 import { Conversations } from './openai-responses/store/conversations.js';
 import { MemoryConversationStore } from './openai-responses/store/memory.js';
+import type { ConversationStore } from './openai-responses/store/store.js';
 import { DOORS, OPENAI_RESPONSES, type DoorSeeds } from './testing/door-seeds.js';
 import { mutatedBodies, prototypeSweep, type MutatedBody } from './testing/mutate.js';
 import { anthropicShapeProblem, openAIShapeProblem } from './testing/error-shapes.js';
@@ -114,12 +114,14 @@ describe('mutated requests through every front door', () => {
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
     gateway = createGateway(parsed.config, { logger, observers: [{ onAttempt: (r) => records.push(r) }] });
     const store = new MemoryConversationStore(3_600_000, 10_000);
-    const counted = {
-      save: (id: string, owner: string, messages: readonly Message[], residency: string | undefined): Promise<void> => {
+    const counted: ConversationStore = {
+      save: (id, owner, stored) => {
         saves += 1;
-        return store.save(id, owner, messages, residency);
+        return store.save(id, owner, stored);
       },
-      load: (id: string, owner: string): ReturnType<typeof store.load> => store.load(id, owner),
+      load: (id, owner) => store.load(id, owner),
+      answered: (id, owner) => store.answered(id, owner),
+      delete: (id, owner) => store.delete(id, owner),
     };
     const conversations = new Conversations(counted, logger);
     handle = createHttpHandler(gateway, { logger, conversations: () => conversations });

@@ -49,7 +49,7 @@ export class ResponseIds {
     this.response = `resp_${this.base}`;
   }
 
-  next(prefix: 'msg' | 'fc' | 'rs'): string {
+  next(prefix: 'msg' | 'fc' | 'fco' | 'rs'): string {
     this.n += 1;
     return `${prefix}_${this.base}${this.n.toString(16).padStart(2, '0')}`;
   }

@@ -108,8 +108,8 @@ export class ResponseEvents {
     this.emit('response.function_call_arguments.delta', { item_id: o.item.id, output_index: o.index, delta });
   }
 
-  /** Closes the open item and ends with `response.completed` (or `response.incomplete`) carrying everything. */
-  finish(finish: FinishReason | undefined, usage: Record<string, unknown> | null): void {
+  /** Closes the open item and ends with `response.completed` (or `response.incomplete`) carrying everything; returns that response. */
+  finish(finish: FinishReason | undefined, usage: Record<string, unknown> | null): Record<string, unknown> {
     const state = statusOf(finish);
     this.placeSignatures();
     // An answer without text or calls still has its (empty) message, as the whole answer has (outputItems).
@@ -117,6 +117,7 @@ export class ResponseEvents {
     this.close(state.status === 'incomplete' ? 'incomplete' : 'completed');
     const response = responseObject(this.frame, state, this.output, usage);
     this.emit(state.status === 'incomplete' ? 'response.incomplete' : 'response.completed', { response });
+    return response;
   }
 
   /**

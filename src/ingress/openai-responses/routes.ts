@@ -4,7 +4,7 @@ import type { RequestOptions } from '../../gateway/gateway.js';
 import type { ChatRequest, Message } from '../../core/types.js';
 import { parseJson } from '../../http/body.js';
 import type { HttpResponse } from '../../http/exchange.js';
-import { jsonResponse } from '../../http/respond.js';
+import { jsonTextResponse } from '../../http/respond.js';
 import type { Route, RouteContext } from '../../http/route.js';
 import { SseStream } from '../../http/sse.js';
 import { takeBodyHints } from '../body-hints.js';
@@ -14,8 +14,10 @@ import { decodeResponsesRequest, type ResponsesRequest } from './decode.js';
 import { answerTurn } from './answer.js';
 import { inDoorTerms } from './param-path.js';
 import { checkCallOutputs } from './call-outputs.js';
+import { inputItems } from './input-items.js';
 import { encodeResponsesUsage, outputItems, ResponseIds, responseObject, statusOf, type ResponseFrame } from './encode.js';
 import type { Conversations } from './store/conversations.js';
+import { STORED_RESPONSE_ROUTES } from './stored-routes.js';
 import { ResponsesStreamEncoder } from './stream.js';
 
 /**
@@ -69,6 +71,8 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
   // `{ ...req.chat, messages }`: on Node 20 that makes every request a hidden class of its own.
   const chat: ChatRequest = Object.assign({}, req.chat, { messages: req.instructions ? [req.instructions, ...history] : history });
   const keep = req.store && conversations !== undefined ? conversations : undefined;
+  // As the client wrote it: its input items are listed back in the API's own item shapes.
+  const input = (body as { input?: unknown }).input;
   const ids = new ResponseIds(ctx.requestId);
   const frame: ResponseFrame = { id: ids.response, createdAt: Math.floor(Date.now() / 1000), model: req.model, echo: req.echo, stored: keep !== undefined };
 
@@ -80,7 +84,8 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
       const { parts, servedBy, headers: admitted, cache, warnings } = await ctx.gateway.stream(chat, options);
       ctx.servedBy = servedBy;
       const headers = asStreamHeaders(servedHeaders(servedBy, admitted, cache, warnings), ctx.costOf !== undefined);
-      const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, ids, keep && { conversations: keep, owner, messages: history, residency: options.residency }, req.encryptedReasoning, body, storedMessages);
+      const storage = keep && { conversations: keep, owner, messages: history, residency: options.residency, input };
+      const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, ids, storage, req.encryptedReasoning, body, storedMessages);
       return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
     }
 
@@ -90,10 +95,15 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
     const cost = answerCost(ctx, servedBy, response.usage, { extras: wantsExtensions(ctx, servedBy), estimated: response.usageEstimated });
     if (cost.usd !== undefined) headers['x-switchyard-cost-usd'] = cost.usd;
     const output = outputItems(response, ids, req.encryptedReasoning);
-    if (keep) await keep.save(ids.response, owner, [...history, answerTurn(response.content, response.refusal)], options.residency);
     if (response.usageEstimated) headers['x-switchyard-usage-estimated'] = 'true';
     const usage = encodeResponsesUsage(response.usage, cost.extension);
-    return jsonResponse(200, responseObject(frame, statusOf(response.finishReason), output, usage), headers);
+    const answer = JSON.stringify(responseObject(frame, statusOf(response.finishReason), output, usage));
+    if (keep) {
+      const messages = [...history, answerTurn(response.content, response.refusal)];
+      const items = JSON.stringify(inputItems(input, ids));
+      await keep.save(ids.response, owner, { messages, residency: options.residency, response: answer, inputItems: items });
+    }
+    return jsonTextResponse(200, answer, headers);
   } catch (err) {
     throw inDoorTerms(err, body, storedMessages);
   }
@@ -103,4 +113,5 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
 export const OPENAI_RESPONSES_ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/responses', handle: createResponse },
   { method: 'POST', path: '/responses', handle: createResponse },
+  ...STORED_RESPONSE_ROUTES,
 ];

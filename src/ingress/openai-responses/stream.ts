@@ -10,6 +10,7 @@ import { openAIErrorBody } from '../openai-chat/errors.js';
 import { AnswerParts, answerTurn } from './answer.js';
 import { encodeResponsesUsage, type ResponseFrame, type ResponseIds } from './encode.js';
 import { ResponseEvents } from './events.js';
+import { inputItems } from './input-items.js';
 import { inDoorTerms } from './param-path.js';
 import { sealReasoning } from './reasoning.js';
 import type { Conversations } from './store/conversations.js';
@@ -22,6 +23,8 @@ export interface StreamStorage {
   messages: Message[];
   /** The residency the request was held to, which a continuation of it is held to as well. */
   residency: string | undefined;
+  /** The request's `input`, listed back as its input items. */
+  input: unknown;
 }
 
 const NOTHING: readonly string[] = Object.freeze([]);
@@ -38,7 +41,7 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
   private finishReason: FinishReason | undefined;
   private usage: Record<string, unknown> | null = null;
   private cost: string | undefined;
-  private readonly responseId: string;
+  private readonly ids: ResponseIds;
   /** The answer's canonical parts, collected only when the response is to be stored. */
   private readonly answer: AnswerParts | undefined;
   /** Whether the usage was the gateway's count (the upstream reported none). */
@@ -59,7 +62,7 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
     private readonly storedMessages: number,
   ) {
     this.events = new ResponseEvents(frame, ids, encryptedReasoning);
-    this.responseId = ids.response;
+    this.ids = ids;
     this.answer = storage && new AnswerParts();
   }
 
@@ -108,10 +111,11 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
 
   end(): readonly string[] {
     if (!this.started) this.events.start();
-    this.events.finish(this.finishReason, this.usage);
+    const response = this.events.finish(this.finishReason, this.usage);
     if (this.storage && this.answer) {
-      const { conversations, owner, messages, residency } = this.storage;
-      void conversations.save(this.responseId, owner, [...messages, answerTurn(this.answer.parts, this.answer.refusal)], residency);
+      const { conversations, owner, messages, residency, input } = this.storage;
+      const stored = { messages: [...messages, answerTurn(this.answer.parts, this.answer.refusal)], residency, response: JSON.stringify(response), inputItems: JSON.stringify(inputItems(input, this.ids)) };
+      void conversations.save(this.ids.response, owner, stored);
     }
     const frames = this.events.take();
     return frames === '' ? NOTHING : [frames];

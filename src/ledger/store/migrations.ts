@@ -116,6 +116,12 @@ const MIGRATIONS: ReadonlyArray<{ version: number; statements: (t: (name: string
     version: 8,
     statements: (t) => [`ALTER TABLE ${t('responses')} ADD COLUMN residency TEXT`],
   },
+  {
+    // The Response object as the door answered it and the request's input items, JSON text, for
+    // GET /v1/responses/{id} and its input_items (NULL in older rows: those answer 404 there).
+    version: 9,
+    statements: (t) => [`ALTER TABLE ${t('responses')} ADD COLUMN response TEXT`, `ALTER TABLE ${t('responses')} ADD COLUMN input_items TEXT`],
+  },
 ];
 
 /** Applies the migrations not yet recorded; safe to run from several processes at once. */

@@ -3,7 +3,7 @@ import type { Logger } from '../../../core/logger.js';
 import type { Message } from '../../../core/types.js';
 import type { ResponsesConfig } from '../config.js';
 import { MemoryConversationStore } from './memory.js';
-import type { ConversationStore } from './store.js';
+import type { ConversationStore, StoredAnswer, StoredResponse } from './store.js';
 import { storedMessages } from './stored.js';
 import { fromLedger } from '../../../http/ledger-query.js';
 
@@ -15,6 +15,20 @@ export interface History {
 
 const STORE_UNAVAILABLE = { code: 'response_store_unavailable', message: 'The response store is unreachable; try again later.' };
 
+/** The shape of the ids the door gives responses (`ResponseIds`): only such an id is quoted back. */
+const RESPONSE_ID = /^resp_[0-9a-f]{32}$/;
+
+/**
+ * OpenAI's 404 for a response it does not have (unknown, expired, another key's, deleted). The id is
+ * quoted only when it has our ids' shape: it comes from the URL, where a key pasted in place of an id
+ * must not come back in the message. `storageOff` says why nothing can be found.
+ */
+export function responseNotFound(id: string, storageOff = false): GatewayError {
+  const named = RESPONSE_ID.test(id) ? `with id '${id}'` : 'with that id';
+  const why = storageOff ? ' Response storage is disabled on this gateway (responses.store.enabled).' : '';
+  return new GatewayError({ kind: 'not_found', code: storageOff ? 'response_storage_disabled' : 'response_not_found', message: `No response found ${named}.${why}` });
+}
+
 /**
  * An app's stored conversations, handed to the Responses routes by the HTTP handler
  * (`HandlerOptions.conversations`). A save runs in the background once the answer is out; a request
@@ -22,17 +36,18 @@ const STORE_UNAVAILABLE = { code: 'response_store_unavailable', message: 'The re
  */
 export class Conversations {
   private readonly pending = new Map<string, Promise<void>>();
-  private readonly reading = new Set<Promise<History>>();
+  /** Reads and deletes under way, which `settled` waits for. */
+  private readonly reading = new Set<Promise<unknown>>();
 
   constructor(
     private readonly store: ConversationStore,
     private readonly logger: Logger,
   ) {}
 
-  /** Keeps a conversation made under `residency` (the request's, undefined for none). */
-  save(id: string, owner: string, messages: readonly Message[], residency: string | undefined): Promise<void> {
+  /** Keeps a response: its conversation, made under its residency (the request's, undefined for none), and its answer. */
+  save(id: string, owner: string, stored: StoredResponse): Promise<void> {
     const saving = this.store
-      .save(id, owner, messages, residency)
+      .save(id, owner, stored)
       .catch((err: unknown) => this.logger.warn({ err: err instanceof Error ? err.message : String(err), responseId: id }, 'could not store a response'))
       .finally(() => this.pending.delete(id));
     this.pending.set(id, saving);
@@ -44,22 +59,48 @@ export class Conversations {
    * when it is not there for this caller or unreadable.
    */
   history(id: string, owner: string): Promise<History> {
-    const reading = this.read(id, owner);
-    this.reading.add(reading);
-    return reading.finally(() => this.reading.delete(reading));
+    return this.track(this.read(id, owner));
+  }
+
+  /** Response `id` as the door answered it and its input items; a 404 when it is not there for this caller. */
+  answered(id: string, owner: string): Promise<StoredAnswer> {
+    const lookUp = this.lookUp(id, 'stored response lookup failed', async () => {
+      const answer = await this.store.answered(id, owner);
+      if (answer === undefined) throw responseNotFound(id);
+      return answer;
+    });
+    return this.track(lookUp);
+  }
+
+  /** Deletes response `id`, so neither a read nor `previous_response_id` finds it again; a 404 when it is not there for this caller. */
+  delete(id: string, owner: string): Promise<void> {
+    const deleting = this.lookUp(id, 'stored response delete failed', async () => {
+      if (!(await this.store.delete(id, owner))) throw responseNotFound(id);
+    });
+    return this.track(deleting);
   }
 
   /**
-   * Resolves once every save and read already begun has settled: the app closes its ledger database
+   * Resolves once every save, read and delete already begun has settled: the app closes its ledger database
    * only after, so a request that began on an app a reload retired still finishes on its store.
    */
   async settled(): Promise<void> {
     await Promise.allSettled([...this.pending.values(), ...this.reading]);
   }
 
-  private async read(id: string, owner: string): Promise<History> {
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.reading.add(work);
+    return work.finally(() => this.reading.delete(work));
+  }
+
+  /** `query` on the store once a save of `id` begun here has settled (a client asking at once finds it). */
+  private async lookUp<T>(id: string, failed: string, query: () => Promise<T>): Promise<T> {
     await this.pending.get(id);
-    const stored = await fromLedger(() => this.store.load(id, owner), this.logger, 'previous_response_id lookup failed', STORE_UNAVAILABLE);
+    return fromLedger(query, this.logger, failed, STORE_UNAVAILABLE);
+  }
+
+  private async read(id: string, owner: string): Promise<History> {
+    const stored = await this.lookUp(id, 'previous_response_id lookup failed', () => this.store.load(id, owner));
     if (stored === undefined) {
       throw new GatewayError({ kind: 'invalid_request', code: 'previous_response_not_found', param: 'previous_response_id', message: `Previous response with id '${id.slice(0, 80)}' not found.` });
     }

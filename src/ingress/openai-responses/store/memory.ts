@@ -1,11 +1,12 @@
 import type { Message } from '../../../core/types.js';
-import type { ConversationStore, StoredConversation } from './store.js';
+import type { ConversationStore, StoredAnswer, StoredConversation, StoredResponse } from './store.js';
 
 interface Entry {
   owner: string;
   expiresAt: number;
   messages: readonly Message[];
   residency: string | undefined;
+  answer: StoredAnswer;
 }
 
 /**
@@ -33,10 +34,11 @@ export class MemoryConversationStore implements ConversationStore {
     this.trim();
   }
 
-  save(id: string, owner: string, messages: readonly Message[], residency: string | undefined): Promise<void> {
+  save(id: string, owner: string, stored: StoredResponse): Promise<void> {
     this.sweep();
     this.entries.delete(id);
-    this.entries.set(id, { owner, expiresAt: this.now() + this.retentionMs, messages, residency });
+    const { messages, residency, response, inputItems } = stored;
+    this.entries.set(id, { owner, expiresAt: this.now() + this.retentionMs, messages, residency, answer: { response, inputItems } });
     this.trim();
     return Promise.resolve();
   }
@@ -49,13 +51,25 @@ export class MemoryConversationStore implements ConversationStore {
   }
 
   load(id: string, owner: string): Promise<StoredConversation | undefined> {
-    const e = this.entries.get(id);
-    const live = e !== undefined && e.owner === owner && e.expiresAt > this.now();
-    return Promise.resolve(live ? { messages: [...e.messages], residency: e.residency } : undefined);
+    const e = this.live(id, owner);
+    return Promise.resolve(e && { messages: [...e.messages], residency: e.residency });
+  }
+
+  answered(id: string, owner: string): Promise<StoredAnswer | undefined> {
+    return Promise.resolve(this.live(id, owner)?.answer);
+  }
+
+  delete(id: string, owner: string): Promise<boolean> {
+    return Promise.resolve(this.live(id, owner) !== undefined && this.entries.delete(id));
   }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  private live(id: string, owner: string): Entry | undefined {
+    const e = this.entries.get(id);
+    return e !== undefined && e.owner === owner && e.expiresAt > this.now() ? e : undefined;
   }
 
   private sweep(): void {

@@ -9,13 +9,19 @@ import { openSqlite } from '../../../ledger/store/sqlite-driver.js';
 import { DATABASE_URL, testSchema } from '../../../ledger/testing/fixtures.js';
 import { MemoryConversationStore } from './memory.js';
 import { SqlConversationStore } from './sql.js';
-import type { ConversationStore } from './store.js';
+import type { ConversationStore, StoredResponse } from './store.js';
 
 const HOUR = 3_600_000;
 const turn = (text: string): Message[] => [
   { role: 'user', content: [{ type: 'text', text }] },
   { role: 'assistant', content: [{ type: 'text', text: `re: ${text}` }] },
 ];
+/** The answer a response to `text` was given, as JSON texts. */
+const answer = (text: string): { response: string; inputItems: string } => ({
+  response: JSON.stringify({ id: `resp_${text}`, object: 'response', output: [{ type: 'message', content: [{ type: 'output_text', text: `re: ${text}` }] }] }),
+  inputItems: JSON.stringify([{ id: `msg_${text}`, type: 'message', role: 'user', content: [{ type: 'input_text', text }] }]),
+});
+const saved = (text: string, residency?: string): StoredResponse => ({ messages: turn(text), residency, ...answer(text) });
 
 /** One suite for every store: what a key saved only it reads back, and only until the retention ends. */
 function conversationSuite(name: string, open: (now: () => number) => Promise<ConversationStore>, cleanup: () => Promise<void> = async () => undefined): void {
@@ -28,27 +34,51 @@ function conversationSuite(name: string, open: (now: () => number) => Promise<Co
     afterAll(cleanup);
 
     it('gives a saved conversation back to the key that saved it, and to no other', async () => {
-      await store.save('resp_a', 'one', turn('hi'), undefined);
+      await store.save('resp_a', 'one', saved('hi'));
       expect(await store.load('resp_a', 'one')).toEqual({ messages: turn('hi'), residency: undefined });
       expect(await store.load('resp_a', 'two')).toBeUndefined();
       expect(await store.load('resp_missing', 'one')).toBeUndefined();
     });
 
     it('keeps the residency a conversation was made under, which its continuations are held to', async () => {
-      await store.save('resp_eu', 'one', turn('eu only'), 'eu');
+      await store.save('resp_eu', 'one', saved('eu only', 'eu'));
       expect(await store.load('resp_eu', 'one')).toEqual({ messages: turn('eu only'), residency: 'eu' });
     });
 
     it('forgets a conversation once its retention has passed, and sweeps it out on a later save', async () => {
-      await store.save('resp_old', 'one', turn('old'), undefined);
+      await store.save('resp_old', 'one', saved('old'));
       clock += 24 * HOUR;
       expect(await store.load('resp_old', 'one')).toBeUndefined();
-      await store.save('resp_new', 'one', turn('new'), undefined);
+      await store.save('resp_new', 'one', saved('new'));
       expect(await store.load('resp_new', 'one')).toEqual({ messages: turn('new'), residency: undefined });
       clock -= 24 * HOUR;
       // Swept, not merely hidden: turning the clock back does not bring it back.
       expect(await store.load('resp_old', 'one')).toBeUndefined();
       clock += 24 * HOUR;
+    });
+
+    it('gives the answer back as it was saved, to the key that saved it only', async () => {
+      await store.save('resp_b', 'one', saved('answered'));
+      expect(await store.answered('resp_b', 'one')).toEqual(answer('answered'));
+      expect(await store.answered('resp_b', 'two')).toBeUndefined();
+      expect(await store.answered('resp_missing', 'one')).toBeUndefined();
+    });
+
+    it("deletes a response for its own key only, and then neither its conversation nor its answer is found", async () => {
+      await store.save('resp_c', 'one', saved('delete me'));
+      expect(await store.delete('resp_c', 'two')).toBe(false);
+      expect(await store.answered('resp_c', 'one')).toEqual(answer('delete me'));
+      expect(await store.delete('resp_c', 'one')).toBe(true);
+      expect(await store.load('resp_c', 'one')).toBeUndefined();
+      expect(await store.answered('resp_c', 'one')).toBeUndefined();
+      expect(await store.delete('resp_c', 'one')).toBe(false);
+    });
+
+    it('deletes nothing once the retention has passed: an expired response is not found', async () => {
+      await store.save('resp_d', 'one', saved('expiring'));
+      clock += 24 * HOUR;
+      expect(await store.delete('resp_d', 'one')).toBe(false);
+      expect(await store.answered('resp_d', 'one')).toBeUndefined();
     });
   });
 }
@@ -89,7 +119,7 @@ if (DATABASE_URL) {
 describe('stored conversations in memory, bounded', () => {
   it('drops the oldest conversations beyond its limit', async () => {
     const store = new MemoryConversationStore(HOUR, 2, () => 0);
-    for (const id of ['r1', 'r2', 'r3']) await store.save(id, 'k', turn(id), undefined);
+    for (const id of ['r1', 'r2', 'r3']) await store.save(id, 'k', saved(id));
     expect(store.size).toBe(2);
     expect(await store.load('r1', 'k')).toBeUndefined();
     expect(await store.load('r3', 'k')).toEqual({ messages: turn('r3'), residency: undefined });

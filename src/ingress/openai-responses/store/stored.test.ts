@@ -60,15 +60,33 @@ describe('stored conversations read back', () => {
     expect(await conversations.history('resp_old', 'k')).toEqual({ messages: CANONICAL, residency: undefined });
     await driver.close();
   });
+
+  it('answers a retrieve of a row an older gateway stored without its answer as not found, and still deletes it', async () => {
+    const driver = openSqlite(':memory:');
+    await migrate(driver);
+    const now = Date.now();
+    await driver.insertRows(driver.table('responses'), ['id', 'owner', 'created_at', 'expires_at', 'messages'], 'id', [['resp_old', 'k', now, now + 60_000, JSON.stringify(CANONICAL)]]);
+    const conversations = new Conversations(new SqlConversationStore(driver, 60_000), silentLogger);
+    await expect(conversations.answered('resp_old', 'k')).rejects.toMatchObject({ status: 404, code: 'response_not_found' });
+    expect((await conversations.history('resp_old', 'k')).messages).toEqual(CANONICAL);
+    await conversations.delete('resp_old', 'k');
+    await expect(conversations.history('resp_old', 'k')).rejects.toMatchObject({ status: 400, code: 'previous_response_not_found' });
+    await driver.close();
+  });
 });
 
 describe('an app closing its stored conversations', () => {
-  it('waits for the saves and reads already begun before it settles', async () => {
+  const ANSWER = { response: '{"id":"resp_2"}', inputItems: '[]' };
+
+  it('waits for the saves, reads and deletes already begun before it settles', async () => {
     const held: Array<() => void> = [];
     const hold = <T>(value: T): Promise<T> => new Promise((resolve) => held.push(() => resolve(value)));
-    const conversations = new Conversations({ save: () => hold(undefined), load: () => hold({ messages: CANONICAL, residency: undefined }) }, silentLogger);
-    void conversations.save('resp_1', 'k', CANONICAL, undefined);
+    const store = { save: () => hold(undefined), load: () => hold({ messages: CANONICAL, residency: undefined }), answered: () => hold(ANSWER), delete: () => hold(true) };
+    const conversations = new Conversations(store, silentLogger);
+    void conversations.save('resp_1', 'k', { messages: CANONICAL, residency: undefined, ...ANSWER });
     const read = conversations.history('resp_0', 'k');
+    const retrieved = conversations.answered('resp_2', 'k');
+    const deleted = conversations.delete('resp_3', 'k');
     let settled = false;
     const closing = conversations.settled().then(() => (settled = true));
     await new Promise((r) => setTimeout(r, 10));
@@ -76,5 +94,7 @@ describe('an app closing its stored conversations', () => {
     for (const release of held.splice(0)) release();
     await closing;
     expect(await read).toEqual({ messages: CANONICAL, residency: undefined });
+    expect(await retrieved).toEqual(ANSWER);
+    await deleted;
   });
 });

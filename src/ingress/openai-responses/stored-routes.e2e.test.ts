@@ -1,0 +1,214 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import pg from 'pg';
+import { startServer, type RunningServer } from '../../adapters/node/server.js';
+import { createApp } from '../../app.js';
+import { resolveConfig } from '../../config/load.js';
+import { DATABASE_URL, testSchema } from '../../ledger/testing/fixtures.js';
+import { startOpenAISim } from '../../sim/openai/index.js';
+import type { SimServer } from '../../sim/server.js';
+
+const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+const MISSING = `resp_${'0'.repeat(32)}`;
+/** Five input items, one of each kind the door takes but reasoning. */
+const INPUT: OpenAI.Responses.ResponseInput = [
+  { role: 'developer', content: 'Answer briefly.' },
+  { role: 'user', content: 'What is the weather in Paris?' },
+  { type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"query":"Paris"}' },
+  { type: 'function_call_output', call_id: 'call_1', output: 'sunny' },
+  { role: 'user', content: [{ type: 'input_text', text: 'And this?' }, { type: 'input_image', image_url: PNG, detail: 'low' }] },
+];
+
+/** The ledger config of each store a stored response can live in; PostgreSQL only with DATABASE_URL. */
+const STORES: Array<[string, (dir: string) => Record<string, unknown>]> = [
+  ['memory', () => ({ enabled: false })],
+  ['SQLite', (dir) => ({ store: 'sqlite', path: join(dir, 'ledger.sqlite'), journal: false, spill_path: join(dir, 'spill.jsonl') })],
+];
+const schema = testSchema('stored_routes');
+if (DATABASE_URL) STORES.push(['PostgreSQL', (dir) => ({ store: 'postgres', url: DATABASE_URL, schema, journal: false, spill_path: join(dir, 'spill.jsonl') })]);
+
+interface Served {
+  url: string;
+  client: OpenAI;
+  other: OpenAI;
+  close(): Promise<void>;
+}
+
+async function serve(sim: SimServer, ledger: Record<string, unknown>, store: boolean): Promise<Served> {
+  const config = resolveConfig(
+    {
+      deployments: [{ id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1`, api_key: 'sk-test' }],
+      groups: [{ name: 'chat', deployments: ['openai'] }],
+      api_keys: [
+        { id: 'one', key: 'key-one' },
+        { id: 'two', key: 'key-two' },
+      ],
+      ledger,
+      responses: { store: { enabled: store } },
+    },
+    {},
+  );
+  const app = await createApp(config);
+  const server: RunningServer = await startServer(app.gateway, { ...app.serverOptions, port: 0, onClose: () => app.close() });
+  const client = (key: string): OpenAI => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: key, maxRetries: 0 });
+  return { url: server.url, client: client('key-one'), other: client('key-two'), close: () => server.shutdown(100) };
+}
+
+/** What a refused call threw, as the SDK surfaces it. */
+async function refusal(call: Promise<unknown>): Promise<{ status: unknown; error: unknown }> {
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof OpenAI.APIError)) throw new Error(`expected an APIError, got ${String(err)}`);
+  return { status: err.status, error: err.error };
+}
+
+const notFound = (id: string): { status: number; error: Record<string, unknown> } => ({
+  status: 404,
+  error: { message: `No response found with id '${id}'.`, type: 'invalid_request_error', param: null, code: 'response_not_found' },
+});
+
+describe.each(STORES)('stored responses read back and deleted, in %s, through the server and the official SDK', (_name, ledger) => {
+  let sim: SimServer;
+  let dir: string;
+  let served: Served;
+
+  beforeAll(async () => {
+    sim = await startOpenAISim({ apiKey: 'sk-test' });
+    dir = mkdtempSync(join(tmpdir(), 'stored-routes-'));
+    served = await serve(sim, ledger(dir), true);
+  });
+
+  afterAll(async () => {
+    await served.close();
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('retrieves a response byte for byte as it was answered', async () => {
+    const { client } = served;
+    const answered = await client.responses.create({ model: 'chat', instructions: 'Be brief.', input: 'Hi there', metadata: { case: 'retrieve' } }).asResponse();
+    const text = await answered.text();
+    const id = (JSON.parse(text) as { id: string }).id;
+    const raw = await client.responses.retrieve(id).asResponse();
+    expect(raw.headers.get('cache-control')).toBe('no-store');
+    expect(await raw.text()).toBe(text);
+    const retrieved = await client.responses.retrieve(id);
+    expect(retrieved).toEqual({ ...(JSON.parse(text) as object), output_text: retrieved.output_text });
+    expect(retrieved.output_text).toContain('You said: Hi there.');
+  });
+
+  it("retrieves a streamed response as its response.completed event's response", async () => {
+    const { client, url } = served;
+    const res = await fetch(`${url}/v1/responses`, { method: 'POST', headers: { authorization: 'Bearer key-one' }, body: JSON.stringify({ model: 'chat', input: 'Hi there', stream: true }) });
+    const frames = (await res.text()).split('\n\n').filter((f) => f.startsWith('event: response.completed'));
+    const completed = (JSON.parse(frames[0]?.split('\ndata: ')[1] ?? 'null') as { response: { id: string } }).response;
+    const retrieved = await client.responses.retrieve(completed.id);
+    expect(retrieved).toEqual({ ...completed, output_text: retrieved.output_text });
+    expect(retrieved.output_text).toContain('You said: Hi there.');
+  });
+
+  it('lists the input items newest first, in the API item shapes, images only with include, in pages the SDK follows', async () => {
+    const { client } = served;
+    const created = await client.responses.create({ model: 'chat', input: INPUT });
+    const newestFirst = await client.responses.inputItems.list(created.id);
+    expect(newestFirst.data.map((i) => i.type)).toEqual(['message', 'function_call_output', 'function_call', 'message', 'message']);
+    expect(newestFirst.has_more).toBe(false);
+    expect(newestFirst.data[0]).toMatchObject({ content: [{ type: 'input_text', text: 'And this?' }, { type: 'input_image', detail: 'low', image_url: null }] });
+
+    const all = await client.responses.inputItems.list(created.id, { order: 'asc', include: ['message.input_image.image_url'] });
+    const ids = all.data.map((i) => i.id);
+    expect(new Set(ids).size).toBe(5);
+    expect(ids.some((id) => created.output.some((o) => o.id === id))).toBe(false);
+    expect(all.data.map(({ id: _id, ...item }) => item)).toEqual([
+      { type: 'message', status: 'completed', role: 'developer', content: [{ type: 'input_text', text: 'Answer briefly.' }] },
+      { type: 'message', status: 'completed', role: 'user', content: [{ type: 'input_text', text: 'What is the weather in Paris?' }] },
+      { type: 'function_call', status: 'completed', call_id: 'call_1', name: 'get_weather', arguments: '{"query":"Paris"}' },
+      { type: 'function_call_output', status: 'completed', call_id: 'call_1', output: 'sunny' },
+      { type: 'message', status: 'completed', role: 'user', content: [{ type: 'input_text', text: 'And this?' }, { type: 'input_image', detail: 'low', file_id: null, image_url: PNG }] },
+    ]);
+    // The SDK's page keeps only `data` and `has_more`; the list's ends are in its body.
+    const listed = await fetch(`${served.url}/v1/responses/${created.id}/input_items?order=asc&limit=3`, { headers: { authorization: 'Bearer key-one' } });
+    expect(await listed.json()).toMatchObject({ object: 'list', first_id: ids[0], last_id: ids[2], has_more: true });
+
+    const first = await client.responses.inputItems.list(created.id, { order: 'asc', limit: 2 });
+    expect([first.data.map((i) => i.id), first.has_more]).toEqual([ids.slice(0, 2), true]);
+    const paged: string[] = [];
+    for await (const item of client.responses.inputItems.list(created.id, { order: 'asc', limit: 2 })) paged.push(item.id);
+    expect(paged).toEqual(ids);
+    const after = await client.responses.inputItems.list(created.id, { after: ids[2], limit: 5 });
+    expect([after.data.map((i) => i.id), after.has_more]).toEqual([[ids[1], ids[0]], false]);
+  });
+
+  it('deletes a response: afterwards retrieving it, listing its input items and continuing it find nothing', async () => {
+    const { client, url } = served;
+    const created = await client.responses.create({ model: 'chat', input: 'Forget me' });
+    const deleted = await fetch(`${url}/v1/responses/${created.id}`, { method: 'DELETE', headers: { authorization: 'Bearer key-one' } });
+    expect([deleted.status, await deleted.json()]).toEqual([200, { id: created.id, object: 'response', deleted: true }]);
+    expect(await refusal(client.responses.retrieve(created.id))).toEqual(notFound(created.id));
+    expect(await refusal(client.responses.inputItems.list(created.id))).toEqual(notFound(created.id));
+    expect(await refusal(client.responses.delete(created.id))).toEqual(notFound(created.id));
+    expect(await refusal(client.responses.create({ model: 'chat', previous_response_id: created.id, input: 'Hi' }))).toMatchObject({ status: 400, error: { code: 'previous_response_not_found' } });
+
+    const again = await client.responses.create({ model: 'chat', input: 'Forget me too' });
+    await client.responses.delete(again.id);
+    expect(await refusal(client.responses.retrieve(again.id))).toEqual(notFound(again.id));
+  });
+
+  it("answers another key's response exactly as a missing one, and leaves it to its own key", async () => {
+    const { client, other } = served;
+    const created = await client.responses.create({ model: 'chat', input: 'Mine only' });
+    const missing = await refusal(other.responses.retrieve(MISSING));
+    expect(missing).toEqual(notFound(MISSING));
+    for (const call of [() => other.responses.retrieve(created.id), () => other.responses.inputItems.list(created.id), () => other.responses.delete(created.id)]) {
+      expect(await refusal(call())).toEqual(notFound(created.id));
+    }
+    expect((await client.responses.retrieve(created.id)).id).toBe(created.id);
+  });
+
+  it('quotes no id that is not shaped like a response id (a key pasted into the path), and refuses what it cannot serve', async () => {
+    const { client } = served;
+    const pasted = await refusal(client.responses.retrieve('key-two'));
+    expect(pasted).toEqual({ status: 404, error: expect.objectContaining({ message: 'No response found with that id.', code: 'response_not_found' }) });
+    const created = await client.responses.create({ model: 'chat', input: 'Hi' });
+    expect(await refusal(client.responses.inputItems.list(created.id, { limit: 101 }))).toMatchObject({ status: 400, error: { param: 'limit' } });
+    expect(await refusal(client.responses.inputItems.list(created.id, { after: 'key-two' }))).toMatchObject({ status: 400, error: { param: 'after', message: expect.not.stringContaining('key-two') } });
+    expect(await refusal(client.responses.retrieve(created.id, { stream: true }))).toMatchObject({ status: 400, error: { param: 'stream' } });
+  });
+});
+
+describe('stored responses with response storage disabled', () => {
+  let sim: SimServer;
+  let served: Served;
+
+  beforeAll(async () => {
+    sim = await startOpenAISim({ apiKey: 'sk-test' });
+    served = await serve(sim, { enabled: false }, false);
+  });
+
+  afterAll(async () => {
+    await served.close();
+    await sim.close();
+  });
+
+  it('finds no response, and says storage is off', async () => {
+    const { client } = served;
+    const created = await client.responses.create({ model: 'chat', input: 'Hi', store: true });
+    const off = { status: 404, error: expect.objectContaining({ type: 'invalid_request_error', code: 'response_storage_disabled', message: expect.stringContaining(`No response found with id '${created.id}'.`) }) };
+    expect(await refusal(client.responses.retrieve(created.id))).toEqual(off);
+    expect(await refusal(client.responses.inputItems.list(created.id))).toEqual(off);
+    expect(await refusal(client.responses.delete(created.id))).toEqual(off);
+  });
+});
+
+afterAll(async () => {
+  if (!DATABASE_URL) return;
+  const admin = new pg.Client({ connectionString: DATABASE_URL });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await admin.end();
+});
