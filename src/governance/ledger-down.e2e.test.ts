@@ -45,7 +45,7 @@ if (PG_URL) {
     let responseId: string;
     let down = false;
 
-    const call = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
+    const call = async (method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) => {
       const answer = await handle({
         method,
         path,
@@ -100,11 +100,14 @@ if (PG_URL) {
       ['POST', '/v1/switchyard/keys/{id}/rotate', undefined, 'ledger_unavailable'],
       ['GET', '/v1/switchyard/usage', undefined, 'ledger_unavailable'],
       ['POST', '/v1/responses', { model: 'chat', input: 'And then?', previous_response_id: '{response}' }, 'response_store_unavailable'],
+      ['GET', '/v1/responses/{response}', undefined, 'response_store_unavailable'],
+      ['GET', '/v1/responses/{response}/input_items', undefined, 'response_store_unavailable'],
+      ['DELETE', '/v1/responses/{response}', undefined, 'response_store_unavailable'],
     ] as const)('%s %s answers 503 with retry-after and logs a warning', async (method, path, body, code) => {
       const warned = logger.lines.warn.length;
       const errors = logger.lines.error.length;
       const asked = body && 'previous_response_id' in body ? { ...body, previous_response_id: responseId } : body;
-      const answer = await call(method, path.replace('{id}', keyId), asked);
+      const answer = await call(method, path.replace('{id}', keyId).replace('{response}', responseId), asked);
       expect([answer.status, answer.json.error?.code, answer.json.error?.type]).toEqual([503, code, 'server_error']);
       expect(answer.headers['retry-after']).toBe('1');
       expect(logger.lines.warn.slice(warned).some((line) => line.endsWith('the ledger database cannot be reached'))).toBe(true);

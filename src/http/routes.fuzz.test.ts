@@ -15,14 +15,14 @@ import { ROUTES, routeCases, type CallerName, type RouteCase, type Secrets } fro
 
 /*
  * Every feature route of a real app (status, usage, admin operations, virtual keys, dashboard and its
- * feed, /metrics, /v1/models, count_tokens, health checks) answers seeded mutations of valid requests
+ * feed, /metrics, /v1/models, count_tokens, stored responses, health checks) answers seeded mutations of valid requests
  * (methods, paths and their ids, query strings, headers, bodies) from an admin key, a user key, a scrape
  * key, a virtual key, a wrong key and no key, through the runtime-neutral handler, with a SQLite ledger
  * and virtual keys in a temp dir and an OpenAI simulator upstream. For every case: no 5xx but the
  * documented ones (503 `ledger_busy` / `ledger_unavailable`, the reload route's 501 where the runtime
  * cannot reload); an error in the OpenAI shape (the Messages door's for its paths) with a message and no
  * stack or internal text; no secret in any answer; no 2xx to a caller the route refuses; and no state
- * change from a refused request (keys, drains, breakers, audit entries claiming success); no internal
+ * change from a refused request (keys, drains, breakers, a stored response, audit entries claiming success); no internal
  * error logged. SWITCHYARD_FUZZ_SEED and SWITCHYARD_FUZZ_ROUTE_CASES explore beyond the fixed run.
  */
 
@@ -62,6 +62,7 @@ interface State {
   keys: string;
   drains: string;
   breakers: string;
+  response: string;
 }
 
 describe('mutated requests to every feature route', () => {
@@ -92,12 +93,21 @@ describe('mutated requests to every feature route', () => {
     return created;
   }
 
+  /** A response the user key stores, for the stored-response routes. */
+  async function newResponse(): Promise<string> {
+    const a = await send({ method: 'POST', path: '/v1/responses', query: '', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ model: 'chat', input: 'Remember me' })), caller: 'user' });
+    if (a.status !== 200) throw new Error(`response creation: ${a.status} ${a.body}`);
+    return (JSON.parse(a.body) as { id: string }).id;
+  }
+
   async function state(): Promise<State> {
     const status = app.gateway.status();
+    const stored = await app.handlerOptions.conversations()?.answered(secrets.responseId, 'user').catch(() => undefined);
     return {
       keys: JSON.stringify(await app.governance.keys?.list()),
       drains: JSON.stringify(status.deployments.map((d) => [d.id, d.drain])),
       breakers: JSON.stringify(status.deployments.map((d) => [d.id, d.breaker])),
+      response: JSON.stringify(stored),
     };
   }
 
@@ -137,7 +147,7 @@ describe('mutated requests to every feature route', () => {
     handle = createHttpHandler(app.gateway, app.handlerOptions);
     virtualKey = (await newKey({ owner: 'caller' })).key;
     const victim = await newKey({ owner: 'victim' });
-    secrets = { all: known, virtualKey, victimId: victim.id };
+    secrets = { all: known, virtualKey, victimId: victim.id, responseId: await newResponse() };
     // Usage for the reports to group: one answered call.
     const chat = await send({ method: 'POST', path: '/v1/chat/completions', query: '', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] })), caller: 'user' });
     expect(chat.status).toBe(200);
@@ -184,6 +194,7 @@ describe('mutated requests to every feature route', () => {
     if (after.keys !== before.keys) return 'a refused request changed the keys';
     if (after.drains !== before.drains) return 'a refused request changed a drain';
     if (after.breakers !== before.breakers) return 'a refused request changed a breaker';
+    if (after.response !== before.response) return 'a refused request changed a stored response';
     const claimed = audit.filter((e) => !e.action.endsWith('.denied'));
     return claimed.length > 0 ? `a refused request was audited as ${claimed.map((e) => e.action).join(', ')}` : undefined;
   }
@@ -194,6 +205,7 @@ describe('mutated requests to every feature route', () => {
     if (minted !== undefined) known.push(minted);
     for (const d of app.gateway.status().deployments) if (d.drain.drained) app.gateway.undrain(d.id);
     if (/\/keys\/[^/]+\/(revoke|rotate)$/.test(c.path)) secrets.victimId = (await newKey({ owner: 'victim' })).id;
+    if (c.method === 'DELETE' && c.seed.path === '/v1/responses/{id}') secrets.responseId = await newResponse();
     // What settling wrote is the spec's, not the next case's.
     await newAudit();
   }

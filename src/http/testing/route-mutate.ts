@@ -1,7 +1,8 @@
 /**
  * The seeded mutator of the feature routes' fuzz spec (`http/routes.fuzz.test.ts`): every route a
  * built app serves besides the doors' model calls (status, usage, admin operations, virtual keys, the
- * dashboard and its feed, /metrics, /v1/models, count_tokens, the health checks), each as a valid
+ * dashboard and its feed, /metrics, /v1/models, count_tokens, stored responses read back and deleted,
+ * the health checks), each as a valid
  * request, then damaged: the method, the path (its `{id}` empty, huge, unicode, `..`, percent-encoded,
  * a secret pasted in), the query (repeated, empty, huge, wrong types, bad dates, unknown keys), headers
  * and the body (`mutate.ts`'s JSON damage, or bytes no route takes). Deterministic for a seed.
@@ -21,10 +22,12 @@ export interface Secrets {
   virtualKey: string;
   /** A live virtual key's id that a case may revoke or rotate (not the caller's). */
   victimId: string;
+  /** A response the user key stored, which a case may read or delete. */
+  responseId: string;
 }
 
 export interface RouteSeed {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** The path; `{id}` is filled in per case. */
   path: string;
   /** Who may get a 2xx (`public`: anyone). */
@@ -41,6 +44,9 @@ const ADMIN: readonly CallerName[] = ['admin'];
 /** Every key but a scrape key, which the handler refuses on every route but /metrics. */
 const ANY_KEY: readonly CallerName[] = ['admin', 'user', 'virtual'];
 const DEPLOYMENTS = (): string[] => ['d0', 'spot'];
+/** A stored response is its key's alone: every other caller is answered 404. */
+const OWNER: readonly CallerName[] = ['user'];
+const RESPONSE = (s: Secrets): string[] => [s.responseId];
 
 export const ROUTES: readonly RouteSeed[] = [
   { method: 'GET', path: '/v1/switchyard/status', allowed: ADMIN },
@@ -70,6 +76,9 @@ export const ROUTES: readonly RouteSeed[] = [
   { method: 'GET', path: '/v1/models', allowed: ANY_KEY },
   { method: 'GET', path: '/models', allowed: ANY_KEY },
   { method: 'POST', path: '/v1/messages/count_tokens', allowed: ANY_KEY, bodies: [{ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }] },
+  { method: 'GET', path: '/v1/responses/{id}', allowed: OWNER, ids: RESPONSE },
+  { method: 'GET', path: '/v1/responses/{id}/input_items', allowed: OWNER, ids: RESPONSE, queries: ['', 'order=asc&limit=1', 'limit=100&include[]=message.input_image.image_url'] },
+  { method: 'DELETE', path: '/v1/responses/{id}', allowed: OWNER, ids: RESPONSE },
   { method: 'GET', path: '/healthz', allowed: 'public' },
   { method: 'GET', path: '/readyz', allowed: 'public' },
 ];
@@ -119,7 +128,7 @@ function wrongId(rng: Rng, s: Secrets): string {
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'get', 'FOO'];
 
 /** Query parameters the routes read, and others; values of every wrong kind. */
-const QUERY_KEYS = ['from', 'to', 'group_by', 'format', 'limit', 'key', 'stream', '__proto__', 'constructor', '', 'x'.repeat(200)];
+const QUERY_KEYS = ['from', 'to', 'group_by', 'format', 'limit', 'order', 'after', 'before', 'include[]', 'key', 'stream', '__proto__', 'constructor', '', 'x'.repeat(200)];
 const QUERY_VALUES = [
   '',
   '2026-01-01',
