@@ -15,7 +15,7 @@ export interface History {
 
 const STORE_UNAVAILABLE = { code: 'response_store_unavailable', message: 'The response store is unreachable; try again later.' };
 
-/** The shape of the ids the door gives responses (`ResponseIds`): only such an id is quoted back. */
+/** The shape of the ids the door gives responses (`ResponseIds`): only such an id is quoted back (a key pasted in its place must not come back). */
 const RESPONSE_ID = /^resp_[0-9a-f]{32}$/;
 
 /**
@@ -102,7 +102,7 @@ export class Conversations {
   private async read(id: string, owner: string): Promise<History> {
     const stored = await this.lookUp(id, 'previous_response_id lookup failed', () => this.store.load(id, owner));
     if (stored === undefined) {
-      throw new GatewayError({ kind: 'invalid_request', code: 'previous_response_not_found', param: 'previous_response_id', message: `Previous response with id '${id.slice(0, 80)}' not found.` });
+      throw new GatewayError({ kind: 'invalid_request', code: 'previous_response_not_found', param: 'previous_response_id', message: `Previous response ${RESPONSE_ID.test(id) ? `with id '${id}'` : 'with that id'} not found.` });
     }
     return { messages: storedMessages(stored.messages, id), residency: stored.residency };
   }

@@ -75,6 +75,20 @@ describe('stored conversations read back', () => {
   });
 });
 
+describe('a previous_response_id not found', () => {
+  it('is quoted back only when it has the shape of our ids: a key pasted in its place is not', async () => {
+    const driver = openSqlite(':memory:');
+    await migrate(driver);
+    const conversations = new Conversations(new SqlConversationStore(driver, 60_000), silentLogger);
+    const ours = `resp_${'0'.repeat(32)}`;
+    const pasted = 'sk-live-0123456789abcdefghijklmnopqrstuvwxyz';
+    await expect(conversations.history(ours, 'k')).rejects.toMatchObject({ status: 400, message: `Previous response with id '${ours}' not found.` });
+    const refused = await conversations.history(pasted, 'k').catch((err: unknown) => err as Error);
+    expect(refused).toMatchObject({ status: 400, code: 'previous_response_not_found', message: 'Previous response with that id not found.' });
+    await driver.close();
+  });
+});
+
 describe('an app closing its stored conversations', () => {
   const ANSWER = { response: '{"id":"resp_2"}', inputItems: '[]' };
 
