@@ -181,6 +181,22 @@ describe('decodeMessagesRequest', () => {
     expect(problem({ ...base, max_tokens: 4096, thinking: { type: 'enabled', budget_tokens: 512 }, messages: hi })).toBe('thinking.budget_tokens: must be an integer of at least 1024');
     expect(problem({ ...base, max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 2048 }, messages: hi })).toBe('max_tokens: must be greater than thinking.budget_tokens');
     expect(problem({ model: 'm', thinking: { type: 'enabled', budget_tokens: 2048 }, messages: hi }, true)).toBe('accepted');
-    expect(problem({ ...base, thinking: { type: 'sometimes' }, messages: hi })).toBe("thinking.type: must be 'enabled' or 'disabled'");
+    expect(problem({ ...base, thinking: { type: 'sometimes' }, messages: hi })).toBe("thinking.type: must be 'enabled', 'adaptive' or 'disabled'");
+  });
+
+  it("takes adaptive thinking at output_config's effort (Claude Code sends both), and output_config's JSON schema as the response format", () => {
+    const reasoning = (body: Record<string, unknown>): unknown => decodeMessagesRequest({ ...base, ...body, messages: hi }).request.reasoning;
+    expect(reasoning({ thinking: { type: 'adaptive' } })).toEqual({ enabled: true });
+    expect(reasoning({ thinking: { type: 'adaptive', display: 'summarized' }, output_config: { effort: 'low' } })).toEqual({ enabled: true, effort: 'low' });
+    // xhigh and max are above the canonical's highest effort.
+    expect(reasoning({ thinking: { type: 'adaptive' }, output_config: { effort: 'max' } })).toEqual({ enabled: true, effort: 'high' });
+    expect(reasoning({ output_config: { effort: 'high' } })).toBeUndefined();
+    const schema = { type: 'object', properties: { city: { type: 'string' } } };
+    expect(decodeMessagesRequest({ ...base, output_config: { format: { type: 'json_schema', schema } }, messages: hi }).request.responseFormat).toEqual({ type: 'json', schema });
+    expect(problem({ ...base, output_config: { effort: 'extreme' }, messages: hi })).toBe("output_config.effort: must be 'low', 'medium', 'high', 'xhigh' or 'max'");
+    expect(problem({ ...base, output_config: { verbosity: 'low' }, messages: hi })).toBe('output_config.verbosity: Extra inputs are not permitted');
+    expect(problem({ ...base, output_config: { format: { type: 'json_object' } }, messages: hi })).toBe("output_config.format.type: must be 'json_schema'");
+    expect(problem({ ...base, thinking: { type: 'adaptive', display: 'full' }, messages: hi })).toBe("thinking.display: must be 'summarized' or 'omitted'");
+    expect(problem({ model: 'm', thinking: { type: 'adaptive' }, output_config: { effort: 'medium' }, messages: hi }, true)).toBe('accepted');
   });
 });

@@ -1,4 +1,4 @@
-import type { ChatRequest, Message, ReasoningRequest, ToolDefinition } from '../../core/types.js';
+import type { ChatRequest, JsonObject, Message, ReasoningEffort, ReasoningRequest, ToolDefinition } from '../../core/types.js';
 import { echoed, isObject } from '../../core/json.js';
 import { cacheControlOf, checkCount, fail, int, num, str } from './check.js';
 import { assistantParts, systemMessage, userTurn } from './decode-content.js';
@@ -13,13 +13,15 @@ import { checkToolPairing } from './tool-pairing.js';
 
 /** Accepted and dropped: no canonical home (the tier and context editing are Anthropic account features). */
 const IGNORED = new Set(['service_tier', 'context_management']);
-const KNOWN = new Set(['model', 'messages', 'system', 'max_tokens', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'stream', 'tools', 'tool_choice', 'metadata', 'thinking']);
+const KNOWN = new Set(['model', 'messages', 'system', 'max_tokens', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'stream', 'tools', 'tool_choice', 'metadata', 'thinking', 'output_config']);
 
 /** Tool names as the Messages API accepts them (and Bedrock and Gemini require). */
 const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Anthropic's smallest thinking budget. */
 const MIN_THINKING_BUDGET = 1024;
+
+const given = (v: unknown): boolean => v !== undefined && v !== null;
 
 /**
  * The conversation: the system prompt first, then the turns. An empty assistant turn is allowed only
@@ -78,14 +80,50 @@ function toolChoice(raw: unknown, req: ChatRequest): void {
   if (raw.disable_parallel_tool_use === true && raw.type !== 'none') req.parallelToolCalls = false;
 }
 
-/** Extended thinking, checked as the API checks it: a budget of at least 1,024 tokens, below max_tokens. */
-function thinking(raw: unknown, maxTokens: number | undefined): ReasoningRequest {
+/**
+ * Thinking, checked as the API checks it: `enabled` with a budget of at least 1,024 tokens below
+ * max_tokens, `adaptive` (Claude decides how much; Claude Code sends it on every request to recent
+ * models), whose depth is output_config.effort's, else the dialect's default. `display` is checked and
+ * not forwarded: the canonical request has no place for it, and thinking shown where `omitted` was
+ * asked costs the client nothing it must handle.
+ */
+function thinking(raw: unknown, maxTokens: number | undefined, effort: ReasoningEffort | undefined): ReasoningRequest {
   if (!isObject(raw)) fail('thinking', 'must be an object');
+  const display = raw.display;
+  if (display !== undefined && display !== null && display !== 'summarized' && display !== 'omitted') fail('thinking.display', "must be 'summarized' or 'omitted'");
   if (raw.type === 'disabled') return { enabled: false };
-  if (raw.type !== 'enabled') fail('thinking.type', "must be 'enabled' or 'disabled'");
+  if (raw.type === 'adaptive') return effort === undefined ? { enabled: true } : { enabled: true, effort };
+  if (raw.type !== 'enabled') fail('thinking.type', "must be 'enabled', 'adaptive' or 'disabled'");
   const budgetTokens = int(raw.budget_tokens, 'thinking.budget_tokens', MIN_THINKING_BUDGET);
   if (maxTokens !== undefined && budgetTokens >= maxTokens) fail('max_tokens', 'must be greater than thinking.budget_tokens');
   return { enabled: true, budgetTokens };
+}
+
+/** Anthropic's effort levels as the canonical effort; its two above `high` are the canonical's highest. */
+const EFFORTS: ReadonlyMap<unknown, ReasoningEffort> = new Map([
+  ['low', 'low'],
+  ['medium', 'medium'],
+  ['high', 'high'],
+  ['xhigh', 'high'],
+  ['max', 'high'],
+]);
+
+/**
+ * output_config: `format` (a JSON schema the answer must match) as the canonical response format, and
+ * `effort`, returned for adaptive thinking. Without thinking an effort has no canonical home (it tunes
+ * Claude's whole answer): it is checked and not forwarded, as service_tier is.
+ */
+function outputConfig(raw: unknown, req: ChatRequest): ReasoningEffort | undefined {
+  if (!isObject(raw)) fail('output_config', 'must be an object');
+  for (const key in raw) if (key !== 'effort' && key !== 'format') fail(`output_config.${key.slice(0, 64)}`, 'Extra inputs are not permitted');
+  const format = raw.format;
+  if (given(format)) {
+    if (!isObject(format) || format.type !== 'json_schema') fail('output_config.format.type', "must be 'json_schema'");
+    if (!isObject(format.schema)) fail('output_config.format.schema', 'must be a JSON Schema object');
+    req.responseFormat = { type: 'json', schema: format.schema as JsonObject };
+  }
+  if (!given(raw.effort)) return undefined;
+  return EFFORTS.get(raw.effort) ?? fail('output_config.effort', "must be 'low', 'medium', 'high', 'xhigh' or 'max'");
 }
 
 function stopSequences(raw: unknown): string[] {
@@ -106,7 +144,6 @@ export interface DecodedMessagesRequest {
   stream: boolean;
 }
 
-const given = (v: unknown): boolean => v !== undefined && v !== null;
 
 /**
  * Checks an Anthropic Messages body and maps it to the canonical request. `forCounting` (count_tokens)
@@ -127,7 +164,8 @@ export function decodeMessagesRequest(body: unknown, forCounting = false): Decod
   if (given(body.stop_sequences)) request.stopSequences = stopSequences(body.stop_sequences);
   if (given(body.tools)) request.tools = tools(body.tools);
   if (given(body.tool_choice)) toolChoice(body.tool_choice, request);
-  if (given(body.thinking)) request.reasoning = thinking(body.thinking, request.maxOutputTokens);
+  const effort = given(body.output_config) ? outputConfig(body.output_config, request) : undefined;
+  if (given(body.thinking)) request.reasoning = thinking(body.thinking, request.maxOutputTokens, effort);
   if (given(body.metadata)) {
     const id = user(body.metadata);
     if (id !== undefined) request.user = id;

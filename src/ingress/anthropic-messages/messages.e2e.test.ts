@@ -247,6 +247,19 @@ describe('the Anthropic Messages front door', () => {
     });
   });
 
+  it("takes Claude Code's adaptive thinking with output_config.effort, and a JSON schema in output_config.format", async () => {
+    const m = await client.messages
+      .stream({ model: 'anthropic', max_tokens: 32000, thinking: { type: 'adaptive' }, output_config: { effort: 'xhigh' }, messages: [{ role: 'user', content: 'think step by step: hi' }] })
+      .finalMessage();
+    // The top effort asks Claude for the canonical `high` budget (the dialect's preset, within half of max_tokens).
+    expect(JSON.parse(anthropicSim.lastRequest?.body.toString() ?? '{}')).toMatchObject({ max_tokens: 32000, thinking: { type: 'enabled', budget_tokens: 16000 } });
+    expect(m.content[0]).toMatchObject({ type: 'thinking', signature: expect.stringMatching(/.+/) });
+    const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+    await client.messages.create({ model: 'openai', max_tokens: 64, output_config: { format: { type: 'json_schema', schema } }, messages: [{ role: 'user', content: 'A city?' }] });
+    const sent = JSON.parse(sims[3]?.lastRequest?.body.toString() ?? '{}') as { response_format?: { json_schema?: { schema?: unknown } } };
+    expect(sent.response_format?.json_schema?.schema).toEqual(schema);
+  });
+
   it('sends signed thinking back to Claude unchanged in the next turn', async () => {
     const thinking = { type: 'enabled' as const, budget_tokens: 1024 };
     const asked = { role: 'user' as const, content: 'think step by step: hi' };
