@@ -41,8 +41,8 @@ const REQUEST_PREFIXES = ['x-stainless-', 'x-switchyard-'] as const;
 
 /**
  * Answer headers a page may read besides the CORS-safelisted ones: request ids, who served the answer
- * and what it cost, waits and rate limits (OpenAI's and Anthropic's names). Trailers (a stream's cost)
- * never reach a page: fetch() has no trailers.
+ * and what it cost, waits, whether to retry (Anthropic's x-should-retry) and rate limits (OpenAI's and
+ * Anthropic's names). Trailers (a stream's cost) never reach a page: fetch() has no trailers.
  */
 export const EXPOSED_HEADERS = [
   'x-request-id',
@@ -58,6 +58,7 @@ export const EXPOSED_HEADERS = [
   'x-switchyard-estimated',
   'retry-after',
   'retry-after-ms',
+  'x-should-retry',
   'x-ratelimit-limit-requests',
   'x-ratelimit-remaining-requests',
   'x-ratelimit-reset-requests',

@@ -36,4 +36,20 @@ describe("the Anthropic door's error answer", () => {
     expect(more['retry-after']).toBe('2');
     expect(more).not.toHaveProperty('retry-after-ms');
   });
+
+  it("says with Anthropic's x-should-retry whether a retry can help, so the SDK does not retry a spent budget", () => {
+    const shouldRetry = (init: ConstructorParameters<typeof GatewayError>[0]): string | undefined => {
+      const headers: Record<string, string> = {};
+      anthropicErrorAnswer(new GatewayError(init), 'r', headers);
+      return headers['x-should-retry'];
+    };
+    expect(shouldRetry({ kind: 'rate_limited', message: 'x' })).toBe('true');
+    expect(shouldRetry({ kind: 'overloaded', message: 'x' })).toBe('true');
+    expect(shouldRetry({ kind: 'timeout', message: 'x' })).toBe('true');
+    expect(shouldRetry({ kind: 'no_deployment_available', message: 'x' })).toBe('true');
+    // A 429 the SDK would retry, though the budget resets hours later; a deployment's refused credentials.
+    expect(shouldRetry({ kind: 'budget_exceeded', message: 'x', retryAfterMs: 3_600_000 })).toBe('false');
+    expect(shouldRetry({ kind: 'authentication', message: 'x' })).toBe('false');
+    expect(shouldRetry({ kind: 'invalid_request', message: 'x' })).toBe('false');
+  });
 });

@@ -26,15 +26,25 @@ export interface AnthropicErrorBody {
 export const anthropicRequestId = (requestId: string): string => `req_${requestId.replaceAll('-', '')}`;
 
 /**
+ * Failures at a status the SDK retries (429, 5xx) that no retry of the client's can mend: a spent budget
+ * (until its period resets, hours away), a deployment's own credentials refused (until its config changes).
+ */
+const NOT_WORTH_RETRYING: ReadonlySet<ErrorKind> = new Set(['budget_exceeded', 'authentication', 'permission']);
+
+/**
  * An error answer as Anthropic's: its `request-id`, its rate-limit header names, `retry-after` alone
- * (`retry-after-ms` is OpenAI's and Azure's, which Anthropic does not send), and its own 529 for an
- * overloaded API (which its SDK raises as OverloadedError). Adjusts `headers` in place; returns the status.
+ * (`retry-after-ms` is OpenAI's and Azure's, which Anthropic does not send), its own 529 for an
+ * overloaded API (which its SDK raises as OverloadedError), and its `x-should-retry`, which the SDK
+ * (and Claude Code, which would try a 429 ten times) obeys over the status. Adjusts `headers` in place;
+ * returns the status.
  */
 export function anthropicErrorAnswer(error: GatewayError, requestId: string, headers: Record<string, string>): number {
   headers['request-id'] = anthropicRequestId(requestId);
   toAnthropicRateLimitHeaders(headers, Date.now());
   delete headers['retry-after-ms'];
-  return error.kind === 'overloaded' ? 529 : error.status;
+  const status = error.kind === 'overloaded' ? 529 : error.status;
+  headers['x-should-retry'] = String((status === 429 || status >= 500) && !NOT_WORTH_RETRYING.has(error.kind));
+  return status;
 }
 
 /**

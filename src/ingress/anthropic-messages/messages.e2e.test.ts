@@ -333,6 +333,21 @@ describe('the Anthropic Messages front door', () => {
     expect((overloaded as InstanceType<typeof Anthropic.OverloadedError>).requestID).toMatch(/^req_[0-9a-f]{32}$/);
   });
 
+  it('tells the SDK with x-should-retry not to retry what no retry mends, and to retry what may pass', async () => {
+    const retrying = new Anthropic({ baseURL: server.url, apiKey: KEY, maxRetries: 1 });
+    const ask = { model: 'anthropic', max_tokens: 16, messages: [{ role: 'user' as const, content: 'hi' }] };
+    const before = anthropicSim.stats.total;
+    // The deployment's own key refused: a 502 the SDK would retry by its status.
+    anthropicSim.faults.add({ model: 'claude-sonnet-4-6', status: 401, error: 'authentication_error' });
+    const refused = await retrying.messages.create(ask).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Anthropic.InternalServerError);
+    expect((refused as InstanceType<typeof Anthropic.InternalServerError>).headers.get('x-should-retry')).toBe('false');
+    expect(anthropicSim.stats.total - before).toBe(1);
+    anthropicSim.faults.clear();
+    anthropicSim.faults.add({ model: 'claude-sonnet-4-6', status: 529, error: 'overloaded_error', count: 1 });
+    await expect(retrying.messages.create(ask)).resolves.toMatchObject({ type: 'message' });
+  });
+
   it('answers a path of its own that no route takes in Anthropic shape: 405 for a wrong method, 404 for an unknown path', async () => {
     const wrongMethod = await request(`${server.url}/v1/messages`, { method: 'GET', headers: { 'x-api-key': KEY } });
     expect(wrongMethod.statusCode).toBe(405);
