@@ -1,5 +1,6 @@
 import { GatewayError } from '../core/errors.js';
 import type { AdmissionControl, AdmissionRequest, AdmissionTicket, AttemptObserver, AttemptRecord } from '../core/events.js';
+import { HeldWrites } from '../core/held-writes.js';
 import type { Logger } from '../core/logger.js';
 import type { RateLimitRule } from './config.js';
 import { countersFor, type LimitRef } from './counters.js';
@@ -39,9 +40,12 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
   private readonly reservations = new Map<string, Reservation>();
   private readonly now: () => number;
   private stateDown = false;
+  /** Releases and settlements the state could not take while down, written before the next check. */
+  private readonly writes: HeldWrites;
 
   constructor(private readonly o: RateLimiterOptions) {
     this.now = o.now ?? Date.now;
+    this.writes = new HeldWrites((err) => this.warn(err, 'rate-limit release or settle failed'));
   }
 
   async admit(request: AdmissionRequest): Promise<AdmissionTicket> {
@@ -51,6 +55,9 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
     const tokens = request.estimatedPromptTokens + (request.maxCompletionTokens ?? this.o.defaultCompletionTokens);
     let result: TakeResult;
     try {
+      // What a blip held back first, so this check sees the use and releases made meanwhile.
+      const held = this.writes.replay();
+      if (held) await held;
       // A resumed stream's continuation reserves its tokens but is the same request, not another one.
       result = await this.o.state.take(refs, tokens, request.continuation === true ? 0 : 1);
       if (this.stateDown) this.o.logger.info({}, 'rate-limit state is back; limits enforced again');
@@ -72,7 +79,8 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
         if (released) return;
         released = true;
         if (this.reservations.get(request.requestId) === reservation) this.reservations.delete(request.requestId);
-        if (reservation.remaining > 0) this.o.state.release(refs, reservation.remaining).catch((err: unknown) => this.warn(err, 'rate-limit release failed'));
+        const { remaining } = reservation;
+        if (remaining > 0) this.writes.write(() => this.o.state.release(refs, remaining));
       },
     };
   }
@@ -87,7 +95,7 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
     if (refs.length === 0) return;
     const fromReserved = reservation ? Math.min(used, reservation.remaining) : 0;
     if (reservation) reservation.remaining -= fromReserved;
-    this.o.state.settle(refs, used, fromReserved).catch((err: unknown) => this.warn(err, 'rate-limit settle failed'));
+    this.writes.write(() => this.o.state.settle(refs, used, fromReserved));
   }
 
   /** The counters of the config's rules, then of the caller's own key rules. */

@@ -1,8 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import { silentLogger } from '../core/logger.js';
 import { makeUsage } from '../core/types.js';
 import { attempt } from '../ledger/testing/fixtures.js';
+import { TcpProxy } from '../ledger/testing/tcp-proxy.js';
 import { RateLimiter } from './limiter.js';
 import { RedisRateLimitState } from './redis-state.js';
 import { refusal, request, rule } from './testing/fixtures.js';
@@ -71,6 +72,31 @@ if (REDIS_URL) {
       await refusal(a.admit(request('w2')));
       clock.t += 30_000;
       await a.admit(request('w3'));
+    });
+
+    it('a Redis blip neither leaks the token reservations of requests that end during it nor loses their use: what it held back is written once Redis answers again', async () => {
+      const url = new URL(REDIS_URL);
+      const proxy = new TcpProxy({ host: url.hostname, port: Number(url.port || 6379) });
+      await proxy.start();
+      const state = new RedisRateLimitState({ url: `redis://127.0.0.1:${proxy.port}`, prefix, logger: silentLogger, now: () => clock.t });
+      states.push(state);
+      const limiter = new RateLimiter({ rules: [rule({ name: 'blip', tokens_per_day: 10_000 })], state, logger: silentLogger, defaultCompletionTokens: 1000, now: () => clock.t });
+      const tickets = await Promise.all(['a', 'b', 'c'].map((id) => limiter.admit(request(id))));
+      expect(tickets[2]?.headers?.['x-ratelimit-remaining-tokens']).toBe('9400');
+
+      await proxy.stop();
+      await vi.waitFor(() => expect(state.release([], 0)).rejects.toThrow(/unreachable/), { timeout: 5000 });
+      // All three end while Redis cannot be reached, each having used 150 of its 200 tokens.
+      for (const [i, id] of ['a', 'b', 'c'].entries()) {
+        limiter.onAttempt(attempt({ requestId: id, usage: makeUsage({ prompt: 100, completion: 50 }) }));
+        tickets[i]!.release();
+      }
+      await proxy.start();
+      await vi.waitFor(() => expect(state.release([], 0)).resolves.toBeUndefined(), { timeout: 5000 });
+
+      // The next request sees the 450 used and nothing reserved but its own 200.
+      expect((await limiter.admit(request('d'))).headers?.['x-ratelimit-remaining-tokens']).toBe('9350');
+      await proxy.stop();
     });
   });
 } else {

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { unreachedError } from '../core/held-writes.js';
 import type { Logger } from '../core/logger.js';
 import type { Script } from './lua-script.js';
 
@@ -52,9 +53,9 @@ export class RedisCounters {
     this.health = watchOutages(this.redis, o.logger, name);
   }
 
-  /** Throws while Redis is known to be down. */
+  /** Throws while Redis is known to be down: an `unreached` error, the command never sent (`core/held-writes.ts`). */
   check(): void {
-    if (this.health.down) throw new Error(`${this.name}: Redis unreachable`);
+    if (this.health.down) throw unreachedError(`${this.name}: Redis unreachable`);
   }
 
   async run(s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {

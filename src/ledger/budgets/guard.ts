@@ -1,5 +1,6 @@
 import { GatewayError } from '../../core/errors.js';
 import type { AdmissionControl, AdmissionRequest, AdmissionTicket, AttemptRecord } from '../../core/events.js';
+import { HeldWrites } from '../../core/held-writes.js';
 import type { Logger } from '../../core/logger.js';
 import type { BudgetConfig, BudgetsConfig } from '../config.js';
 import { periodEnd, periodStart } from './period.js';
@@ -105,9 +106,12 @@ export class BudgetGuard implements AdmissionControl {
   private readonly seedFailedAt = new Map<string, number>();
   private stateDown = false;
   private readonly now: () => number;
+  /** Releases and settlements the state could not take while down, written before the next reservation. */
+  private readonly writes: HeldWrites;
 
   constructor(private readonly o: BudgetGuardOptions) {
     this.now = o.now ?? Date.now;
+    this.writes = new HeldWrites((err) => o.logger.warn({ err: (err as Error).message }, 'budget release or settle failed'));
   }
 
   /** The counters a request with these tags falls under at time `ts`. */
@@ -140,6 +144,9 @@ export class BudgetGuard implements AdmissionControl {
     await this.seedAll(refs);
     let result: ReserveResult;
     try {
+      // What a blip held back first, so this check sees the spend and releases made meanwhile.
+      const held = this.writes.replay();
+      if (held) await held;
       result = await this.o.state.reserve(refs, amount);
       this.stateUp();
     } catch (err) {
@@ -171,9 +178,8 @@ export class BudgetGuard implements AdmissionControl {
         if (released) return;
         released = true;
         this.reservations.delete(request.requestId);
-        if (reservation.remaining > 0) {
-          this.o.state.release(reservation.refs, reservation.remaining).catch((err: unknown) => this.o.logger.warn({ err: (err as Error).message }, 'budget release failed'));
-        }
+        const { refs: held, remaining } = reservation;
+        if (remaining > 0) this.writes.write(() => this.o.state.release(held, remaining));
       },
     };
   }
@@ -186,14 +192,13 @@ export class BudgetGuard implements AdmissionControl {
     if (refs.length === 0) return;
     const fromReserved = reservation ? Math.min(cost, reservation.remaining) : 0;
     if (reservation) reservation.remaining -= fromReserved;
-    this.o.state.settle(refs, cost, fromReserved).then(
-      (spent) =>
-        refs.forEach((ref, i) => {
-          const s = spent[i];
-          if (s !== undefined) this.checkSoft(ref, s);
-        }),
-      (err: unknown) => this.o.logger.warn({ err: (err as Error).message }, 'budget settle failed'),
-    );
+    this.writes.write(async () => {
+      const spent = await this.o.state.settle(refs, cost, fromReserved);
+      refs.forEach((ref, i) => {
+        const s = spent[i];
+        if (s !== undefined) this.checkSoft(ref, s);
+      });
+    });
   }
 
   /**
@@ -280,6 +285,7 @@ export class BudgetGuard implements AdmissionControl {
    * state every replica reports the same figures. Runs at scrape time, never on the request path.
    */
   async spending(): Promise<BudgetSpend[]> {
+    await this.writes.replay();
     const now = this.now();
     const refs: CounterRef[] = [];
     for (const b of this.o.config.limits) if (b.per === undefined) addCounter(refs, b, b.match, now);

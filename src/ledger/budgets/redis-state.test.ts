@@ -13,6 +13,7 @@ import { SqlLedgerStore } from '../store/sql-store.js';
 import { admissionRequest, attempt } from '../testing/fixtures.js';
 import type { BudgetGuard } from './guard.js';
 import { RedisBudgetState } from './redis-state.js';
+import { TcpProxy } from '../testing/tcp-proxy.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 const NOW = Date.parse('2025-06-15T12:00:00Z');
@@ -167,6 +168,37 @@ if (REDIS_URL) {
       await expect(Promise.resolve(ledger.admission.admit(request('down-2')))).resolves.toBeDefined();
       expect(performance.now() - started).toBeLessThan(50);
       await ledger.close();
+    });
+
+    it('a Redis blip neither leaks the reservations of requests that end during it nor loses their spend: what it held back is written once Redis answers again', async () => {
+      const url = new URL(REDIS_URL);
+      const proxy = new TcpProxy({ host: url.hostname, port: Number(url.port || 6379) });
+      await proxy.start();
+      const state = new RedisBudgetState({ url: `redis://127.0.0.1:${proxy.port}`, prefix: prefix(), logger: silentLogger, now: () => NOW });
+      const cfg = config('', { limits: [{ name: 'g', period: 'daily', hard_usd: 0.01 }] });
+      const ledger = await createLedger(cfg, { now: () => NOW, budgetState: state });
+      const tickets = await Promise.all(['a', 'b', 'c'].map((id) => Promise.resolve(ledger.admission.admit(request(id)))));
+      const [ref] = (ledger.admission as BudgetGuard).countersFor({ key: 'k1' }, NOW);
+      expect(Number((await state.peek(ref!)).reserved)).toBeCloseTo(3 * ESTIMATE, 12);
+
+      await proxy.stop();
+      await vi.waitFor(() => expect(state.spent([ref!])).rejects.toThrow(/unreachable/), { timeout: 5000 });
+      // All three end while Redis cannot be reached: one answer of 1,000 + 100 tokens each.
+      for (const [i, id] of ['a', 'b', 'c'].entries()) {
+        ledger.observer.onAttempt(attempt({ requestId: id, deployment: 'oai', startedAt: NOW }));
+        tickets[i]!.release();
+      }
+      await proxy.start();
+      await vi.waitFor(() => expect(state.spent([ref!])).resolves.toBeDefined(), { timeout: 5000 });
+
+      // The next request finds the counter as if Redis had never left.
+      (await ledger.admission.admit(request('d'))).release();
+      const cost = 1000 * 0.15e-6 + 100 * 0.6e-6;
+      await vi.waitFor(async () => expect(Number((await state.peek(ref!)).reserved)).toBeCloseTo(0, 12));
+      expect(Number((await state.peek(ref!)).spent)).toBeCloseTo(3 * cost, 12);
+      await ledger.close();
+      await state.close();
+      await proxy.stop();
     });
   });
 } else {

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { HeldWrites, unreachedError } from './held-writes.js';
+
+/** A counter store that is up or down; `lost` fails a write that may have reached it (a cut connection). */
+function store() {
+  const s = { total: 0, down: false, lost: false };
+  const add = (n: number) => async () => {
+    if (s.down) throw unreachedError('store unreachable');
+    if (s.lost) throw new Error('connection closed');
+    s.total += n;
+  };
+  return { s, add };
+}
+
+describe('writes held while a counter store is down', () => {
+  it('keeps the writes a known-down store never received and writes them once, in order, when it answers', async () => {
+    const { s, add } = store();
+    const errors: unknown[] = [];
+    const writes = new HeldWrites((err) => errors.push(err));
+    s.down = true;
+    writes.write(add(1));
+    writes.write(add(2));
+    await new Promise((r) => setTimeout(r, 0));
+    await writes.replay(); // still down: nothing written, nothing dropped
+    expect(s.total).toBe(0);
+    s.down = false;
+    await Promise.all([writes.replay(), writes.replay()]);
+    expect(s.total).toBe(3);
+    expect(writes.replay()).toBeUndefined();
+    expect(errors).toEqual([]);
+  });
+
+  it('never writes again what may have reached the store: that failure is reported instead', async () => {
+    const { s, add } = store();
+    const errors: unknown[] = [];
+    const writes = new HeldWrites((err) => errors.push(err));
+    s.lost = true;
+    writes.write(add(5));
+    await new Promise((r) => setTimeout(r, 0));
+    s.lost = false;
+    expect(writes.replay()).toBeUndefined();
+    expect(s.total).toBe(0);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('holds at most its bound', async () => {
+    const { s, add } = store();
+    const errors: unknown[] = [];
+    const writes = new HeldWrites((err) => errors.push(err), 2);
+    s.down = true;
+    for (let i = 0; i < 3; i += 1) writes.write(add(1));
+    await new Promise((r) => setTimeout(r, 0));
+    s.down = false;
+    await writes.replay();
+    expect([s.total, errors.length]).toEqual([2, 1]);
+  });
+});

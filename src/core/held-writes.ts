@@ -1,0 +1,49 @@
+/** The error of a shared counter store that was known to be down, so the call never left: it certainly did not apply. */
+export function unreachedError(message: string): Error {
+  return Object.assign(new Error(message), { unreached: true });
+}
+
+const isUnreached = (err: unknown): boolean => (err as { unreached?: unknown } | undefined)?.unreached === true;
+
+/**
+ * Writes to shared counters (budget and rate-limit settlements and releases) that failed because the
+ * store was known to be down, kept in order and written once it answers again: without them a blip
+ * leaks the reservations of the requests that end during it, refusing requests until the counter's
+ * period ends, and loses their spend. Only writes that certainly never left are kept, so none is
+ * applied twice; any other failure goes to `onError`. At most `max` are kept (the oldest stay).
+ */
+export class HeldWrites {
+  private readonly held: Array<() => Promise<unknown>> = [];
+  private replaying: Promise<void> | undefined;
+
+  constructor(
+    private readonly onError: (err: unknown) => void,
+    private readonly max = 100_000,
+  ) {}
+
+  /** Runs a write; one the store certainly did not take is held for `replay`. */
+  write(op: () => Promise<unknown>): void {
+    op().catch((err: unknown) => {
+      if (isUnreached(err) && this.held.length < this.max) this.held.push(op);
+      else this.onError(err);
+    });
+  }
+
+  /** Writes what is held, in order; undefined when nothing is. Stops, keeping the rest, while the store is still down. */
+  replay(): Promise<void> | undefined {
+    if (this.held.length === 0) return undefined;
+    return (this.replaying ??= this.drain().finally(() => (this.replaying = undefined)));
+  }
+
+  private async drain(): Promise<void> {
+    while (this.held.length > 0) {
+      try {
+        await (this.held[0] as () => Promise<unknown>)();
+      } catch (err) {
+        if (isUnreached(err)) return;
+        this.onError(err);
+      }
+      this.held.shift();
+    }
+  }
+}
