@@ -43,6 +43,27 @@ describe('writes held while a counter store is down', () => {
     expect(errors).toHaveLength(1);
   });
 
+  it('writes a long outage\'s backlog in batches, not one round trip after another', async () => {
+    let down = true;
+    let inFlight = 0;
+    let most = 0;
+    let total = 0;
+    const add = async (): Promise<void> => {
+      if (down) throw unreachedError('store unreachable');
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 1));
+      inFlight -= 1;
+      total += 1;
+    };
+    const writes = new HeldWrites(() => undefined);
+    for (let i = 0; i < 1_000; i += 1) writes.write(add);
+    await new Promise((r) => setTimeout(r, 0));
+    down = false;
+    await writes.replay();
+    expect(total).toBe(1_000);
+    expect(most).toBeGreaterThan(100);
+  });
+
   it('holds at most its bound', async () => {
     const { s, add } = store();
     const errors: unknown[] = [];

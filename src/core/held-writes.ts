@@ -3,6 +3,9 @@ export function unreachedError(message: string): Error {
   return Object.assign(new Error(message), { unreached: true });
 }
 
+/** Held writes sent at once when replayed. */
+const REPLAY_BATCH = 256;
+
 const isUnreached = (err: unknown): boolean => (err as { unreached?: unknown } | undefined)?.unreached === true;
 
 /**
@@ -10,7 +13,8 @@ const isUnreached = (err: unknown): boolean => (err as { unreached?: unknown } |
  * store was known to be down, kept in order and written once it answers again: without them a blip
  * leaks the reservations of the requests that end during it, refusing requests until the counter's
  * period ends, and loses their spend. Only writes that certainly never left are kept, so none is
- * applied twice; any other failure goes to `onError`. At most `max` are kept (the oldest stay).
+ * applied twice; any other failure goes to `onError`. At most `max` are kept (the oldest stay). They are
+ * counter additions, which commute: replayed in batches, not one at a time.
  */
 export class HeldWrites {
   private readonly held: Array<() => Promise<unknown>> = [];
@@ -35,15 +39,25 @@ export class HeldWrites {
     return (this.replaying ??= this.drain().finally(() => (this.replaying = undefined)));
   }
 
+  /**
+   * In batches of `REPLAY_BATCH` at once: the writes are counter additions, which commute, and the next
+   * checks wait for the replay, so a long outage's backlog must not take a round trip per write.
+   */
   private async drain(): Promise<void> {
     while (this.held.length > 0) {
-      try {
-        await (this.held[0] as () => Promise<unknown>)();
-      } catch (err) {
-        if (isUnreached(err)) return;
-        this.onError(err);
+      const batch = this.held.splice(0, REPLAY_BATCH);
+      const results = await Promise.allSettled(batch.map((op) => op()));
+      const again: Array<() => Promise<unknown>> = [];
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') return;
+        if (isUnreached(r.reason)) again.push(batch[i] as () => Promise<unknown>);
+        else this.onError(r.reason);
+      });
+      if (again.length > 0) {
+        // Down again: what it did not take waits, first in line, for the next replay.
+        this.held.unshift(...again);
+        return;
       }
-      this.held.shift();
     }
   }
 }
