@@ -83,6 +83,14 @@ describe('toHttpRequest', () => {
     expect(request.query).toBe('q=b%20c');
   });
 
+  it('keeps headers named like properties every object has (constructor, toString) as the client sent them', () => {
+    const sent = { constructor: ['c'], toString: ['t'], hasOwnProperty: ['h'] };
+    const rest = { ...fixture('rest-api-v1'), multiValueHeaders: sent };
+    expect(toHttpRequest(rest, signal).headers).toEqual({ constructor: 'c', tostring: 't', hasownproperty: 'h' });
+    const v2 = { ...fixture('http-api-v2'), headers: { constructor: 'c', valueOf: 'v' } };
+    expect(toHttpRequest(v2, signal).headers).toMatchObject({ constructor: 'c', valueof: 'v' });
+  });
+
   it('encodes the decoded query values of a REST API event', () => {
     const event = { ...fixture('rest-api-v1'), multiValueQueryStringParameters: { 'api-version': ['2024-10-21'], q: ['a&b=c'] } };
     expect(toHttpRequest(event, signal).query).toBe('api-version=2024-10-21&q=a%26b%3Dc');

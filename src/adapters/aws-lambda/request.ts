@@ -63,7 +63,8 @@ function joinHeaders(multi: Multi | undefined, single: Single | undefined): Reco
   const out: Record<string, string> = {};
   const add = (name: string, value: string): void => {
     const key = name.toLowerCase();
-    const prev = out[key];
+    // Own values only: `constructor`, `toString` and the like are header names a client may send.
+    const prev = Object.hasOwn(out, key) ? out[key] : undefined;
     out[key] = prev === undefined ? value : prev + (key === 'cookie' ? '; ' : ', ') + value;
   };
   if (multi !== undefined) {
