@@ -123,6 +123,31 @@ describe('Google Cloud Functions adapter, served by functions-framework', () => 
     expect(res.headers['x-switchyard-deployment']).toBe('a');
     expect(res.trailers['x-switchyard-cost-usd']).toBe('0.000012');
   });
+
+  it('streams an answer announcing trailers to HEAD and to an HTTP/1.0 client without them, which node:http cannot frame there', async () => {
+    async function* once(): BodyStream {
+      yield 'data: [DONE]\n\n';
+    }
+    const onError = vi.fn();
+    const url = await serve(
+      async () => ({ status: 200, headers: { 'content-type': 'text/event-stream', trailer: 'x-switchyard-cost-usd' }, body: once(), trailers: () => ({ 'x-switchyard-cost-usd': '0.000012' }) }),
+      { onError },
+    );
+    const raw = (head: string): Promise<string> =>
+      new Promise((resolve) => {
+        const socket = connect(Number(new URL(url).port), '127.0.0.1', () => socket.end(head));
+        let reply = '';
+        socket.on('data', (data: Buffer) => (reply += data.toString('latin1')));
+        socket.on('close', () => resolve(reply));
+      });
+    const http10 = await raw('POST /v1/chat/completions HTTP/1.0\r\ncontent-length: 0\r\n\r\n');
+    expect(http10).toMatch(/^HTTP\/1\.1 200 /);
+    expect(http10).not.toMatch(/^trailer:/im);
+    expect(http10.endsWith('data: [DONE]\n\n')).toBe(true);
+    const head = await raw('HEAD /v1/chat/completions HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 200 /);
+    expect(onError).not.toHaveBeenCalled();
+  });
 });
 
 describe('streaming backpressure and disconnects', () => {

@@ -30,8 +30,9 @@ export async function writeResponse(res: ServerResponse, response: HttpResponse,
     return settle();
   }
   conn.iterator = iterator;
+  const chunked = sendsChunked(res, response.status);
   try {
-    res.writeHead(response.status, reasonPhrase(response.status), response.headers);
+    res.writeHead(response.status, reasonPhrase(response.status), chunked ? response.headers : withoutTrailer(response.headers));
     // SSE clients wait for the status, and the first chunk may take seconds to come.
     res.flushHeaders();
     await pump(res, iterator, conn);
@@ -47,10 +48,25 @@ export async function writeResponse(res: ServerResponse, response: HttpResponse,
     conn.iterator = undefined;
   }
   if (conn.gone) return settle();
-  const trailers = response.headers['trailer'] !== undefined ? response.trailers?.() : undefined;
+  const trailers = chunked && response.headers['trailer'] !== undefined ? response.trailers?.() : undefined;
   if (trailers) res.addTrailers(trailers);
   await settle();
   res.end();
+}
+
+/**
+ * Whether node:http sends this answer chunked, the only framing with trailers: not to HEAD, not to an
+ * HTTP/1.0 client, not for a status without a body. Announcing trailers otherwise makes `writeHead`
+ * throw (ERR_HTTP_TRAILER_INVALID), which would turn the answer into a 500.
+ */
+function sendsChunked(res: ServerResponse, status: number): boolean {
+  const req = res.req;
+  return req.method !== 'HEAD' && req.httpVersion !== '1.0' && status !== 204 && status !== 304 && status >= 200;
+}
+
+function withoutTrailer(headers: Record<string, string>): Record<string, string> {
+  const { trailer: _unsendable, ...rest } = headers;
+  return rest;
 }
 
 async function pump(res: ServerResponse, iterator: AsyncIterator<string>, conn: Connection): Promise<void> {
