@@ -1,8 +1,8 @@
 import { HttpRequest, HttpResponse, InvocationContext, type HttpRequestInit, type HttpResponseInit, type LogLevel } from '@azure/functions';
 import type { ReadableStream as WebStream } from 'node:stream/web';
 
-/** A request as the Functions host hands it over in streaming mode: the body is a live stream (null without one). */
-export function streamingRequest(url: string, method: string, headers: Record<string, string>, body: WebStream<Uint8Array> | null): HttpRequest {
+/** A request as the Functions host hands it over in streaming mode: the body is a live stream (null without one); header lines may repeat. */
+export function streamingRequest(url: string, method: string, headers: Record<string, string> | Array<[string, string]>, body: WebStream<Uint8Array> | null): HttpRequest {
   // The library's own streaming path builds requests this way (createStreamRequest); `nativeRequest` is its internal field.
   const init: HttpRequestInit & { nativeRequest: Request } = { nativeRequest: new Request(url, { method, headers, body: body as ReadableStream<Uint8Array> | null, duplex: 'half' } as RequestInit) };
   return new HttpRequest(init);
