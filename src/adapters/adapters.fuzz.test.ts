@@ -24,7 +24,8 @@ import { clientRequests, joinedHeaders, queryPairs, type ClientRequest } from '.
  * content codings, chunked or absent framing; broken, non-UTF-8, gzip and large bodies) reach each
  * platform as that platform hands them over: every Lambda event shape (HTTP API and Function URL
  * payload 2.0, REST API, ALB with and without multi-value headers; bodies base64 or not; buffered and
- * response streaming, `aws-lambda/testing/client-events.ts`), functions-framework's own server over a
+ * response streaming, `aws-lambda/testing/client-events.ts`; and, though AWS never sends it, a body
+ * flagged base64 that is not), functions-framework's own server over a
  * socket, and Azure's HttpRequest in streaming mode. Twice per case:
  * - behind a recording handler answering one of several canned answers (JSON text and bytes, binary,
  *   text that is not UTF-8, SSE with trailers, an error, an empty 204): the handler must see exactly the
@@ -235,6 +236,12 @@ describe('the serverless adapters under fuzzed client requests', () => {
             const answered = lambdaResult(shape, await bufferedReal(event, fakeContext()));
             const realProblem = typeof answered === 'string' ? answered : answerProblem(c.method, seen.path, answered.status, answered.headers, answered.bytes.toString('utf8'));
             if (realProblem) bad.push(`${where} (gateway): ${realProblem}`);
+            // Base64 AWS never writes (it encodes bodies itself): still an answer, never a failed invocation.
+            if (i % 5 === 0) {
+              const garbled = lambdaResult(shape, await bufferedReal({ ...event, body: '*not base64*=%', isBase64Encoded: true }, fakeContext()));
+              const garbledProblem = typeof garbled === 'string' ? garbled : answerProblem(c.method, seen.path, garbled.status, garbled.headers, garbled.bytes.toString('utf8'));
+              if (garbledProblem) bad.push(`${where} (invalid base64): ${garbledProblem}`);
+            }
             if (shape === 'function-url') {
               rec.seen.length = 0;
               const out = new RecordingResponseStream();
