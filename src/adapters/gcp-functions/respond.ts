@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { isBodyStream, type HttpResponse } from '../../http/exchange.js';
 import { reasonPhrase } from '../../http/respond.js';
+import { sendsChunked, withoutTrailer } from '../chunked.js';
 
 /** One exchange's connection state, shared with the listener that notices the client leaving. */
 export interface Connection {
@@ -52,21 +53,6 @@ export async function writeResponse(res: ServerResponse, response: HttpResponse,
   if (trailers) res.addTrailers(trailers);
   await settle();
   res.end();
-}
-
-/**
- * Whether node:http sends this answer chunked, the only framing with trailers: not to HEAD, not to an
- * HTTP/1.0 client, not for a status without a body. Announcing trailers otherwise makes `writeHead`
- * throw (ERR_HTTP_TRAILER_INVALID), which would turn the answer into a 500.
- */
-function sendsChunked(res: ServerResponse, status: number): boolean {
-  const req = res.req;
-  return req.method !== 'HEAD' && req.httpVersion !== '1.0' && status !== 204 && status !== 304 && status >= 200;
-}
-
-function withoutTrailer(headers: Record<string, string>): Record<string, string> {
-  const { trailer: _unsendable, ...rest } = headers;
-  return rest;
 }
 
 async function pump(res: ServerResponse, iterator: AsyncIterator<string>, conn: Connection): Promise<void> {

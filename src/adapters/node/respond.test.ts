@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createServer, get, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { HttpResponse } from '../../http/exchange.js';
 import { writeAnswer } from './respond.js';
@@ -144,6 +144,39 @@ describe('the status line', () => {
         }).on('error', reject);
       });
       expect(line).toBe('529 Overloaded');
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('a stream to a client that cannot take trailers', () => {
+  /** Sends a raw request and reads the whole answer until the server closes. */
+  async function raw(port: number, request: string): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.end(request));
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+  }
+
+  it('reaches an HTTP/1.0 client (nginx proxies in 1.0 by default) without the trailer announcement', async () => {
+    const server = createServer((_req, res) => {
+      async function* two(): AsyncGenerator<string> {
+        yield 'data: 1\n\n';
+        yield 'data: [DONE]\n\n';
+      }
+      writeAnswer(res, { status: 200, headers: { 'content-type': 'text/event-stream', trailer: 'x-switchyard-cost-usd' }, body: two(), trailers: () => ({ 'x-switchyard-cost-usd': '0.5' }) }, 1_000);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const answer = await raw(port, 'POST / HTTP/1.0\r\nHost: x\r\nContent-Length: 0\r\n\r\n');
+      expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(answer.toLowerCase()).not.toContain('trailer');
+      expect(answer.endsWith('\r\n\r\ndata: 1\n\ndata: [DONE]\n\n')).toBe(true);
     } finally {
       server.close();
     }
