@@ -251,8 +251,8 @@ describe('the Anthropic Messages front door', () => {
     const m = await client.messages
       .stream({ model: 'anthropic', max_tokens: 32000, thinking: { type: 'adaptive' }, output_config: { effort: 'xhigh' }, messages: [{ role: 'user', content: 'think step by step: hi' }] })
       .finalMessage();
-    // The top effort asks Claude for the canonical `high` budget (the dialect's preset, within half of max_tokens).
-    expect(JSON.parse(anthropicSim.lastRequest?.body.toString() ?? '{}')).toMatchObject({ max_tokens: 32000, thinking: { type: 'enabled', budget_tokens: 16000 } });
+    // Claude Sonnet 4.6 takes adaptive thinking, at the canonical effort: the top ones are the canonical `high`.
+    expect(JSON.parse(anthropicSim.lastRequest?.body.toString() ?? '{}')).toMatchObject({ max_tokens: 32000, thinking: { type: 'adaptive' }, output_config: { effort: 'high' } });
     expect(m.content[0]).toMatchObject({ type: 'thinking', signature: expect.stringMatching(/.+/) });
     const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
     await client.messages.create({ model: 'openai', max_tokens: 64, output_config: { format: { type: 'json_schema', schema } }, messages: [{ role: 'user', content: 'A city?' }] });

@@ -176,10 +176,10 @@ describe('the OpenAI Responses front door, through the server and the official S
     expect(sent).not.toHaveProperty('metadata');
   });
 
-  it('asks Claude to think with the budget of the reasoning effort', async () => {
+  it('asks Claude to think at the reasoning effort (Claude Sonnet 4.6: adaptive thinking)', async () => {
     await client.responses.create({ model: 'anthropic', input: 'Hi', reasoning: { effort: 'low' }, max_output_tokens: 4096, store: false });
     const sent = JSON.parse(sims.anthropic?.lastRequest?.body.toString() ?? '{}') as Record<string, unknown>;
-    expect(sent.thinking).toEqual({ type: 'enabled', budget_tokens: 2048 });
+    expect(sent).toMatchObject({ thinking: { type: 'adaptive' }, output_config: { effort: 'low' } });
   });
 
   it('hands signed reasoning back to Claude, from a stored conversation and from encrypted reasoning items', async () => {

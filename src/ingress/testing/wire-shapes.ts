@@ -66,6 +66,7 @@ export const MESSAGES_WIRE: WireShape = scalars(MESSAGES_WIRE_KEYS, {
   tool_choice: scalars(['type', 'name', 'disable_parallel_tool_use']),
   metadata: scalars(['user_id']),
   thinking: scalars(['type', 'budget_tokens']),
+  output_config: scalars(['effort']),
 });
 
 const child = (path: string, key: string | number): string => (path === '' ? String(key) : `${path}.${key}`);
@@ -130,7 +131,7 @@ const CONVERSE_KEYS: Record<string, WireShape> = {
     toolChoice: object({ auto: object({}), any: object({}), tool: scalars(['name']) }),
   }),
   outputConfig: object({ textFormat: scalars(['type'], { structure: object({ jsonSchema: scalars(['schema', 'name', 'description']) }) }) }),
-  additionalModelRequestFields: scalars(['top_k'], { thinking: scalars(['type', 'budget_tokens']) }),
+  additionalModelRequestFields: scalars(['top_k'], { thinking: scalars(['type', 'budget_tokens']), output_config: scalars(['effort']) }),
 };
 
 /** Bedrock's Converse, and CountTokens' `{input: {converse}}` around it, as the bedrock-converse dialect may write them. */

@@ -145,7 +145,8 @@ export class PromptCache {
 /** Anthropic's `thinking` setting as the script reads it: on, off, or not said. */
 export function thinkingRequested(thinking: unknown): boolean | undefined {
   if (typeof thinking !== 'object' || thinking === null) return undefined;
-  return (thinking as Json).type === 'enabled';
+  const type = (thinking as Json).type;
+  return type === 'enabled' || type === 'adaptive';
 }
 
 /** The input tokens of a Messages body as the scripted model counts them (the count_tokens endpoints). */

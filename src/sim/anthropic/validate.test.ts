@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PREFILL_REFUSED, prefillProblem, validateMessagesBody } from './validate.js';
+import { BUDGET_REFUSED, PREFILL_REFUSED, prefillProblem, thinkingFormProblem, validateMessagesBody } from './validate.js';
 
 const opts = { requireModel: true, version: '2023-06-01' };
 const ok = { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
@@ -16,6 +16,35 @@ describe('anthropic simulator prefill rule', () => {
     expect(prefillProblem(prefilled, 'claude-sonnet-4-5@20250929')).toBeUndefined();
     expect(prefillProblem(prefilled, 'claude-haiku-4-5')).toBeUndefined();
     expect(prefillProblem(ok, 'claude-opus-4-6')).toBeUndefined();
+  });
+});
+
+describe('anthropic simulator thinking forms', () => {
+  const budget = { type: 'enabled', budget_tokens: 2048 };
+  const adaptive = { type: 'adaptive' };
+
+  it.each(['claude-opus-4-7', 'claude-opus-4-8', 'claude-sonnet-5', 'claude-fable-5', 'claude-mythos-preview', 'claude-opus-4-7@20260416', 'us.anthropic.claude-opus-4-7'])(
+    "refuses the budget form on %s with the API's words, and takes adaptive thinking",
+    (model) => {
+      expect(thinkingFormProblem(budget, model)).toBe(BUDGET_REFUSED);
+      expect(BUDGET_REFUSED).toBe('"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.');
+      expect(thinkingFormProblem(adaptive, model)).toBeUndefined();
+    },
+  );
+
+  it('takes both forms on Claude 4.6, only the budget form before it', () => {
+    for (const form of [budget, adaptive]) expect(thinkingFormProblem(form, 'claude-sonnet-4-6')).toBeUndefined();
+    expect(thinkingFormProblem(budget, 'claude-haiku-4-5')).toBeUndefined();
+    expect(thinkingFormProblem(adaptive, 'claude-haiku-4-5')).toMatch(/adaptive" is not supported/);
+  });
+
+  it('checks adaptive thinking and output_config as the API does', () => {
+    expect(validateMessagesBody({ ...ok, thinking: adaptive, output_config: { effort: 'xhigh' } }, opts)).toBeUndefined();
+    expect(validateMessagesBody({ ...ok, thinking: adaptive, output_config: { effort: 'extreme' } }, opts)).toMatch(/^output_config.effort/);
+    expect(validateMessagesBody({ ...ok, output_config: { budget: 1 } }, opts)).toMatch(/^output_config.budget: Extra inputs/);
+    expect(validateMessagesBody({ ...ok, thinking: { type: 'adaptive', budget_tokens: 2048 } }, opts)).toMatch(/Extra inputs/);
+    expect(validateMessagesBody({ ...ok, thinking: adaptive, temperature: 0.5 }, opts)).toMatch(/temperature/);
+    expect(validateMessagesBody({ ...ok, thinking: adaptive, top_k: 5 }, opts)).toMatch(/top_k/);
   });
 });
 

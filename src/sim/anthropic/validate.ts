@@ -91,19 +91,57 @@ function checkDocument(src: unknown, where: string): string | undefined {
   return typeof src.data === 'string' && src.data !== '' ? undefined : `${where}.data: Field required`;
 }
 
-/** Extended thinking's rules: a budget of at least 1,024 tokens below max_tokens, no sampling changes, no forced tool use. */
+/** Claude's effort levels (output_config.effort). */
+const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'];
+
+/**
+ * Thinking's rules, extended (`enabled`: a budget of at least 1,024 tokens below max_tokens) or
+ * adaptive (no budget; its depth is output_config.effort's): no sampling changes, no forced tool use.
+ */
 function checkThinking(body: Json): string | undefined {
   const t = body.thinking;
   if (t === undefined) return undefined;
-  if (!isObject(t) || (t.type !== 'enabled' && t.type !== 'disabled')) return "thinking: Input tag does not match any of the expected tags: 'enabled', 'disabled'";
+  if (!isObject(t) || (t.type !== 'enabled' && t.type !== 'disabled' && t.type !== 'adaptive')) return "thinking: Input tag does not match any of the expected tags: 'enabled', 'disabled', 'adaptive'";
   if (t.type === 'disabled') return undefined;
-  const budget = t.budget_tokens;
-  if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1024) return 'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024';
-  if (typeof body.max_tokens === 'number' && budget >= body.max_tokens) return '`max_tokens` must be greater than `thinking.budget_tokens`';
+  if (t.type === 'enabled') {
+    const budget = t.budget_tokens;
+    if (typeof budget !== 'number' || !Number.isInteger(budget) || budget < 1024) return 'thinking.enabled.budget_tokens: Input should be greater than or equal to 1024';
+    if (typeof body.max_tokens === 'number' && budget >= body.max_tokens) return '`max_tokens` must be greater than `thinking.budget_tokens`';
+  } else if (t.budget_tokens !== undefined) return 'thinking.adaptive.budget_tokens: Extra inputs are not permitted';
   if (body.temperature !== undefined && body.temperature !== 1) return '`temperature` may only be set to 1 when thinking is enabled';
   if (body.top_k !== undefined) return '`top_k` is not compatible with thinking';
   const choice = body.tool_choice;
   if (isObject(choice) && (choice.type === 'any' || choice.type === 'tool')) return 'Thinking may not be enabled when tool_choice forces tool use.';
+  return undefined;
+}
+
+/** output_config: an effort among Claude's levels, a JSON schema format. */
+function checkOutputConfig(config: unknown): string | undefined {
+  if (config === undefined) return undefined;
+  if (!isObject(config)) return 'output_config: Input should be a valid dictionary';
+  for (const key of Object.keys(config)) if (key !== 'effort' && key !== 'format') return `output_config.${key}: Extra inputs are not permitted`;
+  if (config.effort !== undefined && !EFFORTS.includes(String(config.effort))) return "output_config.effort: Input should be 'low', 'medium', 'high', 'xhigh' or 'max'";
+  if (config.format !== undefined && (!isObject(config.format) || config.format.type !== 'json_schema')) return "output_config.format.type: Input should be 'json_schema'";
+  return undefined;
+}
+
+/** The Claude models that take adaptive thinking only (Opus 4.7 on, the Claude 5 family, Mythos Preview), as the API names them. */
+const ADAPTIVE_ONLY = /claude-(opus-4-[789]|(opus|sonnet|haiku|fable|mythos)-5|mythos-preview)(?!\d)/;
+/** The Claude models that take adaptive thinking besides the budget form (Claude 4.6). */
+const ADAPTIVE_TOO = /claude-(opus|sonnet)-4-6(?!\d)/;
+
+/** The API's words for the budget form to a model that takes adaptive thinking only, the same on Anthropic, Vertex and Bedrock. */
+export const BUDGET_REFUSED = '"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.';
+
+/**
+ * The 400 message for a thinking form `model` does not take, or undefined: the budget form to an
+ * adaptive-only model (the API's words), adaptive thinking to a model from before Claude 4.6 (the
+ * simulator's words).
+ */
+export function thinkingFormProblem(thinking: unknown, model: string): string | undefined {
+  if (!isObject(thinking)) return undefined;
+  if (thinking.type === 'enabled' && ADAPTIVE_ONLY.test(model)) return BUDGET_REFUSED;
+  if (thinking.type === 'adaptive' && !ADAPTIVE_ONLY.test(model) && !ADAPTIVE_TOO.test(model)) return '"thinking.type.adaptive" is not supported for this model.';
   return undefined;
 }
 
@@ -142,9 +180,9 @@ export function thinkingTurnProblem(turns: readonly TurnShape[]): string | undef
   );
 }
 
-/** The thinking-turn rule for a Messages body whose messages already passed checkMessages. */
+/** The thinking-turn rule (either form of thinking) for a Messages body whose messages already passed checkMessages. */
 function checkThinkingTurn(body: Json): string | undefined {
-  if (!isObject(body.thinking) || body.thinking.type !== 'enabled') return undefined;
+  if (!isObject(body.thinking) || (body.thinking.type !== 'enabled' && body.thinking.type !== 'adaptive')) return undefined;
   const turns = (body.messages as Json[]).map((m) => ({
     role: String(m.role),
     types: typeof m.content === 'string' ? ['text'] : (m.content as Json[]).map((b) => String(b.type)),
@@ -238,6 +276,7 @@ export function validateMessagesBody(body: Json, opts: ValidateOptions): string 
     checkNumber(body, 'temperature', 0, 1) ??
     checkNumber(body, 'top_p', 0, 1) ??
     checkThinking(body) ??
+    checkOutputConfig(body.output_config) ??
     checkSystem(body.system) ??
     checkMessages(body.messages) ??
     checkThinkingTurn(body) ??

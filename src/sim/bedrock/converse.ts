@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { countTokens, readTurns, scriptAnswer, signatureOf, splitArgs, type Answer, type ScriptInput, type Turn } from '../answer.js';
 import type { Fault } from '../faults.js';
 import { sendJson, streamWithFaults } from '../server.js';
-import { thinkingTurnProblem, type TurnShape } from '../anthropic/validate.js';
+import { thinkingFormProblem, thinkingTurnProblem, type TurnShape } from '../anthropic/validate.js';
 import { requestId } from './errors.js';
 import { corruptFrame, eventFrame, exceptionFrame, withPadding } from './eventstream.js';
 
@@ -73,30 +73,39 @@ export function converseScriptInput(model: string, body: Record<string, unknown>
   };
 }
 
-/** Claude's extended thinking on Converse, asked for through `additionalModelRequestFields.thinking`. */
+/** Claude's thinking on Converse (extended or adaptive), asked for through `additionalModelRequestFields.thinking`. */
 function claudeThinking(model: string, body: Record<string, unknown>): boolean | undefined {
   const thinking = (body.additionalModelRequestFields as { thinking?: { type?: unknown } } | undefined)?.thinking;
   if (!/claude/i.test(model) || thinking === undefined) return undefined;
-  return thinking.type === 'enabled';
+  return thinking.type === 'enabled' || thinking.type === 'adaptive';
 }
 
+const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'];
+
 /**
- * What Bedrock (and Claude behind it) refuses that an adapter can get wrong: a thinking budget under 1,024
- * tokens or not below maxTokens, thinking in a tool loop whose assistant turn does not open with thinking,
+ * What Bedrock (and Claude behind it) refuses that an adapter can get wrong: a thinking form the model
+ * does not take (the budget form to Claude Opus 4.7 and later), a thinking budget under 1,024 tokens or
+ * not below maxTokens, an effort Claude does not know, thinking in a tool loop whose assistant turn does not open with thinking,
  * and reasoning handed back with a signature that is not the model's.
  */
 export function converseProblem(model: string, body: Record<string, unknown>): string | undefined {
-  const thinking = (body.additionalModelRequestFields as { thinking?: { type?: unknown; budget_tokens?: unknown } } | undefined)?.thinking;
+  const fields = body.additionalModelRequestFields as { thinking?: { type?: unknown; budget_tokens?: unknown }; output_config?: { effort?: unknown } } | undefined;
+  const thinking = fields?.thinking;
   const messages = (Array.isArray(body.messages) ? body.messages : []) as Array<{ role?: string; content?: unknown }>;
-  if (thinking?.type === 'enabled') {
+  if (thinking?.type === 'enabled' || thinking?.type === 'adaptive') {
     if (!/claude/i.test(model)) return 'The model returned the following errors: thinking is not supported by this model.';
+    // Claude behind Converse refuses a thinking form the model does not take as it does on Anthropic's API.
+    const form = thinkingFormProblem(thinking, model);
+    if (form) return `The model returned the following errors: ${form}`;
     const budget = thinking.budget_tokens;
     const maxTokens = (body.inferenceConfig as { maxTokens?: unknown } | undefined)?.maxTokens;
-    if (typeof budget !== 'number' || budget < 1024) return 'The model returned the following errors: thinking.enabled.budget_tokens: Input should be greater than or equal to 1024';
-    if (typeof maxTokens === 'number' && budget >= maxTokens) return 'The model returned the following errors: `max_tokens` must be greater than `thinking.budget_tokens`';
+    if (thinking.type === 'enabled' && (typeof budget !== 'number' || budget < 1024)) return 'The model returned the following errors: thinking.enabled.budget_tokens: Input should be greater than or equal to 1024';
+    if (thinking.type === 'enabled' && typeof maxTokens === 'number' && typeof budget === 'number' && budget >= maxTokens) return 'The model returned the following errors: `max_tokens` must be greater than `thinking.budget_tokens`';
     const turnProblem = thinkingTurnProblem(messages.map(claudeTurnShape));
     if (turnProblem) return `The model returned the following errors: ${turnProblem}`;
   }
+  const effort = fields?.output_config?.effort;
+  if (effort !== undefined && !EFFORTS.includes(String(effort))) return "The model returned the following errors: output_config.effort: Input should be 'low', 'medium', 'high', 'xhigh' or 'max'";
   let toolBlocks = false;
   for (const [i, m] of messages.entries()) {
     for (const [j, b] of ((Array.isArray(m.content) ? m.content : []) as Block[]).entries()) {

@@ -4,7 +4,7 @@ import { applyPreFault, sendJson, streamWithFaults } from '../server.js';
 import type { Fault } from '../faults.js';
 import { anthropicScriptInput, countInputTokens } from '../anthropic/script.js';
 import { streamThinking, thinkingBlock } from '../anthropic/messages.js';
-import { prefillProblem, validateMessagesBody } from '../anthropic/validate.js';
+import { prefillProblem, thinkingFormProblem, validateMessagesBody } from '../anthropic/validate.js';
 import { sendAnthropicError, sendFaultError as sendAnthropicFault, streamErrorBody } from '../anthropic/errors.js';
 import { sendFaultError as sendGoogleFault } from './errors.js';
 
@@ -16,11 +16,11 @@ const STOP_REASON: Record<Answer['finish'], string> = { stop: 'end_turn', length
 
 let counter = 0;
 
-/** Checks the rawPredict body as Vertex does: its anthropic_version, no `model`, the Messages rules, and the model's prefill rule. */
+/** Checks the rawPredict body as Vertex does: its anthropic_version, no `model`, the Messages rules, and the model's prefill and thinking-form rules. */
 function problemOf(body: Json, model: string, stream: boolean): string | undefined {
   if (body.anthropic_version !== VERTEX_ANTHROPIC_VERSION) return `anthropic_version: expected '${VERTEX_ANTHROPIC_VERSION}'`;
   if (stream !== (body.stream === true)) return stream ? 'stream: streamRawPredict needs "stream": true' : 'stream: use streamRawPredict to stream';
-  return validateMessagesBody(body, { requireModel: false, version: VERTEX_ANTHROPIC_VERSION }) ?? prefillProblem(body, model);
+  return validateMessagesBody(body, { requireModel: false, version: VERTEX_ANTHROPIC_VERSION }) ?? prefillProblem(body, model) ?? thinkingFormProblem(body.thinking, model);
 }
 
 /**

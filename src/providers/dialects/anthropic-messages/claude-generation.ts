@@ -1,4 +1,5 @@
-import { REASONING_BUDGETS, type ChatRequest, type ReasoningRequest, type Warning } from '../../../core/types.js';
+import { REASONING_BUDGETS, effortForBudget, type ChatRequest, type ReasoningEffort, type ReasoningRequest, type Warning } from '../../../core/types.js';
+import type { ClaudeThinkingForm } from './claude-thinking.js';
 
 /** Anthropic's smallest thinking budget. */
 export const MIN_THINKING_BUDGET = 1_024;
@@ -10,35 +11,67 @@ export function unsupported(setting: string, message: string): Warning {
   return { type: 'unsupported-setting', setting, message };
 }
 
+/** Claude's thinking setting, in either form (Messages API `thinking`, Converse's model field of that name). */
+export type ClaudeThinking = { type: 'enabled'; budget_tokens: number } | { type: 'adaptive' };
+
+/**
+ * The efforts of Claude's `output_config.effort` that canonical efforts map to. Claude also takes
+ * `xhigh` (Opus 4.7 on) and `max` (4.6 on), above `high`; no canonical effort is above `high`, so
+ * neither is sent, and no model is sent an effort it lacks.
+ */
+export type ClaudeEffort = 'low' | 'medium' | 'high';
+
+/** Canonical effort to Claude's: `minimal` has no equivalent, `low` is the nearest. */
+const CLAUDE_EFFORT: Readonly<Record<ReasoningEffort, ClaudeEffort>> = { minimal: 'low', low: 'low', medium: 'medium', high: 'high' };
+
+/** The effort adaptive thinking defaults to when none is sent. */
+const ADAPTIVE_DEFAULT_EFFORT: ReasoningEffort = 'high';
+
 /** What a Claude request generates with, after Claude's rules for thinking have been applied. */
 export interface ClaudeGeneration {
   maxTokens: number;
-  /** The thinking budget when thinking is on. */
-  budgetTokens?: number;
+  /** The thinking setting when thinking is on. */
+  thinking?: ClaudeThinking;
+  /** Adaptive thinking's `output_config.effort`; none leaves Claude's default (`high`). */
+  effort?: ClaudeEffort;
   temperature?: number;
   topP?: number;
   topK?: number;
 }
 
 /**
- * max_tokens, the thinking budget and the sampling settings of a Claude request (Anthropic, Vertex,
- * Bedrock), following Anthropic's documented rules. maxOutputTokens is the whole output, thinking
- * included (as Claude's max_tokens is), so it is sent as it is and the budget fits below it: an
- * explicit budget is lowered under it, a budget from an effort takes at most half of it, and when no
- * budget of at least 1,024 fits, thinking is off. Without maxOutputTokens, a default at or under the
- * budget gets the budget added on top. Thinking cannot be combined with temperature, top_k or a top_p
- * under 0.95 (they are dropped), nor happen at all when `obstacle` says why (see thinkingObstacle).
- * Of temperature and top_p only temperature is sent when both are given. Everything changed is
- * reported in `warnings`.
+ * max_tokens, the thinking setting and the sampling settings of a Claude request (Anthropic, Vertex,
+ * Bedrock), following Anthropic's documented rules. `form` is the model's thinking form
+ * (claude-thinking.ts): adaptive thinking for a model that takes only it, and for one that takes both
+ * unless the client gave an explicit budget; the budget form otherwise.
+ *
+ * maxOutputTokens is the whole output, thinking included (as Claude's max_tokens is), so it is sent as
+ * it is. In the budget form the budget fits below it: an explicit budget is lowered under it, a budget
+ * from an effort takes at most half of it, and when no budget of at least 1,024 fits, thinking is off.
+ * Adaptive thinking has no budget: the effort is mapped (a budget the model refuses becomes the nearest
+ * effort, with a Warning). Without maxOutputTokens, a default at or under the budget (for adaptive
+ * thinking, the preset budget of its effort) gets it added on top, so thinking leaves room for an
+ * answer. Thinking in either form cannot be combined with temperature, top_k or a top_p under 0.95
+ * (they are dropped), nor happen at all when `obstacle` says why (see thinkingObstacle). Of temperature
+ * and top_p only temperature is sent when both are given. Everything changed is reported in `warnings`.
  */
-export function planClaudeGeneration(req: ChatRequest, defaultMaxTokens: number, obstacle: string | undefined, warnings: Warning[]): ClaudeGeneration {
+export function planClaudeGeneration(req: ChatRequest, defaultMaxTokens: number, form: ClaudeThinkingForm, obstacle: string | undefined, warnings: Warning[]): ClaudeGeneration {
   const plan: ClaudeGeneration = { maxTokens: req.maxOutputTokens ?? defaultMaxTokens, temperature: req.temperature, topP: req.topP, topK: req.topK };
-  if (req.reasoning?.enabled === true) {
+  const reasoning = req.reasoning;
+  if (reasoning?.enabled === true) {
     if (obstacle !== undefined) warnings.push(unsupported('reasoning', obstacle));
-    else {
-      const budget = thinkingBudget(req.reasoning, req.maxOutputTokens, warnings);
+    else if (form === 'adaptive' || (form === 'either' && reasoning.budgetTokens === undefined)) {
+      const effort = adaptiveEffort(reasoning, form, warnings);
+      plan.thinking = { type: 'adaptive' };
+      if (effort !== undefined) plan.effort = CLAUDE_EFFORT[effort];
+      if (reasoning.effort === 'minimal') warnings.push(unsupported('reasoning', "Claude's lowest reasoning effort is low; minimal was sent as low."));
+      const room = REASONING_BUDGETS[effort ?? ADAPTIVE_DEFAULT_EFFORT];
+      if (req.maxOutputTokens === undefined && plan.maxTokens <= room) plan.maxTokens += room;
+      dropSamplingForThinking(plan, warnings);
+    } else {
+      const budget = thinkingBudget(reasoning, req.maxOutputTokens, warnings);
       if (budget !== undefined) {
-        plan.budgetTokens = budget;
+        plan.thinking = { type: 'enabled', budget_tokens: budget };
         if (req.maxOutputTokens === undefined && plan.maxTokens <= budget) plan.maxTokens += budget;
         dropSamplingForThinking(plan, warnings);
       }
@@ -50,6 +83,20 @@ export function planClaudeGeneration(req: ChatRequest, defaultMaxTokens: number,
     plan.topP = undefined;
   }
   return plan;
+}
+
+/**
+ * The canonical effort adaptive thinking is asked with: the request's, else (on a model that refuses
+ * budgets) the one nearest its budget, with a Warning; undefined leaves Claude's default.
+ */
+function adaptiveEffort(reasoning: ReasoningRequest, form: ClaudeThinkingForm, warnings: Warning[]): ReasoningEffort | undefined {
+  const budget = reasoning.budgetTokens;
+  if (budget === undefined) return reasoning.effort;
+  // Only a model that takes adaptive thinking alone gets here with a budget (see planClaudeGeneration).
+  const effort = reasoning.effort ?? effortForBudget(budget);
+  const sent = reasoning.effort === undefined ? `sent as the effort ${CLAUDE_EFFORT[effort]}` : `not sent (the effort ${CLAUDE_EFFORT[effort]} was)`;
+  warnings.push(unsupported('reasoning', `This Claude model takes no reasoning budget (${form} thinking only); the budget of ${budget} tokens was ${sent}.`));
+  return effort;
 }
 
 /** The thinking budget within the output cap (which counts thinking too), or undefined when none of at least 1,024 fits. */

@@ -518,3 +518,63 @@ describe('encodeMessagesRequest: reasoning', () => {
     expect(warnings.map((w) => w.setting)).toEqual(['reasoning']);
   });
 });
+
+/**
+ * Claude Opus 4.7 and later (and the Claude 5 family) refuse the budget form of thinking with a 400;
+ * Claude 4.6 takes both, the budget form deprecated. The form follows the model, named in the body
+ * (Anthropic) or, for Vertex, by forModel.
+ */
+describe('encodeMessagesRequest: adaptive thinking for the Claude models that take it', () => {
+  const on = (model: string, r: Partial<ChatRequest>, warnings: Warning[] = []) => encodeMessagesRequest(req(r), { ...base, defaultMaxTokens: 4096, model, warnings });
+
+  it('asks Claude Opus 4.7 for adaptive thinking with output_config.effort, Vertex as the Anthropic API', () => {
+    const asked = req({ reasoning: { enabled: true, effort: 'high' } });
+    const direct = encodeMessagesRequest(asked, { ...base, defaultMaxTokens: 4096, model: 'claude-opus-4-7' });
+    const vertex = encodeMessagesRequest(asked, { ...base, defaultMaxTokens: 4096, forModel: 'claude-opus-4-7@20260416', anthropicVersion: 'vertex-2023-10-16' });
+    for (const body of [direct, vertex]) expect(body).toMatchObject({ thinking: { type: 'adaptive' }, output_config: { effort: 'high' }, max_tokens: 4096 + 24_576 });
+  });
+
+  it("maps the canonical efforts to Claude's, minimal to its lowest (low) with a warning", () => {
+    const efforts = (['minimal', 'low', 'medium', 'high'] as const).map((effort) => on('claude-sonnet-5', { reasoning: { enabled: true, effort } }).output_config?.effort);
+    expect(efforts).toEqual(['low', 'low', 'medium', 'high']);
+    const warnings: Warning[] = [];
+    on('claude-sonnet-5', { reasoning: { enabled: true, effort: 'minimal' } }, warnings);
+    expect(warnings.map((w) => w.setting)).toEqual(['reasoning']);
+  });
+
+  it("leaves the effort to Claude's default when the request names none, and keeps maxOutputTokens as max_tokens with no budget to fit", () => {
+    const body = on('claude-opus-4-7', { maxOutputTokens: 512, reasoning: { enabled: true } });
+    expect(body).toMatchObject({ max_tokens: 512, thinking: { type: 'adaptive' } });
+    expect(body).not.toHaveProperty('output_config');
+  });
+
+  it('maps an explicit budget to the nearest effort on a model that refuses budgets, with a warning; an effort given with it wins', () => {
+    const warnings: Warning[] = [];
+    expect(on('claude-opus-4-7', { reasoning: { enabled: true, budgetTokens: 20_000 } }, warnings)).toMatchObject({ thinking: { type: 'adaptive' }, output_config: { effort: 'high' } });
+    expect(warnings).toEqual([expect.objectContaining({ setting: 'reasoning', message: expect.stringContaining('budget of 20000 tokens was sent as the effort high') })]);
+    expect(on('claude-opus-4-7', { reasoning: { enabled: true, budgetTokens: 20_000, effort: 'low' } }).output_config).toEqual({ effort: 'low' });
+  });
+
+  it('sends Claude 4.6 the budget form for an explicit budget (still taken), adaptive thinking for an effort', () => {
+    expect(on('claude-sonnet-4-6', { reasoning: { enabled: true, budgetTokens: 3000 } })).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 3000 } });
+    const adaptive = on('claude-sonnet-4-6', { reasoning: { enabled: true, effort: 'low' } });
+    expect(adaptive).toMatchObject({ thinking: { type: 'adaptive' }, output_config: { effort: 'low' } });
+    expect(on('claude-sonnet-4-5', { reasoning: { enabled: true, effort: 'low' } })).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 2048 } });
+    expect(on('claude-sonnet-4-5', { reasoning: { enabled: true, effort: 'low' } })).not.toHaveProperty('output_config');
+  });
+
+  it('keeps the thinking rules for adaptive thinking: no temperature or top_k, nor thinking at all when the tool choice forces a call', () => {
+    const warnings: Warning[] = [];
+    const body = on('claude-opus-4-7', { temperature: 0.5, topK: 5, reasoning: { enabled: true, effort: 'low' } }, warnings);
+    expect(body).not.toHaveProperty('temperature');
+    expect(body).not.toHaveProperty('top_k');
+    expect(warnings.map((w) => w.setting)).toEqual(['temperature', 'topK']);
+    const forced = on('claude-opus-4-7', { tools: [{ name: 'f' }], toolChoice: { type: 'tool', name: 'f' }, reasoning: { enabled: true, effort: 'low' } });
+    expect(forced).not.toHaveProperty('thinking');
+    expect(forced).not.toHaveProperty('output_config');
+  });
+
+  it('refuses output_config as a passthrough field: the encoder writes it', () => {
+    expect(messagesPassthroughProblem(['output_config'])).toContain('"output_config"');
+  });
+});

@@ -2,6 +2,7 @@ import { copyPassthrough } from '../../../core/fields.js';
 import type { ChatRequest, ResponseFormat, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
 import { claudeStopSequences, planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from './claude-generation.js';
 import { checkClaudePrefill } from './claude-prefill.js';
+import { claudeThinkingForm } from './claude-thinking.js';
 import { encodeConversation } from './encode-messages.js';
 import type { AnthropicContentBlock, AnthropicTextBlock, AnthropicTool, AnthropicToolChoice, MessagesRequestBody } from './wire.js';
 
@@ -40,6 +41,7 @@ export const MESSAGES_MAPPED_KEYS: ReadonlySet<string> = new Set([
   'tools',
   'tool_choice',
   'thinking',
+  'output_config',
   'metadata',
   'stream',
 ]);
@@ -115,7 +117,9 @@ export function encodeMessagesRequest(req: ChatRequest, opts: EncodeMessagesOpti
   const instruction = jsonInstruction(req.responseFormat);
   if (instruction) system.push({ type: 'text', text: instruction });
   const obstacle = thinkingObstacle(req, req.reasoning?.enabled === true && toolLoopLacksThinking(messages, BLOCK_KINDS));
-  const plan = planClaudeGeneration(req, opts.defaultMaxTokens, obstacle, warnings);
+  // Without a model (no caller does that today) the budget form, the Messages API's long-standing one.
+  const form = target === undefined ? 'budget' : claudeThinkingForm(target);
+  const plan = planClaudeGeneration(req, opts.defaultMaxTokens, form, obstacle, warnings);
   const body: MessagesRequestBody = { max_tokens: plan.maxTokens, messages };
   if (opts.model !== undefined) body.model = opts.model;
   if (opts.anthropicVersion !== undefined) body.anthropic_version = opts.anthropicVersion;
@@ -129,7 +133,8 @@ export function encodeMessagesRequest(req: ChatRequest, opts: EncodeMessagesOpti
     if (choice) body.tool_choice = choice;
   }
   // Reasoning turned off sends nothing: some Claude models refuse `{type:'disabled'}`, older ones any `thinking`.
-  if (plan.budgetTokens !== undefined) body.thinking = { type: 'enabled', budget_tokens: plan.budgetTokens };
+  if (plan.thinking) body.thinking = plan.thinking;
+  if (plan.effort !== undefined) body.output_config = { effort: plan.effort };
   if (req.user !== undefined) body.metadata = { user_id: req.user };
   if (opts.stream) body.stream = true;
   if (opts.passthrough && opts.passthrough.length > 0 && req.passthrough) copyPassthrough(req.passthrough, opts.passthrough, body as unknown as Record<string, unknown>);

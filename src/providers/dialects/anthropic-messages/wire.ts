@@ -79,10 +79,8 @@ export type AnthropicToolChoice =
   | { type: 'tool'; name: string; disable_parallel_tool_use?: boolean }
   | { type: 'none' };
 
-export interface AnthropicThinkingConfig {
-  type: 'enabled';
-  budget_tokens: number;
-}
+/** Thinking with a token budget, or adaptive (Claude 4.6 on; the only form from Opus 4.7 on). */
+export type AnthropicThinkingConfig = { type: 'enabled'; budget_tokens: number } | { type: 'adaptive' };
 
 /** A Messages API request body. `model` is absent for Vertex rawPredict and Bedrock InvokeModel. */
 export interface MessagesRequestBody {
@@ -98,6 +96,8 @@ export interface MessagesRequestBody {
   tools?: AnthropicTool[];
   tool_choice?: AnthropicToolChoice;
   thinking?: AnthropicThinkingConfig;
+  /** Adaptive thinking's depth. */
+  output_config?: { effort: 'low' | 'medium' | 'high' };
   metadata?: { user_id: string };
   stream?: boolean;
 }

@@ -426,12 +426,55 @@ describe('encodeConverseRequest: Claude model fields and reasoning', () => {
     expect(body.messages[0]?.content).toHaveLength(200_001);
   });
 
-  it('refuses passthrough of the model fields it writes for Claude models (thinking, top_k), not for others', () => {
+  it('refuses passthrough of the model fields it writes for Claude models (thinking, output_config, top_k), not for others', () => {
     expect(conversePassthroughProblem(['anthropic_beta', 'thinking'], CLAUDE)).toContain('"thinking"');
+    expect(conversePassthroughProblem(['output_config'], OPUS_4_7)).toContain('"output_config"');
     expect(conversePassthroughProblem(['top_k'], CLAUDE)).toContain('"top_k"');
     expect(conversePassthroughProblem(['anthropic_beta'], CLAUDE)).toBeUndefined();
     expect(conversePassthroughProblem(['top_k'], 'meta.llama3-70b-instruct-v1:0')).toBeUndefined();
-    const written = Object.keys(claude({ topK: 3 }).additionalModelRequestFields ?? {}).concat(Object.keys(claude({ reasoning: { enabled: true } }).additionalModelRequestFields ?? {}));
-    expect(written.sort()).toEqual([...CLAUDE_MODEL_FIELDS].sort());
+    const fieldsOf = (r: Partial<ChatRequest>, model: string) => Object.keys(encode(r, { model }).additionalModelRequestFields ?? {});
+    const written = new Set([...fieldsOf({ topK: 3 }, CLAUDE), ...fieldsOf({ reasoning: { enabled: true } }, CLAUDE), ...fieldsOf({ reasoning: { enabled: true, effort: 'low' } }, OPUS_4_7)]);
+    expect([...written].sort()).toEqual([...CLAUDE_MODEL_FIELDS].sort());
+  });
+});
+
+const OPUS_4_7 = 'us.anthropic.claude-opus-4-7';
+
+/**
+ * Claude Opus 4.7 and later refuse the budget form of thinking on Bedrock as on Anthropic's API; Claude
+ * 4.6 takes both. Adaptive thinking travels as Claude's own fields in additionalModelRequestFields.
+ */
+describe('encodeConverseRequest: adaptive thinking for the Claude models that take it', () => {
+  const on = (model: string, r: Partial<ChatRequest>, warnings: Warning[] = []) => encode(r, { model, warnings });
+
+  it('asks Claude Opus 4.7 for adaptive thinking at the mapped effort, with maxTokens leaving room for it', () => {
+    const body = on(OPUS_4_7, { reasoning: { enabled: true, effort: 'medium' } });
+    expect(body.additionalModelRequestFields).toEqual({ thinking: { type: 'adaptive' }, output_config: { effort: 'medium' } });
+    expect(body.inferenceConfig).toEqual({ maxTokens: 4096 + 8192 });
+    expect(on('global.anthropic.claude-sonnet-5-v1', { maxOutputTokens: 2000, reasoning: { enabled: true } })).toMatchObject({
+      inferenceConfig: { maxTokens: 2000 },
+      additionalModelRequestFields: { thinking: { type: 'adaptive' } },
+    });
+  });
+
+  it("maps an explicit budget to the nearest effort on a model that refuses budgets, with a warning", () => {
+    const warnings: Warning[] = [];
+    const body = on('arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-7', { maxOutputTokens: 10_000, reasoning: { enabled: true, budgetTokens: 2000 } }, warnings);
+    expect(body.additionalModelRequestFields).toEqual({ thinking: { type: 'adaptive' }, output_config: { effort: 'low' } });
+    expect(body.inferenceConfig).toEqual({ maxTokens: 10_000 });
+    expect(warnings).toEqual([expect.objectContaining({ setting: 'reasoning', message: expect.stringContaining('budget of 2000 tokens was sent as the effort low') })]);
+  });
+
+  it('sends Claude 4.6 the budget form when the request gives a budget, adaptive thinking otherwise', () => {
+    expect(on('us.anthropic.claude-opus-4-6-v1', { reasoning: { enabled: true, budgetTokens: 3000 } }).additionalModelRequestFields).toEqual({ thinking: { type: 'enabled', budget_tokens: 3000 } });
+    expect(on('us.anthropic.claude-opus-4-6-v1', { reasoning: { enabled: true, effort: 'high' } }).additionalModelRequestFields).toEqual({ thinking: { type: 'adaptive' }, output_config: { effort: 'high' } });
+  });
+
+  it('drops temperature and top_k for adaptive thinking too, with warnings', () => {
+    const warnings: Warning[] = [];
+    const body = on(OPUS_4_7, { temperature: 0.3, topK: 5, reasoning: { enabled: true, effort: 'low' } }, warnings);
+    expect(body.inferenceConfig).not.toHaveProperty('temperature');
+    expect(body.additionalModelRequestFields).toEqual({ thinking: { type: 'adaptive' }, output_config: { effort: 'low' } });
+    expect(warnings.map((w) => w.setting)).toEqual(['temperature', 'topK']);
   });
 });

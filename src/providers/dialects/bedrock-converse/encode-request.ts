@@ -2,6 +2,7 @@ import { copyPassthrough } from '../../../core/fields.js';
 import { checkStopCount } from '../stop-limit.js';
 import type { ChatRequest, ToolDefinition, Warning } from '../../../core/types.js';
 import { checkClaudePrefill } from '../anthropic-messages/claude-prefill.js';
+import { claudeThinkingForm } from '../anthropic-messages/claude-thinking.js';
 import { claudeStopSequences, planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from '../anthropic-messages/claude-generation.js';
 import { CACHE_POINT, CACHE_POINT_1H, cachePoint, encodeConversation, type CacheContext } from './encode-messages.js';
 import { cachePointsFor, isClaudeModel, takesAssistantFirst } from './model-family.js';
@@ -11,7 +12,7 @@ import type { CachePointBlock, ContentBlock, ConverseMessage, ConverseRequestBod
 const CLAUDE_DEFAULT_MAX_TOKENS = 4_096;
 
 /** Model fields the encoder writes into additionalModelRequestFields for Claude models; no passthrough field may replace them. */
-export const CLAUDE_MODEL_FIELDS: ReadonlySet<string> = new Set(['thinking', 'top_k']);
+export const CLAUDE_MODEL_FIELDS: ReadonlySet<string> = new Set(['thinking', 'output_config', 'top_k']);
 
 /** Why `fields` cannot be passthrough fields of a Converse deployment of `model`, or undefined. */
 export function conversePassthroughProblem(fields: readonly string[], model: string): string | undefined {
@@ -107,10 +108,10 @@ function setResponseFormat(body: ConverseRequestBody, request: ChatRequest): voi
 }
 
 /**
- * Sampling, maxTokens and reasoning. Claude models follow Claude's thinking rules and take top_k and
- * thinking as model fields; other models get neither (with a Warning).
+ * Sampling, maxTokens and reasoning. Claude models follow Claude's thinking rules and take top_k,
+ * thinking and adaptive thinking's output_config as model fields; other models get none (with a Warning).
  */
-function generation(request: ChatRequest, claude: boolean, messages: readonly ConverseMessage[], warnings: Warning[]): { plan: ClaudeGeneration; extra: Record<string, unknown> } {
+function generation(request: ChatRequest, model: string, claude: boolean, messages: readonly ConverseMessage[], warnings: Warning[]): { plan: ClaudeGeneration; extra: Record<string, unknown> } {
   const extra: Record<string, unknown> = {};
   if (!claude) {
     if (request.topK !== undefined) warnings.push(unsupported('topK', 'Bedrock Converse takes top_k only for Claude models here; it was not sent.'));
@@ -119,9 +120,11 @@ function generation(request: ChatRequest, claude: boolean, messages: readonly Co
     return { plan, extra };
   }
   const obstacle = thinkingObstacle(request, request.reasoning?.enabled === true && toolLoopLacksThinking(messages, BLOCK_KINDS));
-  const plan = planClaudeGeneration(request, CLAUDE_DEFAULT_MAX_TOKENS, obstacle, warnings);
+  const plan = planClaudeGeneration(request, CLAUDE_DEFAULT_MAX_TOKENS, claudeThinkingForm(model), obstacle, warnings);
   if (plan.topK !== undefined) extra.top_k = plan.topK;
-  if (plan.budgetTokens !== undefined) extra.thinking = { type: 'enabled', budget_tokens: plan.budgetTokens };
+  // Bedrock hands these model fields to Claude as its Messages API fields, adaptive thinking's effort included.
+  if (plan.thinking) extra.thinking = plan.thinking;
+  if (plan.effort !== undefined) extra.output_config = { effort: plan.effort };
   return { plan, extra };
 }
 
@@ -144,9 +147,9 @@ export function encodeConverseRequest(request: ChatRequest, options: EncodeOptio
     if (options.cacheSystemPrompt && !('cachePoint' in (system[system.length - 1] as object))) system.push(oneHourIn(messages) ? CACHE_POINT_1H : CACHE_POINT);
     body.system = system;
   }
-  const { plan, extra } = generation(request, claude, messages, warnings);
+  const { plan, extra } = generation(request, options.model, claude, messages, warnings);
   const inference: NonNullable<ConverseRequestBody['inferenceConfig']> = {};
-  if (request.maxOutputTokens !== undefined || plan.budgetTokens !== undefined) inference.maxTokens = plan.maxTokens;
+  if (request.maxOutputTokens !== undefined || plan.thinking !== undefined) inference.maxTokens = plan.maxTokens;
   if (plan.temperature !== undefined) inference.temperature = plan.temperature;
   if (plan.topP !== undefined) inference.topP = plan.topP;
   const stops = claude ? claudeStopSequences(request.stopSequences, warnings) : request.stopSequences;
