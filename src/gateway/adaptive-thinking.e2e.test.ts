@@ -91,5 +91,13 @@ describe('reasoning requests to Claude Opus 4.7, which takes adaptive thinking o
       expect(response.headers.get('x-switchyard-warnings')).toBe('reasoning');
       expect(sent(t)).toMatchObject({ thinking: { type: 'adaptive' }, output_config: { effort: 'medium' } });
     });
+
+    it('answers an openai client\'s temperature and top_p, which the model no longer takes, without them, and says so', async () => {
+      const { data, response } = await openai.chat.completions.create({ model: t.id, temperature: 0.2, top_p: 0.9, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+      expect(data.choices[0]?.message.content).toContain('You said: hi.');
+      expect(response.headers.get('x-switchyard-warnings')?.split(', ').sort()).toEqual(['temperature', 'topP']);
+      const body = JSON.parse(sims[t.sim]?.lastRequest?.body.toString() ?? '{}') as Record<string, unknown>;
+      expect(JSON.stringify(body)).not.toMatch(/temperature|top_p|topP/);
+    });
   });
 });

@@ -3,10 +3,10 @@ import { sendJson, startSim, type SimServer } from '../server.js';
 import { sendAnthropicError } from './errors.js';
 import { answerMessages } from './messages.js';
 import { countInputTokens, PromptCache } from './script.js';
-import { prefillProblem, thinkingFormProblem, validateMessagesBody } from './validate.js';
+import { prefillProblem, removedSamplingProblem, thinkingFormProblem, validateMessagesBody } from './validate.js';
 
 export { answerMessages, type MessagesContext } from './messages.js';
-export { validateMessagesBody, prefillProblem, thinkingFormProblem, PREFILL_REFUSED, BUDGET_REFUSED, SAMPLING_REJECTED_FROM } from './validate.js';
+export { validateMessagesBody, prefillProblem, removedSamplingProblem, thinkingFormProblem, PREFILL_REFUSED, BUDGET_REFUSED, SAMPLING_REJECTED_FROM } from './validate.js';
 export { anthropicScriptInput, PromptCache } from './script.js';
 export { sendAnthropicError, sendFaultError } from './errors.js';
 
@@ -108,7 +108,7 @@ export async function startAnthropicSim(options: AnthropicSimOptions = {}): Prom
         sendAnthropicError(res, 404, 'not_found_error', `model: ${model}`);
         return true;
       }
-      const refused = prefillProblem(json, model) ?? thinkingFormProblem(json.thinking, model);
+      const refused = prefillProblem(json, model) ?? thinkingFormProblem(json.thinking, model) ?? removedSamplingProblem(json, model);
       if (refused) {
         sendAnthropicError(res, 400, 'invalid_request_error', refused);
         return true;

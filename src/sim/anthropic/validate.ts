@@ -134,6 +134,17 @@ const ADAPTIVE_TOO = /claude-(opus|sonnet)-4-6(?!\d)/;
 export const BUDGET_REFUSED = '"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.';
 
 /**
+ * The 400 message for a sampling setting `model` no longer takes (Claude Opus 4.7 on, the Claude 5
+ * family, Mythos Preview: temperature, top_p and top_k removed, with or without thinking), in the API's
+ * words; undefined otherwise. `given` holds the settings sent, by their Messages API names.
+ */
+export function removedSamplingProblem(given: Readonly<Record<string, unknown>>, model: string): string | undefined {
+  if (!ADAPTIVE_ONLY.test(model)) return undefined;
+  const sent = SAMPLING.find((k) => given[k] !== undefined);
+  return sent === undefined ? undefined : `\`${sent}\` is deprecated for this model.`;
+}
+
+/**
  * The 400 message for a thinking form `model` does not take, or undefined: the budget form to an
  * adaptive-only model (the API's words), adaptive thinking to a model from before Claude 4.6 (the
  * simulator's words).

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { countTokens, readTurns, scriptAnswer, signatureOf, splitArgs, type Answer, type ScriptInput, type Turn } from '../answer.js';
 import type { Fault } from '../faults.js';
 import { sendJson, streamWithFaults } from '../server.js';
-import { thinkingFormProblem, thinkingTurnProblem, type TurnShape } from '../anthropic/validate.js';
+import { removedSamplingProblem, thinkingFormProblem, thinkingTurnProblem, type TurnShape } from '../anthropic/validate.js';
 import { requestId } from './errors.js';
 import { corruptFrame, eventFrame, exceptionFrame, withPadding } from './eventstream.js';
 
@@ -92,6 +92,12 @@ export function converseProblem(model: string, body: Record<string, unknown>): s
   const fields = body.additionalModelRequestFields as { thinking?: { type?: unknown; budget_tokens?: unknown }; output_config?: { effort?: unknown } } | undefined;
   const thinking = fields?.thinking;
   const messages = (Array.isArray(body.messages) ? body.messages : []) as Array<{ role?: string; content?: unknown }>;
+  if (/claude/i.test(model)) {
+    // Claude's sampling settings travel in inferenceConfig, top_k in the model's own fields.
+    const inference = (body.inferenceConfig ?? {}) as { temperature?: unknown; topP?: unknown };
+    const removed = removedSamplingProblem({ temperature: inference.temperature, top_p: inference.topP, top_k: (fields as { top_k?: unknown } | undefined)?.top_k }, model);
+    if (removed) return `The model returned the following errors: ${removed}`;
+  }
   if (thinking?.type === 'enabled' || thinking?.type === 'adaptive') {
     if (!/claude/i.test(model)) return 'The model returned the following errors: thinking is not supported by this model.';
     // Claude behind Converse refuses a thinking form the model does not take as it does on Anthropic's API.

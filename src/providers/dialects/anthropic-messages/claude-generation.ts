@@ -77,12 +77,28 @@ export function planClaudeGeneration(req: ChatRequest, defaultMaxTokens: number,
       }
     }
   }
+  if (form === 'adaptive') dropRemovedSampling(plan, warnings);
   // Claude Opus 4.1 and every Claude since refuse both ("temperature and top_p cannot both be specified").
   if (plan.temperature !== undefined && plan.topP !== undefined) {
     warnings.push(unsupported('topP', 'Claude takes temperature or top_p, not both; top_p was not sent.'));
     plan.topP = undefined;
   }
   return plan;
+}
+
+/**
+ * Claude Opus 4.7 removed temperature, top_p and top_k, with or without thinking (a 400, "`temperature`
+ * is deprecated for this model.", on the Anthropic API, Vertex and Bedrock; Anthropic's 4.7 migration
+ * notes), and so did every Claude since. The same models as take adaptive thinking only, so the same
+ * rule (claude-thinking.ts) says which: OpenAI clients send a temperature by default, and each such
+ * request would fail. They are dropped, with a Warning each.
+ */
+function dropRemovedSampling(plan: ClaudeGeneration, warnings: Warning[]): void {
+  for (const [key, name] of [['temperature', 'temperature'], ['topP', 'top_p'], ['topK', 'top_k']] as const) {
+    if (plan[key] === undefined) continue;
+    warnings.push(unsupported(key, `This Claude model takes no ${name} (removed from Claude Opus 4.7 on); it was not sent.`));
+    plan[key] = undefined;
+  }
 }
 
 /**
