@@ -50,18 +50,19 @@ function takesPrefill(model: string): boolean {
   return version.major < 4 || (version.major === 4 && version.minor < 6);
 }
 
-/** The verdict by model id, worked out once per model (deployment models come from the config) rather than per request. */
-const PREFILL_BY_MODEL = new Map<string, boolean>();
+/** A rule on model ids, its verdict worked out once per model (deployment models come from the config) rather than per request. */
+export function byModel<T>(rule: (model: string) => T): (model: string) => T {
+  const verdicts = new Map<string, T>();
+  return (model) => {
+    if (verdicts.has(model)) return verdicts.get(model) as T;
+    const verdict = rule(model);
+    verdicts.set(model, verdict);
+    return verdict;
+  };
+}
 
 /** Whether a Claude model id continues a final assistant message rather than refusing it. */
-export function claudeTakesPrefill(model: string): boolean {
-  let verdict = PREFILL_BY_MODEL.get(model);
-  if (verdict === undefined) {
-    verdict = takesPrefill(model);
-    PREFILL_BY_MODEL.set(model, verdict);
-  }
-  return verdict;
-}
+export const claudeTakesPrefill: (model: string) => boolean = byModel(takesPrefill);
 
 /**
  * Refuses, before sending, a conversation whose encoded turns end on the assistant when the model

@@ -1,4 +1,4 @@
-import { claudeVersion } from './claude-prefill.js';
+import { byModel, claudeVersion } from './claude-prefill.js';
 
 /**
  * Which form of thinking a model takes: `budget`, only `{type: "enabled", budget_tokens}`; `either`,
@@ -31,15 +31,5 @@ function thinkingForm(model: string): ClaudeThinkingForm {
   return version.major === 4 && version.minor === 6 ? 'either' : 'adaptive';
 }
 
-/** The verdict by model id, worked out once per model (deployment models come from the config) rather than per request. */
-const FORM_BY_MODEL = new Map<string, ClaudeThinkingForm>();
-
 /** The thinking form a Claude model id takes (see thinkingForm). */
-export function claudeThinkingForm(model: string): ClaudeThinkingForm {
-  let form = FORM_BY_MODEL.get(model);
-  if (form === undefined) {
-    form = thinkingForm(model);
-    FORM_BY_MODEL.set(model, form);
-  }
-  return form;
-}
+export const claudeThinkingForm: (model: string) => ClaudeThinkingForm = byModel(thinkingForm);
