@@ -64,6 +64,25 @@ describe('writes held while a counter store is down', () => {
     expect(most).toBeGreaterThan(100);
   });
 
+  it('tries one write per replay while the store is still down, not a batch per admission', async () => {
+    let down = true;
+    let tries = 0;
+    const add = async (): Promise<void> => {
+      tries += 1;
+      if (down) throw unreachedError('store unreachable');
+    };
+    const writes = new HeldWrites(() => undefined);
+    for (let i = 0; i < 1_000; i += 1) writes.write(add);
+    await new Promise((r) => setTimeout(r, 0));
+    tries = 0;
+    for (let i = 0; i < 10; i += 1) await writes.replay();
+    expect(tries).toBe(10);
+    down = false;
+    await writes.replay();
+    expect(tries).toBe(10 + 1_000);
+    expect(writes.replay()).toBeUndefined();
+  });
+
   it('holds at most its bound', async () => {
     const { s, add } = store();
     const errors: unknown[] = [];
