@@ -94,4 +94,15 @@ describe('writes held while a counter store is down', () => {
     await writes.replay();
     expect([s.total, errors.length]).toEqual([2, 1]);
   });
+
+  it('says once, not per write, that it drops writes past its bound', async () => {
+    const { s, add } = store();
+    const errors: unknown[] = [];
+    const writes = new HeldWrites((err) => errors.push(err), 2);
+    s.down = true;
+    for (let i = 0; i < 50; i += 1) writes.write(add(1));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toContain('2 writes already held');
+  });
 });

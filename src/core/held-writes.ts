@@ -19,6 +19,8 @@ const isUnreached = (err: unknown): boolean => (err as { unreached?: unknown } |
 export class HeldWrites {
   private readonly held: Array<() => Promise<unknown>> = [];
   private replaying: Promise<void> | undefined;
+  /** The bound was reached since the last replay: dropping further writes was told once. */
+  private full = false;
 
   constructor(
     private readonly onError: (err: unknown) => void,
@@ -28,15 +30,23 @@ export class HeldWrites {
   /** Runs a write; one the store certainly did not take is held for `replay`. */
   write(op: () => Promise<unknown>): void {
     op().catch((err: unknown) => {
-      if (isUnreached(err) && this.held.length < this.max) this.held.push(op);
-      else this.onError(err);
+      if (!isUnreached(err)) this.onError(err);
+      else if (this.held.length < this.max) this.held.push(op);
+      else if (!this.full) {
+        // Told once per fill, not once per write a long outage under load drops.
+        this.full = true;
+        this.onError(new Error(`${this.max} writes already held while the store is down; further ones are dropped until it answers`));
+      }
     });
   }
 
   /** Writes what is held, in order; undefined when nothing is. Stops, keeping the rest, while the store is still down. */
   replay(): Promise<void> | undefined {
     if (this.held.length === 0) return undefined;
-    return (this.replaying ??= this.drain().finally(() => (this.replaying = undefined)));
+    return (this.replaying ??= this.drain().finally(() => {
+      this.replaying = undefined;
+      if (this.held.length < this.max) this.full = false;
+    }));
   }
 
   /**
