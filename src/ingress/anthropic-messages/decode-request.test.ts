@@ -191,6 +191,8 @@ describe('decodeMessagesRequest', () => {
     // xhigh and max are above the canonical's highest effort.
     expect(reasoning({ thinking: { type: 'adaptive' }, output_config: { effort: 'max' } })).toEqual({ enabled: true, effort: 'high' });
     expect(reasoning({ output_config: { effort: 'high' } })).toBeUndefined();
+    // Beside a budget, the effort is kept: a model that takes no budget thinks at it.
+    expect(reasoning({ max_tokens: 4_096, thinking: { type: 'enabled', budget_tokens: 2_048 }, output_config: { effort: 'low' } })).toEqual({ enabled: true, budgetTokens: 2_048, effort: 'low' });
     const schema = { type: 'object', properties: { city: { type: 'string' } } };
     expect(decodeMessagesRequest({ ...base, output_config: { format: { type: 'json_schema', schema } }, messages: hi }).request.responseFormat).toEqual({ type: 'json', schema });
     expect(problem({ ...base, output_config: { effort: 'extreme' }, messages: hi })).toBe("output_config.effort: must be 'low', 'medium', 'high', 'xhigh' or 'max'");

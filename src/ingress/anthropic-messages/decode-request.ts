@@ -96,7 +96,8 @@ function thinking(raw: unknown, maxTokens: number | undefined, effort: Reasoning
   if (raw.type !== 'enabled') fail('thinking.type', "must be 'enabled', 'adaptive' or 'disabled'");
   const budgetTokens = int(raw.budget_tokens, 'thinking.budget_tokens', MIN_THINKING_BUDGET);
   if (maxTokens !== undefined && budgetTokens >= maxTokens) fail('max_tokens', 'must be greater than thinking.budget_tokens');
-  return { enabled: true, budgetTokens };
+  // An effort beside the budget is kept too: a model that takes no budget (Opus 4.7 on) thinks at it.
+  return effort === undefined ? { enabled: true, budgetTokens } : { enabled: true, budgetTokens, effort };
 }
 
 /** Anthropic's effort levels as the canonical effort; its two above `high` are the canonical's highest. */
@@ -110,7 +111,7 @@ const EFFORTS: ReadonlyMap<unknown, ReasoningEffort> = new Map([
 
 /**
  * output_config: `format` (a JSON schema the answer must match) as the canonical response format, and
- * `effort`, returned for adaptive thinking. Without thinking an effort has no canonical home (it tunes
+ * `effort`, returned for thinking (beside a budget, what a model that takes no budget thinks at). Without thinking an effort has no canonical home (it tunes
  * Claude's whole answer): it is checked and not forwarded, as service_tier is.
  */
 function outputConfig(raw: unknown, req: ChatRequest): ReasoningEffort | undefined {
