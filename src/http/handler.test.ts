@@ -317,6 +317,72 @@ describe('answers wait for what requests recorded to be durable (beforeAnswer)',
   });
 });
 
+describe('beforeAnswer is told when a request is alone (nothing else open could share a journal write)', () => {
+  const gateway = gatewayFor(undefined);
+  afterAll(() => gateway.close());
+
+  it('alone for a request on its own; not while another answer or a stream is still open', async () => {
+    const told: Array<[string, boolean]> = [];
+    let releaseSlow: () => void = () => undefined;
+    const slow = new Promise<void>((r) => (releaseSlow = r));
+    let releaseStream: () => void = () => undefined;
+    const streamGate = new Promise<void>((r) => (releaseStream = r));
+    let asking = '';
+    const routes: Route[] = [
+      { method: 'GET', path: '/v1/ok', handle: async () => jsonResponse(200, { ok: true }) },
+      { method: 'GET', path: '/v1/slow', handle: async () => (await slow, jsonResponse(200, { slow: true })) },
+      {
+        method: 'GET',
+        path: '/v1/stream',
+        handle: async (ctx) => {
+          // As SseStream does: the closing frames wait for beforeEnd, then the stream has ended.
+          const body = (async function* () {
+            yield 'data: one\n\n';
+            await streamGate;
+            asking = 'stream end';
+            await ctx.beforeEnd();
+            yield 'data: [DONE]\n\n';
+            ctx.streamEnded();
+          })();
+          return { status: 200, headers: { 'content-type': 'text/event-stream' }, body };
+        },
+      },
+    ];
+    const handle = createHttpHandler(gateway, { routes, beforeAnswer: (alone) => void told.push([asking, alone]) });
+    const ask = (path: string) => {
+      asking = path;
+      return handle(req('GET', path));
+    };
+
+    await ask('/v1/ok');
+    expect(told).toEqual([['/v1/ok', true]]);
+
+    told.length = 0;
+    const slowAnswer = ask('/v1/slow');
+    await ask('/v1/ok');
+    releaseSlow();
+    asking = '/v1/slow';
+    await slowAnswer;
+    expect(told).toEqual([['/v1/ok', false], ['/v1/slow', true]]); // the slow one was open; then the other had answered
+
+    told.length = 0;
+    const stream = await ask('/v1/stream');
+    await ask('/v1/ok');
+    const frames = (stream.body as AsyncIterable<string>)[Symbol.asyncIterator]();
+    await frames.next();
+    releaseStream();
+    await frames.next();
+    await frames.next();
+    await ask('/v1/ok');
+    expect(told).toEqual([
+      ['/v1/stream', false], // a stream's head: its end is still to come
+      ['/v1/ok', false], // the stream is open
+      ['stream end', true],
+      ['/v1/ok', true], // the stream has ended
+    ]);
+  });
+});
+
 describe('a stream that fails or is cancelled mid-answer, on every front door', () => {
   let sim: SimServer;
   let gateway: Gateway;

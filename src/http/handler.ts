@@ -44,9 +44,9 @@ export interface HandlerOptions {
   /**
    * Resolves once what requests recorded is durable (the ledger's journal; undefined when nothing
    * waits). No answer leaves before: a whole answer is returned after it, a stream's closing frames
-   * wait for it.
+   * wait for it. `alone`: no other request is open in this handler, so none could share the write.
    */
-  beforeAnswer?: () => Promise<void> | undefined;
+  beforeAnswer?: (alone: boolean) => Promise<void> | undefined;
   /**
    * Refuses what a browser on another site could send (src/http/browser-guard.ts); every route but the
    * health checks. Cross-origin requests with the config's `server.allowed_origins` when not given.
@@ -64,8 +64,14 @@ interface Shared {
   accessLog: Logger;
   bodyLimit: number;
   bodyTimeoutMs: number;
-  beforeAnswer: (() => Promise<void> | undefined) | undefined;
+  beforeAnswer: ((alone: boolean) => Promise<void> | undefined) | undefined;
   authenticate: (headers: HeaderMap) => Caller;
+  /**
+   * Requests taken and not yet answered: a whole answer until its durability wait, a stream until it
+   * ends. Only a hint for `beforeAnswer` (one that is never told its end keeps it above one: writes
+   * are then only batched as before), so it is never part of any decision but when to write.
+   */
+  open: number;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -82,12 +88,15 @@ class RequestContext implements RouteContext, AfterAnswer {
   private bodyRead: Promise<Uint8Array> | undefined;
   private readonly started = performance.now();
   private status = 0;
+  private counted = true;
 
   constructor(
     readonly request: HttpRequest,
     readonly requestId: string,
     private readonly shared: Shared,
-  ) {}
+  ) {
+    shared.open += 1;
+  }
 
   get gateway(): Gateway {
     return this.shared.gateway;
@@ -116,11 +125,31 @@ class RequestContext implements RouteContext, AfterAnswer {
   /** The status line (200) went out before the stream; how it ended is the error kind, if it failed. */
   streamEnded(errorKind?: string): void {
     this.errorKind = errorKind;
+    this.closeOpen();
     this.finish(200);
   }
 
   beforeEnd(): Promise<void> | undefined {
-    return this.shared.beforeAnswer?.();
+    return this.shared.beforeAnswer?.(this.shared.open === 1);
+  }
+
+  /**
+   * What the answer waits for before it leaves (`HandlerOptions.beforeAnswer`). Alone, the journal
+   * writes at once: waiting for the end of the event loop's turn batches the writes of concurrent
+   * requests, and with none there is nothing to batch, only a turn's delay on the answer.
+   */
+  durable(): Promise<void> | undefined {
+    const alone = this.shared.open === 1;
+    this.closeOpen();
+    return this.shared.beforeAnswer?.(alone);
+  }
+
+  /** This request no longer counts as open (once, however often it is called). */
+  private closeOpen(): void {
+    if (this.counted) {
+      this.counted = false;
+      this.shared.open -= 1;
+    }
   }
 
   internalError(err: unknown): void {
@@ -307,6 +336,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
     bodyTimeoutMs: gateway.config.server.body_timeout_ms,
     beforeAnswer: options.beforeAnswer,
     authenticate,
+    open: 0,
   };
 
   /**
@@ -368,7 +398,8 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
     // A stream finishes when it ends (RouteContext.streamEnded); anything else is answered now. Public
     // routes (probes every few seconds) write no access line; a request no route took does.
     if (!entry?.route.public && !isBodyStream(answer.body)) ctx.finish(answer.status);
-    const durable = shared.beforeAnswer?.();
+    // A stream stays open until it ends (its closing frames wait for the journal); anything else is done.
+    const durable = isBodyStream(answer.body) ? shared.beforeAnswer?.(false) : ctx.durable();
     if (durable) await durable;
     return answer;
   };

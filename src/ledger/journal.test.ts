@@ -43,6 +43,20 @@ describe('ledger journal', () => {
     await store.close();
   });
 
+  it('writes at once when told nothing else will share the write (journalsCommitted(true)): the answer waits no turn', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    const { store, batcher } = await setup(dir);
+    batcher.enqueue(attempt({ requestId: 'a' }));
+    const waiting = journalsCommitted(); // another answer, which waits for the end of the turn
+    expect(journalsCommitted(true)).toBeUndefined();
+    const [segment] = segments(dir);
+    expect(readFileSync(join(dir, 'journal', segment as string), 'utf8').trim().split('\n')).toHaveLength(1);
+    await waiting; // released by that write, not left hanging
+    expect(journalsCommitted()).toBeUndefined();
+    await batcher.close();
+    await store.close();
+  });
+
   it('hands a batch to the SQLite writer thread as the journal\'s text: every value arrives as the row', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'journal-'));
     const store = await SqlLedgerStore.open(openSqlite(join(dir, 'ledger.sqlite')));

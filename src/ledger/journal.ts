@@ -14,10 +14,16 @@ const pendingJournals = new Set<Journal>();
 /**
  * Resolves once every journal in this process has written the lines appended so far (undefined when
  * none waits): an answer leaves only after the usage it recorded is on disk. Process-wide, so it also
- * covers a request still running on the app generation before a reload.
+ * covers a request still running on the app generation before a reload. `now`: write them at once
+ * rather than at the end of this turn of the event loop (nothing else will be appended in it to share
+ * the write), and return undefined: the answer need not wait a turn.
  */
-export function journalsCommitted(): Promise<void> | undefined {
+export function journalsCommitted(now = false): Promise<void> | undefined {
   if (pendingJournals.size === 0) return undefined;
+  if (now) {
+    for (const journal of pendingJournals) journal.commit();
+    return undefined;
+  }
   const waits: Array<Promise<void>> = [];
   for (const journal of pendingJournals) {
     const w = journal.committed();
