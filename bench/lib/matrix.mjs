@@ -35,7 +35,7 @@ const upstreamStats = async (svc) => (await fetch(`http://127.0.0.1:${svc.port}/
 /** Requests a bench upstream (a failover variant's 503 primary) has served, not counting this query. */
 const requestsServed = async (svc) => (await upstreamStats(svc)).requests;
 
-export async function runMatrix({ targets, upstream, bodies, conns, seconds, rounds, warmupSeconds, tmp, log }) {
+export async function runMatrix({ targets, upstream, bodies, conns, seconds, rounds, warmupSeconds, tmp, log, afterCell }) {
   const runnable = (t, mode) => !t.skip?.[mode];
   // A target with its own `conns` (the full run's variants) runs only at those.
   const runsAt = (t, c) => !t.conns || t.conns.includes(c);
@@ -47,6 +47,8 @@ export async function runMatrix({ targets, upstream, bodies, conns, seconds, rou
       if (runnable(t, mode) && t.name !== 'direct') await runWrk({ url: t.url, script: scripts.get(`${t.name}/${mode}`), connections: 16, seconds: warmupSeconds });
     }
   }
+  // Whatever the targets counted during the warm-up is not any cell's.
+  if (afterCell) for (const t of targets) await afterCell(t);
   const runs = [];
   for (let r = 0; r < rounds; r++) {
     for (const mode of MODES) {
@@ -63,7 +65,8 @@ export async function runMatrix({ targets, upstream, bodies, conns, seconds, rou
           const eld = t.eld ? await eventLoopDelay(t) : undefined;
           const up1 = await upstreamStats(upstream);
           const primaryRequests = t.primary ? (await requestsServed(t.primary)) - primary0 - 1 : undefined;
-          runs.push({ round: r, mode, conns: c, target: t.name, ...w, cpu_s: cpu, eld_p99_ms: eld?.p99_ms ?? null, upstream_connections: up1.connections - up0.connections, primary_requests: primaryRequests });
+          const extra = afterCell ? await afterCell(t) : {};
+          runs.push({ round: r, mode, conns: c, target: t.name, ...w, cpu_s: cpu, eld_p99_ms: eld?.p99_ms ?? null, upstream_connections: up1.connections - up0.connections, primary_requests: primaryRequests, ...extra });
           log(`  round ${r + 1}/${rounds} ${mode.padEnd(6)} c=${String(c).padStart(2)} ${t.name.padEnd(10)} ${w.rps.toFixed(0).padStart(6)} req/s  p50 ${(w.p50_us / 1000).toFixed(2)} ms  p99 ${(w.p99_us / 1000).toFixed(2)} ms  cpu ${((cpu / Math.max(1, w.requests)) * 1e6).toFixed(0)} µs/req${eld ? `  eld p99 ${eld.p99_ms} ms` : ''}${w.errors ? `  errors ${w.errors}` : ''}`);
         }
       }

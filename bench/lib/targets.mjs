@@ -38,12 +38,12 @@ export async function startUpstream(tmp, { name = 'upstream', chunks = 8, status
 }
 
 /** Starts the floor proxy, in `workers` cluster processes when more than one. */
-export async function startFloor(tmp, upstream, { name = 'floor', workers = 1 } = {}) {
+export async function startFloor(tmp, upstream, { name = 'floor', workers = 1, nodeArgs = [] } = {}) {
   const port = await freePort();
   const svc = await startService({
     name,
     cmd: process.execPath,
-    args: [join(BENCH, 'floor-proxy.mjs'), '--port', String(port), '--upstream', `http://127.0.0.1:${upstream.port}`, '--workers', String(workers)],
+    args: [...nodeArgs, join(BENCH, 'floor-proxy.mjs'), '--port', String(port), '--upstream', `http://127.0.0.1:${upstream.port}`, '--workers', String(workers)],
     port,
     logFile: join(tmp, `${name}.log`),
     env: runtimeEnv(),
