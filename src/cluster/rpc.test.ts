@@ -85,7 +85,10 @@ describe('calls from workers to the primary', () => {
     // Each reservation is 0.3 USD: at most four fit under 1 USD (the fourth starts at 0.9).
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (workers[i % 2] as IpcBudgetState).reserve([r], 0.3)));
     expect(results.filter((x) => x.ok)).toHaveLength(4);
-    expect(await (workers[1] as IpcBudgetState).settle([r], 0.2, 0.3)).toEqual([0.2]);
+    const first = results[0];
+    const since = first?.ok === true ? first.since : [];
+    expect(await (workers[1] as IpcBudgetState).settle([r], 0.2, { amount: 0.3, since })).toEqual([0.2]);
+    expect(state.peek(r.counter)).toEqual({ spent: 0.2, reserved: expect.closeTo(0.9, 12) });
     expect(await (workers[0] as IpcBudgetState).claimNotice(r)).toBe(true);
     expect(await (workers[1] as IpcBudgetState).claimNotice(r)).toBe(false);
   });

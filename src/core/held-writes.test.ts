@@ -30,6 +30,22 @@ describe('writes held while a counter store is down', () => {
     expect(errors).toEqual([]);
   });
 
+  it('tells a write whether it is replayed, so a store that lost its data meanwhile can refuse what its new counters never held', async () => {
+    const { s } = store();
+    const calls: boolean[] = [];
+    const writes = new HeldWrites(() => undefined);
+    s.down = true;
+    writes.write(async (replayed) => {
+      calls.push(replayed);
+      if (s.down) throw unreachedError('store unreachable');
+    });
+    await new Promise((r) => setTimeout(r, 0));
+    await writes.replay();
+    s.down = false;
+    await writes.replay();
+    expect(calls).toEqual([false, true, true]);
+  });
+
   it('never writes again what may have reached the store: that failure is reported instead', async () => {
     const { s, add } = store();
     const errors: unknown[] = [];

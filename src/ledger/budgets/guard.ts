@@ -1,6 +1,6 @@
 import { GatewayError } from '../../core/errors.js';
 import type { AdmissionControl, AdmissionRequest, AdmissionTicket, AttemptRecord } from '../../core/events.js';
-import { HeldWrites } from '../../core/held-writes.js';
+import { HeldWrites, type ReservedPart } from '../../core/held-writes.js';
 import type { Logger } from '../../core/logger.js';
 import type { BudgetConfig, BudgetsConfig } from '../config.js';
 import { periodEnd, periodStart } from './period.js';
@@ -55,6 +55,8 @@ export interface BudgetGuardOptions {
 interface Reservation {
   refs: CounterRef[];
   remaining: number;
+  /** Each counter's `since` when reserved: only that incarnation of it holds the reservation. */
+  since: number[];
 }
 
 /**
@@ -170,7 +172,7 @@ export class BudgetGuard implements AdmissionControl {
         retryAfterMs: Math.max(0, ref.expiresAt - now),
       });
     }
-    const reservation: Reservation = { refs, remaining: amount };
+    const reservation: Reservation = { refs, remaining: amount, since: result.since };
     this.reservations.set(request.requestId, reservation);
     let released = false;
     return {
@@ -178,8 +180,8 @@ export class BudgetGuard implements AdmissionControl {
         if (released) return;
         released = true;
         this.reservations.delete(request.requestId);
-        const { refs: held, remaining } = reservation;
-        if (remaining > 0) this.writes.write(() => this.o.state.release(held, remaining));
+        const { refs: held, remaining, since } = reservation;
+        if (remaining > 0) this.writes.write(() => this.o.state.release(held, { amount: remaining, since }));
       },
     };
   }
@@ -190,10 +192,16 @@ export class BudgetGuard implements AdmissionControl {
     const reservation = this.reservations.get(attempt.requestId);
     const refs = reservation?.refs ?? this.countersFor(attempt.tags, attempt.startedAt);
     if (refs.length === 0) return;
-    const fromReserved = reservation ? Math.min(cost, reservation.remaining) : 0;
-    if (reservation) reservation.remaining -= fromReserved;
-    this.writes.write(async () => {
-      const spent = await this.o.state.settle(refs, cost, fromReserved);
+    let fromReserved: ReservedPart | undefined;
+    if (reservation) {
+      fromReserved = { amount: Math.min(cost, reservation.remaining), since: reservation.since };
+      reservation.remaining -= fromReserved.amount;
+    }
+    const bookedAt = this.now();
+    // Replayed after an outage, it says when it was booked: Redis may have lost the counter meanwhile
+    // and a replica re-seeded it from the ledger, which holds this cost already.
+    this.writes.write(async (replayed) => {
+      const spent = await this.o.state.settle(refs, cost, fromReserved, replayed ? bookedAt : undefined);
       refs.forEach((ref, i) => {
         const s = spent[i];
         if (s !== undefined) this.checkSoft(ref, s);

@@ -1,4 +1,5 @@
 import type { Handlers, RpcClient } from '../../cluster/rpc.js';
+import type { ReservedPart } from '../../core/held-writes.js';
 import type { BudgetState, CounterRef, ReserveResult, SeedStatus } from './state.js';
 
 /** The RPC target name of the shared budget counters. */
@@ -8,8 +9,8 @@ export const BUDGETS_TARGET = 'budgets';
 export function budgetHandlers(state: BudgetState): Handlers {
   return {
     reserve: ([refs, amount]) => state.reserve(refs as CounterRef[], amount as number),
-    release: ([refs, amount]) => state.release(refs as CounterRef[], amount as number),
-    settle: ([refs, cost, fromReserved]) => state.settle(refs as CounterRef[], cost as number, fromReserved as number),
+    release: ([refs, reserved]) => state.release(refs as CounterRef[], reserved as ReservedPart),
+    settle: ([refs, cost, fromReserved, bookedAt]) => state.settle(refs as CounterRef[], cost as number, fromReserved as ReservedPart | undefined, bookedAt as number | undefined),
     seedStatus: ([ref]) => state.seedStatus(ref as CounterRef),
     seed: ([ref, spentBefore]) => state.seed(ref as CounterRef, spentBefore as number),
     claimNotice: ([ref]) => state.claimNotice(ref as CounterRef),
@@ -29,12 +30,12 @@ export class IpcBudgetState implements BudgetState {
     return (await this.rpc.call(BUDGETS_TARGET, 'reserve', [refs, amount])) as ReserveResult;
   }
 
-  async release(refs: readonly CounterRef[], amount: number): Promise<void> {
-    await this.rpc.call(BUDGETS_TARGET, 'release', [refs, amount]);
+  async release(refs: readonly CounterRef[], reserved: ReservedPart): Promise<void> {
+    await this.rpc.call(BUDGETS_TARGET, 'release', [refs, reserved]);
   }
 
-  async settle(refs: readonly CounterRef[], cost: number, fromReserved: number): Promise<Array<number | undefined>> {
-    return (await this.rpc.call(BUDGETS_TARGET, 'settle', [refs, cost, fromReserved])) as Array<number | undefined>;
+  async settle(refs: readonly CounterRef[], cost: number, fromReserved: ReservedPart | undefined, bookedAt?: number): Promise<Array<number | undefined>> {
+    return (await this.rpc.call(BUDGETS_TARGET, 'settle', [refs, cost, fromReserved, bookedAt])) as Array<number | undefined>;
   }
 
   async seedStatus(ref: CounterRef): Promise<SeedStatus> {

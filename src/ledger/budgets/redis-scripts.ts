@@ -3,12 +3,14 @@ import { script } from '../../state/lua-script.js';
 /*
  * Counter keys are hashes {spent, reserved, since, seeded}; amounts go through HINCRBYFLOAT, so the
  * arithmetic is Redis's long double and never Lua's 14-digit tostring. Replies are strings, because
- * Redis truncates Lua numbers to integers.
+ * Redis truncates Lua numbers to integers. `since`, set once when a key is created, names its
+ * incarnation: a key Redis lost and a replica created again has a later one, which holds none of the
+ * reservations made before and whose seed holds the spend booked before.
  */
 
 /**
  * KEYS: counters. ARGV: amount, now, then per key: hard limit ('' for none), ttl ms.
- * Reply: {1, unseeded indexes...} or {0, refused index, spent, reserved, unseeded indexes...}.
+ * Reply: {1, each key's since..., unseeded indexes...} or {0, refused index, spent, reserved, unseeded indexes...}.
  */
 export const RESERVE = script(`
 local amount = ARGV[1]
@@ -29,20 +31,25 @@ for i = 1, #KEYS do
     end
   end
 end
+local reply = {'1'}
 for i = 1, #KEYS do
   redis.call('HINCRBYFLOAT', KEYS[i], 'reserved', amount)
   redis.call('HSETNX', KEYS[i], 'since', ARGV[2])
   redis.call('PEXPIRE', KEYS[i], ARGV[2 + 2 * i])
+  reply[#reply + 1] = redis.call('HGET', KEYS[i], 'since')
 end
-local reply = {'1'}
 for _, u in ipairs(unseeded) do reply[#reply + 1] = u end
 return reply
 `);
 
-/** KEYS: counters. ARGV: amount. Never drives `reserved` below zero; a missing counter stays missing. */
+/**
+ * KEYS: counters. ARGV: amount, then per key the since it was reserved on. Takes it back only from the
+ * incarnation that holds it, never driving `reserved` below zero; a missing counter stays missing.
+ */
 export const RELEASE = script(`
 for i = 1, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then
+  local since = redis.call('HGET', KEYS[i], 'since')
+  if since and tonumber(since) == tonumber(ARGV[1 + i]) then
     local r = tonumber(redis.call('HINCRBYFLOAT', KEYS[i], 'reserved', '-' .. ARGV[1]))
     if r < 1e-12 then redis.call('HSET', KEYS[i], 'reserved', '0') end
   end
@@ -51,20 +58,29 @@ return 1
 `);
 
 /**
- * KEYS: counters. ARGV: cost, fromReserved. Reply: each counter's spend, '' for a missing counter
- * (lost with a Redis restart: the cost is in the ledger and reaches the counter when it is re-seeded).
+ * KEYS: counters. ARGV: cost, fromReserved, bookedAt ('' but for a replayed settlement), then per key
+ * the since it was reserved on ('' for none). Adds the cost unless the counter was created after it was
+ * booked (its seed read it from the ledger); takes `fromReserved` only from the incarnation holding it.
+ * Reply: each counter's spend, '' for a missing counter (lost with a Redis restart: the cost is in the
+ * ledger and reaches the counter when it is re-seeded).
  */
 export const SETTLE = script(`
 local reply = {}
+local booked = tonumber(ARGV[3])
 for i = 1, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then
-    reply[i] = redis.call('HINCRBYFLOAT', KEYS[i], 'spent', ARGV[1])
-    if tonumber(ARGV[2]) > 0 then
+  local since = tonumber(redis.call('HGET', KEYS[i], 'since') or '')
+  if since == nil then
+    reply[i] = ''
+  else
+    if booked == nil or booked >= since then
+      reply[i] = redis.call('HINCRBYFLOAT', KEYS[i], 'spent', ARGV[1])
+    else
+      reply[i] = redis.call('HGET', KEYS[i], 'spent') or '0'
+    end
+    if tonumber(ARGV[2]) > 0 and since == tonumber(ARGV[3 + i]) then
       local r = tonumber(redis.call('HINCRBYFLOAT', KEYS[i], 'reserved', '-' .. ARGV[2]))
       if r < 1e-12 then redis.call('HSET', KEYS[i], 'reserved', '0') end
     end
-  else
-    reply[i] = ''
   end
 end
 return reply

@@ -1,3 +1,4 @@
+import type { ReservedPart } from '../../core/held-writes.js';
 import { RedisCounters, type RedisCountersOptions } from '../../state/redis-client.js';
 import { RELEASE, RESERVE, SEED, SEED_STATUS, SETTLE, SPENT } from './redis-scripts.js';
 import type { BudgetState, CounterRef, ReserveResult, SeedStatus } from './state.js';
@@ -40,16 +41,18 @@ export class RedisBudgetState implements BudgetState {
   async reserve(refs: readonly CounterRef[], amount: number): Promise<ReserveResult> {
     const args = [String(amount), String(this.now()), ...refs.flatMap((r) => [r.hardUsd === undefined ? '' : String(r.hardUsd), this.ttl(r)])];
     const reply = (await this.counters.run(RESERVE, refs.map((r) => this.key(r)), args)) as string[];
-    if (reply[0] === '1') return { ok: true, unseeded: reply.slice(1).map(Number) };
+    if (reply[0] === '1') return { ok: true, since: reply.slice(1, 1 + refs.length).map(Number), unseeded: reply.slice(1 + refs.length).map(Number) };
     return { ok: false, refused: Number(reply[1]), spent: Number(reply[2]), reserved: Number(reply[3]), unseeded: reply.slice(4).map(Number) };
   }
 
-  async release(refs: readonly CounterRef[], amount: number): Promise<void> {
-    await this.counters.run(RELEASE, refs.map((r) => this.key(r)), [String(amount)]);
+  async release(refs: readonly CounterRef[], reserved: ReservedPart): Promise<void> {
+    await this.counters.run(RELEASE, refs.map((r) => this.key(r)), [String(reserved.amount), ...reserved.since.map(String)]);
   }
 
-  async settle(refs: readonly CounterRef[], cost: number, fromReserved: number): Promise<Array<number | undefined>> {
-    const reply = (await this.counters.run(SETTLE, refs.map((r) => this.key(r)), [String(cost), String(fromReserved)])) as string[];
+  async settle(refs: readonly CounterRef[], cost: number, fromReserved: ReservedPart | undefined, bookedAt?: number): Promise<Array<number | undefined>> {
+    const since = refs.map((_, i) => (fromReserved ? String(fromReserved.since[i]) : ''));
+    const args = [String(cost), String(fromReserved?.amount ?? 0), bookedAt === undefined ? '' : String(bookedAt), ...since];
+    const reply = (await this.counters.run(SETTLE, refs.map((r) => this.key(r)), args)) as string[];
     return reply.map((v) => (v === '' ? undefined : Number(v)));
   }
 

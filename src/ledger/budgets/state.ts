@@ -1,3 +1,5 @@
+import type { ReservedPart } from '../../core/held-writes.js';
+
 /** One budget counter touched by a request, with the hard limit that applies to it. */
 export interface CounterRef {
   /** `budget|period-start-day|value`: unique per budget, period and scope value. */
@@ -14,7 +16,8 @@ export interface CounterRef {
 }
 
 export type ReserveResult =
-  | { ok: true; unseeded: number[] }
+  /** `since`: each counter's, naming the incarnation that holds the reservation (`ReservedPart`). */
+  | { ok: true; unseeded: number[]; since: number[] }
   | { ok: false; refused: number; spent: number; reserved: number; unseeded: number[] };
 
 /** Whether a counter already holds the ledger's spend from before it was created, and since when it counts. */
@@ -29,7 +32,10 @@ export interface SeedStatus {
  * shared store keeps several replicas in agreement; every method is atomic for its counters.
  *
  * Seeding: a counter counts every cost settled from its creation (`since`) on; the ledger's spend of
- * the period before `since` is added once by `seed`, by whichever replica gets there first.
+ * the period before `since` is added once by `seed`, by whichever replica gets there first. A shared
+ * store that lost its data creates the counter again with a later `since`: a reservation made before
+ * is not its own (releases and settlements name the `since` they reserved on), and a cost booked before
+ * it is already in its seed (a replayed settlement says when it was booked).
  */
 export interface BudgetState {
   /**
@@ -38,13 +44,15 @@ export interface BudgetState {
    * the counters (by index) still missing the ledger's earlier spend.
    */
   reserve(refs: readonly CounterRef[], amount: number): Promise<ReserveResult>;
-  /** Returns an unused reservation. */
-  release(counters: readonly CounterRef[], amount: number): Promise<void>;
+  /** Returns an unused reservation to the counters that hold it. */
+  release(refs: readonly CounterRef[], reserved: ReservedPart): Promise<void>;
   /**
-   * Adds settled cost, turning `fromReserved` of a reservation into spend; returns each counter's
-   * spend, undefined for a counter the state no longer holds (a shared store lost or expired it).
+   * Adds settled cost, turning `fromReserved` of a reservation into spend on the counters that hold it;
+   * returns each counter's spend, undefined for a counter the state no longer holds (a shared store lost
+   * or expired it). `bookedAt`, given for a settlement replayed after an outage, is when the cost was
+   * booked: a counter created after it does not add it (its seed read it from the ledger).
    */
-  settle(refs: readonly CounterRef[], cost: number, fromReserved: number): Promise<Array<number | undefined>>;
+  settle(refs: readonly CounterRef[], cost: number, fromReserved: ReservedPart | undefined, bookedAt?: number): Promise<Array<number | undefined>>;
   /** Creates the counter when missing (its `since` is now) and says whether it was seeded. */
   seedStatus(ref: CounterRef): Promise<SeedStatus>;
   /** Adds the ledger's spend from before `since` unless the counter was seeded already. */
@@ -96,21 +104,21 @@ export class MemoryBudgetState implements BudgetState {
       if (hard !== undefined && c.spent + c.reserved >= hard) return { ok: false, refused: i, spent: c.spent, reserved: c.reserved, unseeded };
     }
     for (const c of counters) c.reserved += amount;
-    return { ok: true, unseeded };
+    return { ok: true, unseeded, since: counters.map((c) => c.since) };
   }
 
-  async release(refs: readonly CounterRef[], amount: number): Promise<void> {
-    for (const ref of refs) {
+  async release(refs: readonly CounterRef[], reserved: ReservedPart): Promise<void> {
+    refs.forEach((ref, i) => {
       const c = this.counters.get(ref.counter);
-      if (c) c.reserved = Math.max(0, c.reserved - amount);
-    }
+      if (c && c.since === reserved.since[i]) c.reserved = Math.max(0, c.reserved - reserved.amount);
+    });
   }
 
-  async settle(refs: readonly CounterRef[], cost: number, fromReserved: number): Promise<Array<number | undefined>> {
-    return refs.map((ref) => {
+  async settle(refs: readonly CounterRef[], cost: number, fromReserved: ReservedPart | undefined, bookedAt?: number): Promise<Array<number | undefined>> {
+    return refs.map((ref, i) => {
       const c = this.get(ref);
-      c.spent += cost;
-      c.reserved = Math.max(0, c.reserved - fromReserved);
+      if (bookedAt === undefined || bookedAt >= c.since) c.spent += cost;
+      if (fromReserved && c.since === fromReserved.since[i]) c.reserved = Math.max(0, c.reserved - fromReserved.amount);
       return c.spent;
     });
   }
