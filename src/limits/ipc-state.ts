@@ -1,4 +1,5 @@
 import type { Handlers, RpcClient } from '../cluster/rpc.js';
+import type { ReservedPart } from '../core/held-writes.js';
 import type { LimitRef } from './counters.js';
 import type { RateLimitState, TakeResult } from './state.js';
 
@@ -9,8 +10,8 @@ export const RATE_LIMITS_TARGET = 'rateLimits';
 export function rateLimitHandlers(state: RateLimitState): Handlers {
   return {
     take: ([refs, tokens, requests]) => state.take(refs as LimitRef[], tokens as number, requests as 0 | 1 | undefined),
-    release: ([refs, tokens]) => state.release(refs as LimitRef[], tokens as number),
-    settle: ([refs, used, fromReserved]) => state.settle(refs as LimitRef[], used as number, fromReserved as number),
+    release: ([refs, reserved]) => state.release(refs as LimitRef[], reserved as ReservedPart),
+    settle: ([refs, used, fromReserved]) => state.settle(refs as LimitRef[], used as number, fromReserved as ReservedPart | undefined),
   };
 }
 
@@ -26,11 +27,11 @@ export class IpcRateLimitState implements RateLimitState {
     return (await this.rpc.call(RATE_LIMITS_TARGET, 'take', [refs, tokens, requests])) as TakeResult;
   }
 
-  async release(refs: readonly LimitRef[], tokens: number): Promise<void> {
-    await this.rpc.call(RATE_LIMITS_TARGET, 'release', [refs, tokens]);
+  async release(refs: readonly LimitRef[], reserved: ReservedPart): Promise<void> {
+    await this.rpc.call(RATE_LIMITS_TARGET, 'release', [refs, reserved]);
   }
 
-  async settle(refs: readonly LimitRef[], used: number, fromReserved: number): Promise<void> {
+  async settle(refs: readonly LimitRef[], used: number, fromReserved: ReservedPart | undefined): Promise<void> {
     await this.rpc.call(RATE_LIMITS_TARGET, 'settle', [refs, used, fromReserved]);
   }
 

@@ -3,6 +3,7 @@ import { silentLogger } from '../core/logger.js';
 import { makeUsage } from '../core/types.js';
 import { attempt } from '../ledger/testing/fixtures.js';
 import type { RateLimitRule } from './config.js';
+import { countersFor } from './counters.js';
 import { formatReset, parseReset } from './headers.js';
 import { RateLimiter } from './limiter.js';
 import { MemoryRateLimitState, type RateLimitState } from './state.js';
@@ -141,5 +142,19 @@ describe('a resumed stream', () => {
     expect((await refusal(l.admit(request('r1')))).kind).toBe('rate_limited');
     first.release();
     expect(l.inFlight).toBe(0);
+  });
+
+  it('gives tokens back only to the counter that holds their reservation: one created again (a shared store lost it) keeps its own', async () => {
+    const clock = { t: START };
+    const state = new MemoryRateLimitState(() => clock.t);
+    const [ref] = countersFor([rule({ name: 'tpm', tokens_per_minute: 1000 })], {}, 'chat', START);
+    const taken = await state.take([ref!], 200);
+    expect(taken).toEqual({ ok: true, figures: [{ requests: 1, tokens: 200 }], since: [START] });
+    await state.release([ref!], { amount: 200, since: [START - 1] });
+    await state.settle([ref!], 150, { amount: 150, since: [START - 1] });
+    expect((await state.take([ref!], 0)).figures).toEqual([{ requests: 2, tokens: 350 }]);
+    await state.settle([ref!], 150, { amount: 150, since: [START] });
+    await state.release([ref!], { amount: 50, since: [START] });
+    expect((await state.take([ref!], 0)).figures).toEqual([{ requests: 3, tokens: 300 }]);
   });
 });

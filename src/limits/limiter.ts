@@ -1,6 +1,6 @@
 import { GatewayError } from '../core/errors.js';
 import type { AdmissionControl, AdmissionRequest, AdmissionTicket, AttemptObserver, AttemptRecord } from '../core/events.js';
-import { HeldWrites } from '../core/held-writes.js';
+import { HeldWrites, type ReservedPart } from '../core/held-writes.js';
 import type { Logger } from '../core/logger.js';
 import type { RateLimitRule } from './config.js';
 import { countersFor, type LimitRef } from './counters.js';
@@ -24,6 +24,8 @@ export interface RateLimiterOptions {
 interface Reservation {
   refs: LimitRef[];
   remaining: number;
+  /** Each counter's `since` when reserved: only that incarnation of it holds the reservation. */
+  since: number[];
 }
 
 const NONE: AdmissionTicket = { release: () => undefined };
@@ -70,7 +72,7 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
     }
     const headers = rateLimitHeaders(refs, result.figures, now);
     if (!result.ok) throw refusal(refs[result.refused] as LimitRef, result.by, request.tags, headers, now);
-    const reservation: Reservation = { refs, remaining: tokens };
+    const reservation: Reservation = { refs, remaining: tokens, since: result.since };
     this.reservations.set(request.requestId, reservation);
     let released = false;
     return {
@@ -79,8 +81,8 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
         if (released) return;
         released = true;
         if (this.reservations.get(request.requestId) === reservation) this.reservations.delete(request.requestId);
-        const { remaining } = reservation;
-        if (remaining > 0) this.writes.write(() => this.o.state.release(refs, remaining));
+        const { remaining, since } = reservation;
+        if (remaining > 0) this.writes.write(() => this.o.state.release(refs, { amount: remaining, since }));
       },
     };
   }
@@ -93,8 +95,11 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
     const reservation = this.reservations.get(record.requestId);
     const refs = reservation?.refs ?? this.countersFor(record.tags, record.group, record.startedAt);
     if (refs.length === 0) return;
-    const fromReserved = reservation ? Math.min(used, reservation.remaining) : 0;
-    if (reservation) reservation.remaining -= fromReserved;
+    let fromReserved: ReservedPart | undefined;
+    if (reservation) {
+      fromReserved = { amount: Math.min(used, reservation.remaining), since: reservation.since };
+      reservation.remaining -= fromReserved.amount;
+    }
     this.writes.write(() => this.o.state.settle(refs, used, fromReserved));
   }
 

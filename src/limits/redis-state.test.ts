@@ -85,17 +85,49 @@ if (REDIS_URL) {
       expect(tickets[2]?.headers?.['x-ratelimit-remaining-tokens']).toBe('9400');
 
       await proxy.stop();
-      await vi.waitFor(() => expect(state.release([], 0)).rejects.toThrow(/unreachable/), { timeout: 5000 });
+      await vi.waitFor(() => expect(state.release([], { amount: 0, since: [] })).rejects.toThrow(/unreachable/), { timeout: 5000 });
       // All three end while Redis cannot be reached, each having used 150 of its 200 tokens.
       for (const [i, id] of ['a', 'b', 'c'].entries()) {
         limiter.onAttempt(attempt({ requestId: id, usage: makeUsage({ prompt: 100, completion: 50 }) }));
         tickets[i]!.release();
       }
       await proxy.start();
-      await vi.waitFor(() => expect(state.release([], 0)).resolves.toBeUndefined(), { timeout: 5000 });
+      await vi.waitFor(() => expect(state.release([], { amount: 0, since: [] })).resolves.toBeUndefined(), { timeout: 5000 });
 
       // The next request sees the 450 used and nothing reserved but its own 200.
       expect((await limiter.admit(request('d'))).headers?.['x-ratelimit-remaining-tokens']).toBe('9350');
+      await proxy.stop();
+    });
+
+    it("two replicas: after Redis comes back empty, the other replica's held releases take back none of the new counter's reservations, and its held use still counts", async () => {
+      const url = new URL(REDIS_URL);
+      const proxy = new TcpProxy({ host: url.hostname, port: Number(url.port || 6379) });
+      await proxy.start();
+      const limiters = [0, 1].map(() => {
+        const state = new RedisRateLimitState({ url: `redis://127.0.0.1:${proxy.port}`, prefix, logger: silentLogger, now: () => clock.t });
+        states.push(state);
+        return { state, limiter: new RateLimiter({ rules: [rule({ name: 'loss', tokens_per_day: 10_000 })], state, logger: silentLogger, defaultCompletionTokens: 1000, now: () => clock.t }) };
+      });
+      const [a, b] = limiters as [(typeof limiters)[0], (typeof limiters)[0]];
+      const tickets = [await a.limiter.admit(request('a1')), await a.limiter.admit(request('a2'))];
+
+      await proxy.stop();
+      await vi.waitFor(() => expect(a.state.release([], { amount: 0, since: [] })).rejects.toThrow(/unreachable/), { timeout: 5000 });
+      // Both end while Redis cannot be reached, each having used 150 of its 200 tokens.
+      for (const [i, id] of ['a1', 'a2'].entries()) {
+        a.limiter.onAttempt(attempt({ requestId: id, usage: makeUsage({ prompt: 100, completion: 50 }) }));
+        tickets[i]!.release();
+      }
+      // Redis restarts empty (this rule's keys only: others may share this Redis).
+      await admin.del(...(await admin.keys(`${prefix}{ratelimit}:loss|*`)));
+      clock.t += 1000;
+      await proxy.start();
+      await vi.waitFor(() => Promise.all(limiters.map((l) => expect(l.state.release([], { amount: 0, since: [] })).resolves.toBeUndefined())), { timeout: 5000 });
+
+      // B starts the day's counter again with its own 200 tokens reserved.
+      expect((await b.limiter.admit(request('b1'))).headers?.['x-ratelimit-remaining-tokens']).toBe('9800');
+      // A replays before its check: the 300 used count, the reservations made before the loss are not this counter's.
+      expect((await a.limiter.admit(request('a3'))).headers?.['x-ratelimit-remaining-tokens']).toBe('9300');
       await proxy.stop();
     });
   });

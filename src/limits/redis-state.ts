@@ -1,3 +1,4 @@
+import type { ReservedPart } from '../core/held-writes.js';
 import { RedisCounters, type RedisCountersOptions } from '../state/redis-client.js';
 import type { LimitRef } from './counters.js';
 import { ADJUST, TAKE } from './redis-scripts.js';
@@ -35,19 +36,24 @@ export class RedisRateLimitState implements RateLimitState {
 
   async take(refs: readonly LimitRef[], tokens: number, requests: 0 | 1 = 1): Promise<TakeResult> {
     const now = this.now();
-    const args = [String(tokens), String(requests)];
+    const args = [String(tokens), String(requests), String(now)];
     for (const r of refs) args.push(r.requestLimit === undefined ? '' : String(r.requestLimit), r.tokenLimit === undefined ? '' : String(r.tokenLimit), String(Math.max(1, r.resetAt + GRACE_MS - now)));
     const reply = (await this.counters.run(TAKE, this.keys(refs), args)) as string[];
-    if (reply[0] === '1') return { ok: true, figures: pairs(reply, 1) };
-    return { ok: false, refused: Number(reply[1]), by: reply[2] === 'tokens' ? 'tokens' : 'requests', figures: pairs(reply, 3) };
+    if (reply[0] === '1') return { ok: true, figures: pairs(reply, 1, refs.length), since: reply.slice(1 + 2 * refs.length).map(Number) };
+    return { ok: false, refused: Number(reply[1]), by: reply[2] === 'tokens' ? 'tokens' : 'requests', figures: pairs(reply, 3, refs.length) };
   }
 
-  async release(refs: readonly LimitRef[], tokens: number): Promise<void> {
-    await this.counters.run(ADJUST, this.keys(refs), [String(-tokens)]);
+  async release(refs: readonly LimitRef[], reserved: ReservedPart): Promise<void> {
+    await this.adjust(refs, 0, reserved);
   }
 
-  async settle(refs: readonly LimitRef[], used: number, fromReserved: number): Promise<void> {
-    await this.counters.run(ADJUST, this.keys(refs), [String(used - fromReserved)]);
+  async settle(refs: readonly LimitRef[], used: number, fromReserved: ReservedPart | undefined): Promise<void> {
+    await this.adjust(refs, used, fromReserved);
+  }
+
+  private adjust(refs: readonly LimitRef[], used: number, reserved: ReservedPart | undefined): Promise<unknown> {
+    const since = refs.map((_, i) => (reserved ? String(reserved.since[i]) : ''));
+    return this.counters.run(ADJUST, this.keys(refs), [String(used), String(reserved?.amount ?? 0), ...since]);
   }
 
   close(): Promise<void> {
@@ -55,8 +61,9 @@ export class RedisRateLimitState implements RateLimitState {
   }
 }
 
-function pairs(reply: readonly string[], from: number): CounterFigures[] {
+/** The `count` counters' figures, pairs of requests and tokens from `from` on. */
+function pairs(reply: readonly string[], from: number, count: number): CounterFigures[] {
   const out: CounterFigures[] = [];
-  for (let i = from; i + 1 < reply.length; i += 2) out.push({ requests: Number(reply[i]), tokens: Number(reply[i + 1]) });
+  for (let i = from; i < from + 2 * count; i += 2) out.push({ requests: Number(reply[i]), tokens: Number(reply[i + 1]) });
   return out;
 }

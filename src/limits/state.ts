@@ -1,3 +1,4 @@
+import type { ReservedPart } from '../core/held-writes.js';
 import type { LimitRef } from './counters.js';
 
 /** A counter's figures after a check: requests counted and tokens used or reserved in its window. */
@@ -7,12 +8,15 @@ export interface CounterFigures {
 }
 
 export type TakeResult =
-  | { ok: true; figures: CounterFigures[] }
+  /** `since`: when each counter was created, naming the incarnation that holds the reservation (`ReservedPart`). */
+  | { ok: true; figures: CounterFigures[]; since: number[] }
   | { ok: false; refused: number; by: 'requests' | 'tokens'; figures: CounterFigures[] };
 
 /**
  * Rate-limit counters: per counter, requests taken and tokens used plus reserved. Behind an interface
- * so replicas share them through Redis; every method is atomic over its counters.
+ * so replicas share them through Redis; every method is atomic over its counters. A counter a shared
+ * store lost starts again from zero when next taken, as a new incarnation (a later `since`): it holds
+ * none of the reservations made before, so releases and settlements name the `since` they reserved on.
  */
 export interface RateLimitState {
   /**
@@ -23,15 +27,16 @@ export interface RateLimitState {
    * a request already counted) reserves tokens only.
    */
   take(refs: readonly LimitRef[], tokens: number, requests?: 0 | 1): Promise<TakeResult>;
-  /** Returns an unused reservation. */
-  release(refs: readonly LimitRef[], tokens: number): Promise<void>;
-  /** Adds tokens used, turning `fromReserved` of a reservation into use. */
-  settle(refs: readonly LimitRef[], used: number, fromReserved: number): Promise<void>;
+  /** Returns an unused reservation to the counters that hold it. */
+  release(refs: readonly LimitRef[], reserved: ReservedPart): Promise<void>;
+  /** Adds tokens used, turning `fromReserved` of a reservation into use on the counters that hold it. */
+  settle(refs: readonly LimitRef[], used: number, fromReserved: ReservedPart | undefined): Promise<void>;
   close(): Promise<void>;
 }
 
 interface Counter extends CounterFigures {
   resetAt: number;
+  since: number;
 }
 
 /** Counters in this process's memory: exact for one replica, the default. */
@@ -43,7 +48,7 @@ export class MemoryRateLimitState implements RateLimitState {
   private get(ref: LimitRef): Counter {
     let c = this.counters.get(ref.counter);
     if (!c) {
-      c = { requests: 0, tokens: 0, resetAt: ref.resetAt };
+      c = { requests: 0, tokens: 0, resetAt: ref.resetAt, since: this.now() };
       this.counters.set(ref.counter, c);
       if (this.counters.size % 1024 === 0) this.prune();
     }
@@ -68,21 +73,22 @@ export class MemoryRateLimitState implements RateLimitState {
       c.requests += requests;
       c.tokens += tokens;
     }
-    return { ok: true, figures: counters.map(figures) };
+    return { ok: true, figures: counters.map(figures), since: counters.map((c) => c.since) };
   }
 
-  async release(refs: readonly LimitRef[], tokens: number): Promise<void> {
-    for (const ref of refs) {
+  async release(refs: readonly LimitRef[], reserved: ReservedPart): Promise<void> {
+    refs.forEach((ref, i) => {
       const c = this.counters.get(ref.counter);
-      if (c) c.tokens = Math.max(0, c.tokens - tokens);
-    }
+      if (c && c.since === reserved.since[i]) c.tokens = Math.max(0, c.tokens - reserved.amount);
+    });
   }
 
-  async settle(refs: readonly LimitRef[], used: number, fromReserved: number): Promise<void> {
-    for (const ref of refs) {
+  async settle(refs: readonly LimitRef[], used: number, fromReserved: ReservedPart | undefined): Promise<void> {
+    refs.forEach((ref, i) => {
       const c = this.counters.get(ref.counter);
-      if (c) c.tokens = Math.max(0, c.tokens + used - fromReserved);
-    }
+      const back = fromReserved && c?.since === fromReserved.since[i] ? fromReserved.amount : 0;
+      if (c) c.tokens = Math.max(0, c.tokens + used - back);
+    });
   }
 
   async close(): Promise<void> {
