@@ -84,7 +84,8 @@ describe('SQLite ledger reads on the reader thread', () => {
   }, 30_000);
 
   it('fails a read still waiting behind a long one once its own time is up, with the same SQLITE_INTERRUPT', async () => {
-    const driver = openSqlite(path, { queryTimeoutMs: 150 });
+    // Long enough for the read after them to start a new thread on a loaded machine (the stopped one is gone).
+    const driver = openSqlite(path, { queryTimeoutMs: 600 });
     try {
       const [first, second] = await Promise.allSettled([driver.readMany!(ENDLESS), driver.readMany!('SELECT 1 AS one')]);
       expect([first.status, second.status]).toEqual(['rejected', 'rejected']);

@@ -142,8 +142,9 @@ describe('the WAL under reports read back to back', () => {
       expect(performance.now() - start).toBeLessThan(1_000);
       other.exec('COMMIT');
       other.close();
-      // The snapshot gone, the next report is answered (after the checkpoint it waits for).
-      expect(await driver.readMany!('SELECT COUNT(*) AS n FROM pages')).toEqual({ rows: [{ n: 3000 }] });
+      // The snapshot gone, the next report is answered (after the checkpoint it waits for, and a new
+      // reader thread: the timed-out one was stopped; on a loaded machine that can take the whole 300 ms once).
+      expect(await readRecovering(driver, 'SELECT COUNT(*) AS n FROM pages')).toEqual({ rows: [{ n: 3000 }] });
     } finally {
       await driver.close();
     }
@@ -221,3 +222,14 @@ describe('WalGate', () => {
     gate.close();
   });
 });
+
+/** A read that may time out while the lane starts over (a new reader thread), answered within a few tries. */
+async function readRecovering(driver: SqlDriver, sql: string): Promise<unknown> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await driver.readMany!(sql);
+    } catch (err) {
+      if (tries === 3 || (err as { code?: string }).code !== 'SQLITE_INTERRUPT') throw err;
+    }
+  }
+}
