@@ -167,6 +167,8 @@ function checkProvider(d: DeploymentBase, i: number, valid = true): { options: u
   if (!valid) return { options: options.data };
   const plain = plainHttpProblem(d, factory.sendsCredentials(d));
   if (plain !== undefined) return { problems: [{ path: `deployments[${i}].endpoint`, message: plain }] };
+  const based = d.base_model === undefined ? undefined : factory.baseModelProblem(d, d.base_model);
+  if (based !== undefined) return { problems: [{ path: `deployments[${i}].base_model`, message: based }] };
   const carry = Array.isArray(d.passthrough) && d.passthrough.length > 0 ? factory.passthroughProblem(d.passthrough, d, options.data) : undefined;
   if (carry !== undefined) return { problems: [{ path: `deployments[${i}].passthrough`, message: carry }] };
   return { options: options.data };

@@ -25,6 +25,17 @@ export const deploymentSchema = z.looseObject({
   id: z.string().regex(idPattern, 'expected letters, digits, and . _ : - (starting with a letter or digit)').describe('the deployment id, e.g. bedrock-claude-eu'),
   provider: z.string().min(1).describe('the provider type, e.g. bedrock, azure-openai, vertex, anthropic or openai-compatible'),
   model: z.string().min(1).describe('the model id the provider knows, e.g. gpt-4o-mini or anthropic.claude-3-5-haiku-20241022-v1:0'),
+  /**
+   * The model behind a `model` that does not name it (a Bedrock application inference profile or
+   * provisioned model ARN): the wire rules and the price follow it; requests still go to `model`.
+   * Which providers take it, and for which models, is the provider's call (`baseModelProblem`).
+   */
+  base_model: z
+    .string()
+    .regex(/^\S+$/, 'expected a model id such as anthropic.claude-opus-4-7, without spaces')
+    .refine((id) => !id.startsWith('arn:'), 'must name the model itself (e.g. anthropic.claude-opus-4-7), not an ARN: the ARN requests go to is model')
+    .optional()
+    .describe('the model behind an ARN that hides it, e.g. anthropic.claude-opus-4-7'),
   region: z.string().min(1).optional(),
   tags: z.array(z.string().min(1)).default([]),
   endpoint: httpUrl({ invalid: 'expected an http(s) URL', fix: 'give them as api_key or headers: { authorization: ... }', query: 'none' }).optional(),

@@ -64,7 +64,7 @@ export const WARMUP: ConsistencyPrompt = { name: 'warm-up', user: 'Hi', json: fa
 
 /** Upper bound of the run's cost from the pricing catalog (undefined when a deployment is unpriced). */
 export function maxCost(config: GatewayConfig, group: GroupConfig, prompts: readonly ConsistencyPrompt[]): number | undefined {
-  const prices = PriceBook.fromConfig(config.pricing);
+  const prices = PriceBook.fromConfig(config.pricing, config.deployments);
   let total = 0;
   for (const id of groupMembers(group).map((m) => m.id)) {
     const d = config.deployments.find((x) => x.id === id);
@@ -88,7 +88,7 @@ export async function observe(
   onProgress: (done: number, total: number) => void = () => undefined,
 ): Promise<Observation[]> {
   const gateway = createGateway(config);
-  const prices = PriceBook.fromConfig(config.pricing);
+  const prices = PriceBook.fromConfig(config.pricing, config.deployments);
   const out: Observation[] = [];
   try {
     // Lazy provider loading and new connections would otherwise be measured as the first prompt's latency.

@@ -33,7 +33,7 @@ const attempt = (id: string, deployment: string, startedAt: number, outcome: 'ok
 
 /** A request every 100 ms for 4 s; `serve` says which attempts each made and who answered. */
 function recorded(serve: (startMs: number) => { tried: string[]; answeredBy: string | undefined }): { requests: RequestSample[]; firstFailureMs: number | undefined } {
-  const recorder = new DrillRecorder(PriceBook.fromConfig(undefined), targets, window.fromMs);
+  const recorder = new DrillRecorder(PriceBook.fromConfig(undefined, []), targets, window.fromMs);
   recorder.start(0);
   const raw = Array.from({ length: 40 }, (_, i) => {
     const startMs = i * 100;

@@ -103,7 +103,7 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
   const { config, targets } = placed;
   const group = findGroup(config, options.group);
   const members = groupMembers(group).map((m) => m.id);
-  const prices = PriceBook.fromConfig(config.pricing);
+  const prices = PriceBook.fromConfig(config.pricing, config.deployments);
   const request = drillRequest(group.name);
   const stream = options.scenario.stream;
   const requests = requestBudget(options.ratePerS, options.durationMs);

@@ -72,7 +72,7 @@ export interface Ledger {
 export async function createLedger(config: GatewayConfig, options: LedgerOptions = {}): Promise<Ledger> {
   const logger = (options.logger ?? silentLogger).child({ component: 'ledger' });
   const now = options.now ?? Date.now;
-  const prices = PriceBook.fromConfig(config.pricing);
+  const prices = PriceBook.fromConfig(config.pricing, config.deployments);
   const deployments: ReadonlyMap<string, PriceKey> = new Map(config.deployments.map((d) => [d.id, { deployment: d.id, provider: d.provider, model: d.model, region: d.region }]));
   const lc = config.ledger;
   const unpricedWarned = new Set<string>();

@@ -33,6 +33,11 @@ export interface ProviderFactory<Options = unknown> {
    * configures one itself (`api_key` or a credential header), as an open vLLM server needs none.
    */
   readonly sendsCredentials?: (deployment: DeploymentBase) => boolean;
+  /**
+   * Why the deployment's `base_model` cannot stand (its model names the model already, or the id is
+   * not one of this provider's), or undefined when it can. Absent: the provider takes no `base_model`.
+   */
+  readonly baseModelProblem?: (deployment: DeploymentBase, baseModel: string) => string | undefined;
   create(deployment: DeploymentConfig, options: Options, deps: ProviderDeps): Provider;
 }
 
@@ -43,6 +48,7 @@ export interface RegisteredProvider {
   options(): z.ZodType<unknown>;
   passthroughProblem(fields: readonly string[], deployment: DeploymentBase, options: unknown): string | undefined;
   sendsCredentials(deployment: DeploymentBase): boolean;
+  baseModelProblem(deployment: DeploymentBase, baseModel: string): string | undefined;
   create(deployment: DeploymentConfig, options: unknown, deps: ProviderDeps): Provider;
 }
 
@@ -57,6 +63,10 @@ export function defineProvider<Options>(factory: ProviderFactory<Options>): Regi
         ? factory.passthroughProblem(fields, deployment, options as Options)
         : `provider "${factory.type}" has no request slot that carries passthrough fields`,
     sendsCredentials: (deployment) => (factory.sendsCredentials ?? configuresCredential)(deployment),
+    baseModelProblem: (deployment, baseModel) =>
+      factory.baseModelProblem
+        ? factory.baseModelProblem(deployment, baseModel)
+        : `provider "${factory.type}" follows model itself: base_model is only for a Bedrock model ARN that does not name its model (an application inference profile, a provisioned or custom model); remove it`,
     create: (deployment, options, deps) => factory.create(deployment, options as Options, deps),
   };
 }

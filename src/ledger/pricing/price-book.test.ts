@@ -3,7 +3,7 @@ import { makeUsage } from '../../core/types.js';
 import { pricingSchema } from '../config.js';
 import { PriceBook } from './price-book.js';
 
-const book = PriceBook.fromConfig(undefined);
+const book = PriceBook.fromConfig(undefined, []);
 const cost = (provider: string, model: string, usage: Parameters<typeof makeUsage>[0], region?: string) =>
   book.costOf({ deployment: 'd', provider, model, region }, makeUsage(usage));
 
@@ -123,7 +123,7 @@ describe('pricing overrides from config', () => {
     ],
     deployments: { 'vllm-b': { input: 0, output: 0, note: 'self-hosted' } },
   });
-  const custom = PriceBook.fromConfig(config);
+  const custom = PriceBook.fromConfig(config, []);
 
   it('adds models, replaces catalog entries and prices deployments directly', () => {
     const u = makeUsage({ prompt: 1_000_000, cachedRead: 500_000, completion: 1_000_000 });
@@ -143,7 +143,7 @@ describe('one-hour cache write prices from config', () => {
     ],
     deployments: { 'claude-direct': { input: 1, output: 5, cache_write: 1.25 } },
   });
-  const custom = PriceBook.fromConfig(config);
+  const custom = PriceBook.fromConfig(config, []);
   const oneHour = makeUsage({ prompt: 1_000_000, cachedWrite: 1_000_000, cachedWrite1h: 1_000_000 });
   const key = (deployment: string, provider: string, model: string) => ({ deployment, provider, model, region: undefined });
 
@@ -163,5 +163,28 @@ describe('one-hour cache write prices from config', () => {
 
   it('refuses a negative cache_write_1h', () => {
     expect(pricingSchema.safeParse({ models: [{ provider: 'anthropic', model: 'm', input: 1, output: 1, cache_write_1h: -1 }] }).success).toBe(false);
+  });
+});
+
+describe('a deployment whose model ARN hides its model, priced by its base_model', () => {
+  const OPUS_45 = 'anthropic.claude-opus-4-5-20251101-v1:0';
+  const PROFILE_ARN = 'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6';
+  const based = PriceBook.fromConfig(pricingSchema.parse({ deployments: { 'fixed': { input: 1, output: 1 } } }), [
+    { id: 'regional', base_model: OPUS_45 },
+    { id: 'global', base_model: `global.${OPUS_45}` },
+    { id: 'fixed', base_model: OPUS_45 },
+    { id: 'plain' },
+  ]);
+  const u = makeUsage({ prompt: 1_000_000, completion: 1_000_000 });
+  const at = (deployment: string) => based.costOf({ deployment, provider: 'bedrock', model: PROFILE_ARN, region: 'us-east-1' }, u);
+
+  it("prices the ARN's usage at the base model's catalog price, and at a cross-region profile's where base_model is one", () => {
+    expect(at('regional')).toEqual({ usd: 33, priced: true });
+    expect(at('global')).toEqual({ usd: 30, priced: true });
+  });
+
+  it('leaves a deployment price first, and an ARN without base_model unpriced', () => {
+    expect(at('fixed')).toEqual({ usd: 2, priced: true });
+    expect(at('plain')).toEqual({ usd: undefined, priced: false });
   });
 });

@@ -11,6 +11,9 @@ export interface PriceKey {
   region: string | undefined;
 }
 
+/** The deployments a price book knows: a deployment's `base_model` is what it is priced as. */
+export type PricedDeployments = ReadonlyArray<{ id: string; base_model?: string | undefined }>;
+
 /** Cost of one answer: `usd` is undefined (and `priced` false) when no price is known. */
 export interface CostResult {
   usd: number | undefined;
@@ -60,17 +63,20 @@ function sameScope(a: string[] | undefined, b: string[] | undefined): boolean {
 /**
  * Prices of every known model: the shipped catalog, an optional extra catalog file, then config
  * entries (which replace catalog entries of the same provider, model and scope), then per-deployment
- * prices. Lookups are memoised per deployment and model, so costing an answer is a map hit.
+ * prices. A deployment with a `base_model` (its model id an ARN that hides the model) is priced as that
+ * model. Lookups are memoised per deployment and model, so costing an answer is a map hit.
  */
 export class PriceBook {
   private readonly entries: Entry[] = [];
   private readonly providerAlias = new Map<string, string>();
   private readonly deploymentPrices = new Map<string, FixedPriceConfig>();
+  private readonly baseModels = new Map<string, string>();
   private readonly memo = new Map<string, Price | null>();
   /** Last resolution per deployment id: the hot path's lookup is a Map hit and three compares. */
   private readonly byDeployment = new Map<string, { provider: string; model: string; region: string | undefined; price: Price | undefined }>();
 
-  constructor(catalogs: readonly Catalog[], config?: PricingConfig) {
+  constructor(catalogs: readonly Catalog[], config?: PricingConfig, deployments: PricedDeployments = []) {
+    for (const d of deployments) if (d.base_model !== undefined) this.baseModels.set(d.id, d.base_model);
     for (const catalog of catalogs) {
       for (const [provider, p] of Object.entries(catalog.providers)) {
         for (const alias of p.aliases) this.providerAlias.set(alias, provider);
@@ -83,11 +89,11 @@ export class PriceBook {
     for (const [id, p] of Object.entries(config.deployments)) this.deploymentPrices.set(id, p);
   }
 
-  /** The shipped catalog plus the config's additions. */
-  static fromConfig(config: PricingConfig | undefined): PriceBook {
+  /** The shipped catalog plus the config's additions, for the config's deployments. */
+  static fromConfig(config: PricingConfig | undefined, deployments: PricedDeployments): PriceBook {
     const catalogs = [loadCatalog(shippedCatalogPath())];
     if (config?.catalog_file) catalogs.push(loadCatalog(config.catalog_file));
-    return new PriceBook(catalogs, config);
+    return new PriceBook(catalogs, config, deployments);
   }
 
   private add(provider: string, e: PriceEntryConfig): void {
@@ -118,12 +124,13 @@ export class PriceBook {
   }
 
   private resolve(key: PriceKey): Price | undefined {
+    const named = this.baseModels.get(key.deployment) ?? key.model;
     const fixed = this.deploymentPrices.get(key.deployment);
     // Built per model (and memoised): whether it is Claude's decides the one-hour write default.
-    if (fixed) return toPrice('deployment', key.deployment, { ...fixed, source: 'config' }, isClaude(key.provider, key.model));
+    if (fixed) return toPrice('deployment', key.deployment, { ...fixed, source: 'config' }, isClaude(key.provider, named));
     const provider = this.providerAlias.get(key.provider) ?? key.provider;
-    const profileMatch = PROFILE.exec(key.model);
-    const attempts: Array<{ model: string; profile: string | undefined }> = [{ model: key.model, profile: undefined }];
+    const profileMatch = PROFILE.exec(named);
+    const attempts: Array<{ model: string; profile: string | undefined }> = [{ model: named, profile: undefined }];
     if (profileMatch) attempts.unshift({ model: profileMatch[2] as string, profile: profileMatch[1] });
     for (const { model, profile } of attempts) {
       let best: Entry | undefined;

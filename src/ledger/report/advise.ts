@@ -66,7 +66,7 @@ export async function advise(store: LedgerStore, config: GatewayConfig, from: nu
   });
   if (provisioned.length === 0) return [];
   const rows = await store.summarize({ from, to, groupBy: ['deployment', 'day'] });
-  const prices = PriceBook.fromConfig(config.pricing);
+  const prices = PriceBook.fromConfig(config.pricing, config.deployments);
   const rangeDays = Math.max(1, Math.round((to - from) / DAY));
   const isProvisioned = new Set(provisioned.map((x) => x.d.id));
   return provisioned.map(({ d, p }) => {

@@ -12,6 +12,9 @@ export const azureOpenAI: ProviderFactory<AzureOpenAIOptions> = {
   sendsCredentials: () => true,
   // Top-level body fields, as Azure reads its own extensions (data_sources is one: grant it knowingly).
   passthroughProblem: () => undefined,
+  // Azure already keeps the two apart: the rules follow `model`, the URL `deployment_name`.
+  baseModelProblem: () =>
+    'an Azure deployment names its model in model and its Azure deployment in deployment_name: set model to the model behind it (e.g. gpt-4o), deployment_name to the Azure deployment\'s name, and remove base_model',
   // @azure/identity loads only for configs that name Azure.
   create: (deployment, opts) => lazyProvider('azure-openai', async () => new (await import('./provider.js')).AzureOpenAIProvider(deployment, opts)),
 };

@@ -9,6 +9,7 @@ import { conversePassthroughProblem } from '../dialects/bedrock-converse/encode-
 import { isClaudeModel } from '../dialects/bedrock-converse/model-family.js';
 import { claudeTakesPrefill } from '../dialects/anthropic-messages/claude-prefill.js';
 import { lazyProvider } from '../lazy.js';
+import { bedrockBaseModelProblem, guessedRules, rulesModel } from './base-model.js';
 
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
@@ -59,20 +60,25 @@ export const bedrock: ProviderFactory<BedrockOptions> = {
   sendsCredentials: () => true,
   // Converse carries them in additionalModelRequestFields (except the fields it writes there itself); the embedding bodies have no such slot.
   passthroughProblem: (fields, deployment, opts) =>
-    opts.embedding_family !== undefined || embeddingFamily(deployment.model) !== undefined
+    opts.embedding_family !== undefined || embeddingFamily(rulesModel(deployment)) !== undefined
       ? 'Bedrock embedding models take no passthrough fields'
-      : conversePassthroughProblem(fields, deployment.model),
+      : conversePassthroughProblem(fields, rulesModel(deployment)),
+  // For an application inference profile or a provisioned or custom model, whose ARN hides the model.
+  baseModelProblem: bedrockBaseModelProblem,
   // The AWS SDK's credential chain and the signer load only for configs that name Bedrock.
-  create: (deployment, opts) => {
+  create: (deployment, opts, deps) => {
+    const guessed = guessedRules(deployment);
+    if (guessed !== undefined) deps.logger.warn({ provider: 'bedrock', model: deployment.model }, guessed);
     // On Converse, Claude models continue a final assistant message (inference profile ids included),
     // except those that refuse one; CountTokens counts only for Claude models (Nova and others are
     // refused), so only they count.
-    // Base ids, inference profile ids (`us.anthropic.claude-...`) and the ARNs naming either.
-    const claude = isClaudeModel(deployment.model);
+    // Base ids, inference profile ids (`us.anthropic.claude-...`), the ARNs naming either, and base_model.
+    const model = rulesModel(deployment);
+    const claude = isClaudeModel(model);
     const load = async (): Promise<Provider> => {
       const [{ BedrockProvider }, { credentialsFor }] = await Promise.all([import('./provider.js'), import('./credentials.js')]);
       return new BedrockProvider(deployment, opts, deployment.api_key ? undefined : credentialsFor(opts));
     };
-    return lazyProvider('bedrock', load, claude && claudeTakesPrefill(deployment.model), claude);
+    return lazyProvider('bedrock', load, claude && claudeTakesPrefill(model), claude);
   },
 };

@@ -30,6 +30,7 @@ import { readTokenCount } from '../token-count.js';
 import { headerTokens, mapBounded } from './embed.js';
 import { embeddingTexts } from '../dialects/embedding-texts.js';
 import type { BedrockOptions } from './index.js';
+import { rulesModel } from './base-model.js';
 import { BedrockSigner } from './sign.js';
 
 const TYPE = 'bedrock';
@@ -44,6 +45,8 @@ export class BedrockProvider implements Provider {
   private readonly base: string;
   private readonly signer: BedrockSigner | undefined;
   private readonly bearer: string | undefined;
+  /** The model the wire rules follow: `base_model` where the configured ARN hides it; the URL keeps `model`. */
+  private readonly rulesModel: string;
 
   /** `credentials` is absent when the deployment authenticates with a Bedrock API key. */
   constructor(
@@ -55,6 +58,7 @@ export class BedrockProvider implements Provider {
     // A VPC interface endpoint (or a simulator) replaces the public regional host.
     this.base = (deployment.endpoint ?? `https://bedrock-runtime.${options.region}.amazonaws.com`).replace(/\/+$/, '');
     this.bearer = deployment.api_key?.reveal();
+    this.rulesModel = rulesModel(deployment);
     this.signer = credentials && !this.bearer ? new BedrockSigner(this.guardedCredentials(credentials), options.region) : undefined;
   }
 
@@ -96,15 +100,14 @@ export class BedrockProvider implements Provider {
 
   /** The Converse body; what it had to drop or change goes onto `warnings`, which the answer reports. */
   private encode(request: ChatRequest, warnings: Warning[]): ConverseRequestBody {
-    const { model, passthrough } = this.deployment;
-    return encodeConverseRequest(request, { model, cacheSystemPrompt: this.options.cache_system_prompt, passthrough, warnings });
+    return encodeConverseRequest(request, { model: this.rulesModel, cacheSystemPrompt: this.options.cache_system_prompt, passthrough: this.deployment.passthrough, warnings });
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     const warnings: Warning[] = [];
     const body = this.encode(request, warnings);
     const json = parseJsonBody(await this.post('converse', body, ctx), TYPE);
-    const response = decodeReply(TYPE, () => decodeConverseResponse(json, TYPE, `chatcmpl-${ctx.requestId}`, this.deployment.model, Math.floor(Date.now() / 1000), warnings));
+    const response = decodeReply(TYPE, () => decodeConverseResponse(json, TYPE, `chatcmpl-${ctx.requestId}`, this.deployment.model, Math.floor(Date.now() / 1000), warnings, this.rulesModel));
     if (offersNoTools(body) && response.content.some((p) => p.type === 'tool-call')) throw toolNotOffered(TYPE, response.usageEstimated ? undefined : response.usage);
     return response;
   }
@@ -114,22 +117,23 @@ export class BedrockProvider implements Provider {
     const body = this.encode(request, warnings);
     const res = await sendUpstream(this.agent, await this.request('converse-stream', body, EVENT_STREAM, ctx), TYPE);
     if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapBedrockError);
-    const parts = decodeConverseStream(res.body, TYPE, this.deployment.model, warnings);
+    const parts = decodeConverseStream(res.body, TYPE, this.rulesModel, warnings);
     return offersNoTools(body) ? withoutToolCalls(parts) : parts;
   }
 
   /**
    * The CountTokens API (free): the prompt of the Converse body a chat call would send, counted by the
-   * foundation model behind the deployment's model id (CountTokens refuses inference profile ids).
+   * foundation model behind the deployment's model id or its `base_model` (CountTokens refuses
+   * inference profile ids and the ARNs that hide their model).
    */
   async countTokens(request: ChatRequest, ctx: CallContext): Promise<number> {
     const body = encodeCountTokensRequest(this.encode(request, []));
-    const res = await this.post('count-tokens', body, ctx, countTokensModelId(this.deployment.model));
+    const res = await this.post('count-tokens', body, ctx, countTokensModelId(this.rulesModel));
     return readTokenCount(parseJsonBody(res, TYPE), 'inputTokens', TYPE);
   }
 
   private family(): EmbeddingFamily {
-    const family = this.options.embedding_family ?? embeddingFamily(this.deployment.model);
+    const family = this.options.embedding_family ?? embeddingFamily(this.rulesModel);
     if (!family) {
       throw new GatewayError({ kind: 'invalid_request', message: `Deployment model ${this.deployment.model} is not a Titan or Cohere embedding model.`, provider: TYPE });
     }
@@ -200,7 +204,7 @@ export class BedrockProvider implements Provider {
    * 2 input + 1 output tokens), or one Titan/Cohere embedding of one word.
    */
   async probe(ctx: CallContext): Promise<void> {
-    if (embeddingFamily(this.deployment.model) !== undefined || this.options.embedding_family !== undefined) {
+    if (embeddingFamily(this.rulesModel) !== undefined || this.options.embedding_family !== undefined) {
       await this.embed({ model: this.deployment.model, input: ['ping'] }, ctx);
       return;
     }

@@ -20,6 +20,11 @@ export interface BedrockSimOptions {
   region?: string;
   /** When set, other model ids are a ValidationException. */
   models?: string[];
+  /**
+   * The account's application inference profiles and provisioned or custom models: each ARN and the
+   * model it serves, whose rules (Claude's thinking form, sampling, prefill) then apply, as on AWS.
+   */
+  profiles?: Readonly<Record<string, string>>;
   /** Prompts above this many tokens get "Input is too long for requested model." */
   contextWindow?: number;
   /** Serve h2c next to HTTP/1.1 (the AWS SDK's default handler speaks HTTP/2); on by default. */
@@ -48,6 +53,7 @@ export function startBedrockSim(options: BedrockSimOptions = {}): Promise<SimSer
   const credentials = options.credentials ?? SIM_CREDENTIALS;
   const now = options.now ?? Date.now;
   const contextWindow = options.contextWindow ?? 200_000;
+  const profiles = new Map(Object.entries(options.profiles ?? {}));
   return startSim({
     name: options.name ?? 'bedrock-sim',
     port: options.port,
@@ -87,6 +93,8 @@ export function startBedrockSim(options: BedrockSimOptions = {}): Promise<SimSer
         sendAwsError(res, 'ValidationException', 'The provided model identifier is invalid.');
         return true;
       }
+      // An ARN that hides its model is served, and refuses, as the model behind it.
+      const served = profiles.get(model) ?? model;
       let json: Record<string, unknown>;
       try {
         const parsed: unknown = JSON.parse(body.toString('utf8'));
@@ -97,12 +105,12 @@ export function startBedrockSim(options: BedrockSimOptions = {}): Promise<SimSer
         return true;
       }
       if (operation === 'invoke') {
-        invoke(res, model, json);
+        invoke(res, served, json);
         return true;
       }
-      const input = converseScriptInput(model, json);
+      const input = converseScriptInput(served, json);
       // Claude 4.6 and later refuse a prefill on Bedrock as on Anthropic's API, in the same words.
-      const problem = conversationProblem(json.messages, model) ?? prefillProblem(json, model) ?? converseProblem(model, json);
+      const problem = conversationProblem(json.messages, served) ?? prefillProblem(json, served) ?? converseProblem(served, json);
       if (problem !== undefined) {
         sendAwsError(res, 'ValidationException', problem);
         return true;

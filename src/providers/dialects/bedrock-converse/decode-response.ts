@@ -58,9 +58,10 @@ function decodeContent(blocks: Array<Record<string, unknown>>, reasoningProvider
  * one (the request id). Reasoning (with its signature) and redacted reasoning become parts, named
  * `anthropic` for Claude models; the stop reason, metrics and guardrail traces stay under
  * `providerMetadata.bedrock`, the raw usage in `rawUsage`. An answer without a stop reason is
- * malformed; one without usage is served with `usageEstimated` (the gateway counts it).
+ * malformed; one without usage is served with `usageEstimated` (the gateway counts it). `rulesModel`:
+ * the model whose family signs the reasoning, when `model` (the answer's) is an ARN that hides it.
  */
-export function decodeConverseResponse(raw: unknown, provider: string, id: string, model: string, created: number, warnings?: readonly Warning[]): ChatResponse {
+export function decodeConverseResponse(raw: unknown, provider: string, id: string, model: string, created: number, warnings?: readonly Warning[], rulesModel = model): ChatResponse {
   if (raw === null || typeof raw !== 'object') throw malformed(provider, 'not an object');
   const body = raw as Record<string, unknown>;
   const output = body.output as { message?: { content?: unknown } } | undefined;
@@ -70,7 +71,7 @@ export function decodeConverseResponse(raw: unknown, provider: string, id: strin
   const usage = decodeBedrockUsage(body.usage);
   const glitch = malformedOutput(body.stopReason, provider, usage);
   if (glitch) throw glitch;
-  const decoded = decodeContent(content as Array<Record<string, unknown>>, reasoningProviderFor(model), provider);
+  const decoded = decodeContent(content as Array<Record<string, unknown>>, reasoningProviderFor(rulesModel), provider);
   const calls = decoded.parts.some((p) => p.type === 'tool-call');
   if (body.stopReason === 'tool_use' && !calls) throw toolUseWithoutCall(provider, usage);
   const meta: JsonObject = { stopReason: body.stopReason };

@@ -29,7 +29,7 @@ const BLOCK_KINDS: ClaudeBlockKinds<ContentBlock> = {
 };
 
 export interface EncodeOptions {
-  /** The deployment's model id: Claude models take top_k and thinking in additionalModelRequestFields. */
+  /** The model id the rules follow (the deployment's `base_model` where its ARN hides it): Claude models take top_k and thinking in additionalModelRequestFields. */
   model: string;
   /** Appends a cachePoint after the system text so Bedrock caches the prompt prefix. */
   cacheSystemPrompt?: boolean;

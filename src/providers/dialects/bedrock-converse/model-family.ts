@@ -28,8 +28,16 @@ export function reasoningProviderFor(modelId: string): string {
 export function cachePointsFor(modelId: string): CachePoints {
   if (isClaudeModel(modelId)) return ONE_HOUR_CLAUDE.test(modelId) ? ALL_CACHE_POINTS_1H : ALL_CACHE_POINTS;
   if (modelId.includes('amazon.nova-')) return MESSAGE_CACHE_POINTS;
-  const unnamed = modelId.startsWith('arn:') && !modelId.includes(':foundation-model/') && !modelId.includes(':inference-profile/');
-  return unnamed ? ALL_CACHE_POINTS_1H : NO_CACHE_POINTS;
+  return hidesModel(modelId) ? ALL_CACHE_POINTS_1H : NO_CACHE_POINTS;
+}
+
+/**
+ * Whether a model id does not name the model it serves: an ARN other than a foundation model's or a
+ * cross-region inference profile's (an application inference profile, a provisioned, custom or
+ * imported model). The rules above can only guess for one; a deployment's `base_model` names the model.
+ */
+export function hidesModel(modelId: string): boolean {
+  return modelId.startsWith('arn:') && !modelId.includes(':foundation-model/') && !modelId.includes(':inference-profile/');
 }
 
 /** Where a model takes cache points, and whether they may live an hour (`cachePoint.ttl: "1h"`). */
