@@ -58,6 +58,9 @@ function costAt(price: Price, r: UsageRow): number {
   return costOfUsage({ ...price, longContext: undefined }, makeUsage({ prompt: r.promptTokens, completion: r.completionTokens, cachedRead: r.cachedReadTokens, cachedWrite: r.cachedWriteTokens }));
 }
 
+/** The model a deployment serves: its `base_model` where its model id (a provisioned model's ARN) hides it. */
+const modelOf = (d: { model: string; base_model?: string | undefined }): string => d.base_model ?? d.model;
+
 /** Per provisioned deployment: what its traffic and its peers' would cost on demand against its monthly price. */
 export async function advise(store: LedgerStore, config: GatewayConfig, from: number, to: number): Promise<Advice[]> {
   const provisioned = config.deployments.flatMap((d) => {
@@ -71,7 +74,7 @@ export async function advise(store: LedgerStore, config: GatewayConfig, from: nu
   const isProvisioned = new Set(provisioned.map((x) => x.d.id));
   return provisioned.map(({ d, p }) => {
     const groups = config.groups.filter((g) => groupMembers(g).some((m) => m.id === d.id));
-    const peerConfigs = config.deployments.filter((o) => !isProvisioned.has(o.id) && (o.model === d.model || groups.some((g) => groupMembers(g).some((m) => m.id === o.id))));
+    const peerConfigs = config.deployments.filter((o) => !isProvisioned.has(o.id) && (modelOf(o) === modelOf(d) || groups.some((g) => groupMembers(g).some((m) => m.id === o.id))));
     const peers = peerConfigs.map((o) => o.id);
     const own = rows.filter((r) => r.keys.deployment === d.id);
     // Valued at the cheapest peer: the least the same tokens would have cost on demand.

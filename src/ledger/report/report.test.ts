@@ -324,6 +324,22 @@ describe('report --advise', () => {
     expect(formatAdvice([a!])).toContain('Below break-even by $0.003438/month (0.75%): on-demand is cheaper.');
   });
 
+  it('finds the on-demand peers of a provisioned model whose ARN hides the model by its base_model', async () => {
+    const arn = 'arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abc123';
+    const config = resolveConfig({
+      deployments: [
+        { id: 'opus-on-demand', provider: 'bedrock', model: 'anthropic.claude-opus-4-7', region: 'us-east-1', api_key: 'k' },
+        { id: 'opus-ptu', provider: 'bedrock', model: arn, base_model: 'anthropic.claude-opus-4-7', region: 'us-east-1', api_key: 'k', provisioned: { monthly_usd: 1_000, capacity_rpm: 100 } },
+      ],
+      pricing: { deployments: { 'opus-on-demand': { input: 5, output: 25 }, 'opus-ptu': { input: 0, output: 0 } } },
+    });
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    await store.insert([toUsageEvent(attempt({ requestId: 'p', startedAt: D('2025-06-02'), deployment: 'opus-ptu', model: arn, usage: makeUsage({ prompt: 1_000_000, completion: 0 }) }), { usd: 0, priced: true })]);
+    const [a] = await advise(store, config, Date.parse('2025-06-01'), Date.parse('2025-06-08'));
+    await store.close();
+    expect(a).toMatchObject({ deployment: 'opus-ptu', peers: ['opus-on-demand'], servedPricedAs: 'opus-on-demand', servedOnProvisionedUsd: 5 });
+  });
+
   it('refuses --format csv and html with exit 2 and the usage line rather than ignoring them', async () => {
     for (const format of ['csv', 'html']) {
       const c = io();
