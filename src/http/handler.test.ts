@@ -257,7 +257,7 @@ describe('which routes are observed (server span, in-flight gauge, request serie
 });
 
 describe('stored Responses come from the handler options, never from the gateway', () => {
-  const STORE = { enabled: true, retention_hours: 1, max_memory_responses: 10 };
+  const STORE = { enabled: true, retention_hours: 1, max_memory_responses: 10, max_memory_bytes: 1_000_000 };
   let sim: SimServer;
   let gateway: Gateway;
 

@@ -281,7 +281,7 @@ function inMemory(config: GatewayConfig, logger: Logger): (() => Conversations) 
   const cfg = config.responses.store;
   if (!cfg.enabled) return undefined;
   const log = logger.child({ component: 'responses' });
-  log.warn({ maxResponses: cfg.max_memory_responses }, 'responses.store.enabled, and no store given: stored responses live in this process\'s memory only (an app keeps them in its SQL ledger)');
+  log.warn({ maxResponses: cfg.max_memory_responses, maxBytes: cfg.max_memory_bytes }, 'responses.store.enabled, and no store given: stored responses live in this process\'s memory only (an app keeps them in its SQL ledger)');
   const conversations = memoryConversations(cfg, log);
   return () => conversations;
 }

@@ -113,7 +113,7 @@ describe('mutated requests through every front door', () => {
     );
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
     gateway = createGateway(parsed.config, { logger, observers: [{ onAttempt: (r) => records.push(r) }] });
-    const store = new MemoryConversationStore(3_600_000, 10_000);
+    const store = new MemoryConversationStore({ retentionMs: 3_600_000, maxEntries: 10_000, maxBytes: 256 * 1024 * 1024 });
     const counted: ConversationStore = {
       save: (id, owner, stored) => {
         saves += 1;

@@ -19,7 +19,7 @@ import { portFlag, type Command, type CommandIO } from '../command.js';
 import { CANNOT_LISTEN_EXIT, listenFailure, listenProblem } from '../../cluster/port.js';
 import type { GatewayStatus } from '../../gateway/engine.js';
 import { MemoryBudgetState } from '../../ledger/budgets/state.js';
-import { MemoryConversationStore } from '../../ingress/openai-responses/store/memory.js';
+import { MemoryConversationStore, memoryLimits } from '../../ingress/openai-responses/store/memory.js';
 import { MemoryRateLimitState } from '../../limits/state.js';
 import { UsageQueryCounts } from '../../http/usage-route.js';
 
@@ -124,7 +124,7 @@ async function serveApp(config: Config, file: string, io: CommandIO, loggers: Lo
     budgetState: shared?.budgetState ?? new MemoryBudgetState(),
     rateLimitState: shared?.rateLimitState ?? new MemoryRateLimitState(),
     // Stored Responses without a SQL ledger: this process's, kept across reloads (each reload sets its limits).
-    conversations: new MemoryConversationStore(stored.retention_hours * 3_600_000, stored.max_memory_responses),
+    conversations: new MemoryConversationStore(memoryLimits(stored)),
     // Usage queries: an old app's still running count against the new app's usage_queries_max.
     usageQueries: new UsageQueryCounts(),
   };

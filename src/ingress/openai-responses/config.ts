@@ -1,6 +1,6 @@
 import * as z from '../../config/zod.js';
 
-const STORE_DEFAULTS = { enabled: false, retention_hours: 24, max_memory_responses: 10_000 };
+const STORE_DEFAULTS = { enabled: false, retention_hours: 24, max_memory_responses: 10_000, max_memory_bytes: 256 * 1024 * 1024 };
 
 /**
  * The OpenAI Responses front door (`responses:` in the config). Stored conversations hold prompts and
@@ -15,6 +15,12 @@ export const responsesSchema = z
         retention_hours: z.number().positive().max(24 * 365).default(STORE_DEFAULTS.retention_hours),
         /** Without a ledger database: the most conversations kept in memory (the oldest go first). */
         max_memory_responses: z.number().int().positive().default(STORE_DEFAULTS.max_memory_responses),
+        /**
+         * Without a ledger database: about how many bytes those conversations may hold (the oldest go
+         * first): input images are kept as base64, twice, so a few large requests would otherwise hold
+         * hundreds of MB under the count alone.
+         */
+        max_memory_bytes: z.number().int().positive().default(STORE_DEFAULTS.max_memory_bytes),
       })
       .default(STORE_DEFAULTS),
   })

@@ -2,7 +2,7 @@ import { GatewayError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
 import type { Message } from '../../../core/types.js';
 import type { ResponsesConfig } from '../config.js';
-import { MemoryConversationStore } from './memory.js';
+import { MemoryConversationStore, memoryLimits } from './memory.js';
 import type { ConversationStore, StoredAnswer, StoredResponse } from './store.js';
 import { storedMessages } from './stored.js';
 import { fromLedger } from '../../../http/ledger-query.js';
@@ -110,5 +110,5 @@ export class Conversations {
 
 /** Conversations in this process's memory, under the config's retention and cap (`responses.store`). */
 export function memoryConversations(cfg: ResponsesConfig['store'], logger: Logger): Conversations {
-  return new Conversations(new MemoryConversationStore(cfg.retention_hours * 3_600_000, cfg.max_memory_responses), logger);
+  return new Conversations(new MemoryConversationStore(memoryLimits(cfg)), logger);
 }

@@ -1,4 +1,5 @@
 import type { Message } from '../../../core/types.js';
+import type { ResponsesConfig } from '../config.js';
 import type { ConversationStore, StoredAnswer, StoredConversation, StoredResponse } from './store.js';
 
 interface Entry {
@@ -7,47 +8,75 @@ interface Entry {
   messages: readonly Message[];
   residency: string | undefined;
   answer: StoredAnswer;
+  /** About how much memory it holds (`roughBytes`), counted against `maxBytes`. */
+  bytes: number;
+}
+
+/** What bounds a memory store: how long an entry lives, how many are kept and about how many bytes they hold. */
+export interface MemoryLimits {
+  retentionMs: number;
+  maxEntries: number;
+  maxBytes: number;
+}
+
+/** The limits `responses.store` sets. */
+export function memoryLimits(cfg: ResponsesConfig['store']): MemoryLimits {
+  return { retentionMs: cfg.retention_hours * 3_600_000, maxEntries: cfg.max_memory_responses, maxBytes: cfg.max_memory_bytes };
+}
+
+/**
+ * About how many bytes a value holds: its strings' characters (base64 images and text are what
+ * weigh) and a few for anything else. Walked rather than serialised: no copy of a large image is made.
+ */
+export function roughBytes(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (typeof value !== 'object' || value === null) return 8;
+  let n = 16;
+  if (Array.isArray(value)) {
+    for (const v of value) n += roughBytes(v);
+    return n;
+  }
+  const row = value as Record<string, unknown>;
+  for (const k in row) n += k.length + roughBytes(row[k]);
+  return n;
 }
 
 /**
  * Conversations in this process, for gateways without a ledger database. One retention for all, so
- * the Map's insertion order is expiry order: a sweep stops at the first live entry. `serve` keeps one
- * across reloads, each reload's config setting its limits (`limit`).
+ * the Map's insertion order is expiry order: a sweep stops at the first live entry. Bounded by count
+ * and by bytes (input images are kept twice: in the conversation and in the input items), the oldest
+ * dropped first. `serve` keeps one across reloads, each reload's config setting its limits (`limit`).
  */
 export class MemoryConversationStore implements ConversationStore {
   private readonly entries = new Map<string, Entry>();
+  private bytes = 0;
 
   constructor(
-    private retentionMs: number,
-    private maxEntries: number,
+    private limits: MemoryLimits,
     private readonly now: () => number = Date.now,
   ) {}
 
   /**
    * New limits (a reload's config): the retention applies to what is stored from now on (an entry
    * keeps the expiry it was saved with, so insertion order stays expiry order only approximately, and
-   * a sweep may stop early: it only delays freeing memory); a lower cap drops the oldest at once.
+   * a sweep may stop early: it only delays freeing memory); lower caps drop the oldest at once.
    */
-  limit(retentionMs: number, maxEntries: number): void {
-    this.retentionMs = retentionMs;
-    this.maxEntries = maxEntries;
+  limit(limits: MemoryLimits): void {
+    this.limits = limits;
     this.trim();
   }
 
   save(id: string, owner: string, stored: StoredResponse): Promise<void> {
     this.sweep();
-    this.entries.delete(id);
+    this.drop(id);
     const { messages, residency, response, inputItems } = stored;
-    this.entries.set(id, { owner, expiresAt: this.now() + this.retentionMs, messages, residency, answer: { response, inputItems } });
+    const bytes = roughBytes(messages) + response.length + inputItems.length;
+    // Kept, it would push out everything else and still not fit.
+    if (bytes > this.limits.maxBytes) return Promise.reject(new Error(`the response holds about ${bytes} bytes, more than responses.store.max_memory_bytes`));
+    this.entries.set(id, { owner, expiresAt: this.now() + this.limits.retentionMs, messages, residency, answer: { response, inputItems }, bytes });
+    this.bytes += bytes;
     this.trim();
     return Promise.resolve();
-  }
-
-  private trim(): void {
-    for (const oldest of this.entries.keys()) {
-      if (this.entries.size <= this.maxEntries) break;
-      this.entries.delete(oldest);
-    }
   }
 
   load(id: string, owner: string): Promise<StoredConversation | undefined> {
@@ -60,11 +89,16 @@ export class MemoryConversationStore implements ConversationStore {
   }
 
   delete(id: string, owner: string): Promise<boolean> {
-    return Promise.resolve(this.live(id, owner) !== undefined && this.entries.delete(id));
+    return Promise.resolve(this.live(id, owner) !== undefined && this.drop(id));
   }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** About how many bytes the stored responses hold (`roughBytes`). */
+  get heldBytes(): number {
+    return this.bytes;
   }
 
   private live(id: string, owner: string): Entry | undefined {
@@ -72,11 +106,25 @@ export class MemoryConversationStore implements ConversationStore {
     return e !== undefined && e.owner === owner && e.expiresAt > this.now() ? e : undefined;
   }
 
+  private drop(id: string): boolean {
+    const e = this.entries.get(id);
+    if (e === undefined) return false;
+    this.bytes -= e.bytes;
+    return this.entries.delete(id);
+  }
+
+  private trim(): void {
+    for (const oldest of this.entries.keys()) {
+      if (this.entries.size <= this.limits.maxEntries && this.bytes <= this.limits.maxBytes) break;
+      this.drop(oldest);
+    }
+  }
+
   private sweep(): void {
     const now = this.now();
     for (const [id, e] of this.entries) {
       if (e.expiresAt > now) break;
-      this.entries.delete(id);
+      this.drop(id);
     }
   }
 }

@@ -95,7 +95,7 @@ describe('stored responses under serve (an AppHolder that reloads its config fil
   }
 
   /** What `serve` runs: an AppHolder behind the node server, through holderGateway and holderServerOptions, with serve's memory store. */
-  async function serveFile(file: string, memoryConversations = new MemoryConversationStore(HOUR, 100)): Promise<{ holder: AppHolder<App>; client: OpenAI }> {
+  async function serveFile(file: string, memoryConversations = new MemoryConversationStore({ retentionMs: HOUR, maxEntries: 100, maxBytes: 1_000_000 })): Promise<{ holder: AppHolder<App>; client: OpenAI }> {
     const build = (c: ReturnType<typeof loadConfigFile>): Promise<App> => createApp(c, { memoryConversations });
     const holder = new AppHolder(await build(loadConfigFile(file, {})), { load: () => loadConfigFile(file, {}), build, logger: silentLogger, retireAfterMs: 5_000 });
     const server = await startServer(holderGateway(holder), { ...holderServerOptions(holder), port: 0, host: '127.0.0.1', onClose: () => holder.close() });
@@ -150,7 +150,7 @@ describe('stored responses under serve (an AppHolder that reloads its config fil
 
   it('keeps them in memory across a reload without a SQL ledger, under the limits of the config in force', async () => {
     dir = mkdtempSync(join(tmpdir(), 'responses-serve-memory-'));
-    const kept = new MemoryConversationStore(HOUR, 100);
+    const kept = new MemoryConversationStore({ retentionMs: HOUR, maxEntries: 100, maxBytes: 1_000_000 });
     const { holder, client } = await serveFile(writeConfig('', 1), kept);
     const first = await client.responses.create({ model: 'chat', input: 'Remember the number 7' });
     const second = await client.responses.create({ model: 'chat', input: 'And the letter q' });

@@ -2,7 +2,7 @@ import type { Logger } from '../../../core/logger.js';
 import { SqlLedgerStore, type LedgerStore } from '../../../ledger/store/sql-store.js';
 import type { ResponsesConfig } from '../config.js';
 import { Conversations, memoryConversations } from './conversations.js';
-import type { MemoryConversationStore } from './memory.js';
+import { memoryLimits, type MemoryConversationStore } from './memory.js';
 import { SqlConversationStore } from './sql.js';
 
 /**
@@ -15,7 +15,7 @@ export function openConversations(cfg: ResponsesConfig['store'], ledger: LedgerS
   const log = logger.child({ component: 'responses' });
   if (!(ledger instanceof SqlLedgerStore)) {
     if (!kept) return memoryConversations(cfg, log);
-    kept.limit(cfg.retention_hours * 3_600_000, cfg.max_memory_responses);
+    kept.limit(memoryLimits(cfg));
     return new Conversations(kept, log);
   }
   return new Conversations(new SqlConversationStore(ledger.sql, cfg.retention_hours * 3_600_000), log);

@@ -83,7 +83,7 @@ function conversationSuite(name: string, open: (now: () => number) => Promise<Co
   });
 }
 
-conversationSuite('memory', async (now) => new MemoryConversationStore(24 * HOUR, 100, now));
+conversationSuite('memory', async (now) => new MemoryConversationStore({ retentionMs: 24 * HOUR, maxEntries: 100, maxBytes: 1_000_000 }, now));
 
 let sqlite: SqlDriver | undefined;
 conversationSuite(
@@ -117,8 +117,64 @@ if (DATABASE_URL) {
 }
 
 describe('stored conversations in memory, bounded', () => {
+  /** A response to `text` holding an image of `size` base64 characters, as the door stores one: in its conversation and its input items. */
+  const withImage = (text: string, size: number): StoredResponse => {
+    const data = 'A'.repeat(size);
+    return {
+      messages: [{ role: 'user', content: [{ type: 'text', text }, { type: 'image', source: { type: 'base64', mediaType: 'image/png', data } }] }, ...turn(text).slice(1)],
+      residency: undefined,
+      response: answer(text).response,
+      inputItems: JSON.stringify([{ type: 'message', role: 'user', content: [{ type: 'input_image', image_url: `data:image/png;base64,${data}` }] }]),
+    };
+  };
+
+  it('drops the oldest conversations once they hold more bytes than its limit, however few they are', async () => {
+    const store = new MemoryConversationStore({ retentionMs: HOUR, maxEntries: 100, maxBytes: 5_000_000 }, () => 0);
+    for (const id of ['r1', 'r2', 'r3']) await store.save(id, 'k', withImage(id, 1_000_000));
+    // Each image is held twice: about 2 MB a response, so two fit and the oldest goes.
+    expect(store.size).toBe(2);
+    expect(store.heldBytes).toBeGreaterThan(4_000_000);
+    expect(store.heldBytes).toBeLessThanOrEqual(5_000_000);
+    expect(await store.load('r1', 'k')).toBeUndefined();
+    expect(await store.answered('r2', 'k')).toBeDefined();
+    expect(await store.answered('r3', 'k')).toBeDefined();
+  });
+
+  it('gives the bytes back when a response is deleted, expires or is replaced', async () => {
+    let clock = 0;
+    const store = new MemoryConversationStore({ retentionMs: HOUR, maxEntries: 100, maxBytes: 5_000_000 }, () => clock);
+    await store.save('r1', 'k', withImage('r1', 1_000_000));
+    await store.save('r1', 'k', withImage('r1', 1_000_000));
+    const one = store.heldBytes;
+    expect(one).toBeGreaterThan(2_000_000);
+    expect(one).toBeLessThan(2_100_000);
+    await store.save('r2', 'k', saved('small'));
+    expect(await store.delete('r2', 'k')).toBe(true);
+    expect(store.heldBytes).toBe(one);
+    clock += HOUR;
+    await store.save('r3', 'k', saved('small'));
+    expect(store.size).toBe(1);
+    expect(store.heldBytes).toBeLessThan(1_000);
+  });
+
+  it('keeps no response larger than its whole limit, and drops nothing for it', async () => {
+    const store = new MemoryConversationStore({ retentionMs: HOUR, maxEntries: 100, maxBytes: 1_000_000 }, () => 0);
+    await store.save('small', 'k', saved('small'));
+    await expect(store.save('huge', 'k', withImage('huge', 1_000_000))).rejects.toThrow(/max_memory_bytes/);
+    expect(await store.answered('huge', 'k')).toBeUndefined();
+    expect(await store.answered('small', 'k')).toEqual(answer('small'));
+  });
+
+  it('applies a lower byte limit from a reload at once, oldest first', async () => {
+    const store = new MemoryConversationStore({ retentionMs: HOUR, maxEntries: 100, maxBytes: 10_000_000 }, () => 0);
+    for (const id of ['r1', 'r2', 'r3']) await store.save(id, 'k', withImage(id, 1_000_000));
+    store.limit({ retentionMs: HOUR, maxEntries: 100, maxBytes: 3_000_000 });
+    expect(store.size).toBe(1);
+    expect(await store.answered('r3', 'k')).toBeDefined();
+  });
+
   it('drops the oldest conversations beyond its limit', async () => {
-    const store = new MemoryConversationStore(HOUR, 2, () => 0);
+    const store = new MemoryConversationStore({ retentionMs: HOUR, maxEntries: 2, maxBytes: 1_000_000 }, () => 0);
     for (const id of ['r1', 'r2', 'r3']) await store.save(id, 'k', saved(id));
     expect(store.size).toBe(2);
     expect(await store.load('r1', 'k')).toBeUndefined();
