@@ -119,6 +119,12 @@ describe('mutated requests through every front door', () => {
         saves += 1;
         return store.save(id, owner, stored);
       },
+      begin: (id, owner) => store.begin(id, owner),
+      finish: (id, owner, stored) => {
+        saves += 1;
+        return store.finish(id, owner, stored);
+      },
+      abandon: (id, owner) => store.abandon(id, owner),
       load: (id, owner) => store.load(id, owner),
       answered: (id, owner) => store.answered(id, owner),
       delete: (id, owner) => store.delete(id, owner),

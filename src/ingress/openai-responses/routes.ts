@@ -18,7 +18,7 @@ import { inputItems } from './input-items.js';
 import { encodeResponsesUsage, outputItems, ResponseIds, responseObject, statusOf, type ResponseFrame } from './encode.js';
 import type { Conversations } from './store/conversations.js';
 import { STORED_RESPONSE_ROUTES } from './stored-routes.js';
-import { ResponsesStreamEncoder } from './stream.js';
+import { ResponsesStreamEncoder, storageListener } from './stream.js';
 
 /**
  * The conversation before the answer: a stored one continued, then this request's input. A stored
@@ -57,6 +57,35 @@ function holdToResidency(options: RequestOptions, residency: string | undefined)
   });
 }
 
+/** What a streamed response is made of, beside the request: its frame and ids, and where it is kept. */
+interface StreamMaking {
+  frame: ResponseFrame;
+  ids: ResponseIds;
+  keep: Conversations | undefined;
+  owner: string;
+  history: Message[];
+  input: unknown;
+  body: unknown;
+  encryptedReasoning: boolean;
+  storedMessages: number;
+}
+
+/**
+ * A streamed response. One to be kept is marked under way in the store before its first event (which
+ * names its id): a DELETE from then on finds it, and its save at the end keeps nothing once deleted.
+ */
+async function streamResponse(ctx: RouteContext, chat: ChatRequest, options: RequestOptions, m: StreamMaking): Promise<HttpResponse> {
+  const { parts, servedBy, headers: admitted, cache, warnings } = await ctx.gateway.stream(chat, options);
+  ctx.servedBy = servedBy;
+  const headers = asStreamHeaders(servedHeaders(servedBy, admitted, cache, warnings), ctx.costOf !== undefined);
+  const { keep } = m;
+  // Not marked (the store failed, logged): not stored either, as a save that fails is not.
+  const storage = keep && (await keep.begin(m.ids.response, m.owner)) ? { conversations: keep, owner: m.owner, messages: m.history, residency: options.residency, input: m.input } : undefined;
+  const encoder = new ResponsesStreamEncoder(ctx, servedBy, m.frame, m.ids, storage, m.encryptedReasoning, m.body, m.storedMessages);
+  const listener = storage ? storageListener(ctx, storage, m.ids.response) : ctx;
+  return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, listener), trailers: encoder.trailers };
+}
+
 async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
   const body = parseJson(await ctx.body());
   // Switchyard's own `switchyard` field is taken off first: it is no Responses API parameter.
@@ -80,14 +109,7 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
   // client hears the place in its own body, found only then.
   const storedMessages = history.length - req.input.length;
   try {
-    if (req.stream) {
-      const { parts, servedBy, headers: admitted, cache, warnings } = await ctx.gateway.stream(chat, options);
-      ctx.servedBy = servedBy;
-      const headers = asStreamHeaders(servedHeaders(servedBy, admitted, cache, warnings), ctx.costOf !== undefined);
-      const storage = keep && { conversations: keep, owner, messages: history, residency: options.residency, input };
-      const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, ids, storage, req.encryptedReasoning, body, storedMessages);
-      return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
-    }
+    if (req.stream) return await streamResponse(ctx, chat, options, { frame, ids, keep, owner, history, input, body, encryptedReasoning: req.encryptedReasoning, storedMessages });
 
     const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(chat, options);
     ctx.servedBy = servedBy;

@@ -72,6 +72,12 @@ const notFound = (id: string): { status: number; error: Record<string, unknown> 
   error: { message: `No response found with id '${id}'.`, type: 'invalid_request_error', param: null, code: 'response_not_found' },
 });
 
+/** A DELETE as the wire has it: its status and body (the SDK's `delete` returns nothing). */
+async function deleteRaw(url: string, key: string, id: string): Promise<[number, unknown]> {
+  const res = await fetch(`${url}/v1/responses/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${key}` } });
+  return [res.status, await res.json()];
+}
+
 describe.each(STORES)('stored responses read back and deleted, in %s, through the server and the official SDK', (_name, ledger) => {
   let sim: SimServer;
   let dir: string;
@@ -159,6 +165,76 @@ describe.each(STORES)('stored responses read back and deleted, in %s, through th
     expect(await refusal(client.responses.retrieve(again.id))).toEqual(notFound(again.id));
   });
 
+  it('deletes a response while it streams: the DELETE answers as for a stored one, and the end of the stream stores nothing', async () => {
+    const { client, other } = served;
+    // Word chunks 80 ms apart: the stream runs for about a second after its first event.
+    sim.faults.add({ inter_chunk_ms: 80, count: 1 });
+    const stream = await client.responses.create({ model: 'chat', input: 'one two three four five six seven eight nine ten', stream: true });
+    let id = '';
+    const seen: string[] = [];
+    for await (const event of stream) {
+      seen.push(event.type);
+      if (event.type !== 'response.created') continue;
+      id = event.response.id;
+      // Another key's DELETE finds nothing, as for any id of someone else's.
+      expect(await refusal(other.responses.delete(id))).toEqual(notFound(id));
+      expect(await deleteRaw(served.url, 'key-one', id)).toEqual([200, { id, object: 'response', deleted: true }]);
+      expect(await refusal(client.responses.delete(id))).toEqual(notFound(id));
+    }
+    // The client that deleted it still reads the answer it is streaming.
+    expect(seen.at(-1)).toBe('response.completed');
+    expect(await refusal(client.responses.retrieve(id))).toEqual(notFound(id));
+    expect(await refusal(client.responses.inputItems.list(id))).toEqual(notFound(id));
+    expect(await refusal(client.responses.delete(id))).toEqual(notFound(id));
+    expect(await refusal(client.responses.create({ model: 'chat', previous_response_id: id, input: 'Hi' }))).toMatchObject({ status: 400, error: { code: 'previous_response_not_found' } });
+  });
+
+  it("keeps a streamed response another key tried to delete while it streamed", async () => {
+    const { client, other } = served;
+    sim.faults.add({ inter_chunk_ms: 40, count: 1 });
+    const stream = await client.responses.create({ model: 'chat', input: 'one two three four five six', stream: true });
+    let completed: OpenAI.Responses.Response | undefined;
+    for await (const event of stream) {
+      if (event.type === 'response.created') expect(await refusal(other.responses.delete(event.response.id))).toEqual(notFound(event.response.id));
+      if (event.type === 'response.completed') completed = event.response;
+    }
+    if (!completed) throw new Error('the stream did not complete');
+    const retrieved = await client.responses.retrieve(completed.id);
+    expect(retrieved).toEqual({ ...completed, output_text: retrieved.output_text });
+  });
+
+  it('forgets a stream that broke: it was never stored, so a DELETE of it finds nothing', async () => {
+    sim.faults.add({ cut_after_chunks: 3, count: 1 });
+    // Read to its end: the gateway has closed the stream (and cleared its mark) once the body is whole.
+    const res = await fetch(`${served.url}/v1/responses`, { method: 'POST', headers: { authorization: 'Bearer key-one' }, body: JSON.stringify({ model: 'chat', input: 'one two three four five six', stream: true }) });
+    const frames = (await res.text()).split('\n\n').filter((f) => f !== '');
+    const events = frames.map((frame) => frame.split('\n')[0]);
+    expect([events[0], events.at(-1)]).toEqual(['event: response.created', 'event: response.failed']);
+    const id = (JSON.parse(frames[0]?.split('\ndata: ')[1] ?? 'null') as { response: { id: string } }).response.id;
+    expect(await deleteRaw(served.url, 'key-one', id)).toEqual([404, { error: notFound(id).error }]);
+  });
+
+  it.runIf(_name !== 'memory')('deletes a streaming response from another replica sharing the database, whose save then stores nothing', async () => {
+    const { client } = served;
+    const replica = await serve(sim, { ...ledger(dir), spill_path: join(dir, 'replica-spill.jsonl') }, true);
+    try {
+      sim.faults.add({ inter_chunk_ms: 80, count: 1 });
+      const stream = await client.responses.create({ model: 'chat', input: 'one two three four five six seven eight nine ten', stream: true });
+      let id = '';
+      for await (const event of stream) {
+        if (event.type !== 'response.created') continue;
+        id = event.response.id;
+        expect(await refusal(replica.other.responses.delete(id))).toEqual(notFound(id));
+        expect(await deleteRaw(replica.url, 'key-one', id)).toEqual([200, { id, object: 'response', deleted: true }]);
+      }
+      // The replica that streamed it settles its save before answering; the other reads the same rows.
+      expect(await refusal(client.responses.retrieve(id))).toEqual(notFound(id));
+      expect(await refusal(replica.client.responses.retrieve(id))).toEqual(notFound(id));
+    } finally {
+      await replica.close();
+    }
+  });
+
   it("answers another key's response exactly as a missing one, and leaves it to its own key", async () => {
     const { client, other } = served;
     const created = await client.responses.create({ model: 'chat', input: 'Mine only' });
@@ -179,6 +255,10 @@ describe.each(STORES)('stored responses read back and deleted, in %s, through th
     expect(await refusal(client.responses.inputItems.list(created.id, { after: 'key-two' }))).toMatchObject({ status: 400, error: { param: 'after', message: expect.not.stringContaining('key-two') } });
     expect(await refusal(client.responses.retrieve(created.id, { stream: true }))).toMatchObject({ status: 400, error: { param: 'stream' } });
   });
+});
+
+describe.skipIf(DATABASE_URL)('stored responses in PostgreSQL', () => {
+  it('runs the specs above on PostgreSQL too when DATABASE_URL names a test database', () => undefined);
 });
 
 describe('stored responses with response storage disabled', () => {

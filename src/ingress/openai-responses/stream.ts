@@ -3,7 +3,7 @@ import type { FinishReason, Message, StreamPart } from '../../core/types.js';
 import type { ServedBy } from '../../gateway/gateway.js';
 import { exposesUpstream } from '../../http/respond.js';
 import type { RouteContext } from '../../http/route.js';
-import type { StreamEncoder } from '../../http/sse.js';
+import type { StreamEncoder, StreamListener } from '../../http/sse.js';
 import { answerCost, brokenStreamCost, wantsExtensions } from '../extras.js';
 import { streamTrailers } from '../gateway-headers.js';
 import { openAIErrorBody } from '../openai-chat/errors.js';
@@ -15,7 +15,10 @@ import { inDoorTerms } from './param-path.js';
 import { sealReasoning } from './reasoning.js';
 import type { Conversations } from './store/conversations.js';
 
-/** Where a stream that ended well is kept (`previous_response_id`), when it is to be kept. */
+/**
+ * Where a stream that ended well is kept (`previous_response_id`), when it is to be kept: its response
+ * was marked under way there (`Conversations.begin`) before the stream began.
+ */
 export interface StreamStorage {
   conversations: Conversations;
   owner: string;
@@ -28,6 +31,21 @@ export interface StreamStorage {
 }
 
 const NOTHING: readonly string[] = Object.freeze([]);
+
+/**
+ * The route's listener, which also clears the response's mark in the store when the stream did not end
+ * well (failed, or its client left): nothing will save it, and a mark left would answer a DELETE.
+ */
+export function storageListener(ctx: RouteContext, storage: StreamStorage, id: string): StreamListener {
+  return {
+    streamEnded(errorKind?: string): void {
+      if (errorKind !== undefined) void storage.conversations.abandon(id, storage.owner);
+      ctx.streamEnded(errorKind);
+    },
+    beforeEnd: () => ctx.beforeEnd(),
+    internalError: (err: unknown) => ctx.internalError(err),
+  };
+}
 
 /**
  * A Responses stream: canonical parts as typed events, `response.completed` (with usage and cost) at
@@ -115,7 +133,7 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
     if (this.storage && this.answer) {
       const { conversations, owner, messages, residency, input } = this.storage;
       const stored = { messages: [...messages, answerTurn(this.answer.parts, this.answer.refusal)], residency, response: JSON.stringify(response), inputItems: JSON.stringify(inputItems(input, this.ids)) };
-      void conversations.save(this.ids.response, owner, stored);
+      void conversations.finish(this.ids.response, owner, stored);
     }
     const frames = this.events.take();
     return frames === '' ? NOTHING : [frames];

@@ -122,6 +122,12 @@ const MIGRATIONS: ReadonlyArray<{ version: number; statements: (t: (name: string
     version: 9,
     statements: (t) => [`ALTER TABLE ${t('responses')} ADD COLUMN response TEXT`, `ALTER TABLE ${t('responses')} ADD COLUMN input_items TEXT`],
   },
+  {
+    // A streamed response under way ('streaming': its id is out, its answer not yet) and one deleted
+    // meanwhile ('deleted': the tombstone its stream's save obeys); NULL for a stored response.
+    version: 10,
+    statements: (t) => [`ALTER TABLE ${t('responses')} ADD COLUMN state TEXT`],
+  },
 ];
 
 /** Applies the migrations not yet recorded; safe to run from several processes at once. */

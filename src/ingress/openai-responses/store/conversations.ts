@@ -35,7 +35,8 @@ export function responseNotFound(id: string, storageOff = false): GatewayError {
  * naming that response waits for it, so a client that asks again at once still finds it here.
  */
 export class Conversations {
-  private readonly pending = new Map<string, Promise<void>>();
+  /** Writes under way by response id (`write`), which lookups of that id and `settled` wait for. */
+  private readonly pending = new Map<string, Promise<boolean>>();
   /** Reads and deletes under way, which `settled` waits for. */
   private readonly reading = new Set<Promise<unknown>>();
 
@@ -45,13 +46,29 @@ export class Conversations {
   ) {}
 
   /** Keeps a response: its conversation, made under its residency (the request's, undefined for none), and its answer. */
-  save(id: string, owner: string, stored: StoredResponse): Promise<void> {
-    const saving = this.store
-      .save(id, owner, stored)
-      .catch((err: unknown) => this.logger.warn({ err: err instanceof Error ? err.message : String(err), responseId: id }, 'could not store a response'))
-      .finally(() => this.pending.delete(id));
-    this.pending.set(id, saving);
-    return saving;
+  save(id: string, owner: string, stored: StoredResponse): Promise<boolean> {
+    return this.write(id, 'could not store a response', () => this.store.save(id, owner, stored));
+  }
+
+  /**
+   * Marks a streamed response as under way, before its `response.created` goes out: from then on a
+   * DELETE of it is answered, and its `finish` keeps nothing. False when the store could not mark it
+   * (logged): then the stream is not stored, as a failed save is not.
+   */
+  begin(id: string, owner: string): Promise<boolean> {
+    return this.write(id, 'could not mark a response under way', () => this.store.begin(id, owner));
+  }
+
+  /** Keeps a begun response once its stream has ended well, unless it was deleted meanwhile. */
+  finish(id: string, owner: string, stored: StoredResponse): Promise<boolean> {
+    return this.write(id, 'could not store a response', async () => {
+      if (!(await this.store.finish(id, owner, stored))) this.logger.debug({ responseId: id }, 'a response deleted while it streamed was not stored');
+    });
+  }
+
+  /** Forgets a begun response whose stream failed or whose client left: nothing will be saved. */
+  abandon(id: string, owner: string): Promise<boolean> {
+    return this.write(id, 'could not clear a response under way', () => this.store.abandon(id, owner));
   }
 
   /**
@@ -72,7 +89,10 @@ export class Conversations {
     return this.track(lookUp);
   }
 
-  /** Deletes response `id`, so neither a read nor `previous_response_id` finds it again; a 404 when it is not there for this caller. */
+  /**
+   * Deletes response `id`, stored or under way (its stream's save then keeps nothing), so neither a read
+   * nor `previous_response_id` finds it again; a 404 when it is neither for this caller.
+   */
   delete(id: string, owner: string): Promise<void> {
     const deleting = this.lookUp(id, 'stored response delete failed', async () => {
       if (!(await this.store.delete(id, owner))) throw responseNotFound(id);
@@ -86,6 +106,28 @@ export class Conversations {
    */
   async settled(): Promise<void> {
     await Promise.allSettled([...this.pending.values(), ...this.reading]);
+  }
+
+  /**
+   * A write about `id`, run once the one before it here has settled (a stream's finish after its begin;
+   * a lookup of `id` waits for it too). A failure is logged, never thrown: the answer stands without it.
+   * True when the write went through.
+   */
+  private write(id: string, failed: string, work: () => Promise<void>): Promise<boolean> {
+    const writing = (this.pending.get(id) ?? Promise.resolve(true))
+      .then(work)
+      .then(
+        () => true,
+        (err: unknown) => {
+          this.logger.warn({ err: err instanceof Error ? err.message : String(err), responseId: id }, failed);
+          return false;
+        },
+      )
+      .finally(() => {
+        if (this.pending.get(id) === writing) this.pending.delete(id);
+      });
+    this.pending.set(id, writing);
+    return writing;
   }
 
   private track<T>(work: Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
 import type { Message } from '../../../core/types.js';
 import type { ResponsesConfig } from '../config.js';
-import type { ConversationStore, StoredAnswer, StoredConversation, StoredResponse } from './store.js';
+import { IN_FLIGHT_MS, type ConversationStore, type StoredAnswer, type StoredConversation, type StoredResponse } from './store.js';
 
 interface Entry {
   owner: string;
@@ -10,6 +10,13 @@ interface Entry {
   answer: StoredAnswer;
   /** About how much memory it holds (`roughBytes`), counted against `maxBytes`. */
   bytes: number;
+}
+
+/** A response under way (`begin`); `deleted` once a DELETE found it, so its `finish` keeps nothing. */
+interface Mark {
+  owner: string;
+  expiresAt: number;
+  deleted: boolean;
 }
 
 /** What bounds a memory store: how long an entry lives, how many are kept and about how many bytes they hold. */
@@ -49,6 +56,7 @@ export function roughBytes(value: unknown): number {
  */
 export class MemoryConversationStore implements ConversationStore {
   private readonly entries = new Map<string, Entry>();
+  private readonly marks = new Map<string, Mark>();
   private bytes = 0;
 
   constructor(
@@ -79,6 +87,31 @@ export class MemoryConversationStore implements ConversationStore {
     return Promise.resolve();
   }
 
+  begin(id: string, owner: string): Promise<void> {
+    const now = this.now();
+    // Marks live as long as each other, so the first live one ends the sweep.
+    for (const [markId, m] of this.marks) {
+      if (m.expiresAt > now) break;
+      this.marks.delete(markId);
+    }
+    this.marks.set(id, { owner, expiresAt: now + IN_FLIGHT_MS, deleted: false });
+    return Promise.resolve();
+  }
+
+  async finish(id: string, owner: string, stored: StoredResponse): Promise<boolean> {
+    const mark = this.marks.get(id);
+    if (mark?.owner !== owner) return false;
+    this.marks.delete(id);
+    if (mark.deleted || mark.expiresAt <= this.now()) return false;
+    await this.save(id, owner, stored);
+    return true;
+  }
+
+  abandon(id: string, owner: string): Promise<void> {
+    if (this.marks.get(id)?.owner === owner) this.marks.delete(id);
+    return Promise.resolve();
+  }
+
   load(id: string, owner: string): Promise<StoredConversation | undefined> {
     const e = this.live(id, owner);
     return Promise.resolve(e && { messages: [...e.messages], residency: e.residency });
@@ -89,7 +122,11 @@ export class MemoryConversationStore implements ConversationStore {
   }
 
   delete(id: string, owner: string): Promise<boolean> {
-    return Promise.resolve(this.live(id, owner) !== undefined && this.drop(id));
+    if (this.live(id, owner) !== undefined) return Promise.resolve(this.drop(id));
+    const mark = this.marks.get(id);
+    if (mark === undefined || mark.owner !== owner || mark.deleted || mark.expiresAt <= this.now()) return Promise.resolve(false);
+    mark.deleted = true;
+    return Promise.resolve(true);
   }
 
   get size(): number {

@@ -1,14 +1,18 @@
 import type { SqlDriver } from '../../../ledger/store/driver.js';
-import type { ConversationStore, StoredAnswer, StoredConversation, StoredResponse } from './store.js';
+import { IN_FLIGHT_MS, type ConversationStore, type StoredAnswer, type StoredConversation, type StoredResponse } from './store.js';
 
-/** At most one retention sweep a minute: a DELETE per write would cost more than the rows it saves. */
 const SWEEP_EVERY_MS = 60_000;
 
 const COLUMNS = ['id', 'owner', 'created_at', 'expires_at', 'messages', 'residency', 'response', 'input_items'];
+/** A stream's row while it runs: no answer yet, and no conversation (`messages` is NOT NULL). */
+const BEGUN = ['id', 'owner', 'created_at', 'expires_at', 'messages', 'state'];
 
 /**
  * Conversations in the ledger database's `responses` table (migration 5; its `residency`, migration 8;
  * the answer as given, `response` and `input_items`, migration 9: NULL in rows older builds wrote).
+ * A stream under way is a row of `state` 'streaming' (migration 10), which a DELETE turns into a
+ * 'deleted' tombstone: the row is shared, so a DELETE on any replica reaches the stream's save on
+ * another, and each of those is one statement on one row, so the two cannot both win.
  */
 export class SqlConversationStore implements ConversationStore {
   private readonly table: string;
@@ -23,18 +27,35 @@ export class SqlConversationStore implements ConversationStore {
   }
 
   async save(id: string, owner: string, stored: StoredResponse): Promise<void> {
-    const now = this.now();
-    if (now >= this.nextSweep) {
-      this.nextSweep = now + SWEEP_EVERY_MS;
-      await this.driver.query(`DELETE FROM ${this.table} WHERE expires_at <= ?`, [now]);
-    }
+    const now = await this.sweep();
     await this.driver.insertRows(this.table, COLUMNS, 'id', [
       [id, owner, now, now + this.retentionMs, JSON.stringify(stored.messages), stored.residency ?? null, stored.response, stored.inputItems],
     ]);
   }
 
+  async begin(id: string, owner: string): Promise<void> {
+    const now = this.now();
+    await this.driver.insertRows(this.table, BEGUN, 'id', [[id, owner, now, now + IN_FLIGHT_MS, '[]', 'streaming']]);
+  }
+
+  async finish(id: string, owner: string, stored: StoredResponse): Promise<boolean> {
+    const now = await this.sweep();
+    const { changes } = await this.driver.query(
+      `UPDATE ${this.table} SET created_at = ?, expires_at = ?, messages = ?, residency = ?, response = ?, input_items = ?, state = NULL WHERE id = ? AND owner = ? AND state = 'streaming' AND expires_at > ?`,
+      [now, now + this.retentionMs, JSON.stringify(stored.messages), stored.residency ?? null, stored.response, stored.inputItems, id, owner, now],
+    );
+    if (changes > 0) return true;
+    // Deleted while it streamed: the tombstone has done its work.
+    await this.abandon(id, owner);
+    return false;
+  }
+
+  async abandon(id: string, owner: string): Promise<void> {
+    await this.driver.query(`DELETE FROM ${this.table} WHERE id = ? AND owner = ? AND state IS NOT NULL`, [id, owner]);
+  }
+
   async load(id: string, owner: string): Promise<StoredConversation | undefined> {
-    const { rows } = await this.driver.query<{ messages: string; residency: string | null }>(`SELECT messages, residency FROM ${this.table} WHERE id = ? AND owner = ? AND expires_at > ?`, [
+    const { rows } = await this.driver.query<{ messages: string; residency: string | null }>(`SELECT messages, residency FROM ${this.table} WHERE id = ? AND owner = ? AND expires_at > ? AND state IS NULL`, [
       id,
       owner,
       this.now(),
@@ -45,7 +66,7 @@ export class SqlConversationStore implements ConversationStore {
 
   async answered(id: string, owner: string): Promise<StoredAnswer | undefined> {
     const { rows } = await this.driver.query<{ response: string | null; input_items: string | null }>(
-      `SELECT response, input_items FROM ${this.table} WHERE id = ? AND owner = ? AND expires_at > ?`,
+      `SELECT response, input_items FROM ${this.table} WHERE id = ? AND owner = ? AND expires_at > ? AND state IS NULL`,
       [id, owner, this.now()],
     );
     const row = rows[0];
@@ -54,7 +75,21 @@ export class SqlConversationStore implements ConversationStore {
   }
 
   async delete(id: string, owner: string): Promise<boolean> {
-    const { changes } = await this.driver.query(`DELETE FROM ${this.table} WHERE id = ? AND owner = ? AND expires_at > ?`, [id, owner, this.now()]);
+    const now = this.now();
+    // The tombstone first: were the stored row deleted first, a stream saving in between would survive both.
+    const streaming = await this.driver.query(`UPDATE ${this.table} SET state = 'deleted' WHERE id = ? AND owner = ? AND state = 'streaming' AND expires_at > ?`, [id, owner, now]);
+    if (streaming.changes > 0) return true;
+    const { changes } = await this.driver.query(`DELETE FROM ${this.table} WHERE id = ? AND owner = ? AND expires_at > ? AND state IS NULL`, [id, owner, now]);
     return changes > 0;
+  }
+
+  /** Deletes expired rows (at most once a minute: a DELETE per write would cost more than the rows it saves); the time now. */
+  private async sweep(): Promise<number> {
+    const now = this.now();
+    if (now >= this.nextSweep) {
+      this.nextSweep = now + SWEEP_EVERY_MS;
+      await this.driver.query(`DELETE FROM ${this.table} WHERE expires_at <= ?`, [now]);
+    }
+    return now;
   }
 }

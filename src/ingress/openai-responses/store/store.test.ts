@@ -74,6 +74,47 @@ function conversationSuite(name: string, open: (now: () => number) => Promise<Co
       expect(await store.delete('resp_c', 'one')).toBe(false);
     });
 
+    it('deletes a response while it streams: the DELETE finds it, and its save at the end keeps nothing', async () => {
+      await store.begin('resp_s1', 'one');
+      expect(await store.answered('resp_s1', 'one')).toBeUndefined();
+      expect(await store.load('resp_s1', 'one')).toBeUndefined();
+      expect(await store.delete('resp_s1', 'one')).toBe(true);
+      expect(await store.delete('resp_s1', 'one')).toBe(false);
+      expect(await store.finish('resp_s1', 'one', saved('streamed'))).toBe(false);
+      expect(await store.load('resp_s1', 'one')).toBeUndefined();
+      expect(await store.answered('resp_s1', 'one')).toBeUndefined();
+      expect(await store.delete('resp_s1', 'one')).toBe(false);
+    });
+
+    it("keeps a streamed response another key tried to delete: the tombstone is the owner's alone", async () => {
+      await store.begin('resp_s2', 'one');
+      expect(await store.delete('resp_s2', 'two')).toBe(false);
+      expect(await store.finish('resp_s2', 'one', saved('mine'))).toBe(true);
+      expect(await store.load('resp_s2', 'one')).toEqual({ messages: turn('mine'), residency: undefined });
+      expect(await store.answered('resp_s2', 'one')).toEqual(answer('mine'));
+      expect(await store.delete('resp_s2', 'one')).toBe(true);
+      expect(await store.answered('resp_s2', 'one')).toBeUndefined();
+    });
+
+    it('forgets a stream that ended badly: a DELETE then finds nothing', async () => {
+      await store.begin('resp_s3', 'one');
+      await store.abandon('resp_s3', 'two');
+      await store.abandon('resp_s3', 'one');
+      expect(await store.delete('resp_s3', 'one')).toBe(false);
+      expect(await store.finish('resp_s3', 'one', saved('late'))).toBe(false);
+    });
+
+    it('lets a mark a dead process left expire after a day, tombstone or not', async () => {
+      await store.begin('resp_s4', 'one');
+      await store.begin('resp_s5', 'one');
+      expect(await store.delete('resp_s5', 'one')).toBe(true);
+      clock += 24 * HOUR;
+      expect(await store.delete('resp_s4', 'one')).toBe(false);
+      expect(await store.finish('resp_s5', 'one', saved('too late'))).toBe(false);
+      expect(await store.finish('resp_s4', 'one', saved('too late'))).toBe(false);
+      expect(await store.answered('resp_s4', 'one')).toBeUndefined();
+    });
+
     it('deletes nothing once the retention has passed: an expired response is not found', async () => {
       await store.save('resp_d', 'one', saved('expiring'));
       clock += 24 * HOUR;
@@ -115,6 +156,10 @@ if (DATABASE_URL) {
     },
   );
 }
+
+describe.skipIf(DATABASE_URL)('stored conversations in PostgreSQL', () => {
+  it('runs the suite above on PostgreSQL too when DATABASE_URL names a test database', () => undefined);
+});
 
 describe('stored conversations in memory, bounded', () => {
   /** A response to `text` holding an image of `size` base64 characters, as the door stores one: in its conversation and its input items. */
