@@ -45,8 +45,9 @@ function authOf(req: IncomingMessage, apiKey: string | undefined): { mode: Anthr
  * The Anthropic Messages API: POST /v1/messages (JSON and SSE, prompt-cache usage, in-stream error
  * events, 529 overloaded via faults) and GET /v1/models. It enforces what the real API enforces and an
  * adapter can get wrong: the anthropic-version header, max_tokens, tool_use/tool_result pairing,
- * that 2026-10-21 and later reject temperature/top_p/top_k, and that Claude 4.6 and later refuse a
- * conversation ending on the assistant (a prefill).
+ * that 2026-10-21 and later reject temperature/top_p/top_k, that Claude 4.6 and later refuse a
+ * conversation ending on the assistant (a prefill), and the prompt-caching rules (`cache-rules.ts`,
+ * automatic caching's top-level cache_control included).
  */
 export async function startAnthropicSim(options: AnthropicSimOptions = {}): Promise<AnthropicSimServer> {
   const models = options.models ?? DEFAULT_MODELS;

@@ -85,8 +85,8 @@ export interface CachePrefix {
 }
 
 /**
- * The prompt prefix a request asks to cache: up to its last `cache_control` mark (system, then
- * messages), or the whole system prompt when it contains "[cache]" (the marker the other simulators
+ * The prompt prefix a request asks to cache: all of it with a top-level `cache_control` (automatic
+ * caching), else up to its last `cache_control` mark (system, then messages), or the whole system prompt when it contains "[cache]" (the marker the other simulators
  * use). Empty when nothing is to be cached.
  */
 export function cachePrefix(body: Json): CachePrefix {
@@ -109,6 +109,9 @@ export function cachePrefix(body: Json): CachePrefix {
       mark(b);
     }
   }
+  // Automatic caching: a breakpoint on the last cacheable block, which ends the whole prefix.
+  const auto = body.cache_control;
+  if (typeof auto === 'object' && auto !== null && prefix !== '') return { text: prefix, oneHour: (auto as Json).ttl === '1h' ? prefix : oneHour };
   if (marked !== '') return { text: marked, oneHour };
   const system = systemText(body.system);
   return { text: system.includes('[cache]') ? system : '', oneHour: '' };

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BUDGET_REFUSED, PREFILL_REFUSED, prefillProblem, thinkingFormProblem, validateMessagesBody } from './validate.js';
+import { cachePrefix } from './script.js';
+import { signatureOf } from '../answer.js';
 
 const opts = { requireModel: true, version: '2023-06-01' };
 const ok = { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
@@ -107,5 +109,42 @@ describe('anthropic simulator request validation', () => {
   it('wants no model in the body when the model is in the URL (Vertex, Bedrock)', () => {
     expect(validateMessagesBody(ok, { requireModel: false, version: 'vertex-2023-10-16' })).toMatch(/model/);
     expect(validateMessagesBody({ ...ok, model: undefined }, { requireModel: false, version: 'vertex-2023-10-16' })).toBeUndefined();
+  });
+});
+
+describe('anthropic simulator prompt-caching rules (Anthropic, Claude on Vertex)', () => {
+  const mark = (ttl?: string) => ({ type: 'ephemeral', ...(ttl === undefined ? {} : { ttl }) });
+  const block = (text: string, ttl?: string) => ({ type: 'text', text, cache_control: mark(ttl) });
+  const problem = (extra: Record<string, unknown>) => validateMessagesBody({ ...ok, ...extra }, opts);
+
+  it('takes a top-level cache_control (automatic caching), and refuses one the API would', () => {
+    expect(problem({ cache_control: mark() })).toBeUndefined();
+    expect(problem({ cache_control: mark('1h') })).toBeUndefined();
+    expect(problem({ cache_control: { type: 'persistent' } })).toBe("cache_control.type: Input should be 'ephemeral'");
+    expect(problem({ cache_control: mark('2h') })).toBe("cache_control.ttl: Input should be '5m' or '1h'");
+    expect(problem({ system: [block('a', '10m')] })).toBe("system.0.cache_control.ttl: Input should be '5m' or '1h'");
+  });
+
+  it('takes at most 4 breakpoints, the automatic one counted unless it lands on a block marked alike', () => {
+    const four = [block('a'), block('b'), block('c'), block('d')];
+    expect(problem({ system: four })).toBeUndefined();
+    expect(problem({ system: [...four, block('e')] })).toBe('A maximum of 4 blocks with cache_control may be provided. Found 5.');
+    expect(problem({ system: four, cache_control: mark() })).toBe('A maximum of 4 blocks with cache_control may be provided. Found 5.');
+    expect(problem({ system: four.slice(0, 3), messages: [{ role: 'user', content: [block('q')] }], cache_control: mark() })).toBeUndefined();
+    expect(problem({ messages: [{ role: 'user', content: [block('q', '1h')] }], cache_control: mark() })).toMatch(/^cache_control: the automatic cache breakpoint's ttl '5m' conflicts/);
+  });
+
+  it('puts the automatic breakpoint on the last cacheable block, past thinking, and refuses a 1h breakpoint after a 5m one', () => {
+    const thought = { role: 'assistant', content: [{ type: 'thinking', thinking: 't', signature: signatureOf(['t']) }] };
+    expect(problem({ messages: [{ role: 'user', content: [block('q', '1h')] }, thought], cache_control: mark() })).toMatch(/conflicts/);
+    expect(problem({ system: [block('a', '5m')], cache_control: mark('1h') })).toBe("a cache_control block with ttl='1h' must not come after a cache_control block with ttl='5m'");
+    expect(problem({ system: [block('a', '1h')], cache_control: mark('5m') })).toBeUndefined();
+  });
+
+  it('caches the whole prompt for a top-level cache_control, an hour for a 1h one', () => {
+    const body = { ...ok, system: 'Rules. ', messages: [{ role: 'user', content: 'hi' }] };
+    expect(cachePrefix({ ...body, cache_control: mark() })).toEqual({ text: 'Rules. hi', oneHour: '' });
+    expect(cachePrefix({ ...body, cache_control: mark('1h') })).toEqual({ text: 'Rules. hi', oneHour: 'Rules. hi' });
+    expect(cachePrefix(body)).toEqual({ text: '', oneHour: '' });
   });
 });

@@ -4,6 +4,7 @@
  */
 
 import { signatureOf } from '../answer.js';
+import { cacheProblem } from './cache-rules.js';
 
 type Json = Record<string, unknown>;
 
@@ -291,6 +292,7 @@ export function validateMessagesBody(body: Json, opts: ValidateOptions): string 
     checkSystem(body.system) ??
     checkMessages(body.messages) ??
     checkThinkingTurn(body) ??
-    checkTools(body)
+    checkTools(body) ??
+    cacheProblem(body)
   );
 }

@@ -3,14 +3,15 @@ import { countTokens, readTurns, scriptAnswer, signatureOf, splitArgs, type Answ
 import type { Fault } from '../faults.js';
 import { sendJson, streamWithFaults } from '../server.js';
 import { removedSamplingProblem, thinkingFormProblem, thinkingTurnProblem, type TurnShape } from '../anthropic/validate.js';
+import { cachedPrefix } from './cache-points.js';
 import { requestId } from './errors.js';
 import { corruptFrame, eventFrame, exceptionFrame, withPadding } from './eventstream.js';
 
 type Block = Record<string, unknown>;
 
-/** A Converse body read into the shared script input, plus whether the system prompt asks for caching. */
+/** A Converse body read into the shared script input, plus the prompt text up to its last cache point (undefined: none). */
 export interface ConverseInput extends ScriptInput {
-  cachePoint: boolean;
+  cachedPrefix: string | undefined;
 }
 
 function blockText(blocks: unknown): string {
@@ -68,7 +69,7 @@ export function converseScriptInput(model: string, body: Record<string, unknown>
     tools: (toolConfig.tools ?? []).map((t) => ({ name: t.toolSpec?.name ?? 'tool' })),
     maxTokens: inference.maxTokens,
     stop: inference.stopSequences ?? [],
-    cachePoint: systemBlocks.some((b) => b.cachePoint !== undefined),
+    cachedPrefix: cachedPrefix(body),
     reason: claudeThinking(model, body),
   };
 }
@@ -154,10 +155,10 @@ const STOP_REASON: Record<Answer['finish'], string> = { stop: 'end_turn', stop_s
 
 /** Bedrock's usage: `inputTokens` leaves out the tokens read from the prompt cache. */
 function usageOf(answer: Answer, input: ConverseInput): Record<string, number> {
-  const cached = answer.cachedTokens > 0 ? answer.cachedTokens : input.cachePoint ? countTokens(input.system) : 0;
+  const cached = answer.cachedTokens > 0 ? answer.cachedTokens : input.cachedPrefix !== undefined ? countTokens(input.cachedPrefix) : 0;
   const inputTokens = answer.promptTokens - cached;
   const usage: Record<string, number> = { inputTokens, outputTokens: answer.completionTokens, totalTokens: answer.promptTokens + answer.completionTokens };
-  if (cached > 0 || input.cachePoint) Object.assign(usage, { cacheReadInputTokens: cached, cacheWriteInputTokens: 0 });
+  if (cached > 0 || input.cachedPrefix !== undefined) Object.assign(usage, { cacheReadInputTokens: cached, cacheWriteInputTokens: 0 });
   return usage;
 }
 

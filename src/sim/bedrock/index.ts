@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { applyPreFault, startSim, type SimServer } from '../server.js';
+import { cachePointProblem } from './cache-points.js';
 import { converse, converseProblem, converseScriptInput, converseStream } from './converse.js';
 import { conversationProblem } from './conversation.js';
 import { prefillProblem } from '../anthropic/validate.js';
@@ -110,7 +111,7 @@ export function startBedrockSim(options: BedrockSimOptions = {}): Promise<SimSer
       }
       const input = converseScriptInput(served, json);
       // Claude 4.6 and later refuse a prefill on Bedrock as on Anthropic's API, in the same words.
-      const problem = conversationProblem(json.messages, served) ?? prefillProblem(json, served) ?? converseProblem(served, json);
+      const problem = conversationProblem(json.messages, served) ?? prefillProblem(json, served) ?? converseProblem(served, json) ?? cachePointProblem(json);
       if (problem !== undefined) {
         sendAwsError(res, 'ValidationException', problem);
         return true;
