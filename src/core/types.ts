@@ -162,6 +162,13 @@ export interface ChatRequest {
   /** The end user the client acts for (OpenAI's `user`, Anthropic's `metadata.user_id`). */
   user?: string;
   /**
+   * Automatic prompt caching (Anthropic's top-level `cache_control`): one more breakpoint, which the
+   * upstream puts on the request's last cacheable part (tools, system, then messages; never reasoning
+   * or empty text), besides the parts' own hints. Sent as is where the API takes it, as a cache point
+   * there where it has cache points only (Bedrock Converse), dropped with a Warning elsewhere.
+   */
+  cacheControl?: CacheControl;
+  /**
    * Per-wire-family hints from the front door that only dialects of that family read, by namespace
    * (e.g. `openai: { max_tokens_field: 'max_completion_tokens' }`). Never a way to add upstream fields.
    */

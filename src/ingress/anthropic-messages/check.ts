@@ -29,11 +29,15 @@ export function int(v: unknown, param: string, min: number): number {
   return v;
 }
 
-/** A block's `cache_control` as the canonical cache hint; undefined when the block has none. */
+/**
+ * A block's `cache_control` (or the request's, `param` ''), as the canonical cache hint; undefined
+ * when it has none.
+ */
 export function cacheControlOf(block: Record<string, unknown>, param: string): CacheControl | undefined {
   const cc = block.cache_control;
   if (cc === undefined || cc === null) return undefined;
-  if (!isObject(cc) || cc.type !== 'ephemeral') fail(`${param}.cache_control.type`, "must be 'ephemeral'");
-  if (cc.ttl !== undefined && cc.ttl !== '5m' && cc.ttl !== '1h') fail(`${param}.cache_control.ttl`, "must be '5m' or '1h'");
+  const at = param === '' ? 'cache_control' : `${param}.cache_control`;
+  if (!isObject(cc) || cc.type !== 'ephemeral') fail(`${at}.type`, "must be 'ephemeral'");
+  if (cc.ttl !== undefined && cc.ttl !== '5m' && cc.ttl !== '1h') fail(`${at}.ttl`, "must be '5m' or '1h'");
   return cc.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: cc.ttl };
 }

@@ -1,6 +1,7 @@
 import type { ChatRequest, JsonObject, Message, ReasoningEffort, ReasoningRequest, ToolDefinition } from '../../core/types.js';
 import { echoed, isObject } from '../../core/json.js';
 import { cacheControlOf, checkCount, fail, int, num, str } from './check.js';
+import { automaticCache } from './auto-cache.js';
 import { assistantParts, systemMessage, userTurn } from './decode-content.js';
 import { checkToolPairing } from './tool-pairing.js';
 
@@ -13,7 +14,7 @@ import { checkToolPairing } from './tool-pairing.js';
 
 /** Accepted and dropped: no canonical home (the tier and context editing are Anthropic account features). */
 const IGNORED = new Set(['service_tier', 'context_management']);
-const KNOWN = new Set(['model', 'messages', 'system', 'max_tokens', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'stream', 'tools', 'tool_choice', 'metadata', 'thinking', 'output_config']);
+const KNOWN = new Set(['model', 'messages', 'system', 'max_tokens', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'stream', 'tools', 'tool_choice', 'metadata', 'thinking', 'output_config', 'cache_control']);
 
 /** Tool names as the Messages API accepts them (and Bedrock and Gemini require). */
 const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -165,6 +166,7 @@ export function decodeMessagesRequest(body: unknown, forCounting = false): Decod
   if (given(body.stop_sequences)) request.stopSequences = stopSequences(body.stop_sequences);
   if (given(body.tools)) request.tools = tools(body.tools);
   if (given(body.tool_choice)) toolChoice(body.tool_choice, request);
+  automaticCache(body, request);
   const effort = given(body.output_config) ? outputConfig(body.output_config, request) : undefined;
   if (given(body.thinking)) request.reasoning = thinking(body.thinking, request.maxOutputTokens, effort);
   if (given(body.metadata)) {

@@ -281,6 +281,56 @@ describe('the Anthropic Messages front door', () => {
     expect((again.usage.cache_read_input_tokens ?? 0) + (again.usage.cache_creation_input_tokens ?? 0)).toBeGreaterThan(0);
   });
 
+  describe('automatic caching: a top-level cache_control from the official SDK', () => {
+    const ask = (model: string, context: string): Anthropic.MessageCreateParamsNonStreaming => ({
+      model,
+      max_tokens: 32,
+      cache_control: { type: 'ephemeral' },
+      system: `${context} ${'Long shared context. '.repeat(40)}`,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const sentTo = (sim: SimServer | undefined): Record<string, unknown> => JSON.parse(sim?.lastRequest?.body.toString() ?? '{}') as Record<string, unknown>;
+
+    it('reaches an Anthropic upstream as its own field, which writes the prompt to the cache and reads it on the next call', async () => {
+      const first = await client.messages.create(ask('anthropic', 'Anthropic auto.'));
+      expect(sentTo(anthropicSim).cache_control).toEqual({ type: 'ephemeral' });
+      expect(first.usage.cache_creation_input_tokens).toBeGreaterThan(0);
+      const again = await client.messages.create(ask('anthropic', 'Anthropic auto.'));
+      expect(again.usage.cache_read_input_tokens).toBe(first.usage.cache_creation_input_tokens);
+    });
+
+    it('reaches Claude on Vertex as the same field', async () => {
+      const m = await client.messages.create(ask('vertex-claude', 'Vertex auto.'));
+      expect(m.stop_reason).toBe('end_turn');
+      expect(sentTo(sims[2]).cache_control).toEqual({ type: 'ephemeral' });
+    });
+
+    it('reaches Bedrock as a cache point after the last block (Converse has no such field), which the cache reads', async () => {
+      const res = await client.messages.create(ask('bedrock', 'Bedrock auto.')).withResponse();
+      const sent = sentTo(bedrockSim) as { messages: Array<{ content: unknown[] }> };
+      expect(sent).not.toHaveProperty('cache_control');
+      expect(sent.messages.at(-1)?.content).toEqual([{ text: 'hi' }, { cachePoint: { type: 'default' } }]);
+      expect(res.data.usage.cache_read_input_tokens).toBeGreaterThan(0);
+      expect(res.response.headers.get('x-switchyard-warnings')).toBeNull();
+    });
+
+    it('is dropped with a warning by an upstream that caches on its own', async () => {
+      const res = await client.messages.create(ask('openai', 'OpenAI auto.')).withResponse();
+      expect(res.data.stop_reason).toBe('end_turn');
+      expect(res.response.headers.get('x-switchyard-warnings')).toBe('cacheControl');
+    });
+
+    it('is refused as the API refuses it, in Anthropic shape, before any upstream: no slot left beside 4 breakpoints', async () => {
+      const before = attempts.length;
+      const marked = { type: 'ephemeral' as const };
+      const system = ['a', 'b', 'c', 'd'].map((text) => ({ type: 'text' as const, text, cache_control: marked }));
+      const err = await client.messages.create({ ...ask('bedrock', 'Full.'), system }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+      expect((err as InstanceType<typeof Anthropic.BadRequestError>).error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringMatching(/^cache_control: A maximum of 4 blocks/) } });
+      expect(attempts.length).toBe(before);
+    });
+  });
+
   it('takes the switchyard routing hint off the body, as every door does', async () => {
     const res = await post('/v1/messages', { model: 'claude', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }], switchyard: { deployment: 'bedrock' } });
     expect([res.status, res.headers['x-switchyard-deployment']]).toEqual([200, 'bedrock']);

@@ -149,6 +149,7 @@ export const ANTHROPIC_MESSAGES: DoorSeeds = {
       top_k: 5,
       stop_sequences: ['END'],
       metadata: { user_id: 'u-1' },
+      cache_control: { type: 'ephemeral' },
     },
     {
       model,

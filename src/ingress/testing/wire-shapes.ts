@@ -67,6 +67,7 @@ export const MESSAGES_WIRE: WireShape = scalars(MESSAGES_WIRE_KEYS, {
   metadata: scalars(['user_id']),
   thinking: scalars(['type', 'budget_tokens']),
   output_config: scalars(['effort']),
+  cache_control: CACHE_CONTROL,
 });
 
 const child = (path: string, key: string | number): string => (path === '' ? String(key) : `${path}.${key}`);

@@ -28,4 +28,4 @@ export const OPENAI_WIRE_KEYS: readonly string[] = [
 ];
 
 /** The top-level keys of a Messages API body from Switchyard (`model` or, on Vertex, `anthropic_version`). */
-export const MESSAGES_WIRE_KEYS = ['model', 'anthropic_version', 'max_tokens', 'messages', 'system', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'tools', 'tool_choice', 'metadata', 'stream', 'thinking', 'output_config'];
+export const MESSAGES_WIRE_KEYS = ['model', 'anthropic_version', 'max_tokens', 'messages', 'system', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'tools', 'tool_choice', 'metadata', 'stream', 'thinking', 'output_config', 'cache_control'];

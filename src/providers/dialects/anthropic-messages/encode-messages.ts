@@ -25,7 +25,8 @@ function notHere(param: string, message: string): GatewayError {
   return new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_request', fallbackable: true, unsent: true });
 }
 
-function cacheControl(cc: CacheControl): AnthropicCacheControl {
+/** A canonical cache hint as the Messages API's `cache_control`, from its two fields only. */
+export function cacheControl(cc: CacheControl): AnthropicCacheControl {
   return cc.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: cc.ttl };
 }
 

@@ -578,3 +578,18 @@ describe('encodeMessagesRequest: adaptive thinking for the Claude models that ta
     expect(messagesPassthroughProblem(['output_config'])).toContain('"output_config"');
   });
 });
+
+describe('encodeMessagesRequest: automatic caching (a request-level cache hint)', () => {
+  it("sends it as the API's own top-level cache_control, to the direct API and to Claude on Vertex, with its ttl", () => {
+    const direct = encodeMessagesRequest(req({ cacheControl: { type: 'ephemeral' } }), { ...base, model: 'claude-sonnet-4-6' });
+    expect(direct.cache_control).toEqual({ type: 'ephemeral' });
+    expect(direct.messages).toEqual([{ role: 'user', content: [text('hi')] }]);
+    const vertex = encodeMessagesRequest(req({ cacheControl: { type: 'ephemeral', ttl: '1h' } }), { ...base, forModel: 'claude-sonnet-4-5@20250929', anthropicVersion: 'vertex-2023-10-16' });
+    expect(vertex.cache_control).toEqual({ type: 'ephemeral', ttl: '1h' });
+    expect(encodeMessagesRequest(req({}), { ...base, model: 'claude-sonnet-4-6' })).not.toHaveProperty('cache_control');
+  });
+
+  it('writes cache_control itself, so no deployment may pass a client value through in its place', () => {
+    expect(messagesPassthroughProblem(['cache_control'])).toBe('"cache_control" is a Messages API field Switchyard writes itself');
+  });
+});

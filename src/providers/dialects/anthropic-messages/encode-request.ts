@@ -3,7 +3,7 @@ import type { ChatRequest, ResponseFormat, ToolChoice, ToolDefinition, Warning }
 import { claudeStopSequences, planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from './claude-generation.js';
 import { checkClaudePrefill } from './claude-prefill.js';
 import { claudeThinkingForm } from './claude-thinking.js';
-import { encodeConversation } from './encode-messages.js';
+import { cacheControl, encodeConversation } from './encode-messages.js';
 import type { AnthropicContentBlock, AnthropicTextBlock, AnthropicTool, AnthropicToolChoice, MessagesRequestBody } from './wire.js';
 
 export interface EncodeMessagesOptions {
@@ -44,6 +44,7 @@ export const MESSAGES_MAPPED_KEYS: ReadonlySet<string> = new Set([
   'output_config',
   'metadata',
   'stream',
+  'cache_control',
 ]);
 
 /** Why `fields` cannot be passthrough fields of a Messages API deployment, or undefined. */
@@ -72,7 +73,7 @@ function jsonInstruction(format: ResponseFormat | undefined): string | undefined
 function encodeTool(tool: ToolDefinition): AnthropicTool {
   const out: AnthropicTool = { name: tool.name, input_schema: tool.parameters ?? { type: 'object', properties: {} } };
   if (tool.description !== undefined) out.description = tool.description;
-  if (tool.cacheControl) out.cache_control = tool.cacheControl.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: tool.cacheControl.ttl };
+  if (tool.cacheControl) out.cache_control = cacheControl(tool.cacheControl);
   return out;
 }
 
@@ -136,6 +137,8 @@ export function encodeMessagesRequest(req: ChatRequest, opts: EncodeMessagesOpti
   if (plan.thinking) body.thinking = plan.thinking;
   if (plan.effort !== undefined) body.output_config = { effort: plan.effort };
   if (req.user !== undefined) body.metadata = { user_id: req.user };
+  // Automatic caching is the API's own (Anthropic, Claude on Vertex): it places the breakpoint itself.
+  if (req.cacheControl) body.cache_control = cacheControl(req.cacheControl);
   if (opts.stream) body.stream = true;
   if (opts.passthrough && opts.passthrough.length > 0 && req.passthrough) copyPassthrough(req.passthrough, opts.passthrough, body as unknown as Record<string, unknown>);
   for (const key of UNMAPPED) {

@@ -100,6 +100,8 @@ export interface MessagesRequestBody {
   output_config?: { effort: 'low' | 'medium' | 'high' };
   metadata?: { user_id: string };
   stream?: boolean;
+  /** Automatic caching: the API puts this breakpoint on the last cacheable block itself. */
+  cache_control?: AnthropicCacheControl;
 }
 
 /**

@@ -6,6 +6,7 @@ import { claudeThinkingForm } from '../anthropic-messages/claude-thinking.js';
 import { claudeStopSequences, planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from '../anthropic-messages/claude-generation.js';
 import { CACHE_POINT, CACHE_POINT_1H, cachePoint, encodeConversation, type CacheContext } from './encode-messages.js';
 import { cachePointsFor, isClaudeModel, takesAssistantFirst } from './model-family.js';
+import { placeAutomaticCachePoint } from './auto-cache.js';
 import type { CachePointBlock, ContentBlock, ConverseMessage, ConverseRequestBody, ToolChoiceWire, ToolSpec } from './wire.js';
 
 /** maxTokens for a Claude model that reasons when the request gives none (the budget must stay below it). */
@@ -142,9 +143,15 @@ export function encodeConverseRequest(request: ChatRequest, options: EncodeOptio
   const { system, messages, usesTools } = encodeConversation(request.messages, { claude, assistantFirst: takesAssistantFirst(options.model) }, cache, warnings);
   if (claude) checkClaudePrefill(request.messages, messages.at(-1)?.role, options.model);
   const body: ConverseRequestBody = { messages };
+  // The deployment's cache point after the system prompt, unless the client's own ends it.
+  const systemPoint = options.cacheSystemPrompt === true && system.length > 0 && !('cachePoint' in (system[system.length - 1] as object));
+  if (request.cacheControl) {
+    const dropped = placeAutomaticCachePoint(request.cacheControl, { system, messages, tools: request.tools, systemPointAdded: systemPoint }, cache);
+    if (dropped) warnings.push(dropped);
+  }
   if (system.length > 0) {
     // Bedrock refuses a cache point that outlives one before it: the system's lasts an hour when a later one does.
-    if (options.cacheSystemPrompt && !('cachePoint' in (system[system.length - 1] as object))) system.push(oneHourIn(messages) ? CACHE_POINT_1H : CACHE_POINT);
+    if (systemPoint && !('cachePoint' in (system[system.length - 1] as object))) system.push(oneHourIn(messages) ? CACHE_POINT_1H : CACHE_POINT);
     body.system = system;
   }
   const { plan, extra } = generation(request, options.model, claude, messages, warnings);

@@ -372,3 +372,11 @@ describe('JSON schema to the Gemini OpenAPI subset', () => {
     });
   });
 });
+
+describe('gemini request encoding: a request-level cache hint (automatic caching)', () => {
+  it('is not sent, with a warning: Gemini caches prefixes on its own and takes no hints', () => {
+    const { body, warnings } = encodeGenerateContentRequest(base({ cacheControl: { type: 'ephemeral' } }), 'gemini-2.5-flash');
+    expect(body).toEqual(encodeGenerateContentRequest(base({}), 'gemini-2.5-flash').body);
+    expect(warnings).toEqual([expect.objectContaining({ type: 'unsupported-setting', setting: 'cacheControl' })]);
+  });
+});

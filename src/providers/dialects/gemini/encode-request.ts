@@ -112,7 +112,7 @@ function historyRules(model: string): HistoryRules {
 /**
  * A canonical chat request as a Gemini generateContent body, built field by field. The model goes in
  * the URL, not the body. `user` has no Gemini counterpart; cache hints are ignored (Gemini caches
- * implicitly); a request to forbid parallel tool calls cannot be honoured and becomes a warning.
+ * implicitly), a request-level one with a warning, as is a request to forbid parallel tool calls.
  * `model` (the deployment's) decides what turning thinking off can mean, whether unsigned function
  * calls in the history need Google's stand-in signature (Gemini 3), and whether a final assistant
  * message (a prefill) can be sent.
@@ -126,6 +126,9 @@ export function encodeGenerateContentRequest(req: ChatRequest, model?: string): 
   }
   if (req.parallelToolCalls === false) {
     warnings.push({ type: 'unsupported-setting', setting: 'parallelToolCalls', message: 'Gemini cannot be told to avoid parallel function calls; the setting was ignored.' });
+  }
+  if (req.cacheControl) {
+    warnings.push({ type: 'unsupported-setting', setting: 'cacheControl', message: "Gemini caches prompt prefixes on its own and takes no cache hints; the request's automatic cache_control was not sent." });
   }
   const config = generationConfig(req, model, warnings);
   if (config) body.generationConfig = config;

@@ -374,3 +374,11 @@ describe('openai-chat message encoding', () => {
     expect(() => encode(request)).toThrowError(expect.objectContaining({ kind: 'invalid_request', param: 'messages[1].content[1]' }));
   });
 });
+
+describe('openai-chat request encoding: a request-level cache hint (automatic caching)', () => {
+  it('is not sent, with a warning: OpenAI-compatible upstreams cache prefixes on their own and take no hints', () => {
+    const { body, warnings } = encode(ask({ cacheControl: { type: 'ephemeral', ttl: '1h' } }));
+    expect(body).toEqual({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], stream: false });
+    expect(warnings).toEqual([expect.objectContaining({ type: 'unsupported-setting', setting: 'cacheControl' })]);
+  });
+});

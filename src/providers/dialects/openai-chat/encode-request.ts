@@ -46,6 +46,11 @@ export interface EncodedChatRequest {
 }
 
 const TOP_K_WARNING: Warning = Object.freeze({ type: 'unsupported-setting', setting: 'topK', message: 'topK is not supported by the OpenAI Chat Completions API and was not sent.' });
+const CACHE_WARNING: Warning = Object.freeze({
+  type: 'unsupported-setting',
+  setting: 'cacheControl',
+  message: "The upstream caches prompt prefixes on its own and takes no cache hints; the request's automatic cache_control was not sent.",
+});
 const REASONING_WARNING: Warning = Object.freeze({
   type: 'unsupported-setting',
   setting: 'reasoning',
@@ -98,6 +103,7 @@ export function encodeChatRequest(request: ChatRequest, options: ChatEncodeOptio
   }
   warnings = samplingWarnings(request, rule, effort !== undefined, warnings);
   if (request.topK !== undefined) (warnings ??= []).push(TOP_K_WARNING);
+  if (request.cacheControl) (warnings ??= []).push(CACHE_WARNING);
   return { body, warnings };
 }
 
