@@ -52,8 +52,8 @@ function isLive(name: string): boolean {
  * A local append-only journal of usage events, so a process killed outright loses none of the
  * events it has not written to the store yet. The lines appended in one turn of the event loop are
  * handed to the kernel together, with one `write()` at the end of the turn (at 64 connections ~20
- * events share it); the HTTP handler holds every answer until `journalsCommitted()` says they are
- * written. That survives the process being killed (not a machine crash, which would need an fsync per
+ * events share it; a request alone has its line written at once, `journalsCommitted(true)`); the HTTP
+ * handler holds every answer until `journalsCommitted()` says they are written. That survives the process being killed (not a machine crash, which would need an fsync per
  * request). Lines go to segment files; the batcher seals the current segment when
  * it takes a batch and releases (deletes) sealed segments once everything in them is stored.
  * Segments left by a process that died are `leftovers`, replayed on start (event ids make that
