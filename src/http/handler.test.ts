@@ -383,6 +383,62 @@ describe('beforeAnswer is told when a request is alone (nothing else open could 
   });
 });
 
+describe('a stream that records no usage never keeps a request from being alone', () => {
+  const gateway = gatewayFor(undefined);
+  afterAll(() => gateway.close());
+
+  it("the dashboard's feed, open for hours, leaves every other request alone; the feed's own end is not alone beside one", async () => {
+    const told: Array<[string, boolean]> = [];
+    let asking = '';
+    let releaseOk: () => void = () => undefined;
+    const okGate = new Promise<void>((r) => (releaseOk = r));
+    const routes: Route[] = [
+      { method: 'GET', path: '/v1/ok', handle: async () => jsonResponse(200, { ok: true }) },
+      { method: 'GET', path: '/v1/held', handle: async () => (await okGate, jsonResponse(200, { held: true })) },
+      {
+        // As the dashboard's feed: plumbing, unobserved, a stream that records nothing.
+        method: 'GET',
+        path: '/v1/feed',
+        observed: false,
+        handle: async (ctx) => {
+          const body = (async function* () {
+            yield 'data: snapshot\n\n';
+            asking = 'feed end';
+            await ctx.beforeEnd();
+            ctx.streamEnded();
+          })();
+          return { status: 200, headers: { 'content-type': 'text/event-stream' }, body };
+        },
+      },
+    ];
+    const handle = createHttpHandler(gateway, { routes, beforeAnswer: (alone) => void told.push([asking, alone]) });
+    const ask = (path: string) => {
+      asking = path;
+      return handle(req('GET', path));
+    };
+
+    const feed = await ask('/v1/feed');
+    await ask('/v1/ok');
+    expect(told).toEqual([
+      ['/v1/feed', true],
+      ['/v1/ok', true], // the feed is open, but records nothing to share a write with
+    ]);
+
+    told.length = 0;
+    const held = ask('/v1/held');
+    const frames = (feed.body as AsyncIterable<string>)[Symbol.asyncIterator]();
+    await frames.next();
+    await frames.next();
+    releaseOk();
+    asking = '/v1/held';
+    await held;
+    expect(told).toEqual([
+      ['feed end', false], // a request is open beside it
+      ['/v1/held', true],
+    ]);
+  });
+});
+
 describe('a stream that fails or is cancelled mid-answer, on every front door', () => {
   let sim: SimServer;
   let gateway: Gateway;

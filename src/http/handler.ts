@@ -130,7 +130,12 @@ class RequestContext implements RouteContext, AfterAnswer {
   }
 
   beforeEnd(): Promise<void> | undefined {
-    return this.shared.beforeAnswer?.(this.shared.open === 1);
+    return this.shared.beforeAnswer?.(this.alone);
+  }
+
+  /** No other request is open (this one counted out already where it records no usage). */
+  private get alone(): boolean {
+    return this.shared.open === (this.counted ? 1 : 0);
   }
 
   /**
@@ -139,7 +144,7 @@ class RequestContext implements RouteContext, AfterAnswer {
    * requests, and with none there is nothing to batch, only a turn's delay on the answer.
    */
   durable(): Promise<void> | undefined {
-    const alone = this.shared.open === 1;
+    const alone = this.alone;
     this.closeOpen();
     return this.shared.beforeAnswer?.(alone);
   }
@@ -253,6 +258,11 @@ function unrouted(request: HttpRequest, { knownPath, methods }: Found, table: Ro
     // RFC 9110: a 405 names the methods the path takes.
     headers: methods ? { allow: allowedMethods(methods) } : undefined,
   });
+}
+
+/** Whether a request's route is client work that may record usage: plumbing (probes, scrapes, the dashboard's feed) never does. */
+function recordsUsage(entry: Entry | undefined): boolean {
+  return entry !== undefined && entry.route.public !== true && entry.route.observed !== false;
 }
 
 /** The path of a known path's routes as written, `{name}` segments unfilled. */
@@ -398,8 +408,10 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
     // A stream finishes when it ends (RouteContext.streamEnded); anything else is answered now. Public
     // routes (probes every few seconds) write no access line; a request no route took does.
     if (!entry?.route.public && !isBodyStream(answer.body)) ctx.finish(answer.status);
-    // A stream stays open until it ends (its closing frames wait for the journal); anything else is done.
-    const durable = isBodyStream(answer.body) ? shared.beforeAnswer?.(false) : ctx.durable();
+    // A stream stays open until it ends (its closing frames wait for the journal); anything else is done,
+    // and so is a stream that records no usage (the dashboard's feed, open for hours): counted as open,
+    // it would keep every other request from ever being alone.
+    const durable = isBodyStream(answer.body) && recordsUsage(entry) ? shared.beforeAnswer?.(false) : ctx.durable();
     if (durable) await durable;
     return answer;
   };
