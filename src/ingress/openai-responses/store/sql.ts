@@ -6,6 +6,12 @@ const SWEEP_EVERY_MS = 60_000;
 const COLUMNS = ['id', 'owner', 'created_at', 'expires_at', 'messages', 'residency', 'response', 'input_items'];
 /** A stream's row while it runs: no answer yet, and no conversation (`messages` is NOT NULL). */
 const BEGUN = ['id', 'owner', 'created_at', 'expires_at', 'messages', 'state'];
+/**
+ * A begun row's `messages`: JSON that is no conversation. A build from before migration 10 (a rolling
+ * upgrade) does not know `state` and reads the row as stored: given `[]` it would continue the
+ * response with its history silently empty; given this it refuses it (previous_response_unreadable).
+ */
+const NO_CONVERSATION = 'null';
 
 /**
  * Conversations in the ledger database's `responses` table (migration 5; its `residency`, migration 8;
@@ -35,7 +41,7 @@ export class SqlConversationStore implements ConversationStore {
 
   async begin(id: string, owner: string): Promise<void> {
     const now = this.now();
-    await this.driver.insertRows(this.table, BEGUN, 'id', [[id, owner, now, now + IN_FLIGHT_MS, '[]', 'streaming']]);
+    await this.driver.insertRows(this.table, BEGUN, 'id', [[id, owner, now, now + IN_FLIGHT_MS, NO_CONVERSATION, 'streaming']]);
   }
 
   async finish(id: string, owner: string, stored: StoredResponse): Promise<boolean> {

@@ -9,6 +9,7 @@ import { openSqlite } from '../../../ledger/store/sqlite-driver.js';
 import { DATABASE_URL, testSchema } from '../../../ledger/testing/fixtures.js';
 import { MemoryConversationStore } from './memory.js';
 import { SqlConversationStore } from './sql.js';
+import { storedMessages } from './stored.js';
 import type { ConversationStore, StoredResponse } from './store.js';
 
 const HOUR = 3_600_000;
@@ -156,6 +157,27 @@ if (DATABASE_URL) {
     },
   );
 }
+
+describe('a streamed response under way, read by a build from before migration 10 (a rolling upgrade)', () => {
+  it('is no conversation that build would continue: it refuses it rather than going on with an empty history', async () => {
+    const driver = openSqlite(':memory:');
+    try {
+      await migrate(driver);
+      const store = new SqlConversationStore(driver, 24 * HOUR, () => 1_000_000);
+      await store.begin('resp_s', 'one');
+      await store.begin('resp_t', 'one');
+      expect(await store.delete('resp_t', 'one')).toBe(true);
+      // That build's load: it knows no `state`, so the mark and the tombstone look stored to it.
+      const olderLoad = async (id: string): Promise<unknown> => {
+        const { rows } = await driver.query<{ messages: string }>(`SELECT messages, residency FROM ${driver.table('responses')} WHERE id = ? AND owner = ? AND expires_at > ?`, [id, 'one', 1_000_000]);
+        return storedMessages(JSON.parse((rows[0] as { messages: string }).messages) as unknown, id);
+      };
+      for (const id of ['resp_s', 'resp_t']) await expect(olderLoad(id)).rejects.toMatchObject({ code: 'previous_response_unreadable', status: 400 });
+    } finally {
+      await driver.close();
+    }
+  });
+});
 
 describe.skipIf(DATABASE_URL)('stored conversations in PostgreSQL', () => {
   it('runs the suite above on PostgreSQL too when DATABASE_URL names a test database', () => undefined);
