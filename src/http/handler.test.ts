@@ -9,7 +9,7 @@ import type { SimServer } from '../sim/server.js';
 import { isBodyStream, type AfterAnswer, type HttpHandler, type HttpRequest, type HttpResponse } from './exchange.js';
 import { createHttpHandler } from './handler.js';
 import { jsonResponse } from './respond.js';
-import type { Route, StartSpan } from './route.js';
+import type { Ingress, Route, StartSpan } from './route.js';
 import { memoryConversations, type Conversations } from '../ingress/openai-responses/store/conversations.js';
 
 /** A request as a serverless adapter builds it: buffered bytes, lower-case headers. */
@@ -436,6 +436,29 @@ describe('a stream that records no usage never keeps a request from being alone'
       ['feed end', false], // a request is open beside it
       ['/v1/held', true],
     ]);
+  });
+});
+
+describe('a request whose error answer itself fails', () => {
+  const gateway = gatewayFor(undefined);
+  afterAll(() => gateway.close());
+
+  it('is no longer open: the next request on its own is alone', async () => {
+    const told: boolean[] = [];
+    const broken: Ingress = {
+      name: 'broken',
+      routes: [
+        { method: 'GET', path: '/v1/fails', handle: async () => Promise.reject(new Error('route failed')) },
+        { method: 'GET', path: '/v1/ok', handle: async () => jsonResponse(200, { ok: true }) },
+      ],
+      encodeError: () => {
+        throw new Error('the error shape failed too');
+      },
+    };
+    const handle = createHttpHandler(gateway, { ingresses: [broken], beforeAnswer: (alone) => void told.push(alone) });
+    await expect(handle(req('GET', '/v1/fails'))).rejects.toThrow('the error shape failed too');
+    await handle(req('GET', '/v1/ok'));
+    expect(told).toEqual([true]);
   });
 });
 

@@ -149,6 +149,11 @@ class RequestContext implements RouteContext, AfterAnswer {
     return this.shared.beforeAnswer?.(alone);
   }
 
+  /** The request failed past its error answer: it no longer counts as open. */
+  abandon(): void {
+    this.closeOpen();
+  }
+
   /** This request no longer counts as open (once, however often it is called). */
   private closeOpen(): void {
     if (this.counted) {
@@ -369,51 +374,57 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
     // Our own id always: the ledger keys usage events by it, so a client reusing an id must not be
     // able to make later requests' usage vanish as duplicates. The client's id is kept for the log.
     const ctx = new RequestContext(request, randomUUID(), shared);
-    let entry: Entry | undefined;
-    let answer: HttpResponse;
+    // The error answer itself can fail (the runtime then answers): the request is not open any more.
     try {
-      const found = table.find(request.method, request.path);
-      entry = found.entry;
-      if (!entry) {
-        answer = unroutedAnswer(request, found);
-      } else {
-        ctx.params = found.params;
-        ctx.routePath = entry.route.path;
-        if (!probes.has(entry.route)) guard(request);
-        if (!entry.route.public) {
-          if (startSpan && entry.route.observed !== false) ctx.span = startSpan({ method: request.method, route: entry.route.path, path: request.path, originalPath: request.originalPath, scheme: request.scheme ?? 'http', httpVersion: request.httpVersion, headers: request.headers, requestId: ctx.requestId });
-          ctx.caller = authenticate(request.headers);
-          // Here rather than in each route: a route added later cannot forget to refuse a scrape key.
-          if (!entry.route.scrape) refuseScrapeOnly(ctx.caller);
+      let entry: Entry | undefined;
+      let answer: HttpResponse;
+      try {
+        const found = table.find(request.method, request.path);
+        entry = found.entry;
+        if (!entry) {
+          answer = unroutedAnswer(request, found);
+        } else {
+          ctx.params = found.params;
+          ctx.routePath = entry.route.path;
+          if (!probes.has(entry.route)) guard(request);
+          if (!entry.route.public) {
+            if (startSpan && entry.route.observed !== false) ctx.span = startSpan({ method: request.method, route: entry.route.path, path: request.path, originalPath: request.originalPath, scheme: request.scheme ?? 'http', httpVersion: request.httpVersion, headers: request.headers, requestId: ctx.requestId });
+            ctx.caller = authenticate(request.headers);
+            // Here rather than in each route: a route added later cannot forget to refuse a scrape key.
+            if (!entry.route.scrape) refuseScrapeOnly(ctx.caller);
+          }
+          answer = await entry.route.handle(ctx);
+          if (request.method === 'HEAD') answer = headOnly(answer);
         }
-        answer = await entry.route.handle(ctx);
-        if (request.method === 'HEAD') answer = headOnly(answer);
+      } catch (err) {
+        const error = toGatewayError(err);
+        ctx.errorKind = error.kind;
+        if (error.kind === 'internal') logger.error({ requestId: ctx.requestId, err: errorChain(err) }, 'internal error');
+        // Only an authenticated caller's refusals are told (the audit log): a request the browser guard or
+        // authentication refused names nobody, and anyone who can reach the port could write them.
+        if (entry && onError && ctx.caller !== NOBODY) onError(error, ctx);
+        const ingress = entry?.ingress ?? doorOf(ingresses, request.path, fallback);
+        const body = ingress.encodeError(error, exposesUpstream(gateway.config, error.deployment), ctx.requestId);
+        answer = errorResponse(error, body, { 'x-request-id': ctx.requestId });
+        if (ingress.errorAnswer) answer = { ...answer, status: ingress.errorAnswer(error, ctx.requestId, answer.headers) };
       }
+      if (cors) {
+        const origin = request.headers.origin;
+        if (origin !== undefined) answer = cors.reveal(origin, answer);
+      }
+      // A stream finishes when it ends (RouteContext.streamEnded); anything else is answered now. Public
+      // routes (probes every few seconds) write no access line; a request no route took does.
+      if (!entry?.route.public && !isBodyStream(answer.body)) ctx.finish(answer.status);
+      // A stream stays open until it ends (its closing frames wait for the journal); anything else is done,
+      // and so is a stream that records no usage (the dashboard's feed, open for hours): counted as open,
+      // it would keep every other request from ever being alone.
+      const durable = isBodyStream(answer.body) && recordsUsage(entry) ? shared.beforeAnswer?.(false) : ctx.durable();
+      if (durable) await durable;
+      return answer;
     } catch (err) {
-      const error = toGatewayError(err);
-      ctx.errorKind = error.kind;
-      if (error.kind === 'internal') logger.error({ requestId: ctx.requestId, err: errorChain(err) }, 'internal error');
-      // Only an authenticated caller's refusals are told (the audit log): a request the browser guard or
-      // authentication refused names nobody, and anyone who can reach the port could write them.
-      if (entry && onError && ctx.caller !== NOBODY) onError(error, ctx);
-      const ingress = entry?.ingress ?? doorOf(ingresses, request.path, fallback);
-      const body = ingress.encodeError(error, exposesUpstream(gateway.config, error.deployment), ctx.requestId);
-      answer = errorResponse(error, body, { 'x-request-id': ctx.requestId });
-      if (ingress.errorAnswer) answer = { ...answer, status: ingress.errorAnswer(error, ctx.requestId, answer.headers) };
+      ctx.abandon();
+      throw err;
     }
-    if (cors) {
-      const origin = request.headers.origin;
-      if (origin !== undefined) answer = cors.reveal(origin, answer);
-    }
-    // A stream finishes when it ends (RouteContext.streamEnded); anything else is answered now. Public
-    // routes (probes every few seconds) write no access line; a request no route took does.
-    if (!entry?.route.public && !isBodyStream(answer.body)) ctx.finish(answer.status);
-    // A stream stays open until it ends (its closing frames wait for the journal); anything else is done,
-    // and so is a stream that records no usage (the dashboard's feed, open for hours): counted as open,
-    // it would keep every other request from ever being alone.
-    const durable = isBodyStream(answer.body) && recordsUsage(entry) ? shared.beforeAnswer?.(false) : ctx.durable();
-    if (durable) await durable;
-    return answer;
   };
 }
 
