@@ -1,6 +1,6 @@
 import type { FinishReason, ReasoningPart } from '../../core/types.js';
 import { sealReasoning } from './reasoning.js';
-import { outputRefusal, outputText, reasoningItem, responseObject, statusOf, type FunctionCallItem, type MessageItem, type OutputItem, type ReasoningItem, type ResponseFrame, type ResponseIds } from './encode.js';
+import { inProgressObject, outputRefusal, outputText, reasoningItem, responseObject, statusOf, type FunctionCallItem, type MessageItem, type OutputItem, type ReasoningItem, type ResponseFrame, type ResponseIds } from './encode.js';
 
 /** The kind of a message's content part: its text or a refusal. */
 type PartKind = 'output_text' | 'refusal';
@@ -38,7 +38,7 @@ export class ResponseEvents {
 
   /** `response.created` and `response.in_progress`. */
   start(): void {
-    const response = responseObject(this.frame, { status: 'in_progress', incomplete_details: null }, [], null);
+    const response = inProgressObject(this.frame);
     this.emit('response.created', { response });
     this.emit('response.in_progress', { response });
   }

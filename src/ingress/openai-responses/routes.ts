@@ -15,7 +15,7 @@ import { answerTurn } from './answer.js';
 import { inDoorTerms } from './param-path.js';
 import { checkCallOutputs } from './call-outputs.js';
 import { inputItems } from './input-items.js';
-import { encodeResponsesUsage, outputItems, ResponseIds, responseObject, statusOf, type ResponseFrame } from './encode.js';
+import { encodeResponsesUsage, markedObject, outputItems, ResponseIds, responseObject, statusOf, type ResponseFrame } from './encode.js';
 import type { Conversations } from './store/conversations.js';
 import { STORED_RESPONSE_ROUTES } from './stored-routes.js';
 import { ResponsesStreamEncoder, storageListener } from './stream.js';
@@ -72,7 +72,8 @@ interface StreamMaking {
 
 /**
  * A streamed response. One to be kept is marked under way in the store before its first event (which
- * names its id): a DELETE from then on finds it, and its save at the end keeps nothing once deleted.
+ * names its id): a read from then on finds it in progress, a DELETE finds it, and its save at the end
+ * keeps nothing once deleted.
  */
 async function streamResponse(ctx: RouteContext, chat: ChatRequest, options: RequestOptions, m: StreamMaking): Promise<HttpResponse> {
   const { parts, servedBy, headers: admitted, cache, warnings } = await ctx.gateway.stream(chat, options);
@@ -80,7 +81,7 @@ async function streamResponse(ctx: RouteContext, chat: ChatRequest, options: Req
   const headers = asStreamHeaders(servedHeaders(servedBy, admitted, cache, warnings), ctx.costOf !== undefined);
   const { keep } = m;
   // Not marked (the store failed, logged): not stored either, as a save that fails is not.
-  const storage = keep && (await keep.begin(m.ids.response, m.owner)) ? { conversations: keep, owner: m.owner, messages: m.history, residency: options.residency, input: m.input } : undefined;
+  const storage = keep && (await keep.begin(m.ids.response, m.owner, JSON.stringify(markedObject(m.frame)))) ? { conversations: keep, owner: m.owner, messages: m.history, residency: options.residency, input: m.input } : undefined;
   const encoder = new ResponsesStreamEncoder(ctx, servedBy, m.frame, m.ids, storage, m.encryptedReasoning, m.body, m.storedMessages);
   const listener = storage ? storageListener(ctx, storage, m.ids.response) : ctx;
   return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, listener), trailers: encoder.trailers };

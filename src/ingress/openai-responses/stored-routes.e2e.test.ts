@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import OpenAI from 'openai';
 import pg from 'pg';
 import { startServer, type RunningServer } from '../../adapters/node/server.js';
@@ -165,6 +165,42 @@ describe.each(STORES)('stored responses read back and deleted, in %s, through th
     expect(await refusal(client.responses.retrieve(again.id))).toEqual(notFound(again.id));
   });
 
+  it('retrieves a response while it streams as in progress, to its own key only; its input items and continuing it wait for its end', async () => {
+    const { client, other } = served;
+    // The upstream holds the stream after two chunks, until the gateway gives up on it.
+    sim.faults.add({ stall_after_chunks: 2, count: 1 });
+    const stream = await client.responses.create({ model: 'chat', instructions: 'Be brief.', input: 'one two three four', metadata: { case: 'in progress' }, stream: true });
+    let created: OpenAI.Responses.Response | undefined;
+    for await (const event of stream) {
+      if (event.type === 'response.created') created = event.response;
+      if (event.type !== 'response.output_text.delta') continue;
+      if (!created) throw new Error('no response.created before the first delta');
+      const { id } = created;
+      const raw = await client.responses.retrieve(id).asResponse();
+      expect(raw.headers.get('cache-control')).toBe('no-store');
+      // As response.created had it (no output, usage or completion yet), but for the instructions: the mark keeps no prompt text.
+      expect(await raw.json()).toEqual({ ...created, instructions: null });
+      const retrieved = await client.responses.retrieve(id);
+      expect(retrieved).toMatchObject({ id, object: 'response', status: 'in_progress', completed_at: null, error: null, incomplete_details: null, output: [], usage: null, store: true, metadata: { case: 'in progress' } });
+      expect(await refusal(other.responses.retrieve(id))).toEqual(notFound(id));
+      expect(await refusal(client.responses.inputItems.list(id))).toEqual({
+        status: 400,
+        error: { message: `Response with id '${id}' is still in progress; its input items can be listed once it has completed.`, type: 'invalid_request_error', param: null, code: 'response_in_progress' },
+      });
+      expect(await refusal(other.responses.inputItems.list(id))).toEqual(notFound(id));
+      expect(await refusal(client.responses.create({ model: 'chat', previous_response_id: id, input: 'And then?' }))).toEqual({
+        status: 400,
+        error: { message: `Previous response with id '${id}' is still in progress; continue it once it has completed.`, type: 'invalid_request_error', param: 'previous_response_id', code: 'previous_response_in_progress' },
+      });
+      expect(await refusal(other.responses.create({ model: 'chat', previous_response_id: id, input: 'And then?' }))).toMatchObject({ status: 400, error: { code: 'previous_response_not_found' } });
+      // The client leaves: the stream is not stored, and its mark goes with it.
+      break;
+    }
+    const id = created?.id ?? '';
+    await vi.waitFor(async () => expect(await refusal(client.responses.retrieve(id))).toEqual(notFound(id)));
+    expect(await refusal(client.responses.create({ model: 'chat', previous_response_id: id, input: 'And then?' }))).toMatchObject({ status: 400, error: { code: 'previous_response_not_found' } });
+  });
+
   it('deletes a response while it streams: the DELETE answers as for a stored one, and the end of the stream stores nothing', async () => {
     const { client, other } = served;
     // Word chunks 80 ms apart: the stream runs for about a second after its first event.
@@ -180,6 +216,7 @@ describe.each(STORES)('stored responses read back and deleted, in %s, through th
       expect(await refusal(other.responses.delete(id))).toEqual(notFound(id));
       expect(await deleteRaw(served.url, 'key-one', id)).toEqual([200, { id, object: 'response', deleted: true }]);
       expect(await refusal(client.responses.delete(id))).toEqual(notFound(id));
+      expect(await refusal(client.responses.retrieve(id))).toEqual(notFound(id));
     }
     // The client that deleted it still reads the answer it is streaming.
     expect(seen.at(-1)).toBe('response.completed');
@@ -230,6 +267,28 @@ describe.each(STORES)('stored responses read back and deleted, in %s, through th
       // The replica that streamed it settles its save before answering; the other reads the same rows.
       expect(await refusal(client.responses.retrieve(id))).toEqual(notFound(id));
       expect(await refusal(replica.client.responses.retrieve(id))).toEqual(notFound(id));
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it.runIf(_name !== 'memory')('retrieves a response streaming on another replica sharing the database as in progress', async () => {
+    const { client } = served;
+    const replica = await serve(sim, { ...ledger(dir), spill_path: join(dir, 'replica-spill.jsonl') }, true);
+    try {
+      sim.faults.add({ stall_after_chunks: 2, count: 1 });
+      const stream = await client.responses.create({ model: 'chat', input: 'one two three four', stream: true });
+      for await (const event of stream) {
+        if (event.type !== 'response.created') continue;
+        const { id } = event.response;
+        expect(await replica.client.responses.retrieve(id)).toEqual({ ...event.response, output_text: '' });
+        expect(await refusal(replica.other.responses.retrieve(id))).toEqual(notFound(id));
+        expect(await refusal(replica.client.responses.create({ model: 'chat', previous_response_id: id, input: 'And then?' }))).toMatchObject({
+          status: 400,
+          error: { param: 'previous_response_id', code: 'previous_response_in_progress' },
+        });
+        break;
+      }
     } finally {
       await replica.close();
     }

@@ -3,13 +3,14 @@ import type { HttpResponse } from '../../http/exchange.js';
 import { jsonTextResponse, privateJsonResponse } from '../../http/respond.js';
 import type { Route, RouteContext } from '../../http/route.js';
 import { itemsPage, itemsQuery } from './input-items.js';
-import { responseNotFound, type Conversations } from './store/conversations.js';
+import { responseInProgress, responseNotFound, type Conversations } from './store/conversations.js';
 
 /*
  * A caller's stored responses read back and deleted: `GET` and `DELETE /v1/responses/{id}` and
  * `GET /v1/responses/{id}/input_items`. Nothing goes upstream, so only ownership applies: a response is
- * its key's alone, and another key's id answers exactly as a missing one does. Answers are `no-store`:
- * no cache in front keeps one caller's conversation for the next.
+ * its key's alone, and another key's id answers exactly as a missing one does. A response still
+ * streaming is read as OpenAI answers it, `status: "in_progress"`. Answers are `no-store`: no cache in
+ * front keeps one caller's conversation for the next.
  */
 
 interface Target {
@@ -45,8 +46,9 @@ async function deleteResponse(ctx: RouteContext): Promise<HttpResponse> {
 async function listInputItems(ctx: RouteContext): Promise<HttpResponse> {
   const query = itemsQuery(ctx.query);
   const { conversations, id, owner } = target(ctx);
-  const { inputItems } = await conversations.answered(id, owner);
-  return privateJsonResponse(200, itemsPage(JSON.parse(inputItems) as Array<Record<string, unknown>>, query));
+  const answer = await conversations.answered(id, owner);
+  if ('inProgress' in answer) throw responseInProgress(id);
+  return privateJsonResponse(200, itemsPage(JSON.parse(answer.inputItems) as Array<Record<string, unknown>>, query));
 }
 
 /** The stored-response routes, with and without the `/v1` prefix. */

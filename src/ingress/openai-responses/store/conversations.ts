@@ -3,7 +3,7 @@ import type { Logger } from '../../../core/logger.js';
 import type { Message } from '../../../core/types.js';
 import type { ResponsesConfig } from '../config.js';
 import { MemoryConversationStore, memoryLimits } from './memory.js';
-import type { ConversationStore, StoredAnswer, StoredResponse } from './store.js';
+import type { AnswerInProgress, ConversationStore, StoredAnswer, StoredResponse } from './store.js';
 import { storedMessages } from './stored.js';
 import { fromLedger } from '../../../http/ledger-query.js';
 
@@ -18,15 +18,27 @@ const STORE_UNAVAILABLE = { code: 'response_store_unavailable', message: 'The re
 /** The shape of the ids the door gives responses (`ResponseIds`): only such an id is quoted back (a key pasted in its place must not come back). */
 const RESPONSE_ID = /^resp_[0-9a-f]{32}$/;
 
+/** How a message names response `id`: quoted only when it has our ids' shape (a key pasted in place of an id must not come back). */
+const named = (id: string): string => (RESPONSE_ID.test(id) ? `with id '${id}'` : 'with that id');
+
 /**
- * OpenAI's 404 for a response it does not have (unknown, expired, another key's, deleted). The id is
- * quoted only when it has our ids' shape: it comes from the URL, where a key pasted in place of an id
- * must not come back in the message. `storageOff` says why nothing can be found.
+ * OpenAI's 404 for a response it does not have (unknown, expired, another key's, deleted). The id comes
+ * from the URL, so it is quoted only when `named` may. `storageOff` says why nothing can be found.
  */
 export function responseNotFound(id: string, storageOff = false): GatewayError {
-  const named = RESPONSE_ID.test(id) ? `with id '${id}'` : 'with that id';
   const why = storageOff ? ' Response storage is disabled on this gateway (responses.store.enabled).' : '';
-  return new GatewayError({ kind: 'not_found', code: storageOff ? 'response_storage_disabled' : 'response_not_found', message: `No response found ${named}.${why}` });
+  return new GatewayError({ kind: 'not_found', code: storageOff ? 'response_storage_disabled' : 'response_not_found', message: `No response found ${named(id)}.${why}` });
+}
+
+/**
+ * The 400 for what a response still streaming does not have yet: its input items are kept only with
+ * its answer (its mark holds no prompt text), and a continuation needs the answer.
+ */
+export function responseInProgress(id: string, param?: 'previous_response_id'): GatewayError {
+  if (param === undefined) {
+    return new GatewayError({ kind: 'invalid_request', code: 'response_in_progress', message: `Response ${named(id)} is still in progress; its input items can be listed once it has completed.` });
+  }
+  return new GatewayError({ kind: 'invalid_request', code: 'previous_response_in_progress', param, message: `Previous response ${named(id)} is still in progress; continue it once it has completed.` });
 }
 
 /**
@@ -52,11 +64,12 @@ export class Conversations {
 
   /**
    * Marks a streamed response as under way, before its `response.created` goes out: from then on a
-   * DELETE of it is answered, and its `finish` keeps nothing. False when the store could not mark it
-   * (logged): then the stream is not stored, as a failed save is not.
+   * read of it answers `response` (its in-progress Response object, JSON) and a DELETE of it is
+   * answered, and its `finish` keeps nothing. False when the store could not mark it (logged): then the
+   * stream is not stored, as a failed save is not.
    */
-  begin(id: string, owner: string): Promise<boolean> {
-    return this.write(id, 'could not mark a response under way', () => this.store.begin(id, owner));
+  begin(id: string, owner: string, response: string): Promise<boolean> {
+    return this.write(id, 'could not mark a response under way', () => this.store.begin(id, owner, response));
   }
 
   /** Keeps a begun response once its stream has ended well, unless it was deleted meanwhile. */
@@ -73,14 +86,17 @@ export class Conversations {
 
   /**
    * The conversation up to `id` and the residency it was made under; a 400 naming `previous_response_id`
-   * when it is not there for this caller or unreadable.
+   * when it is not there for this caller, still in progress or unreadable.
    */
   history(id: string, owner: string): Promise<History> {
     return this.track(this.read(id, owner));
   }
 
-  /** Response `id` as the door answered it and its input items; a 404 when it is not there for this caller. */
-  answered(id: string, owner: string): Promise<StoredAnswer> {
+  /**
+   * Response `id` as the door answered it and its input items, or while it streams its in-progress
+   * Response; a 404 when it is not there for this caller.
+   */
+  answered(id: string, owner: string): Promise<StoredAnswer | AnswerInProgress> {
     const lookUp = this.lookUp(id, 'stored response lookup failed', async () => {
       const answer = await this.store.answered(id, owner);
       if (answer === undefined) throw responseNotFound(id);
@@ -144,8 +160,9 @@ export class Conversations {
   private async read(id: string, owner: string): Promise<History> {
     const stored = await this.lookUp(id, 'previous_response_id lookup failed', () => this.store.load(id, owner));
     if (stored === undefined) {
-      throw new GatewayError({ kind: 'invalid_request', code: 'previous_response_not_found', param: 'previous_response_id', message: `Previous response ${RESPONSE_ID.test(id) ? `with id '${id}'` : 'with that id'} not found.` });
+      throw new GatewayError({ kind: 'invalid_request', code: 'previous_response_not_found', param: 'previous_response_id', message: `Previous response ${named(id)} not found.` });
     }
+    if ('inProgress' in stored) throw responseInProgress(id, 'previous_response_id');
     return { messages: storedMessages(stored.messages, id), residency: stored.residency };
   }
 }

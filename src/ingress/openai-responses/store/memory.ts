@@ -1,6 +1,6 @@
 import type { Message } from '../../../core/types.js';
 import type { ResponsesConfig } from '../config.js';
-import { IN_FLIGHT_MS, type ConversationStore, type StoredAnswer, type StoredConversation, type StoredResponse } from './store.js';
+import { IN_FLIGHT_MS, type AnswerInProgress, type ConversationStore, type InProgress, type StoredAnswer, type StoredConversation, type StoredResponse } from './store.js';
 
 interface Entry {
   owner: string;
@@ -12,11 +12,15 @@ interface Entry {
   bytes: number;
 }
 
-/** A response under way (`begin`); `deleted` once a DELETE found it, so its `finish` keeps nothing. */
+/**
+ * A response under way (`begin`) and its in-progress Response object; a tombstone once a DELETE found
+ * it (`response` then undefined), so its `finish` keeps nothing. Not counted against `maxBytes`: it
+ * lasts as long as its stream, whose request is in memory anyway.
+ */
 interface Mark {
   owner: string;
   expiresAt: number;
-  deleted: boolean;
+  response: string | undefined;
 }
 
 /** What bounds a memory store: how long an entry lives, how many are kept and about how many bytes they hold. */
@@ -87,14 +91,14 @@ export class MemoryConversationStore implements ConversationStore {
     return Promise.resolve();
   }
 
-  begin(id: string, owner: string): Promise<void> {
+  begin(id: string, owner: string, response: string): Promise<void> {
     const now = this.now();
     // Marks live as long as each other, so the first live one ends the sweep.
     for (const [markId, m] of this.marks) {
       if (m.expiresAt > now) break;
       this.marks.delete(markId);
     }
-    this.marks.set(id, { owner, expiresAt: now + IN_FLIGHT_MS, deleted: false });
+    this.marks.set(id, { owner, expiresAt: now + IN_FLIGHT_MS, response });
     return Promise.resolve();
   }
 
@@ -102,7 +106,7 @@ export class MemoryConversationStore implements ConversationStore {
     const mark = this.marks.get(id);
     if (mark?.owner !== owner) return false;
     this.marks.delete(id);
-    if (mark.deleted || mark.expiresAt <= this.now()) return false;
+    if (mark.response === undefined || mark.expiresAt <= this.now()) return false;
     await this.save(id, owner, stored);
     return true;
   }
@@ -112,20 +116,25 @@ export class MemoryConversationStore implements ConversationStore {
     return Promise.resolve();
   }
 
-  load(id: string, owner: string): Promise<StoredConversation | undefined> {
+  load(id: string, owner: string): Promise<StoredConversation | InProgress | undefined> {
     const e = this.live(id, owner);
-    return Promise.resolve(e && { messages: [...e.messages], residency: e.residency });
+    if (e) return Promise.resolve({ messages: [...e.messages], residency: e.residency });
+    return Promise.resolve(this.streaming(id, owner) === undefined ? undefined : { inProgress: true });
   }
 
-  answered(id: string, owner: string): Promise<StoredAnswer | undefined> {
-    return Promise.resolve(this.live(id, owner)?.answer);
+  answered(id: string, owner: string): Promise<StoredAnswer | AnswerInProgress | undefined> {
+    const e = this.live(id, owner);
+    if (e) return Promise.resolve(e.answer);
+    const response = this.streaming(id, owner);
+    return Promise.resolve(response === undefined ? undefined : { inProgress: true, response });
   }
 
   delete(id: string, owner: string): Promise<boolean> {
     if (this.live(id, owner) !== undefined) return Promise.resolve(this.drop(id));
     const mark = this.marks.get(id);
-    if (mark === undefined || mark.owner !== owner || mark.deleted || mark.expiresAt <= this.now()) return Promise.resolve(false);
-    mark.deleted = true;
+    if (mark === undefined || this.streaming(id, owner) === undefined) return Promise.resolve(false);
+    // The tombstone: its stream's `finish` keeps nothing, and reads no longer find it.
+    mark.response = undefined;
     return Promise.resolve(true);
   }
 
@@ -141,6 +150,12 @@ export class MemoryConversationStore implements ConversationStore {
   private live(id: string, owner: string): Entry | undefined {
     const e = this.entries.get(id);
     return e !== undefined && e.owner === owner && e.expiresAt > this.now() ? e : undefined;
+  }
+
+  /** The in-progress Response of `owner`'s stream `id` while it runs, not deleted and not expired. */
+  private streaming(id: string, owner: string): string | undefined {
+    const mark = this.marks.get(id);
+    return mark !== undefined && mark.owner === owner && mark.expiresAt > this.now() ? mark.response : undefined;
   }
 
   private drop(id: string): boolean {

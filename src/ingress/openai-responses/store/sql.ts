@@ -1,24 +1,30 @@
 import type { SqlDriver } from '../../../ledger/store/driver.js';
-import { IN_FLIGHT_MS, type ConversationStore, type StoredAnswer, type StoredConversation, type StoredResponse } from './store.js';
+import { IN_FLIGHT_MS, type AnswerInProgress, type ConversationStore, type InProgress, type StoredAnswer, type StoredConversation, type StoredResponse } from './store.js';
 
 const SWEEP_EVERY_MS = 60_000;
 
 const COLUMNS = ['id', 'owner', 'created_at', 'expires_at', 'messages', 'residency', 'response', 'input_items'];
-/** A stream's row while it runs: no answer yet, and no conversation (`messages` is NOT NULL). */
-const BEGUN = ['id', 'owner', 'created_at', 'expires_at', 'messages', 'state'];
+/**
+ * A stream's row while it runs: its in-progress Response object (which names no prompt text, `begin`'s
+ * caller sees to it), no conversation (`messages` is NOT NULL) and no input items.
+ */
+const BEGUN = ['id', 'owner', 'created_at', 'expires_at', 'messages', 'response', 'state'];
 /**
  * A begun row's `messages`: JSON that is no conversation. A build from before migration 10 (a rolling
  * upgrade) does not know `state` and reads the row as stored: given `[]` it would continue the
  * response with its history silently empty; given this it refuses it (previous_response_unreadable).
  */
 const NO_CONVERSATION = 'null';
+/** A row a read finds: a stored response, or one still streaming (not a tombstone). */
+const READABLE = "(state IS NULL OR state = 'streaming')";
 
 /**
  * Conversations in the ledger database's `responses` table (migration 5; its `residency`, migration 8;
  * the answer as given, `response` and `input_items`, migration 9: NULL in rows older builds wrote).
- * A stream under way is a row of `state` 'streaming' (migration 10), which a DELETE turns into a
- * 'deleted' tombstone: the row is shared, so a DELETE on any replica reaches the stream's save on
- * another, and each of those is one statement on one row, so the two cannot both win.
+ * A stream under way is a row of `state` 'streaming' (migration 10), which reads on any replica find
+ * in progress and a DELETE turns into a 'deleted' tombstone: the row is shared, so a DELETE on any
+ * replica reaches the stream's save on another, and each of those is one statement on one row, so the
+ * two cannot both win.
  */
 export class SqlConversationStore implements ConversationStore {
   private readonly table: string;
@@ -39,9 +45,9 @@ export class SqlConversationStore implements ConversationStore {
     ]);
   }
 
-  async begin(id: string, owner: string): Promise<void> {
+  async begin(id: string, owner: string, response: string): Promise<void> {
     const now = this.now();
-    await this.driver.insertRows(this.table, BEGUN, 'id', [[id, owner, now, now + IN_FLIGHT_MS, NO_CONVERSATION, 'streaming']]);
+    await this.driver.insertRows(this.table, BEGUN, 'id', [[id, owner, now, now + IN_FLIGHT_MS, NO_CONVERSATION, response, 'streaming']]);
   }
 
   async finish(id: string, owner: string, stored: StoredResponse): Promise<boolean> {
@@ -60,30 +66,32 @@ export class SqlConversationStore implements ConversationStore {
     await this.driver.query(`DELETE FROM ${this.table} WHERE id = ? AND owner = ? AND state IS NOT NULL`, [id, owner]);
   }
 
-  async load(id: string, owner: string): Promise<StoredConversation | undefined> {
-    const { rows } = await this.driver.query<{ messages: string; residency: string | null }>(`SELECT messages, residency FROM ${this.table} WHERE id = ? AND owner = ? AND expires_at > ? AND state IS NULL`, [
-      id,
-      owner,
-      this.now(),
-    ]);
-    const row = rows[0];
-    return row === undefined ? undefined : { messages: JSON.parse(row.messages) as unknown, residency: row.residency ?? undefined };
-  }
-
-  async answered(id: string, owner: string): Promise<StoredAnswer | undefined> {
-    const { rows } = await this.driver.query<{ response: string | null; input_items: string | null }>(
-      `SELECT response, input_items FROM ${this.table} WHERE id = ? AND owner = ? AND expires_at > ? AND state IS NULL`,
+  async load(id: string, owner: string): Promise<StoredConversation | InProgress | undefined> {
+    const { rows } = await this.driver.query<{ messages: string; residency: string | null; state: string | null }>(
+      `SELECT messages, residency, state FROM ${this.table} WHERE id = ? AND owner = ? AND expires_at > ? AND ${READABLE}`,
       [id, owner, this.now()],
     );
     const row = rows[0];
-    if (typeof row?.response !== 'string' || typeof row.input_items !== 'string') return undefined;
-    return { response: row.response, inputItems: row.input_items };
+    if (row === undefined) return undefined;
+    return row.state === null ? { messages: JSON.parse(row.messages) as unknown, residency: row.residency ?? undefined } : { inProgress: true };
+  }
+
+  async answered(id: string, owner: string): Promise<StoredAnswer | AnswerInProgress | undefined> {
+    const { rows } = await this.driver.query<{ response: string | null; input_items: string | null; state: string | null }>(
+      `SELECT response, input_items, state FROM ${this.table} WHERE id = ? AND owner = ? AND expires_at > ? AND ${READABLE}`,
+      [id, owner, this.now()],
+    );
+    const row = rows[0];
+    // NULL in rows older builds wrote, a stored response's or a stream's mark's.
+    if (typeof row?.response !== 'string') return undefined;
+    if (row.state !== null) return { inProgress: true, response: row.response };
+    return typeof row.input_items === 'string' ? { response: row.response, inputItems: row.input_items } : undefined;
   }
 
   async delete(id: string, owner: string): Promise<boolean> {
     const now = this.now();
     // The tombstone first: were the stored row deleted first, a stream saving in between would survive both.
-    const streaming = await this.driver.query(`UPDATE ${this.table} SET state = 'deleted' WHERE id = ? AND owner = ? AND state = 'streaming' AND expires_at > ?`, [id, owner, now]);
+    const streaming = await this.driver.query(`UPDATE ${this.table} SET state = 'deleted', response = NULL WHERE id = ? AND owner = ? AND state = 'streaming' AND expires_at > ?`, [id, owner, now]);
     if (streaming.changes > 0) return true;
     const { changes } = await this.driver.query(`DELETE FROM ${this.table} WHERE id = ? AND owner = ? AND expires_at > ? AND state IS NULL`, [id, owner, now]);
     return changes > 0;

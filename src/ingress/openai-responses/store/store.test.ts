@@ -23,6 +23,8 @@ const answer = (text: string): { response: string; inputItems: string } => ({
   inputItems: JSON.stringify([{ id: `msg_${text}`, type: 'message', role: 'user', content: [{ type: 'input_text', text }] }]),
 });
 const saved = (text: string, residency?: string): StoredResponse => ({ messages: turn(text), residency, ...answer(text) });
+/** The in-progress Response object a stream's mark is begun with. */
+const underWay = (id: string): string => JSON.stringify({ id, object: 'response', status: 'in_progress', output: [], usage: null });
 
 /** One suite for every store: what a key saved only it reads back, and only until the retention ends. */
 function conversationSuite(name: string, open: (now: () => number) => Promise<ConversationStore>, cleanup: () => Promise<void> = async () => undefined): void {
@@ -76,10 +78,12 @@ function conversationSuite(name: string, open: (now: () => number) => Promise<Co
     });
 
     it('deletes a response while it streams: the DELETE finds it, and its save at the end keeps nothing', async () => {
-      await store.begin('resp_s1', 'one');
+      await store.begin('resp_s1', 'one', underWay('resp_s1'));
+      expect(await store.answered('resp_s1', 'one')).toEqual({ inProgress: true, response: underWay('resp_s1') });
+      expect(await store.load('resp_s1', 'one')).toEqual({ inProgress: true });
+      expect(await store.delete('resp_s1', 'one')).toBe(true);
       expect(await store.answered('resp_s1', 'one')).toBeUndefined();
       expect(await store.load('resp_s1', 'one')).toBeUndefined();
-      expect(await store.delete('resp_s1', 'one')).toBe(true);
       expect(await store.delete('resp_s1', 'one')).toBe(false);
       expect(await store.finish('resp_s1', 'one', saved('streamed'))).toBe(false);
       expect(await store.load('resp_s1', 'one')).toBeUndefined();
@@ -88,7 +92,7 @@ function conversationSuite(name: string, open: (now: () => number) => Promise<Co
     });
 
     it("keeps a streamed response another key tried to delete: the tombstone is the owner's alone", async () => {
-      await store.begin('resp_s2', 'one');
+      await store.begin('resp_s2', 'one', underWay('resp_s2'));
       expect(await store.delete('resp_s2', 'two')).toBe(false);
       expect(await store.finish('resp_s2', 'one', saved('mine'))).toBe(true);
       expect(await store.load('resp_s2', 'one')).toEqual({ messages: turn('mine'), residency: undefined });
@@ -97,23 +101,38 @@ function conversationSuite(name: string, open: (now: () => number) => Promise<Co
       expect(await store.answered('resp_s2', 'one')).toBeUndefined();
     });
 
+    it('reads a response while it streams as in progress, to its own key only, and as stored once it is', async () => {
+      await store.begin('resp_p1', 'one', underWay('resp_p1'));
+      expect(await store.answered('resp_p1', 'one')).toEqual({ inProgress: true, response: underWay('resp_p1') });
+      expect(await store.load('resp_p1', 'one')).toEqual({ inProgress: true });
+      expect(await store.answered('resp_p1', 'two')).toBeUndefined();
+      expect(await store.load('resp_p1', 'two')).toBeUndefined();
+      expect(await store.finish('resp_p1', 'one', saved('done'))).toBe(true);
+      expect(await store.answered('resp_p1', 'one')).toEqual(answer('done'));
+      expect(await store.load('resp_p1', 'one')).toEqual({ messages: turn('done'), residency: undefined });
+    });
+
     it('forgets a stream that ended badly: a DELETE then finds nothing', async () => {
-      await store.begin('resp_s3', 'one');
+      await store.begin('resp_s3', 'one', underWay('resp_s3'));
       await store.abandon('resp_s3', 'two');
+      expect(await store.load('resp_s3', 'one')).toEqual({ inProgress: true });
       await store.abandon('resp_s3', 'one');
+      expect(await store.answered('resp_s3', 'one')).toBeUndefined();
+      expect(await store.load('resp_s3', 'one')).toBeUndefined();
       expect(await store.delete('resp_s3', 'one')).toBe(false);
       expect(await store.finish('resp_s3', 'one', saved('late'))).toBe(false);
     });
 
     it('lets a mark a dead process left expire after a day, tombstone or not', async () => {
-      await store.begin('resp_s4', 'one');
-      await store.begin('resp_s5', 'one');
+      await store.begin('resp_s4', 'one', underWay('resp_s4'));
+      await store.begin('resp_s5', 'one', underWay('resp_s5'));
       expect(await store.delete('resp_s5', 'one')).toBe(true);
       clock += 24 * HOUR;
       expect(await store.delete('resp_s4', 'one')).toBe(false);
       expect(await store.finish('resp_s5', 'one', saved('too late'))).toBe(false);
       expect(await store.finish('resp_s4', 'one', saved('too late'))).toBe(false);
       expect(await store.answered('resp_s4', 'one')).toBeUndefined();
+      expect(await store.load('resp_s4', 'one')).toBeUndefined();
     });
 
     it('deletes nothing once the retention has passed: an expired response is not found', async () => {
@@ -164,8 +183,8 @@ describe('a streamed response under way, read by a build from before migration 1
     try {
       await migrate(driver);
       const store = new SqlConversationStore(driver, 24 * HOUR, () => 1_000_000);
-      await store.begin('resp_s', 'one');
-      await store.begin('resp_t', 'one');
+      await store.begin('resp_s', 'one', underWay('resp_s'));
+      await store.begin('resp_t', 'one', underWay('resp_t'));
       expect(await store.delete('resp_t', 'one')).toBe(true);
       // That build's load: it knows no `state`, so the mark and the tombstone look stored to it.
       const olderLoad = async (id: string): Promise<unknown> => {

@@ -26,6 +26,16 @@ export interface StoredAnswer {
   inputItems: string;
 }
 
+/** A response whose stream is still under way, as `load` finds it. */
+export interface InProgress {
+  inProgress: true;
+}
+
+/** The same as `answered` finds it: its Response object (status `in_progress`, JSON) as `begin` was given it. */
+export interface AnswerInProgress extends InProgress {
+  response: string;
+}
+
 /**
  * How long a response under way (a stream) is marked as such at most: no stream runs this long
  * (`routing.stream_max_ms` defaults to an hour). Its stream's end clears the mark at once; this bound
@@ -36,21 +46,28 @@ export const IN_FLIGHT_MS = 24 * 3_600_000;
 /**
  * Where stored responses live: the conversation up to and including each response, by id and owner.
  * A streamed response exists from its `response.created` on, before it can be saved: `begin` marks it,
- * so a DELETE meanwhile finds it and leaves a tombstone that its `finish` obeys.
+ * so a read meanwhile finds it in progress, and a DELETE finds it and leaves a tombstone that its
+ * `finish` obeys.
  */
 export interface ConversationStore {
   /** Keeps `stored` under `id` for `owner` until the retention ends. */
   save(id: string, owner: string, stored: StoredResponse): Promise<void>;
-  /** Marks `id` as `owner`'s response under way (for at most `IN_FLIGHT_MS`), which `delete` finds. */
-  begin(id: string, owner: string): Promise<void>;
+  /**
+   * Marks `id` as `owner`'s response under way (for at most `IN_FLIGHT_MS`), which reads and `delete`
+   * find. `response` is its in-progress Response object (JSON), which `answered` gives back meanwhile.
+   */
+  begin(id: string, owner: string, response: string): Promise<void>;
   /** Keeps a begun response as `save` does, unless it was deleted meanwhile: then false, and nothing is kept. */
   finish(id: string, owner: string, stored: StoredResponse): Promise<boolean>;
   /** Clears a begun response's mark (or tombstone): its stream failed or its client left, so nothing will be saved. */
   abandon(id: string, owner: string): Promise<void>;
-  /** The conversation of `id`, or undefined when it is unknown, expired or another owner's. */
-  load(id: string, owner: string): Promise<StoredConversation | undefined>;
-  /** The answer of `id`, or undefined as for `load`, and for a response an older gateway stored without it. */
-  answered(id: string, owner: string): Promise<StoredAnswer | undefined>;
+  /** The conversation of `id`, in progress while it streams, or undefined when it is unknown, expired, deleted or another owner's. */
+  load(id: string, owner: string): Promise<StoredConversation | InProgress | undefined>;
+  /**
+   * The answer of `id`, or its in-progress Response while it streams; undefined as for `load`, and for
+   * a response (or a mark) an older gateway stored without it.
+   */
+  answered(id: string, owner: string): Promise<StoredAnswer | AnswerInProgress | undefined>;
   /** Forgets `id`, stored or under way; false when it was neither (unknown, expired, deleted, another owner's). */
   delete(id: string, owner: string): Promise<boolean>;
 }
