@@ -137,14 +137,6 @@ export function inProgressObject(f: ResponseFrame): Record<string, unknown> {
   return responseObject(f, { status: 'in_progress', incomplete_details: null }, [], null);
 }
 
-/**
- * The in-progress Response a stream's mark in the store keeps, which reads of it answer until it ends:
- * `inProgressObject` but for `instructions`, null, as the mark keeps no prompt text (the answer, once
- * stored, has them). Its output is empty: the mark is written once, not at every event.
- */
-export function markedObject(f: ResponseFrame): Record<string, unknown> {
-  return inProgressObject({ ...f, echo: { ...f.echo, instructions: null } });
-}
 
 /** A reasoning item; `encrypted` (the sealed signature or redacted data) only when the client asked for it. */
 export function reasoningItem(id: string, text: string, encrypted: string | undefined): ReasoningItem {

@@ -15,7 +15,7 @@ import { answerTurn } from './answer.js';
 import { inDoorTerms } from './param-path.js';
 import { checkCallOutputs } from './call-outputs.js';
 import { inputItems } from './input-items.js';
-import { encodeResponsesUsage, markedObject, outputItems, ResponseIds, responseObject, statusOf, type ResponseFrame } from './encode.js';
+import { encodeResponsesUsage, inProgressObject, outputItems, ResponseIds, responseObject, statusOf, type ResponseFrame } from './encode.js';
 import type { Conversations } from './store/conversations.js';
 import { STORED_RESPONSE_ROUTES } from './stored-routes.js';
 import { ResponsesStreamEncoder, storageListener } from './stream.js';
@@ -81,7 +81,7 @@ async function streamResponse(ctx: RouteContext, chat: ChatRequest, options: Req
   const headers = asStreamHeaders(servedHeaders(servedBy, admitted, cache, warnings), ctx.costOf !== undefined);
   const { keep } = m;
   // Not marked (the store failed, logged): not stored either, as a save that fails is not.
-  const storage = keep && (await keep.begin(m.ids.response, m.owner, JSON.stringify(markedObject(m.frame)))) ? { conversations: keep, owner: m.owner, messages: m.history, residency: options.residency, input: m.input } : undefined;
+  const storage = keep && (await keep.begin(m.ids.response, m.owner, JSON.stringify(inProgressObject(m.frame)))) ? { conversations: keep, owner: m.owner, messages: m.history, residency: options.residency, input: m.input } : undefined;
   const encoder = new ResponsesStreamEncoder(ctx, servedBy, m.frame, m.ids, storage, m.encryptedReasoning, m.body, m.storedMessages);
   const listener = storage ? storageListener(ctx, storage, m.ids.response) : ctx;
   return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, listener), trailers: encoder.trailers };

@@ -32,7 +32,7 @@ export function responseNotFound(id: string, storageOff = false): GatewayError {
 
 /**
  * The 400 for what a response still streaming does not have yet: its input items are kept only with
- * its answer (its mark holds no prompt text), and a continuation needs the answer.
+ * its answer (its mark holds the Response as created, never the input), and a continuation needs the answer.
  */
 export function responseInProgress(id: string, param?: 'previous_response_id'): GatewayError {
   if (param === undefined) {

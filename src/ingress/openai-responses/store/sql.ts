@@ -5,8 +5,8 @@ const SWEEP_EVERY_MS = 60_000;
 
 const COLUMNS = ['id', 'owner', 'created_at', 'expires_at', 'messages', 'residency', 'response', 'input_items'];
 /**
- * A stream's row while it runs: its in-progress Response object (which names no prompt text, `begin`'s
- * caller sees to it), no conversation (`messages` is NOT NULL) and no input items.
+ * A stream's row while it runs: its in-progress Response object (as `response.created` carries it),
+ * no conversation (`messages` is NOT NULL) and no input items.
  */
 const BEGUN = ['id', 'owner', 'created_at', 'expires_at', 'messages', 'response', 'state'];
 /**
