@@ -3,7 +3,7 @@ import type { GatewayConfig } from './config/schema.js';
 import type { Logger } from './core/logger.js';
 import { silentLogger } from './core/logger.js';
 import { createGateway, type Gateway, type GatewayOptions, type GatewayStatus } from './gateway/gateway.js';
-import { createLedger, type Ledger } from './ledger/index.js';
+import { createLedger, type ClusterReads, type Ledger } from './ledger/index.js';
 import { journalsCommitted } from './ledger/journal.js';
 import type { MetricsEndpoint, Observability } from './observability/index.js';
 import { metricsArePublic } from './observability/config.js';
@@ -84,6 +84,8 @@ export interface AppOptions {
   listens?: boolean;
   /** Serverless: where usage a flush could not store is copied (the function log; see LedgerOptions). */
   copyUnstored?: (text: string) => void;
+  /** A `serve --workers` worker's view of the other workers' reads of a SQLite ledger (see LedgerOptions). */
+  walReads?: (path: string) => ClusterReads;
 }
 
 /** Builds the gateway with its ledger (usage, cost, budgets), shared state and feature routes. */
@@ -105,7 +107,7 @@ async function buildApp(config: GatewayConfig, options: AppOptions): Promise<App
   const observability = await createObservability(config, { logger, costOf: (r) => ledger.prices.usdOf(r, r.usage) });
   // Virtual keys' budgets: the key store is built on the ledger's database, so it is looked up late.
   const keyBudgets = config.keys.hmac_secret ? (keyId: string) => governance.keys?.budgetLimits(keyId) : undefined;
-  const ledger = await createLedger(config, { logger, budgetState: options.budgetState, onSoftLimit: (notice) => observability.softLimitReached(notice), keyBudgets, copyUnstored: options.copyUnstored });
+  const ledger = await createLedger(config, { logger, budgetState: options.budgetState, onSoftLimit: (notice) => observability.softLimitReached(notice), keyBudgets, copyUnstored: options.copyUnstored, walReads: options.walReads });
   observability.watchLedger(() => ledger.stats());
   observability.watchBudgets(() => ledger.budgetSpending());
   const governance = await createGovernance(config, ledger.store, logger).catch(async (err: unknown) => {

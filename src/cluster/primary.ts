@@ -11,6 +11,7 @@ import { ClusterMetrics, METRICS_TOPIC, type MetricsWorker } from './metrics.js'
 import { gatherStatus, STATUS_TOPIC } from './status.js';
 import { LOAD_TOPIC, LoadRelay } from './load.js';
 import { CANNOT_LISTEN_EXIT } from './port.js';
+import { WAL_READS_TARGET, WalReadCounts, walReadHandlers } from './wal-reads.js';
 import type { LoadReport } from '../routing/load.js';
 import type { GatewayStatus } from '../gateway/engine.js';
 
@@ -29,7 +30,7 @@ export interface PrimaryOptions {
 /**
  * The primary of `serve --workers N`: forks the workers (they share the listening port), holds the
  * state they share (breakers, cool-downs, drains, budget and rate-limit counters) and pushes every state change to
- * all of them. It relays each worker's use of quotas and provisioned capacity to the others (`LoadRelay`). A scrape of GET /metrics on any worker is answered with every worker's series, and GET
+ * all of them. It relays each worker's use of quotas and provisioned capacity to the others (`LoadRelay`), and counts their running SQLite ledger reads for their WAL gates (`WalReadCounts`). A scrape of GET /metrics on any worker is answered with every worker's series, and GET
  * /v1/switchyard/status (and the dashboard's feed) with every worker's status, which the primary
  * gathers and combines. SIGTERM/SIGINT are forwarded to every worker, which drains and exits; SIGHUP (reload)
  * too. A crashed worker is restarted, at most `maxRestarts` times per window. Resolves with the exit
@@ -63,7 +64,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       if (w?.isConnected()) w.send({ sy: 'push', topic: LOAD_TOPIC, data: others } satisfies PushMessage);
     },
   });
-  const targets = callTargets({ store, broadcast, metrics, loads, listeningWorkers, ask, statusTimeoutMs: options.statusTimeoutMs });
+  const walReads = new WalReadCounts();
+  const targets = { ...callTargets({ store, broadcast, metrics, loads, listeningWorkers, ask, statusTimeoutMs: options.statusTimeoutMs }), [WAL_READS_TARGET]: walReadHandlers(walReads) };
   const onMessage = (worker: Worker, message: unknown): void => {
     if (isTell(message)) return asks.receive(message);
     if (!isCall(message)) return;
@@ -95,6 +97,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       listening.delete(worker.id);
       metrics.retire(worker.id);
       loads.forget(worker.id);
+      walReads.forget(worker.id);
       const crashed = !stopping && (code !== 0 || signal !== null);
       const verdict = crashed ? afterCrash(code) : undefined;
       if (verdict === 'restart') {

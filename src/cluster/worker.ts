@@ -13,6 +13,8 @@ import { STATUS_TOPIC } from './status.js';
 import { CLUSTER_TARGET, RpcClient } from './rpc.js';
 import { LOAD_REPORT_MS, LOAD_TOPIC, LoadReporter } from './load.js';
 import type { LoadReport } from '../routing/load.js';
+import type { ClusterReads } from '../ledger/store/wal-gate.js';
+import { clusterWalReads, WAL_READS_TARGET } from './wal-reads.js';
 
 /**
  * What a cluster worker shares through the primary, for `createApp`. The states are there whatever the
@@ -42,6 +44,8 @@ export interface WorkerShared {
    * when it changed, and gives `adopt` the sum of the other workers' use whenever the primary relays it.
    */
   relayLoad(read: () => LoadReport, adopt: (others: LoadReport) => void): void;
+  /** Tells a SQLite ledger's WAL gate of the other workers' reads of the file at `path` (through the primary). */
+  walReads: (path: string) => ClusterReads;
   /** Has the primary reload every other worker (this one reloaded through the admin API). */
   reloadOthers(): Promise<void>;
   /** Stops calling the primary and leaves the cluster, so the worker exits once its work is done. */
@@ -99,6 +103,7 @@ export function workerShared(): WorkerShared | undefined {
       loadTimer.unref();
       void reporter.tick();
     },
+    walReads: clusterWalReads((method, args) => rpc.call(WAL_READS_TARGET, method, args), worker.id),
     async reloadOthers() {
       await rpc.call(CLUSTER_TARGET, 'reloadOthers', [worker.id]);
     },

@@ -13,6 +13,7 @@ import { toUsageEvent, type UsageEvent } from './event.js';
 import { PriceBook, type CostResult, type PriceKey } from './pricing/price-book.js';
 import { openStore } from './store/open.js';
 import type { LedgerStore } from './store/sql-store.js';
+import type { ClusterReads } from './store/wal-gate.js';
 
 export type { CostResult, PriceKey } from './pricing/price-book.js';
 export type { UsageEvent } from './event.js';
@@ -20,6 +21,7 @@ export type { LedgerStore } from './store/sql-store.js';
 export type { UsageQuery, UsageRow, Dimension } from './store/query.js';
 export type { SoftLimitNotice } from './budgets/guard.js';
 export type { BudgetState, CounterRef } from './budgets/state.js';
+export type { ClusterReads } from './store/wal-gate.js';
 export { MemoryBudgetState } from './budgets/state.js';
 
 export interface LedgerOptions {
@@ -38,6 +40,8 @@ export interface LedgerOptions {
   keyBudgets?: (keyId: string) => readonly BudgetConfig[] | undefined;
   /** Serverless: where a flush the store failed copies the events it could not write (see BatcherOptions). */
   copyUnstored?: (text: string) => void;
+  /** Under `serve --workers`: the other workers' reads of the SQLite file, for its WAL gate (`SqliteOptions.walReads`). */
+  walReads?: (path: string) => ClusterReads;
 }
 
 /** Usage ledger, pricing and budgets, built from the gateway config. */
@@ -88,7 +92,7 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
     const usd = priceOf(record);
     return toUsageEvent(record, { usd, priced: usd !== undefined });
   };
-  const store = options.store ?? (lc.enabled ? await openStore(lc, logger) : undefined);
+  const store = options.store ?? (lc.enabled ? await openStore(lc, logger, options.walReads) : undefined);
   const journal =
     store && lc.journal
       ? new Journal(lc.journal_dir, (err) => logger.error({ err: (err as Error).message, dir: lc.journal_dir }, 'ledger journal write failed; these events are kept for the store in memory only'))

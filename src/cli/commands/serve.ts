@@ -138,6 +138,7 @@ async function serveApp(config: Config, file: string, io: CommandIO, loggers: Lo
       rateLimitState: c.state.store === 'memory' ? kept.rateLimitState : undefined,
       memoryConversations: kept.conversations,
       usageQueries: kept.usageQueries,
+      walReads: shared?.walReads,
       clusterMetrics,
       clusterStatus,
       listens: true,

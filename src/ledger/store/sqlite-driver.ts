@@ -1,11 +1,11 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../../core/logger.js';
 import type { ReadOptions, SqlDriver } from './driver.js';
 import { LIVE_FUNCTION, SqliteReader } from './sqlite-reader.js';
 import { SqliteWriter, WAL_LIMIT_BYTES } from './sqlite-writer.js';
-import { WalGate } from './wal-gate.js';
+import { WalGate, type ClusterReads } from './wal-gate.js';
 
 /** Prepared statements kept per connection; only fixed SQL (queries, one-row inserts) is ever cached. */
 const MAX_STATEMENTS = 64;
@@ -27,6 +27,11 @@ export interface SqliteOptions {
   queryTimeoutMs?: number;
   /** Told when another connection's read keeps the WAL from being checkpointed (`WalGate`). */
   logger?: Logger;
+  /**
+   * Under `serve --workers`: the other workers' reads of the file (named by its absolute path), which
+   * their own gates hold as this one does, so its `WalGate` does not take them for an outsider's.
+   */
+  walReads?: (path: string) => ClusterReads;
 }
 
 /** `ledger.query_timeout_ms`'s default, for callers that open a file without the config (the CLI's `--sqlite`). */
@@ -56,7 +61,7 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqlDriver
   const threaded = path !== ':memory:' && options.reads !== 'inline';
   // Reports wait for the writer's checkpoint once the WAL outgrows its limit; budget seedings never do:
   // a request is waiting on them, and each counter seeds once, so they cannot run back to back for long.
-  const gate = threaded && writer ? new WalGate(`${path}-wal`, WAL_LIMIT_BYTES, () => writer.checkpoint(), { logger: options.logger }) : undefined;
+  const gate = threaded && writer ? new WalGate(`${path}-wal`, WAL_LIMIT_BYTES, () => writer.checkpoint(), { logger: options.logger, cluster: options.walReads?.(resolve(path)) }) : undefined;
   const readers = threaded
     ? { report: new SqliteReader(path, timeoutMs, gate), request: new SqliteReader(path, timeoutMs, gate && { hold: () => undefined, readStarted: () => gate.readStarted(), readEnded: () => gate.readEnded() }) }
     : undefined;

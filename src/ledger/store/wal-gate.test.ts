@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from '../../core/logger.js';
 import type { SqlDriver } from './driver.js';
 import { openSqlite } from './sqlite-driver.js';
 import { WAL_LIMIT_BYTES, type Checkpoint } from './sqlite-writer.js';
-import { OUTSIDE_PATIENCE_MS, OUTSIDE_RECHECK_MS, WalGate } from './wal-gate.js';
+import { OUTSIDE_PATIENCE_MS, OUTSIDE_RECHECK_MS, WalGate, type ClusterLook, type ClusterReads } from './wal-gate.js';
 
 const MB = 1024 * 1024;
 
@@ -220,6 +220,100 @@ describe('WalGate', () => {
     expect(checkpoint.mock.calls.length).toBe(asked + 1);
     expect(logger.lines).toHaveLength(1);
     gate.close();
+  });
+});
+
+describe('WalGate under serve --workers (the other workers\' reads through the primary)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wal-gate-cluster-'));
+  const walPath = join(dir, 'ledger.sqlite-wal');
+  const keptBack = (): Promise<Checkpoint> => Promise.resolve({ busy: 1, log: 100, checkpointed: 40 });
+  const copied = (): Promise<Checkpoint> => Promise.resolve({ busy: 0, log: 0, checkpointed: 0 });
+
+  /** The other workers as the primary shows them: `look` answers whatever `seen` says now. */
+  function fakeCluster(seen: ClusterLook): ClusterReads & { seen: ClusterLook; told: string[] } {
+    const cluster = {
+      seen,
+      told: [] as string[],
+      readStarted: () => void cluster.told.push('started'),
+      readEnded: () => void cluster.told.push('ended'),
+      look: async () => cluster.seen,
+      ungated: (until: number) => void cluster.told.push(`ungated until ${until}`),
+      close: () => void cluster.told.push('closed'),
+    };
+    return cluster;
+  }
+
+  beforeEach(() => {
+    writeFileSync(walPath, 'x'.repeat(64));
+    vi.useFakeTimers();
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('keeps holding while another worker\'s read keeps the checkpoint back, however long, with no warning, and lets go once it goes through', async () => {
+    const logger = recordingLogger();
+    let checkpoint = keptBack;
+    const gate = new WalGate(walPath, 10, () => checkpoint(), { logger, now: () => Date.now(), cluster: fakeCluster({ othersRead: true }) });
+    let released = false;
+    void gate.hold(60_000)!.then(() => (released = true));
+    // Before, its reads were an outsider's to this gate: after the patience it let reads go ungated.
+    await vi.advanceTimersByTimeAsync(5 * OUTSIDE_PATIENCE_MS);
+    expect(released).toBe(false);
+    checkpoint = copied;
+    await vi.advanceTimersByTimeAsync(50);
+    expect(released).toBe(true);
+    expect(logger.lines).toEqual([]);
+    gate.close();
+  });
+
+  it('blames an outsider, after the patience as alone, when no worker\'s read ran, and tells the others until when reads go ungated', async () => {
+    const logger = recordingLogger();
+    const cluster = fakeCluster({ othersRead: false });
+    const gate = new WalGate(walPath, 10, keptBack, { logger, now: () => Date.now(), cluster });
+    const start = Date.now();
+    let released = false;
+    void gate.hold(60_000)!.then(() => (released = true));
+    await vi.advanceTimersByTimeAsync(OUTSIDE_PATIENCE_MS - 50);
+    expect(released).toBe(false);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(released).toBe(true);
+    expect(gate.hold(60_000)).toBeUndefined();
+    expect(logger.lines).toHaveLength(1);
+    // Once, for the recheck a second on: the others' gates follow it to that same time.
+    const told = cluster.told.filter((t) => t.startsWith('ungated')).map((t) => Number(t.slice('ungated until '.length)) - start);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toBeGreaterThanOrEqual(OUTSIDE_PATIENCE_MS + OUTSIDE_RECHECK_MS);
+    expect(told[0]).toBeLessThanOrEqual(OUTSIDE_PATIENCE_MS + OUTSIDE_RECHECK_MS + 100);
+    gate.close();
+  });
+
+  it('follows another worker\'s gate that found an outsider at once, to the same recheck, without a warning of its own', async () => {
+    const logger = recordingLogger();
+    const recheck = Date.now() + 700;
+    const gate = new WalGate(walPath, 10, keptBack, { logger, now: () => Date.now(), cluster: fakeCluster({ othersRead: true, ungatedUntil: recheck }) });
+    let released = false;
+    void gate.hold(60_000)!.then(() => (released = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(released).toBe(true);
+    await vi.advanceTimersByTimeAsync(650);
+    expect(gate.hold(60_000)).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(100);
+    // Past the recheck every gate holds its next read again: the other worker's included.
+    const held = gate.hold(60_000);
+    expect(held).toBeDefined();
+    expect(logger.lines).toEqual([]);
+    gate.close();
+    await held;
+  });
+
+  it('tells the cluster of each read of either lane, and of its close, so a closed gate\'s running reads count no more', () => {
+    const cluster = fakeCluster({ othersRead: false });
+    const gate = new WalGate(walPath, 10, keptBack, { cluster });
+    gate.readStarted();
+    gate.readEnded();
+    gate.readStarted();
+    gate.close();
+    gate.readEnded();
+    expect(cluster.told).toEqual(['started', 'ended', 'started', 'closed']);
   });
 });
 

@@ -28,11 +28,36 @@ export interface LaneGate {
   readEnded(): void;
 }
 
+/**
+ * The other processes of a `serve --workers` cluster that read the same file through gates of their own
+ * (`src/cluster/wal-reads.ts`): their reads' snapshots keep checkpoints back as ours do, and their gates
+ * hold their next reads as ours does, so a checkpoint they keep back is no outsider's doing.
+ */
+export interface ClusterReads {
+  readStarted(): void;
+  readEnded(): void;
+  /** What the others did since the last look (none before the first: a read may have run). */
+  look(): Promise<ClusterLook>;
+  /** This gate found an outside reader: reads go ungated until `until` (the gate's `now` clock). */
+  ungated(until: number): void;
+  /** This gate is closed: its reads still counted as running no longer are. */
+  close(): void;
+}
+
+export interface ClusterLook {
+  /** A read of another process ran since the last look, or runs now. */
+  othersRead: boolean;
+  /** Until when another process's gate lets reads go ungated for an outside reader it found, if it does. */
+  ungatedUntil?: number;
+}
+
 export interface WalGateOptions {
   /** Told once per episode of an outside reader holding the WAL. */
   logger?: Logger;
   /** Milliseconds, for the patience with an outside reader. */
   now?: () => number;
+  /** The other workers of a `serve --workers` cluster; none in a single process. */
+  cluster?: ClusterReads;
 }
 
 /**
@@ -49,6 +74,12 @@ export interface WalGateOptions {
  * reader stays. So when checkpoints asked while none of our reads ran stay short of the WAL's end for
  * `OUTSIDE_PATIENCE_MS`, the held reads go, logged once, and reads go ungated, checked again every
  * `OUTSIDE_RECHECK_MS`, until a checkpoint goes through or the WAL is back under its limit.
+ *
+ * Under `serve --workers N` every worker has its own gate on the file, and another worker's reads are not
+ * ours yet no outsider's either: with a `cluster`, a checkpoint kept back while another worker's read ran
+ * is waited for as for our own (that worker's gate holds its next read too), and a gate that found an
+ * outsider has the others follow it to its recheck, so all recheck at once and none waits on the
+ * others' ungated reads. Without it, each took the others' reads for an outsider's and the WAL grew for good.
  */
 export class WalGate implements LaneGate {
   private readonly waiting = new Set<() => void>();
@@ -64,8 +95,11 @@ export class WalGate implements LaneGate {
   private outsideLast = 0;
   /** In an episode of an outside reader: when the next read is held again to check it is still there. */
   private ungatedUntil: number | undefined;
+  /** This episode was logged here (not one followed from another worker's gate). */
+  private warned = false;
   private readonly logger: Logger;
   private readonly now: () => number;
+  private readonly cluster: ClusterReads | undefined;
 
   constructor(
     private readonly walPath: string,
@@ -75,6 +109,7 @@ export class WalGate implements LaneGate {
   ) {
     this.logger = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
+    this.cluster = options.cluster;
   }
 
   hold(maxWaitMs: number): Promise<void> | undefined {
@@ -100,15 +135,18 @@ export class WalGate implements LaneGate {
   readStarted(): void {
     this.running++;
     this.started++;
+    if (!this.closed) this.cluster?.readStarted();
   }
 
   readEnded(): void {
     this.running--;
+    if (!this.closed) this.cluster?.readEnded();
     if (this.waiting.size > 0) this.ask();
   }
 
   /** Lets every held read go and asks for no more checkpoints. */
   close(): void {
+    if (!this.closed) this.cluster?.close();
     this.closed = true;
     clearTimeout(this.retry);
     this.release();
@@ -125,23 +163,36 @@ export class WalGate implements LaneGate {
     this.asking = true;
     this.askAgain = false;
     const alone = this.running === 0 ? this.started : -1;
-    // A checkpoint that fails (the writer closing or gone) lets the reads go: holding them would not help.
-    void this.checkpoint().then(copiedAll, () => undefined).then((through) => {
-      this.asking = false;
-      if (through === undefined) this.release();
-      else if (through) {
-        this.endEpisode();
-        this.release();
-      } else if (alone === this.started && this.outsiderStays()) this.release();
-      else if (this.askAgain) this.ask();
-      else if (this.waiting.size > 0 && !this.closed) {
-        this.retry = setTimeout(() => this.ask(), RETRY_MS);
-        this.retry.unref();
-      }
-    });
+    // The held reads go once the checkpoint went through, failed (the writer closing or gone: holding them
+    // would not help) or was kept back by an outsider.
+    void this.checkpoint()
+      .then(copiedAll, () => undefined)
+      .then((through): Verdict | Promise<Verdict> => (through === false && alone === this.started ? this.outsideVerdict() : through))
+      .then((verdict) => {
+        this.asking = false;
+        if (verdict === true) this.endEpisode();
+        if (verdict !== false) this.release();
+        else if (this.askAgain) this.ask();
+        else if (this.waiting.size > 0 && !this.closed) {
+          this.retry = setTimeout(() => this.ask(), RETRY_MS);
+          this.retry.unref();
+        }
+      });
   }
 
-  /** A checkpoint kept back with none of our reads running: whether to stop holding reads for a while. */
+  /** A checkpoint kept back while none of our reads ran: `'outsider'` if reads stop being held for a while. */
+  private async outsideVerdict(): Promise<'outsider' | false> {
+    // The primary unreachable (the worker leaving): as a single process would.
+    const look = await this.cluster?.look().catch(() => undefined);
+    if (look?.ungatedUntil !== undefined && look.ungatedUntil > this.now()) {
+      this.ungatedUntil = look.ungatedUntil;
+      return 'outsider';
+    }
+    if (look?.othersRead) return false;
+    return this.outsiderStays() ? 'outsider' : false;
+  }
+
+  /** A checkpoint kept back by no read of the cluster's: whether to stop holding reads for a while. */
   private outsiderStays(): boolean {
     const now = this.now();
     if (this.ungatedUntil === undefined) {
@@ -152,13 +203,16 @@ export class WalGate implements LaneGate {
         { path: this.walPath, walBytes: statSync(this.walPath, { throwIfNoEntry: false })?.size ?? 0 },
         'ledger WAL held back by another connection to the SQLite file: reports stop waiting for checkpoints, and the WAL grows until that reader ends',
       );
+      this.warned = true;
     }
     this.ungatedUntil = now + OUTSIDE_RECHECK_MS;
+    this.cluster?.ungated(this.ungatedUntil);
     return true;
   }
 
   private endEpisode(): void {
-    if (this.ungatedUntil !== undefined) this.logger.info({ path: this.walPath }, 'ledger WAL checkpointed again: reports wait for checkpoints again');
+    if (this.warned) this.logger.info({ path: this.walPath }, 'ledger WAL checkpointed again: reports wait for checkpoints again');
+    this.warned = false;
     this.outsideSince = undefined;
     this.ungatedUntil = undefined;
   }
@@ -167,6 +221,9 @@ export class WalGate implements LaneGate {
     for (const done of [...this.waiting]) done();
   }
 }
+
+/** A checkpoint's outcome for the held reads: through, kept back (by our reads or an outsider's), or failed. */
+type Verdict = boolean | 'outsider' | undefined;
 
 /** Whether a checkpoint left nothing in the WAL that the database lacks (-1s: it could not run). */
 const copiedAll = (c: Checkpoint): boolean => c.log >= 0 && c.log === c.checkpointed;
