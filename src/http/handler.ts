@@ -3,18 +3,18 @@ import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
 import type { GatewayConfig } from '../config/schema.js';
-import type { Gateway, ServedBy } from '../gateway/gateway.js';
+import type { Gateway } from '../gateway/gateway.js';
 import { INGRESSES } from '../ingress/index.js';
 import { memoryConversations, type Conversations } from '../ingress/openai-responses/store/conversations.js';
 import { createAuthenticator, NOBODY, refuseScrapeOnly, type Caller } from './auth.js';
 import { createBasePath, underBasePath } from './base-path.js';
 import { createBrowserGuard } from './browser-guard.js';
-import { readBody } from './body.js';
 import { createCors, isPreflight } from './cors.js';
-import { isBodyStream, type AfterAnswer, type HeaderMap, type HttpHandler, type HttpRequest, type HttpResponse } from './exchange.js';
+import { isBodyStream, type HeaderMap, type HttpHandler, type HttpRequest, type HttpResponse } from './exchange.js';
 import { errorChain, errorResponse, exposesUpstream, jsonResponse } from './respond.js';
-import type { CostFn, Ingress, RequestSpan, Route, RouteContext, StartSpan } from './route.js';
-import { allowedMethods, NO_PARAMS, RouteTable, type Entry, type Found } from './route-table.js';
+import type { CostFn, Ingress, Route, RouteContext, StartSpan } from './route.js';
+import { allowedMethods, RouteTable, type Entry, type Found } from './route-table.js';
+import { RequestContext, type Shared } from './request-context.js';
 
 export interface HandlerOptions {
   logger?: Logger;
@@ -54,160 +54,6 @@ export interface HandlerOptions {
   browserGuard?: (request: HttpRequest) => void;
 }
 
-/** What the handler shares with every request's context: set up once, never per request. */
-interface Shared {
-  gateway: Gateway;
-  table: RouteTable;
-  costOf: CostFn | undefined;
-  conversations: (() => Conversations | undefined) | undefined;
-  logger: Logger;
-  accessLog: Logger;
-  bodyLimit: number;
-  bodyTimeoutMs: number;
-  beforeAnswer: ((alone: boolean) => Promise<void> | undefined) | undefined;
-  authenticate: (headers: HeaderMap) => Caller;
-  /**
-   * Requests taken and not yet answered: a whole answer until its durability wait, a stream until it
-   * ends. Only a hint for `beforeAnswer` (one that is never told its end keeps it above one: writes
-   * are then only batched as before), so it is never part of any decision but when to write.
-   */
-  open: number;
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** One request's context; a class so every request shares one shape and one lazy `query` getter. */
-class RequestContext implements RouteContext, AfterAnswer {
-  caller: Caller = NOBODY;
-  servedBy: ServedBy | undefined = undefined;
-  params: Readonly<Record<string, string>> = NO_PARAMS;
-  routePath = '';
-  span: RequestSpan | undefined = undefined;
-  errorKind: string | undefined = undefined;
-  private parsedQuery: URLSearchParams | undefined;
-  private bodyRead: Promise<Uint8Array> | undefined;
-  private readonly started = performance.now();
-  private status = 0;
-  private counted = true;
-
-  constructor(
-    readonly request: HttpRequest,
-    readonly requestId: string,
-    private readonly shared: Shared,
-  ) {
-    shared.open += 1;
-  }
-
-  get gateway(): Gateway {
-    return this.shared.gateway;
-  }
-
-  get costOf(): CostFn | undefined {
-    return this.shared.costOf;
-  }
-
-  conversations(): Conversations | undefined {
-    return this.shared.conversations?.();
-  }
-
-  callerNow(): Caller {
-    return this.shared.authenticate(this.request.headers);
-  }
-
-  get query(): URLSearchParams {
-    return (this.parsedQuery ??= new URLSearchParams(this.request.query));
-  }
-
-  body(): Promise<Uint8Array> {
-    return (this.bodyRead ??= readBody(this.request, this.shared.bodyLimit, this.shared.bodyTimeoutMs));
-  }
-
-  /** The status line (200) went out before the stream; how it ended is the error kind, if it failed. */
-  streamEnded(errorKind?: string): void {
-    this.errorKind = errorKind;
-    this.closeOpen();
-    this.finish(200);
-  }
-
-  beforeEnd(): Promise<void> | undefined {
-    return this.shared.beforeAnswer?.(this.alone);
-  }
-
-  /** No other request is open (this one counted out already where it records no usage). */
-  private get alone(): boolean {
-    return this.shared.open === (this.counted ? 1 : 0);
-  }
-
-  /**
-   * What the answer waits for before it leaves (`HandlerOptions.beforeAnswer`). Alone, the journal
-   * writes at once: waiting for the end of the event loop's turn batches the writes of concurrent
-   * requests, and with none there is nothing to batch, only a turn's delay on the answer.
-   */
-  durable(): Promise<void> | undefined {
-    const alone = this.alone;
-    this.closeOpen();
-    return this.shared.beforeAnswer?.(alone);
-  }
-
-  /** The request failed past its error answer: it no longer counts as open. */
-  abandon(): void {
-    this.closeOpen();
-  }
-
-  /** This request no longer counts as open (once, however often it is called). */
-  private closeOpen(): void {
-    if (this.counted) {
-      this.counted = false;
-      this.shared.open -= 1;
-    }
-  }
-
-  internalError(err: unknown): void {
-    this.shared.logger.error({ requestId: this.requestId, err: errorChain(err) }, 'internal error');
-  }
-
-  /**
-   * The request is over (its answer decided, or its stream ended): its access log line and its span's
-   * end follow once the runtime has sent the answer, where it can tell (`HttpRequest.afterAnswer`).
-   */
-  finish(status: number): void {
-    this.status = status;
-    if (this.request.afterAnswer) this.request.afterAnswer(this);
-    else this.answered();
-  }
-
-  /** The access log line and the span's end. Never throws: the runtime may call it from an event listener. */
-  answered(): void {
-    try {
-      this.record();
-    } catch (err) {
-      this.shared.logger.error({ requestId: this.requestId, err: errorChain(err) }, 'access log or span failed');
-    }
-  }
-
-  private record(): void {
-    const status = this.status;
-    const id = this.request.headers['x-request-id'];
-    const s = this.servedBy;
-    this.span?.end(status, s, this.errorKind);
-    this.shared.accessLog.info(
-      {
-        requestId: this.requestId,
-        clientRequestId: id !== undefined && REQUEST_ID.test(id) ? id : undefined,
-        method: this.request.method,
-        // The route's template, never the path: a key pasted into a URL must not reach the log.
-        path: this.routePath === '' ? this.shared.table.shownPath(this.request.path) : this.routePath,
-        status,
-        errorKind: this.errorKind,
-        ms: Math.round((performance.now() - this.started) * 10) / 10,
-        key: this.caller.keyId,
-        deployment: s?.deployment,
-        attempts: s?.attempts,
-      },
-      'request',
-    );
-  }
-}
 
 /** The front doors' routes, then the feature and health routes answering in the first front door's shape. */
 function routeTable(ingresses: readonly Ingress[], features: readonly Route[], health: readonly Route[]): RouteTable {
