@@ -197,9 +197,10 @@ export class BudgetGuard implements AdmissionControl {
       fromReserved = { amount: Math.min(cost, reservation.remaining), since: reservation.since };
       reservation.remaining -= fromReserved.amount;
     }
-    const bookedAt = this.now();
-    // Replayed after an outage, it says when it was booked: Redis may have lost the counter meanwhile
-    // and a replica re-seeded it from the ledger, which holds this cost already.
+    // Replayed after an outage, it says when its attempt started: Redis may have lost the counter
+    // meanwhile and a replica re-seeded it from the ledger, which holds this cost already if its row's
+    // time (the attempt's start, by which a seed sums the rows before the counter's `since`) is earlier.
+    const bookedAt = attempt.startedAt;
     this.writes.write(async (replayed) => {
       const spent = await this.o.state.settle(refs, cost, fromReserved, replayed ? bookedAt : undefined);
       refs.forEach((ref, i) => {

@@ -10,6 +10,7 @@ import { TcpProxy } from '../testing/tcp-proxy.js';
 import type { BudgetGuard } from './guard.js';
 import { RedisBudgetState } from './redis-state.js';
 import { MemoryBudgetState, type CounterRef } from './state.js';
+import { unreachedError, type ReservedPart } from '../../core/held-writes.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 const NOW = Date.parse('2025-06-15T12:00:00Z');
@@ -33,6 +34,44 @@ describe('budget counters: a reservation belongs to the counter it was made on',
     await state.settle([ref], 0.2, { amount: 0.2, since: [NOW] }, NOW);
     await state.release([ref], { amount: 0.1, since: [NOW] });
     expect(state.peek(ref.counter)).toEqual({ spent: 0.2, reserved: expect.closeTo(0, 12) });
+  });
+});
+
+describe('a settlement replayed after an outage', () => {
+  /** Memory counters whose settlements fail, unsent, while `down` (as Redis known to be down fails them). */
+  class FlakyState extends MemoryBudgetState {
+    down = false;
+    readonly bookedAt: Array<number | undefined> = [];
+    override async settle(refs: readonly CounterRef[], cost: number, fromReserved: ReservedPart | undefined, bookedAt?: number): Promise<Array<number | undefined>> {
+      if (this.down) throw unreachedError('counters unreachable');
+      this.bookedAt.push(bookedAt);
+      return super.settle(refs, cost, fromReserved, bookedAt);
+    }
+  }
+
+  it('says when its attempt started: the time of the ledger row that a counter seeded meanwhile holds it by', async () => {
+    let t = NOW;
+    const state = new FlakyState(() => t);
+    const cfg = resolveConfig({
+      deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }],
+      ledger: { path: ':memory:' },
+      budgets: { limits: [{ name: 'g', period: 'daily', hard_usd: 1 }] },
+    });
+    const ledger = await createLedger(cfg, { now: () => t, budgetState: state });
+    const admit = (id: string) => Promise.resolve(ledger.admission.admit(admissionRequest(id, { key: 'k1' })));
+    const ticket = await admit('r1');
+    // The attempt started at NOW and ends 5 s later, while the counters are down: its settlement is held.
+    t = NOW + 5_000;
+    state.down = true;
+    ledger.observer.onAttempt(attempt({ requestId: 'r1', deployment: 'oai', startedAt: NOW, tags: { key: 'k1' } }));
+    ticket.release();
+    await new Promise((r) => setTimeout(r, 0));
+    state.down = false;
+    t += 1_000;
+    (await admit('r2')).release(); // the next check replays it first
+    // The seed sums ledger rows by their `ts`, the attempt's start: a counter created after NOW has it.
+    expect(state.bookedAt).toEqual([NOW]);
+    await ledger.close();
   });
 });
 

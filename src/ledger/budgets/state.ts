@@ -34,8 +34,8 @@ export interface SeedStatus {
  * Seeding: a counter counts every cost settled from its creation (`since`) on; the ledger's spend of
  * the period before `since` is added once by `seed`, by whichever replica gets there first. A shared
  * store that lost its data creates the counter again with a later `since`: a reservation made before
- * is not its own (releases and settlements name the `since` they reserved on), and a cost booked before
- * it is already in its seed (a replayed settlement says when it was booked).
+ * is not its own (releases and settlements name the `since` they reserved on), and a cost whose ledger
+ * row is dated before it is already in its seed (a replayed settlement says its attempt's start, the row's time).
  */
 export interface BudgetState {
   /**
@@ -49,8 +49,8 @@ export interface BudgetState {
   /**
    * Adds settled cost, turning `fromReserved` of a reservation into spend on the counters that hold it;
    * returns each counter's spend, undefined for a counter the state no longer holds (a shared store lost
-   * or expired it). `bookedAt`, given for a settlement replayed after an outage, is when the cost was
-   * booked: a counter created after it does not add it (its seed read it from the ledger).
+   * or expired it). `bookedAt`, given for a settlement replayed after an outage, is its ledger row's time
+   * (the attempt's start): a counter created after it does not add it (its seed read it from the ledger).
    */
   settle(refs: readonly CounterRef[], cost: number, fromReserved: ReservedPart | undefined, bookedAt?: number): Promise<Array<number | undefined>>;
   /** Creates the counter when missing (its `since` is now) and says whether it was seeded. */
