@@ -48,15 +48,16 @@ return reply
 
 /**
  * KEYS: counters. ARGV: tokens used (0 for a release), tokens reserved to take back, then per key the
- * since they were reserved on ('' for none): only the incarnation holding them gives them back. Never
- * drives tokens below zero; a missing counter stays missing.
+ * since they were reserved on ('' for none): only the incarnation holding them gives them back. A
+ * counter an older build created has no `since` (a rolling upgrade): it is adjusted as that build did.
+ * Never drives tokens below zero; a missing counter stays missing.
  */
 export const ADJUST = script(`
 for i = 1, #KEYS do
   local since = redis.call('HGET', KEYS[i], 'since')
-  if since then
+  if since or redis.call('EXISTS', KEYS[i]) == 1 then
     local delta = tonumber(ARGV[1])
-    if tonumber(since) == tonumber(ARGV[2 + i]) then delta = delta - tonumber(ARGV[2]) end
+    if not since or tonumber(since) == tonumber(ARGV[2 + i]) then delta = delta - tonumber(ARGV[2]) end
     if redis.call('HINCRBY', KEYS[i], 'tokens', delta) < 0 then redis.call('HSET', KEYS[i], 'tokens', '0') end
   end
 end

@@ -30,6 +30,16 @@ if (REDIS_URL) {
       await admin.quit();
     });
 
+    it('settles on a counter an older build created (no `since`, a rolling upgrade) as before, rather than dropping the tokens used', async () => {
+      const state = new RedisRateLimitState({ url: REDIS_URL, prefix, logger: silentLogger, now: () => clock.t });
+      states.push(state);
+      const ref = { counter: 'tpm|m|old|k-old', rule: 'tpm', window: 'minute' as const, requestLimit: undefined, tokenLimit: 10_000, resetAt: START + 30_000 };
+      const key = `${prefix}{ratelimit}:${ref.counter}`;
+      await admin.hset(key, { requests: '1', tokens: '500' }); // as an older build left it: no `since`
+      await state.settle([ref], 120, undefined);
+      expect(await admin.hget(key, 'tokens')).toBe('620');
+    });
+
     it('two replicas admit exactly requests_per_minute between them, however their calls interleave', async () => {
       const rules = [{ name: 'rpm', per: 'key', requests_per_minute: 5 }];
       const a = replica(rules);
