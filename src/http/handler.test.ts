@@ -317,18 +317,31 @@ describe('answers wait for what requests recorded to be durable (beforeAnswer)',
   });
 });
 
+/**
+ * A handler over `routes` that records what `beforeAnswer` is told, each under the name being asked
+ * (`asking.now`: the path `ask` sends, or what a route sets it to, as a stream's end).
+ */
+function aloneRecorder(gateway: Gateway, routes: (asking: { now: string }) => Route[]) {
+  const told: Array<[string, boolean]> = [];
+  const asking = { now: '' };
+  const handle = createHttpHandler(gateway, { routes: routes(asking), beforeAnswer: (alone) => void told.push([asking.now, alone]) });
+  const ask = (path: string): Promise<HttpResponse> => {
+    asking.now = path;
+    return handle(req('GET', path));
+  };
+  return { told, asking, ask };
+}
+
 describe('beforeAnswer is told when a request is alone (nothing else open could share a journal write)', () => {
   const gateway = gatewayFor(undefined);
   afterAll(() => gateway.close());
 
   it('alone for a request on its own; not while another answer or a stream is still open', async () => {
-    const told: Array<[string, boolean]> = [];
     let releaseSlow: () => void = () => undefined;
     const slow = new Promise<void>((r) => (releaseSlow = r));
     let releaseStream: () => void = () => undefined;
     const streamGate = new Promise<void>((r) => (releaseStream = r));
-    let asking = '';
-    const routes: Route[] = [
+    const { told, asking, ask } = aloneRecorder(gateway, (asking) => [
       { method: 'GET', path: '/v1/ok', handle: async () => jsonResponse(200, { ok: true }) },
       { method: 'GET', path: '/v1/slow', handle: async () => (await slow, jsonResponse(200, { slow: true })) },
       {
@@ -339,7 +352,7 @@ describe('beforeAnswer is told when a request is alone (nothing else open could 
           const body = (async function* () {
             yield 'data: one\n\n';
             await streamGate;
-            asking = 'stream end';
+            asking.now = 'stream end';
             await ctx.beforeEnd();
             yield 'data: [DONE]\n\n';
             ctx.streamEnded();
@@ -347,12 +360,7 @@ describe('beforeAnswer is told when a request is alone (nothing else open could 
           return { status: 200, headers: { 'content-type': 'text/event-stream' }, body };
         },
       },
-    ];
-    const handle = createHttpHandler(gateway, { routes, beforeAnswer: (alone) => void told.push([asking, alone]) });
-    const ask = (path: string) => {
-      asking = path;
-      return handle(req('GET', path));
-    };
+    ]);
 
     await ask('/v1/ok');
     expect(told).toEqual([['/v1/ok', true]]);
@@ -361,7 +369,7 @@ describe('beforeAnswer is told when a request is alone (nothing else open could 
     const slowAnswer = ask('/v1/slow');
     await ask('/v1/ok');
     releaseSlow();
-    asking = '/v1/slow';
+    asking.now = '/v1/slow';
     await slowAnswer;
     expect(told).toEqual([['/v1/ok', false], ['/v1/slow', true]]); // the slow one was open; then the other had answered
 
@@ -388,11 +396,9 @@ describe('a stream that records no usage never keeps a request from being alone'
   afterAll(() => gateway.close());
 
   it("the dashboard's feed, open for hours, leaves every other request alone; the feed's own end is not alone beside one", async () => {
-    const told: Array<[string, boolean]> = [];
-    let asking = '';
     let releaseOk: () => void = () => undefined;
     const okGate = new Promise<void>((r) => (releaseOk = r));
-    const routes: Route[] = [
+    const { told, asking, ask } = aloneRecorder(gateway, (asking) => [
       { method: 'GET', path: '/v1/ok', handle: async () => jsonResponse(200, { ok: true }) },
       { method: 'GET', path: '/v1/held', handle: async () => (await okGate, jsonResponse(200, { held: true })) },
       {
@@ -403,19 +409,14 @@ describe('a stream that records no usage never keeps a request from being alone'
         handle: async (ctx) => {
           const body = (async function* () {
             yield 'data: snapshot\n\n';
-            asking = 'feed end';
+            asking.now = 'feed end';
             await ctx.beforeEnd();
             ctx.streamEnded();
           })();
           return { status: 200, headers: { 'content-type': 'text/event-stream' }, body };
         },
       },
-    ];
-    const handle = createHttpHandler(gateway, { routes, beforeAnswer: (alone) => void told.push([asking, alone]) });
-    const ask = (path: string) => {
-      asking = path;
-      return handle(req('GET', path));
-    };
+    ]);
 
     const feed = await ask('/v1/feed');
     await ask('/v1/ok');
@@ -430,7 +431,7 @@ describe('a stream that records no usage never keeps a request from being alone'
     await frames.next();
     await frames.next();
     releaseOk();
-    asking = '/v1/held';
+    asking.now = '/v1/held';
     await held;
     expect(told).toEqual([
       ['feed end', false], // a request is open beside it
