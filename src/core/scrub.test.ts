@@ -33,6 +33,9 @@ describe('scrub', () => {
     ['a long opaque secret', 'secret is wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY ok', 'secret is [redacted] ok'],
     ['a Google access token', 'token ya29.a0AfH6SMBx-abc_def was revoked', 'token [redacted] was revoked'],
     ['a URL password', 'could not reach https://user:hunter2pass@db.internal:5432/x', 'could not reach https://user:[redacted]@db.internal:5432/x'],
+    // URL parsers read an unescaped @ as part of the user or password: the host follows the last one.
+    ['a URL password holding an @', 'proxy https://user:p@ss-w0rd@db.internal/x@y failed', 'proxy https://user:[redacted]@db.internal/x@y failed'],
+    ['a URL password after a user holding an @', 'proxy https://me@corp:hunter2pass@db.internal failed', 'proxy https://me@corp:[redacted]@db.internal failed'],
     ['a GitHub token', 'bad credentials ghp_16C7e42F292c6912E7710c838347Ae178B4a given', 'bad credentials [redacted] given'],
     ['a fine-grained GitHub token', 'token github_pat_11ABCDEFG0123456789_abcdefghijklmnop', 'token [redacted]'],
     ['a Slack token', 'slack said invalid_auth for xoxb-123456789012-abcdefABCDEF', 'slack said invalid_auth for [redacted]'],
@@ -41,6 +44,11 @@ describe('scrub', () => {
     ['a private key cut short', 'key -----BEGIN RSA PRIVATE KEY-----\nMIIEvQIBADANBg', 'key [redacted]'],
   ])('removes %s', (_what, text, expected) => {
     expect(scrub(text)).toBe(expected);
+  });
+
+  it('keeps a URL without a password as it is: a port, or an @ in its path, is none', () => {
+    const text = 'see https://api.example.com:443/v1/models@latest and mailto:a@b, or https://a@b.example:8080/x';
+    expect(scrub(text)).toBe(text);
   });
 
   it('keeps ordinary error messages as they are', () => {

@@ -53,8 +53,9 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g, REDACTED],
   [/\bxox[abeoprs]-[A-Za-z0-9-]{8,}/g, REDACTED],
   [/\bhf_[A-Za-z0-9]{20,}/g, REDACTED],
-  // The password of a URL's user info (https://user:password@host).
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/?#@]*:)[^\s/?#@]+@/gi, `$1${REDACTED}@`],
+  // The password of a URL's user info (https://user:password@host), up to the last @ before the host:
+  // URL parsers (WHATWG's, Node's) take an unescaped @ in the user or password as part of it.
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/?#]*:)[^\s/?#]*@/gi, `$1${REDACTED}@`],
   // Google OAuth access tokens and API keys.
   [/\bya29\.[A-Za-z0-9._-]+/g, REDACTED],
   [/\bAIza[0-9A-Za-z_-]{20,}/g, REDACTED],
