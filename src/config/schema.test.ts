@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from './load.js';
+import { scrub } from '../core/scrub.js';
 
 const deployment = (id: string) => ({ id, provider: 'openai-compatible', model: 'm', endpoint: 'http://127.0.0.1:9/v1' });
 
@@ -188,5 +189,23 @@ describe('ledger usage query bounds', () => {
 
   it('refuses a bound that is not a whole number of at least 1, at ledger.usage_queries_max', () => {
     for (const bad of [0, 2.5, '8']) expect(problemsOf({ ...base, ledger: { usage_queries_max: bad } }).map((p) => p.split(':')[0])).toEqual(['ledger.usage_queries_max']);
+  });
+});
+
+describe('deployment headers', () => {
+  it('lets the scrubber know the credentials a deployment sends in its headers, not its other headers', () => {
+    const parsed = parseConfig({
+      deployments: [
+        {
+          id: 'proxied',
+          provider: 'openai-compatible',
+          model: 'm',
+          endpoint: 'https://proxy.example/v1',
+          headers: { authorization: 'Bearer hdr-bearer-4Fq8Zk2', 'x-proxy-token': 'hdr-proxy-9Lw3Tn6', 'x-team': 'platform-east' },
+        },
+      ],
+    });
+    expect(parsed.ok).toBe(true);
+    expect(scrub('bad token hdr-bearer-4Fq8Zk2, proxy hdr-proxy-9Lw3Tn6, team platform-east')).toBe('bad token [redacted], proxy [redacted], team platform-east');
   });
 });

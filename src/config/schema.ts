@@ -1,6 +1,6 @@
 import * as z from './zod.js';
 import { secretRef, storeUrlRef } from './secret-ref.js';
-import { Secret } from './secret.js';
+import { registerCredentialHeader, Secret } from './secret.js';
 import { timerMs } from './timer.js';
 import { httpUrl } from './url.js';
 import { groupMembers, groupSchema, routingSchema } from '../routing/config.js';
@@ -51,6 +51,11 @@ export const deploymentSchema = z.looseObject({
         const problem = headerProblem(name, value);
         if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: `the header ${problem}` });
       }
+    })
+    // An upstream may quote what it was sent: the scrubber must know these credentials as it knows api_key.
+    .transform((headers) => {
+      for (const [name, value] of Object.entries(headers)) registerCredentialHeader(name, value);
+      return headers;
     }),
   /** Never a setting (it was taken and ignored): refused with where the timeouts are, not silently dropped. */
   timeout_ms: z

@@ -32,6 +32,22 @@ export class Secret {
   }
 }
 
+/** A header name that says its value is a credential (`authorization`, `x-api-key`, `x-proxy-token`, `cf-access-client-secret`...). */
+const CREDENTIAL_HEADER = /auth|key|token|secret|password|credential|signature|session|cookie/i;
+/** An authorization value's scheme, before the credential an upstream would quote on its own. */
+const AUTH_SCHEME = /^\s*(?:Bearer|Basic|Token|Api-?Key|Key)\s+(\S+)\s*$/i;
+
+/**
+ * Lets the scrubber know a credential a deployment sends in its own `headers` (a plain string field, not a
+ * `Secret`): the whole value, and the token after an auth scheme, which is what an upstream quotes.
+ */
+export function registerCredentialHeader(name: string, value: string): void {
+  if (!CREDENTIAL_HEADER.test(name)) return;
+  registerSecret(value);
+  const token = AUTH_SCHEME.exec(value)?.[1];
+  if (token !== undefined) registerSecret(token);
+}
+
 /**
  * Resolves a secret reference: `file:/path` reads the file (trailing newline trimmed); anything else
  * is the value itself (env references were already interpolated). Throws a message without the value.

@@ -30,6 +30,9 @@ const GATEWAY_KEY = 'gw-leak-review-key-0123456789';
 const OPENAI_KEY = 'sk-proj-LEAKopenaiKEY0123456789';
 const AZURE_KEY = '4d2c9e7a1b3f5d8e0a6c2b4d9f1e3a5c';
 const ANTHROPIC_KEY = 'sk-ant-api03-LEAKanthropicKEY0123456789';
+// Credentials a deployment sends in its own `headers` (a proxy in front of an OpenAI-compatible server).
+const HEADER_KEY = 'hk-9Zt4Qw7Er2Ty6Ui1';
+const PROXY_TOKEN = 'pxy-7Hq2Lm9Rt4Vw3Bn';
 /** Words with no credential in them, to tell the upstream's text from our own. */
 const MARK = 'Request refused by policy LEAKMARK';
 // Credentials nobody configured, in the shapes upstreams quote them.
@@ -56,6 +59,7 @@ interface Target {
 
 interface Sims {
   openai: SimServer;
+  proxied: SimServer;
   azure: SimServer;
   bedrock: SimServer;
   vertex: SimServer;
@@ -64,6 +68,7 @@ interface Sims {
 
 const TARGETS: readonly Target[] = [
   { id: 'openai', sim: 'openai', model: 'gpt-4o-mini', own: [OPENAI_KEY] },
+  { id: 'proxied', sim: 'proxied', model: 'gpt-4o-mini', own: [HEADER_KEY, PROXY_TOKEN] },
   { id: 'azure', sim: 'azure', model: 'gpt-4o', own: [AZURE_KEY] },
   { id: 'bedrock', sim: 'bedrock', model: 'anthropic.claude-3-5-haiku-20241022-v1:0', own: [SIM_CREDENTIALS.accessKeyId, SIM_CREDENTIALS.secretAccessKey] },
   { id: 'gemini', sim: 'vertex', model: 'gemini-2.5-flash', own: [] },
@@ -106,14 +111,15 @@ describe('upstream error words reach clients and logs without the credentials th
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'leaks-e2e-'));
-    const [oa, az, br, vx, an] = await Promise.all([
+    const [oa, px, az, br, vx, an] = await Promise.all([
       startOpenAISim({ apiKey: OPENAI_KEY }),
+      startOpenAISim({ apiKey: HEADER_KEY }),
       startAzureSim({ apiKey: AZURE_KEY }),
       startBedrockSim({ region: 'us-east-1' }),
       startVertexSim({ publicKey: account.publicKey, project: PROJECT }),
       startAnthropicSim({ apiKey: ANTHROPIC_KEY }),
     ]);
-    sims = { openai: oa, azure: az, bedrock: br, vertex: vx, anthropic: an };
+    sims = { openai: oa, proxied: px, azure: az, bedrock: br, vertex: vx, anthropic: an };
     const gcp = { provider: 'vertex', project: PROJECT, region: 'europe-west4', endpoint: vx.url, credentials_file: '${VERTEX_SA}', self_signed_jwt: true };
     const exposed = { expose_upstream_errors: true };
     const config: ConfigInput = {
@@ -122,6 +128,14 @@ describe('upstream error words reach clients and logs without the credentials th
       routing: { max_attempts_per_deployment: 1, allow_direct_deployments: true, breaker: { consecutive_failures: 100_000, min_requests: 100_000 } },
       deployments: [
         { id: 'openai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${oa.url}/v1`, api_key: '${OPENAI_KEY}', ...exposed },
+        {
+          id: 'proxied',
+          provider: 'openai-compatible',
+          model: 'gpt-4o-mini',
+          endpoint: `${px.url}/v1`,
+          headers: { authorization: 'Bearer ${HEADER_KEY}', 'x-proxy-token': '${PROXY_TOKEN}' },
+          ...exposed,
+        },
         { id: 'azure', provider: 'azure-openai', model: 'gpt-4o', endpoint: az.url, api_version: '2024-10-21', api_key: '${AZURE_KEY}', ...exposed },
         { id: 'bedrock', provider: 'bedrock', model: 'anthropic.claude-3-5-haiku-20241022-v1:0', region: 'us-east-1', endpoint: br.url, access_key_id: '${AWS_ID}', secret_access_key: '${AWS_SECRET}', ...exposed },
         { id: 'gemini', model: 'gemini-2.5-flash', ...gcp, ...exposed },
@@ -130,7 +144,7 @@ describe('upstream error words reach clients and logs without the credentials th
       ],
       ledger: { path: join(dir, 'ledger.sqlite'), spill_path: join(dir, 'spill.jsonl') },
     };
-    const env = { OPENAI_KEY, AZURE_KEY, ANTHROPIC_KEY, AWS_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey, VERTEX_SA: account.json };
+    const env = { OPENAI_KEY, HEADER_KEY, PROXY_TOKEN, AZURE_KEY, ANTHROPIC_KEY, AWS_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey, VERTEX_SA: account.json };
     const parsed = parseConfig(config, env);
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
     const logger = capturingLogger(lines);
