@@ -1,7 +1,7 @@
 import { GoogleAuth, type JWTInput } from 'google-auth-library';
 import { GatewayError } from '../../core/errors.js';
 import type { Secret } from '../../config/secret.js';
-import { registerSecret, scrub } from '../../core/scrub.js';
+import { registerSecret, scrubUpstreamText } from '../../core/scrub.js';
 
 export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
@@ -30,10 +30,11 @@ export function googleTokenSource(options: { credentials?: Secret; selfSignedJwt
       try {
         got = await auth.getRequestHeaders();
       } catch (err) {
-        // The library's own message only (never its request config, which holds the signed assertion),
-        // scrubbed: it can quote the token endpoint's answer.
-        const reason = err instanceof Error ? scrub(err.message.split('\n')[0]?.slice(0, 200) ?? '') : 'unknown error';
-        throw new GatewayError({ kind: 'authentication', message: `Upstream ${provider}: could not obtain Google credentials (${reason}).`, provider });
+        // The library's message (never its request config, which holds the signed assertion) quotes the
+        // token endpoint's answer (`error: error_description`): the upstream's words, kept apart as any
+        // upstream's are (logged; shown only by exposing deployments), scrubbed before they are cut.
+        const upstreamText = scrubUpstreamText(err instanceof Error ? err.message : undefined);
+        throw new GatewayError({ kind: 'authentication', message: `Upstream ${provider} could not obtain Google credentials.`, provider, upstreamText });
       }
       const authorization = got.get('authorization');
       if (!authorization) throw new GatewayError({ kind: 'authentication', message: `Upstream ${provider}: Google credentials produced no token.`, provider });
