@@ -6,6 +6,7 @@ import { silentLogger } from '../core/logger.js';
 import { openPostgres } from '../ledger/store/postgres-driver.js';
 import { openSqlite } from '../ledger/store/sqlite-driver.js';
 import { openStore } from '../ledger/store/open.js';
+import { PG_SCHEMA_NAME } from '../ledger/config.js';
 import type { SqlDriver } from '../ledger/store/driver.js';
 import { SqlLedgerStore, type LedgerStore } from '../ledger/store/sql-store.js';
 import { UsageError, type CommandIO } from './command.js';
@@ -92,11 +93,41 @@ export async function openSourceStore(source: LedgerSource, config: GatewayConfi
   if (source.postgres) {
     // Not echoed: the URL may carry a password.
     if (!isPostgresUrl(source.postgres)) throw new UsageError('--postgres must be a PostgreSQL URL (postgres://user@host:5432/db)');
-    return SqlLedgerStore.open(openPostgres(source.postgres, source['pg-schema'] ?? 'public', silentLogger));
+    const schema = source['pg-schema'] ?? 'public';
+    // The schema is quoted into the ledger's SQL as is: a quote in it would end the name and run the rest.
+    if (!PG_SCHEMA_NAME.test(schema)) throw new UsageError(`--pg-schema must be a schema name as ledger.schema takes it (lower-case letters, digits and _, not starting with a digit), got "${schema}"`);
+    return openPostgresLedger(source.postgres, schema, `the PostgreSQL database of --postgres, schema ${schema}`, use, io);
   }
   if (!config) throw new Error('openSourceStore: a source names a config, a SQLite file or a PostgreSQL URL');
   if (config.ledger.store === 'sqlite') return openSqliteLedger(config.ledger.path, `${config.ledger.path} (ledger.path of ${source.config})`, use === 'write', io);
+  if (config.ledger.store === 'postgres' && config.ledger.url) {
+    return openPostgresLedger(config.ledger.url.reveal(), config.ledger.schema, `the PostgreSQL database of ledger.url in ${source.config}, schema ${config.ledger.schema}`, use, io);
+  }
   return openStore(config.ledger, silentLogger);
+}
+
+/**
+ * A PostgreSQL ledger, migrated, or undefined with the problem reported: a database that refuses or
+ * cannot be reached, or, to `read`, a schema without a ledger (migrating would create an empty one, and
+ * a misspelt schema would read as no usage). Opened at once, not retried as the gateway's store is.
+ */
+async function openPostgresLedger(url: string, schema: string, where: string, use: 'read' | 'write', io: CommandIO): Promise<LedgerStore | undefined> {
+  const driver = openPostgres(url, schema, silentLogger);
+  try {
+    if (use === 'read') {
+      const { rows } = await driver.query('SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?', [schema, 'switchyard_ledger_migrations']);
+      if (rows.length === 0) {
+        await driver.close();
+        io.err(`no ledger in ${where}: it has no Switchyard tables (name the schema that has them)`);
+        return undefined;
+      }
+    }
+    return await SqlLedgerStore.open(driver);
+  } catch (err) {
+    await driver.close().catch(() => undefined);
+    io.err(`cannot open the ledger in ${where}: ${(err as Error).message}`);
+    return undefined;
+  }
 }
 
 /** What pg takes for a URL: `postgres://`, `postgresql://` (a socket with `?host=/dir`) or `socket:/dir`. */

@@ -77,6 +77,9 @@ const LEDGER_DEFAULTS = {
   journal_dir: '.switchyard/ledger-journal',
 };
 
+/** A PostgreSQL schema name the ledger's SQL may quote as is: `ledger.schema`, the CLI's `--pg-schema`. */
+export const PG_SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
+
 /** `ledger:` in the config: where usage events go and how they are batched. */
 export const ledgerSchema = z
   .strictObject({
@@ -87,7 +90,7 @@ export const ledgerSchema = z
     /** PostgreSQL connection URL, usually `${DATABASE_URL}`; it carries a password, so it is a secret. Empty: not set. */
     url: storeUrlRef,
     /** PostgreSQL schema holding the tables (created if missing). */
-    schema: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(LEDGER_DEFAULTS.schema),
+    schema: z.string().regex(PG_SCHEMA_NAME).default(LEDGER_DEFAULTS.schema),
     batch_size: z.number().int().positive().default(LEDGER_DEFAULTS.batch_size),
     flush_interval_ms: timerMs().positive().default(LEDGER_DEFAULTS.flush_interval_ms),
     /** Events held in memory while the database is down; beyond this they spill to `spill_path`. */

@@ -120,6 +120,28 @@ describe('switchyard import-usage', () => {
     expect(stdout.err.join('\n')).toContain('has no ledger database to import into');
     expect(await main(['import-usage', join(dir, 'function.log')], capture().io)).toBe(2);
   });
+
+  it('report and import-usage name a PostgreSQL ledger that refuses the connection (exit 1, one line, no password)', async () => {
+    for (const command of ['report', 'import-usage']) {
+      const run = capture();
+      const url = 'postgres://u:pw-s3cret@127.0.0.1:1/db';
+      const args = command === 'report' ? ['report', '--postgres', url] : ['import-usage', '--postgres', url, join(dir, 'function.log')];
+      expect(await main(args, run.io)).toBe(1);
+      expect(run.err).toHaveLength(1);
+      expect(run.err[0]).toMatch(/^cannot open the ledger in the PostgreSQL database of --postgres, schema public: .*ECONNREFUSED/);
+      expect(run.err[0]).not.toContain('pw-s3cret');
+    }
+  });
+
+  it('report and import-usage refuse a --pg-schema that is no plain schema name (exit 2) before connecting: the name is quoted into SQL', async () => {
+    for (const command of ['report', 'import-usage']) {
+      const run = capture();
+      const schema = 'x"; DROP TABLE usage_events; --';
+      const source = ['--postgres', 'postgres://127.0.0.1:1/db', '--pg-schema', schema];
+      expect(await main(command === 'report' ? ['report', ...source] : ['import-usage', ...source, join(dir, 'function.log')], run.io)).toBe(2);
+      expect(run.err[0]).toBe(`switchyard ${command}: --pg-schema must be a schema name as ledger.schema takes it (lower-case letters, digits and _, not starting with a digit), got "${schema}"`);
+    }
+  });
 });
 
 describe.skipIf(!DATABASE_URL)('switchyard import-usage into PostgreSQL', () => {
@@ -149,6 +171,40 @@ describe.skipIf(!DATABASE_URL)('switchyard import-usage into PostgreSQL', () => 
       const { default: pg } = await import('pg');
       const client = new pg.Client({ connectionString: url });
       await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
+  });
+
+  it('report, audit and keys list refuse a schema that holds no ledger rather than create one and read no usage; import-usage creates it', async () => {
+    const url = DATABASE_URL as string;
+    const schema = testSchema('noledger');
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-noledger-pg-'));
+    const config = join(dir, 'pg.yaml');
+    writeFileSync(config, `deployments:\n  - { id: a, provider: openai-compatible, model: m }\nkeys:\n  hmac_secret: \${HMAC}\nledger:\n  store: postgres\n  url: \${DATABASE_URL}\n  schema: ${schema}\n`);
+    const env = { DATABASE_URL: url, HMAC: 'an-hmac-secret-of-at-least-32-characters' };
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const schemaExists = async (): Promise<boolean> => (await client.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [schema])).rows.length > 0;
+    try {
+      const reported = capture();
+      expect(await main(['report', '--postgres', url, '--pg-schema', schema], reported.io)).toBe(1);
+      expect(reported.err).toEqual([`no ledger in the PostgreSQL database of --postgres, schema ${schema}: it has no Switchyard tables (name the schema that has them)`]);
+      expect(reported.out).toEqual([]);
+      for (const argv of [['report', '-c', config], ['audit', 'verify', '-c', config], ['keys', 'list', '-c', config]]) {
+        const run = capture();
+        run.io.env = env;
+        expect(await main(argv, run.io), argv.join(' ')).toBe(1);
+        expect(run.err, argv.join(' ')).toEqual([`no ledger in the PostgreSQL database of ledger.url in ${config}, schema ${schema}: it has no Switchyard tables (name the schema that has them)`]);
+      }
+      expect(await schemaExists()).toBe(false);
+      const log = join(dir, 'usage.log');
+      writeFileSync(log, events(1).map((e) => JSON.stringify({ switchyard_usage: e })).join('\n'));
+      const imported = capture();
+      expect(await main(['import-usage', '--postgres', url, '--pg-schema', schema, log], imported.io)).toBe(0);
+      expect(await main(['report', '--postgres', url, '--pg-schema', schema, '--from', '2000-01-01', '--to', '2100-01-01'], capture().io)).toBe(0);
+    } finally {
       await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       await client.end();
     }
