@@ -46,6 +46,11 @@ function interpolate(
 ): unknown {
   if (typeof node === 'string') {
     if (!node.includes('${')) return node;
+    const broken = brokenReference(node);
+    if (broken !== undefined) {
+      problems.push({ path: formatPath(path), message: broken });
+      return node;
+    }
     return node.replace(ENV_REF, (_match, name: string, fallback: string | undefined) => {
       const value = env[name];
       if (value !== undefined && value !== '') {
@@ -79,6 +84,18 @@ function interpolate(
   }
   within.delete(node);
   return out;
+}
+
+/**
+ * Why a text's `${` starts no reference it can be filled by, or undefined. Taken as written, `${KEY` (an
+ * unclosed brace) or `${A:-${B}}` (defaults do not nest: it leaves `${B}` as text) would be the secret
+ * itself: a client key anyone could guess, or an upstream key that is never the real one. The text is
+ * not quoted: it may be a secret written out.
+ */
+function brokenReference(text: string): string | undefined {
+  if ([...text.matchAll(ENV_REF)].some((m) => m[2]?.includes('${'))) return 'a ${NAME:-default} default holds another ${...}: defaults do not nest (write the default itself, or set the variable)';
+  if (text.replace(ENV_REF, '').includes('${')) return 'a "${" starts no ${NAME} or ${NAME:-default} reference (an unclosed brace, or a NAME other than letters, digits and _ not starting with a digit)';
+  return undefined;
 }
 
 function isPlain(node: object): boolean {

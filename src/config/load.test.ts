@@ -162,6 +162,32 @@ describe('config', () => {
     expect(withDefault.ok && withDefault.config.server.host).toBe('0.0.0.0');
   });
 
+  it('refuses a "${" that starts no reference rather than take the text as the secret itself, naming the path and quoting nothing', () => {
+    const env = { OPENAI_KEY: 'sk-live-1234567890' };
+    const problems = problemsOf(
+      {
+        api_keys: [
+          { id: 'unclosed', key: '${OPENAI_KEY' },
+          { id: 'nested', key: '${CLIENT_KEY:-${OPENAI_KEY}}' },
+          { id: 'bad-name', key: 'pre-${1KEY}' },
+        ],
+        deployments: [{ ...minimal.deployments[0], api_key: '${OPENAI_KEY}${' }],
+      },
+      env,
+    );
+    const unclosed = 'a "${" starts no ${NAME} or ${NAME:-default} reference (an unclosed brace, or a NAME other than letters, digits and _ not starting with a digit)';
+    expect(problems).toEqual([
+      `api_keys[0].key: ${unclosed}`,
+      'api_keys[1].key: a ${NAME:-default} default holds another ${...}: defaults do not nest (write the default itself, or set the variable)',
+      `api_keys[2].key: ${unclosed}`,
+      `deployments[0].api_key: ${unclosed}`,
+    ]);
+    expect(problems.join('\n')).not.toContain('1234567890');
+    // A default that is plain text, and text around references, are still filled in.
+    const ok = parseConfig({ deployments: [{ ...minimal.deployments[0], api_key: 'Bearer ${OPENAI_KEY}', endpoint: '${BASE:-http://127.0.0.1:9/v1}' }] }, env);
+    expect(ok.ok && [ok.config.deployments[0]?.api_key?.reveal(), ok.config.deployments[0]?.endpoint]).toEqual(['Bearer sk-live-1234567890', 'http://127.0.0.1:9/v1']);
+  });
+
   it('quotes a variable put into a field that is not secret as written, never its value (a key pasted onto the wrong line)', () => {
     const env = { OPENAI_KEY: 'sk-live-1234567890' };
     const problems = problemsOf(
