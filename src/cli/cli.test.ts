@@ -134,6 +134,31 @@ describe('switchyard CLI', () => {
     }
   });
 
+  it('report, audit export, consistency and drill refuse an --out they could not write before any work, naming it (exit 2, no errno, nothing written)', async () => {
+    const outs = mkdtempSync(join(dir, 'outs-'));
+    const config = join(outs, 'switchyard.yaml');
+    // A ledger that is not there: the --out check must come first, or the command fails on that instead.
+    writeFileSync(config, `deployments:\n  - { id: a, provider: openai-compatible, model: m, endpoint: "http://127.0.0.1:9/v1" }\ngroups:\n  - { name: chat, deployments: [a] }\nledger: { path: ${JSON.stringify(join(outs, 'none.sqlite'))} }\n`);
+    const aFile = join(outs, 'a-file');
+    writeFileSync(aFile, 'kept');
+    const missingDir = join(outs, 'no-such-dir', 'out.csv');
+    const cases: Array<[string[], string]> = [
+      [['report', '-c', config, '--out', missingDir], `cannot write --out ${missingDir}: its directory does not exist`],
+      [['report', '-c', config, '--out', outs], `cannot write --out ${outs}: it is a directory, not a file`],
+      [['audit', 'export', '-c', config, '--out', missingDir], `cannot write --out ${missingDir}: its directory does not exist`],
+      [['consistency', '-c', config, '--group', 'chat', '--out', join(aFile, 'x.html')], `cannot write --out ${join(aFile, 'x.html')}: a part of its path is a file, not a directory`],
+      [['drill', '-c', config, '--group', 'chat', '--scenario', 'throttle', '--out', aFile], `cannot write --out ${aFile}: it is a file, not a directory`],
+    ];
+    for (const [argv, message] of cases) {
+      const c = capture();
+      expect(await main(argv, c.io), argv.join(' ')).toBe(2);
+      expect(c.err[0], argv.join(' ')).toBe(`switchyard ${argv[0]}: ${message}`);
+      expect(c.err.join('\n'), argv.join(' ')).not.toMatch(/EISDIR|ENOENT|ENOTDIR|\n\s+at /);
+      expect(c.out, argv.join(' ')).toEqual([]);
+    }
+    expect(readFileSync(aFile, 'utf8')).toBe('kept');
+  });
+
   it('check-config prints every problem with its path and exits 1', async () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'deployments:\n  - id: a\n    provider: nope\n    model: m\n  - id: b\n    provider: openai-compatible\n    api_key: ${MISSING}\n');

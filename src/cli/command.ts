@@ -1,4 +1,7 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { editDistance } from '../core/edit-distance.js';
+import { fileProblem } from '../config/file-problem.js';
 
 /** One CLI subcommand. Adding a command: one file in commands/ and one line in main.ts. */
 export interface Command {
@@ -84,4 +87,39 @@ export function readFlag<T>(read: () => T, flag?: string): T {
   } catch (err) {
     throw new UsageError(flag === undefined ? (err as Error).message : `${flag}: ${(err as Error).message}`);
   }
+}
+
+/**
+ * An `--out FILE` checked before the command's work (a report's query, a consistency run's paid calls,
+ * an export): its directory must exist and the path must not be a directory, else a UsageError naming
+ * the flag. Past that, a failed write is still the write's own error.
+ */
+export function outFileFlag(flag: string, path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  const problem = (err: unknown): UsageError => new UsageError(`cannot write ${flag} ${path}: ${fileProblem(err, true)}`);
+  try {
+    if (statSync(path).isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
+    return path;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw problem(err);
+  }
+  try {
+    if (!statSync(dirname(path)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+  } catch (err) {
+    throw problem(err);
+  }
+  return path;
+}
+
+/** An `--out DIR` made (with its parents) before the command's work, so a drill's results have a place; a UsageError when it cannot be. */
+export function outDirFlag(flag: string, path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (err) {
+    // mkdir's EEXIST: the path is a file.
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot write ${flag} ${path}: ${code === 'EEXIST' ? 'it is a file, not a directory' : fileProblem(err, true)}`);
+  }
+  return path;
 }

@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import type { Command } from '../command.js';
+import { outFileFlag, type Command } from '../command.js';
 import { openGovernanceDb } from './governance-db.js';
 
 export const auditCommand: Command = {
@@ -22,6 +22,7 @@ export const auditCommand: Command = {
       io.err(`usage: ${this.usage}`);
       return 2;
     }
+    if (action === 'export') outFileFlag('--out', values.out);
     // Both only read: a config whose SQLite ledger is not there yet is refused, not given an empty, intact chain.
     const db = await openGovernanceDb(values.config, io, 'read');
     if (!db) return 1;

@@ -7,7 +7,7 @@ import { maxCost, observe } from '../../consistency/run.js';
 import { loadConfigTree } from '../../config/load.js';
 import { findGroup } from '../../drill/targets.js';
 import { groupMembers } from '../../routing/config.js';
-import { readFlag, UsageError, type Command } from '../command.js';
+import { outFileFlag, readFlag, UsageError, type Command } from '../command.js';
 
 /** --prompts: a file that cannot be read is a bad value (exit 2); one that is no valid prompt set is a problem in that file (exit 1). */
 function promptsFlag(path: string): ConsistencyPrompt[] {
@@ -75,6 +75,8 @@ export const consistencyCommand: Command = {
       latencyRatio: threshold('latency-ratio', DEFAULT_THRESHOLDS.latencyRatio),
       minSimilarity: threshold('min-similarity', DEFAULT_THRESHOLDS.minSimilarity),
     };
+    // Before any paid call: a file that cannot be written would lose the run's results.
+    outFileFlag('--out', values.out);
     const { config } = loadConfigTree(values.config, io.env);
     const group = readFlag(() => findGroup(config, values.group as string), '--group');
     const prompts = values.prompts ? promptsFlag(values.prompts) : [...DEFAULT_PROMPTS];

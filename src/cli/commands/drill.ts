@@ -9,7 +9,7 @@ import { faultsOutside, loadScenario, ScenarioUnreadable, type Scenario } from '
 import { loadConfigTree } from '../../config/load.js';
 import { findGroup } from '../../drill/targets.js';
 import { sloBreaches, type DrillSlo } from '../../drill/slo.js';
-import { readFlag, UsageError, type Command, type CommandIO } from '../command.js';
+import { outDirFlag, readFlag, UsageError, type Command, type CommandIO } from '../command.js';
 
 /** "500ms", "6s", "2m" or plain seconds, in ms. */
 function durationMs(text: string, flag: string): number {
@@ -131,6 +131,8 @@ export const drillCommand: Command = {
       shadow: !values['no-shadow'],
       via: values.via as DrillOptions['via'],
     };
+    // Before the load runs: results with nowhere to go would be lost.
+    outDirFlag('--out', values.out);
     const problem = drillProblem(options);
     if (problem !== undefined) throw new UsageError(problem);
     const outside = faultsOutside(options.scenario, options.durationMs);

@@ -7,7 +7,7 @@ import { formatCsv, formatTable, toJson } from '../../ledger/report/formats.js';
 import { formatHtml, htmlData } from '../../ledger/report/html.js';
 import { advise, formatAdvice } from '../../ledger/report/advise.js';
 import { parseReportOptions } from '../../ledger/report/options.js';
-import { readFlag, UsageError, type Command } from '../command.js';
+import { outFileFlag, readFlag, UsageError, type Command } from '../command.js';
 import { LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore, severalSources } from '../ledger-source.js';
 
 const DEFAULT_CONFIG = 'switchyard.yaml';
@@ -59,6 +59,7 @@ export const reportCommand: Command = {
       throw new UsageError(`--advise prints text (the default) or --format json; "${values.format}" is not supported with it`);
     }
     // Bad --from, --to, --group-by or --format values are usage errors, told before any ledger is opened.
+    outFileFlag('--out', values.out);
     const opts = readFlag(() => parseReportOptions({ from: values.from, to: values.to, groupBy: values['group-by'], format: values.format }, Date.now()));
     const several = severalSources(values);
     if (several) {
