@@ -159,6 +159,18 @@ describe('switchyard CLI', () => {
     expect(readFileSync(aFile, 'utf8')).toBe('kept');
   });
 
+  it('serve refuses a --workers count past 256 (a typo would fork until memory ran out) as it refuses 0, before reading the config (exit 2)', async () => {
+    for (const [value, message] of [
+      ['40000', 'switchyard serve: --workers must be a whole number from 1 to 256, got "40000"'],
+      ['0', 'switchyard serve: --workers must be a whole number from 1 to 256, got "0"'],
+      ['1e3', 'switchyard serve: --workers must be a whole number from 1 to 256, got "1e3"'],
+    ]) {
+      const c = capture();
+      expect(await main(['serve', '-c', join(dir, 'not-read.yaml'), '--workers', value as string], c.io), value).toBe(2);
+      expect(c.err, value).toEqual([message, 'usage: switchyard serve -c FILE [--port N] [--host H] [--workers N]']);
+    }
+  });
+
   it('check-config prints every problem with its path and exits 1', async () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'deployments:\n  - id: a\n    provider: nope\n    model: m\n  - id: b\n    provider: openai-compatible\n    api_key: ${MISSING}\n');

@@ -15,13 +15,16 @@ import { reportEventLoopDelayOnSignal } from '../event-loop-delay.js';
 import { cpuLimit } from '../../cluster/cpu.js';
 import { runPrimary } from '../../cluster/primary.js';
 import { workerShared } from '../../cluster/worker.js';
-import { portFlag, type Command, type CommandIO } from '../command.js';
+import { portFlag, wholeNumberFlag, type Command, type CommandIO } from '../command.js';
 import { CANNOT_LISTEN_EXIT, listenFailure, listenProblem } from '../../cluster/port.js';
 import type { GatewayStatus } from '../../gateway/engine.js';
 import { MemoryBudgetState } from '../../ledger/budgets/state.js';
 import { MemoryConversationStore, memoryLimits } from '../../ingress/openai-responses/store/memory.js';
 import { MemoryRateLimitState } from '../../limits/state.js';
 import { UsageQueryCounts } from '../../http/usage-route.js';
+
+/** The most `--workers` takes: far past any core count a pod gets, short of a fork bomb. */
+const MAX_WORKERS = 256;
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -32,7 +35,7 @@ export const serveCommand: Command = {
     '  -c, --config FILE   the YAML config (required); it is validated first, as check-config does',
     '  -p, --port N        listen on this port instead of server.port',
     '      --host H        listen on this address instead of server.host',
-    '  -w, --workers N     processes sharing the port (default: one per core of the CPU limit; 1: no cluster)',
+    '  -w, --workers N     processes sharing the port, 1 to 256 (default: one per core of the CPU limit; 1: no cluster)',
     'Stops on SIGTERM or SIGINT, letting in-flight requests finish (server.shutdown_grace_ms); SIGHUP reloads the config.',
   ].join('\n'),
   async run(args, io) {
@@ -43,9 +46,10 @@ export const serveCommand: Command = {
     });
     const port = portFlag(values.port);
     // One worker per core of the container's CPU limit unless told; one worker means no cluster at all.
-    const workers = values.workers === undefined ? cpuLimit() : Number(values.workers);
-    if (!values.config || !Number.isInteger(workers) || workers < 1) {
-      io.err(`switchyard serve: ${!values.config ? 'name the config file (-c FILE)' : '--workers must be a whole number, at least 1'}`);
+    // Bounded: a typo (40000 for 4) would fork until the machine ran out of memory.
+    const workers = wholeNumberFlag('--workers', values.workers, 1, MAX_WORKERS) ?? cpuLimit();
+    if (!values.config) {
+      io.err('switchyard serve: name the config file (-c FILE)');
       io.err(`usage: ${this.usage}`);
       return 2;
     }
