@@ -7,6 +7,10 @@ export interface ConfigProblem {
 }
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+/** `$${` writes a literal `${` (a prompt or header that needs one), as Docker Compose spells it. */
+const ESCAPED = /\$\$\{/g;
+/** A reference or an escaped `${`, in one pass so an escape's `{` never starts a reference. */
+const REF_OR_ESCAPE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /** Formats a key path the way users read it: `a.b[2].c`. */
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -51,7 +55,8 @@ function interpolate(
       problems.push({ path: formatPath(path), message: broken });
       return node;
     }
-    return node.replace(ENV_REF, (_match, name: string, fallback: string | undefined) => {
+    return node.replace(REF_OR_ESCAPE, (match, name: string | undefined, fallback: string | undefined) => {
+      if (name === undefined) return match.slice(1);
       const value = env[name];
       if (value !== undefined && value !== '') {
         filled?.set(value, `\${${name}}`);
@@ -92,9 +97,10 @@ function interpolate(
  * itself: a client key anyone could guess, or an upstream key that is never the real one. The text is
  * not quoted: it may be a secret written out.
  */
-function brokenReference(text: string): string | undefined {
+function brokenReference(escaped: string): string | undefined {
+  const text = escaped.replace(ESCAPED, '');
   if ([...text.matchAll(ENV_REF)].some((m) => m[2]?.includes('${'))) return 'a ${NAME:-default} default holds another ${...}: defaults do not nest (write the default itself, or set the variable)';
-  if (text.replace(ENV_REF, '').includes('${')) return 'a "${" starts no ${NAME} or ${NAME:-default} reference (an unclosed brace, or a NAME other than letters, digits and _ not starting with a digit)';
+  if (text.replace(ENV_REF, '').includes('${')) return 'a "${" starts no ${NAME} or ${NAME:-default} reference (an unclosed brace, or a NAME other than letters, digits and _ not starting with a digit; write $${ for a literal ${)';
   return undefined;
 }
 

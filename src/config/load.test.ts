@@ -175,7 +175,7 @@ describe('config', () => {
       },
       env,
     );
-    const unclosed = 'a "${" starts no ${NAME} or ${NAME:-default} reference (an unclosed brace, or a NAME other than letters, digits and _ not starting with a digit)';
+    const unclosed = 'a "${" starts no ${NAME} or ${NAME:-default} reference (an unclosed brace, or a NAME other than letters, digits and _ not starting with a digit; write $${ for a literal ${)';
     expect(problems).toEqual([
       `api_keys[0].key: ${unclosed}`,
       'api_keys[1].key: a ${NAME:-default} default holds another ${...}: defaults do not nest (write the default itself, or set the variable)',
@@ -186,6 +186,13 @@ describe('config', () => {
     // A default that is plain text, and text around references, are still filled in.
     const ok = parseConfig({ deployments: [{ ...minimal.deployments[0], api_key: 'Bearer ${OPENAI_KEY}', endpoint: '${BASE:-http://127.0.0.1:9/v1}' }] }, env);
     expect(ok.ok && [ok.config.deployments[0]?.api_key?.reveal(), ok.config.deployments[0]?.endpoint]).toEqual(['Bearer sk-live-1234567890', 'http://127.0.0.1:9/v1']);
+  });
+
+  it('writes $${ as a literal ${, beside references and never starting one', () => {
+    const env = { OPENAI_KEY: 'sk-live-1234567890' };
+    const prompt = 'Answer with $${1} or $${name} placeholders, for ${OPENAI_KEY:-x}; $${ alone too';
+    const parsed = parseConfig({ deployments: [{ ...minimal.deployments[0], headers: { 'x-template': prompt } }] }, env);
+    expect(parsed.ok && parsed.config.deployments[0]?.headers).toEqual({ 'x-template': 'Answer with ${1} or ${name} placeholders, for sk-live-1234567890; ${ alone too' });
   });
 
   it('quotes a variable put into a field that is not secret as written, never its value (a key pasted onto the wrong line)', () => {
