@@ -1,6 +1,6 @@
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
@@ -35,8 +35,9 @@ import { clientRequests, joinedHeaders, queryPairs, type ClientRequest } from '.
  * - behind the real handler (a gateway with a key and a fake provider): no unhandled error, no 5xx,
  *   every error JSON in the front door's shape, no secret of the request in the answer.
  * A platform's own refusal, before the function runs, is no answer of ours and is counted apart:
- * functions-framework's body parser answers a body it cannot parse (JSON, text, a coding) in HTML
- * (GoogleCloudPlatform/functions-framework-nodejs#686), node:http a request past its header size (431).
+ * node:http's of a request past its header size (431). What functions-framework's body parsers refuse
+ * (JSON, a coding) reaches the function all the same (`gcp-functions/framework-refusals.ts`): the
+ * bytes they buffered, or a body whose reading fails when they could not decode it.
  * SWITCHYARD_FUZZ_SEED and SWITCHYARD_FUZZ_ADAPTER_CASES explore beyond the fixed run;
  * SWITCHYARD_FUZZ_LOG=1 names each case before it runs.
  */
@@ -89,6 +90,8 @@ interface Recorded {
   query: string;
   headers: Record<string, string>;
   body: Buffer;
+  /** What reading the body threw instead (Cloud Functions: a body functions-framework's parsers could not decode). */
+  refused?: string;
 }
 
 /** Records the request (its body read whole, well past any fuzzed size) and answers `canned`. */
@@ -96,10 +99,11 @@ function recorder(): { handler: HttpHandler; seen: Recorded[]; canned: { current
   const seen: Recorded[] = [];
   const canned = { current: CANNED[0] as Canned };
   const handler: HttpHandler = async (request: HttpRequest) => {
-    const body = typeof request.body === 'function' ? await request.body(16 << 20, 10_000) : request.body;
+    let refused: string | undefined;
+    const body = typeof request.body === 'function' ? await request.body(16 << 20, 10_000).catch((error: unknown) => void (refused = String(error))) : request.body;
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers[name] = value;
-    seen.push({ method: request.method, path: request.path, query: request.query, headers, body: Buffer.from(body ?? new Uint8Array()) });
+    seen.push({ method: request.method, path: request.path, query: request.query, headers, body: Buffer.from(body ?? new Uint8Array()), ...(refused === undefined ? {} : { refused }) });
     return canned.current.answer();
   };
   return { handler, seen, canned };
@@ -110,6 +114,7 @@ const sorted = (headers: Record<string, string>): string => JSON.stringify(Objec
 /** What differs between what the handler saw and what it should have seen. */
 function seenProblem(got: Recorded | undefined, want: Seen): string | undefined {
   if (got === undefined) return 'the handler was not called';
+  if (got.refused !== undefined) return `reading the body threw ${got.refused}`;
   if (got.method !== want.method.toUpperCase()) return `method ${got.method}`;
   if (got.path !== want.path) return `path ${JSON.stringify(got.path.slice(0, 120))}, sent ${JSON.stringify(want.path.slice(0, 120))}`;
   if (want.query !== undefined && got.query !== want.query) return `query ${JSON.stringify(got.query.slice(0, 120))}, sent ${JSON.stringify(want.query.slice(0, 120))}`;
@@ -317,19 +322,34 @@ describe('the serverless adapters under fuzzed client requests', () => {
       });
     }
 
-    /** A refusal of node:http or functions-framework's body parser, before the function runs (see the file's comment). */
+    /** node:http's refusal of a request past its header size, before the function runs (see the file's comment). */
     function platformRefusal(reply: Reply): boolean {
-      return reply.status === 431 || (reply.status >= 400 && reply.status < 500 && reply.headers['content-type']?.startsWith('text/html') === true);
+      return reply.status === 431;
     }
 
-    /** What functions-framework hands over: a body its parsers buffered arrives decoded, without its Content-Encoding. */
-    function gcpSeen(c: ClientRequest): Seen {
+    /**
+     * What functions-framework hands over: a body its parsers buffered arrives decoded, without its
+     * Content-Encoding; one they could not decode arrives as a body whose reading fails (`undefined`).
+     */
+    function gcpSeen(c: ClientRequest): Seen | undefined {
       const headers = joinedHeaders(c.headers);
-      const parsed = headers['content-type'] !== undefined && c.body !== undefined;
+      const parsed = headers['content-type'] !== undefined && c.body !== undefined && c.body.length > 0;
       const coding = parsed ? headers['content-encoding'] : undefined;
-      if (coding !== undefined) delete headers['content-encoding'];
-      const body = coding === 'gzip' && c.body !== undefined ? gunzipSync(c.body) : c.body;
-      return { method: c.method, path: c.path, query: c.query, headers, body };
+      if (coding === undefined) return { method: c.method, path: c.path, query: c.query, headers, body: c.body };
+      delete headers['content-encoding'];
+      try {
+        const body = coding === 'identity' ? c.body : coding === 'gzip' ? gunzipSync(c.body as Buffer) : brotliDecompressSync(c.body as Buffer);
+        return { method: c.method, path: c.path, query: c.query, headers, body };
+      } catch {
+        return undefined;
+      }
+    }
+
+    /** The function ran, with the request's path, and reading the body it could not have failed. */
+    function refusalProblem(got: Recorded | undefined, c: ClientRequest): string | undefined {
+      if (got === undefined) return 'the handler was not called';
+      if (got.path !== c.path) return `path ${JSON.stringify(got.path.slice(0, 120))}, sent ${JSON.stringify(c.path.slice(0, 120))}`;
+      return got.refused === undefined ? `an undecodable body read as ${got.body.length} bytes` : undefined;
     }
 
     it('hands the gateway the path, query, headers and body the client sent, and the client gets the answer', async () => {
@@ -350,7 +370,8 @@ describe('the serverless adapters under fuzzed client requests', () => {
         // node's client adds `Connection: keep-alive`; the function sees it as any client's.
         const seen = rec.seen[0];
         if (seen !== undefined) delete seen.headers.connection;
-        const problem = seenProblem(seen, gcpSeen(c)) ?? deliveredProblem({ status: reply.status, headers, bytes: c.method === 'HEAD' ? canned.bytes : reply.bytes, trailers: reply.trailers }, canned, c.method === 'HEAD' ? 'drop' : 'send');
+        const want = gcpSeen(c);
+        const problem = (want === undefined ? refusalProblem(seen, c) : seenProblem(seen, want)) ?? deliveredProblem({ status: reply.status, headers, bytes: c.method === 'HEAD' ? canned.bytes : reply.bytes, trailers: reply.trailers }, canned, c.method === 'HEAD' ? 'drop' : 'send');
         if (problem) bad.push(`${c.label} [answer ${canned.name}]: ${problem}`);
       }
       expect(bad.slice(0, 20)).toEqual([]);

@@ -5,6 +5,7 @@ import { GatewayError } from '../../core/errors.js';
 import type { HttpHandler, HttpRequest, HttpResponse } from '../../http/exchange.js';
 import { defaultErrorResponse } from '../../http/handler.js';
 import { errorSummary } from '../../http/respond.js';
+import { answerFrameworkRefusals } from './framework-refusals.js';
 import { toHttpRequest, type GcpRequest } from './request.js';
 import { writeResponse, type Connection } from './respond.js';
 
@@ -65,8 +66,12 @@ export function createGcpHandler(handler: HttpHandler, options: GcpOptions = {})
   return (req, res) => void serve(req, res);
 }
 
-/** Registers `name` with functions-framework (`--target=name`), serving every request through `handler`. */
+/**
+ * Registers `name` with functions-framework (`--target=name`), serving every request through `handler`,
+ * the requests the framework's own parsers refuse included (`framework-refusals.ts`).
+ */
 export function registerGcpFunction(name: string, handler: HttpHandler, options: GcpOptions = {}): void {
+  answerFrameworkRefusals();
   http(name, createGcpHandler(handler, options));
 }
 

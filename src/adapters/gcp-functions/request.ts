@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { CancelSignal } from '../../core/cancel.js';
-import type { HeaderMap, HttpRequest } from '../../http/exchange.js';
+import type { GatewayError } from '../../core/errors.js';
 import { originForm } from '../request-target.js';
+import type { BodyReader, HeaderMap, HttpRequest } from '../../http/exchange.js';
 import { streamBodyReader } from './body-reader.js';
+import { frameworkRefusal } from './framework-refusals.js';
 
 /** What functions-framework adds to node's request: the bytes its body parsers buffered, the client's address. */
 export interface GcpRequest extends IncomingMessage {
@@ -17,7 +19,8 @@ export interface GcpRequest extends IncomingMessage {
  * The request-target is taken in origin-form: such a server hands over an absolute-form one as sent.
  */
 export function toHttpRequest(req: GcpRequest, signal: CancelSignal): HttpRequest {
-  const url = originForm(req.url ?? '/');
+  const refusal = frameworkRefusal(req);
+  const url = originForm(refusal?.url ?? req.url ?? '/');
   const mark = url.indexOf('?');
   return {
     method: req.method ?? 'GET',
@@ -27,7 +30,7 @@ export function toHttpRequest(req: GcpRequest, signal: CancelSignal): HttpReques
     scheme: 'https',
     // node lower-cases names and joins repeats with ", "; only set-cookie stays an array, and clients don't send it.
     headers: req.rawBody !== undefined && req.headers['content-encoding'] !== undefined ? decoded(req.headers) : (req.headers as HeaderMap),
-    body: req.rawBody ?? (hasUnreadBody(req) ? streamBodyReader(req) : undefined),
+    body: req.rawBody ?? (refusal?.body ? refusedBody(refusal.body) : hasUnreadBody(req) ? streamBodyReader(req) : undefined),
     signal,
     remoteAddress: req.ip ?? req.socket.remoteAddress,
   };
@@ -41,6 +44,11 @@ export function toHttpRequest(req: GcpRequest, signal: CancelSignal): HttpReques
 function decoded(headers: IncomingMessage['headers']): HeaderMap {
   const { 'content-encoding': _decoded, ...rest } = headers;
   return rest as HeaderMap;
+}
+
+/** A body functions-framework's parsers consumed and refused: reading it fails as they did, in our words. */
+function refusedBody(refusal: (limit: number) => GatewayError): BodyReader {
+  return (limit) => Promise.reject(refusal(limit));
 }
 
 /** The test body-parser uses: a body is announced by content-length or transfer-encoding. */

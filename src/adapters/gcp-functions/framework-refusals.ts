@@ -1,0 +1,125 @@
+import { channel } from 'node:diagnostics_channel';
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GatewayError } from '../../core/errors.js';
+import { encodedBody, tooLarge } from '../../http/body.js';
+import { unconfiguredErrorResponse } from '../../http/handler.js';
+
+/**
+ * functions-framework runs Express's body parsers before the function, and hands what they refuse
+ * (malformed JSON, an unknown coding or charset, corrupt gzip) and what Express's router cannot decode
+ * (a path that is not percent-encoding) to Express's default handler: an HTML page, and the error
+ * logged with the request body (GoogleCloudPlatform/functions-framework-nodejs#686). The framework has
+ * no hook for it, but its server's request listener is an Express app, which takes error-handling
+ * middleware: ours, appended when the server sees its first request, records why the request failed and
+ * hands it to the app once more, which calls the function (whichever the framework serves) with the
+ * body the parsers buffered (`rawBody`), or with the body finished so the parsers pass it by. The
+ * function reads the record (`frameworkRefusal`) and the gateway answers in the door's own shape.
+ */
+export interface FrameworkRefusal {
+  /** The request-target as sent, when Express could not decode it and the app was handed `/` instead. */
+  readonly url?: string;
+  /** What reading the body answers when the parsers consumed it and kept nothing (`rawBody` unset). */
+  readonly body?: (limit: number) => GatewayError;
+}
+
+/** The part of an Express app this uses: it is a request listener that takes error-handling middleware. */
+interface ExpressApp {
+  (req: IncomingMessage, res: ServerResponse, done: (error?: unknown) => void): void;
+  use(middleware: ErrorMiddleware): unknown;
+}
+
+type ErrorMiddleware = (error: unknown, req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+
+interface Refusal extends FrameworkRefusal {
+  /** The body's failure was handled once: another failure is answered here, never handed back again. */
+  readonly settled: boolean;
+}
+
+const records = new WeakMap<IncomingMessage, Refusal>();
+const servers = new WeakSet<object>();
+// Node publishes it before the server's 'request' event; held here, so the channel and its subscriber live as long as the module.
+const requestStart = channel('http.server.request.start');
+let subscribed = false;
+
+/** Why functions-framework refused `req` before handing it to the function over again, if it did. */
+export function frameworkRefusal(req: IncomingMessage): FrameworkRefusal | undefined {
+  return records.get(req);
+}
+
+/** Appends the refusal middleware to the Express app of every server in this process, at its first request. */
+export function answerFrameworkRefusals(): void {
+  if (subscribed) return;
+  subscribed = true;
+  requestStart.subscribe(onRequestStart);
+}
+
+function onRequestStart(message: unknown): void {
+  const server = (message as { server?: unknown }).server;
+  if (!(server instanceof EventEmitter) || servers.has(server)) return;
+  servers.add(server);
+  for (const listener of server.listeners('request')) if (isExpressApp(listener)) listener.use(handBack(listener));
+}
+
+function isExpressApp(listener: unknown): listener is ExpressApp {
+  return typeof listener === 'function' && typeof (listener as { use?: unknown }).use === 'function';
+}
+
+function handBack(app: ExpressApp): ErrorMiddleware {
+  return (error, req, res, next) => {
+    if (res.headersSent) return next(error);
+    const earlier = records.get(req);
+    const done = (): void => answerHere(req, res, earlier?.url, bodyRefusal(error)(Number.MAX_SAFE_INTEGER));
+    if (earlier?.settled === true) return done();
+    if (error instanceof URIError && earlier === undefined) {
+      // Every route the framework sets is `/{*splat}`, which Express cannot match without decoding the path.
+      records.set(req, { url: req.url, settled: false });
+      req.url = '/';
+      app(req, res, done);
+      return;
+    }
+    const body = (req as { rawBody?: unknown }).rawBody === undefined ? bodyRefusal(error) : undefined;
+    records.set(req, { ...(earlier?.url === undefined ? {} : { url: earlier.url }), ...(body === undefined ? {} : { body }), settled: true });
+    // A finished request is one the parsers pass by; the rest of a body they refused unread is dropped.
+    whenFinished(req, () => app(req, res, done));
+  };
+}
+
+function whenFinished(req: IncomingMessage, then: () => void): void {
+  if (req.readableEnded) return then();
+  req.once('end', then);
+  req.resume();
+}
+
+/** Our refusal of a body the framework's parsers could not read, by the error's `type` (body-parser, raw-body). */
+function bodyRefusal(error: unknown): (limit: number) => GatewayError {
+  const { type, limit, encoding, charset } = error as { type?: unknown; limit?: unknown; encoding?: unknown; charset?: unknown };
+  if (type === 'entity.too.large') return (ours) => tooLarge(typeof limit === 'number' ? Math.min(ours, limit) : ours);
+  if (type === 'encoding.unsupported') return () => encodedBody(String(encoding));
+  if (type === 'charset.unsupported') return () => unsupportedCharset(String(charset));
+  if (type === 'request.aborted') return () => new GatewayError({ kind: 'cancelled', message: 'The client aborted the upload.' });
+  if (error instanceof URIError) return () => new GatewayError({ kind: 'invalid_request', code: 'invalid_path', message: 'The request path is not valid percent-encoding.' });
+  return () =>
+    new GatewayError({
+      kind: 'invalid_request',
+      code: 'invalid_body',
+      message: 'The request body could not be read: it does not match its Content-Encoding or Content-Length.',
+    });
+}
+
+function unsupportedCharset(charset: string): GatewayError {
+  return new GatewayError({
+    kind: 'invalid_request',
+    status: 415,
+    code: 'unsupported_charset',
+    message: `Request bodies in charset '${charset.slice(0, 40)}' are not supported; send UTF-8.`,
+  });
+}
+
+/** The last resort, never expected: the app failed the request again once handed back, so no function runs. */
+function answerHere(req: IncomingMessage, res: ServerResponse, url: string | undefined, error: GatewayError): void {
+  const target = url ?? req.url ?? '/';
+  const mark = target.indexOf('?');
+  const { status, headers, body } = unconfiguredErrorResponse(error, mark === -1 ? target : target.slice(0, mark));
+  whenFinished(req, () => res.writeHead(status, headers).end(body));
+}
