@@ -96,6 +96,11 @@ describe('toHttpRequest', () => {
     expect(toHttpRequest(event, signal).query).toBe('api-version=2024-10-21&q=a%26b%3Dc');
   });
 
+  it('encodes a decoded REST API query value holding a lone surrogate as U+FFFD rather than fail the invocation', () => {
+    const event = { ...fixture('rest-api-v1'), queryStringParameters: { 'k\ud800': 'a\udc00b' }, multiValueQueryStringParameters: { 'k\ud800': ['a\udc00b', '\ud83d\ude00'] } };
+    expect(toHttpRequest(event, signal).query).toBe('k%EF%BF%BD=a%EF%BF%BDb&k%EF%BF%BD=%F0%9F%98%80');
+  });
+
   it('routes an HTTP API path on its execute-api domain without its named stage, and keeps the path sent for the span', () => {
     const event = fixture('http-api-v2');
     event.requestContext.stage = 'prod';

@@ -32,7 +32,7 @@ export function toHttpRequest(event: LambdaHttpEvent, signal: CancelSignal): Htt
   const headers = joinHeaders(event.multiValueHeaders ?? undefined, event.headers ?? undefined);
   const alb = isAlb(event);
   // API Gateway hands query values decoded; ALB passes them as the client sent them (still encoded).
-  const encode = alb ? (s: string) => s : encodeURIComponent;
+  const encode = alb ? (s: string) => s : encodeDecoded;
   const query = joinQuery(event.multiValueQueryStringParameters ?? undefined, event.queryStringParameters ?? undefined, encode);
   const remoteAddress = alb ? headers['x-forwarded-for']?.split(',')[0]?.trim() : (event as APIGatewayProxyEvent).requestContext.identity?.sourceIp;
   // HTTP APIs, Function URLs and REST APIs take only HTTPS; an ALB may listen on HTTP too, and names its
@@ -74,6 +74,17 @@ function joinHeaders(multi: Multi | undefined, single: Single | undefined): Reco
   }
   return out;
 }
+
+/**
+ * A decoded query value encoded again. A lone UTF-16 surrogate (a `\ud800` escape in the event's JSON)
+ * would make encodeURIComponent throw and fail the invocation, a bare 502 from API Gateway: it becomes
+ * U+FFFD, as a decoder of malformed UTF-8 makes it.
+ */
+function encodeDecoded(value: string): string {
+  return encodeURIComponent(value.replace(LONE_SURROGATE, '\ufffd'));
+}
+
+const LONE_SURROGATE = /\p{Surrogate}/gu;
 
 function joinQuery(multi: Multi | undefined, single: Single | undefined, encode: (s: string) => string): string {
   const parts: string[] = [];
