@@ -18,6 +18,19 @@ export function notAnObject(): GatewayError {
   return new GatewayError({ kind: 'invalid_request', message: 'The request body must be a JSON object.', code: 'invalid_request' });
 }
 
+/**
+ * OpenAI's refusal of an empty array where its schema asks for at least one item (`messages`, `tools`,
+ * `stop`, a message's `content` or `tool_calls`), in its words and with its code.
+ */
+export function emptyArray(param: string): GatewayError {
+  return new GatewayError({
+    kind: 'invalid_request',
+    message: `Invalid '${param}': empty array. Expected an array with minimum length 1, but got an empty array instead.`,
+    param,
+    code: 'empty_array',
+  });
+}
+
 /** The value of an optional field, undefined when absent or null. */
 export function optional(obj: Record<string, unknown>, key: string): unknown {
   const v = obj[key];

@@ -14,7 +14,7 @@ import type {
 } from '../../core/types.js';
 import { isObject } from '../../core/json.js';
 import { isFetchableUrl, parseDataUrl } from '../../core/media.js';
-import { bad, optional, optionalString } from './check.js';
+import { bad, emptyArray, optional, optionalString } from './check.js';
 
 /*
  * OpenAI chat messages to canonical ones, checked as they are read. `developer` is a system message;
@@ -68,8 +68,10 @@ function imageSource(url: string, param: string): MediaSource {
   return { type: 'url', url };
 }
 
+/** A message's content parts; OpenAI's schema asks for at least one, whatever the role. */
 function partsOf(content: unknown, param: string): unknown[] {
   if (!Array.isArray(content)) throw bad(param, `'${param}' must be a string or an array of content parts.`);
+  if (content.length === 0) throw emptyArray(param);
   return content;
 }
 
@@ -96,8 +98,6 @@ function textContent(content: unknown, param: string): TextPart[] {
 function userContent(content: unknown, param: string): UserPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   const parts = partsOf(content, param);
-  // OpenAI's own words; every other upstream refuses an empty turn too, after the gateway chose it.
-  if (parts.length === 0) throw bad(param, `Invalid '${param}': empty array. Expected an array with minimum length 1, but got an empty array instead.`);
   const out: UserPart[] = [];
   for (let i = 0; i < parts.length; i++) {
     const { part, p } = partAt(parts, i, param);
@@ -150,6 +150,8 @@ function filePart(part: Record<string, unknown>, p: string): FilePart {
 
 function toolCalls(calls: unknown, param: string): ToolCallPart[] {
   if (!Array.isArray(calls)) throw bad(param, `'${param}' must be an array.`);
+  // What some SDKs hand back for a turn without calls; OpenAI refuses it in the history.
+  if (calls.length === 0) throw emptyArray(param);
   const out: ToolCallPart[] = [];
   for (let j = 0; j < calls.length; j++) out.push(toolCall(calls[j], `${param}[${j}]`));
   return out;

@@ -48,7 +48,7 @@ describe('chat request validation', () => {
       expect(bodyRefusal(() => decodeChatCompletionRequest(body))).toEqual({ message: 'The request body must be a JSON object.', type: 'invalid_request_error', param: null, code: null });
     }
     expect(refusalOf({ model: '' }).message).toBe("'model' is required and must be a string.");
-    expect(refusalOf({ messages: [] }).message).toBe("'messages' must be a non-empty array.");
+    expect(refusalOf({ messages: [] })).toMatchObject({ param: 'messages', code: 'empty_array', message: "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead." });
   });
 
   it('refuses a tool_choice that is not none, auto, required or a function object, naming tool_choice', () => {

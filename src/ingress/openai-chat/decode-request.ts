@@ -1,7 +1,7 @@
 import { unmappedFields } from '../../core/fields.js';
 import type { ChatRequest, JsonObject, Message, ReasoningRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../../core/types.js';
 import { isObject } from '../../core/json.js';
-import { bad, checkName, notAnObject, optional, optionalBoolean, optionalNumber, optionalString } from './check.js';
+import { bad, checkName, emptyArray, notAnObject, optional, optionalBoolean, optionalNumber, optionalString } from './check.js';
 import { decodeMessage } from './decode-messages.js';
 import { CHAT_FIELDS } from './fields.js';
 import { checkToolMessages } from './tool-messages.js';
@@ -28,7 +28,8 @@ export function decodeChatCompletionRequest(body: unknown): DecodedChatCompletio
   if (!isObject(body)) throw notAnObject();
   if (typeof body.model !== 'string' || body.model === '') throw bad('model', "'model' is required and must be a string.");
   const raw = body.messages;
-  if (!Array.isArray(raw) || raw.length === 0) throw bad('messages', "'messages' must be a non-empty array.");
+  if (!Array.isArray(raw)) throw bad('messages', "'messages' must be a non-empty array.");
+  if (raw.length === 0) throw emptyArray('messages');
   const messages = new Array<Message>(raw.length);
   for (let i = 0; i < raw.length; i++) messages[i] = decodeMessage(raw[i], i);
   checkToolMessages(messages);
@@ -79,12 +80,15 @@ function decodeSettings(body: Record<string, unknown>, request: ChatRequest): vo
 
 function decodeStop(stop: unknown): string[] {
   if (typeof stop === 'string') return [stop];
+  if (Array.isArray(stop) && stop.length === 0) throw emptyArray('stop');
   if (Array.isArray(stop) && stop.length <= 4 && stop.every((s) => typeof s === 'string')) return stop as string[];
   throw bad('stop', "'stop' must be a string or an array of up to 4 strings.");
 }
 
 function decodeTools(tools: unknown): ToolDefinition[] {
   if (!Array.isArray(tools)) throw bad('tools', "'tools' must be an array.");
+  // OpenAI refuses an empty list rather than reading it as no tools; so does every OpenAI-compatible server that checks.
+  if (tools.length === 0) throw emptyArray('tools');
   const out = new Array<ToolDefinition>(tools.length);
   for (let i = 0; i < tools.length; i++) {
     const t: unknown = tools[i];
