@@ -2,6 +2,7 @@ import type { ChatRequest, JsonObject, Message, ReasoningRequest, ResponseFormat
 import { echoed, isObject } from '../../core/json.js';
 import { notAnObject } from '../openai-chat/check.js';
 import { bad, decodeInput } from './decode-input.js';
+import { checkMembers, checkReasoningOptions, checkTextOptions } from './options.js';
 
 /** What the Response object repeats back of the request (OpenAI echoes these). */
 export interface Echo {
@@ -121,12 +122,15 @@ function decodeToolChoice(choice: unknown, tools: readonly ToolDefinition[]): To
 
 function decodeFormat(textConfig: unknown): ResponseFormat | undefined {
   if (!isObject(textConfig)) throw bad('text', "'text' must be an object.");
+  checkTextOptions(textConfig);
   const f = textConfig.format;
   if (f === undefined || f === null) return undefined;
   if (!isObject(f)) throw bad('text.format', "'text.format' must be an object.");
+  if (f.type !== 'text' && f.type !== 'json_object' && f.type !== 'json_schema') throw bad('text.format.type', "'text.format.type' must be 'text', 'json_object' or 'json_schema'.");
+  // The format is echoed in the Response as sent: only its type's members may be in it.
+  checkMembers(f, 'text.format', `text.format:${f.type}`);
   if (f.type === 'text') return { type: 'text' };
   if (f.type === 'json_object') return { type: 'json' };
-  if (f.type !== 'json_schema') throw bad('text.format.type', "'text.format.type' must be 'text', 'json_object' or 'json_schema'.");
   if (typeof f.name !== 'string' || !NAME.test(f.name)) throw bad('text.format.name', "'text.format.name' must be 1 to 64 letters, digits, underscores or dashes.");
   if (!isObject(f.schema)) throw bad('text.format.schema', "'text.format.schema' must be a JSON Schema object.");
   const json: ResponseFormat = { type: 'json', schema: f.schema as JsonObject, name: f.name };
@@ -197,6 +201,7 @@ export function decodeResponsesRequest(body: unknown): ResponsesRequest {
   const stream = optBool(body, 'stream') ?? false;
   if (body.reasoning !== undefined && body.reasoning !== null && !isObject(body.reasoning)) throw bad('reasoning', "'reasoning' must be an object.");
   const reasoning = isObject(body.reasoning) ? body.reasoning : {};
+  const summary = checkReasoningOptions(reasoning);
   const reasoningRequest = decodeReasoning(reasoning);
   if (reasoningRequest) chat.reasoning = reasoningRequest;
 
@@ -221,7 +226,7 @@ export function decodeResponsesRequest(body: unknown): ResponsesRequest {
       parallel_tool_calls: parallel ?? true,
       previous_response_id: previous ?? null,
       text: { format: isObject(body.text) && isObject(body.text.format) ? body.text.format : { type: 'text' } },
-      reasoning: { effort: reasoning.effort ?? null, summary: reasoning.summary ?? null },
+      reasoning: { effort: reasoning.effort ?? null, summary: summary ?? null },
       user: typeof body.user === 'string' ? body.user : null,
     },
   };

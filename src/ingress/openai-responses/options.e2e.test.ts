@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import type { ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
+import { parseConfig } from '../../config/load.js';
+import { createGateway } from '../../gateway/gateway.js';
+import { startServer, type RunningServer } from '../../adapters/node/server.js';
+import { startOpenAISim } from '../../sim/openai/index.js';
+import type { SimServer } from '../../sim/server.js';
+
+/*
+ * The Responses request's option objects (`reasoning`, `text`, `text.format`), through the real server
+ * with the official SDK: a member the API does not know is its `unknown_parameter`, a value outside an
+ * enumeration its `invalid_value` (or `invalid_type`), each naming the member, before any upstream is
+ * called; what passes is what the Response echoes, nothing the client made up.
+ */
+
+const KEY = 'sk-options';
+
+/** A request body the SDK's types would not let through, as a client without them sends it. */
+const raw = (extra: Record<string, unknown>): ResponseCreateParamsNonStreaming => ({ model: 'chat', input: 'Hi', ...extra }) as ResponseCreateParamsNonStreaming;
+
+const REFUSED: Array<[label: string, extra: Record<string, unknown>, error: Record<string, string>]> = [
+  [
+    'a reasoning summary that is not one of the API values',
+    { reasoning: { summary: 'none' } },
+    { param: 'reasoning.summary', code: 'invalid_value', message: "Invalid value: 'none'. Supported values are: 'concise', 'detailed', and 'auto'." },
+  ],
+  [
+    'a reasoning summary that is not a string',
+    { reasoning: { summary: 5 } },
+    { param: 'reasoning.summary', code: 'invalid_type', message: "Invalid type for 'reasoning.summary': expected one of 'concise', 'detailed', or 'auto', but got an integer instead." },
+  ],
+  ['an unknown reasoning member', { reasoning: { effort: 'low', summery: 'auto' } }, { param: 'reasoning.summery', code: 'unknown_parameter', message: "Unknown parameter: 'reasoning.summery'." }],
+  [
+    'a text verbosity that is not one of the API values',
+    { text: { verbosity: 'terse' } },
+    { param: 'text.verbosity', code: 'invalid_value', message: "Invalid value: 'terse'. Supported values are: 'low', 'medium', and 'high'." },
+  ],
+  ['an unknown text member', { text: { fromat: { type: 'text' } } }, { param: 'text.fromat', code: 'unknown_parameter', message: "Unknown parameter: 'text.fromat'." }],
+  ['a member the text format type does not have', { text: { format: { type: 'json_object', schema: {} } } }, { param: 'text.format.schema', code: 'unknown_parameter', message: "Unknown parameter: 'text.format.schema'." }],
+];
+
+describe('the Responses request options', () => {
+  let sim: SimServer;
+  let server: RunningServer;
+  let openai: OpenAI;
+
+  beforeAll(async () => {
+    sim = await startOpenAISim({ apiKey: 'sk-up' });
+    const parsed = parseConfig({
+      api_keys: [{ id: 'k', key: KEY }],
+      routing: { max_attempts_per_deployment: 1 },
+      deployments: [{ id: 'gpt', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1`, api_key: 'sk-up' }],
+      groups: [{ name: 'chat', deployments: ['gpt'] }],
+    });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    server = await startServer(createGateway(parsed.config), { port: 0 });
+    openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY, maxRetries: 0 });
+  });
+
+  afterAll(async () => {
+    await server.shutdown(100);
+    await sim.close();
+  });
+
+  it.each(REFUSED)('refuses %s as the API does, naming the member, without calling the upstream', async (_label, extra, error) => {
+    const before = sim.stats.total;
+    const err = await openai.responses.create(raw(extra)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).error).toEqual({ type: 'invalid_request_error', ...error });
+    expect(sim.stats.total).toBe(before);
+  });
+
+  it('takes every member the API documents and echoes the summary and format it was given', async () => {
+    const format = { type: 'json_schema' as const, name: 'answer', schema: { type: 'object' }, strict: false, description: 'The answer.' };
+    const r = await openai.responses.create({
+      model: 'chat',
+      input: 'Answer in JSON.',
+      reasoning: { effort: 'low', summary: 'auto', generate_summary: null },
+      text: { format, verbosity: 'low' },
+    });
+    expect(r.status).toBe('completed');
+    expect(r.reasoning).toEqual({ effort: 'low', summary: 'auto' });
+    expect(r.text?.format).toEqual(format);
+  });
+});
