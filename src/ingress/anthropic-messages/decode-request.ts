@@ -51,6 +51,7 @@ function conversation(body: Record<string, unknown>): Message[] {
 
 function tools(raw: unknown): ToolDefinition[] {
   if (!Array.isArray(raw)) fail('tools', 'must be an array');
+  const names = new Set<string>();
   return raw.map((t: unknown, i) => {
     const p = `tools.${i}`;
     if (!isObject(t)) fail(p, 'must be an object');
@@ -58,6 +59,9 @@ function tools(raw: unknown): ToolDefinition[] {
     if (t.type !== undefined && t.type !== null && t.type !== 'custom') fail(`${p}.type`, `'${echoed(t.type, 64)}' is a server tool, which Switchyard does not support`);
     const name = str(t.name, `${p}.name`);
     if (!TOOL_NAME.test(name)) fail(`${p}.name`, 'must be 1 to 64 letters, digits, underscores or dashes');
+    // The API's refusal, in its words: a call could not say which of two same-named tools it means.
+    if (names.has(name)) fail('tools', 'Tool names must be unique.');
+    names.add(name);
     if (!isObject(t.input_schema)) fail(`${p}.input_schema`, 'must be a JSON Schema object');
     const tool: ToolDefinition = { name, parameters: t.input_schema as ToolDefinition['parameters'] };
     if (t.description !== undefined) tool.description = str(t.description, `${p}.description`);
