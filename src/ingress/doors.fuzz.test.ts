@@ -154,10 +154,11 @@ describe('mutated requests through every front door', () => {
     for (const door of DOORS) {
       for (const u of upstreams) {
         for (const [i, seed] of door.seeds(u.deployment, previous).entries()) {
-          const modes = door.path.endsWith('count_tokens') ? [false] : seed.stream === true ? [true] : [false, true];
+          // count_tokens takes no `stream` (an extra input there): its seeds go as they are.
+          const modes: Array<boolean | undefined> = door.path.endsWith('count_tokens') ? [undefined] : seed.stream === true ? [true] : [false, true];
           for (const stream of modes) {
-            const o = await send(door, { body: Buffer.from(JSON.stringify({ ...seed, stream })), headers: {}, query: '' });
-            if (o.status !== 200) failed.push(`${door.path} → ${u.deployment} seed ${i}${stream ? ' stream' : ''}: ${o.status} ${o.body.slice(0, 300)}`);
+            const o = await send(door, { body: Buffer.from(JSON.stringify(stream === undefined ? seed : { ...seed, stream })), headers: {}, query: '' });
+            if (o.status !== 200) failed.push(`${door.path} → ${u.deployment} seed ${i}${stream === true ? ' stream' : ''}: ${o.status} ${o.body.slice(0, 300)}`);
           }
         }
       }

@@ -15,6 +15,8 @@ import { checkToolPairing } from './tool-pairing.js';
 /** Accepted and dropped: no canonical home (the tier and context editing are Anthropic account features). */
 const IGNORED = new Set(['service_tier', 'context_management']);
 const KNOWN = new Set(['model', 'messages', 'system', 'max_tokens', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'stream', 'tools', 'tool_choice', 'metadata', 'thinking', 'output_config', 'cache_control']);
+/** What count_tokens refuses as extra inputs: the generation's settings, which count nothing. */
+const NOT_COUNTED = new Set(['max_tokens', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'stream', 'metadata', 'service_tier']);
 
 /** Tool names as the Messages API accepts them (and Bedrock and Gemini require). */
 const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -153,17 +155,19 @@ export interface DecodedMessagesRequest {
 
 /**
  * Checks an Anthropic Messages body and maps it to the canonical request. `forCounting` (count_tokens)
- * does not require max_tokens.
+ * takes the prompt's fields only, as the API's count_tokens does: max_tokens, sampling, stop sequences,
+ * stream and metadata are its extra inputs.
  */
 export function decodeMessagesRequest(body: unknown, forCounting = false): DecodedMessagesRequest {
   if (!isObject(body)) fail('body', 'must be a JSON object');
   for (const key in body) {
-    if (!KNOWN.has(key) && !IGNORED.has(key) && body[key] !== null) fail(key.slice(0, 64), 'Extra inputs are not permitted');
+    if (body[key] === null) continue;
+    if ((!KNOWN.has(key) && !IGNORED.has(key)) || (forCounting && NOT_COUNTED.has(key))) fail(key.slice(0, 64), 'Extra inputs are not permitted');
   }
   const model = str(body.model, 'model');
   if (model === '') fail('model', 'must not be empty');
   const request: ChatRequest = { model, messages: conversation(body) };
-  if (body.max_tokens !== undefined || !forCounting) request.maxOutputTokens = checkCount(body.max_tokens, 'max_tokens');
+  if (!forCounting) request.maxOutputTokens = checkCount(body.max_tokens, 'max_tokens');
   if (given(body.temperature)) request.temperature = num(body.temperature, 'temperature', 0, 1);
   if (given(body.top_p)) request.topP = num(body.top_p, 'top_p', 0, 1);
   if (given(body.top_k)) request.topK = int(body.top_k, 'top_k', 0);

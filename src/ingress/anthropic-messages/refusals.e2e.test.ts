@@ -66,4 +66,28 @@ describe('the Messages door refuses what the Messages API refuses', () => {
     });
     expect(await refusal(() => client.messages.countTokens({ model, messages: HI, tools }))).toMatchObject({ status: 400, upstreamCalls: 0 });
   });
+
+  // count_tokens takes the prompt's fields only (the SDK's MessageCountTokensParams); clients that reuse a create body send the rest.
+  it.each([
+    ['max_tokens', 64],
+    ['temperature', 0.5],
+    ['top_p', 0.9],
+    ['top_k', 5],
+    ['stop_sequences', ['END']],
+    ['stream', false],
+    ['metadata', { user_id: 'u-1' }],
+    ['service_tier', 'auto'],
+  ])('counts no body with %s, an extra input to count_tokens, and calls no upstream', async (key, value) => {
+    const body = { model: 'claude', messages: HI, [key]: value } as Anthropic.MessageCountTokensParams;
+    expect(await refusal(() => client.messages.countTokens(body))).toEqual({
+      status: 400,
+      body: { type: 'error', error: { type: 'invalid_request_error', message: `${key}: Extra inputs are not permitted` } },
+      upstreamCalls: 0,
+    });
+  });
+
+  it('counts the prompt fields count_tokens takes', async () => {
+    const counted = await client.messages.countTokens({ model: 'claude', system: 'Be brief.', messages: HI, tools: [LOOKUP], tool_choice: { type: 'auto' }, thinking: { type: 'enabled', budget_tokens: 1024 } });
+    expect(counted.input_tokens).toBeGreaterThan(0);
+  });
 });

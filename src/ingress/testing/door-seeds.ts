@@ -179,7 +179,14 @@ export const ANTHROPIC_MESSAGES: DoorSeeds = {
   ],
 };
 
-/** Counting a Messages request's tokens takes the same body (`max_tokens` optional). */
-export const ANTHROPIC_COUNT_TOKENS: DoorSeeds = { ...ANTHROPIC_MESSAGES, path: '/v1/messages/count_tokens' };
+/** What count_tokens refuses of a Messages body: the generation's settings. */
+const NOT_COUNTED = ['max_tokens', 'temperature', 'top_p', 'top_k', 'stop_sequences', 'stream', 'metadata', 'service_tier'];
+
+/** Counting a Messages request's tokens takes the same body, less the generation's settings. */
+export const ANTHROPIC_COUNT_TOKENS: DoorSeeds = {
+  ...ANTHROPIC_MESSAGES,
+  path: '/v1/messages/count_tokens',
+  seeds: (model) => ANTHROPIC_MESSAGES.seeds(model).map((seed) => Object.fromEntries(Object.entries(seed).filter(([key]) => !NOT_COUNTED.includes(key)))),
+};
 
 export const DOORS: readonly DoorSeeds[] = [OPENAI_CHAT, OPENAI_RESPONSES, ANTHROPIC_MESSAGES, ANTHROPIC_COUNT_TOKENS];
