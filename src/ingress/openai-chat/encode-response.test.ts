@@ -88,11 +88,12 @@ describe('ChunkEncoder', () => {
     );
   });
 
-  it('says the role in the first tool-call chunk, with null content, when the answer opens with a tool call', () => {
+  it('says the role in the first tool-call chunk, with null content and a null refusal after the call, as OpenAI does', () => {
     const e = new ChunkEncoder('i', 'm', 1);
-    expect(framesOf(e.encode({ type: 'tool-call', index: 0, id: 'call_1', name: 'f', argumentsDelta: '' })).map((c) => c.choices[0]?.delta)).toEqual([
-      { role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: '' } }] },
-    ]);
+    const encoded = e.encode({ type: 'tool-call', index: 0, id: 'call_1', name: 'f', argumentsDelta: '' }) ?? '';
+    // OpenAI's own bytes: {"role":"assistant","content":null,"tool_calls":[...],"refusal":null}
+    expect(encoded).toContain('"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"f","arguments":""}}],"refusal":null}');
+    expect(framesOf(encoded)).toHaveLength(1);
   });
 
   it("writes a text chunk after the first byte for byte as OpenAI's key order serialises, with and without usage", () => {

@@ -128,9 +128,10 @@ export class ChunkEncoder {
         if (part.id !== undefined || part.name !== undefined) call.type = 'function';
         call.function = part.name === undefined ? { arguments: part.argumentsDelta } : { name: part.name, arguments: part.argumentsDelta };
         if (this.sentRole) return this.frame(JSON.stringify({ tool_calls: [call] }), null);
-        // An answer that opens with a tool call says its role in the same chunk, with null content, as OpenAI does.
+        // An answer that opens with a tool call says its role in the same chunk, with null content and
+        // (after the call) a null refusal, as OpenAI does.
         this.sentRole = true;
-        return this.frame(JSON.stringify({ role: 'assistant', content: null, tool_calls: [call] }), null);
+        return this.frame(JSON.stringify({ role: 'assistant', content: null, tool_calls: [call], refusal: null }), null);
       }
       case 'refusal':
         // OpenAI streams the refusal's words as they come, after a role chunk that opens it empty.
