@@ -5,8 +5,12 @@ import type { Conversations } from '../ingress/openai-responses/store/conversati
 import type { Caller } from './auth.js';
 import type { HttpRequest, HttpResponse } from './exchange.js';
 
-/** Prices an answer; `usd` is undefined when the model has no known price (never silently zero). */
-export type CostFn = (servedBy: Pick<ServedBy, 'deployment' | 'provider' | 'model' | 'region'>, usage: Usage | undefined) => { usd: number | undefined; priced: boolean };
+/**
+ * Prices an answer; `usd` is undefined when the model has no known price (never silently zero).
+ * `answer`: the answer the priced attempt belongs to, which tells a reloading process (`serve`) the app
+ * that served and booked it.
+ */
+export type CostFn = (servedBy: Pick<ServedBy, 'deployment' | 'provider' | 'model' | 'region'>, usage: Usage | undefined, answer?: ServedBy) => { usd: number | undefined; priced: boolean };
 
 /** What a route gets for one request. */
 export interface RouteContext {

@@ -44,10 +44,10 @@ export function answerCost(ctx: RouteContext, servedBy: ServedBy, usage: Usage |
   const { extras = false, estimated = false, attempts } = counted;
   const costOf = ctx.costOf;
   if (!costOf) return { usd: undefined, extension: extras && estimated ? { switchyard: { estimated: true } } : undefined };
-  let cost = servedBy.attempts === 0 ? { usd: 0, priced: true } : attempts ? costOfAttempts(costOf, attempts) : costOf(servedBy, usage);
+  let cost = servedBy.attempts === 0 ? { usd: 0, priced: true } : attempts ? costOfAttempts(costOf, attempts, servedBy) : costOf(servedBy, usage, servedBy);
   const failed = servedBy.failed;
   if (failed && cost.priced && cost.usd !== undefined) {
-    const spent = costOfAttempts(costOf, failed);
+    const spent = costOfAttempts(costOf, failed, servedBy);
     cost = spent.priced && spent.usd !== undefined ? { usd: cost.usd + spent.usd, priced: true } : spent;
   }
   const usd = cost.priced ? cost.usd : undefined;
@@ -58,10 +58,10 @@ export function answerCost(ctx: RouteContext, servedBy: ServedBy, usage: Usage |
   return { usd: shown, extension: { switchyard: ext } };
 }
 
-function costOfAttempts(costOf: CostFn, attempts: readonly BilledAttempt[]): ReturnType<CostFn> {
+function costOfAttempts(costOf: CostFn, attempts: readonly BilledAttempt[], answer: ServedBy): ReturnType<CostFn> {
   let usd = 0;
   for (const a of attempts) {
-    const cost = costOf(a, a.usage);
+    const cost = costOf(a, a.usage, answer);
     if (!cost.priced || cost.usd === undefined) return { usd: undefined, priced: false };
     usd += cost.usd;
   }

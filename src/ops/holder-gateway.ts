@@ -1,4 +1,4 @@
-import type { Gateway, StreamResult } from '../gateway/gateway.js';
+import type { Gateway, ServedBy, StreamResult } from '../gateway/gateway.js';
 import type { StreamPart } from '../core/types.js';
 import { holdEnd, type EndHolding } from '../core/ready.js';
 import type { App } from '../app.js';
@@ -6,7 +6,7 @@ import type { ServerOptions } from '../adapters/node/server.js';
 import { GatewayError } from '../core/errors.js';
 import type { RequestSpan } from '../http/route.js';
 import type { AdminTarget } from './admin.js';
-import type { AppHolder, Reloadable } from './reload.js';
+import type { AppHolder, Generation, Reloadable } from './reload.js';
 
 /**
  * A Gateway that sends each request to the holder's current generation and keeps that generation
@@ -22,7 +22,7 @@ export function holderGateway<T extends Reloadable>(holder: AppHolder<T>): Gatew
     async chat(request, options) {
       const g = holder.enter();
       try {
-        return await g.app.gateway.chat(request, options);
+        return served(holder, g, await g.app.gateway.chat(request, options));
       } finally {
         holder.leave(g);
       }
@@ -31,7 +31,7 @@ export function holderGateway<T extends Reloadable>(holder: AppHolder<T>): Gatew
       const g = holder.enter();
       let result: StreamResult;
       try {
-        result = await g.app.gateway.stream(request, options);
+        result = served(holder, g, await g.app.gateway.stream(request, options));
       } catch (err) {
         holder.leave(g);
         throw err;
@@ -41,7 +41,7 @@ export function holderGateway<T extends Reloadable>(holder: AppHolder<T>): Gatew
     async embed(request, options) {
       const g = holder.enter();
       try {
-        return await g.app.gateway.embed(request, options);
+        return served(holder, g, await g.app.gateway.embed(request, options));
       } finally {
         holder.leave(g);
       }
@@ -65,6 +65,12 @@ export function holderGateway<T extends Reloadable>(holder: AppHolder<T>): Gatew
     resetBreaker: (id, action) => current().resetBreaker(id, action),
     close: () => holder.close(),
   };
+}
+
+/** Notes the generation that served `result`, whose ledger booked it: the answer's cost is that app's price. */
+function served<T extends Reloadable, R extends { servedBy: ServedBy }>(holder: AppHolder<T>, g: Generation<T>, result: R): R {
+  holder.served(result.servedBy, g);
+  return result;
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
@@ -153,7 +159,8 @@ export function holderServerOptions(holder: AppHolder<App>): ServerOptions {
   return {
     ...first,
     routes,
-    costOf: (servedBy, usage) => now().costOf?.(servedBy, usage) ?? { usd: undefined, priced: false },
+    // Priced by the app that served the answer (`answer`), which its ledger rows were: a reload since may have changed prices.
+    costOf: (key, usage, answer) => holder.servedBy(answer).serverOptions.costOf?.(key, usage) ?? { usd: undefined, priced: false },
     conversations: () => now().conversations(),
     authenticate: (headers) => now().authenticate(headers),
     startSpan: (start) => now().startSpan?.(start) ?? NO_SPAN,

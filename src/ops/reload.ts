@@ -48,6 +48,8 @@ export class AppHolder<T extends Reloadable> {
   private generation: Generation<T>;
   private reloading: Promise<ReloadResult> | undefined;
   private readonly retiring = new Set<Promise<void>>();
+  /** The app that served each answer still referenced (its `ServedBy`): a reload meanwhile must not reprice it. */
+  private readonly servers = new WeakMap<object, T>();
 
   constructor(
     app: T,
@@ -72,6 +74,16 @@ export class AppHolder<T extends Reloadable> {
   leave(g: Generation<T>): void {
     g.inFlight -= 1;
     if (g.inFlight === 0) g.idle?.();
+  }
+
+  /** Notes that `g`'s app gave the answer `servedBy` names: its ledger booked it, at its prices. */
+  served(servedBy: object, g: Generation<T>): void {
+    this.servers.set(servedBy, g.app);
+  }
+
+  /** The app that gave the answer `servedBy` names (`served`), the current one for any other. */
+  servedBy(servedBy: object | undefined): T {
+    return (servedBy && this.servers.get(servedBy)) ?? this.generation.app;
   }
 
   /**
