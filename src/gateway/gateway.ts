@@ -15,7 +15,7 @@ import { executeWithFallback, type Attempt, type Executed, type ExecuteOptions, 
 import { chatCapabilities, outputLimit, quotaTokens, type Needs } from '../routing/filters.js';
 import { mediaUrlsOf } from '../routing/media-urls.js';
 import type { ChatResult, EmbedResult, Gateway, GatewayOptions, RequestOptions, ServedBy, StreamResult } from './api.js';
-import { AttemptReporter, failure, takeBilled, type RequestMeta } from './observe.js';
+import { AttemptReporter, failure, spentOnFailure, takeBilled, type RequestMeta } from './observe.js';
 import type { OpenedStream, StreamSettlement } from './stream.js';
 import { openStreamOn, type OpenedAttempt, type StreamDeps, type StreamOpening } from './open-stream.js';
 import { continuationRequest, notContinued, resumable, type Resume } from './resume.js';
@@ -153,7 +153,7 @@ class GatewayRuntime implements Gateway {
       if (lookup) this.caching.save(lookup, value, attempt);
       return { response: value, servedBy: servedBy(attempt, meta), headers: ticket.headers, cache: lookup && 'miss' };
     } catch (err) {
-      return failWith(err, ticket, request.messages.length - asked.messages.length);
+      return failWith(err, ticket, meta, request.messages.length - asked.messages.length);
     } finally {
       ticket.release();
     }
@@ -172,7 +172,7 @@ class GatewayRuntime implements Gateway {
     try {
       opened = plan.group?.config.stream_resume !== true || plan.pinned ? await this.openOnce(opening) : await this.openResumable(opening, request);
     } catch (err) {
-      return failWith(err, ticket, request.messages.length - asked.messages.length);
+      return failWith(err, ticket, meta, request.messages.length - asked.messages.length);
     }
     const { parts, first } = opened;
     return { parts: lookup ? this.caching.record(lookup, parts, first.attempt) : parts, servedBy: servedBy(first.attempt, meta), headers: ticket.headers, cache: lookup && 'miss', warnings: first.warnings, promptEstimate: needs.promptTokens };
@@ -202,7 +202,7 @@ class GatewayRuntime implements Gateway {
       reporter.report(meta, attempt, { outcome: 'ok', usage: response.usage, usageEstimated: value.usageEstimated });
       return { response, servedBy: servedBy(attempt, meta), headers: ticket.headers };
     } catch (err) {
-      return failWith(err, ticket);
+      return failWith(err, ticket, meta);
     } finally {
       ticket.release();
     }
@@ -261,7 +261,7 @@ class GatewayRuntime implements Gateway {
   }
 
   private metaFor(operation: Operation, opts: RequestOptions, plan: RoutePlan): RequestMeta {
-    return { requestId: opts.requestId ?? randomUUID(), operation, group: plan.group?.config.name, tags: opts.tags ?? {}, billed: undefined };
+    return { requestId: opts.requestId ?? randomUUID(), operation, group: plan.group?.config.name, tags: opts.tags ?? {}, billed: undefined, billedEstimated: false };
   }
 
   private async begin(operation: Operation, opts: RequestOptions, plan: RoutePlan, promptTokens: number, maxTokens: number | undefined): Promise<{ meta: RequestMeta; ticket: AdmissionTicket }> {
@@ -395,10 +395,16 @@ function servedBy(attempt: Attempt, meta: RequestMeta): ServedBy {
   return { deployment: d.id, provider: d.provider, region: d.region, model: d.model, group: meta.group, attempts: attempt.number, requestId: meta.requestId, failed: takeBilled(meta) };
 }
 
-/** Rethrows a request's failure with its admission headers (`x-ratelimit-*`), which every answer carries. */
-/** Throws a request's failure with its admission's headers; `groupMessages`: those the group's policy put before the client's. */
-function failWith(err: unknown, ticket: AdmissionTicket, groupMessages = 0): never {
-  throw GatewayError.isInstance(err) ? inClientTerms(err, groupMessages).withHeaders(ticket.headers) : err;
+/**
+ * Throws a request's failure with its admission's headers (`x-ratelimit-*`, which every answer carries)
+ * and what its attempts were billed (`spent`: the ledger's rows, for the error answer's cost);
+ * `groupMessages`: those the group's policy put before the client's.
+ */
+function failWith(err: unknown, ticket: AdmissionTicket, meta: RequestMeta, groupMessages = 0): never {
+  if (!GatewayError.isInstance(err)) throw err;
+  const failed = inClientTerms(err, groupMessages).withHeaders(ticket.headers);
+  const spent = spentOnFailure(meta);
+  throw spent ? failed.withSpent(spent) : failed;
 }
 
 function outputFiltered(a: Attempt): GatewayError {

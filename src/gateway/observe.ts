@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AttemptObserver, AttemptRecord, AttemptTracing, Operation, RequestParams } from '../core/events.js';
-import { GatewayError } from '../core/errors.js';
-import { makeUsage, type BilledAttempt, type ChatRequest, type FinishReason, type StreamPart, type Usage } from '../core/types.js';
+import { GatewayError, type Spent } from '../core/errors.js';
+import { addUsage, makeUsage, type BilledAttempt, type ChatRequest, type FinishReason, type StreamPart, type Usage } from '../core/types.js';
 import type { CancelSignal } from '../core/cancel.js';
 import type { CallContext } from '../core/provider.js';
 import type { Logger } from '../core/logger.js';
@@ -43,13 +43,29 @@ export interface RequestMeta {
    * (`AttemptReporter.reportSpent`); undefined until one is, so most requests allocate nothing.
    */
   billed?: BilledAttempt[] | undefined;
+  /** Some attempt on `billed` was billed the gateway's estimate (its error answer says so). */
+  billedEstimated?: boolean;
 }
 
 /** The billed attempts `meta` holds, handed to whoever states the cost; the next ones start a new list. */
 export function takeBilled(meta: RequestMeta): readonly BilledAttempt[] | undefined {
   const billed = meta.billed;
   if (billed) meta.billed = undefined;
+  meta.billedEstimated = false;
   return billed;
+}
+
+/**
+ * What a request that fails billed (the attempts on `meta.billed`), for its error answer's cost: the
+ * same sum its ledger rows make. Undefined when nothing was billed.
+ */
+export function spentOnFailure(meta: RequestMeta): Spent | undefined {
+  const estimated = meta.billedEstimated === true;
+  const attempts = takeBilled(meta);
+  if (!attempts || attempts.length === 0) return undefined;
+  let usage = (attempts[0] as BilledAttempt).usage;
+  for (let i = 1; i < attempts.length; i++) usage = addUsage(usage, (attempts[i] as BilledAttempt).usage);
+  return { usage, estimated, attempts };
 }
 
 /**
@@ -111,6 +127,7 @@ export class AttemptReporter {
     const d = attempt.deployment.config;
     const spent: BilledAttempt = { deployment: d.id, provider: d.provider, model: d.model, region: d.region, usage };
     (meta.billed ??= []).push(spent);
+    if (result.usageEstimated === true) meta.billedEstimated = true;
     return spent;
   }
 

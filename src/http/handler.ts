@@ -5,6 +5,7 @@ import { silentLogger } from '../core/logger.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { INGRESSES } from '../ingress/index.js';
+import { failureCostHeaders } from '../ingress/extras.js';
 import { memoryConversations, type Conversations } from '../ingress/openai-responses/store/conversations.js';
 import { createAuthenticator, NOBODY, refuseScrapeOnly, type Caller } from './auth.js';
 import { createBasePath, underBasePath } from './base-path.js';
@@ -252,6 +253,9 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
         const ingress = entry?.ingress ?? doorOf(ingresses, request.path, fallback);
         const body = ingress.encodeError(error, exposesUpstream(gateway.config, error.deployment), ctx.requestId);
         answer = errorResponse(error, body, { 'x-request-id': ctx.requestId });
+        // A failure whose attempts were billed says so, as the ledger's rows do.
+        const cost = failureCostHeaders(ctx.costOf, error.spent);
+        if (cost) Object.assign(answer.headers, cost);
         if (ingress.errorAnswer) answer = { ...answer, status: ingress.errorAnswer(error, ctx.requestId, answer.headers) };
       }
       if (cors) {

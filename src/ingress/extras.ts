@@ -1,4 +1,4 @@
-import { GatewayError } from '../core/errors.js';
+import { GatewayError, type Spent } from '../core/errors.js';
 import type { ServedBy } from '../gateway/gateway.js';
 import type { BilledAttempt, Usage } from '../core/types.js';
 import type { CostFn, RouteContext } from '../http/route.js';
@@ -58,7 +58,7 @@ export function answerCost(ctx: RouteContext, servedBy: ServedBy, usage: Usage |
   return { usd: shown, extension: { switchyard: ext } };
 }
 
-function costOfAttempts(costOf: CostFn, attempts: readonly BilledAttempt[], answer: ServedBy): ReturnType<CostFn> {
+function costOfAttempts(costOf: CostFn, attempts: readonly BilledAttempt[], answer: ServedBy | undefined): ReturnType<CostFn> {
   let usd = 0;
   for (const a of attempts) {
     const cost = costOf(a, a.usage, answer);
@@ -86,4 +86,19 @@ export function brokenStreamCost(ctx: RouteContext, servedBy: ServedBy, err: unk
     usd = undefined;
   }
   return { usd, estimated: spent.estimated };
+}
+
+/**
+ * The cost headers of an error answer: what the failed request's attempts were billed (`spent`, set by
+ * the gateway when any was: a timeout after the send, a paid refusal), each at its own deployment's
+ * price, the sum of its ledger rows; none when nothing was billed. An attempt unpriced: only
+ * `x-switchyard-usage-estimated`, as on answers.
+ */
+export function failureCostHeaders(costOf: CostFn | undefined, spent: Spent | undefined): Record<string, string> | undefined {
+  if (!spent?.attempts) return undefined;
+  const cost = costOf ? costOfAttempts(costOf, spent.attempts, undefined) : undefined;
+  const headers: Record<string, string> = {};
+  if (cost?.priced && cost.usd !== undefined) headers['x-switchyard-cost-usd'] = formatUsd(cost.usd);
+  if (spent.estimated) headers['x-switchyard-usage-estimated'] = 'true';
+  return headers;
 }

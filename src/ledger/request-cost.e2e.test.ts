@@ -232,3 +232,91 @@ describe('x-switchyard-cost-usd against the ledger, after a paid refusal', () =>
     }
   });
 });
+
+/**
+ * An error answer's cost: a request whose attempts all failed, some after the upstream had the request,
+ * was billed for them (estimated rows); its error answer says what, as an answer's header would.
+ */
+describe('x-switchyard-cost-usd on error answers, against the ledger', () => {
+  let primary: SimServer;
+  let secondary: SimServer;
+  let app: App;
+  let server: RunningServer;
+  let ledgerPath: string;
+
+  beforeAll(async () => {
+    primary = await startOpenAISim({ name: 'primary', models: ['gpt-4o'] });
+    secondary = await startOpenAISim({ name: 'secondary', models: ['gpt-4o-mini'] });
+    const dir = mkdtempSync(join(tmpdir(), 'request-cost-errors-'));
+    ledgerPath = join(dir, 'ledger.sqlite');
+    const config = resolveConfig({
+      routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 300, ttft_timeout_ms: 300 },
+      deployments: [
+        { id: 'primary', provider: 'openai-compatible', model: 'gpt-4o', endpoint: `${primary.url}/v1` },
+        { id: 'secondary', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${secondary.url}/v1` },
+      ],
+      groups: [{ name: 'chat', strategy: 'priority', deployments: ['primary', 'secondary'] }],
+      ledger: { path: ledgerPath, spill_path: join(dir, 'spill.jsonl') },
+    });
+    app = await createApp(config);
+    server = await startServer(app.gateway, { ...app.handlerOptions, port: 0 });
+  });
+
+  afterAll(async () => {
+    await server.shutdown(100);
+    await app.close();
+    await primary.close();
+    await secondary.close();
+  });
+
+  afterEach(() => {
+    primary.faults.clear();
+    secondary.faults.clear();
+  });
+
+  async function rowsOf(requestId: string): Promise<{ rows: number; usd: number; estimated: number }> {
+    await app.flush();
+    const db = new Database(ledgerPath, { readonly: true });
+    try {
+      const rows = db.prepare('SELECT cost_usd, usage_estimated FROM usage_events WHERE request_id = ?').all(requestId) as Array<{ cost_usd: number | null; usage_estimated: number }>;
+      return { rows: rows.length, usd: rows.reduce((sum, r) => sum + (r.cost_usd ?? Number.NaN), 0), estimated: rows.filter((r) => r.usage_estimated === 1).length };
+    } finally {
+      db.close();
+    }
+  }
+
+  for (const stream of [false, true]) {
+    it(`${stream ? 'stream' : 'JSON'}: a request whose every attempt timed out after its request was sent answers its 504 with the cost its ledger rows bill, estimated`, async () => {
+      primary.faults.add({ latency_ms: 1_000, count: 1 });
+      secondary.faults.add({ latency_ms: 1_000, count: 1 });
+      const res = await request(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Tell me something about routers, please.' }], stream }),
+      });
+      await res.body.text();
+      expect(res.statusCode).toBe(504);
+      const ledger = await rowsOf(String(res.headers['x-request-id']));
+      expect([ledger.rows, ledger.estimated]).toEqual([2, 2]);
+      expect(ledger.usd).toBeGreaterThan(0);
+      expect(Number(res.headers['x-switchyard-cost-usd'])).toBeCloseTo(ledger.usd, 10);
+      expect(res.headers['x-switchyard-usage-estimated']).toBe('true');
+    });
+  }
+
+  it('JSON: a request refused by every upstream before anything was billed (a 500 each) answers no cost, as its rows bill none', async () => {
+    primary.faults.add({ status: 500, count: 1 });
+    secondary.faults.add({ status: 500, count: 1 });
+    const res = await request(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }),
+    });
+    await res.body.text();
+    expect(res.statusCode).toBe(502);
+    const ledger = await rowsOf(String(res.headers['x-request-id']));
+    expect(ledger).toEqual({ rows: 2, usd: 0, estimated: 0 });
+    expect(res.headers['x-switchyard-cost-usd']).toBeUndefined();
+  });
+
+});
