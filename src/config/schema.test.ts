@@ -66,6 +66,28 @@ describe('config ids', () => {
   });
 });
 
+describe('group members', () => {
+  const twice = 'is listed twice in this group';
+
+  it('refuses a deployment a group lists twice, naming the repeat and its first entry (it would be tried again after failing, and weigh double)', () => {
+    const problems = problemsOf({
+      deployments: [deployment('a'), deployment('b')],
+      groups: [
+        { name: 'chat', deployments: ['a', 'b', 'a'] },
+        { name: 'split', strategy: 'weighted', deployments: [{ id: 'b', weight: 1 }, 'a', { id: 'b', weight: 3 }] },
+      ],
+    });
+    expect(problems).toEqual([
+      `groups[0].deployments[2]: deployment "a" ${twice} (first at groups[0].deployments[0]): it would be tried again after it failed and get twice its share of traffic; list it once (to change its share, use strategy: weighted with a weight)`,
+      expect.stringMatching(/^groups\[1\]\.deployments\[2\]: deployment "b" is listed twice in this group \(first at groups\[1\]\.deployments\[0\]\)/),
+    ]);
+  });
+
+  it('takes one deployment in several groups, each listing it once', () => {
+    expect(parseConfig({ deployments: [deployment('a'), deployment('b')], groups: [{ name: 'chat', deployments: ['a', 'b'] }, { name: 'fast', deployments: ['a'] }] }, {}).ok).toBe(true);
+  });
+});
+
 describe('budget names', () => {
   it('refuses two budgets of one name, which would share one counter', () => {
     const problems = problemsOf({

@@ -256,10 +256,14 @@ export const configSchema = configShapeSchema.superRefine((cfg, ctx) => {
       }
       names.set(name, `groups[${gi}]`);
     }
+    const listed = new Map<string, number>();
     groupMembers(g).forEach((m, mi) => {
+      const first = listed.get(m.id);
       if (!ids.has(m.id)) {
         ctx.addIssue({ code: 'custom', path: ['groups', gi, 'deployments', mi], message: `unknown deployment "${m.id}"; ${ids.size > 0 ? `known: ${[...ids.keys()].join(', ')}` : 'no deployment is defined'}` });
-      }
+      } else if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['groups', gi, 'deployments', mi], message: repeatedMember(m.id, `groups[${gi}].deployments[${first}]`) });
+      } else listed.set(m.id, mi);
     });
   });
   cfg.rate_limits.forEach((r, i) => {
@@ -269,6 +273,14 @@ export const configSchema = configShapeSchema.superRefine((cfg, ctx) => {
     ctx.addIssue({ code: 'custom', path: ['default_group'], message: `unknown group "${cfg.default_group}"` });
   }
 });
+
+/**
+ * A member listed twice is planned twice: the router would try it again after it failed (a fallback to
+ * itself, retries and all) and give it twice its share of traffic under weighted, round-robin or random.
+ */
+function repeatedMember(id: string, first: string): string {
+  return `deployment "${id}" is listed twice in this group (first at ${first}): it would be tried again after it failed and get twice its share of traffic; list it once (to change its share, use strategy: weighted with a weight)`;
+}
 
 /** The fields of a key that govern model calls, which a `role: metrics` key never makes. */
 const METRICS_KEY_UNUSED = ['models', 'groups', 'allow_direct_deployments', 'residency', 'rate_limit'] as const;
