@@ -180,6 +180,16 @@ describe('the admin API and virtual keys, mounted in the server', () => {
     expect((await call(url, 'POST', '/v1/switchyard/keys/not-an-id/revoke', ADMIN)).status).toBe(400);
   });
 
+  it('refuses a virtual key bound to a residency no deployment it may use is tagged with: 400 in the admin error shape, naming residency, no key made', async () => {
+    const before = ((await call(url, 'GET', '/v1/switchyard/keys', ADMIN)).json.data as unknown[]).length;
+    const refused = await call(url, 'POST', '/v1/switchyard/keys', ADMIN, { owner: 'mars-rover', residency: 'mars' });
+    expect(refused).toMatchObject({
+      status: 400,
+      json: { error: { type: 'invalid_request_error', code: 'invalid_key_policy', param: 'residency', message: expect.stringContaining('no deployment this key may use is tagged "mars"') } },
+    });
+    expect(((await call(url, 'GET', '/v1/switchyard/keys', ADMIN)).json.data as unknown[]).length).toBe(before);
+  });
+
   it('records admin actions, key changes and the policy denial in an audit chain that verifies', async () => {
     const app = running.holder.current;
     // A refusal of nobody (the browser guard, before any key) writes nothing: anyone could send it.

@@ -119,6 +119,7 @@ describe('switchyard keys and audit', () => {
       [['--role', 'root'], '--role: expected one of "admin", "user"; got the text "root"'],
       [['--expires-at', 'tomorrow'], '--expires-at: expected an ISO 8601 time with its offset, such as 2027-01-01T00:00:00Z'],
       [['--owner='], '--owner: must not be empty'],
+      [['--residency', 'mars'], '--residency: no deployment this key may use is tagged "mars", so every request of it would be refused (residency_violation); tag the deployments that may serve it (tags: [mars])'],
       [['--policy', '{"role":"metrics"}'], 'Invalid key field \'role\': a virtual key\'s role is "admin" or "user", not "metrics": a scrape credential is set in the config\'s api_keys, beside the secret Prometheus reads.'],
       [['--policy', '{"bugets":[]}'], 'Invalid key: unknown key "bugets"; did you mean "budgets"?'],
     ];

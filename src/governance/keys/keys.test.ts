@@ -182,6 +182,9 @@ function keysSuite(name: string, open: () => SqlDriver, replicas: 1 | 2, cleanup
       const err = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as GatewayError);
       expect(await err(admin.create({ groups: ['nope'] }, 'key:root'))).toMatchObject({ kind: 'invalid_request', param: 'groups[0]' });
       expect(await err(admin.create({ budgets: [{ period: 'weekly', hard_usd: 1 }] }, 'key:root'))).toMatchObject({ kind: 'invalid_request', param: 'budgets.0.period' });
+      // A residency none of the key's deployments carries would refuse its every request, as a config key's is refused.
+      expect(await err(admin.create({ residency: 'mars' }, 'key:root'))).toMatchObject({ kind: 'invalid_request', param: 'residency', message: expect.stringContaining('tagged "mars"') });
+      expect(await err(admin.create({ residency: 'eu', groups: ['simple'] }, 'key:root'))).toMatchObject({ kind: 'invalid_request', param: 'residency' });
       expect(await err(admin.create({ secret: 'mine' }, 'key:root'))).toMatchObject({ kind: 'invalid_request' });
       expect(await err(admin.create([], 'key:root'))).toMatchObject({ kind: 'invalid_request' });
       // A scrape credential lives in the config beside Prometheus' Secret: no virtual key is one.

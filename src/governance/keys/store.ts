@@ -1,7 +1,7 @@
 import { GatewayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { readRows, type SqlDriver } from '../../ledger/store/driver.js';
-import { accessFor, checkAccessReferences, type Access } from '../../routing/access.js';
+import { accessFor, checkAccessReferences, checkKeyResidency, type Access } from '../../routing/access.js';
 import type { AuditEvent, AuditLog } from '../audit/log.js';
 import type { RateLimitRule } from '../../limits/config.js';
 import type { BudgetConfig } from '../../ledger/config.js';
@@ -28,8 +28,8 @@ export interface VirtualKey extends KeyPolicy {
   status: 'active' | 'revoked' | 'expired';
 }
 
-/** The config parts a key's access is computed from. */
-export type PolicyConfig = Parameters<typeof accessFor>[0];
+/** The config parts a key's access is computed from, and its residency checked against (the deployments' tags). */
+export type PolicyConfig = Parameters<typeof accessFor>[0] & Pick<Parameters<typeof checkKeyResidency>[0], 'deployments'>;
 
 export interface KeyStoreOptions {
   driver: SqlDriver;
@@ -179,9 +179,13 @@ export class KeyStore {
     return Object.freeze({ keyId: id, residency: p.residency, tags, role: p.role, access: accessFor(this.o.config, p) });
   }
 
-  /** Refuses a policy naming groups or models the config does not have. */
+  /**
+   * Refuses a policy naming groups or models the config does not have, or a residency no deployment it
+   * may use is tagged with (every request of it refused), as a config key's would be.
+   */
   private check(policy: KeyPolicy): void {
-    const [problem] = checkAccessReferences({ ...this.o.config, api_keys: [policy] });
+    const as = { ...this.o.config, api_keys: [policy] };
+    const [problem] = [...checkAccessReferences(as), ...checkKeyResidency(as)];
     if (problem) {
       const param = problem.path.replace(/^api_keys\[0\]\.?/, '');
       throw new KeyPolicyError(param, problem.message);
