@@ -229,6 +229,29 @@ describe('config', () => {
     expect(shown).toContain('[redacted]');
   });
 
+  it('says a number is no whole number, or too large to hold, in words (YAML reads 1e400 and .inf as infinity, .nan as not a number)', () => {
+    const err = yamlErrorOf(
+      [
+        'server: { port: 4000.5, body_limit_bytes: 1e400 }',
+        'routing: { max_attempts_per_deployment: 1.5, attempt_timeout_ms: .inf, backoff: { base_ms: -1e400 } }',
+        'deployments:',
+        '  - { id: a, provider: openai-compatible, model: m, endpoint: "http://127.0.0.1:9/v1" }',
+        'groups:',
+        '  - { name: chat, deployments: [a], defaults: { temperature: .nan, max_tokens: 1e20 } }',
+      ].join('\n'),
+    );
+    expect(err.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'server.port: expected a whole number, got 4000.5',
+      'server.body_limit_bytes: expected a finite number, got a number too large to hold (such as 1e400 or .inf, read as infinity)',
+      'routing.max_attempts_per_deployment: expected a whole number, got 1.5',
+      'routing.attempt_timeout_ms: expected a finite number, got a number too large to hold (such as 1e400 or .inf, read as infinity)',
+      'routing.backoff.base_ms: expected a finite number, got a number too far below zero to hold (such as -1e400 or -.inf, read as minus infinity)',
+      'groups[0].defaults.temperature: expected a number, got .nan (not a number)',
+      'groups[0].defaults.max_tokens: must be at most 9007199254740991 (a whole number is held exactly up to there)',
+    ]);
+    expect(err.message).not.toMatch(/\bint\b|Infinity|NaN|got number/);
+  });
+
   it('names the wrong type of a secret field without showing its value (an unquoted numeric key)', () => {
     const problems = problemsOf({
       api_keys: [{ id: 'c', key: 12345678901234 }],

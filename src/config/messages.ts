@@ -10,7 +10,7 @@ export function configIssueMessage(issue: z.core.$ZodRawIssue): string | undefin
   switch (issue.code) {
     case 'invalid_type':
       if (issue.input === undefined) return `required: ${description ?? article(issue.expected)}`;
-      return `expected ${article(issue.expected)}, got ${shown(issue.input)}${description ? ` (${description})` : ''}`;
+      return `expected ${expectedNoun(issue.expected, issue.input)}, got ${shown(issue.input)}${description ? ` (${description})` : ''}`;
     case 'invalid_value':
       if (issue.values.length === 1) return `expected ${quoted(issue.values[0])}, got ${shown(issue.input)}`;
       return `expected one of ${issue.values.map(quoted).join(', ')}; got ${shown(issue.input)}`;
@@ -41,6 +41,17 @@ const article = (noun: string): string => {
   return /^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`;
 };
 
+/**
+ * What a field takes, as an operator says it: zod's "int" is a whole number; a number field refuses
+ * infinity and NaN (YAML's `1e400`, `.inf`, `.nan`) as its own type, which "expected a number" would
+ * contradict.
+ */
+function expectedNoun(expected: string, input: unknown): string {
+  if (expected === 'int') return 'a whole number';
+  if (expected === 'number' && typeof input === 'number') return Number.isNaN(input) ? 'a number' : 'a finite number';
+  return article(expected);
+}
+
 const quoted = (v: unknown): string => (typeof v === 'string' ? `"${v}"` : String(v));
 
 /** The offending value for a message: short, and never a secret (config secrets are strings in `${}` or files). */
@@ -50,18 +61,29 @@ function shown(input: unknown): string {
   if (Array.isArray(input)) return 'a list';
   if (typeof input === 'object') return 'a mapping';
   if (typeof input === 'string') return input.length > 40 ? `the text "${input.slice(0, 37)}..."` : `the text "${input}"`;
+  if (typeof input === 'number') return shownNumber(input);
   return `${typeof input} ${String(input)}`;
+}
+
+/** A number as written, or in words for what YAML reads as infinity (`1e400`, `.inf`) or not a number (`.nan`). */
+function shownNumber(n: number): string {
+  if (n === Number.POSITIVE_INFINITY) return 'a number too large to hold (such as 1e400 or .inf, read as infinity)';
+  if (n === Number.NEGATIVE_INFINITY) return 'a number too far below zero to hold (such as -1e400 or -.inf, read as minus infinity)';
+  if (Number.isNaN(n)) return '.nan (not a number)';
+  return String(n);
 }
 
 function tooSmall(origin: string, min: number, inclusive: boolean): string {
   if (origin === 'string') return min <= 1 ? 'must not be empty' : `must be at least ${min} characters`;
   if (origin === 'array') return `needs at least ${min} ${min === 1 ? 'entry' : 'entries'}`;
+  if (origin === 'int' && min === Number.MIN_SAFE_INTEGER) return `must be at least ${min} (a whole number is held exactly down to there)`;
   return inclusive ? `must be at least ${min}` : `must be greater than ${min}`;
 }
 
 function tooBig(origin: string, max: number, inclusive: boolean): string {
   if (origin === 'string') return `must be at most ${max} characters`;
   if (origin === 'array') return `takes at most ${max} ${max === 1 ? 'entry' : 'entries'}`;
+  if (origin === 'int' && max === Number.MAX_SAFE_INTEGER) return `must be at most ${max} (a whole number is held exactly up to there)`;
   return inclusive ? `must be at most ${max}` : `must be less than ${max}`;
 }
 
