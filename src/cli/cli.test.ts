@@ -1,6 +1,7 @@
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
 import { request } from 'undici';
 import { main } from './main.js';
@@ -169,6 +170,31 @@ describe('switchyard CLI', () => {
       expect(await main(['serve', '-c', join(dir, 'not-read.yaml'), '--workers', value as string], c.io), value).toBe(2);
       expect(c.err, value).toEqual([message, 'usage: switchyard serve -c FILE [--port N] [--host H] [--workers N]']);
     }
+  });
+
+  it('serve names a host that resolves to no address and the setting that gave it, in one line (exit 1, no getaddrinfo text), with or without workers', async () => {
+    const file = join(dir, 'bad-host.yaml');
+    // An empty label: the resolver refuses the name itself, asking no name server.
+    writeFileSync(file, 'server: { host: "no..such.host" }\ndeployments:\n  - { id: a, provider: openai-compatible, model: m, endpoint: "http://127.0.0.1:9/v1" }\ngroups: [{ name: chat, deployments: [a] }]\nledger: { enabled: false }\n');
+    const why = 'the host name resolves to no address';
+    for (const [flags, line] of [
+      [['--workers', '1', '--port', '0'], `switchyard serve: cannot listen on no..such.host:0: ${why} (server.host in ${file})`],
+      [['--workers', '2', '--port', '0'], `switchyard serve: cannot listen on no..such.host:0: ${why} (server.host in ${file})`],
+      [['--workers', '1', '--host', 'bad..name'], `switchyard serve: cannot listen on bad..name:4000: ${why} (--host)`],
+      [['--workers', '2', '--host', 'bad..name'], `switchyard serve: cannot listen on bad..name:4000: ${why} (--host)`],
+    ] as const) {
+      const c = capture();
+      expect(await main(['serve', '-c', file, ...flags], c.io), flags.join(' ')).toBe(1);
+      expect(c.err, flags.join(' ')).toEqual([line]);
+    }
+    // A taken port is the port's setting.
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
+    const taken = (squatter.address() as AddressInfo).port;
+    const c = capture();
+    expect(await main(['serve', '-c', file, '--workers', '1', '--host', '127.0.0.1', '--port', String(taken)], c.io)).toBe(1);
+    expect(c.err).toEqual([`switchyard serve: cannot listen on 127.0.0.1:${taken}: the port is in use (--port)`]);
+    await new Promise((r) => squatter.close(r));
   });
 
   it('check-config prints every problem with its path and exits 1', async () => {

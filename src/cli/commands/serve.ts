@@ -16,7 +16,7 @@ import { cpuLimit } from '../../cluster/cpu.js';
 import { runPrimary } from '../../cluster/primary.js';
 import { workerShared } from '../../cluster/worker.js';
 import { portFlag, wholeNumberFlag, type Command, type CommandIO } from '../command.js';
-import { CANNOT_LISTEN_EXIT, listenFailure, listenProblem } from '../../cluster/port.js';
+import { CANNOT_LISTEN_EXIT, listenFailure, listenFailurePart, listenProblem, type ListenProblem } from '../../cluster/port.js';
 import type { GatewayStatus } from '../../gateway/engine.js';
 import { MemoryBudgetState } from '../../ledger/budgets/state.js';
 import { MemoryConversationStore, memoryLimits } from '../../ingress/openai-responses/store/memory.js';
@@ -73,12 +73,15 @@ export const serveCommand: Command = {
       const perPod = perPodStores(config, io.env);
       if (perPod) loggers.logger.warn({ settings: perPod.settings, docs: SHARED_STORES_DOC }, perPod.message);
     }
+    const at: ListenAt = {
+      host: values.host ?? config.server.host,
+      port: port ?? config.server.port,
+      setting: { host: values.host !== undefined ? '--host' : `server.host in ${values.config}`, port: port !== undefined ? '--port' : `server.port in ${values.config}` },
+    };
     if (workers > 1 && cluster.isPrimary) {
-      const host = values.host ?? config.server.host;
-      const listenPort = port ?? config.server.port;
-      const problem = await listenProblem(host, listenPort);
+      const problem = await listenProblem(at.host, at.port);
       if (problem !== undefined) {
-        io.err(`switchyard serve: cannot listen on ${host}:${listenPort}: ${problem}`);
+        io.err(cannotListen(at, problem));
         return 1;
       }
       return runPrimary({ workers, logger: loggers.logger });
@@ -87,15 +90,28 @@ export const serveCommand: Command = {
     try {
       served = await serveApp(config, values.config, io, loggers, { port, host: values.host });
     } catch (err) {
-      const problem = listenFailure(err);
-      if (problem === undefined) throw err;
-      io.err(`switchyard serve: cannot listen on ${values.host ?? config.server.host}:${port ?? config.server.port}: ${problem}`);
+      const reason = listenFailure(err);
+      if (reason === undefined) throw err;
+      io.err(cannotListen(at, { reason, part: listenFailurePart(err) }));
       // A worker's primary stops on this code rather than restarting it into the same failure.
       return cluster.isWorker ? CANNOT_LISTEN_EXIT : 1;
     }
     return untilStopped(served, config, io);
   },
 };
+
+/** Where serve listens, and the setting (flag or config path) that chose each half. */
+interface ListenAt {
+  host: string;
+  port: number;
+  setting: Record<'host' | 'port', string>;
+}
+
+/** One line for a failed listen: the address, why, and the setting to change (a bad host name resolves to nothing). */
+function cannotListen(at: ListenAt, problem: ListenProblem): string {
+  const host = at.host.includes(':') ? `[${at.host}]` : at.host;
+  return `switchyard serve: cannot listen on ${host}:${at.port}: ${problem.reason}${problem.part === undefined ? '' : ` (${at.setting[problem.part]})`}`;
+}
 
 type Loggers = ReturnType<typeof createLoggers>;
 type Config = ReturnType<typeof loadConfigFile>;
