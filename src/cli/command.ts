@@ -57,11 +57,56 @@ export function argumentProblem(err: unknown, command: Pick<Command, 'usage' | '
     return `${shown} needs a value: ${shown} ${placeholder}`;
   }
   const positional = /^Unexpected argument '(.*)'\. /s.exec(message)?.[1];
-  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && positional !== undefined) {
-    const config = /\.ya?ml$/i.test(positional) && command.usage.includes('-c FILE') ? `; name the config file with -c ${positional}` : ': the command takes only options';
-    return `unexpected argument "${positional}"${config}`;
-  }
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL' && positional !== undefined) return unexpectedArgument(positional, 'the command takes only options', command.usage);
   return message;
+}
+
+/** An argument past those a command takes, with what it takes; a config file given without its `-c` is told so. */
+function unexpectedArgument(positional: string, takes: string, usage: string): string {
+  const config = /\.ya?ml$/i.test(positional) && usage.includes('-c FILE') ? `; name the config file with -c ${positional}` : `: ${takes}`;
+  return `unexpected argument "${positional}"${config}`;
+}
+
+/**
+ * The name `typed` was probably meant as: one it begins (`check` → `check-config`), else the nearest by
+ * edit distance when a typo away (at most 2 edits, and fewer than half the name).
+ */
+export function closestName(typed: string, names: readonly string[]): string | undefined {
+  const lower = typed.toLowerCase();
+  const prefixed = names.filter((n) => typed.length >= 2 && n.startsWith(lower));
+  if (prefixed.length === 1) return prefixed[0];
+  let best: { name: string; distance: number } | undefined;
+  for (const n of names) {
+    const distance = editDistance(lower, n);
+    if (distance <= 2 && distance < typed.length / 2 && (best === undefined || distance < best.distance)) best = { name: n, distance };
+  }
+  return best?.name;
+}
+
+/** A command's actions (`keys create`, `audit verify`), each with what its positional arguments are, in order (`revoke`: the key id). */
+export type Actions<A extends string> = Readonly<Record<A, readonly string[]>>;
+
+/**
+ * The action the positionals name and its arguments, or a UsageError saying what is wrong: no action,
+ * an unknown one (with the one probably meant), a missing argument, or one more than the action takes
+ * (parseArgs' `allowPositionals` takes any number, so `keys list -c F extra` ran, ignoring `extra`).
+ */
+export function actionArgs<A extends string>(positionals: readonly string[], actions: Actions<A>, usage: string): { action: A; args: string[] } {
+  const names = Object.keys(actions) as A[];
+  const [action, ...args] = positionals;
+  if (action === undefined) throw new UsageError(`name the action: one of ${names.join(', ')}`);
+  // Own keys only: "constructor" would otherwise be read off the prototype.
+  if (!Object.hasOwn(actions, action)) {
+    const meant = closestName(action, names);
+    const known = `one of ${names.join(', ')}`;
+    throw new UsageError(`unknown action "${action}"; ${meant === undefined ? `expected ${known}` : `did you mean ${meant}? (expected ${known})`}`);
+  }
+  const takes = actions[action as A];
+  const missing = takes[args.length];
+  if (missing !== undefined) throw new UsageError(`${action}: missing ${missing}`);
+  const extra = args[takes.length];
+  if (extra !== undefined) throw new UsageError(unexpectedArgument(extra, `${action} takes ${takes.length === 0 ? 'only options' : `only ${takes.join(', ')} and options`}`, usage));
+  return { action: action as A, args };
 }
 
 /** A flag's whole-number value within [min, max]; undefined when the flag is absent, a UsageError when it is not one. */

@@ -79,6 +79,32 @@ describe('the CLI command table', () => {
     }
   });
 
+  it('says what is wrong before the usage: a missing action, argument, config or file, an unknown action, an argument too many (exit 2, nothing run)', async () => {
+    const keys = 'one of create, list, revoke, rotate';
+    for (const [argv, said] of [
+      [['check-config'], 'switchyard check-config: name the config file: FILE or -c FILE'],
+      [['keys', '-c', 'x.yaml'], `switchyard keys: name the action: ${keys}`],
+      [['keys', 'lst', '-c', 'x.yaml'], `switchyard keys: unknown action "lst"; did you mean list? (expected ${keys})`],
+      [['keys', 'toString', '-c', 'x.yaml'], `switchyard keys: unknown action "toString"; expected ${keys}`],
+      [['keys', 'revoke', '-c', 'x.yaml'], 'switchyard keys: revoke: missing the key id'],
+      [['keys', 'list'], 'switchyard keys: name the config file (-c FILE)'],
+      [['keys', 'list', '-c', 'x.yaml', 'extra'], 'switchyard keys: unexpected argument "extra": list takes only options'],
+      [['keys', 'rotate', '0123456789ab', 'extra', '-c', 'x.yaml'], 'switchyard keys: unexpected argument "extra": rotate takes only the key id and options'],
+      [['keys', 'list', 'switchyard.yaml'], 'switchyard keys: unexpected argument "switchyard.yaml"; name the config file with -c switchyard.yaml'],
+      [['audit', '-c', 'x.yaml'], 'switchyard audit: name the action: one of verify, export'],
+      [['audit', 'verfy', '-c', 'x.yaml'], 'switchyard audit: unknown action "verfy"; did you mean verify? (expected one of verify, export)'],
+      [['audit', 'verify', '-c', 'x.yaml', 'now'], 'switchyard audit: unexpected argument "now": verify takes only options'],
+      [['audit', 'export'], 'switchyard audit: name the config file (-c FILE)'],
+      [['import-usage', '-c', 'x.yaml'], 'switchyard import-usage: name at least one FILE to import (a log export, spill file or journal segment)'],
+      [['import-usage', 'export.log'], 'switchyard import-usage: name the ledger to import into: -c FILE, --sqlite PATH or --postgres URL'],
+    ] as const) {
+      const c = capture();
+      expect(await main([...argv], c.io), argv.join(' ')).toBe(2);
+      expect(c.err, argv.join(' ')).toEqual([said, expect.stringMatching(new RegExp(`^usage: switchyard ${argv[0]} `))]);
+      expect(c.out).toEqual([]);
+    }
+  });
+
   it('suggests the command an unknown name was probably meant as: one it begins, or a typo away', async () => {
     const c = capture();
     expect(await main(['check'], c.io)).toBe(2);

@@ -1,6 +1,5 @@
 import { packageVersion } from '../version.js';
-import { editDistance } from '../core/edit-distance.js';
-import { argumentProblem, isArgumentError, type Command, type CommandIO } from './command.js';
+import { argumentProblem, closestName, isArgumentError, type Command, type CommandIO } from './command.js';
 
 /**
  * Every command by name, in help order, each imported only when it runs or its help is asked for:
@@ -20,20 +19,9 @@ const COMMANDS: ReadonlyArray<readonly [string, () => Promise<Command>]> = [
   ['audit', async () => (await import('./commands/audit.js')).auditCommand],
 ];
 
-/**
- * The command an unknown name was probably meant as: one it begins (`check` → `check-config`), else the
- * nearest by edit distance when a typo away (at most 2 edits, and fewer than half the name).
- */
+/** The command an unknown name was probably meant as (`check` → `check-config`, `serv` → `serve`). */
 export function closestCommand(name: string): string | undefined {
-  const names = COMMANDS.map(([n]) => n);
-  const prefixed = names.filter((n) => name.length >= 2 && n.startsWith(name.toLowerCase()));
-  if (prefixed.length === 1) return prefixed[0];
-  let best: { name: string; distance: number } | undefined;
-  for (const n of names) {
-    const distance = editDistance(name.toLowerCase(), n);
-    if (distance <= 2 && distance < name.length / 2 && (best === undefined || distance < best.distance)) best = { name: n, distance };
-  }
-  return best?.name;
+  return closestName(name, COMMANDS.map(([n]) => n));
 }
 
 /** The command called `name`, loaded; undefined for an unknown name. */

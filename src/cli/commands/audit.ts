@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { outFileFlag, type Command } from '../command.js';
+import { actionArgs, outFileFlag, UsageError, type Command } from '../command.js';
 import { openGovernanceDb } from './governance-db.js';
 
 export const auditCommand: Command = {
@@ -17,11 +17,8 @@ export const auditCommand: Command = {
   ].join('\n'),
   async run(args, io) {
     const { values, positionals } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, out: { type: 'string', short: 'o' } }, allowPositionals: true });
-    const [action] = positionals;
-    if (!values.config || (action !== 'verify' && action !== 'export')) {
-      io.err(`usage: ${this.usage}`);
-      return 2;
-    }
+    const { action } = actionArgs(positionals, { verify: [], export: [] }, this.usage);
+    if (!values.config) throw new UsageError('name the config file (-c FILE)');
     if (action === 'export') outFileFlag('--out', values.out);
     // Both only read: a config whose SQLite ledger is not there yet is refused, not given an empty, intact chain.
     const db = await openGovernanceDb(values.config, io, 'read');

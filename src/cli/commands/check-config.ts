@@ -28,10 +28,7 @@ export const checkConfigCommand: Command = {
     const files = values.config === undefined ? positionals : [values.config, ...positionals];
     if (files.length > 1) throw new UsageError(`one config file at a time, got ${files.length}: ${files.join(' ')}`);
     const file = files[0];
-    if (!file) {
-      io.err(`usage: ${this.usage}`);
-      return 2;
-    }
+    if (!file) throw new UsageError('name the config file: FILE or -c FILE');
     try {
       const config = loadConfigFile(file, io.env);
       const reach = checkReach(config);

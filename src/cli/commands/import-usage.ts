@@ -40,10 +40,8 @@ export const importUsageCommand: Command = {
   ].join('\n'),
   async run(args, io) {
     const { values, positionals: files } = parseArgs({ args, options: LEDGER_SOURCE_OPTIONS, allowPositionals: true });
-    if (files.length === 0 || (!values.config && !values.sqlite && !values.postgres)) {
-      io.err(`usage: ${this.usage}`);
-      return 2;
-    }
+    if (files.length === 0) throw new UsageError('name at least one FILE to import (a log export, spill file or journal segment)');
+    if (!values.config && !values.sqlite && !values.postgres) throw new UsageError('name the ledger to import into: -c FILE, --sqlite PATH or --postgres URL');
     const several = severalSources(values);
     if (several) {
       io.err(several);

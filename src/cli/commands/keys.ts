@@ -5,7 +5,7 @@ import { keysAdmin } from '../../governance/keys/admin.js';
 import { KeyPolicyError } from '../../governance/keys/policy.js';
 import { KeyStore } from '../../governance/keys/store.js';
 import { silentLogger } from '../../core/logger.js';
-import type { Command } from '../command.js';
+import { actionArgs, UsageError, type Actions, type Command } from '../command.js';
 import { openGovernanceDb } from './governance-db.js';
 
 const list = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
@@ -16,6 +16,9 @@ function refusal(err: GatewayError, given: ReadonlySet<string>): string {
   const field = err.field.split(/[.[]/)[0] ?? '';
   return given.has(field) ? `--${field.replaceAll('_', '-')}: ${err.problem}` : err.message;
 }
+
+const KEY_ID = 'the key id';
+const ACTIONS: Actions<'create' | 'list' | 'revoke' | 'rotate'> = { create: [], list: [], revoke: [KEY_ID], rotate: [KEY_ID] };
 
 export const keysCommand: Command = {
   name: 'keys',
@@ -46,12 +49,8 @@ export const keysCommand: Command = {
       },
       allowPositionals: true,
     });
-    const [action, id] = positionals;
-    const needsId = action === 'revoke' || action === 'rotate';
-    if (!values.config || !['create', 'list', 'revoke', 'rotate'].includes(action ?? '') || (needsId && !id)) {
-      io.err(`usage: ${this.usage}`);
-      return 2;
-    }
+    const { action, args: [id] } = actionArgs(positionals, ACTIONS, this.usage);
+    if (!values.config) throw new UsageError('name the config file (-c FILE)');
     // Only create may make the ledger: list reads, and revoke and rotate change a key that must already be in it.
     const db = await openGovernanceDb(values.config, io, action === 'create' ? 'write' : 'read');
     if (!db) return 1;
