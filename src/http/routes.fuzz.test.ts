@@ -126,7 +126,7 @@ describe('mutated requests to every feature route', () => {
         server: { body_limit_bytes: 1_000_000 },
         routing: { max_attempts_per_deployment: 1 },
         deployments: [
-          { id: 'd0', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1`, api_key: UPSTREAM_KEY },
+          { id: 'd0', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1`, api_key: UPSTREAM_KEY, tags: ['eu'] },
           { id: 'spot', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1`, api_key: UPSTREAM_KEY, interruptible: true },
         ],
         groups: [{ name: 'chat', deployments: ['d0', 'spot'] }],
