@@ -3,7 +3,7 @@ import { secretRef, storeUrlRef } from './secret-ref.js';
 import { registerCredentialHeader, Secret } from './secret.js';
 import { timerMs } from './timer.js';
 import { httpUrl } from './url.js';
-import { groupMembers, groupSchema, routingSchema } from '../routing/config.js';
+import { groupMembers, groupSchema, listedTwice, routingSchema } from '../routing/config.js';
 import { deploymentRoutingShape } from '../routing/deployment.js';
 import { budgetsSchema, ledgerSchema, pricingSchema } from '../ledger/config.js';
 import { passthroughSchema } from './passthrough.js';
@@ -279,7 +279,7 @@ export const configSchema = configShapeSchema.superRefine((cfg, ctx) => {
  * itself, retries and all) and give it twice its share of traffic under weighted, round-robin or random.
  */
 function repeatedMember(id: string, first: string): string {
-  return `deployment "${id}" is listed twice in this group (first at ${first}): it would be tried again after it failed and get twice its share of traffic; list it once (to change its share, use strategy: weighted with a weight)`;
+  return listedTwice(`deployment "${id}"`, 'this group', first, 'it would be tried again after it failed and get twice its share of traffic', 'list it once (to change its share, use strategy: weighted with a weight)');
 }
 
 /** The fields of a key that govern model calls, which a `role: metrics` key never makes. */

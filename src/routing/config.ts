@@ -205,6 +205,14 @@ export interface Member {
   price: number | undefined;
 }
 
+/**
+ * One message for an entry a group's list repeats (its members, a special fallback list, its shadow
+ * targets), naming the first entry it repeats and what the repeat would do.
+ */
+export function listedTwice(entry: string, list: string, first: string, consequence: string, fix = 'list it once'): string {
+  return `${entry} is listed twice in ${list} (first at ${first}): ${consequence}; ${fix}`;
+}
+
 /** Members of a group with their weights, in configured order. */
 export function groupMembers(group: GroupConfig): Member[] {
   return group.deployments.map((m) => (typeof m === 'string' ? { id: m, weight: 1, price: undefined } : { id: m.id, weight: m.weight ?? 1, price: m.price }));

@@ -30,6 +30,29 @@ describe('checkRoutingReferences', () => {
     ]);
   });
 
+  it('refuses a fallback or shadow target listed twice, at the repeat, naming its first entry (it would be tried again after failing, or mirrored to twice)', () => {
+    const problems = check([
+      {
+        name: 'chat',
+        fallbacks: { context_window_exceeded: ['long', 'big', 'long'], content_filtered: ['lax', 'lax'] },
+        shadow: { share: 0.5, deployments: ['big', 'lax', 'big'] },
+      },
+      { name: 'long', deployments: ['big'] },
+    ]);
+    expect(problems).toEqual([
+      'groups[0].fallbacks.context_window_exceeded[2]: group "long" is listed twice in this fallback list (first at groups[0].fallbacks.context_window_exceeded[0]): it would be tried again after it failed; list it once',
+      'groups[0].fallbacks.content_filtered[1]: deployment "lax" is listed twice in this fallback list (first at groups[0].fallbacks.content_filtered[0]): it would be tried again after it failed; list it once',
+      'groups[0].shadow.deployments[2]: deployment "big" is listed twice in this shadow list (first at groups[0].shadow.deployments[0]): each mirrored request would be sent to it twice; list it once',
+    ]);
+  });
+
+  it('names an unknown target listed twice as unknown each time, not as a repeat', () => {
+    expect(check([{ name: 'chat', fallbacks: { content_filtered: ['ghost', 'ghost'] } }])).toEqual([
+      'groups[0].fallbacks.content_filtered[0]: unknown group or deployment "ghost"; known groups: chat; deployments: small, big, lax',
+      'groups[0].fallbacks.content_filtered[1]: unknown group or deployment "ghost"; known groups: chat; deployments: small, big, lax',
+    ]);
+  });
+
   it('refuses a task served by two groups, or listed twice by one', () => {
     expect(check([{ name: 'a', tasks: ['coding', 'simple'] }, { name: 'b', tasks: ['analysis', 'coding'] }, { name: 'c', tasks: ['vision', 'vision'] }])).toEqual([
       'groups[1].tasks[1]: task "coding" is already served by groups[0]; a task picks exactly one group',

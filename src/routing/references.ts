@@ -1,5 +1,5 @@
 import { formatPath, type ConfigProblem } from '../config/interpolate.js';
-import type { GroupConfig, RoutingConfig } from './config.js';
+import { listedTwice, type GroupConfig, type RoutingConfig } from './config.js';
 
 /** The parts of a schema-valid config that routing references are checked against. */
 export interface RoutingReferences {
@@ -11,7 +11,8 @@ export interface RoutingReferences {
 /**
  * Cross-references the schema cannot see, checked when the config is loaded (so `check-config`
  * catches them) rather than when a gateway is built: special fallbacks and shadow targets naming
- * neither a group nor a deployment, a task served by two groups, a cool-off longer than its cap.
+ * neither a group nor a deployment or listed twice, a task served by two groups, a cool-off longer than
+ * its cap.
  * Quality gates are named in config but supplied in code, so only createGateway can check them.
  */
 export function checkRoutingReferences(config: RoutingReferences): ConfigProblem[] {
@@ -22,19 +23,33 @@ export function checkRoutingReferences(config: RoutingReferences): ConfigProblem
   for (const g of config.groups) for (const a of g.aliases) aliases.set(a, g.name);
   const known = `known groups: ${[...groups].join(', ') || '(none)'}; deployments: ${[...deployments].join(', ')}`;
 
-  const target = (name: string, path: PropertyKey[]): void => {
-    if (groups.has(name) || deployments.has(name)) return;
+  const target = (name: string, path: PropertyKey[]): boolean => {
+    if (groups.has(name) || deployments.has(name)) return true;
     const owner = aliases.get(name);
     const message = owner === undefined ? `unknown group or deployment "${name}"; ${known}` : `"${name}" is an alias; name its group "${owner}"`;
     problems.push({ path: formatPath(path), message });
+    return false;
+  };
+  // A repeated target is planned twice: tried again after it failed, or sent each mirrored request twice.
+  const targets = (names: readonly string[], path: PropertyKey[], list: string, consequence: string): void => {
+    const listed = new Map<string, number>();
+    names.forEach((name, i) => {
+      if (!target(name, [...path, i])) return;
+      const first = listed.get(name);
+      if (first === undefined) listed.set(name, i);
+      else {
+        const entry = `${groups.has(name) ? 'group' : 'deployment'} "${name}"`;
+        problems.push({ path: formatPath([...path, i]), message: listedTwice(entry, list, formatPath([...path, first]), consequence) });
+      }
+    });
   };
 
   const tasks = new Map<string, string>();
   config.groups.forEach((g, gi) => {
     for (const kind of ['context_window_exceeded', 'content_filtered'] as const) {
-      g.fallbacks[kind].forEach((name, i) => target(name, ['groups', gi, 'fallbacks', kind, i]));
+      targets(g.fallbacks[kind], ['groups', gi, 'fallbacks', kind], 'this fallback list', 'it would be tried again after it failed');
     }
-    g.shadow?.deployments?.forEach((name, i) => target(name, ['groups', gi, 'shadow', 'deployments', i]));
+    if (g.shadow?.deployments) targets(g.shadow.deployments, ['groups', gi, 'shadow', 'deployments'], 'this shadow list', 'each mirrored request would be sent to it twice');
     g.tasks.forEach((task, ti) => {
       const owner = tasks.get(task);
       const here = `groups[${gi}]`;

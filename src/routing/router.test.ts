@@ -130,6 +130,27 @@ describe('Router filters', () => {
     expect(router.special(plan, 'context_window_exceeded', needs({ residency: 'eu' }), new Set(['gpt4o-azure'])).map((d) => d.id)).toEqual(['gemini-vertex']);
   });
 
+  it('plans a deployment once in a special fallback or shadow list that reaches it twice (a group and one of its members)', () => {
+    const { router } = setup({
+      ...taskConfig,
+      default_group: undefined,
+      groups: [
+        {
+          name: 'g',
+          deployments: ['llama-vllm'],
+          fallbacks: { context_window_exceeded: ['big', 'gemini-vertex', 'wide'] },
+          shadow: { share: 1, deployments: ['gemini-vertex', 'big'] },
+        },
+        { name: 'big', deployments: ['gemini-vertex', 'claude-bedrock'] },
+        { name: 'wide', deployments: ['gpt4o-azure', 'claude-bedrock'] },
+      ],
+    });
+    const plan = router.plan({ model: 'g', needs: needs() });
+    // A second copy would be tried again after the first failed: the executor's `tried` is read when the list is taken.
+    expect(router.special(plan, 'context_window_exceeded', needs(), new Set(['llama-vllm'])).map((d) => d.id)).toEqual(['gemini-vertex', 'claude-bedrock', 'gpt4o-azure']);
+    expect(router.shadowTargets(plan, 'llama-vllm', needs()).map((d) => d.id)).toEqual(['gemini-vertex', 'claude-bedrock']);
+  });
+
   it('filters by capabilities: vision requests skip text-only deployments', () => {
     const { ids, router } = setup(taskConfig);
     const image: ImagePart = { type: 'image', source: { type: 'base64', mediaType: 'image/png', data: 'iVBO' } };

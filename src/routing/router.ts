@@ -104,10 +104,10 @@ export class Router {
     for (const g of this.groups.values()) {
       const special = g.special as { context_window_exceeded: Deployment[]; content_filtered: Deployment[] };
       for (const kind of ['context_window_exceeded', 'content_filtered'] as const) {
-        special[kind] = g.config.fallbacks[kind].flatMap((name) => this.targets(name, `groups.${g.config.name}.fallbacks.${kind}`));
+        special[kind] = onceEach(g.config.fallbacks[kind].flatMap((name) => this.targets(name, `groups.${g.config.name}.fallbacks.${kind}`)));
       }
       if (g.config.shadow?.deployments) {
-        (g as { shadow: readonly Deployment[] | undefined }).shadow = g.config.shadow.deployments.flatMap((name) => this.targets(name, `groups.${g.config.name}.shadow`));
+        (g as { shadow: readonly Deployment[] | undefined }).shadow = onceEach(g.config.shadow.deployments.flatMap((name) => this.targets(name, `groups.${g.config.name}.shadow`)));
       }
     }
     if (options.defaultGroup !== undefined && !this.groups.has(options.defaultGroup)) throw configProblem(`default_group "${options.defaultGroup}" is not a group`);
@@ -336,4 +336,13 @@ function badOverride(req: RouteRequest): GatewayError {
 
 function configProblem(message: string): GatewayError {
   return new GatewayError({ kind: 'internal', message: `invalid routing config: ${message}` });
+}
+
+/**
+ * A target list's deployments once each, in order of first mention: two groups named in one list may
+ * share a member, and a second copy would be tried again after it failed (or sent a mirror twice).
+ */
+function onceEach(list: Deployment[]): Deployment[] {
+  const seen = new Set<string>();
+  return list.filter((d) => !seen.has(d.id) && seen.add(d.id));
 }
