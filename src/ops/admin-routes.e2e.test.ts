@@ -20,8 +20,10 @@ const USER = 'sk-user-for-admin-routes';
 const SCRAPER = 'sk-scraper-for-admin-routes';
 const SECRET = 'an-hmac-secret-of-at-least-32-characters';
 
+const GROUPS = ['  - { name: chat, strategy: priority, deployments: [d0, d1] }', '  - { name: other, deployments: [d1] }'];
+
 /** The config file `serve` would read: two deployments of one group, keys, a SQLite ledger in `dir`. */
-function writeConfig(dir: string, sims: SimServer[], extraKeys: string[] = []): string {
+function writeConfig(dir: string, sims: SimServer[], extraKeys: string[] = [], groups = GROUPS): string {
   const path = join(dir, 'switchyard.yaml');
   writeFileSync(
     path,
@@ -30,8 +32,7 @@ function writeConfig(dir: string, sims: SimServer[], extraKeys: string[] = []): 
       'deployments:',
       ...sims.map((s, i) => `  - { id: d${i}, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${s.url}/v1" }`),
       'groups:',
-      '  - { name: chat, strategy: priority, deployments: [d0, d1] }',
-      '  - { name: other, deployments: [d1] }',
+      ...groups,
       'api_keys:',
       `  - { id: ops, key: ${ADMIN}, role: admin }`,
       `  - { id: user, key: ${USER} }`,
@@ -233,5 +234,17 @@ describe('the admin API and virtual keys, mounted in the server', () => {
     // The reload's own audit row is in the new app's database: the app that took the request is retired.
     await expect.poll(async () => (await auditEntries(running.holder.current)).filter((e) => e.action === 'config.reloaded').length, { timeout: 2_000 }).toBe(1);
     expect((await call(url, 'POST', '/v1/switchyard/reload', USER)).status).toBe(403);
+  });
+
+  it('answers a reload with each virtual key the new config no longer fits, by id and never its secret; the key still serves what is left', async () => {
+    const created = await call(url, 'POST', '/v1/switchyard/keys', ADMIN, { owner: 'bea', groups: ['chat', 'other'] });
+    const [id, key] = [created.json.id as string, created.json.key as string];
+    writeConfig(dir, sims, [], [GROUPS[0] as string]);
+    const reloaded = await call(url, 'POST', '/v1/switchyard/reload', ADMIN);
+    expect(reloaded).toMatchObject({ status: 200, json: { reloaded: true, keysNotMatching: [{ id, problems: ['groups[1]: unknown group "other"; known groups: chat'] }] } });
+    expect(JSON.stringify(reloaded.json)).not.toContain(parseKey(key)?.secret as string);
+    expect((await chat(url, key)).response.status).toBe(200);
+    writeConfig(dir, sims);
+    expect(await call(url, 'POST', '/v1/switchyard/reload', ADMIN)).toMatchObject({ status: 200, json: { keysNotMatching: [] } });
   });
 });

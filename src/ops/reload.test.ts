@@ -9,6 +9,7 @@ import { holderGateway } from './holder-gateway.js';
 import { holdEnd } from '../core/ready.js';
 import { userRequest } from '../testing/canonical.js';
 import type { AdmissionControl } from '../core/events.js';
+import type { KeyMismatch } from '../governance/keys/store.js';
 
 const configWith = (...ids: string[]): GatewayConfig =>
   resolveConfig({ deployments: ids.map((id) => rawDeployment(id)), groups: [{ name: 'chat', deployments: ids }] });
@@ -16,8 +17,13 @@ const configWith = (...ids: string[]): GatewayConfig =>
 /** Every request is admitted with this header, as a rate limiter's `x-ratelimit-*`. */
 const admission: AdmissionControl = { admit: () => ({ release: () => undefined, headers: { 'x-ratelimit-remaining-requests': '41' } }) };
 
+/** The virtual keys the next app built finds its config does not fit, as its KeyStore reports them. */
+let mismatched: KeyMismatch[] = [];
+
 class TestApp implements Reloadable {
   readonly gateway: Gateway;
+  readonly governance = { keys: { mismatches: (): KeyMismatch[] => this.mismatched } };
+  private readonly mismatched = mismatched;
   closed = false;
   /** Attempts settled as ok, as cancelled (a stream closed before its end) and as errors. */
   ok = 0;
@@ -46,7 +52,7 @@ class TestApp implements Reloadable {
 
 let next: () => GatewayConfig;
 const built: TestApp[] = [];
-function holder(first: GatewayConfig, retireAfterMs = 60_000): AppHolder<TestApp> {
+function holder(first: GatewayConfig, retireAfterMs = 60_000, logger = silentLogger): AppHolder<TestApp> {
   const app = new TestApp(first);
   built.push(app);
   return new AppHolder(app, {
@@ -56,7 +62,7 @@ function holder(first: GatewayConfig, retireAfterMs = 60_000): AppHolder<TestApp
       built.push(a);
       return a;
     },
-    logger: silentLogger,
+    logger,
     retireAfterMs,
   });
 }
@@ -65,6 +71,7 @@ const hello = userRequest('chat', 'hi');
 
 afterEach(async () => {
   vi.useRealTimers();
+  mismatched = [];
   await Promise.all(built.splice(0).map((a) => a.close()));
 });
 
@@ -73,7 +80,7 @@ describe('config reload', () => {
     const h = holder(configWith('a'));
     const inFlight = h.enter();
     next = () => configWith('b');
-    expect(await h.reload()).toEqual({ reloaded: true, deployments: 1, restartRequired: [] });
+    expect(await h.reload()).toEqual({ reloaded: true, deployments: 1, restartRequired: [], keysNotMatching: [] });
     expect((await h.current.gateway.chat({ ...hello })).servedBy.deployment).toBe('b');
     // The old generation still serves the request that started on it.
     expect((await inFlight.app.gateway.chat({ ...hello })).servedBy.deployment).toBe('a');
@@ -112,6 +119,18 @@ describe('config reload', () => {
     next = () => ({ ...configWith('a', 'b'), server: { ...configWith('a').server, port: 9999 } });
     expect((await h.reload()).restartRequired).toEqual(['server']);
     expect(h.current.gateway.status().deployments.find((d) => d.id === 'a')?.drain).toMatchObject({ drained: true, reason: 'runbook' });
+  });
+});
+
+describe('config reload and virtual keys', () => {
+  it('answers with each virtual key the new config no longer fits, by id, and logs their ids with the reload', async () => {
+    const lines: unknown[] = [];
+    const h = holder(configWith('a'), 60_000, { ...silentLogger, warn: (obj: unknown) => void lines.push(obj) });
+    mismatched = [{ id: '0123456789ab', problems: ['residency: no deployment this key may use is tagged "eu", ...'] }];
+    next = () => configWith('b');
+    const done = await h.reload();
+    expect(done.keysNotMatching).toEqual(mismatched);
+    expect(lines).toEqual([expect.objectContaining({ keysNotMatching: ['0123456789ab'] })]);
   });
 });
 

@@ -3,10 +3,13 @@ import { ConfigError } from '../config/load.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Gateway } from '../gateway/gateway.js';
+import type { KeyMismatch } from '../governance/keys/store.js';
 
 /** What the holder swaps: a gateway and whatever else one config built with it (an App). */
 export interface Reloadable {
   readonly gateway: Gateway;
+  /** The virtual keys of an App (with `keys.hmac_secret`), checked against the config it was built from. */
+  readonly governance?: { readonly keys: { mismatches(): KeyMismatch[] } | undefined };
   close(): Promise<void>;
 }
 
@@ -26,6 +29,11 @@ export interface ReloadResult {
   deployments: number;
   /** Config sections that changed but are read once at start-up (`server`: the listener). */
   restartRequired: string[];
+  /**
+   * Virtual keys the new config no longer fits (a group, model or residency tag they need is gone):
+   * taken, but their requests there are refused. By id, never the secret; each also logged.
+   */
+  keysNotMatching: KeyMismatch[];
 }
 
 /** Sections whose changes the running process cannot apply: the listener was built from them. */
@@ -117,10 +125,11 @@ export class AppHolder<T extends Reloadable> {
     carryDrains(old.app.gateway, next.gateway);
     this.generation = { app: next, inFlight: 0, idle: undefined };
     const restartRequired = START_UP_ONLY.filter((k) => JSON.stringify(old.app.gateway.config[k]) !== JSON.stringify(config[k]));
-    logger.warn({ deployments: config.deployments.length, restartRequired, audit: true }, 'config reloaded');
+    const keysNotMatching = next.governance?.keys?.mismatches() ?? [];
+    logger.warn({ deployments: config.deployments.length, restartRequired, keysNotMatching: keysNotMatching.map((k) => k.id), audit: true }, 'config reloaded');
     const retired = this.retire(old).finally(() => this.retiring.delete(retired));
     this.retiring.add(retired);
-    return { reloaded: true, deployments: config.deployments.length, restartRequired };
+    return { reloaded: true, deployments: config.deployments.length, restartRequired, keysNotMatching };
   }
 
   private async retire(g: Generation<T>): Promise<void> {

@@ -176,6 +176,38 @@ function keysSuite(name: string, open: () => SqlDriver, replicas: 1 | 2, cleanup
       expect(warned).toEqual([{ keyId: record.id, tags: ['team', 'user', 'key'] }]);
     });
 
+    it('names by id, once, every active key a new config no longer fits (a residency tag or a group it needs gone), and keeps serving it', async () => {
+      const policy = { tags: {}, role: 'user' as const, budgets: [], rate_limits: {}, metadata: {} };
+      const eu = await store(a).create({ ...policy, residency: 'eu', groups: ['coding'] }, 'cli:test');
+      const simple = await store(a).create({ ...policy, groups: ['simple'], models: ['coding'] }, 'cli:test');
+      const fits = await store(a).create({ ...policy, groups: ['coding'] }, 'cli:test');
+      const lapsed = await store(a).create({ ...policy, residency: 'eu', expires_at: '2025-06-01T12:00:00Z' }, 'cli:test');
+      const gone = await store(a).create({ ...policy, residency: 'eu' }, 'cli:test');
+      await store(a).revoke(gone.record.id, 'cli:test');
+      now = Date.parse('2025-06-01T13:00:00Z');
+      // The reloaded config: claude-eu lost its eu tag, and the simple group is gone.
+      const reloaded = resolveConfig({ deployments: [rawDeployment('claude-eu'), rawDeployment('gpt-us')], groups: [{ name: 'coding', deployments: ['claude-eu', 'gpt-us'] }] }, {});
+      const warned: Array<{ keyId: string; problems: string[] }> = [];
+      const logger = { ...silentLogger, warn: (obj: unknown) => void warned.push(obj as { keyId: string; problems: string[] }) };
+      const keys = new KeyStore({ driver: a, hmacSecret: SECRET, config: reloaded, logger, refreshMs: 100, now: () => now });
+      await keys.refresh();
+      const mine = new Set([eu.record.id, simple.record.id, fits.record.id, lapsed.record.id, gone.record.id]);
+      const expected = [
+        { id: eu.record.id, problems: ['residency: no deployment this key may use is tagged "eu", so every request of it would be refused (residency_violation); tag the deployments that may serve it (tags: [eu])'] },
+        { id: simple.record.id, problems: ['groups[0]: unknown group "simple"; known groups: coding'] },
+      ].sort((x, y) => (x.id < y.id ? -1 : 1));
+      expect(keys.mismatches().filter((m) => mine.has(m.id))).toEqual(expected);
+      expect(warned.filter((w) => mine.has(w.keyId))).toEqual(expected.map((m) => ({ keyId: m.id, problems: m.problems })));
+      expect(JSON.stringify(warned)).not.toContain(eu.key.slice(16));
+      // Still its key: a mismatch is reported, not a revocation.
+      expect(keys.lookup(eu.key)?.keyId).toBe(eu.record.id);
+      // Keys loaded again (another key made) are not warned of again.
+      await store(a).create(policy, 'cli:test');
+      await keys.refresh();
+      expect(warned.filter((w) => mine.has(w.keyId))).toHaveLength(2);
+      now = Date.parse('2025-06-01T00:00:00Z');
+    });
+
     it('answers the admin API with 4xx for bad input, and audits every change in the chain', async () => {
       const audit = new AuditLog(a, () => now);
       const admin = keysAdmin(store(a, audit));

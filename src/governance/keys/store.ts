@@ -2,6 +2,7 @@ import { GatewayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { readRows, type SqlDriver } from '../../ledger/store/driver.js';
 import { accessFor, checkAccessReferences, checkKeyResidency, type Access } from '../../routing/access.js';
+import { withholdConfigSecrets, type ConfigProblem } from '../../config/interpolate.js';
 import type { AuditEvent, AuditLog } from '../audit/log.js';
 import type { RateLimitRule } from '../../limits/config.js';
 import type { BudgetConfig } from '../../ledger/config.js';
@@ -26,6 +27,12 @@ export interface VirtualKey extends KeyPolicy {
   updated_at: string;
   revoked_at: string | undefined;
   status: 'active' | 'revoked' | 'expired';
+}
+
+/** A stored, active key the config does not fit: each problem as `param: message` (`residency: no deployment ...`). */
+export interface KeyMismatch {
+  id: string;
+  problems: string[];
 }
 
 /** The config parts a key's access is computed from, and its residency checked against (the deployments' tags). */
@@ -84,6 +91,10 @@ export class KeyStore {
   private failing = false;
   /** Keys whose ignored reserved tags were logged: once each, not at every reload of the keys. */
   private readonly warnedTags = new Set<string>();
+  /** Active keys the config does not fit, as of the last load applied. */
+  private mismatched: KeyMismatch[] = [];
+  /** What was logged of each mismatched key: once per store (a config reload builds a new one), again if it changes. */
+  private readonly warnedMismatch = new Map<string, string>();
   private readonly now: () => number;
 
   constructor(private readonly o: KeyStoreOptions) {
@@ -133,9 +144,14 @@ export class KeyStore {
       const next = new Map<string, Cached>();
       const limits = new Map<string, readonly RateLimitRule[]>();
       const budgets = new Map<string, readonly BudgetConfig[]>();
+      const mismatched: KeyMismatch[] = [];
+      const fit = new Map<string, string[]>();
       for (const r of all.rows) {
         const policy = JSON.parse(r.policy) as KeyPolicy;
-        next.set(r.id, { hmac: Buffer.from(r.hmac, 'hex'), expiresAt: r.expires_at === null ? undefined : Number(r.expires_at), caller: this.callerOf(r.id, policy) });
+        const expiresAt = r.expires_at === null ? undefined : Number(r.expires_at);
+        next.set(r.id, { hmac: Buffer.from(r.hmac, 'hex'), expiresAt, caller: this.callerOf(r.id, policy) });
+        const problems = expiresAt !== undefined && this.now() >= expiresAt ? [] : this.mismatchOf(policy, fit);
+        if (problems.length > 0) mismatched.push({ id: r.id, problems });
         const rule = rateLimitRuleOf(r.id, policy);
         if (rule) limits.set(r.id, [rule]);
         if (policy.budgets?.length) budgets.set(r.id, budgetsOf(r.id, policy));
@@ -147,6 +163,8 @@ export class KeyStore {
       this.limits = limits;
       this.budgets = budgets;
       this.mark = mark;
+      this.mismatched = mismatched.sort((x, y) => (x.id < y.id ? -1 : 1));
+      this.warnMismatches();
       return this.healthy(true);
     } catch (err) {
       if (!this.failing) this.o.logger.warn({ err: (err as Error).message }, 'virtual keys could not be refreshed; serving the last loaded keys');
@@ -161,10 +179,25 @@ export class KeyStore {
     return reloaded;
   }
 
-  /** Applies a new config (reload): every key's access is recomputed on the next refresh. */
-  setConfig(config: PolicyConfig): void {
-    this.o.config = config;
-    this.mark = '';
+  /**
+   * Active keys whose policy names a group or model the config lacks, or a residency no deployment the
+   * key may use is tagged with: a config reload (which builds a new store) answers with them.
+   */
+  mismatches(): KeyMismatch[] {
+    return this.mismatched.map((m) => ({ id: m.id, problems: [...m.problems] }));
+  }
+
+  /**
+   * A key checked when it was made can stop fitting when the config changes (a reload that drops the
+   * residency tag or the group it needs): its requests are then refused at run time, so say so, by id.
+   */
+  private warnMismatches(): void {
+    for (const { id, problems } of this.mismatched) {
+      const said = problems.join('\n');
+      if (this.warnedMismatch.get(id) === said) continue;
+      this.warnedMismatch.set(id, said);
+      this.o.logger.warn({ keyId: id, problems }, 'virtual key does not match the config, and its requests there are refused: restore what it needs in the config, or revoke it and create one that fits');
+    }
   }
 
   private callerOf(id: string, p: KeyPolicy): KeyCaller {
@@ -184,15 +217,29 @@ export class KeyStore {
    * may use is tagged with (every request of it refused), as a config key's would be.
    */
   private check(policy: KeyPolicy): void {
-    const as = { ...this.o.config, api_keys: [policy] };
-    const [problem] = [...checkAccessReferences(as), ...checkKeyResidency(as)];
-    if (problem) {
-      const param = problem.path.replace(/^api_keys\[0\]\.?/, '');
-      throw new KeyPolicyError(param, problem.message);
-    }
+    const [problem] = this.policyProblems(policy);
+    if (problem) throw new KeyPolicyError(problem.path, problem.message);
     if (policy.expires_at !== undefined && Date.parse(policy.expires_at) <= this.now()) {
       throw new KeyPolicyError('expires_at', 'the time has passed');
     }
+  }
+
+  /** `policyProblems` as `param: message` lines, worked out once per load for each combination of the fields checked (keys share a few). */
+  private mismatchOf(p: KeyPolicy, seen: Map<string, string[]>): string[] {
+    const fields = JSON.stringify([p.residency, p.groups, p.models, p.allow_direct_deployments]);
+    let problems = seen.get(fields);
+    if (problems === undefined) {
+      problems = this.policyProblems(p).map((x) => `${x.path}: ${x.message}`);
+      seen.set(fields, problems);
+    }
+    return problems;
+  }
+
+  /** What of a policy the config lacks, each at the policy's own field (`groups[0]`, `residency`); a filled-in secret withheld. */
+  private policyProblems(policy: KeyPolicy): ConfigProblem[] {
+    const as = { ...this.o.config, api_keys: [policy] };
+    const problems = [...checkAccessReferences(as), ...checkKeyResidency(as)].map((p) => ({ path: p.path.replace(/^api_keys\[0\]\.?/, ''), message: p.message }));
+    return withholdConfigSecrets(this.o.config, problems);
   }
 
   /** Runs a key write with its audit record in one transaction (or alone without an audit log). */
