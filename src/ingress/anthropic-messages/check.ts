@@ -17,6 +17,44 @@ export function num(v: unknown, param: string, min: number, max: number): number
   return v;
 }
 
+/**
+ * How the door takes an object's member: `read` by its decoder, or checked for its type and dropped (no
+ * canonical home); `?` lets null stand for absent, as the API's optional members do.
+ */
+export type Member = 'read' | 'bool' | 'bool?' | 'str?' | 'list' | 'list?' | 'dict' | 'dict?';
+
+/** The API's (pydantic's) words for a member of the wrong type. */
+const WANTED = { bool: 'boolean', str: 'string', list: 'list', dict: 'dictionary' } as const;
+
+function hasType(v: unknown, kind: keyof typeof WANTED): boolean {
+  if (kind === 'bool') return typeof v === 'boolean';
+  if (kind === 'str') return typeof v === 'string';
+  if (kind === 'list') return Array.isArray(v);
+  return isObject(v);
+}
+
+/**
+ * An object's members as the Messages API checks them (its models forbid extras): one it does not know is
+ * refused as `<at>.<key>: Extra inputs are not permitted`, one it knows but of the wrong type as
+ * `<at>.<key>: Input should be a valid boolean` (list, dictionary, string). `at` is the API's own path,
+ * which names a tagged union's member by its tag (`messages.0.content.1.text`, `tools.0.custom`).
+ */
+export function checkMembers(obj: Record<string, unknown>, members: ReadonlyMap<string, Member>, at: string): void {
+  for (const key in obj) {
+    const how = members.get(key);
+    const param = `${at}.${key.slice(0, 64)}`;
+    if (how === undefined) fail(param, 'Extra inputs are not permitted');
+    if (how === 'read') continue;
+    const value = obj[key];
+    const nullable = how.endsWith('?');
+    const kind = (nullable ? how.slice(0, -1) : how) as keyof typeof WANTED;
+    if (!(value === null && nullable) && !hasType(value, kind)) fail(param, `Input should be a valid ${WANTED[kind]}`);
+  }
+}
+
+/** The members of an object the decoder reads all of itself. */
+export const readAll = (...names: string[]): ReadonlyMap<string, Member> => new Map(names.map((n) => [n, 'read']));
+
 /** A positive integer token count (max_tokens). */
 export function checkCount(v: unknown, param: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 10_000_000) fail(param, 'must be an integer of at least 1');

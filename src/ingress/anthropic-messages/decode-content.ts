@@ -1,7 +1,7 @@
 import type { AssistantPart, FilePart, ImagePart, Message, TextPart, ToolMessage, ToolResultContent, UserPart } from '../../core/types.js';
 import { isObject } from '../../core/json.js';
 import { isBase64, isFetchableUrl } from '../../core/media.js';
-import { cacheControlOf, fail, str } from './check.js';
+import { cacheControlOf, checkMembers, fail, readAll, str, type Member } from './check.js';
 
 /*
  * Anthropic content blocks as canonical parts, checked with Anthropic's parameter names
@@ -13,6 +13,44 @@ import { cacheControlOf, fail, str } from './check.js';
 export const ANTHROPIC_PROVIDER = 'anthropic';
 
 type Block = Record<string, unknown>;
+
+/*
+ * Each block's members as the API's request types list them (the SDK's *BlockParam). Members without a
+ * canonical home are checked and dropped: citations a text block carries back from an answer, an
+ * image's `transformations`, a tool_use's `caller` (how Claude called it) and either's `toolset_name`.
+ */
+const TEXT = new Map<string, Member>([...readAll('type', 'text', 'cache_control'), ['citations', 'list?']]);
+const BLOCKS: ReadonlyMap<unknown, ReadonlyMap<string, Member>> = new Map([
+  ['text', TEXT],
+  ['image', new Map<string, Member>([...readAll('type', 'source', 'cache_control'), ['transformations', 'dict?']])],
+  ['document', readAll('type', 'source', 'cache_control', 'citations', 'context', 'title')],
+  ['tool_result', new Map<string, Member>([...readAll('type', 'tool_use_id', 'cache_control', 'content', 'is_error'), ['toolset_name', 'str?']])],
+  ['tool_use', new Map<string, Member>([...readAll('type', 'id', 'name', 'input', 'cache_control'), ['caller', 'dict'], ['toolset_name', 'str?']])],
+  ['thinking', readAll('type', 'thinking', 'signature')],
+  ['redacted_thinking', readAll('type', 'data')],
+]);
+/** A source's members by its type: base64 bytes (an image's, a PDF's), plain text, a URL. */
+const SOURCES: ReadonlyMap<unknown, ReadonlyMap<string, Member>> = new Map([
+  ['base64', readAll('type', 'media_type', 'data')],
+  ['text', readAll('type', 'media_type', 'data')],
+  ['url', readAll('type', 'url')],
+]);
+
+/**
+ * Refuses what the API refuses in a block of a known type: a member it does not take, or one of the
+ * wrong type. `at` is the block's path as the API writes it, its type named (`messages.0.content.1.text`;
+ * a system block's path has none). A block of an unknown type is refused by its decoder.
+ */
+function checkBlock(block: Block, at: string): void {
+  const members = BLOCKS.get(block.type);
+  if (members) checkMembers(block, members, at);
+}
+
+/** The source's members, by its type, at `<block>.source.<type>` as the API writes it. */
+function checkSource(src: Block, at: string): void {
+  const members = SOURCES.get(src.type);
+  if (members) checkMembers(src, members, `${at}.source.${String(src.type)}`);
+}
 
 /** Puts the block's cache hint on a part only when it has one, so parts stay as small as the wire. */
 function withCache<T extends { cacheControl?: TextPart['cacheControl'] }>(part: T, block: Block, param: string): T {
@@ -37,9 +75,10 @@ function fetchableUrl(value: unknown, param: string): string {
   return isFetchableUrl(url) ? url : fail(param, 'must be an http(s) URL');
 }
 
-function imagePart(block: Block, param: string): ImagePart {
+function imagePart(block: Block, param: string, at: string): ImagePart {
   const src = block.source;
   if (!isObject(src)) fail(`${param}.source`, 'is required');
+  checkSource(src, at);
   if (src.type === 'base64') {
     const source = { type: 'base64' as const, mediaType: str(src.media_type, `${param}.source.media_type`), data: base64Data(src.data, `${param}.source.data`) };
     return withCache<ImagePart>({ type: 'image', source }, block, param);
@@ -53,9 +92,10 @@ function imagePart(block: Block, param: string): ImagePart {
  * canonical source has no text kind), a URL as a PDF URL (the only kind the API fetches). `title`
  * becomes the file name; `context` and citations have no canonical home and are refused.
  */
-function documentPart(block: Block, param: string): FilePart {
+function documentPart(block: Block, param: string, at: string): FilePart {
   const src = block.source;
   if (!isObject(src)) fail(`${param}.source`, 'is required');
+  checkSource(src, at);
   const p = `${param}.source`;
   let source: FilePart['source'];
   if (src.type === 'base64') {
@@ -70,14 +110,19 @@ function documentPart(block: Block, param: string): FilePart {
     return fail(`${p}.type`, "must be 'base64', 'text' or 'url' (Switchyard does not support content or file sources)");
   }
   if (block.context !== undefined && block.context !== null) fail(`${param}.context`, 'is not supported by Switchyard');
-  if (isObject(block.citations) && block.citations.enabled === true) fail(`${param}.citations`, 'are not supported by Switchyard');
+  const citations = block.citations;
+  if (citations !== undefined && citations !== null) {
+    if (!isObject(citations)) fail(`${at}.citations`, 'Input should be a valid dictionary');
+    checkMembers(citations, new Map([['enabled', 'bool']]), `${at}.citations`);
+    if (citations.enabled === true) fail(`${param}.citations`, 'are not supported by Switchyard');
+  }
   const part = withCache<FilePart>({ type: 'file', source }, block, param);
   if (block.title !== undefined && block.title !== null) part.filename = str(block.title, `${param}.title`);
   return part;
 }
 
 /** A tool_result's content; the block's own cache_control marks its last part (the end of the cached prefix). */
-function toolResultContent(block: Block, param: string): ToolResultContent[] {
+function toolResultContent(block: Block, param: string, at: string): ToolResultContent[] {
   const content = block.content;
   const p = `${param}.content`;
   let parts: ToolResultContent[];
@@ -86,8 +131,10 @@ function toolResultContent(block: Block, param: string): ToolResultContent[] {
   else if (Array.isArray(content)) {
     parts = content.map((b: unknown, i): ToolResultContent => {
       if (!isObject(b)) fail(`${p}.${i}`, 'must be an object');
+      const where = `${at}.content.${i}.${String(b.type)}`;
+      checkBlock(b, where);
       if (b.type === 'text') return textPart(b, `${p}.${i}`);
-      if (b.type === 'image') return imagePart(b, `${p}.${i}`);
+      if (b.type === 'image') return imagePart(b, `${p}.${i}`, where);
       return fail(`${p}.${i}.type`, "must be 'text' or 'image' (Switchyard carries only text and images in tool results)");
     });
   } else return fail(p, 'must be a string or an array of content blocks');
@@ -110,14 +157,16 @@ export function userTurn(content: unknown, param: string, out: Message[]): void 
   blocks.forEach((block, i) => {
     const p = `${param}.${i}`;
     if (!isObject(block)) fail(p, 'must be an object');
+    const at = `${p}.${String(block.type)}`;
+    checkBlock(block, at);
     if (block.type === 'text') parts.push(textPart(block, p));
-    else if (block.type === 'image') parts.push(imagePart(block, p));
-    else if (block.type === 'document') parts.push(documentPart(block, p));
+    else if (block.type === 'image') parts.push(imagePart(block, p, at));
+    else if (block.type === 'document') parts.push(documentPart(block, p, at));
     else if (block.type === 'tool_result') {
       const toolCallId = str(block.tool_use_id, `${p}.tool_use_id`);
       const isError = block.is_error;
       if (isError !== undefined && isError !== null && typeof isError !== 'boolean') fail(`${p}.is_error`, 'must be a boolean');
-      const tool: ToolMessage = { role: 'tool', toolCallId, content: toolResultContent(block, p) };
+      const tool: ToolMessage = { role: 'tool', toolCallId, content: toolResultContent(block, p, at) };
       if (isError === true) tool.isError = true;
       out.push(tool);
     } else fail(`${p}.type`, "must be 'text', 'image', 'document' or 'tool_result' in a user message");
@@ -152,6 +201,7 @@ export function assistantParts(content: unknown, param: string): AssistantPart[]
   return (content as unknown[]).map((block, i) => {
     const p = `${param}.${i}`;
     if (!isObject(block)) fail(p, 'must be an object');
+    checkBlock(block, `${p}.${String(block.type)}`);
     return assistantPart(block, p);
   });
 }
@@ -163,6 +213,8 @@ export function systemMessage(system: unknown): Message | undefined {
   if (!Array.isArray(system)) fail('system', 'must be a string or an array of text blocks');
   const parts = system.map((b: unknown, i) => {
     if (!isObject(b) || b.type !== 'text') fail(`system.${i}.type`, "must be 'text'");
+    // A system block's path names no type: the list holds text blocks only.
+    checkMembers(b, TEXT, `system.${i}`);
     return textPart(b, `system.${i}`);
   });
   return parts.length > 0 ? { role: 'system', content: parts } : undefined;

@@ -127,10 +127,20 @@ describe('decodeMessagesRequest', () => {
       return [request.toolChoice, request.parallelToolCalls];
     };
     expect(choice({ type: 'auto' })).toEqual([{ type: 'auto' }, undefined]);
-    expect(choice({ type: 'none', disable_parallel_tool_use: true })).toEqual([{ type: 'none' }, undefined]);
+    expect(choice({ type: 'none' })).toEqual([{ type: 'none' }, undefined]);
+    expect(choice({ type: 'auto', disable_parallel_tool_use: false })).toEqual([{ type: 'auto' }, undefined]);
+    expect(problem({ ...base, tools, tool_choice: { type: 'none', disable_parallel_tool_use: true }, messages: hi })).toBe('tool_choice.none.disable_parallel_tool_use: Extra inputs are not permitted');
     expect(choice({ type: 'tool', name: 'f' })).toEqual([{ type: 'tool', name: 'f' }, undefined]);
     const prefill = decodeMessagesRequest({ ...base, messages: [...hi, { role: 'assistant', content: '' }] });
     expect(prefill.request.messages).toEqual([{ role: 'user', content: [{ type: 'text', text: 'hi' }] }]);
+  });
+
+  it("keeps a tool's strict flag, and checks and drops the tool members that have no canonical home", () => {
+    const tool = { name: 'f', input_schema: { type: 'object' }, strict: true, defer_loading: true, eager_input_streaming: true, input_examples: [{}], allowed_callers: ['direct'] };
+    expect(decodeMessagesRequest({ ...base, tools: [tool], messages: hi }).request.tools).toEqual([{ name: 'f', parameters: { type: 'object' }, strict: true }]);
+    expect(problem({ ...base, tools: [{ ...tool, strict: 'yes' }], messages: hi })).toBe('tools.0.custom.strict: Input should be a valid boolean');
+    expect(problem({ ...base, tools: [{ ...tool, input_examples: {} }], messages: hi })).toBe('tools.0.custom.input_examples: Input should be a valid list');
+    expect(problem({ ...base, tools: [JSON.parse('{"name":"f","input_schema":{},"__proto__":{}}')], messages: hi })).toBe('tools.0.custom.__proto__: Extra inputs are not permitted');
   });
 
   it('pairs every tool_result with a tool_use of the message before it, as the Messages API does', () => {

@@ -1,6 +1,6 @@
 import type { ChatRequest, JsonObject, Message, ReasoningEffort, ReasoningRequest, ToolDefinition } from '../../core/types.js';
 import { echoed, isObject } from '../../core/json.js';
-import { cacheControlOf, checkCount, fail, int, num, str } from './check.js';
+import { cacheControlOf, checkCount, checkMembers, fail, int, num, readAll, str, type Member } from './check.js';
 import { automaticCache } from './auto-cache.js';
 import { assistantParts, systemMessage, userTurn } from './decode-content.js';
 import { checkToolPairing } from './tool-pairing.js';
@@ -26,6 +26,34 @@ const MIN_THINKING_BUDGET = 1024;
 
 const given = (v: unknown): boolean => v !== undefined && v !== null;
 
+const MESSAGE = readAll('role', 'content');
+/**
+ * A custom tool's members (the SDK's `Tool`). Those with no canonical home are checked and dropped:
+ * `defer_loading` (loading on demand needs tool search, a server tool: the tool is simply there),
+ * `allowed_callers` (callers other than the model are server tools), `eager_input_streaming` (a
+ * streaming hint) and `input_examples`.
+ */
+const TOOL = new Map<string, Member>([
+  ...readAll('type', 'name', 'description', 'input_schema', 'cache_control', 'strict'),
+  ['defer_loading', 'bool'],
+  ['allowed_callers', 'list'],
+  ['eager_input_streaming', 'bool?'],
+  ['input_examples', 'list'],
+]);
+/** tool_choice's members by its type; `none` takes no disable_parallel_tool_use. */
+const TOOL_CHOICES: ReadonlyMap<unknown, ReadonlyMap<string, Member>> = new Map([
+  ['auto', new Map<string, Member>([['type', 'read'], ['disable_parallel_tool_use', 'bool']])],
+  ['any', new Map<string, Member>([['type', 'read'], ['disable_parallel_tool_use', 'bool']])],
+  ['tool', new Map<string, Member>([['type', 'read'], ['name', 'read'], ['disable_parallel_tool_use', 'bool']])],
+  ['none', readAll('type')],
+]);
+/** thinking's members by its type. */
+const THINKING: ReadonlyMap<unknown, ReadonlyMap<string, Member>> = new Map([
+  ['enabled', readAll('type', 'budget_tokens', 'display')],
+  ['adaptive', readAll('type', 'display')],
+  ['disabled', readAll('type')],
+]);
+
 /**
  * The conversation: the system prompt first, then the turns. An empty assistant turn is allowed only
  * last (an empty prefill, which asks for nothing and is dropped), as the API allows it.
@@ -39,6 +67,7 @@ function conversation(body: Record<string, unknown>): Message[] {
   messages.forEach((m: unknown, i) => {
     const p = `messages.${i}`;
     if (!isObject(m)) fail(p, 'must be an object');
+    checkMembers(m, MESSAGE, p);
     if (typeof m.content !== 'string' && !Array.isArray(m.content)) fail(`${p}.content`, 'must be a string or an array of content blocks');
     if (m.role === 'user') userTurn(m.content, `${p}.content`, out);
     else if (m.role === 'assistant') {
@@ -59,6 +88,8 @@ function tools(raw: unknown): ToolDefinition[] {
     if (!isObject(t)) fail(p, 'must be an object');
     // Server tools (web search, code execution...) run at Anthropic and cannot be routed elsewhere.
     if (t.type !== undefined && t.type !== null && t.type !== 'custom') fail(`${p}.type`, `'${echoed(t.type, 64)}' is a server tool, which Switchyard does not support`);
+    // The API names a tool without a type by its tag too: `tools.0.custom.defer_loading`.
+    checkMembers(t, TOOL, `${p}.custom`);
     const name = str(t.name, `${p}.name`);
     if (!TOOL_NAME.test(name)) fail(`${p}.name`, 'must be 1 to 64 letters, digits, underscores or dashes');
     // The API's refusal, in its words: a call could not say which of two same-named tools it means.
@@ -67,6 +98,10 @@ function tools(raw: unknown): ToolDefinition[] {
     if (!isObject(t.input_schema)) fail(`${p}.input_schema`, 'must be a JSON Schema object');
     const tool: ToolDefinition = { name, parameters: t.input_schema as ToolDefinition['parameters'] };
     if (t.description !== undefined) tool.description = str(t.description, `${p}.description`);
+    if (t.strict !== undefined && t.strict !== null) {
+      if (typeof t.strict !== 'boolean') fail(`${p}.custom.strict`, 'Input should be a valid boolean');
+      tool.strict = t.strict;
+    }
     const cc = cacheControlOf(t, p);
     if (cc) tool.cacheControl = cc;
     return tool;
@@ -76,6 +111,8 @@ function tools(raw: unknown): ToolDefinition[] {
 /** Anthropic's tool_choice: any is required, tool names one, disable_parallel_tool_use turns parallel calls off. */
 function toolChoice(raw: unknown, req: ChatRequest): void {
   if (!isObject(raw)) fail('tool_choice', 'must be an object');
+  const members = TOOL_CHOICES.get(raw.type);
+  if (members) checkMembers(raw, members, `tool_choice.${String(raw.type)}`);
   if (raw.type === 'auto') req.toolChoice = { type: 'auto' };
   else if (raw.type === 'any') req.toolChoice = { type: 'required' };
   else if (raw.type === 'none') req.toolChoice = { type: 'none' };
@@ -96,6 +133,8 @@ function toolChoice(raw: unknown, req: ChatRequest): void {
  */
 function thinking(raw: unknown, maxTokens: number | undefined, effort: ReasoningEffort | undefined): ReasoningRequest {
   if (!isObject(raw)) fail('thinking', 'must be an object');
+  const members = THINKING.get(raw.type);
+  if (members) checkMembers(raw, members, `thinking.${String(raw.type)}`);
   const display = raw.display;
   if (display !== undefined && display !== null && display !== 'summarized' && display !== 'omitted') fail('thinking.display', "must be 'summarized' or 'omitted'");
   if (raw.type === 'disabled') return { enabled: false };
@@ -127,6 +166,7 @@ function outputConfig(raw: unknown, req: ChatRequest): ReasoningEffort | undefin
   const format = raw.format;
   if (given(format)) {
     if (!isObject(format) || format.type !== 'json_schema') fail('output_config.format.type', "must be 'json_schema'");
+    checkMembers(format, readAll('type', 'schema'), 'output_config.format');
     if (!isObject(format.schema)) fail('output_config.format.schema', 'must be a JSON Schema object');
     req.responseFormat = { type: 'json', schema: format.schema as JsonObject };
   }
@@ -142,7 +182,7 @@ function stopSequences(raw: unknown): string[] {
 function user(metadata: unknown): string | undefined {
   if (!isObject(metadata)) fail('metadata', 'must be an object');
   // The API's metadata holds user_id only.
-  for (const key in metadata) if (key !== 'user_id') fail(`metadata.${key.slice(0, 64)}`, 'Extra inputs are not permitted');
+  checkMembers(metadata, readAll('user_id'), 'metadata');
   const id = metadata.user_id;
   return id === undefined || id === null ? undefined : str(id, 'metadata.user_id');
 }

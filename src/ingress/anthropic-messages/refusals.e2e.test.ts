@@ -67,6 +67,59 @@ describe('the Messages door refuses what the Messages API refuses', () => {
     expect(await refusal(() => client.messages.countTokens({ model, messages: HI, tools }))).toMatchObject({ status: 400, upstreamCalls: 0 });
   });
 
+  const USE = { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'lookup', input: {} }] };
+  const RESULT = (extra: object): object => ({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'ok', ...extra }] });
+  const PNG = { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' };
+
+  // The API's models forbid extra members, and its paths name a union's member by its tag.
+  it.each([
+    ['tool_choice.auto.disable_parallel_tool_use: Input should be a valid boolean', { tools: [LOOKUP], tool_choice: { type: 'auto', disable_parallel_tool_use: 'yes' } }],
+    ['tool_choice.any.disable_parallel_tool_use: Input should be a valid boolean', { tools: [LOOKUP], tool_choice: { type: 'any', disable_parallel_tool_use: null } }],
+    ['tool_choice.tool.parallel: Extra inputs are not permitted', { tools: [LOOKUP], tool_choice: { type: 'tool', name: 'lookup', parallel: false } }],
+    ['tool_choice.none.disable_parallel_tool_use: Extra inputs are not permitted', { tools: [LOOKUP], tool_choice: { type: 'none', disable_parallel_tool_use: true } }],
+    ['tools.0.custom.parameters: Extra inputs are not permitted', { tools: [{ ...LOOKUP, parameters: {} }] }],
+    ['tools.0.custom.defer_loading: Input should be a valid boolean', { tools: [{ ...LOOKUP, defer_loading: 'later' }] }],
+    ['metadata.plan: Extra inputs are not permitted', { metadata: { user_id: 'u-1', plan: 'pro' } }],
+    ['system.0.role: Extra inputs are not permitted', { system: [{ type: 'text', text: 'Be brief.', role: 'system' }] }],
+    ['thinking.adaptive.budget_tokens: Extra inputs are not permitted', { thinking: { type: 'adaptive', budget_tokens: 2048 } }],
+    ['messages.0.name: Extra inputs are not permitted', { messages: [{ role: 'user', content: 'Hi', name: 'ann' }] }],
+    ['messages.0.content.0.text.foo: Extra inputs are not permitted', { messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi', foo: 1 }] }] }],
+    ['messages.0.content.0.text.citations: Input should be a valid list', { messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi', citations: true }] }] }],
+    ['messages.0.content.0.image.detail: Extra inputs are not permitted', { messages: [{ role: 'user', content: [{ type: 'image', source: PNG, detail: 'high' }] }] }],
+    ['messages.0.content.0.image.source.base64.url: Extra inputs are not permitted', { messages: [{ role: 'user', content: [{ type: 'image', source: { ...PNG, url: 'https://example.com/a.png' } }] }] }],
+    ['messages.0.content.0.document.name: Extra inputs are not permitted', { messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'words' }, name: 'a.txt' }] }] }],
+    ['messages.1.content.0.tool_use.text: Extra inputs are not permitted', { messages: [...HI, { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'lookup', input: {}, text: '' }] }, RESULT({})] }],
+    ['messages.2.content.0.tool_result.status: Extra inputs are not permitted', { messages: [...HI, USE, RESULT({ status: 'ok' })] }],
+    ['messages.2.content.0.tool_result.content.0.text.id: Extra inputs are not permitted', { messages: [...HI, USE, RESULT({ content: [{ type: 'text', text: 'ok', id: 'x' }] })] }],
+    ['messages.1.content.0.thinking.cache_control: Extra inputs are not permitted', { messages: [...HI, { role: 'assistant', content: [{ type: 'thinking', thinking: 'Hm.', signature: 'sig', cache_control: { type: 'ephemeral' } }] }, ...HI] }],
+    ['messages.1.content.0.redacted_thinking.signature: Extra inputs are not permitted', { messages: [...HI, { role: 'assistant', content: [{ type: 'redacted_thinking', data: 'opaque', signature: 'sig' }] }, ...HI] }],
+  ])('refuses "%s" in the API\'s words, routed to Claude or GPT, and calls no upstream', async (message, fields) => {
+    for (const model of ['claude', 'gpt']) {
+      const body = { model, max_tokens: 64, messages: HI, ...fields } as unknown as Anthropic.MessageCreateParamsNonStreaming;
+      expect(await refusal(() => client.messages.create(body))).toEqual({ status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message } }, upstreamCalls: 0 });
+    }
+  });
+
+  it('takes every member the API documents for tools, tool_choice and content blocks, including those answers carry back', async () => {
+    const tool = { ...LOOKUP, type: 'custom', strict: false, defer_loading: false, allowed_callers: ['direct'], eager_input_streaming: null, input_examples: [{ q: 'x' }], cache_control: null };
+    const body = {
+      model: 'claude',
+      max_tokens: 64,
+      system: [{ type: 'text', text: 'Be brief.', citations: null, cache_control: null }],
+      tools: [tool],
+      tool_choice: { type: 'auto', disable_parallel_tool_use: false },
+      metadata: { user_id: null },
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'Look.', citations: [] }, { type: 'image', source: PNG, transformations: null, cache_control: null }, { type: 'document', source: { type: 'text', media_type: 'text/plain', data: 'words' }, title: 'a.txt', context: null, citations: { enabled: false } }] },
+        { role: 'assistant', content: [{ type: 'text', text: 'Calling.', citations: null }, { type: 'tool_use', id: 'toolu_1', name: 'lookup', input: {}, caller: { type: 'direct' }, toolset_name: null, cache_control: null }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: [{ type: 'text', text: 'ok' }], is_error: false, toolset_name: null, cache_control: null }] },
+      ],
+    } as unknown as Anthropic.MessageCreateParamsNonStreaming;
+    const before = claude.stats.total;
+    expect((await client.messages.create(body)).type).toBe('message');
+    expect(claude.stats.total - before).toBe(1);
+  });
+
   // count_tokens takes the prompt's fields only (the SDK's MessageCountTokensParams); clients that reuse a create body send the rest.
   it.each([
     ['max_tokens', 64],
