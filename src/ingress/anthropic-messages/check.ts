@@ -55,15 +55,31 @@ export function checkMembers(obj: Record<string, unknown>, members: ReadonlyMap<
 /** The members of an object the decoder reads all of itself. */
 export const readAll = (...names: string[]): ReadonlyMap<string, Member> => new Map(names.map((n) => [n, 'read']));
 
-/** A positive integer token count (max_tokens). */
+/**
+ * The most tokens any count may ask for: far above every model's output limit (Claude's largest is
+ * 128,000), low enough that a budget reservation or an estimate stays a sane number.
+ */
+export const MAX_COUNT = 10_000_000;
+
+/**
+ * A positive integer token count (max_tokens), each fault in the API's words. A count no model gives is
+ * refused as the API refuses one above its model's limit (`max_tokens: N > M, which is the maximum
+ * allowed number of output tokens for …`); the limit of the model the request is routed to is the
+ * router's to apply (a deployment's `max_output_tokens`) or the upstream's.
+ */
 export function checkCount(v: unknown, param: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 10_000_000) fail(param, 'must be an integer of at least 1');
+  if (v === undefined || v === null) fail(param, 'Field required');
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(param, 'Input should be a valid integer');
+  if (!Number.isInteger(v)) fail(param, 'Input should be a valid integer, got a number with a fractional part');
+  if (v < 1) fail(param, 'Input should be greater than or equal to 1');
+  if (v > MAX_COUNT) fail(param, `${v} > ${MAX_COUNT}, which is the maximum allowed number of output tokens for any model behind Switchyard`);
   return v;
 }
 
 /** An integer of at least `min` (top_k, thinking.budget_tokens). */
 export function int(v: unknown, param: string, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 10_000_000) fail(param, `must be an integer of at least ${min}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(param, `must be an integer of at least ${min}`);
+  if (v > MAX_COUNT) fail(param, `must be at most ${MAX_COUNT}`);
   return v;
 }
 

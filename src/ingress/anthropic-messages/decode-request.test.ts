@@ -155,7 +155,7 @@ describe('decodeMessagesRequest', () => {
   });
 
   it('names the Anthropic parameter of what it refuses, and needs max_tokens except for counting', () => {
-    expect(problem({ model: 'm', messages: hi })).toBe('max_tokens: must be an integer of at least 1');
+    expect(problem({ model: 'm', messages: hi })).toBe('max_tokens: Field required');
     expect(problem({ model: 'm', messages: hi }, true)).toBe('accepted');
     expect(problem({ ...base, messages: [{ role: 'user', content: [{ type: 'text' }] }] })).toBe('messages.0.content.0.text: must be a string');
     expect(problem({ ...base, temperature: 1.5, messages: hi })).toBe('temperature: must be a number between 0 and 1');
@@ -192,6 +192,9 @@ describe('decodeMessagesRequest', () => {
     expect(problem({ ...base, max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 2048 }, messages: hi })).toBe('max_tokens: must be greater than thinking.budget_tokens');
     expect(problem({ model: 'm', thinking: { type: 'enabled', budget_tokens: 2048 }, messages: hi }, true)).toBe('accepted');
     expect(problem({ ...base, thinking: { type: 'sometimes' }, messages: hi })).toBe("thinking.type: must be 'enabled', 'adaptive' or 'disabled'");
+    // More than any model gives is refused as that, not as too small.
+    expect(problem({ ...base, thinking: { type: 'enabled', budget_tokens: 1e9 }, messages: hi })).toBe('thinking.budget_tokens: must be at most 10000000');
+    expect(problem({ ...base, max_tokens: 1e300, messages: hi })).toMatch(/^max_tokens: 1e\+300 > 10000000, which is the maximum allowed number of output tokens/);
   });
 
   it("takes adaptive thinking at output_config's effort (Claude Code sends both), and output_config's JSON schema as the response format", () => {

@@ -352,7 +352,7 @@ describe('the Anthropic Messages front door', () => {
   it('refuses bad input before the first byte with a 400 in Anthropic shape, naming the parameter', async () => {
     const err = await client.messages.create({ model: 'anthropic', messages: [{ role: 'user', content: 'hi' }] } as unknown as Anthropic.MessageCreateParamsNonStreaming).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((err as InstanceType<typeof Anthropic.BadRequestError>).error).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: must be an integer of at least 1' }, request_id: REQUEST_ID });
+    expect((err as InstanceType<typeof Anthropic.BadRequestError>).error).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: Field required' }, request_id: REQUEST_ID });
     for (const body of [
       { model: 'anthropic', max_tokens: 8, messages: [{ role: 'robot', content: 'hi' }] },
       { model: 'anthropic', max_tokens: 8, messages: [{ role: 'user', content: [{ type: 'document', source: {} }] }] },

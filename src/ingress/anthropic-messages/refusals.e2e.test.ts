@@ -16,6 +16,7 @@ import type { SimServer } from '../../sim/server.js';
 const KEY = 'sk-refusals';
 const LOOKUP = { name: 'lookup', input_schema: { type: 'object' as const } };
 const HI = [{ role: 'user' as const, content: 'Hi' }];
+const LONG = { timeout: 30_000 };
 
 describe('the Messages door refuses what the Messages API refuses', () => {
   let claude: SimServer;
@@ -39,7 +40,7 @@ describe('the Messages door refuses what the Messages API refuses', () => {
       api_keys: [{ id: 'k', key: KEY }],
       routing: { max_attempts_per_deployment: 1 },
       deployments: [
-        { id: 'claude', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: claude.url, api_key: 'sk-ant' },
+        { id: 'claude', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: claude.url, api_key: 'sk-ant', max_output_tokens: 64_000 },
         { id: 'gpt', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${gpt.url}/v1`, api_key: 'sk-oa' },
       ],
       groups: [
@@ -118,6 +119,27 @@ describe('the Messages door refuses what the Messages API refuses', () => {
     const before = claude.stats.total;
     expect((await client.messages.create(body)).type).toBe('message');
     expect(claude.stats.total - before).toBe(1);
+  });
+
+  it.each([
+    [0, 'max_tokens: Input should be greater than or equal to 1'],
+    [-5, 'max_tokens: Input should be greater than or equal to 1'],
+    [1.5, 'max_tokens: Input should be a valid integer, got a number with a fractional part'],
+    ['64', 'max_tokens: Input should be a valid integer'],
+    [null, 'max_tokens: Field required'],
+    [1e9, 'max_tokens: 1000000000 > 10000000, which is the maximum allowed number of output tokens for any model behind Switchyard'],
+  ])('refuses max_tokens %s in the API\'s words, and calls no upstream', async (maxTokens, message) => {
+    const body = { model: 'gpt', max_tokens: maxTokens, messages: HI } as unknown as Anthropic.MessageCreateParamsNonStreaming;
+    // With a timeout of its own the SDK sends a large max_tokens unstreamed, as a client that set one does.
+    expect(await refusal(() => client.messages.create(body, LONG))).toEqual({ status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message } }, upstreamCalls: 0 });
+  });
+
+  it("refuses a max_tokens above every deployment's output limit naming max_tokens, streamed or not", async () => {
+    const message = "max_tokens is too large: 100000. It exceeds the output limit (max_output_tokens) of every deployment of 'claude'.";
+    const refused = { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message } }, upstreamCalls: 0 };
+    expect(await refusal(() => client.messages.create({ model: 'claude', max_tokens: 100_000, messages: HI }, LONG))).toEqual(refused);
+    expect(await refusal(async () => client.messages.create({ model: 'claude', max_tokens: 100_000, messages: HI, stream: true }))).toEqual(refused);
+    expect((await client.messages.create({ model: 'claude', max_tokens: 64_000, messages: HI }, LONG)).type).toBe('message');
   });
 
   // count_tokens takes the prompt's fields only (the SDK's MessageCountTokensParams); clients that reuse a create body send the rest.

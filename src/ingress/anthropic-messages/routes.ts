@@ -39,14 +39,17 @@ async function messages(ctx: RouteContext): Promise<HttpResponse> {
 }
 
 async function answer(ctx: RouteContext, request: ChatRequest, stream: boolean, hints: BodyHints): Promise<HttpResponse> {
+  const options = requestOptions(ctx, 'anthropic-messages', hints);
+  // A max_tokens above every deployment's output limit is refused naming max_tokens, not the canonical field.
+  options.maxTokensParam = 'max_tokens';
   if (stream) {
-    const { parts, servedBy, headers: admitted, cache, warnings, promptEstimate } = await ctx.gateway.stream(request, requestOptions(ctx, 'anthropic-messages', hints));
+    const { parts, servedBy, headers: admitted, cache, warnings, promptEstimate } = await ctx.gateway.stream(request, options);
     ctx.servedBy = servedBy;
     const headers = asStreamHeaders(answerHeaders(ctx, servedHeaders(servedBy, admitted, cache, warnings)), ctx.costOf !== undefined);
     const encoder = new MessagesStreamEncoder(ctx, servedBy, askedOf(request), promptEstimate);
     return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, ctx), trailers: encoder.trailers };
   }
-  const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(request, requestOptions(ctx, 'anthropic-messages', hints));
+  const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(request, options);
   ctx.servedBy = servedBy;
   const headers = answerHeaders(ctx, servedHeaders(servedBy, admitted, cache, response.warnings));
   const { usd } = answerCost(ctx, servedBy, response.usage);
