@@ -40,6 +40,15 @@ describe('anthropic simulator with @anthropic-ai/sdk', () => {
     expect(off.content.map((b) => b.type)).toEqual(['text']);
   });
 
+  it('refuses two tools of one name with the API\'s 400, on messages and count_tokens', async () => {
+    const twice = [...tools, { ...tools[0]!, description: 'Looks it up again.' }];
+    for (const ask of [() => client.messages.create({ model, max_tokens: 100, tools: twice, messages: [{ role: 'user', content: 'Hello' }] }), () => client.messages.countTokens({ model, tools: twice, messages: [{ role: 'user', content: 'Hello' }] })]) {
+      const err = await ask().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+      expect((err as InstanceType<typeof Anthropic.BadRequestError>).error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: 'tools: Tool names must be unique.' } });
+    }
+  });
+
   it('refuses a thinking budget under 1,024 tokens or not below max_tokens, as the API does', async () => {
     const ask = (budget: number, maxTokens: number): Promise<unknown> =>
       client.messages.create({ model, max_tokens: maxTokens, thinking: { type: 'enabled', budget_tokens: budget }, messages: [{ role: 'user', content: 'Hello' }] }).catch((e: unknown) => e);

@@ -254,6 +254,8 @@ function checkTools(body: Json): string | undefined {
       const t = body.tools[i] as unknown;
       if (!isObject(t) || typeof t.name !== 'string' || !/^[a-zA-Z0-9_-]{1,128}$/.test(t.name)) return `tools.${i}.name: String should match pattern '^[a-zA-Z0-9_-]{1,128}$'`;
       if (!isObject(t.input_schema)) return `tools.${i}.input_schema: Field required`;
+      // The API's words: a tool_use could not say which of two same-named tools it calls.
+      if (names.has(t.name)) return 'tools: Tool names must be unique.';
       names.add(t.name);
     }
   }
