@@ -40,6 +40,19 @@ describe('encodeMessagesRequest', () => {
     }
   });
 
+  it("refuses two tools of one name before sending, as Claude would, so a group's next deployment may take them", () => {
+    const tool = { name: 'lookup', parameters: { type: 'object' } };
+    const twice = req({ tools: [tool, { ...tool, description: 'Again.' }] });
+    expect(thrown(() => encodeMessagesRequest(twice, { ...base, model: 'claude-sonnet-4-6' }))).toMatchObject({
+      kind: 'invalid_request',
+      param: 'tools',
+      message: "Invalid 'tools': Claude requires tool names to be unique, and 'lookup' is given more than once.",
+      fallbackable: true,
+      unsent: true,
+    });
+    expect(encodeMessagesRequest(req({ tools: [tool, { ...tool, name: 'search' }] }), { ...base, model: 'claude-sonnet-4-6' }).tools).toHaveLength(2);
+  });
+
   it('omits model and puts anthropic_version in the body for Vertex', () => {
     const body = encodeMessagesRequest(req({ maxOutputTokens: 50 }), { ...base, stream: true, anthropicVersion: 'vertex-2023-10-16' });
     expect(body.model).toBeUndefined();
