@@ -97,6 +97,11 @@ describe('the CLI command table', () => {
       [['audit', 'export'], 'switchyard audit: name the config file (-c FILE)'],
       [['import-usage', '-c', 'x.yaml'], 'switchyard import-usage: name at least one FILE to import (a log export, spill file or journal segment)'],
       [['import-usage', 'export.log'], 'switchyard import-usage: name the ledger to import into: -c FILE, --sqlite PATH or --postgres URL'],
+      [['consistency', '--group', 'chat'], 'switchyard consistency: name the config file (-c FILE)'],
+      [['consistency', '-c', 'x.yaml'], 'switchyard consistency: name the group whose deployments to compare (--group G)'],
+      [['consistency', '-c', 'x.yaml', '--group', 'chat', '--format', 'csv'], 'switchyard consistency: unknown format "csv"; expected table, json, html'],
+      [['consistency', '-c', 'x.yaml', '--group', 'chat', '--max-cost', 'lots'], 'switchyard consistency: --max-cost: expected a positive number of US dollars (e.g. 0.05), got "lots"'],
+      [['drill', '-c', 'x.yaml', '--group', 'chat'], 'switchyard drill: name the scenario (--scenario S): one of region-outage, throttle, slow, blackhole, flap, mid-stream-cut, or a YAML file'],
     ] as const) {
       const c = capture();
       expect(await main([...argv], c.io), argv.join(' ')).toBe(2);

@@ -19,6 +19,8 @@ function promptsFlag(path: string): ConsistencyPrompt[] {
   }
 }
 
+const FORMATS = ['table', 'json', 'html'];
+
 export const consistencyCommand: Command = {
   name: 'consistency',
   usage: 'switchyard consistency -c FILE --group G [--prompts FILE] [--format table|json|html] [--out FILE]',
@@ -50,16 +52,14 @@ export const consistencyCommand: Command = {
       },
       allowPositionals: false,
     });
+    if (!values.config) throw new UsageError('name the config file (-c FILE)');
+    if (!values.group) throw new UsageError('name the group whose deployments to compare (--group G)');
     const format = values.format ?? 'table';
-    if (!values.config || !values.group || !['table', 'json', 'html'].includes(format)) {
-      io.err(`usage: ${this.usage}\n  more: --max-cost USD (refuse above it), --fail-on-flags (exit 3 on any difference),\n        --length-ratio N, --token-spread N, --latency-ratio N, --min-similarity N (thresholds)`);
-      return 2;
-    }
+    if (!FORMATS.includes(format)) throw new UsageError(`unknown format "${format}"; expected ${FORMATS.join(', ')}`);
     const limit = values['max-cost'] === undefined ? undefined : Number(values['max-cost']);
     // NaN compares false with everything, so an unreadable ceiling would let any run through.
     if (limit !== undefined && !(Number.isFinite(limit) && limit > 0)) {
-      io.err(`switchyard consistency: --max-cost: expected a positive number of US dollars (e.g. 0.05), got "${values['max-cost']}"`);
-      return 2;
+      throw new UsageError(`--max-cost: expected a positive number of US dollars (e.g. 0.05), got "${values['max-cost']}"`);
     }
     const threshold = (flag: 'length-ratio' | 'token-spread' | 'latency-ratio' | 'min-similarity', fallback: number): number => {
       const text = values[flag];

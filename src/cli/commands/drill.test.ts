@@ -10,6 +10,8 @@ import { main } from '../main.js';
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-drill-'));
 const sims: SimServer[] = [];
 let configFile = '';
+/** The same two deployments, the group mirroring half its requests to the standby. */
+let shadowConfigFile = '';
 
 function capture() {
   const out: string[] = [];
@@ -21,17 +23,17 @@ beforeAll(async () => {
   const [a, b] = await Promise.all([startOpenAISim({ models: ['gpt-4o-mini'] }), startOpenAISim({ models: ['gpt-4o-mini'] })]);
   sims.push(a, b);
   configFile = join(dir, 'drill.yaml');
-  writeFileSync(
-    configFile,
-    stringify({
-      deployments: [
-        { id: 'primary', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'us-east', endpoint: `${a.url}/v1` },
-        { id: 'standby', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'eu-west', endpoint: `${b.url}/v1` },
-      ],
-      groups: [{ name: 'chat', strategy: 'priority', deployments: ['primary', 'standby'] }],
-      routing: { backoff: { base_ms: 5, cap_ms: 20 }, breaker: { consecutive_failures: 3, cool_off_ms: 400 }, failback: { ramp_ms: 0 } },
-    }),
-  );
+  shadowConfigFile = join(dir, 'drill-shadow.yaml');
+  const config = (shadow: object) => ({
+    deployments: [
+      { id: 'primary', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'us-east', endpoint: `${a.url}/v1` },
+      { id: 'standby', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'eu-west', endpoint: `${b.url}/v1` },
+    ],
+    groups: [{ name: 'chat', strategy: 'priority', deployments: ['primary', 'standby'], ...shadow }],
+    routing: { backoff: { base_ms: 5, cap_ms: 20 }, breaker: { consecutive_failures: 3, cool_off_ms: 400 }, failback: { ramp_ms: 0 } },
+  });
+  writeFileSync(configFile, stringify(config({})));
+  writeFileSync(shadowConfigFile, stringify(config({ shadow: { share: 0.5 } })));
 });
 
 afterAll(async () => {
@@ -74,11 +76,12 @@ describe('switchyard drill (CLI)', () => {
   it('runs --compare-shadow against the SLOs too: both summaries, both reports under --out, exit 3 on a breach', async () => {
     const c = capture();
     const out = join(dir, 'compare');
-    const code = await main(['drill', '-c', configFile, '--group', 'chat', '--scenario', 'region-outage', '--rate', '20', '--duration', '2s', '--compare-shadow', '--max-p95', '1ms', '--out', out], c.io);
+    const code = await main(['drill', '-c', shadowConfigFile, '--group', 'chat', '--scenario', 'region-outage', '--rate', '20', '--duration', '2s', '--compare-shadow', '--max-p95', '1ms', '--out', out], c.io);
     const text = c.out.join('\n');
     expect(code).toBe(3);
     expect(text.match(/SLOs {15}BROKEN: p95 latency/g)).toHaveLength(2);
     expect(text).toContain('without shadow:');
+    expect(text).toContain('with shadow (share 0.5):');
     expect(text).toMatch(/p95 during the fault: without shadow \d+ ms, with shadow \d+ ms/);
     for (const name of ['drill-no-shadow', 'drill-shadow']) {
       const json = JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8')) as { breaches: string[] };
@@ -87,7 +90,7 @@ describe('switchyard drill (CLI)', () => {
     }
   });
 
-  it('refuses, as a usage error (exit 2), a drill without load or without a fault inside the run, an unknown scenario or group, a scenario that is a directory, and an unknown option', async () => {
+  it('refuses, as a usage error (exit 2) saying why, a drill without load or without a fault inside the run, an unknown scenario or group, a scenario that is a directory, a missing -c, --group or --scenario, a comparison with nothing to compare, and an unknown option', async () => {
     const late = join(dir, 'late.yaml');
     writeFileSync(late, stringify({ name: 'late', faults: [{ start: 30, end: 60, effect: { status: 503 } }] }));
     const drill = ['drill', '-c', configFile, '--group', 'chat'];
@@ -101,6 +104,12 @@ describe('switchyard drill (CLI)', () => {
       [['drill', '--print-scenario', 'nope'], /no built-in scenario "nope"/],
       [['drill', '--print-scenario', 'constructor'], /no built-in scenario "constructor"/],
       [['drill', '--bogus'], /switchyard drill: unknown option --bogus\n/],
+      [['drill', '--group', 'chat', '--scenario', 'flap'], /^switchyard drill: name the config file \(-c FILE\)\n/],
+      [['drill', '-c', configFile, '--scenario', 'flap'], /^switchyard drill: name the group to drill \(--group G\)\n/],
+      [[...drill], /^switchyard drill: name the scenario \(--scenario S\): one of region-outage, throttle, slow, blackhole, flap, mid-stream-cut, or a YAML file\n/],
+      [[...drill, '--scenario', 'flap', '--compare-shadow', '--no-shadow'], /^switchyard drill: --compare-shadow runs without the shadow traffic, then with it: leave out --no-shadow\n/],
+      // The group mirrors nothing: "with shadow" would be the same drill again, at twice the cost.
+      [[...drill, '--scenario', 'flap', '--compare-shadow'], /^switchyard drill: --compare-shadow: group "chat" mirrors nothing \(no shadow.share above 0\), so both runs would be the same drill\n/],
     ];
     for (const [args, message] of cases) {
       const c = capture();

@@ -31,6 +31,22 @@ function scenarioFlag(name: string): Scenario {
   }
 }
 
+interface DrillFlags {
+  config?: string;
+  group?: string;
+  scenario?: string;
+  'no-shadow'?: boolean;
+  'compare-shadow'?: boolean;
+}
+
+/** The flags every run needs, and no two that contradict: each missing or clashing one in words (exit 2). */
+function requireFlags<V extends DrillFlags>(values: V): asserts values is V & { config: string; group: string; scenario: string } {
+  if (!values.config) throw new UsageError('name the config file (-c FILE)');
+  if (!values.group) throw new UsageError('name the group to drill (--group G)');
+  if (!values.scenario) throw new UsageError(`name the scenario (--scenario S): one of ${Object.keys(BUILT_IN_SCENARIOS).join(', ')}, or a YAML file`);
+  if (values['compare-shadow'] && values['no-shadow']) throw new UsageError('--compare-shadow runs without the shadow traffic, then with it: leave out --no-shadow');
+}
+
 function positive(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag}: expected a non-negative number, got "${text}"`);
@@ -107,10 +123,7 @@ export const drillCommand: Command = {
       io.out(text.trimEnd());
       return 0;
     }
-    if (!values.config || !values.group || !values.scenario) {
-      io.err(`usage: ${this.usage}\n  more: --via auto|proxy, --no-shadow, --compare-shadow, --max-cost USD, --print-scenario NAME`);
-      return 2;
-    }
+    requireFlags(values);
     if (values.via !== undefined && values.via !== 'auto' && values.via !== 'proxy') throw new UsageError('--via: expected auto or proxy');
     const slo: DrillSlo = {
       maxErrors: values['max-errors'] === undefined ? undefined : positive(values['max-errors'], '--max-errors'),
@@ -120,7 +133,11 @@ export const drillCommand: Command = {
     // Read as serve reads it (merge keys, the same messages). A group the config does not have is a
     // bad --group value (exit 2); an invalid config is exit 1.
     const { tree: config, config: known } = loadConfigTree(values.config, io.env);
-    readFlag(() => findGroup(known, values.group as string), '--group');
+    const group = readFlag(() => findGroup(known, values.group), '--group');
+    // Both runs would be the same drill: a comparison that proves nothing, as a drill without a fault.
+    if (values['compare-shadow'] && !((group.shadow?.share ?? 0) > 0)) {
+      throw new UsageError(`--compare-shadow: group "${group.name}" mirrors nothing (no shadow.share above 0), so both runs would be the same drill`);
+    }
     const options: DrillOptions = {
       config,
       env: io.env,
