@@ -67,18 +67,20 @@ export const reportCommand: Command = {
       io.err(`usage: ${this.usage}`);
       return 2;
     }
-    if (!values.config && !values.sqlite && !values.postgres) {
-      const found = defaultSource(io.cwd ?? process.cwd());
-      if (!found) {
-        io.err(`no ledger found: no ${DEFAULT_CONFIG} and no ${DEMO_LEDGER} here; name one (-c FILE, --sqlite PATH or --postgres URL)`);
-        io.err(`usage: ${this.usage}`);
-        return 2;
-      }
+    const implicit = !values.config && !values.sqlite && !values.postgres;
+    const found = implicit ? defaultSource(io.cwd ?? process.cwd()) : undefined;
+    if (implicit && !found) {
+      io.err(`no ledger found: no ${DEFAULT_CONFIG} and no ${DEMO_LEDGER} here; name one (-c FILE, --sqlite PATH or --postgres URL)`);
+      io.err(`usage: ${this.usage}`);
+      return 2;
+    }
+    // Before the config is read, and before announcing a ledger it would not read: a missing -c is a
+    // usage error whatever the file would say (the demo's ledger comes without a config).
+    if (values.advise && !(values.config ?? found?.config)) throw new UsageError('--advise needs the config (-c FILE): it reads the provisioned deployments from it');
+    if (found) {
       io.err(`reading ${found.config ? `the ledger of ${found.config}` : `the demo's ledger ${found.sqlite}`}`);
       Object.assign(values, found);
     }
-    // Before the config is read: a missing -c is a usage error whatever the file would say.
-    if (values.advise && !values.config) throw new UsageError('--advise needs the config (-c FILE): it reads the provisioned deployments from it');
     const config = loadSourceConfig(values, io);
     if (config === null) return 1;
     const store = await openSourceStore(values, config, io, 'read');
