@@ -30,7 +30,7 @@ describe('the virtual-key list on a SQLite ledger (read on the reader thread)', 
   }, 60_000);
 
   it('stops a list past query_timeout_ms (its thread ends at once, as a report\'s does) and answers the next read at once', async () => {
-    const driver = openSqlite(path, { queryTimeoutMs: 100 });
+    const driver = openSqlite(path, { queryTimeoutMs: 400 });
     const keys = new KeyStore({ driver, hmacSecret: 'x'.repeat(40), config, logger: silentLogger, refreshMs: 1000 });
     try {
       // Warm the reader thread: its first read starts it.

@@ -38,7 +38,8 @@ describe('SQLite ledger reads on the reader thread', () => {
       // The query is long (hundreds of ms to seconds) and the loop was never held for a fraction of it.
       expect(ms).toBeGreaterThan(200);
       // Measured ~6 ms (1 ms timers on a busy 2-core machine); on the event loop it was the whole query.
-      expect(stall).toBeLessThan(50);
+      // A loaded machine (CI beside other work) delays timers too, so the bound is a share of the query.
+      expect(stall).toBeLessThan(Math.max(50, ms / 4));
     } finally {
       await store.close();
     }
