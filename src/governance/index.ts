@@ -8,7 +8,7 @@ import type { Route, RouteContext } from '../http/route.js';
 import { DenialRecorder } from './audit/denials.js';
 import { AuditLog } from './audit/log.js';
 import { keysAdmin } from './keys/admin.js';
-import { createKeysRoutes } from './keys/routes.js';
+import { createKeysRoutes, KEYS_OFF, keysOffRoutes } from './keys/routes.js';
 import { KeyStore } from './keys/store.js';
 
 /** The audit log and virtual keys of one config, when its ledger lives in a SQL database. */
@@ -29,7 +29,7 @@ export async function createGovernance(config: GatewayConfig, store: LedgerStore
   const secret = config.keys.hmac_secret;
   if (!(store instanceof SqlLedgerStore)) {
     if (secret) throw new Error('keys.hmac_secret is set but virtual keys live in the ledger database: set ledger.enabled and ledger.store to sqlite or postgres.');
-    return { audit: undefined, keys: undefined, routes: [], onError: undefined, close: () => undefined };
+    return { audit: undefined, keys: undefined, routes: keysOffRoutes(KEYS_OFF.noSqlLedger), onError: undefined, close: () => undefined };
   }
   const audit = new AuditLog(store.sql);
   const models = new Set([...config.groups.flatMap((g) => [g.name, ...g.aliases]), ...config.deployments.map((d) => d.id)]);
@@ -42,7 +42,7 @@ export async function createGovernance(config: GatewayConfig, store: LedgerStore
   return {
     audit,
     keys,
-    routes: keys ? createKeysRoutes(keysAdmin(keys), logger) : [],
+    routes: keys ? createKeysRoutes(keysAdmin(keys), logger) : keysOffRoutes(KEYS_OFF.noSecret),
     onError(error, ctx) {
       if (!DenialRecorder.audits(error.kind)) return;
       const keyId = ctx.caller.keyId;

@@ -2,6 +2,7 @@ import { auditActor, requireAdmin } from '../../http/auth.js';
 import { parseJson } from '../../http/body.js';
 import { fromLedger } from '../../http/ledger-query.js';
 import { privateJsonResponse } from '../../http/respond.js';
+import { GatewayError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Route, RouteContext } from '../../http/route.js';
 import type { KeysAdmin } from './admin.js';
@@ -51,4 +52,26 @@ export function createKeysRoutes(admin: KeysAdmin, logger: Logger): Route[] {
       },
     },
   ];
+}
+
+/** Where the keys routes are when virtual keys are off: the reason each answers with. */
+export const KEYS_OFF = {
+  noSecret: 'Virtual keys are off on this gateway: set keys.hmac_secret (at least 32 characters) to manage them.',
+  noSqlLedger: 'Virtual keys are off on this gateway: they live in the ledger database, so they need keys.hmac_secret and ledger.store sqlite or postgres.',
+} as const;
+
+/**
+ * The same paths while virtual keys are off: an admin is told why (a 404 `keys_disabled`, as the usage
+ * route says `ledger_disabled`), not "unknown route", which reads as a typo in the path.
+ */
+export function keysOffRoutes(reason: string): Route[] {
+  const off = (method: Route['method'], path: string): Route => ({
+    method,
+    path,
+    handle(ctx) {
+      requireAdmin(ctx.caller);
+      return Promise.reject(new GatewayError({ kind: 'not_found', code: 'keys_disabled', message: reason }));
+    },
+  });
+  return [off('POST', '/v1/switchyard/keys'), off('GET', '/v1/switchyard/keys'), off('POST', '/v1/switchyard/keys/{id}/revoke'), off('POST', '/v1/switchyard/keys/{id}/rotate')];
 }
