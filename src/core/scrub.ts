@@ -33,7 +33,15 @@ export function isRegisteredSecret(value: string): boolean {
   return secrets.has(value.toLowerCase());
 }
 
-const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
+/** A replacement string (`$1` etc.), or a function given the match and its groups. */
+type Replacement = string | ((match: string, ...groups: Array<string | undefined>) => string);
+
+/*
+ * Every pattern runs in time linear in the text, whatever the text: where a pattern could start inside a
+ * run it would then scan to the end of and fail (a JWT's segment, a URL's scheme), it starts only where
+ * nothing it scans could start it again, or it always succeeds on the run and a function decides.
+ */
+const PATTERNS: ReadonlyArray<readonly [RegExp, Replacement]> = [
   // PEM private keys, also when cut off before their END line.
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, REDACTED],
   // Authorization schemes (Bearer, Basic, AWS SigV4) and everything after them up to a delimiter.
@@ -43,8 +51,9 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
     /\b((?:x-)?api[-_]?key|access[-_]?token|refresh[-_]?token|id[-_]?token|client[-_]?secret|secret(?:[-_]access)?[-_]?key|session[-_]?token|x-amz-security-token|security[-_]?token|password|signature|credential|authorization)(["']?\s*[:=]\s*["']?)(?!(?:Bearer|Basic|AWS4-HMAC-SHA256)\s)[^\s"',;&}]+/gi,
     `$1$2${REDACTED}`,
   ],
-  // JWTs (Vertex self-signed tokens, Entra ID tokens).
-  [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?/g, REDACTED],
+  // JWTs (Vertex self-signed tokens, Entra ID tokens). A run with no dot after its first segment is taken
+  // whole and kept: a later `-eyJ` in it has no dot either.
+  [/\beyJ[A-Za-z0-9_-]{4,}(\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?)?/g, (match, rest) => (rest === undefined ? match : REDACTED)],
   // AWS access key ids (long-term AKIA, temporary ASIA).
   [/\b(?:AKIA|ASIA)[A-Z0-9]{12,}\b/g, REDACTED],
   // OpenAI / Anthropic style keys (sk-..., sk-proj-..., sk-ant-...), masked ones included.
@@ -54,8 +63,9 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\bxox[abeoprs]-[A-Za-z0-9-]{8,}/g, REDACTED],
   [/\bhf_[A-Za-z0-9]{20,}/g, REDACTED],
   // The password of a URL's user info (https://user:password@host), up to the last @ before the host:
-  // URL parsers (WHATWG's, Node's) take an unescaped @ in the user or password as part of it.
-  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/?#]*:)[^\s/?#]*@/gi, `$1${REDACTED}@`],
+  // URL parsers (WHATWG's, Node's) take an unescaped @ in the user or password as part of it. From the
+  // `://` on: the scheme adds nothing, and a run of `a.a.a…` would start it at every letter.
+  [/(:\/\/[^\s:/?#]*:)[^\s/?#]*@/g, `$1${REDACTED}@`],
   // Google OAuth access tokens and API keys.
   [/\bya29\.[A-Za-z0-9._-]+/g, REDACTED],
   [/\bAIza[0-9A-Za-z_-]{20,}/g, REDACTED],
@@ -74,7 +84,7 @@ export function scrub(text: string): string {
       lower = out.toLowerCase();
     }
   }
-  for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
+  for (const [pattern, replacement] of PATTERNS) out = typeof replacement === 'string' ? out.replace(pattern, replacement) : out.replace(pattern, replacement);
   return out;
 }
 
