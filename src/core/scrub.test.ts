@@ -41,6 +41,21 @@ describe('scrub', () => {
     ['a fine-grained GitHub token', 'token github_pat_11ABCDEFG0123456789_abcdefghijklmnop', 'token [redacted]'],
     ['a Slack token', 'slack said invalid_auth for xoxb-123456789012-abcdefABCDEF', 'slack said invalid_auth for [redacted]'],
     ['a Hugging Face token', 'Invalid user token hf_abcdefghijklmnopqrstuvwxyzABCD.', 'Invalid user token [redacted].'],
+    ['a Cookie header', 'sent Cookie: session=abc123def; csrftoken=xyz789 and was refused', 'sent Cookie: [redacted] and was refused'],
+    ['a Set-Cookie header', 'Set-Cookie: __Host-sid=s%3AabcDEF123.xyz; Path=/; HttpOnly', 'Set-Cookie: [redacted]; HttpOnly'],
+    ['a quoted cookie value', 'set-cookie: sid="abc123"; Secure', 'set-cookie: [redacted]; Secure'],
+    ['a JSON cookie header', '{"Cookie":"sid=abc123; theme=dark"}', '{"Cookie":"[redacted]"}'],
+    // A SAS signature is 44 base64 characters; %2B and %2F cut it into runs the opaque-run net misses.
+    [
+      'an Azure SAS signature',
+      'GET https://acct.blob.core.windows.net/c/b.png?sv=2022-11-02&sp=r&se=2030-01-01&sig=Xk3dQ9%2Bfj2Lm8%2FqR7sT1uV4wY6zA0bC3dE5fG7hI9k%3D&spr=https',
+      'GET https://acct.blob.core.windows.net/c/b.png?sv=2022-11-02&sp=r&se=2030-01-01&sig=[redacted]&spr=https',
+    ],
+    [
+      'an S3 presigned URL',
+      'https://b.s3.amazonaws.com/k?X-Amz-Credential=ASIAY34FZKBOKMUTVV7A%2F20240101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Security-Token=IQoJb3JpZ2luX2Vj%2F%2F&X-Amz-SignedHeaders=host&X-Amz-Signature=8c1f',
+      'https://b.s3.amazonaws.com/k?X-Amz-Credential=[redacted]&X-Amz-Security-Token=[redacted]&X-Amz-SignedHeaders=host&X-Amz-Signature=[redacted]',
+    ],
     ['a private key', 'key -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY----- end', 'key [redacted] end'],
     ['a private key cut short', 'key -----BEGIN RSA PRIVATE KEY-----\nMIIEvQIBADANBg', 'key [redacted]'],
   ])('removes %s', (_what, text, expected) => {
@@ -49,6 +64,11 @@ describe('scrub', () => {
 
   it('keeps a URL without a password as it is: a port, or an @ in its path, is none', () => {
     const text = 'see https://api.example.com:443/v1/models@latest and mailto:a@b, or https://a@b.example:8080/x';
+    expect(scrub(text)).toBe(text);
+  });
+
+  it('keeps prose that only names credentials, a URL with only a host, and an email address', () => {
+    const text = 'authorization failed: see our cookie policy (Cookie: required) at https://example.com, a signature mismatch, or write to user@example.com';
     expect(scrub(text)).toBe(text);
   });
 
@@ -78,15 +98,20 @@ describe('scrub', () => {
 describe('scrub on adversarial text', () => {
   // Runs of what a pattern starts with but never completes: a pattern that started again inside each
   // would scan the rest every time (seconds for 100 KB, per logged line).
-  const UNITS = ['a.', 'a-', 'eyJ-', 'eyJaaaa.', 'AIza-', 'https://a:', 'x://', '-----BEGIN A ', 'AKIA', 'sk-', 'api_key=', 'Bearer ', `${'a'.repeat(39)}!`];
+  const UNITS = ['a.', 'a-', 'eyJ-', 'eyJaaaa.', 'AIza-', 'https://a:', 'x://', '-----BEGIN A ', 'AKIA', 'sk-', 'api_key=', 'Bearer ', 'Cookie: a-cookie:', 'cookie: a=b;', `${'a'.repeat(39)}!`];
   const fill = (unit: string, length: number): string => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
 
   it.each(UNITS)('scrubs 100 KB of %j in well under 100 ms', (unit) => {
-    // V8 interprets a regular expression's first run and compiles it for the next: time the compiled one.
-    scrub(fill(unit, 1000));
-    const started = performance.now();
-    scrub(fill(unit, 100_000));
-    expect(performance.now() - started).toBeLessThan(100);
+    // V8 interprets a regular expression's first runs and compiles it for later ones, and the machine
+    // may be busy: the fastest of three runs (a quadratic pattern takes seconds on every one).
+    const text = fill(unit, 100_000);
+    let fastest = Infinity;
+    for (let run = 0; run < 3 && fastest >= 100; run++) {
+      const started = performance.now();
+      scrub(text);
+      fastest = Math.min(fastest, performance.now() - started);
+    }
+    expect(fastest).toBeLessThan(100);
   });
 });
 

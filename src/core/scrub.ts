@@ -33,6 +33,9 @@ export function isRegisteredSecret(value: string): boolean {
   return secrets.has(value.toLowerCase());
 }
 
+/** A cookie's name=value (RFC 6265: a name has no separator, a value may be quoted). */
+const COOKIE_PAIR = `[^\\s=;,"':]+=(?:"[^\\s";,]*"|[^\\s;,"']*)`;
+
 /** A replacement string (`$1` etc.), or a function given the match and its groups. */
 type Replacement = string | ((match: string, ...groups: Array<string | undefined>) => string);
 
@@ -46,9 +49,13 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, Replacement]> = [
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, REDACTED],
   // Authorization schemes (Bearer, Basic, AWS SigV4) and everything after them up to a delimiter.
   [/\b(Bearer|Basic|AWS4-HMAC-SHA256)\s+[^\s"',;}]+/gi, `$1 ${REDACTED}`],
-  // name=value / "name": "value" pairs whose name says what the value is (schemes were handled above).
+  // Cookie and Set-Cookie values: each name=value pair (a session cookie is as good as a password). Only
+  // pairs, so prose such as "cookie: required" stays; a Set-Cookie's attributes after a flag stay too.
+  [new RegExp(`\\b((?:set-)?cookies?)(["']?\\s*:\\s*["']?)${COOKIE_PAIR}(?:;\\s*${COOKIE_PAIR})*`, 'gi'), `$1$2${REDACTED}`],
+  // name=value / "name": "value" pairs whose name says what the value is (schemes were handled above);
+  // `sig` is an Azure SAS URL's signature, which %2B and %2F cut into runs too short for the last net.
   [
-    /\b((?:x-)?api[-_]?key|access[-_]?token|refresh[-_]?token|id[-_]?token|client[-_]?secret|secret(?:[-_]access)?[-_]?key|session[-_]?token|x-amz-security-token|security[-_]?token|password|signature|credential|authorization)(["']?\s*[:=]\s*["']?)(?!(?:Bearer|Basic|AWS4-HMAC-SHA256)\s)[^\s"',;&}]+/gi,
+    /\b((?:x-)?api[-_]?key|access[-_]?token|refresh[-_]?token|id[-_]?token|client[-_]?secret|secret(?:[-_]access)?[-_]?key|session[-_]?token|x-amz-security-token|security[-_]?token|password|signature|sig|credential|authorization)(["']?\s*[:=]\s*["']?)(?!(?:Bearer|Basic|AWS4-HMAC-SHA256)\s)[^\s"',;&}]+/gi,
     `$1$2${REDACTED}`,
   ],
   // JWTs (Vertex self-signed tokens, Entra ID tokens). A run with no dot after its first segment is taken
