@@ -37,6 +37,10 @@ describe('scrub', () => {
     // URL parsers read an unescaped @ as part of the user or password: the host follows the last one.
     ['a URL password holding an @', 'proxy https://user:p@ss-w0rd@db.internal/x@y failed', 'proxy https://user:[redacted]@db.internal/x@y failed'],
     ['a URL password after a user holding an @', 'proxy https://me@corp:hunter2pass@db.internal failed', 'proxy https://me@corp:[redacted]@db.internal failed'],
+    ['a token alone as a URL\'s user info', 'clone https://a1B2c3D4e5F6g7H8i9J0@github.com/o/r.git failed', 'clone https://[redacted]@github.com/o/r.git failed'],
+    ['a hex token as a URL\'s user info', 'git clone https://0f3c9a7e5b1d2c4a6e8f0b2d@git.example/r', 'git clone https://[redacted]@git.example/r'],
+    ['a GitLab token as a URL\'s user info', 'remote: HTTP Basic: Access denied for https://glpat-Zx9_sxgtrfAxKr8q1TPY@gitlab.com/g/p.git', 'remote: HTTP Basic: Access denied for https://[redacted]@gitlab.com/g/p.git'],
+    ['a GitLab runner token', 'runner glrt-t1_Fx2yZ3aB4cD5eF6gH7iJ8kL is not allowed', 'runner [redacted] is not allowed'],
     ['a GitHub token', 'bad credentials ghp_16C7e42F292c6912E7710c838347Ae178B4a given', 'bad credentials [redacted] given'],
     ['a fine-grained GitHub token', 'token github_pat_11ABCDEFG0123456789_abcdefghijklmnop', 'token [redacted]'],
     ['a Slack token', 'slack said invalid_auth for xoxb-123456789012-abcdefABCDEF', 'slack said invalid_auth for [redacted]'],
@@ -62,8 +66,9 @@ describe('scrub', () => {
     expect(scrub(text)).toBe(expected);
   });
 
-  it('keeps a URL without a password as it is: a port, or an @ in its path, is none', () => {
-    const text = 'see https://api.example.com:443/v1/models@latest and mailto:a@b, or https://a@b.example:8080/x';
+  it('keeps a URL without a password as it is: a port, an @ in its path, a user name or a mailto address is none', () => {
+    const text =
+      'see https://api.example.com:443/v1/models@latest and mailto:a@b, or https://a@b.example:8080/x, ssh://git@github.com/o/r, https://svc-deploy-2024-runner@git.example/r, mailto:first.last2024@example.com';
     expect(scrub(text)).toBe(text);
   });
 
@@ -98,7 +103,7 @@ describe('scrub', () => {
 describe('scrub on adversarial text', () => {
   // Runs of what a pattern starts with but never completes: a pattern that started again inside each
   // would scan the rest every time (seconds for 100 KB, per logged line).
-  const UNITS = ['a.', 'a-', 'eyJ-', 'eyJaaaa.', 'AIza-', 'https://a:', 'x://', '-----BEGIN A ', 'AKIA', 'sk-', 'api_key=', 'Bearer ', 'Cookie: a-cookie:', 'cookie: a=b;', `${'a'.repeat(39)}!`];
+  const UNITS = ['a.', 'a-', 'eyJ-', 'eyJaaaa.', 'AIza-', 'https://a:', 'x://', '-----BEGIN A ', 'AKIA', 'sk-', 'api_key=', 'Bearer ', 'Cookie: a-cookie:', 'cookie: a=b;', 'https://a1B2c3D4e5F6g7H8', 'glpat-', `${'a'.repeat(39)}!`];
   const fill = (unit: string, length: number): string => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
 
   it.each(UNITS)('scrubs 100 KB of %j in well under 100 ms', (unit) => {

@@ -36,6 +36,16 @@ export function isRegisteredSecret(value: string): boolean {
 /** A cookie's name=value (RFC 6265: a name has no separator, a value may be quoted). */
 const COOKIE_PAIR = `[^\\s=;,"':]+=(?:"[^\\s";,]*"|[^\\s;,"']*)`;
 
+/**
+ * A URL's user info that reads as a credential rather than a name: long, or a run of letters and
+ * digits in both cases or without the separators names have (a name such as `svc-deploy-2024` stays).
+ */
+function isTokenLike(user: string): boolean {
+  if (user.length >= 32) return true;
+  if (user.length < 16 || !/[0-9]/.test(user)) return false;
+  return (/[a-z]/.test(user) && /[A-Z]/.test(user)) || /^[A-Za-z0-9]+$/.test(user);
+}
+
 /** A replacement string (`$1` etc.), or a function given the match and its groups. */
 type Replacement = string | ((match: string, ...groups: Array<string | undefined>) => string);
 
@@ -68,11 +78,15 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, Replacement]> = [
   // GitHub tokens (classic and fine-grained), Slack tokens, Hugging Face tokens.
   [/\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g, REDACTED],
   [/\bxox[abeoprs]-[A-Za-z0-9-]{8,}/g, REDACTED],
+  // GitLab tokens: personal, project and group (glpat-), deploy, runner, CI job, trigger, feed, OAuth...
+  [/\bgl(?:pat|dt|rt|rtr|cbt|ptt|ft|imt|agent|oas|soat|ffct)-[A-Za-z0-9_.-]{20,}/g, REDACTED],
   [/\bhf_[A-Za-z0-9]{20,}/g, REDACTED],
   // The password of a URL's user info (https://user:password@host), up to the last @ before the host:
   // URL parsers (WHATWG's, Node's) take an unescaped @ in the user or password as part of it. From the
   // `://` on: the scheme adds nothing, and a run of `a.a.a…` would start it at every letter.
   [/(:\/\/[^\s:/?#]*:)[^\s/?#]*@/g, `$1${REDACTED}@`],
+  // User info that is a token alone (https://TOKEN@host, as clone URLs carry one); a user name stays.
+  [/:\/\/([^\s:/?#@]+)@/g, (match, user = '') => (isTokenLike(user) ? `://${REDACTED}@` : match)],
   // Google OAuth access tokens and API keys.
   [/\bya29\.[A-Za-z0-9._-]+/g, REDACTED],
   [/\bAIza[0-9A-Za-z_-]{20,}/g, REDACTED],
