@@ -98,6 +98,26 @@ describe('scrub', () => {
     expect(scrubUpstreamText('key sk-proj-\u0000abcdef0123456789')).toBe('key [redacted]');
     expect(scrubUpstreamText('\u0000\u0001\u0002')).toBeUndefined();
   });
+
+  it.each([
+    ['a zero-width space', '\u200B'],
+    ['a zero-width non-joiner', '\u200C'],
+    ['a zero-width joiner', '\u200D'],
+    ['a word joiner', '\u2060'],
+    ['a byte order mark', '\uFEFF'],
+    ['a soft hyphen', '\u00AD'],
+    ['a right-to-left mark', '\u200F'],
+    ['a variation selector', '\uFE0F'],
+    ['a tag character', '\u{E0041}'],
+  ])('drops %s, which a reader does not see, so none inside a credential hides it from the patterns', (_what, hidden) => {
+    expect(scrubUpstreamText(`key sk-proj-abc${hidden}def0123456789 ok`)).toBe('key [redacted] ok');
+    expect(scrub(`id AKIA${hidden}IOSFODNN7EXAMPLE, Bearer ${hidden}opaque${hidden}Token0123`)).toBe('id [redacted], Bearer [redacted]');
+    expect(scrub(`no${hidden} secret here`)).toBe('no secret here');
+  });
+
+  it('drops control characters in text scrubbed for a log too', () => {
+    expect(scrub('key AKIA\u0000IOSFODNN7EXAMPLE\r\n\tat line 2')).toBe('key [redacted]\n\tat line 2');
+  });
 });
 
 describe('scrub on adversarial text', () => {

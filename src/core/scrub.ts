@@ -94,8 +94,15 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, Replacement]> = [
   [/[A-Za-z0-9+/]{40,}={0,2}/g, REDACTED],
 ];
 
-/** `text` with every registered secret and every credential-like token replaced by `[redacted]`. */
+/**
+ * `text` with every registered secret and every credential-like token replaced by `[redacted]`, and
+ * without the characters that could hide one from the patterns while a reader sees it whole (`visible`).
+ */
 export function scrub(text: string): string {
+  return scrubVisible(visible(text));
+}
+
+function scrubVisible(text: string): string {
   let out = text;
   if (secrets.size > 0) {
     let lower = out.toLowerCase();
@@ -114,34 +121,33 @@ const SCAN_CHARS = 8192;
 /** Upstream text kept after scrubbing, for the log (and for clients of exposing deployments). */
 const KEEP_CHARS = 500;
 
-/** A C0 or C1 control character other than tab and line feed (DEL included). */
-const isControl = (code: number): boolean => (code < 0x20 && code !== 9 && code !== 10) || (code >= 0x7f && code <= 0x9f);
+/**
+ * C0 and C1 control characters but tab and line feed (DEL included), and the characters Unicode says
+ * to render as nothing (Default_Ignorable_Code_Point: zero-width spaces and joiners, word joiner, BOM,
+ * soft hyphen, bidi controls, variation selectors, tags).
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
+const HIDDEN = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\p{Default_Ignorable_Code_Point}]/gu;
 
 /**
- * `text` without control characters (`isControl`): terminal escapes, carriage returns that rewrite a
- * log line, NULs. Dropped, not replaced, so one set inside a credential cannot hide it from `scrub`.
+ * `text` without hidden characters (`HIDDEN`): terminal escapes, carriage returns that rewrite a log
+ * line, NULs, and invisible ones. Dropped, not replaced, so one set inside a credential cannot hide it
+ * from `scrub` while a reader, who does not see it, reads the credential whole.
  */
-function withoutControls(text: string): string {
-  let out = '';
-  let from = 0;
-  for (let i = 0; i < text.length; i++) {
-    if (!isControl(text.charCodeAt(i))) continue;
-    out += text.slice(from, i);
-    from = i + 1;
-  }
-  return from === 0 ? text : out + text.slice(from);
+function visible(text: string): string {
+  return text.replace(HIDDEN, '');
 }
 
 /**
- * An upstream's own words made safe to log and show: control characters dropped, scrubbed, then
+ * An upstream's own words made safe to log and show: hidden characters dropped, scrubbed, then
  * shortened, so a cut can never leave half a secret that no longer matches. Undefined when there is
  * nothing to say.
  */
 export function scrubUpstreamText(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
-  const trimmed = withoutControls(text).trim();
+  const trimmed = visible(text).trim();
   if (trimmed === '') return undefined;
-  const clean = scrub(trimmed.length > SCAN_CHARS ? trimmed.slice(0, SCAN_CHARS) : trimmed);
+  const clean = scrubVisible(trimmed.length > SCAN_CHARS ? trimmed.slice(0, SCAN_CHARS) : trimmed);
   return clean.length > KEEP_CHARS ? `${clean.slice(0, KEEP_CHARS)}…` : clean;
 }
 
