@@ -19,6 +19,8 @@ describe('scrub', () => {
 
   it.each([
     ['a bearer token', 'Authorization: Bearer abc.def-ghi_123', 'Authorization: Bearer [redacted]'],
+    ['a bearer token after a colon', 'sent Bearer: opaque0123tok and bearer=opaque4567tok', 'sent Bearer: [redacted] and bearer=[redacted]'],
+    ['a basic credential', 'Authorization: Basic dXNlcjpwYXNzd29yZA== was refused', 'Authorization: Basic [redacted] was refused'],
     ['a bearer token in prose', 'the token Bearer abcdefgh is expired', 'the token Bearer [redacted] is expired'],
     ['a JWT', 'bad token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl here', 'bad token [redacted] here'],
     ['a JWT after a dash', 'id-eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl', 'id-[redacted]'],
@@ -64,6 +66,21 @@ describe('scrub', () => {
     ['a private key cut short', 'key -----BEGIN RSA PRIVATE KEY-----\nMIIEvQIBADANBg', 'key [redacted]'],
   ])('removes %s', (_what, text, expected) => {
     expect(scrub(text)).toBe(expected);
+  });
+
+  it.each([
+    ['a URL quoted in a query', 'bad redirect_uri=https%3A%2F%2Fuser%3Ahunter2pass%40db.internal%2Fcb%3Fa%3D1 for app', 'bad redirect_uri=https://user:[redacted]@db.internal/cb?a=1 for app'],
+    ['a URL quoted twice', 'next=https%253A%252F%252Fsvc%253Ahunter2pass%2540db.internal%252Fx', 'next=https://svc:[redacted]@db.internal/x'],
+    ['a token as an encoded URL\'s user info', 'origin https%3A%2F%2Fa1B2c3D4e5F6g7H8i9J0%40github.com%2Fo%2Fr', 'origin https://[redacted]@github.com/o/r'],
+    ['an encoded authorization header', 'header Authorization%3A%20Bearer%20opaqueTok0123 refused', 'header Authorization: Bearer [redacted] refused'],
+    ['an encoded api key pair', 'q=model%3Dx%26api_key%3Dhunter2hunter2', 'q=model=x&api_key=[redacted]'],
+  ])('removes a credential percent-encoding hid: %s, showing that text decoded', (_what, text, expected) => {
+    expect(scrub(text)).toBe(expected);
+  });
+
+  it('keeps percent-encoded text that hides no credential in its encoded form, bytes that are no UTF-8 included', () => {
+    const text = 'no file at /v1/files/a%20b%2Fc%FF%E2%82 (see https%3A%2F%2Fexample.com%2Fdocs)';
+    expect(scrub(text)).toBe(text);
   });
 
   it('keeps a URL without a password as it is: a port, an @ in its path, a user name or a mailto address is none', () => {
@@ -123,7 +140,7 @@ describe('scrub', () => {
 describe('scrub on adversarial text', () => {
   // Runs of what a pattern starts with but never completes: a pattern that started again inside each
   // would scan the rest every time (seconds for 100 KB, per logged line).
-  const UNITS = ['a.', 'a-', 'eyJ-', 'eyJaaaa.', 'AIza-', 'https://a:', 'x://', '-----BEGIN A ', 'AKIA', 'sk-', 'api_key=', 'Bearer ', 'Cookie: a-cookie:', 'cookie: a=b;', 'https://a1B2c3D4e5F6g7H8', 'glpat-', `${'a'.repeat(39)}!`];
+  const UNITS = ['a.', 'a-', 'eyJ-', 'eyJaaaa.', 'AIza-', 'https://a:', 'x://', '-----BEGIN A ', 'AKIA', 'sk-', 'api_key=', 'Bearer ', 'Cookie: a-cookie:', 'cookie: a=b;', 'https://a1B2c3D4e5F6g7H8', 'glpat-', '%41', '%41 ', '%FF ', '%3A%2F%2Fa%40', 'Bearer:', `${'a'.repeat(39)}!`];
   const fill = (unit: string, length: number): string => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
 
   it.each(UNITS)('scrubs 100 KB of %j in well under 100 ms', (unit) => {

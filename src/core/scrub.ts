@@ -57,8 +57,9 @@ type Replacement = string | ((match: string, ...groups: Array<string | undefined
 const PATTERNS: ReadonlyArray<readonly [RegExp, Replacement]> = [
   // PEM private keys, also when cut off before their END line.
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, REDACTED],
-  // Authorization schemes (Bearer, Basic, AWS SigV4) and everything after them up to a delimiter.
-  [/\b(Bearer|Basic|AWS4-HMAC-SHA256)\s+[^\s"',;}]+/gi, `$1 ${REDACTED}`],
+  // Authorization schemes (Bearer, Basic, AWS SigV4) and everything after them up to a delimiter; a
+  // bearer token also after a colon (`Bearer: tok`), as some clients and upstreams write it.
+  [/\b(Bearer(?:\s*[:=]\s*|\s+)|(?:Basic|AWS4-HMAC-SHA256)\s+)[^\s"',;}]+/gi, `$1${REDACTED}`],
   // Cookie and Set-Cookie values: each name=value pair (a session cookie is as good as a password). Only
   // pairs, so prose such as "cookie: required" stays; a Set-Cookie's attributes after a flag stay too.
   [new RegExp(`\\b((?:set-)?cookies?)(["']?\\s*:\\s*["']?)${COOKIE_PAIR}(?:;\\s*${COOKIE_PAIR})*`, 'gi'), `$1$2${REDACTED}`],
@@ -102,7 +103,69 @@ export function scrub(text: string): string {
   return scrubVisible(visible(text));
 }
 
+/** `scrub` of text without hidden characters, percent-encoded credentials included (`scrubEncoded`). */
 function scrubVisible(text: string): string {
+  const out = scrubPlain(text);
+  return ENCODED.test(out) ? scrubEncoded(out) : out;
+}
+
+/** A percent-encoded byte. */
+const ENCODED = /%[0-9A-Fa-f]{2}/;
+/** Layers of percent-encoding looked through: a URL in a query of a URL quoted in a query is two. */
+const MAX_DECODES = 3;
+const utf8 = new TextDecoder();
+const utf8Encoder = new TextEncoder();
+
+/**
+ * `text` with every percent-encoded byte decoded, the bytes read as UTF-8 (a byte that is none becomes
+ * U+FFFD): one pass over its UTF-8 bytes, where `%` and hex digits are always ASCII. No exception for a
+ * byte that is no UTF-8 (`decodeURIComponent` throws per run: 100 KB of `%FF ` took most of a second).
+ */
+function percentDecoded(text: string): string {
+  const bytes = utf8Encoder.encode(text);
+  const out = new Uint8Array(bytes.length);
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const high = i + 2 < bytes.length && bytes[i] === PERCENT ? hexValue(bytes[i + 1] ?? 0) : -1;
+    const low = high < 0 ? -1 : hexValue(bytes[i + 2] ?? 0);
+    if (low < 0) {
+      out[n++] = bytes[i] ?? 0;
+      continue;
+    }
+    out[n++] = high * 16 + low;
+    i += 2;
+  }
+  return utf8.decode(out.subarray(0, n));
+}
+
+const PERCENT = 0x25;
+
+/** The value of an ASCII hex digit's byte, or -1. */
+function hexValue(byte: number): number {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+/**
+ * Scrubbed `text` as shown when decoding it reveals a credential its percent-encoding hid from the
+ * patterns (a URL quoted in a query, `Authorization%3A%20Bearer%20…`): decoded as far as that layer,
+ * then scrubbed. Otherwise `text` as it is: encoded text with nothing to hide keeps its form.
+ */
+function scrubEncoded(text: string): string {
+  let shown = text;
+  let current = text;
+  for (let layer = 0; layer < MAX_DECODES && ENCODED.test(current); layer++) {
+    const decoded = visible(percentDecoded(current));
+    const clean = scrubPlain(decoded);
+    if (clean !== decoded) shown = clean;
+    current = clean;
+  }
+  return shown;
+}
+
+/** `text` with registered secrets and the patterns' matches replaced, as it reads. */
+function scrubPlain(text: string): string {
   let out = text;
   if (secrets.size > 0) {
     let lower = out.toLowerCase();
