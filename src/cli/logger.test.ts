@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createLoggers } from './logger.js';
 
 const logger = fileURLToPath(new URL('./logger.ts', import.meta.url));
+const errorTrace = fileURLToPath(new URL('../core/error-trace.ts', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
 /** Node itself with tsx's loader (the `tsx` command would put a second process between the test and the one it watches). */
 const nodeArgs = (body: string): string[] => ['--import', 'tsx', '--input-type=module', '--eval', withLoggers(body)];
@@ -52,14 +53,19 @@ describe('the CLI loggers', () => {
   it('scrub credentials from the error text of every line but the access log, a thrown Error included (its name and message, no stack)', () => {
     const lines = run(`
       logger.error({ err: 'connect to postgres://app:hunter2secret@db:5432 failed; sent Bearer abc.def.ghi' }, 'store failed');
-      logger.warn({ err: new TypeError('upstream said: api_key=sk-live-0123456789abcdef') }, 'refresh failed');
-      logger.error({ err: 'Error: token ya29.a0AfH6SMBx\\n    at call (/usr/local/lib/node_modules/switchyard/dist/bundle/chunks/chunk-AB.js:1:2)' }, 'internal error');`);
-    expect(lines.map((l) => l.err)).toEqual([
-      'connect to postgres://app:[redacted]@db:5432 failed; sent Bearer [redacted]',
-      'TypeError: upstream said: api_key=[redacted]',
-      // A stack frame's path is kept whole, though it is long enough to pass for an opaque token.
-      'Error: token [redacted]\n    at call (/usr/local/lib/node_modules/switchyard/dist/bundle/chunks/chunk-AB.js:1:2)',
-    ]);
+      logger.warn({ err: new TypeError('upstream said: api_key=sk-live-0123456789abcdef') }, 'refresh failed');`);
+    expect(lines.map((l) => l.err)).toEqual(['connect to postgres://app:[redacted]@db:5432 failed; sent Bearer [redacted]', 'TypeError: upstream said: api_key=[redacted]']);
+  });
+
+  it("scrub a text's lines shaped like stack frames too (an upstream's message can hold one); an internal error's trace keeps its real frames whole", () => {
+    const lines = run(`
+      import { ErrorTrace } from ${JSON.stringify(errorTrace)};
+      function readsTheUpstreamReplyAndThrowsWhenItCannotDecodeIt() { return new Error('token ya29.a0AfH6SMBx'); }
+      logger.error({ err: 'upstream said: bad\\n    at wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }, 'store failed');
+      logger.error({ err: ErrorTrace.of(readsTheUpstreamReplyAndThrowsWhenItCannotDecodeIt()) }, 'internal error');`);
+    expect(lines[0]?.err).toBe('upstream said: bad\n    at [redacted]');
+    // A frame's name or path is kept whole, though it is long enough to pass for an opaque token.
+    expect(lines[1]?.err).toMatch(/^Error: token \[redacted\]\n {4}at readsTheUpstreamReplyAndThrowsWhenItCannotDecodeIt \(/);
   });
 
   it('write a lone line within a fraction of a second, though lines are buffered', () => {

@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { ErrorTrace } from '../core/error-trace.js';
 import type { Logger } from '../core/logger.js';
 import { scrub } from '../core/scrub.js';
 import { batchedFdDestination } from './log-destination.js';
@@ -36,15 +37,13 @@ export function createLoggers(level: string, destination: NodeJS.WritableStream 
 }
 
 /**
- * A logged `err` (a message, or an internal error's chain of stacks) without credentials; an Error
- * object as its name and message. Stack frames are kept as they are: they hold only code locations,
- * whose long paths the scrubber's net for opaque tokens would take for one.
+ * A logged `err` without credentials: an internal error's chain (`ErrorTrace`, scrubbed where it was
+ * built, the frames of its real stacks kept whole), any other text scrubbed whole (a line shaped like a
+ * stack frame included: an upstream's message can hold one), an Error object as its name and message.
  */
 function scrubbedError(err: unknown): unknown {
-  if (typeof err === 'string') return err.includes('\n') ? err.split('\n').map(scrubUnlessFrame).join('\n') : scrub(err);
+  if (err instanceof ErrorTrace) return err.text;
+  if (typeof err === 'string') return scrub(err);
   if (err instanceof Error) return scrub(`${err.name}: ${err.message}`);
   return err;
 }
-
-const FRAME = /^\s+at /;
-const scrubUnlessFrame = (line: string): string => (FRAME.test(line) ? line : scrub(line));

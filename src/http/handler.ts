@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ErrorTrace } from '../core/error-trace.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { silentLogger } from '../core/logger.js';
@@ -12,7 +13,7 @@ import { createBasePath, underBasePath } from './base-path.js';
 import { createBrowserGuard } from './browser-guard.js';
 import { createCors, isPreflight } from './cors.js';
 import { isBodyStream, type HeaderMap, type HttpHandler, type HttpRequest, type HttpResponse } from './exchange.js';
-import { errorChain, errorResponse, exposesUpstream, jsonResponse } from './respond.js';
+import { errorResponse, exposesUpstream, jsonResponse } from './respond.js';
 import type { CostFn, Ingress, Route, RouteContext, StartSpan } from './route.js';
 import { allowedMethods, RouteTable, type Entry, type Found } from './route-table.js';
 import { RequestContext, type Shared } from './request-context.js';
@@ -246,7 +247,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
       } catch (err) {
         const error = toGatewayError(err);
         ctx.errorKind = error.kind;
-        if (error.kind === 'internal') logger.error({ requestId: ctx.requestId, err: errorChain(err) }, 'internal error');
+        if (error.kind === 'internal') logger.error({ requestId: ctx.requestId, err: ErrorTrace.of(err) }, 'internal error');
         // Only an authenticated caller's refusals are told (the audit log): a request the browser guard or
         // authentication refused names nobody, and anyone who can reach the port could write them.
         if (entry && onError && ctx.caller !== NOBODY) onError(error, ctx);

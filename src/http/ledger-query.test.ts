@@ -49,7 +49,7 @@ describe('fromLedger: what a ledger query throws', () => {
     expect([answer.status, answer.retryAfter]).toEqual([500, undefined]);
     expect(answer.logged.warn).toEqual([]);
     expect(answer.logged.error.map((e) => e.msg)).toEqual(['internal error']);
-    expect(answer.logged.error[0]?.err).toContain(bug.stack);
+    expect(String(answer.logged.error[0]?.err)).toContain(bug.stack);
   });
 
   it('answers a connection refusal with 503 ledger_unavailable, retry-after and a warning', async () => {

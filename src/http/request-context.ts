@@ -1,10 +1,10 @@
+import { ErrorTrace } from '../core/error-trace.js';
 import type { Logger } from '../core/logger.js';
 import type { Gateway, ServedBy } from '../gateway/gateway.js';
 import type { Conversations } from '../ingress/openai-responses/store/conversations.js';
 import { NOBODY, type Caller } from './auth.js';
 import { readBody } from './body.js';
 import type { AfterAnswer, HeaderMap, HttpRequest } from './exchange.js';
-import { errorChain } from './respond.js';
 import type { CostFn, RequestSpan, RouteContext } from './route.js';
 import { NO_PARAMS, type RouteTable } from './route-table.js';
 
@@ -117,7 +117,7 @@ export class RequestContext implements RouteContext, AfterAnswer {
   }
 
   internalError(err: unknown): void {
-    this.shared.logger.error({ requestId: this.requestId, err: errorChain(err) }, 'internal error');
+    this.shared.logger.error({ requestId: this.requestId, err: ErrorTrace.of(err) }, 'internal error');
   }
 
   /**
@@ -135,7 +135,7 @@ export class RequestContext implements RouteContext, AfterAnswer {
     try {
       this.record();
     } catch (err) {
-      this.shared.logger.error({ requestId: this.requestId, err: errorChain(err) }, 'access log or span failed');
+      this.shared.logger.error({ requestId: this.requestId, err: ErrorTrace.of(err) }, 'access log or span failed');
     }
   }
 

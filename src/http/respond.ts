@@ -55,21 +55,6 @@ export function exposesUpstream(config: GatewayConfig, deployment: string | unde
 }
 
 /**
- * The stack of an error and of every error it wraps (`cause`), for the internal-error log line: the
- * wrapper's own stack only says where the error was wrapped, not where it happened.
- */
-export function errorChain(err: unknown): string {
-  const lines: string[] = [];
-  let e: unknown = err;
-  for (let depth = 0; e !== undefined && depth < 8; depth++) {
-    lines.push(e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : String(e));
-    e = e instanceof Error ? e.cause : undefined;
-    if (e !== undefined) lines.push('caused by:');
-  }
-  return lines.join('\n');
-}
-
-/**
  * An error as a runtime adapter logs it to its platform: name and message, control characters dropped,
  * credentials scrubbed, cut (`scrubUpstreamText`); never the stack, which repeats the message unscrubbed.
  */

@@ -188,7 +188,7 @@ describe('a stream whose encoder fails mid-answer', () => {
           expect(res.trailers['x-switchyard-usage-estimated']).toBe(f.estimated === 1 ? 'true' : undefined);
 
           expect(logged.map((l) => l.msg)).toEqual(['internal error']);
-          expect(logged[0]?.err).toContain(BUG.stack);
+          expect(String(logged[0]?.err)).toContain(BUG.stack);
 
           if (cached) {
             // The stream the client got as an error was not stored: the same request goes upstream again.
