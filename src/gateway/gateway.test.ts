@@ -217,13 +217,14 @@ describe('gateway logs of upstream errors', () => {
     expect(line?.upstream).toBe('Invalid prompt: my SSN is 123-45-6789');
   });
 
-  it('logs where a decoder threw on a reply it could not read (a bug of ours looks the same to the client), without the message, which may quote the reply', async () => {
+  it('logs where a decoder threw on a reply it could not read (a bug of ours looks the same to the client), without the message, which may quote the reply, even as a line shaped like a frame', async () => {
     const lines: Array<{ obj: Record<string, unknown>; msg?: string }> = [];
     const capture = (obj: object, msg?: string): void => void lines.push({ obj: obj as Record<string, unknown>, msg });
     const logger: Logger = { debug: capture, info: capture, warn: capture, error: capture, child: () => logger };
     const { gateway, p } = build(twoDeployments, { logger });
     const decoderBug = (): never => {
-      throw new TypeError('Unexpected token in "my SSN is 123-45-6789"');
+      // JSON.parse quotes the reply, line feeds included: a line of it can look like a stack frame.
+      throw new TypeError('Unexpected token in "my SSN is 123-45-6789\n    at my SSN is 123-45-6789"');
     };
     let thrown: unknown;
     try {

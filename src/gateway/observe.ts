@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AttemptObserver, AttemptRecord, AttemptTracing, Operation, RequestParams } from '../core/events.js';
+import { stackFrames } from '../core/error-trace.js';
 import { GatewayError, type Spent } from '../core/errors.js';
 import { addUsage, makeUsage, type BilledAttempt, type ChatRequest, type FinishReason, type StreamPart, type Usage } from '../core/types.js';
 import type { CancelSignal } from '../core/cancel.js';
@@ -109,7 +110,8 @@ export class AttemptReporter {
    * it should read; where it threw tells which. The frames only: an error's message may quote the reply.
    */
   private logUnreadable(meta: RequestMeta, attempt: Attempt, cause: unknown): void {
-    const frames = cause instanceof Error ? (cause.stack ?? '').split('\n').filter((line) => line.startsWith('    at ')).slice(0, 6).join('\n') : '';
+    // The frames of the real stack only: a line of the message shaped like one is the reply's text.
+    const frames = cause instanceof Error ? (stackFrames(cause) ?? []).filter((line) => line.startsWith('    at ')).slice(0, 6).join('\n') : '';
     const d = attempt.deployment.config;
     this.logger.warn({ requestId: meta.requestId, deployment: d.id, provider: d.provider, attempt: attempt.number, thrown: cause instanceof Error ? cause.name : typeof cause, frames }, 'upstream reply the decoder could not read');
   }
