@@ -91,6 +91,21 @@ describe('AzureOpenAI client against the Azure simulator', () => {
     expect(e.message).toContain('exceeded token rate limit');
   });
 
+  it.each([
+    [401, '401', 'Access denied due to invalid subscription key', OpenAI.AuthenticationError],
+    [404, 'DeploymentNotFound', 'The API deployment for this resource does not exist', OpenAI.NotFoundError],
+  ])('answers a %i fault in Azure\'s shape (code %s), with its own words or the fault\'s', async (status, code, stock, type) => {
+    const send = () => azure.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    sim.faults.add({ status, count: 1 });
+    const plain = await send();
+    expect(plain).toBeInstanceOf(type);
+    expect([(plain as InstanceType<typeof OpenAI.APIError>).code, (plain as Error).message]).toEqual([code, expect.stringContaining(stock)]);
+    sim.faults.add({ status, error_message: 'Words of this fault.', count: 1 });
+    const worded = await send();
+    expect(worded).toBeInstanceOf(type);
+    expect([(worded as InstanceType<typeof OpenAI.APIError>).code, (worded as Error).message]).toEqual([code, `${status} Words of this fault.`]);
+  });
+
   it('raises BadRequestError for a prompt blocked by the content filter', async () => {
     sim.faults.add({ status: 400, error: 'content_filter', count: 1 });
     const err = await azure.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);

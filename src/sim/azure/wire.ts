@@ -32,16 +32,10 @@ export interface WireError {
   body: unknown;
 }
 
-export const unauthorizedKey = (): WireError => ({
-  status: 401,
-  headers: {},
-  body: {
-    error: {
-      code: '401',
-      message: 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
-    },
-  },
-});
+/** Azure's 401 for a wrong api-key; a fault's `error_message` in place of its words. */
+export const unauthorizedKey = (
+  message = 'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
+): WireError => ({ status: 401, headers: {}, body: { error: { code: '401', message } } });
 
 export const unauthorizedToken = (): WireError => ({
   status: 401,
@@ -54,16 +48,10 @@ export const resourceNotFound = (): WireError => ({ status: 404, headers: {}, bo
 
 export const apiVersionNotSupported = (): WireError => ({ status: 400, headers: {}, body: { error: { code: 'BadRequest', message: 'API version not supported' } } });
 
-export const deploymentNotFound = (): WireError => ({
-  status: 404,
-  headers: {},
-  body: {
-    error: {
-      code: 'DeploymentNotFound',
-      message: 'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.',
-    },
-  },
-});
+/** Azure's 404 for a deployment name it does not know; a fault's `error_message` in place of its words. */
+export const deploymentNotFound = (
+  message = 'The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again.',
+): WireError => ({ status: 404, headers: {}, body: { error: { code: 'DeploymentNotFound', message } } });
 
 /**
  * The error a fault asks for, in Azure's shape. `error` names: content_filter (the prompt-filter 400),
@@ -128,8 +116,9 @@ export function faultError(fault: Fault, operation: string, apiVersion: string):
       },
     };
   }
-  if (status === 401 && fault.error === undefined) return { ...unauthorizedKey(), headers };
-  if (status === 404 && fault.error === undefined) return { ...deploymentNotFound(), headers };
+  // Azure's own 401 and 404 shapes, which carry words like every other error: the fault's, if it has any.
+  if (status === 401 && fault.error === undefined) return { ...unauthorizedKey(message), headers };
+  if (status === 404 && fault.error === undefined) return { ...deploymentNotFound(message), headers };
   const defaults: Record<number, [string, string]> = {
     403: ['403', 'Public access is disabled. Please configure private endpoint.'],
     408: ['Timeout', 'The operation was timeout.'],
