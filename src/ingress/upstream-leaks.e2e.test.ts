@@ -43,9 +43,24 @@ const FOREIGN = [
   'ya29.a0ForeignGoogleToken_0123',
   // URL parsers take an unescaped @ in a password as part of it: the host follows the last one.
   'https://svc-user:p@ss-Foreign-w0rd@db.internal.example/x',
+  'Cookie: sid=CookieForeign0123; theme=dark',
+  'https://TokenOnlyForeign0123xyzABC@git.example/r.git',
+  // A zero-width space inside a key, and a URL percent-encoded in a query: each hid one from the patterns.
+  'sk-proj-ZeroWidth\u200BForeign0123456',
+  'next=https%3A%2F%2Fsvc%3AEncodedForeign0123%40db.internal.example',
 ];
 /** The secret part of each foreign credential: what must never be seen again. */
-const FOREIGN_SECRETS = ['ForeignKey0123456789abcdef', 'opaqueForeignBearer0123', 'AKIAFOREIGN012345678', 'a0ForeignGoogleToken_0123', 'ss-Foreign-w0rd'];
+const FOREIGN_SECRETS = [
+  'ForeignKey0123456789abcdef',
+  'opaqueForeignBearer0123',
+  'AKIAFOREIGN012345678',
+  'a0ForeignGoogleToken_0123',
+  'ss-Foreign-w0rd',
+  'CookieForeign0123',
+  'TokenOnlyForeign0123xyzABC',
+  'ZeroWidth',
+  'EncodedForeign0123',
+];
 const STATUSES = [400, 401, 403, 404, 413, 422, 429, 500, 503];
 
 interface Target {
