@@ -50,6 +50,7 @@ describe('scrub', () => {
     ['a Cookie header', 'sent Cookie: session=abc123def; csrftoken=xyz789 and was refused', 'sent Cookie: [redacted] and was refused'],
     ['a Set-Cookie header', 'Set-Cookie: __Host-sid=s%3AabcDEF123.xyz; Path=/; HttpOnly', 'Set-Cookie: [redacted]; HttpOnly'],
     ['a quoted cookie value', 'set-cookie: sid="abc123"; Secure', 'set-cookie: [redacted]; Secure'],
+    ['a list of Set-Cookie headers', "{ 'set-cookie': [ 'sid=abc123; Path=/', 'csrf=xyz789; Path=/' ] }", "{ 'set-cookie': [ '[redacted]' ] }"],
     ['a JSON cookie header', '{"Cookie":"sid=abc123; theme=dark"}', '{"Cookie":"[redacted]"}'],
     // A SAS signature is 44 base64 characters; %2B and %2F cut it into runs the opaque-run net misses.
     [
@@ -140,7 +141,7 @@ describe('scrub', () => {
 describe('scrub on adversarial text', () => {
   // Runs of what a pattern starts with but never completes: a pattern that started again inside each
   // would scan the rest every time (seconds for 100 KB, per logged line).
-  const UNITS = ['a.', 'a-', 'eyJ-', 'eyJaaaa.', 'AIza-', 'https://a:', 'x://', '-----BEGIN A ', 'AKIA', 'sk-', 'api_key=', 'Bearer ', 'Cookie: a-cookie:', 'cookie: a=b;', 'https://a1B2c3D4e5F6g7H8', 'glpat-', '%41', '%41 ', '%FF ', '%3A%2F%2Fa%40', 'Bearer:', `${'a'.repeat(39)}!`];
+  const UNITS = ['a.', 'a-', 'eyJ-', 'eyJaaaa.', 'AIza-', 'https://a:', 'x://', '-----BEGIN A ', 'AKIA', 'sk-', 'api_key=', 'Bearer ', 'Cookie: a-cookie:', 'cookie: a=b;', "cookie: ['a=b', ", 'https://a1B2c3D4e5F6g7H8', 'glpat-', '%41', '%41 ', '%FF ', '%3A%2F%2Fa%40', 'Bearer:', `${'a'.repeat(39)}!`];
   const fill = (unit: string, length: number): string => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
 
   it.each(UNITS)('scrubs 100 KB of %j in well under 100 ms', (unit) => {

@@ -60,9 +60,13 @@ const PATTERNS: ReadonlyArray<readonly [RegExp, Replacement]> = [
   // Authorization schemes (Bearer, Basic, AWS SigV4) and everything after them up to a delimiter; a
   // bearer token also after a colon (`Bearer: tok`), as some clients and upstreams write it.
   [/\b(Bearer(?:\s*[:=]\s*|\s+)|(?:Basic|AWS4-HMAC-SHA256)\s+)[^\s"',;}]+/gi, `$1${REDACTED}`],
-  // Cookie and Set-Cookie values: each name=value pair (a session cookie is as good as a password). Only
-  // pairs, so prose such as "cookie: required" stays; a Set-Cookie's attributes after a flag stay too.
-  [new RegExp(`\\b((?:set-)?cookies?)(["']?\\s*:\\s*["']?)${COOKIE_PAIR}(?:;\\s*${COOKIE_PAIR})*`, 'gi'), `$1$2${REDACTED}`],
+  // Cookie and Set-Cookie values: each name=value pair (a session cookie is as good as a password), in a
+  // header line or a list of them (Node's headers hold Set-Cookie as an array). Only pairs, so prose such
+  // as "cookie: required" stays; a Set-Cookie's attributes after a flag stay too.
+  [
+    new RegExp(`\\b((?:set-)?cookies?)(["']?\\s*:\\s*\\[?\\s*["']?)${COOKIE_PAIR}(?:(?:;\\s*|["']?\\s*,\\s*["']?)${COOKIE_PAIR})*`, 'gi'),
+    `$1$2${REDACTED}`,
+  ],
   // name=value / "name": "value" pairs whose name says what the value is (schemes were handled above);
   // `sig` is an Azure SAS URL's signature, which %2B and %2F cut into runs too short for the last net.
   [
