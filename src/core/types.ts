@@ -126,7 +126,14 @@ export type ResponseFormat =
   /** A JSON answer; with `schema`, one matching it (`name` is required by some upstreams, so it is kept). */
   | { type: 'json'; schema?: JsonObject; name?: string; description?: string; strict?: boolean };
 
-export type ReasoningEffort = 'minimal' | 'low' | 'medium' | 'high';
+/**
+ * How hard to reason, OpenAI's scale (`reasoning_effort`, `reasoning.effort`), which Claude's adaptive
+ * `output_config.effort` shares from `low` up: `xhigh` and `max` ask for more than `high`, and only
+ * some models take them (dialects send the nearest a model takes, with a Warning).
+ */
+export type ReasoningEffort = 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | 'max';
+/** The efforts that name a token budget: `xhigh` and `max` are open-ended, so a budget upstream gets `high`'s. */
+export type BudgetedEffort = 'minimal' | 'low' | 'medium' | 'high';
 
 /**
  * Whether and how much the model should reason before answering. `enabled: false` turns reasoning off
@@ -385,10 +392,20 @@ export function textOf(parts: readonly { type: string; text?: string }[]): strin
 }
 
 /** The reasoning budget a dialect sends when the request gave only an effort (Anthropic's minimum is 1,024). */
-export const REASONING_BUDGETS: Readonly<Record<ReasoningEffort, number>> = { minimal: 1_024, low: 2_048, medium: 8_192, high: 24_576 };
+export const REASONING_BUDGETS: Readonly<Record<BudgetedEffort, number>> = { minimal: 1_024, low: 2_048, medium: 8_192, high: 24_576 };
 
-/** The effort a dialect sends when the request gave only a token budget. */
-export function effortForBudget(budgetTokens: number): ReasoningEffort {
+/** Whether an effort asks for more than `high`, which no token budget names. */
+export function aboveHigh(effort: ReasoningEffort | undefined): effort is 'xhigh' | 'max' {
+  return effort === 'xhigh' || effort === 'max';
+}
+
+/** The effort whose budget a budget-only upstream is sent: `xhigh` and `max` as `high`, the largest preset. */
+export function budgetedEffort(effort: ReasoningEffort): BudgetedEffort {
+  return aboveHigh(effort) ? 'high' : effort;
+}
+
+/** The effort a dialect sends when the request gave only a token budget (never above `high`: a budget is a ceiling the client chose). */
+export function effortForBudget(budgetTokens: number): BudgetedEffort {
   if (budgetTokens <= REASONING_BUDGETS.minimal) return 'minimal';
   if (budgetTokens <= REASONING_BUDGETS.low) return 'low';
   if (budgetTokens <= REASONING_BUDGETS.medium) return 'medium';

@@ -201,8 +201,9 @@ describe('decodeMessagesRequest', () => {
     const reasoning = (body: Record<string, unknown>): unknown => decodeMessagesRequest({ ...base, ...body, messages: hi }).request.reasoning;
     expect(reasoning({ thinking: { type: 'adaptive' } })).toEqual({ enabled: true });
     expect(reasoning({ thinking: { type: 'adaptive', display: 'summarized' }, output_config: { effort: 'low' } })).toEqual({ enabled: true, effort: 'low' });
-    // xhigh and max are above the canonical's highest effort.
-    expect(reasoning({ thinking: { type: 'adaptive' }, output_config: { effort: 'max' } })).toEqual({ enabled: true, effort: 'high' });
+    // xhigh and max are canonical efforts too: the dialect sends a model without them the nearest it takes.
+    expect(reasoning({ thinking: { type: 'adaptive' }, output_config: { effort: 'max' } })).toEqual({ enabled: true, effort: 'max' });
+    expect(reasoning({ thinking: { type: 'adaptive' }, output_config: { effort: 'xhigh' } })).toEqual({ enabled: true, effort: 'xhigh' });
     expect(reasoning({ output_config: { effort: 'high' } })).toBeUndefined();
     // Beside a budget, the effort is kept: a model that takes no budget thinks at it.
     expect(reasoning({ max_tokens: 4_096, thinking: { type: 'enabled', budget_tokens: 2_048 }, output_config: { effort: 'low' } })).toEqual({ enabled: true, budgetTokens: 2_048, effort: 'low' });

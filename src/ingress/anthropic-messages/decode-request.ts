@@ -146,13 +146,13 @@ function thinking(raw: unknown, maxTokens: number | undefined, effort: Reasoning
   return effort === undefined ? { enabled: true, budgetTokens } : { enabled: true, budgetTokens, effort };
 }
 
-/** Anthropic's effort levels as the canonical effort; its two above `high` are the canonical's highest. */
+/** Anthropic's effort levels, each the canonical effort of its name (a model without `xhigh` or `max` gets the nearest it takes). */
 const EFFORTS: ReadonlyMap<unknown, ReasoningEffort> = new Map([
   ['low', 'low'],
   ['medium', 'medium'],
   ['high', 'high'],
-  ['xhigh', 'high'],
-  ['max', 'high'],
+  ['xhigh', 'xhigh'],
+  ['max', 'max'],
 ]);
 
 /**

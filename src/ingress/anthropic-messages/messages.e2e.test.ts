@@ -251,8 +251,10 @@ describe('the Anthropic Messages front door', () => {
     const m = await client.messages
       .stream({ model: 'anthropic', max_tokens: 32000, thinking: { type: 'adaptive' }, output_config: { effort: 'xhigh' }, messages: [{ role: 'user', content: 'think step by step: hi' }] })
       .finalMessage();
-    // Claude Sonnet 4.6 takes adaptive thinking, at the canonical effort: the top ones are the canonical `high`.
+    // Claude Sonnet 4.6 takes adaptive thinking, and max but not xhigh (from Opus 4.7 on): xhigh is sent as high.
     expect(JSON.parse(anthropicSim.lastRequest?.body.toString() ?? '{}')).toMatchObject({ max_tokens: 32000, thinking: { type: 'adaptive' }, output_config: { effort: 'high' } });
+    await client.messages.create({ model: 'anthropic', max_tokens: 4096, thinking: { type: 'adaptive' }, output_config: { effort: 'max' }, messages: [{ role: 'user', content: 'hi' }] });
+    expect(JSON.parse(anthropicSim.lastRequest?.body.toString() ?? '{}')).toMatchObject({ output_config: { effort: 'max' } });
     expect(m.content[0]).toMatchObject({ type: 'thinking', signature: expect.stringMatching(/.+/) });
     const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
     await client.messages.create({ model: 'openai', max_tokens: 64, output_config: { format: { type: 'json_schema', schema } }, messages: [{ role: 'user', content: 'A city?' }] });

@@ -1,4 +1,5 @@
 import { GatewayError } from '../../core/errors.js';
+import type { ReasoningEffort, ReasoningRequest } from '../../core/types.js';
 
 /*
  * Hand-written checks for the OpenAI front door: they run on every request, and a schema library costs
@@ -64,4 +65,23 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export function checkName(v: unknown, param: string): string {
   if (typeof v !== 'string' || !NAME.test(v)) throw bad(param, `'${param}' must be 1 to 64 letters, digits, underscores or dashes.`);
   return v;
+}
+
+const EFFORTS: ReadonlySet<unknown> = new Set<ReasoningEffort>(['minimal', 'low', 'medium', 'high', 'xhigh', 'max']);
+
+/**
+ * OpenAI's reasoning effort (`reasoning_effort`, `reasoning.effort`) as the canonical request: `none`
+ * turns reasoning off where the upstream allows it; the rest, `xhigh` and `max` among them (Codex CLI
+ * sends `xhigh`), are OpenAI's values, which each dialect brings to what its model takes. Anything else
+ * is refused in OpenAI's words.
+ */
+export function reasoningEffortOf(effort: unknown, param: string): ReasoningRequest {
+  if (effort === 'none') return { enabled: false };
+  if (EFFORTS.has(effort)) return { enabled: true, effort: effort as ReasoningEffort };
+  const shown = typeof effort === 'string' ? effort.slice(0, 64) : JSON.stringify(effort)?.slice(0, 64);
+  return badValue(param, `Invalid value: '${shown}'. Supported values are: 'none', 'minimal', 'low', 'medium', 'high', 'xhigh', and 'max'.`);
+}
+
+function badValue(param: string, message: string): never {
+  throw new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_value' });
 }

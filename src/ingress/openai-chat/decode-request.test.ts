@@ -105,7 +105,7 @@ describe('chat request validation', () => {
     expect(paramOf({ tool_choice: 'required' })).toBe('tool_choice');
     expect(paramOf({ stream_options: { include_usage: 1 } })).toBe('stream_options.include_usage');
     expect(paramOf({ user: 5 })).toBe('user');
-    expect(paramOf({ reasoning_effort: 'max' })).toBe('reasoning_effort');
+    expect(paramOf({ reasoning_effort: 'extreme' })).toBe('reasoning_effort');
     expect(paramOf({ messages: [{ role: 'user', content: 'x', name: 3 }] })).toBe('messages[0].name');
     expect(paramOf({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'u', detail: 'max' } }] }] })).toBe('messages[0].content[0].image_url.detail');
   });

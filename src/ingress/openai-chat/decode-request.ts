@@ -1,7 +1,7 @@
 import { unmappedFields } from '../../core/fields.js';
-import type { ChatRequest, JsonObject, Message, ReasoningRequest, ResponseFormat, ToolChoice, ToolDefinition } from '../../core/types.js';
+import type { ChatRequest, JsonObject, Message, ResponseFormat, ToolChoice, ToolDefinition } from '../../core/types.js';
 import { isObject } from '../../core/json.js';
-import { bad, checkName, emptyArray, notAnObject, optional, optionalBoolean, optionalNumber, optionalString } from './check.js';
+import { bad, checkName, emptyArray, notAnObject, optional, optionalBoolean, optionalNumber, optionalString, reasoningEffortOf } from './check.js';
 import { decodeMessage } from './decode-messages.js';
 import { CHAT_FIELDS } from './fields.js';
 import { checkToolMessages } from './tool-messages.js';
@@ -20,8 +20,6 @@ export interface DecodedChatCompletion {
   /** `stream_options.include_usage: true`: a usage chunk ends the stream. */
   includeUsage: boolean;
 }
-
-const EFFORTS = new Set(['minimal', 'low', 'medium', 'high']);
 
 /** Checks an OpenAI chat request body and converts it; throws invalid_request naming the parameter. */
 export function decodeChatCompletionRequest(body: unknown): DecodedChatCompletion {
@@ -47,7 +45,7 @@ export function decodeChatCompletionRequest(body: unknown): DecodedChatCompletio
   const user = optionalString(body, 'user');
   if (user !== undefined) request.user = user;
   const effort = optional(body, 'reasoning_effort');
-  if (effort !== undefined) request.reasoning = decodeReasoningEffort(effort);
+  if (effort !== undefined) request.reasoning = reasoningEffortOf(effort, 'reasoning_effort');
   const passthrough = unmappedFields(body, CHAT_FIELDS);
   if (passthrough) request.passthrough = passthrough;
   return { request, stream, includeUsage };
@@ -152,11 +150,4 @@ function decodeStreaming(body: Record<string, unknown>): { stream: boolean; incl
   // As OpenAI answers it: usage chunks mean nothing without a stream.
   if (!stream) throw bad('stream_options', "The 'stream_options' parameter is only allowed when 'stream' is enabled.");
   return { stream, includeUsage };
-}
-
-/** `reasoning_effort`: `none` turns reasoning off where the upstream allows it. */
-function decodeReasoningEffort(effort: unknown): ReasoningRequest {
-  if (effort === 'none') return { enabled: false };
-  if (typeof effort !== 'string' || !EFFORTS.has(effort)) throw bad('reasoning_effort', "'reasoning_effort' must be 'none', 'minimal', 'low', 'medium' or 'high'.");
-  return { enabled: true, effort: effort as ReasoningRequest['effort'] };
 }

@@ -1,6 +1,6 @@
 import type { ChatRequest, JsonObject, Message, ReasoningRequest, ResponseFormat, SystemMessage, ToolChoice, ToolDefinition } from '../../core/types.js';
 import { echoed, isObject } from '../../core/json.js';
-import { notAnObject } from '../openai-chat/check.js';
+import { notAnObject, reasoningEffortOf } from '../openai-chat/check.js';
 import { bad, decodeInput } from './decode-input.js';
 import { checkMembers, checkReasoningOptions, checkTextOptions } from './options.js';
 
@@ -68,8 +68,6 @@ const MAPPED = new Set(['model', 'input', 'instructions', 'tools', 'tool_choice'
 
 /** How the Responses API counts the output limit: reasoning included, as `max_completion_tokens` does. */
 const OPENAI_LIMIT_FIELD = { openai: { max_tokens_field: 'max_completion_tokens' } } as const;
-
-const EFFORTS = new Set(['minimal', 'low', 'medium', 'high']);
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -144,9 +142,7 @@ function decodeFormat(textConfig: unknown): ResponseFormat | undefined {
 function decodeReasoning(reasoning: Record<string, unknown>): ReasoningRequest | undefined {
   const effort = reasoning.effort;
   if (effort === undefined || effort === null) return undefined;
-  if (effort === 'none') return { enabled: false };
-  if (typeof effort !== 'string' || !EFFORTS.has(effort)) throw bad('reasoning.effort', "'reasoning.effort' must be 'none', 'minimal', 'low', 'medium' or 'high'.");
-  return { enabled: true, effort: effort as NonNullable<ReasoningRequest['effort']> };
+  return reasoningEffortOf(effort, 'reasoning.effort');
 }
 
 function includes(v: unknown, what: string): boolean {

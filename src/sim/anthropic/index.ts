@@ -3,10 +3,10 @@ import { sendJson, startSim, type SimServer } from '../server.js';
 import { sendAnthropicError } from './errors.js';
 import { answerMessages } from './messages.js';
 import { countInputTokens, PromptCache } from './script.js';
-import { prefillProblem, removedSamplingProblem, thinkingFormProblem, validateMessagesBody } from './validate.js';
+import { effortProblem, prefillProblem, removedSamplingProblem, thinkingFormProblem, validateMessagesBody } from './validate.js';
 
 export { answerMessages, type MessagesContext } from './messages.js';
-export { validateMessagesBody, prefillProblem, removedSamplingProblem, thinkingFormProblem, PREFILL_REFUSED, BUDGET_REFUSED, SAMPLING_REJECTED_FROM } from './validate.js';
+export { validateMessagesBody, effortProblem, prefillProblem, removedSamplingProblem, thinkingFormProblem, PREFILL_REFUSED, BUDGET_REFUSED, SAMPLING_REJECTED_FROM } from './validate.js';
 export { anthropicScriptInput, PromptCache } from './script.js';
 export { sendAnthropicError, sendFaultError } from './errors.js';
 
@@ -109,7 +109,7 @@ export async function startAnthropicSim(options: AnthropicSimOptions = {}): Prom
         sendAnthropicError(res, 404, 'not_found_error', `model: ${model}`);
         return true;
       }
-      const refused = prefillProblem(json, model) ?? thinkingFormProblem(json.thinking, model) ?? removedSamplingProblem(json, model);
+      const refused = prefillProblem(json, model) ?? thinkingFormProblem(json.thinking, model) ?? removedSamplingProblem(json, model) ?? effortProblem(json.output_config, model);
       if (refused) {
         sendAnthropicError(res, 400, 'invalid_request_error', refused);
         return true;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUDGET_REFUSED, PREFILL_REFUSED, prefillProblem, thinkingFormProblem, validateMessagesBody } from './validate.js';
+import { BUDGET_REFUSED, PREFILL_REFUSED, effortProblem, prefillProblem, thinkingFormProblem, validateMessagesBody } from './validate.js';
 import { cachePrefix } from './script.js';
 import { signatureOf } from '../answer.js';
 
@@ -148,3 +148,18 @@ describe('anthropic simulator prompt-caching rules (Anthropic, Claude on Vertex)
     expect(cachePrefix(body)).toEqual({ text: '', oneHour: '' });
   });
 });
+
+describe('the efforts above high, by model', () => {
+  it('takes xhigh from Claude Opus 4.7 on and max from 4.6 on, and refuses them before', () => {
+    for (const model of ['claude-opus-4-7', 'claude-opus-4-8', 'claude-sonnet-5', 'us.anthropic.claude-fable-5-v1:0']) {
+      expect([effortProblem({ effort: 'xhigh' }, model), effortProblem({ effort: 'max' }, model)], model).toEqual([undefined, undefined]);
+    }
+    for (const model of ['claude-sonnet-4-6', 'claude-opus-4-6@20260101', 'claude-mythos-preview']) {
+      expect(effortProblem({ effort: 'max' }, model), model).toBeUndefined();
+      expect(effortProblem({ effort: 'xhigh' }, model), model).toBe("output_config.effort: 'xhigh' is not supported by this model.");
+    }
+    expect(effortProblem({ effort: 'max' }, 'claude-opus-4-5')).toBe("output_config.effort: 'max' is not supported by this model.");
+    expect(effortProblem({ effort: 'high' }, 'claude-opus-4-5')).toBeUndefined();
+  });
+});
+

@@ -145,6 +145,21 @@ export function removedSamplingProblem(given: Readonly<Record<string, unknown>>,
   return sent === undefined ? undefined : `\`${sent}\` is deprecated for this model.`;
 }
 
+/** The Claude models that take `output_config.effort` xhigh (Opus 4.7 on, the Claude 5 family; not Mythos Preview). */
+const TAKES_XHIGH = /claude-(opus-4-[789]|(opus|sonnet|haiku|fable|mythos)-5)(?!\d)/;
+
+/**
+ * The 400 message for an effort above `high` that a Claude `model` does not take (`xhigh` before Opus
+ * 4.7 and on Mythos Preview, `max` before Claude 4.6), or undefined. The simulator's words: the API's
+ * are not published.
+ */
+export function effortProblem(config: unknown, model: string): string | undefined {
+  const effort = isObject(config) ? config.effort : undefined;
+  if ((effort !== 'xhigh' && effort !== 'max') || !/claude/.test(model)) return undefined;
+  const taken = effort === 'xhigh' ? TAKES_XHIGH.test(model) : ADAPTIVE_ONLY.test(model) || ADAPTIVE_TOO.test(model);
+  return taken ? undefined : `output_config.effort: '${effort}' is not supported by this model.`;
+}
+
 /**
  * The 400 message for a thinking form `model` does not take, or undefined: the budget form to an
  * adaptive-only model (the API's words), adaptive thinking to a model from before Claude 4.6 (the

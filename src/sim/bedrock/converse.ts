@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { countTokens, readTurns, scriptAnswer, signatureOf, splitArgs, type Answer, type ScriptInput, type Turn } from '../answer.js';
 import type { Fault } from '../faults.js';
 import { sendJson, streamWithFaults } from '../server.js';
-import { removedSamplingProblem, thinkingFormProblem, thinkingTurnProblem, type TurnShape } from '../anthropic/validate.js';
+import { effortProblem, removedSamplingProblem, thinkingFormProblem, thinkingTurnProblem, type TurnShape } from '../anthropic/validate.js';
 import { cachedPrefix } from './cache-points.js';
 import { requestId } from './errors.js';
 import { corruptFrame, eventFrame, exceptionFrame, withPadding } from './eventstream.js';
@@ -113,6 +113,8 @@ export function converseProblem(model: string, body: Record<string, unknown>): s
   }
   const effort = fields?.output_config?.effort;
   if (effort !== undefined && !EFFORTS.includes(String(effort))) return "The model returned the following errors: output_config.effort: Input should be 'low', 'medium', 'high', 'xhigh' or 'max'";
+  const unsupportedEffort = effortProblem(fields?.output_config, model);
+  if (unsupportedEffort) return `The model returned the following errors: ${unsupportedEffort}`;
   let toolBlocks = false;
   for (const [i, m] of messages.entries()) {
     for (const [j, b] of ((Array.isArray(m.content) ? m.content : []) as Block[]).entries()) {

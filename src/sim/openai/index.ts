@@ -72,14 +72,26 @@ export function openaiScriptInput(body: Record<string, unknown>): ScriptInput {
   };
 }
 
-const REASONING_EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high']);
+const REASONING_EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']);
+/** OpenAI's reasoning models, which refuse an effort above what they take ("xhigh is supported for all models after gpt-5.1-codex-max"; max from gpt-5.6). */
+const OPENAI_REASONING = /^(?:o[1-9]|gpt-5)(?:[-.:_]|$)/i;
+const TAKES_XHIGH = /^gpt-5(?:\.1-codex-max|\.(?:[2-9]|\d{2,})(?!-chat))(?:[-.:_]|$)/i;
+const TAKES_MAX = /^gpt-5\.(?:[6-9]|\d{2,})(?!-chat)(?:[-.:_]|$)/i;
 
-/** OpenAI's answer to a `reasoning_effort` it does not know, or undefined when the body has none or a good one. */
+/** OpenAI's answer to a `reasoning_effort` it does not know, or one above what the model takes; undefined when the body has none or a good one. */
 export function reasoningEffortProblem(body: Record<string, unknown>): { status: number; body: unknown } | undefined {
   const effort = body.reasoning_effort;
-  if (effort === undefined || (typeof effort === 'string' && REASONING_EFFORTS.has(effort))) return undefined;
-  const message = `Invalid value: '${String(effort)}'. Supported values are: 'none', 'minimal', 'low', 'medium', and 'high'.`;
+  if (effort === undefined || (typeof effort === 'string' && REASONING_EFFORTS.has(effort))) return aboveModelProblem(String(body.model ?? ''), effort);
+  const message = `Invalid value: '${String(effort)}'. Supported values are: 'none', 'minimal', 'low', 'medium', 'high', 'xhigh', and 'max'.`;
   return { status: 400, body: { error: { message, type: 'invalid_request_error', param: 'reasoning_effort', code: 'invalid_value' } } };
+}
+
+function aboveModelProblem(model: string, effort: unknown): { status: number; body: unknown } | undefined {
+  if ((effort !== 'xhigh' && effort !== 'max') || !OPENAI_REASONING.test(model)) return undefined;
+  if (effort === 'xhigh' ? TAKES_XHIGH.test(model) : TAKES_MAX.test(model)) return undefined;
+  const supported = TAKES_XHIGH.test(model) ? "'low', 'medium', 'high', and 'xhigh'" : "'low', 'medium', and 'high'";
+  const message = `Unsupported value: 'reasoning_effort' does not support '${effort}' with this model. Supported values are: ${supported}.`;
+  return { status: 400, body: { error: { message, type: 'invalid_request_error', param: 'reasoning_effort', code: 'unsupported_value' } } };
 }
 
 function errorStatusBody(fault: Fault): { status: number; body: unknown; headers: Record<string, string> } {

@@ -31,6 +31,21 @@ describe('OpenAI simulator, checked by the official openai SDK', () => {
     expect((bad as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('reasoning_effort');
   });
 
+  it("takes 'xhigh' and 'max' where OpenAI's models do, and refuses them, as OpenAI does, on a reasoning model without them", async () => {
+    const ask = (model: string, effort: 'xhigh' | 'max') => client.chat.completions.create({ model, reasoning_effort: effort, messages: [{ role: 'user', content: 'ping' }] }).catch((e: unknown) => e);
+    for (const [model, effort] of [['gpt-5.2', 'xhigh'], ['gpt-5.1-codex-max', 'xhigh'], ['gpt-5.6-sol', 'max'], ['gpt-4o-mini', 'max']] as const) {
+      expect(await ask(model, effort), `${model} ${effort}`).not.toBeInstanceOf(Error);
+    }
+    const refused = await ask('gpt-5.4', 'max');
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
+      message: "Unsupported value: 'reasoning_effort' does not support 'max' with this model. Supported values are: 'low', 'medium', 'high', and 'xhigh'.",
+      param: 'reasoning_effort',
+      code: 'unsupported_value',
+    });
+    for (const model of ['o3', 'gpt-5', 'gpt-5.1']) expect(await ask(model, 'xhigh'), model).toBeInstanceOf(OpenAI.BadRequestError);
+  });
+
   it('answers with a tool call and streams its arguments', async () => {
     const tools: OpenAI.Chat.ChatCompletionTool[] = [{ type: 'function', function: { name: 'weather', parameters: { type: 'object' } } }];
     const r = await client.chat.completions.create({ model: 'm', tools, messages: [{ role: 'user', content: 'call the tool: Paris' }] });

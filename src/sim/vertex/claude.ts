@@ -4,7 +4,7 @@ import { applyPreFault, sendJson, streamWithFaults } from '../server.js';
 import type { Fault } from '../faults.js';
 import { anthropicScriptInput, countInputTokens } from '../anthropic/script.js';
 import { streamThinking, thinkingBlock } from '../anthropic/messages.js';
-import { prefillProblem, removedSamplingProblem, thinkingFormProblem, validateMessagesBody } from '../anthropic/validate.js';
+import { effortProblem, prefillProblem, removedSamplingProblem, thinkingFormProblem, validateMessagesBody } from '../anthropic/validate.js';
 import { sendAnthropicError, sendFaultError as sendAnthropicFault, streamErrorBody } from '../anthropic/errors.js';
 import { sendFaultError as sendGoogleFault } from './errors.js';
 
@@ -20,7 +20,7 @@ let counter = 0;
 function problemOf(body: Json, model: string, stream: boolean): string | undefined {
   if (body.anthropic_version !== VERTEX_ANTHROPIC_VERSION) return `anthropic_version: expected '${VERTEX_ANTHROPIC_VERSION}'`;
   if (stream !== (body.stream === true)) return stream ? 'stream: streamRawPredict needs "stream": true' : 'stream: use streamRawPredict to stream';
-  return validateMessagesBody(body, { requireModel: false, version: VERTEX_ANTHROPIC_VERSION }) ?? prefillProblem(body, model) ?? thinkingFormProblem(body.thinking, model) ?? removedSamplingProblem(body, model);
+  return validateMessagesBody(body, { requireModel: false, version: VERTEX_ANTHROPIC_VERSION }) ?? prefillProblem(body, model) ?? thinkingFormProblem(body.thinking, model) ?? removedSamplingProblem(body, model) ?? effortProblem(body.output_config, model);
 }
 
 /**

@@ -1,5 +1,5 @@
-import { REASONING_BUDGETS, effortForBudget, type ChatRequest, type ReasoningEffort, type ReasoningRequest, type Warning } from '../../../core/types.js';
-import type { ClaudeThinkingForm } from './claude-thinking.js';
+import { REASONING_BUDGETS, aboveHigh, budgetedEffort, effortForBudget, type ChatRequest, type ReasoningEffort, type ReasoningRequest, type Warning } from '../../../core/types.js';
+import type { ClaudeThinkingForm, ClaudeThinkingRules } from './claude-thinking.js';
 
 /** Anthropic's smallest thinking budget. */
 export const MIN_THINKING_BUDGET = 1_024;
@@ -14,15 +14,24 @@ export function unsupported(setting: string, message: string): Warning {
 /** Claude's thinking setting, in either form (Messages API `thinking`, Converse's model field of that name). */
 export type ClaudeThinking = { type: 'enabled'; budget_tokens: number } | { type: 'adaptive' };
 
-/**
- * The efforts of Claude's `output_config.effort` that canonical efforts map to. Claude also takes
- * `xhigh` (Opus 4.7 on) and `max` (4.6 on), above `high`; no canonical effort is above `high`, so
- * neither is sent, and no model is sent an effort it lacks.
- */
-export type ClaudeEffort = 'low' | 'medium' | 'high';
+/** Claude's `output_config.effort` levels; `xhigh` and `max` only to the models that take them (claude-thinking.ts). */
+export type ClaudeEffort = 'low' | 'medium' | 'high' | 'xhigh' | 'max';
 
-/** Canonical effort to Claude's: `minimal` has no equivalent, `low` is the nearest. */
-const CLAUDE_EFFORT: Readonly<Record<ReasoningEffort, ClaudeEffort>> = { minimal: 'low', low: 'low', medium: 'medium', high: 'high' };
+/**
+ * Canonical effort to Claude's, for a model taking `top` above `high`: `minimal` has no equivalent
+ * (`low` is the nearest), and an effort above `high` the model lacks is sent as `high`, which thinks
+ * less rather than failing the request; each with a Warning.
+ */
+function claudeEffort(effort: ReasoningEffort, top: readonly string[], warnings: Warning[]): ClaudeEffort {
+  if (effort === 'minimal') {
+    warnings.push(unsupported('reasoning', "Claude's lowest reasoning effort is low; minimal was sent as low."));
+    return 'low';
+  }
+  if (!aboveHigh(effort) || top.includes(effort)) return effort;
+  const taken = ['low', 'medium', 'high', ...top].join(', ');
+  warnings.push(unsupported('reasoning', `This Claude model takes no reasoning effort ${effort} (it takes ${taken}); high was sent instead.`));
+  return 'high';
+}
 
 /** The effort adaptive thinking defaults to when none is sent. */
 const ADAPTIVE_DEFAULT_EFFORT: ReasoningEffort = 'high';
@@ -55,7 +64,8 @@ export interface ClaudeGeneration {
  * (they are dropped), nor happen at all when `obstacle` says why (see thinkingObstacle). Of temperature
  * and top_p only temperature is sent when both are given. Everything changed is reported in `warnings`.
  */
-export function planClaudeGeneration(req: ChatRequest, defaultMaxTokens: number, form: ClaudeThinkingForm, obstacle: string | undefined, warnings: Warning[]): ClaudeGeneration {
+export function planClaudeGeneration(req: ChatRequest, defaultMaxTokens: number, rules: ClaudeThinkingRules, obstacle: string | undefined, warnings: Warning[]): ClaudeGeneration {
+  const form = rules.form;
   const plan: ClaudeGeneration = { maxTokens: req.maxOutputTokens ?? defaultMaxTokens, temperature: req.temperature, topP: req.topP, topK: req.topK };
   const reasoning = req.reasoning;
   if (reasoning?.enabled === true) {
@@ -63,9 +73,8 @@ export function planClaudeGeneration(req: ChatRequest, defaultMaxTokens: number,
     else if (form === 'adaptive' || (form === 'either' && reasoning.budgetTokens === undefined)) {
       const effort = adaptiveEffort(reasoning, form, warnings);
       plan.thinking = { type: 'adaptive' };
-      if (effort !== undefined) plan.effort = CLAUDE_EFFORT[effort];
-      if (reasoning.effort === 'minimal') warnings.push(unsupported('reasoning', "Claude's lowest reasoning effort is low; minimal was sent as low."));
-      const room = REASONING_BUDGETS[effort ?? ADAPTIVE_DEFAULT_EFFORT];
+      if (effort !== undefined) plan.effort = claudeEffort(effort, rules.topEfforts, warnings);
+      const room = REASONING_BUDGETS[budgetedEffort(effort ?? ADAPTIVE_DEFAULT_EFFORT)];
       if (req.maxOutputTokens === undefined && plan.maxTokens <= room) plan.maxTokens += room;
       dropSamplingForThinking(plan, warnings);
     } else {
@@ -109,9 +118,14 @@ function adaptiveEffort(reasoning: ReasoningRequest, form: ClaudeThinkingForm, w
   const budget = reasoning.budgetTokens;
   if (budget === undefined) return reasoning.effort;
   // Only a model that takes adaptive thinking alone gets here with a budget (see planClaudeGeneration).
-  const effort = reasoning.effort ?? effortForBudget(budget);
-  const sent = reasoning.effort === undefined ? `sent as the effort ${CLAUDE_EFFORT[effort]}` : `not sent (the effort ${CLAUDE_EFFORT[effort]} was)`;
-  warnings.push(unsupported('reasoning', `This Claude model takes no reasoning budget (${form} thinking only); the budget of ${budget} tokens was ${sent}.`));
+  if (reasoning.effort !== undefined) {
+    warnings.push(unsupported('reasoning', `This Claude model takes no reasoning budget (${form} thinking only); the budget of ${budget} tokens was not sent (the effort ${reasoning.effort} was).`));
+    return reasoning.effort;
+  }
+  // Claude's lowest effort is low: a budget nearest minimal is sent as that, with this one Warning.
+  const nearest = effortForBudget(budget);
+  const effort = nearest === 'minimal' ? 'low' : nearest;
+  warnings.push(unsupported('reasoning', `This Claude model takes no reasoning budget (${form} thinking only); the budget of ${budget} tokens was sent as the effort ${effort}.`));
   return effort;
 }
 
@@ -122,7 +136,9 @@ function thinkingBudget(reasoning: ReasoningRequest, cap: number | undefined, wa
     return undefined;
   }
   if (reasoning.budgetTokens === undefined) {
-    const preset = REASONING_BUDGETS[reasoning.effort ?? 'medium'];
+    const effort = reasoning.effort ?? 'medium';
+    if (aboveHigh(effort)) warnings.push(unsupported('reasoning', `This Claude model takes a thinking budget, not an effort, and no budget names ${effort}; high's budget (${REASONING_BUDGETS.high} tokens) was sent.`));
+    const preset = REASONING_BUDGETS[budgetedEffort(effort)];
     if (cap === undefined) return preset;
     const budget = Math.min(preset, Math.floor(cap / 2));
     if (budget >= MIN_THINKING_BUDGET) return budget;

@@ -33,3 +33,42 @@ function thinkingForm(model: string): ClaudeThinkingForm {
 
 /** The thinking form a Claude model id takes (see thinkingForm). */
 export const claudeThinkingForm: (model: string) => ClaudeThinkingForm = byModel(thinkingForm);
+
+/** Claude's adaptive efforts above `high`. */
+export type ClaudeTopEffort = 'xhigh' | 'max';
+
+const NO_TOP_EFFORTS: readonly ClaudeTopEffort[] = [];
+const MAX_ONLY: readonly ClaudeTopEffort[] = ['max'];
+const XHIGH_AND_MAX: readonly ClaudeTopEffort[] = ['xhigh', 'max'];
+
+/**
+ * The efforts above `high` a model's `output_config.effort` takes, a rule on the same version as the
+ * thinking form (Anthropic's effort page): `max` from Claude 4.6 on (Opus and Sonnet 4.6, Mythos
+ * Preview), `xhigh` from Claude Opus 4.7 on (Opus 4.8, the Claude 5 family), "some models that support
+ * max do not yet support xhigh". A Claude id whose version cannot be read is taken to be adaptive
+ * (thinkingForm), so it takes `max`, as every adaptive model does, and not `xhigh`, which Claude Mythos
+ * Preview, the one such id known, refuses: `high` sent for `xhigh` thinks less, whereas `xhigh` to a
+ * model without it fails the request.
+ */
+function topEfforts(model: string): readonly ClaudeTopEffort[] {
+  if (!CLAUDE.test(model)) return NO_TOP_EFFORTS;
+  const version = claudeVersion(model);
+  if (version === undefined) return MAX_ONLY;
+  if (version.major < 4 || (version.major === 4 && version.minor < 6)) return NO_TOP_EFFORTS;
+  return version.major === 4 && version.minor === 6 ? MAX_ONLY : XHIGH_AND_MAX;
+}
+
+/** The efforts above `high` a Claude model id takes (see topEfforts). */
+export const claudeTopEfforts: (model: string) => readonly ClaudeTopEffort[] = byModel(topEfforts);
+
+/** What a Claude model takes of thinking: its form and its efforts above `high`. */
+export interface ClaudeThinkingRules {
+  readonly form: ClaudeThinkingForm;
+  readonly topEfforts: readonly ClaudeTopEffort[];
+}
+
+/** The rules for a model that names no Claude version the rules know: the budget form, no effort above `high`. */
+export const BUDGET_RULES: ClaudeThinkingRules = { form: 'budget', topEfforts: NO_TOP_EFFORTS };
+
+/** A Claude model id's thinking rules, one object per id. */
+export const claudeThinkingRules: (model: string) => ClaudeThinkingRules = byModel((model) => ({ form: claudeThinkingForm(model), topEfforts: claudeTopEfforts(model) }));

@@ -555,6 +555,27 @@ describe('encodeMessagesRequest: adaptive thinking for the Claude models that ta
     expect(warnings.map((w) => w.setting)).toEqual(['reasoning']);
   });
 
+  it('sends xhigh and max to the Claude models that take them, and high with a warning to those that do not', () => {
+    const sent = (model: string, effort: 'xhigh' | 'max') => {
+      const warnings: Warning[] = [];
+      const body = on(model, { reasoning: { enabled: true, effort } }, warnings);
+      return [body.output_config?.effort, warnings.map((w) => w.message).join()];
+    };
+    for (const model of ['claude-opus-4-7', 'claude-opus-4-8', 'claude-sonnet-5', 'claude-fable-5']) {
+      expect([sent(model, 'xhigh'), sent(model, 'max')], model).toEqual([['xhigh', ''], ['max', '']]);
+    }
+    // Claude 4.6 and Mythos Preview (whose id reads no version) take max, not xhigh.
+    for (const model of ['claude-sonnet-4-6', 'claude-opus-4-6', 'claude-mythos-preview']) {
+      expect(sent(model, 'max'), model).toEqual(['max', '']);
+      expect(sent(model, 'xhigh'), model).toEqual(['high', 'This Claude model takes no reasoning effort xhigh (it takes low, medium, high, max); high was sent instead.']);
+    }
+    // The budget form (before 4.6) has no effort above high: high's budget, with a warning.
+    const warnings: Warning[] = [];
+    expect(on('claude-sonnet-4-5', { reasoning: { enabled: true, effort: 'max' } }, warnings)).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 24_576 } });
+    expect(warnings.map((w) => w.message)).toEqual(["This Claude model takes a thinking budget, not an effort, and no budget names max; high's budget (24576 tokens) was sent."]);
+    expect(on('claude-opus-4-7', { reasoning: { enabled: true, effort: 'max' } }).max_tokens).toBe(4096 + 24_576);
+  });
+
   it("leaves the effort to Claude's default when the request names none, and keeps maxOutputTokens as max_tokens with no budget to fit", () => {
     const body = on('claude-opus-4-7', { maxOutputTokens: 512, reasoning: { enabled: true } });
     expect(body).toMatchObject({ max_tokens: 512, thinking: { type: 'adaptive' } });

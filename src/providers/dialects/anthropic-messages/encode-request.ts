@@ -3,7 +3,7 @@ import { copyPassthrough } from '../../../core/fields.js';
 import type { ChatRequest, ResponseFormat, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
 import { claudeStopSequences, planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from './claude-generation.js';
 import { checkClaudePrefill } from './claude-prefill.js';
-import { claudeThinkingForm } from './claude-thinking.js';
+import { BUDGET_RULES, claudeThinkingRules } from './claude-thinking.js';
 import { cacheControl, encodeConversation } from './encode-messages.js';
 import type { AnthropicContentBlock, AnthropicTextBlock, AnthropicTool, AnthropicToolChoice, MessagesRequestBody } from './wire.js';
 
@@ -138,8 +138,8 @@ export function encodeMessagesRequest(req: ChatRequest, opts: EncodeMessagesOpti
   if (instruction) system.push({ type: 'text', text: instruction });
   const obstacle = thinkingObstacle(req, req.reasoning?.enabled === true && toolLoopLacksThinking(messages, BLOCK_KINDS));
   // Without a model (no caller does that today) the budget form, the Messages API's long-standing one.
-  const form = target === undefined ? 'budget' : claudeThinkingForm(target);
-  const plan = planClaudeGeneration(req, opts.defaultMaxTokens, form, obstacle, warnings);
+  const rules = target === undefined ? BUDGET_RULES : claudeThinkingRules(target);
+  const plan = planClaudeGeneration(req, opts.defaultMaxTokens, rules, obstacle, warnings);
   const body: MessagesRequestBody = { max_tokens: plan.maxTokens, messages };
   if (opts.model !== undefined) body.model = opts.model;
   if (opts.anthropicVersion !== undefined) body.anthropic_version = opts.anthropicVersion;

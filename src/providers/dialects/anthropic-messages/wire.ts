@@ -97,7 +97,7 @@ export interface MessagesRequestBody {
   tool_choice?: AnthropicToolChoice;
   thinking?: AnthropicThinkingConfig;
   /** Adaptive thinking's depth. */
-  output_config?: { effort: 'low' | 'medium' | 'high' };
+  output_config?: { effort: 'low' | 'medium' | 'high' | 'xhigh' | 'max' };
   metadata?: { user_id: string };
   stream?: boolean;
   /** Automatic caching: the API puts this breakpoint on the last cacheable block itself. */

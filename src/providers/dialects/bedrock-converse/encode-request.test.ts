@@ -457,6 +457,15 @@ describe('encodeConverseRequest: adaptive thinking for the Claude models that ta
     });
   });
 
+  it("sends Claude's efforts above high by the same rules as the Messages API: xhigh from Opus 4.7 on, max from 4.6 on", () => {
+    expect(on(OPUS_4_7, { reasoning: { enabled: true, effort: 'xhigh' } }).additionalModelRequestFields).toEqual({ thinking: { type: 'adaptive' }, output_config: { effort: 'xhigh' } });
+    const warnings: Warning[] = [];
+    const sonnet = on('us.anthropic.claude-sonnet-4-6', { reasoning: { enabled: true, effort: 'xhigh' } }, warnings);
+    expect(sonnet.additionalModelRequestFields).toEqual({ thinking: { type: 'adaptive' }, output_config: { effort: 'high' } });
+    expect(warnings.map((w) => w.setting)).toEqual(['reasoning']);
+    expect(on('us.anthropic.claude-sonnet-4-6', { reasoning: { enabled: true, effort: 'max' } }).additionalModelRequestFields).toMatchObject({ output_config: { effort: 'max' } });
+  });
+
   it("maps an explicit budget to the nearest effort on a model that refuses budgets, with a warning", () => {
     const warnings: Warning[] = [];
     const body = on('arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-7', { maxOutputTokens: 10_000, reasoning: { enabled: true, budgetTokens: 2000 } }, warnings);

@@ -2,7 +2,7 @@ import { copyPassthrough } from '../../../core/fields.js';
 import { checkStopCount } from '../stop-limit.js';
 import type { ChatRequest, ToolDefinition, Warning } from '../../../core/types.js';
 import { checkClaudePrefill } from '../anthropic-messages/claude-prefill.js';
-import { claudeThinkingForm } from '../anthropic-messages/claude-thinking.js';
+import { claudeThinkingRules } from '../anthropic-messages/claude-thinking.js';
 import { claudeStopSequences, planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from '../anthropic-messages/claude-generation.js';
 import { CACHE_POINT, CACHE_POINT_1H, cachePoint, encodeConversation, type CacheContext } from './encode-messages.js';
 import { cachePointsFor, isClaudeModel, takesAssistantFirst } from './model-family.js';
@@ -121,7 +121,7 @@ function generation(request: ChatRequest, model: string, claude: boolean, messag
     return { plan, extra };
   }
   const obstacle = thinkingObstacle(request, request.reasoning?.enabled === true && toolLoopLacksThinking(messages, BLOCK_KINDS));
-  const plan = planClaudeGeneration(request, CLAUDE_DEFAULT_MAX_TOKENS, claudeThinkingForm(model), obstacle, warnings);
+  const plan = planClaudeGeneration(request, CLAUDE_DEFAULT_MAX_TOKENS, claudeThinkingRules(model), obstacle, warnings);
   if (plan.topK !== undefined) extra.top_k = plan.topK;
   // Bedrock hands these model fields to Claude as its Messages API fields, adaptive thinking's effort included.
   if (plan.thinking) extra.thinking = plan.thinking;

@@ -312,6 +312,14 @@ describe('gemini request encoding: tools and settings', () => {
     expect(thinking(undefined)).toBeUndefined();
   });
 
+  it("sends an effort above high (xhigh, max) as high's budget, Gemini having no higher setting, with a warning", () => {
+    for (const effort of ['xhigh', 'max'] as const) {
+      const { body, warnings } = encodeGenerateContentRequest(base({ reasoning: { enabled: true, effort } }), 'gemini-2.5-pro');
+      expect(body.generationConfig?.thinkingConfig).toEqual({ thinkingBudget: 24_576, includeThoughts: true });
+      expect(warnings).toEqual([{ type: 'unsupported-setting', setting: 'reasoning', message: `Gemini takes a thinking budget, and no budget names the reasoning effort ${effort}; high's budget (24576 tokens) was sent.` }]);
+    }
+  });
+
   it("moves a thinking budget into a Gemini 2.5 model's range (outside it is a 400), with a warning", () => {
     const think = (model: string, budgetTokens: number) => encodeGenerateContentRequest(base({ reasoning: { enabled: true, budgetTokens } }), model);
     const flash = think('gemini-2.5-flash', 31_999);

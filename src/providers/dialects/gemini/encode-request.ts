@@ -1,4 +1,4 @@
-import { REASONING_BUDGETS } from '../../../core/types.js';
+import { REASONING_BUDGETS, aboveHigh, budgetedEffort } from '../../../core/types.js';
 import { checkStopCount } from '../stop-limit.js';
 import type { ChatRequest, ReasoningRequest, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
 import type { GeminiFunctionDeclaration, GeminiGenerationConfig, GeminiRequest, GeminiThinkingConfig } from './wire.js';
@@ -45,16 +45,26 @@ const NO_PREFILL = /^gemini-(?:3\.5-flash-lite|3\.(?:[6-9]|\d{2,})|[4-9]|\d{2,})
 const MIN_PRO_BUDGET = 128;
 
 /**
- * Thinking on with a token budget (the effort's, when only an effort is given), or off with a zero
- * budget; for a model that always thinks, as little as it allows (with a Warning).
+ * Thinking on with a token budget (the effort's, when only an effort is given; Gemini has no effort
+ * above high, so xhigh and max get high's, with a Warning), or off with a zero budget; for a model that
+ * always thinks, as little as it allows (with a Warning).
  */
 function thinkingConfig(reasoning: ReasoningRequest, model: string | undefined, warnings: Warning[]): GeminiThinkingConfig {
   const name = model?.slice(model.lastIndexOf('/') + 1);
-  if (reasoning.enabled) return { thinkingBudget: withinBudgetRange(reasoning.budgetTokens ?? REASONING_BUDGETS[reasoning.effort ?? 'medium'], name, warnings), includeThoughts: true };
+  if (reasoning.enabled) return { thinkingBudget: withinBudgetRange(reasoning.budgetTokens ?? effortBudget(reasoning, warnings), name, warnings), includeThoughts: true };
   if (name === undefined || !ALWAYS_THINKS.test(name)) return { thinkingBudget: 0 };
   warnings.push({ type: 'unsupported-setting', setting: 'reasoning', message: `${name} cannot turn thinking off; it thinks as little as it allows.` });
   // Gemini 3 sets its thinking by level (its default is high).
   return name.toLowerCase().startsWith('gemini-2.5-pro') ? { thinkingBudget: MIN_PRO_BUDGET } : { thinkingLevel: 'low' };
+}
+
+/** The preset budget of the request's effort (medium when none), high's for an effort above it. */
+function effortBudget(reasoning: ReasoningRequest, warnings: Warning[]): number {
+  const effort = reasoning.effort ?? 'medium';
+  if (aboveHigh(effort)) {
+    warnings.push({ type: 'unsupported-setting', setting: 'reasoning', message: `Gemini takes a thinking budget, and no budget names the reasoning effort ${effort}; high's budget (${REASONING_BUDGETS.high} tokens) was sent.` });
+  }
+  return REASONING_BUDGETS[budgetedEffort(effort)];
 }
 
 /** Gemini 2.5's thinking budget ranges (a budget outside one is a 400), by model name: Pro, Flash-Lite, Flash. */

@@ -150,7 +150,7 @@ describe('openai-chat request encoding', () => {
       }
     });
 
-    it("sends the versioned pro models (gpt-5.2-pro, gpt-5.4-pro), which take 'medium' and up, 'medium' for a lower effort with a warning, and 'high' as asked", () => {
+    it("sends the versioned pro models (gpt-5.2-pro, gpt-5.4-pro), which take 'medium' to 'xhigh', 'medium' for a lower effort with a warning, and 'high' and 'xhigh' as asked", () => {
       for (const model of ['gpt-5.2-pro', 'gpt-5.2-pro-2025-12-11', 'gpt-5.4-pro']) {
         for (const [reasoning, asked] of [
           [{ enabled: true, effort: 'low' as const }, 'low'],
@@ -158,13 +158,31 @@ describe('openai-chat request encoding', () => {
         ] as const) {
           const { body, warnings } = encode(ask({ reasoning }), { model });
           expect(body.reasoning_effort, `${model} ${asked}`).toBe('medium');
-          expect(warnings).toEqual([{ type: 'unsupported-setting', setting: 'reasoning', message: `The upstream model takes only reasoning effort 'medium' or 'high'; 'medium' was sent instead of '${asked}'.` }]);
+          expect(warnings).toEqual([{ type: 'unsupported-setting', setting: 'reasoning', message: `The upstream model takes only reasoning effort 'medium' or 'high' or 'xhigh'; 'medium' was sent instead of '${asked}'.` }]);
         }
-        for (const effort of ['medium', 'high'] as const) {
+        for (const effort of ['medium', 'high', 'xhigh'] as const) {
           const taken = encode(ask({ reasoning: { enabled: true, effort } }), { model });
           expect([taken.body.reasoning_effort, taken.warnings]).toEqual([effort, undefined]);
         }
       }
+    });
+
+    it("sends 'xhigh' and 'max' to the models that take them, and lowers them to a model's highest effort with a warning", () => {
+      const sent = (model: string, effort: 'xhigh' | 'max') => {
+        const { body, warnings } = encode(ask({ reasoning: { enabled: true, effort } }), { model });
+        return [body.reasoning_effort, warnings?.[0]?.message];
+      };
+      expect(sent('gpt-5.6-terra', 'max')).toEqual(['max', undefined]);
+      expect(sent('gpt-5.6-luna', 'xhigh')).toEqual(['xhigh', undefined]);
+      expect(sent('gpt-5.2', 'xhigh')).toEqual(['xhigh', undefined]);
+      expect(sent('gpt-5.1-codex-max', 'xhigh')).toEqual(['xhigh', undefined]);
+      expect(sent('gpt-5.4', 'max')).toEqual(['xhigh', "The upstream model takes only reasoning effort 'low' or 'medium' or 'high' or 'xhigh'; 'xhigh' was sent instead of 'max'."]);
+      expect(sent('o3', 'xhigh')).toEqual(['high', "The upstream model takes only reasoning effort 'low' or 'medium' or 'high'; 'high' was sent instead of 'xhigh'."]);
+      expect(sent('gpt-5', 'max')).toEqual(['high', "The upstream model takes only reasoning effort 'minimal' or 'low' or 'medium' or 'high'; 'high' was sent instead of 'max'."]);
+      expect(sent('gpt-5-pro', 'xhigh')).toEqual(['high', "The upstream model takes only reasoning effort 'high'; 'high' was sent instead of 'xhigh'."]);
+      expect(sent('gpt-5.2-chat-latest', 'max')[0]).toBe('medium');
+      // A budget never reads as more than 'high': a budget is a ceiling the client chose.
+      expect(encode(ask({ reasoning: { enabled: true, budgetTokens: 100_000 } }), { model: 'gpt-5.6' }).body.reasoning_effort).toBe('high');
     });
 
     it('prefers the effort over the budget when both are given', () => {
@@ -201,10 +219,17 @@ describe('openai-chat request encoding', () => {
       ['gpt-5-pro', 'high-only'],
       ['gpt-5-pro-2025-10-06', 'high-only'],
       ['gpt-5.1-codex', 'low-to-high'],
-      ['gpt-5.2', 'low-to-high'],
-      ['gpt-5.2-pro', 'medium-to-high'],
-      ['gpt-5.2-pro-2025-12-11', 'medium-to-high'],
-      ['gpt-5.4-pro', 'medium-to-high'],
+      ['gpt-5.1', 'low-to-high'],
+      ['gpt-5.1-codex-mini', 'low-to-high'],
+      ['gpt-5.1-codex-max', 'low-to-xhigh'],
+      ['gpt-5.2', 'low-to-xhigh'],
+      ['gpt-5.2-codex', 'low-to-xhigh'],
+      ['gpt-5.4-mini-2026-03-17', 'low-to-xhigh'],
+      ['gpt-5.6-sol', 'low-to-max'],
+      ['gpt-5.6', 'low-to-max'],
+      ['gpt-5.2-pro', 'medium-to-xhigh'],
+      ['gpt-5.2-pro-2025-12-11', 'medium-to-xhigh'],
+      ['gpt-5.4-pro', 'medium-to-xhigh'],
       ['gpt-5.1-chat-latest', 'medium-only'],
       ['gpt-5.2-chat-latest', 'medium-only'],
       ['gpt-5.2-chat-2025-12-11', 'medium-only'],
