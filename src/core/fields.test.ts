@@ -81,3 +81,14 @@ describe('unmapped fields', () => {
     expect(refusal(() => checkRequestFields(fields as object, NO_FIELDS, [grant()])).param).toBe('__proto__');
   });
 });
+
+describe('a field of the client API that its door does not map', () => {
+  it('is refused as unsupported by the gateway (unsupported_parameter), an unknown one as unrecognized', () => {
+    const api = new Set(['logprobs']);
+    const err = refusal(() => checkRequestFields({ logprobs: true }, NO_FIELDS, [{ config: { passthrough: [] } }], api));
+    expect([err.message, err.param, err.code]).toEqual(["Unsupported parameter: 'logprobs' is not supported by this gateway.", 'logprobs', 'unsupported_parameter']);
+    expect(refusal(() => checkRequestFields({ frobnicate: 1 }, NO_FIELDS, [{ config: { passthrough: [] } }], api)).message).toBe('Unrecognized request argument supplied: frobnicate.');
+    expect(() => checkRequestFields({ logprobs: true }, NO_FIELDS, [{ config: { passthrough: ['logprobs'] } }], api)).not.toThrow();
+  });
+});
+

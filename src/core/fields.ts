@@ -33,18 +33,23 @@ export interface PassthroughGrant {
   readonly config: { readonly passthrough: readonly string[] };
 }
 
+/** No field of the client's API left unmapped. */
+const NO_API_FIELDS: ReadonlySet<string> = new Set();
+
 /**
  * Refuses (400 invalid_request, `param` = the field) the first field of `body` that is neither in
  * `known` nor let through by every deployment in `targets` (the route plan; when it is empty no
- * upstream sees the body and routing reports why). A null value asks for nothing and passes.
+ * upstream sees the body and routing reports why). A null value asks for nothing and passes. A field
+ * in `apiFields` (one the client's API defines and its door does not map) is refused as the gateway's
+ * `unsupported_parameter`, so the client is not told it does not exist; any other as unrecognized.
  * Runs on every request: it walks the body's own keys and allocates nothing unless it throws.
  */
-export function checkRequestFields(body: object, known: ReadonlySet<string>, targets: readonly PassthroughGrant[]): void {
+export function checkRequestFields(body: object, known: ReadonlySet<string>, targets: readonly PassthroughGrant[], apiFields = NO_API_FIELDS): void {
   const values = body as Record<string, unknown>;
   for (const field in values) {
     if (known.has(field) || values[field] === null) continue;
     for (const t of targets) {
-      if (!t.config.passthrough.includes(field)) throw unrecognized(field, targets.length > 1);
+      if (!t.config.passthrough.includes(field)) throw apiFields.has(field) ? unsupported(field, targets.length > 1) : unrecognized(field, targets.length > 1);
     }
   }
 }
@@ -69,9 +74,16 @@ export function copyPassthrough(request: object, fields: readonly string[], targ
 
 const MAX_NAMED = 64;
 
+const SEVERAL = ' (it must be enabled for every deployment this request may be routed to)';
+
 function unrecognized(field: string, several: boolean): GatewayError {
   // The name is the client's own text: bounded, so a huge key cannot balloon the error.
   const name = field.length > MAX_NAMED ? `${field.slice(0, MAX_NAMED)}...` : field;
-  const scope = several ? ' (it must be enabled for every deployment this request may be routed to)' : '';
-  return new GatewayError({ kind: 'invalid_request', message: `Unrecognized request argument supplied: ${name}${scope}.`, param: name, code: 'invalid_request' });
+  return new GatewayError({ kind: 'invalid_request', message: `Unrecognized request argument supplied: ${name}${several ? SEVERAL : ''}.`, param: name, code: 'invalid_request' });
+}
+
+/** A real parameter of the client's API that the gateway does not carry (a name from the door's own list, so short). */
+function unsupported(field: string, several: boolean): GatewayError {
+  const message = `Unsupported parameter: '${field}' is not supported by this gateway${several ? SEVERAL : ''}.`;
+  return new GatewayError({ kind: 'invalid_request', message, param: field, code: 'unsupported_parameter' });
 }

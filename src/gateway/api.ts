@@ -62,6 +62,12 @@ export interface RequestOptions extends CacheRequestOptions {
    * `maxOutputTokens` when absent.
    */
   maxTokensParam?: string;
+  /**
+   * The fields of the client's API that its door does not map (OpenAI's `logprobs`, `store`, ...): one a
+   * deployment does not let through is refused as a parameter the gateway does not support, not as an
+   * unknown one. None when absent.
+   */
+  apiFields?: ReadonlySet<string>;
   /** What the caller's API key may route to; the config's defaults (`routing.allow_direct_deployments`) when absent. */
   access?: Access;
 }

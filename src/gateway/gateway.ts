@@ -319,7 +319,7 @@ class GatewayRuntime implements Gateway {
       mediaUrls: capabilities.includes('vision') || capabilities.includes('files') ? mediaUrlsOf(asked) : undefined,
     };
     const plan = this.engine.router.plan({ model: asked.model, needs, override: opts.override, overrideParam: opts.overrideParam, task: opts.task, access: opts.access });
-    checkRequestFields(asked.passthrough ?? NO_PASSTHROUGH, MAPPED_NONE, plan.deployments);
+    checkRequestFields(asked.passthrough ?? NO_PASSTHROUGH, MAPPED_NONE, plan.deployments, opts.apiFields);
     const request = applyGroupPolicy(asked, plan.group);
     return { request, needs, plan };
   }

@@ -31,5 +31,32 @@ export const CHAT_FIELD_NAMES = [
 
 export const CHAT_FIELDS: ReadonlySet<string> = new Set(CHAT_FIELD_NAMES);
 
+/**
+ * The Chat Completions API's own fields that Switchyard does not map (the official SDK's
+ * `ChatCompletionCreateParams`): sent without a deployment's `passthrough` grant, one is refused as a
+ * parameter the gateway does not support (`unsupported_parameter`), not as an unknown one, so a
+ * client is not told that OpenAI has no such thing.
+ */
+export const CHAT_API_UNMAPPED_FIELDS: ReadonlySet<string> = new Set([
+  'audio',
+  'function_call',
+  'functions',
+  'logit_bias',
+  'logprobs',
+  'metadata',
+  'modalities',
+  'moderation',
+  'prediction',
+  'prompt_cache_key',
+  'prompt_cache_options',
+  'prompt_cache_retention',
+  'safety_identifier',
+  'service_tier',
+  'store',
+  'top_logprobs',
+  'verbosity',
+  'web_search_options',
+]);
+
 /** Every field of an OpenAI embeddings request that Switchyard maps. */
 export const EMBEDDING_FIELDS: ReadonlySet<string> = new Set(['model', 'input', 'dimensions', 'encoding_format', 'user']);

@@ -10,6 +10,7 @@ import { asStreamHeaders, requestOptions, servedHeaders } from '../gateway-heade
 import { answerCost, wantsExtensions } from '../extras.js';
 import { decodeEmbeddingRequest } from './decode-embeddings.js';
 import { decodeChatCompletionRequest } from './decode-request.js';
+import { CHAT_API_UNMAPPED_FIELDS } from './fields.js';
 import { encodeChatResponse, encodeEmbeddingResponse } from './encode-response.js';
 import { ChatStreamEncoder } from './stream.js';
 
@@ -18,6 +19,7 @@ async function chatCompletions(ctx: RouteContext): Promise<HttpResponse> {
   const hints = takeBodyHints(body);
   const { request, stream, includeUsage } = decodeChatCompletionRequest(body);
   const options = requestOptions(ctx, 'openai-chat', hints);
+  options.apiFields = CHAT_API_UNMAPPED_FIELDS;
   // A refused output limit is named as the client spelled it.
   if (request.maxOutputTokens !== undefined) options.maxTokensParam = request.providerOptions?.openai?.max_tokens_field === 'max_completion_tokens' ? 'max_completion_tokens' : 'max_tokens';
   if (stream) return streamCompletion(ctx, request, options, includeUsage);

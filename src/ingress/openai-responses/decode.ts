@@ -64,6 +64,20 @@ function checkIgnored(body: Record<string, unknown>): void {
   }
 }
 
+/**
+ * The Responses API's own parameters this door does not implement (the official SDK's
+ * `ResponseCreateParams`, and `max_tool_calls`): refused as ones the gateway does not support,
+ * `unsupported_parameter`, since the client is not wrong that they exist.
+ */
+const UNSUPPORTED = new Set(['background', 'context_management', 'conversation', 'max_tool_calls', 'moderation', 'prompt', 'prompt_cache_options', 'prompt_cache_retention', 'top_logprobs']);
+
+/** A body field the door neither maps nor accepts: unsupported if the API defines it, else unknown, in the API's words. */
+function refuseField(key: string): never {
+  if (UNSUPPORTED.has(key)) throw bad(key, `Unsupported parameter: '${key}' is not supported by this gateway.`, 'unsupported_parameter');
+  const name = key.length > 64 ? `${key.slice(0, 64)}...` : key;
+  throw bad(name, `Unknown parameter: '${name}'.`, 'unknown_parameter');
+}
+
 const MAPPED = new Set(['model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'text', 'max_output_tokens', 'temperature', 'top_p', 'stream', 'previous_response_id', 'user', 'reasoning']);
 
 /** How the Responses API counts the output limit: reasoning included, as `max_completion_tokens` does. */
@@ -163,7 +177,7 @@ function decodeMetadata(v: unknown): Record<string, string> | null {
 export function decodeResponsesRequest(body: unknown): ResponsesRequest {
   if (!isObject(body)) throw notAnObject();
   for (const key in body) {
-    if (!MAPPED.has(key) && !IGNORED.has(key) && body[key] !== null) throw bad(key, `Unrecognized request argument supplied: ${key.slice(0, 64)}`, 'unrecognized_field');
+    if (!MAPPED.has(key) && !IGNORED.has(key) && body[key] !== null) refuseField(key);
   }
   checkIgnored(body);
   if (typeof body.model !== 'string' || body.model === '') throw bad('model', "'model' is required and must be a string.");

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import OpenAI from 'openai';
+import { parseConfig } from '../../config/load.js';
+import { createGateway } from '../../gateway/gateway.js';
+import { startServer, type RunningServer } from '../../adapters/node/server.js';
+import { startOpenAISim } from '../../sim/openai/index.js';
+import type { SimServer } from '../../sim/server.js';
+
+/*
+ * A parameter the OpenAI API defines but the gateway does not carry is refused as the gateway's
+ * `unsupported_parameter`, naming it, so the client is not told that it does not exist; a parameter no
+ * API has is refused as OpenAI refuses it: the Responses API's "Unknown parameter", Chat Completions'
+ * "Unrecognized request argument". Through the real server with the official SDK, on both doors.
+ */
+
+const KEY = 'sk-fields';
+
+describe('parameters the gateway does not support, and unknown ones', () => {
+  let sim: SimServer;
+  let server: RunningServer;
+  let openai: OpenAI;
+  const errorOf = async (call: Promise<unknown>): Promise<unknown> => {
+    const e = await call.catch((caught: unknown) => caught);
+    expect(e).toBeInstanceOf(OpenAI.BadRequestError);
+    return (e as InstanceType<typeof OpenAI.BadRequestError>).error;
+  };
+
+  beforeAll(async () => {
+    sim = await startOpenAISim({ apiKey: 'sk-up' });
+    const upstream = { provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1`, api_key: 'sk-up' } as const;
+    const parsed = parseConfig({
+      api_keys: [{ id: 'k', key: KEY }],
+      routing: { max_attempts_per_deployment: 1 },
+      deployments: [
+        { id: 'plain', ...upstream },
+        { id: 'granted', ...upstream, passthrough: ['logprobs'] },
+      ],
+      groups: [
+        { name: 'chat', deployments: ['plain'] },
+        { name: 'granted', deployments: ['granted'] },
+      ],
+    });
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    server = await startServer(createGateway(parsed.config), { port: 0 });
+    openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY, maxRetries: 0 });
+  });
+
+  afterAll(async () => {
+    await server.shutdown(100);
+    await sim.close();
+  });
+
+  const messages = [{ role: 'user' as const, content: 'hi' }];
+
+  it('refuses a Chat Completions parameter no deployment lets through as unsupported by the gateway, and sends it where one does', async () => {
+    expect(await errorOf(openai.chat.completions.create({ model: 'chat', messages, logprobs: true }))).toEqual({
+      message: "Unsupported parameter: 'logprobs' is not supported by this gateway.",
+      type: 'invalid_request_error',
+      param: 'logprobs',
+      code: 'unsupported_parameter',
+    });
+    expect(await errorOf(openai.chat.completions.create({ model: 'chat', messages, store: true, stream: true }))).toMatchObject({ param: 'store', code: 'unsupported_parameter' });
+    await openai.chat.completions.create({ model: 'granted', messages, logprobs: true });
+    expect(JSON.parse(sim.lastRequest?.body.toString() ?? '{}')).toMatchObject({ logprobs: true });
+  });
+
+  it('refuses a field no OpenAI API has as Chat Completions does', async () => {
+    const body = { model: 'chat', messages, frobnicate: 1 } as OpenAI.Chat.ChatCompletionCreateParamsNonStreaming;
+    expect(await errorOf(openai.chat.completions.create(body))).toMatchObject({ message: 'Unrecognized request argument supplied: frobnicate.', param: 'frobnicate' });
+  });
+
+  it('refuses a Responses parameter the door does not implement as unsupported, and an unknown one in the API words', async () => {
+    for (const [field, value] of [['background', true], ['top_logprobs', 3], ['max_tool_calls', 2], ['conversation', 'conv_1']] as const) {
+      const body = { model: 'chat', input: 'hi', [field]: value } as OpenAI.Responses.ResponseCreateParamsNonStreaming;
+      expect(await errorOf(openai.responses.create(body)), field).toEqual({
+        message: `Unsupported parameter: '${field}' is not supported by this gateway.`,
+        type: 'invalid_request_error',
+        param: field,
+        code: 'unsupported_parameter',
+      });
+    }
+    const unknown = { model: 'chat', input: 'hi', frobnicate: 1 } as OpenAI.Responses.ResponseCreateParamsNonStreaming;
+    expect(await errorOf(openai.responses.create(unknown))).toEqual({ message: "Unknown parameter: 'frobnicate'.", type: 'invalid_request_error', param: 'frobnicate', code: 'unknown_parameter' });
+  });
+});
