@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { GatewayError } from '../core/errors.js';
 import type { HttpRequest } from './exchange.js';
 
@@ -79,10 +80,18 @@ export function nestsDeeperThan(text: Uint8Array, limit: number): boolean {
   return false;
 }
 
-/** Parses a JSON body; anything unparseable or nested too deep is a 400 invalid_json. */
+/**
+ * Parses a JSON body; anything unparseable, nested too deep or not UTF-8 is a 400 invalid_json. JSON
+ * is UTF-8 (RFC 8259): bytes that are not would be read as U+FFFD and the prompt silently changed, so
+ * they are refused, as the APIs refuse a body they cannot parse. The check is simdutf's, ~80 ns on a
+ * 2 KB body beside ~7 µs to parse it.
+ */
 export function parseJson(body: Uint8Array): unknown {
   if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
     throw new GatewayError({ kind: 'invalid_request', code: 'invalid_json', message: `The request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels.` });
+  }
+  if (!isUtf8(body)) {
+    throw new GatewayError({ kind: 'invalid_request', code: 'invalid_json', message: 'The request body is not valid JSON: it is not valid UTF-8.' });
   }
   // Buffer's decoder is the fastest; a plain Uint8Array (from a serverless platform) is viewed, not copied.
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);

@@ -118,6 +118,19 @@ describe('HTTP server with the official openai SDK', () => {
     expect(r.json.error).toEqual({ message: 'The request body is not valid JSON.', type: 'invalid_request_error', param: null, code: 'invalid_json' });
   });
 
+  it("refuses a body that is not UTF-8 with 400 in each door's error shape, rather than answering a prompt read as U+FFFD", async () => {
+    // A Latin-1 "é" (the lone byte 0xE9, where UTF-8 needs two): JSON is UTF-8, so this is no JSON text.
+    const latin1 = (before: string, after: string): Buffer => Buffer.concat([Buffer.from(before), Buffer.from([0xe9]), Buffer.from(after)]);
+    const chat = await post(`${server.url}/v1/chat/completions`, latin1('{"model":"chat","messages":[{"role":"user","content":"caf', '"}]}'));
+    expect([chat.status, chat.json.error]).toEqual([400, { message: 'The request body is not valid JSON: it is not valid UTF-8.', type: 'invalid_request_error', param: null, code: 'invalid_json' }]);
+    const responses = await post(`${server.url}/v1/responses`, latin1('{"model":"chat","input":"caf', '"}'));
+    expect([responses.status, responses.json.error.code]).toEqual([400, 'invalid_json']);
+    const messages = await post(`${server.url}/v1/messages`, latin1('{"model":"chat","max_tokens":16,"messages":[{"role":"user","content":"caf', '"}]}'), { 'anthropic-version': '2023-06-01' });
+    expect([messages.status, messages.json]).toMatchObject([400, { type: 'error', error: { type: 'invalid_request_error', message: 'The request body is not valid JSON: it is not valid UTF-8.' } }]);
+    // The same text in UTF-8 is answered.
+    expect((await post(`${server.url}/v1/chat/completions`, '{"model":"chat","messages":[{"role":"user","content":"café"}]}')).status).toBe(200);
+  });
+
   it('refuses a compressed body with 415 naming its Content-Encoding, rather than calling it invalid JSON', async () => {
     const body = gzipSync(JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }));
     const r = await post(`${server.url}/v1/chat/completions`, body, { 'content-encoding': 'gzip' });
