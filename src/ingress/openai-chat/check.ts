@@ -14,6 +14,11 @@ export function bad(param: string, message: string): GatewayError {
   return new GatewayError({ kind: 'invalid_request', message, param, code: 'invalid_request' });
 }
 
+/** OpenAI's refusal of a member an object parameter does not have (`stream_options.foo`), in its words and with its code. */
+export function unknownMember(param: string): GatewayError {
+  return new GatewayError({ kind: 'invalid_request', message: `Unknown parameter: '${param}'.`, param, code: 'unknown_parameter' });
+}
+
 /** A body that is JSON but not an object: OpenAI names no parameter for the body as a whole (`param: null`). */
 export function notAnObject(): GatewayError {
   return new GatewayError({ kind: 'invalid_request', message: 'The request body must be a JSON object.', code: 'invalid_request' });

@@ -1,7 +1,7 @@
 import { unmappedFields } from '../../core/fields.js';
 import type { ChatRequest, JsonObject, Message, ResponseFormat, ToolChoice, ToolDefinition } from '../../core/types.js';
 import { isObject } from '../../core/json.js';
-import { bad, checkName, emptyArray, notAnObject, optional, optionalBoolean, optionalNumber, optionalString, reasoningEffortOf } from './check.js';
+import { bad, checkName, emptyArray, notAnObject, unknownMember, optional, optionalBoolean, optionalNumber, optionalString, reasoningEffortOf } from './check.js';
 import { decodeMessage } from './decode-messages.js';
 import { CHAT_FIELDS } from './fields.js';
 import { checkToolMessages } from './tool-messages.js';
@@ -146,7 +146,10 @@ function decodeStreaming(body: Record<string, unknown>): { stream: boolean; incl
   const options = optional(body, 'stream_options');
   if (options === undefined) return { stream, includeUsage: false };
   if (!isObject(options)) throw bad('stream_options', "'stream_options' must be an object.");
+  for (const key in options) if (key !== 'include_usage' && key !== 'include_obfuscation') throw unknownMember(`stream_options.${key.slice(0, 64)}`);
   const includeUsage = optionalBoolean(options, 'include_usage', 'stream_options.include_usage') === true;
+  // Checked and not acted on: the gateway's chunks never carry `obfuscation` padding (docs/CONFIG.md).
+  optionalBoolean(options, 'include_obfuscation', 'stream_options.include_obfuscation');
   // As OpenAI answers it: usage chunks mean nothing without a stream.
   if (!stream) throw bad('stream_options', "The 'stream_options' parameter is only allowed when 'stream' is enabled.");
   return { stream, includeUsage };

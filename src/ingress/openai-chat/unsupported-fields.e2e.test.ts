@@ -82,4 +82,23 @@ describe('parameters the gateway does not support, and unknown ones', () => {
     const unknown = { model: 'chat', input: 'hi', frobnicate: 1 } as OpenAI.Responses.ResponseCreateParamsNonStreaming;
     expect(await errorOf(openai.responses.create(unknown))).toEqual({ message: "Unknown parameter: 'frobnicate'.", type: 'invalid_request_error', param: 'frobnicate', code: 'unknown_parameter' });
   });
+
+  it("refuses a stream_options member OpenAI does not have in its words, and takes include_obfuscation, padding no chunk either way", async () => {
+    const body = { model: 'chat', messages, stream: true, stream_options: { include_usage: true, incude_usage: true } } as OpenAI.Chat.ChatCompletionCreateParamsStreaming;
+    expect(await errorOf(openai.chat.completions.create(body))).toEqual({
+      message: "Unknown parameter: 'stream_options.incude_usage'.",
+      type: 'invalid_request_error',
+      param: 'stream_options.incude_usage',
+      code: 'unknown_parameter',
+    });
+    const bad = { model: 'chat', messages, stream: true, stream_options: { include_obfuscation: 'no' } } as unknown as OpenAI.Chat.ChatCompletionCreateParamsStreaming;
+    expect(await errorOf(openai.chat.completions.create(bad))).toMatchObject({ param: 'stream_options.include_obfuscation' });
+    for (const include_obfuscation of [true, false]) {
+      const stream = await openai.chat.completions.create({ model: 'chat', messages, stream: true, stream_options: { include_obfuscation, include_usage: true } });
+      const chunks: unknown[] = [];
+      for await (const chunk of stream) chunks.push(chunk);
+      expect(chunks.length).toBeGreaterThan(2);
+      expect(chunks.filter((c) => Object.hasOwn(c as object, 'obfuscation'))).toEqual([]);
+    }
+  });
 });
