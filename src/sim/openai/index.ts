@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { scriptAnswer, scriptRefusal, embedText, readTurns, splitArgs, type ScriptInput, type Turn } from '../answer.js';
+import { scriptAnswer, scriptRefusal, embedText, readTurns, splitArgs, type Answer, type ScriptInput, type Turn } from '../answer.js';
 import { applyPreFault, sendJson, startSim, streamWithFaults, type SimServer } from '../server.js';
 import type { Fault } from '../faults.js';
 import { readEmbeddingInputs, readJsonBody, sendTokenInputRefusal, toolCallDelta, toolCallsOf } from './wire.js';
@@ -169,6 +169,12 @@ export function startOpenAISim(options: OpenAISimOptions = {}): Promise<SimServe
   });
 }
 
+/** A tool call's delta; the answer's first one, when it opens the answer, as OpenAI sends it: role, null content, the call, null refusal. */
+function callDelta(call: NonNullable<Answer['toolCall']>, piece: string, i: number, opens: boolean): Record<string, unknown> {
+  const delta = toolCallDelta(call, piece, i);
+  return opens && i === 0 ? { role: 'assistant', content: null, tool_calls: delta.tool_calls, refusal: null } : delta;
+}
+
 async function chat(res: ServerResponse, body: Record<string, unknown>, fault: Fault): Promise<void> {
   if (!(await applyPreFault(fault, res))) return;
   if (fault.status) return sendError(res, fault);
@@ -179,6 +185,11 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
   }
   const effort = reasoningEffortProblem(body);
   if (effort) return sendJson(res, effort.status, effort.body);
+  // OpenAI refuses an empty tool list rather than reading it as none.
+  if (Array.isArray(body.tools) && body.tools.length === 0) {
+    const message = "Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.";
+    return sendJson(res, 400, { error: { message, type: 'invalid_request_error', param: 'tools', code: 'empty_array' } });
+  }
   const input = openaiScriptInput(body);
   // A declined prompt: OpenAI words it in `refusal`, content null, finish_reason stop.
   const refused = scriptRefusal(input);
@@ -221,8 +232,12 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
   const frame = (delta: Record<string, unknown>, finishReason: string | null, extra?: Record<string, unknown>): void => {
     res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, system_fingerprint: 'fp_sim', choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...extra })}\n\n`);
   };
-  // A refusal's role chunk opens it empty, with null content; its words come as `refusal` deltas.
-  frame(refused ? { role: 'assistant', content: null, refusal: '' } : { role: 'assistant', content: '' }, null);
+  // OpenAI's first chunk: the role with empty content and a null refusal; a refusal's opens with null
+  // content and an empty refusal (its words come as `refusal` deltas); an answer that opens with a
+  // tool call has no chunk of its own for the role: the call's first chunk carries it, content null.
+  // Reasoning (vLLM's reasoning_content) comes after a role chunk, so a call after it does not carry one.
+  const callOpens = toolCall !== undefined && answer.reasoning === undefined;
+  if (!callOpens) frame(refused ? { role: 'assistant', content: null, refusal: '' } : { role: 'assistant', content: '', refusal: null }, null);
   if (fault.malformed) {
     res.end('data: {"choices": [\n\n');
     return;
@@ -233,7 +248,7 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
     pieces,
     fault,
     res,
-    (piece, i) => frame(toolCall ? toolCallDelta(toolCall, piece, i) : refused ? { refusal: piece } : { content: piece }, null),
+    (piece, i) => frame(toolCall ? callDelta(toolCall, piece, i, callOpens) : refused ? { refusal: piece } : { content: piece }, null),
     () => {
       res.end(`data: ${JSON.stringify({ error: { message: fault.error_message ?? 'Simulated mid-stream failure', type: 'server_error', param: null, code: fault.error ?? 'server_error' } })}\n\n`);
     },

@@ -46,6 +46,33 @@ describe('OpenAI simulator, checked by the official openai SDK', () => {
     for (const model of ['o3', 'gpt-5', 'gpt-5.1']) expect(await ask(model, 'xhigh'), model).toBeInstanceOf(OpenAI.BadRequestError);
   });
 
+  it("opens a stream as OpenAI does: the role chunk with a null refusal, or for a tool call the call's first chunk carrying the role", async () => {
+    const firstDelta = async (body: Record<string, unknown>): Promise<unknown> => {
+      const res = await fetch(`${sim.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer sk-sim', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', stream: true, ...body }) });
+      const first = (await res.text()).split('\n\n')[0] ?? '';
+      return (JSON.parse(first.slice('data: '.length)) as { choices: Array<{ delta: unknown }> }).choices[0]?.delta;
+    };
+    expect(await firstDelta({ messages: [{ role: 'user', content: 'ping' }] })).toEqual({ role: 'assistant', content: '', refusal: null });
+    const tools = [{ type: 'function', function: { name: 'weather', parameters: { type: 'object' } } }];
+    expect(await firstDelta({ tools, messages: [{ role: 'user', content: 'call the tool: Paris' }] })).toEqual({
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ index: 0, id: expect.any(String), type: 'function', function: { name: 'weather', arguments: expect.any(String) } }],
+      refusal: null,
+    });
+  });
+
+  it("refuses an empty tools list as OpenAI does (empty_array), rather than reading it as none", async () => {
+    const bad = await client.chat.completions.create({ model: 'm', tools: [], messages: [{ role: 'user', content: 'ping' }] }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((bad as InstanceType<typeof OpenAI.BadRequestError>).error).toEqual({
+      message: "Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+      type: 'invalid_request_error',
+      param: 'tools',
+      code: 'empty_array',
+    });
+  });
+
   it('answers with a tool call and streams its arguments', async () => {
     const tools: OpenAI.Chat.ChatCompletionTool[] = [{ type: 'function', function: { name: 'weather', parameters: { type: 'object' } } }];
     const r = await client.chat.completions.create({ model: 'm', tools, messages: [{ role: 'user', content: 'call the tool: Paris' }] });
