@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
-import { parseConfig } from '../../config/load.js';
-import { createGateway } from '../../gateway/gateway.js';
-import { startServer, type RunningServer } from '../../adapters/node/server.js';
-import { startOpenAISim } from '../../sim/openai/index.js';
 import type { SimServer } from '../../sim/server.js';
+import { startOpenAIFront, type OpenAIFront } from '../testing/openai-front.js';
 
 /*
  * OpenAI's schema asks for at least one item in every list of a chat request (`messages`, `tools`,
@@ -33,27 +30,16 @@ const CASES: Array<[param: string, body: Body]> = [
 ];
 
 describe('empty lists in a chat request', () => {
+  let front: OpenAIFront;
   let sim: SimServer;
-  let server: RunningServer;
   let openai: OpenAI;
 
   beforeAll(async () => {
-    sim = await startOpenAISim({ apiKey: 'sk-up' });
-    const parsed = parseConfig({
-      api_keys: [{ id: 'k', key: KEY }],
-      routing: { max_attempts_per_deployment: 1 },
-      deployments: [{ id: 'gpt', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1`, api_key: 'sk-up' }],
-      groups: [{ name: 'chat', deployments: ['gpt'] }],
-    });
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-    server = await startServer(createGateway(parsed.config), { port: 0 });
-    openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY, maxRetries: 0 });
+    front = await startOpenAIFront(KEY);
+    ({ sim, openai } = front);
   });
 
-  afterAll(async () => {
-    await server.shutdown(100);
-    await sim.close();
-  });
+  afterAll(() => front.close());
 
   it.each(CASES)("refuses an empty '%s' as OpenAI does, code empty_array, without calling the upstream", async (param, body) => {
     const before = sim.stats.total;

@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
-import { parseConfig } from '../../config/load.js';
-import { createGateway } from '../../gateway/gateway.js';
-import { startServer, type RunningServer } from '../../adapters/node/server.js';
-import { startOpenAISim } from '../../sim/openai/index.js';
 import type { SimServer } from '../../sim/server.js';
+import { startOpenAIFront, type OpenAIFront } from '../testing/openai-front.js';
 
 /*
  * OpenAI's reasoning efforts above 'high' through both OpenAI doors, with the official SDK: 'xhigh'
@@ -16,37 +13,17 @@ import type { SimServer } from '../../sim/server.js';
 const KEY = 'sk-efforts';
 
 describe('reasoning efforts above high', () => {
+  let front: OpenAIFront;
   let sim: SimServer;
-  let server: RunningServer;
   let openai: OpenAI;
   const sent = (): unknown => (JSON.parse(sim.lastRequest?.body.toString() ?? '{}') as { reasoning_effort?: unknown }).reasoning_effort;
 
   beforeAll(async () => {
-    sim = await startOpenAISim({ apiKey: 'sk-up' });
-    const upstream = { provider: 'openai-compatible', endpoint: `${sim.url}/v1`, api_key: 'sk-up' } as const;
-    const parsed = parseConfig({
-      api_keys: [{ id: 'k', key: KEY }],
-      routing: { max_attempts_per_deployment: 1 },
-      deployments: [
-        { id: 'sol', model: 'gpt-5.6-sol', ...upstream },
-        { id: 'five-two', model: 'gpt-5.2', ...upstream },
-        { id: 'o3', model: 'o3', ...upstream },
-      ],
-      groups: [
-        { name: 'sol', deployments: ['sol'] },
-        { name: 'five-two', deployments: ['five-two'] },
-        { name: 'o3', deployments: ['o3'] },
-      ],
-    });
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-    server = await startServer(createGateway(parsed.config), { port: 0 });
-    openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY, maxRetries: 0 });
+    front = await startOpenAIFront(KEY, { sol: { model: 'gpt-5.6-sol' }, 'five-two': { model: 'gpt-5.2' }, o3: { model: 'o3' } });
+    ({ sim, openai } = front);
   });
 
-  afterAll(async () => {
-    await server.shutdown(100);
-    await sim.close();
-  });
+  afterAll(() => front.close());
 
   it("takes reasoning_effort 'xhigh' and 'max' on the chat door and sends them to a model that takes them", async () => {
     for (const [model, effort] of [['five-two', 'xhigh'], ['sol', 'xhigh'], ['sol', 'max']] as const) {

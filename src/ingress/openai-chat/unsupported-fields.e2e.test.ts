@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
-import { parseConfig } from '../../config/load.js';
-import { createGateway } from '../../gateway/gateway.js';
-import { startServer, type RunningServer } from '../../adapters/node/server.js';
-import { startOpenAISim } from '../../sim/openai/index.js';
 import type { SimServer } from '../../sim/server.js';
+import { startOpenAIFront, type OpenAIFront } from '../testing/openai-front.js';
 
 /*
  * A parameter the OpenAI API defines but the gateway does not carry is refused as the gateway's
@@ -16,8 +13,8 @@ import type { SimServer } from '../../sim/server.js';
 const KEY = 'sk-fields';
 
 describe('parameters the gateway does not support, and unknown ones', () => {
+  let front: OpenAIFront;
   let sim: SimServer;
-  let server: RunningServer;
   let openai: OpenAI;
   const errorOf = async (call: Promise<unknown>): Promise<unknown> => {
     const e = await call.catch((caught: unknown) => caught);
@@ -26,29 +23,11 @@ describe('parameters the gateway does not support, and unknown ones', () => {
   };
 
   beforeAll(async () => {
-    sim = await startOpenAISim({ apiKey: 'sk-up' });
-    const upstream = { provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1`, api_key: 'sk-up' } as const;
-    const parsed = parseConfig({
-      api_keys: [{ id: 'k', key: KEY }],
-      routing: { max_attempts_per_deployment: 1 },
-      deployments: [
-        { id: 'plain', ...upstream },
-        { id: 'granted', ...upstream, passthrough: ['logprobs'] },
-      ],
-      groups: [
-        { name: 'chat', deployments: ['plain'] },
-        { name: 'granted', deployments: ['granted'] },
-      ],
-    });
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-    server = await startServer(createGateway(parsed.config), { port: 0 });
-    openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY, maxRetries: 0 });
+    front = await startOpenAIFront(KEY, { chat: {}, granted: { passthrough: ['logprobs'] } });
+    ({ sim, openai } = front);
   });
 
-  afterAll(async () => {
-    await server.shutdown(100);
-    await sim.close();
-  });
+  afterAll(() => front.close());
 
   const messages = [{ role: 'user' as const, content: 'hi' }];
 

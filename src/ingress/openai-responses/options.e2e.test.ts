@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import type { ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
-import { parseConfig } from '../../config/load.js';
-import { createGateway } from '../../gateway/gateway.js';
-import { startServer, type RunningServer } from '../../adapters/node/server.js';
-import { startOpenAISim } from '../../sim/openai/index.js';
 import type { SimServer } from '../../sim/server.js';
+import { startOpenAIFront, type OpenAIFront } from '../testing/openai-front.js';
 
 /*
  * The Responses request's option objects (`reasoning`, `text`, `text.format`), through the real server
@@ -41,27 +38,16 @@ const REFUSED: Array<[label: string, extra: Record<string, unknown>, error: Reco
 ];
 
 describe('the Responses request options', () => {
+  let front: OpenAIFront;
   let sim: SimServer;
-  let server: RunningServer;
   let openai: OpenAI;
 
   beforeAll(async () => {
-    sim = await startOpenAISim({ apiKey: 'sk-up' });
-    const parsed = parseConfig({
-      api_keys: [{ id: 'k', key: KEY }],
-      routing: { max_attempts_per_deployment: 1 },
-      deployments: [{ id: 'gpt', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1`, api_key: 'sk-up' }],
-      groups: [{ name: 'chat', deployments: ['gpt'] }],
-    });
-    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-    server = await startServer(createGateway(parsed.config), { port: 0 });
-    openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: KEY, maxRetries: 0 });
+    front = await startOpenAIFront(KEY);
+    ({ sim, openai } = front);
   });
 
-  afterAll(async () => {
-    await server.shutdown(100);
-    await sim.close();
-  });
+  afterAll(() => front.close());
 
   it.each(REFUSED)('refuses %s as the API does, naming the member, without calling the upstream', async (_label, extra, error) => {
     const before = sim.stats.total;
