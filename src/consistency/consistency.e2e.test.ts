@@ -82,11 +82,11 @@ describe('switchyard consistency against the simulators', () => {
     expect(result.prompts.find((p) => p.prompt === 'json-mode')?.flags.map((f) => f.kind)).not.toContain('tokens');
   });
 
-  it('refuses a --max-cost that is not a positive number with exit 2, before sending anything', async () => {
+  it('refuses a --max-cost that is not a positive number with exit 2 and the usage, before sending anything', async () => {
     for (const bad of ['$0.0000001', 'abc', '0', '-1', '']) {
       const c = capture();
       expect(await main(['consistency', '-c', configFile, '--group', 'chat', `--max-cost=${bad}`], c.io)).toBe(2);
-      expect(c.err).toEqual([`switchyard consistency: --max-cost: expected a positive number of US dollars (e.g. 0.05), got "${bad}"`]);
+      expect(c.err).toEqual([`switchyard consistency: --max-cost: expected a positive number of US dollars (e.g. 0.05), got "${bad}"`, expect.stringMatching(/^usage: switchyard consistency /)]);
       expect(c.out).toEqual([]);
     }
   });

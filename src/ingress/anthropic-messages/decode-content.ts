@@ -37,6 +37,12 @@ const SOURCES: ReadonlyMap<unknown, ReadonlyMap<string, Member>> = new Map([
 ]);
 
 /**
+ * A block's path with its type, as the API writes it (`messages.0.content.1.text`). A type that is no
+ * string (`{"toString": 1}`, which `String()` throws on) is left out: its block is refused by type.
+ */
+const typedPath = (p: string, type: unknown): string => (typeof type === 'string' ? `${p}.${type}` : p);
+
+/**
  * Refuses what the API refuses in a block of a known type: a member it does not take, or one of the
  * wrong type. `at` is the block's path as the API writes it, its type named (`messages.0.content.1.text`;
  * a system block's path has none). A block of an unknown type is refused by its decoder.
@@ -131,7 +137,7 @@ function toolResultContent(block: Block, param: string, at: string): ToolResultC
   else if (Array.isArray(content)) {
     parts = content.map((b: unknown, i): ToolResultContent => {
       if (!isObject(b)) fail(`${p}.${i}`, 'must be an object');
-      const where = `${at}.content.${i}.${String(b.type)}`;
+      const where = typedPath(`${at}.content.${i}`, b.type);
       checkBlock(b, where);
       if (b.type === 'text') return textPart(b, `${p}.${i}`);
       if (b.type === 'image') return imagePart(b, `${p}.${i}`, where);
@@ -157,7 +163,7 @@ export function userTurn(content: unknown, param: string, out: Message[]): void 
   blocks.forEach((block, i) => {
     const p = `${param}.${i}`;
     if (!isObject(block)) fail(p, 'must be an object');
-    const at = `${p}.${String(block.type)}`;
+    const at = typedPath(p, block.type);
     checkBlock(block, at);
     if (block.type === 'text') parts.push(textPart(block, p));
     else if (block.type === 'image') parts.push(imagePart(block, p, at));
@@ -201,7 +207,7 @@ export function assistantParts(content: unknown, param: string): AssistantPart[]
   return (content as unknown[]).map((block, i) => {
     const p = `${param}.${i}`;
     if (!isObject(block)) fail(p, 'must be an object');
-    checkBlock(block, `${p}.${String(block.type)}`);
+    checkBlock(block, typedPath(p, block.type));
     return assistantPart(block, p);
   });
 }

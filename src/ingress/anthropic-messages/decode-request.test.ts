@@ -16,6 +16,18 @@ function problem(body: unknown, counting = false): string {
 }
 
 describe('decodeMessagesRequest', () => {
+  it('refuses a block whose type is an object String() cannot convert with a 400, in every place a block goes', () => {
+    const odd = JSON.parse('{"toString": 1}') as unknown;
+    const bodies = [
+      { ...base, messages: [{ role: 'user', content: [{ type: odd, text: 'x' }] }] },
+      { ...base, messages: [...hi, { role: 'assistant', content: [{ type: odd, text: 'x' }] }] },
+      { ...base, messages: [...hi, { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {} }] }, { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: odd }] }] }], tools: [{ name: 'f', input_schema: { type: 'object' } }] },
+    ];
+    for (const body of bodies) expect(problem(body)).toMatch(/type/);
+    // count_tokens takes no max_tokens.
+    for (const { max_tokens: _, ...body } of bodies) expect(problem(body, true)).toMatch(/type/);
+  });
+
   it('maps system, images, tool use and results, tools and choices to the canonical request', () => {
     const { request, stream } = decodeMessagesRequest({
       ...base,
