@@ -11,6 +11,47 @@ import { startAzureSim } from '../sim/azure/index.js';
 import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
 
+/** A primary (gpt-4o) and a secondary (gpt-4o-mini) simulator, the server before them with an SQLite ledger, one attempt each. */
+interface Pair {
+  primary: SimServer;
+  secondary: SimServer;
+  app: App;
+  server: RunningServer;
+  ledgerPath: string;
+  close(): Promise<void>;
+}
+
+async function startPair(prefix: string, groups: ReadonlyArray<{ name: string; stream_resume?: boolean }>): Promise<Pair> {
+  const primary = await startOpenAISim({ name: 'primary', models: ['gpt-4o'] });
+  const secondary = await startOpenAISim({ name: 'secondary', models: ['gpt-4o-mini'] });
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const ledgerPath = join(dir, 'ledger.sqlite');
+  const config = resolveConfig({
+    routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 300, ttft_timeout_ms: 300 },
+    deployments: [
+      { id: 'primary', provider: 'openai-compatible', model: 'gpt-4o', endpoint: `${primary.url}/v1` },
+      { id: 'secondary', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${secondary.url}/v1` },
+    ],
+    groups: groups.map((g) => ({ strategy: 'priority' as const, deployments: ['primary', 'secondary'], ...g })),
+    ledger: { path: ledgerPath, spill_path: join(dir, 'spill.jsonl') },
+  });
+  const app = await createApp(config);
+  const server = await startServer(app.gateway, { ...app.handlerOptions, port: 0 });
+  return {
+    primary,
+    secondary,
+    app,
+    server,
+    ledgerPath,
+    async close() {
+      await server.shutdown(100);
+      await app.close();
+      await primary.close();
+      await secondary.close();
+    },
+  };
+}
+
 /**
  * `x-switchyard-cost-usd` is the request's cost: every attempt the ledger billed for it, not only the
  * one that answered. A primary that fails after it had the request (a timeout, a paid malformed
@@ -23,33 +64,14 @@ describe('x-switchyard-cost-usd against the ledger', () => {
   let server: RunningServer;
   let ledgerPath: string;
 
+  let pair: Pair;
+
   beforeAll(async () => {
-    primary = await startOpenAISim({ name: 'primary', models: ['gpt-4o'] });
-    secondary = await startOpenAISim({ name: 'secondary', models: ['gpt-4o-mini'] });
-    const dir = mkdtempSync(join(tmpdir(), 'request-cost-'));
-    ledgerPath = join(dir, 'ledger.sqlite');
-    const config = resolveConfig({
-      routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 300, ttft_timeout_ms: 300 },
-      deployments: [
-        { id: 'primary', provider: 'openai-compatible', model: 'gpt-4o', endpoint: `${primary.url}/v1` },
-        { id: 'secondary', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${secondary.url}/v1` },
-      ],
-      groups: [
-        { name: 'chat', strategy: 'priority', deployments: ['primary', 'secondary'] },
-        { name: 'resumable', strategy: 'priority', deployments: ['primary', 'secondary'], stream_resume: true },
-      ],
-      ledger: { path: ledgerPath, spill_path: join(dir, 'spill.jsonl') },
-    });
-    app = await createApp(config);
-    server = await startServer(app.gateway, { ...app.handlerOptions, port: 0 });
+    pair = await startPair('request-cost-', [{ name: 'chat' }, { name: 'resumable', stream_resume: true }]);
+    ({ primary, secondary, app, server, ledgerPath } = pair);
   });
 
-  afterAll(async () => {
-    await server.shutdown(100);
-    await app.close();
-    await primary.close();
-    await secondary.close();
-  });
+  afterAll(() => pair.close());
 
   afterEach(() => {
     primary.faults.clear();
@@ -244,30 +266,14 @@ describe('x-switchyard-cost-usd on error answers, against the ledger', () => {
   let server: RunningServer;
   let ledgerPath: string;
 
+  let pair: Pair;
+
   beforeAll(async () => {
-    primary = await startOpenAISim({ name: 'primary', models: ['gpt-4o'] });
-    secondary = await startOpenAISim({ name: 'secondary', models: ['gpt-4o-mini'] });
-    const dir = mkdtempSync(join(tmpdir(), 'request-cost-errors-'));
-    ledgerPath = join(dir, 'ledger.sqlite');
-    const config = resolveConfig({
-      routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 300, ttft_timeout_ms: 300 },
-      deployments: [
-        { id: 'primary', provider: 'openai-compatible', model: 'gpt-4o', endpoint: `${primary.url}/v1` },
-        { id: 'secondary', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${secondary.url}/v1` },
-      ],
-      groups: [{ name: 'chat', strategy: 'priority', deployments: ['primary', 'secondary'] }],
-      ledger: { path: ledgerPath, spill_path: join(dir, 'spill.jsonl') },
-    });
-    app = await createApp(config);
-    server = await startServer(app.gateway, { ...app.handlerOptions, port: 0 });
+    pair = await startPair('request-cost-errors-', [{ name: 'chat' }]);
+    ({ primary, secondary, app, server, ledgerPath } = pair);
   });
 
-  afterAll(async () => {
-    await server.shutdown(100);
-    await app.close();
-    await primary.close();
-    await secondary.close();
-  });
+  afterAll(() => pair.close());
 
   afterEach(() => {
     primary.faults.clear();
