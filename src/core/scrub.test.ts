@@ -70,6 +70,33 @@ describe('scrub', () => {
   });
 
   it.each([
+    ['a JWT', 'Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl refused', 'Authorization: Bearer [redacted] refused'],
+    ['an OpenAI key', 'sent Bearer sk-proj-abcdef123456.', 'sent Bearer [redacted]'],
+    ['a long opaque string', 'bearer: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', 'bearer: [redacted]'],
+    ['an 8-letter token', 'token Bearer qwertyui rejected', 'token Bearer [redacted] rejected'],
+    ['a Basic user:password', 'Authorization: Basic dXNlcjpwYXNz', 'Authorization: Basic [redacted]'],
+    ['a short Basic user:password (a:b)', 'got Basic YTpi', 'got Basic [redacted]'],
+    ['a Basic user:password without padding (ab:cd)', 'got Basic YWI6Y2Q', 'got Basic [redacted]'],
+  ])('removes a credential after Bearer or Basic: %s', (_what, text, expected) => {
+    expect(scrub(text)).toBe(expected);
+  });
+
+  it.each([
+    ['Bearer tokens are not accepted here; use basic auth'],
+    ['Basic tier quota exceeded'],
+    ['HTTP Basic authentication is disabled: send a Bearer token, not Basic credentials.'],
+    ['Bearer: required, Basic: unsupported'],
+    ['expected Bearer or Basic scheme'],
+    ['WWW-Authenticate: Basic realm="api"'],
+  ])('keeps the word after a scheme named in prose: %j', (text) => {
+    expect(scrub(text)).toBe(text);
+  });
+
+  it('takes a scheme named twice for prose and the credential after the second', () => {
+    expect(scrub('Authorization: Bearer Bearer opaqueToken0123')).toBe('Authorization: Bearer Bearer [redacted]');
+  });
+
+  it.each([
     ['a URL quoted in a query', 'bad redirect_uri=https%3A%2F%2Fuser%3Ahunter2pass%40db.internal%2Fcb%3Fa%3D1 for app', 'bad redirect_uri=https://user:[redacted]@db.internal/cb?a=1 for app'],
     ['a URL quoted twice', 'next=https%253A%252F%252Fsvc%253Ahunter2pass%2540db.internal%252Fx', 'next=https://svc:[redacted]@db.internal/x'],
     ['a token as an encoded URL\'s user info', 'origin https%3A%2F%2Fa1B2c3D4e5F6g7H8i9J0%40github.com%2Fo%2Fr', 'origin https://[redacted]@github.com/o/r'],

@@ -46,6 +46,37 @@ function isTokenLike(user: string): boolean {
   return (/[a-z]/.test(user) && /[A-Z]/.test(user)) || /^[A-Za-z0-9]+$/.test(user);
 }
 
+/** The shortest value after `Bearer` or `Basic` taken for a token: shorter is a word of prose. */
+const MIN_TOKEN_LENGTH = 8;
+
+/** Words of 8 letters or more that follow a scheme's name in prose ("Basic authentication failed"). */
+const SCHEME_PROSE = new Set(['authentication', 'authorization', 'authorisation', 'authenticate', 'authenticated', 'credential', 'credentials', 'required', 'accepted', 'expected', 'supported', 'unsupported', 'disabled', 'rejected']);
+
+/**
+ * Whether the value after a Bearer or Basic scheme is a credential: 8 characters or more (sentence
+ * punctuation after it aside) that are not one word of prose, or for Basic, base64 that decodes to a
+ * `user:password` of any length.
+ */
+function isSchemeCredential(scheme: string, value: string): boolean {
+  if (/^basic/i.test(scheme) && isBasicPair(value)) return true;
+  const word = value.replace(/[.!?:)\]]+$/, '');
+  return word.length >= MIN_TOKEN_LENGTH && !(/^[A-Za-z]+$/.test(word) && SCHEME_PROSE.has(word.toLowerCase()));
+}
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** True when `value` is base64 of printable UTF-8 text holding a colon: Basic's `user:password`. */
+function isBasicPair(value: string): boolean {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return false;
+  try {
+    const text = STRICT_UTF8.decode(Uint8Array.from(atob(value), (c) => c.charCodeAt(0)));
+    // eslint-disable-next-line no-control-regex -- a control character means the bytes are no text
+    return text.includes(':') && !/[\u0000-\u001F\u007F]/.test(text);
+  } catch {
+    return false;
+  }
+}
+
 /** A replacement string (`$1` etc.), or a function given the match and its groups. */
 type Replacement = string | ((match: string, ...groups: Array<string | undefined>) => string);
 
@@ -57,9 +88,15 @@ type Replacement = string | ((match: string, ...groups: Array<string | undefined
 const PATTERNS: ReadonlyArray<readonly [RegExp, Replacement]> = [
   // PEM private keys, also when cut off before their END line.
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, REDACTED],
-  // Authorization schemes (Bearer, Basic, AWS SigV4) and everything after them up to a delimiter; a
-  // bearer token also after a colon (`Bearer: tok`), as some clients and upstreams write it.
-  [/\b(Bearer(?:\s*[:=]\s*|\s+)|(?:Basic|AWS4-HMAC-SHA256)\s+)[^\s"',;}]+/gi, `$1${REDACTED}`],
+  // Bearer and Basic credentials up to a delimiter, a bearer token also after a colon (`Bearer: tok`),
+  // as some clients and upstreams write it; only a value shaped like one (`isSchemeCredential`), so the
+  // word after a scheme named in prose stays ("Bearer tokens are not accepted", "Basic tier").
+  [
+    /\b(Bearer(?:\s*[:=]\s*|\s+)|Basic\s+)(?!(?:Bearer|Basic)\b)([^\s"',;}]+)/gi,
+    (match, scheme = '', value = '') => (isSchemeCredential(scheme, value) ? `${scheme}${REDACTED}` : match),
+  ],
+  // AWS SigV4's authorization header: everything after the scheme up to a delimiter.
+  [/\b(AWS4-HMAC-SHA256\s+)[^\s"',;}]+/gi, `$1${REDACTED}`],
   // Cookie and Set-Cookie values: each name=value pair (a session cookie is as good as a password), in a
   // header line or a list of them (Node's headers hold Set-Cookie as an array). Only pairs, so prose such
   // as "cookie: required" stays; a Set-Cookie's attributes after a flag stay too.
