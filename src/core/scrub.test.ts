@@ -106,6 +106,31 @@ describe('scrub', () => {
     expect(scrub(text)).toBe(expected);
   });
 
+  it.each([
+    ['a bearer token after a +', 'q=Bearer+opaqueTok0123&x=1', 'q=Bearer [redacted]&x=1'],
+    ['a Basic credential after a +', 'auth=Basic+dXNlcjpwYXNzd29yZA%3D%3D', 'auth=Basic [redacted]'],
+    ['a pair written with + around its =', 'data=client_secret+%3D+hunter2hunter2', 'data=client_secret = [redacted]'],
+  ])('removes a credential form encoding hid (+ for a space): %s, showing that text decoded', (_what, text, expected) => {
+    expect(scrub(text)).toBe(expected);
+  });
+
+  it('removes a configured secret holding spaces when it is form encoded', () => {
+    registerSecret('form encoded secret/value');
+    expect(scrub('body: q=form+encoded+secret%2Fvalue&x=1')).toBe('body: q=[redacted]&x=1');
+  });
+
+  it.each([
+    ['client_secret%3Dabc%2Bdef+ghi', 'client_secret=[redacted]'],
+    ['u=password%3Dcorrect+horse+battery%26x%3D1', 'u=password=[redacted]&x=1'],
+  ])('removes all of a value a form space is inside, not its first word: %j', (text, expected) => {
+    expect(scrub(text)).toBe(expected);
+  });
+
+  it('keeps text with a + that hides no credential as it is', () => {
+    const text = 'C++ is not a model; 1+1=2 at 2024-01-01T00:00:00+00:00, q=a+b%20c';
+    expect(scrub(text)).toBe(text);
+  });
+
   it('keeps percent-encoded text that hides no credential in its encoded form, bytes that are no UTF-8 included', () => {
     const text = 'no file at /v1/files/a%20b%2Fc%FF%E2%82 (see https%3A%2F%2Fexample.com%2Fdocs)';
     expect(scrub(text)).toBe(text);
@@ -168,7 +193,7 @@ describe('scrub', () => {
 describe('scrub on adversarial text', () => {
   // Runs of what a pattern starts with but never completes: a pattern that started again inside each
   // would scan the rest every time (seconds for 100 KB, per logged line).
-  const UNITS = ['a.', 'a-', 'eyJ-', 'eyJaaaa.', 'AIza-', 'https://a:', 'x://', '-----BEGIN A ', 'AKIA', 'sk-', 'api_key=', 'Bearer ', 'Cookie: a-cookie:', 'cookie: a=b;', "cookie: ['a=b', ", 'https://a1B2c3D4e5F6g7H8', 'glpat-', '%41', '%41 ', '%FF ', '%3A%2F%2Fa%40', 'Bearer:', `${'a'.repeat(39)}!`];
+  const UNITS = ['a.', 'a-', 'eyJ-', 'eyJaaaa.', 'AIza-', 'https://a:', 'x://', '-----BEGIN A ', 'AKIA', 'sk-', 'api_key=', 'Bearer ', 'Cookie: a-cookie:', 'cookie: a=b;', "cookie: ['a=b', ", 'https://a1B2c3D4e5F6g7H8', 'glpat-', '%41', '%41 ', '%FF ', '%3A%2F%2Fa%40', 'Bearer:', `${'a'.repeat(39)}!`, 'a+', 'Bearer+', '%41+', 'x+%3D+'];
   const fill = (unit: string, length: number): string => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
 
   it.each(UNITS)('scrubs 100 KB of %j in well under 100 ms', (unit) => {

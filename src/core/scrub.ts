@@ -88,11 +88,12 @@ type Replacement = string | ((match: string, ...groups: Array<string | undefined
 const PATTERNS: ReadonlyArray<readonly [RegExp, Replacement]> = [
   // PEM private keys, also when cut off before their END line.
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, REDACTED],
-  // Bearer and Basic credentials up to a delimiter, a bearer token also after a colon (`Bearer: tok`),
-  // as some clients and upstreams write it; only a value shaped like one (`isSchemeCredential`), so the
-  // word after a scheme named in prose stays ("Bearer tokens are not accepted", "Basic tier").
+  // Bearer and Basic credentials up to a delimiter (a query's `&` among them), a bearer token also after
+  // a colon (`Bearer: tok`), as some clients and upstreams write it; only a value shaped like one
+  // (`isSchemeCredential`), so the word after a scheme named in prose stays ("Bearer tokens are not
+  // accepted", "Basic tier").
   [
-    /\b(Bearer(?:\s*[:=]\s*|\s+)|Basic\s+)(?!(?:Bearer|Basic)\b)([^\s"',;}]+)/gi,
+    /\b(Bearer(?:\s*[:=]\s*|\s+)|Basic\s+)(?!(?:Bearer|Basic)\b)([^\s"',;&}]+)/gi,
     (match, scheme = '', value = '') => (isSchemeCredential(scheme, value) ? `${scheme}${REDACTED}` : match),
   ],
   // AWS SigV4's authorization header: everything after the scheme up to a delimiter.
@@ -150,8 +151,8 @@ function scrubVisible(text: string): string {
   return ENCODED.test(out) ? scrubEncoded(out) : out;
 }
 
-/** A percent-encoded byte. */
-const ENCODED = /%[0-9A-Fa-f]{2}/;
+/** A percent-encoded byte, or a `+`: a space in form encoding (application/x-www-form-urlencoded). */
+const ENCODED = /%[0-9A-Fa-f]{2}|\+/;
 /** Layers of percent-encoding looked through: a URL in a query of a URL quoted in a query is two. */
 const MAX_DECODES = 3;
 const utf8 = new TextDecoder();
@@ -189,20 +190,35 @@ function hexValue(byte: number): number {
 }
 
 /**
- * Scrubbed `text` as shown when decoding it reveals a credential its percent-encoding hid from the
- * patterns (a URL quoted in a query, `Authorization%3A%20Bearer%20…`): decoded as far as that layer,
- * then scrubbed. Otherwise `text` as it is: encoded text with nothing to hide keeps its form.
+ * Scrubbed `text` as shown when decoding it reveals a credential its percent-encoding or form encoding
+ * hid from the patterns (a URL quoted in a query, `Authorization%3A%20Bearer%20…`, `Bearer+tok`):
+ * decoded as far as that layer, then scrubbed. Otherwise `text` as it is: encoded text with nothing to
+ * hide keeps its form.
  */
 function scrubEncoded(text: string): string {
   let shown = text;
   let current = text;
   for (let layer = 0; layer < MAX_DECODES && ENCODED.test(current); layer++) {
-    const decoded = visible(percentDecoded(current));
-    const clean = scrubPlain(decoded);
+    const [decoded, clean] = scrubFormLayer(visible(percentDecoded(current.replaceAll('+', FORM_SPACE))));
     if (clean !== decoded) shown = clean;
     current = clean;
   }
   return shown;
+}
+
+/** Stands for a `+` of the encoded text (a space) while its decoded layer is first scrubbed; `%2B` is a `+`. */
+const FORM_SPACE = '\uE000';
+
+/**
+ * A decoded layer and its scrubbed text, scrubbed twice: first with each form space still joining the
+ * value it is in (the patterns stop a value at a space, so `password%3Dcorrect+horse` must lose all of
+ * `correct horse`), then with the spaces in, so `Bearer+tok` and a configured secret holding spaces are
+ * found.
+ */
+function scrubFormLayer(layer: string): [decoded: string, clean: string] {
+  const joined = scrubPlain(layer);
+  if (!layer.includes(FORM_SPACE)) return [layer, joined];
+  return [layer.replaceAll(FORM_SPACE, ' '), scrubPlain(joined.replaceAll(FORM_SPACE, ' '))];
 }
 
 /** `text` with registered secrets and the patterns' matches replaced, as it reads. */
