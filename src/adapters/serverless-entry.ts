@@ -7,6 +7,7 @@ import { GatewayError } from '../core/errors.js';
 import type { HttpHandler } from '../http/exchange.js';
 import { createHttpHandler, defaultErrorResponse, unconfiguredErrorResponse } from '../http/handler.js';
 import { boundStreamMax } from './stream-limit.js';
+import { errorMessage } from '../core/error-trace.js';
 
 export interface ServerlessEntryOptions {
   /** Where `SWITCHYARD_CONFIG` is read and `${VAR}` references resolve; default `process.env`. */
@@ -114,7 +115,7 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
     try {
       built = await pending;
     } catch (error) {
-      createLoggers('error', logs).logger.error({ err: error instanceof Error ? error.message : String(error) }, 'switchyard could not start');
+      createLoggers('error', logs).logger.error({ err: errorMessage(error) }, 'switchyard could not start');
       // A config that could not be read leaves its base path unknown: any prefix before a door's path is taken for it.
       return loaded === undefined ? unconfiguredErrorResponse(NOT_STARTED, request.path) : defaultErrorResponse(NOT_STARTED, request.path, loaded.server.base_path);
     }
@@ -146,7 +147,7 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
       pending = Promise.resolve(next);
       log?.info({}, 'secret variables changed: the gateway was built again with them');
       await built.app.close();
-    })().catch((error: unknown) => log?.error({ err: error instanceof Error ? error.message : String(error) }, 'secret refresh failed: keeping the values read before'));
+    })().catch((error: unknown) => log?.error({ err: errorMessage(error) }, 'secret refresh failed: keeping the values read before'));
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, SECRETS_REFRESH_LIMIT_MS, 'late')));
     if ((await Promise.race([attempt, expired])) === 'late') {
@@ -162,7 +163,7 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
     if (!built) return;
     // A store that hangs must not hold the invocation past its deadline: after the bound the events are copied to the log.
     const flushMs = Math.max(0, Math.min(FLUSH_LIMIT_MS, (remainingMs ?? Infinity) - RETURN_RESERVE_MS));
-    await built.app.flush(flushMs).catch((error: unknown) => built.app.handlerOptions.logger?.error({ err: (error as Error).message }, 'ledger flush failed'));
+    await built.app.flush(flushMs).catch((error: unknown) => built.app.handlerOptions.logger?.error({ err: errorMessage(error) }, 'ledger flush failed'));
     // Near the deadline the refresh waits for a later invocation: past it the client of a buffered front
     // door, whose answer waits for onSettled, would get the platform's bare 502.
     const left = remainingMs === undefined ? Infinity : remainingMs - (now() - settling);

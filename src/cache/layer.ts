@@ -3,6 +3,7 @@ import type { ChatRequest, ChatResponse } from '../core/types.js';
 import { DEFAULT_GROUP_CACHE, type GroupCacheConfig } from './config.js';
 import { cacheKey, cacheScope } from './key.js';
 import type { CachedAnswer, ResponseCacheStore } from './store.js';
+import { errorMessage } from '../core/error-trace.js';
 
 /** The client's say: `x-switchyard-cache: on|off`, and whether its tool calls have side effects. */
 export interface CacheRequestOptions {
@@ -59,7 +60,7 @@ export class ResponseCache {
   }
 
   private failed(err: unknown): undefined {
-    if (!this.warned) this.logger.warn({ err: (err as Error).message }, 'response cache unavailable; serving without it');
+    if (!this.warned) this.logger.warn({ err: errorMessage(err) }, 'response cache unavailable; serving without it');
     this.warned = true;
     return undefined;
   }

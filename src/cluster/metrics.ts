@@ -1,5 +1,6 @@
 import type { Logger } from '../core/logger.js';
 import type { MetricJson, RegistryJson } from '../observability/metric-json.js';
+import { errorMessage } from '../core/error-trace.js';
 
 /** What the primary asks a worker for its metrics (`WorkerShared.answerMetrics`). */
 export const METRICS_TOPIC = 'metrics';
@@ -73,7 +74,7 @@ export class ClusterMetrics {
       const id = (workers[i] as MetricsWorker).id;
       if (answer instanceof Error) {
         this.missed += 1;
-        this.options.logger.warn({ worker: id, err: answer.message }, 'a worker did not give its metrics for a scrape: its last counters stand in');
+        this.options.logger.warn({ worker: id, err: errorMessage(answer) }, 'a worker did not give its metrics for a scrape: its last counters stand in');
         const last = this.last.get(id);
         if (last) parts.push(last.metrics);
         return;

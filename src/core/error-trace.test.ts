@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from './errors.js';
-import { ErrorTrace, stackFrames } from './error-trace.js';
+import { ErrorTrace, errorMessage, stackFrames } from './error-trace.js';
 
 /** An error thrown by a function whose name the opaque-token net would take for a token if it scrubbed frames. */
 function readsTheUpstreamReplyAndThrowsWhenItCannotDecodeIt(message: string): Error {
@@ -63,5 +63,24 @@ describe('stackFrames', () => {
   it('gives none it cannot tell from the message: a stack a library wrote', () => {
     expect(stackFrames(Object.assign(new Error('x'), { stack: 'something else\n    at y' }))).toBeUndefined();
     expect(stackFrames(Object.assign(new Error('x'), { stack: undefined }))).toBeUndefined();
+  });
+});
+
+describe('errorMessage', () => {
+  it("is a driver's message with its credentials scrubbed: pg quotes a connection string, ioredis a URL", () => {
+    expect(errorMessage(new Error('connect to postgres://user:secret@host/db failed'))).toBe('connect to postgres://user:[redacted]@host/db failed');
+    expect(errorMessage(new Error('Connection is closed. redis://:hunter2pass@cache.internal:6379'))).toBe('Connection is closed. redis://:[redacted]@cache.internal:6379');
+    expect(errorMessage(new Error('connect ECONNREFUSED 127.0.0.1:5432'))).toBe('connect ECONNREFUSED 127.0.0.1:5432');
+  });
+
+  it('shows a thrown non-Error as String does, scrubbed, and one whose String throws as a non-Error', () => {
+    expect(errorMessage('postgres://user:secret@host/db down')).toBe('postgres://user:[redacted]@host/db down');
+    expect(errorMessage(undefined)).toBe('undefined');
+    const hostile = {
+      toString(): string {
+        throw new Error('no');
+      },
+    };
+    expect(errorMessage(hostile)).toBe('non-Error thrown');
   });
 });

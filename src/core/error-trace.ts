@@ -68,3 +68,17 @@ function headerOf(err: Error): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * A caught error's message for a log field or an answer, scrubbed: a driver's or an upstream's words can
+ * quote a credential (pg a connection string with its password, ioredis a URL), and a library user's own
+ * logger scrubs nothing. A thrown non-Error is shown as `String` shows it, or not at all when that throws.
+ */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return scrub(err.message);
+  try {
+    return scrub(String(err));
+  } catch {
+    return 'non-Error thrown';
+  }
+}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AttemptObserver, AttemptRecord, AttemptTracing, Operation, RequestParams } from '../core/events.js';
-import { stackFrames } from '../core/error-trace.js';
+import { errorMessage, stackFrames } from '../core/error-trace.js';
 import { GatewayError, type Spent } from '../core/errors.js';
 import { addUsage, makeUsage, type BilledAttempt, type ChatRequest, type FinishReason, type StreamPart, type Usage } from '../core/types.js';
 import type { CancelSignal } from '../core/cancel.js';
@@ -187,7 +187,7 @@ export class AttemptReporter {
       try {
         o.onAttempt(record);
       } catch (err) {
-        this.logger.error({ err: (err as Error).message }, 'attempt observer failed');
+        this.logger.error({ err: errorMessage(err) }, 'attempt observer failed');
       }
     }
   }

@@ -27,17 +27,20 @@ const failingStore = (err: Error): LedgerStore => ({
 });
 
 async function usageAnswer(err: Error) {
-  const logged = { warn: [] as string[], error: [] as { msg: string; err: unknown }[] };
+  const logged = { warn: [] as string[], warnErr: [] as unknown[], error: [] as { msg: string; err: unknown }[] };
   const logger: Logger = {
     ...silentLogger,
     child: () => logger,
-    warn: (_obj, msg) => void logged.warn.push(msg ?? ''),
+    warn: (obj, msg) => {
+      logged.warn.push(msg ?? '');
+      logged.warnErr.push((obj as { err?: unknown }).err);
+    },
     error: (obj, msg) => void logged.error.push({ msg: msg ?? '', err: (obj as { err?: unknown }).err }),
   };
   const handle = createHttpHandler(gateway, { logger, routes: [createUsageRoute(failingStore(err), Date.now, logger)] });
   const answer = await handle({ method: 'GET', path: '/v1/switchyard/usage', query: '', headers: {}, body: undefined, signal: new AbortController().signal });
   const body = JSON.parse(answer.body as string) as { error: { code: string | null; type: string } };
-  return { status: answer.status, code: body.error.code, retryAfter: answer.headers['retry-after'], logged };
+  return { status: answer.status, code: body.error.code, retryAfter: answer.headers['retry-after'], logged, body: answer.body as string };
 }
 
 describe('fromLedger: what a ledger query throws', () => {
@@ -70,5 +73,13 @@ describe('fromLedger: what a ledger query throws', () => {
       expect([answer.status, answer.code, answer.retryAfter], cause.message).toEqual([503, 'ledger_unavailable', '1']);
       expect(answer.logged.error).toEqual([]);
     }
+  });
+
+  it("warns with the driver's message scrubbed: a library user's own logger never gets a connection string's password", async () => {
+    const pgError = Object.assign(new Error('could not connect to postgres://ledger:s3cretPass@db.internal:5432/usage: Connection terminated unexpectedly'), { code: '08006' });
+    const answer = await usageAnswer(pgError);
+    expect([answer.status, answer.code]).toEqual([503, 'ledger_unavailable']);
+    expect(answer.logged.warnErr).toEqual(['could not connect to postgres://ledger:[redacted]@db.internal:5432/usage: Connection terminated unexpectedly']);
+    expect(answer.body).not.toContain('s3cretPass');
   });
 });

@@ -1,6 +1,7 @@
 import { DEFAULT_CLIENT_RETRY_AFTER_MS, GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { isDatabaseUnavailable } from '../ledger/store/unavailable.js';
+import { errorMessage } from '../core/error-trace.js';
 
 /** How a route says the ledger's database failed it: its error code and its words to the client. */
 export interface LedgerRefusal {
@@ -23,7 +24,7 @@ export async function fromLedger<T>(query: () => Promise<T>, logger: Logger, fai
     return await query();
   } catch (err) {
     if (GatewayError.isInstance(err) || !isDatabaseUnavailable(err)) throw err;
-    logger.warn({ err: err instanceof Error ? err.message : String(err) }, `${failed}: the ledger database cannot be reached`);
+    logger.warn({ err: errorMessage(err) }, `${failed}: the ledger database cannot be reached`);
     throw new GatewayError({ kind: 'unavailable', code: refusal.code, message: refusal.message, retryAfterMs: DEFAULT_CLIENT_RETRY_AFTER_MS, cause: err });
   }
 }

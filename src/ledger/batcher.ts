@@ -7,6 +7,7 @@ import type { Journal } from './journal.js';
 import { eventFromLine, journalLine } from './journal-line.js';
 import { readUsageLine } from './import/read-lines.js';
 import type { LedgerStore } from './store/sql-store.js';
+import { errorMessage } from '../core/error-trace.js';
 
 export interface BatcherOptions {
   store: LedgerStore;
@@ -121,7 +122,7 @@ export class LedgerBatcher {
 
   /** A round nobody awaits: what it could not even spill (a read-only disk) is logged, never an unhandled rejection. */
   private readonly inBackground = (): void => {
-    this.round().catch((err: unknown) => this.o.logger.error({ err: (err as Error).message, queued: this.queue.length }, 'ledger flush failed'));
+    this.round().catch((err: unknown) => this.o.logger.error({ err: errorMessage(err), queued: this.queue.length }, 'ledger flush failed'));
   };
 
   private event(q: Queued): UsageEvent {
@@ -235,7 +236,7 @@ export class LedgerBatcher {
       this.counters.storeDown = false;
     } catch (err) {
       this.counters.failures += 1;
-      if (!this.counters.storeDown) this.o.logger.warn({ err: (err as Error).message, queued: this.queue.length }, 'ledger store unavailable; buffering events');
+      if (!this.counters.storeDown) this.o.logger.warn({ err: errorMessage(err), queued: this.queue.length }, 'ledger store unavailable; buffering events');
       this.counters.storeDown = true;
       this.nextRetryAt = this.now() + this.o.retryIntervalMs;
       if (this.queue.length > this.o.maxBuffer) this.overflow();
@@ -278,7 +279,7 @@ export class LedgerBatcher {
       this.spillTorn = false;
     } catch (err) {
       this.spillTorn = true;
-      this.o.logger.error({ err: (err as Error).message, events: items.length, path: this.o.spillPath }, 'ledger spill file not writable; events kept in memory');
+      this.o.logger.error({ err: errorMessage(err), events: items.length, path: this.o.spillPath }, 'ledger spill file not writable; events kept in memory');
       return false;
     }
     this.counters.spilled += items.length;
@@ -352,7 +353,7 @@ export class LedgerBatcher {
       appendFileSync(this.rejectedPath, text);
       this.o.logger.warn({ path, lines, keptIn: this.rejectedPath }, 'ledger replay skipped lines that are no usage event (cut short or corrupt)');
     } catch (err) {
-      this.o.logger.error({ path, lines, err: (err as Error).message }, 'ledger replay skipped lines that are no usage event and could not keep them');
+      this.o.logger.error({ path, lines, err: errorMessage(err) }, 'ledger replay skipped lines that are no usage event and could not keep them');
     }
   }
 

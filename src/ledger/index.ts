@@ -14,6 +14,7 @@ import { PriceBook, type CostResult, type PriceKey } from './pricing/price-book.
 import { openStore } from './store/open.js';
 import type { LedgerStore } from './store/sql-store.js';
 import type { ClusterReads } from './store/wal-gate.js';
+import { errorMessage } from '../core/error-trace.js';
 
 export type { CostResult, PriceKey } from './pricing/price-book.js';
 export type { UsageEvent } from './event.js';
@@ -95,7 +96,7 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
   const store = options.store ?? (lc.enabled ? await openStore(lc, logger, options.walReads) : undefined);
   const journal =
     store && lc.journal
-      ? new Journal(lc.journal_dir, (err) => logger.error({ err: (err as Error).message, dir: lc.journal_dir }, 'ledger journal write failed; these events are kept for the store in memory only'))
+      ? new Journal(lc.journal_dir, (err) => logger.error({ err: errorMessage(err), dir: lc.journal_dir }, 'ledger journal write failed; these events are kept for the store in memory only'))
       : undefined;
   const batcher = store
     ? new LedgerBatcher({ store, logger, batchSize: lc.batch_size, flushIntervalMs: lc.flush_interval_ms, maxBuffer: lc.max_buffer, spillPath: lc.spill_path, retryIntervalMs: lc.retry_interval_ms, now, toEvent, journal, copyUnstored: options.copyUnstored })

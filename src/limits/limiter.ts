@@ -6,6 +6,7 @@ import type { RateLimitRule } from './config.js';
 import { countersFor, type LimitRef } from './counters.js';
 import { formatReset, rateLimitHeaders } from './headers.js';
 import type { RateLimitState, TakeResult } from './state.js';
+import { errorMessage } from '../core/error-trace.js';
 
 export interface RateLimiterOptions {
   rules: readonly RateLimitRule[];
@@ -66,7 +67,7 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
       this.stateDown = false;
     } catch (err) {
       // Availability over enforcement: an unreachable limit store must not take the gateway down.
-      if (!this.stateDown) this.o.logger.warn({ err: (err as Error).message }, 'rate-limit state unavailable; admitting requests without rate limits');
+      if (!this.stateDown) this.o.logger.warn({ err: errorMessage(err) }, 'rate-limit state unavailable; admitting requests without rate limits');
       this.stateDown = true;
       return NONE;
     }
@@ -111,7 +112,7 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
   }
 
   private warn(err: unknown, message: string): void {
-    this.o.logger.warn({ err: (err as Error).message }, message);
+    this.o.logger.warn({ err: errorMessage(err) }, message);
   }
 
   /** Requests holding a reservation right now. */

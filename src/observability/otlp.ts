@@ -1,6 +1,7 @@
 import { request } from 'undici';
 import type { Logger } from '../core/logger.js';
 import type { Secret } from '../config/secret.js';
+import { errorMessage } from '../core/error-trace.js';
 
 /**
  * A number OTLP carries as a double whatever its value: an attribute the conventions type `double`
@@ -122,7 +123,7 @@ export class OtlpHttpExporter implements SpanExporter {
       await res.body.dump();
       if (res.statusCode >= 300) this.o.logger.warn({ status: res.statusCode, spans: spans.length }, 'trace export refused by the collector');
     } catch (err) {
-      this.o.logger.warn({ err: (err as Error).message, spans: spans.length }, 'trace export failed');
+      this.o.logger.warn({ err: errorMessage(err), spans: spans.length }, 'trace export failed');
     }
   }
 }

@@ -5,6 +5,7 @@ import { parseJson } from '../http/body.js';
 import { privateJsonResponse } from '../http/respond.js';
 import type { Route, RouteContext } from '../http/route.js';
 import { ADMIN_ROUTES, type AdminRoute, type AdminTarget } from './admin.js';
+import { errorMessage } from '../core/error-trace.js';
 
 export interface AdminRoutesOptions {
   /** The audit log (a SQL ledger store); without one, the operator log lines (`"audit": true`) are the record. */
@@ -30,7 +31,7 @@ async function runAdmin(r: AdminRoute, target: AdminTarget, { audit, logger }: A
     // The action is done: a failed append must not turn its answer into an error, but it must be seen.
     await log
       .append({ actor, action: r.action, subject, details: typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {} })
-      .catch((err: unknown) => logger.error({ err: (err as Error).message, action: r.action, subject }, 'audit append failed'));
+      .catch((err: unknown) => logger.error({ err: errorMessage(err), action: r.action, subject }, 'audit append failed'));
   }
   return privateJsonResponse(200, result);
 }

@@ -4,6 +4,7 @@ import type { StateStore } from '../state/store.js';
 import type { BreakerSnapshot } from './breaker.js';
 import type { DrainSnapshot } from './deployment-state.js';
 import type { Deployment } from './router.js';
+import { errorMessage } from '../core/error-trace.js';
 
 /** Store key of one deployment's breaker snapshot. */
 export const breakerKey = (id: string): string => `switchyard:breaker:${id}`;
@@ -126,7 +127,7 @@ export class BreakerSync {
   private readonly failed = (err: unknown): void => {
     if (this.failing) return;
     this.failing = true;
-    this.options.logger.warn({ err: (err as Error).message }, 'state store failed: this replica keeps its own breaker, cool-down and drain states until it answers');
+    this.options.logger.warn({ err: errorMessage(err) }, 'state store failed: this replica keeps its own breaker, cool-down and drain states until it answers');
   };
 
   private async pull(): Promise<void> {

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { unreachedError } from '../core/held-writes.js';
 import type { Logger } from '../core/logger.js';
 import type { Script } from './lua-script.js';
+import { errorMessage } from '../core/error-trace.js';
 
 /** Whether a Redis connection is known to be down, kept by `watchOutages`. */
 export interface RedisHealth {
@@ -17,7 +18,7 @@ export function watchOutages(redis: Redis, logger: Logger | undefined, name: str
   redis.on('error', (err: Error) => {
     if (health.down) return;
     health.down = true;
-    logger?.warn({ err: err.message }, `${name}: Redis unreachable`);
+    logger?.warn({ err: errorMessage(err) }, `${name}: Redis unreachable`);
   });
   redis.on('ready', () => {
     if (health.down) logger?.info({}, `${name}: Redis is back`);

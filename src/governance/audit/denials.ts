@@ -1,6 +1,7 @@
 import type { ErrorKind } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { AuditLog } from './log.js';
+import { errorMessage } from '../../core/error-trace.js';
 
 /** The policy refusals the audit log records. */
 const AUDITED: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['budget_exceeded', 'residency_violation', 'forbidden']);
@@ -55,7 +56,7 @@ export class DenialRecorder {
     this.remember(id, now);
     this.log
       .append({ actor, action, subject, details: { code: error.code, message: error.message } })
-      .catch((err: unknown) => this.logger.warn({ err: (err as Error).message, action }, 'audit append failed'));
+      .catch((err: unknown) => this.logger.warn({ err: errorMessage(err), action }, 'audit append failed'));
     return true;
   }
 

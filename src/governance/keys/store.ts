@@ -9,6 +9,7 @@ import type { BudgetConfig } from '../../ledger/config.js';
 import { KeyPolicyError, type KeyPolicy } from './policy.js';
 import { freeTags } from '../config.js';
 import { newKeyId, newKeySecret, parseKey, secretMatches } from './secret.js';
+import { errorMessage } from '../../core/error-trace.js';
 
 /** Who a virtual key authenticates as: the same shape as a config key's caller. */
 export interface KeyCaller {
@@ -167,7 +168,7 @@ export class KeyStore {
       this.warnMismatches();
       return this.healthy(true);
     } catch (err) {
-      if (!this.failing) this.o.logger.warn({ err: (err as Error).message }, 'virtual keys could not be refreshed; serving the last loaded keys');
+      if (!this.failing) this.o.logger.warn({ err: errorMessage(err) }, 'virtual keys could not be refreshed; serving the last loaded keys');
       this.failing = true;
       throw err;
     }

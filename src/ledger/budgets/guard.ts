@@ -5,6 +5,7 @@ import type { Logger } from '../../core/logger.js';
 import type { BudgetConfig, BudgetsConfig } from '../config.js';
 import { periodEnd, periodStart } from './period.js';
 import type { BudgetState, CounterRef, ReserveResult } from './state.js';
+import { errorMessage } from '../../core/error-trace.js';
 
 /** One budget counter's spend in the current period, for metrics. */
 export interface BudgetSpend {
@@ -113,7 +114,7 @@ export class BudgetGuard implements AdmissionControl {
 
   constructor(private readonly o: BudgetGuardOptions) {
     this.now = o.now ?? Date.now;
-    this.writes = new HeldWrites((err) => o.logger.warn({ err: (err as Error).message }, 'budget release or settle failed'));
+    this.writes = new HeldWrites((err) => o.logger.warn({ err: errorMessage(err) }, 'budget release or settle failed'));
   }
 
   /** The counters a request with these tags falls under at time `ts`. */
@@ -243,7 +244,7 @@ export class BudgetGuard implements AdmissionControl {
       this.seedFailedAt.delete(ref.counter);
       remember(this.seeded, ref, this.now());
     } catch (err) {
-      if (!this.seedFailedAt.has(ref.counter)) this.o.logger.warn({ budget: ref.budget, err: (err as Error).message }, 'budget counter could not be seeded with the ledger\'s earlier spend; counting from now and retrying');
+      if (!this.seedFailedAt.has(ref.counter)) this.o.logger.warn({ budget: ref.budget, err: errorMessage(err) }, 'budget counter could not be seeded with the ledger\'s earlier spend; counting from now and retrying');
       this.seedFailedAt.set(ref.counter, this.now());
     }
   }
@@ -254,7 +255,7 @@ export class BudgetGuard implements AdmissionControl {
   }
 
   private stateFailed(err: unknown, message: string): void {
-    if (!this.stateDown) this.o.logger.warn({ err: (err as Error).message }, message);
+    if (!this.stateDown) this.o.logger.warn({ err: errorMessage(err) }, message);
     this.stateDown = true;
   }
 
@@ -270,7 +271,7 @@ export class BudgetGuard implements AdmissionControl {
       },
       (err: unknown) => {
         this.notified.delete(ref.counter);
-        this.o.logger.warn({ err: (err as Error).message }, 'budget notice claim failed');
+        this.o.logger.warn({ err: errorMessage(err) }, 'budget notice claim failed');
       },
     );
   }
@@ -281,10 +282,10 @@ export class BudgetGuard implements AdmissionControl {
     try {
       this.o.onSoftLimit?.(notice);
     } catch (err) {
-      this.o.logger.warn({ err: (err as Error).message }, 'soft-limit callback failed');
+      this.o.logger.warn({ err: errorMessage(err) }, 'soft-limit callback failed');
     }
     if (b.webhook) {
-      (this.o.postWebhook ?? defaultPost)(b.webhook, notice).catch((err: unknown) => this.o.logger.warn({ budget: b.name, err: (err as Error).message }, 'budget webhook failed'));
+      (this.o.postWebhook ?? defaultPost)(b.webhook, notice).catch((err: unknown) => this.o.logger.warn({ budget: b.name, err: errorMessage(err) }, 'budget webhook failed'));
     }
   }
 

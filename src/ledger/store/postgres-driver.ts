@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../../core/logger.js';
 import type { SqlDriver } from './driver.js';
+import { errorMessage } from '../../core/error-trace.js';
 
 /** Rewrites `?` placeholders to PostgreSQL's `$n` (the ledger's SQL has no `?` inside literals). */
 function numbered(sql: string): string {
@@ -29,7 +30,7 @@ export interface PostgresOptions {
 export function openPostgres(url: string, schema: string, logger: Logger, options: PostgresOptions = {}): SqlDriver {
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 4, connectionTimeoutMillis: 5000, idleTimeoutMillis: 10_000, query_timeout: options.queryTimeoutMs });
   // An idle client whose server went away emits here; without a listener it would crash the process.
-  pool.on('error', (err) => logger.warn({ err: err.message }, 'ledger database connection lost'));
+  pool.on('error', (err) => logger.warn({ err: errorMessage(err) }, 'ledger database connection lost'));
   const query: SqlDriver['query'] = async <T>(sql: string, params: readonly unknown[] = []) => {
     const r = await pool.query(numbered(sql), params as unknown[]);
     return { rows: r.rows as T[], changes: r.rowCount ?? 0 };

@@ -4,6 +4,7 @@ import { ledgerRow } from '../journal-line.js';
 import { readRows, type SqlDriver } from './driver.js';
 import { migrate } from './migrations.js';
 import { tagOf, type BaseDimension, type UsageQuery, type UsageRow } from './query.js';
+import { errorMessage } from '../../core/error-trace.js';
 
 /** Where usage events are kept and summarised. */
 export interface LedgerStore {
@@ -113,7 +114,7 @@ export class SqlLedgerStore implements LedgerStore {
       })
       .catch((err: unknown) => {
         if (!this.retry && this.lazy && !this.closed) {
-          this.lazy.logger.warn({ err: (err as Error).message }, 'ledger database unreachable; usage events are buffered and migrations retried until it is back');
+          this.lazy.logger.warn({ err: errorMessage(err) }, 'ledger database unreachable; usage events are buffered and migrations retried until it is back');
         }
         this.scheduleRetry();
         throw err;

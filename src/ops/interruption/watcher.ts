@@ -4,6 +4,7 @@ import { AzureProbe } from './azure.js';
 import type { InterruptionConfig } from './config.js';
 import { GcpProbe } from './gcp.js';
 import type { InterruptionNotice, MetadataProbe } from './notice.js';
+import { errorMessage } from '../../core/error-trace.js';
 
 /** Every cloud's metadata service sits on the link-local address (GCP's also as metadata.google.internal). */
 const LINK_LOCAL = 'http://169.254.169.254';
@@ -86,7 +87,7 @@ export class InterruptionWatcher {
     try {
       notice = await probe.check(this.signal(), this.now());
     } catch (err) {
-      if (!this.stopping.signal.aborted) this.options.logger.warn({ cloud: probe.cloud, err: (err as Error).message }, 'interruption watcher: metadata check failed');
+      if (!this.stopping.signal.aborted) this.options.logger.warn({ cloud: probe.cloud, err: errorMessage(err) }, 'interruption watcher: metadata check failed');
     }
     if (!notice || this.noticed) return this.schedule(this.config.poll_ms);
     this.noticed = true;
@@ -95,7 +96,7 @@ export class InterruptionWatcher {
       await this.options.onNotice(notice);
       await probe.acknowledge(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
     } catch (err) {
-      this.options.logger.warn({ cloud: probe.cloud, err: (err as Error).message }, 'interruption watcher: acknowledging the notice failed');
+      this.options.logger.warn({ cloud: probe.cloud, err: errorMessage(err) }, 'interruption watcher: acknowledging the notice failed');
     }
     this.settle(notice);
   }

@@ -6,6 +6,7 @@ import { MemoryConversationStore, memoryLimits } from './memory.js';
 import type { AnswerInProgress, ConversationStore, StoredAnswer, StoredResponse } from './store.js';
 import { storedMessages } from './stored.js';
 import { fromLedger } from '../../../http/ledger-query.js';
+import { errorMessage } from '../../../core/error-trace.js';
 
 /** A stored conversation read back: its messages and the residency it was made under (undefined: none). */
 export interface History {
@@ -135,7 +136,7 @@ export class Conversations {
       .then(
         () => true,
         (err: unknown) => {
-          this.logger.warn({ err: err instanceof Error ? err.message : String(err), responseId: id }, failed);
+          this.logger.warn({ err: errorMessage(err), responseId: id }, failed);
           return false;
         },
       )
