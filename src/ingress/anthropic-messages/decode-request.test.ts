@@ -155,6 +155,15 @@ describe('decodeMessagesRequest', () => {
     expect(problem({ ...base, tools: [JSON.parse('{"name":"f","input_schema":{},"__proto__":{}}')], messages: hi })).toBe('tools.0.custom.__proto__: Extra inputs are not permitted');
   });
 
+  it('refuses an unknown top-level key whatever its value, null included, as the API does', () => {
+    expect(problem({ ...base, messages: hi, temprature: 0.5 })).toBe('temprature: Extra inputs are not permitted');
+    expect(problem({ ...base, messages: hi, temprature: null })).toBe('temprature: Extra inputs are not permitted');
+    // count_tokens' extra inputs likewise: a null max_tokens is still a member it does not have.
+    expect(problem({ model: 'm', messages: hi, max_tokens: null }, true)).toBe('max_tokens: Extra inputs are not permitted');
+    // A known optional member set to null stands for absent.
+    expect(problem({ ...base, messages: hi, temperature: null, tools: null, metadata: null })).toBe('accepted');
+  });
+
   it('pairs every tool_result with a tool_use of the message before it, as the Messages API does', () => {
     const use = { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {} }] };
     const result = (id: string) => ({ role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content: 'ok' }] });

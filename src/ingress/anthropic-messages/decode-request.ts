@@ -200,8 +200,8 @@ export interface DecodedMessagesRequest {
  */
 export function decodeMessagesRequest(body: unknown, forCounting = false): DecodedMessagesRequest {
   if (!isObject(body)) fail('body', 'must be a JSON object');
+  // Whatever its value: an unknown key set to null is still one the API's models forbid.
   for (const key in body) {
-    if (body[key] === null) continue;
     if ((!KNOWN.has(key) && !IGNORED.has(key)) || (forCounting && NOT_COUNTED.has(key))) fail(key.slice(0, 64), 'Extra inputs are not permitted');
   }
   const model = str(body.model, 'model');
