@@ -83,6 +83,8 @@ export function int(v: unknown, param: string, min: number): number {
   return v;
 }
 
+const CACHE_CONTROL = readAll('type', 'ttl');
+
 /**
  * A block's `cache_control` (or the request's, `param` ''), as the canonical cache hint; undefined
  * when it has none.
@@ -92,6 +94,8 @@ export function cacheControlOf(block: Record<string, unknown>, param: string): C
   if (cc === undefined || cc === null) return undefined;
   const at = param === '' ? 'cache_control' : `${param}.cache_control`;
   if (!isObject(cc) || cc.type !== 'ephemeral') fail(`${at}.type`, "must be 'ephemeral'");
+  // The SDK's CacheControlEphemeral has these two members only: a `scope` (or a misspelt ttl) is refused, not dropped.
+  checkMembers(cc, CACHE_CONTROL, at);
   if (cc.ttl !== undefined && cc.ttl !== '5m' && cc.ttl !== '1h') fail(`${at}.ttl`, "must be '5m' or '1h'");
   return cc.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: cc.ttl };
 }

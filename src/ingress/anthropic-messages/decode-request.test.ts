@@ -132,6 +132,17 @@ describe('decodeMessagesRequest', () => {
     ]);
   });
 
+  it("checks every cache_control against the SDK's CacheControlEphemeral: type 'ephemeral', ttl '5m' or '1h', no other member", () => {
+    const scoped = { type: 'ephemeral', scope: 'global' };
+    expect(problem({ ...base, messages: hi, cache_control: scoped })).toBe('cache_control.scope: Extra inputs are not permitted');
+    expect(problem({ ...base, messages: hi, system: [{ type: 'text', text: 'a', cache_control: scoped }] })).toBe('system.0.cache_control.scope: Extra inputs are not permitted');
+    expect(problem({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'a', cache_control: scoped }] }] })).toBe('messages.0.content.0.cache_control.scope: Extra inputs are not permitted');
+    expect(problem({ ...base, messages: hi, tools: [{ name: 'f', input_schema: {}, cache_control: scoped }] })).toBe('tools.0.cache_control.scope: Extra inputs are not permitted');
+    expect(problem({ ...base, messages: hi, cache_control: { type: 'ephemeral', ttl: '24h' } })).toBe("cache_control.ttl: must be '5m' or '1h'");
+    expect(problem({ ...base, messages: hi, cache_control: { type: 'ephemeral', ttl: null } })).toBe("cache_control.ttl: must be '5m' or '1h'");
+    expect(problem({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'a', cache_control: { type: 'ephemeral', ttl: 300 } }] }] })).toBe("messages.0.content.0.cache_control.ttl: must be '5m' or '1h'");
+  });
+
   it('maps every tool_choice, and drops an empty final assistant prefill', () => {
     const tools = [{ name: 'f', input_schema: { type: 'object' } }];
     const choice = (tool_choice: unknown): unknown => {

@@ -81,6 +81,7 @@ describe('the Messages door refuses what the Messages API refuses', () => {
     ['tools.0.custom.parameters: Extra inputs are not permitted', { tools: [{ ...LOOKUP, parameters: {} }] }],
     ['tools.0.custom.defer_loading: Input should be a valid boolean', { tools: [{ ...LOOKUP, defer_loading: 'later' }] }],
     ['temprature: Extra inputs are not permitted', { temprature: null }],
+    ['messages.0.content.0.cache_control.scope: Extra inputs are not permitted', { messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi', cache_control: { type: 'ephemeral', scope: 'global' } }] }] }],
     ['metadata.plan: Extra inputs are not permitted', { metadata: { user_id: 'u-1', plan: 'pro' } }],
     ['system.0.role: Extra inputs are not permitted', { system: [{ type: 'text', text: 'Be brief.', role: 'system' }] }],
     ['thinking.adaptive.budget_tokens: Extra inputs are not permitted', { thinking: { type: 'adaptive', budget_tokens: 2048 } }],
