@@ -62,7 +62,7 @@ export const MESSAGES_WIRE: WireShape = scalars(MESSAGES_WIRE_KEYS, {
   system: { items: scalars(['type', 'text'], { cache_control: CACHE_CONTROL }) },
   messages: { items: scalars(['role'], { content: { items: BLOCK } }) },
   stop_sequences: strings,
-  tools: { items: scalars(['type', 'name', 'description'], { input_schema: FREE, cache_control: CACHE_CONTROL }) },
+  tools: { items: scalars(['type', 'name', 'description', 'strict'], { input_schema: FREE, cache_control: CACHE_CONTROL }) },
   tool_choice: scalars(['type', 'name', 'disable_parallel_tool_use']),
   metadata: scalars(['user_id']),
   thinking: scalars(['type', 'budget_tokens']),
@@ -128,7 +128,7 @@ const CONVERSE_KEYS: Record<string, WireShape> = {
   system: { items: scalars(['text'], { cachePoint: scalars(['type']) }) },
   inferenceConfig: scalars(['maxTokens', 'temperature', 'topP'], { stopSequences: strings }),
   toolConfig: object({
-    tools: { items: object({ toolSpec: scalars(['name', 'description'], { inputSchema: object({ json: FREE }) }), cachePoint: scalars(['type']) }) },
+    tools: { items: object({ toolSpec: scalars(['name', 'description', 'strict'], { inputSchema: object({ json: FREE }) }), cachePoint: scalars(['type']) }) },
     toolChoice: object({ auto: object({}), any: object({}), tool: scalars(['name']) }),
   }),
   outputConfig: object({ textFormat: scalars(['type'], { structure: object({ jsonSchema: scalars(['schema', 'name', 'description']) }) }) }),

@@ -266,6 +266,18 @@ describe('encodeMessagesRequest', () => {
     expect(encodeMessagesRequest(req({ toolChoice: { type: 'required' } }), base).tool_choice).toBeUndefined();
   });
 
+  it("sends a tool's strict: true to Claude (structured tool use), and leaves a false or absent one out, the API's default", () => {
+    const tool = { name: 'lookup', parameters: { type: 'object', properties: {} } };
+    const tools = [{ ...tool, strict: true }, { ...tool, name: 'other', strict: false }, { ...tool, name: 'plain' }];
+    expect(encodeMessagesRequest(req({ tools }), { ...base, model: 'claude-sonnet-4-5' }).tools).toEqual([
+      { name: 'lookup', input_schema: tool.parameters, strict: true },
+      { name: 'other', input_schema: tool.parameters },
+      { name: 'plain', input_schema: tool.parameters },
+    ]);
+    // The same body goes to Claude on Vertex.
+    expect(encodeMessagesRequest(req({ tools }), { ...base, forModel: 'claude-sonnet-4-5', anthropicVersion: 'vertex-2023-10-16' }).tools?.[0]).toEqual({ name: 'lookup', input_schema: tool.parameters, strict: true });
+  });
+
   it('maps sampling (top_k natively), stop sequences and user; clamps temperature to 0..1 with a warning', () => {
     const warnings: Warning[] = [];
     const body = encodeMessagesRequest(req({ temperature: 1.5, topK: 40, stopSequences: ['END', ''], user: 'u-1' }), { ...base, warnings });

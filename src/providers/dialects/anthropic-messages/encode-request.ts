@@ -75,6 +75,8 @@ function encodeTool(tool: ToolDefinition): AnthropicTool {
   const out: AnthropicTool = { name: tool.name, input_schema: tool.parameters ?? { type: 'object', properties: {} } };
   if (tool.description !== undefined) out.description = tool.description;
   if (tool.cacheControl) out.cache_control = cacheControl(tool.cacheControl);
+  // Only true is sent: false is the API's default, and the field is left out as a client leaves it out.
+  if (tool.strict === true) out.strict = true;
   return out;
 }
 

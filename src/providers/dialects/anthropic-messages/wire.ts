@@ -71,6 +71,8 @@ export interface AnthropicTool {
   description?: string;
   input_schema: Record<string, unknown>;
   cache_control?: AnthropicCacheControl;
+  /** Structured tool use: Claude's calls match input_schema exactly. */
+  strict?: boolean;
 }
 
 export type AnthropicToolChoice =

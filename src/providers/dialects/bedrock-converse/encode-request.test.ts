@@ -127,6 +127,12 @@ describe('encodeConverseRequest', () => {
     expect(encode({ tools: [TOOL], toolChoice: { type: 'tool', name: 'lookup' } }).toolConfig?.toolChoice).toEqual({ tool: { name: 'lookup' } });
   });
 
+  it("sends a tool's strict: true in its toolSpec to Claude, which enforces it; false or absent is left out", () => {
+    const tools = [{ ...TOOL, strict: true }, { ...TOOL, name: 'other', strict: false }];
+    const specs = encode({ tools }, { model: CLAUDE }).toolConfig?.tools;
+    expect(specs).toEqual([{ toolSpec: { name: 'lookup', description: 'Looks up.', inputSchema: { json: TOOL.parameters }, strict: true } }, { toolSpec: { name: 'other', description: 'Looks up.', inputSchema: { json: TOOL.parameters } } }]);
+  });
+
   it('leaves the tools out for tool choice none, with a warning, unless the conversation holds tool calls', () => {
     const warnings: Warning[] = [];
     expect(encode({ tools: [TOOL], toolChoice: { type: 'none' } }, { warnings })).not.toHaveProperty('toolConfig');

@@ -40,11 +40,13 @@ export interface EncodeOptions {
   warnings?: Warning[];
 }
 
-function toolSpecs(tools: readonly ToolDefinition[], cache: CacheContext): Array<ToolSpec | CachePointBlock> {
+/** Tool definitions, with a cache point after each hinted one; `strict` (true only, false is the default) to Claude, which enforces it. */
+function toolSpecs(tools: readonly ToolDefinition[], cache: CacheContext, claude: boolean): Array<ToolSpec | CachePointBlock> {
   const out: Array<ToolSpec | CachePointBlock> = [];
   for (const t of tools) {
     const spec: ToolSpec['toolSpec'] = { name: t.name, inputSchema: { json: t.parameters ?? { type: 'object', properties: {} } } };
     if (t.description !== undefined) spec.description = t.description;
+    if (claude && t.strict === true) spec.strict = true;
     out.push({ toolSpec: spec });
     if (cache.points.tools && t.cacheControl) out.push(cachePoint(t.cacheControl, cache));
   }
@@ -80,7 +82,7 @@ export function offersNoTools(body: ConverseRequestBody): boolean {
  * Converse has no "none" tool choice: the tools are left out, unless the conversation holds tool
  * calls, for which Converse requires the definitions (the model may then call one).
  */
-function setTools(body: ConverseRequestBody, request: ChatRequest, usesTools: boolean, cache: CacheContext, warnings: Warning[]): void {
+function setTools(body: ConverseRequestBody, request: ChatRequest, usesTools: boolean, cache: CacheContext, warnings: Warning[], claude: boolean): void {
   if (!request.tools || request.tools.length === 0) {
     if (usesTools) body.toolConfig = { tools: [NO_TOOLS_OFFERED] };
     return;
@@ -92,7 +94,7 @@ function setTools(body: ConverseRequestBody, request: ChatRequest, usesTools: bo
     }
     warnings.push(unsupported('toolChoice', 'Bedrock Converse has no tool choice "none", and needs the tools of a conversation with tool calls: the model may call one.'));
   }
-  body.toolConfig = { tools: toolSpecs(request.tools, cache) };
+  body.toolConfig = { tools: toolSpecs(request.tools, cache, claude) };
   const choice = toolChoice(request.toolChoice);
   if (choice) body.toolConfig.toolChoice = choice;
 }
@@ -166,7 +168,7 @@ export function encodeConverseRequest(request: ChatRequest, options: EncodeOptio
     inference.stopSequences = stops;
   }
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
-  setTools(body, request, usesTools, cache, warnings);
+  setTools(body, request, usesTools, cache, warnings, claude);
   if (cache.shortened) warnings.push(unsupported('cacheControl', 'This Bedrock model keeps a cache point for five minutes only; the one-hour cache hints were sent as five-minute ones.'));
   setResponseFormat(body, request);
   if (options.passthrough && options.passthrough.length > 0 && request.passthrough) copyPassthrough(request.passthrough, options.passthrough, extra);

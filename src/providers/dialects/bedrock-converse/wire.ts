@@ -34,7 +34,7 @@ export interface ConverseMessage {
 }
 
 export interface ToolSpec {
-  toolSpec: { name: string; description?: string; inputSchema: { json: JsonObject } };
+  toolSpec: { name: string; description?: string; inputSchema: { json: JsonObject }; strict?: boolean };
 }
 
 export type ToolChoiceWire = { auto: JsonObject } | { any: JsonObject } | { tool: { name: string } };
