@@ -50,6 +50,7 @@ export interface ToolCallPart {
   id: string;
   name: string;
   arguments: string;
+  cacheControl?: CacheControl;
 }
 
 /**

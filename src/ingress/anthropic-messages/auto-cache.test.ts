@@ -24,6 +24,15 @@ function refusal(body: unknown): [string | undefined, string] | 'accepted' {
 }
 
 describe('the Messages door and a top-level cache_control (automatic caching)', () => {
+  it("counts a tool_use block's cache_control among the breakpoints, as the API does", () => {
+    const use = { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {}, cache_control: marked('1h') }] };
+    const result = { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'ok' }] };
+    const four = { role: 'user', content: [text('a', '1h'), text('b', '1h'), text('c', '1h')] };
+    expect(refusal({ ...base, messages: [four, use, result, ...hi], cache_control: marked('1h') })).toEqual(['cache_control', expect.stringMatching(/^cache_control: A maximum of 4 blocks with cache_control may be provided/)]);
+    // Three marks and the tool_use's leave no fifth slot; three alone leave one.
+    expect(refusal({ ...base, messages: [four, { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {} }] }, result, ...hi], cache_control: marked('1h') })).toBe('accepted');
+  });
+
   it('carries it on the canonical request, with its ttl when one is given', () => {
     expect(decodeMessagesRequest({ ...base, cache_control: { type: 'ephemeral' } }).request.cacheControl).toEqual({ type: 'ephemeral' });
     expect(decodeMessagesRequest({ ...base, cache_control: { type: 'ephemeral', ttl: '1h' } }).request.cacheControl).toEqual({ type: 'ephemeral', ttl: '1h' });

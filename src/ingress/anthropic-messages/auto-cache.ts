@@ -27,7 +27,6 @@ function lastInMessage(m: Message): LastBlock | undefined {
   for (let j = m.content.length - 1; j >= 0; j--) {
     const part = m.content[j];
     if (part === undefined || part.type === 'reasoning' || part.type === 'redacted-reasoning') continue;
-    if (part.type === 'tool-call') return { hint: undefined };
     if (part.type === 'text' && part.text.trim() === '') continue;
     return { hint: part.cacheControl };
   }

@@ -59,4 +59,19 @@ describe('the Messages door carries the SDK fields Claude takes to every Claude 
     const config = sent(sims.bedrock).toolConfig as { tools: Array<{ toolSpec: Body }> };
     expect(config.tools[0]?.toolSpec).toMatchObject({ name: 'lookup', strict: true });
   });
+
+  it("sends a tool_use block's cache_control to Anthropic and Claude on Vertex on the block, to Bedrock as a cache point after the toolUse", async () => {
+    const marked = { type: 'ephemeral' as const, ttl: '1h' as const };
+    const messages: Anthropic.MessageParam[] = [
+      { role: 'user', content: 'Look it up.' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'lookup', input: { query: 'x' }, cache_control: marked }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'found' }] },
+    ];
+    for (const [model, sim] of [['anthropic', sims.anthropic], ['vertex-claude', sims.vertex]] as const) {
+      expect((await client.messages.create({ model, max_tokens: 64, messages, tools: [LOOKUP] })).type).toBe('message');
+      expect((sent(sim).messages as Array<{ content: Body[] }>)[1]?.content).toEqual([{ type: 'tool_use', id: 'toolu_1', name: 'lookup', input: { query: 'x' }, cache_control: marked }]);
+    }
+    expect((await client.messages.create({ model: 'bedrock', max_tokens: 64, messages, tools: [LOOKUP] })).type).toBe('message');
+    expect((sent(sims.bedrock).messages as Array<{ content: Body[] }>)[1]?.content).toEqual([{ toolUse: { toolUseId: 'toolu_1', name: 'lookup', input: { query: 'x' } } }, { cachePoint: { type: 'default', ttl: '1h' } }]);
+  });
 });

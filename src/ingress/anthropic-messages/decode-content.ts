@@ -1,4 +1,4 @@
-import type { AssistantPart, FilePart, ImagePart, Message, TextPart, ToolMessage, ToolResultContent, UserPart } from '../../core/types.js';
+import type { AssistantPart, FilePart, ImagePart, Message, TextPart, ToolCallPart, ToolMessage, ToolResultContent, UserPart } from '../../core/types.js';
 import { isObject } from '../../core/json.js';
 import { isBase64, isFetchableUrl } from '../../core/media.js';
 import { cacheControlOf, checkMembers, fail, readAll, str, type Member } from './check.js';
@@ -187,7 +187,7 @@ function assistantPart(block: Block, p: string): AssistantPart {
       return textPart(block, p);
     case 'tool_use':
       if (!isObject(block.input)) fail(`${p}.input`, 'must be an object');
-      return { type: 'tool-call', id: str(block.id, `${p}.id`), name: str(block.name, `${p}.name`), arguments: JSON.stringify(block.input) };
+      return withCache<ToolCallPart>({ type: 'tool-call', id: str(block.id, `${p}.id`), name: str(block.name, `${p}.name`), arguments: JSON.stringify(block.input) }, block, p);
     case 'thinking': {
       const text = str(block.thinking, `${p}.thinking`);
       const signature = block.signature;

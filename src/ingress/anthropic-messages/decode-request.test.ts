@@ -143,6 +143,15 @@ describe('decodeMessagesRequest', () => {
     expect(problem({ ...base, messages: [{ role: 'user', content: [{ type: 'text', text: 'a', cache_control: { type: 'ephemeral', ttl: 300 } }] }] })).toBe("messages.0.content.0.cache_control.ttl: must be '5m' or '1h'");
   });
 
+  it("keeps a tool_use block's cache_control as its tool call's cache hint, checked as every cache_control is", () => {
+    const use = (cache_control: unknown) => ({ role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: { q: 1 }, cache_control }] });
+    const result = { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'ok' }] };
+    const { request } = decodeMessagesRequest({ ...base, messages: [...hi, use({ type: 'ephemeral', ttl: '1h' }), result] });
+    expect(request.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'tool-call', id: 't1', name: 'f', arguments: '{"q":1}', cacheControl: { type: 'ephemeral', ttl: '1h' } }] });
+    expect(problem({ ...base, messages: [...hi, use({ type: 'ephemeral', scope: 'x' }), result] })).toBe('messages.1.content.0.cache_control.scope: Extra inputs are not permitted');
+    expect(problem({ ...base, messages: [...hi, use({ type: 'forever' }), result] })).toBe("messages.1.content.0.cache_control.type: must be 'ephemeral'");
+  });
+
   it('maps every tool_choice, and drops an empty final assistant prefill', () => {
     const tools = [{ name: 'f', input_schema: { type: 'object' } }];
     const choice = (tool_choice: unknown): unknown => {

@@ -9,6 +9,7 @@ import type {
   AnthropicMessage,
   AnthropicTextBlock,
   AnthropicToolResultBlock,
+  AnthropicToolUseBlock,
 } from './wire.js';
 import { parseToolArguments } from '../tool-arguments.js';
 import { toolCallPlace } from '../tool-call-place.js';
@@ -121,9 +122,12 @@ function assistantBlocks(parts: readonly AssistantPart[], param: string): Anthro
       case 'redacted-reasoning':
         if (part.provider === ANTHROPIC_REASONING_PROVIDER) out.push({ type: 'redacted_thinking', data: part.data });
         break;
-      case 'tool-call':
-        out.push({ type: 'tool_use', id: part.id, name: part.name, input: parseToolArguments(part.arguments, `${param}[${j}].arguments`) });
+      case 'tool-call': {
+        const block: AnthropicToolUseBlock = { type: 'tool_use', id: part.id, name: part.name, input: parseToolArguments(part.arguments, `${param}[${j}].arguments`) };
+        if (part.cacheControl) block.cache_control = cacheControl(part.cacheControl);
+        out.push(block);
         break;
+      }
     }
   });
   return out;

@@ -92,6 +92,20 @@ describe('encodeMessagesRequest', () => {
     expect(body.tools).toEqual([{ name: 'lookup', input_schema: { type: 'object', properties: {} }, cache_control: cc }]);
   });
 
+  it("writes a tool call's cacheControl as its tool_use block's cache_control", () => {
+    const body = encodeMessagesRequest(
+      req({
+        messages: [
+          user('look it up'),
+          { role: 'assistant', content: [{ type: 'tool-call', id: 't1', name: 'lookup', arguments: '{"q":"x"}', cacheControl: { type: 'ephemeral', ttl: '1h' } }] },
+          { role: 'tool', toolCallId: 't1', content: [text('found')] },
+        ],
+      }),
+      base,
+    );
+    expect(body.messages[1]?.content).toEqual([{ type: 'tool_use', id: 't1', name: 'lookup', input: { q: 'x' }, cache_control: { type: 'ephemeral', ttl: '1h' } }]);
+  });
+
   it('merges consecutive same-role turns so roles alternate', () => {
     const assistant = (t: string): Message => ({ role: 'assistant', content: [text(t)] });
     const body = encodeMessagesRequest(req({ messages: [user('a'), user('b'), assistant('c'), assistant('d'), user('e')] }), base);

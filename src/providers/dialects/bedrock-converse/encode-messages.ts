@@ -115,14 +115,19 @@ function userBlocks(parts: readonly UserPart[], param: string, counter: Counter,
  * Assistant parts in order. Reasoning goes back only to Claude models, and only Claude's own (signed, or
  * redacted): a signature is the model family's, and Converse takes reasoning back from no other model
  * family we can vouch for (the 'bedrock' label does not say which model reasoned), so it is dropped there.
+ * A text or tool call with a cache hint is followed by a cache point, as a user part is.
  */
-function assistantBlocks(parts: readonly AssistantPart[], param: string, claude: boolean): ContentBlock[] {
+function assistantBlocks(parts: readonly AssistantPart[], param: string, claude: boolean, cache: CacheContext): ContentBlock[] {
   const out: ContentBlock[] = [];
   parts.forEach((part, j) => {
     switch (part.type) {
-      case 'text':
-        if (!blank(part.text)) out.push({ text: part.text });
+      case 'text': {
+        if (blank(part.text)) break;
+        out.push({ text: part.text });
+        const point = pointAfter(part.cacheControl, cache);
+        if (point) out.push(point);
         break;
+      }
       case 'reasoning':
         if (claude && part.signature && part.provider === CLAUDE_REASONING_PROVIDER) {
           out.push({ reasoningContent: { reasoningText: { text: part.text, signature: part.signature } } });
@@ -131,9 +136,12 @@ function assistantBlocks(parts: readonly AssistantPart[], param: string, claude:
       case 'redacted-reasoning':
         if (claude && part.provider === CLAUDE_REASONING_PROVIDER) out.push({ reasoningContent: { redactedContent: part.data } });
         break;
-      case 'tool-call':
+      case 'tool-call': {
         out.push({ toolUse: { toolUseId: part.id, name: part.name, input: parseToolArguments(part.arguments, `${param}[${j}].arguments`) } });
+        const point = pointAfter(part.cacheControl, cache);
+        if (point) out.push(point);
         break;
+      }
     }
   });
   return out;
@@ -249,7 +257,7 @@ export function encodeConversation(messages: readonly Message[], rules: Converse
         break;
       }
       case 'assistant': {
-        const blocks = assistantBlocks(m.content, param, claude);
+        const blocks = assistantBlocks(m.content, param, claude, cache);
         usesTools ||= blocks.some((b) => 'toolUse' in b);
         // A blank assistant turn carries nothing: left out, the turns around it merge.
         pushTurn(turns, 'assistant', blocks);

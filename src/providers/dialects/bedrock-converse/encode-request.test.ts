@@ -270,6 +270,23 @@ describe('encodeConverseRequest', () => {
     expect(encode({ messages: [{ role: 'system', content: [text('long')] }, user('x')] }).system).toEqual([{ text: 'long' }]);
   });
 
+  it("writes a cachePoint after an assistant's text and tool call that carry a cache hint (a Messages tool_use's cache_control)", () => {
+    const body = encode(
+      {
+        messages: [
+          user('look'),
+          { role: 'assistant', content: [{ type: 'text', text: 'Looking.', cacheControl: cc }, { type: 'tool-call', id: 't', name: 'lookup', arguments: '{}', cacheControl: { type: 'ephemeral', ttl: '1h' } }] },
+          { role: 'tool', toolCallId: 't', content: [text('r')] },
+        ],
+        tools: [TOOL],
+      },
+      { model: CLAUDE },
+    );
+    expect(body.messages[1]?.content).toEqual([{ text: 'Looking.' }, CP, { toolUse: { toolUseId: 't', name: 'lookup', input: {} } }, { cachePoint: { type: 'default', ttl: '1h' } }]);
+    // A model without cache points in its conversation gets none.
+    expect(encode({ messages: [user('look'), { role: 'assistant', content: [{ type: 'text', text: 'Hm.', cacheControl: cc }] }, user('go on')] }, { model: 'meta.llama3-70b-instruct-v1:0' }).messages[1]?.content).toEqual([{ text: 'Hm.' }]);
+  });
+
   it('sends cache points only where the model takes them: none to a model without prompt caching (Bedrock refuses them), none among Nova\'s tools', () => {
     const points = (model: string) => {
       const body = encode(hinted, { model });
