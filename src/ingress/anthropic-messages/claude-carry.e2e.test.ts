@@ -74,4 +74,27 @@ describe('the Messages door carries the SDK fields Claude takes to every Claude 
     expect((await client.messages.create({ model: 'bedrock', max_tokens: 64, messages, tools: [LOOKUP] })).type).toBe('message');
     expect((sent(sims.bedrock).messages as Array<{ content: Body[] }>)[1]?.content).toEqual([{ toolUse: { toolUseId: 'toolu_1', name: 'lookup', input: { query: 'x' } } }, { cachePoint: { type: 'default', ttl: '1h' } }]);
   });
+
+  it("sends role: 'system' messages before the first turn as the system prompt's continuation, to Claude and to other upstreams", async () => {
+    const messages: Anthropic.MessageParam[] = [{ role: 'system', content: 'Answer in French.' }, ...HI];
+    for (const [model, sim] of [['anthropic', sims.anthropic], ['vertex-claude', sims.vertex]] as const) {
+      expect((await client.messages.create({ model, max_tokens: 64, system: 'Be brief.', messages })).type).toBe('message');
+      expect(sent(sim)).toMatchObject({ system: [{ type: 'text', text: 'Be brief.' }, { type: 'text', text: 'Answer in French.' }], messages: [{ role: 'user' }] });
+    }
+    expect((await client.messages.create({ model: 'bedrock', max_tokens: 64, messages })).type).toBe('message');
+    expect(sent(sims.bedrock).system).toEqual([{ text: 'Answer in French.' }]);
+    expect((await client.messages.create({ model: 'openai', max_tokens: 64, messages })).type).toBe('message');
+    expect((sent(sims.openai).messages as Body[])[0]).toEqual({ role: 'system', content: 'Answer in French.' });
+  });
+
+  it("refuses a role: 'system' message after a turn with a 400 naming it, for every upstream, before calling any", async () => {
+    const before = sims.anthropic.stats.total + sims.openai.stats.total;
+    for (const model of ['anthropic', 'openai']) {
+      const messages: Anthropic.MessageParam[] = [...HI, { role: 'assistant', content: 'Hello.' }, { role: 'system', content: 'Now be terse.' }, ...HI];
+      const err = (await client.messages.create({ model, max_tokens: 64, messages }).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+      expect(err.status).toBe(400);
+      expect(err.error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringMatching(/^messages\.2\.role: 'system' is taken only before the first user or assistant message/) } });
+    }
+    expect(sims.anthropic.stats.total + sims.openai.stats.total).toBe(before);
+  });
 });

@@ -212,16 +212,19 @@ export function assistantParts(content: unknown, param: string): AssistantPart[]
   });
 }
 
-/** The system prompt (a string or text blocks) as a system message; nothing when it is empty. */
-export function systemMessage(system: unknown): Message | undefined {
+/**
+ * The system prompt (a string or text blocks, at `param`: the top-level `system`, or a system
+ * message's `messages.N.content`) as a system message; nothing when it is empty.
+ */
+export function systemMessage(system: unknown, param = 'system'): Message | undefined {
   if (system === undefined || system === null || system === '') return undefined;
   if (typeof system === 'string') return { role: 'system', content: [{ type: 'text', text: system }] };
-  if (!Array.isArray(system)) fail('system', 'must be a string or an array of text blocks');
+  if (!Array.isArray(system)) fail(param, 'must be a string or an array of text blocks');
   const parts = system.map((b: unknown, i) => {
-    if (!isObject(b) || b.type !== 'text') fail(`system.${i}.type`, "must be 'text'");
+    if (!isObject(b) || b.type !== 'text') fail(`${param}.${i}.type`, "must be 'text'");
     // A system block's path names no type: the list holds text blocks only.
-    checkMembers(b, TEXT, `system.${i}`);
-    return textPart(b, `system.${i}`);
+    checkMembers(b, TEXT, `${param}.${i}`);
+    return textPart(b, `${param}.${i}`);
   });
   return parts.length > 0 ? { role: 'system', content: parts } : undefined;
 }

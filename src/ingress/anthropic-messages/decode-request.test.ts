@@ -184,6 +184,26 @@ describe('decodeMessagesRequest', () => {
     expect(problem({ ...base, messages: hi, temperature: null, tools: null, metadata: null })).toBe('accepted');
   });
 
+  it("takes role: 'system' messages (the SDK's SystemMessageParam) before the first turn, after the system prompt, and refuses one later, naming it", () => {
+    const { request } = decodeMessagesRequest({
+      ...base,
+      system: 'Top.',
+      messages: [{ role: 'system', content: 'Lead.' }, { role: 'system', content: [{ type: 'text', text: 'Blocks.', cache_control: { type: 'ephemeral' } }] }, ...hi],
+    });
+    expect(request.messages).toEqual([
+      { role: 'system', content: [{ type: 'text', text: 'Top.' }] },
+      { role: 'system', content: [{ type: 'text', text: 'Lead.' }] },
+      { role: 'system', content: [{ type: 'text', text: 'Blocks.', cacheControl: { type: 'ephemeral' } }] },
+      { role: 'user', content: [{ type: 'text', text: 'hi' }] },
+    ]);
+    expect(problem({ ...base, messages: [...hi, { role: 'assistant', content: 'ok' }, { role: 'system', content: 'Later.' }, ...hi] })).toMatch(/^messages\.2\.role: 'system' is taken only before the first user or assistant message/);
+    expect(problem({ ...base, messages: [{ role: 'system', content: [{ type: 'image', source: {} }] }, ...hi] })).toBe("messages.0.content.0.type: must be 'text'");
+    expect(problem({ ...base, messages: [{ role: 'system', content: [{ type: 'text', text: 'a', foo: 1 }] }, ...hi] })).toBe('messages.0.content.0.foo: Extra inputs are not permitted');
+    expect(problem({ ...base, messages: [{ role: 'system', content: '' }, ...hi] })).toBe('messages.0.content: all messages must have non-empty content except for the optional final assistant message');
+    expect(problem({ ...base, messages: [{ role: 'system', content: 'Only.' }] })).toBe('messages: must hold at least one user or assistant message');
+    expect(problem({ ...base, messages: [{ role: 'tool', content: 'x' }] })).toBe("messages.0.role: must be 'user', 'assistant' or 'system'");
+  });
+
   it('pairs every tool_result with a tool_use of the message before it, as the Messages API does', () => {
     const use = { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {} }] };
     const result = (id: string) => ({ role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content: 'ok' }] });

@@ -55,6 +55,18 @@ const THINKING: ReadonlyMap<unknown, ReadonlyMap<string, Member>> = new Map([
 ]);
 
 /**
+ * A `role: "system"` message (the SDK's SystemMessageParam) before the first turn, as a system message
+ * after the top-level system prompt: every upstream reads it as the system prompt's continuation, which
+ * it is. After a turn it would be a mid-conversation instruction, which Claude's hosts take on some
+ * models only and Converse, Gemini and OpenAI cannot place where it stands (Claude's would be joined to
+ * the system prompt): refused, naming it, rather than moved.
+ */
+function leadingSystem(m: Record<string, unknown>, p: string, turnsBefore: boolean): Message {
+  if (turnsBefore) fail(`${p}.role`, "'system' is taken only before the first user or assistant message: Switchyard cannot carry a system message later in the conversation to every upstream where it stands; put it in 'system' or in a user message");
+  return systemMessage(m.content, `${p}.content`) ?? fail(`${p}.content`, 'all messages must have non-empty content except for the optional final assistant message');
+}
+
+/**
  * The conversation: the system prompt first, then the turns. An empty assistant turn is allowed only
  * last (an empty prefill, which asks for nothing and is dropped), as the API allows it.
  */
@@ -69,14 +81,17 @@ function conversation(body: Record<string, unknown>): Message[] {
     if (!isObject(m)) fail(p, 'must be an object');
     checkMembers(m, MESSAGE, p);
     if (typeof m.content !== 'string' && !Array.isArray(m.content)) fail(`${p}.content`, 'must be a string or an array of content blocks');
-    if (m.role === 'user') userTurn(m.content, `${p}.content`, out);
+    if (m.role === 'system') out.push(leadingSystem(m, p, out.some((o) => o.role !== 'system')));
+    else if (m.role === 'user') userTurn(m.content, `${p}.content`, out);
     else if (m.role === 'assistant') {
       const content = assistantParts(m.content, `${p}.content`);
       if (content.length > 0) out.push({ role: 'assistant', content });
       else if (i !== messages.length - 1) fail(`${p}.content`, 'all messages must have non-empty content except for the optional final assistant message');
-    } else fail(`${p}.role`, "must be 'user' or 'assistant'");
+    } else fail(`${p}.role`, "must be 'user', 'assistant' or 'system'");
   });
   checkToolPairing(messages);
+  // System messages alone ask the model nothing.
+  if (!out.some((o) => o.role !== 'system')) fail('messages', 'must hold at least one user or assistant message');
   return out;
 }
 
