@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { fileProblem } from '../config/file-problem.js';
+import { errorMessage } from '../core/error-trace.js';
 import { silentLogger } from '../core/logger.js';
 import { openPostgres } from '../ledger/store/postgres-driver.js';
 import { openSqlite } from '../ledger/store/sqlite-driver.js';
@@ -77,7 +78,7 @@ async function openSqliteLedger(path: string, where: string, mayCreate: boolean,
     return await SqlLedgerStore.open(driver);
   } catch (err) {
     await driver?.close();
-    io.err(`cannot open the ledger at ${where}: ${(err as Error).message}`);
+    io.err(`cannot open the ledger at ${where}: ${errorMessage(err)}`);
     return undefined;
   }
 }
@@ -125,7 +126,7 @@ async function openPostgresLedger(url: string, schema: string, where: string, us
     return await SqlLedgerStore.open(driver);
   } catch (err) {
     await driver.close().catch(() => undefined);
-    io.err(`cannot open the ledger in ${where}: ${(err as Error).message}`);
+    io.err(`cannot open the ledger in ${where}: ${errorMessage(err)}`);
     return undefined;
   }
 }

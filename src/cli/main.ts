@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/error-trace.js';
 import { packageVersion } from '../version.js';
 import { argumentProblem, closestName, isArgumentError, type Command, type CommandIO } from './command.js';
 
@@ -77,7 +78,7 @@ export async function main(argv: string[], io: CommandIO = { out: (l) => console
     return await command.run(rest, io);
   } catch (err) {
     if (!isArgumentError(err)) {
-      io.err(`switchyard ${name}: ${(err as Error).message}`);
+      io.err(`switchyard ${name}: ${errorMessage(err)}`);
       return 1;
     }
     io.err(`switchyard ${name}: ${argumentProblem(err, command)}`);

@@ -1,6 +1,7 @@
 import { closeSync, createReadStream, openSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { errorMessage } from '../../core/error-trace.js';
 import { fileProblem } from '../../config/file-problem.js';
 import type { UsageEvent } from '../../ledger/event.js';
 import { readUsageLine } from '../../ledger/import/read-lines.js';
@@ -66,7 +67,7 @@ export const importUsageCommand: Command = {
       for (const file of files) await importFile(file, store, tally, io);
     } catch (err) {
       // Unreadable file or failing ledger: what was stored stays (a rerun skips it), the rest is named.
-      io.err(`import stopped: ${(err as Error).message}; ${tally.stored} new events were stored before it (running the import again is safe)`);
+      io.err(`import stopped: ${errorMessage(err)}; ${tally.stored} new events were stored before it (running the import again is safe)`);
       return 1;
     } finally {
       await store.close();
@@ -147,7 +148,7 @@ async function insert(store: LedgerStore, batch: readonly Read[], tally: Tally, 
       tally.read += 1;
     } catch (err) {
       if (!refusesRow(err)) throw err;
-      malformed(tally, io, r.at, `the ledger refused it (${(err as Error).message})`);
+      malformed(tally, io, r.at, `the ledger refused it (${errorMessage(err)})`);
     }
   }
 }
