@@ -1,5 +1,5 @@
-import { GatewayError } from '../../../core/errors.js';
 import { copyPassthrough } from '../../../core/fields.js';
+import { checkToolNames } from '../tool-names.js';
 import type { ChatRequest, ResponseFormat, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
 import { claudeStopSequences, planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from './claude-generation.js';
 import { checkClaudePrefill } from './claude-prefill.js';
@@ -80,24 +80,6 @@ function encodeTool(tool: ToolDefinition): AnthropicTool {
   return out;
 }
 
-/**
- * Claude refuses two tools of one name ("tools: Tool names must be unique."), which OpenAI's APIs take.
- * Refused before sending, naming `tools`, as a fallbackable, unsent 400: a group's next deployment whose
- * upstream takes them serves the request, and otherwise the client reads Claude's rule in its own API's
- * terms instead of an upstream 400 it may not be shown. Neither tool is dropped: the model would lose
- * one the client offered.
- */
-function checkToolNames(tools: readonly ToolDefinition[]): void {
-  const seen = new Set<string>();
-  for (const { name } of tools) {
-    if (seen.has(name)) {
-      const message = `Invalid 'tools': Claude requires tool names to be unique, and '${name.slice(0, 64)}' is given more than once.`;
-      throw new GatewayError({ kind: 'invalid_request', message, param: 'tools', code: 'invalid_request', fallbackable: true, unsent: true });
-    }
-    seen.add(name);
-  }
-}
-
 /** Canonical tool choice to Anthropic's: 'required' is 'any'; parallelToolCalls false disables parallel use. */
 function encodeToolChoice(choice: ToolChoice | undefined, parallel: boolean | undefined): AnthropicToolChoice | undefined {
   if (choice?.type === 'none') return { type: 'none' };
@@ -150,7 +132,7 @@ export function encodeMessagesRequest(req: ChatRequest, opts: EncodeMessagesOpti
   const stops = claudeStopSequences(req.stopSequences, warnings);
   if (stops) body.stop_sequences = stops;
   if (req.tools && req.tools.length > 0) {
-    checkToolNames(req.tools);
+    checkToolNames(req.tools, 'Claude');
     body.tools = req.tools.map(encodeTool);
     const choice = encodeToolChoice(req.toolChoice, req.parallelToolCalls);
     if (choice) body.tool_choice = choice;

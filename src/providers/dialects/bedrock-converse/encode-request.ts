@@ -1,5 +1,6 @@
 import { copyPassthrough } from '../../../core/fields.js';
 import { checkStopCount } from '../stop-limit.js';
+import { checkToolNames } from '../tool-names.js';
 import type { ChatRequest, ToolDefinition, Warning } from '../../../core/types.js';
 import { checkClaudePrefill } from '../anthropic-messages/claude-prefill.js';
 import { claudeThinkingRules } from '../anthropic-messages/claude-thinking.js';
@@ -94,6 +95,7 @@ function setTools(body: ConverseRequestBody, request: ChatRequest, usesTools: bo
     }
     warnings.push(unsupported('toolChoice', 'Bedrock Converse has no tool choice "none", and needs the tools of a conversation with tool calls: the model may call one.'));
   }
+  checkToolNames(request.tools, 'Bedrock Converse');
   body.toolConfig = { tools: toolSpecs(request.tools, cache, claude) };
   const choice = toolChoice(request.toolChoice);
   if (choice) body.toolConfig.toolChoice = choice;

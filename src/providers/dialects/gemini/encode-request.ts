@@ -1,5 +1,6 @@
 import { REASONING_BUDGETS, aboveHigh, budgetedEffort } from '../../../core/types.js';
 import { checkStopCount } from '../stop-limit.js';
+import { checkToolNames } from '../tool-names.js';
 import type { ChatRequest, ReasoningRequest, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
 import type { GeminiFunctionDeclaration, GeminiGenerationConfig, GeminiRequest, GeminiThinkingConfig } from './wire.js';
 import { encodeMessages, type HistoryRules } from './encode-messages.js';
@@ -131,6 +132,7 @@ export function encodeGenerateContentRequest(req: ChatRequest, model?: string): 
   const warnings: Warning[] = [];
   const body: GeminiRequest = encodeMessages(req.messages, historyRules(model ?? ''), warnings);
   if (req.tools !== undefined && req.tools.length > 0) {
+    checkToolNames(req.tools, 'Gemini');
     body.tools = [{ functionDeclarations: req.tools.map(declaration) }];
     if (req.toolChoice !== undefined) body.toolConfig = toolConfig(req.toolChoice);
   }
