@@ -167,6 +167,38 @@ describe('openai-chat request encoding', () => {
       }
     });
 
+    describe('whole requests to the newer chat and pro models, as a deployment of each builds them', () => {
+      const deployed = (model: string): Partial<ChatEncodeOptions> => ({
+        model,
+        reasoningEfforts: reasoningEffortsFor(model, undefined),
+        maxTokensField: maxTokensFieldFor(model),
+      });
+      const sampled = { temperature: 0.3, topP: 0.8, maxOutputTokens: 2_000 };
+
+      it("gpt-5.3-chat-latest takes only 'medium' and always reasons: 'medium' for any effort, max_completion_tokens, no temperature or top_p", () => {
+        const { body, warnings } = encode(ask({ ...sampled, reasoning: { enabled: true, effort: 'high' } }), deployed('gpt-5.3-chat-latest'));
+        expect(body).toEqual({ model: 'gpt-5.3-chat-latest', messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 2_000, reasoning_effort: 'medium', stream: false });
+        expect(warnings?.map((w) => w.message)).toEqual([
+          "The upstream model takes only reasoning effort 'medium'; 'medium' was sent instead of 'high'.",
+          'OpenAI gpt-5.x chat and pro models take no temperature but the default (1); it was not sent.',
+          'OpenAI gpt-5.x chat and pro models take no top_p but the default (1); it was not sent.',
+        ]);
+        // Without a reasoning request it reasons all the same, so sampling stays home then too.
+        expect(bodyOf(ask(sampled), deployed('gpt-5.3-chat-latest'))).toEqual({ model: 'gpt-5.3-chat-latest', messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 2_000, stream: false });
+      });
+
+      it("gpt-5.5-pro takes 'medium' to 'xhigh': 'low' raised to 'medium' with a warning, 'xhigh' as asked, 'max' lowered to 'xhigh', max_completion_tokens, no temperature", () => {
+        const sent = (effort: 'low' | 'xhigh' | 'max') => encode(ask({ ...sampled, reasoning: { enabled: true, effort } }), deployed('gpt-5.5-pro'));
+        const low = sent('low');
+        expect(low.body).toEqual({ model: 'gpt-5.5-pro', messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 2_000, reasoning_effort: 'medium', stream: false });
+        expect(low.warnings?.[0]?.message).toBe("The upstream model takes only reasoning effort 'medium' or 'high' or 'xhigh'; 'medium' was sent instead of 'low'.");
+        expect(low.warnings?.map((w) => w.setting)).toEqual(['reasoning', 'temperature', 'topP']);
+        expect(sent('xhigh').body.reasoning_effort).toBe('xhigh');
+        expect(sent('max').body.reasoning_effort).toBe('xhigh');
+        expect(bodyOf(ask(sampled), deployed('gpt-5.5-pro'))).not.toHaveProperty('temperature');
+      });
+    });
+
     it("sends 'xhigh' and 'max' to the models that take them, and lowers them to a model's highest effort with a warning", () => {
       const sent = (model: string, effort: 'xhigh' | 'max') => {
         const { body, warnings } = encode(ask({ reasoning: { enabled: true, effort } }), { model });
@@ -230,8 +262,12 @@ describe('openai-chat request encoding', () => {
       ['gpt-5.2-pro', 'medium-to-xhigh'],
       ['gpt-5.2-pro-2025-12-11', 'medium-to-xhigh'],
       ['gpt-5.4-pro', 'medium-to-xhigh'],
+      ['gpt-5.5-pro', 'medium-to-xhigh'],
+      ['gpt-5.5-pro-2026-04-23', 'medium-to-xhigh'],
+      ['gpt-5.5', 'low-to-xhigh'],
       ['gpt-5.1-chat-latest', 'medium-only'],
       ['gpt-5.2-chat-latest', 'medium-only'],
+      ['gpt-5.3-chat-latest', 'medium-only'],
       ['gpt-5.2-chat-2025-12-11', 'medium-only'],
       ['gpt-5-chat-latest', 'none'],
       ['openai/gpt-oss-120b', 'low-to-high'],

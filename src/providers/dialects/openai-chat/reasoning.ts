@@ -5,7 +5,8 @@ import type { ReasoningEffort, ReasoningRequest, Warning } from '../../../core/t
  * Which `reasoning_effort` values an upstream model takes: none (gpt-4o, gpt-4.1 refuse the field),
  * 'low' to 'high' (o-series, gpt-5.1, open reasoning models), 'minimal' too (gpt-5 only), 'low' to
  * 'xhigh' (gpt-5.1-codex-max, gpt-5.2 to gpt-5.5), 'low' to 'max' (gpt-5.6 on), 'medium' to 'xhigh'
- * (gpt-5.2-pro, gpt-5.4-pro), 'medium' alone (gpt-5.1-chat, gpt-5.2-chat) or 'high' alone (gpt-5-pro).
+ * (gpt-5.2-pro, gpt-5.4-pro, gpt-5.5-pro), 'medium' alone (gpt-5.1-chat, gpt-5.2-chat, gpt-5.3-chat) or
+ * 'high' alone (gpt-5-pro).
  */
 export type ReasoningEfforts = 'none' | 'low-to-high' | 'minimal-to-high' | 'low-to-xhigh' | 'low-to-max' | 'medium-to-xhigh' | 'medium-only' | 'high-only';
 
@@ -33,16 +34,16 @@ const CHAT_MODEL = /^gpt-5-chat(?:[-.:_]|$)/i;
 const MINIMAL_EFFORT_MODEL = /^gpt-5(?:[-:_]|$)/i;
 /** gpt-5-pro "defaults to (and only supports) high reasoning effort": any other is a 400. */
 const HIGH_EFFORT_MODEL = /^gpt-5-pro(?:[-:_]|$)/i;
-/** The versioned pro models take 'medium', 'high' and 'xhigh' (gpt-5.2-pro, gpt-5.4-pro): 'low' is a 400. */
-const MEDIUM_UP_MODEL = /^gpt-5\.[24]-pro(?:[-:_]|$)/i;
+/** The versioned pro models take 'medium', 'high' and 'xhigh' (gpt-5.2-pro, gpt-5.4-pro, gpt-5.5-pro): 'low' is a 400. */
+const MEDIUM_UP_MODEL = /^gpt-5\.[245]-pro(?:[-:_]|$)/i;
 /**
  * 'xhigh' is "supported for all models after gpt-5.1-codex-max" (OpenAI's reasoning_effort reference): that
  * model and gpt-5.2 on (the chat models, above, aside); 'max' came with gpt-5.6 (sol, terra, luna).
  */
 const XHIGH_MODEL = /^gpt-5(?:\.1-codex-max|\.(?:[2-9]|\d{2,})(?!-chat))(?:[-.:_]|$)/i;
 const MAX_MODEL = /^gpt-5\.(?:[6-9]|\d{2,})(?!-chat)(?:[-.:_]|$)/i;
-/** gpt-5.1-chat and gpt-5.2-chat refuse any effort but 'medium' ("Supported values are: 'medium'"). */
-const MEDIUM_EFFORT_MODEL = /^gpt-5\.[12]-chat(?:[-:_]|$)/i;
+/** gpt-5.1-chat, gpt-5.2-chat and gpt-5.3-chat refuse any effort but 'medium' ("Supported values are: 'medium'"). */
+const MEDIUM_EFFORT_MODEL = /^gpt-5\.[1-3]-chat(?:[-:_]|$)/i;
 
 /** OpenAI's own reasoning models, which refuse `max_tokens` (servers like vLLM and Ollama may not know its successor). */
 const COMPLETION_TOKENS_MODEL = /^(?:o[1-9]|gpt-5)(?:[-.:_]|$)/i;

@@ -29,6 +29,15 @@ describe('OpenAI reasoning models: the settings they refuse are dropped with a w
     },
   );
 
+  it.each(['gpt-5.1-chat-latest', 'gpt-5.2-chat-latest', 'gpt-5.3-chat-latest', 'gpt-5.2-pro', 'gpt-5.4-pro', 'gpt-5.5-pro', 'gpt-5.5-pro-2026-04-23'])(
+    '%s, which always reasons (no effort none): sends no temperature, top_p, stop or penalties, reasoning asked or not',
+    (model) => {
+      expect(sent(model)).toEqual([]);
+      expect(warned(model)).toEqual(ALL_WARNINGS);
+      expect(sent(model, { reasoning: { enabled: true, effort: 'medium' } })).toEqual([]);
+    },
+  );
+
   it.each(['o1', 'o1-2024-12-17', 'o3-mini', 'o3-mini-2025-01-31'])('%s: sends stop but no sampling or penalties', (model) => {
     expect(sent(model)).toEqual(['stop']);
     expect(warned(model)).toEqual(['temperature', 'topP', 'presencePenalty', 'frequencyPenalty']);

@@ -34,6 +34,9 @@ export const ANY_SAMPLING: SamplingRule = Object.freeze({ family: 'any', plain: 
  * ... Only the default (1) value is supported", "'stop' is not supported with this model"), so they are
  * dropped with a Warning instead. Matched on the model name after any `org/` prefix, first row first:
  * - gpt-5-chat*: a chat model, takes everything.
+ * - the versioned chat and pro models (gpt-5.1-chat to gpt-5.3-chat, gpt-5.2-pro, gpt-5.4-pro,
+ *   gpt-5.5-pro): they always reason (their efforts are 'medium' alone or 'medium' and up, never none),
+ *   so neither sampling, stop nor penalties, with or without a reasoning_effort.
  * - gpt-5.1 and later: temperature and top_p only with reasoning effort none, their default (OpenAI's
  *   "GPT-5.1 parameter compatibility"); stop and the penalties never (as gpt-5).
  * - gpt-5, -mini, -nano, -codex, -pro: neither sampling, stop nor penalties.
@@ -44,6 +47,7 @@ export const ANY_SAMPLING: SamplingRule = Object.freeze({ family: 'any', plain: 
  */
 const RULES: ReadonlyArray<readonly [RegExp, SamplingRule]> = [
   [/^gpt-5-chat(?:[-.:_]|$)/i, ANY_SAMPLING],
+  [/^gpt-5\.(?:[1-3]-chat|[245]-pro)(?:[-:_]|$)/i, makeRule('gpt-5.x chat and pro', NO_SAMPLING_NO_STOP, NO_SAMPLING_NO_STOP)],
   [/^gpt-5\.\d/i, makeRule('gpt-5.1 and later', SAMPLING_NO_STOP, NO_SAMPLING_NO_STOP)],
   [/^gpt-5(?:[-:_]|$)/i, makeRule('gpt-5', NO_SAMPLING_NO_STOP, NO_SAMPLING_NO_STOP)],
   [/^(?:o3(?!-mini)|o4-mini|o1-mini|o1-preview)(?:[-.:_]|$)/i, makeRule('o3 and o4-mini', NO_SAMPLING_NO_STOP, NO_SAMPLING_NO_STOP)],
