@@ -139,6 +139,28 @@ describe('AzureOpenAIProvider with an api key', () => {
     expect(r.warnings).toEqual([expect.objectContaining({ setting: 'temperature' }), expect.objectContaining({ setting: 'stopSequences' })]);
   });
 
+  it('never sends an empty tools list, which Azure refuses ([] is too short): no tools, tool_choice or parallel_tool_calls without a tool', async () => {
+    const p = provider({ api_key: KEY });
+    const bare = ask('hi', { tools: [], toolChoice: { type: 'auto' }, parallelToolCalls: false });
+    expect(textOf((await p.chat(bare, ctx())).content)).toContain('You said: hi');
+    const sent = JSON.parse(sim.lastRequest?.body.toString() ?? '{}') as Record<string, unknown>;
+    expect(Object.keys(sent).filter((k) => ['tools', 'tool_choice', 'parallel_tool_calls'].includes(k))).toEqual([]);
+    const parts = await collect(await p.stream(bare, ctx()));
+    expect(parts.find((part) => part.type === 'finish')).toEqual({ type: 'finish', finishReason: 'stop' });
+    expect(JSON.parse(sim.lastRequest?.body.toString() ?? '{}')).not.toHaveProperty('tools');
+  });
+
+  it("streams a tool call whose first chunk carries the role and the call together, as Azure sends it", async () => {
+    const tools = [{ name: 'lookup', parameters: { type: 'object', properties: { query: { type: 'string' } } } }];
+    const parts = await collect(await provider({ api_key: KEY }).stream(ask('call the tool', { tools }), ctx()));
+    const calls = parts.flatMap((part) => (part.type === 'tool-call' ? [part] : []));
+    const args = calls.map((part) => part.argumentsDelta).join('');
+    expect(calls[0]).toMatchObject({ index: 0, id: expect.any(String), name: 'lookup' });
+    expect(new Set(calls.map((part) => part.index))).toEqual(new Set([0]));
+    expect(JSON.parse(args)).toEqual({ query: 'call the tool' });
+    expect(parts.find((part) => part.type === 'finish')).toEqual({ type: 'finish', finishReason: 'tool_calls' });
+  });
+
   it('maps a wrong key to authentication', async () => {
     const err = await fail(provider({ api_key: 'bad-key-zz9' }).chat(ask('x'), ctx()));
     expect(err.kind).toBe('authentication');

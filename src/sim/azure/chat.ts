@@ -46,6 +46,10 @@ export async function azureChat(
 ): Promise<void> {
   const effort = reasoningEffortProblem(body);
   if (effort) return sendJson(res, effort.status, effort.body);
+  // Azure refuses an empty tool list rather than reading it as none, in its older schema words.
+  if (Array.isArray(body.tools) && body.tools.length === 0) {
+    return sendJson(res, 400, { error: { message: "[] is too short - 'tools'", type: 'invalid_request_error', param: null, code: null } });
+  }
   const answer = planAnswer(body, deployment, fault);
   const headers = quotaHeaders(answer.usage.total_tokens);
   if (body.stream !== true) return sendWhole(res, answer, fault, headers);
@@ -104,9 +108,11 @@ async function sendStream(res: ServerResponse, answer: AzureAnswer, fault: Fault
   };
   const frame = (delta: Record<string, unknown>, finishReason: string | null, filters: Record<string, unknown>): void =>
     send({ choices: [{ content_filter_results: filters, delta, finish_reason: finishReason, index: 0, logprobs: null }], created, id, model, object: 'chat.completion.chunk', system_fingerprint: 'fp_azsim' });
-  // Azure's leading chunk: no choices, only the prompt's filter annotations.
+  // Azure's leading chunk: no choices, only the prompt's filter annotations. Then, as OpenAI, the role
+  // with empty content and a null refusal, or for an answer that is a tool call no chunk of its own:
+  // the call's first chunk carries the role, content null.
   send({ choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: promptFilterResults() });
-  frame({ content: '', refusal: null, role: 'assistant' }, null, {});
+  if (!toolCall) frame({ content: '', refusal: null, role: 'assistant' }, null, {});
   if (fault.malformed) {
     res.end('data: {"choices": [{"delta": \n\n');
     return;
@@ -116,7 +122,7 @@ async function sendStream(res: ServerResponse, answer: AzureAnswer, fault: Fault
     pieces,
     fault,
     res,
-    (piece, i) => (toolCall ? frame(toolCallDelta(toolCall, piece, i), null, {}) : frame({ content: piece }, null, outputFilterResults(false))),
+    (piece, i) => (toolCall ? frame(callDelta(toolCall, piece, i), null, {}) : frame({ content: piece }, null, outputFilterResults(false))),
     () => {
       res.end(`data: ${JSON.stringify({ error: { message: fault.error_message ?? 'The server had an error while processing your request.', type: 'server_error', param: null, code: fault.error ?? 'server_error' } })}\n\n`);
     },
@@ -125,4 +131,10 @@ async function sendStream(res: ServerResponse, answer: AzureAnswer, fault: Fault
   frame({}, answer.finish, answer.blocked ? outputFilterResults(true) : {});
   if (includeUsage) send({ choices: [], created, id, model, object: 'chat.completion.chunk', system_fingerprint: 'fp_azsim', usage: answer.usage });
   res.end('data: [DONE]\n\n');
+}
+
+/** A tool call's delta; the first one opens the answer, so it carries the role, null content and null refusal. */
+function callDelta(call: NonNullable<AzureAnswer['toolCall']>, piece: string, i: number): Record<string, unknown> {
+  const delta = toolCallDelta(call, piece, i);
+  return i === 0 ? { content: null, refusal: null, role: 'assistant', tool_calls: delta.tool_calls } : delta;
 }

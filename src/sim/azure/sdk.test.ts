@@ -63,6 +63,34 @@ describe('AzureOpenAI client against the Azure simulator', () => {
     expect(last?.usage?.completion_tokens).toBeGreaterThan(0);
   });
 
+  it("opens a stream as Azure does: the prompt-filter chunk, then the role chunk, or for a tool call the call's first chunk carrying the role", async () => {
+    const deltas = async (body: Record<string, unknown>): Promise<unknown[]> => {
+      const res = await fetch(`${sim.url}/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21`, {
+        method: 'POST',
+        headers: { 'api-key': KEY, 'content-type': 'application/json' },
+        body: JSON.stringify({ stream: true, ...body }),
+      });
+      const frames = (await res.text()).split('\n\n').filter((f) => f.startsWith('data: {'));
+      return frames.map((f) => (JSON.parse(f.slice('data: '.length)) as { choices: Array<{ delta: unknown }> }).choices[0]?.delta);
+    };
+    const text = await deltas({ messages: [{ role: 'user', content: 'ping' }] });
+    expect(text.slice(0, 2)).toEqual([undefined, { content: '', refusal: null, role: 'assistant' }]);
+    const call = await deltas({ tools: [TOOL], messages: [{ role: 'user', content: 'call the tool' }] });
+    expect(call[1]).toEqual({
+      content: null,
+      refusal: null,
+      role: 'assistant',
+      tool_calls: [{ index: 0, id: expect.any(String), type: 'function', function: { name: 'lookup', arguments: expect.any(String) } }],
+    });
+    expect(call.slice(2).some((d) => typeof d === 'object' && d !== null && 'role' in d)).toBe(false);
+  });
+
+  it("refuses an empty tools list as Azure does ([] is too short), rather than reading it as none", async () => {
+    const bad = await azure.chat.completions.create({ model: 'gpt-4o', tools: [], messages: [{ role: 'user', content: 'ping' }] }).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((bad as InstanceType<typeof OpenAI.BadRequestError>).error).toEqual({ message: "[] is too short - 'tools'", type: 'invalid_request_error', param: null, code: null });
+  });
+
   it('streams tool-call arguments', async () => {
     const stream = await azure.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'call the tool' }], tools: [TOOL], stream: true });
     let args = '';
