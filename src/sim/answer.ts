@@ -58,10 +58,18 @@ export function readTurns(turns: readonly Turn[], prefill: boolean): { lastUser:
   return { lastUser: asked(turns.length) };
 }
 
+/** One tool call of an answer: its id, the tool's name and the arguments as JSON text. */
+export interface ScriptToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
 export interface Answer {
   /** Text chunks as they would stream. */
   chunks: string[];
-  toolCall?: { id: string; name: string; arguments: string };
+  /** The answer's tool calls, in order (one, or one per tool for a parallel call); absent for a text answer. */
+  toolCalls?: ScriptToolCall[];
   finish: 'stop' | 'length' | 'tool_calls' | 'stop_sequence';
   promptTokens: number;
   completionTokens: number;
@@ -82,7 +90,8 @@ const IMAGE_TOKENS = 85;
 
 /**
  * Rules: a prompt containing "call the tool" with tools present produces a tool call to the first tool
- * with arguments {"query": <last user text>}; tool results are summarised; otherwise the simulator
+ * with arguments {"query": <last user text>}; "call both tools" with two tools or more, a parallel call:
+ * one call to each of the first two, in one answer; tool results are summarised; otherwise the simulator
  * answers "Hello from <model>! You said: <text>." in word chunks, honouring max tokens and stop
  * sequences. A prompt containing "think step by step" first reasons, in word chunks counted into the
  * completion tokens; each simulator sends that reasoning in its API's own shape. An answer that
@@ -92,7 +101,7 @@ const IMAGE_TOKENS = 85;
 export function scriptAnswer(input: ScriptInput): Answer {
   const answer = scriptText(input);
   const reason = input.reason ?? /think step by step/i.test(input.lastUser);
-  if (answer.toolCall || input.continues !== undefined || !reason) return answer;
+  if (answer.toolCalls || input.continues !== undefined || !reason) return answer;
   const reasoning = `The user wrote "${input.lastUser}". A short friendly reply will do.`.split(/(?<= )/);
   const reasoningTokens = countTokens(reasoning.join(''));
   return { ...answer, reasoning, reasoningTokens, completionTokens: answer.completionTokens + reasoningTokens };
@@ -116,18 +125,13 @@ export function scriptRefusal(input: ScriptInput): Answer | undefined {
 function scriptText(input: ScriptInput): Answer {
   const promptTokens = countTokens(input.promptText) + input.images * IMAGE_TOKENS;
   const cachedTokens = input.system.includes('[cache]') ? countTokens(input.system) : 0;
-  const tool = input.tools[0];
-  if (tool && input.continues === undefined && input.toolResults.length === 0 && /call the tool/i.test(input.lastUser)) {
+  const called = input.continues === undefined && input.toolResults.length === 0 ? calledTools(input) : [];
+  if (called.length > 0) {
     const args = JSON.stringify({ query: input.lastUser });
-    return {
-      chunks: [],
-      toolCall: { id: `call_${simpleHash(input.lastUser).toString(16)}`, name: tool.name, arguments: args },
-      finish: 'tool_calls',
-      promptTokens,
-      completionTokens: countTokens(tool.name + args),
-      cachedTokens,
-      reasoningTokens: 0,
-    };
+    // Ids unique per call: a parallel answer's results are paired with their calls by id.
+    const toolCalls = called.map((tool, i) => ({ id: `call_${simpleHash(`${i === 0 ? '' : tool.name}${input.lastUser}`).toString(16)}`, name: tool.name, arguments: args }));
+    const completionTokens = toolCalls.reduce((n, call) => n + countTokens(call.name + call.arguments), 0);
+    return { chunks: [], toolCalls, finish: 'tool_calls', promptTokens, completionTokens, cachedTokens, reasoningTokens: 0 };
   }
   let text =
     input.toolResults.length > 0
@@ -158,6 +162,13 @@ function scriptText(input: ScriptInput): Answer {
     words = kept;
   }
   return { chunks: words, finish, promptTokens, completionTokens: countTokens(words.join('')), cachedTokens, reasoningTokens: 0 };
+}
+
+/** The tools a prompt asks to call: the first two for "call both tools", the first for "call the tool", else none. */
+function calledTools(input: ScriptInput): ScriptTool[] {
+  if (input.tools.length >= 2 && /call both tools/i.test(input.lastUser)) return input.tools.slice(0, 2);
+  const first = input.tools[0];
+  return first && /call the tool/i.test(input.lastUser) ? [first] : [];
 }
 
 /** The rest of `text` after as many words as `earlier` has, starting with a space when `earlier` ends mid-line. */
@@ -204,4 +215,29 @@ export function splitArgs(args: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i += size) out.push(args.slice(i, i + size));
   return out.length > 0 ? out : [''];
+}
+
+/** One streamed piece of a tool call's arguments: which call (its place in the answer), the text, and whether it opens the call. */
+export interface ArgumentPiece {
+  index: number;
+  call: ScriptToolCall;
+  piece: string;
+  first: boolean;
+}
+
+/**
+ * The argument pieces of an answer's calls taken in turn, one of each call at a time (call 0, call 1,
+ * call 0, ...), as an OpenAI stream may interleave parallel calls told apart by index only.
+ */
+export function interleavedArguments(calls: readonly ScriptToolCall[]): ArgumentPiece[] {
+  const split = calls.map((call) => splitArgs(call.arguments));
+  const out: ArgumentPiece[] = [];
+  const rounds = Math.max(0, ...split.map((pieces) => pieces.length));
+  for (let round = 0; round < rounds; round++) {
+    split.forEach((pieces, index) => {
+      const piece = pieces[round];
+      if (piece !== undefined) out.push({ index, call: calls[index] as ScriptToolCall, piece, first: round === 0 });
+    });
+  }
+  return out;
 }

@@ -198,11 +198,11 @@ export async function applyPreFault(fault: Fault, res: ServerResponse): Promise<
  * stall, a cut or an in-stream error after N chunks. `write` sends one chunk; `fail` sends the
  * wire's own in-stream error. Returns true when every chunk was sent and the caller should end cleanly.
  */
-export async function streamWithFaults(
-  chunks: readonly string[],
+export async function streamWithFaults<T>(
+  chunks: readonly T[],
   fault: Fault,
   res: ServerResponse,
-  write: (chunk: string, index: number) => void,
+  write: (chunk: T, index: number) => void,
   fail?: () => void,
 ): Promise<boolean> {
   if (fault.ttft_ms) await sleep(fault.ttft_ms);
@@ -221,7 +221,7 @@ export async function streamWithFaults(
       return false;
     }
     if (i > 0 && fault.inter_chunk_ms) await sleep(fault.inter_chunk_ms);
-    write(chunks[i] as string, i);
+    write(chunks[i] as T, i);
   }
   if (fault.stream_error_after_chunks !== undefined && fault.stream_error_after_chunks >= chunks.length && fail) {
     fail();

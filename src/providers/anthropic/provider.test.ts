@@ -5,6 +5,7 @@ import type { Logger } from '../../core/logger.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import { textOf, type ChatRequest, type StreamPart } from '../../core/types.js';
 import { startAnthropicSim, type AnthropicSimServer } from '../../sim/anthropic/index.js';
+import { REDACTED_THINKING_TRIGGER } from '../../sim/anthropic/blocks.js';
 import { anthropic, type AnthropicOptions } from './index.js';
 
 function recordingLogger(warnings: string[]): Logger {
@@ -101,6 +102,20 @@ describe('anthropic provider', () => {
     expect(text).toBe(textOf(plain.content));
     expect(parts.find((x) => x.type === 'finish')).toEqual({ type: 'finish', finishReason: 'stop' });
     expect(parts.at(-1)).toMatchObject({ type: 'usage', usage: plain.usage, raw: { output_tokens: plain.usage.completion } });
+  });
+
+  it("keeps Claude's redacted thinking as a redacted reasoning part, whole and streamed, and sends it back in the next turn", async () => {
+    const p = make({});
+    const question = ask(`Hello ${REDACTED_THINKING_TRIGGER}`, { reasoning: { enabled: true, budgetTokens: 1024 }, maxOutputTokens: 2048 });
+    const r = await p.chat(question, ctx());
+    const redacted = r.content.filter((part) => part.type === 'redacted-reasoning');
+    expect(redacted).toEqual([{ type: 'redacted-reasoning', data: expect.any(String), provider: 'anthropic' }]);
+    const parts = await drain(await p.stream(question, ctx()));
+    expect(parts.filter((part) => part.type === 'redacted-reasoning')).toEqual(redacted);
+    const next = await p.chat({ ...question, messages: [...question.messages, { role: 'assistant', content: r.content }, { role: 'user', content: [{ type: 'text', text: 'Again' }] }] }, ctx());
+    expect(textOf(next.content)).toContain('You said: Again');
+    const sent = JSON.parse(sim.lastRequest?.body.toString() ?? '{}') as { messages: Array<{ content: Array<{ type: string }> }> };
+    expect(sent.messages[1]?.content.map((b) => b.type)).toEqual(['thinking', 'redacted_thinking', 'text']);
   });
 
   it('maps 529 to overloaded and 429 to rate_limited with retry-after', async () => {

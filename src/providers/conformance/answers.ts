@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type OpenAI from 'openai';
-import { ask, PIXEL, TOOL, type ConformanceSuite } from './suite.js';
+import { ask, PIXEL, SECOND_TOOL, TOOL, type ConformanceSuite } from './suite.js';
 
 /** Whole answers: text, system prompts, turns, tool calls, images, stop and length, embeddings. */
 export function answerSpecs(s: ConformanceSuite): void {
@@ -95,5 +95,23 @@ export function toolCallSpecs(s: ConformanceSuite): void {
     if (call?.type !== 'function') throw new Error('expected a function tool call');
     const r = await afterToolResult('Please call the tool for dogs', call, 'dogs are loyal', { role: 'user', content: 'and cats?' });
     expect(r.choices[0]?.message.content).toContain('You said: and cats?');
+  });
+
+  it('returns parallel tool calls whole, each with its own id, and answers their results sent back together', async () => {
+    const prompt = 'Please call both tools for Paris';
+    const first = await s.client.chat.completions.create({ model: 'conf', messages: ask(prompt), tools: [TOOL, SECOND_TOOL] });
+    expect(first.choices[0]?.finish_reason).toBe('tool_calls');
+    const calls = (first.choices[0]?.message.tool_calls ?? []).flatMap((c) => (c.type === 'function' ? [c] : []));
+    expect(calls.map((c) => c.function.name)).toEqual(['lookup', 'weather']);
+    expect(calls.map((c) => JSON.parse(c.function.arguments) as unknown)).toEqual([{ query: prompt }, { query: prompt }]);
+    expect(new Set(calls.map((c) => c.id)).size).toBe(2);
+    const results = calls.map((c, i) => ({ role: 'tool' as const, tool_call_id: c.id, content: i === 0 ? 'museums' : 'sunny' }));
+    const second = await s.client.chat.completions.create({
+      model: 'conf',
+      tools: [TOOL, SECOND_TOOL],
+      messages: [...ask(prompt), { role: 'assistant', content: null, tool_calls: calls }, ...results],
+    });
+    expect(second.choices[0]?.message.content).toContain('The tool said: museums; sunny');
+    expect(second.choices[0]?.finish_reason).toBe('stop');
   });
 }

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type OpenAI from 'openai';
-import { ask, TOOL, type ConformanceSuite } from './suite.js';
+import { ask, SECOND_TOOL, TOOL, type ConformanceSuite } from './suite.js';
 
 /** Streams: the same answer as whole, reasoning, tool-call arguments. */
 export function streamSpecs(s: ConformanceSuite): void {
@@ -74,6 +74,29 @@ export function streamSpecs(s: ConformanceSuite): void {
     }
     expect(name).toBe('lookup');
     expect(JSON.parse(args)).toEqual({ query: 'Please call the tool now' });
+    expect(finish).toBe('tool_calls');
+  });
+
+  it('streams parallel tool calls apart by index, each named once with its whole arguments', async () => {
+    const prompt = 'Please call both tools for Rome';
+    const stream = await s.client.chat.completions.create({ model: 'conf', messages: ask(prompt), tools: [TOOL, SECOND_TOOL], stream: true });
+    const calls = new Map<number, { id?: string; names: string[]; args: string }>();
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      for (const tc of chunk.choices[0]?.delta.tool_calls ?? []) {
+        const call = calls.get(tc.index) ?? { names: [], args: '' };
+        if (tc.id) call.id = tc.id;
+        if (tc.function?.name) call.names.push(tc.function.name);
+        call.args += tc.function?.arguments ?? '';
+        calls.set(tc.index, call);
+      }
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect([...calls.keys()].sort()).toEqual([0, 1]);
+    expect([calls.get(0)?.names, calls.get(1)?.names]).toEqual([['lookup'], ['weather']]);
+    for (const call of calls.values()) expect(JSON.parse(call.args)).toEqual({ query: prompt });
+    expect(calls.get(0)?.id).toBeDefined();
+    expect(calls.get(0)?.id).not.toBe(calls.get(1)?.id);
     expect(finish).toBe('tool_calls');
   });
 }

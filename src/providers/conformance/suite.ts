@@ -19,6 +19,16 @@ export const TOOL = {
   },
 };
 
+/** A second tool, for answers that call two at once. */
+export const SECOND_TOOL = {
+  type: 'function' as const,
+  function: {
+    name: 'weather',
+    description: 'Tells the weather of a place.',
+    parameters: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] },
+  },
+};
+
 // A 1x1 transparent PNG.
 export const PIXEL = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
 

@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import { scriptAnswer, signatureOf, splitArgs, type Answer } from '../answer.js';
+import { scriptAnswer, type Answer, type ScriptToolCall } from '../answer.js';
 import type { Fault } from '../faults.js';
-import { applyPreFault, sendJson, streamWithFaults } from '../server.js';
+import { applyPreFault, sendJson } from '../server.js';
+import { contentBlocks, redactsThinking, streamAnswerBlocks, streamThinking } from './blocks.js';
 import { sendAnthropicError, sendFaultError, streamErrorBody } from './errors.js';
 import { anthropicScriptInput, cachePrefix, type PromptCache } from './script.js';
 
@@ -18,6 +19,9 @@ export interface MessagesContext {
 
 let counter = 0;
 
+/** The Messages API's id of a tool call: the script's with Anthropic's prefix. */
+const toolUseId = (call: ScriptToolCall): string => call.id.replace(/^call_/, 'toolu_');
+
 const STOP_REASON: Record<Answer['finish'], string> = { stop: 'end_turn', stop_sequence: 'stop_sequence', length: 'max_tokens', tool_calls: 'tool_use' };
 
 /** Which stop sequence ended the answer: the one found earliest in the untruncated text. */
@@ -33,24 +37,6 @@ function matchedStop(body: Json, model: string, stops: string[]): string | null 
     }
   }
   return best;
-}
-
-/** The thinking block of an answer that reasoned. */
-export function thinkingBlock(reasoning: string[]): Json {
-  return { type: 'thinking', thinking: reasoning.join(''), signature: signatureOf(reasoning) };
-}
-
-/**
- * Streams the thinking of an answer as the API does, as the first block: thinking_delta events, then
- * a signature_delta. Returns the index of the next block.
- */
-export function streamThinking(send: (event: string, data: Json) => unknown, reasoning: string[] | undefined): number {
-  if (!reasoning) return 0;
-  send('content_block_start', { index: 0, content_block: { type: 'thinking', thinking: '', signature: '' } });
-  for (const thinking of reasoning) send('content_block_delta', { index: 0, delta: { type: 'thinking_delta', thinking } });
-  send('content_block_delta', { index: 0, delta: { type: 'signature_delta', signature: signatureOf(reasoning) } });
-  send('content_block_stop', { index: 0 });
-  return 1;
 }
 
 /**
@@ -79,15 +65,14 @@ export async function answerMessages(res: ServerResponse, body: Json, fault: Fau
   const id = `msg_sim${++counter}`;
   const stopReason = STOP_REASON[answer.finish];
   const stopSequence = answer.finish === 'stop_sequence' ? matchedStop(body, ctx.model, input.stop) : null;
-  const tool = answer.toolCall ? { id: answer.toolCall.id.replace(/^call_/, 'toolu_'), name: answer.toolCall.name, args: answer.toolCall.arguments } : undefined;
+  const redacted = redactsThinking(answer, input.lastUser);
   if (body.stream !== true) {
     if (fault.malformed) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"id": "broken", "content": [');
       return;
     }
-    const content: Json[] = tool ? [{ type: 'tool_use', id: tool.id, name: tool.name, input: JSON.parse(tool.args) as Json }] : [{ type: 'text', text: answer.chunks.join('') }];
-    if (answer.reasoning) content.unshift(thinkingBlock(answer.reasoning));
+    const content = contentBlocks(answer, redacted, toolUseId);
     sendJson(res, 200, { id, type: 'message', role: 'assistant', model: ctx.model, content, stop_reason: stopReason, stop_sequence: stopSequence, usage });
     return;
   }
@@ -100,23 +85,11 @@ export async function answerMessages(res: ServerResponse, body: Json, fault: Fau
     res.end('event: content_block_start\ndata: {"type": "content_block_start", "index": \n\n');
     return;
   }
-  const index = streamThinking(send, answer.reasoning);
-  send('content_block_start', { index, content_block: tool ? { type: 'tool_use', id: tool.id, name: tool.name, input: {} } : { type: 'text', text: '' } });
-  send('ping', {});
-  const pieces = tool ? splitArgs(tool.args) : answer.chunks;
-  const complete = await streamWithFaults(
-    pieces,
-    fault,
-    res,
-    (piece) => {
-      send('content_block_delta', { index, delta: tool ? { type: 'input_json_delta', partial_json: piece } : { type: 'text_delta', text: piece } });
-    },
-    () => {
-      res.end(`event: error\ndata: ${JSON.stringify(streamErrorBody(fault))}\n\n`);
-    },
-  );
+  const first = streamThinking(send, answer.reasoning, redacted);
+  const complete = await streamAnswerBlocks(send, res, answer, first, fault, toolUseId, () => {
+    res.end(`event: error\ndata: ${JSON.stringify(streamErrorBody(fault))}\n\n`);
+  });
   if (!complete) return;
-  send('content_block_stop', { index });
   // message_delta carries the cumulative counts (service_tier and the writes by TTL only travel in message_start).
   const { service_tier: _tier, cache_creation: _byTtl, ...cumulative } = usage;
   send('message_delta', { delta: { container: null, stop_reason: stopReason, stop_sequence: stopSequence, stop_details: null }, usage: cumulative });

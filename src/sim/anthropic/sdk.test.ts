@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Anthropic from '@anthropic-ai/sdk';
 import { startAnthropicSim, type AnthropicSimServer } from './index.js';
+import { REDACTED_THINKING_TRIGGER } from './blocks.js';
 
 /** The official @anthropic-ai/sdk (1.x: anthropic-version 2026-10-21, key as Bearer) against the simulator. */
 describe('anthropic simulator with @anthropic-ai/sdk', () => {
@@ -122,6 +123,39 @@ describe('anthropic simulator with @anthropic-ai/sdk', () => {
     expect(streamed.usage.cache_creation).toEqual({ ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: streamed.usage.cache_creation_input_tokens });
     const read = await client.messages.create({ model, max_tokens: 50, system: only, messages: [{ role: 'user', content: 'three' }] });
     expect(read.usage.cache_creation).toEqual({ ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 });
+  });
+
+  it("answers Anthropic's redacted-thinking test string with a redacted_thinking block after the thinking, whole and streamed, and takes it back in a later turn", async () => {
+    const thinking = { type: 'enabled' as const, budget_tokens: 1024 };
+    const messages: Anthropic.MessageParam[] = [{ role: 'user', content: `Hello ${REDACTED_THINKING_TRIGGER}` }];
+    const m = await client.messages.create({ model, max_tokens: 2048, thinking, messages });
+    expect(m.content.map((b) => b.type)).toEqual(['thinking', 'redacted_thinking', 'text']);
+    expect(m.content[1]).toEqual({ type: 'redacted_thinking', data: expect.stringMatching(/^[A-Za-z0-9+/]+=*$/) });
+    const streamed = await client.messages.stream({ model, max_tokens: 2048, thinking, messages }).finalMessage();
+    expect(streamed.content).toEqual(m.content);
+    const again = await client.messages.create({ model, max_tokens: 2048, thinking, messages: [...messages, { role: 'assistant', content: m.content }, { role: 'user', content: 'Again' }] });
+    expect(again.content.map((b) => b.type)).toEqual(['thinking', 'text']);
+    // Without thinking there is nothing to redact.
+    const plain = await client.messages.create({ model, max_tokens: 200, messages });
+    expect(plain.content.map((b) => b.type)).toEqual(['text']);
+  });
+
+  it('calls two tools at once for "call both tools": tool_use blocks one after another, whole and streamed, each with its own id', async () => {
+    const both: Anthropic.Tool[] = [...tools, { name: 'weather', input_schema: { type: 'object', properties: { query: { type: 'string' } } } }];
+    const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'Please call both tools for Oslo' }];
+    const m = await client.messages.create({ model, max_tokens: 100, tools: both, messages });
+    const uses = m.content.filter((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use');
+    expect(uses.map((u) => [u.name, u.input])).toEqual([
+      ['lookup', { query: 'Please call both tools for Oslo' }],
+      ['weather', { query: 'Please call both tools for Oslo' }],
+    ]);
+    expect(uses[0]?.id).not.toBe(uses[1]?.id);
+    const events = await client.messages.create({ model, max_tokens: 100, tools: both, messages, stream: true });
+    const order: string[] = [];
+    for await (const ev of events) if (ev.type.startsWith('content_block_') && ev.type !== 'content_block_delta') order.push(`${ev.type}:${(ev as { index: number }).index}`);
+    expect(order).toEqual(['content_block_start:0', 'content_block_stop:0', 'content_block_start:1', 'content_block_stop:1']);
+    const streamed = await client.messages.stream({ model, max_tokens: 100, tools: both, messages }).finalMessage();
+    expect(streamed.content).toEqual(m.content);
   });
 
   it('calls a tool and accepts its result', async () => {

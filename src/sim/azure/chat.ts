@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { scriptAnswer, splitArgs } from '../answer.js';
+import { interleavedArguments, scriptAnswer, type ArgumentPiece, type ScriptToolCall } from '../answer.js';
 import { openaiScriptInput, reasoningEffortProblem } from '../openai/index.js';
 import { toolCallDelta, toolCallsOf } from '../openai/wire.js';
 import { sendJson, streamWithFaults } from '../server.js';
@@ -21,7 +21,7 @@ interface AzureAnswer {
   model: string;
   finish: string;
   chunks: string[];
-  toolCall: ReturnType<typeof scriptAnswer>['toolCall'];
+  toolCalls: ScriptToolCall[] | undefined;
   blocked: boolean;
   usage: {
     completion_tokens: number;
@@ -75,7 +75,7 @@ function planAnswer(body: Record<string, unknown>, deployment: SimDeployment, fa
     prompt_tokens_details: { audio_tokens: 0, cached_tokens: answer.cachedTokens },
     total_tokens: answer.promptTokens + completionTokens,
   };
-  return { id: `chatcmpl-az${++counter}`, created: Math.floor(Date.now() / 1000), model: deployment.model, finish, chunks, toolCall: blocked ? undefined : answer.toolCall, blocked, usage };
+  return { id: `chatcmpl-az${++counter}`, created: Math.floor(Date.now() / 1000), model: deployment.model, finish, chunks, toolCalls: blocked ? undefined : answer.toolCalls, blocked, usage };
 }
 
 function sendWhole(res: ServerResponse, answer: AzureAnswer, fault: Fault, headers: Record<string, string>): void {
@@ -84,7 +84,7 @@ function sendWhole(res: ServerResponse, answer: AzureAnswer, fault: Fault, heade
     res.end('{"choices": [{"content_filter_results": {');
     return;
   }
-  const toolCalls = answer.toolCall ? toolCallsOf(answer.toolCall) : undefined;
+  const toolCalls = answer.toolCalls ? toolCallsOf(answer.toolCalls) : undefined;
   const message: Record<string, unknown> = { annotations: [], content: toolCalls ? null : answer.chunks.join(''), refusal: null, role: 'assistant' };
   if (toolCalls) message.tool_calls = toolCalls;
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
@@ -101,7 +101,7 @@ function sendWhole(res: ServerResponse, answer: AzureAnswer, fault: Fault, heade
 }
 
 async function sendStream(res: ServerResponse, answer: AzureAnswer, fault: Fault, headers: Record<string, string>, includeUsage: boolean): Promise<void> {
-  const { id, created, model, toolCall } = answer;
+  const { id, created, model, toolCalls } = answer;
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', ...headers });
   const send = (obj: unknown): void => {
     res.write(`data: ${JSON.stringify(obj)}\n\n`);
@@ -112,17 +112,18 @@ async function sendStream(res: ServerResponse, answer: AzureAnswer, fault: Fault
   // with empty content and a null refusal, or for an answer that is a tool call no chunk of its own:
   // the call's first chunk carries the role, content null.
   send({ choices: [], created: 0, id: '', model: '', object: '', prompt_filter_results: promptFilterResults() });
-  if (!toolCall) frame({ content: '', refusal: null, role: 'assistant' }, null, {});
+  if (!toolCalls) frame({ content: '', refusal: null, role: 'assistant' }, null, {});
   if (fault.malformed) {
     res.end('data: {"choices": [{"delta": \n\n');
     return;
   }
-  const pieces = toolCall ? splitArgs(toolCall.arguments) : answer.chunks;
+  // Parallel calls stream interleaved, each chunk naming its call by index.
+  const pieces: Array<ArgumentPiece | string> = toolCalls ? interleavedArguments(toolCalls) : answer.chunks;
   const complete = await streamWithFaults(
     pieces,
     fault,
     res,
-    (piece, i) => (toolCall ? frame(callDelta(toolCall, piece, i), null, {}) : frame({ content: piece }, null, outputFilterResults(false))),
+    (piece, i) => (typeof piece !== 'string' ? frame(callDelta(piece, i), null, {}) : frame({ content: piece }, null, outputFilterResults(false))),
     () => {
       res.end(`data: ${JSON.stringify({ error: { message: fault.error_message ?? 'The server had an error while processing your request.', type: 'server_error', param: null, code: fault.error ?? 'server_error' } })}\n\n`);
     },
@@ -134,7 +135,7 @@ async function sendStream(res: ServerResponse, answer: AzureAnswer, fault: Fault
 }
 
 /** A tool call's delta; the first one opens the answer, so it carries the role, null content and null refusal. */
-function callDelta(call: NonNullable<AzureAnswer['toolCall']>, piece: string, i: number): Record<string, unknown> {
-  const delta = toolCallDelta(call, piece, i);
+function callDelta(piece: ArgumentPiece, i: number): Record<string, unknown> {
+  const delta = toolCallDelta(piece);
   return i === 0 ? { content: null, refusal: null, role: 'assistant', tool_calls: delta.tool_calls } : delta;
 }

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { countTokens, readTurns, scriptAnswer, signatureOf, splitArgs, type Answer, type ScriptInput, type Turn } from '../answer.js';
+import { countTokens, readTurns, scriptAnswer, signatureOf, splitArgs, type Answer, type ScriptInput, type ScriptToolCall, type Turn } from '../answer.js';
 import type { Fault } from '../faults.js';
 import { sendJson, streamWithFaults } from '../server.js';
 import { effortProblem, removedSamplingProblem, thinkingFormProblem, thinkingTurnProblem, type TurnShape } from '../anthropic/validate.js';
@@ -186,8 +186,8 @@ export function converse(res: ServerResponse, input: ConverseInput, fault: Fault
   }
   const content: Block[] = [];
   if (answer.reasoning) content.push({ reasoningContent: { reasoningText: { text: answer.reasoning.join(''), signature: signatureOf(answer.reasoning) } } });
-  if (answer.toolCall) {
-    content.push({ toolUse: { toolUseId: answer.toolCall.id, name: answer.toolCall.name, input: JSON.parse(answer.toolCall.arguments) as unknown } });
+  if (answer.toolCalls) {
+    for (const call of answer.toolCalls) content.push({ toolUse: { toolUseId: call.id, name: call.name, input: JSON.parse(call.arguments) as unknown } });
   } else content.push({ text: answer.chunks.join('') });
   sendJson(res, 200, {
     output: { message: { role: 'assistant', content } },
@@ -220,15 +220,19 @@ export async function converseStream(res: ServerResponse, input: ConverseInput, 
     res.write(eventFrame('contentBlockStop', { contentBlockIndex: 0 }));
     index = 1;
   }
-  const tool = answer.toolCall;
-  if (tool) res.write(eventFrame('contentBlockStart', { contentBlockIndex: index, start: { toolUse: { toolUseId: tool.id, name: tool.name } } }));
-  const pieces = tool ? splitArgs(tool.arguments) : answer.chunks;
+  // Each tool call is its own block, one after another: start, input deltas, stop.
+  const pieces = blockPieces(answer, index);
   const complete = await streamWithFaults(
     pieces,
     fault,
     res,
     (piece) => {
-      res.write(eventFrame('contentBlockDelta', withPadding({ contentBlockIndex: index, delta: tool ? { toolUse: { input: piece } } : { text: piece } })));
+      const { call, text } = piece;
+      if (call && piece.opens) {
+        if (piece.index !== index) res.write(eventFrame('contentBlockStop', { contentBlockIndex: piece.index - 1 }));
+        res.write(eventFrame('contentBlockStart', { contentBlockIndex: piece.index, start: { toolUse: { toolUseId: call.id, name: call.name } } }));
+      }
+      res.write(eventFrame('contentBlockDelta', withPadding({ contentBlockIndex: piece.index, delta: call ? { toolUse: { input: text } } : { text } })));
     },
     () => {
       const type = streamExceptionType(fault.error);
@@ -238,7 +242,21 @@ export async function converseStream(res: ServerResponse, input: ConverseInput, 
     },
   );
   if (!complete) return;
-  res.write(eventFrame('contentBlockStop', { contentBlockIndex: index }));
+  res.write(eventFrame('contentBlockStop', { contentBlockIndex: pieces.at(-1)?.index ?? index }));
   res.write(eventFrame('messageStop', { stopReason }));
   res.end(eventFrame('metadata', { usage: usageOf(answer, input), metrics: { latencyMs: Math.max(1, Date.now() - startedAt) } }));
+}
+
+/** One streamed piece: answer text, or a piece of a tool call's input (`opens` on a call's first). */
+interface BlockPiece {
+  index: number;
+  text: string;
+  call?: ScriptToolCall;
+  opens: boolean;
+}
+
+/** The answer's text or tool-call pieces, the blocks numbered from `first`. */
+function blockPieces(answer: Answer, first: number): BlockPiece[] {
+  if (!answer.toolCalls) return answer.chunks.map((text) => ({ index: first, text, opens: false }));
+  return answer.toolCalls.flatMap((call, k) => splitArgs(call.arguments).map((text, i) => ({ index: first + k, text, call, opens: i === 0 })));
 }

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { scriptAnswer, scriptRefusal, embedText, readTurns, splitArgs, type Answer, type ScriptInput, type Turn } from '../answer.js';
+import { scriptAnswer, scriptRefusal, embedText, readTurns, interleavedArguments, type ArgumentPiece, type ScriptInput, type Turn } from '../answer.js';
 import { applyPreFault, sendJson, startSim, streamWithFaults, type SimServer } from '../server.js';
 import type { Fault } from '../faults.js';
 import { readEmbeddingInputs, readJsonBody, sendTokenInputRefusal, toolCallDelta, toolCallsOf } from './wire.js';
@@ -170,8 +170,8 @@ export function startOpenAISim(options: OpenAISimOptions = {}): Promise<SimServe
 }
 
 /** A tool call's delta; the answer's first one, when it opens the answer, as OpenAI sends it: role, null content, the call, null refusal. */
-function callDelta(call: NonNullable<Answer['toolCall']>, piece: string, i: number, opens: boolean): Record<string, unknown> {
-  const delta = toolCallDelta(call, piece, i);
+function callDelta(piece: ArgumentPiece, i: number, opens: boolean): Record<string, unknown> {
+  const delta = toolCallDelta(piece);
   return opens && i === 0 ? { role: 'assistant', content: null, tool_calls: delta.tool_calls, refusal: null } : delta;
 }
 
@@ -204,8 +204,8 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
     prompt_tokens_details: { cached_tokens: answer.cachedTokens },
     completion_tokens_details: { reasoning_tokens: answer.reasoningTokens },
   };
-  const toolCall = answer.toolCall;
-  const toolCalls = toolCall ? toolCallsOf(toolCall) : undefined;
+  const calls = answer.toolCalls;
+  const toolCalls = calls ? toolCallsOf(calls) : undefined;
   if (body.stream !== true) {
     if (fault.malformed) {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -236,19 +236,20 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
   // content and an empty refusal (its words come as `refusal` deltas); an answer that opens with a
   // tool call has no chunk of its own for the role: the call's first chunk carries it, content null.
   // Reasoning (vLLM's reasoning_content) comes after a role chunk, so a call after it does not carry one.
-  const callOpens = toolCall !== undefined && answer.reasoning === undefined;
+  const callOpens = calls !== undefined && answer.reasoning === undefined;
   if (!callOpens) frame(refused ? { role: 'assistant', content: null, refusal: '' } : { role: 'assistant', content: '', refusal: null }, null);
   if (fault.malformed) {
     res.end('data: {"choices": [\n\n');
     return;
   }
   for (const piece of answer.reasoning ?? []) frame({ reasoning_content: piece }, null);
-  const pieces = toolCall ? splitArgs(toolCall.arguments) : answer.chunks;
+  // Parallel calls stream interleaved, each chunk naming its call by index.
+  const pieces: Array<ArgumentPiece | string> = calls ? interleavedArguments(calls) : answer.chunks;
   const complete = await streamWithFaults(
     pieces,
     fault,
     res,
-    (piece, i) => frame(toolCall ? callDelta(toolCall, piece, i, callOpens) : refused ? { refusal: piece } : { content: piece }, null),
+    (piece, i) => frame(typeof piece !== 'string' ? callDelta(piece, i, callOpens) : refused ? { refusal: piece } : { content: piece }, null),
     () => {
       res.end(`data: ${JSON.stringify({ error: { message: fault.error_message ?? 'Simulated mid-stream failure', type: 'server_error', param: null, code: fault.error ?? 'server_error' } })}\n\n`);
     },

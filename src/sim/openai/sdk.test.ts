@@ -84,6 +84,25 @@ describe('OpenAI simulator, checked by the official openai SDK', () => {
     expect(streamed?.type === 'function' && JSON.parse(streamed.function.arguments)).toEqual({ query: 'call the tool: Paris' });
   });
 
+  it('calls two tools at once for "call both tools", streamed interleaved by index, which the SDK puts back together', async () => {
+    const tools: OpenAI.Chat.ChatCompletionTool[] = ['weather', 'clock'].map((name) => ({ type: 'function' as const, function: { name, parameters: { type: 'object' } } }));
+    const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [{ role: 'user', content: 'call both tools: Lima' }];
+    const r = await client.chat.completions.create({ model: 'm', tools, messages });
+    const whole = r.choices[0]?.message.tool_calls ?? [];
+    expect(whole.map((c) => c.type === 'function' && [c.function.name, JSON.parse(c.function.arguments) as unknown])).toEqual([
+      ['weather', { query: 'call both tools: Lima' }],
+      ['clock', { query: 'call both tools: Lima' }],
+    ]);
+    expect(whole[0]?.id).not.toBe(whole[1]?.id);
+    const res = await fetch(`${sim.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer sk-sim', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', tools, messages, stream: true }) });
+    const frames = (await res.text()).split('\n\n').filter((f) => f.startsWith('data: {'));
+    const indexes = frames.flatMap((f) => ((JSON.parse(f.slice('data: '.length)) as OpenAI.Chat.ChatCompletionChunk).choices[0]?.delta.tool_calls ?? []).map((tc) => tc.index));
+    expect(indexes.slice(0, 4)).toEqual([0, 1, 0, 1]);
+    const final = await client.chat.completions.stream({ model: 'm', tools, messages }).finalChatCompletion();
+    expect(final.choices[0]?.message.tool_calls).toEqual(whole);
+    expect(final.choices[0]?.finish_reason).toBe('tool_calls');
+  });
+
   it('declines a prompt that asks it to refuse as OpenAI does: refusal, null content, stop; streamed as refusal deltas', async () => {
     const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Please refuse to answer.' }];
     const r = await client.chat.completions.create({ model: 'm', messages });

@@ -1,9 +1,7 @@
 // OpenAI wire pieces (chat, embeddings) shared by the OpenAI-compatible and Azure OpenAI simulators.
 import type { ServerResponse } from 'node:http';
-import { countTokens, type Answer } from '../answer.js';
+import { countTokens, type ArgumentPiece, type ScriptToolCall } from '../answer.js';
 import { sendJson } from '../server.js';
-
-type ToolCall = NonNullable<Answer['toolCall']>;
 
 /** Parses a JSON request body, or answers 400 as OpenAI does and returns undefined. */
 export function readJsonBody(res: ServerResponse, body: Buffer): Record<string, unknown> | undefined {
@@ -15,15 +13,14 @@ export function readJsonBody(res: ServerResponse, body: Buffer): Record<string, 
   }
 }
 
-/** The `tool_calls` of a non-streamed assistant message. */
-export function toolCallsOf(call: ToolCall): Array<Record<string, unknown>> {
-  return [{ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }];
+/** The `tool_calls` of a non-streamed assistant message, one per call of the answer. */
+export function toolCallsOf(calls: readonly ScriptToolCall[]): Array<Record<string, unknown>> {
+  return calls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }));
 }
 
-/** The delta streaming argument piece `i`; the first piece also names the call. */
-export function toolCallDelta(call: ToolCall, piece: string, i: number): Record<string, unknown> {
-  const delta: Record<string, unknown> = { index: 0, function: { arguments: piece } };
-  if (i === 0) Object.assign(delta, { id: call.id, type: 'function', function: { name: call.name, arguments: piece } });
+/** The delta streaming one argument piece, told apart by the call's index; a call's first piece also names it. */
+export function toolCallDelta({ index, call, piece, first }: ArgumentPiece): Record<string, unknown> {
+  const delta: Record<string, unknown> = first ? { index, id: call.id, type: 'function', function: { name: call.name, arguments: piece } } : { index, function: { arguments: piece } };
   return { tool_calls: [delta] };
 }
 

@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import { scriptAnswer, splitArgs, type Answer } from '../answer.js';
-import { applyPreFault, sendJson, streamWithFaults } from '../server.js';
+import { scriptAnswer, type Answer, type ScriptToolCall } from '../answer.js';
+import { applyPreFault, sendJson } from '../server.js';
 import type { Fault } from '../faults.js';
 import { anthropicScriptInput, countInputTokens } from '../anthropic/script.js';
-import { streamThinking, thinkingBlock } from '../anthropic/messages.js';
+import { contentBlocks, redactsThinking, streamAnswerBlocks, streamThinking } from '../anthropic/blocks.js';
 import { effortProblem, prefillProblem, removedSamplingProblem, thinkingFormProblem, validateMessagesBody } from '../anthropic/validate.js';
 import { sendAnthropicError, sendFaultError as sendAnthropicFault, streamErrorBody } from '../anthropic/errors.js';
 import { sendFaultError as sendGoogleFault } from './errors.js';
@@ -15,6 +15,9 @@ type Json = Record<string, unknown>;
 const STOP_REASON: Record<Answer['finish'], string> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', stop_sequence: 'stop_sequence' };
 
 let counter = 0;
+
+/** Vertex's ids of Claude's tool calls: `toolu_vrtx_` and the script's id. */
+const toolUseId = (call: ScriptToolCall): string => `toolu_vrtx_${call.id.slice(5)}`;
 
 /** Checks the rawPredict body as Vertex does: its anthropic_version, no `model`, the Messages rules, and the model's prefill and thinking-form rules. */
 function problemOf(body: Json, model: string, stream: boolean): string | undefined {
@@ -39,7 +42,9 @@ export async function claudePredict(res: ServerResponse, body: Json, model: stri
   if (fault.status) return sendFault(res, fault);
   const problem = problemOf(body, model, stream);
   if (problem) return sendAnthropicError(res, 400, 'invalid_request_error', problem);
-  const answer = scriptAnswer(anthropicScriptInput(body, model));
+  const input = anthropicScriptInput(body, model);
+  const answer = scriptAnswer(input);
+  const redacted = redactsThinking(answer, input.lastUser);
   const id = `msg_vrtx_sim${(++counter).toString(36)}`;
   const usage = {
     input_tokens: answer.promptTokens - answer.cachedTokens,
@@ -47,35 +52,22 @@ export async function claudePredict(res: ServerResponse, body: Json, model: stri
     cache_creation_input_tokens: 0,
     cache_read_input_tokens: answer.cachedTokens,
   };
-  const call = answer.toolCall;
   const stopSequence = answer.finish === 'stop_sequence' ? ((body.stop_sequences as string[]).find((s) => s !== '') ?? null) : null;
   if (!stream) {
     if (fault.malformed) {
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end('{"id": "broken", "content": [');
     }
-    const content: Json[] = call ? [{ type: 'tool_use', id: `toolu_vrtx_${call.id.slice(5)}`, name: call.name, input: JSON.parse(call.arguments) as Json }] : [{ type: 'text', text: answer.chunks.join('') }];
-    if (answer.reasoning) content.unshift(thinkingBlock(answer.reasoning));
+    const content = contentBlocks(answer, redacted, toolUseId);
     return sendJson(res, 200, { id, type: 'message', role: 'assistant', model, content, stop_reason: STOP_REASON[answer.finish], stop_sequence: stopSequence, usage });
   }
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
   const event = (name: string, data: Json): void => void res.write(`event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`);
   event('message_start', { message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } } });
   if (fault.malformed) return void res.end('event: content_block_delta\ndata: {"type": "content_block_delta", "delta": {\n\n');
-  const block = call ? { type: 'tool_use', id: `toolu_vrtx_${call.id.slice(5)}`, name: call.name, input: {} } : { type: 'text', text: '' };
-  const index = streamThinking(event, answer.reasoning);
-  event('content_block_start', { index, content_block: block });
-  event('ping', {});
-  const pieces = call ? splitArgs(call.arguments) : answer.chunks;
-  const complete = await streamWithFaults(
-    pieces,
-    fault,
-    res,
-    (piece) => event('content_block_delta', { index, delta: call ? { type: 'input_json_delta', partial_json: piece } : { type: 'text_delta', text: piece } }),
-    () => void res.end(`event: error\ndata: ${JSON.stringify(streamErrorBody(fault))}\n\n`),
-  );
+  const first = streamThinking(event, answer.reasoning, redacted);
+  const complete = await streamAnswerBlocks(event, res, answer, first, fault, toolUseId, () => void res.end(`event: error\ndata: ${JSON.stringify(streamErrorBody(fault))}\n\n`));
   if (!complete) return;
-  event('content_block_stop', { index });
   event('message_delta', { delta: { container: null, stop_reason: STOP_REASON[answer.finish], stop_sequence: stopSequence, stop_details: null }, usage: { output_tokens: answer.completionTokens } });
   event('message_stop', {});
   res.end();

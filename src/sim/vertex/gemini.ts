@@ -175,7 +175,7 @@ export async function generate(res: ServerResponse, body: GeminiRequest, model: 
   const answer = scriptAnswer(input);
   const { base, usage } = reply(model, answer);
   // With thinking on, Gemini signs the step: on its first function call, else on the answer's last text part.
-  const signature = input.reason === true ? signatureOf(answer.reasoning ?? [answer.toolCall?.arguments ?? answer.chunks.join('')]) : undefined;
+  const signature = input.reason === true ? signatureOf(answer.reasoning ?? [answer.toolCalls?.[0]?.arguments ?? answer.chunks.join('')]) : undefined;
   const signed = (part: GeminiPart): GeminiPart => {
     if (signature === undefined) return part;
     const withSignature: GeminiPart & { thoughtSignature?: string } = { ...part };
@@ -189,8 +189,13 @@ export async function generate(res: ServerResponse, body: GeminiRequest, model: 
     return void res.end(`data: ${JSON.stringify(blocked)}\r\n\r\n`);
   }
   const forced = fault.error !== undefined && FINISH_FAULTS.has(fault.error) ? fault.error : undefined;
-  const call = answer.toolCall;
-  const parts: GeminiPart[] = call ? [signed({ functionCall: { name: call.name, args: JSON.parse(call.arguments) as Record<string, string> } })] : [];
+  const calls = answer.toolCalls;
+  // Parallel calls are parts of one turn; only the first carries the step's signature.
+  const parts: GeminiPart[] = (calls ?? []).map((c, i) => {
+    const part: GeminiPart = { functionCall: { name: c.name, args: JSON.parse(c.arguments) as Record<string, string> } };
+    return i === 0 ? signed(part) : part;
+  });
+  const call = calls !== undefined;
   if (!stream) {
     if (fault.malformed) {
       res.writeHead(200, { 'content-type': 'application/json' });
