@@ -119,7 +119,7 @@ describe('mutated requests through every front door', () => {
         saves += 1;
         return store.save(id, owner, stored);
       },
-      begin: (id, owner, response) => store.begin(id, owner, response),
+      begin: (id, owner, begun) => store.begin(id, owner, begun),
       finish: (id, owner, stored) => {
         saves += 1;
         return store.finish(id, owner, stored);

@@ -64,8 +64,8 @@ function shaped(raw: Item, status: string): Item & { type: string } {
 const PREFIXES: Readonly<Record<string, 'msg' | 'fc' | 'fco' | 'rs'>> = { message: 'msg', function_call: 'fc', function_call_output: 'fco', reasoning: 'rs' };
 
 /**
- * The items of a Responses `input` (a string is one user message), ids minted by `ids` after the
- * output's, so none repeats one of the response's.
+ * The items of a Responses `input` (a string is one user message), ids minted by the response's `ids`
+ * (before its output's when it streams), so none repeats one of the response's.
  */
 export function inputItems(input: unknown, ids: ResponseIds): Item[] {
   const raw: unknown[] = typeof input === 'string' ? [{ role: 'user', content: input }] : Array.isArray(input) ? input : [];

@@ -81,7 +81,8 @@ async function streamResponse(ctx: RouteContext, chat: ChatRequest, options: Req
   const headers = asStreamHeaders(servedHeaders(servedBy, admitted, cache, warnings), ctx.costOf !== undefined);
   const { keep } = m;
   // Not marked (the store failed, logged): not stored either, as a save that fails is not.
-  const storage = keep && (await keep.begin(m.ids.response, m.owner, JSON.stringify(inProgressObject(m.frame)))) ? { conversations: keep, owner: m.owner, messages: m.history, residency: options.residency, input: m.input } : undefined;
+  const begun = keep && { response: JSON.stringify(inProgressObject(m.frame)), inputItems: JSON.stringify(inputItems(m.input, m.ids)) };
+  const storage = keep && begun && (await keep.begin(m.ids.response, m.owner, begun)) ? { conversations: keep, owner: m.owner, messages: m.history, residency: options.residency, inputItems: begun.inputItems } : undefined;
   const encoder = new ResponsesStreamEncoder(ctx, servedBy, m.frame, m.ids, storage, m.encryptedReasoning, m.body, m.storedMessages);
   const listener = storage ? storageListener(ctx, storage, m.ids.response) : ctx;
   return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, listener), trailers: encoder.trailers };

@@ -165,11 +165,11 @@ describe.each(STORES)('stored responses read back and deleted, in %s, through th
     expect(await refusal(client.responses.retrieve(again.id))).toEqual(notFound(again.id));
   });
 
-  it('retrieves a response while it streams as in progress, to its own key only; its input items and continuing it wait for its end', async () => {
+  it('retrieves a response while it streams as in progress and lists its input items, to its own key only; continuing it waits for its end', async () => {
     const { client, other } = served;
     // The upstream holds the stream after two chunks, until the gateway gives up on it.
     sim.faults.add({ stall_after_chunks: 2, count: 1 });
-    const stream = await client.responses.create({ model: 'chat', instructions: 'Be brief.', input: 'one two three four', metadata: { case: 'in progress' }, stream: true });
+    const stream = await client.responses.create({ model: 'chat', instructions: 'Be brief.', input: INPUT, metadata: { case: 'in progress' }, stream: true });
     let created: OpenAI.Responses.Response | undefined;
     for await (const event of stream) {
       if (event.type === 'response.created') created = event.response;
@@ -183,10 +183,11 @@ describe.each(STORES)('stored responses read back and deleted, in %s, through th
       const retrieved = await client.responses.retrieve(id);
       expect(retrieved).toMatchObject({ id, object: 'response', status: 'in_progress', completed_at: null, error: null, incomplete_details: null, output: [], usage: null, store: true, metadata: { case: 'in progress' } });
       expect(await refusal(other.responses.retrieve(id))).toEqual(notFound(id));
-      expect(await refusal(client.responses.inputItems.list(id))).toEqual({
-        status: 400,
-        error: { message: `Response with id '${id}' is still in progress; its input items can be listed once it has completed.`, type: 'invalid_request_error', param: null, code: 'response_in_progress' },
-      });
+      // The input is known from the start: its items are listed while the answer streams.
+      const page = await client.responses.inputItems.list(id, { order: 'asc' });
+      expect(page.data.map((item) => item.type)).toEqual(['message', 'message', 'function_call', 'function_call_output', 'message']);
+      expect(page.data[1]).toMatchObject({ type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: 'What is the weather in Paris?' }] });
+      expect(new Set(page.data.map((item) => item.id)).size).toBe(5);
       expect(await refusal(other.responses.inputItems.list(id))).toEqual(notFound(id));
       expect(await refusal(client.responses.create({ model: 'chat', previous_response_id: id, input: 'And then?' }))).toEqual({
         status: 400,
@@ -224,6 +225,23 @@ describe.each(STORES)('stored responses read back and deleted, in %s, through th
     expect(await refusal(client.responses.inputItems.list(id))).toEqual(notFound(id));
     expect(await refusal(client.responses.delete(id))).toEqual(notFound(id));
     expect(await refusal(client.responses.create({ model: 'chat', previous_response_id: id, input: 'Hi' }))).toMatchObject({ status: 400, error: { code: 'previous_response_not_found' } });
+  });
+
+  it('lists a streamed response\'s input items the same while it streams and once stored, none sharing an id with its output', async () => {
+    const { client } = served;
+    sim.faults.add({ inter_chunk_ms: 40, count: 1 });
+    const stream = await client.responses.create({ model: 'chat', input: INPUT, stream: true });
+    let during: string[] = [];
+    let completed: OpenAI.Responses.Response | undefined;
+    for await (const event of stream) {
+      if (event.type === 'response.created') during = (await client.responses.inputItems.list(event.response.id, { order: 'asc' })).data.map((i) => i.id);
+      if (event.type === 'response.completed') completed = event.response;
+    }
+    if (!completed) throw new Error('the stream did not complete');
+    const after = (await client.responses.inputItems.list(completed.id, { order: 'asc' })).data.map((i) => i.id);
+    expect(during).toHaveLength(5);
+    expect(after).toEqual(during);
+    expect(completed.output.some((o) => o.id !== undefined && during.includes(o.id))).toBe(false);
   });
 
   it("keeps a streamed response another key tried to delete while it streamed", async () => {
@@ -283,6 +301,8 @@ describe.each(STORES)('stored responses read back and deleted, in %s, through th
         const { id } = event.response;
         expect(await replica.client.responses.retrieve(id)).toEqual({ ...event.response, output_text: '' });
         expect(await refusal(replica.other.responses.retrieve(id))).toEqual(notFound(id));
+        expect((await replica.client.responses.inputItems.list(id)).data).toMatchObject([{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'one two three four' }] }]);
+        expect(await refusal(replica.other.responses.inputItems.list(id))).toEqual(notFound(id));
         expect(await refusal(replica.client.responses.create({ model: 'chat', previous_response_id: id, input: 'And then?' }))).toMatchObject({
           status: 400,
           error: { param: 'previous_response_id', code: 'previous_response_in_progress' },

@@ -46,9 +46,10 @@ async function deleteResponse(ctx: RouteContext): Promise<HttpResponse> {
 async function listInputItems(ctx: RouteContext): Promise<HttpResponse> {
   const query = itemsQuery(ctx.query);
   const { conversations, id, owner } = target(ctx);
-  const answer = await conversations.answered(id, owner);
-  if ('inProgress' in answer) throw responseInProgress(id);
-  return privateJsonResponse(200, itemsPage(JSON.parse(answer.inputItems) as Array<Record<string, unknown>>, query));
+  const { inputItems } = await conversations.answered(id, owner);
+  // Known from the start, as the API lists them: only a mark an older build began lacks them.
+  if (inputItems === undefined) throw responseInProgress(id);
+  return privateJsonResponse(200, itemsPage(JSON.parse(inputItems) as Array<Record<string, unknown>>, query));
 }
 
 /** The stored-response routes, with and without the `/v1` prefix. */

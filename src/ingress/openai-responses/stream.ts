@@ -10,7 +10,6 @@ import { openAIErrorBody } from '../openai-chat/errors.js';
 import { AnswerParts, answerTurn } from './answer.js';
 import { encodeResponsesUsage, type ResponseFrame, type ResponseIds } from './encode.js';
 import { ResponseEvents } from './events.js';
-import { inputItems } from './input-items.js';
 import { inDoorTerms } from './param-path.js';
 import { sealReasoning } from './reasoning.js';
 import type { Conversations } from './store/conversations.js';
@@ -26,8 +25,8 @@ export interface StreamStorage {
   messages: Message[];
   /** The residency the request was held to, which a continuation of it is held to as well. */
   residency: string | undefined;
-  /** The request's `input`, listed back as its input items. */
-  input: unknown;
+  /** The request's input items (JSON), as its mark holds them. */
+  inputItems: string;
 }
 
 const NOTHING: readonly string[] = Object.freeze([]);
@@ -131,8 +130,8 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
     if (!this.started) this.events.start();
     const response = this.events.finish(this.finishReason, this.usage);
     if (this.storage && this.answer) {
-      const { conversations, owner, messages, residency, input } = this.storage;
-      const stored = { messages: [...messages, answerTurn(this.answer.parts, this.answer.refusal)], residency, response: JSON.stringify(response), inputItems: JSON.stringify(inputItems(input, this.ids)) };
+      const { conversations, owner, messages, residency, inputItems } = this.storage;
+      const stored = { messages: [...messages, answerTurn(this.answer.parts, this.answer.refusal)], residency, response: JSON.stringify(response), inputItems };
       void conversations.finish(this.ids.response, owner, stored);
     }
     const frames = this.events.take();

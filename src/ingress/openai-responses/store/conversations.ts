@@ -32,8 +32,8 @@ export function responseNotFound(id: string, storageOff = false): GatewayError {
 }
 
 /**
- * The 400 for what a response still streaming does not have yet: its input items are kept only with
- * its answer (its mark holds the Response as created, never the input), and a continuation needs the answer.
+ * The 400 for what a response still streaming does not have yet: a continuation needs its answer; and
+ * the input items of one an older build marked, which kept them only with the answer.
  */
 export function responseInProgress(id: string, param?: 'previous_response_id'): GatewayError {
   if (param === undefined) {
@@ -65,12 +65,12 @@ export class Conversations {
 
   /**
    * Marks a streamed response as under way, before its `response.created` goes out: from then on a
-   * read of it answers `response` (its in-progress Response object, JSON) and a DELETE of it is
-   * answered, and its `finish` keeps nothing. False when the store could not mark it (logged): then the
-   * stream is not stored, as a failed save is not.
+   * read of it answers `begun.response` (its in-progress Response object, JSON), its input items are
+   * listed, and a DELETE of it is answered, and its `finish` keeps nothing. False when the store could
+   * not mark it (logged): then the stream is not stored, as a failed save is not.
    */
-  begin(id: string, owner: string, response: string): Promise<boolean> {
-    return this.write(id, 'could not mark a response under way', () => this.store.begin(id, owner, response));
+  begin(id: string, owner: string, begun: StoredAnswer): Promise<boolean> {
+    return this.write(id, 'could not mark a response under way', () => this.store.begin(id, owner, begun));
   }
 
   /** Keeps a begun response once its stream has ended well, unless it was deleted meanwhile. */

@@ -13,14 +13,14 @@ interface Entry {
 }
 
 /**
- * A response under way (`begin`) and its in-progress Response object; a tombstone once a DELETE found
- * it (`response` then undefined), so its `finish` keeps nothing. Not counted against `maxBytes`: it
- * lasts as long as its stream, whose request is in memory anyway.
+ * A response under way (`begin`): its in-progress Response object and input items; a tombstone once a
+ * DELETE found it (`begun` then undefined), so its `finish` keeps nothing. Not counted against
+ * `maxBytes`: it lasts as long as its stream, whose request is in memory anyway.
  */
 interface Mark {
   owner: string;
   expiresAt: number;
-  response: string | undefined;
+  begun: StoredAnswer | undefined;
 }
 
 /** What bounds a memory store: how long an entry lives, how many are kept and about how many bytes they hold. */
@@ -91,14 +91,14 @@ export class MemoryConversationStore implements ConversationStore {
     return Promise.resolve();
   }
 
-  begin(id: string, owner: string, response: string): Promise<void> {
+  begin(id: string, owner: string, begun: StoredAnswer): Promise<void> {
     const now = this.now();
     // Marks live as long as each other, so the first live one ends the sweep.
     for (const [markId, m] of this.marks) {
       if (m.expiresAt > now) break;
       this.marks.delete(markId);
     }
-    this.marks.set(id, { owner, expiresAt: now + IN_FLIGHT_MS, response });
+    this.marks.set(id, { owner, expiresAt: now + IN_FLIGHT_MS, begun });
     return Promise.resolve();
   }
 
@@ -106,7 +106,7 @@ export class MemoryConversationStore implements ConversationStore {
     const mark = this.marks.get(id);
     if (mark?.owner !== owner) return false;
     this.marks.delete(id);
-    if (mark.response === undefined || mark.expiresAt <= this.now()) return false;
+    if (mark.begun === undefined || mark.expiresAt <= this.now()) return false;
     await this.save(id, owner, stored);
     return true;
   }
@@ -125,8 +125,8 @@ export class MemoryConversationStore implements ConversationStore {
   answered(id: string, owner: string): Promise<StoredAnswer | AnswerInProgress | undefined> {
     const e = this.live(id, owner);
     if (e) return Promise.resolve(e.answer);
-    const response = this.streaming(id, owner);
-    return Promise.resolve(response === undefined ? undefined : { inProgress: true, response });
+    const begun = this.streaming(id, owner);
+    return Promise.resolve(begun === undefined ? undefined : { inProgress: true, ...begun });
   }
 
   delete(id: string, owner: string): Promise<boolean> {
@@ -134,7 +134,7 @@ export class MemoryConversationStore implements ConversationStore {
     const mark = this.marks.get(id);
     if (mark === undefined || this.streaming(id, owner) === undefined) return Promise.resolve(false);
     // The tombstone: its stream's `finish` keeps nothing, and reads no longer find it.
-    mark.response = undefined;
+    mark.begun = undefined;
     return Promise.resolve(true);
   }
 
@@ -152,10 +152,10 @@ export class MemoryConversationStore implements ConversationStore {
     return e !== undefined && e.owner === owner && e.expiresAt > this.now() ? e : undefined;
   }
 
-  /** The in-progress Response of `owner`'s stream `id` while it runs, not deleted and not expired. */
-  private streaming(id: string, owner: string): string | undefined {
+  /** The in-progress Response and input items of `owner`'s stream `id` while it runs, not deleted and not expired. */
+  private streaming(id: string, owner: string): StoredAnswer | undefined {
     const mark = this.marks.get(id);
-    return mark !== undefined && mark.owner === owner && mark.expiresAt > this.now() ? mark.response : undefined;
+    return mark !== undefined && mark.owner === owner && mark.expiresAt > this.now() ? mark.begun : undefined;
   }
 
   private drop(id: string): boolean {

@@ -5,10 +5,10 @@ const SWEEP_EVERY_MS = 60_000;
 
 const COLUMNS = ['id', 'owner', 'created_at', 'expires_at', 'messages', 'residency', 'response', 'input_items'];
 /**
- * A stream's row while it runs: its in-progress Response object (as `response.created` carries it),
- * no conversation (`messages` is NOT NULL) and no input items.
+ * A stream's row while it runs: its in-progress Response object (as `response.created` carries it) and
+ * its input items, no conversation (`messages` is NOT NULL).
  */
-const BEGUN = ['id', 'owner', 'created_at', 'expires_at', 'messages', 'response', 'state'];
+const BEGUN = ['id', 'owner', 'created_at', 'expires_at', 'messages', 'response', 'input_items', 'state'];
 /**
  * A begun row's `messages`: JSON that is no conversation. A build from before migration 10 (a rolling
  * upgrade) does not know `state` and reads the row as stored: given `[]` it would continue the
@@ -45,9 +45,9 @@ export class SqlConversationStore implements ConversationStore {
     ]);
   }
 
-  async begin(id: string, owner: string, response: string): Promise<void> {
+  async begin(id: string, owner: string, begun: StoredAnswer): Promise<void> {
     const now = this.now();
-    await this.driver.insertRows(this.table, BEGUN, 'id', [[id, owner, now, now + IN_FLIGHT_MS, NO_CONVERSATION, response, 'streaming']]);
+    await this.driver.insertRows(this.table, BEGUN, 'id', [[id, owner, now, now + IN_FLIGHT_MS, NO_CONVERSATION, begun.response, begun.inputItems, 'streaming']]);
   }
 
   async finish(id: string, owner: string, stored: StoredResponse): Promise<boolean> {
@@ -84,14 +84,15 @@ export class SqlConversationStore implements ConversationStore {
     const row = rows[0];
     // NULL in rows older builds wrote, a stored response's or a stream's mark's.
     if (typeof row?.response !== 'string') return undefined;
-    if (row.state !== null) return { inProgress: true, response: row.response };
+    // A mark an older build began has no input items.
+    if (row.state !== null) return { inProgress: true, response: row.response, inputItems: row.input_items ?? undefined };
     return typeof row.input_items === 'string' ? { response: row.response, inputItems: row.input_items } : undefined;
   }
 
   async delete(id: string, owner: string): Promise<boolean> {
     const now = this.now();
     // The tombstone first: were the stored row deleted first, a stream saving in between would survive both.
-    const streaming = await this.driver.query(`UPDATE ${this.table} SET state = 'deleted', response = NULL WHERE id = ? AND owner = ? AND state = 'streaming' AND expires_at > ?`, [id, owner, now]);
+    const streaming = await this.driver.query(`UPDATE ${this.table} SET state = 'deleted', response = NULL, input_items = NULL WHERE id = ? AND owner = ? AND state = 'streaming' AND expires_at > ?`, [id, owner, now]);
     if (streaming.changes > 0) return true;
     const { changes } = await this.driver.query(`DELETE FROM ${this.table} WHERE id = ? AND owner = ? AND expires_at > ? AND state IS NULL`, [id, owner, now]);
     return changes > 0;

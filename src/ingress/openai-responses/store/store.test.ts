@@ -23,8 +23,11 @@ const answer = (text: string): { response: string; inputItems: string } => ({
   inputItems: JSON.stringify([{ id: `msg_${text}`, type: 'message', role: 'user', content: [{ type: 'input_text', text }] }]),
 });
 const saved = (text: string, residency?: string): StoredResponse => ({ messages: turn(text), residency, ...answer(text) });
-/** The in-progress Response object a stream's mark is begun with. */
-const underWay = (id: string): string => JSON.stringify({ id, object: 'response', status: 'in_progress', output: [], usage: null });
+/** What a stream's mark is begun with: its in-progress Response object and its input items, known from the start. */
+const underWay = (id: string): { response: string; inputItems: string } => ({
+  response: JSON.stringify({ id, object: 'response', status: 'in_progress', output: [], usage: null }),
+  inputItems: JSON.stringify([{ id: `msg_${id}`, type: 'message', role: 'user', content: [{ type: 'input_text', text: 'asked' }] }]),
+});
 
 /** One suite for every store: what a key saved only it reads back, and only until the retention ends. */
 function conversationSuite(name: string, open: (now: () => number) => Promise<ConversationStore>, cleanup: () => Promise<void> = async () => undefined): void {
@@ -79,7 +82,7 @@ function conversationSuite(name: string, open: (now: () => number) => Promise<Co
 
     it('deletes a response while it streams: the DELETE finds it, and its save at the end keeps nothing', async () => {
       await store.begin('resp_s1', 'one', underWay('resp_s1'));
-      expect(await store.answered('resp_s1', 'one')).toEqual({ inProgress: true, response: underWay('resp_s1') });
+      expect(await store.answered('resp_s1', 'one')).toEqual({ inProgress: true, ...underWay('resp_s1') });
       expect(await store.load('resp_s1', 'one')).toEqual({ inProgress: true });
       expect(await store.delete('resp_s1', 'one')).toBe(true);
       expect(await store.answered('resp_s1', 'one')).toBeUndefined();
@@ -101,9 +104,9 @@ function conversationSuite(name: string, open: (now: () => number) => Promise<Co
       expect(await store.answered('resp_s2', 'one')).toBeUndefined();
     });
 
-    it('reads a response while it streams as in progress, to its own key only, and as stored once it is', async () => {
+    it('reads a response while it streams as in progress with its input items, to its own key only, and as stored once it is', async () => {
       await store.begin('resp_p1', 'one', underWay('resp_p1'));
-      expect(await store.answered('resp_p1', 'one')).toEqual({ inProgress: true, response: underWay('resp_p1') });
+      expect(await store.answered('resp_p1', 'one')).toEqual({ inProgress: true, ...underWay('resp_p1') });
       expect(await store.load('resp_p1', 'one')).toEqual({ inProgress: true });
       expect(await store.answered('resp_p1', 'two')).toBeUndefined();
       expect(await store.load('resp_p1', 'two')).toBeUndefined();
@@ -176,6 +179,22 @@ if (DATABASE_URL) {
     },
   );
 }
+
+describe('a streamed response an older build marked under way (a rolling upgrade)', () => {
+  it('is read in progress without input items, which that build kept only with the answer', async () => {
+    const driver = openSqlite(':memory:');
+    try {
+      await migrate(driver);
+      const store = new SqlConversationStore(driver, 24 * HOUR, () => 1_000_000);
+      // That build's begin: the in-progress Response, no input items.
+      const { response } = underWay('resp_old');
+      await driver.insertRows(driver.table('responses'), ['id', 'owner', 'created_at', 'expires_at', 'messages', 'response', 'state'], 'id', [['resp_old', 'one', 1_000_000, 2_000_000, 'null', response, 'streaming']]);
+      expect(await store.answered('resp_old', 'one')).toEqual({ inProgress: true, response, inputItems: undefined });
+    } finally {
+      await driver.close();
+    }
+  });
+});
 
 describe('a streamed response under way, read by a build from before migration 10 (a rolling upgrade)', () => {
   it('is no conversation that build would continue: it refuses it rather than going on with an empty history', async () => {

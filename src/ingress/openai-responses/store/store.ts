@@ -31,9 +31,13 @@ export interface InProgress {
   inProgress: true;
 }
 
-/** The same as `answered` finds it: its Response object (status `in_progress`, JSON) as `begin` was given it. */
+/**
+ * The same as `answered` finds it: its Response object (status `in_progress`, JSON) and its input items
+ * as `begin` was given them (no input items in a mark an older build began).
+ */
 export interface AnswerInProgress extends InProgress {
   response: string;
+  inputItems: string | undefined;
 }
 
 /**
@@ -54,9 +58,10 @@ export interface ConversationStore {
   save(id: string, owner: string, stored: StoredResponse): Promise<void>;
   /**
    * Marks `id` as `owner`'s response under way (for at most `IN_FLIGHT_MS`), which reads and `delete`
-   * find. `response` is its in-progress Response object (JSON), which `answered` gives back meanwhile.
+   * find. `begun` is its in-progress Response object and its input items (JSON), which `answered`
+   * gives back meanwhile: the input is known from the start, as the API lists it from the start.
    */
-  begin(id: string, owner: string, response: string): Promise<void>;
+  begin(id: string, owner: string, begun: StoredAnswer): Promise<void>;
   /** Keeps a begun response as `save` does, unless it was deleted meanwhile: then false, and nothing is kept. */
   finish(id: string, owner: string, stored: StoredResponse): Promise<boolean>;
   /** Clears a begun response's mark (or tombstone): its stream failed or its client left, so nothing will be saved. */
