@@ -49,7 +49,7 @@ describe('parameters the gateway does not support, and unknown ones', () => {
   });
 
   it('refuses a Responses parameter the door does not implement as unsupported, and an unknown one in the API words', async () => {
-    for (const [field, value] of [['background', true], ['top_logprobs', 3], ['max_tool_calls', 2], ['conversation', 'conv_1']] as const) {
+    for (const [field, value] of [['top_logprobs', 3], ['max_tool_calls', 2], ['conversation', 'conv_1']] as const) {
       const body = { model: 'chat', input: 'hi', [field]: value } as OpenAI.Responses.ResponseCreateParamsNonStreaming;
       expect(await errorOf(openai.responses.create(body)), field).toEqual({
         message: `Unsupported parameter: '${field}' is not supported by this gateway.`,
@@ -58,6 +58,8 @@ describe('parameters the gateway does not support, and unknown ones', () => {
         code: 'unsupported_parameter',
       });
     }
+    // Refused with why: the gateway runs no response in the background (false, the default, is taken).
+    expect(await errorOf(openai.responses.create({ model: 'chat', input: 'hi', background: true }))).toMatchObject({ param: 'background', code: 'unsupported_parameter', message: expect.stringContaining('runs no response in the background') });
     const unknown = { model: 'chat', input: 'hi', frobnicate: 1 } as OpenAI.Responses.ResponseCreateParamsNonStreaming;
     expect(await errorOf(openai.responses.create(unknown))).toEqual({ message: "Unknown parameter: 'frobnicate'.", type: 'invalid_request_error', param: 'frobnicate', code: 'unknown_parameter' });
   });

@@ -188,6 +188,16 @@ describe('decoding a Responses request', () => {
     expect(ok.chat).toEqual({ model: 'm' });
   });
 
+  it("takes background: false, the API's default every response here has, and refuses background: true as unsupported, naming it", () => {
+    expect(decodeResponsesRequest({ model: 'm', input: 'x', background: false }).chat).toEqual({ model: 'm' });
+    expect(refusal({ model: 'm', input: 'x', background: true })).toMatchObject({
+      status: 400,
+      param: 'background',
+      message: "Unsupported parameter: 'background' is not supported by this gateway, which runs no response in the background; leave it out, or stream the response (stream: true) to read a long answer as it comes.",
+    });
+    expect(refusal({ model: 'm', input: 'x', background: 'yes' })).toMatchObject({ status: 400, param: 'background', message: "'background' must be a boolean." });
+  });
+
   it('names a type it cannot take by its kind when it is no string, never by String() (which throws for some objects)', () => {
     const hostile = { toString: 1, valueOf: 1 };
     expect(refusal({ model: 'm', input: [{ type: hostile }] })).toMatchObject({ status: 400, param: 'input[0].type' });

@@ -69,7 +69,7 @@ function checkIgnored(body: Record<string, unknown>): void {
  * `ResponseCreateParams`, and `max_tool_calls`): refused as ones the gateway does not support,
  * `unsupported_parameter`, since the client is not wrong that they exist.
  */
-const UNSUPPORTED = new Set(['background', 'context_management', 'conversation', 'max_tool_calls', 'moderation', 'prompt', 'prompt_cache_options', 'prompt_cache_retention', 'top_logprobs']);
+const UNSUPPORTED = new Set(['context_management', 'conversation', 'max_tool_calls', 'moderation', 'prompt', 'prompt_cache_options', 'prompt_cache_retention', 'top_logprobs']);
 
 /** A body field the door neither maps nor accepts: unsupported if the API defines it, else unknown, in the API's words. */
 function refuseField(key: string): never {
@@ -78,7 +78,7 @@ function refuseField(key: string): never {
   throw bad(name, `Unknown parameter: '${name}'.`, 'unknown_parameter');
 }
 
-const MAPPED = new Set(['model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'text', 'max_output_tokens', 'temperature', 'top_p', 'stream', 'previous_response_id', 'user', 'reasoning']);
+const MAPPED = new Set(['model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'text', 'max_output_tokens', 'temperature', 'top_p', 'stream', 'previous_response_id', 'user', 'reasoning', 'background']);
 
 /** How the Responses API counts the output limit: reasoning included, as `max_completion_tokens` does. */
 const OPENAI_LIMIT_FIELD = { openai: { max_tokens_field: 'max_completion_tokens' } } as const;
@@ -99,6 +99,16 @@ function optBool(body: Record<string, unknown>, key: string): boolean | undefine
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'boolean') throw bad(key, `'${key}' must be a boolean.`);
   return v;
+}
+
+/**
+ * `background`: false is the API's default, which every response here is (the Response says
+ * `background: false`). True is refused: a background response outlives its request, to be polled and
+ * cancelled from any replica, and a serverless runtime freezes once it has answered.
+ */
+function checkBackground(body: Record<string, unknown>): void {
+  if (optBool(body, 'background') !== true) return;
+  throw bad('background', "Unsupported parameter: 'background' is not supported by this gateway, which runs no response in the background; leave it out, or stream the response (stream: true) to read a long answer as it comes.", 'unsupported_parameter');
 }
 
 function decodeTools(tools: unknown): ToolDefinition[] {
@@ -180,6 +190,7 @@ export function decodeResponsesRequest(body: unknown): ResponsesRequest {
     if (!MAPPED.has(key) && !IGNORED.has(key) && body[key] !== null) refuseField(key);
   }
   checkIgnored(body);
+  checkBackground(body);
   if (typeof body.model !== 'string' || body.model === '') throw bad('model', "'model' is required and must be a string.");
   const previous = body.previous_response_id ?? undefined;
   if (previous !== undefined && typeof previous !== 'string') throw bad('previous_response_id', "'previous_response_id' must be a string.");

@@ -314,6 +314,20 @@ describe.each(STORES)('stored responses read back and deleted, in %s, through th
     }
   });
 
+  it('answers a cancel of its own response that only background responses can be cancelled, and of any other id as a missing one', async () => {
+    const { client, other } = served;
+    const created = await client.responses.create({ model: 'chat', input: 'Cancel me', background: false });
+    expect(created.background).toBe(false);
+    expect(await refusal(client.responses.cancel(created.id))).toEqual({
+      status: 400,
+      error: { message: 'Only responses created with background=true can be cancelled, and this gateway runs no response in the background.', type: 'invalid_request_error', param: null, code: 'response_not_cancellable' },
+    });
+    expect(await refusal(other.responses.cancel(created.id))).toEqual(notFound(created.id));
+    expect(await refusal(client.responses.cancel(MISSING))).toEqual(notFound(MISSING));
+    // Nothing was cancelled: the response is as it was answered.
+    expect((await client.responses.retrieve(created.id)).status).toBe('completed');
+  });
+
   it("answers another key's response exactly as a missing one, and leaves it to its own key", async () => {
     const { client, other } = served;
     const created = await client.responses.create({ model: 'chat', input: 'Mine only' });
@@ -361,6 +375,7 @@ describe('stored responses with response storage disabled', () => {
     expect(await refusal(client.responses.retrieve(created.id))).toEqual(off);
     expect(await refusal(client.responses.inputItems.list(created.id))).toEqual(off);
     expect(await refusal(client.responses.delete(created.id))).toEqual(off);
+    expect(await refusal(client.responses.cancel(created.id))).toEqual(off);
   });
 });
 

@@ -7,7 +7,7 @@ import { responseInProgress, responseNotFound, type Conversations } from './stor
 
 /*
  * A caller's stored responses read back and deleted: `GET` and `DELETE /v1/responses/{id}` and
- * `GET /v1/responses/{id}/input_items`. Nothing goes upstream, so only ownership applies: a response is
+ * `GET /v1/responses/{id}/input_items` (and `POST /v1/responses/{id}/cancel`, which has nothing to cancel). Nothing goes upstream, so only ownership applies: a response is
  * its key's alone, and another key's id answers exactly as a missing one does. A response still
  * streaming is read as OpenAI answers it, `status: "in_progress"`. Answers are `no-store`: no cache in
  * front keeps one caller's conversation for the next.
@@ -52,9 +52,21 @@ async function listInputItems(ctx: RouteContext): Promise<HttpResponse> {
   return privateJsonResponse(200, itemsPage(JSON.parse(inputItems) as Array<Record<string, unknown>>, query));
 }
 
+/**
+ * `POST /v1/responses/{id}/cancel`: the API cancels background responses only, and the gateway runs
+ * none (`background: true` is refused), so a caller's own response, stored or streaming, is a 400
+ * saying so; any other id is the 404 of a missing one.
+ */
+async function cancelResponse(ctx: RouteContext): Promise<HttpResponse> {
+  const { conversations, id, owner } = target(ctx);
+  await conversations.answered(id, owner);
+  throw new GatewayError({ kind: 'invalid_request', code: 'response_not_cancellable', message: 'Only responses created with background=true can be cancelled, and this gateway runs no response in the background.' });
+}
+
 /** The stored-response routes, with and without the `/v1` prefix. */
 export const STORED_RESPONSE_ROUTES: readonly Route[] = ['/v1', ''].flatMap((prefix): Route[] => [
   { method: 'GET', path: `${prefix}/responses/{id}`, handle: retrieveResponse },
   { method: 'DELETE', path: `${prefix}/responses/{id}`, handle: deleteResponse },
   { method: 'GET', path: `${prefix}/responses/{id}/input_items`, handle: listInputItems },
+  { method: 'POST', path: `${prefix}/responses/{id}/cancel`, handle: cancelResponse },
 ]);
