@@ -9,7 +9,7 @@ import { holderGateway } from './holder-gateway.js';
 import { holdEnd } from '../core/ready.js';
 import { userRequest } from '../testing/canonical.js';
 import type { AdmissionControl } from '../core/events.js';
-import type { KeyMismatch } from '../governance/keys/store.js';
+import { MISMATCHES_SHOWN, type KeyMismatch } from '../governance/keys/store.js';
 
 const configWith = (...ids: string[]): GatewayConfig =>
   resolveConfig({ deployments: ids.map((id) => rawDeployment(id)), groups: [{ name: 'chat', deployments: ids }] });
@@ -22,7 +22,7 @@ let mismatched: KeyMismatch[] = [];
 
 class TestApp implements Reloadable {
   readonly gateway: Gateway;
-  readonly governance = { keys: { mismatches: (): KeyMismatch[] => this.mismatched } };
+  readonly governance = { keys: { mismatches: (limit: number): KeyMismatch[] => this.mismatched.slice(0, limit), mismatchCount: mismatched.length } };
   private readonly mismatched = mismatched;
   closed = false;
   /** Attempts settled as ok, as cancelled (a stream closed before its end) and as errors. */
@@ -80,7 +80,7 @@ describe('config reload', () => {
     const h = holder(configWith('a'));
     const inFlight = h.enter();
     next = () => configWith('b');
-    expect(await h.reload()).toEqual({ reloaded: true, deployments: 1, restartRequired: [], keysNotMatching: [] });
+    expect(await h.reload()).toEqual({ reloaded: true, deployments: 1, restartRequired: [], keysNotMatching: [], keysNotMatchingTotal: 0 });
     expect((await h.current.gateway.chat({ ...hello })).servedBy.deployment).toBe('b');
     // The old generation still serves the request that started on it.
     expect((await inFlight.app.gateway.chat({ ...hello })).servedBy.deployment).toBe('a');
@@ -130,7 +130,20 @@ describe('config reload and virtual keys', () => {
     next = () => configWith('b');
     const done = await h.reload();
     expect(done.keysNotMatching).toEqual(mismatched);
-    expect(lines).toEqual([expect.objectContaining({ keysNotMatching: ['0123456789ab'] })]);
+    expect(lines).toEqual([expect.objectContaining({ keysNotMatching: ['0123456789ab'], keysNotMatchingTotal: 1 })]);
+  });
+
+  it('lists the first MISMATCHES_SHOWN of 100,000 stranded keys, with their count, in its answer and its log line', async () => {
+    const lines: Array<{ keysNotMatching: string[]; keysNotMatchingTotal: number }> = [];
+    const h = holder(configWith('a'), 60_000, { ...silentLogger, warn: (obj: unknown) => void lines.push(obj as (typeof lines)[number]) });
+    mismatched = Array.from({ length: 100_000 }, (_, i) => ({ id: i.toString(16).padStart(12, '0'), problems: ['residency: ...'] }));
+    next = () => configWith('b');
+    const done = await h.reload();
+    expect(done.keysNotMatching).toEqual(mismatched.slice(0, MISMATCHES_SHOWN));
+    expect(done.keysNotMatchingTotal).toBe(100_000);
+    expect(lines[0]?.keysNotMatching).toEqual(mismatched.slice(0, MISMATCHES_SHOWN).map((m) => m.id));
+    expect(lines[0]?.keysNotMatchingTotal).toBe(100_000);
+    expect(JSON.stringify(done).length).toBeLessThan(10_000);
   });
 });
 

@@ -3,13 +3,13 @@ import { ConfigError } from '../config/load.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Gateway } from '../gateway/gateway.js';
-import type { KeyMismatch } from '../governance/keys/store.js';
+import { MISMATCHES_SHOWN, type KeyMismatch } from '../governance/keys/store.js';
 
 /** What the holder swaps: a gateway and whatever else one config built with it (an App). */
 export interface Reloadable {
   readonly gateway: Gateway;
   /** The virtual keys of an App (with `keys.hmac_secret`), checked against the config it was built from. */
-  readonly governance?: { readonly keys: { mismatches(): KeyMismatch[] } | undefined };
+  readonly governance?: { readonly keys: { mismatches(limit: number): KeyMismatch[]; readonly mismatchCount: number } | undefined };
   close(): Promise<void>;
 }
 
@@ -31,9 +31,11 @@ export interface ReloadResult {
   restartRequired: string[];
   /**
    * Virtual keys the new config no longer fits (a group, model or residency tag they need is gone):
-   * taken, but their requests there are refused. By id, never the secret; each also logged.
+   * taken, but their requests there are refused. By id, never the secret; the first `MISMATCHES_SHOWN`
+   * by id, since a change can strand every key (`keysNotMatchingTotal` counts them all).
    */
   keysNotMatching: KeyMismatch[];
+  keysNotMatchingTotal: number;
 }
 
 /** Sections whose changes the running process cannot apply: the listener was built from them. */
@@ -125,11 +127,13 @@ export class AppHolder<T extends Reloadable> {
     carryDrains(old.app.gateway, next.gateway);
     this.generation = { app: next, inFlight: 0, idle: undefined };
     const restartRequired = START_UP_ONLY.filter((k) => JSON.stringify(old.app.gateway.config[k]) !== JSON.stringify(config[k]));
-    const keysNotMatching = next.governance?.keys?.mismatches() ?? [];
-    logger.warn({ deployments: config.deployments.length, restartRequired, keysNotMatching: keysNotMatching.map((k) => k.id), audit: true }, 'config reloaded');
+    const keys = next.governance?.keys;
+    const keysNotMatching = keys?.mismatches(MISMATCHES_SHOWN) ?? [];
+    const keysNotMatchingTotal = keys?.mismatchCount ?? 0;
+    logger.warn({ deployments: config.deployments.length, restartRequired, keysNotMatching: keysNotMatching.map((k) => k.id), keysNotMatchingTotal, audit: true }, 'config reloaded');
     const retired = this.retire(old).finally(() => this.retiring.delete(retired));
     this.retiring.add(retired);
-    return { reloaded: true, deployments: config.deployments.length, restartRequired, keysNotMatching };
+    return { reloaded: true, deployments: config.deployments.length, restartRequired, keysNotMatching, keysNotMatchingTotal };
   }
 
   private async retire(g: Generation<T>): Promise<void> {

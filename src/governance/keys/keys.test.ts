@@ -14,7 +14,7 @@ import { DATABASE_URL, testSchema } from '../../ledger/testing/fixtures.js';
 import { rawDeployment } from '../../routing/testing/fakes.js';
 import { AuditLog } from '../audit/log.js';
 import { keysAdmin } from './admin.js';
-import { KeyStore } from './store.js';
+import { KeyStore, MISMATCHES_SHOWN } from './store.js';
 import { cacheScope } from '../../cache/key.js';
 
 const SECRET = 'x'.repeat(40);
@@ -206,6 +206,24 @@ function keysSuite(name: string, open: () => SqlDriver, replicas: 1 | 2, cleanup
       await keys.refresh();
       expect(warned.filter((w) => mine.has(w.keyId))).toHaveLength(2);
       now = Date.parse('2025-06-01T00:00:00Z');
+    });
+
+    it('bounds what a load says of mismatched keys: the first MISMATCHES_SHOWN by id, one line each, then one line counting the rest', async () => {
+      const policy = { tags: {}, role: 'user' as const, budgets: [], rate_limits: {}, metadata: {} };
+      for (let i = 0; i < MISMATCHES_SHOWN + 20; i += 1) await store(a).create({ ...policy, groups: ['simple'] }, 'cli:test');
+      // The reloaded config drops the simple group: every key above (and any earlier test's that needs it) is stranded.
+      const reloaded = resolveConfig({ deployments: [rawDeployment('claude-eu', { tags: ['eu'] })], groups: [{ name: 'coding', deployments: ['claude-eu'] }] }, {});
+      const warned: Array<Record<string, unknown>> = [];
+      const logger = { ...silentLogger, warn: (obj: unknown) => void warned.push(obj as Record<string, unknown>) };
+      const keys = new KeyStore({ driver: a, hmacSecret: SECRET, config: reloaded, logger, refreshMs: 100, now: () => now });
+      await keys.refresh();
+      const total = keys.mismatchCount;
+      expect(total).toBeGreaterThanOrEqual(MISMATCHES_SHOWN + 20);
+      const shown = keys.mismatches(MISMATCHES_SHOWN);
+      expect(shown.map((m) => m.id)).toEqual(keys.mismatches().slice(0, MISMATCHES_SHOWN).map((m) => m.id));
+      expect(shown.map((m) => m.id)).toEqual([...shown.map((m) => m.id)].sort());
+      expect(warned.filter((w) => 'problems' in w)).toHaveLength(MISMATCHES_SHOWN);
+      expect(warned.filter((w) => 'total' in w)).toEqual([{ keys: total - MISMATCHES_SHOWN, total }]);
     });
 
     it('answers the admin API with 4xx for bad input, and audits every change in the chain', async () => {

@@ -69,6 +69,11 @@ interface Row {
 }
 
 const ROW_COLUMNS = 'id, hmac, policy, created_at, updated_at, expires_at, revoked_at';
+/**
+ * How many mismatched keys a reload's answer lists, and a load logs one line each for: a config change
+ * can strand every key at once, and 100,000 of them would make a huge answer and flood the log.
+ */
+export const MISMATCHES_SHOWN = 100;
 const KEYS_LOCK = 0x5357_4b59; // "SWKY": key writes without an audit log still serialise.
 const iso = (ms: unknown): string | undefined => (ms === null || ms === undefined ? undefined : new Date(Number(ms)).toISOString());
 
@@ -182,23 +187,38 @@ export class KeyStore {
 
   /**
    * Active keys whose policy names a group or model the config lacks, or a residency no deployment the
-   * key may use is tagged with: a config reload (which builds a new store) answers with them.
+   * key may use is tagged with, by id, the first `limit`: a config reload (which builds a new store)
+   * answers with them.
    */
-  mismatches(): KeyMismatch[] {
-    return this.mismatched.map((m) => ({ id: m.id, problems: [...m.problems] }));
+  mismatches(limit = Number.POSITIVE_INFINITY): KeyMismatch[] {
+    return this.mismatched.slice(0, limit).map((m) => ({ id: m.id, problems: [...m.problems] }));
+  }
+
+  /** How many active keys the config does not fit, listed or not. */
+  get mismatchCount(): number {
+    return this.mismatched.length;
   }
 
   /**
    * A key checked when it was made can stop fitting when the config changes (a reload that drops the
-   * residency tag or the group it needs): its requests are then refused at run time, so say so, by id.
+   * residency tag or the group it needs): its requests are then refused at run time, so say so, by id;
+   * past `MISMATCHES_SHOWN` new ones in a load, one line counts the rest.
    */
   private warnMismatches(): void {
+    let logged = 0;
+    let unlogged = 0;
     for (const { id, problems } of this.mismatched) {
       const said = problems.join('\n');
       if (this.warnedMismatch.get(id) === said) continue;
       this.warnedMismatch.set(id, said);
+      if (logged === MISMATCHES_SHOWN) {
+        unlogged += 1;
+        continue;
+      }
+      logged += 1;
       this.o.logger.warn({ keyId: id, problems }, 'virtual key does not match the config, and its requests there are refused: restore what it needs in the config, or revoke it and create one that fits');
     }
+    if (unlogged > 0) this.o.logger.warn({ keys: unlogged, total: this.mismatched.length }, 'more virtual keys do not match the config, not logged one by one');
   }
 
   private callerOf(id: string, p: KeyPolicy): KeyCaller {
