@@ -7,10 +7,10 @@ import type { HttpRequest, HttpResponse } from './exchange.js';
 
 /**
  * Prices an answer; `usd` is undefined when the model has no known price (never silently zero).
- * `answer`: the answer the priced attempt belongs to, which tells a reloading process (`serve`) the app
- * that served and booked it.
+ * `answer`: the answer (its `ServedBy`) or failure (its error's `Spent`) the priced attempt belongs to,
+ * which tells a reloading process (`serve`) the app that served and booked it.
  */
-export type CostFn = (servedBy: Pick<ServedBy, 'deployment' | 'provider' | 'model' | 'region'>, usage: Usage | undefined, answer?: ServedBy) => { usd: number | undefined; priced: boolean };
+export type CostFn = (servedBy: Pick<ServedBy, 'deployment' | 'provider' | 'model' | 'region'>, usage: Usage | undefined, answer?: object) => { usd: number | undefined; priced: boolean };
 
 /** What a route gets for one request. */
 export interface RouteContext {

@@ -58,7 +58,7 @@ export function answerCost(ctx: RouteContext, servedBy: ServedBy, usage: Usage |
   return { usd: shown, extension: { switchyard: ext } };
 }
 
-function costOfAttempts(costOf: CostFn, attempts: readonly BilledAttempt[], answer: ServedBy | undefined): ReturnType<CostFn> {
+function costOfAttempts(costOf: CostFn, attempts: readonly BilledAttempt[], answer: object | undefined): ReturnType<CostFn> {
   let usd = 0;
   for (const a of attempts) {
     const cost = costOf(a, a.usage, answer);
@@ -96,7 +96,8 @@ export function brokenStreamCost(ctx: RouteContext, servedBy: ServedBy, err: unk
  */
 export function failureCostHeaders(costOf: CostFn | undefined, spent: Spent | undefined): Record<string, string> | undefined {
   if (!spent?.attempts) return undefined;
-  const cost = costOf ? costOfAttempts(costOf, spent.attempts, undefined) : undefined;
+  // The failure's `spent` names it to `costOf`: a reloading process prices it by the app that billed it.
+  const cost = costOf ? costOfAttempts(costOf, spent.attempts, spent) : undefined;
   const headers: Record<string, string> = {};
   if (cost?.priced && cost.usd !== undefined) headers['x-switchyard-cost-usd'] = formatUsd(cost.usd);
   if (spent.estimated) headers['x-switchyard-usage-estimated'] = 'true';

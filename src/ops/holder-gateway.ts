@@ -23,6 +23,8 @@ export function holderGateway<T extends Reloadable>(holder: AppHolder<T>): Gatew
       const g = holder.enter();
       try {
         return served(holder, g, await g.app.gateway.chat(request, options));
+      } catch (err) {
+        throw failed(holder, g, err);
       } finally {
         holder.leave(g);
       }
@@ -34,7 +36,7 @@ export function holderGateway<T extends Reloadable>(holder: AppHolder<T>): Gatew
         result = served(holder, g, await g.app.gateway.stream(request, options));
       } catch (err) {
         holder.leave(g);
-        throw err;
+        throw failed(holder, g, err);
       }
       return { ...result, parts: new LeaveAfter(result.parts[Symbol.asyncIterator](), () => holder.leave(g)) };
     },
@@ -42,6 +44,8 @@ export function holderGateway<T extends Reloadable>(holder: AppHolder<T>): Gatew
       const g = holder.enter();
       try {
         return served(holder, g, await g.app.gateway.embed(request, options));
+      } catch (err) {
+        throw failed(holder, g, err);
       } finally {
         holder.leave(g);
       }
@@ -71,6 +75,15 @@ export function holderGateway<T extends Reloadable>(holder: AppHolder<T>): Gatew
 function served<T extends Reloadable, R extends { servedBy: ServedBy }>(holder: AppHolder<T>, g: Generation<T>, result: R): R {
   holder.served(result.servedBy, g);
   return result;
+}
+
+/**
+ * Notes the generation whose attempts a failure's `spent` counts (booked by its ledger, at its prices):
+ * the error answer's cost is priced by that app, not one a reload swapped in meanwhile. Returns `err`.
+ */
+function failed<T extends Reloadable>(holder: AppHolder<T>, g: Generation<T>, err: unknown): unknown {
+  if (GatewayError.isInstance(err) && err.spent) holder.served(err.spent, g);
+  return err;
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });

@@ -20,7 +20,7 @@ function writeConfig(path: string, dir: string, sim: SimServer, input: number, o
   writeFileSync(
     path,
     [
-      'routing: { max_attempts_per_deployment: 1 }',
+      'routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 1500 }',
       'deployments:',
       `  - { id: d0, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${sim.url}/v1" }`,
       'groups: [{ name: chat, deployments: [d0] }]',
@@ -88,5 +88,31 @@ describe('x-switchyard-cost-usd across a config reload', () => {
     const rows = await ledgerRows(requestId);
     expect(rows[0]!.cost_usd).toBeGreaterThan(0);
     expect(Number(res.trailers['x-switchyard-cost-usd'])).toBeCloseTo(rows[0]!.cost_usd!, 12);
+  });
+
+  it('an error answer reloaded under keeps the price of the app that billed its attempt, in its cost header', async () => {
+    // The upstream takes the request and answers too late: a timeout after the send, billed the prompt's estimate.
+    sim.faults.add({ count: 1, latency_ms: 3_000 });
+    // The first prices again (a test before may have raised them).
+    writeConfig(file, dir, sim, 1, 2);
+    await holder.reload();
+    const before = sim.stats.total;
+    const pending = request(`${server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Tell me a story.' }] }),
+    });
+    await expect.poll(() => sim.stats.total, { timeout: 2_000, interval: 5 }).toBe(before + 1);
+    // Ten times the prices, for requests from now on; this one fails after, on the app it started on.
+    writeConfig(file, dir, sim, 10, 20);
+    await holder.reload();
+    const res = await pending;
+    await res.body.dump();
+    expect(res.statusCode).toBe(504);
+    const requestId = String(res.headers['x-request-id']);
+    await expect.poll(async () => (await ledgerRows(requestId)).length, { timeout: 3_000 }).toBe(1);
+    const rows = await ledgerRows(requestId);
+    expect(rows[0]!.cost_usd).toBeGreaterThan(0);
+    expect(Number(res.headers['x-switchyard-cost-usd'])).toBeCloseTo(rows[0]!.cost_usd!, 12);
   });
 });

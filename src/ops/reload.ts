@@ -58,7 +58,7 @@ export class AppHolder<T extends Reloadable> {
   private generation: Generation<T>;
   private reloading: Promise<ReloadResult> | undefined;
   private readonly retiring = new Set<Promise<void>>();
-  /** The app that served each answer still referenced (its `ServedBy`): a reload meanwhile must not reprice it. */
+  /** The app that served each answer (its `ServedBy`) or billed each failure (its `Spent`) still referenced: a reload meanwhile must not reprice it. */
   private readonly servers = new WeakMap<object, T>();
 
   constructor(
@@ -86,7 +86,7 @@ export class AppHolder<T extends Reloadable> {
     if (g.inFlight === 0) g.idle?.();
   }
 
-  /** Notes that `g`'s app gave the answer `servedBy` names: its ledger booked it, at its prices. */
+  /** Notes that `g`'s app gave the answer `servedBy` names (or billed the failure a `Spent` is): its ledger booked it, at its prices. */
   served(servedBy: object, g: Generation<T>): void {
     this.servers.set(servedBy, g.app);
   }
