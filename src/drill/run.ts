@@ -4,7 +4,7 @@ import { estimatePromptTokens } from '../core/estimate.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { createGateway, type Gateway, type ServedBy } from '../gateway/gateway.js';
 import { PriceBook } from '../ledger/pricing/price-book.js';
-import { groupMembers } from '../routing/config.js';
+import { groupMembers, type GroupConfig } from '../routing/config.js';
 import { runLoad, requestBudget } from './load.js';
 import { measure, type DrillMetrics, type RequestSample } from './measure.js';
 import { DrillRecorder, sampleRouting, WARMUP } from './record.js';
@@ -70,13 +70,43 @@ const drillRequest = (model: string): ChatRequest => ({
   maxOutputTokens: MAX_TOKENS,
 });
 
-/** The dearest member's most expensive answer to the drill's request (NaN when one is unpriced). */
-function mostPerCall(config: GatewayConfig, members: readonly string[], prices: PriceBook, request: ChatRequest): number {
-  const costs = members.map((id) => {
+/** The dearest of `ids`' most expensive answer to the drill's request (NaN when one is unpriced). */
+function mostPerCall(config: GatewayConfig, ids: readonly string[], prices: PriceBook, request: ChatRequest): number {
+  const costs = ids.map((id) => {
     const d = config.deployments.find((x) => x.id === id);
     return d ? prices.maxCost({ deployment: d.id, provider: d.provider, model: d.model, region: d.region }, estimatePromptTokens(request), MAX_TOKENS) : undefined;
   });
   return costs.some((c) => c === undefined) ? Number.NaN : Math.max(...(costs as number[]));
+}
+
+/** The deployments a request of `group` may be mirrored to: its `shadow.deployments` (a group's name: its members), or its members. */
+function shadowPool(config: GatewayConfig, group: GroupConfig, members: readonly string[]): string[] {
+  const names = group.shadow?.deployments;
+  if (!names) return [...members];
+  const named = names.flatMap((n) => {
+    const g = config.groups.find((x) => x.name === n);
+    return g ? groupMembers(g).map((m) => m.id) : [n];
+  });
+  return [...new Set(named)];
+}
+
+/**
+ * The most a drill of `requests` on `group` can cost from the pricing catalog (undefined when a
+ * deployment it may call is unpriced): each request and each warm-up at the dearest member's longest
+ * answer, and with a shadow share, each request mirrored to every standby but the one serving it, at
+ * the dearest standby's. The share is each request's chance of a copy, not a cap: only every request
+ * copied is a bound.
+ */
+export function drillCostCeiling(config: GatewayConfig, group: GroupConfig, requests: number): number | undefined {
+  const members = groupMembers(group).map((m) => m.id);
+  const pool = (group.shadow?.share ?? 0) > 0 ? shadowPool(config, group, members) : [];
+  // The serving member is never its own copy's target; a member outside the pool leaves the pool whole.
+  const copies = members.every((m) => pool.includes(m)) ? pool.length - 1 : pool.length;
+  const prices = PriceBook.fromConfig(config.pricing, config.deployments);
+  const request = drillRequest(group.name);
+  const own = mostPerCall(config, members, prices, request) * (requests + members.length);
+  const ceiling = copies > 0 ? own + mostPerCall(config, pool, prices, request) * requests * copies : own;
+  return Number.isNaN(ceiling) ? undefined : ceiling;
 }
 
 /**
@@ -107,9 +137,6 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
   const request = drillRequest(group.name);
   const stream = options.scenario.stream;
   const requests = requestBudget(options.ratePerS, options.durationMs);
-  const shadowShare = group.shadow?.share ?? 0;
-  const calls = requests * (1 + shadowShare * (members.length - 1)) + members.length;
-  const maxCostUsd = mostPerCall(config, members, prices, request) * calls;
   const targetIds = targets.map((t) => t.deployment);
   const plan: DrillPlan = {
     group: group.name,
@@ -120,8 +147,8 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
     warmupRequests: members.length,
     targets: targets.map((t) => ({ deployment: t.deployment, via: t.via })),
     windows: faultWindows(options.scenario, options.durationMs),
-    shadowShare,
-    maxCostUsd: Number.isNaN(maxCostUsd) ? undefined : maxCostUsd,
+    shadowShare: group.shadow?.share ?? 0,
+    maxCostUsd: drillCostCeiling(config, group, requests),
   };
 
   const recorder = new DrillRecorder(prices, targetIds, plan.windows[0]?.fromMs ?? Infinity);

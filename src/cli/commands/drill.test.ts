@@ -73,21 +73,50 @@ describe('switchyard drill (CLI)', () => {
     expect(code).toBe(0);
   });
 
-  it('runs --compare-shadow against the SLOs too: both summaries, both reports under --out, exit 3 on a breach', async () => {
+  /** The --compare-shadow drill at 20/s for 2 s, and what its two runs may cost: read from the refusal of --max-cost 0. */
+  const compare = (): string[] => ['drill', '-c', shadowConfigFile, '--group', 'chat', '--scenario', 'region-outage', '--rate', '20', '--duration', '2s', '--compare-shadow'];
+  async function compareCeilings(): Promise<{ without: number; withShadow: number }> {
+    const c = capture();
+    expect(await main([...compare(), '--max-cost', '0'], c.io)).toBe(1);
+    const m = /refusing to start: the drill may cost \$([\d.]+), and the run with shadow after it may cost \$([\d.]+): \$[\d.]+ together, above --max-cost \$0$/.exec(c.err.join('\n'));
+    expect(m).not.toBeNull();
+    return { without: Number(m![1]), withShadow: Number(m![2]) };
+  }
+
+  it('holds both --compare-shadow runs together to --max-cost: a cap either run fits alone is refused before any request', async () => {
+    const { without, withShadow } = await compareCeilings();
+    // The shadow run's ceiling counts its copies: every request mirrored to the standby.
+    expect(withShadow).toBeGreaterThan(without * 1.8);
+    const cap = withShadow * 1.2;
+    expect(cap).toBeLessThan((without + withShadow) * 0.95);
+    const sent = sims.map((s) => s.stats.total);
+    const c = capture();
+    expect(await main([...compare(), '--max-cost', String(cap)], c.io)).toBe(1);
+    expect(c.err.join('\n')).toContain(`together, above --max-cost $${cap}`);
+    expect(sims.map((s) => s.stats.total)).toEqual(sent);
+  });
+
+  it('runs --compare-shadow against the SLOs too: both summaries, both reports under --out, exit 3 on a breach, both runs together within --max-cost', async () => {
+    const { without, withShadow } = await compareCeilings();
+    const cap = (without + withShadow) * 1.001;
     const c = capture();
     const out = join(dir, 'compare');
-    const code = await main(['drill', '-c', shadowConfigFile, '--group', 'chat', '--scenario', 'region-outage', '--rate', '20', '--duration', '2s', '--compare-shadow', '--max-p95', '1ms', '--out', out], c.io);
+    const code = await main([...compare(), '--max-cost', String(cap), '--max-p95', '1ms', '--out', out], c.io);
     const text = c.out.join('\n');
     expect(code).toBe(3);
     expect(text.match(/SLOs {15}BROKEN: p95 latency/g)).toHaveLength(2);
     expect(text).toContain('without shadow:');
     expect(text).toContain('with shadow (share 0.5):');
     expect(text).toMatch(/p95 during the fault: without shadow \d+ ms, with shadow \d+ ms/);
+    let spent = 0;
     for (const name of ['drill-no-shadow', 'drill-shadow']) {
-      const json = JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8')) as { breaches: string[] };
+      const json = JSON.parse(readFileSync(join(out, `${name}.json`), 'utf8')) as { breaches: string[]; cost: { usd: number; shadowUsd: number } };
       expect(json.breaches.length).toBeGreaterThan(0);
       expect(readFileSync(join(out, `${name}.html`), 'utf8')).toContain('class="fault-window"');
+      spent += json.cost.usd + json.cost.shadowUsd;
     }
+    expect(spent).toBeGreaterThan(0);
+    expect(spent).toBeLessThanOrEqual(cap);
   });
 
   it('refuses, as a usage error (exit 2) saying why, a drill without load or without a fault inside the run, an unknown scenario or group, a scenario that is a directory, a missing -c, --group or --scenario, a comparison with nothing to compare, and an unknown option', async () => {

@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { BUILT_IN_SCENARIOS, builtInScenario } from '../../drill/builtins.js';
 import { formatDrillHtml } from '../../drill/report/html.js';
 import { formatPlan, formatSummary } from '../../drill/report/terminal.js';
-import { drillProblem, prepareDrill, type DrillOptions, type DrillResult } from '../../drill/run.js';
+import { drillCostCeiling, drillProblem, prepareDrill, type DrillOptions, type DrillResult } from '../../drill/run.js';
+import { requestBudget } from '../../drill/load.js';
 import { faultsOutside, loadScenario, ScenarioUnreadable, type Scenario } from '../../drill/scenario.js';
 import { loadConfigTree } from '../../config/load.js';
 import { findGroup } from '../../drill/targets.js';
@@ -53,13 +54,31 @@ function positive(text: string, flag: string): number {
   return n;
 }
 
-async function runOnce(options: DrillOptions, io: CommandIO, maxCostUsd: number | undefined): Promise<DrillResult | undefined> {
+/** `--max-cost`, and what else it must pay for: the other run of `--compare-shadow` (its ceiling, or what it spent). */
+interface CostCap {
+  usd: number;
+  /** The other run's part of the cap, and what to call it in a refusal. */
+  beside?: { usd: number | undefined; words: string };
+}
+
+const dollars = (usd: number | undefined): string => (usd === undefined ? 'an unknown amount' : `$${usd < 0.01 ? usd.toFixed(6) : usd.toFixed(4)}`);
+
+/** Why a run whose plan may cost `ceiling` must not start under `cap`, or undefined. */
+function overCap(ceiling: number | undefined, cap: CostCap): string | undefined {
+  const beside = cap.beside;
+  if (!beside) return ceiling === undefined || ceiling > cap.usd ? `the drill may cost ${dollars(ceiling)}, above --max-cost $${cap.usd}` : undefined;
+  const total = ceiling === undefined || beside.usd === undefined ? undefined : ceiling + beside.usd;
+  if (total !== undefined && total <= cap.usd) return undefined;
+  return `the drill may cost ${dollars(ceiling)}, and ${beside.words} ${dollars(beside.usd)}: ${dollars(total)} together, above --max-cost $${cap.usd}`;
+}
+
+async function runOnce(options: DrillOptions, io: CommandIO, cap: CostCap | undefined): Promise<DrillResult | undefined> {
   const prepared = await prepareDrill(options);
   try {
     io.out(formatPlan(prepared.plan));
-    const ceiling = prepared.plan.maxCostUsd;
-    if (maxCostUsd !== undefined && (ceiling === undefined || ceiling > maxCostUsd)) {
-      io.err(`refusing to start: the drill may cost ${ceiling === undefined ? 'an unknown amount' : `$${ceiling.toFixed(4)}`}, above --max-cost $${maxCostUsd}`);
+    const refusal = cap && overCap(prepared.plan.maxCostUsd, cap);
+    if (refusal !== undefined) {
+      io.err(`refusing to start: ${refusal}`);
       return undefined;
     }
     return await withProgress(io, prepared.plan.durationMs, () => prepared.run());
@@ -155,8 +174,11 @@ export const drillCommand: Command = {
     const outside = faultsOutside(options.scenario, options.durationMs);
     if (outside.length > 0) io.err(`note: fault(s) ${outside.join(', ')} lie past the end of the run and are left out`);
     const maxCost = values['max-cost'] === undefined ? undefined : positive(values['max-cost'], '--max-cost');
-    if (values['compare-shadow']) return compareShadow(options, io, maxCost, slo, values.out);
-    const result = await runOnce(options, io, maxCost);
+    if (values['compare-shadow']) {
+      const shadowCeiling = drillCostCeiling(known, group, requestBudget(options.ratePerS, options.durationMs));
+      return compareShadow(options, io, maxCost, shadowCeiling, slo, values.out);
+    }
+    const result = await runOnce(options, io, maxCost === undefined ? undefined : { usd: maxCost });
     if (!result) return 1;
     return report(result, slo, io, values.out, 'drill').length > 0 ? 3 : 0;
   },
@@ -177,14 +199,17 @@ function report(result: DrillResult, slo: DrillSlo, io: CommandIO, outDir: strin
 
 /**
  * Runs the drill without, then with, the group's shadow share and compares p95 during the fault.
- * Both runs are held to the SLOs: a comparison must not let a broken failover pass.
+ * Both runs are held to the SLOs: a comparison must not let a broken failover pass. `--max-cost` caps
+ * both together: the first starts only if the second's ceiling (`shadowCeiling`) fits beside its own,
+ * the second only if it fits beside what the first spent.
  */
-async function compareShadow(options: DrillOptions, io: CommandIO, maxCost: number | undefined, slo: DrillSlo, outDir: string | undefined): Promise<number> {
-  const without = await runOnce({ ...options, shadow: false }, io, maxCost);
+async function compareShadow(options: DrillOptions, io: CommandIO, maxCost: number | undefined, shadowCeiling: number | undefined, slo: DrillSlo, outDir: string | undefined): Promise<number> {
+  const capBeside = (usd: number | undefined, words: string): CostCap | undefined => (maxCost === undefined ? undefined : { usd: maxCost, beside: { usd, words } });
+  const without = await runOnce({ ...options, shadow: false }, io, capBeside(shadowCeiling, 'the run with shadow after it may cost'));
   if (!without) return 1;
   io.out('without shadow:');
   const withoutBreaches = report(without, slo, io, outDir, 'drill-no-shadow');
-  const withShadow = await runOnce({ ...options, shadow: true }, io, maxCost);
+  const withShadow = await runOnce({ ...options, shadow: true }, io, capBeside(without.cost.usd + without.cost.shadowUsd, 'the run without shadow spent'));
   if (!withShadow) return 1;
   io.out(`with shadow (share ${withShadow.plan.shadowShare}):`);
   const withBreaches = report(withShadow, slo, io, outDir, 'drill-shadow');

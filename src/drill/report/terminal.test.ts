@@ -16,8 +16,8 @@ const plan: DrillPlan = {
 };
 
 describe('the drill plan printed before it starts', () => {
-  it('gives the cost ceiling from the pricing catalog, shadow share included', () => {
-    expect(formatPlan(plan).split('\n')[2]).toBe('  cost: at most $0.0123 from the pricing catalog, shadow share 0.1 included');
+  it('gives the cost ceiling from the pricing catalog, with a shadow copy of every request, whatever the share', () => {
+    expect(formatPlan(plan).split('\n')[2]).toBe('  cost: at most $0.0123 from the pricing catalog, a shadow copy of every request included (share 0.1)');
   });
 
   it('says in a sentence that the cost is unknown when a deployment has no price', () => {

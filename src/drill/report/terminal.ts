@@ -13,7 +13,7 @@ export function formatPlan(plan: DrillPlan): string {
     `  faulty: ${plan.targets.map((t) => `${t.deployment} (via ${t.via})`).join(', ')}; fault window(s): ${windows || 'none'}`,
     plan.maxCostUsd === undefined
       ? '  cost: unknown, a deployment has no price in the pricing catalog'
-      : `  cost: at most ${usd(plan.maxCostUsd)} from the pricing catalog${plan.shadowShare > 0 ? `, shadow share ${plan.shadowShare} included` : ''}`,
+      : `  cost: at most ${usd(plan.maxCostUsd)} from the pricing catalog${plan.shadowShare > 0 ? `, a shadow copy of every request included (share ${plan.shadowShare})` : ''}`,
   ].join('\n');
 }
 
