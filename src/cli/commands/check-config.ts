@@ -3,11 +3,12 @@ import { withholdConfigText } from '../../config/interpolate.js';
 import { explainResidency, formatExplanation } from '../../routing/explain.js';
 import { checkReach } from '../../routing/reach.js';
 import { parseArgs } from 'node:util';
-import { UsageError, type Command } from '../command.js';
+import { UsageError, type Command, type CommandIO } from '../command.js';
+import type { GatewayConfig } from '../../config/schema.js';
 
 export const checkConfigCommand: Command = {
   name: 'check-config',
-  usage: 'switchyard check-config (FILE | -c FILE) [--explain]',
+  usage: 'switchyard check-config (FILE | -c FILE) [--explain] [--keys]',
   summary: 'validate a config file and print every problem with its path; --explain proves where every key, team and residency can reach',
   help: [
     'Reads FILE (YAML), fills ${ENV} references from the environment, and reports every problem in one run:',
@@ -16,6 +17,8 @@ export const checkConfigCommand: Command = {
     'a deployment in no group that cannot be named directly is a warning.',
     '--explain: for every key, team and residency tag, every deployment a request can reach (groups, aliases,',
     'fallbacks, shadows, direct names); fails when a path could leave the allowed regions.',
+    '--keys: opens the ledger FILE names read-only and fails when a stored, active virtual key would not match',
+    'this config (a residency tag, group or model it needs gone: a reload would refuse its requests).',
     'FILE may also be given as -c FILE (--config FILE), as the other commands take it.',
     'Exit code 0: valid; 1: problems (printed to stderr); 2: usage error.',
     '',
@@ -23,7 +26,7 @@ export const checkConfigCommand: Command = {
   ].join('\n'),
   async run(args, io) {
     // Strict: a misspelt --explain or a second file would otherwise be ignored and the run pass (exit 0).
-    const { values, positionals } = parseArgs({ args, options: { explain: { type: 'boolean' }, config: { type: 'string', short: 'c' } }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args, options: { explain: { type: 'boolean' }, keys: { type: 'boolean' }, config: { type: 'string', short: 'c' } }, allowPositionals: true, strict: true });
     // `-c FILE` as serve, keys and drill take it: a new user's first guess, refused before as an unknown option.
     const files = values.config === undefined ? positionals : [values.config, ...positionals];
     if (files.length > 1) throw new UsageError(`one config file at a time, got ${files.length}: ${files.join(' ')}`);
@@ -35,15 +38,10 @@ export const checkConfigCommand: Command = {
       if (reach.errors.length > 0) throw new ConfigError(file, reach.errors);
       for (const w of reach.warnings) io.err(`${file}: warning: ${w.path}: ${w.message}`);
       io.out(`${file}: ok (${count(config.deployments.length, 'deployment')}, ${count(config.groups.length, 'group')})`);
-      if (!values.explain) return 0;
-      const explanation = explainResidency(config);
-      // Its lines quote ids and tags: a secret a variable also put into one is quoted by its reference.
-      const shown = (text: string): string => withholdConfigText(config, text);
-      for (const line of formatExplanation(explanation)) io.out(shown(line));
-      if (explanation.leaks.length === 0) return 0;
-      io.err(`${file}: ${explanation.leaks.length} path(s) can leave their residency:`);
-      for (const leak of explanation.leaks) io.err(`  ${shown(leak)}`);
-      return 1;
+      const explained = values.explain ? explain(file, config, io) : 0;
+      // Loaded only when asked for: it opens a database driver.
+      const keys = values.keys ? await (await import('./stored-keys.js')).checkStoredKeys(file, config, io) : 0;
+      return Math.max(explained, keys);
     } catch (err) {
       if (err instanceof ConfigError) {
         io.err(err.message);
@@ -53,6 +51,18 @@ export const checkConfigCommand: Command = {
     }
   },
 };
+
+/** `--explain`: every place each key, team and residency can reach; 1 when a path leaves its residency. */
+function explain(file: string, config: GatewayConfig, io: CommandIO): 0 | 1 {
+  const explanation = explainResidency(config);
+  // Its lines quote ids and tags: a secret a variable also put into one is quoted by its reference.
+  const shown = (text: string): string => withholdConfigText(config, text);
+  for (const line of formatExplanation(explanation)) io.out(shown(line));
+  if (explanation.leaks.length === 0) return 0;
+  io.err(`${file}: ${explanation.leaks.length} path(s) can leave their residency:`);
+  for (const leak of explanation.leaks) io.err(`  ${shown(leak)}`);
+  return 1;
+}
 
 function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;

@@ -4,7 +4,7 @@ import type { SqlDriver } from './driver.js';
 import { errorMessage } from '../../core/error-trace.js';
 
 /** Rewrites `?` placeholders to PostgreSQL's `$n` (the ledger's SQL has no `?` inside literals). */
-function numbered(sql: string): string {
+export function numbered(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
 }
