@@ -4,6 +4,7 @@ import { GatewayError } from '../../core/errors.js';
 import type { HttpHandler, HttpRequest, HttpResponse } from '../../http/exchange.js';
 import { defaultErrorResponse } from '../../http/handler.js';
 import { errorSummary } from '../../http/respond.js';
+import { eventPath, eventProblem } from './event-shape.js';
 import { toHttpRequest, type LambdaHttpEvent } from './request.js';
 import { toLambdaResult, type LambdaResult } from './result.js';
 import { awslambdaRuntime } from './runtime.js';
@@ -51,7 +52,7 @@ export function createLambdaHandler(handler: HttpHandler, options: LambdaAdapter
   return async (event, context) => {
     const invocation = startInvocation(context, options);
     try {
-      const response = await answer(handler, toHttpRequest(event, invocation.signal), options);
+      const response = await respond(handler, event, invocation.signal, options);
       return await toLambdaResult(event, response);
     } finally {
       invocation.stop();
@@ -65,13 +66,23 @@ export function createStreamingLambdaHandler(handler: HttpHandler, options: Lamb
   return awslambdaRuntime().streamifyResponse<LambdaHttpEvent>(async (event, responseStream, context) => {
     const invocation = startInvocation(context, options);
     try {
-      const response = await answer(handler, toHttpRequest(event, invocation.signal), options);
+      const response = await respond(handler, event, invocation.signal, options);
       await writeResponseStream(responseStream, response, invocation.abort);
     } finally {
       invocation.stop();
       await options.onSettled?.(context.getRemainingTimeInMillis());
     }
   });
+}
+
+/** The handler's answer to a well-formed event; a malformed one (`eventProblem`) is a 400 the handler never sees. */
+function respond(handler: HttpHandler, event: LambdaHttpEvent, signal: CancelSignal, options: LambdaAdapterOptions): Promise<HttpResponse> {
+  const problem = eventProblem(event);
+  if (problem === undefined) return answer(handler, toHttpRequest(event, signal), options);
+  // The event is the platform's (or whoever invoked the function): logged by what is wrong, never by its content.
+  logLine('WARN', `refused a malformed event: ${problem}`);
+  const error = new GatewayError({ kind: 'invalid_request', code: 'invalid_event', message: `The request could not be read: its Lambda event is malformed (${problem}).` });
+  return Promise.resolve(defaultErrorResponse(error, eventPath(event), options.basePath?.()));
 }
 
 const INTERNAL = new GatewayError({ kind: 'internal', message: 'The gateway failed to handle the request.' });
@@ -89,9 +100,14 @@ async function answer(handler: HttpHandler, request: HttpRequest, options: Lambd
   }
 }
 
-/** CloudWatch keeps stderr; the error's scrubbed name and message only (`errorSummary`). */
+/** A failed handler by its error's scrubbed name and message only (`errorSummary`). */
 function logError(error: unknown): void {
-  process.stderr.write(`${JSON.stringify({ level: 'ERROR', message: `switchyard aws-lambda adapter: ${errorSummary(error)}` })}\n`);
+  logLine('ERROR', errorSummary(error));
+}
+
+/** CloudWatch keeps stderr, one JSON line each. */
+function logLine(level: 'ERROR' | 'WARN', text: string): void {
+  process.stderr.write(`${JSON.stringify({ level, message: `switchyard aws-lambda adapter: ${text}` })}\n`);
 }
 
 interface Invocation {

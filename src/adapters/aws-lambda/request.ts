@@ -1,5 +1,6 @@
 import type { ALBEvent, APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { CancelSignal } from '../../core/cancel.js';
+import { isObject } from '../../core/json.js';
 import type { HttpRequest } from '../../http/exchange.js';
 
 /** API Gateway HTTP API (payload 2.0) and Function URLs share one shape; REST APIs and ALB have theirs. */
@@ -8,19 +9,17 @@ export type LambdaHttpEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent | AL
 type Multi = Readonly<Record<string, readonly string[] | undefined>>;
 type Single = Readonly<Record<string, string | undefined>>;
 
-export function isV2(event: LambdaHttpEvent): event is APIGatewayProxyEventV2 {
-  return 'version' in event && event.version === '2.0';
+// Both take any value: the answer to a malformed event is shaped by them too.
+export function isV2(event: unknown): event is APIGatewayProxyEventV2 {
+  return isObject(event) && event.version === '2.0';
 }
 
-export function isAlb(event: LambdaHttpEvent): event is ALBEvent {
-  return 'elb' in event.requestContext;
+export function isAlb(event: unknown): event is ALBEvent {
+  return isObject(event) && isObject(event.requestContext) && 'elb' in event.requestContext;
 }
 
-/** Translates an HTTP event of any AWS front door into the runtime-neutral request. */
+/** Translates an HTTP event of any AWS front door, one `eventProblem` passed, into the runtime-neutral request. */
 export function toHttpRequest(event: LambdaHttpEvent, signal: CancelSignal): HttpRequest {
-  if (typeof event !== 'object' || event === null || typeof event.requestContext !== 'object' || event.requestContext === null) {
-    throw new TypeError('not an HTTP event: expected API Gateway (REST or HTTP API), Function URL or ALB');
-  }
   const body = event.body === null || event.body === undefined ? undefined : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
   if (isV2(event)) {
     const headers = joinHeaders(undefined, event.headers);
@@ -28,7 +27,6 @@ export function toHttpRequest(event: LambdaHttpEvent, signal: CancelSignal): Htt
     const http = event.requestContext.http;
     return { method: http.method.toUpperCase(), path: v2Path(event), originalPath: event.rawPath, query: event.rawQueryString, scheme: 'https', httpVersion: http.protocol, headers, body, signal, remoteAddress: http.sourceIp };
   }
-  if (typeof event.httpMethod !== 'string') throw new TypeError('not an HTTP event: no httpMethod');
   const headers = joinHeaders(event.multiValueHeaders ?? undefined, event.headers ?? undefined);
   const alb = isAlb(event);
   // API Gateway hands query values decoded; ALB passes them as the client sent them (still encoded).

@@ -2,7 +2,7 @@ import type * as Http from 'node:http';
 import { createRequire } from 'node:module';
 import type { ALBResult, APIGatewayProxyResult, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { isBodyStream, type HttpResponse } from '../../http/exchange.js';
-import { isAlb, isV2, type LambdaHttpEvent } from './request.js';
+import { isAlb, isV2 } from './request.js';
 
 export type LambdaResult = APIGatewayProxyStructuredResultV2 | APIGatewayProxyResult | ALBResult;
 
@@ -21,9 +21,10 @@ function reasonPhrase(status: number): string {
 /**
  * The whole answer as the buffered front doors (API Gateway, ALB, Function URL in BUFFERED mode)
  * expect it. A streamed body (SSE) is collected first; trailers, which these doors cannot send,
- * become headers since the body is complete by then.
+ * become headers since the body is complete by then. `event` may be malformed (`eventProblem`): what
+ * is not an ALB's event is answered in the API Gateway shape.
  */
-export async function toLambdaResult(event: LambdaHttpEvent, response: HttpResponse): Promise<LambdaResult> {
+export async function toLambdaResult(event: unknown, response: HttpResponse): Promise<LambdaResult> {
   const payload = isBodyStream(response.body) ? await collect(response.body) : response.body;
   const headers = withTrailers(response);
   const { body, isBase64Encoded } = encodeBody(payload, headers['content-type']);
