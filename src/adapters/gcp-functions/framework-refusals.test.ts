@@ -1,7 +1,9 @@
-import { request as httpRequest, type OutgoingHttpHeaders, type Server } from 'node:http';
+import { createServer, request as httpRequest, type OutgoingHttpHeaders, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
+import type express from 'express';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createGateway, type Gateway } from '../../gateway/gateway.js';
@@ -50,11 +52,11 @@ afterEach(() => {
   stderr.length = 0;
 });
 
-/** Sends the bytes as written, on a socket of functions-framework's own server. */
-function send(method: string, path: string, headers: OutgoingHttpHeaders, body?: Buffer | string): Promise<Reply> {
+/** Sends the bytes as written, on a socket of functions-framework's own server (or of the server on `to`). */
+function send(method: string, path: string, headers: OutgoingHttpHeaders, body?: Buffer | string, to = port): Promise<Reply> {
   vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void stderr.push(args.map(String).join(' ')));
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port: to, method, path, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
@@ -151,5 +153,57 @@ describe('requests functions-framework refuses before the function runs', () => 
     const client = new OpenAI({ apiKey: KEY, baseURL: `http://127.0.0.1:${port}/v1`, maxRetries: 0 });
     const answer = await client.chat.completions.create({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
     expect(answer.choices[0]?.message.role).toBe('assistant');
+  });
+});
+
+/** The Express functions-framework itself runs, as a user's own app in the same process would load it. */
+const loadExpress = (): typeof express => createRequire(createRequire(import.meta.url).resolve('@google-cloud/functions-framework'))('express') as typeof express;
+
+async function listen(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+async function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
+
+describe('other servers in the same process', () => {
+  it("leaves a user's own Express app on a plain node:http server as it is: Express answers what its parser refuses", async () => {
+    const express = loadExpress();
+    const app = express();
+    app.use(express.json());
+    app.post('/echo', (req, res) => void res.json(req.body));
+    const layers = app.router.stack.length;
+    const other = createServer(app);
+    const otherPort = await listen(other);
+    try {
+      // The framework's server has taken its first request, so the channel is subscribed and watching.
+      expect((await send('GET', '/healthz', {})).status).toBe(200);
+      const reply = await send('POST', '/echo', { 'content-type': 'application/json' }, '{"model":', otherPort);
+      expect(reply.status).toBe(400);
+      expect(reply.headers['content-type']).toMatch(/^text\/html/);
+      expect(app.router.stack.length).toBe(layers);
+      expect((await send('POST', '/echo', { 'content-type': 'application/json' }, '{"a":1}', otherPort)).text).toBe('{"a":1}');
+    } finally {
+      await close(other);
+    }
+  });
+
+  it('leaves a plain node:http server\'s requests as they were sent, headers and body', async () => {
+    const other = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => res.end(JSON.stringify({ coding: req.headers['content-encoding'], bytes: Buffer.concat(chunks).toString('base64') })));
+    });
+    const otherPort = await listen(other);
+    try {
+      const gz = gzipSync('{"model":"chat"}');
+      const reply = await send('POST', '/v1/chat/completions', { ...json, 'content-encoding': 'gzip' }, gz, otherPort);
+      expect(JSON.parse(reply.text)).toEqual({ coding: 'gzip', bytes: gz.toString('base64') });
+    } finally {
+      await close(other);
+    }
   });
 });

@@ -1,7 +1,10 @@
 import { channel } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { GatewayError } from '../../core/errors.js';
+import { isObject } from '../../core/json.js';
 import { encodedBody, tooLarge } from '../../http/body.js';
 import { unconfiguredErrorResponse } from '../../http/handler.js';
 
@@ -15,6 +18,9 @@ import { unconfiguredErrorResponse } from '../../http/handler.js';
  * hands it to the app once more, which calls the function (whichever the framework serves) with the
  * body the parsers buffered (`rawBody`), or with the body finished so the parsers pass it by. The
  * function reads the record (`frameworkRefusal`) and the gateway answers in the door's own shape.
+ *
+ * Only the framework's own server is touched: another server in the process, an Express app of the
+ * user's among them, is left as it is.
  */
 export interface FrameworkRefusal {
   /** The request-target as sent, when Express could not decode it and the app was handed `/` instead. */
@@ -40,6 +46,7 @@ const records = new WeakMap<IncomingMessage, Refusal>();
 const servers = new WeakSet<object>();
 // Node publishes it before the server's 'request' event; held here, so the channel and its subscriber live as long as the module.
 const requestStart = channel('http.server.request.start');
+let marker: unknown;
 let subscribed = false;
 
 /** Why functions-framework refused `req` before handing it to the function over again, if it did. */
@@ -47,22 +54,39 @@ export function frameworkRefusal(req: IncomingMessage): FrameworkRefusal | undef
   return records.get(req);
 }
 
-/** Appends the refusal middleware to the Express app of every server in this process, at its first request. */
+/** Appends the refusal middleware to functions-framework's Express app, at its server's first request. */
 export function answerFrameworkRefusals(): void {
   if (subscribed) return;
+  marker = frameworkMiddleware();
   subscribed = true;
   requestStart.subscribe(onRequestStart);
+}
+
+/**
+ * A middleware the framework's server.js puts on every app it builds and nothing else does, by identity:
+ * the framework's app is told from any other by it. From the copy `http()` registers the function with.
+ */
+function frameworkMiddleware(): unknown {
+  const require = createRequire(import.meta.url);
+  const main = require.resolve('@google-cloud/functions-framework');
+  const middleware = (require(join(dirname(main), 'execution_context.js')) as { executionContextMiddleware?: unknown }).executionContextMiddleware;
+  // Without it the framework's server would not be told apart from any other: fail at registration.
+  if (typeof middleware !== 'function') throw new Error('functions-framework has no executionContextMiddleware: this version is not supported');
+  return middleware;
 }
 
 function onRequestStart(message: unknown): void {
   const server = (message as { server?: unknown }).server;
   if (!(server instanceof EventEmitter) || servers.has(server)) return;
+  const app = server.listeners('request').find(isFrameworkApp);
   servers.add(server);
-  for (const listener of server.listeners('request')) if (isExpressApp(listener)) listener.use(handBack(listener));
+  app?.use(handBack(app));
 }
 
-function isExpressApp(listener: unknown): listener is ExpressApp {
-  return typeof listener === 'function' && typeof (listener as { use?: unknown }).use === 'function';
+function isFrameworkApp(listener: unknown): listener is ExpressApp {
+  if (typeof listener !== 'function' || typeof (listener as { use?: unknown }).use !== 'function') return false;
+  const stack = (listener as { router?: { stack?: unknown } }).router?.stack;
+  return Array.isArray(stack) && stack.some((layer) => isObject(layer) && layer.handle === marker);
 }
 
 function handBack(app: ExpressApp): ErrorMiddleware {
