@@ -4,7 +4,7 @@ import type { GatewayError } from '../../core/errors.js';
 import { originForm } from '../request-target.js';
 import type { BodyReader, HeaderMap, HttpRequest } from '../../http/exchange.js';
 import { streamBodyReader } from './body-reader.js';
-import { frameworkRefusal } from './framework-refusals.js';
+import { frameworkRefusal, sentCoding } from './framework-refusals.js';
 
 /** What functions-framework adds to node's request: the bytes its body parsers buffered, the client's address. */
 export interface GcpRequest extends IncomingMessage {
@@ -14,12 +14,14 @@ export interface GcpRequest extends IncomingMessage {
 
 /**
  * The exchange's request for a functions-framework request. The framework has already buffered the body
- * (and parsed it, which we ignore): its exact bytes go to the handler, which applies its own JSON limits.
+ * (and parsed it, which we ignore): its exact bytes go to the handler, which applies its own JSON limits,
+ * with the Content-Encoding the framework's parsers were not shown (the handler refuses a coded body).
  * Without them (a plain node:http or Express server) the body is read from the stream under the handler's limits.
  * The request-target is taken in origin-form: such a server hands over an absolute-form one as sent.
  */
 export function toHttpRequest(req: GcpRequest, signal: CancelSignal): HttpRequest {
   const refusal = frameworkRefusal(req);
+  const coding = sentCoding(req);
   const url = originForm(refusal?.url ?? req.url ?? '/');
   const mark = url.indexOf('?');
   return {
@@ -29,21 +31,11 @@ export function toHttpRequest(req: GcpRequest, signal: CancelSignal): HttpReques
     // Cloud Functions and Cloud Run take only HTTPS, ended at Google's front end before the function.
     scheme: 'https',
     // node lower-cases names and joins repeats with ", "; only set-cookie stays an array, and clients don't send it.
-    headers: req.rawBody !== undefined && req.headers['content-encoding'] !== undefined ? decoded(req.headers) : (req.headers as HeaderMap),
+    headers: coding === undefined ? (req.headers as HeaderMap) : { ...(req.headers as HeaderMap), 'content-encoding': coding },
     body: req.rawBody ?? (refusal?.body ? refusedBody(refusal.body) : hasUnreadBody(req) ? streamBodyReader(req) : undefined),
     signal,
     remoteAddress: req.ip ?? req.socket.remoteAddress,
   };
-}
-
-/**
- * The headers of a body functions-framework buffered: its body parser has already decoded a gzip,
- * deflate or br body (and refused any other coding itself), so the bytes handed over are not encoded
- * and the handler must not refuse them as if they were.
- */
-function decoded(headers: IncomingMessage['headers']): HeaderMap {
-  const { 'content-encoding': _decoded, ...rest } = headers;
-  return rest as HeaderMap;
 }
 
 /** A body functions-framework's parsers consumed and refused: reading it fails as they did, in our words. */
