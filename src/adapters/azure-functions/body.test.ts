@@ -1,8 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../../core/errors.js';
+import { createGateway } from '../../gateway/gateway.js';
 import type { HttpHandler } from '../../http/exchange.js';
+import { createHttpHandler } from '../../http/handler.js';
+import { anthropicShapeProblem } from '../../ingress/testing/error-shapes.js';
+import { FakeProvider, rawDeployment } from '../../routing/testing/fakes.js';
 import { createAzureHandler } from './handler.js';
-import { recordingContext, slowBody, streamingRequest } from './testing/azure.js';
+import { asPlatformResponse, recordingContext, slowBody, streamingRequest } from './testing/azure.js';
 
 /** Reads the body under `limit` bytes and 5 s; reports what the reader gave or threw. */
 function reading(limit: number): { handler: HttpHandler; outcome: Promise<string | GatewayError> } {
@@ -59,5 +63,47 @@ describe('the request body of an Azure HTTP trigger', () => {
     expect(done).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
     expect(await outcome).toMatchObject({ status: 408, code: 'request_timeout' });
+  });
+});
+
+/** A stream whose chunks are `chunks` as given (the library types them `any`), left open unless `close`. */
+function chunksOf(chunks: unknown[], close = false): { body: never; cancelled: () => boolean } {
+  let cancelled = false;
+  const body = new ReadableStream<unknown>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk);
+      if (close) controller.close();
+    },
+    cancel: () => void (cancelled = true),
+  });
+  return { body: body as never, cancelled: () => cancelled };
+}
+
+describe('a request body stream whose chunks are not bytes', () => {
+  for (const [kind, chunk] of [
+    ['a string', '{"model":"m"}'],
+    ['a number', 42],
+    ['an object', { model: 'm' }],
+    ['an ArrayBuffer', new TextEncoder().encode('{}').buffer],
+  ] as const) {
+    it(`is refused with 400 invalid_body when a chunk is ${kind}, and the rest is cancelled`, async () => {
+      const { handler, outcome } = reading(64);
+      const { body, cancelled } = chunksOf([new TextEncoder().encode('{"a":'), chunk]);
+      await createAzureHandler(handler)(streamingRequest('https://gw/v1/chat/completions', 'POST', {}, body), recordingContext().context);
+      expect(await outcome).toMatchObject({ status: 400, code: 'invalid_body' });
+      expect(cancelled()).toBe(true);
+    });
+  }
+
+  it("is answered 400 in the door's error shape through the gateway, not as an internal error", async () => {
+    const gateway = createGateway({ api_keys: [{ id: 'k', key: 'sk-azure-body-0123456789' }], deployments: [rawDeployment('d')], groups: [{ name: 'chat', deployments: ['d'] }] }, { createProvider: () => new FakeProvider('d') });
+    const { context, logs } = recordingContext();
+    const headers = { 'x-api-key': 'sk-azure-body-0123456789', 'anthropic-version': '2023-06-01', 'content-type': 'application/json' };
+    const request = streamingRequest('https://gw/v1/messages', 'POST', headers, chunksOf(['{"model":"chat"}'], true).body);
+    const response = asPlatformResponse(await createAzureHandler(createHttpHandler(gateway))(request, context));
+    expect(response.status).toBe(400);
+    expect(anthropicShapeProblem(await response.json())).toBeUndefined();
+    expect(logs.filter((l) => l.level === 'error')).toEqual([]);
+    await gateway.close();
   });
 });

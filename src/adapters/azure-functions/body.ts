@@ -5,9 +5,10 @@ import type { BodyReader } from '../../http/exchange.js';
 /**
  * A BodyReader over the platform's request stream (HTTP streaming mode): bytes are taken as they
  * arrive, a declared or actual size over `limit` is refused with 413 and a client slower than
- * `timeoutMs` with 408; either way the rest of the upload is cancelled, never buffered.
+ * `timeoutMs` with 408; either way the rest of the upload is cancelled, never buffered. The library
+ * types the stream's chunks `any`: one that is not bytes is a 400, never counted or joined as if it were.
  */
-export function webBodyReader(body: ReadableStream<Uint8Array>, contentLength: string | undefined): BodyReader {
+export function webBodyReader(body: ReadableStream<unknown>, contentLength: string | undefined): BodyReader {
   return async (limit, timeoutMs) => {
     if (Number(contentLength) > limit) {
       body.cancel().catch(ignore);
@@ -26,6 +27,10 @@ export function webBodyReader(body: ReadableStream<Uint8Array>, contentLength: s
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
+        if (!(value instanceof Uint8Array)) {
+          reader.cancel().catch(ignore);
+          throw notBytes();
+        }
         size += value.byteLength;
         if (size > limit) {
           reader.cancel().catch(ignore);
@@ -48,6 +53,10 @@ export function webBodyReader(body: ReadableStream<Uint8Array>, contentLength: s
 
 function tooLarge(limit: number): GatewayError {
   return new GatewayError({ kind: 'invalid_request', status: 413, code: 'request_too_large', message: `The request body exceeds the limit of ${limit} bytes.` });
+}
+
+function notBytes(): GatewayError {
+  return new GatewayError({ kind: 'invalid_request', code: 'invalid_body', message: 'The request body could not be read: the platform handed over a part of it that is not bytes.' });
 }
 
 function ignore(): void {}

@@ -79,7 +79,7 @@ function toExchange(request: AzureRequest, prefix: string, signal: CancelSignal)
   const headers: Record<string, string> = {};
   // Headers yields lower-case names with repeated values already joined by ", ".
   for (const [name, value] of request.headers) headers[name] = value;
-  const stream = request.body as ReadableStream<Uint8Array> | null;
+  const stream = request.body as ReadableStream<unknown> | null;
   return {
     method: request.method.toUpperCase(),
     path,
