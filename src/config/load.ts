@@ -145,7 +145,8 @@ function later(found: ConfigProblem[], salvaged: Salvaged | undefined): ConfigPr
 }
 
 /**
- * The provider stage of one deployment: a known provider type, its options, its passthrough fields.
+ * The provider stage of one deployment: a known provider type, its options, a model its wire can
+ * serve, its passthrough fields.
  * A deployment the salvage dropped (`valid` false: its common fields failed, `model` may be missing)
  * gets the first two only: the later checks read the common fields as the schema typed them.
  */
@@ -169,6 +170,8 @@ function checkProvider(d: DeploymentBase, i: number, valid = true): { options: u
   if (plain !== undefined) return { problems: [{ path: `deployments[${i}].endpoint`, message: plain }] };
   const based = d.base_model === undefined ? undefined : factory.baseModelProblem(d, d.base_model);
   if (based !== undefined) return { problems: [{ path: `deployments[${i}].base_model`, message: based }] };
+  const unservable = factory.modelProblem(d, options.data);
+  if (unservable !== undefined) return { problems: [{ path: `deployments[${i}].model`, message: unservable }] };
   const carry = Array.isArray(d.passthrough) && d.passthrough.length > 0 ? factory.passthroughProblem(d.passthrough, d, options.data) : undefined;
   if (carry !== undefined) return { problems: [{ path: `deployments[${i}].passthrough`, message: carry }] };
   return { options: options.data };

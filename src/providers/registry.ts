@@ -38,6 +38,11 @@ export interface ProviderFactory<Options = unknown> {
    * not one of this provider's), or undefined when it can. Absent: the provider takes no `base_model`.
    */
   readonly baseModelProblem?: (deployment: DeploymentBase, baseModel: string) => string | undefined;
+  /**
+   * Why the deployment's `model` can never be served through this provider's wire (an OpenAI model the
+   * Chat Completions API refuses), or undefined. Absent: any model is taken.
+   */
+  readonly modelProblem?: (deployment: DeploymentBase, options: Options) => string | undefined;
   create(deployment: DeploymentConfig, options: Options, deps: ProviderDeps): Provider;
 }
 
@@ -49,6 +54,7 @@ export interface RegisteredProvider {
   passthroughProblem(fields: readonly string[], deployment: DeploymentBase, options: unknown): string | undefined;
   sendsCredentials(deployment: DeploymentBase): boolean;
   baseModelProblem(deployment: DeploymentBase, baseModel: string): string | undefined;
+  modelProblem(deployment: DeploymentBase, options: unknown): string | undefined;
   create(deployment: DeploymentConfig, options: unknown, deps: ProviderDeps): Provider;
 }
 
@@ -67,6 +73,7 @@ export function defineProvider<Options>(factory: ProviderFactory<Options>): Regi
       factory.baseModelProblem
         ? factory.baseModelProblem(deployment, baseModel)
         : `provider "${factory.type}" follows model itself: base_model is only for a Bedrock model ARN that does not name its model (an application inference profile, a provisioned or custom model); remove it`,
+    modelProblem: (deployment, options) => factory.modelProblem?.(deployment, options as Options),
     create: (deployment, options, deps) => factory.create(deployment, options as Options, deps),
   };
 }

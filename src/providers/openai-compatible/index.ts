@@ -2,6 +2,10 @@ import * as z from '../../config/zod.js';
 import { timerMs } from '../../config/timer.js';
 import type { ProviderFactory } from '../registry.js';
 import { OpenAICompatibleProvider } from './provider.js';
+import { responsesOnlyProblem } from '../dialects/openai-chat/responses-only.js';
+
+/** OpenAI's own hosts (api.openai.com, the regional eu.api.openai.com): other servers name their models as they like. */
+const OPENAI_HOST = /(?:^|\.)api\.openai\.com$/i;
 
 const options = () =>
   z.looseObject({
@@ -29,5 +33,7 @@ export const openaiCompatible: ProviderFactory<OpenAICompatibleOptions> = {
   options,
   // Every unmapped field travels top-level, where the OpenAI API (and vLLM, Ollama) read extensions.
   passthroughProblem: () => undefined,
+  // Only against OpenAI itself: a proxy such as LiteLLM may serve these names on Chat Completions.
+  modelProblem: (deployment, opts) => (OPENAI_HOST.test(new URL(opts.endpoint).hostname) ? responsesOnlyProblem(deployment.model, 'openai-compatible') : undefined),
   create: (deployment, opts) => new OpenAICompatibleProvider(deployment, opts),
 };
