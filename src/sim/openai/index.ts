@@ -94,6 +94,18 @@ function aboveModelProblem(model: string, effort: unknown): { status: number; bo
   return { status: 400, body: { error: { message, type: 'invalid_request_error', param: 'reasoning_effort', code: 'unsupported_value' } } };
 }
 
+/**
+ * Models OpenAI serves on /v1/responses only (the list and its sources: providers/dialects/openai-chat/
+ * responses-only.ts), with their dated snapshots.
+ */
+const RESPONSES_ONLY = /^(?:o1-pro|o3-pro|o3-deep-research|o4-mini-deep-research|computer-use-preview|gpt-5-pro|gpt-5\.2-pro|gpt-5-codex|gpt-5\.1-codex(?:-mini|-max)?|codex-mini-latest)(?:-\d{4}-\d{2}-\d{2})?$/i;
+
+/** OpenAI's answer to such a model on Chat Completions: a 404, as quoted in openai/codex#1306 and alvinunreal/tmuxai#82. */
+function sendResponsesOnly(res: ServerResponse): void {
+  const message = 'This model is only supported in v1/responses and not in v1/chat/completions.';
+  sendJson(res, 404, { error: { message, type: 'invalid_request_error', param: 'model', code: null } });
+}
+
 function errorStatusBody(fault: Fault): { status: number; body: unknown; headers: Record<string, string> } {
   const status = fault.status ?? 500;
   const code = fault.error ?? (status === 429 ? 'rate_limit_exceeded' : status >= 500 ? 'server_error' : 'invalid_request');
@@ -183,6 +195,7 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
     const message = 'Cannot set both `continue_final_message` and `add_generation_prompt` to True.';
     return sendJson(res, 400, { object: 'error', message, type: 'BadRequestError', param: null, code: 400 });
   }
+  if (RESPONSES_ONLY.test(String(body.model ?? ''))) return sendResponsesOnly(res);
   const effort = reasoningEffortProblem(body);
   if (effort) return sendJson(res, effort.status, effort.body);
   // OpenAI refuses an empty tool list rather than reading it as none.

@@ -33,7 +33,7 @@ describe('OpenAI simulator, checked by the official openai SDK', () => {
 
   it("takes 'xhigh' and 'max' where OpenAI's models do, and refuses them, as OpenAI does, on a reasoning model without them", async () => {
     const ask = (model: string, effort: 'xhigh' | 'max') => client.chat.completions.create({ model, reasoning_effort: effort, messages: [{ role: 'user', content: 'ping' }] }).catch((e: unknown) => e);
-    for (const [model, effort] of [['gpt-5.2', 'xhigh'], ['gpt-5.1-codex-max', 'xhigh'], ['gpt-5.6-sol', 'max'], ['gpt-4o-mini', 'max']] as const) {
+    for (const [model, effort] of [['gpt-5.2', 'xhigh'], ['gpt-5.4', 'xhigh'], ['gpt-5.6-sol', 'max'], ['gpt-4o-mini', 'max']] as const) {
       expect(await ask(model, effort), `${model} ${effort}`).not.toBeInstanceOf(Error);
     }
     const refused = await ask('gpt-5.4', 'max');
@@ -60,6 +60,21 @@ describe('OpenAI simulator, checked by the official openai SDK', () => {
       tool_calls: [{ index: 0, id: expect.any(String), type: 'function', function: { name: 'weather', arguments: expect.any(String) } }],
       refusal: null,
     });
+  });
+
+  it('refuses a model OpenAI serves on the Responses API only as OpenAI does: 404, invalid_request_error naming model', async () => {
+    for (const model of ['o3-pro', 'o1-pro-2025-03-19', 'gpt-5-pro', 'gpt-5.1-codex-max', 'codex-mini-latest']) {
+      const bad = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'ping' }] }).catch((e: unknown) => e);
+      expect(bad, model).toBeInstanceOf(OpenAI.NotFoundError);
+      expect((bad as InstanceType<typeof OpenAI.NotFoundError>).error, model).toEqual({
+        message: 'This model is only supported in v1/responses and not in v1/chat/completions.',
+        type: 'invalid_request_error',
+        param: 'model',
+        code: null,
+      });
+    }
+    const served = await client.chat.completions.create({ model: 'o3', messages: [{ role: 'user', content: 'ping' }] });
+    expect(served.choices[0]?.message.content).toBe('Hello from o3! You said: ping.');
   });
 
   it("refuses an empty tools list as OpenAI does (empty_array), rather than reading it as none", async () => {

@@ -5,6 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../config/load.js';
 import { main } from '../../../cli/main.js';
 import { isResponsesOnly } from './responses-only.js';
+import { startOpenAISim } from '../../../sim/openai/index.js';
+import { OpenAICompatibleProvider } from '../../openai-compatible/provider.js';
+import type { OpenAICompatibleOptions } from '../../openai-compatible/index.js';
+import type { DeploymentConfig } from '../../../config/schema.js';
+import { GatewayError } from '../../../core/errors.js';
 
 const REFUSAL = '"This model is only supported in v1/responses and not in v1/chat/completions."';
 const openai = (model: string, extra: Record<string, unknown> = {}) => ({ id: 'oa', provider: 'openai-compatible', model, api_key: 'sk-x', ...extra });
@@ -50,5 +55,22 @@ describe('OpenAI models served on the Responses API only', () => {
     const code = await main(['check-config', file], { out: () => {}, err: (l: string) => err.push(l), env: {} });
     expect(code).toBe(1);
     expect(err.join('\n')).toContain("deployments[0].model: o3-pro is served by OpenAI's Responses API only");
+  });
+
+  it('is what such a deployment would meet at request time: OpenAI refuses it on Chat Completions (404, naming model)', async () => {
+    const sim = await startOpenAISim();
+    // On loopback the config check does not apply (another server may serve the name): the upstream's 404 shows what it prevents.
+    const parsed = parseConfig({ deployments: [openai('o3-pro', { endpoint: `${sim.url}/v1` })] }, {});
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const d = parsed.config.deployments[0] as DeploymentConfig;
+    const provider = new OpenAICompatibleProvider(d, d.options as OpenAICompatibleOptions);
+    try {
+      const failed = await provider.chat({ model: 'o3-pro', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }] }, { signal: new AbortController().signal, requestId: 'r1' }).catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(GatewayError);
+      expect(failed).toMatchObject({ kind: 'not_found', upstreamStatus: 404, param: 'model', upstreamText: 'This model is only supported in v1/responses and not in v1/chat/completions.' });
+    } finally {
+      await provider.close();
+      await sim.close();
+    }
   });
 });
