@@ -19,7 +19,13 @@ describe('reasoning efforts above high', () => {
   const sent = (): unknown => (JSON.parse(sim.lastRequest?.body.toString() ?? '{}') as { reasoning_effort?: unknown }).reasoning_effort;
 
   beforeAll(async () => {
-    front = await startOpenAIFront(KEY, { sol: { model: 'gpt-5.6-sol' }, 'five-two': { model: 'gpt-5.2' }, o3: { model: 'o3' } });
+    front = await startOpenAIFront(KEY, {
+      sol: { model: 'gpt-5.6-sol' },
+      'five-two': { model: 'gpt-5.2' },
+      o3: { model: 'o3' },
+      'chat-latest': { model: 'gpt-5.3-chat-latest' },
+      pro: { model: 'gpt-5.4-pro' },
+    });
     ({ sim, openai } = front);
   });
 
@@ -46,6 +52,20 @@ describe('reasoning efforts above high', () => {
     const stream = await openai.responses.create({ model: 'five-two', reasoning: { effort: 'max' }, input: 'hi', stream: true });
     for await (const event of stream) void event;
     expect(sent()).toBe('xhigh');
+  });
+
+  it("keeps a model that takes few efforts answering: the gpt-5.x chat models get 'medium' and the pro models nothing below it, with a warning", async () => {
+    // The simulator refuses these efforts on these models as OpenAI does: a mapping regression is a 400 here.
+    const asks = [['chat-latest', 'low', 'medium'], ['chat-latest', 'high', 'medium'], ['pro', 'low', 'medium'], ['pro', 'minimal', 'medium'], ['pro', 'xhigh', 'xhigh']] as const;
+    for (const [model, effort, expected] of asks) {
+      const { data, response } = await openai.chat.completions.create({ model, reasoning_effort: effort, messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+      expect([sent(), data.choices[0]?.finish_reason], `${model} ${effort}`).toEqual([expected, 'stop']);
+      expect(response.headers.get('x-switchyard-warnings'), `${model} ${effort}`).toBe(effort === expected ? null : 'reasoning');
+    }
+    const stream = await openai.chat.completions.create({ model: 'chat-latest', reasoning_effort: 'low', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect([sent(), text.length > 0]).toEqual(['medium', true]);
   });
 
   it("refuses an effort OpenAI does not know in OpenAI's words, on both doors", async () => {

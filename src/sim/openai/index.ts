@@ -78,7 +78,7 @@ const OPENAI_REASONING = /^(?:o[1-9]|gpt-5)(?:[-.:_]|$)/i;
 const TAKES_XHIGH = /^gpt-5(?:\.1-codex-max|\.(?:[2-9]|\d{2,})(?!-chat))(?:[-.:_]|$)/i;
 const TAKES_MAX = /^gpt-5\.(?:[6-9]|\d{2,})(?!-chat)(?:[-.:_]|$)/i;
 
-/** OpenAI's answer to a `reasoning_effort` it does not know, or one above what the model takes; undefined when the body has none or a good one. */
+/** OpenAI's answer to a `reasoning_effort` it does not know, or one the model does not take; undefined when the body has none or a good one. */
 export function reasoningEffortProblem(body: Record<string, unknown>): { status: number; body: unknown } | undefined {
   const effort = body.reasoning_effort;
   if (effort === undefined || (typeof effort === 'string' && REASONING_EFFORTS.has(effort))) return aboveModelProblem(String(body.model ?? ''), effort);
@@ -86,12 +86,36 @@ export function reasoningEffortProblem(body: Record<string, unknown>): { status:
   return { status: 400, body: { error: { message, type: 'invalid_request_error', param: 'reasoning_effort', code: 'invalid_value' } } };
 }
 
+/**
+ * OpenAI's models that take one narrow set of efforts and refuse any other, 'none' included: the gpt-5.x
+ * chat models 'medium' alone ("Supported values are: 'medium'"), gpt-5-pro 'high' alone, the versioned
+ * pro models 'medium' to 'xhigh'.
+ */
+const NARROW_EFFORTS: ReadonlyArray<readonly [RegExp, readonly string[]]> = [
+  [/^gpt-5\.[1-3]-chat(?:[-:_]|$)/i, ['medium']],
+  [/^gpt-5-pro(?:[-:_]|$)/i, ['high']],
+  [/^gpt-5\.[245]-pro(?:[-:_]|$)/i, ['medium', 'high', 'xhigh']],
+];
+
+/** A list of values as OpenAI words it: 'a', 'a' and 'b', 'a', 'b', and 'c'. */
+function quotedList(values: readonly string[]): string {
+  const quoted = values.map((v) => `'${v}'`);
+  if (quoted.length < 3) return quoted.join(' and ');
+  return `${quoted.slice(0, -1).join(', ')}, and ${quoted.at(-1) ?? ''}`;
+}
+
+function unsupportedEffort(effort: string, supported: readonly string[]): { status: number; body: unknown } {
+  const message = `Unsupported value: 'reasoning_effort' does not support '${effort}' with this model. Supported values are: ${quotedList(supported)}.`;
+  return { status: 400, body: { error: { message, type: 'invalid_request_error', param: 'reasoning_effort', code: 'unsupported_value' } } };
+}
+
 function aboveModelProblem(model: string, effort: unknown): { status: number; body: unknown } | undefined {
+  if (typeof effort !== 'string') return undefined;
+  const narrow = NARROW_EFFORTS.find(([pattern]) => pattern.test(model))?.[1];
+  if (narrow !== undefined) return narrow.includes(effort) ? undefined : unsupportedEffort(effort, narrow);
   if ((effort !== 'xhigh' && effort !== 'max') || !OPENAI_REASONING.test(model)) return undefined;
   if (effort === 'xhigh' ? TAKES_XHIGH.test(model) : TAKES_MAX.test(model)) return undefined;
-  const supported = TAKES_XHIGH.test(model) ? "'low', 'medium', 'high', and 'xhigh'" : "'low', 'medium', and 'high'";
-  const message = `Unsupported value: 'reasoning_effort' does not support '${effort}' with this model. Supported values are: ${supported}.`;
-  return { status: 400, body: { error: { message, type: 'invalid_request_error', param: 'reasoning_effort', code: 'unsupported_value' } } };
+  return unsupportedEffort(effort, TAKES_XHIGH.test(model) ? ['low', 'medium', 'high', 'xhigh'] : ['low', 'medium', 'high']);
 }
 
 /**

@@ -46,6 +46,33 @@ describe('OpenAI simulator, checked by the official openai SDK', () => {
     for (const model of ['o3', 'gpt-5', 'gpt-5.1']) expect(await ask(model, 'xhigh'), model).toBeInstanceOf(OpenAI.BadRequestError);
   });
 
+  it("refuses, as OpenAI does, an effort a model with a narrow set does not take: the gpt-5.x chat models take 'medium' alone, the pro models nothing below 'medium'", async () => {
+    const ask = (model: string, effort: 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh') =>
+      client.chat.completions.create({ model, reasoning_effort: effort, messages: [{ role: 'user', content: 'ping' }] }).catch((e: unknown) => e);
+    const refused = await ask('gpt-5.3-chat-latest', 'low');
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toEqual({
+      message: "Unsupported value: 'reasoning_effort' does not support 'low' with this model. Supported values are: 'medium'.",
+      type: 'invalid_request_error',
+      param: 'reasoning_effort',
+      code: 'unsupported_value',
+    });
+    for (const model of ['gpt-5.1-chat-latest', 'gpt-5.2-chat-latest', 'gpt-5.3-chat-latest']) {
+      for (const effort of ['none', 'high', 'xhigh'] as const) expect(await ask(model, effort), `${model} ${effort}`).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(await ask(model, 'medium'), model).not.toBeInstanceOf(Error);
+    }
+    for (const model of ['gpt-5.2-pro', 'gpt-5.4-pro', 'gpt-5.5-pro-2026-04-23']) {
+      for (const effort of ['none', 'minimal', 'low'] as const) expect(await ask(model, effort), `${model} ${effort}`).toBeInstanceOf(OpenAI.BadRequestError);
+      for (const effort of ['medium', 'high', 'xhigh'] as const) expect(await ask(model, effort), `${model} ${effort}`).not.toBeInstanceOf(Error);
+    }
+    const pro = await ask('gpt-5.4-pro', 'low');
+    expect((pro as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
+      message: "Unsupported value: 'reasoning_effort' does not support 'low' with this model. Supported values are: 'medium', 'high', and 'xhigh'.",
+    });
+    expect(await ask('gpt-5-pro', 'medium')).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(await ask('gpt-5-pro', 'high')).not.toBeInstanceOf(Error);
+  });
+
   it("opens a stream as OpenAI does: the role chunk with a null refusal, or for a tool call the call's first chunk carrying the role", async () => {
     const firstDelta = async (body: Record<string, unknown>): Promise<unknown> => {
       const res = await fetch(`${sim.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer sk-sim', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', stream: true, ...body }) });
