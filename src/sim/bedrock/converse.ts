@@ -128,6 +128,23 @@ export function converseProblem(model: string, body: Record<string, unknown>): s
     }
   }
   if (toolBlocks && body.toolConfig === undefined) return 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
+  return duplicateToolProblem(body.toolConfig);
+}
+
+/**
+ * Converse refuses two toolSpecs of one name with a 400 ValidationException. Its wording is not in the
+ * provider notes, AWS's docs or the issue threads searched, so this message is neutral: only the status
+ * and the exception's name are Bedrock's.
+ */
+function duplicateToolProblem(toolConfig: unknown): string | undefined {
+  const tools = (toolConfig as { tools?: unknown } | undefined)?.tools;
+  const seen = new Set<string>();
+  for (const tool of Array.isArray(tools) ? (tools as Array<{ toolSpec?: { name?: unknown } }>) : []) {
+    const name = tool.toolSpec?.name;
+    if (typeof name !== 'string') continue;
+    if (seen.has(name)) return `Tool names in toolConfig.tools must be unique: '${name}' is given more than once.`;
+    seen.add(name);
+  }
   return undefined;
 }
 

@@ -10,6 +10,7 @@ import {
   ConverseStreamCommand,
   CountTokensCommand,
   InvokeModelCommand,
+  ValidationException,
   type ConverseStreamOutput,
   type Message,
   type Tool,
@@ -106,6 +107,18 @@ describe('bedrock simulator with @aws-sdk/client-bedrock-runtime', () => {
     await expect(converse(history([{ toolResult: { toolUseId: 't1', content: [] } }]))).rejects.toThrow(/is blank/);
     await expect(converse(ask(''))).rejects.toThrow(/messages\.0\.content\.0 is blank/);
     await expect(converse(history([{ toolResult: { toolUseId: 't1', content: [{ text: 'cats are great' }] } }]))).resolves.toBeDefined();
+  });
+
+  it('refuses two tools of one name with a 400 ValidationException, as Bedrock does, on Claude and on other models', async () => {
+    const twice = { tools: [TOOL, TOOL] };
+    for (const modelId of [MODEL, 'amazon.nova-pro-v1:0']) {
+      const err = await client.send(new ConverseCommand({ modelId, messages: ask('hi'), toolConfig: twice })).catch((e: unknown) => e);
+      expect(err, modelId).toBeInstanceOf(ValidationException);
+      expect((err as ValidationException).$metadata.httpStatusCode).toBe(400);
+      expect((err as ValidationException).message).toBe("Tool names in toolConfig.tools must be unique: 'lookup' is given more than once.");
+    }
+    const other: Tool = { toolSpec: { name: 'fetch', description: 'Fetches a page.', inputSchema: { json: { type: 'object' } } } };
+    await expect(client.send(new ConverseCommand({ modelId: MODEL, messages: ask('hi'), toolConfig: { tools: [TOOL, other] } }))).resolves.toBeDefined();
   });
 
   it('refuses an empty conversation, or one that does not alternate or leaves a toolUse unanswered, as Bedrock does', async () => {

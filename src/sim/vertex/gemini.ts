@@ -134,6 +134,18 @@ function turnOrderProblem(contents: GeminiRequest['contents']): string | undefin
   return undefined;
 }
 
+/** The first function name declared twice, across every `tools` entry: Gemini refuses the request ("Duplicate function declaration found: <name>"). */
+function duplicateDeclaration(body: GeminiRequest): string | undefined {
+  const seen = new Set<string>();
+  for (const tool of Array.isArray(body.tools) ? body.tools : []) {
+    for (const declaration of tool.functionDeclarations ?? []) {
+      if (seen.has(declaration.name)) return declaration.name;
+      seen.add(declaration.name);
+    }
+  }
+  return undefined;
+}
+
 let counter = 0;
 
 interface Reply {
@@ -167,6 +179,8 @@ export async function generate(res: ServerResponse, body: GeminiRequest, model: 
   }
   const order = turnOrderProblem(body.contents);
   if (order !== undefined) return sendGoogleError(res, 400, 'INVALID_ARGUMENT', order);
+  const duplicate = duplicateDeclaration(body);
+  if (duplicate !== undefined) return sendGoogleError(res, 400, 'INVALID_ARGUMENT', `Duplicate function declaration found: ${duplicate}`);
   const thinking = thinkingProblem(thinkingConfigOf(body));
   if (thinking !== undefined) return sendGoogleError(res, 400, 'INVALID_ARGUMENT', thinking);
   if (forgedSignature(body)) return sendGoogleError(res, 400, 'INVALID_ARGUMENT', 'Thought signature is not valid.');

@@ -107,6 +107,18 @@ describe('vertex simulator with @google/genai (Vertex mode, v1)', () => {
     expect(second.text).toBe('The tool said: cats are great.');
   });
 
+  it('refuses two function declarations of one name, in one tools entry or across two, with 400 INVALID_ARGUMENT, as Gemini does', async () => {
+    const lookup = { name: 'lookup', description: 'Looks a query up.', parametersJsonSchema: { type: 'object' } };
+    const refusal = async (tools: Array<{ functionDeclarations: object[] }>): Promise<unknown> => {
+      const err = await ai.models.generateContent({ model: MODEL, contents: 'Please call the tool for cats', config: { tools } }).catch((e: unknown) => e);
+      return err instanceof ApiError ? [err.status, JSON.parse(err.message) as unknown] : err;
+    };
+    const refused = [400, { error: { code: 400, message: 'Duplicate function declaration found: lookup', status: 'INVALID_ARGUMENT' } }];
+    expect(await refusal([{ functionDeclarations: [lookup, { ...lookup, description: 'Another.' }] }])).toEqual(refused);
+    expect(await refusal([{ functionDeclarations: [lookup] }, { functionDeclarations: [lookup] }])).toEqual(refused);
+    await expect(ai.models.generateContent({ model: MODEL, contents: 'hi', config: { tools: [{ functionDeclarations: [lookup, { ...lookup, name: 'fetch' }] }] } })).resolves.toBeDefined();
+  });
+
   it('marks thought parts and counts thoughtsTokenCount apart from the candidates', async () => {
     const r = await ai.models.generateContent({ model: MODEL, contents: 'Think step by step about this' });
     const parts = r.candidates?.[0]?.content?.parts ?? [];
