@@ -1,5 +1,5 @@
 import { GatewayError } from '../../core/errors.js';
-import type { ToolDefinition } from '../../core/types.js';
+import type { ToolDefinition, Warning } from '../../core/types.js';
 
 /**
  * Refuses, before anything is sent, two tools of one name, which OpenAI's APIs take and Claude
@@ -18,4 +18,15 @@ export function checkToolNames(tools: readonly ToolDefinition[], upstream: strin
     }
     seen.add(name);
   }
+}
+
+/**
+ * The warning for tools whose `strict: true` an upstream has no place for (Gemini; Converse but for
+ * Claude): they are sent without it, and the client should know its arguments are not enforced.
+ */
+export function strictDropped(tools: readonly ToolDefinition[], upstream: string): Warning | undefined {
+  const names = tools.filter((t) => t.strict === true).map((t) => `'${t.name.slice(0, 64)}'`);
+  if (names.length === 0) return undefined;
+  const listed = names.length > 5 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more` : names.join(', ');
+  return { type: 'unsupported-setting', setting: 'strict', message: `${upstream} takes no strict flag on a tool: ${listed} went without it, so the arguments are not held to the schema.` };
 }

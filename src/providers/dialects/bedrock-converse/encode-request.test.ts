@@ -133,6 +133,19 @@ describe('encodeConverseRequest', () => {
     expect(specs).toEqual([{ toolSpec: { name: 'lookup', description: 'Looks up.', inputSchema: { json: TOOL.parameters }, strict: true } }, { toolSpec: { name: 'other', description: 'Looks up.', inputSchema: { json: TOOL.parameters } } }]);
   });
 
+  it("warns that a tool's strict: true was not sent to a model other than Claude, naming the tools, and says nothing when none asks for it", () => {
+    const warnings: Warning[] = [];
+    const tools = [{ ...TOOL, strict: true }, { ...TOOL, name: 'other', strict: false }, { ...TOOL, name: 'fetch', strict: true }];
+    expect(encode({ tools }, { warnings }).toolConfig?.tools.every((t) => !('strict' in (t as { toolSpec: object }).toolSpec))).toBe(true);
+    expect(warnings).toEqual([
+      { type: 'unsupported-setting', setting: 'strict', message: "This Bedrock model takes no strict flag on a tool: 'lookup', 'fetch' went without it, so the arguments are not held to the schema." },
+    ]);
+    const quiet: Warning[] = [];
+    encode({ tools: [{ ...TOOL, strict: false }] }, { warnings: quiet });
+    encode({ tools }, { model: CLAUDE, warnings: quiet });
+    expect(quiet).toEqual([]);
+  });
+
   it('leaves the tools out for tool choice none, with a warning, unless the conversation holds tool calls', () => {
     const warnings: Warning[] = [];
     expect(encode({ tools: [TOOL], toolChoice: { type: 'none' } }, { warnings })).not.toHaveProperty('toolConfig');

@@ -1,6 +1,6 @@
 import { copyPassthrough } from '../../../core/fields.js';
 import { checkStopCount } from '../stop-limit.js';
-import { checkToolNames } from '../tool-names.js';
+import { checkToolNames, strictDropped } from '../tool-names.js';
 import type { ChatRequest, ToolDefinition, Warning } from '../../../core/types.js';
 import { checkClaudePrefill } from '../anthropic-messages/claude-prefill.js';
 import { claudeThinkingRules } from '../anthropic-messages/claude-thinking.js';
@@ -97,6 +97,9 @@ function setTools(body: ConverseRequestBody, request: ChatRequest, usesTools: bo
   }
   checkToolNames(request.tools, 'Bedrock Converse');
   body.toolConfig = { tools: toolSpecs(request.tools, cache, claude) };
+  // Converse's toolSpec strict is sent to Claude alone (see toolSpecs).
+  const strict = claude ? undefined : strictDropped(request.tools, 'This Bedrock model');
+  if (strict) warnings.push(strict);
   const choice = toolChoice(request.toolChoice);
   if (choice) body.toolConfig.toolChoice = choice;
 }

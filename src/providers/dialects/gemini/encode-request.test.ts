@@ -255,6 +255,15 @@ describe('gemini request encoding: tools and settings', () => {
     ]);
   });
 
+  it("warns that a tool's strict: true was not sent, naming the tools, since Gemini's declarations have no such flag", () => {
+    const { body, warnings } = encodeGenerateContentRequest(base({ tools }), 'gemini-2.5-flash');
+    expect(JSON.stringify(body.tools)).not.toContain('strict');
+    expect(warnings).toEqual([{ type: 'unsupported-setting', setting: 'strict', message: "Gemini takes no strict flag on a tool: 'lookup' went without it, so the arguments are not held to the schema." }]);
+    const many = Array.from({ length: 7 }, (_, i) => ({ name: `t${i}`, strict: true }));
+    expect(encodeGenerateContentRequest(base({ tools: many })).warnings[0]?.message).toContain("'t0', 't1', 't2', 't3', 't4' and 2 more went without it");
+    expect(encodeGenerateContentRequest(base({ tools: [{ name: 'ping', strict: false }] })).warnings).toEqual([]);
+  });
+
   it('maps every tool choice to a function calling mode', () => {
     expect(encode({ tools, toolChoice: { type: 'auto' } }).toolConfig).toEqual({ functionCallingConfig: { mode: 'AUTO' } });
     expect(encode({ tools, toolChoice: { type: 'none' } }).toolConfig).toEqual({ functionCallingConfig: { mode: 'NONE' } });
@@ -265,11 +274,12 @@ describe('gemini request encoding: tools and settings', () => {
   });
 
   it('warns that parallel tool calls cannot be turned off, and warns of nothing else', () => {
-    expect(encodeGenerateContentRequest(base({ tools, parallelToolCalls: false })).warnings).toEqual([
+    const loose = tools?.map((t) => ({ ...t, strict: false }));
+    expect(encodeGenerateContentRequest(base({ tools: loose, parallelToolCalls: false })).warnings).toEqual([
       { type: 'unsupported-setting', setting: 'parallelToolCalls', message: expect.stringContaining('parallel') as unknown },
     ]);
     const quiet = base({
-      tools,
+      tools: loose,
       parallelToolCalls: true,
       topK: 3,
       user: 'u1',

@@ -1,6 +1,6 @@
 import { REASONING_BUDGETS, aboveHigh, budgetedEffort } from '../../../core/types.js';
 import { checkStopCount } from '../stop-limit.js';
-import { checkToolNames } from '../tool-names.js';
+import { checkToolNames, strictDropped } from '../tool-names.js';
 import type { ChatRequest, ReasoningRequest, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
 import type { GeminiFunctionDeclaration, GeminiGenerationConfig, GeminiRequest, GeminiThinkingConfig } from './wire.js';
 import { encodeMessages, type HistoryRules } from './encode-messages.js';
@@ -134,6 +134,9 @@ export function encodeGenerateContentRequest(req: ChatRequest, model?: string): 
   if (req.tools !== undefined && req.tools.length > 0) {
     checkToolNames(req.tools, 'Gemini');
     body.tools = [{ functionDeclarations: req.tools.map(declaration) }];
+    // Gemini's function declarations have no strict flag: parameters guide the model, nothing holds a call to them.
+    const strict = strictDropped(req.tools, 'Gemini');
+    if (strict) warnings.push(strict);
     if (req.toolChoice !== undefined) body.toolConfig = toolConfig(req.toolChoice);
   }
   if (req.parallelToolCalls === false) {
