@@ -68,6 +68,18 @@ describe('encodeMessagesRequest', () => {
     expect(body.messages).toHaveLength(1);
   });
 
+  it('warns, naming its place, of a system message after the conversation began, joined to the system prompt; none for system messages all at the start', () => {
+    const warnings: Warning[] = [];
+    const late = req({ messages: [{ role: 'system', content: [text('One.')] }, user('hi'), { role: 'assistant', content: [text('Hello.')] }, { role: 'system', content: [text('Two.')] }, user('more')] });
+    expect(encodeMessagesRequest(late, { ...base, warnings }).system).toEqual([text('One.'), text('Two.')]);
+    expect(warnings).toEqual([
+      { type: 'other', setting: 'messages', message: 'System message at messages[3] was moved to the system prompt: Claude takes system text only before the conversation.' },
+    ]);
+    const leading: Warning[] = [];
+    encodeMessagesRequest(req({ messages: [{ role: 'system', content: [text('One.')] }, { role: 'system', content: [text('Two.')] }, user('hi')] }), { ...base, warnings: leading });
+    expect(leading).toEqual([]);
+  });
+
   it('writes cacheControl as cache_control on system, user, image, document and tool blocks', () => {
     const cc = { type: 'ephemeral' as const };
     const body = encodeMessagesRequest(

@@ -1,5 +1,6 @@
 import { copyPassthrough } from '../../../core/fields.js';
 import { checkToolNames } from '../tool-names.js';
+import { lateSystemWarning } from '../system-place.js';
 import type { ChatRequest, ResponseFormat, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
 import { claudeStopSequences, planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from './claude-generation.js';
 import { checkClaudePrefill } from './claude-prefill.js';
@@ -116,6 +117,8 @@ const UNMAPPED = ['seed', 'presencePenalty', 'frequencyPenalty'] as const;
 export function encodeMessagesRequest(req: ChatRequest, opts: EncodeMessagesOptions): MessagesRequestBody {
   const warnings = opts.warnings ?? [];
   const { system, messages } = encodeConversation(req.messages);
+  const moved = lateSystemWarning(req.messages, 'Claude');
+  if (moved) warnings.push(moved);
   const target = opts.model ?? opts.forModel;
   if (target !== undefined) checkClaudePrefill(req.messages, messages.at(-1)?.role, target);
   const instruction = jsonInstruction(req.responseFormat);

@@ -2,6 +2,7 @@ import { GatewayError } from '../../../core/errors.js';
 import type { AssistantPart, CacheControl, FilePart, ImagePart, Message, ToolMessage, UserPart, Warning } from '../../../core/types.js';
 import type { CachePoints } from './model-family.js';
 import { parseToolArguments } from '../tool-arguments.js';
+import { lateSystemWarning } from '../system-place.js';
 import type { CachePointBlock, ContentBlock, ConverseMessage, DocumentBlock, DocumentFormat, ImageBlock, ImageFormat, SystemBlock, ToolResultContent } from './wire.js';
 import { toolCallPlace } from '../tool-call-place.js';
 
@@ -239,6 +240,8 @@ export function encodeConversation(messages: readonly Message[], rules: Converse
   const turns: ConverseMessage[] = [];
   const counter: Counter = { documents: 0 };
   let usesTools = false;
+  const moved = lateSystemWarning(messages, 'Bedrock Converse');
+  if (moved) warnings.push(moved);
   messages.forEach((m, i) => {
     const param = `messages[${i}].content`;
     switch (m.role) {

@@ -16,6 +16,21 @@ const req = (r: Partial<ChatRequest>): ChatRequest => ({ model: 'm', messages: [
 const encode = (r: Partial<ChatRequest>, opts: Partial<EncodeOptions> = {}) => encodeConverseRequest(req(r), { model: NOVA, ...opts });
 
 describe('encodeConverseRequest', () => {
+  it('warns, naming its place, of a system message after the conversation began, joined to the system blocks; none for those at the start', () => {
+    const system: Message = { role: 'system', content: [text('Be brief.')] };
+    for (const model of [NOVA, CLAUDE]) {
+      const warnings: Warning[] = [];
+      const body = encode({ messages: [user('first'), { role: 'assistant', content: [text('answer')] }, system, user('second')] }, { model, warnings });
+      expect(body.system, model).toEqual([{ text: 'Be brief.' }]);
+      expect(warnings, model).toEqual([
+        { type: 'other', setting: 'messages', message: 'System message at messages[2] was moved to the system prompt: Bedrock Converse takes system text only before the conversation.' },
+      ]);
+    }
+    const leading: Warning[] = [];
+    encode({ messages: [system, system, user('first')] }, { warnings: leading });
+    expect(leading).toEqual([]);
+  });
+
   it('moves system messages into system blocks and keeps turns in order', () => {
     const body = encode({
       messages: [{ role: 'system', content: [text('Be brief.')] }, { role: 'system', content: [text('Use English.')] }, user('first'), { role: 'assistant', content: [text('answer')] }, user('second')],

@@ -5,6 +5,7 @@ import type { AssistantPart, FilePart, ImagePart, Message, ReasoningPart, ToolMe
 import type { GeminiContent, GeminiPart, GeminiRequest } from './wire.js';
 import { GOOGLE_PROVIDER } from './signatures.js';
 import { parseToolArguments } from '../tool-arguments.js';
+import { lateSystemWarning } from '../system-place.js';
 
 function invalid(param: string, message: string): GatewayError {
   return new GatewayError({ kind: 'invalid_request', message, param, unsent: true });
@@ -165,6 +166,8 @@ export function encodeMessages(messages: Message[], rules: HistoryRules = LENIEN
   // Gemini names a function response by the function, not by a call id.
   const callNames = new Map<string, string>();
   let lastModelTurn = 0;
+  const moved = lateSystemWarning(messages, 'Gemini');
+  if (moved) warnings.push(moved);
   messages.forEach((m, i) => {
     const param = `messages[${i}]`;
     switch (m.role) {

@@ -33,6 +33,16 @@ describe('gemini request encoding: messages', () => {
     ]);
   });
 
+  it('warns, naming their places, of system messages after the conversation began, joined to the systemInstruction; none for those at the start', () => {
+    const system = (t: string): Message => ({ role: 'system', content: [{ type: 'text', text: t }] });
+    const { body, warnings } = encodeGenerateContentRequest(base({ messages: [system('Be terse.'), user('q1'), system('Now in French.'), assistant({ type: 'text', text: 'a1' }), system('No emojis.'), user('q2')] }));
+    expect(body.systemInstruction).toEqual({ parts: [{ text: 'Be terse.' }, { text: 'Now in French.' }, { text: 'No emojis.' }] });
+    expect(warnings).toEqual([
+      { type: 'other', setting: 'messages', message: 'System messages at messages[2], messages[4] were moved to the system prompt: Gemini takes system text only before the conversation.' },
+    ]);
+    expect(encodeGenerateContentRequest(base({ messages: [system('Be terse.'), system('No emojis.'), user('q')] })).warnings).toEqual([]);
+  });
+
   it('sends no empty text: Vertex refuses a request with an empty text parameter', () => {
     const body = encode({ messages: [{ role: 'system', content: [{ type: 'text', text: '' }] }, { role: 'user', content: [{ type: 'text', text: '' }, { type: 'text', text: 'question' }] }] });
     expect(body.systemInstruction).toBeUndefined();
