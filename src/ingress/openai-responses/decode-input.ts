@@ -1,8 +1,8 @@
-import { GatewayError } from '../../core/errors.js';
 import { echoed, isObject } from '../../core/json.js';
 import { isFetchableUrl } from '../../core/media.js';
 import type { AssistantMessage, AssistantPart, Message, TextPart, ToolResultContent, UserPart } from '../../core/types.js';
 import { dataUrlSource, mediaSource } from './media.js';
+import { bad, checkMembers } from './members.js';
 import { reasoningPart } from './reasoning.js';
 
 /*
@@ -11,9 +11,6 @@ import { reasoningPart } from './reasoning.js';
  * outputs become tool messages; developer messages are system messages.
  */
 
-export function bad(param: string, message: string, code = 'invalid_request'): GatewayError {
-  return new GatewayError({ kind: 'invalid_request', message, param, code });
-}
 
 const DETAILS = new Set(['auto', 'low', 'high']);
 
@@ -47,9 +44,12 @@ function filePart(part: Record<string, unknown>, p: string): UserPart {
   return file;
 }
 
+const PART_TYPES: ReadonlySet<unknown> = new Set(['input_text', 'output_text', 'refusal', 'input_image', 'input_file']);
+
 /** One content part of a message; images and files only where the role may send them. */
 function inputPart(part: unknown, p: string, role: string): UserPart {
   if (!isObject(part)) throw bad(p, `'${p}' must be an object.`);
+  if (PART_TYPES.has(part.type)) checkMembers(part, p, `part:${String(part.type)}`);
   switch (part.type) {
     case 'input_text':
     case 'output_text':
@@ -84,7 +84,14 @@ const isReasoning = (p: AssistantPart | undefined): boolean => p?.type === 'reas
 export function summaryText(summary: unknown, p: string): string {
   if (summary === undefined || summary === null) return '';
   if (!Array.isArray(summary)) throw bad(`${p}.summary`, `'${p}.summary' must be an array of summary_text parts.`);
-  return summary.map((s: unknown, i) => (isObject(s) ? text(s.text, `${p}.summary[${i}].text`) : text(s, `${p}.summary[${i}]`))).join('\n\n');
+  return summary
+    .map((s: unknown, i) => {
+      const at = `${p}.summary[${i}]`;
+      if (!isObject(s)) return text(s, at);
+      checkMembers(s, at, 'summary_text');
+      return text(s.text, `${at}.text`);
+    })
+    .join('\n\n');
 }
 
 /** Appends one by one: `push(...parts)` overflows the stack on a long enough list. */
@@ -216,12 +223,15 @@ class Conversation {
   }
 }
 
+const ITEM_TYPES: ReadonlySet<unknown> = new Set(['message', 'function_call', 'function_call_output', 'reasoning']);
+
 /** Decodes the items of an `input` list into `conversation`. */
 function decodeItems(input: readonly unknown[], conversation: Conversation): void {
   input.forEach((item: unknown, i) => {
     const p = `input[${i}]`;
     if (!isObject(item)) throw bad(p, `'${p}' must be an object.`);
     const type = item.type ?? 'message';
+    if (ITEM_TYPES.has(type)) checkMembers(item, p, `item:${String(type)}`);
     if (type === 'message') conversation.message(item, p);
     else if (type === 'function_call') conversation.functionCall(item, p);
     else if (type === 'function_call_output') conversation.functionOutput(item, p);

@@ -1,8 +1,9 @@
 import type { ChatRequest, JsonObject, Message, ReasoningRequest, ResponseFormat, SystemMessage, ToolChoice, ToolDefinition } from '../../core/types.js';
 import { echoed, isObject } from '../../core/json.js';
 import { notAnObject, reasoningEffortOf } from '../openai-chat/check.js';
-import { bad, decodeInput } from './decode-input.js';
-import { checkMembers, checkReasoningOptions, checkTextOptions } from './options.js';
+import { decodeInput } from './decode-input.js';
+import { bad, checkMembers, oneOf, unknownParameter } from './members.js';
+import { checkReasoningOptions, checkTextOptions } from './options.js';
 
 /** What the Response object repeats back of the request (OpenAI echoes these). */
 export interface Echo {
@@ -62,6 +63,7 @@ function checkIgnored(body: Record<string, unknown>): void {
     const expected = typeof allowed === 'string' ? allowed : `one of ${allowed?.map((a) => `'${a}'`).join(', ')}`;
     throw bad(key, `Invalid value for '${key}': expected ${expected}.`, 'invalid_value');
   }
+  if (isObject(body.stream_options)) checkMembers(body.stream_options, 'stream_options');
 }
 
 /**
@@ -74,8 +76,7 @@ const UNSUPPORTED = new Set(['context_management', 'conversation', 'max_tool_cal
 /** A body field the door neither maps nor accepts: unsupported if the API defines it, else unknown, in the API's words. */
 function refuseField(key: string): never {
   if (UNSUPPORTED.has(key)) throw bad(key, `Unsupported parameter: '${key}' is not supported by this gateway.`, 'unsupported_parameter');
-  const name = key.length > 64 ? `${key.slice(0, 64)}...` : key;
-  throw bad(name, `Unknown parameter: '${name}'.`, 'unknown_parameter');
+  throw unknownParameter('', key);
 }
 
 const MAPPED = new Set(['model', 'input', 'instructions', 'tools', 'tool_choice', 'parallel_tool_calls', 'text', 'max_output_tokens', 'temperature', 'top_p', 'stream', 'previous_response_id', 'user', 'reasoning', 'background']);
@@ -117,6 +118,7 @@ function decodeTools(tools: unknown): ToolDefinition[] {
     const p = `tools[${i}]`;
     if (!isObject(t)) throw bad(p, `'${p}' must be an object.`);
     if (t.type !== 'function') throw bad(`${p}.type`, `Tool type '${echoed(t.type)}' is not supported by this gateway; only 'function' tools are.`, 'unsupported_tool');
+    checkMembers(t, p, 'tool:function');
     if (typeof t.name !== 'string' || !NAME.test(t.name)) throw bad(`${p}.name`, `'${p}.name' must be 1 to 64 letters, digits, underscores or dashes.`);
     const tool: ToolDefinition = { name: t.name };
     if (t.description !== undefined && t.description !== null) {
@@ -137,6 +139,7 @@ function decodeToolChoice(choice: unknown, tools: readonly ToolDefinition[]): To
   if (choice === 'required' && tools.length === 0) throw bad('tool_choice', "Invalid value for 'tool_choice': 'required' needs 'tools'.");
   if (choice === 'none' || choice === 'auto' || choice === 'required') return { type: choice };
   if (!isObject(choice) || choice.type !== 'function') throw bad('tool_choice', "'tool_choice' must be 'none', 'auto', 'required' or {type: 'function', name}.");
+  checkMembers(choice, 'tool_choice', 'tool_choice:function');
   const name = choice.name;
   if (typeof name !== 'string' || !tools.some((t) => t.name === name)) throw bad('tool_choice.name', "'tool_choice.name' must name a function in 'tools'.");
   return { type: 'tool', name };
@@ -169,9 +172,22 @@ function decodeReasoning(reasoning: Record<string, unknown>): ReasoningRequest |
   return reasoningEffortOf(effort, 'reasoning.effort');
 }
 
+/** What `include` may name (the SDK's `ResponseIncludable`); only encrypted reasoning means anything here. */
+const INCLUDABLE = [
+  'file_search_call.results',
+  'web_search_call.results',
+  'web_search_call.action.sources',
+  'message.input_image.image_url',
+  'computer_call_output.output.image_url',
+  'code_interpreter_call.outputs',
+  'reasoning.encrypted_content',
+  'message.output_text.logprobs',
+];
+
 function includes(v: unknown, what: string): boolean {
   if (v === undefined || v === null) return false;
   if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) throw bad('include', "'include' must be an array of strings.");
+  v.forEach((s: string, i) => oneOf(s, `include[${i}]`, INCLUDABLE));
   return v.includes(what);
 }
 

@@ -141,9 +141,12 @@ describe('the OpenAI Responses front door, through the server and the official S
       const call = first.output.find((o) => o.type === 'function_call');
       if (call?.type !== 'function_call') throw new Error('no function call');
       expect(argDeltas.join('')).toBe(call.arguments);
+      // The stream helper adds its own `parsed_arguments` to a call, which the API refuses handed back
+      // (openai-python#2374): the items go back as the API sent them.
+      const handedBack = first.output.map((o) => (o.type === 'function_call' ? { ...o, parsed_arguments: undefined } : o)) as OpenAI.Responses.ResponseInputItem[];
       const second = await client.responses.create({
         model,
-        input: [{ role: 'user', content: 'Please call the tool for Oslo' }, ...(first.output as unknown as OpenAI.Responses.ResponseInputItem[]), { type: 'function_call_output', call_id: call.call_id, output: 'snow' }],
+        input: [{ role: 'user', content: 'Please call the tool for Oslo' }, ...handedBack, { type: 'function_call_output', call_id: call.call_id, output: 'snow' }],
         tools: [WEATHER],
         store: false,
       });

@@ -13,6 +13,12 @@ export interface SdkTypes {
   named(name: string): ts.Type;
   /** Where `value` differs from `type`, each problem a path and what is wrong. */
   problems(value: unknown, type: ts.Type, path?: string): string[];
+  /** The names of the members `type` declares; of a union, of those of its members whose `type` may be `tag`. */
+  members(type: ts.Type, tag?: string): string[];
+  /** The declared type of `type`'s member `name` (of a union's members tagged `tag`), null and undefined taken off, an array's items for an array. */
+  member(type: ts.Type, name: string, tag?: string): ts.Type;
+  /** The string literals a type (a union of them) allows. */
+  literals(type: ts.Type): string[];
 }
 
 /** Reads the SDK's `resources/responses/responses.d.ts`: one program, no emit, no `@types` (a few seconds). */
@@ -31,7 +37,36 @@ export function readSdkTypes(): SdkTypes {
     if (!type) throw new Error(`the SDK declares no ${name}`);
     return type;
   };
-  return { named, problems: (value, type, path = '$') => walk(checker, value, type, path) };
+  return {
+    named,
+    problems: (value, type, path = '$') => walk(checker, value, type, path),
+    members: (type, tag) => [...new Set(tagged(checker, type, tag).flatMap((t) => checker.getPropertiesOfType(t).map((p) => p.name)))].sort(),
+    member: (type, name, tag) => memberType(checker, type, name, tag),
+    literals: (type) => literalsOf(type),
+  };
+}
+
+/** A union's members whose `type` may be `tag` (or every member, or the type itself). */
+function tagged(checker: ts.TypeChecker, type: ts.Type, tag: string | undefined): ts.Type[] {
+  const members = type.isUnion() ? type.types : [type];
+  if (tag === undefined) return members;
+  return members.filter((t) => {
+    const prop = t.getProperty('type');
+    return prop !== undefined && literalsOf(checker.getNonNullableType(checker.getTypeOfSymbol(prop))).includes(tag);
+  });
+}
+
+function literalsOf(type: ts.Type): string[] {
+  return (type.isUnion() ? type.types : [type]).flatMap((t) => (t.isStringLiteral() ? [t.value] : []));
+}
+
+function memberType(checker: ts.TypeChecker, type: ts.Type, name: string, tag: string | undefined): ts.Type {
+  const prop = tagged(checker, checker.getNonNullableType(type), tag)
+    .map((t) => t.getProperty(name))
+    .find((p) => p !== undefined);
+  if (!prop) throw new Error(`${checker.typeToString(type)} declares no ${name}`);
+  const declared = checker.getNonNullableType(checker.getTypeOfSymbol(prop));
+  return checker.isArrayType(declared) ? (checker.getTypeArguments(declared as ts.TypeReference)[0] ?? declared) : declared;
 }
 
 /** The string literal a union member's `type` member is declared as, if it is one. */
