@@ -294,7 +294,7 @@ describe('switchyard CLI', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const scripted = /^The simulators' answers are scripted:[\s\S]*?\n\n/m.exec(readme)?.[0] ?? '';
     const prompts = [...scripted.matchAll(/contain(?:s|ing) "([^"]+)"/g)].map((m) => m[1]?.replace(/\s+/g, ' '));
-    expect(prompts).toEqual(['call the tool', 'think step by step', 'refuse to answer']);
+    expect(prompts).toEqual(['call the tool', 'call both tools', 'think step by step', 'refuse to answer']);
     const demo = await startDemo({ port: 0, dataDir: join(dir, 'demo-banner') });
     try {
       const banner = demoBanner(demo, undefined).join('\n');
