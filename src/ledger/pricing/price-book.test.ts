@@ -114,6 +114,34 @@ describe('pricing catalog costs match hand-computed values', () => {
   });
 });
 
+describe("the newer Claude models, priced from Anthropic's own pages", () => {
+  const anthropic = (model: string) => book.lookup({ deployment: model, provider: 'anthropic', model, region: undefined });
+
+  it('bills Opus 4.6 to Opus 5 at $5 input, $0.50 cache reads, $6.25 5-minute and $10 one-hour writes, $25 output', () => {
+    const usage = { prompt: 10_000, cachedRead: 4_000, cachedWrite: 2_000, cachedWrite1h: 1_000, completion: 1_000 };
+    // 4000 x 5 + 4000 x 0.5 + 1000 x 6.25 + 1000 x 10 + 1000 x 25 = 63,250
+    for (const model of ['claude-opus-4-6', 'claude-opus-4-7', 'claude-opus-4-8', 'claude-opus-5']) {
+      expect(cost('anthropic', model, usage), model).toEqual({ usd: 0.06325, priced: true });
+    }
+  });
+
+  it('bills Sonnet 5 at $2 input, $0.20 cache reads, $2.50 5-minute and $4 one-hour writes, $10 output', () => {
+    // 4000 x 2 + 4000 x 0.2 + 1000 x 2.5 + 1000 x 4 + 1000 x 10 = 25,300
+    expect(cost('anthropic', 'claude-sonnet-5', { prompt: 10_000, cachedRead: 4_000, cachedWrite: 2_000, cachedWrite1h: 1_000, completion: 1_000 }).usd).toBe(0.0253);
+  });
+
+  it('names the page each price was read from and when, not the provider block of older models', () => {
+    expect(anthropic('claude-opus-4-7')).toMatchObject({ source: 'https://platform.claude.com/docs/en/about-claude/pricing', date: '2026-12-04' });
+    expect(anthropic('claude-sonnet-5')).toMatchObject({ source: 'https://platform.claude.com/docs/zh-CN/models/sonnet-5/overview', date: '2026-12-04' });
+    expect(anthropic('claude-opus-4-5')?.date).toBe('2025-11-24');
+  });
+
+  it('budgets a request to Opus 4.7 at its price rather than refusing it as unpriced', () => {
+    // 100,000 x 6.25 (the dearest prompt rate, a 5-minute write) + 4,000 x 25 = 725,000
+    expect(book.maxCost({ deployment: 'opus', provider: 'anthropic', model: 'claude-opus-4-7', region: undefined }, 100_000, 4_000)).toBe(0.725);
+  });
+});
+
 describe('pricing overrides from config', () => {
   const config = pricingSchema.parse({
     provider_aliases: { 'my-proxy': 'anthropic' },
