@@ -289,7 +289,11 @@ export type StreamPart =
   /** Reasoning text; `signature` is the provider's integrity token for the reasoning so far, when it sends one. */
   | { type: 'reasoning'; delta: string; signature?: string; provider?: string }
   | { type: 'redacted-reasoning'; data: string; provider?: string }
-  /** A tool call's pieces: `id` and `name` on its first part, then argument text; `index` keeps calls apart. */
+  /**
+   * A tool call's pieces: `id` and `name` on its first part, then argument text; `index` keeps calls apart.
+   * A call's parts come in one run, never interleaved with another call's (a decoder of a wire that
+   * interleaves them puts them in order): the Messages and Responses APIs stream one block at a time.
+   */
   | { type: 'tool-call'; index: number; id?: string; name?: string; argumentsDelta: string }
   /** A piece of the text the model gave instead of an answer when it declined (OpenAI's `refusal`), as it streams. */
   | { type: 'refusal'; delta: string }

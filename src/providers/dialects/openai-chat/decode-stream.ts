@@ -7,6 +7,7 @@ import { decodeUsage } from './usage.js';
 import { REASONING_PROVIDER, reasoningOf } from './decode-response.js';
 import { mapFinishReason } from './finish-reason.js';
 import { mapOpenAIStreamError } from './map-error.js';
+import { ToolCallOrder } from './tool-call-order.js';
 
 /**
  * OpenAI chat-completion chunks to canonical stream parts; `warnings` from encoding go on the start
@@ -41,6 +42,7 @@ class ChunkDecoder implements SseEventDecoder {
   private begun = 0;
   /** Deltas of tool calls whose name has not come yet (some servers send it a chunk later): held, then sent as one part. */
   private unnamed: Map<number, { id: string | undefined; args: string }> | undefined;
+  private order: ToolCallOrder | undefined;
 
   constructor(
     private readonly provider: string,
@@ -57,8 +59,17 @@ class ChunkDecoder implements SseEventDecoder {
     if (!this.done) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before completion.`, provider: this.provider });
   }
 
-  /** Appends the parts of one event's data to `out` (none after [DONE], nor for [DONE] itself). */
+  /**
+   * Appends the parts of one event's data to `out` (none after [DONE], nor for [DONE] itself); once a
+   * tool call began, parallel calls' fragments are put one call after another (`ToolCallOrder`).
+   */
   decode(data: string, _event: string | undefined, out: StreamPart[]): void {
+    const from = out.length;
+    this.decodeChunk(data, out);
+    if (this.begun > 0) (this.order ??= new ToolCallOrder()).arrange(out, from);
+  }
+
+  private decodeChunk(data: string, out: StreamPart[]): void {
     if (this.done) return;
     if (data === '[DONE]') {
       // Checked here, not at the body's end: the stream ends at [DONE].
