@@ -31,8 +31,11 @@ export type MediaSource = { type: 'base64'; mediaType: string; data: string } | 
 export interface ImagePart {
   type: 'image';
   source: MediaSource;
-  /** OpenAI's image detail level; other upstreams ignore it. */
-  detail?: 'auto' | 'low' | 'high';
+  /**
+   * OpenAI's image detail level; other upstreams ignore it. `original` (full resolution) is the
+   * Responses API's alone: Chat Completions takes the other three.
+   */
+  detail?: 'auto' | 'low' | 'high' | 'original';
   cacheControl?: CacheControl;
 }
 

@@ -1,6 +1,6 @@
 import { echoed, isObject } from '../../core/json.js';
 import { isFetchableUrl } from '../../core/media.js';
-import type { AssistantMessage, AssistantPart, Message, TextPart, ToolResultContent, UserPart } from '../../core/types.js';
+import type { AssistantMessage, AssistantPart, ImagePart, Message, TextPart, ToolResultContent, UserPart } from '../../core/types.js';
 import { dataUrlSource, mediaSource } from './media.js';
 import { bad, checkMembers } from './members.js';
 import { reasoningPart } from './reasoning.js';
@@ -12,7 +12,7 @@ import { reasoningPart } from './reasoning.js';
  */
 
 
-const DETAILS = new Set(['auto', 'low', 'high']);
+const DETAILS: ReadonlySet<unknown> = new Set<ImagePart['detail']>(['auto', 'low', 'high', 'original']);
 
 function text(v: unknown, param: string): string {
   if (typeof v !== 'string') throw bad(param, `'${param}' must be a string.`);
@@ -22,11 +22,11 @@ function text(v: unknown, param: string): string {
 function imagePart(part: Record<string, unknown>, p: string): UserPart {
   if (typeof part.image_url !== 'string') throw bad(`${p}.image_url`, `'${p}.image_url' must be a URL or data URL string (file_id images are not supported).`);
   const detail = part.detail ?? 'auto';
-  if (!DETAILS.has(detail as string)) throw bad(`${p}.detail`, `'${p}.detail' must be 'auto', 'low' or 'high'.`);
+  if (!DETAILS.has(detail)) throw bad(`${p}.detail`, `'${p}.detail' must be 'auto', 'low', 'high' or 'original'.`);
   const source = mediaSource(part.image_url);
   // A data URL that is not base64, or a file: or bucket URL, is nothing an upstream may be asked to fetch.
   if (source.type === 'url' && !isFetchableUrl(source.url)) throw bad(`${p}.image_url`, `'${p}.image_url' must be a base64 data URL (data:<media type>;base64,...) or an http(s) URL.`);
-  return { type: 'image', source, detail: detail as 'auto' | 'low' | 'high' };
+  return { type: 'image', source, detail: detail as ImagePart['detail'] };
 }
 
 /** An input_file: inline as a base64 `data:` URL, or a URL; uploaded files (`file_id`) are not ours to read. */

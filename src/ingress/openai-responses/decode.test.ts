@@ -217,6 +217,14 @@ describe('decoding a Responses request', () => {
     expect(decodeResponsesRequest({ model: 'm', input: 'x', user: 'u-1' }).chat.user).toBe('u-1');
   });
 
+  it("takes every image detail the API declares, original (full resolution) too, and names them all when refusing another", () => {
+    const image = (detail: unknown) => ({ model: 'm', input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://example.com/a.png', detail }] }] });
+    for (const detail of ['auto', 'low', 'high', 'original']) {
+      expect(decodeResponsesRequest(image(detail)).input[0]?.content).toEqual([{ type: 'image', source: { type: 'url', url: 'https://example.com/a.png' }, detail }]);
+    }
+    expect(refusal(image('full'))).toEqual({ status: 400, param: 'input[0].content[0].detail', message: "'input[0].content[0].detail' must be 'auto', 'low', 'high' or 'original'." });
+  });
+
   it('accepts an empty or absent input when it continues a stored response, and requires one otherwise', () => {
     expect(decodeResponsesRequest({ model: 'm', input: [], previous_response_id: 'resp_1' }).previousResponseId).toBe('resp_1');
     expect(decodeResponsesRequest({ model: 'm', previous_response_id: 'resp_1' }).input).toEqual([]);

@@ -1,25 +1,26 @@
 import { GatewayError } from '../../../core/errors.js';
-import type { AssistantMessage, MediaSource, Message, TextPart, ToolMessage, UserPart } from '../../../core/types.js';
+import type { AssistantMessage, ImagePart, MediaSource, Message, TextPart, ToolMessage, UserPart } from '../../../core/types.js';
 
 type WireObject = Record<string, unknown>;
 
 /**
  * The canonical conversation as OpenAI chat messages, built field by field in one pass. Cache hints
  * are never sent (OpenAI caches on its own); reasoning from earlier turns stays behind, as
- * OpenAI-compatible servers refuse it in history.
+ * OpenAI-compatible servers refuse it in history. `lowered` gets the place of each image whose detail
+ * Chat Completions has no value for (`original`), sent as `auto`.
  */
-export function encodeMessages(messages: readonly Message[], provider: string): WireObject[] {
+export function encodeMessages(messages: readonly Message[], provider: string, lowered: string[] = []): WireObject[] {
   const out = new Array<WireObject>(messages.length);
-  for (let i = 0; i < messages.length; i++) out[i] = encodeMessage(messages[i] as Message, i, provider);
+  for (let i = 0; i < messages.length; i++) out[i] = encodeMessage(messages[i] as Message, i, provider, lowered);
   return out;
 }
 
-function encodeMessage(message: Message, at: number, provider: string): WireObject {
+function encodeMessage(message: Message, at: number, provider: string, lowered: string[]): WireObject {
   switch (message.role) {
     case 'system':
       return withName({ role: 'system', content: encodeTextContent(message.content) }, message.name);
     case 'user':
-      return withName({ role: 'user', content: encodeUserContent(message.content, at, provider) }, message.name);
+      return withName({ role: 'user', content: encodeUserContent(message.content, at, provider, lowered) }, message.name);
     case 'assistant':
       return encodeAssistant(message);
     case 'tool':
@@ -50,17 +51,15 @@ function encodeTextContent(parts: readonly TextPart[]): string | WireObject[] {
   return out;
 }
 
-function encodeUserContent(parts: readonly UserPart[], at: number, provider: string): string | WireObject[] {
+function encodeUserContent(parts: readonly UserPart[], at: number, provider: string, lowered: string[]): string | WireObject[] {
   const plain = plainText(parts);
   if (plain !== undefined) return plain;
   const out = new Array<WireObject>(parts.length);
   for (let j = 0; j < parts.length; j++) {
     const part = parts[j] as UserPart;
     if (part.type === 'text') out[j] = { type: 'text', text: part.text };
-    else if (part.type === 'image') {
-      const url = mediaUrl(part.source);
-      out[j] = { type: 'image_url', image_url: part.detail === undefined ? { url } : { url, detail: part.detail } };
-    } else {
+    else if (part.type === 'image') out[j] = { type: 'image_url', image_url: imageUrl(part, `messages[${at}].content[${j}]`, lowered) };
+    else {
       // OpenAI reads files inline only (file_data) or by its own file ids, never from a URL.
       if (part.source.type === 'url') throw unsupportedPart(at, j, provider, 'a file from a URL; send its bytes (base64) instead');
       const file_data = mediaUrl(part.source);
@@ -68,6 +67,15 @@ function encodeUserContent(parts: readonly UserPart[], at: number, provider: str
     }
   }
   return out;
+}
+
+/** The Responses API's `original` detail has no Chat Completions value: the nearest, `auto`, noted in `lowered`. */
+function imageUrl(part: ImagePart, place: string, lowered: string[]): WireObject {
+  const url = mediaUrl(part.source);
+  if (part.detail === undefined) return { url };
+  if (part.detail !== 'original') return { url, detail: part.detail };
+  lowered.push(place);
+  return { url, detail: 'auto' };
 }
 
 /** Inline bytes as the `data:` URL OpenAI reads; a URL as it is. */

@@ -62,7 +62,8 @@ const REASONING_WARNING: Warning = Object.freeze({
  * spread of the client's body), plus the passthrough fields the deployment lists.
  */
 export function encodeChatRequest(request: ChatRequest, options: ChatEncodeOptions): EncodedChatRequest {
-  const body: Record<string, unknown> = { model: options.model, messages: encodeMessages(request.messages, options.provider) };
+  const lowered: string[] = [];
+  const body: Record<string, unknown> = { model: options.model, messages: encodeMessages(request.messages, options.provider, lowered) };
   let warnings: Warning[] | undefined;
   let effort: ReasoningEffort | undefined;
   if (request.reasoning?.enabled) {
@@ -104,7 +105,15 @@ export function encodeChatRequest(request: ChatRequest, options: ChatEncodeOptio
   warnings = samplingWarnings(request, rule, effort !== undefined, warnings);
   if (request.topK !== undefined) (warnings ??= []).push(TOP_K_WARNING);
   if (request.cacheControl) (warnings ??= []).push(CACHE_WARNING);
+  if (lowered.length > 0) (warnings ??= []).push(originalDetailWarning(lowered));
   return { body, warnings };
+}
+
+/** The images whose `original` detail went as `auto`: the upstream sees them at its default resolution, not in full. */
+function originalDetailWarning(places: readonly string[]): Warning {
+  const where = places.length > 5 ? `${places.slice(0, 5).join(', ')} and ${places.length - 5} more` : places.join(', ');
+  const what = places.length === 1 ? `the image at ${where} was` : `the images at ${where} were`;
+  return { type: 'unsupported-setting', setting: 'detail', message: `The Chat Completions API takes no image detail 'original': ${what} sent with detail 'auto'.` };
 }
 
 function maxTokensField(request: ChatRequest, options: ChatEncodeOptions): MaxTokensField {
