@@ -73,15 +73,19 @@ export function openaiScriptInput(body: Record<string, unknown>): ScriptInput {
 }
 
 const REASONING_EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']);
-/** OpenAI's reasoning models, which refuse an effort above what they take ("xhigh is supported for all models after gpt-5.1-codex-max"; max from gpt-5.6). */
+/** OpenAI's reasoning models, which refuse an effort above what they take ("xhigh is supported for all models after gpt-5.1-codex-max"; max from gpt-5.6) and, from gpt-5.1 on, 'minimal'. */
 const OPENAI_REASONING = /^(?:o[1-9]|gpt-5)(?:[-.:_]|$)/i;
 const TAKES_XHIGH = /^gpt-5(?:\.1-codex-max|\.(?:[2-9]|\d{2,})(?!-chat))(?:[-.:_]|$)/i;
 const TAKES_MAX = /^gpt-5\.(?:[6-9]|\d{2,})(?!-chat)(?:[-.:_]|$)/i;
+/** gpt-5 proper (and -mini, -nano) takes 'minimal'; from gpt-5.1 on it is refused and 'none' taken instead, but by the always-reasoning codex models. */
+const TAKES_MINIMAL = /^gpt-5(?:[-:_]|$)/i;
+const FROM_GPT_5_1 = /^gpt-5\.\d/i;
+const CODEX = /-codex(?:[-.:_]|$)/i;
 
 /** OpenAI's answer to a `reasoning_effort` it does not know, or one the model does not take; undefined when the body has none or a good one. */
 export function reasoningEffortProblem(body: Record<string, unknown>): { status: number; body: unknown } | undefined {
   const effort = body.reasoning_effort;
-  if (effort === undefined || (typeof effort === 'string' && REASONING_EFFORTS.has(effort))) return aboveModelProblem(String(body.model ?? ''), effort);
+  if (effort === undefined || (typeof effort === 'string' && REASONING_EFFORTS.has(effort))) return modelEffortProblem(String(body.model ?? ''), effort);
   const message = `Invalid value: '${String(effort)}'. Supported values are: 'none', 'minimal', 'low', 'medium', 'high', 'xhigh', and 'max'.`;
   return { status: 400, body: { error: { message, type: 'invalid_request_error', param: 'reasoning_effort', code: 'invalid_value' } } };
 }
@@ -109,13 +113,28 @@ function unsupportedEffort(effort: string, supported: readonly string[]): { stat
   return { status: 400, body: { error: { message, type: 'invalid_request_error', param: 'reasoning_effort', code: 'unsupported_value' } } };
 }
 
-function aboveModelProblem(model: string, effort: unknown): { status: number; body: unknown } | undefined {
+/** The efforts an OpenAI reasoning model outside NARROW_EFFORTS takes, lowest first, as its refusal lists them. */
+function supportedEfforts(model: string): string[] {
+  const efforts = ['low', 'medium', 'high'];
+  if (TAKES_XHIGH.test(model)) efforts.push('xhigh');
+  if (TAKES_MAX.test(model)) efforts.push('max');
+  if (FROM_GPT_5_1.test(model)) return CODEX.test(model) ? efforts : ['none', ...efforts];
+  return TAKES_MINIMAL.test(model) ? ['minimal', ...efforts] : efforts;
+}
+
+/**
+ * An effort the model does not take: any outside a narrow set, 'xhigh' or 'max' above the model's
+ * highest, 'minimal' from gpt-5.1 on ("Supported values are: 'none', 'low', 'medium', and 'high'.",
+ * quoted from the API in immersive-translate#3529).
+ */
+function modelEffortProblem(model: string, effort: unknown): { status: number; body: unknown } | undefined {
   if (typeof effort !== 'string') return undefined;
   const narrow = NARROW_EFFORTS.find(([pattern]) => pattern.test(model))?.[1];
   if (narrow !== undefined) return narrow.includes(effort) ? undefined : unsupportedEffort(effort, narrow);
-  if ((effort !== 'xhigh' && effort !== 'max') || !OPENAI_REASONING.test(model)) return undefined;
-  if (effort === 'xhigh' ? TAKES_XHIGH.test(model) : TAKES_MAX.test(model)) return undefined;
-  return unsupportedEffort(effort, TAKES_XHIGH.test(model) ? ['low', 'medium', 'high', 'xhigh'] : ['low', 'medium', 'high']);
+  if (!OPENAI_REASONING.test(model)) return undefined;
+  const judged = effort === 'xhigh' || effort === 'max' || (effort === 'minimal' && FROM_GPT_5_1.test(model));
+  const supported = supportedEfforts(model);
+  return judged && !supported.includes(effort) ? unsupportedEffort(effort, supported) : undefined;
 }
 
 /**

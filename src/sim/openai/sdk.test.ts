@@ -39,11 +39,30 @@ describe('OpenAI simulator, checked by the official openai SDK', () => {
     const refused = await ask('gpt-5.4', 'max');
     expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
     expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
-      message: "Unsupported value: 'reasoning_effort' does not support 'max' with this model. Supported values are: 'low', 'medium', 'high', and 'xhigh'.",
+      message: "Unsupported value: 'reasoning_effort' does not support 'max' with this model. Supported values are: 'none', 'low', 'medium', 'high', and 'xhigh'.",
       param: 'reasoning_effort',
       code: 'unsupported_value',
     });
     for (const model of ['o3', 'gpt-5', 'gpt-5.1']) expect(await ask(model, 'xhigh'), model).toBeInstanceOf(OpenAI.BadRequestError);
+  });
+
+  it("takes 'minimal' on gpt-5 alone and refuses it, as OpenAI does, from gpt-5.1 on, which take 'none' instead", async () => {
+    const ask = (model: string, effort: 'none' | 'minimal') => client.chat.completions.create({ model, reasoning_effort: effort, messages: [{ role: 'user', content: 'ping' }] }).catch((e: unknown) => e);
+    const refused = await ask('gpt-5.1', 'minimal');
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toEqual({
+      message: "Unsupported value: 'reasoning_effort' does not support 'minimal' with this model. Supported values are: 'none', 'low', 'medium', and 'high'.",
+      type: 'invalid_request_error',
+      param: 'reasoning_effort',
+      code: 'unsupported_value',
+    });
+    const later = await ask('gpt-5.6-sol', 'minimal');
+    expect((later as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
+      message: "Unsupported value: 'reasoning_effort' does not support 'minimal' with this model. Supported values are: 'none', 'low', 'medium', 'high', 'xhigh', and 'max'.",
+    });
+    for (const model of ['gpt-5.2', 'gpt-5.4', 'gpt-5.5-2026-04-23']) expect(await ask(model, 'minimal'), model).toBeInstanceOf(OpenAI.BadRequestError);
+    for (const model of ['gpt-5.1', 'gpt-5.4', 'gpt-5.6-sol']) expect(await ask(model, 'none'), model).not.toBeInstanceOf(Error);
+    for (const model of ['gpt-5', 'gpt-5-mini', 'gpt-5-nano-2025-08-07']) expect(await ask(model, 'minimal'), model).not.toBeInstanceOf(Error);
   });
 
   it("refuses, as OpenAI does, an effort a model with a narrow set does not take: the gpt-5.x chat models take 'medium' alone, the pro models nothing below 'medium'", async () => {
