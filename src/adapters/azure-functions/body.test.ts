@@ -1,9 +1,11 @@
+import { HttpRequest as AzureRequest } from '@azure/functions';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GatewayError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import { createGateway } from '../../gateway/gateway.js';
 import type { HttpHandler } from '../../http/exchange.js';
 import { createHttpHandler } from '../../http/handler.js';
-import { anthropicShapeProblem } from '../../ingress/testing/error-shapes.js';
+import { anthropicShapeProblem, openAIShapeProblem } from '../../ingress/testing/error-shapes.js';
 import { FakeProvider, rawDeployment } from '../../routing/testing/fakes.js';
 import { createAzureHandler } from './handler.js';
 import { asPlatformResponse, recordingContext, slowBody, streamingRequest } from './testing/azure.js';
@@ -105,5 +107,40 @@ describe('a request body stream whose chunks are not bytes', () => {
     expect(anthropicShapeProblem(await response.json())).toBeUndefined();
     expect(logs.filter((l) => l.level === 'error')).toEqual([]);
     await gateway.close();
+  });
+
+  describe('already read before the handler ran (a preInvocation hook or other middleware consumed request.body)', () => {
+    const consumers: ReadonlyArray<readonly [string, (request: AzureRequest) => Promise<unknown>]> = [
+      ['read whole with text()', (request) => request.text()],
+      ['locked by a reader left holding it', async (request) => request.body?.getReader()],
+      [
+        'drained and its reader released',
+        async (request) => {
+          const reader = request.body?.getReader();
+          while (reader && !(await reader.read()).done);
+          reader?.releaseLock();
+        },
+      ],
+    ];
+    for (const [how, consume] of consumers) {
+      it(`${how}: a 500 in the door's error shape naming the deployment fault, logged once, never read as the client's body`, async () => {
+        const errors: string[] = [];
+        const logger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (obj, msg) => void errors.push(`${msg ?? ''} ${JSON.stringify(obj)}`), child: () => logger };
+        const gateway = createGateway({ deployments: [rawDeployment('d')], groups: [{ name: 'chat', deployments: ['d'] }] }, { createProvider: () => new FakeProvider('d') });
+        const { context, logs } = recordingContext();
+        const body = JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
+        const request = new AzureRequest({ url: 'https://gw/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body: { string: body } });
+        await consume(request);
+        const response = asPlatformResponse(await createAzureHandler(createHttpHandler(gateway, { logger }))(request, context));
+        expect(response.status).toBe(500);
+        const answer: unknown = await response.json();
+        expect(openAIShapeProblem(answer)).toBeUndefined();
+        expect(answer).toEqual({ error: { message: "The request body was already read before Switchyard's handler ran.", type: 'server_error', param: null, code: null } });
+        expect(errors).toHaveLength(1);
+        expect(errors[0]).toContain('already read');
+        expect(logs.filter((l) => l.level === 'error')).toEqual([]);
+        await gateway.close();
+      });
+    }
   });
 });

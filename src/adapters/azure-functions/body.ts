@@ -7,9 +7,12 @@ import type { BodyReader } from '../../http/exchange.js';
  * arrive, a declared or actual size over `limit` is refused with 413 and a client slower than
  * `timeoutMs` with 408; either way the rest of the upload is cancelled, never buffered. The library
  * types the stream's chunks `any`: one that is not bytes is a 400, never counted or joined as if it were.
+ * `used`: the platform's request had its body read before the handler ran (its `bodyUsed`).
  */
-export function webBodyReader(body: ReadableStream<unknown>, contentLength: string | undefined): BodyReader {
+export function webBodyReader(body: ReadableStream<unknown>, contentLength: string | undefined, used = false): BodyReader {
   return async (limit, timeoutMs) => {
+    // A preInvocation hook or other middleware read it (the stream locked, or drained): the deployment's fault, not the client's.
+    if (used || body.locked) throw alreadyRead();
     if (Number(contentLength) > limit) {
       body.cancel().catch(ignore);
       throw tooLarge(limit);
@@ -57,6 +60,11 @@ function tooLarge(limit: number): GatewayError {
 
 function notBytes(): GatewayError {
   return new GatewayError({ kind: 'invalid_request', code: 'invalid_body', message: 'The request body could not be read: the platform handed over a part of it that is not bytes.' });
+}
+
+/** An internal error, so the handler logs it once and answers 500 in the door's shape with these words. */
+function alreadyRead(): GatewayError {
+  return new GatewayError({ kind: 'internal', message: "The request body was already read before Switchyard's handler ran." });
 }
 
 function ignore(): void {}

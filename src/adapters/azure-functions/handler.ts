@@ -89,7 +89,7 @@ function toExchange(request: AzureRequest, prefix: string, signal: CancelSignal)
     // The function app is HTTPS only (deploy/azure: httpsOnly); TLS ends at Azure's front end.
     scheme: 'https',
     headers,
-    body: stream === null ? undefined : webBodyReader(stream, headers['content-length']),
+    body: stream === null ? undefined : webBodyReader(stream, headers['content-length'], request.bodyUsed),
     signal,
   };
 }
