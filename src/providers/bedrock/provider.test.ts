@@ -5,6 +5,7 @@ import { GatewayError } from '../../core/errors.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import { textOf, type ChatRequest, type StreamPart } from '../../core/types.js';
 import { embedText } from '../../sim/answer.js';
+import { REDACTED_THINKING_TRIGGER } from '../../sim/anthropic/blocks.js';
 import { startBedrockSim, SIM_CREDENTIALS } from '../../sim/bedrock/index.js';
 import type { SimServer } from '../../sim/server.js';
 import type { AwsCredentials } from './credentials.js';
@@ -212,6 +213,20 @@ describe('bedrock provider against the simulator', () => {
       additionalModelRequestFields: { thinking: { type: 'enabled', budget_tokens: 24_576 } },
     });
     expect(r.warnings?.map((w) => w.setting)).toEqual(['topK']);
+  });
+
+  it("keeps Claude's redacted reasoning as a redacted reasoning part, whole and streamed, and sends it back as redactedContent", async () => {
+    const p = make();
+    const question = ask(`Hello ${REDACTED_THINKING_TRIGGER}`, { reasoning: { enabled: true, budgetTokens: 1024 }, maxOutputTokens: 2048 });
+    const r = await p.chat(question, ctx());
+    const redacted = r.content.filter((part) => part.type === 'redacted-reasoning');
+    expect(redacted).toEqual([{ type: 'redacted-reasoning', data: expect.any(String), provider: 'anthropic' }]);
+    const parts = await drain(await p.stream(question, ctx()));
+    expect(parts.filter((part) => part.type === 'redacted-reasoning')).toEqual(redacted);
+    const next = await p.chat({ ...question, messages: [...question.messages, { role: 'assistant', content: r.content }, { role: 'user', content: [{ type: 'text', text: 'Again' }] }] }, ctx());
+    expect(textOf(next.content)).toContain('You said: Again');
+    const sent = JSON.parse(String(sim.lastRequest?.body)) as { messages: Array<{ content: Array<{ reasoningContent?: { redactedContent?: string } }> }> };
+    expect(sent.messages[1]?.content[1]?.reasoningContent).toEqual({ redactedContent: (redacted[0] as { data: string }).data });
   });
 
   it('counts tokens with CountTokens under the foundation model id, sending only the prompt, as Converse bills it', async () => {

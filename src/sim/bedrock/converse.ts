@@ -3,6 +3,7 @@ import { countTokens, readTurns, scriptAnswer, signatureOf, splitArgs, type Answ
 import type { Fault } from '../faults.js';
 import { sendJson, streamWithFaults } from '../server.js';
 import { effortProblem, removedSamplingProblem, thinkingFormProblem, thinkingTurnProblem, type TurnShape } from '../anthropic/validate.js';
+import { redactedBlock, redactsThinking } from '../anthropic/blocks.js';
 import { cachedPrefix } from './cache-points.js';
 import { requestId } from './errors.js';
 import { corruptFrame, eventFrame, exceptionFrame, withPadding } from './eventstream.js';
@@ -203,6 +204,8 @@ export function converse(res: ServerResponse, input: ConverseInput, fault: Fault
   }
   const content: Block[] = [];
   if (answer.reasoning) content.push({ reasoningContent: { reasoningText: { text: answer.reasoning.join(''), signature: signatureOf(answer.reasoning) } } });
+  const redacted = redactedContent(answer, input);
+  if (redacted !== undefined) content.push({ reasoningContent: { redactedContent: redacted } });
   if (answer.toolCalls) {
     for (const call of answer.toolCalls) content.push({ toolUse: { toolUseId: call.id, name: call.name, input: JSON.parse(call.arguments) as unknown } });
   } else content.push({ text: answer.chunks.join('') });
@@ -229,14 +232,7 @@ export async function converseStream(res: ServerResponse, input: ConverseInput, 
     res.end(corruptFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'broken' } }));
     return;
   }
-  // Reasoning comes first, as its own content block: text deltas, then the signature.
-  let index = 0;
-  if (answer.reasoning) {
-    for (const text of answer.reasoning) res.write(eventFrame('contentBlockDelta', withPadding({ contentBlockIndex: 0, delta: { reasoningContent: { text } } })));
-    res.write(eventFrame('contentBlockDelta', withPadding({ contentBlockIndex: 0, delta: { reasoningContent: { signature: signatureOf(answer.reasoning) } } })));
-    res.write(eventFrame('contentBlockStop', { contentBlockIndex: 0 }));
-    index = 1;
-  }
+  const index = streamReasoning(res, answer, input);
   // Each tool call is its own block, one after another: start, input deltas, stop.
   const pieces = blockPieces(answer, index);
   const complete = await streamWithFaults(
@@ -262,6 +258,30 @@ export async function converseStream(res: ServerResponse, input: ConverseInput, 
   res.write(eventFrame('contentBlockStop', { contentBlockIndex: pieces.at(-1)?.index ?? index }));
   res.write(eventFrame('messageStop', { stopReason }));
   res.end(eventFrame('metadata', { usage: usageOf(answer, input), metrics: { latencyMs: Math.max(1, Date.now() - startedAt) } }));
+}
+
+/**
+ * Claude's redacted thinking, as Converse carries it: the encrypted thinking as `redactedContent` bytes
+ * (base64 in JSON), for Anthropic's redacted-thinking test string, as the Anthropic simulator answers it.
+ */
+function redactedContent(answer: Answer, input: ConverseInput): string | undefined {
+  return answer.reasoning && redactsThinking(answer, input.lastUser) ? String(redactedBlock(answer.reasoning).data) : undefined;
+}
+
+/**
+ * Streams the reasoning first, as its own content block: text deltas, then the signature; redacted
+ * reasoning is the next block, one redactedContent delta. Returns the index of the next block.
+ */
+function streamReasoning(res: ServerResponse, answer: Answer, input: ConverseInput): number {
+  if (!answer.reasoning) return 0;
+  for (const text of answer.reasoning) res.write(eventFrame('contentBlockDelta', withPadding({ contentBlockIndex: 0, delta: { reasoningContent: { text } } })));
+  res.write(eventFrame('contentBlockDelta', withPadding({ contentBlockIndex: 0, delta: { reasoningContent: { signature: signatureOf(answer.reasoning) } } })));
+  res.write(eventFrame('contentBlockStop', { contentBlockIndex: 0 }));
+  const redacted = redactedContent(answer, input);
+  if (redacted === undefined) return 1;
+  res.write(eventFrame('contentBlockDelta', withPadding({ contentBlockIndex: 1, delta: { reasoningContent: { redactedContent: redacted } } })));
+  res.write(eventFrame('contentBlockStop', { contentBlockIndex: 1 }));
+  return 2;
 }
 
 /** One streamed piece: answer text, or a piece of a tool call's input (`opens` on a call's first). */

@@ -18,6 +18,7 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { request } from 'undici';
 import { startBedrockSim, SIM_CREDENTIALS } from './index.js';
+import { REDACTED_THINKING_TRIGGER } from '../anthropic/blocks.js';
 import type { SimServer } from '../server.js';
 import { BedrockSigner } from '../../providers/bedrock/sign.js';
 import { staticCredentials } from '../../providers/bedrock/credentials.js';
@@ -157,6 +158,15 @@ describe('bedrock simulator with @aws-sdk/client-bedrock-runtime', () => {
     const deltas = events.flatMap((e) => (e.contentBlockDelta?.delta?.reasoningContent ? [e.contentBlockDelta.delta.reasoningContent] : []));
     expect(deltas.map((d) => d.text ?? '').join('')).toBe(reasoning?.reasoningContent?.reasoningText?.text);
     expect(deltas.at(-1)?.signature).toBe(reasoning?.reasoningContent?.reasoningText?.signature);
+  });
+
+  it("answers Anthropic's redacted-thinking test string with a redactedContent block after the reasoning, and takes it back", async () => {
+    const question = ask(`Think step by step about ${REDACTED_THINKING_TRIGGER}`);
+    const r = await client.send(new ConverseCommand({ modelId: MODEL, messages: question }));
+    const content = r.output?.message?.content ?? [];
+    expect(content.map((b) => Object.keys(b.reasoningContent ?? b)[0])).toEqual(['reasoningText', 'redactedContent', 'text']);
+    expect(content[1]?.reasoningContent?.redactedContent?.length).toBeGreaterThan(0);
+    await expect(client.send(new ConverseCommand({ modelId: MODEL, messages: [...question, { role: 'assistant', content }, ...ask('Again')] }))).resolves.toBeDefined();
   });
 
   it('parses a Converse answer with text, stop reason, usage and metrics (HTTP/2)', async () => {
