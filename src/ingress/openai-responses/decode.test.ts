@@ -151,7 +151,10 @@ describe('decoding a Responses request', () => {
       reasoning: { enabled: true, effort: 'high' },
     });
     expect(req.store).toBe(false);
-    expect(req.encryptedReasoning).toBe(true);
+    expect(req.reasoningShown).toEqual({ encrypted: true, summaries: true });
+    // Summaries are opt-in, as on the API: reasoning.summary, or its deprecated generate_summary.
+    expect(decodeResponsesRequest({ model: 'm', input: 'x', reasoning: { effort: 'low' } }).reasoningShown).toEqual({ encrypted: false, summaries: false });
+    expect(decodeResponsesRequest({ model: 'm', input: 'x', reasoning: { generate_summary: 'concise' } }).reasoningShown.summaries).toBe(true);
     expect(req.echo.metadata).toEqual({ team: 'a' });
     expect(req.echo.reasoning).toEqual({ effort: 'high', summary: 'auto' });
   });

@@ -4,6 +4,7 @@ import { notAnObject, reasoningEffortOf } from '../openai-chat/check.js';
 import { decodeInput } from './decode-input.js';
 import { bad, checkMembers, oneOf, unknownParameter } from './members.js';
 import { checkReasoningOptions, checkTextOptions } from './options.js';
+import type { ReasoningShown } from './encode.js';
 
 /** What the Response object repeats back of the request (OpenAI echoes these). */
 export interface Echo {
@@ -32,8 +33,8 @@ export interface ResponsesRequest {
   instructions: SystemMessage | undefined;
   /** This request's input turns (a stored conversation carries them on). */
   input: Message[];
-  /** The client asked for reasoning items' `encrypted_content` (`include`), to hand them back statelessly. */
-  encryptedReasoning: boolean;
+  /** What the client asked to see of reasoning: `encrypted_content` (`include`), to hand items back statelessly, and summaries. */
+  reasoningShown: ReasoningShown;
   /** Everything but the messages, which the route builds from history, instructions and input. */
   chat: Omit<ChatRequest, 'messages'>;
   echo: Echo;
@@ -41,8 +42,9 @@ export interface ResponsesRequest {
 
 /**
  * Fields accepted and deliberately not forwarded: `metadata` is echoed, `store` and `include` are the
- * front door's own business; `truncation`, `service_tier`, `stream_options`, `safety_identifier`,
- * `prompt_cache_key`, `reasoning.summary` and `text.verbosity` have no canonical home and change nothing.
+ * front door's own business, as is `reasoning.summary` (whether reasoning items show their text);
+ * `truncation`, `service_tier`, `stream_options`, `safety_identifier`, `prompt_cache_key` and
+ * `text.verbosity` have no canonical home and change nothing.
  */
 const IGNORED = new Set(['metadata', 'include', 'truncation', 'service_tier', 'stream_options', 'safety_identifier', 'prompt_cache_key', 'store']);
 /** What OpenAI takes for the ignored fields with a type of their own: a wrong value is refused as OpenAI would, not ignored. */
@@ -249,7 +251,7 @@ export function decodeResponsesRequest(body: unknown): ResponsesRequest {
     previousResponseId: previous,
     instructions: instructions === null ? undefined : { role: 'system', content: [{ type: 'text', text: instructions }] },
     input,
-    encryptedReasoning: includes(body.include, 'reasoning.encrypted_content'),
+    reasoningShown: { encrypted: includes(body.include, 'reasoning.encrypted_content'), summaries: summary !== undefined || (reasoning.generate_summary !== undefined && reasoning.generate_summary !== null) },
     chat,
     echo: {
       instructions,

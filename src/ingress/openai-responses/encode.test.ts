@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeUsage, type ChatResponse } from '../../core/types.js';
 import { decodeResponsesRequest } from './decode.js';
-import { encodeResponsesUsage, outputItems, responseObject, ResponseIds } from './encode.js';
+import { encodeResponsesUsage, outputItems, responseObject, ResponseIds, type ReasoningShown } from './encode.js';
 
 const answer = (content: ChatResponse['content'], finishReason: ChatResponse['finishReason'] = 'stop'): ChatResponse => ({
   id: 'up',
@@ -11,6 +11,10 @@ const answer = (content: ChatResponse['content'], finishReason: ChatResponse['fi
   finishReason,
   usage: makeUsage({ prompt: 1, completion: 1 }),
 });
+
+/** A request with `reasoning.summary` set, with and without `include: ["reasoning.encrypted_content"]`. */
+const SUMMARIES: ReasoningShown = { encrypted: false, summaries: true };
+const SHOWN_ALL: ReasoningShown = { encrypted: true, summaries: true };
 
 const REASONED: ChatResponse['content'] = [
   { type: 'reasoning', text: 'Plan.', signature: 'sig', provider: 'anthropic' },
@@ -22,7 +26,7 @@ const REASONED: ChatResponse['content'] = [
 
 describe('Responses output items', () => {
   it('writes the parts in order: a reasoning item with the summary, one message per run of text, a function_call per call', () => {
-    expect(outputItems(answer(REASONED, 'tool_calls'), new ResponseIds('abc'), false)).toEqual([
+    expect(outputItems(answer(REASONED, 'tool_calls'), new ResponseIds('abc'), SUMMARIES)).toEqual([
       { id: 'rs_abc01', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Plan.' }] },
       { id: 'msg_abc02', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Calling now.', annotations: [], logprobs: [] }] },
       { id: 'fc_abc03', type: 'function_call', status: 'completed', call_id: 'c1', name: 'f', arguments: '{}' },
@@ -30,7 +34,7 @@ describe('Responses output items', () => {
   });
 
   it('seals signatures and redacted reasoning into encrypted_content when asked, and they decode back to the same parts', () => {
-    const items = outputItems(answer(REASONED, 'tool_calls'), new ResponseIds('abc'), true);
+    const items = outputItems(answer(REASONED, 'tool_calls'), new ResponseIds('abc'), SHOWN_ALL);
     expect(items.slice(0, 2)).toMatchObject([
       { type: 'reasoning', summary: [{ type: 'summary_text', text: 'Plan.' }], encrypted_content: expect.stringMatching(/^swy1\./) },
       { type: 'reasoning', summary: [], encrypted_content: expect.stringMatching(/^swy1\./) },
@@ -42,17 +46,32 @@ describe('Responses output items', () => {
     });
   });
 
+  it('without reasoning.summary, writes each reasoning item with summary: [] as the API does, its encrypted content only when asked', () => {
+    expect(outputItems(answer(REASONED, 'tool_calls'), new ResponseIds('abc'), { encrypted: false, summaries: false }).slice(0, 2)).toEqual([
+      { id: 'rs_abc01', type: 'reasoning', summary: [] },
+      { id: 'msg_abc02', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Calling now.', annotations: [], logprobs: [] }] },
+    ]);
+    const items = outputItems(answer(REASONED, 'tool_calls'), new ResponseIds('abc'), { encrypted: true, summaries: false });
+    expect(items.slice(0, 2)).toEqual([
+      { id: 'rs_abc01', type: 'reasoning', summary: [], encrypted_content: expect.stringMatching(/^swy1\./) },
+      { id: 'rs_abc02', type: 'reasoning', summary: [], encrypted_content: expect.stringMatching(/^swy1\./) },
+    ]);
+    // Handed back, the reasoning gets its text from the encrypted content: Claude refuses a signature without the text it signs.
+    const again = decodeResponsesRequest({ model: 'm', input: [{ role: 'user', content: 'hi' }, ...items, { type: 'function_call_output', call_id: 'c1', output: 'ok' }] });
+    expect(again.input[1]?.content).toEqual([REASONED[0], REASONED[1], { type: 'text', text: 'Calling now.' }, REASONED[4]]);
+  });
+
   it('writes a signature with no reasoning text (a Gemini thought signature) only as encrypted content', () => {
     const parts: ChatResponse['content'] = [{ type: 'text', text: 'Hi.' }, { type: 'reasoning', text: '', signature: 'gsig', provider: 'google' }];
-    expect(outputItems(answer(parts), new ResponseIds('abc'), false).map((i) => i.type)).toEqual(['message']);
-    const items = outputItems(answer(parts), new ResponseIds('abc'), true);
+    expect(outputItems(answer(parts), new ResponseIds('abc'), SUMMARIES).map((i) => i.type)).toEqual(['message']);
+    const items = outputItems(answer(parts), new ResponseIds('abc'), SHOWN_ALL);
     expect(items[1]).toEqual({ id: 'rs_abc02', type: 'reasoning', summary: [], encrypted_content: expect.stringMatching(/^swy1\./) });
     const again = decodeResponsesRequest({ model: 'm', input: [{ role: 'user', content: 'hi' }, ...items, { role: 'user', content: 'more' }] });
     expect(again.input[1]).toEqual({ role: 'assistant', content: [{ type: 'text', text: 'Hi.' }, { type: 'reasoning', text: '', signature: 'gsig', provider: 'google' }] });
   });
 
   it('gives an answer without text or calls its empty message, and marks a cut one incomplete', () => {
-    expect(outputItems(answer([{ type: 'reasoning', text: 'Hm.' }], 'length'), new ResponseIds('abc'), false)).toEqual([
+    expect(outputItems(answer([{ type: 'reasoning', text: 'Hm.' }], 'length'), new ResponseIds('abc'), SUMMARIES)).toEqual([
       { id: 'rs_abc01', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Hm.' }] },
       { id: 'msg_abc02', type: 'message', status: 'incomplete', role: 'assistant', content: [{ type: 'output_text', text: '', annotations: [], logprobs: [] }] },
     ]);
@@ -60,17 +79,17 @@ describe('Responses output items', () => {
 
   it("writes a refusal as the message's refusal part, completed, as OpenAI does (no empty output_text)", () => {
     const declined = { ...answer([]), refusal: "I'm sorry, I can't help with that." };
-    expect(outputItems(declined, new ResponseIds('abc'), false)).toEqual([
+    expect(outputItems(declined, new ResponseIds('abc'), SUMMARIES)).toEqual([
       { id: 'msg_abc01', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'refusal', refusal: "I'm sorry, I can't help with that." }] },
     ]);
-    const after = outputItems({ ...answer([{ type: 'text', text: 'Well.' }]), refusal: 'No.' }, new ResponseIds('abc'), false);
+    const after = outputItems({ ...answer([{ type: 'text', text: 'Well.' }]), refusal: 'No.' }, new ResponseIds('abc'), SUMMARIES);
     expect(after).toEqual([
       { id: 'msg_abc01', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Well.', annotations: [], logprobs: [] }, { type: 'refusal', refusal: 'No.' }] },
     ]);
   });
 
   it('marks the items of a filtered answer incomplete, as its stream does', () => {
-    const items = outputItems(answer([{ type: 'text', text: 'Once upon' }], 'content_filter'), new ResponseIds('abc'), false);
+    const items = outputItems(answer([{ type: 'text', text: 'Once upon' }], 'content_filter'), new ResponseIds('abc'), SUMMARIES);
     expect(items.map((i) => (i as { status?: string }).status)).toEqual(['incomplete']);
   });
 });

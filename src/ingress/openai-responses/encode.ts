@@ -38,6 +38,17 @@ export interface ReasoningItem {
 }
 export type OutputItem = MessageItem | FunctionCallItem | ReasoningItem;
 
+/** What a request asked to see of the model's reasoning. */
+export interface ReasoningShown {
+  /** `include: ["reasoning.encrypted_content"]`: items carry their sealed signature. */
+  encrypted: boolean;
+  /**
+   * `reasoning.summary` was set: items show the reasoning text as their summary. Without it the API
+   * sends reasoning items with `summary: []` and no summary events; the text is opt-in.
+   */
+  summaries: boolean;
+}
+
 /** The ids of one response and its items, all derived from our request id (no client input). */
 export class ResponseIds {
   readonly response: string;
@@ -147,13 +158,13 @@ export function reasoningItem(id: string, text: string, encrypted: string | unde
 
 /**
  * A canonical answer's output items, in the order of its parts: a reasoning item per reasoning part
- * (reasoning without text only as encrypted content), one message per run of text, a function_call per
+ * (its text as the summary only when asked for; reasoning without text only as encrypted content), one message per run of text, a function_call per
  * tool call. A signature of the text after it (Gemini signs the answer's text) is written after that
  * message, as a stream must write it, so the two agree. A refusal is a `refusal` part of the last
  * message (after its text), as a stream writes it. An answer without text, calls or a refusal still has
  * its (empty) message, as OpenAI's has.
  */
-export function outputItems(res: ChatResponse, ids: ResponseIds, encryptedReasoning: boolean): OutputItem[] {
+export function outputItems(res: ChatResponse, ids: ResponseIds, shown: ReasoningShown): OutputItem[] {
   const done = statusOf(res.finishReason).status === 'incomplete' ? 'incomplete' : 'completed';
   const out: OutputItem[] = [];
   const newMessage = (): MessageItem => ({ id: ids.next('msg'), type: 'message', status: done, role: 'assistant', content: [outputText('')] });
@@ -178,7 +189,7 @@ export function outputItems(res: ChatResponse, ids: ResponseIds, encryptedReason
       case 'redacted-reasoning': {
         // Reasoning with no text to show (redacted, a signature alone) is an item only to carry its encrypted content.
         const signsText = isSignatureOnly(part) && startsText(content[i + 1]);
-        const sealed = encryptedReasoning ? sealReasoning(part, signsText) : undefined;
+        const sealed = shown.encrypted ? sealReasoning(part, signsText, !shown.summaries) : undefined;
         const text = part.type === 'reasoning' ? part.text : '';
         if (sealed === undefined && text === '') continue;
         if (signsText && sealed !== undefined) {
@@ -186,7 +197,7 @@ export function outputItems(res: ChatResponse, ids: ResponseIds, encryptedReason
           continue;
         }
         endMessage();
-        out.push(reasoningItem(ids.next('rs'), text, sealed));
+        out.push(reasoningItem(ids.next('rs'), shown.summaries ? text : '', sealed));
         continue;
       }
       case 'tool-call':

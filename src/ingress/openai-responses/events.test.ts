@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ResponseEvents } from './events.js';
 import type { ChatResponse } from '../../core/types.js';
-import { outputItems, ResponseIds, type ResponseFrame } from './encode.js';
+import { outputItems, ResponseIds, type ReasoningShown, type ResponseFrame } from './encode.js';
 import { decodeResponsesRequest } from './decode.js';
 import { sealReasoning } from './reasoning.js';
+
+/** A request with `reasoning.summary` set, with and without `include: ["reasoning.encrypted_content"]`. */
+const SUMMARIES: ReasoningShown = { encrypted: false, summaries: true };
+const SHOWN_ALL: ReasoningShown = { encrypted: true, summaries: true };
 
 const frame: ResponseFrame = { id: 'resp_1', createdAt: 1, model: 'm', echo: decodeResponsesRequest({ model: 'm', input: 'x' }).echo, stored: false };
 
@@ -30,7 +34,7 @@ const answer = (content: ChatResponse['content']): ChatResponse => ({
 
 describe('Responses stream events', () => {
   it('streams one item at a time: reasoning summary, then the message, then each function call, then completed', () => {
-    const e = new ResponseEvents(frame, new ResponseIds('abc'));
+    const e = new ResponseEvents(frame, new ResponseIds('abc'), SUMMARIES);
     e.start();
     e.reasoning('Let me ');
     e.reasoning('think.');
@@ -79,8 +83,27 @@ describe('Responses stream events', () => {
     ]);
   });
 
+  it.each([
+    ['with', { encrypted: true, summaries: false }],
+    ['without', { encrypted: false, summaries: false }],
+  ] as const)('without reasoning.summary (%s encrypted content), adds and completes each reasoning item with summary: [] and no summary events, as the whole answer writes it', (_name, shown) => {
+    const e = new ResponseEvents(frame, new ResponseIds('abc'), shown);
+    e.start();
+    e.reasoning('Let me ');
+    e.reasoning('think.');
+    e.signature('sig-1', 'anthropic');
+    e.text('Hi');
+    e.finish('stop', null);
+    const events = parse(e.take());
+    expect(events.filter((x) => x.output_index === 0).map((x) => x.type)).toEqual(['response.output_item.added', 'response.output_item.done']);
+    expect(events.some((x) => String(x.type).startsWith('response.reasoning_summary'))).toBe(false);
+    const output = (events.at(-1)?.response as { output: unknown[] }).output;
+    expect(output[0]).toEqual(shown.encrypted ? { id: 'rs_abc01', type: 'reasoning', summary: [], encrypted_content: expect.stringMatching(/^swy1\./) } : { id: 'rs_abc01', type: 'reasoning', summary: [] });
+    expect(output).toEqual(outputItems(answer([{ type: 'reasoning', text: 'Let me think.', signature: 'sig-1', provider: 'anthropic' }, { type: 'text', text: 'Hi' }]), new ResponseIds('abc'), shown));
+  });
+
   it('starts a new reasoning item after a sealed one, carries the encrypted content, and writes redacted reasoning as a whole item', () => {
-    const e = new ResponseEvents(frame, new ResponseIds('abc'), true);
+    const e = new ResponseEvents(frame, new ResponseIds('abc'), SHOWN_ALL);
     e.start();
     e.reasoning('One.');
     e.signature('sig-1', 'anthropic');
@@ -104,7 +127,7 @@ describe('Responses stream events', () => {
     const signed = (text: string): ChatResponse['content'] => [thought, { type: 'text', text: 'Hello ' }, { type: 'reasoning', text: '', signature: 'gsig', provider: 'google' }, { type: 'text', text: text }];
 
     function streamed(encrypted: boolean, then: (e: ResponseEvents) => void): unknown[] {
-      const e = new ResponseEvents(frame, new ResponseIds('abc'), encrypted);
+      const e = new ResponseEvents(frame, new ResponseIds('abc'), { encrypted, summaries: true });
       e.start();
       e.reasoning('Plan.');
       e.signature('tsig', 'google');
@@ -118,7 +141,7 @@ describe('Responses stream events', () => {
 
     it('never splits the message: it is written after it, in a stream as in a whole answer', () => {
       const stream = streamed(true, (e) => e.text('world.'));
-      const whole = outputItems(answer([{ ...thought, signature: 'tsig' }, ...signed('world.').slice(1)]), new ResponseIds('abc'), true);
+      const whole = outputItems(answer([{ ...thought, signature: 'tsig' }, ...signed('world.').slice(1)]), new ResponseIds('abc'), SHOWN_ALL);
       expect(stream).toEqual(whole);
       expect(whole.map((item) => item.type)).toEqual(['reasoning', 'message', 'reasoning']);
       expect(whole[1]).toMatchObject({ content: [{ text: 'Hello world.' }] });
@@ -126,11 +149,11 @@ describe('Responses stream events', () => {
 
     it('adds no item and keeps one message when the client did not ask for encrypted content', () => {
       expect(streamed(false, (e) => e.text('world.')).map((item) => (item as { type: string }).type)).toEqual(['reasoning', 'message']);
-      expect(outputItems(answer(signed('world.')), new ResponseIds('abc'), false).map((item) => item.type)).toEqual(['reasoning', 'message']);
+      expect(outputItems(answer(signed('world.')), new ResponseIds('abc'), SUMMARIES).map((item) => item.type)).toEqual(['reasoning', 'message']);
     });
 
     it('decodes back before the text it signs, so Gemini gets it on that text', () => {
-      const items = outputItems(answer(signed('world.')), new ResponseIds('abc'), true);
+      const items = outputItems(answer(signed('world.')), new ResponseIds('abc'), SHOWN_ALL);
       const again = decodeResponsesRequest({ model: 'm', input: [{ role: 'user', content: 'x' }, ...items] });
       expect(again.input[1]).toEqual({
         role: 'assistant',
@@ -145,7 +168,7 @@ describe('Responses stream events', () => {
       const whole = outputItems(
         answer([{ ...thought, signature: 'tsig' }, { type: 'text', text: 'Hello ' }, { type: 'reasoning', text: '', signature: 'gsig', provider: 'google' }, { type: 'tool-call', id: 'c1', name: 'f', arguments: '{}' }]),
         new ResponseIds('abc'),
-        true,
+        SHOWN_ALL,
       );
       expect(stream).toEqual(whole);
     });
@@ -161,7 +184,7 @@ describe('Responses stream events', () => {
       'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed',
     ]);
     const output = (all.at(-1)?.response as { output: unknown[] }).output;
-    expect(output).toEqual(outputItems(answer([]), new ResponseIds('abc'), false));
+    expect(output).toEqual(outputItems(answer([]), new ResponseIds('abc'), SUMMARIES));
   });
 
   it("streams a refusal as the message's refusal part: content_part.added, refusal.delta per piece, refusal.done, content_part.done, as the whole answer writes it", () => {
@@ -184,7 +207,7 @@ describe('Responses stream events', () => {
     ]);
     const response = all.at(-1)?.response as { status: string; output: unknown[] };
     expect(response.status).toBe('completed');
-    expect(response.output).toEqual(outputItems({ ...answer([]), refusal: "I'm sorry, I can't help with that." }, new ResponseIds('abc'), false));
+    expect(response.output).toEqual(outputItems({ ...answer([]), refusal: "I'm sorry, I can't help with that." }, new ResponseIds('abc'), SUMMARIES));
   });
 
   it('puts a refusal after text in the same message as its next content part', () => {
@@ -199,7 +222,7 @@ describe('Responses stream events', () => {
       'response.content_part.added#1', 'response.refusal.delta#1', 'response.refusal.done#1', 'response.content_part.done#1',
     ]);
     const output = (all.at(-1)?.response as { output: unknown[] }).output;
-    expect(output).toEqual(outputItems({ ...answer([{ type: 'text', text: 'Well.' }]), refusal: 'No.' }, new ResponseIds('abc'), false));
+    expect(output).toEqual(outputItems({ ...answer([{ type: 'text', text: 'Well.' }]), refusal: 'No.' }, new ResponseIds('abc'), SUMMARIES));
   });
 
   it('ends a cut answer with response.incomplete and the reason', () => {

@@ -1,6 +1,6 @@
 import type { FinishReason, ReasoningPart } from '../../core/types.js';
 import { sealReasoning } from './reasoning.js';
-import { inProgressObject, outputRefusal, outputText, reasoningItem, responseObject, statusOf, type FunctionCallItem, type MessageItem, type OutputItem, type ReasoningItem, type ResponseFrame, type ResponseIds } from './encode.js';
+import { inProgressObject, outputRefusal, outputText, reasoningItem, responseObject, statusOf, type FunctionCallItem, type MessageItem, type OutputItem, type ReasoningItem, type ReasoningShown, type ResponseFrame, type ResponseIds } from './encode.js';
 
 /** The kind of a message's content part: its text or a refusal. */
 type PartKind = 'output_text' | 'refusal';
@@ -14,10 +14,15 @@ type Open =
   | { kind: 'reasoning'; index: number; item: ReasoningItem; text: string; sealed: boolean }
   | { kind: 'call'; index: number; item: FunctionCallItem; callIndex: number };
 
+/** What a request that asks for nothing sees of reasoning, as on the API: no encrypted content, no summaries. */
+const NOTHING_SHOWN: ReasoningShown = { encrypted: false, summaries: false };
+
 /**
  * Writes the typed events of a Responses stream in the order OpenAI sends them: one output item at a
  * time, each opened (`output_item.added`, its part added), filled by deltas and closed (`.done` events,
  * `output_item.done`) before the next starts. Every event carries its `type` and `sequence_number`.
+ * A reasoning item streams its summary only when the request asked for summaries; otherwise, as the API
+ * sends it, it is added and done with `summary: []` and nothing between.
  */
 export class ResponseEvents {
   readonly output: OutputItem[] = [];
@@ -32,8 +37,8 @@ export class ResponseEvents {
   constructor(
     private readonly frame: ResponseFrame,
     private readonly ids: ResponseIds,
-    /** The client asked for reasoning items' encrypted content (`include`). */
-    private readonly encryptedReasoning = false,
+    /** What the client asked to see of reasoning (`include`, `reasoning.summary`). */
+    private readonly shown: ReasoningShown = NOTHING_SHOWN,
   ) {}
 
   /** `response.created` and `response.in_progress`. */
@@ -60,12 +65,12 @@ export class ResponseEvents {
     this.emit('response.refusal.delta', { item_id: o.item.id, output_index: o.index, content_index: o.contentIndex, delta });
   }
 
-  /** Reasoning text: a summary delta of the open reasoning item, or of a new one once the open one is sealed. */
+  /** Reasoning text: a summary delta of the open reasoning item (when summaries are shown), or of a new one once the open one is sealed. */
   reasoning(delta: string): void {
     this.placeSignatures();
     const o = this.open?.kind === 'reasoning' && !this.open.sealed ? this.open : this.openReasoning();
     o.text += delta;
-    this.emit('response.reasoning_summary_text.delta', { item_id: o.item.id, output_index: o.index, summary_index: 0, delta });
+    if (this.shown.summaries) this.emit('response.reasoning_summary_text.delta', { item_id: o.item.id, output_index: o.index, summary_index: 0, delta });
   }
 
   /**
@@ -78,8 +83,9 @@ export class ResponseEvents {
     const open = this.open;
     if (open?.kind === 'reasoning' && !open.sealed) {
       open.sealed = true;
-      if (this.encryptedReasoning) open.item.encrypted_content = sealReasoning({ type: 'reasoning', text: '', signature, provider }) as string;
-    } else if (this.encryptedReasoning) {
+      const signed: ReasoningPart = { type: 'reasoning', text: open.text, signature, provider };
+      if (this.shown.encrypted) open.item.encrypted_content = sealReasoning(signed, false, !this.shown.summaries) as string;
+    } else if (this.shown.encrypted) {
       this.unplaced.push({ type: 'reasoning', text: '', signature, provider });
     }
   }
@@ -136,7 +142,7 @@ export class ResponseEvents {
     if (o?.kind === 'message') {
       o.item.content.push(contentPart(o));
       o.item.status = 'incomplete';
-    } else if (o?.kind === 'reasoning') o.item.summary = o.text === '' ? [] : [{ type: 'summary_text', text: o.text }];
+    } else if (o?.kind === 'reasoning') o.item.summary = o.text === '' || !this.shown.summaries ? [] : [{ type: 'summary_text', text: o.text }];
     else if (o) o.item.status = 'incomplete';
     const response = responseObject(this.frame, { status: 'failed', incomplete_details: null, error: failure }, this.output, null);
     this.emit('response.failed', { response });
@@ -206,8 +212,16 @@ export class ResponseEvents {
     this.open = o;
     this.output.push(item);
     this.emit('response.output_item.added', { output_index: o.index, item: { ...item, summary: [] } });
-    this.emit('response.reasoning_summary_part.added', { item_id: item.id, output_index: o.index, summary_index: 0, part: { type: 'summary_text', text: '' } });
+    if (this.shown.summaries) this.emit('response.reasoning_summary_part.added', { item_id: item.id, output_index: o.index, summary_index: 0, part: { type: 'summary_text', text: '' } });
     return o;
+  }
+
+  /** The reasoning item's summary part ends: its `.done` events, and the part joins the item. */
+  private endSummary(o: Extract<Open, { kind: 'reasoning' }>): void {
+    const part = { type: 'summary_text' as const, text: o.text };
+    this.emit('response.reasoning_summary_text.done', { item_id: o.item.id, output_index: o.index, summary_index: 0, text: o.text });
+    this.emit('response.reasoning_summary_part.done', { item_id: o.item.id, output_index: o.index, summary_index: 0, part });
+    o.item.summary = [part];
   }
 
   private close(status: 'completed' | 'incomplete'): void {
@@ -219,10 +233,7 @@ export class ResponseEvents {
       this.endPart(o);
       o.item.status = status;
     } else if (o.kind === 'reasoning') {
-      const part = { type: 'summary_text' as const, text: o.text };
-      this.emit('response.reasoning_summary_text.done', { item_id: id, output_index: o.index, summary_index: 0, text: o.text });
-      this.emit('response.reasoning_summary_part.done', { item_id: id, output_index: o.index, summary_index: 0, part });
-      o.item.summary = [part];
+      if (this.shown.summaries) this.endSummary(o);
     } else {
       this.emit('response.function_call_arguments.done', { item_id: id, output_index: o.index, name: o.item.name, arguments: o.item.arguments });
       o.item.status = status;

@@ -237,7 +237,7 @@ describe('the members of a Responses request’s objects', () => {
   it('takes every value of include the SDK declares and refuses any other, naming its place', () => {
     const includable = sdk.literals(sdk.named('ResponseIncludable'));
     expect(includable).toContain('reasoning.encrypted_content');
-    expect(decodeResponsesRequest({ ...input(USER), include: includable }).encryptedReasoning).toBe(true);
+    expect(decodeResponsesRequest({ ...input(USER), include: includable }).reasoningShown.encrypted).toBe(true);
     expect(refusal({ ...input(USER), include: ['reasoning.encrypted_content', 'zz_extra'] }).error).toMatchObject({ param: 'include[1]', code: 'invalid_value' });
   });
 });

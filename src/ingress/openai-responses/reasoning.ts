@@ -17,17 +17,22 @@ interface Sealed {
   r?: string;
   /** 1: the signature is of the message before the item (Gemini signs the answer's text), not of what follows. */
   b?: 1;
+  /** The signed reasoning text, when the item's summary does not show it (no `reasoning.summary` asked). */
+  t?: string;
 }
 
 /**
  * The `encrypted_content` of a reasoning part; undefined when it has nothing to seal (no signature).
- * `ofMessageBefore` marks a signature-only part written after the message it signs.
+ * `ofMessageBefore` marks a signature-only part written after the message it signs. `withText` seals the
+ * reasoning text too, for an item whose summary is empty: a signature handed back without the text it
+ * signs would be refused upstream, as the API's own encrypted content carries the reasoning.
  */
-export function sealReasoning(part: ReasoningPart | RedactedReasoningPart, ofMessageBefore = false): string | undefined {
+export function sealReasoning(part: ReasoningPart | RedactedReasoningPart, ofMessageBefore = false, withText = false): string | undefined {
   const sealed: Sealed = part.type === 'reasoning' ? { s: part.signature } : { r: part.data };
   if (sealed.s === undefined && sealed.r === undefined) return undefined;
   if (part.provider !== undefined) sealed.p = part.provider;
   if (ofMessageBefore) sealed.b = 1;
+  if (withText && part.type === 'reasoning' && part.text !== '') sealed.t = part.text;
   return PREFIX + Buffer.from(JSON.stringify(sealed)).toString('base64url');
 }
 
@@ -58,8 +63,9 @@ export interface HandedBackReasoning {
 }
 
 /**
- * A reasoning item handed back as a canonical part: its summary as the text, ours sealed as we wrote it;
- * anyone else's encrypted content as a signature of no known provider (dialects send that nowhere).
+ * A reasoning item handed back as a canonical part: its summary as the text (or the text sealed with the
+ * signature when the summary was not shown), ours sealed as we wrote it; anyone else's encrypted content
+ * as a signature of no known provider (dialects send that nowhere).
  */
 export function reasoningPart(summary: string, encrypted: string | undefined): HandedBackReasoning | undefined {
   if (encrypted === undefined) return summary === '' ? undefined : { part: { type: 'reasoning', text: summary }, ofMessageBefore: false };
@@ -70,7 +76,8 @@ export function reasoningPart(summary: string, encrypted: string | undefined): H
   if (redacted !== undefined) {
     return { part: provider === undefined ? { type: 'redacted-reasoning', data: redacted } : { type: 'redacted-reasoning', data: redacted, provider }, ofMessageBefore: false };
   }
-  const part: ReasoningPart = { type: 'reasoning', text: summary };
+  const sealedText = summary === '' ? str(sealed.t) : undefined;
+  const part: ReasoningPart = { type: 'reasoning', text: sealedText ?? summary };
   const signature = str(sealed.s);
   if (signature !== undefined) part.signature = signature;
   if (provider !== undefined) part.provider = provider;

@@ -153,16 +153,30 @@ describe('the OpenAI Responses front door, through the server and the official S
       expect(second.output_text).toBe('The tool said: snow.');
     });
 
-    it('reasons when asked to think step by step: a reasoning item with a summary (where the API shows reasoning) and reasoning tokens', async () => {
+    it('reasons when asked to think step by step: without reasoning.summary, a reasoning item with summary [] and no summary events, as the API answers', async () => {
       const res = await client.responses.create({ model, input: 'Think step by step: hello', store: false });
       expect(res.usage?.output_tokens_details.reasoning_tokens).toBeGreaterThan(0);
       const reasoning = res.output.find((o) => o.type === 'reasoning');
       // Azure OpenAI counts reasoning tokens but never sends the reasoning text.
       if (model === 'azure') return expect(reasoning).toBeUndefined();
+      expect(reasoning).toEqual({ id: expect.stringMatching(/^rs_/), type: 'reasoning', summary: [] });
+      expect(res.reasoning).toEqual({ effort: null, summary: null });
+      const stream = client.responses.stream({ model, input: 'Think step by step: hello', store: false });
+      const kinds: string[] = [];
+      stream.on('event', (e) => kinds.push(e.type));
+      const final = await stream.finalResponse();
+      expect(kinds.filter((k) => k.startsWith('response.reasoning_summary'))).toEqual([]);
+      expect(final.output.find((o) => o.type === 'reasoning')).toEqual({ id: expect.stringMatching(/^rs_/), type: 'reasoning', summary: [] });
+    });
+
+    it('reasons when asked to think step by step: with reasoning.summary, a reasoning item with a summary (where the API shows reasoning), streamed as summary events', async () => {
+      const res = await client.responses.create({ model, input: 'Think step by step: hello', reasoning: { summary: 'auto' }, store: false });
+      const reasoning = res.output.find((o) => o.type === 'reasoning');
+      if (model === 'azure') return expect(reasoning).toBeUndefined();
       if (reasoning?.type !== 'reasoning') throw new Error(`no reasoning item from ${model}`);
       expect(reasoning.summary[0]?.text).toContain('A short friendly reply will do.');
       expect(res.output.at(-1)?.type).toBe('message');
-      const stream = client.responses.stream({ model, input: 'Think step by step: hello', store: false });
+      const stream = client.responses.stream({ model, input: 'Think step by step: hello', reasoning: { summary: 'auto' }, store: false });
       let summary = '';
       stream.on('response.reasoning_summary_text.delta', (e) => (summary += e.delta));
       await stream.finalResponse();
@@ -193,7 +207,9 @@ describe('the OpenAI Responses front door, through the server and the official S
     const resent = (): unknown => (JSON.parse(sims.bedrock?.lastRequest?.body.toString() ?? '{}') as { messages: Array<{ content: unknown[] }> }).messages[1]?.content[0];
     await client.responses.create({ model: 'bedrock', previous_response_id: first.id, input: 'Thanks', store: false });
     const fromStore = resent();
-    expect(fromStore).toEqual({ reasoningContent: { reasoningText: { text: reasoning.summary[0]?.text, signature: expect.stringMatching(/.+/) } } });
+    // No summary was asked for: the item shows none, and its encrypted content carries the signed text.
+    expect(reasoning.summary).toEqual([]);
+    expect(fromStore).toEqual({ reasoningContent: { reasoningText: { text: 'The user wrote "Think step by step: hello". A short friendly reply will do.', signature: expect.stringMatching(/.+/) } } });
     const handedBack = first.output as unknown as OpenAI.Responses.ResponseInputItem[];
     await client.responses.create({ model: 'bedrock', input: [{ role: 'user', content: 'Think step by step: hello' }, ...handedBack, { role: 'user', content: 'Thanks' }], store: false });
     expect(resent()).toEqual(fromStore);

@@ -15,7 +15,7 @@ import { answerTurn } from './answer.js';
 import { inDoorTerms } from './param-path.js';
 import { checkCallOutputs } from './call-outputs.js';
 import { inputItems } from './input-items.js';
-import { encodeResponsesUsage, inProgressObject, outputItems, ResponseIds, responseObject, statusOf, type ResponseFrame } from './encode.js';
+import { encodeResponsesUsage, inProgressObject, outputItems, ResponseIds, responseObject, statusOf, type ReasoningShown, type ResponseFrame } from './encode.js';
 import type { Conversations } from './store/conversations.js';
 import { STORED_RESPONSE_ROUTES } from './stored-routes.js';
 import { ResponsesStreamEncoder, storageListener } from './stream.js';
@@ -66,7 +66,7 @@ interface StreamMaking {
   history: Message[];
   input: unknown;
   body: unknown;
-  encryptedReasoning: boolean;
+  shown: ReasoningShown;
   storedMessages: number;
 }
 
@@ -83,7 +83,7 @@ async function streamResponse(ctx: RouteContext, chat: ChatRequest, options: Req
   // Not marked (the store failed, logged): not stored either, as a save that fails is not.
   const begun = keep && { response: JSON.stringify(inProgressObject(m.frame)), inputItems: JSON.stringify(inputItems(m.input, m.ids)) };
   const storage = keep && begun && (await keep.begin(m.ids.response, m.owner, begun)) ? { conversations: keep, owner: m.owner, messages: m.history, residency: options.residency, inputItems: begun.inputItems } : undefined;
-  const encoder = new ResponsesStreamEncoder(ctx, servedBy, m.frame, m.ids, storage, m.encryptedReasoning, m.body, m.storedMessages);
+  const encoder = new ResponsesStreamEncoder(ctx, servedBy, m.frame, m.ids, storage, m.shown, m.body, m.storedMessages);
   const listener = storage ? storageListener(ctx, storage, m.ids.response) : ctx;
   return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, listener), trailers: encoder.trailers };
 }
@@ -111,14 +111,14 @@ async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
   // client hears the place in its own body, found only then.
   const storedMessages = history.length - req.input.length;
   try {
-    if (req.stream) return await streamResponse(ctx, chat, options, { frame, ids, keep, owner, history, input, body, encryptedReasoning: req.encryptedReasoning, storedMessages });
+    if (req.stream) return await streamResponse(ctx, chat, options, { frame, ids, keep, owner, history, input, body, shown: req.reasoningShown, storedMessages });
 
     const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(chat, options);
     ctx.servedBy = servedBy;
     const headers = servedHeaders(servedBy, admitted, cache, response.warnings);
     const cost = answerCost(ctx, servedBy, response.usage, { extras: wantsExtensions(ctx, servedBy), estimated: response.usageEstimated });
     if (cost.usd !== undefined) headers['x-switchyard-cost-usd'] = cost.usd;
-    const output = outputItems(response, ids, req.encryptedReasoning);
+    const output = outputItems(response, ids, req.reasoningShown);
     if (response.usageEstimated) headers['x-switchyard-usage-estimated'] = 'true';
     const usage = encodeResponsesUsage(response.usage, cost.extension);
     const answer = JSON.stringify(responseObject(frame, statusOf(response.finishReason), output, usage));

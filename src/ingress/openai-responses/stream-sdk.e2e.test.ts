@@ -186,4 +186,26 @@ describe('the Responses door as the openai SDK reads it: reasoning, text and fun
     // (It adds what it parsed, `parsed` and `parsed_arguments`, null here: no format or strict tool to parse.)
     expect(final).toMatchObject({ ...completed.response, output_text: TEXT.join('') });
   });
+
+  it.each([
+    ['with include', ['reasoning.encrypted_content'] as OpenAI.Responses.ResponseIncludable[]],
+    ['without include', undefined],
+  ])('without reasoning.summary, adds and completes the reasoning item with summary: [] and no summary events, as the API does (%s)', async (name, include) => {
+    const stream = client.responses.stream({ model: 'claude', input: 'Weather in Paris and Oslo?', tools, reasoning: { effort: 'low' }, ...(include && { include }) });
+    const events: ResponseStreamEvent[] = [];
+    for await (const event of stream) events.push(event);
+    expect(streamProblems(events)).toEqual([]);
+    const declared = sdk.named('ResponseStreamEvent');
+    expect(events.flatMap((e, i) => sdk.problems(e, declared, `events[${i}] ${e.type}`)).filter((p) => !SDK_LAG.some((lag) => lag.test(p)))).toEqual([]);
+    expect(events.filter((e) => e.type.startsWith('response.reasoning_summary'))).toEqual([]);
+    expect(events.filter((e) => 'output_index' in e && e.output_index === 0).map((e) => e.type)).toEqual(['response.output_item.added', 'response.output_item.done']);
+    const item = events.flatMap((e) => (e.type === 'response.output_item.done' && e.output_index === 0 ? [e.item] : []))[0];
+    if (name === 'with include') expect(item).toEqual({ id: expect.stringMatching(/^rs_/), type: 'reasoning', summary: [], encrypted_content: expect.stringMatching(/^swy1\./) });
+    else expect(item).toEqual({ id: expect.stringMatching(/^rs_/), type: 'reasoning', summary: [] });
+    const completed = events.at(-1);
+    if (completed?.type !== 'response.completed') throw new Error(`ends with ${completed?.type}`);
+    expect(completed.response.output[0]).toEqual(item);
+    expect(completed.response.reasoning).toEqual({ effort: 'low', summary: null });
+    expect(await stream.finalResponse()).toMatchObject({ ...completed.response, output_text: TEXT.join('') });
+  });
 });

@@ -14,7 +14,7 @@ describe('a Responses stream that breaks after its first byte', () => {
   it("names the refused place in the Responses body, where a continuation's dialect named the canonical request's", () => {
     const body = { model: 'm', instructions: 'Be brief.', previous_response_id: 'resp_0', input: [{ role: 'user', content: [{ type: 'input_text', text: 'Look' }, { type: 'input_image', image_url: 'data:image/bmp;base64,Qk0=' }] }] };
     const frame: ResponseFrame = { id: 'resp_1', createdAt: 1, model: 'm', echo: decodeResponsesRequest(body).echo, stored: false };
-    const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, new ResponseIds('req_1'), undefined, false, body, 2);
+    const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, new ResponseIds('req_1'), undefined, { encrypted: false, summaries: false }, body, 2);
     encoder.part({ type: 'text', delta: 'Hel' });
     const refused = new GatewayError({ kind: 'invalid_request', message: "'messages[3].content[1]' is an image of type image/bmp.", param: 'messages[3].content[1]' });
     const raw = encoder.error(refused);
@@ -27,7 +27,7 @@ describe('a Responses stream that breaks after its first byte', () => {
     const body = { model: 'm', input: 'Hi' };
     const codes = (error: GatewayError): unknown[] => {
       const frame: ResponseFrame = { id: 'resp_1', createdAt: 1, model: 'm', echo: decodeResponsesRequest(body).echo, stored: false };
-      const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, new ResponseIds('req_1'), undefined, false, body, 0);
+      const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, new ResponseIds('req_1'), undefined, { encrypted: false, summaries: false }, body, 0);
       encoder.part({ type: 'text', delta: 'Hel' });
       const frames = encoder.error(error).split('\n\n').filter((f) => f !== '');
       return frames.slice(-2).map((f) => {
@@ -45,7 +45,7 @@ describe('a Responses stream that breaks after its first byte', () => {
     const priced: RouteContext = { ...ctx, costOf: (_served, usage) => ({ usd: (usage?.prompt ?? 0) / 1000, priced: true }) };
     const body = { model: 'm', input: 'Hi' };
     const frame: ResponseFrame = { id: 'resp_1', createdAt: 1, model: 'm', echo: decodeResponsesRequest(body).echo, stored: false };
-    const encoder = (): ResponsesStreamEncoder => new ResponsesStreamEncoder(priced, servedBy, frame, new ResponseIds('req_1'), undefined, false, body, 0);
+    const encoder = (): ResponsesStreamEncoder => new ResponsesStreamEncoder(priced, servedBy, frame, new ResponseIds('req_1'), undefined, { encrypted: false, summaries: false }, body, 0);
     const billed = encoder();
     const untold = encoder();
     const broken = new GatewayError({ kind: 'network', message: 'cut' });
@@ -60,7 +60,7 @@ describe('a Responses stream of a refusal', () => {
   it('streams the refusal parts as refusal.delta events and completes with the refusal in the message', () => {
     const body = { model: 'm', input: 'x' };
     const frame: ResponseFrame = { id: 'resp_1', createdAt: 1, model: 'm', echo: decodeResponsesRequest(body).echo, stored: false };
-    const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, new ResponseIds('req_1'), undefined, false, body, 0);
+    const encoder = new ResponsesStreamEncoder(ctx, servedBy, frame, new ResponseIds('req_1'), undefined, { encrypted: false, summaries: false }, body, 0);
     const raw = [
       encoder.part({ type: 'start', id: 'c', model: 'm' }),
       encoder.part({ type: 'refusal', delta: "I can't" }),

@@ -8,7 +8,7 @@ import { answerCost, brokenStreamCost, wantsExtensions } from '../extras.js';
 import { streamTrailers } from '../gateway-headers.js';
 import { openAIErrorBody } from '../openai-chat/errors.js';
 import { AnswerParts, answerTurn } from './answer.js';
-import { encodeResponsesUsage, type ResponseFrame, type ResponseIds } from './encode.js';
+import { encodeResponsesUsage, type ReasoningShown, type ResponseFrame, type ResponseIds } from './encode.js';
 import { ResponseEvents } from './events.js';
 import { inDoorTerms } from './param-path.js';
 import { sealReasoning } from './reasoning.js';
@@ -72,13 +72,13 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
     frame: ResponseFrame,
     ids: ResponseIds,
     private readonly storage: StreamStorage | undefined,
-    /** The client asked for reasoning items' encrypted content (`include`). */
-    private readonly encryptedReasoning: boolean,
+    /** What the client asked to see of reasoning (`include`, `reasoning.summary`). */
+    private readonly shown: ReasoningShown,
     /** The request body and the stored messages before its input: a failure names its place in that body. */
     private readonly body: unknown,
     private readonly storedMessages: number,
   ) {
-    this.events = new ResponseEvents(frame, ids, encryptedReasoning);
+    this.events = new ResponseEvents(frame, ids, shown);
     this.ids = ids;
     this.answer = storage && new AnswerParts();
   }
@@ -99,7 +99,7 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
         break;
       case 'redacted-reasoning': {
         // Redacted reasoning has nothing to show: only a client that asked for encrypted content sees it.
-        const sealed = this.encryptedReasoning ? sealReasoning(part) : undefined;
+        const sealed = this.shown.encrypted ? sealReasoning(part) : undefined;
         if (sealed !== undefined) this.events.opaqueReasoning(sealed);
         break;
       }
