@@ -1,7 +1,9 @@
+import { systemClock } from '../core/clock.js';
 import { toGatewayError } from '../core/errors.js';
 import type { ChatRequest } from '../core/types.js';
 import { estimatePromptTokens } from '../core/estimate.js';
 import type { GatewayConfig } from '../config/schema.js';
+import type { GatewayOptions } from '../gateway/api.js';
 import { createGateway, type Gateway, type ServedBy } from '../gateway/gateway.js';
 import { PriceBook } from '../ledger/pricing/price-book.js';
 import { groupMembers, type GroupConfig } from '../routing/config.js';
@@ -9,6 +11,7 @@ import { runLoad, requestBudget } from './load.js';
 import { measure, type DrillMetrics, type RequestSample } from './measure.js';
 import { DrillRecorder, sampleRouting, WARMUP } from './record.js';
 import { faultsOutside, faultWindows, type FaultWindow, type Scenario } from './scenario.js';
+import type { FaultTarget } from './faults/inject.js';
 import { findGroup, placeTargets } from './targets.js';
 import { timeline, type TimelineBucket } from './timeline.js';
 
@@ -28,6 +31,10 @@ export interface DrillOptions {
   requestTimeoutMs?: number;
   /** How often breaker states are sampled. */
   sampleMs?: number;
+  /** Finds the fault targets; `placeTargets` when absent (a spec hands in its own injector). */
+  place?: typeof placeTargets;
+  /** Supplies providers in-process, as `createGateway` takes them (a spec's fakes). */
+  createProvider?: GatewayOptions['createProvider'];
 }
 
 /** What the drill will do, shown before it starts. */
@@ -52,8 +59,18 @@ export interface DrillResult {
   metrics: DrillMetrics;
   cost: { usd: number; shadowUsd: number; shadowUsdPerHour: number; unpricedAttempts: number };
   timeline: TimelineBucket[];
+  /** The planned windows as injected: when each fault was in place, which is what `metrics` measure from. */
+  faults: AppliedWindow[];
   /** Faults that could not be injected (the drill then measured less than it planned). */
   injectionErrors: string[];
+}
+
+/** A planned fault window and when it was really in place (ms from the start of the run). */
+export interface AppliedWindow extends FaultWindow {
+  /** When every target that took the fault had acknowledged it; undefined: no target took it. */
+  appliedAtMs: number | undefined;
+  /** When it ends as the targets count it: the time left to the planned end when sent, from the acknowledgement. */
+  appliedToMs: number | undefined;
 }
 
 export interface PreparedDrill {
@@ -129,7 +146,7 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
   const problem = drillProblem(options);
   if (problem !== undefined) throw new Error(problem);
   const env = options.env ?? {};
-  const placed = await placeTargets(options.config, env, options.group, options.scenario, { shadow: options.shadow ?? true, via: options.via ?? 'auto' });
+  const placed = await (options.place ?? placeTargets)(options.config, env, options.group, options.scenario, { shadow: options.shadow ?? true, via: options.via ?? 'auto' });
   const { config, targets } = placed;
   const group = findGroup(config, options.group);
   const members = groupMembers(group).map((m) => m.id);
@@ -152,7 +169,7 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
   };
 
   const recorder = new DrillRecorder(prices, targetIds, plan.windows[0]?.fromMs ?? Infinity);
-  const gateway = createGateway(config, { observers: [recorder] });
+  const gateway = createGateway(config, { observers: [recorder], ...(options.createProvider && { createProvider: options.createProvider }) });
 
   return {
     plan,
@@ -162,14 +179,22 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
       recorder.start(t0);
       const routing = sampleRouting(gateway, members, t0, options.sampleMs ?? 100);
       const injectionErrors: string[] = [];
-      const inject = (run: () => Promise<void>): void => void run().catch((err: unknown) => injectionErrors.push((err as Error).message));
+      const elapsed = (): number => Date.now() - t0;
+      const faults: AppliedWindow[] = plan.windows.map((w) => ({ ...w, appliedAtMs: undefined, appliedToMs: undefined }));
+      const injecting: Array<Promise<void>> = [];
       // Each window ends on its own (targets time it), so overlapping windows do not end each other.
-      const timers = plan.windows.map((w) => setTimeout(() => inject(() => Promise.all(targets.map((t) => t.apply(w.effect, w.toMs - w.fromMs))).then(() => undefined)), w.fromMs));
+      const timers = plan.windows.map((w, i) =>
+        setTimeout(() => {
+          injecting.push(injectWindow(w, targets, elapsed, injectionErrors).then((applied) => void (faults[i] = applied)));
+        }, w.fromMs),
+      );
       const raw: Array<Omit<RequestSample, 'attempts'> & { id: string }> = [];
       try {
         await runLoad({
           ratePerS: options.ratePerS,
           durationMs: options.durationMs,
+          // The timers the fault windows and routing samples use, so one clock paces the whole run.
+          wait: (ms) => systemClock.sleep(ms),
           send: async (i) => {
             const id = `drill-${i}`;
             const startMs = Date.now() - t0;
@@ -181,14 +206,16 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
         routing.stop();
         timers.forEach(clearTimeout);
       }
+      await Promise.all(injecting);
       const samples: RequestSample[] = raw.map(({ id, ...r }) => ({ ...r, ...recorder.tally(id) }));
       const cost = { ...recorder.cost, shadowUsdPerHour: recorder.cost.shadowUsd / (options.durationMs / 3_600_000) };
       const breakers = routing.samples;
       return {
         plan,
-        metrics: measure({ requests: samples, breakers, windows: plan.windows, targets: targetIds, firstFailureMs: recorder.firstFailureMs }),
+        metrics: measure({ requests: samples, breakers, windows: inPlace(faults), targets: targetIds, firstFailureMs: recorder.firstFailureMs }),
         cost,
         timeline: timeline(samples, breakers, targetIds, options.durationMs),
+        faults,
         injectionErrors,
       };
     },
@@ -197,6 +224,32 @@ export async function prepareDrill(options: DrillOptions): Promise<PreparedDrill
       await Promise.all(targets.map((t) => t.close()));
     },
   };
+}
+
+/**
+ * Injects `window` into `targets` now (`elapsed()` ms into the run), for the time left to its planned
+ * end: a target counts a fault's duration from when it gets it, and the timer and the call run late
+ * under load. The fault is in place once acknowledged; a failure is added to `errors`.
+ */
+export async function injectWindow(window: FaultWindow, targets: ReadonlyArray<Pick<FaultTarget, 'apply'>>, elapsed: () => number, errors: string[]): Promise<AppliedWindow> {
+  const sentAtMs = elapsed();
+  const leftMs = window.toMs - sentAtMs;
+  if (leftMs <= 0) {
+    errors.push(`the fault window ${window.fromMs}-${window.toMs} ms had passed (${sentAtMs} ms into the run) before it could be injected`);
+    return { ...window, appliedAtMs: undefined, appliedToMs: undefined };
+  }
+  const settled = await Promise.allSettled(targets.map((t) => t.apply(window.effect, leftMs)));
+  for (const s of settled) if (s.status === 'rejected') errors.push((s.reason as Error).message);
+  if (!settled.some((s) => s.status === 'fulfilled')) return { ...window, appliedAtMs: undefined, appliedToMs: undefined };
+  const appliedAtMs = elapsed();
+  return { ...window, appliedAtMs, appliedToMs: appliedAtMs + leftMs };
+}
+
+/** The faults as they were in place, by start: what the drill measures from. */
+function inPlace(faults: readonly AppliedWindow[]): FaultWindow[] {
+  return faults
+    .flatMap((f) => (f.appliedAtMs === undefined || f.appliedToMs === undefined ? [] : [{ fromMs: f.appliedAtMs, toMs: f.appliedToMs, effect: f.effect }]))
+    .sort((a, b) => a.fromMs - b.fromMs);
 }
 
 async function sendOne(gateway: Gateway, request: ChatRequest, stream: boolean, requestId: string, timeoutMs: number): Promise<{ ok: boolean; errorKind: string | undefined; deployment: string | undefined }> {

@@ -30,6 +30,7 @@ const result: DrillResult = {
     flapped: false,
   },
   cost: { usd: 0.001, shadowUsd: 0, shadowUsdPerHour: 0, unpricedAttempts: 0 },
+  faults: [{ fromMs: 1_000, toMs: 2_500, effect: { status: 503 }, appliedAtMs: 1_000, appliedToMs: 2_500 }],
   injectionErrors: [],
   timeline: [
     { second: 0, served: { 'us-east': 10 }, errors: 0, p95Ms: 12, breakers: { 'us-east': 'closed' } },

@@ -17,12 +17,20 @@ export function formatPlan(plan: DrillPlan): string {
   ].join('\n');
 }
 
+/** How late the faults were in place against their planned windows (the metrics count from in place). */
+function faultLag(faults: DrillResult['faults']): string {
+  const lags = faults.flatMap((f) => (f.appliedAtMs === undefined ? [] : [f.appliedAtMs - f.fromMs]));
+  if (lags.length === 0) return 'never (no fault was injected)';
+  return `at most ${Math.round(Math.max(...lags))} ms after the planned start (${lags.length} of ${faults.length} window(s))`;
+}
+
 /** The terminal summary of a finished drill. */
 export function formatSummary(result: DrillResult, breaches: readonly string[]): string {
   const m = result.metrics;
   const kinds = Object.entries(m.errors.byKind).map(([k, n]) => `${k} ${n}`).join(', ');
   return [
     `requests           ${m.requests}`,
+    `fault in place     ${faultLag(result.faults)}`,
     `time to detect     ${ms(m.timeToDetectMs, 'not detected (no breaker opened, no cool-down)')}`,
     `time to failover   ${ms(m.timeToFullFailoverMs)}`,
     `errors             ${m.errors.total}${kinds ? ` (${kinds})` : ''}`,
