@@ -1,13 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ledgerSpend } from '../ledger/budgets/seed.js';
 import { parseConfig } from '../config/load.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { createGateway } from '../gateway/gateway.js';
 import type { Gateway } from '../gateway/api.js';
-import { longestStall, openSeeded, seedUsage } from '../ledger/testing/big-ledger.js';
+import { openSeeded, seedUsage } from '../ledger/testing/big-ledger.js';
 import type { LedgerStore, SqlLedgerStore } from '../ledger/store/sql-store.js';
 import { startOpenAISim } from '../sim/openai/index.js';
 import type { SimServer } from '../sim/server.js';
@@ -68,9 +68,13 @@ describe('GET /v1/switchyard/usage on a SQLite ledger with months of history', (
     return createHttpHandler(gateway, { authenticate, routes: [createUsageRoute(store, () => Date.UTC(2025, 6, 1), options.logger ?? silentLogger, { perCaller: options.perCaller })] });
   };
 
-  /** How long `ask` takes when asked while a long usage query runs, and whether that query was still running when it was answered. */
+  /**
+   * How long `ask` takes when asked while a long usage query runs, how long that query took, and
+   * whether it was still running when `ask` was answered.
+   */
   const whileUsageRuns = async (handle: (r: HttpRequest) => Promise<HttpResponse>, ask: () => Promise<HttpResponse>) => {
     let usageDone = false;
+    const usageStart = performance.now();
     const usage = handle(request('GET', '/v1/switchyard/usage', LONG_USAGE)).finally(() => (usageDone = true));
     await sleep(20);
     const start = performance.now();
@@ -78,24 +82,23 @@ describe('GET /v1/switchyard/usage on a SQLite ledger with months of history', (
     const ms = performance.now() - start;
     const stillRunning = !usageDone;
     expect((await usage).status).toBe(200);
-    return { answer, ms, stillRunning };
+    return { answer, ms, stillRunning, usageMs: performance.now() - usageStart };
   };
 
-  it('answers /healthz and a chat request within a few ms while a usage query reads 200,000 events', async () => {
+  it('answers /healthz and a chat request while a usage query reads 200,000 events, in a small share of the query\'s time', async () => {
     const handle = await handlerOn();
     await handle(request('GET', '/v1/switchyard/usage', 'from=2025-07-01&to=2025-07-01'));
     const chat = () => handle(request('POST', '/v1/chat/completions', '', { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }));
     expect((await chat()).status).toBe(200);
-    const alone = performance.now();
-    expect((await chat()).status).toBe(200);
-    const chatAlone = performance.now() - alone;
 
+    // Shares of the query, not milliseconds: a loaded machine slows the query and the answers alike. A
+    // query on the event loop (or in slices of it) holds each answer for all (or much) of its time.
     const health = await whileUsageRuns(handle, () => handle(request('GET', '/healthz')));
     expect([health.answer.status, health.stillRunning]).toEqual([200, true]);
-    expect(health.ms).toBeLessThan(20);
+    expect(health.ms).toBeLessThan(health.usageMs / 25);
     const answered = await whileUsageRuns(handle, chat);
     expect([answered.answer.status, answered.stillRunning]).toEqual([200, true]);
-    expect(answered.ms).toBeLessThan(chatAlone + 50);
+    expect(answered.ms).toBeLessThan(answered.usageMs / 10);
   }, 60_000);
 
   it('answers a usage query past ledger.query_timeout_ms with 503 ledger_unavailable and retry-after, and logs a warning', async () => {
@@ -127,17 +130,23 @@ describe('GET /v1/switchyard/usage on a SQLite ledger with months of history', (
     const handle = await handlerOn();
     await handle(request('GET', '/v1/switchyard/usage', 'from=2025-07-01&to=2025-07-01'));
     const sixteen = 'provider,model,deployment,region,key,team,user,group,day,status,operation,role,tag:project,tag:a,tag:b,tag:c';
-    // One group per event: 200,000 groups were a 100 MB answer and ~3 s of the event loop.
-    const asked = handle(request('GET', '/v1/switchyard/usage', `from=2025-06-01&to=2025-06-30&group_by=${sixteen}`));
-    const longest = await longestStall(asked);
-    const wide = await asked;
+    // One group per event: 200,000 groups were a 100 MB answer and ~3 s of the event loop. Counted, not
+    // timed (a loop stall's length is the machine's): the store hands over one group past the bound.
+    const store = stores.at(-1)!;
+    const summarize = store.summarize.bind(store);
+    const handed: number[] = [];
+    vi.spyOn(store, 'summarize').mockImplementation(async (q) => {
+      const rows = await summarize(q);
+      handed.push(rows.length);
+      return rows;
+    });
+    const wide = await handle(request('GET', '/v1/switchyard/usage', `from=2025-06-01&to=2025-06-30&group_by=${sixteen}`));
     expect([wide.status, JSON.parse(wide.body as string)]).toEqual([
       400,
       { error: { type: 'invalid_request_error', code: 'invalid_usage_query', param: null, message: 'the answer would hold more than 10000 groups; group by fewer dimensions or narrow from/to (switchyard report reads any number)' } },
     ]);
-    // Unbounded it was ~3 s (one group per event, all taken in and sorted); bounded, the database hands
-    // over 10,001 groups, ~100-300 ms of the loop on this machine (their copy from the reader, and GC).
-    expect(longest).toBeLessThan(1_000);
+    // The groups, then the whole range's one total.
+    expect(handed.sort((a, b) => b - a)).toEqual([10_001, 1]);
     const answered = await handle(request('GET', '/v1/switchyard/usage', 'from=2025-06-01&to=2025-06-30&group_by=user,key,day'));
     expect([answered.status, (JSON.parse(answered.body as string) as { data: unknown[] }).data.length]).toEqual([200, 17 * 100 * 3]);
   }, 60_000);
