@@ -63,43 +63,50 @@ async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boo
   return settled;
 }
 
+/** How many reports the back-to-back spec reads while the writer commits. */
+const REPORTS = 40;
+
 describe('the WAL under reports read back to back', () => {
   it('stays bounded while a writer commits at a steady rate and two callers poll reports with no pause between them', async () => {
     const { path, driver } = await ledgerOfPages();
-    const until = performance.now() + 3_000;
+    // Until 40 reports are read, not for a time: a loaded machine reads fewer in any time. The cap only
+    // ends a run whose reports starve.
+    const cap = performance.now() + 20_000;
     let rows = 0;
     let reports = 0;
+    const running = (): boolean => reports < REPORTS && performance.now() < cap;
     let largest = 0;
     const writer = async (): Promise<void> => {
       // ~200 KB of WAL every ~10 ms: about 20 MB a second.
-      while (performance.now() < until) {
+      while (running()) {
         await driver.insertRows('pages', ['id', 'text'], 'id', Array.from({ length: 100 }, () => [rows++, 'x'.repeat(2000)]));
         await sleep(10);
       }
     };
     const poller = async (): Promise<void> => {
-      while (performance.now() < until) {
+      while (running()) {
         await driver.readMany!(REPORT);
         reports++;
       }
     };
     const sampler = async (): Promise<void> => {
-      while (performance.now() < until) {
+      while (running()) {
         largest = Math.max(largest, walBytes(path));
         await sleep(20);
       }
     };
     try {
       await Promise.all([writer(), poller(), poller(), sampler()]);
-      // Measured ~9-10 MB (40-47 reports); before reports waited for a checkpoint the WAL took every
-      // commit, 45-51 MB in these 3 s (31-39 reports), and kept growing as long as the polling went on.
-      expect(largest, `largest WAL ${(largest / MB).toFixed(1)} MB, ${reports} reports`).toBeLessThan(2 * WAL_LIMIT_BYTES);
-      expect(reports).toBeGreaterThan(10);
+      // Measured ~9-10 MB (40-47 reports in 3 s); before reports waited for a checkpoint the WAL took
+      // every commit, 45-51 MB in 3 s (31-39 reports), and kept growing as long as the polling went on.
+      // Three limits, not two: on a loaded machine more commits land while the last reads end (~18 MB once).
+      expect(largest, `largest WAL ${(largest / MB).toFixed(1)} MB, ${reports} reports`).toBeLessThan(3 * WAL_LIMIT_BYTES);
+      expect(reports).toBeGreaterThanOrEqual(REPORTS);
       expect((await driver.query('SELECT COUNT(*) AS n FROM pages')).rows).toEqual([{ n: rows }]);
     } finally {
       await driver.close();
     }
-  }, 30_000);
+  }, 60_000);
 
   it('holds a report while the WAL is past its limit until the writer\'s checkpoint has copied it all, then empties the WAL', async () => {
     const { path, driver } = await ledgerOfPages();
@@ -119,11 +126,15 @@ describe('the WAL under reports read back to back', () => {
   it('answers a budget seeding (the request lane) at once while reports wait for the checkpoint', async () => {
     const { path, driver } = await ledgerOfPages();
     try {
+      // The lane's thread started, so the time below is the read's alone.
+      await driver.readMany!('SELECT 1 AS one', [], { lane: 'request' });
       const other = await heldBackWal(path, driver);
       const report = driver.readMany!('SELECT COUNT(*) AS n FROM pages');
       const start = performance.now();
       expect(await driver.readMany!('SELECT COUNT(*) AS n FROM pages', [], { lane: 'request' })).toEqual({ rows: [{ n: 3000 }] });
-      expect(performance.now() - start).toBeLessThan(250);
+      // The behaviour's own bound, not a speed (a few ms idle): a seeding held with the report would
+      // wait out the patience with an outside reader with it.
+      expect(performance.now() - start).toBeLessThan(OUTSIDE_PATIENCE_MS);
       expect(await settledWithin(report, 0)).toBe(false);
       other.exec('COMMIT');
       other.close();
@@ -139,7 +150,9 @@ describe('the WAL under reports read back to back', () => {
       const other = await heldBackWal(path, driver);
       const start = performance.now();
       await expect(driver.readMany!('SELECT COUNT(*) AS n FROM pages')).rejects.toMatchObject({ code: 'SQLITE_INTERRUPT' });
-      expect(performance.now() - start).toBeLessThan(1_000);
+      // A far bound, not a budget: counted apart, the wait would end at the patience (500 ms) and the
+      // count then succeed; it failed near its 300 ms, well before the snapshot ends.
+      expect(performance.now() - start).toBeLessThan(3_000);
       other.exec('COMMIT');
       other.close();
       // The snapshot gone, the next report is answered (after the checkpoint it waits for, and a new
@@ -158,10 +171,14 @@ describe('the WAL under reports read back to back', () => {
       // Before, each report waited its whole query_timeout_ms for a checkpoint that could not come, then failed 503.
       let start = performance.now();
       expect(await driver.readMany!('SELECT COUNT(*) AS n FROM pages')).toEqual({ rows: [{ n: 3000 }] });
-      expect(performance.now() - start).toBeLessThan(OUTSIDE_PATIENCE_MS + 1_500);
-      start = performance.now();
-      for (let i = 0; i < 3; i++) expect(await driver.readMany!('SELECT COUNT(*) AS n FROM pages')).toEqual({ rows: [{ n: 3000 }] });
-      expect(performance.now() - start).toBeLessThan(OUTSIDE_PATIENCE_MS);
+      // After the patience, far before its query_timeout_ms (10 s), which it used to wait out.
+      expect(performance.now() - start).toBeLessThan(OUTSIDE_PATIENCE_MS + 5_000);
+      // Each next one is not held for the patience again (each took it before the outsider was known).
+      for (let i = 0; i < 3; i++) {
+        start = performance.now();
+        expect(await driver.readMany!('SELECT COUNT(*) AS n FROM pages')).toEqual({ rows: [{ n: 3000 }] });
+        expect(performance.now() - start).toBeLessThan(OUTSIDE_PATIENCE_MS);
+      }
       expect(logger.lines).toEqual(['warn: ledger WAL held back by another connection to the SQLite file: reports stop waiting for checkpoints, and the WAL grows until that reader ends']);
 
       other.exec('COMMIT');
@@ -317,13 +334,13 @@ describe('WalGate under serve --workers (the other workers\' reads through the p
   });
 });
 
-/** A read that may time out while the lane starts over (a new reader thread), answered within a few tries. */
+/** A read that may time out while the lane starts over (a new reader thread), answered within ten tries (three were too few on a loaded 2-core machine). */
 async function readRecovering(driver: SqlDriver, sql: string): Promise<unknown> {
   for (let tries = 1; ; tries++) {
     try {
       return await driver.readMany!(sql);
     } catch (err) {
-      if (tries === 3 || (err as { code?: string }).code !== 'SQLITE_INTERRUPT') throw err;
+      if (tries === 10 || (err as { code?: string }).code !== 'SQLITE_INTERRUPT') throw err;
     }
   }
 }
