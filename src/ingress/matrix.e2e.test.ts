@@ -250,14 +250,14 @@ function responsesDoor(client: OpenAI): Door {
       return r.output_text;
     },
     async reason(model) {
-      const r = await client.responses.create({ model, reasoning: { effort: 'low' }, max_output_tokens: 4096, input: 'hi' });
+      const r = await client.responses.create({ model, reasoning: { effort: 'low', summary: 'auto' }, max_output_tokens: 4096, input: 'hi' });
       expect(r.usage?.output_tokens_details.reasoning_tokens).toBeGreaterThan(0);
       const item = r.output.find((o) => o.type === 'reasoning');
       const reasoning = item?.type === 'reasoning' ? item.summary.map((s) => s.text).join('') : '';
       return { reasoning, answer: r.output_text };
     },
     async streamReasoning(model) {
-      const r = await client.responses.stream({ model, reasoning: { effort: 'low' }, max_output_tokens: 4096, input: 'hi' }).finalResponse();
+      const r = await client.responses.stream({ model, reasoning: { effort: 'low', summary: 'auto' }, max_output_tokens: 4096, input: 'hi' }).finalResponse();
       const item = r.output.find((o) => o.type === 'reasoning');
       return { reasoning: item?.type === 'reasoning' ? item.summary.map((s) => s.text).join('') : '', answer: r.output_text };
     },
