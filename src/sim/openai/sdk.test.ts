@@ -15,6 +15,10 @@ describe('OpenAI simulator, checked by the official openai SDK', () => {
   afterAll(() => sim.close());
   afterEach(() => sim.faults.clear());
 
+  /** A chat request at `effort`: its answer, or the error it was refused with (not thrown). */
+  const ask = (model: string, effort: OpenAI.ReasoningEffort): Promise<unknown> =>
+    client.chat.completions.create({ model, reasoning_effort: effort, messages: [{ role: 'user', content: 'ping' }] }).catch((e: unknown) => e);
+
   it('answers chat completions', async () => {
     const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'ping' }] });
     expect(r.object).toBe('chat.completion');
@@ -32,7 +36,6 @@ describe('OpenAI simulator, checked by the official openai SDK', () => {
   });
 
   it("takes 'xhigh' and 'max' where OpenAI's models do, and refuses them, as OpenAI does, on a reasoning model without them", async () => {
-    const ask = (model: string, effort: 'xhigh' | 'max') => client.chat.completions.create({ model, reasoning_effort: effort, messages: [{ role: 'user', content: 'ping' }] }).catch((e: unknown) => e);
     for (const [model, effort] of [['gpt-5.2', 'xhigh'], ['gpt-5.4', 'xhigh'], ['gpt-5.6-sol', 'max'], ['gpt-4o-mini', 'max']] as const) {
       expect(await ask(model, effort), `${model} ${effort}`).not.toBeInstanceOf(Error);
     }
@@ -47,7 +50,6 @@ describe('OpenAI simulator, checked by the official openai SDK', () => {
   });
 
   it("takes 'minimal' on gpt-5 alone and refuses it, as OpenAI does, from gpt-5.1 on, which take 'none' instead", async () => {
-    const ask = (model: string, effort: 'none' | 'minimal') => client.chat.completions.create({ model, reasoning_effort: effort, messages: [{ role: 'user', content: 'ping' }] }).catch((e: unknown) => e);
     const refused = await ask('gpt-5.1', 'minimal');
     expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
     expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toEqual({
@@ -66,8 +68,6 @@ describe('OpenAI simulator, checked by the official openai SDK', () => {
   });
 
   it("refuses, as OpenAI does, an effort a model with a narrow set does not take: the gpt-5.x chat models take 'medium' alone, the pro models nothing below 'medium'", async () => {
-    const ask = (model: string, effort: 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh') =>
-      client.chat.completions.create({ model, reasoning_effort: effort, messages: [{ role: 'user', content: 'ping' }] }).catch((e: unknown) => e);
     const refused = await ask('gpt-5.3-chat-latest', 'low');
     expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
     expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toEqual({
