@@ -68,7 +68,7 @@ function balancer(initial: readonly number[]): Promise<{ server: Server; url: st
 const chatBody = JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'hi' }] });
 
 describe.skipIf(!DATABASE_URL || !REDIS_URL)('three replicas sharing PostgreSQL and Redis', () => {
-  it('one SIGKILLed and one drained under load: a ledger row per answered upstream call (only calls in flight at the killed replica missing), no duplicates, breakers shared within 1.5 s, no error from the drained one', async () => {
+  it('one SIGKILLed and one drained under load: a ledger row per answered upstream call (only calls in flight at the killed replica missing), no duplicates, a breaker opened on one replica adopted by another from the shared store, no error from the drained one', async () => {
     const run = Math.random().toString(36).slice(2, 10);
     const schema = `sy_replicas_${run}`;
     const prefix = `switchyard-replicas-${run}:`;
@@ -149,18 +149,19 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)('three replicas sharing PostgreSQL 
     const dupes = await db.query(`SELECT request_id FROM "${schema}".usage_events GROUP BY request_id, attempt HAVING COUNT(*) > 1`);
     expect(dupes.rows).toEqual([]);
 
-    // A breaker opened on one replica is honoured by another within 1.5 s.
+    // A breaker opened on one replica is adopted by another at its next pull from Redis (every
+    // state_sync_ms). Waited for, not timed: the far bound only ends a run whose sync never comes.
     sim.faults.clear();
     sim.faults.add({ status: 500, count: 2 });
     for (let i = 0; i < 2; i += 1) await (await request(`http://127.0.0.1:${c.port}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chatBody })).body.text();
-    const opened = Date.now();
-    let state = '';
-    while (state !== 'open' && Date.now() - opened < 3_000) {
-      const res = await request(`http://127.0.0.1:${a2.port}/v1/switchyard/status`);
-      state = (JSON.parse(await res.body.text()) as { deployments: Array<{ breaker: { state: string } }> }).deployments[0]?.breaker.state ?? '';
-      if (state !== 'open') await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(state).toBe('open');
-    expect(Date.now() - opened).toBeLessThan(1_500);
-  }, 40_000);
+    const breakerOf = async (port: number): Promise<string | undefined> => {
+      const res = await request(`http://127.0.0.1:${port}/v1/switchyard/status`);
+      return (JSON.parse(await res.body.text()) as { deployments: Array<{ breaker: { state: string } }> }).deployments[0]?.breaker.state;
+    };
+    expect(await breakerOf(c.port)).toBe('open');
+    await expect.poll(() => breakerOf(a2.port), { timeout: 15_000, interval: 50 }).toBe('open');
+    // Taken from the store, not tripped by requests of its own (it served none since its restart); log lines leave in batches.
+    const adopted = (): number => a2.lines().filter((l) => l.msg === 'breaker state adopted from the shared store' && l.state === 'open').length;
+    await expect.poll(adopted, { timeout: 10_000, interval: 50 }).toBe(1);
+  }, 60_000);
 });
