@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openSqlite } from './sqlite-driver.js';
-import { WAL_LIMIT_BYTES } from './sqlite-writer.js';
+import { SqliteWriter, WAL_LIMIT_BYTES } from './sqlite-writer.js';
 
 const MB = 1024 * 1024;
 
@@ -35,4 +35,28 @@ describe('the SQLite writer thread', () => {
       await driver.close();
     }
   }, 30_000);
+
+  it('runs a batch in slices with a pause between them, still as one transaction', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'sqlite-pacing-')), 'ledger.sqlite');
+    const setup = new Database(path);
+    setup.pragma('journal_mode = WAL');
+    setup.exec('CREATE TABLE rows_ (id INTEGER PRIMARY KEY, text TEXT NOT NULL)');
+    const count = (): unknown => setup.prepare('SELECT COUNT(*) AS n FROM rows_').get();
+    // Seven rows in slices of two: three pauses of 40 ms between the four slices.
+    const writer = new SqliteWriter(path, { sliceRows: 2, pauseMs: 40 });
+    const sql = 'INSERT INTO rows_ (id, text) VALUES (?, ?)';
+    try {
+      const started = performance.now();
+      await expect(writer.insert(sql, Array.from({ length: 7 }, (_, i) => [i, `row ${i}`]))).resolves.toBe(7);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(115);
+      expect(count()).toEqual({ n: 7 });
+      // A row refused in the last slice takes the slices before it back with it.
+      const refused = [...Array.from({ length: 6 }, (_, i) => [10 + i, `row ${10 + i}`]), [16, null]];
+      await expect(writer.insert(sql, refused)).rejects.toThrow(/NOT NULL/);
+      expect(count()).toEqual({ n: 7 });
+    } finally {
+      await writer.close();
+      setup.close();
+    }
+  });
 });
