@@ -85,9 +85,10 @@ export const WAL_LIMIT_BYTES = 8 * 1024 * 1024;
  * with slices of 100 rows (~0.6 ms) and a 0.2 ms pause between them, the scheduler gets the core back
  * between slices. Same transaction, same CPU; the batch's commit comes ~1 ms later, off the request path.
  * Measured side by side (`ab.mjs`, 8 x 3 s): p99 at 1 connection json 3.16 -> 2.34 ms, streams 2.68 ->
- * 2.15 (the floor's 1.09 and 1.26), CPU per request 0.99x and 1.01x; at 64 connections 0.99x (json) and
- * 1.03x (streams; rounds 0.93-1.15). Batches of 100 instead (`ledger.batch_size`) gave the same p99 at
- * 1.04-1.14x the CPU at 64 connections: five times the rounds and commits.
+ * 2.15 (the floor's 1.09 and 1.26), CPU per request 0.99x and 1.01x. The pauses cost the writer thread
+ * ~25 µs of CPU each (a futex wait and its timer), 4 per 500 rows: per-thread counts at 64 connections
+ * put its CPU at 8.1-9.9 µs a request against 8.2-8.5 unpaced. Batches of 100 instead (`ledger.batch_size`)
+ * gave the same p99, but five times the rounds and commits: 1.04-1.14x the CPU at 64 connections.
  */
 export interface WriterPacing {
   /** Rows run back to back before a pause. */
