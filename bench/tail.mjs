@@ -1,5 +1,5 @@
 // Where the slow requests at 1 connection spend their time: the floor and Switchyard (the bench config,
-// ledger on) each run bench/lib/tail-probe.mjs under `wrk -c1`, and every request is split into the
+// ledger on) each run bench/lib/critical-probe.mjs, recording every request, under `wrk -c1`, and every request is split into the
 // target's own time before the upstream, the upstream's, the target's after it, and the client's (the
 // answer's end to the next request), each as p50 / p99 / p99.9, plus which parts the slowest 1 % of
 // request cycles spent their extra time in. Needs dist/ and wrk. Usage:
@@ -39,7 +39,7 @@ function cycles(reqs) {
 /** The probe's instants so far. */
 const probed = (svc) =>
   new Promise((resolve, reject) => {
-    get(new URL('/__tail-probe', svc.url), (res) => {
+    get(new URL('/__critical-probe', svc.url), (res) => {
       const parts = [];
       res.on('data', (part) => parts.push(part));
       res.on('end', () => resolve(JSON.parse(Buffer.concat(parts).toString('utf8')).reqs));
@@ -53,7 +53,9 @@ const services = [];
 try {
   const upstream = await startUpstream(tmp);
   services.push(upstream);
-  const nodeArgs = ['--import', pathToFileURL(join(ROOT, 'bench/lib/tail-probe.mjs')).href];
+  const nodeArgs = ['--import', pathToFileURL(join(ROOT, 'bench/lib/critical-probe.mjs')).href];
+  // Inherited by the targets started below.
+  process.env.CRITICAL_PROBE_RECORD = '1';
   const floor = await startFloor(tmp, upstream, { nodeArgs });
   services.push(floor);
   const switchyard = await startSwitchyard(tmp, [{ id: 'bench-upstream', base: upstream.base }], { nodeArgs });

@@ -5,6 +5,10 @@
 // Node gateway (node:http in, any client on net sockets out), so the floor proxy gets the same probe.
 // Only meaningful with one request in flight. Prints cumulative sums on stderr every 100 ms, as
 // `critical-path {"n":…,"before_ms":…,"after_ms":…}`; the runner (bench/critical.mjs) takes differences.
+// With CRITICAL_PROBE_RECORD=1 it also keeps every request's four instants (request event, first write
+// to the upstream, the upstream's first bytes, the answer's end; ms from the process's start), which
+// `GET /__critical-probe` answers as JSON `{ reqs: [t0, sent, answered, end, ...] }` without the app
+// seeing that request: bench/tail.mjs splits the slow requests with them.
 import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -15,13 +19,18 @@ let t0 = 0;
 let sent = 0;
 let answered = 0;
 const sums = { n: 0, before_ms: 0, after_ms: 0 };
+const reqs = process.env.CRITICAL_PROBE_RECORD === '1' ? [] : undefined;
 
 // Accepted sockets carry their server; the upstream's do not.
 const upstream = (socket) => socket.server === undefined || socket.server === null;
 
 const serverEmit = http.Server.prototype.emit;
 // `arguments` rather than rest parameters: no array per call on these hot paths, so the probe costs little.
-http.Server.prototype.emit = function emit(event) {
+http.Server.prototype.emit = function emit(event, req, res) {
+  if (reqs !== undefined && event === 'request' && req.url === '/__critical-probe') {
+    res.end(JSON.stringify({ reqs }));
+    return true;
+  }
   if (event === 'request') {
     t0 = performance.now();
     sent = 0;
@@ -48,7 +57,9 @@ http.ServerResponse.prototype.end = function endTimed() {
   if (t0 !== 0 && sent !== 0 && answered !== 0) {
     sums.n += 1;
     sums.before_ms += sent - t0;
-    sums.after_ms += performance.now() - answered;
+    const finished = performance.now();
+    sums.after_ms += finished - answered;
+    reqs?.push(t0, sent, answered, finished);
   }
   t0 = 0;
   return result;
