@@ -317,6 +317,37 @@ describe('answers wait for what requests recorded to be durable (beforeAnswer)',
   });
 });
 
+describe('without a journal, concurrent answers still leave together at the end of the turn', () => {
+  const gateway = gatewayFor(undefined);
+  afterAll(() => gateway.close());
+
+  /** The order of the answer and of an immediate set just before the request: held answers come after it. */
+  async function order(handle: HttpHandler, path: string): Promise<string[]> {
+    const seen: string[] = [];
+    setImmediate(() => seen.push('check phase'));
+    await handle(req('GET', path)).then(() => seen.push('answer'));
+    await new Promise((r) => setImmediate(r));
+    return seen;
+  }
+
+  it('holds a whole answer for the check phase while another request is open; alone, answers at once', async () => {
+    let releaseSlow: () => void = () => undefined;
+    const slow = new Promise<void>((r) => (releaseSlow = r));
+    const handle = createHttpHandler(gateway, {
+      routes: [
+        { method: 'GET', path: '/v1/ok', handle: async () => jsonResponse(200, { ok: true }) },
+        { method: 'GET', path: '/v1/slow', handle: async () => (await slow, jsonResponse(200, { slow: true })) },
+      ],
+    });
+    expect(await order(handle, '/v1/ok')).toEqual(['answer', 'check phase']);
+    const slowAnswer = handle(req('GET', '/v1/slow'));
+    expect(await order(handle, '/v1/ok')).toEqual(['check phase', 'answer']);
+    expect(await order(handle, '/v1/nope')).toEqual(['check phase', 'answer']); // an error answer too
+    releaseSlow();
+    expect((await slowAnswer).status).toBe(200);
+  });
+});
+
 /**
  * A handler over `routes` that records what `beforeAnswer` is told, each under the name being asked
  * (`asking.now`: the path `ask` sends, or what a route sets it to, as a stream's end).

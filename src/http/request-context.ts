@@ -4,6 +4,7 @@ import type { Gateway, ServedBy } from '../gateway/gateway.js';
 import type { Conversations } from '../ingress/openai-responses/store/conversations.js';
 import { NOBODY, type Caller } from './auth.js';
 import { readBody } from './body.js';
+import { endOfTurn } from './end-of-turn.js';
 import type { AfterAnswer, HeaderMap, HttpRequest } from './exchange.js';
 import type { CostFn, RequestSpan, RouteContext } from './route.js';
 import { NO_PARAMS, type RouteTable } from './route-table.js';
@@ -84,7 +85,7 @@ export class RequestContext implements RouteContext, AfterAnswer {
   }
 
   beforeEnd(): Promise<void> | undefined {
-    return this.shared.beforeAnswer?.(this.alone);
+    return this.held(this.alone);
   }
 
   /** No other request is open (this one counted out already where it records no usage). */
@@ -100,7 +101,16 @@ export class RequestContext implements RouteContext, AfterAnswer {
   durable(): Promise<void> | undefined {
     const alone = this.alone;
     this.closeOpen();
-    return this.shared.beforeAnswer?.(alone);
+    return this.held(alone);
+  }
+
+  /**
+   * `beforeAnswer`'s wait or, when it has none (no journal, or nothing journaled this turn), the end of
+   * the turn, as a journal's commit would have been: answers written in the middle of a turn's reads
+   * cost a busy gateway far more. Alone, nothing is held.
+   */
+  private held(alone: boolean): Promise<void> | undefined {
+    return this.shared.beforeAnswer?.(alone) ?? (alone ? undefined : endOfTurn());
   }
 
   /** The request failed past its error answer: it no longer counts as open. */
