@@ -244,6 +244,29 @@ describe('Agent', () => {
     expect(await inFlight).toBe(false);
   });
 
+  it('writes a request at the end of the turn it got a connection: one aborted in that turn was never written', async () => {
+    let requests = 0;
+    const up = await upstream((req, res) => {
+      requests += 1;
+      req.resume();
+      res.end('ok');
+    });
+    const agent = agentWith({ connections: 1 });
+    await expect(send(agent, up.url)).resolves.toMatchObject({ body: 'ok' });
+    await sleep(20); // the connection is idle again
+    const told: boolean[] = [];
+    let abort: (reason: Error) => void = () => undefined;
+    agent.dispatch(
+      { url: up.url, method: 'POST', headers: {}, body: '{}' },
+      { onConnect: (a) => void (abort = a), onHeaders: () => true, onData: () => true, onComplete: () => told.push(false), onError: (_err, unsent) => told.push(unsent) },
+    );
+    abort(new Error('aborted by the test')); // the same turn: the idle connection took it, nothing is written yet
+    await sleep(50);
+    expect(told).toEqual([true]);
+    expect(requests).toBe(1);
+    await expect(send(agent, up.url)).resolves.toMatchObject({ body: 'ok' });
+  });
+
   it('pauses the socket while the reader asks it to, and resumes on request', async () => {
     const size = 4 * 1024 * 1024;
     const up = await upstream((req, res) => res.end(Buffer.alloc(size, 97)));

@@ -34,6 +34,8 @@ export class Exchange {
   /** The request line and headers, serialised (and checked) at dispatch. */
   head = '';
   settled = false;
+  /** Its request was handed to the socket. */
+  written = false;
   /** Handed to `onConnect`: cancels the exchange wherever it is. */
   readonly abort = (reason: Error): void => this.owner.abort(this, reason);
   /** Handed to `onHeaders`: reads the socket on after a pause, while this exchange is still on it. */
@@ -47,11 +49,11 @@ export class Exchange {
     private readonly owner: { abort(exchange: Exchange, reason: Error): void },
   ) {}
 
-  /** Ends the exchange with an error, once; unsent when it never had a connection to write its request to. */
+  /** Ends the exchange with an error, once; unsent when its request was never written (queued, or waiting for the end of the turn). */
   fail(err: Error): void {
     if (this.settled) return;
     this.settled = true;
-    this.handler.onError(err, this.connection === undefined);
+    this.handler.onError(err, !this.written);
   }
 }
 
@@ -116,12 +118,24 @@ export class Connection implements ResponseEvents {
     return this.open && this.exchange === undefined && !this.socket.destroyed && this.socket.writable;
   }
 
-  /** Writes the exchange's request; the response comes back through the parser's events. */
+  /**
+   * Takes the exchange; its request is written at the end of this turn of the event loop (`writeTurn`),
+   * and the response comes back through the parser's events.
+   */
   send(exchange: Exchange): void {
     this.exchange = exchange;
     exchange.connection = this;
     this.parser.expect(false);
     this.socket.ref();
+    turnWrites.push(this);
+    if (turnWrites.length === 1) setImmediate(writeTurn);
+  }
+
+  /** Writes the request of the exchange it took, unless that ended meanwhile (aborted, or the socket closed). */
+  write(): void {
+    const exchange = this.exchange;
+    if (exchange === undefined || exchange.written || exchange.settled || this.socket.destroyed) return;
+    exchange.written = true;
     const body = exchange.request.body;
     if (body === undefined) this.socket.write(exchange.head, 'latin1');
     else if (typeof body === 'string') this.socket.write(exchange.head + body);
@@ -214,4 +228,18 @@ export class Connection implements ResponseEvents {
     this.parser.reset();
     exchange.fail(err);
   }
+}
+
+/**
+ * The connections given a request this turn. Written together in its check phase rather than one by
+ * one amid the turn's reads: on a busy gateway each write from the middle of a turn wakes the upstream
+ * again, which costs far more than the write (bench/README.md: 0.96x the CPU of a stream request at 64
+ * connections). A request alone waits only for the rest of its own turn.
+ */
+const turnWrites: Connection[] = [];
+
+function writeTurn(): void {
+  // Indexed: a connection given a request while these are written is written in the same pass.
+  for (let i = 0; i < turnWrites.length; i++) (turnWrites[i] as Connection).write();
+  turnWrites.length = 0;
 }
