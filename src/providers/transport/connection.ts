@@ -233,7 +233,7 @@ export class Connection implements ResponseEvents {
 /**
  * The connections given a request this turn. Written together in its check phase rather than one by
  * one amid the turn's reads: on a busy gateway each write from the middle of a turn wakes the upstream
- * again, which costs far more than the write (bench/README.md: 0.96x the CPU of a stream request at 64
+ * again, which costs far more than the write (bench/README.md: 0.94x the CPU of a stream request at 64
  * connections). A request alone waits only for the rest of its own turn.
  */
 const turnWrites: Connection[] = [];
