@@ -346,6 +346,40 @@ describe('without a journal, concurrent answers still leave together at the end 
     releaseSlow();
     expect((await slowAnswer).status).toBe(200);
   });
+
+  it("holds a stream's closing frames the same way (beforeEnd): for the check phase beside another request, not alone", async () => {
+    let releaseSlow: () => void = () => undefined;
+    const slow = new Promise<void>((r) => (releaseSlow = r));
+    const ends: Array<'held' | 'at once'> = [];
+    const handle = createHttpHandler(gateway, {
+      routes: [
+        { method: 'GET', path: '/v1/slow', handle: async () => (await slow, jsonResponse(200, { slow: true })) },
+        {
+          method: 'GET',
+          path: '/v1/stream',
+          handle: async (ctx) => {
+            const body = (async function* () {
+              yield 'data: one\n\n';
+              ends.push(ctx.beforeEnd() === undefined ? 'at once' : 'held');
+              yield 'data: [DONE]\n\n';
+              ctx.streamEnded();
+            })();
+            return { status: 200, headers: { 'content-type': 'text/event-stream' }, body };
+          },
+        },
+      ],
+    });
+    const drain = async (): Promise<void> => {
+      const answer = await handle(req('GET', '/v1/stream'));
+      for await (const frame of answer.body as AsyncIterable<string>) void frame;
+    };
+    await drain();
+    const slowAnswer = handle(req('GET', '/v1/slow'));
+    await drain();
+    releaseSlow();
+    await slowAnswer;
+    expect(ends).toEqual(['at once', 'held']);
+  });
 });
 
 /**
