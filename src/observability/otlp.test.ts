@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../core/events.js';
 import { resolveConfig } from '../config/load.js';
-import { encodeSpans, type SpanData, type SpanExporter } from './otlp.js';
+import { encodeSpans, SpanKind, type AttributeValue, type SpanData, type SpanExporter } from './otlp.js';
 import { Tracer } from './tracing.js';
 import type { OtlpSpan, OtlpValue } from './testing/collector.js';
 import { attempt } from '../ledger/testing/fixtures.js';
@@ -61,5 +61,81 @@ describe('OTLP/JSON encoding of attempt spans', () => {
     expect(span.spanId).toMatch(/^[0-9a-f]{16}$/);
     expect(span.startTimeUnixNano).toBe('1700000000000000000');
     expect(span.endTimeUnixNano).toBe('1700000000120000000');
+  });
+});
+
+/** The opentelemetry-proto JSON mapping of `AnyValue`, built as objects: what the encoder's text must parse to. */
+function mappedValue(v: AttributeValue): unknown {
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (typeof v === 'number') return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: Number.isFinite(v) ? v : null };
+  if ('double' in v) return { doubleValue: v.double };
+  return { arrayValue: { values: v.map((s) => ({ stringValue: s })) } };
+}
+
+const mappedAttributes = (attrs: Record<string, AttributeValue | undefined>): unknown[] =>
+  Object.entries(attrs).flatMap(([key, v]) => (v === undefined ? [] : [{ key, value: mappedValue(v) }]));
+
+describe('encodeSpans writes the OTLP/JSON mapping of the spans as text', () => {
+  const awkward = 'quote " backslash \\ newline \n tab \t control \u0001 é 😀 </script>';
+  const spans: SpanData[] = [
+    {
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      parentSpanId: undefined,
+      traceState: 'vendor=a,other=b',
+      name: 'POST /v1/chat/completions',
+      kind: SpanKind.SERVER,
+      startMs: 1_733_350_000_000.123,
+      endMs: 1_733_350_000_004.5,
+      attributes: { 'http.response.status_code': 200, 'url.path': awkward, [awkward]: true, off: false, gone: undefined, big: 2 ** 53 + 2, negative: -7 },
+      status: { code: 0 },
+    },
+    {
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b8',
+      parentSpanId: '00f067aa0ba902b7',
+      name: awkward,
+      kind: SpanKind.CLIENT,
+      startMs: 1_733_350_000_001,
+      endMs: 1_733_350_000_003 + 0.9996, // rounds up to the next microsecond
+      attributes: { 'gen_ai.request.temperature': { double: 1 }, 'gen_ai.request.top_p': 0.95, 'gen_ai.response.finish_reasons': ['stop', awkward], none: [], nan: Number.NaN },
+      status: { code: 2, message: awkward },
+    },
+  ];
+
+  it('parses to the mapping built as objects, every value type and escapes included', () => {
+    const resource = { 'service.name': 'switchyard', 'service.version': '1.2.3' };
+    const scope = { name: 'switchyard', version: '1.2.3' };
+    expect(JSON.parse(encodeSpans(spans, resource, scope))).toEqual({
+      resourceSpans: [
+        {
+          resource: { attributes: mappedAttributes(resource) },
+          scopeSpans: [
+            {
+              scope,
+              spans: spans.map((s) => ({
+                traceId: s.traceId,
+                spanId: s.spanId,
+                ...(s.traceState ? { traceState: s.traceState } : {}),
+                ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
+                name: s.name,
+                kind: s.kind,
+                startTimeUnixNano: (BigInt(Math.round(s.startMs * 1000)) * 1000n).toString(),
+                endTimeUnixNano: (BigInt(Math.round(s.endMs * 1000)) * 1000n).toString(),
+                attributes: mappedAttributes(s.attributes),
+                status: s.status,
+              })),
+            },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('writes an empty batch, and a time of zero as "0"', () => {
+    expect(JSON.parse(encodeSpans([], {}, { name: 's' }))).toEqual({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 's' }, spans: [] }] }] });
+    const zero = JSON.parse(encodeSpans([{ ...(spans[1] as SpanData), startMs: 0 }], {}, { name: 's' })) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> };
+    expect(zero.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.startTimeUnixNano).toBe('0');
   });
 });

@@ -39,59 +39,64 @@ export interface SpanExporter {
   export(spans: readonly SpanData[]): Promise<void>;
 }
 
-type OtlpValue = { stringValue: string } | { intValue: string } | { doubleValue: number } | { boolValue: boolean } | { arrayValue: { values: OtlpValue[] } };
-
-function toValue(v: AttributeValue): OtlpValue {
-  if (typeof v === 'string') return { stringValue: v };
-  if (typeof v === 'boolean') return { boolValue: v };
-  if (typeof v === 'number') return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };
-  if ('double' in v) return { doubleValue: v.double };
-  return { arrayValue: { values: v.map((s) => ({ stringValue: s })) } };
+/** One attribute value as OTLP/JSON writes it (an `AnyValue`). */
+function valueJson(v: AttributeValue): string {
+  if (typeof v === 'string') return `{"stringValue":${JSON.stringify(v)}}`;
+  if (typeof v === 'boolean') return v ? '{"boolValue":true}' : '{"boolValue":false}';
+  // int64 as a decimal string; a double as JSON writes a number (a non-finite one as null).
+  if (typeof v === 'number') return Number.isInteger(v) ? `{"intValue":"${v}"}` : `{"doubleValue":${JSON.stringify(v)}}`;
+  if ('double' in v) return `{"doubleValue":${JSON.stringify(v.double)}}`;
+  let out = '{"arrayValue":{"values":[';
+  for (let i = 0; i < v.length; i++) out += `${i === 0 ? '' : ','}{"stringValue":${JSON.stringify(v[i])}}`;
+  return `${out}]}}`;
 }
 
-function toAttributes(attrs: Record<string, AttributeValue | undefined>): Array<{ key: string; value: OtlpValue }> {
-  const out: Array<{ key: string; value: OtlpValue }> = [];
+/** `{"key":…,"value":` for each attribute name seen: a few dozen names, written for every span. */
+const keyPrefixes = new Map<string, string>();
+const MAX_KEY_PREFIXES = 1024;
+
+function keyPrefix(key: string): string {
+  let prefix = keyPrefixes.get(key);
+  if (prefix === undefined) {
+    prefix = `{"key":${JSON.stringify(key)},"value":`;
+    if (keyPrefixes.size < MAX_KEY_PREFIXES) keyPrefixes.set(key, prefix);
+  }
+  return prefix;
+}
+
+function attributesJson(attrs: Record<string, AttributeValue | undefined>): string {
+  let out = '[';
   for (const key in attrs) {
     const v = attrs[key];
-    if (v !== undefined) out.push({ key, value: toValue(v) });
+    if (v !== undefined) out += `${out.length === 1 ? '' : ','}${keyPrefix(key)}${valueJson(v)}}`;
   }
-  return out;
+  return `${out}]`;
 }
 
 /** Milliseconds since the epoch as the fixed64 nanoseconds OTLP/JSON writes as a decimal string. */
 function nanos(ms: number): string {
-  return (BigInt(Math.round(ms * 1000)) * 1000n).toString();
+  // Whole microseconds stay exact in a double until the year 2255; the last three digits are zeros.
+  const us = Math.round(ms * 1000);
+  return us === 0 ? '0' : `${us}000`;
+}
+
+function spanJson(s: SpanData): string {
+  let out = `{"traceId":${JSON.stringify(s.traceId)},"spanId":${JSON.stringify(s.spanId)}`;
+  if (s.traceState) out += `,"traceState":${JSON.stringify(s.traceState)}`;
+  if (s.parentSpanId) out += `,"parentSpanId":${JSON.stringify(s.parentSpanId)}`;
+  return `${out},"name":${JSON.stringify(s.name)},"kind":${s.kind},"startTimeUnixNano":"${nanos(s.startMs)}","endTimeUnixNano":"${nanos(s.endMs)}","attributes":${attributesJson(s.attributes)},"status":${JSON.stringify(s.status)}}`;
 }
 
 /**
  * The body of an OTLP/HTTP JSON `ExportTraceServiceRequest` (opentelemetry-proto JSON mapping: ids in
- * lowercase hex, not base64; int64 and fixed64 as decimal strings; enums as integers).
+ * lowercase hex, not base64; int64 and fixed64 as decimal strings; enums as integers). Written as text
+ * rather than built as objects for `JSON.stringify`: 2.4x faster a span (bench/README.md), and no
+ * garbage but the string.
  */
 export function encodeSpans(spans: readonly SpanData[], resource: Record<string, AttributeValue>, scope: { name: string; version?: string }): string {
-  return JSON.stringify({
-    resourceSpans: [
-      {
-        resource: { attributes: toAttributes(resource) },
-        scopeSpans: [
-          {
-            scope,
-            spans: spans.map((s) => ({
-              traceId: s.traceId,
-              spanId: s.spanId,
-              ...(s.traceState ? { traceState: s.traceState } : {}),
-              ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
-              name: s.name,
-              kind: s.kind,
-              startTimeUnixNano: nanos(s.startMs),
-              endTimeUnixNano: nanos(s.endMs),
-              attributes: toAttributes(s.attributes),
-              status: s.status,
-            })),
-          },
-        ],
-      },
-    ],
-  });
+  let out = `{"resourceSpans":[{"resource":{"attributes":${attributesJson(resource)}},"scopeSpans":[{"scope":${JSON.stringify(scope)},"spans":[`;
+  for (let i = 0; i < spans.length; i++) out += `${i === 0 ? '' : ','}${spanJson(spans[i] as SpanData)}`;
+  return `${out}]}]}]}`;
 }
 
 export interface OtlpExporterOptions {
