@@ -9,7 +9,7 @@ import type { SimServer } from '../sim/server.js';
 import { isBodyStream, type AfterAnswer, type HttpHandler, type HttpRequest, type HttpResponse } from './exchange.js';
 import { createHttpHandler } from './handler.js';
 import { jsonResponse } from './respond.js';
-import type { Ingress, Route, StartSpan } from './route.js';
+import type { Ingress, Route, RouteContext, StartSpan } from './route.js';
 import { memoryConversations, type Conversations } from '../ingress/openai-responses/store/conversations.js';
 
 /** A request as a serverless adapter builds it: buffered bytes, lower-case headers. */
@@ -317,6 +317,33 @@ describe('answers wait for what requests recorded to be durable (beforeAnswer)',
   });
 });
 
+/**
+ * A GET /v1/stream route: one frame, then `beforeEnd` (as SseStream's closing frames wait for
+ * `ctx.beforeEnd()`), then [DONE] and the stream has ended.
+ */
+function streamRoute(beforeEnd: (ctx: RouteContext) => Promise<void> | void): Route {
+  return {
+    method: 'GET',
+    path: '/v1/stream',
+    handle: async (ctx) => {
+      const body = (async function* () {
+        yield 'data: one\n\n';
+        await beforeEnd(ctx);
+        yield 'data: [DONE]\n\n';
+        ctx.streamEnded();
+      })();
+      return { status: 200, headers: { 'content-type': 'text/event-stream' }, body };
+    },
+  };
+}
+
+/** A GET /v1/slow route that answers once released: a request kept open beside the others. */
+function heldOpen(): { route: Route; release: () => void } {
+  let release: () => void = () => undefined;
+  const slow = new Promise<void>((r) => (release = r));
+  return { route: { method: 'GET', path: '/v1/slow', handle: async () => (await slow, jsonResponse(200, { slow: true })) }, release: () => release() };
+}
+
 describe('without a journal, concurrent answers still leave together at the end of the turn', () => {
   const gateway = gatewayFor(undefined);
   afterAll(() => gateway.close());
@@ -331,12 +358,11 @@ describe('without a journal, concurrent answers still leave together at the end 
   }
 
   it('holds a whole answer for the check phase while another request is open; alone, answers at once', async () => {
-    let releaseSlow: () => void = () => undefined;
-    const slow = new Promise<void>((r) => (releaseSlow = r));
+    const { route: slowRoute, release: releaseSlow } = heldOpen();
     const handle = createHttpHandler(gateway, {
       routes: [
         { method: 'GET', path: '/v1/ok', handle: async () => jsonResponse(200, { ok: true }) },
-        { method: 'GET', path: '/v1/slow', handle: async () => (await slow, jsonResponse(200, { slow: true })) },
+        slowRoute,
       ],
     });
     expect(await order(handle, '/v1/ok')).toEqual(['answer', 'check phase']);
@@ -348,25 +374,12 @@ describe('without a journal, concurrent answers still leave together at the end 
   });
 
   it("holds a stream's closing frames the same way (beforeEnd): for the check phase beside another request, not alone", async () => {
-    let releaseSlow: () => void = () => undefined;
-    const slow = new Promise<void>((r) => (releaseSlow = r));
+    const { route: slowRoute, release: releaseSlow } = heldOpen();
     const ends: Array<'held' | 'at once'> = [];
     const handle = createHttpHandler(gateway, {
       routes: [
-        { method: 'GET', path: '/v1/slow', handle: async () => (await slow, jsonResponse(200, { slow: true })) },
-        {
-          method: 'GET',
-          path: '/v1/stream',
-          handle: async (ctx) => {
-            const body = (async function* () {
-              yield 'data: one\n\n';
-              ends.push(ctx.beforeEnd() === undefined ? 'at once' : 'held');
-              yield 'data: [DONE]\n\n';
-              ctx.streamEnded();
-            })();
-            return { status: 200, headers: { 'content-type': 'text/event-stream' }, body };
-          },
-        },
+        slowRoute,
+        streamRoute((ctx) => void ends.push(ctx.beforeEnd() === undefined ? 'at once' : 'held')),
       ],
     });
     const drain = async (): Promise<void> => {
@@ -402,29 +415,17 @@ describe('beforeAnswer is told when a request is alone (nothing else open could 
   afterAll(() => gateway.close());
 
   it('alone for a request on its own; not while another answer or a stream is still open', async () => {
-    let releaseSlow: () => void = () => undefined;
-    const slow = new Promise<void>((r) => (releaseSlow = r));
+    const { route: slowRoute, release: releaseSlow } = heldOpen();
     let releaseStream: () => void = () => undefined;
     const streamGate = new Promise<void>((r) => (releaseStream = r));
     const { told, asking, ask } = aloneRecorder(gateway, (asking) => [
       { method: 'GET', path: '/v1/ok', handle: async () => jsonResponse(200, { ok: true }) },
-      { method: 'GET', path: '/v1/slow', handle: async () => (await slow, jsonResponse(200, { slow: true })) },
-      {
-        method: 'GET',
-        path: '/v1/stream',
-        handle: async (ctx) => {
-          // As SseStream does: the closing frames wait for beforeEnd, then the stream has ended.
-          const body = (async function* () {
-            yield 'data: one\n\n';
-            await streamGate;
-            asking.now = 'stream end';
-            await ctx.beforeEnd();
-            yield 'data: [DONE]\n\n';
-            ctx.streamEnded();
-          })();
-          return { status: 200, headers: { 'content-type': 'text/event-stream' }, body };
-        },
-      },
+      slowRoute,
+      streamRoute(async (ctx) => {
+        await streamGate;
+        asking.now = 'stream end';
+        await ctx.beforeEnd();
+      }),
     ]);
 
     await ask('/v1/ok');
