@@ -150,6 +150,7 @@ describe('ResponseParser', () => {
       ['a chunk size past 2^48', head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']) + '1000000000000\r\n'],
       ['a chunk that does not end with CRLF', head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']) + '2\r\nokX\r\n'],
       ['a chunk-size line ending in a bare LF', head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']) + '2\nok\r\n'],
+      ['a NUL in a chunk extension', head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']) + '2;a=\x00b\r\nok\r\n0\r\n\r\n'],
       ['an end before the announced length', head(['HTTP/1.1 200 OK', 'Content-Length: 5']) + 'ok', { eof: true }],
       ['an end before the last chunk', head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']) + '2\r\nok\r\n', { eof: true }],
       ['an end before the head is complete', 'HTTP/1.1 200 OK\r\nContent-', { eof: true }],

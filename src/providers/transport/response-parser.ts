@@ -29,8 +29,6 @@ const MAX_LINE_BYTES = 4 * 1024;
 /** A chunk may not announce more than this (13 hex digits would pass 2^53). */
 const MAX_CHUNK_HEX_DIGITS = 12;
 
-// Field values: visible ASCII, obs-text, SP and HTAB; a CR, LF or NUL inside one is a smuggling attempt.
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\0\r\n]*)?$/;
 const HEX = /^[0-9A-Fa-f]+$/;
 const TRAILING_BLANKS = /[ \t]+$/;
@@ -250,7 +248,7 @@ export class ResponseParser {
     }
     if (buf[eol - 1] !== 13 || eol - 1 < at) throw new ResponseParseError('A chunk-size line did not end with CRLF.');
     const line = buf.toString('latin1', at, eol - 1);
-    if (BAD_VALUE.test(line)) throw new ResponseParseError('A chunk-size line held control characters.');
+    if (!onlyValueChars(line, 0, line.length)) throw new ResponseParseError('A chunk-size line held control characters.');
     const semi = line.indexOf(';');
     // Only SP and HTAB trimmed (BWS before an extension), as for header values: trimEnd would also eat a NBSP.
     const hex = (semi === -1 ? line : line.slice(0, semi)).replace(TRAILING_BLANKS, '').replace(LEADING_ZEROS, '');
@@ -290,11 +288,20 @@ export class ResponseParser {
 const TOKEN_CHARS = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN_CHARS[c.charCodeAt(0)] = 1;
 
-/** 1 for each character (as latin1 text) a field value may hold: HTAB, visible ASCII, SP and obs-text. */
+/**
+ * 1 for each character (as latin1 text) a field value may hold: HTAB, visible ASCII, SP and obs-text; a
+ * CR, LF or NUL inside one is a smuggling attempt.
+ */
 const VALUE_CHARS = new Uint8Array(256);
 VALUE_CHARS[9] = 1;
 VALUE_CHARS.fill(1, 0x20, 0x7f);
 VALUE_CHARS.fill(1, 0x80, 0x100);
+
+/** Whether `text[from, to)` holds only characters a field value may (also asked of chunk-size lines). */
+function onlyValueChars(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (VALUE_CHARS[text.charCodeAt(i)] !== 1) return false;
+  return true;
+}
 
 /** Whether the blank line ending a head is in `data`, or straddles the kept bytes' `tail` and it. */
 function headEndsIn(tail: Buffer, data: Buffer): boolean {
@@ -314,9 +321,7 @@ function addHeader(headers: ResponseHeaders, text: string, start: number, end: n
   }
   // Checked before trimming, and only SP and HTAB trimmed: String.prototype.trim would also eat a
   // vertical tab, form feed or NBSP that another parser on the path might read differently.
-  for (let i = colon + 1; i < end; i++) {
-    if (VALUE_CHARS[text.charCodeAt(i)] !== 1) throw new ResponseParseError('The upstream sent a header value with control characters.');
-  }
+  if (!onlyValueChars(text, colon + 1, end)) throw new ResponseParseError('The upstream sent a header value with control characters.');
   let from = colon + 1;
   let to = end;
   while (from < to && (text.charCodeAt(from) === 32 || text.charCodeAt(from) === 9)) from++;
