@@ -4,7 +4,7 @@ import type { Gateway, ServedBy } from '../gateway/gateway.js';
 import type { Conversations } from '../ingress/openai-responses/store/conversations.js';
 import { NOBODY, type Caller } from './auth.js';
 import { readBody } from './body.js';
-import { endOfTurn } from './end-of-turn.js';
+import { endOfTurn } from '../core/end-of-turn.js';
 import type { AfterAnswer, HeaderMap, HttpRequest } from './exchange.js';
 import type { CostFn, RequestSpan, RouteContext } from './route.js';
 import { NO_PARAMS, type RouteTable } from './route-table.js';
