@@ -3,7 +3,7 @@ import { timerMs } from '../config/timer.js';
 import { httpUrl } from '../config/url.js';
 import { secretRef } from '../config/secret-ref.js';
 
-const TRACING_DEFAULTS = { enabled: false, headers: {}, service_name: 'switchyard', sample_ratio: 1, export_timeout_ms: 10_000 };
+const TRACING_DEFAULTS = { enabled: false, protocol: 'http/protobuf' as const, headers: {}, service_name: 'switchyard', sample_ratio: 1, export_timeout_ms: 10_000 };
 
 export const tracingSchema = z
   .strictObject({
@@ -14,6 +14,8 @@ export const tracingSchema = z
       fix: 'use headers (e.g. authorization: ${OTLP_TOKEN}), whose values are secrets',
       query: 'plain',
     }).optional(),
+    /** OTLP/HTTP's encoding: binary protobuf (the OTel default, which every collector takes) or JSON. */
+    protocol: z.enum(['http/protobuf', 'http/json']).default(TRACING_DEFAULTS.protocol),
     /** OTLP headers (e.g. an API key for a hosted collector), each a secret: a literal, `${ENV}` or `file:/path`. */
     headers: z.record(z.string(), secretRef).default(TRACING_DEFAULTS.headers),
     service_name: z.string().min(1).default(TRACING_DEFAULTS.service_name),

@@ -107,12 +107,13 @@ function both(a: AttemptObserver, b: AttemptObserver): AttemptObserver {
   };
 }
 
-async function loadTracer(config: GatewayConfig, logger: Logger, now: () => number): Promise<Tracer> {
+async function loadTracer(config: GatewayConfig, logger: Logger, now: () => number): Promise<Tracer<Uint8Array>> {
   const t = config.observability.tracing;
-  const [{ Tracer }, { OtlpHttpExporter }] = await Promise.all([import('./tracing.js'), import('./otlp.js')]);
+  const [{ Tracer }, { OtlpHttpExporter }] = await Promise.all([import('./tracing.js'), import('./otlp-exporter.js')]);
   const log = logger.child({ component: 'tracing' });
   const exporter = new OtlpHttpExporter({
     endpoint: t.endpoint as string,
+    protocol: t.protocol,
     headers: t.headers,
     timeoutMs: t.export_timeout_ms,
     // Which release and which process (a replica, a worker) sent a span: one id per process.

@@ -1,14 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../core/events.js';
 import { resolveConfig } from '../config/load.js';
-import { encodeSpans, SpanKind, type AttributeValue, type SpanData, type SpanExporter } from './otlp.js';
+import { SpanKind, type AttributeValue, type SpanData, type SpanExporter } from './otlp.js';
+import { encodeSpanJson, encodeSpans, jsonExportRequest, jsonHead } from './otlp-json.js';
 import { Tracer } from './tracing.js';
-import type { OtlpSpan, OtlpValue } from './testing/collector.js';
+import { decodeProtobufExport, type OtlpSpan, type OtlpValue } from './testing/collector.js';
+import { encodeSpansProtobuf } from './otlp-protobuf.js';
 import { attempt } from '../ledger/testing/fixtures.js';
 
 /** Keeps what the tracer hands over, to encode it as the exporter would. */
 class Captured implements SpanExporter {
   readonly spans: SpanData[] = [];
+
+  encode(span: SpanData): SpanData {
+    return span;
+  }
 
   async export(spans: readonly SpanData[]): Promise<void> {
     this.spans.push(...spans);
@@ -68,7 +74,7 @@ describe('OTLP/JSON encoding of attempt spans', () => {
 function mappedValue(v: AttributeValue): unknown {
   if (typeof v === 'string') return { stringValue: v };
   if (typeof v === 'boolean') return { boolValue: v };
-  if (typeof v === 'number') return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: Number.isFinite(v) ? v : null };
+  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) < 2 ** 63 ? { intValue: BigInt(v).toString() } : { doubleValue: Number.isFinite(v) ? v : null };
   if ('double' in v) return { doubleValue: v.double };
   return { arrayValue: { values: v.map((s) => ({ stringValue: s })) } };
 }
@@ -76,9 +82,11 @@ function mappedValue(v: AttributeValue): unknown {
 const mappedAttributes = (attrs: Record<string, AttributeValue | undefined>): unknown[] =>
   Object.entries(attrs).flatMap(([key, v]) => (v === undefined ? [] : [{ key, value: mappedValue(v) }]));
 
-describe('encodeSpans writes the OTLP/JSON mapping of the spans as text', () => {
-  const awkward = 'quote " backslash \\ newline \n tab \t control \u0001 é 😀 </script>';
-  const spans: SpanData[] = [
+const awkward = 'quote " backslash \\ newline \n tab \t control \u0001 é 😀 </script>';
+
+/** A server span and its client child with every value type, escapes, non-ASCII text and times to round. */
+function spansForEncoding(): [SpanData, SpanData] {
+  return [
     {
       traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
       spanId: '00f067aa0ba902b7',
@@ -88,7 +96,7 @@ describe('encodeSpans writes the OTLP/JSON mapping of the spans as text', () => 
       kind: SpanKind.SERVER,
       startMs: 1_733_350_000_000.123,
       endMs: 1_733_350_000_004.5,
-      attributes: { 'http.response.status_code': 200, 'url.path': awkward, [awkward]: true, off: false, gone: undefined, big: 2 ** 53 + 2, negative: -7 },
+      attributes: { 'http.response.status_code': 200, 'url.path': awkward, [awkward]: true, off: false, gone: undefined, big: 2 ** 53 + 2, negative: -7, huge: 2 ** 70, empty: '' },
       status: { code: 0 },
     },
     {
@@ -103,6 +111,10 @@ describe('encodeSpans writes the OTLP/JSON mapping of the spans as text', () => 
       status: { code: 2, message: awkward },
     },
   ];
+}
+
+describe('encodeSpans writes the OTLP/JSON mapping of the spans as text', () => {
+  const spans = spansForEncoding();
 
   it('parses to the mapping built as objects, every value type and escapes included', () => {
     const resource = { 'service.name': 'switchyard', 'service.version': '1.2.3' };
@@ -137,5 +149,42 @@ describe('encodeSpans writes the OTLP/JSON mapping of the spans as text', () => 
     expect(JSON.parse(encodeSpans([], {}, { name: 's' }))).toEqual({ resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 's' }, spans: [] }] }] });
     const zero = JSON.parse(encodeSpans([{ ...(spans[1] as SpanData), startMs: 0 }], {}, { name: 's' })) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> };
     expect(zero.resourceSpans[0]?.scopeSpans[0]?.spans[0]?.startTimeUnixNano).toBe('0');
+  });
+});
+
+describe('encodeSpansProtobuf writes the OTLP/HTTP protobuf body', () => {
+  const resource = { 'service.name': 'switchyard', 'service.version': '1.2.3' };
+  const scope = { name: 'switchyard', version: '1.2.3' };
+  const [server, client] = spansForEncoding();
+
+  it("decodes with opentelemetry-proto's schema to what the JSON encoding of the same spans says, every value type and escape included", () => {
+    const spans = [server, client];
+    expect(decodeProtobufExport(encodeSpansProtobuf(spans, resource, scope))).toEqual(JSON.parse(encodeSpans(spans, resource, scope)));
+  });
+
+  it('writes lengths past one byte, nested and outer, and batches past the buffer it starts with', () => {
+    const long = 'x'.repeat(300) + 'é'.repeat(5000);
+    const many = Array.from({ length: 3000 }, (_, i) => ({ ...client, spanId: i.toString(16).padStart(16, '0'), name: i % 2 ? long : client.name, attributes: { ...client.attributes, long } }));
+    const body = encodeSpansProtobuf(many, resource, scope);
+    expect(body.length).toBeGreaterThan(3000 * 5300);
+    expect(decodeProtobufExport(body)).toEqual(JSON.parse(encodeSpans(many, resource, scope)));
+  });
+
+  it('builds the JSON body from spans encoded one at a time as the same document', () => {
+    const spans = [server, client];
+    const body = jsonExportRequest(spans.map(encodeSpanJson), jsonHead(resource, scope));
+    expect(JSON.parse(body.toString('utf8'))).toEqual(JSON.parse(encodeSpans(spans, resource, scope)));
+    expect(JSON.parse(jsonExportRequest([], jsonHead({}, { name: 's' })).toString('utf8'))).toEqual(JSON.parse(encodeSpans([], {}, { name: 's' })));
+  });
+
+  it('writes an empty batch, a time of zero, an unset status and an int past 2^53 exactly', () => {
+    const edge = { ...server, startMs: 0, status: { code: 0 as const }, attributes: { n: 2 ** 60, min: -(2 ** 63), zero: 0 } };
+    for (const spans of [[], [edge]]) expect(decodeProtobufExport(encodeSpansProtobuf(spans, {}, { name: 's' }))).toEqual(JSON.parse(encodeSpans(spans, {}, { name: 's' })));
+    const span = decodeProtobufExport(encodeSpansProtobuf([edge], {}, { name: 's' })).resourceSpans[0]?.scopeSpans[0]?.spans[0];
+    expect(span?.attributes).toEqual([
+      { key: 'n', value: { intValue: '1152921504606846976' } },
+      { key: 'min', value: { intValue: '-9223372036854775808' } },
+      { key: 'zero', value: { intValue: '0' } },
+    ]);
   });
 });

@@ -11,6 +11,10 @@ class StalledCollector implements SpanExporter {
   private answering = false;
   private readonly pending: Array<() => void> = [];
 
+  encode(span: SpanData): SpanData {
+    return span;
+  }
+
   export(spans: readonly SpanData[]): Promise<void> {
     this.batches.push(spans);
     if (this.answering) return Promise.resolve();
@@ -98,6 +102,21 @@ describe('span queue against a slow or unreachable collector', () => {
     await tracer.flush();
     expect(collector.batches.map((b) => b.length)).toEqual([10, 10, 10, 5]);
     expect(tracer.dropped).toBe(0);
+    await tracer.close();
+  });
+
+  it('sends full batches as the queue fills them, and what is left of one only when the timer (or close) flushes', async () => {
+    vi.useFakeTimers();
+    const collector = new StalledCollector();
+    collector.recover();
+    const tracer = tracerFor(collector, { flushIntervalMs: 1_000 });
+    endRequests(tracer, 1, 25);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(collector.batches.map((b) => b.length)).toEqual([10, 10]);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(collector.batches.map((b) => b.length)).toEqual([10, 10]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(collector.batches.map((b) => b.length)).toEqual([10, 10, 5]);
     await tracer.close();
   });
 

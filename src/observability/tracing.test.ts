@@ -6,7 +6,7 @@ import { createGateway, type Gateway } from '../gateway/gateway.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { createObservability, type Observability } from './index.js';
 import { formatTraceparent, parseTraceparent } from './traceparent.js';
-import { attr, spansOf, startCollector, type OtlpSpan, type Received } from './testing/collector.js';
+import { attr, capturing, spansOf, startCollector, type OtlpSpan, type Received } from './testing/collector.js';
 import { userRequest } from '../testing/canonical.js';
 import { attempt } from '../ledger/testing/fixtures.js';
 import { GatewayError } from '../core/errors.js';
@@ -79,6 +79,8 @@ describe('traces exported over OTLP/HTTP', () => {
     expect(collector.received.length).toBeGreaterThan(0);
     const request = collector.received[0] as Received;
     expect(request.headers.authorization).toBe('Bearer collector-token');
+    // Binary protobuf unless configured otherwise, as OTel SDKs default (the collector decodes it with opentelemetry-proto).
+    expect(request.headers['content-type']).toBe('application/x-protobuf');
     const resource = (key: string): string | undefined => request.body.resourceSpans[0]?.resource.attributes.find((a) => a.key === key)?.value.stringValue;
     expect(resource('service.name')).toBe('gw-test');
     // Which release, and which process of it (a replica, a worker), sent the spans.
@@ -294,6 +296,23 @@ describe('traces exported over OTLP/HTTP', () => {
     expect(secondary.lastRequest?.headers.traceparent).toBe(passedOn);
     expect(spansOf(collector.received.slice(before))).toEqual([]);
   });
+  it('sends OTLP/JSON instead when configured with protocol http/json', async () => {
+    const json = resolveConfig({ ...config, observability: { tracing: { enabled: true, endpoint: collector.url, protocol: 'http/json' } } }, {});
+    const obs = await createObservability(json);
+    const gw = createGateway(json, { observers: obs.observer ? [obs.observer] : [], tracing: obs.tracing });
+    const before = collector.received.length;
+    try {
+      const span = obs.startServerSpan({ method: 'POST', route: '/v1/chat/completions', path: '/v1/chat/completions', scheme: 'http', headers: {}, requestId: 'req-json' });
+      span.end(200, (await gw.chat(userRequest('chat', 'hi'), { requestId: 'req-json' })).servedBy);
+      await obs.close();
+    } finally {
+      await gw.close();
+    }
+    const sent = collector.received.slice(before);
+    expect(sent.map((r) => r.headers['content-type'])).toEqual(['application/json']);
+    expect(spansOf(sent).map((s) => s.kind).sort()).toEqual([2, 3]);
+  });
+
   it('exports an answer from the response cache as an internal span, never a GenAI client span counting its tokens again', async () => {
     const cached = resolveConfig(
       {
@@ -335,7 +354,7 @@ describe('traces exported over OTLP/HTTP', () => {
 describe('server span (HTTP semantic conventions)', () => {
   async function serverSpan(start: Partial<ServerSpanStart>, status = 200): Promise<SpanData> {
     const exported: SpanData[] = [];
-    const tracer = new Tracer({ deployments: [], exporter: { export: async (spans) => void exported.push(...spans) }, sampleRatio: 1 });
+    const tracer = new Tracer({ deployments: [], exporter: capturing(exported), sampleRatio: 1 });
     tracer.startServerSpan({ method: 'POST', route: '/v1/chat/completions', path: '/v1/chat/completions', scheme: 'http', headers: {}, requestId: 'req', ...start });
     tracer.endServerSpan('req', status, undefined, undefined);
     await tracer.close();
@@ -408,7 +427,7 @@ describe('server span (HTTP semantic conventions)', () => {
 describe('attempt span status', () => {
   it('marks every attempt that carries error.type as failed, a cancelled one too, as the server span of a cancelled stream is', async () => {
     const exported: SpanData[] = [];
-    const tracer = new Tracer({ deployments: [], exporter: { export: async (spans) => void exported.push(...spans) }, sampleRatio: 1 });
+    const tracer = new Tracer({ deployments: [], exporter: capturing(exported), sampleRatio: 1 });
     tracer.onAttempt(attempt({ requestId: 'ok' }));
     tracer.onAttempt(attempt({ requestId: 'failed', outcome: 'error', error: new GatewayError({ kind: 'upstream_error', message: 'x' }) }));
     tracer.onAttempt(attempt({ requestId: 'cancelled', outcome: 'cancelled', error: new GatewayError({ kind: 'cancelled', message: 'x' }) }));
@@ -424,7 +443,7 @@ describe('attempt span status', () => {
 describe('attempt span usage', () => {
   it("records the gateway's estimate in gen_ai.usage.* flagged by switchyard.usage_estimated (the conventions have no flag of their own), the upstream's count unflagged, and neither without usage", async () => {
     const exported: SpanData[] = [];
-    const tracer = new Tracer({ deployments: [], exporter: { export: async (spans) => void exported.push(...spans) }, sampleRatio: 1 });
+    const tracer = new Tracer({ deployments: [], exporter: capturing(exported), sampleRatio: 1 });
     tracer.onAttempt(attempt({ requestId: 'reported' }));
     tracer.onAttempt(attempt({ requestId: 'estimated', usage: makeUsage({ prompt: 250, completion: 40 }), usageEstimated: true }));
     tracer.onAttempt(attempt({ requestId: 'none', usage: undefined, outcome: 'error', error: new GatewayError({ kind: 'upstream_error', message: 'x' }) }));

@@ -25,9 +25,9 @@ export interface ServerSpanStart {
   requestId: string;
 }
 
-export interface TracerOptions {
+export interface TracerOptions<Encoded = SpanData> {
   deployments: readonly DeploymentConfig[];
-  exporter: SpanExporter;
+  exporter: SpanExporter<Encoded>;
   sampleRatio: number;
   now?: () => number;
   /** Spans queued before a batch is sent at once (otherwise every `flushIntervalMs`). */
@@ -85,14 +85,16 @@ function cacheHitSpan(r: AttemptRecord, traceId: string, spanId: string, parentS
  * copy) still joins the trace; spans are batched and exported off the request path. Prompt and
  * completion content is never recorded.
  */
-export class Tracer implements AttemptObserver, AttemptTracing {
+export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTracing {
   private readonly open = new Map<string, OpenServerSpan>();
   /** Each deployment's `server.address` and `server.port`, worked out once from its config. */
   private readonly servers = new Map<string, Server | undefined>();
-  private queue: SpanData[] = [];
+  private queue: Encoded[] = [];
   private readonly timer: NodeJS.Timeout;
   /** The export loop while it runs: one export in flight at most, the rest wait in the bounded queue. */
   private draining: Promise<void> | undefined;
+  /** Whether the loop sends a last partial batch too (a flush asked), or full batches only (the queue filled one). */
+  private drainAll = false;
   private readonly now: () => number;
   private readonly batchSize: number;
   private readonly maxQueue: number;
@@ -101,7 +103,7 @@ export class Tracer implements AttemptObserver, AttemptTracing {
   dropped = 0;
   private reportedDropped = 0;
 
-  constructor(private readonly o: TracerOptions) {
+  constructor(private readonly o: TracerOptions<Encoded>) {
     for (const d of o.deployments) this.servers.set(d.id, serverOf(d));
     this.now = o.now ?? Date.now;
     this.batchSize = o.batchSize ?? 512;
@@ -285,12 +287,8 @@ export class Tracer implements AttemptObserver, AttemptTracing {
    * pile batches up outside the queue's bound).
    */
   flush(): Promise<void> {
-    if (this.draining) return this.draining;
-    if (this.queue.length === 0) return Promise.resolve();
-    this.draining = this.drain().finally(() => {
-      this.draining = undefined;
-    });
-    return this.draining;
+    if (this.queue.length > 0) this.drainAll = true;
+    return this.startDrain();
   }
 
   /** Exports what is queued for at most `closeTimeoutMs`, then drops (and counts) what is left. */
@@ -306,10 +304,24 @@ export class Tracer implements AttemptObserver, AttemptTracing {
     this.reportDrops();
   }
 
+  private startDrain(): Promise<void> {
+    if (this.draining) return this.draining;
+    if (this.queue.length === 0) return Promise.resolve();
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      this.drainAll = false;
+    });
+    return this.draining;
+  }
+
+  /**
+   * Sends batches while a full one waits, and the rest when a flush asked. Under load the spans that
+   * queue during an export wait for a full batch or the timer, rather than going out in many small ones
+   * (each a request with its own encoding and headers: +2 us a traced request at 64 connections).
+   */
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.batchSize);
-      await this.o.exporter.export(batch);
+    while (this.queue.length >= this.batchSize || (this.drainAll && this.queue.length > 0)) {
+      await this.o.exporter.export(this.queue.splice(0, this.batchSize));
       this.reportDrops();
     }
   }
@@ -339,7 +351,7 @@ export class Tracer implements AttemptObserver, AttemptTracing {
       this.queue.shift();
       this.dropped += 1;
     }
-    this.queue.push(span);
-    if (this.queue.length >= this.batchSize && !this.draining) void this.flush();
+    this.queue.push(this.o.exporter.encode(span));
+    if (this.queue.length >= this.batchSize && !this.draining) void this.startDrain();
   }
 }

@@ -1,6 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
 import { expect } from 'vitest';
+import type { SpanData, SpanExporter } from '../otlp.js';
 
 export interface OtlpValue {
   stringValue?: string;
@@ -25,7 +29,55 @@ export interface Received {
   body: { resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: OtlpValue }> }; scopeSpans: Array<{ scope: { name: string }; spans: OtlpSpan[] }> }> };
 }
 
-/** A fake OTLP/HTTP collector on loopback: decodes every JSON export it receives. */
+const PROTO_DIR = fileURLToPath(new URL('./proto/', import.meta.url));
+
+/** opentelemetry-proto's `ExportTraceServiceRequest`, loaded from the project's own .proto files (proto/README.md). */
+const exportRequest = (() => {
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => join(PROTO_DIR, target);
+  root.loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto');
+  return root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
+})();
+
+const hex = (bytes: unknown): string | undefined => (bytes instanceof Uint8Array && bytes.length > 0 ? Buffer.from(bytes).toString('hex') : undefined);
+
+/**
+ * An OTLP/HTTP protobuf body decoded with the official schema, as its JSON mapping (ids in hex, 64-bit
+ * integers as decimal strings, enums as numbers; NaN as null, as JSON has it): what the JSON encoding of
+ * the same spans parses to.
+ */
+export function decodeProtobufExport(body: Uint8Array): Received['body'] {
+  const message = exportRequest.decode(body);
+  const o = exportRequest.toObject(message, { longs: String, enums: Number, arrays: true }) as {
+    resourceSpans: Array<{ resource?: { attributes: unknown[] }; scopeSpans: Array<{ scope?: { name: string; version?: string }; spans: Array<Record<string, unknown>> }> }>;
+  };
+  const mapped = {
+    resourceSpans: o.resourceSpans.map((rs) => ({
+      resource: { attributes: rs.resource?.attributes ?? [] },
+      scopeSpans: rs.scopeSpans.map((ss) => ({
+        scope: ss.scope && { name: ss.scope.name, ...(ss.scope.version ? { version: ss.scope.version } : {}) },
+        spans: ss.spans.map((s) => {
+          const status = (s.status ?? {}) as { code?: number; message?: string };
+          return {
+            traceId: hex(s.traceId),
+            spanId: hex(s.spanId),
+            ...(s.traceState ? { traceState: s.traceState } : {}),
+            ...(hex(s.parentSpanId) ? { parentSpanId: hex(s.parentSpanId) } : {}),
+            name: s.name ?? '',
+            kind: s.kind,
+            startTimeUnixNano: s.startTimeUnixNano ?? '0',
+            endTimeUnixNano: s.endTimeUnixNano ?? '0',
+            attributes: s.attributes,
+            status: { code: status.code ?? 0, ...(status.message ? { message: status.message } : {}) },
+          };
+        }),
+      })),
+    })),
+  };
+  return JSON.parse(JSON.stringify(mapped)) as Received['body'];
+}
+
+/** A fake OTLP/HTTP collector on loopback: decodes every export it receives, protobuf (the default) or JSON. */
 export async function startCollector(): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
   const received: Received[] = [];
   const server: Server = createServer((req, res) => {
@@ -34,8 +86,10 @@ export async function startCollector(): Promise<{ url: string; received: Receive
     req.on('end', () => {
       expect(req.method).toBe('POST');
       expect(req.url).toBe('/v1/traces');
-      expect(req.headers['content-type']).toBe('application/json');
-      received.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Received['body'] });
+      const body = Buffer.concat(chunks);
+      const type = req.headers['content-type'];
+      expect(['application/x-protobuf', 'application/json']).toContain(type);
+      received.push({ headers: req.headers, body: type === 'application/json' ? (JSON.parse(body.toString('utf8')) as Received['body']) : decodeProtobufExport(body) });
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -55,4 +109,9 @@ export const attr = (span: OtlpSpan, key: string): string | number | boolean | u
 /** Every span the collector received so far. */
 export function spansOf(received: readonly Received[]): OtlpSpan[] {
   return received.flatMap((r) => r.body.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)));
+}
+
+/** An exporter keeping the spans as the tracer made them, unencoded, in `into`. */
+export function capturing(into: SpanData[]): SpanExporter {
+  return { encode: (span) => span, export: async (spans) => void into.push(...spans) };
 }
