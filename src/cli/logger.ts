@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { ErrorTrace } from '../core/error-trace.js';
 import type { Logger } from '../core/logger.js';
-import { scrub } from '../core/scrub.js';
+import { scrubLogText } from '../core/scrub.js';
 import { batchedFdDestination } from './log-destination.js';
 
 export interface Loggers {
@@ -39,11 +39,12 @@ export function createLoggers(level: string, destination: NodeJS.WritableStream 
 /**
  * A logged `err` without credentials: an internal error's chain (`ErrorTrace`, scrubbed where it was
  * built, the frames of its real stacks kept whole), any other text scrubbed whole (a line shaped like a
- * stack frame included: an upstream's message can hold one), an Error object as its name and message.
+ * stack frame included: an upstream's message can hold one), an Error object as its name and message;
+ * past 16 K characters cut (`scrubLogText`).
  */
 function scrubbedError(err: unknown): unknown {
   if (err instanceof ErrorTrace) return err.text;
-  if (typeof err === 'string') return scrub(err);
-  if (err instanceof Error) return scrub(`${err.name}: ${err.message}`);
+  if (typeof err === 'string') return scrubLogText(err);
+  if (err instanceof Error) return scrubLogText(`${err.name}: ${err.message}`);
   return err;
 }

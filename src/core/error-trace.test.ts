@@ -38,6 +38,13 @@ describe('ErrorTrace', () => {
     expect(ErrorTrace.of(err).text).toMatch(/^Error: bad reply\n {4}at \[redacted\] \(\[redacted\]:1:1\)\n {4}at Bearer \[redacted\]\n/);
   });
 
+  it("cuts a huge message's header and keeps the frames V8 wrote after it", () => {
+    const trace = ErrorTrace.of(new Error(`password=${'s'.repeat(30)} ${'z'.repeat(3_000_000)}`)).text;
+    expect(trace.length).toBeLessThan(20_000);
+    expect(trace).toContain('password=[redacted]');
+    expect(trace).toMatch(/\n {4}at /);
+  });
+
   it('scrubs what was thrown that is no Error, and reads as its text in any logger', () => {
     const trace = ErrorTrace.of('thrown: Bearer opaqueThrown0123');
     expect(trace.text).toBe('thrown: Bearer [redacted]');
@@ -71,6 +78,17 @@ describe('errorMessage', () => {
     expect(errorMessage(new Error('connect to postgres://user:secret@host/db failed'))).toBe('connect to postgres://user:[redacted]@host/db failed');
     expect(errorMessage(new Error('Connection is closed. redis://:hunter2pass@cache.internal:6379'))).toBe('Connection is closed. redis://:[redacted]@cache.internal:6379');
     expect(errorMessage(new Error('connect ECONNREFUSED 127.0.0.1:5432'))).toBe('connect ECONNREFUSED 127.0.0.1:5432');
+  });
+
+  it('is cut to 16 K characters after scrubbing, however long the message: a secret across the cut leaves nothing of itself', () => {
+    const key = 'sk-proj-' + 'A1b2C3d4'.repeat(6);
+    const huge = `${'x '.repeat(8190)}${key} ${'y'.repeat(5_000_000)}`;
+    const message = errorMessage(new Error(huge));
+    expect(message.length).toBe(16 * 1024 + 1);
+    // Scrubbed, then cut: the cut falls inside the redaction mark, never inside the key.
+    expect(message.endsWith('x [red…')).toBe(true);
+    expect(message).not.toContain('sk-p');
+    expect(message).not.toContain('A1b2');
   });
 
   it('shows a thrown non-Error as String does, scrubbed, and one whose String throws as a non-Error', () => {

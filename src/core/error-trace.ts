@@ -1,4 +1,4 @@
-import { scrub } from './scrub.js';
+import { scrubLogText } from './scrub.js';
 
 /** How many errors of a `cause` chain a trace follows. */
 const MAX_DEPTH = 8;
@@ -23,7 +23,7 @@ export class ErrorTrace {
     const parts: string[] = [];
     let e: unknown = err;
     for (let depth = 0; e !== undefined && depth < MAX_DEPTH; depth++) {
-      parts.push(e instanceof Error ? scrubbedStack(e) : scrub(String(e)));
+      parts.push(e instanceof Error ? scrubbedStack(e) : scrubLogText(String(e)));
       e = e instanceof Error ? e.cause : undefined;
       if (e !== undefined) parts.push('caused by:');
     }
@@ -56,8 +56,8 @@ export function stackFrames(err: Error): string[] | undefined {
 function scrubbedStack(err: Error): string {
   const frames = stackFrames(err);
   const header = headerOf(err);
-  if (frames === undefined || header === undefined) return scrub(typeof err.stack === 'string' ? err.stack : (header ?? 'Error'));
-  return [scrub(header), ...frames.map((line) => (FRAME.test(line) ? line : scrub(line)))].join('\n');
+  if (frames === undefined || header === undefined) return scrubLogText(typeof err.stack === 'string' ? err.stack : (header ?? 'Error'));
+  return [scrubLogText(header), ...frames.map((line) => (FRAME.test(line) ? line : scrubLogText(line)))].join('\n');
 }
 
 /** The header V8 puts before the frames: the error as `Error.prototype.toString` writes it (which a getter can make throw). */
@@ -72,12 +72,12 @@ function headerOf(err: Error): string | undefined {
 /**
  * A caught error's message for a log field or an answer, scrubbed: a driver's or an upstream's words can
  * quote a credential (pg a connection string with its password, ioredis a URL), and a library user's own
- * logger scrubs nothing. A thrown non-Error is shown as `String` shows it, or not at all when that throws.
+ * logger scrubs nothing. Past 16 K characters it is cut (`scrubLogText`). A thrown non-Error is shown as `String` shows it, or not at all when that throws.
  */
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return scrub(err.message);
+  if (err instanceof Error) return scrubLogText(err.message);
   try {
-    return scrub(String(err));
+    return scrubLogText(String(err));
   } catch {
     return 'non-Error thrown';
   }

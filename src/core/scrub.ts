@@ -267,8 +267,28 @@ export function scrubUpstreamText(text: string | undefined): string | undefined 
   if (text === undefined) return undefined;
   const trimmed = visible(text).trim();
   if (trimmed === '') return undefined;
-  const clean = scrubVisible(trimmed.length > SCAN_CHARS ? trimmed.slice(0, SCAN_CHARS) : trimmed);
-  return clean.length > KEEP_CHARS ? `${clean.slice(0, KEEP_CHARS)}…` : clean;
+  return scrubbedPrefix(trimmed, SCAN_CHARS, KEEP_CHARS);
+}
+
+/** Log text (an error's message, a stack's header) scanned for credentials: the scrub costs ~17 ms a MB. */
+const LOG_SCAN_CHARS = 64 * 1024;
+/** Log text kept after scrubbing: a message past it (a driver quoting a whole query or reply) is cut. */
+const LOG_KEEP_CHARS = 16 * 1024;
+
+/**
+ * `scrub` for text bound for a log or an error answer, of any length: its first 64 K characters scrubbed
+ * and 16 K of them kept, so a message of many megabytes (a library quoting what it could not parse) costs
+ * a bounded scrub on the event loop, and the cut, made after scrubbing, cannot leave half a secret.
+ */
+export function scrubLogText(text: string): string {
+  const shown = visible(text.length > 4 * LOG_SCAN_CHARS ? text.slice(0, 4 * LOG_SCAN_CHARS) : text);
+  return scrubbedPrefix(shown, LOG_SCAN_CHARS, LOG_KEEP_CHARS);
+}
+
+/** The first `scan` characters of visible `text` scrubbed, then cut to `keep` with an ellipsis. */
+function scrubbedPrefix(text: string, scan: number, keep: number): string {
+  const clean = scrubVisible(text.length > scan ? text.slice(0, scan) : text);
+  return clean.length > keep ? `${clean.slice(0, keep)}…` : clean;
 }
 
 const PARAM_NAME = /^[A-Za-z0-9_.[\]-]{1,100}$/;
