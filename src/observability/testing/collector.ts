@@ -77,8 +77,17 @@ export function decodeProtobufExport(body: Uint8Array): Received['body'] {
   return JSON.parse(JSON.stringify(mapped)) as Received['body'];
 }
 
+/** What the collector answers an export with (200): its content type and body. */
+export type Answer = (protobuf: boolean) => { type: string; body: Uint8Array | string };
+
+/** opentelemetry-proto's `ExportTraceServiceResponse` encoded by protobufjs: a collector's own answer. */
+export function protobufAnswer(partialSuccess: { rejectedSpans: number; errorMessage: string }): Uint8Array {
+  const type = exportRequest.root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse');
+  return type.encode(type.fromObject({ partialSuccess })).finish();
+}
+
 /** A fake OTLP/HTTP collector on loopback: decodes every export it receives, protobuf (the default) or JSON. */
-export async function startCollector(): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
+export async function startCollector(options: { answer?: Answer } = {}): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
   const received: Received[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -90,7 +99,8 @@ export async function startCollector(): Promise<{ url: string; received: Receive
       const type = req.headers['content-type'];
       expect(['application/x-protobuf', 'application/json']).toContain(type);
       received.push({ headers: req.headers, body: type === 'application/json' ? (JSON.parse(body.toString('utf8')) as Received['body']) : decodeProtobufExport(body) });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      const answer = options.answer?.(type === 'application/x-protobuf') ?? { type: 'application/json', body: '{}' };
+      res.writeHead(200, { 'content-type': answer.type }).end(answer.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,0 +1,78 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Logger } from '../core/logger.js';
+import { Secret } from '../config/secret.js';
+import { OtlpHttpExporter, type OtlpProtocol } from './otlp-exporter.js';
+import { partialSuccess } from './otlp-response.js';
+import { SpanKind, type SpanData } from './otlp.js';
+import { protobufAnswer, spansOf, startCollector, type Answer } from './testing/collector.js';
+
+function recordingLogger(): Logger & { warnings: Array<{ obj: Record<string, unknown>; msg: string }> } {
+  const warnings: Array<{ obj: Record<string, unknown>; msg: string }> = [];
+  const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (obj: object, msg: string) => void warnings.push({ obj: { ...obj }, msg }), child: () => logger, warnings };
+  return logger;
+}
+
+const span: SpanData = {
+  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+  spanId: '00f067aa0ba902b7',
+  parentSpanId: undefined,
+  name: 'POST /v1/chat/completions',
+  kind: SpanKind.SERVER,
+  startMs: 1_733_350_000_000,
+  endMs: 1_733_350_000_004,
+  attributes: { 'http.response.status_code': 200 },
+  status: { code: 0 },
+};
+
+let collector: Awaited<ReturnType<typeof startCollector>> | undefined;
+afterEach(async () => {
+  await collector?.close();
+  collector = undefined;
+});
+
+/** Exports one batch of three spans to a collector answering `answer`; what the exporter warned. */
+async function exportTo(protocol: OtlpProtocol, answer?: Answer): Promise<ReturnType<typeof recordingLogger>['warnings']> {
+  collector = await startCollector({ answer });
+  const logger = recordingLogger();
+  const exporter = new OtlpHttpExporter({ endpoint: collector.url, protocol, headers: { authorization: new Secret('Bearer t') }, timeoutMs: 5_000, resource: { 'service.name': 's' }, scope: { name: 's' }, logger });
+  await exporter.export([span, { ...span, spanId: '00f067aa0ba902b8' }, { ...span, spanId: '00f067aa0ba902b9' }].map((s) => exporter.encode(s)));
+  expect(spansOf(collector.received)).toHaveLength(3);
+  return logger.warnings;
+}
+
+describe("OtlpHttpExporter and the collector's answer", () => {
+  it('warns of the spans a collector refused in a protobuf partial success, its words scrubbed, and does not send them again', async () => {
+    const warnings = await exportTo('http/protobuf', (protobuf) => {
+      expect(protobuf).toBe(true);
+      return { type: 'application/x-protobuf', body: protobufAnswer({ rejectedSpans: 2, errorMessage: 'attribute too long; api_key=sk-live-SECRET123456' }) };
+    });
+    expect(warnings).toEqual([{ obj: { rejected: 2, spans: 3, reason: 'attribute too long; api_key=[redacted]' }, msg: 'trace export partly refused by the collector' }]);
+    expect(collector?.received).toHaveLength(1);
+  });
+
+  it('reads a JSON partial success too, its count a decimal string as the mapping writes int64', async () => {
+    const warnings = await exportTo('http/json', () => ({ type: 'application/json', body: '{"partialSuccess":{"rejectedSpans":"1","errorMessage":"dropped"}}' }));
+    expect(warnings.map((w) => w.obj)).toEqual([{ rejected: 1, spans: 3, reason: 'dropped' }]);
+  });
+
+  it('says nothing of an answer with no partial success: empty, {}, or zero rejected and no message', async () => {
+    expect(await exportTo('http/protobuf', () => ({ type: 'application/x-protobuf', body: new Uint8Array() }))).toEqual([]);
+    expect(await exportTo('http/protobuf', () => ({ type: 'application/x-protobuf', body: protobufAnswer({ rejectedSpans: 0, errorMessage: '' }) }))).toEqual([]);
+    expect(await exportTo('http/json', () => ({ type: 'application/json', body: '{}' }))).toEqual([]);
+  });
+});
+
+describe('partialSuccess', () => {
+  it('reads nothing from a body it cannot parse, and never throws', () => {
+    const garbage = [Uint8Array.of(0x0a, 0x05, 0x08), Uint8Array.of(0xff, 0xff, 0xff), Uint8Array.of(0x0b), Uint8Array.of(0x0a, 0x80)];
+    for (const body of garbage) expect(partialSuccess(body, true)).toBeUndefined();
+    for (const text of ['not json', '[]', 'null', '{"partialSuccess":5}', '{"partialSuccess":{"rejectedSpans":"-3"}}']) expect(partialSuccess(Buffer.from(text), false)).toBeUndefined();
+  });
+
+  it("skips fields it does not know, as protobuf's readers must", () => {
+    // An unknown varint (field 9), a fixed64 (field 10) and a length-delimited field (11) before the partial success.
+    const known = protobufAnswer({ rejectedSpans: 4, errorMessage: 'x' });
+    const body = Buffer.concat([Uint8Array.of(0x48, 0x96, 0x01, 0x51, 1, 2, 3, 4, 5, 6, 7, 8, 0x5a, 0x02, 0x61, 0x62), known]);
+    expect(partialSuccess(body, true)).toEqual({ rejectedSpans: 4, errorMessage: 'x' });
+  });
+});
