@@ -59,6 +59,16 @@ function endRequests(tracer: Tracer, from: number, count: number): void {
   }
 }
 
+/** On a fake clock, a tracer whose collector answers at once, after 25 requests ended. */
+function answeredAfter25(options: Partial<TracerOptions>): { collector: StalledCollector; tracer: Tracer } {
+  vi.useFakeTimers();
+  const collector = new StalledCollector();
+  collector.recover();
+  const tracer = tracerFor(collector, options);
+  endRequests(tracer, 1, 25);
+  return { collector, tracer };
+}
+
 /** Lets pending promise callbacks (exports started behind others) run. */
 function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -106,11 +116,7 @@ describe('span queue against a slow or unreachable collector', () => {
   });
 
   it('sends full batches as the queue fills them, and what is left of one only when the timer (or close) flushes', async () => {
-    vi.useFakeTimers();
-    const collector = new StalledCollector();
-    collector.recover();
-    const tracer = tracerFor(collector, { flushIntervalMs: 1_000 });
-    endRequests(tracer, 1, 25);
+    const { collector, tracer } = answeredAfter25({ flushIntervalMs: 1_000 });
     await vi.advanceTimersByTimeAsync(0);
     expect(collector.batches.map((b) => b.length)).toEqual([10, 10]);
     await vi.advanceTimersByTimeAsync(999);
@@ -141,11 +147,7 @@ describe('span queue against a slow or unreachable collector', () => {
   });
 
   it('closes as soon as everything is sent when the collector answers', async () => {
-    vi.useFakeTimers();
-    const collector = new StalledCollector();
-    collector.recover();
-    const tracer = tracerFor(collector, { closeTimeoutMs: 5_000 });
-    endRequests(tracer, 1, 25);
+    const { collector, tracer } = answeredAfter25({ closeTimeoutMs: 5_000 });
     await tracer.close();
     expect(collector.batches.flat()).toHaveLength(25);
     expect(tracer.dropped).toBe(0);
