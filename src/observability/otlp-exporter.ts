@@ -24,10 +24,9 @@ export interface OtlpExporterOptions {
 /** Posts span batches to a collector over OTLP/HTTP, protobuf or JSON bodies; a failed batch is logged and dropped. */
 export class OtlpHttpExporter implements SpanExporter<Uint8Array> {
   private readonly headers: Record<string, string>;
+  private readonly protobuf: boolean;
   readonly encode: (span: SpanData) => Uint8Array;
   private readonly request: (spans: readonly Uint8Array[]) => Buffer;
-
-  private readonly protobuf: boolean;
 
   constructor(private readonly o: OtlpExporterOptions) {
     this.protobuf = o.protocol === 'http/protobuf';

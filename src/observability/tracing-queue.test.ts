@@ -126,6 +126,24 @@ describe('span queue against a slow or unreachable collector', () => {
     await tracer.close();
   });
 
+  it('drops and counts a span its exporter cannot encode, and goes on: an observer on the request path never throws', async () => {
+    const collector = new StalledCollector();
+    collector.recover();
+    let failing = true;
+    const tracer = tracerFor(collector, {});
+    const encode = collector.encode.bind(collector);
+    collector.encode = (span) => {
+      if (failing) throw new Error('cannot encode');
+      return encode(span);
+    };
+    expect(() => endRequests(tracer, 1, 3)).not.toThrow();
+    failing = false;
+    endRequests(tracer, 4, 2);
+    await tracer.close();
+    expect(tracer.dropped).toBe(3);
+    expect(collector.requestIds(0)).toEqual(['req-4', 'req-5']);
+  });
+
   it('resolves close within its deadline when the collector never answers, dropping and counting what was left', async () => {
     vi.useFakeTimers();
     const collector = new StalledCollector();
