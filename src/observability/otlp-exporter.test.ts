@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../core/logger.js';
 import { Secret } from '../config/secret.js';
-import { OtlpHttpExporter, type OtlpProtocol } from './otlp-exporter.js';
+import { OtlpHttpExporter, retryAfter, type OtlpProtocol } from './otlp-exporter.js';
 import { partialSuccess } from './otlp-response.js';
 import { SpanKind, type SpanData } from './otlp.js';
 import { protobufAnswer, spansOf, startCollector, type Answer } from './testing/collector.js';
@@ -30,15 +30,68 @@ afterEach(async () => {
   collector = undefined;
 });
 
+function exporterTo(endpoint: string, protocol: OtlpProtocol, logger: Logger, timeoutMs = 5_000): OtlpHttpExporter {
+  return new OtlpHttpExporter({ endpoint, protocol, headers: { authorization: new Secret('Bearer t') }, timeoutMs, resource: { 'service.name': 's' }, scope: { name: 's' }, logger, retryBackoffMs: 20 });
+}
+
+const threeSpans = [span, { ...span, spanId: '00f067aa0ba902b8' }, { ...span, spanId: '00f067aa0ba902b9' }];
+
 /** Exports one batch of three spans to a collector answering `answer`; what the exporter warned. */
 async function exportTo(protocol: OtlpProtocol, answer?: Answer): Promise<ReturnType<typeof recordingLogger>['warnings']> {
   collector = await startCollector({ answer });
   const logger = recordingLogger();
-  const exporter = new OtlpHttpExporter({ endpoint: collector.url, protocol, headers: { authorization: new Secret('Bearer t') }, timeoutMs: 5_000, resource: { 'service.name': 's' }, scope: { name: 's' }, logger });
-  await exporter.export([span, { ...span, spanId: '00f067aa0ba902b8' }, { ...span, spanId: '00f067aa0ba902b9' }].map((s) => exporter.encode(s)));
-  expect(spansOf(collector.received)).toHaveLength(3);
+  const exporter = exporterTo(collector.url, protocol, logger);
+  await exporter.export(threeSpans.map((s) => exporter.encode(s)));
+  expect(spansOf(collector.received).length % 3).toBe(0);
   return logger.warnings;
 }
+
+describe('OtlpHttpExporter retries', () => {
+  it("sends a batch again after a 503 or 429, waiting the collector's Retry-After, and says nothing once it is taken", async () => {
+    const statuses = [503, 429, 200];
+    const warnings = await exportTo('http/protobuf', () => ({ status: statuses.shift(), headers: { 'retry-after': '0' }, type: 'application/json', body: '{}' }));
+    expect(warnings).toEqual([]);
+    expect(collector?.received).toHaveLength(3);
+  });
+
+  it('gives up after three tries, with one warning naming the status and the tries', async () => {
+    const warnings = await exportTo('http/protobuf', () => ({ status: 502, type: 'text/plain', body: 'bad gateway' }));
+    expect(collector?.received).toHaveLength(3);
+    expect(warnings).toEqual([{ obj: { status: 502, spans: 3, attempts: 3 }, msg: 'trace export refused by the collector' }]);
+  });
+
+  it('does not send again what the collector refused for good (400)', async () => {
+    const warnings = await exportTo('http/json', () => ({ status: 400, type: 'application/json', body: '{}' }));
+    expect(collector?.received).toHaveLength(1);
+    expect(warnings).toEqual([{ obj: { status: 400, spans: 3 }, msg: 'trace export refused by the collector' }]);
+  });
+
+  it('retries a collector it cannot reach, and gives up with one warning', async () => {
+    const down = await startCollector();
+    const url = down.url;
+    await down.close();
+    const logger = recordingLogger();
+    const exporter = exporterTo(url, 'http/protobuf', logger);
+    await exporter.export(threeSpans.map((s) => exporter.encode(s)));
+    expect(logger.warnings).toEqual([{ obj: { err: expect.stringContaining('ECONNREFUSED'), spans: 3, attempts: 3 }, msg: 'trace export failed' }]);
+  });
+
+  it('does not wait past the export timeout: a Retry-After longer than what is left ends the export', async () => {
+    collector = await startCollector({ answer: () => ({ status: 503, headers: { 'retry-after': '120' }, type: 'text/plain', body: '' }) });
+    const logger = recordingLogger();
+    const exporter = exporterTo(collector.url, 'http/protobuf', logger, 2_000);
+    await exporter.export(threeSpans.map((s) => exporter.encode(s)));
+    expect(collector.received).toHaveLength(1);
+    expect(logger.warnings.map((w) => w.obj)).toEqual([{ status: 503, spans: 3, attempts: 1 }]);
+  });
+
+  it('reads Retry-After as seconds or an HTTP date', () => {
+    expect(retryAfter('3')).toBe(3_000);
+    expect(retryAfter(new Date(Date.now() + 60_000).toUTCString())).toBeGreaterThan(55_000);
+    expect(retryAfter(new Date(Date.now() - 60_000).toUTCString())).toBe(0);
+    for (const bad of [undefined, 'soon', ['1', '2'], '-1']) expect(retryAfter(bad)).toBeUndefined();
+  });
+});
 
 describe("OtlpHttpExporter and the collector's answer", () => {
   it('warns of the spans a collector refused in a protobuf partial success, its words scrubbed, and does not send them again', async () => {

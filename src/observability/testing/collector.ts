@@ -77,8 +77,8 @@ export function decodeProtobufExport(body: Uint8Array): Received['body'] {
   return JSON.parse(JSON.stringify(mapped)) as Received['body'];
 }
 
-/** What the collector answers an export with (200): its content type and body. */
-export type Answer = (protobuf: boolean) => { type: string; body: Uint8Array | string };
+/** What the collector answers an export with: its status (200 unless said), headers, content type and body. */
+export type Answer = (protobuf: boolean) => { status?: number; headers?: Record<string, string>; type: string; body: Uint8Array | string };
 
 /** opentelemetry-proto's `ExportTraceServiceResponse` encoded by protobufjs: a collector's own answer. */
 export function protobufAnswer(partialSuccess: { rejectedSpans: number; errorMessage: string }): Uint8Array {
@@ -100,7 +100,7 @@ export async function startCollector(options: { answer?: Answer } = {}): Promise
       expect(['application/x-protobuf', 'application/json']).toContain(type);
       received.push({ headers: req.headers, body: type === 'application/json' ? (JSON.parse(body.toString('utf8')) as Received['body']) : decodeProtobufExport(body) });
       const answer = options.answer?.(type === 'application/x-protobuf') ?? { type: 'application/json', body: '{}' };
-      res.writeHead(200, { 'content-type': answer.type }).end(answer.body);
+      res.writeHead(answer.status ?? 200, { ...answer.headers, 'content-type': answer.type }).end(answer.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
