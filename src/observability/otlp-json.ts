@@ -46,7 +46,7 @@ function spanJson(s: SpanData): string {
   let out = `{"traceId":${JSON.stringify(s.traceId)},"spanId":${JSON.stringify(s.spanId)}`;
   if (s.traceState) out += `,"traceState":${JSON.stringify(s.traceState)}`;
   if (s.parentSpanId) out += `,"parentSpanId":${JSON.stringify(s.parentSpanId)}`;
-  return `${out},"name":${JSON.stringify(s.name)},"kind":${s.kind},"startTimeUnixNano":"${nanos(s.startMs)}","endTimeUnixNano":"${nanos(s.endMs)}","attributes":${attributesJson(s.attributes)},"status":${JSON.stringify(s.status)}}`;
+  return `${out},"name":${JSON.stringify(s.name)},"kind":${s.kind},"startTimeUnixNano":"${nanos(s.startMs)}","endTimeUnixNano":"${nanos(s.endMs)}","attributes":${attributesJson(s.attributes)},"status":${JSON.stringify(s.status)}${s.flags === undefined ? '' : `,"flags":${s.flags}`}}`;
 }
 
 /** One span's OTLP/JSON as bytes, encoded as it ends (see `encodeSpanProtobuf`). */

@@ -14,6 +14,7 @@ import { isInt64, type AttributeValue, type SpanData } from './otlp.js';
 const VARINT = 0;
 const FIXED64 = 1;
 const LEN = 2;
+const FIXED32 = 5;
 
 const tag = (field: number, wire: number): number => (field << 3) | wire;
 
@@ -123,6 +124,12 @@ class ProtoWriter {
     this.buf.writeUInt32LE(low % TWO_32, this.pos);
     this.buf.writeUInt32LE(high >>> 0, this.pos + 4);
     this.pos += 8;
+  }
+
+  fixed32(v: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(v >>> 0, this.pos);
+    this.pos += 4;
   }
 
   double(v: number): void {
@@ -240,7 +247,7 @@ function attributes(w: ProtoWriter, field: number, attrs: Record<string, Attribu
   }
 }
 
-/** `Span`: trace_id 1, span_id 2, trace_state 3, parent_span_id 4, name 5, kind 6, times 7 and 8, attributes 9, status 15. */
+/** `Span`: trace_id 1, span_id 2, trace_state 3, parent_span_id 4, name 5, kind 6, times 7 and 8, attributes 9, status 15, flags 16. */
 function span(w: ProtoWriter, s: SpanData): void {
   const start = w.begin(2); // ScopeSpans.spans
   w.byte(tag(1, LEN));
@@ -275,6 +282,10 @@ function span(w: ProtoWriter, s: SpanData): void {
     w.varint(s.status.code);
   }
   w.end(status);
+  if (s.flags !== undefined) {
+    w.varint(tag(16, FIXED32)); // past field 15, a tag takes two bytes
+    w.fixed32(s.flags);
+  }
   w.end(start);
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../core/events.js';
 import { resolveConfig } from '../config/load.js';
-import { SpanKind, type AttributeValue, type SpanData, type SpanExporter } from './otlp.js';
+import { SpanFlags, SpanKind, type AttributeValue, type SpanData, type SpanExporter } from './otlp.js';
 import { encodeSpanJson, encodeSpans, jsonExportRequest, jsonHead } from './otlp-json.js';
 import { Tracer } from './tracing.js';
 import { decodeProtobufExport, type OtlpSpan, type OtlpValue } from './testing/collector.js';
@@ -96,6 +96,7 @@ function spansForEncoding(): [SpanData, SpanData] {
       kind: SpanKind.SERVER,
       startMs: 1_733_350_000_000.123,
       endMs: 1_733_350_000_004.5,
+      flags: SpanFlags.REMOTE_PARENT,
       attributes: { 'http.response.status_code': 200, 'url.path': awkward, [awkward]: true, off: false, gone: undefined, big: 2 ** 53 + 2, negative: -7, huge: 2 ** 70, empty: '' },
       status: { code: 0 },
     },
@@ -137,6 +138,7 @@ describe('encodeSpans writes the OTLP/JSON mapping of the spans as text', () => 
                 endTimeUnixNano: (BigInt(Math.round(s.endMs * 1000)) * 1000n).toString(),
                 attributes: mappedAttributes(s.attributes),
                 status: s.status,
+                ...(s.flags !== undefined ? { flags: s.flags } : {}),
               })),
             },
           ],

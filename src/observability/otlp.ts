@@ -23,7 +23,16 @@ export interface SpanData {
   attributes: Record<string, AttributeValue | undefined>;
   /** OTLP status: 0 unset, 1 ok, 2 error. */
   status: { code: 0 | 1 | 2; message?: string };
+  /** OTLP `Span.flags` (`SpanFlags`); left out of the export when undefined. */
+  flags?: number | undefined;
 }
+
+/**
+ * OTLP `Span.flags` of an exported span: the W3C trace flags in bits 0-7 (sampled, as only sampled spans
+ * are exported), bit 8 saying whether the parent is remote is known (it always is here), bit 9 that it
+ * is: a client's `traceparent` parents the server span; every other parent is in this process.
+ */
+export const SpanFlags = { LOCAL_PARENT: 0x101, REMOTE_PARENT: 0x301 } as const;
 
 /** OTLP `Span.SpanKind` values. */
 export const SpanKind = { INTERNAL: 1, SERVER: 2, CLIENT: 3 } as const;

@@ -89,7 +89,8 @@ describe('traces exported over OTLP/HTTP', () => {
     const spans = collector.received.flatMap((r) => r.body.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans)));
     const server = spans.find((s) => s.kind === 2);
     const clients = spans.filter((s) => s.kind === 3);
-    expect(server).toMatchObject({ traceId: clientTrace, parentSpanId: clientSpan, name: 'POST /v1/chat/completions', status: { code: 0 } });
+    // OTLP span flags: sampled, and whether the parent is remote (the client's span) or in this process.
+    expect(server).toMatchObject({ traceId: clientTrace, parentSpanId: clientSpan, name: 'POST /v1/chat/completions', status: { code: 0 }, flags: 0x301 });
     expect(attr(server as OtlpSpan, 'http.response.status_code')).toBe(200);
     expect(clients.map((s) => [s.name, attr(s, 'switchyard.attempt.role'), attr(s, 'error.type') ?? null])).toEqual([
       ['chat gpt-4o-mini', 'primary', 'unavailable'],
@@ -97,6 +98,7 @@ describe('traces exported over OTLP/HTTP', () => {
       ['chat gpt-4o', 'fallback', null],
     ]);
     for (const c of clients) {
+      expect(c.flags).toBe(0x101);
       expect(c.traceId).toBe(clientTrace);
       expect(c.parentSpanId).toBe(server?.spanId);
       expect(BigInt(c.endTimeUnixNano)).toBeGreaterThanOrEqual(BigInt(c.startTimeUnixNano));
@@ -370,6 +372,8 @@ describe('server span (HTTP semantic conventions)', () => {
       headers: { host: 'gw.example.com:8443', 'user-agent': 'OpenAI/JS 4.0', authorization: 'Bearer sk-SECRET', cookie: 'session=SECRET' },
     });
     expect(span.name).toBe('GET /v1/responses/{id}');
+    // A trace of its own (no client traceparent): no remote parent.
+    expect(span.flags).toBe(0x101);
     expect(span.attributes).toMatchObject({
       'http.request.method': 'GET',
       'http.request.method_original': undefined,

@@ -4,7 +4,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import { spanId, traceId } from './ids.js';
 import { genAiOperationName, genAiProviderName, serverOf, type Server } from './genai.js';
 import { applicationRoot, httpMethod, protocolVersion, serverOfHost } from './http-server.js';
-import { SpanKind, type Double, type SpanData, type SpanExporter } from './otlp.js';
+import { SpanFlags, SpanKind, type Double, type SpanData, type SpanExporter } from './otlp.js';
 import { formatTraceparent, parseTraceparent, type TraceContext } from './traceparent.js';
 import { parseTracestate } from './tracestate.js';
 
@@ -75,6 +75,7 @@ function cacheHitSpan(r: AttemptRecord, traceId: string, spanId: string, parentS
     endMs: r.startedAt + r.latencyMs,
     attributes: { 'switchyard.cache_hit': true, 'switchyard.deployment': r.deployment, 'switchyard.group': r.group },
     status: { code: 0 },
+    flags: SpanFlags.LOCAL_PARENT,
   };
 }
 
@@ -169,6 +170,7 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
       // Server spans: a 4xx is the client's error, not ours (HTTP semantic conventions). A 2xx with an
       // error kind is a stream that failed or was cancelled after its status line went out.
       status: status >= 500 || (status < 400 && errorKind !== undefined) ? { code: 2, message: errorKind ?? String(status) } : { code: 0 },
+      flags: span.parentSpanId === undefined ? SpanFlags.LOCAL_PARENT : SpanFlags.REMOTE_PARENT,
     });
   }
 
@@ -273,6 +275,7 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
       // error.type says the operation failed, and the conventions pair it with status ERROR: a cancelled
       // attempt too (the duration metric counts it under error_type, the server span of its stream as failed).
       status: failed ? { code: 2, message: r.error?.kind ?? r.outcome } : { code: 0 },
+      flags: SpanFlags.LOCAL_PARENT,
     });
   }
 

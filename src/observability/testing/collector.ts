@@ -23,6 +23,7 @@ export interface OtlpSpan {
   endTimeUnixNano: string;
   attributes: Array<{ key: string; value: OtlpValue }>;
   status: { code: number; message?: string };
+  flags?: number;
 }
 export interface Received {
   headers: Record<string, string | string[] | undefined>;
@@ -69,6 +70,7 @@ export function decodeProtobufExport(body: Uint8Array): Received['body'] {
             endTimeUnixNano: s.endTimeUnixNano ?? '0',
             attributes: s.attributes,
             status: { code: status.code ?? 0, ...(status.message ? { message: status.message } : {}) },
+            ...(s.flags ? { flags: s.flags } : {}),
           };
         }),
       })),
