@@ -4,8 +4,8 @@ import { FIXED32, FIXED64, LEN, ProtoWriter, tag, VARINT } from './protobuf-writ
 /**
  * OTLP/HTTP's binary protobuf body (`ExportTraceServiceRequest` of opentelemetry-proto), each span written
  * straight into bytes as it ends: no object tree, no string to flatten and convert. Against OTLP/JSON written
- * as one text and made a `Buffer`, 2.1x less CPU a span and half the bytes (`bench/otlp.mjs`: 2.4 against
- * 5.1 us, 629 against 1,254 bytes).
+ * as one text and made a `Buffer`, about half the CPU a span and half the bytes (`bench/otlp.mjs`: 2.4-2.8
+ * against 5.0-5.1 us over runs, 629 against 1,254 bytes).
  *
  * Field numbers are opentelemetry-proto's (trace.proto, common.proto, resource.proto); the test
  * collector decodes every body with those files (protobufjs), so a wrong number or wire type fails there.
