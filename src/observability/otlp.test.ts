@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../core/events.js';
 import { resolveConfig } from '../config/load.js';
 import { SpanFlags, SpanKind, type AttributeValue, type SpanData, type SpanExporter } from './otlp.js';
-import { encodeSpanJson, encodeSpans, jsonExportRequest, jsonHead } from './otlp-json.js';
+import { encodeSpans } from './otlp-json.js';
 import { Tracer } from './tracing.js';
 import { decodeProtobufExport, type OtlpSpan, type OtlpValue } from './testing/collector.js';
 import { encodeSpansProtobuf } from './otlp-protobuf.js';
@@ -170,13 +170,6 @@ describe('encodeSpansProtobuf writes the OTLP/HTTP protobuf body', () => {
     const body = encodeSpansProtobuf(many, resource, scope);
     expect(body.length).toBeGreaterThan(3000 * 5300);
     expect(decodeProtobufExport(body)).toEqual(JSON.parse(encodeSpans(many, resource, scope)));
-  });
-
-  it('builds the JSON body from spans encoded one at a time as the same document', () => {
-    const spans = [server, client];
-    const body = jsonExportRequest(spans.map(encodeSpanJson), jsonHead(resource, scope));
-    expect(JSON.parse(body.toString('utf8'))).toEqual(JSON.parse(encodeSpans(spans, resource, scope)));
-    expect(JSON.parse(jsonExportRequest([], jsonHead({}, { name: 's' })).toString('utf8'))).toEqual(JSON.parse(encodeSpans([], {}, { name: 's' })));
   });
 
   it('writes an empty batch, a time of zero, an unset status and an int past 2^53 exactly', () => {
