@@ -267,6 +267,37 @@ describe('Agent', () => {
     await expect(send(agent, up.url)).resolves.toMatchObject({ body: 'ok' });
   });
 
+  it('writes a request that waited for a connection in the check phase that hands the connection back, with no further poll first', async () => {
+    const up = await upstream((req, res) => {
+      req.resume();
+      res.end('ok');
+    });
+    const agent = agentWith({ connections: 1 });
+    await expect(send(agent, up.url)).resolves.toMatchObject({ body: 'ok' }); // the connection is open
+    const writes = vi.spyOn(Socket.prototype, 'write');
+    // The agent's writes: the upstream here is in this process, and its sockets (which have a server) write too.
+    const toUpstream = (): number => writes.mock.contexts.filter((socket) => (socket as Socket & { server?: unknown }).server == null).length;
+    const writtenBy = new Promise<number>((resolve, reject) =>
+      agent.dispatch(
+        { url: up.url, method: 'POST', headers: {}, body: '{}' },
+        {
+          onConnect: () => undefined,
+          onHeaders: () => true,
+          onData: () => true,
+          // The answer's turn, then the check phase after it and the one after the next poll (where the
+          // pool reuses the connection): by the check phase after that, the waiting request is written.
+          onComplete: () => setImmediate(() => setImmediate(() => setImmediate(() => resolve(toUpstream())))),
+          onError: reject,
+        },
+      ),
+    );
+    const waiting = send(agent, up.url);
+    const afterFirst = await writtenBy;
+    writes.mockRestore();
+    expect(afterFirst).toBe(2);
+    await expect(waiting).resolves.toMatchObject({ body: 'ok' });
+  });
+
   it('pauses the socket while the reader asks it to, and resumes on request', async () => {
     const size = 4 * 1024 * 1024;
     const up = await upstream((req, res) => res.end(Buffer.alloc(size, 97)));

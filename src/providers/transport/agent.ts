@@ -137,13 +137,14 @@ class OriginPool implements ConnectionOwner {
   };
 
   private reuse(batch: Connection[]): void {
-    for (const connection of batch) if (this.cooling.delete(connection) && connection.reusable) this.ready(connection);
+    for (const connection of batch) if (this.cooling.delete(connection) && connection.reusable) this.ready(connection, true);
     this.openForQueue();
   }
 
-  ready(connection: Connection): void {
+  /** `atEndOfTurn`: called from the check phase, where a waiting request is written at once. */
+  ready(connection: Connection, atEndOfTurn = false): void {
     const next = this.queue.shift();
-    if (next !== undefined) return connection.send(next);
+    if (next !== undefined) return connection.send(next, atEndOfTurn);
     if (this.closing) return connection.destroy();
     connection.idleSince = Date.now();
     connection.socket.unref();

@@ -121,13 +121,16 @@ export class Connection implements ResponseEvents {
 
   /**
    * Takes the exchange; its request is written at the end of this turn of the event loop (`writeTurn`),
-   * and the response comes back through the parser's events.
+   * or at once when the caller already runs there (`atEndOfTurn`: a pool's check-phase reuse, where
+   * waiting for the next check phase would cost an extra poll of the loop before the write), and the
+   * response comes back through the parser's events.
    */
-  send(exchange: Exchange): void {
+  send(exchange: Exchange, atEndOfTurn = false): void {
     this.exchange = exchange;
     exchange.connection = this;
     this.parser.expect(false);
     this.socket.ref();
+    if (atEndOfTurn) return this.write();
     turnWrites.push(this);
     if (turnWrites.length === 1) void endOfTurn().then(writeTurn);
   }
