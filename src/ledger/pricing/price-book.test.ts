@@ -100,6 +100,29 @@ describe('pricing catalog costs match hand-computed values', () => {
     expect(cost('vertex', 'gemini-embedding-001', { prompt: 1_000 }).usd).toBe(0.00015);
   });
 
+  it('prices the GPT-5.x family, dated snapshots and codex ids included, with the long-context tier above 272k', () => {
+    const usage = { prompt: 10_000, cachedRead: 4_000, completion: 1_000 };
+    // 6000 x 1.25 + 4000 x 0.125 + 1000 x 10 = 18,000
+    for (const model of ['gpt-5.1', 'gpt-5.1-2025-11-13', 'gpt-5.1-codex', 'gpt-5-codex']) expect(cost('openai', model, usage).usd, model).toBe(0.018);
+    // 6000 x 1.75 + 4000 x 0.175 + 1000 x 14 = 25,200
+    for (const model of ['gpt-5.2', 'gpt-5.2-2025-12-11', 'gpt-5.2-codex', 'gpt-5.3-codex']) expect(cost('openai', model, usage).usd, model).toBeCloseTo(0.0252, 12);
+    // 6000 x 2.5 + 4000 x 0.25 + 1000 x 15 = 31,000; past 272k: 296,000 x 5 + 4000 x 0.5 + 1000 x 22.5 = 1,504,500
+    expect(cost('openai', 'gpt-5.4-2026-03-05', usage).usd).toBe(0.031);
+    expect(cost('openai', 'gpt-5.4', { prompt: 300_000, cachedRead: 4_000, completion: 1_000 }).usd).toBe(1.5045);
+    // A Pro model has no cached-input price: cached tokens at the input price. 10,000 x 30 + 1000 x 180 = 480,000
+    expect(cost('openai', 'gpt-5.5-pro', usage).usd).toBe(0.48);
+    expect(cost('openai-compatible', 'gpt-5.1-codex-mini', { prompt: 1_000_000, completion: 0 }).usd).toBe(0.25);
+  });
+
+  it('prices Gemini 3 on Vertex AI, with the higher tier above 200k prompt tokens for the Pro previews', () => {
+    // 6000 x 2 + 4000 x 0.2 + 1000 x 12 = 24,800; past 200k: 246,000 x 4 + 4000 x 0.4 + 1000 x 18 = 1,003,600
+    expect(cost('vertex', 'gemini-3-pro-preview', { prompt: 10_000, cachedRead: 4_000, completion: 1_000 }).usd).toBe(0.0248);
+    expect(cost('vertex', 'gemini-3.1-pro-preview', { prompt: 250_000, cachedRead: 4_000, completion: 1_000 }).usd).toBe(1.0036);
+    // 6000 x 0.5 + 4000 x 0.05 + 1000 x 3 = 6,200
+    expect(cost('vertex', 'gemini-3-flash-preview', { prompt: 10_000, cachedRead: 4_000, completion: 1_000 }).usd).toBe(0.0062);
+    expect(cost('vertex', 'gemini-3.1-flash-lite-preview', { prompt: 1_000_000, completion: 1_000_000 }).usd).toBe(1.75);
+  });
+
   it('reports a model without a price as unpriced, never as $0', () => {
     expect(cost('openai-compatible', 'llama-3.1-8b-instruct', { prompt: 100, completion: 100 })).toEqual({ usd: undefined, priced: false });
     expect(cost('nobody', 'gpt-4o', { prompt: 100 })).toEqual({ usd: undefined, priced: false });
@@ -128,6 +151,24 @@ describe("the newer Claude models, priced from Anthropic's own pages", () => {
   it('bills Sonnet 5 at $2 input, $0.20 cache reads, $2.50 5-minute and $4 one-hour writes, $10 output', () => {
     // 4000 x 2 + 4000 x 0.2 + 1000 x 2.5 + 1000 x 4 + 1000 x 10 = 25,300
     expect(cost('anthropic', 'claude-sonnet-5', { prompt: 10_000, cachedRead: 4_000, cachedWrite: 2_000, cachedWrite1h: 1_000, completion: 1_000 }).usd).toBe(0.0253);
+  });
+
+  it('bills the same models on Bedrock and Vertex AI at the API price globally, 10% more in a region or geography', () => {
+    const usage = { prompt: 10_000, cachedRead: 4_000, cachedWrite: 2_000, completion: 1_000 };
+    // 4000 x 5 + 4000 x 0.5 + 2000 x 6.25 + 1000 x 25 = 59,500; x 1.1 = 65,450
+    for (const model of ['anthropic.claude-opus-4-6-v1', 'anthropic.claude-opus-4-6-v1:0', 'anthropic.claude-opus-4-7', 'anthropic.claude-opus-4-8', 'anthropic.claude-opus-5']) {
+      expect(cost('bedrock', `global.${model}`, usage).usd, model).toBe(0.0595);
+      expect(cost('bedrock', `us.${model}`, usage).usd, model).toBeCloseTo(0.06545, 12);
+      expect(cost('bedrock', model, usage).usd, model).toBeCloseTo(0.06545, 12);
+    }
+    for (const model of ['claude-opus-4-6', 'claude-opus-4-7@default', 'claude-opus-4-8', 'claude-opus-5']) {
+      expect(cost('vertex', model, usage, 'global').usd, model).toBe(0.0595);
+      expect(cost('vertex', model, usage, 'europe-west1').usd, model).toBeCloseTo(0.06545, 12);
+    }
+    // Sonnet 4.6: 4000 x 3 + 4000 x 0.3 + 2000 x 3.75 + 1000 x 15 = 35,700
+    expect(cost('anthropic', 'claude-sonnet-4-6', usage).usd).toBe(0.0357);
+    expect(cost('bedrock', 'global.anthropic.claude-sonnet-4-6', usage).usd).toBe(0.0357);
+    expect(cost('vertex', 'claude-sonnet-4-6', usage, 'us-east5').usd).toBeCloseTo(0.03927, 12);
   });
 
   it('names the page each price was read from and when, not the provider block of older models', () => {
