@@ -141,7 +141,7 @@ function modelEffortProblem(model: string, effort: unknown): { status: number; b
  * Models OpenAI serves on /v1/responses only (the list and its sources: providers/dialects/openai-chat/
  * responses-only.ts), with their dated snapshots.
  */
-const RESPONSES_ONLY = /^(?:o1-pro|o3-pro|o3-deep-research|o4-mini-deep-research|computer-use-preview|gpt-5-pro|gpt-5\.2-pro|gpt-5-codex|gpt-5\.1-codex(?:-mini|-max)?|codex-mini-latest)(?:-\d{4}-\d{2}-\d{2})?$/i;
+const RESPONSES_ONLY = /^(?:o1-pro|o3-pro|o3-deep-research|o4-mini-deep-research|computer-use-preview|gpt-5-pro|gpt-5\.2-pro|gpt-5-codex|gpt-5\.1-codex(?:-mini|-max)?|gpt-5\.[23]-codex|codex-mini-latest)(?:-\d{4}-\d{2}-\d{2})?$/i;
 
 /** OpenAI's answer to such a model on Chat Completions: a 404, as quoted in openai/codex#1306 and alvinunreal/tmuxai#82. */
 function sendResponsesOnly(res: ServerResponse): void {

@@ -23,10 +23,10 @@ function problems(...deployments: Array<Record<string, unknown>>): string[] {
 
 describe('OpenAI models served on the Responses API only', () => {
   it('knows the Responses-only models and their dated snapshots, and no model Chat Completions serves', () => {
-    for (const model of ['o1-pro', 'o3-pro-2025-06-10', 'o3-deep-research', 'o4-mini-deep-research-2025-06-26', 'computer-use-preview', 'gpt-5-pro-2025-10-06', 'gpt-5-codex', 'gpt-5.1-codex', 'gpt-5.1-codex-mini', 'gpt-5.1-codex-max', 'codex-mini-latest', 'gpt-5.2-pro', 'O3-PRO']) {
+    for (const model of ['o1-pro', 'o3-pro-2025-06-10', 'o3-deep-research', 'o4-mini-deep-research-2025-06-26', 'computer-use-preview', 'gpt-5-pro-2025-10-06', 'gpt-5-codex', 'gpt-5.1-codex', 'gpt-5.1-codex-mini', 'gpt-5.1-codex-max', 'codex-mini-latest', 'gpt-5.2-pro', 'gpt-5.2-codex', 'gpt-5.3-codex', 'O3-PRO']) {
       expect(isResponsesOnly(model), model).toBe(true);
     }
-    for (const model of ['o3', 'o1', 'o3-mini', 'o4-mini', 'gpt-5', 'gpt-5.1', 'gpt-5.2', 'gpt-5-mini', 'gpt-5.2-chat-latest', 'gpt-4o', 'o3-pro-max']) {
+    for (const model of ['o3', 'o1', 'o3-mini', 'o4-mini', 'gpt-5', 'gpt-5.1', 'gpt-5.2', 'gpt-5-mini', 'gpt-5.2-chat-latest', 'gpt-5.3-chat-latest', 'gpt-5.4', 'gpt-4o', 'o3-pro-max']) {
       expect(isResponsesOnly(model), model).toBe(false);
     }
   });

@@ -10,7 +10,11 @@
  * - gpt-5.1-codex-mini: the 404 quoted in HeyPuter/puter#2110; gpt-5.1-codex: "can ONLY be called via
  *   the /responses endpoint" (docs.aimlapi.com, gpt-5.1-codex);
  * - gpt-5.2-pro: "only available in the responses API" (run-llama/llama_index#20361,
- *   langchain-ai/langchain#34306).
+ *   langchain-ai/langchain#34306);
+ * - gpt-5.2-codex and gpt-5.3-codex: LiteLLM's model table (`model_prices_and_context_window.json`,
+ *   2026-07-24) gives them `mode: responses` and `/v1/responses` as their only endpoint, as it does every
+ *   codex model above. It says the same of gpt-5.4-pro and gpt-5.5-pro, but an error OpenAI gives on
+ *   Chat Completions for their `reasoning_effort` (the simulator's) says otherwise: they are sent.
  */
 const RESPONSES_ONLY = new Set([
   'o1-pro',
@@ -26,6 +30,8 @@ const RESPONSES_ONLY = new Set([
   'gpt-5.1-codex-mini',
   'gpt-5.1-codex',
   'gpt-5.2-pro',
+  'gpt-5.2-codex',
+  'gpt-5.3-codex',
 ]);
 
 /** A dated snapshot (`o3-pro-2025-06-10`) is served where its model is. */
