@@ -153,7 +153,7 @@ describe("the newer Claude models, priced from Anthropic's own pages", () => {
     expect(cost('anthropic', 'claude-sonnet-5', { prompt: 10_000, cachedRead: 4_000, cachedWrite: 2_000, cachedWrite1h: 1_000, completion: 1_000 }).usd).toBe(0.0253);
   });
 
-  it('bills the same models on Bedrock and Vertex AI at the API price globally, 10% more in a region or geography', () => {
+  it('bills the same Claude models on Bedrock and Vertex AI at the API price globally, 10% more in a region or geography', () => {
     const usage = { prompt: 10_000, cachedRead: 4_000, cachedWrite: 2_000, completion: 1_000 };
     // 4000 x 5 + 4000 x 0.5 + 2000 x 6.25 + 1000 x 25 = 59,500; x 1.1 = 65,450
     for (const model of ['anthropic.claude-opus-4-6-v1', 'anthropic.claude-opus-4-6-v1:0', 'anthropic.claude-opus-4-7', 'anthropic.claude-opus-4-8', 'anthropic.claude-opus-5']) {
@@ -169,6 +169,14 @@ describe("the newer Claude models, priced from Anthropic's own pages", () => {
     expect(cost('anthropic', 'claude-sonnet-4-6', usage).usd).toBe(0.0357);
     expect(cost('bedrock', 'global.anthropic.claude-sonnet-4-6', usage).usd).toBe(0.0357);
     expect(cost('vertex', 'claude-sonnet-4-6', usage, 'us-east5').usd).toBeCloseTo(0.03927, 12);
+    // Sonnet 5 ($2/$10, launch price made standard): 4000 x 2 + 4000 x 0.2 + 2000 x 2.5 + 1000 x 10 = 23,800
+    expect(cost('bedrock', 'global.anthropic.claude-sonnet-5-v1:0', usage).usd).toBe(0.0238);
+    expect(cost('bedrock', 'eu.anthropic.claude-sonnet-5', usage).usd).toBeCloseTo(0.02618, 12);
+    expect(cost('vertex', 'claude-sonnet-5', usage, 'global').usd).toBe(0.0238);
+    // Fable 5: 4000 x 10 + 4000 x 1 + 2000 x 12.5 + 1000 x 50 = 119,000
+    expect(cost('anthropic', 'claude-fable-5', usage).usd).toBe(0.119);
+    expect(cost('bedrock', 'global.anthropic.claude-fable-5', usage).usd).toBe(0.119);
+    expect(cost('vertex', 'claude-fable-5@default', usage, 'us-east5').usd).toBeCloseTo(0.1309, 12);
   });
 
   it('names the page each price was read from and when, not the provider block of older models', () => {
