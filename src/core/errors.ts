@@ -211,6 +211,14 @@ export class GatewayError extends Error {
     return new GatewayError(init);
   }
 
+  /**
+   * Attributed to `deployment` unless it already names the one that failed: a stream resumed on another
+   * deployment breaks on that one, not on the deployment that served its first byte.
+   */
+  blamedOn(deployment: string, provider: string): GatewayError {
+    return this.deployment === undefined ? this.withDeployment(deployment, provider) : this;
+  }
+
   /** Returns a copy whose answer carries these headers too (the request's rate-limit headers); itself when it has some. */
   withHeaders(headers: Readonly<Record<string, string>> | undefined): GatewayError {
     if (headers === undefined || this.headers !== undefined) return this;

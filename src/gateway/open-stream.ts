@@ -101,7 +101,7 @@ export async function openStreamOn(deps: StreamDeps, s: StreamOpening, execution
     (settled) => {
       unlink(attempt.number);
       const now = clock.now();
-      const error = settled.error?.withDeployment(attempt.deployment.id, attempt.deployment.provider.type);
+      const error = settled.error;
       if (settled.outcome === 'ok') state.succeed(now, now - attempt.startedAt, attempt.probe, opened.ttftMs);
       else if (settled.outcome === 'error' && error) {
         state.fail(now, error, now - attempt.startedAt, attempt.probe);
@@ -114,6 +114,7 @@ export async function openStreamOn(deps: StreamDeps, s: StreamOpening, execution
     },
     deps.idleTimeoutMs,
     deps.maxStreamMs,
+    (error) => error.withDeployment(attempt.deployment.id, attempt.deployment.provider.type),
   );
   const start = opened.head.find((p) => p.type === 'start');
   return { parts, attempt, warnings: start?.type === 'start' ? start.warnings : undefined };

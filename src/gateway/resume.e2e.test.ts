@@ -117,14 +117,14 @@ afterAll(async () => {
   await Promise.all([...new Set(Object.values(upstreams).map((u) => u.sim))].map((sim) => sim.close()));
 });
 
-function gatewayFor(from: string, to: string, records: AttemptRecord[], resume = true, idleMs = 60_000) {
+function gatewayFor(from: string, to: string, records: AttemptRecord[], resume = true, idleMs = 60_000, fromExposes = false) {
   const a = upstreams[from] as Upstream;
   const b = upstreams[to] as Upstream;
   const config = resolveConfig(
     {
       routing: { max_attempts_per_deployment: 1, stream_idle_timeout_ms: idleMs },
       deployments: [
-        { id: from, ...a.deployment },
+        { id: from, ...a.deployment, expose_upstream_errors: fromExposes },
         { id: to, ...b.deployment },
       ],
       groups: [{ name: 'chat', deployments: [from, to], stream_resume: resume }],
@@ -300,6 +300,34 @@ describe('stream_resume limits', () => {
 });
 
 describe('stream_resume through the server', () => {
+  it('blames a break of the continuation on its own deployment, whose settings decide what the client reads', async () => {
+    const records: AttemptRecord[] = [];
+    // The first deployment shows its upstream's words; the one continuing does not.
+    const gateway = gatewayFor('openai', 'anthropic', records, true, 60_000, true);
+    const server = await startServer(gateway, { port: 0 });
+    try {
+      upstreams.openai?.sim.faults.add({ cut_after_chunks: 2, count: 1 });
+      upstreams.anthropic?.sim.faults.add({ stream_error_after_chunks: 2, error_message: 'overloaded near http://10.9.9.9/internal', count: 1 });
+      const res = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'chat', stream: true, messages: [{ role: 'user', content: QUESTION }] }),
+      });
+      const frames = (await res.text()).split('\n\n').filter((f) => f.startsWith('data: '));
+      const last = JSON.parse((frames.at(-1) as string).slice(6)) as { error: { message: string } };
+      expect(last.error.message).toContain('anthropic');
+      expect(last.error.message).not.toContain('openai');
+      expect(last.error.message).not.toContain('10.9.9.9');
+      expect(records.map((r) => [r.deployment, r.outcome, r.error?.deployment])).toEqual([
+        ['openai', 'error', 'openai'],
+        ['anthropic', 'error', 'anthropic'],
+      ]);
+    } finally {
+      await server.shutdown(100);
+      await gateway.close();
+    }
+  });
+
   it('keeps one SSE answer: the official SDK reads partial + continuation, the last chunk marks the resume', async () => {
     const records: AttemptRecord[] = [];
     const gateway = gatewayFor('openai', 'bedrock', records);

@@ -53,8 +53,9 @@ export function relay(
   settle: (s: StreamSettlement) => void,
   idleTimeoutMs = 0,
   maxMs = 0,
+  blame: (error: GatewayError) => GatewayError = (error) => error,
 ): AsyncIterableIterator<StreamPart> & ReadyIterator<StreamPart> & EndHolding {
-  return new Relay(opened, promptEstimate, abortUpstream, settle, idleTimeoutMs, maxMs);
+  return new Relay(opened, promptEstimate, abortUpstream, settle, idleTimeoutMs, maxMs, blame);
 }
 
 /**
@@ -131,6 +132,8 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     private readonly idleTimeoutMs: number,
     /** The longest the stream may run (0: no limit). */
     private readonly maxMs: number,
+    /** Names the attempt's deployment on its failure: the door must not guess it (a resumed stream has several). */
+    private readonly blame: (error: GatewayError) => GatewayError,
   ) {
     this.upstream = readyIterator(opened.iterator);
   }
@@ -346,7 +349,7 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
    * door still owes the client the cost of the row the ledger writes.
    */
   private fail(err: unknown): never {
-    const error = toGatewayError(err);
+    const error = this.blame(toGatewayError(err));
     this.settleOnce(error.kind === 'cancelled' ? 'cancelled' : 'error', error);
     const usage = this.usage;
     throw usage === undefined ? error : error.withSpent({ usage, estimated: this.usageEstimated });

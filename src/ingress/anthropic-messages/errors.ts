@@ -63,8 +63,12 @@ export function toAnthropicError(error: GatewayError, exposeUpstream: boolean, r
   return body;
 }
 
-/** The error event that ends a stream which broke after its first byte, attributed to the deployment that served it. */
-export function streamErrorData(err: unknown, deployment: string, provider: string, exposeUpstream: boolean): string {
-  const error = GatewayError.isInstance(err) ? err.withDeployment(deployment, provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
-  return JSON.stringify(toAnthropicError(error, exposeUpstream));
+/**
+ * The error event that ends a stream which broke after its first byte, attributed to the deployment that
+ * failed (the one that served the first byte unless the error names another); `exposes` says whether
+ * that deployment shows its upstream's words.
+ */
+export function streamErrorData(err: unknown, deployment: string, provider: string, exposes: (deployment: string | undefined) => boolean): string {
+  const error = GatewayError.isInstance(err) ? err.blamedOn(deployment, provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
+  return JSON.stringify(toAnthropicError(error, exposes(error.deployment)));
 }

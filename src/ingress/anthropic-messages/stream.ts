@@ -139,7 +139,7 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
     // The API's stream always opens with message_start, an error event included: parts that made no frame
     // (a usage, a finish) may come before the failure.
     const start = this.started ? '' : this.begin();
-    return start + frame('error', streamErrorData(err, deployment, provider, exposesUpstream(this.ctx.gateway.config, deployment)));
+    return start + frame('error', streamErrorData(err, deployment, provider, (failed) => exposesUpstream(this.ctx.gateway.config, failed)));
   }
 
   private begin(): string {

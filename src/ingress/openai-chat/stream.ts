@@ -66,8 +66,8 @@ export class ChatStreamEncoder implements StreamEncoder<StreamPart> {
     }
     // After the first byte there is no fallback left: say so explicitly and never send [DONE].
     const { deployment, provider } = this.servedBy;
-    const error = GatewayError.isInstance(err) ? err.withDeployment(deployment, provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
-    return JSON.stringify(openAIErrorBody(error, exposesUpstream(this.ctx.gateway.config, deployment)));
+    const error = GatewayError.isInstance(err) ? err.blamedOn(deployment, provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
+    return JSON.stringify(openAIErrorBody(error, exposesUpstream(this.ctx.gateway.config, error.deployment)));
   }
 }
 

@@ -147,8 +147,8 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
     }
     const { deployment, provider } = this.servedBy;
     const err = inDoorTerms(thrown, this.body, this.storedMessages);
-    const error = GatewayError.isInstance(err) ? err.withDeployment(deployment, provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
-    const body = openAIErrorBody(error, exposesUpstream(this.ctx.gateway.config, deployment)).error;
+    const error = GatewayError.isInstance(err) ? err.blamedOn(deployment, provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
+    const body = openAIErrorBody(error, exposesUpstream(this.ctx.gateway.config, error.deployment)).error;
     // The error event names what failed as OpenAI would, a server error where OpenAI has no code for it;
     // Response.error speaks the Responses API's codes: a throttle, else a server error.
     this.events.fail({ type: body.type, code: body.code ?? 'server_error', message: body.message, param: body.param }, { code: error.kind === 'rate_limited' ? 'rate_limit_exceeded' : 'server_error', message: body.message });
