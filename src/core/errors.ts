@@ -1,4 +1,5 @@
 import type { BilledAttempt, Usage } from './types.js';
+import { withoutInternalAddresses } from './internal-address.js';
 
 /**
  * The one error taxonomy. Every failure, whether from a client, the config, the router or an upstream,
@@ -245,10 +246,10 @@ export class GatewayError extends Error {
   /**
    * The message a client reads, whatever the front door's error shape. Never includes prompts, secrets or
    * upstream bodies verbatim; the upstream's scrubbed words only when `exposeUpstream` (a deployment's
-   * `expose_upstream_errors`).
+   * `expose_upstream_errors`), and without the private network's addresses they may quote.
    */
   clientMessage(exposeUpstream = false): string {
-    return exposeUpstream && this.upstreamText !== undefined ? `${this.message} Upstream said: ${this.upstreamText}` : this.message;
+    return exposeUpstream && this.upstreamText !== undefined ? `${this.message} Upstream said: ${withoutInternalAddresses(this.upstreamText)}` : this.message;
   }
 
   toInit(): GatewayErrorInit {
