@@ -12,6 +12,16 @@ describe('scrub', () => {
     expect(scrub('unknown key upstreamkeyoai9876543210 or UPSTREAMKEYOAI9876543210')).toBe('unknown key [redacted] or [redacted]');
   });
 
+  it('removes the whole of a secret that another one starts or overlaps, registered in either order', () => {
+    registerSecret('demo-key-prefixed');
+    registerSecret('demo-key-prefixed-longer');
+    registerSecret('overlap-secret-12');
+    registerSecret('12-tail-of-overlap');
+    expect(scrub('the key demo-key-prefixed-longer is bad, demo-key-prefixed too')).toBe('the key [redacted] is bad, [redacted] too');
+    expect(scrub('DEMO-KEY-PREFIXED-LONGER and demo%2Dkey%2Dprefixed%2Dlonger')).toBe('[redacted] and [redacted]');
+    expect(scrub('joined overlap-secret-12-tail-of-overlap here')).toBe('joined [redacted] here');
+  });
+
   it('leaves short configured values alone: they are too likely to be ordinary words', () => {
     registerSecret('model');
     expect(scrub('unknown model')).toBe('unknown model');

@@ -223,17 +223,40 @@ function scrubFormLayer(layer: string): [decoded: string, clean: string] {
 
 /** `text` with registered secrets and the patterns' matches replaced, as it reads. */
 function scrubPlain(text: string): string {
-  let out = text;
-  if (secrets.size > 0) {
-    let lower = out.toLowerCase();
-    for (const [secret, pattern] of secrets) {
-      if (!lower.includes(secret)) continue;
-      out = out.replace(pattern, REDACTED);
-      lower = out.toLowerCase();
-    }
-  }
+  let out = secrets.size > 0 ? withoutSecrets(text) : text;
   for (const [pattern, replacement] of PATTERNS) out = typeof replacement === 'string' ? out.replace(pattern, replacement) : out.replace(pattern, replacement);
   return out;
+}
+
+/**
+ * `text` with every stretch that any registered secret covers replaced once. All are found before any is
+ * replaced: replacing one secret at a time let a secret that is the start of another (`key-a` and
+ * `key-azure`) or overlaps it cut the other's match short, and the rest of it (`zure`) went out.
+ */
+function withoutSecrets(text: string): string {
+  const lower = text.toLowerCase();
+  const covered: Array<[start: number, end: number]> = [];
+  for (const [secret, pattern] of secrets) {
+    if (!lower.includes(secret)) continue;
+    pattern.lastIndex = 0;
+    for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+      covered.push([m.index, m.index + m[0].length]);
+      // Overlapping occurrences too (`abab` in `ababab`).
+      pattern.lastIndex = m.index + 1;
+    }
+  }
+  if (covered.length === 0) return text;
+  covered.sort((a, b) => a[0] - b[0]);
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < covered.length; ) {
+    const start = (covered[i] as [number, number])[0];
+    let end = (covered[i++] as [number, number])[1];
+    while (i < covered.length && (covered[i] as [number, number])[0] <= end) end = Math.max(end, (covered[i++] as [number, number])[1]);
+    out += text.slice(from, start) + REDACTED;
+    from = end;
+  }
+  return out + text.slice(from);
 }
 
 /** Upstream text scanned for credentials: enough for any real error message. */
