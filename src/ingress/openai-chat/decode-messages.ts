@@ -95,6 +95,26 @@ function textContent(content: unknown, param: string): TextPart[] {
   return out;
 }
 
+/**
+ * An assistant turn's content: text, or parts of text and `refusal` (OpenAI's
+ * `ChatCompletionContentPartRefusal`, how a client replays a refused turn); a refusal is the words the
+ * client saw, text to the model as the turn-level `refusal` is.
+ */
+function assistantContent(content: unknown, param: string): TextPart[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  const parts = partsOf(content, param);
+  const out: TextPart[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const { part, p } = partAt(parts, i, param);
+    if (part.type === 'text') out.push(textPart(part, p));
+    else if (part.type === 'refusal') {
+      if (typeof part.refusal !== 'string') throw bad(`${p}.refusal`, `'${p}.refusal' must be a string.`);
+      out.push({ type: 'text', text: part.refusal });
+    } else throw bad(`${p}.type`, `'${p}.type' must be 'text' or 'refusal'.`);
+  }
+  return out;
+}
+
 function userContent(content: unknown, param: string): UserPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   const parts = partsOf(content, param);
@@ -180,7 +200,7 @@ function assistantMessage(m: Record<string, unknown>, param: string): AssistantM
   // A refused turn, as OpenAI answers it, has null content and the refusal.
   const refusal = optionalString(m, 'refusal', `${param}.refusal`);
   if (content === undefined && !calls && refusal === undefined) throw bad(`${param}.content`, `'${param}.content' is required unless 'tool_calls' is given.`);
-  const text = content === undefined ? undefined : textContent(content, `${param}.content`);
+  const text = content === undefined ? undefined : assistantContent(content, `${param}.content`);
   const reasoning = optionalString(m, 'reasoning_content', `${param}.reasoning_content`);
   const parts: AssistantPart[] = [];
   if (reasoning) parts.push({ type: 'reasoning', text: reasoning });

@@ -132,6 +132,13 @@ describe('chat request validation', () => {
     expect(paramOf({ messages: [{ role: 'user', content: 'x' }, { role: 'assistant', tool_calls: [{ id: 'a', function: { name: 'f', arguments: '{}' } }, { id: 'b', function: { name: 'g' } }] }] })).toBe('messages[1].tool_calls[1].function.arguments');
   });
 
+  it("takes an assistant turn's refusal content parts, as OpenAI's SDKs replay a refused turn, as the words the client saw", () => {
+    const decoded = decode({ messages: [USER, { role: 'assistant', content: [{ type: 'text', text: 'Partly: ' }, { type: 'refusal', refusal: 'I cannot help with that.' }] }, USER] });
+    expect(decoded.request.messages[1]).toEqual({ role: 'assistant', content: [{ type: 'text', text: 'Partly: ' }, { type: 'text', text: 'I cannot help with that.' }] });
+    expect(paramOf({ messages: [USER, { role: 'assistant', content: [{ type: 'refusal', refusal: 7 }] }] })).toBe('messages[1].content[0].refusal');
+    expect(refusalOf({ messages: [USER, { role: 'assistant', content: [{ type: 'image_url', image_url: { url: 'https://x/y.png' } }] }] }).message).toBe("'messages[1].content[0].type' must be 'text' or 'refusal'.");
+  });
+
   it('checks an assistant turn\'s refusal and reasoning', () => {
     expect(paramOf({ messages: [{ role: 'assistant', content: 'x', refusal: 1 }] })).toBe('messages[0].refusal');
     expect(paramOf({ messages: [{ role: 'assistant', content: 'x', reasoning_content: {} }] })).toBe('messages[0].reasoning_content');
