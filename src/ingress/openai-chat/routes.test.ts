@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, StreamPart } from '../../core/types.js';
 import { makeUsage } from '../../core/types.js';
+import { GatewayError } from '../../core/errors.js';
 import type { Gateway, RequestOptions, ServedBy } from '../../gateway/gateway.js';
 import type { BodyStream, HttpResponse } from '../../http/exchange.js';
 import type { RouteContext } from '../../http/route.js';
@@ -128,6 +129,32 @@ describe('the chat completions route', () => {
       await expect(call('/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'Hi' }, asks], stream }, fakeGateway(recorded))).rejects.toMatchObject({ status: 400, param: 'messages.[1].role' });
     }
     expect(recorded.request).toBeUndefined();
+  });
+
+  it("names the client's own field when an upstream's dialect refuses a part of the canonical request", async () => {
+    // Gemini's and Bedrock's dialects refuse tool-call arguments that are no JSON object, naming the canonical part.
+    const refusing = (param: string): Gateway => {
+      const error = new GatewayError({ kind: 'invalid_request', message: `'${param}' must be a JSON object to be sent to Gemini.`, param, unsent: true });
+      return { config: { groups: [], deployments: [] }, chat: () => Promise.reject(error), stream: () => Promise.reject(error) } as unknown as Gateway;
+    };
+    const call0 = { id: 'a', type: 'function', function: { name: 'f', arguments: '1' } };
+    const messages = [
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', reasoning_content: 'thinking', content: 'x', tool_calls: [{ ...call0, id: 'z', function: { name: 'g', arguments: '{}' } }, call0] },
+      { role: 'tool', tool_call_id: 'z', content: 'r' },
+      { role: 'tool', tool_call_id: 'a', content: 'r' },
+    ];
+    for (const stream of [false, true]) {
+      await expect(call('/v1/chat/completions', { model: 'chat', messages, stream }, refusing('messages[1].content[3].arguments'))).rejects.toMatchObject({
+        param: 'messages[1].tool_calls[1].function.arguments',
+        message: "'messages[1].tool_calls[1].function.arguments' must be a JSON object to be sent to Gemini.",
+      });
+    }
+    await expect(call('/v1/chat/completions', { model: 'chat', messages }, refusing('messages[2].content[0]'))).rejects.toMatchObject({ param: 'messages[2].content' });
+    // Empty text is no part: the assistant's parts are its refusal, then its call.
+    const refused = [{ role: 'user', content: 'hi' }, { role: 'assistant', content: [{ type: 'text', text: '' }, { type: 'refusal', refusal: 'no' }], tool_calls: [call0] }, { role: 'tool', tool_call_id: 'a', content: 'r' }];
+    await expect(call('/v1/chat/completions', { model: 'chat', messages: refused }, refusing('messages[1].content[1].arguments'))).rejects.toMatchObject({ param: 'messages[1].tool_calls[0].function.arguments' });
+    await expect(call('/v1/chat/completions', { model: 'chat', messages: refused }, refusing('messages[1].content[0].text'))).rejects.toMatchObject({ param: 'messages[1].content[1]' });
   });
 
   it('streams chunks, the usage chunk when asked for, then [DONE]', async () => {

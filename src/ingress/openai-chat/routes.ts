@@ -1,5 +1,5 @@
 import type { ChatRequest } from '../../core/types.js';
-import type { RequestOptions } from '../../gateway/gateway.js';
+import type { ChatResult, RequestOptions } from '../../gateway/gateway.js';
 import { parseJson } from '../../http/body.js';
 import type { HttpResponse } from '../../http/exchange.js';
 import { jsonResponse } from '../../http/respond.js';
@@ -12,6 +12,7 @@ import { decodeEmbeddingRequest } from './decode-embeddings.js';
 import { decodeChatCompletionRequest } from './decode-request.js';
 import { CHAT_API_UNMAPPED_FIELDS } from './fields.js';
 import { encodeChatResponse, encodeEmbeddingResponse } from './encode-response.js';
+import { inDoorTerms } from './param-path.js';
 import { ChatStreamEncoder } from './stream.js';
 
 async function chatCompletions(ctx: RouteContext): Promise<HttpResponse> {
@@ -22,8 +23,15 @@ async function chatCompletions(ctx: RouteContext): Promise<HttpResponse> {
   options.apiFields = CHAT_API_UNMAPPED_FIELDS;
   // A refused output limit is named as the client spelled it.
   if (request.maxOutputTokens !== undefined) options.maxTokensParam = request.providerOptions?.openai?.max_tokens_field === 'max_completion_tokens' ? 'max_completion_tokens' : 'max_tokens';
-  if (stream) return streamCompletion(ctx, request, options, includeUsage);
-  const { response, servedBy, headers: admitted, cache } = await ctx.gateway.chat(request, options);
+  let result: ChatResult;
+  try {
+    if (stream) return await streamCompletion(ctx, request, options, includeUsage);
+    result = await ctx.gateway.chat(request, options);
+  } catch (err) {
+    // A dialect names the canonical request's parts; the client reads its own fields.
+    throw inDoorTerms(err, body);
+  }
+  const { response, servedBy, headers: admitted, cache } = result;
   ctx.servedBy = servedBy;
   const headers = servedHeaders(servedBy, admitted, cache, response.warnings);
   const extras = wantsExtensions(ctx, servedBy);
