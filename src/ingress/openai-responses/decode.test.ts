@@ -119,6 +119,16 @@ describe('decoding a Responses request', () => {
     expect(req.input[1]?.content).toHaveLength(200_001);
   });
 
+  it("echoes a tool's strict mode as it goes upstream: as given, or off when the client named none", () => {
+    const schema = { type: 'object', properties: { city: { type: 'string' } } };
+    const req = decodeResponsesRequest({ model: 'm', input: 'hi', tools: [{ type: 'function', name: 'f', parameters: schema }, { type: 'function', name: 'g', parameters: schema, strict: true }] });
+    expect(req.chat.tools).toEqual([{ name: 'f', parameters: schema }, { name: 'g', parameters: schema, strict: true }]);
+    expect(req.echo.tools.map((t) => { const { name, strict } = t as { name: string; strict: boolean }; return [name, strict]; })).toEqual([
+      ['f', false],
+      ['g', true],
+    ]);
+  });
+
   it('maps tools, tool_choice, text.format, limits and reasoning effort, and forwards neither metadata nor store', () => {
     const schema = { type: 'object', properties: {} };
     const req = decodeResponsesRequest({

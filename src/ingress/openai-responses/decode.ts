@@ -256,7 +256,8 @@ export function decodeResponsesRequest(body: unknown): ResponsesRequest {
     echo: {
       instructions,
       metadata: decodeMetadata(body.metadata),
-      tools: tools.map((t) => ({ type: 'function', name: t.name, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? true })),
+      // What applied: a tool without `strict` goes upstream without it (non-strict), not in OpenAI's strict-by-default mode.
+      tools: tools.map((t) => ({ type: 'function', name: t.name, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? false })),
       tool_choice: body.tool_choice ?? 'auto',
       // What applied, as OpenAI echoes it: its defaults when the request named none.
       temperature: temperature ?? 1,
