@@ -32,13 +32,14 @@ const BEDROCK_METADATA = 'bedrock';
 
 /**
  * What an upstream said about the stop in Anthropic's words: a Claude upstream's own, or Bedrock's
- * `stopReason: stop_sequence` (Converse says one fired, not which); undefined when nobody said more
- * than the canonical finish.
+ * `stopReason: stop_sequence` (Converse says one fired; which one, Claude's own answer says when the
+ * dialect asked for it); undefined when nobody said more than the canonical finish.
  */
 export function rawStopOf(namespace: string, data: Readonly<Record<string, JsonValue | undefined>> | undefined): RawStop | undefined {
   if (data === undefined) return undefined;
   if (namespace === ANTHROPIC_METADATA) return data.stop_reason === undefined ? undefined : (data as RawStop);
-  return namespace === BEDROCK_METADATA && data.stopReason === 'stop_sequence' ? { stop_reason: 'stop_sequence' } : undefined;
+  if (namespace !== BEDROCK_METADATA || data.stopReason !== 'stop_sequence') return undefined;
+  return typeof data.stopSequence === 'string' ? { stop_reason: 'stop_sequence', stop_sequence: data.stopSequence } : { stop_reason: 'stop_sequence' };
 }
 
 /**

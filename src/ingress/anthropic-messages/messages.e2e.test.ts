@@ -124,6 +124,16 @@ describe('the Anthropic Messages front door', () => {
       expect(m.usage.output_tokens).toBeGreaterThan(0);
     });
 
+    it.runIf(t.signed)('names the stop sequence that fired among several, whole and streamed, as Claude does', async () => {
+      // The answer is "Hello from <model>! You said: hi.": "said" fires, "never" does not.
+      const body = { model: t.id, max_tokens: 64, stop_sequences: ['never', 'said'], messages: [{ role: 'user' as const, content: 'hi' }] };
+      const m = await client.messages.create(body);
+      expect(m).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'said' });
+      expect(m.content).toEqual([{ type: 'text', text: `Hello from ${t.model}! You ` }]);
+      const final = await client.messages.stream(body).finalMessage();
+      expect(final).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'said' });
+    });
+
     it('streams the same message, event by event in the documented order', async () => {
       const body = { model: t.id, max_tokens: 64, messages: [{ role: 'user' as const, content: 'hi' }] };
       const final = await client.messages.stream(body).finalMessage();

@@ -133,6 +133,7 @@ const CONVERSE_KEYS: Record<string, WireShape> = {
   }),
   outputConfig: object({ textFormat: scalars(['type'], { structure: object({ jsonSchema: scalars(['schema', 'name', 'description']) }) }) }),
   additionalModelRequestFields: scalars(['top_k'], { thinking: scalars(['type', 'budget_tokens']), output_config: scalars(['effort']) }),
+  additionalModelResponseFieldPaths: strings,
 };
 
 /** Bedrock's Converse, and CountTokens' `{input: {converse}}` around it, as the bedrock-converse dialect may write them. */

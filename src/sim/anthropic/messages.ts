@@ -4,7 +4,7 @@ import type { Fault } from '../faults.js';
 import { applyPreFault, sendJson } from '../server.js';
 import { contentBlocks, redactsThinking, streamAnswerBlocks, streamThinking } from './blocks.js';
 import { sendAnthropicError, sendFaultError, streamErrorBody } from './errors.js';
-import { anthropicScriptInput, cachePrefix, type PromptCache } from './script.js';
+import { anthropicScriptInput, cachePrefix, matchedStop, type PromptCache } from './script.js';
 
 type Json = Record<string, unknown>;
 
@@ -23,21 +23,6 @@ let counter = 0;
 const toolUseId = (call: ScriptToolCall): string => call.id.replace(/^call_/, 'toolu_');
 
 const STOP_REASON: Record<Answer['finish'], string> = { stop: 'end_turn', stop_sequence: 'stop_sequence', length: 'max_tokens', tool_calls: 'tool_use' };
-
-/** Which stop sequence ended the answer: the one found earliest in the untruncated text. */
-function matchedStop(body: Json, model: string, stops: string[]): string | null {
-  const full = scriptAnswer({ ...anthropicScriptInput(body, model), stop: [], maxTokens: undefined }).chunks.join('');
-  let best: string | null = null;
-  let at = Infinity;
-  for (const s of stops) {
-    const i = s === '' ? -1 : full.indexOf(s);
-    if (i !== -1 && i < at) {
-      at = i;
-      best = s;
-    }
-  }
-  return best;
-}
 
 /**
  * Answers one validated Messages request (JSON or SSE) with the scripted model, applying the fault.

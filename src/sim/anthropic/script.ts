@@ -1,4 +1,4 @@
-import { countTokens, readTurns, type ScriptInput, type Turn } from '../answer.js';
+import { countTokens, readTurns, scriptAnswer, type ScriptInput, type Turn } from '../answer.js';
 
 type Json = Record<string, unknown>;
 
@@ -156,4 +156,19 @@ export function thinkingRequested(thinking: unknown): boolean | undefined {
 export function countInputTokens(body: Json, model: string): number {
   const input = anthropicScriptInput(body, model);
   return countTokens(input.promptText) + input.images * 85;
+}
+
+/** Which stop sequence ended the answer: the one found earliest in the untruncated text. */
+export function matchedStop(body: Json, model: string, stops: string[]): string | null {
+  const full = scriptAnswer({ ...anthropicScriptInput(body, model), stop: [], maxTokens: undefined }).chunks.join('');
+  let best: string | null = null;
+  let at = Infinity;
+  for (const s of stops) {
+    const i = s === '' ? -1 : full.indexOf(s);
+    if (i !== -1 && i < at) {
+      at = i;
+      best = s;
+    }
+  }
+  return best;
 }

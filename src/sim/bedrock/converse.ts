@@ -13,6 +13,8 @@ type Block = Record<string, unknown>;
 /** A Converse body read into the shared script input, plus the prompt text up to its last cache point (undefined: none). */
 export interface ConverseInput extends ScriptInput {
   cachedPrefix: string | undefined;
+  /** `additionalModelResponseFieldPaths`: JSON Pointers into the model's own answer, returned in `additionalModelResponseFields`. */
+  responseFieldPaths: string[];
 }
 
 function blockText(blocks: unknown): string {
@@ -72,7 +74,33 @@ export function converseScriptInput(model: string, body: Record<string, unknown>
     stop: inference.stopSequences ?? [],
     cachedPrefix: cachedPrefix(body),
     reason: claudeThinking(model, body),
+    responseFieldPaths: Array.isArray(body.additionalModelResponseFieldPaths) ? body.additionalModelResponseFieldPaths.filter((p): p is string => typeof p === 'string') : [],
   };
+}
+
+/**
+ * `additionalModelResponseFields` for the paths asked: each a JSON Pointer into the model's native
+ * answer, a field the answer lacks left out ("it is ignored by Converse"). Claude's answer has
+ * `stop_sequence`, the sequence that stopped it or null; other models' have none here. Undefined: none asked or found.
+ */
+function responseFields(input: ConverseInput, answer: Answer): Record<string, unknown> | undefined {
+  if (!/claude/i.test(input.model) || !input.responseFieldPaths.includes('/stop_sequence')) return undefined;
+  return { stop_sequence: answer.finish === 'stop_sequence' ? firedStop(input) : null };
+}
+
+/** The stop sequence that cut the scripted answer: the one found first in the whole text. */
+function firedStop(input: ConverseInput): string | null {
+  const full = scriptAnswer({ ...input, stop: [], maxTokens: undefined }).chunks.join('');
+  let fired: string | null = null;
+  let at = Infinity;
+  for (const s of input.stop) {
+    const i = s === '' ? -1 : full.indexOf(s);
+    if (i !== -1 && i < at) {
+      at = i;
+      fired = s;
+    }
+  }
+  return fired;
 }
 
 /** Claude's thinking on Converse (extended or adaptive), asked for through `additionalModelRequestFields.thinking`. */
@@ -129,6 +157,9 @@ export function converseProblem(model: string, body: Record<string, unknown>): s
     }
   }
   if (toolBlocks && body.toolConfig === undefined) return 'The toolConfig field must be defined when using toolUse and toolResult content blocks.';
+  // "Converse and ConverseStream reject an empty JSON Pointer or incorrectly structured JSON Pointer with a 400 error code."
+  const paths = body.additionalModelResponseFieldPaths;
+  if (paths !== undefined && (!Array.isArray(paths) || paths.some((p) => typeof p !== 'string' || !p.startsWith('/')))) return 'The additionalModelResponseFieldPaths field must hold JSON Pointers, such as /stop_sequence.';
   return duplicateToolProblem(body.toolConfig);
 }
 
@@ -209,11 +240,13 @@ export function converse(res: ServerResponse, input: ConverseInput, fault: Fault
   if (answer.toolCalls) {
     for (const call of answer.toolCalls) content.push({ toolUse: { toolUseId: call.id, name: call.name, input: JSON.parse(call.arguments) as unknown } });
   } else content.push({ text: answer.chunks.join('') });
+  const fields = responseFields(input, answer);
   sendJson(res, 200, {
     output: { message: { role: 'assistant', content } },
     stopReason,
     usage: usageOf(answer, input),
     metrics: { latencyMs: Math.max(1, Date.now() - startedAt) },
+    ...(fields && { additionalModelResponseFields: fields }),
   });
 }
 
@@ -256,7 +289,8 @@ export async function converseStream(res: ServerResponse, input: ConverseInput, 
   );
   if (!complete) return;
   res.write(eventFrame('contentBlockStop', { contentBlockIndex: pieces.at(-1)?.index ?? index }));
-  res.write(eventFrame('messageStop', { stopReason }));
+  const fields = responseFields(input, answer);
+  res.write(eventFrame('messageStop', fields ? { stopReason, additionalModelResponseFields: fields } : { stopReason }));
   res.end(eventFrame('metadata', { usage: usageOf(answer, input), metrics: { latencyMs: Math.max(1, Date.now() - startedAt) } }));
 }
 

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { scriptAnswer, type Answer, type ScriptToolCall } from '../answer.js';
 import { applyPreFault, sendJson } from '../server.js';
 import type { Fault } from '../faults.js';
-import { anthropicScriptInput, countInputTokens } from '../anthropic/script.js';
+import { anthropicScriptInput, countInputTokens, matchedStop } from '../anthropic/script.js';
 import { contentBlocks, redactsThinking, streamAnswerBlocks, streamThinking } from '../anthropic/blocks.js';
 import { effortProblem, prefillProblem, removedSamplingProblem, thinkingFormProblem, validateMessagesBody } from '../anthropic/validate.js';
 import { sendAnthropicError, sendFaultError as sendAnthropicFault, streamErrorBody } from '../anthropic/errors.js';
@@ -52,7 +52,7 @@ export async function claudePredict(res: ServerResponse, body: Json, model: stri
     cache_creation_input_tokens: 0,
     cache_read_input_tokens: answer.cachedTokens,
   };
-  const stopSequence = answer.finish === 'stop_sequence' ? ((body.stop_sequences as string[]).find((s) => s !== '') ?? null) : null;
+  const stopSequence = answer.finish === 'stop_sequence' ? matchedStop(body, model, body.stop_sequences as string[]) : null;
   if (!stream) {
     if (fault.malformed) {
       res.writeHead(200, { 'content-type': 'application/json' });

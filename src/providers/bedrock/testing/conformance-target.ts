@@ -24,7 +24,7 @@ export const bedrockTarget: ConformanceTarget = {
         authentication: { fault: { status: 403, error: 'UnrecognizedClientException', error_message: 'The security token included in the request is invalid.' }, status: 502, code: null },
       },
       midStreamFault: { stream_error_after_chunks: 2 },
-      wireKeys: ['messages', 'system', 'inferenceConfig', 'toolConfig', 'outputConfig', 'additionalModelRequestFields'],
+      wireKeys: ['messages', 'system', 'inferenceConfig', 'toolConfig', 'outputConfig', 'additionalModelRequestFields', 'additionalModelResponseFieldPaths'],
       passthrough: { field: 'anthropic_beta', value: ['token-efficient-tools-2025-02-19'], carried: (body) => (body.additionalModelRequestFields as Record<string, unknown> | undefined)?.anthropic_beta },
     };
   },

@@ -75,6 +75,8 @@ export function decodeConverseResponse(raw: unknown, provider: string, id: strin
   const calls = decoded.parts.some((p) => p.type === 'tool-call');
   if (body.stopReason === 'tool_use' && !calls) throw toolUseWithoutCall(provider, usage);
   const meta: JsonObject = { stopReason: body.stopReason };
+  const fired = firedStopSequence(body.additionalModelResponseFields);
+  if (fired !== undefined) meta.stopSequence = fired;
   if (body.metrics && typeof body.metrics === 'object') meta.metrics = body.metrics as JsonObject;
   if (body.trace && typeof body.trace === 'object') meta.trace = body.trace as JsonObject;
   const response: ChatResponse = {
@@ -90,4 +92,11 @@ export function decodeConverseResponse(raw: unknown, provider: string, id: strin
   else response.usageEstimated = true;
   if (warnings && warnings.length > 0) response.warnings = [...warnings];
   return response;
+}
+
+/** The stop sequence Claude's answer names (`additionalModelResponseFields.stop_sequence`, asked for with the stop sequences). */
+export function firedStopSequence(fields: unknown): string | undefined {
+  if (fields === null || typeof fields !== 'object') return undefined;
+  const fired = (fields as { stop_sequence?: unknown }).stop_sequence;
+  return typeof fired === 'string' ? fired : undefined;
 }

@@ -3,7 +3,7 @@ import type { JsonObject, StreamPart, Usage, Warning } from '../../../core/types
 import { PartStream, type ReadDecoder } from '../../part-stream.js';
 import { ConverseDeltaShapes } from './delta-shapes.js';
 import { EventStreamParser, type EventStreamMessage } from './event-stream.js';
-import { BEDROCK_NAMESPACE } from './decode-response.js';
+import { BEDROCK_NAMESPACE, firedStopSequence } from './decode-response.js';
 import { malformedOutput, mapStopReason, toolUseWithoutCall } from './finish-reason.js';
 import { mapStreamErrorFrame, mapStreamException } from './map-error.js';
 import { reasoningProviderFor } from './model-family.js';
@@ -125,7 +125,10 @@ class ConverseReads implements ReadDecoder {
         if (this.failure) break;
         this.stopped = true;
         out.push({ type: 'finish', finishReason: mapStopReason(event.stopReason, this.toolIndex.size > 0) });
-        if (typeof event.stopReason === 'string') out.push({ type: 'provider-metadata', namespace: BEDROCK_NAMESPACE, data: { stopReason: event.stopReason } });
+        if (typeof event.stopReason === 'string') {
+          const fired = firedStopSequence(event.additionalModelResponseFields);
+          out.push({ type: 'provider-metadata', namespace: BEDROCK_NAMESPACE, data: fired === undefined ? { stopReason: event.stopReason } : { stopReason: event.stopReason, stopSequence: fired } });
+        }
         break;
       }
       case 'contentBlockStop': {

@@ -269,6 +269,13 @@ describe('encodeConverseRequest', () => {
     expect(warnings.map((w) => w.setting)).toEqual(['topP']);
   });
 
+  it("asks Claude's own answer for the stop sequence that fired, only when there are stop sequences", () => {
+    expect(encode({ stopSequences: ['END', 'STOP'] }, { model: CLAUDE }).additionalModelResponseFieldPaths).toEqual(['/stop_sequence']);
+    expect(encode({}, { model: CLAUDE })).not.toHaveProperty('additionalModelResponseFieldPaths');
+    // Only Claude's native answer has the field.
+    expect(encode({ stopSequences: ['END'] }, { model: NOVA })).not.toHaveProperty('additionalModelResponseFieldPaths');
+  });
+
   it('maps JSON answers, with and without a schema, to structured output', () => {
     const schema = { type: 'object', properties: { a: { type: 'number' } } };
     expect(encode({ responseFormat: { type: 'json', name: 'A', schema } }).outputConfig).toEqual({

@@ -171,6 +171,8 @@ export function encodeConverseRequest(request: ChatRequest, options: EncodeOptio
     // The service model's InferenceConfigurationStopSequencesList: "Member must have length less than or equal to 4".
     checkStopCount(stops, 4, 'Bedrock Converse');
     inference.stopSequences = stops;
+    // Converse says a stop sequence fired, not which: Claude's own answer does, fetched by its JSON Pointer.
+    if (claude) body.additionalModelResponseFieldPaths = ['/stop_sequence'];
   }
   if (Object.keys(inference).length > 0) body.inferenceConfig = inference;
   setTools(body, request, usesTools, cache, warnings, claude);

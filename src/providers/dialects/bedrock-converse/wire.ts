@@ -47,6 +47,8 @@ export interface ConverseRequestBody {
   outputConfig?: { textFormat: { type: 'json_schema'; structure: { jsonSchema: { schema: string; name?: string; description?: string } } } };
   /** Model-native request fields Converse forwards as they are (e.g. Claude's `top_k`, `thinking`). */
   additionalModelRequestFields?: Record<string, unknown>;
+  /** JSON Pointers into the model's native answer, returned in `additionalModelResponseFields` (Claude's `/stop_sequence`). */
+  additionalModelResponseFieldPaths?: string[];
 }
 
 /** A CountTokens body counting a Converse request (the SDK's CountTokensInput `converse` member). */
