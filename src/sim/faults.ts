@@ -35,6 +35,11 @@ export const faultRuleSchema = z.strictObject({
   /** Send a body that is not valid for the protocol. */
   malformed: z.boolean().optional(),
   /**
+   * Claude's streaming classifiers intervene (the Anthropic simulator): the answer ends with
+   * `stop_reason: "refusal"` and `stop_details` naming this category (`null`: a refusal with no named category).
+   */
+  refusal_category: z.enum(['cyber', 'bio', 'frontier_llm', 'reasoning_extraction', 'general_harms']).nullable().optional(),
+  /**
    * Cold standby: after `idle_ms` without requests (and before the first), the next `requests`
    * requests each take `latency_ms` longer, as a cold cache or connection pool does.
    */

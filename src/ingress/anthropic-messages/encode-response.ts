@@ -25,6 +25,7 @@ const FINISH_OF_STOP: ReadonlyMap<string, FinishReason> = new Map([
 export interface RawStop {
   stop_reason?: JsonValue;
   stop_sequence?: JsonValue;
+  stop_details?: JsonValue;
 }
 
 /** Where the Bedrock Converse dialect keeps its own `stopReason` (it says when a stop sequence fired). */
@@ -49,14 +50,16 @@ export function rawStopOf(namespace: string, data: Readonly<Record<string, JsonV
  * (`refused`: an OpenAI upstream declined in words), as Claude's declines end. A stop sequence nobody
  * named is the request's when it gave one.
  */
-export function stopOf(finish: FinishReason, raw: RawStop | undefined, stopSequences?: readonly string[], refused = false): { reason: string; sequence: string | null } {
+export function stopOf(finish: FinishReason, raw: RawStop | undefined, stopSequences?: readonly string[], refused = false): { reason: string; sequence: string | null; details: JsonValue } {
   const own = raw?.stop_reason;
   if (typeof own === 'string' && FINISH_OF_STOP.get(own) === finish) {
     const named = typeof raw?.stop_sequence === 'string' ? raw.stop_sequence : undefined;
     const only = own === 'stop_sequence' && stopSequences?.length === 1 ? stopSequences[0] : undefined;
-    return { reason: own, sequence: named ?? only ?? null };
+    // A Claude refusal's details (its policy category), as its dialect checked them.
+    const details = own === 'refusal' && raw?.stop_details !== undefined ? raw.stop_details : null;
+    return { reason: own, sequence: named ?? only ?? null, details };
   }
-  return { reason: refused && finish === 'stop' ? 'refusal' : STOP_REASONS[finish], sequence: null };
+  return { reason: refused && finish === 'stop' ? 'refusal' : STOP_REASONS[finish], sequence: null, details: null };
 }
 
 /** The stop facts of a whole answer's provider metadata. */
@@ -209,7 +212,7 @@ export function encodeMessage(res: ChatResponse, asked: AnswerAsked, requestId: 
   const stop = stopOf(res.finishReason, answerStop(res), asked.stopSequences, refusal !== undefined);
   const model = asked.model;
   // container, stop_details and diagnostics are always in the API's message (null without a code
-  // execution container, a refusal's details or diagnostics, none of which the gateway has).
+  // execution container, a Claude refusal's details, or diagnostics, which the gateway never has).
   return {
     id: messageId(requestId),
     type: 'message',
@@ -219,7 +222,7 @@ export function encodeMessage(res: ChatResponse, asked: AnswerAsked, requestId: 
     container: null,
     stop_reason: stop.reason,
     stop_sequence: stop.sequence,
-    stop_details: null,
+    stop_details: stop.details,
     usage: encodeUsage(res.usage),
     diagnostics: null,
   };

@@ -228,6 +228,18 @@ describe('the Anthropic Messages front door', () => {
     expect([counting.status, withoutId(counting.text)]).toEqual([403, withoutId(chatting.text)]);
   });
 
+  it("passes a Claude refusal's stop_details on, whole and streamed, as the SDK types them", async () => {
+    const body = { model: 'anthropic', max_tokens: 64, messages: [{ role: 'user' as const, content: 'hi' }] };
+    const details = { type: 'refusal', category: 'cyber', explanation: 'This request was declined by a safety classifier.' };
+    anthropicSim.faults.add({ refusal_category: 'cyber', count: 2 });
+    const m = await client.messages.create(body);
+    expect(m).toMatchObject({ stop_reason: 'refusal', stop_sequence: null, stop_details: details });
+    const final = await client.messages.stream(body).finalMessage();
+    expect(final).toMatchObject({ stop_reason: 'refusal', stop_details: details });
+    // Any other stop has none.
+    expect((await client.messages.create(body)).stop_details).toBeNull();
+  });
+
   it('relays an Anthropic upstream stream chunk by chunk as the API itself sends it', async () => {
     const body = { model: 'anthropic', max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: [{ role: 'user', content: 'think step by step: hi' }], stream: true };
     const ours = parseSse((await post('/v1/messages', body)).text);

@@ -161,16 +161,18 @@ describe('MessagesStreamEncoder', () => {
 describe('stopOf', () => {
   it('maps canonical finish reasons and prefers an Anthropic upstream\'s own stop_sequence', () => {
     expect(['stop', 'length', 'tool_calls', 'content_filter'].map((f) => stopOf(f as 'stop', undefined).reason)).toEqual(['end_turn', 'max_tokens', 'tool_use', 'refusal']);
-    expect(stopOf('stop', { stop_reason: 'stop_sequence', stop_sequence: '###' })).toEqual({ reason: 'stop_sequence', sequence: '###' });
-    expect(stopOf('stop', { stop_reason: 'made_up' })).toEqual({ reason: 'end_turn', sequence: null });
+    expect(stopOf('stop', { stop_reason: 'stop_sequence', stop_sequence: '###', details: null })).toEqual({ reason: 'stop_sequence', sequence: '###', details: null });
+    expect(stopOf('stop', { stop_reason: 'made_up' })).toEqual({ reason: 'end_turn', sequence: null, details: null });
   });
 
   it("keeps an upstream's own stop_reason only when it says what the finish says: a tool_use whose calls never came is end_turn", () => {
-    expect(stopOf('stop', { stop_reason: 'tool_use' })).toEqual({ reason: 'end_turn', sequence: null });
-    expect(stopOf('tool_calls', { stop_reason: 'tool_use' })).toEqual({ reason: 'tool_use', sequence: null });
-    expect(stopOf('stop', { stop_reason: 'pause_turn' })).toEqual({ reason: 'pause_turn', sequence: null });
-    expect(stopOf('length', { stop_reason: 'model_context_window_exceeded' })).toEqual({ reason: 'model_context_window_exceeded', sequence: null });
-    expect(stopOf('content_filter', { stop_reason: 'refusal' })).toEqual({ reason: 'refusal', sequence: null });
+    expect(stopOf('stop', { stop_reason: 'tool_use' })).toEqual({ reason: 'end_turn', sequence: null, details: null });
+    expect(stopOf('tool_calls', { stop_reason: 'tool_use' })).toEqual({ reason: 'tool_use', sequence: null, details: null });
+    expect(stopOf('stop', { stop_reason: 'pause_turn' })).toEqual({ reason: 'pause_turn', sequence: null, details: null });
+    expect(stopOf('length', { stop_reason: 'model_context_window_exceeded' })).toEqual({ reason: 'model_context_window_exceeded', sequence: null, details: null });
+    expect(stopOf('content_filter', { stop_reason: 'refusal' })).toEqual({ reason: 'refusal', sequence: null, details: null });
+    const details = { type: 'refusal', category: 'bio', explanation: null };
+    expect(stopOf('content_filter', { stop_reason: 'refusal', stop_details: details })).toEqual({ reason: 'refusal', sequence: null, details });
   });
 
   it('streams end_turn for a Claude upstream that said tool_use and sent no tool_use block (the relay made its finish a stop)', () => {

@@ -124,7 +124,7 @@ export class MessagesStreamEncoder implements StreamEncoder<StreamPart> {
   end(): readonly string[] {
     const stop = stopOf(this.finish, this.rawStop, this.asked.stopSequences, this.refused);
     const usage = JSON.stringify(encodeDeltaUsage(this.usage ?? ZERO_USAGE));
-    const delta = `{"type":"message_delta","delta":{"container":null,"stop_reason":"${stop.reason}","stop_sequence":${JSON.stringify(stop.sequence)},"stop_details":null},"usage":${usage}}`;
+    const delta = `{"type":"message_delta","delta":{"container":null,"stop_reason":"${stop.reason}","stop_sequence":${JSON.stringify(stop.sequence)},"stop_details":${JSON.stringify(stop.details)}},"usage":${usage}}`;
     return [(this.started ? '' : this.begin()) + this.close() + frame('message_delta', delta) + MESSAGE_STOP];
   }
 

@@ -48,8 +48,10 @@ export async function answerMessages(res: ServerResponse, body: Json, fault: Fau
     service_tier: 'standard',
   };
   const id = `msg_sim${++counter}`;
-  const stopReason = STOP_REASON[answer.finish];
-  const stopSequence = answer.finish === 'stop_sequence' ? matchedStop(body, ctx.model, input.stop) : null;
+  const refused = fault.refusal_category !== undefined;
+  const stopReason = refused ? 'refusal' : STOP_REASON[answer.finish];
+  const stopSequence = !refused && answer.finish === 'stop_sequence' ? matchedStop(body, ctx.model, input.stop) : null;
+  const stopDetails = refused ? { type: 'refusal', category: fault.refusal_category, explanation: 'This request was declined by a safety classifier.' } : null;
   const redacted = redactsThinking(answer, input.lastUser);
   if (body.stream !== true) {
     if (fault.malformed) {
@@ -58,13 +60,13 @@ export async function answerMessages(res: ServerResponse, body: Json, fault: Fau
       return;
     }
     const content = contentBlocks(answer, redacted, toolUseId);
-    sendJson(res, 200, { id, type: 'message', role: 'assistant', model: ctx.model, content, stop_reason: stopReason, stop_sequence: stopSequence, usage });
+    sendJson(res, 200, { id, type: 'message', role: 'assistant', model: ctx.model, content, stop_reason: stopReason, stop_sequence: stopSequence, stop_details: stopDetails, usage });
     return;
   }
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'request-id': `req_${id}` });
   const send = (event: string, data: Json): boolean => res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
   send('message_start', {
-    message: { id, type: 'message', role: 'assistant', model: ctx.model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } },
+    message: { id, type: 'message', role: 'assistant', model: ctx.model, content: [], stop_reason: null, stop_sequence: null, stop_details: null, usage: { ...usage, output_tokens: 1 } },
   });
   if (fault.malformed) {
     res.end('event: content_block_start\ndata: {"type": "content_block_start", "index": \n\n');
@@ -77,7 +79,7 @@ export async function answerMessages(res: ServerResponse, body: Json, fault: Fau
   if (!complete) return;
   // message_delta carries the cumulative counts (service_tier and the writes by TTL only travel in message_start).
   const { service_tier: _tier, cache_creation: _byTtl, ...cumulative } = usage;
-  send('message_delta', { delta: { container: null, stop_reason: stopReason, stop_sequence: stopSequence, stop_details: null }, usage: cumulative });
+  send('message_delta', { delta: { container: null, stop_reason: stopReason, stop_sequence: stopSequence, stop_details: stopDetails }, usage: cumulative });
   send('message_stop', {});
   res.end();
 }

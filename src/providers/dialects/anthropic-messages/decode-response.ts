@@ -74,6 +74,8 @@ export function decodeMessagesResponse(json: unknown, provider: string, warnings
   const content = decodeContent(body.content as unknown[], provider);
   const meta: JsonObject = { stop_reason: typeof body.stop_reason === 'string' ? body.stop_reason : null };
   if (typeof body.stop_sequence === 'string') meta.stop_sequence = body.stop_sequence;
+  const details = refusalDetails(body.stop_details);
+  if (details) meta.stop_details = details;
   const rawUsage = body.usage !== null && typeof body.usage === 'object' ? (body.usage as JsonObject) : undefined;
   if (rawUsage) meta.usage = rawUsage;
   if (content.other.length > 0) meta.content_blocks = content.other;
@@ -91,4 +93,16 @@ export function decodeMessagesResponse(json: unknown, provider: string, warnings
   if (!hasTokenCounts(body.usage)) response.usageEstimated = true;
   if (warnings && warnings.length > 0) response.warnings = [...warnings];
   return response;
+}
+
+/**
+ * Claude's `stop_details` of a refusal (`RefusalStopDetails`), its members checked one by one: the policy
+ * category and the explanation, each a string or null. Undefined for anything else (null, another shape).
+ */
+export function refusalDetails(raw: unknown): JsonObject | undefined {
+  if (raw === null || typeof raw !== 'object') return undefined;
+  const d = raw as Record<string, unknown>;
+  if (d.type !== 'refusal') return undefined;
+  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  return { type: 'refusal', category: text(d.category), explanation: text(d.explanation) };
 }

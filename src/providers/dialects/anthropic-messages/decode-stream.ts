@@ -1,7 +1,7 @@
 import { GatewayError } from '../../../core/errors.js';
 import type { FinishReason, JsonObject, JsonValue, PromptCount, StreamPart, Warning } from '../../../core/types.js';
 import { decodeSseParts, type SseEvent, type SseEventDecoder } from '../../sse.js';
-import { ANTHROPIC_NAMESPACE } from './decode-response.js';
+import { ANTHROPIC_NAMESPACE, refusalDetails } from './decode-response.js';
 import { ANTHROPIC_REASONING_PROVIDER as CLAUDE } from './encode-messages.js';
 import { mapStopReason } from './finish-reason.js';
 import { mapAnthropicStreamError } from './map-error.js';
@@ -221,6 +221,8 @@ class MessagesDecoder implements SseEventDecoder {
     if (delta.stop_reason !== undefined && delta.stop_reason !== null) {
       const ext: JsonObject = { stop_reason: String(delta.stop_reason) };
       if (typeof delta.stop_sequence === 'string') ext.stop_sequence = delta.stop_sequence;
+      const details = refusalDetails(delta.stop_details);
+      if (details) ext.stop_details = details;
       out.push({ type: 'provider-metadata', namespace: ANTHROPIC_NAMESPACE, data: ext });
       this.finishReason = mapStopReason(delta.stop_reason);
       out.push({ type: 'finish', finishReason: this.finishReason });
