@@ -161,7 +161,7 @@ describe('MessagesStreamEncoder', () => {
 describe('stopOf', () => {
   it('maps canonical finish reasons and prefers an Anthropic upstream\'s own stop_sequence', () => {
     expect(['stop', 'length', 'tool_calls', 'content_filter'].map((f) => stopOf(f as 'stop', undefined).reason)).toEqual(['end_turn', 'max_tokens', 'tool_use', 'refusal']);
-    expect(stopOf('stop', { stop_reason: 'stop_sequence', stop_sequence: '###', details: null })).toEqual({ reason: 'stop_sequence', sequence: '###', details: null });
+    expect(stopOf('stop', { stop_reason: 'stop_sequence', stop_sequence: '###' })).toEqual({ reason: 'stop_sequence', sequence: '###', details: null });
     expect(stopOf('stop', { stop_reason: 'made_up' })).toEqual({ reason: 'end_turn', sequence: null, details: null });
   });
 

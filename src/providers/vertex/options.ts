@@ -1,5 +1,6 @@
 import * as z from '../../config/zod.js';
 import { timerMs } from '../../config/timer.js';
+import { createPrivateKey } from 'node:crypto';
 import { secretRef } from '../../config/secret-ref.js';
 
 /** Vertex deployment keys. `location` defaults to the deployment's `region`. */
@@ -36,17 +37,37 @@ export const vertexOptions = () =>
         ctx.addIssue({ code: 'custom', path: ['location'], message: 'expected a location (or a deployment region), e.g. europe-west4 or global' });
       }
       if (o.credentials_file !== undefined) {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(o.credentials_file.reveal());
-        } catch {
-          parsed = undefined;
-        }
-        if (parsed === null || typeof parsed !== 'object' || typeof (parsed as { type?: unknown }).type !== 'string') {
-          ctx.addIssue({ code: 'custom', path: ['credentials_file'], message: 'expected Google credentials JSON with a "type" field' });
-        }
+        const problem = credentialsProblem(o.credentials_file.reveal());
+        if (problem) ctx.addIssue({ code: 'custom', path: ['credentials_file'], message: problem });
       }
     })
     .transform((o) => ({ ...o, location: (o.location ?? o.region) as string }));
 
 export type VertexOptions = z.infer<ReturnType<typeof vertexOptions>>;
+
+/**
+ * What is wrong with the text of Google credentials, so `check-config` finds it rather than every request
+ * (a 502, "could not obtain Google credentials"): not JSON with a `type` (a path written without `file:`
+ * said so), or a service account whose `private_key` is no PEM private key. Never quotes the text.
+ */
+function credentialsProblem(text: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || typeof (parsed as { type?: unknown }).type !== 'string') {
+    const path = /^(?:\/|\.{1,2}\/|~\/)\S*$|^\S+\.json$/.test(text.trim());
+    return path ? 'expected Google credentials JSON; this looks like a path: write file:<path> to read the file' : 'expected Google credentials JSON with a "type" field';
+  }
+  const account = parsed as { type: string; private_key?: unknown };
+  if (account.type !== 'service_account') return undefined;
+  if (typeof account.private_key !== 'string') return 'the service account JSON has no "private_key"';
+  try {
+    createPrivateKey(account.private_key);
+  } catch {
+    return 'the service account\'s "private_key" is not a PEM private key';
+  }
+  return undefined;
+}

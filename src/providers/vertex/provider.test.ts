@@ -51,6 +51,21 @@ describe('vertex urls and options', () => {
     expect(!badJson.ok && badJson.problems).toEqual([{ path: 'deployments[0].credentials_file', message: 'expected Google credentials JSON with a "type" field' }]);
     expect(parse({ location: 'global' }).ok).toBe(false);
   });
+
+  it('refuses credentials check-config can tell will never sign: a path without file:, a service account key that is no PEM key', () => {
+    const problems = (sa: string) => {
+      const parsed = parse({ project: 'p', location: 'global', credentials_file: '${SA}' }, { SA: sa });
+      return !parsed.ok && parsed.problems;
+    };
+    expect(problems('/etc/gcp/sa.json')).toEqual([{ path: 'deployments[0].credentials_file', message: 'expected Google credentials JSON; this looks like a path: write file:<path> to read the file' }]);
+    const account = { type: 'service_account', project_id: 'p', client_email: 'x@p.iam.gserviceaccount.com' };
+    expect(problems(JSON.stringify({ ...account, private_key: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' }))).toEqual([
+      { path: 'deployments[0].credentials_file', message: 'the service account\'s "private_key" is not a PEM private key' },
+    ]);
+    expect(problems(JSON.stringify(account))).toEqual([{ path: 'deployments[0].credentials_file', message: 'the service account JSON has no "private_key"' }]);
+    // Other credential types (an external account, authorized user) carry no key to check.
+    expect(problems(JSON.stringify({ type: 'external_account', audience: 'a' }))).toBe(false);
+  });
 });
 
 describe('vertex provider against the simulator', () => {
