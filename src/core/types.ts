@@ -250,6 +250,14 @@ export interface ChatResponse {
   rawUsage?: JsonObject;
   warnings?: Warning[];
   providerMetadata?: ProviderMetadata;
+  /** What served it, as an OpenAI-wire upstream reports it: its backend configuration and service tier. */
+  servedAs?: ServedAs;
+}
+
+/** OpenAI's `system_fingerprint` and `service_tier` of an answer, where the upstream reported them (checked). */
+export interface ServedAs {
+  systemFingerprint?: string;
+  serviceTier?: string;
 }
 
 /** One upstream attempt's share of an answer several attempts produced, with what prices it. */
@@ -287,7 +295,7 @@ export interface PromptCount {
 /** One typed part of a streamed answer. A well-formed stream ends with `finish`, then optionally `usage`. */
 export type StreamPart =
   /** `prompt`: the prompt's tokens when the upstream counts them before the answer (Anthropic's message_start). */
-  | { type: 'start'; id?: string; model?: string; warnings?: Warning[]; prompt?: PromptCount }
+  | { type: 'start'; id?: string; model?: string; warnings?: Warning[]; prompt?: PromptCount; servedAs?: ServedAs }
   | { type: 'text'; delta: string }
   /** Reasoning text; `signature` is the provider's integrity token for the reasoning so far, when it sends one. */
   | { type: 'reasoning'; delta: string; signature?: string; provider?: string }

@@ -1,11 +1,11 @@
-import type { ChatResponse, EmbeddingResponse, FinishReason, StreamPart, Usage } from '../../core/types.js';
+import type { ChatResponse, EmbeddingResponse, FinishReason, ServedAs, StreamPart, Usage } from '../../core/types.js';
 import { encodeUsage } from '../../providers/dialects/openai-chat/usage.js';
 
 /**
  * Canonical response to the OpenAI chat.completion JSON a client receives, under the gateway's own id
  * (as its stream has): `extra` joins the usage and provider metadata rides along only when the client opted in.
- * `service_tier` and `system_fingerprint` are always in OpenAI's answers; null here, as the gateway
- * knows neither the tier nor the backend configuration an upstream served with.
+ * `service_tier` and `system_fingerprint` are always in OpenAI's answers: the upstream's where it reported
+ * them (OpenAI, Azure, some OpenAI-compatible servers), else null (Claude, Gemini and Converse have neither).
  */
 export function encodeChatResponse(res: ChatResponse, id: string, model: string, extra?: Record<string, unknown>, extensions = false): Record<string, unknown> {
   const body: Record<string, unknown> = {
@@ -15,8 +15,8 @@ export function encodeChatResponse(res: ChatResponse, id: string, model: string,
     model,
     choices: [{ index: 0, message: encodeMessage(res), logprobs: null, finish_reason: res.finishReason }],
     usage: withExtra(encodeUsage(res.usage), extra),
-    service_tier: null,
-    system_fingerprint: null,
+    service_tier: res.servedAs?.serviceTier ?? null,
+    system_fingerprint: res.servedAs?.systemFingerprint ?? null,
   };
   if (extensions && res.providerMetadata) body.switchyard_extensions = res.providerMetadata;
   return body;
@@ -83,19 +83,30 @@ const REFUSAL_ROLE_DELTA = '{"role":"assistant","content":null,"refusal":""}';
  */
 export class ChunkEncoder {
   private sentRole = false;
-  /** Everything before `"choices"`, serialised once: only the delta changes from chunk to chunk. */
-  private readonly prefix: string;
+  /** Everything before `"choices"`, serialised once (again when the start part names what served): only the delta changes from chunk to chunk. */
+  private prefix: string;
   /** What closes a chunk with choices: `"usage":null` when the client asked for usage. */
   private readonly suffix: string;
   /** A text chunk (after the first) around its JSON string: most chunks are one, two concatenations each. */
-  private readonly textHead: string;
+  private textHead: string;
   private readonly textTail: string;
 
-  constructor(id: string, model: string, created: number, includeUsage = false) {
-    this.prefix = `{"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"service_tier":null,"system_fingerprint":null,`;
+  constructor(
+    private readonly id: string,
+    private readonly model: string,
+    private readonly created: number,
+    includeUsage = false,
+  ) {
+    this.prefix = this.prefixOf(undefined);
     this.suffix = includeUsage ? ',"usage":null}' : '}';
     this.textHead = `${this.prefix}"choices":[{"index":0,"delta":{"content":`;
     this.textTail = `},"logprobs":null,"finish_reason":null}]${this.suffix}`;
+  }
+
+  private prefixOf(served: ServedAs | undefined): string {
+    const tier = served?.serviceTier === undefined ? 'null' : `"${served.serviceTier}"`;
+    const fingerprint = served?.systemFingerprint === undefined ? 'null' : `"${served.systemFingerprint}"`;
+    return `{"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${this.created},"model":${JSON.stringify(this.model)},"service_tier":${tier},"system_fingerprint":${fingerprint},`;
   }
 
   /**
@@ -138,6 +149,13 @@ export class ChunkEncoder {
         return part.delta === '' ? undefined : this.chunk(`{"refusal":${JSON.stringify(part.delta)}}`, null, undefined, REFUSAL_ROLE_DELTA);
       case 'finish':
         return this.finish(part.finishReason);
+      case 'start':
+        // Before any chunk: every chunk names what served the stream, as OpenAI's do.
+        if (part.servedAs !== undefined && !this.sentRole) {
+          this.prefix = this.prefixOf(part.servedAs);
+          this.textHead = `${this.prefix}"choices":[{"index":0,"delta":{"content":`;
+        }
+        return undefined;
       default:
         // start, usage (see usage()), provider metadata (opt-in, see the stream encoder), and redacted
         // reasoning, which has no OpenAI representation.

@@ -89,6 +89,17 @@ describe('the chat completions route', () => {
     );
   });
 
+  it("names the upstream's system_fingerprint and service_tier, whole and on every chunk, where it reported them", async () => {
+    const servedAs = { systemFingerprint: 'fp_44709d6fcb', serviceTier: 'default' };
+    const whole = await call('/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'Hello' }] }, fakeGateway({}, [], { servedAs }));
+    expect(JSON.parse(String(whole.body))).toMatchObject({ service_tier: 'default', system_fingerprint: 'fp_44709d6fcb' });
+    const parts: StreamPart[] = [{ type: 'start', id: 'up', model: 'gpt-x', servedAs }, { type: 'text', delta: 'Hi' }, { type: 'text', delta: '!' }, { type: 'finish', finishReason: 'stop' }, { type: 'usage', usage: USAGE }];
+    const streamed = await call('/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: true } }, fakeGateway({}, parts));
+    const chunks = (await frames(streamed.body)).split('\n\n').filter((f) => f.startsWith('data: {')).map((f) => JSON.parse(f.slice(6)) as Record<string, unknown>);
+    expect(chunks.length).toBe(5);
+    for (const c of chunks) expect(c).toMatchObject({ service_tier: 'default', system_fingerprint: 'fp_44709d6fcb' });
+  });
+
   it("says in a header when the usage is the gateway's estimate, and keeps the body OpenAI's", async () => {
     const res = await call('/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'Hello' }] }, fakeGateway({}, [], { usageEstimated: true }));
     expect(res.headers['x-switchyard-usage-estimated']).toBe('true');

@@ -1,6 +1,6 @@
 import { GatewayError } from '../../../core/errors.js';
 import { isObject } from '../../../core/json.js';
-import type { AssistantPart, ChatResponse, EmbeddingResponse, JsonObject, Usage, Warning } from '../../../core/types.js';
+import type { AssistantPart, ChatResponse, EmbeddingResponse, JsonObject, ServedAs, Usage, Warning } from '../../../core/types.js';
 import { ZERO_USAGE } from '../../../core/types.js';
 import { decodeUsage } from './usage.js';
 import { mapFinishReason } from './finish-reason.js';
@@ -75,6 +75,8 @@ export function decodeChatResponse(raw: unknown, provider: string, warnings?: Wa
   if (!usage) response.usageEstimated = true;
   else response.rawUsage = raw.usage as JsonObject;
   if (warnings) response.warnings = warnings;
+  const served = servedAsOf(raw);
+  if (served) response.servedAs = served;
   const filters = azureFilterResults(raw);
   if (filters) response.providerMetadata = { azure: filters };
   return response;
@@ -94,4 +96,20 @@ export function decodeEmbeddingResponse(raw: unknown, provider: string, inputs: 
   const model = typeof raw.model === 'string' ? raw.model : '';
   if (!usage) return { model, embeddings, usage: ZERO_USAGE, usageEstimated: true };
   return { model, embeddings, usage: { ...usage, total: usage.prompt } };
+}
+
+/** A `system_fingerprint` as OpenAI writes one (`fp_` and hex); anything else an upstream sends is not passed on. */
+const FINGERPRINT = /^[A-Za-z0-9_-]{1,64}$/;
+/** The tiers OpenAI's answers name. */
+const SERVICE_TIERS = new Set(['auto', 'default', 'flex', 'scale', 'priority']);
+
+/** The answer's (or a chunk's) `system_fingerprint` and `service_tier`, each only when it is one OpenAI would send. */
+export function servedAsOf(raw: Record<string, unknown>): ServedAs | undefined {
+  const fingerprint = typeof raw.system_fingerprint === 'string' && FINGERPRINT.test(raw.system_fingerprint) ? raw.system_fingerprint : undefined;
+  const tier = typeof raw.service_tier === 'string' && SERVICE_TIERS.has(raw.service_tier) ? raw.service_tier : undefined;
+  if (fingerprint === undefined && tier === undefined) return undefined;
+  const served: ServedAs = {};
+  if (fingerprint !== undefined) served.systemFingerprint = fingerprint;
+  if (tier !== undefined) served.serviceTier = tier;
+  return served;
 }

@@ -4,7 +4,7 @@ import { decodeSseParts, type SseEvent, type SseEventDecoder } from '../../sse.j
 import { StringSlots } from '../../string-slot.js';
 import { withoutObfuscation } from './obfuscation.js';
 import { decodeUsage } from './usage.js';
-import { REASONING_PROVIDER, reasoningOf } from './decode-response.js';
+import { REASONING_PROVIDER, reasoningOf, servedAsOf } from './decode-response.js';
 import { mapFinishReason } from './finish-reason.js';
 import { mapOpenAIStreamError } from './map-error.js';
 import { ToolCallOrder } from './tool-call-order.js';
@@ -93,7 +93,10 @@ class ChunkDecoder implements SseEventDecoder {
       this.started = true;
       const id = typeof chunk.id === 'string' ? chunk.id : undefined;
       const model = typeof chunk.model === 'string' ? chunk.model : undefined;
-      out.push(this.warnings ? { type: 'start', id, model, warnings: this.warnings } : { type: 'start', id, model });
+      const start: StreamPart = this.warnings ? { type: 'start', id, model, warnings: this.warnings } : { type: 'start', id, model };
+      const servedAs = servedAsOf(chunk);
+      if (servedAs) start.servedAs = servedAs;
+      out.push(start);
     }
     const before = out.length;
     const choices = chunk.choices as Array<Record<string, unknown>> | undefined;

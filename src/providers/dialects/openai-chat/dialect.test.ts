@@ -329,7 +329,7 @@ describe('decodeChatStream on a run of chunks that differ only in their token', 
       padded({}, 9, 'stop'),
       data('[DONE]'),
     ]);
-    expect(parts).toEqual([{ type: 'start', id: 'chatcmpl-9', model: 'gpt-4o' }, ...[...words, ' again'].map((delta) => ({ type: 'text', delta })), { type: 'finish', finishReason: 'stop' }]);
+    expect(parts).toEqual([{ type: 'start', id: 'chatcmpl-9', model: 'gpt-4o', servedAs: { systemFingerprint: 'fp_1', serviceTier: 'default' } }, ...[...words, ' again'].map((delta) => ({ type: 'text', delta })), { type: 'finish', finishReason: 'stop' }]);
     // The role chunk, two to learn, the one whose padding has an escape, the finish chunk.
     expect(parses).toBe(5);
   });
