@@ -76,7 +76,9 @@ function configText(t: Target): string {
   return text!;
 }
 
-const stub = (name: string): string => `stub-${name.toLowerCase()}`;
+/** A stand-in for a Secret's value; the store URLs must parse as the stores' URLs (the config checks them). */
+const STUB_URLS: Record<string, string> = { DATABASE_URL: 'postgres://stub@db:5432/switchyard', REDIS_URL: 'redis://stub@redis:6379' };
+const stub = (name: string): string => STUB_URLS[name] ?? `stub-${name.toLowerCase()}`;
 
 /**
  * The environment the gateway's process gets in the pod: the container's literal `env` values, a

@@ -1,5 +1,22 @@
 import { isRegisteredSecret } from '../core/scrub.js';
 
+/**
+ * What a config's variables filled in: each value with the reference that asked for it (`${OPENAI_API_KEY}`),
+ * and the whole texts it went into (`Bearer <value>`, `postgres://u:<value>@db/x`), so a variable that
+ * is only part of a secret is known as one.
+ */
+export class Filled {
+  readonly refs = new Map<string, string>();
+  readonly into = new Map<string, Set<string>>();
+
+  add(value: string, ref: string, text: string): void {
+    this.refs.set(value, ref);
+    const texts = this.into.get(value) ?? new Set<string>();
+    texts.add(text);
+    this.into.set(value, texts);
+  }
+}
+
 /** A problem found while reading the config, named by its path (`deployments[2].api_key`). */
 export interface ConfigProblem {
   path: string;
@@ -29,13 +46,14 @@ const CYCLE = 'holds itself (a YAML alias inside its own anchor, or a cyclic obj
  * without a default is a problem at that path; the variable's value is never echoed. A node inside
  * itself (`&a { b: *a }`, which YAML allows) is a problem at the inner path and left out, so no later
  * stage recurses forever. `filled`, when given, receives each variable value put in, with the
- * reference that asked for it (`${OPENAI_API_KEY}`), so messages can quote a secret's reference instead.
+ * reference that asked for it (`${OPENAI_API_KEY}`) and the text it went into, so messages can quote a
+ * secret's reference instead.
  */
 export function interpolateEnv(
   node: unknown,
   env: Readonly<Record<string, string | undefined>>,
   problems: ConfigProblem[],
-  filled?: Map<string, string>,
+  filled?: Filled,
 ): unknown {
   return interpolate(node, env, problems, filled, [], new Set());
 }
@@ -44,7 +62,7 @@ function interpolate(
   node: unknown,
   env: Readonly<Record<string, string | undefined>>,
   problems: ConfigProblem[],
-  filled: Map<string, string> | undefined,
+  filled: Filled | undefined,
   path: PropertyKey[],
   within: Set<object>,
 ): unknown {
@@ -55,17 +73,20 @@ function interpolate(
       problems.push({ path: formatPath(path), message: broken });
       return node;
     }
-    return node.replace(REF_OR_ESCAPE, (match, name: string | undefined, fallback: string | undefined) => {
+    const used: Array<[value: string, ref: string]> = [];
+    const text = node.replace(REF_OR_ESCAPE, (match, name: string | undefined, fallback: string | undefined) => {
       if (name === undefined) return match.slice(1);
       const value = env[name];
       if (value !== undefined && value !== '') {
-        filled?.set(value, `\${${name}}`);
+        used.push([value, `\${${name}}`]);
         return value;
       }
       if (fallback !== undefined) return fallback;
       problems.push({ path: formatPath(path), message: `environment variable ${name} is not set` });
       return '';
     });
+    for (const [value, ref] of used) filled?.add(value, ref, text);
+    return text;
   }
   // Plain mappings only: an instance (a `Secret` a parse already resolved, in a config given again) is kept whole.
   if (node === null || typeof node !== 'object' || !(Array.isArray(node) || isPlain(node))) return node;
@@ -113,12 +134,15 @@ function isPlain(node: object): boolean {
  * Problems with every secret a variable filled in written as its reference (`${OPENAI_API_KEY}`). A
  * message quoting a value (`unknown deployment "..."`, an enum's `got "..."`) must not print a secret
  * that a variable also put into a field which is not secret, such as a key's variable pasted onto the
- * wrong line. A secret is what a secret field resolved (`core/scrub.ts` knows each, of 8 characters or
- * more); other values (`${LEDGER_STORE}` = postgres) stay as read. Longer values first, so one
- * containing another is replaced whole.
+ * wrong line. A variable is secret when the text it went into is one: a secret field's value
+ * (`secretTexts`, what the parse resolved as secrets) or any value `core/scrub.ts` knows (a credential
+ * header's), so `Bearer ${OTLP_TOKEN}` or `postgres://u:${PGPASS}@db` makes its variable secret too.
+ * Other values (`${LEDGER_STORE}` = postgres) stay as read. Longer values first, so one containing
+ * another is replaced whole; values shorter than 8 characters only where they stand as a word, so a
+ * short one does not rewrite every word that holds its letters.
  */
-export function withholdSecrets(problems: ConfigProblem[], filled: ReadonlyMap<string, string>): ConfigProblem[] {
-  return withheld(problems, withholder(filled));
+export function withholdSecrets(problems: ConfigProblem[], filled: Filled, secretTexts: ReadonlySet<string>): ConfigProblem[] {
+  return withheld(problems, withholder(filled, secretTexts));
 }
 
 function withheld(problems: ConfigProblem[], withhold: Withhold | undefined): ConfigProblem[] {
@@ -127,10 +151,21 @@ function withheld(problems: ConfigProblem[], withhold: Withhold | undefined): Co
 
 type Withhold = (text: string) => string;
 
-function withholder(filled: ReadonlyMap<string, string>): Withhold | undefined {
-  const secrets = [...filled.keys()].filter(isRegisteredSecret).sort((a, b) => b.length - a.length);
+/** Below this length a withheld value is replaced only as a whole word (as core/scrub.ts registers none shorter). */
+const WORD_ONLY_BELOW = 8;
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function withholder(filled: Filled, secretTexts: ReadonlySet<string>): Withhold | undefined {
+  const isSecret = (value: string): boolean =>
+    isRegisteredSecret(value) || [...(filled.into.get(value) ?? [])].some((text) => secretTexts.has(text) || isRegisteredSecret(text));
+  const secrets = [...filled.refs.keys()].filter(isSecret).sort((a, b) => b.length - a.length);
   if (secrets.length === 0) return undefined;
-  return (text) => secrets.reduce((out, v) => out.split(v).join(filled.get(v) ?? ''), text);
+  const replacements = secrets.map((v): [RegExp, string] => {
+    const pattern = v.length < WORD_ONLY_BELOW ? `(?<![A-Za-z0-9_])${escapeRegExp(v)}(?![A-Za-z0-9_])` : escapeRegExp(v);
+    return [new RegExp(pattern, 'g'), filled.refs.get(v) ?? ''];
+  });
+  return (text) => replacements.reduce((out, [pattern, ref]) => out.replace(pattern, () => ref), text);
 }
 
 /** What each parsed config's variables filled in, for problems found after the parse; only configs with such a secret. */
@@ -140,8 +175,8 @@ const FILLED = new WeakMap<object, Withhold>();
  * Keeps, for a config that parsed, which secrets its variables filled in, so problems found later (the
  * reach check, a `ConfigError` while an app is built from it) are withheld as the parse's own are.
  */
-export function rememberFilled(config: object, filled: ReadonlyMap<string, string>): void {
-  const withhold = withholder(filled);
+export function rememberFilled(config: object, filled: Filled, secretTexts: ReadonlySet<string>): void {
+  const withhold = withholder(filled, secretTexts);
   if (withhold !== undefined) FILLED.set(config, withhold);
 }
 

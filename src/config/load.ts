@@ -1,13 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as z from './zod.js';
 import { configSchema, configShapeSchema, deploymentSchema, type ConfigInput, type DeploymentBase, type DeploymentConfig, type GatewayConfig } from './schema.js';
 import { configIssueMessage, knownKeys, unknownKey } from './messages.js';
 import { plainHttpProblem } from './plain-http.js';
-import { MAX_ALIAS_COPIES, treeProblem, yamlProblems, type YamlModule } from './yaml-problems.js';
+import { aliasAmplification, MAX_ALIAS_COPIES, tagProblems, treeProblem, yamlProblems, type YamlModule } from './yaml-problems.js';
 import { aboutDropped, salvageConfig, type Salvaged } from './salvage.js';
-import { formatPath, interpolateEnv, rememberFilled, withholdConfigSecrets, withholdConfigText, withholdSecrets, type ConfigProblem } from './interpolate.js';
+import { Filled, formatPath, interpolateEnv, rememberFilled, withholdConfigSecrets, withholdConfigText, withholdSecrets, type ConfigProblem } from './interpolate.js';
 import { fileProblem } from './file-problem.js';
+import { noteSecretTexts } from './secret.js';
 import { PROVIDERS, findProvider } from '../providers/registry.js';
 import { checkRoutingReferences } from '../routing/references.js';
 import { checkAccessReferences, checkKeyResidency } from '../routing/access.js';
@@ -94,10 +95,23 @@ export function parseConfig(
   raw: unknown,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): { ok: true; config: GatewayConfig } | { ok: false; problems: ConfigProblem[] } {
+  const filled = new Filled();
+  const secretTexts = new Set<string>();
+  const result = noteSecretTexts(secretTexts, () => checkConfig(raw, env, filled));
+  if (!result.ok) return { ok: false, problems: withholdSecrets(result.problems, filled, secretTexts) };
+  rememberFilled(result.config, filled, secretTexts);
+  return result;
+}
+
+/** parseConfig's stages, its problems as found (secrets not yet withheld). */
+function checkConfig(
+  raw: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  filled: Filled,
+): { ok: true; config: GatewayConfig } | { ok: false; problems: ConfigProblem[] } {
   // One message: the checks below would add "deployments: required" to a config that has nothing at all.
   if (raw === null || raw === undefined) return { ok: false, problems: [{ path: '(root)', message: EMPTY_CONFIG }] };
   const interpolationProblems: ConfigProblem[] = [];
-  const filled = new Map<string, string>();
   // Before interpolation: a `${VAR}` in an anchor block counts only where a merge key copied it.
   const interpolated = interpolateEnv(withoutExtensions(raw), env, interpolationProblems, filled);
   const problems = new Problems();
@@ -110,7 +124,7 @@ export function parseConfig(
   else {
     problems.add(zodProblems(parsed.error.issues));
     // A list or a scalar at the top holds no section to salvage; its one problem says so.
-    if (!isRecord(interpolated)) return { ok: false, problems: withholdSecrets(problems.list, filled) };
+    if (!isRecord(interpolated)) return { ok: false, problems: problems.list };
     salvaged = salvageConfig(interpolated);
     const again = configSchema.safeParse(salvaged.input, PARSE);
     if (!again.success) problems.add(later(zodProblems(again.error.issues), salvaged));
@@ -131,10 +145,9 @@ export function parseConfig(
     const checked = checkProvider(entry as DeploymentBase, index, false);
     if ('problems' in checked) problems.add(checked.problems);
   }
-  if (data === undefined || problems.list.length > 0) return { ok: false, problems: withholdSecrets(problems.list, filled) };
+  if (data === undefined || problems.list.length > 0) return { ok: false, problems: problems.list };
   const config: GatewayConfig = { ...data, deployments };
   Object.defineProperty(config, RESOLVED, { value: true, enumerable: false });
-  rememberFilled(config, filled);
   return { ok: true, config };
 }
 
@@ -207,6 +220,10 @@ function configTree(text: string, source: string): unknown {
   // process warnings, outside the logger; such a key is reported as the unknown key it is.
   const doc = yaml().parseDocument(text, { prettyErrors: true, merge: true, logLevel: 'error' });
   if (doc.errors.length > 0) throw new ConfigError(source, yamlProblems(doc, text, yaml()));
+  const tags = tagProblems(doc);
+  if (tags.length > 0) throw new ConfigError(source, tags);
+  const amplified = aliasAmplification(doc, text, yaml());
+  if (amplified !== undefined) throw new ConfigError(source, [amplified]);
   // yaml finds a merge of a non-mapping and an alias bomb only while building the tree, and throws.
   try {
     return doc.toJS({ maxAliasCount: MAX_ALIAS_COPIES }) as unknown;
@@ -226,12 +243,39 @@ export function parseConfigText(
   return result.config;
 }
 
+/** The largest config file read: far above any real config, far below what would hold a process up. */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A config file's text. Only a regular file is read (`-c /dev/zero` would fill memory, a FIFO hang the
+ * start), of at most MAX_CONFIG_BYTES, and only UTF-8: Node would replace other bytes with U+FFFD and a
+ * key or secret would be silently other than written.
+ */
 function readConfigText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    const why = fileProblem(err);
+  const refuse = (why: string): never => {
     throw new ConfigError(path, [{ path: '(file)', message: `cannot read config file: ${why}` }], `cannot read config file ${path}: ${why}`);
+  };
+  let bytes: Buffer;
+  try {
+    const stat = statSync(path);
+    if (stat.isDirectory()) return refuse('it is a directory, not a file');
+    if (!stat.isFile()) return refuse('it is not a regular file (a device, FIFO or socket)');
+    if (stat.size > MAX_CONFIG_BYTES) return refuse(`it is larger than ${MAX_CONFIG_BYTES} bytes`);
+    bytes = readFileSync(path);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    return refuse(fileProblem(err));
+  }
+  if (bytes.length > MAX_CONFIG_BYTES) return refuse(`it is larger than ${MAX_CONFIG_BYTES} bytes`);
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  if (utf16 || bytes.includes(0)) return refuse('it is not UTF-8 text (UTF-16, or NUL bytes): save it as UTF-8');
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    const line = new TextDecoder('utf-8').decode(bytes).split('\uFFFD')[0]?.split('\n').length ?? 1;
+    return refuse(`it is not UTF-8 text (line ${line} holds bytes that are not): save it as UTF-8`);
   }
 }
 

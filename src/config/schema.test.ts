@@ -231,3 +231,50 @@ describe('deployment headers', () => {
     expect(scrub('bad token hdr-bearer-4Fq8Zk2, proxy hdr-proxy-9Lw3Tn6, team platform-east')).toBe('bad token [redacted], proxy [redacted], team platform-east');
   });
 });
+
+describe('config checks found in review', () => {
+  it('refuses an empty server.host, which would listen on every interface', () => {
+    expect(problemsOf({ deployments: [deployment('a')], server: { host: '' } })).toEqual([expect.stringMatching(/^server\.host: must name the address to listen on/)]);
+  });
+
+  it('refuses budgets.state redis without state.redis_url, at budgets.state, as serve would', () => {
+    expect(problemsOf({ deployments: [deployment('a')], budgets: { state: 'redis', limits: [{ name: 'b', period: 'daily', hard_usd: 1 }] } })).toEqual([
+      'budgets.state: budgets.state "redis" needs state.redis_url (e.g. ${REDIS_URL})',
+    ]);
+    // No budget to count (no limits, no virtual keys): serve opens no counters, so neither refuses it.
+    expect(parseConfig({ deployments: [deployment('a')], budgets: { state: 'redis' } }, {}).ok).toBe(true);
+  });
+
+  it('names the alias that clashes with another group\'s name by its own path', () => {
+    const groups = [
+      { name: 'chat', deployments: ['a'] },
+      { name: 'fast', aliases: ['quick', 'chat'], deployments: ['a'] },
+    ];
+    expect(problemsOf({ deployments: [deployment('a')], groups })).toEqual(['groups[1].aliases[1]: model name "chat" is already used by groups[0]']);
+  });
+});
+
+describe('store URLs', () => {
+  const base = { deployments: [deployment('a')] };
+
+  it('refuses a ledger.url that is no URL or not postgres, and a redis_url that is not redis, by path, never quoting the URL', () => {
+    const problems = problemsOf({
+      ...base,
+      ledger: { store: 'postgres', url: 'postgres://u:pgS3cretXYZ@127.0.0.1:notaport/db' },
+      state: { store: 'redis', redis_url: 'http://:rdS3cretXYZ@127.0.0.1:6379' },
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^state\.redis_url: must be a redis:\/\/ or rediss:\/\/ URL, such as redis:\/\/:\$\{REDIS_PASSWORD\}@redis:6379 \(not shown: it may hold a password\)$/),
+      expect.stringMatching(/^ledger\.url: is not a URL \(not shown: it may hold a password\); expected a postgres:\/\/ or postgresql:\/\/ URL/),
+    ]);
+    expect(problems.join('\n')).not.toMatch(/S3cretXYZ/);
+    for (const url of ['not a url', 'mysql://u@db/x']) expect(problemsOf({ ...base, ledger: { store: 'postgres', url } })).toEqual([expect.stringMatching(/^ledger\.url: /)]);
+  });
+
+  it('takes postgres, postgresql (a Unix socket too), redis and rediss URLs, and an empty one as not set', () => {
+    for (const url of ['postgres://u:p@db:5432/x', 'postgresql:///switchyard?host=/var/run/postgresql', '']) {
+      expect(parseConfig({ ...base, ledger: { store: 'sqlite', url } }, {}).ok).toBe(true);
+    }
+    for (const redis_url of ['redis://:p@redis:6379', 'rediss://redis:6380/0']) expect(parseConfig({ ...base, state: { store: 'redis', redis_url } }, {}).ok).toBe(true);
+  });
+});

@@ -1,5 +1,5 @@
 import * as z from './zod.js';
-import { secretRef, storeUrlRef } from './secret-ref.js';
+import { headerSecretRef, storeUrlRef } from './secret-ref.js';
 import { registerCredentialHeader, Secret } from './secret.js';
 import { timerMs } from './timer.js';
 import { httpUrl } from './url.js';
@@ -41,7 +41,7 @@ export const deploymentSchema = z.looseObject({
   endpoint: httpUrl({ invalid: 'expected an http(s) URL', fix: 'give them as api_key or headers: { authorization: ... }', query: 'none' }).optional(),
   /** Credentials travel over plain http only to this host (loopback) unless this is set. */
   allow_insecure_http: z.boolean().default(false),
-  api_key: secretRef.optional(),
+  api_key: headerSecretRef.optional(),
   /** Extra headers on every upstream request; checked here, so a bad one never reaches a socket. */
   headers: z
     .record(z.string(), z.string())
@@ -110,7 +110,8 @@ function basePathProblem(path: string): string | undefined {
 
 export const serverSchema = z
   .strictObject({
-    host: z.string().default(SERVER_DEFAULTS.host),
+    /** Node listens on every interface for an empty host: that is 0.0.0.0 or ::, written out. */
+    host: z.string().min(1, 'must name the address to listen on (127.0.0.1 for this host only, 0.0.0.0 for every interface): an empty host would listen on every interface').default(SERVER_DEFAULTS.host),
     port: z.number().int().min(0).max(65535).default(SERVER_DEFAULTS.port),
     body_limit_bytes: z.number().int().positive().default(SERVER_DEFAULTS.body_limit_bytes),
     shutdown_grace_ms: timerMs().min(0).default(SERVER_DEFAULTS.shutdown_grace_ms),
@@ -152,7 +153,7 @@ export type KeyRole = (typeof KEY_ROLES)[number];
 /** A client API key of the gateway itself; the tags attribute usage and drive budgets and residency. */
 export const apiKeySchema = z.strictObject({
   id: z.string().regex(idPattern, 'expected letters, digits, and . _ : -'),
-  key: secretRef,
+  key: headerSecretRef,
   team: z.string().min(1).optional(),
   user: z.string().min(1).optional(),
   tags: keyTagsSchema.default({}),
@@ -176,7 +177,7 @@ export type ApiKeyConfig = z.infer<typeof apiKeySchema>;
 export const stateSchema = z
   .strictObject({
     store: z.enum(['memory', 'redis']).default('memory'),
-    redis_url: storeUrlRef,
+    redis_url: storeUrlRef(['redis:', 'rediss:'], 'redis://:${REDIS_PASSWORD}@redis:6379'),
     key_prefix: z.string().default('switchyard:'),
   })
   .superRefine((s, ctx) => {
@@ -225,6 +226,8 @@ export const configSchema = configShapeSchema.superRefine((cfg, ctx) => {
     ctx.addIssue({ code: 'custom', path: ['keys', 'hmac_secret'], message: 'virtual keys live in the ledger database: they need ledger.enabled with store sqlite or postgres' });
   }
   if (cfg.cache.store === 'redis' && !cfg.state.redis_url) ctx.addIssue({ code: 'custom', path: ['cache', 'store'], message: 'cache.store "redis" needs state.redis_url (e.g. ${REDIS_URL})' });
+  // Where serve opens the counters (budgets to count: limits, or virtual keys' own), so check-config refuses what serve would.
+  if (cfg.budgets.state === 'redis' && !cfg.state.redis_url && (cfg.budgets.limits.length > 0 || cfg.keys.hmac_secret)) ctx.addIssue({ code: 'custom', path: ['budgets', 'state'], message: 'budgets.state "redis" needs state.redis_url (e.g. ${REDIS_URL})' });
   // Counters are keyed by name: two limits of one name would silently share one counter, and `key:`
   // names are the API keys' and virtual keys' own (`key:<id>`, `key:<id>:<period>`).
   const rules = new Map<string, number>();
@@ -249,13 +252,12 @@ export const configSchema = configShapeSchema.superRefine((cfg, ctx) => {
   });
   const names = new Map<string, string>();
   cfg.groups.forEach((g, gi) => {
-    for (const name of [g.name, ...g.aliases]) {
+    [g.name, ...g.aliases].forEach((name, ni) => {
       const owner = names.get(name);
-      if (owner !== undefined) {
-        ctx.addIssue({ code: 'custom', path: ['groups', gi, 'name'], message: `model name "${name}" is already used by ${owner}` });
-      }
+      const at = ni === 0 ? ['groups', gi, 'name'] : ['groups', gi, 'aliases', ni - 1];
+      if (owner !== undefined) ctx.addIssue({ code: 'custom', path: at, message: `model name "${name}" is already used by ${owner}` });
       names.set(name, `groups[${gi}]`);
-    }
+    });
     const listed = new Map<string, number>();
     groupMembers(g).forEach((m, mi) => {
       const first = listed.get(m.id);

@@ -1,5 +1,6 @@
 import * as z from './zod.js';
 import { resolveSecretRef, Secret } from './secret.js';
+import { headerProblem } from '../providers/transport/request-head.js';
 
 const AS_TEXT = (issue: { input: unknown }): string | undefined =>
   issue.input === undefined ? undefined : `expected a secret reference (\${ENV_VAR} or file:/path) as text, got a ${typeof issue.input === 'object' ? 'mapping or list' : typeof issue.input} (not shown)`;
@@ -23,15 +24,37 @@ export const secretRef = secretInput()
   .transform((v, ctx) => (v instanceof Secret ? v : resolve(v, ctx)));
 
 /**
+ * A secret sent as (part of) a header value: an API key, a client key compared with one, an OTLP
+ * header. A line break or control character would split the request or never match; refused at the
+ * field's path, without the value.
+ */
+export const headerSecretRef = secretRef.superRefine((secret, ctx) => {
+  const problem = secret instanceof Secret ? headerProblem('authorization', secret.reveal()) : undefined;
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `the value ${problem}; it is sent in a header` });
+});
+
+/**
  * A store's connection URL (`ledger.url`, `state.redis_url`): a secret reference that may also be empty,
  * which means not set. `${DATABASE_URL:-}` then names the URL when the environment has one and leaves it
  * out otherwise, so one config serves with and without the store (deploy/kubernetes/components/
  * shared-stores); the store that needs the URL still refuses to start without it. Other secrets stay
- * `secretRef`, where an empty value is a mistake (an API key that would send no key).
+ * `secretRef`, where an empty value is a mistake (an API key that would send no key). A URL that does
+ * not parse (`not a url`, a port that is no number) or has another scheme than `protocols` (a driver
+ * would fail at start, or read it as something else) is refused here, never quoted: it may hold a password.
  */
-export const storeUrlRef = secretInput()
-  .transform((v, ctx): Secret | undefined => (v instanceof Secret ? v : v === '' ? undefined : resolve(v, ctx)))
-  .optional();
+export function storeUrlRef(protocols: readonly string[], example: string) {
+  const schemes = protocols.map((p) => `${p}//`).join(' or ');
+  return secretInput()
+    .transform((v, ctx): Secret | undefined => (v instanceof Secret ? v : v === '' ? undefined : resolve(v, ctx)))
+    .superRefine((secret, ctx) => {
+      if (secret === undefined) return;
+      const text = secret.reveal();
+      const url = URL.canParse(text) ? new URL(text) : undefined;
+      if (url === undefined) ctx.addIssue({ code: 'custom', message: `is not a URL (not shown: it may hold a password); expected a ${schemes} URL such as ${example}` });
+      else if (!protocols.includes(url.protocol)) ctx.addIssue({ code: 'custom', message: `must be a ${schemes} URL, such as ${example} (not shown: it may hold a password)` });
+    })
+    .optional();
+}
 
 /**
  * A reference as text, or a `Secret` a parse already resolved: a library caller may spread a loaded

@@ -48,19 +48,43 @@ export function registerCredentialHeader(name: string, value: string): void {
   if (token !== undefined) registerSecret(token);
 }
 
+/** Where the parse running now notes the text of each secret it resolves (see `noteSecretTexts`). */
+let noting: Set<string> | undefined;
+
 /**
- * Resolves a secret reference: `file:/path` reads the file (trailing newline trimmed); anything else
- * is the value itself (env references were already interpolated). Throws a message without the value.
+ * Runs `parse`, adding to `texts` the text of every secret reference it resolves that is the secret
+ * itself (not a `file:` path): a variable written into one (`Bearer ${OTLP_TOKEN}`) is then known to be
+ * part of a secret, and config errors quote its reference instead of its value.
+ */
+export function noteSecretTexts<T>(texts: Set<string>, parse: () => T): T {
+  const outer = noting;
+  noting = texts;
+  try {
+    return parse();
+  } finally {
+    noting = outer;
+  }
+}
+
+/**
+ * Resolves a secret reference: `file:/path` reads the file (trailing newline trimmed; an empty one is
+ * refused); anything else is the value itself (env references were already interpolated). Throws a
+ * message without the value.
  */
 export function resolveSecretRef(ref: string): Secret {
   if (ref.startsWith('file:')) {
     const path = ref.slice('file:'.length);
+    let value: string;
     try {
-      return new Secret(readFileSync(path, 'utf8').replace(/\r?\n$/, ''));
+      value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
       throw new Error(`cannot read secret file ${path} (${code})`);
     }
+    // As an empty `${VAR}` is: a key that would send no key (a file created but never filled).
+    if (value === '') throw new Error(`secret file ${path} is empty (a trailing newline aside)`);
+    return new Secret(value);
   }
+  noting?.add(ref);
   return new Secret(ref);
 }

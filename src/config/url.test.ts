@@ -73,3 +73,17 @@ describe('credentials in URL fields', () => {
     expect(problems['budgets.limits[0].webhook']).toBe('expected an http(s) URL');
   });
 });
+
+describe('URL hosts', () => {
+  it('refuses a URL whose host is not written after //, which the URL parser would take from its path', () => {
+    for (const endpoint of ['https:///v1', 'http:v1', 'http:/v1', 'http:\\\\host/v1']) {
+      expect(problemsAt({ deployments: [{ ...deployment, endpoint }] })['deployments[0].endpoint']).toBe("must name a host after the scheme's // (https://host[:port]/path)");
+    }
+  });
+
+  it('takes a host name, an IPv6 address and a port as written', () => {
+    for (const endpoint of ['https://api.example.com/v1', 'http://[::1]:8080/v1', 'HTTP://127.0.0.1:9']) {
+      expect(parseConfig({ deployments: [{ ...deployment, endpoint }] }, {}).ok).toBe(true);
+    }
+  });
+});

@@ -20,6 +20,9 @@ export interface HttpUrlOptions {
 /** Query parameter names that carry credentials: `api_key`, `apiKey`, `key` (Google), `sig` (Azure SAS), `code` (Azure Functions), `access_token`... */
 const CREDENTIAL_PARAM = /(key|secret|token|password|passwd|pwd|sig|signature|code|auth|authorization|credentials?)$/i;
 
+/** A scheme, `//` and a host's first character: what a URL naming its host starts with. */
+const WRITTEN_AUTHORITY = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/\\?#@\s]/;
+
 /**
  * An http(s) URL without `user:password@`: neither transport sends it (fetch refuses the URL and quotes
  * it whole in the error that gets logged), and a URL is shown and logged where a secret field is not.
@@ -28,6 +31,11 @@ const CREDENTIAL_PARAM = /(key|secret|token|password|passwd|pwd|sig|signature|co
 export function httpUrl(o: HttpUrlOptions): z.ZodURL {
   return z.url({ protocol: o.httpsOnly ? /^https$/ : /^https?$/, error: o.invalid }).superRefine((text, ctx) => {
     if (!URL.canParse(text)) return;
+    // The WHATWG parser reads `https:///v1` (or `https:v1`) as the host `v1`: a host is written after `//`.
+    if (!WRITTEN_AUTHORITY.test(text)) {
+      ctx.addIssue({ code: 'custom', message: 'must name a host after the scheme\'s // (https://host[:port]/path)' });
+      return;
+    }
     const url = new URL(text);
     if (url.username !== '' || url.password !== '') ctx.addIssue({ code: 'custom', message: `must not hold credentials (user:password@), which are never sent: ${o.fix}` });
     if (o.query === 'none' && (url.search !== '' || url.hash !== '')) {

@@ -25,6 +25,16 @@ export function yamlProblems(doc: Yaml.Document, text: string, yaml: YamlModule)
   return shown;
 }
 
+/** The tag is not quoted: `!<...>` may hold anything, a key pasted there included. */
+const UNKNOWN_TAG = 'an unknown YAML tag (!name), which would be dropped and the value read as plain text: Switchyard reads none (for an environment variable write ${NAME}, e.g. api_key: ${OPENAI_API_KEY})';
+
+/** Each tag yaml could not resolve (`!ENV X`, `!custom x`), at its line and column: yaml only warns, then reads the value without it. */
+export function tagProblems(doc: Yaml.Document): ConfigProblem[] {
+  return doc.warnings
+    .filter((w) => w.code === 'TAG_RESOLVE_FAILED')
+    .map((w) => ({ path: w.linePos ? `line ${w.linePos[0].line}, column ${w.linePos[0].col}` : '(yaml)', message: UNKNOWN_TAG }));
+}
+
 /** "duplicate key "id" (first at line 4)", from the key that starts at `offset` and its mapping's first one of that name. */
 function duplicateKey(doc: Yaml.Document, text: string, offset: number, yaml: YamlModule): string {
   let message = 'duplicate key: each key is written once per mapping';
@@ -48,6 +58,50 @@ function duplicateKey(doc: Yaml.Document, text: string, offset: number, yaml: Ya
  * default, 100, refused a 101st `<<: *defaults`), far below an alias bomb's billions.
  */
 export const MAX_ALIAS_COPIES = 100_000;
+
+/**
+ * How many nodes a document's aliases may copy in all, each alias counting every node of what it names
+ * (its own aliases expanded): a list of 20,000 aliases of a 20,000-item list is 400 million nodes from a
+ * 100 KB file, which yaml's alias count (one per alias) lets through. Far above a config sharing
+ * anchors across thousands of deployments.
+ */
+export const MAX_ALIAS_NODES = 100_000;
+
+/**
+ * The first alias at which the document's aliases have copied more than MAX_ALIAS_NODES nodes, or
+ * undefined. Each node's expanded size is counted once (memoised), so this takes time in the written
+ * size however far the aliases would expand; an alias inside its own anchor counts as one node here (it
+ * is reported by path later).
+ */
+export function aliasAmplification(doc: Yaml.Document, text: string, yaml: YamlModule): ConfigProblem | undefined {
+  const sizes = new Map<unknown, number>();
+  const open = new Set<unknown>();
+  const size = (node: unknown): number => {
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    if (open.has(node)) return 1;
+    open.add(node);
+    let n = 1;
+    if (yaml.isAlias(node)) n = size(node.resolve(doc));
+    else if (yaml.isMap(node)) for (const pair of node.items) n += size(pair.key) + size(pair.value);
+    else if (yaml.isSeq(node)) for (const item of node.items) n += size(item);
+    open.delete(node);
+    sizes.set(node, n);
+    return n;
+  };
+  let copied = 0;
+  let at: number | undefined;
+  yaml.visit(doc, {
+    Alias(_, alias) {
+      copied += size(alias.resolve(doc));
+      if (copied <= MAX_ALIAS_NODES) return undefined;
+      at = alias.range?.[0] ?? 0;
+      return yaml.visit.BREAK;
+    },
+  });
+  if (at === undefined) return undefined;
+  return { path: lineAndColumn(text, at), message: `the aliases up to here copy more than ${MAX_ALIAS_NODES} values in all (an alias copies everything its anchor holds): write the repeated part out, or share less` };
+}
 
 const MERGE_SOURCE = 'a merge key (<<) takes a mapping, an alias of one, or a list of them';
 
@@ -75,8 +129,23 @@ export function treeProblem(doc: Yaml.Document, text: string, err: unknown, yaml
     });
     return { path: at === undefined ? '(yaml)' : lineAndColumn(text, at), message: MERGE_SOURCE };
   }
-  return { path: '(yaml)', message: message.split('\n')[0] ?? message };
+  if (/^Unresolved alias/.test(message)) {
+    let at: number | undefined;
+    yaml.visit(doc, {
+      Alias(_, alias) {
+        if (alias.resolve(doc) !== undefined) return undefined;
+        at = alias.range?.[0];
+        return yaml.visit.BREAK;
+      },
+    });
+    return { path: at === undefined ? '(yaml)' : lineAndColumn(text, at), message: UNRESOLVED_ALIAS };
+  }
+  // yaml's own words up to the first colon: what follows quotes the document (an alias's or tag's name may be a secret pasted there).
+  return { path: '(yaml)', message: message.split(/[:\n]/)[0] ?? message };
 }
+
+/** The alias's name is not quoted: `*sk-...` is a key written without its quotes as often as a misspelt anchor. */
+const UNRESOLVED_ALIAS = 'an alias (*name) names no anchor (&name) set before it: anchor the value first, or quote a value that starts with *';
 
 const isMergeKey = (value: unknown): boolean => value === '<<' || (typeof value === 'symbol' && value.description === '<<');
 

@@ -88,7 +88,7 @@ export const ledgerSchema = z
     /** SQLite file (created with its folder). */
     path: z.string().min(1).default(LEDGER_DEFAULTS.path),
     /** PostgreSQL connection URL, usually `${DATABASE_URL}`; it carries a password, so it is a secret. Empty: not set. */
-    url: storeUrlRef,
+    url: storeUrlRef(['postgres:', 'postgresql:'], 'postgres://user:${PGPASSWORD}@db:5432/switchyard'),
     /** PostgreSQL schema holding the tables (created if missing). */
     schema: z.string().regex(PG_SCHEMA_NAME).default(LEDGER_DEFAULTS.schema),
     batch_size: z.number().int().positive().default(LEDGER_DEFAULTS.batch_size),

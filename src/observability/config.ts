@@ -1,7 +1,8 @@
 import * as z from '../config/zod.js';
 import { timerMs } from '../config/timer.js';
 import { httpUrl } from '../config/url.js';
-import { secretRef } from '../config/secret-ref.js';
+import { headerSecretRef } from '../config/secret-ref.js';
+import { headerProblem } from '../providers/transport/request-head.js';
 
 const TRACING_DEFAULTS = { enabled: false, protocol: 'http/protobuf' as const, headers: {}, service_name: 'switchyard', sample_ratio: 1, export_timeout_ms: 10_000 };
 
@@ -17,7 +18,16 @@ export const tracingSchema = z
     /** OTLP/HTTP's encoding: binary protobuf (the OTel default, which every collector takes) or JSON. */
     protocol: z.enum(['http/protobuf', 'http/json']).default(TRACING_DEFAULTS.protocol),
     /** OTLP headers (e.g. an API key for a hosted collector), each a secret: a literal, `${ENV}` or `file:/path`. */
-    headers: z.record(z.string(), secretRef).default(TRACING_DEFAULTS.headers),
+    headers: z
+      .record(z.string(), headerSecretRef)
+      // Checked as a deployment's headers are, so a bad one never reaches the exporter's socket.
+      .superRefine((headers, ctx) => {
+        for (const name of Object.keys(headers)) {
+          const problem = headerProblem(name, '');
+          if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: `the header ${problem}` });
+        }
+      })
+      .default(TRACING_DEFAULTS.headers),
     service_name: z.string().min(1).default(TRACING_DEFAULTS.service_name),
     /** Share of new traces recorded; a client's `traceparent` decides for its own trace. */
     sample_ratio: z.number().min(0).max(1).default(TRACING_DEFAULTS.sample_ratio),

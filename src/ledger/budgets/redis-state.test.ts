@@ -212,13 +212,17 @@ if (REDIS_URL) {
 }
 
 describe('budgets.state config', () => {
-  it('refuses budgets.state "redis" without state.redis_url, naming the setting', async () => {
-    const cfg = resolveConfig({
-      deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }],
-      ledger: { enabled: false },
-      budgets: { state: 'redis', limits: [{ name: 'g', period: 'daily', hard_usd: 1 }] },
-    });
-    const err = await createLedger(cfg).catch((e: unknown) => e);
+  it('refuses budgets.state "redis" without state.redis_url, naming the setting, when the config is read', () => {
+    let err: unknown;
+    try {
+      resolveConfig({
+        deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }],
+        ledger: { enabled: false },
+        budgets: { state: 'redis', limits: [{ name: 'g', period: 'daily', hard_usd: 1 }] },
+      });
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).problems).toEqual([{ path: 'budgets.state', message: 'budgets.state "redis" needs state.redis_url (e.g. ${REDIS_URL})' }]);
   });
