@@ -116,8 +116,14 @@ describe('config reload', () => {
   it('keeps an operator drain across a reload, and names sections only a restart applies', async () => {
     const h = holder(configWith('a', 'b'));
     h.current.gateway.drain('a', { reason: 'runbook' });
-    next = () => ({ ...configWith('a', 'b'), server: { ...configWith('a').server, port: 9999 } });
+    const moved = { ...configWith('a', 'b'), server: { ...configWith('a').server, port: 9999 } };
+    next = () => moved;
     expect((await h.reload()).restartRequired).toEqual(['server']);
+    // The log level and the spot-interruption watcher are set up once too; upstream_error_text applies at once.
+    next = () => ({ ...moved, logging: { level: 'error', upstream_error_text: true }, interruption: { ...moved.interruption, provider: 'aws' } });
+    expect((await h.reload()).restartRequired).toEqual(['logging.level', 'interruption']);
+    next = () => ({ ...moved, logging: { level: 'error', upstream_error_text: false }, interruption: { ...moved.interruption, provider: 'aws' } });
+    expect((await h.reload()).restartRequired).toEqual([]);
     expect(h.current.gateway.status().deployments.find((d) => d.id === 'a')?.drain).toMatchObject({ drained: true, reason: 'runbook' });
   });
 });

@@ -27,7 +27,7 @@ export interface ReloadOptions<T extends Reloadable> {
 export interface ReloadResult {
   reloaded: true;
   deployments: number;
-  /** Config sections that changed but are read once at start-up (`server`: the listener). */
+  /** Settings that changed but are read once at start-up (`server`, `logging.level`, `interruption`), by path. */
   restartRequired: string[];
   /**
    * Virtual keys the new config no longer fits (a group, model or residency tag they need is gone):
@@ -38,8 +38,15 @@ export interface ReloadResult {
   keysNotMatchingTotal: number;
 }
 
-/** Sections whose changes the running process cannot apply: the listener was built from them. */
-const START_UP_ONLY = ['server'] as const;
+/**
+ * Settings whose changes the running process cannot apply, by their path: the listener was built from
+ * `server`, the loggers from `logging.level`, the spot-interruption watcher from `interruption`.
+ */
+const START_UP_ONLY: ReadonlyArray<readonly [path: string, read: (c: GatewayConfig) => unknown]> = [
+  ['server', (c) => c.server],
+  ['logging.level', (c) => c.logging.level],
+  ['interruption', (c) => c.interruption],
+];
 
 /** One config's app and the requests still running on it. */
 export interface Generation<T> {
@@ -126,7 +133,7 @@ export class AppHolder<T extends Reloadable> {
     const old = this.generation;
     carryDrains(old.app.gateway, next.gateway);
     this.generation = { app: next, inFlight: 0, idle: undefined };
-    const restartRequired = START_UP_ONLY.filter((k) => JSON.stringify(old.app.gateway.config[k]) !== JSON.stringify(config[k]));
+    const restartRequired = START_UP_ONLY.filter(([, read]) => JSON.stringify(read(old.app.gateway.config)) !== JSON.stringify(read(config))).map(([path]) => path);
     const keys = next.governance?.keys;
     const keysNotMatching = keys?.mismatches(MISMATCHES_SHOWN) ?? [];
     const keysNotMatchingTotal = keys?.mismatchCount ?? 0;
