@@ -140,3 +140,11 @@ describe('a Bedrock deployment whose model ARN hides its model', () => {
     expect(quiet).toEqual([]);
   });
 });
+
+describe('explicit keys in the config', () => {
+  it('refuses a key id or session token that could not travel in a header, at its path and without its value', () => {
+    expect(problems(deployment({ model: HAIKU_35, session_token: 'FwoGZXIvYXdzE\nInjected: 1' }))).toEqual(['deployments[0].session_token: the value has a character a header value cannot carry (control characters, CR/LF, non-ASCII); it is sent in a header']);
+    expect(problems(deployment({ model: HAIKU_35, access_key_id: 'AKIA\u0000EXAMPLE' })).map((p) => p.split(':')[0])).toEqual(['deployments[0].access_key_id']);
+    expect(problems(deployment({ model: HAIKU_35, session_token: 'FwoGZXIvYXdzEPlainToken' }))).toEqual([]);
+  });
+});

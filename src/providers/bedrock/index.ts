@@ -1,6 +1,6 @@
 import * as z from '../../config/zod.js';
 import { timerMs } from '../../config/timer.js';
-import { secretRef } from '../../config/secret-ref.js';
+import { headerSecretRef, secretRef } from '../../config/secret-ref.js';
 import type { Provider } from '../../core/provider.js';
 import type { ProviderFactory } from '../registry.js';
 // The dialect's index would load the AWS event-stream codec: only the model-family rule is needed here.
@@ -18,10 +18,10 @@ const options = () =>
     .looseObject({
       /** The AWS region the requests go to and are signed for (an inference profile's source region). */
       region: z.string().regex(AWS_REGION, 'expected an AWS region such as us-east-1').describe('the AWS region, e.g. us-east-1'),
-      /** Explicit keys; without them the AWS default credential chain is used. */
-      access_key_id: secretRef.optional(),
+      /** Explicit keys; without them the AWS default credential chain is used. The key id and the token travel in headers. */
+      access_key_id: headerSecretRef.optional(),
       secret_access_key: secretRef.optional(),
-      session_token: secretRef.optional(),
+      session_token: headerSecretRef.optional(),
       /** Shared-config profile for the default chain. */
       profile: z.string().min(1).optional(),
       max_connections: z.number().int().positive().default(128),
