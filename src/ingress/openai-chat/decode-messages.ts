@@ -82,18 +82,38 @@ function partAt(parts: unknown[], i: number, param: string): { part: Record<stri
   return { part, p };
 }
 
-/** Content that may only be text (system, assistant and tool messages). */
-function textContent(content: unknown, param: string): TextPart[] {
-  if (typeof content === 'string') return [{ type: 'text', text: content }];
+/**
+ * A message's content: a string is one text part; a list is read part by part with `decode`, which
+ * returns undefined for a type it does not take (then `'<param>.type' must be <types>`).
+ */
+function contentOf<P extends TextPart | UserPart>(content: unknown, param: string, types: string, decode: (part: Record<string, unknown>, p: string) => P | undefined): P[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content } as P];
   const parts = partsOf(content, param);
-  const out: TextPart[] = [];
+  const out: P[] = [];
   for (let i = 0; i < parts.length; i++) {
     const { part, p } = partAt(parts, i, param);
-    if (part.type !== 'text') throw bad(`${p}.type`, `'${p}.type' must be 'text'.`);
-    out.push(textPart(part, p));
+    const decoded = decode(part, p);
+    if (decoded === undefined) throw bad(`${p}.type`, `'${p}.type' must be ${types}.`);
+    out.push(decoded);
   }
   return out;
 }
+
+/** Content that may only be text (system, developer and tool messages). */
+function textContent(content: unknown, param: string): TextPart[] {
+  return contentOf(content, param, "'text'", textOnly);
+}
+
+// The part decoders, made once rather than a closure per message.
+const textOnly = (part: Record<string, unknown>, p: string): TextPart | undefined => (part.type === 'text' ? textPart(part, p) : undefined);
+const assistantPart = (part: Record<string, unknown>, p: string): TextPart | undefined => {
+  if (part.type === 'text') return textPart(part, p);
+  if (part.type !== 'refusal') return undefined;
+  if (typeof part.refusal !== 'string') throw bad(`${p}.refusal`, `'${p}.refusal' must be a string.`);
+  return { type: 'text', text: part.refusal };
+};
+const userPart = (part: Record<string, unknown>, p: string): UserPart | undefined =>
+  part.type === 'text' ? textPart(part, p) : part.type === 'image_url' ? imagePart(part, p) : part.type === 'file' ? filePart(part, p) : undefined;
 
 /**
  * An assistant turn's content: text, or parts of text and `refusal` (OpenAI's
@@ -101,32 +121,11 @@ function textContent(content: unknown, param: string): TextPart[] {
  * client saw, text to the model as the turn-level `refusal` is.
  */
 function assistantContent(content: unknown, param: string): TextPart[] {
-  if (typeof content === 'string') return [{ type: 'text', text: content }];
-  const parts = partsOf(content, param);
-  const out: TextPart[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const { part, p } = partAt(parts, i, param);
-    if (part.type === 'text') out.push(textPart(part, p));
-    else if (part.type === 'refusal') {
-      if (typeof part.refusal !== 'string') throw bad(`${p}.refusal`, `'${p}.refusal' must be a string.`);
-      out.push({ type: 'text', text: part.refusal });
-    } else throw bad(`${p}.type`, `'${p}.type' must be 'text' or 'refusal'.`);
-  }
-  return out;
+  return contentOf(content, param, "'text' or 'refusal'", assistantPart);
 }
 
 function userContent(content: unknown, param: string): UserPart[] {
-  if (typeof content === 'string') return [{ type: 'text', text: content }];
-  const parts = partsOf(content, param);
-  const out: UserPart[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const { part, p } = partAt(parts, i, param);
-    if (part.type === 'text') out.push(textPart(part, p));
-    else if (part.type === 'image_url') out.push(imagePart(part, p));
-    else if (part.type === 'file') out.push(filePart(part, p));
-    else throw bad(`${p}.type`, `'${p}.type' must be 'text', 'image_url' or 'file'.`);
-  }
-  return out;
+  return contentOf(content, param, "'text', 'image_url' or 'file'", userPart);
 }
 
 function textPart(part: Record<string, unknown>, p: string): TextPart {
