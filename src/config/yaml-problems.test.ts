@@ -46,4 +46,10 @@ describe('YAML problems', () => {
     expect(problems[0]).toMatch(/an unknown YAML tag \(!name\).*write \$\{NAME\}/);
     expect(problems.join('\n')).not.toContain('SECRETabc123');
   });
+
+  it('says a second document began, in the words of a config rather than of the yaml library', () => {
+    expect(problemsOf(['server:', '  port: 4000', '---', 'deployments:', deployment].join('\n'))).toEqual([
+      'line 3, column 1: a second YAML document starts here (a --- line after the first): a config is one document; remove the line, or join the two',
+    ]);
+  });
 });

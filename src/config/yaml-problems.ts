@@ -4,6 +4,9 @@ import type { ConfigProblem } from './interpolate.js';
 /** The part of yaml these messages use; load.ts requires the package on first use. */
 export type YamlModule = Pick<typeof Yaml, 'parseDocument' | 'visit' | 'isScalar' | 'isMap' | 'isSeq' | 'isAlias'>;
 
+/** yaml's own words name its API (`YAML.parseAllDocuments()`), which a config's author has no use for. */
+const MULTIPLE_DOCUMENTS = 'a second YAML document starts here (a --- line after the first): a config is one document; remove the line, or join the two';
+
 /** YAML syntax errors reported at most; the rest are counted. */
 const MAX_YAML_ERRORS = 5;
 
@@ -18,7 +21,7 @@ export function yamlProblems(doc: Yaml.Document, text: string, yaml: YamlModule)
   // Later syntax errors mostly follow from the first (a file that is not YAML gives one per token).
   const shown = doc.errors.slice(0, MAX_YAML_ERRORS).map((e) => ({
     path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '(yaml)',
-    message: e.code === 'DUPLICATE_KEY' ? duplicateKey(doc, text, e.pos[0], yaml) : (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''),
+    message: e.code === 'DUPLICATE_KEY' ? duplicateKey(doc, text, e.pos[0], yaml) : e.code === 'MULTIPLE_DOCS' ? MULTIPLE_DOCUMENTS : (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''),
   }));
   const more = doc.errors.length - shown.length;
   if (more > 0) shown.push({ path: '(yaml)', message: `${more} more syntax error${more === 1 ? '' : 's'}, most following from those above` });
