@@ -12,6 +12,7 @@ import type { BudgetConfig } from './config.js';
 import { toUsageEvent, type UsageEvent } from './event.js';
 import { PriceBook, type CostResult, type PriceKey } from './pricing/price-book.js';
 import { openStore } from './store/open.js';
+import { ensureFolderOf, openingLocalPath } from './local-paths.js';
 import type { LedgerStore } from './store/sql-store.js';
 import type { ClusterReads } from './store/wal-gate.js';
 import { errorMessage } from '../core/error-trace.js';
@@ -93,11 +94,13 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
     const usd = priceOf(record);
     return toUsageEvent(record, { usd, priced: usd !== undefined });
   };
-  const store = options.store ?? (lc.enabled ? await openStore(lc, logger, options.walReads) : undefined);
+  const opening = (): Promise<LedgerStore> => openStore(lc, logger, options.walReads);
+  const store = options.store ?? (lc.enabled ? await (lc.store === 'sqlite' ? openingLocalPath('ledger.path', lc.path, opening) : opening()) : undefined);
   const journal =
     store && lc.journal
-      ? new Journal(lc.journal_dir, (err) => logger.error({ err: errorMessage(err), dir: lc.journal_dir }, 'ledger journal write failed; these events are kept for the store in memory only'))
+      ? openingLocalPath('ledger.journal_dir', lc.journal_dir, () => new Journal(lc.journal_dir, (err) => logger.error({ err: errorMessage(err), dir: lc.journal_dir }, 'ledger journal write failed; these events are kept for the store in memory only')))
       : undefined;
+  if (store) ensureFolderOf('ledger.spill_path', lc.spill_path);
   const batcher = store
     ? new LedgerBatcher({ store, logger, batchSize: lc.batch_size, flushIntervalMs: lc.flush_interval_ms, maxBuffer: lc.max_buffer, spillPath: lc.spill_path, retryIntervalMs: lc.retry_interval_ms, now, toEvent, journal, copyUnstored: options.copyUnstored })
     : undefined;

@@ -90,6 +90,12 @@ export const serveCommand: Command = {
     try {
       served = await serveApp(config, values.config, io, loggers, { port, host: values.host });
     } catch (err) {
+      // Found while the app was built (a ledger path the filesystem refuses, a store it needs): the file's problem.
+      if (err instanceof ConfigError && err.source === 'config') {
+        io.err(new ConfigError(values.config, err.problems).message);
+        io.err('refusing to start without a valid config');
+        return 1;
+      }
       const reason = listenFailure(err);
       if (reason === undefined) throw err;
       io.err(cannotListen(at, { reason, part: listenFailurePart(err) }));
