@@ -100,7 +100,8 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
     store && lc.journal
       ? openingLocalPath('ledger.journal_dir', lc.journal_dir, () => new Journal(lc.journal_dir, (err) => logger.error({ err: errorMessage(err), dir: lc.journal_dir }, 'ledger journal write failed; these events are kept for the store in memory only')))
       : undefined;
-  if (store) ensureFolderOf('ledger.spill_path', lc.spill_path);
+  // The spill file's folder, for a store of its own that can be down (not on serverless, where the instance's disk dies with it).
+  if (store && options.store === undefined && lc.store !== 'stdout' && !options.copyUnstored) ensureFolderOf('ledger.spill_path', lc.spill_path);
   const batcher = store
     ? new LedgerBatcher({ store, logger, batchSize: lc.batch_size, flushIntervalMs: lc.flush_interval_ms, maxBuffer: lc.max_buffer, spillPath: lc.spill_path, retryIntervalMs: lc.retry_interval_ms, now, toEvent, journal, copyUnstored: options.copyUnstored })
     : undefined;
