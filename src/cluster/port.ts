@@ -1,10 +1,11 @@
 import { createServer } from 'node:net';
 
 /**
- * The exit code of a `serve --workers` worker that cannot listen (the port taken after the primary's
- * check, say): restarting it would fail the same way, so the primary stops instead (EX_CONFIG).
+ * The exit code of a `serve --workers` worker that cannot start: it cannot listen (the port taken after
+ * the primary's check, say), or its app refused a setting of the config (a ledger folder the filesystem
+ * refuses). Restarting it would fail the same way, so the primary stops instead (EX_CONFIG).
  */
-export const CANNOT_LISTEN_EXIT = 78;
+export const CANNOT_START_EXIT = 78;
 
 /** Why a failed listen failed, in an operator's words; undefined for an error that is not about listening. */
 export function listenFailure(err: unknown): string | undefined {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CANNOT_LISTEN_EXIT } from './port.js';
+import { CANNOT_START_EXIT } from './port.js';
 import { restartPolicy } from './primary.js';
 
 describe("the primary's answer to a worker that crashed", () => {
@@ -24,6 +24,6 @@ describe("the primary's answer to a worker that crashed", () => {
 
   it('never restarts one that cannot listen: it would fail the same way', () => {
     const afterCrash = restartPolicy(5, 60_000, () => 0);
-    expect(afterCrash(CANNOT_LISTEN_EXIT)).toBe('cannot listen');
+    expect(afterCrash(CANNOT_START_EXIT)).toBe('cannot start');
   });
 });

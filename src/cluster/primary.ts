@@ -10,7 +10,7 @@ import { answer, Asks, CLUSTER_TARGET, isCall, isTell, type AskMessage, type Pus
 import { ClusterMetrics, METRICS_TOPIC, type MetricsWorker } from './metrics.js';
 import { gatherStatus, STATUS_TOPIC } from './status.js';
 import { LOAD_TOPIC, LoadRelay } from './load.js';
-import { CANNOT_LISTEN_EXIT } from './port.js';
+import { CANNOT_START_EXIT } from './port.js';
 import { WAL_READS_TARGET, WalReadCounts, walReadHandlers } from './wal-reads.js';
 import type { LoadReport } from '../routing/load.js';
 import type { GatewayStatus } from '../gateway/engine.js';
@@ -106,7 +106,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       } else if (verdict) {
         failed = true;
         // A port taken after the primary's check: no restart can help.
-        if (verdict === 'cannot listen') logger.error({ worker: worker.id, code }, 'a worker cannot listen on the port: stopping');
+        if (verdict === 'cannot start') logger.error({ worker: worker.id, code }, 'a worker cannot start (its port, or a setting it reported): stopping');
         else logger.error({ worker: worker.id, code, signal, restarts: maxRestarts, windowMs }, 'workers keep crashing: stopping');
         onStop('SIGTERM');
       }
@@ -128,12 +128,12 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
 
 /**
  * What to do about a worker that crashed: restart it, at most `max` times per `windowMs`, then give up;
- * one that cannot listen (`CANNOT_LISTEN_EXIT`) would only fail the same way again.
+ * one that cannot start (`CANNOT_START_EXIT`: its port, a setting its app refused) would only fail the same way again.
  */
-export function restartPolicy(max: number, windowMs: number, now: () => number = Date.now): (code: number | null) => 'restart' | 'give up' | 'cannot listen' {
+export function restartPolicy(max: number, windowMs: number, now: () => number = Date.now): (code: number | null) => 'restart' | 'give up' | 'cannot start' {
   const restarts: number[] = [];
   return (code) => {
-    if (code === CANNOT_LISTEN_EXIT) return 'cannot listen';
+    if (code === CANNOT_START_EXIT) return 'cannot start';
     const at = now();
     while (restarts.length > 0 && (restarts[0] as number) < at - windowMs) restarts.shift();
     if (restarts.length >= max) return 'give up';

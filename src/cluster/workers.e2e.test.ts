@@ -344,6 +344,25 @@ describe('switchyard serve --workers 2', () => {
     expect(output).not.toContain('worker exited unexpectedly');
   }, 20_000);
 
+  it('stops, restarting no worker, when the workers refuse a setting their app needs (a ledger folder under a file)', async () => {
+    const sim = await startSim();
+    const dir = mkdtempSync(join(tmpdir(), 'workers-ledger-'));
+    writeFileSync(join(dir, 'a-file'), 'not a folder');
+    const configPath = writeServeConfig(dir, sim.url, [`ledger: { enabled: true, store: sqlite, path: "${join(dir, 'a-file', 'ledger.sqlite')}" }`]);
+    const child = spawnSwitchyard(['serve', '-c', configPath, '--port', String(await freePort()), '--host', '127.0.0.1', '--workers', '2'], 'pipe');
+    cleanup.push(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    expect(await new Promise((r) => child.once('exit', r))).toBe(1);
+    expect(output).toContain(`${configPath}: invalid config`);
+    expect(output).toContain('ledger.path: cannot use');
+    expect(output).toContain('a worker cannot start (its port, or a setting it reported): stopping');
+    expect(output).not.toContain('worker exited unexpectedly');
+  }, 30_000);
+
   it('stops with one message, restarting no worker, when the port is taken after its check but before the workers listen', async () => {
     const sim = await startSim();
     const configPath = writeServeConfig(mkdtempSync(join(tmpdir(), 'workers-race-')), sim.url, ['ledger: { enabled: false }']);
@@ -363,7 +382,7 @@ describe('switchyard serve --workers 2', () => {
     });
     expect(await new Promise((r) => child.once('exit', r))).toBe(1);
     expect(output).toContain(`switchyard serve: cannot listen on 127.0.0.1:${port}: the port is in use`);
-    expect(output).toContain('a worker cannot listen on the port: stopping');
+    expect(output).toContain('a worker cannot start (its port, or a setting it reported): stopping');
     expect(output).not.toContain('worker exited unexpectedly');
   }, 30_000);
 });

@@ -16,7 +16,7 @@ import { cpuLimit } from '../../cluster/cpu.js';
 import { runPrimary } from '../../cluster/primary.js';
 import { workerShared } from '../../cluster/worker.js';
 import { portFlag, wholeNumberFlag, type Command, type CommandIO } from '../command.js';
-import { CANNOT_LISTEN_EXIT, listenFailure, listenFailurePart, listenProblem, type ListenProblem } from '../../cluster/port.js';
+import { CANNOT_START_EXIT, listenFailure, listenFailurePart, listenProblem, type ListenProblem } from '../../cluster/port.js';
 import type { GatewayStatus } from '../../gateway/engine.js';
 import { MemoryBudgetState } from '../../ledger/budgets/state.js';
 import { MemoryConversationStore, memoryLimits } from '../../ingress/openai-responses/store/memory.js';
@@ -94,13 +94,13 @@ export const serveCommand: Command = {
       if (err instanceof ConfigError && err.source === 'config') {
         io.err(new ConfigError(values.config, err.problems).message);
         io.err('refusing to start without a valid config');
-        return 1;
+        return cluster.isWorker ? CANNOT_START_EXIT : 1;
       }
       const reason = listenFailure(err);
       if (reason === undefined) throw err;
       io.err(cannotListen(at, { reason, part: listenFailurePart(err) }));
       // A worker's primary stops on this code rather than restarting it into the same failure.
-      return cluster.isWorker ? CANNOT_LISTEN_EXIT : 1;
+      return cluster.isWorker ? CANNOT_START_EXIT : 1;
     }
     return untilStopped(served, config, io);
   },
