@@ -328,18 +328,25 @@ describe('switchyard serve --workers 2', () => {
     expect(await new Promise((r) => res.once('exit', r))).toBe(2);
   }, 15_000);
 
-  it('exits 1 with one message when the port is taken, before forking workers that would crash and restart', async () => {
-    const sim = await startSim();
-    const configPath = writeServeConfig(mkdtempSync(join(tmpdir(), 'workers-bind-')), sim.url, ['ledger: { enabled: false }']);
-    const taken = new URL(sim.url).port;
-    const child = spawnSwitchyard(['serve', '-c', configPath, '--port', taken, '--host', '127.0.0.1', '--workers', '2'], 'pipe');
+  /** `serve --workers 2` on `port` until it exits by itself: its exit code and everything it wrote. */
+  async function serveUntilExit(configPath: string, port: string): Promise<{ code: unknown; output: string }> {
+    const child = spawnSwitchyard(['serve', '-c', configPath, '--port', port, '--host', '127.0.0.1', '--workers', '2'], 'pipe');
     cleanup.push(() => {
       if (child.exitCode === null) child.kill('SIGKILL');
     });
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    expect(await new Promise((r) => child.once('exit', r))).toBe(1);
+    const code = await new Promise((r) => child.once('exit', r));
+    return { code, output };
+  }
+
+  it('exits 1 with one message when the port is taken, before forking workers that would crash and restart', async () => {
+    const sim = await startSim();
+    const configPath = writeServeConfig(mkdtempSync(join(tmpdir(), 'workers-bind-')), sim.url, ['ledger: { enabled: false }']);
+    const taken = new URL(sim.url).port;
+    const { code, output } = await serveUntilExit(configPath, taken);
+    expect(code).toBe(1);
     expect(output).toContain(`switchyard serve: cannot listen on 127.0.0.1:${taken}: the port is in use`);
     expect(output).not.toContain('worker exited unexpectedly');
   }, 20_000);
@@ -349,14 +356,8 @@ describe('switchyard serve --workers 2', () => {
     const dir = mkdtempSync(join(tmpdir(), 'workers-ledger-'));
     writeFileSync(join(dir, 'a-file'), 'not a folder');
     const configPath = writeServeConfig(dir, sim.url, [`ledger: { enabled: true, store: sqlite, path: "${join(dir, 'a-file', 'ledger.sqlite')}" }`]);
-    const child = spawnSwitchyard(['serve', '-c', configPath, '--port', String(await freePort()), '--host', '127.0.0.1', '--workers', '2'], 'pipe');
-    cleanup.push(() => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    expect(await new Promise((r) => child.once('exit', r))).toBe(1);
+    const { code, output } = await serveUntilExit(configPath, String(await freePort()));
+    expect(code).toBe(1);
     expect(output).toContain(`${configPath}: invalid config`);
     expect(output).toContain('ledger.path: cannot use');
     expect(output).toContain('a worker cannot start (its port, or a setting it reported): stopping');
