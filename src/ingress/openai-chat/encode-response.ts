@@ -83,12 +83,14 @@ const REFUSAL_ROLE_DELTA = '{"role":"assistant","content":null,"refusal":""}';
  */
 export class ChunkEncoder {
   private sentRole = false;
-  /** Everything before `"choices"`, serialised once (again when the start part names what served): only the delta changes from chunk to chunk. */
-  private prefix: string;
+  /** What served the stream, from its start part: every chunk names it. */
+  private servedAs: ServedAs | undefined;
+  /** Everything before `"choices"`, serialised at the first chunk: only the delta changes from chunk to chunk. */
+  private prefix: string | undefined;
   /** What closes a chunk with choices: `"usage":null` when the client asked for usage. */
   private readonly suffix: string;
   /** A text chunk (after the first) around its JSON string: most chunks are one, two concatenations each. */
-  private textHead: string;
+  private textHead = '';
   private readonly textTail: string;
 
   constructor(
@@ -97,16 +99,19 @@ export class ChunkEncoder {
     private readonly created: number,
     includeUsage = false,
   ) {
-    this.prefix = this.prefixOf(undefined);
     this.suffix = includeUsage ? ',"usage":null}' : '}';
-    this.textHead = `${this.prefix}"choices":[{"index":0,"delta":{"content":`;
     this.textTail = `},"logprobs":null,"finish_reason":null}]${this.suffix}`;
   }
 
-  private prefixOf(served: ServedAs | undefined): string {
+  private head(): string {
+    if (this.prefix !== undefined) return this.prefix;
+    const served = this.servedAs;
     const tier = served?.serviceTier === undefined ? 'null' : `"${served.serviceTier}"`;
     const fingerprint = served?.systemFingerprint === undefined ? 'null' : `"${served.systemFingerprint}"`;
-    return `{"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${this.created},"model":${JSON.stringify(this.model)},"service_tier":${tier},"system_fingerprint":${fingerprint},`;
+    const prefix = `{"id":${JSON.stringify(this.id)},"object":"chat.completion.chunk","created":${this.created},"model":${JSON.stringify(this.model)},"service_tier":${tier},"system_fingerprint":${fingerprint},`;
+    this.prefix = prefix;
+    this.textHead = `${prefix}"choices":[{"index":0,"delta":{"content":`;
+    return prefix;
   }
 
   /**
@@ -121,7 +126,7 @@ export class ChunkEncoder {
   }
 
   private frame(delta: string, finish: FinishReason | null, extensions?: Record<string, unknown>): string {
-    const choices = `${this.prefix}"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish === null ? 'null' : `"${finish}"`}}]`;
+    const choices = `${this.head()}"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish === null ? 'null' : `"${finish}"`}}]`;
     return extensions ? `${choices},"switchyard_extensions":${JSON.stringify(extensions)}${this.suffix}` : choices + this.suffix;
   }
 
@@ -151,10 +156,7 @@ export class ChunkEncoder {
         return this.finish(part.finishReason);
       case 'start':
         // Before any chunk: every chunk names what served the stream, as OpenAI's do.
-        if (part.servedAs !== undefined && !this.sentRole) {
-          this.prefix = this.prefixOf(part.servedAs);
-          this.textHead = `${this.prefix}"choices":[{"index":0,"delta":{"content":`;
-        }
+        if (this.prefix === undefined) this.servedAs = part.servedAs;
         return undefined;
       default:
         // start, usage (see usage()), provider metadata (opt-in, see the stream encoder), and redacted
@@ -171,6 +173,6 @@ export class ChunkEncoder {
   /** The trailing usage chunk sent when the client asked for `stream_options.include_usage`. */
   usage(usage: Usage, extra?: Record<string, unknown>, extensions?: Record<string, unknown>): string {
     const ext = extensions ? `,"switchyard_extensions":${JSON.stringify(extensions)}` : '';
-    return `${this.prefix}"choices":[],"usage":${JSON.stringify(withExtra(encodeUsage(usage), extra))}${ext}}`;
+    return `${this.head()}"choices":[],"usage":${JSON.stringify(withExtra(encodeUsage(usage), extra))}${ext}}`;
   }
 }
