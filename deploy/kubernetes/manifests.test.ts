@@ -55,6 +55,18 @@ function kustomizationDir(t: Target): string {
 
 const rendered = new Map<Target, K8sObject[]>(TARGETS.map((t) => [t, renderKustomization(kustomizationDir(t))]));
 
+/** Whether an IPv4 address is in a NetworkPolicy ipBlock (its `cidr`, minus its `except`s). */
+function ipv4InBlock(address: string, block: { cidr: string; except?: string[] }): boolean {
+  const inCidr = (cidr: string) => {
+    const [net, bits] = cidr.split('/') as [string, string];
+    if (net.includes(':')) return false;
+    const value = (ip: string) => ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+    const size = 2 ** (32 - Number(bits));
+    return Math.floor(value(address) / size) === Math.floor(value(net) / size);
+  };
+  return inCidr(block.cidr) && !(block.except ?? []).some(inCidr);
+}
+
 function one<T>(target: Target, kind: string, name?: string): T {
   const found = rendered.get(target)!.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
   expect(found, `${target}: one ${kind}${name ? ` ${name}` : ''}`).toHaveLength(1);
@@ -220,6 +232,19 @@ describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
     const identity: Record<Shipped, string[]> = { base: [], 'overlays/eks': ['TCP/80'], 'overlays/gke': ['TCP/80', 'TCP/988'], 'overlays/aks': [] };
     const stores = sharesStores(target) ? ['TCP/5432', 'TCP/6379'] : [];
     expect([...ports].sort()).toEqual(['TCP/443', 'TCP/53', 'UDP/53', ...identity[shippedOf(target)], ...stores].sort());
+  });
+
+  it('lets the pods resolve names wherever the cluster\'s DNS answers: kube-dns, NodeLocal DNSCache and, on GKE, Cloud DNS at the metadata server', () => {
+    const policies = rendered.get(target)!.filter((o) => o.kind === 'NetworkPolicy') as unknown as INetworkPolicy[];
+    const rules = policies.flatMap((p) => p.spec?.egress ?? []);
+    const allows = (address: string, protocol: 'UDP' | 'TCP') =>
+      rules.some((r) => r.ports?.some((p) => p.protocol === protocol && p.port === 53) && r.to?.some((t) => t.ipBlock !== undefined && ipv4InBlock(address, t.ipBlock)));
+    const toKubeDns = rules.some((r) => r.ports?.some((p) => p.port === 53) && r.to?.some((t) => t.podSelector?.matchLabels?.['k8s-app'] === 'kube-dns'));
+    expect(toKubeDns).toBe(true);
+    for (const protocol of ['UDP', 'TCP'] as const) {
+      expect(allows('169.254.20.10', protocol), `NodeLocal DNSCache over ${protocol}`).toBe(true);
+      expect(allows('169.254.169.254', protocol), `the GKE metadata server's DNS over ${protocol}`).toBe(shippedOf(target) === 'overlays/gke');
+    }
   });
 
   it('carries no static cloud credentials', () => {
