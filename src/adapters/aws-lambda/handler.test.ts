@@ -67,6 +67,44 @@ describe('createLambdaHandler (buffered front doors)', () => {
     expect(await createLambdaHandler(invalid)(fixture('alb'), fakeContext())).toMatchObject({ body: 'AJ+Slg==', isBase64Encoded: true });
   });
 
+  describe('an answer larger than the front door takes back', () => {
+    const answering = (body: string, contentType = 'application/json') => recordingHandler({ status: 200, headers: { 'content-type': contentType }, body });
+    const quietly = async <T>(run: () => Promise<T>): Promise<{ result: T; logged: string[] }> => {
+      const logged: string[] = [];
+      const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (logged.push(String(chunk)), true));
+      try {
+        return { result: await run(), logged };
+      } finally {
+        write.mockRestore();
+      }
+    };
+
+    it("is a 502 response_too_large in the front door's error shape past Lambda's 6 MB, logged with its size", async () => {
+      const { result, logged } = await quietly(() => createLambdaHandler(answering(`"${'x'.repeat(6 * 1024 * 1024)}"`))(fixture('http-api-v2'), fakeContext()));
+      expect(result.statusCode).toBe(502);
+      expect(JSON.parse(result.body ?? '')).toMatchObject({ error: { type: 'server_error', code: 'response_too_large' } });
+      expect(logged.join('')).toContain('an answer of 6291');
+      const anthropic = await quietly(() => createLambdaHandler(answering('x'.repeat(7 * 1024 * 1024), 'text/event-stream'))({ ...fixture('http-api-v2'), rawPath: '/v1/messages' }, fakeContext()));
+      expect(JSON.parse(anthropic.result.body ?? '')).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    });
+
+    it('counts the payload as Lambda does: JSON escapes and base64 make a body under the limit too large', async () => {
+      const escaped = '\n'.repeat(3.5 * 1024 * 1024); // 3.5 MB of text, 7 MB once escaped
+      expect((await quietly(() => createLambdaHandler(answering(escaped, 'text/plain'))(fixture('rest-api-v1'), fakeContext()))).result.statusCode).toBe(502);
+      const binary = recordingHandler({ status: 200, headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(5 * 1024 * 1024) });
+      expect((await quietly(() => createLambdaHandler(binary)(fixture('rest-api-v1'), fakeContext()))).result.statusCode).toBe(502);
+      const fits = 'x'.repeat(6 * 1024 * 1024 - 1024);
+      expect((await quietly(() => createLambdaHandler(answering(fits, 'text/plain'))(fixture('rest-api-v1'), fakeContext()))).result).toMatchObject({ statusCode: 200, body: fits });
+    });
+
+    it("holds an ALB's target to 1 MB", async () => {
+      const body = 'x'.repeat(1024 * 1024);
+      const { result } = await quietly(() => createLambdaHandler(answering(body, 'text/plain'))(fixture('alb'), fakeContext()));
+      expect(result).toMatchObject({ statusCode: 502, statusDescription: '502 Bad Gateway' });
+      expect((await quietly(() => createLambdaHandler(answering(body, 'text/plain'))(fixture('http-api-v2'), fakeContext()))).result.statusCode).toBe(200);
+    });
+  });
+
   it('hands the handler the request the event describes', async () => {
     const handler = recordingHandler({ status: 204, headers: {}, body: '' });
     await createLambdaHandler(handler)(fixture('function-url'), fakeContext());

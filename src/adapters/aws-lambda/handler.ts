@@ -5,8 +5,8 @@ import type { HttpHandler, HttpRequest, HttpResponse } from '../../http/exchange
 import { defaultErrorResponse } from '../../http/handler.js';
 import { errorSummary } from '../../http/respond.js';
 import { eventPath, eventProblem } from './event-shape.js';
-import { toHttpRequest, type LambdaHttpEvent } from './request.js';
-import { toLambdaResult, type LambdaResult } from './result.js';
+import { methodOf, toHttpRequest, type LambdaHttpEvent } from './request.js';
+import { responseLimit, sizeOver, toLambdaResult, type LambdaResult } from './result.js';
 import { awslambdaRuntime } from './runtime.js';
 import { writeResponseStream } from './stream.js';
 
@@ -53,7 +53,7 @@ export function createLambdaHandler(handler: HttpHandler, options: LambdaAdapter
     const invocation = startInvocation(context, options);
     try {
       const response = await respond(handler, event, invocation.signal, options);
-      return await toLambdaResult(event, response);
+      return await withinLimit(event, await toLambdaResult(event, response), options);
     } finally {
       invocation.stop();
       await options.onSettled?.(context.getRemainingTimeInMillis());
@@ -67,12 +67,31 @@ export function createStreamingLambdaHandler(handler: HttpHandler, options: Lamb
     const invocation = startInvocation(context, options);
     try {
       const response = await respond(handler, event, invocation.signal, options);
-      await writeResponseStream(responseStream, response, invocation.abort);
+      await writeResponseStream(responseStream, response, invocation.abort, methodOf(event) === 'HEAD');
     } finally {
       invocation.stop();
       await options.onSettled?.(context.getRemainingTimeInMillis());
     }
   });
+}
+
+/**
+ * The result, or, when it is larger than the front door takes back, a 502 in the path's front door's
+ * error shape: the platform would answer its own bare 502 and nobody would know why. The answer was
+ * billed like any other; the log says how large it was.
+ */
+function withinLimit(event: LambdaHttpEvent, result: LambdaResult, options: LambdaAdapterOptions): Promise<LambdaResult> | LambdaResult {
+  const limit = responseLimit(event);
+  const size = sizeOver(result, limit);
+  if (size === undefined) return result;
+  logLine('ERROR', `an answer of ${size} bytes is over the ${limit} bytes this front door takes back: answered 502 response_too_large`);
+  const error = new GatewayError({
+    kind: 'internal',
+    status: 502,
+    code: 'response_too_large',
+    message: `The answer (${size} bytes) is larger than this Lambda front door can return (${limit} bytes). Stream it through a Function URL in RESPONSE_STREAM mode, or ask for less.`,
+  });
+  return toLambdaResult(event, defaultErrorResponse(error, eventPath(event), options.basePath?.()));
 }
 
 /** The handler's answer to a well-formed event; a malformed one (`eventProblem`) is a 400 the handler never sees. */

@@ -18,6 +18,13 @@ export function isAlb(event: unknown): event is ALBEvent {
   return isObject(event) && isObject(event.requestContext) && 'elb' in event.requestContext;
 }
 
+/** The request's method, upper-case; undefined for an event that names none (a malformed one). */
+export function methodOf(event: unknown): string | undefined {
+  if (!isObject(event)) return undefined;
+  const method = isV2(event) ? (isObject(event.requestContext) && isObject(event.requestContext.http) ? event.requestContext.http.method : undefined) : event.httpMethod;
+  return typeof method === 'string' ? method.toUpperCase() : undefined;
+}
+
 /** Translates an HTTP event of any AWS front door, one `eventProblem` passed, into the runtime-neutral request. */
 export function toHttpRequest(event: LambdaHttpEvent, signal: CancelSignal): HttpRequest {
   const body = event.body === null || event.body === undefined ? undefined : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');

@@ -39,6 +39,34 @@ export async function toLambdaResult(event: unknown, response: HttpResponse): Pr
   return { statusCode: response.status, statusDescription, headers, body, isBase64Encoded };
 }
 
+/**
+ * What Lambda takes back from a synchronous invocation (its response payload, the result's JSON: 6 MB;
+ * Lambda refuses past 6,291,556 bytes) and what an ALB takes from a Lambda target (1 MB). Past them the
+ * client gets the platform's bare 502, not the answer.
+ */
+export const LAMBDA_RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024;
+export const ALB_RESPONSE_LIMIT_BYTES = 1024 * 1024;
+
+/** The most a buffered front door takes back for this event. */
+export function responseLimit(event: unknown): number {
+  return !isV2(event) && isAlb(event) ? ALB_RESPONSE_LIMIT_BYTES : LAMBDA_RESPONSE_LIMIT_BYTES;
+}
+
+/** A JSON string's character can take at most 6 bytes (`\u001f`); headers and the rest are far under 64 KB. */
+const MAX_BYTES_PER_CHARACTER = 6;
+const ENVELOPE_BYTES = 64 * 1024;
+
+/**
+ * The result's size as the platform counts it (its JSON's bytes) when that is over `limit`, else
+ * undefined. Serialised only when the body could come near the limit: most answers are far under it.
+ */
+export function sizeOver(result: LambdaResult, limit: number): number | undefined {
+  const characters = result.body?.length ?? 0;
+  if (characters * MAX_BYTES_PER_CHARACTER + ENVELOPE_BYTES <= limit) return undefined;
+  const size = Buffer.byteLength(JSON.stringify(result));
+  return size > limit ? size : undefined;
+}
+
 async function collect(stream: AsyncIterable<string>): Promise<string> {
   let text = '';
   for await (const chunk of stream) text += chunk;

@@ -36,6 +36,16 @@ describe('createStreamingLambdaHandler (Function URL, RESPONSE_STREAM)', () => {
     expect(stream.decode()).toEqual({ prelude: { statusCode: 204, headers: { 'x-request-id': 'r1' } }, body: '' });
   });
 
+  it("answers a HEAD with the GET's status and headers and no body", async () => {
+    const stream = new RecordingResponseStream();
+    const head = fixture('function-url');
+    const event = { ...head, requestContext: { ...head.requestContext, http: { ...head.requestContext.http, method: 'HEAD' } } };
+    const answer = { status: 200, headers: { 'content-type': 'application/json', 'content-length': '15' }, body: '{"status":"ok"}' };
+    await createStreamingLambdaHandler(recordingHandler(answer))(event, stream as unknown as ResponseStream, fakeContext());
+    expect(stream.decode()).toEqual({ prelude: { statusCode: 200, headers: answer.headers }, body: '' });
+    expect(stream.writableFinished).toBe(true);
+  });
+
   it('streams a 500 in the front door\'s error shape when the handler fails, rather than failing the invocation', async () => {
     const stream = new RecordingResponseStream();
     const onError = vi.fn();

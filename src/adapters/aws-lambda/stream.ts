@@ -5,9 +5,10 @@ import { awslambdaRuntime, type ResponseStream } from './runtime.js';
  * Writes the answer through Lambda response streaming: status and headers in the prelude, then the
  * body chunk by chunk, pulling the next chunk only once the last was taken (backpressure). Resolves
  * once the stream has finished or broke off; `gone` is called when it broke off first (the runtime
- * errored or closed it), so the caller can abort the request and the upstream call with it.
+ * errored or closed it), so the caller can abort the request and the upstream call with it. `head`:
+ * the request was a HEAD, whose answer carries no body.
  */
-export async function writeResponseStream(raw: ResponseStream, response: HttpResponse, gone: () => void): Promise<void> {
+export async function writeResponseStream(raw: ResponseStream, response: HttpResponse, gone: () => void, head = false): Promise<void> {
   // Lambda's HTTP response stream has no trailers: don't announce any.
   const { trailer: _unsent, ...headers } = response.headers;
   const out = awslambdaRuntime().HttpResponseStream.from(raw, { statusCode: response.status, headers });
@@ -22,7 +23,8 @@ export async function writeResponseStream(raw: ResponseStream, response: HttpRes
     // write puts status and headers on the wire now, before the first token, even for an empty body.
     out.write('');
     if (isBodyStream(response.body)) await pump(out, response.body);
-    else if (response.body.length > 0) out.write(response.body);
+    // A HEAD's answer has the GET's headers and no body (the handler leaves a whole body for the runtime to drop).
+    else if (response.body.length > 0 && !head) out.write(response.body);
     await end(out);
   } finally {
     out.off('close', onGone);
