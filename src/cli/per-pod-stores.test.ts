@@ -27,6 +27,11 @@ describe('perPodStores', () => {
     expect(perPodStores(config({ ...shared, state: { store: 'memory' }, budgets: { state: 'redis', limits: [] } }), ON_KUBERNETES)?.settings).toEqual(['state.store: memory']);
   });
 
+  it("names budgets.state: memory with virtual keys, whose budgets each pod would otherwise enforce apart", () => {
+    const keys = { ...shared, budgets: { state: 'memory', limits: [] }, keys: { hmac_secret: 'a-secret-of-at-least-32-characters!!' } };
+    expect(perPodStores(config(keys), ON_KUBERNETES)?.settings).toEqual(['budgets.state: memory']);
+  });
+
   it('does not count a disabled ledger or budgets without limits as per-pod stores', () => {
     expect(perPodStores(config({ ledger: { enabled: false }, state: shared.state }), ON_KUBERNETES)).toBeUndefined();
   });

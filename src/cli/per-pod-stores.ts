@@ -20,7 +20,9 @@ export function perPodStores(config: GatewayConfig, env: Readonly<Record<string,
   const settings: string[] = [];
   if (config.ledger.enabled && config.ledger.store === 'sqlite') settings.push('ledger.store: sqlite');
   if (config.state.store === 'memory') settings.push('state.store: memory');
-  if (config.budgets.limits.length > 0 && config.budgets.state === 'memory') settings.push('budgets.state: memory');
+  // Virtual keys carry budgets of their own (`hard_usd` per key), counted in the same budget state.
+  const budgeted = config.budgets.limits.length > 0 || config.keys.hmac_secret !== undefined;
+  if (budgeted && config.budgets.state === 'memory') settings.push('budgets.state: memory');
   if (settings.length === 0) return undefined;
   return {
     settings,

@@ -164,6 +164,27 @@ describe('budgets', () => {
     await ledger.close();
   });
 
+  it("books an attempt that started after midnight on the new day's counter, as the ledger dates its row, and frees the old day's reservation", async () => {
+    let now = Date.parse('2025-06-15T23:59:59Z');
+    const state = new MemoryBudgetState(() => now);
+    const ledger = await createLedger(config({ limits: [{ name: 'daily', period: 'daily', hard_usd: 1 }] }), { now: () => now, budgetState: state });
+    // Admitted on the 15th; its fallback starts on the 16th, after another request opened that day's counter.
+    const late = await ledger.admission.admit(request('late'));
+    now = Date.parse('2025-06-16T00:00:01Z');
+    const other = await ledger.admission.admit(request('other'));
+    ledger.observer.onAttempt(attempt({ requestId: 'other', deployment: 'oai', startedAt: now, usage: makeUsage({ prompt: 1000, completion: 500 }) }));
+    other.release();
+    now = Date.parse('2025-06-16T00:00:02Z');
+    ledger.observer.onAttempt(attempt({ requestId: 'late', attempt: 2, role: 'fallback', deployment: 'oai', startedAt: now, usage: makeUsage({ prompt: 1000, completion: 500 }) }));
+    late.release();
+    await ledger.flush();
+    const [day] = await ledger.store!.summarize({ from: Date.parse('2025-06-16T00:00:00Z'), to: Date.parse('2025-06-17T00:00:00Z'), groupBy: [] });
+    expect(day?.costUsd).toBeCloseTo(2 * ESTIMATE, 10);
+    expect(state.peek('daily|2025-06-16|*')?.spent).toBeCloseTo(2 * ESTIMATE, 10);
+    expect(state.peek('daily|2025-06-15|*')).toEqual({ spent: 0, reserved: 0 });
+    await ledger.close();
+  });
+
   it('picks up this period\'s spend from the ledger after a restart', async () => {
     const { mkdtempSync } = await import('node:fs');
     const { join } = await import('node:path');

@@ -191,20 +191,31 @@ export class BudgetGuard implements AdmissionControl {
   settle(attempt: Pick<AttemptRecord, 'requestId' | 'tags' | 'startedAt'>, cost: number | undefined): void {
     if (cost === undefined || cost <= 0) return;
     const reservation = this.reservations.get(attempt.requestId);
-    const refs = reservation?.refs ?? this.countersFor(attempt.tags, attempt.startedAt);
+    let refs = reservation?.refs ?? this.countersFor(attempt.tags, attempt.startedAt);
     if (refs.length === 0) return;
     let fromReserved: ReservedPart | undefined;
     if (reservation) {
       fromReserved = { amount: Math.min(cost, reservation.remaining), since: reservation.since };
       reservation.remaining -= fromReserved.amount;
+      // An attempt (a retry, a fallback) that started after a period the request was admitted in ended
+      // is the next period's spend, as the ledger dates its row and a seed sums it: booked there, and
+      // its part of the reservation handed back to the counters that hold it.
+      if (refs.some((ref) => attempt.startedAt >= ref.expiresAt)) {
+        const held = refs;
+        const part = fromReserved;
+        this.writes.write(() => this.o.state.release(held, part));
+        refs = this.countersFor(attempt.tags, attempt.startedAt);
+        fromReserved = undefined;
+      }
     }
     // Replayed after an outage, it says when its attempt started: Redis may have lost the counter
     // meanwhile and a replica re-seeded it from the ledger, which holds this cost already if its row's
     // time (the attempt's start, by which a seed sums the rows before the counter's `since`) is earlier.
     const bookedAt = attempt.startedAt;
+    const booked = refs;
     this.writes.write(async (replayed) => {
-      const spent = await this.o.state.settle(refs, cost, fromReserved, replayed ? bookedAt : undefined);
-      refs.forEach((ref, i) => {
+      const spent = await this.o.state.settle(booked, cost, fromReserved, replayed ? bookedAt : undefined);
+      booked.forEach((ref, i) => {
         const s = spent[i];
         if (s !== undefined) this.checkSoft(ref, s);
       });

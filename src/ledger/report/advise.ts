@@ -68,7 +68,8 @@ export async function advise(store: LedgerStore, config: GatewayConfig, from: nu
     return p ? [{ d, p }] : [];
   });
   if (provisioned.length === 0) return [];
-  const rows = await store.summarize({ from, to, groupBy: ['deployment', 'day'] });
+  // A cache hit made no upstream call: it used no provisioned capacity and would cost nothing on demand.
+  const rows = await store.summarize({ from, to, groupBy: ['deployment', 'day'], upstreamOnly: true });
   const prices = PriceBook.fromConfig(config.pricing, config.deployments);
   const rangeDays = Math.max(1, Math.round((to - from) / DAY));
   const isProvisioned = new Set(provisioned.map((x) => x.d.id));

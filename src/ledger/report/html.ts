@@ -29,8 +29,9 @@ function days(from: string, to: string, daily: UsageRow[]): string[] {
   const start = Date.parse(from);
   const end = Date.parse(to);
   const out: string[] = [];
-  // Every day of the range, so gaps show as empty bars; ranges beyond a year fall back to days with data.
-  if (end - start <= 366 * 86_400_000) for (let t = start; t < end; t += 86_400_000) out.push(utcDay(t));
+  // Every UTC day the range touches, from the midnight of its first (a `--from` at noon still shows its
+  // last, partial day), so gaps show as empty bars; ranges beyond a year fall back to days with data.
+  if (end - start <= 366 * 86_400_000) for (let t = start - (start % 86_400_000); t < end; t += 86_400_000) out.push(utcDay(t));
   else for (const r of daily) if (r.keys.day && !out.includes(r.keys.day)) out.push(r.keys.day);
   return out.sort();
 }

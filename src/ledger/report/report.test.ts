@@ -17,6 +17,7 @@ import { openSqlite } from '../store/sqlite-driver.js';
 import { SqlLedgerStore } from '../store/sql-store.js';
 import { attempt, fallbackEvents } from '../testing/fixtures.js';
 import { advise, formatAdvice } from './advise.js';
+import { dailyChartSvg } from './html.js';
 import { emptyRow, formatTable } from './formats.js';
 import type { UsageRow } from '../store/query.js';
 
@@ -324,6 +325,18 @@ describe('report --advise', () => {
     expect(formatAdvice([a!])).toContain('Below break-even by $0.003438/month (0.75%): on-demand is cheaper.');
   });
 
+  it('leaves out cache hits: they made no upstream call, so used no provisioned capacity and would cost nothing on demand', async () => {
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    // One real request ($0.35 on demand: 100k prompt, 10k completion at $2.50/$10), then 99 hits of its answer.
+    const hits = Array.from({ length: 99 }, (_, i) =>
+      toUsageEvent(attempt({ requestId: `hit${i}`, startedAt: D('2025-06-02'), deployment: 'ptu', model: 'gpt-4o', cacheHit: true, usage: makeUsage({ prompt: 100_000, completion: 10_000 }) }), { usd: 0, priced: true }),
+    );
+    await store.insert([served('p', '2025-06-02', 100_000, 10_000), ...hits]);
+    const [a] = await advise(store, ptuConfig(1_000), Date.parse('2025-06-01'), Date.parse('2025-06-08'));
+    await store.close();
+    expect(a).toMatchObject({ servedOnProvisionedUsd: 0.35, daysWithData: 1, verdict: 'below-break-even' });
+  });
+
   it('finds the on-demand peers of a provisioned model whose ARN hides the model by its base_model', async () => {
     const arn = 'arn:aws:bedrock:us-east-1:123456789012:provisioned-model/abc123';
     const config = resolveConfig({
@@ -437,5 +450,13 @@ describe('GET /v1/switchyard/usage', () => {
     expect([error.status, error.code, error.clientMessage(), error.retryAfterMs]).toEqual([503, 'ledger_unavailable', 'The usage ledger cannot be read right now; try again shortly.', 1_000]);
     expect(warnings).toEqual(['usage query failed: the ledger database cannot be reached']);
     await store.close();
+  });
+});
+
+describe('the HTML report\'s daily chart', () => {
+  it('draws every UTC day the range touches, the last partial one too, when --from is not at midnight', () => {
+    const row = (day: string, usd: number): UsageRow => ({ ...emptyRow(), keys: { day, provider: 'openai' }, costUsd: usd, attempts: 1 });
+    const svg = dailyChartSvg({ from: '2025-06-01T12:00:00.000Z', to: '2025-06-03T06:00:00.000Z' }, [row('2025-06-01', 1), row('2025-06-02', 2), row('2025-06-03', 50)]);
+    expect([...svg.matchAll(/data-day="([^"]+)"/g)].map((m) => m[1])).toEqual(['2025-06-01', '2025-06-02', '2025-06-03']);
   });
 });

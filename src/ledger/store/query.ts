@@ -13,6 +13,8 @@ export interface UsageQuery {
   to: number;
   groupBy: readonly Dimension[];
   filter?: UsageFilter;
+  /** Leave out cache hits' rows: only what upstreams served (what a provisioned deployment's capacity carried). */
+  upstreamOnly?: boolean;
   /**
    * Read at most this many groups (which ones is unspecified): a caller that refuses answers wider than
    * N asks for N + 1, so the database hands over no more than that.

@@ -163,6 +163,7 @@ export class SqlLedgerStore implements LedgerStore {
     const where = ['ts >= ?', 'ts < ?'];
     params.push(q.from, q.to);
     if (this.driver.interruptible) where.push(this.driver.interruptible);
+    if (q.upstreamOnly === true) where.push('cache_hit = 0');
     for (const [d, v] of Object.entries(q.filter ?? {})) {
       if (v === undefined) continue;
       where.push(`${DIMENSION_COLUMN[d as BaseDimension]} = ?`);
