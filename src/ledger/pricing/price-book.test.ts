@@ -60,6 +60,16 @@ describe('pricing catalog costs match hand-computed values', () => {
     expect(cost('anthropic', 'claude-sonnet-4-5', { prompt: 250_000, completion: 1_000 }).usd).toBe(1.5225);
   });
 
+  it('sonnet 4.5 and 4 on Bedrock and Vertex above 200k prompt tokens use the long-context prices too, the regional premium on them', () => {
+    const long = { prompt: 250_000, completion: 1_000 };
+    // 250,000 x 6.6 + 1000 x 24.75 = 1,674,750 (regional); 250,000 x 6 + 1000 x 22.5 = 1,522,500 (global)
+    expect(cost('bedrock', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', long).usd).toBe(1.67475);
+    expect(cost('bedrock', 'global.anthropic.claude-sonnet-4-5-20250929-v1:0', long).usd).toBe(1.5225);
+    expect(cost('bedrock', 'us.anthropic.claude-sonnet-4-20250514-v1:0', long).usd).toBe(1.5225);
+    expect(cost('vertex', 'claude-sonnet-4-5@20250929', long, 'us-east5').usd).toBe(1.67475);
+    expect(cost('vertex', 'claude-sonnet-4-5@20250929', long, 'global').usd).toBe(1.5225);
+  });
+
   it('bedrock geographic profile us. carries the regional premium, global. does not', () => {
     const usage = { prompt: 10_000, cachedRead: 5_000, cachedWrite: 2_000, completion: 1_000 };
     // 3000 x 3.3 + 5000 x 0.33 + 2000 x 4.125 + 1000 x 16.5 = 36,300
