@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Logger } from '../core/logger.js';
 import { Secret } from '../config/secret.js';
@@ -5,6 +7,7 @@ import { OtlpHttpExporter, retryAfter, type OtlpProtocol } from './otlp-exporter
 import { partialSuccess } from './otlp-response.js';
 import { SpanKind, type SpanData } from './otlp.js';
 import { protobufAnswer, spansOf, startCollector, type Answer } from './testing/collector.js';
+import { Tracer } from './tracing.js';
 
 function recordingLogger(): Logger & { warnings: Array<{ obj: Record<string, unknown>; msg: string }> } {
   const warnings: Array<{ obj: Record<string, unknown>; msg: string }> = [];
@@ -112,6 +115,62 @@ describe("OtlpHttpExporter and the collector's answer", () => {
     expect(await exportTo('http/protobuf', () => ({ type: 'application/x-protobuf', body: new Uint8Array() }))).toEqual([]);
     expect(await exportTo('http/protobuf', () => ({ type: 'application/x-protobuf', body: protobufAnswer({ rejectedSpans: 0, errorMessage: '' }) }))).toEqual([]);
     expect(await exportTo('http/json', () => ({ type: 'application/json', body: '{}' }))).toEqual([]);
+  });
+});
+
+/** A collector that sends 200 and the start of its body, then stalls (`stall`) or closes the connection (`reset`). */
+async function cutOffCollector(mode: 'stall' | 'reset'): Promise<{ url: string; requests: () => number; close(): Promise<void> }> {
+  let requests = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      requests += 1;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': '100' });
+      res.write(Uint8Array.of(0x0a, 0x05));
+      if (mode === 'reset') setTimeout(() => req.socket.destroy(), 20);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1/traces`,
+    requests: () => requests,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('a collector that answers 200 and then cannot finish its body', () => {
+  it.each(['stall', 'reset'] as const)('resolves when the body %ss: a 2xx took the batch, so it is neither sent again nor a rejection', async (mode) => {
+    const cut = await cutOffCollector(mode);
+    const logger = recordingLogger();
+    const exporter = exporterTo(cut.url, 'http/protobuf', logger, 300);
+    try {
+      await expect(exporter.export([exporter.encode(span)])).resolves.toBeUndefined();
+      expect(cut.requests()).toBe(1);
+      expect(logger.warnings).toEqual([]);
+    } finally {
+      await cut.close();
+    }
+  });
+
+  it.each(['stall', 'reset'] as const)('keeps a tracer exporting to it on its timer alive when the body %ss: no unhandled rejection, no span dropped', async (mode) => {
+    const cut = await cutOffCollector(mode);
+    const exporter = exporterTo(cut.url, 'http/protobuf', recordingLogger(), 300);
+    const tracer = new Tracer({ deployments: [], exporter, sampleRatio: 1, flushIntervalMs: 20 });
+    try {
+      tracer.startServerSpan({ method: 'POST', route: '/v1/chat/completions', path: '/v1/chat/completions', scheme: 'http', headers: {}, requestId: 'req-cut' });
+      tracer.endServerSpan('req-cut', 200, undefined, undefined);
+      // The timer's flushes (every 20 ms) meet the export while it waits on the body.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await tracer.close();
+      expect(cut.requests()).toBe(1);
+      expect(tracer.dropped).toBe(0);
+    } finally {
+      await cut.close();
+    }
   });
 });
 

@@ -50,9 +50,18 @@ export class OtlpHttpExporter implements SpanExporter<Uint8Array> {
   /**
    * Sends one batch, retrying what the OTLP spec calls retryable (429, 502, 503, 504, and a collector
    * that could not be reached) after its `Retry-After` or a backoff, within `timeoutMs` for the whole
-   * export and `MAX_ATTEMPTS` tries: a collector restarting loses no batch. Anything else is logged and dropped.
+   * export and `MAX_ATTEMPTS` tries: a collector restarting loses no batch. Anything else is logged and
+   * dropped. Never rejects (`SpanExporter`): its caller runs off the request path, where a rejection would end the process.
    */
   async export(spans: readonly Uint8Array[]): Promise<void> {
+    try {
+      await this.exportTried(spans);
+    } catch (err) {
+      this.o.logger.warn({ err: errorMessage(err), spans: spans.length }, 'trace export failed');
+    }
+  }
+
+  private async exportTried(spans: readonly Uint8Array[]): Promise<void> {
     const body = this.request(spans);
     const deadline = Date.now() + this.o.timeoutMs;
     for (let attempt = 1; ; attempt++) {
@@ -81,7 +90,15 @@ export class OtlpHttpExporter implements SpanExporter<Uint8Array> {
       this.o.logger.warn({ status: res.statusCode, spans: count }, 'trace export refused by the collector');
       return {};
     }
-    const partial = partialSuccess(await answerBytes(res.body), this.protobuf);
+    let answer: Uint8Array;
+    try {
+      answer = await answerBytes(res.body);
+    } catch {
+      // A 2xx whose body stalls past the timeout or is cut off: the collector took the batch, and there is
+      // no partial success to read; sending it again would duplicate the spans.
+      return {};
+    }
+    const partial = partialSuccess(answer, this.protobuf);
     // Not retried, as the spec has it: the collector took the rest. Its words are scrubbed and cut.
     if (partial) this.o.logger.warn({ rejected: partial.rejectedSpans, spans: count, reason: scrubUpstreamText(partial.errorMessage) }, 'trace export partly refused by the collector');
     return {};

@@ -171,4 +171,26 @@ describe('span queue against a slow or unreachable collector', () => {
     expect(tracer.dropped).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('drops and counts a batch whose export rejects, warns once, and goes on: no rejection reaches the process unhandled', async () => {
+    const logger = recordingLogger();
+    let exports = 0;
+    const failing: SpanExporter = {
+      encode: (span) => span,
+      export: async () => {
+        exports += 1;
+        throw new Error('collector socket closed');
+      },
+    };
+    // Batches of 10: the 10th and 20th spans start exports from the request path, the flush the last 5.
+    const tracer = tracerFor(failing, { logger, flushIntervalMs: 10 });
+    endRequests(tracer, 1, 25);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect(tracer.flush()).resolves.toBeUndefined();
+    await tracer.close();
+    expect(exports).toBe(3);
+    expect(tracer.dropped).toBe(25);
+    expect(logger.warnings.filter((w) => w.err !== undefined)).toEqual([{ err: 'collector socket closed' }]);
+    expect(logger.warnings.at(-1)).toMatchObject({ droppedTotal: 25 });
+  });
 });

@@ -1,12 +1,14 @@
 import type { AttemptObserver, AttemptRecord, AttemptSpan, AttemptTracing } from '../core/events.js';
 import type { DeploymentConfig } from '../config/schema.js';
 import { silentLogger, type Logger } from '../core/logger.js';
+import { errorMessage } from '../core/error-trace.js';
 import { spanId, traceId } from './ids.js';
 import { genAiOperationName, genAiProviderName, serverOf, type Server } from './genai.js';
 import { applicationRoot, httpMethod, protocolVersion, serverOfHost } from './http-server.js';
 import { SpanFlags, SpanKind, type Double, type SpanData, type SpanExporter } from './otlp.js';
 import { formatTraceparent, parseTraceparent, type TraceContext } from './traceparent.js';
 import { parseTracestate } from './tracestate.js';
+import { sampledByRatio } from './sampling.js';
 
 /** What the HTTP layer knows of a request when it starts, as plain values. */
 export interface ServerSpanStart {
@@ -58,6 +60,9 @@ const double = (value: number | undefined): Double | undefined => (value === und
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/** The error kind the handler's authentication refuses a request with (src/http/auth.ts), before its route runs. */
+const UNAUTHENTICATED = 'unauthenticated';
+
 /**
  * An answer from the response cache made no upstream call: an INTERNAL span saying so, never a GenAI
  * CLIENT span, whose `gen_ai.usage.*` and `server.*` would count the saved tokens as spent again and
@@ -103,6 +108,8 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
   /** Spans dropped: the oldest past `maxQueue`, and those still queued when `close()` ran out of time. */
   dropped = 0;
   private reportedDropped = 0;
+  /** Whether an export's failure was logged: an exporter should never reject, so once is enough to show it does. */
+  private warnedExportFailure = false;
 
   constructor(private readonly o: TracerOptions<Encoded>) {
     for (const d of o.deployments) this.servers.set(d.id, serverOf(d));
@@ -110,7 +117,7 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
     this.batchSize = o.batchSize ?? 512;
     this.maxQueue = o.maxQueue ?? 8192;
     this.logger = o.logger ?? silentLogger;
-    this.timer = setInterval(() => void this.flush(), o.flushIntervalMs ?? 1_000);
+    this.timer = setInterval(() => this.inBackground(this.flush()), o.flushIntervalMs ?? 1_000);
     this.timer.unref();
   }
 
@@ -121,7 +128,7 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
   startServerSpan(start: ServerSpanStart): TraceContext {
     const parent = parseTraceparent(start.headers.traceparent);
     const tid = parent?.traceId ?? traceId();
-    const ctx: TraceContext = { traceId: tid, spanId: spanId(), sampled: parent ? parent.sampled : this.sampleNew(tid) };
+    const ctx: TraceContext = { traceId: tid, spanId: spanId(), sampled: parent ? parent.sampled : sampledByRatio(tid, this.o.sampleRatio) };
     // The spec forbids reading a tracestate whose traceparent did not parse: it belongs to another trace.
     const traceState = parent ? parseTracestate(start.headers.tracestate) : undefined;
     // Unsampled requests are kept too, so that their attempts are not sampled on their own.
@@ -129,16 +136,25 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
     return ctx;
   }
 
-  /** Closes a SERVER span with the HTTP status and, when known, who served the request. */
+  /**
+   * Closes a SERVER span with the HTTP status and, when known, who served the request. A caller without
+   * a valid key does not get its `traceparent`'s sampled flag followed (W3C Trace Context lets a
+   * participant ignore an untrusted caller's): the ratio decides, so anonymous `-01` requests cannot push
+   * real spans out of the bounded queue. Refused before its route ran, it made no upstream call to trace.
+   */
   endServerSpan(requestId: string, status: number, servedBy: { deployment: string; group: string | undefined } | undefined, errorKind: string | undefined): void {
     const span = this.open.get(requestId);
     if (!span) return;
     this.open.delete(requestId);
-    if (!span.ctx.sampled) return;
+    const sampled = errorKind === UNAUTHENTICATED ? sampledByRatio(span.ctx.traceId, this.o.sampleRatio) : span.ctx.sampled;
+    if (!sampled) return;
     const { start } = span;
     const method = httpMethod(start.method);
     const host = serverOfHost(stringHeader(start.headers.host));
     const route = applicationRoot(start.originalPath, start.path) + start.route;
+    // A SERVER span's 4xx is the client's error, not a failed operation: no error.type, status UNSET (HTTP
+    // semantic conventions). A 2xx with an error kind is a stream that failed after its status line went out.
+    const failed = status >= 500 || (status < 400 && errorKind !== undefined);
     this.push({
       traceId: span.ctx.traceId,
       spanId: span.ctx.spanId,
@@ -165,11 +181,10 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
         'switchyard.request_id': start.requestId,
         'switchyard.group': servedBy?.group,
         'switchyard.deployment': servedBy?.deployment,
-        'error.type': errorKind ?? (status >= 500 ? String(status) : undefined),
+        'switchyard.error_kind': errorKind,
+        'error.type': failed ? (errorKind ?? String(status)) : undefined,
       },
-      // Server spans: a 4xx is the client's error, not ours (HTTP semantic conventions). A 2xx with an
-      // error kind is a stream that failed or was cancelled after its status line went out.
-      status: status >= 500 || (status < 400 && errorKind !== undefined) ? { code: 2, message: errorKind ?? String(status) } : { code: 0 },
+      status: failed ? { code: 2, message: errorKind ?? String(status) } : { code: 0 },
       flags: span.parentSpanId === undefined ? SpanFlags.LOCAL_PARENT : SpanFlags.REMOTE_PARENT,
     });
   }
@@ -219,7 +234,7 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
       } else {
         // In-process callers have no server span: a request's attempts still share one trace.
         tid = UUID.test(r.requestId) ? r.requestId.replaceAll('-', '') : traceId();
-        if (!this.sampleNew(tid)) return;
+        if (!sampledByRatio(tid, this.o.sampleRatio)) return;
       }
       id = spanId();
     }
@@ -324,9 +339,30 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
    */
   private async drain(): Promise<void> {
     while (this.queue.length >= this.batchSize || (this.drainAll && this.queue.length > 0)) {
-      await this.o.exporter.export(this.queue.splice(0, this.batchSize));
+      const batch = this.queue.splice(0, this.batchSize);
+      try {
+        await this.o.exporter.export(batch);
+      } catch (err) {
+        // The exporter broke its promise never to reject: the batch is lost, and the loop goes on.
+        this.dropped += batch.length;
+        this.exportFailed(err);
+      }
       this.reportDrops();
     }
+  }
+
+  /**
+   * For the callers that do not wait (the timer, a full batch on the request path): nothing of a drain
+   * may become an unhandled rejection, which would end the process (`serve --workers` would crash-loop).
+   */
+  private inBackground(drain: Promise<void>): void {
+    drain.catch((err: unknown) => this.exportFailed(err));
+  }
+
+  private exportFailed(err: unknown): void {
+    if (this.warnedExportFailure) return;
+    this.warnedExportFailure = true;
+    this.logger.warn({ err: errorMessage(err) }, 'trace export failed unexpectedly: its spans are dropped');
   }
 
   /** Shutdown ran out of time: spans not yet handed to the exporter are lost. */
@@ -340,12 +376,6 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
     if (this.dropped === this.reportedDropped) return;
     this.logger.warn({ dropped: this.dropped - this.reportedDropped, droppedTotal: this.dropped }, 'trace spans dropped: the collector is slow or unreachable');
     this.reportedDropped = this.dropped;
-  }
-
-  /** Ratio sampling by trace id (as OTel's TraceIdRatioBased), so every replica decides alike. */
-  private sampleNew(tid: string): boolean {
-    if (this.o.sampleRatio >= 1) return true;
-    return parseInt(tid.slice(16, 24), 16) / 0x1_0000_0000 < this.o.sampleRatio;
   }
 
   private push(span: SpanData): void {
@@ -363,6 +393,6 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
       this.dropped += 1;
     }
     this.queue.push(encoded);
-    if (this.queue.length >= this.batchSize && !this.draining) void this.startDrain();
+    if (this.queue.length >= this.batchSize && !this.draining) this.inBackground(this.startDrain());
   }
 }
