@@ -81,7 +81,7 @@ class GatewayRuntime implements Gateway {
     const routing = config.routing;
     const engine = (this.engine = new Engine(config, { clock, random, logger, priceOf: options.priceOf, store: options.stateStore, createProvider: options.createProvider }));
     this.reporter = new AttemptReporter(options.observers ?? [], logger, () => clock.now(), options.tracing, config.logging.upstream_error_text);
-    this.shadows = new ShadowMirror(this.reporter, clock, routing.attempt_timeout_ms);
+    this.shadows = new ShadowMirror(this.reporter, clock, routing.attempt_timeout_ms, random, engine.router);
     this.policy = {
       clock,
       random,
@@ -110,8 +110,10 @@ class GatewayRuntime implements Gateway {
     const { meta, ticket } = await this.begin('chat', opts, plan, needs.promptTokens, request.maxOutputTokens);
     const reporter = this.reporter;
     reporter.describe(meta, request);
+    const shadowing = this.shadows.sampled(plan);
+    // The first attempt gave the answer, with no failure or rejection before it.
+    let firstTry = true;
     try {
-      this.maybeShadow(plan, request, needs, meta);
       const gateName = plan.group?.config.quality_gate;
       const gate = gateName === undefined ? undefined : this.options.qualityGates?.[gateName];
       // An answer the upstream filtered (200, finish_reason content_filter) is a content_filtered
@@ -132,8 +134,12 @@ class GatewayRuntime implements Gateway {
         this.common<ChatResponse>(plan, meta, opts, needs, this.config.routing.attempt_timeout_ms, request.passthrough ?? NO_PASSTHROUGH, {
           accept: gate ? (response, a) => gate(response, { request, deployment: a.deployment.id, group: meta.group }) : undefined,
           // A rejected or filtered answer was still paid for.
-          onRejected: (a, response) => reporter.reportSpent(meta, a, { outcome: 'ok', usage: response.usage, usageEstimated: response.usageEstimated, answer: response }),
+          onRejected: (a, response) => {
+            firstTry = false;
+            reporter.reportSpent(meta, a, { outcome: 'ok', usage: response.usage, usageEstimated: response.usageEstimated, answer: response });
+          },
           onAttemptError: (a, error) => {
+            firstTry = false;
             const paid = filtered?.attempt === a ? filtered.value : undefined;
             const spent = reporter.reportSpent(meta, a, paid ? { outcome: 'error', error, usage: paid.usage, usageEstimated: paid.usageEstimated, answer: paid } : failure(error, needs.promptTokens));
             if (paid) filteredSpent = spent;
@@ -150,6 +156,7 @@ class GatewayRuntime implements Gateway {
       });
       const { value, attempt } = executed;
       if (executed !== filtered) reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage, usageEstimated: value.usageEstimated, answer: value });
+      if (shadowing && firstTry) this.shadows.copy(plan, attempt.deployment, request, needs, meta);
       if (lookup) this.caching.save(lookup, value, attempt);
       return { response: value, servedBy: servedBy(attempt, meta), headers: ticket.headers, cache: lookup && 'miss' };
     } catch (err) {
@@ -166,7 +173,7 @@ class GatewayRuntime implements Gateway {
     if (lookup?.hit) return { parts: this.caching.replay(lookup.hit), servedBy: this.caching.hit(lookup.hit, this.metaFor('stream', opts, plan)), cache: 'hit', promptEstimate: needs.promptTokens };
     const { meta, ticket } = await this.begin('stream', opts, plan, needs.promptTokens, request.maxOutputTokens);
     this.reporter.describe(meta, request);
-    this.maybeShadow(plan, request, needs, meta);
+    const shadowing = this.shadows.sampled(plan);
     const opening: StreamOpening = { plan, meta, opts, needs, ticket, deployments: plan.deployments, requestFor: () => request };
     let opened: { parts: AsyncIterable<StreamPart>; first: OpenedAttempt };
     try {
@@ -175,6 +182,8 @@ class GatewayRuntime implements Gateway {
       return failWith(err, ticket, meta, request.messages.length - asked.messages.length);
     }
     const { parts, first } = opened;
+    // Attempt 1 opened it: no failure before it (a stream has no quality gate).
+    if (shadowing && first.attempt.number === 1) this.shadows.copy(plan, first.attempt.deployment, request, needs, meta);
     return { parts: lookup ? this.caching.record(lookup, parts, first.attempt) : parts, servedBy: servedBy(first.attempt, meta), headers: ticket.headers, cache: lookup && 'miss', warnings: first.warnings, promptEstimate: needs.promptTokens };
   }
 
@@ -322,12 +331,6 @@ class GatewayRuntime implements Gateway {
     checkRequestFields(asked.passthrough ?? NO_PASSTHROUGH, MAPPED_NONE, plan.deployments, opts.apiFields);
     const request = applyGroupPolicy(asked, plan.group);
     return { request, needs, plan };
-  }
-
-  private maybeShadow(plan: RoutePlan, request: ChatRequest, needs: Needs, meta: RequestMeta): void {
-    const share = plan.group?.config.shadow?.share;
-    if (share === undefined || plan.pinned || this.random() >= share) return;
-    this.shadows.mirror(this.engine.router.shadowTargets(plan, plan.deployments[0]?.id ?? '', needs), request, meta);
   }
 
   private openStream(s: StreamOpening): Promise<OpenedAttempt> {

@@ -1,3 +1,4 @@
+import type { Canceller } from '../core/cancel.js';
 import type { ErrorKind, GatewayError } from '../core/errors.js';
 import type { DeploymentConfig, GatewayConfig } from '../config/schema.js';
 import { CircuitBreaker, countsAgainstHealth, type BreakerSnapshot, type BreakerState } from './breaker.js';
@@ -6,6 +7,7 @@ import { SlidingWindow } from './window.js';
 import type { DeploymentRouting } from './deployment.js';
 import { QuotaMeter, type QuotaStatus } from './quota.js';
 import { copyLoad, noLoad, type DeploymentLoad } from './load.js';
+import { ShadowLane } from './shadow-lane.js';
 
 export interface HealthCheckResult {
   at: number;
@@ -93,6 +95,8 @@ export class DeploymentState {
   drain: DrainSnapshot = UNDRAINED;
   /** The provider's quota and its use in the last minute; undefined when none is declared. */
   readonly quota: QuotaMeter | undefined;
+  /** The shadow copies in flight here (gateway/shadow.ts), which give way to live attempts. */
+  readonly shadowCalls: ShadowLane;
   /**
    * What the other workers of `serve --workers` use of the quota and provisioned capacity, as the
    * primary last relayed it (about once a second); zero in a single process. Quota and capacity
@@ -130,6 +134,7 @@ export class DeploymentState {
     this.breaker = new CircuitBreaker(routing.breaker, { failures: routing.failback.probation_failures, rampMs: routing.failback.ramp_ms }, onBreakerChange);
     if (config.provisioned?.capacity_rpm !== undefined) this.perMinute = new SlidingWindow(MINUTE, 1, 12);
     if (config.quota) this.quota = new QuotaMeter(config.quota, this.others);
+    this.shadowCalls = new ShadowLane(config.options);
   }
 
   /** This process's own use of the quota and provisioned capacity; undefined when it has neither, or uses none. */
@@ -157,9 +162,34 @@ export class DeploymentState {
    * unsent (`unsent`) used none of the quota and lifts it.
    */
   begin(attempt: BegunAttempt, force = false, tokens = 0): 'normal' | 'probe' | undefined {
-    const now = attempt.startedAt;
-    const slot = this.breaker.acquire(now) ?? (force ? 'normal' : undefined);
+    const slot = this.breaker.acquire(attempt.startedAt) ?? (force ? 'normal' : undefined);
     if (slot === undefined) return undefined;
+    // Live traffic never waits for a connection a shadow copy holds.
+    const lane = this.shadowCalls;
+    if (lane.size > 0 && this.inFlight >= lane.connections) lane.yieldOne(this.config.id);
+    this.start(attempt, tokens);
+    return slot;
+  }
+
+  /**
+   * Starts a shadow copy (`call` cancels it) unless it could change a live answer: a breaker that is
+   * not closed (its half-open trial slots are live traffic's), or a lane with no room (`ShadowLane`).
+   * Returns whether it started; a shadow copy is never a trial.
+   */
+  beginShadow(attempt: BegunAttempt, call: Canceller): boolean {
+    if (this.breaker.current(attempt.startedAt) !== 'closed' || !this.shadowCalls.admits(this.inFlight)) return false;
+    this.shadowCalls.add(call);
+    this.start(attempt, 0);
+    return true;
+  }
+
+  /** A shadow copy begun with `call` has ended (settle it as any attempt too). */
+  endShadow(call: Canceller): void {
+    this.shadowCalls.delete(call);
+  }
+
+  private start(attempt: BegunAttempt, tokens: number): void {
+    const now = attempt.startedAt;
     this.inFlight += 1;
     this.requests += 1;
     this.perMinute?.add(now, 0);
@@ -171,7 +201,6 @@ export class DeploymentState {
         this.coolingUntil = until;
       }
     }
-    return slot;
   }
 
   /** `attempt` reached the upstream: a quota cool-down it started is shared now. */
@@ -212,11 +241,21 @@ export class DeploymentState {
     // A timeout is a latency sample too: least-latency must not keep preferring a stalled deployment.
     if (error.kind === 'timeout') this.observeLatency(latencyMs);
     if (error.kind === 'rate_limited') {
-      this.coolDown(now, Math.min(error.retryAfterMs ?? this.defaultCoolDownMs, this.maxCoolDownMs));
+      this.throttle(now, error.retryAfterMs);
       // A throttled trial says nothing either way: the next trial, after the cool-down, decides.
       if (probe) this.breaker.releaseProbe();
     } else if (countsAgainstHealth(error.kind)) this.breaker.onFailure(now, probe, error.kind);
-    else if (probe) this.breaker.onSuccess(now, probe);
+    else if (probe) {
+      // Any other answer shows the upstream serving; a refusal before sending (a dialect's 400) shows
+      // nothing, so its trial slot goes back, as a cancelled one's does.
+      if (error.unsent) this.breaker.releaseProbe();
+      else this.breaker.onSuccess(now, probe);
+    }
+  }
+
+  /** A 429 (an attempt's or a health probe's): out of rotation for its retry-after, within `routing.rate_limit`. */
+  throttle(now: number, retryAfterMs: number | undefined): void {
+    this.coolDown(now, Math.min(retryAfterMs ?? this.defaultCoolDownMs, this.maxCoolDownMs));
   }
 
   /** Keeps the deployment out of rotation for `ms` (never shortens a longer cool-down). */

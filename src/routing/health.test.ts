@@ -90,6 +90,43 @@ describe('HealthChecker', () => {
     expect(providers[1]?.probes).toBe(3);
   });
 
+  it('takes a throttled request probe as no health failure: it cools the deployment down for its retry-after and probes again after', async () => {
+    const clock = new FakeClock();
+    const d = fakeDeployment('a');
+    const checker = new HealthChecker([d], healthSchema.parse({ enabled: true, mode: 'request', failures_to_down: 1 }), clock, silentLogger);
+    d.provider.script = () => failure('rate_limited', { retryAfterMs: 2_000 });
+    await checker.runOnce();
+    expect(d.state.healthUp).toBe(true);
+    expect(d.state.breaker.current(clock.now())).toBe('closed');
+    expect(d.state.coolingFor(clock.now())).toBe(2_000);
+    expect(d.state.lastHealth).toMatchObject({ ok: false, error: 'rate_limited' });
+    // Not probed while it cools: a probe would only be throttled again.
+    clock.advance(1_000);
+    await checker.runOnce();
+    expect(d.provider.calls).toBe(1);
+    clock.advance(1_000);
+    d.provider.script = () => 'ok';
+    await checker.runOnce();
+    expect(d.provider.calls).toBe(2);
+    expect(d.state.lastHealth).toMatchObject({ ok: true });
+  });
+
+  it('keeps the failure streak through a throttled probe: only health failures count towards down', async () => {
+    const clock = new FakeClock();
+    const d = fakeDeployment('a');
+    const checker = new HealthChecker([d], healthSchema.parse({ enabled: true, failures_to_down: 2 }), clock, silentLogger);
+    const results = [failure('unavailable'), failure('rate_limited'), failure('invalid_request'), failure('unavailable')];
+    d.provider.probeScript = (n) => results[n - 1] ?? 'ok';
+    await checker.runOnce();
+    await checker.runOnce();
+    await checker.runOnce();
+    expect(d.state.healthUp).toBe(true);
+    // A models probe's 429 cools nothing: the model list is not what live traffic calls.
+    expect(d.state.coolingFor(clock.now())).toBe(0);
+    await checker.runOnce();
+    expect(d.state.healthUp).toBe(false);
+  });
+
   it('a 1-token request probe goes through chat', async () => {
     const clock = new FakeClock();
     const d = fakeDeployment('a');

@@ -3,13 +3,16 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { HealthConfig } from './config.js';
 import type { Deployment } from './router.js';
+import { countsAgainstHealth } from './breaker.js';
 
 /**
  * Active health checks: probes every deployment on an interval; `failures_to_down` failures in a row
  * hold its breaker open, `successes_to_up` successes in a row release it (and the failback ramp
  * starts). A breaker opened by live traffic is probed too: one success that started after it opened
- * closes it, so recovery is noticed within one interval. One timer for all deployments, started by
- * the gateway and stopped on close.
+ * closes it, so recovery is noticed within one interval. Only errors the breaker counts are failures:
+ * any other (a 429, a 400) moves neither streak, and a probe's 429 in `mode: request` (a chat call,
+ * as live traffic's) cools the deployment down as a live one would; a cooling deployment is not
+ * probed. One timer for all deployments, started by the gateway and stopped on close.
  */
 export class HealthChecker {
   private timer: NodeJS.Timeout | undefined;
@@ -47,6 +50,8 @@ export class HealthChecker {
 
   private async check(d: Deployment): Promise<void> {
     const started = this.clock.now();
+    // It asked for less: a probe now would only spend its quota, and be throttled.
+    if (d.state.coolingFor(started) > 0) return;
     const controller = new AbortController();
     const timer = setTimeout(
       () => controller.abort(new GatewayError({ kind: 'timeout', message: `health probe of ${d.id} timed out`, deployment: d.id })),
@@ -87,6 +92,10 @@ export class HealthChecker {
       }
     } else {
       state.healthChecks.failed += 1;
+      if (!countsAgainstHealth(error.kind)) {
+        if (error.kind === 'rate_limited' && this.config.mode === 'request') state.throttle(now, error.retryAfterMs);
+        return;
+      }
       streak.failed += 1;
       streak.ok = 0;
       if (state.healthUp && streak.failed >= this.config.failures_to_down) {

@@ -214,7 +214,11 @@ export class Router {
     return plan.deployments.filter((d) => !tried.has(d.id) && firstFailedStage(d, needs, now, true) === Stage.Passed);
   }
 
-  /** Standby deployments a shadow copy of this request may go to (never the one serving it). */
+  /**
+   * Standby deployments a shadow copy of this request may go to (never the one serving it). Each still
+   * decides at the send whether it has room for one (`DeploymentState.beginShadow`: closed breaker,
+   * free connections).
+   */
   shadowTargets(plan: RoutePlan, serving: string, needs: Needs): Deployment[] {
     const g = plan.group;
     if (!g?.config.shadow) return [];
