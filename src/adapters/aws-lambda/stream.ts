@@ -22,9 +22,12 @@ export async function writeResponseStream(raw: ResponseStream, response: HttpRes
     // The runtime sends the prelude on the first write() only (end(chunk) would skip it), so an empty
     // write puts status and headers on the wire now, before the first token, even for an empty body.
     out.write('');
-    if (isBodyStream(response.body)) await pump(out, response.body);
-    // A HEAD's answer has the GET's headers and no body (the handler leaves a whole body for the runtime to drop).
-    else if (response.body.length > 0 && !head) out.write(response.body);
+    // A HEAD's answer has the GET's headers and no body: the handler leaves a whole one for the runtime to
+    // drop, which Lambda's response stream would send.
+    if (head) {
+      if (isBodyStream(response.body)) void response.body[Symbol.asyncIterator]().return?.();
+    } else if (isBodyStream(response.body)) await pump(out, response.body);
+    else if (response.body.length > 0) out.write(response.body);
     await end(out);
   } finally {
     out.off('close', onGone);
