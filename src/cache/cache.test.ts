@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../core/events.js';
-import type { ChatRequest, StreamPart } from '../core/types.js';
+import { makeUsage, type ChatRequest, type StreamPart, type Warning } from '../core/types.js';
 import { createGateway, type GatewayOptions } from '../gateway/gateway.js';
 import type { ConfigInput } from '../config/schema.js';
 import { FakeClock, FakeProvider, failure, rawDeployment } from '../routing/testing/fakes.js';
 import { cacheKey } from './key.js';
 import { MemoryResponseCache, isCachedAnswer } from './store.js';
+import { replay } from './replay.js';
 import { answer, answerText, userRequest, userText } from '../testing/canonical.js';
 
 const ask = (over: Partial<ChatRequest> = {}): ChatRequest => userRequest('chat', 'hi', { temperature: 0, ...over });
@@ -84,6 +85,36 @@ describe('the response cache', () => {
     provider.script = (n) => (n === 1 ? failure('invalid_request') : 'ok');
     await expect(gateway.chat(ask())).rejects.toThrow();
     expect((await gateway.chat(ask())).cache).toBe('miss');
+  });
+
+  it('does not keep an answer its quality gate turned down, served only while the better tier failed', async () => {
+    const cheap = new FakeProvider('cheap');
+    const dear = new FakeProvider('dear');
+    dear.script = (n) => (n === 1 ? failure('unavailable') : 'ok');
+    const config: ConfigInput = {
+      routing: { max_attempts_per_deployment: 1 },
+      deployments: [rawDeployment('cheap'), rawDeployment('dear')],
+      groups: [{ name: 'chat', strategy: 'priority', deployments: ['cheap', 'dear'], quality_gate: 'strict', cache: { enabled: true } }],
+    };
+    const gateway = createGateway(config, { createProvider: (d) => (d.id === 'cheap' ? cheap : dear), qualityGates: { strict: (r) => !answerText(r).includes('cheap') } });
+    const fallback = await gateway.chat(ask());
+    expect([fallback.servedBy.deployment, fallback.cache]).toEqual(['cheap', 'miss']);
+    // The better tier is back: the next client gets its answer, not the rejected one from the cache.
+    const better = await gateway.chat(ask());
+    expect([better.servedBy.deployment, better.cache]).toEqual(['dear', 'miss']);
+    expect((await gateway.chat(ask())).servedBy.deployment).toBe('dear');
+    expect([cheap.calls, dear.calls]).toEqual([2, 2]);
+  });
+
+  it('gives a hit on a streamed request the warnings its live stream had (x-switchyard-warnings)', async () => {
+    const { gateway, provider } = build({ cache: { enabled: true } });
+    const warnings: Warning[] = [{ type: 'unsupported-setting', setting: 'topK', message: 'topK is not supported' }];
+    const parts: StreamPart[] = [{ type: 'start', id: 'a', model: 'a', warnings }, { type: 'text', delta: 'Hi' }, { type: 'finish', finishReason: 'stop' }, { type: 'usage', usage: makeUsage({ prompt: 3, completion: 1 }) }];
+    provider.stream = async () => replay(parts);
+    const live = await gateway.stream(ask());
+    await text(live.parts);
+    const hit = await gateway.stream(ask());
+    expect([live.cache, live.warnings, hit.cache, hit.warnings]).toEqual(['miss', warnings, 'hit', warnings]);
   });
 
   it('expires answers after the group ttl', async () => {

@@ -18,6 +18,7 @@ const full: ChatResponse = {
   usage: makeUsage({ prompt: 12, completion: 7, reasoning: 3 }),
   warnings: [{ type: 'unsupported-setting', setting: 'topK', message: 'topK is not supported' }],
   providerMetadata: { anthropic: { container: 'c-1' } },
+  servedAs: { systemFingerprint: 'fp_1', serviceTier: 'default' },
 };
 
 async function recorded(parts: readonly StreamPart[]): Promise<ChatResponse | undefined> {
@@ -27,9 +28,9 @@ async function recorded(parts: readonly StreamPart[]): Promise<ChatResponse | un
 }
 
 describe('replaying a cached answer as a stream', () => {
-  it('sends its parts in order, as an upstream would: start (with warnings), content, provider metadata, finish, usage', () => {
+  it('sends its parts in order, as an upstream would: start (with warnings and what served it), content, provider metadata, finish, usage', () => {
     expect(answerParts(full)).toEqual([
-      { type: 'start', id: 'resp-1', model: 'claude', warnings: full.warnings },
+      { type: 'start', id: 'resp-1', model: 'claude', warnings: full.warnings, servedAs: full.servedAs },
       { type: 'reasoning', delta: 'Let me think.', signature: 'sig-1', provider: 'anthropic' },
       { type: 'redacted-reasoning', data: 'sealed', provider: 'anthropic' },
       { type: 'text', delta: 'Calling two tools.' },
@@ -41,7 +42,7 @@ describe('replaying a cached answer as a stream', () => {
     ]);
   });
 
-  it('records back the very answer it replays', async () => {
+  it('records back the very answer it replays, its system fingerprint and service tier included', async () => {
     expect(await recorded(answerParts(full))).toEqual({ ...full, created: expect.any(Number) });
   });
 
@@ -85,6 +86,38 @@ describe('recording a live stream', () => {
       usageEstimated: true,
       rawUsage: { input_tokens: 3 },
     });
+  });
+
+  it('keeps each signed reasoning block a part of its own, as the live stream and the whole answer have them, and replays them so', async () => {
+    // Claude's two thinking blocks as its stream decoder gives them: text, then the block's signature.
+    const live: StreamPart[] = [
+      { type: 'start', id: 'msg_1', model: 'claude' },
+      { type: 'reasoning', delta: 'First ', provider: 'anthropic' },
+      { type: 'reasoning', delta: 'thought.', provider: 'anthropic' },
+      { type: 'reasoning', delta: '', signature: 'SIG-A', provider: 'anthropic' },
+      { type: 'reasoning', delta: 'Second thought.', provider: 'anthropic' },
+      { type: 'reasoning', delta: '', signature: 'SIG-B', provider: 'anthropic' },
+      // Gemini's: a signed thought, then another.
+      { type: 'reasoning', delta: 'Third.', signature: 'SIG-C', provider: 'google' },
+      { type: 'reasoning', delta: 'Fourth.', signature: 'SIG-D', provider: 'google' },
+      { type: 'text', delta: 'Answer.' },
+      { type: 'finish', finishReason: 'stop' },
+      { type: 'usage', usage: makeUsage({ prompt: 10, completion: 5 }) },
+    ];
+    const answer = await recorded(live);
+    expect(answer?.content).toEqual([
+      { type: 'reasoning', text: 'First thought.', signature: 'SIG-A', provider: 'anthropic' },
+      { type: 'reasoning', text: 'Second thought.', signature: 'SIG-B', provider: 'anthropic' },
+      { type: 'reasoning', text: 'Third.', signature: 'SIG-C', provider: 'google' },
+      { type: 'reasoning', text: 'Fourth.', signature: 'SIG-D', provider: 'google' },
+      { type: 'text', text: 'Answer.' },
+    ]);
+    // Its replay is one reasoning part a block, each signed as the live one was, and records back the same.
+    const replayed = answerParts(answer as ChatResponse);
+    const signatures = (parts: readonly StreamPart[]): Array<string | undefined> => parts.flatMap((p) => (p.type === 'reasoning' && p.signature !== undefined ? [p.signature] : []));
+    expect(signatures(replayed)).toEqual(signatures(live));
+    expect(replayed.filter((p) => p.type === 'reasoning')).toHaveLength(4);
+    expect((await recorded(replayed))?.content).toEqual(answer?.content);
   });
 
   it("leaves out the gateway's own delivery markers (a resume), and stores nothing without a finish and usage", async () => {

@@ -1,5 +1,5 @@
 import { holdEnd } from '../core/ready.js';
-import type { AssistantPart, ChatResponse, JsonObject, StreamPart, ToolCallPart } from '../core/types.js';
+import type { AssistantPart, ChatResponse, JsonObject, ServedAs, StreamPart, ToolCallPart } from '../core/types.js';
 
 /** The gateway's own per-delivery markers (a stream resume): about how an answer arrived, not what it says. */
 const GATEWAY_NAMESPACE = 'switchyard';
@@ -11,6 +11,7 @@ const GATEWAY_NAMESPACE = 'switchyard';
 export function answerParts(response: ChatResponse): StreamPart[] {
   const start: StreamPart = { type: 'start', id: response.id, model: response.model };
   if (response.warnings && response.warnings.length > 0) start.warnings = response.warnings;
+  if (response.servedAs) start.servedAs = response.servedAs;
   const parts: StreamPart[] = [start];
   let toolIndex = 0;
   for (const p of response.content) {
@@ -39,7 +40,10 @@ export async function* replay(parts: readonly StreamPart[]): AsyncGenerator<Stre
   for (const p of parts) yield p;
 }
 
-/** Assembles a streamed answer from its parts, in order: consecutive text (or reasoning) deltas make one part; refusal deltas make the refusal. */
+/**
+ * Assembles a streamed answer from its parts, in order: consecutive text (or reasoning) deltas make one
+ * part, but a signature ends its reasoning part; refusal deltas make the refusal.
+ */
 class AnswerBuilder {
   private id = '';
   private model = '';
@@ -50,6 +54,7 @@ class AnswerBuilder {
   private finished = false;
   private usage: (StreamPart & { type: 'usage' }) | undefined;
   private warnings: ChatResponse['warnings'];
+  private servedAs: ServedAs | undefined;
   private metadata: Record<string, JsonObject> | undefined;
 
   take(p: StreamPart): void {
@@ -59,6 +64,7 @@ class AnswerBuilder {
         this.id = p.id ?? this.id;
         this.model = p.model ?? this.model;
         if (p.warnings) this.warnings = p.warnings;
+        if (p.servedAs) this.servedAs = p.servedAs;
         return;
       case 'text':
         if (last?.type === 'text') last.text += p.delta;
@@ -86,8 +92,13 @@ class AnswerBuilder {
     }
   }
 
+  /**
+   * A signature seals the reasoning before it: reasoning after it is another part (another thinking
+   * block), as the live stream's encoders and the upstream's whole answer have it. Merged, two signed
+   * blocks would go back to the upstream as one under the last signature, which it refuses.
+   */
   private reason(p: StreamPart & { type: 'reasoning' }, last: AssistantPart | undefined): void {
-    const part = last?.type === 'reasoning' ? last : { type: 'reasoning' as const, text: '' };
+    const part = last?.type === 'reasoning' && last.signature === undefined ? last : { type: 'reasoning' as const, text: '' };
     if (part !== last) this.content.push(part);
     part.text += p.delta;
     if (p.signature !== undefined) part.signature = p.signature;
@@ -114,6 +125,7 @@ class AnswerBuilder {
     if (this.usage.estimated) response.usageEstimated = true;
     if (this.usage.raw) response.rawUsage = this.usage.raw;
     if (this.warnings) response.warnings = this.warnings;
+    if (this.servedAs) response.servedAs = this.servedAs;
     if (this.metadata) response.providerMetadata = this.metadata;
     return response;
   }

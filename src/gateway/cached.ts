@@ -1,11 +1,11 @@
 import type { Clock } from '../core/clock.js';
-import type { ChatRequest, StreamPart } from '../core/types.js';
+import type { ChatRequest, ChatResponse, StreamPart } from '../core/types.js';
 import type { CacheLookup, CacheRequestOptions, ResponseCache } from '../cache/layer.js';
 import type { CachedAnswer } from '../cache/store.js';
 import { answerParts, recording, replay } from '../cache/replay.js';
-import type { Attempt } from '../routing/executor.js';
+import type { Attempt, Executed } from '../routing/executor.js';
 import type { Deployment, RoutePlan } from '../routing/router.js';
-import type { ServedBy } from './gateway.js';
+import type { ServedBy, StreamResult } from './gateway.js';
 import type { AttemptReporter, RequestMeta } from './observe.js';
 
 /**
@@ -41,13 +41,21 @@ export class GatewayCache {
     return { deployment: answer.deployment, provider: answer.provider, region: answer.region, model: answer.model, group: meta.group, attempts: 0, requestId: meta.requestId, failed: undefined };
   }
 
-  /** A hit's answer as a stream. */
-  replay(answer: CachedAnswer): AsyncIterable<StreamPart> {
-    return replay(answerParts(answer.response));
+  /**
+   * A hit on a streamed request: the answer replayed as a stream, with the warnings its live stream
+   * had (`x-switchyard-warnings`), recorded as a hit like `hit`.
+   */
+  streamHit(answer: CachedAnswer, meta: RequestMeta, promptEstimate: number): StreamResult {
+    return { parts: replay(answerParts(answer.response)), servedBy: this.hit(answer, meta), cache: 'hit', warnings: answer.response.warnings, promptEstimate };
   }
 
-  save(lookup: CacheLookup, response: Parameters<ResponseCache['save']>[1], attempt: Attempt): void {
-    this.cache.save(lookup, response, by(attempt));
+  /**
+   * Stores a whole answer, unless a quality gate turned it down: served only while the better tiers
+   * failed, it would otherwise be every later client's answer for the whole TTL.
+   */
+  save(lookup: CacheLookup, executed: Executed<ChatResponse>): void {
+    if (executed.rejected === true) return;
+    this.cache.save(lookup, executed.value, by(executed.attempt));
   }
 
   /** Relays a live stream and stores its answer once it ended cleanly. */

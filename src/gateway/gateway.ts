@@ -157,7 +157,7 @@ class GatewayRuntime implements Gateway {
       const { value, attempt } = executed;
       if (executed !== filtered) reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage, usageEstimated: value.usageEstimated, answer: value });
       if (shadowing && firstTry) this.shadows.copy(plan, attempt.deployment, request, needs, meta);
-      if (lookup) this.caching.save(lookup, value, attempt);
+      if (lookup) this.caching.save(lookup, executed);
       return { response: value, servedBy: servedBy(attempt, meta), headers: ticket.headers, cache: lookup && 'miss' };
     } catch (err) {
       return failWith(err, ticket, meta, request.messages.length - asked.messages.length);
@@ -170,7 +170,7 @@ class GatewayRuntime implements Gateway {
     const { request, needs, plan } = this.prepareChat(asked, opts, true);
     const pending = this.caching.lookup(request, plan, opts.tags ?? {}, opts);
     const lookup = pending && (await pending);
-    if (lookup?.hit) return { parts: this.caching.replay(lookup.hit), servedBy: this.caching.hit(lookup.hit, this.metaFor('stream', opts, plan)), cache: 'hit', promptEstimate: needs.promptTokens };
+    if (lookup?.hit) return this.caching.streamHit(lookup.hit, this.metaFor('stream', opts, plan), needs.promptTokens);
     const { meta, ticket } = await this.begin('stream', opts, plan, needs.promptTokens, request.maxOutputTokens);
     this.reporter.describe(meta, request);
     const shadowing = this.shadows.sampled(plan);

@@ -302,6 +302,17 @@ describe('executeWithFallback', () => {
     expect(rejected).toEqual(['cheap']);
     const last = await executeWithFallback([cheap], chat, policy(clock), { ...opts(), accept: () => false } as ExecuteOptions<unknown>);
     expect(last.attempt.deployment.id).toBe('cheap');
+    expect([out.rejected, last.rejected]).toEqual([undefined, undefined]);
+  });
+
+  it('returns the answer a quality gate turned down, marked so, when every better tier failed', async () => {
+    const clock = new FakeClock();
+    const cheap = fakeDeployment('cheap');
+    const dear = fakeDeployment('dear');
+    dear.provider.script = () => failure('unavailable');
+    const accept = (v: unknown): boolean => !textOf((v as ReturnType<typeof response>).content).includes('cheap');
+    const out = await executeWithFallback([cheap, dear], chat, policy(clock, { maxAttemptsPerDeployment: 1 }), { ...opts(), accept } as ExecuteOptions<unknown>);
+    expect([out.attempt.deployment.id, out.rejected]).toEqual(['cheap', true]);
   });
 
   it('a client cancel stops at once and frees the in-flight slot', async () => {

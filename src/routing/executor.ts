@@ -64,6 +64,11 @@ export interface ExecuteOptions<T> {
 export interface Executed<T> {
   value: T;
   attempt: Attempt;
+  /**
+   * The answer is one a quality gate turned down, returned only because every tier after it failed:
+   * better than an error for this client, but not an answer to keep (the response cache does not).
+   */
+  rejected?: true;
 }
 
 const cancelled = (cause?: unknown, unsent = false): GatewayError => new GatewayError({ kind: 'cancelled', message: 'The client cancelled the request.', cause, unsent });
@@ -232,7 +237,7 @@ class Execution<T> {
       policy.logger.info({ requestId: options.requestId, deployment: attempt.deployment.id, cause: 'quality_gate', attempt: attempt.number, next: this.queue[i + 1]?.id }, 'escalating');
       options.onRejected?.(attempt, value);
       state.countFallback('quality_gate');
-      this.rejected = { value, attempt };
+      this.rejected = { value, attempt, rejected: true };
       this.cause = 'quality_gate';
       return NEXT;
     }

@@ -42,9 +42,11 @@ export class DenialRecorder {
 
   /**
    * Records a refusal of `keyId`'s request for `subject` (`model:<name>` or `route:<path>`, from the
-   * config, never the client's words); returns whether it was appended.
+   * config, never the client's words); returns whether it was appended. The details are the refusal's
+   * code alone: its message may quote the client (a `model_not_allowed` echoes the model asked for, a
+   * secret pasted there included), and the audit log keeps what it is given for good.
    */
-  denied(keyId: string | undefined, error: { kind: ErrorKind; code: string; message: string }, subject: string): boolean {
+  denied(keyId: string | undefined, error: { kind: ErrorKind; code: string }, subject: string): boolean {
     const action = ACTION[error.kind];
     if (action === undefined) return false;
     const actor = keyId === undefined ? 'anonymous' : `key:${keyId}`;
@@ -55,7 +57,7 @@ export class DenialRecorder {
     if (!this.admit(actor, now)) return false;
     this.remember(id, now);
     this.log
-      .append({ actor, action, subject, details: { code: error.code, message: error.message } })
+      .append({ actor, action, subject, details: { code: error.code } })
       .catch((err: unknown) => this.logger.warn({ err: errorMessage(err), action }, 'audit append failed'));
     return true;
   }
