@@ -40,6 +40,12 @@ export const faultRuleSchema = z.strictObject({
    */
   refusal_category: z.enum(['cyber', 'bio', 'frontier_llm', 'reasoning_extraction', 'general_harms']).nullable().optional(),
   /**
+   * The account refuses the request (the Anthropic simulator), as api.anthropic.com does: a 400
+   * invalid_request_error, not a 402, in its words: out of credit, a spend limit reached (access back at
+   * the start of the next month, UTC), or the organization disabled.
+   */
+  account_refusal: z.enum(['credit_balance', 'usage_limit', 'organization_disabled']).optional(),
+  /**
    * Cold standby: after `idle_ms` without requests (and before the first), the next `requests`
    * requests each take `latency_ms` longer, as a cold cache or connection pool does.
    */

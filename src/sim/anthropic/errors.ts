@@ -18,7 +18,8 @@ const TYPE_BY_STATUS: Record<number, string> = {
 const MESSAGE_BY_TYPE: Record<string, string> = {
   invalid_request_error: 'Invalid request.',
   authentication_error: 'invalid x-api-key',
-  billing_error: 'Your credit balance is too low to access the Anthropic API.',
+  // The API's docs describe a 402 so; an empty account is refused as a 400 (`accountRefusalMessage`).
+  billing_error: "There's an issue with your billing or payment information.",
   permission_error: 'Your API key does not have permission to use the specified resource.',
   not_found_error: 'Not found.',
   request_too_large: 'Request exceeds the maximum allowed number of bytes.',
@@ -27,6 +28,21 @@ const MESSAGE_BY_TYPE: Record<string, string> = {
   timeout_error: 'Request timed out.',
   overloaded_error: 'Overloaded',
 };
+
+/** An `account_refusal` fault: which account refusal to send. */
+export type AccountRefusal = NonNullable<Fault['account_refusal']>;
+
+/**
+ * The words api.anthropic.com refuses an account's every request with, as a 400 invalid_request_error
+ * (anthropics/claude-code#4684 out of credit, #2127 a usage limit, #19028 a disabled organization). A usage
+ * limit names when access comes back: the start of the month after `now`, UTC.
+ */
+export function accountRefusalMessage(refusal: AccountRefusal, now: Date): string {
+  if (refusal === 'credit_balance') return 'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.';
+  if (refusal === 'organization_disabled') return 'This organization has been disabled.';
+  const back = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString().slice(0, 10);
+  return `You have reached your specified API usage limits. You will regain access on ${back} at 00:00 UTC.`;
+}
 
 let requestCounter = 0;
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { sendJson, startSim, type SimServer } from '../server.js';
-import { sendAnthropicError } from './errors.js';
+import { accountRefusalMessage, sendAnthropicError } from './errors.js';
 import { answerMessages } from './messages.js';
 import { countInputTokens, PromptCache } from './script.js';
 import { effortProblem, prefillProblem, removedSamplingProblem, thinkingFormProblem, validateMessagesBody } from './validate.js';
@@ -8,7 +8,7 @@ import { effortProblem, prefillProblem, removedSamplingProblem, thinkingFormProb
 export { answerMessages, type MessagesContext } from './messages.js';
 export { validateMessagesBody, effortProblem, prefillProblem, removedSamplingProblem, thinkingFormProblem, PREFILL_REFUSED, BUDGET_REFUSED, SAMPLING_REJECTED_FROM } from './validate.js';
 export { anthropicScriptInput, PromptCache } from './script.js';
-export { sendAnthropicError, sendFaultError } from './errors.js';
+export { accountRefusalMessage, sendAnthropicError, sendFaultError, type AccountRefusal } from './errors.js';
 
 export interface AnthropicSimOptions {
   name?: string;
@@ -43,8 +43,8 @@ function authOf(req: IncomingMessage, apiKey: string | undefined): { mode: Anthr
 
 /**
  * The Anthropic Messages API: POST /v1/messages (JSON and SSE, prompt-cache usage, in-stream error
- * events, 529 overloaded via faults) and GET /v1/models. It enforces what the real API enforces and an
- * adapter can get wrong: the anthropic-version header, max_tokens, tool_use/tool_result pairing,
+ * events, 529 overloaded and an account's refusals via faults) and GET /v1/models. It enforces what the
+ * real API enforces and an adapter can get wrong: the anthropic-version header, max_tokens, tool_use/tool_result pairing,
  * that 2026-10-21 and later reject temperature/top_p/top_k, that Claude 4.6 and later refuse a
  * conversation ending on the assistant (a prefill), and the prompt-caching rules (`cache-rules.ts`,
  * automatic caching's top-level cache_control included).
@@ -114,8 +114,14 @@ export async function startAnthropicSim(options: AnthropicSimOptions = {}): Prom
         sendAnthropicError(res, 400, 'invalid_request_error', refused);
         return true;
       }
-      if (counting) sendJson(res, 200, { input_tokens: countInputTokens(json, model) });
-      else await answerMessages(res, json, tools.faults.next(model), { model, cache });
+      if (counting) {
+        sendJson(res, 200, { input_tokens: countInputTokens(json, model) });
+        return true;
+      }
+      const fault = tools.faults.next(model);
+      // The account's refusal is Anthropic's alone: Vertex and Bedrock bill through their clouds.
+      if (fault.account_refusal) sendAnthropicError(res, 400, 'invalid_request_error', accountRefusalMessage(fault.account_refusal, new Date()));
+      else await answerMessages(res, json, fault, { model, cache });
       return true;
     },
   });

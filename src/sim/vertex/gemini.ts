@@ -251,8 +251,24 @@ export async function generate(res: ServerResponse, body: GeminiRequest, model: 
 /** :countTokens — free on Vertex; the provider's probe. */
 export function countTokensReply(res: ServerResponse, body: GeminiRequest, model: string): void {
   const input = geminiScriptInput(body, model);
-  const total = countTokens(input.promptText) + input.images * 85;
-  sendJson(res, 200, { totalTokens: total, totalBillableCharacters: input.promptText.length });
+  sendJson(res, 200, { totalTokens: promptTokens(input), totalBillableCharacters: input.promptText.length });
+}
+
+function promptTokens(input: ScriptInput): number {
+  return countTokens(input.promptText) + input.images * 85;
+}
+
+/** The input limit of Gemini 2.x models on Vertex. */
+export const GEMINI_CONTEXT_TOKENS = 1_048_576;
+
+/** Vertex's refusal of a prompt past the model's input limit, in its words (google-gemini/gemini-cli#19727); undefined when it fits. */
+export function tokenLimitProblem(body: GeminiRequest, model: string, limit: number): string | undefined {
+  const count = promptTokens(geminiScriptInput(body, model));
+  if (count <= limit) return undefined;
+  return (
+    `Unable to submit request because the input token count is ${count} but model only supports up to ${limit}. Reduce the input token count and try again. ` +
+    'You can also use the CountTokens API to calculate prompt token count and billable characters. Learn more: https://cloud.google.com/vertex-ai/generative-ai/docs/learn/models'
+  );
 }
 
 /** :predict for the text-embedding models. gemini-embedding-001 takes a single instance, as on Vertex. */

@@ -4,7 +4,7 @@ import { startSim, type SimServer } from '../server.js';
 import type { GeminiRequest } from '../../providers/dialects/gemini/wire.js';
 import { checkBearer, toPublicKey } from './auth.js';
 import { sendGoogleError } from './errors.js';
-import { countTokensReply, generate, predictEmbeddings } from './gemini.js';
+import { countTokensReply, GEMINI_CONTEXT_TOKENS, generate, predictEmbeddings, tokenLimitProblem } from './gemini.js';
 import { claudeCountTokens, claudePredict } from './claude.js';
 
 export interface VertexSimOptions {
@@ -20,6 +20,11 @@ export interface VertexSimOptions {
   project?: string;
   /** Seconds clock for token expiry checks. */
   nowS?: () => number;
+  /**
+   * Gemini prompts above this many tokens get Vertex's "the input token count is N but model only supports
+   * up to M" (default `GEMINI_CONTEXT_TOKENS`).
+   */
+  contextWindow?: number;
 }
 
 const MODEL_PATH = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/(google|anthropic)\/models\/([^/:]+):([A-Za-z]+)$/;
@@ -28,6 +33,7 @@ const MODEL_PATH = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/(g
 export function startVertexSim(options: VertexSimOptions = {}): Promise<SimServer> {
   const publicKey = options.publicKey === undefined ? undefined : toPublicKey(options.publicKey);
   const nowS = options.nowS ?? (() => Math.floor(Date.now() / 1000));
+  const contextWindow = options.contextWindow ?? GEMINI_CONTEXT_TOKENS;
   return startSim({
     name: options.name ?? 'vertex-sim',
     port: options.port,
@@ -60,17 +66,19 @@ export function startVertexSim(options: VertexSimOptions = {}): Promise<SimServe
         else return false;
         return true;
       }
+      const stream = method === 'streamGenerateContent';
+      if (stream && url.searchParams.get('alt') !== 'sse') {
+        sendGoogleError(res, 400, 'INVALID_ARGUMENT', 'This simulator streams only with alt=sse.');
+        return true;
+      }
+      if (stream || method === 'generateContent') {
+        const request = json as unknown as GeminiRequest;
+        const tooLong = tokenLimitProblem(request, model, contextWindow);
+        if (tooLong !== undefined) sendGoogleError(res, 400, 'INVALID_ARGUMENT', tooLong);
+        else await generate(res, request, model, stream, tools.faults.next(model));
+        return true;
+      }
       switch (method) {
-        case 'generateContent':
-          await generate(res, json as unknown as GeminiRequest, model, false, tools.faults.next(model));
-          return true;
-        case 'streamGenerateContent':
-          if (url.searchParams.get('alt') !== 'sse') {
-            sendGoogleError(res, 400, 'INVALID_ARGUMENT', 'This simulator streams only with alt=sse.');
-            return true;
-          }
-          await generate(res, json as unknown as GeminiRequest, model, true, tools.faults.next(model));
-          return true;
         case 'countTokens':
           countTokensReply(res, json as unknown as GeminiRequest, model);
           return true;

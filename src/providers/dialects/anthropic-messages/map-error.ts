@@ -8,13 +8,22 @@ function first(headers: Headers, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-const TOO_LONG = /prompt is too long|too many (input )?tokens|exceeds? (the )?(model'?s? )?context (window|length)|context window/i;
+// "input length and `max_tokens` exceed context limit: 178959 + 64000 > 200000" counts the output room too (docker/docker-agent#569).
+const TOO_LONG = /prompt is too long|too many (input )?tokens|exceeds? (the )?(model'?s? )?context (window|length|limit)|context window/i;
 const FILTERED = /content filtering policy/i;
+/**
+ * The account, not the request: Anthropic refuses every request of an empty, capped or disabled account as
+ * a 400 invalid_request_error (anthropics/claude-code#4684, #2127, #19028), which another deployment may serve.
+ */
+const ACCOUNT_REFUSED = /credit balance is too low|reached your specified API usage limits|organization has been disabled/i;
+/** "You will regain access on 2026-04-01 at 00:00 UTC." of a usage limit. */
+const REGAINS_ACCESS = /regain access on (\d{4})-(\d{2})-(\d{2}) at (\d{2}):(\d{2}) UTC/i;
 
 /** The kind an Anthropic error `type` stands for (also used for in-stream `error` events). */
 export function kindForAnthropicErrorType(type: string | undefined, message = ''): ErrorKind | undefined {
   switch (type) {
     case 'invalid_request_error':
+      if (ACCOUNT_REFUSED.test(message)) return 'permission';
       if (TOO_LONG.test(message)) return 'context_window_exceeded';
       if (FILTERED.test(message)) return 'content_filtered';
       return 'invalid_request';
@@ -63,26 +72,43 @@ export function readAnthropicError(body: unknown): { type: string | undefined; m
 }
 
 /**
+ * How long a usage-limit refusal keeps the account out: until the date it names. Returned as the 429 of
+ * a spent quota (not retried, another deployment tried), whose cool-down the router takes, bounded by
+ * `routing.rate_limit.max_cool_down_ms`; a permission error's wait would be ignored. Undefined for any
+ * other message, and for a date past or unreadable (then the breaker counts the permission refusals).
+ */
+function accessReturnsInMs(message: string, now: number): number | undefined {
+  const m = REGAINS_ACCESS.exec(message);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi] = m.map(Number) as [number, number, number, number, number, number];
+  const ms = Date.UTC(y, mo - 1, d, h, mi) - now;
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+}
+
+/**
  * An Anthropic error reply (direct API, Vertex rawPredict, Bedrock InvokeModel bodies) to the
  * taxonomy. The status decides for throttling, server failures and credentials (a 503 stays
  * `unavailable`, a 401 `authentication`, whatever its type says); the error type refines other 4xx answers. The upstream's text is kept, scrubbed, for the
  * log only.
  */
-export function mapAnthropicError(status: number, headers: Headers, body: unknown, provider: string): GatewayError {
+export function mapAnthropicError(status: number, headers: Headers, body: unknown, provider: string, now = Date.now()): GatewayError {
   const { type, message } = readAnthropicError(body);
   const byType = kindForAnthropicErrorType(type, message);
   // A 401 or 403 is the deployment's credential or access whatever the type says (a proxy in front may
   // type it invalid_request_error): reported so, and another deployment tried.
   const statusDecides = status >= 500 || status === 429 || status === 401 || status === 403 || !byType;
   const kind = statusDecides ? kindForStatus(status) : byType;
+  const lockedOutMs = kind === 'permission' && message !== undefined ? accessReturnsInMs(message, now) : undefined;
   return upstreamFailure({
-    kind,
+    kind: lockedOutMs === undefined ? kind : 'rate_limited',
     provider,
     upstreamText: scrubUpstreamText(message),
     upstreamStatus: status,
-    retryAfterMs: parseRetryAfter(first(headers, 'retry-after'), first(headers, 'retry-after-ms')),
+    retryAfterMs: lockedOutMs ?? parseRetryAfter(first(headers, 'retry-after'), first(headers, 'retry-after-ms')),
     // A deployment that lacks the model says nothing about the others.
     fallbackable: kind === 'not_found' ? true : undefined,
+    // A usage limit does not lift by retrying a few seconds later.
+    retryable: lockedOutMs === undefined ? undefined : false,
   });
 }
 

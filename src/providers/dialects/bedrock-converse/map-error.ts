@@ -8,7 +8,8 @@ function first(headers: Headers, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-const TOO_LONG = /input is too long|too many (input )?tokens|prompt is too long|context (window|length)|maximum context length|exceeds? the maximum (number of )?(input )?tokens/i;
+// Claude's own words come wrapped: "The model returned the following errors: input length and `max_tokens` exceed context limit: ...".
+const TOO_LONG = /input is too long|too many (input )?tokens|prompt is too long|context (window|length|limit)|maximum context length|exceeds? the maximum (number of )?(input )?tokens/i;
 
 /** An AWS error name (HTTP `x-amzn-errortype` or an in-stream `:exception-type`) to a taxonomy kind. */
 function kindOf(name: string, message: string, status: number | undefined): ErrorKind {
@@ -78,11 +79,22 @@ export function mapBedrockError(status: number, headers: Headers, body: unknown,
   return build(kindOf(name, message, status), name, message, provider, status, parseRetryAfter(first(headers, 'retry-after')));
 }
 
+/**
+ * The model's own failure inside a modelStreamErrorException (`originalStatusCode`, `originalMessage` in
+ * the Bedrock Runtime API): a throttled or refused request is that, not a server error to retry.
+ */
+function streamedModelError(p: Record<string, unknown>, message: string): ErrorKind | undefined {
+  const status = p.originalStatusCode;
+  if (typeof status !== 'number' || (status !== 429 && status !== 400 && status !== 413 && status !== 422)) return undefined;
+  return kindOf('', typeof p.originalMessage === 'string' ? p.originalMessage : message, status);
+}
+
 /** An in-stream `:message-type: exception` frame to the taxonomy. */
 export function mapStreamException(name: string, payload: unknown, provider: string): GatewayError {
   const p = (payload ?? {}) as Record<string, unknown>;
   const message = typeof p.message === 'string' ? p.message : '';
-  return build(kindOf(name, message, undefined), name, message, provider);
+  const original = name.toLowerCase() === 'modelstreamerrorexception' ? streamedModelError(p, message) : undefined;
+  return build(original ?? kindOf(name, message, undefined), name, message, provider);
 }
 
 /** An in-stream `:message-type: error` frame (its `:error-code` and `:error-message` headers) to the taxonomy. */

@@ -9,7 +9,9 @@ function first(headers: Headers, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-const TOKEN_LIMIT = /token count.*exceeds|exceeds the maximum number of tokens|too many tokens|context (window|length)|input is too long/i;
+// Vertex words it its own way: "Unable to submit request because the input token count is 1251952 but model
+// only supports up to 1048576." (google-gemini/gemini-cli#19727); the Gemini API: "The input token count (N) exceeds ...".
+const TOKEN_LIMIT = /token count.*exceeds|exceeds the maximum number of tokens|too many tokens|context (window|length)|input is too long|token count is \d+ but (the )?model only supports up to/i;
 
 /** A google.protobuf.Duration in JSON: seconds, maybe with decimals, and an `s`. */
 const DURATION = /^\d+(?:\.\d+)?s$/;

@@ -1,4 +1,5 @@
 import { upstreamFailure, parseRetryAfter, type ErrorKind, type GatewayError } from '../../../core/errors.js';
+import { isObject } from '../../../core/json.js';
 import { safeParam, scrubUpstreamText } from '../../../core/scrub.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -8,44 +9,81 @@ function first(headers: Headers, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** vLLM's words for a prompt past `--max-model-len`, with a numeric `code` rather than OpenAI's string. */
+const CONTEXT_LENGTH = /maximum context length is \d+ tokens/i;
+
+/**
+ * The error object of a reply: `{error: {...}}`, or older vLLM's bare `{object: "error", message, type,
+ * param, code: 400}` with no wrapper (vllm-project/vllm#20409).
+ */
+function errorObject(body: unknown): Record<string, unknown> | undefined {
+  if (!isObject(body)) return undefined;
+  if (isObject(body.error)) return body.error;
+  return body.object === 'error' ? body : undefined;
+}
+
+function kindOf(status: number, err: Record<string, unknown> | undefined): ErrorKind {
+  const code = err?.code;
+  const inner = isObject(err?.innererror) ? err.innererror.code : undefined;
+  if (status === 429) return 'rate_limited';
+  if (code === 'context_length_exceeded' || code === 'string_above_max_length') return 'context_window_exceeded';
+  if (code === 'content_filter' || inner === 'ResponsibleAIPolicyViolation') return 'content_filtered';
+  if (status === 400 && typeof err?.message === 'string' && CONTEXT_LENGTH.test(err.message)) return 'context_window_exceeded';
+  // 413: too large for this upstream, which a retry cannot change.
+  if (status === 400 || status === 413 || status === 422) return 'invalid_request';
+  if (status === 401) return 'authentication';
+  if (status === 403) return 'permission';
+  if (status === 404) return 'not_found';
+  if (status === 408 || status === 504) return 'timeout';
+  if (status === 529) return 'overloaded';
+  if (status === 502 || status === 503) return 'unavailable';
+  if (status >= 500) return 'upstream_error';
+  return 'bad_upstream_response';
+}
+
+function failure(kind: ErrorKind, err: Record<string, unknown> | undefined, provider: string, upstreamStatus: number | undefined, retryAfterMs?: number): GatewayError {
+  return upstreamFailure({
+    kind,
+    provider,
+    upstreamText: scrubUpstreamText(typeof err?.message === 'string' ? err.message : undefined),
+    param: safeParam(err?.param),
+    upstreamStatus,
+    retryAfterMs,
+    // A deployment that lacks the model says nothing about the others.
+    fallbackable: kind === 'not_found' ? true : undefined,
+    // An exhausted quota does not refill by waiting a few seconds.
+    retryable: err?.code === 'insufficient_quota' ? false : undefined,
+  });
+}
+
 /**
  * An OpenAI-style error reply (OpenAI, Azure OpenAI, vLLM, Ollama) to the taxonomy. The client gets
  * our message, the code of the kind (the same whichever cloud failed) and the `param` the upstream named;
  * the upstream's text, scrubbed, is kept for the log.
  */
 export function mapOpenAIError(status: number, headers: Headers, body: unknown, provider: string): GatewayError {
-  const err = (body as { error?: Record<string, unknown> } | null)?.error;
-  const code = typeof err?.code === 'string' ? err.code : undefined;
-  const inner = (err?.innererror as Record<string, unknown> | undefined)?.code;
-  let kind: ErrorKind;
-  if (status === 429) kind = 'rate_limited';
-  else if (code === 'context_length_exceeded' || code === 'string_above_max_length') kind = 'context_window_exceeded';
-  else if (code === 'content_filter' || inner === 'ResponsibleAIPolicyViolation') kind = 'content_filtered';
-  // 413: too large for this upstream, which a retry cannot change.
-  else if (status === 400 || status === 413 || status === 422) kind = 'invalid_request';
-  else if (status === 401) kind = 'authentication';
-  else if (status === 403) kind = 'permission';
-  else if (status === 404) kind = 'not_found';
-  else if (status === 408 || status === 504) kind = 'timeout';
-  else if (status === 529) kind = 'overloaded';
-  else if (status === 502 || status === 503) kind = 'unavailable';
-  else if (status >= 500) kind = 'upstream_error';
-  else kind = 'bad_upstream_response';
-  return upstreamFailure({
-    kind,
-    provider,
-    upstreamText: scrubUpstreamText(typeof err?.message === 'string' ? err.message : undefined),
-    param: safeParam(err?.param),
-    upstreamStatus: status,
-    retryAfterMs: parseRetryAfter(first(headers, 'retry-after'), first(headers, 'retry-after-ms')),
-    // A deployment that lacks the model says nothing about the others.
-    fallbackable: kind === 'not_found' ? true : undefined,
-    // An exhausted quota does not refill by waiting a few seconds.
-    retryable: code === 'insufficient_quota' ? false : undefined,
-  });
+  const err = errorObject(body);
+  // Azure may send only `x-ms-retry-after-ms`, which its own SDKs read beside the other two (azure-core's get_retry_after).
+  const retryAfterMs = parseRetryAfter(first(headers, 'retry-after'), first(headers, 'retry-after-ms') ?? first(headers, 'x-ms-retry-after-ms'));
+  return failure(kindOf(status, err), err, provider, status, retryAfterMs);
 }
 
-/** An `{"error": {...}}` inside a 200: a stream's chunk, or (with `upstreamStatus`) a whole answer without choices. */
+/** The HTTP status an error inside a 200 stands for: vLLM's numeric `code`, Azure's `"429"`, or OpenAI's code and type. */
+function impliedStatus(err: Record<string, unknown>): number | undefined {
+  const { code, type } = err;
+  const n = typeof code === 'number' ? code : typeof code === 'string' && /^\d{3}$/.test(code) ? Number(code) : undefined;
+  if (n !== undefined && n >= 400 && n <= 599) return n;
+  if (code === 'rate_limit_exceeded' || code === 'insufficient_quota') return 429;
+  if (type === 'invalid_request_error' || code === 'context_length_exceeded' || code === 'content_filter') return 400;
+  return undefined;
+}
+
+/**
+ * An `{"error": {...}}` inside a 200: a stream's chunk, or (with `upstreamStatus`) a whole answer without
+ * choices. Mapped as the HTTP error its code or type names (a refused request is not retried where it
+ * failed); a server error otherwise.
+ */
 export function mapOpenAIStreamError(err: Record<string, unknown>, provider: string, upstreamStatus?: number): GatewayError {
-  return upstreamFailure({ kind: 'upstream_error', provider, upstreamStatus, upstreamText: scrubUpstreamText(typeof err.message === 'string' ? err.message : undefined) });
+  const status = impliedStatus(err);
+  return failure(status === undefined ? 'upstream_error' : kindOf(status, err), err, provider, upstreamStatus);
 }
