@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
@@ -72,7 +72,7 @@ describe('switchyard CLI', () => {
     for (const argv of [['check-config', '-c', file], ['check-config', '--config', file, '--explain']]) {
       const c = capture();
       expect(await main(argv, c.io), argv.join(' ')).toBe(0);
-      expect(c.out[0]).toBe(`${file}: ok (1 deployment, 1 group)`);
+      expect(c.out.at(-1)).toBe(`${file}: ok (1 deployment, 1 group)`);
     }
     const two = capture();
     expect(await main(['check-config', '-c', file, file], two.io)).toBe(2);
@@ -89,11 +89,19 @@ describe('switchyard CLI', () => {
     expect(printed).not.toContain('0123456789abcdef');
   });
 
-  it('demo --write-config to a path it cannot write says why in words and exits 1, leaving nothing running', async () => {
-    const c = capture();
-    const file = join(dir, 'no-such-dir', 'demo.yaml');
-    expect(await main(['demo', '--port', '0', '--quiet', '--write-config', file], { ...c.io, cwd: dir })).toBe(1);
-    expect(c.err).toEqual([`switchyard demo: cannot write --write-config ${file}: its directory does not exist`]);
+  it('demo --write-config to a path it cannot write says why in words before starting anything: exit 2 with the usage, as --out is', async () => {
+    const cwd = mkdtempSync(join(dir, 'demo-write-'));
+    for (const [given, why] of [
+      [join(cwd, 'no-such-dir', 'demo.yaml'), 'its directory does not exist'],
+      [join('no-such-dir', 'demo.yaml'), 'its directory does not exist'],
+      [cwd, 'it is a directory, not a file'],
+    ] as const) {
+      const c = capture();
+      expect(await main(['demo', '--port', '0', '--quiet', '--write-config', given], { ...c.io, cwd }), given).toBe(2);
+      expect(c.err).toEqual([`switchyard demo: cannot write --write-config ${given}: ${why}`, expect.stringMatching(/^usage: switchyard demo /)]);
+    }
+    // Nothing started: the demo makes its ledger folder where it runs.
+    expect(readdirSync(cwd)).toEqual([]);
   });
 
   it('every command reading a config names the path and what is wrong when it is a directory, missing, unreadable or empty: one message, exit 1, no stack', async () => {

@@ -1,5 +1,5 @@
 import { mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { editDistance } from '../core/edit-distance.js';
 import { fileProblem } from '../config/file-problem.js';
 
@@ -22,6 +22,14 @@ export interface CommandIO {
   progress?: (status: string) => void;
   /** The directory relative paths and default files are looked up in. */
   cwd?: string;
+}
+
+/**
+ * `io` whose error lines name the command (`switchyard report: no ledger at ...`), as main names it in
+ * the refusals it prints: for what a command and the helpers it shares with others (ledger-source) print.
+ */
+export function namedErrors(io: CommandIO, command: string): CommandIO {
+  return { ...io, err: (line) => io.err(`switchyard ${command}: ${line}`) };
 }
 
 /** A command line the command cannot run (a bad flag or flag value): exit status 2, with the usage. */
@@ -136,20 +144,22 @@ export function readFlag<T>(read: () => T, flag?: string): T {
 
 /**
  * An `--out FILE` checked before the command's work (a report's query, a consistency run's paid calls,
- * an export): its directory must exist and the path must not be a directory, else a UsageError naming
+ * an export, the demo's start): its directory must exist and the path must not be a directory, else a UsageError naming
  * the flag. Past that, a failed write is still the write's own error.
  */
-export function outFileFlag(flag: string, path: string | undefined): string | undefined {
+export function outFileFlag(flag: string, path: string | undefined, cwd?: string): string | undefined {
   if (path === undefined) return undefined;
   const problem = (err: unknown): UsageError => new UsageError(`cannot write ${flag} ${path}: ${fileProblem(err, true)}`);
+  // Looked up where the command will write it (`cwd`), named as it was given.
+  const at = cwd === undefined ? path : resolve(cwd, path);
   try {
-    if (statSync(path).isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
+    if (statSync(at).isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
     return path;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw problem(err);
   }
   try {
-    if (!statSync(dirname(path)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    if (!statSync(dirname(at)).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
   } catch (err) {
     throw problem(err);
   }

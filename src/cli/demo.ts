@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { parseConfig } from '../config/load.js';
+import { ConfigError, parseConfig } from '../config/load.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { createApp } from '../app.js';
 import { startServer, type RunningServer } from '../adapters/node/server.js';
@@ -38,7 +38,8 @@ export function demoConfig(upstreams: readonly DemoUpstream[], options: { host?:
   return {
     server: { host: options.host ?? '127.0.0.1', port: options.port ?? 4000 },
     logging: { level: 'info' },
-    ledger: { store: 'sqlite', path: `${options.dataDir}/demo-ledger.sqlite`, spill_path: `${options.dataDir}/demo-ledger-spill.jsonl` },
+    // Every file of the demo's in its folder: its journal apart from a real gateway's run in the same directory.
+    ledger: { store: 'sqlite', path: `${options.dataDir}/demo-ledger.sqlite`, spill_path: `${options.dataDir}/demo-ledger-spill.jsonl`, journal_dir: `${options.dataDir}/demo-ledger-journal` },
     deployments,
     groups: [
       { name: 'chat', aliases: ['gpt-4o-mini', 'default'], strategy: 'priority', deployments: chatDeployments },
@@ -54,18 +55,37 @@ export function demoConfig(upstreams: readonly DemoUpstream[], options: { host?:
   };
 }
 
+/** Every demo simulator started; the ones that did start are closed again when another fails. */
+async function startUpstreams(): Promise<DemoUpstream[]> {
+  const started = await Promise.allSettled(DEMO_UPSTREAMS.map((start) => start()));
+  const upstreams = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed === undefined) return upstreams;
+  await Promise.all(upstreams.map((u) => u.sim.close()));
+  throw failed.reason;
+}
+
 /** Starts every demo simulator and a gateway in front of them. */
 export async function startDemo(options: { port?: number; host?: string; logger?: Logger; accessLogger?: Logger; dataDir?: string } = {}): Promise<Demo> {
   const dataDir = options.dataDir ?? '.switchyard';
-  const upstreams = await Promise.all(DEMO_UPSTREAMS.map((start) => start()));
+  const upstreams = await startUpstreams();
   const raw = demoConfig(upstreams, { host: options.host, port: options.port, dataDir });
   const parsed = parseConfig(raw, {});
   const sims = upstreams.map((u) => u.sim);
+  // Closing a simulator also removes its temporary files (the Vertex one's service-account key).
+  const closeSims = async (): Promise<void> => void (await Promise.all(sims.map((s) => s.close())));
   if (!parsed.ok) {
-    await Promise.all(sims.map((s) => s.close()));
+    await closeSims();
     throw new Error(`demo config is invalid: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
   }
-  const app = await createApp(parsed.config, { logger: options.logger, accessLogger: options.accessLogger, listens: true, noReload: DEMO_NO_RELOAD });
+  let app: Awaited<ReturnType<typeof createApp>>;
+  try {
+    app = await createApp(parsed.config, { logger: options.logger, accessLogger: options.accessLogger, listens: true, noReload: DEMO_NO_RELOAD });
+  } catch (err) {
+    // Else the simulators listen on and the process never exits.
+    await closeSims();
+    throw demoProblem(err, dataDir);
+  }
   const gateway = app.gateway;
   const serverOptions = { ...app.serverOptions, onClose: () => app.close() };
   let server: RunningServer;
@@ -77,7 +97,7 @@ export async function startDemo(options: { port?: number; host?: string; logger?
   } catch (err) {
     // Nothing listens: the app and the simulators would otherwise keep the process alive.
     await app.close();
-    await Promise.all(sims.map((s) => s.close()));
+    await closeSims();
     throw err;
   }
   return {
@@ -87,7 +107,17 @@ export async function startDemo(options: { port?: number; host?: string; logger?
     configYaml: stringify({ ...raw, server: { ...raw.server, port: server.port } }, { aliasDuplicateObjects: false }),
     async close() {
       await server.shutdown(1_000);
-      await Promise.all(sims.map((s) => s.close()));
+      await closeSims();
     },
   };
+}
+
+/**
+ * A ledger path the filesystem refused, in demo terms (its user has no config that "config: invalid
+ * config / ledger.path" could be about); anything else as it was.
+ */
+function demoProblem(err: unknown, dataDir: string): unknown {
+  if (!(err instanceof ConfigError) || !err.problems.every((p) => p.path.startsWith('ledger.'))) return err;
+  const why = err.problems.map((p) => p.message).join('; ');
+  return new Error(`cannot keep the demo's ledger in ${dataDir}/ (${why}); the demo writes ${dataDir}/ in the directory it runs in: run it in one you may write to`);
 }

@@ -43,6 +43,17 @@ describe('the CLI command table', () => {
     }
   });
 
+  it('serve refuses an empty or blank --host as server.host is refused (it would listen on every interface): exit 2 with the usage, before the config is read', async () => {
+    for (const host of ['', '  ']) {
+      const c = capture();
+      expect(await main(['serve', '-c', 'not-read.yaml', '--host', host], c.io), JSON.stringify(host)).toBe(2);
+      expect(c.err).toEqual([
+        'switchyard serve: --host must name the address to listen on (127.0.0.1 for this host only, 0.0.0.0 for every interface): an empty host would listen on every interface',
+        'usage: switchyard serve -c FILE [--port N] [--host H] [--workers N]',
+      ]);
+    }
+  });
+
   it('sim names a cloud it does not simulate, or a missing or second one, with the clouds it does: exit 2 with the usage, nothing started', async () => {
     const clouds = 'openai, bedrock, azure, anthropic, vertex';
     for (const [argv, reason] of [
@@ -101,6 +112,9 @@ describe('the CLI command table', () => {
       [['consistency', '-c', 'x.yaml'], 'switchyard consistency: name the group whose deployments to compare (--group G)'],
       [['consistency', '-c', 'x.yaml', '--group', 'chat', '--format', 'csv'], 'switchyard consistency: unknown format "csv"; expected table, json, html'],
       [['consistency', '-c', 'x.yaml', '--group', 'chat', '--max-cost', 'lots'], 'switchyard consistency: --max-cost: expected a positive number of US dollars (e.g. 0.05), got "lots"'],
+      [['drill', '-c', 'x.yaml', '--group', 'chat', '--scenario', 'throttle', '--max-errors', '1.5'], 'switchyard drill: --max-errors: expected a whole number (0, 1, 2, ...), got "1.5"'],
+      [['drill', '-c', 'x.yaml', '--group', 'chat', '--scenario', 'throttle', '--max-cost', '0'], 'switchyard drill: --max-cost: expected a positive number of US dollars (e.g. 0.05), got "0"'],
+      [['consistency', '-c', 'x.yaml', '--group', 'chat', '--min-similarity', '5'], 'switchyard consistency: --min-similarity: expected a cosine similarity from 0 to 1 (e.g. 0.5), got "5"'],
       [['drill', '-c', 'x.yaml', '--group', 'chat'], 'switchyard drill: name the scenario (--scenario S): one of region-outage, throttle, slow, blackhole, flap, mid-stream-cut, or a YAML file'],
     ] as const) {
       const c = capture();
@@ -114,6 +128,17 @@ describe('the CLI command table', () => {
     const c = capture();
     expect(await main(['check'], c.io)).toBe(2);
     expect(c.err[0]).toBe('switchyard: unknown command "check"; did you mean check-config?');
+    // Asked as help: the same, not the general help with exit 0 as if something had been shown.
+    for (const [argv, said] of [
+      [['help', 'bogus'], 'switchyard: unknown command "bogus"'],
+      [['help', 'raport'], 'switchyard: unknown command "raport"; did you mean report?'],
+    ] as const) {
+      const h = capture();
+      expect(await main([...argv], h.io), argv.join(' ')).toBe(2);
+      expect(h.err, argv.join(' ')).toEqual([said]);
+      expect(h.out[0], argv.join(' ')).toMatch(/^switchyard: one OpenAI-compatible API/);
+    }
+    for (const argv of [['help'], ['help', 'help'], ['help', '--help']]) expect(await main(argv, capture().io), argv.join(' ')).toBe(0);
     expect(closestCommand('serv')).toBe('serve');
     expect(closestCommand('drils')).toBe('drill');
     expect(closestCommand('raport')).toBe('report');

@@ -41,6 +41,14 @@ function commandHelp(command: Command, io: CommandIO): void {
   io.out(`usage: ${command.usage}\n\n${command.summary}\n\n${command.help}`);
 }
 
+/** An unknown command name, with the one it was probably meant as, and the list: a usage error. */
+async function unknownCommand(name: string, io: CommandIO): Promise<number> {
+  const meant = closestCommand(name);
+  io.err(`switchyard: unknown command "${name}"${meant === undefined ? '' : `; did you mean ${meant}?`}`);
+  await help(io);
+  return 2;
+}
+
 /** A status line rewritten in place on a terminal's stderr; nothing when stderr is a pipe or a file. */
 function terminalProgress(): ((status: string) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
@@ -50,27 +58,19 @@ function terminalProgress(): ((status: string) => void) | undefined {
 /** CLI entry point; returns the exit code. */
 export async function main(argv: string[], io: CommandIO = { out: (l) => console.log(l), err: (l) => console.error(l), env: process.env, progress: terminalProgress() }): Promise<number> {
   const [name, ...rest] = argv;
-  const asked = name === 'help' ? await commandNamed(rest[0]) : undefined;
-  if (asked) {
-    commandHelp(asked, io);
-    return 0;
-  }
   if (name === '--version' || name === '-v' || name === 'version') {
     io.out(packageVersion());
     return 0;
   }
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  // `help COMMAND`: that command's help; `help bogus` is an unknown command, as `bogus` is.
+  const asked = name === 'help' && rest[0] !== undefined && rest[0] !== 'help' && !rest[0].startsWith('-') ? rest[0] : undefined;
+  if (!name || name === '--help' || name === '-h' || (name === 'help' && asked === undefined)) {
     await help(io);
     return name ? 0 : 2;
   }
-  const command = await commandNamed(name);
-  if (!command) {
-    const meant = closestCommand(name);
-    io.err(`switchyard: unknown command "${name}"${meant === undefined ? '' : `; did you mean ${meant}?`}`);
-    await help(io);
-    return 2;
-  }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  const command = await commandNamed(asked ?? name);
+  if (!command) return unknownCommand(asked ?? name, io);
+  if (asked !== undefined || rest.includes('--help') || rest.includes('-h')) {
     commandHelp(command, io);
     return 0;
   }

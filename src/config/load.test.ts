@@ -291,7 +291,7 @@ describe('config', () => {
 
   it('reports an unreadable secret file by path', () => {
     const problems = problemsOf({ deployments: [{ ...minimal.deployments[0], api_key: 'file:/nonexistent/key' }] });
-    expect(problems).toEqual(['deployments[0].api_key: cannot read secret file /nonexistent/key (ENOENT)']);
+    expect(problems).toEqual(['deployments[0].api_key: cannot read secret file /nonexistent/key: no such file']);
   });
 
   it('reports YAML syntax errors with line and column', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +19,22 @@ describe('secret values', () => {
       const file = join(dir, name);
       writeFileSync(file, bytes);
       expect(problemsOf({ deployments: [{ ...deployment, api_key: `file:${file}` }] })).toEqual([`deployments[0].api_key: secret file ${file} is empty (a trailing newline aside)`]);
+    }
+  });
+
+  it('says in words why a secret file cannot be read, as for the config file, never with an errno code', () => {
+    const folder = join(dir, 'a-folder');
+    mkdirSync(folder, { recursive: true });
+    const aFile = join(dir, 'not-a-folder');
+    writeFileSync(aFile, 'sk-not-to-be-quoted');
+    for (const [path, why] of [
+      [join(dir, 'missing'), 'no such file'],
+      [folder, 'it is a directory, not a file'],
+      [join(aFile, 'key'), 'a part of its path is a file, not a directory'],
+    ] as const) {
+      const problems = problemsOf({ deployments: [{ ...deployment, api_key: `file:${path}` }] });
+      expect(problems).toEqual([`deployments[0].api_key: cannot read secret file ${path}: ${why}`]);
+      expect(problems.join('\n')).not.toMatch(/ENOENT|EISDIR|ENOTDIR|sk-not-to-be-quoted/);
     }
   });
 

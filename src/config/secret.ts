@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { registerSecret } from '../core/scrub.js';
+import { fileProblem } from './file-problem.js';
 
 /**
  * A secret value that never prints: logs, JSON and inspect all show `[redacted]`. Every one is known
@@ -78,8 +79,8 @@ export function resolveSecretRef(ref: string): Secret {
     try {
       value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-      throw new Error(`cannot read secret file ${path} (${code})`);
+      // In words, as for the config file itself; an errno code alone says nothing to most readers.
+      throw new Error(`cannot read secret file ${path}: ${fileProblem(err)}`);
     }
     // As an empty `${VAR}` is: a key that would send no key (a file created but never filled).
     if (value === '') throw new Error(`secret file ${path} is empty (a trailing newline aside)`);

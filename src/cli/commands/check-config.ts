@@ -2,6 +2,7 @@ import { ConfigError, loadConfigFile } from '../../config/load.js';
 import { withholdConfigText } from '../../config/interpolate.js';
 import { explainResidency, formatExplanation } from '../../routing/explain.js';
 import { checkReach } from '../../routing/reach.js';
+import { localPathProblems } from '../../ledger/local-paths.js';
 import { parseArgs } from 'node:util';
 import { UsageError, type Command, type CommandIO } from '../command.js';
 import type { GatewayConfig } from '../../config/schema.js';
@@ -12,7 +13,9 @@ export const checkConfigCommand: Command = {
   summary: 'validate a config file and print every problem with its path; --explain proves where every key, team and residency can reach',
   help: [
     'Reads FILE (YAML), fills ${ENV} references from the environment, and reports every problem in one run:',
-    'YAML syntax, the schema, references between groups and deployments, provider options.',
+    'YAML syntax, the schema, references between groups and deployments, provider options. Ledger paths',
+    '(ledger.path, journal_dir, spill_path\'s folder) this machine\'s filesystem would refuse are warnings: serve',
+    'here would refuse them, a config meant for another machine (a container\'s) may be right; it creates nothing.',
     'A config no model name reaches a deployment of (no group, direct deployment names off) is a problem;',
     'a deployment in no group that cannot be named directly is a warning.',
     '--explain: for every key, team and residency tag, every deployment a request can reach (groups, aliases,',
@@ -37,11 +40,18 @@ export const checkConfigCommand: Command = {
       const reach = checkReach(config);
       if (reach.errors.length > 0) throw new ConfigError(file, reach.errors);
       for (const w of reach.warnings) io.err(`${file}: warning: ${w.path}: ${w.message}`);
-      io.out(`${file}: ok (${count(config.deployments.length, 'deployment')}, ${count(config.groups.length, 'group')})`);
+      // What serve refuses when it opens the ledger (a path the filesystem refuses), looked at without
+      // creating anything. A warning: this machine may not be the one the config is for (a container's paths).
+      for (const p of localPathProblems(config.ledger)) io.err(`${file}: warning: ${p.path}: ${p.message} (serve on this machine refuses it)`);
       const explained = values.explain ? explain(file, config, io) : 0;
       // Loaded only when asked for: it opens a database driver.
       const keys = values.keys ? await (await import('./stored-keys.js')).checkStoredKeys(file, config, io) : 0;
-      return Math.max(explained, keys);
+      // The verdict last, once every check asked for has run: "ok" above a failed --explain or --keys misled.
+      const size = `${count(config.deployments.length, 'deployment')}, ${count(config.groups.length, 'group')}`;
+      const failed = [explained === 1 && '--explain', keys === 1 && '--keys'].filter((f) => f !== false);
+      if (failed.length === 0) io.out(`${file}: ok (${size})`);
+      else io.err(`${file}: failed ${failed.join(' and ')} (the config itself is valid: ${size})`);
+      return failed.length === 0 ? 0 : 1;
     } catch (err) {
       if (err instanceof ConfigError) {
         io.err(err.message);

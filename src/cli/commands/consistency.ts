@@ -30,7 +30,7 @@ export const consistencyCommand: Command = {
     'no fallback, and compares finish reasons, JSON validity, tool calls, length, prompt tokens, latency, cost and',
     'text similarity. The most it can cost is printed first; --max-cost USD (a positive number) refuses above it.',
     'more: --fail-on-flags (exit 3 on any difference), --length-ratio N, --token-spread N, --latency-ratio N,',
-    '      --min-similarity N (thresholds)',
+    '      --min-similarity N (thresholds; the similarity is from 0 to 1)',
     '',
     'example: switchyard consistency -c switchyard.yaml --group chat --format html --out consistency.html',
   ].join('\n'),
@@ -65,7 +65,9 @@ export const consistencyCommand: Command = {
       const text = values[flag];
       if (text === undefined) return fallback;
       const n = Number(text);
-      if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${flag}: expected a non-negative number, got "${text}"`);
+      if (text.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--${flag}: expected a non-negative number, got "${text}"`);
+      // A cosine similarity is at most 1: above it every answer would be flagged, below 0 none.
+      if (flag === 'min-similarity' && n > 1) throw new UsageError(`--min-similarity: expected a cosine similarity from 0 to 1 (e.g. 0.5), got "${text}"`);
       return n;
     };
     const thresholds: Thresholds = {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,22 @@ describe('switchyard demo: its config, for drill and consistency', () => {
     expect(await new Promise((r) => child.once('exit', r))).toBe(1);
     expect(err).toContain(`switchyard demo: cannot listen on 127.0.0.1:${port}: the port is in use; leave out --port to take a free one`);
     expect(err).not.toContain('EADDRINUSE');
+  }, 20_000);
+
+  it('exits 1 in demo terms when it cannot write its .switchyard/ folder where it runs, rather than hanging on with its simulators', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'demo-unwritable-'));
+    // A file where the demo's folder would go: refused as a folder root may not write in is refused.
+    writeFileSync(join(dir, '.switchyard'), 'not a folder');
+    const child = spawnSwitchyard(['demo', '--port', '0', '--quiet'], 'pipe', dir);
+    cleanup.push(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    let err = '';
+    child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    expect(await new Promise((r) => child.once('exit', r))).toBe(1);
+    expect(err.trim()).toBe(
+      "switchyard demo: cannot keep the demo's ledger in .switchyard/ (cannot use .switchyard/demo-ledger.sqlite: a part of its path is a file, not a directory); the demo writes .switchyard/ in the directory it runs in: run it in one you may write to",
+    );
   }, 20_000);
 
   it('--show-config prints only the running demo\'s YAML on stdout (notes on stderr), and --write-config writes the same file', async () => {

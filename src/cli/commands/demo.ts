@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { listenFailure } from '../../cluster/port.js';
 import { DEMO_LIMITED_RPM, startDemo, type Demo } from '../demo.js';
 import { createLoggers } from '../logger.js';
 import { untilSignal } from '../signals.js';
 import { fileProblem } from '../../config/file-problem.js';
-import { portFlag, type Command } from '../command.js';
+import { outFileFlag, portFlag, type Command } from '../command.js';
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -20,7 +20,8 @@ export const demoCommand: Command = {
     '      --write-config FILE  write that YAML to FILE once the demo listens',
     '  -q, --quiet              log warnings only',
     'The config holds the simulators\' ports and fake keys: it works while this demo runs, and only then.',
-    'The ledger goes to .switchyard/demo-ledger.sqlite; `switchyard report` reads it when run in the same directory.',
+    'The ledger goes to .switchyard/demo-ledger.sqlite in the directory it runs in (one it may write to);',
+    '`switchyard report` reads it when run in the same directory.',
   ].join('\n'),
   async run(args, io) {
     const { values } = parseArgs({
@@ -28,10 +29,14 @@ export const demoCommand: Command = {
       options: { port: { type: 'string', short: 'p' }, 'show-config': { type: 'boolean' }, 'write-config': { type: 'string' }, quiet: { type: 'boolean', short: 'q' } },
     });
     const port = portFlag(values.port);
+    // Before anything starts: a file it could not write would otherwise fail only once the demo was up.
+    const configFile = outFileFlag('--write-config', values['write-config'], io.cwd);
     const { logger, access } = createLoggers(values.quiet ? 'warn' : 'info', 2);
+    // The demo's files go where it runs (where `switchyard report` looks for them).
+    const dataDir = io.cwd === undefined ? undefined : join(io.cwd, '.switchyard');
     let demo: Demo;
     try {
-      demo = await startDemo({ port, logger, accessLogger: access });
+      demo = await startDemo({ port, logger, accessLogger: access, dataDir });
     } catch (err) {
       const problem = listenFailure(err);
       if (problem === undefined) throw err;
@@ -39,7 +44,6 @@ export const demoCommand: Command = {
       io.err(`switchyard demo: cannot listen on 127.0.0.1:${port ?? 4000}: ${problem}; leave out --port to take a free one`);
       return 1;
     }
-    const configFile = values['write-config'];
     if (configFile !== undefined) {
       try {
         writeFileSync(resolve(io.cwd ?? '.', configFile), demo.configYaml);

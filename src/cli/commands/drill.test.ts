@@ -73,12 +73,12 @@ describe('switchyard drill (CLI)', () => {
     expect(code).toBe(0);
   });
 
-  /** The --compare-shadow drill at 20/s for 2 s, and what its two runs may cost: read from the refusal of --max-cost 0. */
+  /** The --compare-shadow drill at 20/s for 2 s, and what its two runs may cost: read from the refusal of a cap of a millionth of a dollar. */
   const compare = (): string[] => ['drill', '-c', shadowConfigFile, '--group', 'chat', '--scenario', 'region-outage', '--rate', '20', '--duration', '2s', '--compare-shadow'];
   async function compareCeilings(): Promise<{ without: number; withShadow: number }> {
     const c = capture();
-    expect(await main([...compare(), '--max-cost', '0'], c.io)).toBe(1);
-    const m = /refusing to start: the drill may cost \$([\d.]+), and the run with shadow after it may cost \$([\d.]+): \$[\d.]+ together, above --max-cost \$0$/.exec(c.err.join('\n'));
+    expect(await main([...compare(), '--max-cost', '0.000001'], c.io)).toBe(1);
+    const m = /refusing to start: the drill may cost \$([\d.]+), and the run with shadow after it may cost \$([\d.]+): \$[\d.]+ together, above --max-cost \$0\.000001$/.exec(c.err.join('\n'));
     expect(m).not.toBeNull();
     return { without: Number(m![1]), withShadow: Number(m![2]) };
   }

@@ -48,9 +48,24 @@ function requireFlags<V extends DrillFlags>(values: V): asserts values is V & { 
   if (values['compare-shadow'] && values['no-shadow']) throw new UsageError('--compare-shadow runs without the shadow traffic, then with it: leave out --no-shadow');
 }
 
-function positive(text: string, flag: string): number {
+/** A rate: any number from 0 (`drillProblem` refuses a drill that then sends nothing, saying why). */
+function nonNegative(text: string, flag: string): number {
   const n = Number(text);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag}: expected a non-negative number, got "${text}"`);
+  if (text.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag}: expected a non-negative number, got "${text}"`);
+  return n;
+}
+
+/** A count of errors: 1.5 errors never happen, so `--max-errors 1.5` was `--max-errors 1` in disguise. */
+function count(text: string, flag: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${flag}: expected a whole number (0, 1, 2, ...), got "${text}"`);
+  return Number(text);
+}
+
+/** `--max-cost`, as consistency takes it: 0 would refuse every drill with a price, so it is no cap one means. */
+function dollarsFlag(text: string): number {
+  const n = Number(text);
+  // NaN compares false with everything, so an unreadable ceiling would let any run through.
+  if (!(Number.isFinite(n) && n > 0)) throw new UsageError(`--max-cost: expected a positive number of US dollars (e.g. 0.05), got "${text}"`);
   return n;
 }
 
@@ -145,10 +160,11 @@ export const drillCommand: Command = {
     requireFlags(values);
     if (values.via !== undefined && values.via !== 'auto' && values.via !== 'proxy') throw new UsageError('--via: expected auto or proxy');
     const slo: DrillSlo = {
-      maxErrors: values['max-errors'] === undefined ? undefined : positive(values['max-errors'], '--max-errors'),
+      maxErrors: values['max-errors'] === undefined ? undefined : count(values['max-errors'], '--max-errors'),
       maxRtoMs: values['max-rto'] === undefined ? undefined : durationMs(values['max-rto'], '--max-rto'),
       maxP95Ms: values['max-p95'] === undefined ? undefined : durationMs(values['max-p95'], '--max-p95'),
     };
+    const maxCost = values['max-cost'] === undefined ? undefined : dollarsFlag(values['max-cost']);
     // Read as serve reads it (merge keys, the same messages). A group the config does not have is a
     // bad --group value (exit 2); an invalid config is exit 1.
     const { tree: config, config: known } = loadConfigTree(values.config, io.env);
@@ -162,7 +178,7 @@ export const drillCommand: Command = {
       env: io.env,
       group: values.group,
       scenario: scenarioFlag(values.scenario),
-      ratePerS: values.rate === undefined ? 20 : positive(values.rate, '--rate'),
+      ratePerS: values.rate === undefined ? 20 : nonNegative(values.rate, '--rate'),
       durationMs: values.duration === undefined ? 30_000 : durationMs(values.duration, '--duration'),
       shadow: !values['no-shadow'],
       via: values.via as DrillOptions['via'],
@@ -173,7 +189,6 @@ export const drillCommand: Command = {
     if (problem !== undefined) throw new UsageError(problem);
     const outside = faultsOutside(options.scenario, options.durationMs);
     if (outside.length > 0) io.err(`note: fault(s) ${outside.join(', ')} lie past the end of the run and are left out`);
-    const maxCost = values['max-cost'] === undefined ? undefined : positive(values['max-cost'], '--max-cost');
     if (values['compare-shadow']) {
       const shadowCeiling = drillCostCeiling(known, group, requestBudget(options.ratePerS, options.durationMs));
       return compareShadow(options, io, maxCost, shadowCeiling, slo, values.out);

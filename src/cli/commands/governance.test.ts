@@ -93,7 +93,7 @@ describe('switchyard keys and audit', () => {
     for (const argv of [['audit', 'verify'], ['audit', 'export'], ['keys', 'list'], ['keys', 'revoke', '0123456789ab'], ['keys', 'rotate', '0123456789ab']]) {
       const c = capture(env);
       expect(await main([...argv, '-c', config], c.io), argv.join(' ')).toBe(1);
-      expect(c.err, argv.join(' ')).toEqual([`no ledger at ${ledger} (ledger.path of ${config}): the file does not exist`]);
+      expect(c.err, argv.join(' ')).toEqual([`switchyard ${argv[0]}: no ledger at ${ledger} (ledger.path of ${config}): the file does not exist`]);
       expect(c.out, argv.join(' ')).toEqual([]);
     }
     expect([existsSync(ledger), existsSync(join(dir, 'never-written'))]).toEqual([false, false]);
@@ -126,7 +126,7 @@ describe('switchyard keys and audit', () => {
     for (const [flags, said] of cases) {
       const bad = capture(env);
       expect(await main(['keys', 'create', '-c', file, ...flags], bad.io), flags.join(' ')).toBe(2);
-      expect(bad.err, flags.join(' ')).toEqual([said, expect.stringMatching(/^usage: switchyard keys /)]);
+      expect(bad.err, flags.join(' ')).toEqual([`switchyard keys: ${said}`, expect.stringMatching(/^usage: switchyard keys /)]);
     }
   });
 
@@ -135,7 +135,7 @@ describe('switchyard keys and audit', () => {
       for (const flags of [[], ['--owner', 'ana']]) {
         const bad = capture(env);
         expect(await main(['keys', 'create', '-c', file, '--policy', policy, ...flags], bad.io)).toBe(2);
-        expect(bad.err[0]).toBe('--policy must be a JSON object');
+        expect(bad.err[0]).toBe('switchyard keys: --policy must be a JSON object');
         expect(bad.err.at(-1)).toMatch(/^usage: switchyard keys /);
       }
     }

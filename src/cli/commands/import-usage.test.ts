@@ -81,7 +81,7 @@ describe('switchyard import-usage', () => {
     // The first file's malformed line is told while it is imported: the second is removed then, after the check.
     const io = { ...run.io, err: (l: string) => (run.err.push(l), l.startsWith(`${first}:2:`) && rmSync(second)) };
     expect(await main(['import-usage', '--sqlite', ledger, first, second], io)).toBe(1);
-    expect(run.err).toEqual([`${first}:2: not imported: not JSON`, `import stopped: cannot read ${second}: no such file; 1 new events were stored before it (running the import again is safe)`]);
+    expect(run.err).toEqual([`${first}:2: not imported: not JSON`, `switchyard import-usage: import stopped: cannot read ${second}: no such file; 1 new events were stored before it (running the import again is safe)`]);
   });
 
   it('import-usage and report refuse a command line naming two ledgers (exit 2) rather than pick one', async () => {
@@ -90,11 +90,11 @@ describe('switchyard import-usage', () => {
     const before = await rowsIn(ledger);
     const imported = capture();
     expect(await main(['import-usage', '-c', config, '--sqlite', ledger, join(dir, 'function.log')], imported.io)).toBe(2);
-    expect(imported.err[0]).toBe('name one ledger: -c/--config and --sqlite were both given');
+    expect(imported.err[0]).toBe('switchyard import-usage: name one ledger: -c/--config and --sqlite were both given');
     expect(await rowsIn(ledger)).toBe(before);
     const reported = capture();
     expect(await main(['report', '--sqlite', ledger, '--postgres', 'postgres://127.0.0.1:1/x'], reported.io)).toBe(2);
-    expect(reported.err[0]).toBe('name one ledger: --sqlite and --postgres were both given');
+    expect(reported.err[0]).toBe('switchyard report: name one ledger: --sqlite and --postgres were both given');
     expect(reported.err.at(-1)).toMatch(/^usage: switchyard report /);
   });
 
@@ -112,7 +112,7 @@ describe('switchyard import-usage', () => {
   it('refuses a target that is not a ledger database', async () => {
     const run = capture();
     expect(await main(['import-usage', '--sqlite', join(dir, 'typo.sqlite'), join(dir, 'function.log')], run.io)).toBe(1);
-    expect(run.err).toEqual([`no ledger at ${join(dir, 'typo.sqlite')}: the file does not exist`]);
+    expect(run.err).toEqual([`switchyard import-usage: no ledger at ${join(dir, 'typo.sqlite')}: the file does not exist`]);
     const config = join(dir, 'stdout.yaml');
     writeFileSync(config, 'deployments:\n  - { id: a, provider: openai-compatible, model: m }\nledger:\n  store: stdout\n');
     const stdout = capture();
@@ -128,7 +128,8 @@ describe('switchyard import-usage', () => {
       const args = command === 'report' ? ['report', '--postgres', url] : ['import-usage', '--postgres', url, join(dir, 'function.log')];
       expect(await main(args, run.io)).toBe(1);
       expect(run.err).toHaveLength(1);
-      expect(run.err[0]).toMatch(/^cannot open the ledger in the PostgreSQL database of --postgres, schema public: .*ECONNREFUSED/);
+      expect(run.err[0]).toMatch(new RegExp(`^switchyard ${command}: `));
+      expect(run.err[0]).toMatch(/: cannot open the ledger in the PostgreSQL database of --postgres, schema public: .*ECONNREFUSED/);
       expect(run.err[0]).not.toContain('pw-s3cret');
     }
   });

@@ -6,7 +6,7 @@ import { fileProblem } from '../../config/file-problem.js';
 import type { UsageEvent } from '../../ledger/event.js';
 import { readUsageLine } from '../../ledger/import/read-lines.js';
 import type { LedgerStore } from '../../ledger/store/sql-store.js';
-import { UsageError, type Command, type CommandIO } from '../command.js';
+import { namedErrors, UsageError, type Command, type CommandIO } from '../command.js';
 import { LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore, severalSources } from '../ledger-source.js';
 
 const BATCH = 500;
@@ -44,30 +44,27 @@ export const importUsageCommand: Command = {
     if (files.length === 0) throw new UsageError('name at least one FILE to import (a log export, spill file or journal segment)');
     if (!values.config && !values.sqlite && !values.postgres) throw new UsageError('name the ledger to import into: -c FILE, --sqlite PATH or --postgres URL');
     const several = severalSources(values);
-    if (several) {
-      io.err(several);
-      io.err(`usage: ${this.usage}`);
-      return 2;
-    }
+    if (several) throw new UsageError(several);
     // Every file before any is imported: a misspelt name must not leave the import half done.
     for (const file of files) {
       const why = unreadable(file);
       if (why !== undefined) throw new UsageError(`cannot read ${file}: ${why}`);
     }
-    const config = loadSourceConfig(values, io);
+    const said = namedErrors(io, 'import-usage');
+    const config = loadSourceConfig(values, said);
     if (config === null) return 1;
     if (config && (!config.ledger.enabled || config.ledger.store === 'stdout')) {
-      io.err(`${values.config} has no ledger database to import into (ledger.enabled with store sqlite or postgres)`);
+      said.err(`${values.config} has no ledger database to import into (ledger.enabled with store sqlite or postgres)`);
       return 1;
     }
-    const store = await openSourceStore(values, config, io, 'write');
+    const store = await openSourceStore(values, config, said, 'write');
     if (!store) return 1;
     const tally: Tally = { read: 0, stored: 0, other: 0, malformed: 0 };
     try {
       for (const file of files) await importFile(file, store, tally, io);
     } catch (err) {
       // Unreadable file or failing ledger: what was stored stays (a rerun skips it), the rest is named.
-      io.err(`import stopped: ${errorMessage(err)}; ${tally.stored} new events were stored before it (running the import again is safe)`);
+      said.err(`import stopped: ${errorMessage(err)}; ${tally.stored} new events were stored before it (running the import again is safe)`);
       return 1;
     } finally {
       await store.close();

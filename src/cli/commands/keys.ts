@@ -5,7 +5,7 @@ import { keysAdmin } from '../../governance/keys/admin.js';
 import { KeyPolicyError } from '../../governance/keys/policy.js';
 import { KeyStore } from '../../governance/keys/store.js';
 import { silentLogger } from '../../core/logger.js';
-import { actionArgs, UsageError, type Actions, type Command } from '../command.js';
+import { actionArgs, namedErrors, UsageError, type Actions, type Command } from '../command.js';
 import { openGovernanceDb } from './governance-db.js';
 
 const list = (v: string | undefined): string[] | undefined => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
@@ -52,14 +52,15 @@ export const keysCommand: Command = {
     const { action, args: [id] } = actionArgs(positionals, ACTIONS, this.usage);
     if (!values.config) throw new UsageError('name the config file (-c FILE)');
     // Only create may make the ledger: list reads, and revoke and rotate change a key that must already be in it.
-    const db = await openGovernanceDb(values.config, io, action === 'create' ? 'write' : 'read');
+    const said = namedErrors(io, 'keys');
+    const db = await openGovernanceDb(values.config, said, action === 'create' ? 'write' : 'read');
     if (!db) return 1;
     // The policy fields set by flags, so a refusal names the flag rather than the field.
     const given = new Set<string>();
     try {
       const secret = db.config.keys.hmac_secret;
       if (!secret) {
-        io.err('virtual keys need keys.hmac_secret in the config (e.g. ${SWITCHYARD_KEY_SECRET})');
+        said.err('virtual keys need keys.hmac_secret in the config (e.g. ${SWITCHYARD_KEY_SECRET})');
         return 1;
       }
       const admin = keysAdmin(new KeyStore({ driver: db.store.sql, hmacSecret: secret.reveal(), config: db.config, audit: db.audit, logger: silentLogger, refreshMs: db.config.keys.refresh_ms }));
@@ -75,11 +76,7 @@ export const keysCommand: Command = {
           body = undefined;
         }
         // `null`, an array or a string is no policy, and the flags below could not be set on it.
-        if (!isObject(body)) {
-          io.err('--policy must be a JSON object');
-          io.err(`usage: ${this.usage}`);
-          return 2;
-        }
+        if (!isObject(body)) throw new UsageError('--policy must be a JSON object');
         const flags = { owner: values.owner, team: values.team, role: values.role, residency: values.residency, groups: list(values.groups), models: list(values.models), expires_at: values['expires-at'] };
         for (const [k, v] of Object.entries(flags)) {
           if (v === undefined) continue;
@@ -93,7 +90,7 @@ export const keysCommand: Command = {
       return 0;
     } catch (err) {
       if (err instanceof GatewayError && err.status < 500) {
-        io.err(refusal(err, given));
+        said.err(refusal(err, given));
         // A refused argument is a bad command line: an id that is no key id, or a policy the flags made and
         // the store refuses (an unknown role, group or residency). An unknown key is not (exit 1).
         if (err.status !== 400) return 1;

@@ -7,7 +7,7 @@ import { formatCsv, formatTable, toJson } from '../../ledger/report/formats.js';
 import { formatHtml, htmlData } from '../../ledger/report/html.js';
 import { advise, formatAdvice } from '../../ledger/report/advise.js';
 import { parseReportOptions } from '../../ledger/report/options.js';
-import { outFileFlag, readFlag, UsageError, type Command } from '../command.js';
+import { namedErrors, outFileFlag, readFlag, UsageError, type Command } from '../command.js';
 import { LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore, severalSources } from '../ledger-source.js';
 
 const DEFAULT_CONFIG = 'switchyard.yaml';
@@ -30,7 +30,7 @@ export const reportCommand: Command = {
     '      --sqlite PATH      a SQLite ledger file',
     '      --postgres URL     a PostgreSQL ledger (--pg-schema NAME, default public)',
     'options:',
-    '      --from D, --to D   YYYY-MM-DD (to includes its day) or ISO times; default: the last 30 days',
+    '      --from D, --to D   YYYY-MM-DD (to includes its day) or ISO 8601 times with Z or an offset; default: the last 30 days',
     '  -g, --group-by a,b     provider, model, deployment, region, key, team, user, group, day, status, operation, role, tag:NAME',
     '  -f, --format F         table (default), csv, json or html',
     '      --wide             the table with every column (by default it fits 120 columns)',
@@ -62,18 +62,10 @@ export const reportCommand: Command = {
     outFileFlag('--out', values.out);
     const opts = readFlag(() => parseReportOptions({ from: values.from, to: values.to, groupBy: values['group-by'], format: values.format }, Date.now()));
     const several = severalSources(values);
-    if (several) {
-      io.err(several);
-      io.err(`usage: ${this.usage}`);
-      return 2;
-    }
+    if (several) throw new UsageError(several);
     const implicit = !values.config && !values.sqlite && !values.postgres;
     const found = implicit ? defaultSource(io.cwd ?? process.cwd()) : undefined;
-    if (implicit && !found) {
-      io.err(`no ledger found: no ${DEFAULT_CONFIG} and no ${DEMO_LEDGER} here; name one (-c FILE, --sqlite PATH or --postgres URL)`);
-      io.err(`usage: ${this.usage}`);
-      return 2;
-    }
+    if (implicit && !found) throw new UsageError(`no ledger found: no ${DEFAULT_CONFIG} and no ${DEMO_LEDGER} here; name one (-c FILE, --sqlite PATH or --postgres URL)`);
     // Before the config is read, and before announcing a ledger it would not read: a missing -c is a
     // usage error whatever the file would say (the demo's ledger comes without a config).
     if (values.advise && !(values.config ?? found?.config)) throw new UsageError('--advise needs the config (-c FILE): it reads the provisioned deployments from it');
@@ -81,9 +73,10 @@ export const reportCommand: Command = {
       io.err(`reading ${found.config ? `the ledger of ${found.config}` : `the demo's ledger ${found.sqlite}`}`);
       Object.assign(values, found);
     }
-    const config = loadSourceConfig(values, io);
+    const said = namedErrors(io, 'report');
+    const config = loadSourceConfig(values, said);
     if (config === null) return 1;
-    const store = await openSourceStore(values, config, io, 'read');
+    const store = await openSourceStore(values, config, said, 'read');
     if (!store) return 1;
     const progress = io.progress ?? (() => undefined);
     try {

@@ -15,7 +15,8 @@ import { reportEventLoopDelayOnSignal } from '../event-loop-delay.js';
 import { cpuLimit } from '../../cluster/cpu.js';
 import { runPrimary } from '../../cluster/primary.js';
 import { workerShared } from '../../cluster/worker.js';
-import { portFlag, wholeNumberFlag, type Command, type CommandIO } from '../command.js';
+import { portFlag, UsageError, wholeNumberFlag, type Command, type CommandIO } from '../command.js';
+import { serverSchema } from '../../config/schema.js';
 import { CANNOT_START_EXIT, listenFailure, listenFailurePart, listenProblem, type ListenProblem } from '../../cluster/port.js';
 import type { GatewayStatus } from '../../gateway/engine.js';
 import { MemoryBudgetState } from '../../ledger/budgets/state.js';
@@ -45,6 +46,7 @@ export const serveCommand: Command = {
       allowPositionals: false,
     });
     const port = portFlag(values.port);
+    const host = hostFlag(values.host);
     // One worker per core of the container's CPU limit unless told; one worker means no cluster at all.
     // Bounded: a typo (40000 for 4) would fork until the machine ran out of memory.
     const workers = wholeNumberFlag('--workers', values.workers, 1, MAX_WORKERS) ?? cpuLimit();
@@ -74,9 +76,9 @@ export const serveCommand: Command = {
       if (perPod) loggers.logger.warn({ settings: perPod.settings, docs: SHARED_STORES_DOC }, perPod.message);
     }
     const at: ListenAt = {
-      host: values.host ?? config.server.host,
+      host: host ?? config.server.host,
       port: port ?? config.server.port,
-      setting: { host: values.host !== undefined ? '--host' : `server.host in ${values.config}`, port: port !== undefined ? '--port' : `server.port in ${values.config}` },
+      setting: { host: host !== undefined ? '--host' : `server.host in ${values.config}`, port: port !== undefined ? '--port' : `server.port in ${values.config}` },
     };
     if (workers > 1 && cluster.isPrimary) {
       const problem = await listenProblem(at.host, at.port);
@@ -88,7 +90,7 @@ export const serveCommand: Command = {
     }
     let served: Served;
     try {
-      served = await serveApp(config, values.config, io, loggers, { port, host: values.host });
+      served = await serveApp(config, values.config, io, loggers, { port, host });
     } catch (err) {
       // Found while the app was built (a ledger path the filesystem refuses, a store it needs): the file's problem.
       if (err instanceof ConfigError && err.source === 'config') {
@@ -105,6 +107,17 @@ export const serveCommand: Command = {
     return untilStopped(served, config, io);
   },
 };
+
+/**
+ * A `--host` value, held to what `server.host` takes: Node listens on every interface for an empty host,
+ * which the config refuses and a blank flag (`--host "$UNSET"`) must not bring back.
+ */
+function hostFlag(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const refused = serverSchema.safeParse({ host: value.trim() }).error?.issues.find((i) => i.path[0] === 'host');
+  if (refused) throw new UsageError(`--host ${refused.message}`);
+  return value;
+}
 
 /** Where serve listens, and the setting (flag or config path) that chose each half. */
 interface ListenAt {

@@ -58,11 +58,14 @@ function storedKeysSuite(name: string, ledger: () => string, unchanged: () => Pr
 
       const ok = capture();
       expect(await main(['check-config', config('before'), '--keys'], ok.io)).toBe(0);
-      expect(ok.out.at(-1)).toMatch(/every active virtual key at .* fits this config$/);
+      expect(ok.out.slice(-2)).toEqual([expect.stringMatching(/every active virtual key at .* fits this config$/), `${config('before')}: ok (2 deployments, 2 groups)`]);
 
       const check = await unchanged();
       const stranded = capture();
       expect(await main(['check-config', config('after'), '--keys'], stranded.io)).toBe(1);
+      // No "ok" for a run that fails: the verdict, last, says what failed.
+      expect(stranded.out.join('\n')).not.toContain(': ok (');
+      expect(stranded.err.at(-1)).toBe(`${config('after')}: failed --keys (the config itself is valid: 2 deployments, 1 group)`);
       const text = stranded.err.join('\n');
       expect(stranded.err[0]).toMatch(/: 2 active virtual key\(s\) at .* would not match this config, and their requests there would be refused:$/);
       expect(text).toContain(`  key ${eu}: residency: no deployment this key may use is tagged "eu"`);
@@ -75,7 +78,7 @@ function storedKeysSuite(name: string, ledger: () => string, unchanged: () => Pr
     it('fails when the config turns virtual keys off while active ones are stored: none of them would authenticate', async () => {
       const off = capture();
       expect(await main(['check-config', config('before', false), '--keys'], off.io)).toBe(1);
-      expect(off.err.join('\n')).toMatch(/: 3 active virtual key\(s\) at .*, and this config turns virtual keys off \(no keys\.hmac_secret\): none of them would authenticate$/);
+      expect(off.err[0]).toMatch(/: 3 active virtual key\(s\) at .*, and this config turns virtual keys off \(no keys\.hmac_secret\): none of them would authenticate$/);
     });
   });
 }

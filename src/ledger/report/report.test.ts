@@ -101,7 +101,7 @@ describe('switchyard report', () => {
     const missing = join(mkdtempSync(join(tmpdir(), 'report-missing-')), 'ledgr.sqlite');
     const c = io();
     expect(await main(['report', '--sqlite', missing], c.io)).toBe(1);
-    expect(c.err).toEqual([`no ledger at ${missing}: the file does not exist`]);
+    expect(c.err).toEqual([`switchyard report: no ledger at ${missing}: the file does not exist`]);
     expect(existsSync(missing)).toBe(false);
   });
 
@@ -115,7 +115,7 @@ describe('switchyard report', () => {
     ]) {
       const c = io();
       expect(await main(['report', '--sqlite', path as string], c.io), path).toBe(1);
-      expect(c.err).toEqual([message]);
+      expect(c.err).toEqual([`switchyard report: ${message}`]);
     }
   });
 
@@ -126,7 +126,7 @@ describe('switchyard report', () => {
     writeFileSync(config, `ledger: { store: sqlite, path: ${ledger} }\ndeployments: [{ id: a, provider: openai-compatible, model: m }]\n`);
     const c = io();
     expect(await main(['report', '-c', config], { ...c.io, cwd })).toBe(1);
-    expect(c.err).toEqual([`no ledger at ${ledger} (ledger.path of ${config}): the file does not exist`]);
+    expect(c.err).toEqual([`switchyard report: no ledger at ${ledger} (ledger.path of ${config}): the file does not exist`]);
     expect(existsSync(join(cwd, 'data'))).toBe(false);
   });
 
@@ -134,7 +134,7 @@ describe('switchyard report', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'report-cwd-'));
     const c = io();
     expect(await main(['report'], { ...c.io, cwd })).toBe(2);
-    expect(c.err[0]).toMatch(/^no ledger found: no switchyard\.yaml and no \.switchyard\/demo-ledger\.sqlite here/);
+    expect(c.err[0]).toMatch(/^switchyard report: no ledger found: no switchyard\.yaml and no \.switchyard\/demo-ledger\.sqlite here/);
     mkdirSync(join(cwd, '.switchyard'));
     const demoLedger = await SqlLedgerStore.open(openSqlite(join(cwd, '.switchyard', 'demo-ledger.sqlite')));
     await demoLedger.insert(fixture());
@@ -187,6 +187,11 @@ describe('switchyard report', () => {
     expect(err).toContain('unknown group-by "color"; expected provider, model');
     expect(err).toContain('usage: switchyard report');
     expect((await run('--from', 'yesterday')).code).toBe(2);
+    for (const date of ['2025-02-30', '5', 'June 1']) {
+      const refused = await run('--from', date);
+      expect(refused.code, date).toBe(2);
+      expect(refused.err, date).toContain(`invalid date "${date}"`);
+    }
     expect((await run('--format', 'xml')).code).toBe(2);
   });
 
@@ -432,8 +437,12 @@ describe('GET /v1/switchyard/usage', () => {
       const error = toGatewayError(await route.handle(ctx).then(() => undefined, (err: unknown) => err));
       return [error.status, error.code, error.param, error.clientMessage()];
     };
-    expect(await get({ from: pasted })).toEqual([400, 'invalid_usage_query', 'from', 'from: not a date; expected YYYY-MM-DD or an ISO 8601 time']);
-    expect(await get({ to: pasted })).toEqual([400, 'invalid_usage_query', 'to', 'to: not a date; expected YYYY-MM-DD or an ISO 8601 time']);
+    const expected = 'expected YYYY-MM-DD or an ISO 8601 time with Z or an offset (2025-06-01T12:00:00Z)';
+    expect(await get({ from: pasted })).toEqual([400, 'invalid_usage_query', 'from', `from: not a date; ${expected}`]);
+    expect(await get({ to: pasted })).toEqual([400, 'invalid_usage_query', 'to', `to: not a date; ${expected}`]);
+    // What Date.parse guessed at: Feb 30 as March 2, "5" as 2001-05-01, words, a time in the server's zone.
+    expect(await get({ from: '2025-02-30' })).toEqual([400, 'invalid_usage_query', 'from', `from: no such day or time; ${expected}`]);
+    for (const from of ['5', 'June 1', '2025-06-01T00:00:00']) expect(await get({ from }), from).toEqual([400, 'invalid_usage_query', 'from', `from: not a date; ${expected}`]);
     expect(await get({ group_by: `day,${pasted}` })).toEqual([400, 'invalid_usage_query', 'group_by', expect.stringMatching(/^group_by: a group-by is none of these; expected provider, model, /)]);
     expect(await get({ group_by: `tag:${pasted},tag:${pasted}` })).toEqual([400, 'invalid_usage_query', 'group_by', 'group_by: a group-by is named twice']);
     await store.close();

@@ -97,15 +97,37 @@ export function parseDimensions(text: string | undefined): Dimension[] {
   });
 }
 
-/** Parses YYYY-MM-DD (UTC midnight) or an ISO time; `endOfDay` makes a bare date inclusive of that day. */
+/** A calendar date, optionally with a time of day and its offset (Z or ±HH:MM): the forms `parseTime` takes. */
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2}))?$/i;
+const EXPECTED_TIME = 'expected YYYY-MM-DD or an ISO 8601 time with Z or an offset (2025-06-01T12:00:00Z)';
+
+/**
+ * Parses YYYY-MM-DD (UTC midnight) or an ISO 8601 time with Z or an offset; `endOfDay` makes a bare
+ * date inclusive of that day. Nothing else: Date.parse took "5" as 2001-05-01, "June 1" as a local
+ * time and 2025-02-30 as March 2, so a typo reported the wrong days as if they were asked for.
+ */
 export function parseTime(text: string, endOfDay = false): number {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
-    const t = Date.parse(`${text}T00:00:00Z`);
-    if (!Number.isNaN(t)) return endOfDay ? t + 86_400_000 : t;
-  }
-  const t = Date.parse(text);
-  if (Number.isNaN(t)) throw new QueryTextError(`invalid date "${text}"; expected YYYY-MM-DD or an ISO 8601 time`, 'not a date; expected YYYY-MM-DD or an ISO 8601 time');
-  return t;
+  const m = ISO_TIME.exec(text);
+  if (!m) throw new QueryTextError(`invalid date "${text}"; ${EXPECTED_TIME}`, `not a date; ${EXPECTED_TIME}`);
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number];
+  const utc = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  // Date.UTC rolls an impossible day or time over (Feb 30 → Mar 2): only one that comes back whole exists.
+  const whole = utc.getUTCFullYear() === year && utc.getUTCMonth() + 1 === month && utc.getUTCDate() === day && utc.getUTCHours() === hour && utc.getUTCMinutes() === minute && utc.getUTCSeconds() === second;
+  const offset = m[8] === undefined ? 0 : offsetMs(m[8]);
+  if (!whole || offset === undefined) throw new QueryTextError(`invalid date "${text}": no such day or time; ${EXPECTED_TIME}`, `no such day or time; ${EXPECTED_TIME}`);
+  if (m[4] === undefined) return endOfDay ? utc.getTime() + 86_400_000 : utc.getTime();
+  const fraction = m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000);
+  return utc.getTime() + fraction - offset;
+}
+
+/** A `Z`, `+02:00` or `-0530` offset in ms east of UTC; undefined past ±23:59. */
+function offsetMs(text: string): number | undefined {
+  if (text.toUpperCase() === 'Z') return 0;
+  const digits = text.slice(1).replace(':', '');
+  const hours = Number(digits.slice(0, 2));
+  const minutes = Number(digits.slice(2));
+  if (hours > 23 || minutes > 59) return undefined;
+  return (text.startsWith('-') ? -1 : 1) * (hours * 60 + minutes) * 60_000;
 }
 
 export function tagOf(d: Dimension): string | undefined {

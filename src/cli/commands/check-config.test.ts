@@ -1,0 +1,57 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../main.js';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), env: {} }, out, err };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'switchyard-check-config-'));
+
+describe('switchyard check-config', () => {
+  it('check-config prints no "ok" for a run --explain fails: the verdict comes last and names what failed (exit 1)', async () => {
+    const file = join(dir, 'leaks.yaml');
+    writeFileSync(
+      file,
+      [
+        'deployments:',
+        '  - { id: eu, provider: openai-compatible, model: m, endpoint: "http://127.0.0.1:9/v1", region: eu-west-1, tags: [eu] }',
+        '  - { id: us, provider: openai-compatible, model: m, endpoint: "http://127.0.0.1:9/v1", region: us-east-1, tags: [eu] }',
+        'groups:',
+        '  - { name: chat, deployments: [eu, us] }',
+        'residency: { eu: { regions: ["eu-*"] } }',
+        'api_keys: [{ id: ana, key: k-ana, residency: eu }]',
+      ].join('\n'),
+    );
+    const c = capture();
+    expect(await main(['check-config', file, '--explain'], c.io)).toBe(1);
+    expect(c.out.join('\n')).toContain('LEAK');
+    expect(c.out.join('\n')).not.toContain(': ok (');
+    expect(c.err.at(-1)).toBe(`${file}: failed --explain (the config itself is valid: 2 deployments, 1 group)`);
+  });
+
+  it('check-config warns of ledger paths this machine\'s filesystem refuses, which serve here refuses, and creates nothing', async () => {
+    const paths = mkdtempSync(join(dir, 'ledger-paths-'));
+    const aFile = join(paths, 'a-file');
+    writeFileSync(aFile, 'kept');
+    const file = join(paths, 'c.yaml');
+    const ledger = `{ path: ${JSON.stringify(join(aFile, 'ledger.sqlite'))}, journal_dir: ${JSON.stringify(aFile)}, spill_path: ${JSON.stringify(join(paths, 'new', 'spill.jsonl'))} }`;
+    writeFileSync(file, `deployments:\n  - { id: a, provider: openai-compatible, model: m, endpoint: "http://127.0.0.1:9/v1" }\ngroups:\n  - { name: chat, deployments: [a] }\nledger: ${ledger}\n`);
+    const c = capture();
+    // A warning, not a refusal: a config written for a container names paths this machine may not have.
+    expect(await main(['check-config', file], c.io)).toBe(0);
+    expect(c.out).toEqual([`${file}: ok (1 deployment, 1 group)`]);
+    expect(c.err).toEqual([
+      `${file}: warning: ledger.path: cannot use ${join(aFile, 'ledger.sqlite')}: a part of its path is a file, not a directory (serve on this machine refuses it)`,
+      `${file}: warning: ledger.journal_dir: cannot use ${aFile}: it is a file, not a directory (serve on this machine refuses it)`,
+    ]);
+    expect(readdirSync(paths).sort()).toEqual(['a-file', 'c.yaml']);
+    const s = capture();
+    expect(await main(['serve', '-c', file, '--workers', '1', '--port', '0'], s.io)).toBe(1);
+    expect(s.err.join('\n')).toContain(`ledger.path: cannot use ${join(aFile, 'ledger.sqlite')}: a part of its path is a file, not a directory`);
+  });
+});
