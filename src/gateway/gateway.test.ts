@@ -1,32 +1,16 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { AttemptRecord } from '../core/events.js';
 import type { CallContext } from '../core/provider.js';
 import { GatewayError, unreadableReply } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ConfigInput } from '../config/schema.js';
 import { makeUsage, type ChatRequest, type EmbeddingRequest, type StreamPart } from '../core/types.js';
 import { answer, answerText, assistantText, systemText, userRequest, userText } from '../testing/canonical.js';
-import { FakeClock, FakeProvider, failure, rawDeployment, seeded } from '../routing/testing/fakes.js';
+import { FakeClock, failure, rawDeployment } from '../routing/testing/fakes.js';
 import { MemoryStateStore } from '../state/memory.js';
-import { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
+import type { Gateway } from './gateway.js';
+import { fakeGateway } from './testing/fake-gateway.js';
 
-function build(raw: Omit<ConfigInput, 'deployments'> & { deployments: ConfigInput['deployments'] }, extra: GatewayOptions = {}) {
-  const providers = new Map<string, FakeProvider>();
-  const records: AttemptRecord[] = [];
-  const clock = extra.clock instanceof FakeClock ? extra.clock : new FakeClock();
-  const gateway = createGateway(raw, {
-    clock,
-    random: seeded(5),
-    observers: [{ onAttempt: (r) => records.push(r) }],
-    createProvider: (d) => {
-      const p = new FakeProvider(d.id);
-      providers.set(d.id, p);
-      return p;
-    },
-    ...extra,
-  });
-  return { gateway, clock, records, p: (id: string) => providers.get(id) as FakeProvider };
-}
+const build = fakeGateway;
 
 const twoDeployments = {
   deployments: [rawDeployment('primary', { tags: ['us'] }), rawDeployment('secondary', { tags: ['eu'] })],

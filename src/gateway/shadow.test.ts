@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../core/events.js';
 import type { ConfigInput } from '../config/schema.js';
 import { userRequest } from '../testing/canonical.js';
-import { FakeClock, FakeProvider, failure, rawDeployment, seeded } from '../routing/testing/fakes.js';
-import { createGateway, type Gateway } from './gateway.js';
+import { FakeClock, FakeProvider, failure, rawDeployment } from '../routing/testing/fakes.js';
+import type { Gateway } from './gateway.js';
+import { fakeGateway } from './testing/fake-gateway.js';
 
 const open: Gateway[] = [];
 afterEach(async () => {
@@ -13,28 +14,13 @@ afterEach(async () => {
 
 /** A group `chat` of primary and secondary, copying every request; `secondary` takes `options` (its pool). */
 function build(secondary: Record<string, unknown> = {}, routing: ConfigInput['routing'] = {}) {
-  const providers = new Map<string, FakeProvider>();
-  const records: AttemptRecord[] = [];
-  const clock = new FakeClock();
-  const gateway = createGateway(
-    {
-      routing: { max_attempts_per_deployment: 1, breaker: { consecutive_failures: 2, cool_off_ms: 1_000 }, failback: { ramp_ms: 0 }, ...routing },
-      deployments: [rawDeployment('primary'), rawDeployment('secondary', secondary)],
-      groups: [{ name: 'chat', strategy: 'priority', deployments: ['primary', 'secondary'], shadow: { share: 1 } }],
-    },
-    {
-      clock,
-      random: seeded(5),
-      observers: [{ onAttempt: (r) => records.push(r) }],
-      createProvider: (d) => {
-        const p = new FakeProvider(d.id);
-        providers.set(d.id, p);
-        return p;
-      },
-    },
-  );
-  open.push(gateway);
-  return { gateway, clock, records, p: (id: string) => providers.get(id) as FakeProvider };
+  const built = fakeGateway({
+    routing: { max_attempts_per_deployment: 1, breaker: { consecutive_failures: 2, cool_off_ms: 1_000 }, failback: { ramp_ms: 0 }, ...routing },
+    deployments: [rawDeployment('primary'), rawDeployment('secondary', secondary)],
+    groups: [{ name: 'chat', strategy: 'priority', deployments: ['primary', 'secondary'], shadow: { share: 1 } }],
+  });
+  open.push(built.gateway);
+  return built;
 }
 
 const hello = () => userRequest('chat', 'hi');
