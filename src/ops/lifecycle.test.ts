@@ -9,7 +9,7 @@ describe('drain grace on an interruption notice', () => {
     expect(drainGraceMs({ cloud: 'gcp', kind: 'preempt', deadline: 12_000 }, 30_000, 0)).toBe(7_000);
     expect(drainGraceMs({ cloud: 'gcp', kind: 'preempt', deadline: 3_000 }, 30_000, 0)).toBe(0);
   });
-  it('keeps the configured grace when the cloud gave no deadline (AWS rebalance)', () => {
-    expect(drainGraceMs({ cloud: 'aws', kind: 'rebalance', deadline: undefined }, 10_000, 0)).toBe(10_000);
+  it('keeps the configured grace when the cloud gave no deadline', () => {
+    expect(drainGraceMs({ cloud: 'aws', kind: 'terminate', deadline: undefined }, 10_000, 0)).toBe(10_000);
   });
 });

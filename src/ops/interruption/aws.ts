@@ -6,7 +6,8 @@ const TOKEN_TTL_S = 21_600;
 /**
  * EC2 instance metadata (IMDSv2: a PUT for a session token first, then GETs carrying it):
  * `spot/instance-action` (`{ action, time }`, two minutes ahead) and the earlier rebalance
- * recommendation `events/recommendations/rebalance` (`{ noticeTime }`, no deadline). 404 means none.
+ * recommendation `events/recommendations/rebalance` (`{ noticeTime }`, no deadline: an advisory,
+ * logged, never drained on). 404 means none.
  */
 export class AwsProbe implements MetadataProbe {
   readonly cloud = 'aws' as const;
@@ -26,7 +27,7 @@ export class AwsProbe implements MetadataProbe {
       return { cloud: 'aws', kind: typeof body.action === 'string' ? body.action : 'terminate', deadline: Number.isNaN(deadline) ? undefined : deadline };
     }
     const rebalance = await this.get('/latest/meta-data/events/recommendations/rebalance', signal);
-    return rebalance === undefined ? undefined : { cloud: 'aws', kind: 'rebalance', deadline: undefined };
+    return rebalance === undefined ? undefined : { cloud: 'aws', kind: 'rebalance', deadline: undefined, advisory: true };
   }
 
   async acknowledge(): Promise<void> {}

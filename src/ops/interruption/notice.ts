@@ -3,8 +3,14 @@ export interface InterruptionNotice {
   cloud: 'aws' | 'gcp' | 'azure';
   /** What the cloud announced: `terminate`/`stop`/`hibernate` (AWS), `rebalance` (AWS early warning), `preempt`. */
   kind: string;
-  /** When the machine goes (ms since the epoch); undefined when the cloud gives no time (AWS rebalance). */
+  /** When the machine goes (ms since the epoch); undefined when the cloud gives no time. */
   deadline: number | undefined;
+  /**
+   * A warning that the machine is at risk, not that it goes (AWS's rebalance recommendation): logged once,
+   * never drained on. It stays posted for the instance's life, which may go on for hours or for good: a
+   * drain on it would stop the gateway, and every restart after, on a healthy machine.
+   */
+  advisory?: true;
 }
 
 /** One cloud's metadata endpoints: is this that cloud, and is a notice out for this machine. */

@@ -38,6 +38,27 @@ describe('interruption watcher against the metadata simulator', () => {
     expect(notices).toHaveLength(1);
   });
 
+  it("AWS: takes a rebalance recommendation for a warning, logged once, and drains only on the instance-action", async () => {
+    const warned: string[] = [];
+    const logger = { ...silentLogger, warn: (_o: object, msg: string) => void warned.push(msg) };
+    const notices: InterruptionNotice[] = [];
+    // A machine of its own: the shared simulator's AWS already posted an instance-action.
+    const own = await startMetadataSim();
+    try {
+      const w = new InterruptionWatcher({ provider: 'aws', metadata_url: own.url, poll_ms: 50 }, { logger, now: () => 1_000, onNotice: (n) => void notices.push(n) });
+      watchers.push(w);
+      own.awsRebalance(new Date('2030-01-01T00:00:00Z'));
+      expect(await w.start()).toBe('aws');
+      await wait(300);
+      expect(notices).toEqual([]);
+      expect(warned.filter((m) => m.includes('at risk of interruption'))).toHaveLength(1);
+      own.awsInterrupt('stop', new Date('2030-01-01T00:02:00Z'));
+      expect(await w.handled).toEqual({ cloud: 'aws', kind: 'stop', deadline: Date.parse('2030-01-01T00:02:00Z') });
+    } finally {
+      await own.close();
+    }
+  });
+
   it('GCP: reports a preemption (instance/preempted TRUE) with the 30-second deadline', async () => {
     const { w } = watch('gcp');
     expect(await w.start()).toBe('gcp');

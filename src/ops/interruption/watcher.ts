@@ -34,6 +34,8 @@ export class InterruptionWatcher {
   private timer: NodeJS.Timeout | undefined;
   private probe: MetadataProbe | undefined;
   private noticed = false;
+  /** An advisory (AWS's rebalance recommendation) was logged: once is enough. */
+  private advised = false;
   private readonly stopping = new AbortController();
   private readonly now: () => number;
   private settle: (notice: InterruptionNotice) => void = () => undefined;
@@ -88,6 +90,11 @@ export class InterruptionWatcher {
       notice = await probe.check(this.signal(), this.now());
     } catch (err) {
       if (!this.stopping.signal.aborted) this.options.logger.warn({ cloud: probe.cloud, err: errorMessage(err) }, 'interruption watcher: metadata check failed');
+    }
+    if (notice?.advisory === true) {
+      if (!this.advised) this.options.logger.warn({ cloud: notice.cloud, kind: notice.kind }, 'interruption watcher: the cloud warns this machine is at risk of interruption; serving on until it is interrupted');
+      this.advised = true;
+      return this.schedule(this.config.poll_ms);
     }
     if (!notice || this.noticed) return this.schedule(this.config.poll_ms);
     this.noticed = true;
