@@ -191,13 +191,13 @@ describe.skipIf(!DATABASE_URL)('switchyard import-usage into PostgreSQL', () => 
     try {
       const reported = capture();
       expect(await main(['report', '--postgres', url, '--pg-schema', schema], reported.io)).toBe(1);
-      expect(reported.err).toEqual([`no ledger in the PostgreSQL database of --postgres, schema ${schema}: it has no Switchyard tables (name the schema that has them)`]);
+      expect(reported.err).toEqual([`switchyard report: no ledger in the PostgreSQL database of --postgres, schema ${schema}: it has no Switchyard tables (name the schema that has them)`]);
       expect(reported.out).toEqual([]);
       for (const argv of [['report', '-c', config], ['audit', 'verify', '-c', config], ['keys', 'list', '-c', config]]) {
         const run = capture();
         run.io.env = env;
         expect(await main(argv, run.io), argv.join(' ')).toBe(1);
-        expect(run.err, argv.join(' ')).toEqual([`no ledger in the PostgreSQL database of ledger.url in ${config}, schema ${schema}: it has no Switchyard tables (name the schema that has them)`]);
+        expect(run.err, argv.join(' ')).toEqual([`switchyard ${argv[0]}: no ledger in the PostgreSQL database of ledger.url in ${config}, schema ${schema}: it has no Switchyard tables (name the schema that has them)`]);
       }
       expect(await schemaExists()).toBe(false);
       const log = join(dir, 'usage.log');
