@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import type { ChatRequest } from '../core/types.js';
 import { answerText, userRequest } from '../testing/canonical.js';
@@ -6,6 +6,7 @@ import { createGateway } from '../gateway/gateway.js';
 import { FakeProvider, rawDeployment } from '../routing/testing/fakes.js';
 import { RedisResponseCache } from './redis-store.js';
 import { cacheKey } from './key.js';
+import { StallingProxy } from '../state/testing/stalling-proxy.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 const ask: ChatRequest = userRequest('chat', 'shared?', { temperature: 0 });
@@ -59,6 +60,34 @@ if (REDIS_URL) {
       expect((await gateway.chat(ask)).cache).toBe('hit');
       await gateway.close();
     });
+
+    it('a Redis that stops answering without closing its connection is a miss within well under a second, and hits again once it answers', async () => {
+      const url = new URL(REDIS_URL);
+      const proxy = new StallingProxy({ host: url.hostname, port: Number(url.port || 6379) });
+      await proxy.start();
+      const store = new RedisResponseCache({ url: `redis://127.0.0.1:${proxy.port}`, prefix: `${prefix}stall:` });
+      const provider = new FakeProvider('a');
+      const gateway = createGateway(
+        { deployments: [rawDeployment('a')], groups: [{ name: 'chat', deployments: ['a'], cache: { enabled: true, ttl_ms: 60_000 } }] },
+        { createProvider: () => provider, responseCache: store },
+      );
+      await gateway.chat(ask);
+      await vi.waitFor(async () => expect((await gateway.chat(ask)).cache).toBe('hit'));
+
+      proxy.stall();
+      let started = Date.now();
+      expect((await gateway.chat(ask)).cache).toBe('miss');
+      expect(Date.now() - started).toBeLessThan(1000);
+      // Known to be down now: the next lookup does not wait for a timeout of its own.
+      started = Date.now();
+      expect((await gateway.chat(ask)).cache).toBe('miss');
+      expect(Date.now() - started).toBeLessThan(50);
+
+      proxy.pass();
+      await vi.waitFor(async () => expect((await gateway.chat(ask)).cache).toBe('hit'), { timeout: 5000, interval: 50 });
+      await gateway.close();
+      await proxy.close();
+    }, 15_000);
   });
 } else {
   describe.skip('the response cache shared through Redis (REDIS_URL is not set)', () => {

@@ -4,6 +4,7 @@ import { silentLogger } from '../core/logger.js';
 import { makeUsage } from '../core/types.js';
 import { attempt } from '../ledger/testing/fixtures.js';
 import { TcpProxy } from '../ledger/testing/tcp-proxy.js';
+import { StallingProxy } from '../state/testing/stalling-proxy.js';
 import { RateLimiter } from './limiter.js';
 import { RedisRateLimitState } from './redis-state.js';
 import { refusal, request, rule } from './testing/fixtures.js';
@@ -140,6 +141,34 @@ if (REDIS_URL) {
       expect((await a.limiter.admit(request('a3'))).headers?.['x-ratelimit-remaining-tokens']).toBe('9300');
       await proxy.stop();
     });
+
+    it('a Redis that stops answering without closing its connection holds requests for well under a second: they are admitted unchecked, and the limits hold again once it answers', async () => {
+      const url = new URL(REDIS_URL);
+      const proxy = new StallingProxy({ host: url.hostname, port: Number(url.port || 6379) });
+      await proxy.start();
+      const state = new RedisRateLimitState({ url: `redis://127.0.0.1:${proxy.port}`, prefix, logger: silentLogger, now: () => clock.t });
+      states.push(state);
+      const limiter = new RateLimiter({ rules: [rule({ name: 'stall', requests_per_day: 2 })], state, logger: silentLogger, defaultCompletionTokens: 1000, now: () => clock.t });
+      await limiter.admit(request('s1'));
+
+      proxy.stall();
+      let started = Date.now();
+      await Promise.all(['s2', 's3', 's4'].map((id) => limiter.admit(request(id))));
+      expect(Date.now() - started).toBeLessThan(1000);
+      // Known to be down now: the next request does not wait for a timeout of its own.
+      started = Date.now();
+      await limiter.admit(request('s5'));
+      expect(Date.now() - started).toBeLessThan(50);
+
+      // The stalled connection is dropped, and the calls cut off on it with it (had one reached Redis, it would count).
+      await vi.waitFor(() => expect(proxy.hungUp).toBeGreaterThan(0));
+      proxy.pass();
+      await vi.waitFor(() => expect(state.release([], { amount: 0, since: [] })).resolves.toBeUndefined(), { timeout: 5000, interval: 50 });
+      // Enforced again, on a counter that holds s1 alone: nothing cut off was sent again on the new connection.
+      await limiter.admit(request('s6'));
+      await refusal(limiter.admit(request('s7')));
+      await proxy.close();
+    }, 15_000);
   });
 } else {
   describe.skip('rate limits shared through Redis (REDIS_URL is not set)', () => {

@@ -4,9 +4,45 @@ import type { Logger } from '../core/logger.js';
 import type { Script } from './lua-script.js';
 import { errorMessage } from '../core/error-trace.js';
 
+/**
+ * How long a command on a connection requests wait on (rate limits, budgets, the response cache) may
+ * take before Redis counts as down. Their commands answer in well under a millisecond; a Redis that
+ * stops answering without closing the connection (a partition, a blackholed failover address,
+ * `CLIENT PAUSE`) never errors, and would otherwise hold every request until its client gave up.
+ */
+export const COMMAND_TIMEOUT_MS = 300;
+
+/** ioredis' own timeout, for the reconnect's ready check: never before ours decides on a command. */
+const READY_CHECK_TIMEOUT_MS = 1_000;
+
 /** Whether a Redis connection is known to be down, kept by `watchOutages`. */
 export interface RedisHealth {
   readonly down: boolean;
+}
+
+/** A connection's outages: down on an error or a command that timed out, up again when it is ready. */
+class OutageWatch implements RedisHealth {
+  down = false;
+
+  constructor(
+    redis: Redis,
+    private readonly logger: Logger | undefined,
+    private readonly name: string,
+  ) {
+    redis.on('error', (err: Error) => this.fail(err));
+    redis.on('ready', () => {
+      if (this.down) logger?.info({}, `${name}: Redis is back`);
+      this.down = false;
+    });
+  }
+
+  /** Marks the connection down; true when it was up (the outage is logged then, once). */
+  fail(err: Error): boolean {
+    if (this.down) return false;
+    this.down = true;
+    this.logger?.warn({ err: errorMessage(err) }, `${this.name}: Redis unreachable`);
+    return true;
+  }
 }
 
 /**
@@ -14,44 +50,55 @@ export interface RedisHealth {
  * The error listener is also what keeps ioredis from printing a raw stack trace per failed reconnect.
  */
 export function watchOutages(redis: Redis, logger: Logger | undefined, name: string): RedisHealth {
-  const health = { down: false };
-  redis.on('error', (err: Error) => {
-    if (health.down) return;
-    health.down = true;
-    logger?.warn({ err: errorMessage(err) }, `${name}: Redis unreachable`);
-  });
-  redis.on('ready', () => {
-    if (health.down) logger?.info({}, `${name}: Redis is back`);
-    health.down = false;
-  });
-  return health;
+  return new OutageWatch(redis, logger, name);
 }
 
-export interface RedisCountersOptions {
+export interface FailOpenRedisOptions {
   /** redis:// URL; ignored when `client` is given. */
   url?: string;
-  /** A connection to use (not closed by `close`). */
+  /**
+   * A connection to use (not closed by `close`). It is reconnected when a command times out; give it
+   * `autoResendUnfulfilledCommands: false`, or a command that timed out is sent again on reconnect.
+   */
   client?: Redis;
-  logger: Logger;
+  logger?: Logger;
+  /** How long a command may take before Redis counts as down; `COMMAND_TIMEOUT_MS` by default. */
+  commandTimeoutMs?: number;
 }
 
 /**
- * The Redis connection behind shared counters that fail open (rate limits, budgets): one retry per
- * command, and while Redis is known to be down every command fails at once, so an outage costs
- * requests no latency. An outage is logged once, as `<name>: Redis unreachable`, and its end too.
+ * A Redis connection that requests wait on and that fails open: while Redis is known to be down every
+ * command fails at once (an `unreached` error), so an outage costs requests no latency. A command
+ * unanswered after `commandTimeoutMs` fails and starts an outage too; the connection, which may be
+ * stalled without ever erroring, is dropped and made again, and the outage ends when it is ready.
+ * An outage is logged once, as `<name>: Redis unreachable`, and its end too.
  */
-export class RedisCounters {
+export class FailOpenRedis {
   readonly redis: Redis;
   private readonly owned: boolean;
-  private readonly health: RedisHealth;
+  private readonly health: OutageWatch;
+  private readonly timeoutMs: number;
 
   constructor(
-    o: RedisCountersOptions,
+    o: FailOpenRedisOptions,
     private readonly name: string,
   ) {
     this.owned = o.client === undefined;
-    this.redis = o.client ?? new Redis(o.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-    this.health = watchOutages(this.redis, o.logger, name);
+    this.timeoutMs = o.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
+    this.redis =
+      o.client ??
+      new Redis(o.url ?? 'redis://127.0.0.1:6379', {
+        // A connection that closes fails what is on it at once, rather than after the timeout.
+        maxRetriesPerRequest: 0,
+        // Bounds the reconnect's ready check too, so a stalled server is tried again rather than waited on;
+        // longer than ours, whose check tolerates a busy event loop (below), so it never decides first.
+        commandTimeout: Math.max(READY_CHECK_TIMEOUT_MS, 3 * this.timeoutMs),
+        // A command cut off may have been applied: never sent again (`core/held-writes.ts`).
+        autoResendUnfulfilledCommands: false,
+        // A stalled socket never finishes a graceful close: destroyed soon, so the reconnect starts.
+        disconnectTimeout: this.timeoutMs,
+      });
+    this.health = new OutageWatch(this.redis, o.logger, name);
   }
 
   /** Throws while Redis is known to be down: an `unreached` error, the command never sent (`core/held-writes.ts`). */
@@ -59,17 +106,56 @@ export class RedisCounters {
     if (this.health.down) throw unreachedError(`${this.name}: Redis unreachable`);
   }
 
-  async run(s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+  /** Runs `command` unless Redis is known to be down; fails after the command timeout, which starts an outage. */
+  async call<T>(command: (redis: Redis) => Promise<T>): Promise<T> {
     this.check();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      // Decided after the loop's next poll: an event loop busy past the timeout runs timers before it
+      // reads the sockets, and a reply already waiting there would be taken for a stalled Redis.
+      const expire = (): void => reject(new CommandTimedOut(`${this.name}: Redis did not answer within ${this.timeoutMs} ms`));
+      timer = setTimeout(() => setImmediate(expire), this.timeoutMs);
+    });
     try {
-      return await this.redis.evalsha(s.sha, keys.length, ...keys, ...args);
+      return await Promise.race([command(this.redis), expired]);
     } catch (err) {
-      if (!(err as Error).message.startsWith('NOSCRIPT')) throw err;
-      return this.redis.eval(s.lua, keys.length, ...keys, ...args);
+      if (isTimeout(err)) this.timedOut(err);
+      throw err;
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  private timedOut(err: Error): void {
+    // A stalled connection may never error: drop it, with what is still on it, and connect again.
+    if (this.health.fail(err) && this.redis.status === 'ready') this.redis.disconnect(true);
   }
 
   async close(): Promise<void> {
     if (this.owned) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+
+class CommandTimedOut extends Error {}
+
+/** Our own timeout's error, or ioredis' `commandTimeout`'s. */
+const isTimeout = (err: unknown): err is Error => err instanceof CommandTimedOut || (err instanceof Error && err.message === 'Command timed out');
+
+export interface RedisCountersOptions extends FailOpenRedisOptions {
+  logger: Logger;
+}
+
+/** The fail-open connection behind shared counters (rate limits, budgets), whose scripts it runs. */
+export class RedisCounters extends FailOpenRedis {
+  /** Runs a Lua script, loading it first when Redis forgot it (a restart). */
+  run(s: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    return this.call(async (redis) => {
+      try {
+        return await redis.evalsha(s.sha, keys.length, ...keys, ...args);
+      } catch (err) {
+        if (!(err as Error).message.startsWith('NOSCRIPT')) throw err;
+        return redis.eval(s.lua, keys.length, ...keys, ...args);
+      }
+    });
   }
 }

@@ -14,6 +14,7 @@ import { admissionRequest, attempt } from '../testing/fixtures.js';
 import type { BudgetGuard } from './guard.js';
 import { RedisBudgetState } from './redis-state.js';
 import { TcpProxy } from '../testing/tcp-proxy.js';
+import { StallingProxy } from '../../state/testing/stalling-proxy.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 const NOW = Date.parse('2025-06-15T12:00:00Z');
@@ -204,6 +205,37 @@ if (REDIS_URL) {
       await state.close();
       await proxy.stop();
     });
+
+    it('a Redis that stops answering without closing its connection holds requests for well under a second: they are admitted unchecked, and the hard limit holds again once it answers', async () => {
+      const url = new URL(REDIS_URL);
+      const proxy = new StallingProxy({ host: url.hostname, port: Number(url.port || 6379) });
+      await proxy.start();
+      const state = new RedisBudgetState({ url: `redis://127.0.0.1:${proxy.port}`, prefix: prefix(), logger: silentLogger, now: () => NOW });
+      // A request is admitted while the counter is under the limit: a and one more.
+      const ledger = await createLedger(config('', { limits: [{ name: 'g', period: 'daily', hard_usd: 1.5 * ESTIMATE }] }), { now: () => NOW, budgetState: state });
+      await ledger.admission.admit(request('a'));
+
+      proxy.stall();
+      let started = Date.now();
+      await Promise.all(['b', 'c', 'd'].map((id) => Promise.resolve(ledger.admission.admit(request(id)))));
+      expect(Date.now() - started).toBeLessThan(1000);
+      // Known to be down now: the next request does not wait for a timeout of its own.
+      started = Date.now();
+      await ledger.admission.admit(request('e'));
+      expect(Date.now() - started).toBeLessThan(50);
+
+      // The stalled connection is dropped, and the calls cut off on it with it (had one reached Redis, it would count).
+      await vi.waitFor(() => expect(proxy.hungUp).toBeGreaterThan(0));
+      proxy.pass();
+      const [ref] = (ledger.admission as BudgetGuard).countersFor({ key: 'k1' }, NOW);
+      await vi.waitFor(() => expect(state.spent([ref!])).resolves.toBeDefined(), { timeout: 5000, interval: 50 });
+      // Enforced again, on a counter that holds a's reservation alone: nothing cut off was sent again.
+      await ledger.admission.admit(request('f'));
+      await expect(Promise.resolve(ledger.admission.admit(request('g')))).rejects.toMatchObject({ kind: 'budget_exceeded' });
+      await ledger.close();
+      await state.close();
+      await proxy.close();
+    }, 15_000);
   });
 } else {
   describe.skip('budgets shared through Redis (REDIS_URL is not set)', () => {

@@ -66,8 +66,7 @@ export class RedisBudgetState implements BudgetState {
   }
 
   async claimNotice(ref: CounterRef): Promise<boolean> {
-    this.counters.check();
-    const ok = await this.counters.redis.set(`${this.prefix}{budget}:notice:${ref.counter}`, '1', 'PX', Number(this.ttl(ref)), 'NX');
+    const ok = await this.counters.call((redis) => redis.set(`${this.prefix}{budget}:notice:${ref.counter}`, '1', 'PX', Number(this.ttl(ref)), 'NX'));
     return ok === 'OK';
   }
 
