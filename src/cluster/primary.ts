@@ -18,6 +18,12 @@ import type { GatewayStatus } from '../gateway/engine.js';
 export interface PrimaryOptions {
   workers: number;
   logger: Logger;
+  /**
+   * The config file's text as read at start (it holds `${ENV}` references, not their values; never logged).
+   * Each worker builds from the text the group runs, replaced when a worker reports a reload: a worker
+   * forked later (a crash's restart) must not run a file edited since, or one now invalid.
+   */
+  configText: string;
   /** Crashed workers restarted within `restartWindowMs` before the primary gives up. */
   maxRestarts?: number;
   restartWindowMs?: number;
@@ -33,8 +39,8 @@ export interface PrimaryOptions {
  * all of them. It relays each worker's use of quotas and provisioned capacity to the others (`LoadRelay`), and counts their running SQLite ledger reads for their WAL gates (`WalReadCounts`). A scrape of GET /metrics on any worker is answered with every worker's series, and GET
  * /v1/switchyard/status (and the dashboard's feed) with every worker's status, which the primary
  * gathers and combines. SIGTERM/SIGINT are forwarded to every worker, which drains and exits; SIGHUP (reload)
- * too. A crashed worker is restarted, at most `maxRestarts` times per window. Resolves with the exit
- * code once every worker has exited.
+ * too until then. A crashed worker is restarted from the running config, at most `maxRestarts` times per window. Resolves with the exit
+ * code once every worker has exited: 1 when the workers could not be kept up or one died while draining.
  */
 export function runPrimary(options: PrimaryOptions): Promise<number> {
   const { logger } = options;
@@ -65,7 +71,9 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     },
   });
   const walReads = new WalReadCounts();
-  const targets = { ...callTargets({ store, broadcast, metrics, loads, listeningWorkers, ask, statusTimeoutMs: options.statusTimeoutMs }), [WAL_READS_TARGET]: walReadHandlers(walReads) };
+  let configText = options.configText;
+  const config = { read: () => configText, reloadedTo: (text: string) => void (configText = text) };
+  const targets = { ...callTargets({ config, store, broadcast, metrics, loads, listeningWorkers, ask, statusTimeoutMs: options.statusTimeoutMs }), [WAL_READS_TARGET]: walReadHandlers(walReads) };
   const onMessage = (worker: Worker, message: unknown): void => {
     if (isTell(message)) return asks.receive(message);
     if (!isCall(message)) return;
@@ -83,9 +91,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     stopping = true;
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
   };
-  // Only to listening workers: one still starting has no SIGHUP handler yet (Node's default ends it),
-  // and it reads the file when it builds its app anyway.
+  // Only to listening workers: one still starting builds from the running config anyway. Never once
+  // stopping: a drain runs to its end, and a reload then would only build an app no request reaches.
   const onHup = (): void => {
+    if (stopping) return logger.info({ signal: 'SIGHUP' }, 'reload ignored: shutting down');
     for (const w of listeningWorkers()) w.process.kill('SIGHUP');
   };
   process.on('SIGTERM', onStop);
@@ -94,7 +103,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
 
   return new Promise((resolve) => {
     cluster.on('exit', (worker, code, signal) => {
-      listening.delete(worker.id);
+      const served = listening.delete(worker.id);
       metrics.retire(worker.id);
       loads.forget(worker.id);
       walReads.forget(worker.id);
@@ -109,11 +118,16 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         if (verdict === 'cannot start') logger.error({ worker: worker.id, code }, 'a worker cannot start (its port, or a setting it reported): stopping');
         else logger.error({ worker: worker.id, code, signal, restarts: maxRestarts, windowMs }, 'workers keep crashing: stopping');
         onStop('SIGTERM');
+      } else if (stopping && served && (code !== 0 || signal !== null)) {
+        // Killed mid-drain (an OOM kill, a stray signal): its streams were cut and its ledger not flushed.
+        failed = true;
+        logger.error({ worker: worker.id, pid: worker.process.pid, code, signal }, 'a worker died while draining');
       }
       if (Object.keys(cluster.workers ?? {}).length > 0) return;
       process.off('SIGTERM', onStop);
       process.off('SIGINT', onStop);
-      process.off('SIGHUP', onHup);
+      // The SIGHUP listener stays (ignoring): without one, a SIGHUP before the process exits would end it.
+      stopping = true;
       cluster.off('message', onMessage);
       cluster.off('listening', onListening);
       loads.close();
@@ -143,6 +157,7 @@ export function restartPolicy(max: number, windowMs: number, now: () => number =
 }
 
 interface TargetsOf {
+  config: { read: () => string; reloadedTo: (text: string) => void };
   store: MemoryStateStore;
   broadcast: (message: PushMessage) => void;
   metrics: ClusterMetrics;
@@ -153,7 +168,7 @@ interface TargetsOf {
 }
 
 /** What workers may call in the primary: the shared state and counters, and the pod-wide answers. */
-function callTargets({ store, broadcast, metrics, loads, listeningWorkers, ask, statusTimeoutMs }: TargetsOf) {
+function callTargets({ config, store, broadcast, metrics, loads, listeningWorkers, ask, statusTimeoutMs }: TargetsOf) {
   return {
     [STATE_TARGET]: stateHandlers(store, (key) => broadcast({ sy: 'push', topic: STATE_CHANGED, data: key })),
     [BUDGETS_TARGET]: budgetHandlers(new MemoryBudgetState()),
@@ -162,6 +177,11 @@ function callTargets({ store, broadcast, metrics, loads, listeningWorkers, ask, 
       // A worker reloaded through the admin API: the others read the file again too, as on SIGHUP.
       reloadOthers: async ([from]: readonly unknown[]) => {
         for (const w of listeningWorkers()) if (w.id !== from) w.process.kill('SIGHUP');
+      },
+      // A worker starting builds from the config the group runs, not from the file as it is now.
+      runningConfig: async () => config.read(),
+      reloadedTo: async ([text]: readonly unknown[]) => {
+        if (typeof text === 'string') config.reloadedTo(text);
       },
       metrics: () => metrics.render(),
       // A worker's use of quotas and provisioned capacity; it is answered with the others' sum.

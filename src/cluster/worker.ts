@@ -48,6 +48,13 @@ export interface WorkerShared {
   walReads: (path: string) => ClusterReads;
   /** Has the primary reload every other worker (this one reloaded through the admin API). */
   reloadOthers(): Promise<void>;
+  /**
+   * The config text the process group runs (the primary's, read at its start or at the last reload a
+   * worker carried out), for this worker to build from: the file may have changed since without a reload.
+   */
+  runningConfig(): Promise<string>;
+  /** Tells the primary this worker now runs `text` (a reload carried out), for the workers it forks later. */
+  reloadedTo(text: string): void;
   /** Stops calling the primary and leaves the cluster, so the worker exits once its work is done. */
   close(): void;
 }
@@ -107,10 +114,19 @@ export function workerShared(): WorkerShared | undefined {
     async reloadOthers() {
       await rpc.call(CLUSTER_TARGET, 'reloadOthers', [worker.id]);
     },
+    async runningConfig() {
+      const text = await rpc.call(CLUSTER_TARGET, 'runningConfig', []);
+      if (typeof text !== 'string') throw new Error('the primary answered the config call with no config');
+      return text;
+    },
+    reloadedTo(text) {
+      void rpc.call(CLUSTER_TARGET, 'reloadedTo', [text]).catch(() => undefined);
+    },
     close() {
       clearInterval(loadTimer);
       rpc.close();
-      worker.disconnect();
+      // Idempotent: a failed start and its caller may both close.
+      if (worker.isConnected()) worker.disconnect();
     },
   };
 }

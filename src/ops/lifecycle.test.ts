@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { drainGraceMs } from './lifecycle.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { drainGraceMs, SighupReloads } from './lifecycle.js';
 
 describe('drain grace on an interruption notice', () => {
   it('keeps the configured grace when the deadline is far', () => {
@@ -11,5 +11,34 @@ describe('drain grace on an interruption notice', () => {
   });
   it('keeps the configured grace when the cloud gave no deadline', () => {
     expect(drainGraceMs({ cloud: 'aws', kind: 'terminate', deadline: undefined }, 10_000, 0)).toBe(10_000);
+  });
+});
+
+describe("serve's SIGHUP listener", () => {
+  const listeners: SighupReloads[] = [];
+  afterEach(() => listeners.splice(0).forEach((l) => l.close()));
+  /** A listener, what it noted, and the reloads it ran once serving. */
+  function listen(): { sighup: SighupReloads; notes: string[]; reloads: number[] } {
+    const notes: string[] = [];
+    const sighup = new SighupReloads((m) => notes.push(m));
+    listeners.push(sighup);
+    return { sighup, notes, reloads: [] };
+  }
+
+  it('ignores a SIGHUP while starting, saying so, rather than leaving it to end the process', () => {
+    const { notes } = listen();
+    process.emit('SIGHUP', 'SIGHUP');
+    expect(notes).toEqual(['reload ignored: starting']);
+  });
+
+  it('reloads on each SIGHUP while serving, and ignores them once shutting down', () => {
+    const { sighup, notes, reloads } = listen();
+    sighup.serve(async () => void reloads.push(1));
+    process.emit('SIGHUP', 'SIGHUP');
+    sighup.shutDown();
+    process.emit('SIGHUP', 'SIGHUP');
+    expect(reloads).toHaveLength(1);
+    expect(notes).toEqual(['reloading the config', 'reload ignored: shutting down']);
+    expect(process.listenerCount('SIGHUP')).toBeGreaterThan(0);
   });
 });

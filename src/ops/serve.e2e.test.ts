@@ -98,4 +98,21 @@ describe('switchyard serve: interruption notices and reloads', () => {
     gw.child.kill('SIGTERM');
     expect(await gw.exited).toBe(0);
   }, 20_000);
+  it('ignores a SIGHUP during the SIGTERM drain: the stream in flight finishes and the process exits 0', async () => {
+    const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
+    cleanup.push(() => sim.close());
+    const gw = await serveProcess(config(mkdtempSync(join(tmpdir(), 'hup-drain-')), sim.url, 'chat'), { cleanup });
+    // The upstream holds the first token: the stream is in flight through the whole drain.
+    sim.faults.add({ ttft_ms: 3_000 });
+    const body = JSON.stringify({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const answer = request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((res) => res.body.text());
+    answer.catch(() => undefined);
+    await expect.poll(() => sim.lastRequest, { timeout: 5_000, interval: 20 }).toBeDefined();
+    gw.child.kill('SIGTERM');
+    await expect.poll(() => gw.lines().some((l) => l.msg === 'shutting down'), { timeout: 5_000, interval: 20 }).toBe(true);
+    gw.child.kill('SIGHUP');
+    expect(await answer).toContain('data: [DONE]');
+    expect(await gw.exited).toBe(0);
+    expect(gw.lines().filter((l) => l.msg === 'reload ignored: shutting down')).toHaveLength(1);
+  }, 20_000);
 });

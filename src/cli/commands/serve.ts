@@ -1,12 +1,13 @@
 import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile } from '../../config/load.js';
+import { ConfigError, loadConfigFile, parseConfigText } from '../../config/load.js';
 import { checkReach } from '../../routing/reach.js';
 import { createApp, type App } from '../../app.js';
 import { AppHolder } from '../../ops/reload.js';
 import { holderAdmin, holderGateway, holderServerOptions } from '../../ops/holder-gateway.js';
 import { InterruptionWatcher } from '../../ops/interruption/watcher.js';
-import { drainGraceMs, reloadOnSighup } from '../../ops/lifecycle.js';
+import { drainGraceMs, SighupReloads } from '../../ops/lifecycle.js';
 import { startServer, type RunningServer } from '../../adapters/node/server.js';
 import { createLoggers } from '../logger.js';
 import { SHARED_STORES_DOC, perPodStores } from '../per-pod-stores.js';
@@ -14,7 +15,7 @@ import { untilSignal } from '../signals.js';
 import { reportEventLoopDelayOnSignal } from '../event-loop-delay.js';
 import { cpuLimit } from '../../cluster/cpu.js';
 import { runPrimary } from '../../cluster/primary.js';
-import { workerShared } from '../../cluster/worker.js';
+import { workerShared, type WorkerShared } from '../../cluster/worker.js';
 import { portFlag, UsageError, wholeNumberFlag, type Command, type CommandIO } from '../command.js';
 import { serverSchema } from '../../config/schema.js';
 import { CANNOT_START_EXIT, listenFailure, listenFailurePart, listenProblem, type ListenProblem } from '../../cluster/port.js';
@@ -55,58 +56,123 @@ export const serveCommand: Command = {
       io.err(`usage: ${this.usage}`);
       return 2;
     }
-    let config: Config;
-    let reach: ReturnType<typeof checkReach>;
-    try {
-      config = loadConfigFile(values.config, io.env);
-      reach = checkReach(config);
-      if (reach.errors.length > 0) throw new ConfigError(values.config, reach.errors);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        io.err(err.message);
-        io.err('refusing to start without a valid config');
-        return 1;
-      }
+    // Before anything else: Node's default for SIGHUP would end a process still starting.
+    let logger: Loggers['logger'] | undefined;
+    const sighup = new SighupReloads((message) => (logger ? logger.info({ signal: 'SIGHUP' }, message) : io.err(`switchyard serve: ${message}`)));
+    // A worker's channel to the primary keeps it alive: every way out before serving must close it.
+    const shared = workerShared();
+    const started = await start({ file: values.config, workers, listen: { port, host }, io, shared, sighup, onLogger: (l) => (logger = l) }).catch((err: unknown) => {
+      leaveCluster(shared);
       throw err;
+    });
+    if (typeof started === 'number') {
+      leaveCluster(shared);
+      return started;
     }
-    const loggers = createLoggers(config.logging.level);
-    if (!cluster.worker) {
-      for (const w of reach.warnings) loggers.logger.warn({ path: w.path }, w.message);
-      const perPod = perPodStores(config, io.env);
-      if (perPod) loggers.logger.warn({ settings: perPod.settings, docs: SHARED_STORES_DOC }, perPod.message);
-    }
-    const at: ListenAt = {
-      host: host ?? config.server.host,
-      port: port ?? config.server.port,
-      setting: { host: host !== undefined ? '--host' : `server.host in ${values.config}`, port: port !== undefined ? '--port' : `server.port in ${values.config}` },
-    };
-    if (workers > 1 && cluster.isPrimary) {
-      const problem = await listenProblem(at.host, at.port);
-      if (problem !== undefined) {
-        io.err(cannotListen(at, problem));
-        return 1;
-      }
-      return runPrimary({ workers, logger: loggers.logger });
-    }
-    let served: Served;
-    try {
-      served = await serveApp(config, values.config, io, loggers, { port, host });
-    } catch (err) {
-      // Found while the app was built (a ledger path the filesystem refuses, a store it needs): the file's problem.
-      if (err instanceof ConfigError && err.source === 'config') {
-        io.err(new ConfigError(values.config, err.problems).message);
-        io.err('refusing to start without a valid config');
-        return cluster.isWorker ? CANNOT_START_EXIT : 1;
-      }
-      const reason = listenFailure(err);
-      if (reason === undefined) throw err;
-      io.err(cannotListen(at, { reason, part: listenFailurePart(err) }));
-      // A worker's primary stops on this code rather than restarting it into the same failure.
-      return cluster.isWorker ? CANNOT_START_EXIT : 1;
-    }
-    return untilStopped(served, config, io);
+    return untilStopped(started, io, sighup);
   },
 };
+
+interface StartOptions {
+  file: string;
+  workers: number;
+  listen: { port: number | undefined; host: string | undefined };
+  io: CommandIO;
+  shared: WorkerShared | undefined;
+  sighup: SighupReloads;
+  onLogger: (logger: Loggers['logger']) => void;
+}
+
+/** Loads the config and serves it (or, as the primary of `--workers`, runs the workers); an exit code when it cannot. */
+async function start({ file, workers, listen, io, shared, sighup, onLogger }: StartOptions): Promise<Served | number> {
+  // The primary keeps the text it read for the workers; a worker builds from that text, not the file.
+  const primary = workers > 1 && cluster.isPrimary;
+  let loaded: Loaded;
+  let reach: ReturnType<typeof checkReach>;
+  try {
+    loaded = shared ? await runningConfig(shared, file, io) : primary ? readConfig(file, io) : { config: loadConfigFile(file, io.env), text: undefined };
+    // Checked once, by the process that reads the file: a reload does not check it, so the text the
+    // primary runs need not pass it, and a worker refusing it would stop the pod.
+    reach = checkReach(loaded.config);
+    if (!shared && reach.errors.length > 0) throw new ConfigError(file, reach.errors);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(err.message);
+      io.err('refusing to start without a valid config');
+      // The primary checked this text before forking: restarting the worker would fail the same way.
+      return shared ? CANNOT_START_EXIT : 1;
+    }
+    throw err;
+  }
+  const { config } = loaded;
+  const loggers = createLoggers(config.logging.level);
+  onLogger(loggers.logger);
+  if (!cluster.worker) {
+    for (const w of reach.warnings) loggers.logger.warn({ path: w.path }, w.message);
+    const perPod = perPodStores(config, io.env);
+    if (perPod) loggers.logger.warn({ settings: perPod.settings, docs: SHARED_STORES_DOC }, perPod.message);
+  }
+  const at: ListenAt = {
+    host: listen.host ?? config.server.host,
+    port: listen.port ?? config.server.port,
+    setting: { host: listen.host !== undefined ? '--host' : `server.host in ${file}`, port: listen.port !== undefined ? '--port' : `server.port in ${file}` },
+  };
+  if (primary) {
+    const problem = await listenProblem(at.host, at.port);
+    if (problem !== undefined) {
+      io.err(cannotListen(at, problem));
+      return 1;
+    }
+    // runPrimary takes SIGHUP over (it forwards it to the workers) before it returns to the event loop.
+    sighup.close();
+    return runPrimary({ workers, logger: loggers.logger, configText: loaded.text ?? '' });
+  }
+  try {
+    return await serveApp(config, file, io, loggers, listen, shared);
+  } catch (err) {
+    // Found while the app was built (a ledger path the filesystem refuses, a store it needs): the file's problem.
+    if (err instanceof ConfigError && err.source === 'config') {
+      io.err(new ConfigError(file, err.problems).message);
+      io.err('refusing to start without a valid config');
+      return cluster.isWorker ? CANNOT_START_EXIT : 1;
+    }
+    const reason = listenFailure(err);
+    if (reason === undefined) throw err;
+    io.err(cannotListen(at, { reason, part: listenFailurePart(err) }));
+    // A worker's primary stops on this code rather than restarting it into the same failure.
+    return cluster.isWorker ? CANNOT_START_EXIT : 1;
+  }
+}
+
+/** A config and, when it is kept, the text it was parsed from. */
+interface Loaded {
+  config: Config;
+  text: string | undefined;
+}
+
+/** Reads `file` keeping its text: what the primary hands its workers, and a worker's reload reports. */
+function readConfig(file: string, io: CommandIO): Loaded {
+  // loadConfigFile first, for its checks of the file (a regular file, its size, UTF-8) and its messages.
+  loadConfigFile(file, io.env);
+  const text = readFileSync(file, 'utf8');
+  return { config: parseConfigText(text, file, io.env), text };
+}
+
+/** A worker's config: the text its primary runs (the file may have been edited since, validly or not). */
+async function runningConfig(shared: WorkerShared, file: string, io: CommandIO): Promise<Loaded> {
+  const text = await shared.runningConfig();
+  return { config: parseConfigText(text, file, io.env), text };
+}
+
+/**
+ * A worker that will not serve leaves the cluster, so it exits and the primary sees it exit; should
+ * anything else still hold its event loop, it is ended after a second (the primary must not wait on it).
+ */
+function leaveCluster(shared: WorkerShared | undefined): void {
+  if (!shared) return;
+  shared.close();
+  setTimeout(() => process.exit(), 1_000).unref();
+}
 
 /**
  * A `--host` value, held to what `server.host` takes: Node listens on every interface for an empty host,
@@ -139,15 +205,15 @@ interface Served {
   server: RunningServer;
   holder: AppHolder<App>;
   logger: Loggers['logger'];
-  shared: ReturnType<typeof workerShared>;
+  shared: WorkerShared | undefined;
+  config: Config;
 }
 
 /** Builds the app (reloadable) from `file` and starts serving it; under `--workers`, this worker's share of the pod. */
-async function serveApp(config: Config, file: string, io: CommandIO, loggers: Loggers, listen: { port: number | undefined; host: string | undefined }): Promise<Served> {
+async function serveApp(config: Config, file: string, io: CommandIO, loggers: Loggers, listen: StartOptions['listen'], shared: WorkerShared | undefined): Promise<Served> {
   // A worker's lines say which worker wrote them; its breakers and budgets live in the primary.
   const logger = cluster.worker ? loggers.logger.child({ worker: cluster.worker.id }) : loggers.logger;
   const access = cluster.worker ? loggers.access.child({ worker: cluster.worker.id }) : loggers.access;
-  const shared = workerShared();
   // Admin actions go to whichever app is current, and may reload it (POST /v1/switchyard/reload).
   // With workers, the others reload too once this one did: the same file, so the same outcome.
   const admin = holderAdmin(() => holder, shared && (() => shared.reloadOthers()));
@@ -182,14 +248,24 @@ async function serveApp(config: Config, file: string, io: CommandIO, loggers: Lo
       clusterStatus,
       listens: true,
     });
-  // A worker that cannot start (the port taken, the ledger unreadable) leaves the cluster, so it exits
-  // and the primary sees the crash; otherwise its IPC channel would keep it, and the primary, alive.
-  const app = await build(config).catch((err: unknown) => {
-    shared?.close();
-    throw err;
-  });
+  const app = await build(config);
   // Reloads (SIGHUP, POST /v1/switchyard/reload) swap the app; requests finish on the one they began on.
-  const holder: AppHolder<App> = new AppHolder(app, { load: () => loadConfigFile(file, io.env), build, logger, retireAfterMs: config.server.shutdown_grace_ms });
+  // A worker tells the primary the text it now runs, for the workers forked after it (a crash's restart).
+  let read: string | undefined;
+  const reload = {
+    load: (): Config => {
+      if (!shared) return loadConfigFile(file, io.env);
+      const r = readConfig(file, io);
+      read = r.text;
+      return r.config;
+    },
+    build: async (c: Config): Promise<App> => {
+      const built = await build(c);
+      if (read !== undefined) shared?.reloadedTo(read);
+      return built;
+    },
+  };
+  const holder: AppHolder<App> = new AppHolder(app, { ...reload, logger, retireAfterMs: config.server.shutdown_grace_ms });
   shared?.onStateChange(() => holder.current.gateway.syncState());
   shared?.answerMetrics(async () => (await holder.current.metrics?.json()) ?? { registry: 0, metrics: [] });
   shared?.answerStatus(() => holder.current.gateway.status());
@@ -197,18 +273,17 @@ async function serveApp(config: Config, file: string, io: CommandIO, loggers: Lo
   shared?.relayLoad(() => holder.current.gateway.load(), (others) => holder.current.gateway.adoptOthersLoad(others));
   const server = await startServer(holderGateway(holder), { ...holderServerOptions(holder), port: listen.port, host: listen.host, onClose: () => holder.close() }).catch(async (err: unknown) => {
     await holder.close();
-    shared?.close();
     throw err;
   });
-  return { server, holder, logger, shared };
+  return { server, holder, logger, shared, config };
 }
 
 /** Serves until SIGTERM/SIGINT or a spot notice, reloading on SIGHUP; then drains. */
-async function untilStopped({ server, holder, logger, shared }: Served, config: Config, io: CommandIO): Promise<number> {
+async function untilStopped({ server, holder, logger, shared, config }: Served, io: CommandIO, sighup: SighupReloads): Promise<number> {
   // Signals are caught before the server says it listens: a SIGTERM right after still drains.
   const signalled = untilSignal();
   logger.info({ url: server.url, deployments: config.deployments.length }, 'switchyard listening');
-  const stopReloads = reloadOnSighup(() => holder.reload(), logger);
+  sighup.serve(() => holder.reload());
   const stopEld = io.env.SWITCHYARD_BENCH_ELD === '1' ? reportEventLoopDelayOnSignal(io.out) : undefined;
   // A spot / preemption notice drains like SIGTERM (readyz 503 at once), but ends before the deadline.
   const watcher = new InterruptionWatcher(config.interruption, {
@@ -217,7 +292,8 @@ async function untilStopped({ server, holder, logger, shared }: Served, config: 
   });
   await watcher.start();
   const ended = await Promise.race([signalled, watcher.handled.then(() => 'interruption' as const)]);
-  stopReloads();
+  // Its listener stays to the exit: a SIGHUP now must not end the drain.
+  sighup.shutDown();
   stopEld?.();
   watcher.stop();
   if (ended !== 'interruption') {
