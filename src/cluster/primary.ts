@@ -3,8 +3,8 @@ import type { Logger } from '../core/logger.js';
 import { MemoryStateStore } from '../state/memory.js';
 import { STATE_CHANGED, STATE_TARGET, stateHandlers } from '../state/ipc.js';
 import { MemoryBudgetState } from '../ledger/budgets/state.js';
-import { BUDGETS_TARGET, budgetHandlers } from '../ledger/budgets/ipc-state.js';
-import { RATE_LIMITS_TARGET, rateLimitHandlers } from '../limits/ipc-state.js';
+import { BUDGETS_TARGET, budgetHandlers, budgetHoldings } from '../ledger/budgets/ipc-state.js';
+import { RATE_LIMITS_TARGET, rateLimitHandlers, rateLimitHoldings } from '../limits/ipc-state.js';
 import { MemoryRateLimitState } from '../limits/state.js';
 import { answer, Asks, CLUSTER_TARGET, isCall, isTell, type AskMessage, type PushMessage } from './rpc.js';
 import { ClusterMetrics, METRICS_TOPIC, type MetricsWorker } from './metrics.js';
@@ -73,11 +73,12 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
   const walReads = new WalReadCounts();
   let configText = options.configText;
   const config = { read: () => configText, reloadedTo: (text: string) => void (configText = text) };
-  const targets = { ...callTargets({ config, store, broadcast, metrics, loads, listeningWorkers, ask, statusTimeoutMs: options.statusTimeoutMs }), [WAL_READS_TARGET]: walReadHandlers(walReads) };
+  const counters = sharedCounters();
+  const targets = { ...callTargets({ config, store, broadcast, metrics, loads, listeningWorkers, ask, statusTimeoutMs: options.statusTimeoutMs }), ...counters.targets, [WAL_READS_TARGET]: walReadHandlers(walReads) };
   const onMessage = (worker: Worker, message: unknown): void => {
     if (isTell(message)) return asks.receive(message);
     if (!isCall(message)) return;
-    void answer(targets, message).then((reply) => {
+    void answer(targets, message, worker.id).then((reply) => {
       if (worker.isConnected()) worker.send(reply);
     });
   };
@@ -107,6 +108,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       metrics.retire(worker.id);
       loads.forget(worker.id);
       walReads.forget(worker.id);
+      counters.workerExited(worker.id);
       const crashed = !stopping && (code !== 0 || signal !== null);
       const verdict = crashed ? afterCrash(code) : undefined;
       if (verdict === 'restart') {
@@ -156,6 +158,24 @@ export function restartPolicy(max: number, windowMs: number, now: () => number =
   };
 }
 
+/**
+ * The budget and rate-limit counters the workers share, and what each worker's reservations still hold
+ * in them: a worker that exits with requests in flight (SIGKILL, OOM, a crash) would otherwise leave
+ * their reservations held until the period ends; its exit releases them, and keeps the spend it settled.
+ */
+export function sharedCounters(budgets = new MemoryBudgetState(), limits = new MemoryRateLimitState()) {
+  const budgetsHeld = budgetHoldings(budgets);
+  const limitsHeld = rateLimitHoldings(limits);
+  return {
+    targets: { [BUDGETS_TARGET]: budgetHandlers(budgets, budgetsHeld), [RATE_LIMITS_TARGET]: rateLimitHandlers(limits, limitsHeld) },
+    workerExited: (id: number): void => {
+      // In-memory states: their releases never fail.
+      void budgetsHeld.exited(id);
+      void limitsHeld.exited(id);
+    },
+  };
+}
+
 interface TargetsOf {
   config: { read: () => string; reloadedTo: (text: string) => void };
   store: MemoryStateStore;
@@ -171,8 +191,6 @@ interface TargetsOf {
 function callTargets({ config, store, broadcast, metrics, loads, listeningWorkers, ask, statusTimeoutMs }: TargetsOf) {
   return {
     [STATE_TARGET]: stateHandlers(store, (key) => broadcast({ sy: 'push', topic: STATE_CHANGED, data: key })),
-    [BUDGETS_TARGET]: budgetHandlers(new MemoryBudgetState()),
-    [RATE_LIMITS_TARGET]: rateLimitHandlers(new MemoryRateLimitState()),
     [CLUSTER_TARGET]: {
       // A worker reloaded through the admin API: the others read the file again too, as on SIGHUP.
       reloadOthers: async ([from]: readonly unknown[]) => {

@@ -18,7 +18,7 @@ function primary(targets: Record<string, Handlers>) {
     return {
       send(message) {
         setImmediate(() => {
-          if (isCall(message)) void answer(targets, message).then((reply) => setImmediate(() => toWorker.emit('message', reply)));
+          if (isCall(message)) void answer(targets, message, 1).then((reply) => setImmediate(() => toWorker.emit('message', reply)));
         });
         return true;
       },
@@ -50,7 +50,7 @@ function nodeLikeChannel(targets: Record<string, Handlers>) {
       sent.push(message);
       setImmediate(() => {
         callback?.(null);
-        if (isCall(message)) void answer(targets, message).then((reply) => setImmediate(() => toWorker.emit('message', reply)));
+        if (isCall(message)) void answer(targets, message, 1).then((reply) => setImmediate(() => toWorker.emit('message', reply)));
       });
       return false;
     },

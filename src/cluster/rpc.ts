@@ -45,8 +45,11 @@ export interface TellMessage {
 /** The primary's own methods (the cluster as a whole): `reloadOthers(workerId)`, `metrics()`, `status(workerId, ownStatus)`. */
 export const CLUSTER_TARGET = 'cluster';
 
-/** One method the primary exposes; arguments arrive as the worker sent them. */
-export type Handler = (args: readonly unknown[]) => Promise<unknown>;
+/**
+ * One method the primary exposes; arguments arrive as the worker sent them, `from` is the calling
+ * worker's id (what it reserved is released when it exits, `holdings.ts`).
+ */
+export type Handler = (args: readonly unknown[], from: number) => Promise<unknown>;
 export type Handlers = Readonly<Record<string, Handler>>;
 
 function isObject(m: unknown): m is Record<string, unknown> {
@@ -61,12 +64,12 @@ export function isCall(m: unknown): m is CallMessage {
   return isObject(m) && m.sy === 'call' && typeof m.id === 'number' && typeof m.target === 'string' && typeof m.method === 'string' && Array.isArray(m.args);
 }
 
-/** Runs one call against the exposed targets; an unknown target or method is an error reply. */
-export async function answer(targets: Readonly<Record<string, Handlers>>, call: CallMessage): Promise<ReplyMessage> {
+/** Runs one call of worker `from` against the exposed targets; an unknown target or method is an error reply. */
+export async function answer(targets: Readonly<Record<string, Handlers>>, call: CallMessage, from: number): Promise<ReplyMessage> {
   const handler = Object.hasOwn(targets, call.target) && Object.hasOwn(targets[call.target] as Handlers, call.method) ? (targets[call.target] as Handlers)[call.method] : undefined;
   if (!handler) return { sy: 'reply', id: call.id, error: `no shared method ${call.target}.${call.method}` };
   try {
-    return { sy: 'reply', id: call.id, value: await handler(call.args) };
+    return { sy: 'reply', id: call.id, value: await handler(call.args, from) };
   } catch (err) {
     return { sy: 'reply', id: call.id, error: (err as Error).message };
   }

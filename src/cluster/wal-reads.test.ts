@@ -11,7 +11,7 @@ function cluster() {
   let id = 0;
   const worker = (workerId: number) =>
     clusterWalReads(async (method, args) => {
-      const reply = await answer(targets, { sy: 'call', id: ++id, target: WAL_READS_TARGET, method, args });
+      const reply = await answer(targets, { sy: 'call', id: ++id, target: WAL_READS_TARGET, method, args }, 1);
       if (reply.error !== undefined) throw new Error(reply.error);
       return reply.value;
     }, workerId);
@@ -90,7 +90,7 @@ describe('the workers\' SQLite ledger reads, counted by the primary', () => {
   });
 
   it('refuses a call that does not name a worker, a gate and a file', async () => {
-    const reply = await answer({ [WAL_READS_TARGET]: walReadHandlers(new WalReadCounts()) }, { sy: 'call', id: 1, target: WAL_READS_TARGET, method: 'started', args: ['1', 1] });
+    const reply = await answer({ [WAL_READS_TARGET]: walReadHandlers(new WalReadCounts()) }, { sy: 'call', id: 1, target: WAL_READS_TARGET, method: 'started', args: ['1', 1] }, 1);
     expect(reply.error).toBe('walReads takes a worker id, a gate number and a path');
   });
 });

@@ -1,3 +1,4 @@
+import { WorkerHoldings } from '../cluster/holdings.js';
 import type { Handlers, RpcClient } from '../cluster/rpc.js';
 import type { ReservedPart } from '../core/held-writes.js';
 import type { LimitRef } from './counters.js';
@@ -6,13 +7,33 @@ import type { RateLimitState, TakeResult } from './state.js';
 /** The RPC target name of the shared rate-limit counters. */
 export const RATE_LIMITS_TARGET = 'rateLimits';
 
-/** The primary's side: each call runs on one in-memory RateLimitState, whose methods are atomic. */
-export function rateLimitHandlers(state: RateLimitState): Handlers {
+/**
+ * The primary's side: each call runs on one in-memory RateLimitState, whose methods are atomic. `held`
+ * follows the tokens each worker's reservations still hold, released when that worker exits (its
+ * requests stay counted: they were made).
+ */
+export function rateLimitHandlers(state: RateLimitState, held: WorkerHoldings<LimitRef> = rateLimitHoldings(state)): Handlers {
   return {
-    take: ([refs, tokens, requests]) => state.take(refs as LimitRef[], tokens as number, requests as 0 | 1 | undefined),
-    release: ([refs, reserved]) => state.release(refs as LimitRef[], reserved as ReservedPart),
-    settle: ([refs, used, fromReserved]) => state.settle(refs as LimitRef[], used as number, fromReserved as ReservedPart | undefined),
+    take: async ([refs, tokens, requests], from) => {
+      const result = await state.take(refs as LimitRef[], tokens as number, requests as 0 | 1 | undefined);
+      if (result.ok) await held.hold(from, refs as LimitRef[], tokens as number, result.since);
+      return result;
+    },
+    release: async ([refs, reserved], from) => {
+      // A release read after its worker's exit: that exit released the reservation already.
+      if (held.consume(from, refs as LimitRef[], reserved as ReservedPart)) await state.release(refs as LimitRef[], reserved as ReservedPart);
+    },
+    settle: async ([refs, used, fromReserved], from) => {
+      const part = fromReserved as ReservedPart | undefined;
+      // Read after its worker's exit: the tokens used stay, its reservation was released by the exit.
+      await state.settle(refs as LimitRef[], used as number, held.consume(from, refs as LimitRef[], part) ? part : undefined);
+    },
   };
+}
+
+/** What the workers' reservations hold on `state`'s counters, given back to it when a worker exits. */
+export function rateLimitHoldings(state: RateLimitState): WorkerHoldings<LimitRef> {
+  return new WorkerHoldings((refs, part) => state.release(refs, part));
 }
 
 /**

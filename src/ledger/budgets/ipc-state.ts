@@ -1,3 +1,4 @@
+import { WorkerHoldings } from '../../cluster/holdings.js';
 import type { Handlers, RpcClient } from '../../cluster/rpc.js';
 import type { ReservedPart } from '../../core/held-writes.js';
 import type { BudgetState, CounterRef, ReserveResult, SeedStatus } from './state.js';
@@ -5,17 +6,37 @@ import type { BudgetState, CounterRef, ReserveResult, SeedStatus } from './state
 /** The RPC target name of the shared budget counters. */
 export const BUDGETS_TARGET = 'budgets';
 
-/** The primary's side: each call runs on one in-memory BudgetState, whose methods are atomic. */
-export function budgetHandlers(state: BudgetState): Handlers {
+/**
+ * The primary's side: each call runs on one in-memory BudgetState, whose methods are atomic. `held`
+ * follows what each worker's reservations still hold, released when that worker exits.
+ */
+export function budgetHandlers(state: BudgetState, held: WorkerHoldings<CounterRef> = budgetHoldings(state)): Handlers {
   return {
-    reserve: ([refs, amount]) => state.reserve(refs as CounterRef[], amount as number),
-    release: ([refs, reserved]) => state.release(refs as CounterRef[], reserved as ReservedPart),
-    settle: ([refs, cost, fromReserved, bookedAt]) => state.settle(refs as CounterRef[], cost as number, fromReserved as ReservedPart | undefined, bookedAt as number | undefined),
+    reserve: async ([refs, amount], from) => {
+      const result = await state.reserve(refs as CounterRef[], amount as number);
+      if (result.ok) await held.hold(from, refs as CounterRef[], amount as number, result.since);
+      return result;
+    },
+    release: async ([refs, reserved], from) => {
+      // A release read after its worker's exit: that exit released the reservation already.
+      if (held.consume(from, refs as CounterRef[], reserved as ReservedPart)) await state.release(refs as CounterRef[], reserved as ReservedPart);
+    },
+    settle: ([refs, cost, fromReserved, bookedAt], from) => {
+      const part = fromReserved as ReservedPart | undefined;
+      // Read after its worker's exit: the spend stays, its reservation was released by the exit.
+      const taken = held.consume(from, refs as CounterRef[], part) ? part : undefined;
+      return state.settle(refs as CounterRef[], cost as number, taken, bookedAt as number | undefined);
+    },
     seedStatus: ([ref]) => state.seedStatus(ref as CounterRef),
     seed: ([ref, spentBefore]) => state.seed(ref as CounterRef, spentBefore as number),
     claimNotice: ([ref]) => state.claimNotice(ref as CounterRef),
     spent: ([refs]) => state.spent(refs as CounterRef[]),
   };
+}
+
+/** What the workers' reservations hold on `state`'s counters, given back to it when a worker exits. */
+export function budgetHoldings(state: BudgetState): WorkerHoldings<CounterRef> {
+  return new WorkerHoldings((refs, part) => state.release(refs, part));
 }
 
 /**
