@@ -14,6 +14,8 @@ import { CANNOT_START_EXIT } from './port.js';
 import { WAL_READS_TARGET, WalReadCounts, walReadHandlers } from './wal-reads.js';
 import type { LoadReport } from '../routing/load.js';
 import type { GatewayStatus } from '../gateway/engine.js';
+import type { InterruptionNotice } from '../ops/interruption/notice.js';
+import { INTERRUPTION_TOPIC } from './interruption.js';
 
 export interface PrimaryOptions {
   workers: number;
@@ -33,26 +35,109 @@ export interface PrimaryOptions {
   statusTimeoutMs?: number;
 }
 
+/** A running primary: when it is done, and the way to drain every worker on an interruption notice. */
+export interface Primary {
+  /** The exit code once every worker has exited: 1 when the workers could not be kept up or one died while draining. */
+  exited: Promise<number>;
+  /**
+   * Has every worker drain on `notice`, each with the grace its deadline leaves, as a single process
+   * does; resolves once all have exited, when the caller may tell the platform (Azure) to go ahead.
+   */
+  interrupt(notice: InterruptionNotice): Promise<void>;
+}
+
 /**
  * The primary of `serve --workers N`: forks the workers (they share the listening port), holds the
  * state they share (breakers, cool-downs, drains, budget and rate-limit counters) and pushes every state change to
  * all of them. It relays each worker's use of quotas and provisioned capacity to the others (`LoadRelay`), and counts their running SQLite ledger reads for their WAL gates (`WalReadCounts`). A scrape of GET /metrics on any worker is answered with every worker's series, and GET
  * /v1/switchyard/status (and the dashboard's feed) with every worker's status, which the primary
  * gathers and combines. SIGTERM/SIGINT are forwarded to every worker, which drains and exits; SIGHUP (reload)
- * too until then. A crashed worker is restarted from the running config, at most `maxRestarts` times per window. Resolves with the exit
- * code once every worker has exited: 1 when the workers could not be kept up or one died while draining.
+ * too until then; an interruption notice (`interrupt`) is pushed to every worker likewise. A crashed worker is restarted from the running config, at most `maxRestarts` times per window.
  */
-export function runPrimary(options: PrimaryOptions): Promise<number> {
+export function startPrimary(options: PrimaryOptions): Primary {
   const { logger } = options;
   const maxRestarts = options.maxRestarts ?? 5;
   const windowMs = options.restartWindowMs ?? 60_000;
   // Advanced serialization keeps `undefined` (a missing key, a lost counter) distinct from null.
   cluster.setupPrimary({ serialization: 'advanced' });
-  const store = new MemoryStateStore();
   const listening = new Set<number>();
   const onListening = (worker: Worker): void => void listening.add(worker.id);
   cluster.on('listening', onListening);
   const listeningWorkers = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && listening.has(w.id));
+  const shared = shareWithWorkers(options, listeningWorkers);
+
+  let stopping = false;
+  let failed = false;
+  const afterCrash = restartPolicy(maxRestarts, windowMs);
+  const stopAll = (why: Record<string, unknown>, tell: (w: Worker) => void): void => {
+    if (!stopping) logger.info({ ...why, workers: Object.keys(cluster.workers ?? {}).length }, 'draining every worker');
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) if (w) tell(w);
+  };
+  const onStop = (signal: NodeJS.Signals): void => stopAll({ signal }, (w) => w.process.kill('SIGTERM'));
+  // Only to listening workers: one still starting builds from the running config anyway. Never once
+  // stopping: a drain runs to its end, and a reload then would only build an app no request reaches.
+  const onHup = (): void => {
+    if (stopping) return logger.info({ signal: 'SIGHUP' }, 'reload ignored: shutting down');
+    for (const w of listeningWorkers()) w.process.kill('SIGHUP');
+  };
+  process.on('SIGTERM', onStop);
+  process.on('SIGINT', onStop);
+  process.on('SIGHUP', onHup);
+
+  const exited = new Promise<number>((resolve) => {
+    cluster.on('exit', (worker, code, signal) => {
+      const served = listening.delete(worker.id);
+      shared.workerExited(worker.id);
+      const crashed = !stopping && (code !== 0 || signal !== null);
+      const verdict = crashed ? afterCrash(code) : undefined;
+      if (verdict === 'restart') {
+        logger.warn({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker exited unexpectedly: restarting it');
+        cluster.fork();
+      } else if (verdict) {
+        failed = true;
+        // A port taken after the primary's check: no restart can help.
+        if (verdict === 'cannot start') logger.error({ worker: worker.id, code }, 'a worker cannot start (its port, or a setting it reported): stopping');
+        else logger.error({ worker: worker.id, code, signal, restarts: maxRestarts, windowMs }, 'workers keep crashing: stopping');
+        onStop('SIGTERM');
+      } else if (stopping && served && (code !== 0 || signal !== null)) {
+        // Killed mid-drain (an OOM kill, a stray signal): its streams were cut and its ledger not flushed.
+        failed = true;
+        logger.error({ worker: worker.id, pid: worker.process.pid, code, signal }, 'a worker died while draining');
+      }
+      if (Object.keys(cluster.workers ?? {}).length > 0) return;
+      process.off('SIGTERM', onStop);
+      process.off('SIGINT', onStop);
+      // The SIGHUP listener stays (ignoring): without one, a SIGHUP before the process exits would end it.
+      stopping = true;
+      cluster.off('listening', onListening);
+      shared.close();
+      logger.info({}, 'every worker has stopped');
+      resolve(failed ? 1 : 0);
+    });
+    for (let i = 0; i < options.workers; i += 1) cluster.fork();
+    logger.info({ pid: process.pid, workers: options.workers }, 'switchyard primary started');
+  });
+  // A listening worker gets the notice, not SIGTERM, whose drain takes the configured grace rather than
+  // the one the deadline leaves; one still starting may not hear a push yet, and has nothing to drain.
+  const interrupt = async (notice: InterruptionNotice): Promise<void> => {
+    const push: PushMessage = { sy: 'push', topic: INTERRUPTION_TOPIC, data: notice };
+    stopAll({ interruption: notice.kind }, (w) => {
+      if (!listening.has(w.id)) w.process.kill('SIGTERM');
+      else if (w.isConnected()) w.send(push);
+    });
+    await exited;
+  };
+  return { exited, interrupt };
+}
+
+/**
+ * What the primary holds for its workers and answers their calls with: the shared state and counters,
+ * metrics, status, load and WAL reads. `workerExited` drops what an exited worker held; `close` stops.
+ */
+function shareWithWorkers(options: PrimaryOptions, listeningWorkers: () => Worker[]) {
+  const { logger } = options;
+  const store = new MemoryStateStore();
   const broadcast = (message: PushMessage): void => {
     for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(message);
   };
@@ -83,63 +168,19 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     });
   };
   cluster.on('message', onMessage);
-
-  let stopping = false;
-  let failed = false;
-  const afterCrash = restartPolicy(maxRestarts, windowMs);
-  const onStop = (signal: NodeJS.Signals): void => {
-    if (!stopping) logger.info({ signal, workers: Object.keys(cluster.workers ?? {}).length }, 'draining every worker');
-    stopping = true;
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
-  };
-  // Only to listening workers: one still starting builds from the running config anyway. Never once
-  // stopping: a drain runs to its end, and a reload then would only build an app no request reaches.
-  const onHup = (): void => {
-    if (stopping) return logger.info({ signal: 'SIGHUP' }, 'reload ignored: shutting down');
-    for (const w of listeningWorkers()) w.process.kill('SIGHUP');
-  };
-  process.on('SIGTERM', onStop);
-  process.on('SIGINT', onStop);
-  process.on('SIGHUP', onHup);
-
-  return new Promise((resolve) => {
-    cluster.on('exit', (worker, code, signal) => {
-      const served = listening.delete(worker.id);
-      metrics.retire(worker.id);
-      loads.forget(worker.id);
-      walReads.forget(worker.id);
-      counters.workerExited(worker.id);
-      const crashed = !stopping && (code !== 0 || signal !== null);
-      const verdict = crashed ? afterCrash(code) : undefined;
-      if (verdict === 'restart') {
-        logger.warn({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker exited unexpectedly: restarting it');
-        cluster.fork();
-      } else if (verdict) {
-        failed = true;
-        // A port taken after the primary's check: no restart can help.
-        if (verdict === 'cannot start') logger.error({ worker: worker.id, code }, 'a worker cannot start (its port, or a setting it reported): stopping');
-        else logger.error({ worker: worker.id, code, signal, restarts: maxRestarts, windowMs }, 'workers keep crashing: stopping');
-        onStop('SIGTERM');
-      } else if (stopping && served && (code !== 0 || signal !== null)) {
-        // Killed mid-drain (an OOM kill, a stray signal): its streams were cut and its ledger not flushed.
-        failed = true;
-        logger.error({ worker: worker.id, pid: worker.process.pid, code, signal }, 'a worker died while draining');
-      }
-      if (Object.keys(cluster.workers ?? {}).length > 0) return;
-      process.off('SIGTERM', onStop);
-      process.off('SIGINT', onStop);
-      // The SIGHUP listener stays (ignoring): without one, a SIGHUP before the process exits would end it.
-      stopping = true;
+  return {
+    workerExited: (id: number): void => {
+      metrics.retire(id);
+      loads.forget(id);
+      walReads.forget(id);
+      counters.workerExited(id);
+    },
+    close: (): void => {
       cluster.off('message', onMessage);
-      cluster.off('listening', onListening);
       loads.close();
       void store.close();
-      logger.info({}, 'every worker has stopped');
-      resolve(failed ? 1 : 0);
-    });
-    for (let i = 0; i < options.workers; i += 1) cluster.fork();
-    logger.info({ pid: process.pid, workers: options.workers }, 'switchyard primary started');
-  });
+    },
+  };
 }
 
 /**

@@ -15,6 +15,8 @@ import { LOAD_REPORT_MS, LOAD_TOPIC, LoadReporter } from './load.js';
 import type { LoadReport } from '../routing/load.js';
 import type { ClusterReads } from '../ledger/store/wal-gate.js';
 import { clusterWalReads, WAL_READS_TARGET } from './wal-reads.js';
+import { asNotice, INTERRUPTION_TOPIC } from './interruption.js';
+import type { InterruptionNotice } from '../ops/interruption/notice.js';
 
 /**
  * What a cluster worker shares through the primary, for `createApp`. The states are there whatever the
@@ -55,6 +57,11 @@ export interface WorkerShared {
   runningConfig(): Promise<string>;
   /** Tells the primary this worker now runs `text` (a reload carried out), for the workers it forks later. */
   reloadedTo(text: string): void;
+  /**
+   * Resolves with the interruption notice the primary pushes to its listening workers: it alone watches
+   * the metadata service, and acknowledges the notice once every worker has drained and exited.
+   */
+  interrupted: Promise<InterruptionNotice>;
   /** Stops calling the primary and leaves the cluster, so the worker exits once its work is done. */
   close(): void;
 }
@@ -65,6 +72,12 @@ export function workerShared(): WorkerShared | undefined {
   if (!cluster.isWorker || !worker) return undefined;
   const rpc = new RpcClient(process);
   let loadTimer: NodeJS.Timeout | undefined;
+  const interrupted = new Promise<InterruptionNotice>((resolve) =>
+    rpc.onPush(INTERRUPTION_TOPIC, (data) => {
+      const notice = asNotice(data);
+      if (notice) resolve(notice);
+    }),
+  );
   return {
     stateStore: new IpcStateStore(rpc),
     budgetState: new IpcBudgetState(rpc),
@@ -122,6 +135,7 @@ export function workerShared(): WorkerShared | undefined {
     reloadedTo(text) {
       void rpc.call(CLUSTER_TARGET, 'reloadedTo', [text]).catch(() => undefined);
     },
+    interrupted,
     close() {
       clearInterval(loadTimer);
       rpc.close();

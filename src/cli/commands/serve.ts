@@ -7,6 +7,8 @@ import { createApp, type App } from '../../app.js';
 import { AppHolder } from '../../ops/reload.js';
 import { holderAdmin, holderGateway, holderServerOptions } from '../../ops/holder-gateway.js';
 import { InterruptionWatcher } from '../../ops/interruption/watcher.js';
+import type { InterruptionNotice } from '../../ops/interruption/notice.js';
+import { errorMessage } from '../../core/error-trace.js';
 import { drainGraceMs, SighupReloads } from '../../ops/lifecycle.js';
 import { startServer, type RunningServer } from '../../adapters/node/server.js';
 import { createLoggers } from '../logger.js';
@@ -14,7 +16,7 @@ import { SHARED_STORES_DOC, perPodStores } from '../per-pod-stores.js';
 import { untilSignal } from '../signals.js';
 import { reportEventLoopDelayOnSignal } from '../event-loop-delay.js';
 import { cpuLimit } from '../../cluster/cpu.js';
-import { runPrimary } from '../../cluster/primary.js';
+import { startPrimary } from '../../cluster/primary.js';
 import { workerShared, type WorkerShared } from '../../cluster/worker.js';
 import { portFlag, UsageError, wholeNumberFlag, type Command, type CommandIO } from '../command.js';
 import { serverSchema } from '../../config/schema.js';
@@ -123,9 +125,9 @@ async function start({ file, workers, listen, io, shared, sighup, onLogger }: St
       io.err(cannotListen(at, problem));
       return 1;
     }
-    // runPrimary takes SIGHUP over (it forwards it to the workers) before it returns to the event loop.
+    // The primary takes SIGHUP over (it forwards it to the workers) before it returns to the event loop.
     sighup.close();
-    return runPrimary({ workers, logger: loggers.logger, configText: loaded.text ?? '' });
+    return runCluster(workers, loggers.logger, config, loaded.text ?? '');
   }
   try {
     return await serveApp(config, file, io, loggers, listen, shared);
@@ -142,6 +144,29 @@ async function start({ file, workers, listen, io, shared, sighup, onLogger }: St
     // A worker's primary stops on this code rather than restarting it into the same failure.
     return cluster.isWorker ? CANNOT_START_EXIT : 1;
   }
+}
+
+/**
+ * The primary of `--workers`: it alone watches for interruption notices (one metadata probe per pod) and
+ * has every worker drain on one; the notice is acknowledged (Azure's StartRequests, which lets the
+ * platform take the machine at once) only after the last worker has exited, never while one still serves.
+ */
+async function runCluster(workers: number, logger: Loggers['logger'], config: Config, configText: string): Promise<number> {
+  const primary = startPrimary({ workers, logger, configText });
+  let noticed = false;
+  const watcher = new InterruptionWatcher(config.interruption, {
+    logger,
+    onNotice: (notice) => {
+      noticed = true;
+      return primary.interrupt(notice);
+    },
+  });
+  // Not awaited: finding the cloud (`auto`) may take seconds, and the workers start meanwhile.
+  void watcher.start();
+  const code = await primary.exited;
+  if (noticed) await watcher.handled;
+  watcher.stop();
+  return code;
 }
 
 /** A config and, when it is kept, the text it was parsed from. */
@@ -286,10 +311,8 @@ async function untilStopped({ server, holder, logger, shared, config }: Served, 
   sighup.serve(() => holder.reload());
   const stopEld = io.env.SWITCHYARD_BENCH_ELD === '1' ? reportEventLoopDelayOnSignal(io.out) : undefined;
   // A spot / preemption notice drains like SIGTERM (readyz 503 at once), but ends before the deadline.
-  const watcher = new InterruptionWatcher(config.interruption, {
-    logger,
-    onNotice: (notice) => server.shutdown(drainGraceMs(notice, config.server.shutdown_grace_ms, Date.now())),
-  });
+  const drain = (notice: InterruptionNotice): Promise<void> => server.shutdown(drainGraceMs(notice, config.server.shutdown_grace_ms, Date.now()));
+  const watcher: NoticeSource = shared ? primaryNotice(shared, drain, logger) : new InterruptionWatcher(config.interruption, { logger, onNotice: drain });
   await watcher.start();
   const ended = await Promise.race([signalled, watcher.handled.then(() => 'interruption' as const)]);
   // Its listener stays to the exit: a SIGHUP now must not end the drain.
@@ -303,4 +326,30 @@ async function untilStopped({ server, holder, logger, shared, config }: Served, 
   logger.info({}, 'stopped');
   shared?.close();
   return 0;
+}
+
+/** Where a process hears of an interruption notice: its own watcher, or under `--workers` the primary. */
+interface NoticeSource {
+  start(): Promise<unknown>;
+  /** Resolves once a notice was drained on. */
+  handled: Promise<unknown>;
+  /** No notice is drained on after this (the process is stopping for another reason). */
+  stop(): void;
+}
+
+/**
+ * A worker's notices: the primary watches for the pod and acknowledges once every worker has exited.
+ * The drain is its own watcher's (the grace the deadline leaves), a failed one logged as a watcher's is.
+ */
+function primaryNotice(shared: WorkerShared, drain: (notice: InterruptionNotice) => Promise<void>, logger: Loggers['logger']): NoticeSource {
+  let stopped = false;
+  const handled = new Promise<void>((resolve) => {
+    void shared.interrupted.then(async (notice) => {
+      if (stopped) return;
+      logger.warn({ cloud: notice.cloud, kind: notice.kind, deadline: notice.deadline === undefined ? undefined : new Date(notice.deadline).toISOString() }, 'interruption notice from the primary: draining');
+      await drain(notice).catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'draining on the interruption notice failed'));
+      resolve();
+    });
+  });
+  return { start: async () => undefined, handled, stop: () => void (stopped = true) };
 }
