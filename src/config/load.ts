@@ -253,7 +253,7 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  * start), of at most MAX_CONFIG_BYTES, and only UTF-8: Node would replace other bytes with U+FFFD and a
  * key or secret would be silently other than written.
  */
-function readConfigText(path: string): string {
+export function readConfigText(path: string): string {
   const refuse = (why: string): never => {
     throw new ConfigError(path, [{ path: '(file)', message: `cannot read config file: ${why}` }], `cannot read config file ${path}: ${why}`);
   };

@@ -1,7 +1,6 @@
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile, parseConfigText } from '../../config/load.js';
+import { ConfigError, loadConfigFile, parseConfigText, readConfigText } from '../../config/load.js';
 import { checkReach } from '../../routing/reach.js';
 import { createApp, type App } from '../../app.js';
 import { AppHolder } from '../../ops/reload.js';
@@ -177,9 +176,8 @@ interface Loaded {
 
 /** Reads `file` keeping its text: what the primary hands its workers, and a worker's reload reports. */
 function readConfig(file: string, io: CommandIO): Loaded {
-  // loadConfigFile first, for its checks of the file (a regular file, its size, UTF-8) and its messages.
-  loadConfigFile(file, io.env);
-  const text = readFileSync(file, 'utf8');
+  // Read once, with loadConfigFile's checks of the file (a regular file, its size, UTF-8) and its messages.
+  const text = readConfigText(file);
   return { config: parseConfigText(text, file, io.env), text };
 }
 
