@@ -103,6 +103,15 @@ describe('API keys, groups and direct deployments through the server', () => {
     expect(await ids('sk-admin')).toEqual(['chat', 'gpt-4o-mini', 'other']);
   });
 
+  it('retrieves one model only when the calling key may use it: one it may not is as unknown as one that does not exist', async () => {
+    expect((await call('sk-user', '/v1/models/chat')).json).toEqual({ id: 'chat', object: 'model', created: 0, owned_by: 'switchyard' });
+    for (const name of ['other', 'no-such-model', 'sim-a']) {
+      const refused = await call('sk-user', `/v1/models/${name}`);
+      expect([name, refused.status, refused.json.error]).toMatchObject([name, 404, { type: 'invalid_request_error', code: 'model_not_found', param: 'model' }]);
+    }
+    expect((await call('sk-admin', '/models/other')).status).toBe(200);
+  });
+
   it('shows gateway-wide status to admin keys only', async () => {
     const refused = await call('sk-user', '/v1/switchyard/status');
     expect(refused.status).toBe(403);

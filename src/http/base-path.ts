@@ -70,6 +70,10 @@ class RebasedRequest implements HttpRequest {
     return this.sent.originalPath ?? this.sent.path;
   }
 
+  get pathDecoded(): boolean | undefined {
+    return this.sent.pathDecoded;
+  }
+
   get query(): string {
     return this.sent.query;
   }

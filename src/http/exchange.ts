@@ -30,6 +30,12 @@ export interface HttpRequest {
    * server span's `http.route` and `url.path`, as the conventions ask. Absent when `path` is that.
    */
   readonly originalPath?: string | undefined;
+  /**
+   * True where the platform hands the path over percent-decoded, with no field keeping it as sent (API
+   * Gateway's HTTP APIs): a `%2F` the client sent is a `/` by then and a `%` is a percent sign, so the
+   * router decodes no parameter again. Absent where the path is as the client encoded it.
+   */
+  readonly pathDecoded?: boolean | undefined;
   /** The raw query string without `?`; empty when there is none. */
   readonly query: string;
   /**

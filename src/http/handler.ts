@@ -99,7 +99,7 @@ function undoubledV1(path: string): string | undefined {
  */
 function unrouted(request: HttpRequest, { knownPath, methods }: Found, table: RouteTable): GatewayError {
   const meant = knownPath ? undefined : undoubledV1(request.path);
-  const meantRoute = meant === undefined ? undefined : table.find(request.method, meant).methods;
+  const meantRoute = meant === undefined ? undefined : table.find(request.method, meant, request.pathDecoded === true).methods;
   const hint = meantRoute ? ` Did you mean ${templateOf(meantRoute)}? The client's base URL ends in /v1, and the client adds /v1 itself.` : '';
   const shown = table.shownPath(request.path);
   const stars = shown.includes('*') ? ' (* stands for a segment no route has)' : '';
@@ -227,7 +227,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
       let entry: Entry | undefined;
       let answer: HttpResponse;
       try {
-        const found = table.find(request.method, request.path);
+        const found = table.find(request.method, request.path, request.pathDecoded === true);
         entry = found.entry;
         if (!entry) {
           answer = unroutedAnswer(request, found);

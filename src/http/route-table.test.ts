@@ -47,6 +47,65 @@ describe('the route table', () => {
     expect(() => table().find('POST', '/v1/switchyard/deployments/%E0%A4%A/drain')).toThrow(expect.objectContaining({ status: 400, code: 'invalid_path' }));
   });
 
+  it('gives a {name+} the rest of the path, each segment decoded and joined by /, as sent or as a platform decoded it', () => {
+    const t = table();
+    t.add(r('GET', '/v1/models/{model+}'), ingress);
+    const found = t.find('GET', '/v1/models/meta-llama%2FLlama-3.1-8B');
+    expect(found).toMatchObject({ entry: { route: { path: '/v1/models/{model+}' } }, params: { model: 'meta-llama/Llama-3.1-8B' } });
+    expect(t.find('GET', '/v1/models/meta-llama/Llama-3.1-8B').params).toEqual({ model: 'meta-llama/Llama-3.1-8B' });
+    expect(t.find('GET', '/v1/models/gpt-4o').params).toEqual({ model: 'gpt-4o' });
+    expect(t.find('GET', '/v1/models/a/b%20c/d').params).toEqual({ model: 'a/b c/d' });
+    expect(t.find('GET', '/v1/models').knownPath).toBe(false);
+    expect(t.find('GET', '/v1/models/').knownPath).toBe(false);
+  });
+
+  it('takes the parameters of a path the platform decoded as they are, never decoding a % twice', () => {
+    const t = table();
+    t.add(r('GET', '/v1/models/{model+}'), ingress);
+    // API Gateway's HTTP API hands `org%2F50%2525off` over as `org/50%off` (decoded twice).
+    expect(t.find('GET', '/v1/models/org/50%off', true).params).toEqual({ model: 'org/50%off' });
+    expect(t.find('GET', '/v1/models/org/x%41', true).params).toEqual({ model: 'org/x%41' });
+    expect(t.find('POST', '/v1/switchyard/deployments/gpu%3Aa/drain', true).params).toEqual({ id: 'gpu%3Aa' });
+    expect(t.find('GET', '/v1/models/org/x%41').params).toEqual({ model: 'org/xA' });
+  });
+
+  it('never lets an empty, . or .. part into a parameter, however it was written: no route takes the path', () => {
+    const t = table();
+    t.add(r('GET', '/v1/models/{model+}'), ingress);
+    const paths = [
+      '/v1/models/meta-llama/../switchyard/keys',
+      '/v1/models/meta-llama%2F..%2F..%2Fswitchyard%2Fkeys',
+      '/v1/models/%2E%2E',
+      '/v1/models/a/./b',
+      '/v1/models/a//b',
+      '/v1/models/a%2F%2Fb',
+      '/v1/models/a/',
+      '/v1/switchyard/keys/../revoke',
+      '/v1/switchyard/keys/%2e%2E/revoke',
+      '/v1/switchyard/keys/a%2F..%2Fb/revoke',
+      '/v1/switchyard/deployments/%2E/drain',
+    ];
+    for (const path of paths) expect([path, t.find('POST', path).knownPath, t.find('GET', path).knownPath]).toEqual([path, false, false]);
+    // As a platform hands them over decoded (`%2E%2E` there is what the client sent as `%252E%252E`).
+    for (const path of ['/v1/models/meta-llama/../switchyard/keys', '/v1/models/..', '/v1/models/a/./b', '/v1/models/a//b', '/v1/switchyard/keys/../revoke']) {
+      expect([path, t.find('POST', path, true).knownPath, t.find('GET', path, true).knownPath]).toEqual([path, false, false]);
+    }
+  });
+
+  it('tries a {name+} only after every fixed pattern, in whatever order the routes were added', () => {
+    const t = new RouteTable();
+    t.add(r('GET', '/v1/responses/{id+}'), ingress);
+    t.add(r('GET', '/v1/responses/{id}/input_items'), ingress);
+    t.add(r('GET', '/v1/responses/{id}'), ingress);
+    expect(t.find('GET', '/v1/responses/resp_1/input_items')).toMatchObject({ entry: { route: { path: '/v1/responses/{id}/input_items' } }, params: { id: 'resp_1' } });
+    expect(t.find('GET', '/v1/responses/resp_1')).toMatchObject({ entry: { route: { path: '/v1/responses/{id}' } }, params: { id: 'resp_1' } });
+    expect(t.find('GET', '/v1/responses/a/b/c')).toMatchObject({ entry: { route: { path: '/v1/responses/{id+}' } }, params: { id: 'a/b/c' } });
+  });
+
+  it('refuses a route whose {name+} is not its last segment', () => {
+    expect(() => new RouteTable().add(r('GET', '/v1/models/{model+}/x'), ingress)).toThrow('only the last segment may be a {name+}');
+  });
+
   it('shows a path as a log may write it: the segments some route spells out, every other one a *', () => {
     const t = table();
     expect(t.shownPath('/v1/sk-live-0123456789abcdef/chat/completions')).toBe('/v1/*/chat/completions');

@@ -33,7 +33,7 @@ export interface RouteContext {
   conversations(): Conversations | undefined;
   /** The query string's parameters, parsed on first use: only a few routes read them. */
   readonly query: URLSearchParams;
-  /** The path's `{name}` segments, percent-decoded (`/v1/switchyard/keys/{id}/revoke`); empty elsewhere. */
+  /** The path's `{name}` segments, percent-decoded (`/v1/switchyard/keys/{id}/revoke`), a `{name+}` with its `/`s; empty elsewhere. */
   readonly params: Readonly<Record<string, string>>;
   /** The path of the route that took the request, `{name}` segments unfilled (`/v1/switchyard/keys/{id}/revoke`). */
   readonly routePath: string;
@@ -54,7 +54,10 @@ export interface RouteContext {
 
 export interface Route {
   readonly method: 'GET' | 'POST' | 'DELETE';
-  /** An exact path, or one with `{name}` segments (matched only when no exact path does). */
+  /**
+   * An exact path, or one with `{name}` segments (matched only when no exact path does), the last of
+   * which may be a `{name+}` taking the rest of the path, for an id that may hold a `/` (matched last).
+   */
   readonly path: string;
   /** Health routes answer without authentication. */
   readonly public?: boolean;

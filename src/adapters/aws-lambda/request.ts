@@ -32,7 +32,7 @@ export function toHttpRequest(event: LambdaHttpEvent, signal: CancelSignal): Htt
     const headers = joinHeaders(undefined, event.headers);
     if (event.cookies !== undefined && event.cookies.length > 0) headers.cookie = event.cookies.join('; ');
     const http = event.requestContext.http;
-    return { method: http.method.toUpperCase(), path: v2Path(event), originalPath: event.rawPath, query: event.rawQueryString, scheme: 'https', httpVersion: http.protocol, headers, body, signal, remoteAddress: http.sourceIp };
+    return { method: http.method.toUpperCase(), path: v2Path(event), originalPath: event.rawPath, pathDecoded: !isFunctionUrl(event), query: event.rawQueryString, scheme: 'https', httpVersion: http.protocol, headers, body, signal, remoteAddress: http.sourceIp };
   }
   const headers = joinHeaders(event.multiValueHeaders ?? undefined, event.headers ?? undefined);
   const alb = isAlb(event);
@@ -46,7 +46,25 @@ export function toHttpRequest(event: LambdaHttpEvent, signal: CancelSignal): Htt
   // API Gateway names the client's protocol (`HTTP/1.1`) and the path it sent, a stage in front on the
   // execute-api domain (`/prod/v1/...`, where `path` has none); an ALB hands the path as sent and no protocol.
   const context = alb ? undefined : (event as APIGatewayProxyEvent).requestContext;
-  return { method: event.httpMethod.toUpperCase(), path: event.path, originalPath: context?.path, query, scheme, httpVersion: context?.protocol, headers, body, signal, remoteAddress };
+  // An HTTP API's payload 1.0, unlike a REST API's event, says its version.
+  const pathDecoded = (event as { version?: unknown }).version === '1.0';
+  return { method: event.httpMethod.toUpperCase(), path: event.path, originalPath: context?.path, pathDecoded, query, scheme, httpVersion: context?.protocol, headers, body, signal, remoteAddress };
+}
+
+/*
+ * API Gateway's HTTP APIs hand the path over percent-decoded, payload 2.0's `rawPath` (and
+ * `requestContext.http.path`) and 1.0's `path` alike, decoded twice even (`%252F` arrives as `/`), and
+ * no field keeps it as sent; Function URLs (payload 2.0 as well), REST APIs (`path`, and
+ * `requestContext.path` with the stage) and ALBs keep it as the client encoded it. Live captures:
+ * hotsock/voker vokerhttp/testdata (ingress-paths.json, *-request.json); middleapi/standard-server#93;
+ * fastify/aws-lambda-fastify#169, honojs/hono#2156 for HTTP APIs. A Function URL's event names its own
+ * domain, `<url-id>.lambda-url.<region>.on.aws`, behind CloudFront too; an HTTP API's, execute-api or custom.
+ */
+const FUNCTION_URL_DOMAIN = /^[^.]+\.lambda-url\./;
+
+function isFunctionUrl(event: APIGatewayProxyEventV2): boolean {
+  const domain: unknown = event.requestContext.domainName;
+  return typeof domain === 'string' && FUNCTION_URL_DOMAIN.test(domain);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { GatewayError } from '../../core/errors.js';
+import { echoed } from '../../core/json.js';
 import type { ChatRequest } from '../../core/types.js';
 import type { ChatResult, RequestOptions } from '../../gateway/gateway.js';
 import { parseJson } from '../../http/body.js';
@@ -69,6 +71,18 @@ async function models(ctx: RouteContext): Promise<HttpResponse> {
   });
 }
 
+/**
+ * One model the calling key may use (the SDK's `models.retrieve`); any other name is the 404 a chat
+ * request naming it gets. `{model+}`: a name may hold a `/` (`meta-llama/Llama-3.1-8B`).
+ */
+async function model(ctx: RouteContext): Promise<HttpResponse> {
+  const id = ctx.params.model ?? '';
+  if (!ctx.caller.access.models.includes(id)) {
+    throw new GatewayError({ kind: 'not_found', message: `The model '${echoed(id, 64)}' does not exist. Ask GET /v1/models for the available names.`, param: 'model', code: 'model_not_found' });
+  }
+  return jsonResponse(200, { id, object: 'model', created: 0, owned_by: 'switchyard' });
+}
+
 /** The OpenAI-compatible API, with and without the `/v1` prefix. */
 export const OPENAI_CHAT_ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/chat/completions', handle: chatCompletions },
@@ -77,4 +91,6 @@ export const OPENAI_CHAT_ROUTES: readonly Route[] = [
   { method: 'POST', path: '/embeddings', handle: embeddings },
   { method: 'GET', path: '/v1/models', handle: models },
   { method: 'GET', path: '/models', handle: models },
+  { method: 'GET', path: '/v1/models/{model+}', handle: model },
+  { method: 'GET', path: '/models/{model+}', handle: model },
 ];
