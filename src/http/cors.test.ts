@@ -155,7 +155,7 @@ describe('CORS for server.allowed_origins, through the runtime-neutral handler',
       const answer = await handle(post('/v1/chat/completions', { origin: APP }, { ...CHAT, stream: true }));
       expect(answer.status).toBe(200);
       expect(isBodyStream(answer.body)).toBe(true);
-      expect(answer.headers['content-type']).toBe('text/event-stream');
+      expect(answer.headers['content-type']).toBe('text/event-stream; charset=utf-8');
       expect(answer.headers['access-control-allow-origin']).toBe(APP);
       expect(answer.headers.vary).toBe('Origin');
       expect(await drain(answer)).toContain('data: [DONE]');

@@ -158,7 +158,7 @@ describe('the runtime-neutral handler, without node:http', () => {
   it('streams SSE frames as a body stream, logging the request once the stream has ended', async () => {
     lines.length = 0;
     const answer = await handle(req('POST', '/v1/chat/completions', { model: 'chat', stream: true, messages: [{ role: 'user', content: 'Hi' }] }));
-    expect(answer.headers['content-type']).toBe('text/event-stream');
+    expect(answer.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     expect(isBodyStream(answer.body)).toBe(true);
     expect(lines).toEqual([]);
     let text = '';

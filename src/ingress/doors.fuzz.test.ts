@@ -124,6 +124,10 @@ describe('mutated requests through every front door', () => {
         saves += 1;
         return store.finish(id, owner, stored);
       },
+      fail: (id, owner, failed) => {
+        saves += 1;
+        return store.fail(id, owner, failed);
+      },
       abandon: (id, owner) => store.abandon(id, owner),
       load: (id, owner) => store.load(id, owner),
       answered: (id, owner) => store.answered(id, owner),

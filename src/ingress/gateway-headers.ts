@@ -82,10 +82,12 @@ export function servedHeaders(s: ServedBy, admission?: Readonly<Record<string, s
 
 /**
  * Marks `headers` as a stream's (SSE, not sniffed as anything else, not cached), announcing its trailers (`streamTrailers`): the cost
- * when answers are priced, and whether the usage was the gateway's own count; returns them.
+ * when answers are priced, and whether the usage was the gateway's own count; returns them. The content
+ * type is the one api.openai.com (chat completions and responses) and api.anthropic.com send with their
+ * streams, charset included (as recorded from both).
  */
 export function asStreamHeaders(headers: Record<string, string>, priced: boolean): Record<string, string> {
-  headers['content-type'] = 'text/event-stream';
+  headers['content-type'] = 'text/event-stream; charset=utf-8';
   headers['x-content-type-options'] = 'nosniff';
   headers['cache-control'] = 'no-cache';
   headers.trailer = priced ? 'x-switchyard-cost-usd, x-switchyard-usage-estimated' : 'x-switchyard-usage-estimated';

@@ -66,7 +66,7 @@ function answerProblem(door: ReplyDoor, o: Outcome, stream: boolean): string | u
   }
   // No reply holds invalid UTF-8: a replacement character is a character cut between two reads and lost.
   if (o.body.includes('\ufffd')) return 'a replacement character in the answer';
-  if (stream) return o.contentType === 'text/event-stream' ? door.streamProblem(o.body) : `stream content-type ${o.contentType}`;
+  if (stream) return o.contentType === 'text/event-stream; charset=utf-8' ? door.streamProblem(o.body) : `stream content-type ${o.contentType}`;
   try {
     return door.answerProblem(JSON.parse(o.body) as Record<string, unknown>);
   } catch {

@@ -24,7 +24,7 @@ describe('src/adapters/aws-lambda/main.ts (the SAM template handler)', () => {
     vi.stubEnv('SWITCHYARD_CONFIG', config.path);
     // The runtime installs the global before it loads the handler's module.
     const { prelude, body } = await streamFromLambdaMain(() => import('./main.js'), vi.stubGlobal);
-    expect(prelude).toMatchObject({ statusCode: 200, headers: { 'content-type': 'text/event-stream' } });
+    expect(prelude).toMatchObject({ statusCode: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8' } });
     expect(body).toContain('Hello');
     expect(body.endsWith('data: [DONE]\n\n')).toBe(true);
   });

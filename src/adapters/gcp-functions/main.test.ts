@@ -22,7 +22,7 @@ describe('src/adapters/gcp-functions/main.ts (switchyard/gcp-functions/main)', (
     await import('./main.js');
     const res = await postToRegisteredFunction('switchyard');
     expect(res.status).toBe(200);
-    expect(res.contentType).toBe('text/event-stream');
+    expect(res.contentType).toBe('text/event-stream; charset=utf-8');
     expect(res.body).toContain('Hello');
     expect(res.body.endsWith('data: [DONE]\n\n')).toBe(true);
   });

@@ -252,10 +252,21 @@ describe('decodeMessagesRequest', () => {
     expect(problem({ ...base, max_tokens: 4096, thinking: { type: 'enabled', budget_tokens: 512 }, messages: hi })).toBe('thinking.budget_tokens: must be an integer of at least 1024');
     expect(problem({ ...base, max_tokens: 2048, thinking: { type: 'enabled', budget_tokens: 2048 }, messages: hi })).toBe('max_tokens: must be greater than thinking.budget_tokens');
     expect(problem({ model: 'm', thinking: { type: 'enabled', budget_tokens: 2048 }, messages: hi }, true)).toBe('accepted');
-    expect(problem({ ...base, thinking: { type: 'sometimes' }, messages: hi })).toBe("thinking.type: must be 'enabled', 'adaptive' or 'disabled'");
+    expect(problem({ ...base, thinking: { type: 'sometimes' }, messages: hi })).toBe("thinking.type: must be 'enabled', 'adaptive', 'disabled' or 'between_tools'");
     // More than any model gives is refused as that, not as too small.
     expect(problem({ ...base, thinking: { type: 'enabled', budget_tokens: 1e9 }, messages: hi })).toBe('thinking.budget_tokens: must be at most 10000000');
     expect(problem({ ...base, max_tokens: 1e300, messages: hi })).toMatch(/^max_tokens: 1e\+300 > 10000000, which is the maximum allowed number of output tokens/);
+  });
+
+  it("takes the API's four thinking types (the SDK's ThinkingConfigParam), between_tools as thinking off, each with only its own members", () => {
+    const reasoning = (thinking: unknown): unknown => decodeMessagesRequest({ ...base, max_tokens: 4_096, thinking, messages: hi }).request.reasoning;
+    expect(reasoning({ type: 'enabled', budget_tokens: 2_048 })).toEqual({ enabled: true, budgetTokens: 2_048 });
+    expect(reasoning({ type: 'adaptive' })).toEqual({ enabled: true });
+    expect(reasoning({ type: 'disabled' })).toEqual({ enabled: false });
+    expect(reasoning({ type: 'between_tools' })).toEqual({ enabled: false });
+    expect(problem({ ...base, thinking: { type: 'between_tools', budget_tokens: 2_048 }, messages: hi })).toBe('thinking.between_tools.budget_tokens: Extra inputs are not permitted');
+    expect(problem({ ...base, thinking: { type: 'disabled', display: 'omitted' }, messages: hi })).toBe('thinking.disabled.display: Extra inputs are not permitted');
+    expect(problem({ ...base, thinking: { type: 'Adaptive' }, messages: hi })).toBe("thinking.type: must be 'enabled', 'adaptive', 'disabled' or 'between_tools'");
   });
 
   it("takes adaptive thinking at output_config's effort (Claude Code sends both), and output_config's JSON schema as the response format", () => {

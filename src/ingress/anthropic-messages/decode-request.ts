@@ -52,6 +52,7 @@ const THINKING: ReadonlyMap<unknown, ReadonlyMap<string, Member>> = new Map([
   ['enabled', readAll('type', 'budget_tokens', 'display')],
   ['adaptive', readAll('type', 'display')],
   ['disabled', readAll('type')],
+  ['between_tools', readAll('type')],
 ]);
 
 /**
@@ -140,9 +141,12 @@ function toolChoice(raw: unknown, req: ChatRequest): void {
 }
 
 /**
- * Thinking, checked as the API checks it: `enabled` with a budget of at least 1,024 tokens below
- * max_tokens, `adaptive` (Claude decides how much; Claude Code sends it on every request to recent
- * models), whose depth is output_config.effort's, else the dialect's default. `display` is checked and
+ * Thinking, checked as the API checks it, its four types (the SDK's ThinkingConfigParam): `enabled` with
+ * a budget of at least 1,024 tokens below max_tokens, `adaptive` (Claude decides how much; Claude Code
+ * sends it on every request to recent models), whose depth is output_config.effort's, else the dialect's
+ * default, `disabled`, and `between_tools` (thinking off, the model's progress notes between tool calls
+ * sent as thinking blocks), which is thinking off here: the canonical request has no place for the notes,
+ * and the SDK itself sends it as `disabled` to a model that may not take it. `display` is checked and
  * not forwarded: the canonical request has no place for it, and thinking shown where `omitted` was
  * asked costs the client nothing it must handle.
  */
@@ -152,9 +156,9 @@ function thinking(raw: unknown, maxTokens: number | undefined, effort: Reasoning
   if (members) checkMembers(raw, members, `thinking.${String(raw.type)}`);
   const display = raw.display;
   if (display !== undefined && display !== null && display !== 'summarized' && display !== 'omitted') fail('thinking.display', "must be 'summarized' or 'omitted'");
-  if (raw.type === 'disabled') return { enabled: false };
+  if (raw.type === 'disabled' || raw.type === 'between_tools') return { enabled: false };
   if (raw.type === 'adaptive') return effort === undefined ? { enabled: true } : { enabled: true, effort };
-  if (raw.type !== 'enabled') fail('thinking.type', "must be 'enabled', 'adaptive' or 'disabled'");
+  if (raw.type !== 'enabled') fail('thinking.type', "must be 'enabled', 'adaptive', 'disabled' or 'between_tools'");
   const budgetTokens = int(raw.budget_tokens, 'thinking.budget_tokens', MIN_THINKING_BUDGET);
   if (maxTokens !== undefined && budgetTokens >= maxTokens) fail('max_tokens', 'must be greater than thinking.budget_tokens');
   // An effort beside the budget is kept too: a model that takes no budget (Opus 4.7 on) thinks at it.

@@ -134,14 +134,14 @@ describe('the Anthropic Messages front door', () => {
       expect(final).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'said' });
     });
 
-    it('streams the same message, event by event in the documented order', async () => {
+    it('streams the same message, event by event in the documented order, as text/event-stream; charset=utf-8 as Anthropic sends it', async () => {
       const body = { model: t.id, max_tokens: 64, messages: [{ role: 'user' as const, content: 'hi' }] };
       const final = await client.messages.stream(body).finalMessage();
       expect(final.content).toEqual([{ type: 'text', text: `Hello from ${t.model}! You said: hi.` }]);
       expect(final.stop_reason).toBe('end_turn');
       expect(final.usage.input_tokens).toBeGreaterThan(0);
       const raw = await post('/v1/messages', { ...body, stream: true });
-      expect(raw.headers['content-type']).toBe('text/event-stream');
+      expect(raw.headers['content-type']).toBe('text/event-stream; charset=utf-8');
       const names = parseSse(raw.text).map((e) => e.event);
       expect(names.join(' ')).toMatch(/^message_start content_block_start ping (content_block_delta )+content_block_stop message_delta message_stop$/);
       // A Claude upstream counts the prompt before the answer, and message_start says it, as Anthropic's does.
@@ -282,6 +282,21 @@ describe('the Anthropic Messages front door', () => {
     await client.messages.create({ model: 'openai', max_tokens: 64, output_config: { format: { type: 'json_schema', schema } }, messages: [{ role: 'user', content: 'A city?' }] });
     const sent = JSON.parse(sims[3]?.lastRequest?.body.toString() ?? '{}') as { response_format?: { json_schema?: { schema?: unknown } } };
     expect(sent.response_format?.json_schema?.schema).toEqual(schema);
+  });
+
+  it("takes exactly the thinking types the API documents: between_tools as thinking off, anything else a 400 in Anthropic shape naming thinking.type", async () => {
+    const m = await client.messages.create({ model: 'anthropic', max_tokens: 256, thinking: { type: 'between_tools' }, messages: [{ role: 'user', content: 'think step by step: hi' }] });
+    // Thinking is off: none asked of Claude, none answered.
+    expect(JSON.parse(anthropicSim.lastRequest?.body.toString() ?? '{}')).not.toHaveProperty('thinking');
+    expect(m.content.map((b) => b.type)).toEqual(['text']);
+    const refused = async (thinking: unknown): Promise<unknown> => {
+      const body = { model: 'anthropic', max_tokens: 256, thinking, messages: [{ role: 'user', content: 'hi' }] } as unknown as Anthropic.MessageCreateParamsNonStreaming;
+      const err = await client.messages.create(body).catch((e: unknown) => e);
+      if (!(err instanceof Anthropic.BadRequestError)) throw new Error(`expected a 400, got ${String(err)}`);
+      return err.error;
+    };
+    expect(await refused({ type: 'auto' })).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: "thinking.type: must be 'enabled', 'adaptive', 'disabled' or 'between_tools'" }, request_id: REQUEST_ID });
+    expect(await refused({ type: 'between_tools', display: 'omitted' })).toEqual({ type: 'error', error: { type: 'invalid_request_error', message: 'thinking.between_tools.display: Extra inputs are not permitted' }, request_id: REQUEST_ID });
   });
 
   it('sends signed thinking back to Claude unchanged in the next turn', async () => {

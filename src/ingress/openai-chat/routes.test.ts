@@ -168,7 +168,7 @@ describe('the chat completions route', () => {
     await expect(call('/v1/chat/completions', { model: 'chat', messages: refused }, refusing('messages[1].content[0].text'))).rejects.toMatchObject({ param: 'messages[1].content[1]' });
   });
 
-  it('streams chunks, the usage chunk when asked for, then [DONE]', async () => {
+  it('streams chunks, the usage chunk when asked for, then [DONE], as text/event-stream; charset=utf-8 as OpenAI sends them', async () => {
     const recorded: Recorded = {};
     const parts: StreamPart[] = [
       { type: 'start', id: 'up', model: 'gpt-x' },
@@ -181,7 +181,7 @@ describe('the chat completions route', () => {
     ];
     const res = await call('/v1/chat/completions', { model: 'chat', messages: [{ role: 'user', content: 'x' }], stream: true, stream_options: { include_usage: true } }, fakeGateway(recorded, parts));
     expect(recorded.request).toEqual({ model: 'chat', messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }] });
-    expect(res.headers['content-type']).toBe('text/event-stream');
+    expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     const text = await frames(res.body);
     const data = text.split('\n\n').filter((f) => f !== '').map((f) => f.slice('data: '.length));
     expect(data.at(-1)).toBe('[DONE]');

@@ -25,11 +25,12 @@ const REASONED: ChatResponse['content'] = [
 ];
 
 describe('Responses output items', () => {
-  it('writes the parts in order: a reasoning item with the summary, one message per run of text, a function_call per call', () => {
+  it('writes the parts in order: a reasoning item per reasoning part (redacted reasoning too, summary: []), one message per run of text, a function_call per call', () => {
     expect(outputItems(answer(REASONED, 'tool_calls'), new ResponseIds('abc'), SUMMARIES)).toEqual([
       { id: 'rs_abc01', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Plan.' }] },
-      { id: 'msg_abc02', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Calling now.', annotations: [], logprobs: [] }] },
-      { id: 'fc_abc03', type: 'function_call', status: 'completed', call_id: 'c1', name: 'f', arguments: '{}' },
+      { id: 'rs_abc02', type: 'reasoning', summary: [] },
+      { id: 'msg_abc03', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Calling now.', annotations: [], logprobs: [] }] },
+      { id: 'fc_abc04', type: 'function_call', status: 'completed', call_id: 'c1', name: 'f', arguments: '{}' },
     ]);
   });
 
@@ -47,9 +48,10 @@ describe('Responses output items', () => {
   });
 
   it('without reasoning.summary, writes each reasoning item with summary: [] as the API does, its encrypted content only when asked', () => {
-    expect(outputItems(answer(REASONED, 'tool_calls'), new ResponseIds('abc'), { encrypted: false, summaries: false }).slice(0, 2)).toEqual([
+    expect(outputItems(answer(REASONED, 'tool_calls'), new ResponseIds('abc'), { encrypted: false, summaries: false }).slice(0, 3)).toEqual([
       { id: 'rs_abc01', type: 'reasoning', summary: [] },
-      { id: 'msg_abc02', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Calling now.', annotations: [], logprobs: [] }] },
+      { id: 'rs_abc02', type: 'reasoning', summary: [] },
+      { id: 'msg_abc03', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Calling now.', annotations: [], logprobs: [] }] },
     ]);
     const items = outputItems(answer(REASONED, 'tool_calls'), new ResponseIds('abc'), { encrypted: true, summaries: false });
     expect(items.slice(0, 2)).toEqual([
@@ -61,9 +63,11 @@ describe('Responses output items', () => {
     expect(again.input[1]?.content).toEqual([REASONED[0], REASONED[1], { type: 'text', text: 'Calling now.' }, REASONED[4]]);
   });
 
-  it('writes a signature with no reasoning text (a Gemini thought signature) only as encrypted content', () => {
+  it('writes a signature with no reasoning text (a Gemini thought signature) as an item with summary: [], its encrypted content only when asked', () => {
     const parts: ChatResponse['content'] = [{ type: 'text', text: 'Hi.' }, { type: 'reasoning', text: '', signature: 'gsig', provider: 'google' }];
-    expect(outputItems(answer(parts), new ResponseIds('abc'), SUMMARIES).map((i) => i.type)).toEqual(['message']);
+    expect(outputItems(answer(parts), new ResponseIds('abc'), SUMMARIES)[1]).toEqual({ id: 'rs_abc02', type: 'reasoning', summary: [] });
+    // Reasoning with neither text nor a signature is nothing: no item.
+    expect(outputItems(answer([{ type: 'reasoning', text: '' }, ...parts.slice(0, 1)]), new ResponseIds('abc'), SHOWN_ALL).map((i) => i.type)).toEqual(['message']);
     const items = outputItems(answer(parts), new ResponseIds('abc'), SHOWN_ALL);
     expect(items[1]).toEqual({ id: 'rs_abc02', type: 'reasoning', summary: [], encrypted_content: expect.stringMatching(/^swy1\./) });
     const again = decodeResponsesRequest({ model: 'm', input: [{ role: 'user', content: 'hi' }, ...items, { role: 'user', content: 'more' }] });

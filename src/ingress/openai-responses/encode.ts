@@ -158,9 +158,11 @@ export function reasoningItem(id: string, text: string, encrypted: string | unde
 
 /**
  * A canonical answer's output items, in the order of its parts: a reasoning item per reasoning part
- * (its text as the summary only when asked for; reasoning without text only as encrypted content), one message per run of text, a function_call per
- * tool call. A signature of the text after it (Gemini signs the answer's text) is written after that
- * message, as a stream must write it, so the two agree. A refusal is a `refusal` part of the last
+ * (its text as the summary only when asked for, its signature or redacted data as encrypted content only
+ * when asked for: as on the API, `include` adds a field, never an item, so reasoning with nothing to show
+ * is an item with `summary: []`), one message per run of text, a function_call per tool call. A
+ * signature of the text after it (Gemini signs the answer's text) is written after that message, as a
+ * stream must write it, so the two agree. A refusal is a `refusal` part of the last
  * message (after its text), as a stream writes it. An answer without text, calls or a refusal still has
  * its (empty) message, as OpenAI's has.
  */
@@ -169,8 +171,8 @@ export function outputItems(res: ChatResponse, ids: ResponseIds, shown: Reasonin
   const out: OutputItem[] = [];
   const newMessage = (): MessageItem => ({ id: ids.next('msg'), type: 'message', status: done, role: 'assistant', content: [outputText('')] });
   let message: MessageItem | undefined;
-  /** Sealed signatures of the open message's text, written when it ends. */
-  let trailing: string[] = [];
+  /** Signatures of the open message's text (sealed when asked for), written when it ends. */
+  let trailing: Array<string | undefined> = [];
   const endMessage = (): void => {
     message = undefined;
     for (const sealed of trailing) out.push(reasoningItem(ids.next('rs'), '', sealed));
@@ -187,17 +189,18 @@ export function outputItems(res: ChatResponse, ids: ResponseIds, shown: Reasonin
         continue;
       case 'reasoning':
       case 'redacted-reasoning': {
-        // Reasoning with no text to show (redacted, a signature alone) is an item only to carry its encrypted content.
         const signsText = isSignatureOnly(part) && startsText(content[i + 1]);
-        const sealed = shown.encrypted ? sealReasoning(part, signsText, !shown.summaries) : undefined;
+        const sealed = sealReasoning(part, signsText, !shown.summaries);
         const text = part.type === 'reasoning' ? part.text : '';
+        // Only reasoning with neither text nor a signature (or data) is no item: there was nothing.
         if (sealed === undefined && text === '') continue;
-        if (signsText && sealed !== undefined) {
-          trailing.push(sealed);
+        const encrypted = shown.encrypted ? sealed : undefined;
+        if (signsText) {
+          trailing.push(encrypted);
           continue;
         }
         endMessage();
-        out.push(reasoningItem(ids.next('rs'), shown.summaries ? text : '', sealed));
+        out.push(reasoningItem(ids.next('rs'), shown.summaries ? text : '', encrypted));
         continue;
       }
       case 'tool-call':

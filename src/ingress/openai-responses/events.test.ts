@@ -102,6 +102,28 @@ describe('Responses stream events', () => {
     expect(output).toEqual(outputItems(answer([{ type: 'reasoning', text: 'Let me think.', signature: 'sig-1', provider: 'anthropic' }, { type: 'text', text: 'Hi' }]), new ResponseIds('abc'), shown));
   });
 
+  it('writes redacted reasoning and a signature with no text (Claude thinking with display omitted) as items with summary: [] when no encrypted content was asked for, as the whole answer writes them', () => {
+    const e = new ResponseEvents(frame, new ResponseIds('abc'), SUMMARIES);
+    e.start();
+    e.opaqueReasoning(undefined);
+    e.signature('sig-omitted', 'anthropic');
+    e.toolCall(0, 'c1', 'f', '{}');
+    e.finish('tool_calls', null);
+    const events = parse(e.take());
+    const output = (events.at(-1)?.response as { output: unknown[] }).output;
+    expect(output).toEqual([
+      { id: 'rs_abc01', type: 'reasoning', summary: [] },
+      { id: 'rs_abc02', type: 'reasoning', summary: [] },
+      { id: 'fc_abc03', type: 'function_call', status: 'completed', call_id: 'c1', name: 'f', arguments: '{}' },
+    ]);
+    const parts: ChatResponse['content'] = [
+      { type: 'redacted-reasoning', data: 'opaque', provider: 'anthropic' },
+      { type: 'reasoning', text: '', signature: 'sig-omitted', provider: 'anthropic' },
+      { type: 'tool-call', id: 'c1', name: 'f', arguments: '{}' },
+    ];
+    expect(output).toEqual(outputItems({ ...answer(parts), finishReason: 'tool_calls' }, new ResponseIds('abc'), SUMMARIES));
+  });
+
   it('starts a new reasoning item after a sealed one, carries the encrypted content, and writes redacted reasoning as a whole item', () => {
     const e = new ResponseEvents(frame, new ResponseIds('abc'), SHOWN_ALL);
     e.start();
@@ -147,9 +169,11 @@ describe('Responses stream events', () => {
       expect(whole[1]).toMatchObject({ content: [{ text: 'Hello world.' }] });
     });
 
-    it('adds no item and keeps one message when the client did not ask for encrypted content', () => {
-      expect(streamed(false, (e) => e.text('world.')).map((item) => (item as { type: string }).type)).toEqual(['reasoning', 'message']);
-      expect(outputItems(answer(signed('world.')), new ResponseIds('abc'), SUMMARIES).map((item) => item.type)).toEqual(['reasoning', 'message']);
+    it('is still an item, with summary: [] and no encrypted content, when the client did not ask for encrypted content (include adds a field, never an item)', () => {
+      const stream = streamed(false, (e) => e.text('world.'));
+      expect(stream).toEqual(outputItems(answer([{ ...thought, signature: 'tsig' }, ...signed('world.').slice(1)]), new ResponseIds('abc'), SUMMARIES));
+      expect(stream.map((item) => (item as { type: string }).type)).toEqual(['reasoning', 'message', 'reasoning']);
+      expect(stream[2]).toEqual({ id: 'rs_abc03', type: 'reasoning', summary: [] });
     });
 
     it('decodes back before the text it signs, so Gemini gets it on that text', () => {

@@ -29,7 +29,7 @@ export class ResponseEvents {
   private seq = 0;
   private open: Open | undefined;
   private out = '';
-  /** Signatures of a part not begun yet (only kept when they are given out). */
+  /** Signatures of a part not begun yet. */
   private readonly unplaced: ReasoningPart[] = [];
   /** Signatures of the open message's text, written after it. */
   private readonly trailing: ReasoningPart[] = [];
@@ -76,8 +76,10 @@ export class ResponseEvents {
   /**
    * A signature. It seals the open reasoning item, which is then complete (and carries the sealed
    * signature when the client asked for encrypted content). Without one, it is a signature of what comes
-   * next (Gemini signs the answer's text or a call): it waits for that part, and one of text is written
-   * after the message, as the whole answer writes it (see `outputItems`), never in the middle of it.
+   * next (Gemini signs the answer's text or a call; Claude's thinking with its text omitted comes as one):
+   * it waits for that part, and one of text is written after the message, as the whole answer writes it
+   * (see `outputItems`), never in the middle of it. Either way it is an item, as on the API: the
+   * client's `include` decides whether it carries encrypted content, not whether it is there.
    */
   signature(signature: string, provider: string | undefined): void {
     const open = this.open;
@@ -85,13 +87,16 @@ export class ResponseEvents {
       open.sealed = true;
       const signed: ReasoningPart = { type: 'reasoning', text: open.text, signature, provider };
       if (this.shown.encrypted) open.item.encrypted_content = sealReasoning(signed, false, !this.shown.summaries) as string;
-    } else if (this.shown.encrypted) {
+    } else {
       this.unplaced.push({ type: 'reasoning', text: '', signature, provider });
     }
   }
 
-  /** Reasoning with nothing to show (redacted reasoning): a whole reasoning item with only its encrypted content. */
-  opaqueReasoning(encrypted: string): void {
+  /**
+   * Reasoning with nothing to show (redacted reasoning): a whole reasoning item with `summary: []`, and its
+   * encrypted content when the client asked for it.
+   */
+  opaqueReasoning(encrypted: string | undefined): void {
     this.placeSignatures();
     this.close('completed');
     this.wholeReasoningItem(encrypted);
@@ -134,8 +139,9 @@ export class ResponseEvents {
    * twice: flat, as the API reference documents them, and nested under `error` with its `type`, as the
    * live API sends them (captured by SDK and client authors: openai-dotnet#881, vercel/ai#20022,
    * Effect-TS#7262), which is what makes the official SDKs raise an APIError rather than yield the event.
+   * Returns the failed response, as `response.failed` carries it.
    */
-  fail(error: { type: string; code: string; message: string; param: string | null }, failure: { code: string; message: string }): void {
+  fail(error: { type: string; code: string; message: string; param: string | null }, failure: { code: string; message: string }): Record<string, unknown> {
     this.emit('error', { code: error.code, message: error.message, param: error.param, error });
     const o = this.open;
     this.open = undefined;
@@ -146,6 +152,7 @@ export class ResponseEvents {
     else if (o) o.item.status = 'incomplete';
     const response = responseObject(this.frame, { status: 'failed', incomplete_details: null, error: failure }, this.output, null);
     this.emit('response.failed', { response });
+    return response;
   }
 
   /** The frames written since the last call. */
@@ -159,11 +166,16 @@ export class ResponseEvents {
   private placeSignatures(): void {
     if (this.unplaced.length === 0) return;
     this.close('completed');
-    for (const part of this.unplaced) this.wholeReasoningItem(sealReasoning(part) as string);
+    for (const part of this.unplaced) this.wholeReasoningItem(this.sealed(part, false));
     this.unplaced.length = 0;
   }
 
-  private wholeReasoningItem(encrypted: string): void {
+  /** A signature-only part's encrypted content, when the client asked for it. */
+  private sealed(part: ReasoningPart, ofMessageBefore: boolean): string | undefined {
+    return this.shown.encrypted ? sealReasoning(part, ofMessageBefore) : undefined;
+  }
+
+  private wholeReasoningItem(encrypted: string | undefined): void {
     const index = this.output.length;
     const item = reasoningItem(this.ids.next('rs'), '', encrypted);
     this.output.push(item);
@@ -240,7 +252,7 @@ export class ResponseEvents {
     }
     this.emit('response.output_item.done', { output_index: o.index, item: o.item });
     // Only a message has trailing signatures (of its text).
-    for (const signed of this.trailing) this.wholeReasoningItem(sealReasoning(signed, true) as string);
+    for (const signed of this.trailing) this.wholeReasoningItem(this.sealed(signed, true));
     this.trailing.length = 0;
   }
 

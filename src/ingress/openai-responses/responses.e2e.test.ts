@@ -9,6 +9,7 @@ import { startBedrockSim, SIM_CREDENTIALS } from '../../sim/bedrock/index.js';
 import { startVertexSim } from '../../sim/vertex/index.js';
 import { createSimServiceAccount } from '../../sim/vertex/credentials.js';
 import { startAnthropicSim } from '../../sim/anthropic/index.js';
+import { REDACTED_THINKING_TRIGGER } from '../../sim/anthropic/blocks.js';
 import type { SimServer } from '../../sim/server.js';
 import { startServer, type RunningServer } from '../../adapters/node/server.js';
 
@@ -215,13 +216,36 @@ describe('the OpenAI Responses front door, through the server and the official S
     expect(resent()).toEqual(fromStore);
   });
 
-  it('writes the typed events in the documented order, each with a sequence number', async () => {
+  it("answers Claude's redacted thinking with a reasoning item of summary: [] without include, streamed or not, and previous_response_id hands the signed and redacted blocks back to Claude", async () => {
+    const input = `Think step by step: hi ${REDACTED_THINKING_TRIGGER}`;
+    const reasoningItem = { id: expect.stringMatching(/^rs_/), type: 'reasoning', summary: [] };
+    const whole = await client.responses.create({ model: 'anthropic', input, max_output_tokens: 4096 });
+    const streamed = await client.responses.stream({ model: 'anthropic', input, max_output_tokens: 4096 }).finalResponse();
+    for (const answered of [whole, streamed]) {
+      // The thinking (its text not asked for) and the redacted thinking: one item each, as OpenAI writes one per reasoning step.
+      expect(answered.output.map((o) => o.type)).toEqual(['reasoning', 'reasoning', 'message']);
+      expect(answered.output.slice(0, 2)).toEqual([reasoningItem, reasoningItem]);
+    }
+    const handedBack = async (previous: string): Promise<unknown> => {
+      await client.responses.create({ model: 'anthropic', previous_response_id: previous, input: 'Thanks', max_output_tokens: 4096, store: false });
+      return (JSON.parse(sims.anthropic?.lastRequest?.body.toString() ?? '{}') as { messages: Array<{ content: unknown }> }).messages[1]?.content;
+    };
+    const blocks = [
+      { type: 'thinking', thinking: expect.stringContaining('The user wrote'), signature: expect.stringMatching(/.+/) },
+      { type: 'redacted_thinking', data: expect.stringMatching(/.+/) },
+      { type: 'text', text: expect.stringContaining('Hello from') },
+    ];
+    expect(await handedBack(whole.id)).toEqual(blocks);
+    expect(await handedBack(streamed.id)).toEqual(blocks);
+  });
+
+  it('writes the typed events in the documented order, each with a sequence number, as text/event-stream; charset=utf-8 as OpenAI sends them', async () => {
     const res = await request(`${server.url}/v1/responses`, {
       method: 'POST',
       headers: { authorization: 'Bearer key-one', 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'openai', input: 'Hi', stream: true, store: false }),
     });
-    expect(res.headers['content-type']).toBe('text/event-stream');
+    expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     const all = events(await res.body.text());
     const types = all.map((e) => e.event);
     expect(types.filter((t) => t !== 'response.output_text.delta')).toEqual([

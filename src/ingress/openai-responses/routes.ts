@@ -84,7 +84,7 @@ async function streamResponse(ctx: RouteContext, chat: ChatRequest, options: Req
   const begun = keep && { response: JSON.stringify(inProgressObject(m.frame)), inputItems: JSON.stringify(inputItems(m.input, m.ids)) };
   const storage = keep && begun && (await keep.begin(m.ids.response, m.owner, begun)) ? { conversations: keep, owner: m.owner, messages: m.history, residency: options.residency, inputItems: begun.inputItems } : undefined;
   const encoder = new ResponsesStreamEncoder(ctx, servedBy, m.frame, m.ids, storage, m.shown, m.body, m.storedMessages);
-  const listener = storage ? storageListener(ctx, storage, m.ids.response) : ctx;
+  const listener = storage ? storageListener(ctx, storage, m.ids.response, encoder) : ctx;
   return { status: 200, headers, body: new SseStream(parts[Symbol.asyncIterator](), encoder, listener), trailers: encoder.trailers };
 }
 

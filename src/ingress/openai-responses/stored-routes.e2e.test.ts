@@ -258,15 +258,62 @@ describe.each(STORES)('stored responses read back and deleted, in %s, through th
     expect(retrieved).toEqual({ ...completed, output_text: retrieved.output_text });
   });
 
-  it('forgets a stream that broke: it was never stored, so a DELETE of it finds nothing', async () => {
+  it("keeps a stream that failed midway as the API does: retrieved as its response.failed response, in the gateway's words only, its input items listed, never continued", async () => {
+    const { client, other } = served;
+    // The upstream's own words must not come back, now or when the response is read later.
+    sim.faults.add({ stream_error_after_chunks: 3, error_message: 'upstream secret sk-live-123 at 10.0.0.7', count: 1 });
+    const stream = await client.responses.create({ model: 'chat', input: 'one two three four five six', metadata: { case: 'failed' }, stream: true });
+    let created: OpenAI.Responses.Response | undefined;
+    let streamed = '';
+    // The error event makes the SDK throw, after yielding what came before it.
+    const thrown = await (async () => {
+      for await (const event of stream) {
+        if (event.type === 'response.created') created = event.response;
+        if (event.type === 'response.output_text.delta') streamed += event.delta;
+      }
+    })().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    if (!(thrown instanceof OpenAI.APIError) || !created) throw new Error(`expected response.created, then an APIError; got ${String(thrown)}`);
+    const { id } = created;
+    const said = (thrown.error as { message: string }).message;
+    expect(said).toContain('openai-compatible');
+
+    const raw = await client.responses.retrieve(id).asResponse();
+    expect(raw.headers.get('cache-control')).toBe('no-store');
+    const text = await raw.text();
+    expect(text).not.toMatch(/sk-live|10\.0\.0\.7|upstream secret/);
+    const retrieved = await client.responses.retrieve(id);
+    // The response.failed event's response: the text so far in an incomplete message, the error as the client read it.
+    expect(retrieved).toMatchObject({ ...created, status: 'failed', error: { code: 'server_error', message: said }, usage: null, output: expect.any(Array), output_text: streamed });
+    expect(retrieved.output).toEqual([{ id: expect.stringMatching(/^msg_/), type: 'message', status: 'incomplete', role: 'assistant', content: [{ type: 'output_text', text: streamed, annotations: [], logprobs: [] }] }]);
+    expect(streamed).not.toBe('');
+    expect(await refusal(other.responses.retrieve(id))).toEqual(notFound(id));
+    expect((await client.responses.inputItems.list(id)).data).toMatchObject([{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'one two three four five six' }] }]);
+    expect(await refusal(client.responses.create({ model: 'chat', previous_response_id: id, input: 'And then?' }))).toEqual({
+      status: 400,
+      error: {
+        message: `Previous response with id '${id}' failed and cannot be continued; continue from the response before it, or send the conversation as input.`,
+        type: 'invalid_request_error',
+        param: 'previous_response_id',
+        code: 'previous_response_failed',
+      },
+    });
+    expect(await refusal(other.responses.create({ model: 'chat', previous_response_id: id, input: 'And then?' }))).toMatchObject({ status: 400, error: { code: 'previous_response_not_found' } });
+    expect(await deleteRaw(served.url, 'key-one', id)).toEqual([200, { id, object: 'response', deleted: true }]);
+    expect(await refusal(client.responses.retrieve(id))).toEqual(notFound(id));
+  });
+
+  it('keeps a stream that broke (the upstream cut its connection) as failed too', async () => {
     sim.faults.add({ cut_after_chunks: 3, count: 1 });
-    // Read to its end: the gateway has closed the stream (and cleared its mark) once the body is whole.
+    // Read to its end: the gateway has closed the stream (and stored it) once the body is whole.
     const res = await fetch(`${served.url}/v1/responses`, { method: 'POST', headers: { authorization: 'Bearer key-one' }, body: JSON.stringify({ model: 'chat', input: 'one two three four five six', stream: true }) });
     const frames = (await res.text()).split('\n\n').filter((f) => f !== '');
     const events = frames.map((frame) => frame.split('\n')[0]);
     expect([events[0], events.at(-1)]).toEqual(['event: response.created', 'event: response.failed']);
-    const id = (JSON.parse(frames[0]?.split('\ndata: ')[1] ?? 'null') as { response: { id: string } }).response.id;
-    expect(await deleteRaw(served.url, 'key-one', id)).toEqual([404, { error: notFound(id).error }]);
+    const failed = (JSON.parse(frames.at(-1)?.split('\ndata: ')[1] ?? 'null') as { response: { id: string } }).response;
+    expect(await served.client.responses.retrieve(failed.id)).toEqual({ ...failed, output_text: expect.any(String) });
   });
 
   it.runIf(_name !== 'memory')('deletes a streaming response from another replica sharing the database, whose save then stores nothing', async () => {

@@ -5,7 +5,10 @@ import type { ServedBy } from '../../gateway/api.js';
 import type { RouteContext } from '../../http/route.js';
 import { decodeResponsesRequest } from './decode.js';
 import { ResponseIds, type ResponseFrame } from './encode.js';
-import { ResponsesStreamEncoder } from './stream.js';
+import { silentLogger } from '../../core/logger.js';
+import { Conversations } from './store/conversations.js';
+import { MemoryConversationStore } from './store/memory.js';
+import { ResponsesStreamEncoder, storageListener } from './stream.js';
 
 const servedBy: ServedBy = { deployment: 'd', provider: 'p', region: undefined, model: 'm', group: undefined, attempts: 1, requestId: 'r' };
 const ctx = { gateway: { config: { deployments: [] } } } as unknown as RouteContext;
@@ -53,6 +56,42 @@ describe('a Responses stream that breaks after its first byte', () => {
     expect(billed.error(broken.withSpent({ usage: makeUsage({ prompt: 2500, completion: 4 }), estimated: false }))).toBe(untold.error(broken));
     expect(billed.trailers()).toEqual({ 'x-switchyard-cost-usd': '2.5' });
     expect(untold.trailers()).toBeUndefined();
+  });
+});
+
+describe('a stored Responses stream that ends badly', () => {
+  const body = { model: 'm', input: 'Hi' };
+  const frame: ResponseFrame = { id: 'resp_req1', createdAt: 1, model: 'm', echo: decodeResponsesRequest(body).echo, stored: true };
+  const begun = { response: '{"status":"in_progress"}', inputItems: '[]' };
+  const listening = { ...ctx, streamEnded: () => undefined } as unknown as RouteContext;
+
+  /** The stream's end as the SSE relay reports it, after `error` threw `thrown`; what the store then holds. */
+  async function endWith(thrown: GatewayError): Promise<{ frames: string; kept: unknown }> {
+    const conversations = new Conversations(new MemoryConversationStore({ retentionMs: 60_000, maxEntries: 10, maxBytes: 1_000_000 }), silentLogger);
+    await conversations.begin('resp_req1', 'k', begun);
+    const storage = { conversations, owner: 'k', messages: [], residency: undefined, inputItems: '[]' };
+    const encoder = new ResponsesStreamEncoder(listening, servedBy, frame, new ResponseIds('req1'), storage, { encrypted: false, summaries: false }, body, 0);
+    encoder.part({ type: 'text', delta: 'Hel' });
+    const frames = encoder.error(thrown);
+    storageListener(listening, storage, 'resp_req1', encoder).streamEnded(thrown.kind);
+    await conversations.settled();
+    const kept = await conversations.answered('resp_req1', 'k').then(
+      (a) => JSON.parse(a.response) as unknown,
+      (err: unknown) => err,
+    );
+    return { frames, kept };
+  }
+
+  it('keeps a failure as its response.failed response', async () => {
+    const { frames, kept } = await endWith(new GatewayError({ kind: 'network', message: 'cut' }));
+    const failed = frames.split('\n\n').find((f) => f.startsWith('event: response.failed\n')) ?? '';
+    expect(kept).toEqual((JSON.parse(failed.slice(failed.indexOf('data: ') + 6)) as { response: unknown }).response);
+    expect(kept).toMatchObject({ status: 'failed', error: { code: 'server_error' } });
+  });
+
+  it('keeps nothing when the failure is the client leaving (its cancellation reached the upstream first)', async () => {
+    const { kept } = await endWith(new GatewayError({ kind: 'cancelled', message: 'The request was cancelled.' }));
+    expect(kept).toMatchObject({ status: 404, code: 'response_not_found' });
   });
 });
 

@@ -15,8 +15,9 @@ import { sealReasoning } from './reasoning.js';
 import type { Conversations } from './store/conversations.js';
 
 /**
- * Where a stream that ended well is kept (`previous_response_id`), when it is to be kept: its response
- * was marked under way there (`Conversations.begin`) before the stream began.
+ * Where a stream is kept when it is to be kept, ended well (`previous_response_id` continues it) or
+ * failed (read back as failed): its response was marked under way there (`Conversations.begin`) before
+ * the stream began.
  */
 export interface StreamStorage {
   conversations: Conversations;
@@ -32,13 +33,13 @@ export interface StreamStorage {
 const NOTHING: readonly string[] = Object.freeze([]);
 
 /**
- * The route's listener, which also clears the response's mark in the store when the stream did not end
- * well (failed, or its client left): nothing will save it, and a mark left would answer a DELETE.
+ * The route's listener, which also clears the response's mark in the store when the encoder kept
+ * nothing (its client left): nothing will save it, and a mark left would answer a DELETE.
  */
-export function storageListener(ctx: RouteContext, storage: StreamStorage, id: string): StreamListener {
+export function storageListener(ctx: RouteContext, storage: StreamStorage, id: string, encoder: { readonly kept: boolean }): StreamListener {
   return {
     streamEnded(errorKind?: string): void {
-      if (errorKind !== undefined) void storage.conversations.abandon(id, storage.owner);
+      if (errorKind !== undefined && !encoder.kept) void storage.conversations.abandon(id, storage.owner);
       ctx.streamEnded(errorKind);
     },
     beforeEnd: () => ctx.beforeEnd(),
@@ -49,7 +50,9 @@ export function storageListener(ctx: RouteContext, storage: StreamStorage, id: s
 /**
  * A Responses stream: canonical parts as typed events, `response.completed` (with usage and cost) at
  * the end, or an `error` event and `response.failed` when the stream breaks after its first byte. The cost
- * also travels as the `x-switchyard-cost-usd` trailer, as on the chat door.
+ * also travels as the `x-switchyard-cost-usd` trailer, as on the chat door. A stored response is kept
+ * either way, as the API keeps a failed one (its `response.failed` response, the error as the client
+ * read it); one whose client left is not.
  */
 export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
   readonly framed = true;
@@ -63,6 +66,8 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
   private readonly answer: AnswerParts | undefined;
   /** Whether the usage was the gateway's count (the upstream reported none). */
   private estimated = false;
+  /** Whether the response went to the store, completed or failed (`storageListener` clears the mark otherwise). */
+  kept = false;
   /** The trailers (`streamTrailers`), read by the adapter once the stream has ended. */
   readonly trailers = (): Record<string, string> | undefined => streamTrailers(this.cost, this.estimated);
 
@@ -97,12 +102,10 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
         if (part.delta !== '') this.events.reasoning(part.delta);
         if (part.signature !== undefined) this.events.signature(part.signature, part.provider);
         break;
-      case 'redacted-reasoning': {
-        // Redacted reasoning has nothing to show: only a client that asked for encrypted content sees it.
-        const sealed = this.shown.encrypted ? sealReasoning(part) : undefined;
-        if (sealed !== undefined) this.events.opaqueReasoning(sealed);
+      case 'redacted-reasoning':
+        // Nothing to show: an item with `summary: []`, its data sealed only for a client that asked for it.
+        this.events.opaqueReasoning(this.shown.encrypted ? sealReasoning(part) : undefined);
         break;
-      }
       case 'tool-call':
         this.events.toolCall(part.index, part.id, part.name, part.argumentsDelta);
         break;
@@ -133,6 +136,7 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
       const { conversations, owner, messages, residency, inputItems } = this.storage;
       const stored = { messages: [...messages, answerTurn(this.answer.parts, this.answer.refusal)], residency, response: JSON.stringify(response), inputItems };
       void conversations.finish(this.ids.response, owner, stored);
+      this.kept = true;
     }
     const frames = this.events.take();
     return frames === '' ? NOTHING : [frames];
@@ -151,7 +155,14 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
     const body = openAIErrorBody(error, exposesUpstream(this.ctx.gateway.config, error.deployment)).error;
     // The error event names what failed as OpenAI would, a server error where OpenAI has no code for it;
     // Response.error speaks the Responses API's codes: a throttle, else a server error.
-    this.events.fail({ type: body.type, code: body.code ?? 'server_error', message: body.message, param: body.param }, { code: error.kind === 'rate_limited' ? 'rate_limit_exceeded' : 'server_error', message: body.message });
+    const failed = this.events.fail({ type: body.type, code: body.code ?? 'server_error', message: body.message, param: body.param }, { code: error.kind === 'rate_limited' ? 'rate_limit_exceeded' : 'server_error', message: body.message });
+    // A client that left (its cancellation reached the upstream first) ends no response: kept as a client
+    // that leaves between reads is, not at all.
+    if (this.storage && error.kind !== 'cancelled') {
+      const { conversations, owner, inputItems } = this.storage;
+      void conversations.fail(this.ids.response, owner, { response: JSON.stringify(failed), inputItems });
+      this.kept = true;
+    }
     return this.events.take();
   }
 }

@@ -43,6 +43,19 @@ export function responseInProgress(id: string, param?: 'previous_response_id'): 
 }
 
 /**
+ * The 400 for continuing a response whose stream failed. The API documents no continuation of one (a
+ * failed response has no whole answer to go on from): refused, naming where to go on from instead.
+ */
+function previousResponseFailed(id: string): GatewayError {
+  return new GatewayError({
+    kind: 'invalid_request',
+    code: 'previous_response_failed',
+    param: 'previous_response_id',
+    message: `Previous response ${named(id)} failed and cannot be continued; continue from the response before it, or send the conversation as input.`,
+  });
+}
+
+/**
  * An app's stored conversations, handed to the Responses routes by the HTTP handler
  * (`HandlerOptions.conversations`). A save runs in the background once the answer is out; a request
  * naming that response waits for it, so a client that asks again at once still finds it here.
@@ -80,14 +93,24 @@ export class Conversations {
     });
   }
 
-  /** Forgets a begun response whose stream failed or whose client left: nothing will be saved. */
+  /**
+   * Keeps a begun response whose stream failed: its failed Response object (the `response.failed`
+   * event's) and input items, read back as the API reads back a failed response; not continued.
+   */
+  fail(id: string, owner: string, failed: StoredAnswer): Promise<boolean> {
+    return this.write(id, 'could not store a failed response', async () => {
+      if (!(await this.store.fail(id, owner, failed))) this.logger.debug({ responseId: id }, 'a response deleted while it streamed was not stored');
+    });
+  }
+
+  /** Forgets a begun response whose client left: nothing will be saved. */
   abandon(id: string, owner: string): Promise<boolean> {
     return this.write(id, 'could not clear a response under way', () => this.store.abandon(id, owner));
   }
 
   /**
    * The conversation up to `id` and the residency it was made under; a 400 naming `previous_response_id`
-   * when it is not there for this caller, still in progress or unreadable.
+   * when it is not there for this caller, still in progress, failed or unreadable.
    */
   history(id: string, owner: string): Promise<History> {
     return this.track(this.read(id, owner));
@@ -164,6 +187,7 @@ export class Conversations {
       throw new GatewayError({ kind: 'invalid_request', code: 'previous_response_not_found', param: 'previous_response_id', message: `Previous response ${named(id)} not found.` });
     }
     if ('inProgress' in stored) throw responseInProgress(id, 'previous_response_id');
+    if ('failed' in stored) throw previousResponseFailed(id);
     return { messages: storedMessages(stored.messages, id), residency: stored.residency };
   }
 }

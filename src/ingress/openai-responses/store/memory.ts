@@ -1,11 +1,12 @@
 import type { Message } from '../../../core/types.js';
 import type { ResponsesConfig } from '../config.js';
-import { IN_FLIGHT_MS, type AnswerInProgress, type ConversationStore, type InProgress, type StoredAnswer, type StoredConversation, type StoredResponse } from './store.js';
+import { IN_FLIGHT_MS, type AnswerInProgress, type ConversationStore, type Failed, type InProgress, type StoredAnswer, type StoredConversation, type StoredResponse } from './store.js';
 
 interface Entry {
   owner: string;
   expiresAt: number;
-  messages: readonly Message[];
+  /** Undefined for a response whose stream failed: there is no answer to continue from. */
+  messages: readonly Message[] | undefined;
   residency: string | undefined;
   answer: StoredAnswer;
   /** About how much memory it holds (`roughBytes`), counted against `maxBytes`. */
@@ -79,16 +80,7 @@ export class MemoryConversationStore implements ConversationStore {
   }
 
   save(id: string, owner: string, stored: StoredResponse): Promise<void> {
-    this.sweep();
-    this.drop(id);
-    const { messages, residency, response, inputItems } = stored;
-    const bytes = roughBytes(messages) + response.length + inputItems.length;
-    // Kept, it would push out everything else and still not fit.
-    if (bytes > this.limits.maxBytes) return Promise.reject(new Error(`the response holds about ${bytes} bytes, more than responses.store.max_memory_bytes`));
-    this.entries.set(id, { owner, expiresAt: this.now() + this.limits.retentionMs, messages, residency, answer: { response, inputItems }, bytes });
-    this.bytes += bytes;
-    this.trim();
-    return Promise.resolve();
+    return this.keep(id, owner, stored.messages, stored.residency, { response: stored.response, inputItems: stored.inputItems });
   }
 
   begin(id: string, owner: string, begun: StoredAnswer): Promise<void> {
@@ -103,11 +95,14 @@ export class MemoryConversationStore implements ConversationStore {
   }
 
   async finish(id: string, owner: string, stored: StoredResponse): Promise<boolean> {
-    const mark = this.marks.get(id);
-    if (mark?.owner !== owner) return false;
-    this.marks.delete(id);
-    if (mark.begun === undefined || mark.expiresAt <= this.now()) return false;
+    if (!this.takeMark(id, owner)) return false;
     await this.save(id, owner, stored);
+    return true;
+  }
+
+  async fail(id: string, owner: string, failed: StoredAnswer): Promise<boolean> {
+    if (!this.takeMark(id, owner)) return false;
+    await this.keep(id, owner, undefined, undefined, failed);
     return true;
   }
 
@@ -116,9 +111,9 @@ export class MemoryConversationStore implements ConversationStore {
     return Promise.resolve();
   }
 
-  load(id: string, owner: string): Promise<StoredConversation | InProgress | undefined> {
+  load(id: string, owner: string): Promise<StoredConversation | InProgress | Failed | undefined> {
     const e = this.live(id, owner);
-    if (e) return Promise.resolve({ messages: [...e.messages], residency: e.residency });
+    if (e) return Promise.resolve(e.messages === undefined ? { failed: true } : { messages: [...e.messages], residency: e.residency });
     return Promise.resolve(this.streaming(id, owner) === undefined ? undefined : { inProgress: true });
   }
 
@@ -145,6 +140,28 @@ export class MemoryConversationStore implements ConversationStore {
   /** About how many bytes the stored responses hold (`roughBytes`). */
   get heldBytes(): number {
     return this.bytes;
+  }
+
+  /** Keeps an answer (and its conversation, undefined for a failed one) until the retention ends, within the caps. */
+  private keep(id: string, owner: string, messages: readonly Message[] | undefined, residency: string | undefined, answer: StoredAnswer): Promise<void> {
+    this.sweep();
+    this.drop(id);
+    const { response, inputItems } = answer;
+    const bytes = (messages === undefined ? 0 : roughBytes(messages)) + response.length + inputItems.length;
+    // Kept, it would push out everything else and still not fit.
+    if (bytes > this.limits.maxBytes) return Promise.reject(new Error(`the response holds about ${bytes} bytes, more than responses.store.max_memory_bytes`));
+    this.entries.set(id, { owner, expiresAt: this.now() + this.limits.retentionMs, messages, residency, answer: { response, inputItems }, bytes });
+    this.bytes += bytes;
+    this.trim();
+    return Promise.resolve();
+  }
+
+  /** Takes `owner`'s mark of `id` off; true when its stream may still be kept (not deleted meanwhile, not expired). */
+  private takeMark(id: string, owner: string): boolean {
+    const mark = this.marks.get(id);
+    if (mark?.owner !== owner) return false;
+    this.marks.delete(id);
+    return mark.begun !== undefined && mark.expiresAt > this.now();
   }
 
   private live(id: string, owner: string): Entry | undefined {

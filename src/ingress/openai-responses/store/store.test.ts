@@ -126,6 +126,40 @@ function conversationSuite(name: string, open: (now: () => number) => Promise<Co
       expect(await store.finish('resp_s3', 'one', saved('late'))).toBe(false);
     });
 
+    it('keeps a stream that failed as failed: read back with its input items to its own key, never continued, deleted as a stored one is', async () => {
+      const failed = { ...underWay('resp_f1'), response: JSON.stringify({ id: 'resp_f1', status: 'failed', error: { code: 'server_error', message: 'Upstream failed.' } }) };
+      await store.begin('resp_f1', 'one', underWay('resp_f1'));
+      expect(await store.fail('resp_f1', 'two', failed)).toBe(false);
+      expect(await store.fail('resp_f1', 'one', failed)).toBe(true);
+      expect(await store.answered('resp_f1', 'one')).toEqual(failed);
+      expect(await store.load('resp_f1', 'one')).toEqual({ failed: true });
+      expect(await store.answered('resp_f1', 'two')).toBeUndefined();
+      expect(await store.load('resp_f1', 'two')).toBeUndefined();
+      // Its mark is gone: a later save of the stream, or a client that left, changes nothing.
+      expect(await store.finish('resp_f1', 'one', saved('late'))).toBe(false);
+      await store.abandon('resp_f1', 'one');
+      expect(await store.answered('resp_f1', 'one')).toEqual(failed);
+      expect(await store.delete('resp_f1', 'two')).toBe(false);
+      expect(await store.delete('resp_f1', 'one')).toBe(true);
+      expect(await store.answered('resp_f1', 'one')).toBeUndefined();
+      expect(await store.load('resp_f1', 'one')).toBeUndefined();
+      expect(await store.delete('resp_f1', 'one')).toBe(false);
+    });
+
+    it('keeps nothing of a stream deleted while it streamed that then failed, and forgets a failed one once its retention has passed', async () => {
+      await store.begin('resp_f2', 'one', underWay('resp_f2'));
+      expect(await store.delete('resp_f2', 'one')).toBe(true);
+      expect(await store.fail('resp_f2', 'one', underWay('resp_f2'))).toBe(false);
+      expect(await store.answered('resp_f2', 'one')).toBeUndefined();
+      expect(await store.load('resp_f2', 'one')).toBeUndefined();
+      await store.begin('resp_f3', 'one', underWay('resp_f3'));
+      expect(await store.fail('resp_f3', 'one', underWay('resp_f3'))).toBe(true);
+      clock += 24 * HOUR;
+      expect(await store.answered('resp_f3', 'one')).toBeUndefined();
+      expect(await store.load('resp_f3', 'one')).toBeUndefined();
+      expect(await store.delete('resp_f3', 'one')).toBe(false);
+    });
+
     it('lets a mark a dead process left expire after a day, tombstone or not', async () => {
       await store.begin('resp_s4', 'one', underWay('resp_s4'));
       await store.begin('resp_s5', 'one', underWay('resp_s5'));

@@ -31,6 +31,11 @@ export interface InProgress {
   inProgress: true;
 }
 
+/** A response whose stream failed, as `load` finds it: kept to be read back, with no conversation to continue. */
+export interface Failed {
+  failed: true;
+}
+
 /**
  * The same as `answered` finds it: its Response object (status `in_progress`, JSON) and its input items
  * as `begin` was given them (no input items in a mark an older build began).
@@ -64,10 +69,19 @@ export interface ConversationStore {
   begin(id: string, owner: string, begun: StoredAnswer): Promise<void>;
   /** Keeps a begun response as `save` does, unless it was deleted meanwhile: then false, and nothing is kept. */
   finish(id: string, owner: string, stored: StoredResponse): Promise<boolean>;
-  /** Clears a begun response's mark (or tombstone): its stream failed or its client left, so nothing will be saved. */
+  /**
+   * Keeps a begun response whose stream failed, as `finish` would (not if deleted meanwhile: false):
+   * `failed` is its failed Response object and its input items, which reads give back; `load` finds it
+   * `Failed`, for it has no answer to continue from.
+   */
+  fail(id: string, owner: string, failed: StoredAnswer): Promise<boolean>;
+  /** Clears a begun response's mark (or tombstone): its client left, so nothing will be saved. */
   abandon(id: string, owner: string): Promise<void>;
-  /** The conversation of `id`, in progress while it streams, or undefined when it is unknown, expired, deleted or another owner's. */
-  load(id: string, owner: string): Promise<StoredConversation | InProgress | undefined>;
+  /**
+   * The conversation of `id`, in progress while it streams, failed when its stream failed, or undefined
+   * when it is unknown, expired, deleted or another owner's.
+   */
+  load(id: string, owner: string): Promise<StoredConversation | InProgress | Failed | undefined>;
   /**
    * The answer of `id`, or its in-progress Response while it streams; undefined as for `load`, and for
    * a response (or a mark) an older gateway stored without it.

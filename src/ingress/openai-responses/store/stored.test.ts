@@ -95,7 +95,7 @@ describe('an app closing its stored conversations', () => {
   it('waits for the saves, reads and deletes already begun before it settles', async () => {
     const held: Array<() => void> = [];
     const hold = <T>(value: T): Promise<T> => new Promise((resolve) => held.push(() => resolve(value)));
-    const store = { save: () => hold(undefined), begin: () => hold(undefined), finish: () => hold(true), abandon: () => hold(undefined), load: () => hold({ messages: CANONICAL, residency: undefined }), answered: () => hold(ANSWER), delete: () => hold(true) };
+    const store = { save: () => hold(undefined), begin: () => hold(undefined), finish: () => hold(true), fail: () => hold(true), abandon: () => hold(undefined), load: () => hold({ messages: CANONICAL, residency: undefined }), answered: () => hold(ANSWER), delete: () => hold(true) };
     const conversations = new Conversations(store, silentLogger);
     void conversations.save('resp_1', 'k', { messages: CANONICAL, residency: undefined, ...ANSWER });
     const read = conversations.history('resp_0', 'k');
