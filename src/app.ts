@@ -123,7 +123,7 @@ async function buildApp(config: GatewayConfig, options: AppOptions): Promise<App
   const limits = await openRateLimiter(config, logger, Date.now, options.rateLimitState, governance.keys?.rateLimitRules);
   const redisUrl = config.state.redis_url?.reveal();
   const responseCache =
-    config.cache.store === 'redis' && redisUrl ? new (await import('./cache/redis-store.js')).RedisResponseCache({ url: redisUrl, prefix: config.state.key_prefix }) : undefined;
+    config.cache.store === 'redis' && redisUrl ? new (await import('./cache/redis-store.js')).RedisResponseCache({ url: redisUrl, prefix: config.state.key_prefix, maxEntryBytes: config.cache.max_entry_bytes }) : undefined;
   const observers = [ledger.observer];
   if (observability.observer) observers.push(observability.observer);
   if (limits) observers.push(limits.limiter);

@@ -4,7 +4,7 @@ import { makeUsage, type ChatRequest, type StreamPart, type Warning } from '../c
 import { createGateway, type GatewayOptions } from '../gateway/gateway.js';
 import type { ConfigInput } from '../config/schema.js';
 import { FakeClock, FakeProvider, failure, rawDeployment } from '../routing/testing/fakes.js';
-import { cacheKey } from './key.js';
+import { cacheKey, type CacheTarget } from './key.js';
 import { MemoryResponseCache, isCachedAnswer } from './store.js';
 import { replay } from './replay.js';
 import { answer, answerText, userRequest, userText } from '../testing/canonical.js';
@@ -150,15 +150,30 @@ describe('the response cache', () => {
 });
 
 describe('cache keys and the memory LRU', () => {
+  const G: CacheTarget = { group: 'g', deployment: undefined, residency: undefined };
+
   it('hash field order alike and leave absent fields out', () => {
-    const a = cacheKey({ model: 'm', messages: [userText('x')], temperature: 0, topP: undefined }, 'g', 's');
-    const b = cacheKey({ temperature: 0, messages: [{ content: [{ text: 'x', type: 'text' }], role: 'user' }], model: 'm' }, 'g', 's');
+    const a = cacheKey({ model: 'm', messages: [userText('x')], temperature: 0, topP: undefined }, G, 's', 'f');
+    const b = cacheKey({ temperature: 0, messages: [{ content: [{ text: 'x', type: 'text' }], role: 'user' }], model: 'm' }, G, 's', 'f');
     expect(a).toBe(b);
-    expect(cacheKey({ model: 'm', messages: [] }, 'g', 'other')).not.toBe(cacheKey({ model: 'm', messages: [] }, 'g', 's'));
+    expect(cacheKey({ model: 'm', messages: [] }, G, 'other', 'f')).not.toBe(cacheKey({ model: 'm', messages: [] }, G, 's', 'f'));
+  });
+
+  it('tell apart targets whose names hold the characters that once joined them', () => {
+    const ask: ChatRequest = { model: 'm', messages: [] };
+    const keyOf = (group: string | undefined, deployment: string | undefined, residency: string | undefined): string => cacheKey(ask, { group, deployment, residency }, 's', 'f');
+    // Group `a@b` for everyone is not group `a` for a caller bound to `b`; group `a/b` is not `a` pinned to `b`.
+    expect(keyOf('a@b', undefined, undefined)).not.toBe(keyOf('a', undefined, 'b'));
+    expect(keyOf('a/b', undefined, undefined)).not.toBe(keyOf('a', 'b', undefined));
+    expect(keyOf(undefined, 'b', undefined)).not.toBe(keyOf('', 'b', undefined));
+  });
+
+  it("tell apart one request under two fingerprints of its route's config", () => {
+    expect(cacheKey({ model: 'm', messages: [] }, G, 's', 'before-reload')).not.toBe(cacheKey({ model: 'm', messages: [] }, G, 's', 'after-reload'));
   });
 
   it('tell apart requests that differ in reasoning, provider options or passthrough fields', () => {
-    const key = (over: Partial<ChatRequest>): string => cacheKey(userRequest('m', 'x', over), 'g', 's');
+    const key = (over: Partial<ChatRequest>): string => cacheKey(userRequest('m', 'x', over), G, 's', 'f');
     const keys = [
       key({}),
       key({ reasoning: { enabled: true, effort: 'low' } }),
@@ -172,7 +187,7 @@ describe('cache keys and the memory LRU', () => {
   });
 
   it('drops the least recently used answer past max_entries', async () => {
-    const lru = new MemoryResponseCache(2, () => 0);
+    const lru = new MemoryResponseCache({ max_entries: 2, max_bytes: 1_000_000, max_entry_bytes: 100_000 }, () => 0);
     const entry = { response: answer('x'), deployment: 'a', provider: 'p', model: 'm', region: undefined };
     await lru.set('a', entry, 1000);
     await lru.set('b', entry, 1000);

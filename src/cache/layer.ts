@@ -1,7 +1,9 @@
+import type { GatewayConfig } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import type { ChatRequest, ChatResponse } from '../core/types.js';
 import { DEFAULT_GROUP_CACHE, type GroupCacheConfig } from './config.js';
-import { cacheKey, cacheScope } from './key.js';
+import { cacheKey, cacheScope, type CacheTarget } from './key.js';
+import { RouteFingerprints } from './route-fingerprint.js';
 import type { CachedAnswer, ResponseCacheStore } from './store.js';
 import { errorMessage } from '../core/error-trace.js';
 
@@ -36,17 +38,22 @@ export function cachePolicy(request: ChatRequest, group: GroupCacheConfig | unde
 /** Exact-match answer cache in front of the upstreams; a store that fails is a miss, never an error. */
 export class ResponseCache {
   private warned = false;
+  private readonly routes: RouteFingerprints;
 
+  /** `config`: the one the gateway runs, whose routes' fingerprints every key carries (worked out here, once). */
   constructor(
     private readonly store: ResponseCacheStore,
     private readonly logger: Logger,
-  ) {}
+    config: Pick<GatewayConfig, 'deployments' | 'groups'>,
+  ) {
+    this.routes = new RouteFingerprints(config);
+  }
 
   /** Looks a request up; undefined (no promise, nothing hashed) when it does not use the cache at all. */
-  lookup(request: ChatRequest, target: string, tags: Readonly<Record<string, string>>, group: GroupCacheConfig | undefined, opts: CacheRequestOptions): Promise<CacheLookup> | undefined {
+  lookup(request: ChatRequest, target: CacheTarget, tags: Readonly<Record<string, string>>, group: GroupCacheConfig | undefined, opts: CacheRequestOptions): Promise<CacheLookup> | undefined {
     const policy = cachePolicy(request, group, opts);
     if (!policy) return undefined;
-    const key = cacheKey(request, target, cacheScope(tags));
+    const key = cacheKey(request, target, cacheScope(tags), this.routes.of(target.group, target.deployment));
     return this.store.get(key).then(
       (hit) => ({ key, ttlMs: policy.ttl_ms, hit }),
       (err: unknown) => ({ key, ttlMs: policy.ttl_ms, hit: this.failed(err) }),

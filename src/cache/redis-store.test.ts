@@ -1,11 +1,17 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import type { ChatRequest } from '../core/types.js';
-import { answerText, userRequest } from '../testing/canonical.js';
+import { answer, answerText, userRequest } from '../testing/canonical.js';
 import { createGateway } from '../gateway/gateway.js';
 import { FakeProvider, rawDeployment } from '../routing/testing/fakes.js';
+import { createApp, type App } from '../app.js';
+import { resolveConfig } from '../config/load.js';
+import type { ConfigInput, GatewayConfig } from '../config/schema.js';
+import { silentLogger } from '../core/logger.js';
+import { AppHolder } from '../ops/reload.js';
 import { RedisResponseCache } from './redis-store.js';
 import { cacheKey } from './key.js';
+import { RouteFingerprints } from './route-fingerprint.js';
 import { StallingProxy } from '../state/testing/stalling-proxy.js';
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -42,6 +48,16 @@ if (REDIS_URL) {
       await Promise.all(replicas.map((g) => g.close()));
     });
 
+    it('does not store an answer past max_entry_bytes (every hit would read it whole)', async () => {
+      const store = new RedisResponseCache({ url: REDIS_URL, prefix, maxEntryBytes: 2_000 });
+      const by = { deployment: 'a', provider: 'p', model: 'm', region: undefined };
+      await store.set('small', { response: answer('short'), ...by }, 60_000);
+      await store.set('large', { response: answer('x'.repeat(2_000)), ...by }, 60_000);
+      expect(await admin.exists(`${prefix}cache:small`)).toBe(1);
+      expect(await admin.exists(`${prefix}cache:large`)).toBe(0);
+      await store.close();
+    });
+
     it('treats an entry of an older shape, or one that is not JSON, as a miss', async () => {
       const store = new RedisResponseCache({ url: REDIS_URL, prefix });
       const old = { response: { id: 'r', model: 'm', created: 0, message: { role: 'assistant', content: 'x' }, finishReason: 'stop', usage: {} }, deployment: 'a', provider: 'p', model: 'm' };
@@ -49,16 +65,45 @@ if (REDIS_URL) {
       await admin.set(`${prefix}cache:garbled`, '{"response":', 'PX', 60_000);
       expect(await store.get('old')).toBeUndefined();
       expect(await store.get('garbled')).toBeUndefined();
-      const gateway = createGateway(
-        { deployments: [rawDeployment('a')], groups: [{ name: 'chat', deployments: ['a'], cache: { enabled: true } }] },
-        { createProvider: () => new FakeProvider('a'), responseCache: store },
-      );
+      const config: ConfigInput = { deployments: [rawDeployment('a')], groups: [{ name: 'chat', deployments: ['a'], cache: { enabled: true } }] };
+      const gateway = createGateway(config, { createProvider: () => new FakeProvider('a'), responseCache: store });
       // An old entry under the very key the request hashes to is a miss (and is overwritten), not a failure.
-      await admin.set(`${prefix}cache:${cacheKey(ask, 'chat', '*')}`, JSON.stringify(old), 'PX', 60_000);
+      const key = cacheKey(ask, { group: 'chat', deployment: undefined, residency: undefined }, '*', new RouteFingerprints(resolveConfig(config)).of('chat', undefined));
+      await admin.set(`${prefix}cache:${key}`, JSON.stringify(old), 'PX', 60_000);
       expect((await gateway.chat(ask)).cache).toBe('miss');
-      for (let i = 0; i < 50 && (await store.get(cacheKey(ask, 'chat', '*'))) === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 50 && (await store.get(key)) === undefined; i++) await new Promise((r) => setTimeout(r, 10));
       expect((await gateway.chat(ask)).cache).toBe('hit');
       await gateway.close();
+    });
+
+    it("after a reload that points the group at another model, misses what the old model's answers left in Redis; after one that changes only the log level, hits", async () => {
+      const served = (model: string, level: GatewayConfig['logging']['level']): GatewayConfig =>
+        resolveConfig({
+          deployments: [rawDeployment('a', { model })],
+          groups: [{ name: 'chat', deployments: ['a'], cache: { enabled: true, ttl_ms: 60_000 } }],
+          cache: { store: 'redis' },
+          state: { redis_url: REDIS_URL, key_prefix: `${prefix}reload:` },
+          ledger: { enabled: false },
+          logging: { level },
+        });
+      let file = served('gpt-4o-mini', 'info');
+      // serve's reload: the file read again, a new app built from it (and its own Redis connection).
+      const build = (c: GatewayConfig): Promise<App> => createApp(c, { createProvider: (d) => Object.assign(new FakeProvider(d.id), { answer: () => answer(`from ${d.model}`) }) });
+      const holder = new AppHolder(await build(file), { load: () => file, build, logger: silentLogger, retireAfterMs: 1_000 });
+      const chat = () => holder.current.gateway.chat(ask, { tags: { team: 't' } });
+
+      expect((await chat()).cache).toBe('miss');
+      await vi.waitFor(async () => expect((await chat()).cache).toBe('hit'));
+      file = served('gpt-4o-mini', 'debug');
+      await holder.reload();
+      expect((await chat()).cache).toBe('hit');
+      file = served('gpt-4o', 'debug');
+      await holder.reload();
+      const fresh = await chat();
+      expect([fresh.cache, answerText(fresh.response)]).toEqual(['miss', 'from gpt-4o']);
+      await vi.waitFor(async () => expect((await chat()).cache).toBe('hit'));
+      expect(answerText((await chat()).response)).toBe('from gpt-4o');
+      await holder.close();
     });
 
     it('a Redis that stops answering without closing its connection is a miss within well under a second, and hits again once it answers', async () => {

@@ -6,12 +6,15 @@ import { isCachedAnswer, type CachedAnswer, type ResponseCacheStore } from './st
 export class RedisResponseCache implements ResponseCacheStore {
   private readonly conn: FailOpenRedis;
   private readonly prefix: string;
+  private readonly maxEntryBytes: number;
 
-  constructor(o: { url?: string; client?: Redis; prefix?: string; commandTimeoutMs?: number }) {
+  /** `maxEntryBytes`: `cache.max_entry_bytes`; a longer answer is not stored (one value read in full on every hit). */
+  constructor(o: { url?: string; client?: Redis; prefix?: string; commandTimeoutMs?: number; maxEntryBytes?: number }) {
     // A cache that is slow to answer is worse than a miss: while Redis is known to be down, or past the
     // command timeout, every request misses at once (the cache layer logs the outage once).
     this.conn = new FailOpenRedis(o, 'response cache');
     this.prefix = `${o.prefix ?? ''}cache:`;
+    this.maxEntryBytes = o.maxEntryBytes ?? Number.POSITIVE_INFINITY;
   }
 
   async get(key: string): Promise<CachedAnswer | undefined> {
@@ -23,7 +26,9 @@ export class RedisResponseCache implements ResponseCacheStore {
   }
 
   async set(key: string, answer: CachedAnswer, ttlMs: number): Promise<void> {
-    await this.conn.call((redis) => redis.set(this.prefix + key, JSON.stringify(answer), 'PX', ttlMs));
+    const json = JSON.stringify(answer);
+    if (key.length + json.length > this.maxEntryBytes) return;
+    await this.conn.call((redis) => redis.set(this.prefix + key, json, 'PX', ttlMs));
   }
 
   close(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { ChatResponse } from '../core/types.js';
+import type { MemoryCacheLimits } from './config.js';
 
 /** A cached answer and who first gave it (for the ledger's saved cost and the served-by headers). */
 export interface CachedAnswer {
@@ -32,12 +33,23 @@ export interface ResponseCacheStore {
   close(): Promise<void>;
 }
 
-/** An LRU of answers in memory with a TTL per entry (a Map's insertion order is its recency order). */
+interface Entry {
+  answer: CachedAnswer;
+  expiresAt: number;
+  /** What it counts against `max_bytes`: its key's and its JSON's length. */
+  bytes: number;
+}
+
+/**
+ * An LRU of answers in memory with a TTL per entry (a Map's insertion order is its recency order),
+ * bounded by count and by bytes: the least recently used go first until both hold.
+ */
 export class MemoryResponseCache implements ResponseCacheStore {
-  private readonly entries = new Map<string, { answer: CachedAnswer; expiresAt: number }>();
+  private readonly entries = new Map<string, Entry>();
+  private held = 0;
 
   constructor(
-    private readonly maxEntries: number,
+    private readonly limits: MemoryCacheLimits,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -45,22 +57,53 @@ export class MemoryResponseCache implements ResponseCacheStore {
     const e = this.entries.get(key);
     if (!e) return undefined;
     this.entries.delete(key);
-    if (e.expiresAt <= this.now()) return undefined;
+    if (e.expiresAt <= this.now()) {
+      this.held -= e.bytes;
+      return undefined;
+    }
     this.entries.set(key, e);
     return e.answer;
   }
 
   async set(key: string, answer: CachedAnswer, ttlMs: number): Promise<void> {
-    this.entries.delete(key);
-    this.entries.set(key, { answer, expiresAt: this.now() + ttlMs });
-    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.remove(key);
+    // Never more than max_bytes (which the schema holds max_entry_bytes to for this store): the new entry is never the one dropped.
+    const cap = Math.min(this.limits.max_entry_bytes, this.limits.max_bytes);
+    const bytes = entryBytes(key, answer, cap);
+    if (bytes > cap) return;
+    this.entries.set(key, { answer, expiresAt: this.now() + ttlMs, bytes });
+    this.held += bytes;
+    while (this.entries.size > this.limits.max_entries || this.held > this.limits.max_bytes) this.remove(this.entries.keys().next().value as string);
   }
 
   get size(): number {
     return this.entries.size;
   }
 
+  /** About how many bytes the answers held take (their keys' and JSON's length). */
+  get bytes(): number {
+    return this.held;
+  }
+
   async close(): Promise<void> {
     this.entries.clear();
+    this.held = 0;
   }
+
+  private remove(key: string): void {
+    const e = this.entries.get(key);
+    if (!e) return;
+    this.entries.delete(key);
+    this.held -= e.bytes;
+  }
+}
+
+/**
+ * An entry's size: its JSON's length, what Redis would hold of it. An answer whose content strings
+ * alone pass `cap` is over it without serialising megabytes only to throw them away.
+ */
+function entryBytes(key: string, answer: CachedAnswer, cap: number): number {
+  let least = key.length;
+  for (const p of answer.response.content) least += p.type === 'text' || p.type === 'reasoning' ? p.text.length : p.type === 'tool-call' ? p.arguments.length : p.data.length;
+  return least > cap ? least : key.length + JSON.stringify(answer).length;
 }

@@ -37,7 +37,7 @@ export interface GatewayOptions {
   stateStore?: StateStore;
   /** Supplies providers in-process (custom models, tests); deployments it returns undefined for use the registry. */
   createProvider?: (deployment: DeploymentConfig) => Provider | undefined;
-  /** Where cached answers live (Redis across replicas); an in-process LRU of `cache.max_entries` when absent. */
+  /** Where cached answers live (Redis across replicas); an in-process LRU bounded by `cache.max_entries` and `cache.max_bytes` when absent. */
   responseCache?: ResponseCacheStore;
 }
 

@@ -21,11 +21,9 @@ export class GatewayCache {
   ) {}
 
   lookup(request: ChatRequest, plan: RoutePlan, tags: Readonly<Record<string, string>>, opts: CacheRequestOptions & { residency?: string }): Promise<CacheLookup> | undefined {
-    // A pinned deployment is part of what was asked for; otherwise the group is. So is a residency: an
-    // answer made in the US must never be a hit for a caller bound to the EU (the same group and team).
-    const asked = plan.pinned || !plan.group ? `${plan.group?.config.name ?? ''}/${plan.deployments[0]?.id ?? ''}` : plan.group.config.name;
-    const target = opts.residency === undefined ? asked : `${asked}@${opts.residency}`;
-    return this.cache.lookup(request, target, tags, plan.group?.config.cache, opts);
+    // A pinned deployment is part of what was asked for; otherwise the group is.
+    const deployment = plan.pinned || !plan.group ? plan.deployments[0]?.id : undefined;
+    return this.cache.lookup(request, { group: plan.group?.config.name, deployment, residency: opts.residency }, tags, plan.group?.config.cache, opts);
   }
 
   /**

@@ -92,7 +92,7 @@ class GatewayRuntime implements Gateway {
       logger,
     };
     this.streamTimeoutMs = Math.min(routing.attempt_timeout_ms, routing.ttft_timeout_ms);
-    this.responseCache = new ResponseCache(options.responseCache ?? new MemoryResponseCache(config.cache.max_entries, () => clock.now()), logger);
+    this.responseCache = new ResponseCache(options.responseCache ?? new MemoryResponseCache(config.cache, () => clock.now()), logger, config);
     this.caching = new GatewayCache(this.responseCache, this.reporter, engine.deployments, clock);
     this.streams = { policy: this.policy, reporter: this.reporter, clock, logger, idleTimeoutMs: routing.stream_idle_timeout_ms, maxStreamMs: routing.stream_max_ms };
     engine.sync?.start();
