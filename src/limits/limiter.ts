@@ -1,6 +1,7 @@
 import { GatewayError } from '../core/errors.js';
 import type { AdmissionControl, AdmissionRequest, AdmissionTicket, AttemptObserver, AttemptRecord } from '../core/events.js';
-import { HeldWrites, type ReservedPart } from '../core/held-writes.js';
+import { HeldWrites } from '../core/held-writes.js';
+import type { OwnedPart } from '../state/owner-lease.js';
 import type { Logger } from '../core/logger.js';
 import type { RateLimitRule } from './config.js';
 import { countersFor, type LimitRef } from './counters.js';
@@ -27,6 +28,8 @@ interface Reservation {
   remaining: number;
   /** Each counter's `since` when reserved: only that incarnation of it holds the reservation. */
   since: number[];
+  /** The replica's Redis lease it is recorded under (`OwnedPart`). */
+  owner: string | undefined;
 }
 
 const NONE: AdmissionTicket = { release: () => undefined };
@@ -73,7 +76,7 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
     }
     const headers = rateLimitHeaders(refs, result.figures, now);
     if (!result.ok) throw refusal(refs[result.refused] as LimitRef, result.by, request.tags, headers, now);
-    const reservation: Reservation = { refs, remaining: tokens, since: result.since };
+    const reservation: Reservation = { refs, remaining: tokens, since: result.since, owner: result.owner };
     this.reservations.set(request.requestId, reservation);
     let released = false;
     return {
@@ -82,8 +85,8 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
         if (released) return;
         released = true;
         if (this.reservations.get(request.requestId) === reservation) this.reservations.delete(request.requestId);
-        const { remaining, since } = reservation;
-        if (remaining > 0) this.writes.write(() => this.o.state.release(refs, { amount: remaining, since }));
+        const { remaining, since, owner } = reservation;
+        if (remaining > 0) this.writes.write(() => this.o.state.release(refs, { amount: remaining, since, owner }));
       },
     };
   }
@@ -96,9 +99,9 @@ export class RateLimiter implements AdmissionControl, AttemptObserver {
     const reservation = this.reservations.get(record.requestId);
     const refs = reservation?.refs ?? this.countersFor(record.tags, record.group, record.startedAt);
     if (refs.length === 0) return;
-    let fromReserved: ReservedPart | undefined;
+    let fromReserved: OwnedPart | undefined;
     if (reservation) {
-      fromReserved = { amount: Math.min(used, reservation.remaining), since: reservation.since };
+      fromReserved = { amount: Math.min(used, reservation.remaining), since: reservation.since, owner: reservation.owner };
       reservation.remaining -= fromReserved.amount;
     }
     this.writes.write(() => this.o.state.settle(refs, used, fromReserved));

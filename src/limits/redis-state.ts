@@ -1,4 +1,4 @@
-import type { ReservedPart } from '../core/held-writes.js';
+import { OwnerLease, type LeaseOptions, type OwnedPart } from '../state/owner-lease.js';
 import { RedisCounters, type RedisCountersOptions } from '../state/redis-client.js';
 import type { LimitRef } from './counters.js';
 import { ADJUST, TAKE } from './redis-scripts.js';
@@ -11,23 +11,28 @@ export interface RedisRateLimitStateOptions extends RedisCountersOptions {
   /** Key namespace, e.g. `switchyard:`. */
   prefix?: string;
   now?: () => number;
+  /** This replica's lease on its reservations (`state/owner-lease.ts`); defaults for production. */
+  lease?: LeaseOptions;
 }
 
 /**
  * Rate-limit counters shared by every replica through Redis: each check is one Lua script, atomic
  * over all the counters of a request. Keys carry the `{ratelimit}` hash tag so the multi-key scripts
- * also run on Redis Cluster.
+ * also run on Redis Cluster. Token reservations are recorded under this replica's lease (`OwnerLease`):
+ * a day window outlives a replica that dies, which gives back what it held once the lease expires.
  */
 export class RedisRateLimitState implements RateLimitState {
   private readonly counters: RedisCounters;
   private readonly prefix: string;
   private readonly now: () => number;
+  private readonly lease: OwnerLease;
 
   constructor(o: RedisRateLimitStateOptions) {
     // Limits fail open quickly rather than hold requests during an outage.
     this.counters = new RedisCounters(o, 'rate-limit state');
     this.prefix = o.prefix ?? '';
     this.now = o.now ?? Date.now;
+    this.lease = new OwnerLease(this.counters, `${this.prefix}{ratelimit}:lease:`, o.logger, 'rate-limit state', o.lease);
   }
 
   private keys(refs: readonly LimitRef[]): string[] {
@@ -35,29 +40,61 @@ export class RedisRateLimitState implements RateLimitState {
   }
 
   async take(refs: readonly LimitRef[], tokens: number, requests: 0 | 1 = 1): Promise<TakeResult> {
+    // A lapsed lease refused it before anything was taken: once more, under the new one.
+    const result = (await this.takeOnce(refs, tokens, requests)) ?? (await this.takeOnce(refs, tokens, requests));
+    if (!result) throw new Error('rate-limit state: a new Redis lease lapsed at once');
+    return result;
+  }
+
+  /** Undefined when the owner's lease had lapsed (a new owner is current then). */
+  private async takeOnce(refs: readonly LimitRef[], tokens: number, requests: 0 | 1): Promise<TakeResult | undefined> {
     const now = this.now();
-    const args = [String(tokens), String(requests), String(now)];
+    const owner = this.lease.reserving();
+    const args = [String(tokens), String(requests), String(now), ...this.lease.args(owner)];
     for (const r of refs) args.push(r.requestLimit === undefined ? '' : String(r.requestLimit), r.tokenLimit === undefined ? '' : String(r.tokenLimit), String(Math.max(1, r.resetAt + GRACE_MS - now)));
-    const reply = (await this.counters.run(TAKE, this.keys(refs), args)) as string[];
-    if (reply[0] === '1') return { ok: true, figures: pairs(reply, 1, refs.length), since: reply.slice(1 + 2 * refs.length).map(Number) };
+    const keys = this.keys(refs);
+    keys.push(this.lease.key(owner));
+    let reply: string[];
+    try {
+      reply = (await this.counters.run(TAKE, keys, args)) as string[];
+    } catch (err) {
+      this.lease.reserved(owner, 0, err);
+      throw err;
+    }
+    if (reply[0] === 'lease') {
+      this.lease.reserved(owner, 0, undefined, true);
+      return undefined;
+    }
+    const ok = reply[0] === '1';
+    this.lease.reserved(owner, ok ? tokens : 0);
+    if (ok) return { ok: true, figures: pairs(reply, 1, refs.length), since: reply.slice(1 + 2 * refs.length).map(Number), owner };
     return { ok: false, refused: Number(reply[1]), by: reply[2] === 'tokens' ? 'tokens' : 'requests', figures: pairs(reply, 3, refs.length) };
   }
 
-  async release(refs: readonly LimitRef[], reserved: ReservedPart): Promise<void> {
+  async release(refs: readonly LimitRef[], reserved: OwnedPart): Promise<void> {
     await this.adjust(refs, 0, reserved);
   }
 
-  async settle(refs: readonly LimitRef[], used: number, fromReserved: ReservedPart | undefined): Promise<void> {
+  async settle(refs: readonly LimitRef[], used: number, fromReserved: OwnedPart | undefined): Promise<void> {
     await this.adjust(refs, used, fromReserved);
   }
 
-  private adjust(refs: readonly LimitRef[], used: number, reserved: ReservedPart | undefined): Promise<unknown> {
-    const since = refs.map((_, i) => (reserved ? String(reserved.since[i]) : ''));
-    return this.counters.run(ADJUST, this.keys(refs), [String(used), String(reserved?.amount ?? 0), ...since]);
+  private async adjust(refs: readonly LimitRef[], used: number, reserved: OwnedPart | undefined): Promise<void> {
+    const args = [String(used), String(reserved?.amount ?? 0), reserved?.owner ?? ''];
+    for (let i = 0; i < refs.length; i += 1) args.push(reserved ? String(reserved.since[i]) : '');
+    try {
+      await this.counters.run(ADJUST, this.keys(refs), args);
+    } catch (err) {
+      this.lease.gaveBack(reserved, err);
+      throw err;
+    }
+    this.lease.gaveBack(reserved);
   }
 
-  close(): Promise<void> {
-    return this.counters.close();
+  /** Gives back what this replica still holds (its leases dropped), then closes the connection. */
+  async close(): Promise<void> {
+    await this.lease.close();
+    await this.counters.close();
   }
 }
 

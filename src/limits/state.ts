@@ -1,4 +1,4 @@
-import type { ReservedPart } from '../core/held-writes.js';
+import type { OwnedPart } from '../state/owner-lease.js';
 import type { LimitRef } from './counters.js';
 
 /** A counter's figures after a check: requests counted and tokens used or reserved in its window. */
@@ -8,8 +8,11 @@ export interface CounterFigures {
 }
 
 export type TakeResult =
-  /** `since`: when each counter was created, naming the incarnation that holds the reservation (`ReservedPart`). */
-  | { ok: true; figures: CounterFigures[]; since: number[] }
+  /**
+   * `since`: when each counter was created, naming the incarnation that holds the reservation
+   * (`ReservedPart`); `owner`: the replica's lease it is recorded under in Redis (`OwnedPart`).
+   */
+  | { ok: true; figures: CounterFigures[]; since: number[]; owner?: string }
   | { ok: false; refused: number; by: 'requests' | 'tokens'; figures: CounterFigures[] };
 
 /**
@@ -28,9 +31,9 @@ export interface RateLimitState {
    */
   take(refs: readonly LimitRef[], tokens: number, requests?: 0 | 1): Promise<TakeResult>;
   /** Returns an unused reservation to the counters that hold it. */
-  release(refs: readonly LimitRef[], reserved: ReservedPart): Promise<void>;
+  release(refs: readonly LimitRef[], reserved: OwnedPart): Promise<void>;
   /** Adds tokens used, turning `fromReserved` of a reservation into use on the counters that hold it. */
-  settle(refs: readonly LimitRef[], used: number, fromReserved: ReservedPart | undefined): Promise<void>;
+  settle(refs: readonly LimitRef[], used: number, fromReserved: OwnedPart | undefined): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -76,14 +79,14 @@ export class MemoryRateLimitState implements RateLimitState {
     return { ok: true, figures: counters.map(figures), since: counters.map((c) => c.since) };
   }
 
-  async release(refs: readonly LimitRef[], reserved: ReservedPart): Promise<void> {
+  async release(refs: readonly LimitRef[], reserved: OwnedPart): Promise<void> {
     refs.forEach((ref, i) => {
       const c = this.counters.get(ref.counter);
       if (c && c.since === reserved.since[i]) c.tokens = Math.max(0, c.tokens - reserved.amount);
     });
   }
 
-  async settle(refs: readonly LimitRef[], used: number, fromReserved: ReservedPart | undefined): Promise<void> {
+  async settle(refs: readonly LimitRef[], used: number, fromReserved: OwnedPart | undefined): Promise<void> {
     refs.forEach((ref, i) => {
       const c = this.counters.get(ref.counter);
       const back = fromReserved && c?.since === fromReserved.since[i] ? fromReserved.amount : 0;

@@ -131,8 +131,31 @@ export class FailOpenRedis {
     if (this.health.fail(err) && this.redis.status === 'ready') this.redis.disconnect(true);
   }
 
+  /** Closes the connection it made, within the command timeout (`quitWithin`). */
   async close(): Promise<void> {
-    if (this.owned) await this.redis.quit().catch(() => this.redis.disconnect());
+    if (this.owned) await quitWithin(this.redis, this.timeoutMs);
+  }
+}
+
+/**
+ * Closes a connection gracefully (QUIT, so the commands sent before it are answered first) within `ms`:
+ * a stalled Redis never answers a QUIT, and shutdown must not wait on it, so past the deadline, or at
+ * once when the connection is not ready, the socket is dropped.
+ */
+export async function quitWithin(redis: Redis, ms: number): Promise<void> {
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    const quit = await Promise.race([redis.quit().then(() => true, () => false), late]);
+    if (!quit) redis.disconnect();
+  } finally {
+    clearTimeout(timer);
   }
 }
 

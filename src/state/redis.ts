@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
-import { watchOutages } from './redis-client.js';
+import { COMMAND_TIMEOUT_MS, quitWithin, watchOutages } from './redis-client.js';
 import type { JsonObject, JsonValue } from '../core/types.js';
 import type { StateStore } from './store.js';
 
@@ -63,7 +63,8 @@ export class RedisStateStore implements StateStore {
     await this.redis.del(this.prefix + key);
   }
 
+  /** Closes the connection it made; a stalled Redis holds shutdown no longer than a command timeout. */
   async close(): Promise<void> {
-    if (this.owned) await this.redis.quit();
+    if (this.owned) await quitWithin(this.redis, COMMAND_TIMEOUT_MS);
   }
 }

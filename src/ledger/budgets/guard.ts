@@ -1,10 +1,11 @@
 import { GatewayError } from '../../core/errors.js';
 import type { AdmissionControl, AdmissionRequest, AdmissionTicket, AttemptRecord } from '../../core/events.js';
-import { HeldWrites, type ReservedPart } from '../../core/held-writes.js';
+import { HeldWrites } from '../../core/held-writes.js';
 import type { Logger } from '../../core/logger.js';
 import type { BudgetConfig, BudgetsConfig } from '../config.js';
 import { periodEnd, periodStart } from './period.js';
 import type { BudgetState, CounterRef, ReserveResult } from './state.js';
+import type { OwnedPart } from '../../state/owner-lease.js';
 import { errorMessage } from '../../core/error-trace.js';
 
 /** One budget counter's spend in the current period, for metrics. */
@@ -58,6 +59,8 @@ interface Reservation {
   remaining: number;
   /** Each counter's `since` when reserved: only that incarnation of it holds the reservation. */
   since: number[];
+  /** The replica's Redis lease it is recorded under (`OwnedPart`). */
+  owner: string | undefined;
 }
 
 /**
@@ -173,7 +176,7 @@ export class BudgetGuard implements AdmissionControl {
         retryAfterMs: Math.max(0, ref.expiresAt - now),
       });
     }
-    const reservation: Reservation = { refs, remaining: amount, since: result.since };
+    const reservation: Reservation = { refs, remaining: amount, since: result.since, owner: result.owner };
     this.reservations.set(request.requestId, reservation);
     let released = false;
     return {
@@ -181,8 +184,8 @@ export class BudgetGuard implements AdmissionControl {
         if (released) return;
         released = true;
         this.reservations.delete(request.requestId);
-        const { refs: held, remaining, since } = reservation;
-        if (remaining > 0) this.writes.write(() => this.o.state.release(held, { amount: remaining, since }));
+        const { refs: held, remaining, since, owner } = reservation;
+        if (remaining > 0) this.writes.write(() => this.o.state.release(held, { amount: remaining, since, owner }));
       },
     };
   }
@@ -193,9 +196,9 @@ export class BudgetGuard implements AdmissionControl {
     const reservation = this.reservations.get(attempt.requestId);
     let refs = reservation?.refs ?? this.countersFor(attempt.tags, attempt.startedAt);
     if (refs.length === 0) return;
-    let fromReserved: ReservedPart | undefined;
+    let fromReserved: OwnedPart | undefined;
     if (reservation) {
-      fromReserved = { amount: Math.min(cost, reservation.remaining), since: reservation.since };
+      fromReserved = { amount: Math.min(cost, reservation.remaining), since: reservation.since, owner: reservation.owner };
       reservation.remaining -= fromReserved.amount;
       // An attempt (a retry, a fallback) that started after a period the request was admitted in ended
       // is the next period's spend, as the ledger dates its row and a seed sums it: booked there, and

@@ -1,41 +1,50 @@
 import { script } from '../../state/lua-script.js';
+import { OWNER_LUA } from '../../state/owner-lease.js';
 
 /*
- * Counter keys are hashes {spent, reserved, since, seeded}; amounts go through HINCRBYFLOAT, so the
- * arithmetic is Redis's long double and never Lua's 14-digit tostring. Replies are strings, because
- * Redis truncates Lua numbers to integers. `since`, set once when a key is created, names its
- * incarnation: a key Redis lost and a replica created again has a later one, which holds none of the
- * reservations made before and whose seed holds the spend booked before.
+ * Counter keys are hashes {spent, reserved, since, seeded, o:<owner>...}; amounts go through
+ * HINCRBYFLOAT, so the arithmetic is Redis's long double and never Lua's 14-digit tostring. Replies are
+ * strings, because Redis truncates Lua numbers to integers. `since`, set once when a key is created,
+ * names its incarnation: a key Redis lost and a replica created again has a later one, which holds none
+ * of the reservations made before and whose seed holds the spend booked before. `o:<owner>` is what
+ * one replica's reservations hold of `reserved` (`state/owner-lease.ts`): a dead replica's part is taken
+ * back once its lease expires.
  */
 
 /**
- * KEYS: counters. ARGV: amount, now, then per key: hard limit ('' for none), ttl ms.
- * Reply: {1, each key's since..., unseeded indexes...} or {0, refused index, spent, reserved, unseeded indexes...}.
+ * KEYS: counters, then the owner's lease. ARGV: amount, now, owner, lease ms, '1' to create the lease,
+ * the leases' prefix, then per counter: hard limit ('' for none), ttl ms. A counter at its hard limit
+ * first takes back what owners whose lease expired hold, then decides.
+ * Reply: {'1', each counter's since..., unseeded indexes...}, {'0', refused index, spent, reserved,
+ * unseeded indexes...}, or {'lease'} when the owner's lease lapsed (nothing reserved).
  */
-export const RESERVE = script(`
+export const RESERVE = script(`${OWNER_LUA}
+local n = #KEYS - 1
+if not hold_lease(KEYS[#KEYS], ARGV[4], ARGV[5]) then return {'lease'} end
 local amount = ARGV[1]
 local unseeded = {}
-for i = 1, #KEYS do
+for i = 1, n do
   if redis.call('HEXISTS', KEYS[i], 'seeded') == 0 then unseeded[#unseeded + 1] = tostring(i - 1) end
 end
-for i = 1, #KEYS do
-  local hard = ARGV[1 + 2 * i]
+for i = 1, n do
+  local hard = ARGV[5 + 2 * i]
   if hard ~= '' then
     local v = redis.call('HMGET', KEYS[i], 'spent', 'reserved')
     local spent = tonumber(v[1] or '0') or 0
-    local reserved = tonumber(v[2] or '0') or 0
-    if spent + reserved >= tonumber(hard) then
-      local reply = {'0', tostring(i - 1), v[1] or '0', v[2] or '0'}
+    if spent + (tonumber(v[2] or '0') or 0) >= tonumber(hard) and spent + reclaim(KEYS[i], 'reserved', ARGV[6], 'HINCRBYFLOAT') >= tonumber(hard) then
+      local reply = {'0', tostring(i - 1), v[1] or '0', redis.call('HGET', KEYS[i], 'reserved') or '0'}
       for _, u in ipairs(unseeded) do reply[#reply + 1] = u end
       return reply
     end
   end
 end
+local field = 'o:' .. ARGV[3]
 local reply = {'1'}
-for i = 1, #KEYS do
+for i = 1, n do
   redis.call('HINCRBYFLOAT', KEYS[i], 'reserved', amount)
+  redis.call('HINCRBYFLOAT', KEYS[i], field, amount)
   redis.call('HSETNX', KEYS[i], 'since', ARGV[2])
-  redis.call('PEXPIRE', KEYS[i], ARGV[2 + 2 * i])
+  redis.call('PEXPIRE', KEYS[i], ARGV[6 + 2 * i])
   reply[#reply + 1] = redis.call('HGET', KEYS[i], 'since')
 end
 for _, u in ipairs(unseeded) do reply[#reply + 1] = u end
@@ -43,14 +52,16 @@ return reply
 `);
 
 /**
- * KEYS: counters. ARGV: amount, then per key the since it was reserved on. Takes it back only from the
- * incarnation that holds it, never driving `reserved` below zero; a missing counter stays missing.
+ * KEYS: counters. ARGV: amount, owner, then per key the since it was reserved on. Takes it back only
+ * from the incarnation that holds it, and only what the owner still holds there (none once a lapsed
+ * lease's holdings were taken back), never driving `reserved` below zero; a missing counter stays missing.
  */
-export const RELEASE = script(`
+export const RELEASE = script(`${OWNER_LUA}
 for i = 1, #KEYS do
   local since = redis.call('HGET', KEYS[i], 'since')
-  if since and tonumber(since) == tonumber(ARGV[1 + i]) then
-    local r = tonumber(redis.call('HINCRBYFLOAT', KEYS[i], 'reserved', '-' .. ARGV[1]))
+  if since and tonumber(since) == tonumber(ARGV[2 + i]) then
+    local take = take_held(KEYS[i], ARGV[2], ARGV[1], 'HINCRBYFLOAT')
+    local r = tonumber(redis.call('HINCRBYFLOAT', KEYS[i], 'reserved', '-' .. take))
     if r < 1e-12 then redis.call('HSET', KEYS[i], 'reserved', '0') end
   end
 end
@@ -58,13 +69,14 @@ return 1
 `);
 
 /**
- * KEYS: counters. ARGV: cost, fromReserved, bookedAt ('' but for a replayed settlement), then per key
- * the since it was reserved on ('' for none). Adds the cost unless the counter was created after it was
- * booked (its seed read it from the ledger); takes `fromReserved` only from the incarnation holding it.
+ * KEYS: counters. ARGV: cost, fromReserved, bookedAt ('' but for a replayed settlement), owner, then
+ * per key the since it was reserved on ('' for none). Adds the cost unless the counter was created after
+ * it was booked (its seed read it from the ledger); takes `fromReserved` only from the incarnation
+ * holding it, and only what the owner still holds there.
  * Reply: each counter's spend, '' for a missing counter (lost with a Redis restart: the cost is in the
  * ledger and reaches the counter when it is re-seeded).
  */
-export const SETTLE = script(`
+export const SETTLE = script(`${OWNER_LUA}
 local reply = {}
 local booked = tonumber(ARGV[3])
 for i = 1, #KEYS do
@@ -77,8 +89,9 @@ for i = 1, #KEYS do
     else
       reply[i] = redis.call('HGET', KEYS[i], 'spent') or '0'
     end
-    if tonumber(ARGV[2]) > 0 and since == tonumber(ARGV[3 + i]) then
-      local r = tonumber(redis.call('HINCRBYFLOAT', KEYS[i], 'reserved', '-' .. ARGV[2]))
+    if tonumber(ARGV[2]) > 0 and since == tonumber(ARGV[4 + i]) then
+      local take = take_held(KEYS[i], ARGV[4], ARGV[2], 'HINCRBYFLOAT')
+      local r = tonumber(redis.call('HINCRBYFLOAT', KEYS[i], 'reserved', '-' .. take))
       if r < 1e-12 then redis.call('HSET', KEYS[i], 'reserved', '0') end
     end
   end

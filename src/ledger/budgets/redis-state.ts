@@ -1,4 +1,4 @@
-import type { ReservedPart } from '../../core/held-writes.js';
+import { OwnerLease, type LeaseOptions, type OwnedPart } from '../../state/owner-lease.js';
 import { RedisCounters, type RedisCountersOptions } from '../../state/redis-client.js';
 import { RELEASE, RESERVE, SEED, SEED_STATUS, SETTLE, SPENT } from './redis-scripts.js';
 import type { BudgetState, CounterRef, ReserveResult, SeedStatus } from './state.js';
@@ -10,24 +10,30 @@ export interface RedisBudgetStateOptions extends RedisCountersOptions {
   /** Key namespace, e.g. `switchyard:`. */
   prefix?: string;
   now?: () => number;
+  /** This replica's lease on its reservations (`state/owner-lease.ts`); defaults for production. */
+  lease?: LeaseOptions;
 }
 
 /**
  * Budget counters shared by every replica through Redis. Each operation is one Lua script, atomic
  * over all the counters of a request, so concurrent reservations from several gateways cannot
  * overshoot a hard limit by more than one request's estimate. Keys carry the `{budget}` hash tag so
- * multi-counter scripts also run on Redis Cluster, and expire an hour after their period ends.
+ * multi-counter scripts also run on Redis Cluster, and expire an hour after their period ends. Each
+ * reservation is recorded under this replica's lease (`OwnerLease`), so a replica that dies gives back
+ * what it held once the lease expires, not when the period ends.
  */
 export class RedisBudgetState implements BudgetState {
   private readonly counters: RedisCounters;
   private readonly prefix: string;
   private readonly now: () => number;
+  private readonly lease: OwnerLease;
 
   constructor(o: RedisBudgetStateOptions) {
     // Budgets fail open quickly rather than hold requests during an outage.
     this.counters = new RedisCounters(o, 'budget state');
     this.prefix = o.prefix ?? '';
     this.now = o.now ?? Date.now;
+    this.lease = new OwnerLease(this.counters, `${this.prefix}{budget}:lease:`, o.logger, 'budget state', o.lease);
   }
 
   private key(ref: CounterRef): string {
@@ -39,20 +45,57 @@ export class RedisBudgetState implements BudgetState {
   }
 
   async reserve(refs: readonly CounterRef[], amount: number): Promise<ReserveResult> {
-    const args = [String(amount), String(this.now()), ...refs.flatMap((r) => [r.hardUsd === undefined ? '' : String(r.hardUsd), this.ttl(r)])];
-    const reply = (await this.counters.run(RESERVE, refs.map((r) => this.key(r)), args)) as string[];
-    if (reply[0] === '1') return { ok: true, since: reply.slice(1, 1 + refs.length).map(Number), unseeded: reply.slice(1 + refs.length).map(Number) };
+    // A lapsed lease refused it before anything was reserved: once more, under the new one.
+    const result = (await this.reserveOnce(refs, amount)) ?? (await this.reserveOnce(refs, amount));
+    if (!result) throw new Error('budget state: a new Redis lease lapsed at once');
+    return result;
+  }
+
+  /** Undefined when the owner's lease had lapsed (a new owner is current then). */
+  private async reserveOnce(refs: readonly CounterRef[], amount: number): Promise<ReserveResult | undefined> {
+    const owner = this.lease.reserving();
+    const args = [String(amount), String(this.now()), ...this.lease.args(owner)];
+    for (const r of refs) args.push(r.hardUsd === undefined ? '' : String(r.hardUsd), this.ttl(r));
+    const keys = refs.map((r) => this.key(r));
+    keys.push(this.lease.key(owner));
+    let reply: string[];
+    try {
+      reply = (await this.counters.run(RESERVE, keys, args)) as string[];
+    } catch (err) {
+      this.lease.reserved(owner, 0, err);
+      throw err;
+    }
+    if (reply[0] === 'lease') {
+      this.lease.reserved(owner, 0, undefined, true);
+      return undefined;
+    }
+    const ok = reply[0] === '1';
+    this.lease.reserved(owner, ok ? amount : 0);
+    if (ok) return { ok: true, since: reply.slice(1, 1 + refs.length).map(Number), unseeded: reply.slice(1 + refs.length).map(Number), owner };
     return { ok: false, refused: Number(reply[1]), spent: Number(reply[2]), reserved: Number(reply[3]), unseeded: reply.slice(4).map(Number) };
   }
 
-  async release(refs: readonly CounterRef[], reserved: ReservedPart): Promise<void> {
-    await this.counters.run(RELEASE, refs.map((r) => this.key(r)), [String(reserved.amount), ...reserved.since.map(String)]);
+  async release(refs: readonly CounterRef[], reserved: OwnedPart): Promise<void> {
+    try {
+      await this.counters.run(RELEASE, refs.map((r) => this.key(r)), [String(reserved.amount), reserved.owner ?? '', ...reserved.since.map(String)]);
+    } catch (err) {
+      this.lease.gaveBack(reserved, err);
+      throw err;
+    }
+    this.lease.gaveBack(reserved);
   }
 
-  async settle(refs: readonly CounterRef[], cost: number, fromReserved: ReservedPart | undefined, bookedAt?: number): Promise<Array<number | undefined>> {
-    const since = refs.map((_, i) => (fromReserved ? String(fromReserved.since[i]) : ''));
-    const args = [String(cost), String(fromReserved?.amount ?? 0), bookedAt === undefined ? '' : String(bookedAt), ...since];
-    const reply = (await this.counters.run(SETTLE, refs.map((r) => this.key(r)), args)) as string[];
+  async settle(refs: readonly CounterRef[], cost: number, fromReserved: OwnedPart | undefined, bookedAt?: number): Promise<Array<number | undefined>> {
+    const args = [String(cost), String(fromReserved?.amount ?? 0), bookedAt === undefined ? '' : String(bookedAt), fromReserved?.owner ?? ''];
+    for (let i = 0; i < refs.length; i += 1) args.push(fromReserved ? String(fromReserved.since[i]) : '');
+    let reply: string[];
+    try {
+      reply = (await this.counters.run(SETTLE, refs.map((r) => this.key(r)), args)) as string[];
+    } catch (err) {
+      this.lease.gaveBack(fromReserved, err);
+      throw err;
+    }
+    this.lease.gaveBack(fromReserved);
     return reply.map((v) => (v === '' ? undefined : Number(v)));
   }
 
@@ -81,7 +124,9 @@ export class RedisBudgetState implements BudgetState {
     return this.counters.redis.hgetall(this.key(ref));
   }
 
-  close(): Promise<void> {
-    return this.counters.close();
+  /** Gives back what this replica still holds (its leases dropped), then closes the connection. */
+  async close(): Promise<void> {
+    await this.lease.close();
+    await this.counters.close();
   }
 }

@@ -1,4 +1,4 @@
-import type { ReservedPart } from '../../core/held-writes.js';
+import type { OwnedPart } from '../../state/owner-lease.js';
 
 /** One budget counter touched by a request, with the hard limit that applies to it. */
 export interface CounterRef {
@@ -16,8 +16,11 @@ export interface CounterRef {
 }
 
 export type ReserveResult =
-  /** `since`: each counter's, naming the incarnation that holds the reservation (`ReservedPart`). */
-  | { ok: true; unseeded: number[]; since: number[] }
+  /**
+   * `since`: each counter's, naming the incarnation that holds the reservation (`ReservedPart`);
+   * `owner`: the replica's lease it is recorded under in Redis (`OwnedPart`).
+   */
+  | { ok: true; unseeded: number[]; since: number[]; owner?: string }
   | { ok: false; refused: number; spent: number; reserved: number; unseeded: number[] };
 
 /** Whether a counter already holds the ledger's spend from before it was created, and since when it counts. */
@@ -45,14 +48,14 @@ export interface BudgetState {
    */
   reserve(refs: readonly CounterRef[], amount: number): Promise<ReserveResult>;
   /** Returns an unused reservation to the counters that hold it. */
-  release(refs: readonly CounterRef[], reserved: ReservedPart): Promise<void>;
+  release(refs: readonly CounterRef[], reserved: OwnedPart): Promise<void>;
   /**
    * Adds settled cost, turning `fromReserved` of a reservation into spend on the counters that hold it;
    * returns each counter's spend, undefined for a counter the state no longer holds (a shared store lost
    * or expired it). `bookedAt`, given for a settlement replayed after an outage, is its ledger row's time
    * (the attempt's start): a counter created after it does not add it (its seed read it from the ledger).
    */
-  settle(refs: readonly CounterRef[], cost: number, fromReserved: ReservedPart | undefined, bookedAt?: number): Promise<Array<number | undefined>>;
+  settle(refs: readonly CounterRef[], cost: number, fromReserved: OwnedPart | undefined, bookedAt?: number): Promise<Array<number | undefined>>;
   /** Creates the counter when missing (its `since` is now) and says whether it was seeded. */
   seedStatus(ref: CounterRef): Promise<SeedStatus>;
   /** Adds the ledger's spend from before `since` unless the counter was seeded already. */
@@ -107,14 +110,14 @@ export class MemoryBudgetState implements BudgetState {
     return { ok: true, unseeded, since: counters.map((c) => c.since) };
   }
 
-  async release(refs: readonly CounterRef[], reserved: ReservedPart): Promise<void> {
+  async release(refs: readonly CounterRef[], reserved: OwnedPart): Promise<void> {
     refs.forEach((ref, i) => {
       const c = this.counters.get(ref.counter);
       if (c && c.since === reserved.since[i]) c.reserved = Math.max(0, c.reserved - reserved.amount);
     });
   }
 
-  async settle(refs: readonly CounterRef[], cost: number, fromReserved: ReservedPart | undefined, bookedAt?: number): Promise<Array<number | undefined>> {
+  async settle(refs: readonly CounterRef[], cost: number, fromReserved: OwnedPart | undefined, bookedAt?: number): Promise<Array<number | undefined>> {
     return refs.map((ref, i) => {
       const c = this.get(ref);
       if (bookedAt === undefined || bookedAt >= c.since) c.spent += cost;

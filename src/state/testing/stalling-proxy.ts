@@ -18,7 +18,8 @@ interface Pair {
 export class StallingProxy {
   private server: Server | undefined;
   private readonly pairs = new Set<Pair>();
-  private stalled = false;
+  /** What is held: every byte, or only the server's (its replies: commands still reach it and run). */
+  private stalled: 'no' | 'both' | 'replies' = 'no';
   port = 0;
   /** Connections a side hung up, the bytes held for them dropped. */
   hungUp = 0;
@@ -35,14 +36,17 @@ export class StallingProxy {
     this.server = server;
   }
 
-  /** Stops passing bytes, keeping every connection open. */
-  stall(): void {
-    this.stalled = true;
+  /**
+   * Stops passing bytes, keeping every connection open. `replies`: only the server's are held, so the
+   * commands sent meanwhile still run, as when Redis applied a command whose answer never came back.
+   */
+  stall(what: 'both' | 'replies' = 'both'): void {
+    this.stalled = what;
   }
 
   /** Passes bytes again, the held ones first. */
   pass(): void {
-    this.stalled = false;
+    this.stalled = 'no';
     for (const p of this.pairs) {
       for (const b of p.toUpstream.splice(0)) p.upstream.write(b);
       for (const b of p.toClient.splice(0)) p.client.write(b);
@@ -62,12 +66,12 @@ export class StallingProxy {
     const upstream = connect(this.target.port, this.target.host);
     const pair: Pair = { client, upstream, toUpstream: [], toClient: [] };
     this.pairs.add(pair);
-    const relay = (to: Socket, held: Buffer[]) => (chunk: Buffer) => {
-      if (this.stalled) held.push(chunk);
+    const relay = (to: Socket, held: Buffer[], replies: boolean) => (chunk: Buffer) => {
+      if (this.stalled === 'both' || (replies && this.stalled === 'replies')) held.push(chunk);
       else to.write(chunk);
     };
-    client.on('data', relay(upstream, pair.toUpstream));
-    upstream.on('data', relay(client, pair.toClient));
+    client.on('data', relay(upstream, pair.toUpstream, false));
+    upstream.on('data', relay(client, pair.toClient, true));
     const end = (): void => {
       if (!this.pairs.delete(pair)) return;
       this.hungUp += 1;
