@@ -65,4 +65,35 @@ describe('serve --workers 2: an interruption notice', () => {
     expect(Date.now() - noticed).toBeLessThan(10_000);
     expect(meta.azureAcknowledged).toEqual([id]);
   }, 30_000);
+
+  it("a SIGTERM to the primary during the notice's drain joins it: every worker keeps the notice's deadline", async () => {
+    const { gw, meta, answer } = await streamingOnAzure(15_000);
+    const noticed = Date.now();
+    const id = meta.azureSchedule('Preempt', new Date(noticed + 8_000));
+    await vi.waitFor(() => expect(count(gw, 'interruption notice from the primary: draining')).toBe(2), { timeout: 5_000, interval: 20 });
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+    expect(Date.now() - noticed).toBeLessThan(8_000);
+    expect(await answer.catch((err: unknown) => String(err))).not.toContain('data: [DONE]');
+    expect(meta.azureAcknowledged).toEqual([id]);
+    // The streaming worker joined its drain rather than starting one with server.shutdown_grace_ms (the
+    // idle one may have exited already).
+    expect(count(gw, 'already shutting down: the drain goes on')).toBeGreaterThanOrEqual(1);
+    expect(count(gw, 'shutting down')).toBe(0);
+    expect(count(gw, 'a worker died while draining')).toBe(0);
+  }, 30_000);
+
+  it("a notice during a SIGTERM drain shortens every worker's drain to the notice's deadline, and is acknowledged once they have exited", async () => {
+    const { gw, meta, answer } = await streamingOnAzure(15_000);
+    gw.child.kill('SIGTERM');
+    await vi.waitFor(() => expect(count(gw, 'shutting down')).toBe(2), { timeout: 5_000, interval: 20 });
+    const noticed = Date.now();
+    const id = meta.azureSchedule('Preempt', new Date(noticed + 8_000));
+    expect(await gw.exited).toBe(0);
+    // Far short of the 20 s grace and of the upstream's 15 s: the notice left at most 3 s.
+    expect(Date.now() - noticed).toBeLessThan(8_000);
+    expect(await answer.catch((err: unknown) => String(err))).not.toContain('data: [DONE]');
+    expect(meta.azureAcknowledged).toEqual([id]);
+    expect(count(gw, 'a worker died while draining')).toBe(0);
+  }, 30_000);
 });

@@ -16,6 +16,7 @@ import type { LoadReport } from '../routing/load.js';
 import type { GatewayStatus } from '../gateway/engine.js';
 import type { InterruptionNotice } from '../ops/interruption/notice.js';
 import { INTERRUPTION_TOPIC } from './interruption.js';
+import { STOP_NOW_TOPIC } from './stop-now.js';
 
 export interface PrimaryOptions {
   workers: number;
@@ -37,7 +38,10 @@ export interface PrimaryOptions {
 
 /** A running primary: when it is done, and the way to drain every worker on an interruption notice. */
 export interface Primary {
-  /** The exit code once every worker has exited: 1 when the workers could not be kept up or one died while draining. */
+  /**
+   * The exit code once every worker has exited: 1 when the workers could not be kept up or one died while
+   * draining; 130 when a second SIGINT stopped them at once.
+   */
   exited: Promise<number>;
   /**
    * Has every worker drain on `notice`, each with the grace its deadline leaves, as a single process
@@ -51,8 +55,8 @@ export interface Primary {
  * state they share (breakers, cool-downs, drains, budget and rate-limit counters) and pushes every state change to
  * all of them. It relays each worker's use of quotas and provisioned capacity to the others (`LoadRelay`), and counts their running SQLite ledger reads for their WAL gates (`WalReadCounts`). A scrape of GET /metrics on any worker is answered with every worker's series, and GET
  * /v1/switchyard/status (and the dashboard's feed) with every worker's status, which the primary
- * gathers and combines. SIGTERM/SIGINT are forwarded to every worker, which drains and exits; SIGHUP (reload)
- * too until then; an interruption notice (`interrupt`) is pushed to every worker likewise. A crashed worker is restarted from the running config, at most `maxRestarts` times per window.
+ * gathers and combines. SIGTERM/SIGINT are forwarded to every worker (as SIGTERM), which drains and exits, a
+ * second SIGINT (Ctrl-C pressed twice) as a push that stops them at once; SIGHUP (reload) too until then; an interruption notice (`interrupt`) is pushed to every worker likewise. A crashed worker is restarted from the running config, at most `maxRestarts` times per window.
  */
 export function startPrimary(options: PrimaryOptions): Primary {
   const { logger } = options;
@@ -68,13 +72,27 @@ export function startPrimary(options: PrimaryOptions): Primary {
 
   let stopping = false;
   let failed = false;
+  let sigints = 0;
+  let stoppedNow = false;
   const afterCrash = restartPolicy(maxRestarts, windowMs);
   const stopAll = (why: Record<string, unknown>, tell: (w: Worker) => void): void => {
     if (!stopping) logger.info({ ...why, workers: Object.keys(cluster.workers ?? {}).length }, 'draining every worker');
     stopping = true;
     for (const w of Object.values(cluster.workers ?? {})) if (w) tell(w);
   };
-  const onStop = (signal: NodeJS.Signals): void => stopAll({ signal }, (w) => w.process.kill('SIGTERM'));
+  // Every stop is forwarded, a drain's second included: a worker joins the drain it runs (a SIGTERM during
+  // a notice's drain keeps the notice's deadline). Only a second SIGINT cuts the drains short.
+  const onStop = (signal: NodeJS.Signals): void => {
+    if (signal === 'SIGINT' && ++sigints === 2) return stopNow();
+    stopAll({ signal }, (w) => w.process.kill('SIGTERM'));
+  };
+  const stopNow = (): void => {
+    stopping = true;
+    stoppedNow = true;
+    logger.warn({ signal: 'SIGINT', workers: Object.keys(cluster.workers ?? {}).length }, 'second SIGINT: every worker stops now');
+    const push: PushMessage = { sy: 'push', topic: STOP_NOW_TOPIC, data: null };
+    for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(push, () => undefined);
+  };
   // Only to listening workers: one still starting builds from the running config anyway. Never once
   // stopping: a drain runs to its end, and a reload then would only build an app no request reaches.
   const onHup = (): void => {
@@ -100,20 +118,19 @@ export function startPrimary(options: PrimaryOptions): Primary {
         if (verdict === 'cannot start') logger.error({ worker: worker.id, code }, 'a worker cannot start (its port, or a setting it reported): stopping');
         else logger.error({ worker: worker.id, code, signal, restarts: maxRestarts, windowMs }, 'workers keep crashing: stopping');
         onStop('SIGTERM');
-      } else if (stopping && served && (code !== 0 || signal !== null)) {
+      } else if (stopping && !stoppedNow && served && (code !== 0 || signal !== null)) {
         // Killed mid-drain (an OOM kill, a stray signal): its streams were cut and its ledger not flushed.
         failed = true;
         logger.error({ worker: worker.id, pid: worker.process.pid, code, signal }, 'a worker died while draining');
       }
       if (Object.keys(cluster.workers ?? {}).length > 0) return;
-      process.off('SIGTERM', onStop);
-      process.off('SIGINT', onStop);
-      // The SIGHUP listener stays (ignoring): without one, a SIGHUP before the process exits would end it.
+      // The signal listeners stay (with no worker left to tell): without them, a signal before the
+      // process exits (a SIGTERM while it acknowledges an interruption notice) would end it.
       stopping = true;
       cluster.off('listening', onListening);
       shared.close();
       logger.info({}, 'every worker has stopped');
-      resolve(failed ? 1 : 0);
+      resolve(stoppedNow ? 130 : failed ? 1 : 0);
     });
     for (let i = 0; i < options.workers; i += 1) cluster.fork();
     logger.info({ pid: process.pid, workers: options.workers }, 'switchyard primary started');

@@ -124,4 +124,59 @@ describe('serve --workers 2: signals while draining', () => {
     expect(await gw.exited).toBe(1);
     expect(count(gw, 'a worker died while draining')).toBeGreaterThanOrEqual(1);
   }, 30_000);
+
+  it('a second SIGTERM during the drain is not fatal to any worker: the stream finishes and the primary exits 0', async () => {
+    const { gw, answer } = await drainingWithStream(3_000);
+    gw.child.kill('SIGTERM');
+    expect(await answer).toContain('data: [DONE]');
+    expect(await gw.exited).toBe(0);
+    expect(count(gw, 'a worker died while draining')).toBe(0);
+  }, 30_000);
+
+  /** Ctrl-C at a terminal: SIGINT to the whole process group, the primary and every worker at once. */
+  const ctrlC = (gw: ServeProcess): void => {
+    for (const pid of [gw.child.pid as number, ...workerPids(gw)]) process.kill(pid, 'SIGINT');
+  };
+
+  /** Serves with an upstream that holds each stream's first token `ttftMs`, with a stream in flight. */
+  async function servingStream(ttftMs: number): Promise<{ gw: ServeProcess; answer: Promise<string> }> {
+    const sim = await startSim();
+    const gw = await serveProcess(writeServeConfig(mkdtempSync(join(tmpdir(), 'ctrl-c-')), sim.url, [...NO_LEDGER, 'server: { shutdown_grace_ms: 20000 }']), { workers: 2, cleanup });
+    sim.faults.add({ ttft_ms: ttftMs });
+    const answer = streamedChat(gw.url).catch((err: unknown) => String(err));
+    await vi.waitFor(() => expect(sim.lastRequest).toBeDefined(), { timeout: 5_000, interval: 20 });
+    return { gw, answer };
+  }
+
+  it("Ctrl-C once drains every worker once (each hears the terminal's SIGINT and the primary's SIGTERM): the stream finishes, exit 0", async () => {
+    const { gw, answer } = await servingStream(3_000);
+    ctrlC(gw);
+    expect(await answer).toContain('data: [DONE]');
+    expect(await gw.exited).toBe(0);
+    expect(count(gw, 'a worker died while draining')).toBe(0);
+  }, 30_000);
+
+  it('Ctrl-C twice stops every worker at once: the stream is cut and the primary exits 130', async () => {
+    const { gw, answer } = await servingStream(15_000);
+    ctrlC(gw);
+    await vi.waitFor(() => expect(count(gw, 'shutting down')).toBe(2), { timeout: 5_000, interval: 20 });
+    const pressed = Date.now();
+    ctrlC(gw);
+    expect(await gw.exited).toBe(130);
+    expect(Date.now() - pressed).toBeLessThan(5_000);
+    expect(await answer).not.toContain('data: [DONE]');
+    expect(count(gw, 'stopped')).toBe(2);
+  }, 30_000);
+
+  it('SIGINT twice to the primary alone (kill -INT) stops every worker at once too: exit 130', async () => {
+    const { gw, answer } = await servingStream(15_000);
+    gw.child.kill('SIGINT');
+    await vi.waitFor(() => expect(count(gw, 'shutting down')).toBe(2), { timeout: 5_000, interval: 20 });
+    const pressed = Date.now();
+    gw.child.kill('SIGINT');
+    expect(await gw.exited).toBe(130);
+    expect(Date.now() - pressed).toBeLessThan(5_000);
+    expect(await answer).not.toContain('data: [DONE]');
+    expect(count(gw, 'stopped')).toBe(2);
+  }, 30_000);
 });

@@ -16,6 +16,7 @@ import type { LoadReport } from '../routing/load.js';
 import type { ClusterReads } from '../ledger/store/wal-gate.js';
 import { clusterWalReads, WAL_READS_TARGET } from './wal-reads.js';
 import { asNotice, INTERRUPTION_TOPIC } from './interruption.js';
+import { STOP_NOW_TOPIC } from './stop-now.js';
 import type { InterruptionNotice } from '../ops/interruption/notice.js';
 
 /**
@@ -62,6 +63,8 @@ export interface WorkerShared {
    * the metadata service, and acknowledges the notice once every worker has drained and exited.
    */
   interrupted: Promise<InterruptionNotice>;
+  /** Resolves when the primary relays the operator's second SIGINT: stop at once, cutting what is in flight. */
+  stopNow: Promise<void>;
   /** Stops calling the primary and leaves the cluster, so the worker exits once its work is done. */
   close(): void;
 }
@@ -78,6 +81,7 @@ export function workerShared(): WorkerShared | undefined {
       if (notice) resolve(notice);
     }),
   );
+  const stopNow = new Promise<void>((resolve) => rpc.onPush(STOP_NOW_TOPIC, () => resolve()));
   return {
     stateStore: new IpcStateStore(rpc),
     budgetState: new IpcBudgetState(rpc),
@@ -136,6 +140,7 @@ export function workerShared(): WorkerShared | undefined {
       void rpc.call(CLUSTER_TARGET, 'reloadedTo', [text]).catch(() => undefined);
     },
     interrupted,
+    stopNow,
     close() {
       clearInterval(loadTimer);
       rpc.close();

@@ -12,7 +12,8 @@ import { drainGraceMs, SighupReloads } from '../../ops/lifecycle.js';
 import { startServer, type RunningServer } from '../../adapters/node/server.js';
 import { createLoggers } from '../logger.js';
 import { SHARED_STORES_DOC, perPodStores } from '../per-pod-stores.js';
-import { untilSignal } from '../signals.js';
+import { StopSignals, takeEarlySignals } from '../signals.js';
+import { Drain } from './serve-drain.js';
 import { reportEventLoopDelayOnSignal } from '../event-loop-delay.js';
 import { cpuLimit } from '../../cluster/cpu.js';
 import { startPrimary } from '../../cluster/primary.js';
@@ -28,6 +29,10 @@ import { UsageQueryCounts } from '../../http/usage-route.js';
 
 /** The most `--workers` takes: far past any core count a pod gets, short of a fork bomb. */
 const MAX_WORKERS = 256;
+/** The exit code of a stop at once (a second SIGINT): 128 + SIGINT, as a shell reports a process Ctrl-C ended. */
+const STOPPED_NOW_EXIT = 130;
+/** How long a stop at once leaves the app to close (the ledger's flush) before the process exits anyway. */
+const STOP_NOW_EXIT_MS = 2_000;
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -39,7 +44,8 @@ export const serveCommand: Command = {
     '  -p, --port N        listen on this port instead of server.port',
     '      --host H        listen on this address instead of server.host',
     '  -w, --workers N     processes sharing the port, 1 to 256 (default: one per core of the CPU limit; 1: no cluster)',
-    'Stops on SIGTERM or SIGINT, letting in-flight requests finish (server.shutdown_grace_ms); SIGHUP reloads the config.',
+    'Stops on SIGTERM or SIGINT, letting in-flight requests finish (server.shutdown_grace_ms; a second SIGINT stops at once,',
+    'exit 130); SIGHUP reloads the config.',
   ].join('\n'),
   async run(args, io) {
     const { values } = parseArgs({
@@ -57,20 +63,44 @@ export const serveCommand: Command = {
       io.err(`usage: ${this.usage}`);
       return 2;
     }
-    // Before anything else: Node's default for SIGHUP would end a process still starting.
+    // Before the first await: Node's default for SIGHUP, SIGTERM and SIGINT would end a process still
+    // starting, or one draining. bin/switchyard.js held them while Node loaded the CLI; what it heard counts.
     let logger: Loggers['logger'] | undefined;
     const sighup = new SighupReloads((message) => (logger ? logger.info({ signal: 'SIGHUP' }, message) : io.err(`switchyard serve: ${message}`)));
+    const stops = new StopSignals();
+    // Nothing is served yet: a stop waits for the listening server (which then drains at once); a second SIGINT exits.
+    stops.listen((_signal, now) => {
+      if (!now) return;
+      if (logger) logger.warn({ signal: 'SIGINT' }, 'second SIGINT while starting: exiting');
+      else io.err('switchyard serve: second SIGINT while starting: exiting');
+      process.exit(STOPPED_NOW_EXIT);
+    });
+    const early = takeEarlySignals();
+    for (const signal of early) if (signal === 'SIGTERM' || signal === 'SIGINT') stops.hear(signal);
+    // Logged once there is a logger: a reload of the config being loaded is moot.
+    const earlyHups = early.filter((signal) => signal === 'SIGHUP').length;
+    const onLogger = (l: Loggers['logger']): void => {
+      logger = l;
+      for (let i = 0; i < earlyHups; i += 1) l.info({ signal: 'SIGHUP' }, 'reload ignored: starting');
+    };
     // A worker's channel to the primary keeps it alive: every way out before serving must close it.
     const shared = workerShared();
-    const started = await start({ file: values.config, workers, listen: { port, host }, io, shared, sighup, onLogger: (l) => (logger = l) }).catch((err: unknown) => {
+    void shared?.stopNow.then(() => stops.stopNow());
+    // Not serving after all: Node's defaults again, as for any command that ends.
+    const notServing = (): void => {
       leaveCluster(shared);
+      sighup.close();
+      stops.close();
+    };
+    const started = await start({ file: values.config, workers, listen: { port, host }, io, shared, sighup, stops, onLogger }).catch((err: unknown) => {
+      notServing();
       throw err;
     });
     if (typeof started === 'number') {
-      leaveCluster(shared);
+      notServing();
       return started;
     }
-    return untilStopped(started, io, sighup);
+    return untilStopped(started, io, sighup, stops);
   },
 };
 
@@ -81,11 +111,12 @@ interface StartOptions {
   io: CommandIO;
   shared: WorkerShared | undefined;
   sighup: SighupReloads;
+  stops: StopSignals;
   onLogger: (logger: Loggers['logger']) => void;
 }
 
 /** Loads the config and serves it (or, as the primary of `--workers`, runs the workers); an exit code when it cannot. */
-async function start({ file, workers, listen, io, shared, sighup, onLogger }: StartOptions): Promise<Served | number> {
+async function start({ file, workers, listen, io, shared, sighup, stops, onLogger }: StartOptions): Promise<Served | number> {
   // The primary keeps the text it read for the workers; a worker builds from that text, not the file.
   const primary = workers > 1 && cluster.isPrimary;
   let loaded: Loaded;
@@ -124,8 +155,14 @@ async function start({ file, workers, listen, io, shared, sighup, onLogger }: St
       io.err(cannotListen(at, problem));
       return 1;
     }
-    // The primary takes SIGHUP over (it forwards it to the workers) before it returns to the event loop.
+    // Stopped while starting: no worker has anything to drain.
+    if (stops.first !== undefined) {
+      loggers.logger.info({ signal: stops.first }, 'stopped before starting the workers');
+      return 0;
+    }
+    // The primary takes the signals over (it forwards them to the workers) before it returns to the event loop.
     sighup.close();
+    stops.close();
     return runCluster(workers, loggers.logger, config, loaded.text ?? '');
   }
   try {
@@ -294,60 +331,116 @@ async function serveApp(config: Config, file: string, io: CommandIO, loggers: Lo
   shared?.answerStatus(() => holder.current.gateway.status());
   // Quotas and provisioned capacity are the pod's: each worker's router counts the others' use too.
   shared?.relayLoad(() => holder.current.gateway.load(), (others) => holder.current.gateway.adoptOthersLoad(others));
-  const server = await startServer(holderGateway(holder), { ...holderServerOptions(holder), port: listen.port, host: listen.host, onClose: () => holder.close() }).catch(async (err: unknown) => {
+  // Once, however many shutdowns end: a drain shortened (`Drain`) runs the server's shutdown again.
+  let closing: Promise<void> | undefined;
+  const onClose = (): Promise<void> => (closing ??= holder.close());
+  const server = await startServer(holderGateway(holder), { ...holderServerOptions(holder), port: listen.port, host: listen.host, onClose }).catch(async (err: unknown) => {
     await holder.close();
     throw err;
   });
   return { server, holder, logger, shared, config };
 }
 
-/** Serves until SIGTERM/SIGINT or a spot notice, reloading on SIGHUP; then drains. */
-async function untilStopped({ server, holder, logger, shared, config }: Served, io: CommandIO, sighup: SighupReloads): Promise<number> {
-  // Signals are caught before the server says it listens: a SIGTERM right after still drains.
-  const signalled = untilSignal();
+/**
+ * Serves until a stop request (SIGTERM, SIGINT, an interruption notice), reloading on SIGHUP; then drains.
+ * Every later request joins that drain (`Drain`): it may end it sooner, never later. A second SIGINT (or
+ * the primary relaying one) stops at once: requests in flight are cut, the app is closed, exit 130.
+ */
+async function untilStopped({ server, holder, logger, shared, config }: Served, io: CommandIO, sighup: SighupReloads, stops: StopSignals): Promise<number> {
+  const graceMs = config.server.shutdown_grace_ms;
+  const drain = new Drain((ms) => server.shutdown(ms));
+  let requested = (): void => undefined;
+  const stopRequested = new Promise<void>((resolve) => (requested = resolve));
+  const stopEld = io.env.SWITCHYARD_BENCH_ELD === '1' ? reportEventLoopDelayOnSignal(io.out) : undefined;
+  const begin = (): void => {
+    if (drain.started) return;
+    // Its listener stays to the exit: a SIGHUP now must not end the drain.
+    sighup.shutDown();
+    stopEld?.();
+    requested();
+  };
+  /** Starts the drain (logging `opening`, if any) or joins it, `ms` from now at the latest; resolves once drained. */
+  const stop = (why: Record<string, unknown>, ms: number, opening?: string): Promise<void> => {
+    if (drain.started) logger.info({ ...why, endsInMs: Math.min(drain.endsInMs(), ms) }, 'already shutting down: the drain goes on');
+    else if (opening !== undefined) logger.info({ ...why, graceMs: ms }, opening);
+    begin();
+    return drain.request(ms);
+  };
+  let stoppedNow = false;
+  const stopNow = (): void => {
+    if (stoppedNow) return;
+    stoppedNow = true;
+    logger.warn({ signal: 'SIGINT' }, 'second SIGINT: stopping now');
+    // A ledger store that does not answer must not hold the exit the operator asked for.
+    setTimeout(() => process.exit(STOPPED_NOW_EXIT), STOP_NOW_EXIT_MS).unref();
+    begin();
+    drain.request(0).catch(() => undefined);
+  };
   logger.info({ url: server.url, deployments: config.deployments.length }, 'switchyard listening');
   sighup.serve(() => holder.reload());
-  const stopEld = io.env.SWITCHYARD_BENCH_ELD === '1' ? reportEventLoopDelayOnSignal(io.out) : undefined;
+  // A stop heard while starting is told at once: nothing is in flight yet, so the drain ends at once.
+  // The drain's failure surfaces below, from `drain.done()`.
+  stops.listen((signal, now) => (now ? stopNow() : void stop({ signal }, graceMs, 'shutting down').catch(() => undefined)));
   // A spot / preemption notice drains like SIGTERM (readyz 503 at once), but ends before the deadline.
-  const drain = (notice: InterruptionNotice): Promise<void> => server.shutdown(drainGraceMs(notice, config.server.shutdown_grace_ms, Date.now()));
-  const watcher: NoticeSource = shared ? primaryNotice(shared, drain, logger) : new InterruptionWatcher(config.interruption, { logger, onNotice: drain });
-  await watcher.start();
-  const ended = await Promise.race([signalled, watcher.handled.then(() => 'interruption' as const)]);
-  // Its listener stays to the exit: a SIGHUP now must not end the drain.
-  sighup.shutDown();
-  stopEld?.();
-  watcher.stop();
-  if (ended !== 'interruption') {
-    logger.info({ signal: ended, graceMs: config.server.shutdown_grace_ms }, 'shutting down');
-    await server.shutdown();
-  }
+  const onNotice = (notice: InterruptionNotice): Promise<void> => stop({ interruption: notice.kind }, drainGraceMs(notice, graceMs, Date.now()));
+  const notices: NoticeSource = shared ? primaryNotices(shared, onNotice, logger) : watchedNotices(config, logger, onNotice);
+  // Not awaited: finding the cloud (`auto`) may take seconds, which a stop must not wait for.
+  notices.start();
+  await stopRequested;
+  await drain.done();
+  await notices.settled();
+  notices.stop();
   logger.info({}, 'stopped');
   shared?.close();
-  return 0;
+  return stoppedNow ? STOPPED_NOW_EXIT : 0;
 }
 
-/** Where a process hears of an interruption notice: its own watcher, or under `--workers` the primary. */
+/**
+ * Where a process hears of an interruption notice: its own watcher, or under `--workers` the primary.
+ * It listens until the process exits: a notice during a drain started otherwise may shorten it.
+ */
 interface NoticeSource {
-  start(): Promise<unknown>;
-  /** Resolves once a notice was drained on. */
-  handled: Promise<unknown>;
-  /** No notice is drained on after this (the process is stopping for another reason). */
+  start(): void;
+  /** Resolves once the notice taken, if any, was drained on (and acknowledged to the platform by the process's own watcher). */
+  settled(): Promise<void>;
+  /** No notice is taken after this. */
   stop(): void;
+}
+
+/** The process's own watcher of the cloud's metadata service, which acknowledges a notice (Azure) once drained. */
+function watchedNotices(config: Config, logger: Loggers['logger'], onNotice: (notice: InterruptionNotice) => Promise<void>): NoticeSource {
+  let noticed = false;
+  const watcher = new InterruptionWatcher(config.interruption, {
+    logger,
+    onNotice: (notice) => {
+      noticed = true;
+      return onNotice(notice);
+    },
+  });
+  return {
+    start: () => void watcher.start().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'interruption watcher: could not start')),
+    settled: async () => {
+      if (noticed) await watcher.handled;
+    },
+    stop: () => watcher.stop(),
+  };
 }
 
 /**
  * A worker's notices: the primary watches for the pod and acknowledges once every worker has exited.
  * The drain is its own watcher's (the grace the deadline leaves), a failed one logged as a watcher's is.
  */
-function primaryNotice(shared: WorkerShared, drain: (notice: InterruptionNotice) => Promise<void>, logger: Loggers['logger']): NoticeSource {
+function primaryNotices(shared: WorkerShared, onNotice: (notice: InterruptionNotice) => Promise<void>, logger: Loggers['logger']): NoticeSource {
   let stopped = false;
-  const handled = new Promise<void>((resolve) => {
-    void shared.interrupted.then(async (notice) => {
-      if (stopped) return;
-      logger.warn({ cloud: notice.cloud, kind: notice.kind, deadline: notice.deadline === undefined ? undefined : new Date(notice.deadline).toISOString() }, 'interruption notice from the primary: draining');
-      await drain(notice).catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'draining on the interruption notice failed'));
-      resolve();
-    });
-  });
-  return { start: async () => undefined, handled, stop: () => void (stopped = true) };
+  let draining: Promise<void> = Promise.resolve();
+  return {
+    start: () =>
+      void shared.interrupted.then((notice) => {
+        if (stopped) return;
+        logger.warn({ cloud: notice.cloud, kind: notice.kind, deadline: notice.deadline === undefined ? undefined : new Date(notice.deadline).toISOString() }, 'interruption notice from the primary: draining');
+        draining = onNotice(notice).catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'draining on the interruption notice failed'));
+      }),
+    settled: () => draining,
+    stop: () => void (stopped = true),
+  };
 }
