@@ -28,12 +28,11 @@ export const cacheSchema = z
      * past it: a few hundred long answers would otherwise hold hundreds of MB under the count alone.
      */
     max_bytes: z.number().int().positive().default(CACHE_DEFAULTS.max_bytes),
-    /** An answer whose JSON is longer is not kept (in memory it would push out many others; in Redis every hit reads it whole). */
+    /**
+     * An answer whose JSON is longer is not kept (in memory it would push out many others; in Redis every
+     * hit reads it whole). The memory LRU keeps none longer than `max_bytes` either, whichever is lower.
+     */
     max_entry_bytes: z.number().int().positive().default(CACHE_DEFAULTS.max_entry_bytes),
-  })
-  .superRefine((c, ctx) => {
-    // Only between two valid bounds: a max_bytes of 0 has its own problem already.
-    if (c.store === 'memory' && c.max_bytes > 0 && c.max_entry_bytes > c.max_bytes) ctx.addIssue({ code: 'custom', path: ['max_entry_bytes'], message: `must not exceed max_bytes (${c.max_bytes}): no answer that size could be kept` });
   })
   .default(CACHE_DEFAULTS);
 

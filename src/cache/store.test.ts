@@ -48,6 +48,12 @@ describe('the memory LRU bounded by bytes', () => {
     expect(store.bytes).toBeLessThanOrEqual(room);
   });
 
+  it('keeps no answer longer than max_bytes whatever max_entry_bytes says', async () => {
+    const store = lru({ max_bytes: ENTRY - 1, max_entry_bytes: 10 * ENTRY });
+    await store.set(key('a'), long, 60_000);
+    expect(store.size).toBe(0);
+  });
+
   it('does not keep an answer longer than max_entry_bytes, and keeps what it held', async () => {
     const store = lru({});
     await store.set(key('a'), long, 60_000);
@@ -101,14 +107,15 @@ describe('the cache section of the config', () => {
     expect(parsed.ok && parsed.config.cache).toEqual({ store: 'memory', max_entries: 10_000, max_bytes: 64 * 1024 * 1024, max_entry_bytes: 1024 * 1024 });
   });
 
-  it('refuses byte bounds that are not positive whole numbers, or an answer bound past the whole, naming the field', () => {
+  it('refuses byte bounds that are not positive whole numbers, naming the field; a small max_bytes alone is a valid config', () => {
     const problems = (cache: Record<string, unknown>) => {
       const parsed = parseConfig({ ...base, cache }, {});
       return parsed.ok ? [] : parsed.problems.map((p) => p.path);
     };
     expect(problems({ max_bytes: 0 })).toEqual(['cache.max_bytes']);
     expect(problems({ max_entry_bytes: 1.5 })).toEqual(['cache.max_entry_bytes']);
-    expect(problems({ max_bytes: 1_000, max_entry_bytes: 2_000 })).toEqual(['cache.max_entry_bytes']);
-    expect(problems({ max_bytes: 1_000, max_entry_bytes: 1_000 })).toEqual([]);
+    // A small pod's operator sets max_bytes only: the 1 MiB answer default must not refuse the config.
+    expect(problems({ max_bytes: 512 * 1024 })).toEqual([]);
+    expect(problems({ max_bytes: 1_000, max_entry_bytes: 2_000 })).toEqual([]);
   });
 });

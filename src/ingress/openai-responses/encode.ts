@@ -190,11 +190,12 @@ export function outputItems(res: ChatResponse, ids: ResponseIds, shown: Reasonin
       case 'reasoning':
       case 'redacted-reasoning': {
         const signsText = isSignatureOnly(part) && startsText(content[i + 1]);
-        const sealed = sealReasoning(part, signsText, !shown.summaries);
+        const opaque = part.type === 'reasoning' ? part.signature !== undefined : part.data !== undefined;
         const text = part.type === 'reasoning' ? part.text : '';
         // Only reasoning with neither text nor a signature (or data) is no item: there was nothing.
-        if (sealed === undefined && text === '') continue;
-        const encrypted = shown.encrypted ? sealed : undefined;
+        if (!opaque && text === '') continue;
+        // Sealed only when asked for: sealing copies the whole thinking text.
+        const encrypted = shown.encrypted ? sealReasoning(part, signsText, !shown.summaries) : undefined;
         if (signsText) {
           trailing.push(encrypted);
           continue;

@@ -152,7 +152,8 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
     const { deployment, provider } = this.servedBy;
     const err = inDoorTerms(thrown, this.body, this.storedMessages);
     const error = GatewayError.isInstance(err) ? err.blamedOn(deployment, provider) : new GatewayError({ kind: 'internal', message: 'Internal gateway error.' });
-    const body = openAIErrorBody(error, exposesUpstream(this.ctx.gateway.config, error.deployment)).error;
+    const exposed = exposesUpstream(this.ctx.gateway.config, error.deployment);
+    const body = openAIErrorBody(error, exposed).error;
     // The error event names what failed as OpenAI would, a server error where OpenAI has no code for it;
     // Response.error speaks the Responses API's codes: a throttle, else a server error.
     const failed = this.events.fail({ type: body.type, code: body.code ?? 'server_error', message: body.message, param: body.param }, { code: error.kind === 'rate_limited' ? 'rate_limit_exceeded' : 'server_error', message: body.message });
@@ -160,7 +161,10 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
     // that leaves between reads is, not at all.
     if (this.storage && error.kind !== 'cancelled') {
       const { conversations, owner, inputItems } = this.storage;
-      void conversations.fail(this.ids.response, owner, { response: JSON.stringify(failed), inputItems });
+      // Kept for the store's whole retention and read back by any request of the key: the gateway's
+      // words only, even where `expose_upstream_errors` showed this client the upstream's.
+      const kept = exposed ? { ...failed, error: { code: (failed.error as { code: string }).code, message: openAIErrorBody(error, false).error.message } } : failed;
+      void conversations.fail(this.ids.response, owner, { response: JSON.stringify(kept), inputItems });
       this.kept = true;
     }
     return this.events.take();
