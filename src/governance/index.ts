@@ -1,7 +1,10 @@
+import { join } from 'node:path';
 import type { GatewayConfig } from '../config/schema.js';
 import type { GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { LedgerStore } from '../ledger/index.js';
+import { Journal } from '../ledger/journal.js';
+import { openingLocalPath } from '../ledger/local-paths.js';
 import { SqlLedgerStore } from '../ledger/store/sql-store.js';
 import { parseJson } from '../http/body.js';
 import type { Route, RouteContext } from '../http/route.js';
@@ -10,6 +13,7 @@ import { AuditLog } from './audit/log.js';
 import { keysAdmin } from './keys/admin.js';
 import { createKeysRoutes, KEYS_OFF, keysOffRoutes } from './keys/routes.js';
 import { KeyStore } from './keys/store.js';
+import { errorMessage } from '../core/error-trace.js';
 
 /** The audit log and virtual keys of one config, when its ledger lives in a SQL database. */
 export interface Governance {
@@ -31,13 +35,21 @@ export async function createGovernance(config: GatewayConfig, store: LedgerStore
     if (secret) throw new Error('keys.hmac_secret is set but virtual keys live in the ledger database: set ledger.enabled and ledger.store to sqlite or postgres.');
     return { audit: undefined, keys: undefined, routes: keysOffRoutes(KEYS_OFF.noSqlLedger), onError: undefined, close: () => undefined };
   }
-  const audit = new AuditLog(store.sql);
+  const audit = new AuditLog(store.sql, Date.now, {
+    journal: auditJournal(config, logger),
+    logger: logger.child({ component: 'audit' }),
+    retryMs: config.ledger.retry_interval_ms,
+    ready: () => store.isReady,
+  });
   const models = new Set([...config.groups.flatMap((g) => [g.name, ...g.aliases]), ...config.deployments.map((d) => d.id)]);
   const denials = new DenialRecorder(audit, logger);
   let keys: KeyStore | undefined;
   if (secret) {
     keys = new KeyStore({ driver: store.sql, hmacSecret: secret.reveal(), config, audit, logger: logger.child({ component: 'keys' }), refreshMs: config.keys.refresh_ms });
-    await keys.start();
+    await keys.start().catch((err: unknown) => {
+      audit.close();
+      throw err;
+    });
   }
   return {
     audit,
@@ -52,8 +64,22 @@ export async function createGovernance(config: GatewayConfig, store: LedgerStore
         () => undefined,
       );
     },
-    close: () => keys?.stop(),
+    close() {
+      keys?.stop();
+      audit.close();
+    },
   };
+}
+
+/**
+ * Where entries the store cannot take yet survive a restart: beside the ledger's journal, as its usage
+ * events do (`ledger.journal`, a folder of its own so neither replays the other's lines).
+ */
+function auditJournal(config: GatewayConfig, logger: Logger): Journal | undefined {
+  const { journal, journal_dir } = config.ledger;
+  if (!journal) return undefined;
+  const dir = join(journal_dir, 'audit');
+  return openingLocalPath('ledger.journal_dir', dir, () => new Journal(dir, (err) => logger.error({ err: errorMessage(err), dir }, 'audit journal write failed; held audit entries are kept in memory only')));
 }
 
 /**
