@@ -42,7 +42,7 @@ describe('a failed Responses stream stored from a deployment that exposes upstre
     const frames = (await live.text()).split('\n\n').filter((f) => f !== '');
     expect(frames.join('\n')).toContain(UPSTREAM_WORDS);
     const failed = JSON.parse((frames.at(-1) as string).split('\ndata: ')[1] as string) as { response: { id: string } };
-    let stored: { status?: string; error?: { message: string } } | undefined;
+    let stored: OpenAI.Responses.Response | undefined;
     for (let i = 0; i < 50 && stored === undefined; i++) {
       stored = await client.responses.retrieve(failed.response.id).catch(() => undefined);
       if (stored === undefined) await new Promise((r) => setTimeout(r, 20));
