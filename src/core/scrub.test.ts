@@ -22,6 +22,39 @@ describe('scrub', () => {
     expect(scrub('joined overlap-secret-12-tail-of-overlap here')).toBe('joined [redacted] here');
   });
 
+  describe('a configured secret echoed encoded (the review: an upstream quoting CAPTURE-SECRET-123 as base64 and hex)', () => {
+    const secret = 'CAPTURE-SECRET-123';
+    registerSecret(secret);
+    const base64 = (text: string) => Buffer.from(text).toString('base64');
+
+    it('removes it as bare base64, standard and URL-safe, and as hex in either case', () => {
+      const hex = Buffer.from(secret).toString('hex');
+      expect(scrubUpstreamText(`proxy saw Authorization: Basic ${base64(`u:${secret}`)}; token echo ${base64(secret)}; hex ${hex}`)).toBe('proxy saw Authorization: Basic [redacted]; token echo [redacted]; hex [redacted]');
+      expect(scrub(`upper ${hex.toUpperCase()}`)).toBe('upper [redacted]');
+      // A secret whose base64 holds + and /, which the URL-safe alphabet writes - and _ (18 bytes: no partial character).
+      const binaryish = 'pass>>>???~~~word!';
+      registerSecret(binaryish);
+      expect(Buffer.from(binaryish).toString('base64')).toMatch(/[+/]/);
+      expect(scrub(`${Buffer.from(binaryish).toString('base64')} and ${Buffer.from(binaryish).toString('base64url')}`)).toBe('[redacted] and [redacted]');
+    });
+
+    it('removes it inside the base64 of a longer text, at each of the three byte alignments, leaving only characters a neighbour shares', () => {
+      // Shorter than 40 characters, so no opaque-run pattern takes the whole.
+      for (const before of ['', 'x:', 'k=', 'xy:', 'key=']) {
+        const encoded = base64(`${before}${secret}.`);
+        const shown = scrub(`header ${encoded} refused`);
+        expect(shown, before).toMatch(/^header \S{0,6}\[redacted\]\S{0,4} refused$/);
+      }
+    });
+
+    it('removes it written with look-alikes: Unicode hyphens and dashes, full-width letters and digits', () => {
+      expect(scrub('key CAPTURE\u2010SECRET\u2011123 or CAPTURE\u2013SECRET\u2212123 refused')).toBe('key [redacted] or [redacted] refused');
+      expect(scrub('key \uFF23\uFF21\uFF30\uFF34\uFF35\uFF32\uFF25\uFF0D\uFF33\uFF25\uFF23\uFF32\uFF25\uFF34\uFF0D\uFF11\uFF12\uFF13 refused')).toBe('key [redacted] refused');
+      // Text outside ASCII that hides no secret stays as written.
+      expect(scrub('café – ﬁle ＡＢＣ not found')).toBe('café – ﬁle ＡＢＣ not found');
+    });
+  });
+
   it('leaves short configured values alone: they are too likely to be ordinary words', () => {
     registerSecret('model');
     expect(scrub('unknown model')).toBe('unknown model');

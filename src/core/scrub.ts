@@ -7,30 +7,100 @@
 
 const REDACTED = '[redacted]';
 
+const utf8 = new TextDecoder();
+const utf8Encoder = new TextEncoder();
+
 /** Values shorter than this are too likely to be ordinary words to be replaced everywhere. */
 const MIN_SECRET_LENGTH = 8;
 /** Configs are loaded a few times per process at most; the bound only keeps reloads from growing it. */
 const MAX_SECRETS = 1024;
 
-/** Each secret's lower-case form, with the pattern that finds it in any case (upstreams fold case). */
-const secrets = new Map<string, RegExp>();
+/** Each registered secret (as written) and its forms, so the bound drops a secret with all of them. */
+const registered = new Map<string, readonly string[]>();
+/**
+ * Every form of every registered secret, lower case, with the pattern that finds it in any case
+ * (upstreams fold case; a hex form is matched in either) and how many secrets have that form.
+ */
+const secrets = new Map<string, { pattern: RegExp; owners: number }>();
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Adds a configured secret value (and its URL-encoded form) to what `scrub` removes, in any letter case. */
+/**
+ * Adds a configured secret value to what `scrub` removes, in any letter case, with the forms an
+ * upstream or a proxy may echo it in, all worked out here once: URL-encoded; hex of its UTF-8 bytes;
+ * base64 of them (standard and URL-safe) at each of the three byte alignments, so it is found inside
+ * the base64 of a longer text (`user:secret`, `token=secret`), less the characters its neighbours
+ * share; and its compatibility form (`fold`) for text written with look-alikes.
+ */
 export function registerSecret(value: string): void {
   if (value.length < MIN_SECRET_LENGTH) return;
-  for (const v of new Set([value, encodeURIComponent(value)])) {
-    const lower = v.toLowerCase();
-    secrets.delete(lower);
-    secrets.set(lower, new RegExp(escapeRegExp(v), 'gi'));
+  forget(value);
+  const forms = new Map<string, string>();
+  for (const form of secretForms(value)) if (form.length >= MIN_SECRET_LENGTH) forms.set(form.toLowerCase(), form);
+  registered.set(value, [...forms.keys()]);
+  for (const [lower, form] of forms) {
+    const known = secrets.get(lower);
+    if (known) known.owners += 1;
+    else secrets.set(lower, { pattern: new RegExp(escapeRegExp(form), 'gi'), owners: 1 });
   }
-  while (secrets.size > MAX_SECRETS) secrets.delete(secrets.keys().next().value as string);
+  while (registered.size > MAX_SECRETS) forget(registered.keys().next().value as string);
 }
 
-/** True when `value` is a configured secret `scrub` removes (registered, long enough). */
+/** Drops a registered secret and the forms no other secret has. */
+function forget(value: string): void {
+  const forms = registered.get(value);
+  if (forms === undefined) return;
+  registered.delete(value);
+  for (const form of forms) {
+    const known = secrets.get(form);
+    if (known && --known.owners === 0) secrets.delete(form);
+  }
+}
+
+/** The texts a secret may be echoed as (`registerSecret`). */
+function secretForms(value: string): string[] {
+  const bytes = utf8Encoder.encode(value);
+  const forms = [value, encodeURIComponent(value), fold(value), hex(bytes)];
+  for (let shift = 0; shift < 3; shift++) {
+    const aligned = base64Inside(bytes, shift);
+    forms.push(aligned, aligned.replaceAll('+', '-').replaceAll('/', '_'));
+  }
+  return forms;
+}
+
+function hex(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  return out;
+}
+
+/**
+ * The base64 characters that `bytes` alone decide when `shift` bytes of something else come before
+ * them in the encoded text: the characters that also hold bits of a neighbour are left out.
+ */
+function base64Inside(bytes: Uint8Array, shift: number): string {
+  let binary = '\0'.repeat(shift);
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).slice(Math.ceil((shift * 8) / 6), Math.floor(((shift + bytes.length) * 8) / 6));
+}
+
+/** True when `value` is a configured secret `scrub` removes (registered, long enough), or one of its forms. */
 export function isRegisteredSecret(value: string): boolean {
   return secrets.has(value.toLowerCase());
+}
+
+/**
+ * Dashes of every kind (Unicode's Dash property: hyphen, non-breaking hyphen, en dash, minus sign, the
+ * full-width hyphen-minus...), which render as a secret's `-`.
+ */
+const DASHES = /\p{Dash}/gu;
+
+/**
+ * `text` in its compatibility form (NFKC: full-width and other look-alike letters and digits as
+ * ASCII) with every dash a hyphen-minus: how a reader reads a secret an upstream echoed in look-alikes.
+ */
+function fold(text: string): string {
+  return text.normalize('NFKC').replace(DASHES, '-');
 }
 
 /** A cookie's name=value (RFC 6265: a name has no separator, a value may be quoted). */
@@ -155,8 +225,6 @@ function scrubVisible(text: string): string {
 const ENCODED = /%[0-9A-Fa-f]{2}|\+/;
 /** Layers of percent-encoding looked through: a URL in a query of a URL quoted in a query is two. */
 const MAX_DECODES = 3;
-const utf8 = new TextDecoder();
-const utf8Encoder = new TextEncoder();
 
 /**
  * `text` with every percent-encoded byte decoded, the bytes read as UTF-8 (a byte that is none becomes
@@ -228,15 +296,31 @@ function scrubPlain(text: string): string {
   return out;
 }
 
+const NOT_ASCII = /[\u0080-\uFFFF]/;
+
+/**
+ * `text` with the registered secrets it holds replaced (`replaceSecrets`). Text outside ASCII is also
+ * read folded (`fold`): when that reveals a secret that look-alikes hid, the folded text is what is
+ * shown, scrubbed, as `scrubEncoded` shows a decoded layer.
+ */
+function withoutSecrets(text: string): string {
+  const plain = replaceSecrets(text);
+  if (!NOT_ASCII.test(text)) return plain;
+  const folded = fold(text);
+  if (folded === text) return plain;
+  const clean = replaceSecrets(folded);
+  return clean === folded ? plain : clean;
+}
+
 /**
  * `text` with every stretch that any registered secret covers replaced once. All are found before any is
  * replaced: replacing one secret at a time let a secret that is the start of another (`key-a` and
  * `key-azure`) or overlaps it cut the other's match short, and the rest of it (`zure`) went out.
  */
-function withoutSecrets(text: string): string {
+function replaceSecrets(text: string): string {
   const lower = text.toLowerCase();
   const covered: Array<[start: number, end: number]> = [];
-  for (const [secret, pattern] of secrets) {
+  for (const [secret, { pattern }] of secrets) {
     if (!lower.includes(secret)) continue;
     pattern.lastIndex = 0;
     for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
