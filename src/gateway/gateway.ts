@@ -330,6 +330,8 @@ class GatewayRuntime implements Gateway {
     const plan = this.engine.router.plan({ model: asked.model, needs, override: opts.override, overrideParam: opts.overrideParam, task: opts.task, access: opts.access });
     checkRequestFields(asked.passthrough ?? NO_PASSTHROUGH, MAPPED_NONE, plan.deployments, opts.apiFields);
     const request = applyGroupPolicy(asked, plan.group);
+    // The group's system prompt goes upstream and is billed: admission reserves it too.
+    if (request !== asked && plan.group?.config.system_prompt !== undefined) needs.promptTokens = estimatePromptTokens(request);
     return { request, needs, plan };
   }
 

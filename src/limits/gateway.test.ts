@@ -48,6 +48,20 @@ describe('rate limits in the gateway', () => {
     expect(provider.calls).toBe(calls);
   });
 
+  it("reserves the group's system prompt with the client's: it goes upstream and is billed", async () => {
+    const config = resolveConfig({
+      deployments: [rawDeployment('a')],
+      groups: [{ name: 'chat', deployments: ['a'], system_prompt: 'x'.repeat(40_000) }],
+      rate_limits: [{ name: 'tpm', match: {}, tokens_per_minute: 100_000 }],
+    });
+    const opened = await openRateLimiter(config, silentLogger, () => 0);
+    if (!opened) throw new Error('expected a limiter');
+    const gateway = createGateway(config, { admission: opened.limiter, observers: [opened.limiter], createProvider: () => new FakeProvider('a') });
+    const chat = await gateway.chat(hello, {});
+    // 40,000 characters are about 10,000 tokens, held from the limit before the answer settles.
+    expect(Number(chat.headers?.['x-ratelimit-remaining-tokens'])).toBeLessThan(90_000);
+  });
+
   it("carries the request's headers on an upstream failure too, for chat and streams", async () => {
     const { gateway, provider } = await build();
     provider.script = () => failure('invalid_request');

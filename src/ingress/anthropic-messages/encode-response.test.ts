@@ -126,6 +126,21 @@ describe('encodeMessage', () => {
   });
 });
 
+describe('tool_use input a model wrote', () => {
+  it('is the raw text when nested past what the answer can be written with (5,000 levels overflowed JSON.stringify: a 500)', () => {
+    const deep = `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`;
+    const m = encodeMessage(answer({ finishReason: 'tool_calls', content: [{ type: 'tool-call', id: 't1', name: 'f', arguments: deep }] }), asked('claude', false), '0');
+    expect(m.content).toEqual([{ type: 'tool_use', id: 't1', name: 'f', input: { _raw: deep } }]);
+    expect(() => JSON.stringify(m)).not.toThrow();
+  });
+
+  it('is the object at 64 levels', () => {
+    const nested = `${'{"a":'.repeat(63)}1${'}'.repeat(63)}`;
+    const m = encodeMessage(answer({ finishReason: 'tool_calls', content: [{ type: 'tool-call', id: 't1', name: 'f', arguments: nested }] }), asked('claude', false), '0');
+    expect(m.content).toEqual([{ type: 'tool_use', id: 't1', name: 'f', input: JSON.parse(nested) }]);
+  });
+});
+
 describe('encodeUsage', () => {
   it("passes an upstream's cache writes by TTL on as cache_creation, counting writes of unknown TTL at the default five minutes", () => {
     const claude = makeUsage({ prompt: 100_010, completion: 10, cachedWrite: 100_000, cachedWrite1h: 60_000 });

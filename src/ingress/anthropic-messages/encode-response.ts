@@ -1,5 +1,6 @@
 import { type AssistantPart, type ChatResponse, type FinishReason, type JsonValue, type PromptCount, type Usage } from '../../core/types.js';
 import { ANTHROPIC_PROVIDER } from './decode-content.js';
+import { MAX_JSON_DEPTH, textNestsDeeperThan } from '../../core/json.js';
 
 /**
  * The provider-metadata namespace in which a Claude upstream's dialect keeps what the canonical answer
@@ -231,6 +232,9 @@ export function encodeMessage(res: ChatResponse, asked: AnswerAsked, requestId: 
 /** Tool arguments as the object `tool_use.input` is; arguments that are not an object are kept under `_raw`. */
 export function toolInput(args: string): JsonValue {
   if (args.trim() === '') return {};
+  // Nested past what the answer's JSON.stringify can write (5,000 levels overflowed the stack: a 500):
+  // the client sees what the model wrote, as for broken JSON.
+  if (textNestsDeeperThan(args, MAX_JSON_DEPTH)) return { _raw: args };
   try {
     const parsed = JSON.parse(args) as JsonValue;
     if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed;
