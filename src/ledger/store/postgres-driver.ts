@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Logger } from '../../core/logger.js';
 import type { SqlDriver } from './driver.js';
 import { errorMessage } from '../../core/error-trace.js';
+import { isDatabaseUnavailable } from './unavailable.js';
 
 /** Rewrites `?` placeholders to PostgreSQL's `$n` (the ledger's SQL has no `?` inside literals). */
 export function numbered(sql: string): string {
@@ -24,6 +25,19 @@ export interface PostgresOptions {
    * Default none.
    */
   readonly queryTimeoutMs?: number;
+}
+
+/** PostgreSQL's SQLSTATE connection_failure (class 08, which `isDatabaseUnavailable` reads as an outage). */
+const CONNECTION_FAILURE = '08006';
+
+/**
+ * A transaction's connection failed: whatever pg reports (a socket error, the server ending the session,
+ * such as an idle-in-transaction timeout) is the database unable to serve it, never a bug of the caller.
+ * An error `isDatabaseUnavailable` already tells so is kept as it is; another becomes its cause.
+ */
+function connectionLost(err: Error): Error {
+  if (isDatabaseUnavailable(err)) return err;
+  return Object.assign(new Error(`ledger database connection lost: ${err.message}`, { cause: err }), { code: CONNECTION_FAILURE });
 }
 
 /** A pg pool behind the driver surface. Tables live in `schema`, created when missing. */
@@ -55,6 +69,13 @@ export function openPostgres(url: string, schema: string, logger: Logger, option
     },
     async transaction<T>(lock: number, fn: (q: SqlDriver['query']) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // A checked-out client has no listener of the pool's: a connection that dies under it (a restart, a
+      // failover, a pooled one dead before the pool read so) would emit 'error' unheard, an uncaught exception.
+      let lost: Error | undefined;
+      const onError = (err: Error): void => {
+        lost ??= connectionLost(err);
+      };
+      client.on('error', onError);
       // A connection the rollback failed on (a query that timed out is still running there) is dropped, not pooled.
       let broken: Error | undefined;
       try {
@@ -67,10 +88,15 @@ export function openPostgres(url: string, schema: string, logger: Logger, option
         await client.query('COMMIT');
         return result;
       } catch (err) {
+        // On a lost connection the server ends the transaction itself; what failed is the connection.
+        if (lost) throw lost;
         await client.query('ROLLBACK').catch((rollback: unknown) => (broken = rollback as Error));
-        throw err;
+        // Lost during the rollback: the connection is what failed, whatever the statement threw.
+        throw lost ?? err;
       } finally {
-        client.release(broken);
+        // Released with its error, the pool ends the client rather than hand it out again.
+        client.release(lost ?? broken);
+        client.off('error', onError);
       }
     },
     async migrationTransaction(fn) {

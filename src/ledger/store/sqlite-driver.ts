@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { errorMessage } from '../../core/error-trace.js';
 import type { Logger } from '../../core/logger.js';
 import type { ReadOptions, SqlDriver } from './driver.js';
 import { LIVE_FUNCTION, SqliteReader } from './sqlite-reader.js';
@@ -103,6 +104,15 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqlDriver
   // One connection: transactions run one after another, or a second BEGIN would fail inside the first.
   let queue: Promise<unknown> = Promise.resolve();
 
+  /** Ends the open transaction; a ROLLBACK that fails is logged, the transaction's own error is what its caller gets. */
+  const rollback = (): void => {
+    try {
+      db.exec('ROLLBACK');
+    } catch (err) {
+      options.logger?.warn({ err: errorMessage(err) }, 'ledger transaction could not be rolled back');
+    }
+  };
+
   const driver: SqlDriver = {
     dialect: 'sqlite',
     table: (name) => name,
@@ -127,19 +137,34 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqlDriver
       },
     }),
     transaction(_lock, fn) {
-      const run = async (): Promise<Awaited<ReturnType<typeof fn>>> => {
+      const transact = async (): Promise<Awaited<ReturnType<typeof fn>>> => {
         // BEGIN IMMEDIATE takes the database's write lock: one writer across processes.
         db.exec('BEGIN IMMEDIATE');
+        // The statement error on which SQLite rolled the whole transaction back by itself (SQLITE_FULL,
+        // SQLITE_IOERR, SQLITE_BUSY, SQLITE_NOMEM): what the transaction fails with, whatever `fn` makes of it.
+        let ended: unknown;
+        const query: SqlDriver['query'] = async <T>(sql: string, params?: readonly unknown[]) => {
+          // Run after the rollback, a statement would commit on its own.
+          if (ended !== undefined) throw ended;
+          try {
+            return run(sql, params) as { rows: T[]; changes: number };
+          } catch (err) {
+            if (!db.inTransaction) ended = err;
+            throw err;
+          }
+        };
         try {
-          const result = await fn(driver.query);
+          const result = await fn(query);
+          if (ended !== undefined) throw ended;
           db.exec('COMMIT');
           return result;
         } catch (err) {
-          db.exec('ROLLBACK');
-          throw err;
+          // A ROLLBACK with no transaction open fails ("no transaction is active") and would hide why it ended.
+          if (db.inTransaction) rollback();
+          throw ended ?? err;
         }
       };
-      const result = queue.then(run, run);
+      const result = queue.then(transact, transact);
       queue = result.catch(() => undefined);
       return result;
     },

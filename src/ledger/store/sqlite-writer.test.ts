@@ -5,6 +5,9 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openSqlite } from './sqlite-driver.js';
 import { SqliteWriter, WAL_LIMIT_BYTES } from './sqlite-writer.js';
+import { isDatabaseUnavailable } from './unavailable.js';
+
+const thrown = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (err: unknown) => err);
 
 const MB = 1024 * 1024;
 
@@ -58,5 +61,35 @@ describe('the SQLite writer thread', () => {
       await writer.close();
       setup.close();
     }
+  });
+
+  it('fails a batch another connection kept from the file past busy_timeout with SQLITE_BUSY, an outage rather than a bug, and writes the next once the lock is gone', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'sqlite-busy-')), 'ledger.sqlite');
+    const holder = new Database(path);
+    holder.pragma('journal_mode = WAL');
+    holder.exec('CREATE TABLE rows_ (id INTEGER PRIMARY KEY)');
+    const writer = new SqliteWriter(path);
+    const sql = 'INSERT INTO rows_ (id) VALUES (?)';
+    try {
+      // Another process's write lock (a backup, a sqlite3 shell), held past the writer's 5 s busy_timeout.
+      holder.exec('BEGIN IMMEDIATE');
+      const err = await thrown(writer.insert(sql, [[1]]));
+      holder.exec('ROLLBACK');
+      expect(err).toMatchObject({ code: 'SQLITE_BUSY' });
+      expect(isDatabaseUnavailable(err)).toBe(true);
+      await expect(writer.insert(sql, [[1]])).resolves.toBe(1);
+    } finally {
+      await writer.close();
+      holder.close();
+    }
+  }, 20_000);
+
+  it('fails a batch whose file it cannot open with an Error of SQLite\'s code (SQLITE_CANTOPEN), an outage rather than a bug', async () => {
+    // A directory where the file should be: the thread fails as it starts.
+    const writer = new SqliteWriter(mkdtempSync(join(tmpdir(), 'sqlite-cantopen-')));
+    const err = await thrown(writer.insert('INSERT INTO rows_ (id) VALUES (?)', [[1]]));
+    expect(err).toBeInstanceOf(Error);
+    expect(err).toMatchObject({ code: 'SQLITE_CANTOPEN', message: 'the SQLite writer thread failed (SQLITE_CANTOPEN)' });
+    expect(isDatabaseUnavailable(err)).toBe(true);
   });
 });

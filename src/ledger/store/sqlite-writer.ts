@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { isObject } from '../../core/json.js';
 
 /**
  * The writer thread's script. Plain JavaScript evaluated by the worker (a file path would differ
@@ -53,7 +54,7 @@ parentPort.on('message', (m) => {
     }
     parentPort.postMessage({ id: m.id, changes: insert(m.lines === undefined ? m.rows : m.lines.map((line) => JSON.parse(line))) });
   } catch (err) {
-    parentPort.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) });
+    parentPort.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err), code: err && err.code });
   }
 });
 // Asked by the reader lanes' WAL gate, never on a batch. It waits for no lock (busy_timeout 0), so the
@@ -65,7 +66,7 @@ function checkpoint(id) {
     const [r] = db.pragma('wal_checkpoint(TRUNCATE)');
     parentPort.postMessage({ id, changes: 0, checkpoint: { busy: r.busy, log: r.log, checkpointed: r.checkpointed } });
   } catch (err) {
-    parentPort.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
+    parentPort.postMessage({ id, error: err instanceof Error ? err.message : String(err), code: err && err.code });
   } finally {
     db.pragma('busy_timeout = 5000');
   }
@@ -111,6 +112,18 @@ interface Reply {
   changes: number;
   checkpoint?: Checkpoint;
   error?: string;
+  /** SQLite's code (SQLITE_FULL, SQLITE_BUSY...): what tells a database that cannot serve from a bug (`isDatabaseUnavailable`). */
+  code?: unknown;
+}
+
+/**
+ * An error of the writer thread as an Error with SQLite's code. A thread that failed to start (its file
+ * unopenable) reports what it threw structured-cloned: better-sqlite3's error arrives a plain object.
+ */
+function writerError(message: unknown, code: unknown): Error {
+  const coded = typeof code === 'string' ? { code } : {};
+  const text = typeof message === 'string' ? message : `the SQLite writer thread failed${typeof code === 'string' ? ` (${code})` : ''}`;
+  return Object.assign(new Error(text), coded);
 }
 
 interface Pending {
@@ -185,14 +198,14 @@ export class SqliteWriter {
       // Idle, the writer must not keep the process alive; closing, its exit is still awaited.
       if (this.pending.size === 0 && !this.closing) worker.unref();
       if (reply.error === undefined) p.resolve(reply.changes, reply.checkpoint);
-      else p.reject(new Error(reply.error));
+      else p.reject(writerError(reply.error, reply.code));
     });
     const fail = (err: Error): void => {
       if (this.worker === worker) this.worker = undefined;
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     };
-    worker.on('error', fail);
+    worker.on('error', (err: unknown) => fail(err instanceof Error ? err : writerError(isObject(err) ? err.message : undefined, isObject(err) ? err.code : undefined)));
     worker.on('exit', (code) => fail(new Error(`SQLite writer thread exited (code ${code}).`)));
     return worker;
   }
