@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeUsage, type ChatRequest } from './types.js';
-import { embeddingPromptTokens, estimateAnswerTokens, estimatePromptTokens, withEstimatedUsage } from './estimate.js';
+import { embeddingPromptTokens, estimateAnswerTokens, estimatePrompt, estimatePromptTokens, withEstimatedUsage } from './estimate.js';
 
 describe('token estimates', () => {
   it('count a prompt from every part: text, reasoning, tool calls and results with their ids, names, encrypted reasoning', () => {
@@ -66,6 +66,24 @@ describe('token estimates', () => {
     expect(estimatePromptTokens(file('application/json', 120_000))).toBe(4 + 30_000);
     const byUrl: ChatRequest = { model: 'm', messages: [{ role: 'user', content: [{ type: 'file', source: { type: 'url', url: 'https://example.com/a.pdf', mediaType: 'application/pdf' } }] }] };
     expect(estimatePromptTokens(byUrl)).toBe(4 + 30_000);
+  });
+
+  it('floor every image at 85 tokens and every document at a 500-token page, for the context-window check', () => {
+    const media: ChatRequest = {
+      model: 'm',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'x'.repeat(400) },
+            { type: 'image', source: { type: 'url', url: 'https://example.com/a.png' } },
+            { type: 'file', source: { type: 'base64', mediaType: 'application/pdf', data: 'A'.repeat(400_000) } },
+            { type: 'file', source: { type: 'base64', mediaType: 'text/plain', data: 'A'.repeat(400) } },
+          ],
+        },
+      ],
+    };
+    expect(estimatePrompt(media)).toEqual({ tokens: 4 + 100 + 1_600 + 18_750 + 75, floor: 4 + 100 + 85 + 500 + 75 });
   });
 
   it('count an answer from its text, reasoning and tool calls', () => {

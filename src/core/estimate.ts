@@ -44,6 +44,8 @@ const ORIGINAL_IMAGE_TOKENS = 10_000;
  * as ten.
  */
 const PAGE_TOKENS = 3_000;
+/** The least a document may cost: a short page of text. */
+const MIN_DOCUMENT_TOKENS = 500;
 const URL_DOCUMENT_TOKENS = 10 * PAGE_TOKENS;
 /**
  * Inline documents (PDF and any other binary type) by size: a page (3,000 tokens) per 48 KB. No
@@ -107,18 +109,37 @@ function jsonChars(value: unknown): number {
  * prompt carried in a response format's schema once reserved 20 tokens, and any number of them passed.
  */
 export function estimatePromptTokens(req: ChatRequest): number {
+  return estimatePrompt(req).tokens;
+}
+
+/**
+ * `tokens`: the estimate above (`estimatePromptTokens`), which must never be far below the bill.
+ * `floor`: the same with every image and document at the least it may cost (85 tokens, a 500-token
+ * page), for the context-window check: the upstream refuses a prompt past its window itself (a
+ * fallback follows), while a deployment the estimate filtered out was never asked; 100 images at
+ * 1,600 tokens each would have turned a 128K-window model away from a request it takes.
+ */
+export function estimatePrompt(req: ChatRequest): { tokens: number; floor: number } {
   let chars = 0;
   let tokens = 0;
+  let floor = 0;
   for (const m of req.messages) {
     tokens += MESSAGE_OVERHEAD;
+    floor += MESSAGE_OVERHEAD;
     chars += m.role === 'tool' ? m.toolCallId.length : (m.name?.length ?? 0);
     for (const p of m.content) {
       if (p.type === 'text' || p.type === 'reasoning') chars += p.text.length;
       else if (p.type === 'tool-call') chars += p.id.length + p.name.length + p.arguments.length;
       // Sent back to the upstream that encrypted it, which reads the reasoning again.
       else if (p.type === 'redacted-reasoning') chars += p.data.length;
-      else if (p.type === 'image') tokens += imageTokens(p);
-      else tokens += fileTokens(p);
+      else if (p.type === 'image') {
+        tokens += imageTokens(p);
+        floor += LOW_DETAIL_IMAGE_TOKENS;
+      } else {
+        const file = fileTokens(p);
+        tokens += file;
+        floor += Math.min(file, MIN_DOCUMENT_TOKENS);
+      }
     }
   }
   if (req.tools) chars += jsonChars(req.tools);
@@ -126,7 +147,8 @@ export function estimatePromptTokens(req: ChatRequest): number {
   if (req.responseFormat) chars += jsonChars(req.responseFormat);
   if (req.stopSequences) for (const stop of req.stopSequences) chars += stop.length;
   if (req.passthrough) chars += jsonChars(req.passthrough);
-  return tokens + charTokens(chars);
+  const text = charTokens(chars);
+  return { tokens: tokens + text, floor: floor + text };
 }
 
 /** Estimated completion tokens of an answer (text, tool calls, reasoning, a refusal's words), for upstreams that report no usage. */

@@ -527,3 +527,19 @@ describe('gateway request invariants', () => {
     expect(p('primary').requests.at(-1)).toEqual(asked);
   });
 });
+
+describe('the context-window check', () => {
+  const images = (n: number): ChatRequest => ({
+    model: 'chat',
+    messages: [{ role: 'user', content: Array.from({ length: n }, () => ({ type: 'image' as const, source: { type: 'url' as const, url: 'https://example.com/frame.png' } })) }],
+  });
+
+  it("takes each image at the least it may cost: a request a model's window holds is sent, not turned away by the reservation's estimate", async () => {
+    // 100 images reserve 160,000 tokens (1,600 each, the most one may cost), yet may cost 8,500 (85 each).
+    const { gateway, p } = fakeGateway({ deployments: [rawDeployment('gpt', { capabilities: ['vision'], context_window: 128_000 })], groups: [{ name: 'chat', deployments: ['gpt'] }] });
+    await gateway.chat(images(100));
+    expect(p('gpt').calls).toBe(1);
+    await expect(gateway.chat(images(2_000))).rejects.toMatchObject({ kind: 'context_window_exceeded' });
+  });
+});
+

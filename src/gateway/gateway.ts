@@ -4,7 +4,7 @@ import { GatewayError, toGatewayError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { AdmissionTicket, Operation } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { embeddingPromptTokens, estimatePromptTokens, withEstimatedUsage } from '../core/estimate.js';
+import { embeddingPromptTokens, estimatePrompt, withEstimatedUsage } from '../core/estimate.js';
 import type { AssistantPart, BilledAttempt, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
 import { honestFinish, makeUsage } from '../core/types.js';
 import { checkRequestFields, grantsRequestFields } from '../core/fields.js';
@@ -319,9 +319,11 @@ class GatewayRuntime implements Gateway {
   private prepareChat(asked: ChatRequest, opts: RequestOptions, streaming: boolean): { request: ChatRequest; needs: Needs; plan: RoutePlan } {
     checkChatRequest(asked);
     const capabilities = chatCapabilities(asked, streaming);
+    const prompt = estimatePrompt(asked);
     const needs: Needs = {
       capabilities,
-      promptTokens: estimatePromptTokens(asked),
+      promptTokens: prompt.tokens,
+      contextTokens: prompt.floor,
       residency: opts.residency,
       maxTokens: outputLimit(asked, opts.maxTokensParam),
       // Only a request with images or files is looked through for URLs.
@@ -331,7 +333,11 @@ class GatewayRuntime implements Gateway {
     checkRequestFields(asked.passthrough ?? NO_PASSTHROUGH, MAPPED_NONE, plan.deployments, opts.apiFields);
     const request = applyGroupPolicy(asked, plan.group);
     // The group's system prompt goes upstream and is billed: admission reserves it too.
-    if (request !== asked && plan.group?.config.system_prompt !== undefined) needs.promptTokens = estimatePromptTokens(request);
+    if (request !== asked && plan.group?.config.system_prompt !== undefined) {
+      const policed = estimatePrompt(request);
+      needs.promptTokens = policed.tokens;
+      needs.contextTokens = policed.floor;
+    }
     return { request, needs, plan };
   }
 
@@ -357,7 +363,8 @@ class GatewayRuntime implements Gateway {
       if (!settled) return error;
       // Filtered and admitted as the longer of the two continuation requests (the instruction one).
       const longest = continuationRequest(request, sent, false);
-      const more: Needs = { ...needs, promptTokens: estimatePromptTokens(longest) };
+      const continued = estimatePrompt(longest);
+      const more: Needs = { ...needs, promptTokens: continued.tokens, contextTokens: continued.floor };
       const targets = this.engine.router.resumeTargets(plan, more, tried);
       if (targets.length === 0) return error;
       // Said outright: the first ticket, released when the broken attempt settled, no longer tells the limiter.

@@ -7,6 +7,11 @@ import type { Deployment } from './router.js';
 export interface Needs {
   capabilities: readonly Capability[];
   promptTokens: number;
+  /**
+   * The prompt at the least its images and documents may cost (`estimatePrompt`'s floor), for the
+   * context-window check; `promptTokens` when absent.
+   */
+  contextTokens?: number;
   /** Geography every deployment must be tagged with (from the request or its API key). */
   residency: string | undefined;
   /** The completion-token limit the client set, and under which name; absent when it set none. */
@@ -67,7 +72,7 @@ export function firstFailedStage(d: Deployment, needs: Needs, now: number, check
   if (needs.capabilities.length > 0 && !hasCapabilities(d, needs.capabilities)) return Stage.Capabilities;
   if (needs.mediaUrls !== undefined && refusedMediaUrl(d.config.media_urls, needs.mediaUrls) !== undefined) return Stage.MediaUrls;
   const window = d.config.context_window;
-  if (window !== undefined && needs.promptTokens > window) return Stage.ContextWindow;
+  if (window !== undefined && (needs.contextTokens ?? needs.promptTokens) > window) return Stage.ContextWindow;
   const maxOutput = d.config.max_output_tokens;
   if (maxOutput !== undefined && needs.maxTokens !== undefined && needs.maxTokens.value > maxOutput) return Stage.OutputLimit;
   if (d.state.drain.drained) return Stage.Drained;
