@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PgProxy } from '../../governance/audit/testing/pg-proxy.js';
 import { DATABASE_URL, testSchema } from '../../ledger/testing/fixtures.js';
 import { main } from '../main.js';
 
@@ -142,6 +143,56 @@ if (PG_URL) {
       return () => Promise.resolve();
     },
   );
+
+  describe('check-config --keys when the PostgreSQL connection is lost mid-check', () => {
+    const lostSchema = testSchema('storedkeyslost');
+    const target = new URL(PG_URL);
+    const proxy = new PgProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    /** What reached no listener: each would have ended the CLI with a stack trace. */
+    const uncaught: unknown[] = [];
+    const record = (err: unknown): void => void uncaught.push(err);
+    beforeEach(() => process.on('uncaughtException', record));
+    afterEach(() => void process.off('uncaughtException', record));
+    afterAll(async () => {
+      await proxy.stop();
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS "${lostSchema}" CASCADE`);
+      await c.end();
+    });
+
+    it('fails like its other failures, naming the lost connection, rather than crash', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sy-stored-keys-lost-'));
+      const config = writeConfig(join(dir, 'c.yaml'), `{ store: postgres, url: "\${DATABASE_URL}", schema: ${lostSchema} }`, 'before');
+      await createKey(config, '--owner', 'ana', '--groups', 'coding');
+      await proxy.start();
+      // The table locked from another session: the check's read waits there until its connection is cut.
+      const locker = new pg.Client({ connectionString: PG_URL });
+      const watcher = new pg.Client({ connectionString: PG_URL });
+      await Promise.all([locker.connect(), watcher.connect()]);
+      await locker.query('BEGIN');
+      await locker.query(`LOCK TABLE "${lostSchema}".virtual_keys IN ACCESS EXCLUSIVE MODE`);
+      try {
+        const out: string[] = [];
+        const err: string[] = [];
+        const checking = main(['check-config', config, '--keys'], { out: (l) => out.push(l), err: (l) => err.push(l), env: { ...env, DATABASE_URL: proxy.url(PG_URL) } });
+        // Not the locker's: inside its transaction, it would read its first snapshot of the view again and again.
+        const waiting = async (): Promise<number> =>
+          Number((await watcher.query<{ n: string }>("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1", [`%"${lostSchema}".virtual_keys%`])).rows[0]?.n);
+        await expect.poll(waiting, { timeout: 5_000 }).toBe(1);
+        await proxy.stop();
+        expect(await checking).toBe(1);
+        expect(uncaught).toEqual([]);
+        expect(err[0]).toBe(
+          `${config}: --keys: cannot read the virtual keys at the PostgreSQL database of ledger.url in ${config}, schema ${lostSchema}: the connection to the database was lost (Connection terminated unexpectedly)`,
+        );
+        expect(err.at(-1)).toBe(`${config}: failed --keys (the config itself is valid: 2 deployments, 2 groups)`);
+      } finally {
+        await locker.query('ROLLBACK');
+        await Promise.all([locker.end(), watcher.end()]);
+      }
+    });
+  });
 } else {
   describe.skip('check-config --keys on PostgreSQL (DATABASE_URL is not set)', () => {
     it('skipped', () => undefined);

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import type { GatewayConfig } from '../../config/schema.js';
+import { errorMessage } from '../../core/error-trace.js';
 import { silentLogger } from '../../core/logger.js';
 import type { SqlDriver } from '../../ledger/store/driver.js';
 import { KeyStore, MISMATCHES_SHOWN } from '../../governance/keys/store.js';
@@ -23,6 +24,10 @@ async function openSqliteReadOnly(path: string): Promise<SqlDriver> {
 async function openPostgresReadOnly(url: string, schema: string): Promise<SqlDriver> {
   const [{ default: pg }, { numbered }] = await Promise.all([import('pg'), import('../../ledger/store/postgres-driver.js')]);
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  // A connection lost mid-check (a restart, a failover) fails the query under way and is also emitted
+  // here, where unheard it would end the CLI with an uncaught exception; the query's failure names it.
+  let lost: Error | undefined;
+  client.on('error', (err) => (lost ??= err));
   await client.connect();
   try {
     await client.query('BEGIN TRANSACTION READ ONLY');
@@ -30,7 +35,13 @@ async function openPostgresReadOnly(url: string, schema: string): Promise<SqlDri
     await client.end();
     throw err;
   }
-  const query = async <T>(sql: string, params: readonly unknown[] = []): Promise<{ rows: T[]; changes: number }> => ({ rows: (await client.query(numbered(sql), params as unknown[])).rows as T[], changes: 0 });
+  const query = async <T>(sql: string, params: readonly unknown[] = []): Promise<{ rows: T[]; changes: number }> => {
+    try {
+      return { rows: (await client.query(numbered(sql), params as unknown[])).rows as T[], changes: 0 };
+    } catch (err) {
+      throw lost ? new Error(`the connection to the database was lost (${errorMessage(lost)})`, { cause: lost }) : err;
+    }
+  };
   return readOnly('postgres', (name) => `"${schema}".${name}`, query, async () => {
     await client.query('ROLLBACK').catch(() => undefined);
     await client.end();

@@ -153,28 +153,10 @@ export class AuditLog {
     }
   }
 
-  /**
-   * A transaction under the chain's lock that fails with its statement's own error: SQLite rolls a
-   * transaction back by itself on a full disk, and the driver's ROLLBACK after it then fails with an
-   * error that says nothing of the disk, which would pass for a bug rather than an outage.
-   */
+  /** A transaction under the chain's lock, once the store's tables exist. */
   private async transaction<T>(fn: (q: Query) => Promise<T>): Promise<T> {
     if (this.ready?.() === false) throw new GatewayError({ kind: 'unavailable', code: LEDGER_UNAVAILABLE.code, message: LEDGER_UNAVAILABLE.message, retryAfterMs: DEFAULT_CLIENT_RETRY_AFTER_MS });
-    let first: unknown;
-    try {
-      return await this.driver.transaction(AUDIT_LOCK, (tq) =>
-        fn(async <R>(sql: string, params?: readonly unknown[]) => {
-          try {
-            return await tq<R>(sql, params);
-          } catch (err) {
-            first ??= err;
-            throw err;
-          }
-        }),
-      );
-    } catch (err) {
-      throw first ?? err;
-    }
+    return this.driver.transaction(AUDIT_LOCK, fn);
   }
 
   /** Entries in seq order, a page at a time (for export and verification of large logs). */

@@ -81,3 +81,95 @@ describe('SQLite transactions on a full disk (SQLITE_FULL), which SQLite rolls b
     await expect(keys.create(policy, 'cli:test')).resolves.toMatchObject({ record: { role: 'user' } });
   });
 });
+
+describe('SQLite statements while a transaction holds the one connection', () => {
+  let driver: SqlDriver;
+
+  beforeEach(async () => {
+    driver = openSqlite(':memory:');
+    await driver.query('CREATE TABLE notes (body TEXT PRIMARY KEY)');
+  });
+
+  afterEach(() => driver.close());
+
+  const notes = async (): Promise<string[]> => (await driver.query<{ body: string }>('SELECT body FROM notes ORDER BY body')).rows.map((r) => r.body);
+  const insertRow = (body: string): Promise<number> => driver.insertRows('notes', ['body'], 'body', [[body]]);
+  const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
+
+  it("keeps another caller's writes, made while a transaction waited, when that transaction rolls back", async () => {
+    let opened!: () => void;
+    const isOpen = new Promise<void>((resolve) => (opened = resolve));
+    const failing = thrown(
+      driver.transaction(1, async (q) => {
+        await q('INSERT INTO notes VALUES (?)', ['inside']);
+        opened();
+        await tick();
+        throw new Error('the transaction failed');
+      }),
+    );
+    await isOpen;
+    const outside = Promise.all([driver.query('INSERT INTO notes VALUES (?)', ['outside query']), insertRow('outside rows')]);
+    expect(await failing).toMatchObject({ message: 'the transaction failed' });
+    await outside;
+    expect(await notes()).toEqual(['outside query', 'outside rows']);
+  });
+
+  it('runs what its own work issues through the driver itself inside it, without waiting for itself: it sees it, and it rolls back with it', async () => {
+    const err = await thrown(
+      driver.transaction(1, async () => {
+        await tick();
+        await driver.query('INSERT INTO notes VALUES (?)', ['by query']);
+        await insertRow('by rows');
+        expect((await driver.query<{ body: string }>('SELECT body FROM notes ORDER BY body')).rows).toEqual([{ body: 'by query' }, { body: 'by rows' }]);
+        throw new Error('the transaction failed');
+      }),
+    );
+    expect(err).toMatchObject({ message: 'the transaction failed' });
+    expect(await notes()).toEqual([]);
+    await driver.transaction(2, async () => {
+      await driver.query('INSERT INTO notes VALUES (?)', ['committed']);
+    });
+    expect(await notes()).toEqual(['committed']);
+  });
+
+  it("treats what its work left to run after it ended (a timer) as another caller's, which the next transaction's rollback keeps", async () => {
+    let fired!: Promise<unknown>;
+    await driver.transaction(1, async () => {
+      fired = new Promise((resolve) => setTimeout(() => resolve(driver.query('INSERT INTO notes VALUES (?)', ['timer'])), 5));
+    });
+    const err = await thrown(
+      driver.transaction(2, async (q) => {
+        await q('INSERT INTO notes VALUES (?)', ['second']);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        throw new Error('the second failed');
+      }),
+    );
+    expect(err).toMatchObject({ message: 'the second failed' });
+    await fired;
+    expect(await notes()).toEqual(['timer']);
+  });
+
+  it('refuses a transaction opened inside another one at once, rather than queue it behind the one waiting for it', async () => {
+    const err = await thrown(driver.transaction(1, () => driver.transaction(2, (q) => q('INSERT INTO notes VALUES (?)', ['nested']))));
+    expect(err).toMatchObject({ message: 'a ledger transaction cannot be opened inside another one' });
+    expect(await notes()).toEqual([]);
+  });
+
+  it('refuses a statement of a transaction that has ended: it would commit on its own, or in the next transaction', async () => {
+    let leaked!: SqlDriver['query'];
+    await driver.transaction(1, async (q) => {
+      leaked = q;
+    });
+    await expect(leaked('INSERT INTO notes VALUES (?)', ['late'])).rejects.toThrow('a statement of a ledger transaction that has already ended');
+    let late!: Promise<unknown>;
+    await thrown(
+      driver.transaction(2, async () => {
+        late = thrown(leaked('INSERT INTO notes VALUES (?)', ['late, in the next one']));
+        await late;
+        throw new Error('the next one failed');
+      }),
+    );
+    expect(await late).toMatchObject({ message: 'a statement of a ledger transaction that has already ended' });
+    expect(await notes()).toEqual([]);
+  });
+});
