@@ -142,7 +142,7 @@ describe('scripts/bundle.mjs', () => {
   it('runs the SAM handler from its bundle: a streamed answer built from the config SWITCHYARD_CONFIG names', async () => {
     vi.stubEnv('SWITCHYARD_CONFIG', entryConfig.path);
     const { prelude, body } = await streamFromLambdaMain(() => import(join(out, 'aws-lambda-main.js')), vi.stubGlobal);
-    expect(prelude).toMatchObject({ statusCode: 200, headers: { 'content-type': 'text/event-stream' } });
+    expect(prelude).toMatchObject({ statusCode: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8' } });
     expect(body.endsWith('data: [DONE]\n\n')).toBe(true);
   });
 
