@@ -119,6 +119,22 @@ describe('GET /metrics and per-request spans, mounted in the server', () => {
     expect(values).not.toContain(USER);
   });
 
+  it('exports a caller without a key, refused 401, with its 15,000-character User-Agent or 14,000-character Host cut to 1024 characters', async () => {
+    // One each: together they pass Node's 16 KB header limit (431).
+    for (const [headers, name, kept] of [
+      [{ 'user-agent': 'B'.repeat(15_000) }, 'user_agent.original', 'B'.repeat(1024)],
+      [{ host: `${'h'.repeat(14_000)}.example` }, 'server.address', 'h'.repeat(1024)],
+    ] as const) {
+      const res = await request(`${running.server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' });
+      await res.body.dump();
+      expect(res.statusCode).toBe(401);
+      const requestId = res.headers['x-request-id'];
+      let server: OtlpSpan | undefined;
+      await expect.poll(() => (server = spansOf(collector.received).find((s) => attr(s, 'switchyard.request_id') === requestId)), { timeout: 5_000 }).toBeDefined();
+      expect([attr(server!, name), attr(server!, 'switchyard.error_kind')]).toEqual([kept, 'unauthenticated']);
+    }
+  });
+
   it('counts a stream cut mid-answer as a 200 with its error kind, and marks its server span as failed', async () => {
     sim.faults.add({ count: 1, cut_after_chunks: 2 });
     const client = new OpenAI({ baseURL: `${running.server.url}/v1`, apiKey: USER, maxRetries: 0 });

@@ -428,6 +428,44 @@ describe('server span (HTTP semantic conventions)', () => {
   });
 });
 
+describe('attribute value length limit (OpenTelemetry attributeValueLengthLimit)', () => {
+  async function unauthenticated(headers: ServerSpanStart['headers'], method = 'POST', limit?: number): Promise<SpanData> {
+    const exported: SpanData[] = [];
+    const tracer = new Tracer({ deployments: [], exporter: capturing(exported), sampleRatio: 1, attributeValueLengthLimit: limit });
+    tracer.startServerSpan({ method, route: '/v1/chat/completions', path: '/v1/chat/completions', scheme: 'http', headers, requestId: 'req' });
+    tracer.endServerSpan('req', 401, undefined, 'unauthenticated');
+    await tracer.close();
+    return exported[0] as SpanData;
+  }
+
+  it("cuts an anonymous caller's 15,000-character User-Agent, 14,000-character Host and long method on its 401 to 1024 characters", async () => {
+    const span = await unauthenticated({ 'user-agent': 'B'.repeat(15_000), host: `${'h'.repeat(14_000)}.example:8443` }, 'X'.repeat(5_000));
+    expect(span.attributes).toMatchObject({
+      'user_agent.original': 'B'.repeat(1024),
+      'server.address': 'h'.repeat(1024),
+      'server.port': 8443,
+      'http.request.method': '_OTHER',
+      'http.request.method_original': 'X'.repeat(1024),
+      'http.response.status_code': 401,
+    });
+    expect(span.name).toBe('HTTP /v1/chat/completions');
+    expect(JSON.stringify(span).length).toBeLessThan(4_500);
+  });
+
+  it('keeps values at the limit whole, and cuts to a configured limit without splitting a surrogate pair', async () => {
+    expect((await unauthenticated({ 'user-agent': 'u'.repeat(1024) })).attributes['user_agent.original']).toBe('u'.repeat(1024));
+    expect((await unauthenticated({ 'user-agent': 'curl/8.5.0 🚀' }, 'POST', 12)).attributes['user_agent.original']).toBe('curl/8.5.0 ');
+  });
+
+  it("cuts what an upstream's answer names on an attempt span, strings in lists too", async () => {
+    const exported: SpanData[] = [];
+    const tracer = new Tracer({ deployments: [], exporter: capturing(exported), sampleRatio: 1 });
+    tracer.onAttempt(attempt({ requestId: 'long', response: { id: 'i'.repeat(50_000), model: 'm'.repeat(2_000), finishReason: 'f'.repeat(3_000) } }));
+    await tracer.close();
+    expect(exported[0]?.attributes).toMatchObject({ 'gen_ai.response.id': 'i'.repeat(1024), 'gen_ai.response.model': 'm'.repeat(1024), 'gen_ai.response.finish_reasons': ['f'.repeat(1024)] });
+  });
+});
+
 describe('attempt span status', () => {
   it('marks every attempt that carries error.type as failed, a cancelled one too, as the server span of a cancelled stream is', async () => {
     const exported: SpanData[] = [];

@@ -41,7 +41,19 @@ export interface TracerOptions<Encoded = SpanData> {
   closeTimeoutMs?: number;
   /** Where dropped spans are reported. */
   logger?: Logger;
+  /**
+   * Longest string attribute value exported, in UTF-16 units (`DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT`): a
+   * longer one, or a longer string in a list, is cut to it, as the OpenTelemetry SDKs' `attributeValueLengthLimit`
+   * (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`) cuts, though never between a surrogate pair's halves.
+   */
+  attributeValueLengthLimit?: number;
 }
+
+/**
+ * 1024: a User-Agent, a Host or an upstream's response id is far shorter, while an anonymous caller's 15 KB
+ * header, kept whole, made each of the 8,192 queued spans ~14 KB (~126 MB a process) and each export MBs.
+ */
+export const DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT = 1024;
 
 interface OpenServerSpan {
   ctx: TraceContext;
@@ -54,6 +66,30 @@ interface OpenServerSpan {
 
 /** A header's value when it came as one string (node:http gives only set-cookie as an array). */
 const stringHeader = (value: string | readonly string[] | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** `text` cut to `limit` UTF-16 units as OpenTelemetry's SDKs cut it, one less where that would split a surrogate pair. */
+function truncated(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const last = text.charCodeAt(limit - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? limit - 1 : limit);
+}
+
+/**
+ * The span's string attributes (and strings in lists) cut to `limit`, in place: the server span's come
+ * from the request's headers (`user_agent.original`, `server.address`, `http.request.method_original`),
+ * an attempt's partly from the upstream's answer (`gen_ai.response.id`, `gen_ai.response.model`). A
+ * length check per attribute; a copy only of what is cut.
+ */
+function limitAttributes(attributes: SpanData['attributes'], limit: number): void {
+  for (const name in attributes) {
+    const value = attributes[name];
+    if (typeof value === 'string') {
+      if (value.length > limit) attributes[name] = truncated(value, limit);
+    } else if (Array.isArray(value) && value.some((v: string) => v.length > limit)) {
+      attributes[name] = value.map((v: string) => truncated(v, limit));
+    }
+  }
+}
 
 /** A `double` attribute of the conventions, kept a double in OTLP even when whole (temperature 1). */
 const double = (value: number | undefined): Double | undefined => (value === undefined ? undefined : { double: value });
@@ -105,6 +141,7 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
   private readonly batchSize: number;
   private readonly maxQueue: number;
   private readonly logger: Logger;
+  private readonly attributeValueLengthLimit: number;
   /** Spans dropped: the oldest past `maxQueue`, and those still queued when `close()` ran out of time. */
   dropped = 0;
   private reportedDropped = 0;
@@ -117,6 +154,7 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
     this.batchSize = o.batchSize ?? 512;
     this.maxQueue = o.maxQueue ?? 8192;
     this.logger = o.logger ?? silentLogger;
+    this.attributeValueLengthLimit = o.attributeValueLengthLimit ?? DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT;
     this.timer = setInterval(() => this.inBackground(this.flush()), o.flushIntervalMs ?? 1_000);
     this.timer.unref();
   }
@@ -380,6 +418,7 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
 
   private push(span: SpanData): void {
     let encoded: Encoded;
+    limitAttributes(span.attributes, this.attributeValueLengthLimit);
     try {
       encoded = this.o.exporter.encode(span);
     } catch {

@@ -184,6 +184,19 @@ function keysSuite(name: string, open: () => SqlDriver, replicas: 1 | 2, cleanup
       expect(warned).toEqual([{ keyId: record.id, tags: ['team', 'user', 'key'] }]);
     });
 
+    it('serves a key stored with tags past the limits, its values cut and the unusable tags left out, and says so once', async () => {
+      const warned: Array<{ obj: unknown; msg: string | undefined }> = [];
+      const logger = { ...silentLogger, warn: (obj: unknown, msg?: string) => void warned.push({ obj, msg }) };
+      const keys = new KeyStore({ driver: a, hmacSecret: SECRET, config, logger, refreshMs: 100, now: () => now });
+      // The admin API refuses such tags now; a row written before still holds them.
+      const { key, record } = await keys.create({ tags: { project: 'P'.repeat(100_000), 'cost center': 'x' }, role: 'user', budgets: [], rate_limits: {}, metadata: {} }, 'cli:test');
+      expect(keys.lookup(key)?.tags).toEqual({ key: record.id, project: 'P'.repeat(256) });
+      await keys.create({ tags: {}, role: 'user', budgets: [], rate_limits: {}, metadata: {} }, 'cli:test');
+      expect(warned.filter((w) => (w.obj as { keyId?: string }).keyId === record.id)).toEqual([{ obj: { keyId: record.id, cut: ['project'], leftOut: 1 }, msg: expect.stringContaining('values cut to 256 characters') }]);
+      // Listed as stored: the admin sees what to recreate.
+      expect((await keys.list()).find((k) => k.id === record.id)?.tags.project).toHaveLength(100_000);
+    });
+
     it('names by id, once, every active key a new config no longer fits (a residency tag or a group it needs gone), and keeps serving it', async () => {
       const policy = { tags: {}, role: 'user' as const, budgets: [], rate_limits: {}, metadata: {} };
       const eu = await store(a).create({ ...policy, residency: 'eu', groups: ['coding'] }, 'cli:test');

@@ -1,7 +1,7 @@
 import { configIssueMessage } from '../../config/messages.js';
 import * as z from '../../config/zod.js';
 import { GatewayError } from '../../core/errors.js';
-import { keyTagsSchema } from '../config.js';
+import { keyMetadataSchema, keyTagsSchema } from '../config.js';
 
 const name = z.string().min(1).max(200);
 
@@ -43,7 +43,7 @@ export const keyPolicySchema = z.strictObject({
       tokens_per_minute: z.number().int().positive().optional(),
     })
     .default({}),
-  metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  metadata: keyMetadataSchema.default({}),
 });
 
 export type KeyPolicy = z.infer<typeof keyPolicySchema>;

@@ -7,7 +7,7 @@ import type { AuditEvent, AuditLog } from '../audit/log.js';
 import type { RateLimitRule } from '../../limits/config.js';
 import type { BudgetConfig } from '../../ledger/config.js';
 import { KeyPolicyError, type KeyPolicy } from './policy.js';
-import { freeTags } from '../config.js';
+import { freeTags, TAG_LIMITS } from '../config.js';
 import { newKeyId, newKeySecret, parseKey, secretMatches } from './secret.js';
 import { errorMessage } from '../../core/error-trace.js';
 
@@ -222,10 +222,13 @@ export class KeyStore {
   }
 
   private callerOf(id: string, p: KeyPolicy): KeyCaller {
-    const { free, dropped } = freeTags(p.tags);
-    if (dropped.length > 0 && !this.warnedTags.has(id)) {
+    const { free, dropped, cut, leftOut } = freeTags(p.tags);
+    if ((dropped.length > 0 || cut.length > 0 || leftOut > 0) && !this.warnedTags.has(id)) {
       this.warnedTags.add(id);
-      this.o.logger.warn({ keyId: id, tags: dropped }, 'virtual key has tags named key, team or user, stored before they were refused: ignored; set its team and owner instead');
+      if (dropped.length > 0) this.o.logger.warn({ keyId: id, tags: dropped }, 'virtual key has tags named key, team or user, stored before they were refused: ignored; set its team and owner instead');
+      if (cut.length > 0 || leftOut > 0) {
+        this.o.logger.warn({ keyId: id, cut, leftOut }, `virtual key has tags past the limits, stored before they were refused: values cut to ${TAG_LIMITS.value} characters, tags past ${TAG_LIMITS.count} or with names reports cannot use left out; create a key with tags in bounds and revoke this one`);
+      }
     }
     const tags: Record<string, string> = { ...free, key: id };
     if (p.team !== undefined) tags.team = p.team;

@@ -90,15 +90,33 @@ function fitWidths(widths: number[], keyColumns: number, width: number): number[
 const clip = (text: string, width: number): string => (text.length <= width ? text : `${text.slice(0, width - 1)}~`);
 
 /**
+ * What a terminal acts on rather than shows: C0 and C1 controls, DEL (escape sequences recolour, hide,
+ * move the cursor, set the clipboard; a line feed forges a row), and the bidi controls and line
+ * separators that reorder or break a line.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what it escapes
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** A key's, team's, user's or tag's value as the table shows it: each control character written as an escape (`\x1b`, `\n`, `\u202e`). */
+function printable(text: string): string {
+  return text.replace(CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    return NAMED[c] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+  });
+}
+
+/**
  * Aligned plain-text table with a TOTAL line; unpriced usage is called out under it. By default the
  * compact columns, with long names clipped to fit `width`; `wide` shows every metric, unclipped.
  */
 export function formatTable(report: Report, options: { wide?: boolean; width?: number } = {}): string {
   const metrics = options.wide ? WIDE : COMPACT;
   const rawHead = header(report, metrics);
-  // Saved money is never "unpriced": only the cost column says so.
-  const rawBody = report.rows.map((r) => cells(report, r, (n, name) => (name === 'cost_usd' ? costCell(r) : formatUsd(n)), metrics));
-  const rawTotal = cells(report, report.total, (n, name) => (name === 'cost_usd' ? costCell(report.total) : formatUsd(n)), metrics);
+  // Saved money is never "unpriced": only the cost column says so. Group values are named by whoever
+  // mints keys: escaped before widths are measured, so the columns still align.
+  const rawBody = report.rows.map((r) => cells(report, r, (n, name) => (name === 'cost_usd' ? costCell(r) : formatUsd(n)), metrics).map(printable));
+  const rawTotal = cells(report, report.total, (n, name) => (name === 'cost_usd' ? costCell(report.total) : formatUsd(n)), metrics).map(printable);
   if (report.groupBy.length > 0) rawTotal[0] = 'TOTAL';
   const natural = rawHead.map((_, i) => Math.max(...[rawHead, ...rawBody, rawTotal].map((row) => (row[i] ?? '').length)));
   const widths = options.wide ? natural : fitWidths(natural, report.groupBy.length, options.width ?? 120);
@@ -115,8 +133,16 @@ function csvCell(v: string): string {
   return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
-/** What a spreadsheet opening a CSV takes for a formula (or a DDE call) when a cell starts with it. */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * What a spreadsheet opening a CSV may take for a formula (or a DDE call): a cell starting with OWASP's
+ * `= + - @`, tab or CR, or ASVS's NUL; also LF (a line break, like CR); also one of `= + - @` after
+ * leading whitespace or controls, as an importer that trims spaces (LibreOffice's "Trim spaces") sees
+ * it; and their full-width forms (`＝＋－＠`), for an importer that folds them to ASCII. Whether any
+ * importer acts on the last three is untested here: the guard's cost, one `'` before a name nobody means
+ * to start so, is smaller than finding out. `--format json` keeps every value exact.
+ */
+// eslint-disable-next-line no-control-regex -- a leading control character is part of what it finds
+const FORMULA_START = /^(?:[\t\r\n\u0000]|[\s\u0000-\u001f]*[=+\-@\uff1d\uff0b\uff0d\uff20])/;
 
 /**
  * A group's value as a CSV cell spreadsheets read as text: keys, teams, users and tags are named by

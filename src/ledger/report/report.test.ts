@@ -284,6 +284,70 @@ describe('switchyard report --format csv with values whoever mints keys chose', 
   });
 });
 
+describe('switchyard report table with values whoever mints keys chose', () => {
+  const row = (keys: Record<string, string>, requests: number): UsageRow => ({ ...emptyRow(), keys, requests });
+  const report = (rows: UsageRow[]) => ({ from: 'a', to: 'b', groupBy: ['key', 'team', 'user', 'tag:project'], rows, total: { ...emptyRow(), requests: 3 } });
+
+  it('writes control characters as escapes, so no value recolours the terminal, moves its cursor or forges a row', () => {
+    const rows = [
+      row({ key: 'a600618dd679', team: '<img src=x>', user: 'ana\u009b2J', 'tag:project': '\u001b[31mRED\u001b[0m\nforged line  9  9' }, 2),
+      row({ key: 'b600618dd679', team: 'ops\r', user: 'bo\u007f\t', 'tag:project': 'gpj.\u202eexe\u2066\u0000' }, 1),
+    ];
+    const wide = formatTable(report(rows), { wide: true });
+    const compact = formatTable(report(rows), { width: 100 });
+    for (const text of [wide, compact]) {
+      // eslint-disable-next-line no-control-regex -- no control character but the line feeds between rows
+      expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e\u2066]/);
+      // Title, head, rule, two rows, rule, total: nothing added by a line feed.
+      expect(text.split('\n')).toHaveLength(7);
+    }
+    const lines = wide.split('\n');
+    expect(lines[3]).toMatch(/^a600618dd679 {2}<img src=x> {2}ana\\x9b2J\s+\\x1b\[31mRED\\x1b\[0m\\nforged line {2}9 {2}9\s+2\s/);
+    expect(lines[4]).toMatch(/^b600618dd679 {2}ops\\r\s+bo\\x7f\\t\s+gpj\.\\u202eexe\\u2066\\x00\s+1\s/);
+    // The escapes count in the widths: the request counts still line up.
+    expect(lines[3]?.indexOf(' 2 ')).toBe(lines[4]?.indexOf(' 1 '));
+    // Clipped to fit, an escape is cut as text, never back into the byte it stands for.
+    expect(compact.split('\n')[3]).toMatch(/^a600618dd679 {2}<img src=x> {2}ana\\x9b2J\s+\\x1b\[31mRED\S*~\s+2\s/);
+  });
+
+  it('keeps printable text of any script as it is', () => {
+    const text = formatTable(report([row({ key: 'k', team: 'café', user: '東京', 'tag:project': 'x=\\n' }, 1)]), { wide: true });
+    expect(text.split('\n')[3]).toMatch(/^k\s+café\s+東京\s+x=\\n\s+1/);
+  });
+});
+
+describe('switchyard report --format csv with a formula behind whitespace, a line break or a full-width sign', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'report-csv-ws-'));
+  const db = join(dir, 'ledger.sqlite');
+  const keys = [' =1+1', '\n=2+2', '\u3000@SUM(1,1)', '\u0000x', '＝1+1', '＋1', '－1', '＠SUM(1)', '\u0001-1', ' plain', 'a=b', 'x-@'];
+  beforeAll(async () => {
+    const store = await SqlLedgerStore.open(openSqlite(db));
+    await store.insert(keys.map((key, i) => toUsageEvent(attempt({ requestId: `csv-ws-${i}`, startedAt: D('2025-06-01'), tags: { key } }), { usd: keys.length - i, priced: true })));
+    await store.close();
+  });
+
+  it("starts with a quote a value whose first character after whitespace is = + - @ or its full-width form, or that starts with LF or NUL; leaves the rest alone", async () => {
+    const c = io();
+    expect(await main(['report', '--sqlite', db, '--from', '2025-06-01', '--to', '2025-06-01', '--group-by', 'key', '--format', 'csv'], c.io)).toBe(0);
+    // Each row: the key's cell, then 1 request and 1 attempt.
+    const lines = c.out.join('\n').split('\r\n').slice(1).filter((l) => l !== '');
+    expect(lines.map((l) => l.slice(0, l.lastIndexOf(',1,1,')))).toEqual([
+      "' =1+1",
+      '"\'\n=2+2"',
+      '"\'\u3000@SUM(1,1)"',
+      "'\u0000x",
+      "'＝1+1",
+      "'＋1",
+      "'－1",
+      "'＠SUM(1)",
+      "'\u0001-1",
+      ' plain',
+      'a=b',
+      'x-@',
+    ]);
+  });
+});
+
 describe('report --advise', () => {
   const ptuConfig = (monthly: number) =>
     resolveConfig({
