@@ -201,6 +201,60 @@ describe("the newer Claude models, priced from Anthropic's own pages", () => {
   });
 });
 
+describe('models released since the 2025-11 catalog, priced from their provider\'s own pages', () => {
+  const usage = { prompt: 10_000, cachedRead: 4_000, cachedWrite: 2_000, completion: 1_000 };
+
+  it('bills the GPT-6 models\' cache writes apart from input and cache reads', () => {
+    // 4000 x 2 + 4000 x 0.10 + 2000 x 2.50 + 1000 x 10 = 23,400
+    expect(cost('openai', 'gpt-6.2-sol', usage)).toEqual({ usd: 0.0234, priced: true });
+    expect(cost('openai', 'gpt-6.1-sol', usage).usd).toBe(0.0234);
+    // 4000 x 2 + 4000 x 0.20 + 2000 x 2.50 + 1000 x 10 = 23,800
+    expect(cost('openai', 'gpt-6-sol', usage).usd).toBe(0.0238);
+    // 4000 x 1 + 4000 x 0.05 + 2000 x 1.25 + 1000 x 5 = 11,700
+    expect(cost('openai', 'gpt-6.1-terra', usage).usd).toBe(0.0117);
+    // 4000 x 0.10 + 4000 x 0.01 + 2000 x 0.125 + 1000 x 0.50 = 1,190
+    expect(cost('openai-compatible', 'gpt-6-luna', usage).usd).toBeCloseTo(0.00119, 12);
+  });
+
+  it('bills a GPT-6 request past 272K input tokens at twice the input and cache rates and 1.5x output, the whole request', () => {
+    // 180,000 x 4 + 100,000 x 0.20 + 20,000 x 5 + 1000 x 15 = 855,000
+    expect(cost('openai', 'gpt-6.2-sol', { prompt: 300_000, cachedRead: 100_000, cachedWrite: 20_000, completion: 1_000 }).usd).toBe(0.855);
+    // 272,000 is still short context: 272,000 x 2 = 544,000; one more token: 272,001 x 4 = 1,088,004
+    expect(cost('openai', 'gpt-6.2-sol', { prompt: 272_000 }).usd).toBe(0.544);
+    expect(cost('openai', 'gpt-6.2-sol', { prompt: 272_001 }).usd).toBe(1.088004);
+    // 180,000 x 2 + 100,000 x 0.10 + 20,000 x 2.50 + 1000 x 7.50 = 427,500
+    expect(cost('openai', 'gpt-6.1-terra', { prompt: 300_000, cachedRead: 100_000, cachedWrite: 20_000, completion: 1_000 }).usd).toBe(0.4275);
+  });
+
+  it('prices GPT-5.6 Sol (also called gpt-5.6) at $4/$20 and Luna at its cut price, cache writes at 1.25x input', () => {
+    // 4000 x 4 + 4000 x 0.40 + 2000 x 5 + 1000 x 20 = 47,600
+    expect(cost('openai', 'gpt-5.6', usage).usd).toBe(0.0476);
+    expect(cost('openai', 'gpt-5.6-sol', usage).usd).toBe(0.0476);
+    // 4000 x 0.20 + 4000 x 0.02 + 2000 x 0.25 + 1000 x 1.20 = 2,580
+    expect(cost('openai', 'gpt-5.6-luna', usage).usd).toBeCloseTo(0.00258, 12);
+  });
+
+  it('bills Claude Opus 5.5 cache reads at 0.05x input and Fable 5.1 at 0.025x, one-hour writes at their own price', () => {
+    const withOneHour = { ...usage, cachedWrite1h: 1_000 };
+    // 4000 x 4 + 4000 x 0.20 + 1000 x 5 + 1000 x 8 + 1000 x 20 = 49,800
+    expect(cost('anthropic', 'claude-opus-5-5', withOneHour)).toEqual({ usd: 0.0498, priced: true });
+    // 4000 x 10 + 4000 x 0.25 + 1000 x 12.50 + 1000 x 20 + 1000 x 50 = 123,500
+    expect(cost('anthropic', 'claude-fable-5-1', withOneHour).usd).toBe(0.1235);
+  });
+
+  it('names the provider page each new price was read from, and the day', () => {
+    for (const [provider, model, page] of [
+      ['openai', 'gpt-6.2-sol', 'https://developers.openai.com/api/docs/models/gpt-6.2-sol'],
+      ['openai', 'gpt-5.6-luna', 'https://developers.openai.com/api/docs/models/gpt-5.6-luna'],
+      ['anthropic', 'claude-fable-5-1', 'https://platform.claude.com/docs/en/about-claude/pricing'],
+      ['anthropic', 'claude-sonnet-4-6', 'https://platform.claude.com/docs/en/docs/about-claude/pricing'],
+    ] as const) {
+      expect(book.lookup({ deployment: model, provider, model, region: undefined }), model).toMatchObject({ source: page, date: '2026-12-05' });
+    }
+  });
+
+});
+
 describe('pricing overrides from config', () => {
   const config = pricingSchema.parse({
     provider_aliases: { 'my-proxy': 'anthropic' },
