@@ -117,13 +117,15 @@ async function buildApp(config: GatewayConfig, options: AppOptions): Promise<App
   // ioredis loads only for configs that share state through Redis.
   const ownedStore: StateStore | undefined =
     options.stateStore === undefined && config.state.store === 'redis'
-      ? new (await import('./state/redis.js')).RedisStateStore({ url: config.state.redis_url?.reveal(), prefix: config.state.key_prefix, logger })
+      ? new (await import('./state/redis.js')).RedisStateStore({ url: config.state.redis_url?.reveal(), cluster: config.state.redis_mode === 'cluster', prefix: config.state.key_prefix, logger })
       : undefined;
   const stateStore = options.stateStore ?? ownedStore;
   const limits = await openRateLimiter(config, logger, Date.now, options.rateLimitState, governance.keys?.rateLimitRules);
   const redisUrl = config.state.redis_url?.reveal();
   const responseCache =
-    config.cache.store === 'redis' && redisUrl ? new (await import('./cache/redis-store.js')).RedisResponseCache({ url: redisUrl, prefix: config.state.key_prefix, maxEntryBytes: config.cache.max_entry_bytes }) : undefined;
+    config.cache.store === 'redis' && redisUrl
+      ? new (await import('./cache/redis-store.js')).RedisResponseCache({ url: redisUrl, cluster: config.state.redis_mode === 'cluster', prefix: config.state.key_prefix, maxEntryBytes: config.cache.max_entry_bytes })
+      : undefined;
   const observers = [ledger.observer];
   if (observability.observer) observers.push(observability.observer);
   if (limits) observers.push(limits.limiter);

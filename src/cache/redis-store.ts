@@ -1,15 +1,17 @@
-import type { Redis } from 'ioredis';
-import { FailOpenRedis } from '../state/redis-client.js';
+import { FailOpenRedis, type FailOpenRedisOptions } from '../state/redis-client.js';
 import { isCachedAnswer, type CachedAnswer, type ResponseCacheStore } from './store.js';
 
-/** Cached answers in Redis (shared by every replica), as JSON under `{prefix}cache:{key}` with a TTL. */
+/**
+ * Cached answers in Redis (shared by every replica), as JSON under `{prefix}cache:{key}` with a TTL. Each
+ * command names one key, so on a Redis Cluster the answers spread over every node's slots.
+ */
 export class RedisResponseCache implements ResponseCacheStore {
   private readonly conn: FailOpenRedis;
   private readonly prefix: string;
   private readonly maxEntryBytes: number;
 
   /** `maxEntryBytes`: `cache.max_entry_bytes`; a longer answer is not stored (one value read in full on every hit). */
-  constructor(o: { url?: string; client?: Redis; prefix?: string; commandTimeoutMs?: number; maxEntryBytes?: number }) {
+  constructor(o: FailOpenRedisOptions & { prefix?: string; maxEntryBytes?: number }) {
     // A cache that is slow to answer is worse than a miss: while Redis is known to be down, or past the
     // command timeout, every request misses at once (the cache layer logs the outage once).
     this.conn = new FailOpenRedis(o, 'response cache');

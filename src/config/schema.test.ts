@@ -277,4 +277,28 @@ describe('store URLs', () => {
     }
     for (const redis_url of ['redis://:p@redis:6379', 'rediss://redis:6380/0']) expect(parseConfig({ ...base, state: { store: 'redis', redis_url } }, {}).ok).toBe(true);
   });
+
+  it('takes state.redis_mode cluster (standalone by default) with a redis or rediss URL of one node, user and password included', () => {
+    for (const redis_url of ['rediss://app:p@clustercfg.x.cache.amazonaws.com:6379', 'redis://10.0.0.5:6379/0']) {
+      const parsed = parseConfig({ ...base, state: { store: 'redis', redis_url, redis_mode: 'cluster' } }, {});
+      expect(parsed.ok && parsed.config.state.redis_mode).toBe('cluster');
+    }
+    const plain = parseConfig({ ...base, state: { store: 'redis', redis_url: 'redis://redis:6379/2' } }, {});
+    expect(plain.ok && plain.config.state.redis_mode).toBe('standalone');
+  });
+
+  it('refuses, in cluster mode, a database number or query options in state.redis_url without quoting it, a brace in state.key_prefix, and an unknown mode', () => {
+    const cluster = (state: Record<string, unknown>) => problemsOf({ ...base, state: { store: 'redis', redis_mode: 'cluster', redis_url: 'redis://:rdS3cretXYZ@r:6379', ...state } });
+    expect(cluster({ redis_url: 'redis://:rdS3cretXYZ@r:6379/2' })).toEqual([
+      'state.redis_url: with redis_mode "cluster", a Redis Cluster has only database 0; leave the database number out (not shown: it may hold a password)',
+    ]);
+    expect(cluster({ redis_url: 'rediss://:rdS3cretXYZ@r:6379?family=6' })).toEqual([
+      'state.redis_url: with redis_mode "cluster", the URL takes no query options (the scheme, user, password, host and port only) (not shown: it may hold a password)',
+    ]);
+    // A brace would make Redis hash another part of each key than {budget}, {ratelimit} or {state}: CROSSSLOT.
+    expect(cluster({ key_prefix: 'sy{a}:' })).toEqual([expect.stringMatching(/^state\.key_prefix: with redis_mode "cluster", must not contain \{ or \}/)]);
+    expect(cluster({ redis_mode: 'sentinel' })).toEqual([expect.stringMatching(/^state\.redis_mode: /)]);
+    // Standalone keeps what it always took.
+    expect(parseConfig({ ...base, state: { store: 'redis', redis_url: 'redis://r:6379/2?family=6', key_prefix: 'sy{a}:' } }, {}).ok).toBe(true);
+  });
 });

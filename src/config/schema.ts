@@ -15,6 +15,7 @@ import { keyRateLimitSchema, rateLimitsSchema } from '../limits/config.js';
 import { cacheSchema } from '../cache/config.js';
 import { responsesSchema } from '../ingress/openai-responses/config.js';
 import { headerProblem } from '../providers/transport/request-head.js';
+import { clusterUrlProblem } from '../state/cluster-url.js';
 
 const RESERVED_NAME = 'names starting with "key:" are the API keys\' and virtual keys\' own limits; choose another name';
 
@@ -178,12 +179,21 @@ export const stateSchema = z
   .strictObject({
     store: z.enum(['memory', 'redis']).default('memory'),
     redis_url: storeUrlRef(['redis:', 'rediss:'], 'redis://:${REDIS_PASSWORD}@redis:6379'),
+    /** `cluster`: `redis_url` is any node of a Redis Cluster (a configuration endpoint); `standalone`: one server. */
+    redis_mode: z.enum(['standalone', 'cluster']).default('standalone'),
     key_prefix: z.string().default('switchyard:'),
   })
   .superRefine((s, ctx) => {
     if (s.store === 'redis' && !s.redis_url) ctx.addIssue({ code: 'custom', path: ['redis_url'], message: 'store "redis" needs a redis_url (e.g. ${REDIS_URL})' });
+    if (s.redis_mode !== 'cluster') return;
+    const text = s.redis_url?.reveal();
+    const problem = text !== undefined && URL.canParse(text) ? clusterUrlProblem(new URL(text)) : undefined;
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['redis_url'], message: `with redis_mode "cluster", ${problem} (not shown: it may hold a password)` });
+    // The keys' hash tags ({budget}, {ratelimit}, {state}) keep each script's keys in one slot; a brace
+    // in the prefix would make Redis hash another part of the key, and the scripts would fail CROSSSLOT.
+    if (/[{}]/.test(s.key_prefix)) ctx.addIssue({ code: 'custom', path: ['key_prefix'], message: 'with redis_mode "cluster", must not contain { or }: Redis Cluster would read them as the keys\' hash tag' });
   })
-  .default({ store: 'memory', key_prefix: 'switchyard:' });
+  .default({ store: 'memory', redis_mode: 'standalone', key_prefix: 'switchyard:' });
 
 /** The config's shape, without the cross-field checks (which need every section parsed first). */
 export const configShapeSchema = z.strictObject({

@@ -34,7 +34,9 @@ export async function openRateLimiter(
   if (!state) {
     const url = config.state.store === 'redis' ? config.state.redis_url : undefined;
     // ioredis loads only for configs that share limits through Redis.
-    owned = url ? new (await import('./redis-state.js')).RedisRateLimitState({ url: url.reveal(), prefix: config.state.key_prefix, logger, now }) : new MemoryRateLimitState(now);
+    owned = url
+      ? new (await import('./redis-state.js')).RedisRateLimitState({ url: url.reveal(), cluster: config.state.redis_mode === 'cluster', prefix: config.state.key_prefix, logger, now })
+      : new MemoryRateLimitState(now);
   }
   const limiter = new RateLimiter({ rules, keyRules, state: state ?? (owned as RateLimitState), logger, now, defaultCompletionTokens: config.budgets.default_completion_tokens });
   return { limiter, close: async () => owned?.close() };

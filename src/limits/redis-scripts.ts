@@ -2,18 +2,18 @@ import { script } from '../state/lua-script.js';
 import { OWNER_LUA } from '../state/owner-lease.js';
 
 /*
- * Counter keys are hashes {requests, tokens, since, o:<owner>...} (tokens: used plus reserved,
+ * Counter keys are hashes {requests, tokens, since, r:<owner>...} (tokens: used plus reserved,
  * integers), expiring when their window has ended (plus a grace period, so late settlements find them).
  * `since`, set when a key is created, names its incarnation: a key Redis lost starts again from zero
- * with a later one, which holds none of the reservations made before. `o:<owner>` is what one replica's
+ * with a later one, which holds none of the reservations made before. `r:<owner>` is what one replica's
  * reservations hold of `tokens` (`state/owner-lease.ts`): a day window outlives a dead replica, whose
- * part is taken back once its lease expires.
+ * part is taken back once its lease (its field in `{ratelimit}:leases`) expires.
  */
 
 /**
- * KEYS: counters, then the owner's lease. ARGV: tokens, requests (1, or 0 for a continuation), now,
- * owner, lease ms, '1' to create the lease, the leases' prefix, then per key: request limit ('' for
- * none), token limit ('' for none), ttl ms. A counter whose tokens would refuse first takes back what
+ * KEYS: counters, then the leases hash. ARGV: tokens, requests (1, or 0 for a continuation), now,
+ * owner, lease ms, '1' to create the lease, then per key: request limit ('' for none), token limit
+ * ('' for none), ttl ms. A counter whose tokens would refuse first takes back what
  * owners whose lease expired hold, then decides.
  * Reply: {'1', requests, tokens, ...per key, then each key's since},
  * {'0', refused index, 'requests'|'tokens', requests, tokens, ...per key}, or {'lease'} when the owner's
@@ -21,7 +21,9 @@ import { OWNER_LUA } from '../state/owner-lease.js';
  */
 export const TAKE = script(`${OWNER_LUA}
 local n = #KEYS - 1
-if not hold_lease(KEYS[#KEYS], ARGV[5], ARGV[6]) then return {'lease'} end
+local leases = KEYS[#KEYS]
+local clock = clock_ms()
+if not hold_lease(leases, ARGV[4], ARGV[5], ARGV[6], clock) then return {'lease'} end
 local tokens = tonumber(ARGV[1])
 local count = tonumber(ARGV[2])
 local figures = {}
@@ -31,11 +33,11 @@ for i = 1, n do
   local requests = tonumber(v[1] or '0') or 0
   local used = tonumber(v[2] or '0') or 0
   if refused == nil then
-    local rl = ARGV[8 + 3 * (i - 1)]
-    local tl = ARGV[9 + 3 * (i - 1)]
+    local rl = ARGV[7 + 3 * (i - 1)]
+    local tl = ARGV[8 + 3 * (i - 1)]
     if rl ~= '' and count > 0 and requests >= tonumber(rl) then refused = {tostring(i - 1), 'requests'}
     elseif tl ~= '' and used > 0 and used + tokens > tonumber(tl) then
-      used = reclaim(KEYS[i], 'tokens', ARGV[7], 'HINCRBY')
+      used = reclaim(KEYS[i], 'tokens', leases, clock, 'HINCRBY')
       if used > 0 and used + tokens > tonumber(tl) then refused = {tostring(i - 1), 'tokens'} end
     end
   end
@@ -47,14 +49,14 @@ if refused ~= nil then
   for _, f in ipairs(figures) do reply[#reply + 1] = f end
   return reply
 end
-local field = 'o:' .. ARGV[4]
+local field = 'r:' .. ARGV[4]
 local reply = {'1'}
 for i = 1, n do
   reply[#reply + 1] = tostring(redis.call('HINCRBY', KEYS[i], 'requests', count))
   reply[#reply + 1] = tostring(redis.call('HINCRBY', KEYS[i], 'tokens', tokens))
   if tokens > 0 then redis.call('HINCRBY', KEYS[i], field, tokens) end
   redis.call('HSETNX', KEYS[i], 'since', ARGV[3])
-  redis.call('PEXPIRE', KEYS[i], ARGV[10 + 3 * (i - 1)])
+  redis.call('PEXPIRE', KEYS[i], ARGV[9 + 3 * (i - 1)])
 end
 for i = 1, n do reply[#reply + 1] = redis.call('HGET', KEYS[i], 'since') end
 return reply

@@ -32,7 +32,7 @@ export class RedisRateLimitState implements RateLimitState {
     this.counters = new RedisCounters(o, 'rate-limit state');
     this.prefix = o.prefix ?? '';
     this.now = o.now ?? Date.now;
-    this.lease = new OwnerLease(this.counters, `${this.prefix}{ratelimit}:lease:`, o.logger, 'rate-limit state', o.lease);
+    this.lease = new OwnerLease(this.counters, `${this.prefix}{ratelimit}:leases`, o.logger, 'rate-limit state', o.lease);
   }
 
   private keys(refs: readonly LimitRef[]): string[] {
@@ -53,7 +53,7 @@ export class RedisRateLimitState implements RateLimitState {
     const args = [String(tokens), String(requests), String(now), ...this.lease.args(owner)];
     for (const r of refs) args.push(r.requestLimit === undefined ? '' : String(r.requestLimit), r.tokenLimit === undefined ? '' : String(r.tokenLimit), String(Math.max(1, r.resetAt + GRACE_MS - now)));
     const keys = this.keys(refs);
-    keys.push(this.lease.key(owner));
+    keys.push(this.lease.leases);
     let reply: string[];
     try {
       reply = (await this.counters.run(TAKE, keys, args)) as string[];

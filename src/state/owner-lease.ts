@@ -28,23 +28,39 @@ export interface LeaseOptions {
 }
 
 /*
- * Lua shared by the counter scripts. A counter's field `o:<owner>` holds what that owner's reservations
+ * Lua shared by the counter scripts. A counter's field `r:<owner>` holds what that owner's reservations
  * hold of the counter's total (`reserved` of a budget, `tokens` of a rate limit), which stays the sum of
  * them and of what a build without owners reserved (a rolling upgrade: that part stays as it always
- * did). An owner is alive while its lease key `<leases><owner>` lives; the leases share the counters'
- * hash tag, so every key a script touches is in one Cluster slot.
+ * did). An owner is alive while its field in the leases hash (`{budget}:leases`, `{ratelimit}:leases`)
+ * holds a time still to come, on Redis's clock (`TIME`, so replicas' clocks never disagree on it). The
+ * hash shares the counters' hash tag and is passed in KEYS with them: a script touches only keys it was
+ * given, all in one Redis Cluster slot, as the Cluster requires (a key it was not given may be on another
+ * node while the slot migrates). `o:<owner>` fields are the previous build's (a lease key per owner, which
+ * this build cannot declare): left to that build's replicas, and never read as owners here.
  */
 export const OWNER_LUA = `
-local function hold_lease(lease, ms, fresh)
-  if fresh == '1' then redis.call('SET', lease, '1', 'PX', ms, 'NX') end
-  return redis.call('PEXPIRE', lease, ms) == 1
+local function clock_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function reclaim(key, total, leases, incr)
+local function extend_leases(leases, ms)
+  if redis.call('PTTL', leases) < tonumber(ms) then redis.call('PEXPIRE', leases, 2 * tonumber(ms)) end
+end
+local function hold_lease(leases, owner, ms, fresh, now, always)
+  local expiry = tonumber(redis.call('HGET', leases, owner) or '0')
+  if fresh ~= '1' and expiry <= now then return false end
+  if always or fresh == '1' or expiry < now + tonumber(ms) / 2 then
+    redis.call('HSET', leases, owner, string.format('%d', now + tonumber(ms)))
+    extend_leases(leases, ms)
+  end
+  return true
+end
+local function reclaim(key, total, leases, now, incr)
   local fields = redis.call('HGETALL', key)
   local left = nil
   for j = 1, #fields, 2 do
     local f = fields[j]
-    if string.sub(f, 1, 2) == 'o:' and redis.call('EXISTS', leases .. string.sub(f, 3)) == 0 then
+    if string.sub(f, 1, 2) == 'r:' and tonumber(redis.call('HGET', leases, string.sub(f, 3)) or '0') <= now then
       left = redis.call(incr, key, total, '-' .. fields[j + 1])
       redis.call('HDEL', key, f)
     end
@@ -54,7 +70,7 @@ local function reclaim(key, total, leases, incr)
 end
 local function take_held(key, owner, amount, incr)
   if owner == '' then return amount end
-  local f = 'o:' .. owner
+  local f = 'r:' .. owner
   local held = redis.call('HGET', key, f)
   if not held then return '0' end
   if tonumber(held) <= tonumber(amount) then
@@ -66,8 +82,14 @@ local function take_held(key, owner, amount, incr)
 end
 `;
 /*
- * hold_lease: refreshes the lease, creating it first for a new one (`fresh`); false when it has lapsed, and
- *   then nothing may be recorded under it (its holdings may have been taken back already).
+ * clock_ms: Redis's time in ms. Scripts are replicated by their effects (Redis 5 on; the only way from 7),
+ *   so reading the clock before writing is allowed.
+ * extend_leases: keeps the hash at least `ms` to live, so it outlives every lease in it (each lives at most
+ *   `ms`); by two, so that it is extended once a lease period rather than by every reserve.
+ * hold_lease: refreshes `owner`'s lease to `now + ms`, creating it for a new one (`fresh`); false when it
+ *   has lapsed, and then nothing may be recorded under it (its holdings may have been taken back already).
+ *   A reserve only reads a lease with more than half its time left (a write per reserve cost Redis ~5 µs
+ *   of its ~25); the heartbeat refreshes it whole (`always`), so a lease keeps its three beats' chances.
  * reclaim: takes back from `total` what owners whose lease expired hold on `key` (the new total). The
  *   scripts call it only when a check would refuse, which decides the same as reclaiming first and costs
  *   the requests that pass nothing: it reads every owner field of the counter.
@@ -76,12 +98,24 @@ end
  *   reservation without one) takes it from the plain total, as before owners.
  */
 
-/** KEYS: leases to refresh, then leases to drop. ARGV: lease ms, how many to refresh. Reply: 1 or 0 (lapsed) per refreshed one. */
-const BEAT = script(`
+/**
+ * KEYS: the leases hash. ARGV: lease ms, how many to refresh, then the owners to refresh and the owners to
+ * drop. Also drops the leases that expired (dead replicas'). Reply: 1 or 0 (lapsed) per refreshed one.
+ */
+const BEAT = script(`${OWNER_LUA}
+local clock = clock_ms()
 local keep = tonumber(ARGV[2])
 local reply = {}
-for i = 1, #KEYS do
-  if i <= keep then reply[i] = redis.call('PEXPIRE', KEYS[i], ARGV[1]) else redis.call('DEL', KEYS[i]) end
+for i = 3, #ARGV do
+  if i - 2 <= keep then
+    reply[i - 2] = hold_lease(KEYS[1], ARGV[i], ARGV[1], '', clock, true) and 1 or 0
+  else
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+local leases = redis.call('HGETALL', KEYS[1])
+for j = 1, #leases, 2 do
+  if tonumber(leases[j + 1]) <= clock then redis.call('HDEL', KEYS[1], leases[j]) end
 end
 return reply
 `);
@@ -126,8 +160,8 @@ export class OwnerLease {
 
   constructor(
     private readonly counters: RedisCounters,
-    /** Lease keys' prefix, ending in the counters' hash tag and `:lease:`. */
-    private readonly leases: string,
+    /** The leases hash: the counters' hash tag, then `:leases` (passed in KEYS after the counters). */
+    readonly leases: string,
     private readonly logger: Logger | undefined,
     private readonly name: string,
     o: LeaseOptions = {},
@@ -154,14 +188,9 @@ export class OwnerLease {
     return this.owner;
   }
 
-  /** The scripts' lease arguments for `owner`: owner, lease ms, '1' to create its lease, the leases' prefix. */
-  args(owner: string): [string, string, string, string] {
-    return [owner, this.ms, owner === this.owner && !this.confirmed ? '1' : '', this.leases];
-  }
-
-  /** Its lease key. */
-  key(owner: string): string {
-    return this.leases + owner;
+  /** The scripts' lease arguments for `owner`: owner, lease ms, '1' to create its lease. */
+  args(owner: string): [string, string, string] {
+    return [owner, this.ms, owner === this.owner && !this.confirmed ? '1' : ''];
   }
 
   /**
@@ -223,12 +252,12 @@ export class OwnerLease {
         } else if (h.pending > 0 || h.held > h.largest * 1e-9) keep.push(owner);
         else drop.push(owner);
       }
-      // Dropped here even if Redis does not take the DEL: an unrefreshed lease expires on its own.
+      // Dropped here even if Redis does not take the HDEL: an unrefreshed lease expires on its own.
       for (const owner of drop) this.owners.delete(owner);
       if (keep.length + drop.length === 0) return;
       let reply: unknown[];
       try {
-        reply = (await this.counters.run(BEAT, [...keep, ...drop].map((o) => this.key(o)), [this.ms, String(keep.length)])) as unknown[];
+        reply = (await this.counters.run(BEAT, [this.leases], [this.ms, String(keep.length), ...keep, ...drop])) as unknown[];
       } catch {
         // Down or unanswered: the next beat tries again, and a lease lives three beats.
         return;
@@ -247,7 +276,7 @@ export class OwnerLease {
     const owners = [...this.owners.keys()].filter((o) => o !== this.owner || this.confirmed);
     this.owners.clear();
     if (owners.length === 0) return;
-    await this.counters.run(BEAT, owners.map((o) => this.key(o)), [this.ms, '0']).catch(() => undefined);
+    await this.counters.run(BEAT, [this.leases], [this.ms, '0', ...owners]).catch(() => undefined);
   }
 }
 

@@ -1,8 +1,9 @@
-import { Redis } from 'ioredis';
+import type { RedisCommander } from 'ioredis';
 import { unreachedError } from '../core/held-writes.js';
 import type { Logger } from '../core/logger.js';
 import type { Script } from './lua-script.js';
-import { errorMessage } from '../core/error-trace.js';
+import { isCluster, openRedis, type RedisClient, type RedisTarget } from './redis-connection.js';
+import { watchOutages, type OutageWatch } from './redis-health.js';
 
 /**
  * How long a command on a connection requests wait on (rate limits, budgets, the response cache) may
@@ -15,52 +16,13 @@ export const COMMAND_TIMEOUT_MS = 300;
 /** ioredis' own timeout, for the reconnect's ready check: never before ours decides on a command. */
 const READY_CHECK_TIMEOUT_MS = 1_000;
 
-/** Whether a Redis connection is known to be down, kept by `watchOutages`. */
-export interface RedisHealth {
-  readonly down: boolean;
-}
-
-/** A connection's outages: down on an error or a command that timed out, up again when it is ready. */
-class OutageWatch implements RedisHealth {
-  down = false;
-
-  constructor(
-    redis: Redis,
-    private readonly logger: Logger | undefined,
-    private readonly name: string,
-  ) {
-    redis.on('error', (err: Error) => this.fail(err));
-    redis.on('ready', () => {
-      if (this.down) logger?.info({}, `${name}: Redis is back`);
-      this.down = false;
-    });
-  }
-
-  /** Marks the connection down; true when it was up (the outage is logged then, once). */
-  fail(err: Error): boolean {
-    if (this.down) return false;
-    this.down = true;
-    this.logger?.warn({ err: errorMessage(err) }, `${this.name}: Redis unreachable`);
-    return true;
-  }
-}
-
-/**
- * Logs a connection's outages once each, `<name>: Redis unreachable` and `<name>: Redis is back`.
- * The error listener is also what keeps ioredis from printing a raw stack trace per failed reconnect.
- */
-export function watchOutages(redis: Redis, logger: Logger | undefined, name: string): RedisHealth {
-  return new OutageWatch(redis, logger, name);
-}
-
-export interface FailOpenRedisOptions {
-  /** redis:// URL; ignored when `client` is given. */
-  url?: string;
+export interface FailOpenRedisOptions extends RedisTarget {
   /**
-   * A connection to use (not closed by `close`). It is reconnected when a command times out; give it
-   * `autoResendUnfulfilledCommands: false`, or a command that timed out is sent again on reconnect.
+   * A connection to use instead of `url` (not closed by `close`). It is reconnected when a command times
+   * out; give it `autoResendUnfulfilledCommands: false` (a cluster's node connections too, and the cluster
+   * `retryDelayOnFailover: 0`), or a command that timed out or was cut off is sent again.
    */
-  client?: Redis;
+  client?: RedisClient;
   logger?: Logger;
   /** How long a command may take before Redis counts as down; `COMMAND_TIMEOUT_MS` by default. */
   commandTimeoutMs?: number;
@@ -71,10 +33,11 @@ export interface FailOpenRedisOptions {
  * command fails at once (an `unreached` error), so an outage costs requests no latency. A command
  * unanswered after `commandTimeoutMs` fails and starts an outage too; the connection, which may be
  * stalled without ever erroring, is dropped and made again, and the outage ends when it is ready.
- * An outage is logged once, as `<name>: Redis unreachable`, and its end too.
+ * On a Redis Cluster a node's outage is the connection's: it ends once every primary's connection is
+ * ready again (`redis-health.ts`). An outage is logged once, as `<name>: Redis unreachable`, and its end too.
  */
 export class FailOpenRedis {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   private readonly owned: boolean;
   private readonly health: OutageWatch;
   private readonly timeoutMs: number;
@@ -87,18 +50,28 @@ export class FailOpenRedis {
     this.timeoutMs = o.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
     this.redis =
       o.client ??
-      new Redis(o.url ?? 'redis://127.0.0.1:6379', {
-        // A connection that closes fails what is on it at once, rather than after the timeout.
-        maxRetriesPerRequest: 0,
-        // Bounds the reconnect's ready check too, so a stalled server is tried again rather than waited on;
-        // longer than ours, whose check tolerates a busy event loop (below), so it never decides first.
-        commandTimeout: Math.max(READY_CHECK_TIMEOUT_MS, 3 * this.timeoutMs),
-        // A command cut off may have been applied: never sent again (`core/held-writes.ts`).
-        autoResendUnfulfilledCommands: false,
-        // A stalled socket never finishes a graceful close: destroyed soon, so the reconnect starts.
-        disconnectTimeout: this.timeoutMs,
-      });
-    this.health = new OutageWatch(this.redis, o.logger, name);
+      openRedis(
+        o,
+        {
+          // A connection that closes fails what is on it at once, rather than after the timeout.
+          maxRetriesPerRequest: 0,
+          // Bounds the reconnect's ready check too, so a stalled server is tried again rather than waited on;
+          // longer than ours, whose check tolerates a busy event loop (below), so it never decides first.
+          commandTimeout: Math.max(READY_CHECK_TIMEOUT_MS, 3 * this.timeoutMs),
+          // A command cut off may have been applied: never sent again (`core/held-writes.ts`).
+          autoResendUnfulfilledCommands: false,
+          // A stalled socket never finishes a graceful close: destroyed soon, so the reconnect starts.
+          disconnectTimeout: this.timeoutMs,
+        },
+        {
+          // Nor by the cluster client: it would send a command cut off by a closed node connection again.
+          retryDelayOnFailover: 0,
+          // A cluster refusing commands (CLUSTERDOWN) fails them at once, rather than holding requests.
+          // MOVED and ASK (a slot that moved or is moving) are followed: the command had not run.
+          retryDelayOnClusterDown: 0,
+        },
+      );
+    this.health = watchOutages(this.redis, o.logger, name);
   }
 
   /** Throws while Redis is known to be down: an `unreached` error, the command never sent (`core/held-writes.ts`). */
@@ -107,7 +80,7 @@ export class FailOpenRedis {
   }
 
   /** Runs `command` unless Redis is known to be down; fails after the command timeout, which starts an outage. */
-  async call<T>(command: (redis: Redis) => Promise<T>): Promise<T> {
+  async call<T>(command: (redis: RedisCommander) => Promise<T>): Promise<T> {
     this.check();
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
@@ -120,6 +93,10 @@ export class FailOpenRedis {
       return await Promise.race([command(this.redis), expired]);
     } catch (err) {
       if (isTimeout(err)) this.timedOut(err);
+      // A cluster node taken for one server answers every key of another node's slots so: say what to set.
+      if (err instanceof Error && /^(MOVED|ASK) /.test(err.message) && !isCluster(this.redis)) {
+        throw new Error(`${this.name}: this Redis is a node of a Redis Cluster (it answered ${err.message.split(' ')[0]}): set state.redis_mode: cluster`);
+      }
       throw err;
     } finally {
       clearTimeout(timer);
@@ -128,7 +105,7 @@ export class FailOpenRedis {
 
   private timedOut(err: Error): void {
     // A stalled connection may never error: drop it, with what is still on it, and connect again.
-    if (this.health.fail(err) && this.redis.status === 'ready') this.redis.disconnect(true);
+    if (this.health.fail(err)) this.health.reconnect();
   }
 
   /** Closes the connection it made, within the command timeout (`quitWithin`). */
@@ -142,7 +119,7 @@ export class FailOpenRedis {
  * a stalled Redis never answers a QUIT, and shutdown must not wait on it, so past the deadline, or at
  * once when the connection is not ready, the socket is dropped.
  */
-export async function quitWithin(redis: Redis, ms: number): Promise<void> {
+export async function quitWithin(redis: RedisClient, ms: number): Promise<void> {
   if (redis.status !== 'ready') {
     redis.disconnect();
     return;

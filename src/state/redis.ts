@@ -1,6 +1,7 @@
-import { Redis } from 'ioredis';
 import type { Logger } from '../core/logger.js';
-import { COMMAND_TIMEOUT_MS, quitWithin, watchOutages } from './redis-client.js';
+import { COMMAND_TIMEOUT_MS, quitWithin } from './redis-client.js';
+import { isCluster, openRedis, type RedisClient, type RedisTarget } from './redis-connection.js';
+import { watchOutages } from './redis-health.js';
 import type { JsonObject, JsonValue } from '../core/types.js';
 import type { StateStore } from './store.js';
 
@@ -20,17 +21,19 @@ return 1
 /**
  * Shared state in Redis, so replicas see each other's breakers. Keys are namespaced by `prefix`;
  * values are JSON. A command is retried at most once on reconnect; the router never awaits the store
- * on the hot path, so a Redis outage only delays sharing, never requests.
+ * on the hot path, so a Redis outage only delays sharing, never requests. On a Redis Cluster the keys
+ * carry the `{state}` hash tag: one slot, so the periodic sync still reads every key in one MGET.
  */
 export class RedisStateStore implements StateStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly owned: boolean;
   private readonly prefix: string;
 
-  constructor(options: { url?: string; client?: Redis; prefix?: string; logger?: Logger } = {}) {
+  constructor(options: RedisTarget & { client?: RedisClient; prefix?: string; logger?: Logger } = {}) {
     this.owned = options.client === undefined;
-    this.redis = options.client ?? new Redis(options.url ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-    this.prefix = options.prefix ?? '';
+    // Its writes are idempotent (a value, a compare-and-set), so a cut command may be sent again.
+    this.redis = options.client ?? openRedis(options, { maxRetriesPerRequest: 1 });
+    this.prefix = `${options.prefix ?? ''}${isCluster(this.redis) ? '{state}:' : ''}`;
     // An outage is one warning and its end one line (the commands' own failures are logged by the sync).
     if (this.owned) watchOutages(this.redis, options.logger, 'state store');
   }

@@ -4,9 +4,11 @@ import { FakeClock } from '../routing/testing/fakes.js';
 import { MemoryStateStore } from './memory.js';
 import { RedisStateStore } from './redis.js';
 import type { StateStore } from './store.js';
+import { REDIS_CLUSTER_URL } from './testing/redis-cluster.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 if (!REDIS_URL) console.warn('REDIS_URL is not set: skipping the Redis state store tests');
+if (!REDIS_CLUSTER_URL) console.warn('REDIS_CLUSTER_URL is not set: skipping the Redis Cluster state store tests');
 
 /** One suite every state store must pass. */
 function storeSuite(name: string, make: () => { store: StateStore; expire: (ms: number) => Promise<void> }): void {
@@ -62,6 +64,14 @@ storeSuite('memory', () => {
 describe.skipIf(!REDIS_URL)('redis', () => {
   storeSuite('redis', () => ({
     store: new RedisStateStore({ url: REDIS_URL, prefix: 'switchyard-test:' }),
+    expire: (ms) => new Promise((r) => setTimeout(r, ms)),
+  }));
+});
+
+// On a cluster the keys share the {state} hash tag: several keys still read in one MGET, not refused CROSSSLOT.
+describe.skipIf(!REDIS_CLUSTER_URL)('redis cluster', () => {
+  storeSuite('redis cluster', () => ({
+    store: new RedisStateStore({ url: REDIS_CLUSTER_URL, cluster: true, prefix: 'switchyard-test:' }),
     expire: (ms) => new Promise((r) => setTimeout(r, ms)),
   }));
 });

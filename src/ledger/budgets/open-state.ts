@@ -10,5 +10,5 @@ export async function openBudgetState(config: GatewayConfig, logger: Logger, now
   if (!url) throw new ConfigError('config', [{ path: 'budgets.state', message: 'budgets.state "redis" needs state.redis_url (e.g. ${REDIS_URL})' }]);
   // ioredis loads only for configs that share budgets through Redis.
   const { RedisBudgetState } = await import('./redis-state.js');
-  return new RedisBudgetState({ url: url.reveal(), prefix: config.state.key_prefix, logger, now });
+  return new RedisBudgetState({ url: url.reveal(), cluster: config.state.redis_mode === 'cluster', prefix: config.state.key_prefix, logger, now });
 }

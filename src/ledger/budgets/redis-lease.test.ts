@@ -26,7 +26,7 @@ function manualBeat(): { lease: LeaseOptions; beat: () => Promise<void> } {
   };
 }
 
-const owners = (fields: Record<string, string>): string[] => Object.keys(fields).filter((f) => f.startsWith('o:'));
+const owners = (fields: Record<string, string>): string[] => Object.keys(fields).filter((f) => f.startsWith('r:'));
 
 if (REDIS_URL) {
   describe('budget reservations in Redis belong to the replica that made them', () => {
@@ -112,7 +112,7 @@ if (REDIS_URL) {
 
       // Nor does it record under the lapsed lease again: refused under a new one, b's alone holding the counter.
       expect(await a.reserve([ref], 0.3)).toMatchObject({ ok: false, reserved: 0.6 });
-      expect(owners(await b.peek(ref))).toEqual([`o:${first.ok ? first.owner : ''}`]);
+      expect(owners(await b.peek(ref))).toEqual([`r:${first.ok ? first.owner : ''}`]);
       await a.close();
       await b.close();
     });
@@ -132,17 +132,29 @@ if (REDIS_URL) {
       const p = prefix();
       const key = `${p}{budget}:${ref.counter}`;
       // The old build's 0.2 held by a request in flight, and a dead replica's 0.3 (no lease).
-      await admin.hset(key, { spent: '0', reserved: '0.5', since: String(NOW), seeded: '1', 'o:dead.0': '0.3' });
+      await admin.hset(key, { spent: '0', reserved: '0.5', since: String(NOW), seeded: '1', 'r:dead.0': '0.3' });
       const b = replica(p);
       const admitted = await b.reserve([ref], 0.2);
       expect(admitted).toMatchObject({ ok: true });
       expect(Number(await admin.hget(key, 'reserved'))).toBeCloseTo(0.4, 12);
-      expect(await admin.hget(key, 'o:dead.0')).toBeNull();
+      expect(await admin.hget(key, 'r:dead.0')).toBeNull();
       // The old build's own release, as it did it, still finds its part.
       await admin.hincrbyfloat(key, 'reserved', '-0.2');
       if (!admitted.ok) throw new Error('unreachable');
       await b.release([ref], { amount: 0.2, since: admitted.since, owner: admitted.owner });
       expect(Number(await admin.hget(key, 'reserved'))).toBeCloseTo(0, 12);
+      await b.close();
+    });
+
+    it('a reservation the previous build recorded under a lease key of its own (an `o:` owner, during a rolling upgrade) is never taken back as a dead owner\'s: that lease is not one this build can declare to a script', async () => {
+      const p = prefix();
+      const key = `${p}{budget}:${ref.counter}`;
+      // A replica of the previous build, alive, holds 0.6 under its own lease key.
+      await admin.hset(key, { spent: '0', reserved: '0.6', since: String(NOW), seeded: '1', 'o:old.0': '0.6' });
+      await admin.set(`${p}{budget}:lease:old.0`, '1', 'PX', 30_000);
+      const b = replica(p);
+      expect(await b.reserve([ref], 0.6)).toMatchObject({ ok: false, reserved: 0.6 });
+      expect(await admin.hget(key, 'o:old.0')).toBe('0.6');
       await b.close();
     });
 
@@ -190,7 +202,7 @@ if (REDIS_URL) {
 
         // Had Redis run the lost reserve only now, it would record nothing: its lease is gone.
         const lost = first.owner as string;
-        const late = await admin.eval(RESERVE.lua, 2, `${p}{budget}:${ref.counter}`, `${p}{budget}:lease:${lost}`, '0.6', String(NOW), lost, '5000', '', `${p}{budget}:lease:`, '', '90000000');
+        const late = await admin.eval(RESERVE.lua, 2, `${p}{budget}:${ref.counter}`, `${p}{budget}:leases`, '0.6', String(NOW), lost, '5000', '', '', '90000000');
         expect(late).toEqual(['lease']);
       } finally {
         await a.close();

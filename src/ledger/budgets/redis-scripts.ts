@@ -2,49 +2,51 @@ import { script } from '../../state/lua-script.js';
 import { OWNER_LUA } from '../../state/owner-lease.js';
 
 /*
- * Counter keys are hashes {spent, reserved, since, seeded, o:<owner>...}; amounts go through
+ * Counter keys are hashes {spent, reserved, since, seeded, r:<owner>...}; amounts go through
  * HINCRBYFLOAT, so the arithmetic is Redis's long double and never Lua's 14-digit tostring. Replies are
  * strings, because Redis truncates Lua numbers to integers. `since`, set once when a key is created,
  * names its incarnation: a key Redis lost and a replica created again has a later one, which holds none
- * of the reservations made before and whose seed holds the spend booked before. `o:<owner>` is what
+ * of the reservations made before and whose seed holds the spend booked before. `r:<owner>` is what
  * one replica's reservations hold of `reserved` (`state/owner-lease.ts`): a dead replica's part is taken
- * back once its lease expires.
+ * back once its lease (its field in `{budget}:leases`) expires.
  */
 
 /**
- * KEYS: counters, then the owner's lease. ARGV: amount, now, owner, lease ms, '1' to create the lease,
- * the leases' prefix, then per counter: hard limit ('' for none), ttl ms. A counter at its hard limit
- * first takes back what owners whose lease expired hold, then decides.
+ * KEYS: counters, then the leases hash. ARGV: amount, now, owner, lease ms, '1' to create the lease,
+ * then per counter: hard limit ('' for none), ttl ms. A counter at its hard limit first takes back what
+ * owners whose lease expired hold, then decides.
  * Reply: {'1', each counter's since..., unseeded indexes...}, {'0', refused index, spent, reserved,
  * unseeded indexes...}, or {'lease'} when the owner's lease lapsed (nothing reserved).
  */
 export const RESERVE = script(`${OWNER_LUA}
 local n = #KEYS - 1
-if not hold_lease(KEYS[#KEYS], ARGV[4], ARGV[5]) then return {'lease'} end
+local leases = KEYS[#KEYS]
+local clock = clock_ms()
+if not hold_lease(leases, ARGV[3], ARGV[4], ARGV[5], clock) then return {'lease'} end
 local amount = ARGV[1]
 local unseeded = {}
 for i = 1, n do
   if redis.call('HEXISTS', KEYS[i], 'seeded') == 0 then unseeded[#unseeded + 1] = tostring(i - 1) end
 end
 for i = 1, n do
-  local hard = ARGV[5 + 2 * i]
+  local hard = ARGV[4 + 2 * i]
   if hard ~= '' then
     local v = redis.call('HMGET', KEYS[i], 'spent', 'reserved')
     local spent = tonumber(v[1] or '0') or 0
-    if spent + (tonumber(v[2] or '0') or 0) >= tonumber(hard) and spent + reclaim(KEYS[i], 'reserved', ARGV[6], 'HINCRBYFLOAT') >= tonumber(hard) then
+    if spent + (tonumber(v[2] or '0') or 0) >= tonumber(hard) and spent + reclaim(KEYS[i], 'reserved', leases, clock, 'HINCRBYFLOAT') >= tonumber(hard) then
       local reply = {'0', tostring(i - 1), v[1] or '0', redis.call('HGET', KEYS[i], 'reserved') or '0'}
       for _, u in ipairs(unseeded) do reply[#reply + 1] = u end
       return reply
     end
   end
 end
-local field = 'o:' .. ARGV[3]
+local field = 'r:' .. ARGV[3]
 local reply = {'1'}
 for i = 1, n do
   redis.call('HINCRBYFLOAT', KEYS[i], 'reserved', amount)
   redis.call('HINCRBYFLOAT', KEYS[i], field, amount)
   redis.call('HSETNX', KEYS[i], 'since', ARGV[2])
-  redis.call('PEXPIRE', KEYS[i], ARGV[6 + 2 * i])
+  redis.call('PEXPIRE', KEYS[i], ARGV[5 + 2 * i])
   reply[#reply + 1] = redis.call('HGET', KEYS[i], 'since')
 end
 for _, u in ipairs(unseeded) do reply[#reply + 1] = u end

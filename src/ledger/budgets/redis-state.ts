@@ -33,7 +33,7 @@ export class RedisBudgetState implements BudgetState {
     this.counters = new RedisCounters(o, 'budget state');
     this.prefix = o.prefix ?? '';
     this.now = o.now ?? Date.now;
-    this.lease = new OwnerLease(this.counters, `${this.prefix}{budget}:lease:`, o.logger, 'budget state', o.lease);
+    this.lease = new OwnerLease(this.counters, `${this.prefix}{budget}:leases`, o.logger, 'budget state', o.lease);
   }
 
   private key(ref: CounterRef): string {
@@ -57,7 +57,7 @@ export class RedisBudgetState implements BudgetState {
     const args = [String(amount), String(this.now()), ...this.lease.args(owner)];
     for (const r of refs) args.push(r.hardUsd === undefined ? '' : String(r.hardUsd), this.ttl(r));
     const keys = refs.map((r) => this.key(r));
-    keys.push(this.lease.key(owner));
+    keys.push(this.lease.leases);
     let reply: string[];
     try {
       reply = (await this.counters.run(RESERVE, keys, args)) as string[];
