@@ -35,8 +35,7 @@ export interface LeaseOptions {
  * holds a time still to come, on Redis's clock (`TIME`, so replicas' clocks never disagree on it). The
  * hash shares the counters' hash tag and is passed in KEYS with them: a script touches only keys it was
  * given, all in one Redis Cluster slot, as the Cluster requires (a key it was not given may be on another
- * node while the slot migrates). `o:<owner>` fields are the previous build's (a lease key per owner, which
- * this build cannot declare): left to that build's replicas, and never read as owners here.
+ * node while the slot migrates).
  */
 export const OWNER_LUA = `
 local function clock_ms()
