@@ -1,5 +1,5 @@
 import { FailOpenRedis, type FailOpenRedisOptions } from '../state/redis-client.js';
-import { isCachedAnswer, type CachedAnswer, type ResponseCacheStore } from './store.js';
+import { contentChars, isCachedAnswer, type CachedAnswer, type ResponseCacheStore } from './store.js';
 
 /**
  * Cached answers in Redis (shared by every replica), as JSON under `{prefix}cache:{key}` with a TTL. Each
@@ -28,6 +28,8 @@ export class RedisResponseCache implements ResponseCacheStore {
   }
 
   async set(key: string, answer: CachedAnswer, ttlMs: number): Promise<void> {
+    // Its content alone past the bound: not written out only to be thrown away.
+    if (key.length + contentChars(answer) > this.maxEntryBytes) return;
     const json = JSON.stringify(answer);
     if (key.length + json.length > this.maxEntryBytes) return;
     await this.conn.call((redis) => redis.set(this.prefix + key, json, 'PX', ttlMs));

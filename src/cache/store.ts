@@ -67,7 +67,7 @@ export class MemoryResponseCache implements ResponseCacheStore {
 
   async set(key: string, answer: CachedAnswer, ttlMs: number): Promise<void> {
     this.remove(key);
-    // Never more than max_bytes (which the schema holds max_entry_bytes to for this store): the new entry is never the one dropped.
+    // The lower of the two bounds: an entry past max_bytes would be dropped at once, taking the others with it.
     const cap = Math.min(this.limits.max_entry_bytes, this.limits.max_bytes);
     const bytes = entryBytes(key, answer, cap);
     if (bytes > cap) return;
@@ -103,7 +103,13 @@ export class MemoryResponseCache implements ResponseCacheStore {
  * alone pass `cap` is over it without serialising megabytes only to throw them away.
  */
 function entryBytes(key: string, answer: CachedAnswer, cap: number): number {
-  let least = key.length;
-  for (const p of answer.response.content) least += p.type === 'text' || p.type === 'reasoning' ? p.text.length : p.type === 'tool-call' ? p.arguments.length : p.data.length;
+  const least = key.length + contentChars(answer);
   return least > cap ? least : key.length + JSON.stringify(answer).length;
+}
+
+/** The length of an answer's content strings: what its JSON is at least, known without writing it. */
+export function contentChars(answer: CachedAnswer): number {
+  let chars = 0;
+  for (const p of answer.response.content) chars += p.type === 'text' || p.type === 'reasoning' ? p.text.length : p.type === 'tool-call' ? p.arguments.length : p.data.length;
+  return chars;
 }

@@ -83,7 +83,7 @@ export function startPrimary(options: PrimaryOptions): Primary {
   // Every stop is forwarded, a drain's second included: a worker joins the drain it runs (a SIGTERM during
   // a notice's drain keeps the notice's deadline). Only a second SIGINT cuts the drains short.
   const onStop = (signal: NodeJS.Signals): void => {
-    if (signal === 'SIGINT' && ++sigints === 2) return stopNow();
+    if (signal === 'SIGINT' && ++sigints >= 2) return stopNow();
     stopAll({ signal }, (w) => w.process.kill('SIGTERM'));
   };
   const stopNow = (): void => {

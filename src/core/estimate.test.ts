@@ -84,6 +84,9 @@ describe('token estimates', () => {
       ],
     };
     expect(estimatePrompt(media)).toEqual({ tokens: 4 + 100 + 1_600 + 18_750 + 75, floor: 4 + 100 + 85 + 500 + 75 });
+    // A text file is read as text: a 100,000-token one is 100,000 at the least too, as the same text in a message.
+    const textFile: ChatRequest = { model: 'm', messages: [{ role: 'user', content: [{ type: 'file', source: { type: 'base64', mediaType: 'text/plain', data: 'A'.repeat(400_000) } }] }] };
+    expect(estimatePrompt(textFile).floor).toBe(4 + 75_000);
   });
 
   it('count an answer from its text, reasoning and tool calls', () => {

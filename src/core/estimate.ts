@@ -1,16 +1,16 @@
 import { makeUsage, type AssistantPart, type ChatRequest, type ChatResponse, type EmbeddingRequest, type FilePart, type ImagePart, type Message, type Usage } from './types.js';
 
-/** Rough token count (four characters a token), for context-window checks and broken-stream billing. */
-export function estimateTokens(text: string): number {
-  return text.length === 0 ? 0 : Math.ceil(text.length / 4);
-}
-
-const MESSAGE_OVERHEAD = 4;
-
 /** Characters to tokens, four characters a token. */
 function charTokens(chars: number): number {
   return chars === 0 ? 0 : Math.ceil(chars / 4);
 }
+
+/** Rough token count (four characters a token), for context-window checks and broken-stream billing. */
+export function estimateTokens(text: string): number {
+  return charTokens(text.length);
+}
+
+const MESSAGE_OVERHEAD = 4;
 
 /** Characters of a message's (or an answer's) parts that the model reads or wrote as text. */
 function partsChars(parts: readonly Message['content'][number][]): number {
@@ -114,8 +114,8 @@ export function estimatePromptTokens(req: ChatRequest): number {
 
 /**
  * `tokens`: the estimate above (`estimatePromptTokens`), which must never be far below the bill.
- * `floor`: the same with every image and document at the least it may cost (85 tokens, a 500-token
- * page), for the context-window check: the upstream refuses a prompt past its window itself (a
+ * `floor`: the same with every image and binary document at the least it may cost (85 tokens, a
+ * 500-token page; a text file is its size), for the context-window check and token counting: the upstream refuses a prompt past its window itself (a
  * fallback follows), while a deployment the estimate filtered out was never asked; 100 images at
  * 1,600 tokens each would have turned a 128K-window model away from a request it takes.
  */
@@ -138,7 +138,8 @@ export function estimatePrompt(req: ChatRequest): { tokens: number; floor: numbe
       } else {
         const file = fileTokens(p);
         tokens += file;
-        floor += Math.min(file, MIN_DOCUMENT_TOKENS);
+        // A text file is read as text: its size is what it costs, at the least too.
+        floor += p.source.type === 'base64' && TEXT_MEDIA.test(p.source.mediaType) ? file : Math.min(file, MIN_DOCUMENT_TOKENS);
       }
     }
   }
@@ -149,6 +150,12 @@ export function estimatePrompt(req: ChatRequest): { tokens: number; floor: numbe
   if (req.passthrough) chars += jsonChars(req.passthrough);
   const text = charTokens(chars);
   return { tokens: tokens + text, floor: floor + text };
+}
+
+/** `estimatePrompt`'s figures with a system message of `text` put in front (a group's system prompt). */
+export function withSystemPrompt(prompt: { tokens: number; floor: number }, text: string): { tokens: number; floor: number } {
+  const added = MESSAGE_OVERHEAD + estimateTokens(text);
+  return { tokens: prompt.tokens + added, floor: prompt.floor + added };
 }
 
 /** Estimated completion tokens of an answer (text, tool calls, reasoning, a refusal's words), for upstreams that report no usage. */

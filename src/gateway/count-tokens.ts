@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { toAbortSignal, type CancelSignal } from '../core/cancel.js';
 import { toGatewayError } from '../core/errors.js';
-import { estimatePromptTokens } from '../core/estimate.js';
+import { estimatePrompt } from '../core/estimate.js';
 import type { Logger } from '../core/logger.js';
 import type { ChatRequest } from '../core/types.js';
 import type { Deployment, RoutePlan } from '../routing/router.js';
@@ -45,7 +45,8 @@ export async function countPlannedTokens(
       settings.logger.warn({ requestId, deployment: counter.id, kind: toGatewayError(err).kind }, 'token counting failed; answering the estimate');
     }
   }
-  return { inputTokens: estimatePromptTokens(request), estimated: true };
+  // What the prompt likely costs, images and documents at their least: clients size their context by it.
+  return { inputTokens: estimatePrompt(request).floor, estimated: true };
 }
 
 function servedBy(d: Deployment, plan: RoutePlan, requestId: string): ServedBy {

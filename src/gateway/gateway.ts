@@ -4,7 +4,7 @@ import { GatewayError, toGatewayError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { AdmissionTicket, Operation } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { embeddingPromptTokens, estimatePrompt, withEstimatedUsage } from '../core/estimate.js';
+import { embeddingPromptTokens, estimatePrompt, withEstimatedUsage, withSystemPrompt } from '../core/estimate.js';
 import type { AssistantPart, BilledAttempt, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
 import { honestFinish, makeUsage } from '../core/types.js';
 import { checkRequestFields, grantsRequestFields } from '../core/fields.js';
@@ -333,8 +333,9 @@ class GatewayRuntime implements Gateway {
     checkRequestFields(asked.passthrough ?? NO_PASSTHROUGH, MAPPED_NONE, plan.deployments, opts.apiFields);
     const request = applyGroupPolicy(asked, plan.group);
     // The group's system prompt goes upstream and is billed: admission reserves it too.
-    if (request !== asked && plan.group?.config.system_prompt !== undefined) {
-      const policed = estimatePrompt(request);
+    const systemPrompt = plan.group?.config.system_prompt;
+    if (systemPrompt !== undefined) {
+      const policed = withSystemPrompt(prompt, systemPrompt);
       needs.promptTokens = policed.tokens;
       needs.contextTokens = policed.floor;
     }

@@ -286,8 +286,10 @@ export class AuditOutbox {
       for (let next = journal.leftovers.shift(); next !== undefined; next = journal.leftovers.shift()) {
         const path = journal.claim(next);
         if (path === undefined) continue;
+        // Claimed for deletion only once read: a segment whose read fails stays for the next start.
+        const lines = readFileSync(path, 'utf8').split('\n');
         claimed.push(path);
-        for (const text of readFileSync(path, 'utf8').split('\n')) {
+        for (const text of lines) {
           if (text.trim() === '') continue;
           if (!readLine(text, found, attempts)) unreadable += 1;
         }
