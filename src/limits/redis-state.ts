@@ -40,34 +40,10 @@ export class RedisRateLimitState implements RateLimitState {
   }
 
   async take(refs: readonly LimitRef[], tokens: number, requests: 0 | 1 = 1): Promise<TakeResult> {
-    // A lapsed lease refused it before anything was taken: once more, under the new one.
-    const result = (await this.takeOnce(refs, tokens, requests)) ?? (await this.takeOnce(refs, tokens, requests));
-    if (!result) throw new Error('rate-limit state: a new Redis lease lapsed at once');
-    return result;
-  }
-
-  /** Undefined when the owner's lease had lapsed (a new owner is current then). */
-  private async takeOnce(refs: readonly LimitRef[], tokens: number, requests: 0 | 1): Promise<TakeResult | undefined> {
     const now = this.now();
-    const owner = this.lease.reserving();
-    const args = [String(tokens), String(requests), String(now), ...this.lease.args(owner)];
-    for (const r of refs) args.push(r.requestLimit === undefined ? '' : String(r.requestLimit), r.tokenLimit === undefined ? '' : String(r.tokenLimit), String(Math.max(1, r.resetAt + GRACE_MS - now)));
-    const keys = this.keys(refs);
-    keys.push(this.lease.leases);
-    let reply: string[];
-    try {
-      reply = (await this.counters.run(TAKE, keys, args)) as string[];
-    } catch (err) {
-      this.lease.reserved(owner, 0, err);
-      throw err;
-    }
-    if (reply[0] === 'lease') {
-      this.lease.reserved(owner, 0, undefined, true);
-      return undefined;
-    }
-    const ok = reply[0] === '1';
-    this.lease.reserved(owner, ok ? tokens : 0);
-    if (ok) return { ok: true, figures: pairs(reply, 1, refs.length), since: reply.slice(1 + 2 * refs.length).map(Number), owner };
+    const perRef = refs.flatMap((r) => [r.requestLimit === undefined ? '' : String(r.requestLimit), r.tokenLimit === undefined ? '' : String(r.tokenLimit), String(Math.max(1, r.resetAt + GRACE_MS - now))]);
+    const { reply, owner } = await this.lease.reserve(TAKE, this.keys(refs), (lease) => [String(tokens), String(requests), String(now), ...lease, ...perRef], tokens);
+    if (reply[0] === '1') return { ok: true, figures: pairs(reply, 1, refs.length), since: reply.slice(1 + 2 * refs.length).map(Number), owner };
     return { ok: false, refused: Number(reply[1]), by: reply[2] === 'tokens' ? 'tokens' : 'requests', figures: pairs(reply, 3, refs.length) };
   }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ReservedPart } from '../core/held-writes.js';
 import type { Logger } from '../core/logger.js';
 import { errorMessage } from '../core/error-trace.js';
-import { script } from './lua-script.js';
+import { script, type Script } from './lua-script.js';
 import type { RedisCounters } from './redis-client.js';
 
 /** A reservation's part on counters in Redis, naming the owner it is recorded under (`OwnerLease`). */
@@ -190,6 +190,31 @@ export class OwnerLease {
   /** The scripts' lease arguments for `owner`: owner, lease ms, '1' to create its lease. */
   args(owner: string): [string, string, string] {
     return [owner, this.ms, owner === this.owner && !this.confirmed ? '1' : ''];
+  }
+
+  /**
+   * Runs a reserving script under the current owner: the lease hash goes after `keys`, `argsFor` puts
+   * the lease's arguments (`args`) in the script's ARGV. A reply of `'lease'` (the owner's lease had
+   * lapsed, nothing reserved) runs it once more under the new owner; `'1'` first: `amount` granted.
+   */
+  async reserve(script: Script, keys: readonly string[], argsFor: (lease: readonly string[]) => string[], amount: number): Promise<{ reply: string[]; owner: string }> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const owner = this.reserving();
+      let reply: string[];
+      try {
+        reply = (await this.counters.run(script, [...keys, this.leases], argsFor(this.args(owner)))) as string[];
+      } catch (err) {
+        this.reserved(owner, 0, err);
+        throw err;
+      }
+      if (reply[0] === 'lease') {
+        this.reserved(owner, 0, undefined, true);
+        continue;
+      }
+      this.reserved(owner, reply[0] === '1' ? amount : 0);
+      return { reply, owner };
+    }
+    throw new Error(`${this.name}: a new Redis lease lapsed at once`);
   }
 
   /**

@@ -45,33 +45,11 @@ export class RedisBudgetState implements BudgetState {
   }
 
   async reserve(refs: readonly CounterRef[], amount: number): Promise<ReserveResult> {
-    // A lapsed lease refused it before anything was reserved: once more, under the new one.
-    const result = (await this.reserveOnce(refs, amount)) ?? (await this.reserveOnce(refs, amount));
-    if (!result) throw new Error('budget state: a new Redis lease lapsed at once');
-    return result;
-  }
-
-  /** Undefined when the owner's lease had lapsed (a new owner is current then). */
-  private async reserveOnce(refs: readonly CounterRef[], amount: number): Promise<ReserveResult | undefined> {
-    const owner = this.lease.reserving();
-    const args = [String(amount), String(this.now()), ...this.lease.args(owner)];
-    for (const r of refs) args.push(r.hardUsd === undefined ? '' : String(r.hardUsd), this.ttl(r));
+    const now = String(this.now());
+    const perRef = refs.flatMap((r) => [r.hardUsd === undefined ? '' : String(r.hardUsd), this.ttl(r)]);
     const keys = refs.map((r) => this.key(r));
-    keys.push(this.lease.leases);
-    let reply: string[];
-    try {
-      reply = (await this.counters.run(RESERVE, keys, args)) as string[];
-    } catch (err) {
-      this.lease.reserved(owner, 0, err);
-      throw err;
-    }
-    if (reply[0] === 'lease') {
-      this.lease.reserved(owner, 0, undefined, true);
-      return undefined;
-    }
-    const ok = reply[0] === '1';
-    this.lease.reserved(owner, ok ? amount : 0);
-    if (ok) return { ok: true, since: reply.slice(1, 1 + refs.length).map(Number), unseeded: reply.slice(1 + refs.length).map(Number), owner };
+    const { reply, owner } = await this.lease.reserve(RESERVE, keys, (lease) => [String(amount), now, ...lease, ...perRef], amount);
+    if (reply[0] === '1') return { ok: true, since: reply.slice(1, 1 + refs.length).map(Number), unseeded: reply.slice(1 + refs.length).map(Number), owner };
     return { ok: false, refused: Number(reply[1]), spent: Number(reply[2]), reserved: Number(reply[3]), unseeded: reply.slice(4).map(Number) };
   }
 

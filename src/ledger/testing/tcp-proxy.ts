@@ -17,7 +17,7 @@ export class TcpProxy {
         s.once('close', () => this.sockets.delete(s));
         s.on('error', () => undefined);
       }
-      client.pipe(upstream).pipe(client);
+      this.relay(client, upstream);
       client.once('close', () => upstream.destroy());
       upstream.once('close', () => client.destroy());
     });
@@ -27,6 +27,11 @@ export class TcpProxy {
     });
     this.port = (server.address() as AddressInfo).port;
     this.server = server;
+  }
+
+  /** Passes the bytes of one connection both ways; a subclass may hold some back. */
+  protected relay(client: Socket, upstream: Socket): void {
+    client.pipe(upstream).pipe(client);
   }
 
   /** The database is "down": connections are cut and new ones refused. */
