@@ -32,6 +32,8 @@ const RESERVED_TAGS: Readonly<Record<string, string>> = {
   key: 'the key tag is the key\'s id, set by the gateway',
   team: 'set the key\'s team with its own `team` field, not a tag',
   user: 'set the key\'s user with its own field, not a tag',
+  // Every request's tags get the front door it came through, which would overwrite the key's own.
+  ingress: 'the ingress tag is the front door a request came through, set by the gateway',
 };
 
 /**

@@ -14,6 +14,7 @@ describe('a virtual key policy', () => {
     ['team', "set the key's team with its own `team` field, not a tag"],
     ['user', "set the key's user with its own field, not a tag"],
     ['key', "the key tag is the key's id, set by the gateway"],
+    ['ingress', 'the ingress tag is the front door a request came through, set by the gateway'],
   ])('refuses a tag named %s, which would join a team or stand for another identity', (name, why) => {
     const refused = (() => {
       try {
