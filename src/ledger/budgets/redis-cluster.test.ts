@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../../core/logger.js';
@@ -7,7 +5,8 @@ import { RedisRateLimitState } from '../../limits/redis-state.js';
 import { adminCluster, deleteKeys, REDIS_CLUSTER_URL } from '../../state/testing/redis-cluster.js';
 import { DATABASE_URL, testSchema } from '../testing/fixtures.js';
 import { RedisBudgetState } from './redis-state.js';
-import type { CounterRef, ReserveResult } from './state.js';
+import type { CounterRef } from './state.js';
+import { startReservingReplica } from './testing/reserving-replica.js';
 import { LIMITED_REQUESTS, startRig, type Kind, type StressRig, type StressStores } from './testing/stress.js';
 
 const HARD = 0.002;
@@ -17,9 +16,6 @@ const KINDS: readonly Kind[] = ['plain', 'stream', 'cut', 'stream-cancelled', 'c
 /** The rig's tags: a key with no request limit of its own, and one whose request limit refuses it first. */
 const TAGS = { key: 'k1', team: 'racers' };
 const LIMITED = { key: 'k2', team: 'racers' };
-const root = fileURLToPath(new URL('../../..', import.meta.url));
-const stateModule = fileURLToPath(new URL('./redis-state.ts', import.meta.url));
-const loggerModule = fileURLToPath(new URL('../../core/logger.ts', import.meta.url));
 
 /** Waves split across the replicas until the budget refuses a whole wave (cache hits aside); each outcome counted. */
 async function spendUntilRefused(rigs: readonly StressRig[], maxWaves = 40): Promise<Map<string, number>> {
@@ -110,34 +106,15 @@ if (REDIS_CLUSTER_URL) {
       // A budget of $0.50: one reservation of $0.60 fills it.
       const ref: CounterRef = { counter: 'daily|2025-06-15|*', budget: 'daily', value: '*', hardUsd: 0.5, periodStart: Date.parse('2025-06-15'), expiresAt: Date.parse('2025-06-16') };
       const p = `${prefix}lease:`;
-      const body = [
-        `import { RedisBudgetState } from ${JSON.stringify(stateModule)};`,
-        `import { silentLogger } from ${JSON.stringify(loggerModule)};`,
-        `const state = new RedisBudgetState({ url: ${JSON.stringify(url)}, cluster: true, prefix: ${JSON.stringify(p)}, logger: silentLogger, now: () => ${now}, lease: { ms: 600, heartbeatMs: 100 } });`,
-        `const result = await state.reserve([${JSON.stringify(ref)}], 0.6);`,
-        `process.stdout.write(JSON.stringify(result) + '\\n');`,
-        // In flight for ever: only the kill ends it, with no release and no close.
-        `setInterval(() => undefined, 60_000);`,
-      ].join('\n');
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', body], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const child = await startReservingReplica({ url: url, cluster: true, prefix: p, now: now, ref, amount: 0.6 });
       const other = new RedisBudgetState({ url, cluster: true, prefix: p, logger: silentLogger, now: () => now });
       try {
-        const line = await new Promise<string>((resolve, reject) => {
-          let out = '';
-          child.stdout.on('data', (c: Buffer) => {
-            out += c.toString();
-            if (out.includes('\n')) resolve(out);
-          });
-          child.once('exit', () => reject(new Error('the replica exited before reserving')));
-        });
-        expect((JSON.parse(line) as ReserveResult).ok).toBe(true);
+        expect(child.result.ok).toBe(true);
         // Alive past its lease (its heartbeat keeps it): its reservation holds the budget.
         await new Promise((r) => setTimeout(r, 900));
         expect(await other.reserve([ref], 0.6)).toMatchObject({ ok: false, reserved: 0.6 });
 
-        child.kill('SIGKILL');
-        await exited;
+        await child.kill();
         const killedAt = Date.now();
         await vi.waitFor(async () => expect(await other.reserve([ref], 0.6)).toMatchObject({ ok: true }), { timeout: 5_000, interval: 50 });
         expect(Date.now() - killedAt).toBeLessThan(3_000);
@@ -145,7 +122,7 @@ if (REDIS_CLUSTER_URL) {
         expect(Number(fields.reserved)).toBeCloseTo(0.6, 12);
         expect(Object.keys(fields).filter((f) => f.startsWith('r:'))).toHaveLength(1);
       } finally {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await child.kill();
         await other.close();
       }
     }, 20_000);

@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import { silentLogger } from '../../core/logger.js';
@@ -7,15 +5,13 @@ import { StallingProxy } from '../../state/testing/stalling-proxy.js';
 import type { LeaseOptions } from '../../state/owner-lease.js';
 import { RedisBudgetState } from './redis-state.js';
 import { RESERVE } from './redis-scripts.js';
-import type { CounterRef, ReserveResult } from './state.js';
+import type { CounterRef } from './state.js';
+import { startReservingReplica } from './testing/reserving-replica.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 const NOW = Date.parse('2025-06-15T12:00:00Z');
 /** A daily budget of $0.50: one reservation of $0.60 fills it. */
 const ref: CounterRef = { counter: 'daily|2025-06-15|*', budget: 'daily', value: '*', hardUsd: 0.5, periodStart: Date.parse('2025-06-15'), expiresAt: Date.parse('2025-06-16') };
-const root = fileURLToPath(new URL('../../..', import.meta.url));
-const stateModule = fileURLToPath(new URL('./redis-state.ts', import.meta.url));
-const loggerModule = fileURLToPath(new URL('../../core/logger.ts', import.meta.url));
 
 /** A heartbeat the spec runs by hand: `beat()` is one tick. */
 function manualBeat(): { lease: LeaseOptions; beat: () => Promise<void> } {
@@ -49,35 +45,16 @@ if (REDIS_URL) {
 
     it('a replica killed with SIGKILL mid-request gives its reservation back once its lease expires: the daily budget admits a request that fits again, not at midnight', async () => {
       const p = prefix();
-      const body = [
-        `import { RedisBudgetState } from ${JSON.stringify(stateModule)};`,
-        `import { silentLogger } from ${JSON.stringify(loggerModule)};`,
-        `const state = new RedisBudgetState({ url: ${JSON.stringify(REDIS_URL)}, prefix: ${JSON.stringify(p)}, logger: silentLogger, now: () => ${NOW}, lease: { ms: 600, heartbeatMs: 100 } });`,
-        `const result = await state.reserve([${JSON.stringify(ref)}], 0.6);`,
-        `process.stdout.write(JSON.stringify(result) + '\\n');`,
-        // In flight for ever: only the kill ends it, with no release and no close.
-        `setInterval(() => undefined, 60_000);`,
-      ].join('\n');
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', body], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const child = await startReservingReplica({ url: REDIS_URL, prefix: p, now: NOW, ref, amount: 0.6 });
       try {
-        const line = await new Promise<string>((resolve, reject) => {
-          let out = '';
-          child.stdout.on('data', (c: Buffer) => {
-            out += c.toString();
-            if (out.includes('\n')) resolve(out);
-          });
-          child.once('exit', () => reject(new Error('the replica exited before reserving')));
-        });
-        expect((JSON.parse(line) as ReserveResult).ok).toBe(true);
+        expect(child.result.ok).toBe(true);
 
         const other = replica(p);
         // Alive past its lease (its heartbeat keeps it): its reservation holds the budget.
         await new Promise((r) => setTimeout(r, 900));
         expect(await other.reserve([ref], 0.6)).toMatchObject({ ok: false, reserved: 0.6 });
 
-        child.kill('SIGKILL');
-        await exited;
+        await child.kill();
         const killedAt = Date.now();
         await vi.waitFor(async () => expect(await other.reserve([ref], 0.6)).toMatchObject({ ok: true }), { timeout: 5_000, interval: 50 });
         expect(Date.now() - killedAt).toBeLessThan(3_000);
@@ -87,7 +64,7 @@ if (REDIS_URL) {
         expect(owners(fields)).toHaveLength(1);
         await other.close();
       } finally {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await child.kill();
       }
     }, 20_000);
 
