@@ -75,6 +75,12 @@ describe('gateway.countTokens', () => {
     expect(await gateway.countTokens(request)).toEqual({ inputTokens: estimatePromptTokens(request), estimated: true });
   });
 
+  it("estimates images at the least they may cost (85 tokens), not at the reservation's most: clients size their context by the count", async () => {
+    const { gateway } = build();
+    const request: ChatRequest = { model: 'plain-only', messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'https://example.com/a.png' } }] }] };
+    expect(await gateway.countTokens(request)).toEqual({ inputTokens: 4 + 85, estimated: true });
+  });
+
   it('answers the estimate when the counter fails or outlasts the attempt timeout', async () => {
     const { gateway, p } = build();
     p('eu-counting').countScript = () => 'fail';
