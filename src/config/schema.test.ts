@@ -36,6 +36,24 @@ describe('config ids', () => {
     expect(problemsOf({ deployments: [deployment('a')], api_keys: [{ id: 'k', key: 'sk', tags: { '': 'x' } }] })).toEqual(['api_keys[0].tags.: a tag needs a name: give it one, or leave the tag out']);
   });
 
+  it('bounds a key\'s team and user as its tag values (every request\'s team and user tags), by path, without quoting them', () => {
+    const problems = problemsOf({
+      deployments: [deployment('a')],
+      api_keys: [
+        { id: 'k1', key: 'sk-1', team: 't'.repeat(257), user: 'ana\u2028admin' },
+        { id: 'k2', key: 'sk-2', team: 'search\r\nx', user: 'u'.repeat(100_000) },
+      ],
+    });
+    expect(problems).toEqual([
+      "api_keys[0].team: it is the key's team tag, and a tag value is at most 256 characters (this has 257): every ledger row of the key copies it",
+      "api_keys[0].user: it is the key's user tag, and a tag value must not hold control characters (U+2028 at 3): reports, spreadsheets and terminals show it",
+      "api_keys[1].team: it is the key's team tag, and a tag value must not hold control characters (U+000D at 6): reports, spreadsheets and terminals show it",
+      "api_keys[1].user: it is the key's user tag, and a tag value is at most 256 characters (this has 100000): every ledger row of the key copies it",
+    ]);
+    const r = parseConfig({ deployments: [deployment('a')], api_keys: [{ id: 'k', key: 'sk', team: 't'.repeat(256), user: 'Ana Müller (ana@example.com)' }] }, {});
+    expect(r.ok && r.config.api_keys[0]?.team).toBe('t'.repeat(256));
+  });
+
   it('refuses a config key id shaped like a virtual key id once virtual keys are on', () => {
     const keys = [{ id: '0123456789ab', key: 'sk-one' }];
     const on = { hmac_secret: 'x'.repeat(32) };

@@ -5,7 +5,7 @@ import { timerMs } from './timer.js';
 import { httpUrl } from './url.js';
 import { groupMembers, groupSchema, listedTwice, routingSchema } from '../routing/config.js';
 import { deploymentRoutingShape } from '../routing/deployment.js';
-import { budgetsSchema, ledgerSchema, pricingSchema } from '../ledger/config.js';
+import { budgetsSchema, ledgerSchema, pricingSchema, tagValueCheck } from '../ledger/config.js';
 import { passthroughSchema } from './passthrough.js';
 import { observabilitySchema } from '../observability/config.js';
 import { keysSchema, keyTagsSchema, residencySchema, VIRTUAL_KEY_ID } from '../governance/config.js';
@@ -155,8 +155,9 @@ export type KeyRole = (typeof KEY_ROLES)[number];
 export const apiKeySchema = z.strictObject({
   id: z.string().regex(idPattern, 'expected letters, digits, and . _ : -'),
   key: headerSecretRef,
-  team: z.string().min(1).optional(),
-  user: z.string().min(1).optional(),
+  // Every request's `team` and `user` tags, so bounded as its other tags are.
+  team: z.string().min(1).superRefine(tagValueCheck('it is the key\'s team tag')).optional(),
+  user: z.string().min(1).superRefine(tagValueCheck('it is the key\'s user tag')).optional(),
   tags: keyTagsSchema.default({}),
   /** Geography every request of this key must stay in (matched against deployment tags). */
   residency: z.string().min(1).optional(),

@@ -2,6 +2,7 @@ import * as z from '../config/zod.js';
 import { timerMs } from '../config/timer.js';
 import { httpUrl } from '../config/url.js';
 import { storeUrlRef } from '../config/secret-ref.js';
+import { keyTagsSchema, TAG_LIMITS } from '../governance/config.js';
 
 /** USD per million tokens; the shape shared by the shipped catalog and config overrides. */
 export const priceFields = {
@@ -126,7 +127,34 @@ export const ledgerSchema = z
 
 export type LedgerConfig = z.infer<typeof ledgerSchema>;
 
-const tagName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a tag name (letters, digits, _ . -)');
+/** A tag name budgets' `per` and `match` and rate limits' take. */
+export const tagName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a tag name (letters, digits, _ . -)');
+
+/**
+ * A refinement holding a string the gateway puts in a tag or compares with one (a key's `team`, a
+ * `match` value) to the bounds of a key's tag values. The rule is `keyTagsSchema`'s, run on a lone tag,
+ * so the bounds stay in one place; each problem is led by `why`, what makes the string a tag value.
+ */
+export function tagValueCheck(why: string): (value: string, ctx: z.RefinementCtx) => void {
+  return (value, ctx) => {
+    const lone = keyTagsSchema.safeParse({ value });
+    if (!lone.success) for (const issue of lone.error.issues) ctx.addIssue({ code: 'custom', message: `${why}, and ${issue.message}` });
+  };
+}
+
+/**
+ * Budgets' and rate limits' `match`: tag names and the values requests' tags must equal, as many and as
+ * long as a key's own tags may be: a longer value or more names could match no key's request, and the
+ * values are quoted in a budget's scope (429 messages, soft-limit notices, status).
+ */
+export const tagMatchSchema = z
+  .record(z.string(), z.string())
+  .superRefine((match, ctx) => {
+    const names = Object.keys(match).length;
+    // Counted first, alone: a match of 100,000 entries would otherwise answer 100,000 problems.
+    if (names > TAG_LIMITS.count) ctx.addIssue({ code: 'custom', message: `at most ${TAG_LIMITS.count} tags to match (this has ${names}), as a key has at most ${TAG_LIMITS.count} tags` });
+  })
+  .pipe(z.record(tagName, z.string().superRefine(tagValueCheck('a match value can only equal a tag value'))));
 
 /** One budget: a USD limit per period for everyone, per key/team/user, or for requests with given tags. */
 export const budgetSchema = z
@@ -140,7 +168,7 @@ export const budgetSchema = z
     /** One counter per value of this tag (`key`, `team`, `user` or any tag); requests without it are not counted. */
     per: tagName.optional(),
     /** Only requests whose tags equal all of these (e.g. `{team: research}`). */
-    match: z.record(tagName, z.string()).default({}),
+    match: tagMatchSchema.default({}),
     /**
      * POSTed a JSON notice when the soft limit is crossed. A token in its path or query is how Slack,
      * Teams and many receivers authenticate, so those are kept (GET /v1/switchyard/config shows the origin only).

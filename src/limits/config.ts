@@ -1,6 +1,5 @@
 import * as z from '../config/zod.js';
-
-const tagName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a tag name (letters, digits, _ . -)');
+import { tagMatchSchema, tagName } from '../ledger/config.js';
 
 /** The four limits a rule (or an API key's `rate_limit`) may set; at least one. */
 export const limitFields = {
@@ -27,7 +26,7 @@ export const rateLimitSchema = z
   .strictObject({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/),
     /** Only requests whose tags equal all of these (e.g. `{team: research}`); empty: every request. */
-    match: z.record(tagName, z.string()).default({}),
+    match: tagMatchSchema.default({}),
     /** Only requests routed to this group (by its name or any of its aliases). */
     group: z.string().min(1).optional(),
     /** One counter per value of this tag (`key`: each key its own limit); requests without it are not counted. */

@@ -61,6 +61,36 @@ describe('switchyard import-usage', () => {
     expect(await rowsIn(ledger)).toBe(3);
   });
 
+  it('refuses whole, by line, a row whose tags are past what the gateway writes, and imports the rest', async () => {
+    const [d, e, f, g, h, i] = events(6, 0.001, Date.parse('2026-02-01T00:00:00Z'));
+    // The gateway's own tags (key, team, user, ingress) besides a key's 32: the most a row it wrote carries.
+    const keyTags = Object.fromEntries(Array.from({ length: 32 }, (_, n) => [`t${n}`, 'v'.repeat(256)]));
+    const widest = { ...d, tags: { ...keyTags, key: 'k1', team: 'research', user: 'ana', ingress: 'openai-chat' } };
+    const rows = [
+      widest,
+      { ...e, tags: { ...e?.tags, project: 'p'.repeat(257) } },
+      { ...f, tags: { ...keyTags, one: 'more' } },
+      { ...g, tags: { ...g?.tags, 'cost center': 'cc-42' } },
+      { ...h, tags: { ...h?.tags, team: 'research\u001b[2J' } },
+      { ...i, tags: { ...i?.tags, ['n'.repeat(65)]: 'x' } },
+    ];
+    const log = join(dir, 'tags.log');
+    writeFileSync(log, rows.map((r) => JSON.stringify({ switchyard_usage: r })).join('\n'));
+    const before = await rowsIn(ledger);
+    const run = capture();
+    expect(await main(['import-usage', '--sqlite', ledger, log], run.io)).toBe(1);
+    expect(run.err).toEqual([
+      `${log}:2: not imported: tags.project: a tag value is at most 256 characters (this has 257): every ledger row of the key copies it`,
+      `${log}:3: not imported: tags: at most 32 tags (this has 33): every ledger row of the key copies them all`,
+      `${log}:4: not imported: tags.cost center: "cost center" is no tag name: use at most 64 letters, digits, _ . - (what reports' tag:NAME, budgets and rate limits take)`,
+      `${log}:5: not imported: tags.team: a tag value must not hold control characters (U+001B at 8): reports, spreadsheets and terminals show it`,
+      `${log}:6: not imported: tags: the tag name "${'n'.repeat(32)}"... (65 characters) is longer than 64 characters: use at most 64 letters, digits, _ . - (what reports' tag:NAME, budgets and rate limits take)`,
+    ]);
+    expect(run.out).toEqual(['1 usage events read, 1 new in the ledger (0 it had); 0 other lines skipped, 5 malformed']);
+    // Nothing of a refused row is stored, not even cut down.
+    expect(await rowsIn(ledger)).toBe(before + 1);
+  });
+
   it('refuses a file it cannot read before importing any (exit 2), saying which and why', async () => {
     const before = await rowsIn(ledger);
     for (const [file, why] of [[join(dir, 'missing.log'), 'no such file'], [dir, 'it is a directory, not a file']] as const) {

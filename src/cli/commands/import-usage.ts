@@ -3,8 +3,9 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../../core/error-trace.js';
 import { fileProblem } from '../../config/file-problem.js';
+import { freeTags, keyTagsSchema } from '../../governance/config.js';
 import type { UsageEvent } from '../../ledger/event.js';
-import { readUsageLine } from '../../ledger/import/read-lines.js';
+import { readUsageLine, type ReadLine } from '../../ledger/import/read-lines.js';
 import type { LedgerStore } from '../../ledger/store/sql-store.js';
 import { namedErrors, UsageError, type Command, type CommandIO } from '../command.js';
 import { LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore, severalSources } from '../ledger-source.js';
@@ -26,7 +27,9 @@ export const importUsageCommand: Command = {
   summary: 'store usage events from log exports, spill files or journal segments in the ledger',
   help: [
     'Reads usage events from each FILE and inserts the ones the ledger lacks (event ids make it safe to',
-    'import a file twice, or events the store already has). Other lines are skipped and counted.',
+    'import a file twice, or events the store already has). Other lines are skipped and counted. An event',
+    'whose tags are past what the gateway writes (a key\'s 32 tags, names of 1-64 A-Z a-z 0-9 _ . -, values',
+    'of at most 256 characters without control characters) is named by its line and not imported.',
     'FILE holds, one per line:',
     '  {"switchyard_unstored_usage": {...}}  what a serverless instance copied to its log while the store was down',
     '  {"switchyard_usage": {...}}           the stdout ledger (ledger.store: stdout)',
@@ -109,7 +112,7 @@ async function importFile(file: string, store: LedgerStore, tally: Tally, io: Co
   for await (const line of linesOf(file)) {
     n += 1;
     if (line.trim() === '') continue;
-    const read = readUsageLine(line);
+    const read = readLine(line);
     if (read.kind === 'other') tally.other += 1;
     else if (read.kind === 'malformed') malformed(tally, io, `${file}:${n}`, read.reason);
     else {
@@ -121,6 +124,30 @@ async function importFile(file: string, store: LedgerStore, tally: Tally, io: Co
     }
   }
   await insert(store, batch, tally, io);
+}
+
+/** A line as `readUsageLine` reads it, but a row whose tags are past the gateway's bounds is malformed. */
+function readLine(line: string): ReadLine {
+  const read = readUsageLine(line);
+  const problem = read.kind === 'event' ? tagsProblem(read.event.tags) : undefined;
+  return problem === undefined ? read : { kind: 'malformed', reason: problem };
+}
+
+/**
+ * Why a row's tags are past what the gateway writes, or undefined. The gateway writes its own tags (`key`,
+ * `team`, `user`, `ingress`: the names `freeTags` sets aside) besides a key's, which `keyTagsSchema` bounds
+ * (count, names, values); its own values are bounded as tag values too. Such a row is refused whole: cut,
+ * it would store tags no request carried, and unbounded, one line could put megabytes in every report.
+ */
+function tagsProblem(tags: Readonly<Record<string, string>>): string | undefined {
+  const gateways = new Set(freeTags(tags).dropped);
+  const keys = keyTagsSchema.safeParse(Object.fromEntries(Object.entries(tags).filter(([name]) => !gateways.has(name))));
+  const issue = keys.success ? undefined : keys.error.issues[0];
+  if (issue) return `tags${issue.path.length > 0 ? `.${String(issue.path[0])}` : ''}: ${issue.message}`;
+  // The gateway's values as free tags named `team_` and so on, in one check: the value rule is the same.
+  const own = keyTagsSchema.safeParse(Object.fromEntries([...gateways].map((name) => [`${name}_`, tags[name]])));
+  const ownIssue = own.success ? undefined : own.error.issues[0];
+  return ownIssue ? `tags.${String(ownIssue.path[0]).slice(0, -1)}: ${ownIssue.message}` : undefined;
 }
 
 function malformed(tally: Tally, io: CommandIO, at: string, reason: string): void {
