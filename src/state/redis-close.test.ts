@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../core/logger.js';
 import { COMMAND_TIMEOUT_MS, RedisCounters } from './redis-client.js';
-import { RedisStateStore } from './redis.js';
+import { RedisStateStore, STATE_COMMAND_TIMEOUT_MS } from './redis.js';
 import { StallingProxy } from './testing/stalling-proxy.js';
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -39,6 +39,17 @@ describe.skipIf(!REDIS_URL)('closing a Redis-backed store while Redis stalls', (
     proxy.stall();
     expect(await timed(() => counters.close())).toBeLessThan(300);
     await vi.waitFor(() => expect(proxy.hungUp).toBe(1));
+  });
+
+  it('a read or write of the shared state store under a stalled Redis fails after its command timeout, so the breaker sync reports the outage and stops, rather than waiting forever', async () => {
+    const store = new RedisStateStore({ url, logger: silentLogger });
+    await store.set('stall-spec', 1, 1_000);
+    proxy.stall();
+    const started = performance.now();
+    await expect(store.getMany(['stall-spec'])).rejects.toThrow(/timed? ?out/i);
+    await expect(store.setIfNewer('stall-spec', { at: 2 }, 'at', 1_000)).rejects.toThrow(/timed? ?out/i);
+    expect(performance.now() - started).toBeLessThan(2 * STATE_COMMAND_TIMEOUT_MS + 400);
+    await store.close();
   });
 
   it('a healthy store still closes gracefully: what it sent before the close is answered first', async () => {

@@ -19,6 +19,13 @@ return 1
 `;
 
 /**
+ * How long a state store command may wait for Redis. Off the request path, so longer than the counters'
+ * `COMMAND_TIMEOUT_MS`; but bounded: a stalled Redis (a partition, `CLIENT PAUSE`) held the breaker
+ * sync's read forever, so its outage was never logged and stopping the app waited on it.
+ */
+export const STATE_COMMAND_TIMEOUT_MS = 1_000;
+
+/**
  * Shared state in Redis, so replicas see each other's breakers. Keys are namespaced by `prefix`;
  * values are JSON. A command is retried at most once on reconnect; the router never awaits the store
  * on the hot path, so a Redis outage only delays sharing, never requests. On a Redis Cluster the keys
@@ -32,7 +39,7 @@ export class RedisStateStore implements StateStore {
   constructor(options: RedisTarget & { client?: RedisClient; prefix?: string; logger?: Logger } = {}) {
     this.owned = options.client === undefined;
     // Its writes are idempotent (a value, a compare-and-set), so a cut command may be sent again.
-    this.redis = options.client ?? openRedis(options, { maxRetriesPerRequest: 1 });
+    this.redis = options.client ?? openRedis(options, { maxRetriesPerRequest: 1, commandTimeout: STATE_COMMAND_TIMEOUT_MS });
     this.prefix = `${options.prefix ?? ''}${isCluster(this.redis) ? '{state}:' : ''}`;
     // An outage is one warning and its end one line (the commands' own failures are logged by the sync).
     if (this.owned) watchOutages(this.redis, options.logger, 'state store');
