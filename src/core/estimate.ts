@@ -10,6 +10,70 @@ export function estimateTokens(text: string): number {
   return charTokens(text.length);
 }
 
+const utf8 = new TextEncoder();
+/** Code units encoded a call; the scratch holds their most, 3 bytes each, so one call counts them all. */
+const UTF8_CHUNK = 16_384;
+const utf8Scratch = new Uint8Array(3 * UTF8_CHUNK);
+
+/** UTF-8 bytes of `text`, by the platform's encoder: ~0.5 µs for 10 KB of ASCII, 20-40 times less than a loop over its characters. */
+function utf8Bytes(text: string): number {
+  if (text.length <= UTF8_CHUNK) return utf8.encodeInto(text, utf8Scratch).written;
+  let bytes = 0;
+  // A surrogate pair cut between two slices counts 6 bytes rather than 4: over, never under.
+  for (let at = 0; at < text.length; at += UTF8_CHUNK) bytes += utf8.encodeInto(text.slice(at, at + UTF8_CHUNK), utf8Scratch).written;
+  return bytes;
+}
+
+/**
+ * Quarter tokens `text` may cost beyond four characters a token, nothing for ASCII, from its length and
+ * UTF-8 size alone: at least 2 x length - bytes of its characters are ASCII (any other adds a byte or
+ * more), each a quarter token, and each other byte is a token. Exact for ASCII mixed with 2-byte
+ * characters (accented Latin, Cyrillic, Greek, Arabic), over by at most 3/4 of a token a character for
+ * ASCII mixed with 3-byte ones (CJK, Thai, Devanagari).
+ */
+function wideQuarters(text: string): number {
+  const units = text.length;
+  if (units === 0) return 0;
+  const bytes = utf8Bytes(text);
+  if (bytes === units) return 0;
+  // A token a byte: no token of a byte-level BPE (o200k, cl100k, Claude) or byte-fallback SentencePiece (Gemini) holds less.
+  return 4 * bytes - 3 * Math.max(0, 2 * units - bytes) - units;
+}
+
+/** Tokens of `text` at most: ASCII four characters a token, other text a token a UTF-8 byte. */
+function textTokens(text: string): number {
+  return charTokens(text.length + wideQuarters(text));
+}
+
+/**
+ * Text seen two ways: `chars`, its UTF-16 code units (the floor's four characters a token), and `wide`,
+ * the quarter tokens non-ASCII text may cost beyond them (the estimate's).
+ */
+class TextCount {
+  chars = 0;
+  wide = 0;
+
+  add(text: string): void {
+    this.chars += text.length;
+    this.wide += wideQuarters(text);
+  }
+
+  /** The count of `extra` characters that are not text (JSON punctuation, ASCII by construction). */
+  addChars(extra: number): void {
+    this.chars += extra;
+  }
+
+  /** Tokens at most: ASCII four characters a token, other text a token a UTF-8 byte. */
+  get tokens(): number {
+    return charTokens(this.chars + this.wide);
+  }
+
+  /** Tokens at the least it likely costs, four characters a token whatever the script, for the context-window floor. */
+  get floor(): number {
+    return charTokens(this.chars);
+  }
+}
+
 const MESSAGE_OVERHEAD = 4;
 
 /** Characters of a message's (or an answer's) parts that the model reads or wrote as text. */
@@ -27,7 +91,11 @@ function partsChars(parts: readonly Message['content'][number][]): number {
  * never be far below the bill, since hard budgets and token limits reserve it before the request goes.
  */
 
-/** `detail: low`: OpenAI's fixed cost of a 512-px image (upstreams other than OpenAI's ignore the detail). */
+/**
+ * `detail: low`: OpenAI's fixed cost of a 512-px image on its 4o-class models, the least an image is
+ * taken to cost (the floor). The estimate never counts it: Claude, Gemini, Bedrock and self-hosted
+ * models ignore the detail and bill the image by its pixels, and which upstream serves is not known here.
+ */
 const LOW_DETAIL_IMAGE_TOKENS = 85;
 /**
  * Any other image, whatever its bytes (every upstream resizes before it bills): the most a standard
@@ -39,25 +107,32 @@ const IMAGE_TOKENS = 1_600;
 const ORIGINAL_IMAGE_TOKENS = 10_000;
 
 /**
- * A document page: Anthropic bills 1,500-3,000 tokens of text per page plus the page as an image; a
- * document is never cheaper than one (the floor), and one given by URL, whose size is unknown, is taken
- * as ten.
+ * A document page as Claude bills it: up to 3,000 tokens of text plus the page as an image (about
+ * 1,600). An inline document is never taken as less than one (the floor is less), and one given by URL,
+ * whose size is unknown, is taken as ten.
  */
-const PAGE_TOKENS = 3_000;
+const PAGE_TOKENS = 4_600;
 /** The least a document may cost: a short page of text. */
 const MIN_DOCUMENT_TOKENS = 500;
 const URL_DOCUMENT_TOKENS = 10 * PAGE_TOKENS;
 /**
- * Inline documents (PDF and any other binary type) by size: a page (3,000 tokens) per 48 KB. No
- * provider states tokens per byte; a page of a PDF with fonts and figures is tens of KB, and at this
- * rate the largest PDF a 4 MB body holds (3 MB) still fits a 200K context window.
+ * Inline documents (PDF and any other binary type) by size, a token a byte. A dense page of text in a
+ * PDF is 5-7 KB (compressed, no figures) and bills 0.55-0.7 tokens a byte (measured: pdfkit and pdf-lib
+ * pages of 7-10 pt text, its tokens by cl100k and Claude's tokenizer, plus 1,600 for the page's image);
+ * a byte a token leaves room for denser pages, such as tables of figures. A PDF of photos is far over.
  */
-const DOCUMENT_BYTES_PER_TOKEN = 16;
+const DOCUMENT_BYTES_PER_TOKEN = 1;
+/**
+ * The most one inline document is taken to cost: 100 pages, the most Claude reads of a document on its
+ * 200K-window models (a page past it is refused, not billed). Without it a 3 MB PDF of photos (a few
+ * dozen pages, some 50K tokens billed) reserved 3.1M tokens, more than any model's window: a hard budget
+ * or token limit would refuse a request that costs a fraction of it.
+ */
+const MAX_DOCUMENT_TOKENS = 100 * PAGE_TOKENS;
 /** Media types an upstream reads as text: their bytes count as text does, four a token. */
 const TEXT_MEDIA = /^(?:text\/|application\/(?:json|xml|yaml|x-yaml|javascript|x-ndjson|csv)\b|[\w.-]+\/[\w.-]+\+(?:json|xml)\b)/i;
 
 function imageTokens(p: ImagePart): number {
-  if (p.detail === 'low') return LOW_DETAIL_IMAGE_TOKENS;
   return p.detail === 'original' ? ORIGINAL_IMAGE_TOKENS : IMAGE_TOKENS;
 }
 
@@ -67,37 +142,38 @@ function fileTokens(p: FilePart): number {
   if (source.type === 'url') return URL_DOCUMENT_TOKENS;
   const bytes = Math.floor((source.data.length * 3) / 4);
   if (TEXT_MEDIA.test(source.mediaType)) return charTokens(bytes);
-  return Math.max(PAGE_TOKENS, Math.ceil(bytes / DOCUMENT_BYTES_PER_TOKEN));
+  return Math.min(MAX_DOCUMENT_TOKENS, Math.max(PAGE_TOKENS, Math.ceil(bytes / DOCUMENT_BYTES_PER_TOKEN)));
 }
 
 /**
- * About the length of `value` written as JSON (string escapes aside), without writing it: a walk with
- * a stack of what is left to visit, so a large schema costs no string of its size and no recursion.
+ * `value` written as JSON (string escapes aside) added to `count`, without writing it: a walk with a
+ * stack of what is left to visit, so a large schema costs no string of its size and no recursion.
  * Members that are undefined are skipped, as JSON.stringify skips them.
  */
-function jsonChars(value: unknown): number {
-  let chars = 0;
+function countJson(value: unknown, count: TextCount): void {
   const pending: unknown[] = [value];
   while (pending.length > 0) {
     const v = pending.pop();
-    if (typeof v === 'string') chars += v.length + 2;
-    else if (typeof v === 'number') chars += String(v).length;
-    else if (typeof v === 'boolean') chars += 5;
-    else if (v === null) chars += 4;
+    if (typeof v === 'string') {
+      count.add(v);
+      count.addChars(2);
+    } else if (typeof v === 'number') count.addChars(String(v).length);
+    else if (typeof v === 'boolean') count.addChars(5);
+    else if (v === null) count.addChars(4);
     else if (Array.isArray(v)) {
-      chars += v.length + 1;
+      count.addChars(v.length + 1);
       for (const item of v) pending.push(item);
     } else if (typeof v === 'object') {
-      chars += 2;
+      count.addChars(2);
       for (const key in v) {
         const member = (v as Record<string, unknown>)[key];
         if (member === undefined) continue;
-        chars += key.length + 4;
+        count.add(key);
+        count.addChars(4);
         pending.push(member);
       }
     }
   }
-  return chars;
 }
 
 /**
@@ -114,24 +190,30 @@ export function estimatePromptTokens(req: ChatRequest): number {
 
 /**
  * `tokens`: the estimate above (`estimatePromptTokens`), which must never be far below the bill.
- * `floor`: the same with every image and binary document at the least it may cost (85 tokens, a
- * 500-token page; a text file is its size), for the context-window check and token counting: the upstream refuses a prompt past its window itself (a
- * fallback follows), while a deployment the estimate filtered out was never asked; 100 images at
- * 1,600 tokens each would have turned a 128K-window model away from a request it takes.
+ * `floor`: what the prompt likely costs at the least, for the context-window check and token counting:
+ * every image at 85 tokens and binary document at a 500-token page (a text file is its size), and all
+ * text at four characters a token, whatever its script. The upstream refuses a prompt past its window
+ * itself (a fallback follows), while a deployment the estimate filtered out was never asked: 100 images
+ * at 1,600 tokens each, or Chinese text at a token a byte, would turn a model away from a prompt it takes.
  */
 export function estimatePrompt(req: ChatRequest): { tokens: number; floor: number } {
-  let chars = 0;
+  const text = new TextCount();
   let tokens = 0;
   let floor = 0;
   for (const m of req.messages) {
     tokens += MESSAGE_OVERHEAD;
     floor += MESSAGE_OVERHEAD;
-    chars += m.role === 'tool' ? m.toolCallId.length : (m.name?.length ?? 0);
+    if (m.role === 'tool') text.add(m.toolCallId);
+    else if (m.name !== undefined) text.add(m.name);
     for (const p of m.content) {
-      if (p.type === 'text' || p.type === 'reasoning') chars += p.text.length;
-      else if (p.type === 'tool-call') chars += p.id.length + p.name.length + p.arguments.length;
+      if (p.type === 'text' || p.type === 'reasoning') text.add(p.text);
+      else if (p.type === 'tool-call') {
+        text.add(p.id);
+        text.add(p.name);
+        text.add(p.arguments);
+      }
       // Sent back to the upstream that encrypted it, which reads the reasoning again.
-      else if (p.type === 'redacted-reasoning') chars += p.data.length;
+      else if (p.type === 'redacted-reasoning') text.add(p.data);
       else if (p.type === 'image') {
         tokens += imageTokens(p);
         floor += LOW_DETAIL_IMAGE_TOKENS;
@@ -143,19 +225,17 @@ export function estimatePrompt(req: ChatRequest): { tokens: number; floor: numbe
       }
     }
   }
-  if (req.tools) chars += jsonChars(req.tools);
-  if (req.toolChoice) chars += jsonChars(req.toolChoice);
-  if (req.responseFormat) chars += jsonChars(req.responseFormat);
-  if (req.stopSequences) for (const stop of req.stopSequences) chars += stop.length;
-  if (req.passthrough) chars += jsonChars(req.passthrough);
-  const text = charTokens(chars);
-  return { tokens: tokens + text, floor: floor + text };
+  if (req.tools) countJson(req.tools, text);
+  if (req.toolChoice) countJson(req.toolChoice, text);
+  if (req.responseFormat) countJson(req.responseFormat, text);
+  if (req.stopSequences) for (const stop of req.stopSequences) text.add(stop);
+  if (req.passthrough) countJson(req.passthrough, text);
+  return { tokens: tokens + text.tokens, floor: floor + text.floor };
 }
 
 /** `estimatePrompt`'s figures with a system message of `text` put in front (a group's system prompt). */
 export function withSystemPrompt(prompt: { tokens: number; floor: number }, text: string): { tokens: number; floor: number } {
-  const added = MESSAGE_OVERHEAD + estimateTokens(text);
-  return { tokens: prompt.tokens + added, floor: prompt.floor + added };
+  return { tokens: prompt.tokens + MESSAGE_OVERHEAD + textTokens(text), floor: prompt.floor + MESSAGE_OVERHEAD + estimateTokens(text) };
 }
 
 /** Estimated completion tokens of an answer (text, tool calls, reasoning, a refusal's words), for upstreams that report no usage. */
@@ -180,10 +260,10 @@ export function withReasoningTokens(usage: Usage, reasoningChars: number): Usage
   return { ...usage, reasoning: Math.min(usage.completion, Math.ceil(reasoningChars / 4)) };
 }
 
-/** Prompt tokens of an embeddings request: the number of ids when it sends token ids (exact), else the texts' estimate. */
+/** Prompt tokens of an embeddings request: the number of ids when it sends token ids (exact), else the texts' estimate, which budgets and token limits reserve. */
 export function embeddingPromptTokens(req: EmbeddingRequest): number {
   let tokens = 0;
   if (req.tokens !== undefined) for (const ids of req.tokens) tokens += ids.length;
-  else for (const text of req.input) tokens += estimateTokens(text);
+  else for (const text of req.input) tokens += textTokens(text);
   return tokens;
 }
