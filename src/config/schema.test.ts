@@ -54,6 +54,13 @@ describe('config ids', () => {
     expect(r.ok && r.config.api_keys[0]?.team).toBe('t'.repeat(256));
   });
 
+  it('bounds a key\'s id as its tag values too (every request\'s key tag)', () => {
+    expect(problemsOf({ deployments: [deployment('a')], api_keys: [{ id: 'k'.repeat(257), key: 'sk-1' }] })).toEqual([
+      "api_keys[0].id: it is the key's key tag, and a tag value is at most 256 characters (this has 257): every ledger row of the key copies it",
+    ]);
+    expect(parseConfig({ deployments: [deployment('a')], api_keys: [{ id: 'k'.repeat(256), key: 'sk-1' }] }, {}).ok).toBe(true);
+  });
+
   it('refuses a config key id shaped like a virtual key id once virtual keys are on', () => {
     const keys = [{ id: '0123456789ab', key: 'sk-one' }];
     const on = { hmac_secret: 'x'.repeat(32) };

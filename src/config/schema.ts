@@ -153,7 +153,8 @@ export type KeyRole = (typeof KEY_ROLES)[number];
 
 /** A client API key of the gateway itself; the tags attribute usage and drive budgets and residency. */
 export const apiKeySchema = z.strictObject({
-  id: z.string().regex(idPattern, 'expected letters, digits, and . _ : -'),
+  // Every request's `key` tag, so bounded as its other tags are.
+  id: z.string().regex(idPattern, 'expected letters, digits, and . _ : -').superRefine(tagValueCheck('it is the key\'s key tag')),
   key: headerSecretRef,
   // Every request's `team` and `user` tags, so bounded as its other tags are.
   team: z.string().min(1).superRefine(tagValueCheck('it is the key\'s team tag')).optional(),

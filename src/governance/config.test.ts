@@ -28,6 +28,26 @@ describe('config api_keys[].tags, bounded as a virtual key\'s are', () => {
     ]);
   });
 
+  it('says both problems of a value too long and holding a control character, for a tag, a key\'s team and a match value alike', () => {
+    const value = `${'v'.repeat(299)}\n`;
+    const long = 'a tag value is at most 256 characters (this has 300): every ledger row of the key copies it';
+    const control = 'a tag value must not hold control characters (U+000A at 299): reports, spreadsheets and terminals show it';
+    expect(
+      problemsOf({
+        deployments: [deployment],
+        api_keys: [{ id: 'k0', key: 'sk-0', team: value, tags: { project: value } }],
+        budgets: { limits: [{ name: 'b', period: 'daily', hard_usd: 1, match: { project: value } }] },
+      }),
+    ).toEqual([
+      `api_keys[0].team: it is the key's team tag, and ${long}`,
+      `api_keys[0].team: it is the key's team tag, and ${control}`,
+      `api_keys[0].tags.project: ${long}`,
+      `api_keys[0].tags.project: ${control}`,
+      `budgets.limits[0].match.project: a match value can only equal a tag value, and ${long}`,
+      `budgets.limits[0].match.project: a match value can only equal a tag value, and ${control}`,
+    ]);
+  });
+
   it('takes the documented example', () => {
     expect(parseConfig({ deployments: [deployment], api_keys: [{ id: 'search-team-key', key: 'sk-x', team: 'search', tags: { cost_center: 'cc-42' } }] }, {}).ok).toBe(true);
   });

@@ -45,7 +45,7 @@ const RESERVED_TAGS: Readonly<Record<string, string>> = {
 export const TAG_LIMITS = { count: 32, name: 64, value: 256 } as const;
 
 /** A tag name reports (`tag:NAME`), budgets (`per`, `match`) and rate limits (`match`) can name: the same characters they take. */
-const TAG_NAME = /^[A-Za-z0-9_.-]+$/;
+export const TAG_NAME = /^[A-Za-z0-9_.-]+$/;
 
 /**
  * What a tag value may not hold: C0 and C1 controls, DEL, and the bidi controls and line separators that
@@ -53,6 +53,23 @@ const TAG_NAME = /^[A-Za-z0-9_.-]+$/;
  */
 // eslint-disable-next-line no-control-regex -- control characters are what it refuses
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+
+/**
+ * What keeps `value` from being a tag value, in words, or none: longer than `TAG_LIMITS.value`, or holding
+ * a control character (the first named by code point and index). The one value rule: a key's tags, and
+ * whatever else the gateway puts in a tag or compares with one (a key's `team` and `user`, a `match`
+ * value), are checked by it, so the bounds stay in one place.
+ */
+export function tagValueProblems(value: string): string[] {
+  const problems: string[] = [];
+  if (value.length > TAG_LIMITS.value) problems.push(`a tag value is at most ${TAG_LIMITS.value} characters (this has ${value.length}): every ledger row of the key copies it`);
+  const control = CONTROL.exec(value);
+  if (control) {
+    const code = `U+${(control[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')}`;
+    problems.push(`a tag value must not hold control characters (${code} at ${control.index}): reports, spreadsheets and terminals show it`);
+  }
+  return problems;
+}
 
 /** A key's `metadata`, as UTF-8 JSON, at most: notes about the key, stored with it (never in ledger rows). */
 export const METADATA_MAX_BYTES = 8192;
@@ -136,15 +153,7 @@ export const keyTagsSchema = z.record(z.string(), z.string()).superRefine((tags,
       ctx.addIssue({ code: 'custom', path: at.path, message: `${problem}: use at most ${TAG_LIMITS.name} letters, digits, _ . - (what reports' tag:NAME, budgets and rate limits take)` });
       continue;
     }
-    const value = tags[name] as string;
-    if (value.length > TAG_LIMITS.value) {
-      ctx.addIssue({ code: 'custom', path: [name], message: `a tag value is at most ${TAG_LIMITS.value} characters (this has ${value.length}): every ledger row of the key copies it` });
-    }
-    const control = CONTROL.exec(value);
-    if (control) {
-      const code = `U+${(control[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')}`;
-      ctx.addIssue({ code: 'custom', path: [name], message: `a tag value must not hold control characters (${code} at ${control.index}): reports, spreadsheets and terminals show it` });
-    }
+    for (const message of tagValueProblems(tags[name] as string)) ctx.addIssue({ code: 'custom', path: [name], message });
   }
 });
 

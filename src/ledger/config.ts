@@ -2,7 +2,7 @@ import * as z from '../config/zod.js';
 import { timerMs } from '../config/timer.js';
 import { httpUrl } from '../config/url.js';
 import { storeUrlRef } from '../config/secret-ref.js';
-import { keyTagsSchema, TAG_LIMITS } from '../governance/config.js';
+import { TAG_LIMITS, TAG_NAME, tagValueProblems } from '../governance/config.js';
 
 /** USD per million tokens; the shape shared by the shipped catalog and config overrides. */
 export const priceFields = {
@@ -128,17 +128,16 @@ export const ledgerSchema = z
 export type LedgerConfig = z.infer<typeof ledgerSchema>;
 
 /** A tag name budgets' `per` and `match` and rate limits' take. */
-export const tagName = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected a tag name (letters, digits, _ . -)');
+export const tagName = z.string().regex(TAG_NAME, 'expected a tag name (letters, digits, _ . -)');
 
 /**
  * A refinement holding a string the gateway puts in a tag or compares with one (a key's `team`, a
- * `match` value) to the bounds of a key's tag values. The rule is `keyTagsSchema`'s, run on a lone tag,
- * so the bounds stay in one place; each problem is led by `why`, what makes the string a tag value.
+ * `match` value) to the bounds of a key's tag values (governance's `tagValueProblems`, the rule its
+ * `keyTagsSchema` runs); each problem is led by `why`, what makes the string a tag value.
  */
 export function tagValueCheck(why: string): (value: string, ctx: z.RefinementCtx) => void {
   return (value, ctx) => {
-    const lone = keyTagsSchema.safeParse({ value });
-    if (!lone.success) for (const issue of lone.error.issues) ctx.addIssue({ code: 'custom', message: `${why}, and ${issue.message}` });
+    for (const problem of tagValueProblems(value)) ctx.addIssue({ code: 'custom', message: `${why}, and ${problem}` });
   };
 }
 

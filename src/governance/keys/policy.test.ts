@@ -79,6 +79,26 @@ describe('a virtual key policy, bounded: every ledger row of the key copies its 
     expect(refusal({ tags: { project: value } })).toMatchObject({ param: 'tags.project', problem: `a tag value must not hold control characters (${where}): reports, spreadsheets and terminals show it` });
   });
 
+  it.each([
+    ['team', 'team', '\u001b[2Jred', 'U+001B at 0'],
+    ['team', 'team', 'red\r\nforged line', 'U+000D at 3'],
+    ['owner', 'user', 'ana\u202eadmin', 'U+202E at 3'],
+    ['owner', 'user', 'ana\u0085', 'U+0085 at 3'],
+  ])('refuses control characters in %s (%#): it is every request\'s %s tag', (field, tag, value, where) => {
+    expect(refusal({ [field]: value })).toMatchObject({
+      status: 400,
+      param: field,
+      code: 'invalid_key_policy',
+      problem: `it is the key's ${tag} tag, and a tag value must not hold control characters (${where}): reports, spreadsheets and terminals show it`,
+    });
+  });
+
+  it('keeps a team and owner of any script, up to 200 characters', () => {
+    expect(parseKeyPolicy({ team: 'Équipe 東京 🚀', owner: 'Ana Müller (ana@example.com)' })).toMatchObject({ team: 'Équipe 東京 🚀', owner: 'Ana Müller (ana@example.com)' });
+    expect(parseKeyPolicy({ team: 't'.repeat(200) }).team).toBe('t'.repeat(200));
+    expect(refusal({ team: 't'.repeat(201) })).toMatchObject({ param: 'team' });
+  });
+
   it('keeps tag values of any script: only controls are refused', () => {
     expect(parseKeyPolicy({ tags: { project: 'café 東京 🚀', cost_center: 'cc-42' } }).tags).toEqual({ project: 'café 東京 🚀', cost_center: 'cc-42' });
   });

@@ -1,9 +1,19 @@
 import { configIssueMessage } from '../../config/messages.js';
 import * as z from '../../config/zod.js';
 import { GatewayError } from '../../core/errors.js';
-import { keyMetadataSchema, keyTagsSchema } from '../config.js';
+import { keyMetadataSchema, keyTagsSchema, tagValueProblems } from '../config.js';
 
 const name = z.string().min(1).max(200);
+
+/**
+ * A key's `team` or `owner`: every request of the key carries it as its `team` or `user` tag, so it is
+ * held to the tag value rule too (no control characters; 200 is within a tag value's length), as a
+ * config key's `team` and `user` are.
+ */
+const tagField = (tag: 'team' | 'user') =>
+  name.superRefine((value, ctx) => {
+    for (const problem of tagValueProblems(value)) ctx.addIssue({ code: 'custom', message: `it is the key's ${tag} tag, and ${problem}` });
+  });
 
 /** A virtual key's budget: enforced by the budget guard as a budget `key:<id>:<period>` counted for that key alone. */
 const keyBudgetSchema = z
@@ -16,8 +26,8 @@ const keyBudgetSchema = z
 
 /** What a virtual key may do; the same policy fields as a config `api_keys` entry, plus its own limits. */
 export const keyPolicySchema = z.strictObject({
-  owner: name.optional(),
-  team: name.optional(),
+  owner: tagField('user').optional(),
+  team: tagField('team').optional(),
   tags: keyTagsSchema.default({}),
   /** ISO 8601 time after which the key is refused. */
   expires_at: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time with its offset, such as 2027-01-01T00:00:00Z' }).optional(),

@@ -27,4 +27,19 @@ describe('POST /v1/switchyard/keys with oversized tags or metadata, through the 
     const listed = await fetch(`${server.url}/v1/switchyard/keys`, { headers: { authorization: `Bearer ${ADMIN}` } });
     expect(((await listed.json()) as { data: unknown[] }).data).toEqual([]);
   });
+
+  it('answers 400 to a team holding control characters, as it would to such a tag value: it is every request\'s team tag', async () => {
+    const forged = await post(server.url, '/v1/switchyard/keys', ADMIN, { team: 'search\r\nadmin' });
+    expect(forged.status).toBe(400);
+    expect(forged.json).toEqual({
+      error: {
+        message: "Invalid key field 'team': it is the key's team tag, and a tag value must not hold control characters (U+000D at 6): reports, spreadsheets and terminals show it.",
+        type: 'invalid_request_error',
+        param: 'team',
+        code: 'invalid_key_policy',
+      },
+    });
+    const listed = await fetch(`${server.url}/v1/switchyard/keys`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    expect(((await listed.json()) as { data: unknown[] }).data).toEqual([]);
+  });
 });
