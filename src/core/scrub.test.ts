@@ -53,6 +53,53 @@ describe('scrub', () => {
       // Text outside ASCII that hides no secret stays as written.
       expect(scrub('café – ﬁle ＡＢＣ not found')).toBe('café – ﬁle ＡＢＣ not found');
     });
+
+    it('removes it written with Cyrillic and Greek look-alikes of Latin letters and digits, which NFKC leaves as they are', () => {
+      // Cyrillic С А Р Т Е З (a 3), Greek Α Τ Ε Ρ.
+      expect(scrub('Ключ САРТURЕ-SЕСRЕТ-12З недействителен')).toBe('Ключ [redacted] недействителен');
+      expect(scrub('key CΑPΤURΕ-SΕCRΕΤ-123 refused; Σφάλμα: ΡΑSSCΑPTURE-SECRET-123')).toBe('key [redacted] refused; Σφάλμα: ΡΑSS[redacted]');
+      registerSecret('pass-phrase-soap-tax-2024');
+      // Cyrillic р а ѕ һ е о х in a secret written in small letters.
+      expect(scrub('bad раѕѕ-рһrаѕе-ѕоар-tах-2024 here')).toBe('bad [redacted] here');
+    });
+
+    it('replaces a look-alike secret where it was written: the text around it is shown as written, not folded', () => {
+      // Ligatures and squared units before it fold to more characters than they are; after it, fewer.
+      expect(scrub('ﬃx ㎏ ＣＡＰＴＵＲＥ－ＳＥＣＲＥＴ－１２３ ﬁle')).toBe('ﬃx ㎏ [redacted] ﬁle');
+      expect(scrub('café Ключ: САРТURЕ‐SЕСRЕТ−123 — ещё раз')).toBe('café Ключ: [redacted] — ещё раз');
+    });
+
+    it('removes it as hex pairs apart: colons, spaces or dashes between them, in either case, across a dump\'s line breaks', () => {
+      const pairs = Buffer.from(secret).toString('hex').match(/../g) ?? [];
+      expect(scrub(`sent ${pairs.join(':')} and ${pairs.join(' ').toUpperCase()} and ${pairs.join('-')}`)).toBe('sent [redacted] and [redacted] and [redacted]');
+      expect(scrub(`Modulus:\n    ${pairs.slice(0, 9).join(':')}:\n    ${pairs.slice(9).join(':')}\n`)).toBe('Modulus:\n    [redacted]\n');
+      // Inside the hex of a longer text.
+      const around = Buffer.from(`user:${secret}!`).toString('hex').match(/../g) ?? [];
+      expect(scrub(around.join(':'))).toBe('75:73:65:72:3a:[redacted]:21');
+    });
+
+    it('removes it inside base64 cut into lines where a break splits it: MIME\'s 76 columns with CRLF, PEM\'s 64 in a JSON string', () => {
+      // The full line falls to the long-run pattern; the short last line held the secret's tail.
+      const mime = base64(`${'x'.repeat(50)}${secret}`);
+      expect(scrub(`part: ${mime.slice(0, 76)}\r\n${mime.slice(76)}\r\n--boundary`)).toBe('part: [redacted][redacted]M=\n--boundary');
+      const pem = base64(`${'k'.repeat(40)}${secret}zzzzz`);
+      const body = JSON.stringify({ error: { message: 'bad key file', blob: `${pem.slice(0, 64)}\n${pem.slice(64)}` } });
+      expect(scrub(body)).toBe('{"error":{"message":"bad key file","blob":"[redacted][redacted]3p6enp6"}}');
+    });
+  });
+
+  it('keeps ordinary text as it is, prose in Latin, Cyrillic and Greek letters included, with secrets registered', () => {
+    for (const value of ['sk-proj-Zx81kQ2mVb7Lr0TnWc5YpD3s', 'p4ss-w0rd-for-the-redis-cluster', 'my config value/with+chars', 'CAPTURE-SECRET-123', 'секретный-ключ-2024']) registerSecret(value);
+    const texts = [
+      'The model could not process the request because the prompt was too long. Please shorten it and retry.',
+      '{"error":{"type":"invalid_request_error","message":"max_tokens: 4096 > 2048","param":"max_tokens"},"request_id":"4f1c2a9e-1b2c-4d5e-8f90-123456789abc"}',
+      'Ошибка: превышена максимальная длина контекста. Сократите запрос и повторите попытку позже.',
+      'Σφάλμα: το αίτημα απορρίφθηκε επειδή το κείμενο ήταν πολύ μεγάλο. Δοκιμάστε ξανά αργότερα.',
+      'SHA256 fingerprint 9f:86:d0:81:88:4c:7d:65:9a:2f:ea:a0:c5:5a:d0:15:a3:bf:4f:1b:2b:0b:82:2c:d1:5d:6c:15:b0:f0:0a:08',
+      'be ad de fa ce ab ba 12 34 56 78 9a bc de f0 ca fe',
+      'Traceback (most recent call last):\n  File "server.py", line 12, in handleCompletionRequest\n    raise ValueError("bad input")',
+    ];
+    for (const text of texts) expect(scrub(text)).toBe(text);
   });
 
   it('leaves short configured values alone: they are too likely to be ordinary words', () => {
@@ -236,7 +283,7 @@ describe('scrub', () => {
 describe('scrub on adversarial text', () => {
   // Runs of what a pattern starts with but never completes: a pattern that started again inside each
   // would scan the rest every time (seconds for 100 KB, per logged line).
-  const UNITS = ['a.', 'a-', 'eyJ-', 'eyJaaaa.', 'AIza-', 'https://a:', 'x://', '-----BEGIN A ', 'AKIA', 'sk-', 'api_key=', 'Bearer ', 'Cookie: a-cookie:', 'cookie: a=b;', "cookie: ['a=b', ", 'https://a1B2c3D4e5F6g7H8', 'glpat-', '%41', '%41 ', '%FF ', '%3A%2F%2Fa%40', 'Bearer:', `${'a'.repeat(39)}!`, 'a+', 'Bearer+', '%41+', 'x+%3D+'];
+  const UNITS = ['a.', 'a-', 'eyJ-', 'eyJaaaa.', 'AIza-', 'https://a:', 'x://', '-----BEGIN A ', 'AKIA', 'sk-', 'api_key=', 'Bearer ', 'Cookie: a-cookie:', 'cookie: a=b;', "cookie: ['a=b', ", 'https://a1B2c3D4e5F6g7H8', 'glpat-', '%41', '%41 ', '%FF ', '%3A%2F%2Fa%40', 'Bearer:', `${'a'.repeat(39)}!`, 'a+', 'Bearer+', '%41+', 'x+%3D+', 'ab:', 'ab:ab:ab:ab:ab:ab:ab ', `${'A'.repeat(16)}\n`, `${'A'.repeat(15)}\n`, `${'A'.repeat(16)}\\n`, 'Сa-', 'ﬁ—'];
   const fill = (unit: string, length: number): string => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
   /**
    * Linear work on 32x the text takes ~1x the time of 32 scrubs of the small text, quadratic work ~32x.

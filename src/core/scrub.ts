@@ -5,7 +5,7 @@
  * credentials no config names (tokens minted at run time, keys of other accounts).
  */
 
-import { fold, secretForms } from './secret-forms.js';
+import { fold, foldedView, secretForms, splitEchoes } from './secret-forms.js';
 
 const REDACTED = '[redacted]';
 
@@ -32,7 +32,8 @@ const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/
  * upstream or a proxy may echo it in, all worked out here once: URL-encoded; hex of its UTF-8 bytes;
  * base64 of them (standard and URL-safe) at each of the three byte alignments, so it is found inside
  * the base64 of a longer text (`user:secret`, `token=secret`), less the characters its neighbours
- * share; and its compatibility form (`fold`) for text written with look-alikes.
+ * share; and its folded form (`fold`) for text written with look-alikes (full-width, Cyrillic, Greek).
+ * The hex and base64 forms are also found cut apart (`splitEchoes`: pairs with separators, lines).
  */
 export function registerSecret(value: string): void {
   if (value.length < MIN_SECRET_LENGTH) return;
@@ -259,45 +260,61 @@ function scrubPlain(text: string): string {
 
 const NOT_ASCII = /[\u0080-\uFFFF]/;
 
+type Span = [start: number, end: number];
+
 /**
- * `text` with the registered secrets it holds replaced (`replaceSecrets`). Text outside ASCII is also
- * read folded (`fold`): when that reveals a secret that look-alikes hid, the folded text is what is
- * shown, scrubbed, as `scrubEncoded` shows a decoded layer.
+ * `text` with every stretch that any registered secret covers replaced once: where a form of it is
+ * written, and where reading the text back reveals one (`EchoView`s): an encoding cut apart
+ * (`splitEchoes`: hex pairs with separators, base64 cut into lines) and, for text outside ASCII, the
+ * text folded (`fold`: look-alike letters, dashes). What a view finds is replaced where it stands in
+ * `text`, so the text around it is shown as written.
  */
 function withoutSecrets(text: string): string {
-  const plain = replaceSecrets(text);
-  if (!NOT_ASCII.test(text)) return plain;
-  const folded = fold(text);
-  if (folded === text) return plain;
-  const clean = replaceSecrets(folded);
-  return clean === folded ? plain : clean;
+  const spans = secretSpans(text);
+  for (const view of splitEchoes(text)) for (const [start, end] of secretSpans(view.text)) spans.push(view.origin(start, end));
+  // Folded only when that reveals a secret: the view of where each folded character came from is built
+  // for that text alone.
+  if (NOT_ASCII.test(text)) {
+    const folded = fold(text);
+    if (folded !== text && secretSpans(folded).length > 0) {
+      const view = foldedView(text);
+      for (const [start, end] of secretSpans(view.text)) spans.push(view.origin(start, end));
+    }
+  }
+  return redacted(text, spans);
 }
 
 /**
- * `text` with every stretch that any registered secret covers replaced once. All are found before any is
- * replaced: replacing one secret at a time let a secret that is the start of another (`key-a` and
- * `key-azure`) or overlaps it cut the other's match short, and the rest of it (`zure`) went out.
+ * Where in `text` any form of a registered secret is written, overlapping occurrences too. All are found
+ * before any is replaced: replacing one secret at a time let a secret that is the start of another
+ * (`key-a` and `key-azure`) or overlaps it cut the other's match short, and the rest of it (`zure`)
+ * went out.
  */
-function replaceSecrets(text: string): string {
+function secretSpans(text: string): Span[] {
   const lower = text.toLowerCase();
-  const covered: Array<[start: number, end: number]> = [];
+  const spans: Span[] = [];
   for (const [secret, { pattern }] of secrets) {
     if (!lower.includes(secret)) continue;
     pattern.lastIndex = 0;
     for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
-      covered.push([m.index, m.index + m[0].length]);
+      spans.push([m.index, m.index + m[0].length]);
       // Overlapping occurrences too (`abab` in `ababab`).
       pattern.lastIndex = m.index + 1;
     }
   }
-  if (covered.length === 0) return text;
-  covered.sort((a, b) => a[0] - b[0]);
+  return spans;
+}
+
+/** `text` with each stretch that `spans` cover, joined where they touch or overlap, replaced once. */
+function redacted(text: string, spans: Span[]): string {
+  if (spans.length === 0) return text;
+  spans.sort((a, b) => a[0] - b[0]);
   let out = '';
   let from = 0;
-  for (let i = 0; i < covered.length; ) {
-    const start = (covered[i] as [number, number])[0];
-    let end = (covered[i++] as [number, number])[1];
-    while (i < covered.length && (covered[i] as [number, number])[0] <= end) end = Math.max(end, (covered[i++] as [number, number])[1]);
+  for (let i = 0; i < spans.length; ) {
+    const start = (spans[i] as Span)[0];
+    let end = (spans[i++] as Span)[1];
+    while (i < spans.length && (spans[i] as Span)[0] <= end) end = Math.max(end, (spans[i++] as Span)[1]);
     out += text.slice(from, start) + REDACTED;
     from = end;
   }
