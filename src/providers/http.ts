@@ -71,9 +71,10 @@ export function sendUpstream(agent: Agent, req: UpstreamRequest, provider: strin
     const body = new UpstreamBody(provider, signal);
     let started = false;
     let status = 0;
+    let received = 0;
     const fail = (err: Error, unsent: boolean): void => {
       const error = exchangeError(err, unsent, provider, signal);
-      if (started) body.fail(brokenAnswer(error, status));
+      if (started) body.fail(brokenAnswer(error, status, received, 'stream'));
       else {
         body.settle();
         reject(error);
@@ -95,7 +96,10 @@ export function sendUpstream(agent: Agent, req: UpstreamRequest, provider: strin
         resolve({ status: statusCode, headers, body });
         return true;
       },
-      onData: (chunk) => body.push(chunk),
+      onData: (chunk) => {
+        received += chunk.length;
+        return body.push(chunk);
+      },
       onComplete: () => body.end(),
       onError: fail,
     };
@@ -355,7 +359,7 @@ export function requestBuffered(agent: Agent, req: UpstreamRequest, provider: st
       },
       onError(err, unsent) {
         settle();
-        reject(brokenAnswer(exchangeError(err, unsent, provider, signal), status));
+        reject(brokenAnswer(exchangeError(err, unsent, provider, signal), status, size, 'answer'));
       },
     };
     agent.dispatch({ url: req.url, method: req.method ?? 'POST', headers: req.headers, body: req.body }, handler);
@@ -422,12 +426,29 @@ function exchangeError(err: Error, unsent: boolean, provider: string, signal: Ca
 /**
  * A connection lost after the upstream's status line: the error names the status of the answer that
  * broke, so a 2xx cut mid-body (the upstream took the request and was answering it: it bills) is told
- * from a connection lost before any answer (`gateway/observe.ts` `failure`). Our own aborts (a timeout,
+ * from a connection lost before any answer (`gateway/observe.ts` `failure`), and says what happened:
+ * the connection worked, the answer broke off after `bytes` of its body. Our own aborts (a timeout,
  * the client leaving) keep their reason as it is.
  */
-function brokenAnswer(error: GatewayError, status: number): GatewayError {
+function brokenAnswer(error: GatewayError, status: number, bytes: number, what: 'stream' | 'answer'): GatewayError {
   if (status === 0 || error.kind !== 'network' || error.upstreamStatus !== undefined) return error;
-  return new GatewayError({ ...error.toInit(), upstreamStatus: status });
+  const code = (error.cause as { code?: unknown } | undefined)?.code;
+  const message = `Upstream ${error.provider ?? 'provider'}'s ${what} ended before it finished: ${howItBroke(typeof code === 'string' ? code : undefined)} after ${bytes} ${bytes === 1 ? 'byte' : 'bytes'} of its body.`;
+  return new GatewayError({ ...error.toInit(), upstreamStatus: status, message });
+}
+
+/** How a connection ended an answer mid-body, by the transport's or the socket's error code. */
+function howItBroke(code: string | undefined): string {
+  switch (code) {
+    case 'SOCKET_CLOSED':
+      return 'the upstream closed the connection';
+    case 'ECONNRESET':
+      return 'the upstream reset the connection';
+    case 'UPSTREAM_HTTP_PARSE':
+      return "the upstream's HTTP framing broke";
+    default:
+      return `the connection failed (${code ?? 'error'})`;
+  }
 }
 
 /** Reads a whole upstream body as text, mapping a mid-body socket failure into the taxonomy. */

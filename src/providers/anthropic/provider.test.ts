@@ -170,9 +170,9 @@ describe('anthropic provider', () => {
     expect((sim.stats.requests['GET /v1/models'] ?? 0) - before).toBeGreaterThanOrEqual(2);
   });
 
-  it('rejects embeddings with invalid_request', async () => {
+  it('refuses embeddings before sending, as the capability filter would: a 400 naming model that the group’s next deployment may still serve', async () => {
     const err = await make({}).embed({ model: 'x', input: ['a'] }, ctx()).catch((e: unknown) => e);
-    expect(GatewayError.isInstance(err) && [err.kind, err.code]).toEqual(['invalid_request', 'embeddings_not_supported']);
+    expect(GatewayError.isInstance(err) && [err.kind, err.code, err.param, err.fallbackable, err.unsent]).toEqual(['invalid_request', 'unsupported_capability', 'model', true, true]);
   });
 
   it('accepts an endpoint given with a trailing /v1', async () => {

@@ -1,8 +1,8 @@
 import type { Agent } from '../transport/agent.js';
-import { decodeReply, GatewayError } from '../../core/errors.js';
+import { decodeReply } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { CallContext, Provider } from '../../core/provider.js';
-import type { ChatRequest, ChatResponse, EmbeddingResponse, ModelInfo, StreamPart, Warning } from '../../core/types.js';
+import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart, Warning } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
 import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type BufferedResponse, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
@@ -16,6 +16,7 @@ import {
   type MessagesRequestBody,
 } from '../dialects/anthropic-messages/index.js';
 import { readTokenCount } from '../token-count.js';
+import { embeddingsUnsupported } from '../dialects/embedding-texts.js';
 import type { AnthropicOptions } from './index.js';
 import { versionRules, type VersionRules } from './version.js';
 
@@ -107,17 +108,9 @@ export class AnthropicProvider implements Provider {
     return readTokenCount(parseJsonBody(await this.send('POST', this.countTokensUrl, body, ctx), TYPE), 'input_tokens', TYPE);
   }
 
-  /** Anthropic has no embeddings API (it recommends Voyage AI); route embeddings elsewhere. */
-  embed(): Promise<EmbeddingResponse> {
-    return Promise.reject(
-      new GatewayError({
-        kind: 'invalid_request',
-        message: 'Anthropic has no embeddings API; route embedding models to another provider.',
-        provider: TYPE,
-        param: 'model',
-        code: 'embeddings_not_supported',
-      }),
-    );
+  /** Anthropic has no embeddings API (it recommends Voyage AI): the group's next deployment is tried. */
+  embed(request: EmbeddingRequest): Promise<EmbeddingResponse> {
+    return Promise.reject(embeddingsUnsupported(request, "is on Anthropic's API, which has no embeddings", TYPE));
   }
 
   async listModels(ctx: CallContext): Promise<ModelInfo[]> {

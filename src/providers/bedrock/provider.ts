@@ -28,7 +28,7 @@ import {
 import type { CredentialSource } from './credentials.js';
 import { readTokenCount } from '../token-count.js';
 import { headerTokens, mapBounded } from './embed.js';
-import { embeddingTexts } from '../dialects/embedding-texts.js';
+import { embeddingsUnsupported, embeddingTexts } from '../dialects/embedding-texts.js';
 import type { BedrockOptions } from './index.js';
 import { rulesModel } from './base-model.js';
 import { BedrockSigner } from './sign.js';
@@ -132,16 +132,15 @@ export class BedrockProvider implements Provider {
     return readTokenCount(parseJsonBody(res, TYPE), 'inputTokens', TYPE);
   }
 
-  private family(): EmbeddingFamily {
+  /** The InvokeModel body family; a model of neither (a chat model) cannot embed, and the group's next deployment is tried. */
+  private family(request: EmbeddingRequest): EmbeddingFamily {
     const family = this.options.embedding_family ?? embeddingFamily(this.rulesModel);
-    if (!family) {
-      throw new GatewayError({ kind: 'invalid_request', message: `Deployment model ${this.deployment.model} is not a Titan or Cohere embedding model.`, provider: TYPE });
-    }
+    if (!family) throw embeddingsUnsupported(request, 'runs a model on Amazon Bedrock that is not a Titan or Cohere embedding model', TYPE);
     return family;
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-    const family = this.family();
+    const family = this.family(request);
     const inputs = embeddingTexts(request, family === 'titan' ? 'Amazon Titan on Bedrock' : 'Cohere Embed on Bedrock');
     // Aborting in-flight calls after one fails; the caller's cancellation reaches them too.
     const controller = new AbortController();

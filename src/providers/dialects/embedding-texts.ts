@@ -26,3 +26,21 @@ export function tokenInputRefused(upstream: string): GatewayError {
     unsent: true,
   });
 }
+
+/**
+ * Embeddings asked of a deployment that cannot embed (a chat model, an API without embeddings): a
+ * fallbackable, unsent 400 like the router's capability refusal (`unsupported_capability`, naming
+ * `model`), so a group tries its next deployment without an upstream call; when none serves, the
+ * client reads why in the gateway's words. `why` says what the deployment is, never its model id.
+ */
+export function embeddingsUnsupported(request: EmbeddingRequest, why: string, provider: string): GatewayError {
+  return new GatewayError({
+    kind: 'invalid_request',
+    message: `No deployment of '${request.model}' served these embeddings: the last one tried ${why}. Ask for an embedding model instead.`,
+    param: 'model',
+    code: 'unsupported_capability',
+    provider,
+    fallbackable: true,
+    unsent: true,
+  });
+}

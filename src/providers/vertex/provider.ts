@@ -10,7 +10,7 @@ import { addTraceContext, bufferedError, createAgent, parseJsonBody, requestBuff
 import { decodeSse } from '../sse.js';
 import { readTokenCount } from '../token-count.js';
 import { decodePredictEmbeddingResponse, encodePredictEmbeddingRequest } from '../dialects/gemini/index.js';
-import { embeddingTexts } from '../dialects/embedding-texts.js';
+import { embeddingsUnsupported, embeddingTexts } from '../dialects/embedding-texts.js';
 import type { VertexOptions } from './options.js';
 import { googleTokenSource, type TokenSource } from './auth.js';
 import { vertexModelUrl, type VertexTarget } from './urls.js';
@@ -27,6 +27,9 @@ const leftBeforeAuthorized = (signal: CancelSignal): GatewayError => abortedBefo
 function defaultBatchSize(model: string): number {
   return model.startsWith('gemini-embedding') ? 1 : 250;
 }
+
+/** A Gemini model that chats (every `gemini-*` but `gemini-embedding-*`): it has no :predict embeddings. */
+const isGeminiChatModel = (model: string): boolean => model.startsWith('gemini-') && !model.startsWith('gemini-embedding');
 
 /** One Vertex AI deployment: a Gemini or Claude model (or an embedding model) in one project and location. */
 export class VertexProvider implements Provider {
@@ -82,9 +85,10 @@ export class VertexProvider implements Provider {
 
   /** Text embeddings through :predict, in batches the model accepts, one call after another. */
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-    if (this.options.publisher !== 'google') {
-      throw new GatewayError({ kind: 'invalid_request', message: 'Embeddings are served by Google publisher models on Vertex (text-embedding-*, gemini-embedding-001).', provider: TYPE });
-    }
+    if (this.options.publisher !== 'google') throw embeddingsUnsupported(request, 'runs Claude on Vertex AI, which has no embeddings', TYPE);
+    // Vertex answers :predict on a Gemini chat model with 400 FAILED_PRECONDITION ("Gemini cannot be
+    // accessed through Vertex Predict/RawPredict API"): refused before sending, so the group's next deployment is tried.
+    if (isGeminiChatModel(this.deployment.model)) throw embeddingsUnsupported(request, 'runs a Gemini chat model on Vertex AI, not an embedding model', TYPE);
     const texts = embeddingTexts(request, 'Vertex AI');
     const size = this.options.embedding_batch_size ?? defaultBatchSize(this.deployment.model);
     const embeddings: number[][] = [];

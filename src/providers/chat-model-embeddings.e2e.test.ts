@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/load.js';
+import type { AttemptRecord } from '../core/events.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { createGateway, type Gateway } from '../gateway/gateway.js';
+import { isBodyStream, type HttpHandler, type HttpResponse } from '../http/exchange.js';
+import { createHttpHandler } from '../http/handler.js';
+import { startAnthropicSim } from '../sim/anthropic/index.js';
+import { SIM_CREDENTIALS, startBedrockSim } from '../sim/bedrock/index.js';
+import type { SimServer } from '../sim/server.js';
+import { createSimServiceAccount } from '../sim/vertex/credentials.js';
+import { startVertexSim } from '../sim/vertex/index.js';
+
+/*
+ * `switchyard demo`'s "multicloud" group (Claude on Bedrock first) answered /v1/embeddings with a 400
+ * naming the Bedrock model id ("Deployment model us.anthropic.claude-... is not a Titan or Cohere
+ * embedding model.") after one attempt: the group's other deployments were never tried. A deployment
+ * that cannot embed (Claude on Bedrock or Vertex, Anthropic's API, a Gemini chat model on Vertex) now
+ * refuses before sending, in a way the executor falls back on; when no deployment embeds, the client
+ * reads why in the gateway's words.
+ */
+
+const PROJECT = 'chat-embeds';
+const MODEL_IDS = /claude|gemini-2|us\.anthropic|haiku/;
+
+async function text(answer: HttpResponse): Promise<string> {
+  if (!isBodyStream(answer.body)) return typeof answer.body === 'string' ? answer.body : Buffer.from(answer.body).toString('utf8');
+  let out = '';
+  for await (const chunk of answer.body) out += chunk;
+  return out;
+}
+
+describe('embeddings asked of a group whose deployments are chat models', () => {
+  const sims: SimServer[] = [];
+  let gateway: Gateway;
+  let handle: HttpHandler;
+  const logged: string[] = [];
+  const records: AttemptRecord[] = [];
+  const logger: Logger = { ...silentLogger, error: (obj, msg) => logged.push(`${msg ?? ''}: ${JSON.stringify(obj).slice(0, 300)}`) };
+  const upstreamCalls = (): number => sims.reduce((n, s) => n + s.stats.total, 0);
+
+  beforeAll(async () => {
+    const account = createSimServiceAccount(PROJECT);
+    const [anthropic, vertex, bedrock] = await Promise.all([
+      startAnthropicSim({ apiKey: 'sk-ant' }),
+      startVertexSim({ publicKey: account.publicKey, project: PROJECT }),
+      startBedrockSim({ region: 'us-east-1' }),
+    ]);
+    sims.push(anthropic, vertex, bedrock);
+    const aws = { provider: 'bedrock', region: 'us-east-1', endpoint: bedrock.url, access_key_id: '${AWS_KEY_ID}', secret_access_key: '${AWS_SECRET}' };
+    const gcp = { provider: 'vertex', project: PROJECT, region: 'europe-west4', endpoint: vertex.url, credentials_file: '${VERTEX_SA}', self_signed_jwt: true };
+    const chat = ['bedrock-claude', 'anthropic', 'vertex-gemini', 'vertex-claude'];
+    const parsed = parseConfig(
+      {
+        deployments: [
+          { id: 'bedrock-claude', model: 'us.anthropic.claude-3-5-haiku-20241022-v1:0', ...aws },
+          { id: 'anthropic', provider: 'anthropic', model: 'claude-haiku-4-5', endpoint: anthropic.url, api_key: 'sk-ant' },
+          { id: 'vertex-gemini', model: 'gemini-2.5-flash', ...gcp },
+          { id: 'vertex-claude', model: 'claude-sonnet-4-5@20250929', publisher: 'anthropic', ...gcp },
+          { id: 'bedrock-titan', model: 'amazon.titan-embed-text-v2:0', ...aws },
+        ],
+        groups: [
+          { name: 'multicloud', strategy: 'priority', deployments: [...chat, 'bedrock-titan'] },
+          { name: 'chat-only', strategy: 'priority', deployments: chat },
+        ],
+      },
+      { VERTEX_SA: account.json, AWS_KEY_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey },
+    );
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    gateway = createGateway(parsed.config, { logger, observers: [{ onAttempt: (r) => records.push(r) }] });
+    handle = createHttpHandler(gateway, { logger });
+  });
+
+  afterAll(async () => {
+    await gateway.close();
+    await Promise.all(sims.map((s) => s.close()));
+  });
+
+  const embed = async (model: string) => {
+    const answer = await handle({ method: 'POST', path: '/v1/embeddings', query: '', headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ model, input: 'hi' })), signal: new AbortController().signal });
+    return { status: answer.status, headers: answer.headers, body: await text(answer) };
+  };
+
+  it('tries each chat deployment, none of which calls its upstream, and is served by the embedding model after them', async () => {
+    records.length = 0;
+    const calls = upstreamCalls();
+    const answer = await embed('multicloud');
+    expect(answer.status).toBe(200);
+    expect([answer.headers['x-switchyard-deployment'], answer.headers['x-switchyard-attempts']]).toEqual(['bedrock-titan', '5']);
+    expect((JSON.parse(answer.body) as { data: unknown[] }).data).toHaveLength(1);
+    // Titan's one InvokeModel call, nothing else.
+    expect(upstreamCalls() - calls).toBe(1);
+    const refused = records.filter((r) => r.outcome === 'error');
+    expect(refused.map((r) => [r.deployment, r.error?.kind, r.error?.unsent])).toEqual([
+      ['bedrock-claude', 'invalid_request', true],
+      ['anthropic', 'invalid_request', true],
+      ['vertex-gemini', 'invalid_request', true],
+      ['vertex-claude', 'invalid_request', true],
+    ]);
+    expect(logged).toEqual([]);
+  });
+
+  it('when no deployment embeds: a 400 in the gateway’s words naming model, with no upstream model id, after trying each, none sent', async () => {
+    const calls = upstreamCalls();
+    const answer = await embed('chat-only');
+    expect([answer.status, answer.headers['x-switchyard-attempts']]).toEqual([400, '4']);
+    const error = (JSON.parse(answer.body) as { error: { message: string } }).error;
+    expect(error).toEqual({ type: 'invalid_request_error', code: 'unsupported_capability', param: 'model', message: expect.stringMatching(/^No deployment of 'chat-only' served these embeddings: /) });
+    expect(error.message).not.toMatch(MODEL_IDS);
+    expect(upstreamCalls()).toBe(calls);
+    expect(logged).toEqual([]);
+  });
+});
