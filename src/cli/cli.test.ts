@@ -256,11 +256,12 @@ describe('switchyard CLI', () => {
     );
     const c = capture();
     expect(await main(['check-config', file], c.io)).toBe(1);
+    // In the file's order, whichever stage found each.
     expect(c.err.join('\n').split('\n').slice(1)).toEqual([
-      expect.stringMatching(/^ {2}groups\[0\]\.strategy: expected one of "priority", /),
-      '  groups[0].deployments[1]: unknown deployment "nope"; known: br, x',
       '  deployments[0].region: required: the AWS region, e.g. us-east-1',
       expect.stringMatching(/^ {2}deployments\[1\]\.provider: unknown provider "bedrok"/),
+      expect.stringMatching(/^ {2}groups\[0\]\.strategy: expected one of "priority", /),
+      '  groups[0].deployments[1]: unknown deployment "nope"; known: br, x',
     ]);
   });
 

@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { editDistance } from '../core/edit-distance.js';
 import { fileProblem } from '../config/file-problem.js';
 
-/** One CLI subcommand. Adding a command: one file in commands/ and one line in main.ts. */
+/** One CLI subcommand. Adding a command: one file in commands/ and its entry (name, summary, loader) in main.ts. */
 export interface Command {
   name: string;
   usage: string;

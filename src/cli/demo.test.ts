@@ -1,8 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startDemo } from './demo.js';
+import { demoBanner } from './commands/demo.js';
 
 /** Listening TCP servers of this process: the demo's five simulators are five. */
 const listening = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
@@ -25,5 +28,35 @@ describe('startDemo when its ledger cannot be made', () => {
     );
     // A closed server's handle goes at the loop's next turn.
     await expect.poll(listening, { timeout: 2_000 }).toBe(before);
+  });
+});
+
+describe('startDemo when its port is taken', () => {
+  it('listens on a free port instead and says which port was taken and which it uses, first thing', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const demo = await startDemo({ preferredPort: port, dataDir: mkdtempSync(join(tmpdir(), 'switchyard-demo-')) });
+      try {
+        expect(demo.portTaken).toBe(port);
+        expect(demo.server.port).not.toBe(port);
+        expect(demoBanner(demo, undefined)[0]).toBe(`Port ${port} is taken (another demo or server still running?), so this demo uses port ${demo.server.port} instead.`);
+      } finally {
+        await demo.close();
+      }
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
+  });
+
+  it('says nothing of ports when it got the one it wanted', async () => {
+    const demo = await startDemo({ port: 0, dataDir: mkdtempSync(join(tmpdir(), 'switchyard-demo-')) });
+    try {
+      expect(demo.portTaken).toBeUndefined();
+      expect(demoBanner(demo, undefined)[0]).toBe(`Switchyard demo is running at ${demo.server.url}`);
+    } finally {
+      await demo.close();
+    }
   });
 });

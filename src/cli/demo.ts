@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { ConfigError, parseConfig } from '../config/load.js';
+import { ConfigError, DEMO_CONFIG_KEY, parseConfig } from '../config/load.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { createApp } from '../app.js';
 import { startServer, type RunningServer } from '../adapters/node/server.js';
@@ -16,11 +16,19 @@ export interface Demo {
    * what a config looks like, and a file `drill` and `consistency` can use while this demo runs.
    */
   configYaml: string;
+  /** The port the demo would have taken but found taken (4000 unless `preferredPort`), when it fell back to a free one. */
+  portTaken?: number;
   close(): Promise<void>;
 }
 
+/** The port the demo listens on unless `--port` names another or it is taken. */
+export const DEMO_PORT = 4000;
+
 /** The demo's answer to a reload: its config is made at start, around the simulators' ports, and read from no file. */
 export const DEMO_NO_RELOAD = "The demo's config is built in, so there is no file to reload: write it out with switchyard demo --write-config FILE, edit it, and run switchyard serve -c FILE, which reloads.";
+
+/** What the demo's written config says of itself, under `DEMO_CONFIG_KEY`. */
+const DEMO_CONFIG_NOTE = 'written by switchyard demo: its keys are the simulators\' fake ones, valid while that demo runs';
 
 /** Requests per minute the demo's `limited` group answers; the next ones get 429 `rate_limit_exceeded`. */
 export const DEMO_LIMITED_RPM = 3;
@@ -36,7 +44,7 @@ export function demoConfig(upstreams: readonly DemoUpstream[], options: { host?:
   const deployments = upstreams.flatMap((u) => u.deployments);
   const chatDeployments = deployments.filter((d) => !String(d.model).includes('embed')).map((d) => d.id as string);
   return {
-    server: { host: options.host ?? '127.0.0.1', port: options.port ?? 4000 },
+    server: { host: options.host ?? '127.0.0.1', port: options.port ?? DEMO_PORT },
     logging: { level: 'info' },
     // Every file of the demo's in its folder: its journal apart from a real gateway's run in the same directory.
     ledger: { store: 'sqlite', path: `${options.dataDir}/demo-ledger.sqlite`, spill_path: `${options.dataDir}/demo-ledger-spill.jsonl`, journal_dir: `${options.dataDir}/demo-ledger-journal` },
@@ -65,11 +73,15 @@ async function startUpstreams(): Promise<DemoUpstream[]> {
   throw failed.reason;
 }
 
-/** Starts every demo simulator and a gateway in front of them. */
-export async function startDemo(options: { port?: number; host?: string; logger?: Logger; accessLogger?: Logger; dataDir?: string } = {}): Promise<Demo> {
+/**
+ * Starts every demo simulator and a gateway in front of them: on `port`, else on `preferredPort`
+ * (`DEMO_PORT`; another in specs, which cannot count on 4000 being free or taken) or, when that is
+ * taken, on a free port, which `portTaken` then says.
+ */
+export async function startDemo(options: { port?: number; preferredPort?: number; host?: string; logger?: Logger; accessLogger?: Logger; dataDir?: string } = {}): Promise<Demo> {
   const dataDir = options.dataDir ?? '.switchyard';
   const upstreams = await startUpstreams();
-  const raw = demoConfig(upstreams, { host: options.host, port: options.port, dataDir });
+  const raw = demoConfig(upstreams, { host: options.host, port: options.port ?? options.preferredPort, dataDir });
   const parsed = parseConfig(raw, {});
   const sims = upstreams.map((u) => u.sim);
   // Closing a simulator also removes its temporary files (the Vertex one's service-account key).
@@ -89,9 +101,11 @@ export async function startDemo(options: { port?: number; host?: string; logger?
   const gateway = app.gateway;
   const serverOptions = { ...app.serverOptions, onClose: () => app.close() };
   let server: RunningServer;
+  let portTaken: number | undefined;
   try {
     server = await startServer(gateway, serverOptions).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || options.port !== undefined) throw err;
+      portTaken = raw.server.port;
       return startServer(gateway, { ...serverOptions, port: 0 });
     });
   } catch (err) {
@@ -104,7 +118,9 @@ export async function startDemo(options: { port?: number; host?: string; logger?
     server,
     gateway,
     sims,
-    configYaml: stringify({ ...raw, server: { ...raw.server, port: server.port } }, { aliasDuplicateObjects: false }),
+    // Marked as the demo's: its keys are the simulators' fake ones, written out, which check-config and serve do not warn about.
+    configYaml: stringify({ [DEMO_CONFIG_KEY]: DEMO_CONFIG_NOTE, ...raw, server: { ...raw.server, port: server.port } }, { aliasDuplicateObjects: false }),
+    portTaken,
     async close() {
       await server.shutdown(1_000);
       await closeSims();

@@ -25,4 +25,18 @@ describe('switchyard <command> --help', () => {
       }
     }
   });
+  it('names on the usage line every option a command\'s options: list shows, in one of its forms (demo left out -q/--quiet)', async () => {
+    for (const name of ['serve', 'demo', 'sim', 'report']) {
+      const c = capture();
+      expect(await main(['help', name], c.io)).toBe(0);
+      const text = c.out.join('\n');
+      const usage = /^usage: (.*)$/m.exec(text)?.[1] ?? '';
+      const block = /\noptions:\n((?:[ ]+\S.*\n?)+)/.exec(text)?.[1] ?? '';
+      // Each option as its forms (`-c, --config`): the usage line may show either.
+      const options = [...block.matchAll(/^ {2}(?:(-\w), | {4})(--[a-z][\w-]*)/gm)].map((m) => [m[2] ?? '', m[1]].filter((f) => f !== undefined));
+      const shown = (form: string): boolean => new RegExp(`(?<![\\w-])${form}(?![\\w-])`).test(usage);
+      expect(options.length, name).toBeGreaterThan(0);
+      expect(options.filter((forms) => !forms.some(shown)).map((forms) => forms[0]), name).toEqual([]);
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { closestCommand, main } from './main.js';
+import { closestCommand, COMMANDS, main } from './main.js';
 
 function capture() {
   const out: string[] = [];
@@ -18,6 +18,13 @@ describe('the CLI command table', () => {
       const c = capture();
       expect(await main(['help', name], c.io)).toBe(0);
       expect(c.out.join('\n')).toMatch(new RegExp(`^usage: switchyard ${name}\\b`));
+    }
+  });
+
+  it("shows each command's own summary in the overview: the table beside the loader says what each module says", async () => {
+    for (const entry of COMMANDS) {
+      const command = await entry.load();
+      expect({ name: command.name, summary: command.summary }, entry.name).toEqual({ name: entry.name, summary: entry.summary });
     }
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfigFile, parseConfig, parseConfigText } from './load.js';
+import { ConfigError, DEMO_CONFIG_KEY, literalSecrets, loadConfigFile, parseConfig, parseConfigText } from './load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-config-'));
 
@@ -260,8 +260,8 @@ describe('config', () => {
       ledger: { store: 'postgres', url: 44444444444444 },
       observability: { tracing: { enabled: true, endpoint: 'http://127.0.0.1:4318', headers: { authorization: 33333333333333 } } },
     });
-    expect(problems).toContain('api_keys[0].key: expected a secret reference (${ENV_VAR} or file:/path) as text, got a number (not shown)');
-    expect(problems).toContain('deployments[0].api_key: expected a secret reference (${ENV_VAR} or file:/path) as text, got a number (not shown)');
+    expect(problems).toContain('api_keys[0].key: expected a secret as text (${ENV_VAR}, file:/path, or the value itself, which is warned about), got a number (not shown)');
+    expect(problems).toContain('deployments[0].api_key: expected a secret as text (${ENV_VAR}, file:/path, or the value itself, which is warned about), got a number (not shown)');
     for (const digits of ['1234567890', '9876543210', '5555555555', '4444444444', '3333333333']) expect(problems.join('\n')).not.toContain(digits);
     expect(problems.length).toBeGreaterThanOrEqual(5);
   });
@@ -285,7 +285,7 @@ describe('config', () => {
       'ledger.url: store "postgres" needs a url (e.g. ${DATABASE_URL})',
     ]);
     expect(problemsOf({ deployments: [{ ...minimal.deployments[0], api_key: '${OPENAI_API_KEY:-}' }] })).toEqual([
-      'deployments[0].api_key: expected a secret reference (${ENV_VAR} or file:/path), got an empty string',
+      'deployments[0].api_key: expected a secret (${ENV_VAR}, file:/path, or the value itself, which is warned about), got an empty string',
     ]);
   });
 
@@ -502,5 +502,38 @@ describe('config routing references', () => {
   it('names the missing model of a deployment with passthrough fields, rather than a TypeError from its passthrough check', () => {
     const nova = { id: 'n', provider: 'bedrock', region: 'us-east-1', passthrough: ['inferenceConfig'] };
     expect(problemsOf({ deployments: [minimal.deployments[0], nova] })).toEqual([expect.stringMatching(/^deployments\[1\]\.model: /)]);
+  });
+});
+
+describe('secrets written out as values', () => {
+  const keyFile = join(dir, 'upstream.key');
+  writeFileSync(keyFile, 'sk-from-file\n');
+  const text = (extra: readonly string[] = []): string =>
+    [
+      ...extra,
+      'deployments:',
+      '  - { id: a, provider: openai-compatible, model: m, endpoint: "http://127.0.0.1:9/v1", api_key: sk-literal-a }',
+      '  - { id: b, provider: openai-compatible, model: m, endpoint: "http://127.0.0.1:9/v1", api_key: "${B_KEY}" }',
+      `  - { id: c, provider: openai-compatible, model: m, endpoint: "http://127.0.0.1:9/v1", api_key: "file:${keyFile}" }`,
+      '  - { id: d, provider: openai-compatible, model: m, endpoint: "http://127.0.0.1:9/v1", api_key: "${D_KEY:-sk-dev}" }',
+      '  - { id: e, provider: openai-compatible, model: m, endpoint: "http://127.0.0.1:9/v1", api_key: "sk-$${e}" }',
+      '  - { id: f, provider: bedrock, model: m, region: us-east-1, access_key_id: AKIDLITERAL, secret_access_key: "${AWS_SECRET}" }',
+      'groups: [{ name: chat, deployments: [a, b, c, d, e, f] }]',
+      'api_keys: [{ id: k, key: client-literal }, { id: k2, key: "Bearer ${CLIENT_KEY}" }]',
+      'ledger: { store: postgres, url: "postgres://gw:hunter2@db:5432/ledger" }',
+      'state: { store: redis, redis_url: "redis://127.0.0.1:6379" }',
+    ].join('\n');
+  const env = { B_KEY: 'sk-from-env', CLIENT_KEY: 'ck', AWS_SECRET: 'aws-secret' };
+
+  it('are accepted, and named by path (never by value): not references, files, defaults of a reference, or a store URL without a password', () => {
+    const config = parseConfigText(text(), 'switchyard.yaml', env);
+    expect(config.deployments[0]?.api_key?.reveal()).toBe('sk-literal-a');
+    const paths = literalSecrets(config);
+    expect([...paths].sort()).toEqual(['api_keys[0].key', 'deployments[0].api_key', 'deployments[4].api_key', 'deployments[5].access_key_id', 'ledger.url']);
+    expect(JSON.stringify(paths)).not.toMatch(/sk-literal|client-literal|hunter2|AKIDLITERAL/);
+  });
+
+  it('are not named in a config the demo wrote (its simulators\' fake keys)', () => {
+    expect(literalSecrets(parseConfigText(text([`${DEMO_CONFIG_KEY}: written by switchyard demo`]), 'demo.yaml', env))).toEqual([]);
   });
 });

@@ -4,11 +4,12 @@ import type * as z from './zod.js';
 import { configSchema, configShapeSchema, deploymentSchema, type ConfigInput, type DeploymentBase, type DeploymentConfig, type GatewayConfig } from './schema.js';
 import { configIssueMessage, knownKeys, unknownKey } from './messages.js';
 import { plainHttpProblem } from './plain-http.js';
-import { aliasAmplification, MAX_ALIAS_COPIES, tagProblems, treeProblem, yamlProblems, type YamlModule } from './yaml-problems.js';
+import { aliasAmplification, inFileOrder, MAX_ALIAS_COPIES, tagProblems, treeProblem, yamlProblems, type YamlModule } from './yaml-problems.js';
 import { aboutDropped, salvageConfig, type Salvaged } from './salvage.js';
 import { Filled, formatPath, interpolateEnv, rememberFilled, withholdConfigSecrets, withholdConfigText, withholdSecrets, type ConfigProblem } from './interpolate.js';
 import { fileProblem } from './file-problem.js';
-import { noteSecretTexts } from './secret.js';
+import { noteSecretTexts, Secret } from './secret.js';
+import { isLiteralSecret } from './secret-ref.js';
 import { PROVIDERS, findProvider } from '../providers/registry.js';
 import { checkRoutingReferences } from '../routing/references.js';
 import { checkAccessReferences, checkKeyResidency } from '../routing/access.js';
@@ -100,7 +101,53 @@ export function parseConfig(
   const result = noteSecretTexts(secretTexts, () => checkConfig(raw, env, filled));
   if (!result.ok) return { ok: false, problems: withholdSecrets(result.problems, filled, secretTexts) };
   rememberFilled(result.config, filled, secretTexts);
+  if (!(isRecord(raw) && raw[DEMO_CONFIG_KEY] !== undefined)) LITERAL_SECRETS.set(result.config, literalSecretPaths(result.config, raw));
   return result;
+}
+
+/**
+ * The top-level key the configs `switchyard demo` writes out carry: their keys are its simulators'
+ * fake ones, written out, which no warning is given about. An `x-` key, so the loader ignores it.
+ */
+export const DEMO_CONFIG_KEY = 'x-switchyard-demo';
+
+/** Each parsed config's secrets written out as values, by path. */
+const LITERAL_SECRETS = new WeakMap<object, readonly string[]>();
+
+/**
+ * The paths of the secrets a parsed config has written out (`api_key: sk-...`) rather than as a
+ * reference: what check-config and serve's start warn about (`LITERAL_SECRET`), never quoting the value.
+ * None for a config the demo wrote, or one not from parseConfig.
+ */
+export function literalSecrets(config: GatewayConfig): readonly string[] {
+  return LITERAL_SECRETS.get(config) ?? [];
+}
+
+/**
+ * Paths of the parsed config's `Secret`s whose text at the same path of the raw tree is the secret
+ * itself. A deployment's provider options (`deployments[i].options`: a Bedrock key, an Entra client
+ * secret) are read against the deployment as written, where those keys sit.
+ */
+function literalSecretPaths(config: GatewayConfig, raw: unknown): string[] {
+  const paths = new Set<string>();
+  const seen = new Set<object>();
+  const visit = (node: unknown, written: unknown, path: readonly PropertyKey[]): void => {
+    if (node instanceof Secret) {
+      if (typeof written === 'string' && isLiteralSecret(written)) paths.add(formatPath(path));
+      return;
+    }
+    if (node === null || typeof node !== 'object' || seen.has(node) || written === null || typeof written !== 'object') return;
+    seen.add(node);
+    const writtenAt = written as Record<PropertyKey, unknown>;
+    const isDeployment = path.length === 2 && path[0] === 'deployments';
+    for (const [key, value] of Object.entries(node)) {
+      if (isDeployment && key === 'options') visit(value, written, path);
+      const at = Array.isArray(node) ? Number(key) : key;
+      if (Object.hasOwn(writtenAt, at)) visit(value, writtenAt[at], [...path, at]);
+    }
+  };
+  visit(config, raw, []);
+  return [...paths];
 }
 
 /** parseConfig's stages, its problems as found (secrets not yet withheld). */
@@ -213,8 +260,10 @@ function yaml(): YamlModule {
   return yamlModule;
 }
 
-/** The YAML text's tree, as the config loader reads it (merge keys on); syntax errors with line and column. */
-function configTree(text: string, source: string): unknown {
+type YamlDocument = ReturnType<YamlModule['parseDocument']>;
+
+/** The YAML text's tree, as the config loader reads it (merge keys on), and its document; syntax errors with line and column. */
+function configTree(text: string, source: string): { tree: unknown; doc: YamlDocument } {
   // Merge keys (`<<: *defaults`) are YAML 1.1, off in yaml's 1.2 default: operators share deployment settings with them.
   // logLevel 'error': yaml would otherwise print its warnings (a key that is a collection) to stderr as
   // process warnings, outside the logger; such a key is reported as the unknown key it is.
@@ -226,10 +275,18 @@ function configTree(text: string, source: string): unknown {
   if (amplified !== undefined) throw new ConfigError(source, [amplified]);
   // yaml finds a merge of a non-mapping and an alias bomb only while building the tree, and throws.
   try {
-    return doc.toJS({ maxAliasCount: MAX_ALIAS_COPIES }) as unknown;
+    return { tree: doc.toJS({ maxAliasCount: MAX_ALIAS_COPIES }) as unknown, doc };
   } catch (err) {
     throw new ConfigError(source, [treeProblem(doc, text, err, yaml())]);
   }
+}
+
+/** A config file's text parsed and validated; its problems in the order the file has their places (line, then column). */
+function parseFileText(text: string, source: string, env: Readonly<Record<string, string | undefined>>): { tree: unknown; config: GatewayConfig } {
+  const { tree, doc } = configTree(text, source);
+  const result = parseConfig(tree, env);
+  if (!result.ok) throw new ConfigError(source, inFileOrder(result.problems, doc, yaml()));
+  return { tree, config: result.config };
 }
 
 /** Parses YAML text into a config; YAML syntax errors are reported with line and column. */
@@ -238,9 +295,7 @@ export function parseConfigText(
   source: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): GatewayConfig {
-  const result = parseConfig(configTree(text, source), env);
-  if (!result.ok) throw new ConfigError(source, result.problems);
-  return result.config;
+  return parseFileText(text, source, env).config;
 }
 
 /** The largest config file read: far above any real config, far below what would hold a process up. */
@@ -290,10 +345,7 @@ export function loadConfigFile(path: string, env: Readonly<Record<string, string
  * proxies). The tree is read exactly as `loadConfigFile` reads it (merge keys, the same errors).
  */
 export function loadConfigTree(path: string, env: Readonly<Record<string, string | undefined>> = process.env): { tree: unknown; config: GatewayConfig } {
-  const tree = configTree(readConfigText(path), path);
-  const result = parseConfig(tree, env);
-  if (!result.ok) throw new ConfigError(path, result.problems);
-  return { tree, config: result.config };
+  return parseFileText(readConfigText(path), path, env);
 }
 
 /** Validates an in-process config object (the library API). */

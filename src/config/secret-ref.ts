@@ -2,8 +2,25 @@ import * as z from './zod.js';
 import { resolveSecretRef, Secret } from './secret.js';
 import { headerProblem } from '../providers/transport/request-head.js';
 
+/** The forms a secret field takes, as its messages name them: a literal works, and check-config and serve warn about it. */
+const SECRET_FORMS = '${ENV_VAR}, file:/path, or the value itself, which is warned about';
+
 const AS_TEXT = (issue: { input: unknown }): string | undefined =>
-  issue.input === undefined ? undefined : `expected a secret reference (\${ENV_VAR} or file:/path) as text, got a ${typeof issue.input === 'object' ? 'mapping or list' : typeof issue.input} (not shown)`;
+  issue.input === undefined ? undefined : `expected a secret as text (${SECRET_FORMS}), got a ${typeof issue.input === 'object' ? 'mapping or list' : typeof issue.input} (not shown)`;
+
+/** The warning for a secret written into the config (`api_key: sk-...`), at its path; the value is never shown. */
+export const LITERAL_SECRET = 'a literal secret in the config file; use ${ENV_VAR} or file:/path';
+
+/**
+ * Whether a secret field's text, as written in the file, is the secret itself: neither `file:/path` nor
+ * holding a `${VAR}` reference (`$${` is an escaped, literal `${`). A store's URL is a secret for its
+ * password only: `redis://127.0.0.1:6379` written out holds none.
+ */
+export function isLiteralSecret(written: string): boolean {
+  if (written === '' || written.startsWith('file:') || written.replace(/\$\$\{/g, '').includes('${')) return false;
+  if (written.includes('://') && URL.canParse(written)) return new URL(written).password !== '';
+  return true;
+}
 
 function resolve(ref: string, ctx: z.RefinementCtx): Secret {
   try {
@@ -15,12 +32,13 @@ function resolve(ref: string, ctx: z.RefinementCtx): Secret {
 }
 
 /**
- * A secret reference in the config: a literal (usually `${ENV_VAR}`) or `file:/path`, resolved at load
- * time into a `Secret`. A value of the wrong type is named, never shown: an unquoted numeric key would
+ * A secret in the config: `${ENV_VAR}` (filled in before this runs), `file:/path`, or the value itself,
+ * resolved at load time into a `Secret`. The value itself works (the demo's fake keys, tests); the CLI
+ * warns about it by path (`load.ts` `literalSecrets`, from `isLiteralSecret` on the file's text). A value of the wrong type is named, never shown: an unquoted numeric key would
  * otherwise be printed by check-config and answered by a reload.
  */
 export const secretRef = secretInput()
-  .refine((v) => v !== '', 'expected a secret reference (${ENV_VAR} or file:/path), got an empty string')
+  .refine((v) => v !== '', `expected a secret (${SECRET_FORMS}), got an empty string`)
   .transform((v, ctx) => (v instanceof Secret ? v : resolve(v, ctx)));
 
 /**
@@ -62,6 +80,6 @@ export function storeUrlRef(protocols: readonly string[], example: string) {
  */
 function secretInput() {
   return z.custom<string | Secret>((v) => typeof v === 'string' || v instanceof Secret, {
-    error: (issue) => (issue.input === undefined ? 'required: a secret reference (${ENV_VAR} or file:/path)' : AS_TEXT(issue)),
+    error: (issue) => (issue.input === undefined ? `required: a secret (${SECRET_FORMS})` : AS_TEXT(issue)),
   });
 }

@@ -87,3 +87,37 @@ describe('URL hosts', () => {
     }
   });
 });
+
+describe('a URL refused', () => {
+  it('says one thing about one field: no second problem after the URL check refused it', () => {
+    const problems = (raw: Record<string, unknown>) => {
+      const r = parseConfig({ deployments: [deployment], ...raw }, {});
+      if (r.ok) throw new Error('expected the config to be invalid');
+      return r.problems;
+    };
+    expect(problems({ observability: { tracing: { enabled: true, endpoint: 'localhost:4318' } } })).toEqual([
+      { path: 'observability.tracing.endpoint', message: 'expected an http(s) URL such as http://otel-collector:4318/v1/traces' },
+    ]);
+    expect(problems({ deployments: [{ ...deployment, endpoint: 'https:///v1' }] })).toEqual([
+      { path: 'deployments[0].endpoint', message: "must name a host after the scheme's // (https://host[:port]/path)" },
+    ]);
+  });
+
+  it('names a port out of range (1-65535) rather than calling it no URL', () => {
+    const problems = problemsAt({
+      deployments: [
+        { ...deployment, endpoint: 'https://example.com:99999/v1' },
+        { ...deployment, id: 'b', endpoint: 'http://[::1]:65536' },
+        { ...deployment, id: 'c', endpoint: 'http://example.com:0/v1' },
+      ],
+      budgets: { limits: [budget('https://hooks.example.com:70000/notify?token=hunter2')] },
+    });
+    expect(problems['deployments[0].endpoint']).toBe('its port 99999 is out of range: a port is 1-65535');
+    expect(problems['deployments[1].endpoint']).toBe('its port 65536 is out of range: a port is 1-65535');
+    expect(problems['deployments[2].endpoint']).toBe('its port 0 is out of range: a port is 1-65535');
+    expect(problems['budgets.limits[0].webhook']).toBe('its port 70000 is out of range: a port is 1-65535');
+    expect(JSON.stringify(problems)).not.toMatch(/hunter2/);
+    // Another scheme is still named as such, whatever its port.
+    expect(problemsAt({ deployments: [{ ...deployment, endpoint: 'ftp://example.com:99999/v1' }] })['deployments[0].endpoint']).toBe('expected an http(s) URL');
+  });
+});

@@ -53,3 +53,40 @@ describe('YAML problems', () => {
     ]);
   });
 });
+
+describe('the order of a config file\'s problems', () => {
+  it('is the order of their places in the file (line, then column), whichever check found them', () => {
+    const text = [
+      'serverr:', //                            1: an unknown key at the top
+      '  port: 4000',
+      'deployments:',
+      '  - id: local-llama',
+      '    provider: openai-compatible',
+      '    model: 42', //                         6: the schema
+      '    endpoint: http://127.0.0.1:8000/v1',
+      '    max_connections: many', //             8: the schema, on a field the salvage re-parses
+      '    api_kye: x', //                        9: the provider's keys
+      '  - id: b',
+      '    provider: bedrock', //                11: region missing: at its mapping
+      '    model: m',
+      '    regoin: us-east-1',
+      'groups:',
+      '  - name: chat',
+      '    deployments: [local-llama, b, nope]', // 16: a reference
+      '    stratgy: priority',
+      'routing:',
+      '  max_attempts_per_deployment: 0',
+    ].join('\n');
+    expect(problemsOf(text).map((p) => p.replace(/:.*/, ''))).toEqual([
+      '(root)', // serverr
+      'deployments[0].model',
+      'deployments[0].max_connections',
+      'deployments[0]', // api_kye
+      'deployments[1].region',
+      'deployments[1]', // regoin
+      'groups[0].deployments[2]',
+      'groups[0]', // stratgy
+      'routing.max_attempts_per_deployment',
+    ]);
+  });
+});

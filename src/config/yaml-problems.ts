@@ -2,7 +2,7 @@ import type * as Yaml from 'yaml';
 import type { ConfigProblem } from './interpolate.js';
 
 /** The part of yaml these messages use; load.ts requires the package on first use. */
-export type YamlModule = Pick<typeof Yaml, 'parseDocument' | 'visit' | 'isScalar' | 'isMap' | 'isSeq' | 'isAlias'>;
+export type YamlModule = Pick<typeof Yaml, 'parseDocument' | 'visit' | 'isScalar' | 'isMap' | 'isSeq' | 'isAlias' | 'isNode'>;
 
 /** yaml's own words name its API (`YAML.parseAllDocuments()`), which a config's author has no use for. */
 const MULTIPLE_DOCUMENTS = 'a second YAML document starts here (a --- line after the first): a config is one document; remove the line, or join the two';
@@ -155,4 +155,52 @@ const isMergeKey = (value: unknown): boolean => value === '<<' || (typeof value 
 function lineAndColumn(text: string, offset: number): string {
   const before = text.slice(0, offset).split('\n');
   return `line ${before.length}, column ${(before[before.length - 1]?.length ?? 0) + 1}`;
+}
+
+/** A formatted path's keys and indices (`deployments[0].api_key` → deployments, 0, api_key); undefined for a place that is no path (`(file)`, `line 3, column 5`). */
+function pathKeys(path: string): Array<string | number> | undefined {
+  if (path === '(root)') return [];
+  if (path.startsWith('(') || /^line \d+, column \d+$/.test(path)) return undefined;
+  return [...path.matchAll(/\[(\d+)\]|([^.[\]]+)/g)].map((m) => (m[1] !== undefined ? Number(m[1]) : (m[2] ?? '')));
+}
+
+/** The key an "unknown key" problem names: it sits at the mapping's path, and is best placed at the key itself. */
+const UNKNOWN_KEY = /^unknown key "([^"]*)"/;
+
+/**
+ * Where in the text a problem's path is written: the offset of its key (or list item), else of the
+ * nearest part of its path the file has (a required key missing: its mapping; a key a merge key or an
+ * alias brought in: the `<<` mapping or the alias). Undefined for a problem that names no path.
+ */
+function problemOffset(doc: Yaml.Document, problem: ConfigProblem, yaml: YamlModule): number | undefined {
+  const keys = pathKeys(problem.path);
+  if (keys === undefined) return undefined;
+  const named = UNKNOWN_KEY.exec(problem.message)?.[1];
+  if (named !== undefined) keys.push(named);
+  let node: unknown = doc.contents;
+  let at = yaml.isNode(node) ? node.range?.[0] : undefined;
+  for (const key of keys) {
+    if (yaml.isMap(node)) {
+      const pair = node.items.find((p) => yaml.isScalar(p.key) && String(p.key.value) === String(key));
+      if (pair === undefined || !yaml.isScalar(pair.key)) break;
+      at = pair.key.range?.[0] ?? at;
+      node = pair.value;
+    } else if (yaml.isSeq(node) && typeof key === 'number') {
+      const item: unknown = node.items[key];
+      if (!yaml.isNode(item)) break;
+      at = item.range?.[0] ?? at;
+      node = item;
+    } else break;
+  }
+  return at;
+}
+
+/**
+ * Problems in the order their places are written in the file (line, then column: the offset's order),
+ * so the list reads top to bottom as the file does; the schema and later checks find them section by
+ * section. A problem that names no place in the file keeps its order, after the others.
+ */
+export function inFileOrder(problems: readonly ConfigProblem[], doc: Yaml.Document, yaml: YamlModule): ConfigProblem[] {
+  const placed = problems.map((problem, i) => ({ problem, i, at: problemOffset(doc, problem, yaml) ?? Number.POSITIVE_INFINITY }));
+  return placed.sort((a, b) => a.at - b.at || a.i - b.i).map((p) => p.problem);
 }

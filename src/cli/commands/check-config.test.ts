@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../main.js';
+import { startDemo } from '../demo.js';
 
 function capture() {
   const out: string[] = [];
@@ -53,5 +54,39 @@ describe('switchyard check-config', () => {
     const s = capture();
     expect(await main(['serve', '-c', file, '--workers', '1', '--port', '0'], s.io)).toBe(1);
     expect(s.err.join('\n')).toContain(`ledger.path: cannot use ${join(aFile, 'ledger.sqlite')}: a part of its path is a file, not a directory`);
+  });
+  it('check-config warns once per secret written out as its value, by path and never by value; still valid (exit 0)', async () => {
+    const file = join(dir, 'literal.yaml');
+    writeFileSync(
+      file,
+      [
+        'api_keys:',
+        '  - { id: k2, key: plaintextsecret }',
+        'deployments:',
+        '  - { id: a, provider: openai-compatible, model: m, endpoint: "https://example.com/v1", api_key: sk-literal }',
+        '  - { id: b, provider: openai-compatible, model: m, endpoint: "https://example.com/v1", api_key: "${B_KEY}" }',
+        'groups:',
+        '  - { name: chat, deployments: [a, b] }',
+      ].join('\n'),
+    );
+    const c = capture();
+    expect(await main(['check-config', file], { ...c.io, env: { B_KEY: 'sk-from-env' } })).toBe(0);
+    expect(c.out).toEqual([`${file}: ok (2 deployments, 1 group)`]);
+    const why = 'a literal secret in the config file; use ${ENV_VAR} or file:/path';
+    expect([...c.err].sort()).toEqual([`${file}: warning: api_keys[0].key: ${why}`, `${file}: warning: deployments[0].api_key: ${why}`]);
+    expect(c.err.join('\n')).not.toMatch(/plaintextsecret|sk-literal|sk-from-env/);
+  });
+
+  it('check-config says nothing of the fake keys in a config the demo wrote', async () => {
+    const demo = await startDemo({ port: 0, dataDir: mkdtempSync(join(dir, 'demo-')) });
+    try {
+      const file = join(dir, 'demo.yaml');
+      writeFileSync(file, demo.configYaml);
+      const c = capture();
+      expect(await main(['check-config', file], c.io)).toBe(0);
+      expect(c.err.filter((l) => l.includes('literal secret'))).toEqual([]);
+    } finally {
+      await demo.close();
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfigFile } from '../../config/load.js';
+import { ConfigError, literalSecrets, loadConfigFile } from '../../config/load.js';
+import { LITERAL_SECRET } from '../../config/secret-ref.js';
 import { withholdConfigText } from '../../config/interpolate.js';
 import { explainResidency, formatExplanation } from '../../routing/explain.js';
 import { checkReach } from '../../routing/reach.js';
@@ -17,7 +18,8 @@ export const checkConfigCommand: Command = {
     '(ledger.path, journal_dir, spill_path\'s folder) this machine\'s filesystem would refuse are warnings: serve',
     'here would refuse them, a config meant for another machine (a container\'s) may be right; it creates nothing.',
     'A config no model name reaches a deployment of (no group, direct deployment names off) is a problem;',
-    'a deployment in no group that cannot be named directly is a warning.',
+    'a deployment in no group that cannot be named directly is a warning, as is each secret written out as its',
+    'value rather than as ${ENV_VAR} or file:/path (named by its path, never shown).',
     '--explain: for every key, team and residency tag, every deployment a request can reach (groups, aliases,',
     'fallbacks, shadows, direct names); fails when a path could leave the allowed regions.',
     '--keys: opens the ledger FILE names read-only and fails when a stored, active virtual key would not match',
@@ -40,6 +42,8 @@ export const checkConfigCommand: Command = {
       const reach = checkReach(config);
       if (reach.errors.length > 0) throw new ConfigError(file, reach.errors);
       for (const w of reach.warnings) io.err(`${file}: warning: ${w.path}: ${w.message}`);
+      // Accepted (the demo's fake keys, a quick test), but a key in the file travels with every copy of it.
+      for (const path of literalSecrets(config)) io.err(`${file}: warning: ${path}: ${LITERAL_SECRET}`);
       // What serve refuses when it opens the ledger (a path the filesystem refuses), looked at without
       // creating anything. A warning: this machine may not be the one the config is for (a container's paths).
       for (const p of localPathProblems(config.ledger)) io.err(`${file}: warning: ${p.path}: ${p.message} (serve on this machine refuses it)`);

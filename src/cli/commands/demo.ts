@@ -10,7 +10,7 @@ import { outFileFlag, portFlag, type Command } from '../command.js';
 
 export const demoCommand: Command = {
   name: 'demo',
-  usage: 'switchyard demo [--port N] [--show-config] [--write-config FILE]',
+  usage: 'switchyard demo [--port N] [--show-config] [--write-config FILE] [-q|--quiet]',
   summary: 'run the gateway in front of built-in cloud simulators (no credentials)',
   help: [
     'options:',
@@ -79,6 +79,8 @@ export function demoBanner(demo: Demo, config: { file: string } | 'stdout' | und
         ? `A DR drill and a cross-provider check against this demo, with its config (stdout) saved as ${file}, in another terminal:`
         : `A DR drill and a cross-provider check against this demo (its config is in ${file}), in another terminal:`;
   return [
+    // Said first: a taken 4000 (another demo left running) would otherwise go unnoticed until a pasted curl reached the wrong one.
+    ...(demo.portTaken === undefined ? [] : [`Port ${demo.portTaken} is taken (another demo or server still running?), so this demo uses port ${demo.server.port} instead.`]),
     `Switchyard demo is running at ${url}`,
     `Simulated upstreams: ${demo.sims.map((s) => `${s.name} (${s.url})`).join(', ')}`,
     `Models: ${demo.gateway.models().join(', ')}`,

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile, parseConfigText, readConfigText } from '../../config/load.js';
+import { ConfigError, literalSecrets, loadConfigFile, parseConfigText, readConfigText } from '../../config/load.js';
+import { LITERAL_SECRET } from '../../config/secret-ref.js';
 import { checkReach } from '../../routing/reach.js';
 import { createApp, type App } from '../../app.js';
 import { AppHolder } from '../../ops/reload.js';
@@ -141,6 +142,7 @@ async function start({ file, workers, listen, io, shared, sighup, stops, onLogge
   onLogger(loggers.logger);
   if (!cluster.worker) {
     for (const w of reach.warnings) loggers.logger.warn({ path: w.path }, w.message);
+    for (const path of literalSecrets(config)) loggers.logger.warn({ path }, LITERAL_SECRET);
     const perPod = perPodStores(config, io.env);
     if (perPod) loggers.logger.warn({ settings: perPod.settings, docs: SHARED_STORES_DOC }, perPod.message);
   }
