@@ -23,7 +23,7 @@ if ! grep -Eq '^api_keys:' "$CONFIG"; then
   exit 1
 fi
 
-# The function's environment holds only SWITCHYARD_CONFIG and NODE_ENV: every ${VAR} without a default
+# The function's environment holds only SWITCHYARD_CONFIG, NODE_ENV and SWITCHYARD_FUNCTION_TIMEOUT_MS: every ${VAR} without a default
 # (${VAR:-default}) must come from SECRETS, or the gateway cannot start. Comment lines are skipped.
 SECRETS="${SECRETS:-}"
 provided=" "
@@ -66,10 +66,12 @@ VERSION="$(node -p "require('$ROOT/package.json').version")"
 mv "$STAGE/switchyard-$VERSION.tgz" "$STAGE/switchyard.tgz"
 
 # --cpu 1 allows --concurrency above 1; --timeout 3600s is the 2nd gen maximum for HTTP, long streams included.
+# The function is not told its --timeout (documented nowhere): SWITCHYARD_FUNCTION_TIMEOUT_MS says it, and
+# must stay equal to it, so streams end and late requests are stopped (504) before the platform cuts them.
 gcloud functions deploy "$NAME" \
   --gen2 --runtime nodejs22 --region "$REGION" --project "$PROJECT" \
   --source "$STAGE" --entry-point switchyard --trigger-http --allow-unauthenticated \
   --service-account "$SA" \
-  --set-env-vars SWITCHYARD_CONFIG=switchyard.yaml,NODE_ENV=production \
+  --set-env-vars SWITCHYARD_CONFIG=switchyard.yaml,NODE_ENV=production,SWITCHYARD_FUNCTION_TIMEOUT_MS=3600000 \
   --memory 512Mi --cpu 1 --concurrency 80 --timeout 3600s \
   ${SECRETS:+--set-secrets "$SECRETS"}

@@ -197,8 +197,10 @@ while [ $# -gt 0 ]; do [ "$1" = --pack-destination ] && touch "$2/switchyard-$(n
     expect(flag('--runtime')).toBe('nodejs22');
     expect(flag('--entry-point')).toBe('switchyard');
     expect(flag('--service-account')).toBe('switchyard@my-project.iam.gserviceaccount.com');
-    expect(flag('--set-env-vars')).toBe('SWITCHYARD_CONFIG=switchyard.yaml,NODE_ENV=production');
+    expect(flag('--set-env-vars')).toBe('SWITCHYARD_CONFIG=switchyard.yaml,NODE_ENV=production,SWITCHYARD_FUNCTION_TIMEOUT_MS=3600000');
     expect(flag('--set-secrets')).toBe(SECRETS);
+    // The function is not told its --timeout: SWITCHYARD_FUNCTION_TIMEOUT_MS above must say the same.
+    expect(flag('--timeout')).toBe('3600s');
     const staged = run.calls.find((c) => c[0] === 'staged')?.slice(1);
     expect(staged?.sort()).toEqual(['index.js', 'package.json', 'switchyard.tgz', 'switchyard.yaml']);
   });

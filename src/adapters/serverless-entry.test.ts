@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -54,7 +54,8 @@ function entryFor(options: ServerlessEntryOptions = {}) {
     apps.push(app);
     return app;
   });
-  const entry = createServerlessEntry({ baseDir: dir, env: {}, logs, createApp: build, ...options });
+  // The journal of each test in its own folder: the default one in the temp folder is shared by every process.
+  const entry = createServerlessEntry({ baseDir: dir, env: {}, logs, createApp: build, localDir: join(dir, 'local'), ...options });
   return { entry, build, logs: () => text };
 }
 
@@ -370,5 +371,54 @@ describe('createServerlessEntry', () => {
     const { entry, build } = entryFor();
     await expect(entry.onSettled()).resolves.toBeUndefined();
     expect(build).not.toHaveBeenCalled();
+  });
+});
+
+describe("the ledger's local files on a platform whose working directory is read-only", () => {
+  it('puts the journal and spill file the config leaves unset under the temp folder, /tmp/switchyard, on every platform', async () => {
+    writeConfig('  store: stdout\n');
+    writeFileSync(join(dir, 'switchyard.yaml'), `${gatewayYaml()}ledger: { store: stdout }\n`);
+    const configs: Parameters<typeof createApp>[0][] = [];
+    const entry = createServerlessEntry({
+      baseDir: dir,
+      env: {},
+      logs: new PassThrough(),
+      createApp: (config) => (configs.push(config), Promise.reject(new Error('not built'))),
+    });
+    await entry.handler(chat);
+    expect(configs[0]?.ledger).toMatchObject({ journal_dir: join(tmpdir(), 'switchyard', 'ledger-journal'), spill_path: join(tmpdir(), 'switchyard', 'ledger-spill.jsonl') });
+  });
+
+  it('keeps a journal_dir and spill_path the config names, the default written out included', async () => {
+    writeConfig('  store: stdout\n');
+    writeFileSync(join(dir, 'switchyard.yaml'), `${gatewayYaml()}ledger: { store: postgres, url: "${DATABASE_URL}", journal_dir: .switchyard/ledger-journal, spill_path: /var/spill.jsonl }\n`);
+    const configs: Parameters<typeof createApp>[0][] = [];
+    const { entry } = entryFor({ createApp: (config) => (configs.push(config), Promise.reject(new Error('not built'))) });
+    await entry.handler(chat);
+    expect(configs[0]?.ledger).toMatchObject({ journal_dir: '.switchyard/ledger-journal', spill_path: '/var/spill.jsonl' });
+  });
+
+  it('serves with ledger.store: stdout and no paths named from a working directory it cannot write, journaling under localDir', async () => {
+    writeConfig('  store: stdout\n');
+    writeFileSync(join(dir, 'switchyard.yaml'), `${gatewayYaml()}ledger: { store: stdout }\n`);
+    // Read-only as Lambda's /var/task is: mode 0555 stops anyone but root, and `.switchyard` a file
+    // stops root too (these specs may run as root), so nothing can be made under it.
+    const cwd = join(dir, 'task');
+    mkdirSync(cwd);
+    writeFileSync(join(cwd, '.switchyard'), '');
+    chmodSync(cwd, 0o555);
+    const was = process.cwd();
+    process.chdir(cwd);
+    try {
+      const { entry, logs } = entryFor();
+      const answer = await entry.handler(chat);
+      expect({ status: answer.status, logs: logs() }).toMatchObject({ status: 200 });
+      await entry.onSettled();
+    } finally {
+      process.chdir(was);
+      chmodSync(cwd, 0o755);
+    }
+    expect(existsSync(join(dir, 'local', 'ledger-journal'))).toBe(true);
+    expect(readdirSync(cwd)).toEqual(['.switchyard']);
   });
 });

@@ -1,9 +1,11 @@
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createApp, type App } from '../app.js';
 import { createLoggers } from '../cli/logger.js';
-import { ConfigError, loadConfigFile } from '../config/load.js';
+import { ConfigError, loadConfigTree } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
+import { isObject } from '../core/json.js';
 import type { HttpHandler } from '../http/exchange.js';
 import { createHttpHandler, defaultErrorResponse, unconfiguredErrorResponse } from '../http/handler.js';
 import { boundStreamMax } from './stream-limit.js';
@@ -37,6 +39,13 @@ export interface ServerlessEntryOptions {
    * are bounded under it (`boundStreamMax`), whatever `routing.stream_max_ms` says. Default: no bound.
    */
   readonly invocationMs?: () => number | undefined;
+  /**
+   * Where the ledger's journal (`ledger-journal/`) and spill file (`ledger-spill.jsonl`) go when the
+   * config names no `ledger.journal_dir` or `ledger.spill_path`: their defaults are under the working
+   * directory, which every serverless platform mounts read-only. Default `<os.tmpdir()>/switchyard`
+   * (`/tmp/switchyard`), the one place each lets the process write.
+   */
+  readonly localDir?: string;
 }
 
 /** What a serverless `main` hands its adapter: `registerX(name, entry.handler, { onSettled: entry.onSettled })`. */
@@ -90,9 +99,10 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
   async function start(secrets: Readonly<Record<string, string>>, readAt: number): Promise<Built> {
     const path = resolve(options.baseDir ?? process.cwd(), env.SWITCHYARD_CONFIG ?? 'switchyard.yaml');
     refreshMs = options.secretsRefreshMs ?? refreshFromEnv(env);
-    const config = loadConfigFile(path, options.secretVariables ? { ...env, ...secrets } : env);
+    const { tree, config } = loadConfigTree(path, options.secretVariables ? { ...env, ...secrets } : env);
     loaded = config;
     refuseEphemeralLedger(config, path);
+    keepLedgerFilesLocal(config, tree, options.localDir ?? join(tmpdir(), 'switchyard'));
     const { logger, access } = createLoggers(config.logging.level, logs);
     const invocationMs = options.invocationMs?.();
     if (invocationMs !== undefined) {
@@ -197,6 +207,17 @@ function refreshFromEnv(env: Readonly<Record<string, string | undefined>>): numb
 function sameVariables(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => b[k] === a[k]);
+}
+
+/**
+ * Points the ledger's journal and spill file the config leaves at their defaults (under the working
+ * directory) into `dir`; a path the config names, even the default written out, is kept. The config
+ * was parsed for this build alone: changing it in place touches nothing else.
+ */
+function keepLedgerFilesLocal(config: GatewayConfig, tree: unknown, dir: string): void {
+  const named = isObject(tree) && isObject(tree.ledger) ? tree.ledger : {};
+  if (named.journal_dir === undefined) config.ledger.journal_dir = join(dir, 'ledger-journal');
+  if (named.spill_path === undefined) config.ledger.spill_path = join(dir, 'ledger-spill.jsonl');
 }
 
 /** An instance's disk dies with the instance: a SQLite ledger there loses usage, so it is refused. */

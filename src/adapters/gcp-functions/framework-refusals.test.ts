@@ -13,8 +13,8 @@ import { anthropicShapeProblem, openAIShapeProblem } from '../../ingress/testing
 import { FakeProvider, rawDeployment } from '../../routing/testing/fakes.js';
 import { registerGcpFunction } from './index.js';
 
-// functions-framework's body parsers and Express's router refuse these before any function runs; the
-// refusals must reach the gateway and be answered as every runtime answers them, never as HTML.
+// functions-framework's body parsers would refuse these bodies before any function runs, and Express's
+// router such paths: the gateway must answer them as every runtime does, never as HTML.
 
 const KEY = 'sk-refusals-key-0123456789abcdef';
 const CANARY = 'sk-pasted-canary-fedcba9876543210';
@@ -75,7 +75,7 @@ async function handlerAnswer(path: string, headers: Record<string, string>, body
 
 const json = { 'content-type': 'application/json', authorization: `Bearer ${KEY}` };
 
-describe('requests functions-framework refuses before the function runs', () => {
+describe('requests functions-framework would refuse before the function runs', () => {
   it('answers malformed JSON as the gateway does on every runtime, in the OpenAI shape, without logging the body', async () => {
     const body = `{"model":"chat","messages":[{"role":"user","content":"${CANARY}"}`;
     const reply = await send('POST', '/v1/chat/completions', json, body);
@@ -123,19 +123,13 @@ describe('requests functions-framework refuses before the function runs', () => 
   });
 
   it('refuses a gzip body with 415 in the door shape whether or not it is gzip: nothing is inflated', async () => {
-    const headers = { 'content-type': 'application/json', 'x-api-key': KEY, 'content-encoding': 'gzip' };
+    const headers = { 'content-type': 'application/json', 'x-api-key': KEY, 'anthropic-version': '2023-06-01', 'content-encoding': 'gzip' };
     for (const body of ['not gzip at all', gzipSync('{"model":')]) {
       const reply = await send('POST', '/v1/messages', headers, body);
       expect(reply.status).toBe(415);
       expect(anthropicShapeProblem(JSON.parse(reply.text))).toBeUndefined();
       expect(JSON.parse(reply.text)).toMatchObject({ error: { message: expect.stringContaining("Content-Encoding 'gzip'") as unknown } });
     }
-  });
-
-  it('refuses a charset it cannot decode with 415, in the door shape', async () => {
-    const reply = await send('POST', '/v1/chat/completions', { ...json, 'content-type': 'application/json; charset=latin1' }, '{"model":"chat"}');
-    expect(reply.status).toBe(415);
-    expect(JSON.parse(reply.text)).toMatchObject({ error: { code: 'unsupported_charset', message: expect.stringContaining('latin1') as unknown } });
   });
 
   it('routes a path Express cannot percent-decode as the gateway does: a 404 in the shape of its door', async () => {
@@ -224,9 +218,10 @@ describe('a compressed body on the framework server', () => {
 
   it('reaches the function as the bytes sent with the coding it was sent with, for every coding the parsers know', async () => {
     const seen: { coding: string | undefined; bytes: string }[] = [];
-    registerGcpFunction('switchyard-coded', (request) => {
-      seen.push({ coding: request.headers['content-encoding'], bytes: Buffer.from(request.body as Uint8Array).toString('base64') });
-      return Promise.resolve({ status: 204, headers: {}, body: '' });
+    registerGcpFunction('switchyard-coded', async (request) => {
+      const body = typeof request.body === 'function' ? await request.body(1 << 20, 5_000) : request.body;
+      seen.push({ coding: request.headers['content-encoding'], bytes: Buffer.from(body ?? new Uint8Array()).toString('base64') });
+      return { status: 204, headers: {}, body: '' };
     });
     const coded = getTestServer('switchyard-coded');
     const codedPort = await listen(coded);

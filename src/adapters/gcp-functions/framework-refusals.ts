@@ -5,32 +5,31 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { GatewayError } from '../../core/errors.js';
 import { isObject } from '../../core/json.js';
-import { tooLarge } from '../../http/body.js';
 import { unconfiguredErrorResponse } from '../../http/handler.js';
 
 /**
- * functions-framework runs Express's body parsers before the function, and hands what they refuse
- * (malformed JSON, an unknown charset, a body that does not match its Content-Length) and what
- * Express's router cannot decode (a path that is not percent-encoding) to Express's default handler:
- * an HTML page, and the error logged with the request body (GoogleCloudPlatform/functions-framework-nodejs#686). The framework has
- * no hook for it, but its server's request listener is an Express app, which takes error-handling
- * middleware: ours, appended when the server sees its first request, records why the request failed and
- * hands it to the app once more, which calls the function (whichever the framework serves) with the
- * body the parsers buffered (`rawBody`), or with the body finished so the parsers pass it by. The
- * function reads the record (`frameworkRefusal`) and the gateway answers in the door's own shape.
+ * functions-framework runs Express's body parsers before the function: they would buffer every body,
+ * whatever its type, up to their own 1024 MB (and inflate a gzip, deflate or br one to as much), and
+ * parse it as JSON, before the gateway had checked the API key or applied `server.body_limit_bytes`.
+ * The parsers pick a body by its Content-Type and Content-Encoding, so both are taken off the request
+ * at its start (`hiddenHeaders` gives them back): they pass every body by, and the function reads it
+ * from the stream under the gateway's limit and `server.body_timeout_ms`, once authentication has let
+ * the request through, as on every runtime.
  *
- * The parsers would also inflate a gzip, deflate or br body up to their own 1024 MB, whatever the
- * gateway's limit: so a request's Content-Encoding is hidden from them (`sentCoding` gives it back),
- * they buffer the bytes as sent, and the gateway refuses them (415) as on every runtime.
+ * What Express's router cannot decode (a path that is not percent-encoding) goes to Express's default
+ * handler: an HTML page, and the error logged (GoogleCloudPlatform/functions-framework-nodejs#686).
+ * The framework has no hook for it, but its server's request listener is an Express app, which takes
+ * error-handling middleware: ours, appended when the server sees its first request, records the path
+ * as sent and hands the request to the app once more with the path `/`, which calls the function
+ * (whichever the framework serves). The function reads the record (`frameworkRefusal`) and the gateway
+ * answers in the door's own shape.
  *
  * Only the framework's own server is touched: another server in the process, an Express app of the
  * user's among them, is left as it is.
  */
 export interface FrameworkRefusal {
   /** The request-target as sent, when Express could not decode it and the app was handed `/` instead. */
-  readonly url?: string;
-  /** What reading the body answers when the parsers consumed it and kept nothing (`rawBody` unset). */
-  readonly body?: (limit: number) => GatewayError;
+  readonly url: string;
 }
 
 /** The part of an Express app this uses: it is a request listener that takes error-handling middleware. */
@@ -41,13 +40,8 @@ interface ExpressApp {
 
 type ErrorMiddleware = (error: unknown, req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
-interface Refusal extends FrameworkRefusal {
-  /** The body's failure was handled once: another failure is answered here, never handed back again. */
-  readonly settled: boolean;
-}
-
-const records = new WeakMap<IncomingMessage, Refusal>();
-const codings = new WeakMap<IncomingMessage, string>();
+const records = new WeakMap<IncomingMessage, FrameworkRefusal>();
+const hidden = new WeakMap<IncomingMessage, HiddenHeaders>();
 /** Each server seen, and whether it is functions-framework's. */
 const servers = new WeakMap<object, boolean>();
 // Node publishes it before the server's 'request' event; held here, so the channel and its subscriber live as long as the module.
@@ -60,9 +54,15 @@ export function frameworkRefusal(req: IncomingMessage): FrameworkRefusal | undef
   return records.get(req);
 }
 
-/** The Content-Encoding `req` was sent with, which the framework's parsers were not shown. */
-export function sentCoding(req: IncomingMessage): string | undefined {
-  return codings.get(req);
+/** The headers `req` was sent with that the framework's body parsers were not shown. */
+export interface HiddenHeaders {
+  readonly 'content-type'?: string;
+  readonly 'content-encoding'?: string;
+}
+
+/** The Content-Type and Content-Encoding `req` was sent with, taken off before the framework's parsers saw it. */
+export function hiddenHeaders(req: IncomingMessage): HiddenHeaders | undefined {
+  return hidden.get(req);
 }
 
 /** Appends the refusal middleware to functions-framework's Express app, at its server's first request. */
@@ -81,7 +81,7 @@ function frameworkMiddleware(): unknown {
   const require = createRequire(import.meta.url);
   const main = require.resolve('@google-cloud/functions-framework');
   const middleware = (require(join(dirname(main), 'execution_context.js')) as { executionContextMiddleware?: unknown }).executionContextMiddleware;
-  // Without it no server would be told apart, and coded bodies would be inflated again: fail at registration.
+  // Without it no server would be told apart, and the parsers would buffer every body again: fail at registration.
   if (typeof middleware !== 'function') throw new Error('functions-framework has no executionContextMiddleware: this version is not supported');
   return middleware;
 }
@@ -96,7 +96,7 @@ function onRequestStart(message: unknown): void {
     servers.set(server, framework);
     app?.use(handBack(app));
   }
-  if (framework && request !== undefined) hideCoding(request);
+  if (framework && request !== undefined) hideBody(request);
 }
 
 function isFrameworkApp(listener: unknown): listener is ExpressApp {
@@ -105,68 +105,41 @@ function isFrameworkApp(listener: unknown): listener is ExpressApp {
   return Array.isArray(stack) && stack.some((layer) => isObject(layer) && layer.handle === marker);
 }
 
-/** Keeps a coded body from being inflated: the parsers buffer it as sent, and the handler is told its coding. */
-function hideCoding(req: IncomingMessage): void {
-  const coding = req.headers['content-encoding'];
-  if (coding === undefined) return;
-  codings.set(req, coding);
+/** Keeps the framework's parsers from reading the body: none takes a request without a Content-Type. */
+function hideBody(req: IncomingMessage): void {
+  const { 'content-type': type, 'content-encoding': coding } = req.headers;
+  if (type === undefined && coding === undefined) return;
+  hidden.set(req, { ...(type === undefined ? {} : { 'content-type': type }), ...(coding === undefined ? {} : { 'content-encoding': coding }) });
+  delete req.headers['content-type'];
   delete req.headers['content-encoding'];
 }
 
 function handBack(app: ExpressApp): ErrorMiddleware {
   return (error, req, res, next) => {
     if (res.headersSent) return next(error);
-    const earlier = records.get(req);
-    const done = (): void => answerHere(req, res, earlier?.url, bodyRefusal(error)(Number.MAX_SAFE_INTEGER));
-    if (earlier?.settled === true) return done();
-    if (error instanceof URIError && earlier === undefined) {
+    const url = records.get(req)?.url;
+    if (error instanceof URIError && url === undefined) {
       // Every route the framework sets is `/{*splat}`, which Express cannot match without decoding the path.
-      records.set(req, { url: req.url, settled: false });
+      records.set(req, { url: req.url ?? '/' });
       req.url = '/';
-      app(req, res, done);
+      app(req, res, () => answerHere(req, res, records.get(req)?.url, refusal(error)));
       return;
     }
-    const body = (req as { rawBody?: unknown }).rawBody === undefined ? bodyRefusal(error) : undefined;
-    records.set(req, { ...(earlier?.url === undefined ? {} : { url: earlier.url }), ...(body === undefined ? {} : { body }), settled: true });
-    // A finished request is one the parsers pass by; the rest of a body they refused unread is dropped.
-    whenFinished(req, () => app(req, res, done));
+    answerHere(req, res, url, refusal(error));
   };
 }
 
-function whenFinished(req: IncomingMessage, then: () => void): void {
-  if (req.readableEnded) return then();
-  req.once('end', then);
-  req.resume();
+/** Our answer to what the app failed with when handed back a request, never expected: the path's, or the framework's own failure. */
+function refusal(error: unknown): GatewayError {
+  if (error instanceof URIError) return new GatewayError({ kind: 'invalid_request', code: 'invalid_path', message: 'The request path is not valid percent-encoding.' });
+  return new GatewayError({ kind: 'internal', message: 'The gateway failed to handle the request.' });
 }
 
-/** Our refusal of a body the framework's parsers could not read, by the error's `type` (body-parser, raw-body). */
-function bodyRefusal(error: unknown): (limit: number) => GatewayError {
-  const { type, limit, charset } = error as { type?: unknown; limit?: unknown; charset?: unknown };
-  if (type === 'entity.too.large') return (ours) => tooLarge(typeof limit === 'number' ? Math.min(ours, limit) : ours);
-  if (type === 'charset.unsupported') return () => unsupportedCharset(String(charset));
-  if (type === 'request.aborted') return () => new GatewayError({ kind: 'cancelled', message: 'The client aborted the upload.' });
-  if (error instanceof URIError) return () => new GatewayError({ kind: 'invalid_request', code: 'invalid_path', message: 'The request path is not valid percent-encoding.' });
-  return () =>
-    new GatewayError({
-      kind: 'invalid_request',
-      code: 'invalid_body',
-      message: 'The request body could not be read: it does not match its Content-Length.',
-    });
-}
-
-function unsupportedCharset(charset: string): GatewayError {
-  return new GatewayError({
-    kind: 'invalid_request',
-    status: 415,
-    code: 'unsupported_charset',
-    message: `Request bodies in charset '${charset.slice(0, 40)}' are not supported; send UTF-8.`,
-  });
-}
-
-/** The last resort, never expected: the app failed the request again once handed back, so no function runs. */
+/** The last resort: the app failed the request again once handed back, so no function runs. */
 function answerHere(req: IncomingMessage, res: ServerResponse, url: string | undefined, error: GatewayError): void {
   const target = url ?? req.url ?? '/';
   const mark = target.indexOf('?');
   const { status, headers, body } = unconfiguredErrorResponse(error, mark === -1 ? target : target.slice(0, mark));
-  whenFinished(req, () => res.writeHead(status, headers).end(body));
+  // node:http reads and drops whatever of the body is left once the answer has ended.
+  res.writeHead(status, headers).end(body);
 }

@@ -10,6 +10,7 @@ import { toHttpRequest, type GcpRequest } from './request.js';
 import { writeResponse, type Connection } from './respond.js';
 
 export type { GcpRequest } from './request.js';
+export { functionTimeoutMs, requestDeadlineMs } from './deadline.js';
 export { lazyHandler } from '../../http/lazy.js';
 export { createServerlessEntry, type ServerlessEntry, type ServerlessEntryOptions } from '../serverless-entry.js';
 
@@ -26,6 +27,13 @@ export interface GcpOptions {
    * own error answers take it off before picking the front door's shape, as the handler does.
    */
   readonly basePath?: () => string | undefined;
+  /**
+   * The request's signal aborts with a timeout this long after the function was called (a 504
+   * `deadline_exceeded` in the front door's shape, or a stream's error event), so the upstream call
+   * ends and `onSettled` flushes the usage before the platform cuts the request at the function's
+   * `--timeout` (`requestDeadlineMs`). Default: none.
+   */
+  readonly deadlineMs?: number;
 }
 
 /** An HTTP function for functions-framework (Express req/res, node:http underneath). */
@@ -37,11 +45,14 @@ export function createGcpHandler(handler: HttpHandler, options: GcpOptions = {})
   const onSettled = options.onSettled;
   const settle = onSettled ? () => onSettled().catch(onError) : () => Promise.resolve();
   const basePath = options.basePath;
+  const deadlineMs = options.deadlineMs;
 
   async function serve(req: GcpRequest, res: ServerResponse): Promise<void> {
     const controller = new Canceller();
     const conn: Connection = { gone: false, iterator: undefined };
+    const deadline = deadlineMs === undefined ? undefined : setTimeout(() => controller.abort(timedOut(deadlineMs)), deadlineMs);
     res.on('close', () => {
+      clearTimeout(deadline);
       if (res.writableFinished) return;
       conn.gone = true;
       controller.abort();
@@ -73,6 +84,10 @@ export function createGcpHandler(handler: HttpHandler, options: GcpOptions = {})
 export function registerGcpFunction(name: string, handler: HttpHandler, options: GcpOptions = {}): void {
   answerFrameworkRefusals();
   http(name, createGcpHandler(handler, options));
+}
+
+function timedOut(ms: number): GatewayError {
+  return new GatewayError({ kind: 'timeout', code: 'deadline_exceeded', message: `No answer within ${ms} ms, the most this function gives a request before its timeout.` });
 }
 
 /** A 500 in the error shape of the front door `path` belongs to under `basePath` (Anthropic's for `/v1/messages`). */

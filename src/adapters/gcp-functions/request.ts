@@ -1,27 +1,27 @@
 import type { IncomingMessage } from 'node:http';
 import type { CancelSignal } from '../../core/cancel.js';
-import type { GatewayError } from '../../core/errors.js';
 import { originForm } from '../request-target.js';
-import type { BodyReader, HeaderMap, HttpRequest } from '../../http/exchange.js';
+import type { HeaderMap, HttpRequest } from '../../http/exchange.js';
 import { streamBodyReader } from './body-reader.js';
-import { frameworkRefusal, sentCoding } from './framework-refusals.js';
+import { frameworkRefusal, hiddenHeaders } from './framework-refusals.js';
 
-/** What functions-framework adds to node's request: the bytes its body parsers buffered, the client's address. */
+/** What functions-framework adds to node's request: the client's address, and the bytes a body parser buffered (never on its own server: see `toHttpRequest`). */
 export interface GcpRequest extends IncomingMessage {
   rawBody?: Buffer | undefined;
   ip?: string | undefined;
 }
 
 /**
- * The exchange's request for a functions-framework request. The framework has already buffered the body
- * (and parsed it, which we ignore): its exact bytes go to the handler, which applies its own JSON limits,
- * with the Content-Encoding the framework's parsers were not shown (the handler refuses a coded body).
- * Without them (a plain node:http or Express server) the body is read from the stream under the handler's limits.
+ * The exchange's request for a functions-framework request. The framework's body parsers were shown
+ * neither its Content-Type nor its Content-Encoding (`framework-refusals.ts`), so they left the body
+ * unread: the handler gets the headers as sent and reads the body from the stream under its own limit
+ * and timeout, only once it has decided to (after authentication). The same on a plain node:http or
+ * Express server; a body an Express parser of the caller's already buffered (`rawBody`) is taken as it is.
  * The request-target is taken in origin-form: such a server hands over an absolute-form one as sent.
  */
 export function toHttpRequest(req: GcpRequest, signal: CancelSignal): HttpRequest {
   const refusal = frameworkRefusal(req);
-  const coding = sentCoding(req);
+  const hidden = hiddenHeaders(req);
   const url = originForm(refusal?.url ?? req.url ?? '/');
   const mark = url.indexOf('?');
   return {
@@ -31,16 +31,11 @@ export function toHttpRequest(req: GcpRequest, signal: CancelSignal): HttpReques
     // Cloud Functions and Cloud Run take only HTTPS, ended at Google's front end before the function.
     scheme: 'https',
     // node lower-cases names and joins repeats with ", "; only set-cookie stays an array, and clients don't send it.
-    headers: coding === undefined ? (req.headers as HeaderMap) : { ...(req.headers as HeaderMap), 'content-encoding': coding },
-    body: req.rawBody ?? (refusal?.body ? refusedBody(refusal.body) : hasUnreadBody(req) ? streamBodyReader(req) : undefined),
+    headers: hidden === undefined ? (req.headers as HeaderMap) : { ...(req.headers as HeaderMap), ...hidden },
+    body: req.rawBody ?? (hasUnreadBody(req) ? streamBodyReader(req) : undefined),
     signal,
     remoteAddress: req.ip ?? req.socket.remoteAddress,
   };
-}
-
-/** A body functions-framework's parsers consumed and refused: reading it fails as they did, in our words. */
-function refusedBody(refusal: (limit: number) => GatewayError): BodyReader {
-  return (limit) => Promise.reject(refusal(limit));
 }
 
 /** The test body-parser uses: a body is announced by content-length or transfer-encoding. */

@@ -27,7 +27,11 @@ export function describeEncodedBodies(front: ConformanceFront): void {
     });
 
     const post = (path: string, body: string | Buffer, coding: string): Promise<Response> =>
-      fetch(`${served.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': coding }, body });
+      fetch(`${served.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': coding, ...(path === '/v1/messages' ? { 'anthropic-version': '2023-06-01' } : {}) },
+        body,
+      });
 
     it('is refused with 415 naming its Content-Encoding and asking for identity, rather than called invalid JSON', async () => {
       const res = await post('/v1/chat/completions', gzipSync(CHAT), 'gzip');
