@@ -60,11 +60,11 @@ describe('API keys, groups and direct deployments through the server', () => {
   const chat = (key: string, model: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
     call(key, '/v1/chat/completions', { model, messages: [{ role: 'user', content: 'Hi' }], ...extra }, headers);
 
-  it('answers a missing or unknown key with 401 authentication_error', async () => {
+  it('answers a missing or unknown key with 401 invalid_request_error, code invalid_api_key (what OpenAI answers)', async () => {
     for (const key of [undefined, 'sk-nope']) {
       const r = await call(key, '/v1/models');
       expect(r.status).toBe(401);
-      expect(r.json.error).toMatchObject({ type: 'authentication_error', code: 'invalid_api_key' });
+      expect(r.json.error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_api_key' });
     }
   });
 

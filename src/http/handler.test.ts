@@ -202,7 +202,7 @@ describe('authentication in the handler', () => {
   it('answers a missing key with 401, takes a bearer key, api-key or x-api-key header, and lets health checks through', async () => {
     const none = await handle(req('GET', '/v1/who'));
     expect(none.status).toBe(401);
-    expect(json(none).error).toMatchObject({ type: 'authentication_error', code: 'invalid_api_key' });
+    expect(json(none).error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_api_key' });
     expect((json(none).error as { message: string }).message, 'the message names every header a key may come in').toMatch(/Authorization: Bearer.*x-api-key.*api-key/);
     expect(json(await handle(req('GET', '/v1/who', undefined, { authorization: 'Bearer sk-k' })))).toEqual({ key: 'k' });
     expect(json(await handle(req('GET', '/v1/who', undefined, { 'api-key': 'sk-k' })))).toEqual({ key: 'k' });

@@ -173,7 +173,7 @@ describe('a stream whose encoder fails mid-answer', () => {
               });
           // A prompt of its own: the cache must not answer one test with another's stream.
           const body = JSON.stringify(d.body(f.group, `Tell me something about routers, please (${++asked}).`));
-          const headers = { 'content-type': 'application/json', ...(cached ? { 'x-switchyard-cache': 'on' } : {}) };
+          const headers = { 'content-type': 'application/json', ...(d.door === 'messages' ? { 'anthropic-version': '2023-06-01' } : {}), ...(cached ? { 'x-switchyard-cache': 'on' } : {}) };
           const res = await request(`${server.url}${d.path}`, { method: 'POST', headers, body });
           expect(res.statusCode).toBe(200);
           const raw = await res.body.text();

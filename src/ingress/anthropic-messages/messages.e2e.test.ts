@@ -58,7 +58,7 @@ describe('the Anthropic Messages front door', () => {
   /** Anthropic's own request id shape, in the `request-id` header and error bodies. */
   const REQUEST_ID = expect.stringMatching(/^req_[0-9a-f]{32}$/);
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; text: string }> => {
-    const res = await request(`${server.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', 'x-api-key': KEY, ...headers } });
+    const res = await request(`${server.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', 'x-api-key': KEY, 'anthropic-version': '2023-06-01', ...headers } });
     return { status: res.statusCode, headers: res.headers, text: await res.body.text() };
   };
 
@@ -399,7 +399,7 @@ describe('the Anthropic Messages front door', () => {
       { model: 'anthropic', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }], frobnicate: true },
       '[not json',
     ]) {
-      const res = await request(`${server.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': KEY }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+      const res = await request(`${server.url}/v1/messages`, { method: 'POST', headers: { 'x-api-key': KEY, 'anthropic-version': '2023-06-01' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
       expect(res.statusCode).toBe(400);
       expect(((await res.body.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
     }

@@ -1,4 +1,5 @@
 import { GatewayError } from '../../core/errors.js';
+import { echoed } from '../../core/json.js';
 import type { ReasoningEffort, ReasoningRequest } from '../../core/types.js';
 
 /*
@@ -43,24 +44,71 @@ export function optional(obj: Record<string, unknown>, key: string): unknown {
   return v === null ? undefined : v;
 }
 
+/** A JSON value's type as OpenAI's type errors name it. */
+export function typeOf(v: unknown): string {
+  if (typeof v === 'string') return 'a string';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'an integer' : 'a decimal';
+  if (typeof v === 'boolean') return 'a boolean';
+  return Array.isArray(v) ? 'an array' : 'an object';
+}
+
+/** OpenAI's refusal of a value of the wrong JSON type, in its words and with its code. */
+export function invalidType(param: string, expected: string, v: unknown): GatewayError {
+  return new GatewayError({ kind: 'invalid_request', message: `Invalid type for '${param}': expected ${expected}, but got ${typeOf(v)} instead.`, param, code: 'invalid_type' });
+}
+
+/** OpenAI's list of choices: `'a', 'b', and 'c'` (or `or`). */
+export function listed(values: readonly string[], conjunction: 'and' | 'or'): string {
+  if (values.length === 1) return `'${values[0] ?? ''}'`;
+  const quoted = values.map((v) => `'${v}'`);
+  return `${quoted.slice(0, -1).join(', ')}, ${conjunction} ${quoted.at(-1) ?? ''}`;
+}
+
+/**
+ * A value that is null, absent or one of `values`; anything else refused as OpenAI refuses a value outside
+ * its enum: `invalid_value` naming the supported ones, or `invalid_type` for a value that is no string.
+ */
+export function oneOf(v: unknown, param: string, values: readonly string[]): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string' && values.includes(v)) return v;
+  if (typeof v !== 'string') throw invalidType(param, `one of ${listed(values, 'or')}`, v);
+  throw new GatewayError({ kind: 'invalid_request', message: `Invalid value: '${echoed(v)}'. Supported values are: ${listed(values, 'and')}.`, param, code: 'invalid_value' });
+}
+
+/** OpenAI's refusal of a request without a parameter it requires, in its words and with its code. */
+export function missingParameter(param: string): GatewayError {
+  return new GatewayError({ kind: 'invalid_request', message: `Missing required parameter: '${param}'.`, param, code: 'missing_required_parameter' });
+}
+
+/**
+ * An optional number of the API's schema, checked as OpenAI checks it: the wrong type is its
+ * `invalid_type` (a decimal where an integer is asked included), a value out of range its
+ * `decimal_above_max_value` / `decimal_below_min_value` (`integer_…` for an integer parameter), in its
+ * words: `Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 5 instead.`
+ */
 export function optionalNumber(obj: Record<string, unknown>, key: string, min: number, max: number, integer = false): number | undefined {
   const v = optional(obj, key);
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
-    throw bad(key, `'${key}' must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}.`);
-  }
+  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) throw invalidType(key, integer ? 'an integer' : 'a decimal', v);
+  const kind = integer ? 'integer' : 'decimal';
+  if (v > max) throw outOfRange(key, `${kind}_above_max_value`, `${kind} above maximum value. Expected a value <= ${max}`, v);
+  if (v < min) throw outOfRange(key, `${kind}_below_min_value`, `${kind} below minimum value. Expected a value >= ${min}`, v);
   return v;
+}
+
+function outOfRange(param: string, code: string, expected: string, v: number): GatewayError {
+  return new GatewayError({ kind: 'invalid_request', message: `Invalid '${param}': ${expected}, but got ${v} instead.`, param, code });
 }
 
 export function optionalString(obj: Record<string, unknown>, key: string, param = key): string | undefined {
   const v = optional(obj, key);
-  if (v !== undefined && typeof v !== 'string') throw bad(param, `'${param}' must be a string.`);
+  if (v !== undefined && typeof v !== 'string') throw invalidType(param, 'a string', v);
   return v;
 }
 
 export function optionalBoolean(obj: Record<string, unknown>, key: string, param = key): boolean | undefined {
   const v = optional(obj, key);
-  if (v !== undefined && typeof v !== 'boolean') throw bad(param, `'${param}' must be a boolean.`);
+  if (v !== undefined && typeof v !== 'boolean') throw invalidType(param, 'a boolean', v);
   return v;
 }
 

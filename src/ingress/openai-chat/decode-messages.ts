@@ -14,7 +14,7 @@ import type {
 } from '../../core/types.js';
 import { isObject } from '../../core/json.js';
 import { isFetchableUrl, parseDataUrl } from '../../core/media.js';
-import { bad, emptyArray, optional, optionalString } from './check.js';
+import { bad, emptyArray, missingParameter, oneOf, optional, optionalString } from './check.js';
 
 /*
  * OpenAI chat messages to canonical ones, checked as they are read. `developer` is a system message;
@@ -24,15 +24,16 @@ import { bad, emptyArray, optional, optionalString } from './check.js';
  * a system message to its reasoning models as a developer one.
  */
 
-const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
+/** The roles the door takes, in the order OpenAI lists its own (its deprecated `function` role is not carried). */
+const ROLES: readonly string[] = ['system', 'assistant', 'user', 'tool', 'developer'];
 const DETAILS = new Set(['auto', 'low', 'high']);
 
 /** One message of `messages`, at index `i`. */
 export function decodeMessage(m: unknown, i: number): Message {
   const param = `messages[${i}]`;
   if (!isObject(m)) throw bad(param, `'${param}' must be an object.`);
-  const role = m.role;
-  if (typeof role !== 'string' || !ROLES.has(role)) throw bad(`${param}.role`, `'${param}.role' must be one of system, developer, user, assistant, tool.`);
+  const role = oneOf(m.role, `${param}.role`, ROLES);
+  if (role === undefined) throw missingParameter(`${param}.role`);
   const name = optionalString(m, 'name', `${param}.name`);
   switch (role) {
     case 'assistant':

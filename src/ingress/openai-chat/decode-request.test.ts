@@ -51,6 +51,26 @@ describe('chat request validation', () => {
     expect(refusalOf({ messages: [] })).toMatchObject({ param: 'messages', code: 'empty_array', message: "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead." });
   });
 
+  // The body OpenAI answers each with (its code, not null; its param; its words), as the client reads it.
+  it.each([
+    ['no messages', { messages: undefined }, { param: 'messages', code: 'missing_required_parameter', message: "Missing required parameter: 'messages'." }],
+    ['messages not a list', { messages: 'hi' }, { param: 'messages', code: 'invalid_type', message: "Invalid type for 'messages': expected an array of objects, but got a string instead." }],
+    ['temperature 5', { temperature: 5 }, { param: 'temperature', code: 'decimal_above_max_value', message: "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 5 instead." }],
+    ['temperature -1', { temperature: -1 }, { param: 'temperature', code: 'decimal_below_min_value', message: "Invalid 'temperature': decimal below minimum value. Expected a value >= 0, but got -1 instead." }],
+    ['top_p 1.5', { top_p: 1.5 }, { param: 'top_p', code: 'decimal_above_max_value', message: "Invalid 'top_p': decimal above maximum value. Expected a value <= 1, but got 1.5 instead." }],
+    ['max_tokens 0', { max_tokens: 0 }, { param: 'max_tokens', code: 'integer_below_min_value', message: "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, but got 0 instead." }],
+    ['max_completion_tokens above 1e7', { max_completion_tokens: 20_000_000 }, { param: 'max_completion_tokens', code: 'integer_above_max_value', message: "Invalid 'max_completion_tokens': integer above maximum value. Expected a value <= 10000000, but got 20000000 instead." }],
+    ['max_tokens 1.5', { max_tokens: 1.5 }, { param: 'max_tokens', code: 'invalid_type', message: "Invalid type for 'max_tokens': expected an integer, but got a decimal instead." }],
+    ['temperature as a string', { temperature: '1' }, { param: 'temperature', code: 'invalid_type', message: "Invalid type for 'temperature': expected a decimal, but got a string instead." }],
+    ['a role OpenAI has not', { messages: [{ role: 'robot', content: 'x' }] }, { param: 'messages[0].role', code: 'invalid_value', message: "Invalid value: 'robot'. Supported values are: 'system', 'assistant', 'user', 'tool', and 'developer'." }],
+    ['no role', { messages: [{ content: 'x' }] }, { param: 'messages[0].role', code: 'missing_required_parameter', message: "Missing required parameter: 'messages[0].role'." }],
+    ['n: 2', { n: 2 }, { param: 'n', code: 'unsupported_parameter', message: "Unsupported parameter: 'n' other than 1 is not supported by this gateway." }],
+    ['n: 0', { n: 0 }, { param: 'n', code: 'integer_below_min_value', message: "Invalid 'n': integer below minimum value. Expected a value >= 1, but got 0 instead." }],
+    ['stream as a string', { stream: 'yes' }, { param: 'stream', code: 'invalid_type', message: "Invalid type for 'stream': expected a boolean, but got a string instead." }],
+  ])('refuses %s with the code OpenAI sets', (_, body, expected) => {
+    expect(bodyRefusal(() => decode(body))).toEqual({ type: 'invalid_request_error', ...expected });
+  });
+
   it('refuses a tool_choice that is not none, auto, required or a function object, naming tool_choice', () => {
     expect(paramOf({ tools: [TOOL], tool_choice: 'always' })).toBe('tool_choice');
     expect(paramOf({ tools: [TOOL], tool_choice: 7 })).toBe('tool_choice');
@@ -84,14 +104,14 @@ describe('chat request validation', () => {
   });
 
   it('checks the numbers against their ranges, with the message OpenAI gives', () => {
-    expect(refusalOf({ temperature: 3 }).message).toBe("'temperature' must be a number between 0 and 2.");
-    expect(refusalOf({ max_tokens: 1.5 }).message).toBe("'max_tokens' must be an integer between 1 and 10000000.");
+    expect(refusalOf({ temperature: 3 }).message).toBe("Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 3 instead.");
+    expect(refusalOf({ max_tokens: 1.5 }).message).toBe("Invalid type for 'max_tokens': expected an integer, but got a decimal instead.");
     expect(paramOf({ top_p: -0.1 })).toBe('top_p');
     expect(paramOf({ max_completion_tokens: 0 })).toBe('max_completion_tokens');
     expect(paramOf({ presence_penalty: '1' })).toBe('presence_penalty');
     expect(paramOf({ frequency_penalty: 2.5 })).toBe('frequency_penalty');
     expect(paramOf({ seed: 0.5 })).toBe('seed');
-    expect(refusalOf({ n: 2 }).message).toBe("Only 'n': 1 is supported.");
+    expect(refusalOf({ n: 2 }).code).toBe('unsupported_parameter');
     expect(paramOf({ stop: ['a', 'b', 'c', 'd', 'e'] })).toBe('stop');
   });
 
@@ -112,7 +132,7 @@ describe('chat request validation', () => {
 
   it('checks every message: role, content by role, tool calls and tool call ids', () => {
     expect(paramOf({ messages: ['hi'] })).toBe('messages[0]');
-    expect(refusalOf({ messages: [{ role: 'function', content: 'x' }] }).message).toBe("'messages[0].role' must be one of system, developer, user, assistant, tool.");
+    expect(refusalOf({ messages: [{ role: 'function', content: 'x' }] }).message).toBe("Invalid value: 'function'. Supported values are: 'system', 'assistant', 'user', 'tool', and 'developer'.");
     expect(paramOf({ messages: [{ role: 'user', content: 3 }] })).toBe('messages[0].content');
     expect(paramOf({ messages: [{ role: 'user', content: [{ type: 'text', text: 1 }] }] })).toBe('messages[0].content[0].text');
     expect(refusalOf({ messages: [{ role: 'user', content: [{ type: 'input_audio' }] }] }).message).toBe("'messages[0].content[0].type' must be 'text', 'image_url' or 'file'.");

@@ -1,7 +1,8 @@
+import { GatewayError } from '../../core/errors.js';
 import { unmappedFields } from '../../core/fields.js';
 import type { ChatRequest, JsonObject, Message, ResponseFormat, ToolChoice, ToolDefinition } from '../../core/types.js';
 import { isObject } from '../../core/json.js';
-import { bad, checkName, emptyArray, notAnObject, unknownMember, optional, optionalBoolean, optionalNumber, optionalString, reasoningEffortOf } from './check.js';
+import { bad, checkName, emptyArray, invalidType, missingParameter, notAnObject, unknownMember, optional, optionalBoolean, optionalNumber, optionalString, reasoningEffortOf } from './check.js';
 import { decodeMessage } from './decode-messages.js';
 import { CHAT_FIELDS } from './fields.js';
 import { checkToolMessages } from './tool-messages.js';
@@ -25,8 +26,9 @@ export interface DecodedChatCompletion {
 export function decodeChatCompletionRequest(body: unknown): DecodedChatCompletion {
   if (!isObject(body)) throw notAnObject();
   if (typeof body.model !== 'string' || body.model === '') throw bad('model', "'model' is required and must be a string.");
-  const raw = body.messages;
-  if (!Array.isArray(raw)) throw bad('messages', "'messages' must be a non-empty array.");
+  const raw = optional(body, 'messages');
+  if (raw === undefined) throw missingParameter('messages');
+  if (!Array.isArray(raw)) throw invalidType('messages', 'an array of objects', raw);
   if (raw.length === 0) throw emptyArray('messages');
   const messages = new Array<Message>(raw.length);
   for (let i = 0; i < raw.length; i++) messages[i] = decodeMessage(raw[i], i);
@@ -70,8 +72,10 @@ function decodeSettings(body: Record<string, unknown>, request: ChatRequest): vo
   if (frequency !== undefined) request.frequencyPenalty = frequency;
   const seed = optionalNumber(body, 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, true);
   if (seed !== undefined) request.seed = seed;
-  const n = optional(body, 'n');
-  if (n !== undefined && n !== 1) throw bad('n', "Only 'n': 1 is supported.");
+  // One choice only: more is a real parameter of the API the gateway does not carry, refused as the other
+  // such fields are (`unsupported_parameter`, core/fields.ts), after OpenAI's own checks of the value.
+  const n = optionalNumber(body, 'n', 1, 128, true);
+  if (n !== undefined && n !== 1) throw new GatewayError({ kind: 'invalid_request', message: "Unsupported parameter: 'n' other than 1 is not supported by this gateway.", param: 'n', code: 'unsupported_parameter' });
   const stop = optional(body, 'stop');
   if (stop !== undefined) request.stopSequences = decodeStop(stop);
 }

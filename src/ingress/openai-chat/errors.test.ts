@@ -11,6 +11,12 @@ describe("OpenAI's error body", () => {
     expect(openAIErrorBody(new GatewayError({ kind: 'budget_exceeded', message: 'x' })).error.type).toBe('insufficient_quota');
   });
 
+  it("answers a missing or wrong key as api.openai.com does: type invalid_request_error, code invalid_api_key (OpenAI has no authentication_error type)", () => {
+    const e = new GatewayError({ kind: 'unauthenticated', code: 'invalid_api_key', message: 'A valid API key is required.' });
+    expect(openAIErrorBody(e)).toEqual({ error: { message: 'A valid API key is required.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
+    expect(openAIErrorBody(new GatewayError({ kind: 'unauthenticated', message: 'x' })).error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_api_key' });
+  });
+
   it("sends OpenAI's code for each kind, never the kind's own name where OpenAI has another", () => {
     const code = (init: Omit<ConstructorParameters<typeof GatewayError>[0], 'message'>): string | null => openAIErrorBody(new GatewayError({ ...init, message: 'x' })).error.code;
     expect(code({ kind: 'context_window_exceeded' })).toBe('context_length_exceeded');

@@ -1,6 +1,12 @@
 import type { ErrorKind, GatewayError } from '../../core/errors.js';
 
-/** The `type` of OpenAI's error body for each kind of the taxonomy. */
+/**
+ * The `type` of OpenAI's error body for each kind of the taxonomy. A missing or wrong key is OpenAI's
+ * `invalid_request_error` with code `invalid_api_key` (what api.openai.com sends with its 401, "Incorrect
+ * API key provided"; it has no `authentication_error` type, which is Anthropic's). The rest keep what they
+ * were where OpenAI's own type is not known for certain: its 429s name the limit (`requests`, `tokens`),
+ * which a kind does not tell, and it documents no type for a gateway's refusals.
+ */
 const OPENAI_ERROR_TYPES: Readonly<Record<ErrorKind, string>> = {
   rate_limited: 'rate_limit_error',
   overloaded: 'server_error',
@@ -14,7 +20,7 @@ const OPENAI_ERROR_TYPES: Readonly<Record<ErrorKind, string>> = {
   invalid_request: 'invalid_request_error',
   authentication: 'server_error',
   permission: 'server_error',
-  unauthenticated: 'authentication_error',
+  unauthenticated: 'invalid_request_error',
   forbidden: 'permission_error',
   not_found: 'invalid_request_error',
   budget_exceeded: 'insufficient_quota',

@@ -10,6 +10,7 @@ import { SseStream } from '../../http/sse.js';
 import { takeBodyHints } from '../body-hints.js';
 import { asStreamHeaders, requestOptions, servedHeaders } from '../gateway-headers.js';
 import { answerCost, wantsExtensions } from '../extras.js';
+import { anthropicModel, anthropicModels, asksAnthropic } from '../anthropic-messages/models.js';
 import { decodeEmbeddingRequest } from './decode-embeddings.js';
 import { decodeChatCompletionRequest } from './decode-request.js';
 import { CHAT_API_UNMAPPED_FIELDS } from './fields.js';
@@ -63,8 +64,9 @@ async function embeddings(ctx: RouteContext): Promise<HttpResponse> {
   return jsonResponse(200, encodeEmbeddingResponse(response, request.model, encodingFormat), headers);
 }
 
-/** The model names the calling key may use. */
+/** The model names the calling key may use; in Anthropic's shape for Anthropic's clients (`anthropic-version`). */
 async function models(ctx: RouteContext): Promise<HttpResponse> {
+  if (asksAnthropic(ctx)) return anthropicModels(ctx);
   return jsonResponse(200, {
     object: 'list',
     data: ctx.caller.access.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchyard' })),
@@ -73,9 +75,10 @@ async function models(ctx: RouteContext): Promise<HttpResponse> {
 
 /**
  * One model the calling key may use (the SDK's `models.retrieve`); any other name is the 404 a chat
- * request naming it gets. `{model+}`: a name may hold a `/` (`meta-llama/Llama-3.1-8B`).
+ * request naming it gets; Anthropic's `ModelInfo` and 404 for Anthropic's clients. `{model+}`: a name may hold a `/` (`meta-llama/Llama-3.1-8B`).
  */
 async function model(ctx: RouteContext): Promise<HttpResponse> {
+  if (asksAnthropic(ctx)) return anthropicModel(ctx);
   const id = ctx.params.model ?? '';
   if (!ctx.caller.access.models.includes(id)) {
     throw new GatewayError({ kind: 'not_found', message: `The model '${echoed(id, 64)}' does not exist. Ask GET /v1/models for the available names.`, param: 'model', code: 'model_not_found' });

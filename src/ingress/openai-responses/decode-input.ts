@@ -2,6 +2,7 @@ import { echoed, isObject } from '../../core/json.js';
 import { isFetchableUrl } from '../../core/media.js';
 import type { AssistantMessage, AssistantPart, ImagePart, Message, TextPart, ToolResultContent, UserPart } from '../../core/types.js';
 import { dataUrlSource, mediaSource } from './media.js';
+import { missingParameter, oneOf } from '../openai-chat/check.js';
 import { bad, checkMembers } from './members.js';
 import { reasoningPart } from './reasoning.js';
 
@@ -139,6 +140,9 @@ function partOrigins(content: unknown, path: string): PartOrigin[] {
   });
 }
 
+/** A message item's roles, as the SDK's `EasyInputMessage` lists them. */
+const MESSAGE_ROLES = ['user', 'assistant', 'system', 'developer'] as const;
+
 /**
  * Builds messages item by item; an open assistant turn collects what belongs to it until another item
  * ends it. Traced, it also records where each message and part came from, index for index, so an error
@@ -156,10 +160,8 @@ class Conversation {
   }
 
   message(item: Record<string, unknown>, p: string): void {
-    const role = item.role;
-    if (role !== 'user' && role !== 'assistant' && role !== 'system' && role !== 'developer') {
-      throw bad(`${p}.role`, `'${p}.role' must be one of user, assistant, system, developer.`);
-    }
+    const role = oneOf(item.role, `${p}.role`, MESSAGE_ROLES) as (typeof MESSAGE_ROLES)[number] | undefined;
+    if (role === undefined) throw missingParameter(`${p}.role`);
     const parts = content(item.content, `${p}.content`, role);
     const origin = this.origins && { whole: p, content: `${p}.content`, parts: partOrigins(item.content, `${p}.content`) };
     if (role === 'user') this.push({ role, content: parts }, origin);

@@ -27,6 +27,25 @@ describe('decoding a Responses request', () => {
     }
   });
 
+  // As the API answers each: its code (never null), its param, its words.
+  it.each([
+    ['temperature 5', { temperature: 5 }, { param: 'temperature', code: 'decimal_above_max_value', message: "Invalid 'temperature': decimal above maximum value. Expected a value <= 2, but got 5 instead." }],
+    ['temperature -0.5', { temperature: -0.5 }, { param: 'temperature', code: 'decimal_below_min_value', message: "Invalid 'temperature': decimal below minimum value. Expected a value >= 0, but got -0.5 instead." }],
+    ['temperature as a string', { temperature: 'hot' }, { param: 'temperature', code: 'invalid_type', message: "Invalid type for 'temperature': expected a decimal, but got a string instead." }],
+    ['max_output_tokens 5', { max_output_tokens: 5 }, { param: 'max_output_tokens', code: 'integer_below_min_value', message: "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got 5 instead." }],
+    ['a role the API has not', { input: [{ role: 'robot', content: 'x' }] }, { param: 'input[0].role', code: 'invalid_value', message: "Invalid value: 'robot'. Supported values are: 'user', 'assistant', 'system', and 'developer'." }],
+    ['a role that is no string', { input: [{ type: 'message', role: 7, content: 'x' }] }, { param: 'input[0].role', code: 'invalid_type', message: "Invalid type for 'input[0].role': expected one of 'user', 'assistant', 'system', or 'developer', but got an integer instead." }],
+    ['a message without a role', { input: [{ type: 'message', content: 'x' }] }, { param: 'input[0].role', code: 'missing_required_parameter', message: "Missing required parameter: 'input[0].role'." }],
+  ])('refuses %s with the code OpenAI sets', (_, body, expected) => {
+    let told: unknown;
+    try {
+      decodeResponsesRequest({ model: 'm', input: 'hi', ...body });
+    } catch (err) {
+      told = GatewayError.isInstance(err) ? openAIErrorBody(err).error : err;
+    }
+    expect(told).toEqual({ type: 'invalid_request_error', ...expected });
+  });
+
   it('maps input items to canonical turns: function calls join the assistant turn before them, outputs become tool messages', () => {
     const req = decodeResponsesRequest({
       model: 'm',

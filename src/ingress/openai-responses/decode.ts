@@ -1,6 +1,6 @@
 import type { ChatRequest, JsonObject, Message, ReasoningRequest, ResponseFormat, SystemMessage, ToolChoice, ToolDefinition } from '../../core/types.js';
 import { echoed, isObject } from '../../core/json.js';
-import { notAnObject, reasoningEffortOf } from '../openai-chat/check.js';
+import { notAnObject, optionalNumber, reasoningEffortOf } from '../openai-chat/check.js';
 import { decodeInput } from './decode-input.js';
 import { bad, checkMembers, oneOf, unknownParameter } from './members.js';
 import { checkReasoningOptions, checkTextOptions } from './options.js';
@@ -87,15 +87,6 @@ const MAPPED = new Set(['model', 'input', 'instructions', 'tools', 'tool_choice'
 const OPENAI_LIMIT_FIELD = { openai: { max_tokens_field: 'max_completion_tokens' } } as const;
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
-
-function num(body: Record<string, unknown>, key: string, min: number, max: number, integer = false): number | undefined {
-  const v = body[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
-    throw bad(key, `'${key}' must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}.`);
-  }
-  return v;
-}
 
 function optBool(body: Record<string, unknown>, key: string): boolean | undefined {
   const v = body[key];
@@ -226,14 +217,14 @@ export function decodeResponsesRequest(body: unknown): ResponsesRequest {
   if (parallel !== undefined) chat.parallelToolCalls = parallel;
   const format = body.text === undefined || body.text === null ? undefined : decodeFormat(body.text);
   if (format && format.type !== 'text') chat.responseFormat = format;
-  const maxOutput = num(body, 'max_output_tokens', 16, 10_000_000, true);
+  const maxOutput = optionalNumber(body, 'max_output_tokens', 16, 10_000_000, true);
   if (maxOutput !== undefined) {
     chat.maxOutputTokens = maxOutput;
     chat.providerOptions = OPENAI_LIMIT_FIELD;
   }
-  const temperature = num(body, 'temperature', 0, 2);
+  const temperature = optionalNumber(body, 'temperature', 0, 2);
   if (temperature !== undefined) chat.temperature = temperature;
-  const topP = num(body, 'top_p', 0, 1);
+  const topP = optionalNumber(body, 'top_p', 0, 1);
   if (topP !== undefined) chat.topP = topP;
   if (typeof body.user === 'string') chat.user = body.user;
   else if (body.user !== undefined && body.user !== null) throw bad('user', "'user' must be a string.");

@@ -137,11 +137,44 @@ describe('Responses stream events', () => {
     const done = events.filter((x) => x.type === 'response.output_item.done').map((x) => x.item);
     expect(done).toEqual([
       { id: 'rs_abc01', type: 'reasoning', summary: [{ type: 'summary_text', text: 'One.' }], encrypted_content: sealReasoning({ type: 'reasoning', text: '', signature: 'sig-1', provider: 'anthropic' }) },
-      { id: 'rs_abc02', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Two.' }] },
+      // Reasoning no signature sealed carries its text as its encrypted content: always a string when asked for.
+      { id: 'rs_abc02', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Two.' }], encrypted_content: sealReasoning({ type: 'reasoning', text: 'Two.' }) },
       { id: 'rs_abc03', type: 'reasoning', summary: [], encrypted_content: 'swy1.hidden' },
       { id: 'msg_abc04', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Hi', annotations: [], logprobs: [] }] },
     ]);
     expect(events.filter((x) => x.output_index === 2).map((x) => x.type)).toEqual(['response.output_item.added', 'response.output_item.done']);
+  });
+
+  describe('reasoning that no upstream signed (an OpenAI-compatible server\'s reasoning_content)', () => {
+    const unsigned: ChatResponse['content'] = [{ type: 'reasoning', text: 'Think it over.', provider: 'openai-compatible' }, { type: 'text', text: 'Hi' }];
+
+    function streamed(shown: ReasoningShown): unknown[] {
+      const e = new ResponseEvents(frame, new ResponseIds('abc'), shown);
+      e.start();
+      e.reasoning('Think ', 'openai-compatible');
+      e.reasoning('it over.', 'openai-compatible');
+      e.text('Hi');
+      const done = e.finish('stop', null) as { output: unknown[] };
+      return done.output;
+    }
+
+    it('carries a string encrypted_content when include asks for it, never none or null, in a stream as in a whole answer', () => {
+      for (const shown of [SHOWN_ALL, { encrypted: true, summaries: false }]) {
+        const whole = outputItems(answer(unsigned), new ResponseIds('abc'), shown);
+        expect(whole[0]).toMatchObject({ type: 'reasoning', encrypted_content: expect.stringMatching(/^swy1\./) });
+        expect(streamed(shown)).toEqual(whole);
+      }
+      // Without include, no item carries it (include adds a field, never an item).
+      expect(outputItems(answer(unsigned), new ResponseIds('abc'), SUMMARIES)[0]).toEqual({ id: 'rs_abc01', type: 'reasoning', summary: [{ type: 'summary_text', text: 'Think it over.' }] });
+      expect(streamed(SUMMARIES)[0]).not.toHaveProperty('encrypted_content');
+    });
+
+    it('brings the reasoning back when the item is handed back statelessly without its summary, as the API\'s encrypted content does', () => {
+      const items = outputItems(answer(unsigned), new ResponseIds('abc'), { encrypted: true, summaries: false });
+      expect(items[0]).toMatchObject({ summary: [] });
+      const again = decodeResponsesRequest({ model: 'm', input: [{ role: 'user', content: 'x' }, ...items] });
+      expect(again.input[1]).toEqual({ role: 'assistant', content: [{ type: 'reasoning', text: 'Think it over.', provider: 'openai-compatible' }, { type: 'text', text: 'Hi' }] });
+    });
   });
 
   describe('a signature of the answer (Gemini signs its text or its first call)', () => {
@@ -181,8 +214,8 @@ describe('Responses stream events', () => {
       const again = decodeResponsesRequest({ model: 'm', input: [{ role: 'user', content: 'x' }, ...items] });
       expect(again.input[1]).toEqual({
         role: 'assistant',
-        // The thought had no signature to seal, so only its text comes back.
-        content: [{ type: 'reasoning', text: 'Plan.' }, { type: 'reasoning', text: '', signature: 'gsig', provider: 'google' }, { type: 'text', text: 'Hello world.' }],
+        // The thought had no signature: its text comes back sealed with whose it is, as a stored conversation keeps it.
+        content: [{ type: 'reasoning', text: 'Plan.', provider: 'google' }, { type: 'reasoning', text: '', signature: 'gsig', provider: 'google' }, { type: 'text', text: 'Hello world.' }],
       });
     });
 

@@ -11,7 +11,7 @@ type PartKind = 'output_text' | 'refusal';
  */
 type Open =
   | { kind: 'message'; index: number; item: MessageItem; part: PartKind; contentIndex: number; text: string }
-  | { kind: 'reasoning'; index: number; item: ReasoningItem; text: string; sealed: boolean }
+  | { kind: 'reasoning'; index: number; item: ReasoningItem; text: string; sealed: boolean; provider: string | undefined }
   | { kind: 'call'; index: number; item: FunctionCallItem; callIndex: number };
 
 /** What a request that asks for nothing sees of reasoning, as on the API: no encrypted content, no summaries. */
@@ -65,11 +65,15 @@ export class ResponseEvents {
     this.emit('response.refusal.delta', { item_id: o.item.id, output_index: o.index, content_index: o.contentIndex, delta });
   }
 
-  /** Reasoning text: a summary delta of the open reasoning item (when summaries are shown), or of a new one once the open one is sealed. */
-  reasoning(delta: string): void {
+  /**
+   * Reasoning text: a summary delta of the open reasoning item (when summaries are shown), or of a new one
+   * once the open one is sealed. `provider`: whose reasoning it is, sealed with text no signature follows.
+   */
+  reasoning(delta: string, provider?: string): void {
     this.placeSignatures();
     const o = this.open?.kind === 'reasoning' && !this.open.sealed ? this.open : this.openReasoning();
     o.text += delta;
+    o.provider ??= provider;
     if (this.shown.summaries) this.emit('response.reasoning_summary_text.delta', { item_id: o.item.id, output_index: o.index, summary_index: 0, delta });
   }
 
@@ -148,8 +152,10 @@ export class ResponseEvents {
     if (o?.kind === 'message') {
       o.item.content.push(contentPart(o));
       o.item.status = 'incomplete';
-    } else if (o?.kind === 'reasoning') o.item.summary = o.text === '' || !this.shown.summaries ? [] : [{ type: 'summary_text', text: o.text }];
-    else if (o) o.item.status = 'incomplete';
+    } else if (o?.kind === 'reasoning') {
+      o.item.summary = o.text === '' || !this.shown.summaries ? [] : [{ type: 'summary_text', text: o.text }];
+      this.sealUnsigned(o);
+    } else if (o) o.item.status = 'incomplete';
     const response = responseObject(this.frame, { status: 'failed', incomplete_details: null, error: failure }, this.output, null);
     this.emit('response.failed', { response });
     return response;
@@ -168,6 +174,16 @@ export class ResponseEvents {
     this.close('completed');
     for (const part of this.unplaced) this.wholeReasoningItem(this.sealed(part, false));
     this.unplaced.length = 0;
+  }
+
+  /**
+   * Reasoning that no signature sealed (an upstream that signs none) ends with its text as its encrypted
+   * content when the client asked for it, as the whole answer's item carries it (`outputItems`).
+   */
+  private sealUnsigned(o: Extract<Open, { kind: 'reasoning' }>): void {
+    if (o.sealed || !this.shown.encrypted) return;
+    const encrypted = sealReasoning({ type: 'reasoning', text: o.text, provider: o.provider });
+    if (encrypted !== undefined) o.item.encrypted_content = encrypted;
   }
 
   /** A signature-only part's encrypted content, when the client asked for it. */
@@ -220,7 +236,7 @@ export class ResponseEvents {
   private openReasoning(): Extract<Open, { kind: 'reasoning' }> {
     this.close('completed');
     const item: ReasoningItem = { id: this.ids.next('rs'), type: 'reasoning', summary: [] };
-    const o = { kind: 'reasoning' as const, index: this.output.length, item, text: '', sealed: false };
+    const o = { kind: 'reasoning' as const, index: this.output.length, item, text: '', sealed: false, provider: undefined as string | undefined };
     this.open = o;
     this.output.push(item);
     this.emit('response.output_item.added', { output_index: o.index, item: { ...item, summary: [] } });
@@ -246,6 +262,7 @@ export class ResponseEvents {
       o.item.status = status;
     } else if (o.kind === 'reasoning') {
       if (this.shown.summaries) this.endSummary(o);
+      this.sealUnsigned(o);
     } else {
       this.emit('response.function_call_arguments.done', { item_id: id, output_index: o.index, name: o.item.name, arguments: o.item.arguments });
       o.item.status = status;

@@ -1,5 +1,6 @@
 import { GatewayError } from '../../core/errors.js';
-import { echoed, isObject } from '../../core/json.js';
+import { isObject } from '../../core/json.js';
+import { invalidType, oneOf } from '../openai-chat/check.js';
 
 /*
  * The members of every object a Responses request holds, as the official SDK's request types declare
@@ -64,30 +65,7 @@ const KINDS: ReadonlyMap<string, ReadonlyMap<string, Rule>> = new Map([
   ['text.format:json_schema', kind({ type: 'read', name: 'read', schema: 'read', strict: 'read', description: 'read' })],
 ]);
 
-/** OpenAI's list of choices: `'a', 'b', and 'c'` (or `or`). */
-export function listed(values: readonly string[], conjunction: 'and' | 'or'): string {
-  if (values.length === 1) return `'${values[0] ?? ''}'`;
-  const quoted = values.map((v) => `'${v}'`);
-  return `${quoted.slice(0, -1).join(', ')}, ${conjunction} ${quoted.at(-1) ?? ''}`;
-}
-
-/** A JSON value's type as OpenAI's type errors name it. */
-export function typeOf(v: unknown): string {
-  if (typeof v === 'string') return 'a string';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'an integer' : 'a decimal';
-  if (typeof v === 'boolean') return 'a boolean';
-  return Array.isArray(v) ? 'an array' : 'an object';
-}
-
-const invalidType = (at: string, expected: string, v: unknown): GatewayError => bad(at, `Invalid type for '${at}': expected ${expected}, but got ${typeOf(v)} instead.`, 'invalid_type');
-
-/** A value that is null, absent or one of `values`; anything else refused in OpenAI's words. */
-export function oneOf(v: unknown, at: string, values: readonly string[]): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string' && values.includes(v)) return v;
-  if (typeof v !== 'string') throw invalidType(at, `one of ${listed(values, 'or')}`, v);
-  throw bad(at, `Invalid value: '${echoed(v)}'. Supported values are: ${listed(values, 'and')}.`, 'invalid_value');
-}
+export { oneOf };
 
 const TYPES = { string: 'a string', boolean: 'a boolean', array: 'an array', object: 'an object' } as const;
 

@@ -22,17 +22,22 @@ interface Sealed {
 }
 
 /**
- * The `encrypted_content` of a reasoning part; undefined when it has nothing to seal (no signature).
- * `ofMessageBefore` marks a signature-only part written after the message it signs. `withText` seals the
- * reasoning text too, for an item whose summary is empty: a signature handed back without the text it
- * signs would be refused upstream, as the API's own encrypted content carries the reasoning.
+ * The `encrypted_content` of a reasoning part; undefined only when there is nothing to seal (neither
+ * text nor a signature: no item at all). `ofMessageBefore` marks a signature-only part written after the
+ * message it signs. `withText` seals the reasoning text too, for an item whose summary is empty: a
+ * signature handed back without the text it signs would be refused upstream, as the API's own encrypted
+ * content carries the reasoning. Reasoning no upstream signed (an OpenAI-compatible server's
+ * `reasoning_content`) is sealed as its text alone: the API always sends a string for
+ * `include: ["reasoning.encrypted_content"]` (its reasoning is always encrypted, never null), and the
+ * text is what that string must bring back for the next turn to carry the reasoning.
  */
 export function sealReasoning(part: ReasoningPart | RedactedReasoningPart, ofMessageBefore = false, withText = false): string | undefined {
   const sealed: Sealed = part.type === 'reasoning' ? { s: part.signature } : { r: part.data };
-  if (sealed.s === undefined && sealed.r === undefined) return undefined;
+  const text = part.type === 'reasoning' ? part.text : '';
+  if (sealed.s === undefined && sealed.r === undefined && text === '') return undefined;
   if (part.provider !== undefined) sealed.p = part.provider;
   if (ofMessageBefore) sealed.b = 1;
-  if (withText && part.type === 'reasoning' && part.text !== '') sealed.t = part.text;
+  if (text !== '' && (withText || sealed.s === undefined)) sealed.t = text;
   return PREFIX + Buffer.from(JSON.stringify(sealed)).toString('base64url');
 }
 

@@ -99,7 +99,7 @@ export class ResponsesStreamEncoder implements StreamEncoder<StreamPart> {
         this.events.text(part.delta);
         break;
       case 'reasoning':
-        if (part.delta !== '') this.events.reasoning(part.delta);
+        if (part.delta !== '') this.events.reasoning(part.delta, part.provider);
         if (part.signature !== undefined) this.events.signature(part.signature, part.provider);
         break;
       case 'redacted-reasoning':

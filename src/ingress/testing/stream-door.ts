@@ -79,7 +79,8 @@ export async function startStreamDoor(project: string): Promise<StreamDoor> {
       const res = await request(`${server.url}${path}`, {
         method: 'POST',
         body: JSON.stringify(body),
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${STREAM_KEY}`, 'x-api-key': STREAM_KEY },
+        // The Messages API refuses a request without its version header; the OpenAI doors read none.
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${STREAM_KEY}`, 'x-api-key': STREAM_KEY, ...(path.startsWith('/v1/messages') ? { 'anthropic-version': '2023-06-01' } : {}) },
       });
       return { status: res.statusCode, events: parseSse(await res.body.text()) };
     },
