@@ -21,6 +21,12 @@ export interface Provider {
    * refuse a prefill, Claude 4.6 on), vLLM's `continue_final_message`.
    */
   readonly prefill?: boolean;
+  /**
+   * False when the deployment never serves embeddings, as its config shows (a chat model, or an API with
+   * none): the router skips it for an embeddings request, so a group's embedding deployment answers and
+   * an earlier deployment's real failure is not reported as this refusal.
+   */
+  readonly embeds?: boolean;
   chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse>;
   /**
    * Opens a stream. The promise rejects on connection and HTTP status errors (before any content), so

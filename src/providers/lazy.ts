@@ -6,11 +6,11 @@ import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Mo
  * A provider whose implementation (and the cloud SDK behind it) is imported only when a config names
  * it: a function bundle that only calls Bedrock never loads Google's or Azure's SDKs. The import starts
  * at once, so by the first request it has usually finished; after that each call costs one check.
- * `prefill` and `counts` (the implementation has a `countTokens`) are known from the config, before
- * the implementation loads.
+ * What `known` says (`Provider.prefill`; `counts`: the implementation has a `countTokens`;
+ * `Provider.embeds`) is known from the config, before the implementation loads.
  */
-export function lazyProvider(type: string, load: () => Promise<Provider>, prefill = false, counts = false): Provider {
-  return new LazyProvider(type, load, prefill, counts);
+export function lazyProvider(type: string, load: () => Promise<Provider>, known: { prefill?: boolean; counts?: boolean; embeds?: boolean } = {}): Provider {
+  return new LazyProvider(type, load, known.prefill ?? false, known.counts ?? false, known.embeds ?? true);
 }
 
 class LazyProvider implements Provider {
@@ -24,6 +24,7 @@ class LazyProvider implements Provider {
     load: () => Promise<Provider>,
     readonly prefill: boolean,
     counts: boolean,
+    readonly embeds: boolean,
   ) {
     this.loading = load().then((p) => (this.loaded = p));
     // A failed import surfaces on the first call; until then it must not be an unhandled rejection.

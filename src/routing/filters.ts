@@ -55,7 +55,8 @@ export function chatCapabilities(req: ChatRequest, streaming: boolean): Capabili
 
 function hasCapabilities(d: Deployment, needed: readonly Capability[]): boolean {
   const declared = d.config.capabilities;
-  if (declared === undefined) return true;
+  // Undeclared, a deployment is taken to do everything but what its provider knows it never does.
+  if (declared === undefined) return !(d.provider.embeds === false && needed.includes('embeddings'));
   for (const c of needed) if (!declared.includes(c)) return false;
   return true;
 }

@@ -33,5 +33,10 @@ export const anthropic: ProviderFactory<AnthropicOptions> = {
   // final assistant message (prefill) unless it is one of the Claude models that refuse one, and it counts
   // tokens (count_tokens).
   create: (deployment, opts, deps) =>
-    lazyProvider('anthropic', async () => new (await import('./provider.js')).AnthropicProvider(deployment, opts, deps.logger), claudeTakesPrefill(deployment.model), true),
+    lazyProvider('anthropic', async () => new (await import('./provider.js')).AnthropicProvider(deployment, opts, deps.logger), {
+      prefill: claudeTakesPrefill(deployment.model),
+      counts: true,
+      // Anthropic's API has no embeddings.
+      embeds: false,
+    }),
 };

@@ -79,6 +79,8 @@ export const bedrock: ProviderFactory<BedrockOptions> = {
       const [{ BedrockProvider }, { credentialsFor }] = await Promise.all([import('./provider.js'), import('./credentials.js')]);
       return new BedrockProvider(deployment, opts, deployment.api_key ? undefined : credentialsFor(opts));
     };
-    return lazyProvider('bedrock', load, claude && claudeTakesPrefill(model), claude);
+    // Only Titan and Cohere embedding models (or a configured `embedding_family`) embed.
+    const embeds = opts.embedding_family !== undefined || embeddingFamily(model) !== undefined;
+    return lazyProvider('bedrock', load, { prefill: claude && claudeTakesPrefill(model), counts: claude, embeds });
   },
 };

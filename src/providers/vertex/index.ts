@@ -1,6 +1,6 @@
 import type { ProviderFactory } from '../registry.js';
 import { claudeTakesPrefill, messagesPassthroughProblem } from '../dialects/anthropic-messages/index.js';
-import { vertexOptions, type VertexOptions } from './options.js';
+import { isGeminiChatModel, vertexOptions, type VertexOptions } from './options.js';
 import { lazyProvider } from '../lazy.js';
 
 export type { VertexOptions } from './options.js';
@@ -33,5 +33,10 @@ export const vertex: ProviderFactory<VertexOptions> = {
   // reliably continue a final `model` turn. Both publishers count tokens for free (countTokens,
   // count-tokens:rawPredict).
   create: (deployment, opts) =>
-    lazyProvider('vertex', async () => new (await import('./provider.js')).VertexProvider(deployment, opts), opts.publisher === 'anthropic' && claudeTakesPrefill(deployment.model), true),
+    lazyProvider('vertex', async () => new (await import('./provider.js')).VertexProvider(deployment, opts), {
+      prefill: opts.publisher === 'anthropic' && claudeTakesPrefill(deployment.model),
+      counts: true,
+      // Claude on Vertex has no embeddings; Gemini chat models are not served by the embedding API.
+      embeds: opts.publisher === 'google' && !isGeminiChatModel(deployment.model),
+    }),
 };

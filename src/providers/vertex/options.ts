@@ -71,3 +71,6 @@ function credentialsProblem(text: string): string | undefined {
   }
   return undefined;
 }
+
+/** A Gemini chat model (not `gemini-embedding-*`), which Vertex's embedding API does not serve. */
+export const isGeminiChatModel = (model: string): boolean => model.startsWith('gemini-') && !model.startsWith('gemini-embedding');

@@ -11,7 +11,7 @@ import { decodeSse } from '../sse.js';
 import { readTokenCount } from '../token-count.js';
 import { decodePredictEmbeddingResponse, encodePredictEmbeddingRequest } from '../dialects/gemini/index.js';
 import { embeddingsUnsupported, embeddingTexts } from '../dialects/embedding-texts.js';
-import type { VertexOptions } from './options.js';
+import { isGeminiChatModel, type VertexOptions } from './options.js';
 import { googleTokenSource, type TokenSource } from './auth.js';
 import { vertexModelUrl, type VertexTarget } from './urls.js';
 import type { PublisherWire } from './publisher.js';
@@ -29,7 +29,6 @@ function defaultBatchSize(model: string): number {
 }
 
 /** A Gemini model that chats (every `gemini-*` but `gemini-embedding-*`): it has no :predict embeddings. */
-const isGeminiChatModel = (model: string): boolean => model.startsWith('gemini-') && !model.startsWith('gemini-embedding');
 
 /** One Vertex AI deployment: a Gemini or Claude model (or an embedding model) in one project and location. */
 export class VertexProvider implements Provider {
