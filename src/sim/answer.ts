@@ -1,3 +1,5 @@
+import { jsonInstance } from './json-instance.js';
+
 /**
  * The deterministic "model" behind every simulator, so one conformance table gives the same answers on
  * every cloud. Each simulator maps its wire request into a ScriptInput and the Answer back to its wire.
@@ -6,6 +8,18 @@
 export interface ScriptTool {
   name: string;
 }
+
+/**
+ * The form a request asks its answer in: any JSON object (OpenAI's `json_object`, Gemini's JSON mime
+ * type without a schema), or JSON valid against a schema (structured outputs).
+ */
+export type ScriptFormat = { type: 'json_object' } | { type: 'json_schema'; schema: unknown };
+
+/**
+ * Which tools a request lets the model call: as the prompt asks (`auto`), none, at least one (OpenAI's
+ * `required`, Anthropic's `any`, Gemini's `ANY`), or the one named.
+ */
+export type ScriptToolChoice = 'auto' | 'none' | 'required' | { name: string };
 
 export interface ScriptInput {
   model: string;
@@ -31,6 +45,12 @@ export interface ScriptInput {
    * or the assistant turn before a continuation instruction.
    */
   continues?: string;
+  /** The JSON the answer must be; absent, free text. */
+  format?: ScriptFormat;
+  /** Absent: `auto`. */
+  toolChoice?: ScriptToolChoice;
+  /** False: one tool call at most (OpenAI's `parallel_tool_calls: false`, Anthropic's `disable_parallel_tool_use`). */
+  parallelToolCalls?: boolean;
 }
 
 /** A conversation turn as the answer engine reads it. */
@@ -93,10 +113,15 @@ const IMAGE_TOKENS = 85;
  * with arguments {"query": <last user text>}; "call both tools" with two tools or more, a parallel call:
  * one call to each of the first two, in one answer; tool results are summarised; otherwise the simulator
  * answers "Hello from <model>! You said: <text>." in word chunks, honouring max tokens and stop
- * sequences. A prompt containing "think step by step" first reasons, in word chunks counted into the
- * completion tokens; each simulator sends that reasoning in its API's own shape. An answer that
- * continues earlier assistant text (`continues`) is the rest of that answer after as many words as the
- * earlier text has, so a text cut from any model's answer goes on where it stopped.
+ * sequences. The tool choice is honoured as the APIs honour it: `none` calls nothing, `required` calls
+ * the first tool when the prompt asks for none, a named tool is called whatever the prompt says (both
+ * even after tool results, as a forced choice is), and without parallel calls one tool at most is. An
+ * answer asked for as JSON is `{"answer": <that text>}` in JSON mode, and with a schema the minimal
+ * instance of it (`json-instance.ts`), in pieces split after spaces, commas and colons. A prompt
+ * containing "think step by step" first reasons, in word chunks counted into the completion tokens;
+ * each simulator sends that reasoning in its API's own shape. An answer that continues earlier
+ * assistant text (`continues`) is the rest of that answer after as many words as the earlier text has,
+ * so a text cut from any model's answer goes on where it stopped.
  */
 export function scriptAnswer(input: ScriptInput): Answer {
   const answer = scriptText(input);
@@ -125,11 +150,13 @@ export function scriptRefusal(input: ScriptInput): Answer | undefined {
 function scriptText(input: ScriptInput): Answer {
   const promptTokens = countTokens(input.promptText) + input.images * IMAGE_TOKENS;
   const cachedTokens = input.system.includes('[cache]') ? countTokens(input.system) : 0;
-  const called = input.continues === undefined && input.toolResults.length === 0 ? calledTools(input) : [];
+  const called = input.continues === undefined ? calledTools(input) : [];
   if (called.length > 0) {
     const args = JSON.stringify({ query: input.lastUser });
-    // Ids unique per call: a parallel answer's results are paired with their calls by id.
-    const toolCalls = called.map((tool, i) => ({ id: `call_${simpleHash(`${i === 0 ? '' : tool.name}${input.lastUser}`).toString(16)}`, name: tool.name, arguments: args }));
+    // Ids unique per call: a parallel answer's results are paired with their calls by id, and a call
+    // forced again after tool results is not the one they answered.
+    const seed = `${input.lastUser}${input.toolResults.join('\u0000')}`;
+    const toolCalls = called.map((tool, i) => ({ id: `call_${simpleHash(`${i === 0 ? '' : tool.name}${seed}`).toString(16)}`, name: tool.name, arguments: args }));
     const completionTokens = toolCalls.reduce((n, call) => n + countTokens(call.name + call.arguments), 0);
     return { chunks: [], toolCalls, finish: 'tool_calls', promptTokens, completionTokens, cachedTokens, reasoningTokens: 0 };
   }
@@ -137,6 +164,7 @@ function scriptText(input: ScriptInput): Answer {
     input.toolResults.length > 0
       ? `The tool said: ${input.toolResults.join('; ')}.`
       : `Hello from ${input.model}! ${input.images > 0 ? `I see ${input.images} image(s). ` : ''}You said: ${input.lastUser}.`;
+  if (input.format !== undefined) text = formatted(input.format, text);
   if (input.continues !== undefined) text = continuation(text, input.continues);
   let finish: Answer['finish'] = 'stop';
   for (const stop of input.stop) {
@@ -146,7 +174,7 @@ function scriptText(input: ScriptInput): Answer {
       finish = 'stop_sequence';
     }
   }
-  let words = text.split(/(?<= )/);
+  let words = text.split(input.format === undefined ? /(?<= )/ : /(?<=[ ,:])/);
   if (input.maxTokens !== undefined) {
     let budget = input.maxTokens;
     const kept: string[] = [];
@@ -164,8 +192,26 @@ function scriptText(input: ScriptInput): Answer {
   return { chunks: words, finish, promptTokens, completionTokens: countTokens(words.join('')), cachedTokens, reasoningTokens: 0 };
 }
 
-/** The tools a prompt asks to call: the first two for "call both tools", the first for "call the tool", else none. */
+/** The answer's text as the JSON the request asks for. */
+function formatted(format: ScriptFormat, text: string): string {
+  return JSON.stringify(format.type === 'json_object' ? { answer: text } : jsonInstance(format.schema));
+}
+
+/** The tools the answer calls: what the tool choice forces, else what the prompt asks while no tool results are in. */
 function calledTools(input: ScriptInput): ScriptTool[] {
+  const choice = input.toolChoice ?? 'auto';
+  if (choice === 'none') return [];
+  let called: ScriptTool[];
+  if (typeof choice === 'object') called = input.tools.filter((t) => t.name === choice.name).slice(0, 1);
+  else {
+    called = input.toolResults.length === 0 ? askedTools(input) : [];
+    if (called.length === 0 && choice === 'required') called = input.tools.slice(0, 1);
+  }
+  return input.parallelToolCalls === false ? called.slice(0, 1) : called;
+}
+
+/** The tools a prompt asks to call: the first two for "call both tools", the first for "call the tool", else none. */
+function askedTools(input: ScriptInput): ScriptTool[] {
   if (input.tools.length >= 2 && /call both tools/i.test(input.lastUser)) return input.tools.slice(0, 2);
   const first = input.tools[0];
   return first && /call the tool/i.test(input.lastUser) ? [first] : [];

@@ -17,8 +17,14 @@ function configFor(sim: SimServer, extra: Partial<ConfigInput> = {}): ConfigInpu
   return {
     server: { body_limit_bytes: 64 * 1024 },
     routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 1_000 },
-    deployments: [{ id: 'sim-a', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'us-east-1', endpoint: `${sim.url}/v1` }],
-    groups: [{ name: 'chat', aliases: ['gpt-4o-mini'], deployments: ['sim-a'] }],
+    deployments: [
+      { id: 'sim-a', provider: 'openai-compatible', model: 'gpt-4o-mini', region: 'us-east-1', endpoint: `${sim.url}/v1` },
+      { id: 'sim-e', provider: 'openai-compatible', model: 'text-embedding-3-small', region: 'us-east-1', endpoint: `${sim.url}/v1` },
+    ],
+    groups: [
+      { name: 'chat', aliases: ['gpt-4o-mini'], deployments: ['sim-a'] },
+      { name: 'embed', deployments: ['sim-e'] },
+    ],
     ...extra,
   };
 }
@@ -104,12 +110,12 @@ describe('HTTP server with the official openai SDK', () => {
   });
 
   it('creates embeddings (float and base64) and lists models', async () => {
-    const asFloat = await client.embeddings.create({ model: 'chat', input: ['a', 'b'], encoding_format: 'float' });
-    const asBase64 = await client.embeddings.create({ model: 'chat', input: ['a', 'b'] });
+    const asFloat = await client.embeddings.create({ model: 'embed', input: ['a', 'b'], encoding_format: 'float' });
+    const asBase64 = await client.embeddings.create({ model: 'embed', input: ['a', 'b'] });
     expect(asFloat.data).toHaveLength(2);
     expect(asBase64.data[0]?.embedding[0]).toBeCloseTo(asFloat.data[0]?.embedding[0] ?? NaN, 5);
     const models = await client.models.list();
-    expect(models.data.map((m) => m.id).sort()).toEqual(['chat', 'gpt-4o-mini']);
+    expect(models.data.map((m) => m.id).sort()).toEqual(['chat', 'embed', 'gpt-4o-mini']);
   });
 
   it('answers malformed JSON with 400 in the OpenAI error shape', async () => {
@@ -507,6 +513,7 @@ describe('review fixes at the edge', () => {
       ...configFor(sim),
       api_keys: [{ id: 'k', key: 'sk-gw' }],
       deployments: [{ id: 'sim-a', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1`, api_key: 'sk-wrong-1234' }],
+      groups: [{ name: 'chat', deployments: ['sim-a'] }],
     });
     const r = await post(`${server.url}/v1/chat/completions`, JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }), { authorization: 'bearer sk-gw' });
     expect(r.status).toBe(502);

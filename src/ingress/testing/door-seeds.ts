@@ -16,7 +16,8 @@ export interface DoorSeeds {
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=';
 const PDF = 'JVBERi0xLjQK';
-const SCHEMA = { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] };
+// additionalProperties false: OpenAI refuses a strict schema with an object that allows others.
+const SCHEMA = { type: 'object', properties: { q: { type: 'string' } }, required: ['q'], additionalProperties: false };
 
 /** A path passes through a key of `keys` (a JSON Schema or a tool's input, kept whole). */
 const through =
@@ -63,7 +64,8 @@ export const OPENAI_CHAT: DoorSeeds = {
         { role: 'system', content: [{ type: 'text', text: 'Long instructions.' }] },
         { role: 'user', content: [{ type: 'text', text: 'Summarise.' }, { type: 'file', file: { file_data: `data:application/pdf;base64,${PDF}`, filename: 'a.pdf' } }] },
         { role: 'assistant', content: 'Earlier answer.' },
-        { role: 'user', content: 'And now?' },
+        // JSON mode needs the word "json" in a message, or OpenAI refuses it.
+        { role: 'user', content: 'And now? Answer in JSON.' },
       ],
       tools: [{ type: 'function', function: { name: 'lookup', parameters: SCHEMA } }],
       tool_choice: 'auto',

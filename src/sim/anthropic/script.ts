@@ -1,4 +1,4 @@
-import { countTokens, readTurns, scriptAnswer, type ScriptInput, type Turn } from '../answer.js';
+import { countTokens, readTurns, scriptAnswer, type ScriptFormat, type ScriptInput, type ScriptToolChoice, type Turn } from '../answer.js';
 
 type Json = Record<string, unknown>;
 
@@ -49,9 +49,7 @@ export function anthropicScriptInput(body: Json, model: string): ScriptInput {
     } else toolResults = results;
   }
   const choice = body.tool_choice as Json | undefined;
-  let tools = (Array.isArray(body.tools) ? (body.tools as Json[]) : []).map((t) => ({ name: String(t.name) }));
-  if (choice?.type === 'none') tools = [];
-  else if (choice?.type === 'tool') tools = tools.filter((t) => t.name === choice.name);
+  const tools = (Array.isArray(body.tools) ? (body.tools as Json[]) : []).map((t) => ({ name: String(t.name) }));
   const { continues, lastUser: asked } = readTurns(turns, true);
   return {
     model,
@@ -65,7 +63,30 @@ export function anthropicScriptInput(body: Json, model: string): ScriptInput {
     maxTokens: body.max_tokens as number,
     stop: Array.isArray(body.stop_sequences) ? (body.stop_sequences as string[]) : [],
     reason: thinkingRequested(body.thinking),
+    toolChoice: toolChoiceOf(choice),
+    parallelToolCalls: choice?.disable_parallel_tool_use === true ? false : undefined,
+    format: formatOf(body.output_config),
   };
+}
+
+/** Anthropic's tool_choice (validated): `any` forces a call, `tool` the named one. */
+function toolChoiceOf(choice: Json | undefined): ScriptToolChoice | undefined {
+  switch (choice?.type) {
+    case 'none':
+      return 'none';
+    case 'any':
+      return 'required';
+    case 'tool':
+      return { name: String(choice.name) };
+    default:
+      return undefined;
+  }
+}
+
+/** Structured outputs: `output_config.format` of type json_schema (the SDK's `JSONOutputFormat`), which validate.ts checks. */
+function formatOf(config: unknown): ScriptFormat | undefined {
+  const format = typeof config === 'object' && config !== null ? (config as Json).format : undefined;
+  return typeof format === 'object' && format !== null && (format as Json).type === 'json_schema' ? { type: 'json_schema', schema: (format as Json).schema } : undefined;
 }
 
 function hasCacheControl(value: unknown): boolean {

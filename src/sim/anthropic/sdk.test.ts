@@ -256,6 +256,26 @@ describe('anthropic simulator with @anthropic-ai/sdk', () => {
     expect(sim.observed.last).toMatchObject({ version: '2023-06-01', body: { temperature: 0.5 } });
   });
 
+  it('answers structured outputs (output_config.format) with JSON text valid against the schema', async () => {
+    const schema = { type: 'object', properties: { city: { type: 'string' }, nights: { type: 'integer', minimum: 1 } }, required: ['city', 'nights'], additionalProperties: false };
+    const m = await client.messages.create({ model, max_tokens: 200, output_config: { format: { type: 'json_schema', schema } }, messages: [{ role: 'user', content: 'Book Paris' }] });
+    const block = m.content[0];
+    expect(block?.type === 'text' && JSON.parse(block.text)).toEqual({ city: '', nights: 1 });
+  });
+
+  it("honours tool_choice: 'none' calls nothing, 'any' and a named tool force a call, disable_parallel_tool_use one at most", async () => {
+    const two: Anthropic.Tool[] = [...tools, { name: 'clock', input_schema: { type: 'object', properties: {} } }];
+    const names = (m: Anthropic.Message): string[] => m.content.flatMap((b) => (b.type === 'tool_use' ? [b.name] : []));
+    const ask = (text: string, tool_choice: Anthropic.ToolChoice) => client.messages.create({ model, max_tokens: 200, tools: two, tool_choice, messages: [{ role: 'user', content: text }] });
+    expect(names(await ask('call the tool', { type: 'none' }))).toEqual([]);
+    const forced = await ask('Paris', { type: 'any' });
+    expect(names(forced)).toEqual(['lookup']);
+    expect(forced.stop_reason).toBe('tool_use');
+    expect(names(await ask('call both tools', { type: 'tool', name: 'clock' }))).toEqual(['clock']);
+    expect(names(await ask('call both tools', { type: 'auto', disable_parallel_tool_use: true }))).toEqual(['lookup']);
+    expect(names(await ask('call both tools', { type: 'auto' }))).toEqual(['lookup', 'clock']);
+  });
+
   it('raises AuthenticationError for a wrong key and lists models', async () => {
     const wrong = new Anthropic({ baseURL: sim.url, apiKey: 'nope', maxRetries: 0 });
     await expect(wrong.messages.create({ model, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(Anthropic.AuthenticationError);

@@ -123,6 +123,7 @@ function checkOutputConfig(config: unknown): string | undefined {
   for (const key of Object.keys(config)) if (key !== 'effort' && key !== 'format') return `output_config.${key}: Extra inputs are not permitted`;
   if (config.effort !== undefined && !EFFORTS.includes(String(config.effort))) return "output_config.effort: Input should be 'low', 'medium', 'high', 'xhigh' or 'max'";
   if (config.format !== undefined && (!isObject(config.format) || config.format.type !== 'json_schema')) return "output_config.format.type: Input should be 'json_schema'";
+  if (isObject(config.format) && !isObject(config.format.schema)) return 'output_config.format.schema: Field required';
   return undefined;
 }
 

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { interleavedArguments, scriptAnswer, type ArgumentPiece, type ScriptToolCall } from '../answer.js';
 import { openaiScriptInput, reasoningEffortProblem } from '../openai/index.js';
-import { toolCallDelta, toolCallsOf } from '../openai/wire.js';
+import { responseFormatProblem, toolCallDelta, toolCallsOf } from '../openai/wire.js';
 import { sendJson, streamWithFaults } from '../server.js';
 import type { Fault } from '../faults.js';
 import { outputFilterResults, promptFilterResults } from './wire.js';
@@ -50,6 +50,8 @@ export async function azureChat(
   if (Array.isArray(body.tools) && body.tools.length === 0) {
     return sendJson(res, 400, { error: { message: "[] is too short - 'tools'", type: 'invalid_request_error', param: null, code: null } });
   }
+  const format = responseFormatProblem(body);
+  if (format) return sendJson(res, 400, format);
   const answer = planAnswer(body, deployment, fault);
   const headers = quotaHeaders(answer.usage.total_tokens);
   if (body.stream !== true) return sendWhole(res, answer, fault, headers);

@@ -4,7 +4,7 @@ import { embedText } from '../answer.js';
 import { applyPreFault, sendJson, startSim, type SimServer } from '../server.js';
 import { readEmbeddingInputs, readJsonBody } from '../openai/wire.js';
 import { azureChat, type SimDeployment } from './chat.js';
-import { apiVersionNotSupported, deploymentNotFound, faultError, resourceNotFound, unauthorizedKey, unauthorizedToken, type WireError } from './wire.js';
+import { apiVersionNotSupported, deploymentNotFound, faultError, operationNotSupported, resourceNotFound, unauthorizedKey, unauthorizedToken, type WireError } from './wire.js';
 
 export type { SimDeployment } from './chat.js';
 
@@ -158,7 +158,10 @@ export function startAzureSim(options: AzureSimOptions = {}): Promise<SimServer>
       }
       const fault = tools.faults.next(deployment.name);
       if (!(await applyPreFault(fault, res))) return true;
+      // A deployment serves its model's operations only: an embedding model embeds, any other chats.
+      const embeds = /embed/i.test(deployment.model);
       if (fault.status) sendWire(res, faultError(fault, r.op === 'chat' ? 'ChatCompletions_Create' : 'Embeddings_Create', apiVersion ?? 'v1'));
+      else if (embeds !== (r.op === 'embeddings')) sendWire(res, operationNotSupported(embeds ? 'chatCompletion' : 'embeddings', deployment.model));
       else if (r.op === 'chat') await azureChat(res, json, deployment, fault, quotaHeaders);
       else azureEmbeddings(res, json, deployment, quotaHeaders);
       return true;

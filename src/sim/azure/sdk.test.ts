@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import OpenAI, { AzureOpenAI } from 'openai';
+import { zodResponseFormat } from 'openai/helpers/zod';
+import { z } from 'zod';
 import { startAzureSim } from './index.js';
 import { embedText } from '../answer.js';
 import type { SimServer } from '../server.js';
@@ -218,5 +220,36 @@ describe('OpenAI client against the Azure v1 API', () => {
   it('rejects a wrong key with 401', async () => {
     const bad = new OpenAI({ baseURL: `${sim.url}/openai/v1`, apiKey: 'wrong', maxRetries: 0 });
     await expect(bad.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+});
+
+describe('AzureOpenAI client: operations, structured outputs and tool choice as Azure serves them', () => {
+  const user = (content: string): OpenAI.ChatCompletionMessageParam[] => [{ role: 'user', content }];
+
+  it("refuses chat on an embedding deployment and embeddings on a chat deployment with Azure's 400 OperationNotSupported", async () => {
+    const chat = await azure.chat.completions.create({ model: 'text-embedding-3-small', messages: user('Hi') }).catch((e: unknown) => e);
+    expect(chat).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((chat as InstanceType<typeof OpenAI.BadRequestError>).error).toEqual({
+      code: 'OperationNotSupported',
+      message:
+        'The chatCompletion operation does not work with the specified model, text-embedding-3-small. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993.',
+    });
+    const embed = await azure.embeddings.create({ model: 'gpt-4o', input: 'Hi' }).catch((e: unknown) => e);
+    expect(embed).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((embed as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ code: 'OperationNotSupported', message: expect.stringMatching(/^The embeddings operation does not work with the specified model, gpt-4o\. /) as unknown });
+  });
+
+  it('answers chat.completions.parse() with an instance of the zod schema, and refuses JSON mode without the word json', async () => {
+    const Reply = z.object({ summary: z.string(), confidence: z.number().min(0).max(1) });
+    const r = await azure.chat.completions.parse({ model: 'gpt-4o', messages: user('Summarise'), response_format: zodResponseFormat(Reply, 'reply') });
+    expect(r.choices[0]?.message.parsed).toEqual({ summary: '', confidence: 0 });
+    await expect(azure.chat.completions.create({ model: 'gpt-4o', messages: user('hi'), response_format: { type: 'json_object' } })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+  });
+
+  it("honours tool_choice 'none' and a named function", async () => {
+    const none = await azure.chat.completions.create({ model: 'gpt-4o', messages: user('call the tool for dogs'), tools: [TOOL], tool_choice: 'none' });
+    expect(none.choices[0]?.message.tool_calls).toBeUndefined();
+    const named = await azure.chat.completions.create({ model: 'gpt-4o', messages: user('dogs'), tools: [TOOL], tool_choice: { type: 'function', function: { name: 'lookup' } } });
+    expect(named.choices[0]?.message.tool_calls?.map((c) => (c.type === 'function' ? c.function.name : c.type))).toEqual(['lookup']);
   });
 });

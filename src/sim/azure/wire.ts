@@ -54,6 +54,17 @@ export const deploymentNotFound = (
 ): WireError => ({ status: 404, headers: {}, body: { error: { code: 'DeploymentNotFound', message } } });
 
 /**
+ * Azure's 400 for a deployment whose model does not do the operation: chat on an embedding model, or
+ * embeddings on a chat model, in its words (microsoft/graphrag#1557, OpenHands/OpenHands#1003), naming
+ * the model without its version.
+ */
+export function operationNotSupported(operation: 'chatCompletion' | 'embeddings', model: string): WireError {
+  const name = model.replace(/-\d{4}-\d{2}-\d{2}$/, '');
+  const message = `The ${operation} operation does not work with the specified model, ${name}. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993.`;
+  return { status: 400, headers: {}, body: { error: { code: 'OperationNotSupported', message } } };
+}
+
+/**
  * The error a fault asks for, in Azure's shape. `error` names: content_filter (the prompt-filter 400),
  * context_length_exceeded, or any code to put in `error.code`.
  */

@@ -38,6 +38,13 @@ export const SIM_CREDENTIALS: SimCredentials = { accessKeyId: 'AKIDSIMULATOR0000
 
 const ROUTE = /^\/model\/([^/]+)\/(converse|converse-stream|invoke|count-tokens)$/;
 
+/**
+ * Embedding models (Titan, Cohere embed), which Converse refuses with a 400 ValidationException. Its
+ * wording is not in the provider notes or the issue threads searched, so the message is neutral: only
+ * the status and the exception's name are Bedrock's.
+ */
+const EMBEDDING_MODEL = /embed/i;
+
 function rawPath(req: IncomingMessage): string {
   const raw = req.url ?? '/';
   const q = raw.indexOf('?');
@@ -96,6 +103,10 @@ export function startBedrockSim(options: BedrockSimOptions = {}): Promise<SimSer
       }
       // An ARN that hides its model is served, and refuses, as the model behind it.
       const served = profiles.get(model) ?? model;
+      if (operation !== 'invoke' && EMBEDDING_MODEL.test(served)) {
+        sendAwsError(res, 'ValidationException', `Converse does not serve the embedding model ${served}: call InvokeModel for its embeddings.`);
+        return true;
+      }
       let json: Record<string, unknown>;
       try {
         const parsed: unknown = JSON.parse(body.toString('utf8'));

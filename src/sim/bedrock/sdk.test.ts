@@ -11,6 +11,7 @@ import {
   CountTokensCommand,
   InvokeModelCommand,
   ValidationException,
+  type ConverseCommandInput,
   type ConverseStreamOutput,
   type Message,
   type Tool,
@@ -321,5 +322,38 @@ describe('bedrock simulator with @aws-sdk/client-bedrock-runtime', () => {
     expect(tampered.statusCode).toBe(403);
     expect(tampered.headers['x-amzn-errortype']).toMatch(/^InvalidSignatureException:/);
     await tampered.body.dump();
+  });
+
+  it('refuses Converse for an embedding model with a ValidationException, and embeds with it through InvokeModel', async () => {
+    const embedder = 'amazon.titan-embed-text-v2:0';
+    const refusals = await Promise.all([
+      client.send(new ConverseCommand({ modelId: embedder, messages: ask('Hello') })).catch((e: unknown) => e),
+      client.send(new ConverseStreamCommand({ modelId: embedder, messages: ask('Hello') })).catch((e: unknown) => e),
+    ]);
+    for (const err of refusals) {
+      expect(err).toBeInstanceOf(ValidationException);
+      expect((err as ValidationException).$metadata.httpStatusCode).toBe(400);
+    }
+    const embedded = await client.send(new InvokeModelCommand({ modelId: embedder, contentType: 'application/json', body: JSON.stringify({ inputText: 'Hello' }) }));
+    expect(embedded.$metadata.httpStatusCode).toBe(200);
+  });
+
+  it('answers structured output (outputConfig.textFormat) with JSON valid against the schema, and refuses a schema that is not JSON', async () => {
+    const schema = { type: 'object', properties: { city: { type: 'string' }, tags: { type: 'array', items: { type: 'string' }, minItems: 1 } }, required: ['city', 'tags'] };
+    const outputConfig = (text: string) => ({ textFormat: { type: 'json_schema' as const, structure: { jsonSchema: { schema: text, name: 'trip' } } } });
+    const r = await client.send(new ConverseCommand({ modelId: MODEL, messages: ask('Plan a trip'), outputConfig: outputConfig(JSON.stringify(schema)) }));
+    expect(JSON.parse(r.output?.message?.content?.[0]?.text ?? '')).toEqual({ city: '', tags: [''] });
+    await expect(client.send(new ConverseCommand({ modelId: MODEL, messages: ask('Plan a trip'), outputConfig: outputConfig('{not json') }))).rejects.toBeInstanceOf(ValidationException);
+  });
+
+  it('honours toolChoice: any forces a call, tool forces the one named', async () => {
+    const clock: Tool = { toolSpec: { name: 'clock', inputSchema: { json: { type: 'object', properties: {} } } } };
+    const names = async (text: string, toolChoice: NonNullable<ConverseCommandInput['toolConfig']>['toolChoice']): Promise<string[]> => {
+      const r = await client.send(new ConverseCommand({ modelId: MODEL, messages: ask(text), toolConfig: { tools: [TOOL, clock], toolChoice } }));
+      return (r.output?.message?.content ?? []).flatMap((b) => (b.toolUse?.name === undefined ? [] : [b.toolUse.name]));
+    };
+    expect(await names('Paris', { auto: {} })).toEqual([]);
+    expect(await names('Paris', { any: {} })).toEqual(['lookup']);
+    expect(await names('call both tools', { tool: { name: 'clock' } })).toEqual(['clock']);
   });
 });

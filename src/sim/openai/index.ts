@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { scriptAnswer, scriptRefusal, embedText, readTurns, interleavedArguments, type ArgumentPiece, type ScriptInput, type Turn } from '../answer.js';
 import { applyPreFault, sendJson, startSim, streamWithFaults, type SimServer } from '../server.js';
 import type { Fault } from '../faults.js';
-import { readEmbeddingInputs, readJsonBody, sendTokenInputRefusal, toolCallDelta, toolCallsOf } from './wire.js';
+import { chatModelRefusal, embeddingsModelRefusal, readEmbeddingInputs, servedChatModelRefusal, readJsonBody, responseFormatOf, responseFormatProblem, sendTokenInputRefusal, toolCallDelta, toolCallsOf, toolChoiceOf } from './wire.js';
 
 export interface OpenAISimOptions {
   name?: string;
@@ -69,8 +69,18 @@ export function openaiScriptInput(body: Record<string, unknown>): ScriptInput {
     maxTokens,
     stop,
     reason: typeof body.reasoning_effort === 'string' ? body.reasoning_effort !== 'none' : undefined,
+    format: responseFormatOf(body.response_format),
+    toolChoice: toolChoiceOf(body.tool_choice),
+    parallelToolCalls: body.parallel_tool_calls === false ? false : undefined,
   };
 }
+
+/** OpenAI's own models, which its API's rules below are for (the simulator also stands in for vLLM and Ollama, which serve any name). */
+const OPENAI_MODEL = /^(?:gpt-|chatgpt-|o\d|codex-)/i;
+/** Embedding models, by the word their ids share (text-embedding-3-small, nomic-embed-text). */
+const EMBEDDING_MODEL = /embed/i;
+/** A self-hosted chat model, by the word its name says it (llama-3.1-8b-instruct, a -chat build); any other name may be either. */
+const SERVED_CHAT_MODEL = /instruct|chat/i;
 
 const REASONING_EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']);
 /** OpenAI's reasoning models, which refuse an effort above what they take ("xhigh is supported for all models after gpt-5.1-codex-max"; max from gpt-5.6) and, from gpt-5.1 on, 'minimal'. */
@@ -203,6 +213,14 @@ export function startOpenAISim(options: OpenAISimOptions = {}): Promise<SimServe
           sendError(res, fault);
           return true;
         }
+        if (OPENAI_MODEL.test(model)) {
+          sendJson(res, 403, embeddingsModelRefusal());
+          return true;
+        }
+        if (SERVED_CHAT_MODEL.test(model) && !EMBEDDING_MODEL.test(model)) {
+          sendJson(res, 400, servedChatModelRefusal());
+          return true;
+        }
         const inputs = readEmbeddingInputs(res, json.input);
         if (!inputs) return true;
         if (options.textOnlyEmbeddings === true && inputs.some((t) => t.ids)) {
@@ -238,9 +256,13 @@ async function chat(res: ServerResponse, body: Record<string, unknown>, fault: F
     const message = 'Cannot set both `continue_final_message` and `add_generation_prompt` to True.';
     return sendJson(res, 400, { object: 'error', message, type: 'BadRequestError', param: null, code: 400 });
   }
-  if (RESPONSES_ONLY.test(String(body.model ?? ''))) return sendResponsesOnly(res);
+  const model = String(body.model ?? '');
+  if (RESPONSES_ONLY.test(model)) return sendResponsesOnly(res);
+  if (EMBEDDING_MODEL.test(model)) return sendJson(res, 404, chatModelRefusal());
   const effort = reasoningEffortProblem(body);
   if (effort) return sendJson(res, effort.status, effort.body);
+  const format = OPENAI_MODEL.test(model) ? responseFormatProblem(body) : undefined;
+  if (format) return sendJson(res, 400, format);
   // OpenAI refuses an empty tool list rather than reading it as none.
   if (Array.isArray(body.tools) && body.tools.length === 0) {
     const message = "Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead.";

@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
+import { zodResponseFormat } from 'openai/helpers/zod';
+import { z } from 'zod';
 import { reasoningEffortProblem, startOpenAISim } from './index.js';
 import type { SimServer } from '../server.js';
 
@@ -244,5 +246,85 @@ describe('OpenAI simulator, checked by the official openai SDK', () => {
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: { message: expect.stringMatching(/^the body is not JSON: /) as unknown } });
     await expect(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).resolves.toBeTruthy();
+  });
+});
+
+describe('OpenAI simulator: endpoints, structured outputs and tool choice as OpenAI serves them (official SDK)', () => {
+  let sim: SimServer;
+  let client: OpenAI;
+  const weather = { type: 'function' as const, function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } };
+  const time = { type: 'function' as const, function: { name: 'get_time', parameters: { type: 'object', properties: {} } } };
+  const user = (content: string): OpenAI.ChatCompletionMessageParam[] => [{ role: 'user', content }];
+  const calls = (r: OpenAI.ChatCompletion): string[] => (r.choices[0]?.message.tool_calls ?? []).map((c) => (c.type === 'function' ? c.function.name : c.type));
+
+  beforeAll(async () => {
+    sim = await startOpenAISim({ apiKey: 'sk-sim' });
+    client = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: 'sk-sim', maxRetries: 0 });
+  });
+  afterAll(() => sim.close());
+
+  it('refuses an embedding model on chat completions (404) and a chat model on embeddings (403), in OpenAI’s words', async () => {
+    const chat = await client.chat.completions.create({ model: 'text-embedding-3-small', messages: user('Hi') }).catch((e: unknown) => e);
+    expect(chat).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((chat as InstanceType<typeof OpenAI.NotFoundError>).error).toEqual({
+      message: 'This is not a chat model and thus not supported in the v1/chat/completions endpoint. Did you mean to use v1/completions?',
+      type: 'invalid_request_error',
+      param: 'model',
+      code: null,
+    });
+    const embed = await client.embeddings.create({ model: 'gpt-4o', input: 'Hi' }).catch((e: unknown) => e);
+    expect(embed).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect((embed as InstanceType<typeof OpenAI.PermissionDeniedError>).error).toMatchObject({ message: 'You are not allowed to generate embeddings from this model', type: 'invalid_request_error' });
+    await expect(client.embeddings.create({ model: 'text-embedding-3-small', input: 'Hi' })).resolves.toMatchObject({ object: 'list' });
+    await expect(client.embeddings.create({ model: 'my-own-model', input: 'Hi' }), 'a self-hosted server serves any name').resolves.toMatchObject({ object: 'list' });
+  });
+
+  it("refuses embeddings from a self-hosted chat model as vLLM does (400 BadRequestError), one whose name says it chats", async () => {
+    await expect(client.embeddings.create({ model: 'llama-3.1-8b-instruct', input: 'Hi' })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    // vLLM's error shape has no `error` member for the SDK to read: its words, as sent.
+    const raw = await fetch(`${sim.url}/v1/embeddings`, { method: 'POST', headers: { authorization: 'Bearer sk-sim' }, body: JSON.stringify({ model: 'llama-3.1-8b-instruct', input: 'Hi' }) });
+    expect(await raw.json()).toEqual({ object: 'error', message: 'The model does not support Embeddings API', type: 'BadRequestError', param: null, code: 400 });
+  });
+
+  it('answers chat.completions.parse() with an instance of the zod schema, whole and streamed', async () => {
+    const Event = z.object({ name: z.string(), date: z.iso.date(), attendees: z.array(z.string()), online: z.boolean(), kind: z.enum(['talk', 'meetup']) });
+    const r = await client.chat.completions.parse({ model: 'gpt-4o', messages: user('Alice and Bob meet on Friday.'), response_format: zodResponseFormat(Event, 'event') });
+    expect(r.choices[0]?.message.parsed).toEqual({ name: '', date: '2025-01-01', attendees: [], online: false, kind: 'talk' });
+    const stream = client.chat.completions.stream({ model: 'gpt-4o', messages: user('Alice and Bob meet on Friday.'), response_format: zodResponseFormat(Event, 'event') });
+    expect((await stream.finalChatCompletion()).choices[0]?.message.parsed).toEqual(r.choices[0]?.message.parsed);
+  });
+
+  it("answers JSON mode with a JSON object, and refuses it, as OpenAI does, when no message says 'json'", async () => {
+    const r = await client.chat.completions.create({ model: 'gpt-4o', messages: user('Answer in JSON: hi'), response_format: { type: 'json_object' } });
+    expect(JSON.parse(r.choices[0]?.message.content ?? '')).toEqual({ answer: 'Hello from gpt-4o! You said: Answer in JSON: hi.' });
+    const refused = await client.chat.completions.create({ model: 'gpt-4o', messages: user('hi'), response_format: { type: 'json_object' } }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ message: "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", param: 'messages' });
+  });
+
+  it('refuses a strict schema with an object open to additional properties, naming where', async () => {
+    const schema = { type: 'object', properties: { place: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } }, required: ['place'], additionalProperties: false };
+    const refused = await client.chat.completions
+      .create({ model: 'gpt-4o', messages: user('hi'), response_format: { type: 'json_schema', json_schema: { name: 'trip', strict: true, schema } } })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({
+      message: "Invalid schema for response_format 'trip': In context=('properties', 'place'), 'additionalProperties' is required to be supplied and to be false.",
+      param: 'response_format',
+    });
+    const loose = await client.chat.completions.create({ model: 'gpt-4o', messages: user('hi'), response_format: { type: 'json_schema', json_schema: { name: 'trip', schema } } });
+    expect(JSON.parse(loose.choices[0]?.message.content ?? '')).toEqual({ place: { city: '' } });
+  });
+
+  it("honours tool_choice 'none', 'required' and a named function, and parallel_tool_calls: false", async () => {
+    const tools = [weather, time];
+    const ask = (content: string, extra: Partial<OpenAI.ChatCompletionCreateParamsNonStreaming>) => client.chat.completions.create({ model: 'gpt-4o', messages: user(content), tools, ...extra });
+    const none = await ask('call the tool for Paris', { tool_choice: 'none' });
+    expect(calls(none)).toEqual([]);
+    expect(none.choices[0]?.message.content).toBe('Hello from gpt-4o! You said: call the tool for Paris.');
+    expect(calls(await ask('Paris, please', { tool_choice: 'required' }))).toEqual(['get_weather']);
+    expect(calls(await ask('call both tools', { tool_choice: { type: 'function', function: { name: 'get_time' } } }))).toEqual(['get_time']);
+    expect(calls(await ask('call both tools', { parallel_tool_calls: false }))).toEqual(['get_weather']);
+    expect(calls(await ask('call both tools', {}))).toEqual(['get_weather', 'get_time']);
   });
 });

@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import { countTokens, embedText, readTurns, scriptAnswer, signatureOf, type Answer, type ScriptInput, type Turn } from '../answer.js';
+import { countTokens, embedText, readTurns, scriptAnswer, signatureOf, type Answer, type ScriptFormat, type ScriptInput, type Turn } from '../answer.js';
 import { applyPreFault, sendJson, streamWithFaults } from '../server.js';
 import type { Fault } from '../faults.js';
-import type { GeminiPart, GeminiRequest, GeminiResponse } from '../../providers/dialects/gemini/wire.js';
+import type { GeminiGenerationConfig, GeminiPart, GeminiRequest, GeminiResponse } from '../../providers/dialects/gemini/wire.js';
 import { googleError, sendFaultError, sendGoogleError } from './errors.js';
 
 /** Finish reasons a fault can force (the `error` of a rule without a status). */
@@ -53,6 +53,10 @@ export function geminiScriptInput(body: GeminiRequest, model: string): ScriptInp
   }
   const cfg = body.generationConfig ?? {};
   const { continues, lastUser: asked } = readTurns(turns, false);
+  const calling = body.toolConfig?.functionCallingConfig;
+  const declared = (body.tools ?? []).flatMap((t) => t.functionDeclarations ?? []).map((d) => ({ name: d.name }));
+  // ANY forces a call, to one of allowedFunctionNames when it names some.
+  const allowed = calling?.mode === 'ANY' && Array.isArray(calling.allowedFunctionNames) ? declared.filter((d) => calling.allowedFunctionNames?.includes(d.name)) : declared;
   return {
     model,
     system,
@@ -61,11 +65,20 @@ export function geminiScriptInput(body: GeminiRequest, model: string): ScriptInp
     toolResults,
     promptText,
     images,
-    tools: (body.tools ?? []).flatMap((t) => t.functionDeclarations ?? []).map((d) => ({ name: d.name })),
+    tools: allowed,
     maxTokens: cfg.maxOutputTokens,
     stop: cfg.stopSequences ?? [],
     reason: thoughtsRequested(thinkingConfigOf(body)),
+    toolChoice: calling?.mode === 'NONE' ? 'none' : calling?.mode === 'ANY' ? 'required' : undefined,
+    format: formatOf(cfg),
   };
+}
+
+/** JSON mode (`responseMimeType: application/json`), with `responseJsonSchema` (JSON Schema) or `responseSchema` (its OpenAPI subset) when given. */
+function formatOf(cfg: GeminiGenerationConfig & { responseJsonSchema?: unknown }): ScriptFormat | undefined {
+  if (cfg.responseMimeType !== 'application/json') return undefined;
+  const schema = cfg.responseJsonSchema ?? cfg.responseSchema;
+  return schema === undefined ? { type: 'json_object' } : { type: 'json_schema', schema };
 }
 
 interface ThinkingConfig {
@@ -271,10 +284,18 @@ export function tokenLimitProblem(body: GeminiRequest, model: string, limit: num
   );
 }
 
+/** Vertex's embedding models (text-embedding-005, text-multilingual-embedding-002, gemini-embedding-001, multimodalembedding). */
+export const EMBEDDING_MODEL = /embedding/i;
+
 /** :predict for the text-embedding models. gemini-embedding-001 takes a single instance, as on Vertex. */
 export async function predictEmbeddings(res: ServerResponse, body: Record<string, unknown>, model: string, fault: Fault): Promise<void> {
   if (!(await applyPreFault(fault, res))) return;
   if (fault.status) return sendFaultError(res, fault);
+  // Vertex's words for a Gemini model on :predict (googleapis/google-cloud-dotnet#11576, FailedPrecondition; a 400 over REST).
+  if (model.startsWith('gemini-') && !EMBEDDING_MODEL.test(model)) {
+    const message = 'Gemini cannot be accessed through Vertex Predict/RawPredict API. Please follow https://cloud.google.com/vertex-ai/docs/generative-ai/start/quickstarts/quickstart-multimodal for Gemini usage.';
+    return sendGoogleError(res, 400, 'FAILED_PRECONDITION', message);
+  }
   const instances = Array.isArray(body.instances) ? (body.instances as Array<{ content?: unknown }>) : [];
   if (instances.length === 0 || instances.some((i) => typeof i.content !== 'string')) {
     return sendGoogleError(res, 400, 'INVALID_ARGUMENT', 'Each instance must have a string "content".');

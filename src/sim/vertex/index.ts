@@ -4,7 +4,7 @@ import { startSim, type SimServer } from '../server.js';
 import type { GeminiRequest } from '../../providers/dialects/gemini/wire.js';
 import { checkBearer, toPublicKey } from './auth.js';
 import { sendGoogleError } from './errors.js';
-import { countTokensReply, GEMINI_CONTEXT_TOKENS, generate, predictEmbeddings, tokenLimitProblem } from './gemini.js';
+import { countTokensReply, EMBEDDING_MODEL, GEMINI_CONTEXT_TOKENS, generate, predictEmbeddings, tokenLimitProblem } from './gemini.js';
 import { claudeCountTokens, claudePredict } from './claude.js';
 
 export interface VertexSimOptions {
@@ -41,7 +41,7 @@ export function startVertexSim(options: VertexSimOptions = {}): Promise<SimServe
     async handler({ req, res, url, body }, tools) {
       const match = req.method === 'POST' ? MODEL_PATH.exec(url.pathname) : null;
       if (!match) return false;
-      const [, project, , publisher, rawModel, method] = match as unknown as [string, string, string, string, string, string];
+      const [, project, location, publisher, rawModel, method] = match as unknown as [string, string, string, string, string, string];
       const model = decodeURIComponent(rawModel);
       if (publicKey) {
         const refused = checkBearer(req.headers.authorization, publicKey, nowS());
@@ -72,6 +72,12 @@ export function startVertexSim(options: VertexSimOptions = {}): Promise<SimServe
         return true;
       }
       if (stream || method === 'generateContent') {
+        // An embedding model generates nothing. Vertex's words for it on :embedContent
+        // (quarkiverse/quarkus-langchain4j#2376), with this method's name: its own are not published.
+        if (EMBEDDING_MODEL.test(model)) {
+          sendGoogleError(res, 400, 'INVALID_ARGUMENT', `Publisher Model \`projects/${project}/locations/${location}/publishers/google/models/${model}\` is not supported in the ${method} API.`);
+          return true;
+        }
         const request = json as unknown as GeminiRequest;
         const tooLong = tokenLimitProblem(request, model, contextWindow);
         if (tooLong !== undefined) sendGoogleError(res, 400, 'INVALID_ARGUMENT', tooLong);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, FinishReason, GoogleGenAI, type GenerateContentResponse } from '@google/genai';
+import { ApiError, FinishReason, FunctionCallingConfigMode, GoogleGenAI, Type, type GenerateContentResponse } from '@google/genai';
 import { JWT } from 'google-auth-library';
 import type { SimServer } from '../server.js';
 import { startVertexSim } from './index.js';
@@ -186,6 +186,54 @@ describe('vertex simulator with @google/genai (Vertex mode, v1)', () => {
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).status).toBe(500);
     expect(text.length).toBeGreaterThan(0);
+  });
+
+  it('answers responseSchema and responseJsonSchema with JSON valid against them, and JSON mode without one with an object', async () => {
+    const responseJsonSchema = { type: 'object', properties: { city: { type: 'string' }, rating: { type: 'integer', minimum: 1, maximum: 5 } }, required: ['city', 'rating'] };
+    const json = await ai.models.generateContent({ model: MODEL, contents: 'Rate Paris', config: { responseMimeType: 'application/json', responseJsonSchema } });
+    expect(JSON.parse(json.text ?? '')).toEqual({ city: '', rating: 1 });
+    const responseSchema = { type: Type.OBJECT, properties: { tags: { type: Type.ARRAY, items: { type: Type.STRING }, minItems: '1' }, mood: { type: Type.STRING, enum: ['calm', 'busy'] } }, required: ['mood', 'tags'], propertyOrdering: ['mood', 'tags'] };
+    const openapi = await ai.models.generateContent({ model: MODEL, contents: 'Describe Paris', config: { responseMimeType: 'application/json', responseSchema } });
+    expect(openapi.text).toBe('{"mood":"calm","tags":[""]}');
+    const mode = await ai.models.generateContent({ model: MODEL, contents: 'Hi', config: { responseMimeType: 'application/json' } });
+    expect(JSON.parse(mode.text ?? '')).toEqual({ answer: `Hello from ${MODEL}! You said: Hi.` });
+  });
+
+  it('honours functionCallingConfig: NONE calls nothing, ANY forces a call to an allowed function', async () => {
+    const tools = [{ functionDeclarations: [{ name: 'get_weather', parameters: { type: Type.OBJECT, properties: { city: { type: Type.STRING } } } }, { name: 'get_time' }] }];
+    const calls = async (contents: string, functionCallingConfig: { mode: FunctionCallingConfigMode; allowedFunctionNames?: string[] }): Promise<string[]> => {
+      const r = await ai.models.generateContent({ model: MODEL, contents, config: { tools, toolConfig: { functionCallingConfig } } });
+      return (r.functionCalls ?? []).map((c) => c.name ?? '');
+    };
+    expect(await calls('call the tool for Paris', { mode: FunctionCallingConfigMode.NONE })).toEqual([]);
+    expect(await calls('Paris', { mode: FunctionCallingConfigMode.ANY })).toEqual(['get_weather']);
+    expect(await calls('Paris', { mode: FunctionCallingConfigMode.ANY, allowedFunctionNames: ['get_time'] })).toEqual(['get_time']);
+  });
+
+  it('refuses generateContent for an embedding model and :predict for a Gemini model, with 400s in Google\'s shape', async () => {
+    const err = await ai.models.generateContent({ model: 'text-embedding-005', contents: 'Hi' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(400);
+    expect((err as ApiError).message).toContain('is not supported in the generateContent API');
+    const jwt = new JWT({ email: account.clientEmail, key: account.privateKeyPem, scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
+    jwt.useJWTAccessWithScope = true;
+    const authorization = (await jwt.getRequestHeaders()).get('authorization') ?? '';
+    const predict = (model: string) =>
+      fetch(`${sim.url}/v1/projects/${PROJECT}/locations/${LOCATION}/publishers/google/models/${model}:predict`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ instances: [{ content: 'Hi' }] }),
+      });
+    const gemini = await predict(MODEL);
+    expect(gemini.status).toBe(400);
+    expect(await gemini.json()).toEqual({
+      error: {
+        code: 400,
+        status: 'FAILED_PRECONDITION',
+        message: 'Gemini cannot be accessed through Vertex Predict/RawPredict API. Please follow https://cloud.google.com/vertex-ai/docs/generative-ai/start/quickstarts/quickstart-multimodal for Gemini usage.',
+      },
+    });
+    expect((await predict('text-embedding-005')).status).toBe(200);
   });
 
   it('rejects a token signed by another key with 401 UNAUTHENTICATED', async () => {
