@@ -3,7 +3,8 @@ import { parseConfig } from '../config/load.js';
 import type { AttemptRecord } from '../core/events.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
-import { isBodyStream, type HttpHandler, type HttpResponse } from '../http/exchange.js';
+import type { HttpHandler } from '../http/exchange.js';
+import { answerText as text } from '../http/testing/answer-text.js';
 import { createHttpHandler } from '../http/handler.js';
 import { startAnthropicSim } from '../sim/anthropic/index.js';
 import { SIM_CREDENTIALS, startBedrockSim } from '../sim/bedrock/index.js';
@@ -23,13 +24,6 @@ import { startVertexSim } from '../sim/vertex/index.js';
 
 const PROJECT = 'chat-embeds';
 const MODEL_IDS = /claude|gemini-2|us\.anthropic|haiku/;
-
-async function text(answer: HttpResponse): Promise<string> {
-  if (!isBodyStream(answer.body)) return typeof answer.body === 'string' ? answer.body : Buffer.from(answer.body).toString('utf8');
-  let out = '';
-  for await (const chunk of answer.body) out += chunk;
-  return out;
-}
 
 describe('embeddings asked of a group whose deployments are chat models', () => {
   const sims: SimServer[] = [];

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
-import { isBodyStream, type HttpHandler, type HttpResponse } from '../http/exchange.js';
+import type { HttpHandler } from '../http/exchange.js';
+import { answerText as text } from '../http/testing/answer-text.js';
 import { createHttpHandler } from '../http/handler.js';
 import { startEverySim, type EverySim } from '../sim/testing/every-sim.js';
 
@@ -21,13 +22,6 @@ const DOORS = {
   responses: { path: '/v1/responses', headers: {}, body: (model: string) => ({ model, stream: true, input: 'hi there' }) },
   messages: { path: '/v1/messages', headers: { 'anthropic-version': '2023-06-01' }, body: (model: string) => ({ model, stream: true, max_tokens: 64, messages: [{ role: 'user', content: 'hi there' }] }) },
 };
-
-async function text(answer: HttpResponse): Promise<string> {
-  if (!isBodyStream(answer.body)) return typeof answer.body === 'string' ? answer.body : Buffer.from(answer.body).toString('utf8');
-  let out = '';
-  for await (const chunk of answer.body) out += chunk;
-  return out;
-}
 
 /** Every string `message` in the JSON of an SSE body's frames (the doors' error events put the error's text there). */
 function messagesIn(body: string): string[] {
