@@ -6,9 +6,19 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { decodeReply, GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
 import type { TokenCredential } from '@azure/identity';
-import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type BufferedResponse, type UpstreamRequest } from '../http.js';
+import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type BufferedResponse, type UpstreamErrorMapper, type UpstreamRequest } from '../http.js';
 import { decodeSse } from '../sse.js';
-import { decodeChatResponse, decodeEmbeddingResponse, encodeChatRequest, encodeEmbeddingRequest, mapOpenAIError, reasoningEffortsFor, samplingRuleFor, type ChatEncodeOptions } from '../dialects/openai-chat/index.js';
+import {
+  decodeChatResponse,
+  decodeEmbeddingResponse,
+  encodeChatRequest,
+  encodeEmbeddingRequest,
+  mapOpenAIEmbeddingError,
+  mapOpenAIError,
+  reasoningEffortsFor,
+  samplingRuleFor,
+  type ChatEncodeOptions,
+} from '../dialects/openai-chat/index.js';
 import { COGNITIVE_SERVICES_SCOPE, type AzureOpenAIOptions } from './options.js';
 import { azureUrls, type AzureUrls } from './urls.js';
 import { apiKeyAuthorizer, entraAuthorizer, type Authorizer } from './auth.js';
@@ -18,6 +28,8 @@ import { decodeAzureStream } from './filters.js';
 const TYPE = 'azure-openai';
 /** The first api-version that takes max_completion_tokens and stream_options (versions are dates: they compare as strings). */
 const MODERN_API_VERSION = '2024-09-01';
+/** What a deployment is whose embeddings Azure refused (`OperationNotSupported`): its name need not say it chats. */
+const NO_EMBEDDINGS = 'is an Azure OpenAI deployment of a model without the embeddings operation';
 
 /** Test seams: a fake Entra credential and clock instead of @azure/identity and the wall clock. */
 export interface AzureOpenAIOverrides {
@@ -83,11 +95,11 @@ export class AzureOpenAIProvider implements Provider {
   }
 
   /** A non-streaming call: the whole answer, or its error mapped into the taxonomy. */
-  private async send(url: URL, body: unknown, ctx: CallContext, method: 'GET' | 'POST' = 'POST'): Promise<BufferedResponse> {
+  private async send(url: URL, body: unknown, ctx: CallContext, method: 'GET' | 'POST' = 'POST', mapError: UpstreamErrorMapper = mapOpenAIError): Promise<BufferedResponse> {
     const res = await requestBuffered(this.agent, await this.request(url, body, ctx, method), TYPE);
     if (res.status >= 400) {
       if (res.status === 401) this.auth.rejected();
-      throw bufferedError(res, TYPE, mapOpenAIError);
+      throw bufferedError(res, TYPE, mapError);
     }
     return res;
   }
@@ -109,7 +121,8 @@ export class AzureOpenAIProvider implements Provider {
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-    const res = await this.send(this.urls.embeddings, encodeEmbeddingRequest(request, this.urls.model, this.passthrough), ctx);
+    const body = encodeEmbeddingRequest(request, this.urls.model, this.passthrough);
+    const res = await this.send(this.urls.embeddings, body, ctx, 'POST', mapOpenAIEmbeddingError(request, NO_EMBEDDINGS));
     return decodeReply(TYPE, () => decodeEmbeddingResponse(parseJsonBody(res, TYPE), TYPE, embeddingInputCount(request)));
   }
 

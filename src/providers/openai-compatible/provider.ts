@@ -4,7 +4,7 @@ import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
 import { embeddingInputCount } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type UpstreamResponse } from '../http.js';
+import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type UpstreamErrorMapper, type UpstreamResponse } from '../http.js';
 import { decodeSse } from '../sse.js';
 import { tokenInputRefused } from '../dialects/embedding-texts.js';
 import {
@@ -13,6 +13,7 @@ import {
   decodeEmbeddingResponse,
   encodeChatRequest,
   encodeEmbeddingRequest,
+  mapOpenAIEmbeddingError,
   mapOpenAIError,
   maxTokensFieldFor,
   reasoningEffortsFor,
@@ -25,6 +26,8 @@ const TYPE = 'openai-compatible';
 /** OpenAI's API takes at most 4 stop sequences; the servers it is compatible with (vLLM, Ollama) set no limit. */
 const OPENAI_HOST = 'api.openai.com';
 const OPENAI_MAX_STOP_SEQUENCES = 4;
+/** What a deployment is whose upstream refused to embed with its model (the name need not say it chats). */
+const NO_EMBEDDINGS = 'serves a model its upstream does not embed with';
 
 export class OpenAICompatibleProvider implements Provider {
   readonly type = TYPE;
@@ -62,9 +65,9 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   /** A non-streaming call: the whole answer, or its error mapped into the taxonomy. */
-  private async call(url: URL, body: unknown, ctx: CallContext): Promise<unknown> {
+  private async call(url: URL, body: unknown, ctx: CallContext, mapError: UpstreamErrorMapper = mapOpenAIError): Promise<unknown> {
     const res = await requestBuffered(this.agent, { url, headers: withTraceContext(this.headers, ctx), body: JSON.stringify(body), signal: ctx.signal }, TYPE);
-    if (res.status >= 400) throw bufferedError(res, TYPE, mapOpenAIError);
+    if (res.status >= 400) throw bufferedError(res, TYPE, mapError);
     return parseJsonBody(res, TYPE);
   }
 
@@ -84,7 +87,8 @@ export class OpenAICompatibleProvider implements Provider {
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
     // Sent anyway, the server's own 400 would not name `input` and would end the group's fallback.
     if (request.tokens !== undefined && !this.embeddingTokenInput) throw tokenInputRefused("This deployment's server");
-    const json = await this.call(this.urls.embeddings, encodeEmbeddingRequest(request, this.deployment.model, this.deployment.passthrough), ctx);
+    const body = encodeEmbeddingRequest(request, this.deployment.model, this.deployment.passthrough);
+    const json = await this.call(this.urls.embeddings, body, ctx, mapOpenAIEmbeddingError(request, NO_EMBEDDINGS));
     return decodeReply(TYPE, () => decodeEmbeddingResponse(json, TYPE, embeddingInputCount(request)));
   }
 

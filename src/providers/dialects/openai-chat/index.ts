@@ -4,6 +4,6 @@ export { samplingRuleFor, type SamplingRule } from './sampling-rules.js';
 export { decodeChatResponse, decodeEmbeddingResponse } from './decode-response.js';
 export { decodeChatStream, chatChunkDecoder } from './decode-stream.js';
 export { AZURE_NAMESPACE, azureFilterResults } from './azure-filters.js';
-export { mapOpenAIError } from './map-error.js';
+export { mapOpenAIEmbeddingError, mapOpenAIError } from './map-error.js';
 export { decodeUsage, encodeUsage } from './usage.js';
 export { mapFinishReason } from './finish-reason.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapOpenAIError, mapOpenAIStreamError } from './map-error.js';
+import { mapOpenAIEmbeddingError, mapOpenAIError, mapOpenAIStreamError } from './map-error.js';
 
 // vllm-project/vllm#20409 and HKUSTDial/Alpha-SQL#5 quote it.
 const VLLM_TOO_LONG = {
@@ -46,5 +46,45 @@ describe('errors inside a 200 (a stream chunk, a whole answer)', () => {
     [{ message: 'boom' }, 'upstream_error', true],
   ])('maps %j by its code or type to %s', (err, kind, retryable) => {
     expect(mapOpenAIStreamError(err, 'openai-compatible')).toMatchObject({ kind, retryable, upstreamStatus: undefined });
+  });
+});
+
+describe('embeddings refused for the model (an embeddings call)', () => {
+  const map = mapOpenAIEmbeddingError({ model: 'my-group', input: ['hi'] }, 'serves a chat model');
+  const OPENAI_403 = { error: { message: 'You are not allowed to generate embeddings from this model', type: 'invalid_request_error', param: null, code: null } };
+  const AZURE_400 = {
+    error: {
+      code: 'OperationNotSupported',
+      message: 'The embeddings operation does not work with the specified model, gpt-4o. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993.',
+    },
+  };
+  const VLLM = { object: 'error', message: 'The model does not support Embeddings API', type: 'BadRequestError', param: null, code: 400 };
+
+  it.each([
+    ["OpenAI's 403", 403, OPENAI_403],
+    ["Azure's 400 OperationNotSupported", 400, AZURE_400],
+    ["vLLM's bare 400", 400, VLLM],
+    ["vLLM's wrapped 400", 400, { error: VLLM }],
+    ["vLLM's 501 (NotImplementedError)", 501, { error: { ...VLLM, type: 'NotImplementedError', code: 501 } }],
+  ])('%s is the capability refusal: fallbackable, sent, in the gateway’s words', (_, status, body) => {
+    const error = map(status, {}, body, 'openai-compatible');
+    expect(error).toMatchObject({ kind: 'invalid_request', status: 400, fallbackable: true, retryable: false, code: 'unsupported_capability', param: 'model', unsent: false, upstreamStatus: status });
+    expect(error.message).toBe("No deployment of 'my-group' served these embeddings: the last one tried serves a chat model. Ask for an embedding model instead.");
+    expect(error.upstreamText).toMatch(/embeddings/i);
+  });
+
+  it.each([
+    ['a 403 with another message (a project without access)', 403, { error: { message: 'Project `proj_x` does not have access to model `text-embedding-3-small`', type: 'invalid_request_error', param: null, code: 'model_not_found' } }, 'permission'],
+    ['a 403 without a body', 403, undefined, 'permission'],
+    ["OpenAI's words under another status", 400, OPENAI_403, 'invalid_request'],
+    ['OperationNotSupported for another operation', 400, { error: { code: 'OperationNotSupported', message: 'The completion operation does not work with the specified model, gpt-4o.' } }, 'invalid_request'],
+    ["Azure's words without its code", 400, { error: { message: AZURE_400.error.message } }, 'invalid_request'],
+    ["vLLM's words under a 500", 500, { error: VLLM }, 'upstream_error'],
+    ['another vLLM 400', 400, { ...VLLM, message: 'temperature must be non-negative' }, 'invalid_request'],
+  ])('%s maps as any error does', (_, status, body, kind) => {
+    const error = map(status, {}, body, 'openai-compatible');
+    expect(error.kind).toBe(kind);
+    expect(error.code).not.toBe('unsupported_capability');
+    expect(error).toEqual(mapOpenAIError(status, {}, body, 'openai-compatible'));
   });
 });

@@ -1,6 +1,8 @@
-import { upstreamFailure, parseRetryAfter, type ErrorKind, type GatewayError } from '../../../core/errors.js';
+import { GatewayError, upstreamFailure, parseRetryAfter, type ErrorKind } from '../../../core/errors.js';
 import { isObject } from '../../../core/json.js';
 import { safeParam, scrubUpstreamText } from '../../../core/scrub.js';
+import type { EmbeddingRequest } from '../../../core/types.js';
+import { embeddingsUnsupported } from '../embedding-texts.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -66,6 +68,45 @@ export function mapOpenAIError(status: number, headers: Headers, body: unknown, 
   // Azure may send only `x-ms-retry-after-ms`, which its own SDKs read beside the other two (azure-core's get_retry_after).
   const retryAfterMs = parseRetryAfter(first(headers, 'retry-after'), first(headers, 'retry-after-ms') ?? first(headers, 'x-ms-retry-after-ms'));
   return failure(kindOf(status, err), err, provider, status, retryAfterMs);
+}
+
+/**
+ * An upstream's refusal to embed with the model it serves, as each API sends it (the status and its own
+ * words, nothing looser: OpenAI's 403 is otherwise a credentials problem):
+ * - OpenAI, a chat model: 403 "You are not allowed to generate embeddings from this model"
+ *   (infiniflow/ragflow#1835, langchain-ai/langchain#9270);
+ * - Azure OpenAI, a deployment of a chat model: 400 `OperationNotSupported`, "The embeddings operation
+ *   does not work with the specified model, …" (microsoft/graphrag#1557);
+ * - vLLM serving a generative model: "The model does not support Embeddings API", a 400
+ *   (`create_error_response`), a 501 from the versions that raise NotImplementedError for it.
+ * Its words when it is one of them.
+ */
+function refusesEmbeddings(status: number, err: Record<string, unknown> | undefined): string | undefined {
+  const message = err?.message;
+  if (typeof message !== 'string') return undefined;
+  const refused =
+    status === 403
+      ? /^You are not allowed to generate embeddings from this model\b/.test(message)
+      : status === 400 && err?.code === 'OperationNotSupported'
+        ? /^The embeddings operation does not work with the specified model\b/.test(message)
+        : (status === 400 || status === 501) && /^The model does not support Embeddings API\b/.test(message);
+  return refused ? message : undefined;
+}
+
+/**
+ * `mapOpenAIError` for an embeddings call: an upstream's refusal to embed with its model (a chat model,
+ * which its name need not tell) becomes the capability refusal (`embeddingsUnsupported`, `why` saying
+ * what the deployment is), so a group tries its next deployment and, when none embeds, the client reads
+ * why in the gateway's words. The request did reach the upstream (not `unsent`: recorded, its quota
+ * spent), though a refusal bills nothing; the upstream's words stay for the log.
+ */
+export function mapOpenAIEmbeddingError(request: EmbeddingRequest, why: string): (status: number, headers: Headers, body: unknown, provider: string) => GatewayError {
+  return (status, headers, body, provider) => {
+    const said = refusesEmbeddings(status, errorObject(body));
+    if (said === undefined) return mapOpenAIError(status, headers, body, provider);
+    const refusal = embeddingsUnsupported(request, why, provider);
+    return new GatewayError({ ...refusal.toInit(), unsent: false, upstreamStatus: status, upstreamText: scrubUpstreamText(said) });
+  };
 }
 
 /** The HTTP status an error inside a 200 stands for: vLLM's numeric `code`, Azure's `"429"`, or OpenAI's code and type. */
