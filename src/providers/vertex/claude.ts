@@ -22,9 +22,9 @@ function isGoogleError(body: unknown): boolean {
 }
 
 /** Claude on Vertex (publisher `anthropic`): the Messages API body without `model`, via rawPredict. */
-export function claudeWire(provider: string, model: string, defaultMaxTokens: number, passthrough: readonly string[]): PublisherWire {
+export function claudeWire(provider: string, model: string, defaultMaxTokens: number, passthrough: readonly string[], structuredOutputs: boolean): PublisherWire {
   const encode = (request: ChatRequest, stream: boolean, warnings: Warning[]): MessagesRequestBody =>
-    encodeMessagesRequest(request, { forModel: model, anthropicVersion: VERTEX_ANTHROPIC_VERSION, stream, defaultMaxTokens, passthrough, warnings });
+    encodeMessagesRequest(request, { forModel: model, anthropicVersion: VERTEX_ANTHROPIC_VERSION, structuredOutputs, stream, defaultMaxTokens, passthrough, warnings });
   return {
     chatMethod: (stream) => (stream ? 'streamRawPredict' : 'rawPredict'),
     encodeChat: (request, stream) => {

@@ -24,6 +24,12 @@ export const vertexOptions = () =>
       embedding_task_type: z.string().min(1).optional(),
       /** Texts per :predict call; gemini-embedding-001 takes one, text-embedding-* up to 250. */
       embedding_batch_size: z.number().int().positive().max(250).optional(),
+      /**
+       * Claude's structured outputs (`output_config.format`, Claude 4.6 on): off by default, as Vertex has
+       * them until the organization policy `constraints/vertexai.allowedPartnerModelFeatures` allows them
+       * (a 400 otherwise); off, a JSON schema is asked for in the system prompt, with a warning.
+       */
+      structured_outputs: z.boolean().default(false),
       /** max_tokens sent to Claude when the client gives none (the Messages API requires one). */
       default_max_tokens: z.number().int().positive().default(4096),
       max_connections: z.number().int().positive().default(128),

@@ -47,7 +47,7 @@ export class VertexProvider implements Provider {
   ) {
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     this.target = { project: options.project, location: options.location, publisher: options.publisher, model: deployment.model, endpoint: deployment.endpoint };
-    this.wire = options.publisher === 'anthropic' ? claudeWire(TYPE, deployment.model, options.default_max_tokens, deployment.passthrough) : geminiWire(TYPE, deployment.model);
+    this.wire = options.publisher === 'anthropic' ? claudeWire(TYPE, deployment.model, options.default_max_tokens, deployment.passthrough, options.structured_outputs) : geminiWire(TYPE, deployment.model);
     this.tokens = tokens ?? googleTokenSource({ credentials: options.credentials_file, selfSignedJwt: options.self_signed_jwt }, TYPE);
     this.headers = { 'content-type': 'application/json', ...deployment.headers };
     this.mapError = (status, headers, body) => this.wire.mapError(status, headers, body);

@@ -1,11 +1,12 @@
 import { copyPassthrough } from '../../../core/fields.js';
 import { checkToolNames } from '../tool-names.js';
 import { lateSystemWarning } from '../system-place.js';
-import type { ChatRequest, ResponseFormat, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
+import type { ChatRequest, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
 import { claudeStopSequences, planClaudeGeneration, thinkingObstacle, toolLoopLacksThinking, unsupported, type ClaudeBlockKinds, type ClaudeGeneration } from './claude-generation.js';
 import { checkClaudePrefill } from './claude-prefill.js';
 import { BUDGET_RULES, claudeThinkingRules } from './claude-thinking.js';
 import { cacheControl, encodeConversation } from './encode-messages.js';
+import { planClaudeJson } from './output-format.js';
 import type { AnthropicContentBlock, AnthropicTextBlock, AnthropicTool, AnthropicToolChoice, MessagesRequestBody } from './wire.js';
 
 export interface EncodeMessagesOptions {
@@ -16,8 +17,17 @@ export interface EncodeMessagesOptions {
    * a conversation ending on the assistant is refused before sending when that model takes no prefill.
    */
   forModel?: string;
-  /** Put into the body as `anthropic_version` (Vertex: 'vertex-2023-10-16', Bedrock: 'bedrock-2023-05-31'). */
+  /**
+   * Put into the body as `anthropic_version` (Vertex: 'vertex-2023-10-16', Bedrock: 'bedrock-2023-05-31').
+   * A Vertex version also names the host, whose Claude models take structured outputs from 4.6 on.
+   */
   anthropicVersion?: string;
+  /**
+   * False where the host has Claude's structured outputs turned off (Vertex, until the organization
+   * policy `constraints/vertexai.allowedPartnerModelFeatures` allows them: it answers a 400): a JSON
+   * schema is then asked for in the system prompt, with a warning.
+   */
+  structuredOutputs?: boolean;
   stream: boolean;
   /** `max_tokens` is required by the Messages API: used when the request sets no maxOutputTokens. */
   defaultMaxTokens: number;
@@ -60,17 +70,6 @@ const BLOCK_KINDS: ClaudeBlockKinds<AnthropicContentBlock> = {
   isToolResult: (block) => block.type === 'tool_result',
   isThinking: (block) => block.type === 'thinking' || block.type === 'redacted_thinking',
 };
-
-const JSON_INSTRUCTION = 'Respond only with a single valid JSON object, with no prose and no code fences.';
-
-/**
- * response_format has no Messages API field (structured outputs are a beta), so JSON is asked for
- * with a system instruction, which a schema joins. The answer comes back as ordinary text.
- */
-function jsonInstruction(format: ResponseFormat | undefined): string | undefined {
-  if (!format || format.type === 'text') return undefined;
-  return format.schema ? `${JSON_INSTRUCTION} It must conform to this JSON Schema:\n${JSON.stringify(format.schema)}` : JSON_INSTRUCTION;
-}
 
 function encodeTool(tool: ToolDefinition): AnthropicTool {
   const out: AnthropicTool = { name: tool.name, input_schema: tool.parameters ?? { type: 'object', properties: {} } };
@@ -121,8 +120,9 @@ export function encodeMessagesRequest(req: ChatRequest, opts: EncodeMessagesOpti
   if (moved) warnings.push(moved);
   const target = opts.model ?? opts.forModel;
   if (target !== undefined) checkClaudePrefill(req.messages, messages.at(-1)?.role, target);
-  const instruction = jsonInstruction(req.responseFormat);
-  if (instruction) system.push({ type: 'text', text: instruction });
+  const host = opts.anthropicVersion?.startsWith('vertex-') === true ? 'vertex' : 'anthropic';
+  const json = planClaudeJson(req.responseFormat, target, host, messages.at(-1)?.role === 'assistant', warnings, opts.structuredOutputs !== false);
+  if (json.instruction) system.push({ type: 'text', text: json.instruction });
   const obstacle = thinkingObstacle(req, req.reasoning?.enabled === true && toolLoopLacksThinking(messages, BLOCK_KINDS));
   // Without a model (no caller does that today) the budget form, the Messages API's long-standing one.
   const rules = target === undefined ? BUDGET_RULES : claudeThinkingRules(target);
@@ -142,7 +142,11 @@ export function encodeMessagesRequest(req: ChatRequest, opts: EncodeMessagesOpti
   }
   // Reasoning turned off sends nothing: some Claude models refuse `{type:'disabled'}`, older ones any `thinking`.
   if (plan.thinking) body.thinking = plan.thinking;
-  if (plan.effort !== undefined) body.output_config = { effort: plan.effort };
+  if (plan.effort !== undefined || json.format) {
+    body.output_config = {};
+    if (plan.effort !== undefined) body.output_config.effort = plan.effort;
+    if (json.format) body.output_config.format = json.format;
+  }
   if (req.user !== undefined) body.metadata = { user_id: req.user };
   // Automatic caching is the API's own (Anthropic, Claude on Vertex): it places the breakpoint itself.
   if (req.cacheControl) body.cache_control = cacheControl(req.cacheControl);

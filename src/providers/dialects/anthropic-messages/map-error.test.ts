@@ -37,3 +37,12 @@ describe("Claude's context limit counted with max_tokens", () => {
     expect(mapAnthropicError(400, {}, err(message), 'anthropic').kind).toBe('context_window_exceeded');
   });
 });
+
+describe('a host or model that refuses output_config', () => {
+  it('is a bad request another deployment may serve: Vertex refuses structured outputs until the organization allows them', () => {
+    for (const message of ['output_config.format: Extra inputs are not permitted', 'output_config: Extra inputs are not permitted']) {
+      expect(mapAnthropicError(400, {}, err(message), 'vertex', NOW)).toMatchObject({ kind: 'invalid_request', fallbackable: true });
+    }
+    expect(mapAnthropicError(400, {}, err('tools.0.custom.parameters: Extra inputs are not permitted'), 'anthropic', NOW).fallbackable).toBeFalsy();
+  });
+});

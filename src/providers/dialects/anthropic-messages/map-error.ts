@@ -16,6 +16,12 @@ const FILTERED = /content filtering policy/i;
  * a 400 invalid_request_error (anthropics/claude-code#4684, #2127, #19028), which another deployment may serve.
  */
 const ACCOUNT_REFUSED = /credit balance is too low|reached your specified API usage limits|organization has been disabled/i;
+/**
+ * The host or model, not the request: Claude on Vertex refuses `output_config.format` until the
+ * organization policy `constraints/vertexai.allowedPartnerModelFeatures` allows `structured_outputs`, and
+ * hosts and models without structured outputs or effort refuse the field, which another deployment may take.
+ */
+const OUTPUT_CONFIG_REFUSED = /\boutput_config(?:\.\w+)?: Extra inputs are not permitted/;
 /** "You will regain access on 2026-04-01 at 00:00 UTC." of a usage limit. */
 const REGAINS_ACCESS = /regain access on (\d{4})-(\d{2})-(\d{2}) at (\d{2}):(\d{2}) UTC/i;
 
@@ -105,8 +111,8 @@ export function mapAnthropicError(status: number, headers: Headers, body: unknow
     upstreamText: scrubUpstreamText(message),
     upstreamStatus: status,
     retryAfterMs: lockedOutMs ?? parseRetryAfter(first(headers, 'retry-after'), first(headers, 'retry-after-ms')),
-    // A deployment that lacks the model says nothing about the others.
-    fallbackable: kind === 'not_found' ? true : undefined,
+    // A deployment that lacks the model, or structured outputs, says nothing about the others.
+    fallbackable: kind === 'not_found' || (kind === 'invalid_request' && message !== undefined && OUTPUT_CONFIG_REFUSED.test(message)) ? true : undefined,
     // A usage limit does not lift by retrying a few seconds later.
     retryable: lockedOutMs === undefined ? undefined : false,
   });

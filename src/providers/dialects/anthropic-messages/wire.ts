@@ -1,4 +1,5 @@
 /** The parts of the Anthropic Messages wire format this dialect writes. */
+import type { JsonObject } from '../../../core/types.js';
 
 export interface AnthropicCacheControl {
   type: 'ephemeral';
@@ -99,8 +100,8 @@ export interface MessagesRequestBody {
   tools?: AnthropicTool[];
   tool_choice?: AnthropicToolChoice;
   thinking?: AnthropicThinkingConfig;
-  /** Adaptive thinking's depth. */
-  output_config?: { effort: 'low' | 'medium' | 'high' | 'xhigh' | 'max' };
+  /** Adaptive thinking's depth; structured outputs' JSON Schema. */
+  output_config?: { effort?: 'low' | 'medium' | 'high' | 'xhigh' | 'max'; format?: { type: 'json_schema'; schema: JsonObject } };
   metadata?: { user_id: string };
   stream?: boolean;
   /** Automatic caching: the API puts this breakpoint on the last cacheable block itself. */

@@ -4,7 +4,7 @@ import { checkToolNames, strictDropped } from '../tool-names.js';
 import type { ChatRequest, ReasoningRequest, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
 import type { GeminiFunctionDeclaration, GeminiGenerationConfig, GeminiRequest, GeminiThinkingConfig } from './wire.js';
 import { encodeMessages, type HistoryRules } from './encode-messages.js';
-import { toGeminiParameters, toGeminiSchema } from './schema.js';
+import { geminiSchema, toGeminiParameters } from './schema.js';
 
 /** A generateContent body and the settings it could not carry. */
 export interface EncodedGeminiRequest {
@@ -15,8 +15,9 @@ export interface EncodedGeminiRequest {
 function declaration(tool: ToolDefinition): GeminiFunctionDeclaration {
   const decl: GeminiFunctionDeclaration = { name: tool.name };
   if (tool.description !== undefined) decl.description = tool.description;
-  const parameters = toGeminiParameters(tool.parameters);
-  if (parameters !== undefined) decl.parameters = parameters;
+  const parameters = toGeminiParameters(tool.parameters, { param: 'tools', label: `the parameters of tool '${tool.name.slice(0, 64)}'` });
+  if (parameters !== undefined && 'openApi' in parameters) decl.parameters = parameters.openApi;
+  else if (parameters !== undefined) decl.parametersJsonSchema = parameters.jsonSchema;
   return decl;
 }
 
@@ -101,7 +102,11 @@ function generationConfig(req: ChatRequest, model: string | undefined, warnings:
   if (req.frequencyPenalty !== undefined) cfg.frequencyPenalty = req.frequencyPenalty;
   if (req.responseFormat?.type === 'json') {
     cfg.responseMimeType = 'application/json';
-    if (req.responseFormat.schema !== undefined) cfg.responseSchema = toGeminiSchema(req.responseFormat.schema);
+    if (req.responseFormat.schema !== undefined) {
+      const schema = geminiSchema(req.responseFormat.schema, { param: 'response_format', label: "response_format's JSON Schema" });
+      if ('openApi' in schema) cfg.responseSchema = schema.openApi;
+      else cfg.responseJsonSchema = schema.jsonSchema;
+    }
   }
   if (req.reasoning !== undefined) cfg.thinkingConfig = thinkingConfig(req.reasoning, model, warnings);
   return Object.keys(cfg).length > 0 ? cfg : undefined;

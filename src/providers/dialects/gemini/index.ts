@@ -8,6 +8,6 @@ export { encodePredictEmbeddingRequest, decodePredictEmbeddingResponse, type Pre
 export { mapGoogleError } from './map-error.js';
 export { mapFinishReason } from './finish-reason.js';
 export { decodeUsageMetadata } from './usage.js';
-export { toGeminiSchema, toGeminiParameters } from './schema.js';
+export { geminiSchema, toGeminiSchema, toGeminiParameters, type GeminiSchema } from './schema.js';
 export { toolCallId } from './tool-ids.js';
 export { GOOGLE_PROVIDER } from './signatures.js';

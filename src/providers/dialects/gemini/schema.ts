@@ -1,4 +1,6 @@
 import type { JsonObject, JsonValue } from '../../../core/types.js';
+import { toGeminiJsonSchema } from './json-schema.js';
+import { inlineRefs, isObject, type SchemaPlace } from './schema-refs.js';
 
 /** Keys of Vertex's OpenAPI-subset Schema object; everything else is rejected by the API. */
 const PASS_THROUGH = new Set([
@@ -21,10 +23,6 @@ const PASS_THROUGH = new Set([
 
 const FORMATS = new Set(['date-time', 'enum', 'int32', 'int64', 'float', 'double']);
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /**
  * Gemini takes `enum` on STRING schemas only: an untyped enum becomes a string one, and the values of
  * another type's enum move into its description (the type matters more: the model answers in it).
@@ -42,8 +40,9 @@ function setEnum(out: JsonObject, values: JsonValue[] | undefined): void {
 
 /**
  * Converts a JSON Schema (as OpenAI tools carry it) into the OpenAPI subset Gemini accepts: drops
- * `$schema`, `additionalProperties`, `$ref` and other unsupported keys, turns `type: [t, "null"]` into
- * `nullable`, `const` into a one-value enum, and keeps only formats Gemini knows.
+ * `$schema`, `additionalProperties` and other unsupported keys, turns `type: [t, "null"]` into
+ * `nullable`, `const` into a one-value enum, and keeps only formats Gemini knows. The subset has no
+ * references: a `$ref` left in `schema` is dropped, so references are inlined first (geminiSchema).
  */
 export function toGeminiSchema(schema: JsonValue): JsonObject {
   if (!isObject(schema)) return {};
@@ -81,11 +80,26 @@ export function toGeminiSchema(schema: JsonValue): JsonObject {
   return out;
 }
 
+/** A schema as Gemini takes it: its OpenAPI subset (`responseSchema`, `parameters`) or JSON Schema (`responseJsonSchema`, `parametersJsonSchema`). */
+export type GeminiSchema = { openApi: JsonObject } | { jsonSchema: JsonObject };
+
+/**
+ * A JSON Schema for Gemini: in its OpenAPI subset, which every Gemini model takes, with each `$ref`
+ * inlined (zod's reused types, the `$defs`/`definitions` that OpenAI's zodResponseFormat writes); a
+ * schema whose references cannot be written out (recursive, or past the bounds, inlineRefs) as JSON
+ * Schema with its definitions, which Gemini takes in the fields beside the subset's. A reference to
+ * nothing in the schema, or outside it, is a 400 naming `place`.
+ */
+export function geminiSchema(schema: JsonObject, place: SchemaPlace): GeminiSchema {
+  const inlined = inlineRefs(schema, place);
+  return 'schema' in inlined ? { openApi: toGeminiSchema(inlined.schema) } : { jsonSchema: toGeminiJsonSchema(schema, place) };
+}
+
 /** Function parameters for a declaration; an object schema without properties is omitted (Gemini rejects it). */
-export function toGeminiParameters(schema: JsonObject | undefined): JsonObject | undefined {
+export function toGeminiParameters(schema: JsonObject | undefined, place: SchemaPlace): GeminiSchema | undefined {
   if (schema === undefined) return undefined;
-  const converted = toGeminiSchema(schema);
-  const props = converted.properties;
-  if (converted.type === 'object' && (!isObject(props) || Object.keys(props).length === 0)) return undefined;
-  return converted;
+  const converted = geminiSchema(schema, place);
+  if (!('openApi' in converted)) return converted;
+  const { type, properties } = converted.openApi;
+  return type === 'object' && (!isObject(properties) || Object.keys(properties).length === 0) ? undefined : converted;
 }

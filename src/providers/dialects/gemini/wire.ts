@@ -32,7 +32,9 @@ export interface GeminiContent {
 export interface GeminiFunctionDeclaration {
   name: string;
   description?: string;
+  /** The parameters in Gemini's OpenAPI subset, or (`parametersJsonSchema`, never both) in JSON Schema. */
   parameters?: JsonObject;
+  parametersJsonSchema?: JsonObject;
 }
 
 export interface GeminiThinkingConfig {
@@ -54,7 +56,9 @@ export interface GeminiGenerationConfig {
   presencePenalty?: number;
   frequencyPenalty?: number;
   responseMimeType?: string;
+  /** The answer's schema in Gemini's OpenAPI subset, or (`responseJsonSchema`, never both) in JSON Schema. */
   responseSchema?: JsonObject;
+  responseJsonSchema?: JsonObject;
   thinkingConfig?: GeminiThinkingConfig;
 }
 
