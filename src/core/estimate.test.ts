@@ -3,6 +3,17 @@ import { makeUsage, type ChatRequest } from './types.js';
 import { embeddingPromptTokens, estimateAnswerTokens, estimatePrompt, estimatePromptTokens, withEstimatedUsage, withSystemPrompt } from './estimate.js';
 
 describe('token estimates', () => {
+  it('finds one non-ASCII character at any length and place, whichever way a string is checked (a loop, a scan, the encoder)', () => {
+    const tokens = (text: string): number => estimatePromptTokens({ model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text }] }] });
+    for (const length of [1, 15, 16, 63, 64, 200]) {
+      for (const at of [0, length - 1]) {
+        const ascii = 'a'.repeat(length);
+        const wide = `${ascii.slice(0, at)}中${ascii.slice(at + 1)}`;
+        expect([length, at, tokens(wide) > tokens(ascii)]).toEqual([length, at, true]);
+      }
+    }
+  });
+
   it('count a prompt from every part: text, reasoning, tool calls and results with their ids, names, encrypted reasoning', () => {
     const req: ChatRequest = {
       model: 'm',

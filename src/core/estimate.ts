@@ -24,6 +24,25 @@ function utf8Bytes(text: string): number {
   return bytes;
 }
 
+/** From this many code units the encoder (`utf8Bytes`) tells non-ASCII text quicker than a scan. */
+const SHORT_TEXT = 64;
+/** Below this many, a loop is quicker than the regex engine. */
+const TINY_TEXT = 16;
+const NON_ASCII = /[^\0-\x7f]/;
+
+/**
+ * Whether a short `text` is all ASCII: a schema's keys and short strings (a request with 20 tools of 40
+ * properties walks ~3,000 of them), a call to the encoder for each of which cost that request 63 ->
+ * 343 µs; by a loop, then a regex, 140 µs. Longer text is left to the encoder, quicker there (10 KB:
+ * 0.8 µs against 5.7 for the regex).
+ */
+function isShortAscii(text: string): boolean {
+  if (text.length >= SHORT_TEXT) return false;
+  if (text.length >= TINY_TEXT) return !NON_ASCII.test(text);
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 /**
  * Quarter tokens `text` may cost beyond four characters a token, nothing for ASCII, from its length and
  * UTF-8 size alone: at least 2 x length - bytes of its characters are ASCII (any other adds a byte or
@@ -33,7 +52,7 @@ function utf8Bytes(text: string): number {
  */
 function wideQuarters(text: string): number {
   const units = text.length;
-  if (units === 0) return 0;
+  if (units === 0 || isShortAscii(text)) return 0;
   const bytes = utf8Bytes(text);
   if (bytes === units) return 0;
   // A token a byte: no token of a byte-level BPE (o200k, cl100k, Claude) or byte-fallback SentencePiece (Gemini) holds less.
