@@ -95,7 +95,7 @@ describe('token estimates', () => {
     expect(more({ ...base, responseFormat: { type: 'json', name: 'a', schema: { type: 'object', properties: { [han]: { type: 'string' } } } } })).toBeGreaterThanOrEqual(300);
     expect(more({ ...base, stopSequences: [han] })).toBeGreaterThanOrEqual(300);
     expect(more({ ...base, passthrough: { prediction: { type: 'content', content: han } } })).toBeGreaterThanOrEqual(300);
-    expect(withSystemPrompt({ tokens: 0, floor: 0 }, han)).toEqual({ tokens: 4 + 300, floor: 4 + 25 });
+    expect(withSystemPrompt({ tokens: 0, floor: 0, likely: 0 }, han)).toEqual({ tokens: 4 + 300, floor: 4 + 25, likely: 4 + 163 });
     expect(embeddingPromptTokens({ model: 'e', input: [han, 'abcd'] })).toBe(300 + 1);
   });
 
@@ -118,7 +118,7 @@ describe('token estimates', () => {
       model: 'm',
       messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'https://example.com/square-1092.png' }, detail: 'low' }] }],
     };
-    expect(estimatePrompt(lowDetail)).toEqual({ tokens: 4 + 1_600, floor: 4 + 85 });
+    expect(estimatePrompt(lowDetail)).toEqual({ tokens: 4 + 1_600, floor: 4 + 85, likely: 4 + 85 });
   });
 
   it('count an inline document by its size (a token a byte, between a 4,600-token page and 100 such pages), text files as text, and a document by URL as ten pages', () => {
@@ -162,7 +162,7 @@ describe('token estimates', () => {
         },
       ],
     };
-    expect(estimatePrompt(media)).toEqual({ tokens: 4 + 100 + 1_600 + 300_000 + 75, floor: 4 + 100 + 85 + 500 + 75 });
+    expect(estimatePrompt(media)).toEqual({ tokens: 4 + 100 + 1_600 + 300_000 + 75, floor: 4 + 100 + 85 + 500 + 75, likely: 4 + 100 + 1_600 + 300_000 + 75 });
     // A text file is read as text: a 100,000-token one is 100,000 at the least too, as the same text in a message.
     const textFile: ChatRequest = { model: 'm', messages: [{ role: 'user', content: [{ type: 'file', source: { type: 'base64', mediaType: 'text/plain', data: 'A'.repeat(400_000) } }] }] };
     expect(estimatePrompt(textFile).floor).toBe(4 + 75_000);

@@ -91,6 +91,15 @@ class TextCount {
   get floor(): number {
     return charTokens(this.chars);
   }
+
+  /**
+   * Tokens it likely costs, billed when an upstream reports none: non-ASCII text at half the most it may
+   * cost (a CJK character about 1.6 tokens, a Cyrillic one about 1.1: the tokenizers' counts run 1-1.5 and
+   * 0.3-1), as a bill should be neither the ceiling a reservation holds nor the floor.
+   */
+  get likely(): number {
+    return charTokens(this.chars + Math.ceil(this.wide / 2));
+  }
 }
 
 const MESSAGE_OVERHEAD = 4;
@@ -214,11 +223,15 @@ export function estimatePromptTokens(req: ChatRequest): number {
  * text at four characters a token, whatever its script. The upstream refuses a prompt past its window
  * itself (a fallback follows), while a deployment the estimate filtered out was never asked: 100 images
  * at 1,600 tokens each, or Chinese text at a token a byte, would turn a model away from a prompt it takes.
+ * `likely`: what the prompt is billed when the upstream reports no usage (or an attempt failed after it
+ * was sent): non-ASCII text between the two (`TextCount.likely`), a `detail: low` image at 85, anything
+ * else as `tokens` counts it; the ceiling is what admission reserves, never what the ledger records.
  */
-export function estimatePrompt(req: ChatRequest): { tokens: number; floor: number } {
+export function estimatePrompt(req: ChatRequest): PromptEstimate {
   const text = new TextCount();
   let tokens = 0;
   let floor = 0;
+  let lowImages = 0;
   for (const m of req.messages) {
     tokens += MESSAGE_OVERHEAD;
     floor += MESSAGE_OVERHEAD;
@@ -236,6 +249,7 @@ export function estimatePrompt(req: ChatRequest): { tokens: number; floor: numbe
       else if (p.type === 'image') {
         tokens += imageTokens(p);
         floor += LOW_DETAIL_IMAGE_TOKENS;
+        if (p.detail === 'low') lowImages += 1;
       } else {
         const file = fileTokens(p);
         tokens += file;
@@ -249,12 +263,22 @@ export function estimatePrompt(req: ChatRequest): { tokens: number; floor: numbe
   if (req.responseFormat) countJson(req.responseFormat, text);
   if (req.stopSequences) for (const stop of req.stopSequences) text.add(stop);
   if (req.passthrough) countJson(req.passthrough, text);
-  return { tokens: tokens + text.tokens, floor: floor + text.floor };
+  const likely = tokens - lowImages * (IMAGE_TOKENS - LOW_DETAIL_IMAGE_TOKENS) + text.likely;
+  return { tokens: tokens + text.tokens, floor: floor + text.floor, likely };
+}
+
+/** A prompt's estimates (`estimatePrompt`): the most it may cost, the least, and what it likely costs. */
+export interface PromptEstimate {
+  tokens: number;
+  floor: number;
+  likely: number;
 }
 
 /** `estimatePrompt`'s figures with a system message of `text` put in front (a group's system prompt). */
-export function withSystemPrompt(prompt: { tokens: number; floor: number }, text: string): { tokens: number; floor: number } {
-  return { tokens: prompt.tokens + MESSAGE_OVERHEAD + textTokens(text), floor: prompt.floor + MESSAGE_OVERHEAD + estimateTokens(text) };
+export function withSystemPrompt(prompt: PromptEstimate, text: string): PromptEstimate {
+  const system = new TextCount();
+  system.add(text);
+  return { tokens: prompt.tokens + MESSAGE_OVERHEAD + system.tokens, floor: prompt.floor + MESSAGE_OVERHEAD + system.floor, likely: prompt.likely + MESSAGE_OVERHEAD + system.likely };
 }
 
 /** Estimated completion tokens of an answer (text, tool calls, reasoning, a refusal's words), for upstreams that report no usage. */

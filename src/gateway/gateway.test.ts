@@ -4,6 +4,7 @@ import { GatewayError, unreadableReply } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ConfigInput } from '../config/schema.js';
 import { makeUsage, type ChatRequest, type EmbeddingRequest, type StreamPart } from '../core/types.js';
+import { estimatePrompt } from '../core/estimate.js';
 import { answer, answerText, assistantText, systemText, userRequest, userText } from '../testing/canonical.js';
 import { FakeClock, failure, rawDeployment } from '../routing/testing/fakes.js';
 import { MemoryStateStore } from '../state/memory.js';
@@ -386,6 +387,18 @@ describe('gateway usage honesty', () => {
     expect(response.usage.prompt).toBeGreaterThan(0);
     expect(response.usage.completion).toBe(4);
     expect(records.at(-1)).toMatchObject({ outcome: 'ok', usageEstimated: true, usage: { completion: 4 } });
+  });
+
+  it('bills a prompt whose upstream reported no usage what it likely costs, not the ceiling admission reserved (Chinese text: a token a byte at most)', async () => {
+    const { gateway, p, records } = build(twoDeployments);
+    p('primary').answer = () => answer('ok', {}, { usageEstimated: true });
+    const han = '中'.repeat(100);
+    const request = userRequest('chat', han);
+    const { tokens, likely } = estimatePrompt(request);
+    expect([tokens, likely]).toEqual([4 + 300, 4 + 163]);
+    const { response } = await gateway.chat(request);
+    expect(response.usage.prompt).toBe(likely);
+    expect(records.at(-1)).toMatchObject({ outcome: 'ok', usageEstimated: true, usage: { prompt: likely } });
   });
 });
 

@@ -12,7 +12,7 @@ import type { ConfigInput, GatewayConfig } from '../config/schema.js';
 import { isResolvedConfig, resolveConfig } from '../config/load.js';
 import type { Deployment, RoutePlan } from '../routing/router.js';
 import { executeWithFallback, type Attempt, type Executed, type ExecuteOptions, type ExecutePolicy } from '../routing/executor.js';
-import { chatCapabilities, outputLimit, quotaTokens, type Needs } from '../routing/filters.js';
+import { billedPrompt, chatCapabilities, outputLimit, quotaTokens, type Needs } from '../routing/filters.js';
 import { mediaUrlsOf } from '../routing/media-urls.js';
 import type { ChatResult, EmbedResult, Gateway, GatewayOptions, RequestOptions, ServedBy, StreamResult } from './api.js';
 import { AttemptReporter, failure, spentOnFailure, takeBilled, type RequestMeta } from './observe.js';
@@ -124,7 +124,7 @@ class GatewayRuntime implements Gateway {
       const executed = await executeWithFallback<ChatResponse>(
         plan.deployments,
         async (a, s) => {
-          const response = withEstimatedUsage(await a.deployment.provider.chat(request, reporter.callContext(meta, a, s)), needs.promptTokens);
+          const response = withEstimatedUsage(await a.deployment.provider.chat(request, reporter.callContext(meta, a, s)), billedPrompt(needs));
           response.finishReason = honestFinish(response.finishReason, response.content.some(isToolCall));
           if (!rerouteFiltered || response.finishReason !== 'content_filter') return response;
           filtered = { value: response, attempt: a };
@@ -141,7 +141,7 @@ class GatewayRuntime implements Gateway {
           onAttemptError: (a, error) => {
             firstTry = false;
             const paid = filtered?.attempt === a ? filtered.value : undefined;
-            const spent = reporter.reportSpent(meta, a, paid ? { outcome: 'error', error, usage: paid.usage, usageEstimated: paid.usageEstimated, answer: paid } : failure(error, needs.promptTokens));
+            const spent = reporter.reportSpent(meta, a, paid ? { outcome: 'error', error, usage: paid.usage, usageEstimated: paid.usageEstimated, answer: paid } : failure(error, billedPrompt(needs)));
             if (paid) filteredSpent = spent;
           },
         }),
@@ -170,7 +170,7 @@ class GatewayRuntime implements Gateway {
     const { request, needs, plan } = this.prepareChat(asked, opts, true);
     const pending = this.caching.lookup(request, plan, opts.tags ?? {}, opts);
     const lookup = pending && (await pending);
-    if (lookup?.hit) return this.caching.streamHit(lookup.hit, this.metaFor('stream', opts, plan), needs.promptTokens);
+    if (lookup?.hit) return this.caching.streamHit(lookup.hit, this.metaFor('stream', opts, plan), billedPrompt(needs));
     const { meta, ticket } = await this.begin('stream', opts, plan, needs.promptTokens, request.maxOutputTokens);
     this.reporter.describe(meta, request);
     const shadowing = this.shadows.sampled(plan);
@@ -184,7 +184,7 @@ class GatewayRuntime implements Gateway {
     const { parts, first } = opened;
     // Attempt 1 opened it: no failure before it (a stream has no quality gate).
     if (shadowing && first.attempt.number === 1) this.shadows.copy(plan, first.attempt.deployment, request, needs, meta);
-    return { parts: lookup ? this.caching.record(lookup, parts, first.attempt) : parts, servedBy: servedBy(first.attempt, meta), headers: ticket.headers, cache: lookup && 'miss', warnings: first.warnings, promptEstimate: needs.promptTokens };
+    return { parts: lookup ? this.caching.record(lookup, parts, first.attempt) : parts, servedBy: servedBy(first.attempt, meta), headers: ticket.headers, cache: lookup && 'miss', warnings: first.warnings, promptEstimate: billedPrompt(needs) };
   }
 
   async embed(request: EmbeddingRequest, opts: RequestOptions = {}): Promise<EmbedResult> {
@@ -312,7 +312,7 @@ class GatewayRuntime implements Gateway {
       deferSuccess: extra.deferSuccess ?? false,
       continues: extra.continues,
       onRejected: extra.onRejected,
-      onAttemptError: extra.onAttemptError ?? ((attempt, error) => reporter.reportSpent(meta, attempt, failure(error, needs.promptTokens))),
+      onAttemptError: extra.onAttemptError ?? ((attempt, error) => reporter.reportSpent(meta, attempt, failure(error, billedPrompt(needs)))),
     };
   }
 
@@ -324,6 +324,7 @@ class GatewayRuntime implements Gateway {
       capabilities,
       promptTokens: prompt.tokens,
       contextTokens: prompt.floor,
+      billedPromptTokens: prompt.likely,
       residency: opts.residency,
       maxTokens: outputLimit(asked, opts.maxTokensParam),
       // Only a request with images or files is looked through for URLs.
@@ -338,6 +339,7 @@ class GatewayRuntime implements Gateway {
       const policed = withSystemPrompt(prompt, systemPrompt);
       needs.promptTokens = policed.tokens;
       needs.contextTokens = policed.floor;
+      needs.billedPromptTokens = policed.likely;
     }
     return { request, needs, plan };
   }
@@ -365,7 +367,7 @@ class GatewayRuntime implements Gateway {
       // Filtered and admitted as the longer of the two continuation requests (the instruction one).
       const longest = continuationRequest(request, sent, false);
       const continued = estimatePrompt(longest);
-      const more: Needs = { ...needs, promptTokens: continued.tokens, contextTokens: continued.floor };
+      const more: Needs = { ...needs, promptTokens: continued.tokens, contextTokens: continued.floor, billedPromptTokens: continued.likely };
       const targets = this.engine.router.resumeTargets(plan, more, tried);
       if (targets.length === 0) return error;
       // Said outright: the first ticket, released when the broken attempt settled, no longer tells the limiter.

@@ -5,7 +5,7 @@ import { raceAbort } from '../core/abort.js';
 import { Canceller } from '../core/cancel.js';
 import type { ChatRequest, StreamPart, Warning } from '../core/types.js';
 import { executeWithFallback, type Attempt, type ExecuteOptions, type ExecutePolicy, type Executed } from '../routing/executor.js';
-import type { Needs } from '../routing/filters.js';
+import { billedPrompt, type Needs } from '../routing/filters.js';
 import type { Deployment, RoutePlan } from '../routing/router.js';
 import type { RequestOptions } from './gateway.js';
 import { streamedAnswer, type AttemptReporter, type RequestMeta } from './observe.js';
@@ -96,7 +96,7 @@ export async function openStreamOn(deps: StreamDeps, s: StreamOpening, execution
   const state = attempt.deployment.state;
   const parts = relay(
     opened,
-    s.needs.promptTokens,
+    billedPrompt(s.needs),
     (reason) => upstream.get(attempt.number)?.controller.abort(reason),
     (settled) => {
       unlink(attempt.number);

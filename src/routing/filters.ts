@@ -12,12 +12,23 @@ export interface Needs {
    * context-window check; `promptTokens` when absent.
    */
   contextTokens?: number;
+  /**
+   * What the prompt likely costs (`estimatePrompt`'s `likely`), billed when an upstream reports no usage
+   * or an attempt fails after it was sent; `promptTokens`, the most it may cost, which admission
+   * reserves, when absent. Not read by routing.
+   */
+  billedPromptTokens?: number;
   /** Geography every deployment must be tagged with (from the request or its API key). */
   residency: string | undefined;
   /** The completion-token limit the client set, and under which name; absent when it set none. */
   maxTokens?: { value: number; param: string };
   /** Media the request gives by URL, checked against each deployment's `media_urls`; absent when none. */
   mediaUrls?: MediaUrls | undefined;
+}
+
+/** The prompt tokens billed when an upstream reports none (`Needs.billedPromptTokens`). */
+export function billedPrompt(needs: Needs): number {
+  return needs.billedPromptTokens ?? needs.promptTokens;
 }
 
 /** Filter stages in the order they apply; the stage that removed the last candidate names the error. */
