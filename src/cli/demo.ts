@@ -28,7 +28,7 @@ export const DEMO_PORT = 4000;
 export const DEMO_NO_RELOAD = "The demo's config is built in, so there is no file to reload: write it out with switchyard demo --write-config FILE, edit it, and run switchyard serve -c FILE, which reloads.";
 
 /** What the demo's written config says of itself, under `DEMO_CONFIG_KEY`. */
-const DEMO_CONFIG_NOTE = 'written by switchyard demo: its keys are the simulators\' fake ones, valid while that demo runs';
+const DEMO_CONFIG_NOTE = 'written by switchyard demo: its keys are the simulators\' fake ones, valid while that demo runs; delete this key when you put real ones in, or they are not warned about';
 
 /** Requests per minute the demo's `limited` group answers; the next ones get 429 `rate_limit_exceeded`. */
 export const DEMO_LIMITED_RPM = 3;

@@ -11,6 +11,14 @@ function roundTrip<T extends z.ZodType>(schema: T): z.infer<T> {
 }
 
 describe('the structured output of the simulated models: a minimal instance of the schema asked for', () => {
+  it('ends a schema whose required property refers to itself at the depth bound, rather than overflowing the stack', () => {
+    const instance = jsonInstance({ type: 'object', properties: { a: { $ref: '#' } }, required: ['a'] });
+    let depth = 0;
+    for (let v: unknown = instance; typeof v === 'object' && v !== null && 'a' in v; v = (v as { a: unknown }).a) depth += 1;
+    expect(depth).toBeGreaterThan(0);
+    expect(depth).toBeLessThan(100);
+  });
+
   it('fills the required properties of an object, nested ones too, with the least value of each type', () => {
     const schema = z.object({
       name: z.string(),

@@ -131,6 +131,8 @@ class Generator {
   }
 
   private object(schema: Schema, depth: number): { [key: string]: Json } {
+    // The depth bound ends a recursive schema (`{properties: {a: {$ref: '#'}}, required: ['a']}`).
+    if (depth >= MAX_DEPTH) return {};
     const properties = isSchema(schema.properties) ? schema.properties : {};
     const required = Array.isArray(schema.required) ? schema.required.filter((k): k is string => typeof k === 'string') : [];
     // Gemini names the order it writes properties in; else the schema's own order.

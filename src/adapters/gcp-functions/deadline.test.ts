@@ -2,8 +2,10 @@ import { describe, expect, it, vi } from 'vitest';
 import { functionTimeoutMs, GCP_MAX_TIMEOUT_MS, requestDeadlineMs } from './deadline.js';
 
 describe("the function's timeout, which Cloud Functions does not document telling the function", () => {
-  it('is SWITCHYARD_FUNCTION_TIMEOUT_MS when the deploy sets it, whatever CLOUD_RUN_TIMEOUT_SECONDS says', () => {
+  it('is the shorter of SWITCHYARD_FUNCTION_TIMEOUT_MS and CLOUD_RUN_TIMEOUT_SECONDS when both are set (a redeploy with a shorter --timeout keeps the script\'s variable)', () => {
     expect(functionTimeoutMs({ SWITCHYARD_FUNCTION_TIMEOUT_MS: '540000', CLOUD_RUN_TIMEOUT_SECONDS: '3600' })).toBe(540_000);
+    expect(functionTimeoutMs({ SWITCHYARD_FUNCTION_TIMEOUT_MS: '3600000', CLOUD_RUN_TIMEOUT_SECONDS: '300' })).toBe(300_000);
+    expect(functionTimeoutMs({ SWITCHYARD_FUNCTION_TIMEOUT_MS: '540000' })).toBe(540_000);
   });
 
   it("is CLOUD_RUN_TIMEOUT_SECONDS, functions-framework's --timeout, when nothing else says", () => {

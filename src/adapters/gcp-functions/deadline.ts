@@ -7,13 +7,16 @@ export const GCP_MAX_TIMEOUT_MS = 3_600_000;
 
 /**
  * The function's `--timeout`, which Cloud Functions documents no way of telling the function:
- * `SWITCHYARD_FUNCTION_TIMEOUT_MS` when set (`deploy/gcp/deploy-function.sh` sets it to the timeout it
- * deploys with); else `CLOUD_RUN_TIMEOUT_SECONDS`, which Google's functions frameworks read as the
- * request timeout (functions-framework's `--timeout`) though Cloud Run's runtime contract does not list
- * it; else `GCP_MAX_TIMEOUT_MS`.
+ * `SWITCHYARD_FUNCTION_TIMEOUT_MS` (`deploy/gcp/deploy-function.sh` sets it to the timeout it deploys
+ * with) and `CLOUD_RUN_TIMEOUT_SECONDS`, which Google's functions frameworks read as the request timeout
+ * (functions-framework's `--timeout`) though Cloud Run's runtime contract does not list it: the shorter
+ * of those set (a redeploy with a shorter `--timeout` outside the script keeps the script's variable),
+ * else `GCP_MAX_TIMEOUT_MS`.
  */
 export function functionTimeoutMs(env: Readonly<Record<string, string | undefined>>): number {
-  return millisFromEnv(env, 'SWITCHYARD_FUNCTION_TIMEOUT_MS', cloudRunTimeoutMs(env) ?? GCP_MAX_TIMEOUT_MS, 1);
+  const platform = cloudRunTimeoutMs(env);
+  const configured = millisFromEnv(env, 'SWITCHYARD_FUNCTION_TIMEOUT_MS', platform ?? GCP_MAX_TIMEOUT_MS, 1);
+  return platform === undefined ? configured : Math.min(configured, platform);
 }
 
 /**

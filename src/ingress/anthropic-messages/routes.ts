@@ -21,9 +21,20 @@ import { MessagesStreamEncoder } from './stream.js';
  * 400 `invalid_request_error`; so does the door, before reading the body, so a client learns of a
  * mistyped version here rather than from the first upstream that checks. The API also refuses a request
  * without the header; the door takes one (every SDK sends it; a hand-written client that left it out kept
- * working when the door began checking versions), and echoes none.
+ * working when the door began checking versions), and echoes none. A date after the newest is taken as
+ * a version newer than this build knows, which the next SDK may send before the gateway is upgraded.
  */
 export const ANTHROPIC_VERSIONS: ReadonlySet<string> = new Set(['2023-01-01', '2023-06-01', '2026-10-21']);
+const NEWEST_VERSION = '2026-10-21';
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function knownOrNewer(version: string): boolean {
+  if (ANTHROPIC_VERSIONS.has(version)) return true;
+  // A calendar date (2027-02-30 is none), later than the newest documented.
+  if (!DATE.test(version) || version <= NEWEST_VERSION) return false;
+  const day = new Date(`${version}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().startsWith(version);
+}
 
 /**
  * What a refused version's message may quote, as the API quotes it: a version's shape (a header sent twice
@@ -34,7 +45,7 @@ const QUOTABLE = /^[A-Za-z0-9._, -]{1,64}$/;
 /** The request's `anthropic-version` when the API knows it, undefined when none was sent; else the API's 400, in its words. */
 export function acceptedVersion(headers: HttpRequest['headers']): string | undefined {
   const version = headers['anthropic-version'];
-  if (version === undefined || ANTHROPIC_VERSIONS.has(version)) return version;
+  if (version === undefined || knownOrNewer(version)) return version;
   const message = QUOTABLE.test(version) ? `anthropic-version: "${version}" is not a valid version` : 'anthropic-version: not a valid version';
   throw new GatewayError({ kind: 'invalid_request', message, param: 'anthropic-version', code: 'invalid_anthropic_version' });
 }

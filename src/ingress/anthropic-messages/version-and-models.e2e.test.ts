@@ -55,7 +55,7 @@ describe("the Messages door's anthropic-version and the Anthropic Models API", (
   });
 
   describe('anthropic-version', () => {
-    it.each(['2023-06-01', '2023-01-01', '2026-10-21'])('takes the documented version %s and echoes it', async (version) => {
+    it.each(['2023-06-01', '2023-01-01', '2026-10-21', '2027-03-01'])('takes the documented version %s (or one newer than this build knows) and echoes it', async (version) => {
       for (const path of ['/v1/messages', '/v1/messages/count_tokens']) {
         const body = path === '/v1/messages' ? HI : { model: 'claude', messages: HI.messages };
         const res = await call('POST', path, { 'anthropic-version': version }, body);
@@ -68,6 +68,10 @@ describe("the Messages door's anthropic-version and the Anthropic Models API", (
       for (const path of ['/v1/messages', '/v1/messages/count_tokens']) {
         for (const [version, message] of [
           ['1999-01-01', 'anthropic-version: "1999-01-01" is not a valid version'],
+          // A date between documented versions is none.
+          ['2024-01-01', 'anthropic-version: "2024-01-01" is not a valid version'],
+          ['2027-02-30', 'anthropic-version: "2027-02-30" is not a valid version'],
+          ['2027-13-45', 'anthropic-version: "2027-13-45" is not a valid version'],
           ['2023-06-01, 2023-06-01', 'anthropic-version: "2023-06-01, 2023-06-01" is not a valid version'],
           ['x'.repeat(100), 'anthropic-version: not a valid version'],
         ] as const) {

@@ -28,8 +28,6 @@ function defaultBatchSize(model: string): number {
   return model.startsWith('gemini-embedding') ? 1 : 250;
 }
 
-/** A Gemini model that chats (every `gemini-*` but `gemini-embedding-*`): it has no :predict embeddings. */
-
 /** One Vertex AI deployment: a Gemini or Claude model (or an embedding model) in one project and location. */
 export class VertexProvider implements Provider {
   readonly type = TYPE;
