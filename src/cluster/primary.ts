@@ -18,6 +18,15 @@ import type { InterruptionNotice } from '../ops/interruption/notice.js';
 import { INTERRUPTION_TOPIC } from './interruption.js';
 import { STOP_NOW_TOPIC } from './stop-now.js';
 
+/**
+ * Sends to a worker whose channel may close meanwhile (it is exiting, or being replaced): the message is
+ * then moot. Without the callback a send that fails (EPIPE) is an 'error' event on the Worker, which no
+ * one listens to: it crashed the primary when a worker stopped on SIGTERM while its answer was on the way.
+ */
+export function tell(w: Worker, message: Parameters<Worker['send']>[0]): void {
+  if (w.isConnected()) w.send(message, () => undefined);
+}
+
 export interface PrimaryOptions {
   workers: number;
   logger: Logger;
@@ -91,7 +100,7 @@ export function startPrimary(options: PrimaryOptions): Primary {
     stoppedNow = true;
     logger.warn({ signal: 'SIGINT', workers: Object.keys(cluster.workers ?? {}).length }, 'second SIGINT: every worker stops now');
     const push: PushMessage = { sy: 'push', topic: STOP_NOW_TOPIC, data: null };
-    for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(push, () => undefined);
+    for (const w of Object.values(cluster.workers ?? {})) if (w) tell(w, push);
   };
   // Only to listening workers: one still starting builds from the running config anyway. Never once
   // stopping: a drain runs to its end, and a reload then would only build an app no request reaches.
@@ -141,7 +150,7 @@ export function startPrimary(options: PrimaryOptions): Primary {
     const push: PushMessage = { sy: 'push', topic: INTERRUPTION_TOPIC, data: notice };
     stopAll({ interruption: notice.kind }, (w) => {
       if (!listening.has(w.id)) w.process.kill('SIGTERM');
-      else if (w.isConnected()) w.send(push);
+      else tell(w, push);
     });
     await exited;
   };
@@ -156,7 +165,7 @@ function shareWithWorkers(options: PrimaryOptions, listeningWorkers: () => Worke
   const { logger } = options;
   const store = new MemoryStateStore();
   const broadcast = (message: PushMessage): void => {
-    for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(message);
+    for (const w of Object.values(cluster.workers ?? {})) if (w) tell(w, message);
   };
   const asks = new Asks();
   // An ask goes out whenever the worker is connected: send() returning false only says its channel is
@@ -169,7 +178,7 @@ function shareWithWorkers(options: PrimaryOptions, listeningWorkers: () => Worke
     workers: () => listeningWorkers().map((w) => w.id),
     push: (id, others) => {
       const w = cluster.workers?.[id];
-      if (w?.isConnected()) w.send({ sy: 'push', topic: LOAD_TOPIC, data: others } satisfies PushMessage);
+      if (w) tell(w, { sy: 'push', topic: LOAD_TOPIC, data: others } satisfies PushMessage);
     },
   });
   const walReads = new WalReadCounts();
@@ -181,7 +190,7 @@ function shareWithWorkers(options: PrimaryOptions, listeningWorkers: () => Worke
     if (isTell(message)) return asks.receive(message);
     if (!isCall(message)) return;
     void answer(targets, message, worker.id).then((reply) => {
-      if (worker.isConnected()) worker.send(reply);
+      tell(worker, reply);
     });
   };
   cluster.on('message', onMessage);

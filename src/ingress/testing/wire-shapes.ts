@@ -66,7 +66,7 @@ export const MESSAGES_WIRE: WireShape = scalars(MESSAGES_WIRE_KEYS, {
   tool_choice: scalars(['type', 'name', 'disable_parallel_tool_use']),
   metadata: scalars(['user_id']),
   thinking: scalars(['type', 'budget_tokens']),
-  output_config: scalars(['effort']),
+  output_config: scalars(['effort'], { format: scalars(['type'], { schema: FREE }) }),
   cache_control: CACHE_CONTROL,
 });
 
@@ -103,11 +103,12 @@ const GEMINI_PART = scalars(['text', 'thought', 'thoughtSignature'], {
 export const GEMINI_WIRE: WireShape = object({
   contents: { items: scalars(['role'], { parts: { items: GEMINI_PART } }) },
   systemInstruction: object({ parts: { items: scalars(['text']) } }),
-  tools: { items: object({ functionDeclarations: { items: scalars(['name', 'description'], { parameters: FREE }) } }) },
+  tools: { items: object({ functionDeclarations: { items: scalars(['name', 'description'], { parameters: FREE, parametersJsonSchema: FREE }) } }) },
   toolConfig: object({ functionCallingConfig: scalars(['mode'], { allowedFunctionNames: strings }) }),
   generationConfig: scalars(['temperature', 'topP', 'topK', 'maxOutputTokens', 'seed', 'presencePenalty', 'frequencyPenalty', 'responseMimeType'], {
     stopSequences: strings,
     responseSchema: FREE,
+    responseJsonSchema: FREE,
     thinkingConfig: scalars(['thinkingBudget', 'thinkingLevel', 'includeThoughts']),
   }),
 });
