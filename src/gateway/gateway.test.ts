@@ -241,10 +241,12 @@ describe('gateway shadow traffic', () => {
     vi.useFakeTimers();
     const { gateway, p, records } = build({ ...twoDeployments, routing: { attempt_timeout_ms: 1_000 }, groups: [{ name: 'chat', deployments: ['primary', 'secondary'], shadow: { share: 1 } }] });
     p('secondary').script = () => 'hang';
-    await gateway.chat(hello());
+    // Chinese text: billed what it likely costs (167 tokens), not the ceiling admission reserves (304).
+    const request = userRequest('chat', '中'.repeat(100));
+    await gateway.chat(request);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(records.find((r) => r.role === 'shadow')).toMatchObject({ deployment: 'secondary', outcome: 'error', usageEstimated: true, error: { kind: 'timeout' } });
-    expect(records.find((r) => r.role === 'shadow')?.usage?.prompt).toBeGreaterThan(0);
+    expect(records.find((r) => r.role === 'shadow')?.usage?.prompt).toBe(estimatePrompt(request).likely);
   });
 
   it('books what a failed shadow copy paid for, and nothing for one that never left', async () => {

@@ -2,9 +2,9 @@ import { Canceller } from '../core/cancel.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { ChatRequest } from '../core/types.js';
-import { estimatePromptTokens, withEstimatedUsage } from '../core/estimate.js';
+import { withEstimatedUsage } from '../core/estimate.js';
 import type { Deployment, RoutePlan, Router } from '../routing/router.js';
-import type { Needs } from '../routing/filters.js';
+import { billedPrompt, type Needs } from '../routing/filters.js';
 import type { Attempt } from '../routing/executor.js';
 import { failure, type AttemptReporter, type RequestMeta } from './observe.js';
 
@@ -47,10 +47,12 @@ export class ShadowMirror {
     const targets = this.router.shadowTargets(plan, served.id, needs);
     if (targets.length === 0) return;
     // A canonical request says nothing of delivery: the mirror is a plain chat call whatever the client asked.
-    targets.forEach((d, i) => this.send(d, request, { ...meta, operation: 'chat' }, SHADOW_ATTEMPT_BASE + i + 1));
+    const prompt = billedPrompt(needs);
+    targets.forEach((d, i) => this.send(d, request, prompt, { ...meta, operation: 'chat' }, SHADOW_ATTEMPT_BASE + i + 1));
   }
 
-  private send(d: Deployment, request: ChatRequest, meta: RequestMeta, number: number): void {
+  /** `prompt`: the prompt tokens billed when the standby reports no usage or fails after the send. */
+  private send(d: Deployment, request: ChatRequest, prompt: number, meta: RequestMeta, number: number): void {
     const now = this.clock.now();
     const attempt: Attempt = { number, role: 'shadow', deployment: d, startedAt: now, probe: false, cause: undefined, from: undefined, span: undefined };
     const controller = new Canceller();
@@ -68,7 +70,7 @@ export class ShadowMirror {
           const t = this.clock.now();
           d.state.succeed(t, t - now, false);
           d.state.countShadow(true);
-          const { usage, usageEstimated } = response.usageEstimated ? withEstimatedUsage(response, estimatePromptTokens(request)) : response;
+          const { usage, usageEstimated } = response.usageEstimated ? withEstimatedUsage(response, prompt) : response;
           this.reporter.report(meta, attempt, { outcome: 'ok', usage, usageEstimated, answer: response });
         },
         (err: unknown) => {
@@ -80,7 +82,7 @@ export class ShadowMirror {
           // One cancelled (it gave way to live traffic, the gateway closed) is no error of the standby's.
           d.state.countShadow(cancelled);
           // Booked as a request's own failed attempt is: a standby that had the request is billed its estimate.
-          this.reporter.report(meta, attempt, failure(error, estimatePromptTokens(request)));
+          this.reporter.report(meta, attempt, failure(error, prompt));
         },
       )
       .finally(() => {
