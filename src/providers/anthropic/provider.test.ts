@@ -201,6 +201,14 @@ describe('anthropic provider', () => {
     expect(counted).toBe(answered.usage.prompt);
   });
 
+  it('counts a structured-output request with the output_config.format its chat call sends, which the counter takes', async () => {
+    const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
+    const request = ask('Book Paris', { responseFormat: { type: 'json', name: 'booking', schema } });
+    const counted = await make({}).countTokens?.(request, ctx());
+    expect(sim.observed.last?.body).toEqual({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: [{ type: 'text', text: 'Book Paris' }] }], output_config: { format: { type: 'json_schema', schema } } });
+    expect(counted).toBe((await make({}).chat(request, ctx())).usage.prompt);
+  });
+
   it('maps a refused count like a refused call: an unknown model is not_found', async () => {
     const err = await make({ model: 'claude-nope' }).countTokens?.(ask('x'), ctx()).catch((e: unknown) => e);
     expect(GatewayError.isInstance(err) && err.kind).toBe('not_found');

@@ -12,7 +12,8 @@ import type { SimServer } from '../../sim/server.js';
  * `switchyard demo`'s "chat" group asked for embeddings: OpenAI answers a chat model's embeddings with a
  * 403 ("You are not allowed to generate embeddings from this model"), which the gateway took for a
  * credentials problem (a 502 saying the upstream "denied the gateway access"), and vLLM serving an
- * instruct model with a 400 that ended the group's walk. Neither model id says it cannot embed, so the
+ * instruct model with a 400 that ended the group's walk, and Ollama a 501 (a 500 before 0.13.3), which
+ * was retried as a server error. Neither model id says it cannot embed, so the
  * answer is what tells: it is now the capability refusal, tried on the group's next deployment, and
  * when none embeds the client reads why in the gateway's words. The request went upstream (not unsent)
  * but is not billed.
@@ -27,26 +28,28 @@ async function text(answer: HttpResponse): Promise<string> {
   return out;
 }
 
-describe('embeddings asked of OpenAI-compatible chat models (OpenAI, vLLM)', () => {
+describe('embeddings asked of OpenAI-compatible chat models (OpenAI, vLLM, Ollama)', () => {
   let openai: SimServer;
   let vllm: SimServer;
+  let ollama: SimServer;
   let gateway: Gateway;
   let handle: HttpHandler;
   const records: AttemptRecord[] = [];
-  const embeddingCalls = (): number => [openai, vllm].reduce((n, s) => n + (s.stats.requests['POST /embeddings'] ?? 0), 0);
+  const embeddingCalls = (): number => [openai, vllm, ollama].reduce((n, s) => n + (s.stats.requests['POST /embeddings'] ?? 0), 0);
 
   beforeAll(async () => {
-    [openai, vllm] = await Promise.all([startOpenAISim({ apiKey: 'sk-sim' }), startOpenAISim({ name: 'vllm-sim' })]);
+    [openai, vllm, ollama] = await Promise.all([startOpenAISim({ apiKey: 'sk-sim' }), startOpenAISim({ name: 'vllm-sim' }), startOpenAISim({ name: 'ollama-sim', textOnlyEmbeddings: true })]);
     const parsed = parseConfig(
       {
         deployments: [
           { id: 'openai-chat', provider: 'openai-compatible', model: 'gpt-4o', endpoint: `${openai.url}/v1`, api_key: 'sk-sim' },
           { id: 'vllm-chat', provider: 'openai-compatible', model: 'llama-3.1-8b-instruct', endpoint: `${vllm.url}/v1` },
+          { id: 'ollama-chat', provider: 'openai-compatible', model: 'llama-3.2-instruct', endpoint: `${ollama.url}/v1`, embedding_token_input: false },
           { id: 'openai-embed', provider: 'openai-compatible', model: 'text-embedding-3-small', endpoint: `${openai.url}/v1`, api_key: 'sk-sim' },
         ],
         groups: [
-          { name: 'mixed', strategy: 'priority', deployments: ['openai-chat', 'vllm-chat', 'openai-embed'] },
-          { name: 'chat-only', strategy: 'priority', deployments: ['openai-chat', 'vllm-chat'] },
+          { name: 'mixed', strategy: 'priority', deployments: ['openai-chat', 'vllm-chat', 'ollama-chat', 'openai-embed'] },
+          { name: 'chat-only', strategy: 'priority', deployments: ['openai-chat', 'vllm-chat', 'ollama-chat'] },
           { name: 'embed-only', deployments: ['openai-embed'] },
         ],
       },
@@ -59,7 +62,7 @@ describe('embeddings asked of OpenAI-compatible chat models (OpenAI, vLLM)', () 
 
   afterAll(async () => {
     await gateway.close();
-    await Promise.all([openai.close(), vllm.close()]);
+    await Promise.all([openai.close(), vllm.close(), ollama.close()]);
   });
 
   const embed = async (model: string) => {
@@ -67,23 +70,24 @@ describe('embeddings asked of OpenAI-compatible chat models (OpenAI, vLLM)', () 
     return { status: answer.status, headers: answer.headers, body: await text(answer) };
   };
 
-  it("falls back past OpenAI's 403 and vLLM's 400 to the group's embedding model; the refusals are sent but not billed", async () => {
+  it("falls back past OpenAI's 403, vLLM's 400 and Ollama's 501 to the group's embedding model; the refusals are sent but not billed", async () => {
     records.length = 0;
     const calls = embeddingCalls();
     const answer = await embed('mixed');
-    expect([answer.status, answer.headers['x-switchyard-deployment'], answer.headers['x-switchyard-attempts']]).toEqual([200, 'openai-embed', '3']);
-    expect(embeddingCalls() - calls).toBe(3);
+    expect([answer.status, answer.headers['x-switchyard-deployment'], answer.headers['x-switchyard-attempts']]).toEqual([200, 'openai-embed', '4']);
+    expect(embeddingCalls() - calls).toBe(4);
     const failed = records.filter((r) => r.outcome === 'error');
     expect(failed.map((r) => [r.deployment, r.error?.kind, r.error?.code, r.error?.upstreamStatus, r.error?.unsent, r.usage])).toEqual([
       ['openai-chat', 'invalid_request', 'unsupported_capability', 403, false, undefined],
       ['vllm-chat', 'invalid_request', 'unsupported_capability', 400, false, undefined],
+      ['ollama-chat', 'invalid_request', 'unsupported_capability', 501, false, undefined],
     ]);
   });
 
   it('when no deployment embeds: a 400 in the gateway’s words naming model, with no upstream model id, each tried once', async () => {
     const calls = embeddingCalls();
     const answer = await embed('chat-only');
-    expect([answer.status, answer.headers['x-switchyard-attempts']]).toEqual([400, '2']);
+    expect([answer.status, answer.headers['x-switchyard-attempts']]).toEqual([400, '3']);
     const error = (JSON.parse(answer.body) as { error: { message: string } }).error;
     expect(error).toEqual({
       type: 'invalid_request_error',
@@ -92,7 +96,7 @@ describe('embeddings asked of OpenAI-compatible chat models (OpenAI, vLLM)', () 
       message: "No deployment of 'chat-only' served these embeddings: the last one tried serves a model its upstream does not embed with. Ask for an embedding model instead.",
     });
     expect(error.message).not.toMatch(MODEL_IDS);
-    expect(embeddingCalls() - calls).toBe(2);
+    expect(embeddingCalls() - calls).toBe(3);
   });
 
   it('keeps a 403 with any other body a credentials problem (a 502 the next deployment may serve)', async () => {

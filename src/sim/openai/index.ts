@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { scriptAnswer, scriptRefusal, embedText, readTurns, interleavedArguments, type ArgumentPiece, type ScriptInput, type Turn } from '../answer.js';
 import { applyPreFault, sendJson, startSim, streamWithFaults, type SimServer } from '../server.js';
 import type { Fault } from '../faults.js';
-import { chatModelRefusal, embeddingsModelRefusal, readEmbeddingInputs, servedChatModelRefusal, readJsonBody, responseFormatOf, responseFormatProblem, sendTokenInputRefusal, toolCallDelta, toolCallsOf, toolChoiceOf } from './wire.js';
+import { chatModelRefusal, embeddingsModelRefusal, readEmbeddingInputs, servedChatModelRefusal, readJsonBody, responseFormatOf, responseFormatProblem, sendOllamaEmbeddingsRefusal, sendTokenInputRefusal, toolCallDelta, toolCallsOf, toolChoiceOf } from './wire.js';
 
 export interface OpenAISimOptions {
   name?: string;
@@ -11,7 +11,10 @@ export interface OpenAISimOptions {
   /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
   models?: string[];
-  /** /embeddings takes text only and answers token ids as Ollama does (400 "invalid input type"). */
+  /**
+   * /embeddings answers as Ollama's does: text only (token ids a 400 "invalid input type"), and a chat
+   * model, once the input is read, refused with Ollama's 501 rather than vLLM's 400.
+   */
   textOnlyEmbeddings?: boolean;
 }
 
@@ -177,6 +180,42 @@ function sendError(res: ServerResponse, fault: Fault): void {
 
 let counter = 0;
 
+/**
+ * POST /embeddings: OpenAI refuses its chat models (403) and vLLM a generative one (400) before reading
+ * the input; `ollama` (the `textOnlyEmbeddings` option) answers as Ollama does, token ids refused first.
+ */
+function embeddings(res: ServerResponse, json: Record<string, unknown>, model: string, ollama: boolean): void {
+  // Ollama serves any name: a gpt- one there (gpt-oss) is a chat model like the others.
+  if (!ollama && OPENAI_MODEL.test(model)) {
+    sendJson(res, 403, embeddingsModelRefusal());
+    return;
+  }
+  const chatModel = (SERVED_CHAT_MODEL.test(model) || (ollama && OPENAI_MODEL.test(model))) && !EMBEDDING_MODEL.test(model);
+  if (chatModel && !ollama) {
+    sendJson(res, 400, servedChatModelRefusal());
+    return;
+  }
+  const inputs = readEmbeddingInputs(res, json.input);
+  if (!inputs) return;
+  if (ollama && inputs.some((t) => t.ids)) {
+    sendTokenInputRefusal(res);
+    return;
+  }
+  // Ollama reads the input before it loads the model, which finds it cannot embed.
+  if (chatModel) {
+    sendOllamaEmbeddingsRefusal(res);
+    return;
+  }
+  const dims = typeof json.dimensions === 'number' ? json.dimensions : 8;
+  const tokens = inputs.reduce((n, t) => n + t.tokens, 0);
+  sendJson(res, 200, {
+    object: 'list',
+    data: inputs.map((t, index) => ({ object: 'embedding', index, embedding: embedText(t.key, dims) })),
+    model,
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
+}
+
 /** An OpenAI-compatible upstream (OpenAI, vLLM, Ollama) with fault injection. */
 export function startOpenAISim(options: OpenAISimOptions = {}): Promise<SimServer> {
   const name = options.name ?? 'openai-sim';
@@ -213,28 +252,7 @@ export function startOpenAISim(options: OpenAISimOptions = {}): Promise<SimServe
           sendError(res, fault);
           return true;
         }
-        if (OPENAI_MODEL.test(model)) {
-          sendJson(res, 403, embeddingsModelRefusal());
-          return true;
-        }
-        if (SERVED_CHAT_MODEL.test(model) && !EMBEDDING_MODEL.test(model)) {
-          sendJson(res, 400, servedChatModelRefusal());
-          return true;
-        }
-        const inputs = readEmbeddingInputs(res, json.input);
-        if (!inputs) return true;
-        if (options.textOnlyEmbeddings === true && inputs.some((t) => t.ids)) {
-          sendTokenInputRefusal(res);
-          return true;
-        }
-        const dims = typeof json.dimensions === 'number' ? json.dimensions : 8;
-        const tokens = inputs.reduce((n, t) => n + t.tokens, 0);
-        sendJson(res, 200, {
-          object: 'list',
-          data: inputs.map((t, index) => ({ object: 'embedding', index, embedding: embedText(t.key, dims) })),
-          model,
-          usage: { prompt_tokens: tokens, total_tokens: tokens },
-        });
+        embeddings(res, json, model, options.textOnlyEmbeddings === true);
         return true;
       }
       return false;

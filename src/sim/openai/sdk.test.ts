@@ -328,3 +328,31 @@ describe('OpenAI simulator: endpoints, structured outputs and tool choice as Ope
     expect(calls(await ask('call both tools', {}))).toEqual(['get_weather', 'get_time']);
   });
 });
+
+describe('OpenAI simulator as Ollama (textOnlyEmbeddings), checked by the official openai SDK', () => {
+  let sim: SimServer;
+  let client: OpenAI;
+  const OLLAMA_501 = { message: 'This server does not support embeddings. Start it with `--embeddings`', type: 'api_error', param: null, code: null };
+
+  beforeAll(async () => {
+    sim = await startOpenAISim({ name: 'ollama', textOnlyEmbeddings: true });
+    client = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: 'ollama', maxRetries: 0 });
+  });
+  afterAll(() => sim.close());
+
+  it('refuses embeddings from a chat model as Ollama 0.30 on does: a 501 of llama-server’s words in its OpenAI shape, a gpt-oss model too', async () => {
+    for (const model of ['llama-3.1-8b-instruct', 'gpt-oss-20b']) {
+      const refused = await client.embeddings.create({ model, input: 'Hi' }).catch((e: unknown) => e);
+      expect(refused, model).toBeInstanceOf(OpenAI.InternalServerError);
+      expect((refused as InstanceType<typeof OpenAI.InternalServerError>).status).toBe(501);
+      expect((refused as InstanceType<typeof OpenAI.InternalServerError>).error).toEqual(OLLAMA_501);
+    }
+    await expect(client.embeddings.create({ model: 'nomic-embed-text', input: 'Hi' })).resolves.toMatchObject({ object: 'list' });
+  });
+
+  it('reads the input before it finds the model cannot embed: token ids are its 400 first', async () => {
+    const refused = await client.embeddings.create({ model: 'llama-3.1-8b-instruct', input: [1, 2, 3] }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).error).toMatchObject({ message: 'invalid input type' });
+  });
+});

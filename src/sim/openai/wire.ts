@@ -99,6 +99,16 @@ export function servedChatModelRefusal(): Json {
   return { object: 'error', message: 'The model does not support Embeddings API', type: 'BadRequestError', param: null, code: 400 };
 }
 
+/**
+ * Ollama's answer (0.30 on) to /v1/embeddings on a chat model: its llama-server engine starts a model
+ * without pooling with no embeddings, llama-server refuses in its words (handle_embeddings_impl, a 501),
+ * Ollama passes them on (llm/llama_server.go normalizeEmbeddingError) and its OpenAI middleware writes
+ * them in OpenAI's shape, `api_error` for a 5xx (openai/openai.go NewError).
+ */
+export function sendOllamaEmbeddingsRefusal(res: ServerResponse): void {
+  sendJson(res, 501, { error: { message: 'This server does not support embeddings. Start it with `--embeddings`', type: 'api_error', param: null, code: null } });
+}
+
 /** The answer format a chat body's `response_format` asks for; undefined for text or none. */
 export function responseFormatOf(format: unknown): ScriptFormat | undefined {
   if (!isObject(format)) return undefined;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest, JsonObject, Message, ResponseFormat, Warning } from '../../../core/types.js';
+import { thrown } from '../../../testing/thrown.js';
 import { encodeMessagesRequest } from './index.js';
 import { claudeOutputSchema, claudeTakesStructuredOutputs } from './output-format.js';
 
@@ -127,6 +128,22 @@ describe('a JSON Schema response format to Claude', () => {
     expect(body.output_config).toBeUndefined();
     expect(body.system).toContain('__schema0');
     expect(warnings).toEqual([expect.objectContaining({ setting: 'responseFormat', message: expect.stringContaining('take no recursive $ref') })]);
+  });
+
+  it('refuses before sending a $ref pointing at nothing in the schema, or no valid pointer: an unsent 400 naming response_format', () => {
+    for (const ref of ['#/$defs/missing', '#/$defs/%E0']) {
+      const schema: JsonObject = { type: 'object', properties: { a: { $ref: ref } }, required: ['a'], additionalProperties: false };
+      expect(thrown(() => encode(asked(json(schema)), { model: 'claude-sonnet-4-6' })), ref).toMatchObject({ kind: 'invalid_request', status: 400, unsent: true, param: 'response_format', message: expect.stringContaining(`the $ref '${ref}'`) });
+    }
+  });
+
+  it('tells a chain of thousands of references, which a 4 MB body holds, from a recursive one', () => {
+    const defs: JsonObject = {};
+    for (let i = 0; i < 30_000; i += 1) defs[`d${i}`] = { $ref: `#/$defs/d${i + 1}` };
+    defs.d30000 = { type: 'string' };
+    expect(claudeOutputSchema({ type: 'object', properties: { a: { $ref: '#/$defs/d0' } }, required: ['a'], additionalProperties: false, $defs: defs })).toMatchObject({ moved: [] });
+    defs.d30000 = { $ref: '#/$defs/d0' };
+    expect(claudeOutputSchema({ type: 'object', properties: { a: { $ref: '#/$defs/d0' } }, $defs: defs })).toEqual({ unfit: 'recursive $ref' });
   });
 
   it('does not take a reference reused without recursion for one', () => {

@@ -1,4 +1,5 @@
 import type { JsonObject, JsonValue, ResponseFormat, Warning } from '../../../core/types.js';
+import { DEFINITIONS, RESPONSE_FORMAT, isJsonObject, refersToItself } from '../json-schema-refs.js';
 import { unsupported } from './claude-generation.js';
 import { byModel, claudeVersion } from './claude-prefill.js';
 
@@ -83,10 +84,6 @@ const STRING_FORMATS = new Set(['date-time', 'time', 'date', 'duration', 'email'
 /** Keywords that only name or document a schema: dropped without a word. */
 const IGNORED = new Set(['$schema', '$id', '$comment']);
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 const isPrimitive = (v: JsonValue): boolean => v === null || typeof v !== 'object';
 
 /** What claudeOutputSchema found: the schema Claude takes (and the keywords it wrote into descriptions), or the feature it cannot hold. */
@@ -106,11 +103,12 @@ class Unfit {
  * their definitions (`$defs`, draft-07's `definitions`) stay. What constrained decoding cannot hold at
  * all is unfit, to be asked for by instruction instead: a recursive `$ref` (the subset has none), one
  * outside the schema, an object open to additional properties (closed, it could hold none of them), a
- * boolean schema, and a schema with no type that is no union, literal or reference.
+ * boolean schema, and a schema with no type that is no union, literal or reference. A `$ref` pointing
+ * at nothing in the schema is the client's mistake, which the API would refuse too: resolveRef's 400.
  */
 export function claudeOutputSchema(schema: JsonObject): ClaudeSchemaFit {
   try {
-    if (refersToItself(schema)) return { unfit: 'recursive $ref' };
+    if (refersToItself(schema, RESPONSE_FORMAT)) return { unfit: 'recursive $ref' };
     const moved = new Set<string>();
     return { schema: fit(schema, moved), moved: [...moved] };
   } catch (e) {
@@ -120,7 +118,7 @@ export function claudeOutputSchema(schema: JsonObject): ClaudeSchemaFit {
 }
 
 function fit(node: JsonValue, moved: Set<string>): JsonObject {
-  if (!isObject(node)) throw new Unfit(Array.isArray(node) ? 'tuple items' : 'boolean schema');
+  if (!isJsonObject(node)) throw new Unfit(Array.isArray(node) ? 'tuple items' : 'boolean schema');
   const rest: JsonObject = { ...node };
   const take = (key: string): JsonValue | undefined => {
     const value = rest[key];
@@ -128,9 +126,9 @@ function fit(node: JsonValue, moved: Set<string>): JsonObject {
     return value;
   };
   const out: JsonObject = {};
-  for (const key of ['$defs', 'definitions']) {
+  for (const key of DEFINITIONS) {
     const defs = take(key);
-    if (isObject(defs)) out[key] = Object.fromEntries(Object.entries(defs).map(([name, def]) => [name, fit(def, moved)]));
+    if (isJsonObject(defs)) out[key] = Object.fromEntries(Object.entries(defs).map(([name, def]) => [name, fit(def, moved)]));
   }
   const ref = take('$ref');
   if (typeof ref === 'string') {
@@ -180,46 +178,10 @@ function fit(node: JsonValue, moved: Set<string>): JsonObject {
 
 function fitObject(take: (key: string) => JsonValue | undefined, out: JsonObject, moved: Set<string>): void {
   const properties = take('properties');
-  out.properties = isObject(properties) ? Object.fromEntries(Object.entries(properties).map(([name, sub]) => [name, fit(sub, moved)])) : {};
+  out.properties = isJsonObject(properties) ? Object.fromEntries(Object.entries(properties).map(([name, sub]) => [name, fit(sub, moved)])) : {};
   const open = take('additionalProperties');
   if (open !== undefined && open !== false) throw new Unfit('object open to additional properties');
   out.additionalProperties = false;
   const required = take('required');
   if (required !== undefined) out.required = required;
-}
-
-/** Keywords whose values are data, not schemas: a `$ref` inside them refers to nothing. */
-const DATA = new Set(['enum', 'const', 'default', 'examples', 'example']);
-
-/** The node a local reference (`#`, `#/$defs/Node`, `#/definitions/a~1b`) points at in `root`, or undefined. */
-function resolve(root: JsonObject, ref: string): JsonValue | undefined {
-  if (ref === '#') return root;
-  if (!ref.startsWith('#/')) return undefined;
-  let node: JsonValue | undefined = root;
-  for (const raw of ref.slice(2).split('/')) {
-    const key = decodeURIComponent(raw).replaceAll('~1', '/').replaceAll('~0', '~');
-    node = Array.isArray(node) ? node[Number(key)] : isObject(node) && Object.hasOwn(node, key) ? node[key] : undefined;
-    if (node === undefined) return undefined;
-  }
-  return node;
-}
-
-/** Whether following the schema's local references ever reaches a node from inside itself. */
-function refersToItself(root: JsonObject): boolean {
-  const open = new Set<JsonValue>();
-  const done = new Set<JsonValue>();
-  const visit = (node: JsonValue): boolean => {
-    if (Array.isArray(node)) return node.some(visit);
-    if (!isObject(node)) return false;
-    if (open.has(node)) return true;
-    if (done.has(node)) return false;
-    open.add(node);
-    const ref = node.$ref;
-    const target = typeof ref === 'string' ? resolve(root, ref) : undefined;
-    const found = (target !== undefined && visit(target)) || Object.entries(node).some(([key, value]) => !DATA.has(key) && key !== '$defs' && key !== 'definitions' && visit(value));
-    open.delete(node);
-    done.add(node);
-    return found;
-  };
-  return visit(root);
 }

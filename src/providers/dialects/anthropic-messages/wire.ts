@@ -120,4 +120,6 @@ export interface MessagesCountTokensBody {
   tools?: AnthropicTool[];
   tool_choice?: AnthropicToolChoice;
   thinking?: AnthropicThinkingConfig;
+  /** Structured outputs' JSON Schema, as the chat call sends it (`MessageCountTokensParams.output_config`). */
+  output_config?: { format: { type: 'json_schema'; schema: JsonObject } };
 }

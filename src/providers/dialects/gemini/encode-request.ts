@@ -1,4 +1,5 @@
 import { REASONING_BUDGETS, aboveHigh, budgetedEffort } from '../../../core/types.js';
+import { RESPONSE_FORMAT } from '../json-schema-refs.js';
 import { checkStopCount } from '../stop-limit.js';
 import { checkToolNames, strictDropped } from '../tool-names.js';
 import type { ChatRequest, ReasoningRequest, ToolChoice, ToolDefinition, Warning } from '../../../core/types.js';
@@ -103,7 +104,7 @@ function generationConfig(req: ChatRequest, model: string | undefined, warnings:
   if (req.responseFormat?.type === 'json') {
     cfg.responseMimeType = 'application/json';
     if (req.responseFormat.schema !== undefined) {
-      const schema = geminiSchema(req.responseFormat.schema, { param: 'response_format', label: "response_format's JSON Schema" });
+      const schema = geminiSchema(req.responseFormat.schema, RESPONSE_FORMAT);
       if ('openApi' in schema) cfg.responseSchema = schema.openApi;
       else cfg.responseJsonSchema = schema.jsonSchema;
     }

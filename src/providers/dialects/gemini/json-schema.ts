@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from '../../../core/types.js';
-import { isObject, resolveRef, type SchemaPlace } from './schema-refs.js';
+import { isJsonObject, resolveRef, type SchemaPlace } from '../json-schema-refs.js';
 
 /**
  * The keywords Gemini's JSON Schema fields (`responseJsonSchema`, a declaration's
@@ -34,16 +34,16 @@ export function toGeminiJsonSchema(root: JsonObject, place: SchemaPlace): JsonOb
     return name;
   };
   const convert = (node: JsonValue): JsonObject => {
-    if (!isObject(node)) return {};
+    if (!isJsonObject(node)) return {};
     const ref = node.$ref;
     if (typeof ref === 'string') return { $ref: `#/$defs/${nameOf(resolveRef(root, ref, place), ref)}` };
     const out: JsonObject = {};
     for (const key of KEPT) if (node[key] !== undefined) out[key] = node[key];
     if (node.const !== undefined && out.enum === undefined) out.enum = [node.const];
-    if (isObject(node.properties)) out.properties = Object.fromEntries(Object.entries(node.properties).map(([name, sub]) => [name, convert(sub)]));
+    if (isJsonObject(node.properties)) out.properties = Object.fromEntries(Object.entries(node.properties).map(([name, sub]) => [name, convert(sub)]));
     for (const key of ONE) {
       const sub = node[key];
-      if (isObject(sub)) out[key] = convert(sub);
+      if (isJsonObject(sub)) out[key] = convert(sub);
       else if (typeof sub === 'boolean') out[key] = sub;
     }
     const union = node.anyOf ?? node.oneOf;

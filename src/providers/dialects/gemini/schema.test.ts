@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChatRequest, JsonObject } from '../../../core/types.js';
 import { thrown } from '../../../testing/thrown.js';
 import { encodeGenerateContentRequest } from './encode-request.js';
-import { MAX_INLINED_NODES } from './schema-refs.js';
+import { MAX_INLINED_NODES } from '../json-schema-refs.js';
 
 const MODEL = 'gemini-2.5-flash';
 const asked = (schema: JsonObject, extra: Partial<ChatRequest> = {}): ChatRequest => ({ model: 'g', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }], responseFormat: { type: 'json', name: 'x', schema }, ...extra });

@@ -1,6 +1,6 @@
 import type { JsonObject, JsonValue } from '../../../core/types.js';
 import { toGeminiJsonSchema } from './json-schema.js';
-import { inlineRefs, isObject, type SchemaPlace } from './schema-refs.js';
+import { inlineRefs, isJsonObject, type SchemaPlace } from '../json-schema-refs.js';
 
 /** Keys of Vertex's OpenAPI-subset Schema object; everything else is rejected by the API. */
 const PASS_THROUGH = new Set([
@@ -45,7 +45,7 @@ function setEnum(out: JsonObject, values: JsonValue[] | undefined): void {
  * references: a `$ref` left in `schema` is dropped, so references are inlined first (geminiSchema).
  */
 export function toGeminiSchema(schema: JsonValue): JsonObject {
-  if (!isObject(schema)) return {};
+  if (!isJsonObject(schema)) return {};
   const out: JsonObject = {};
   const type = schema.type;
   if (Array.isArray(type)) {
@@ -60,7 +60,7 @@ export function toGeminiSchema(schema: JsonValue): JsonObject {
   }
   if (typeof schema.format === 'string' && FORMATS.has(schema.format)) out.format = schema.format;
   setEnum(out, Array.isArray(schema.enum) ? schema.enum : schema.const !== undefined && schema.const !== null ? [schema.const] : undefined);
-  if (isObject(schema.properties)) {
+  if (isJsonObject(schema.properties)) {
     const props: JsonObject = {};
     for (const [name, sub] of Object.entries(schema.properties)) props[name] = toGeminiSchema(sub);
     out.properties = props;
@@ -71,7 +71,7 @@ export function toGeminiSchema(schema: JsonValue): JsonObject {
   if (schema.items !== undefined) out.items = toGeminiSchema(Array.isArray(schema.items) ? (schema.items[0] ?? {}) : schema.items);
   const union = schema.anyOf ?? schema.oneOf;
   if (Array.isArray(union)) {
-    const variants = union.filter((v) => !(isObject(v) && v.type === 'null'));
+    const variants = union.filter((v) => !(isJsonObject(v) && v.type === 'null'));
     if (variants.length !== union.length) out.nullable = true;
     if (variants.length === 1) Object.assign(out, toGeminiSchema(variants[0] as JsonValue));
     else if (variants.length > 1) out.anyOf = variants.map((v) => toGeminiSchema(v));
@@ -101,5 +101,5 @@ export function toGeminiParameters(schema: JsonObject | undefined, place: Schema
   const converted = geminiSchema(schema, place);
   if (!('openApi' in converted)) return converted;
   const { type, properties } = converted.openApi;
-  return type === 'object' && (!isObject(properties) || Object.keys(properties).length === 0) ? undefined : converted;
+  return type === 'object' && (!isJsonObject(properties) || Object.keys(properties).length === 0) ? undefined : converted;
 }

@@ -59,6 +59,9 @@ describe('embeddings refused for the model (an embeddings call)', () => {
     },
   };
   const VLLM = { object: 'error', message: 'The model does not support Embeddings API', type: 'BadRequestError', param: null, code: 400 };
+  // Ollama's OpenAI middleware writes every error as { message, type, param: null, code: null }, `api_error` for a 5xx.
+  const OLLAMA_RUNNER = { error: { message: 'this model does not support embeddings', type: 'api_error', param: null, code: null } };
+  const LLAMA_SERVER_WORDS = 'This server does not support embeddings. Start it with `--embeddings`';
 
   it.each([
     ["OpenAI's 403", 403, OPENAI_403],
@@ -66,6 +69,10 @@ describe('embeddings refused for the model (an embeddings call)', () => {
     ["vLLM's bare 400", 400, VLLM],
     ["vLLM's wrapped 400", 400, { error: VLLM }],
     ["vLLM's 501 (NotImplementedError)", 501, { error: { ...VLLM, type: 'NotImplementedError', code: 501 } }],
+    ["Ollama's 500 of its runner's words (up to 0.13.2)", 500, OLLAMA_RUNNER],
+    ["Ollama's 501 of its runner's words (0.13.3 to 0.29)", 501, OLLAMA_RUNNER],
+    ["Ollama's 501 of llama-server's words (0.30 on)", 501, { error: { message: LLAMA_SERVER_WORDS, type: 'api_error', param: null, code: null } }],
+    ["llama.cpp's llama-server's own 501", 501, { error: { code: 501, message: LLAMA_SERVER_WORDS, type: 'not_supported_error' } }],
   ])('%s is the capability refusal: fallbackable, sent, in the gateway’s words', (_, status, body) => {
     const error = map(status, {}, body, 'openai-compatible');
     expect(error).toMatchObject({ kind: 'invalid_request', status: 400, fallbackable: true, retryable: false, code: 'unsupported_capability', param: 'model', unsent: false, upstreamStatus: status });
@@ -81,6 +88,9 @@ describe('embeddings refused for the model (an embeddings call)', () => {
     ["Azure's words without its code", 400, { error: { message: AZURE_400.error.message } }, 'invalid_request'],
     ["vLLM's words under a 500", 500, { error: VLLM }, 'upstream_error'],
     ['another vLLM 400', 400, { ...VLLM, message: 'temperature must be non-negative' }, 'invalid_request'],
+    ["Ollama's runner words under a 502 (a proxy's)", 502, OLLAMA_RUNNER, 'unavailable'],
+    ['another Ollama 500', 500, { error: { ...OLLAMA_RUNNER.error, message: 'llama runner process has terminated: exit status 2' } }, 'upstream_error'],
+    ["llama-server's words under a 500", 500, { error: { message: LLAMA_SERVER_WORDS, type: 'api_error', param: null, code: null } }, 'upstream_error'],
   ])('%s maps as any error does', (_, status, body, kind) => {
     const error = map(status, {}, body, 'openai-compatible');
     expect(error.kind).toBe(kind);

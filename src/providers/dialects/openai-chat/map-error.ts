@@ -70,6 +70,13 @@ export function mapOpenAIError(status: number, headers: Headers, body: unknown, 
   return failure(kindOf(status, err), err, provider, status, retryAfterMs);
 }
 
+/** One server's refusal to embed: the statuses it sends it under, its words, and Azure's code beside them. */
+interface EmbeddingRefusal {
+  statuses: readonly number[];
+  words: RegExp;
+  code?: string;
+}
+
 /**
  * An upstream's refusal to embed with the model it serves, as each API sends it (the status and its own
  * words, nothing looser: OpenAI's 403 is otherwise a credentials problem):
@@ -78,18 +85,27 @@ export function mapOpenAIError(status: number, headers: Headers, body: unknown, 
  * - Azure OpenAI, a deployment of a chat model: 400 `OperationNotSupported`, "The embeddings operation
  *   does not work with the specified model, …" (microsoft/graphrag#1557);
  * - vLLM serving a generative model: "The model does not support Embeddings API", a 400
- *   (`create_error_response`), a 501 from the versions that raise NotImplementedError for it.
- * Its words when it is one of them.
+ *   (`create_error_response`), a 501 from the versions that raise NotImplementedError for it;
+ * - Ollama before 0.30, a model without pooling (a chat model): its runner's "this model does not
+ *   support embeddings", which /v1/embeddings answered with a 500 up to 0.13.2 (chunkhound/chunkhound#41,
+ *   Ollama 0.12.3) and the runner's own 501 from 0.13.3 (ollama/ollama#12839, server/routes.go);
+ * - Ollama from 0.30, whose llama-server engine (ollama/ollama#16031) starts a chat model's server
+ *   without embeddings, and llama.cpp's llama-server itself: 501 "This server does not support
+ *   embeddings. Start it with `--embeddings`" (llama.cpp's handle_embeddings_impl; Ollama passes it on).
  */
+const EMBEDDING_REFUSALS: readonly EmbeddingRefusal[] = [
+  { statuses: [403], words: /^You are not allowed to generate embeddings from this model\b/ },
+  { statuses: [400], code: 'OperationNotSupported', words: /^The embeddings operation does not work with the specified model\b/ },
+  { statuses: [400, 501], words: /^The model does not support Embeddings API\b/ },
+  { statuses: [500, 501], words: /^this model does not support embeddings\b/ },
+  { statuses: [501], words: /^This server does not support embeddings\. Start it with `--embeddings`/ },
+];
+
+/** The upstream's words when its reply is one of EMBEDDING_REFUSALS. */
 function refusesEmbeddings(status: number, err: Record<string, unknown> | undefined): string | undefined {
   const message = err?.message;
   if (typeof message !== 'string') return undefined;
-  const refused =
-    status === 403
-      ? /^You are not allowed to generate embeddings from this model\b/.test(message)
-      : status === 400 && err?.code === 'OperationNotSupported'
-        ? /^The embeddings operation does not work with the specified model\b/.test(message)
-        : (status === 400 || status === 501) && /^The model does not support Embeddings API\b/.test(message);
+  const refused = EMBEDDING_REFUSALS.some((r) => r.statuses.includes(status) && (r.code === undefined || err?.code === r.code) && r.words.test(message));
   return refused ? message : undefined;
 }
 
