@@ -77,10 +77,29 @@ function doorOf(ingresses: readonly Ingress[], path: string, fallback: Ingress):
 }
 
 function doorAt(ingresses: readonly Ingress[], path: string): Ingress | undefined {
+  return entryAt(ingresses, path)?.ingress;
+}
+
+/** The route (and its door) whose path a request's path is or lies under, as `doorOf` finds it. */
+function entryAt(ingresses: readonly Ingress[], path: string): Entry | undefined {
   const collapsed = path.replace(/\/{2,}/g, '/');
   const single = undoubledV1(collapsed) ?? collapsed;
   const trimmed = single.endsWith('/') ? single.slice(0, -1) : single;
-  return ingresses.find((i) => i.routes.some((r) => trimmed === r.path || trimmed.startsWith(`${r.path}/`)));
+  for (const ingress of ingresses) {
+    const route = ingress.routes.find((r) => trimmed === r.path || trimmed.startsWith(`${r.path}/`));
+    if (route) return { route, ingress };
+  }
+  return undefined;
+}
+
+/**
+ * The front door whose shape a refusal takes: the route's, or for a request no route took (404, 405)
+ * its path's, unless that route hands this request's errors to another door (`Route.errorDoor`).
+ */
+function errorDoor(ingresses: readonly Ingress[], request: HttpRequest, entry: Entry | undefined, fallback: Ingress): Ingress {
+  const at = entry ?? entryAt(ingresses, request.path);
+  if (!at) return fallback;
+  return at.route.errorDoor?.(request) ?? at.ingress;
 }
 
 /**
@@ -251,7 +270,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
         // Only an authenticated caller's refusals are told (the audit log): a request the browser guard or
         // authentication refused names nobody, and anyone who can reach the port could write them.
         if (entry && onError && ctx.caller !== NOBODY) onError(error, ctx);
-        const ingress = entry?.ingress ?? doorOf(ingresses, request.path, fallback);
+        const ingress = errorDoor(ingresses, request, entry, fallback);
         const body = ingress.encodeError(error, exposesUpstream(gateway.config, error.deployment), ctx.requestId);
         answer = errorResponse(error, body, { 'x-request-id': ctx.requestId });
         // A failure whose attempts were billed says so, as the ledger's rows do.

@@ -69,6 +69,12 @@ export interface Route {
   readonly observed?: boolean;
   /** True for GET /metrics: the one route a `role: metrics` key may call; every other refuses it before it runs. */
   readonly scrape?: boolean;
+  /**
+   * The front door whose error shape answers this request when not the route's own (the OpenAI door's
+   * `/v1/models` answers Anthropic's clients, told by `anthropic-version`, in Anthropic's). Asked of every
+   * refusal on the route's path: the route's own and those before it runs (a bad key, a 405) alike.
+   */
+  errorDoor?(request: HttpRequest): Ingress | undefined;
   /** The answer, or a thrown GatewayError that the handler encodes in the front door's error shape. */
   handle(ctx: RouteContext): Promise<HttpResponse>;
 }

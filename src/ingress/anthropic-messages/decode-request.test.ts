@@ -6,9 +6,9 @@ const base = { model: 'm', max_tokens: 8 };
 const hi = [{ role: 'user', content: 'hi' }];
 
 /** The message of the 400 a body gets, or 'accepted'. */
-function problem(body: unknown, counting = false): string {
+function problem(body: unknown, counting = false, version?: string): string {
   try {
-    decodeMessagesRequest(body, counting);
+    decodeMessagesRequest(body, counting, version);
     return 'accepted';
   } catch (err) {
     return GatewayError.isInstance(err) && err.status === 400 ? err.message : 'not a 400';
@@ -16,6 +16,17 @@ function problem(body: unknown, counting = false): string {
 }
 
 describe('decodeMessagesRequest', () => {
+  it('refuses temperature, top_p and top_k under anthropic-version 2026-10-21 and later, whatever their value, and takes them before it or without a version', () => {
+    for (const [key, value] of [['temperature', 0.5], ['top_p', 0.9], ['top_k', 5], ['temperature', null]] as const) {
+      const body = { ...base, messages: hi, [key]: value };
+      expect(problem(body, false, '2026-10-21')).toBe(`${key}: is not supported with anthropic-version 2026-10-21`);
+      expect(problem(body, false, '2027-03-01')).toBe(`${key}: is not supported with anthropic-version 2027-03-01`);
+      for (const version of ['2023-06-01', '2023-01-01', undefined]) expect(problem(body, false, version)).toBe('accepted');
+    }
+    // count_tokens refuses every sampling setting as an extra input, whatever the version.
+    expect(problem({ model: 'm', messages: hi, top_k: 5 }, true, '2026-10-21')).toBe('top_k: Extra inputs are not permitted');
+  });
+
   it('refuses a block whose type is an object String() cannot convert with a 400, in every place a block goes', () => {
     const odd = JSON.parse('{"toString": 1}') as unknown;
     const bodies = [

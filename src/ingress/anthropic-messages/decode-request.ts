@@ -1,5 +1,7 @@
 import type { ChatRequest, JsonObject, Message, ReasoningEffort, ReasoningRequest, ToolDefinition } from '../../core/types.js';
 import { echoed, isObject } from '../../core/json.js';
+// One rule for what the door refuses and what the Anthropic provider stops sending.
+import { SAMPLING_REJECTED_FROM } from '../../providers/anthropic/version.js';
 import { cacheControlOf, checkCount, checkMembers, fail, int, num, readAll, str, type Member } from './check.js';
 import { automaticCache } from './auto-cache.js';
 import { assistantParts, systemMessage, userTurn } from './decode-content.js';
@@ -25,6 +27,18 @@ const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const MIN_THINKING_BUDGET = 1024;
 
 const given = (v: unknown): boolean => v !== undefined && v !== null;
+
+const SAMPLING = ['temperature', 'top_p', 'top_k'] as const;
+
+/**
+ * The API's 400 for a sampling setting under an `anthropic-version` from `SAMPLING_REJECTED_FROM` on, in
+ * its words, whatever the value (null too): the door takes only date versions, which compare as strings.
+ */
+function refuseSamplingUnder(version: string | undefined, body: Readonly<Record<string, unknown>>): void {
+  if (version === undefined || version < SAMPLING_REJECTED_FROM) return;
+  const sent = SAMPLING.find((key) => body[key] !== undefined);
+  if (sent !== undefined) fail(sent, `is not supported with anthropic-version ${version}`);
+}
 
 const MESSAGE = readAll('role', 'content');
 /**
@@ -215,9 +229,9 @@ export interface DecodedMessagesRequest {
 /**
  * Checks an Anthropic Messages body and maps it to the canonical request. `forCounting` (count_tokens)
  * takes the prompt's fields only, as the API's count_tokens does: max_tokens, sampling, stop sequences,
- * stream and metadata are its extra inputs.
+ * stream and metadata are its extra inputs. `version`: the request's accepted `anthropic-version`, if any.
  */
-export function decodeMessagesRequest(body: unknown, forCounting = false): DecodedMessagesRequest {
+export function decodeMessagesRequest(body: unknown, forCounting = false, version?: string): DecodedMessagesRequest {
   if (!isObject(body)) fail('body', 'must be a JSON object');
   // Whatever its value: an unknown key set to null is still one the API's models forbid.
   for (const key in body) {
@@ -227,6 +241,7 @@ export function decodeMessagesRequest(body: unknown, forCounting = false): Decod
   if (model === '') fail('model', 'must not be empty');
   const request: ChatRequest = { model, messages: conversation(body) };
   if (!forCounting) request.maxOutputTokens = checkCount(body.max_tokens, 'max_tokens');
+  refuseSamplingUnder(version, body);
   if (given(body.temperature)) request.temperature = num(body.temperature, 'temperature', 0, 1);
   if (given(body.top_p)) request.topP = num(body.top_p, 'top_p', 0, 1);
   if (given(body.top_k)) request.topK = int(body.top_k, 'top_k', 0);

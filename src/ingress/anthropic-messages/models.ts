@@ -1,6 +1,6 @@
-import { GatewayError, type GatewayErrorInit } from '../../core/errors.js';
+import { GatewayError } from '../../core/errors.js';
 import { echoed } from '../../core/json.js';
-import type { HttpResponse } from '../../http/exchange.js';
+import type { HttpRequest, HttpResponse } from '../../http/exchange.js';
 import { jsonResponse } from '../../http/respond.js';
 import type { RouteContext } from '../../http/route.js';
 import { anthropicRequestId } from './errors.js';
@@ -10,41 +10,20 @@ import { acceptedVersion } from './routes.js';
  * `GET /v1/models` and `/v1/models/{id}` as Anthropic's Models API answers them, for a request that
  * carries `anthropic-version` (Anthropic's SDK and Claude Code always send it, OpenAI's SDK never does):
  * the routes are the OpenAI door's, which hands such a request here. The models are the same ones the
- * OpenAI shape lists, the calling key's (`Access.models`), in the same order.
+ * OpenAI shape lists, the calling key's (`Access.models`), in the same order. Every refusal of such a
+ * request, these routes' own and the handler's before they run (a bad key, a 405), is in Anthropic's
+ * shape: the routes name the Messages door as their `errorDoor` for it.
  */
-
-/**
- * Errors of these answers, to be written in Anthropic's shape although the OpenAI door's routes threw
- * them (the handler writes an error in the shape of the door whose route took the request): that door's
- * `encodeError` asks `inAnthropicShape`. A WeakSet: the mark lives as long as the error.
- */
-const ANTHROPIC_SHAPED = new WeakSet<GatewayError>();
-
-/** True for an error of the Models routes answered to an Anthropic client. */
-export function inAnthropicShape(error: GatewayError): boolean {
-  return ANTHROPIC_SHAPED.has(error);
-}
-
-function refused(init: GatewayErrorInit): GatewayError {
-  const error = new GatewayError(init);
-  ANTHROPIC_SHAPED.add(error);
-  return error;
-}
 
 /** True when the request is Anthropic's: it carries `anthropic-version`, which only Anthropic's clients send. */
-export function asksAnthropic(ctx: RouteContext): boolean {
-  return ctx.request.headers['anthropic-version'] !== undefined;
+export function asksAnthropic(request: HttpRequest): boolean {
+  return request.headers['anthropic-version'] !== undefined;
 }
 
-/** The request's accepted version, or the Messages API's 400 for it in Anthropic's shape, as on `/v1/messages`. */
+/** The request's accepted version, or the Messages API's 400 for it, as on `/v1/messages`. */
 function versionOf(ctx: RouteContext): string {
-  try {
-    // Asked only of a request that carries the header (`asksAnthropic`).
-    return acceptedVersion(ctx.request.headers) ?? '';
-  } catch (err) {
-    if (GatewayError.isInstance(err)) ANTHROPIC_SHAPED.add(err);
-    throw err;
-  }
+  // Asked only of a request that carries the header (`asksAnthropic`).
+  return acceptedVersion(ctx.request.headers) ?? '';
 }
 
 /** The release date of a model the gateway knows none of: the epoch, as Anthropic's `ModelInfo` says it may be. */
@@ -81,10 +60,10 @@ const LIMIT = { default: 20, min: 1, max: 1000 } as const;
 /** `limit`: an integer from 1 to 1000, 20 when absent; refused in the API's (pydantic's) words. */
 function limitOf(raw: string | null): number {
   if (raw === null) return LIMIT.default;
-  if (!/^[+-]?\d{1,9}$/.test(raw.trim())) throw refused({ kind: 'invalid_request', message: 'limit: Input should be a valid integer, unable to parse string as an integer', param: 'limit' });
+  if (!/^[+-]?\d{1,9}$/.test(raw.trim())) throw new GatewayError({ kind: 'invalid_request', message: 'limit: Input should be a valid integer, unable to parse string as an integer', param: 'limit' });
   const limit = Number(raw);
-  if (limit < LIMIT.min) throw refused({ kind: 'invalid_request', message: `limit: Input should be greater than or equal to ${LIMIT.min}`, param: 'limit' });
-  if (limit > LIMIT.max) throw refused({ kind: 'invalid_request', message: `limit: Input should be less than or equal to ${LIMIT.max}`, param: 'limit' });
+  if (limit < LIMIT.min) throw new GatewayError({ kind: 'invalid_request', message: `limit: Input should be greater than or equal to ${LIMIT.min}`, param: 'limit' });
+  if (limit > LIMIT.max) throw new GatewayError({ kind: 'invalid_request', message: `limit: Input should be less than or equal to ${LIMIT.max}`, param: 'limit' });
   return limit;
 }
 
@@ -97,7 +76,7 @@ const LIFECYCLES: ReadonlySet<string> = new Set(['active', 'deprecated', 'retire
 function listsActive(query: URLSearchParams): boolean {
   const asked = [...query.getAll('lifecycle[]'), ...query.getAll('lifecycle')];
   for (const stage of asked) {
-    if (!LIFECYCLES.has(stage)) throw refused({ kind: 'invalid_request', message: `lifecycle: Input should be 'active', 'deprecated' or 'retired'`, param: 'lifecycle' });
+    if (!LIFECYCLES.has(stage)) throw new GatewayError({ kind: 'invalid_request', message: `lifecycle: Input should be 'active', 'deprecated' or 'retired'`, param: 'lifecycle' });
   }
   return asked.length === 0 || asked.includes('active');
 }
@@ -108,7 +87,7 @@ function listsActive(query: URLSearchParams): boolean {
  */
 function cursorAt(ids: readonly string[], cursor: string, param: 'after_id' | 'before_id'): number {
   const at = ids.indexOf(cursor);
-  if (at === -1) throw refused({ kind: 'invalid_request', message: `${param}: no model '${echoed(cursor, 64)}' in this list`, param });
+  if (at === -1) throw new GatewayError({ kind: 'invalid_request', message: `${param}: no model '${echoed(cursor, 64)}' in this list`, param });
   return at;
 }
 
@@ -123,7 +102,7 @@ export async function anthropicModels(ctx: RouteContext): Promise<HttpResponse> 
   const limit = limitOf(query.get('limit'));
   const after = query.get('after_id');
   const before = query.get('before_id');
-  if (after !== null && before !== null) throw refused({ kind: 'invalid_request', message: 'after_id and before_id cannot both be given', param: 'before_id' });
+  if (after !== null && before !== null) throw new GatewayError({ kind: 'invalid_request', message: 'after_id and before_id cannot both be given', param: 'before_id' });
   const all = ctx.caller.access.models;
   const afterAt = after === null ? undefined : cursorAt(all, after, 'after_id');
   const beforeAt = before === null ? undefined : cursorAt(all, before, 'before_id');
@@ -148,6 +127,6 @@ export async function anthropicModels(ctx: RouteContext): Promise<HttpResponse> 
 export async function anthropicModel(ctx: RouteContext): Promise<HttpResponse> {
   const version = versionOf(ctx);
   const id = ctx.params.model ?? '';
-  if (!ctx.caller.access.models.includes(id)) throw refused({ kind: 'not_found', message: `model: ${echoed(id, 64)}`, param: 'model', code: 'model_not_found' });
+  if (!ctx.caller.access.models.includes(id)) throw new GatewayError({ kind: 'not_found', message: `model: ${echoed(id, 64)}`, param: 'model', code: 'model_not_found' });
   return jsonResponse(200, modelInfo(id), answerHeaders(ctx, version));
 }

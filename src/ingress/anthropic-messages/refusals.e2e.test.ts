@@ -3,7 +3,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { parseConfig } from '../../config/load.js';
 import { createGateway } from '../../gateway/gateway.js';
 import { startServer, type RunningServer } from '../../adapters/node/server.js';
-import { startAnthropicSim } from '../../sim/anthropic/index.js';
+import { startAnthropicSim, validateMessagesBody } from '../../sim/anthropic/index.js';
 import { startOpenAISim } from '../../sim/openai/index.js';
 import type { SimServer } from '../../sim/server.js';
 
@@ -142,6 +142,35 @@ describe('the Messages door refuses what the Messages API refuses', () => {
     expect(await refusal(() => client.messages.create({ model: 'claude', max_tokens: 100_000, messages: HI }, LONG))).toEqual(refused);
     expect(await refusal(async () => client.messages.create({ model: 'claude', max_tokens: 100_000, messages: HI, stream: true }))).toEqual(refused);
     expect((await client.messages.create({ model: 'claude', max_tokens: 64_000, messages: HI }, LONG)).type).toBe('message');
+  });
+
+  describe('sampling settings under anthropic-version 2026-10-21 and later', () => {
+    const SAMPLING = [['temperature', 0.5], ['top_p', 0.9], ['top_k', 5]] as const;
+    const at = (version: string): Anthropic => new Anthropic({ baseURL: server.url, apiKey: KEY, maxRetries: 0, defaultHeaders: { 'anthropic-version': version } });
+    /** The API's words for the refusal, as the simulator (which holds them) writes them. */
+    const apiWords = (body: Record<string, unknown>, version: string): string | undefined => validateMessagesBody(body, { requireModel: true, version });
+
+    it.each(SAMPLING)("refuses %s with the API's 400 invalid_request_error in its words, streamed or not, to any upstream, calling none", async (key, value) => {
+      // @anthropic-ai/sdk 1.x sends 2026-10-21 itself; a date past it, which the door takes as a newer version, refuses too.
+      for (const [version, sdk] of [['2026-10-21', client], ['2027-03-01', at('2027-03-01')]] as const) {
+        for (const model of ['claude', 'gpt']) {
+          const body = { model, max_tokens: 16, messages: HI, [key]: value };
+          const message = apiWords(body, version);
+          expect(message).toBe(`${key}: is not supported with anthropic-version ${version}`);
+          const refused = { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message } }, upstreamCalls: 0 };
+          expect(await refusal(() => sdk.messages.create(body))).toEqual(refused);
+          expect(await refusal(async () => sdk.messages.create({ ...body, stream: true }))).toEqual(refused);
+        }
+      }
+    });
+
+    it.each(SAMPLING)('takes %s under anthropic-version 2023-06-01, as the API does', async (key, value) => {
+      for (const model of ['claude', 'gpt']) {
+        const body = { model, max_tokens: 16, messages: HI, [key]: value };
+        expect(apiWords(body, '2023-06-01')).toBeUndefined();
+        await expect(at('2023-06-01').messages.create(body)).resolves.toMatchObject({ type: 'message' });
+      }
+    });
   });
 
   // count_tokens takes the prompt's fields only (the SDK's MessageCountTokensParams); clients that reuse a create body send the rest.

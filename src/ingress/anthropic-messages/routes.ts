@@ -63,7 +63,7 @@ async function messages(ctx: RouteContext): Promise<HttpResponse> {
   const body = parseJson(await ctx.body());
   // Switchyard's own `switchyard` field is taken off first: it is no Messages API parameter.
   const hints = takeBodyHints(body);
-  const { request, stream } = decodeMessagesRequest(body);
+  const { request, stream } = decodeMessagesRequest(body, false, version);
   try {
     return await answer(ctx, request, stream, hints, version);
   } catch (err) {

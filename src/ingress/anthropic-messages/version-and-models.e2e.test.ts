@@ -165,6 +165,35 @@ describe("the Messages door's anthropic-version and the Anthropic Models API", (
       expect((theirs as InstanceType<typeof OpenAI.NotFoundError>).error).toMatchObject({ type: 'invalid_request_error', code: 'model_not_found' });
     });
 
+    it('refuses a wrong or missing key with 401 authentication_error in Anthropic\'s shape, as the Messages route does, and the SDK raises AuthenticationError', async () => {
+      for (const call of [(c: Anthropic) => c.models.list(), (c: Anthropic) => c.models.retrieve('sonnet')]) {
+        const err = await call(anthropic('sk-wrong')).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(Anthropic.AuthenticationError);
+        const refused = err as InstanceType<typeof Anthropic.AuthenticationError>;
+        expect(refused.error).toEqual({ type: 'error', error: { type: 'authentication_error', message: expect.any(String) }, request_id: REQUEST_ID });
+        expect(refused.requestID).toBe((refused.error as { request_id: string }).request_id);
+        expect(refused.headers?.get('x-should-retry')).toBe('false');
+      }
+      for (const version of ['2023-06-01', '2026-10-21']) {
+        const res = await call('GET', '/v1/models', { 'x-api-key': '', 'anthropic-version': version });
+        expect([res.status, res.json]).toEqual([401, { type: 'error', error: { type: 'authentication_error', message: expect.any(String) }, request_id: REQUEST_ID }]);
+      }
+      // The OpenAI SDK, which sends no anthropic-version, still gets OpenAI's 401.
+      const theirs = await openai('sk-wrong').models.list().catch((e: unknown) => e);
+      expect(theirs).toBeInstanceOf(OpenAI.AuthenticationError);
+      expect((theirs as InstanceType<typeof OpenAI.AuthenticationError>).error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_api_key', param: null });
+    });
+
+    it('refuses a method the Models routes do not take with a 405 in Anthropic\'s shape, naming the route and what it allows', async () => {
+      for (const path of ['/v1/models', '/v1/models/sonnet', '/models']) {
+        const res = await call('POST', path, { 'anthropic-version': '2023-06-01' }, {});
+        expect([path, res.status, res.json]).toEqual([path, 405, { type: 'error', error: { type: 'invalid_request_error', message: expect.stringMatching(/^Method POST is not allowed on \/(v1\/)?models/) }, request_id: REQUEST_ID }]);
+        expect(res.headers).toMatchObject({ allow: 'GET, HEAD', 'request-id': expect.stringMatching(/^req_/) });
+      }
+      const theirs = await call('POST', '/v1/models', {}, {});
+      expect([theirs.status, theirs.json]).toEqual([405, { error: expect.objectContaining({ type: 'invalid_request_error', code: 'method_not_allowed' }) }]);
+    });
+
     it('refuses a bad page request, or an unknown version, with a 400 in Anthropic\'s shape', async () => {
       const v = { 'anthropic-version': '2023-06-01' };
       for (const [query, message] of [

@@ -3,13 +3,14 @@ import { echoed } from '../../core/json.js';
 import type { ChatRequest } from '../../core/types.js';
 import type { ChatResult, RequestOptions } from '../../gateway/gateway.js';
 import { parseJson } from '../../http/body.js';
-import type { HttpResponse } from '../../http/exchange.js';
+import type { HttpRequest, HttpResponse } from '../../http/exchange.js';
 import { jsonResponse } from '../../http/respond.js';
-import type { Route, RouteContext } from '../../http/route.js';
+import type { Ingress, Route, RouteContext } from '../../http/route.js';
 import { SseStream } from '../../http/sse.js';
 import { takeBodyHints } from '../body-hints.js';
 import { asStreamHeaders, requestOptions, servedHeaders } from '../gateway-headers.js';
 import { answerCost, wantsExtensions } from '../extras.js';
+import { anthropicMessages } from '../anthropic-messages/index.js';
 import { anthropicModel, anthropicModels, asksAnthropic } from '../anthropic-messages/models.js';
 import { decodeEmbeddingRequest } from './decode-embeddings.js';
 import { decodeChatCompletionRequest } from './decode-request.js';
@@ -66,7 +67,7 @@ async function embeddings(ctx: RouteContext): Promise<HttpResponse> {
 
 /** The model names the calling key may use; in Anthropic's shape for Anthropic's clients (`anthropic-version`). */
 async function models(ctx: RouteContext): Promise<HttpResponse> {
-  if (asksAnthropic(ctx)) return anthropicModels(ctx);
+  if (asksAnthropic(ctx.request)) return anthropicModels(ctx);
   return jsonResponse(200, {
     object: 'list',
     data: ctx.caller.access.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchyard' })),
@@ -78,7 +79,7 @@ async function models(ctx: RouteContext): Promise<HttpResponse> {
  * request naming it gets; Anthropic's `ModelInfo` and 404 for Anthropic's clients. `{model+}`: a name may hold a `/` (`meta-llama/Llama-3.1-8B`).
  */
 async function model(ctx: RouteContext): Promise<HttpResponse> {
-  if (asksAnthropic(ctx)) return anthropicModel(ctx);
+  if (asksAnthropic(ctx.request)) return anthropicModel(ctx);
   const id = ctx.params.model ?? '';
   if (!ctx.caller.access.models.includes(id)) {
     throw new GatewayError({ kind: 'not_found', message: `The model '${echoed(id, 64)}' does not exist. Ask GET /v1/models for the available names.`, param: 'model', code: 'model_not_found' });
@@ -86,14 +87,17 @@ async function model(ctx: RouteContext): Promise<HttpResponse> {
   return jsonResponse(200, { id, object: 'model', created: 0, owned_by: 'switchyard' });
 }
 
+/** Anthropic's clients get every refusal on the Models routes in Anthropic's shape, as its API answers them. */
+const anthropicForItsClients = (request: HttpRequest): Ingress | undefined => (asksAnthropic(request) ? anthropicMessages : undefined);
+
 /** The OpenAI-compatible API, with and without the `/v1` prefix. */
 export const OPENAI_CHAT_ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/chat/completions', handle: chatCompletions },
   { method: 'POST', path: '/chat/completions', handle: chatCompletions },
   { method: 'POST', path: '/v1/embeddings', handle: embeddings },
   { method: 'POST', path: '/embeddings', handle: embeddings },
-  { method: 'GET', path: '/v1/models', handle: models },
-  { method: 'GET', path: '/models', handle: models },
-  { method: 'GET', path: '/v1/models/{model+}', handle: model },
-  { method: 'GET', path: '/models/{model+}', handle: model },
+  { method: 'GET', path: '/v1/models', handle: models, errorDoor: anthropicForItsClients },
+  { method: 'GET', path: '/models', handle: models, errorDoor: anthropicForItsClients },
+  { method: 'GET', path: '/v1/models/{model+}', handle: model, errorDoor: anthropicForItsClients },
+  { method: 'GET', path: '/models/{model+}', handle: model, errorDoor: anthropicForItsClients },
 ];

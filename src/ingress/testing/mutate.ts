@@ -272,7 +272,7 @@ const HEADERS: ReadonlyArray<[string, readonly string[]]> = [
   ['x-switchyard-residency', ['eu', '', '__proto__', 'constructor']],
   ['x-switchyard-extensions', ['true', 'false', 'nope']],
   ['x-request-id', ['a'.repeat(500), 'bad id', '__proto__', '', 'req_1']],
-  ['anthropic-version', ['', '9999-99-99', 'x'.repeat(100), '2023-06-01\r\nx: y']],
+  ['anthropic-version', ['', '9999-99-99', 'x'.repeat(100), '2023-06-01\r\nx: y', '2026-10-21']],
   ['anthropic-beta', ['prompt-caching-2024-07-31', '', '__proto__']],
   ['traceparent', ['00-xyz', '00-00000000000000000000000000000000-0000000000000000-01', 'x'.repeat(600)]],
   ['tracestate', ['a=b', ',,,', '=']],
