@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { errorMessage } from '../core/error-trace.js';
+import { trustHint } from '../core/tls-trust.js';
 import type { Logger } from '../core/logger.js';
 import { isCluster, type RedisClient } from './redis-connection.js';
 
@@ -34,7 +35,11 @@ abstract class Watch implements OutageWatch {
     // A cluster client that read no slot map says why in the last node's error (a Redis without cluster
     // support: `state.redis_mode: cluster` set for one server).
     const cause = (err as { lastNodeError?: unknown }).lastNodeError;
-    this.logger?.warn({ err: cause instanceof Error ? `${errorMessage(err)} ${errorMessage(cause)}` : errorMessage(err) }, `${this.name}: Redis unreachable`);
+    const hint = trustHint(err) ?? trustHint(cause);
+    this.logger?.warn(
+      { err: cause instanceof Error ? `${errorMessage(err)} ${errorMessage(cause)}` : errorMessage(err), ...(hint ? { hint } : {}) },
+      `${this.name}: Redis unreachable`,
+    );
     return true;
   }
 

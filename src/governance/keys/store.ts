@@ -10,6 +10,7 @@ import { KeyPolicyError, type KeyPolicy } from './policy.js';
 import { freeTags, TAG_LIMITS } from '../config.js';
 import { newKeyId, newKeySecret, parseKey, secretMatches } from './secret.js';
 import { errorMessage } from '../../core/error-trace.js';
+import { trustHint } from '../../core/tls-trust.js';
 
 /** Who a virtual key authenticates as: the same shape as a config key's caller. */
 export interface KeyCaller {
@@ -173,7 +174,10 @@ export class KeyStore {
       this.warnMismatches();
       return this.healthy(true);
     } catch (err) {
-      if (!this.failing) this.o.logger.warn({ err: errorMessage(err) }, 'virtual keys could not be refreshed; serving the last loaded keys');
+      if (!this.failing) {
+        const hint = trustHint(err);
+        this.o.logger.warn({ err: errorMessage(err), ...(hint ? { hint } : {}) }, 'virtual keys could not be refreshed; serving the last loaded keys');
+      }
       this.failing = true;
       throw err;
     }
