@@ -64,4 +64,19 @@ describe("a dialect's refusal, named in the Messages API's terms", () => {
     const err = new GatewayError({ kind: 'invalid_request', message: 'no', param: 'tools' });
     expect(inDoorTerms(err, conversation)).toBe(err);
   });
+
+  it('names the schema of output_config.format, which the dialects call response_format', () => {
+    const body = {
+      model: 'm',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'Hi' }],
+      output_config: { format: { type: 'json_schema', schema: { type: 'object', properties: { a: { $ref: '#/$defs/missing' } } } } },
+    };
+    for (const encode of [(r: Parameters<typeof encodeChatRequest>[0]) => encodeMessagesRequest(r, { model: 'claude-sonnet-4-5', stream: false, defaultMaxTokens: 10 }), (r: Parameters<typeof encodeChatRequest>[0]) => encodeGenerateContentRequest(r)]) {
+      const err = refusal(body, encode);
+      expect(err.param).toBe('output_config.format');
+      expect(err.message).toContain('output_config.format');
+      expect(err.message).not.toContain('response_format');
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { GatewayError } from '../../core/errors.js';
 import { isObject } from '../../core/json.js';
+import { renamedParam } from '../renamed-param.js';
 
 /**
  * A canonical message, its content or one part a dialect's refusal names: `messages[3]`,
@@ -55,6 +56,8 @@ function origins(body: Record<string, unknown>): Origin[] {
  */
 export function inDoorTerms(err: unknown, body: unknown): unknown {
   if (!GatewayError.isInstance(err) || err.param === undefined || !isObject(body)) return err;
+  const format = renamedParam(err, 'response_format', 'output_config.format');
+  if (format) return format;
   const match = CANONICAL.exec(err.param);
   if (!match) return err;
   const origin = origins(body)[Number(match[1])];

@@ -200,4 +200,14 @@ describe("a refusal from below the door, named in the Responses API's terms", ()
     const unnamed = new GatewayError({ kind: 'unavailable', message: 'down' });
     expect(inDoorTerms(unnamed, { model: 'm', input: 'Hi' }, 0)).toBe(unnamed);
   });
+
+  it('names the schema of text.format, which the dialects call response_format', () => {
+    const body = { model: 'm', input: 'Hi', text: { format: { type: 'json_schema', name: 'out', schema: { $ref: '#/$defs/missing' } } } };
+    const dialects = new GatewayError({ kind: 'invalid_request', message: "response_format's JSON Schema: '$ref' #/$defs/missing points to nothing", param: 'response_format' });
+    const told = inDoorTerms(dialects, body, 0);
+    expect(GatewayError.isInstance(told) && { param: told.param, message: told.message }).toEqual({
+      param: 'text.format',
+      message: "text.format's JSON Schema: '$ref' #/$defs/missing points to nothing",
+    });
+  });
 });

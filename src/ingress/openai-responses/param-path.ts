@@ -1,5 +1,6 @@
 import { GatewayError } from '../../core/errors.js';
 import { isObject } from '../../core/json.js';
+import { renamedParam } from '../renamed-param.js';
 import { inputOrigins, type MessageOrigin } from './decode-input.js';
 
 /**
@@ -49,6 +50,8 @@ function placeOf(match: RegExpExecArray, origin: MessageOrigin | undefined): str
 export function inDoorTerms(err: unknown, body: unknown, stored: number): unknown {
   if (!GatewayError.isInstance(err) || err.param === undefined || !isObject(body)) return err;
   if (err.param === 'messages') return new GatewayError({ ...err.toInit(), param: 'input', message: err.message.split("'messages'").join("'input'") });
+  const format = renamedParam(err, 'response_format', 'text.format');
+  if (format) return format;
   const match = CANONICAL.exec(err.param);
   if (!match) return err;
   const place = placeOf(match, origins(body, stored)[Number(match[1])]);
