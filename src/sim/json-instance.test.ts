@@ -19,6 +19,10 @@ describe('the structured output of the simulated models: a minimal instance of t
     expect(depth).toBeLessThan(100);
   });
 
+  it('takes a $ref with a malformed escape as pointing nowhere, rather than failing the request', () => {
+    expect(jsonInstance({ type: 'object', properties: { a: { $ref: '#/$defs/%E0' } }, required: ['a'], $defs: {} })).toEqual({ a: null });
+  });
+
   it('fills the required properties of an object, nested ones too, with the least value of each type', () => {
     const schema = z.object({
       name: z.string(),

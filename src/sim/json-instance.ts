@@ -36,6 +36,15 @@ function isSchema(value: unknown): value is Schema {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A JSON Pointer segment's key; a malformed escape (`%E0`) points nowhere, as an unknown name does. */
+function pointerKey(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw).replaceAll('~1', '/').replaceAll('~0', '~');
+  } catch {
+    return undefined;
+  }
+}
+
 /** A minimal JSON value valid against `schema`; the root's own `$ref`s resolve against it. */
 export function jsonInstance(schema: unknown): Json {
   const root = isSchema(schema) ? schema : {};
@@ -92,8 +101,8 @@ class Generator {
     if (!ref.startsWith('#/')) return undefined;
     let at: unknown = this.root;
     for (const raw of ref.slice(2).split('/')) {
-      const key = decodeURIComponent(raw).replaceAll('~1', '/').replaceAll('~0', '~');
-      at = isSchema(at) ? at[key] : undefined;
+      const key = pointerKey(raw);
+      at = key !== undefined && isSchema(at) ? at[key] : undefined;
     }
     return isSchema(at) ? at : undefined;
   }
