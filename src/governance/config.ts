@@ -74,6 +74,17 @@ export function tagValueProblems(value: string): string[] {
 /** A key's `metadata`, as UTF-8 JSON, at most: notes about the key, stored with it (never in ledger rows). */
 export const METADATA_MAX_BYTES = 8192;
 
+const CONTROLS = new RegExp(CONTROL.source, 'g');
+
+/**
+ * A value stored before `tagValueProblems` refused it (a virtual key's tag, team or owner), as the gateway
+ * serves it: control characters replaced by U+FFFD and cut to `TAG_LIMITS.value`, so no row, report or
+ * log line carries them, while the key's holder keeps being served.
+ */
+export function servedTagValue(value: string): string {
+  return cut(value.replace(CONTROLS, '\uFFFD'), TAG_LIMITS.value);
+}
+
 /** `text` cut to at most `max` UTF-16 units, never between the two halves of a surrogate pair. */
 function cut(text: string, max: number): string {
   if (text.length <= max) return text;
@@ -86,7 +97,7 @@ export interface FreeTags {
   free: Record<string, string>;
   /** Reserved names (`key`, `team`, `user`), left out. */
   dropped: string[];
-  /** Names whose value was cut to `TAG_LIMITS.value`. */
+  /** Names whose value was cut to `TAG_LIMITS.value` or had control characters replaced (`servedTagValue`). */
   cut: string[];
   /** How many tags were left out for a name no report, budget or rate limit can use, or past `TAG_LIMITS.count`. */
   leftOut: number;
@@ -96,8 +107,8 @@ export interface FreeTags {
  * `tags` of a virtual key stored before the names `key`, `team` and `user` and the size limits were
  * refused, as the gateway serves them: the reserved names left out (a `team` tag would still put the key
  * in that team), names past `TAG_LIMITS.name` or outside the characters reports, budgets and rate limits
- * take left out (nothing could select them), the first `TAG_LIMITS.count` of the rest kept, values cut to
- * `TAG_LIMITS.value`. Cut rather than refused: the key's holder keeps being served, and its rows shrink.
+ * take left out (nothing could select them), the first `TAG_LIMITS.count` of the rest kept, values as
+ * `servedTagValue` serves them. Cut rather than refused: the key's holder keeps being served, and its rows shrink.
  */
 export function freeTags(tags: Readonly<Record<string, string>>): FreeTags {
   const out: FreeTags = { free: {}, dropped: [], cut: [], leftOut: 0 };
@@ -112,8 +123,9 @@ export function freeTags(tags: Readonly<Record<string, string>>): FreeTags {
       continue;
     }
     kept += 1;
-    out.free[name] = cut(value, TAG_LIMITS.value);
-    if (value.length > TAG_LIMITS.value) out.cut.push(name);
+    const served = servedTagValue(value);
+    out.free[name] = served;
+    if (served !== value) out.cut.push(name);
   }
   return out;
 }

@@ -197,6 +197,20 @@ function keysSuite(name: string, open: () => SqlDriver, replicas: 1 | 2, cleanup
       expect((await keys.list()).find((k) => k.id === record.id)?.tags.project).toHaveLength(100_000);
     });
 
+    it('serves a key stored with control characters in its team, owner or a tag value with them replaced, and says so once', async () => {
+      const warned: Array<{ obj: unknown; msg: string | undefined }> = [];
+      const logger = { ...silentLogger, warn: (obj: unknown, msg?: string) => void warned.push({ obj, msg }) };
+      const keys = new KeyStore({ driver: a, hmacSecret: SECRET, config, logger, refreshMs: 100, now: () => now });
+      // The admin API refuses such values now; a row written before still holds them.
+      const { key, record } = await keys.create({ team: 'search\r\nadmin', owner: 'eve\u202e', tags: { project: 'a\u0007b' }, role: 'user', budgets: [], rate_limits: {}, metadata: {} }, 'cli:test');
+      expect(keys.lookup(key)?.tags).toEqual({ key: record.id, team: 'search\uFFFD\uFFFDadmin', user: 'eve\uFFFD', project: 'a\uFFFDb' });
+      await keys.create({ tags: {}, role: 'user', budgets: [], rate_limits: {}, metadata: {} }, 'cli:test');
+      expect(warned.filter((w) => (w.obj as { keyId?: string }).keyId === record.id).map((w) => w.obj)).toEqual([
+        { keyId: record.id, cut: ['project'], leftOut: 0 },
+        { keyId: record.id, fields: ['team', 'owner'] },
+      ]);
+    });
+
     it('names by id, once, every active key a new config no longer fits (a residency tag or a group it needs gone), and keeps serving it', async () => {
       const policy = { tags: {}, role: 'user' as const, budgets: [], rate_limits: {}, metadata: {} };
       const eu = await store(a).create({ ...policy, residency: 'eu', groups: ['coding'] }, 'cli:test');

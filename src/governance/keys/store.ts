@@ -7,7 +7,7 @@ import type { AuditEvent, AuditLog } from '../audit/log.js';
 import type { RateLimitRule } from '../../limits/config.js';
 import type { BudgetConfig } from '../../ledger/config.js';
 import { KeyPolicyError, type KeyPolicy } from './policy.js';
-import { freeTags, TAG_LIMITS } from '../config.js';
+import { freeTags, servedTagValue, TAG_LIMITS } from '../config.js';
 import { newKeyId, newKeySecret, parseKey, secretMatches } from './secret.js';
 import { errorMessage } from '../../core/error-trace.js';
 import { trustHint } from '../../core/tls-trust.js';
@@ -227,16 +227,22 @@ export class KeyStore {
 
   private callerOf(id: string, p: KeyPolicy): KeyCaller {
     const { free, dropped, cut, leftOut } = freeTags(p.tags);
-    if ((dropped.length > 0 || cut.length > 0 || leftOut > 0) && !this.warnedTags.has(id)) {
+    const team = p.team === undefined ? undefined : servedTagValue(p.team);
+    const owner = p.owner === undefined ? undefined : servedTagValue(p.owner);
+    const changed = [...(team !== p.team ? ['team'] : []), ...(owner !== p.owner ? ['owner'] : [])];
+    if ((dropped.length > 0 || cut.length > 0 || leftOut > 0 || changed.length > 0) && !this.warnedTags.has(id)) {
       this.warnedTags.add(id);
       if (dropped.length > 0) this.o.logger.warn({ keyId: id, tags: dropped }, 'virtual key has tags named key, team or user, stored before they were refused: ignored; set its team and owner instead');
       if (cut.length > 0 || leftOut > 0) {
-        this.o.logger.warn({ keyId: id, cut, leftOut }, `virtual key has tags past the limits, stored before they were refused: values cut to ${TAG_LIMITS.value} characters, tags past ${TAG_LIMITS.count} or with names reports cannot use left out; create a key with tags in bounds and revoke this one`);
+        this.o.logger.warn({ keyId: id, cut, leftOut }, `virtual key has tags past the limits, stored before they were refused: values cut to ${TAG_LIMITS.value} characters (control characters replaced), tags past ${TAG_LIMITS.count} or with names reports cannot use left out; create a key with tags in bounds and revoke this one`);
+      }
+      if (changed.length > 0) {
+        this.o.logger.warn({ keyId: id, fields: changed }, `virtual key has a team or owner stored before control characters and values past ${TAG_LIMITS.value} characters were refused: served with those characters replaced and cut; create a key with a plain team and owner and revoke this one`);
       }
     }
     const tags: Record<string, string> = { ...free, key: id };
-    if (p.team !== undefined) tags.team = p.team;
-    if (p.owner !== undefined) tags.user = p.owner;
+    if (team !== undefined) tags.team = team;
+    if (owner !== undefined) tags.user = owner;
     return Object.freeze({ keyId: id, residency: p.residency, tags, role: p.role, access: accessFor(this.o.config, p) });
   }
 
