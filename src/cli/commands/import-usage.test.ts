@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +21,17 @@ async function rowsIn(path: string): Promise<number> {
   const rows = await store.summarize({ from: 0, to: Date.parse('2100-01-01'), groupBy: [] });
   await store.close();
   return rows[0]?.attempts ?? 0;
+}
+
+/** Each stored row's id and tags, read from the SQLite file itself. */
+async function tagsIn(path: string): Promise<Array<{ id: string; tags: Record<string, string> }>> {
+  const db = new Database(path, { readonly: true });
+  try {
+    const rows = db.prepare('SELECT id, tags FROM usage_events').all() as Array<{ id: string; tags: string }>;
+    return rows.map((r) => ({ id: r.id, tags: JSON.parse(r.tags) as Record<string, string> }));
+  } finally {
+    db.close();
+  }
 }
 
 describe('switchyard import-usage', () => {
@@ -61,7 +73,7 @@ describe('switchyard import-usage', () => {
     expect(await rowsIn(ledger)).toBe(3);
   });
 
-  it('refuses whole, by line, a row whose tags are past what the gateway writes, and imports the rest', async () => {
+  it('imports a row whose tags are past what the gateway writes (written before the bounds) with its tags cut to them, naming its line: its spend is never dropped', async () => {
     const [d, e, f, g, h, i] = events(6, 0.001, Date.parse('2026-02-01T00:00:00Z'));
     // The gateway's own tags (key, team, user, ingress) besides a key's 32: the most a row it wrote carries.
     const keyTags = Object.fromEntries(Array.from({ length: 32 }, (_, n) => [`t${n}`, 'v'.repeat(256)]));
@@ -78,17 +90,23 @@ describe('switchyard import-usage', () => {
     writeFileSync(log, rows.map((r) => JSON.stringify({ switchyard_usage: r })).join('\n'));
     const before = await rowsIn(ledger);
     const run = capture();
-    expect(await main(['import-usage', '--sqlite', ledger, log], run.io)).toBe(1);
+    expect(await main(['import-usage', '--sqlite', ledger, log], run.io)).toBe(0);
+    const cutAt = (line: number, problem: string): string => `${log}:${line}: imported with its tags cut to the gateway's bounds, as it now serves such a key: ${problem}`;
     expect(run.err).toEqual([
-      `${log}:2: not imported: tags.project: a tag value is at most 256 characters (this has 257): every ledger row of the key copies it`,
-      `${log}:3: not imported: tags: at most 32 tags (this has 33): every ledger row of the key copies them all`,
-      `${log}:4: not imported: tags.cost center: "cost center" is no tag name: use at most 64 letters, digits, _ . - (what reports' tag:NAME, budgets and rate limits take)`,
-      `${log}:5: not imported: tags.team: a tag value must not hold control characters (U+001B at 8): reports, spreadsheets and terminals show it`,
-      `${log}:6: not imported: tags: the tag name "${'n'.repeat(32)}"... (65 characters) is longer than 64 characters: use at most 64 letters, digits, _ . - (what reports' tag:NAME, budgets and rate limits take)`,
+      cutAt(2, 'tags.project: a tag value is at most 256 characters (this has 257): every ledger row of the key copies it'),
+      cutAt(3, 'tags: at most 32 tags (this has 33): every ledger row of the key copies them all'),
+      cutAt(4, `tags.cost center: "cost center" is no tag name: use at most 64 letters, digits, _ . - (what reports' tag:NAME, budgets and rate limits take)`),
+      cutAt(5, 'tags.team: a tag value must not hold control characters (U+001B at 8): reports, spreadsheets and terminals show it'),
+      cutAt(6, `tags: the tag name "${'n'.repeat(32)}"... (65 characters) is longer than 64 characters: use at most 64 letters, digits, _ . - (what reports' tag:NAME, budgets and rate limits take)`),
     ]);
-    expect(run.out).toEqual(['1 usage events read, 1 new in the ledger (0 it had); 0 other lines skipped, 5 malformed']);
-    // Nothing of a refused row is stored, not even cut down.
-    expect(await rowsIn(ledger)).toBe(before + 1);
+    expect(run.out).toEqual(["6 usage events read, 6 new in the ledger (0 it had); 0 other lines skipped, 5 with tags cut to the gateway's bounds"]);
+    expect(await rowsIn(ledger)).toBe(before + 6);
+    const stored = new Map((await tagsIn(ledger)).map((r) => [r.id, r.tags]));
+    expect(stored.get(e!.id)?.project).toBe('p'.repeat(256));
+    expect(Object.keys(stored.get(f!.id) ?? {})).toHaveLength(32);
+    expect(stored.get(g!.id)?.['cost center']).toBeUndefined();
+    expect(stored.get(h!.id)?.team).toBe('research\uFFFD[2J');
+    expect(stored.get(d!.id)).toEqual(widest.tags);
   });
 
   it('refuses a file it cannot read before importing any (exit 2), saying which and why', async () => {

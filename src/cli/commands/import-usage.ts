@@ -3,9 +3,9 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../../core/error-trace.js';
 import { fileProblem } from '../../config/file-problem.js';
-import { freeTags, keyTagsSchema } from '../../governance/config.js';
+import { freeTags, keyTagsSchema, servedTagValue } from '../../governance/config.js';
 import type { UsageEvent } from '../../ledger/event.js';
-import { readUsageLine, type ReadLine } from '../../ledger/import/read-lines.js';
+import { readUsageLine } from '../../ledger/import/read-lines.js';
 import type { LedgerStore } from '../../ledger/store/sql-store.js';
 import { namedErrors, UsageError, type Command, type CommandIO } from '../command.js';
 import { LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore, severalSources } from '../ledger-source.js';
@@ -19,6 +19,8 @@ interface Tally {
   stored: number;
   other: number;
   malformed: number;
+  /** Events imported with their tags brought within the gateway's bounds. */
+  cut: number;
 }
 
 export const importUsageCommand: Command = {
@@ -29,7 +31,7 @@ export const importUsageCommand: Command = {
     'Reads usage events from each FILE and inserts the ones the ledger lacks (event ids make it safe to',
     'import a file twice, or events the store already has). Other lines are skipped and counted. An event',
     'whose tags are past what the gateway writes (a key\'s 32 tags, names of 1-64 A-Z a-z 0-9 _ . -, values',
-    'of at most 256 characters without control characters) is named by its line and not imported.',
+    'of at most 256 characters without control characters) is imported with its tags cut to them, named by its line.',
     'FILE holds, one per line:',
     '  {"switchyard_unstored_usage": {...}}  what a serverless instance copied to its log while the store was down',
     '  {"switchyard_usage": {...}}           the stdout ledger (ledger.store: stdout)',
@@ -62,7 +64,7 @@ export const importUsageCommand: Command = {
     }
     const store = await openSourceStore(values, config, said, 'write');
     if (!store) return 1;
-    const tally: Tally = { read: 0, stored: 0, other: 0, malformed: 0 };
+    const tally: Tally = { read: 0, stored: 0, other: 0, malformed: 0, cut: 0 };
     try {
       for (const file of files) await importFile(file, store, tally, io);
     } catch (err) {
@@ -72,7 +74,7 @@ export const importUsageCommand: Command = {
     } finally {
       await store.close();
     }
-    io.out(`${tally.read} usage events read, ${tally.stored} new in the ledger (${tally.read - tally.stored} it had); ${tally.other} other lines skipped${tally.malformed > 0 ? `, ${tally.malformed} malformed` : ''}`);
+    io.out(`${tally.read} usage events read, ${tally.stored} new in the ledger (${tally.read - tally.stored} it had); ${tally.other} other lines skipped${tally.malformed > 0 ? `, ${tally.malformed} malformed` : ''}${tally.cut > 0 ? `, ${tally.cut} with tags cut to the gateway's bounds` : ''}`);
     return tally.malformed > 0 ? 1 : 0;
   },
 };
@@ -112,10 +114,16 @@ async function importFile(file: string, store: LedgerStore, tally: Tally, io: Co
   for await (const line of linesOf(file)) {
     n += 1;
     if (line.trim() === '') continue;
-    const read = readLine(line);
+    const read = readUsageLine(line);
     if (read.kind === 'other') tally.other += 1;
     else if (read.kind === 'malformed') malformed(tally, io, `${file}:${n}`, read.reason);
     else {
+      const problem = tagsProblem(read.event.tags);
+      if (problem !== undefined) {
+        read.event = { ...read.event, tags: servedTags(read.event.tags) };
+        tally.cut += 1;
+        if (tally.cut <= NAMED) io.err(`${file}:${n}: imported with its tags cut to the gateway's bounds, as it now serves such a key: ${problem}`);
+      }
       batch.push({ event: read.event, at: `${file}:${n}` });
       if (batch.length >= BATCH) {
         await insert(store, batch, tally, io);
@@ -126,18 +134,12 @@ async function importFile(file: string, store: LedgerStore, tally: Tally, io: Co
   await insert(store, batch, tally, io);
 }
 
-/** A line as `readUsageLine` reads it, but a row whose tags are past the gateway's bounds is malformed. */
-function readLine(line: string): ReadLine {
-  const read = readUsageLine(line);
-  const problem = read.kind === 'event' ? tagsProblem(read.event.tags) : undefined;
-  return problem === undefined ? read : { kind: 'malformed', reason: problem };
-}
-
 /**
  * Why a row's tags are past what the gateway writes, or undefined. The gateway writes its own tags (`key`,
  * `team`, `user`, `ingress`: the names `freeTags` sets aside) besides a key's, which `keyTagsSchema` bounds
- * (count, names, values); its own values are bounded as tag values too. Such a row is refused whole: cut,
- * it would store tags no request carried, and unbounded, one line could put megabytes in every report.
+ * (count, names, values); its own values are bounded as tag values too. A row a gateway wrote before the
+ * bounds (a key's tags, team or owner past them) is still spend: imported with its tags as `servedTags`
+ * serves them, never dropped, and never unbounded (one line could put megabytes in every report).
  */
 function tagsProblem(tags: Readonly<Record<string, string>>): string | undefined {
   const gateways = new Set(freeTags(tags).dropped);
@@ -148,6 +150,14 @@ function tagsProblem(tags: Readonly<Record<string, string>>): string | undefined
   const own = keyTagsSchema.safeParse(Object.fromEntries([...gateways].map((name) => [`${name}_`, tags[name]])));
   const ownIssue = own.success ? undefined : own.error.issues[0];
   return ownIssue ? `tags.${String(ownIssue.path[0]).slice(0, -1)}: ${ownIssue.message}` : undefined;
+}
+
+/** `tags` as the gateway serves a key stored with them (`freeTags`), its own values (`team`, `user`...) as `servedTagValue` does. */
+function servedTags(tags: Readonly<Record<string, string>>): Record<string, string> {
+  const { free, dropped } = freeTags(tags);
+  const served: Record<string, string> = { ...free };
+  for (const name of dropped) served[name] = servedTagValue(tags[name] as string);
+  return served;
 }
 
 function malformed(tally: Tally, io: CommandIO, at: string, reason: string): void {
