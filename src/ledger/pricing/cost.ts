@@ -1,4 +1,7 @@
-import type { Usage } from '../../core/types.js';
+import type { CacheControl, Usage } from '../../core/types.js';
+
+/** How long a prompt-cache write lives (Anthropic's `ttl`): a one-hour write costs more than a five-minute one. */
+export type CacheTtl = NonNullable<CacheControl['ttl']>;
 
 /** Prices in USD per million tokens. */
 export interface TokenPrices {
@@ -46,11 +49,15 @@ export function costOfUsage(price: Price, usage: Usage): number {
   return roundUsd(micro / 1_000_000);
 }
 
-/** Upper bound of a request's cost from its prompt estimate and completion cap (budget reservations). */
-export function maxCostOf(price: Price, promptTokens: number, completionTokens: number): number {
+/**
+ * Upper bound of a request's cost from its prompt estimate and completion cap (budget reservations).
+ * The prompt is priced at the dearest rate it can be billed at: a five-minute cache write at most, or,
+ * for a request with a one-hour cache breakpoint (`promptCacheTtl: '1h'`), a one-hour write (2x input
+ * on Claude). Only such requests reserve the one-hour rate: reserving it for all would refuse budgets early.
+ */
+export function maxCostOf(price: Price, promptTokens: number, completionTokens: number, promptCacheTtl?: CacheTtl): number {
   const p = price.longContext && promptTokens > price.longContext.abovePromptTokens ? price.longContext : price;
-  // A five-minute cache write is the dearest input most requests can cost. The one-hour rate (2x input
-  // on Claude) only applies to requests asking for it; reserving it for all would refuse budgets early.
-  const inputRate = Math.max(p.input, p.cacheWrite ?? 0);
+  const oneHour = promptCacheTtl === '1h' ? (p.cacheWrite1h ?? 0) : 0;
+  const inputRate = Math.max(p.input, p.cacheWrite ?? 0, oneHour);
   return roundUsd((promptTokens * inputRate + completionTokens * p.output) / 1_000_000);
 }

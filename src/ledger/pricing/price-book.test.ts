@@ -300,6 +300,26 @@ describe('one-hour cache write prices from config', () => {
 
   it('reserves budgets at the five-minute write price: the one-hour rate is for the requests that ask for it', () => {
     expect(custom.maxCost(key('a', 'anthropic', 'claude-negotiated'), 1_000_000, 0)).toBe(2.5);
+    expect(custom.maxCost(key('a', 'anthropic', 'claude-negotiated'), 1_000_000, 0, '5m')).toBe(2.5);
+  });
+
+  it('reserves a request with a one-hour cache breakpoint at the one-hour write price, so its reservation covers a prompt written whole to that cache', () => {
+    expect(custom.maxCost(key('a', 'anthropic', 'claude-negotiated'), 1_000_000, 0, '1h')).toBe(3);
+    // Claude's default: twice input (1.25x for five minutes).
+    expect(custom.maxCost(key('claude-direct', 'anthropic', 'claude-haiku-4-5'), 1_000_000, 0, '1h')).toBe(2);
+    // A model without a one-hour price bills such writes at cache_write, as it reserves them.
+    expect(custom.maxCost(key('a', 'openai', 'gpt-cached'), 1_000_000, 0, '1h')).toBe(1.5);
+  });
+
+  it("bounds what a Claude answer with its prompt written to the one-hour cache costs, in long context too", () => {
+    const shipped = PriceBook.fromConfig(undefined, []);
+    const sonnet = key('s', 'anthropic', 'claude-sonnet-4-5');
+    for (const prompt of [750, 300_000]) {
+      const usage = makeUsage({ prompt, cachedWrite: prompt, cachedWrite1h: prompt, completion: 10 });
+      const cost = shipped.costOf(sonnet, usage).usd ?? Number.NaN;
+      expect(shipped.maxCost(sonnet, prompt, 10, '1h')).toBe(cost);
+      expect(shipped.maxCost(sonnet, prompt, 10)).toBeLessThan(cost);
+    }
   });
 
   it('refuses a negative cache_write_1h', () => {

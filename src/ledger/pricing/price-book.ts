@@ -1,7 +1,7 @@
 import type { PricingConfig, PriceEntryConfig, FixedPriceConfig } from '../config.js';
 import type { Usage } from '../../core/types.js';
 import { loadCatalog, shippedCatalogPath, type Catalog } from './catalog.js';
-import { costOfUsage, maxCostOf, type Price, type TokenPrices } from './cost.js';
+import { costOfUsage, maxCostOf, type CacheTtl, type Price, type TokenPrices } from './cost.js';
 
 /** What a price is looked up by: the deployment that served (or may serve) a request. */
 export interface PriceKey {
@@ -164,9 +164,9 @@ export class PriceBook {
     return usage ? costOfUsage(price, usage) : 0;
   }
 
-  /** Upper bound of a request's cost on a deployment, or undefined when unpriced. */
-  maxCost(key: PriceKey, promptTokens: number, completionTokens: number): number | undefined {
+  /** Upper bound of a request's cost on a deployment (`maxCostOf`), or undefined when unpriced. */
+  maxCost(key: PriceKey, promptTokens: number, completionTokens: number, promptCacheTtl?: CacheTtl): number | undefined {
     const price = this.lookup(key);
-    return price ? maxCostOf(price, promptTokens, completionTokens) : undefined;
+    return price ? maxCostOf(price, promptTokens, completionTokens, promptCacheTtl) : undefined;
   }
 }

@@ -30,11 +30,43 @@ export function emptyRow(): UsageRow {
   return { keys: {}, requests: 0, attempts: 0, promptTokens: 0, completionTokens: 0, cachedReadTokens: 0, cachedWriteTokens: 0, reasoningTokens: 0, totalTokens: 0, costUsd: 0, cacheHits: 0, savedUsd: 0, unpricedAttempts: 0, estimatedAttempts: 0, errors: 0 };
 }
 
-/** Dollars to the cent, sub-cent amounts to four significant digits so small costs stay visible. */
+/**
+ * `n` (not negative) to `places` decimals, rounded half up on its shortest decimal form: 1.005 is
+ * 1.01, where toFixed rounds the binary value next to it (1.00499...) down.
+ */
+function decimalFixed(n: number, places: number): string {
+  const [mantissa = '0', exponent = '0'] = n.toExponential().split('e');
+  const digits = mantissa.replace('.', '');
+  const shift = Number(exponent) - (digits.length - 1) + places;
+  let scaled = BigInt(digits);
+  if (shift >= 0) scaled *= 10n ** BigInt(shift);
+  else {
+    const unit = 10n ** BigInt(-shift);
+    scaled = scaled / unit + (2n * (scaled % unit) >= unit ? 1n : 0n);
+  }
+  const text = scaled.toString().padStart(places + 1, '0');
+  return `${text.slice(0, -places)}.${text.slice(-places)}`;
+}
+
+/**
+ * Dollars for people (table, HTML, `--advise`): to the cent from $1 up; below, four significant digits,
+ * at least to the cent ($0.0313, $0.0001235, $0.50), as a request costs fractions of a cent.
+ */
 export function formatUsd(n: number): string {
-  if (n === 0) return '0.00';
-  if (Math.abs(n) >= 0.01) return n.toFixed(2);
-  return String(Number(n.toPrecision(4)));
+  if (!Number.isFinite(n)) return String(n);
+  const abs = Math.abs(n);
+  if (abs === 0) return '0.00';
+  const magnitude = Number(abs.toExponential().split('e')[1]);
+  // Trailing zeros beyond the cent go: four significant digits of 0.5 or of 0.99996 are 0.50 and 1.00.
+  const text = decimalFixed(abs, abs >= 1 ? 2 : Math.max(2, 3 - magnitude)).replace(/(\.\d\d\d*?)0+$/, '$1');
+  return n < 0 ? `-${text}` : text;
+}
+
+/** Dollars for spreadsheets (CSV): exact to the ledger's ten-billionth of a dollar, in plain decimals (never 1.5e-7). */
+function csvUsd(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  const text = decimalFixed(Math.abs(n), 10).replace(/\.?0+$/, '');
+  return n < 0 && text !== '0' ? `-${text}` : text;
 }
 
 /** A column; undefined shows as `-` (a measure that does not apply to the row). */
@@ -151,11 +183,15 @@ const FORMULA_START = /^(?:[\t\r\n\u0000]|[\s\u0000-\u001f]*[=+\-@\uff1d\uff0b\u
  */
 const textCell = (v: string): string => (FORMULA_START.test(v) ? `'${v}` : v);
 
-/** RFC 4180 CSV, one row per group, costs unrounded; group values that a spreadsheet would run as a formula start with `'`. */
+/**
+ * RFC 4180 CSV, one row per group, then a TOTAL row (as the table's; without groups the one row is the
+ * total); amounts exact (`csvUsd`); group values that a spreadsheet would run as a formula start with `'`.
+ */
 export function formatCsv(report: Report): string {
   const keys = report.groupBy.length;
-  const body = report.rows.map((r) => cells(report, r, (n) => String(n)).map((c, i) => (i < keys ? textCell(c) : c)));
+  const body = report.rows.map((r) => cells(report, r, csvUsd).map((c, i) => (i < keys ? textCell(c) : c)));
   const rows = [header(report), ...body];
+  if (keys > 0) rows.push(['TOTAL', ...cells(report, report.total, csvUsd).slice(1)]);
   return rows.map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }
 

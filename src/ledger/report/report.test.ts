@@ -158,7 +158,7 @@ describe('switchyard report', () => {
     expect(statuses).toEqual(['summarizing usage by provider, model (1/2)...', 'daily costs and top spenders (2/2)...', '']);
   });
 
-  it('writes CSV grouped by day and key, exact to the cent', async () => {
+  it('writes CSV grouped by day and key, amounts exact, then a TOTAL row', async () => {
     const { code, text } = await run('--group-by', 'day,key', '--format', 'csv');
     expect(code).toBe(0);
     expect(text.split('\r\n')).toEqual([
@@ -168,6 +168,7 @@ describe('switchyard report', () => {
       '2025-06-01,alice,1,1,100,10,0,0,0,1.25,0,0,0,0,0',
       '2025-06-01,bob,1,1,100,10,0,0,0,0.5,0,0,0,0,0',
       '2025-06-03,bob,2,2,200,20,0,0,0,0.25,0,0,1,0,0',
+      'TOTAL,,7,7,700,70,0,0,0,7,1,0.75,1,0,0',
     ]);
   });
 
@@ -280,6 +281,8 @@ describe('switchyard report --format csv with values whoever mints keys chose', 
       `"'\r=1+1","'\r=1+1"`,
       '"a,b ""c""\nd","a,b ""c""\nd"',
       'plain-key,plain-key',
+      // Ours: never quoted.
+      'TOTAL,,8,8,8000,800,0,0,0,36,0,0,0,0,0',
     ]);
   });
 });
@@ -330,7 +333,7 @@ describe('switchyard report --format csv with a formula behind whitespace, a lin
     const c = io();
     expect(await main(['report', '--sqlite', db, '--from', '2025-06-01', '--to', '2025-06-01', '--group-by', 'key', '--format', 'csv'], c.io)).toBe(0);
     // Each row: the key's cell, then 1 request and 1 attempt.
-    const lines = c.out.join('\n').split('\r\n').slice(1).filter((l) => l !== '');
+    const lines = c.out.join('\n').split('\r\n').slice(1).filter((l) => l !== '' && !l.startsWith('TOTAL,'));
     expect(lines.map((l) => l.slice(0, l.lastIndexOf(',1,1,')))).toEqual([
       "' =1+1",
       '"\'\n=2+2"',

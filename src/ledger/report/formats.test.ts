@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import type { UsageRow } from '../store/query.js';
+import { emptyRow, formatCsv, formatTable, formatUsd, type Report } from './formats.js';
+
+describe('dollar amounts in the report table, the HTML page and --advise', () => {
+  it('shows amounts below $1 to four significant digits, at least to the cent: requests cost fractions of a cent', () => {
+    expect(formatUsd(0.0313)).toBe('0.0313');
+    expect(formatUsd(0.031249)).toBe('0.03125');
+    expect(formatUsd(0.00012345)).toBe('0.0001235');
+    expect(formatUsd(0.000000015)).toBe('0.000000015');
+    expect(formatUsd(0.5)).toBe('0.50');
+    expect(formatUsd(0.01)).toBe('0.01');
+    expect(formatUsd(0)).toBe('0.00');
+  });
+
+  it('shows $1 and more to the cent', () => {
+    expect(formatUsd(1)).toBe('1.00');
+    expect(formatUsd(12.3456)).toBe('12.35');
+    expect(formatUsd(1234567.891)).toBe('1234567.89');
+    // Four significant digits of 0.99996 make a dollar: shown as one.
+    expect(formatUsd(0.99996)).toBe('1.00');
+  });
+
+  it('rounds half up on the decimal value written, not on its binary neighbour (toFixed shows 1.005 as 1.00)', () => {
+    expect(formatUsd(1.005)).toBe('1.01');
+    expect(formatUsd(2.675)).toBe('2.68');
+    expect(formatUsd(1234.565)).toBe('1234.57');
+    expect(formatUsd(0.0012345)).toBe('0.001235');
+    expect(formatUsd(1.004999)).toBe('1.00');
+  });
+
+  it('keeps the sign of a negative amount', () => {
+    expect(formatUsd(-0.0313)).toBe('-0.0313');
+    expect(formatUsd(-1.005)).toBe('-1.01');
+  });
+});
+
+describe('report formats side by side', () => {
+  const row = (team: string, costUsd: number, savedUsd = 0): UsageRow => ({ ...emptyRow(), keys: { team }, requests: 1, attempts: 1, costUsd, savedUsd });
+  const report: Report = {
+    from: '2025-06-01',
+    to: '2025-06-02',
+    groupBy: ['team'],
+    rows: [row('research', 0.0313), row('ops', 1.005, 0.00000015)],
+    total: { ...emptyRow(), requests: 2, attempts: 2, costUsd: 1.0363, savedUsd: 0.00000015 },
+  };
+
+  it('the table shows each cost and the TOTAL as formatUsd writes it', () => {
+    const lines = formatTable(report).split('\n');
+    expect(lines.find((l) => l.startsWith('research'))).toMatch(/\s0\.0313\s/);
+    expect(lines.find((l) => l.startsWith('ops'))).toMatch(/\s1\.01\s/);
+    expect(lines.at(-1)).toMatch(/^TOTAL\s+2\s.*\s1\.04\s/);
+  });
+
+  it('CSV ends with a TOTAL row as the table and JSON do, and keeps amounts exact in plain decimals (no 1.5e-7)', () => {
+    const lines = formatCsv(report).split('\r\n');
+    expect(lines[0]).toBe('team,requests,attempts,prompt_tokens,completion_tokens,cached_read_tokens,cached_write_tokens,reasoning_tokens,cost_usd,cache_hits,saved_usd,unpriced_attempts,estimated_attempts,errors');
+    expect(lines.slice(1)).toEqual([
+      'research,1,1,0,0,0,0,0,0.0313,0,0,0,0,0',
+      'ops,1,1,0,0,0,0,0,1.005,0,0.00000015,0,0,0',
+      'TOTAL,2,2,0,0,0,0,0,1.0363,0,0.00000015,0,0,0',
+      '',
+    ]);
+  });
+
+  it('puts TOTAL in the first of several group columns and leaves the others empty', () => {
+    const twoKeys: Report = { ...report, groupBy: ['team', 'day'], rows: [{ ...row('research', 0.5), keys: { team: 'research', day: '2025-06-01' } }], total: { ...emptyRow(), requests: 1, attempts: 1, costUsd: 0.5 } };
+    expect(formatCsv(twoKeys).split('\r\n').slice(1, 3)).toEqual(['research,2025-06-01,1,1,0,0,0,0,0,0.5,0,0,0,0,0', 'TOTAL,,1,1,0,0,0,0,0,0.5,0,0,0,0,0']);
+  });
+
+  it('without --group-by writes the one row only: it is the total', () => {
+    const whole: Report = { ...report, groupBy: [], rows: [report.total], total: report.total };
+    expect(formatCsv(whole).split('\r\n')).toEqual([expect.stringMatching(/^requests,/), '2,2,0,0,0,0,0,1.0363,0,0.00000015,0,0,0', '']);
+  });
+});
