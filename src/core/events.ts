@@ -44,11 +44,22 @@ export interface AttemptRecord {
   span?: AttemptSpan;
 }
 
-/** Scalars of a chat request that describe it without its content. */
+/**
+ * Scalars of a chat request that describe it without its content (the OTel GenAI `gen_ai.request.*`
+ * and `gen_ai.output.type` attributes). The optional ones are set only when the request has them.
+ */
 export interface RequestParams {
   maxTokens: number | undefined;
   temperature: number | undefined;
   topP: number | undefined;
+  topK?: number;
+  seed?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  /** The request's own stop sequences (not a copy). */
+  stopSequences?: readonly string[];
+  /** What the request asked the answer to be: `json` for a JSON response format (a schema or not), `text` for an explicit text one. */
+  outputType?: 'text' | 'json';
 }
 
 /** Scalars of an upstream answer that describe it without its content. */

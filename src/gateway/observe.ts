@@ -102,7 +102,7 @@ export class AttemptReporter {
 
   /** Keeps the request's sampling scalars (not its content) for the attempt spans, when tracing is on. */
   describe(meta: RequestMeta, request: ChatRequest): void {
-    if (this.tracing) meta.params = { maxTokens: request.maxOutputTokens, temperature: request.temperature, topP: request.topP };
+    if (this.tracing) meta.params = requestParams(request);
   }
 
   /**
@@ -194,18 +194,43 @@ export class AttemptReporter {
 }
 
 /**
+ * What the spans say of a request: the three scalars always (undefined when absent), the others only
+ * when the request has them, so a request without them builds nothing more.
+ */
+export function requestParams(request: ChatRequest): RequestParams {
+  const params: RequestParams = { maxTokens: request.maxOutputTokens, temperature: request.temperature, topP: request.topP };
+  if (request.topK !== undefined) params.topK = request.topK;
+  if (request.seed !== undefined) params.seed = request.seed;
+  if (request.presencePenalty !== undefined) params.presencePenalty = request.presencePenalty;
+  if (request.frequencyPenalty !== undefined) params.frequencyPenalty = request.frequencyPenalty;
+  if (request.stopSequences !== undefined && request.stopSequences.length > 0) params.stopSequences = request.stopSequences;
+  if (request.responseFormat !== undefined) params.outputType = request.responseFormat.type;
+  return params;
+}
+
+/**
  * A failed attempt as reported: what a refusal cost when it was paid for; a cancelled one (the client
  * left while it ran), one the gateway gave up waiting for (a timeout with no answer from the
- * upstream) or one whose 2xx answer the connection cut mid-body (a network error naming that status)
- * the prompt's estimate, as a stream cancelled later is: the upstream had the request. One that failed
- * before its request was written (`unsent`) cost nothing, like any unsent failure.
+ * upstream), one whose 2xx answer the connection cut mid-body (a network error naming that status) or
+ * whose 2xx answer the gateway could not read (a malformed body, a garbage stream) the prompt's
+ * estimate, as a stream cancelled later is: the upstream had the request, ran it, and bills it. One
+ * that failed before its request was written (`unsent`) cost nothing, like any unsent failure.
  */
 export function failure(error: GatewayError, promptTokens: number): AttemptResult {
   const outcome = error.kind === 'cancelled' ? 'cancelled' : 'error';
-  const hadRequest = !error.unsent && (error.kind === 'cancelled' || (error.kind === 'timeout' && error.upstreamStatus === undefined) || answerBroke(error));
+  const hadRequest = !error.unsent && (error.kind === 'cancelled' || (error.kind === 'timeout' && error.upstreamStatus === undefined) || answerBroke(error) || unreadable(error));
   if (hadRequest) return { outcome, error, usage: makeUsage({ prompt: promptTokens }), usageEstimated: true };
   return { outcome, error, usage: error.paidUsage };
 }
 
+const is2xx = (status: number | undefined): boolean => status !== undefined && status >= 200 && status < 300;
+
 /** The connection was lost while a 2xx answer came (`providers/http.ts` names the status it broke under). */
-const answerBroke = (error: GatewayError): boolean => error.kind === 'network' && error.upstreamStatus !== undefined && error.upstreamStatus >= 200 && error.upstreamStatus < 300;
+const answerBroke = (error: GatewayError): boolean => error.kind === 'network' && is2xx(error.upstreamStatus);
+
+/**
+ * A 2xx answer the gateway could not read and that did not say what it cost: a decoder's error names
+ * no status (only 2xx bodies are decoded; an error answer is mapped by its status, a redirect names its
+ * 3xx), the body reader's names the 2xx.
+ */
+const unreadable = (error: GatewayError): boolean => error.kind === 'bad_upstream_response' && error.paidUsage === undefined && (error.upstreamStatus === undefined || is2xx(error.upstreamStatus));

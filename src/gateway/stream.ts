@@ -1,5 +1,5 @@
 import { GatewayError, toGatewayError } from '../core/errors.js';
-import type { FinishReason, StreamPart, Usage } from '../core/types.js';
+import type { FinishReason, PromptCount, StreamPart, Usage } from '../core/types.js';
 import { honestFinish, makeUsage } from '../core/types.js';
 import { readyIterator, type EndHolding, type ReadyIterator } from '../core/ready.js';
 
@@ -43,7 +43,8 @@ export interface StreamSettlement {
 /**
  * Relays an opened stream and settles it exactly once: on a clean end with the upstream's usage, once
  * the consumer took the end (`EndHolding`); on a break, a client disconnect or a consumer's failure
- * with whatever usage can be known, counted from the text when the upstream never sent it. A stream
+ * with whatever usage can be known: the prompt as the upstream counted it before the break, when it
+ * did, and the completion counted from the text (or the upstream's count so far, if larger). A stream
  * without a finish part is a truncation and throws.
  */
 export function relay(
@@ -73,8 +74,13 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
  * order, settled once, done for good after an error or an early return.
  */
 class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPart>, EndHolding {
+  /** The usage billed: the upstream's final one, or once settled what the attempt was billed. */
   private usage: Usage | undefined;
-  /** A usage part the upstream sent before its finish, held back and handed out once, after everything else. */
+  /**
+   * A usage part the upstream sent before its finish (Gemini's counts so far), the last one: held back
+   * and handed out once, after everything else, and final only once the stream ends well; on a break
+   * it is what the upstream had counted so far.
+   */
   private usagePart: Extract<StreamPart, { type: 'usage' }> | undefined;
   /** A usage part went to the client: it is the one billed, and any later one is dropped. */
   private usageSent = false;
@@ -120,7 +126,7 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     // The finish and the usage are here, so the answer is whole: an upstream that then leaves its body
     // open without its end marker (an OpenAI-compatible server that never sends `[DONE]`) lost nothing.
     // The dialects end their streams at the markers they know (`PartStream`), so those never get here.
-    if (this.stalled && this.finishReason !== undefined && this.usage !== undefined) return this.ended();
+    if (this.stalled && this.finishReason !== undefined && (this.usage ?? this.usagePart) !== undefined) return this.ended();
     return this.fail(err);
   };
 
@@ -283,11 +289,11 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     }
     else if (p.type === 'usage') {
       if (this.usageSent) return false;
-      this.usage = p.usage;
       if (this.finishReason === undefined) {
         this.usagePart = p;
         return false;
       }
+      this.usage = p.usage;
       this.usagePart = undefined;
       this.usageSent = true;
     } else if (p.type === 'finish') {
@@ -323,6 +329,8 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
    */
   private ended(): IteratorResult<StreamPart> {
     this.stopWatching();
+    // A usage sent before the finish, and none after it: the upstream's last word, now that it ended well.
+    this.usage ??= this.usagePart?.usage;
     const estimate = this.usage === undefined;
     const usage = this.spent();
     const value = estimate ? ({ type: 'usage', usage, estimated: true } as const) : this.usagePart;
@@ -339,9 +347,24 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
   private spent(paid?: Usage): Usage {
     if (this.usage === undefined) {
       this.usageEstimated = paid === undefined;
-      this.usage = paid ?? makeUsage({ prompt: this.promptEstimate, completion: Math.ceil(this.completionChars / 4) });
+      this.usage = paid ?? this.counted();
     }
     return this.usage;
+  }
+
+  /**
+   * The gateway's count of an attempt without the upstream's final usage. The prompt side is what the
+   * upstream reported before the break, when it did (its counts so far with a prompt in them, else the
+   * start's count: Anthropic's message_start), cached reads and writes included, since it bills exactly
+   * that; the estimate otherwise. The completion is the text's count, or the upstream's so far if larger.
+   */
+  private counted(): Usage {
+    const completion = Math.ceil(this.completionChars / 4);
+    const soFar = this.usagePart?.usage;
+    const prompt: PromptCount | undefined = soFar !== undefined && soFar.prompt > 0 ? soFar : reportedPrompt(this.opened.head);
+    if (prompt === undefined) return makeUsage({ prompt: this.promptEstimate, completion });
+    const { cachedRead, cachedWrite, cachedWrite1h } = prompt;
+    return makeUsage({ prompt: prompt.prompt, cachedRead, cachedWrite, cachedWrite1h, completion: Math.max(completion, soFar?.completion ?? 0), reasoning: soFar?.reasoning ?? 0 });
   }
 
   /**
@@ -363,4 +386,10 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     const usage = this.spent(error?.paidUsage);
     this.settle({ outcome, usage, usageEstimated: this.usageEstimated, error, finishReason: this.finishReason });
   }
+}
+
+/** The prompt count the upstream gave as its stream started (the start part comes before any content, so it is in the head). */
+function reportedPrompt(head: readonly StreamPart[]): PromptCount | undefined {
+  for (const p of head) if (p.type === 'start') return p.prompt;
+  return undefined;
 }

@@ -52,6 +52,8 @@ function partsOf(part: GeminiPart, responseId: string | undefined, callIndex: ()
  * complete once a chunk carries a finishReason, so a body that ends before one is a truncation and
  * surfaces as an error. Usage is cumulative per chunk; it is reported after `finish`, and the first
  * usage on or after the finish chunk ends the stream (else the body's end does, with the last seen).
+ * Counts a chunk before the finish carries (a prompt count, running totals) go out too, as a usage
+ * part whenever they change: the relay holds them back, and bills them if the stream breaks.
  * `warnings` (settings the encoder could not carry) ride on the start part.
  */
 export function decodeGenerateContentStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: Warning[]): AsyncIterableIterator<StreamPart> {
@@ -65,6 +67,8 @@ class ChunkDecoder implements SseEventDecoder {
   private ended = false;
   private usage: Usage | undefined;
   private rawUsage: JsonObject | undefined;
+  /** The counts so far last sent before the finish. */
+  private told: Usage | undefined;
   private calls = 0;
   private readonly nextCall = (): number => this.calls++;
 
@@ -95,11 +99,14 @@ class ChunkDecoder implements SseEventDecoder {
     }
     if (!chunk.candidates?.[0]) {
       if (chunk.promptFeedback?.blockReason) firstCandidate(chunk, provider);
+      if (chunkUsage) this.soFar(chunkUsage, out);
       return;
     }
     const candidate = firstCandidate(chunk, provider);
     const malformed = malformedCall(candidate, provider);
     if (malformed) throw malformed;
+    // Counts so far cover this chunk's content: they go before it, so whoever reads the content has them.
+    if (candidate.finishReason === undefined && chunkUsage) this.soFar(chunkUsage, out);
     for (const part of candidate.content?.parts ?? []) partsOf(part, chunk.responseId, this.nextCall, provider, out);
     if (candidate.finishReason !== undefined) {
       this.finished = true;
@@ -107,6 +114,16 @@ class ChunkDecoder implements SseEventDecoder {
       out.push({ type: 'finish', finishReason: mapFinishReason(candidate.finishReason, this.calls > 0) });
       if (chunkUsage) this.end(out);
     }
+  }
+
+  /**
+   * Counts before the finish, when they name a prompt (an early chunk may carry zeros) and differ from
+   * the last sent: Gemini repeats the same counts on many chunks.
+   */
+  private soFar(usage: Usage, out: StreamPart[]): void {
+    if (usage.prompt === 0 || (this.told !== undefined && this.told.prompt === usage.prompt && this.told.completion === usage.completion)) return;
+    this.told = usage;
+    out.push({ type: 'usage', usage });
   }
 
   /** Gemini sends no [DONE]: a finish with its usage (on its chunk or after it) is the stream's end. */
