@@ -86,6 +86,32 @@ describe('scrub', () => {
       const body = JSON.stringify({ error: { message: 'bad key file', blob: `${pem.slice(0, 64)}\n${pem.slice(64)}` } });
       expect(scrub(body)).toBe('{"error":{"message":"bad key file","blob":"[redacted][redacted]3p6enp6"}}');
     });
+
+    it('removes it inside base64 lines quoted from the middle of a body, where the first line is cut short', () => {
+      // A MIME body quoted from its 64th character: a first line of 12, the secret's first 9 characters on it.
+      const mime = base64(`${'x'.repeat(50)}${secret}${'z'.repeat(100)}`);
+      expect(scrub(`part: ${mime.slice(64, 76)}\r\n${mime.slice(76, 152)}\r\n${mime.slice(152)}`)).toBe('part: eHh[redacted][redacted]\n[redacted]');
+    });
+
+    it('removes it as hex with a prefix on each byte: a C array, escapes (in a JSON string too), a list of strings', () => {
+      const bytes = Buffer.from(secret).toString('hex').match(/../g) ?? [];
+      expect(scrub(`key bytes {${bytes.map((b) => `0x${b}`).join(', ')}}`)).toBe('key bytes {[redacted]}');
+      expect(scrub(`sent "${bytes.map((b) => `\\x${b}`).join('')}"`)).toBe('sent "[redacted]"');
+      expect(scrub(JSON.stringify({ detail: `b'${bytes.map((b) => `\\x${b}`).join('')}'` }))).toBe(`{"detail":"b'[redacted]'"}`);
+      expect(scrub(`['${bytes.map((b) => `0X${b.toUpperCase()}`).join("', '")}']`)).toBe("['[redacted]']");
+    });
+
+    it('removes its hex wrapped across lines, where a break falls inside a byte too', () => {
+      const hex = Buffer.from(`xx ${secret}`).toString('hex');
+      expect(scrub(`dump ${hex.slice(0, 19)}\n${hex.slice(19)}`)).toBe('dump 787820[redacted]');
+      expect(scrub(`dump ${hex.slice(0, 20)}\n  ${hex.slice(20)}`)).toBe('dump 787820[redacted]');
+    });
+
+    it('removes it as hex in groups of two bytes (xxd), whichever byte of a group it starts at', () => {
+      const groups = (text: string): string => (Buffer.from(text).toString('hex').match(/.{1,4}/g) ?? []).join(' ');
+      expect(scrub(`hex: ${groups(secret)}`)).toBe('hex: [redacted]');
+      expect(scrub(`hex: ${groups(`=${secret}!`)}`)).toBe('hex: 3d[redacted]21');
+    });
   });
 
   it('keeps ordinary text as it is, prose in Latin, Cyrillic and Greek letters included, with secrets registered', () => {
@@ -98,6 +124,20 @@ describe('scrub', () => {
       'SHA256 fingerprint 9f:86:d0:81:88:4c:7d:65:9a:2f:ea:a0:c5:5a:d0:15:a3:bf:4f:1b:2b:0b:82:2c:d1:5d:6c:15:b0:f0:0a:08',
       'be ad de fa ce ab ba 12 34 56 78 9a bc de f0 ca fe',
       'Traceback (most recent call last):\n  File "server.py", line 12, in handleCompletionRequest\n    raise ValueError("bad input")',
+    ];
+    for (const text of texts) expect(scrub(text)).toBe(text);
+  });
+
+  it('keeps hex and base64 that hold no secret: colour codes, UUIDs, git SHAs, the hex of a secret\'s first bytes, an image in base64 lines', () => {
+    registerSecret('sk-proj-Zx81kQ2mVb7Lr0TnWc5YpD3s');
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+    const texts = [
+      'palette: #736b2d, #70726f, #6a2d5a; color: #FF00AA; background: #0a0b0c',
+      // The second's bytes are the secret's first 16 (`sk-proj-Zx81kQ2m`), not all of it.
+      'ids 4f1c2a9e-1b2c-4d5e-8f90-123456789abc and 736b2d70-726f-6a2d-5a78-38316b51326d',
+      'commit 9fceb02 (HEAD -> main), parents 6a2d5a7 and 736b2d70726f6a2d',
+      'prefix 73 6b 2d 70 72 6f 6a 2d 5a 78, in C {0x73, 0x6b, 0x2d, 0x70, 0x72}',
+      `icon: ${png.slice(0, 10)}\n${png.slice(10, 42)}\n${png.slice(42, 74)}\n${png.slice(74)}`,
     ];
     for (const text of texts) expect(scrub(text)).toBe(text);
   });
@@ -283,7 +323,7 @@ describe('scrub', () => {
 describe('scrub on adversarial text', () => {
   // Runs of what a pattern starts with but never completes: a pattern that started again inside each
   // would scan the rest every time (seconds for 100 KB, per logged line).
-  const UNITS = ['a.', 'a-', 'eyJ-', 'eyJaaaa.', 'AIza-', 'https://a:', 'x://', '-----BEGIN A ', 'AKIA', 'sk-', 'api_key=', 'Bearer ', 'Cookie: a-cookie:', 'cookie: a=b;', "cookie: ['a=b', ", 'https://a1B2c3D4e5F6g7H8', 'glpat-', '%41', '%41 ', '%FF ', '%3A%2F%2Fa%40', 'Bearer:', `${'a'.repeat(39)}!`, 'a+', 'Bearer+', '%41+', 'x+%3D+', 'ab:', 'ab:ab:ab:ab:ab:ab:ab ', `${'A'.repeat(16)}\n`, `${'A'.repeat(15)}\n`, `${'A'.repeat(16)}\\n`, 'Сa-', 'ﬁ—'];
+  const UNITS = ['a.', 'a-', 'eyJ-', 'eyJaaaa.', 'AIza-', 'https://a:', 'x://', '-----BEGIN A ', 'AKIA', 'sk-', 'api_key=', 'Bearer ', 'Cookie: a-cookie:', 'cookie: a=b;', "cookie: ['a=b', ", 'https://a1B2c3D4e5F6g7H8', 'glpat-', '%41', '%41 ', '%FF ', '%3A%2F%2Fa%40', 'Bearer:', `${'a'.repeat(39)}!`, 'a+', 'Bearer+', '%41+', 'x+%3D+', 'ab:', 'ab:ab:ab:ab:ab:ab:ab ', `${'A'.repeat(16)}\n`, `${'A'.repeat(15)}\n`, `${'A'.repeat(16)}\\n`, 'Сa-', 'ﬁ—', '736b2d ', '\\x43\\x41\\x50', '0x43, 0x41, 0x50, ', '4341 5054 ', `43${' '.repeat(31)}`, `A\n${'A'.repeat(16)}\n`];
   const fill = (unit: string, length: number): string => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
   /**
    * Linear work on 32x the text takes ~1x the time of 32 scrubs of the small text, quadratic work ~32x.

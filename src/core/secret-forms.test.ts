@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fold, foldedView, splitEchoes } from './secret-forms.js';
+import { fold, foldedLower, foldedMatches, foldedView } from './secret-forms.js';
 
 describe('fold', () => {
   it('reads Cyrillic and Greek look-alikes as the Latin letters and digits they render as, and leaves the other letters', () => {
@@ -45,17 +45,25 @@ describe('foldedView', () => {
   });
 });
 
-describe('splitEchoes', () => {
-  it('joins hex pairs apart and base64 cut into lines, mapping back to where they were written', () => {
-    const text = 'dump 00:11:22:33:44:55:66:77:88 and QUJDREVGR0hJSktMTU5PUFFS\n  U1RVVldY\\nWVo= end';
-    const views = splitEchoes(text);
-    expect(views.map((view) => view.text)).toEqual(['001122334455667788', 'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo']);
-    const [hex, base64] = views;
-    expect(text.slice(...(hex?.origin(2, 6) ?? [0, 0]))).toBe('11:22');
-    expect(text.slice(...(base64?.origin(20, 30) ?? [0, 0]))).toBe('UFFS\n  U1RVVl');
+describe('foldedLower', () => {
+  it('is fold with each character in lower case, one for one (a final sigma is a sigma)', () => {
+    const lowerEach = (text: string): string => Array.from(text, (char) => (char.toLowerCase().length === char.length ? char.toLowerCase() : char)).join('');
+    for (const text of ['e\u0301 ﬃ ㎏ ＣＡＰ САР\u0301Т ф\u{10EAD}😀', 'MiXeD ASCII', 'ΣΑΣ Ключ']) {
+      expect(foldedLower(text), text).toBe(lowerEach(fold(text)));
+    }
+    expect(foldedLower('ΣΑΣ')).toBe('σaσ');
   });
+});
 
-  it('leaves alone short lines, fewer than 8 hex pairs and text with no encoding', () => {
-    expect(splitEchoes('see the file\nfor details; MAC 00:1a:2b:3c:4d:5e; id 4f1c2a9e-1b2c-4d5e-8f90-123456789abc')).toEqual([]);
+describe('foldedMatches', () => {
+  it('finds a secret written in look-alikes, in any case, wherever it stands: across the windows text is read in too', () => {
+    const secret = foldedLower('CAPTURE-SECRET-123');
+    for (const before of [0, 4080, 4095, 4096, 9000]) {
+      const text = `${'ж'.repeat(before)}САРТURЕ-sЕсRЕТ-12З, САРТURЕ-SЕСRЕТ-12З`;
+      expect(foldedMatches(text, [secret]), `${before}`).toEqual([
+        [before, before + 18],
+        [before + 20, before + 38],
+      ]);
+    }
   });
 });

@@ -1,7 +1,7 @@
 /**
- * The texts a configured secret may be echoed as, worked out once when it is registered, and the ways
- * an echo is read back out of upstream text (folded, or with an encoding's separators dropped), each
- * knowing where its characters stand in the text it was read from (`scrub.ts`).
+ * The texts a configured secret may be echoed as, worked out once when it is registered, and upstream
+ * text read folded (look-alikes as the letters they look like), knowing where each of its characters
+ * stands in the text it was read from (`scrub.ts`; `secret-echoes.ts` reads encodings cut apart).
  */
 
 const utf8Encoder = new TextEncoder();
@@ -65,23 +65,26 @@ const DASHES = /\p{Dash}/gu;
 const HYPHEN = 0x2d;
 
 /**
- * What each UTF-16 code unit past ASCII folds to once in NFKC form, learnt the first time it is met:
- * 0 not yet known, `KEEP` itself, otherwise the ASCII character's code. One lookup a character:
- * replacing by a `\p{Dash}` pattern took ~30 µs for 4 KB of text, and by a callback a look-alike
- * letter several times that for Russian prose.
+ * What each UTF-16 code unit folds to once in NFKC form (the ASCII character a look-alike or dash reads
+ * as, or itself), learnt the first time it is met; 0 not yet known. One lookup a character: replacing
+ * by a `\p{Dash}` pattern took ~30 µs for 4 KB of text, and by a callback a look-alike letter several
+ * times that for Russian prose.
  */
-const folds = new Uint8Array(0x10000);
-const KEEP = 1;
-const ASCII = Array.from({ length: 0x80 }, (_, code) => String.fromCharCode(code));
+const folds = new Uint16Array(0x10000);
+/** The same in lower case where that is one code unit (`foldedLower`). */
+const lowerFolds = new Uint16Array(0x10000);
+for (let code = 0; code < 0x80; code++) {
+  folds[code] = code;
+  lowerFolds[code] = code >= 0x41 && code <= 0x5a ? code + 0x20 : code;
+}
 
-function foldedCode(code: number): number {
-  let known = folds[code] ?? KEEP;
-  if (known === 0) {
-    const char = String.fromCharCode(code);
-    known = CONFUSABLES[char]?.charCodeAt(0) ?? (DASH.test(char) ? HYPHEN : KEEP);
-    folds[code] = known;
-  }
-  return known === KEEP ? code : known;
+/** Learns what `code` folds to, in both tables. */
+function learn(code: number): void {
+  const char = String.fromCharCode(code);
+  const folded = CONFUSABLES[char]?.charCodeAt(0) ?? (DASH.test(char) ? HYPHEN : code);
+  const lower = String.fromCharCode(folded).toLowerCase();
+  folds[code] = folded;
+  lowerFolds[code] = lower.length === 1 ? lower.charCodeAt(0) : folded;
 }
 
 /**
@@ -91,24 +94,78 @@ function foldedCode(code: number): number {
  * folded alike.
  */
 export function fold(text: string): string {
-  const normal = text.normalize('NFKC');
-  let out = '';
-  let from = 0;
-  let astral = false;
-  for (let i = 0; i < normal.length; i++) {
-    const code = normal.charCodeAt(i);
-    if (code < 0x80) continue;
-    if (code >= 0xd800 && code < 0xdc00) astral = true;
-    const folded = foldedCode(code);
-    if (folded === code) continue;
-    // Two appends of a ready string: ~2x faster than appending a new pair, for Russian prose.
-    out += normal.slice(from, i);
-    out += ASCII[folded];
-    from = i + 1;
+  const normal = normalized(text);
+  return readUnits(normal, folds, 0, normal.length);
+}
+
+/**
+ * `fold(text)` with each character in lower case where that is one code unit, character for character:
+ * what a secret's folded form (`foldedLower(secret)`) is looked for in (`foldedMatches`).
+ */
+export function foldedLower(text: string): string {
+  const normal = normalized(text);
+  return readUnits(normal, lowerFolds, 0, normal.length);
+}
+
+/** Code units of `fold(text)` read at a time by `foldedMatches`. */
+const WINDOW = 4096;
+
+/**
+ * Where in `fold(text)` each of `folded` (`foldedLower` of secrets) stands, in any case, overlapping
+ * ones too. Text is read folded a window at a time, each window with the longest secret's length less
+ * one more, so a secret across two windows is found: folding 64 KB of Russian prose as one string took
+ * ~1.5 ms, most of it making and then copying strings of that size.
+ */
+export function foldedMatches(text: string, folded: readonly string[]): Array<[start: number, end: number]> {
+  const found: Array<[number, number]> = [];
+  if (folded.length === 0) return found;
+  const normal = normalized(text);
+  const overlap = Math.max(...folded.map((secret) => secret.length)) - 1;
+  for (let start = 0; start < normal.length; start += WINDOW) {
+    const window = readUnits(normal, lowerFolds, start, Math.min(normal.length, start + WINDOW + overlap));
+    for (const secret of folded) {
+      // Only those that start in this window's own part: the overlap is the next window's.
+      for (let at = window.indexOf(secret); at >= 0 && at < WINDOW; at = window.indexOf(secret, at + 1)) found.push([start + at, start + at + secret.length]);
+    }
   }
-  out = from === 0 ? normal : out + normal.slice(from);
-  // Dashes past the BMP (Yezidi's hyphenation mark) are two code units.
-  return astral ? out.replace(DASHES, '-') : out;
+  return found;
+}
+
+/** `text` in NFKC form with every dash past the BMP (Yezidi's hyphenation mark, two code units) a hyphen-minus. */
+function normalized(text: string): string {
+  const normal = text.normalize('NFKC');
+  return HIGH_SURROGATE.test(normal) ? normal.replace(DASHES, '-') : normal;
+}
+
+const HIGH_SURROGATE = /[\uD800-\uDBFF]/;
+
+/** Code units `String.fromCharCode` is given at a time: each is an argument. */
+const UNITS = 4096;
+const units = new Uint16Array(UNITS);
+
+/**
+ * `normal` from `start` to `end` with each code unit mapped by `table`, written as code units and made
+ * a string a few thousand at a time: appending each mapped character, or the text between two, took
+ * twice as long for Russian prose, where every third letter folds.
+ */
+function readUnits(normal: string, table: Uint16Array, start: number, end: number): string {
+  let same = start;
+  for (; same < end; same++) {
+    const code = normal.charCodeAt(same);
+    if (table[code] === 0) learn(code);
+    if (table[code] !== code) break;
+  }
+  let out = normal.slice(start, same);
+  for (let from = same; from < end; from += UNITS) {
+    const to = Math.min(end, from + UNITS);
+    for (let i = from; i < to; i++) {
+      const code = normal.charCodeAt(i);
+      if (table[code] === 0) learn(code);
+      units[i - from] = table[code] ?? code;
+    }
+    out += String.fromCharCode.apply(null, units.subarray(0, to - from) as unknown as number[]);
+  }
+  return out;
 }
 
 /** Text read out of another and where each stretch of it stands there. */
@@ -122,7 +179,7 @@ export interface EchoView {
  * An `EchoView` built piece by piece: a piece copied as it is maps character for character, a piece
  * read from a stretch (a folded letter, a ligature) maps to the whole stretch.
  */
-class Pieces implements EchoView {
+export class Pieces implements EchoView {
   text = '';
   /** Where each piece starts in `text`. */
   private readonly at: number[] = [];
@@ -207,73 +264,4 @@ function addFolded(view: Pieces, run: string, at: number): void {
     view.add(folded[i] ?? '', from, from + cluster.length);
     from += cluster.length;
   });
-}
-
-/**
- * Hex of 8 bytes or more written as pairs apart (`73:6b:2d`, `73 6b 2d`, `73-6B-2D`; a dump's line
- * breaks between pairs too): 8 bytes, as no secret shorter than 8 characters is registered. Letters
- * of both cases spelled out: with an `i` flag the scan took about twice as long.
- */
-const SPACED_HEX = /[0-9a-fA-F]{2}(?:[:\s-]+[0-9a-fA-F]{2}){7,}/g;
-const HEX_PAIR = /[0-9a-fA-F]{2}/g;
-
-/**
- * A line break inside base64 cut into lines (MIME's 76 columns, PEM's 64, any other): a base64
- * character, the break (maybe a JSON escape, `\n`, as a JSON error body quotes a file), the next line's
- * indent and first character. Found by the break, then widened (`BASE64_LINES`, `isBase64`): a pattern
- * that started at each base64 run and ran to its end took ~10x as long on a 4 KB error text.
- */
-const BASE64_BREAK = /[A-Za-z0-9+/](?:\r?\n|\\r\\n|\\n)[ \t]*[A-Za-z0-9+/]/g;
-/** The lines after a break, each with the break before it. */
-const BASE64_LINES = /(?:(?:\r?\n|\\r\\n|\\n)[ \t]*[A-Za-z0-9+/]+)+/y;
-const LINE_BREAK = /(?:\r?\n|\\r\\n|\\n)[ \t]*/g;
-/** The fewest base64 characters on the line before the first break: fewer is prose's line end. */
-const MIN_BASE64_LINE = 16;
-
-/** True for the code of a standard base64 character (the URL-safe alphabet is not cut into lines). */
-function isBase64(code: number): boolean {
-  const lower = code | 0x20;
-  return (lower >= 0x61 && lower <= 0x7a) || (code >= 0x30 && code <= 0x39) || code === 0x2b || code === 0x2f;
-}
-
-/**
- * The stretches of `text` that hold an encoding cut apart, each joined up: hex pairs with separators,
- * base64 cut into lines. A secret's hex or base64 form is found in the joined text where no single
- * stretch of `text` holds it whole.
- */
-export function splitEchoes(text: string): EchoView[] {
-  const views: EchoView[] = [];
-  for (const run of text.matchAll(SPACED_HEX)) {
-    const view = new Pieces();
-    for (const pair of run[0].matchAll(HEX_PAIR)) view.copy(pair[0], run.index + pair.index);
-    views.push(view);
-  }
-  BASE64_BREAK.lastIndex = 0;
-  for (let found = BASE64_BREAK.exec(text); found !== null; found = BASE64_BREAK.exec(text)) {
-    const lineEnd = found.index + 1;
-    let start = found.index;
-    while (start > 0 && isBase64(text.charCodeAt(start - 1))) start--;
-    // A short line (prose's end, a label) is passed over; the block may start at the next break.
-    BASE64_BREAK.lastIndex = lineEnd;
-    if (lineEnd - start < MIN_BASE64_LINE) continue;
-    BASE64_LINES.lastIndex = lineEnd;
-    const end = lineEnd + (BASE64_LINES.exec(text)?.[0].length ?? 0);
-    views.push(joinedLines(text, start, end));
-    // The block's later breaks are in this view.
-    BASE64_BREAK.lastIndex = end;
-  }
-  return views;
-}
-
-/** The base64 lines of `text` from `start` to `end` joined, without their breaks and indents. */
-function joinedLines(text: string, start: number, end: number): EchoView {
-  const block = text.slice(start, end);
-  const view = new Pieces();
-  let from = 0;
-  for (const br of block.matchAll(LINE_BREAK)) {
-    view.copy(block.slice(from, br.index), start + from);
-    from = br.index + br[0].length;
-  }
-  view.copy(block.slice(from), start + from);
-  return view;
 }
