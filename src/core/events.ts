@@ -1,5 +1,6 @@
 import type { GatewayError } from './errors.js';
 import type { Usage } from './types.js';
+import type { CacheTtl } from './cache-ttl.js';
 
 export type Operation = 'chat' | 'stream' | 'embed';
 
@@ -107,6 +108,8 @@ export interface AdmissionRequest {
   tags: Readonly<Record<string, string>>;
   estimatedPromptTokens: number;
   maxCompletionTokens: number | undefined;
+  /** The longest ttl of its prompt-cache hints (`core/cache-ttl.ts`): a one-hour write is dearer to reserve. */
+  promptCacheTtl?: CacheTtl;
   /**
    * A resumed stream's continuation, admitted after the broken attempt released the request's first
    * ticket: its tokens and cost are reserved again, but it is the same request (not counted as another).

@@ -3,6 +3,7 @@ import { NEVER_CANCELLED } from '../core/cancel.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { AdmissionTicket, Operation } from '../core/events.js';
+import { longestCacheTtl } from '../core/cache-ttl.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { embeddingPromptTokens, estimatePrompt, withEstimatedUsage, withSystemPrompt } from '../core/estimate.js';
 import type { AssistantPart, BilledAttempt, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, StreamPart } from '../core/types.js';
@@ -107,7 +108,7 @@ class GatewayRuntime implements Gateway {
     const pending = this.caching.lookup(request, plan, opts.tags ?? {}, opts);
     const lookup = pending && (await pending);
     if (lookup?.hit) return { response: lookup.hit.response, servedBy: this.caching.hit(lookup.hit, this.metaFor('chat', opts, plan)), cache: 'hit' };
-    const { meta, ticket } = await this.begin('chat', opts, plan, needs.promptTokens, request.maxOutputTokens);
+    const { meta, ticket } = await this.begin('chat', opts, plan, needs.promptTokens, request.maxOutputTokens, request);
     const reporter = this.reporter;
     reporter.describe(meta, request);
     const shadowing = this.shadows.sampled(plan);
@@ -171,7 +172,7 @@ class GatewayRuntime implements Gateway {
     const pending = this.caching.lookup(request, plan, opts.tags ?? {}, opts);
     const lookup = pending && (await pending);
     if (lookup?.hit) return this.caching.streamHit(lookup.hit, this.metaFor('stream', opts, plan), billedPrompt(needs));
-    const { meta, ticket } = await this.begin('stream', opts, plan, needs.promptTokens, request.maxOutputTokens);
+    const { meta, ticket } = await this.begin('stream', opts, plan, needs.promptTokens, request.maxOutputTokens, request);
     this.reporter.describe(meta, request);
     const shadowing = this.shadows.sampled(plan);
     const opening: StreamOpening = { plan, meta, opts, needs, ticket, deployments: plan.deployments, requestFor: () => request };
@@ -195,7 +196,7 @@ class GatewayRuntime implements Gateway {
     const plan = this.engine.router.plan({ model: request.model, needs, override: opts.override, overrideParam: opts.overrideParam, task: opts.task, access: opts.access });
     const passthrough = request.passthrough ?? NO_PASSTHROUGH;
     checkRequestFields(passthrough, MAPPED_NONE, plan.deployments);
-    const { meta, ticket } = await this.begin('embed', opts, plan, promptTokens, 0);
+    const { meta, ticket } = await this.begin('embed', opts, plan, promptTokens, 0, undefined);
     const reporter = this.reporter;
     try {
       const { value, attempt } = await executeWithFallback<EmbeddingResponse>(
@@ -273,13 +274,13 @@ class GatewayRuntime implements Gateway {
     return { requestId: opts.requestId ?? randomUUID(), operation, group: plan.group?.config.name, tags: opts.tags ?? {}, billed: undefined, billedEstimated: false };
   }
 
-  private async begin(operation: Operation, opts: RequestOptions, plan: RoutePlan, promptTokens: number, maxTokens: number | undefined): Promise<{ meta: RequestMeta; ticket: AdmissionTicket }> {
+  private async begin(operation: Operation, opts: RequestOptions, plan: RoutePlan, promptTokens: number, maxTokens: number | undefined, chat: ChatRequest | undefined): Promise<{ meta: RequestMeta; ticket: AdmissionTicket }> {
     const meta = this.metaFor(operation, opts, plan);
-    return { meta, ticket: await this.admit(meta, plan.deployments, promptTokens, maxTokens) };
+    return { meta, ticket: await this.admit(meta, plan.deployments, promptTokens, maxTokens, chat) };
   }
 
   /** Budgets and rate limits: a reservation for calls to `candidates`, or a refusal (budget_exceeded, rate_limited). */
-  private async admit(meta: RequestMeta, candidates: readonly Deployment[], promptTokens: number, maxTokens: number | undefined, continuation = false): Promise<AdmissionTicket> {
+  private async admit(meta: RequestMeta, candidates: readonly Deployment[], promptTokens: number, maxTokens: number | undefined, chat: ChatRequest | undefined, continuation = false): Promise<AdmissionTicket> {
     const admission = this.options.admission;
     if (!admission) return NO_TICKET;
     return admission.admit({
@@ -290,6 +291,7 @@ class GatewayRuntime implements Gateway {
       tags: meta.tags,
       estimatedPromptTokens: promptTokens,
       maxCompletionTokens: maxTokens,
+      promptCacheTtl: chat && longestCacheTtl(chat),
       continuation,
     });
   }
@@ -371,7 +373,7 @@ class GatewayRuntime implements Gateway {
       const targets = this.engine.router.resumeTargets(plan, more, tried);
       if (targets.length === 0) return error;
       // Said outright: the first ticket, released when the broken attempt settled, no longer tells the limiter.
-      const admitted = await this.admit(meta, targets, more.promptTokens, longest.maxOutputTokens, true);
+      const admitted = await this.admit(meta, targets, more.promptTokens, longest.maxOutputTokens, longest, true);
       const from = first.attempt.deployment.config;
       const spent = { deployment: from.id, provider: from.provider, model: from.model, region: from.region, usage: settled.usage, estimated: settled.usageEstimated };
       let next: OpenedAttempt;

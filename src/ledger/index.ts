@@ -189,7 +189,7 @@ function budgetGuard(config: GatewayConfig, options: LedgerOptions, parts: Guard
       for (const id of request.candidates) {
         const key = deployments.get(id);
         const completion = reservedCompletion(request.maxCompletionTokens, maxOutput.get(id), defaultCompletion);
-        const cost = key ? prices.maxCost(key, request.estimatedPromptTokens, completion) : undefined;
+        const cost = key ? prices.maxCost(key, request.estimatedPromptTokens, completion, request.promptCacheTtl) : undefined;
         if (cost !== undefined && cost > max) max = cost;
       }
       return max;

@@ -356,6 +356,29 @@ describe('budgets', () => {
       await ledger.close();
     });
 
+    it('reserves the prompt of a request with a one-hour cache breakpoint at the one-hour write price, so a hard limit is passed by at most one reservation', async () => {
+      const claude = resolveConfig({
+        deployments: [{ id: 'sonnet', provider: 'anthropic', model: 'claude-sonnet-4-6', endpoint: 'http://127.0.0.1:9', api_key: 'k' }],
+        budgets: { limits: [{ name: 'g', period: 'daily', hard_usd: 0.05 }] },
+        ledger: { path: ':memory:' },
+      });
+      const ledger = await createLedger(claude, { now: () => NOW });
+      const asked = (id: string): AdmissionRequest => ({ ...request(id), candidates: ['sonnet'], estimatedPromptTokens: 750, maxCompletionTokens: 10, promptCacheTtl: '1h' });
+      const tickets = await Promise.all(Array.from({ length: 60 }, (_, i) => Promise.resolve(ledger.admission.admit(asked(`h${i}`))).then((t) => ({ id: `h${i}`, t }), () => undefined)));
+      const admitted = tickets.filter((x) => x !== undefined);
+      for (const { id, t } of admitted) {
+        // Each prompt written whole to the one-hour cache: 750 x $6 + 10 x $15 per million.
+        ledger.observer.onAttempt(attempt({ requestId: id, deployment: 'sonnet', provider: 'anthropic', model: 'claude-sonnet-4-6', startedAt: NOW, usage: makeUsage({ prompt: 750, cachedWrite: 750, cachedWrite1h: 750, completion: 10 }) }));
+        t.release();
+      }
+      await ledger.flush();
+      const [total] = await ledger.store!.summarize({ from: 0, to: NOW + 1, groupBy: [] });
+      // Reserved at the five-minute price ($3.75), 17 were let in and spent $0.079.
+      expect(admitted).toHaveLength(11);
+      expect(total!.costUsd).toBeLessThanOrEqual(0.05 + 0.00465 + 1e-12);
+      await ledger.close();
+    });
+
     it('reserves default_completion_tokens when neither the request nor its deployment names an output limit: each answer longer than that adds its excess to the overshoot', async () => {
       const ledger = await createLedger(limited(undefined), { now: () => NOW });
       const { admitted, spent } = await burst(ledger, unbounded);

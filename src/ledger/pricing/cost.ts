@@ -1,7 +1,5 @@
-import type { CacheControl, Usage } from '../../core/types.js';
-
-/** How long a prompt-cache write lives (Anthropic's `ttl`): a one-hour write costs more than a five-minute one. */
-export type CacheTtl = NonNullable<CacheControl['ttl']>;
+import type { CacheTtl } from '../../core/cache-ttl.js';
+import type { Usage } from '../../core/types.js';
 
 /** Prices in USD per million tokens. */
 export interface TokenPrices {

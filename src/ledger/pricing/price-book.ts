@@ -1,7 +1,8 @@
 import type { PricingConfig, PriceEntryConfig, FixedPriceConfig } from '../config.js';
 import type { Usage } from '../../core/types.js';
 import { loadCatalog, shippedCatalogPath, type Catalog } from './catalog.js';
-import { costOfUsage, maxCostOf, type CacheTtl, type Price, type TokenPrices } from './cost.js';
+import type { CacheTtl } from '../../core/cache-ttl.js';
+import { costOfUsage, maxCostOf, type Price, type TokenPrices } from './cost.js';
 
 /** What a price is looked up by: the deployment that served (or may serve) a request. */
 export interface PriceKey {
