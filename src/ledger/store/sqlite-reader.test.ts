@@ -66,10 +66,11 @@ describe('SQLite ledger reads on the reader thread', () => {
   }, 60_000);
 
   it('stops a read past query_timeout_ms with SQLITE_INTERRUPT (the database cannot serve), ends its thread and answers the next read at once', async () => {
-    const driver = openSqlite(path, { queryTimeoutMs: 150 });
+    // Long enough for the next read's new thread to start within it on a loaded machine (it failed at 150).
+    const driver = openSqlite(path, { queryTimeoutMs: 400 });
     try {
       const err = await driver.readMany!(ENDLESS).then(() => undefined, (e: unknown) => e as Error & { code?: string });
-      expect([err?.code, err?.message]).toEqual(['SQLITE_INTERRUPT', 'ledger query unanswered after 150 ms (ledger.query_timeout_ms); it was stopped']);
+      expect([err?.code, err?.message]).toEqual(['SQLITE_INTERRUPT', 'ledger query unanswered after 400 ms (ledger.query_timeout_ms); it was stopped']);
       expect(isDatabaseUnavailable(err)).toBe(true);
       // The stopped thread spins no more: the process spends next to no CPU while it waits.
       const cpu = process.cpuUsage();
@@ -79,7 +80,7 @@ describe('SQLite ledger reads on the reader thread', () => {
       const next = await timed(() => driver.readMany!('SELECT COUNT(*) AS n FROM usage_events WHERE key_id = ?', ['k1']));
       expect(next.value.rows).toEqual([{ n: 2000 }]);
       // A far bound (a new thread starts it; ~10 ms idle, more on a loaded machine): a read queued behind
-      // the stopped one would fail at its own 150 ms instead of answering.
+      // the stopped one would fail at its own 400 ms instead of answering.
       expect(next.ms).toBeLessThan(1_000);
     } finally {
       await driver.close();
