@@ -1,8 +1,9 @@
 // A/B of Switchyard builds or configs against each other and the floor, interleaved in one run: on this
 // shared 2-core machine a change is only believed as a ratio measured side by side.
 //
-// Usage: node bench/ab.mjs [--rounds 6] [--seconds 3] [--conns 64] <name>=<root>[#<node flag>...][@<regex>=><replacement>...] ...
+// Usage: node bench/ab.mjs [--rounds 6] [--seconds 3] [--conns 64] <name>=<root>[*<workers>][#<node flag>...][@<regex>=><replacement>...] ...
 //   <root>     a Switchyard package folder with dist/ built (a copy of an older build, or this one)
+//   *<workers> `serve --workers N` (1 when absent): CPU and memory are summed over the primary and its workers
 //   #<flag>    a node flag for that target (e.g. #--max-semi-space-size=16); every target, the floor too,
 //              runs with the image's NODE_OPTIONS (the Dockerfile's), which a flag here overrides
 //   @a=>b      an edit of the bench config (YAML; `\n` in b is a newline), e.g. "@journal: true=>journal: false"
@@ -35,8 +36,10 @@ function parseSpec(spec) {
   const eq = spec.indexOf('=');
   if (eq <= 0) throw new Error(`not a target: ${spec}`);
   const [rootAndFlags, ...edits] = spec.slice(eq + 1).split('@');
-  const [root, ...nodeFlags] = rootAndFlags.split('#');
-  return { name: spec.slice(0, eq), root: resolve(root), nodeFlags, edits: edits.map((e) => e.split('=>')) };
+  const [rootAndWorkers, ...nodeFlags] = rootAndFlags.split('#');
+  const [root, workers = '1'] = rootAndWorkers.split('*');
+  if (!/^[1-9]\d?$/.test(workers)) throw new Error(`not a worker count: ${spec}`);
+  return { name: spec.slice(0, eq), root: resolve(root), workers, nodeFlags, edits: edits.map((e) => e.split('=>')) };
 }
 
 const median = (xs) => {
@@ -69,7 +72,7 @@ try {
   const yaml = readFileSync(template.config, 'utf8');
   // The upstream on its own: what a target adds to its latency is measured against it.
   const targets = [{ ...upstream, name: 'direct' }, { ...floor, name: 'floor' }];
-  for (const { name, root, nodeFlags, edits } of specs.map(parseSpec)) {
+  for (const { name, root, workers, nodeFlags, edits } of specs.map(parseSpec)) {
     const port = await freePort();
     const dir = join(tmp, name);
     mkdirSync(dir, { recursive: true });
@@ -77,7 +80,7 @@ try {
     for (const [from, to] of edits) text = text.replace(new RegExp(from, 'm'), to.replaceAll('\\n', '\n'));
     const config = join(dir, 'switchyard.yaml');
     writeFileSync(config, text);
-    const args = [...nodeFlags, ...probe, join(root, 'bin/switchyard.js'), 'serve', '-c', config, '--workers', '1'];
+    const args = [...nodeFlags, ...probe, join(root, 'bin/switchyard.js'), 'serve', '-c', config, '--workers', workers];
     const svc = await startService({ name, cmd: process.execPath, args, port, logFile: join(dir, 'switchyard.log'), cwd: dir, env: { NODE_OPTIONS: RUNTIME_NODE_OPTIONS } });
     services.push(svc);
     targets.push({ ...svc, name, url: `http://127.0.0.1:${port}/v1/chat/completions`, headers: {} });
