@@ -18,7 +18,7 @@ import { mediaUrlsOf } from '../routing/media-urls.js';
 import type { ChatResult, EmbedResult, Gateway, GatewayOptions, RequestOptions, ServedBy, StreamResult } from './api.js';
 import { AttemptReporter, failure, spentOnFailure, takeBilled, type RequestMeta } from './observe.js';
 import type { OpenedStream, StreamSettlement } from './stream.js';
-import { openStreamOn, type OpenedAttempt, type StreamDeps, type StreamOpening } from './open-stream.js';
+import { openStreamOn, reportedBy, type OpenedAttempt, type StreamDeps, type StreamOpening } from './open-stream.js';
 import { continuationRequest, notContinued, resumable, type Resume } from './resume.js';
 import { Engine, type GatewayStatus, type OperatorAction } from './engine.js';
 import type { DeploymentStatus } from '../routing/deployment-state.js';
@@ -348,7 +348,17 @@ class GatewayRuntime implements Gateway {
 
   private openStream(s: StreamOpening): Promise<OpenedAttempt> {
     const passthrough = s.requestFor(s.deployments[0] as Deployment).passthrough ?? NO_PASSTHROUGH;
-    return openStreamOn(this.streams, s, this.common<OpenedStream>(s.plan, s.meta, s.opts, s.needs, this.streamTimeoutMs, passthrough, { deferSuccess: true, continues: s.continues }));
+    const { reporter } = this;
+    return openStreamOn(
+      this.streams,
+      s,
+      this.common<OpenedStream>(s.plan, s.meta, s.opts, s.needs, this.streamTimeoutMs, passthrough, {
+        deferSuccess: true,
+        continues: s.continues,
+        // An attempt that failed before its first content is billed what its upstream reported by then, if anything.
+        onAttemptError: (a, error) => reporter.reportSpent(s.meta, a, failure(error, billedPrompt(s.needs), reportedBy(a))),
+      }),
+    );
   }
 
   /** A stream from the first deployment that opens one; a break after its first content part ends it. */

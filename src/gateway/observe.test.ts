@@ -32,6 +32,18 @@ describe('a failed attempt as the ledger records it', () => {
     expect(failure(garbled(418), 42).usage).toBeUndefined();
     expect(failure(garbled().withUnsent(true), 42).usage).toBeUndefined();
   });
+
+  it("bills a stream attempt what its upstream reported before failing (message_start's prompt), whatever the failure, rather than the estimate or nothing", () => {
+    const reported = makeUsage({ prompt: 15_052, cachedRead: 15_000, cachedWrite: 40, cachedWrite1h: 10 });
+    const overloaded = new GatewayError({ kind: 'overloaded', message: 'Upstream sim is overloaded mid-stream.' });
+    for (const error of [network(200), network(), garbled(), overloaded, new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' })]) {
+      expect(failure(error, 42, reported), error.message).toMatchObject({ usage: reported, usageEstimated: true });
+    }
+    // What an unreadable answer said it cost is the upstream's whole figure; nothing unsent is billed.
+    const paidUsage = makeUsage({ prompt: 30, completion: 7 });
+    expect(failure(new GatewayError({ kind: 'bad_upstream_response', message: 'tool_use without a tool call', upstreamStatus: 200, paidUsage }), 42, reported).usage).toBe(paidUsage);
+    expect(failure(garbled().withUnsent(true), 42, reported).usage).toBeUndefined();
+  });
 });
 
 describe('the request parameters an attempt span carries', () => {

@@ -214,10 +214,13 @@ export function requestParams(request: ChatRequest): RequestParams {
  * upstream), one whose 2xx answer the connection cut mid-body (a network error naming that status) or
  * whose 2xx answer the gateway could not read (a malformed body, a garbage stream) the prompt's
  * estimate, as a stream cancelled later is: the upstream had the request, ran it, and bills it. One
- * that failed before its request was written (`unsent`) cost nothing, like any unsent failure.
+ * that failed before its request was written (`unsent`) cost nothing, like any unsent failure. A
+ * stream whose upstream `reported` its usage before failing (Claude's message_start) is billed that,
+ * however it failed (an in-stream error event too), as a stream broken after its first content is.
  */
-export function failure(error: GatewayError, promptTokens: number): AttemptResult {
+export function failure(error: GatewayError, promptTokens: number, reported?: Usage): AttemptResult {
   const outcome = error.kind === 'cancelled' ? 'cancelled' : 'error';
+  if (reported !== undefined && !error.unsent && error.paidUsage === undefined) return { outcome, error, usage: reported, usageEstimated: true };
   const hadRequest = !error.unsent && (error.kind === 'cancelled' || (error.kind === 'timeout' && error.upstreamStatus === undefined) || answerBroke(error) || unreadable(error));
   if (hadRequest) return { outcome, error, usage: makeUsage({ prompt: promptTokens }), usageEstimated: true };
   return { outcome, error, usage: error.paidUsage };

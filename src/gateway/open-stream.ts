@@ -3,13 +3,13 @@ import type { AdmissionTicket } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { raceAbort } from '../core/abort.js';
 import { Canceller } from '../core/cancel.js';
-import type { ChatRequest, StreamPart, Warning } from '../core/types.js';
+import type { ChatRequest, StreamPart, Usage, Warning } from '../core/types.js';
 import { executeWithFallback, type Attempt, type ExecuteOptions, type ExecutePolicy, type Executed } from '../routing/executor.js';
 import { billedPrompt, type Needs } from '../routing/filters.js';
 import type { Deployment, RoutePlan } from '../routing/router.js';
 import type { RequestOptions } from './gateway.js';
 import { streamedAnswer, type AttemptReporter, type RequestMeta } from './observe.js';
-import { openUntilContent, relay, type OpenedStream, type StreamSettlement } from './stream.js';
+import { openUntilContent, relay, reportedBeforeContent, type OpenedStream, type StreamSettlement } from './stream.js';
 
 /** What opening streams needs of the gateway. */
 export interface StreamDeps {
@@ -44,6 +44,17 @@ export interface OpenedAttempt {
   warnings: readonly Warning[] | undefined;
 }
 
+/** The usage the upstream reported before its stream failed, by attempt (most report none). */
+const reportedUsage = new WeakMap<Attempt, Usage>();
+
+/**
+ * What the upstream of a stream attempt that failed before its first content had reported of its usage
+ * (Claude's message_start, Gemini's counts so far), for `failure` to bill rather than the estimate.
+ */
+export function reportedBy(attempt: Attempt): Usage | undefined {
+  return reportedUsage.get(attempt);
+}
+
 /**
  * Opens a stream on the first of `deployments` to produce content and relays it. The relay settles
  * the attempt once (deployment state, attempt record), then releases the ticket and tells `onSettled`.
@@ -73,13 +84,17 @@ export async function openStreamOn(deps: StreamDeps, s: StreamOpening, execution
         // The attempt signal (TTFT timeout) only guards the wait for the first content part.
         const onAbort = (): void => controller.abort(signal.reason);
         signal.addEventListener('abort', onAbort, { once: true });
+        const head: StreamPart[] = [];
         try {
           const parts = await a.deployment.provider.stream(s.requestFor(a.deployment), reporter.callContext(meta, a, controller.signal));
           // Its answer began, so the request was sent: a quota cool-down it started is shared now, not at its end.
           a.deployment.state.sent(a, clock.now());
-          return await raceAbort(openUntilContent(parts, a.startedAt, () => clock.now(), a.deployment.provider.type), signal);
+          return await raceAbort(openUntilContent(parts, a.startedAt, () => clock.now(), a.deployment.provider.type, head), signal);
         } catch (err) {
           unlink(a.number);
+          // Whatever the failure becomes (a timeout, a cancellation), what the upstream said it counted is billed.
+          const reported = reportedBeforeContent(head);
+          if (reported) reportedUsage.set(a, reported);
           throw err;
         } finally {
           signal.removeEventListener('abort', onAbort);

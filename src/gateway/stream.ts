@@ -16,11 +16,11 @@ const isContent = (p: StreamPart): boolean => p.type === 'text' || p.type === 'r
 
 /**
  * Reads parts until the first content part, so that a failure before any content can still fall
- * back. A stream that ends before any content is a failure, not an empty success.
+ * back. A stream that ends before any content is a failure, not an empty success. `head` is the
+ * caller's, so it still sees what came before a failure (`reportedBeforeContent`).
  */
-export async function openUntilContent(parts: AsyncIterable<StreamPart>, startedAt: number, now: () => number, provider: string): Promise<OpenedStream> {
+export async function openUntilContent(parts: AsyncIterable<StreamPart>, startedAt: number, now: () => number, provider: string, head: StreamPart[] = []): Promise<OpenedStream> {
   const iterator = parts[Symbol.asyncIterator]();
-  const head: StreamPart[] = [];
   for (;;) {
     const next = await iterator.next();
     if (next.done) {
@@ -352,19 +352,10 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     return this.usage;
   }
 
-  /**
-   * The gateway's count of an attempt without the upstream's final usage. The prompt side is what the
-   * upstream reported before the break, when it did (its counts so far with a prompt in them, else the
-   * start's count: Anthropic's message_start), cached reads and writes included, since it bills exactly
-   * that; the estimate otherwise. The completion is the text's count, or the upstream's so far if larger.
-   */
+  /** The gateway's count of an attempt without the upstream's final usage: what it reported before the break (`reportedUsage`), else the estimate. */
   private counted(): Usage {
     const completion = Math.ceil(this.completionChars / 4);
-    const soFar = this.usagePart?.usage;
-    const prompt: PromptCount | undefined = soFar !== undefined && soFar.prompt > 0 ? soFar : reportedPrompt(this.opened.head);
-    if (prompt === undefined) return makeUsage({ prompt: this.promptEstimate, completion });
-    const { cachedRead, cachedWrite, cachedWrite1h } = prompt;
-    return makeUsage({ prompt: prompt.prompt, cachedRead, cachedWrite, cachedWrite1h, completion: Math.max(completion, soFar?.completion ?? 0), reasoning: soFar?.reasoning ?? 0 });
+    return reportedUsage(this.usagePart?.usage, this.opened.head, completion) ?? makeUsage({ prompt: this.promptEstimate, completion });
   }
 
   /**
@@ -388,8 +379,32 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
   }
 }
 
+/**
+ * What the upstream's own reports before a break bill, `completion` being the text's count: the prompt
+ * from its counts so far when they name one (Gemini's), else the start's count (Anthropic's
+ * message_start), cached reads and writes included, since it bills exactly that; the completion the
+ * text's count, or the upstream's so far if larger. Undefined when the upstream reported no prompt.
+ */
+function reportedUsage(soFar: Usage | undefined, head: readonly StreamPart[], completion: number): Usage | undefined {
+  const prompt: PromptCount | undefined = soFar !== undefined && soFar.prompt > 0 ? soFar : startPrompt(head);
+  if (prompt === undefined) return undefined;
+  const { cachedRead, cachedWrite, cachedWrite1h } = prompt;
+  return makeUsage({ prompt: prompt.prompt, cachedRead, cachedWrite, cachedWrite1h, completion: Math.max(completion, soFar?.completion ?? 0), reasoning: soFar?.reasoning ?? 0 });
+}
+
+/**
+ * What an attempt whose stream failed before its first content is billed by the upstream's own
+ * reports in `head` (the parts read before the failure), as a relay broken later is; undefined when it
+ * reported none (an OpenAI-compatible or Bedrock upstream counts only at the end).
+ */
+export function reportedBeforeContent(head: readonly StreamPart[]): Usage | undefined {
+  let soFar: Usage | undefined;
+  for (const p of head) if (p.type === 'usage') soFar = p.usage;
+  return reportedUsage(soFar, head, 0);
+}
+
 /** The prompt count the upstream gave as its stream started (the start part comes before any content, so it is in the head). */
-function reportedPrompt(head: readonly StreamPart[]): PromptCount | undefined {
+function startPrompt(head: readonly StreamPart[]): PromptCount | undefined {
   for (const p of head) if (p.type === 'start') return p.prompt;
   return undefined;
 }

@@ -102,8 +102,8 @@ function deltaPart(delta: Json, open: OpenBlock | undefined, counters: Counters,
  * `event:` name is only a fallback) so Bedrock's InvokeModel chunks, which carry the same JSON without
  * SSE names, decode too. Tool calls are numbered in order of appearance; thinking streams as
  * reasoning parts whose last carries the block's signature. Usage is input counts from message_start
- * merged with message_delta's cumulative counts (the raw objects merged the same way), emitted at
- * message_stop; an `error` event throws its GatewayError, and a stream ending before message_stop is a
+ * merged with message_delta's cumulative counts (the raw objects merged the same way), emitted after
+ * message_delta's finish (at message_stop when no message_delta finished); an `error` event throws its GatewayError, and a stream ending before message_stop is a
  * truncation, never a clean end. `warnings` (the encoder's) ride on the start part.
  */
 export function decodeMessagesStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: readonly Warning[]): AsyncIterableIterator<StreamPart> {
@@ -117,6 +117,8 @@ class MessagesDecoder implements SseEventDecoder {
   private counts: AnthropicTokenCounts = {};
   private rawUsage: JsonObject = {};
   private finishReason: FinishReason | undefined;
+  /** The usage part went out (with message_delta's finish): message_stop adds none. */
+  private usageOut = false;
   private readonly counters: Counters = { tools: 0, reasoningChars: 0 };
   private readonly blocks = new Map<number, OpenBlock>();
   /** Token deltas after the first two of a kind are read without JSON.parse. */
@@ -176,10 +178,7 @@ class MessagesDecoder implements SseEventDecoder {
         break;
       case 'message_stop':
         if (this.finishReason === undefined) out.push({ type: 'finish', finishReason: 'stop' });
-        // No counts at all: the relay estimates the usage rather than billing zero.
-        if (this.counts.input !== undefined || this.counts.output !== undefined) {
-          out.push({ type: 'usage', usage: withReasoningTokens(toCanonicalUsage(this.counts), this.counters.reasoningChars), raw: this.rawUsage });
-        }
+        if (!this.usageOut) this.pushUsage(out);
         this.stopped = true;
         break;
       default:
@@ -226,7 +225,17 @@ class MessagesDecoder implements SseEventDecoder {
       out.push({ type: 'provider-metadata', namespace: ANTHROPIC_NAMESPACE, data: ext });
       this.finishReason = mapStopReason(delta.stop_reason);
       out.push({ type: 'finish', finishReason: this.finishReason });
+      // Its counts are the answer's whole usage (message_stop carries none): they go with its finish, so a
+      // stream cut before message_stop still bills the upstream's exact output, not the gateway's count.
+      if (!this.usageOut) this.pushUsage(out);
     }
+  }
+
+  /** The usage part of the counts so far; none without any count, so the relay estimates rather than bill zero. */
+  private pushUsage(out: StreamPart[]): void {
+    if (this.counts.input === undefined && this.counts.output === undefined) return;
+    out.push({ type: 'usage', usage: withReasoningTokens(toCanonicalUsage(this.counts), this.counters.reasoningChars), raw: this.rawUsage });
+    this.usageOut = true;
   }
 }
 

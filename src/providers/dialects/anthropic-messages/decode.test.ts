@@ -334,6 +334,34 @@ describe('decodeMessagesStream', () => {
     expect(GatewayError.isInstance(err) && err.kind).toBe('network');
   });
 
+  it("hands on message_delta's cumulative usage with its finish, so a stream cut before message_stop has said what it used", async () => {
+    const parts: StreamPart[] = [];
+    const cut = sse(
+      start,
+      { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hi' } },
+      { type: 'content_block_stop', index: 0 },
+      // Cumulative: it may restate (or correct) the prompt's counts as well as give the output's.
+      { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { input_tokens: 20, cache_read_input_tokens: 301, output_tokens: 7 } },
+    );
+    const err = await (async () => {
+      for await (const p of decodeMessagesStream(cut, 'anthropic')) parts.push(p);
+    })().catch((e: unknown) => e);
+    expect(GatewayError.isInstance(err) && err.kind).toBe('network');
+    expect(parts.slice(-2)).toEqual([
+      { type: 'finish', finishReason: 'stop' },
+      {
+        type: 'usage',
+        usage: { prompt: 321, completion: 7, cachedRead: 301, cachedWrite: 0, reasoning: 0, total: 328 },
+        raw: { input_tokens: 20, cache_read_input_tokens: 301, cache_creation_input_tokens: 0, output_tokens: 7 },
+      },
+    ]);
+    // Whole, the stream has that one usage part, last.
+    const whole = await collect(sse(start, { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 7 } }, { type: 'message_stop' }));
+    expect(whole.filter((p) => p.type === 'usage')).toHaveLength(1);
+    expect(whole.at(-1)).toMatchObject({ type: 'usage', usage: { completion: 7 } });
+  });
+
   it('decodes events without SSE names (Bedrock InvokeModel chunks) by their JSON type', async () => {
     const events = (async function* () {
       for (const e of [start, { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 2 } }, { type: 'message_stop' }]) {
