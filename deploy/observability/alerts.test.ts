@@ -105,13 +105,15 @@ describe('alert rules and the Grafana dashboard', () => {
     );
     app = await createApp(config);
     server = await startServer(app.gateway, { ...app.serverOptions, port: 0, host: '127.0.0.1', onClose: () => app.close() });
-    const chat = (): Promise<number> =>
+    const chat = (stream = false): Promise<number> =>
       request(`${server.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { authorization: 'Bearer sk-alerts-test', 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }] }),
+        body: JSON.stringify({ model: 'chat', stream, messages: [{ role: 'user', content: 'Hi' }] }),
       }).then(async (res) => (await res.body.dump(), res.statusCode));
     expect(await chat()).toBe(200);
+    // A stream: its time to first token and its duration's stream="true" series get samples, so their labels are checked.
+    expect(await chat(true)).toBe(200);
     primary.faults.add({ status: 503, count: 2 });
     expect(await chat()).toBe(200); // retried, then served by the fallback
     primary.faults.add({ status: 503, count: 2 });
@@ -132,6 +134,24 @@ describe('alert rules and the Grafana dashboard', () => {
     expect(kinds(panel?.expr ?? '')).toBe(kinds(alert?.expr ?? ''));
     // A stream that fails after its 200 keeps code="200" and says how it failed in error_kind only.
     expect(panelExprs.find((p) => p.where === 'panel "Client errors by kind"')?.expr).toContain('error_kind!=""');
+  });
+
+  it("judges a region's latency by answers not streamed and by streams' time to first token, never by how long a stream runs", () => {
+    const latency = [...ruleExprs, ...panelExprs].filter((e) => /switchyard_request_duration_seconds|gen_ai_server_time_to_first_token/.test(e.expr) && e.expr.includes('region'));
+    expect(latency.map((e) => e.where).sort()).toEqual([
+      'alert SwitchyardRegionLatencyHigh',
+      'alert SwitchyardRegionTimeToFirstTokenHigh',
+      'panel "p95 duration of answers not streamed, by region"',
+      'panel "p95 time to first token by region (streams, failovers included)"',
+    ]);
+    for (const { where, expr } of latency) {
+      for (const s of selectors(expr)) {
+        if (s.metric.startsWith('switchyard_request_duration_seconds')) expect(expr, where).toMatch(/switchyard_request_duration_seconds_\w+\{[^}]*stream="false"/);
+      }
+    }
+    const ttft = rules.find((r) => r.alert === 'SwitchyardRegionTimeToFirstTokenHigh');
+    // Its quantile cannot tell values past the last bucket (10 s, the GenAI conventions') apart: the threshold stays below it.
+    expect(Number(/\) > (\d+(?:\.\d+)?)\n/.exec(ttft?.expr ?? '')?.[1])).toBeLessThan(10);
   });
 
   it('gives every alert a duration, a severity and a summary', () => {
@@ -161,6 +181,8 @@ describe('alert rules and the Grafana dashboard', () => {
     expect(families.has('switchyard_request_duration_seconds_bucket')).toBe(true);
     expect(families.has('switchyard_request_latency_seconds_bucket')).toBe(false);
     expect(families.get('switchyard_request_duration_seconds_bucket')?.labels).toContain('region');
+    expect(families.get('switchyard_request_duration_seconds_bucket')?.labels).toContain('stream');
+    expect(families.get('gen_ai_server_time_to_first_token_seconds_bucket')?.labels).toContain('region');
     expect(families.get('switchyard_breaker_state')?.labels).not.toContain('group');
     expect(families.get('switchyard_budget_soft_limit_reached_total')?.labels).toContain('budget');
     expect([...(families.get('switchyard_budget_spend_usd')?.labels ?? [])]).toEqual(['budget', 'period', 'scope']);

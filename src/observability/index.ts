@@ -9,6 +9,7 @@ import type { BudgetSpend, SoftLimitNotice } from '../ledger/budgets/guard.js';
 import type { GatewayMetrics, RequestServedBy } from './metrics.js';
 import type { RegistryJson } from './metric-json.js';
 import type { ServerSpanStart, Tracer } from './tracing.js';
+import { ObservedRequest, OpenRequests, type Sinks } from './observed-request.js';
 
 export type { ServerSpanStart } from './tracing.js';
 export type { RequestServedBy } from './metrics.js';
@@ -63,12 +64,24 @@ const NO_SPAN: ServerSpan = { traceparent: undefined, end: () => undefined };
 export async function createObservability(config: GatewayConfig, options: ObservabilityOptions = {}): Promise<Observability> {
   const oc = config.observability;
   const now = options.now ?? Date.now;
+  // Only these can count: a budget's soft-limit series is exported at 0 from the start (Prometheus' "avoid missing metrics").
+  const softLimitBudgets = config.budgets.limits.filter((b) => b.soft_usd !== undefined).map((b) => b.name);
   // prom-client loads only when a registry is built: a config with metrics off never imports it.
   const metrics: GatewayMetrics | undefined = oc.metrics.enabled
-    ? new (await import('./metrics.js')).GatewayMetrics(config.deployments, { costOf: options.costOf })
+    ? new (await import('./metrics.js')).GatewayMetrics(config.deployments, { costOf: options.costOf, softLimitBudgets })
     : undefined;
   const tracer = oc.tracing.enabled ? await loadTracer(config, options.logger ?? silentLogger, now) : undefined;
-  const observer = metrics && tracer ? both(metrics, tracer) : (metrics ?? tracer);
+  const sinks: Sinks = { metrics, tracer, open: new OpenRequests(), now };
+  const observer: AttemptObserver | undefined =
+    metrics || tracer
+      ? {
+          onAttempt(record) {
+            metrics?.onAttempt(record);
+            tracer?.onAttempt(record);
+            sinks.open.get(record.requestId)?.attempted(record);
+          },
+        }
+      : undefined;
   if (metrics && tracer) metrics.watchTracer(() => tracer.dropped);
   return {
     observer,
@@ -80,30 +93,14 @@ export async function createObservability(config: GatewayConfig, options: Observ
     softLimitReached: (notice) => metrics?.softLimitReached(notice.budget),
     startServerSpan(start) {
       if (!metrics && !tracer) return NO_SPAN;
-      const startedAt = now();
+      const request = new ObservedRequest(sinks, start, now());
+      sinks.open.add(request);
       metrics?.requestStarted();
       const ctx = tracer?.startServerSpan(start);
-      let ended = false;
-      return {
-        traceparent: ctx && tracer?.traceparent(ctx),
-        end(status, servedBy, errorKind) {
-          if (ended) return;
-          ended = true;
-          metrics?.requestEnded(start.route, status, (now() - startedAt) / 1000, servedBy, errorKind);
-          tracer?.endServerSpan(start.requestId, status, servedBy, errorKind);
-        },
-      };
+      if (ctx && tracer) request.traceparent = tracer.traceparent(ctx);
+      return request;
     },
     close: async () => tracer?.close(),
-  };
-}
-
-function both(a: AttemptObserver, b: AttemptObserver): AttemptObserver {
-  return {
-    onAttempt(record) {
-      a.onAttempt(record);
-      b.onAttempt(record);
-    },
   };
 }
 

@@ -234,7 +234,7 @@ describe('gateway metrics', () => {
     // A reload's fresh registry reads as one to the primary, whatever its counts.
     expect((await new GatewayMetrics([]).json()).registry).not.toBe(registry);
     const metric = (name: string) => json.find((m) => m.name === name);
-    expect(metric('switchyard_request_duration_seconds')?.values).toContainEqual({ labels: { le: '+Inf', route: '/v1/chat/completions', code: '200', region: 'us' }, value: 1, metricName: 'switchyard_request_duration_seconds_bucket' });
+    expect(metric('switchyard_request_duration_seconds')?.values).toContainEqual({ labels: { le: '+Inf', route: '/v1/chat/completions', code: '200', region: 'us', stream: 'false' }, value: 1, metricName: 'switchyard_request_duration_seconds_bucket' });
     expect(metric('switchyard_requests_total')).toMatchObject({ type: 'counter', aggregator: 'sum' });
     // Each worker's own load adds up; a fact every worker reads from shared state does not.
     const aggregators = Object.fromEntries(json.filter((m) => m.type === 'gauge').map((m) => [m.name, m.aggregator]));

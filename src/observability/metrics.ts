@@ -4,16 +4,18 @@ import type { DeploymentConfig } from '../config/schema.js';
 import type { GatewayStatus } from '../gateway/engine.js';
 import type { BatcherStats } from '../ledger/batcher.js';
 import { AttemptSeries } from './attempt-series.js';
-import { RequestSeries, type RequestServedBy } from './request-series.js';
+import { RequestSeries, type FirstContent, type RequestServedBy } from './request-series.js';
 import type { BudgetSpend } from '../ledger/budgets/guard.js';
 import { registerBudgetCollectors, registerLedgerCollectors, registerStatusCollectors, registerTracerCollectors } from './scrape.js';
 import { metricsAsJson, type RegistryJson } from './metric-json.js';
 
-export type { RequestServedBy } from './request-series.js';
+export type { FirstContent, RequestServedBy } from './request-series.js';
 
 export interface MetricsOptions {
   /** USD cost of an attempt's usage, or undefined when unpriced (the ledger's price book). */
   costOf?: (record: AttemptRecord) => number | undefined;
+  /** The configured budgets with a soft limit: their soft-limit counters are exported at 0 from the start. */
+  softLimitBudgets?: readonly string[];
 }
 
 /** Registries made in this process: each answer to the cluster primary names its own (`RegistryJson`). */
@@ -46,6 +48,9 @@ export class GatewayMetrics implements AttemptObserver {
       labelNames: ['budget'],
       registers: [this.registry],
     });
+    // At 0 before the first crossing, so `increase()` sees the step to 1: a series born at 1 has no
+    // earlier sample, and the alert would miss every first crossing (and each after a restart or reload).
+    for (const budget of options.softLimitBudgets ?? []) this.softLimits.inc({ budget }, 0);
     // Exported (empty) before a budget source is watched, so dashboards and alerts always find them.
     registerBudgetCollectors(this.registry, () => this.budgetSnapshot ?? this.readBudgets());
   }
@@ -113,8 +118,13 @@ export class GatewayMetrics implements AttemptObserver {
     this.requests.started();
   }
 
-  /** A client request ended with HTTP `status` after `seconds`. */
-  requestEnded(route: string, status: number, seconds: number, servedBy: RequestServedBy | undefined, errorKind: string | undefined): void {
-    this.requests.ended(route, status, seconds, servedBy, errorKind);
+  /** A client request ended with HTTP `status` after `seconds`; `streamed`: its answer went out as a stream. */
+  requestEnded(route: string, status: number, seconds: number, servedBy: RequestServedBy | undefined, errorKind: string | undefined, streamed = false): void {
+    this.requests.ended(route, status, seconds, servedBy, errorKind, streamed);
+  }
+
+  /** A streamed answer's first content went out `seconds` after its request arrived (`gen_ai.server.time_to_first_token`). */
+  firstContent(by: FirstContent, seconds: number): void {
+    this.requests.firstContent(by, seconds);
   }
 }

@@ -152,6 +152,42 @@ describe('GET /metrics and per-request spans, mounted in the server', () => {
     expect(attr(server!, 'error.type')).toBe('network');
     expect(server!.status).toMatchObject({ code: 2 });
   });
+
+  it("times a stream's first token from the request's arrival, its failed attempt and retry included, and labels its duration stream=\"true\"", async () => {
+    const sum = (text: string, name: string): number => Number(new RegExp(`^${name}\\{[^}]*deployment="d0"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+    const before = (await scrape(running.server.url)).text;
+    sim.faults.add({ status: 503, count: 1 });
+    const client = new OpenAI({ baseURL: `${running.server.url}/v1`, apiKey: USER, maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'one two three' }] });
+    for await (const chunk of stream) void chunk;
+    const ttft = 'gen_ai_server_time_to_first_token_seconds';
+    let after = '';
+    await expect.poll(async () => sum((after = (await scrape(running.server.url)).text), `${ttft}_count`)).toBe(sum(before, `${ttft}_count`) + 1);
+    // The request waited for the 503 and the retry before the retry's own first chunk: never less than it.
+    const chunk = 'gen_ai_client_operation_time_to_first_chunk_seconds_sum';
+    expect(sum(after, `${ttft}_sum`) - sum(before, `${ttft}_sum`)).toBeGreaterThanOrEqual(sum(after, chunk) - sum(before, chunk));
+    expect(after).toMatch(/^switchyard_request_duration_seconds_count\{route="\/v1\/chat\/completions",code="200",region="",stream="true"\} [1-9]/m);
+  });
+
+  it('counts a client that left before its first content as 499 under the deployment it waited on, its server span failed with no status code claimed', async () => {
+    sim.faults.add({ stall_after_chunks: 0, count: 1 });
+    const left = new AbortController();
+    const sent = request(`${running.server.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${USER}`, 'content-type': 'application/json', 'x-request-id': 'left-before-content' },
+      body: JSON.stringify({ model: 'chat', stream: true, messages: [{ role: 'user', content: 'Hi' }] }),
+      signal: left.signal,
+    }).catch(() => undefined);
+    await expect.poll(async () => (await scrape(running.server.url)).text).toMatch(/^switchyard_deployment_in_flight\{deployment="d0"\} 1$/m);
+    left.abort();
+    await sent;
+    await expect.poll(async () => (await scrape(running.server.url)).text).toMatch(
+      /switchyard_requests_total\{route="\/v1\/chat\/completions",code="499",group="chat",deployment="d0",region="",error_kind="cancelled"\} 1/,
+    );
+    let server: OtlpSpan | undefined;
+    await expect.poll(() => (server = spansOf(collector.received).find((s) => s.kind === 2 && attr(s, 'switchyard.error_kind') === 'cancelled')), { timeout: 5_000 }).toBeDefined();
+    expect([attr(server!, 'http.response.status_code'), attr(server!, 'error.type'), attr(server!, 'switchyard.deployment'), server!.status.code]).toEqual([undefined, 'cancelled', 'd0', 2]);
+  });
 });
 
 describe('GET /metrics behind an admin key', () => {

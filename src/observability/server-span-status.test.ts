@@ -31,4 +31,14 @@ describe('server span status and error.type (HTTP semantic conventions)', () => 
     expect(outcome(await ended(200, 'network'))).toEqual(['network', 'network', { code: 2, message: 'network' }]);
     expect(outcome(await ended(200, undefined))).toEqual([undefined, undefined, { code: 0 }]);
   });
+
+  it('marks a request whose client left before any status went out as failed (error.type cancelled, status ERROR) and claims no status code, since its 499 reached nobody', async () => {
+    const before = await ended(499, 'cancelled');
+    expect(outcome(before)).toEqual(['cancelled', 'cancelled', { code: 2, message: 'cancelled' }]);
+    expect(before.attributes['http.response.status_code']).toBeUndefined();
+    // After its first chunk the 200 was sent: the span says so, and that the request failed.
+    const after = await ended(200, 'cancelled');
+    expect(outcome(after)).toEqual(['cancelled', 'cancelled', { code: 2, message: 'cancelled' }]);
+    expect(after.attributes['http.response.status_code']).toBe(200);
+  });
 });

@@ -121,7 +121,7 @@ describe('traces exported over OTLP/HTTP', () => {
     const span = observability.startServerSpan({ method: 'POST', route: '/v1/chat/completions', path: '/v1/chat/completions', scheme: 'http', headers: { traceparent: `00-${clientTrace}-10f067aa0ba902b7-01` }, requestId: 'req-propagated' });
     primary.faults.add({ status: 503, count: 1 });
     const result = await gateway.chat(
-      userRequest('chat', 'PROMPT-SECRET-TEXT', { maxOutputTokens: 64, temperature: 0.5, topP: 0.9 }),
+      userRequest('chat', 'PROMPT-SECRET-TEXT', { maxOutputTokens: 64, temperature: 0.5, topP: 0.9, seed: 7, stopSequences: ['END'] }),
       { requestId: 'req-propagated' },
     );
     span.end(200, result.servedBy);
@@ -137,6 +137,8 @@ describe('traces exported over OTLP/HTTP', () => {
     expect(attr(ok, 'gen_ai.request.max_tokens')).toBe(64);
     expect(attr(ok, 'gen_ai.request.temperature')).toBe(0.5);
     expect(attr(ok, 'gen_ai.request.top_p')).toBe(0.9);
+    expect(attr(ok, 'gen_ai.request.seed')).toBe(7);
+    expect(ok.attributes.find((a) => a.key === 'gen_ai.request.stop_sequences')?.value).toEqual({ arrayValue: { values: [{ stringValue: 'END' }] } });
     expect(attr(ok, 'gen_ai.request.stream')).toBe(false);
     expect(attr(ok, 'gen_ai.response.id')).toBe(result.response.id);
     expect(attr(ok, 'gen_ai.response.model')).toBe(result.response.model);
@@ -495,6 +497,35 @@ describe('attempt span usage', () => {
       [250, 40, true],
       [undefined, undefined, undefined],
     ]);
+  });
+});
+
+describe('attempt span request parameters (GenAI conventions)', () => {
+  const PARAMS = ['gen_ai.request.top_k', 'gen_ai.request.seed', 'gen_ai.request.presence_penalty', 'gen_ai.request.frequency_penalty', 'gen_ai.request.stop_sequences', 'gen_ai.output.type'];
+  const paramsOf = (span: SpanData): unknown[] => PARAMS.map((name) => span.attributes[name]);
+
+  it('records seed, top_k, the penalties, stop sequences and output type, the doubles as doubles even when whole, each only when the request has it', async () => {
+    const exported: SpanData[] = [];
+    const tracer = new Tracer({ deployments: [], exporter: capturing(exported), sampleRatio: 1 });
+    const base = { maxTokens: 64, temperature: 0.2, topP: undefined };
+    tracer.onAttempt(attempt({ requestId: 'all', params: { ...base, topK: 40, seed: 7, presencePenalty: 0.5, frequencyPenalty: 1, stopSequences: ['END', '###'], outputType: 'json' } }));
+    tracer.onAttempt(attempt({ requestId: 'text', params: { ...base, outputType: 'text' } }));
+    tracer.onAttempt(attempt({ requestId: 'none', params: base }));
+    await tracer.close();
+    expect(exported.map(paramsOf)).toEqual([
+      [{ double: 40 }, 7, { double: 0.5 }, { double: 1 }, ['END', '###'], 'json'],
+      [undefined, undefined, undefined, undefined, undefined, 'text'],
+      [undefined, undefined, undefined, undefined, undefined, undefined],
+    ]);
+  });
+
+  it('records at most 16 stop sequences, so a request listing thousands cannot swell its span in the export queue', async () => {
+    const exported: SpanData[] = [];
+    const tracer = new Tracer({ deployments: [], exporter: capturing(exported), sampleRatio: 1 });
+    const stops = Array.from({ length: 5_000 }, (_, i) => `stop-${i}`);
+    tracer.onAttempt(attempt({ requestId: 'many', params: { maxTokens: undefined, temperature: undefined, topP: undefined, stopSequences: stops } }));
+    await tracer.close();
+    expect(exported[0]?.attributes['gen_ai.request.stop_sequences']).toEqual(stops.slice(0, 16));
   });
 });
 

@@ -94,10 +94,19 @@ function limitAttributes(attributes: SpanData['attributes'], limit: number): voi
 /** A `double` attribute of the conventions, kept a double in OTLP even when whole (temperature 1). */
 const double = (value: number | undefined): Double | undefined => (value === undefined ? undefined : { double: value });
 
+/**
+ * Stop sequences recorded at most: the APIs take 4 or 5, but the Messages door has no count of its own,
+ * and a span must not carry a body's worth of them into the bounded export queue.
+ */
+const MAX_STOP_SEQUENCES = 16;
+const listed = (stops: readonly string[] | undefined): readonly string[] | undefined => (stops !== undefined && stops.length > MAX_STOP_SEQUENCES ? stops.slice(0, MAX_STOP_SEQUENCES) : stops);
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The error kind the handler's authentication refuses a request with (src/http/auth.ts), before its route runs. */
 const UNAUTHENTICATED = 'unauthenticated';
+/** The error kind of a client that went away (`core/errors.ts`, answered 499 when it left before its status line). */
+const CANCELLED = 'cancelled';
 
 /**
  * An answer from the response cache made no upstream call: an INTERNAL span saying so, never a GenAI
@@ -192,7 +201,10 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
     const route = applicationRoot(start.originalPath, start.path) + start.route;
     // A SERVER span's 4xx is the client's error, not a failed operation: no error.type, status UNSET (HTTP
     // semantic conventions). A 2xx with an error kind is a stream that failed after its status line went out.
-    const failed = status >= 500 || (status < 400 && errorKind !== undefined);
+    // A client that left before any status went out (its error answer, 499, reaches nobody) failed the
+    // request before a status was sent: error.type and ERROR, and no status code, since none was sent.
+    const unsent = errorKind === CANCELLED && status >= 400;
+    const failed = unsent || status >= 500 || (status < 400 && errorKind !== undefined);
     this.push({
       traceId: span.ctx.traceId,
       spanId: span.ctx.spanId,
@@ -211,7 +223,7 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
         // pasted in place of its id among them, so the path is the route's, as the access log writes it.
         'url.path': route,
         'http.route': route,
-        'http.response.status_code': status,
+        'http.response.status_code': unsent ? undefined : status,
         'network.protocol.version': protocolVersion(start.httpVersion),
         'server.address': host?.address,
         'server.port': host?.port,
@@ -303,6 +315,12 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
         'gen_ai.request.max_tokens': p?.maxTokens,
         'gen_ai.request.temperature': double(p?.temperature),
         'gen_ai.request.top_p': double(p?.topP),
+        'gen_ai.request.top_k': double(p?.topK),
+        'gen_ai.request.seed': p?.seed,
+        'gen_ai.request.presence_penalty': double(p?.presencePenalty),
+        'gen_ai.request.frequency_penalty': double(p?.frequencyPenalty),
+        'gen_ai.request.stop_sequences': listed(p?.stopSequences),
+        'gen_ai.output.type': p?.outputType,
         'gen_ai.response.id': answer?.id,
         'gen_ai.response.model': answer?.model,
         'gen_ai.response.finish_reasons': answer?.finishReason === undefined ? undefined : [answer.finishReason],
