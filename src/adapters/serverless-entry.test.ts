@@ -28,8 +28,9 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+// Keyless: these specs call without a key, as a function behind a platform that authenticates would be.
 const gatewayYaml = (): string =>
-  `routing: { allow_direct_deployments: true }\ndeployments:\n  - { id: sim, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${sim.url}/v1" }\n`;
+  `server: { allow_unauthenticated: true }\nrouting: { allow_direct_deployments: true }\ndeployments:\n  - { id: sim, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${sim.url}/v1" }\n`;
 
 /** A config file in a fresh folder: one openai-compatible deployment on the simulator, then `ledger` (spilling into the folder). */
 function writeConfig(ledger: string, name = 'switchyard.yaml'): string {
@@ -109,6 +110,15 @@ describe('createServerlessEntry', () => {
     expect(build).toHaveBeenCalledTimes(1);
   });
 
+  it('refuses to start with no keys, where every caller reaching the URL would be an admin, unless the config says the platform authenticates', async () => {
+    writeConfig(NO_LEDGER);
+    writeFileSync(join(dir, 'switchyard.yaml'), `${gatewayYaml().replace('server: { allow_unauthenticated: true }\n', '')}ledger:\n${NO_LEDGER}`);
+    const { entry, build, logs } = entryFor();
+    expect((await entry.handler(chat)).status).toBe(500);
+    expect(logs()).toMatch(/api_keys: a function answers whoever reaches its URL, and with no api_keys and no virtual keys every caller would be an admin/);
+    expect(build).not.toHaveBeenCalled();
+  });
+
   it('answers a failed build in the error shape of the front door the path belongs to', async () => {
     writeConfig(NO_LEDGER, 'conf/other.yaml');
     const { entry } = entryFor();
@@ -119,7 +129,7 @@ describe('createServerlessEntry', () => {
 
   it('answers a failed build under server.base_path in the shape of the door the path belongs to, the config read or not', async () => {
     writeConfig(NO_LEDGER);
-    writeFileSync(join(dir, 'switchyard.yaml'), `server: { base_path: /llm }\n${gatewayYaml()}ledger:\n${NO_LEDGER}`);
+    writeFileSync(join(dir, 'switchyard.yaml'), `${gatewayYaml().replace('allow_unauthenticated: true', 'allow_unauthenticated: true, base_path: /llm')}ledger:\n${NO_LEDGER}`);
     const messages = request('POST', '/llm/v1/messages', { model: 'sim', max_tokens: 8, messages: [{ role: 'user', content: 'Hi' }] });
     const read = entryFor({ createApp: () => Promise.reject(new Error('no app today')) });
     const afterRead = await read.entry.handler(messages);

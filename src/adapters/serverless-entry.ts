@@ -102,6 +102,7 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
     const { tree, config } = loadConfigTree(path, options.secretVariables ? { ...env, ...secrets } : env);
     loaded = config;
     refuseEphemeralLedger(config, path);
+    refuseOpenFunction(config, path);
     keepLedgerFilesLocal(config, tree, options.localDir ?? join(tmpdir(), 'switchyard'));
     const { logger, access } = createLoggers(config.logging.level, logs);
     const invocationMs = options.invocationMs?.();
@@ -218,6 +219,21 @@ function keepLedgerFilesLocal(config: GatewayConfig, tree: unknown, dir: string)
   const named = isObject(tree) && isObject(tree.ledger) ? tree.ledger : {};
   if (named.journal_dir === undefined) config.ledger.journal_dir = join(dir, 'ledger-journal');
   if (named.spill_path === undefined) config.ledger.spill_path = join(dir, 'ledger-spill.jsonl');
+}
+
+/**
+ * A function answers whoever reaches its URL: with no keys every caller would be the anonymous admin
+ * (model calls on the operator's credentials, drains, the config), which `serve` allows on loopback only.
+ */
+function refuseOpenFunction(config: GatewayConfig, path: string): void {
+  if (config.api_keys.length > 0 || config.keys.hmac_secret !== undefined || config.server.allow_unauthenticated) return;
+  throw new ConfigError(path, [
+    {
+      path: 'api_keys',
+      message:
+        'a function answers whoever reaches its URL, and with no api_keys and no virtual keys every caller would be an admin (model calls on your credentials, drains, the config): add api_keys, or set server.allow_unauthenticated: true if the platform authenticates every caller (a function URL with IAM auth, Azure Functions keys, Cloud Run IAM)',
+    },
+  ]);
 }
 
 /** An instance's disk dies with the instance: a SQLite ledger there loses usage, so it is refused. */

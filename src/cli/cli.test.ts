@@ -183,7 +183,7 @@ describe('switchyard CLI', () => {
   it('serve names a host that resolves to no address and the setting that gave it, in one line (exit 1, no getaddrinfo text), with or without workers', async () => {
     const file = join(dir, 'bad-host.yaml');
     // An empty label: the resolver refuses the name itself, asking no name server.
-    writeFileSync(file, 'server: { host: "no..such.host" }\ndeployments:\n  - { id: a, provider: openai-compatible, model: m, endpoint: "http://127.0.0.1:9/v1" }\ngroups: [{ name: chat, deployments: [a] }]\nledger: { enabled: false }\n');
+    writeFileSync(file, 'server: { host: "no..such.host", allow_unauthenticated: true }\ndeployments:\n  - { id: a, provider: openai-compatible, model: m, endpoint: "http://127.0.0.1:9/v1" }\ngroups: [{ name: chat, deployments: [a] }]\nledger: { enabled: false }\n');
     const why = 'the host name resolves to no address';
     for (const [flags, line] of [
       [['--workers', '1', '--port', '0'], `switchyard serve: cannot listen on no..such.host:0: ${why} (server.host in ${file})`],
@@ -203,6 +203,16 @@ describe('switchyard CLI', () => {
     expect(await main(['serve', '-c', file, '--workers', '1', '--host', '127.0.0.1', '--port', String(taken)], c.io)).toBe(1);
     expect(c.err).toEqual([`switchyard serve: cannot listen on 127.0.0.1:${taken}: the port is in use (--port)`]);
     await new Promise((r) => squatter.close(r));
+  });
+
+  it("serve refuses a --host beyond loopback for a config with no keys, as the config's own host would be refused (exit 1, nothing listens)", async () => {
+    const file = join(dir, 'open.yaml');
+    writeFileSync(file, 'deployments:\n  - { id: a, provider: openai-compatible, model: m, endpoint: "http://127.0.0.1:9/v1" }\ngroups: [{ name: chat, deployments: [a] }]\nledger: { enabled: false }\n');
+    for (const workers of ['1', '2']) {
+      const c = capture();
+      expect(await main(['serve', '-c', file, '--workers', workers, '--host', '0.0.0.0', '--port', '0'], c.io)).toBe(1);
+      expect(c.err).toEqual([expect.stringMatching(/^switchyard serve: --host listens beyond this host \(0\.0\.0\.0\) with no api_keys and no virtual keys: every caller would be an admin .*server\.allow_unauthenticated: true/)]);
+    }
   });
 
   it('check-config prints every problem with its path and exits 1', async () => {

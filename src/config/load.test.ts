@@ -158,7 +158,7 @@ describe('config', () => {
     const ok = parseConfig(raw, { OPENAI_KEY: 'sk-live-123' });
     expect(ok.ok && ok.config.deployments[0]?.api_key?.reveal()).toBe('sk-live-123');
     expect(problemsOf(raw)).toEqual(['deployments[0].api_key: environment variable OPENAI_KEY is not set']);
-    const withDefault = parseConfig({ ...minimal, server: { host: '${HOST:-0.0.0.0}' } }, {});
+    const withDefault = parseConfig({ ...minimal, server: { host: '${HOST:-0.0.0.0}', allow_unauthenticated: true } }, {});
     expect(withDefault.ok && withDefault.config.server.host).toBe('0.0.0.0');
   });
 

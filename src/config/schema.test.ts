@@ -262,6 +262,15 @@ describe('config checks found in review', () => {
     expect(problemsOf({ deployments: [deployment('a')], server: { host: '' } })).toEqual([expect.stringMatching(/^server\.host: must name the address to listen on/)]);
   });
 
+  it('refuses to listen beyond loopback with no keys, where every caller would be an admin, unless told something in front authenticates', () => {
+    const open = { deployments: [deployment('a')], server: { host: '0.0.0.0' } };
+    expect(problemsOf(open)).toEqual([expect.stringMatching(/^server\.host: listens beyond this host \(0\.0\.0\.0\) with no api_keys and no virtual keys: every caller would be an admin/)]);
+    expect(problemsOf({ ...open, server: { host: '10.0.0.5' } })).toHaveLength(1);
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1']) expect(parseConfig({ ...open, server: { host } }, {}).ok, host).toBe(true);
+    expect(parseConfig({ ...open, server: { host: '0.0.0.0', allow_unauthenticated: true } }, {}).ok).toBe(true);
+    expect(parseConfig({ ...open, api_keys: [{ id: 'app', key: 'sk-app-0123456789abcdef' }] }, {}).ok).toBe(true);
+  });
+
   it('refuses budgets.state redis without state.redis_url, at budgets.state, as serve would', () => {
     expect(problemsOf({ deployments: [deployment('a')], budgets: { state: 'redis', limits: [{ name: 'b', period: 'daily', hard_usd: 1 }] } })).toEqual([
       'budgets.state: budgets.state "redis" needs state.redis_url (e.g. ${REDIS_URL})',

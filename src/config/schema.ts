@@ -3,6 +3,7 @@ import { headerSecretRef, storeUrlRef } from './secret-ref.js';
 import { registerCredentialHeader, Secret } from './secret.js';
 import { timerMs } from './timer.js';
 import { httpUrl } from './url.js';
+import { openServerProblem } from './open-server.js';
 import { groupMembers, groupSchema, listedTwice, routingSchema } from '../routing/config.js';
 import { deploymentRoutingShape } from '../routing/deployment.js';
 import { budgetsSchema, ledgerSchema, pricingSchema, tagValueCheck } from '../ledger/config.js';
@@ -86,6 +87,7 @@ const SERVER_DEFAULTS = {
   max_connections: 10_000,
   allowed_origins: [] as string[],
   allowed_hosts: [] as string[],
+  allow_unauthenticated: false,
 };
 
 /** One path segment's characters (RFC 3986 pchar): what a client's URL carries in the path as it is. */
@@ -126,6 +128,8 @@ export const serverSchema = z
     allowed_origins: z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/\s]+\/?$/, 'must be an origin: scheme://host[:port] (https://app.example.com, chrome-extension://<id>)')).default([]),
     /** Host names a gateway without API keys answers to, besides localhost and IP addresses (DNS rebinding). */
     allowed_hosts: z.array(z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a host name without a port')).default([]),
+    /** Listen beyond loopback with no API keys (every caller an admin): only where something in front authenticates (`open-server.ts`). */
+    allow_unauthenticated: z.boolean().default(SERVER_DEFAULTS.allow_unauthenticated),
     /** The path prefix the gateway is served under (`/llm`) when nothing in front of it takes it off (src/http/base-path.ts). */
     base_path: basePathSchema.optional(),
   })
@@ -227,6 +231,8 @@ export const configShapeSchema = z.strictObject({
 
 export const configSchema = configShapeSchema.superRefine((cfg, ctx) => {
   checkApiKeys(cfg.api_keys, ctx);
+  const open = openServerProblem({ host: cfg.server.host, allowUnauthenticated: cfg.server.allow_unauthenticated, apiKeys: cfg.api_keys.length, virtualKeys: cfg.keys.hmac_secret !== undefined });
+  if (open) ctx.addIssue({ code: 'custom', path: ['server', 'host'], message: open });
   // Usage rows, stored responses, budgets and limits hang on the key id: a config key shaped like a
   // virtual key's id could be one virtual key's twin.
   if (cfg.keys.hmac_secret) {

@@ -12,6 +12,7 @@ export function writeEntryConfig(simUrl: string): { path: string; remove: () => 
   writeFileSync(
     path,
     `routing: { allow_direct_deployments: true }
+server: { allow_unauthenticated: true }
 deployments:
   - { id: sim, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${simUrl}/v1" }
 ledger: { enabled: false }

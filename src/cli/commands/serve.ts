@@ -20,6 +20,7 @@ import { cpuLimit } from '../../cluster/cpu.js';
 import { startPrimary } from '../../cluster/primary.js';
 import { workerShared, type WorkerShared } from '../../cluster/worker.js';
 import { portFlag, UsageError, wholeNumberFlag, type Command, type CommandIO } from '../command.js';
+import { openServerProblem } from '../../config/open-server.js';
 import { serverSchema } from '../../config/schema.js';
 import { CANNOT_START_EXIT, listenFailure, listenFailurePart, listenProblem, type ListenProblem } from '../../cluster/port.js';
 import type { GatewayStatus } from '../../gateway/engine.js';
@@ -151,6 +152,12 @@ async function start({ file, workers, listen, io, shared, sighup, stops, onLogge
     port: listen.port ?? config.server.port,
     setting: { host: listen.host !== undefined ? '--host' : `server.host in ${file}`, port: listen.port !== undefined ? '--port' : `server.port in ${file}` },
   };
+  // The config's own host was checked with it; a --host in its place is held to the same rule.
+  const open = listen.host === undefined ? undefined : openServerProblem({ host: at.host, allowUnauthenticated: config.server.allow_unauthenticated, apiKeys: config.api_keys.length, virtualKeys: config.keys.hmac_secret !== undefined });
+  if (open !== undefined) {
+    io.err(`switchyard serve: --host ${open}`);
+    return 1;
+  }
   if (primary) {
     const problem = await listenProblem(at.host, at.port);
     if (problem !== undefined) {
