@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AdmissionControl, AttemptRecord } from '../core/events.js';
+import type { AdmissionControl, AdmissionRequest, AttemptRecord } from '../core/events.js';
 import { GatewayError } from '../core/errors.js';
 import { estimatePromptTokens } from '../core/estimate.js';
 import type { CallContext } from '../core/provider.js';
@@ -34,14 +34,17 @@ const config: ConfigInput = {
   ],
 };
 
-function build() {
+function build(refuse?: () => GatewayError | undefined) {
   const counting = new Map<string, CountingProvider>();
   const records: AttemptRecord[] = [];
-  let admitted = 0;
+  const asked: AdmissionRequest[] = [];
+  let released = 0;
   const admission: AdmissionControl = {
-    admit: () => {
-      admitted += 1;
-      return Promise.resolve({ release: () => undefined });
+    admit: (request) => {
+      asked.push(request);
+      const refusal = refuse?.();
+      if (refusal) return Promise.reject(refusal);
+      return Promise.resolve({ release: () => void (released += 1) });
     },
   };
   const gateway = createGateway(config, {
@@ -54,7 +57,7 @@ function build() {
       return p;
     },
   });
-  return { gateway, records, admitted: () => admitted, p: (id: string) => counting.get(id) as CountingProvider };
+  return { gateway, records, asked, released: () => released, p: (id: string) => counting.get(id) as CountingProvider };
 }
 
 describe('gateway.countTokens', () => {
@@ -90,10 +93,22 @@ describe('gateway.countTokens', () => {
     expect(await gateway.countTokens(request)).toMatchObject({ estimated: true });
   });
 
-  it('is free: nothing is admitted against budgets, no attempt is recorded, no chat call is made', async () => {
-    const { gateway, records, admitted, p } = build();
-    await gateway.countTokens(userRequest('chat', 'hello'));
-    expect([admitted(), records.length, p('counting').calls]).toEqual([0, 0, 0]);
+  it('costs no tokens: admitted as a request of none and released at once, no attempt recorded, no chat call made', async () => {
+    const { gateway, records, asked, released, p } = build();
+    await gateway.countTokens(userRequest('chat', 'hello'), { tags: { key: 'k1' } });
+    expect(asked).toEqual([expect.objectContaining({ estimatedPromptTokens: 0, maxCompletionTokens: 0, tags: { key: 'k1' }, candidates: ['plain', 'counting'] })]);
+    expect([released(), records.length, p('counting').calls, p('counting').counted.length]).toEqual([1, 0, 0, 1]);
+  });
+
+  it('answers the estimate without calling the upstream counter for a caller its rate limit or spent budget refuses (the operator’s credential and counting limits are shared)', async () => {
+    for (const kind of ['rate_limited', 'budget_exceeded'] as const) {
+      const { gateway, p } = build(() => new GatewayError({ kind, message: 'no' }));
+      const count = await gateway.countTokens(userRequest('chat', 'hello'));
+      expect([count.estimated, count.servedBy, p('counting').counted.length], kind).toEqual([true, undefined, 0]);
+    }
+    // Any other failure of admission is the request's own error, as it is for chat.
+    const { gateway } = build(() => new GatewayError({ kind: 'unavailable', message: 'budget state down' }));
+    await expect(gateway.countTokens(userRequest('chat', 'hello'))).rejects.toMatchObject({ kind: 'unavailable' });
   });
 
   it('keeps to the caller’s access and residency exactly as chat does', async () => {

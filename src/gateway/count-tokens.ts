@@ -20,12 +20,15 @@ export interface CountingSettings {
   logger: Logger;
   /** How long the counter may take (the chat attempt timeout) before the estimate answers instead. */
   timeoutMs: number;
+  /** False when the caller may not spend the upstream's counter now (rate limited, budget spent): the estimate answers. */
+  upstream?: boolean;
 }
 
 /**
  * Counts a planned request (the group's system prompt already in it) with the first planned deployment
- * whose provider has a free counter. Counting costs nothing, so nothing is admitted, billed or reported
- * to the breakers; when the counter fails for any reason the estimate answers, marked as one.
+ * whose provider has a free counter. Counting costs no tokens, so nothing is billed or reported to the
+ * breakers (the gateway admits it as a request of none first, `upstream`); when the counter fails for
+ * any reason, or may not be called, the estimate answers, marked as one.
  */
 export async function countPlannedTokens(
   request: ChatRequest,
@@ -33,7 +36,7 @@ export async function countPlannedTokens(
   opts: { signal?: CancelSignal; requestId?: string },
   settings: CountingSettings,
 ): Promise<TokenCount> {
-  const counter = plan.deployments.find((d) => d.provider.countTokens !== undefined);
+  const counter = settings.upstream === false ? undefined : plan.deployments.find((d) => d.provider.countTokens !== undefined);
   const requestId = opts.requestId ?? randomUUID();
   if (counter?.provider.countTokens) {
     const timeout = AbortSignal.timeout(settings.timeoutMs);

@@ -220,7 +220,25 @@ class GatewayRuntime implements Gateway {
 
   async countTokens(asked: ChatRequest, opts: RequestOptions = {}): Promise<TokenCount> {
     const { request, plan } = this.prepareChat(asked, opts, false);
-    return countPlannedTokens(request, plan, opts, { logger: this.logger, timeoutMs: this.config.routing.attempt_timeout_ms });
+    const upstream = await this.mayCount(plan, opts);
+    return countPlannedTokens(request, plan, opts, { logger: this.logger, timeoutMs: this.config.routing.attempt_timeout_ms, upstream });
+  }
+
+  /**
+   * Whether a count may call the upstream's counter: it spends the operator's credential and the
+   * provider's own counting limits, shared by every caller, so it is admitted as a request of no tokens
+   * (counted by the caller's requests-per-minute rules, refused under a spent hard budget). A caller
+   * refused is answered the estimate: counting is free, and its clients size their context by it.
+   */
+  private async mayCount(plan: RoutePlan, opts: RequestOptions): Promise<boolean> {
+    try {
+      (await this.admit(this.metaFor('chat', opts, plan), plan.deployments, 0, 0, undefined)).release();
+      return true;
+    } catch (err) {
+      const kind = toGatewayError(err).kind;
+      if (kind === 'rate_limited' || kind === 'budget_exceeded') return false;
+      throw err;
+    }
   }
 
   models(): readonly string[] {
