@@ -10,6 +10,9 @@ export function writeAnswer(res: ServerResponse, answer: HttpResponse, stallMs: 
   const headers: OutgoingHttpHeaders = answer.headers;
   // RFC 9110: a 204 (a CORS preflight's answer) carries no Content-Length; node:http would send ours.
   if (!isBodyStream(body) && answer.status !== 204) headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  // A caller without a valid key keeps no idle connection: 65 s of keep-alive each would let anyone fill
+  // `max_connections` with a few requests a second.
+  if (answer.status === 401) headers.connection = 'close';
   const chunked = sendsChunked(res, answer.status);
   try {
     if (res.destroyed) throw new Error('The client went away before the answer.');

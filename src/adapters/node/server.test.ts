@@ -364,6 +364,12 @@ describe('client disconnects and shutdown', () => {
     const health = await request(`${server.url}/healthz`);
     expect(health.statusCode).toBe(200);
     await health.body.dump();
+    // A refused caller keeps no idle connection (they would fill max_connections); a served one does.
+    const refused = await request(`${server.url}/v1/models`, { headers: { authorization: 'Bearer wrong' } });
+    await refused.body.dump();
+    const served = await request(`${server.url}/v1/models`, { headers: { authorization: 'Bearer sk-gw-123' } });
+    await served.body.dump();
+    expect([refused.statusCode, refused.headers.connection, served.statusCode, served.headers.connection]).toEqual([401, 'close', 200, 'keep-alive']);
     await server.shutdown(100);
     await sim.close();
   });
