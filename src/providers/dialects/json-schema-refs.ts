@@ -14,10 +14,10 @@ export const RESPONSE_FORMAT: SchemaPlace = { param: 'response_format', label: "
 /** Nodes an inlined schema may have; past it the schema keeps its references (JSON Schema). */
 export const MAX_INLINED_NODES = 5_000;
 /** Schemas a reference chain may open inside one another while inlining; past it, likewise. */
-export const MAX_INLINED_DEPTH = 128;
+const MAX_INLINED_DEPTH = 128;
 
 /** Keywords whose values are data, not schemas: a `$ref` inside them refers to nothing. */
-export const DATA_KEYWORDS: ReadonlySet<string> = new Set(['enum', 'const', 'default', 'examples', 'example']);
+const DATA_KEYWORDS: ReadonlySet<string> = new Set(['enum', 'const', 'default', 'examples', 'example']);
 /** Keywords that hold definitions, reached only through a `$ref`. */
 export const DEFINITIONS: ReadonlySet<string> = new Set(['$defs', 'definitions']);
 
@@ -26,7 +26,7 @@ export function isJsonObject(v: JsonValue | undefined): v is JsonObject {
 }
 
 /** Whether a `$ref` is a JSON pointer into its own schema (`#`, `#/...`), the only kind resolved here. */
-export function isPointer(ref: string): boolean {
+function isPointer(ref: string): boolean {
   return ref === '#' || ref.startsWith('#/');
 }
 
