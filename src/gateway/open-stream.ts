@@ -9,7 +9,8 @@ import { billedPrompt, type Needs } from '../routing/filters.js';
 import type { Deployment, RoutePlan } from '../routing/router.js';
 import type { RequestOptions } from './gateway.js';
 import { streamedAnswer, type AttemptReporter, type RequestMeta } from './observe.js';
-import { openUntilContent, relay, reportedBeforeContent, type OpenedStream, type StreamSettlement } from './stream.js';
+import { openUntilContent, relay, type OpenedStream, type StreamSettlement } from './stream.js';
+import { reportedBeforeContent } from './reported-usage.js';
 
 /** What opening streams needs of the gateway. */
 export interface StreamDeps {

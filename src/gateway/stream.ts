@@ -1,7 +1,8 @@
 import { GatewayError, toGatewayError } from '../core/errors.js';
-import type { FinishReason, PromptCount, StreamPart, Usage } from '../core/types.js';
+import type { FinishReason, StreamPart, Usage } from '../core/types.js';
 import { honestFinish, makeUsage } from '../core/types.js';
 import { readyIterator, type EndHolding, type ReadyIterator } from '../core/ready.js';
+import { reportedUsage } from './reported-usage.js';
 
 /** A stream whose first content part has already arrived (so routing is settled). */
 export interface OpenedStream {
@@ -65,6 +66,12 @@ export function relay(
  * delta (some servers close with one) is no content.
  */
 const afterFinish = (p: StreamPart): boolean => p.type === 'tool-call' || p.type === 'redacted-reasoning' || ((p.type === 'text' || p.type === 'reasoning' || p.type === 'refusal') && p.delta !== '');
+
+/** The characters of generated output a part carries (the gateway's count when the upstream gives none). */
+function generatedChars(p: StreamPart): number {
+  if (p.type === 'text' || p.type === 'reasoning' || p.type === 'refusal') return p.delta.length;
+  return p.type === 'tool-call' ? p.argumentsDelta.length + (p.name?.length ?? 0) : 0;
+}
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
@@ -282,11 +289,8 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
       this.misordered ??= new GatewayError({ kind: 'bad_upstream_response', message: 'The upstream sent content after finishing its answer.' });
       return false;
     }
-    if (p.type === 'text' || p.type === 'reasoning' || p.type === 'refusal') this.completionChars += p.delta.length;
-    else if (p.type === 'tool-call') {
-      this.completionChars += p.argumentsDelta.length + (p.name?.length ?? 0);
-      this.toolCalls = true;
-    }
+    this.completionChars += generatedChars(p);
+    if (p.type === 'tool-call') this.toolCalls = true;
     else if (p.type === 'usage') {
       if (this.usageSent) return false;
       if (this.finishReason === undefined) {
@@ -354,7 +358,10 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
 
   /** The gateway's count of an attempt without the upstream's final usage: what it reported before the break (`reportedUsage`), else the estimate. */
   private counted(): Usage {
-    const completion = Math.ceil(this.completionChars / 4);
+    // Parts read while the stream opened but never handed out (the client left first) were generated, so billed, too.
+    let chars = this.completionChars;
+    for (let i = this.headAt; i < this.opened.head.length; i++) chars += generatedChars(this.opened.head[i] as StreamPart);
+    const completion = Math.ceil(chars / 4);
     return reportedUsage(this.usagePart?.usage, this.opened.head, completion) ?? makeUsage({ prompt: this.promptEstimate, completion });
   }
 
@@ -377,34 +384,4 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     const usage = this.spent(error?.paidUsage);
     this.settle({ outcome, usage, usageEstimated: this.usageEstimated, error, finishReason: this.finishReason });
   }
-}
-
-/**
- * What the upstream's own reports before a break bill, `completion` being the text's count: the prompt
- * from its counts so far when they name one (Gemini's), else the start's count (Anthropic's
- * message_start), cached reads and writes included, since it bills exactly that; the completion the
- * text's count, or the upstream's so far if larger. Undefined when the upstream reported no prompt.
- */
-function reportedUsage(soFar: Usage | undefined, head: readonly StreamPart[], completion: number): Usage | undefined {
-  const prompt: PromptCount | undefined = soFar !== undefined && soFar.prompt > 0 ? soFar : startPrompt(head);
-  if (prompt === undefined) return undefined;
-  const { cachedRead, cachedWrite, cachedWrite1h } = prompt;
-  return makeUsage({ prompt: prompt.prompt, cachedRead, cachedWrite, cachedWrite1h, completion: Math.max(completion, soFar?.completion ?? 0), reasoning: soFar?.reasoning ?? 0 });
-}
-
-/**
- * What an attempt whose stream failed before its first content is billed by the upstream's own
- * reports in `head` (the parts read before the failure), as a relay broken later is; undefined when it
- * reported none (an OpenAI-compatible or Bedrock upstream counts only at the end).
- */
-export function reportedBeforeContent(head: readonly StreamPart[]): Usage | undefined {
-  let soFar: Usage | undefined;
-  for (const p of head) if (p.type === 'usage') soFar = p.usage;
-  return reportedUsage(soFar, head, 0);
-}
-
-/** The prompt count the upstream gave as its stream started (the start part comes before any content, so it is in the head). */
-function startPrompt(head: readonly StreamPart[]): PromptCount | undefined {
-  for (const p of head) if (p.type === 'start') return p.prompt;
-  return undefined;
 }
