@@ -12,18 +12,19 @@ import { checkRequestFields, grantsRequestFields } from '../core/fields.js';
 import type { ConfigInput, GatewayConfig } from '../config/schema.js';
 import { isResolvedConfig, resolveConfig } from '../config/load.js';
 import type { Deployment, RoutePlan } from '../routing/router.js';
-import { executeWithFallback, type Attempt, type Executed, type ExecuteOptions, type ExecutePolicy } from '../routing/executor.js';
+import { executeWithFallback, type Executed, type ExecuteOptions, type ExecutePolicy } from '../routing/executor.js';
 import { billedPrompt, chatCapabilities, outputLimit, quotaTokens, type Needs } from '../routing/filters.js';
 import { mediaUrlsOf } from '../routing/media-urls.js';
-import type { ChatResult, EmbedResult, Gateway, GatewayOptions, RequestOptions, ServedBy, StreamResult } from './api.js';
-import { AttemptReporter, failure, spentOnFailure, takeBilled, type RequestMeta } from './observe.js';
-import type { OpenedStream, StreamSettlement } from './stream.js';
+import type { ChatResult, EmbedResult, Gateway, GatewayOptions, RequestOptions, StreamResult } from './api.js';
+import { AttemptReporter, failure, type RequestMeta } from './observe.js';
+import { failWith, outputFiltered, servedBy } from './outcome.js';
+import type { OpenedStream } from './stream.js';
 import { openStreamOn, reportedBy, type OpenedAttempt, type StreamDeps, type StreamOpening } from './open-stream.js';
-import { continuationRequest, notContinued, resumable, type Resume } from './resume.js';
+import { openResumable, type ResumePorts } from './resume-opening.js';
 import { Engine, type GatewayStatus, type OperatorAction } from './engine.js';
 import type { DeploymentStatus } from '../routing/deployment-state.js';
 import type { LoadReport } from '../routing/load.js';
-import { applyGroupPolicy, inClientTerms } from './policy.js';
+import { applyGroupPolicy } from './policy.js';
 import { checkChatRequest, checkEmbeddingRequest } from './check.js';
 import { ShadowMirror } from './shadow.js';
 import { countPlannedTokens, type TokenCount } from './count-tokens.js';
@@ -71,6 +72,7 @@ class GatewayRuntime implements Gateway {
   private readonly responseCache: ResponseCache;
   private readonly caching: GatewayCache;
   private readonly streams: StreamDeps;
+  private readonly resumePorts: ResumePorts;
 
   constructor(
     readonly config: GatewayConfig,
@@ -96,6 +98,11 @@ class GatewayRuntime implements Gateway {
     this.responseCache = new ResponseCache(options.responseCache ?? new MemoryResponseCache(config.cache, () => clock.now()), logger, config);
     this.caching = new GatewayCache(this.responseCache, this.reporter, engine.deployments, clock);
     this.streams = { policy: this.policy, reporter: this.reporter, clock, logger, idleTimeoutMs: routing.stream_idle_timeout_ms, maxStreamMs: routing.stream_max_ms };
+    this.resumePorts = {
+      open: (opening) => this.openStream(opening),
+      admitContinuation: (meta, targets, promptTokens, maxTokens, request) => this.admit(meta, targets, promptTokens, maxTokens, request, true),
+      resumeTargets: (plan, needs, tried) => engine.router.resumeTargets(plan, needs, tried),
+    };
     engine.sync?.start();
     engine.health?.start();
     // A caller may hold a method apart from the gateway (`const { chat } = gateway`), as it could when
@@ -178,7 +185,7 @@ class GatewayRuntime implements Gateway {
     const opening: StreamOpening = { plan, meta, opts, needs, ticket, deployments: plan.deployments, requestFor: () => request };
     let opened: { parts: AsyncIterable<StreamPart>; first: OpenedAttempt };
     try {
-      opened = plan.group?.config.stream_resume !== true || plan.pinned ? await this.openOnce(opening) : await this.openResumable(opening, request);
+      opened = plan.group?.config.stream_resume !== true || plan.pinned ? await this.openOnce(opening) : await openResumable(this.resumePorts, opening, request);
     } catch (err) {
       return failWith(err, ticket, meta, request.messages.length - asked.messages.length);
     }
@@ -364,6 +371,12 @@ class GatewayRuntime implements Gateway {
     return { request, needs, plan };
   }
 
+  /** A stream from the first deployment that opens one; a break after its first content part ends it. */
+  private async openOnce(opening: StreamOpening): Promise<{ parts: AsyncIterable<StreamPart>; first: OpenedAttempt }> {
+    const first = await this.openStream(opening);
+    return { parts: first.parts, first };
+  }
+
   private openStream(s: StreamOpening): Promise<OpenedAttempt> {
     const passthrough = s.requestFor(s.deployments[0] as Deployment).passthrough ?? NO_PASSTHROUGH;
     const { reporter } = this;
@@ -378,81 +391,4 @@ class GatewayRuntime implements Gateway {
       }),
     );
   }
-
-  /** A stream from the first deployment that opens one; a break after its first content part ends it. */
-  private async openOnce(opening: StreamOpening): Promise<{ parts: AsyncIterable<StreamPart>; first: OpenedAttempt }> {
-    const first = await this.openStream(opening);
-    return { parts: first.parts, first };
-  }
-
-  /** A stream that, broken after its first content part, continues on another deployment (`stream_resume`). */
-  private async openResumable(opening: StreamOpening, request: ChatRequest): Promise<{ parts: AsyncIterable<StreamPart>; first: OpenedAttempt }> {
-    const { plan, meta, opts, needs, ticket, deployments } = opening;
-    const tried = new Set<string>();
-    let broken: StreamSettlement | undefined;
-    const first = await this.openStream({ plan, meta, opts, needs, ticket, deployments, requestFor: () => request, tried, onSettled: (s) => (broken = s) });
-    const resume: Resume = async (sent, error) => {
-      const settled = broken;
-      if (!settled) return error;
-      // Filtered and admitted as the longer of the two continuation requests (the instruction one).
-      const longest = continuationRequest(request, sent, false);
-      const continued = estimatePrompt(longest);
-      const more: Needs = { ...needs, promptTokens: continued.tokens, contextTokens: continued.floor, billedPromptTokens: continued.likely };
-      const targets = this.engine.router.resumeTargets(plan, more, tried);
-      if (targets.length === 0) return error;
-      // Said outright: the first ticket, released when the broken attempt settled, no longer tells the limiter.
-      const admitted = await this.admit(meta, targets, more.promptTokens, longest.maxOutputTokens, longest, true);
-      const from = first.attempt.deployment.config;
-      const spent = { deployment: from.id, provider: from.provider, model: from.model, region: from.region, usage: settled.usage, estimated: settled.usageEstimated };
-      let next: OpenedAttempt;
-      try {
-        next = await this.openStream({
-          plan,
-          meta,
-          opts,
-          needs: more,
-          ticket: admitted,
-          deployments: targets,
-          requestFor: (d) => continuationRequest(request, sent, d.provider.prefill === true),
-          tried,
-          continues: { attempts: first.attempt.number, cause: 'stream_resume', from: from.id },
-        });
-      } catch {
-        // The break stands; attempts billed while trying (a timeout after the send) are the request's cost too.
-        return notContinued(error, spent, takeBilled(meta));
-      }
-      const to = next.attempt.deployment.config;
-      return {
-        parts: next.parts,
-        from: from.id,
-        to: to.id,
-        spent,
-        continuing: { deployment: to.id, provider: to.provider, model: to.model, region: to.region },
-        failed: takeBilled(meta),
-      };
-    };
-    return { parts: resumable(first.parts, resume), first };
-  }
-}
-
-function servedBy(attempt: Attempt, meta: RequestMeta): ServedBy {
-  const d = attempt.deployment.config;
-  return { deployment: d.id, provider: d.provider, region: d.region, model: d.model, group: meta.group, attempts: attempt.number, requestId: meta.requestId, failed: takeBilled(meta) };
-}
-
-/**
- * Throws a request's failure with its admission's headers (`x-ratelimit-*`, which every answer carries)
- * and what its attempts were billed (`spent`: the ledger's rows, for the error answer's cost);
- * `groupMessages`: those the group's policy put before the client's.
- */
-function failWith(err: unknown, ticket: AdmissionTicket, meta: RequestMeta, groupMessages = 0): never {
-  if (!GatewayError.isInstance(err)) throw err;
-  const failed = inClientTerms(err, groupMessages).withHeaders(ticket.headers);
-  const spent = spentOnFailure(meta);
-  throw spent ? failed.withSpent(spent) : failed;
-}
-
-function outputFiltered(a: Attempt): GatewayError {
-  const id = a.deployment.id;
-  return new GatewayError({ kind: 'content_filtered', message: `Deployment ${id} filtered its answer (finish_reason content_filter).`, code: 'content_filter', deployment: id, provider: a.deployment.provider.type });
 }
