@@ -67,6 +67,11 @@ export interface HttpRequest {
    * it answers: a serverless invocation may be frozen as soon as it returns.
    */
   afterAnswer?(task: AfterAnswer): void;
+  /**
+   * Told when the request's credentials were accepted (a route that needs a key): a runtime may keep
+   * idle connections open for such callers only (node:http closes the others' after the answer).
+   */
+  authenticated?(): void;
 }
 
 /** What a request leaves for after its answer. */

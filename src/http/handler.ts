@@ -257,6 +257,8 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
           if (!entry.route.public) {
             if (startSpan && entry.route.observed !== false) ctx.span = startSpan({ method: request.method, route: entry.route.path, path: request.path, originalPath: request.originalPath, scheme: request.scheme ?? 'http', httpVersion: request.httpVersion, headers: request.headers, requestId: ctx.requestId });
             ctx.caller = authenticate(request.headers);
+            // The runtime's own request: a base path's rebased one only wraps it.
+            sent.authenticated?.();
             // Here rather than in each route: a route added later cannot forget to refuse a scrape key.
             if (!entry.route.scrape) refuseScrapeOnly(ctx.caller);
           }

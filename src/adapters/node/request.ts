@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { CancelSignal } from '../../core/cancel.js';
 import { GatewayError } from '../../core/errors.js';
 import { tooLarge } from '../../http/body.js';
@@ -7,6 +8,9 @@ import { originForm } from '../request-target.js';
 
 /** How much of a body over the limit is read and dropped so that its client can read the 413. */
 const DRAIN_BYTES = 64 * 1024 * 1024;
+
+/** Connections that carried a request whose key was accepted; a WeakSet, so an entry goes with its socket. */
+const KEYED = new WeakSet<Socket>();
 
 /**
  * A node:http request as the handler's exchange. Node already lower-cases header names; the body is
@@ -53,6 +57,16 @@ export class NodeRequest implements HttpRequest {
   afterAnswer(task: AfterAnswer): void {
     if (this.over) task.answered();
     else this.after = task;
+  }
+
+  /** The request's key was accepted: its connection may stay open for the caller's next requests. */
+  authenticated(): void {
+    KEYED.add(this.req.socket);
+  }
+
+  /** Whether this connection has carried a request whose key was accepted, this one or an earlier one. */
+  get keyed(): boolean {
+    return KEYED.has(this.req.socket);
   }
 
   /** The response has closed (written and ended, or the connection gone): runs what waited for it. */

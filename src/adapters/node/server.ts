@@ -43,8 +43,17 @@ function serverOptions(cfg: GatewayConfig['server']): HttpServerOptions {
   };
 }
 
+/**
+ * No API keys of either kind (loopback, or `allow_unauthenticated` behind something that authenticates):
+ * every caller is the anonymous admin, and every connection keeps its idle window. Read per request, as a
+ * reload may add or drop keys.
+ */
+function keysOff(config: GatewayConfig): boolean {
+  return config.api_keys.length === 0 && config.keys.hmac_secret === undefined;
+}
+
 /** One exchange: the handler's answer, written to the response. */
-async function serve(handle: HttpHandler, request: NodeRequest, res: ServerResponse, stallMs: number, bodyLimit: number): Promise<void> {
+async function serve(handle: HttpHandler, request: NodeRequest, res: ServerResponse, stallMs: number, bodyLimit: number, gateway: Gateway): Promise<void> {
   let answer;
   try {
     answer = await handle(request);
@@ -56,6 +65,10 @@ async function serve(handle: HttpHandler, request: NodeRequest, res: ServerRespo
   // Node closes the connection after an answer that says so, rather than reading what the client still sends.
   if (request.closesAfterAnswer(bodyLimit)) answer.headers.connection = 'close';
   else request.countUnreadBody(bodyLimit);
+  // Only a connection that has shown a key keeps an idle window (65 s): anyone could otherwise fill
+  // `max_connections` from public routes (probes, a public /metrics) or unknown paths. Probes and load
+  // balancers open a connection per check anyway; a scraper without a key pays a handshake per scrape.
+  if (!request.keyed && !keysOff(gateway.config)) answer.headers.connection = 'close';
   writeAnswer(res, answer, stallMs);
 }
 
@@ -85,7 +98,7 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
       request.answered();
     });
     if (state.draining) res.setHeader('connection', 'close');
-    void serve(handle, request, res, stallMs, cfg.body_limit_bytes);
+    void serve(handle, request, res, stallMs, cfg.body_limit_bytes, gateway);
   });
   server.maxConnections = cfg.max_connections;
   server.on('clientError', clientErrorAnswer(createCors(cfg.allowed_origins), cfg.base_path));
