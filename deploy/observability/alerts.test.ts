@@ -1,4 +1,6 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parser } from '@prometheus-io/lezer-promql';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +31,15 @@ const dashboard = JSON.parse(read('grafana-dashboard.json')) as Dashboard;
 const withoutGrafanaVariables = (expr: string): string => expr.replaceAll('$__rate_interval', '5m').replaceAll('$__range', '1h');
 const panelExprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}"`, expr: withoutGrafanaVariables(t.expr) })));
 const ruleExprs = rules.map((r) => ({ where: `alert ${r.alert ?? r.record ?? '?'}`, expr: r.expr }));
+
+/**
+ * Prometheus' own checker (Debian's prometheus package; `.ci/run` unpacks its promtool when it can):
+ * `PROMTOOL`, else `promtool` on the PATH. Its specs skip, saying so, without it.
+ */
+const PROMTOOL = [process.env.PROMTOOL, 'promtool'].find((p): p is string => p !== undefined && spawnSync(p, ['--version']).status === 0);
+const promtool = (args: string[], input?: string): string =>
+  execFileSync(PROMTOOL as string, args, { cwd: fileURLToPath(new URL('.', import.meta.url)), input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+const withPromtool = PROMTOOL ? '' : ' (skipped: no promtool; apt-get install prometheus, or set PROMTOOL)';
 
 /** A series an expression selects: its metric name and the labels it matches on. */
 interface Selector {
@@ -84,6 +95,7 @@ describe('alert rules and the Grafana dashboard', () => {
   let app: App;
   let server: RunningServer;
   let families: Map<string, Exported>;
+  let exposition: string;
 
   beforeAll(async () => {
     primary = await startOpenAISim({ name: 'alerts-primary' });
@@ -119,7 +131,8 @@ describe('alert rules and the Grafana dashboard', () => {
     primary.faults.add({ status: 503, count: 2 });
     secondary.faults.add({ status: 503, count: 2 });
     expect(await chat()).toBe(503);
-    families = exported((await app.metrics?.render()) ?? '');
+    exposition = (await app.metrics?.render()) ?? '';
+    families = exported(exposition);
   });
 
   afterAll(async () => {
@@ -188,5 +201,13 @@ describe('alert rules and the Grafana dashboard', () => {
     expect([...(families.get('switchyard_budget_spend_usd')?.labels ?? [])]).toEqual(['budget', 'period', 'scope']);
     expect([...(families.get('switchyard_budget_limit_usd')?.labels ?? [])]).toEqual(['budget', 'period', 'scope']);
     expect(() => selectors('sum(rate(x[5m]')).toThrow(/syntax error/);
+  });
+
+  it.skipIf(!PROMTOOL)(`passes Prometheus' own checks: the rules load, their unit tests (alerts.rules-test.yaml) pass, the exposition lints clean${withPromtool}`, () => {
+    expect(promtool(['check', 'rules', 'alerts.yaml'])).toContain(`SUCCESS: ${rules.length} rules found`);
+    // Each alert fires when and with what its tests say, summaries rendered (budgets' first crossings, a region's faults, streams' TTFT).
+    expect(promtool(['test', 'rules', 'alerts.rules-test.yaml'])).toContain('SUCCESS');
+    // Naming and units (counters end in _total, no reserved suffixes): silent when clean, an exit code otherwise.
+    expect(promtool(['check', 'metrics'], exposition)).toBe('');
   });
 });
