@@ -30,6 +30,8 @@ export interface UsageEvent {
   completionTokens: number;
   cachedReadTokens: number;
   cachedWriteTokens: number;
+  /** The part of `cachedWriteTokens` written to a one-hour prompt cache (priced apart); 0 when none or not broken down. */
+  cachedWrite1hTokens: number;
   reasoningTokens: number;
   totalTokens: number;
   /** USD; undefined when the model has no known price (unpriced, never silently zero). */
@@ -93,6 +95,7 @@ export function toUsageEvent(record: AttemptRecord, cost: CostResult): UsageEven
     completionTokens: u?.completion ?? 0,
     cachedReadTokens: u?.cachedRead ?? 0,
     cachedWriteTokens: u?.cachedWrite ?? 0,
+    cachedWrite1hTokens: u?.cachedWrite1h ?? 0,
     reasoningTokens: u?.reasoning ?? 0,
     totalTokens: u?.total ?? 0,
     costUsd: cost.usd,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../core/errors.js';
+import { makeUsage } from '../core/types.js';
 import { toUsageEvent, type UsageEvent } from './event.js';
 import { eventFromLine, journalLine, LEDGER_FIELDS, ledgerRow } from './journal-line.js';
 import { COLUMNS } from './store/sql-store.js';
@@ -19,6 +20,20 @@ describe('a journal line', () => {
     expect(back).toEqual(failed);
     expect(Object.values(back)).not.toContain(null);
     expect('cacheHit' in back || 'savedUsd' in back || 'quotaHeadroom' in back).toBe(false);
+  });
+
+  it('gives back the one-hour part of the cache writes, so a replayed row can be priced again from its tokens', () => {
+    const event = toUsageEvent(attempt({ usage: makeUsage({ prompt: 1000, cachedWrite: 400, cachedWrite1h: 300, completion: 10 }) }), { usd: 0.01, priced: true });
+    expect(event.cachedWrite1hTokens).toBe(300);
+    expect(replayed(event)).toStrictEqual(event);
+  });
+
+  it('replays a line written before the one-hour column (a row one value shorter) as no one-hour writes', () => {
+    const event = toUsageEvent(attempt({ quotaHeadroom: 0.5, usage: makeUsage({ prompt: 1000, cachedWrite: 400, completion: 10 }) }), { usd: 0.01, priced: true });
+    // The 31 values a build before the column wrote, quota headroom last.
+    const earlier = ledgerRow(event).slice(0, 31);
+    expect(earlier.at(-1)).toBe(0.5);
+    expect(eventFromLine(JSON.parse(JSON.stringify(earlier)))).toStrictEqual({ ...event, cachedWrite1hTokens: 0 });
   });
 
   it('is one line, half the bytes of the keyed object', () => {
@@ -47,8 +62,13 @@ describe('a journal line', () => {
   });
 
   it('follows the ledger table\'s column order', () => {
-    const snake = (f: string) => ({ requestId: 'request_id', keyId: 'key_id', user: 'user_id', group: 'group_name' } as Record<string, string>)[f] ?? f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    const snake = (f: string) => ({ requestId: 'request_id', keyId: 'key_id', user: 'user_id', group: 'group_name', cachedWrite1hTokens: 'cached_write_1h_tokens' } as Record<string, string>)[f] ?? f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
     expect(LEDGER_FIELDS.map(snake)).toEqual([...COLUMNS]);
+  });
+
+  it('reads a keyed-object line without the one-hour field (an older spill or log copy) as no one-hour writes', () => {
+    const { cachedWrite1hTokens: _dropped, ...older } = toUsageEvent(attempt(), { usd: 0.001, priced: true });
+    expect(eventFromLine(JSON.parse(JSON.stringify(older)))).toEqual({ ...older, cachedWrite1hTokens: 0 });
   });
 
   it('leaves keyed-object lines (spill files, older journals) as they are', () => {

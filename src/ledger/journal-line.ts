@@ -1,3 +1,4 @@
+import { isObject } from '../core/json.js';
 import type { UsageEvent } from './event.js';
 
 /**
@@ -11,7 +12,8 @@ export function ledgerRow(e: UsageEvent): unknown[] {
     JSON.stringify(e.tags), e.group ?? null, e.deployment, e.provider, e.model, e.region ?? null, e.promptTokens,
     e.completionTokens, e.cachedReadTokens, e.cachedWriteTokens, e.reasoningTokens, e.totalTokens, e.costUsd ?? null,
     e.usageEstimated ? 1 : 0, e.latencyMs, e.ttftMs ?? null, e.status, e.errorKind ?? null, e.cacheHit === true ? 1 : 0, e.savedUsd ?? null,
-    e.quotaHeadroom ?? null,
+    // An event built by hand without the one-hour count (bench/ledger-growth.mjs) stores 0, as the column's default would.
+    e.quotaHeadroom ?? null, e.cachedWrite1hTokens ?? 0,
   ];
 }
 
@@ -20,6 +22,8 @@ export const LEDGER_FIELDS = [
   'id', 'ts', 'day', 'requestId', 'attempt', 'operation', 'role', 'keyId', 'team', 'user', 'tags', 'group', 'deployment', 'provider',
   'model', 'region', 'promptTokens', 'completionTokens', 'cachedReadTokens', 'cachedWriteTokens', 'reasoningTokens', 'totalTokens',
   'costUsd', 'usageEstimated', 'latencyMs', 'ttftMs', 'status', 'errorKind', 'cacheHit', 'savedUsd', 'quotaHeadroom',
+  // Fields added later go last: a row written before them is a prefix, read with their defaults.
+  'cachedWrite1hTokens',
 ] as const satisfies ReadonlyArray<keyof UsageEvent>;
 
 /** Present on an event only when set (see UsageEvent). */
@@ -32,16 +36,22 @@ export function journalLine(e: UsageEvent): string {
 
 /**
  * The event of a parsed journal or spill line: a row written by `journalLine`, a row of the earlier
- * array lines (tags as an object, flags as booleans), or a keyed object (spill files, older journals).
+ * array lines (tags as an object, flags as booleans; before the one-hour cache-write count, one value
+ * shorter), or a keyed object (spill files, older journals, log copies). Written before the one-hour
+ * count existed, a line has none: 0, as the column's default gives the rows stored then.
  */
 export function eventFromLine(parsed: unknown): UsageEvent {
-  if (!Array.isArray(parsed)) return parsed as UsageEvent;
+  if (!Array.isArray(parsed)) {
+    if (isObject(parsed) && parsed.cachedWrite1hTokens === undefined) return { ...parsed, cachedWrite1hTokens: 0 } as unknown as UsageEvent;
+    return parsed as UsageEvent;
+  }
   const event: Record<string, unknown> = {};
   LEDGER_FIELDS.forEach((field, i) => {
     let value: unknown = parsed[i] ?? undefined;
     if (field === 'tags' && typeof value === 'string') value = JSON.parse(value) as unknown;
     else if (field === 'usageEstimated') value = value === true || value === 1;
     else if (field === 'cacheHit') value = value === true || value === 1 ? true : undefined;
+    else if (field === 'cachedWrite1hTokens') value ??= 0;
     if (value !== undefined || !OPTIONAL.has(field)) event[field] = value;
   });
   return event as unknown as UsageEvent;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../core/logger.js';
+import { makeUsage } from '../core/types.js';
 import { LedgerBatcher } from './batcher.js';
 import type { AttemptRecord } from '../core/events.js';
 import { eventId, toUsageEvent } from './event.js';
@@ -119,6 +120,22 @@ describe('ledger journal', () => {
     expect(workers.map((w) => w.stats().replayed).sort()).toEqual([0, 3]);
     expect(segments(dir)).toEqual([]);
     for (const w of workers) await w.close();
+    await store.close();
+  });
+
+  it('replays a segment written before the one-hour cache-write count (rows one value shorter) beside one with it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    const { store, batcher } = await setup(dir);
+    const write = (requestId: string, cachedWrite1h: number) => toUsageEvent(attempt({ requestId, usage: makeUsage({ prompt: 1000, cachedWrite: 400, cachedWrite1h, completion: 10 }) }), { usd: 0.01, priced: true });
+    // The earlier build's rows: the 31 values before the one-hour count.
+    const earlier = [write('old-1', 300), write('old-2', 300)].map((e) => `${JSON.stringify(ledgerRow(e).slice(0, 31))}\n`).join('');
+    writeFileSync(join(dir, 'journal', '4194305-deadbeef-00000000.jsonl'), earlier + `${JSON.stringify(ledgerRow(write('new', 300)))}\n`);
+    const replaying = new LedgerBatcher({ store, logger: silentLogger, batchSize: 100, flushIntervalMs: 60_000, maxBuffer: 10_000, spillPath: join(dir, 'spill.jsonl'), retryIntervalMs: 10, journal: new Journal(join(dir, 'journal')) });
+    await replaying.flush();
+    expect(replaying.stats().replayed).toBe(3);
+    expect((await store.summarize(ALL))[0]).toMatchObject({ attempts: 3, cachedWriteTokens: 1200, cachedWrite1hTokens: 300 });
+    await replaying.close();
+    await batcher.close();
     await store.close();
   });
 

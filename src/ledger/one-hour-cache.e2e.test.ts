@@ -57,11 +57,11 @@ describe('one-hour prompt-cache writes through the gateway, the Anthropic door a
       }),
     });
 
-  /** The ledger's cost and cache-write tokens of everything recorded so far. */
-  async function ledgerTotals(): Promise<{ costUsd: number; cachedWriteTokens: number }> {
+  /** The ledger's cost and cache-write tokens (all, and the one-hour part) of everything recorded so far. */
+  async function ledgerTotals(): Promise<{ costUsd: number; cachedWriteTokens: number; cachedWrite1hTokens: number }> {
     await app.flush();
     const [row] = (await app.ledger.store?.summarize({ from: 0, to: Date.parse('2100-01-01'), groupBy: [] })) ?? [];
-    return { costUsd: row?.costUsd ?? 0, cachedWriteTokens: row?.cachedWriteTokens ?? 0 };
+    return { costUsd: row?.costUsd ?? 0, cachedWriteTokens: row?.cachedWriteTokens ?? 0, cachedWrite1hTokens: row?.cachedWrite1hTokens ?? 0 };
   }
 
   it('bills a one-hour write at twice input in x-switchyard-cost-usd and the ledger, and tells the client its TTL', async () => {
@@ -72,7 +72,8 @@ describe('one-hour prompt-cache writes through the gateway, the Anthropic door a
     expect(message.usage.cache_creation).toEqual({ ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: writes });
     const usd = billed(message.usage);
     expect(Number(res.headers['x-switchyard-cost-usd'])).toBeCloseTo(usd, 10);
-    expect(await ledgerTotals()).toEqual({ costUsd: usd, cachedWriteTokens: writes });
+    // The one-hour part is stored too: the row's cost can be recomputed from its tokens.
+    expect(await ledgerTotals()).toEqual({ costUsd: usd, cachedWriteTokens: writes, cachedWrite1hTokens: writes });
   });
 
   it('does the same for a streamed answer: the breakdown in message_start, the cost in the ledger', async () => {
@@ -85,6 +86,7 @@ describe('one-hour prompt-cache writes through the gateway, the Anthropic door a
     const output = (JSON.parse(delta) as { usage: { output_tokens: number } }).usage.output_tokens;
     const after = await ledgerTotals();
     expect(after.cachedWriteTokens - before.cachedWriteTokens).toBe(usage.cache_creation_input_tokens);
+    expect(after.cachedWrite1hTokens - before.cachedWrite1hTokens).toBe(usage.cache_creation?.ephemeral_1h_input_tokens);
     expect(after.costUsd - before.costUsd).toBeCloseTo(billed({ ...usage, output_tokens: output }), 10);
   });
 });

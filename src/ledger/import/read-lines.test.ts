@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { journalLine } from '../journal-line.js';
+import { journalLine, ledgerRow } from '../journal-line.js';
 import { events } from '../testing/fixtures.js';
 import type { UsageEvent } from '../event.js';
 import { readUsageLine } from './read-lines.js';
@@ -18,6 +18,19 @@ describe('reading usage events back from logs, spill files and journals', () => 
     ['an older spill line (the keyed event)', keyed],
   ])('reads %s', (_what, line) => {
     expect(readUsageLine(line)).toEqual({ kind: 'event', event });
+  });
+
+  it.each([
+    ['an older keyed event', (e: UsageEvent) => JSON.stringify({ switchyard_usage: { ...e, cachedWrite1hTokens: undefined } })],
+    ['an older journal row (31 values)', (e: UsageEvent) => JSON.stringify(ledgerRow(e).slice(0, 31))],
+  ])('reads %s written before the one-hour cache-write field as no one-hour writes', (_what, line) => {
+    const older = { ...event, cachedWriteTokens: 200 };
+    expect(readUsageLine(line(older))).toEqual({ kind: 'event', event: { ...older, cachedWrite1hTokens: 0 } });
+  });
+
+  it('reads the one-hour part of the cache writes where a line has it', () => {
+    const split = { ...event, cachedWriteTokens: 200, cachedWrite1hTokens: 150 };
+    for (const line of [JSON.stringify({ switchyard_usage: split }), journalLine(split).trimEnd()]) expect(readUsageLine(line)).toEqual({ kind: 'event', event: split });
   });
 
   it('skips the other lines of a function log', () => {
@@ -42,6 +55,8 @@ describe('reading usage events back from logs, spill files and journals', () => 
     ['an object where a key id goes', { keyId: {} }, 'keyId is not a string'],
     ['an attempt number past the column', { attempt: 3_000_000_000 }, 'attempt is not a count'],
     ['a fractional latency', { latencyMs: 12.5 }, 'latencyMs is not a duration'],
+    ['a fractional one-hour write count', { cachedWriteTokens: 10, cachedWrite1hTokens: 2.5 }, 'cachedWrite1hTokens is not a count'],
+    ['more one-hour writes than cache writes', { cachedWriteTokens: 10, cachedWrite1hTokens: 11 }, 'cachedWrite1hTokens is more than cachedWriteTokens'],
     ['tags that are not strings', { tags: { key: { nested: [1] } } }, 'tags is not an object of strings'],
   ])('refuses %s, which would corrupt reports and budgets seeded from them', (_what, change, reason) => {
     expect(readUsageLine(JSON.stringify({ switchyard_usage: { ...event, ...change } }))).toEqual({ kind: 'malformed', reason });

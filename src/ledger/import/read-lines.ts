@@ -9,7 +9,7 @@ const TEXT_FIELDS = ['textPayload', 'message', 'msg'] as const;
 
 const STRINGS = ['id', 'day', 'requestId', 'operation', 'role', 'deployment', 'provider', 'model', 'status'] as const;
 const OPTIONAL_STRINGS = ['keyId', 'team', 'user', 'group', 'region', 'errorKind'] as const;
-const TOKENS = ['promptTokens', 'completionTokens', 'cachedReadTokens', 'cachedWriteTokens', 'reasoningTokens', 'totalTokens'] as const;
+const TOKENS = ['promptTokens', 'completionTokens', 'cachedReadTokens', 'cachedWriteTokens', 'cachedWrite1hTokens', 'reasoningTokens', 'totalTokens'] as const;
 /** No single attempt costs this much: a larger figure is a corrupt line, not spend to bill. */
 const MAX_USD = 1_000_000;
 
@@ -78,6 +78,8 @@ function problemOf(event: UsageEvent): string | undefined {
   for (const f of STRINGS) if (typeof e[f] !== 'string' || e[f] === '') return `${f} is not a string`;
   for (const f of OPTIONAL_STRINGS) if (e[f] !== undefined && e[f] !== null && typeof e[f] !== 'string') return `${f} is not a string`;
   for (const f of TOKENS) if (tokenCount(e[f]) === undefined) return `${f} is not a count`;
+  // A part of the cache writes: more would price writes that never happened at the one-hour rate.
+  if ((e.cachedWrite1hTokens as number) > (e.cachedWriteTokens as number)) return 'cachedWrite1hTokens is more than cachedWriteTokens';
   if (typeof e.ts !== 'number' || !Number.isSafeInteger(e.ts) || e.ts < 0) return 'ts is not a time';
   if (e.day !== utcDay(e.ts)) return `day is not the UTC day of ts (${utcDay(e.ts)})`;
   // Within the columns' SQL types (attempt INTEGER, durations BIGINT): PostgreSQL refuses the rest.

@@ -55,7 +55,7 @@ export function provisionedOf(deployment: object): ProvisionedConfig | undefined
  * sum of prompts would cross their threshold when no request did.
  */
 function costAt(price: Price, r: UsageRow): number {
-  return costOfUsage({ ...price, longContext: undefined }, makeUsage({ prompt: r.promptTokens, completion: r.completionTokens, cachedRead: r.cachedReadTokens, cachedWrite: r.cachedWriteTokens }));
+  return costOfUsage({ ...price, longContext: undefined }, makeUsage({ prompt: r.promptTokens, completion: r.completionTokens, cachedRead: r.cachedReadTokens, cachedWrite: r.cachedWriteTokens, cachedWrite1h: r.cachedWrite1hTokens }));
 }
 
 /** The model a deployment serves: its `base_model` where its model id (a provisioned model's ARN) hides it. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { UsageRow } from '../store/query.js';
-import { emptyRow, formatCsv, formatTable, formatUsd, type Report } from './formats.js';
+import { emptyRow, formatCsv, formatTable, formatUsd, toJson, type Report } from './formats.js';
 
 describe('dollar amounts in the report table, the HTML page and --advise', () => {
   it('shows amounts below $1 to four significant digits, at least to the cent: requests cost fractions of a cent', () => {
@@ -54,22 +54,34 @@ describe('report formats side by side', () => {
 
   it('CSV ends with a TOTAL row as the table and JSON do, and keeps amounts exact in plain decimals (no 1.5e-7)', () => {
     const lines = formatCsv(report).split('\r\n');
-    expect(lines[0]).toBe('team,requests,attempts,prompt_tokens,completion_tokens,cached_read_tokens,cached_write_tokens,reasoning_tokens,cost_usd,cache_hits,saved_usd,unpriced_attempts,estimated_attempts,errors');
+    expect(lines[0]).toBe('team,requests,attempts,prompt_tokens,completion_tokens,cached_read_tokens,cached_write_tokens,cached_write_1h_tokens,reasoning_tokens,cost_usd,cache_hits,saved_usd,unpriced_attempts,estimated_attempts,errors');
     expect(lines.slice(1)).toEqual([
-      'research,1,1,0,0,0,0,0,0.0313,0,0,0,0,0',
-      'ops,1,1,0,0,0,0,0,1.005,0,0.00000015,0,0,0',
-      'TOTAL,2,2,0,0,0,0,0,1.0363,0,0.00000015,0,0,0',
+      'research,1,1,0,0,0,0,0,0,0.0313,0,0,0,0,0',
+      'ops,1,1,0,0,0,0,0,0,1.005,0,0.00000015,0,0,0',
+      'TOTAL,2,2,0,0,0,0,0,0,1.0363,0,0.00000015,0,0,0',
       '',
     ]);
   });
 
+  it('CSV and JSON give the one-hour part of the cache writes beside their total; the table keeps its one cached column', () => {
+    const cached: UsageRow = { ...row('research', 0.01), cachedReadTokens: 100, cachedWriteTokens: 400, cachedWrite1hTokens: 300 };
+    const split: Report = { ...report, rows: [cached], total: { ...cached, keys: {} } };
+    const [head, first] = formatCsv(split).split('\r\n').map((l) => l.split(','));
+    const cell = (name: string): string | undefined => first?.[head?.indexOf(name) ?? -1];
+    expect([cell('cached_read_tokens'), cell('cached_write_tokens'), cell('cached_write_1h_tokens')]).toEqual(['100', '400', '300']);
+    expect(toJson(split)).toMatchObject({ data: [{ cachedWriteTokens: 400, cachedWrite1hTokens: 300 }], total: { cachedWrite1hTokens: 300 } });
+    const table = formatTable(split).split('\n');
+    expect(table[1]).toMatch(/^team\s+requests\s+prompt\s+completion\s+cached\s+cost_usd\s+unpriced\s+errors$/);
+    expect(table.find((l) => l.startsWith('research'))).toMatch(/^research\s+1\s+0\s+0\s+500\s/);
+  });
+
   it('puts TOTAL in the first of several group columns and leaves the others empty', () => {
     const twoKeys: Report = { ...report, groupBy: ['team', 'day'], rows: [{ ...row('research', 0.5), keys: { team: 'research', day: '2025-06-01' } }], total: { ...emptyRow(), requests: 1, attempts: 1, costUsd: 0.5 } };
-    expect(formatCsv(twoKeys).split('\r\n').slice(1, 3)).toEqual(['research,2025-06-01,1,1,0,0,0,0,0,0.5,0,0,0,0,0', 'TOTAL,,1,1,0,0,0,0,0,0.5,0,0,0,0,0']);
+    expect(formatCsv(twoKeys).split('\r\n').slice(1, 3)).toEqual(['research,2025-06-01,1,1,0,0,0,0,0,0,0.5,0,0,0,0,0', 'TOTAL,,1,1,0,0,0,0,0,0,0.5,0,0,0,0,0']);
   });
 
   it('without --group-by writes the one row only: it is the total', () => {
     const whole: Report = { ...report, groupBy: [], rows: [report.total], total: report.total };
-    expect(formatCsv(whole).split('\r\n')).toEqual([expect.stringMatching(/^requests,/), '2,2,0,0,0,0,0,1.0363,0,0.00000015,0,0,0', '']);
+    expect(formatCsv(whole).split('\r\n')).toEqual([expect.stringMatching(/^requests,/), '2,2,0,0,0,0,0,0,1.0363,0,0.00000015,0,0,0', '']);
   });
 });

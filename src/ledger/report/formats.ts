@@ -16,6 +16,7 @@ const METRICS = [
   ['completion_tokens', (r: UsageRow) => r.completionTokens],
   ['cached_read_tokens', (r: UsageRow) => r.cachedReadTokens],
   ['cached_write_tokens', (r: UsageRow) => r.cachedWriteTokens],
+  ['cached_write_1h_tokens', (r: UsageRow) => r.cachedWrite1hTokens],
   ['reasoning_tokens', (r: UsageRow) => r.reasoningTokens],
   ['cost_usd', (r: UsageRow) => r.costUsd],
   ['cache_hits', (r: UsageRow) => r.cacheHits],
@@ -27,7 +28,7 @@ const METRICS = [
 
 /** A row of no usage: the total of a range without events. */
 export function emptyRow(): UsageRow {
-  return { keys: {}, requests: 0, attempts: 0, promptTokens: 0, completionTokens: 0, cachedReadTokens: 0, cachedWriteTokens: 0, reasoningTokens: 0, totalTokens: 0, costUsd: 0, cacheHits: 0, savedUsd: 0, unpricedAttempts: 0, estimatedAttempts: 0, errors: 0 };
+  return { keys: {}, requests: 0, attempts: 0, promptTokens: 0, completionTokens: 0, cachedReadTokens: 0, cachedWriteTokens: 0, cachedWrite1hTokens: 0, reasoningTokens: 0, totalTokens: 0, costUsd: 0, cacheHits: 0, savedUsd: 0, unpricedAttempts: 0, estimatedAttempts: 0, errors: 0 };
 }
 
 /**

@@ -76,10 +76,10 @@ describe('switchyard report', () => {
   it('shows every column with --wide, and the lowest quota headroom each row saw (- without a quota)', async () => {
     const { text } = await run('--group-by', 'provider', '--wide');
     const lines = text.split('\n');
-    expect(lines[1]).toMatch(/^provider\s+requests\s+attempts\s+prompt_tokens\s+completion_tokens\s+cached_read_tokens\s+cached_write_tokens\s+reasoning_tokens\s+cost_usd\s+cache_hits\s+saved_usd\s+unpriced_attempts\s+estimated_attempts\s+errors\s+min_quota_headroom$/);
+    expect(lines[1]).toMatch(/^provider\s+requests\s+attempts\s+prompt_tokens\s+completion_tokens\s+cached_read_tokens\s+cached_write_tokens\s+cached_write_1h_tokens\s+reasoning_tokens\s+cost_usd\s+cache_hits\s+saved_usd\s+unpriced_attempts\s+estimated_attempts\s+errors\s+min_quota_headroom$/);
     expect(lines[3]).toMatch(/^bedrock\s.*\s+-$/);
     expect(lines[4]).toMatch(/^openai\s.*\s+0\.15$/);
-    expect(lines[6]).toMatch(/^TOTAL\s+7\s+7\s+700\s+70\s+0\s+0\s+0\s+7\.00\s+1\s+0\.75\s+1\s+0\s+0\s+0\.15$/);
+    expect(lines[6]).toMatch(/^TOTAL\s+7\s+7\s+700\s+70\s+0\s+0\s+0\s+0\s+7\.00\s+1\s+0\.75\s+1\s+0\s+0\s+0\.15$/);
   });
 
   it('says "unpriced" for a row with no priced usage, not $0.00', async () => {
@@ -162,13 +162,13 @@ describe('switchyard report', () => {
     const { code, text } = await run('--group-by', 'day,key', '--format', 'csv');
     expect(code).toBe(0);
     expect(text.split('\r\n')).toEqual([
-      'day,key,requests,attempts,prompt_tokens,completion_tokens,cached_read_tokens,cached_write_tokens,reasoning_tokens,cost_usd,cache_hits,saved_usd,unpriced_attempts,estimated_attempts,errors',
-      '2025-06-03,alice,1,1,100,10,0,0,0,3,0,0,0,0,0',
-      '2025-06-02,alice,2,2,200,20,0,0,0,2,1,0.75,0,0,0',
-      '2025-06-01,alice,1,1,100,10,0,0,0,1.25,0,0,0,0,0',
-      '2025-06-01,bob,1,1,100,10,0,0,0,0.5,0,0,0,0,0',
-      '2025-06-03,bob,2,2,200,20,0,0,0,0.25,0,0,1,0,0',
-      'TOTAL,,7,7,700,70,0,0,0,7,1,0.75,1,0,0',
+      'day,key,requests,attempts,prompt_tokens,completion_tokens,cached_read_tokens,cached_write_tokens,cached_write_1h_tokens,reasoning_tokens,cost_usd,cache_hits,saved_usd,unpriced_attempts,estimated_attempts,errors',
+      '2025-06-03,alice,1,1,100,10,0,0,0,0,3,0,0,0,0,0',
+      '2025-06-02,alice,2,2,200,20,0,0,0,0,2,1,0.75,0,0,0',
+      '2025-06-01,alice,1,1,100,10,0,0,0,0,1.25,0,0,0,0,0',
+      '2025-06-01,bob,1,1,100,10,0,0,0,0,0.5,0,0,0,0,0',
+      '2025-06-03,bob,2,2,200,20,0,0,0,0,0.25,0,0,1,0,0',
+      'TOTAL,,7,7,700,70,0,0,0,0,7,1,0.75,1,0,0',
     ]);
   });
 
@@ -282,7 +282,7 @@ describe('switchyard report --format csv with values whoever mints keys chose', 
       '"a,b ""c""\nd","a,b ""c""\nd"',
       'plain-key,plain-key',
       // Ours: never quoted.
-      'TOTAL,,8,8,8000,800,0,0,0,36,0,0,0,0,0',
+      'TOTAL,,8,8,8000,800,0,0,0,0,36,0,0,0,0,0',
     ]);
   });
 });
@@ -395,6 +395,22 @@ describe('report --advise', () => {
     expect(a).toMatchObject({ servedOnProvisionedUsd: 0.005, onDemandUsd: 0.01, daysWithData: 1, rangeDays: 7, verdict: 'below-break-even' });
     expect(a?.overBreakEvenUsd).toBeCloseTo(-0.0034375, 10);
     expect(formatAdvice([a!])).toContain('Below break-even by $0.003438/month (0.75%): on-demand is cheaper.');
+  });
+
+  it('prices one-hour cache writes the provisioned deployment served at the peer\'s one-hour rate, not the five-minute one', async () => {
+    const config = resolveConfig({
+      deployments: [
+        { id: 'on-demand', provider: 'openai-compatible', model: 'gpt-4o', endpoint: 'http://127.0.0.1:9/v1' },
+        { id: 'ptu', provider: 'openai-compatible', model: 'gpt-4o', endpoint: 'http://127.0.0.1:9/v1', provisioned: { monthly_usd: 100, capacity_rpm: 100 } },
+      ],
+      pricing: { deployments: { 'on-demand': { input: 2, output: 10, cache_write: 2.5, cache_write_1h: 4 }, ptu: { input: 0, output: 0 } } },
+    });
+    const store = await SqlLedgerStore.open(openSqlite(':memory:'));
+    // 1M prompt tokens all written to the cache, 600k of them for an hour: 0.4 x $2.50 + 0.6 x $4 = $3.40.
+    await store.insert([toUsageEvent(attempt({ requestId: 'w', startedAt: D('2025-06-02'), deployment: 'ptu', model: 'gpt-4o', usage: makeUsage({ prompt: 1_000_000, cachedWrite: 1_000_000, cachedWrite1h: 600_000 }) }), { usd: 0, priced: true })]);
+    const [a] = await advise(store, config, Date.parse('2025-06-01'), Date.parse('2025-06-08'));
+    await store.close();
+    expect(a?.servedOnProvisionedUsd).toBeCloseTo(3.4, 10);
   });
 
   it('leaves out cache hits: they made no upstream call, so used no provisioned capacity and would cost nothing on demand', async () => {

@@ -128,17 +128,27 @@ const MIGRATIONS: ReadonlyArray<{ version: number; statements: (t: (name: string
     version: 10,
     statements: (t) => [`ALTER TABLE ${t('responses')} ADD COLUMN state TEXT`],
   },
+  {
+    // The part of cached_write_tokens written to a one-hour prompt cache (priced apart from the
+    // five-minute one), so a row's cost can be recomputed from its tokens; rows before it read 0.
+    // A constant default: PostgreSQL 11+ adds it without rewriting the table.
+    version: 11,
+    statements: (t) => [`ALTER TABLE ${t('usage_events')} ADD COLUMN cached_write_1h_tokens BIGINT NOT NULL DEFAULT 0`],
+  },
 ];
 
-/** Applies the migrations not yet recorded; safe to run from several processes at once. */
-export async function migrate(driver: SqlDriver): Promise<number[]> {
+/**
+ * Applies the migrations not yet recorded; safe to run from several processes at once. `through`: none
+ * past that version (a database as an earlier build left it, for tests of the step after).
+ */
+export async function migrate(driver: SqlDriver, through = Number.POSITIVE_INFINITY): Promise<number[]> {
   const applied: number[] = [];
   await driver.migrationTransaction(async (q) => {
     const table = driver.table('switchyard_ledger_migrations');
     await q(`CREATE TABLE IF NOT EXISTS ${table} (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`);
     const done = new Set((await q<{ version: number }>(`SELECT version FROM ${table}`)).rows.map((r) => Number(r.version)));
     for (const m of MIGRATIONS) {
-      if (done.has(m.version)) continue;
+      if (done.has(m.version) || m.version > through) continue;
       for (const sql of m.statements((n) => driver.table(n))) await q(sql);
       await q(`INSERT INTO ${table} (version, applied_at) VALUES (?, ?)`, [m.version, Date.now()]);
       applied.push(m.version);

@@ -33,6 +33,8 @@ export interface UsageRow {
   completionTokens: number;
   cachedReadTokens: number;
   cachedWriteTokens: number;
+  /** The part of `cachedWriteTokens` written to a one-hour prompt cache (priced above the five-minute one). */
+  cachedWrite1hTokens: number;
   reasoningTokens: number;
   totalTokens: number;
   /** Sum over priced attempts. */

@@ -25,7 +25,7 @@ export const COLUMNS = [
   'id', 'ts', 'day', 'request_id', 'attempt', 'operation', 'role', 'key_id', 'team', 'user_id', 'tags', 'group_name',
   'deployment', 'provider', 'model', 'region', 'prompt_tokens', 'completion_tokens', 'cached_read_tokens',
   'cached_write_tokens', 'reasoning_tokens', 'total_tokens', 'cost_usd', 'usage_estimated', 'latency_ms', 'ttft_ms',
-  'status', 'error_kind', 'cache_hit', 'saved_usd', 'quota_headroom',
+  'status', 'error_kind', 'cache_hit', 'saved_usd', 'quota_headroom', 'cached_write_1h_tokens',
 ] as const;
 
 const DIMENSION_COLUMN: Record<BaseDimension, string> = {
@@ -177,6 +177,7 @@ export class SqlLedgerStore implements LedgerStore {
       'SUM(completion_tokens) AS completion_tokens',
       'SUM(cached_read_tokens) AS cached_read_tokens',
       'SUM(cached_write_tokens) AS cached_write_tokens',
+      'SUM(cached_write_1h_tokens) AS cached_write_1h_tokens',
       'SUM(reasoning_tokens) AS reasoning_tokens',
       'SUM(total_tokens) AS total_tokens',
       'SUM(cost_usd) AS cost_usd',
@@ -211,6 +212,7 @@ export class SqlLedgerStore implements LedgerStore {
           completionTokens: num(r.completion_tokens),
           cachedReadTokens: num(r.cached_read_tokens),
           cachedWriteTokens: num(r.cached_write_tokens),
+          cachedWrite1hTokens: num(r.cached_write_1h_tokens),
           reasoningTokens: num(r.reasoning_tokens),
           totalTokens: num(r.total_tokens),
           costUsd: Math.round(num(r.cost_usd) * 1e10) / 1e10,

@@ -5,14 +5,15 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import { silentLogger } from '../../core/logger.js';
+import { makeUsage } from '../../core/types.js';
 import { toUsageEvent } from '../event.js';
-import { journalLine } from '../journal-line.js';
+import { journalLine, ledgerRow } from '../journal-line.js';
 import { attempt, DATABASE_URL, events, fallbackEvents, testSchema } from '../testing/fixtures.js';
 import { openSeeded, seedUsage, SEED_FROM } from '../testing/big-ledger.js';
 import { buildReport } from '../report/build.js';
 import { openPostgres } from './postgres-driver.js';
 import { openSqlite } from './sqlite-driver.js';
-import { SqlLedgerStore } from './sql-store.js';
+import { COLUMNS, SqlLedgerStore } from './sql-store.js';
 import { migrate } from './migrations.js';
 import type { SqlDriver } from './driver.js';
 
@@ -69,6 +70,19 @@ function storeSuite(name: string, open: () => Promise<SqlDriver>, cleanup: () =>
       expect(total?.costUsd).toBeCloseTo(0.01, 10);
       const byApp = await store.summarize({ from: day, to: day + 5 * 86_400_000, groupBy: ['tag:app'] });
       expect(byApp.map((r) => r.keys['tag:app']).sort()).toEqual(['a"b', null].sort());
+    });
+
+    it('keeps the one-hour part of cache writes, from journal lines and events alike, and sums it per group', async () => {
+      const day = DAY + 50 * 86_400_000;
+      const write = (requestId: string, deployment: string, cachedWrite1h: number | undefined) =>
+        toUsageEvent(attempt({ requestId, startedAt: day, deployment, usage: makeUsage({ prompt: 1000, cachedWrite: 400, cachedWrite1h, completion: 10 }) }), { usd: 0.01, priced: true });
+      expect(await store.insertLines([write('w1', 'hour', 300), write('w2', 'hour', 400)].map(journalLine))).toBe(2);
+      expect(await store.insert([write('w3', 'five', undefined), write('w4', 'hour', 100)])).toBe(2);
+      const rows = await store.summarize({ from: day, to: day + 86_400_000, groupBy: ['deployment'] });
+      expect(rows.map((r) => [r.keys.deployment, r.cachedWriteTokens, r.cachedWrite1hTokens]).sort()).toEqual([
+        ['five', 400, 0],
+        ['hour', 1200, 800],
+      ]);
     });
 
     it('groups by provider, day, key and a free-form tag', async () => {
@@ -180,15 +194,52 @@ describe('SQLite writer thread', () => {
   });
 });
 
+/**
+ * A ledger of the schema before the one-hour cache-write column (version 10), with rows as that build
+ * inserted them, migrated by this one: the column appears and those rows read 0 one-hour writes.
+ */
+function oneHourMigrationSuite(name: string, open: () => Promise<SqlDriver>, cleanup: () => Promise<void> = async () => undefined) {
+  describe(`the one-hour cache-write column on ${name}`, () => {
+    afterAll(cleanup);
+
+    it('migrates a ledger of the previous schema with rows in it, which read 0 one-hour writes, and stores the split of new rows', async () => {
+      const driver = await open();
+      expect(await migrate(driver, 10)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      const old = events(4, 0.002).map((e) => ({ ...e, cachedWriteTokens: 50 }));
+      const earlier = COLUMNS.filter((c) => c !== 'cached_write_1h_tokens');
+      expect(await driver.insertRows(driver.table('usage_events'), earlier, 'id', old.map((e) => ledgerRow(e).slice(0, earlier.length)))).toBe(4);
+      const store = await SqlLedgerStore.open(driver);
+      try {
+        expect(await migrate(driver)).toEqual([]);
+        const stored = await driver.query<{ v: unknown }>(`SELECT cached_write_1h_tokens AS v FROM ${driver.table('usage_events')}`);
+        expect(stored.rows.map((r) => Number(r.v))).toEqual([0, 0, 0, 0]);
+        const range = { from: DAY - 86_400_000, to: DAY + 10 * 86_400_000 };
+        expect((await store.summarize({ ...range, groupBy: [] }))[0]).toMatchObject({ attempts: 4, cachedWriteTokens: 200, cachedWrite1hTokens: 0 });
+        const split = toUsageEvent(attempt({ requestId: 'after', startedAt: DAY, usage: makeUsage({ prompt: 1000, cachedWrite: 400, cachedWrite1h: 300, completion: 10 }) }), { usd: 0.01, priced: true });
+        expect(await store.insertLines([journalLine(split)])).toBe(1);
+        expect((await store.summarize({ ...range, groupBy: [] }))[0]).toMatchObject({ attempts: 5, cachedWriteTokens: 600, cachedWrite1hTokens: 300 });
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
+
+const migrationDir = mkdtempSync(join(tmpdir(), 'ledger-1h-'));
+oneHourMigrationSuite('SQLite', async () => openSqlite(join(migrationDir, 'ledger.sqlite')), async () => rmSync(migrationDir, { recursive: true, force: true }));
+
 const PG_URL = DATABASE_URL;
 if (PG_URL) {
   const schema = testSchema('ledger_store');
-  storeSuite('PostgreSQL', async () => openPostgres(PG_URL, schema, silentLogger), async () => {
+  const dropSchema = (name: string) => async () => {
     const c = new pg.Client({ connectionString: PG_URL });
     await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await c.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
     await c.end();
-  });
+  };
+  storeSuite('PostgreSQL', async () => openPostgres(PG_URL, schema, silentLogger), dropSchema(schema));
+  const older = testSchema('ledger_1h');
+  oneHourMigrationSuite('PostgreSQL', async () => openPostgres(PG_URL, older, silentLogger), dropSchema(older));
 } else {
   describe.skip('ledger store on PostgreSQL (DATABASE_URL is not set)', () => {
     it('skipped', () => undefined);
