@@ -114,6 +114,76 @@ describe('scrub', () => {
     });
   });
 
+  describe('a configured secret in a hex dump with offsets and a text column, where lines cut it (security review)', () => {
+    const secret = 'sk-ant-api03-Zq7Rt2Lm9XvB4nKp8WcD3yHf6JsG1aTe5UoQ0iPx';
+    registerSecret(secret);
+    const shown = (bytes: Buffer): string => Array.from(bytes, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+    const lines = (bytes: Buffer): Buffer[] => Array.from({ length: Math.ceil(bytes.length / 16) }, (_, i) => bytes.subarray(16 * i, 16 * i + 16));
+    const offset = (i: number, n = 16): string => (i * n).toString(16).padStart(8, '0');
+    /** What `hexdump -C` prints. */
+    const hexdumpC = (text: string): string => {
+      const bytes = Buffer.from(text);
+      const rows = lines(bytes).map((line, i) => {
+        const hex = Array.from({ length: 16 }, (_, k) => (k < line.length ? `${line[k]?.toString(16).padStart(2, '0')} ` : '   ') + (k === 7 ? ' ' : '')).join('');
+        return `${offset(i)}  ${hex} |${shown(line)}|`;
+      });
+      return [...rows, bytes.length.toString(16).padStart(8, '0')].join('\n');
+    };
+    /** What `xxd` prints. */
+    const xxd = (text: string): string =>
+      lines(Buffer.from(text))
+        .map((line, i) => `${offset(i)}: ${(line.toString('hex').match(/.{1,4}/g) ?? []).join(' ').padEnd(39)}  ${shown(line)}`)
+        .join('\n');
+    const secretHex = Buffer.from(secret).toString('hex');
+
+    it('removes its bytes and the whole text column of every line holding any of them (hexdump -C)', () => {
+      expect(scrub(hexdumpC(`{"error":"bad key ${secret} given"}`))).toBe(
+        [
+          '00000000  7b 22 65 72 72 6f 72 22  3a 22 62 61 64 20 6b 65  |{"error":"bad ke|',
+          '00000010  79 20 [redacted]  [redacted]',
+          '00000020  [redacted]  [redacted]',
+          '00000030  [redacted]  [redacted]',
+          '00000040  [redacted] 20  67 69 76 65 6e 22 7d     [redacted]',
+          '0000004f',
+        ].join('\n'),
+      );
+    });
+
+    it('removes its bytes and the whole text column of every line holding any of them (xxd)', () => {
+      expect(scrub(xxd(`{"error":"bad key ${secret} given"}`))).toBe(
+        [
+          '00000000: 7b22 6572 726f 7222 3a22 6261 6420 6b65  {"error":"bad ke',
+          '00000010: 7920 [redacted]  [redacted]',
+          '00000020: [redacted]  [redacted]',
+          '00000030: [redacted]  [redacted]',
+          '00000040: [redacted]20 6769 7665 6e22 7d    [redacted]',
+        ].join('\n'),
+      );
+    });
+
+    it('leaves no part of it, wherever on a line it starts, in either dump, written as it is or inside a JSON string', () => {
+      for (let before = 0; before < 17; before++) {
+        for (const dump of [hexdumpC, xxd]) {
+          const text = dump(`${'='.repeat(before)}${secret}!`);
+          for (const quoted of [text, JSON.stringify({ detail: text })]) {
+            const out = scrub(quoted);
+            const hexLeft = out.replace(/(?:^|\\n|\n)[0-9a-f]{8}:?|\|[^|]*\|| {2}\S.*?(?=\\n|\n|$)|[^0-9a-f]/gm, '');
+            for (let k = 0; k + 4 <= secret.length; k++) {
+              expect(out, `${before} ${quoted}`).not.toContain(secret.slice(k, k + 4));
+              expect(hexLeft, `${before} ${quoted}`).not.toContain(secretHex.slice(2 * k, 2 * k + 8));
+            }
+          }
+        }
+      }
+    });
+
+    it('keeps a dump that holds no secret as it is: ordinary text, the first bytes of a secret', () => {
+      for (const text of ['{"error":{"type":"invalid_request_error","message":"max_tokens: 4096 > 2048"}}', `key prefix ${secret.slice(0, 24)} only`]) {
+        for (const dump of [hexdumpC(text), xxd(text)]) expect(scrub(dump)).toBe(dump);
+      }
+    });
+  });
+
   it('keeps ordinary text as it is, prose in Latin, Cyrillic and Greek letters included, with secrets registered', () => {
     for (const value of ['sk-proj-Zx81kQ2mVb7Lr0TnWc5YpD3s', 'p4ss-w0rd-for-the-redis-cluster', 'my config value/with+chars', 'CAPTURE-SECRET-123', 'секретный-ключ-2024']) registerSecret(value);
     const texts = [
@@ -323,7 +393,7 @@ describe('scrub', () => {
 describe('scrub on adversarial text', () => {
   // Runs of what a pattern starts with but never completes: a pattern that started again inside each
   // would scan the rest every time (seconds for 100 KB, per logged line).
-  const UNITS = ['a.', 'a-', 'eyJ-', 'eyJaaaa.', 'AIza-', 'https://a:', 'x://', '-----BEGIN A ', 'AKIA', 'sk-', 'api_key=', 'Bearer ', 'Cookie: a-cookie:', 'cookie: a=b;', "cookie: ['a=b', ", 'https://a1B2c3D4e5F6g7H8', 'glpat-', '%41', '%41 ', '%FF ', '%3A%2F%2Fa%40', 'Bearer:', `${'a'.repeat(39)}!`, 'a+', 'Bearer+', '%41+', 'x+%3D+', 'ab:', 'ab:ab:ab:ab:ab:ab:ab ', `${'A'.repeat(16)}\n`, `${'A'.repeat(15)}\n`, `${'A'.repeat(16)}\\n`, 'Сa-', 'ﬁ—', '736b2d ', '\\x43\\x41\\x50', '0x43, 0x41, 0x50, ', '4341 5054 ', `43${' '.repeat(31)}`, `A\n${'A'.repeat(16)}\n`];
+  const UNITS = ['a.', 'a-', 'eyJ-', 'eyJaaaa.', 'AIza-', 'https://a:', 'x://', '-----BEGIN A ', 'AKIA', 'sk-', 'api_key=', 'Bearer ', 'Cookie: a-cookie:', 'cookie: a=b;', "cookie: ['a=b', ", 'https://a1B2c3D4e5F6g7H8', 'glpat-', '%41', '%41 ', '%FF ', '%3A%2F%2Fa%40', 'Bearer:', `${'a'.repeat(39)}!`, 'a+', 'Bearer+', '%41+', 'x+%3D+', 'ab:', 'ab:ab:ab:ab:ab:ab:ab ', `${'A'.repeat(16)}\n`, `${'A'.repeat(15)}\n`, `${'A'.repeat(16)}\\n`, 'Сa-', 'ﬁ—', '736b2d ', '\\x43\\x41\\x50', '0x43, 0x41, 0x50, ', '4341 5054 ', `43${' '.repeat(31)}`, `A\n${'A'.repeat(16)}\n`, '\n00000000  43 41 50 |', '00000000: 4341 50  '];
   const fill = (unit: string, length: number): string => unit.repeat(Math.ceil(length / unit.length)).slice(0, length);
   /**
    * Linear work on 32x the text takes ~1x the time of 32 scrubs of the small text, quadratic work ~32x.

@@ -4,7 +4,7 @@
  * (`secret-forms.ts`).
  */
 
-import { HexEchoes, lineEchoes, type Span } from './secret-echoes.js';
+import { HexEchoes, dumpEchoes, lineEchoes, type Span } from './secret-echoes.js';
 import { foldedLower, foldedMatches, foldedView, secretForms } from './secret-forms.js';
 
 export const REDACTED = '[redacted]';
@@ -119,7 +119,9 @@ const NOT_ASCII = /[\u0080-\uFFFF]/;
 export function withoutSecrets(text: string): string {
   const found = echoes();
   const spans = secretSpans(text, found.plain);
-  for (const span of found.hex.spans(text)) spans.push(span);
+  const hex = found.hex.read(text);
+  for (const span of hex.spans) spans.push(span);
+  if (hex.cut) for (const span of dumpEchoes(text, found.hex)) spans.push(span);
   for (const view of lineEchoes(text)) for (const [start, end] of secretSpans(view.text, found.lines)) spans.push(view.origin(start, end));
   if (NOT_ASCII.test(text)) foldedSpans(text, found.folded, spans);
   return redacted(text, spans);
