@@ -89,6 +89,17 @@ describe('createServerlessEntry', () => {
     expect(JSON.parse(text(answer))).toMatchObject({ error: { code: 'reload_unsupported', message: 'A serverless function cannot reload its config: redeploy the function with the new config.' } });
   });
 
+  it("opens one PostgreSQL connection per instance unless ledger.pool_size says otherwise: each instance, frozen ones too, holds its own pool", async () => {
+    const poolSize = async (ledger: string): Promise<number | undefined> => {
+      writeConfig(ledger);
+      const build = vi.fn((..._args: Parameters<typeof createApp>): ReturnType<typeof createApp> => Promise.reject(new Error('not built here')));
+      await createServerlessEntry({ baseDir: dir, env: {}, logs: new PassThrough(), createApp: build, localDir: join(dir, 'local') }).handler(chat);
+      return build.mock.calls[0]?.[0]?.ledger.pool_size;
+    };
+    expect(await poolSize(NO_LEDGER)).toBe(1);
+    expect(await poolSize('  enabled: false\n  pool_size: 3\n')).toBe(3);
+  });
+
   it('reads the file SWITCHYARD_CONFIG names, relative to the base directory', async () => {
     writeConfig(NO_LEDGER, 'conf/gateway.yaml');
     const { entry } = entryFor({ env: { SWITCHYARD_CONFIG: 'conf/gateway.yaml' } });

@@ -104,6 +104,9 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
     refuseEphemeralLedger(config, path);
     refuseOpenFunction(config, path);
     keepLedgerFilesLocal(config, tree, options.localDir ?? join(tmpdir(), 'switchyard'));
+    // Each instance holds its own pool, frozen ones too: a thousand instances of four connections would
+    // pass most databases' max_connections. One serves an instance's requests (Lambda gives it one at a time).
+    config.ledger.pool_size ??= 1;
     const { logger, access } = createLoggers(config.logging.level, logs);
     const invocationMs = options.invocationMs?.();
     if (invocationMs !== undefined) {

@@ -90,6 +90,12 @@ export const ledgerSchema = z
     path: z.string().min(1).default(LEDGER_DEFAULTS.path),
     /** PostgreSQL connection URL, usually `${DATABASE_URL}`; it carries a password, so it is a secret. Empty: not set. */
     url: storeUrlRef(['postgres:', 'postgresql:'], 'postgres://user:${PGPASSWORD}@db:5432/switchyard'),
+    /**
+     * PostgreSQL: connections this process may open (the batched writes, usage queries, virtual keys,
+     * stored responses). Unset: 4, or 1 in a serverless function, where every instance (a thousand, on
+     * Lambda's default concurrency) holds its own pool, frozen instances' included.
+     */
+    pool_size: z.number().int().positive().optional(),
     /** PostgreSQL schema holding the tables (created if missing). */
     schema: z.string().regex(PG_SCHEMA_NAME).default(LEDGER_DEFAULTS.schema),
     batch_size: z.number().int().positive().default(LEDGER_DEFAULTS.batch_size),

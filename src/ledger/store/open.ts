@@ -14,7 +14,7 @@ export async function openStore(config: LedgerConfig, logger: Logger, walReads?:
     if (!config.url) throw new Error('ledger.store is postgres but ledger.url is not set');
     // A database down at start must not stop the gateway: events buffer until it is back.
     const { openPostgres } = await import('./postgres-driver.js');
-    return SqlLedgerStore.connect(openPostgres(config.url.reveal(), config.schema, logger, { queryTimeoutMs: config.query_timeout_ms }), { logger, retryMs: config.retry_interval_ms });
+    return SqlLedgerStore.connect(openPostgres(config.url.reveal(), config.schema, logger, { queryTimeoutMs: config.query_timeout_ms, poolSize: config.pool_size }), { logger, retryMs: config.retry_interval_ms });
   }
   // Drivers load only when configured: a PostgreSQL deployment never loads the SQLite addon, and back.
   const { openSqlite } = await import('./sqlite-driver.js');
