@@ -257,6 +257,25 @@ describe('deployment headers', () => {
   });
 });
 
+describe('server.keep_alive_timeout_ms', () => {
+  it("defaults to 65 s, and takes the 620 s a Google Cloud load balancer's 600 s backend keep-alive needs", () => {
+    const r = parseConfig({ deployments: [deployment('a')] }, {});
+    expect(r.ok && r.config.server.keep_alive_timeout_ms).toBe(65_000);
+    const google = parseConfig({ deployments: [deployment('a')], server: { keep_alive_timeout_ms: 620_000 } }, {});
+    expect(google.ok && google.config.server.keep_alive_timeout_ms).toBe(620_000);
+  });
+
+  it("refuses 0, which turns Node's idle timeout off, naming the setting's path", () => {
+    expect(problemsOf({ deployments: [deployment('a')], server: { keep_alive_timeout_ms: 0 } })).toEqual([
+      'server.keep_alive_timeout_ms: must be positive (0 would keep idle connections open forever); set it above the idle timeout of the load balancer in front',
+    ]);
+  });
+
+  it('is independent of headers_timeout_ms: Node 20 times headers from a request\'s first byte, not over the idle time before it', () => {
+    expect(parseConfig({ deployments: [deployment('a')], server: { keep_alive_timeout_ms: 620_000, headers_timeout_ms: 10_000 } }, {}).ok).toBe(true);
+  });
+});
+
 describe('config checks found in review', () => {
   it('refuses an empty server.host, which would listen on every interface', () => {
     expect(problemsOf({ deployments: [deployment('a')], server: { host: '' } })).toEqual([expect.stringMatching(/^server\.host: must name the address to listen on/)]);

@@ -84,6 +84,7 @@ const SERVER_DEFAULTS = {
   shutdown_grace_ms: 10_000,
   headers_timeout_ms: 10_000,
   body_timeout_ms: 30_000,
+  keep_alive_timeout_ms: 65_000,
   max_connections: 10_000,
   allowed_origins: [] as string[],
   allowed_hosts: [] as string[],
@@ -122,6 +123,16 @@ export const serverSchema = z
     headers_timeout_ms: timerMs().positive().default(SERVER_DEFAULTS.headers_timeout_ms),
     /** ...and the whole request, body included, within this long; the answer may take longer. */
     body_timeout_ms: timerMs().positive().default(SERVER_DEFAULTS.body_timeout_ms),
+    /**
+     * How long an idle keep-alive connection stays open after its last answer. A load balancer in front
+     * must give up on an idle backend connection first (its idle timeout below this), or it may send a
+     * request on a connection the gateway is closing and answer 502. Node 20 counts headers_timeout_ms
+     * from a request's first byte, not over the idle time, so the two do not constrain each other; 0
+     * would turn Node's idle timeout off, every idle connection held until `max_connections` is full.
+     */
+    keep_alive_timeout_ms: timerMs()
+      .positive('must be positive (0 would keep idle connections open forever); set it above the idle timeout of the load balancer in front')
+      .default(SERVER_DEFAULTS.keep_alive_timeout_ms),
     /** Open connections beyond this are closed on accept. */
     max_connections: z.number().int().positive().default(SERVER_DEFAULTS.max_connections),
     /** Web origins whose pages may call the gateway (it refuses other origins: src/http/browser-guard.ts). */

@@ -6,6 +6,7 @@
  */
 
 import type { CancelSignal } from '../core/cancel.js';
+import type { GatewayError } from '../core/errors.js';
 
 /** Header names are lower-case; repeated headers are joined with ", " (set-cookie never occurs here). */
 export type HeaderMap = Readonly<Record<string, string | undefined>>;
@@ -91,6 +92,13 @@ export type BodyStream = AsyncIterable<string> & {
    * write may hold them and send them with the end, one write to the client instead of two.
    */
   readonly ending?: boolean;
+  /**
+   * Ends the stream before its end because the runtime must (a server's drain reached its deadline):
+   * the upstream stops and the attempt settles as on a client's leaving, and the promise gives the last
+   * frames to send, the front door's error event for `error`. Undefined when the last frames are decided
+   * already. Only streams in a front door's own shape have it.
+   */
+  interrupt?(error: GatewayError): Promise<string> | undefined;
 };
 
 export interface HttpResponse {

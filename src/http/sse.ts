@@ -1,4 +1,4 @@
-import { toGatewayError } from '../core/errors.js';
+import { toGatewayError, type GatewayError } from '../core/errors.js';
 import { holdEnd, readyIterator, type ReadyIterator } from '../core/ready.js';
 import type { BodyStream } from './exchange.js';
 
@@ -103,6 +103,27 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
       await this.parts.return?.();
     }
     return this.closed();
+  }
+
+  /**
+   * The runtime ends the stream now (`BodyStream.interrupt`): the parts are closed as on a client's
+   * leaving, so the upstream stops and the attempt is billed what it used; the error event then says
+   * what that was (`GatewayError.spent`, from the settled parts), as after an upstream break, and waits
+   * for `beforeEnd` as the closing frames do.
+   */
+  interrupt(error: GatewayError): Promise<string> | undefined {
+    if (this.state !== 'open') return undefined;
+    this.failure = error.kind;
+    this.state = 'closing';
+    return this.interrupted(error);
+  }
+
+  private async interrupted(error: GatewayError): Promise<string> {
+    await this.parts.return?.();
+    const billed = this.parts.throw ? await this.parts.throw(error).then(() => error, (thrown: unknown) => thrown) : error;
+    const frames = this.frame(this.encoder.error(billed));
+    await this.listener.beforeEnd?.();
+    return frames;
   }
 
   /** The parts ended well: the closing frames, and only once they are encoded is the end the parts held taken. */

@@ -94,6 +94,12 @@ describe('idle keep-alive connections are kept for callers with a key only', () 
     expect(await closedWithin(socket, 100)).toBe(false);
   });
 
+  it("keeps an idle connection for server.keep_alive_timeout_ms, and tells the client so: a load balancer's own idle timeout must end first", async () => {
+    const { open } = await start({ server: { keep_alive_timeout_ms: 620_000 } });
+    const socket = await open();
+    expect(await get(socket, '/healthz')).toMatch(/\r\nkeep-alive: timeout=620(\r\n|$)/i);
+  });
+
   it('counts a key shown under server.base_path, as the client sent it', async () => {
     const { open } = await start({ api_keys: [{ id: 'k', key: KEY }], server: { base_path: '/llm' } });
     const socket = await open();

@@ -7,11 +7,12 @@ import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway/gateway.js';
 import type { GatewayConfig } from '../../config/schema.js';
 import type { HttpHandler } from '../../http/exchange.js';
-import { createHttpHandler, type HandlerOptions } from '../../http/handler.js';
-import { createCors } from '../../http/cors.js';
+import { createHttpHandler, defaultErrorResponse, type HandlerOptions } from '../../http/handler.js';
+import { createCors, type Cors } from '../../http/cors.js';
+import { isBodyStream } from '../../http/exchange.js';
 import { clientErrorAnswer } from './client-error.js';
 import { NodeRequest } from './request.js';
-import { writeAnswer } from './respond.js';
+import { writeAnswer, type Writing } from './respond.js';
 
 export interface ServerOptions extends Omit<HandlerOptions, 'isDraining'> {
   /** Runs after the server has drained; closes the gateway when not given. */
@@ -21,7 +22,10 @@ export interface ServerOptions extends Omit<HandlerOptions, 'isDraining'> {
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
-  /** Stops accepting, lets in-flight requests finish up to the grace period, then closes the rest. */
+  /**
+   * Stops accepting, lets in-flight requests finish up to the grace period, then ends the rest (streams
+   * with their front door's error event, answers not begun with a 503) and closes the connections.
+   */
   shutdown(graceMs?: number): Promise<void>;
 }
 
@@ -31,10 +35,29 @@ export interface RunningServer {
  */
 const IDLE_LINGER_MS = 1000;
 
+/**
+ * How long the answers a drain's deadline ends (`cut`) get to leave before their connections are
+ * destroyed: a stream's error event waits for its usage to be journaled, as its closing frames would.
+ */
+const CUT_WINDOW_MS = 1000;
+
+/**
+ * What a request still open at a drain's deadline is told: `unavailable` (503, retryable), as the
+ * readiness probe already says `draining`. The request itself is fine and another replica can take it
+ * at once; `timeout` would blame a slow upstream, `cancelled` (499) is the client's own leaving.
+ */
+const SHUTTING_DOWN = new GatewayError({ kind: 'unavailable', message: 'The server is shutting down; retry the request.' });
+
+/**
+ * Why its upstream is aborted: for the gateway, a cancellation like a client's leaving (the attempt is
+ * billed what it used, and no deployment is blamed or retried for it).
+ */
+const SHUT_DOWN = new GatewayError({ kind: 'cancelled', message: 'The server shut down before the answer was done.' });
+
 /** Limits on what slow or greedy clients can hold: time to send the request, open connections. */
 function serverOptions(cfg: GatewayConfig['server']): HttpServerOptions {
   return {
-    keepAliveTimeout: 65_000,
+    keepAliveTimeout: cfg.keep_alive_timeout_ms,
     headersTimeout: cfg.headers_timeout_ms,
     // Node's requestTimeout bounds receiving the request (headers and body), not the answer.
     requestTimeout: cfg.body_timeout_ms,
@@ -52,8 +75,18 @@ function keysOff(config: GatewayConfig): boolean {
   return config.api_keys.length === 0 && config.keys.hmac_secret === undefined;
 }
 
+/** One request in flight: what a drain's deadline needs to end it (`cutExchange`). */
+interface Exchange {
+  readonly request: NodeRequest;
+  readonly res: ServerResponse;
+  readonly controller: Canceller;
+  /** Its stream, once its answer is one being written. */
+  writing?: Writing | undefined;
+}
+
 /** One exchange: the handler's answer, written to the response. */
-async function serve(handle: HttpHandler, request: NodeRequest, res: ServerResponse, stallMs: number, bodyLimit: number, gateway: Gateway): Promise<void> {
+async function serve(handle: HttpHandler, exchange: Exchange, stallMs: number, bodyLimit: number, gateway: Gateway): Promise<void> {
+  const { request, res } = exchange;
   let answer;
   try {
     answer = await handle(request);
@@ -62,13 +95,42 @@ async function serve(handle: HttpHandler, request: NodeRequest, res: ServerRespo
     res.destroy();
     return;
   }
+  if (res.headersSent) {
+    // A drain's deadline answered it already (503): a stream that opened meanwhile is closed unread.
+    if (isBodyStream(answer.body)) void answer.body[Symbol.asyncIterator]().return?.();
+    return;
+  }
   // Node closes the connection after an answer that says so, rather than reading what the client still sends.
   if (request.closesAfterAnswer(bodyLimit)) answer.headers.connection = 'close';
   else request.countUnreadBody(bodyLimit);
-  // Only a connection that has shown a key keeps an idle window (65 s): anyone could otherwise fill
-  // `max_connections` from public routes (probes, a public /metrics) or unknown paths. Probes and load
-  // balancers open a connection per check anyway; a scraper without a key pays a handshake per scrape.
+  // Only a connection that has shown a key keeps an idle window (`keep_alive_timeout_ms`): anyone could
+  // otherwise fill `max_connections` from public routes (probes, a public /metrics) or unknown paths. Probes
+  // and load balancers open a connection per check anyway; a scraper without a key pays a handshake per scrape.
   if (!request.keyed && !keysOff(gateway.config)) answer.headers.connection = 'close';
+  exchange.writing = writeAnswer(res, answer, stallMs);
+}
+
+/**
+ * Ends an exchange still open at a drain's deadline: a stream with its front door's error event, an
+ * answer not begun with a 503 in the door's shape (by path, CORS as the handler gives it); its upstream
+ * is aborted either way. A stream that cannot say so (not a front door's: the dashboard's feed) is cut
+ * off, as its connection would be; an answer already handed to Node, or a stream whose last frames
+ * are decided, is left to leave.
+ */
+function cutExchange(exchange: Exchange, cfg: GatewayConfig['server'], cors: Cors | undefined, stallMs: number): void {
+  const { request, res, controller, writing } = exchange;
+  if (writing?.ending === true) return;
+  const cut = writing?.cut(SHUTTING_DOWN);
+  controller.abort(SHUT_DOWN);
+  if (cut !== undefined || res.writableEnded) return;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  let answer = defaultErrorResponse(SHUTTING_DOWN, request.path, cfg.base_path);
+  const origin = request.headers.origin;
+  if (cors !== undefined && origin !== undefined) answer = cors.reveal(origin, answer);
+  answer.headers.connection = 'close';
   writeAnswer(res, answer, stallMs);
 }
 
@@ -78,34 +140,46 @@ async function serve(handle: HttpHandler, request: NodeRequest, res: ServerRespo
  */
 const loadHttp = (): typeof Http => createRequire(import.meta.url)('node:http') as typeof Http;
 
+/** A node:http server running the gateway, as `createHttpServer` makes it. */
+export type GatewayHttpServer = Server & {
+  draining: boolean;
+  readonly inFlight: number;
+  /** Ends every request still in flight (a drain's deadline): see `cutExchange`. */
+  cutInFlight(): void;
+};
+
 /** The gateway's handler on node:http: the thinnest layer, which measured fastest. */
-export function createHttpServer(gateway: Gateway, options: ServerOptions = {}): Server & { draining: boolean; inFlight: number } {
-  const state = { draining: false, inFlight: 0 };
+export function createHttpServer(gateway: Gateway, options: ServerOptions = {}): GatewayHttpServer {
+  const state = { draining: false };
+  const open = new Set<Exchange>();
   const handle = createHttpHandler(gateway, { ...options, isDraining: () => state.draining });
   const cfg = gateway.config.server;
   const stallMs = gateway.config.routing.stream_idle_timeout_ms;
+  const cors = createCors(cfg.allowed_origins);
 
   const server = loadHttp().createServer(serverOptions(cfg), (req, res) => {
-    state.inFlight += 1;
     // A Canceller, not an AbortController: an AbortSignal is an EventTarget, ~11 µs to build and listen to.
     const controller = new Canceller();
     const request = new NodeRequest(req, controller.signal);
+    const exchange: Exchange = { request, res, controller, writing: undefined };
+    open.add(exchange);
     // 'close' follows the answer's last write (or the connection's end): the access log line and the
     // span's end run then, outside the request's latency.
     res.once('close', () => {
-      state.inFlight -= 1;
+      open.delete(exchange);
       if (!res.writableFinished) controller.abort(new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));
       request.answered();
     });
     if (state.draining) res.setHeader('connection', 'close');
-    void serve(handle, request, res, stallMs, cfg.body_limit_bytes, gateway);
+    void serve(handle, exchange, stallMs, cfg.body_limit_bytes, gateway);
   });
   server.maxConnections = cfg.max_connections;
-  server.on('clientError', clientErrorAnswer(createCors(cfg.allowed_origins), cfg.base_path));
+  server.on('clientError', clientErrorAnswer(cors, cfg.base_path));
   return Object.defineProperties(server, {
     draining: { get: () => state.draining, set: (v: boolean) => (state.draining = v) },
-    inFlight: { get: () => state.inFlight },
-  }) as Server & { draining: boolean; inFlight: number };
+    inFlight: { get: () => open.size },
+    cutInFlight: { value: () => [...open].forEach((e) => cutExchange(e, cfg, cors, stallMs)) },
+  }) as GatewayHttpServer;
 }
 
 /** Starts the server and returns a handle for graceful shutdown. */
@@ -135,14 +209,21 @@ export async function startServer(gateway: Gateway, options: ServerOptions & { p
       const start = Date.now();
       const deadline = start + graceMs;
       const lingerUntil = start + Math.min(graceMs, IDLE_LINGER_MS);
-      for (;;) {
-        const now = Date.now();
-        if (now >= deadline || (server.inFlight === 0 && (sockets.size === 0 || now >= lingerUntil))) break;
-        await new Promise((r) => setTimeout(r, 25));
+      await waitFor(() => Date.now() >= deadline || (server.inFlight === 0 && (sockets.size === 0 || Date.now() >= lingerUntil)));
+      if (server.inFlight > 0) {
+        // Rather than a stream cut mid-chunk, which a client cannot tell from a network fault.
+        server.cutInFlight();
+        const cutUntil = Date.now() + CUT_WINDOW_MS;
+        await waitFor(() => server.inFlight === 0 || Date.now() >= cutUntil);
       }
       for (const s of sockets) s.destroy();
       await closed;
       await (options.onClose ? options.onClose() : gateway.close());
     },
   };
+}
+
+/** Resolves once `done()` holds, checked every 25 ms. */
+async function waitFor(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((r) => setTimeout(r, 25));
 }

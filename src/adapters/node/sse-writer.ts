@@ -34,9 +34,9 @@ export class SseWriter {
     return this.draining;
   }
 
-  /** Sends what is queued and ends the response. */
-  end(): void {
-    const text = this.pending;
+  /** Sends what is queued, then `last`, and ends the response. */
+  end(last = ''): void {
+    const text = this.pending + last;
     this.pending = '';
     if (!this.res.destroyed) this.res.end(text);
   }
