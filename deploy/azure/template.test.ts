@@ -96,6 +96,15 @@ describe('deploy/azure/azuredeploy.json', () => {
     expect(site.properties.functionAppConfig.deployment.storage.authentication.type).toBe('SystemAssignedIdentity');
   });
 
+  it('caps the instances with the maximumInstanceCount parameter, whose description sizes it against PostgreSQL connections', () => {
+    const scale = (site.properties.functionAppConfig as unknown as { scaleAndConcurrency: { maximumInstanceCount: string } }).scaleAndConcurrency;
+    expect(scale.maximumInstanceCount).toBe("[parameters('maximumInstanceCount')]");
+    const parameter = template.parameters.maximumInstanceCount as { defaultValue: number; metadata?: { description?: string } };
+    expect(parameter.defaultValue).toBeGreaterThan(0);
+    // Every instance opens its own pool: the operator must know what the cap means for max_connections.
+    expect(parameter.metadata?.description).toMatch(/PostgreSQL pool.*max_connections/);
+  });
+
   it('gives that identity the Cognitive Services OpenAI User role on the Azure OpenAI account', () => {
     const onOpenAi = ofType('Microsoft.Authorization/roleAssignments').filter((r) => r.scope?.includes('Microsoft.CognitiveServices/accounts/'));
     expect(onOpenAi).toHaveLength(1);

@@ -4,7 +4,11 @@
 # SECRETS (passed to --set-secrets): every ${VAR} of the config from a Secret Manager secret, e.g.
 # "SWITCHYARD_API_KEY=switchyard-api-key:latest,DATABASE_URL=switchyard-database-url:latest". The
 # service account is granted roles/secretmanager.secretAccessor on each of those secrets, not the project.
-# Optional: NAME (function name, default switchyard).
+# Optional: NAME (function name, default switchyard); MAX_INSTANCES (default 10, as the Cloud Run
+# service's maxScale): each instance holds its own PostgreSQL pool (ledger.pool_size, 1 in a function
+# unless the config sets it), so keep MAX_INSTANCES x the pool size within PostgreSQL's max_connections
+# (100 by default; Cloud SQL's follows the tier), less what other clients use. Without a cap the
+# function scales to 100 instances.
 #
 # The function runs as a service account holding roles/aiplatform.user on the project, and on each of
 # its secrets roles/secretmanager.secretAccessor, and nothing else. Vertex AI is
@@ -13,6 +17,11 @@ set -euo pipefail
 
 : "${PROJECT:?set PROJECT}" "${REGION:?set REGION}" "${CONFIG:?set CONFIG, the gateway config to deploy}"
 NAME="${NAME:-switchyard}"
+MAX_INSTANCES="${MAX_INSTANCES:-10}"
+if [[ ! "$MAX_INSTANCES" =~ ^[1-9][0-9]*$ ]]; then
+  echo "refusing to deploy: MAX_INSTANCES '$MAX_INSTANCES' is not a positive whole number" >&2
+  exit 1
+fi
 SA="switchyard@${PROJECT}.iam.gserviceaccount.com"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
@@ -73,5 +82,5 @@ gcloud functions deploy "$NAME" \
   --source "$STAGE" --entry-point switchyard --trigger-http --allow-unauthenticated \
   --service-account "$SA" \
   --set-env-vars SWITCHYARD_CONFIG=switchyard.yaml,NODE_ENV=production,SWITCHYARD_FUNCTION_TIMEOUT_MS=3600000 \
-  --memory 512Mi --cpu 1 --concurrency 80 --timeout 3600s \
+  --memory 512Mi --cpu 1 --concurrency 80 --timeout 3600s --max-instances "$MAX_INSTANCES" \
   ${SECRETS:+--set-secrets "$SECRETS"}

@@ -128,7 +128,7 @@ describe('the function deploy script (deploy/gcp/deploy-function.sh)', () => {
   /** Runs the script with gcloud and npm replaced by recorders; returns gcloud's calls and the staged files. */
   const SECRETS = 'SWITCHYARD_API_KEY=switchyard-api-key:latest,DATABASE_URL=switchyard-database-url:3';
 
-  function deploy(config: string, secrets: string | null = SECRETS): { status: number | null; calls: string[][]; stderr: string } {
+  function deploy(config: string, secrets: string | null = SECRETS, extraEnv: Record<string, string> = {}): { status: number | null; calls: string[][]; stderr: string } {
     dir = mkdtempSync(join(tmpdir(), 'switchyard-gcp-'));
     const record = join(dir, 'calls');
     writeFileSync(record, '');
@@ -149,7 +149,7 @@ while [ $# -gt 0 ]; do [ "$1" = --pack-destination ] && touch "$2/switchyard-$(n
     chmodSync(join(dir, 'npm'), 0o755);
     writeFileSync(join(dir, 'switchyard.yaml'), config);
     const run = spawnSync('bash', [fileURLToPath(new URL('deploy-function.sh', HERE))], {
-      env: { PATH: `${dir}:${process.env.PATH ?? ''}`, PROJECT: 'my-project', REGION: 'europe-west1', CONFIG: join(dir, 'switchyard.yaml'), ...(secrets === null ? {} : { SECRETS: secrets }) },
+      env: { PATH: `${dir}:${process.env.PATH ?? ''}`, PROJECT: 'my-project', REGION: 'europe-west1', CONFIG: join(dir, 'switchyard.yaml'), ...(secrets === null ? {} : { SECRETS: secrets }), ...extraEnv },
       encoding: 'utf8',
     });
     const calls = readFileSync(record, 'utf8').split('\n').filter(Boolean).map((line) => line.split('\t').filter(Boolean));
@@ -203,6 +203,21 @@ while [ $# -gt 0 ]; do [ "$1" = --pack-destination ] && touch "$2/switchyard-$(n
     expect(flag('--timeout')).toBe('3600s');
     const staged = run.calls.find((c) => c[0] === 'staged')?.slice(1);
     expect(staged?.sort()).toEqual(['index.js', 'package.json', 'switchyard.tgz', 'switchyard.yaml']);
+  });
+
+  it("caps the instances so each one's PostgreSQL pool fits in PostgreSQL's default max_connections, and takes MAX_INSTANCES", () => {
+    const maxInstances = (env: Record<string, string> = {}): string | undefined => {
+      const call = deploy(read('switchyard.yaml'), SECRETS, env).calls.find((c) => c[0] === 'functions' && c[1] === 'deploy') ?? [];
+      return call.includes('--max-instances') ? call[call.indexOf('--max-instances') + 1] : undefined;
+    };
+    // A pool of 1 per instance (ledger.pool_size in a function, src/adapters/serverless-entry.ts), even at 4
+    // (a config that raises it) within 100 - 3 superuser-reserved connections in PostgreSQL.
+    expect(Number(maxInstances()) * 4).toBeLessThanOrEqual(97);
+    expect(maxInstances({ MAX_INSTANCES: '40' })).toBe('40');
+    const refused = deploy(read('switchyard.yaml'), SECRETS, { MAX_INSTANCES: '0' });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("MAX_INSTANCES '0' is not a positive whole number");
+    expect(refused.calls).toEqual([]);
   });
 
   it('stages a source folder whose package.json starts the function from the packed switchyard', () => {

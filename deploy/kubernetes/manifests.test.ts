@@ -1,26 +1,26 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, posix, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { ConfigMap, Namespace, Service, ServiceAccount, type IConfigMap, type IService, type IServiceAccount } from 'kubernetes-models/v1';
+import { ConfigMap, Namespace, Service, ServiceAccount, type IService, type IServiceAccount } from 'kubernetes-models/v1';
 import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler, type IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { NetworkPolicy, type INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import type { IIoK8sApiCoreV1Container as Container } from 'kubernetes-models/v1/Container';
-import { parseConfig } from '../../src/config/load.js';
 import type { GatewayConfig } from '../../src/config/schema.js';
 import { metricsArePublic } from '../../src/observability/config.js';
 import { createApp } from '../../src/app.js';
 import { startServer } from '../../src/adapters/node/server.js';
 import { renderKustomization, type K8sObject } from './render.js';
 import { kubectlInstalled, kubectlKustomize } from './kubectl.js';
+import { configTextOf, containerOf, gatewayConfigOf, onlyOne, podEnvOf, podSpecOf, preStopMs } from './testing.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-const SHIPPED = ['base', 'overlays/eks', 'overlays/gke', 'overlays/aks'] as const;
+const SHIPPED = ['base', 'overlays/eks', 'overlays/gke', 'overlays/gke-spot', 'overlays/aks'] as const;
 type Shipped = (typeof SHIPPED)[number];
 const SHARED_STORES = 'components/shared-stores';
 /** Each shipped kustomization as is, and with the shared-stores component, as docs/DEPLOY.md adds it. */
@@ -28,6 +28,8 @@ const TARGETS = [...SHIPPED, ...SHIPPED.map((t) => `${t} + shared-stores` as con
 type Target = (typeof TARGETS)[number];
 const sharesStores = (t: Target): boolean => t.endsWith(' + shared-stores');
 const shippedOf = (t: Target): Shipped => t.replace(' + shared-stores', '') as Shipped;
+/** The GKE overlays: Workload Identity, the metadata server's egress and the load balancer's BackendConfig. */
+const onGke = (t: Target): boolean => shippedOf(t).startsWith('overlays/gke');
 
 /** Every kind we ship, with its schema from kubernetes-models; an unknown kind fails the test. */
 const MODELS: Record<string, (o: K8sObject) => void> = {
@@ -39,7 +41,21 @@ const MODELS: Record<string, (o: K8sObject) => void> = {
   'autoscaling/v2/HorizontalPodAutoscaler': (o) => new HorizontalPodAutoscaler(o as never).validate(),
   'policy/v1/PodDisruptionBudget': (o) => new PodDisruptionBudget(o as never).validate(),
   'networking.k8s.io/v1/NetworkPolicy': (o) => new NetworkPolicy(o as never).validate(),
+  'cloud.google.com/v1/BackendConfig': validateBackendConfig,
 };
+
+/**
+ * GKE's BackendConfig, for the fields we set (kubernetes-models ships no GKE kinds): whole seconds where
+ * the CRD takes integers, and nothing else in `spec`.
+ */
+function validateBackendConfig(o: K8sObject): void {
+  const spec = o.spec as { timeoutSec?: unknown; connectionDraining?: { drainingTimeoutSec?: unknown } } | undefined;
+  const extra = Object.keys(spec ?? {}).filter((k) => !['timeoutSec', 'connectionDraining'].includes(k));
+  if (extra.length > 0) throw new Error(`BackendConfig: fields not checked here: ${extra.join(', ')}`);
+  for (const [field, value] of [['timeoutSec', spec?.timeoutSec], ['connectionDraining.drainingTimeoutSec', spec?.connectionDraining?.drainingTimeoutSec]] as const) {
+    if (!Number.isInteger(value) || (value as number) < 1) throw new Error(`BackendConfig: ${field} must be a positive integer`);
+  }
+}
 
 /** Users' overlays on ours, written the way docs/DEPLOY.md shows: `resources` one of ours, `components` the shared stores. */
 const USERS = mkdtempSync(join(tmpdir(), 'switchyard-k8s-overlays-'));
@@ -67,53 +83,12 @@ function ipv4InBlock(address: string, block: { cidr: string; except?: string[] }
   return inCidr(block.cidr) && !(block.except ?? []).some(inCidr);
 }
 
-function one<T>(target: Target, kind: string, name?: string): T {
-  const found = rendered.get(target)!.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
-  expect(found, `${target}: one ${kind}${name ? ` ${name}` : ''}`).toHaveLength(1);
-  return found[0] as unknown as T;
-}
-
-const podSpec = (t: Target) => one<IDeployment>(t, 'Deployment').spec!.template.spec!;
-const container = (t: Target): Container => podSpec(t).containers.find((c) => c.name === 'switchyard')!;
-
-/** The config file the pods read: the ConfigMap key the container's `--config` path points at. */
-function configText(t: Target): string {
-  const c = container(t);
-  const path = c.args![c.args!.indexOf('--config') + 1];
-  const mount = c.volumeMounts!.find((m) => path.startsWith(`${m.mountPath}/`))!;
-  const volume = podSpec(t).volumes!.find((v) => v.name === mount.name)!;
-  const cm = one<IConfigMap>(t, 'ConfigMap', volume.configMap!.name);
-  const text = cm.data?.[posix.relative(mount.mountPath, path)];
-  expect(text, `${t}: ${path} is a key of ConfigMap ${cm.metadata!.name}`).toBeTypeOf('string');
-  return text!;
-}
-
-/** A stand-in for a Secret's value; the store URLs must parse as the stores' URLs (the config checks them). */
-const STUB_URLS: Record<string, string> = { DATABASE_URL: 'postgres://stub@db:5432/switchyard', REDIS_URL: 'redis://stub@redis:6379' };
-const stub = (name: string): string => STUB_URLS[name] ?? `stub-${name.toLowerCase()}`;
-
-/**
- * The environment the gateway's process gets in the pod: the container's literal `env` values, a
- * stand-in for each variable from a Secret (its `secretKeyRef`s, and for `envFrom`'s Secret the config's
- * `${VAR}` references without a default, which that Secret must hold). A `${VAR:-default}` the pod does
- * not set keeps its default.
- */
-function podEnv(t: Target): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const m of configText(t).matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) env[m[1]] = stub(m[1]);
-  for (const e of container(t).env ?? []) {
-    if (e.value !== undefined) env[e.name] = e.value;
-    else if (e.valueFrom?.secretKeyRef) env[e.name] = stub(e.name);
-  }
-  return env;
-}
-
-/** The config as the gateway would run it in the pod: validated by the real schema, so defaults come from the code. */
-function gatewayConfig(t: Target, raw: unknown = parse(configText(t)), env: Record<string, string> = podEnv(t)): GatewayConfig {
-  const result = parseConfig(raw, env);
-  if (!result.ok) throw new Error(`${t}: ${result.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
-  return result.config;
-}
+const one = <T>(t: Target, kind: string, name?: string): T => onlyOne<T>(rendered.get(t)!, kind, name, t);
+const podSpec = (t: Target) => podSpecOf(rendered.get(t)!, t);
+const container = (t: Target): Container => containerOf(rendered.get(t)!, t);
+const configText = (t: Target): string => configTextOf(rendered.get(t)!, t);
+const podEnv = (t: Target): Record<string, string> => podEnvOf(rendered.get(t)!, t);
+const gatewayConfig = (t: Target, raw?: unknown, env?: Record<string, string>): GatewayConfig => gatewayConfigOf(rendered.get(t)!, t, raw, env);
 
 /** The PostgreSQL and Redis of the store specs (DATABASE_URL, REDIS_URL), standing in for the `switchyard-stores` Secret. */
 const TEST_STORES = process.env.DATABASE_URL && process.env.REDIS_URL ? { DATABASE_URL: process.env.DATABASE_URL, REDIS_URL: process.env.REDIS_URL } : undefined;
@@ -156,10 +131,9 @@ describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
 
   it('the termination grace period covers the preStop pause, the drain (server.shutdown_grace_ms) and a ledger flush', () => {
     const graceMs = gatewayConfig(target).server.shutdown_grace_ms;
-    const pause = container(target).lifecycle?.preStop?.exec?.command;
-    expect(pause?.[0]).toBe('sleep');
-    const pauseMs = Number(pause?.[1]) * 1000;
-    expect(pauseMs).toBeGreaterThanOrEqual(3000);
+    const pauseMs = preStopMs(rendered.get(target)!, target);
+    // Spot's 15 s leave the endpoints' update less time (overlays/gke-spot/kustomization.yaml).
+    expect(pauseMs).toBeGreaterThanOrEqual(shippedOf(target) === 'overlays/gke-spot' ? 2000 : 3000);
     const flushMarginMs = 5000;
     expect(podSpec(target).terminationGracePeriodSeconds! * 1000).toBeGreaterThanOrEqual(pauseMs + graceMs + flushMarginMs);
   });
@@ -229,7 +203,7 @@ describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
         }
       }
     }
-    const identity: Record<Shipped, string[]> = { base: [], 'overlays/eks': ['TCP/80'], 'overlays/gke': ['TCP/80', 'TCP/988'], 'overlays/aks': [] };
+    const identity: Record<Shipped, string[]> = { base: [], 'overlays/eks': ['TCP/80'], 'overlays/gke': ['TCP/80', 'TCP/988'], 'overlays/gke-spot': ['TCP/80', 'TCP/988'], 'overlays/aks': [] };
     const stores = sharesStores(target) ? ['TCP/5432', 'TCP/6379'] : [];
     expect([...ports].sort()).toEqual(['TCP/443', 'TCP/53', 'UDP/53', ...identity[shippedOf(target)], ...stores].sort());
   });
@@ -243,7 +217,7 @@ describe.each(TARGETS)('kubernetes manifests: %s', (target) => {
     expect(toKubeDns).toBe(true);
     for (const protocol of ['UDP', 'TCP'] as const) {
       expect(allows('169.254.20.10', protocol), `NodeLocal DNSCache over ${protocol}`).toBe(true);
-      expect(allows('169.254.169.254', protocol), `the GKE metadata server's DNS over ${protocol}`).toBe(shippedOf(target) === 'overlays/gke');
+      expect(allows('169.254.169.254', protocol), `the GKE metadata server's DNS over ${protocol}`).toBe(onGke(target));
     }
   });
 
@@ -358,6 +332,22 @@ it('kubernetes stores: a user\'s overlay can point the stores\' egress at manage
   const spec = policy.spec as INetworkPolicy['spec'];
   expect(spec?.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/name': 'switchyard' } });
   expect(spec?.egress?.map((r) => [r.to?.map((t) => t.ipBlock?.cidr), r.ports?.map((p) => p.port)])).toEqual([[['10.20.0.0/24'], [5432]], [['10.20.1.0/24'], [6379]]]);
+});
+
+it('kubernetes egress: a user\'s overlay can let the pods send traces to an in-cluster collector over OTLP/HTTP (docs/OBSERVABILITY.md)', () => {
+  const dir = join(USERS, 'otel-collector');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'kustomization.yaml'), `resources: [${relative(dir, join(HERE, 'base'))}, egress-otel-collector.yaml]\n`);
+  const doc = readFileSync(new URL('../../docs/OBSERVABILITY.md', import.meta.url), 'utf8');
+  const policyText = /# my-overlay\/egress-otel-collector\.yaml\n((?:(?!```).*\n)+)/.exec(doc)?.[1];
+  expect(policyText, 'the policy shown in docs/OBSERVABILITY.md').toBeTypeOf('string');
+  writeFileSync(join(dir, 'egress-otel-collector.yaml'), policyText!);
+  const policy = renderKustomization(dir).find((o) => o.metadata.name === 'switchyard-egress-otel-collector')!;
+  expect(() => new NetworkPolicy(policy as never).validate()).not.toThrow();
+  expect(policy.metadata.namespace).toBe('switchyard');
+  const spec = policy.spec as INetworkPolicy['spec'];
+  expect(spec?.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/name': 'switchyard' } });
+  expect(spec?.egress?.flatMap((r) => r.ports ?? [])).toEqual([{ protocol: 'TCP', port: 4318 }]);
 });
 
 describe('kubernetes overlays: cloud identity', () => {

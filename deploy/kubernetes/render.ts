@@ -27,6 +27,7 @@ const CLUSTER_SCOPED = new Set(['Namespace']);
 const LISTS: Record<string, { mergeKey: string } | 'replace'> = {
   'Deployment:spec.template.spec.containers': { mergeKey: 'name' },
   'Deployment:spec.template.spec.containers[].env': { mergeKey: 'name' },
+  'Deployment:spec.template.spec.containers[].lifecycle.preStop.exec.command': 'replace',
   'NetworkPolicy:spec.egress': 'replace',
 };
 

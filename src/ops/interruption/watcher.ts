@@ -18,10 +18,11 @@ export interface WatcherOptions {
   now?: () => number;
 }
 
-export function probeFor(cloud: 'aws' | 'gcp' | 'azure', base: string | undefined): MetadataProbe {
+/** `pollMs`: how long a notice may have been up before a poll saw it (GCP's carries no time). */
+export function probeFor(cloud: 'aws' | 'gcp' | 'azure', base: string | undefined, pollMs = 0): MetadataProbe {
   const url = base ?? LINK_LOCAL;
   if (cloud === 'aws') return new AwsProbe(url);
-  if (cloud === 'gcp') return new GcpProbe(url);
+  if (cloud === 'gcp') return new GcpProbe(url, pollMs);
   return new AzureProbe(url);
 }
 
@@ -53,7 +54,7 @@ export class InterruptionWatcher {
   async start(): Promise<MetadataProbe['cloud'] | undefined> {
     const { provider, metadata_url: base } = this.config;
     if (provider === 'none') return undefined;
-    this.probe = provider === 'auto' ? await this.detect(base) : probeFor(provider, base);
+    this.probe = provider === 'auto' ? await this.detect(base) : probeFor(provider, base, this.config.poll_ms);
     if (!this.probe) {
       this.options.logger.info({}, 'interruption watcher: no cloud metadata service answered; not watching');
       return undefined;
@@ -71,7 +72,7 @@ export class InterruptionWatcher {
 
   private async detect(base: string | undefined): Promise<MetadataProbe | undefined> {
     for (const cloud of ['aws', 'gcp', 'azure'] as const) {
-      const p = probeFor(cloud, base);
+      const p = probeFor(cloud, base, this.config.poll_ms);
       if (await p.detect(this.signal()).catch(() => false)) return p;
     }
     return undefined;
