@@ -17,6 +17,7 @@ import type { GatewayStatus } from '../gateway/engine.js';
 import type { InterruptionNotice } from '../ops/interruption/notice.js';
 import { INTERRUPTION_TOPIC } from './interruption.js';
 import { STOP_NOW_TOPIC } from './stop-now.js';
+import { PING_TOPIC, Watchdog } from './watchdog.js';
 
 /**
  * Sends to a worker whose channel may close meanwhile (it is exiting, or being replaced): the message is
@@ -65,7 +66,7 @@ export interface Primary {
  * all of them. It relays each worker's use of quotas and provisioned capacity to the others (`LoadRelay`), and counts their running SQLite ledger reads for their WAL gates (`WalReadCounts`). A scrape of GET /metrics on any worker is answered with every worker's series, and GET
  * /v1/switchyard/status (and the dashboard's feed) with every worker's status, which the primary
  * gathers and combines. SIGTERM/SIGINT are forwarded to every worker (as SIGTERM), which drains and exits, a
- * second SIGINT (Ctrl-C pressed twice) as a push that stops them at once; SIGHUP (reload) too until then; an interruption notice (`interrupt`) is pushed to every worker likewise. A crashed worker is restarted from the running config, at most `maxRestarts` times per window.
+ * second SIGINT (Ctrl-C pressed twice) as a push that stops them at once; SIGHUP (reload) too until then; an interruption notice (`interrupt`) is pushed to every worker likewise. A crashed worker is restarted from the running config, at most `maxRestarts` times per window; so is one whose event loop is stuck, which the watchdog kills with SIGKILL once it has left a ping unanswered for 30 s (`watchdog.ts`).
  */
 export function startPrimary(options: PrimaryOptions): Primary {
   const { logger } = options;
@@ -74,10 +75,18 @@ export function startPrimary(options: PrimaryOptions): Primary {
   // Advanced serialization keeps `undefined` (a missing key, a lost counter) distinct from null.
   cluster.setupPrimary({ serialization: 'advanced' });
   const listening = new Set<number>();
-  const onListening = (worker: Worker): void => void listening.add(worker.id);
-  cluster.on('listening', onListening);
   const listeningWorkers = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && listening.has(w.id));
   const shared = shareWithWorkers(options, listeningWorkers);
+  // A worker whose event loop is stuck keeps its share of the port: only its silence gives it away.
+  const watchdog = new Watchdog({ logger, ping: shared.ping, kill: (id) => void cluster.workers?.[id]?.process.kill('SIGKILL') });
+  const onListening = (worker: Worker): void => {
+    listening.add(worker.id);
+    watchdog.watch(worker.id, worker.process.pid);
+  };
+  // A worker that closed its channel (done serving) can no longer answer, and is on its way out.
+  const onDisconnect = (worker: Worker): void => watchdog.forget(worker.id);
+  cluster.on('listening', onListening);
+  cluster.on('disconnect', onDisconnect);
 
   let stopping = false;
   let failed = false;
@@ -87,6 +96,8 @@ export function startPrimary(options: PrimaryOptions): Primary {
   const stopAll = (why: Record<string, unknown>, tell: (w: Worker) => void): void => {
     if (!stopping) logger.info({ ...why, workers: Object.keys(cluster.workers ?? {}).length }, 'draining every worker');
     stopping = true;
+    // A drain is an exit on purpose: how long it takes is the grace's business, not the watchdog's.
+    watchdog.stop();
     for (const w of Object.values(cluster.workers ?? {})) if (w) tell(w);
   };
   // Every stop is forwarded, a drain's second included: a worker joins the drain it runs (a SIGTERM during
@@ -97,6 +108,7 @@ export function startPrimary(options: PrimaryOptions): Primary {
   };
   const stopNow = (): void => {
     stopping = true;
+    watchdog.stop();
     stoppedNow = true;
     logger.warn({ signal: 'SIGINT', workers: Object.keys(cluster.workers ?? {}).length }, 'second SIGINT: every worker stops now');
     const push: PushMessage = { sy: 'push', topic: STOP_NOW_TOPIC, data: null };
@@ -115,6 +127,7 @@ export function startPrimary(options: PrimaryOptions): Primary {
   const exited = new Promise<number>((resolve) => {
     cluster.on('exit', (worker, code, signal) => {
       const served = listening.delete(worker.id);
+      watchdog.forget(worker.id);
       shared.workerExited(worker.id);
       const crashed = !stopping && (code !== 0 || signal !== null);
       const verdict = crashed ? afterCrash(code) : undefined;
@@ -136,7 +149,9 @@ export function startPrimary(options: PrimaryOptions): Primary {
       // The signal listeners stay (with no worker left to tell): without them, a signal before the
       // process exits (a SIGTERM while it acknowledges an interruption notice) would end it.
       stopping = true;
+      watchdog.stop();
       cluster.off('listening', onListening);
+      cluster.off('disconnect', onDisconnect);
       shared.close();
       logger.info({}, 'every worker has stopped');
       resolve(stoppedNow ? 130 : failed ? 1 : 0);
@@ -172,6 +187,10 @@ function shareWithWorkers(options: PrimaryOptions, listeningWorkers: () => Worke
   // backed up (the combined metrics are large), and a send that fails leaves the ask to time out.
   const sendAsk = (w: Worker, m: AskMessage): boolean => w.isConnected() && (w.send(m, () => undefined), true);
   const ask = (w: Worker, topic: string, timeoutMs: number): Promise<unknown> => asks.ask((m) => sendAsk(w, m), topic, timeoutMs);
+  const ping = (id: number, timeoutMs: number): Promise<unknown> => {
+    const w = cluster.workers?.[id];
+    return w ? ask(w, PING_TOPIC, timeoutMs) : Promise.reject(new Error(`worker ${id} has exited`));
+  };
   const metricsWorker = (w: Worker): MetricsWorker => ({ id: w.id, collect: (timeoutMs) => ask(w, METRICS_TOPIC, timeoutMs) });
   const metrics = new ClusterMetrics({ workers: () => listeningWorkers().map(metricsWorker), logger, timeoutMs: options.metricsTimeoutMs });
   const loads = new LoadRelay({
@@ -195,6 +214,8 @@ function shareWithWorkers(options: PrimaryOptions, listeningWorkers: () => Worke
   };
   cluster.on('message', onMessage);
   return {
+    /** Asks worker `id` whether its event loop turns (the watchdog's ping). */
+    ping,
     workerExited: (id: number): void => {
       metrics.retire(id);
       loads.forget(id);

@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Client } from 'undici';
 import { startOpenAISim } from '../sim/openai/index.js';
-import { serveProcess, writeServeConfig, type ServeProcess } from '../testing/serve-process.js';
+import { serveProcess, workerPids, writeServeConfig, type ServeProcess } from '../testing/serve-process.js';
 
 const cleanup: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {
@@ -20,14 +19,6 @@ async function startSim() {
   return sim;
 }
 
-/** The pids of the primary's workers now (its child processes). */
-function workerPids(gw: ServeProcess): number[] {
-  try {
-    return execFileSync('pgrep', ['-P', String(gw.child.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
-  } catch {
-    return []; // pgrep exits 1 when there are none
-  }
-}
 
 /** How many of the log lines so far say `msg`. */
 const count = (gw: ServeProcess, msg: string): number => gw.lines().filter((l) => l.msg === msg).length;

@@ -17,6 +17,7 @@ import type { ClusterReads } from '../ledger/store/wal-gate.js';
 import { clusterWalReads, WAL_READS_TARGET } from './wal-reads.js';
 import { asNotice, INTERRUPTION_TOPIC } from './interruption.js';
 import { STOP_NOW_TOPIC } from './stop-now.js';
+import { answerPings } from './watchdog.js';
 import type { InterruptionNotice } from '../ops/interruption/notice.js';
 
 /**
@@ -82,6 +83,8 @@ export function workerShared(): WorkerShared | undefined {
     }),
   );
   const stopNow = new Promise<void>((resolve) => rpc.onPush(STOP_NOW_TOPIC, () => resolve()));
+  // From the start: the primary pings only once this worker listens, and until it leaves the cluster.
+  answerPings(rpc);
   return {
     stateStore: new IpcStateStore(rpc),
     budgetState: new IpcBudgetState(rpc),

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -76,4 +76,16 @@ export function writeServeConfig(dir: string, simUrl: string, extra: readonly st
   const lines = ['deployments:', `  - { id: oai, provider: openai-compatible, model: gpt-4o-mini, endpoint: "${simUrl}/v1" }`, 'groups:', `  - { name: ${group}, deployments: [oai] }`, 'logging: { level: info }', ...extra];
   writeFileSync(path, lines.join('\n'));
   return path;
+}
+
+/**
+ * The pids of `gw`'s workers now: the primary's child processes running serve, not tsx's esbuild
+ * service (another child while tsx's cache is cold).
+ */
+export function workerPids(gw: ServeProcess): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(gw.child.pid), '-f', 'serve-child'], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  } catch {
+    return []; // pgrep exits 1 when there are none
+  }
 }
