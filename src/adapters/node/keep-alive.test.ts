@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../config/load.js';
 import type { ConfigInput } from '../../config/schema.js';
 import { createGateway } from '../../gateway/gateway.js';
+import { keepAliveGet as get } from '../testing/keep-alive-get.js';
 import { startServer, type RunningServer } from './server.js';
 
 const KEY = 'sk-gw-keep-alive';
@@ -31,29 +32,6 @@ afterEach(async () => {
   }
 });
 
-/** Sends one keep-alive GET on `socket` and resolves with the raw response head once its body is in. */
-function get(socket: Socket, path: string, headers = ''): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const onData = (chunk: Buffer): void => {
-      text += chunk.toString('latin1');
-      const end = text.indexOf('\r\n\r\n');
-      const length = /content-length: (\d+)/i.exec(text);
-      if (end !== -1 && length && text.length >= end + 4 + Number(length[1])) done(() => resolve(text.slice(0, end)));
-    };
-    const onEnd = (): void => done(() => reject(new Error(`connection closed without an answer (${JSON.stringify(text)})`)));
-    const done = (then: () => void): void => {
-      socket.off('data', onData);
-      socket.off('close', onEnd);
-      socket.off('error', onEnd);
-      then();
-    };
-    socket.on('data', onData);
-    socket.once('close', onEnd);
-    socket.once('error', onEnd);
-    socket.write(`GET ${path} HTTP/1.1\r\nhost: gateway\r\nconnection: keep-alive\r\n${headers}\r\n`);
-  });
-}
 
 /** Resolves true once the server has closed `socket`, false if it is still open after `ms`. */
 function closedWithin(socket: Socket, ms: number): Promise<boolean> {
