@@ -45,6 +45,11 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
   private state: 'open' | 'closing' | 'closed' = 'open';
   /** Why the stream ended badly (an error kind), told to the listener; undefined while all is well. */
   private failure: string | undefined = undefined;
+  /**
+   * `interrupt` is writing the error event: the read it cut short ends quietly, and the listener is told
+   * at `return()`, once the event is encoded (a stored response is kept failed, not dropped as abandoned).
+   */
+  private interrupting = false;
   private readonly frame: (data: string) => string;
   private readonly ready: ReadyIterator<P> | undefined;
   private readonly onPart = (r: IteratorResult<P>): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => {
@@ -65,7 +70,7 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
     return text === '' ? this.next() : { done: false, value: text };
   };
   private readonly onError = (err: unknown): IteratorResult<string, undefined> | Promise<IteratorResult<string, undefined>> => {
-    if (this.state !== 'open') return this.closed();
+    if (this.state !== 'open') return this.interrupting ? DONE : this.closed();
     this.noteFailure(err);
     return this.closing(this.last(this.frame(this.encoder.error(err))));
   };
@@ -90,12 +95,13 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
   }
 
   next(): Promise<IteratorResult<string, undefined>> {
-    if (this.state !== 'open') return Promise.resolve(this.closed());
+    if (this.state !== 'open') return Promise.resolve(this.interrupting ? DONE : this.closed());
     return this.parts.next().then(this.onPart, this.onError);
   }
 
   /** The consumer stopped early: close the parts (stopping the upstream), then report the end. */
   async return(): Promise<IteratorResult<string, undefined>> {
+    this.interrupting = false;
     if (this.state === 'open') {
       // The client went away mid-answer (after the closing frames, the answer was whole).
       this.failure = 'cancelled';
@@ -115,6 +121,7 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
     if (this.state !== 'open') return undefined;
     this.failure = error.kind;
     this.state = 'closing';
+    this.interrupting = true;
     return this.interrupted(error);
   }
 

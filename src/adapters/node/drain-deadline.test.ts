@@ -2,7 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { parseConfig } from '../../config/load.js';
 import type { AttemptRecord } from '../../core/events.js';
+import { silentLogger } from '../../core/logger.js';
 import { createGateway } from '../../gateway/gateway.js';
+import { memoryConversations, type Conversations } from '../../ingress/openai-responses/store/conversations.js';
 import { startOpenAISim } from '../../sim/openai/index.js';
 import type { SimServer } from '../../sim/server.js';
 import { startServer, type RunningServer } from './server.js';
@@ -19,21 +21,24 @@ afterAll(async () => {
 
 afterEach(() => sim.faults.clear());
 
-/** A gateway on node:http in front of the simulator, and the attempts its observer was told of. */
-async function serve(): Promise<{ server: RunningServer; attempts: AttemptRecord[] }> {
+/** A gateway on node:http in front of the simulator (stored Responses in memory), and the attempts its observer was told of. */
+async function serve(): Promise<{ server: RunningServer; attempts: AttemptRecord[]; stored: Conversations }> {
   const parsed = parseConfig(
     {
       routing: { max_attempts_per_deployment: 1, attempt_timeout_ms: 30_000 },
       deployments: [{ id: 'sim', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: `${sim.url}/v1` }],
       groups: [{ name: 'chat', deployments: ['sim'] }],
+      responses: { store: { enabled: true } },
     },
     {},
   );
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   const attempts: AttemptRecord[] = [];
   const gateway = createGateway(parsed.config, { observers: [{ onAttempt: (r) => attempts.push(r) }] });
+  const stored = memoryConversations(parsed.config.responses.store, silentLogger);
   // A dollar a token: the cost trailer shows what the attempt was billed.
-  return { server: await startServer(gateway, { port: 0, host: '127.0.0.1', costOf: (_by, usage) => ({ usd: usage?.total, priced: true }) }), attempts };
+  const server = await startServer(gateway, { port: 0, host: '127.0.0.1', conversations: () => stored, costOf: (_by, usage) => ({ usd: usage?.total, priced: true }) });
+  return { server, attempts, stored };
 }
 
 const post = (server: RunningServer, path: string, body: unknown) =>
@@ -101,6 +106,35 @@ describe('shutdown drain at the grace deadline', () => {
       expect(Number(res.trailers['x-switchyard-cost-usd'])).toBe(attempts[0]?.usage?.total);
     },
   );
+
+  it('keeps a stored Responses stream it ends as the failed response its client read, as after an upstream break', async () => {
+    sim.faults.add({ stall_after_chunks: 2 });
+    const { server, stored } = await serve();
+    const res = await post(server, '/v1/responses', { model: 'chat', stream: true, input: 'Hi', store: true });
+    const stopping = server.shutdown(300);
+    const text = await res.body.text();
+    await stopping;
+    await stored.settled();
+    const id = /"id":"(resp_[0-9a-f]+)"/.exec(text)?.[1] ?? '';
+    const kept = await stored.answered(id, '');
+    expect('inProgress' in kept).toBe(false);
+    expect(JSON.parse((kept as { response: string }).response)).toMatchObject({ id, status: 'failed', error: { message: expect.stringMatching(/^The server is shutting down/) } });
+  });
+
+  it('lets an answer already decided leave as it is, rather than a 503 whose client would pay again', async () => {
+    const { server, attempts, stored } = await serve();
+    // The answer is in and billed; saving the stored response takes past the deadline.
+    const save = stored.save.bind(stored);
+    stored.save = async (...args) => (await new Promise((r) => setTimeout(r, 500)), save(...args));
+    const pending = post(server, '/v1/responses', { model: 'chat', input: 'Hi', store: true });
+    await expect.poll(() => attempts.length).toBe(1);
+    const stopping = server.shutdown(100);
+    const res = await pending;
+    expect(res.statusCode).toBe(200);
+    expect(await res.body.json()).toMatchObject({ status: 'completed' });
+    await stopping;
+    expect(attempts.map((a) => a.outcome)).toEqual(['ok']);
+  });
 
   it('answers a request whose answer has not begun with 503 in its door shape, and settles its attempt', async () => {
     sim.faults.add({ latency_ms: 10_000 });

@@ -6,9 +6,9 @@ import { Canceller } from '../../core/cancel.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Gateway } from '../../gateway/gateway.js';
 import type { GatewayConfig } from '../../config/schema.js';
-import type { HttpHandler } from '../../http/exchange.js';
+import type { HttpHandler, HttpResponse } from '../../http/exchange.js';
 import { createHttpHandler, defaultErrorResponse, type HandlerOptions } from '../../http/handler.js';
-import { createCors, type Cors } from '../../http/cors.js';
+import { createCors } from '../../http/cors.js';
 import { isBodyStream } from '../../http/exchange.js';
 import { clientErrorAnswer } from './client-error.js';
 import { NodeRequest } from './request.js';
@@ -40,6 +40,10 @@ const IDLE_LINGER_MS = 1000;
  * destroyed: a stream's error event waits for its usage to be journaled, as its closing frames would.
  */
 const CUT_WINDOW_MS = 1000;
+/** How long the 503s written after that window get to leave. */
+const REFUSAL_WINDOW_MS = 200;
+/** A cancelled request's status (`cancelled`, 499): the answer of one the drain's abort ended. */
+const CANCELLED_STATUS = 499;
 
 /**
  * What a request still open at a drain's deadline is told: `unavailable` (503, retryable), as the
@@ -82,14 +86,18 @@ interface Exchange {
   readonly controller: Canceller;
   /** Its stream, once its answer is one being written. */
   writing?: Writing | undefined;
+  /** A drain's deadline aborted it before its answer began: the cancellation that makes is answered 503. */
+  cut?: boolean;
 }
 
 /** One exchange: the handler's answer, written to the response. */
-async function serve(handle: HttpHandler, exchange: Exchange, stallMs: number, bodyLimit: number, gateway: Gateway): Promise<void> {
+async function serve(handle: HttpHandler, exchange: Exchange, stallMs: number, bodyLimit: number, gateway: Gateway, shuttingDown: (request: NodeRequest) => HttpResponse): Promise<void> {
   const { request, res } = exchange;
   let answer;
   try {
     answer = await handle(request);
+    // The request was aborted for the shutdown, not by its client: it is told to retry elsewhere.
+    if (exchange.cut === true && answer.status === CANCELLED_STATUS) answer = shuttingDown(request);
   } catch {
     // The handler answers every error itself; a rejection would be a bug, not the request's fault.
     res.destroy();
@@ -111,27 +119,21 @@ async function serve(handle: HttpHandler, exchange: Exchange, stallMs: number, b
 }
 
 /**
- * Ends an exchange still open at a drain's deadline: a stream with its front door's error event, an
- * answer not begun with a 503 in the door's shape (by path, CORS as the handler gives it); its upstream
- * is aborted either way. A stream that cannot say so (not a front door's: the dashboard's feed) is cut
- * off, as its connection would be; an answer already handed to Node, or a stream whose last frames
- * are decided, is left to leave.
+ * Ends an exchange still open at a drain's deadline: a stream with its front door's error event; its
+ * upstream is aborted either way, and a request still waiting for its answer gets a 503 in its door's
+ * shape once the abort has ended it (`serve`). An answer already decided (its usage on its way to the
+ * journal, a stored response being saved) still leaves as it is: a 503 would have its client pay again.
+ * A stream that cannot say so (not a front door's: the dashboard's feed) is cut off, as its connection
+ * would be; an answer already handed to Node, or a stream whose last frames are decided, is left to leave.
  */
-function cutExchange(exchange: Exchange, cfg: GatewayConfig['server'], cors: Cors | undefined, stallMs: number): void {
-  const { request, res, controller, writing } = exchange;
+function cutExchange(exchange: Exchange): void {
+  const { res, controller, writing } = exchange;
   if (writing?.ending === true) return;
   const cut = writing?.cut(SHUTTING_DOWN);
+  exchange.cut = writing === undefined;
   controller.abort(SHUT_DOWN);
-  if (cut !== undefined || res.writableEnded) return;
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  let answer = defaultErrorResponse(SHUTTING_DOWN, request.path, cfg.base_path);
-  const origin = request.headers.origin;
-  if (cors !== undefined && origin !== undefined) answer = cors.reveal(origin, answer);
-  answer.headers.connection = 'close';
-  writeAnswer(res, answer, stallMs);
+  if (cut !== undefined || res.writableEnded || writing === undefined) return;
+  if (res.headersSent) res.destroy();
 }
 
 /**
@@ -146,6 +148,8 @@ export type GatewayHttpServer = Server & {
   readonly inFlight: number;
   /** Ends every request still in flight (a drain's deadline): see `cutExchange`. */
   cutInFlight(): void;
+  /** Answers 503 every request still without an answer after `cutInFlight` had its time; true if any. */
+  refuseUnanswered(): boolean;
 };
 
 /** The gateway's handler on node:http: the thinnest layer, which measured fastest. */
@@ -156,6 +160,14 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
   const cfg = gateway.config.server;
   const stallMs = gateway.config.routing.stream_idle_timeout_ms;
   const cors = createCors(cfg.allowed_origins);
+  // In the door's shape (by path), with CORS as the handler gives it; the connection closes after it.
+  const shuttingDown = (request: NodeRequest): HttpResponse => {
+    let answer = defaultErrorResponse(SHUTTING_DOWN, request.path, cfg.base_path);
+    const origin = request.headers.origin;
+    if (cors !== undefined && origin !== undefined) answer = cors.reveal(origin, answer);
+    answer.headers.connection = 'close';
+    return answer;
+  };
 
   const server = loadHttp().createServer(serverOptions(cfg), (req, res) => {
     // A Canceller, not an AbortController: an AbortSignal is an EventTarget, ~11 µs to build and listen to.
@@ -171,14 +183,21 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
       request.answered();
     });
     if (state.draining) res.setHeader('connection', 'close');
-    void serve(handle, exchange, stallMs, cfg.body_limit_bytes, gateway);
+    void serve(handle, exchange, stallMs, cfg.body_limit_bytes, gateway, shuttingDown);
   });
   server.maxConnections = cfg.max_connections;
   server.on('clientError', clientErrorAnswer(cors, cfg.base_path));
   return Object.defineProperties(server, {
     draining: { get: () => state.draining, set: (v: boolean) => (state.draining = v) },
     inFlight: { get: () => open.size },
-    cutInFlight: { value: () => [...open].forEach((e) => cutExchange(e, cfg, cors, stallMs)) },
+    cutInFlight: { value: () => [...open].forEach(cutExchange) },
+    refuseUnanswered: {
+      value: (): boolean => {
+        const unanswered = [...open].filter((e) => !e.res.headersSent && !e.res.destroyed);
+        for (const e of unanswered) writeAnswer(e.res, shuttingDown(e.request), stallMs);
+        return unanswered.length > 0;
+      },
+    },
   }) as GatewayHttpServer;
 }
 
@@ -215,6 +234,11 @@ export async function startServer(gateway: Gateway, options: ServerOptions & { p
         server.cutInFlight();
         const cutUntil = Date.now() + CUT_WINDOW_MS;
         await waitFor(() => server.inFlight === 0 || Date.now() >= cutUntil);
+        // Still no answer (a handler that did not end on the abort): the 503 itself, then a moment to leave.
+        if (server.refuseUnanswered()) {
+          const refusedUntil = Date.now() + REFUSAL_WINDOW_MS;
+          await waitFor(() => server.inFlight === 0 || Date.now() >= refusedUntil);
+        }
       }
       for (const s of sockets) s.destroy();
       await closed;
