@@ -1,4 +1,4 @@
-import type { AssistantPart, ChatResponse, FinishReason, Usage } from '../../core/types.js';
+import type { AssistantPart, ChatResponse, FinishReason, ReasoningPart, RedactedReasoningPart, Usage } from '../../core/types.js';
 import type { Echo } from './decode.js';
 import { isSignatureOnly, sealReasoning } from './reasoning.js';
 
@@ -189,11 +189,9 @@ export function outputItems(res: ChatResponse, ids: ResponseIds, shown: Reasonin
         continue;
       case 'reasoning':
       case 'redacted-reasoning': {
+        if (!makesItem(part)) continue;
         const signsText = isSignatureOnly(part) && startsText(content[i + 1]);
-        const opaque = part.type === 'reasoning' ? part.signature !== undefined : part.data !== undefined;
         const text = part.type === 'reasoning' ? part.text : '';
-        // Only reasoning with neither text nor a signature (or data) is no item: there was nothing.
-        if (!opaque && text === '') continue;
         // Sealed only when asked for: sealing copies the whole thinking text.
         const encrypted = shown.encrypted ? sealReasoning(part, signsText, !shown.summaries) : undefined;
         if (signsText) {
@@ -220,3 +218,24 @@ export function outputItems(res: ChatResponse, ids: ResponseIds, shown: Reasonin
 }
 
 const startsText = (part: AssistantPart | undefined): boolean => part?.type === 'text' && part.text !== '';
+
+/** Only reasoning with neither text nor a signature (or data) is no item: there was nothing. */
+function makesItem(part: ReasoningPart | RedactedReasoningPart): boolean {
+  return part.type === 'reasoning' ? part.signature !== undefined || part.text !== '' : part.data !== undefined;
+}
+
+/**
+ * The `encrypted_content` of each reasoning item `outputItems` writes for an answer's parts, in item
+ * order (a signature written after its message moves past text only, never past another reasoning
+ * item), the reasoning text sealed in: for an item of a stored response referenced by id whose Response
+ * kept no encrypted content (it was not asked for).
+ */
+export function sealedReasoning(content: readonly AssistantPart[]): string[] {
+  const sealed: string[] = [];
+  content.forEach((part, i) => {
+    if ((part.type !== 'reasoning' && part.type !== 'redacted-reasoning') || !makesItem(part)) return;
+    const encrypted = sealReasoning(part, isSignatureOnly(part) && startsText(content[i + 1]), true);
+    if (encrypted !== undefined) sealed.push(encrypted);
+  });
+  return sealed;
+}

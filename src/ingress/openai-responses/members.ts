@@ -44,6 +44,7 @@ const KINDS: ReadonlyMap<string, ReadonlyMap<string, Rule>> = new Map([
   ['item:function_call', kind({ type: 'read', call_id: 'read', name: 'read', arguments: 'read', id: 'string', status: STATUS, namespace: 'string', caller: CALLER })],
   ['item:function_call_output', kind({ type: 'read', call_id: 'read', output: 'read', id: 'string', status: STATUS, caller: CALLER })],
   ['item:reasoning', kind({ type: 'read', summary: 'read', encrypted_content: 'read', id: 'string', status: STATUS, content: { items: 'reasoning_text' } })],
+  ['item:item_reference', kind({ type: 'read', id: 'read' })],
   ['summary_text', kind({ type: { oneOf: ['summary_text'] }, text: 'read' })],
   ['reasoning_text', kind({ type: { oneOf: ['reasoning_text'] }, text: 'string' })],
   ['caller:direct', kind({ type: 'read' })],

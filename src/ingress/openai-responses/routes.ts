@@ -15,6 +15,7 @@ import { answerTurn } from './answer.js';
 import { inDoorTerms } from './param-path.js';
 import { checkCallOutputs } from './call-outputs.js';
 import { inputItems } from './input-items.js';
+import { resolveItemReferences } from './item-references.js';
 import { encodeResponsesUsage, inProgressObject, outputItems, ResponseIds, responseObject, statusOf, type ReasoningShown, type ResponseFrame } from './encode.js';
 import type { Conversations } from './store/conversations.js';
 import { STORED_RESPONSE_ROUTES } from './stored-routes.js';
@@ -89,13 +90,15 @@ async function streamResponse(ctx: RouteContext, chat: ChatRequest, options: Req
 }
 
 async function createResponse(ctx: RouteContext): Promise<HttpResponse> {
-  const body = parseJson(await ctx.body());
+  const sent = parseJson(await ctx.body());
   // Switchyard's own `switchyard` field is taken off first: it is no Responses API parameter.
-  const hints = takeBodyHints(body);
-  const req = decodeResponsesRequest(body);
-  const options = requestOptions(ctx, 'openai-responses', hints);
+  const hints = takeBodyHints(sent);
   const conversations = ctx.conversations();
   const owner = ctx.caller.keyId ?? '';
+  // From here on the body has the items its item references name in their place, as if sent inline.
+  const body = await resolveItemReferences(sent, conversations, owner);
+  const req = decodeResponsesRequest(body);
+  const options = requestOptions(ctx, 'openai-responses', hints);
   const history = await conversation(req, conversations, owner, options);
   checkCallOutputs(history);
   // Instructions apply to this response only: a later one continuing it does not inherit them. Not

@@ -120,13 +120,30 @@ export class Conversations {
    * Response `id` as the door answered it and its input items, or while it streams its in-progress
    * Response; a 404 when it is not there for this caller.
    */
-  answered(id: string, owner: string): Promise<StoredAnswer | AnswerInProgress> {
-    const lookUp = this.lookUp(id, 'stored response lookup failed', async () => {
-      const answer = await this.store.answered(id, owner);
-      if (answer === undefined) throw responseNotFound(id);
-      return answer;
-    });
-    return this.track(lookUp);
+  async answered(id: string, owner: string): Promise<StoredAnswer | AnswerInProgress> {
+    const answer = await this.answerOf(id, owner);
+    if (answer === undefined) throw responseNotFound(id);
+    return answer;
+  }
+
+  /** Response `id` as `answered` finds it, or undefined when it is not there for this caller (no 404: an item reference words its own). */
+  answerOf(id: string, owner: string): Promise<StoredAnswer | AnswerInProgress | undefined> {
+    return this.track(this.lookUp(id, 'stored response lookup failed', () => this.store.answered(id, owner)));
+  }
+
+  /**
+   * The canonical conversation of response `id` up to its answer, or undefined when there is none to
+   * read for this caller (unknown, in progress, failed, or in a form this gateway cannot read).
+   */
+  async messagesOf(id: string, owner: string): Promise<Message[] | undefined> {
+    const stored = await this.track(this.lookUp(id, 'stored conversation lookup failed', () => this.store.load(id, owner)));
+    if (stored === undefined || 'inProgress' in stored || 'failed' in stored) return undefined;
+    try {
+      return storedMessages(stored.messages, id);
+    } catch {
+      // An older build's rows: they hold no reasoning to recover, which is all this is read for.
+      return undefined;
+    }
   }
 
   /**
