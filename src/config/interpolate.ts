@@ -82,7 +82,8 @@ function interpolate(
         return value;
       }
       if (fallback !== undefined) return fallback;
-      problems.push({ path: formatPath(path), message: `environment variable ${name} is not set` });
+      // An empty Kubernetes Secret or a `VAR=` line sets it empty: "not set" would send the reader the wrong way.
+      problems.push({ path: formatPath(path), message: value === '' ? `environment variable ${name} is set but empty` : `environment variable ${name} is not set` });
       return '';
     });
     for (const [value, ref] of used) filled?.add(value, ref, text);

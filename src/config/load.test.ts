@@ -115,6 +115,11 @@ describe('config', () => {
     expect(problemsOf(raw).sort()).toEqual(['api_keys[0].key: environment variable SWITCHYARD_API_KEY is not set', 'keys.hmac_secret: environment variable KEY_SECRET is not set']);
   });
 
+  it('says a variable that is set but empty is empty, not unset (an empty Kubernetes Secret), unless its reference gives a default', () => {
+    const raw = { ...minimal, api_keys: [{ id: 'k', key: '${SWITCHYARD_API_KEY}' }, { id: 'd', key: '${FALLBACK_KEY:-sk-default-000000}' }] };
+    expect(problemsOf(raw, { SWITCHYARD_API_KEY: '', FALLBACK_KEY: '' })).toEqual(['api_keys[0].key: environment variable SWITCHYARD_API_KEY is set but empty']);
+  });
+
   it('reports a misspelt deployment key, of every deployment or of its provider, with what was meant', () => {
     const problems = problemsOf({
       deployments: [
