@@ -4,6 +4,7 @@ import { silentLogger, type Logger } from '../../core/logger.js';
 import { PgProxy } from '../../governance/audit/testing/pg-proxy.js';
 import { DATABASE_URL, events, testSchema } from '../testing/fixtures.js';
 import type { SqlDriver } from './driver.js';
+import { migrate } from './migrations.js';
 import { openPostgres } from './postgres-driver.js';
 import { SqlLedgerStore } from './sql-store.js';
 import { isDatabaseUnavailable } from './unavailable.js';
@@ -53,6 +54,39 @@ if (PG_URL) {
       await expect(driver.transaction(1, (q) => q('SELECT pg_sleep(5)'))).rejects.toThrow(/timeout/i);
       // Another lock: the first one stays with the server's session until its sleep ends.
       await expect(driver.transaction(2, (q) => q<{ one: number }>('SELECT 1 AS one'))).resolves.toMatchObject({ rows: [{ one: 1 }] });
+    });
+  });
+  describe("openPostgres' migrations during a rolling upgrade (older replicas still reading and writing)", () => {
+    const schema = testSchema('ledger_migrate_lock');
+    const reader = new pg.Client({ connectionString: PG_URL });
+    const writer = new pg.Client({ connectionString: PG_URL });
+    const driver = openPostgres(PG_URL, schema, silentLogger, { migrationLockTimeoutMs: 300 });
+
+    beforeAll(async () => {
+      await Promise.all([reader.connect(), writer.connect()]);
+    });
+    afterAll(async () => {
+      await reader.query('ROLLBACK').catch(() => undefined);
+      await reader.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await Promise.all([reader.end(), writer.end(), driver.close()]);
+    });
+
+    it("gives up a schema change that waits on a long reader's lock, so other replicas' writes do not queue behind it, and makes it once the reader is done", async () => {
+      // The schema as the previous build left it, and an older replica's usage report under way.
+      await migrate(driver, 10);
+      await reader.query('BEGIN');
+      await reader.query(`SELECT count(*) FROM "${schema}".usage_events`);
+      const migrating = migrate(driver).then(() => 'migrated', (err: unknown) => String(err));
+      await sleep(50);
+      // What an insert takes: queued behind the waiting ALTER TABLE, until it gives up.
+      const started = Date.now();
+      await writer.query('BEGIN');
+      await writer.query(`LOCK TABLE "${schema}".usage_events IN ROW EXCLUSIVE MODE`);
+      await writer.query('COMMIT');
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(await migrating).toMatch(/lock timeout/);
+      await reader.query('ROLLBACK');
+      expect(await migrate(driver)).toEqual([11]);
     });
   });
   describe('openPostgres when PostgreSQL drops its connections (a restart, a failover)', () => {

@@ -25,7 +25,11 @@ export interface PostgresOptions {
    * Default none.
    */
   readonly queryTimeoutMs?: number;
+  /** How long a migration waits for a table's lock before it gives up, to be retried (default 5 s; see `migrationTransaction`). */
+  readonly migrationLockTimeoutMs?: number;
 }
+
+const MIGRATION_LOCK_TIMEOUT_MS = 5000;
 
 /** PostgreSQL's SQLSTATE connection_failure (class 08, which `isDatabaseUnavailable` reads as an outage). */
 const CONNECTION_FAILURE = '08006';
@@ -101,6 +105,10 @@ export function openPostgres(url: string, schema: string, logger: Logger, option
     },
     async migrationTransaction(fn) {
       await this.transaction(MIGRATION_LOCK, async (q) => {
+        // An ALTER TABLE waits for the table's readers (an older replica's long usage report) and, queued,
+        // holds every other replica's inserts behind it: bounded here, then retried with events buffered.
+        // SET LOCAL: this transaction only, never the pooled session.
+        await q(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(options.migrationLockTimeoutMs ?? MIGRATION_LOCK_TIMEOUT_MS))}`);
         await q(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
         await fn(q);
       });
