@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { fileProblem } from '../config/file-problem.js';
@@ -84,6 +85,15 @@ async function openSqliteLedger(path: string, where: string, mayCreate: boolean,
 }
 
 /**
+ * Where a config's SQLite ledger is: `ledger.path` from the working directory, as `serve` opens it, made
+ * absolute so messages name the file that is read (a relative path run from elsewhere is another file).
+ * Undefined for a ledger that is no SQLite file.
+ */
+export function configLedgerPath(config: GatewayConfig, io: Pick<CommandIO, 'cwd'>): string | undefined {
+  return config.ledger.store === 'sqlite' ? resolve(io.cwd ?? process.cwd(), config.ledger.path) : undefined;
+}
+
+/**
  * Opens the store a source names, to `read` (a SQLite ledger must exist: `report`, `audit`, `keys list`,
  * `revoke` and `rotate` create nothing) or to `write` (`import-usage`, `keys create`: a config's SQLite
  * ledger is created as the gateway would create it; a `--sqlite` path must exist all the same, so a typo
@@ -100,7 +110,11 @@ export async function openSourceStore(source: LedgerSource, config: GatewayConfi
     return openPostgresLedger(source.postgres, schema, `the PostgreSQL database of --postgres, schema ${schema}`, use, io);
   }
   if (!config) throw new Error('openSourceStore: a source names a config, a SQLite file or a PostgreSQL URL');
-  if (config.ledger.store === 'sqlite') return openSqliteLedger(config.ledger.path, `${config.ledger.path} (ledger.path of ${source.config})`, use === 'write', io);
+  const path = configLedgerPath(config, io);
+  if (path !== undefined) {
+    const relative = isAbsolute(config.ledger.path) ? '' : ', relative to the working directory';
+    return openSqliteLedger(path, `${path} (ledger.path of ${source.config}${relative})`, use === 'write', io);
+  }
   if (config.ledger.store === 'postgres' && config.ledger.url) {
     return openPostgresLedger(config.ledger.url.reveal(), config.ledger.schema, `the PostgreSQL database of ledger.url in ${source.config}, schema ${config.ledger.schema}`, use, io);
   }

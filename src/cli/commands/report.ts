@@ -8,7 +8,7 @@ import { formatHtml, htmlData } from '../../ledger/report/html.js';
 import { advise, formatAdvice } from '../../ledger/report/advise.js';
 import { parseReportOptions } from '../../ledger/report/options.js';
 import { namedErrors, outFileFlag, readFlag, UsageError, type Command } from '../command.js';
-import { LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore, severalSources } from '../ledger-source.js';
+import { configLedgerPath, LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore, severalSources } from '../ledger-source.js';
 
 const DEFAULT_CONFIG = 'switchyard.yaml';
 const DEMO_LEDGER = '.switchyard/demo-ledger.sqlite';
@@ -78,6 +78,10 @@ export const reportCommand: Command = {
     if (config === null) return 1;
     const store = await openSourceStore(values, config, said, 'read');
     if (!store) return 1;
+    // A relative ledger.path is read from the working directory, not the config's: say which file, on
+    // stderr, so stdout stays the report (`--format csv > usage.csv`).
+    const named = !found && config ? configLedgerPath(config, io) : undefined;
+    if (named !== undefined) io.err(`reading ${named}`);
     const progress = io.progress ?? (() => undefined);
     try {
       let text: string;

@@ -71,8 +71,8 @@ describe('report formats side by side', () => {
     expect([cell('cached_read_tokens'), cell('cached_write_tokens'), cell('cached_write_1h_tokens')]).toEqual(['100', '400', '300']);
     expect(toJson(split)).toMatchObject({ data: [{ cachedWriteTokens: 400, cachedWrite1hTokens: 300 }], total: { cachedWrite1hTokens: 300 } });
     const table = formatTable(split).split('\n');
-    expect(table[1]).toMatch(/^team\s+requests\s+prompt\s+completion\s+cached\s+cost_usd\s+unpriced\s+errors$/);
-    expect(table.find((l) => l.startsWith('research'))).toMatch(/^research\s+1\s+0\s+0\s+500\s/);
+    expect(table[1]).toMatch(/^team\s+requests\s+attempts\s+prompt\s+completion\s+cached\s+cost_usd\s+unpriced\s+failed$/);
+    expect(table.find((l) => l.startsWith('research'))).toMatch(/^research\s+1\s+1\s+0\s+0\s+500\s/);
   });
 
   it('puts TOTAL in the first of several group columns and leaves the others empty', () => {
@@ -83,5 +83,44 @@ describe('report formats side by side', () => {
   it('without --group-by writes the one row only: it is the total', () => {
     const whole: Report = { ...report, groupBy: [], rows: [report.total], total: report.total };
     expect(formatCsv(whole).split('\r\n')).toEqual([expect.stringMatching(/^requests,/), '2,2,0,0,0,0,0,0,1.0363,0,0.00000015,0,0,0', '']);
+  });
+});
+
+describe('what the report table counts: client requests, and the attempts made for them', () => {
+  // 10 client requests, 1 failed for its client: 17 upstream attempts (retries and fallbacks), 7 of them failed.
+  const whole: UsageRow = { ...emptyRow(), requests: 10, attempts: 17, errors: 7 };
+
+  it('shows attempts beside requests, and calls failed attempts so, in the compact table as in --wide', () => {
+    const report: Report = { from: 'a', to: 'b', groupBy: [], rows: [whole], total: whole };
+    for (const wide of [false, true]) {
+      const [, head = '', , row = ''] = formatTable(report, { wide }).split('\n');
+      const cell = (name: string): string | undefined => row.trim().split(/\s+/)[head.trim().split(/\s+/).indexOf(name)];
+      expect([cell('requests'), cell('attempts'), cell('failed')], `wide: ${wide}`).toEqual(['10', '17', '7']);
+      expect(head.split(/\s+/), `wide: ${wide}`).not.toContain('errors');
+    }
+  });
+
+  it('keeps the errors name in CSV and JSON, whose columns are the ledger row\'s fields', () => {
+    const report: Report = { from: 'a', to: 'b', groupBy: [], rows: [whole], total: whole };
+    expect(formatCsv(report).split('\r\n')[0]).toMatch(/,attempts,.*,errors$/);
+    expect(toJson(report)).toMatchObject({ total: { requests: 10, attempts: 17, errors: 7 } });
+  });
+
+  it('says under the table why the rows\' requests add up to more than TOTAL: a request whose attempts fall into several rows counts in each', () => {
+    // Grouped by deployment, role and status: a request that failed on a and fell back to b is in 2 rows.
+    const row = (deployment: string, requests: number): UsageRow => ({ ...emptyRow(), keys: { deployment }, requests, attempts: requests });
+    const report: Report = { from: 'a', to: 'b', groupBy: ['deployment'], rows: [row('a', 12), row('b', 6)], total: { ...emptyRow(), requests: 12, attempts: 18 } };
+    const lines = formatTable(report).split('\n');
+    expect(lines.at(-3)).toMatch(/^TOTAL\s+12\s+18\s/);
+    expect(lines.slice(-2)).toEqual([
+      "note: the rows' requests add up to 18, TOTAL counts 12: a request whose attempts fall into several rows",
+      '      (retries, fallbacks, shadow copies) counts once in each; attempts, tokens and cost add up to TOTAL.',
+    ]);
+  });
+
+  it('adds no such note when each request is in one row', () => {
+    const row = (deployment: string): UsageRow => ({ ...emptyRow(), keys: { deployment }, requests: 1, attempts: 1 });
+    const report: Report = { from: 'a', to: 'b', groupBy: ['deployment'], rows: [row('a'), row('b')], total: { ...emptyRow(), requests: 2, attempts: 2 } };
+    expect(formatTable(report).split('\n').at(-1)).toMatch(/^TOTAL\s+2\s+2\s/);
   });
 });

@@ -73,18 +73,30 @@ function csvUsd(n: number): string {
 /** A column; undefined shows as `-` (a measure that does not apply to the row). */
 type Metric = readonly [string, (r: UsageRow) => number | undefined];
 
-/** `--wide`: every metric, and the lowest quota headroom its attempts saw (`-` without a quota). */
-const WIDE: readonly Metric[] = [...METRICS, ['min_quota_headroom', (r) => r.minQuotaHeadroom]];
+/**
+ * The tables' name for `errors`, which counts failed attempts (a request retried or fallen back to success
+ * has some): beside `requests` the bare word read as failed requests; after `attempts`, `failed` reads as
+ * what it is, and is as narrow as a model's name needs (a Bedrock id's version stays in view). CSV and
+ * JSON keep the field's name.
+ */
+const FAILED_ATTEMPTS = 'failed';
 
-/** The table's default columns: what fits a 120-column terminal next to provider and model. */
+/** `--wide`: every metric, and the lowest quota headroom its attempts saw (`-` without a quota). */
+const WIDE: readonly Metric[] = [...METRICS.map(([name, get]): Metric => [name === 'errors' ? FAILED_ATTEMPTS : name, get]), ['min_quota_headroom', (r) => r.minQuotaHeadroom]];
+
+/**
+ * The table's default columns: what fits a 120-column terminal next to provider and model. `requests`
+ * counts client requests; `attempts`, `unpriced` and `failed` count upstream attempts.
+ */
 const COMPACT: readonly Metric[] = [
   ['requests', (r) => r.requests],
+  ['attempts', (r) => r.attempts],
   ['prompt', (r) => r.promptTokens],
   ['completion', (r) => r.completionTokens],
   ['cached', (r) => r.cachedReadTokens + r.cachedWriteTokens],
   ['cost_usd', (r) => r.costUsd],
   ['unpriced', (r) => r.unpricedAttempts],
-  ['errors', (r) => r.errors],
+  [FAILED_ATTEMPTS, (r) => r.errors],
 ];
 
 function cells(report: Report, r: UsageRow, money: (n: number, name: string) => string, metrics: readonly Metric[] = METRICS): string[] {
@@ -140,8 +152,9 @@ function printable(text: string): string {
 }
 
 /**
- * Aligned plain-text table with a TOTAL line; unpriced usage is called out under it. By default the
- * compact columns, with long names clipped to fit `width`; `wide` shows every metric, unclipped.
+ * Aligned plain-text table with a TOTAL line; rows' requests adding up past TOTAL's, and unpriced usage,
+ * are explained under it. By default the compact columns, with long names clipped to fit `width`; `wide`
+ * shows every metric, unclipped.
  */
 export function formatTable(report: Report, options: { wide?: boolean; width?: number } = {}): string {
   const metrics = options.wide ? WIDE : COMPACT;
@@ -158,8 +171,23 @@ export function formatTable(report: Report, options: { wide?: boolean; width?: n
   const numeric = (i: number): boolean => i >= report.groupBy.length;
   const line = (row: string[]): string => row.map((c, i) => (numeric(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
   const out = [`Usage ${report.from} .. ${report.to}`, line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), widths.map((w) => '-'.repeat(w)).join('  '), line(total)];
+  out.push(...requestsNote(report));
   if (report.total.unpricedAttempts > 0) out.push(`note: ${report.total.unpricedAttempts} attempts used models without a known price; their cost is not included.`);
   return out.join('\n');
+}
+
+/**
+ * Why the rows' requests can add up to more than TOTAL's: each row counts the distinct requests among its
+ * attempts, and TOTAL (its own ungrouped query, `buildReport`) counts each request once. Two lines, so
+ * the note fits the table's 120 columns.
+ */
+function requestsNote(report: Report): string[] {
+  const summed = report.rows.reduce((sum, r) => sum + r.requests, 0);
+  if (report.groupBy.length === 0 || summed <= report.total.requests) return [];
+  return [
+    `note: the rows' requests add up to ${summed}, TOTAL counts ${report.total.requests}: a request whose attempts fall into several rows`,
+    '      (retries, fallbacks, shadow copies) counts once in each; attempts, tokens and cost add up to TOTAL.',
+  ];
 }
 
 function csvCell(v: string): string {

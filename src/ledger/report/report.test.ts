@@ -66,17 +66,17 @@ describe('switchyard report', () => {
     expect(code).toBe(0);
     const lines = text.split('\n');
     expect(lines[0]).toBe('Usage 2025-06-01T00:00:00.000Z .. 2025-06-04T00:00:00.000Z');
-    expect(lines[1]).toMatch(/^provider\s+requests\s+prompt\s+completion\s+cached\s+cost_usd\s+unpriced\s+errors$/);
-    expect(lines[3]).toMatch(/^bedrock\s+3\s+300\s+30\s+0\s+3\.75\s+0\s+0$/);
-    expect(lines[4]).toMatch(/^openai\s+4\s+400\s+40\s+0\s+3\.25\s+1\s+0$/);
-    expect(lines[6]).toMatch(/^TOTAL\s+7\s+700\s+70\s+0\s+7\.00\s+1\s+0$/);
+    expect(lines[1]).toMatch(/^provider\s+requests\s+attempts\s+prompt\s+completion\s+cached\s+cost_usd\s+unpriced\s+failed$/);
+    expect(lines[3]).toMatch(/^bedrock\s+3\s+3\s+300\s+30\s+0\s+3\.75\s+0\s+0$/);
+    expect(lines[4]).toMatch(/^openai\s+4\s+4\s+400\s+40\s+0\s+3\.25\s+1\s+0$/);
+    expect(lines[6]).toMatch(/^TOTAL\s+7\s+7\s+700\s+70\s+0\s+7\.00\s+1\s+0$/);
     expect(lines[7]).toBe('note: 1 attempts used models without a known price; their cost is not included.');
   });
 
   it('shows every column with --wide, and the lowest quota headroom each row saw (- without a quota)', async () => {
     const { text } = await run('--group-by', 'provider', '--wide');
     const lines = text.split('\n');
-    expect(lines[1]).toMatch(/^provider\s+requests\s+attempts\s+prompt_tokens\s+completion_tokens\s+cached_read_tokens\s+cached_write_tokens\s+cached_write_1h_tokens\s+reasoning_tokens\s+cost_usd\s+cache_hits\s+saved_usd\s+unpriced_attempts\s+estimated_attempts\s+errors\s+min_quota_headroom$/);
+    expect(lines[1]).toMatch(/^provider\s+requests\s+attempts\s+prompt_tokens\s+completion_tokens\s+cached_read_tokens\s+cached_write_tokens\s+cached_write_1h_tokens\s+reasoning_tokens\s+cost_usd\s+cache_hits\s+saved_usd\s+unpriced_attempts\s+estimated_attempts\s+failed\s+min_quota_headroom$/);
     expect(lines[3]).toMatch(/^bedrock\s.*\s+-$/);
     expect(lines[4]).toMatch(/^openai\s.*\s+0\.15$/);
     expect(lines[6]).toMatch(/^TOTAL\s+7\s+7\s+700\s+70\s+0\s+0\s+0\s+0\s+7\.00\s+1\s+0\.75\s+1\s+0\s+0\s+0\.15$/);
@@ -84,16 +84,16 @@ describe('switchyard report', () => {
 
   it('says "unpriced" for a row with no priced usage, not $0.00', async () => {
     const { text } = await run('--group-by', 'deployment');
-    expect(text.split('\n').find((l) => l.startsWith('self '))).toMatch(/^self\s+1\s+100\s+10\s+0\s+unpriced\s+1\s+0$/);
+    expect(text.split('\n').find((l) => l.startsWith('self '))).toMatch(/^self\s+1\s+1\s+100\s+10\s+0\s+unpriced\s+1\s+0$/);
   });
 
   it('fits a 120-column terminal by default, clipping long names', () => {
     const long = (model: string, usd: number): UsageRow => ({ ...emptyRow(), keys: { provider: 'bedrock', model, deployment: `${model}-eu-central-1-provisioned` }, requests: 123456, promptTokens: 987654321, completionTokens: 12345678, costUsd: usd });
     const rows = [long('anthropic.claude-3-5-sonnet-20241022-v2:0', 1234.5), long('eu.anthropic.claude-3-7-sonnet-20250219-v1:0', 0.5)];
-    const report = { from: 'a', to: 'b', groupBy: ['provider', 'model', 'deployment'], rows, total: { ...emptyRow(), requests: 246912, costUsd: 1235 } };
+    const report = { from: 'a', to: 'b', groupBy: ['provider', 'model'], rows, total: { ...emptyRow(), requests: 246912, costUsd: 1235 } };
     const lines = formatTable(report).split('\n');
     expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(120);
-    expect(lines[3]).toMatch(/^bedrock\s+anthropic\.claude-\S*~\s+anthropic\.claude-\S*~\s+123456/);
+    expect(lines[3]).toMatch(/^bedrock\s+anthropic\.claude-\S*~\s+123456/);
     expect(Math.max(...formatTable(report, { wide: true }).split('\n').map((l) => l.length))).toBeGreaterThan(120);
   });
 
@@ -128,6 +128,24 @@ describe('switchyard report', () => {
     expect(await main(['report', '-c', config], { ...c.io, cwd })).toBe(1);
     expect(c.err).toEqual([`switchyard report: no ledger at ${ledger} (ledger.path of ${config}): the file does not exist`]);
     expect(existsSync(join(cwd, 'data'))).toBe(false);
+  });
+
+  it('reads a config\'s relative ledger.path from the working directory, as serve does, and names the absolute path: in the refusal, and on stderr before a report that stdout carries alone', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'report-relative-'));
+    const config = join(mkdtempSync(join(tmpdir(), 'report-config-')), 'gateway.yaml');
+    const ledger = join(cwd, 'data', 'ledger.sqlite');
+    writeFileSync(config, `ledger: { store: sqlite, path: data/ledger.sqlite }\ndeployments: [{ id: a, provider: openai-compatible, model: m }]\n`);
+    const missing = io();
+    expect(await main(['report', '-c', config], { ...missing.io, cwd })).toBe(1);
+    expect(missing.err).toEqual([`switchyard report: no ledger at ${ledger} (ledger.path of ${config}, relative to the working directory): the file does not exist`]);
+    mkdirSync(join(cwd, 'data'));
+    const written = await SqlLedgerStore.open(openSqlite(ledger));
+    await written.insert(fixture());
+    await written.close();
+    const c = io();
+    expect(await main(['report', '-c', config, '--from', '2025-06-01', '--to', '2025-06-03', '--format', 'csv'], { ...c.io, cwd })).toBe(0);
+    expect(c.err).toEqual([`reading ${ledger}`]);
+    expect(c.out.join('\n').split('\r\n')).toEqual([expect.stringMatching(/^provider,model,requests,attempts,/), expect.stringMatching(/^bedrock,/), expect.stringMatching(/^openai,/), expect.stringMatching(/^TOTAL,,7,7,/)]);
   });
 
   it('reads the ledger of ./switchyard.yaml, else the demo\'s ledger, when no source is named', async () => {
@@ -235,7 +253,21 @@ describe('switchyard report totals', () => {
     const lines = (await run()).split('\n');
     expect(lines[3]).toMatch(/^b\s+2\s/);
     expect(lines[4]).toMatch(/^a\s+3\s/);
-    expect(lines[6]).toMatch(/^TOTAL\s+3\s+5000\s+500\s/);
+    expect(lines[6]).toMatch(/^TOTAL\s+3\s+5\s+5000\s+500\s/);
+    expect(lines[7]).toBe("note: the rows' requests add up to 5, TOTAL counts 3: a request whose attempts fall into several rows");
+  });
+
+  it('tells attempts and failed attempts from requests: 3 requests all answered, 5 attempts of which 2 failed', async () => {
+    const lines = (await run('--group-by', 'deployment,role,status')).split('\n');
+    expect(lines[1]).toMatch(/^deployment\s+role\s+status\s+requests\s+attempts\s.*\sfailed$/);
+    const row = (...keys: string[]) => lines.find((l) => l.split(/\s+/).slice(0, keys.length).join(' ') === keys.join(' '))?.split(/\s+/);
+    expect([row('a', 'primary', 'ok'), row('a', 'primary', 'error'), row('b', 'fallback', 'ok')].map((r) => [r?.[3], r?.[4], r?.at(-1)])).toEqual([['1', '1', '0'], ['2', '2', '2'], ['2', '2', '0']]);
+    expect(row('TOTAL')?.slice(0, 3)).toEqual(['TOTAL', '3', '5']);
+    expect(row('TOTAL')?.at(-1)).toBe('2');
+    expect(lines.slice(-2)).toEqual([
+      "note: the rows' requests add up to 5, TOTAL counts 3: a request whose attempts fall into several rows",
+      '      (retries, fallbacks, shadow copies) counts once in each; attempts, tokens and cost add up to TOTAL.',
+    ]);
   });
 
   it('counts it once in the JSON total and the HTML requests card', async () => {
