@@ -77,6 +77,39 @@ describe('switchyard check-config', () => {
     expect(c.err.join('\n')).not.toMatch(/plaintextsecret|sk-literal|sk-from-env/);
   });
 
+  it('check-config warns of budgets that would count nothing, by path; the config stays valid (exit 0, "ok")', async () => {
+    const file = join(dir, 'budgets.yaml');
+    writeFileSync(
+      file,
+      [
+        'api_keys:',
+        '  - { id: ana, key: "${ANA_KEY}", team: api }',
+        'deployments:',
+        '  - { id: a, provider: openai-compatible, model: gpt-4o-mini, endpoint: "http://127.0.0.1:9/v1" }',
+        '  - { id: b, provider: openai-compatible, model: gpt-4o-mni, endpoint: "http://127.0.0.1:9/v1" }',
+        'groups:',
+        '  - { name: chat, deployments: [a, b] }',
+        'budgets:',
+        '  limits:',
+        '    - { name: per-team, period: daily, per: tean, hard_usd: 0.000001 }',
+        '    - { name: api, period: daily, match: { team: ap }, hard_usd: 5 }',
+        '    - { name: all, period: monthly, soft_usd: 100, hard_usd: 100 }',
+      ].join('\n'),
+    );
+    const c = capture();
+    expect(await main(['check-config', file], { ...c.io, env: { ANA_KEY: 'k-ana' } })).toBe(0);
+    expect(c.out).toEqual([`${file}: ok (2 deployments, 1 group)`]);
+    expect(c.err.map((l) => /^(.*?: warning: [^:]+):/.exec(l)?.[1])).toEqual([
+      `${file}: warning: budgets.limits[0].per`,
+      `${file}: warning: budgets.limits[1].match.team`,
+      `${file}: warning: budgets.limits[2].soft_usd`,
+      `${file}: warning: deployments[1].model`,
+    ]);
+    expect(c.err[0]).toContain('(did you mean "team"?)');
+    expect(c.err[1]).toContain('no key in api_keys has team "ap" (did you mean "api"?)');
+    expect(c.err[3]).toContain('no price for "gpt-4o-mni" on provider openai-compatible (did you mean "gpt-4o-mini"?)');
+  });
+
   it('check-config says nothing of the fake keys in a config the demo wrote', async () => {
     const demo = await startDemo({ port: 0, dataDir: mkdtempSync(join(dir, 'demo-')) });
     try {

@@ -4,6 +4,7 @@ import { withholdConfigText } from '../../config/interpolate.js';
 import { explainResidency, formatExplanation } from '../../routing/explain.js';
 import { checkReach } from '../../routing/reach.js';
 import { localPathProblems } from '../../ledger/local-paths.js';
+import { budgetWarnings } from '../../ledger/budgets/config-warnings.js';
 import { parseArgs } from 'node:util';
 import { UsageError, type Command, type CommandIO } from '../command.js';
 import type { GatewayConfig } from '../../config/schema.js';
@@ -19,13 +20,16 @@ export const checkConfigCommand: Command = {
     'here would refuse them, a config meant for another machine (a container\'s) may be right; it creates nothing.',
     'A config no model name reaches a deployment of (no group, direct deployment names off) is a problem;',
     'a deployment in no group that cannot be named directly is a warning, as is each secret written out as its',
-    'value rather than as ${ENV_VAR} or file:/path (named by its path, never shown).',
+    'value rather than as ${ENV_VAR} or file:/path (named by its path, never shown). Budgets that would count',
+    'nothing are warnings: a per or match tag no key in the config carries, a soft_usd not below its hard_usd, and',
+    '(with budgets) a deployment whose model has no price; serve logs the same at start.',
     '--explain: for every key, team and residency tag, every deployment a request can reach (groups, aliases,',
     'fallbacks, shadows, direct names); fails when a path could leave the allowed regions.',
     '--keys: opens the ledger FILE names read-only and fails when a stored, active virtual key would not match',
     'this config (a residency tag, group or model it needs gone: a reload would refuse its requests).',
     'FILE may also be given as -c FILE (--config FILE), as the other commands take it.',
-    'Exit code 0: valid; 1: problems (printed to stderr); 2: usage error.',
+    'Exit code 0: valid, with or without warnings (each printed to stderr as FILE: warning: PATH: ...); 1: problems',
+    '(printed to stderr); 2: usage error.',
     '',
     'example: switchyard check-config switchyard.yaml',
   ].join('\n'),
@@ -47,6 +51,8 @@ export const checkConfigCommand: Command = {
       // What serve refuses when it opens the ledger (a path the filesystem refuses), looked at without
       // creating anything. A warning: this machine may not be the one the config is for (a container's paths).
       for (const p of localPathProblems(config.ledger)) io.err(`${file}: warning: ${p.path}: ${p.message} (serve on this machine refuses it)`);
+      // Valid, but a budget set up to count nothing would otherwise show it only by the spend it lets through.
+      for (const w of budgetWarnings(config)) io.err(`${file}: warning: ${w.path}: ${w.message}`);
       const explained = values.explain ? explain(file, config, io) : 0;
       // Loaded only when asked for: it opens a database driver.
       const keys = values.keys ? await (await import('./stored-keys.js')).checkStoredKeys(file, config, io) : 0;

@@ -25,6 +25,7 @@ import { serverSchema } from '../../config/schema.js';
 import { CANNOT_START_EXIT, listenFailure, listenFailurePart, listenProblem, type ListenProblem } from '../../cluster/port.js';
 import type { GatewayStatus } from '../../gateway/engine.js';
 import { MemoryBudgetState } from '../../ledger/budgets/state.js';
+import { budgetWarnings } from '../../ledger/budgets/config-warnings.js';
 import { MemoryConversationStore, memoryLimits } from '../../ingress/openai-responses/store/memory.js';
 import { MemoryRateLimitState } from '../../limits/state.js';
 import { UsageQueryCounts } from '../../http/usage-route.js';
@@ -144,6 +145,7 @@ async function start({ file, workers, listen, io, shared, sighup, stops, onLogge
   if (!cluster.worker) {
     for (const w of reach.warnings) loggers.logger.warn({ path: w.path }, w.message);
     for (const path of literalSecrets(config)) loggers.logger.warn({ path }, LITERAL_SECRET);
+    for (const w of budgetWarnings(config)) loggers.logger.warn({ path: w.path }, w.message);
     const perPod = perPodStores(config, io.env);
     if (perPod) loggers.logger.warn({ settings: perPod.settings, docs: SHARED_STORES_DOC }, perPod.message);
   }
