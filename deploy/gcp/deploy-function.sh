@@ -5,7 +5,7 @@
 # "SWITCHYARD_API_KEY=switchyard-api-key:latest,DATABASE_URL=switchyard-database-url:latest". The
 # service account is granted roles/secretmanager.secretAccessor on each of those secrets, not the project.
 # Optional: NAME (function name, default switchyard); MAX_INSTANCES (default 10, as the Cloud Run
-# service's maxScale): each instance holds its own PostgreSQL pool (ledger.pool_size, 1 in a function
+# service's maxScale): each instance holds its own PostgreSQL pool (ledger.pool_size, 2 on Cloud Functions
 # unless the config sets it), so keep MAX_INSTANCES x the pool size within PostgreSQL's max_connections
 # (100 by default; Cloud SQL's follows the tier), less what other clients use. Without a cap the
 # function scales to 100 instances.

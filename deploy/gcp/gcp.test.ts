@@ -210,8 +210,8 @@ while [ $# -gt 0 ]; do [ "$1" = --pack-destination ] && touch "$2/switchyard-$(n
       const call = deploy(read('switchyard.yaml'), SECRETS, env).calls.find((c) => c[0] === 'functions' && c[1] === 'deploy') ?? [];
       return call.includes('--max-instances') ? call[call.indexOf('--max-instances') + 1] : undefined;
     };
-    // A pool of 1 per instance (ledger.pool_size in a function, src/adapters/serverless-entry.ts), even at 4
-    // (a config that raises it) within 100 - 3 superuser-reserved connections in PostgreSQL.
+    // A pool of 2 per instance (ledger.pool_size on Cloud Functions, src/adapters/gcp-functions/main.ts), even
+    // at 4 (a config that raises it) within 100 - 3 superuser-reserved connections in PostgreSQL.
     expect(Number(maxInstances()) * 4).toBeLessThanOrEqual(97);
     expect(maxInstances({ MAX_INSTANCES: '40' })).toBe('40');
     const refused = deploy(read('switchyard.yaml'), SECRETS, { MAX_INSTANCES: '0' });

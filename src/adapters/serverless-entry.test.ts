@@ -90,14 +90,16 @@ describe('createServerlessEntry', () => {
   });
 
   it("opens one PostgreSQL connection per instance unless ledger.pool_size says otherwise: each instance, frozen ones too, holds its own pool", async () => {
-    const poolSize = async (ledger: string): Promise<number | undefined> => {
+    const poolSize = async (ledger: string, platform?: number): Promise<number | undefined> => {
       writeConfig(ledger);
       const build = vi.fn((..._args: Parameters<typeof createApp>): ReturnType<typeof createApp> => Promise.reject(new Error('not built here')));
-      await createServerlessEntry({ baseDir: dir, env: {}, logs: new PassThrough(), createApp: build, localDir: join(dir, 'local') }).handler(chat);
+      await createServerlessEntry({ baseDir: dir, env: {}, logs: new PassThrough(), createApp: build, localDir: join(dir, 'local'), poolSize: platform }).handler(chat);
       return build.mock.calls[0]?.[0]?.ledger.pool_size;
     };
     expect(await poolSize(NO_LEDGER)).toBe(1);
     expect(await poolSize('  enabled: false\n  pool_size: 3\n')).toBe(3);
+    // A platform whose instance serves many requests at once asks for more.
+    expect(await poolSize(NO_LEDGER, 2)).toBe(2);
   });
 
   it('reads the file SWITCHYARD_CONFIG names, relative to the base directory', async () => {

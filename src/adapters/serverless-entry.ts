@@ -46,6 +46,13 @@ export interface ServerlessEntryOptions {
    * (`/tmp/switchyard`), the one place each lets the process write.
    */
   readonly localDir?: string;
+  /**
+   * The PostgreSQL connections each instance opens when the config sets no `ledger.pool_size`: every
+   * instance holds its own pool, frozen ones too. Default 1 (Lambda: one request per instance); a
+   * platform whose instance serves many at once (Cloud Functions' concurrency, Azure Functions) passes
+   * 2, so a ledger flush and a query (a usage report, a stored response) need not queue behind each other.
+   */
+  readonly poolSize?: number;
 }
 
 /** What a serverless `main` hands its adapter: `registerX(name, entry.handler, { onSettled: entry.onSettled })`. */
@@ -105,8 +112,8 @@ export function createServerlessEntry(options: ServerlessEntryOptions = {}): Ser
     refuseOpenFunction(config, path);
     keepLedgerFilesLocal(config, tree, options.localDir ?? join(tmpdir(), 'switchyard'));
     // Each instance holds its own pool, frozen ones too: a thousand instances of four connections would
-    // pass most databases' max_connections. One serves an instance's requests (Lambda gives it one at a time).
-    config.ledger.pool_size ??= 1;
+    // pass most databases' max_connections.
+    config.ledger.pool_size ??= options.poolSize ?? 1;
     const { logger, access } = createLoggers(config.logging.level, logs);
     const invocationMs = options.invocationMs?.();
     if (invocationMs !== undefined) {

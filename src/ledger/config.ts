@@ -92,8 +92,9 @@ export const ledgerSchema = z
     url: storeUrlRef(['postgres:', 'postgresql:'], 'postgres://user:${PGPASSWORD}@db:5432/switchyard'),
     /**
      * PostgreSQL: connections this process may open (the batched writes, usage queries, virtual keys,
-     * stored responses). Unset: 4, or 1 in a serverless function, where every instance (a thousand, on
-     * Lambda's default concurrency) holds its own pool, frozen instances' included.
+     * stored responses). Unset: 4; in a serverless function, where every instance (a thousand, on
+     * Lambda's default concurrency) holds its own pool, frozen instances' included, 1 on Lambda (a
+     * request per instance) and 2 on Cloud Functions and Azure Functions (many at once).
      */
     pool_size: z.number().int().positive().optional(),
     /** PostgreSQL schema holding the tables (created if missing). */
