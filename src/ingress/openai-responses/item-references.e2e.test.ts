@@ -1,26 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
-import { parseConfig } from '../../config/load.js';
-import { createGateway } from '../../gateway/gateway.js';
 import { startOpenAISim } from '../../sim/openai/index.js';
 import { startBedrockSim, SIM_CREDENTIALS } from '../../sim/bedrock/index.js';
 import { startVertexSim } from '../../sim/vertex/index.js';
 import { createSimServiceAccount } from '../../sim/vertex/credentials.js';
 import type { SimServer } from '../../sim/server.js';
-import { startServer, type RunningServer } from '../../adapters/node/server.js';
+import type { RunningServer } from '../../adapters/node/server.js';
+import { startStoredDoors, type StoredDoors, refusal } from './testing/stored-doors.js';
 
 const PROJECT = 'item-references-project';
 const WEATHER = { type: 'function' as const, name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { query: { type: 'string' } } }, strict: false };
 
-/** What a refused call threw, as the SDK surfaces it. */
-async function refusal(call: Promise<unknown>): Promise<{ status: unknown; error: unknown }> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof OpenAI.APIError)) throw new Error(`expected an APIError, got ${String(err)}`);
-  return { status: err.status, error: err.error };
-}
 
 /** OpenAI's answer for an item it does not have: a 404 naming `input`, without a code. */
 const itemNotFound = (quoted: string | undefined): { status: number; error: Record<string, unknown> } => ({
@@ -32,10 +22,10 @@ const ref = (id: string): OpenAI.Responses.ResponseInputItem => ({ type: 'item_r
 
 describe('item references in Responses input, resolved against the caller’s stored responses, through the server and the official SDK', () => {
   const sims: Record<string, SimServer> = {};
-  let server: RunningServer;
   let closedServer: RunningServer;
   let client: OpenAI;
   let other: OpenAI;
+  let doors: StoredDoors;
 
   /** The JSON body the last request to a sim carried. */
   const sentTo = (sim: string): Record<string, unknown> => JSON.parse(sims[sim]?.lastRequest?.body.toString() ?? '{}') as Record<string, unknown>;
@@ -57,18 +47,12 @@ describe('item references in Responses input, resolved against the caller’s st
       ],
     };
     const env = { AWS_KEY_ID: SIM_CREDENTIALS.accessKeyId, AWS_SECRET: SIM_CREDENTIALS.secretAccessKey, VERTEX_SA: account.json, K1: 'key-one', K2: 'key-two' };
-    const parsed = parseConfig({ ...base, responses: { store: { enabled: true } } }, env);
-    const closed = parseConfig(base, env);
-    if (!parsed.ok || !closed.ok) throw new Error(JSON.stringify(parsed.ok ? closed : parsed));
-    server = await startServer(createGateway(parsed.config), { port: 0 });
-    closedServer = await startServer(createGateway(closed.config), { port: 0 });
-    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'key-one', maxRetries: 0 });
-    other = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'key-two', maxRetries: 0 });
+    doors = await startStoredDoors(base, env);
+    ({ closedServer, client, other } = doors);
   });
 
   afterAll(async () => {
-    await server.shutdown(100);
-    await closedServer.shutdown(100);
+    await doors.close();
     await Promise.all(Object.values(sims).map((s) => s.close()));
   });
 

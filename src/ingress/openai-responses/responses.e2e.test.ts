@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { request } from 'undici';
-import { parseConfig } from '../../config/load.js';
-import { createGateway } from '../../gateway/gateway.js';
 import { startOpenAISim } from '../../sim/openai/index.js';
 import { startAzureSim } from '../../sim/azure/index.js';
 import { startBedrockSim, SIM_CREDENTIALS } from '../../sim/bedrock/index.js';
@@ -11,7 +9,8 @@ import { createSimServiceAccount } from '../../sim/vertex/credentials.js';
 import { startAnthropicSim } from '../../sim/anthropic/index.js';
 import { REDACTED_THINKING_TRIGGER } from '../../sim/anthropic/blocks.js';
 import type { SimServer } from '../../sim/server.js';
-import { startServer, type RunningServer } from '../../adapters/node/server.js';
+import type { RunningServer } from '../../adapters/node/server.js';
+import { startStoredDoors, type StoredDoors } from './testing/stored-doors.js';
 
 const PROJECT = 'responses-project';
 const PROVIDERS = ['openai', 'azure', 'bedrock', 'gemini', 'vertex-claude', 'anthropic'] as const;
@@ -38,6 +37,7 @@ describe('the OpenAI Responses front door, through the server and the official S
   let closedServer: RunningServer;
   let client: OpenAI;
   let other: OpenAI;
+  let doors: StoredDoors;
 
   beforeAll(async () => {
     const account = createSimServiceAccount(PROJECT);
@@ -78,18 +78,12 @@ describe('the OpenAI Responses front door, through the server and the official S
         { name: 'anywhere', strategy: 'priority', deployments: ['us-openai', 'eu-gemini'] },
       ],
     };
-    const parsed = parseConfig({ ...base, responses: { store: { enabled: true } } }, env);
-    const closed = parseConfig(base, env);
-    if (!parsed.ok || !closed.ok) throw new Error(JSON.stringify(parsed.ok ? closed : parsed));
-    server = await startServer(createGateway(parsed.config), { port: 0 });
-    closedServer = await startServer(createGateway(closed.config), { port: 0 });
-    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'key-one', maxRetries: 0 });
-    other = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'key-two', maxRetries: 0 });
+    doors = await startStoredDoors(base, env);
+    ({ server, closedServer, client, other } = doors);
   });
 
   afterAll(async () => {
-    await server.shutdown(100);
-    await closedServer.shutdown(100);
+    await doors.close();
     await Promise.all(Object.values(sims).map((s) => s.close()));
   });
 

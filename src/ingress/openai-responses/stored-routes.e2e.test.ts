@@ -10,6 +10,7 @@ import { resolveConfig } from '../../config/load.js';
 import { DATABASE_URL, testSchema } from '../../ledger/testing/fixtures.js';
 import { startOpenAISim } from '../../sim/openai/index.js';
 import type { SimServer } from '../../sim/server.js';
+import { refusal } from './testing/stored-doors.js';
 
 const PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 const MISSING = `resp_${'0'.repeat(32)}`;
@@ -57,15 +58,6 @@ async function serve(sim: SimServer, ledger: Record<string, unknown>, store: boo
   return { url: server.url, client: client('key-one'), other: client('key-two'), close: () => server.shutdown(100) };
 }
 
-/** What a refused call threw, as the SDK surfaces it. */
-async function refusal(call: Promise<unknown>): Promise<{ status: unknown; error: unknown }> {
-  const err = await call.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof OpenAI.APIError)) throw new Error(`expected an APIError, got ${String(err)}`);
-  return { status: err.status, error: err.error };
-}
 
 const notFound = (id: string): { status: number; error: Record<string, unknown> } => ({
   status: 404,
