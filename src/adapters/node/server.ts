@@ -149,6 +149,8 @@ const loadHttp = (): typeof Http => createRequire(import.meta.url)('node:http') 
 export type GatewayHttpServer = Server & {
   draining: boolean;
   readonly inFlight: number;
+  /** Its open connections (a drain closes those still open at its end). */
+  readonly connections: ReadonlySet<Socket>;
   /** Ends every request still in flight (a drain's deadline): see `cutExchange`. */
   cutInFlight(): void;
   /** Answers 503 every request still without an answer after `cutInFlight` had its time; true if any. */
@@ -214,6 +216,7 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
   return Object.defineProperties(server, {
     draining: { get: () => state.draining, set: (v: boolean) => (state.draining = v) },
     inFlight: { get: () => inFlight },
+    connections: { value: connections },
     cutInFlight: { value: () => inFlightExchanges().forEach(cutExchange) },
     refuseUnanswered: {
       value: (): boolean => {
@@ -228,11 +231,7 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
 /** Starts the server and returns a handle for graceful shutdown. */
 export async function startServer(gateway: Gateway, options: ServerOptions & { port?: number; host?: string } = {}): Promise<RunningServer> {
   const server = createHttpServer(gateway, options);
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-  });
+  const sockets = server.connections;
   const cfg = gateway.config.server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
