@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../config/schema.js';
 import { createGateway, type Gateway } from '../gateway/gateway.js';
 import { FakeProvider, rawDeployment } from '../routing/testing/fakes.js';
-import { ADMIN_ROUTES, NO_RELOAD, drainDeployment, noticeInterruption, reloadConfig, resetBreaker, showConfig, undrainDeployment, type AdminTarget } from './admin.js';
+import { ADMIN_ROUTES, NO_RELOAD, drainDeployment, listeningAt, type Listening, noticeInterruption, reloadConfig, resetBreaker, showConfig, undrainDeployment, type AdminTarget } from './admin.js';
 
 const opened: Gateway[] = [];
 afterEach(async () => {
@@ -81,6 +81,25 @@ describe('admin operations', () => {
     expect(shown).toContain('"gpu-spot"');
     for (const secret of ['sk-admin-very-secret', 'tenant-secret-123', 'pg-pass-456']) expect(shown).not.toContain(secret);
     expect(shown).toContain('"x-tenant-token":"[redacted]"');
+  });
+
+  it('shows where the process listens in server.host and server.port, and nothing overridden when that is where the config says', async () => {
+    const t = target({ server: { host: '0.0.0.0', port: 4000 } });
+    expect(await showConfig(t, call(''))).not.toHaveProperty('overridden');
+    const same = await showConfig({ ...t, listening: () => listeningAt({ host: undefined, port: undefined }, '0.0.0.0', 4000) }, call(''));
+    expect(same).toMatchObject({ server: { host: '0.0.0.0', port: 4000 } });
+    expect(same).not.toHaveProperty('overridden');
+  });
+
+  it('names what parted the listener from the config: a flag, a free port for port 0, a reload that changed the file', async () => {
+    const shown = (server: { host: string; port: number }, listening: Listening) => showConfig({ ...target({ server }), listening: () => listening }, call(''));
+    expect(await shown({ host: '0.0.0.0', port: 4000 }, listeningAt({ host: undefined, port: 8088 }, '0.0.0.0', 8088))).toMatchObject({ server: { port: 8088 }, overridden: { 'server.port': { config: 4000, by: '--port' } } });
+    expect(await shown({ host: '127.0.0.1', port: 0 }, listeningAt({ host: undefined, port: undefined }, '127.0.0.1', 50123))).toMatchObject({ server: { port: 50123 }, overridden: { 'server.port': { config: 0, by: 'server.port 0: a free port the system chose' } } });
+    // Started on 0.0.0.0:4000, then reloaded from a file that now says 127.0.0.1:5000: the listener stays.
+    const reloaded = await shown({ host: '127.0.0.1', port: 5000 }, listeningAt({ host: undefined, port: undefined }, '0.0.0.0', 4000));
+    expect(reloaded).toMatchObject({ server: { host: '0.0.0.0', port: 4000 } });
+    const stays = 'the config the process started with: a reload does not move the listener';
+    expect((reloaded as { overridden: unknown }).overridden).toEqual({ 'server.host': { config: '127.0.0.1', by: stays }, 'server.port': { config: 5000, by: stays } });
   });
 
   it('answers 501 for a reload where the runtime cannot reload, in the runtime\'s words when it has its own', async () => {

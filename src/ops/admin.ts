@@ -1,6 +1,7 @@
 import type { AuditLog } from '../governance/audit/log.js';
 import * as z from '../config/zod.js';
 import { GatewayError } from '../core/errors.js';
+import { isObject } from '../core/json.js';
 import type { JsonValue } from '../core/types.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { DeploymentStatus } from '../routing/deployment-state.js';
@@ -20,6 +21,24 @@ export interface AdminTarget {
    * reload the app that served the request is retired, its database handle closed.
    */
   audit?: () => AuditLog | undefined;
+  /** Where the process listens, once it does; absent where no listener is the gateway's (serverless). */
+  listening?: () => Listening | undefined;
+}
+
+/** The address a process listens on: the host it was given and the port it bound (`server.port: 0` or `--port 0` take a free one). */
+export interface Listening {
+  host: string;
+  port: number;
+  /** The command-line flag (`--host`, `--port`) that set each half, where one did instead of the config. */
+  flags: Partial<Record<ListenSetting, string>>;
+}
+
+type ListenSetting = 'host' | 'port';
+
+/** `Listening` of a server started with the `--host`/`--port` values `given` (each undefined without its flag) on the config's `host`, bound to `port`. */
+export function listeningAt(given: { host: string | undefined; port: number | undefined }, host: string, port: number): Listening {
+  const flags = { ...(given.host !== undefined && { host: '--host' }), ...(given.port !== undefined && { port: '--port' }) };
+  return { host: given.host ?? host, port, flags };
 }
 
 /** One admin request, already authenticated as an admin key by the HTTP layer. */
@@ -111,8 +130,30 @@ export const resetBreaker: AdminOperation = async (target, call) => {
   return gateway.resetBreaker(deploymentOf(gateway, call).id, { actor: call.actor });
 };
 
-/** GET /v1/switchyard/config: the running config, secrets redacted. */
-export const showConfig: AdminOperation = async (target) => redactedConfig(target.gateway().config);
+/**
+ * GET /v1/switchyard/config: the running config, secrets redacted, with `server.host` and `server.port`
+ * where the process listens; each that differs from the config's value is listed under `overridden` by
+ * its path, with the config's value and what overrode it.
+ */
+export const showConfig: AdminOperation = async (target) => {
+  const config = target.gateway().config;
+  const shown = redactedConfig(config);
+  const at = target.listening?.();
+  if (at === undefined || !isObject(shown) || !isObject(shown.server)) return shown;
+  const overridden: Record<string, JsonValue> = {};
+  for (const setting of ['host', 'port'] as const) {
+    const configured = config.server[setting];
+    if (at[setting] !== configured) overridden[`server.${setting}`] = { config: configured, by: at.flags[setting] ?? notFollowed(setting, configured) };
+  }
+  const server = { ...shown.server, host: at.host, port: at.port };
+  return Object.keys(overridden).length === 0 ? { ...shown, server } : { ...shown, server, overridden };
+};
+
+/** Why the listener is not where the config says though no flag moved it. */
+function notFollowed(setting: ListenSetting, configured: string | number): string {
+  if (setting === 'port' && configured === 0) return 'server.port 0: a free port the system chose';
+  return 'the config the process started with: a reload does not move the listener';
+}
 
 /** The 501 of a gateway built in its own process from a config object: no file to read again. */
 export const NO_RELOAD = 'This gateway was built from a config in its process, not a file it could read again: restart it with the new config (switchyard serve -c FILE reloads).';

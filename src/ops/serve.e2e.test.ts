@@ -115,4 +115,19 @@ describe('switchyard serve: interruption notices and reloads', () => {
     expect(await gw.exited).toBe(0);
     expect(gw.lines().filter((l) => l.msg === 'reload ignored: shutting down')).toHaveLength(1);
   }, 20_000);
+
+  it('GET /v1/switchyard/config shows the port and host serve listens on, and that --port and --host overrode the file', async () => {
+    const sim = await startOpenAISim({ name: 'oai', models: ['gpt-4o-mini'] });
+    cleanup.push(() => sim.close());
+    // serveProcess starts `serve --port 0 --host 127.0.0.1`: a free port, in place of the file's 4321 and localhost.
+    const gw = await serveProcess(config(mkdtempSync(join(tmpdir(), 'config-port-')), sim.url, 'chat', ['server: { port: 4321, host: localhost }']), { cleanup });
+    const res = await request(`${gw.url}/v1/switchyard/config`);
+    const shown = (await res.body.json()) as { server: { host: string; port: number }; overridden?: unknown };
+    expect(res.statusCode).toBe(200);
+    expect(shown.server).toMatchObject({ host: '127.0.0.1', port: Number(new URL(gw.url).port) });
+    expect(shown.server.port).not.toBe(4321);
+    expect(shown.overridden).toEqual({ 'server.host': { config: 'localhost', by: '--host' }, 'server.port': { config: 4321, by: '--port' } });
+    gw.child.kill('SIGTERM');
+    expect(await gw.exited).toBe(0);
+  }, 20_000);
 });

@@ -20,6 +20,15 @@ function defaultSource(cwd: string): { config?: string; sqlite?: string } | unde
   return undefined;
 }
 
+/**
+ * The width the table is fitted to: a terminal's own (120 if it does not say); none for a pipe or a
+ * file, whose reader (less -S, grep, a spreadsheet) is better served by whole values on one line.
+ */
+export function terminalWidth(stream: { isTTY?: boolean; columns?: number }): number | undefined {
+  if (stream.isTTY !== true) return undefined;
+  return stream.columns !== undefined && stream.columns > 0 ? stream.columns : 120;
+}
+
 export const reportCommand: Command = {
   name: 'report',
   usage: 'switchyard report [-c FILE | --sqlite PATH | --postgres URL] [--from D] [--to D] [--group-by a,b] [--format table|csv|json|html] [--wide] [--out FILE] [--advise]',
@@ -33,7 +42,8 @@ export const reportCommand: Command = {
     '      --from D, --to D   YYYY-MM-DD (to includes its day) or ISO 8601 times with Z or an offset; default: the last 30 days',
     '  -g, --group-by a,b     provider, model, deployment, region, key, team, user, group, day, status, operation, role, tag:NAME',
     '  -f, --format F         table (default), csv, json or html',
-    '      --wide             the table with every column (by default it fits 120 columns)',
+    '      --wide             the table with every column (by default the main ones; on a terminal, fitted to its',
+    '                         width: model and deployment ids stay whole, rows wrap; to a pipe or file, unclipped)',
     '  -o, --out FILE         write to FILE instead of stdout',
     '      --advise           provisioned-throughput break-even per deployment (needs -c; text or --format json)',
     'example: switchyard report --from 2025-06-01 --group-by day,provider --format html --out usage.html',
@@ -98,7 +108,7 @@ export const reportCommand: Command = {
         else if (opts.format === 'html') {
           progress(`daily costs and top spenders (2/${steps})...`);
           text = formatHtml(await htmlData(store, report, opts.from, opts.to));
-        } else text = formatTable(report, { wide: values.wide === true });
+        } else text = formatTable(report, { wide: values.wide === true, width: values.out === undefined ? terminalWidth(process.stdout) : undefined });
       }
       progress('');
       if (values.out) {

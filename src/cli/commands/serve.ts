@@ -6,6 +6,7 @@ import { checkReach } from '../../routing/reach.js';
 import { createApp, type App } from '../../app.js';
 import { AppHolder } from '../../ops/reload.js';
 import { holderAdmin, holderGateway, holderServerOptions } from '../../ops/holder-gateway.js';
+import { listeningAt, type AdminTarget, type Listening } from '../../ops/admin.js';
 import type { InterruptionNotice } from '../../ops/interruption/notice.js';
 import { drainGraceMs, SighupReloads } from '../../ops/lifecycle.js';
 import { startServer, type RunningServer } from '../../adapters/node/server.js';
@@ -287,7 +288,9 @@ async function serveApp(config: Config, file: string, io: CommandIO, loggers: Lo
   const access = cluster.worker ? loggers.access.child({ worker: cluster.worker.id }) : loggers.access;
   // Admin actions go to whichever app is current, and may reload it (POST /v1/switchyard/reload).
   // With workers, the others reload too once this one did: the same file, so the same outcome.
-  const admin = holderAdmin(() => holder, shared && (() => shared.reloadOthers()));
+  // GET /v1/switchyard/config shows where it listens, which --host, --port or a reload part from the file.
+  let listening: Listening | undefined = undefined;
+  const admin: AdminTarget = { ...holderAdmin(() => holder, shared && (() => shared.reloadOthers())), listening: () => listening };
   // With workers, GET /metrics answers for them all: the primary gathers each one's own series.
   const clusterMetrics = shared && (() => shared.metrics());
   // And GET /v1/switchyard/status and the dashboard's feed: the primary combines every worker's status.
@@ -349,6 +352,7 @@ async function serveApp(config: Config, file: string, io: CommandIO, loggers: Lo
     await holder.close();
     throw err;
   });
+  listening = listeningAt(listen, config.server.host, server.port);
   return { server, holder, logger, shared, config };
 }
 

@@ -124,3 +124,68 @@ describe('what the report table counts: client requests, and the attempts made f
     expect(formatTable(report).split('\n').at(-1)).toMatch(/^TOTAL\s+2\s+2\s/);
   });
 });
+
+describe('the report table on a terminal: identifying keys whole, other columns fitted', () => {
+  // Real ids: two Bedrock inference profiles alike in their first 31 characters, a foundation model id, Vertex's Claude and Gemini ids.
+  const MODELS = [
+    ['bedrock', 'us.anthropic.claude-3-5-sonnet-20241022-v2:0', 'bedrock-claude-sonnet-v2-us-cross-region'],
+    ['bedrock', 'us.anthropic.claude-3-5-sonnet-20240620-v1:0', 'bedrock-claude-sonnet-v1-us-cross-region'],
+    ['bedrock', 'anthropic.claude-3-5-sonnet-20241022-v2:0', 'bedrock-claude-sonnet-eu-central-1-provisioned'],
+    ['vertex', 'claude-3-5-sonnet-v2@20241022', 'vertex-claude-sonnet-europe-west1'],
+    ['vertex', 'gemini-2.5-flash-preview-05-20', 'vertex-gemini-flash-us-central1'],
+  ] as const;
+  const big = (keys: Record<string, string>): UsageRow => ({ ...emptyRow(), keys, requests: 123456, attempts: 123470, promptTokens: 987654321, completionTokens: 12345678, cachedReadTokens: 4567890, costUsd: 1234.5, errors: 14 });
+  const threeKeys: Report = {
+    from: 'a',
+    to: 'b',
+    groupBy: ['provider', 'model', 'deployment'],
+    rows: MODELS.map(([provider, model, deployment]) => big({ provider, model, deployment })),
+    total: { ...big({}), requests: 617280 },
+  };
+
+  it('on a 120-column terminal, grouped by provider, model and deployment: every id whole, each row\'s figures on the line under its keys', () => {
+    const lines = formatTable(threeKeys, { width: 120 }).split('\n');
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(120);
+    expect(lines.slice(1, 3)).toEqual([expect.stringMatching(/^provider\s+model\s+deployment$/), expect.stringMatching(/^\s+requests\s+attempts\s+prompt\s+completion\s+cached\s+cost_usd\s+unpriced\s+failed$/)]);
+    for (const [provider, model, deployment] of MODELS) {
+      const at = lines.findIndex((l) => l.split(/\s+/)[1] === model);
+      expect(lines[at], model).toMatch(new RegExp(`^${provider}\\s+${model.replace(/[.$^]/g, '\\$&')}\\s+${deployment}$`));
+      expect(lines[at + 1], model).toMatch(/^\s+123456\s+123470\s+987654321\s+12345678\s+4567890\s+1234\.50\s+0\s+14$/);
+    }
+    expect(lines.slice(-2)).toEqual(['TOTAL', expect.stringMatching(/^\s+617280\s+123470\s/)]);
+  });
+
+  it('never shows two models as one text: the two Bedrock profiles alike in their first 31 characters stay apart at any width', () => {
+    for (const width of [60, 80, 100, 120, 160]) {
+      const shown = formatTable(threeKeys, { width }).split('\n').flatMap((l) => l.split(/\s+/)).filter((cell) => cell.includes('claude-3-5-sonnet-2024'));
+      expect(shown, `width ${width}`).toEqual(expect.arrayContaining(MODELS.slice(0, 3).map(([, model]) => model)));
+      expect(shown.some((cell) => cell.endsWith('~')), `width ${width}`).toBe(false);
+    }
+  });
+
+  it('keeps one line a row where the terminal is wide enough for it', () => {
+    const lines = formatTable(threeKeys, { width: 200 }).split('\n');
+    expect(lines).toHaveLength(10);
+    expect(lines[3]).toMatch(/^bedrock\s+us\.anthropic\.claude-3-5-sonnet-20241022-v2:0\s+bedrock-claude-sonnet-v2-us-cross-region\s+123456\s/);
+  });
+
+  it('without a width (a pipe, a file) neither clips nor wraps: one line a row, whatever its length', () => {
+    const lines = formatTable(threeKeys).split('\n');
+    expect(lines).toHaveLength(10);
+    expect(lines[5]).toMatch(/^bedrock\s+anthropic\.claude-3-5-sonnet-20241022-v2:0\s+bedrock-claude-sonnet-eu-central-1-provisioned\s+123456\s.*\s14$/);
+    expect(Math.max(...lines.map((l) => l.length))).toBeGreaterThan(120);
+  });
+
+  it('clips a team name to fit only as far as the teams stay told apart, else wraps the row', () => {
+    const team = (name: string): UsageRow => ({ ...emptyRow(), keys: { team: name }, requests: 1, attempts: 1 });
+    const teams = ['research-and-development-europe-north-division', 'research-and-development-europe-south-division'];
+    const report: Report = { from: 'a', to: 'b', groupBy: ['team'], rows: teams.map(team), total: { ...emptyRow(), requests: 2, attempts: 2 } };
+    // 110 columns: cut to where north and south still differ, one line a row.
+    const fitted = formatTable(report, { width: 110 }).split('\n');
+    expect(fitted.slice(3, 5)).toEqual([expect.stringMatching(/^research-and-development-europe-n~\s+1\s/), expect.stringMatching(/^research-and-development-europe-s~\s+1\s/)]);
+    expect(Math.max(...fitted.map((l) => l.length))).toBeLessThanOrEqual(110);
+    // 100 columns: any narrower cut would show both as one text, so the figures go under the names instead.
+    const wrapped = formatTable(report, { width: 100 }).split('\n');
+    expect(wrapped.filter((l) => l.startsWith('research'))).toEqual(teams);
+  });
+});

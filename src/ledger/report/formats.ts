@@ -1,4 +1,5 @@
 import type { UsageRow } from '../store/query.js';
+import { layoutTable } from './table-layout.js';
 
 /** A usage report: the query it answers, its rows, and the total of the whole range (its own ungrouped query, not the rows summed). */
 export interface Report {
@@ -76,8 +77,7 @@ type Metric = readonly [string, (r: UsageRow) => number | undefined];
 /**
  * The tables' name for `errors`, which counts failed attempts (a request retried or fallen back to success
  * has some): beside `requests` the bare word read as failed requests; after `attempts`, `failed` reads as
- * what it is, and is as narrow as a model's name needs (a Bedrock id's version stays in view). CSV and
- * JSON keep the field's name.
+ * what it is, in few columns. CSV and JSON keep the field's name.
  */
 const FAILED_ATTEMPTS = 'failed';
 
@@ -85,8 +85,8 @@ const FAILED_ATTEMPTS = 'failed';
 const WIDE: readonly Metric[] = [...METRICS.map(([name, get]): Metric => [name === 'errors' ? FAILED_ATTEMPTS : name, get]), ['min_quota_headroom', (r) => r.minQuotaHeadroom]];
 
 /**
- * The table's default columns: what fits a 120-column terminal next to provider and model. `requests`
- * counts client requests; `attempts`, `unpriced` and `failed` count upstream attempts.
+ * The table's default columns: about 80 terminal columns of figures, which a narrow terminal shows under
+ * each row's keys. `requests` counts client requests; `attempts`, `unpriced` and `failed` count upstream attempts.
  */
 const COMPACT: readonly Metric[] = [
   ['requests', (r) => r.requests],
@@ -111,29 +111,6 @@ export function costCell(r: UsageRow, prefix = ''): string {
   return r.costUsd === 0 && r.unpricedAttempts > 0 ? 'unpriced' : `${prefix}${formatUsd(r.costUsd)}`;
 }
 
-const GAP = 2;
-const MIN_KEY_WIDTH = 12;
-
-/** Narrows the widest key columns (model ids get long) until the table fits `width`. */
-function fitWidths(widths: number[], keyColumns: number, width: number): number[] {
-  const out = [...widths];
-  let over = out.reduce((s, w) => s + w, 0) + GAP * (out.length - 1) - width;
-  while (over > 0) {
-    const keys = out.slice(0, keyColumns);
-    const widestWidth = Math.max(...keys);
-    const widest = keys.indexOf(widestWidth);
-    if (widest < 0 || widestWidth <= MIN_KEY_WIDTH) break;
-    // Down to the next widest at most, so long names share the cut instead of one losing everything.
-    const next = Math.max(MIN_KEY_WIDTH, ...keys.filter((_, i) => i !== widest));
-    const cut = Math.max(1, Math.min(over, widestWidth - next));
-    out[widest] = (out[widest] ?? 0) - cut;
-    over -= cut;
-  }
-  return out;
-}
-
-const clip = (text: string, width: number): string => (text.length <= width ? text : `${text.slice(0, width - 1)}~`);
-
 /**
  * What a terminal acts on rather than shows: C0 and C1 controls, DEL (escape sequences recolour, hide,
  * move the cursor, set the clipboard; a line feed forges a row), and the bidi controls and line
@@ -152,25 +129,27 @@ function printable(text: string): string {
 }
 
 /**
+ * The dimensions whose values are free text named by whoever mints keys, which the table may clip on a
+ * narrow terminal (never to a text another row shows); every other key identifies a model, deployment,
+ * provider, region, key or day and is shown whole.
+ */
+const freeText = (dimension: string): boolean => dimension === 'team' || dimension === 'user' || dimension.startsWith('tag:');
+
+/**
  * Aligned plain-text table with a TOTAL line; rows' requests adding up past TOTAL's, and unpriced usage,
- * are explained under it. By default the compact columns, with long names clipped to fit `width`; `wide`
- * shows every metric, unclipped.
+ * are explained under it. By default the compact columns; `wide` shows every metric. Without a `width`
+ * (output to a pipe or a file, and `wide`) nothing is clipped or wrapped; with one (a terminal's) the
+ * table fits it as `layoutTable` lays it out.
  */
 export function formatTable(report: Report, options: { wide?: boolean; width?: number } = {}): string {
   const metrics = options.wide ? WIDE : COMPACT;
-  const rawHead = header(report, metrics);
   // Saved money is never "unpriced": only the cost column says so. Group values are named by whoever
   // mints keys: escaped before widths are measured, so the columns still align.
-  const rawBody = report.rows.map((r) => cells(report, r, (n, name) => (name === 'cost_usd' ? costCell(r) : formatUsd(n)), metrics).map(printable));
-  const rawTotal = cells(report, report.total, (n, name) => (name === 'cost_usd' ? costCell(report.total) : formatUsd(n)), metrics).map(printable);
-  if (report.groupBy.length > 0) rawTotal[0] = 'TOTAL';
-  const natural = rawHead.map((_, i) => Math.max(...[rawHead, ...rawBody, rawTotal].map((row) => (row[i] ?? '').length)));
-  const widths = options.wide ? natural : fitWidths(natural, report.groupBy.length, options.width ?? 120);
-  const fit = (row: string[]): string[] => row.map((c, i) => clip(c, widths[i] ?? c.length));
-  const [head, body, total] = [fit(rawHead), rawBody.map(fit), fit(rawTotal)];
-  const numeric = (i: number): boolean => i >= report.groupBy.length;
-  const line = (row: string[]): string => row.map((c, i) => (numeric(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
-  const out = [`Usage ${report.from} .. ${report.to}`, line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line), widths.map((w) => '-'.repeat(w)).join('  '), line(total)];
+  const rows = report.rows.map((r) => cells(report, r, (n, name) => (name === 'cost_usd' ? costCell(r) : formatUsd(n)), metrics).map(printable));
+  const total = cells(report, report.total, (n, name) => (name === 'cost_usd' ? costCell(report.total) : formatUsd(n)), metrics).map(printable);
+  if (report.groupBy.length > 0) total[0] = 'TOTAL';
+  const table = { head: header(report, metrics), rows, total, keys: report.groupBy.length, clippable: report.groupBy.map(freeText) };
+  const out = [`Usage ${report.from} .. ${report.to}`, ...layoutTable(table, options.wide ? undefined : options.width)];
   out.push(...requestsNote(report));
   if (report.total.unpricedAttempts > 0) out.push(`note: ${report.total.unpricedAttempts} attempts used models without a known price; their cost is not included.`);
   return out.join('\n');

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
+import { terminalWidth } from '../../cli/commands/report.js';
 import { resolveConfig } from '../../config/load.js';
 import { makeUsage } from '../../core/types.js';
 import { toGatewayError, type GatewayError } from '../../core/errors.js';
@@ -87,14 +88,14 @@ describe('switchyard report', () => {
     expect(text.split('\n').find((l) => l.startsWith('self '))).toMatch(/^self\s+1\s+1\s+100\s+10\s+0\s+unpriced\s+1\s+0$/);
   });
 
-  it('fits a 120-column terminal by default, clipping long names', () => {
+  it('fits a 120-column terminal without clipping a model id: each row\'s figures go on the line under it', () => {
     const long = (model: string, usd: number): UsageRow => ({ ...emptyRow(), keys: { provider: 'bedrock', model, deployment: `${model}-eu-central-1-provisioned` }, requests: 123456, promptTokens: 987654321, completionTokens: 12345678, costUsd: usd });
     const rows = [long('anthropic.claude-3-5-sonnet-20241022-v2:0', 1234.5), long('eu.anthropic.claude-3-7-sonnet-20250219-v1:0', 0.5)];
     const report = { from: 'a', to: 'b', groupBy: ['provider', 'model'], rows, total: { ...emptyRow(), requests: 246912, costUsd: 1235 } };
-    const lines = formatTable(report).split('\n');
+    const lines = formatTable(report, { width: 120 }).split('\n');
     expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(120);
-    expect(lines[3]).toMatch(/^bedrock\s+anthropic\.claude-\S*~\s+123456/);
-    expect(Math.max(...formatTable(report, { wide: true }).split('\n').map((l) => l.length))).toBeGreaterThan(120);
+    expect(lines.slice(4, 6)).toEqual([expect.stringMatching(/^bedrock\s+anthropic\.claude-3-5-sonnet-20241022-v2:0$/), expect.stringMatching(/^\s+123456\s+0\s+987654321\s+12345678\s/)]);
+    expect(Math.max(...formatTable(report, { wide: true, width: 120 }).split('\n').map((l) => l.length))).toBeGreaterThan(120);
   });
 
   it('refuses a --sqlite path with no ledger rather than create one and report no spend', async () => {
@@ -319,6 +320,34 @@ describe('switchyard report --format csv with values whoever mints keys chose', 
   });
 });
 
+describe('switchyard report to a pipe or a file: never clipped', () => {
+  const MODELS = ['us.anthropic.claude-3-5-sonnet-20241022-v2:0', 'us.anthropic.claude-3-5-sonnet-20240620-v1:0', 'anthropic.claude-3-5-sonnet-20241022-v2:0'];
+  const deployment = (model: string): string => `bedrock-${model.replace(/[.:]/g, '-')}-provisioned`;
+  const db = join(mkdtempSync(join(tmpdir(), 'report-pipe-')), 'ledger.sqlite');
+  beforeAll(async () => {
+    const store = await SqlLedgerStore.open(openSqlite(db));
+    await store.insert(MODELS.map((model, i) => toUsageEvent(attempt({ requestId: `p${i}`, startedAt: D('2025-06-02'), provider: 'bedrock', deployment: deployment(model), model, usage: makeUsage({ prompt: 987654321, completion: 12345678 }) }), { usd: 1234.5, priced: true })));
+    await store.close();
+  });
+
+  it('shows each Bedrock id and deployment whole, one line a row, when stdout is not a terminal (as under a test runner)', async () => {
+    const c = io();
+    expect(await main(['report', '--sqlite', db, '--from', '2025-06-01', '--to', '2025-06-03', '--group-by', 'provider,model,deployment'], c.io)).toBe(0);
+    const lines = c.out.join('\n').split('\n');
+    for (const model of MODELS) {
+      const escaped = (t: string): string => t.replace(/[.:]/g, '\\$&');
+      expect(lines.filter((l) => l.split(/\s+/)[1] === model), model).toEqual([expect.stringMatching(new RegExp(`^bedrock\\s+${escaped(model)}\\s+${escaped(deployment(model))}\\s+1\\s+1\\s+987654321\\s+12345678\\s`))]);
+    }
+  });
+
+  it('fits the table to a terminal\'s own width (120 when it tells none) and to no width for a pipe or a file', () => {
+    expect(terminalWidth({ isTTY: true, columns: 87 })).toBe(87);
+    expect(terminalWidth({ isTTY: true, columns: 0 })).toBe(120);
+    expect(terminalWidth({ isTTY: true })).toBe(120);
+    expect(terminalWidth({ columns: 87 })).toBeUndefined();
+  });
+});
+
 describe('switchyard report table with values whoever mints keys chose', () => {
   const row = (keys: Record<string, string>, requests: number): UsageRow => ({ ...emptyRow(), keys, requests });
   const report = (rows: UsageRow[]) => ({ from: 'a', to: 'b', groupBy: ['key', 'team', 'user', 'tag:project'], rows, total: { ...emptyRow(), requests: 3 } });
@@ -329,7 +358,8 @@ describe('switchyard report table with values whoever mints keys chose', () => {
       row({ key: 'b600618dd679', team: 'ops\r', user: 'bo\u007f\t', 'tag:project': 'gpj.\u202eexe\u2066\u0000' }, 1),
     ];
     const wide = formatTable(report(rows), { wide: true });
-    const compact = formatTable(report(rows), { width: 100 });
+    // 130 columns: a row fits on one line once the tag is clipped.
+    const compact = formatTable(report(rows), { width: 130 });
     for (const text of [wide, compact]) {
       // eslint-disable-next-line no-control-regex -- no control character but the line feeds between rows
       expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e\u2066]/);
