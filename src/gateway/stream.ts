@@ -129,6 +129,8 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
     return this.account(next.value) ? next : this.next();
   };
   private readonly onError = (err: unknown): IteratorResult<StreamPart> => {
+    // A read let go of when a whole answer was ended without it (`throw`): the end is the consumer's.
+    if (this.endPending) return DONE;
     this.closed = true;
     // The finish and the usage are here, so the answer is whole: an upstream that then leaves its body
     // open without its end marker (an OpenAI-compatible server that never sends `[DONE]`) lost nothing.
@@ -254,10 +256,13 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
    * The consumer failed on a part (a door that could not encode it): the attempt ends as an error,
    * billed what was seen, and the error thrown back says so; also on the end not yet taken (the last
    * usage part, the closing frames): the client gets an error, so the attempt is not recorded as ok,
-   * and it is billed what the upstream spent. Once settled, it says what was settled.
+   * and it is billed what the upstream spent. Once settled, it says what was settled. A `cancelled` error
+   * is the consumer stopping (a server shutting down), settled with it as `return()` is, but for a whole answer.
    */
   throw(err: unknown): Promise<IteratorResult<StreamPart>> {
+    const stops = GatewayError.isInstance(err) && err.kind === 'cancelled';
     if (this.endPending && !this.settled) {
+      if (stops) return Promise.resolve(DONE);
       try {
         return this.fail(err);
       } catch (e) {
@@ -268,9 +273,16 @@ class Relay implements AsyncIterableIterator<StreamPart>, ReadyIterator<StreamPa
       this.closed = true;
       return Promise.reject(toGatewayError(err).withSpent({ usage: this.usage, estimated: this.usageEstimated }));
     }
-    if (this.closed || !this.started) {
+    if (this.closed || (!this.started && !stops)) {
       this.closed = true;
       return Promise.reject(err);
+    }
+    if (stops && this.finishReason !== undefined && this.usageSent) {
+      // A whole answer (finish and usage handed out) lost nothing: its end is handed out, as `ended()` does.
+      this.closed = this.endPending = true;
+      this.stopWatching();
+      void this.opened.iterator.return?.();
+      return Promise.resolve(DONE);
     }
     // The upstream is still answering: it is stopped, or it would go on generating (and billing) tokens nobody reads.
     return this.stopAndFail(toGatewayError(err));

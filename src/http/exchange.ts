@@ -57,6 +57,8 @@ export interface HttpRequest {
   /**
    * Aborts when the client goes away (disconnect, platform cancellation), or, with a `GatewayError` of
    * kind `timeout` as its reason, when the runtime's own deadline is near: the client then gets that error.
+   * A runtime that ends the request itself (a drain's deadline) aborts it with a `cancelled` one, so no
+   * deployment is blamed or retried for it, whose `cause` is the `GatewayError` its client gets.
    */
   readonly signal: CancelSignal;
   /** The client's address as the platform reports it, for logs only. */
@@ -69,10 +71,11 @@ export interface HttpRequest {
    */
   afterAnswer?(task: AfterAnswer): void;
   /**
-   * Told when the request's credentials were accepted (a route that needs a key): a runtime may keep
-   * idle connections open for such callers only (node:http closes the others' after the answer).
+   * Told, on a route that needs a key, whether the request's key was taken (`accepted`) or refused (a
+   * 401, or a scrape key on another route's 403): a runtime may keep idle connections open for callers
+   * with a key only (node:http closes the others' after the answer), deciding again at every request.
    */
-  authenticated?(): void;
+  authenticated?(accepted: boolean): void;
 }
 
 /** What a request leaves for after its answer. */
@@ -94,11 +97,13 @@ export type BodyStream = AsyncIterable<string> & {
   readonly ending?: boolean;
   /**
    * Ends the stream before its end because the runtime must (a server's drain reached its deadline):
-   * the upstream stops and the attempt settles as on a client's leaving, and the promise gives the last
-   * frames to send, the front door's error event for `error`. Undefined when the last frames are decided
-   * already. Only streams in a front door's own shape have it.
+   * the upstream stops and the attempt settles cancelled with `reason` (whose message says why: not the
+   * client's leaving), and the promise gives the last frames to send, the front door's error event for
+   * `error`; or, when the answer was whole already (its finish and usage sent), its closing frames, the
+   * attempt settling ok. Undefined when the last frames are decided already. Only streams in a front
+   * door's own shape have it.
    */
-  interrupt?(error: GatewayError): Promise<string> | undefined;
+  interrupt?(error: GatewayError, reason: GatewayError): Promise<string> | undefined;
 };
 
 export interface HttpResponse {

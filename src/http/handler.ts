@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { CancelSignal } from '../core/cancel.js';
 import { ErrorTrace } from '../core/error-trace.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
@@ -256,17 +257,22 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
           if (!probes.has(entry.route)) guard(request);
           if (!entry.route.public) {
             if (startSpan && entry.route.observed !== false) ctx.span = startSpan({ method: request.method, route: entry.route.path, path: request.path, originalPath: request.originalPath, scheme: request.scheme ?? 'http', httpVersion: request.httpVersion, headers: request.headers, requestId: ctx.requestId });
-            ctx.caller = authenticate(request.headers);
-            // The runtime's own request: a base path's rebased one only wraps it.
-            sent.authenticated?.();
-            // Here rather than in each route: a route added later cannot forget to refuse a scrape key.
-            if (!entry.route.scrape) refuseScrapeOnly(ctx.caller);
+            let taken = false;
+            try {
+              ctx.caller = authenticate(request.headers);
+              // Here rather than in each route: a route added later cannot forget to refuse a scrape key.
+              if (!entry.route.scrape) refuseScrapeOnly(ctx.caller);
+              taken = true;
+            } finally {
+              // The runtime's own request (a base path's rebased one only wraps it), told per request.
+              sent.authenticated?.(taken);
+            }
           }
           answer = await entry.route.handle(ctx);
           if (request.method === 'HEAD') answer = headOnly(answer);
         }
       } catch (err) {
-        const error = toGatewayError(err);
+        const error = asTold(toGatewayError(err), sent.signal);
         ctx.errorKind = error.kind;
         if (error.kind === 'internal') logger.error({ requestId: ctx.requestId, err: ErrorTrace.of(err) }, 'internal error');
         // Only an authenticated caller's refusals are told (the audit log): a request the browser guard or
@@ -298,6 +304,18 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
       throw err;
     }
   };
+}
+
+/**
+ * A request the runtime ended itself (a drain's deadline: its signal's reason a cancellation caused by
+ * the error its client is told, `HttpRequest.signal`) is answered with that error, billed as the
+ * cancellation was, rather than as a client's leaving: its answer, access line and metrics say so.
+ */
+function asTold(error: GatewayError, signal: CancelSignal): GatewayError {
+  if (error.kind !== 'cancelled' || !signal.aborted) return error;
+  const reason: unknown = signal.reason;
+  if (!GatewayError.isInstance(reason) || !GatewayError.isInstance(reason.cause)) return error;
+  return error.spent === undefined ? reason.cause : reason.cause.withSpent(error.spent);
 }
 
 /**

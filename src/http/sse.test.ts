@@ -222,3 +222,54 @@ describe('SseStream', () => {
     }
   });
 });
+
+describe('SseStream.interrupt (the runtime ends the stream: a drain at its deadline)', () => {
+  const unavailable = new GatewayError({ kind: 'unavailable', message: 'The server is shutting down; retry the request.' });
+  const shutDown = new GatewayError({ kind: 'cancelled', message: 'The server shut down before the answer was done.' });
+  const spent = { usage: makeUsage({ prompt: 3, completion: 1 }), estimated: true };
+  /** Says which error the door was asked to write, and what it was billed. */
+  const telling: StreamEncoder<string> = { ...upper, error: (err) => JSON.stringify(err instanceof GatewayError ? { kind: err.kind, message: err.message, spent: err.spent?.usage.total } : String(err)) };
+
+  /** Parts read once, then stopped by `interrupt`: `settle` is what their `throw` does with the reason. */
+  async function interrupted(settle: (reason: unknown) => Promise<IteratorResult<string>>): Promise<{ frames: string | undefined; thrown: unknown[]; returned: number; ended: Array<string | undefined> }> {
+    const source = { ...parts(['a', 'b']), holdEnd: () => undefined };
+    const thrown: unknown[] = [];
+    let returned = 0;
+    source.throw = async (reason: unknown) => {
+      thrown.push(reason);
+      return settle(reason);
+    };
+    source.return = async () => {
+      returned += 1;
+      return { done: true, value: undefined };
+    };
+    const ended: Array<string | undefined> = [];
+    const stream = new SseStream(source, telling, { streamEnded: (kind) => void ended.push(kind) });
+    await stream.next();
+    const frames = await stream.interrupt(unavailable, shutDown);
+    await stream.return();
+    return { frames, thrown, returned, ended };
+  }
+
+  it("throws the runtime's reason into the parts, which settle with it, and ends with the door's error event for the error the client is told, billed what the parts say", async () => {
+    const { frames, thrown, returned, ended } = await interrupted(async (reason) => Promise.reject((reason as GatewayError).withSpent(spent)));
+    expect(thrown).toEqual([shutDown]);
+    expect(frames).toBe(`data: ${JSON.stringify({ kind: 'unavailable', message: unavailable.message, spent: spent.usage.total })}\n\n`);
+    // Parts that hold their end for a confirmation (a reload's generation) are let go of.
+    expect(returned).toBe(1);
+    expect(ended).toEqual(['unavailable']);
+  });
+
+  it('ends with the closing frames, not an error event, when the parts hand out their end: their answer was whole, and the end is taken', async () => {
+    const { frames, returned, ended } = await interrupted(async () => ({ done: true, value: undefined }));
+    expect(frames).toBe('data: "last"\n\ndata: [DONE]\n\n');
+    expect(returned).toBe(1);
+    expect(ended).toEqual([undefined]);
+  });
+
+  it('is undefined once the last frames are decided', async () => {
+    const stream = new SseStream(parts([]), upper, { streamEnded: () => undefined });
+    expect(await stream.next()).toEqual({ done: false, value: 'data: "last"\n\ndata: [DONE]\n\n' });
+    expect(stream.interrupt(unavailable, shutDown)).toBeUndefined();
+  });
+});

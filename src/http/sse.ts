@@ -1,4 +1,4 @@
-import { toGatewayError, type GatewayError } from '../core/errors.js';
+import { GatewayError, toGatewayError } from '../core/errors.js';
 import { holdEnd, readyIterator, type ReadyIterator } from '../core/ready.js';
 import type { BodyStream } from './exchange.js';
 
@@ -28,6 +28,8 @@ export interface StreamListener {
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+/** Parts that, stopped (`interrupt`), hand out their end: their answer was whole. */
+const END_HANDED_OUT = Symbol('end handed out');
 
 const dataFrame = (data: string): string => `data: ${data}\n\n`;
 const asIs = (frames: string): string => frames;
@@ -112,23 +114,31 @@ export class SseStream<P> implements BodyStream, AsyncIterator<string, undefined
   }
 
   /**
-   * The runtime ends the stream now (`BodyStream.interrupt`): the parts are closed as on a client's
-   * leaving, so the upstream stops and the attempt is billed what it used; the error event then says
-   * what that was (`GatewayError.spent`, from the settled parts), as after an upstream break, and waits
-   * for `beforeEnd` as the closing frames do.
+   * The runtime ends the stream now (`BodyStream.interrupt`): `reason` is thrown into the parts, which
+   * stop the upstream and settle the attempt with it, billed what it used; the error event then says
+   * `error` and what that was (`GatewayError.spent`, from the settled parts), as after an upstream
+   * break. Parts whose answer was whole already hand out their end instead, and the stream ends with its
+   * closing frames: no error event after a complete answer. Either waits for `beforeEnd`.
    */
-  interrupt(error: GatewayError): Promise<string> | undefined {
+  interrupt(error: GatewayError, reason: GatewayError): Promise<string> | undefined {
     if (this.state !== 'open') return undefined;
-    this.failure = error.kind;
     this.state = 'closing';
     this.interrupting = true;
-    return this.interrupted(error);
+    return this.interrupted(error, reason);
   }
 
-  private async interrupted(error: GatewayError): Promise<string> {
-    await this.parts.return?.();
-    const billed = this.parts.throw ? await this.parts.throw(error).then(() => error, (thrown: unknown) => thrown) : error;
-    const frames = this.frame(this.encoder.error(billed));
+  private async interrupted(error: GatewayError, reason: GatewayError): Promise<string> {
+    const parts = this.parts;
+    let thrown: unknown = reason;
+    if (parts.throw) thrown = await parts.throw(reason).then(() => END_HANDED_OUT, (e: unknown) => e);
+    else await parts.return?.();
+    // Taken or failed on as at the parts' own end.
+    if (thrown === END_HANDED_OUT) return (await this.end()).value ?? '';
+    // Wrappers that hold the end for a confirmation (a reload's generation) let go of it now.
+    await parts.return?.();
+    this.failure = error.kind;
+    const spent = GatewayError.isInstance(thrown) ? thrown.spent : undefined;
+    const frames = this.frame(this.encoder.error(spent === undefined ? error : error.withSpent(spent)));
     await this.listener.beforeEnd?.();
     return frames;
   }

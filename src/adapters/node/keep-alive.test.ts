@@ -7,6 +7,7 @@ import { keepAliveGet as get } from '../testing/keep-alive-get.js';
 import { startServer, type RunningServer } from './server.js';
 
 const KEY = 'sk-gw-keep-alive';
+const SCRAPE_KEY = 'sk-gw-keep-alive-scrape';
 const running: { server: RunningServer; sockets: Socket[] }[] = [];
 
 async function start(extra: Partial<ConfigInput> = {}): Promise<{ open: () => Promise<Socket> }> {
@@ -70,6 +71,24 @@ describe('idle keep-alive connections are kept for callers with a key only', () 
     expect(await get(socket, '/healthz')).toMatch(/\r\nconnection: keep-alive/i);
     expect(await get(socket, '/v1/models', withKey)).toMatch(/^HTTP\/1\.1 200[^]*\r\nconnection: keep-alive/i);
     expect(await closedWithin(socket, 100)).toBe(false);
+  });
+
+  it('closes a connection whose latest key is refused (401: revoked, unknown), whatever key it carried before', async () => {
+    const { open } = await start({ api_keys: [{ id: 'k', key: KEY }] });
+    const socket = await open();
+    expect(await get(socket, '/v1/models', withKey)).toMatch(/\r\nconnection: keep-alive/i);
+    const refused = await get(socket, '/v1/models', 'authorization: Bearer sk-gw-revoked\r\n');
+    expect(refused).toMatch(/^HTTP\/1\.1 401[^]*\r\nconnection: close/i);
+    expect(await closedWithin(socket, 1_000)).toBe(true);
+  });
+
+  it('closes a connection on which a role: metrics key is refused off its route (403), though an accepted key came before', async () => {
+    const { open } = await start({ api_keys: [{ id: 'k', key: KEY }, { id: 'scrape', key: SCRAPE_KEY, role: 'metrics' }] });
+    const socket = await open();
+    expect(await get(socket, '/v1/models', withKey)).toMatch(/\r\nconnection: keep-alive/i);
+    const refused = await get(socket, '/v1/models', `authorization: Bearer ${SCRAPE_KEY}\r\n`);
+    expect(refused).toMatch(/^HTTP\/1\.1 403[^]*\r\nconnection: close/i);
+    expect(await closedWithin(socket, 1_000)).toBe(true);
   });
 
   it("keeps an idle connection for server.keep_alive_timeout_ms, and tells the client so: a load balancer's own idle timeout must end first", async () => {

@@ -9,7 +9,10 @@ import { originForm } from '../request-target.js';
 /** How much of a body over the limit is read and dropped so that its client can read the 413. */
 const DRAIN_BYTES = 64 * 1024 * 1024;
 
-/** Connections that carried a request whose key was accepted; a WeakSet, so an entry goes with its socket. */
+/**
+ * Connections whose last request that needed a key had it accepted (a refused key takes its connection
+ * out); a WeakSet, so an entry goes with its socket.
+ */
 const KEYED = new WeakSet<Socket>();
 
 /**
@@ -59,12 +62,16 @@ export class NodeRequest implements HttpRequest {
     else this.after = task;
   }
 
-  /** The request's key was accepted: its connection may stay open for the caller's next requests. */
-  authenticated(): void {
-    KEYED.add(this.req.socket);
+  /**
+   * The request's key was accepted: its connection may stay open for the caller's next requests; or
+   * refused (revoked, unknown, a scrape key off its route): it keeps no idle window, whatever it carried.
+   */
+  authenticated(accepted: boolean): void {
+    if (accepted) KEYED.add(this.req.socket);
+    else KEYED.delete(this.req.socket);
   }
 
-  /** Whether this connection has carried a request whose key was accepted, this one or an earlier one. */
+  /** Whether this connection's last request that needed a key, this one or an earlier one, had it accepted. */
   get keyed(): boolean {
     return KEYED.has(this.req.socket);
   }

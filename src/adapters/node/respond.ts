@@ -9,10 +9,11 @@ import { sendsChunked, withoutTrailer } from '../chunked.js';
 export interface Writing {
   /**
    * Ends the stream now with its front door's error event for `error` (the upstream stopped, the attempt
-   * settled); resolves once that is handed to the socket. Undefined when it cannot: its last frames are
-   * decided already, or it is no stream of a front door's.
+   * settled cancelled with `reason`), or with its closing frames when its answer was whole already
+   * (`BodyStream.interrupt`); resolves once that is handed to the socket. Undefined when it cannot: its
+   * last frames are decided already, or it is no stream of a front door's.
    */
-  cut(error: GatewayError): Promise<void> | undefined;
+  cut(error: GatewayError, reason: GatewayError): Promise<void> | undefined;
   /** Its last frames are decided (they wait for the usage to be journaled): it ends by itself. */
   readonly ending: boolean;
 }
@@ -91,8 +92,8 @@ class Pump implements Writing {
     return this.body.ending === true;
   }
 
-  cut(error: GatewayError): Promise<void> | undefined {
-    const last = this.res.destroyed ? undefined : this.body.interrupt?.(error);
+  cut(error: GatewayError, reason: GatewayError): Promise<void> | undefined {
+    const last = this.res.destroyed ? undefined : this.body.interrupt?.(error, reason);
     if (last === undefined) return undefined;
     this.cutting = true;
     return (

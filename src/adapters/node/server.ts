@@ -42,8 +42,6 @@ const IDLE_LINGER_MS = 1000;
 const CUT_WINDOW_MS = 1000;
 /** How long the 503s written after that window get to leave. */
 const REFUSAL_WINDOW_MS = 200;
-/** A cancelled request's status (`cancelled`, 499): the answer of one the drain's abort ended. */
-const CANCELLED_STATUS = 499;
 
 /**
  * What a request still open at a drain's deadline is told: `unavailable` (503, retryable), as the
@@ -54,9 +52,11 @@ const SHUTTING_DOWN = new GatewayError({ kind: 'unavailable', message: 'The serv
 
 /**
  * Why its upstream is aborted: for the gateway, a cancellation like a client's leaving (the attempt is
- * billed what it used, and no deployment is blamed or retried for it).
+ * billed what it used, and no deployment is blamed or retried for it), whose message says it was the
+ * server's (the attempt a stream's cut settles is recorded with it) and whose cause is what its client
+ * is told (the handler answers a request it ended so with `SHUTTING_DOWN`, `HttpRequest.signal`).
  */
-const SHUT_DOWN = new GatewayError({ kind: 'cancelled', message: 'The server shut down before the answer was done.' });
+const SHUT_DOWN = new GatewayError({ kind: 'cancelled', message: 'The server shut down before the answer was done.', cause: SHUTTING_DOWN });
 
 /** Limits on what slow or greedy clients can hold: time to send the request, open connections. */
 function serverOptions(cfg: GatewayConfig['server']): HttpServerOptions {
@@ -89,18 +89,16 @@ interface Exchange {
   readonly controller: Canceller;
   /** Its stream, once its answer is one being written. */
   writing?: Writing | undefined;
-  /** A drain's deadline aborted it before its answer began: the cancellation that makes is answered 503. */
+  /** A drain's deadline aborted it before its answer began: the handler answers it 503 (`SHUT_DOWN`'s cause). */
   cut?: boolean;
 }
 
 /** One exchange: the handler's answer, written to the response. */
-async function serve(handle: HttpHandler, exchange: Exchange, stallMs: number, bodyLimit: number, gateway: Gateway, shuttingDown: (request: NodeRequest) => HttpResponse): Promise<void> {
+async function serve(handle: HttpHandler, exchange: Exchange, stallMs: number, bodyLimit: number, gateway: Gateway): Promise<void> {
   const { request, res } = exchange;
   let answer;
   try {
     answer = await handle(request);
-    // The request was aborted for the shutdown, not by its client: it is told to retry elsewhere.
-    if (exchange.cut === true && answer.status === CANCELLED_STATUS) answer = shuttingDown(request);
   } catch {
     // The handler answers every error itself; a rejection would be a bug, not the request's fault.
     res.destroy();
@@ -114,17 +112,19 @@ async function serve(handle: HttpHandler, exchange: Exchange, stallMs: number, b
   // Node closes the connection after an answer that says so, rather than reading what the client still sends.
   if (request.closesAfterAnswer(bodyLimit)) answer.headers.connection = 'close';
   else request.countUnreadBody(bodyLimit);
-  // Only a connection that has shown a key keeps an idle window (`keep_alive_timeout_ms`): anyone could
-  // otherwise fill `max_connections` from public routes (probes, a public /metrics) or unknown paths. Probes
-  // and load balancers open a connection per check anyway; a scraper without a key pays a handshake per scrape.
-  if (!request.keyed && !keysOff(gateway.config)) answer.headers.connection = 'close';
+  // Only a connection whose last key was accepted keeps an idle window (`keep_alive_timeout_ms`): anyone
+  // could otherwise fill `max_connections` from public routes (probes, a public /metrics), unknown paths or
+  // with a refused key. Probes and load balancers open a connection per check anyway; a scraper without a
+  // key pays a handshake per scrape. One the drain's deadline ended (its 503, an answer decided) is the last.
+  if ((!request.keyed && !keysOff(gateway.config)) || exchange.cut === true) answer.headers.connection = 'close';
   exchange.writing = writeAnswer(res, answer, stallMs);
 }
 
 /**
- * Ends an exchange still open at a drain's deadline: a stream with its front door's error event; its
- * upstream is aborted either way, and a request still waiting for its answer gets a 503 in its door's
- * shape once the abort has ended it (`serve`). An answer already decided (its usage on its way to the
+ * Ends an exchange still open at a drain's deadline: a stream with its front door's error event (or,
+ * its answer whole already, its closing frames); its upstream is aborted either way, and a request
+ * still waiting for its answer gets a 503 in its door's shape once the abort has ended it (the handler
+ * answers `SHUT_DOWN`'s cause). An answer already decided (its usage on its way to the
  * journal, a stored response being saved) still leaves as it is: a 503 would have its client pay again.
  * A stream that cannot say so (not a front door's: the dashboard's feed) is cut off, as its connection
  * would be; an answer already handed to Node, or a stream whose last frames are decided, is left to leave.
@@ -132,7 +132,7 @@ async function serve(handle: HttpHandler, exchange: Exchange, stallMs: number, b
 function cutExchange(exchange: Exchange): void {
   const { res, controller, writing } = exchange;
   if (writing?.ending === true) return;
-  const cut = writing?.cut(SHUTTING_DOWN);
+  const cut = writing?.cut(SHUTTING_DOWN, SHUT_DOWN);
   exchange.cut = writing === undefined;
   controller.abort(SHUT_DOWN);
   if (cut !== undefined || res.writableEnded || writing === undefined) return;
@@ -205,7 +205,7 @@ export function createHttpServer(gateway: Gateway, options: ServerOptions = {}):
       request.answered();
     });
     if (state.draining) res.setHeader('connection', 'close');
-    void serve(handle, exchange, stallMs, cfg.body_limit_bytes, gateway, shuttingDown);
+    void serve(handle, exchange, stallMs, cfg.body_limit_bytes, gateway);
   });
   server.maxConnections = cfg.max_connections;
   server.on('clientError', clientErrorAnswer(cors, cfg.base_path));
