@@ -374,6 +374,19 @@ describe('a cancelled request', () => {
     expect(a.state.breaker.current(clock.now())).toBe('closed');
   });
 
+  it("keeps the runtime's own words for a cancellation it made (a server's drain), not the client's", async () => {
+    const clock = new FakeClock();
+    const a = fakeDeployment('a');
+    a.provider.script = () => 'hang';
+    const runtime = new AbortController();
+    const errors: GatewayError[] = [];
+    const p = executeWithFallback([a], chat, policy(clock), opts({ signal: runtime.signal, onAttemptError: (_at, e) => errors.push(e) }));
+    runtime.abort(new GatewayError({ kind: 'cancelled', message: 'The server shut down before the answer was done.' }));
+    await expect(p).rejects.toMatchObject({ kind: 'cancelled', message: 'The server shut down before the answer was done.', deployment: 'a' });
+    expect(errors).toMatchObject([{ kind: 'cancelled', message: 'The server shut down before the answer was done.', unsent: false }]);
+    expect(a.state.breaker.current(clock.now())).toBe('closed');
+  });
+
   it('starts no attempt after a runtime deadline, and answers its timeout', async () => {
     const clock = new FakeClock();
     const a = fakeDeployment('a');

@@ -74,12 +74,13 @@ export interface Executed<T> {
 const cancelled = (cause?: unknown, unsent = false): GatewayError => new GatewayError({ kind: 'cancelled', message: 'The client cancelled the request.', cause, unsent });
 
 /**
- * What the request's own signal ended it with: a runtime's deadline aborts it with its GatewayError (a
- * timeout the client still waits to read); any other reason is the client leaving.
+ * What the request's own signal ended it with: a runtime aborts it with its GatewayError (a deadline's
+ * timeout the client still waits to read; a cancellation that says whose it was, a server's drain or the
+ * client's disconnect), recorded as it is; any other reason is the client leaving.
  */
 function stopped(signal: CancelSignal, cause?: unknown, unsent = false): GatewayError {
   const reason: unknown = signal.reason;
-  if (GatewayError.isInstance(reason) && reason.kind !== 'cancelled') return reason.withUnsent(unsent);
+  if (GatewayError.isInstance(reason)) return reason.withUnsent(unsent);
   return cancelled(cause ?? reason, unsent);
 }
 
