@@ -42,14 +42,16 @@ try {
     const { Canceller } = await import(pathToFileURL(join(spec.root, 'dist/core/cancel.js')).href);
     targets.push({ ...spec, http, Canceller, agent: http.createAgent() });
   }
+  // Who the upstream is, for error messages only (a build before 2026-12-06 took the provider type alone).
+  const UPSTREAM = { provider: 'openai-compatible', deployment: 'bench' };
   // One canceller per call, as the request path makes one per attempt.
   const once = {
     json: async (t) => {
-      const res = await t.http.requestBuffered(t.agent, { url, headers, body: BODIES.json, signal: new t.Canceller() }, 'bench');
+      const res = await t.http.requestBuffered(t.agent, { url, headers, body: BODIES.json, signal: new t.Canceller() }, UPSTREAM);
       if (res.status !== 200 || res.body.length < 100) throw new Error(`bad answer from ${t.name}: ${res.status}`);
     },
     stream: async (t) => {
-      const res = await t.http.sendUpstream(t.agent, { url, headers, body: BODIES.stream, signal: new t.Canceller() }, 'bench');
+      const res = await t.http.sendUpstream(t.agent, { url, headers, body: BODIES.stream, signal: new t.Canceller() }, UPSTREAM);
       let size = 0;
       for await (const chunk of res.body) size += chunk.length;
       if (res.status !== 200 || size < 100) throw new Error(`bad stream from ${t.name}: ${res.status}`);

@@ -29,7 +29,7 @@ export const DEMO_UPSTREAMS: ReadonlyArray<() => Promise<DemoUpstream>> = [
     };
   },
   async () => {
-    const sim = await startOpenAISim({ name: 'vllm-sim-b', models: ['llama-3.1-8b-instruct'] });
+    const sim = await startOpenAISim({ name: 'vllm-sim-b', server: 'vllm', models: ['llama-3.1-8b-instruct'] });
     return {
       sim,
       deployments: [{ id: 'vllm-b', provider: 'openai-compatible', model: 'llama-3.1-8b-instruct', region: 'eu-west', tags: ['eu', 'self-hosted'], endpoint: `${sim.url}/v1` }],

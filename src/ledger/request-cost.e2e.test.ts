@@ -133,7 +133,7 @@ describe('x-switchyard-cost-usd against the ledger', () => {
   }
 
   /** The error event a chat stream cut after its first content ends with (and no `[DONE]`). */
-  const CUT_STREAM_END = /data: \{"error":\{"message":"Upstream openai-compatible's stream ended before it finished: the upstream (closed|reset) the connection after \d+ bytes of its body\.","type":"server_error","param":null,"code":null\}\}\n\n$/;
+  const CUT_STREAM_END = /data: \{"error":\{"message":"Upstream [a-z0-9-]+ \(openai-compatible\)'s stream ended before it finished: the upstream (closed|reset) the connection after \d+ bytes of its body\.","type":"server_error","param":null,"code":null\}\}\n\n$/;
 
   for (const stream of [false, true]) {
     const kind = stream ? 'stream trailer' : 'JSON header';

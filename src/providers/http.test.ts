@@ -4,11 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Canceller } from '../core/cancel.js';
 import { GatewayError } from '../core/errors.js';
 import { setFlagsFromString } from 'node:v8';
-import { addTraceContext, createAgent, ERROR_BODY_WAIT_MS, header, RELEASE_GRACE_MS, requestBuffered, sendUpstream, upstreamError, withTraceContext } from './http.js';
+import { addTraceContext, createAgent, ERROR_BODY_WAIT_MS, header, RELEASE_GRACE_MS, requestBuffered, sendUpstream, upstreamError, withTraceContext, type Upstream } from './http.js';
 
 setFlagsFromString('--allow-natives-syntax');
 /** V8's own answer: do two objects share a hidden class (map)? */
 const sameHiddenClass = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
+
+/** An upstream whose deployment is named as its provider type, as messages then name it once. */
+const upstreamNamed = (name: string): Upstream => ({ provider: name, deployment: name });
 
 describe('withTraceContext', () => {
   it('copies the headers only with a traceparent, every copy of one hidden class (no per-request shape)', () => {
@@ -66,7 +69,7 @@ describe('upstream connection pool', () => {
     it(`leaves no socket open at a hung upstream after ${name} requests are aborted in flight`, async () => {
       const agent = createAgent();
       const controllers = Array.from({ length: 20 }, () => new AbortController());
-      const calls = controllers.map((c) => send(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: c.signal }, 'hung').catch(() => undefined));
+      const calls = controllers.map((c) => send(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: c.signal }, upstreamNamed('hung')).catch(() => undefined));
       await new Promise((r) => setTimeout(r, 200));
       expect(open).toBe(20);
       // Clients go away one by one, as they do.
@@ -85,7 +88,7 @@ describe('upstream connection pool', () => {
     it(`rejects a ${name} request in flight with a Canceller's reason and closes its socket`, async () => {
       const agent = createAgent();
       const canceller = new Canceller();
-      const call = send(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: canceller }, 'hung');
+      const call = send(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: canceller }, upstreamNamed('hung'));
       await new Promise((r) => setTimeout(r, 100));
       expect(open).toBe(1);
       const reason = new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' });
@@ -100,7 +103,7 @@ describe('upstream connection pool', () => {
       const agent = createAgent();
       const canceller = new Canceller();
       canceller.abort();
-      const call = send(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: canceller }, 'hung');
+      const call = send(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: canceller }, upstreamNamed('hung'));
       await expect(call).rejects.toMatchObject({ kind: 'cancelled' });
       await new Promise((r) => setTimeout(r, 100));
       expect(open).toBe(0);
@@ -111,8 +114,8 @@ describe('upstream connection pool', () => {
       const agent = createAgent({ connections: 1 });
       const written = new Canceller();
       const waiting = new Canceller();
-      const first = send(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: written }, 'hung');
-      const second = send(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: waiting }, 'hung');
+      const first = send(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: written }, upstreamNamed('hung'));
+      const second = send(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: waiting }, upstreamNamed('hung'));
       await new Promise((r) => setTimeout(r, 100));
       expect(open).toBe(1);
       const reason = new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' });
@@ -133,7 +136,7 @@ describe('upstream connection pool', () => {
         });
       });
       const agent = createAgent();
-      const call = send(agent, { url: new URL(`http://127.0.0.1:${closedPort}/v1/chat/completions`), headers: {}, body: '{}', signal: new Canceller() }, 'gone');
+      const call = send(agent, { url: new URL(`http://127.0.0.1:${closedPort}/v1/chat/completions`), headers: {}, body: '{}', signal: new Canceller() }, upstreamNamed('gone'));
       await expect(call).rejects.toMatchObject({ kind: 'network', unsent: true });
       await agent.close();
     });
@@ -142,13 +145,13 @@ describe('upstream connection pool', () => {
       const agent = createAgent();
       const canceller = new Canceller();
       canceller.abort(new GatewayError({ kind: 'cancelled', message: 'The client disconnected.' }));
-      await expect(send(agent, { url, headers: {}, body: '{}', signal: canceller }, 'hung')).rejects.toMatchObject({ kind: 'cancelled', unsent: true });
+      await expect(send(agent, { url, headers: {}, body: '{}', signal: canceller }, upstreamNamed('hung'))).rejects.toMatchObject({ kind: 'cancelled', unsent: true });
       await agent.close();
     });
 
     it(`refuses a ${name} request whose credential carries a line break as this deployment's authentication fault, sending nothing`, async () => {
       const agent = createAgent();
-      const call = send(agent, { url, headers: { authorization: 'Bearer sk-from-a-file\n' }, body: '{}', signal: new Canceller() }, 'hung');
+      const call = send(agent, { url, headers: { authorization: 'Bearer sk-from-a-file\n' }, body: '{}', signal: new Canceller() }, upstreamNamed('hung'));
       const error = await call.catch((err: unknown) => err);
       expect(error).toMatchObject({ kind: 'authentication', retryable: false });
       expect(String((error as Error).message)).not.toContain('sk-from-a-file');
@@ -175,7 +178,7 @@ describe('a streamed upstream body', () => {
     await new Promise((r) => upstream.close(r));
   });
   const send = (agent: ReturnType<typeof createAgent>, signal = new AbortController().signal) =>
-    sendUpstream(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal }, 'sim');
+    sendUpstream(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal }, upstreamNamed('sim'));
   const readAll = async (body: AsyncIterable<Uint8Array>): Promise<string> => {
     let text = '';
     for await (const chunk of body) text += Buffer.from(chunk).toString('utf8');
@@ -238,7 +241,7 @@ describe('a streamed upstream body', () => {
       res.write('{"choices":', () => setTimeout(() => res.destroy(), 20));
     };
     const agent = createAgent();
-    const read = requestBuffered(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: new AbortController().signal }, 'sim');
+    const read = requestBuffered(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: new AbortController().signal }, upstreamNamed('sim'));
     await expect(read).rejects.toMatchObject({
       kind: 'network',
       provider: 'sim',
@@ -338,7 +341,7 @@ describe('a streamed upstream body', () => {
             res.end(status === 304 ? undefined : `<a href="${LOCATION}">moved</a>`);
           };
           const agent = createAgent();
-          const error = await call(agent, { url, headers: { authorization: 'Bearer sk-deployment-credential' }, body: '{}', signal: new AbortController().signal }, 'sim').then(
+          const error = await call(agent, { url, headers: { authorization: 'Bearer sk-deployment-credential' }, body: '{}', signal: new AbortController().signal }, upstreamNamed('sim')).then(
             () => undefined,
             (e: unknown) => e,
           );
@@ -364,7 +367,7 @@ describe('a streamed upstream body', () => {
       respond = stallingRateLimit;
       const agent = createAgent();
       const started = Date.now();
-      const res = await requestBuffered(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: new AbortController().signal }, 'sim');
+      const res = await requestBuffered(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: new AbortController().signal }, upstreamNamed('sim'));
       expect(res.status).toBe(429);
       expect(res.headers['retry-after']).toBe('7');
       expect(Date.now() - started).toBeLessThan(ERROR_BODY_WAIT_MS + 1_000);
@@ -376,7 +379,7 @@ describe('a streamed upstream body', () => {
       const agent = createAgent();
       const before = closed;
       const attempt = new Canceller();
-      const read = requestBuffered(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: attempt.signal }, 'sim');
+      const read = requestBuffered(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: attempt.signal }, upstreamNamed('sim'));
       setTimeout(() => attempt.abort(new GatewayError({ kind: 'timeout', message: 'The attempt timed out.' })), 50);
       const res = await read;
       expect(res.status).toBe(429);
@@ -389,7 +392,7 @@ describe('a streamed upstream body', () => {
       respond = stallingRateLimit;
       const agent = createAgent();
       const res = await send(agent);
-      const error = await upstreamError(res, 'sim', new AbortController().signal, (status, headers, body) =>
+      const error = await upstreamError(res, upstreamNamed('sim'), new AbortController().signal, (status, headers, body) =>
         new GatewayError({ kind: status === 429 ? 'rate_limited' : 'upstream_error', message: `HTTP ${status}`, retryAfterMs: Number(header(headers, 'retry-after')) * 1000, upstreamText: body === undefined ? undefined : 'read' }),
       );
       expect(error).toMatchObject({ kind: 'rate_limited', retryAfterMs: 7_000 });
@@ -421,7 +424,7 @@ describe('a streamed upstream body', () => {
       respond = hugeError;
       const agent = createAgent();
       const before = closed;
-      const res = await requestBuffered(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: new AbortController().signal }, 'sim');
+      const res = await requestBuffered(agent, { url, headers: { 'content-type': 'application/json' }, body: '{}', signal: new AbortController().signal }, upstreamNamed('sim'));
       expect(res.status).toBe(500);
       expect(res.body.length).toBeLessThanOrEqual(1024 * 1024);
       expect(sentMb).toBeLessThan(16);
@@ -434,7 +437,7 @@ describe('a streamed upstream body', () => {
       const agent = createAgent();
       const res = await send(agent);
       let seen: unknown = 'unset';
-      const error = await upstreamError(res, 'sim', new AbortController().signal, (status, _headers, body) => {
+      const error = await upstreamError(res, upstreamNamed('sim'), new AbortController().signal, (status, _headers, body) => {
         seen = body;
         return new GatewayError({ kind: status >= 500 ? 'upstream_error' : 'invalid_request', message: `HTTP ${status}` });
       });

@@ -37,6 +37,21 @@ export interface UpstreamRequest {
   signal: CancelSignal;
 }
 
+/**
+ * Whose upstream a call reaches: the provider type its errors carry (`GatewayError.provider`), and the
+ * deployment their messages name, as the gateway's words for an upstream's error reply do
+ * (`upstreamMessage`): one name for a failure before the answer and the same failure mid-stream.
+ */
+export interface Upstream {
+  readonly provider: string;
+  readonly deployment: string;
+}
+
+/** An upstream as messages name it: `deployment (provider)`, or the one when they are the same. */
+function named(upstream: Upstream): string {
+  return upstream.deployment === upstream.provider ? upstream.provider : `${upstream.deployment} (${upstream.provider})`;
+}
+
 /** The W3C trace context an upstream call carries (tracing on): see `CallContext`. */
 type TraceHeaders = Pick<CallContext, 'traceparent' | 'tracestate'>;
 
@@ -64,17 +79,17 @@ export function addTraceContext(headers: Record<string, string>, ctx: TraceHeade
  * config, never from a client. No Node Readable per response and no stream machinery per chunk,
  * one plain abort listener for the whole exchange.
  */
-export function sendUpstream(agent: Agent, req: UpstreamRequest, provider: string): Promise<UpstreamResponse> {
+export function sendUpstream(agent: Agent, req: UpstreamRequest, upstream: Upstream): Promise<UpstreamResponse> {
   const { signal } = req;
-  if (signal.aborted) return Promise.reject(abortedBeforeSending(signal, provider));
+  if (signal.aborted) return Promise.reject(abortedBeforeSending(signal, upstream.provider));
   return new Promise<UpstreamResponse>((resolve, reject) => {
-    const body = new UpstreamBody(provider, signal);
+    const body = new UpstreamBody(upstream, signal);
     let started = false;
     let status = 0;
     let received = 0;
     const fail = (err: Error, unsent: boolean): void => {
-      const error = exchangeError(err, unsent, provider, signal);
-      if (started) body.fail(brokenAnswer(error, status, received, 'stream'));
+      const error = exchangeError(err, unsent, upstream, signal);
+      if (started) body.fail(brokenAnswer(error, upstream, status, received, 'stream'));
       else {
         body.settle();
         reject(error);
@@ -86,7 +101,7 @@ export function sendUpstream(agent: Agent, req: UpstreamRequest, provider: strin
       },
       onHeaders(statusCode, headers, resume) {
         if (isRedirect(statusCode)) {
-          reject(redirected(statusCode, provider));
+          reject(redirected(statusCode, upstream));
           body.destroy();
           return false;
         }
@@ -115,8 +130,9 @@ const isRedirect = (status: number): boolean => status >= 300 && status < 400;
  * configured host), and its Location never quoted (it may carry tokens). The upstream's fault, so the
  * next deployment may serve; the same answer would come again, so no retry.
  */
-function redirected(status: number, provider: string): GatewayError {
-  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} answered with a redirect (HTTP ${status}), which the gateway does not follow.`, provider, upstreamStatus: status });
+function redirected(status: number, upstream: Upstream): GatewayError {
+  const message = `Upstream ${named(upstream)} answered with a redirect (HTTP ${status}), which the gateway does not follow.`;
+  return new GatewayError({ kind: 'bad_upstream_response', message, provider: upstream.provider, upstreamStatus: status });
 }
 
 /** Bytes an upstream body may run ahead of its reader before the socket is paused. */
@@ -150,11 +166,11 @@ export class UpstreamBody implements AsyncIterableIterator<Buffer> {
   private readonly onAbort = (): void => this.abort(this.signal.reason as Error);
   private readonly heldOpen = (): void => {
     this.releaseTimer = undefined;
-    this.abort(new GatewayError({ kind: 'cancelled', message: `The upstream held its body open ${RELEASE_GRACE_MS} ms after its stream ended.`, provider: this.provider }));
+    this.abort(new GatewayError({ kind: 'cancelled', message: `The upstream held its body open ${RELEASE_GRACE_MS} ms after its stream ended.`, provider: this.upstream.provider }));
   };
 
   constructor(
-    private readonly provider: string,
+    private readonly upstream: Upstream,
     private readonly signal: CancelSignal,
   ) {
     signal.addEventListener('abort', this.onAbort, { once: true });
@@ -266,11 +282,11 @@ export class UpstreamBody implements AsyncIterableIterator<Buffer> {
   destroy(): void {
     this.chunks.length = 0;
     this.buffered = 0;
-    if (!this.ended) this.abort(new GatewayError({ kind: 'cancelled', message: 'The upstream body was not read to its end.', provider: this.provider }));
+    if (!this.ended) this.abort(new GatewayError({ kind: 'cancelled', message: 'The upstream body was not read to its end.', provider: this.upstream.provider }));
   }
 
   private abort(reason: Error): void {
-    this.fail(transportError(reason, this.provider, this.signal));
+    this.fail(transportError(reason, this.upstream, this.signal));
     this.abortUpstream?.(reason);
   }
 }
@@ -299,8 +315,9 @@ const MAX_ERROR_BYTES = 1024 * 1024;
 export const ERROR_BODY_WAIT_MS = 2_000;
 
 /** Sends one upstream request and reads the whole answer: no body stream, one plain abort listener. */
-export function requestBuffered(agent: Agent, req: UpstreamRequest, provider: string): Promise<BufferedResponse> {
+export function requestBuffered(agent: Agent, req: UpstreamRequest, upstream: Upstream): Promise<BufferedResponse> {
   const { signal } = req;
+  const { provider } = upstream;
   return new Promise<BufferedResponse>((resolve, reject) => {
     if (signal.aborted) return reject(abortedBeforeSending(signal, provider));
     let status = 0;
@@ -331,7 +348,7 @@ export function requestBuffered(agent: Agent, req: UpstreamRequest, provider: st
       onHeaders(statusCode, responseHeaders) {
         if (isRedirect(statusCode)) {
           settle();
-          reject(redirected(statusCode, provider));
+          reject(redirected(statusCode, upstream));
           abortUpstream?.(new GatewayError({ kind: 'cancelled', message: 'A redirect was not followed.', provider }));
           return false;
         }
@@ -347,7 +364,7 @@ export function requestBuffered(agent: Agent, req: UpstreamRequest, provider: st
           return false;
         }
         if (size > MAX_BUFFERED_BYTES) {
-          abortUpstream?.(new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} answered with more than ${MAX_BUFFERED_BYTES} bytes.`, provider }));
+          abortUpstream?.(new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${named(upstream)} answered with more than ${MAX_BUFFERED_BYTES} bytes.`, provider }));
           return false;
         }
         chunks.push(chunk);
@@ -359,7 +376,7 @@ export function requestBuffered(agent: Agent, req: UpstreamRequest, provider: st
       },
       onError(err, unsent) {
         settle();
-        reject(brokenAnswer(exchangeError(err, unsent, provider, signal), status, size, 'answer'));
+        reject(brokenAnswer(exchangeError(err, unsent, upstream, signal), upstream, status, size, 'answer'));
       },
     };
     agent.dispatch({ url: req.url, method: req.method ?? 'POST', headers: req.headers, body: req.body }, handler);
@@ -367,35 +384,36 @@ export function requestBuffered(agent: Agent, req: UpstreamRequest, provider: st
 }
 
 /** Parses a buffered JSON answer; an unparseable body is a bad_upstream_response, never a crash. */
-export function parseJsonBody(res: BufferedResponse, provider: string): unknown {
-  return parseUpstreamJson(res.body.toString('utf8'), res.status, provider);
+export function parseJsonBody(res: BufferedResponse, upstream: Upstream): unknown {
+  return parseUpstreamJson(res.body.toString('utf8'), res.status, upstream);
 }
 
-function parseUpstreamJson(text: string, status: number, provider: string): unknown {
+function parseUpstreamJson(text: string, status: number, upstream: Upstream): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a malformed body (status ${status}).`, provider, upstreamStatus: status });
+    throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${named(upstream)} returned a malformed body (status ${status}).`, provider: upstream.provider, upstreamStatus: status });
   }
 }
 
 /** Maps a buffered error answer with the provider's own error mapping (an unparseable body maps as absent). */
-export function bufferedError(res: BufferedResponse, provider: string, map: UpstreamErrorMapper): GatewayError {
+export function bufferedError(res: BufferedResponse, upstream: Upstream, map: UpstreamErrorMapper): GatewayError {
   let body: unknown;
   try {
     body = JSON.parse(res.body.toString('utf8')) as unknown;
   } catch {
     body = undefined;
   }
-  return map(res.status, res.headers, body, provider);
+  return map(res.status, res.headers, body, upstream.provider);
 }
 
 /** The transport's and the socket's codes for an upstream that did not answer in time. */
 const TIMEOUTS = new Set(['CONNECT_TIMEOUT', 'ETIMEDOUT']);
 
 /** Maps a socket-level failure (or our own abort) to a GatewayError. */
-export function transportError(err: unknown, provider: string, signal?: CancelSignal): GatewayError {
+export function transportError(err: unknown, upstream: Upstream, signal?: CancelSignal): GatewayError {
   if (GatewayError.isInstance(err)) return err;
+  const { provider } = upstream;
   if (signal?.aborted) {
     const reason: unknown = signal.reason;
     if (GatewayError.isInstance(reason)) return reason;
@@ -405,12 +423,12 @@ export function transportError(err: unknown, provider: string, signal?: CancelSi
   if (code === 'INVALID_REQUEST_HEADER') {
     // A header this deployment builds (a credential with a line break, say) cannot be sent: not worth
     // a retry, but the next deployment may be fine.
-    return new GatewayError({ kind: 'authentication', message: `The request to upstream ${provider} has a header that cannot be sent (a credential with a line break?).`, provider, cause: err });
+    return new GatewayError({ kind: 'authentication', message: `The request to upstream ${named(upstream)} has a header that cannot be sent (a credential with a line break?).`, provider, cause: err });
   }
   if (TIMEOUTS.has(code)) {
-    return new GatewayError({ kind: 'timeout', message: `Upstream ${provider} timed out.`, provider, cause: err });
+    return new GatewayError({ kind: 'timeout', message: `Upstream ${named(upstream)} timed out.`, provider, cause: err });
   }
-  return new GatewayError({ kind: 'network', message: `Upstream ${provider} connection failed (${code}).`, provider, cause: err });
+  return new GatewayError({ kind: 'network', message: `Upstream ${named(upstream)} connection failed (${code}).`, provider, cause: err });
 }
 
 /**
@@ -418,9 +436,9 @@ export function transportError(err: unknown, provider: string, signal?: CancelSi
  * pooled connection the client or a timeout gave up on, or the connection failed) cost the upstream
  * nothing, and says so (`unsent`): no row, no charge, its quota given back.
  */
-function exchangeError(err: Error, unsent: boolean, provider: string, signal: CancelSignal): GatewayError {
-  if (!unsent) return transportError(err, provider, signal);
-  return signal.aborted ? abortedBeforeSending(signal, provider) : transportError(err, provider, signal).withUnsent(true);
+function exchangeError(err: Error, unsent: boolean, upstream: Upstream, signal: CancelSignal): GatewayError {
+  if (!unsent) return transportError(err, upstream, signal);
+  return signal.aborted ? abortedBeforeSending(signal, upstream.provider) : transportError(err, upstream, signal).withUnsent(true);
 }
 
 /**
@@ -430,10 +448,10 @@ function exchangeError(err: Error, unsent: boolean, provider: string, signal: Ca
  * the connection worked, the answer broke off after `bytes` of its body. Our own aborts (a timeout,
  * the client leaving) keep their reason as it is.
  */
-function brokenAnswer(error: GatewayError, status: number, bytes: number, what: 'stream' | 'answer'): GatewayError {
+function brokenAnswer(error: GatewayError, upstream: Upstream, status: number, bytes: number, what: 'stream' | 'answer'): GatewayError {
   if (status === 0 || error.kind !== 'network' || error.upstreamStatus !== undefined) return error;
   const code = (error.cause as { code?: unknown } | undefined)?.code;
-  const message = `Upstream ${error.provider ?? 'provider'}'s ${what} ended before it finished: ${howItBroke(typeof code === 'string' ? code : undefined)} after ${bytes} ${bytes === 1 ? 'byte' : 'bytes'} of its body.`;
+  const message = `Upstream ${named(upstream)}'s ${what} ended before it finished: ${howItBroke(typeof code === 'string' ? code : undefined)} after ${bytes} ${bytes === 1 ? 'byte' : 'bytes'} of its body.`;
   return new GatewayError({ ...error.toInit(), upstreamStatus: status, message });
 }
 
@@ -452,7 +470,7 @@ function howItBroke(code: string | undefined): string {
 }
 
 /** Reads a whole upstream body as text, mapping a mid-body socket failure into the taxonomy. */
-async function readText(res: UpstreamResponse, provider: string, signal: CancelSignal, limit = MAX_BUFFERED_BYTES): Promise<string> {
+async function readText(res: UpstreamResponse, upstream: Upstream, signal: CancelSignal, limit = MAX_BUFFERED_BYTES): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -460,32 +478,32 @@ async function readText(res: UpstreamResponse, provider: string, signal: CancelS
       size += chunk.length;
       if (size > limit) {
         res.body.destroy();
-        throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} answered with more than ${limit} bytes.`, provider, upstreamStatus: res.status });
+        throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${named(upstream)} answered with more than ${limit} bytes.`, provider: upstream.provider, upstreamStatus: res.status });
       }
       chunks.push(chunk);
     }
   } catch (err) {
-    throw transportError(err, provider, signal);
+    throw transportError(err, upstream, signal);
   }
   return Buffer.concat(chunks, size).toString('utf8');
 }
 
 /** Reads and parses a JSON body; an unparseable body is a bad_upstream_response, never a crash. */
-async function readJson(res: UpstreamResponse, provider: string, signal: CancelSignal, limit?: number): Promise<unknown> {
-  return parseUpstreamJson(await readText(res, provider, signal, limit), res.status, provider);
+async function readJson(res: UpstreamResponse, upstream: Upstream, signal: CancelSignal, limit?: number): Promise<unknown> {
+  return parseUpstreamJson(await readText(res, upstream, signal, limit), res.status, upstream);
 }
 
 /** Maps an upstream error status and its body (undefined when unreadable) into the taxonomy. */
 export type UpstreamErrorMapper = (status: number, headers: UpstreamResponse['headers'], body: unknown, provider: string) => GatewayError;
 
 /** The error an upstream error response stands for; an unreadable body still maps by its status. */
-export async function upstreamError(res: UpstreamResponse, provider: string, signal: CancelSignal, map: UpstreamErrorMapper): Promise<GatewayError> {
+export async function upstreamError(res: UpstreamResponse, upstream: Upstream, signal: CancelSignal, map: UpstreamErrorMapper): Promise<GatewayError> {
   let timer: NodeJS.Timeout | undefined;
   // A body that stalls is cut (its read then fails, mapping as absent): the status says what it is.
   const stalled = new Promise<void>((resolve) => (timer = setTimeout(resolve, ERROR_BODY_WAIT_MS))).then(() => res.body.destroy());
-  const body = await Promise.race([readJson(res, provider, signal, MAX_ERROR_BYTES).catch(() => undefined), stalled.then(() => undefined)]);
+  const body = await Promise.race([readJson(res, upstream, signal, MAX_ERROR_BYTES).catch(() => undefined), stalled.then(() => undefined)]);
   clearTimeout(timer);
-  return map(res.status, res.headers, body, provider);
+  return map(res.status, res.headers, body, upstream.provider);
 }
 
 /** First value of a header that may repeat. */

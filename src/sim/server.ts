@@ -17,7 +17,7 @@ export interface SimRequest {
   body: Buffer;
 }
 
-/** A simulator route handler; returns false when the route is not its own (404 follows). */
+/** A simulator route handler; returns false when the route is not its own (`notFound` answers it). */
 export type SimHandler = (sim: SimRequest, tools: SimTools) => Promise<boolean>;
 
 export interface SimTools {
@@ -52,6 +52,11 @@ export interface StartSimOptions {
   port?: number;
   host?: string;
   seed?: number;
+  /**
+   * Answers a request no route of the handler took, as the real API answers a path it does not serve;
+   * without it, a plain 404 naming the route (a service with no one answer to copy).
+   */
+  notFound?: (sim: SimRequest) => void;
   /** Use your own server (e.g. one that also speaks h2c); it must call the returned listener. */
   createServer?: (listener: (req: IncomingMessage, res: ServerResponse) => void) => Server;
   /**
@@ -116,8 +121,11 @@ export async function startSim(options: StartSimOptions): Promise<SimServer> {
       }
       if (url.pathname === '/__sim/stats') return sendJson(res, 200, stats);
       lastRequest = { method: req.method ?? 'GET', path: url.pathname, headers: req.headers, body };
-      const handled = await options.handler({ req, res, url, body }, tools);
-      if (!handled && !res.headersSent) sendJson(res, 404, { error: { message: `no route ${req.method} ${url.pathname}` } });
+      const sim: SimRequest = { req, res, url, body };
+      const handled = await options.handler(sim, tools);
+      if (handled || res.headersSent) return;
+      if (options.notFound) options.notFound(sim);
+      else sendJson(res, 404, { error: { message: `no route ${req.method} ${url.pathname}` } });
     })().catch((err: unknown) => {
       if (!res.headersSent) sendJson(res, 500, { error: { message: `simulator crashed: ${(err as Error).message}` } });
       else res.destroy();

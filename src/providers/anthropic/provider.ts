@@ -4,7 +4,7 @@ import type { Logger } from '../../core/logger.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart, Warning } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type BufferedResponse, type UpstreamRequest } from '../http.js';
+import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type BufferedResponse, type UpstreamRequest, type Upstream } from '../http.js';
 import { decodeSse } from '../sse.js';
 import {
   claudeTakesPrefill,
@@ -25,6 +25,8 @@ const MAX_MODEL_PAGES = 20;
 
 export class AnthropicProvider implements Provider {
   readonly type = TYPE;
+  /** Whose upstream its calls reach, as their errors name it. */
+  private readonly upstream: Upstream;
   /** A final assistant message is a prefill in the Messages API, which some Claude models refuse. */
   readonly prefill: boolean;
   private readonly agent: Agent;
@@ -40,6 +42,7 @@ export class AnthropicProvider implements Provider {
     private readonly options: AnthropicOptions,
     private readonly logger: Logger,
   ) {
+    this.upstream = { provider: TYPE, deployment: deployment.id };
     this.prefill = claudeTakesPrefill(deployment.model);
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     this.base = options.endpoint.replace(/\/+$/, '').replace(/\/v1$/, '');
@@ -83,29 +86,29 @@ export class AnthropicProvider implements Provider {
 
   /** A non-streaming call: the whole answer, or its error mapped into the taxonomy. */
   private async send(method: 'GET' | 'POST', url: URL, body: unknown, ctx: CallContext): Promise<BufferedResponse> {
-    const res = await requestBuffered(this.agent, this.request(method, url, body, ctx), TYPE);
-    if (res.status >= 400) throw bufferedError(res, TYPE, mapAnthropicError);
+    const res = await requestBuffered(this.agent, this.request(method, url, body, ctx), this.upstream);
+    if (res.status >= 400) throw bufferedError(res, this.upstream, mapAnthropicError);
     return res;
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     const warnings: Warning[] = [];
     const body = this.encode(request, false, warnings);
-    const json = parseJsonBody(await this.send('POST', this.messagesUrl, body, ctx), TYPE);
+    const json = parseJsonBody(await this.send('POST', this.messagesUrl, body, ctx), this.upstream);
     return decodeReply(TYPE, () => decodeMessagesResponse(json, TYPE, warnings));
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
     const warnings: Warning[] = [];
-    const res = await sendUpstream(this.agent, this.request('POST', this.messagesUrl, this.encode(request, true, warnings), ctx), TYPE);
-    if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapAnthropicError);
+    const res = await sendUpstream(this.agent, this.request('POST', this.messagesUrl, this.encode(request, true, warnings), ctx), this.upstream);
+    if (res.status >= 400) throw await upstreamError(res, this.upstream, ctx.signal, mapAnthropicError);
     return decodeMessagesStream(decodeSse(res.body), TYPE, warnings);
   }
 
   /** `/v1/messages/count_tokens`, which is free: the prompt of the body a chat call would send. */
   async countTokens(request: ChatRequest, ctx: CallContext): Promise<number> {
     const body = encodeCountTokensRequest(this.encode(request, false, []), this.deployment.model);
-    return readTokenCount(parseJsonBody(await this.send('POST', this.countTokensUrl, body, ctx), TYPE), 'input_tokens', TYPE);
+    return readTokenCount(parseJsonBody(await this.send('POST', this.countTokensUrl, body, ctx), this.upstream), 'input_tokens', TYPE);
   }
 
   /** Anthropic has no embeddings API (it recommends Voyage AI): the group's next deployment is tried. */
@@ -118,7 +121,7 @@ export class AnthropicProvider implements Provider {
     let after: string | undefined;
     for (let page = 0; page < MAX_MODEL_PAGES; page++) {
       const query = `?limit=1000${after === undefined ? '' : `&after_id=${encodeURIComponent(after)}`}`;
-      const body = parseJsonBody(await this.send('GET', new URL(`${this.base}/v1/models${query}`), undefined, ctx), TYPE) as {
+      const body = parseJsonBody(await this.send('GET', new URL(`${this.base}/v1/models${query}`), undefined, ctx), this.upstream) as {
         data?: Array<{ id?: unknown }>;
         has_more?: unknown;
         last_id?: unknown;

@@ -6,7 +6,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { decodeReply, GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
 import type { TokenCredential } from '@azure/identity';
-import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type BufferedResponse, type UpstreamErrorMapper, type UpstreamRequest } from '../http.js';
+import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type BufferedResponse, type UpstreamErrorMapper, type UpstreamRequest, type Upstream } from '../http.js';
 import { decodeSse } from '../sse.js';
 import {
   decodeChatResponse,
@@ -40,6 +40,8 @@ export interface AzureOpenAIOverrides {
 /** Azure OpenAI: the openai-chat dialect on Azure's URLs, with api-key or Entra ID auth. */
 export class AzureOpenAIProvider implements Provider {
   readonly type = TYPE;
+  /** Whose upstream its calls reach, as their errors name it. */
+  private readonly upstream: Upstream;
   private readonly agent: Agent;
   private readonly urls: AzureUrls;
   private readonly baseHeaders: Record<string, string>;
@@ -53,6 +55,7 @@ export class AzureOpenAIProvider implements Provider {
     private readonly options: AzureOpenAIOptions,
     overrides: AzureOpenAIOverrides = {},
   ) {
+    this.upstream = { provider: TYPE, deployment: deployment.id };
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     this.urls = azureUrls({ endpoint: options.endpoint, api: options.api, apiVersion: options.api_version, deploymentName: options.deployment_name ?? deployment.model });
     this.baseHeaders = { 'content-type': 'application/json', ...deployment.headers };
@@ -96,26 +99,26 @@ export class AzureOpenAIProvider implements Provider {
 
   /** A non-streaming call: the whole answer, or its error mapped into the taxonomy. */
   private async send(url: URL, body: unknown, ctx: CallContext, method: 'GET' | 'POST' = 'POST', mapError: UpstreamErrorMapper = mapOpenAIError): Promise<BufferedResponse> {
-    const res = await requestBuffered(this.agent, await this.request(url, body, ctx, method), TYPE);
+    const res = await requestBuffered(this.agent, await this.request(url, body, ctx, method), this.upstream);
     if (res.status >= 400) {
       if (res.status === 401) this.auth.rejected();
-      throw bufferedError(res, TYPE, mapError);
+      throw bufferedError(res, this.upstream, mapError);
     }
     return res;
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     const { body, warnings } = encodeChatRequest(request, this.encoding.chat);
-    const json = parseJsonBody(await this.send(this.urls.chat, body, ctx), TYPE);
+    const json = parseJsonBody(await this.send(this.urls.chat, body, ctx), this.upstream);
     return decodeReply(TYPE, () => decodeChatResponse(json, TYPE, warnings));
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
     const { body, warnings } = encodeChatRequest(request, this.encoding.stream);
-    const res = await sendUpstream(this.agent, await this.request(this.urls.chat, body, ctx, 'POST'), TYPE);
+    const res = await sendUpstream(this.agent, await this.request(this.urls.chat, body, ctx, 'POST'), this.upstream);
     if (res.status >= 400) {
       if (res.status === 401) this.auth.rejected();
-      throw await upstreamError(res, TYPE, ctx.signal, mapOpenAIError);
+      throw await upstreamError(res, this.upstream, ctx.signal, mapOpenAIError);
     }
     return decodeAzureStream(decodeSse(res.body), TYPE, warnings);
   }
@@ -123,12 +126,12 @@ export class AzureOpenAIProvider implements Provider {
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
     const body = encodeEmbeddingRequest(request, this.urls.model, this.passthrough);
     const res = await this.send(this.urls.embeddings, body, ctx, 'POST', mapOpenAIEmbeddingError(request, NO_EMBEDDINGS));
-    return decodeReply(TYPE, () => decodeEmbeddingResponse(parseJsonBody(res, TYPE), TYPE, embeddingInputCount(request)));
+    return decodeReply(TYPE, () => decodeEmbeddingResponse(parseJsonBody(res, this.upstream), TYPE, embeddingInputCount(request)));
   }
 
   /** The models the resource offers (not its deployments: the data plane does not list those). */
   async listModels(ctx: CallContext): Promise<ModelInfo[]> {
-    const body = parseJsonBody(await this.send(this.urls.models, undefined, ctx, 'GET'), TYPE);
+    const body = parseJsonBody(await this.send(this.urls.models, undefined, ctx, 'GET'), this.upstream);
     const data = (body as { data?: Array<{ id?: unknown; owned_by?: unknown }> }).data ?? [];
     return data.filter((m) => typeof m.id === 'string').map((m) => ({ id: m.id as string, ownedBy: typeof m.owned_by === 'string' ? m.owned_by : TYPE }));
   }
@@ -143,7 +146,7 @@ export class AzureOpenAIProvider implements Provider {
       await this.listModels(ctx);
       return;
     }
-    parseJsonBody(await this.send(this.urls.chat, { model: this.urls.model, messages: [{ role: 'user', content: 'ping' }], [this.encoding.chat.maxTokensField ?? 'max_completion_tokens']: 1 }, ctx), TYPE);
+    parseJsonBody(await this.send(this.urls.chat, { model: this.urls.model, messages: [{ role: 'user', content: 'ping' }], [this.encoding.chat.maxTokensField ?? 'max_completion_tokens']: 1 }, ctx), this.upstream);
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,7 @@ import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart, Warning } from '../../core/types.js';
 import { makeUsage } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { addTraceContext, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type BufferedResponse, type UpstreamRequest } from '../http.js';
+import { addTraceContext, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type BufferedResponse, type UpstreamRequest, type Upstream } from '../http.js';
 import {
   COHERE_BATCH,
   countTokensModelId,
@@ -41,6 +41,8 @@ const leftBeforeSigned = (signal: CancelSignal): GatewayError => abortedBeforeSe
 
 export class BedrockProvider implements Provider {
   readonly type = TYPE;
+  /** Whose upstream its calls reach, as their errors name it. */
+  private readonly upstream: Upstream;
   private readonly agent: Agent;
   private readonly base: string;
   private readonly signer: BedrockSigner | undefined;
@@ -54,6 +56,7 @@ export class BedrockProvider implements Provider {
     private readonly options: BedrockOptions,
     credentials: CredentialSource | undefined,
   ) {
+    this.upstream = { provider: TYPE, deployment: deployment.id };
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     // A VPC interface endpoint (or a simulator) replaces the public regional host.
     this.base = (deployment.endpoint ?? `https://bedrock-runtime.${options.region}.amazonaws.com`).replace(/\/+$/, '');
@@ -93,8 +96,8 @@ export class BedrockProvider implements Provider {
 
   /** A non-streaming call: the whole answer, or its error mapped into the taxonomy. */
   private async post(operation: string, payload: unknown, ctx: CallContext, modelId?: string): Promise<BufferedResponse> {
-    const res = await requestBuffered(this.agent, await this.request(operation, payload, 'application/json', ctx, modelId), TYPE);
-    if (res.status >= 400) throw bufferedError(res, TYPE, mapBedrockError);
+    const res = await requestBuffered(this.agent, await this.request(operation, payload, 'application/json', ctx, modelId), this.upstream);
+    if (res.status >= 400) throw bufferedError(res, this.upstream, mapBedrockError);
     return res;
   }
 
@@ -106,7 +109,7 @@ export class BedrockProvider implements Provider {
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     const warnings: Warning[] = [];
     const body = this.encode(request, warnings);
-    const json = parseJsonBody(await this.post('converse', body, ctx), TYPE);
+    const json = parseJsonBody(await this.post('converse', body, ctx), this.upstream);
     const response = decodeReply(TYPE, () => decodeConverseResponse(json, TYPE, `chatcmpl-${ctx.requestId}`, this.deployment.model, Math.floor(Date.now() / 1000), warnings, this.rulesModel));
     if (offersNoTools(body) && response.content.some((p) => p.type === 'tool-call')) throw toolNotOffered(TYPE, response.usageEstimated ? undefined : response.usage);
     return response;
@@ -115,8 +118,8 @@ export class BedrockProvider implements Provider {
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
     const warnings: Warning[] = [];
     const body = this.encode(request, warnings);
-    const res = await sendUpstream(this.agent, await this.request('converse-stream', body, EVENT_STREAM, ctx), TYPE);
-    if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapBedrockError);
+    const res = await sendUpstream(this.agent, await this.request('converse-stream', body, EVENT_STREAM, ctx), this.upstream);
+    if (res.status >= 400) throw await upstreamError(res, this.upstream, ctx.signal, mapBedrockError);
     const parts = decodeConverseStream(res.body, TYPE, this.rulesModel, warnings);
     return offersNoTools(body) ? withoutToolCalls(parts) : parts;
   }
@@ -129,7 +132,7 @@ export class BedrockProvider implements Provider {
   async countTokens(request: ChatRequest, ctx: CallContext): Promise<number> {
     const body = encodeCountTokensRequest(this.encode(request, []));
     const res = await this.post('count-tokens', body, ctx, countTokensModelId(this.rulesModel));
-    return readTokenCount(parseJsonBody(res, TYPE), 'inputTokens', TYPE);
+    return readTokenCount(parseJsonBody(res, this.upstream), 'inputTokens', TYPE);
   }
 
   /** The InvokeModel body family; a model of neither (a chat model) cannot embed, and the group's next deployment is tried. */
@@ -166,7 +169,7 @@ export class BedrockProvider implements Provider {
           this.options.embedding_concurrency,
           async (text) => {
             const res = await post(encodeTitanRequest(text, request.dimensions));
-            const decoded = decodeReply(TYPE, () => decodeTitanResponse(parseJsonBody(res, TYPE), TYPE));
+            const decoded = decodeReply(TYPE, () => decodeTitanResponse(parseJsonBody(res, this.upstream), TYPE));
             return { embedding: decoded.embedding, tokens: decoded.tokens ?? headerTokens(res) };
           },
           () => controller.abort(),
@@ -180,7 +183,7 @@ export class BedrockProvider implements Provider {
         this.options.embedding_concurrency,
         async (texts) => {
           const res = await post(encodeCohereRequest(texts, this.options.cohere_input_type, request.dimensions));
-          return { vectors: decodeReply(TYPE, () => decodeCohereResponse(parseJsonBody(res, TYPE), texts.length, TYPE)), tokens: headerTokens(res) };
+          return { vectors: decodeReply(TYPE, () => decodeCohereResponse(parseJsonBody(res, this.upstream), texts.length, TYPE)), tokens: headerTokens(res) };
         },
         () => controller.abort(),
       );
@@ -207,7 +210,7 @@ export class BedrockProvider implements Provider {
       await this.embed({ model: this.deployment.model, input: ['ping'] }, ctx);
       return;
     }
-    parseJsonBody(await this.post('converse', { messages: [{ role: 'user', content: [{ text: 'ping' }] }], inferenceConfig: { maxTokens: 1 } }, ctx), TYPE);
+    parseJsonBody(await this.post('converse', { messages: [{ role: 'user', content: [{ text: 'ping' }] }], inferenceConfig: { maxTokens: 1 } }, ctx), this.upstream);
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@ import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
 import { embeddingInputCount } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type UpstreamErrorMapper, type UpstreamResponse } from '../http.js';
+import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type UpstreamErrorMapper, type UpstreamResponse, type Upstream } from '../http.js';
 import { decodeSse } from '../sse.js';
 import { tokenInputRefused } from '../dialects/embedding-texts.js';
 import {
@@ -31,6 +31,8 @@ const NO_EMBEDDINGS = 'serves a model its upstream does not embed with';
 
 export class OpenAICompatibleProvider implements Provider {
   readonly type = TYPE;
+  /** Whose upstream its calls reach, as their errors name it. */
+  private readonly upstream: Upstream;
   readonly prefill: boolean;
   private readonly agent: Agent;
   private readonly embeddingTokenInput: boolean;
@@ -43,6 +45,7 @@ export class OpenAICompatibleProvider implements Provider {
     private readonly deployment: DeploymentConfig,
     options: OpenAICompatibleOptions,
   ) {
+    this.upstream = { provider: TYPE, deployment: deployment.id };
     this.prefill = options.prefill;
     this.embeddingTokenInput = options.embedding_token_input;
     const base = options.endpoint.replace(/\/+$/, '');
@@ -66,9 +69,9 @@ export class OpenAICompatibleProvider implements Provider {
 
   /** A non-streaming call: the whole answer, or its error mapped into the taxonomy. */
   private async call(url: URL, body: unknown, ctx: CallContext, mapError: UpstreamErrorMapper = mapOpenAIError): Promise<unknown> {
-    const res = await requestBuffered(this.agent, { url, headers: withTraceContext(this.headers, ctx), body: JSON.stringify(body), signal: ctx.signal }, TYPE);
-    if (res.status >= 400) throw bufferedError(res, TYPE, mapError);
-    return parseJsonBody(res, TYPE);
+    const res = await requestBuffered(this.agent, { url, headers: withTraceContext(this.headers, ctx), body: JSON.stringify(body), signal: ctx.signal }, this.upstream);
+    if (res.status >= 400) throw bufferedError(res, this.upstream, mapError);
+    return parseJsonBody(res, this.upstream);
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
@@ -79,8 +82,8 @@ export class OpenAICompatibleProvider implements Provider {
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
     const { body, warnings } = encodeChatRequest(request, this.encoding.stream);
-    const res: UpstreamResponse = await sendUpstream(this.agent, { url: this.urls.chat, headers: withTraceContext(this.headers, ctx), body: JSON.stringify(body), signal: ctx.signal }, TYPE);
-    if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, mapOpenAIError);
+    const res: UpstreamResponse = await sendUpstream(this.agent, { url: this.urls.chat, headers: withTraceContext(this.headers, ctx), body: JSON.stringify(body), signal: ctx.signal }, this.upstream);
+    if (res.status >= 400) throw await upstreamError(res, this.upstream, ctx.signal, mapOpenAIError);
     return decodeChatStream(decodeSse(res.body), TYPE, warnings);
   }
 
@@ -93,9 +96,9 @@ export class OpenAICompatibleProvider implements Provider {
   }
 
   async listModels(ctx: CallContext): Promise<ModelInfo[]> {
-    const res = await requestBuffered(this.agent, { url: this.urls.models, method: 'GET', headers: this.headers, signal: ctx.signal }, TYPE);
-    if (res.status >= 400) throw bufferedError(res, TYPE, mapOpenAIError);
-    const body = parseJsonBody(res, TYPE);
+    const res = await requestBuffered(this.agent, { url: this.urls.models, method: 'GET', headers: this.headers, signal: ctx.signal }, this.upstream);
+    if (res.status >= 400) throw bufferedError(res, this.upstream, mapOpenAIError);
+    const body = parseJsonBody(res, this.upstream);
     const data = (body as { data?: Array<{ id?: unknown; owned_by?: unknown }> }).data ?? [];
     return data.filter((m) => typeof m.id === 'string').map((m) => ({ id: m.id as string, ownedBy: typeof m.owned_by === 'string' ? m.owned_by : TYPE }));
   }

@@ -6,7 +6,7 @@ import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Mo
 import { makeUsage } from '../../core/types.js';
 import { decodeReply, GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { addTraceContext, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type UpstreamErrorMapper, type UpstreamRequest } from '../http.js';
+import { addTraceContext, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type UpstreamErrorMapper, type UpstreamRequest, type Upstream } from '../http.js';
 import { decodeSse } from '../sse.js';
 import { readTokenCount } from '../token-count.js';
 import { decodePredictEmbeddingResponse, encodePredictEmbeddingRequest } from '../dialects/gemini/index.js';
@@ -31,6 +31,8 @@ function defaultBatchSize(model: string): number {
 /** One Vertex AI deployment: a Gemini or Claude model (or an embedding model) in one project and location. */
 export class VertexProvider implements Provider {
   readonly type = TYPE;
+  /** Whose upstream its calls reach, as their errors name it. */
+  private readonly upstream: Upstream;
   private readonly agent: Agent;
   private readonly target: VertexTarget;
   private readonly wire: PublisherWire;
@@ -43,6 +45,7 @@ export class VertexProvider implements Provider {
     private readonly options: VertexOptions,
     tokens?: TokenSource,
   ) {
+    this.upstream = { provider: TYPE, deployment: deployment.id };
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     this.target = { project: options.project, location: options.location, publisher: options.publisher, model: deployment.model, endpoint: deployment.endpoint };
     this.wire = options.publisher === 'anthropic' ? claudeWire(TYPE, deployment.model, options.default_max_tokens, deployment.passthrough, options.structured_outputs) : geminiWire(TYPE, deployment.model);
@@ -61,9 +64,9 @@ export class VertexProvider implements Provider {
 
   /** A non-streaming call: the parsed answer, or its error mapped into the taxonomy. */
   private async post(method: string, body: unknown, ctx: CallContext, model?: string): Promise<unknown> {
-    const res = await requestBuffered(this.agent, await this.request(method, body, ctx, model), TYPE);
-    if (res.status >= 400) throw bufferedError(res, TYPE, this.mapError);
-    return parseJsonBody(res, TYPE);
+    const res = await requestBuffered(this.agent, await this.request(method, body, ctx, model), this.upstream);
+    if (res.status >= 400) throw bufferedError(res, this.upstream, this.mapError);
+    return parseJsonBody(res, this.upstream);
   }
 
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
@@ -75,8 +78,8 @@ export class VertexProvider implements Provider {
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
     const { body, warnings } = this.wire.encodeChat(request, true);
-    const res = await sendUpstream(this.agent, await this.request(this.wire.chatMethod(true), body, ctx), TYPE);
-    if (res.status >= 400) throw await upstreamError(res, TYPE, ctx.signal, this.mapError);
+    const res = await sendUpstream(this.agent, await this.request(this.wire.chatMethod(true), body, ctx), this.upstream);
+    if (res.status >= 400) throw await upstreamError(res, this.upstream, ctx.signal, this.mapError);
     return this.wire.decodeStream(decodeSse(res.body), warnings);
   }
 

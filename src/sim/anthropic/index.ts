@@ -32,6 +32,12 @@ export interface AnthropicSimServer extends SimServer {
 
 const DEFAULT_MODELS = ['claude-sonnet-4-6', 'claude-haiku-4-5', 'claude-opus-4-7'];
 
+/** The paths the simulator serves, as the API does: under `/v1`, each with its one method. */
+function servesRoute(method: string | undefined, path: string): boolean {
+  if (method === 'GET') return path === '/v1/models' || /^\/v1\/models\/[^/]+$/.test(path);
+  return method === 'POST' && (path === '/v1/messages' || path === '/v1/messages/count_tokens');
+}
+
 function authOf(req: IncomingMessage, apiKey: string | undefined): { mode: AnthropicSimObservation['auth']; ok: boolean } {
   const key = req.headers['x-api-key'];
   const bearer = req.headers.authorization;
@@ -57,7 +63,11 @@ export async function startAnthropicSim(options: AnthropicSimOptions = {}): Prom
     name: options.name ?? 'anthropic-sim',
     port: options.port,
     seed: options.seed,
+    // api.anthropic.com's answer to a path it does not serve (a base URL ending in /v1 doubles it), before
+    // any credential is read: 404 not_found_error "Not Found" (danielmiessler/Fabric#1140).
+    notFound: ({ res }) => sendAnthropicError(res, 404, 'not_found_error', 'Not Found'),
     async handler({ req, res, url, body }, tools) {
+      if (!servesRoute(req.method, url.pathname)) return false;
       const auth = authOf(req, options.apiKey);
       if (!auth.ok) {
         sendAnthropicError(res, 401, 'authentication_error', auth.mode === 'none' ? 'x-api-key header is required' : 'invalid x-api-key');
@@ -77,7 +87,7 @@ export async function startAnthropicSim(options: AnthropicSimOptions = {}): Prom
         sendJson(res, 200, { data: page, has_more: from + limit < models.length, first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null });
         return true;
       }
-      if (req.method === 'GET' && url.pathname.startsWith('/v1/models/')) {
+      if (req.method === 'GET') {
         tools.count('GET /v1/models/{id}');
         const id = decodeURIComponent(url.pathname.slice('/v1/models/'.length));
         if (!models.includes(id)) sendAnthropicError(res, 404, 'not_found_error', `model: ${id}`);
@@ -85,7 +95,6 @@ export async function startAnthropicSim(options: AnthropicSimOptions = {}): Prom
         return true;
       }
       const counting = url.pathname === '/v1/messages/count_tokens';
-      if (req.method !== 'POST' || (url.pathname !== '/v1/messages' && !counting)) return false;
       tools.count(`POST ${url.pathname}`);
       let json: Record<string, unknown>;
       try {

@@ -132,6 +132,8 @@ export function startAzureSim(options: AzureSimOptions = {}): Promise<SimServer>
     name: options.name ?? 'azure-sim',
     port: options.port,
     seed: options.seed,
+    // Azure answers a path it does not serve as it answers a deployment URL without api-version.
+    notFound: ({ res }) => sendWire(res, resourceNotFound()),
     async handler({ req, res, url, body }, tools) {
       const r = route(req.method, url.pathname);
       if (!r) return false;

@@ -43,7 +43,7 @@ export const unauthorizedToken = (): WireError => ({
   body: { error: { code: '401', message: 'Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired.' } },
 });
 
-/** What Azure answers for a deployment-style path without api-version. */
+/** What Azure answers for a deployment-style path without api-version, and for a path it does not serve. */
 export const resourceNotFound = (): WireError => ({ status: 404, headers: {}, body: { error: { code: '404', message: 'Resource not found' } } });
 
 export const apiVersionNotSupported = (): WireError => ({ status: 400, headers: {}, body: { error: { code: 'BadRequest', message: 'API version not supported' } } });

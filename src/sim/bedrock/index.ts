@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { applyPreFault, startSim, type SimServer } from '../server.js';
 import { cachePointProblem } from './cache-points.js';
 import { converse, converseProblem, converseScriptInput, converseStream } from './converse.js';
@@ -45,6 +45,16 @@ const ROUTE = /^\/model\/([^/]+)\/(converse|converse-stream|invoke|count-tokens)
  */
 const EMBEDDING_MODEL = /embed/i;
 
+/**
+ * Bedrock Runtime's answer to a path it does not serve (an endpoint with a path of its own): a
+ * ValidationException "Operation unknown", as the runtime endpoint answered a control-plane call
+ * (aws-samples/aws-genai-llm-chatbot#246). Only its name and words are on record; the status is
+ * ValidationException's 400.
+ */
+function sendUnknownOperation(res: ServerResponse): void {
+  sendAwsError(res, 'ValidationException', 'Operation unknown');
+}
+
 function rawPath(req: IncomingMessage): string {
   const raw = req.url ?? '/';
   const q = raw.indexOf('?');
@@ -67,6 +77,7 @@ export function startBedrockSim(options: BedrockSimOptions = {}): Promise<SimSer
     port: options.port,
     seed: options.seed,
     h2c: options.h2c ?? true,
+    notFound: ({ res }) => sendUnknownOperation(res),
     async handler({ req, res, url, body }, tools) {
       const route = ROUTE.exec(url.pathname);
       if (req.method !== 'POST' || !route) return false;

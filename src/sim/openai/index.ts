@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { scriptAnswer, scriptRefusal, embedText, readTurns, interleavedArguments, type ArgumentPiece, type ScriptInput, type Turn } from '../answer.js';
 import { applyPreFault, sendJson, startSim, streamWithFaults, type SimServer } from '../server.js';
 import type { Fault } from '../faults.js';
+import { sendUnknownPath, servesRoute, type OpenAICompatibleServer } from './unknown-path.js';
 import { chatModelRefusal, embeddingsModelRefusal, readEmbeddingInputs, servedChatModelRefusal, readJsonBody, responseFormatOf, responseFormatProblem, sendOllamaEmbeddingsRefusal, sendTokenInputRefusal, toolCallDelta, toolCallsOf, toolChoiceOf } from './wire.js';
 
 export interface OpenAISimOptions {
@@ -16,6 +17,11 @@ export interface OpenAISimOptions {
    * model, once the input is read, refused with Ollama's 501 rather than vLLM's 400.
    */
   textOnlyEmbeddings?: boolean;
+  /**
+   * Whose answer a path outside the API gets (`unknown-path.ts`): OpenAI's by default, Ollama's with
+   * `textOnlyEmbeddings`; `ollama` also embeds text only.
+   */
+  server?: OpenAICompatibleServer;
 }
 
 type Msg = { role?: string; content?: unknown; tool_calls?: unknown[] };
@@ -216,46 +222,44 @@ function embeddings(res: ServerResponse, json: Record<string, unknown>, model: s
   });
 }
 
-/** An OpenAI-compatible upstream (OpenAI, vLLM, Ollama) with fault injection. */
+/** An OpenAI-compatible upstream (OpenAI, vLLM, Ollama) with fault injection; it serves its API under `/v1` only. */
 export function startOpenAISim(options: OpenAISimOptions = {}): Promise<SimServer> {
   const name = options.name ?? 'openai-sim';
   const models = options.models ?? ['gpt-4o-mini', 'text-embedding-3-small'];
+  const ollama = options.server === 'ollama' || options.textOnlyEmbeddings === true;
+  const server = options.server ?? (ollama ? 'ollama' : 'openai');
   return startSim({
     name,
     port: options.port,
     seed: options.seed,
+    notFound: ({ req, res, url }) => sendUnknownPath(server, req, res, url.pathname),
     async handler({ req, res, url, body }, tools) {
-      const path = url.pathname.replace(/^\/v1/, '');
+      const path = url.pathname;
+      // A path outside the API (an endpoint without /v1) is the server's 404 whatever the credentials.
+      if (!servesRoute(req.method, path)) return false;
       if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
         sendJson(res, 401, { error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } });
         return true;
       }
-      if (req.method === 'GET' && path === '/models') {
+      if (path === '/v1/models') {
         tools.count('GET /models');
         sendJson(res, 200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 1_700_000_000, owned_by: name })) });
         return true;
       }
-      if (req.method !== 'POST') return false;
       const json = readJsonBody(res, body);
       if (!json) return true;
       const model = String(json.model ?? '');
-      if (path === '/chat/completions') {
+      if (path === '/v1/chat/completions') {
         tools.count('POST /chat/completions');
         await chat(res, json, tools.faults.next(model));
         return true;
       }
-      if (path === '/embeddings') {
-        tools.count('POST /embeddings');
-        const fault = tools.faults.next(model);
-        if (!(await applyPreFault(fault, res))) return true;
-        if (fault.status) {
-          sendError(res, fault);
-          return true;
-        }
-        embeddings(res, json, model, options.textOnlyEmbeddings === true);
-        return true;
-      }
-      return false;
+      tools.count('POST /embeddings');
+      const fault = tools.faults.next(model);
+      if (!(await applyPreFault(fault, res))) return true;
+      if (fault.status) sendError(res, fault);
+      else embeddings(res, json, model, ollama);
+      return true;
     },
   });
 }

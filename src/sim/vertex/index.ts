@@ -3,7 +3,7 @@ import { readJsonBody } from './body.js';
 import { startSim, type SimServer } from '../server.js';
 import type { GeminiRequest } from '../../providers/dialects/gemini/wire.js';
 import { checkBearer, toPublicKey } from './auth.js';
-import { sendGoogleError } from './errors.js';
+import { sendGoogleError, sendGoogleNotFound } from './errors.js';
 import { countTokensReply, EMBEDDING_MODEL, GEMINI_CONTEXT_TOKENS, generate, predictEmbeddings, tokenLimitProblem } from './gemini.js';
 import { claudeCountTokens, claudePredict } from './claude.js';
 
@@ -27,7 +27,8 @@ export interface VertexSimOptions {
   contextWindow?: number;
 }
 
-const MODEL_PATH = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/(google|anthropic)\/models\/([^/:]+):([A-Za-z]+)$/;
+/** A publisher model's method, on the v1 API or the v1beta1 one @google/genai calls by default. */
+const MODEL_PATH = /^\/v1(?:beta1)?\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/(google|anthropic)\/models\/([^/:]+):([A-Za-z]+)$/;
 
 /** Vertex AI: Gemini generateContent / SSE, countTokens, text-embedding :predict, and Claude rawPredict. */
 export function startVertexSim(options: VertexSimOptions = {}): Promise<SimServer> {
@@ -38,6 +39,7 @@ export function startVertexSim(options: VertexSimOptions = {}): Promise<SimServe
     name: options.name ?? 'vertex-sim',
     port: options.port,
     seed: options.seed,
+    notFound: ({ res, url }) => sendGoogleNotFound(res, url.pathname),
     async handler({ req, res, url, body }, tools) {
       const match = req.method === 'POST' ? MODEL_PATH.exec(url.pathname) : null;
       if (!match) return false;
