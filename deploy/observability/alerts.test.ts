@@ -177,6 +177,16 @@ describe('alert rules and the Grafana dashboard', () => {
     }
   });
 
+  it("points every alert's runbook_url at its own section of docs/RUNBOOK.md", () => {
+    const runbook = read('../../docs/RUNBOOK.md');
+    // GitHub's anchor of a heading: lower case, spaces to hyphens, other punctuation dropped.
+    const anchors = new Set([...runbook.matchAll(/^#{2,3} (.+)$/gm)].map((m) => (m[1] as string).trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replaceAll(' ', '-')));
+    for (const r of rules) {
+      expect(r.annotations?.runbook_url, r.alert).toBe(`docs/RUNBOOK.md#${(r.alert ?? '').toLowerCase()}`);
+      expect([...anchors], r.alert).toContain((r.alert ?? '').toLowerCase());
+    }
+  });
+
   it.each([...ruleExprs, ...panelExprs])('$where selects only series the gateway exports, by labels they carry', ({ expr }) => {
     const used = selectors(expr);
     expect(used.length).toBeGreaterThan(0);
