@@ -74,7 +74,21 @@ export function reservedCompletion(asked: number | undefined, deploymentMax: num
   return deploymentMax === undefined ? asked : Math.min(asked, deploymentMax);
 }
 
-const usd = (n: number): string => `$${n >= 0.01 ? n.toFixed(2) : String(Number(n.toPrecision(3)))}`;
+/**
+ * A USD amount for people: at least cents, and as many more decimals as the value needs to be told
+ * exactly (`$0.0506`, `$12.345`), so two different limits never print the same. Read at 15 significant
+ * digits, which every decimal written with that many round-trips at, so a sum's float noise
+ * (0.1 + 0.2) does not print.
+ */
+export function formatUsd(n: number): string {
+  if (!Number.isFinite(n)) return `$${n}`;
+  const exact = Number(n.toPrecision(15));
+  for (let digits = 2; digits <= 100; digits += 1) {
+    const text = exact.toFixed(digits);
+    if (Number(text) === exact) return `$${text}`;
+  }
+  return `$${exact}`;
+}
 
 /**
  * POSTs a notice to the configured URL only: a redirect is a failure, never followed, since only the
@@ -106,6 +120,8 @@ export class BudgetGuard implements AdmissionControl {
   private readonly seeded = new Map<string, number>();
   /** Counters whose soft-limit notice this process sent or saw claimed (by the state, maybe by another replica). */
   private readonly notified = new Map<string, number>();
+  /** Counters whose first refusal of their period this process logged. */
+  private readonly refused = new Map<string, number>();
   private readonly seeding = new Map<string, Promise<void>>();
   /** Every counter this process has used, for `spending()`; entered when first seeded. */
   private readonly known = new Map<string, CounterRef>();
@@ -165,17 +181,7 @@ export class BudgetGuard implements AdmissionControl {
       const ref = refs[i] as CounterRef;
       if (this.seeded.delete(ref.counter)) void this.seedOne(ref);
     }
-    if (!result.ok) {
-      const ref = refs[result.refused] as CounterRef;
-      const b = this.budgetOf(ref);
-      const resets = new Date(ref.expiresAt).toISOString();
-      const scope = b ? ` (${b.period}, ${this.scopeOf(ref, b)})` : '';
-      throw new GatewayError({
-        kind: 'budget_exceeded',
-        message: `Budget "${ref.budget}"${scope} has reached its hard limit of ${usd(ref.hardUsd ?? 0)}; it resets at ${resets}.`,
-        retryAfterMs: Math.max(0, ref.expiresAt - now),
-      });
-    }
+    if (!result.ok) throw this.refusal(refs[result.refused] as CounterRef, result, now);
     const reservation: Reservation = { refs, remaining: amount, since: result.since, owner: result.owner };
     this.reservations.set(request.requestId, reservation);
     let released = false;
@@ -273,6 +279,26 @@ export class BudgetGuard implements AdmissionControl {
     this.stateDown = true;
   }
 
+  /** The 429 for a counter at its hard limit; the first refusal of a counter's period is logged. */
+  private refusal(ref: CounterRef, result: { spent: number; reserved: number }, now: number): GatewayError {
+    const b = this.budgetOf(ref);
+    const resetsAt = new Date(ref.expiresAt).toISOString();
+    const hardUsd = ref.hardUsd ?? 0;
+    if (!this.refused.has(ref.counter)) {
+      remember(this.refused, ref, now);
+      const spentUsd = micro(result.spent);
+      // Who is refused (tags, never a prompt) and since when: on-call's first question once requests fail.
+      const who = b ? { period: b.period, scope: this.scopeOf(ref, b), per: b.per, match: b.match } : {};
+      this.o.logger.warn({ budget: ref.budget, ...who, spentUsd, reservedUsd: micro(result.reserved), hardUsd, resetsAt }, `budget hard limit reached: spent ${formatUsd(spentUsd)} of ${formatUsd(hardUsd)}; refusing requests until it resets`);
+    }
+    const scope = b ? ` (${b.period}, ${this.scopeOf(ref, b)})` : '';
+    return new GatewayError({
+      kind: 'budget_exceeded',
+      message: `Budget "${ref.budget}"${scope} has reached its hard limit of ${formatUsd(hardUsd)}; it resets at ${resetsAt}.`,
+      retryAfterMs: Math.max(0, ref.expiresAt - now),
+    });
+  }
+
   private checkSoft(ref: CounterRef, spent: number): void {
     const b = this.budgetOf(ref);
     const soft = b?.soft_usd;
@@ -291,8 +317,8 @@ export class BudgetGuard implements AdmissionControl {
   }
 
   private notify(ref: CounterRef, b: BudgetConfig, softUsd: number, spent: number): void {
-    const notice: SoftLimitNotice = { budget: b.name, period: b.period, scope: this.scopeOf(ref, b), softUsd, spentUsd: Math.round(spent * 1e6) / 1e6, resetsAt: new Date(ref.expiresAt).toISOString() };
-    this.o.logger.warn({ ...notice }, 'budget soft limit reached');
+    const notice: SoftLimitNotice = { budget: b.name, period: b.period, scope: this.scopeOf(ref, b), softUsd, spentUsd: micro(spent), resetsAt: new Date(ref.expiresAt).toISOString() };
+    this.o.logger.warn({ ...notice, per: b.per, match: b.match }, `budget soft limit reached: spent ${formatUsd(notice.spentUsd)} of ${formatUsd(softUsd)}`);
     try {
       this.o.onSoftLimit?.(notice);
     } catch (err) {
@@ -339,6 +365,9 @@ function addCounter(refs: CounterRef[], b: BudgetConfig, tags: Readonly<Record<s
   const start = periodStart(ts, b.period);
   refs.push({ counter: `${b.name}|${new Date(start).toISOString().slice(0, 10)}|${value}`, budget: b.name, value, hardUsd: b.hard_usd, periodStart: start, expiresAt: periodEnd(ts, b.period) });
 }
+
+/** Spend as logged and notified: to the micro-dollar, without a sum's float noise. */
+const micro = (usd: number): number => Math.round(usd * 1e6) / 1e6;
 
 /** Records a counter in a per-process set; expired entries are dropped as the set grows. */
 function remember(set: Map<string, number>, ref: CounterRef, now: number): void {
