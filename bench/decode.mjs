@@ -3,7 +3,9 @@
 // the usage so far), decoded from
 // bytes to canonical parts. No gateway, no sockets: what a long answer costs to read, per token.
 // Needs dist/ (npx tsc -p tsconfig.build.json). Usage:
-//   node bench/decode.mjs [--tokens 64] [--rounds 5] [--root <build>]
+//   node bench/decode.mjs [--tokens 64] [--rounds 5] [--root <build>] [--long-mb 6]
+// --long-mb N: also one N MB answer piece (an SSE line, an event-stream frame) read in 64 KB reads, as a
+//   transport hands it over: the time to take it apart, which once grew with the square of its size.
 // A/B of two builds: run it with --root <older build>, then without; compare the medians.
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,7 +14,7 @@ import process from 'node:process';
 import { Buffer } from 'node:buffer';
 import { ROOT } from './lib/targets.mjs';
 
-const { values: opt } = parseArgs({ options: { tokens: { type: 'string', default: '64' }, rounds: { type: 'string', default: '5' }, root: { type: 'string', default: ROOT } } });
+const { values: opt } = parseArgs({ options: { tokens: { type: 'string', default: '64' }, rounds: { type: 'string', default: '5' }, root: { type: 'string', default: ROOT }, 'long-mb': { type: 'string' } } });
 const root = resolve(opt.root);
 const load = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
 const [{ decodeSse }, chat, azure, messages, gemini, converse, eventStream, { eventFrame }] = await Promise.all([
@@ -110,4 +112,25 @@ for (const dialect of Object.keys(DECODE)) {
   }
   const us = median(rounds);
   process.stdout.write(`${dialect.padEnd(18)} ${root} ${us.toFixed(1)} µs CPU/stream median (rounds ${rounds.map((r) => r.toFixed(1)).join(' ')}), ${((us * 1000) / tokens.length).toFixed(0)} ns/token, ${tokens.length} tokens, ${BODIES[dialect].length} bytes\n`);
+}
+
+/** One `mb` MB piece in 64 KB reads through `push` (SseParser's, EventStreamParser's): ms of CPU to take it apart. */
+function longPiece(parser, body) {
+  const cpu = process.cpuUsage();
+  let events = 0;
+  for (let at = 0; at < body.length; at += 65536) events += parser.push(Buffer.from(body.subarray(at, at + 65536))).length;
+  const used = process.cpuUsage(cpu);
+  if (events !== 1) throw new Error(`${events} events from one long piece`);
+  return (used.user + used.system) / 1000;
+}
+
+if (opt['long-mb'] !== undefined) {
+  const mb = Number(opt['long-mb']);
+  const text = 'x'.repeat(mb * 1024 * 1024);
+  const sseBody = Buffer.from(`data: ${JSON.stringify({ choices: [{ delta: { content: text } }] })}\n\n`);
+  const frameBody = eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text } });
+  const { SseParser } = await load('providers/sse.js');
+  const sseMs = [1, 2, 3].map(() => longPiece(new SseParser(), sseBody));
+  const frameMs = [1, 2, 3].map(() => longPiece(new eventStream.EventStreamParser('bench'), frameBody));
+  process.stdout.write(`long piece         ${root} ${mb} MB in 64 KB reads: SSE line ${median(sseMs).toFixed(0)} ms CPU, event-stream frame ${median(frameMs).toFixed(0)} ms CPU (median of 3)\n`);
 }

@@ -74,6 +74,30 @@ describe('EventStreamParser', () => {
     expect(parser.push(bytes.subarray(20)).map((m) => m.payload)).toEqual(['{"stopReason":"end_turn"}']);
   });
 
+  it('keeps its own copy of every read of a frame that arrives in many: reused read buffers cannot change it', () => {
+    const bytes = frame({ ':message-type': str('event'), ':event-type': str('contentBlockDelta') }, JSON.stringify({ delta: { text: 'x'.repeat(300) } }));
+    const parser = new EventStreamParser('bedrock');
+    const read = Buffer.alloc(7);
+    let at = 0;
+    // Before its prelude is whole, and after: both kinds of held read.
+    for (; at + read.length < bytes.length; at += read.length) {
+      bytes.copy(read, 0, at, at + read.length);
+      expect(parser.push(read)).toEqual([]);
+      read.fill(0);
+    }
+    expect(parser.push(bytes.subarray(at)).map((m) => m.payload.length)).toEqual([JSON.stringify({ delta: { text: 'x'.repeat(300) } }).length]);
+    expect(() => parser.end()).not.toThrow();
+  });
+
+  it('reads a frame of megabytes that arrives in 64 KB reads, whole', () => {
+    const text = 'é'.repeat(3 * 1024 * 1024);
+    const bytes = frame({ ':message-type': str('event'), ':event-type': str('contentBlockDelta') }, JSON.stringify({ delta: { text } }));
+    const reads = [];
+    for (let at = 0; at < bytes.length; at += 65536) reads.push(bytes.subarray(at, at + 65536));
+    const [message] = parseAll(reads);
+    expect(JSON.parse(message?.payload ?? '')).toEqual({ delta: { text } });
+  });
+
   it('refuses bad checksums, lengths and headers as a malformed upstream reply, and a cut frame as a network failure', () => {
     const good = frame({ ':message-type': str('event'), ':event-type': str('messageStop') }, '{}');
     const corrupt = (at: number): Buffer => {

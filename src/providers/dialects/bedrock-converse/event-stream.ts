@@ -69,32 +69,68 @@ function malformed(provider: string, what: string): GatewayError {
  * token. The simulator encodes with the smithy codec, and the specs check this decoder against it.
  */
 export class EventStreamParser {
-  /** The start of a frame that has not fully arrived; a copy, never a view of a transport's buffer. */
-  private rest: Buffer | undefined;
+  /**
+   * The start of a frame that has not fully arrived, in the pieces it came in (copies, never views of a
+   * transport's buffer): joined once the frame is whole, so a large frame read in many chunks is copied
+   * once rather than at every read (a 6 MB frame in 64 KB reads copied ~280 MB).
+   */
+  private rest: Buffer[] = [];
+  private restBytes = 0;
+  /** The whole length of the frame `rest` starts, once its prelude arrived (0 before). */
+  private restNeeds = 0;
 
   constructor(private readonly provider: string) {}
 
   /** The messages `chunk` completes, in order. */
   push(chunk: Uint8Array): EventStreamMessage[] {
     const out: EventStreamMessage[] = [];
-    const rest = this.rest;
-    const bytes = rest === undefined ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([rest, chunk]);
-    this.rest = undefined;
+    let bytes: Buffer;
+    if (this.rest.length === 0) bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    else {
+      const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      if (this.restNeeds !== 0 && this.restBytes + view.length >= this.restNeeds) {
+        // Joined at once: the view is not kept past this read.
+        this.rest.push(view);
+        bytes = Buffer.concat(this.rest, this.restBytes + view.length);
+      } else {
+        this.keep(Buffer.from(view));
+        if (this.restNeeds === 0 || this.restBytes < this.restNeeds) return out;
+        bytes = Buffer.concat(this.rest, this.restBytes);
+      }
+      this.rest = [];
+      this.restBytes = 0;
+      this.restNeeds = 0;
+    }
     let at = 0;
     while (bytes.length - at >= PRELUDE) {
-      const total = bytes.readUInt32BE(at);
-      if (total < MIN_FRAME || total > MAX_FRAME) throw malformed(this.provider, `frame length ${total}`);
+      const total = this.frameLength(bytes, at);
       if (bytes.length - at < total) break;
       out.push(this.frame(bytes, at, at + total));
       at += total;
     }
-    if (at < bytes.length) this.rest = Buffer.from(bytes.subarray(at));
+    if (at < bytes.length) this.keep(Buffer.from(bytes.subarray(at)));
     return out;
+  }
+
+  /** Holds `piece` of an unfinished frame; learns the frame's length once its prelude is in. */
+  private keep(piece: Buffer): void {
+    this.rest.push(piece);
+    this.restBytes += piece.length;
+    if (this.restNeeds !== 0 || this.restBytes < PRELUDE) return;
+    if (this.rest.length > 1) this.rest = [Buffer.concat(this.rest, this.restBytes)];
+    this.restNeeds = this.frameLength(this.rest[0] as Buffer, 0);
+  }
+
+  /** The length a frame's prelude announces, refused when no frame can be that long. */
+  private frameLength(bytes: Buffer, at: number): number {
+    const total = bytes.readUInt32BE(at);
+    if (total < MIN_FRAME || total > MAX_FRAME) throw malformed(this.provider, `frame length ${total}`);
+    return total;
   }
 
   /** The body has ended: a frame left half-way means the connection was cut. */
   end(): void {
-    if (this.rest !== undefined) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream was cut inside a frame.`, provider: this.provider });
+    if (this.rest.length > 0) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream was cut inside a frame.`, provider: this.provider });
   }
 
   private frame(bytes: Buffer, start: number, end: number): EventStreamMessage {
