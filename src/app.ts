@@ -17,6 +17,7 @@ import { createBrowserGuard } from './http/browser-guard.js';
 import type { Governance } from './governance/index.js';
 import type { AdminTarget } from './ops/admin.js';
 import type { StateStore } from './state/store.js';
+import { MemoryStateStore } from './state/memory.js';
 import type { BudgetState } from './ledger/budgets/state.js';
 import type { RateLimitState } from './limits/state.js';
 import type { MemoryConversationStore } from './ingress/openai-responses/store/memory.js';
@@ -40,6 +41,11 @@ export interface App {
   flush(timeoutMs?: number): Promise<void>;
   /** The audit log and virtual keys (with a SQL ledger store). */
   governance: Governance;
+  /**
+   * Breaker states, 429 cool-downs and drains of a reloadable app without a shared store, kept in this
+   * process: a reload copies them to the next app (`ops/carry-over.ts`); undefined otherwise.
+   */
+  localState: MemoryStateStore | undefined;
   /** Closes the gateway's providers, flushes the ledger and disconnects shared state. */
   close(): Promise<void>;
 }
@@ -119,7 +125,9 @@ async function buildApp(config: GatewayConfig, options: AppOptions): Promise<App
     options.stateStore === undefined && config.state.store === 'redis'
       ? new (await import('./state/redis.js')).RedisStateStore({ url: config.state.redis_url?.reveal(), cluster: config.state.redis_mode === 'cluster', prefix: config.state.key_prefix, logger })
       : undefined;
-  const stateStore = options.stateStore ?? ownedStore;
+  // A reload must not forget an open breaker (`ops/carry-over.ts`): without a shared store, a reloadable app keeps its own.
+  const localState = options.stateStore === undefined && ownedStore === undefined && options.admin?.reload ? new MemoryStateStore() : undefined;
+  const stateStore = options.stateStore ?? ownedStore ?? localState;
   const limits = await openRateLimiter(config, logger, Date.now, options.rateLimitState, governance.keys?.rateLimitRules);
   const redisUrl = config.state.redis_url?.reveal();
   const responseCache =
@@ -176,6 +184,7 @@ async function buildApp(config: GatewayConfig, options: AppOptions): Promise<App
     handlerOptions,
     serverOptions: handlerOptions,
     governance,
+    localState,
     flush: (timeoutMs) => ledger.flush(timeoutMs),
     async close() {
       governance.close();
@@ -186,6 +195,7 @@ async function buildApp(config: GatewayConfig, options: AppOptions): Promise<App
       await observability.close();
       await limits?.close();
       await ownedStore?.close();
+      await localState?.close();
     },
   };
 }

@@ -4,12 +4,16 @@ import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { MISMATCHES_SHOWN, type KeyMismatch } from '../governance/keys/store.js';
+import type { MemoryStateStore } from '../state/memory.js';
+import { carryRoutingState } from './carry-over.js';
 
 /** What the holder swaps: a gateway and whatever else one config built with it (an App). */
 export interface Reloadable {
   readonly gateway: Gateway;
   /** The virtual keys of an App (with `keys.hmac_secret`), checked against the config it was built from. */
   readonly governance?: { readonly keys: { mismatches(limit: number): KeyMismatch[]; readonly mismatchCount: number } | undefined };
+  /** Breaker states, cool-downs and drains kept in this process only (an App's `localState`): handed to the next app. */
+  readonly localState?: MemoryStateStore | undefined;
   close(): Promise<void>;
 }
 
@@ -131,6 +135,7 @@ export class AppHolder<T extends Reloadable> {
       throw new GatewayError({ kind: 'invalid_request', status: 422, code: 'invalid_config', message: `Config reload refused, the running config stays: ${message}` });
     }
     const old = this.generation;
+    await carryRoutingState(old.app, next);
     carryDrains(old.app.gateway, next.gateway);
     this.generation = { app: next, inFlight: 0, idle: undefined };
     const restartRequired = START_UP_ONLY.filter(([, read]) => JSON.stringify(read(old.app.gateway.config)) !== JSON.stringify(read(config))).map(([path]) => path);
@@ -156,10 +161,13 @@ export class AppHolder<T extends Reloadable> {
   }
 }
 
-/** An operator's drains survive a reload (a shared store would restore them too, a memory one not). */
+/**
+ * An operator's drains survive a reload: those the new app did not already take from its store (a
+ * gateway built without one, or a shared store that did not answer in time) are set again.
+ */
 function carryDrains(from: Gateway, to: Gateway): void {
-  const known = new Set(to.config.deployments.map((d) => d.id));
+  const carried = new Map(to.status().deployments.map((d) => [d.id, d.drain.drained]));
   for (const d of from.status().deployments) {
-    if (d.drain.drained && known.has(d.id)) to.drain(d.id, { actor: 'reload', reason: d.drain.reason ?? undefined });
+    if (d.drain.drained && carried.get(d.id) === false) to.drain(d.id, { actor: 'reload', reason: d.drain.reason ?? undefined });
   }
 }

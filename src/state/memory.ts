@@ -40,6 +40,15 @@ export class MemoryStateStore implements StateStore {
     this.entries.delete(key);
   }
 
+  /** Copies `keys` (those present and live) into `to` with their expiry: a reload hands its records to the next app's store. */
+  copyTo(to: MemoryStateStore, keys: readonly string[]): void {
+    const now = this.clock.now();
+    for (const key of keys) {
+      const e = this.entries.get(key);
+      if (e && e.expiresAt > now) to.entries.set(key, { ...e });
+    }
+  }
+
   async close(): Promise<void> {
     this.entries.clear();
   }
