@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { ConfigError, loadConfigFile } from '../config/load.js';
+import { ConfigError, loadConfigFile, type ConfigProblem } from '../config/load.js';
+import { Secret } from '../config/secret.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { fileProblem } from '../config/file-problem.js';
 import { errorMessage } from '../core/error-trace.js';
@@ -37,11 +38,35 @@ export function severalSources(source: LedgerSource): string | undefined {
   return named.length > 1 ? `name one ledger: ${named.join(' and ')} were both given` : undefined;
 }
 
+/**
+ * What of a config a command reads: `whole`, sections read with their secrets' values (the ledger's
+ * database URL); `withoutSecrets`, sections read for everything but their secrets' values (`report
+ * --advise` prices deployments, never calls them). A variable left unset anywhere else stops nothing.
+ */
+export interface ConfigNeeds {
+  command: string;
+  whole: readonly string[];
+  withoutSecrets?: readonly string[];
+}
+
+/** What the ledger-reading commands need: the `ledger:` section. */
+export const LEDGER_ONLY = (command: string): ConfigNeeds => ({ command, whole: ['ledger'] });
+
 /** The config a source names, or undefined without one; an invalid config is reported and null. */
-export function loadSourceConfig(source: LedgerSource, io: CommandIO): GatewayConfig | undefined | null {
+export function loadSourceConfig(source: LedgerSource, io: CommandIO, needs: ConfigNeeds): GatewayConfig | undefined | null {
   if (!source.config) return undefined;
+  return loadNeededConfig(source.config, io, needs);
+}
+
+/**
+ * A config file as a command that reads only part of it needs it: validated whole, a variable unset
+ * outside what it reads named once on stderr (never a value) rather than refused. Invalid: reported, null.
+ */
+export function loadNeededConfig(path: string, io: CommandIO, needs: ConfigNeeds): GatewayConfig | null {
   try {
-    return loadConfigFile(source.config, io.env);
+    const { config, notNeeded } = loadConfigFor(path, io.env, needs);
+    if (notNeeded.length > 0) io.err(`not set, not needed by ${needs.command}: ${notNeeded.join(', ')}`);
+    return config;
   } catch (err) {
     if (err instanceof ConfigError) {
       io.err(err.message);
@@ -49,6 +74,60 @@ export function loadSourceConfig(source: LedgerSource, io: CommandIO): GatewayCo
     }
     throw err;
   }
+}
+
+const UNSET = /^environment variable ([A-Za-z_][A-Za-z0-9_]*) is (?:not set|set but empty)$/;
+/** Clearly no real value, and valid as a header value: what an unset variable not needed stands for. */
+const PLACEHOLDER = /switchyard-unset-([A-Za-z0-9_]+)-placeholder/g;
+const placeholder = (name: string): string => `switchyard-unset-${name}-placeholder`;
+const unsetName = (p: ConfigProblem): string | undefined => UNSET.exec(p.message)?.[1];
+const sectionOf = (path: string): string => /^[^.[]*/.exec(path)?.[0] ?? path;
+
+/**
+ * Loads `path` as `loadConfigFile` does, but when its only problems are unset variables outside
+ * `needs.whole`, loads it again with those variables standing for placeholders. That parse must pass
+ * whole (a placeholder where the schema wants a URL or a number: the first error, as it was) and put
+ * no placeholder in a plain value of `needs.withoutSecrets` (a model name is read; a key's value is
+ * not); otherwise the unset variables are errors at their paths. Any other problem fails as before.
+ */
+export function loadConfigFor(path: string, env: CommandIO['env'], needs: ConfigNeeds): { config: GatewayConfig; notNeeded: string[] } {
+  let first: ConfigError;
+  try {
+    return { config: loadConfigFile(path, env), notNeeded: [] };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    first = err;
+  }
+  const problems = first.problems;
+  if (problems.length === 0 || problems.some((p) => unsetName(p) === undefined)) throw first;
+  const needed = problems.filter((p) => needs.whole.includes(sectionOf(p.path)));
+  if (needed.length > 0) throw new ConfigError(first.source, needed);
+  const names = [...new Set(problems.map((p) => unsetName(p) ?? ''))];
+  const filled = { ...env, ...Object.fromEntries(names.map((n) => [n, placeholder(n)])) };
+  let config: GatewayConfig;
+  try {
+    config = loadConfigFile(path, filled);
+  } catch (err) {
+    if (err instanceof ConfigError) throw first;
+    throw err;
+  }
+  const read = placeholdersRead(config, needs.withoutSecrets ?? []);
+  if (read.size > 0) throw new ConfigError(first.source, problems.filter((p) => read.has(unsetName(p) ?? '')));
+  return { config, notNeeded: names };
+}
+
+/** The variables whose placeholder is in a value of `sections` that is not a secret (and so would be read). */
+function placeholdersRead(config: GatewayConfig, sections: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  const seen = new Set<object>();
+  const visit = (node: unknown): void => {
+    if (typeof node === 'string') for (const m of node.matchAll(PLACEHOLDER)) names.add(m[1] ?? '');
+    if (node === null || typeof node !== 'object' || node instanceof Secret || seen.has(node)) return;
+    seen.add(node);
+    for (const value of Object.values(node)) visit(value);
+  };
+  for (const section of sections) visit((config as unknown as Record<string, unknown>)[section]);
+  return names;
 }
 
 /**

@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { actionArgs, namedErrors, outFileFlag, UsageError, type Command } from '../command.js';
+import { LEDGER_ONLY } from '../ledger-source.js';
 import { openGovernanceDb } from './governance-db.js';
 
 export const auditCommand: Command = {
@@ -21,7 +22,7 @@ export const auditCommand: Command = {
     if (!values.config) throw new UsageError('name the config file (-c FILE)');
     if (action === 'export') outFileFlag('--out', values.out);
     // Both only read: a config whose SQLite ledger is not there yet is refused, not given an empty, intact chain.
-    const db = await openGovernanceDb(values.config, namedErrors(io, 'audit'), 'read');
+    const db = await openGovernanceDb(values.config, namedErrors(io, 'audit'), 'read', LEDGER_ONLY(`audit ${action}`));
     if (!db) return 1;
     try {
       if (action === 'verify') {

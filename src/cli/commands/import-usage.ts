@@ -8,7 +8,7 @@ import type { UsageEvent } from '../../ledger/event.js';
 import { readUsageLine } from '../../ledger/import/read-lines.js';
 import type { LedgerStore } from '../../ledger/store/sql-store.js';
 import { namedErrors, UsageError, type Command, type CommandIO } from '../command.js';
-import { LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore, severalSources } from '../ledger-source.js';
+import { LEDGER_ONLY, LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore, severalSources } from '../ledger-source.js';
 
 const BATCH = 500;
 /** Malformed lines named one by one, before only their count is given. */
@@ -56,7 +56,7 @@ export const importUsageCommand: Command = {
       if (why !== undefined) throw new UsageError(`cannot read ${file}: ${why}`);
     }
     const said = namedErrors(io, 'import-usage');
-    const config = loadSourceConfig(values, said);
+    const config = loadSourceConfig(values, said, LEDGER_ONLY('import-usage'));
     if (config === null) return 1;
     if (config && (!config.ledger.enabled || config.ledger.store === 'stdout')) {
       said.err(`${values.config} has no ledger database to import into (ledger.enabled with store sqlite or postgres)`);

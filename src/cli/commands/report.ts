@@ -8,10 +8,12 @@ import { formatHtml, htmlData } from '../../ledger/report/html.js';
 import { advise, formatAdvice } from '../../ledger/report/advise.js';
 import { parseReportOptions } from '../../ledger/report/options.js';
 import { namedErrors, outFileFlag, readFlag, UsageError, type Command } from '../command.js';
-import { configLedgerPath, LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore, severalSources } from '../ledger-source.js';
+import { configLedgerPath, LEDGER_ONLY, LEDGER_SOURCE_OPTIONS, loadSourceConfig, openSourceStore, severalSources, type ConfigNeeds } from '../ledger-source.js';
 
 const DEFAULT_CONFIG = 'switchyard.yaml';
 const DEMO_LEDGER = '.switchyard/demo-ledger.sqlite';
+/** The advice prices the provisioned deployments and their peers: their models and prices, never their keys' values. */
+const ADVISE_NEEDS: ConfigNeeds = { command: 'report --advise', whole: ['ledger'], withoutSecrets: ['deployments', 'groups', 'pricing'] };
 
 /** With no source named: the config in the working directory, else the ledger `switchyard demo` writes there. */
 function defaultSource(cwd: string): { config?: string; sqlite?: string } | undefined {
@@ -84,7 +86,7 @@ export const reportCommand: Command = {
       Object.assign(values, found);
     }
     const said = namedErrors(io, 'report');
-    const config = loadSourceConfig(values, said);
+    const config = loadSourceConfig(values, said, values.advise ? ADVISE_NEEDS : LEDGER_ONLY('report'));
     if (config === null) return 1;
     const store = await openSourceStore(values, config, said, 'read');
     if (!store) return 1;
