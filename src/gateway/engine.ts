@@ -64,7 +64,7 @@ export class Engine {
       const custom = options.createProvider?.(d);
       const factory = custom ? undefined : findProvider(d.provider);
       if (!custom && !factory) throw new GatewayError({ kind: 'internal', message: `unknown provider ${d.provider}` });
-      const state = new DeploymentState(d, config.routing, this.sync?.publisher(d.id), this.sync?.coolingPublisher(d.id), this.sync?.drainPublisher(d.id));
+      const state = new DeploymentState(d, config.routing, this.sync?.publisher(d.id), this.sync?.coolingPublisher(d.id), this.sync?.drainPublisher(d.id), logger);
       const provider = custom ?? (factory as NonNullable<typeof factory>).create(d, d.options, { logger: logger.child({ deployment: d.id }) });
       this.deployments.set(d.id, { id: d.id, config: d, provider, state });
     }

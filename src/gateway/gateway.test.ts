@@ -197,6 +197,18 @@ describe('gateway logs of upstream errors', () => {
     expect(JSON.stringify(line)).not.toContain('SSN');
   });
 
+  it("logs its deployments' breaker transitions (the on-call's 'since when'), with our reason and none of the upstream's words", async () => {
+    const lines: Array<{ obj: Record<string, unknown>; msg?: string }> = [];
+    const capture = (obj: object, msg?: string): void => void lines.push({ obj: obj as Record<string, unknown>, msg });
+    const logger: Logger = { debug: capture, info: capture, warn: capture, error: capture, child: () => logger };
+    const { gateway, p } = build({ ...twoDeployments, routing: { max_attempts_per_deployment: 1, breaker: { consecutive_failures: 1 } } }, { logger });
+    p('primary').script = () => new GatewayError({ kind: 'unavailable', message: 'down', upstreamStatus: 503, upstreamText: 'node db-7 password=hunter2' });
+    await gateway.chat(hello());
+    const opened = lines.find((l) => l.msg === 'circuit breaker opened')?.obj;
+    expect(opened).toMatchObject({ deployment: 'primary', from: 'closed', to: 'open' });
+    expect(JSON.stringify(opened)).not.toContain('hunter2');
+  });
+
   it('logs them, scrubbed, when logging.upstream_error_text is set', async () => {
     const line = await upstreamErrorLine({ upstream_error_text: true });
     expect(line?.upstream).toBe('Invalid prompt: my SSN is 123-45-6789');

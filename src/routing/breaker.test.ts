@@ -129,18 +129,43 @@ describe('CircuitBreaker', () => {
     expect(breakerSchema.parse({ cool_off_ms: 1_000, max_cool_off_ms: 4_000 }).max_cool_off_ms).toBe(4_000);
   });
 
-  it('a successful health probe that started after the breaker opened closes it, and failback stays gradual', () => {
+  it('a successful health probe that started after the breaker opened makes it half-open: the trial, live traffic, decides', () => {
     const b = new CircuitBreaker(config, probation);
     for (let i = 0; i < 3; i++) b.onFailure(100, false, 'unavailable');
     // A probe that was already running when the breaker opened proves nothing about the outage.
-    expect(b.recoveredByProbe(150, 50)).toBe(false);
+    expect(b.trialByProbe(150, 50)).toBe(false);
     expect(b.current(150)).toBe('open');
-    expect(b.recoveredByProbe(400, 300)).toBe(true);
-    expect(b.current(400)).toBe('closed');
-    expect(b.rampShare(400, 0.1)).toBeCloseTo(0.1);
+    expect(b.trialByProbe(400, 300)).toBe(true);
+    expect(b.current(400)).toBe('half-open');
+    expect(b.acquire(400)).toBe('probe');
+    b.onSuccess(410, true);
+    expect(b.current(410)).toBe('closed');
+    expect(b.rampShare(410, 0.1)).toBeCloseTo(0.1);
     // A breaker the health checks hold is theirs to release.
     b.trip(500, 'health', true);
-    expect(b.recoveredByProbe(900, 800)).toBe(false);
+    expect(b.trialByProbe(900, 800)).toBe(false);
+  });
+
+  it('lets the cool-off grow once a trial refuted a probe: the probed route answers, chat does not', () => {
+    const b = new CircuitBreaker(config, probation);
+    for (let i = 0; i < 3; i++) b.onFailure(0, false, 'unavailable');
+    expect(b.trialByProbe(100, 50)).toBe(true);
+    b.acquire(100);
+    b.onFailure(110, true, 'unavailable');
+    expect(b.toJSON()).toMatchObject({ state: 'open', trips: 2, coolOffMs: 2_000 });
+    // Later probes succeed again, but the breaker waits out its grown cool-off before the next trial.
+    expect(b.trialByProbe(500, 400)).toBe(false);
+    expect(b.current(2_109)).toBe('open');
+    expect(b.current(2_110)).toBe('half-open');
+    b.acquire(2_110);
+    b.onFailure(2_120, true, 'unavailable');
+    expect(b.toJSON()).toMatchObject({ state: 'open', trips: 3, coolOffMs: 4_000 });
+    // Once the deployment really recovers (a trial closes it), probes may shorten the next outage again.
+    b.acquire(6_120);
+    b.onSuccess(6_130, true);
+    expect(b.current(6_130)).toBe('closed');
+    b.trip(7_000, 'outage');
+    expect(b.trialByProbe(7_200, 7_100)).toBe(true);
   });
 
   it('client errors and rate limits do not count against the deployment', async () => {

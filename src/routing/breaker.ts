@@ -1,4 +1,5 @@
 import type { ErrorKind } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import type { BreakerConfig } from './config.js';
 import { SlidingWindow } from './window.js';
 
@@ -21,6 +22,15 @@ export type BreakerSnapshot = {
    */
   changedAt: number;
 };
+
+/** One transition this process made (adopted snapshots are not), for the operator's log. */
+export interface BreakerTransition {
+  from: BreakerState;
+  to: BreakerState;
+  /** Our own words (counts, error kinds), never upstream text. */
+  reason: string;
+  at: number;
+}
 
 /**
  * Errors that say something about the deployment's health. A client's bad request does not, and
@@ -62,6 +72,13 @@ export class CircuitBreaker {
   private held = false;
   private reason: string | undefined;
   private changedAt = 0;
+  /**
+   * A half-open a health probe let in was refuted by its trial: until the breaker closes, probes no longer
+   * cut the cool-off short, so it grows as it should while the probe's route answers and chat does not.
+   */
+  private probeRefuted = false;
+  /** How the current half-open began: a health probe's success (`trialByProbe`) or the cool-off's end. */
+  private byProbe = false;
   private readonly window: SlidingWindow;
   /** Transitions this process made, by the state entered (adopted snapshots do not count). */
   private readonly entered: Record<BreakerState, number> = { closed: 0, open: 0, 'half-open': 0 };
@@ -71,6 +88,7 @@ export class CircuitBreaker {
     /** Consecutive failures that re-open a breaker while its traffic ramps back (hysteresis). */
     private readonly probation: { failures: number; rampMs: number },
     private readonly onChange: (snapshot: BreakerSnapshot) => void = () => undefined,
+    private readonly onTransition?: (transition: BreakerTransition) => void,
   ) {
     this.coolOffMs = config.cool_off_ms;
     this.window = new SlidingWindow(config.window_ms, 2);
@@ -79,12 +97,8 @@ export class CircuitBreaker {
   /** The state now, moving open to half-open once the cool-off has passed. */
   current(now: number): BreakerState {
     if (this.state === 'open' && !this.held && now >= this.openedAt + this.coolOffMs) {
-      this.state = 'half-open';
-      this.probes = 0;
-      this.probeSuccesses = 0;
       // Stamped by the cool-off, not by whoever asked first: every replica computes the same stamp.
-      this.stamp(this.openedAt + this.coolOffMs);
-      this.changed();
+      this.halfOpen(this.openedAt + this.coolOffMs, `cool-off of ${this.coolOffMs} ms passed`, false);
     }
     return this.state;
   }
@@ -124,7 +138,7 @@ export class CircuitBreaker {
       // A snapshot adopted while this trial ran reset the slots: never below none taken.
       if (this.probes > 0) this.probes -= 1;
       this.probeSuccesses += 1;
-      if (this.probeSuccesses >= this.config.half_open_successes) this.close(now);
+      if (this.probeSuccesses >= this.config.half_open_successes) this.close(now, `${this.probeSuccesses} half-open trial(s) succeeded`);
     }
   }
 
@@ -134,7 +148,9 @@ export class CircuitBreaker {
     this.consecutive += 1;
     const s = this.current(now);
     if (s === 'half-open') {
-      if (probe) this.open(now, `half-open trial failed (${kind})`);
+      if (!probe) return;
+      if (this.byProbe) this.probeRefuted = true;
+      this.open(now, `half-open trial failed (${kind})`);
       return;
     }
     if (s !== 'closed') return;
@@ -160,7 +176,9 @@ export class CircuitBreaker {
    * for its health checks so that one that still sees it down trips it again.
    */
   reset(now: number): void {
+    const from = this.state;
     this.held = false;
+    this.probeRefuted = false;
     this.state = 'closed';
     this.trips = 0;
     this.coolOffMs = this.config.cool_off_ms;
@@ -169,29 +187,41 @@ export class CircuitBreaker {
     this.reason = undefined;
     this.window.reset();
     this.stamp(now);
-    this.changed();
+    this.changed(from, 'reset by an operator');
   }
 
   /** Health checks see the deployment up again: close and start the failback ramp. */
   release(now: number): void {
     this.held = false;
-    if (this.state !== 'closed') this.close(now);
+    if (this.state !== 'closed') this.close(now, 'health checks see the deployment up');
   }
 
   /**
    * An active health probe that started at `probeStartedAt` succeeded: a breaker opened by live traffic
-   * before that probe closes (the failback ramp starts), so recovery is noticed within one health
-   * interval rather than after a grown cool-off. Returns whether it closed.
+   * before that probe goes half-open, so recovery is noticed within one health interval rather than
+   * after a grown cool-off. Half-open, not closed: a model list (or a 1-token ping) answering says the
+   * host is up, not that chat works; live traffic's trial decides. Once such a trial failed, probes wait
+   * for the breaker to close before cutting a cool-off short again. Returns whether it went half-open.
    */
-  recoveredByProbe(now: number, probeStartedAt: number): boolean {
-    if (this.held || this.current(now) === 'closed' || probeStartedAt < this.openedAt) return false;
-    this.close(now);
+  trialByProbe(now: number, probeStartedAt: number): boolean {
+    if (this.held || this.probeRefuted || this.current(now) !== 'open' || probeStartedAt < this.openedAt) return false;
+    this.halfOpen(now, 'a health probe succeeded', true);
     return true;
+  }
+
+  private halfOpen(at: number, reason: string, byProbe: boolean): void {
+    this.state = 'half-open';
+    this.byProbe = byProbe;
+    this.probes = 0;
+    this.probeSuccesses = 0;
+    this.stamp(at);
+    this.changed('open', reason);
   }
 
   private open(now: number, reason: string): void {
     // A trip soon after the last recovery counts as a repeat: the cool-off grows.
-    const repeat = this.state !== 'closed' || (this.trips > 0 && this.recoveredAt !== undefined && now - this.recoveredAt < this.config.max_cool_off_ms);
+    const from = this.state;
+    const repeat = from !== 'closed' || (this.trips > 0 && this.recoveredAt !== undefined && now - this.recoveredAt < this.config.max_cool_off_ms);
     this.trips = repeat ? this.trips + 1 : 1;
     this.coolOffMs = Math.min(this.config.max_cool_off_ms, this.config.cool_off_ms * this.config.cool_off_multiplier ** (this.trips - 1));
     this.state = 'open';
@@ -199,17 +229,19 @@ export class CircuitBreaker {
     this.reason = reason;
     this.probes = 0;
     this.stamp(now);
-    this.changed();
+    this.changed(from, reason);
   }
 
-  private close(now: number): void {
+  private close(now: number, reason: string): void {
+    const from = this.state;
+    this.probeRefuted = false;
     this.state = 'closed';
     this.consecutive = 0;
     this.recoveredAt = now;
     this.reason = undefined;
     this.window.reset();
     this.stamp(now);
-    this.changed();
+    this.changed(from, reason);
   }
 
   /** Share of its normal traffic a recovering deployment gets now (1 when not ramping). */
@@ -248,6 +280,8 @@ export class CircuitBreaker {
     this.held = s.held;
     this.reason = s.reason ?? undefined;
     this.changedAt = s.changedAt;
+    this.byProbe = false;
+    if (s.state === 'closed') this.probeRefuted = false;
     this.probes = 0;
     this.probeSuccesses = 0;
     this.consecutive = 0;
@@ -276,8 +310,33 @@ export class CircuitBreaker {
     this.changedAt = Math.max(at, this.changedAt + 1);
   }
 
-  private changed(): void {
+  private changed(from: BreakerState, reason: string): void {
     this.entered[this.state] += 1;
     this.onChange(this.toJSON());
+    this.onTransition?.({ from, to: this.state, reason, at: this.changedAt });
   }
+}
+
+/** A flapping breaker logs at most one line per transition type per second. */
+const LOG_EVERY_MS = 1_000;
+
+const SAID: Record<BreakerState, string> = { open: 'circuit breaker opened', 'half-open': 'circuit breaker half-open', closed: 'circuit breaker closed' };
+
+/**
+ * The warn line of each transition of `deployment`'s breaker, so on-call can tell since when it is open.
+ * Rate-safe: one line per transition type per second; the lines left out are counted on the next one.
+ */
+export function transitionLog(logger: Logger, deployment: string): (t: BreakerTransition) => void {
+  const last: Record<BreakerState, number> = { closed: -LOG_EVERY_MS, open: -LOG_EVERY_MS, 'half-open': -LOG_EVERY_MS };
+  const left: Record<BreakerState, number> = { closed: 0, open: 0, 'half-open': 0 };
+  return ({ from, to, reason, at }) => {
+    if (at < last[to] + LOG_EVERY_MS) {
+      left[to] += 1;
+      return;
+    }
+    const line = { deployment, from, to, reason, at, ...(left[to] > 0 ? { unlogged: left[to] } : {}) };
+    last[to] = at;
+    left[to] = 0;
+    logger.warn(line, SAID[to]);
+  };
 }

@@ -1,7 +1,8 @@
 import type { Canceller } from '../core/cancel.js';
 import type { ErrorKind, GatewayError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import type { DeploymentConfig, GatewayConfig } from '../config/schema.js';
-import { CircuitBreaker, countsAgainstHealth, type BreakerSnapshot, type BreakerState } from './breaker.js';
+import { CircuitBreaker, countsAgainstHealth, transitionLog, type BreakerSnapshot, type BreakerState } from './breaker.js';
 import { Reservoir } from './reservoir.js';
 import { SlidingWindow } from './window.js';
 import type { DeploymentRouting } from './deployment.js';
@@ -59,7 +60,8 @@ export interface DeploymentStatus {
   retries: number;
   fallbacksFrom: Partial<Record<string, number>>;
   shadow: { requests: number; errors: number };
-  breaker: { state: BreakerState; trips: number; reason: string | null; retryAt: number | undefined; rampShare: number; transitions: Record<BreakerState, number> };
+  /** `changedAt`: when it entered its current state (epoch ms); undefined when closed since this process began. */
+  breaker: { state: BreakerState; changedAt?: number | undefined; trips: number; reason: string | null; retryAt: number | undefined; rampShare: number; transitions: Record<BreakerState, number> };
   /** Until when a 429 keeps this deployment out of rotation; undefined when it is not cooling. */
   coolingUntil: number | undefined;
   /** Taken out of routing by an operator or an interruption notice. */
@@ -128,10 +130,12 @@ export class DeploymentState {
     private readonly onCooling?: (until: number, ms: number) => void,
     /** Publishes a drain set or cleared here to other replicas. */
     private readonly onDrain?: (drain: DrainSnapshot) => void,
+    /** Where its breaker's transitions are logged (`transitionLog`); none when absent. */
+    logger?: Logger,
   ) {
     this.defaultCoolDownMs = routing.rate_limit.default_cool_down_ms;
     this.maxCoolDownMs = routing.rate_limit.max_cool_down_ms;
-    this.breaker = new CircuitBreaker(routing.breaker, { failures: routing.failback.probation_failures, rampMs: routing.failback.ramp_ms }, onBreakerChange);
+    this.breaker = new CircuitBreaker(routing.breaker, { failures: routing.failback.probation_failures, rampMs: routing.failback.ramp_ms }, onBreakerChange, logger && transitionLog(logger, config.id));
     if (config.provisioned?.capacity_rpm !== undefined) this.perMinute = new SlidingWindow(MINUTE, 1, 12);
     if (config.quota) this.quota = new QuotaMeter(config.quota, this.others);
     this.shadowCalls = new ShadowLane(config.options);
@@ -333,6 +337,8 @@ export class DeploymentState {
 
   status(now: number, startShare: number): DeploymentStatus {
     const failed = Object.values(this.errors).reduce((a, b) => (a ?? 0) + (b ?? 0), 0) ?? 0;
+    // Asked first: a cool-off that ended moves it to half-open, whose stamp `changedAt` then shows.
+    const state = this.breaker.current(now);
     const snap = this.breaker.toJSON();
     const p = this.config.provisioned;
     return {
@@ -351,7 +357,7 @@ export class DeploymentState {
       retries: this.retries,
       fallbacksFrom: { ...this.fallbacksFrom },
       shadow: { ...this.shadow },
-      breaker: { state: this.breaker.current(now), trips: snap.trips, reason: snap.reason, retryAt: this.breaker.retryAt(now), rampShare: this.breaker.rampShare(now, startShare), transitions: { ...this.breaker.transitions() } },
+      breaker: { state, changedAt: snap.changedAt === 0 ? undefined : snap.changedAt, trips: snap.trips, reason: snap.reason, retryAt: this.breaker.retryAt(now), rampShare: this.breaker.rampShare(now, startShare), transitions: { ...this.breaker.transitions() } },
       coolingUntil: this.coolingUntil > now ? this.coolingUntil : undefined,
       drain: this.drain,
       health: { up: this.healthUp, last: this.lastHealth, checks: { ...this.healthChecks } },

@@ -3,7 +3,7 @@ import { Canceller, type CancelSignal } from '../core/cancel.js';
 import type { Clock } from '../core/clock.js';
 import type { AttemptRole, AttemptSpan } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
-import type { Deployment } from './router.js';
+import type { Deployment, StandIn } from './router.js';
 import { retryDelay, type BackoffPolicy } from './backoff.js';
 import type { RetryBudget } from './retry-budget.js';
 
@@ -15,9 +15,9 @@ export interface Attempt {
   startedAt: number;
   /** A half-open breaker's trial request. */
   probe: boolean;
-  /** Why this attempt happened after the first: the previous error kind, `circuit_open`, `quality_gate` or `stream_resume`. */
+  /** Why this attempt happened after the first: the previous error kind, `circuit_open`, `rate_limited`, `drained`, `quality_gate` or `stream_resume`. */
   cause: string | undefined;
-  /** The deployment this request fell back from (tried or skipped); undefined on its first deployment and on retries. */
+  /** The deployment this request fell back from (tried, skipped, or dropped by its plan: `StandIn`); undefined on its first choice and on retries. */
   from: string | undefined;
   /** Tokens counted against the deployment's quota when the attempt started (corrected on its real usage). */
   quotaTokens?: number;
@@ -95,7 +95,7 @@ function stopped(signal: CancelSignal, cause?: unknown, unsent = false): Gateway
  * cause and counted.
  */
 export function executeWithFallback<T>(
-  deployments: readonly Deployment[],
+  deployments: readonly Deployment[] & { readonly standIn?: StandIn | undefined },
   run: (attempt: Attempt, signal: CancelSignal) => Promise<T>,
   policy: ExecutePolicy,
   options: ExecuteOptions<T>,
@@ -122,9 +122,11 @@ class Execution<T> {
   private keepMs = 0;
   /** The latest answer a quality gate turned down. */
   private rejected: Executed<T> | undefined;
+  /** The higher-ranked member the plan dropped, which the first deployment serves in place of; counted on it when it does. */
+  private readonly standIn: StandIn | undefined;
 
   constructor(
-    deployments: readonly Deployment[],
+    deployments: readonly Deployment[] & { readonly standIn?: StandIn | undefined },
     private readonly run: (attempt: Attempt, signal: CancelSignal) => Promise<T>,
     private readonly policy: ExecutePolicy,
     private readonly options: ExecuteOptions<T>,
@@ -134,7 +136,8 @@ class Execution<T> {
     policy.budget.onRequest(started);
     this.queue = deployments;
     this.number = options.continues?.attempts ?? 0;
-    this.cause = options.continues?.cause;
+    this.standIn = options.continues || options.pinned ? undefined : deployments.standIn;
+    this.cause = options.continues?.cause ?? this.standIn?.cause;
   }
 
   async execute(): Promise<Executed<T>> {
@@ -174,9 +177,9 @@ class Execution<T> {
     // A client that left (e.g. during admission or a backoff) gets no upstream call.
     if (options.signal.aborted) throw stopped(options.signal);
     const number = this.number + 1;
-    // A continuation's first deployment falls back from the one whose stream broke.
-    const from = tryNo > 1 ? undefined : i > 0 ? queue[i - 1]?.id : options.continues?.from;
-    const role = number === 1 ? 'primary' : tryNo > 1 ? 'retry' : 'fallback';
+    // A continuation's first deployment falls back from the one whose stream broke, a plan's first from the member it stands in for.
+    const from = tryNo > 1 ? undefined : i > 0 ? queue[i - 1]?.id : (options.continues?.from ?? this.standIn?.from.id);
+    const role = tryNo > 1 ? 'retry' : from === undefined ? 'primary' : 'fallback';
     // Made before `begin`, which knows the attempt by it (a quota cool-down it starts is its own).
     const attempt: Attempt = { number, role, deployment, startedAt: now, probe: false, cause: this.cause, from, quotaTokens: options.quotaTokens, span: undefined };
     const slot = state.begin(attempt, options.pinned === true, options.quotaTokens);
@@ -189,6 +192,7 @@ class Execution<T> {
     }
     this.number = number;
     attempt.probe = slot === 'probe';
+    if (i === 0 && tryNo === 1 && this.standIn) this.standIn.from.state.countFallback(this.standIn.cause);
     let value: T;
     try {
       value = await this.call(attempt, Math.min(options.attemptTimeoutMs, remaining - keepMs), remaining);
@@ -335,10 +339,7 @@ async function coolingGate<T>(queue: readonly Deployment[], i: number, policy: E
   return 'go';
 }
 
-/**
- * The final error tells the client when to come back: a 429 the shortest remaining cool-down of the
- * planned deployments, a 503 the earliest breaker trial (at least the default when nothing says).
- */
+/** When the client may come back: a 429's shortest remaining cool-down, a 503's earliest breaker trial (else the default). */
 function withClientRetryAfter(error: GatewayError, queue: readonly Deployment[], now: number): GatewayError {
   if (error.kind === 'rate_limited') {
     let shortest = Number.POSITIVE_INFINITY;

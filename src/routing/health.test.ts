@@ -31,7 +31,7 @@ describe('HealthChecker', () => {
     expect(d.state.lastHealth).toMatchObject({ ok: true, at: clock.now() });
   });
 
-  it('probes a breaker opened by live traffic and closes it within one interval of recovery', async () => {
+  it('probes a breaker opened by live traffic and lets a live trial in within one interval of recovery', async () => {
     const clock = new FakeClock();
     const d = fakeDeployment('a', {}, routing({ breaker: { consecutive_failures: 3, cool_off_ms: 5_000 } }));
     const checker = new HealthChecker([d], healthSchema.parse({ enabled: true, interval_ms: 1_000, successes_to_up: 2 }), clock, silentLogger);
@@ -48,13 +48,39 @@ describe('HealthChecker', () => {
     clock.advance(1_000);
     await checker.runOnce();
     expect(d.state.breaker.current(clock.now())).toBe('open');
-    // The upstream recovers; the next health round (not a trial 20 s later) brings it back, ramping.
+    // The upstream recovers; the next health round (not the cool-off 20 s later) lets a trial in, and
+    // the trial's success brings it back, ramping.
     d.provider.probeScript = () => 'ok';
     clock.advance(1_000);
     await checker.runOnce();
+    expect(d.state.breaker.current(clock.now())).toBe('half-open');
+    expect(d.state.begin({ startedAt: clock.now() })).toBe('probe');
+    d.state.succeed(clock.now(), 5, true);
     expect(d.state.breaker.current(clock.now())).toBe('closed');
     expect(d.state.breaker.rampShare(clock.now(), 0.1)).toBeCloseTo(0.1);
     expect(d.state.healthUp).toBe(true);
+  });
+
+  it('never closes a breaker on a model list alone while chat keeps failing: the cool-off grows between live trials', async () => {
+    const clock = new FakeClock();
+    const d = fakeDeployment('a', {}, routing({ breaker: { consecutive_failures: 3, cool_off_ms: 5_000, max_cool_off_ms: 40_000 } }));
+    const checker = new HealthChecker([d], healthSchema.parse({ enabled: true, interval_ms: 1_000, mode: 'models' }), clock, silentLogger);
+    d.provider.probeScript = () => 'ok';
+    for (let i = 0; i < 3; i++) d.state.fail(clock.now(), failure('unavailable'), 5, false);
+    // Twenty minutes of health rounds a second apart, each live request that gets in failing with a 503.
+    let trials = 0;
+    for (let round = 0; round < 1_200; round++) {
+      clock.advance(1_000);
+      await checker.runOnce();
+      expect(d.state.breaker.current(clock.now())).not.toBe('closed');
+      if (d.state.begin({ startedAt: clock.now() }) === 'probe') {
+        trials += 1;
+        d.state.fail(clock.now(), failure('unavailable'), 5, true);
+      }
+    }
+    expect(d.state.breaker.toJSON().coolOffMs).toBe(40_000);
+    // One trial a second at first (the probe's), then one per grown cool-off: 5, 10, 20, 40 s...
+    expect(trials).toBeLessThan(40);
   });
 
   it('times out a hung probe', async () => {

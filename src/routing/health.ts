@@ -9,7 +9,8 @@ import { countsAgainstHealth } from './breaker.js';
  * Active health checks: probes every deployment on an interval; `failures_to_down` failures in a row
  * hold its breaker open, `successes_to_up` successes in a row release it (and the failback ramp
  * starts). A breaker opened by live traffic is probed too: one success that started after it opened
- * closes it, so recovery is noticed within one interval. Only errors the breaker counts are failures:
+ * makes it half-open, so live traffic's trial tests recovery within one interval (a probe answering
+ * says the host is up, not that chat works). Only errors the breaker counts are failures:
  * any other (a 429, a 400) moves neither streak, and a probe's 429 in `mode: request` (a chat call,
  * as live traffic's) cools the deployment down as a live one would; a cooling deployment is not
  * probed. One timer for all deployments, started by the gateway and stopped on close.
@@ -87,8 +88,8 @@ export class HealthChecker {
         state.healthUp = true;
         state.breaker.release(now);
         this.logger.info({ deployment: d.id }, 'health check: deployment up');
-      } else if (state.breaker.recoveredByProbe(now, now - latencyMs)) {
-        this.logger.info({ deployment: d.id }, 'health check: open breaker closed by a successful probe');
+      } else if (state.breaker.trialByProbe(now, now - latencyMs)) {
+        this.logger.info({ deployment: d.id }, 'health check: open breaker half-open after a successful probe');
       }
     } else {
       state.healthChecks.failed += 1;

@@ -40,10 +40,27 @@ export interface RouteRequest {
   access?: Access | undefined;
 }
 
+/**
+ * A member ranked ahead of a plan's first deployment that the plan dropped for its standing (breaker
+ * open, cooling down after a 429 or at its quota, drained): that deployment serves in its place, a
+ * failover the executor records as a fallback `from` it with this `cause`.
+ */
+export interface StandIn {
+  readonly from: Deployment;
+  readonly cause: 'circuit_open' | 'rate_limited' | 'drained';
+}
+
+/**
+ * A plan's deployments in the order they should be tried; `standIn` is set only when a ranked group
+ * dropped a member ahead of the first. Carried on the list the executor walks, so it reaches every
+ * execution of the plan (chat, stream, embed) as that list does.
+ */
+export type Planned = Deployment[] & { standIn?: StandIn };
+
 export interface RoutePlan {
   group: ResolvedGroup | undefined;
   /** Deployments in the order they should be tried. */
-  deployments: Deployment[];
+  deployments: Planned;
   /** An explicit override: no fallback, and an open breaker does not refuse it. */
   pinned: boolean;
 }
@@ -59,6 +76,17 @@ export interface RouterOptions {
 }
 
 type SpecialKind = 'context_window_exceeded' | 'content_filtered';
+
+/**
+ * Filter stages that drop a member for its standing rather than for what the request needs, by the
+ * cause a failover past it is recorded with (the executor's words when it skips one itself).
+ */
+const STANDING: Partial<Record<Stage, StandIn['cause']>> = {
+  [Stage.Drained]: 'drained',
+  [Stage.Health]: 'circuit_open',
+  [Stage.Cooling]: 'rate_limited',
+  [Stage.Quota]: 'rate_limited',
+};
 
 /**
  * Turns a request into the ordered deployments that may serve it: resolves the model (group, alias,
@@ -175,6 +203,8 @@ export class Router {
     const survivors: Candidate[] = [];
     let furthest: Stage = Stage.Residency;
     let retryAt = Number.POSITIVE_INFINITY;
+    // Members dropped for their standing, only kept where the order is a ranking (none: no allocation).
+    let dropped: Map<string, Stage> | undefined;
     for (const m of group.members) {
       const d = this.deployments.get(m.id) as Deployment;
       const stage = firstFailedStage(d, req.needs, now, true);
@@ -182,6 +212,7 @@ export class Router {
       else {
         if (stage > furthest) furthest = stage;
         retryAt = Math.min(retryAt, availableAt(d, stage, now) ?? retryAt);
+        if (group.strategy.ranked && STANDING[stage] !== undefined) (dropped ??= new Map()).set(m.id, stage);
       }
     }
     if (survivors.length === 0) {
@@ -191,7 +222,22 @@ export class Router {
       throw filterError(furthest, req.needs, group.config.name, retryAt - now);
     }
     const ordered = survivors.length === 1 ? survivors : group.strategy.order(survivors, group.ctx);
-    return { group, deployments: this.arrange(ordered, now), pinned: false };
+    const deployments: Planned = this.arrange(ordered, now);
+    if (dropped) {
+      const standIn = this.standIn(group, dropped, deployments[0] as Deployment);
+      if (standIn) deployments.standIn = standIn;
+    }
+    return { group, deployments, pinned: false };
+  }
+
+  /** The highest-ranked dropped member when it ranks ahead of `first` (the one that will serve). */
+  private standIn(group: ResolvedGroup, dropped: ReadonlyMap<string, Stage>, first: Deployment): StandIn | undefined {
+    for (const m of group.strategy.order(group.members, group.ctx)) {
+      if (m.id === first.id) return undefined;
+      const stage = dropped.get(m.id);
+      if (stage !== undefined) return { from: this.deployments.get(m.id) as Deployment, cause: STANDING[stage] as StandIn['cause'] };
+    }
+    return undefined;
   }
 
   /** Deployments of a special fallback for `kind`, filtered like any other candidate; `tried` excluded. */

@@ -7,6 +7,7 @@ import type { Strategy } from './strategy.js';
 export function costOptimizedStrategy(): Strategy {
   return {
     name: 'cost-optimized',
+    ranked: true,
     order(candidates, ctx) {
       // Array.prototype.sort is stable, so equal prices keep their configured order.
       return [...candidates].sort((a, b) => (ctx.price(a.id) ?? Number.POSITIVE_INFINITY) - (ctx.price(b.id) ?? Number.POSITIVE_INFINITY));

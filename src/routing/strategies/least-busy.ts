@@ -4,6 +4,7 @@ import type { Candidate, Strategy } from './strategy.js';
 export function leastBusyStrategy(): Strategy {
   return {
     name: 'least-busy',
+    ranked: false,
     order(candidates, ctx) {
       const keyed = candidates.map((c) => ({ c, busy: ctx.inFlight(c.id), tie: ctx.random() }));
       keyed.sort((a, b) => a.busy - b.busy || a.tie - b.tie);

@@ -8,6 +8,7 @@ import type { Candidate, Strategy } from './strategy.js';
 export function leastLatencyStrategy(): Strategy {
   return {
     name: 'least-latency',
+    ranked: false,
     order(candidates, ctx) {
       const sorted = [...candidates].sort((a, b) => (ctx.latency(a.id) ?? 0) - (ctx.latency(b.id) ?? 0));
       if (sorted.length > 1 && ctx.random() < ctx.exploration) {

@@ -2,5 +2,5 @@ import type { Strategy } from './strategy.js';
 
 /** Active-passive: always the configured order. */
 export function priorityStrategy(): Strategy {
-  return { name: 'priority', order: (candidates) => [...candidates] };
+  return { name: 'priority', ranked: true, order: (candidates) => [...candidates] };
 }

@@ -5,6 +5,7 @@ import { weightedOrder } from './weighted.js';
 export function randomStrategy(): Strategy {
   return {
     name: 'random',
+    ranked: false,
     order: (candidates, ctx) => weightedOrder(candidates.map((c) => ({ ...c, weight: 1 })), ctx),
   };
 }

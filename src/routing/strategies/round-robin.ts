@@ -5,6 +5,7 @@ export function roundRobinStrategy(): Strategy {
   let cursor = 0;
   return {
     name: 'round-robin',
+    ranked: false,
     order(candidates) {
       if (candidates.length === 0) return [];
       const start = cursor++ % candidates.length;

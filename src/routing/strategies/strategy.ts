@@ -24,5 +24,11 @@ export interface StrategyContext {
  */
 export interface Strategy {
   readonly name: string;
+  /**
+   * The order is a ranking every request shares (priority, cost tiers): the first member is the one
+   * meant to serve and the others stand in for it, so a request served below a member dropped for its
+   * health is a failover. False where the order spreads load (a pick, not a preference).
+   */
+  readonly ranked: boolean;
   order(candidates: readonly Candidate[], ctx: StrategyContext): Candidate[];
 }

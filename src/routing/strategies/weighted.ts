@@ -18,5 +18,5 @@ export function weightedOrder(candidates: readonly Candidate[], ctx: StrategyCon
 }
 
 export function weightedStrategy(): Strategy {
-  return { name: 'weighted', order: weightedOrder };
+  return { name: 'weighted', ranked: false, order: weightedOrder };
 }
