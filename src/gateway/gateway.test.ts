@@ -197,6 +197,18 @@ describe('gateway logs of upstream errors', () => {
     expect(JSON.stringify(line)).not.toContain('SSN');
   });
 
+  it("names the deployment of an error answer it could not read (an HTML 404), and says what a 404 most often means", async () => {
+    const lines: Array<{ obj: Record<string, unknown>; msg?: string }> = [];
+    const capture = (obj: object, msg?: string): void => void lines.push({ obj: obj as Record<string, unknown>, msg });
+    const logger: Logger = { debug: capture, info: capture, warn: capture, error: capture, child: () => logger };
+    const { gateway, p } = build(twoDeployments, { logger });
+    p('primary').script = () => new GatewayError({ kind: 'not_found', message: 'Upstream primary does not know the requested model or resource (HTTP 404).', upstreamStatus: 404 });
+    await expect(gateway.chat(hello())).rejects.toMatchObject({ kind: 'not_found' });
+    const line = lines.find((l) => l.msg === 'upstream error')?.obj;
+    expect(line).toMatchObject({ deployment: 'primary', status: 404, hint: expect.stringContaining("check the deployment's endpoint") });
+    expect(line).not.toHaveProperty('upstreamChars');
+  });
+
   it("logs its deployments' breaker transitions (the on-call's 'since when'), with our reason and none of the upstream's words", async () => {
     const lines: Array<{ obj: Record<string, unknown>; msg?: string }> = [];
     const capture = (obj: object, msg?: string): void => void lines.push({ obj: obj as Record<string, unknown>, msg });

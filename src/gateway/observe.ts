@@ -8,6 +8,9 @@ import type { CallContext } from '../core/provider.js';
 import type { Logger } from '../core/logger.js';
 import type { Attempt } from '../routing/executor.js';
 
+/** What an upstream's 404 most often means in a config: the path or the model it was given does not exist there. */
+const NOT_FOUND_HINT = "the upstream has no such path or model: check the deployment's endpoint (an OpenAI-compatible one ends in /v1) and model";
+
 /** How an attempt ended, as reported. */
 export interface AttemptResult {
   outcome: AttemptRecord['outcome'];
@@ -150,10 +153,12 @@ export class AttemptReporter {
     }
     // Clients only get our words for an upstream failure; operators get the upstream's, scrubbed, when
     // they ask for it (it can quote the prompt), else a fingerprint that tells equal texts apart.
-    if (error?.upstreamText !== undefined) {
+    // An answer whose body was no error we could read (an HTML or plain-text 404) is logged too, without words.
+    if (error !== undefined && (error.upstreamText !== undefined || error.upstreamStatus !== undefined)) {
       const text = error.upstreamText;
-      const said = this.logUpstreamText ? { upstream: text } : { upstreamChars: text.length, upstreamHash: createHash('sha256').update(text).digest('hex').slice(0, 12) };
-      this.logger.warn({ requestId: meta.requestId, deployment: d.id, provider: d.provider, attempt: attempt.number, kind: error.kind, status: error.upstreamStatus, ...said }, 'upstream error');
+      const said = text === undefined ? undefined : this.logUpstreamText ? { upstream: text } : { upstreamChars: text.length, upstreamHash: createHash('sha256').update(text).digest('hex').slice(0, 12) };
+      const hint = error.upstreamStatus === 404 ? { hint: NOT_FOUND_HINT } : undefined;
+      this.logger.warn({ requestId: meta.requestId, deployment: d.id, provider: d.provider, attempt: attempt.number, kind: error.kind, status: error.upstreamStatus, ...said, ...hint }, 'upstream error');
     }
     if (error?.kind === 'bad_upstream_response' && error.cause !== undefined && !GatewayError.isInstance(error.cause)) this.logUnreadable(meta, attempt, error.cause);
     if (this.observers.length === 0) return;

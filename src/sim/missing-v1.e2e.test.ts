@@ -92,6 +92,14 @@ describe('a deployment whose endpoint misses /v1, against the simulator', () => 
     expect(JSON.stringify(logged)).not.toContain('Invalid URL');
   });
 
+  it('names the deployment and says to check its endpoint when the 404 is no JSON error (vLLM, Ollama)', async () => {
+    for (const id of ['vllm-no-v1', 'ollama-no-v1']) {
+      logged.length = 0;
+      await chat(id, false);
+      expect(logged.find((l) => l.msg === 'upstream error')?.obj).toMatchObject({ deployment: id, status: 404, hint: expect.stringContaining('/v1') });
+    }
+  });
+
   it("falls back within its group, and the log still names the deployment whose endpoint is wrong", async () => {
     logged.length = 0;
     const { status, deployment } = await chat('chat', false);
