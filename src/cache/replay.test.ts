@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { makeUsage, type ChatResponse, type StreamPart } from '../core/types.js';
 import { holdEnd } from '../core/ready.js';
+import { GatewayError } from '../core/errors.js';
+import { SseStream, type StreamEncoder } from '../http/sse.js';
 import { answerParts, recording, replay } from './replay.js';
 
 const full: ChatResponse = {
@@ -179,5 +181,46 @@ describe('recording a live stream', () => {
     for (let r = await relayed.next(); !r.done; r = await relayed.next());
     expect(() => relayed.return?.()).toThrow('the store broke');
     expect(settled).toBe(true);
+  });
+});
+
+describe('a cached answer replayed as a stream, cut by a drain at its deadline', () => {
+  const unavailable = new GatewayError({ kind: 'unavailable', message: 'The server is shutting down; retry the request.' });
+  const shutDown = new GatewayError({ kind: 'cancelled', message: 'The server shut down before the answer was done.' });
+  const encoder: StreamEncoder<StreamPart> = { part: (p) => p.type, end: () => ['[DONE]'], error: (err) => `error: ${(err as GatewayError).message}` };
+
+  /** Reads `reads` frames of a replayed answer, then the drain ends the stream: the frames it ends with, and how the listener was told it ended. */
+  async function cut(reads: number): Promise<{ read: string[]; last: string | undefined; ended: Array<string | undefined> }> {
+    const ended: Array<string | undefined> = [];
+    const stream = new SseStream(replay(answerParts(full)), encoder, { streamEnded: (kind) => void ended.push(kind) });
+    const read: string[] = [];
+    for (let i = 0; i < reads; i++) read.push(((await stream.next()) as IteratorYieldResult<string>).value);
+    const last = await stream.interrupt(unavailable, shutDown);
+    await stream.return();
+    return { read, last, ended };
+  }
+
+  it('hands out every part it holds in one read, as one upstream read would', async () => {
+    const { read } = await cut(1);
+    expect(read).toEqual([answerParts(full).map((p) => `data: ${p.type}\n\n`).join('')]);
+  });
+
+  it('ends with the closing frames, not an error event, once its last part (the usage) went out: the answer was whole', async () => {
+    const { last, ended } = await cut(1);
+    expect(last).toBe('data: [DONE]\n\n');
+    expect(ended).toEqual([undefined]);
+  });
+
+  it('ends with the error event when cut before it began', async () => {
+    const { last, ended } = await cut(0);
+    expect(last).toBe('data: error: The server is shutting down; retry the request.\n\n');
+    expect(ended).toEqual(['unavailable']);
+  });
+
+  it('fails a consumer that stopped on a part for another reason, even after the last part', async () => {
+    const parts = replay(answerParts(full));
+    for (let r = await parts.next(); !r.done; r = await parts.next());
+    const broken = new GatewayError({ kind: 'internal', message: 'could not encode' });
+    await expect(parts.throw?.(broken)).rejects.toBe(broken);
   });
 });

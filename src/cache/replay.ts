@@ -1,4 +1,5 @@
-import { holdEnd } from '../core/ready.js';
+import { GatewayError } from '../core/errors.js';
+import { holdEnd, type ReadyIterator } from '../core/ready.js';
 import type { AssistantPart, ChatResponse, JsonObject, ServedAs, StreamPart, ToolCallPart } from '../core/types.js';
 
 /** The gateway's own per-delivery markers (a stream resume): about how an answer arrived, not what it says. */
@@ -35,9 +36,47 @@ export function answerParts(response: ChatResponse): StreamPart[] {
   return parts;
 }
 
-/** Replays parts as an async stream. */
-export async function* replay(parts: readonly StreamPart[]): AsyncGenerator<StreamPart> {
-  for (const p of parts) yield p;
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * Replays parts as a stream, every one at hand (`takeReady`): the answer's frames leave in one write.
+ * Stopped with a cancellation (`throw`: a drain's deadline) once its last part (the usage) was handed
+ * out, the answer was whole: its end is handed out, so the client gets the closing frames rather than
+ * an error event after a complete answer, as a live stream's end is. Stopped earlier, it fails with it.
+ */
+class Replay implements ReadyIterator<StreamPart>, AsyncIterableIterator<StreamPart> {
+  private index = 0;
+
+  constructor(private readonly parts: readonly StreamPart[]) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<StreamPart>> {
+    const part = this.takeReady();
+    return Promise.resolve(part === undefined ? DONE : { done: false, value: part });
+  }
+
+  takeReady(): StreamPart | undefined {
+    return this.index < this.parts.length ? this.parts[this.index++] : undefined;
+  }
+
+  return(): Promise<IteratorResult<StreamPart>> {
+    this.index = this.parts.length;
+    return Promise.resolve(DONE);
+  }
+
+  throw(err?: unknown): Promise<IteratorResult<StreamPart>> {
+    const whole = this.index >= this.parts.length;
+    this.index = this.parts.length;
+    return whole && GatewayError.isInstance(err) && err.kind === 'cancelled' ? Promise.resolve(DONE) : Promise.reject(err);
+  }
+}
+
+/** Replays parts as a stream (`Replay`). */
+export function replay(parts: readonly StreamPart[]): AsyncIterableIterator<StreamPart> {
+  return new Replay(parts);
 }
 
 /**
