@@ -18,6 +18,7 @@ const dep = (id: string, extra: Partial<DeploymentStatus> = {}): DeploymentStatu
   errorRate: 1 / 3,
   latencyMs: { p50: 100, p95: 200, p99: 300 },
   ttftMs: undefined,
+  streamMs: undefined,
   ewmaLatencyMs: 100,
   inFlight: 0,
   retries: 0,
@@ -55,13 +56,14 @@ describe('combining the statuses of serve --workers', () => {
   });
 
   it('weights the median by successes and takes the highest p95 and p99, so one slow worker is not averaged away', () => {
-    const fast = dep('oai', { successes: 3, latencyMs: { p50: 100, p95: 150, p99: 200 }, ewmaLatencyMs: 100, ttftMs: { p50: 10, p95: 20, p99: 30 } });
+    const fast = dep('oai', { successes: 3, latencyMs: { p50: 100, p95: 150, p99: 200 }, ewmaLatencyMs: 100, ttftMs: { p50: 10, p95: 20, p99: 30 }, streamMs: { p50: 2_000, p95: 4_000, p99: 5_000 } });
     const slow = dep('oai', { successes: 1, latencyMs: { p50: 500, p95: 900, p99: 1_000 }, ewmaLatencyMs: 500, ttftMs: undefined });
     const d = combineStatuses([worker([fast]), worker([slow])], 2).deployments[0];
     expect(d?.latencyMs).toEqual({ p50: 200, p95: 900, p99: 1_000 });
     expect(d?.ewmaLatencyMs).toBe(200);
     // A worker with no samples adds none.
     expect(d?.ttftMs).toEqual({ p50: 10, p95: 20, p99: 30 });
+    expect(d?.streamMs).toEqual({ p50: 2_000, p95: 4_000, p99: 5_000 });
     const idle = dep('oai', { requests: 0, successes: 0, latencyMs: undefined, ewmaLatencyMs: undefined });
     expect(combineStatuses([worker([idle]), worker([idle])], 2).deployments[0]).toMatchObject({ latencyMs: undefined, ewmaLatencyMs: undefined, errorRate: 0 });
   });

@@ -107,6 +107,7 @@ function deployment(all: readonly DeploymentStatus[]): DeploymentStatus {
     errorRate: requests === 0 ? 0 : failed / requests,
     latencyMs: latency(all.map((d) => ({ summary: d.latencyMs, successes: d.successes }))),
     ttftMs: latency(all.map((d) => ({ summary: d.ttftMs, successes: d.successes }))),
+    streamMs: latency(all.map((d) => ({ summary: d.streamMs, successes: d.successes }))),
     ewmaLatencyMs:
       ewma.length === 0
         ? undefined

@@ -91,3 +91,20 @@ describe('DeploymentState: shadow copies', () => {
     expect(d.state.shadowCalls.size).toBe(1);
   });
 });
+
+describe('DeploymentState: latency in the status', () => {
+  it('keeps whole answers and streams apart: a stream lasts as long as its answer, and mixed in it would read as a slow upstream', () => {
+    const clock = new FakeClock();
+    const d = fakeDeployment('a');
+    for (const ms of [100, 120]) {
+      d.state.begin({ startedAt: clock.now() });
+      d.state.succeed(clock.now(), ms, false);
+    }
+    d.state.begin({ startedAt: clock.now() });
+    d.state.succeed(clock.now(), 30_000, false, 400);
+    const s = d.state.status(clock.now(), 1);
+    expect(s.latencyMs).toEqual({ p50: 100, p95: 120, p99: 120 });
+    expect(s.ttftMs).toEqual({ p50: 400, p95: 400, p99: 400 });
+    expect(s.streamMs).toEqual({ p50: 30_000, p95: 30_000, p99: 30_000 });
+  });
+});

@@ -53,8 +53,12 @@ export interface DeploymentStatus {
   successes: number;
   errors: Partial<Record<ErrorKind, number>>;
   errorRate: number;
+  /** Whole answers not streamed: request sent to answer read. */
   latencyMs: LatencySummary | undefined;
+  /** Streamed answers: request sent to the first content part. */
   ttftMs: LatencySummary | undefined;
+  /** Streamed answers: request sent to the stream's end (as long as the answer is: not comparable with `latencyMs`). */
+  streamMs: LatencySummary | undefined;
   ewmaLatencyMs: number | undefined;
   inFlight: number;
   retries: number;
@@ -111,6 +115,7 @@ export class DeploymentState {
   private readonly fallbacksFrom: Partial<Record<string, number>> = {};
   private readonly shadow = { requests: 0, errors: 0 };
   private readonly latency = new Reservoir();
+  private readonly streamLatency = new Reservoir();
   private readonly ttft = new Reservoir();
   /** Requests started in the last minute, for provisioned `capacity_rpm`. */
   private readonly perMinute: SlidingWindow | undefined;
@@ -233,8 +238,12 @@ export class DeploymentState {
   succeed(now: number, latencyMs: number, probe: boolean, ttftMs?: number): void {
     this.inFlight -= 1;
     this.successes += 1;
-    this.latency.add(latencyMs);
-    if (ttftMs !== undefined) this.ttft.add(ttftMs);
+    // Apart: a stream lasts as long as its answer, and mixed in it would read as a slow JSON upstream.
+    if (ttftMs === undefined) this.latency.add(latencyMs);
+    else {
+      this.ttft.add(ttftMs);
+      this.streamLatency.add(latencyMs);
+    }
     this.observeLatency(ttftMs ?? latencyMs);
     this.breaker.onSuccess(now, probe);
   }
@@ -352,6 +361,7 @@ export class DeploymentState {
       errorRate: this.requests === 0 ? 0 : failed / this.requests,
       latencyMs: this.latency.percentiles(),
       ttftMs: this.ttft.percentiles(),
+      streamMs: this.streamLatency.percentiles(),
       ewmaLatencyMs: this.ewmaMs,
       inFlight: this.inFlight,
       retries: this.retries,
