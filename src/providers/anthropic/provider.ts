@@ -4,7 +4,10 @@ import type { Logger } from '../../core/logger.js';
 import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart, Warning } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type BufferedResponse, type UpstreamRequest, type Upstream } from '../http.js';
+import { createAgent, requestBuffered, sendUpstream, type BufferedResponse, type UpstreamRequest } from '../http.js';
+import { bufferedError, parseJsonBody, upstreamError } from '../read-reply.js';
+import { withTraceContext } from '../trace-context.js';
+import type { Upstream } from '../upstream.js';
 import { decodeSse } from '../sse.js';
 import {
   claudeTakesPrefill,
@@ -95,20 +98,20 @@ export class AnthropicProvider implements Provider {
     const warnings: Warning[] = [];
     const body = this.encode(request, false, warnings);
     const json = parseJsonBody(await this.send('POST', this.messagesUrl, body, ctx), this.upstream);
-    return decodeReply(TYPE, () => decodeMessagesResponse(json, TYPE, warnings));
+    return decodeReply(TYPE, () => decodeMessagesResponse(json, this.upstream, warnings));
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
     const warnings: Warning[] = [];
     const res = await sendUpstream(this.agent, this.request('POST', this.messagesUrl, this.encode(request, true, warnings), ctx), this.upstream);
     if (res.status >= 400) throw await upstreamError(res, this.upstream, ctx.signal, mapAnthropicError);
-    return decodeMessagesStream(decodeSse(res.body), TYPE, warnings);
+    return decodeMessagesStream(decodeSse(res.body), this.upstream, warnings);
   }
 
   /** `/v1/messages/count_tokens`, which is free: the prompt of the body a chat call would send. */
   async countTokens(request: ChatRequest, ctx: CallContext): Promise<number> {
     const body = encodeCountTokensRequest(this.encode(request, false, []), this.deployment.model);
-    return readTokenCount(parseJsonBody(await this.send('POST', this.countTokensUrl, body, ctx), this.upstream), 'input_tokens', TYPE);
+    return readTokenCount(parseJsonBody(await this.send('POST', this.countTokensUrl, body, ctx), this.upstream), 'input_tokens', this.upstream);
   }
 
   /** Anthropic has no embeddings API (it recommends Voyage AI): the group's next deployment is tried. */

@@ -6,7 +6,10 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { decodeReply, GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
 import type { TokenCredential } from '@azure/identity';
-import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type BufferedResponse, type UpstreamErrorMapper, type UpstreamRequest, type Upstream } from '../http.js';
+import { createAgent, requestBuffered, sendUpstream, type BufferedResponse, type UpstreamRequest } from '../http.js';
+import { bufferedError, parseJsonBody, upstreamError, type UpstreamErrorMapper } from '../read-reply.js';
+import { withTraceContext } from '../trace-context.js';
+import type { Upstream } from '../upstream.js';
 import { decodeSse } from '../sse.js';
 import {
   decodeChatResponse,
@@ -110,7 +113,7 @@ export class AzureOpenAIProvider implements Provider {
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     const { body, warnings } = encodeChatRequest(request, this.encoding.chat);
     const json = parseJsonBody(await this.send(this.urls.chat, body, ctx), this.upstream);
-    return decodeReply(TYPE, () => decodeChatResponse(json, TYPE, warnings));
+    return decodeReply(TYPE, () => decodeChatResponse(json, this.upstream, warnings));
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
@@ -120,13 +123,13 @@ export class AzureOpenAIProvider implements Provider {
       if (res.status === 401) this.auth.rejected();
       throw await upstreamError(res, this.upstream, ctx.signal, mapOpenAIError);
     }
-    return decodeAzureStream(decodeSse(res.body), TYPE, warnings);
+    return decodeAzureStream(decodeSse(res.body), this.upstream, warnings);
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
     const body = encodeEmbeddingRequest(request, this.urls.model, this.passthrough);
     const res = await this.send(this.urls.embeddings, body, ctx, 'POST', mapOpenAIEmbeddingError(request, NO_EMBEDDINGS));
-    return decodeReply(TYPE, () => decodeEmbeddingResponse(parseJsonBody(res, this.upstream), TYPE, embeddingInputCount(request)));
+    return decodeReply(TYPE, () => decodeEmbeddingResponse(parseJsonBody(res, this.upstream), this.upstream, embeddingInputCount(request)));
   }
 
   /** The models the resource offers (not its deployments: the data plane does not list those). */

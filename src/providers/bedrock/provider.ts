@@ -6,7 +6,10 @@ import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart, Warning } from '../../core/types.js';
 import { makeUsage } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { addTraceContext, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type BufferedResponse, type UpstreamRequest, type Upstream } from '../http.js';
+import { createAgent, requestBuffered, sendUpstream, type BufferedResponse, type UpstreamRequest } from '../http.js';
+import { bufferedError, parseJsonBody, upstreamError } from '../read-reply.js';
+import { addTraceContext } from '../trace-context.js';
+import type { Upstream } from '../upstream.js';
 import {
   COHERE_BATCH,
   countTokensModelId,
@@ -110,8 +113,8 @@ export class BedrockProvider implements Provider {
     const warnings: Warning[] = [];
     const body = this.encode(request, warnings);
     const json = parseJsonBody(await this.post('converse', body, ctx), this.upstream);
-    const response = decodeReply(TYPE, () => decodeConverseResponse(json, TYPE, `chatcmpl-${ctx.requestId}`, this.deployment.model, Math.floor(Date.now() / 1000), warnings, this.rulesModel));
-    if (offersNoTools(body) && response.content.some((p) => p.type === 'tool-call')) throw toolNotOffered(TYPE, response.usageEstimated ? undefined : response.usage);
+    const response = decodeReply(TYPE, () => decodeConverseResponse(json, this.upstream, `chatcmpl-${ctx.requestId}`, this.deployment.model, Math.floor(Date.now() / 1000), warnings, this.rulesModel));
+    if (offersNoTools(body) && response.content.some((p) => p.type === 'tool-call')) throw toolNotOffered(this.upstream, response.usageEstimated ? undefined : response.usage);
     return response;
   }
 
@@ -120,8 +123,8 @@ export class BedrockProvider implements Provider {
     const body = this.encode(request, warnings);
     const res = await sendUpstream(this.agent, await this.request('converse-stream', body, EVENT_STREAM, ctx), this.upstream);
     if (res.status >= 400) throw await upstreamError(res, this.upstream, ctx.signal, mapBedrockError);
-    const parts = decodeConverseStream(res.body, TYPE, this.rulesModel, warnings);
-    return offersNoTools(body) ? withoutToolCalls(parts) : parts;
+    const parts = decodeConverseStream(res.body, this.upstream, this.rulesModel, warnings);
+    return offersNoTools(body) ? withoutToolCalls(parts, this.upstream) : parts;
   }
 
   /**
@@ -132,7 +135,7 @@ export class BedrockProvider implements Provider {
   async countTokens(request: ChatRequest, ctx: CallContext): Promise<number> {
     const body = encodeCountTokensRequest(this.encode(request, []));
     const res = await this.post('count-tokens', body, ctx, countTokensModelId(this.rulesModel));
-    return readTokenCount(parseJsonBody(res, this.upstream), 'inputTokens', TYPE);
+    return readTokenCount(parseJsonBody(res, this.upstream), 'inputTokens', this.upstream);
   }
 
   /** The InvokeModel body family; a model of neither (a chat model) cannot embed, and the group's next deployment is tried. */
@@ -169,7 +172,7 @@ export class BedrockProvider implements Provider {
           this.options.embedding_concurrency,
           async (text) => {
             const res = await post(encodeTitanRequest(text, request.dimensions));
-            const decoded = decodeReply(TYPE, () => decodeTitanResponse(parseJsonBody(res, this.upstream), TYPE));
+            const decoded = decodeReply(TYPE, () => decodeTitanResponse(parseJsonBody(res, this.upstream), this.upstream));
             return { embedding: decoded.embedding, tokens: decoded.tokens ?? headerTokens(res) };
           },
           () => controller.abort(),
@@ -183,7 +186,7 @@ export class BedrockProvider implements Provider {
         this.options.embedding_concurrency,
         async (texts) => {
           const res = await post(encodeCohereRequest(texts, this.options.cohere_input_type, request.dimensions));
-          return { vectors: decodeReply(TYPE, () => decodeCohereResponse(parseJsonBody(res, this.upstream), texts.length, TYPE)), tokens: headerTokens(res) };
+          return { vectors: decodeReply(TYPE, () => decodeCohereResponse(parseJsonBody(res, this.upstream), texts.length, this.upstream)), tokens: headerTokens(res) };
         },
         () => controller.abort(),
       );
@@ -230,12 +233,12 @@ function embeddingAnswer(model: string, embeddings: number[][], calls: ReadonlyA
  * as one. Nothing after the call is passed on, but the error waits for the usage that ends the stream, so
  * it carries what the upstream charged.
  */
-async function* withoutToolCalls(parts: AsyncIterable<StreamPart>): AsyncGenerator<StreamPart> {
+async function* withoutToolCalls(parts: AsyncIterable<StreamPart>, upstream: Upstream): AsyncGenerator<StreamPart> {
   let called = false;
   for await (const part of parts) {
     if (part.type === 'tool-call') called = true;
     if (!called) yield part;
-    else if (part.type === 'usage') throw toolNotOffered(TYPE, part.estimated === true ? undefined : part.usage);
+    else if (part.type === 'usage') throw toolNotOffered(upstream, part.estimated === true ? undefined : part.usage);
   }
-  if (called) throw toolNotOffered(TYPE);
+  if (called) throw toolNotOffered(upstream);
 }

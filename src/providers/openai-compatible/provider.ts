@@ -4,7 +4,10 @@ import type { CallContext, Provider } from '../../core/provider.js';
 import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, ModelInfo, StreamPart } from '../../core/types.js';
 import { embeddingInputCount } from '../../core/types.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, withTraceContext, type UpstreamErrorMapper, type UpstreamResponse, type Upstream } from '../http.js';
+import { createAgent, requestBuffered, sendUpstream, type UpstreamResponse } from '../http.js';
+import { bufferedError, parseJsonBody, upstreamError, type UpstreamErrorMapper } from '../read-reply.js';
+import { withTraceContext } from '../trace-context.js';
+import type { Upstream } from '../upstream.js';
 import { decodeSse } from '../sse.js';
 import { tokenInputRefused } from '../dialects/embedding-texts.js';
 import {
@@ -77,14 +80,14 @@ export class OpenAICompatibleProvider implements Provider {
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     const { body, warnings } = encodeChatRequest(request, this.encoding.chat);
     const json = await this.call(this.urls.chat, body, ctx);
-    return decodeReply(TYPE, () => decodeChatResponse(json, TYPE, warnings));
+    return decodeReply(TYPE, () => decodeChatResponse(json, this.upstream, warnings));
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
     const { body, warnings } = encodeChatRequest(request, this.encoding.stream);
     const res: UpstreamResponse = await sendUpstream(this.agent, { url: this.urls.chat, headers: withTraceContext(this.headers, ctx), body: JSON.stringify(body), signal: ctx.signal }, this.upstream);
     if (res.status >= 400) throw await upstreamError(res, this.upstream, ctx.signal, mapOpenAIError);
-    return decodeChatStream(decodeSse(res.body), TYPE, warnings);
+    return decodeChatStream(decodeSse(res.body), this.upstream, warnings);
   }
 
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
@@ -92,7 +95,7 @@ export class OpenAICompatibleProvider implements Provider {
     if (request.tokens !== undefined && !this.embeddingTokenInput) throw tokenInputRefused("This deployment's server");
     const body = encodeEmbeddingRequest(request, this.deployment.model, this.deployment.passthrough);
     const json = await this.call(this.urls.embeddings, body, ctx, mapOpenAIEmbeddingError(request, NO_EMBEDDINGS));
-    return decodeReply(TYPE, () => decodeEmbeddingResponse(json, TYPE, embeddingInputCount(request)));
+    return decodeReply(TYPE, () => decodeEmbeddingResponse(json, this.upstream, embeddingInputCount(request)));
   }
 
   async listModels(ctx: CallContext): Promise<ModelInfo[]> {

@@ -8,6 +8,7 @@ import {
   type MessagesRequestBody,
 } from '../dialects/anthropic-messages/index.js';
 import { mapGoogleError } from '../dialects/gemini/index.js';
+import type { Upstream } from '../upstream.js';
 import type { PublisherWire } from './publisher.js';
 
 export const VERTEX_ANTHROPIC_VERSION = 'vertex-2023-10-16';
@@ -22,17 +23,18 @@ function isGoogleError(body: unknown): boolean {
 }
 
 /** Claude on Vertex (publisher `anthropic`): the Messages API body without `model`, via rawPredict. */
-export function claudeWire(provider: string, model: string, defaultMaxTokens: number, passthrough: readonly string[], structuredOutputs: boolean): PublisherWire {
+export function claudeWire(upstream: Upstream, model: string, defaultMaxTokens: number, passthrough: readonly string[], structuredOutputs: boolean): PublisherWire {
   const encode = (request: ChatRequest, stream: boolean, warnings: Warning[]): MessagesRequestBody =>
     encodeMessagesRequest(request, { forModel: model, anthropicVersion: VERTEX_ANTHROPIC_VERSION, structuredOutputs, stream, defaultMaxTokens, passthrough, warnings });
+  const { provider } = upstream;
   return {
     chatMethod: (stream) => (stream ? 'streamRawPredict' : 'rawPredict'),
     encodeChat: (request, stream) => {
       const warnings: Warning[] = [];
       return { body: encode(request, stream, warnings), warnings };
     },
-    decodeChat: (json, warnings) => decodeMessagesResponse(json, provider, warnings),
-    decodeStream: (events, warnings) => decodeMessagesStream(events, provider, warnings),
+    decodeChat: (json, warnings) => decodeMessagesResponse(json, upstream, warnings),
+    decodeStream: (events, warnings) => decodeMessagesStream(events, upstream, warnings),
     mapError: (status, headers, body) => (isGoogleError(body) ? mapGoogleError(status, headers, body, provider) : mapAnthropicError(status, headers, body, provider)),
     // Vertex's Claude token counter is a pseudo-model `count-tokens`; counting is free.
     probe: () => ({

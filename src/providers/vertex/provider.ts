@@ -6,7 +6,10 @@ import type { ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Mo
 import { makeUsage } from '../../core/types.js';
 import { decodeReply, GatewayError } from '../../core/errors.js';
 import type { DeploymentConfig } from '../../config/schema.js';
-import { addTraceContext, bufferedError, createAgent, parseJsonBody, requestBuffered, sendUpstream, upstreamError, type UpstreamErrorMapper, type UpstreamRequest, type Upstream } from '../http.js';
+import { createAgent, requestBuffered, sendUpstream, type UpstreamRequest } from '../http.js';
+import { bufferedError, parseJsonBody, upstreamError, type UpstreamErrorMapper } from '../read-reply.js';
+import { addTraceContext } from '../trace-context.js';
+import { upstreamName, type Upstream } from '../upstream.js';
 import { decodeSse } from '../sse.js';
 import { readTokenCount } from '../token-count.js';
 import { decodePredictEmbeddingResponse, encodePredictEmbeddingRequest } from '../dialects/gemini/index.js';
@@ -48,7 +51,7 @@ export class VertexProvider implements Provider {
     this.upstream = { provider: TYPE, deployment: deployment.id };
     this.agent = createAgent({ connections: options.max_connections, keepAliveTimeoutMs: options.keep_alive_timeout_ms, connectTimeoutMs: options.connect_timeout_ms });
     this.target = { project: options.project, location: options.location, publisher: options.publisher, model: deployment.model, endpoint: deployment.endpoint };
-    this.wire = options.publisher === 'anthropic' ? claudeWire(TYPE, deployment.model, options.default_max_tokens, deployment.passthrough, options.structured_outputs) : geminiWire(TYPE, deployment.model);
+    this.wire = options.publisher === 'anthropic' ? claudeWire(this.upstream, deployment.model, options.default_max_tokens, deployment.passthrough, options.structured_outputs) : geminiWire(this.upstream, deployment.model);
     this.tokens = tokens ?? googleTokenSource({ credentials: options.credentials_file, selfSignedJwt: options.self_signed_jwt }, TYPE);
     this.headers = { 'content-type': 'application/json', ...deployment.headers };
     this.mapError = (status, headers, body) => this.wire.mapError(status, headers, body);
@@ -103,11 +106,11 @@ export class VertexProvider implements Provider {
         // The batches before this one reached the upstream: the attempt was sent, whatever this one was.
         throw i > 0 && GatewayError.isInstance(err) ? err.withUnsent(false) : err;
       }
-      const part = decodeReply(TYPE, () => decodePredictEmbeddingResponse(json, this.deployment.model, TYPE));
+      const part = decodeReply(TYPE, () => decodePredictEmbeddingResponse(json, this.deployment.model, this.upstream));
       // One vector per input, or the client would get vectors for the wrong texts.
       if (part.embeddings.length !== body.instances.length) {
         const paidUsage = part.usageEstimated ? undefined : makeUsage({ prompt: tokens + part.usage.prompt });
-        throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${TYPE} returned ${part.embeddings.length} embeddings for ${body.instances.length} inputs.`, provider: TYPE, paidUsage });
+        throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${upstreamName(this.upstream)} returned ${part.embeddings.length} embeddings for ${body.instances.length} inputs.`, provider: TYPE, paidUsage });
       }
       for (const embedding of part.embeddings) embeddings.push(embedding);
       tokens += part.usage.prompt;
@@ -120,7 +123,7 @@ export class VertexProvider implements Provider {
   /** The publisher's free counter: Gemini's countTokens, or Claude's count-tokens:rawPredict. */
   async countTokens(request: ChatRequest, ctx: CallContext): Promise<number> {
     const { method, body, publisherModel, countField } = this.wire.countTokens(request);
-    return readTokenCount(await this.post(method, body, ctx, publisherModel), countField, TYPE);
+    return readTokenCount(await this.post(method, body, ctx, publisherModel), countField, this.upstream);
   }
 
   /** Vertex lists publisher models only in v1beta1; a deployment serves exactly its configured model. */

@@ -5,12 +5,13 @@ import { ANTHROPIC_REASONING_PROVIDER } from './encode-messages.js';
 import { mapStopReason } from './finish-reason.js';
 import { mapAnthropicStreamError } from './map-error.js';
 import { decodeAnthropicUsage } from './usage.js';
+import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 
 /** Namespace of Anthropic-specific fields in `ChatResponse.providerMetadata` and 'provider-metadata' stream parts. */
 export const ANTHROPIC_NAMESPACE = 'anthropic';
 
-function malformed(provider: string, what: string): GatewayError {
-  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a malformed response: ${what}.`, provider });
+function malformed(upstream: UpstreamRef, what: string): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} returned a malformed response: ${what}.`, provider: providerOf(upstream) });
 }
 
 /** Whether the answer says what it cost: a usage object with input and output counts. */
@@ -27,11 +28,11 @@ interface DecodedContent {
 }
 
 /** Content blocks to parts in order; adjacent text blocks (split by citations) join into one text part. */
-function decodeContent(blocks: unknown[], provider: string): DecodedContent {
+function decodeContent(blocks: unknown[], upstream: UpstreamRef): DecodedContent {
   const out: DecodedContent = { parts: [], other: [], citations: [], reasoningChars: 0 };
   let calls = 0;
   for (const raw of blocks) {
-    if (raw === null || typeof raw !== 'object') throw malformed(provider, 'content block is not an object');
+    if (raw === null || typeof raw !== 'object') throw malformed(upstream, 'content block is not an object');
     const block = raw as Record<string, unknown>;
     if (block.type === 'text' && typeof block.text === 'string') {
       const last = out.parts[out.parts.length - 1];
@@ -41,7 +42,7 @@ function decodeContent(blocks: unknown[], provider: string): DecodedContent {
       if (Array.isArray(block.citations)) for (const citation of block.citations as JsonValue[]) out.citations.push(citation);
     } else if (block.type === 'tool_use') {
       // As the stream decoder does: no name, no call to run (never a call dropped unseen); no id, one by its place.
-      if (typeof block.name !== 'string' || block.name === '') throw malformed(provider, 'a tool_use without a name');
+      if (typeof block.name !== 'string' || block.name === '') throw malformed(upstream, 'a tool_use without a name');
       const id = typeof block.id === 'string' && block.id !== '' ? block.id : `call_${calls}`;
       calls++;
       out.parts.push({ type: 'tool-call', id, name: block.name, arguments: JSON.stringify(block.input ?? {}) });
@@ -63,15 +64,15 @@ function decodeContent(blocks: unknown[], provider: string): DecodedContent {
  * and citations stay under `providerMetadata.anthropic` (the raw usage in `rawUsage` too). An answer without
  * usage is served with `usageEstimated`. `warnings` are the encoder's, reported with the answer.
  */
-export function decodeMessagesResponse(json: unknown, provider: string, warnings?: readonly Warning[]): ChatResponse {
-  if (json === null || typeof json !== 'object') throw malformed(provider, 'not an object');
+export function decodeMessagesResponse(json: unknown, upstream: UpstreamRef, warnings?: readonly Warning[]): ChatResponse {
+  if (json === null || typeof json !== 'object') throw malformed(upstream, 'not an object');
   const body = json as Record<string, unknown>;
   if (!Array.isArray(body.content)) {
     // A proxy (or a gateway in front) may answer a failure with 200 and the API's error object: the upstream's error, as in a stream.
-    if (body.type === 'error' && body.error !== null && typeof body.error === 'object') throw mapAnthropicStreamError(body, provider, 200);
-    throw malformed(provider, 'no content array');
+    if (body.type === 'error' && body.error !== null && typeof body.error === 'object') throw mapAnthropicStreamError(body, providerOf(upstream), 200);
+    throw malformed(upstream, 'no content array');
   }
-  const content = decodeContent(body.content as unknown[], provider);
+  const content = decodeContent(body.content as unknown[], upstream);
   const meta: JsonObject = { stop_reason: typeof body.stop_reason === 'string' ? body.stop_reason : null };
   if (typeof body.stop_sequence === 'string') meta.stop_sequence = body.stop_sequence;
   const details = refusalDetails(body.stop_details);

@@ -1,6 +1,7 @@
 import { GatewayError } from '../../../core/errors.js';
 import type { FinishReason, JsonObject, JsonValue, PromptCount, StreamPart, Warning } from '../../../core/types.js';
 import { decodeSseParts, type SseEvent, type SseEventDecoder } from '../../sse.js';
+import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 import { ANTHROPIC_NAMESPACE, refusalDetails } from './decode-response.js';
 import { ANTHROPIC_REASONING_PROVIDER as CLAUDE } from './encode-messages.js';
 import { mapStopReason } from './finish-reason.js';
@@ -19,8 +20,8 @@ type OpenBlock =
   | { kind: 'thinking' }
   | { kind: 'other'; block: JsonObject; partialJson: string };
 
-function malformedChunk(provider: string): GatewayError {
-  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} sent a malformed stream event.`, provider });
+function malformedChunk(upstream: UpstreamRef): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} sent a malformed stream event.`, provider: providerOf(upstream) });
 }
 
 /** Accumulated server-tool input; kept as the raw string when it does not parse. */
@@ -45,7 +46,7 @@ interface Counters {
 }
 
 /** A content_block_start: what the block is, and the part its opening content makes, if any. */
-function startBlock(block: Json, counters: Counters, provider: string): { open: OpenBlock; part?: StreamPart } {
+function startBlock(block: Json, counters: Counters, upstream: UpstreamRef): { open: OpenBlock; part?: StreamPart } {
   if (block.type === 'text') {
     return { open: { kind: 'text' }, part: typeof block.text === 'string' && block.text !== '' ? { type: 'text', delta: block.text } : undefined };
   }
@@ -56,7 +57,7 @@ function startBlock(block: Json, counters: Counters, provider: string): { open: 
     // A call without an id gets one by its place (a client needs it to answer the call); one without a name cannot be called.
     const id = typeof block.id === 'string' && block.id !== '' ? block.id : `call_${toolIndex}`;
     const name = typeof block.name === 'string' && block.name !== '' ? block.name : undefined;
-    if (name === undefined) throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} began a tool call without a name.`, provider });
+    if (name === undefined) throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} began a tool call without a name.`, provider: providerOf(upstream) });
     return { open: { kind: 'tool', toolIndex, args: initial !== '' }, part: { type: 'tool-call', index: toolIndex, id, name, argumentsDelta: initial } };
   }
   if (block.type === 'thinking') {
@@ -71,7 +72,7 @@ function startBlock(block: Json, counters: Counters, provider: string): { open: 
 }
 
 /** A content_block_delta as a part (or nothing); a delta for no open block is malformed. */
-function deltaPart(delta: Json, open: OpenBlock | undefined, counters: Counters, provider: string): StreamPart | undefined {
+function deltaPart(delta: Json, open: OpenBlock | undefined, counters: Counters, upstream: UpstreamRef): StreamPart | undefined {
   if (delta.type === 'text_delta' && typeof delta.text === 'string') return delta.text === '' ? undefined : { type: 'text', delta: delta.text };
   if (delta.type === 'input_json_delta' && open?.kind === 'tool') {
     if (typeof delta.partial_json !== 'string' || delta.partial_json === '') return undefined;
@@ -93,7 +94,7 @@ function deltaPart(delta: Json, open: OpenBlock | undefined, counters: Counters,
   if (delta.type === 'citations_delta' && delta.citation && typeof delta.citation === 'object') {
     return { type: 'provider-metadata', namespace: ANTHROPIC_NAMESPACE, data: { citation: delta.citation as JsonObject } };
   }
-  if (!open) throw malformedChunk(provider);
+  if (!open) throw malformedChunk(upstream);
   return undefined;
 }
 
@@ -106,8 +107,8 @@ function deltaPart(delta: Json, open: OpenBlock | undefined, counters: Counters,
  * message_delta's finish (at message_stop when no message_delta finished); an `error` event throws its GatewayError, and a stream ending before message_stop is a
  * truncation, never a clean end. `warnings` (the encoder's) ride on the start part.
  */
-export function decodeMessagesStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: readonly Warning[]): AsyncIterableIterator<StreamPart> {
-  return decodeSseParts(events, new MessagesDecoder(provider, warnings), provider);
+export function decodeMessagesStream(events: AsyncIterable<SseEvent>, upstream: UpstreamRef, warnings?: readonly Warning[]): AsyncIterableIterator<StreamPart> {
+  return decodeSseParts(events, new MessagesDecoder(upstream, warnings), providerOf(upstream));
 }
 
 /** One Messages stream's state: the open blocks, the counts so far, the shapes of its token deltas. */
@@ -123,11 +124,15 @@ class MessagesDecoder implements SseEventDecoder {
   private readonly blocks = new Map<number, OpenBlock>();
   /** Token deltas after the first two of a kind are read without JSON.parse. */
   private readonly shapes = new DeltaShapes();
+  /** The provider type its errors carry; `upstream` is who their messages name. */
+  private readonly provider: string;
 
   constructor(
-    private readonly provider: string,
+    private readonly upstream: UpstreamRef,
     private readonly warnings: readonly Warning[] | undefined,
-  ) {}
+  ) {
+    this.provider = providerOf(upstream);
+  }
 
   /** message_stop arrived: the stream is whole. */
   get complete(): boolean {
@@ -135,7 +140,7 @@ class MessagesDecoder implements SseEventDecoder {
   }
 
   finish(_out: StreamPart[]): void {
-    if (!this.stopped) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before message_stop.`, provider: this.provider });
+    if (!this.stopped) throw new GatewayError({ kind: 'network', message: `Upstream ${nameOf(this.upstream)} stream ended before message_stop.`, provider: this.provider });
   }
 
   decode(text: string, name: string | undefined, out: StreamPart[]): void {
@@ -160,13 +165,13 @@ class MessagesDecoder implements SseEventDecoder {
         break;
       }
       case 'content_block_start': {
-        const opened = startBlock((data.content_block ?? {}) as Json, this.counters, this.provider);
+        const opened = startBlock((data.content_block ?? {}) as Json, this.counters, this.upstream);
         this.blocks.set(Number(data.index), opened.open);
         if (opened.part) out.push(opened.part);
         break;
       }
       case 'content_block_delta': {
-        const part = deltaPart((data.delta ?? {}) as Json, this.blocks.get(Number(data.index)), this.counters, this.provider);
+        const part = deltaPart((data.delta ?? {}) as Json, this.blocks.get(Number(data.index)), this.counters, this.upstream);
         if (part) out.push(part);
         break;
       }
@@ -195,9 +200,9 @@ class MessagesDecoder implements SseEventDecoder {
     try {
       data = JSON.parse(text) as Json;
     } catch {
-      throw malformedChunk(this.provider);
+      throw malformedChunk(this.upstream);
     }
-    if (data === null || typeof data !== 'object') throw malformedChunk(this.provider);
+    if (data === null || typeof data !== 'object') throw malformedChunk(this.upstream);
     this.shapes.learn(text, data);
     return data;
   }

@@ -5,12 +5,13 @@ import { withReasoningTokens } from '../../../core/estimate.js';
 import { malformedOutput, mapStopReason, toolUseWithoutCall } from './finish-reason.js';
 import { reasoningProviderFor } from './model-family.js';
 import { decodeBedrockUsage } from './usage.js';
+import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 
 /** Namespace of Bedrock-specific fields in `providerMetadata` and 'provider-metadata' stream parts. */
 export const BEDROCK_NAMESPACE = 'bedrock';
 
-function malformed(provider: string, what: string): GatewayError {
-  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a malformed response: ${what}.`, provider });
+function malformed(upstream: UpstreamRef, what: string): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} returned a malformed response: ${what}.`, provider: providerOf(upstream) });
 }
 
 /** A reasoningContent block as a part: signed text, or the encrypted (redacted) bytes, base64 as on the wire. */
@@ -25,7 +26,7 @@ function reasoningPart(content: Record<string, unknown>, reasoningProvider: stri
   return undefined;
 }
 
-function decodeContent(blocks: Array<Record<string, unknown>>, reasoningProvider: string, provider: string): { parts: AssistantPart[]; reasoningChars: number } {
+function decodeContent(blocks: Array<Record<string, unknown>>, reasoningProvider: string, upstream: UpstreamRef): { parts: AssistantPart[]; reasoningChars: number } {
   const parts: AssistantPart[] = [];
   let reasoningChars = 0;
   let calls = 0;
@@ -36,7 +37,7 @@ function decodeContent(blocks: Array<Record<string, unknown>>, reasoningProvider
       else parts.push({ type: 'text', text: block.text });
     } else if (block.toolUse && typeof block.toolUse === 'object') {
       const tu = block.toolUse as { toolUseId?: unknown; name?: unknown; input?: unknown };
-      if (typeof tu.name !== 'string' || tu.name === '') throw malformed(provider, 'a toolUse without a name');
+      if (typeof tu.name !== 'string' || tu.name === '') throw malformed(upstream, 'a toolUse without a name');
       parts.push({
         type: 'tool-call',
         id: typeof tu.toolUseId === 'string' && tu.toolUseId !== '' ? tu.toolUseId : `call_${calls}`,
@@ -61,19 +62,19 @@ function decodeContent(blocks: Array<Record<string, unknown>>, reasoningProvider
  * malformed; one without usage is served with `usageEstimated` (the gateway counts it). `rulesModel`:
  * the model whose family signs the reasoning, when `model` (the answer's) is an ARN that hides it.
  */
-export function decodeConverseResponse(raw: unknown, provider: string, id: string, model: string, created: number, warnings?: readonly Warning[], rulesModel = model): ChatResponse {
-  if (raw === null || typeof raw !== 'object') throw malformed(provider, 'not an object');
+export function decodeConverseResponse(raw: unknown, upstream: UpstreamRef, id: string, model: string, created: number, warnings?: readonly Warning[], rulesModel = model): ChatResponse {
+  if (raw === null || typeof raw !== 'object') throw malformed(upstream, 'not an object');
   const body = raw as Record<string, unknown>;
   const output = body.output as { message?: { content?: unknown } } | undefined;
   const content = output?.message?.content;
-  if (!Array.isArray(content)) throw malformed(provider, 'no output message');
-  if (typeof body.stopReason !== 'string') throw malformed(provider, 'no stopReason');
+  if (!Array.isArray(content)) throw malformed(upstream, 'no output message');
+  if (typeof body.stopReason !== 'string') throw malformed(upstream, 'no stopReason');
   const usage = decodeBedrockUsage(body.usage);
-  const glitch = malformedOutput(body.stopReason, provider, usage);
+  const glitch = malformedOutput(body.stopReason, upstream, usage);
   if (glitch) throw glitch;
-  const decoded = decodeContent(content as Array<Record<string, unknown>>, reasoningProviderFor(rulesModel), provider);
+  const decoded = decodeContent(content as Array<Record<string, unknown>>, reasoningProviderFor(rulesModel), upstream);
   const calls = decoded.parts.some((p) => p.type === 'tool-call');
-  if (body.stopReason === 'tool_use' && !calls) throw toolUseWithoutCall(provider, usage);
+  if (body.stopReason === 'tool_use' && !calls) throw toolUseWithoutCall(upstream, usage);
   const meta: JsonObject = { stopReason: body.stopReason };
   const fired = firedStopSequence(body.additionalModelResponseFields);
   if (fired !== undefined) meta.stopSequence = fired;

@@ -1,6 +1,7 @@
 import { GatewayError } from '../../../core/errors.js';
 import type { JsonObject, StreamPart, Usage, Warning } from '../../../core/types.js';
 import { PartStream, type ReadDecoder } from '../../part-stream.js';
+import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 import { ConverseDeltaShapes } from './delta-shapes.js';
 import { EventStreamParser, type EventStreamMessage } from './event-stream.js';
 import { BEDROCK_NAMESPACE, firedStopSequence } from './decode-response.js';
@@ -10,14 +11,14 @@ import { reasoningProviderFor } from './model-family.js';
 import { decodeBedrockUsage } from './usage.js';
 import { withReasoningTokens } from '../../../core/estimate.js';
 
-function parsePayload(message: EventStreamMessage, provider: string): Record<string, unknown> {
+function parsePayload(message: EventStreamMessage, upstream: UpstreamRef): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(message.payload);
     if (parsed !== null && typeof parsed === 'object') return parsed as Record<string, unknown>;
   } catch {
     // Falls through to the malformed error below.
   }
-  throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} sent a malformed stream event.`, provider });
+  throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} sent a malformed stream event.`, provider: providerOf(upstream) });
 }
 
 /** A reasoningContent delta as a part: text, the signature that ends a block, or redacted (encrypted) reasoning. */
@@ -37,8 +38,8 @@ function reasoningDelta(delta: { text?: unknown; signature?: unknown; redactedCo
  * messageStop is a truncation, never a clean end. A malformed answer's error waits for the metadata, so
  * it carries the usage the upstream charged (`paidUsage`), as the whole answer's does.
  */
-export function decodeConverseStream(body: AsyncIterable<Uint8Array>, provider: string, model: string, warnings?: readonly Warning[]): AsyncIterableIterator<StreamPart> {
-  return new PartStream(body[Symbol.asyncIterator](), new ConverseReads(provider, model, warnings), provider);
+export function decodeConverseStream(body: AsyncIterable<Uint8Array>, upstream: UpstreamRef, model: string, warnings?: readonly Warning[]): AsyncIterableIterator<StreamPart> {
+  return new PartStream(body[Symbol.asyncIterator](), new ConverseReads(upstream, model, warnings), providerOf(upstream));
 }
 
 /** The event-stream framing and the Converse event decoder fused, with the stream's state. */
@@ -58,13 +59,16 @@ class ConverseReads implements ReadDecoder {
   private failure: ((paidUsage: Usage | undefined) => GatewayError) | undefined;
   /** Bedrock counts thinking in outputTokens without saying how much: counted from the text. */
   private reasoningChars = 0;
+  /** The provider type its errors carry; `upstream` is who their messages name. */
+  private readonly provider: string;
 
   constructor(
-    private readonly provider: string,
+    private readonly upstream: UpstreamRef,
     model: string,
     private readonly warnings: readonly Warning[] | undefined,
   ) {
-    this.frames = new EventStreamParser(provider);
+    this.provider = providerOf(upstream);
+    this.frames = new EventStreamParser(upstream);
     this.reasoningProvider = reasoningProviderFor(model);
   }
 
@@ -80,25 +84,25 @@ class ConverseReads implements ReadDecoder {
   end(): void {
     this.frames.end();
     if (this.failure) throw this.failure(undefined);
-    if (!this.stopped) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before completion.`, provider: this.provider });
+    if (!this.stopped) throw new GatewayError({ kind: 'network', message: `Upstream ${nameOf(this.upstream)} stream ended before completion.`, provider: this.provider });
   }
 
   private decode(message: EventStreamMessage, out: StreamPart[]): void {
-    const provider = this.provider;
-    if (message.messageType === 'exception') throw mapStreamException(message.exceptionType ?? '', parsePayload(message, provider), provider);
-    if (message.messageType === 'error') throw mapStreamErrorFrame(message.errorCode, message.errorMessage, provider);
+    const upstream = this.upstream;
+    if (message.messageType === 'exception') throw mapStreamException(message.exceptionType ?? '', parsePayload(message, upstream), this.provider);
+    if (message.messageType === 'error') throw mapStreamErrorFrame(message.errorCode, message.errorMessage, this.provider);
     if (message.eventType === 'contentBlockDelta') {
       // Token after token: read by shape once learned (no JSON.parse), else parsed and learned from.
       const shaped = this.shapes.shapeOf(message.payload);
       let event = this.shapes.read(shaped);
       if (event === undefined) {
-        event = parsePayload(message, provider);
+        event = parsePayload(message, upstream);
         this.shapes.learn(shaped, event);
       }
       this.delta(event, out);
       return;
     }
-    const event = parsePayload(message, provider);
+    const event = parsePayload(message, upstream);
     switch (message.eventType) {
       case 'messageStart':
         out.push(this.warnings && this.warnings.length > 0 ? { type: 'start', warnings: [...this.warnings] } : { type: 'start' });
@@ -107,7 +111,7 @@ class ConverseReads implements ReadDecoder {
         const start = (event.start ?? {}) as { toolUse?: { toolUseId?: unknown; name?: unknown } };
         if (start.toolUse) {
           const name = start.toolUse.name;
-          if (typeof name !== 'string' || name === '') throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${this.provider} began a tool call without a name.`, provider: this.provider });
+          if (typeof name !== 'string' || name === '') throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(this.upstream)} began a tool call without a name.`, provider: this.provider });
           const index = this.toolIndex.size;
           this.toolIndex.set(Number(event.contentBlockIndex ?? 0), index);
           // A call without an id gets one by its place, as a whole answer's does (a client needs it to answer the call).
@@ -118,10 +122,10 @@ class ConverseReads implements ReadDecoder {
       }
       case 'messageStop': {
         const stopReason = event.stopReason;
-        const glitch = malformedOutput(stopReason, provider);
-        if (glitch) this.failure = (paid) => malformedOutput(stopReason, provider, paid) ?? glitch;
+        const glitch = malformedOutput(stopReason, upstream);
+        if (glitch) this.failure = (paid) => malformedOutput(stopReason, upstream, paid) ?? glitch;
         // As the whole answer is decoded: never finish_reason tool_calls with no tool call.
-        else if (stopReason === 'tool_use' && this.toolIndex.size === 0) this.failure = (paid) => toolUseWithoutCall(provider, paid);
+        else if (stopReason === 'tool_use' && this.toolIndex.size === 0) this.failure = (paid) => toolUseWithoutCall(upstream, paid);
         if (this.failure) break;
         this.stopped = true;
         out.push({ type: 'finish', finishReason: mapStopReason(event.stopReason, this.toolIndex.size > 0) });
@@ -158,7 +162,7 @@ class ConverseReads implements ReadDecoder {
     } else if (delta.toolUse) {
       const index = this.toolIndex.get(Number(event.contentBlockIndex ?? 0));
       // Input for a block no contentBlockStart opened as a tool call: a call with no id or name, which no client can run.
-      if (index === undefined) throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${this.provider} sent tool input for a tool call it never began.`, provider: this.provider });
+      if (index === undefined) throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(this.upstream)} sent tool input for a tool call it never began.`, provider: this.provider });
       const input = typeof delta.toolUse.input === 'string' ? delta.toolUse.input : '';
       if (input !== '') this.argued[index] = true;
       out.push({ type: 'tool-call', index, argumentsDelta: input });

@@ -1,5 +1,6 @@
 import { GatewayError } from '../../../core/errors.js';
 import { tokenCount } from '../../../core/types.js';
+import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 
 /** Which InvokeModel body an embedding model takes. */
 export type EmbeddingFamily = 'titan' | 'cohere';
@@ -14,8 +15,8 @@ export function embeddingFamily(modelId: string): EmbeddingFamily | undefined {
 /** Cohere embed on Bedrock takes at most 96 texts a call. */
 export const COHERE_BATCH = 96;
 
-function malformed(provider: string, what: string): GatewayError {
-  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a malformed embedding: ${what}.`, provider });
+function malformed(upstream: UpstreamRef, what: string): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} returned a malformed embedding: ${what}.`, provider: providerOf(upstream) });
 }
 
 function isVector(v: unknown): v is number[] {
@@ -29,9 +30,9 @@ export function encodeTitanRequest(text: string, dimensions: number | undefined)
   return body;
 }
 
-export function decodeTitanResponse(raw: unknown, provider: string): { embedding: number[]; tokens: number | undefined } {
+export function decodeTitanResponse(raw: unknown, upstream: UpstreamRef): { embedding: number[]; tokens: number | undefined } {
   const body = (raw ?? {}) as Record<string, unknown>;
-  if (!isVector(body.embedding)) throw malformed(provider, 'no embedding');
+  if (!isVector(body.embedding)) throw malformed(upstream, 'no embedding');
   return { embedding: body.embedding, tokens: tokenCount(body.inputTextTokenCount) };
 }
 
@@ -43,9 +44,9 @@ export function encodeCohereRequest(texts: string[], inputType: string, dimensio
 }
 
 /** Reads both Cohere shapes: `embeddings` as a list (floats) or keyed by type (`{float: [...]}`). */
-export function decodeCohereResponse(raw: unknown, expected: number, provider: string): number[][] {
+export function decodeCohereResponse(raw: unknown, expected: number, upstream: UpstreamRef): number[][] {
   const body = (raw ?? {}) as Record<string, unknown>;
   const list = Array.isArray(body.embeddings) ? body.embeddings : (body.embeddings as { float?: unknown } | undefined)?.float;
-  if (!Array.isArray(list) || list.length !== expected || !list.every(isVector)) throw malformed(provider, 'embeddings missing or of the wrong count');
+  if (!Array.isArray(list) || list.length !== expected || !list.every(isVector)) throw malformed(upstream, 'embeddings missing or of the wrong count');
   return list;
 }

@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { crc32 } from 'node:zlib';
 import { GatewayError } from '../../../core/errors.js';
+import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 
 /** One message of an `application/vnd.amazon.eventstream` body, with the headers ConverseStream uses. */
 export interface EventStreamMessage {
@@ -56,8 +57,8 @@ function preludeCrc32(bytes: Buffer, start: number): number {
   return ~c >>> 0;
 }
 
-function malformed(provider: string, what: string): GatewayError {
-  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} sent a malformed event stream: ${what}.`, provider });
+function malformed(upstream: UpstreamRef, what: string): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} sent a malformed event stream: ${what}.`, provider: providerOf(upstream) });
 }
 
 /**
@@ -79,7 +80,7 @@ export class EventStreamParser {
   /** The whole length of the frame `rest` starts, once its prelude arrived (0 before). */
   private restNeeds = 0;
 
-  constructor(private readonly provider: string) {}
+  constructor(private readonly upstream: UpstreamRef) {}
 
   /** The messages `chunk` completes, in order. */
   push(chunk: Uint8Array): EventStreamMessage[] {
@@ -124,21 +125,21 @@ export class EventStreamParser {
   /** The length a frame's prelude announces, refused when no frame can be that long. */
   private frameLength(bytes: Buffer, at: number): number {
     const total = bytes.readUInt32BE(at);
-    if (total < MIN_FRAME || total > MAX_FRAME) throw malformed(this.provider, `frame length ${total}`);
+    if (total < MIN_FRAME || total > MAX_FRAME) throw malformed(this.upstream, `frame length ${total}`);
     return total;
   }
 
   /** The body has ended: a frame left half-way means the connection was cut. */
   end(): void {
-    if (this.rest.length > 0) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream was cut inside a frame.`, provider: this.provider });
+    if (this.rest.length > 0) throw new GatewayError({ kind: 'network', message: `Upstream ${nameOf(this.upstream)} stream was cut inside a frame.`, provider: providerOf(this.upstream) });
   }
 
   private frame(bytes: Buffer, start: number, end: number): EventStreamMessage {
     const headersEnd = start + PRELUDE + bytes.readUInt32BE(start + 4);
-    if (headersEnd > end - 4) throw malformed(this.provider, 'headers longer than the frame');
+    if (headersEnd > end - 4) throw malformed(this.upstream, 'headers longer than the frame');
     const preludeCrc = preludeCrc32(bytes, start);
     if (preludeCrc !== bytes.readUInt32BE(start + 8) || crc32(bytes.subarray(start + 8, end - 4), preludeCrc) !== bytes.readUInt32BE(end - 4)) {
-      throw malformed(this.provider, 'bad frame checksum');
+      throw malformed(this.upstream, 'bad frame checksum');
     }
     let messageType: string | undefined;
     let eventType: string | undefined;
@@ -149,20 +150,20 @@ export class EventStreamParser {
     while (at < headersEnd) {
       const nameStart = at + 1;
       const nameEnd = nameStart + (bytes[at] as number);
-      if (nameEnd >= headersEnd) throw malformed(this.provider, 'bad headers');
+      if (nameEnd >= headersEnd) throw malformed(this.upstream, 'bad headers');
       const type = bytes[nameEnd] as number;
       at = nameEnd + 1;
       const fixed = FIXED_SIZE[type];
-      if (fixed === undefined) throw malformed(this.provider, `header type ${type}`);
+      if (fixed === undefined) throw malformed(this.upstream, `header type ${type}`);
       if (fixed >= 0) {
         at += fixed;
         continue;
       }
       // A byte array or a string: a 2-byte length, then the value.
-      if (at + 2 > headersEnd) throw malformed(this.provider, 'bad headers');
+      if (at + 2 > headersEnd) throw malformed(this.upstream, 'bad headers');
       const valueStart = at + 2;
       const valueEnd = valueStart + bytes.readUInt16BE(at);
-      if (valueEnd > headersEnd) throw malformed(this.provider, 'bad headers');
+      if (valueEnd > headersEnd) throw malformed(this.upstream, 'bad headers');
       at = valueEnd;
       if (type !== STRING) continue;
       // Names and the usual values are compared in place: a frame per token, decoding each is most of its cost.
@@ -172,7 +173,7 @@ export class EventStreamParser {
       else if (isAscii(bytes, nameStart, nameEnd, ':error-code')) errorCode = text(bytes, valueStart, valueEnd, NONE);
       else if (isAscii(bytes, nameStart, nameEnd, ':error-message')) errorMessage = text(bytes, valueStart, valueEnd, NONE);
     }
-    if (at !== headersEnd) throw malformed(this.provider, 'bad headers');
+    if (at !== headersEnd) throw malformed(this.upstream, 'bad headers');
     return { messageType, eventType, exceptionType, errorCode, errorMessage, payload: bytes.toString('utf8', headersEnd, end - 4) };
   }
 }

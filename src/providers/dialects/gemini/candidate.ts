@@ -3,11 +3,12 @@ import type { AssistantPart, JsonObject, ReasoningPart, ToolCallPart } from '../
 import type { GeminiCandidate, GeminiFunctionCall, GeminiResponse } from './wire.js';
 import { GOOGLE_PROVIDER } from './signatures.js';
 import { toolCallId } from './tool-ids.js';
+import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 
 export const NAMESPACE = 'vertex';
 
 /** Raises the errors a 200 answer can carry: a blocked prompt, or no candidate at all. */
-export function firstCandidate(body: GeminiResponse, provider: string): GeminiCandidate {
+export function firstCandidate(body: GeminiResponse, upstream: UpstreamRef): GeminiCandidate {
   const candidate = body.candidates?.[0];
   if (candidate) return candidate;
   const block = body.promptFeedback?.blockReason;
@@ -15,33 +16,33 @@ export function firstCandidate(body: GeminiResponse, provider: string): GeminiCa
     throw new GatewayError({
       kind: 'content_filtered',
       // Only an enum name is repeated: the field is the upstream's, not ours.
-      message: `Upstream ${provider} blocked the prompt (${/^[A-Z_]{1,64}$/.test(block) ? block : 'unspecified reason'}).`,
-      provider,
+      message: `Upstream ${nameOf(upstream)} blocked the prompt (${/^[A-Z_]{1,64}$/.test(block) ? block : 'unspecified reason'}).`,
+      provider: providerOf(upstream),
       upstreamStatus: 200,
     });
   }
-  throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned no candidates.`, provider, upstreamStatus: 200 });
+  throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} returned no candidates.`, provider: providerOf(upstream), upstreamStatus: 200 });
 }
 
 /**
  * A malformed or invalid function call (MALFORMED_FUNCTION_CALL, UNEXPECTED_TOOL_CALL: the answer then
  * has no content) is a model glitch: worth a retry or another deployment, never a silent stop.
  */
-export function malformedCall(candidate: GeminiCandidate, provider: string): GatewayError | undefined {
+export function malformedCall(candidate: GeminiCandidate, upstream: UpstreamRef): GatewayError | undefined {
   const reason = candidate.finishReason;
   if (reason !== 'MALFORMED_FUNCTION_CALL' && reason !== 'UNEXPECTED_TOOL_CALL') return undefined;
   return new GatewayError({
     kind: 'upstream_error',
-    message: `Upstream ${provider} produced a ${reason === 'MALFORMED_FUNCTION_CALL' ? 'malformed' : 'invalid'} function call.`,
-    provider,
+    message: `Upstream ${nameOf(upstream)} produced a ${reason === 'MALFORMED_FUNCTION_CALL' ? 'malformed' : 'invalid'} function call.`,
+    provider: providerOf(upstream),
     upstreamStatus: 200,
     code: reason.toLowerCase(),
   });
 }
 
 /** A function call as a tool-call part; Gemini v1 sends no id, so a stable one is derived. */
-export function toolCallPart(call: GeminiFunctionCall, responseId: string | undefined, index: number, provider: string): ToolCallPart {
-  if (typeof call.name !== 'string' || call.name === '') throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a function call without a name.`, provider });
+export function toolCallPart(call: GeminiFunctionCall, responseId: string | undefined, index: number, upstream: UpstreamRef): ToolCallPart {
+  if (typeof call.name !== 'string' || call.name === '') throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} returned a function call without a name.`, provider: providerOf(upstream) });
   const args = JSON.stringify(call.args ?? {});
   return { type: 'tool-call', id: call.id ?? toolCallId(responseId, index, call.name, args), name: call.name, arguments: args };
 }
@@ -77,13 +78,13 @@ function appendThought(content: AssistantPart[], text: string, signature: string
  * answer text and function calls. A signature Gemini put on a text or a call precedes it as an empty
  * reasoning part, which the encoder puts back on that part.
  */
-export function contentOf(candidate: GeminiCandidate, responseId: string | undefined, provider: string): { content: AssistantPart[]; calls: number } {
+export function contentOf(candidate: GeminiCandidate, responseId: string | undefined, upstream: UpstreamRef): { content: AssistantPart[]; calls: number } {
   const content: AssistantPart[] = [];
   let calls = 0;
   for (const part of candidate.content?.parts ?? []) {
     if ('functionCall' in part && part.functionCall) {
       if (part.thoughtSignature !== undefined) content.push(signatureMarker(part.thoughtSignature));
-      content.push(toolCallPart(part.functionCall, responseId, calls++, provider));
+      content.push(toolCallPart(part.functionCall, responseId, calls++, upstream));
     } else if ('text' in part && typeof part.text === 'string') {
       if (part.thought === true) appendThought(content, part.text, part.thoughtSignature);
       else {

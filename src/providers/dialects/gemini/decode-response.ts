@@ -5,6 +5,7 @@ import type { GeminiResponse } from './wire.js';
 import { NAMESPACE, contentOf, firstCandidate, malformedCall, vertexMetadata } from './candidate.js';
 import { mapFinishReason } from './finish-reason.js';
 import { decodeUsageMetadata } from './usage.js';
+import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 
 export interface DecodeResponseOptions {
   /** Settings the encoder could not carry, reported with the answer. */
@@ -13,15 +14,15 @@ export interface DecodeResponseOptions {
 }
 
 /** A generateContent answer into the canonical response. */
-export function decodeGenerateContentResponse(raw: unknown, provider: string, options: DecodeResponseOptions = {}): ChatResponse {
+export function decodeGenerateContentResponse(raw: unknown, upstream: UpstreamRef, options: DecodeResponseOptions = {}): ChatResponse {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a malformed response.`, provider });
+    throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} returned a malformed response.`, provider: providerOf(upstream) });
   }
   const body = raw as GeminiResponse;
-  const candidate = firstCandidate(body, provider);
-  const malformed = malformedCall(candidate, provider);
+  const candidate = firstCandidate(body, upstream);
+  const malformed = malformedCall(candidate, upstream);
   if (malformed) throw malformed;
-  const { content, calls } = contentOf(candidate, body.responseId, provider);
+  const { content, calls } = contentOf(candidate, body.responseId, upstream);
   const created = body.createTime ? Math.floor(Date.parse(body.createTime) / 1000) : NaN;
   const usage = decodeUsageMetadata(body.usageMetadata);
   const response: ChatResponse = {

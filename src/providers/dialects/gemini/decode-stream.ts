@@ -1,6 +1,7 @@
 import { GatewayError } from '../../../core/errors.js';
 import type { JsonObject, StreamPart, Usage, Warning } from '../../../core/types.js';
 import { decodeSseParts, type SseEvent, type SseEventDecoder } from '../../sse.js';
+import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 import type { GeminiPart, GeminiResponse } from './wire.js';
 import { NAMESPACE, firstCandidate, malformedCall, toolCallPart, vertexMetadata } from './candidate.js';
 import { mapFinishReason } from './finish-reason.js';
@@ -8,18 +9,18 @@ import { decodeUsageMetadata } from './usage.js';
 import { mapGoogleError } from './map-error.js';
 import { GOOGLE_PROVIDER } from './signatures.js';
 
-function malformedChunk(provider: string): GatewayError {
-  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} sent a malformed stream chunk.`, provider });
+function malformedChunk(upstream: UpstreamRef): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} sent a malformed stream chunk.`, provider: providerOf(upstream) });
 }
 
-function parseChunk(data: string, provider: string): GeminiResponse & { error?: { code?: unknown } } {
+function parseChunk(data: string, upstream: UpstreamRef): GeminiResponse & { error?: { code?: unknown } } {
   let chunk: GeminiResponse & { error?: { code?: unknown } };
   try {
     chunk = JSON.parse(data) as typeof chunk;
   } catch {
-    throw malformedChunk(provider);
+    throw malformedChunk(upstream);
   }
-  if (chunk === null || typeof chunk !== 'object') throw malformedChunk(provider);
+  if (chunk === null || typeof chunk !== 'object') throw malformedChunk(upstream);
   return chunk;
 }
 
@@ -28,11 +29,11 @@ function signatureDelta(signature: string): StreamPart {
 }
 
 /** One Gemini part as stream parts, appended to `out`; `callIndex` numbers a call by its position in the answer. See signatures.ts. */
-function partsOf(part: GeminiPart, responseId: string | undefined, callIndex: () => number, provider: string, out: StreamPart[]): void {
+function partsOf(part: GeminiPart, responseId: string | undefined, callIndex: () => number, upstream: UpstreamRef, out: StreamPart[]): void {
   if ('functionCall' in part && part.functionCall) {
     if (part.thoughtSignature !== undefined) out.push(signatureDelta(part.thoughtSignature));
     const index = callIndex();
-    const call = toolCallPart(part.functionCall, responseId, index, provider);
+    const call = toolCallPart(part.functionCall, responseId, index, upstream);
     out.push({ type: 'tool-call', index, id: call.id, name: call.name, argumentsDelta: call.arguments });
   } else if ('text' in part && typeof part.text === 'string') {
     if (part.thought === true) {
@@ -56,8 +57,8 @@ function partsOf(part: GeminiPart, responseId: string | undefined, callIndex: ()
  * part whenever they change: the relay holds them back, and bills them if the stream breaks.
  * `warnings` (settings the encoder could not carry) ride on the start part.
  */
-export function decodeGenerateContentStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: Warning[]): AsyncIterableIterator<StreamPart> {
-  return decodeSseParts(events, new ChunkDecoder(provider, warnings), provider);
+export function decodeGenerateContentStream(events: AsyncIterable<SseEvent>, upstream: UpstreamRef, warnings?: Warning[]): AsyncIterableIterator<StreamPart> {
+  return decodeSseParts(events, new ChunkDecoder(upstream, warnings), providerOf(upstream));
 }
 
 class ChunkDecoder implements SseEventDecoder {
@@ -71,19 +72,23 @@ class ChunkDecoder implements SseEventDecoder {
   private told: Usage | undefined;
   private calls = 0;
   private readonly nextCall = (): number => this.calls++;
+  /** The provider type its errors carry; `upstream` is who their messages name. */
+  private readonly provider: string;
 
   constructor(
-    private readonly provider: string,
+    private readonly upstream: UpstreamRef,
     private readonly warnings: Warning[] | undefined,
-  ) {}
+  ) {
+    this.provider = providerOf(upstream);
+  }
 
   decode(data: string, _event: string | undefined, out: StreamPart[]): void {
     if (this.ended) return;
-    const provider = this.provider;
-    const chunk = parseChunk(data, provider);
+    const upstream = this.upstream;
+    const chunk = parseChunk(data, upstream);
     if (chunk.error) {
       const code = typeof chunk.error.code === 'number' ? chunk.error.code : 500;
-      throw mapGoogleError(code, {}, chunk, provider);
+      throw mapGoogleError(code, {}, chunk, this.provider);
     }
     if (!this.started) {
       this.started = true;
@@ -98,16 +103,16 @@ class ChunkDecoder implements SseEventDecoder {
       return;
     }
     if (!chunk.candidates?.[0]) {
-      if (chunk.promptFeedback?.blockReason) firstCandidate(chunk, provider);
+      if (chunk.promptFeedback?.blockReason) firstCandidate(chunk, upstream);
       if (chunkUsage) this.soFar(chunkUsage, out);
       return;
     }
-    const candidate = firstCandidate(chunk, provider);
-    const malformed = malformedCall(candidate, provider);
+    const candidate = firstCandidate(chunk, upstream);
+    const malformed = malformedCall(candidate, upstream);
     if (malformed) throw malformed;
     // Counts so far cover this chunk's content: they go before it, so whoever reads the content has them.
     if (candidate.finishReason === undefined && chunkUsage) this.soFar(chunkUsage, out);
-    for (const part of candidate.content?.parts ?? []) partsOf(part, chunk.responseId, this.nextCall, provider, out);
+    for (const part of candidate.content?.parts ?? []) partsOf(part, chunk.responseId, this.nextCall, upstream, out);
     if (candidate.finishReason !== undefined) {
       this.finished = true;
       out.push({ type: 'provider-metadata', namespace: NAMESPACE, data: vertexMetadata(chunk, candidate) });
@@ -132,7 +137,7 @@ class ChunkDecoder implements SseEventDecoder {
   }
 
   finish(out: StreamPart[]): void {
-    if (!this.finished) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before completion.`, provider: this.provider });
+    if (!this.finished) throw new GatewayError({ kind: 'network', message: `Upstream ${nameOf(this.upstream)} stream ended before completion.`, provider: this.provider });
     if (!this.ended && this.usage) out.push({ type: 'usage', usage: this.usage, raw: this.rawUsage });
   }
 

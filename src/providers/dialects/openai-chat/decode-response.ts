@@ -6,12 +6,13 @@ import { decodeUsage } from './usage.js';
 import { mapFinishReason } from './finish-reason.js';
 import { azureFilterResults } from './azure-filters.js';
 import { mapOpenAIStreamError } from './map-error.js';
+import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 
 /** Whose reasoning the parts this dialect decodes are: OpenAI-compatible servers sign none of it. */
 export const REASONING_PROVIDER = 'openai';
 
-function malformed(provider: string, what: string, paidUsage?: Usage): GatewayError {
-  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a malformed response: ${what}.`, provider, paidUsage });
+function malformed(upstream: UpstreamRef, what: string, paidUsage?: Usage): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} returned a malformed response: ${what}.`, provider: providerOf(upstream), paidUsage });
 }
 
 /**
@@ -27,7 +28,7 @@ export function reasoningOf(m: Record<string, unknown>): string | undefined {
  * The answer's parts in order: reasoning, text, tool calls. A tool call without a function name is a
  * malformed answer; one without an id gets one by its place (a client needs it to answer the call).
  */
-function decodeContent(msg: Record<string, unknown>, provider: string, usage: Usage | undefined): AssistantPart[] {
+function decodeContent(msg: Record<string, unknown>, upstream: UpstreamRef, usage: Usage | undefined): AssistantPart[] {
   const content: AssistantPart[] = [];
   const reasoning = reasoningOf(msg);
   if (reasoning !== undefined) content.push({ type: 'reasoning', text: reasoning, provider: REASONING_PROVIDER });
@@ -35,7 +36,7 @@ function decodeContent(msg: Record<string, unknown>, provider: string, usage: Us
   if (Array.isArray(msg.tool_calls)) {
     (msg.tool_calls as unknown[]).forEach((tc, i) => {
       const fn = isObject(tc) && isObject(tc.function) ? tc.function : undefined;
-      if (!isObject(tc) || typeof fn?.name !== 'string' || fn.name === '') throw malformed(provider, 'a tool call without a function name', usage);
+      if (!isObject(tc) || typeof fn?.name !== 'string' || fn.name === '') throw malformed(upstream, 'a tool call without a function name', usage);
       content.push({
         type: 'tool-call',
         id: typeof tc.id === 'string' && tc.id !== '' ? tc.id : `call_${i}`,
@@ -48,19 +49,19 @@ function decodeContent(msg: Record<string, unknown>, provider: string, usage: Us
 }
 
 /** A non-streaming chat completion from the wire into the canonical response; `warnings` come from encoding. */
-export function decodeChatResponse(raw: unknown, provider: string, warnings?: Warning[]): ChatResponse {
-  if (!isObject(raw)) throw malformed(provider, 'not an object');
+export function decodeChatResponse(raw: unknown, upstream: UpstreamRef, warnings?: Warning[]): ChatResponse {
+  if (!isObject(raw)) throw malformed(upstream, 'not an object');
   const choices = raw.choices;
   if (!Array.isArray(choices) || choices.length === 0) {
     // Some servers and proxies answer a failure with 200 and OpenAI's error object: it is the upstream's error, as in a stream.
-    if (isObject(raw.error)) throw mapOpenAIStreamError(raw.error, provider, 200);
-    throw malformed(provider, 'no choices');
+    if (isObject(raw.error)) throw mapOpenAIStreamError(raw.error, providerOf(upstream), 200);
+    throw malformed(upstream, 'no choices');
   }
   const choice = choices[0] as Record<string, unknown>;
   const msg = choice.message;
-  if (!isObject(msg)) throw malformed(provider, 'choice without message');
+  if (!isObject(msg)) throw malformed(upstream, 'choice without message');
   const usage = decodeUsage(raw.usage);
-  const content = decodeContent(msg, provider, usage);
+  const content = decodeContent(msg, upstream, usage);
   const response: ChatResponse = {
     id: typeof raw.id === 'string' ? raw.id : '',
     model: typeof raw.model === 'string' ? raw.model : '',
@@ -82,14 +83,14 @@ export function decodeChatResponse(raw: unknown, provider: string, warnings?: Wa
   return response;
 }
 
-export function decodeEmbeddingResponse(raw: unknown, provider: string, inputs: number): EmbeddingResponse {
-  if (!isObject(raw)) throw malformed(provider, 'not an object');
-  if (!Array.isArray(raw.data)) throw malformed(provider, 'no data');
+export function decodeEmbeddingResponse(raw: unknown, upstream: UpstreamRef, inputs: number): EmbeddingResponse {
+  if (!isObject(raw)) throw malformed(upstream, 'not an object');
+  if (!Array.isArray(raw.data)) throw malformed(upstream, 'no data');
   // One vector of numbers per input: anything else would hand the client vectors for the wrong texts.
-  if (raw.data.length !== inputs) throw malformed(provider, `${raw.data.length} embeddings for ${inputs} inputs`, decodeUsage(raw.usage));
+  if (raw.data.length !== inputs) throw malformed(upstream, `${raw.data.length} embeddings for ${inputs} inputs`, decodeUsage(raw.usage));
   const rows = (raw.data as Array<Record<string, unknown>>).slice().sort((a, b) => Number(a.index) - Number(b.index));
   const embeddings = rows.map((r) => {
-    if (!Array.isArray(r.embedding) || r.embedding.length === 0 || !r.embedding.every((x) => typeof x === 'number')) throw malformed(provider, 'an embedding that is not a list of numbers');
+    if (!Array.isArray(r.embedding) || r.embedding.length === 0 || !r.embedding.every((x) => typeof x === 'number')) throw malformed(upstream, 'an embedding that is not a list of numbers');
     return r.embedding as number[];
   });
   const usage = decodeUsage(raw.usage);

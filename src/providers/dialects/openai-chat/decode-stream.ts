@@ -2,6 +2,7 @@ import { GatewayError } from '../../../core/errors.js';
 import type { JsonObject, StreamPart, Warning } from '../../../core/types.js';
 import { decodeSseParts, type SseEvent, type SseEventDecoder } from '../../sse.js';
 import { StringSlots } from '../../string-slot.js';
+import { nameOf, providerOf, type UpstreamRef } from '../../upstream.js';
 import { withoutObfuscation } from './obfuscation.js';
 import { decodeUsage } from './usage.js';
 import { REASONING_PROVIDER, reasoningOf, servedAsOf } from './decode-response.js';
@@ -14,13 +15,13 @@ import { ToolCallOrder } from './tool-call-order.js';
  * part. The stream must end with `[DONE]`; one that stops short is a truncation and surfaces as an
  * error, never as a clean end.
  */
-export function decodeChatStream(events: AsyncIterable<SseEvent>, provider: string, warnings?: Warning[]): AsyncIterableIterator<StreamPart> {
-  return decodeSseParts(events, new ChunkDecoder(provider, warnings), provider);
+export function decodeChatStream(events: AsyncIterable<SseEvent>, upstream: UpstreamRef, warnings?: Warning[]): AsyncIterableIterator<StreamPart> {
+  return decodeSseParts(events, new ChunkDecoder(upstream, warnings), providerOf(upstream));
 }
 
 /** The same decoding one event at a time, for a dialect that adds to it (Azure's filter results). */
-export function chatChunkDecoder(provider: string, warnings?: Warning[]): SseEventDecoder {
-  return new ChunkDecoder(provider, warnings);
+export function chatChunkDecoder(upstream: UpstreamRef, warnings?: Warning[]): SseEventDecoder {
+  return new ChunkDecoder(upstream, warnings);
 }
 
 /** A part a chunk can make alone, again and again with only its string changing: see StringSlot. */
@@ -43,11 +44,15 @@ class ChunkDecoder implements SseEventDecoder {
   /** Deltas of tool calls whose name has not come yet (some servers send it a chunk later): held, then sent as one part. */
   private unnamed: Map<number, { id: string | undefined; args: string }> | undefined;
   private order: ToolCallOrder | undefined;
+  /** The provider type its errors carry; `upstream` is who their messages name. */
+  private readonly provider: string;
 
   constructor(
-    private readonly provider: string,
+    private readonly upstream: UpstreamRef,
     private readonly warnings: Warning[] | undefined,
-  ) {}
+  ) {
+    this.provider = providerOf(upstream);
+  }
 
   /** [DONE] arrived: the stream is whole. */
   get complete(): boolean {
@@ -56,7 +61,7 @@ class ChunkDecoder implements SseEventDecoder {
 
   /** Throws unless [DONE] arrived: a stream that stops short is a truncation. */
   finish(_out: StreamPart[]): void {
-    if (!this.done) throw new GatewayError({ kind: 'network', message: `Upstream ${this.provider} stream ended before completion.`, provider: this.provider });
+    if (!this.done) throw new GatewayError({ kind: 'network', message: `Upstream ${nameOf(this.upstream)} stream ended before completion.`, provider: this.provider });
   }
 
   /**
@@ -73,7 +78,7 @@ class ChunkDecoder implements SseEventDecoder {
     if (this.done) return;
     if (data === '[DONE]') {
       // Checked here, not at the body's end: the stream ends at [DONE].
-      if (this.unnamed !== undefined && this.unnamed.size > 0) throw unnamedCall(this.provider);
+      if (this.unnamed !== undefined && this.unnamed.size > 0) throw unnamedCall(this.upstream);
       this.done = true;
       return;
     }
@@ -85,7 +90,7 @@ class ChunkDecoder implements SseEventDecoder {
     try {
       chunk = JSON.parse(data) as Record<string, unknown>;
     } catch {
-      throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} sent a malformed stream chunk.`, provider });
+      throw new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(this.upstream)} sent a malformed stream chunk.`, provider });
     }
     if (chunk.error) throw mapOpenAIStreamError(chunk.error as Record<string, unknown>, provider);
     const learning = this.started;
@@ -107,7 +112,7 @@ class ChunkDecoder implements SseEventDecoder {
       if (delta) this.decodeDelta(delta, out);
       if (choice.finish_reason) {
         // Raised before the finish part, which commits the stream: another deployment may still answer.
-        if (this.unnamed !== undefined && this.unnamed.size > 0) throw unnamedCall(provider);
+        if (this.unnamed !== undefined && this.unnamed.size > 0) throw unnamedCall(this.upstream);
         const finishReason = mapFinishReason(choice.finish_reason, this.begun > 0);
         out.push({ type: 'finish', finishReason });
       }
@@ -184,8 +189,8 @@ class ChunkDecoder implements SseEventDecoder {
   }
 }
 
-function unnamedCall(provider: string): GatewayError {
-  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} streamed a tool call without a function name.`, provider });
+function unnamedCall(upstream: UpstreamRef): GatewayError {
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${nameOf(upstream)} streamed a tool call without a function name.`, provider: providerOf(upstream) });
 }
 
 const textPart = (delta: string): SlotPart => ({ type: 'text', delta });
