@@ -167,6 +167,17 @@ describe('alert rules and the Grafana dashboard', () => {
     expect(Number(/\) > (\d+(?:\.\d+)?)\n/.exec(ttft?.expr ?? '')?.[1])).toBeLessThan(10);
   });
 
+  it("charts each deployment's upstream duration and time to first token, and each pod's CPU, memory and event-loop lag, from series a scrape holds", () => {
+    const charted = (title: string): Selector[] => panelExprs.filter((p) => p.where === `panel "${title}"`).flatMap((p) => selectors(p.expr));
+    const perDeployment = [...charted('p95 upstream attempt duration by deployment (not streamed)'), ...charted('p95 time to first token by deployment (streams, failovers included)')];
+    expect(perDeployment.map((s) => s.metric)).toEqual(['switchyard_attempt_duration_seconds_bucket', 'gen_ai_server_time_to_first_token_seconds_bucket']);
+    for (const s of perDeployment) expect([...(families.get(s.metric)?.labels ?? [])], s.metric).toContain('deployment');
+    expect([...(families.get('switchyard_attempt_duration_seconds_bucket')?.labels ?? [])]).toEqual(expect.arrayContaining(['stream', 'outcome']));
+    const process = charted('Process: CPU, memory, event-loop lag p99').map((s) => s.metric);
+    expect(process).toEqual(['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds']);
+    for (const metric of process) expect(exposition, metric).toMatch(new RegExp(`^${metric} \\d`, 'm'));
+  });
+
   it('gives every alert a duration, a severity and a summary', () => {
     expect(rules.length).toBeGreaterThan(0);
     for (const r of rules) {

@@ -2,12 +2,8 @@ import type { Registry } from 'prom-client';
 import type { DeploymentConfig } from '../config/schema.js';
 import type { AttemptRecord } from '../core/events.js';
 import { CounterCells, HistogramCells, type CounterCell, type HistogramCell, type Labels } from './cells.js';
+import { GENAI_DURATION_BUCKETS, GENAI_TOKEN_BUCKETS, LATENCY_BUCKETS } from './buckets.js';
 import { genAiOperationName, genAiProviderName, serverOf } from './genai.js';
-
-/** Bucket boundaries the GenAI conventions advise for `gen_ai.client.token.usage`. */
-const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
-/** ...and for `gen_ai.client.operation.duration` and time to first chunk (seconds). */
-export const DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
 
 /**
  * The series one deployment's attempts (of one GenAI operation) write to, looked up once. The
@@ -22,6 +18,8 @@ interface DeploymentCells {
   readonly base: Labels;
   ok: HistogramCell | undefined;
   readonly failed: Map<string, HistogramCell>;
+  /** `switchyard_attempt_duration_seconds` cells by outcome and whether content was streamed. */
+  readonly latency: Map<string, HistogramCell>;
   firstChunk: HistogramCell | undefined;
   input: HistogramCell | undefined;
   output: HistogramCell | undefined;
@@ -45,6 +43,7 @@ export class AttemptSeries {
   private readonly estimatedTokens: HistogramCells;
   private readonly duration: HistogramCells;
   private readonly firstChunk: HistogramCells;
+  private readonly latency: HistogramCells;
   private readonly attempts: CounterCells;
   private readonly retries: CounterCells;
   private readonly fallbacks: CounterCells;
@@ -60,20 +59,28 @@ export class AttemptSeries {
     private readonly deployments: ReadonlyMap<string, DeploymentConfig>,
     private readonly costOf: ((record: AttemptRecord) => number | undefined) | undefined,
   ) {
-    this.tokenUsage = new HistogramCells('gen_ai_client_token_usage', 'Tokens used per upstream operation (gen_ai.client.token.usage).', TOKEN_BUCKETS, registry);
+    this.tokenUsage = new HistogramCells('gen_ai_client_token_usage', 'Tokens used per upstream operation (gen_ai.client.token.usage).', GENAI_TOKEN_BUCKETS, registry);
     // The conventions allow no guessed counts in gen_ai.client.token.usage (offline counting only where a
     // user enabled it); the gateway's estimate, which the ledger bills, is counted apart under the same labels.
     this.estimatedTokens = new HistogramCells(
       'switchyard_estimated_token_usage',
       "Tokens the gateway estimated per upstream operation whose upstream reported no usage (billed as estimated; not in gen_ai_client_token_usage).",
-      TOKEN_BUCKETS,
+      GENAI_TOKEN_BUCKETS,
       registry,
     );
-    this.duration = new HistogramCells('gen_ai_client_operation_duration_seconds', 'Duration of upstream operations (gen_ai.client.operation.duration); error_type on failures.', DURATION_BUCKETS, registry);
+    this.duration = new HistogramCells('gen_ai_client_operation_duration_seconds', 'Duration of upstream operations (gen_ai.client.operation.duration); error_type on failures.', GENAI_DURATION_BUCKETS, registry);
     this.firstChunk = new HistogramCells(
       'gen_ai_client_operation_time_to_first_chunk_seconds',
       'Time to the first streamed content chunk (gen_ai.client.operation.time_to_first_chunk).',
-      DURATION_BUCKETS,
+      GENAI_DURATION_BUCKETS,
+      registry,
+    );
+    // The GenAI series keep the conventions' doubling buckets and name no deployment: this one gives a
+    // deployment's latency on Switchyard's finer ladder (`buckets.ts`).
+    this.latency = new HistogramCells(
+      'switchyard_attempt_duration_seconds',
+      'Duration of upstream attempts by deployment, outcome and stream ("true": content was streamed, to the end of the stream).',
+      LATENCY_BUCKETS,
       registry,
     );
     this.attempts = new CounterCells('switchyard_attempts_total', 'Upstream attempts by deployment, role (primary, retry, fallback, shadow), outcome and error kind.', registry);
@@ -91,6 +98,7 @@ export class AttemptSeries {
     const errorKind = r.error?.kind;
     if (r.outcome === 'ok') this.duration.observe((cells.ok ??= this.duration.cell(cells.base)), seconds);
     else this.duration.observe(this.failedCell(cells, errorKind ?? r.outcome), seconds);
+    this.latency.observe(this.latencyCell(cells, r), seconds);
     if (r.ttftMs !== undefined) this.firstChunk.observe((cells.firstChunk ??= this.firstChunk.cell(cells.base)), r.ttftMs / 1000);
     const usage = r.usage;
     if (usage && r.usageEstimated) {
@@ -148,6 +156,7 @@ export class AttemptSeries {
       base,
       ok: undefined,
       failed: new Map(),
+      latency: new Map(),
       firstChunk: undefined,
       input: undefined,
       output: undefined,
@@ -165,6 +174,17 @@ export class AttemptSeries {
     if (!cell) {
       cell = this.duration.cell({ ...cells.base, error_type: errorType });
       cells.failed.set(errorType, cell);
+    }
+    return cell;
+  }
+
+  private latencyCell(cells: DeploymentCells, r: AttemptRecord): HistogramCell {
+    const stream = r.ttftMs === undefined ? 'false' : 'true';
+    const key = r.outcome + SEP + stream;
+    let cell = cells.latency.get(key);
+    if (!cell) {
+      cell = this.latency.cell({ deployment: r.deployment, outcome: r.outcome, stream });
+      cells.latency.set(key, cell);
     }
     return cell;
   }

@@ -8,6 +8,7 @@ import { RequestSeries, type FirstContent, type RequestServedBy } from './reques
 import type { BudgetSpend } from '../ledger/budgets/guard.js';
 import { registerBudgetCollectors, registerLedgerCollectors, registerStatusCollectors, registerTracerCollectors } from './scrape.js';
 import { metricsAsJson, type RegistryJson } from './metric-json.js';
+import { ProcessMetrics } from './process-metrics.js';
 
 export type { FirstContent, RequestServedBy } from './request-series.js';
 
@@ -26,6 +27,7 @@ let registriesMade = 0;
  * the gateway's own `switchyard_*` series, in a registry of its own (never prom-client's global one,
  * so two gateways in one process do not mix). Labels only take values from the config (group,
  * deployment, provider, model, region, key, team) or from closed sets (error kind, role, status).
+ * The process's own metrics (CPU, memory, event-loop lag, GC) are there too, under prom-client's names.
  */
 export class GatewayMetrics implements AttemptObserver {
   readonly registry = new Registry();
@@ -33,6 +35,7 @@ export class GatewayMetrics implements AttemptObserver {
   private readonly attempts: AttemptSeries;
   private readonly requests: RequestSeries;
   private readonly softLimits: Counter;
+  private readonly process: ProcessMetrics;
   private status: (() => GatewayStatus) | undefined;
   private snapshot: GatewayStatus | undefined;
   private budgets: (() => Promise<readonly BudgetSpend[]>) | undefined;
@@ -53,6 +56,7 @@ export class GatewayMetrics implements AttemptObserver {
     for (const budget of options.softLimitBudgets ?? []) this.softLimits.inc({ budget }, 0);
     // Exported (empty) before a budget source is watched, so dashboards and alerts always find them.
     registerBudgetCollectors(this.registry, () => this.budgetSnapshot ?? this.readBudgets());
+    this.process = new ProcessMetrics(this.registry);
   }
 
   /** Reads budget spend and limits from the budget guard at scrape time. */
@@ -96,7 +100,7 @@ export class GatewayMetrics implements AttemptObserver {
   /** Every metric as JSON, read at scrape time, for the cluster primary to combine with the other workers'. */
   async json(): Promise<RegistryJson> {
     this.beginScrape();
-    return { registry: this.registryNumber, metrics: await metricsAsJson(this.registry) };
+    return { registry: this.registryNumber, metrics: await this.process.forWorkers(await metricsAsJson(this.registry)) };
   }
 
   /** One status snapshot per scrape: prom-client runs every collector synchronously within the read. */

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import { Gauge } from 'prom-client';
-import { DURATION_BUCKETS } from './attempt-series.js';
+import { GENAI_FIRST_TOKEN_BUCKETS, LATENCY_BUCKETS } from './buckets.js';
 import { CounterCells, HistogramCells, type CounterCell, type HistogramCell } from './cells.js';
 import { genAiProviderName } from './genai.js';
 
@@ -33,15 +33,6 @@ interface FirstTokenCells {
 
 const SEP = '\u0000';
 
-/**
- * Client request duration runs to the end of the answer, and a streamed answer (a long completion, a
- * reasoning model) often takes minutes: the GenAI buckets, which stop at 81.92 s, go on doubling to
- * about 11 minutes, so a p99 of long streams is not read as 81.92 s.
- */
-const REQUEST_BUCKETS = [...DURATION_BUCKETS, 163.84, 327.68, 655.36];
-
-/** The bucket boundaries the GenAI conventions advise for `gen_ai.server.time_to_first_token` (seconds). */
-export const FIRST_TOKEN_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 /** Client requests: in flight, counted by status and serving deployment once they end, and their time to first token. */
 export class RequestSeries {
@@ -69,13 +60,14 @@ export class RequestSeries {
     this.duration = new HistogramCells(
       'switchyard_request_duration_seconds',
       'Client request duration, to the end of the answer (a streamed one to its end: stream="true"), by serving region.',
-      REQUEST_BUCKETS,
+      // Runs to the end of the answer, and a streamed one (a long completion, a reasoning model) often takes minutes.
+      LATENCY_BUCKETS,
       registry,
     );
     this.firstToken = new HistogramCells(
       'gen_ai_server_time_to_first_token_seconds',
       "Time from a client request's arrival to its first streamed content (gen_ai.server.time_to_first_token), failed attempts, backoff and fallbacks before it included; streams only.",
-      FIRST_TOKEN_BUCKETS,
+      GENAI_FIRST_TOKEN_BUCKETS,
       registry,
     );
   }
