@@ -237,6 +237,24 @@ describe('the admin API and virtual keys, mounted in the server', () => {
     expect((await call(url, 'POST', '/v1/switchyard/reload', USER)).status).toBe(403);
   });
 
+  it('audits a reload with what changed, by path: a key added or changed is named, its value is not', async () => {
+    const reloads = async () => (await auditEntries(running.holder.current)).filter((e) => e.action === 'config.reloaded');
+    const before = (await reloads()).length;
+    writeConfig(dir, sims, ['  - { id: rotated, key: sk-first-value-of-rotated }']);
+    expect((await call(url, 'POST', '/v1/switchyard/reload', ADMIN)).status).toBe(200);
+    writeConfig(dir, sims, ['  - { id: rotated, key: sk-second-value-of-rotated }']);
+    const answer = await call(url, 'POST', '/v1/switchyard/reload', ADMIN);
+    expect(answer.json.changes).toEqual({ summary: '1 change in api_keys', sections: ['api_keys'], added: [], removed: [], changed: [{ path: 'api_keys.rotated.key' }], more: 0 });
+    await expect.poll(async () => (await reloads()).length, { timeout: 2_000 }).toBe(before + 2);
+    const [added, changed] = (await reloads()).slice(before);
+    expect(added?.details).toMatchObject({ changes: { sections: ['api_keys'], added: ['api_keys.rotated'] } });
+    expect(changed?.details).toEqual({ changes: answer.json.changes });
+    const audited = JSON.stringify(await auditEntries(running.holder.current));
+    for (const secret of ['sk-first-value-of-rotated', 'sk-second-value-of-rotated']) expect(audited).not.toContain(secret);
+    writeConfig(dir, sims);
+    expect(await call(url, 'POST', '/v1/switchyard/reload', ADMIN)).toMatchObject({ status: 200, json: { changes: { removed: ['api_keys.rotated'] } } });
+  });
+
   it('answers a reload with each virtual key the new config no longer fits, by id and never its secret; the key still serves what is left', async () => {
     const created = await call(url, 'POST', '/v1/switchyard/keys', ADMIN, { owner: 'bea', groups: ['chat', 'other'] });
     const [id, key] = [created.json.id as string, created.json.key as string];

@@ -30,7 +30,7 @@ async function runAdmin(r: AdminRoute, target: AdminTarget, { audit, logger }: A
   if (log) {
     // The action is done: a failed append must not turn its answer into an error, but it must be seen.
     await log
-      .append({ actor, action: r.action, subject, details: typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {} })
+      .append({ actor, action: r.action, subject, details: { ...(typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {}), ...r.audited?.(result) } })
       .catch((err: unknown) => logger.error({ err: errorMessage(err), action: r.action, subject }, 'audit append failed'));
   }
   return privateJsonResponse(200, result);

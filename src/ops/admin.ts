@@ -173,9 +173,14 @@ export interface AdminRoute {
   /** The audit log's action, and what its subject names (`deployment:<id>`, `config`). */
   action: string;
   subject: string;
+  /** What the audit entry keeps of the result beside the request's body (a reload's `changes`). */
+  audited?: (result: Awaited<ReturnType<AdminOperation>>) => Record<string, unknown>;
 }
 
-const route = (method: AdminRoute['method'], path: string, run: AdminOperation, action: string, subject: string): AdminRoute => ({ method, path, run, action, subject });
+const route = (method: AdminRoute['method'], path: string, run: AdminOperation, action: string, subject: string, audited?: AdminRoute['audited']): AdminRoute => ({ method, path, run, action, subject, ...(audited && { audited }) });
+
+/** A reload's entry says what changed (paths, no secret's value): the body it was asked with is empty. */
+const reloadChanges: AdminRoute['audited'] = (result) => (isObject(result) && 'changes' in result ? { changes: result.changes } : {});
 
 /** Every admin route (admin keys only). */
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
@@ -184,5 +189,5 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
   route('POST', '/v1/switchyard/deployments/{id}/interruption', noticeInterruption, 'deployment.interruption_noticed', 'deployment'),
   route('POST', '/v1/switchyard/breakers/{id}/reset', resetBreaker, 'breaker.reset', 'breaker'),
   route('GET', '/v1/switchyard/config', showConfig, 'config.viewed', 'config'),
-  route('POST', '/v1/switchyard/reload', reloadConfig, 'config.reloaded', 'config'),
+  route('POST', '/v1/switchyard/reload', reloadConfig, 'config.reloaded', 'config', reloadChanges),
 ];

@@ -80,7 +80,14 @@ describe('config reload', () => {
     const h = holder(configWith('a'));
     const inFlight = h.enter();
     next = () => configWith('b');
-    expect(await h.reload()).toEqual({ reloaded: true, deployments: 1, restartRequired: [], keysNotMatching: [], keysNotMatchingTotal: 0 });
+    expect(await h.reload()).toEqual({
+      reloaded: true,
+      deployments: 1,
+      restartRequired: [],
+      keysNotMatching: [],
+      keysNotMatchingTotal: 0,
+      changes: { summary: '3 changes in deployments, groups', sections: ['deployments', 'groups'], added: ['deployments.b'], removed: ['deployments.a'], changed: [{ path: 'groups.chat.deployments' }], more: 0 },
+    });
     expect((await h.current.gateway.chat({ ...hello })).servedBy.deployment).toBe('b');
     // The old generation still serves the request that started on it.
     expect((await inFlight.app.gateway.chat({ ...hello })).servedBy.deployment).toBe('a');
@@ -125,6 +132,31 @@ describe('config reload', () => {
     next = () => ({ ...moved, logging: { level: 'error', upstream_error_text: false }, interruption: { ...moved.interruption, provider: 'aws' } });
     expect((await h.reload()).restartRequired).toEqual([]);
     expect(h.current.gateway.status().deployments.find((d) => d.id === 'a')?.drain).toMatchObject({ drained: true, reason: 'runbook' });
+  });
+});
+
+describe('what a reload says changed', () => {
+  const keyed = (key: string, strategy: 'priority' | 'weighted' = 'priority'): GatewayConfig =>
+    resolveConfig({ deployments: [rawDeployment('primary-oa', { api_key: key }), rawDeployment('backup')], groups: [{ name: 'chat', strategy, deployments: ['primary-oa', 'backup'] }] }, {});
+
+  it('answers and logs the changed paths; a new upstream key is named by its path, its value in neither', async () => {
+    const lines: unknown[] = [];
+    const h = holder(keyed('sk-upstream-before-reload-111'), 60_000, { ...silentLogger, warn: (obj: unknown) => void lines.push(obj) });
+    next = () => keyed('sk-upstream-after-reload-222', 'weighted');
+    const done = await h.reload();
+    const expected = { sections: ['deployments', 'groups'], added: [], removed: [], changed: [{ path: 'deployments.primary-oa.api_key' }, { path: 'groups.chat.strategy', from: 'priority', to: 'weighted' }], more: 0 };
+    expect(done.changes).toMatchObject(expected);
+    expect(lines).toEqual([expect.objectContaining({ changes: done.changes, audit: true })]);
+    const said = JSON.stringify([done, lines]);
+    for (const secret of ['sk-upstream-before-reload-111', 'sk-upstream-after-reload-222']) expect(said).not.toContain(secret);
+  });
+
+  it('says nothing changed for a reload of the same file', async () => {
+    const lines: Array<{ changes: { summary: string } }> = [];
+    const h = holder(configWith('a'), 60_000, { ...silentLogger, warn: (obj: unknown) => void lines.push(obj as (typeof lines)[number]) });
+    next = () => configWith('a');
+    expect((await h.reload()).changes).toEqual({ summary: 'nothing changed', sections: [], added: [], removed: [], changed: [], more: 0 });
+    expect(lines[0]?.changes.summary).toBe('nothing changed');
   });
 });
 

@@ -6,6 +6,7 @@ import type { Gateway } from '../gateway/gateway.js';
 import { MISMATCHES_SHOWN, type KeyMismatch } from '../governance/keys/store.js';
 import type { MemoryStateStore } from '../state/memory.js';
 import { carryRoutingState } from './carry-over.js';
+import { configChanges, type ConfigChanges } from './config-diff.js';
 
 /** What the holder swaps: a gateway and whatever else one config built with it (an App). */
 export interface Reloadable {
@@ -40,6 +41,8 @@ export interface ReloadResult {
    */
   keysNotMatching: KeyMismatch[];
   keysNotMatchingTotal: number;
+  /** What differs from the config replaced: sections, and ids and setting paths, values only of a few secret-free settings. */
+  changes: ConfigChanges;
 }
 
 /**
@@ -138,14 +141,15 @@ export class AppHolder<T extends Reloadable> {
     await carryRoutingState(old.app, next);
     carryDrains(old.app.gateway, next.gateway);
     this.generation = { app: next, inFlight: 0, idle: undefined };
+    const changes = configChanges(old.app.gateway.config, config);
     const restartRequired = START_UP_ONLY.filter(([, read]) => JSON.stringify(read(old.app.gateway.config)) !== JSON.stringify(read(config))).map(([path]) => path);
     const keys = next.governance?.keys;
     const keysNotMatching = keys?.mismatches(MISMATCHES_SHOWN) ?? [];
     const keysNotMatchingTotal = keys?.mismatchCount ?? 0;
-    logger.warn({ deployments: config.deployments.length, restartRequired, keysNotMatching: keysNotMatching.map((k) => k.id), keysNotMatchingTotal, audit: true }, 'config reloaded');
+    logger.warn({ deployments: config.deployments.length, restartRequired, keysNotMatching: keysNotMatching.map((k) => k.id), keysNotMatchingTotal, changes, audit: true }, 'config reloaded');
     const retired = this.retire(old).finally(() => this.retiring.delete(retired));
     this.retiring.add(retired);
-    return { reloaded: true, deployments: config.deployments.length, restartRequired, keysNotMatching, keysNotMatchingTotal };
+    return { reloaded: true, deployments: config.deployments.length, restartRequired, keysNotMatching, keysNotMatchingTotal, changes };
   }
 
   private async retire(g: Generation<T>): Promise<void> {
