@@ -276,6 +276,16 @@ describe('server.keep_alive_timeout_ms', () => {
   });
 });
 
+describe('server.server_timing', () => {
+  it('is off unless asked for (it tells clients the upstream\'s timing), and takes only true or false, at its path', () => {
+    const r = parseConfig({ deployments: [deployment('a')] }, {});
+    expect(r.ok && r.config.server.server_timing).toBe(false);
+    const on = parseConfig({ deployments: [deployment('a')], server: { server_timing: true } }, {});
+    expect(on.ok && on.config.server.server_timing).toBe(true);
+    for (const bad of ['yes', 1]) expect(problemsOf({ deployments: [deployment('a')], server: { server_timing: bad } }).map((p) => p.split(':')[0])).toEqual(['server.server_timing']);
+  });
+});
+
 describe('config checks found in review', () => {
   it('refuses an empty server.host, which would listen on every interface', () => {
     expect(problemsOf({ deployments: [deployment('a')], server: { host: '' } })).toEqual([expect.stringMatching(/^server\.host: must name the address to listen on/)]);

@@ -89,6 +89,7 @@ const SERVER_DEFAULTS = {
   allowed_origins: [] as string[],
   allowed_hosts: [] as string[],
   allow_unauthenticated: false,
+  server_timing: false,
 };
 
 /** One path segment's characters (RFC 3986 pchar): what a client's URL carries in the path as it is. */
@@ -141,6 +142,8 @@ export const serverSchema = z
     allowed_hosts: z.array(z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a host name without a port')).default([]),
     /** Listen beyond loopback with no API keys (every caller an admin): only where something in front authenticates (`open-server.ts`). */
     allow_unauthenticated: z.boolean().default(SERVER_DEFAULTS.allow_unauthenticated),
+    /** A `Server-Timing` header (upstream and gateway time) on model answers: off, since it tells clients the upstream's timing (src/http/server-timing.ts). */
+    server_timing: z.boolean().default(SERVER_DEFAULTS.server_timing),
     /** The path prefix the gateway is served under (`/llm`) when nothing in front of it takes it off (src/http/base-path.ts). */
     base_path: basePathSchema.optional(),
   })

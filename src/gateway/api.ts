@@ -86,6 +86,20 @@ export interface ServedBy {
    * sent, or answered and were refused), each with its usage; absent when none (most requests).
    */
   failed?: readonly BilledAttempt[] | undefined;
+  /**
+   * Milliseconds the answering attempt spent with its upstream, by the gateway's clock: from its start
+   * (the request about to be sent) to its whole answer read; a stream's to its end, set when it ends
+   * (undefined before), a resumed stream's summed over the attempts that streamed it. Undefined for a
+   * cached answer.
+   */
+  upstreamMs?: number | undefined;
+  /**
+   * Milliseconds all of the request's attempts spent with their upstreams, failed ones included (0 for a
+   * cached answer); a stream's grows when it ends. The rest of the request's time is the gateway's.
+   */
+  attemptsMs?: number | undefined;
+  /** A stream's: its answering attempt's time from its start to its first content part (the ledger's `ttft_ms`). */
+  ttftMs?: number | undefined;
 }
 
 /** Response headers admission control asks the answer to carry (`x-ratelimit-*`); absent when none. */

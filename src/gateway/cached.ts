@@ -36,7 +36,7 @@ export class GatewayCache {
       const attempt: Attempt = { number: 1, role: 'primary', deployment, startedAt: this.clock.now(), probe: false, cause: 'cache_hit', from: undefined, span: undefined };
       this.reporter.report(meta, attempt, { outcome: 'ok', usage: answer.response.usage, usageEstimated: answer.response.usageEstimated, cacheHit: true });
     }
-    return { deployment: answer.deployment, provider: answer.provider, region: answer.region, model: answer.model, group: meta.group, attempts: 0, requestId: meta.requestId, failed: undefined };
+    return { deployment: answer.deployment, provider: answer.provider, region: answer.region, model: answer.model, group: meta.group, attempts: 0, requestId: meta.requestId, failed: undefined, upstreamMs: undefined, attemptsMs: 0, ttftMs: undefined };
   }
 
   /**

@@ -163,10 +163,11 @@ class GatewayRuntime implements Gateway {
         throw err;
       });
       const { value, attempt } = executed;
-      if (executed !== filtered) reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage, usageEstimated: value.usageEstimated, answer: value });
+      // A filtered answer kept after every fallback failed was reported with its failure; its time is among the attempts'.
+      const upstreamMs = executed === filtered ? undefined : reporter.report(meta, attempt, { outcome: 'ok', usage: value.usage, usageEstimated: value.usageEstimated, answer: value });
       if (shadowing && firstTry) this.shadows.copy(plan, attempt.deployment, request, needs, meta);
       if (lookup) this.caching.save(lookup, executed);
-      return { response: value, servedBy: servedBy(attempt, meta), headers: ticket.headers, cache: lookup && 'miss' };
+      return { response: value, servedBy: servedBy(attempt, meta, upstreamMs), headers: ticket.headers, cache: lookup && 'miss' };
     } catch (err) {
       return failWith(err, ticket, meta, request.messages.length - asked.messages.length);
     } finally {
@@ -192,7 +193,9 @@ class GatewayRuntime implements Gateway {
     const { parts, first } = opened;
     // Attempt 1 opened it: no failure before it (a stream has no quality gate).
     if (shadowing && first.attempt.number === 1) this.shadows.copy(plan, first.attempt.deployment, request, needs, meta);
-    return { parts: lookup ? this.caching.record(lookup, parts, first.attempt) : parts, servedBy: servedBy(first.attempt, meta), headers: ticket.headers, cache: lookup && 'miss', warnings: first.warnings, promptEstimate: billedPrompt(needs) };
+    // Its upstream time is known when it ends: the attempt's report completes it then.
+    const served = (meta.served = servedBy(first.attempt, meta, undefined, first.ttftMs));
+    return { parts: lookup ? this.caching.record(lookup, parts, first.attempt) : parts, servedBy: served, headers: ticket.headers, cache: lookup && 'miss', warnings: first.warnings, promptEstimate: billedPrompt(needs) };
   }
 
   async embed(request: EmbeddingRequest, opts: RequestOptions = {}): Promise<EmbedResult> {
@@ -216,8 +219,8 @@ class GatewayRuntime implements Gateway {
       );
       // An upstream that reports no usage is billed the gateway's estimate of the inputs, never nothing.
       const response = value.usageEstimated ? { ...value, usage: makeUsage({ prompt: promptTokens }) } : value;
-      reporter.report(meta, attempt, { outcome: 'ok', usage: response.usage, usageEstimated: value.usageEstimated });
-      return { response, servedBy: servedBy(attempt, meta), headers: ticket.headers };
+      const upstreamMs = reporter.report(meta, attempt, { outcome: 'ok', usage: response.usage, usageEstimated: value.usageEstimated });
+      return { response, servedBy: servedBy(attempt, meta, upstreamMs), headers: ticket.headers };
     } catch (err) {
       return failWith(err, ticket, meta);
     } finally {
@@ -296,7 +299,7 @@ class GatewayRuntime implements Gateway {
   }
 
   private metaFor(operation: Operation, opts: RequestOptions, plan: RoutePlan): RequestMeta {
-    return { requestId: opts.requestId ?? randomUUID(), operation, group: plan.group?.config.name, tags: opts.tags ?? {}, billed: undefined, billedEstimated: false };
+    return { requestId: opts.requestId ?? randomUUID(), operation, group: plan.group?.config.name, tags: opts.tags ?? {}, billed: undefined, billedEstimated: false, upstreamMs: 0, served: undefined };
   }
 
   private async begin(operation: Operation, opts: RequestOptions, plan: RoutePlan, promptTokens: number, maxTokens: number | undefined, chat: ChatRequest | undefined): Promise<{ meta: RequestMeta; ticket: AdmissionTicket }> {

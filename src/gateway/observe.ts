@@ -7,6 +7,7 @@ import type { CancelSignal } from '../core/cancel.js';
 import type { CallContext } from '../core/provider.js';
 import type { Logger } from '../core/logger.js';
 import type { Attempt } from '../routing/executor.js';
+import type { ServedBy } from './api.js';
 
 /** What an upstream's 404 most often means in a config: the path or the model it was given does not exist there. */
 const NOT_FOUND_HINT = "the upstream has no such path or model: check the deployment's endpoint (an OpenAI-compatible one ends in /v1) and model";
@@ -49,6 +50,10 @@ export interface RequestMeta {
   billed?: BilledAttempt[] | undefined;
   /** Some attempt on `billed` was billed the gateway's estimate (its error answer says so). */
   billedEstimated?: boolean;
+  /** Milliseconds the request's attempts (no shadow copy, no cache hit) spent with their upstreams, as reported so far. */
+  upstreamMs: number;
+  /** A stream's answer, whose timing its attempt completes when it settles (`AttemptReporter.report`). */
+  served: ServedBy | undefined;
 }
 
 /** The billed attempts `meta` holds, handed to whoever states the cost; the next ones start a new list. */
@@ -136,8 +141,11 @@ export class AttemptReporter {
     return spent;
   }
 
-  report(meta: RequestMeta, attempt: Attempt, result: AttemptResult): void {
+  /** Reports an attempt; returns the milliseconds it spent with its upstream. */
+  report(meta: RequestMeta, attempt: Attempt, result: AttemptResult): number {
     const d = attempt.deployment.config;
+    const latencyMs = this.now() - attempt.startedAt;
+    if (attempt.role !== 'shadow' && result.cacheHit !== true) spentUpstream(meta, latencyMs, result.ttftMs !== undefined);
     const error = result.error;
     const state = attempt.deployment.state;
     const quota = state.quota;
@@ -161,7 +169,7 @@ export class AttemptReporter {
       this.logger.warn({ requestId: meta.requestId, deployment: d.id, provider: d.provider, attempt: attempt.number, kind: error.kind, status: error.upstreamStatus, ...said, ...hint }, 'upstream error');
     }
     if (error?.kind === 'bad_upstream_response' && error.cause !== undefined && !GatewayError.isInstance(error.cause)) this.logUnreadable(meta, attempt, error.cause);
-    if (this.observers.length === 0) return;
+    if (this.observers.length === 0) return latencyMs;
     const record: AttemptRecord = {
       requestId: meta.requestId,
       attempt: attempt.number,
@@ -175,7 +183,7 @@ export class AttemptReporter {
       cause: attempt.cause,
       fallbackFrom: attempt.from,
       startedAt: attempt.startedAt,
-      latencyMs: this.now() - attempt.startedAt,
+      latencyMs,
       ttftMs: result.ttftMs,
       usage: result.usage,
       usageEstimated: result.usageEstimated ?? false,
@@ -195,7 +203,20 @@ export class AttemptReporter {
         this.logger.error({ err: errorMessage(err) }, 'attempt observer failed');
       }
     }
+    return latencyMs;
   }
+}
+
+/**
+ * Counts an attempt's time with its upstream as the request's; once a stream's answer is out
+ * (`meta.served`), an attempt that streamed it (`streamed`: it had a first content part) is its time too.
+ */
+function spentUpstream(meta: RequestMeta, ms: number, streamed: boolean): void {
+  meta.upstreamMs += ms;
+  const served = meta.served;
+  if (served === undefined) return;
+  served.attemptsMs = meta.upstreamMs;
+  if (streamed) served.upstreamMs = (served.upstreamMs ?? 0) + ms;
 }
 
 /**

@@ -43,6 +43,8 @@ export interface OpenedAttempt {
   attempt: Attempt;
   /** Settings the provider could not honour, from the start part read before the first content. */
   warnings: readonly Warning[] | undefined;
+  /** Milliseconds from the attempt's start to its first content part. */
+  ttftMs: number;
 }
 
 /** The usage the upstream reported before its stream failed, by attempt (most report none). */
@@ -133,5 +135,5 @@ export async function openStreamOn(deps: StreamDeps, s: StreamOpening, execution
     (error) => error.withDeployment(attempt.deployment.id, attempt.deployment.provider.type),
   );
   const start = opened.head.find((p) => p.type === 'start');
-  return { parts, attempt, warnings: start?.type === 'start' ? start.warnings : undefined };
+  return { parts, attempt, warnings: start?.type === 'start' ? start.warnings : undefined, ttftMs: opened.ttftMs };
 }

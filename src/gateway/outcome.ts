@@ -7,10 +7,13 @@ import { inClientTerms } from './policy.js';
 
 // What a request's caller is told of how it ended: who served it, or the failure as it is thrown.
 
-/** The deployment an answer came from, with the attempts billed before it. */
-export function servedBy(attempt: Attempt, meta: RequestMeta): ServedBy {
+/**
+ * The deployment an answer came from, with the attempts billed before it and where its time went:
+ * `upstreamMs` the answering attempt's (undefined until a stream ends), `ttftMs` a stream's.
+ */
+export function servedBy(attempt: Attempt, meta: RequestMeta, upstreamMs: number | undefined, ttftMs?: number): ServedBy {
   const d = attempt.deployment.config;
-  return { deployment: d.id, provider: d.provider, region: d.region, model: d.model, group: meta.group, attempts: attempt.number, requestId: meta.requestId, failed: takeBilled(meta) };
+  return { deployment: d.id, provider: d.provider, region: d.region, model: d.model, group: meta.group, attempts: attempt.number, requestId: meta.requestId, failed: takeBilled(meta), upstreamMs, attemptsMs: meta.upstreamMs, ttftMs };
 }
 
 /**

@@ -18,6 +18,7 @@ import { errorResponse, exposesUpstream, jsonResponse } from './respond.js';
 import type { CostFn, Ingress, Route, RouteContext, StartSpan } from './route.js';
 import { allowedMethods, RouteTable, type Entry, type Found } from './route-table.js';
 import { RequestContext, type Shared } from './request-context.js';
+import { serverTiming } from './server-timing.js';
 
 export interface HandlerOptions {
   logger?: Logger;
@@ -220,6 +221,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
     beforeAnswer: options.beforeAnswer,
     authenticate,
     open: 0,
+    serverTiming: gateway.config.server.server_timing,
   };
 
   /**
@@ -286,6 +288,8 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
         if (cost) Object.assign(answer.headers, cost);
         if (ingress.errorAnswer) answer = { ...answer, status: ingress.errorAnswer(error, ctx.requestId, answer.headers) };
       }
+      // Opt-in: it tells clients the upstream's timing. Model answers and errors only, as their headers leave.
+      if (shared.serverTiming && (ctx.servedBy !== undefined || ctx.errorKind !== undefined)) answer.headers['server-timing'] = serverTiming(ctx.elapsedMs(), ctx.servedBy);
       if (cors) {
         const origin = request.headers.origin;
         if (origin !== undefined) answer = cors.reveal(origin, answer);

@@ -8,6 +8,7 @@ import { endOfTurn } from '../core/end-of-turn.js';
 import type { AfterAnswer, HeaderMap, HttpRequest } from './exchange.js';
 import type { CostFn, RequestSpan, RouteContext } from './route.js';
 import { NO_PARAMS, type RouteTable } from './route-table.js';
+import { gatewayShare, tenths } from './server-timing.js';
 
 /** What the handler shares with every request's context: set up once, never per request. */
 export interface Shared {
@@ -27,6 +28,8 @@ export interface Shared {
    * are then only batched as before), so it is never part of any decision but when to write.
    */
   open: number;
+  /** `server.server_timing`: answers carry a `Server-Timing` header (src/http/server-timing.ts). */
+  serverTiming: boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -44,6 +47,8 @@ export class RequestContext implements RouteContext, AfterAnswer {
   private readonly started = performance.now();
   private status = 0;
   private counted = true;
+  /** The answer went out as a stream (`streamEnded`). */
+  private streamed = false;
 
   constructor(
     readonly request: HttpRequest,
@@ -73,6 +78,11 @@ export class RequestContext implements RouteContext, AfterAnswer {
     return (this.parsedQuery ??= new URLSearchParams(this.request.query));
   }
 
+  /** Milliseconds since the request was taken. */
+  elapsedMs(): number {
+    return performance.now() - this.started;
+  }
+
   body(): Promise<Uint8Array> {
     return (this.bodyRead ??= readBody(this.request, this.shared.bodyLimit, this.shared.bodyTimeoutMs));
   }
@@ -80,6 +90,7 @@ export class RequestContext implements RouteContext, AfterAnswer {
   /** The status line (200) went out before the stream; how it ended is the error kind, if it failed. */
   streamEnded(errorKind?: string): void {
     this.errorKind = errorKind;
+    this.streamed = true;
     this.closeOpen();
     this.finish(200);
   }
@@ -153,6 +164,7 @@ export class RequestContext implements RouteContext, AfterAnswer {
     const status = this.status;
     const id = this.request.headers['x-request-id'];
     const s = this.servedBy;
+    const ms = this.elapsedMs();
     this.span?.end(status, s, this.errorKind);
     this.shared.accessLog.info(
       {
@@ -163,10 +175,20 @@ export class RequestContext implements RouteContext, AfterAnswer {
         path: this.routePath === '' ? this.shared.table.shownPath(this.request.path) : this.routePath,
         status,
         errorKind: this.errorKind,
-        ms: Math.round((performance.now() - this.started) * 10) / 10,
+        ms: tenths(ms),
         key: this.caller.keyId,
+        // The group (or alias) the request was routed by; none for a deployment asked for by name.
+        group: s?.group,
+        stream: this.streamed || undefined,
         deployment: s?.deployment,
         attempts: s?.attempts,
+        // Where the time went, as the gateway measured it for the ledger: the answering attempt's time with
+        // its upstream (a stream's to its end), and what no attempt took (failed ones count as upstream).
+        upstreamMs: s?.upstreamMs,
+        gatewayMs: gatewayShare(ms, s),
+        // A stream's: its answering attempt's upstream time to first content (the ledger's ttft_ms), which
+        // isolates the model's start; the client's wait for it adds gateway time and failed attempts (ms).
+        ttftMs: s?.ttftMs,
       },
       'request',
     );
