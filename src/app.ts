@@ -12,6 +12,7 @@ import type { HandlerOptions } from './http/handler.js';
 import type { Route } from './http/route.js';
 import { createStatusRoute } from './http/status-route.js';
 import { createUsageRoute, type UsageQueryCounts } from './http/usage-route.js';
+import { createBudgetsRoute } from './http/budgets-route.js';
 import { createAuthenticator } from './http/auth.js';
 import { createBrowserGuard } from './http/browser-guard.js';
 import type { Governance } from './governance/index.js';
@@ -155,6 +156,7 @@ async function buildApp(config: GatewayConfig, options: AppOptions): Promise<App
   const routes: Route[] = [
     createStatusRoute(clusterStatus),
     createUsageRoute(ledger.store, Date.now, logger, { perCaller: config.ledger.usage_queries_per_caller, max: config.ledger.usage_queries_max, counts: options.usageQueries }),
+    createBudgetsRoute(ledger.budgets, logger),
     ...createAdminRoutes(admin, { audit: governance.audit, logger }),
     ...governance.routes,
     ...createDashboardRoutes({ gateway: liveStatus, ledger }, config.dashboard),

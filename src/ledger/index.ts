@@ -52,6 +52,8 @@ export interface Ledger {
   readonly observer: AttemptObserver;
   /** Pass to createGateway({ admission: ledger.admission }); admits everything when no budget is set. */
   readonly admission: AdmissionControl;
+  /** The budget guard behind `admission`, read by the budgets route; undefined when no budget is set. */
+  readonly budgets: BudgetGuard | undefined;
   /** Cost of an answer: `usd` undefined and `priced` false when the model has no known price. */
   costOf(servedBy: PriceKey, usage: Usage | undefined): CostResult;
   /**
@@ -134,6 +136,7 @@ export async function createLedger(config: GatewayConfig, options: LedgerOptions
   return {
     observer,
     admission: guard ?? { admit: () => ({ release: () => undefined }) },
+    budgets: guard,
     budgetSpending: async () => (guard ? guard.spending() : []),
     costOf: (servedBy, usage) => prices.costOf(servedBy, usage),
     priceOf: (id) => {

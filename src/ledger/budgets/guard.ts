@@ -82,12 +82,17 @@ export function reservedCompletion(asked: number | undefined, deploymentMax: num
  */
 export function formatUsd(n: number): string {
   if (!Number.isFinite(n)) return `$${n}`;
-  const exact = Number(n.toPrecision(15));
+  const exact = exactUsd(n);
   for (let digits = 2; digits <= 100; digits += 1) {
     const text = exact.toFixed(digits);
     if (Number(text) === exact) return `$${text}`;
   }
   return `$${exact}`;
+}
+
+/** A USD amount read at 15 significant digits: every digit it was written with, none of a sum's float noise. */
+export function exactUsd(n: number): number {
+  return Number.isFinite(n) ? Number(n.toPrecision(15)) : n;
 }
 
 /**
@@ -151,7 +156,13 @@ export class BudgetGuard implements AdmissionControl {
     return this.o.config.limits.find((b) => b.name === ref.budget) ?? this.o.keyBudgets?.(ref.value)?.find((b) => b.name === ref.budget);
   }
 
-  private scopeOf(ref: CounterRef, b: BudgetConfig): string {
+  /** What the budgets route reads (`readout.ts`): the config's budgets, the counters' state and the time; it writes nothing. */
+  readable(): { limits: readonly BudgetConfig[]; state: BudgetState; now: number } {
+    return { limits: this.o.config.limits, state: this.o.state, now: this.now() };
+  }
+
+  /** `global`, or the matched tags and the `per` value (`team=research, key=k1`). */
+  scopeOf(ref: CounterRef, b: BudgetConfig): string {
     const parts = Object.entries(b.match).map(([k, v]) => `${k}=${v}`);
     // `match: {team: search}` with `per: team` counts one team: name it once.
     if (b.per !== undefined && b.match[b.per] === undefined) parts.push(`${b.per}=${ref.value}`);
@@ -361,9 +372,18 @@ export class BudgetGuard implements AdmissionControl {
 function addCounter(refs: CounterRef[], b: BudgetConfig, tags: Readonly<Record<string, string>>, ts: number): void {
   for (const k in b.match) if (tags[k] !== b.match[k]) return;
   const value = b.per === undefined ? '*' : tags[b.per];
-  if (value === undefined) return;
+  if (value !== undefined) refs.push(counterRef(b, value, ts));
+}
+
+/** The counter of budget `b` for `per` value `value` (`*` without `per`) in the period holding `ts`. */
+export function counterRef(b: BudgetConfig, value: string, ts: number): CounterRef {
   const start = periodStart(ts, b.period);
-  refs.push({ counter: `${b.name}|${new Date(start).toISOString().slice(0, 10)}|${value}`, budget: b.name, value, hardUsd: b.hard_usd, periodStart: start, expiresAt: periodEnd(ts, b.period) });
+  return { counter: `${counterPrefix(b, ts)}${value}`, budget: b.name, value, hardUsd: b.hard_usd, periodStart: start, expiresAt: periodEnd(ts, b.period) };
+}
+
+/** What every counter id of budget `b`'s period holding `ts` starts with: `name|period-start-day|`. */
+export function counterPrefix(b: Pick<BudgetConfig, 'name' | 'period'>, ts: number): string {
+  return `${b.name}|${new Date(periodStart(ts, b.period)).toISOString().slice(0, 10)}|`;
 }
 
 /** Spend as logged and notified: to the micro-dollar, without a sum's float noise. */

@@ -1,7 +1,7 @@
 import { WorkerHoldings } from '../../cluster/holdings.js';
 import type { Handlers, RpcClient } from '../../cluster/rpc.js';
 import type { ReservedPart } from '../../core/held-writes.js';
-import type { BudgetState, CounterRef, ReserveResult, SeedStatus } from './state.js';
+import type { BudgetState, CounterFigures, CounterRef, ReserveResult, SeedStatus } from './state.js';
 
 /** The RPC target name of the shared budget counters. */
 export const BUDGETS_TARGET = 'budgets';
@@ -31,6 +31,8 @@ export function budgetHandlers(state: BudgetState, held: WorkerHoldings<CounterR
     seed: ([ref, spentBefore]) => state.seed(ref as CounterRef, spentBefore as number),
     claimNotice: ([ref]) => state.claimNotice(ref as CounterRef),
     spent: ([refs]) => state.spent(refs as CounterRef[]),
+    figures: ([refs]) => state.figures(refs as CounterRef[]),
+    counterIds: ([prefix, limit]) => state.counterIds(prefix as string, limit as number),
   };
 }
 
@@ -73,6 +75,14 @@ export class IpcBudgetState implements BudgetState {
 
   async spent(refs: readonly CounterRef[]): Promise<Array<number | undefined>> {
     return (await this.rpc.call(BUDGETS_TARGET, 'spent', [refs])) as Array<number | undefined>;
+  }
+
+  async figures(refs: readonly CounterRef[]): Promise<Array<CounterFigures | undefined>> {
+    return (await this.rpc.call(BUDGETS_TARGET, 'figures', [refs])) as Array<CounterFigures | undefined>;
+  }
+
+  async counterIds(prefix: string, limit: number): Promise<string[]> {
+    return (await this.rpc.call(BUDGETS_TARGET, 'counterIds', [prefix, limit])) as string[];
   }
 
   async close(): Promise<void> {}

@@ -126,3 +126,27 @@ for i = 1, #KEYS do
 end
 return reply
 `);
+
+/** KEYS: counters. Reply: per counter its spend and reservations ('0' before any), or '' and '' for a missing counter. */
+export const FIGURES = script(`
+local reply = {}
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    local v = redis.call('HMGET', KEYS[i], 'spent', 'reserved')
+    reply[#reply + 1] = v[1] or '0'
+    reply[#reply + 1] = v[2] or '0'
+  else
+    reply[#reply + 1] = ''
+    reply[#reply + 1] = ''
+  end
+end
+return reply
+`);
+
+/**
+ * KEYS: any key of the `{budget}` slot (the leases hash), so a Redis Cluster runs it on the node
+ * holding every counter. ARGV: cursor, MATCH pattern, COUNT. One SCAN step: {next cursor, keys}.
+ */
+export const SCAN_COUNTERS = script(`
+return redis.call('SCAN', ARGV[1], 'MATCH', ARGV[2], 'COUNT', ARGV[3])
+`);

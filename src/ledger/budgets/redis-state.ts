@@ -1,7 +1,13 @@
 import { OwnerLease, type LeaseOptions, type OwnedPart } from '../../state/owner-lease.js';
 import { RedisCounters, type RedisCountersOptions } from '../../state/redis-client.js';
-import { RELEASE, RESERVE, SEED, SEED_STATUS, SETTLE, SPENT } from './redis-scripts.js';
-import type { BudgetState, CounterRef, ReserveResult, SeedStatus } from './state.js';
+import { FIGURES, RELEASE, RESERVE, SCAN_COUNTERS, SEED, SEED_STATUS, SETTLE, SPENT } from './redis-scripts.js';
+import type { BudgetState, CounterFigures, CounterRef, ReserveResult, SeedStatus } from './state.js';
+
+/** How many keys one SCAN step of `counterIds` looks at. */
+const SCAN_COUNT = '1000';
+
+/** A Redis glob matching `text` literally. */
+const globLiteral = (text: string): string => text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 
 /** Counters outlive their period by this much, so answers that finish just after a reset still settle. */
 const GRACE_MS = 3_600_000;
@@ -95,6 +101,28 @@ export class RedisBudgetState implements BudgetState {
     if (refs.length === 0) return [];
     const reply = (await this.counters.run(SPENT, refs.map((r) => this.key(r)), [])) as string[];
     return reply.map((v) => (v === '' ? undefined : Number(v)));
+  }
+
+  async figures(refs: readonly CounterRef[]): Promise<Array<CounterFigures | undefined>> {
+    if (refs.length === 0) return [];
+    const reply = (await this.counters.run(FIGURES, refs.map((r) => this.key(r)), [])) as string[];
+    return refs.map((_, i) => {
+      const spent = reply[2 * i];
+      return spent === undefined || spent === '' ? undefined : { spent: Number(spent), reserved: Number(reply[2 * i + 1]) };
+    });
+  }
+
+  async counterIds(prefix: string, limit: number): Promise<string[]> {
+    const keyPrefix = `${this.prefix}{budget}:`;
+    const pattern = `${globLiteral(keyPrefix + prefix)}*`;
+    const ids = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = (await this.counters.run(SCAN_COUNTERS, [`${keyPrefix}leases`], [cursor, pattern, SCAN_COUNT])) as [string, string[]];
+      for (const key of keys) if (ids.size < limit) ids.add(key.slice(keyPrefix.length));
+      cursor = next;
+    } while (cursor !== '0' && ids.size < limit);
+    return [...ids];
   }
 
   /** A counter's raw fields (tests, diagnostics). */

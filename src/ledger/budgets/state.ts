@@ -23,6 +23,12 @@ export type ReserveResult =
   | { ok: true; unseeded: number[]; since: number[]; owner?: string }
   | { ok: false; refused: number; spent: number; reserved: number; unseeded: number[] };
 
+/** A counter's figures as the state holds them now: settled spend and outstanding reservations (USD). */
+export interface CounterFigures {
+  spent: number;
+  reserved: number;
+}
+
 /** Whether a counter already holds the ledger's spend from before it was created, and since when it counts. */
 export interface SeedStatus {
   seeded: boolean;
@@ -64,6 +70,10 @@ export interface BudgetState {
   claimNotice(ref: CounterRef): Promise<boolean>;
   /** Each counter's settled spend, undefined for a counter the state does not hold (metrics, at scrape time). */
   spent(refs: readonly CounterRef[]): Promise<Array<number | undefined>>;
+  /** Each counter's spend and reservations, undefined for a counter the state does not hold (the budgets route; reads only). */
+  figures(refs: readonly CounterRef[]): Promise<Array<CounterFigures | undefined>>;
+  /** Ids of at most `limit` counters the state holds whose id starts with `prefix`: the counters of a `per` budget's period. */
+  counterIds(prefix: string, limit: number): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -147,6 +157,19 @@ export class MemoryBudgetState implements BudgetState {
 
   async spent(refs: readonly CounterRef[]): Promise<Array<number | undefined>> {
     return refs.map((ref) => this.counters.get(ref.counter)?.spent);
+  }
+
+  async figures(refs: readonly CounterRef[]): Promise<Array<CounterFigures | undefined>> {
+    return refs.map((ref) => this.peek(ref.counter));
+  }
+
+  async counterIds(prefix: string, limit: number): Promise<string[]> {
+    const ids: string[] = [];
+    for (const id of this.counters.keys()) {
+      if (ids.length >= limit) break;
+      if (id.startsWith(prefix)) ids.push(id);
+    }
+    return ids;
   }
 
   /** A counter's current figures (tests, diagnostics). */

@@ -1,5 +1,5 @@
 import type { LedgerStore } from '../store/sql-store.js';
-import type { Dimension, UsageFilter } from '../store/query.js';
+import type { Dimension, UsageFilter, UsageRow } from '../store/query.js';
 import { emptyRow, type Report } from './formats.js';
 
 /**
@@ -9,5 +9,15 @@ import { emptyRow, type Report } from './formats.js';
 export async function buildReport(store: LedgerStore, q: { from: number; to: number; groupBy: Dimension[]; filter?: UsageFilter; limit?: number }): Promise<Report> {
   const [rows, whole] = await Promise.all([store.summarize(q), q.groupBy.length > 0 ? store.summarize({ ...q, groupBy: [] }) : undefined]);
   const total = (whole ?? rows)[0] ?? emptyRow();
-  return { from: new Date(q.from).toISOString(), to: new Date(q.to).toISOString(), groupBy: [...q.groupBy], rows, total };
+  return { from: new Date(q.from).toISOString(), to: new Date(q.to).toISOString(), groupBy: [...q.groupBy], rows: inTimeOrder(rows, q.groupBy), total };
+}
+
+/**
+ * Hours read as a timeline, earliest first; within an hour the store's order (dearest first) stays.
+ * An hour key (`2026-12-06T02:00Z`) sorts in time order as text.
+ */
+function inTimeOrder(rows: UsageRow[], groupBy: readonly Dimension[]): UsageRow[] {
+  if (!groupBy.includes('hour')) return rows;
+  const hour = (r: UsageRow): string => r.keys.hour ?? '';
+  return [...rows].sort((a, b) => (hour(a) < hour(b) ? -1 : hour(a) > hour(b) ? 1 : 0));
 }

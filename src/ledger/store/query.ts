@@ -1,5 +1,8 @@
-/** What usage can be grouped by. `tag:NAME` groups by a free-form caller tag. */
-export const DIMENSIONS = ['provider', 'model', 'deployment', 'region', 'key', 'team', 'user', 'group', 'day', 'status', 'operation', 'role'] as const;
+/**
+ * What usage can be grouped by. `tag:NAME` groups by a free-form caller tag; `hour` by UTC hour
+ * (`2026-12-06T02:00Z`); `error` by the failed attempts' error kind, `ok` for the others.
+ */
+export const DIMENSIONS = ['provider', 'model', 'deployment', 'region', 'key', 'team', 'user', 'group', 'day', 'hour', 'status', 'error', 'operation', 'role'] as const;
 export type BaseDimension = (typeof DIMENSIONS)[number];
 export type Dimension = BaseDimension | `tag:${string}`;
 

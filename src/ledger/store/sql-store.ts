@@ -28,6 +28,11 @@ export const COLUMNS = [
   'status', 'error_kind', 'cache_hit', 'saved_usd', 'quota_headroom', 'cached_write_1h_tokens',
 ] as const;
 
+const HOUR_MS = 3_600_000;
+
+/** An hour bucket's start as a report names it: `2026-12-06T02:00Z`, which sorts in time order as text. */
+const HOUR_KEY = (start: unknown): string => `${new Date(Number(start)).toISOString().slice(0, 13)}:00Z`;
+
 const DIMENSION_COLUMN: Record<BaseDimension, string> = {
   provider: 'provider',
   model: 'model',
@@ -38,7 +43,11 @@ const DIMENSION_COLUMN: Record<BaseDimension, string> = {
   user: 'user_id',
   group: 'group_name',
   day: 'day',
+  /** The hour's first ms (integer arithmetic, alike on both databases); named as an ISO hour by `HOUR_KEY`. */
+  hour: `(ts - ts % ${HOUR_MS})`,
   status: 'status',
+  /** A failed or cancelled attempt's error kind (its status when it has none); `ok` for a served one. */
+  error: "CASE WHEN status = 'ok' THEN 'ok' ELSE COALESCE(error_kind, status) END",
   operation: 'operation',
   /** primary, retry, fallback or shadow (an attempt's part in its request). */
   role: 'role',
@@ -195,14 +204,14 @@ export class SqlLedgerStore implements LedgerStore {
     const { rows } = await readRows<Record<string, unknown>>(this.driver, sql, params, { lane: q.lane });
     // Column names once per query, not built per row and group: a 10,000-row answer of 16 groupings maps in
     // about half the time (7.7 -> 3.9 ms warm, 30 -> 16 ms cold, measured alone).
-    const columns = q.groupBy.map((d, i) => [d, `g${i}`] as const);
+    const columns = q.groupBy.map((d, i) => [d, `g${i}`, d === 'hour' ? HOUR_KEY : String] as const);
     const groups = rows
       .filter((r) => num(r.attempts) > 0)
       .map((r): UsageRow => {
         const keys: Record<string, string | null> = {};
-        for (const [d, column] of columns) {
+        for (const [d, column, named] of columns) {
           const v = r[column];
-          keys[d] = v === null || v === undefined ? null : String(v);
+          keys[d] = v === null || v === undefined ? null : named(v);
         }
         const row: UsageRow = {
           keys,

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../core/logger.js';
+import type { BudgetConfig } from '../config.js';
+import { admissionRequest } from '../testing/fixtures.js';
+import { BudgetGuard, counterRef } from './guard.js';
+import { MAX_LISTED_COUNTERS, readBudgets } from './readout.js';
+import { MemoryBudgetState } from './state.js';
+
+const NOW = Date.parse('2025-06-15T12:00:00Z');
+const TEAM_DAILY: BudgetConfig = { name: 'team-daily', period: 'daily', per: 'team', hard_usd: 1, match: {} };
+const KEY_DAILY: BudgetConfig = { name: 'key:k1:daily', period: 'daily', per: 'key', hard_usd: 0.5, match: {} };
+
+function guardOn(state: MemoryBudgetState, limits: BudgetConfig[]): BudgetGuard {
+  return new BudgetGuard({
+    config: { state: 'memory', default_completion_tokens: 4096, limits },
+    state,
+    estimate: () => 0.2,
+    logger: silentLogger,
+    now: () => NOW,
+    keyBudgets: (keyId) => (keyId === 'k1' ? [KEY_DAILY] : undefined),
+  });
+}
+
+describe('reading the budgets (GET /v1/switchyard/budgets)', () => {
+  it('lists a virtual key\'s own budget to an admin and to that key, never to another key', async () => {
+    const guard = guardOn(new MemoryBudgetState(() => NOW), []);
+    await guard.admit(admissionRequest('a1', { key: 'k1' }));
+    expect((await readBudgets(guard, {})).budgets).toEqual([
+      { name: 'key:k1:daily', period: 'daily', per: 'key', match: {}, hardUsd: 0.5, softUsd: null, counters: [{ scope: 'key=k1', value: 'k1', spentUsd: 0, reservedUsd: 0.2, remainingUsd: 0.3, periodStart: '2025-06-15T00:00:00.000Z', resetsAt: '2025-06-16T00:00:00.000Z', refusing: false }] },
+    ]);
+    expect((await readBudgets(guard, { ownTags: { key: 'k1' } })).budgets.map((b) => b.name)).toEqual(['key:k1:daily']);
+    expect((await readBudgets(guard, { ownTags: { key: 'k2' } })).budgets).toEqual([]);
+  });
+
+  it(`lists at most ${MAX_LISTED_COUNTERS} counters of per budgets and says the answer is cut`, async () => {
+    const state = new MemoryBudgetState(() => NOW);
+    for (let i = 0; i <= MAX_LISTED_COUNTERS; i += 1) await state.seedStatus(counterRef(TEAM_DAILY, `team-${i}`, NOW));
+    const readout = await readBudgets(guardOn(state, [TEAM_DAILY]), {});
+    expect(readout.truncated).toBe(true);
+    expect(readout.budgets[0]?.counters).toHaveLength(MAX_LISTED_COUNTERS);
+  });
+});
