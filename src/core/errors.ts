@@ -291,17 +291,27 @@ export function toGatewayError(err: unknown): GatewayError {
  * malformed reply (a TypeError on a shape the decoder did not expect, such as `choices: [null]`): a
  * 502 that another deployment may answer, never the gateway's 500.
  */
-export function unreadableReply(err: unknown, provider: string): GatewayError {
+export function unreadableReply(err: unknown, from: ReplySource): GatewayError {
   if (GatewayError.isInstance(err) || (err instanceof Error && err.name === 'AbortError')) return toGatewayError(err);
-  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${provider} returned a reply the gateway could not read.`, provider, cause: err });
+  const provider = typeof from === 'string' ? from : from.provider;
+  return new GatewayError({ kind: 'bad_upstream_response', message: `Upstream ${replySourceName(from)} returned a reply the gateway could not read.`, provider, cause: err });
+}
+
+/** Whose reply: a provider type alone, or the deployment and its provider type (`providers/upstream.ts`). */
+export type ReplySource = string | { readonly provider: string; readonly deployment: string };
+
+/** How a message names an upstream: `deployment (provider)`, or the one when they are the same. */
+export function replySourceName(from: ReplySource): string {
+  if (typeof from === 'string') return from;
+  return from.deployment === from.provider ? from.provider : `${from.deployment} (${from.provider})`;
 }
 
 /** `decode()` of an upstream's whole reply, its failures as `unreadableReply` says. */
-export function decodeReply<T>(provider: string, decode: () => T): T {
+export function decodeReply<T>(from: ReplySource, decode: () => T): T {
   try {
     return decode();
   } catch (err) {
-    throw unreadableReply(err, provider);
+    throw unreadableReply(err, from);
   }
 }
 

@@ -1,4 +1,4 @@
-import { unreadableReply } from '../core/errors.js';
+import { unreadableReply, type ReplySource } from '../core/errors.js';
 import type { ReadyIterator } from '../core/ready.js';
 import type { StreamPart } from '../core/types.js';
 
@@ -40,7 +40,7 @@ export class PartStream implements AsyncIterableIterator<StreamPart>, ReadyItera
     private readonly body: AsyncIterator<Uint8Array>,
     private readonly decoder: ReadDecoder,
     /** Names the upstream in the error for a reply the decoder could not read. */
-    private readonly provider: string,
+    private readonly from: ReplySource,
   ) {}
 
   [Symbol.asyncIterator](): this {
@@ -106,7 +106,7 @@ export class PartStream implements AsyncIterableIterator<StreamPart>, ReadyItera
           if (this.decoder.complete) this.release();
         }
       } catch (err) {
-        this.failure = unreadableReply(err, this.provider);
+        this.failure = unreadableReply(err, this.from);
       }
       if (this.queue.length > 0) return { done: false, value: this.queue[this.at++] as StreamPart };
     }

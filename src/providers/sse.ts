@@ -1,4 +1,4 @@
-import { decodeReply, GatewayError } from '../core/errors.js';
+import { decodeReply, GatewayError, type ReplySource } from '../core/errors.js';
 import type { StreamPart } from '../core/types.js';
 import { PartStream, type ReadDecoder } from './part-stream.js';
 import { Utf8Chunks } from './utf8-chunks.js';
@@ -135,21 +135,21 @@ export interface SseEventDecoder {
  * the SSE parser and the decoder are fused: one upstream read becomes its parts without an async hop
  * per event or per part (`PartStream`).
  */
-export function decodeSseParts(events: AsyncIterable<SseEvent>, decoder: SseEventDecoder, provider: string): AsyncIterableIterator<StreamPart> {
+export function decodeSseParts(events: AsyncIterable<SseEvent>, decoder: SseEventDecoder, from: ReplySource): AsyncIterableIterator<StreamPart> {
   const body = takeSseBody(events);
-  return body ? new PartStream(body[Symbol.asyncIterator](), new SseReads(decoder), provider) : decodeEach(events, decoder, provider);
+  return body ? new PartStream(body[Symbol.asyncIterator](), new SseReads(decoder), from) : decodeEach(events, decoder, from);
 }
 
-async function* decodeEach(events: AsyncIterable<SseEvent>, decoder: SseEventDecoder, provider: string): AsyncGenerator<StreamPart> {
+async function* decodeEach(events: AsyncIterable<SseEvent>, decoder: SseEventDecoder, from: ReplySource): AsyncGenerator<StreamPart> {
   // Reads on to the end marker, not the body's end: an upstream may hold its body open after it.
   for await (const ev of events) {
     const parts: StreamPart[] = [];
-    decodeReply(provider, () => decoder.decode(ev.data, ev.event, parts));
+    decodeReply(from, () => decoder.decode(ev.data, ev.event, parts));
     if (parts.length > 0) yield* parts;
     if (decoder.complete) return;
   }
   const last: StreamPart[] = [];
-  decodeReply(provider, () => decoder.finish(last));
+  decodeReply(from, () => decoder.finish(last));
   yield* last;
 }
 

@@ -31,7 +31,7 @@ const GEMINI_CUT = sse([[undefined, { responseId: 'r1', candidates: [{ content: 
 const CONVERSE_CUT = Buffer.concat([eventFrame('messageStart', { role: 'assistant' }), eventFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hel' } })]);
 
 /** What the upstream answers: a stream cut short (its first events, then a clean end), or an empty JSON object. */
-let answer: 'cut' | 'empty' = 'cut';
+let answer: 'cut' | 'empty' | 'unreadable' = 'cut';
 
 /** The upstream's answer to a request, by its path. */
 function respond(req: IncomingMessage, res: ServerResponse): void {
@@ -39,6 +39,15 @@ function respond(req: IncomingMessage, res: ServerResponse): void {
   req.resume();
   if (answer === 'empty') {
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    return;
+  }
+  if (answer === 'unreadable') {
+    // A choice that is null: the decoder throws on it (what a bug of ours would look like too).
+    const streamed = path.includes('stream') || req.headers.accept === 'text/event-stream';
+    req.on('end', () => {
+      if (streamed) res.writeHead(200, { 'content-type': 'text/event-stream' }).end(sse([[undefined, { id: 'c1', model: 'm', choices: [null] }]]));
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'c1', model: 'm', choices: [null] }));
+    });
     return;
   }
   const [type, body] = path.includes('converse-stream')
@@ -126,6 +135,30 @@ describe('an answer the dialect cannot take whole', () => {
       expect(error.provider).toBe(type);
     });
   }
+
+  it.each([
+    ['openai-compatible', { provider: 'openai-compatible', model: 'gpt-4o-mini' }],
+    ['azure-openai', { provider: 'azure-openai', model: 'gpt-4o', api_key: 'az-key' }],
+  ])('a reply its decoder threw on, over %s, whole and streamed: names the deployment and its type', async (type, deployment) => {
+    answer = 'unreadable';
+    const provider = make({ id: `odd-${type}`, ...deployment, endpoint: type === 'openai-compatible' ? `${url}/v1` : url });
+    const signal = new AbortController().signal;
+    const whole = await provider.chat(ask, { signal, requestId: 'r3' }).then(() => undefined, (e: unknown) => e);
+    const streamed = await (async () => {
+      try {
+        for await (const p of await provider.stream(ask, { signal, requestId: 'r4' })) void p;
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    })();
+    for (const error of [whole, streamed]) {
+      if (!GatewayError.isInstance(error)) throw new Error(`expected a GatewayError, got ${String(error)}`);
+      expect(error.message).toBe(`Upstream odd-${type} (${type}) returned a reply the gateway could not read.`);
+      expect(error.kind).toBe('bad_upstream_response');
+      expect(error.provider).toBe(type);
+    }
+  });
 
   it('names a deployment called as its type once', async () => {
     answer = 'cut';

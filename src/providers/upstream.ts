@@ -1,3 +1,5 @@
+import { replySourceName } from '../core/errors.js';
+
 /**
  * Whose upstream a call reaches: the provider type its errors carry (`GatewayError.provider`), and the
  * deployment their messages name, as the gateway's words for an upstream's error reply do
@@ -10,7 +12,7 @@ export interface Upstream {
 
 /** An upstream as messages name it: `deployment (provider)`, or the one when they are the same. */
 export function upstreamName(upstream: Upstream): string {
-  return upstream.deployment === upstream.provider ? upstream.provider : `${upstream.deployment} (${upstream.provider})`;
+  return replySourceName(upstream);
 }
 
 /**
@@ -26,5 +28,5 @@ export function providerOf(upstream: UpstreamRef): string {
 
 /** The upstream as a message names it (`upstreamName`). */
 export function nameOf(upstream: UpstreamRef): string {
-  return typeof upstream === 'string' ? upstream : upstreamName(upstream);
+  return replySourceName(upstream);
 }

@@ -98,7 +98,7 @@ export class AnthropicProvider implements Provider {
     const warnings: Warning[] = [];
     const body = this.encode(request, false, warnings);
     const json = parseJsonBody(await this.send('POST', this.messagesUrl, body, ctx), this.upstream);
-    return decodeReply(TYPE, () => decodeMessagesResponse(json, this.upstream, warnings));
+    return decodeReply(this.upstream, () => decodeMessagesResponse(json, this.upstream, warnings));
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {

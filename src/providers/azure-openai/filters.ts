@@ -1,7 +1,7 @@
 import type { JsonObject, JsonValue, StreamPart, Warning } from '../../core/types.js';
 import { decodeSseParts, type SseEvent, type SseEventDecoder } from '../sse.js';
 import { AZURE_NAMESPACE, chatChunkDecoder } from '../dialects/openai-chat/index.js';
-import { providerOf, type UpstreamRef } from '../upstream.js';
+import type { UpstreamRef } from '../upstream.js';
 
 function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -25,7 +25,7 @@ const interesting = (data: string): boolean => (data.includes('true') || data.in
  * annotations are decoded by the dialect.)
  */
 export function decodeAzureStream(events: AsyncIterable<SseEvent>, upstream: UpstreamRef, warnings?: Warning[]): AsyncIterableIterator<StreamPart> {
-  return decodeSseParts(events, new AzureChunkDecoder(chatChunkDecoder(upstream, warnings)), providerOf(upstream));
+  return decodeSseParts(events, new AzureChunkDecoder(chatChunkDecoder(upstream, warnings)), upstream);
 }
 
 class AzureChunkDecoder implements SseEventDecoder {

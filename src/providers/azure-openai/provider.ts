@@ -113,7 +113,7 @@ export class AzureOpenAIProvider implements Provider {
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     const { body, warnings } = encodeChatRequest(request, this.encoding.chat);
     const json = parseJsonBody(await this.send(this.urls.chat, body, ctx), this.upstream);
-    return decodeReply(TYPE, () => decodeChatResponse(json, this.upstream, warnings));
+    return decodeReply(this.upstream, () => decodeChatResponse(json, this.upstream, warnings));
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
@@ -129,7 +129,7 @@ export class AzureOpenAIProvider implements Provider {
   async embed(request: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
     const body = encodeEmbeddingRequest(request, this.urls.model, this.passthrough);
     const res = await this.send(this.urls.embeddings, body, ctx, 'POST', mapOpenAIEmbeddingError(request, NO_EMBEDDINGS));
-    return decodeReply(TYPE, () => decodeEmbeddingResponse(parseJsonBody(res, this.upstream), this.upstream, embeddingInputCount(request)));
+    return decodeReply(this.upstream, () => decodeEmbeddingResponse(parseJsonBody(res, this.upstream), this.upstream, embeddingInputCount(request)));
   }
 
   /** The models the resource offers (not its deployments: the data plane does not list those). */

@@ -113,7 +113,7 @@ export class BedrockProvider implements Provider {
     const warnings: Warning[] = [];
     const body = this.encode(request, warnings);
     const json = parseJsonBody(await this.post('converse', body, ctx), this.upstream);
-    const response = decodeReply(TYPE, () => decodeConverseResponse(json, this.upstream, `chatcmpl-${ctx.requestId}`, this.deployment.model, Math.floor(Date.now() / 1000), warnings, this.rulesModel));
+    const response = decodeReply(this.upstream, () => decodeConverseResponse(json, this.upstream, `chatcmpl-${ctx.requestId}`, this.deployment.model, Math.floor(Date.now() / 1000), warnings, this.rulesModel));
     if (offersNoTools(body) && response.content.some((p) => p.type === 'tool-call')) throw toolNotOffered(this.upstream, response.usageEstimated ? undefined : response.usage);
     return response;
   }
@@ -172,7 +172,7 @@ export class BedrockProvider implements Provider {
           this.options.embedding_concurrency,
           async (text) => {
             const res = await post(encodeTitanRequest(text, request.dimensions));
-            const decoded = decodeReply(TYPE, () => decodeTitanResponse(parseJsonBody(res, this.upstream), this.upstream));
+            const decoded = decodeReply(this.upstream, () => decodeTitanResponse(parseJsonBody(res, this.upstream), this.upstream));
             return { embedding: decoded.embedding, tokens: decoded.tokens ?? headerTokens(res) };
           },
           () => controller.abort(),
@@ -186,7 +186,7 @@ export class BedrockProvider implements Provider {
         this.options.embedding_concurrency,
         async (texts) => {
           const res = await post(encodeCohereRequest(texts, this.options.cohere_input_type, request.dimensions));
-          return { vectors: decodeReply(TYPE, () => decodeCohereResponse(parseJsonBody(res, this.upstream), texts.length, this.upstream)), tokens: headerTokens(res) };
+          return { vectors: decodeReply(this.upstream, () => decodeCohereResponse(parseJsonBody(res, this.upstream), texts.length, this.upstream)), tokens: headerTokens(res) };
         },
         () => controller.abort(),
       );

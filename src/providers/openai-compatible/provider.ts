@@ -80,7 +80,7 @@ export class OpenAICompatibleProvider implements Provider {
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     const { body, warnings } = encodeChatRequest(request, this.encoding.chat);
     const json = await this.call(this.urls.chat, body, ctx);
-    return decodeReply(TYPE, () => decodeChatResponse(json, this.upstream, warnings));
+    return decodeReply(this.upstream, () => decodeChatResponse(json, this.upstream, warnings));
   }
 
   async stream(request: ChatRequest, ctx: CallContext): Promise<AsyncIterable<StreamPart>> {
@@ -95,7 +95,7 @@ export class OpenAICompatibleProvider implements Provider {
     if (request.tokens !== undefined && !this.embeddingTokenInput) throw tokenInputRefused("This deployment's server");
     const body = encodeEmbeddingRequest(request, this.deployment.model, this.deployment.passthrough);
     const json = await this.call(this.urls.embeddings, body, ctx, mapOpenAIEmbeddingError(request, NO_EMBEDDINGS));
-    return decodeReply(TYPE, () => decodeEmbeddingResponse(json, this.upstream, embeddingInputCount(request)));
+    return decodeReply(this.upstream, () => decodeEmbeddingResponse(json, this.upstream, embeddingInputCount(request)));
   }
 
   async listModels(ctx: CallContext): Promise<ModelInfo[]> {

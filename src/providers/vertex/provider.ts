@@ -75,7 +75,7 @@ export class VertexProvider implements Provider {
   async chat(request: ChatRequest, ctx: CallContext): Promise<ChatResponse> {
     const { body, warnings } = this.wire.encodeChat(request, false);
     const json = await this.post(this.wire.chatMethod(false), body, ctx);
-    const response = decodeReply(TYPE, () => this.wire.decodeChat(json, warnings));
+    const response = decodeReply(this.upstream, () => this.wire.decodeChat(json, warnings));
     return response.model === '' ? { ...response, model: this.deployment.model } : response;
   }
 
@@ -106,7 +106,7 @@ export class VertexProvider implements Provider {
         // The batches before this one reached the upstream: the attempt was sent, whatever this one was.
         throw i > 0 && GatewayError.isInstance(err) ? err.withUnsent(false) : err;
       }
-      const part = decodeReply(TYPE, () => decodePredictEmbeddingResponse(json, this.deployment.model, this.upstream));
+      const part = decodeReply(this.upstream, () => decodePredictEmbeddingResponse(json, this.deployment.model, this.upstream));
       // One vector per input, or the client would get vectors for the wrong texts.
       if (part.embeddings.length !== body.instances.length) {
         const paidUsage = part.usageEstimated ? undefined : makeUsage({ prompt: tokens + part.usage.prompt });

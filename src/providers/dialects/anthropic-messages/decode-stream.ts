@@ -108,7 +108,7 @@ function deltaPart(delta: Json, open: OpenBlock | undefined, counters: Counters,
  * truncation, never a clean end. `warnings` (the encoder's) ride on the start part.
  */
 export function decodeMessagesStream(events: AsyncIterable<SseEvent>, upstream: UpstreamRef, warnings?: readonly Warning[]): AsyncIterableIterator<StreamPart> {
-  return decodeSseParts(events, new MessagesDecoder(upstream, warnings), providerOf(upstream));
+  return decodeSseParts(events, new MessagesDecoder(upstream, warnings), upstream);
 }
 
 /** One Messages stream's state: the open blocks, the counts so far, the shapes of its token deltas. */

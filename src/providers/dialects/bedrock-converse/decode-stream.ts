@@ -39,7 +39,7 @@ function reasoningDelta(delta: { text?: unknown; signature?: unknown; redactedCo
  * it carries the usage the upstream charged (`paidUsage`), as the whole answer's does.
  */
 export function decodeConverseStream(body: AsyncIterable<Uint8Array>, upstream: UpstreamRef, model: string, warnings?: readonly Warning[]): AsyncIterableIterator<StreamPart> {
-  return new PartStream(body[Symbol.asyncIterator](), new ConverseReads(upstream, model, warnings), providerOf(upstream));
+  return new PartStream(body[Symbol.asyncIterator](), new ConverseReads(upstream, model, warnings), upstream);
 }
 
 /** The event-stream framing and the Converse event decoder fused, with the stream's state. */

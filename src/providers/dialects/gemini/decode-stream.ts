@@ -58,7 +58,7 @@ function partsOf(part: GeminiPart, responseId: string | undefined, callIndex: ()
  * `warnings` (settings the encoder could not carry) ride on the start part.
  */
 export function decodeGenerateContentStream(events: AsyncIterable<SseEvent>, upstream: UpstreamRef, warnings?: Warning[]): AsyncIterableIterator<StreamPart> {
-  return decodeSseParts(events, new ChunkDecoder(upstream, warnings), providerOf(upstream));
+  return decodeSseParts(events, new ChunkDecoder(upstream, warnings), upstream);
 }
 
 class ChunkDecoder implements SseEventDecoder {

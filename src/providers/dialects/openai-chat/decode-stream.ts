@@ -16,7 +16,7 @@ import { ToolCallOrder } from './tool-call-order.js';
  * error, never as a clean end.
  */
 export function decodeChatStream(events: AsyncIterable<SseEvent>, upstream: UpstreamRef, warnings?: Warning[]): AsyncIterableIterator<StreamPart> {
-  return decodeSseParts(events, new ChunkDecoder(upstream, warnings), providerOf(upstream));
+  return decodeSseParts(events, new ChunkDecoder(upstream, warnings), upstream);
 }
 
 /** The same decoding one event at a time, for a dialect that adds to it (Azure's filter results). */
