@@ -288,8 +288,9 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
         if (cost) Object.assign(answer.headers, cost);
         if (ingress.errorAnswer) answer = { ...answer, status: ingress.errorAnswer(error, ctx.requestId, answer.headers) };
       }
-      // Opt-in: it tells clients the upstream's timing. Model answers and errors only, as their headers leave.
-      if (shared.serverTiming && (ctx.servedBy !== undefined || ctx.errorKind !== undefined)) answer.headers['server-timing'] = serverTiming(ctx.elapsedMs(), ctx.servedBy);
+      // Opt-in: it tells clients the upstream's timing. Model answers and errors only, as their headers leave,
+      // to a caller authentication found: nobody else learns how long anything took.
+      if (shared.serverTiming && ctx.caller !== NOBODY && (ctx.servedBy !== undefined || ctx.errorKind !== undefined)) answer.headers['server-timing'] = serverTiming(ctx.elapsedMs(), ctx.servedBy);
       if (cors) {
         const origin = request.headers.origin;
         if (origin !== undefined) answer = cors.reveal(origin, answer);

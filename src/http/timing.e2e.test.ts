@@ -161,5 +161,11 @@ describe('where a request spent its time', () => {
       const timing = metrics((failed as InstanceType<typeof OpenAI.APIError>).headers?.get('server-timing') ?? null);
       expect(Object.keys(timing)).toEqual(['total']);
     });
+
+    it('tells nothing to a request no caller was found for (a path no route takes, a refused key)', async () => {
+      const unrouted = await fetch(`${timed.baseURL}/no-such-route`, { method: 'POST' });
+      expect(unrouted.status).toBe(404);
+      expect(unrouted.headers.get('server-timing')).toBeNull();
+    });
   });
 });
