@@ -29,7 +29,7 @@ describe('budget counters read by a `serve --workers` worker (the budgets route)
     await writer.settle([ref('search')], 0.25, undefined);
     expect(reserved.ok).toBe(true);
     expect(await reader.figures([ref('research'), ref('search'), ref('marketing')])).toEqual([{ spent: 0, reserved: 0.3 }, { spent: 0.25, reserved: 0 }, undefined]);
-    expect((await reader.counterIds('team-daily|2025-06-15|', 10)).sort()).toEqual(['team-daily|2025-06-15|research', 'team-daily|2025-06-15|search']);
-    expect(await reader.counterIds('team-daily|2025-06-15|', 1)).toHaveLength(1);
+    expect((await reader.counterIds('team-daily|2025-06-15|', 10)).ids.sort()).toEqual(['team-daily|2025-06-15|research', 'team-daily|2025-06-15|search']);
+    expect(await reader.counterIds('team-daily|2025-06-15|', 1)).toMatchObject({ ids: [expect.any(String)], complete: false });
   });
 });

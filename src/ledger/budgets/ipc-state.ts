@@ -1,7 +1,7 @@
 import { WorkerHoldings } from '../../cluster/holdings.js';
 import type { Handlers, RpcClient } from '../../cluster/rpc.js';
 import type { ReservedPart } from '../../core/held-writes.js';
-import type { BudgetState, CounterFigures, CounterRef, ReserveResult, SeedStatus } from './state.js';
+import type { BudgetState, CounterFigures, CounterListing, CounterRef, ReserveResult, SeedStatus } from './state.js';
 
 /** The RPC target name of the shared budget counters. */
 export const BUDGETS_TARGET = 'budgets';
@@ -81,8 +81,8 @@ export class IpcBudgetState implements BudgetState {
     return (await this.rpc.call(BUDGETS_TARGET, 'figures', [refs])) as Array<CounterFigures | undefined>;
   }
 
-  async counterIds(prefix: string, limit: number): Promise<string[]> {
-    return (await this.rpc.call(BUDGETS_TARGET, 'counterIds', [prefix, limit])) as string[];
+  async counterIds(prefix: string, limit: number): Promise<CounterListing> {
+    return (await this.rpc.call(BUDGETS_TARGET, 'counterIds', [prefix, limit])) as CounterListing;
   }
 
   async close(): Promise<void> {}

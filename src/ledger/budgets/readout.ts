@@ -112,15 +112,15 @@ async function everyCounter(guard: BudgetGuard, limits: readonly BudgetConfig[],
       refs.push(counterRef(b, b.per === undefined ? '*' : (ask.value as string), now));
       continue;
     }
-    const ids = await state.counterIds(counterPrefix(b, now), MAX_LISTED_COUNTERS - listed + 1);
-    truncated ||= ids.length > MAX_LISTED_COUNTERS - listed;
-    for (const id of ids.slice(0, MAX_LISTED_COUNTERS - listed)) refs.push(counterRef(b, id.slice(counterPrefix(b, now).length), now));
-    listed += Math.min(ids.length, MAX_LISTED_COUNTERS - listed);
+    const { ids, complete } = await state.counterIds(counterPrefix(b, now), MAX_LISTED_COUNTERS - listed);
+    truncated ||= !complete;
+    for (const id of ids) refs.push(counterRef(b, id.slice(counterPrefix(b, now).length), now));
+    listed += ids.length;
   }
   if (ask.budget === undefined || ask.budget.startsWith('key:')) {
-    const ids = await state.counterIds('key:', MAX_LISTED_COUNTERS - listed + 1);
-    truncated ||= ids.length > MAX_LISTED_COUNTERS - listed;
-    for (const id of ids.slice(0, MAX_LISTED_COUNTERS - listed)) {
+    const { ids, complete } = await state.counterIds('key:', MAX_LISTED_COUNTERS - listed);
+    truncated ||= !complete;
+    for (const id of ids) {
       const ref = keyBudgetCounter(guard, id, now);
       if (ref) refs.push(ref);
     }

@@ -155,6 +155,24 @@ if (REDIS_URL) {
       for (const r of replicas) await r.close();
     });
 
+    it('lists counters by looking at a bounded number of keys per read, and says when it stopped before the end (a store shared with a large cache)', async () => {
+      const p = prefix();
+      // Unrelated keys in the same slot (a cache sharing the store), then the counters themselves.
+      const pipeline = admin.pipeline();
+      for (let i = 0; i < 5_000; i += 1) pipeline.set(`${p}{budget}:other|${i}`, '1');
+      for (const team of ['a', 'b']) pipeline.hset(`${p}{budget}:team-daily|2025-06-15|${team}`, 'spent', '0.5', 'reserved', '0');
+      await pipeline.exec();
+      const state = new RedisBudgetState({ url: REDIS_URL, prefix: p, logger: silentLogger, now: () => NOW });
+      try {
+        expect(await state.counterIds('team-daily|2025-06-15|', 10)).toEqual({ ids: expect.arrayContaining(['team-daily|2025-06-15|a', 'team-daily|2025-06-15|b']), complete: true });
+        expect(await state.counterIds('team-daily|2025-06-15|', 1)).toEqual({ ids: [expect.stringMatching(/^team-daily\|2025-06-15\|[ab]$/)], complete: false });
+        // One step of a thousand keys cannot have looked at all 5,002.
+        expect((await state.counterIds('team-daily|2025-06-15|', 10, 1)).complete).toBe(false);
+      } finally {
+        await state.close();
+      }
+    });
+
     it('admits without budget checks while Redis is unreachable, rather than failing requests', async () => {
       const cfg = resolveConfig({
         deployments: [{ id: 'oai', provider: 'openai-compatible', model: 'gpt-4o-mini', endpoint: 'http://127.0.0.1:9/v1' }],

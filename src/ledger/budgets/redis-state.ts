@@ -1,10 +1,15 @@
 import { OwnerLease, type LeaseOptions, type OwnedPart } from '../../state/owner-lease.js';
 import { RedisCounters, type RedisCountersOptions } from '../../state/redis-client.js';
 import { FIGURES, RELEASE, RESERVE, SCAN_COUNTERS, SEED, SEED_STATUS, SETTLE, SPENT } from './redis-scripts.js';
-import type { BudgetState, CounterFigures, CounterRef, ReserveResult, SeedStatus } from './state.js';
+import type { BudgetState, CounterFigures, CounterListing, CounterRef, ReserveResult, SeedStatus } from './state.js';
 
 /** How many keys one SCAN step of `counterIds` looks at. */
 const SCAN_COUNT = '1000';
+/**
+ * The most SCAN steps one `counterIds` takes (20,000 keys looked at): the store may be shared with the
+ * response cache's millions of keys, and a read must not hold the connection budget checks use.
+ */
+const MAX_SCAN_STEPS = 20;
 
 /** A Redis glob matching `text` literally. */
 const globLiteral = (text: string): string => text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
@@ -112,17 +117,26 @@ export class RedisBudgetState implements BudgetState {
     });
   }
 
-  async counterIds(prefix: string, limit: number): Promise<string[]> {
+  async counterIds(prefix: string, limit: number, maxSteps = MAX_SCAN_STEPS): Promise<CounterListing> {
     const keyPrefix = `${this.prefix}{budget}:`;
     const pattern = `${globLiteral(keyPrefix + prefix)}*`;
     const ids = new Set<string>();
     let cursor = '0';
-    do {
+    let complete = true;
+    for (let step = 0; ; step++) {
+      if (step === maxSteps) {
+        complete = false;
+        break;
+      }
       const [next, keys] = (await this.counters.run(SCAN_COUNTERS, [`${keyPrefix}leases`], [cursor, pattern, SCAN_COUNT])) as [string, string[]];
-      for (const key of keys) if (ids.size < limit) ids.add(key.slice(keyPrefix.length));
+      for (const key of keys) {
+        if (ids.size < limit) ids.add(key.slice(keyPrefix.length));
+        else complete = false;
+      }
       cursor = next;
-    } while (cursor !== '0' && ids.size < limit);
-    return [...ids];
+      if (cursor === '0' || !complete) break;
+    }
+    return { ids: [...ids], complete };
   }
 
   /** A counter's raw fields (tests, diagnostics). */

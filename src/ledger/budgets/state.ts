@@ -23,6 +23,12 @@ export type ReserveResult =
   | { ok: true; unseeded: number[]; since: number[]; owner?: string }
   | { ok: false; refused: number; spent: number; reserved: number; unseeded: number[] };
 
+/** Counter ids a state listed (`BudgetState.counterIds`). */
+export interface CounterListing {
+  ids: string[];
+  complete: boolean;
+}
+
 /** A counter's figures as the state holds them now: settled spend and outstanding reservations (USD). */
 export interface CounterFigures {
   spent: number;
@@ -72,8 +78,12 @@ export interface BudgetState {
   spent(refs: readonly CounterRef[]): Promise<Array<number | undefined>>;
   /** Each counter's spend and reservations, undefined for a counter the state does not hold (the budgets route; reads only). */
   figures(refs: readonly CounterRef[]): Promise<Array<CounterFigures | undefined>>;
-  /** Ids of at most `limit` counters the state holds whose id starts with `prefix`: the counters of a `per` budget's period. */
-  counterIds(prefix: string, limit: number): Promise<string[]>;
+  /**
+   * Ids of at most `limit` counters the state holds whose id starts with `prefix`: the counters of a `per`
+   * budget's period. `complete` false: the state stopped looking (at `limit`, or a shared store at its
+   * bound of keys looked at per call), so there may be more.
+   */
+  counterIds(prefix: string, limit: number): Promise<CounterListing>;
   close(): Promise<void>;
 }
 
@@ -163,13 +173,14 @@ export class MemoryBudgetState implements BudgetState {
     return refs.map((ref) => this.peek(ref.counter));
   }
 
-  async counterIds(prefix: string, limit: number): Promise<string[]> {
+  async counterIds(prefix: string, limit: number): Promise<CounterListing> {
     const ids: string[] = [];
     for (const id of this.counters.keys()) {
-      if (ids.length >= limit) break;
-      if (id.startsWith(prefix)) ids.push(id);
+      if (!id.startsWith(prefix)) continue;
+      if (ids.length >= limit) return { ids, complete: false };
+      ids.push(id);
     }
-    return ids;
+    return { ids, complete: true };
   }
 
   /** A counter's current figures (tests, diagnostics). */
