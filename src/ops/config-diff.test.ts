@@ -61,6 +61,13 @@ describe('a reload\'s summary of what changed', () => {
     expect(JSON.stringify(changes)).not.toMatch(/tenant-value/);
   });
 
+  it('shows no header value even when the header is named like a setting whose value it shows (model, region, *_timeout_ms)', () => {
+    const withHeaders = (v: string) => config({ deployments: [rawDeployment('primary-oa', { api_key: OLD_KEY, region: 'eastus', headers: { model: v, upstream_timeout_ms: v } }), rawDeployment('backup')] });
+    const changes = diff(withHeaders('tenant-value-one'), withHeaders('tenant-value-two'));
+    expect(changes.changed).toEqual([{ path: 'deployments.primary-oa.headers.model' }, { path: 'deployments.primary-oa.headers.upstream_timeout_ms' }]);
+    expect(JSON.stringify(changes)).not.toMatch(/tenant-value/);
+  });
+
   it('hides an allow-listed setting\'s value when it is a configured secret', () => {
     const changes = diff(config(), config({ deployments: [rawDeployment('primary-oa', { api_key: OLD_KEY, region: OLD_KEY }), rawDeployment('backup')] }));
     expect(changes.changed).toEqual([{ path: 'deployments.primary-oa.region' }]);

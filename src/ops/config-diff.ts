@@ -36,6 +36,8 @@ export interface ConfigChanges {
  * whatever the environment filled in. Matched on the path's last key.
  */
 const SHOWN_VALUE = /^(strategy|weight|region|model|base_model|provider|priority|[a-z_]*timeout_ms)$/;
+/** Maps whose keys the user names (headers, tags, metadata, provider options): a key there says nothing of what its value is. */
+const FREE_FORM: ReadonlySet<string> = new Set(['headers', 'extra_headers', 'tags', 'metadata', 'labels', 'options', 'extra_body']);
 /** A shown string longer than this is likely no routing setting: its path alone is reported. */
 const MAX_SHOWN_LENGTH = 120;
 /** A path segment longer than this (a free-form map key) is cut, so one entry stays one line. */
@@ -116,7 +118,8 @@ function byId(list: readonly unknown[]): Map<string, unknown> | undefined {
 /** The two values of an allow-listed setting, when both are short scalars that no configured secret is. */
 function shownValues(path: readonly string[], a: unknown, b: unknown): { from?: ShownValue; to?: ShownValue } {
   const key = path[path.length - 1] ?? '';
-  if (!SHOWN_VALUE.test(key)) return {};
+  // A free-form map's keys are the user's own (a header named `model`): never values from under one.
+  if (!SHOWN_VALUE.test(key) || path.some((segment) => FREE_FORM.has(segment))) return {};
   const from = showable(a);
   const to = showable(b);
   return from === undefined || to === undefined ? {} : { from, to };

@@ -1,6 +1,7 @@
 import type { GatewayConfig } from '../config/schema.js';
 import { ConfigError } from '../config/load.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
+import { ErrorTrace } from '../core/error-trace.js';
 import type { Logger } from '../core/logger.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { MISMATCHES_SHOWN, type KeyMismatch } from '../governance/keys/store.js';
@@ -138,10 +139,11 @@ export class AppHolder<T extends Reloadable> {
       throw new GatewayError({ kind: 'invalid_request', status: 422, code: 'invalid_config', message: `Config reload refused, the running config stays: ${message}` });
     }
     const old = this.generation;
+    // Before the swap: what only describes the reload must never fail one that went through.
+    const changes = listedChanges(old.app.gateway.config, config, logger);
     await carryRoutingState(old.app, next);
     carryDrains(old.app.gateway, next.gateway);
     this.generation = { app: next, inFlight: 0, idle: undefined };
-    const changes = configChanges(old.app.gateway.config, config);
     const restartRequired = START_UP_ONLY.filter(([, read]) => JSON.stringify(read(old.app.gateway.config)) !== JSON.stringify(read(config))).map(([path]) => path);
     const keys = next.governance?.keys;
     const keysNotMatching = keys?.mismatches(MISMATCHES_SHOWN) ?? [];
@@ -173,5 +175,15 @@ function carryDrains(from: Gateway, to: Gateway): void {
   const carried = new Map(to.status().deployments.map((d) => [d.id, d.drain.drained]));
   for (const d of from.status().deployments) {
     if (d.drain.drained && carried.get(d.id) === false) to.drain(d.id, { actor: 'reload', reason: d.drain.reason ?? undefined });
+  }
+}
+
+/** `configChanges`, or, should listing them fail, a summary that says so (logged): the reload itself goes on. */
+function listedChanges(before: GatewayConfig, after: GatewayConfig, logger: Logger): ConfigChanges {
+  try {
+    return configChanges(before, after);
+  } catch (err) {
+    logger.error({ err: ErrorTrace.of(err) }, 'listing what a config reload changed failed');
+    return { summary: 'changes not listed', sections: [], added: [], removed: [], changed: [], more: 0 };
   }
 }
