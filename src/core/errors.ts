@@ -97,6 +97,10 @@ export interface GatewayErrorInit {
   /** What the upstream billed for a reply refused as malformed: recorded and charged, though not served. */
   paidUsage?: Usage;
   /** What the request was billed when its stream broke after the first content (see `Spent`). */
+  /** The group (or alias) the failed request was routed by (the access line's). */
+  group?: string | undefined;
+  /** Milliseconds the failed request's attempts spent with their upstreams (the access line's). */
+  upstreamMs?: number | undefined;
   spent?: Spent;
   cause?: unknown;
 }
@@ -166,6 +170,8 @@ export class GatewayError extends Error {
   readonly unsent: boolean;
   readonly paidUsage: Usage | undefined;
   readonly spent: Spent | undefined;
+  readonly group: string | undefined;
+  readonly upstreamMs: number | undefined;
   readonly [BRAND] = true;
 
   constructor(init: GatewayErrorInit) {
@@ -189,6 +195,8 @@ export class GatewayError extends Error {
     this.unsent = init.unsent === true;
     this.paidUsage = init.paidUsage;
     this.spent = init.spent;
+    this.group = init.group;
+    this.upstreamMs = init.upstreamMs;
   }
 
   /** True for GatewayErrors from any copy of this package. */
@@ -237,6 +245,12 @@ export class GatewayError extends Error {
     return new GatewayError({ ...this.toInit(), spent });
   }
 
+  /** Returns a copy saying how the failed request was routed and how long its attempts took; itself when it says so. */
+  withRequest(group: string | undefined, upstreamMs: number | undefined): GatewayError {
+    if (this.group === group && this.upstreamMs === upstreamMs) return this;
+    return new GatewayError({ ...this.toInit(), group, upstreamMs });
+  }
+
   /** Returns a copy whose `unsent` (nothing of the request reached the upstream) is as given; itself when it is. */
   withUnsent(unsent: boolean): GatewayError {
     if (this.unsent === unsent) return this;
@@ -272,6 +286,8 @@ export class GatewayError extends Error {
       unsent: this.unsent,
       paidUsage: this.paidUsage,
       spent: this.spent,
+      group: this.group,
+      upstreamMs: this.upstreamMs,
       cause: this.cause,
     };
   }

@@ -304,7 +304,12 @@ class GatewayRuntime implements Gateway {
 
   private async begin(operation: Operation, opts: RequestOptions, plan: RoutePlan, promptTokens: number, maxTokens: number | undefined, chat: ChatRequest | undefined): Promise<{ meta: RequestMeta; ticket: AdmissionTicket }> {
     const meta = this.metaFor(operation, opts, plan);
-    return { meta, ticket: await this.admit(meta, plan.deployments, promptTokens, maxTokens, chat) };
+    try {
+      return { meta, ticket: await this.admit(meta, plan.deployments, promptTokens, maxTokens, chat) };
+    } catch (err) {
+      // A budget's or rate limit's refusal says which group it refused, as the access line writes it.
+      throw GatewayError.isInstance(err) ? err.withRequest(meta.group, undefined) : err;
+    }
   }
 
   /** Budgets and rate limits: a reservation for calls to `candidates`, or a refusal (budget_exceeded, rate_limited). */

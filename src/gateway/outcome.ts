@@ -23,7 +23,7 @@ export function servedBy(attempt: Attempt, meta: RequestMeta, upstreamMs: number
  */
 export function failWith(err: unknown, ticket: AdmissionTicket, meta: RequestMeta, groupMessages = 0): never {
   if (!GatewayError.isInstance(err)) throw err;
-  const failed = inClientTerms(err, groupMessages).withHeaders(ticket.headers);
+  const failed = inClientTerms(err, groupMessages).withHeaders(ticket.headers).withRequest(meta.group, meta.upstreamMs);
   const spent = spentOnFailure(meta);
   throw spent ? failed.withSpent(spent) : failed;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../core/errors.js';
 import type { StreamPart } from '../core/types.js';
 import { userRequest } from '../testing/canonical.js';
 import { failure, rawDeployment } from '../routing/testing/fakes.js';
@@ -45,5 +46,15 @@ describe('where ServedBy says the time went', () => {
     const { servedBy, cache } = await gateway.chat(userRequest('chat', 'hi', { temperature: 0 }));
     expect(cache).toBe('hit');
     expect(servedBy).toMatchObject({ attempts: 0, upstreamMs: undefined, attemptsMs: 0 });
+  });
+
+  it('tells a failure how the request was routed and its attempts\' upstream time, and a refusal at admission its group', async () => {
+    const { gateway, clock, p } = fakeGateway(twoDeployments);
+    p('primary').script = () => (clock.advance(40), failure('unavailable'));
+    p('secondary').script = () => (clock.advance(25), failure('unavailable'));
+    await expect(gateway.chat(userRequest('chat', 'hi'))).rejects.toMatchObject({ group: 'chat', deployment: 'secondary', attempts: 2, upstreamMs: 65 });
+    const refusal = new GatewayError({ kind: 'budget_exceeded', message: 'Budget team-daily is spent.' });
+    const { gateway: refusing } = fakeGateway(twoDeployments, { admission: { admit: () => Promise.reject(refusal) } });
+    await expect(refusing.chat(userRequest('chat', 'hi'))).rejects.toMatchObject({ kind: 'budget_exceeded', group: 'chat', upstreamMs: undefined });
   });
 });

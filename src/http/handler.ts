@@ -276,6 +276,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
       } catch (err) {
         const error = asTold(toGatewayError(err), sent.signal);
         ctx.errorKind = error.kind;
+        ctx.failure = error;
         if (error.kind === 'internal') logger.error({ requestId: ctx.requestId, err: ErrorTrace.of(err) }, 'internal error');
         // Only an authenticated caller's refusals are told (the audit log): a request the browser guard or
         // authentication refused names nobody, and anyone who can reach the port could write them.
@@ -290,7 +291,7 @@ export function createHttpHandler(gateway: Gateway, options: HandlerOptions = {}
       }
       // Opt-in: it tells clients the upstream's timing. Model answers and errors only, as their headers leave,
       // to a caller authentication found: nobody else learns how long anything took.
-      if (shared.serverTiming && ctx.caller !== NOBODY && (ctx.servedBy !== undefined || ctx.errorKind !== undefined)) answer.headers['server-timing'] = serverTiming(ctx.elapsedMs(), ctx.servedBy);
+      if (shared.serverTiming && ctx.caller !== NOBODY && (ctx.servedBy !== undefined || ctx.errorKind !== undefined)) answer.headers['server-timing'] = serverTiming(ctx.elapsedMs(), ctx.servedBy, ctx.failure?.upstreamMs);
       if (cors) {
         const origin = request.headers.origin;
         if (origin !== undefined) answer = cors.reveal(origin, answer);

@@ -1,5 +1,6 @@
 import { ErrorTrace } from '../core/error-trace.js';
 import type { Logger } from '../core/logger.js';
+import type { GatewayError } from '../core/errors.js';
 import type { Gateway, ServedBy } from '../gateway/gateway.js';
 import type { Conversations } from '../ingress/openai-responses/store/conversations.js';
 import { NOBODY, type Caller } from './auth.js';
@@ -42,6 +43,8 @@ export class RequestContext implements RouteContext, AfterAnswer {
   routePath = '';
   span: RequestSpan | undefined = undefined;
   errorKind: string | undefined = undefined;
+  /** The error the request was answered with, when it failed before its answer began (its routing and timing for the access line). */
+  failure: GatewayError | undefined = undefined;
   private parsedQuery: URLSearchParams | undefined;
   private bodyRead: Promise<Uint8Array> | undefined;
   private readonly started = performance.now();
@@ -164,6 +167,7 @@ export class RequestContext implements RouteContext, AfterAnswer {
     const status = this.status;
     const id = this.request.headers['x-request-id'];
     const s = this.servedBy;
+    const f = this.failure;
     const ms = this.elapsedMs();
     this.span?.end(status, s, this.errorKind);
     this.shared.accessLog.info(
@@ -178,14 +182,15 @@ export class RequestContext implements RouteContext, AfterAnswer {
         ms: tenths(ms),
         key: this.caller.keyId,
         // The group (or alias) the request was routed by; none for a deployment asked for by name.
-        group: s?.group,
+        group: s?.group ?? f?.group,
         stream: this.streamed || undefined,
-        deployment: s?.deployment,
-        attempts: s?.attempts,
+        deployment: s?.deployment ?? f?.deployment,
+        attempts: s?.attempts ?? f?.attempts,
         // Where the time went, as the gateway measured it for the ledger: the answering attempt's time with
         // its upstream (a stream's to its end), and what no attempt took (failed ones count as upstream).
-        upstreamMs: s?.upstreamMs,
-        gatewayMs: gatewayShare(ms, s),
+        // A failure's is every attempt's, as its gatewayMs leaves them out.
+        upstreamMs: s?.upstreamMs ?? f?.upstreamMs,
+        gatewayMs: gatewayShare(ms, s, f?.upstreamMs),
         // A stream's: its answering attempt's upstream time to first content (the ledger's ttft_ms), which
         // isolates the model's start; the client's wait for it adds gateway time and failed attempts (ms).
         ttftMs: s?.ttftMs,

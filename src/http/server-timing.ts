@@ -9,11 +9,13 @@ export const tenths = (ms: number): number => Math.round(ms * 10) / 10;
 
 /**
  * The gateway's own share of a request that took `ms`: what its upstreams' attempts did not take.
- * Undefined where it cannot be told honestly: no answer (an error: its attempts' time is not known
- * here), or a stream whose answering attempt has not ended.
+ * `failedUpstreamMs`: a failed request's attempts' time (`GatewayError.upstreamMs`). Undefined where it
+ * cannot be told honestly: an error that says nothing of its attempts (refused before routing), or a
+ * stream whose answering attempt has not ended.
  */
-export function gatewayShare(ms: number, s: ServedBy | undefined): number | undefined {
-  if (s === undefined || s.attemptsMs === undefined) return undefined;
+export function gatewayShare(ms: number, s: ServedBy | undefined, failedUpstreamMs?: number): number | undefined {
+  if (s === undefined) return failedUpstreamMs === undefined ? undefined : tenths(Math.max(0, ms - failedUpstreamMs));
+  if (s.attemptsMs === undefined) return undefined;
   if (s.ttftMs !== undefined && s.upstreamMs === undefined) return undefined;
   return tenths(Math.max(0, ms - s.attemptsMs));
 }
@@ -23,9 +25,11 @@ export function gatewayShare(ms: number, s: ServedBy | undefined): number | unde
  * its headers go out: a whole answer's `upstream` (every attempt's time with its upstream, 0 from the
  * cache) and `gateway` (the rest); a stream's `upstream-ttft` (its answering attempt's time to first
  * content, all that is known when its headers go out: nothing waits for more) and `gateway` (the time
- * before that, less any failed attempts'); an error's `total` (its attempts' time is not known here).
+ * before that, less any failed attempts'); an error's `upstream` and `gateway` likewise when it says what
+ * its attempts took (`failedUpstreamMs`), else its `total`.
  */
-export function serverTiming(elapsedMs: number, s: ServedBy | undefined): string {
+export function serverTiming(elapsedMs: number, s: ServedBy | undefined, failedUpstreamMs?: number): string {
+  if (s === undefined && failedUpstreamMs !== undefined) return `upstream;dur=${tenths(failedUpstreamMs)}, gateway;dur=${tenths(Math.max(0, elapsedMs - failedUpstreamMs))}`;
   if (s === undefined || s.attemptsMs === undefined) return `total;dur=${tenths(elapsedMs)}`;
   if (s.ttftMs === undefined) return `upstream;dur=${tenths(s.attemptsMs)}, gateway;dur=${tenths(Math.max(0, elapsedMs - s.attemptsMs))}`;
   // The attempts that failed before it; the answering one's own time is known only once it ends.

@@ -115,6 +115,16 @@ describe('where a request spent its time', () => {
     expect(line.gatewayMs).toBeLessThanOrEqual((line.ms as number) - (line.upstreamMs as number) - UPSTREAM_MS + 2);
   });
 
+  it('writes a request every attempt of which failed with its group, the deployment tried last, and its attempts\' upstream time', async () => {
+    primary.faults.add({ status: 503, latency_ms: UPSTREAM_MS, count: 1 });
+    secondary.faults.add({ status: 503, latency_ms: UPSTREAM_MS, count: 1 });
+    await expect(plain.chat.completions.create(ask)).rejects.toThrow();
+    const line = await accessLine();
+    expect(line).toMatchObject({ status: 503, group: 'chat', deployment: 'secondary', attempts: 2 });
+    expect(line.upstreamMs).toBeGreaterThanOrEqual(2 * UPSTREAM_MS);
+    addsUp(line, line.upstreamMs as number, 2);
+  });
+
   it('writes a refused request without any routing or upstream fields', async () => {
     await expect(plain.chat.completions.create({ ...ask, model: 'no-such-model' })).rejects.toThrow();
     const line = await accessLine();
@@ -160,6 +170,17 @@ describe('where a request spent its time', () => {
       expect(failed).toBeInstanceOf(OpenAI.APIError);
       const timing = metrics((failed as InstanceType<typeof OpenAI.APIError>).headers?.get('server-timing') ?? null);
       expect(Object.keys(timing)).toEqual(['total']);
+    });
+
+    it('tells a failed request\'s client its attempts\' upstream time and the gateway\'s', async () => {
+      primary.faults.add({ status: 503, latency_ms: UPSTREAM_MS, count: 1 });
+      secondary.faults.add({ status: 503, latency_ms: UPSTREAM_MS, count: 1 });
+      const failed = await timed.chat.completions.create(ask).catch((err: unknown) => err);
+      expect(failed).toBeInstanceOf(OpenAI.APIError);
+      const timing = metrics((failed as InstanceType<typeof OpenAI.APIError>).headers?.get('server-timing') ?? null);
+      expect(Object.keys(timing)).toEqual(['upstream', 'gateway']);
+      expect(timing.upstream).toBeGreaterThanOrEqual(2 * UPSTREAM_MS);
+      expect(timing.gateway).toBeLessThan(UPSTREAM_MS);
     });
 
     it('tells nothing to a request no caller was found for (a path no route takes, a refused key)', async () => {
