@@ -169,7 +169,8 @@ export class RequestContext implements RouteContext, AfterAnswer {
     const s = this.servedBy;
     const f = this.failure;
     const ms = this.elapsedMs();
-    this.span?.end(status, s, this.errorKind);
+    // A refusal at admission made no attempt the span could tell its group from: the error says it.
+    this.span?.end(status, s ?? (f?.group !== undefined && f.deployment === undefined ? { group: f.group, deployment: undefined, region: undefined } : undefined), this.errorKind);
     this.shared.accessLog.info(
       {
         requestId: this.requestId,

@@ -96,8 +96,11 @@ export interface Ingress {
  * One request as metrics and traces see it: opened when an observed route takes it, ended once when the
  * answer (or stream) ends.
  */
+/** How a request was routed, as its span ends: who served it, or for a refusal at admission its group alone. */
+export type RoutedBy = Pick<ServedBy, 'group' | 'region'> & { deployment: string | undefined };
+
 export interface RequestSpan {
-  end(status: number, servedBy: Pick<ServedBy, 'group' | 'deployment' | 'region'> | undefined, errorKind: string | undefined): void;
+  end(status: number, servedBy: RoutedBy | undefined, errorKind: string | undefined): void;
 }
 
 /**

@@ -7,12 +7,14 @@ import { genAiProviderName } from './genai.js';
 /** Who answered a request, as the HTTP layer knows it (gateway `ServedBy`), or the deployment tried last. */
 export interface RequestServedBy {
   group: string | undefined;
-  deployment: string;
+  /** Undefined for a request refused before any attempt (a budget's refusal), which still names its group. */
+  deployment: string | undefined;
   region: string | undefined;
 }
 
 /** The attempt whose first content was the first a client got (an `AttemptRecord`'s fields). */
 export interface FirstContent extends RequestServedBy {
+  deployment: string;
   provider: string;
   model: string;
 }

@@ -161,7 +161,7 @@ export class Tracer<Encoded = SpanData> implements AttemptObserver, AttemptTraci
    * participant ignore an untrusted caller's): the ratio decides, so anonymous `-01` requests cannot push
    * real spans out of the bounded queue. Refused before its route ran, it made no upstream call to trace.
    */
-  endServerSpan(requestId: string, status: number, servedBy: { deployment: string; group: string | undefined } | undefined, errorKind: string | undefined): void {
+  endServerSpan(requestId: string, status: number, servedBy: { deployment: string | undefined; group: string | undefined } | undefined, errorKind: string | undefined): void {
     const span = this.open.get(requestId);
     if (!span) return;
     this.open.delete(requestId);
