@@ -20,6 +20,8 @@ export interface CommandIO {
   env: Readonly<Record<string, string | undefined>>;
   /** A transient status line for long work (on a terminal only); an empty string clears it. */
   progress?: (status: string) => void;
+  /** The width of the terminal `out` writes to; absent, or undefined, for a pipe or a file (`report` fits its table to it). */
+  terminalColumns?: () => number | undefined;
   /** The directory relative paths and default files are looked up in. */
   cwd?: string;
 }
@@ -177,4 +179,13 @@ export function outDirFlag(flag: string, path: string | undefined): string | und
     throw new UsageError(`cannot write ${flag} ${path}: ${code === 'EEXIST' ? 'it is a file, not a directory' : fileProblem(err, true)}`);
   }
   return path;
+}
+
+/**
+ * The width `report` fits its table to: a terminal's own (120 if it does not say); none for a pipe or a
+ * file, whose reader (less -S, grep, a spreadsheet) is better served by whole values on one line.
+ */
+export function terminalWidth(stream: { isTTY?: boolean; columns?: number }): number | undefined {
+  if (stream.isTTY !== true) return undefined;
+  return stream.columns !== undefined && stream.columns > 0 ? stream.columns : 120;
 }

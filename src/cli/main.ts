@@ -1,6 +1,6 @@
 import { errorMessage } from '../core/error-trace.js';
 import { packageVersion } from '../version.js';
-import { argumentProblem, closestName, isArgumentError, type Command, type CommandIO } from './command.js';
+import { argumentProblem, closestName, isArgumentError, terminalWidth, type Command, type CommandIO } from './command.js';
 
 /** A command's name, its one-line summary as the overview shows it, and how to load it. */
 export interface CommandEntry {
@@ -77,7 +77,10 @@ function terminalProgress(): ((status: string) => void) | undefined {
 }
 
 /** CLI entry point; returns the exit code. */
-export async function main(argv: string[], io: CommandIO = { out: (l) => console.log(l), err: (l) => console.error(l), env: process.env, progress: terminalProgress() }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: CommandIO = { out: (l) => console.log(l), err: (l) => console.error(l), env: process.env, progress: terminalProgress(), terminalColumns: () => terminalWidth(process.stdout) },
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === '--version' || name === '-v' || name === 'version') {
     io.out(packageVersion());

@@ -22,15 +22,6 @@ function defaultSource(cwd: string): { config?: string; sqlite?: string } | unde
   return undefined;
 }
 
-/**
- * The width the table is fitted to: a terminal's own (120 if it does not say); none for a pipe or a
- * file, whose reader (less -S, grep, a spreadsheet) is better served by whole values on one line.
- */
-export function terminalWidth(stream: { isTTY?: boolean; columns?: number }): number | undefined {
-  if (stream.isTTY !== true) return undefined;
-  return stream.columns !== undefined && stream.columns > 0 ? stream.columns : 120;
-}
-
 export const reportCommand: Command = {
   name: 'report',
   usage: 'switchyard report [-c FILE | --sqlite PATH | --postgres URL] [--from D] [--to D] [--group-by a,b] [--format table|csv|json|html] [--wide] [--out FILE] [--advise]',
@@ -111,7 +102,7 @@ export const reportCommand: Command = {
         else if (opts.format === 'html') {
           progress(`daily costs and top spenders (2/${steps})...`);
           text = formatHtml(await htmlData(store, report, opts.from, opts.to));
-        } else text = formatTable(report, { wide: values.wide === true, width: values.out === undefined ? terminalWidth(process.stdout) : undefined });
+        } else text = formatTable(report, { wide: values.wide === true, width: values.out === undefined ? io.terminalColumns?.() : undefined });
       }
       progress('');
       if (values.out) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
-import { terminalWidth } from '../../cli/commands/report.js';
+import { terminalWidth } from '../../cli/command.js';
 import { resolveConfig } from '../../config/load.js';
 import { makeUsage } from '../../core/types.js';
 import { toGatewayError, type GatewayError } from '../../core/errors.js';
@@ -81,6 +81,17 @@ describe('switchyard report', () => {
     expect(lines[3]).toMatch(/^bedrock\s.*\s+-$/);
     expect(lines[4]).toMatch(/^openai\s.*\s+0\.15$/);
     expect(lines[6]).toMatch(/^TOTAL\s+7\s+7\s+700\s+70\s+0\s+0\s+0\s+0\s+7\.00\s+1\s+0\.75\s+1\s+0\s+0\s+0\.15$/);
+  });
+
+  it('fits its table to the width of the terminal its caller says it writes to, and to none when it says none (a pipe, a file)', async () => {
+    const narrow = io();
+    expect(await main(['report', '--sqlite', db, '--from', '2025-06-01', '--to', '2025-06-03', '--group-by', 'provider,model,deployment'], { ...narrow.io, terminalColumns: () => 90 })).toBe(0);
+    // The table's lines; its notes are prose, which the terminal wraps.
+    const table = (out: string[]) => out.join('\n').split('\n').filter((l) => !l.startsWith('note:'));
+    expect(Math.max(...table(narrow.out).map((l) => l.length))).toBeLessThanOrEqual(90);
+    const piped = io();
+    expect(await main(['report', '--sqlite', db, '--from', '2025-06-01', '--to', '2025-06-03', '--group-by', 'provider,model,deployment'], piped.io)).toBe(0);
+    expect(Math.max(...table(piped.out).map((l) => l.length))).toBeGreaterThan(90);
   });
 
   it('says "unpriced" for a row with no priced usage, not $0.00', async () => {
