@@ -8,6 +8,7 @@ import { estimatePrompt } from '../core/estimate.js';
 import { answer, answerText, assistantText, systemText, userRequest, userText } from '../testing/canonical.js';
 import { FakeClock, failure, rawDeployment } from '../routing/testing/fakes.js';
 import { MemoryStateStore } from '../state/memory.js';
+import { breakerKey, upstreamDigest } from '../routing/breaker-sync.js';
 import type { Gateway } from './gateway.js';
 import { fakeGateway } from './testing/fake-gateway.js';
 
@@ -373,7 +374,7 @@ describe('gateway resilience on a fake clock', () => {
     a.p('only').script = () => failure('unavailable');
     await a.gateway.chat(hello()).catch(() => undefined);
     await new Promise((r) => setImmediate(r));
-    expect(await store.get('switchyard:breaker:only')).toMatchObject({ state: 'open' });
+    expect(await store.get(breakerKey('only', upstreamDigest(a.gateway.config.deployments[0]!)))).toMatchObject({ state: 'open' });
     const b = build(cfg, { clock, stateStore: store });
     await new Promise((r) => setImmediate(r));
     expect(b.gateway.status().deployments[0]?.breaker.state).toBe('open');

@@ -6,7 +6,15 @@ import { FakeClock, FakeProvider, failure, rawDeployment, seeded } from '../rout
 import { MemoryStateStore } from '../state/memory.js';
 import { RedisStateStore } from '../state/redis.js';
 import type { StateStore } from '../state/store.js';
+import { breakerKey, coolingKey, upstreamDigest } from '../routing/breaker-sync.js';
 import { createGateway, type Gateway } from './gateway.js';
+
+/** Where a gateway's replicas share deployment `id`'s breaker and cool-down: keyed by its upstream too. */
+function keysOf(g: Gateway, id: string): { breaker: string; cooling: string } {
+  const d = g.config.deployments.find((x) => x.id === id);
+  if (!d) throw new Error(`no deployment ${id}`);
+  return { breaker: breakerKey(id, upstreamDigest(d)), cooling: coolingKey(id, upstreamDigest(d)) };
+}
 
 const REDIS_URL = process.env.REDIS_URL;
 if (!REDIS_URL) console.warn('REDIS_URL is not set: skipping the replicas-over-Redis breaker sync tests');
@@ -106,6 +114,13 @@ describe('breaker state shared across replicas (memory store, fake timers)', () 
 describe.skipIf(!REDIS_URL)('breaker state shared across replicas (Redis)', () => {
   const prefix = `switchyard-sync-test:${Math.random().toString(36).slice(2)}:`;
   const stores: RedisStateStore[] = [];
+  /** The keys a test's replicas wrote, deleted after it. */
+  const written: string[] = [];
+  const shared = (g: Gateway, id: string): { breaker: string; cooling: string } => {
+    const keys = keysOf(g, id);
+    written.push(keys.breaker, keys.cooling);
+    return keys;
+  };
   const redis = (): RedisStateStore => {
     const s = new RedisStateStore({ url: REDIS_URL, prefix });
     stores.push(s);
@@ -114,9 +129,7 @@ describe.skipIf(!REDIS_URL)('breaker state shared across replicas (Redis)', () =
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((g) => g.close()));
     const cleaner = stores[0];
-    await cleaner?.delete('switchyard:breaker:primary');
-    await cleaner?.delete('switchyard:breaker:secondary');
-    await cleaner?.delete('switchyard:cooling:primary');
+    for (const key of written.splice(0)) await cleaner?.delete(key);
     await Promise.all(stores.splice(0).map((s) => s.close()));
   });
 
@@ -129,7 +142,7 @@ describe.skipIf(!REDIS_URL)('breaker state shared across replicas (Redis)', () =
     await Promise.all([a.gateway.syncState(), b.gateway.syncState()]);
     a.p('primary').script = () => failure('unavailable');
     for (let i = 0; i < 2; i++) expect(await servedBy(a.gateway)).toBe('secondary');
-    await vi.waitFor(async () => expect(await observer.get('switchyard:breaker:primary')).toMatchObject({ state: 'open' }), { timeout: 2_000, interval: 5 });
+    await vi.waitFor(async () => expect(await observer.get(shared(a.gateway, 'primary').breaker)).toMatchObject({ state: 'open' }), { timeout: 2_000, interval: 5 });
     expect(await servedBy(b.gateway)).toBe('primary');
     await b.gateway.syncState();
     expect(breaker(b.gateway)).toMatchObject({ state: 'open', trips: 1 });
@@ -146,7 +159,7 @@ describe.skipIf(!REDIS_URL)('breaker state shared across replicas (Redis)', () =
     a.p('primary').script = () => failure('rate_limited', { retryAfterMs: 5_000 });
     expect(await servedBy(a.gateway)).toBe('secondary');
     const until = clock.now() + 5_000;
-    await vi.waitFor(async () => expect(await observer.get('switchyard:cooling:primary')).toEqual({ until }), { timeout: 2_000, interval: 5 });
+    await vi.waitFor(async () => expect(await observer.get(shared(a.gateway, 'primary').cooling)).toEqual({ until }), { timeout: 2_000, interval: 5 });
     await b.gateway.syncState();
     expect(await servedBy(b.gateway)).toBe('secondary');
     expect(b.p('primary').calls).toBe(0);
@@ -160,16 +173,16 @@ describe.skipIf(!REDIS_URL)('breaker state shared across replicas (Redis)', () =
     await Promise.all([a.gateway.syncState(), b.gateway.syncState()]);
     a.p('primary').script = () => failure('unavailable');
     for (let i = 0; i < 2; i++) await servedBy(a.gateway);
-    await vi.waitFor(async () => expect(await observer.get('switchyard:breaker:primary')).toMatchObject({ state: 'open' }), { timeout: 2_000, interval: 5 });
+    await vi.waitFor(async () => expect(await observer.get(shared(a.gateway, 'primary').breaker)).toMatchObject({ state: 'open' }), { timeout: 2_000, interval: 5 });
     await b.gateway.syncState();
     clock.advance(30_000);
     expect(await servedBy(b.gateway)).toBe('primary');
-    await vi.waitFor(async () => expect(await observer.get('switchyard:breaker:primary')).toMatchObject({ state: 'closed' }), { timeout: 2_000, interval: 5 });
+    await vi.waitFor(async () => expect(await observer.get(shared(a.gateway, 'primary').breaker)).toMatchObject({ state: 'closed' }), { timeout: 2_000, interval: 5 });
     // A half-opens only now and publishes that; its next read runs on the same connection, after the write.
     expect(breaker(a.gateway)?.state).toBe('half-open');
     await a.gateway.syncState();
     expect(breaker(a.gateway)).toMatchObject({ state: 'closed', rampShare: 0.1 });
-    expect(await observer.get('switchyard:breaker:primary')).toMatchObject({ state: 'closed' });
+    expect(await observer.get(shared(a.gateway, 'primary').breaker)).toMatchObject({ state: 'closed' });
     expect(a.p('primary').calls).toBe(2);
   });
 });

@@ -1,6 +1,6 @@
 import type { DeploymentConfig } from '../config/schema.js';
 import type { Gateway } from '../gateway/gateway.js';
-import { breakerKey, coolingKey, drainKey } from '../routing/breaker-sync.js';
+import { breakerKey, coolingKey, drainKey, upstreamDigest } from '../routing/breaker-sync.js';
 import type { MemoryStateStore } from '../state/memory.js';
 
 /** How long a reload waits for the new app's first read of a shared store (Redis, the primary's) before it takes traffic. */
@@ -14,26 +14,18 @@ export interface CarriedApp {
 }
 
 /**
- * What a deployment's breaker and cool-down describe: the upstream it calls and how. A changed endpoint,
- * model, provider, region, credentials or provider options is another upstream, whose state is not known.
- */
-function upstreamOf(d: DeploymentConfig): string {
-  return JSON.stringify([d.provider, d.model, d.region ?? null, d.endpoint ?? null, d.api_key?.reveal() ?? null, d.headers, d.options]);
-}
-
-/**
  * The store keys the next config keeps: the breaker and cool-down of each deployment whose id and
- * upstream are unchanged, and the drain of each id still configured (a drain is an operator's word on
- * the id, which a new endpoint does not take back; breaker and cool-down are observations of the old one).
+ * upstream are unchanged (a changed upstream's keys are others: `upstreamDigest`), and the drain of each
+ * id still configured (a drain is an operator's word on the id, which a new endpoint does not take back;
+ * breaker and cool-down are observations of the old upstream).
  */
 export function carriedKeys(from: readonly DeploymentConfig[], to: readonly DeploymentConfig[]): string[] {
-  const before = new Map(from.map((d) => [d.id, d]));
+  const before = new Set(from.map((d) => d.id));
   const keys: string[] = [];
   for (const d of to) {
-    const old = before.get(d.id);
-    if (!old) continue;
-    keys.push(drainKey(d.id));
-    if (upstreamOf(old) === upstreamOf(d)) keys.push(breakerKey(d.id), coolingKey(d.id));
+    if (!before.has(d.id)) continue;
+    const upstream = upstreamDigest(d);
+    keys.push(drainKey(d.id), breakerKey(d.id, upstream), coolingKey(d.id, upstream));
   }
   return keys;
 }

@@ -11,9 +11,10 @@ import { userRequest } from '../testing/canonical.js';
 import { AppHolder } from './reload.js';
 
 const hello = userRequest('chat', 'hi');
+const REDIS_URL = process.env.REDIS_URL;
 
 /** What `serve` holds: a priority group of a primary and a secondary; `hardUsd` is the unrelated change a reload makes. */
-function configOf(dir: string, opts: { hardUsd: number; primaryEndpoint?: string; withPrimary?: boolean }): GatewayConfig {
+function configOf(dir: string, opts: { hardUsd: number; primaryEndpoint?: string; withPrimary?: boolean; redisPrefix?: string }): GatewayConfig {
   const primary = rawDeployment('primary', opts.primaryEndpoint ? { endpoint: opts.primaryEndpoint } : {});
   const ids = opts.withPrimary === false ? ['secondary'] : ['primary', 'secondary'];
   return resolveConfig({
@@ -22,6 +23,7 @@ function configOf(dir: string, opts: { hardUsd: number; primaryEndpoint?: string
     routing: { max_attempts_per_deployment: 1, breaker: { consecutive_failures: 3, cool_off_ms: 600_000 } },
     ledger: { store: 'sqlite', path: join(dir, 'ledger.sqlite'), spill_path: join(dir, 'spill.jsonl'), journal_dir: join(dir, 'journal') },
     budgets: { limits: [{ name: 'all', period: 'daily', hard_usd: opts.hardUsd }] },
+    ...(opts.redisPrefix === undefined ? {} : { state: { store: 'redis' as const, redis_url: REDIS_URL, key_prefix: opts.redisPrefix } }),
   });
 }
 
@@ -112,5 +114,35 @@ describe('what a config reload carries over', () => {
     await h.reload();
     expect(primaryOf(h)?.drain).toEqual(drained);
     expect((await h.current.gateway.chat({ ...hello })).servedBy.deployment).toBe('secondary');
+  });
+});
+
+describe.skipIf(!REDIS_URL)('what a config reload carries over, the routing state shared through Redis', () => {
+  const prefix = () => `switchyard-carry-test:${process.pid}:${Math.random().toString(36).slice(2)}:`;
+
+  it('keeps an open breaker across a reload that changes only a budget', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carry-'));
+    const redisPrefix = prefix();
+    let hardUsd = 100;
+    const h = await serve(configOf(dir, { hardUsd, redisPrefix }), () => configOf(dir, { hardUsd, redisPrefix }));
+    await tripPrimary(h);
+    hardUsd = 200;
+    await h.reload();
+    expect(primaryOf(h)?.breaker).toMatchObject({ state: 'open', trips: 1 });
+  });
+
+  it("starts a deployment whose endpoint changed afresh: the shared store's open breaker was the old upstream's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'carry-'));
+    const redisPrefix = prefix();
+    let endpoint: string | undefined = undefined;
+    const h = await serve(configOf(dir, { hardUsd: 100, redisPrefix }), () => configOf(dir, { hardUsd: 100, primaryEndpoint: endpoint, redisPrefix }));
+    await tripPrimary(h);
+    // Published behind: the store has it before the reload reads.
+    await new Promise((r) => setTimeout(r, 100));
+    endpoint = 'http://127.0.0.1:10/v1';
+    await h.reload();
+    expect(primaryOf(h)?.breaker).toMatchObject({ state: 'closed', trips: 0 });
+    providers.get('primary')!.script = () => 'ok';
+    expect((await h.current.gateway.chat({ ...hello })).servedBy.deployment).toBe('primary');
   });
 });

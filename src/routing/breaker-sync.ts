@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import type { DeploymentConfig } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import type { JsonValue } from '../core/types.js';
 import type { StateStore } from '../state/store.js';
@@ -6,11 +8,23 @@ import type { DrainSnapshot } from './deployment-state.js';
 import type { Deployment } from './router.js';
 import { errorMessage } from '../core/error-trace.js';
 
-/** Store key of one deployment's breaker snapshot. */
-export const breakerKey = (id: string): string => `switchyard:breaker:${id}`;
+/**
+ * What a deployment's breaker and cool-down describe: the upstream it calls and how, as a short digest
+ * (the key is in it: never in a store key as it is). A changed endpoint, model, provider, region,
+ * credentials, headers or provider options is another upstream, whose state is not known: its keys are
+ * others, so a replica (or a reload) on the new config never adopts the old upstream's open breaker,
+ * and replicas still on the old one keep sharing theirs.
+ */
+export function upstreamDigest(d: DeploymentConfig): string {
+  const upstream = JSON.stringify([d.provider, d.model, d.region ?? null, d.endpoint ?? null, d.api_key?.reveal() ?? null, d.headers, d.options]);
+  return createHash('sha256').update(upstream).digest('base64url').slice(0, 16);
+}
+
+/** Store key of one deployment's breaker snapshot (`upstream`: its `upstreamDigest`). */
+export const breakerKey = (id: string, upstream: string): string => `switchyard:breaker:${id}#${upstream}`;
 
 /** Store key of one deployment's 429 cool-down: `{ until }`, a wall-clock time in ms. */
-export const coolingKey = (id: string): string => `switchyard:cooling:${id}`;
+export const coolingKey = (id: string, upstream: string): string => `switchyard:cooling:${id}#${upstream}`;
 
 /** Store key of one deployment's drain: a DrainSnapshot, kept until an undrain replaces it. */
 export const drainKey = (id: string): string => `switchyard:drain:${id}`;
@@ -57,6 +71,7 @@ export class BreakerSync {
   private running: Promise<void> | undefined;
   /** The store failed and has not answered since: an outage is logged once, not at every pull and write. */
   private failing = false;
+  private readonly digests = new Map<string, string>();
 
   constructor(
     private readonly store: StateStore,
@@ -69,15 +84,26 @@ export class BreakerSync {
   publisher(id: string): (snapshot: BreakerSnapshot) => void {
     return (snapshot) => {
       // Conditional: a replica that noticed a transition late must not overwrite a newer one.
-      this.store.setIfNewer(breakerKey(id), snapshot, 'changedAt', this.options.ttlMs).then(this.answered, this.failed);
+      this.store.setIfNewer(breakerKey(id, this.upstream(id)), snapshot, 'changedAt', this.options.ttlMs).then(this.answered, this.failed);
     };
   }
 
   /** The cool-down listener that publishes one deployment's 429 cool-downs; they expire with the wait. */
   coolingPublisher(id: string): (until: number, ms: number) => void {
     return (until, ms) => {
-      this.store.setIfNewer(coolingKey(id), { until }, 'until', ms).then(this.answered, this.failed);
+      this.store.setIfNewer(coolingKey(id, this.upstream(id)), { until }, 'until', ms).then(this.answered, this.failed);
     };
+  }
+
+  /** `upstreamDigest` of deployment `id`, once: the deployments are filled in after the publishers are made. */
+  private upstream(id: string): string {
+    let digest = this.digests.get(id);
+    if (digest === undefined) {
+      const d = this.deployments.get(id);
+      digest = d ? upstreamDigest(d.config) : '';
+      this.digests.set(id, digest);
+    }
+    return digest;
   }
 
   /** The drain listener that publishes one deployment's drains and undrains; they never expire. */
@@ -132,7 +158,7 @@ export class BreakerSync {
 
   private async pull(): Promise<void> {
     const list = [...this.deployments.values()];
-    const values = await this.store.getMany([...list.map((d) => breakerKey(d.id)), ...list.map((d) => coolingKey(d.id)), ...list.map((d) => drainKey(d.id))]);
+    const values = await this.store.getMany([...list.map((d) => breakerKey(d.id, this.upstream(d.id))), ...list.map((d) => coolingKey(d.id, this.upstream(d.id))), ...list.map((d) => drainKey(d.id))]);
     list.forEach((d, i) => {
       const s = values[i];
       if (isBreakerSnapshot(s) && d.state.breaker.adopt(s)) {

@@ -10,6 +10,14 @@ import { userRequest } from '../testing/canonical.js';
 import { RedisCounters } from './redis-client.js';
 import { RedisStateStore } from './redis.js';
 import { adminCluster, deleteKeys, REDIS_CLUSTER_URL } from './testing/redis-cluster.js';
+import { breakerKey, coolingKey, upstreamDigest } from '../routing/breaker-sync.js';
+
+/** The shared-store key (`breakerKey` or `coolingKey`) of a gateway's deployment `id`: keyed by its upstream too. */
+function keyOf(g: Gateway, id: string, key: (id: string, upstream: string) => string): string {
+  const d = g.config.deployments.find((x) => x.id === id);
+  if (!d) throw new Error(`no deployment ${id}`);
+  return key(id, upstreamDigest(d));
+}
 
 if (!REDIS_CLUSTER_URL) console.warn('REDIS_CLUSTER_URL is not set: skipping the breaker sync over a Redis Cluster');
 
@@ -61,8 +69,8 @@ describe.skipIf(!REDIS_CLUSTER_URL)('breaker state shared across replicas throug
     a.p('secondary').script = () => failure('rate_limited', { retryAfterMs: 5_000 });
     // Two failures open primary's breaker; secondary's 429 cools it.
     for (let i = 0; i < 2; i++) await a.gateway.chat(userRequest('chat', 'hi')).catch(() => undefined);
-    await vi.waitFor(async () => expect(await a.store.get('switchyard:breaker:primary')).toMatchObject({ state: 'open' }), { timeout: 2_000, interval: 5 });
-    await vi.waitFor(async () => expect(await a.store.get('switchyard:cooling:secondary')).toEqual({ until: clock.now() + 5_000 }), { timeout: 2_000, interval: 5 });
+    await vi.waitFor(async () => expect(await a.store.get(keyOf(a.gateway, 'primary', breakerKey))).toMatchObject({ state: 'open' }), { timeout: 2_000, interval: 5 });
+    await vi.waitFor(async () => expect(await a.store.get(keyOf(a.gateway, 'secondary', coolingKey))).toEqual({ until: clock.now() + 5_000 }), { timeout: 2_000, interval: 5 });
 
     await b.gateway.syncState();
     const seen = b.gateway.status().deployments;
