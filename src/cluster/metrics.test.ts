@@ -69,6 +69,21 @@ describe('the metrics of serve --workers, combined by the primary', () => {
     expect(lines(text, 'switchyard_metrics_workers')).toEqual(['switchyard_metrics_workers 2']);
   });
 
+  it("counts the primary's own process in (its CPU and memory beside the workers'), and gives its event-loop lag apart", async () => {
+    // These workers report no process metrics: whatever the scrape has of them is the primary's.
+    const metrics = new ClusterMetrics({ workers: () => [answering(1, workerRegistry({}, 0, 0))], logger: silentLogger });
+    await metrics.render();
+    // The primary's lag monitor starts with its first scrape; the next has measured something.
+    await new Promise((r) => setTimeout(r, 50));
+    const text = await metrics.render();
+    const value = (name: string): number => Number((lines(text, name)[0] ?? '').split(' ')[1]);
+    expect(value('process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(value('process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(value('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+    expect(value('switchyard_primary_eventloop_lag_p99_seconds')).toBeGreaterThanOrEqual(0);
+    expect(value('switchyard_primary_eventloop_lag_p99_seconds')).toBe(value('nodejs_eventloop_lag_p99_seconds'));
+  });
+
   it('answers without a worker that does not answer in time, counts and logs the miss, and keeps its last counters in the sums', async () => {
     const a = workerRegistry({ '/v1/chat/completions': 3 }, 1, 0);
     const b = workerRegistry({ '/v1/chat/completions': 4 }, 2, 0);

@@ -23,14 +23,20 @@ export interface ClusterMetricsOptions {
   logger: Logger;
   /** How long a scrape waits for each worker; below the worker's own call timeout (2 s). */
   timeoutMs?: number;
+  /** The primary's own process metrics, combined with the workers' (`primaryProcessMetrics` unless given). */
+  ownProcess?: () => Promise<MetricJson[]>;
 }
+
+// Imported at the first scrape, as prom-client is: a primary whose workers serve no metrics collects none.
+const primaryProcessMetrics = async (): Promise<MetricJson[]> => (await import('../observability/process-metrics.js')).primaryProcessMetrics();
 
 /** Only counters and histograms carry over from a worker that is gone or late: a stale gauge would mislead. */
 const cumulative = (metrics: readonly MetricJson[]): MetricJson[] => metrics.filter((m) => m.type === 'counter' || m.type === 'histogram');
 
 /**
  * The metrics of `serve --workers N` as one process: every scrape, whichever worker took it, asks
- * every worker for its series and combines them with prom-client's `AggregatorRegistry.aggregate()`
+ * every worker for its series and combines them, and the primary's own process metrics (CPU, memory,
+ * event-loop lag: `primarySeries`), with prom-client's `AggregatorRegistry.aggregate()`
  * (counters and histograms summed, each gauge by its `aggregator`). So the counters Prometheus sees
  * never go back when the next scrape lands on another worker. A worker that does not answer in time
  * is counted and logged, and its last counters stand in for it; a worker that exited leaves its last
@@ -67,6 +73,7 @@ export class ClusterMetrics {
     // Loaded at the first scrape: a primary whose workers serve no metrics never imports prom-client.
     const { AggregatorRegistry } = await import('prom-client');
     const workers = this.options.workers();
+    const own = this.ownProcess();
     const answers = await Promise.all(workers.map((w) => w.collect(this.timeoutMs).then((m) => m as RegistryJson, (err: unknown) => err as Error)));
     const parts: MetricJson[][] = [];
     let answered = 0;
@@ -87,7 +94,15 @@ export class ClusterMetrics {
       this.last.set(id, { registry: answer.registry, metrics: cumulative(answer.metrics) });
     });
     if (this.retired.length > 1) this.retired = [(await AggregatorRegistry.aggregate(this.retired).getMetricsAsJSON()) as unknown as MetricJson[]];
-    return AggregatorRegistry.aggregate([...parts, ...this.retired, this.ownSeries(answered)]).metrics();
+    return AggregatorRegistry.aggregate([...parts, ...this.retired, await own, this.ownSeries(answered)]).metrics();
+  }
+
+  /** The primary's process metrics; a failure to read them costs the scrape those series, never the scrape. */
+  private ownProcess(): Promise<MetricJson[]> {
+    return (this.options.ownProcess ?? primaryProcessMetrics)().catch((err: unknown) => {
+      this.options.logger.warn({ err: errorMessage(err) }, "the primary's own process metrics could not be read for a scrape");
+      return [];
+    });
   }
 
   /** A worker exited: its last counters stay in the sums. */
